@@ -1,0 +1,283 @@
+#include "bindings/binding.h"
+
+#include <cmath>
+#include <cstring>
+
+namespace scalelab::lua {
+
+namespace {
+const char kDocs[] = "scalelab.docs";
+}  // namespace
+
+void raise(lua_State* L, const char* message) {
+  luaL_where(L, 1);  // "file:line: " of the Lua code that called us, or "" if that is C
+  lua_pushstring(L, message);
+  lua_concat(L, 2);
+  lua_error(L);
+  std::terminate();  // lua_error does not return
+}
+
+void push_docs(lua_State* L) {
+  if (lua_getfield(L, LUA_REGISTRYINDEX, kDocs) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_createtable(L, 0, 1);
+    lua_pushliteral(L, "k");
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, LUA_REGISTRYINDEX, kDocs);
+  }
+}
+
+namespace {
+
+std::string short_name(const char* type_name) {
+  const char* dot = std::strrchr(type_name, '.');
+  return dot ? dot + 1 : type_name;
+}
+
+// __index of bound objects: upvalue 1 = methods, 2 = property getters, 3 = type name.
+int object_index(lua_State* L) {
+  lua_pushvalue(L, 2);
+  if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) return 1;
+  lua_pop(L, 1);
+  lua_pushvalue(L, 2);
+  if (lua_rawget(L, lua_upvalueindex(2)) != LUA_TNIL) {
+    lua_pushvalue(L, 1);
+    lua_call(L, 1, 1);
+    return 1;
+  }
+  lua_pop(L, 1);
+  const char* key = lua_tostring(L, 2);
+  std::vector<std::string> names;
+  for (int table = 1; table <= 2; ++table) {
+    lua_pushnil(L);
+    while (lua_next(L, lua_upvalueindex(table))) {
+      if (lua_type(L, -2) == LUA_TSTRING) names.emplace_back(lua_tostring(L, -2));
+      lua_pop(L, 1);
+    }
+  }
+  std::string message = str(short_name(lua_tostring(L, lua_upvalueindex(3))), " has no field '",
+                            key ? key : luaL_typename(L, 2), "'");
+  std::string suggestion = key ? closest_name(key, names) : "";
+  if (!suggestion.empty()) message += "; did you mean '" + suggestion + "'?";
+  throw Error(message);
+}
+
+}  // namespace
+
+void document(lua_State* L, int index, const char* text) {
+  index = lua_absindex(L, index);
+  push_docs(L);
+  lua_pushvalue(L, index);
+  lua_pushstring(L, text);
+  lua_rawset(L, -3);
+  lua_pop(L, 1);
+}
+
+void new_module(lua_State* L, const char* doc, const std::vector<Function>& functions) {
+  lua_createtable(L, 0, static_cast<int>(functions.size()));
+  for (const auto& f : functions) {
+    lua_pushcfunction(L, f.function);
+    if (f.doc) document(L, -1, f.doc);
+    lua_setfield(L, -2, f.name);
+  }
+  if (doc) document(L, -1, doc);
+}
+
+namespace detail {
+
+void register_class(lua_State* L, const char* name, const char* doc, lua_CFunction gc,
+                    lua_CFunction tostring, const std::vector<Function>& methods,
+                    const std::vector<Function>& properties) {
+  if (!luaL_newmetatable(L, name)) {  // already registered
+    lua_pop(L, 1);
+    return;
+  }
+  const int metatable = lua_gettop(L);
+  lua_pushcfunction(L, gc);
+  lua_setfield(L, metatable, "__gc");
+  lua_pushcfunction(L, tostring);
+  lua_setfield(L, metatable, "__tostring");
+  lua_pushstring(L, short_name(name).c_str());
+  lua_setfield(L, metatable, "__name");
+  // Methods and properties are also kept on the metatable (__methods, __properties) so that the
+  // REPL can complete them and help() can list them.
+  lua_newtable(L);
+  for (const auto& m : methods) {
+    lua_pushcfunction(L, m.function);
+    if (m.doc) document(L, -1, m.doc);
+    lua_setfield(L, -2, m.name);
+  }
+  lua_pushvalue(L, -1);
+  lua_setfield(L, metatable, "__methods");
+  lua_newtable(L);
+  for (const auto& p : properties) {
+    lua_pushcfunction(L, p.function);
+    if (p.doc) document(L, -1, p.doc);
+    lua_setfield(L, -2, p.name);
+  }
+  lua_pushvalue(L, -1);
+  lua_setfield(L, metatable, "__properties");
+  lua_pushstring(L, name);
+  lua_pushcclosure(L, bound<object_index>, 3);
+  lua_setfield(L, metatable, "__index");
+  if (doc) document(L, metatable, doc);
+  lua_pop(L, 1);
+}
+
+void* check_object(lua_State* L, int index, const char* name) {
+  void* object = luaL_testudata(L, index, name);
+  if (!object)
+    throw Error(str("expected a ", short_name(name), " as argument #", index, ", got ",
+                    luaL_typename(L, index)));
+  return object;
+}
+
+}  // namespace detail
+
+// ---- Args ---------------------------------------------------------------------------------------
+
+Args::Args(lua_State* L, int index, std::string function, std::vector<std::string> keys)
+    : L_(L), index_(lua_absindex(L, index)), function_(std::move(function)), keys_(std::move(keys)) {
+  if (!lua_istable(L, index_))
+    fail(function_, " expects a table of named arguments, like ", function_, "{ ", keys_.empty() ? "" : keys_[0],
+         " = ... }; got ", luaL_typename(L, index_));
+  lua_pushnil(L);
+  while (lua_next(L, index_)) {
+    lua_pop(L, 1);
+    if (lua_type(L, -1) != LUA_TSTRING) {
+      lua_pop(L, 1);
+      fail(function_, ": arguments are named (key = value); found a positional value");
+    }
+    std::string key = lua_tostring(L, -1);
+    bool known = false;
+    for (const auto& k : keys_) known = known || k == key;
+    if (!known) {
+      lua_pop(L, 1);
+      std::string suggestion = closest_name(key, keys_);
+      std::string valid;
+      for (const auto& k : keys_) valid += (valid.empty() ? "" : ", ") + k;
+      fail(function_, ": unknown key '", key, "'",
+           suggestion.empty() ? "" : "; did you mean '" + suggestion + "'?",
+           " (valid keys: ", valid, ")");
+    }
+  }
+}
+
+int Args::push(const char* key) const { return lua_getfield(L_, index_, key); }
+
+bool Args::has(const char* key) const {
+  bool present = push(key) != LUA_TNIL;
+  lua_pop(L_, 1);
+  return present;
+}
+
+void Args::type_error(const char* key, const char* expected) const {
+  push(key);
+  std::string got = luaL_typename(L_, -1);
+  lua_pop(L_, 1);
+  fail(function_, ": ", key, " must be ", expected, " (got ", got, ")");
+}
+
+double Args::number(const char* key) const {
+  if (!has(key)) fail(function_, ": missing required key '", key, "'");
+  return number(key, 0);
+}
+
+double Args::number(const char* key, double fallback) const {
+  int type = push(key);
+  if (type == LUA_TNIL) {
+    lua_pop(L_, 1);
+    return fallback;
+  }
+  if (type != LUA_TNUMBER) {
+    lua_pop(L_, 1);
+    type_error(key, "a number");
+  }
+  double value = lua_tonumber(L_, -1);
+  lua_pop(L_, 1);
+  if (!std::isfinite(value)) fail(function_, ": ", key, " must be finite (got ", value, ")");
+  return value;
+}
+
+int64_t Args::integer(const char* key) const {
+  if (!has(key)) fail(function_, ": missing required key '", key, "'");
+  return integer(key, 0);
+}
+
+int64_t Args::integer(const char* key, int64_t fallback) const {
+  if (!has(key)) return fallback;
+  double value = number(key, 0);
+  if (value != std::floor(value) || std::fabs(value) > 9.007199254740992e15)
+    fail(function_, ": ", key, " must be an integer (got ", value, ")");
+  return static_cast<int64_t>(value);
+}
+
+std::string Args::string(const char* key) const {
+  if (!has(key)) fail(function_, ": missing required key '", key, "'");
+  return string(key, "");
+}
+
+std::string Args::string(const char* key, const std::string& fallback) const {
+  int type = push(key);
+  if (type == LUA_TNIL) {
+    lua_pop(L_, 1);
+    return fallback;
+  }
+  if (type != LUA_TSTRING) {
+    lua_pop(L_, 1);
+    type_error(key, "a string");
+  }
+  size_t length = 0;
+  const char* text = lua_tolstring(L_, -1, &length);
+  std::string value(text, length);
+  lua_pop(L_, 1);
+  return value;
+}
+
+bool Args::boolean(const char* key, bool fallback) const {
+  int type = push(key);
+  lua_pop(L_, 1);
+  if (type == LUA_TNIL) return fallback;
+  if (type != LUA_TBOOLEAN) type_error(key, "true or false");
+  push(key);
+  bool value = lua_toboolean(L_, -1);
+  lua_pop(L_, 1);
+  return value;
+}
+
+std::vector<double> Args::numbers(const char* key) const {
+  // On an error the Lua stack is discarded with the call, so no pop is needed on that path.
+  push(key);
+  std::vector<double> values = to_numbers(L_, -1, function_ + ": " + key);
+  lua_pop(L_, 1);
+  return values;
+}
+
+std::vector<double> to_numbers(lua_State* L, int index, const std::string& what) {
+  index = lua_absindex(L, index);
+  if (!lua_istable(L, index)) fail(what, " must be an array of numbers (got ", luaL_typename(L, index), ")");
+  const lua_Integer n = luaL_len(L, index);
+  std::vector<double> values;
+  values.reserve(static_cast<size_t>(n));
+  for (lua_Integer i = 1; i <= n; ++i) {
+    int type = lua_geti(L, index, i);
+    double value = lua_tonumber(L, -1);
+    lua_pop(L, 1);
+    if (type != LUA_TNUMBER) fail(what, "[", i, "] must be a number (got ", lua_typename(L, type), ")");
+    values.push_back(value);
+  }
+  return values;
+}
+
+void push_numbers(lua_State* L, const std::vector<double>& values) {
+  lua_createtable(L, static_cast<int>(values.size()), 0);
+  for (size_t i = 0; i < values.size(); ++i) {
+    lua_pushnumber(L, values[i]);
+    lua_rawseti(L, -2, static_cast<lua_Integer>(i + 1));
+  }
+}
+
+}  // namespace scalelab::lua

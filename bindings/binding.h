@@ -1,0 +1,157 @@
+// The one boundary between Lua and C++.
+//
+// Every C++ function bound to Lua is registered as scalelab::lua::bound<F>: it runs F and turns any
+// std::exception it throws into a Lua error that carries the message and the caller's file:line.
+// F's C++ frames are unwound normally before the Lua error is raised, so destructors run and
+// nothing leaks. Lua's own errors (luaL_checkinteger, lua_call of a failing callback, ...) are C++
+// exceptions too in the C++ build of Lua that we link (lua5.4-c++), so they also unwind C++
+// frames. They are NOT caught here: catch (...) would swallow them. Never write catch (...) in code
+// that runs under a Lua call.
+//
+// Objects: a C++ value lives inside a Lua full userdata (push<T>), with a metatable registered once
+// by Class<T>: methods, read-only properties, __tostring from T's Summary(), __gc that runs ~T().
+// Unknown fields are errors that suggest the nearest name.
+//
+// Arguments: model.gpt{ vocab = 256, ... } style tables are read through Args, which rejects
+// unknown keys (suggesting the nearest valid one) and wrong types, naming the function and key.
+#pragma once
+
+#include <lua.hpp>
+
+#include <cstdint>
+#include <exception>
+#include <new>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "core/error.h"
+
+namespace scalelab::lua {
+
+// Raises the Lua error `message`, prefixed with the position of the Lua code that called the
+// running C function. Like every Lua error in the C++ build, it unwinds C++ frames (destructors run).
+[[noreturn]] void raise(lua_State* L, const char* message);
+
+// The error boundary. Register every C++ function as bound<F>.
+template <int (*F)(lua_State*)>
+int bound(lua_State* L) {
+  // The message is copied into Lua before lua_error, so no C++ object outlives the catch block.
+  bool failed = false;
+  try {
+    return F(L);
+  } catch (const std::bad_alloc&) {
+    lua_pushliteral(L, "out of memory");
+    failed = true;
+  } catch (const std::exception& e) {
+    lua_pushstring(L, e.what());
+    failed = true;
+  }
+  if (failed) raise(L, lua_tostring(L, -1));
+  return 0;
+}
+
+// ---- Documentation, read by help(x) -----------------------------------------------------------
+// Attaches `text` to the value at `index` (function, table or metatable) in the registry's weak
+// table "scalelab.docs".
+void document(lua_State* L, int index, const char* text);
+// Pushes that table (creating it on first use).
+void push_docs(lua_State* L);
+
+struct Function {
+  const char* name;
+  lua_CFunction function;  // bound<F>
+  const char* doc;
+};
+
+// Creates a module table with the given functions (each documented) and documents the table.
+void new_module(lua_State* L, const char* doc, const std::vector<Function>& functions);
+
+// ---- Objects ------------------------------------------------------------------------------------
+// Specialise TypeName<T> for each bound type: template <> struct TypeName<Foo> { static constexpr
+// const char* value = "scalelab.Foo"; };  The short name after the dot is what users see.
+template <class T>
+struct TypeName;
+
+namespace detail {
+void register_class(lua_State* L, const char* name, const char* doc, lua_CFunction gc,
+                    lua_CFunction tostring, const std::vector<Function>& methods,
+                    const std::vector<Function>& properties);
+void* check_object(lua_State* L, int index, const char* name);
+}  // namespace detail
+
+template <class T>
+T& check(lua_State* L, int index) {
+  return *static_cast<T*>(detail::check_object(L, index, TypeName<T>::value));
+}
+
+template <class T>
+T* test(lua_State* L, int index) {
+  return static_cast<T*>(luaL_testudata(L, index, TypeName<T>::value));
+}
+
+// Moves or copies `value` into a new userdata with T's metatable, leaves it on the stack.
+template <class T>
+T& push(lua_State* L, T value) {
+  void* memory = lua_newuserdatauv(L, sizeof(T), 1);
+  // If the constructor throws, the userdata has no metatable yet and no __gc runs: correct.
+  T* object = new (memory) T(std::move(value));
+  luaL_setmetatable(L, TypeName<T>::value);
+  return *object;
+}
+
+template <class T>
+struct Class {
+  // Registers T's metatable. T needs a Summary() const returning std::string.
+  static void define(lua_State* L, const char* doc, const std::vector<Function>& methods,
+                     const std::vector<Function>& properties) {
+    detail::register_class(L, TypeName<T>::value, doc, &bound<gc>, &bound<tostring>, methods,
+                           properties);
+  }
+
+ private:
+  static int gc(lua_State* L) {
+    if (T* object = test<T>(L, 1)) object->~T();
+    return 0;
+  }
+  static int tostring(lua_State* L) {
+    std::string text = check<T>(L, 1).Summary();
+    lua_pushlstring(L, text.data(), text.size());
+    return 1;
+  }
+};
+
+// ---- Argument tables ----------------------------------------------------------------------------
+class Args {
+ public:
+  // Checks that the value at `index` is a table whose string keys are all in `keys`.
+  Args(lua_State* L, int index, std::string function, std::vector<std::string> keys);
+
+  bool has(const char* key) const;
+  double number(const char* key) const;
+  double number(const char* key, double fallback) const;
+  int64_t integer(const char* key) const;
+  int64_t integer(const char* key, int64_t fallback) const;
+  std::string string(const char* key) const;
+  std::string string(const char* key, const std::string& fallback) const;
+  bool boolean(const char* key, bool fallback) const;
+  std::vector<double> numbers(const char* key) const;  // a Lua array of numbers
+  // Pushes the field's value (possibly nil) and returns its Lua type.
+  int push(const char* key) const;
+
+  const std::string& function() const { return function_; }
+  [[noreturn]] void type_error(const char* key, const char* expected) const;
+
+ private:
+  lua_State* L_;
+  int index_;
+  std::string function_;
+  std::vector<std::string> keys_;
+};
+
+// Reads a Lua array of numbers at `index` (throws naming `what` when it is not one).
+std::vector<double> to_numbers(lua_State* L, int index, const std::string& what);
+void push_numbers(lua_State* L, const std::vector<double>& values);
+
+}  // namespace scalelab::lua

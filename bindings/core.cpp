@@ -1,0 +1,73 @@
+// Lua module scalelab.native.core: version, unit formatting, the documentation table, interrupts.
+#include <lua.hpp>
+
+#include "bindings/binding.h"
+#include "bindings/modules.h"
+#include "core/interrupt.h"
+#include "core/units.h"
+#include "core/version.h"
+
+namespace scalelab::lua {
+
+namespace {
+
+template <std::string (*Format)(double)>
+int format(lua_State* L) {
+  std::string text = Format(luaL_checknumber(L, 1));
+  lua_pushlstring(L, text.data(), text.size());
+  return 1;
+}
+
+int format_significant(lua_State* L) {
+  std::string text = scalelab::format_significant(luaL_checknumber(L, 1),
+                                                  static_cast<int>(luaL_optinteger(L, 2, 3)));
+  lua_pushlstring(L, text.data(), text.size());
+  return 1;
+}
+
+int docs(lua_State* L) {
+  push_docs(L);
+  return 1;
+}
+
+int document(lua_State* L) {
+  luaL_checkany(L, 1);
+  lua::document(L, 1, luaL_checkstring(L, 2));
+  lua_settop(L, 1);
+  return 1;
+}
+
+int check_interrupt(lua_State*) {
+  scalelab::check_interrupt();
+  return 0;
+}
+
+// Throws a C++ exception from inside a binding, holding heap memory at the time: the test suite
+// checks that it arrives as a clean Lua error and leaks nothing.
+int throw_for_test(lua_State* L) {
+  std::string held(1000, 'x');
+  std::vector<double> more(1000, 1.0);
+  fail("test exception: ", luaL_checkstring(L, 1), " (", held.size() + more.size(), " bytes held)");
+}
+
+}  // namespace
+
+int open_core(lua_State* L) {
+  new_module(L, "scalelab's native core: version, unit formatting, documentation.",
+             {{"format_count", &bound<format<scalelab::format_count>>,
+               "format_count(x) -> '7.02B', '124M', '1.23k'"},
+              {"format_flops", &bound<format<scalelab::format_flops>>, "format_flops(x) -> '1.2e22'"},
+              {"format_duration", &bound<format<scalelab::format_duration>>,
+               "format_duration(seconds) -> '850 ms', '4.2 min', '3.1 h'"},
+              {"format_significant", &bound<format_significant>,
+               "format_significant(x, digits = 3) -> x with that many significant digits"},
+              {"docs", &bound<docs>, "the weak table of documentation strings, keyed by value"},
+              {"document", &bound<document>, "document(value, text) -> value; help(value) prints text"},
+              {"check_interrupt", &bound<check_interrupt>, "raises 'interrupted' if Ctrl-C was pressed"},
+              {"throw_for_test", &bound<throw_for_test>, "throws a C++ exception (for tests)"}});
+  lua_pushliteral(L, SCALELAB_VERSION);
+  lua_setfield(L, -2, "version");
+  return 1;
+}
+
+}  // namespace scalelab::lua

@@ -1,0 +1,147 @@
+// Lua module scalelab.native.model: the GPT shape, its parameter counts and FLOPs.
+// This file is the example every binding follows: a TypeName, functions taking an Args table,
+// a Class<T>::define with documented methods and properties, and a luaopen_ function.
+#include <lua.hpp>
+
+#include "bindings/binding.h"
+#include "bindings/modules.h"
+#include "model/gpt.h"
+
+namespace scalelab::lua {
+
+template <>
+struct TypeName<model::GptConfig> {
+  static constexpr const char* value = "scalelab.GptConfig";
+};
+
+namespace {
+
+using model::GptConfig;
+
+int gpt(lua_State* L) {
+  Args args(L, 1, "model.gpt", {"vocab", "ctx", "d_model", "n_layer", "n_head", "d_ff"});
+  GptConfig config;
+  config.vocab = args.integer("vocab");
+  config.ctx = args.integer("ctx");
+  config.d_model = args.integer("d_model");
+  config.n_layer = args.integer("n_layer");
+  config.n_head = args.integer("n_head");
+  config.d_ff = args.integer("d_ff", 0);
+  if (args.has("d_ff") && config.d_ff <= 0)
+    fail("model.gpt: d_ff must be a positive integer (got ", config.d_ff, "), or left out for 4·d_model");
+  config.Validate();
+  push(L, config);
+  return 1;
+}
+
+int shape_for(lua_State* L) {
+  Args args(L, 1, "model.shape_for", {"params", "aspect", "head_dim", "vocab", "ctx"});
+  model::ShapeOptions options;
+  options.params = args.number("params");
+  if (args.push("aspect") == LUA_TSTRING) {
+    std::string aspect = lua_tostring(L, -1);
+    if (aspect != "chinchilla")
+      fail("model.shape_for: aspect must be a number (d_model / n_layer) or \"chinchilla\" (got \"", aspect, "\")");
+    options.chinchilla = true;
+  } else {
+    options.aspect = args.number("aspect", options.aspect);
+  }
+  lua_pop(L, 1);
+  options.head_dim = args.integer("head_dim", 0);
+  options.vocab = args.integer("vocab", options.vocab);
+  options.ctx = args.integer("ctx", options.ctx);
+  push(L, model::shape_for(options));
+  return 1;
+}
+
+template <int64_t GptConfig::*Field>
+int field(lua_State* L) {
+  lua_pushinteger(L, check<GptConfig>(L, 1).*Field);
+  return 1;
+}
+
+template <int64_t (GptConfig::*Method)() const>
+int count(lua_State* L) {
+  lua_pushinteger(L, (check<GptConfig>(L, 1).*Method)());
+  return 1;
+}
+
+int flops_per_token(lua_State* L) {
+  lua_pushnumber(L, check<GptConfig>(L, 1).flops_per_token(model::FlopConvention::Kaplan));
+  return 1;
+}
+
+int flops_per_token_palm(lua_State* L) {
+  lua_pushnumber(L, check<GptConfig>(L, 1).flops_per_token(model::FlopConvention::PaLM));
+  return 1;
+}
+
+int hardware_flops_per_token(lua_State* L) {
+  lua_pushnumber(L, check<GptConfig>(L, 1).hardware_flops_per_token());
+  return 1;
+}
+
+int to_table(lua_State* L) {
+  const GptConfig& c = check<GptConfig>(L, 1);
+  lua_createtable(L, 0, 6);
+  const std::pair<const char*, int64_t> fields[] = {{"vocab", c.vocab},     {"ctx", c.ctx},
+                                                    {"d_model", c.d_model}, {"n_layer", c.n_layer},
+                                                    {"n_head", c.n_head},   {"d_ff", c.ff()}};
+  for (const auto& [name, value] : fields) {
+    lua_pushinteger(L, value);
+    lua_setfield(L, -2, name);
+  }
+  return 1;
+}
+
+int equal(lua_State* L) {
+  const GptConfig& a = check<GptConfig>(L, 1);
+  const GptConfig& b = check<GptConfig>(L, 2);
+  lua_pushboolean(L, a.vocab == b.vocab && a.ctx == b.ctx && a.d_model == b.d_model &&
+                         a.n_layer == b.n_layer && a.n_head == b.n_head && a.ff() == b.ff());
+  return 1;
+}
+
+}  // namespace
+
+int open_model(lua_State* L) {
+  Class<GptConfig>::define(
+      L,
+      "A GPT-2-style decoder shape: pre-LayerNorm blocks, learned positions, output tied to the "
+      "token embedding. Fields vocab, ctx, d_model, n_layer, n_head, d_ff; counts params, "
+      "non_embedding_params, embedding_params; FLOPs flops_per_token (Kaplan), flops_per_token_palm.",
+      {{"table", &bound<to_table>, "config:table() -> a plain table of the shape's fields"}},
+      {{"vocab", &bound<field<&GptConfig::vocab>>, "vocabulary size V"},
+       {"ctx", &bound<field<&GptConfig::ctx>>, "context length T"},
+       {"d_model", &bound<field<&GptConfig::d_model>>, "width d"},
+       {"n_layer", &bound<field<&GptConfig::n_layer>>, "number of blocks L"},
+       {"n_head", &bound<field<&GptConfig::n_head>>, "attention heads"},
+       {"d_ff", &bound<count<&GptConfig::ff>>, "MLP width (default 4·d_model)"},
+       {"head_dim", &bound<count<&GptConfig::head_dim>>, "d_model / n_head"},
+       {"params", &bound<count<&GptConfig::params>>,
+        "all parameters, embeddings included, output tied to the token embedding (Chinchilla's N)"},
+       {"non_embedding_params", &bound<count<&GptConfig::non_embedding_params>>,
+        "parameters without token and position embeddings (Kaplan's N): L·(12d² + 13d) + 2d for d_ff = 4d"},
+       {"embedding_params", &bound<count<&GptConfig::embedding_params>>, "V·d + T·d"},
+       {"flops_per_token", &bound<flops_per_token>,
+        "training FLOPs per token, Kaplan convention: 6N + 6·n_layer·ctx·d_model (N non-embedding)"},
+       {"flops_per_token_palm", &bound<flops_per_token_palm>,
+        "training FLOPs per token, PaLM/nanoGPT convention: 6N + 12·n_layer·ctx·d_model"},
+       {"hardware_flops_per_token", &bound<hardware_flops_per_token>,
+        "FLOPs per token including the output logits, for MFU: 6(N + V·d) + 12·n_layer·ctx·d_model"}});
+  luaL_getmetatable(L, TypeName<GptConfig>::value);
+  lua_pushcfunction(L, &bound<equal>);
+  lua_setfield(L, -2, "__eq");
+  lua_pop(L, 1);
+
+  new_module(L, "Model shapes: model.gpt{...} and model.shape_for{...}.",
+             {{"gpt", &bound<gpt>,
+               "model.gpt{ vocab =, ctx =, d_model =, n_layer =, n_head = [, d_ff = 4·d_model] } -> GptConfig"},
+              {"shape_for", &bound<shape_for>,
+               "model.shape_for{ params = N [, aspect = 64 | \"chinchilla\"] [, head_dim =] [, vocab = 256] "
+               "[, ctx = 256] } -> the GptConfig whose non-embedding N is nearest the target; aspect is "
+               "d_model / n_layer"}});
+  return 1;
+}
+
+}  // namespace scalelab::lua

@@ -1,0 +1,52 @@
+#include "core/units.h"
+
+#include <cmath>
+#include <cstdio>
+#include <string>
+
+namespace scalelab {
+
+std::string format_significant(double value, int digits) {
+  if (!std::isfinite(value)) return std::isnan(value) ? "nan" : (value > 0 ? "inf" : "-inf");
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%.*g", digits, value);
+  return buffer;
+}
+
+std::string format_count(double value) {
+  if (!std::isfinite(value)) return format_significant(value, 3);
+  static const struct { double scale; const char* suffix; } units[] = {
+      {1e15, "P"}, {1e12, "T"}, {1e9, "B"}, {1e6, "M"}, {1e3, "k"}};
+  double magnitude = std::fabs(value);
+  for (const auto& unit : units) {
+    // Round first so that 999.96e6 prints as 1B rather than 1e+03M.
+    double scaled = std::stod(format_significant(magnitude / unit.scale, 3));
+    if (scaled >= 1.0) {
+      if (scaled >= 1000 && unit.scale < 1e15) continue;
+      return (value < 0 ? "-" : "") + format_significant(scaled, 3) + unit.suffix;
+    }
+  }
+  return format_significant(value, 3);
+}
+
+std::string format_flops(double value) {
+  if (!std::isfinite(value) || value == 0) return format_significant(value, 2);
+  int exponent = static_cast<int>(std::floor(std::log10(std::fabs(value))));
+  double mantissa = value / std::pow(10.0, exponent);
+  if (std::fabs(mantissa) >= 9.95) {  // 9.96e21 rounds to 1.0e22
+    mantissa /= 10;
+    exponent += 1;
+  }
+  return format_significant(mantissa, 2) + "e" + std::to_string(exponent);
+}
+
+std::string format_duration(double seconds) {
+  if (!std::isfinite(seconds)) return format_significant(seconds, 3);
+  if (seconds < 1) return format_significant(seconds * 1e3, 3) + " ms";
+  if (seconds < 120) return format_significant(seconds, 3) + " s";
+  if (seconds < 7200) return format_significant(seconds / 60, 3) + " min";
+  if (seconds < 3 * 86400) return format_significant(seconds / 3600, 3) + " h";
+  return format_significant(seconds / 86400, 3) + " d";
+}
+
+}  // namespace scalelab

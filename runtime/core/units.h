@@ -1,0 +1,21 @@
+// Human-readable numbers in the field's units: 124.4M params, 237B tokens, 1.2e22 FLOP, 41k hours.
+#pragma once
+
+#include <string>
+
+namespace scalelab {
+
+// 1234 -> "1.23k", 7.02e9 -> "7.02B", 2.1e12 -> "2.1T" (three significant digits, trailing zeros
+// dropped). Values below 1000 print plainly ("512", "0.5").
+std::string format_count(double value);
+
+// FLOP counts in scientific notation with two significant digits: 1.2e+22 -> "1.2e22".
+std::string format_flops(double value);
+
+// Seconds as "850 ms", "12.3 s", "4.2 min", "3.1 h", "2.5 d".
+std::string format_duration(double seconds);
+
+// A number with `digits` significant digits, trailing zeros dropped: 2.22560 -> "2.2256".
+std::string format_significant(double value, int digits);
+
+}  // namespace scalelab

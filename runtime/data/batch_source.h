@@ -1,0 +1,30 @@
+// The contract between data and trainers: a source of training (or held-out) batches.
+// Samplers (runtime/data) implement it; trainers (runtime/train, kernels/) consume it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace scalelab::data {
+
+class BatchSource {
+ public:
+  virtual ~BatchSource() = default;
+
+  virtual int64_t vocab() const = 0;
+  virtual int64_t seq_len() const = 0;  // T: inputs per row
+  virtual int64_t batch() const = 0;    // B: rows per batch
+
+  // Fills `tokens` with B rows of T + 1 token ids each (row-major, size B·(T+1)): a row's inputs
+  // are its first T tokens and its targets the last T. Throws scalelab::Error when the source is
+  // exhausted (a sampler never is before its planned tokens).
+  virtual void next_batch(std::vector<int32_t>& tokens) = 0;
+
+  // The position, serialised, for checkpoints; restore() continues bitwise identically from it.
+  // A held-out source is rewound to its initial state before each evaluation the same way.
+  virtual std::string state() const = 0;
+  virtual void restore(const std::string& state) = 0;
+};
+
+}  // namespace scalelab::data

@@ -1,0 +1,202 @@
+#include "host/host.h"
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+
+#include "bindings/modules.h"
+#include "core/error.h"
+#include "core/interrupt.h"
+#include "host/embedded.h"
+
+namespace scalelab::host {
+
+namespace {
+
+lua_State* g_running = nullptr;  // the state whose call SIGINT should interrupt
+
+// Called by Lua at the next instruction after SIGINT: raise the interruption as a Lua error.
+void interrupt_hook(lua_State* L, lua_Debug*) {
+  lua_sethook(L, nullptr, 0, 0);
+  clear_interrupt();
+  luaL_error(L, "interrupted!");
+}
+
+void on_sigint(int signal) {
+  std::signal(signal, SIG_DFL);  // a second Ctrl-C before the hook runs kills the process
+  request_interrupt();           // for C++ loops (core/interrupt.h)
+  if (g_running)
+    lua_sethook(g_running, interrupt_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+}
+
+int message_handler(lua_State* L) {
+  const char* message = lua_tostring(L, 1);
+  if (!message) {
+    if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
+    message = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+  }
+  luaL_traceback(L, L, message, 1);
+  return 1;
+}
+
+// package.searchers entry for "scalelab" and "scalelab.*": from $SCALELAB_STDLIB/<path>.lua if that
+// variable is set (a source tree for development), else from the copy compiled into the program.
+int stdlib_searcher(lua_State* L) {
+  const char* name = luaL_checkstring(L, 1);
+  if (std::strcmp(name, "scalelab") != 0 && std::strncmp(name, "scalelab.", 9) != 0) {
+    lua_pushfstring(L, "no module '%s' in scalelab's library", name);
+    return 1;
+  }
+  if (const char* root = std::getenv("SCALELAB_STDLIB"); root && *root) {
+    std::string relative = name;
+    for (char& c : relative)
+      if (c == '.') c = '/';
+    const std::string path = std::string(root) + "/" + relative;
+    for (const std::string& candidate : {path + ".lua", path + "/init.lua"}) {
+      std::ifstream probe(candidate);
+      if (!probe) continue;
+      if (luaL_loadfile(L, candidate.c_str()) != LUA_OK) return lua_error(L);
+      lua_pushstring(L, candidate.c_str());
+      return 2;
+    }
+    lua_pushfstring(L, "no file '%s.lua' under $SCALELAB_STDLIB", path.c_str());
+    return 1;
+  }
+  for (const auto& module : embedded_modules()) {
+    if (std::strcmp(module.name, name) != 0) continue;
+    if (luaL_loadbufferx(L, module.source, module.size, module.chunkname, "t") != LUA_OK)
+      return lua_error(L);
+    lua_pushstring(L, module.chunkname + 1);
+    return 2;
+  }
+  lua_pushfstring(L, "no module '%s' in scalelab's library", name);
+  return 1;
+}
+
+int open_host(lua_State* L) {
+  luaL_openlibs(L);
+  lua::open_all(L);
+  // Insert the stdlib searcher right after the preload searcher.
+  lua_getglobal(L, "package");
+  lua_getfield(L, -1, "searchers");
+  const lua_Integer n = luaL_len(L, -1);
+  for (lua_Integer i = n; i >= 2; --i) {
+    lua_geti(L, -1, i);
+    lua_seti(L, -2, i + 1);
+  }
+  lua_pushcfunction(L, stdlib_searcher);
+  lua_seti(L, -2, 2);
+  lua_pop(L, 2);
+  // The library: sets the globals (model, help, ...).
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "scalelab");
+  lua_call(L, 1, 0);
+  return 0;
+}
+
+}  // namespace
+
+Host::Host() : L_(luaL_newstate()) {
+  if (!L_) throw SystemError("cannot create a Lua state: out of memory");
+  lua_pushcfunction(L_, message_handler);
+  lua_pushcfunction(L_, open_host);
+  if (lua_pcall(L_, 0, 0, -2) != LUA_OK) {
+    std::string message = lua_tostring(L_, -1) ? lua_tostring(L_, -1) : "unknown error";
+    lua_close(L_);
+    throw SystemError("cannot start scalelab's Lua library: " + message);
+  }
+  lua_pop(L_, 1);
+}
+
+Host::~Host() { lua_close(L_); }
+
+int Host::call(int nargs, int nresults) {
+  const int base = lua_gettop(L_) - nargs;
+  lua_pushcfunction(L_, message_handler);
+  lua_insert(L_, base);
+  clear_interrupt();
+  g_running = L_;
+  struct sigaction action {}, previous {};
+  action.sa_handler = on_sigint;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, &previous);
+  const int status = lua_pcall(L_, nargs, nresults, base);
+  sigaction(SIGINT, &previous, nullptr);
+  g_running = nullptr;
+  lua_sethook(L_, nullptr, 0, 0);
+  clear_interrupt();
+  lua_remove(L_, base);
+  return status;
+}
+
+void Host::report() {
+  const char* message = lua_tostring(L_, -1);
+  std::fprintf(stderr, "scalelab: %s\n", message ? message : "(error object is not a string)");
+  std::fflush(stderr);
+  lua_pop(L_, 1);
+}
+
+void Host::add_script_dir(const std::string& script_path) {
+  const size_t slash = script_path.find_last_of('/');
+  const std::string dir = slash == std::string::npos ? "." : script_path.substr(0, slash);
+  lua_getglobal(L_, "package");
+  lua_getfield(L_, -1, "path");
+  std::string path = dir + "/?.lua;" + dir + "/?/init.lua;" + lua_tostring(L_, -1);
+  lua_pop(L_, 1);
+  lua_pushstring(L_, path.c_str());
+  lua_setfield(L_, -2, "path");
+  lua_pop(L_, 1);
+}
+
+void Host::set_arg(const std::vector<std::string>& argv, int script_index) {
+  lua_createtable(L_, static_cast<int>(argv.size()), 0);
+  for (int i = 0; i < static_cast<int>(argv.size()); ++i) {
+    lua_pushstring(L_, argv[i].c_str());
+    lua_rawseti(L_, -2, i - script_index);
+  }
+  lua_setglobal(L_, "arg");
+}
+
+bool Host::run_file(const std::string& path, const std::vector<std::string>& args) {
+  const bool from_stdin = path == "-";
+  int status = luaL_loadfile(L_, from_stdin ? nullptr : path.c_str());
+  if (status == LUA_ERRFILE) {
+    // luaL_loadfile's message is "cannot open x.lua"; say what to do.
+    lua_pop(L_, 1);
+    lua_pushfstring(L_, "cannot open script '%s': %s", path.c_str(), std::strerror(errno));
+  }
+  if (status == LUA_OK) {
+    if (!from_stdin) add_script_dir(path);
+    for (const auto& a : args) lua_pushstring(L_, a.c_str());
+    status = call(static_cast<int>(args.size()), 0);
+  }
+  if (status != LUA_OK) report();
+  return status == LUA_OK;
+}
+
+bool Host::run_string(const std::string& code, const std::string& chunkname) {
+  int status = luaL_loadbuffer(L_, code.data(), code.size(), chunkname.c_str());
+  if (status == LUA_OK) status = call(0, 0);
+  if (status != LUA_OK) report();
+  return status == LUA_OK;
+}
+
+bool Host::require(const std::string& spec) {
+  const size_t eq = spec.find('=');
+  const std::string global = eq == std::string::npos ? spec.substr(spec.find_last_of('.') + 1) : spec.substr(0, eq);
+  const std::string module = eq == std::string::npos ? spec : spec.substr(eq + 1);
+  lua_getglobal(L_, "require");
+  lua_pushstring(L_, module.c_str());
+  int status = call(1, 1);
+  if (status != LUA_OK) {
+    report();
+    return false;
+  }
+  lua_setglobal(L_, global.c_str());
+  return true;
+}
+
+}  // namespace scalelab::host

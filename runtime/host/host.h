@@ -1,0 +1,52 @@
+// The Lua host: one lua_State with the standard libraries, scalelab's native modules and its Lua
+// library (embedded, or read from $SCALELAB_STDLIB for development), and the conventions of lua.c
+// for running code: a traceback on every error, Ctrl-C interrupting the computation.
+#pragma once
+
+#include <lua.hpp>
+
+#include <string>
+#include <vector>
+
+namespace scalelab::host {
+
+class Host {
+ public:
+  // Opens the state, registers the natives and the stdlib searcher, and loads "scalelab" (which
+  // sets the global modules and help). Throws scalelab::SystemError if that fails.
+  Host();
+  ~Host();
+  Host(const Host&) = delete;
+  Host& operator=(const Host&) = delete;
+
+  lua_State* state() const { return L_; }
+
+  // Each returns true on success; on failure the message and traceback have been reported on
+  // stderr as "scalelab: file:line: message\nstack traceback: ...".
+  bool run_file(const std::string& path, const std::vector<std::string>& args);  // "-" = stdin
+  bool run_string(const std::string& code, const std::string& chunkname);
+  bool require(const std::string& spec);  // "mod" or "name=mod", as lua -l
+
+  // Loads and runs the chunk on the stack top with nargs arguments below it ... like lua.c's docall:
+  // a message handler adds the traceback; SIGINT during the call interrupts it. Returns the
+  // lua_pcall status; on failure the message is left on the stack.
+  int call(int nargs, int nresults);
+
+  // Prints "scalelab: <message on the stack top>" to stderr and pops it.
+  void report();
+
+  // Puts the script's folder first on package.path.
+  void add_script_dir(const std::string& script_path);
+
+  // Sets the global 'arg' table as lua.c does: arg[0] = script, arg[1..] = its arguments,
+  // negative indices for the program and its options.
+  void set_arg(const std::vector<std::string>& argv, int script_index);
+
+  // The interactive loop (runtime/host/repl.cpp).
+  void repl();
+
+ private:
+  lua_State* L_;
+};
+
+}  // namespace scalelab::host

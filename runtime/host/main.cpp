@@ -1,0 +1,106 @@
+// scalelab: the program. Conventions of lua.c and Torch's th:
+//   scalelab script.lua [args]   runs the script, arguments in 'arg'
+//   scalelab                     the REPL on a terminal; otherwise runs standard input
+//   scalelab -                   runs standard input
+// Exit status: 0 success, 1 script error (message and traceback on stderr), 2 bad usage.
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/version.h"
+#include "host/host.h"
+
+namespace {
+
+const char kUsage[] =
+    "usage: scalelab [options] [script [args]]\n"
+    "Options:\n"
+    "  -e stmt     run the Lua statement 'stmt'\n"
+    "  -i          enter the REPL after running the script\n"
+    "  -l mod      require module 'mod' into global 'mod' (or -l name=mod)\n"
+    "  -v          print the version\n"
+    "  -h, --help  print this help\n"
+    "  --          stop handling options\n"
+    "  -           run standard input and stop handling options\n"
+    "Environment:\n"
+    "  SCALELAB_STDLIB  read the Lua library from this folder (a source tree's stdlib/) instead of\n"
+    "                   the copy built into the program\n";
+
+int usage_error(const std::string& message) {
+  std::fprintf(stderr, "scalelab: %s\n%s", message.c_str(), kUsage);
+  return 2;
+}
+
+void print_version() { std::printf("scalelab %s (%s)\n", SCALELAB_VERSION, LUA_RELEASE); }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> all(argv, argv + argc);
+  std::vector<std::pair<char, std::string>> actions;  // -e and -l, in order
+  bool interactive = false, version = false;
+  int script = 0;  // index of the script in argv, 0 if none
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = all[i];
+    if (a == "--") {
+      if (i + 1 < argc) script = i + 1;
+      break;
+    }
+    if (a == "-") {
+      script = i;
+      break;
+    }
+    if (a.size() < 2 || a[0] != '-') {
+      script = i;
+      break;
+    }
+    if (a == "-h" || a == "--help") {
+      std::printf("%s", kUsage);
+      return 0;
+    } else if (a == "-i") {
+      interactive = true;
+    } else if (a == "-v") {
+      version = true;
+    } else if (a == "-e" || a == "-l") {
+      if (i + 1 >= argc) return usage_error("'" + a + "' needs an argument");
+      actions.emplace_back(a[1], all[++i]);
+    } else if ((a.rfind("-e", 0) == 0 || a.rfind("-l", 0) == 0) && a.size() > 2) {
+      actions.emplace_back(a[1], a.substr(2));
+    } else {
+      return usage_error("unrecognized option '" + a + "'");
+    }
+  }
+
+  try {
+    scalelab::host::Host host;
+    host.set_arg(all, script > 0 ? script : 0);
+    if (version) print_version();
+    for (const auto& [kind, value] : actions) {
+      bool ok = kind == 'e' ? host.run_string(value, "=(command line)") : host.require(value);
+      if (!ok) return 1;
+    }
+    if (script > 0) {
+      std::vector<std::string> args(all.begin() + script + 1, all.end());
+      if (!host.run_file(all[script], args)) return 1;
+    }
+    if (interactive) {
+      host.repl();
+    } else if (script == 0 && actions.empty() && !version) {
+      if (isatty(STDIN_FILENO)) {
+        print_version();
+        host.repl();
+      } else if (!host.run_file("-", {})) {
+        return 1;
+      }
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "scalelab: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,289 @@
+// The REPL, after lua.c and Torch's trepl:
+//   - a line is first tried as "return <line>" so expressions print their values (through
+//     scalelab.repl.show, which pretty-prints tables and one-line summaries of objects);
+//     a trailing ';' silences the values;
+//   - a chunk that ends early (a syntax error at <eof>) continues on a second prompt ">> ";
+//   - readline history in ~/.scalelab_history; Tab completes globals, fields and methods
+//     (scalelab.repl.complete, which follows __index metatables);
+//   - Ctrl-C during a computation interrupts it (Host::call); at the prompt it clears the line,
+//     and a second Ctrl-C on an empty prompt leaves; Ctrl-D leaves too.
+// Without a terminal, or without readline, lines are read plainly.
+#include <sys/select.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "host/host.h"
+
+#ifdef SCALELAB_HAVE_READLINE
+#include <readline/history.h>
+#include <readline/readline.h>
+#endif
+
+namespace scalelab::host {
+
+namespace {
+
+volatile sig_atomic_t g_prompt_interrupt = 0;
+void on_prompt_sigint(int) { g_prompt_interrupt = 1; }
+
+// Interrupted: Ctrl-C with text on the line (cleared); InterruptedEmpty: Ctrl-C on an empty line.
+enum class Read { Line, Eof, Interrupted, InterruptedEmpty };
+
+Read read_plain(const char* prompt, bool show_prompt, std::string& out) {
+  if (show_prompt) {
+    std::fputs(prompt, stdout);
+    std::fflush(stdout);
+  }
+  out.clear();
+  for (;;) {
+    int c = std::getchar();
+    if (c == EOF) {
+      if (g_prompt_interrupt || (std::ferror(stdin) && errno == EINTR)) {
+        std::clearerr(stdin);
+        g_prompt_interrupt = 0;
+        std::fputc('\n', stdout);
+        return out.empty() ? Read::InterruptedEmpty : Read::Interrupted;
+      }
+      return out.empty() ? Read::Eof : Read::Line;
+    }
+    if (c == '\n') return Read::Line;
+    out.push_back(static_cast<char>(c));
+  }
+}
+
+#ifdef SCALELAB_HAVE_READLINE
+lua_State* g_completion_state = nullptr;
+std::vector<std::string> g_matches;
+
+char* completion_generator(const char*, int state) {
+  static size_t next;
+  if (state == 0) next = 0;
+  if (next >= g_matches.size()) return nullptr;
+  return strdup(g_matches[next++].c_str());
+}
+
+// Readline's completion hook: asks scalelab.repl.complete(word) for candidates.
+char** complete(const char* text, int, int) {
+  rl_attempted_completion_over = 1;  // no file-name completion
+  g_matches.clear();
+  lua_State* L = g_completion_state;
+  const int top = lua_gettop(L);
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "scalelab.repl");
+  if (lua_pcall(L, 1, 1, 0) == LUA_OK) {
+    lua_getfield(L, -1, "complete");
+    lua_pushstring(L, text);
+    if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_istable(L, -1)) {
+      const lua_Integer n = luaL_len(L, -1);
+      for (lua_Integer i = 1; i <= n; ++i) {
+        lua_geti(L, -1, i);
+        if (const char* s = lua_tostring(L, -1)) g_matches.emplace_back(s);
+        lua_pop(L, 1);
+      }
+    }
+  }
+  lua_settop(L, top);
+  rl_completion_append_character = '\0';
+  if (g_matches.empty()) return nullptr;
+  return rl_completion_matches(text, completion_generator);
+}
+
+bool g_line_done = false;
+bool g_line_eof = false;
+std::string g_line;
+
+void on_line(char* line) {
+  g_line_done = true;
+  g_line_eof = line == nullptr;
+  if (line) {
+    g_line = line;
+    std::free(line);
+  }
+  rl_callback_handler_remove();
+}
+
+Read read_readline(const char* prompt, std::string& out) {
+  g_line_done = g_line_eof = false;
+  g_line.clear();
+  // SIGINT stays blocked except inside pselect, which unblocks it atomically while waiting: a
+  // Ctrl-C can never slip in between the check of the flag and the wait.
+  sigset_t sigint, unblocked;
+  sigemptyset(&sigint);
+  sigaddset(&sigint, SIGINT);
+  sigprocmask(SIG_BLOCK, &sigint, &unblocked);
+  sigdelset(&unblocked, SIGINT);
+  rl_callback_handler_install(prompt, on_line);
+  Read result = Read::Line;
+  while (!g_line_done) {
+    if (g_prompt_interrupt) {
+      g_prompt_interrupt = 0;
+      const bool empty = rl_end == 0;
+      rl_replace_line("", 0);
+      rl_callback_handler_remove();
+      std::fputc('\n', stdout);
+      std::fflush(stdout);
+      result = empty ? Read::InterruptedEmpty : Read::Interrupted;
+      break;
+    }
+    fd_set fds;
+    FD_ZERO(&fds);
+    FD_SET(STDIN_FILENO, &fds);
+    const int ready = pselect(STDIN_FILENO + 1, &fds, nullptr, nullptr, nullptr, &unblocked);
+    if (ready < 0) {
+      if (errno == EINTR) continue;
+      rl_callback_handler_remove();
+      result = Read::Eof;
+      break;
+    }
+    rl_callback_read_char();
+  }
+  sigprocmask(SIG_UNBLOCK, &sigint, nullptr);
+  if (result != Read::Line) return result;
+  if (g_line_eof) {
+    std::fputc('\n', stdout);
+    return Read::Eof;
+  }
+  out = g_line;
+  return Read::Line;
+}
+
+std::string history_path() {
+  const char* home = std::getenv("HOME");
+  return std::string(home && *home ? home : ".") + "/.scalelab_history";
+}
+#endif
+
+bool ends_with_semicolon(const std::string& line) {
+  size_t end = line.find_last_not_of(" \t\r");
+  return end != std::string::npos && line[end] == ';';
+}
+
+bool is_blank(const std::string& line) { return line.find_first_not_of(" \t\r") == std::string::npos; }
+
+// True when the syntax error on the stack top says the chunk simply ended too early.
+bool incomplete(lua_State* L) {
+  size_t length = 0;
+  const char* message = lua_tolstring(L, -1, &length);
+  const char eof[] = "<eof>";
+  return message && length >= sizeof eof - 1 &&
+         std::strcmp(message + length - (sizeof eof - 1), eof) == 0;
+}
+
+}  // namespace
+
+void Host::repl() {
+  const bool terminal = isatty(STDIN_FILENO);
+#ifdef SCALELAB_HAVE_READLINE
+  const bool use_readline = terminal;
+  const std::string history = history_path();
+  if (use_readline) {
+    g_completion_state = L_;
+    rl_readline_name = "scalelab";
+    rl_catch_signals = 0;
+    rl_attempted_completion_function = complete;
+    rl_basic_word_break_characters = const_cast<char*>(" \t\n\"\\'`@$><=;|&{(,+-*/%^~#[]");
+    rl_completer_word_break_characters = rl_basic_word_break_characters;
+    using_history();
+    read_history(history.c_str());
+  }
+#else
+  const bool use_readline = false;
+#endif
+  struct sigaction action {}, previous {};
+  action.sa_handler = on_prompt_sigint;  // no SA_RESTART: select and read return EINTR
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, &previous);
+
+  auto read = [&](const char* prompt, std::string& out) {
+#ifdef SCALELAB_HAVE_READLINE
+    if (use_readline) return read_readline(prompt, out);
+#endif
+    return read_plain(prompt, terminal, out);
+  };
+  auto remember = [&](const std::string& entry) {
+#ifdef SCALELAB_HAVE_READLINE
+    if (use_readline && !is_blank(entry)) {
+      add_history(entry.c_str());
+      if (append_history(1, history.c_str()) != 0) write_history(history.c_str());
+      history_truncate_file(history.c_str(), 2000);
+    }
+#else
+    (void)entry;
+#endif
+  };
+  // Runs the chunk on the stack top; prints its values unless silenced.
+  auto execute = [&](bool show) {
+    const int base = lua_gettop(L_);
+    if (call(0, LUA_MULTRET) != LUA_OK) {
+      report();
+      return;
+    }
+    const int results = lua_gettop(L_) - base + 1;
+    if (show && results > 0) {
+      lua_getglobal(L_, "require");
+      lua_pushliteral(L_, "scalelab.repl");
+      lua_call(L_, 1, 1);
+      lua_getfield(L_, -1, "show");
+      lua_remove(L_, -2);
+      lua_insert(L_, base);
+      if (call(results, 0) != LUA_OK) report();
+    }
+    lua_settop(L_, base - 1);
+    std::fflush(stdout);
+  };
+
+  std::string pending;
+  bool exit_armed = false;
+  for (;;) {
+    std::string line;
+    const Read result = read(pending.empty() ? "> " : ">> ", line);
+    if (result == Read::Eof) break;
+    if (result == Read::Interrupted || result == Read::InterruptedEmpty) {
+      const bool at_empty_prompt = pending.empty() && result == Read::InterruptedEmpty;
+      if (at_empty_prompt && exit_armed) break;
+      exit_armed = false;
+      if (at_empty_prompt) {
+        std::fputs("(to leave, press Ctrl-C again or Ctrl-D)\n", stdout);
+        exit_armed = true;
+      }
+      pending.clear();
+      continue;
+    }
+    exit_armed = false;
+    if (pending.empty()) {
+      if (is_blank(line)) continue;
+      const std::string expression = "return " + line;
+      if (luaL_loadbuffer(L_, expression.data(), expression.size(), "=stdin") == LUA_OK) {
+        remember(line);
+        execute(!ends_with_semicolon(line));
+        continue;
+      }
+      lua_pop(L_, 1);
+    }
+    const std::string chunk = pending.empty() ? line : pending + "\n" + line;
+    const int status = luaL_loadbuffer(L_, chunk.data(), chunk.size(), "=stdin");
+    if (status == LUA_ERRSYNTAX && incomplete(L_)) {
+      lua_pop(L_, 1);
+      pending = chunk;
+      continue;
+    }
+    pending.clear();
+    remember(chunk);
+    if (status != LUA_OK) {
+      report();
+      continue;
+    }
+    execute(!ends_with_semicolon(chunk));
+  }
+  sigaction(SIGINT, &previous, nullptr);
+}
+
+}  // namespace scalelab::host

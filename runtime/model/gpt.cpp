@@ -1,0 +1,117 @@
+#include "model/gpt.h"
+
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "core/error.h"
+#include "core/units.h"
+
+namespace scalelab::model {
+
+void GptConfig::Validate() {
+  const struct { const char* name; int64_t value; } sizes[] = {
+      {"vocab", vocab}, {"ctx", ctx}, {"d_model", d_model}, {"n_layer", n_layer}, {"n_head", n_head}};
+  for (const auto& size : sizes)
+    if (size.value <= 0) fail(size.name, " must be a positive integer (got ", size.value, ")");
+  if (d_ff < 0) fail("d_ff must be a positive integer (got ", d_ff, "), or left out for 4·d_model");
+  if (d_model % n_head != 0)
+    fail("d_model (", d_model, ") must be divisible by n_head (", n_head,
+         "); for example n_head = ", d_model % 64 == 0 ? d_model / 64 : 1);
+  if (d_ff == 0) d_ff = 4 * d_model;
+}
+
+int64_t GptConfig::block_params() const {
+  const int64_t d = d_model, f = ff();
+  return 4 * d * d + 2 * d * f + 9 * d + f;
+}
+
+int64_t GptConfig::embedding_params() const { return vocab * d_model + ctx * d_model; }
+
+int64_t GptConfig::non_embedding_params() const { return n_layer * block_params() + 2 * d_model; }
+
+int64_t GptConfig::params() const { return embedding_params() + non_embedding_params(); }
+
+double GptConfig::flops_per_token(FlopConvention convention) const {
+  const double n = static_cast<double>(non_embedding_params());
+  const double attention = static_cast<double>(n_layer) * ctx * d_model;
+  return 6 * n + (convention == FlopConvention::Kaplan ? 6 : 12) * attention;
+}
+
+double GptConfig::hardware_flops_per_token() const {
+  const double n = static_cast<double>(non_embedding_params() + vocab * d_model);
+  return 6 * n + 12.0 * n_layer * ctx * d_model;
+}
+
+std::string GptConfig::Summary() const {
+  return str("GPT(L=", n_layer, ", d=", d_model, ", heads=", n_head, ", ff=", ff(), ", ctx=", ctx,
+             ", vocab=", vocab, "; ", format_count(params()), " params, ",
+             format_count(non_embedding_params()), " non-embedding)");
+}
+
+namespace {
+
+struct ChinchillaShape { int64_t d_model, d_ff, n_head, n_layer; };
+// ../shared/REFERENCE.md, "Small-model training settings": the Chinchilla shapes (d, ff, heads, layers).
+const ChinchillaShape kChinchillaShapes[] = {
+    {128, 512, 4, 3}, {512, 2048, 8, 8}, {768, 3072, 12, 12}, {1024, 4096, 16, 16}};
+
+GptConfig make(int64_t d, int64_t f, int64_t h, int64_t l, const ShapeOptions& o) {
+  GptConfig c;
+  c.vocab = o.vocab;
+  c.ctx = o.ctx;
+  c.d_model = d;
+  c.d_ff = f;
+  c.n_head = h;
+  c.n_layer = l;
+  c.Validate();
+  return c;
+}
+
+}  // namespace
+
+GptConfig shape_for(const ShapeOptions& o) {
+  if (!(o.params > 0) || !std::isfinite(o.params))
+    fail("shape_for: params must be a positive number of non-embedding parameters (got ", o.params, ")");
+  if (o.vocab <= 0 || o.ctx <= 0) fail("shape_for: vocab and ctx must be positive");
+  const double log_target = std::log(o.params);
+  GptConfig best;
+  double best_error = std::numeric_limits<double>::infinity();
+  auto consider = [&](const GptConfig& c) {
+    double error = std::fabs(std::log(static_cast<double>(c.non_embedding_params())) - log_target);
+    if (error < best_error) {
+      best_error = error;
+      best = c;
+    }
+  };
+  if (o.chinchilla) {
+    for (const auto& s : kChinchillaShapes) consider(make(s.d_model, s.d_ff, s.n_head, s.n_layer, o));
+    const double lo = static_cast<double>(make(128, 512, 4, 3, o).non_embedding_params());
+    const double hi = static_cast<double>(make(1024, 4096, 16, 16, o).non_embedding_params());
+    if (o.params < lo / 2 || o.params > hi * 2)
+      fail("shape_for: aspect = \"chinchilla\" has shapes from ", format_count(lo), " to ",
+           format_count(hi), " non-embedding parameters; ", format_count(o.params),
+           " is outside; use a numeric aspect (d_model / n_layer) instead");
+    return best;
+  }
+  if (!(o.aspect > 0)) fail("shape_for: aspect (d_model / n_layer) must be positive (got ", o.aspect, ")");
+  // N ≈ 12·L·d² with d = aspect·L gives L ≈ (N / (12·aspect²))^(1/3); search around it.
+  const double layers_guess = std::cbrt(o.params / (12 * o.aspect * o.aspect));
+  const int64_t l_lo = std::max<int64_t>(1, static_cast<int64_t>(std::floor(layers_guess / 2)));
+  const int64_t l_hi = std::max<int64_t>(2, static_cast<int64_t>(std::ceil(layers_guess * 2)));
+  for (int64_t l = l_lo; l <= l_hi; ++l) {
+    // Widths that keep d/L near the aspect, in multiples of the head size.
+    const double d_target = std::sqrt(o.params / (12.0 * l));
+    const double ratio = d_target / l;
+    if (ratio < o.aspect / 2 || ratio > o.aspect * 2) continue;
+    int64_t head = o.head_dim > 0 ? o.head_dim : (d_target >= 256 ? 64 : 32);
+    while (head > 8 && d_target / head < 2) head /= 2;  // at least two heads where possible
+    for (int64_t k = std::max<int64_t>(1, static_cast<int64_t>(d_target / head) - 1);
+         k <= static_cast<int64_t>(d_target / head) + 2; ++k)
+      consider(make(k * head, 4 * k * head, k, l, o));
+  }
+  if (!std::isfinite(best_error)) fail("shape_for: found no shape near ", format_count(o.params), " parameters");
+  return best;
+}
+
+}  // namespace scalelab::model

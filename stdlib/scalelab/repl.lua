@@ -1,0 +1,76 @@
+-- The Lua half of the REPL (runtime/host/repl.cpp): how values are shown and how Tab completes.
+local pretty = require "scalelab.pretty"
+
+local repl = {}
+
+-- Prints each value an expression returned, pretty-printed, separated by tabs as print does.
+function repl.show(...)
+  local n = select("#", ...)
+  local parts = {}
+  for i = 1, n do parts[i] = pretty.format((select(i, ...))) end
+  print(table.concat(parts, "\t"))
+end
+
+local KEYWORDS = {
+  "and", "break", "do", "else", "elseif", "end", "false", "for", "function", "goto", "if", "in",
+  "local", "nil", "not", "or", "repeat", "return", "then", "true", "until", "while",
+}
+
+-- The fields of `value` visible through indexing: its own keys (tables), then along the __index
+-- chain of its metatable, and the methods and properties of bound objects (__methods, __properties).
+local function fields(value, out, depth)
+  out = out or {}
+  depth = depth or 0
+  if depth > 8 then return out end
+  if type(value) == "table" then
+    for k, v in pairs(value) do
+      if type(k) == "string" and k:match("^[%a_][%w_]*$") then out[k] = out[k] or v end
+    end
+  end
+  local meta = getmetatable(value)
+  if type(meta) == "table" then
+    for _, extra in ipairs({ "__methods", "__properties" }) do
+      if type(meta[extra]) == "table" then
+        for k, v in pairs(meta[extra]) do
+          if out[k] == nil then out[k] = extra == "__methods" and v or true end
+        end
+      end
+    end
+    if type(meta.__index) == "table" then fields(meta.__index, out, depth + 1) end
+  end
+  return out
+end
+
+-- Completes the word under the cursor: "mod", "mod.fi", "obj:me", "a.b.c". Returns full words.
+function repl.complete(text)
+  local head, separator, partial = text:match("^(.-)([.:]?)([%w_]*)$")
+  if not head then return {} end
+  local candidates = {}
+  local base
+  if separator == "" then
+    base = _G
+    for _, word in ipairs(KEYWORDS) do candidates[word] = true end
+  else
+    base = _G
+    for name in head:gmatch("[^.:]+") do
+      if not name:match("^[%a_][%w_]*$") then return {} end
+      local ok, next_value = pcall(function() return base[name] end)
+      if not ok or next_value == nil then return {} end
+      base = next_value
+    end
+    if type(base) ~= "table" and type(base) ~= "userdata" and type(base) ~= "string" then return {} end
+  end
+  for name, value in pairs(fields(base)) do
+    if separator ~= ":" or type(value) == "function" then candidates[name] = true end
+  end
+  local matches = {}
+  for name in pairs(candidates) do
+    if name:sub(1, #partial) == partial and not name:match("^__") then
+      matches[#matches + 1] = head .. separator .. name
+    end
+  end
+  table.sort(matches)
+  return matches
+end
+
+return repl

@@ -1,0 +1,43 @@
+#include <catch2/catch.hpp>
+
+#include "core/error.h"
+#include "core/interrupt.h"
+#include "core/units.h"
+
+using namespace scalelab;
+
+TEST_CASE("format_count uses the field's suffixes with three significant digits") {
+  CHECK(format_count(124439808) == "124M");
+  CHECK(format_count(7.02e9) == "7.02B");
+  CHECK(format_count(237e9) == "237B");
+  CHECK(format_count(1.4e12) == "1.4T");
+  CHECK(format_count(1234) == "1.23k");
+  CHECK(format_count(999.96e6) == "1B");
+  CHECK(format_count(512) == "512");
+  CHECK(format_count(-2500) == "-2.5k");
+}
+
+TEST_CASE("format_flops and format_duration") {
+  CHECK(format_flops(1.2e22) == "1.2e22");
+  CHECK(format_flops(5.76e23) == "5.8e23");
+  CHECK(format_flops(9.96e21) == "1e22");
+  CHECK(format_duration(0.85) == "850 ms");
+  CHECK(format_duration(12.3) == "12.3 s");
+  CHECK(format_duration(252) == "4.2 min");
+  CHECK(format_duration(3.1 * 3600) == "3.1 h");
+}
+
+TEST_CASE("closest_name suggests near misses and nothing for far ones") {
+  CHECK(closest_name("d_modle", {"vocab", "ctx", "d_model", "n_layer"}) == "d_model");
+  CHECK(closest_name("nlayers", {"vocab", "ctx", "d_model", "n_layer"}) == "n_layer");
+  CHECK(closest_name("banana", {"vocab", "ctx", "d_model", "n_layer"}).empty());
+}
+
+TEST_CASE("check_interrupt throws once per request") {
+  clear_interrupt();
+  CHECK_NOTHROW(check_interrupt());
+  request_interrupt();
+  CHECK(interrupt_requested());
+  CHECK_THROWS_AS(check_interrupt(), Interrupted);
+  CHECK_NOTHROW(check_interrupt());
+}

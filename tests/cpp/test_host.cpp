@@ -1,0 +1,163 @@
+// The Lua host: the error boundary (in-process, with a count of live C++ allocations), and the
+// program's command line (exit codes, messages, tracebacks, arg, module path).
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+#include <string>
+
+#include "host/host.h"
+#include "process.h"
+
+// Count live C++ allocations in this test program, so a leak across the boundary shows up here
+// even without a sanitizer.
+namespace {
+std::atomic<long> g_live{0};
+}
+void* operator new(std::size_t size) {
+  void* p = std::malloc(size ? size : 1);
+  if (!p) throw std::bad_alloc();
+  ++g_live;
+  return p;
+}
+void operator delete(void* p) noexcept {
+  if (p) --g_live;
+  std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept { operator delete(p); }
+
+using scalelab::host::Host;
+using namespace scalelab::testing;
+
+namespace {
+
+// Runs `code` in protected mode; returns the error message or "" on success.
+std::string protected_run(Host& host, const std::string& code) {
+  lua_State* L = host.state();
+  if (luaL_loadbuffer(L, code.data(), code.size(), "=test") != LUA_OK) return lua_tostring(L, -1);
+  if (lua_pcall(L, 0, 0, 0) == LUA_OK) return "";
+  std::string message = lua_tostring(L, -1) ? lua_tostring(L, -1) : "?";
+  lua_pop(L, 1);
+  return message;
+}
+
+}  // namespace
+
+TEST_CASE("a throwing binding becomes a clean Lua error and leaks nothing") {
+  Host host;
+  const std::string code = "require('scalelab.native.core').throw_for_test('boom')";
+  std::string message = protected_run(host, code);
+  CHECK(message == "test:1: test exception: boom (2000 bytes held)");
+  const long before = g_live.load();
+  for (int i = 0; i < 1000; ++i) protected_run(host, code);
+  lua_gc(host.state(), LUA_GCCOLLECT);
+  CHECK(g_live.load() == before);
+}
+
+TEST_CASE("argument tables reject unknown keys and wrong types, naming them") {
+  Host host;
+  CHECK_THAT(protected_run(host, "model.gpt{ vocab = 256, ctx = 64, d_modle = 64, n_layer = 2, n_head = 2 }"),
+             Catch::Contains("test:1: model.gpt: unknown key 'd_modle'; did you mean 'd_model'?"));
+  CHECK_THAT(protected_run(host, "model.gpt{ vocab = '256', ctx = 64, d_model = 64, n_layer = 2, n_head = 2 }"),
+             Catch::Contains("model.gpt: vocab must be a number (got string)"));
+  CHECK_THAT(protected_run(host, "model.gpt{ vocab = 256, ctx = 64, d_model = 64, n_layer = 2.5, n_head = 2 }"),
+             Catch::Contains("n_layer must be an integer (got 2.5)"));
+  CHECK_THAT(protected_run(host, "model.gpt{ vocab = 256, ctx = 64, d_model = 64, n_layer = 2 }"),
+             Catch::Contains("missing required key 'n_head'"));
+  CHECK_THAT(protected_run(host, "model.gpt(5)"), Catch::Contains("expects a table of named arguments"));
+  CHECK_THAT(protected_run(host, "local c = model.gpt{ vocab = 256, ctx = 64, d_model = 64, n_layer = 2, n_head = 2 }; return c.parms"),
+             Catch::Contains("GptConfig has no field 'parms'; did you mean 'params'?"));
+}
+
+TEST_CASE("a Lua error inside a Lua callback unwinds through C++ and is caught by pcall") {
+  Host host;
+  CHECK_THAT(protected_run(host, "error('plain lua error')"), Catch::Contains("plain lua error"));
+  CHECK(protected_run(host, "assert(pcall(error, 'x') == false)") == "");
+}
+
+namespace {
+ProcessResult scalelab_run(const std::vector<std::string>& args, const std::string& input = "",
+                           const std::vector<std::string>& env = {}) {
+  std::vector<std::string> argv{SCALELAB_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_process(argv, input, env);
+}
+}  // namespace
+
+TEST_CASE("scalelab -e prints GPT-2's parameter count") {
+  auto r = scalelab_run({"-e", "print(model.gpt{vocab=50257, ctx=1024, d_model=768, n_layer=12, n_head=12}.params)"});
+  CHECK(r.status == 0);
+  CHECK(r.out == "124439808\n");
+}
+
+TEST_CASE("a script error exits 1 with file:line and a traceback") {
+  auto r = scalelab_run({"-e", "error('boom')"});
+  CHECK(r.status == 1);
+  CHECK_THAT(r.err, Catch::StartsWith("scalelab: (command line):1: boom"));
+  CHECK_THAT(r.err, Catch::Contains("stack traceback:"));
+
+  std::string dir = temp_dir();
+  write_file(dir + "/bad.lua", "local function f()\n  local x = nil\n  return x.field\nend\nf()\n");
+  r = scalelab_run({dir + "/bad.lua"});
+  CHECK(r.status == 1);
+  CHECK_THAT(r.err, Catch::Contains("bad.lua:3: attempt to index a nil value"));
+  CHECK_THAT(r.err, Catch::Contains("bad.lua:5: in main chunk"));
+}
+
+TEST_CASE("a C++ exception in a script reports the script's line") {
+  std::string dir = temp_dir();
+  write_file(dir + "/shape.lua", "\n\nlocal m = model.gpt{ vocab = 256, ctx = 64, d_model = 100, n_layer = 2, n_head = 3 }\n");
+  auto r = scalelab_run({dir + "/shape.lua"});
+  CHECK(r.status == 1);
+  CHECK_THAT(r.err, Catch::Contains("shape.lua:3: d_model (100) must be divisible by n_head (3)"));
+}
+
+TEST_CASE("bad usage exits 2 with the usage line") {
+  auto r = scalelab_run({"--bogus"});
+  CHECK(r.status == 2);
+  CHECK_THAT(r.err, Catch::Contains("unrecognized option '--bogus'"));
+  CHECK_THAT(r.err, Catch::Contains("usage: scalelab"));
+  r = scalelab_run({"-e"});
+  CHECK(r.status == 2);
+  r = scalelab_run({"/nonexistent/script.lua"});
+  CHECK(r.status == 1);
+  CHECK_THAT(r.err, Catch::Contains("cannot open script '/nonexistent/script.lua'"));
+}
+
+TEST_CASE("the options -h, -v, -l, -i, - and the arg table behave as in lua") {
+  auto r = scalelab_run({"--help"});
+  CHECK(r.status == 0);
+  CHECK_THAT(r.out, Catch::Contains("usage: scalelab"));
+  r = scalelab_run({"-v"});
+  CHECK_THAT(r.out, Catch::StartsWith("scalelab "));
+  r = scalelab_run({"-l", "p=scalelab.pretty", "-e", "print(p.format({1,2}))"});
+  CHECK(r.out == "{1, 2}\n");
+  r = scalelab_run({"-"}, "print('from stdin', ...)");
+  CHECK(r.out == "from stdin\n");
+  r = scalelab_run({}, "print(1 + 1)");  // a pipe runs standard input
+  CHECK(r.out == "2\n");
+  std::string dir = temp_dir();
+  write_file(dir + "/args.lua", "print(arg[0], arg[1], arg[2], #arg, ...)");
+  r = scalelab_run({dir + "/args.lua", "a", "b"});
+  CHECK(r.out == dir + "/args.lua\ta\tb\t2\ta\tb\n");
+  r = scalelab_run({"-i", "-e", "x = 41"}, "x + 1\n");
+  CHECK(r.status == 0);
+  CHECK_THAT(r.out, Catch::Contains("42"));
+}
+
+TEST_CASE("the script's folder is on the module path, and SCALELAB_STDLIB overrides the library") {
+  std::string dir = temp_dir();
+  write_file(dir + "/helper.lua", "return { answer = 42 }");
+  write_file(dir + "/main.lua", "print(require('helper').answer)");
+  auto r = scalelab_run({dir + "/main.lua"});
+  CHECK(r.status == 0);
+  CHECK(r.out == "42\n");
+
+  std::string lib = temp_dir();
+  std::system(("mkdir -p " + lib + "/scalelab && cp -r " SCALELAB_SOURCE_DIR "/stdlib/scalelab/* " + lib +
+               "/scalelab/ && echo 'return {format = function() return \"overridden\" end}' > " + lib +
+               "/scalelab/pretty.lua").c_str());
+  r = scalelab_run({"-e", "print(require('scalelab.pretty').format(1))"}, "", {"SCALELAB_STDLIB=" + lib});
+  CHECK(r.out == "overridden\n");
+}

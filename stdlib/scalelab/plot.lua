@@ -1,0 +1,2 @@
+local figure = require "scalelab.plot.figure"
+return figure

@@ -200,7 +200,7 @@ function M.ticks(lo, hi, log, format)
           if v >= lo * (1 - 1e-9) and v <= hi * (1 + 1e-9) then ticks[#ticks + 1] = { v, fmt(v), false } end
         end
       end
-      if #ticks >= 4 then break end
+      if #ticks >= 5 then break end
     end
     if #ticks < 3 then  -- a very narrow range: linear ticks
       return M.ticks(lo, hi, false, format)
@@ -216,7 +216,7 @@ function M.ticks(lo, hi, log, format)
     end
     return ticks
   end
-  local step = nice_step(hi - lo, 5)
+  local step = nice_step(hi - lo, 6)
   local v = math.ceil(lo / step - 1e-9) * step
   while v <= hi + step * 1e-9 do
     local value = math.abs(v) < step * 1e-9 and 0 or v
@@ -473,7 +473,8 @@ end
 local function tics_command(axis, ticks)
   local entries = {}
   for _, t in ipairs(ticks) do
-    entries[#entries + 1] = string.format("%s %s%s", quote(t[2]), num(t[1]), t[3] and " 1" or "")
+    -- gnuplot reads explicit tic labels as formats: a literal % is written %%.
+    entries[#entries + 1] = string.format("%s %s%s", quote(t[2]:gsub("%%", "%%%%")), num(t[1]), t[3] and " 1" or "")
   end
   return string.format("set %stics (%s)", axis, table.concat(entries, ", "))
 end
@@ -519,8 +520,9 @@ function Figure:body(data, first_block, framed)
   else
     add("unset key")
   end
+  if #self.labels > 0 then add("set style textbox opaque fc rgb 'white' noborder margins 2,1") end
   for i, l in ipairs(self.labels) do
-    add("set label %d %s at %s,%s %s offset character %s,%s tc rgb %s font ',%d' front", i, quote(l.text), num(l.x),
+    add("set label %d %s at %s,%s %s offset character %s,%s tc rgb %s font ',%d' boxed front", i, quote(l.text), num(l.x),
       num(l.y), l.align or "left", num(l.offset and l.offset[1] or 0), num(l.offset and l.offset[2] or 0),
       quote(l.color or "#222222"), l.size or (fs - 1))
   end
@@ -790,7 +792,7 @@ function Panels:body(data, first)
     local y1 = y0 + (H - title_px) / rows
     local colorbar = f:ranges().cb ~= nil
     out[#out + 1] = "reset"
-    out[#out + 1] = string.format("set lmargin at screen %s\nset rmargin at screen %s", num((x0 + 7 * active.size) / W),
+    out[#out + 1] = string.format("set lmargin at screen %s\nset rmargin at screen %s", num((x0 + 8.5 * active.size) / W),
       num((x1 - (colorbar and 11 or 2.5) * active.size) / W))
     out[#out + 1] = string.format("set tmargin at screen %s\nset bmargin at screen %s",
       num(1 - (y0 + (f.title and 3 or 1.5) * active.size) / H), num(1 - (y1 - 4.5 * active.size) / H))

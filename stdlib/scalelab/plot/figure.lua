@@ -669,18 +669,20 @@ function Render.save(self, path, opts)
   local stem = path:gsub("%.[%w]+$", "")
   local dir, base = stem:match("^(.*/)([^/]*)$")
   dir, base = dir or "", base or stem
-  local ok, terminal = pcall(terminal_for, path, width, height)
-  if not ok then
+  local found, missing = pcall(native.find_gnuplot, options())
+  if not found then
     -- A missing gnuplot still lets the script and data be written, so nothing is lost.
-    if opts.script ~= false and tostring(terminal):find("gnuplot was not found", 1, true) then
+    missing = tostring(missing):gsub("^.-plot: ", "plot: ")
+    if opts.script ~= false then
       local ext = path:match("%.([%w]+)$") or "svg"
       write(stem .. ".dat", table.concat(self:data_blocks(), "\n\n\n") .. "\n")
       write(stem .. ".gp", self:script { data = base .. ".dat", output = base .. "." .. ext })
-      error(tostring(terminal):gsub("^.-plot: ", "plot: ") ..
-        string.format(" The data and script were saved as %s.dat and %s.gp.", stem, stem), 2)
+      missing = missing .. string.format(" The data and script were saved as %s.dat and %s.gp.", stem, stem)
     end
-    error(terminal, 2)
+    error(missing, 2)
   end
+  local ok, terminal = pcall(terminal_for, path, width, height)
+  if not ok then error(terminal, 2) end
   local script = self:script { terminal = terminal, output = path }
   local result = native.gnuplot(script, options())
   self.warnings = result.warnings

@@ -344,6 +344,52 @@ t.test("curves: one run, a few runs with a legend, all runs coloured by N", func
   t.raises(function() plot.curves({ { N = 1, D = 1, loss = 1 } }) end, "none of the runs has a curve")
 end)
 
+t.test("inputs shaped like the fit module's and the results store's", function()
+  need_gnuplot()
+  -- A law whose predict rejects unknown keys and reads unique tokens as U (as fit's laws do).
+  local dl = fx.datablations()
+  local strict = { params = dl.params, predict = function(_, q)
+    for k in pairs(q) do
+      if k ~= "N" and k ~= "D" and k ~= "U" then error("law:predict: unknown key '" .. k .. "'") end
+    end
+    return dl:predict { N = q.N, D = q.D, unique_tokens = q.U }
+  end }
+  local panels = plot.data_constrained(fx.repeated_runs(dl), strict)
+  local curve = panels.panels[1].series[2]
+  t.eq(curve.kind, "line")
+  t.ok(curve.y[#curve.y] > curve.y[1] + 0.1, "the law's loss rises with epochs at fixed compute")
+  -- An IsoFLOP result: budgets, a law with k2_i, k1_i, k0_i, the vertices and power laws.
+  local result = { budgets = {}, N_opt = {}, D_opt = {}, parabolas = { params = {} } }
+  for i, C in ipairs(fx.budgets) do
+    local x0 = math.log(fx.n_opt(law, C))
+    result.budgets[i] = C
+    result.parabolas.params["k2_" .. i], result.parabolas.params["k1_" .. i] = 0.1, -0.2 * x0
+    result.parabolas.params["k0_" .. i] = 3 + 0.1 * x0 * x0
+    result.N_opt[i] = fx.n_opt(law, C)
+    result.D_opt[i] = C / (6 * result.N_opt[i])
+  end
+  local a = law.params.beta / (law.params.alpha + law.params.beta)
+  result.N_law = fx.power_law(fx.n_opt(law, 1), a, 0.02)
+  local f = plot.isoflop(runs, result)
+  for i, m in ipairs(f.minima) do t.near(m.N, result.N_opt[i], 1e-9) end
+  local alloc = plot.allocation { isoflop = result, compute = 1e21 }
+  t.eq(#alloc.panels[1].series, 4)  -- band, law, minima, question marker (the vline is a rule)
+  t.eq(alloc.panels[1].series[1].label, "95% bootstrap band")
+  -- Runs as the results store lists them: params, tokens, flops, status; curves with train_loss.
+  local stored = {}
+  for i, r in ipairs(runs) do
+    local points = {}
+    for j, p in ipairs(r.curve) do points[j] = { tokens = p.tokens, step = j, train_loss = p.loss, eval_loss = p.eval_loss } end
+    stored[i] = { params = r.N, tokens = r.D, flops = r.C, loss = r.loss, status = "done", curve = points }
+  end
+  stored[#stored + 1] = { params = 1e9, tokens = 1e10, flops = 6e19, status = "planned" }
+  local g = plot.loss_compute({ runs = stored }, law)
+  local points
+  for _, s in ipairs(g.series) do if s.label == "runs (final loss)" then points = s end end
+  t.eq(#points.x, #runs)  -- the planned run is left out
+  plot.curves(stored):save(dir .. "/stored_curves.svg")
+end)
+
 t.test("study_figures writes every figure the inputs allow", function()
   need_gnuplot()
   local paths = plot.study_figures { dir = dir, runs = runs, law = law, compute = 1e21 }

@@ -63,6 +63,8 @@ function M.runs(where, runs)
   for i = 1, math.huge do
     local r = get(list, i)
     if r == nil then break end
+    local status = get(r, "status")
+    if status ~= nil and status ~= "done" then goto continue end  -- planned, running or failed runs of a store
     local what = string.format("run %d", i)
     local N = first(r, "N", "params")
     local D = first(r, "D", "tokens")
@@ -83,6 +85,7 @@ function M.runs(where, runs)
     if U == nil and epochs ~= nil then U = D / epochs end
     out[#out + 1] = { N = N, D = D, C = C, loss = loss, unique_tokens = U, epochs = epochs, curve = get(r, "curve"),
                       id = first(r, "id", "name", "hash") }
+    ::continue::
   end
   if #out == 0 then error(where .. ": no runs to plot", 3) end
   return out
@@ -96,8 +99,23 @@ function M.predictor(where, law)
   if get(law, "predict") == nil then
     error(where .. ": the law must have a predict method, law:predict{ N =, D = } (got " .. type(law) .. ")", 3)
   end
+  -- Unique tokens are passed as unique_tokens, or as U to a law that names them so (the fit
+  -- module's laws read { N =, D =, U = } and reject other keys).
+  local key = "unique_tokens"
   return function(N, D, U)
-    local v = law:predict { N = N, D = D, unique_tokens = U }
+    local v
+    if U == nil then
+      v = law:predict { N = N, D = D }
+    elseif key == "unique_tokens" then
+      local ok, result = pcall(function() return law:predict { N = N, D = D, unique_tokens = U } end)
+      if ok then v = result
+      else
+        key = "U"
+        v = law:predict { N = N, D = D, U = U }
+      end
+    else
+      v = law:predict { N = N, D = D, U = U }
+    end
     if type(v) ~= "number" then v = first(v, "loss", 1) end
     return v
   end
@@ -296,6 +314,20 @@ end
 M.fit_parabola = fit_parabola
 
 local function parabola_entry(fit, C)
+  -- The fit module's IsoFLOP result: budgets = {C_1, ...} and a law whose params are k2_i, k1_i,
+  -- k0_i (loss = k2_i·ln²N + k1_i·ln N + k0_i), as result.parabolas or the fit itself.
+  local budgets = first(fit, "budgets") or first(get(fit, "parabolas"), "budgets")
+  local params = get(get(fit, "parabolas"), "params") or get(fit, "params")
+  if type(get(budgets, 1)) == "number" and get(params, "k2_1") then
+    for i = 1, math.huge do
+      local b = get(budgets, i)
+      if b == nil then break end
+      if math.abs(math.log(b / C)) < 0.03 then
+        return { C = b, coefficients = { get(params, "k0_" .. i), get(params, "k1_" .. i), get(params, "k2_" .. i) } }
+      end
+    end
+    return nil
+  end
   local list = first(fit, "budgets", "parabolas", "curves", "fits")
   if list == nil then return nil end
   for i = 1, math.huge do
@@ -333,7 +365,8 @@ local function isoflop_curve(where, fit, group)
     end
     if curve then return curve, N_opt, L_min or (N_opt and curve(N_opt)), "fitted parabola" end
   end
-  if fit and get(fit, "predict") and not first(fit, "budgets", "parabolas", "curves", "fits") then
+  if fit and get(fit, "predict") and not first(fit, "budgets", "parabolas", "curves", "fits")
+      and not get(get(fit, "params"), "k2_1") then
     local predict = M.predictor(where, fit)
     local N_opt, L_min = M.optimum(predict, C)
     return function(N) return predict(N, C / (6 * N)) end, N_opt, L_min, M.law_label(fit, "law")
@@ -520,11 +553,20 @@ function M.allocation(spec)
       positive(where, string.format("minima[%d].N", i), N)
       minima[#minima + 1] = { C = C, N = N, D = D or C / (6 * N) }
     end
+  elseif type(get(spec.isoflop, "N_opt")) == "table" and type(get(spec.isoflop, "budgets")) == "table"
+      and type(get(get(spec.isoflop, "budgets"), 1)) == "number" then
+    -- The fit module's IsoFLOP result: budgets, N_opt, D_opt arrays.
+    local iso = spec.isoflop
+    for i = 1, math.huge do
+      local C, N = get(get(iso, "budgets"), i), get(get(iso, "N_opt"), i)
+      if C == nil or N == nil then break end
+      minima[#minima + 1] = { C = C, N = N, D = get(get(iso, "D_opt"), i) or C / (6 * N) }
+    end
   elseif spec.runs then
     minima = M.isoflop_minima(spec.runs, spec.isoflop)
   end
-  local n_law = power_law(where, spec.N_opt)
-  local d_law = power_law(where, spec.D_opt)
+  local n_law = power_law(where, spec.N_opt or (not spec.law and first(spec.isoflop, "N_law")) or nil)
+  local d_law = power_law(where, spec.D_opt or (not spec.law and first(spec.isoflop, "D_law")) or nil)
   local n_label, d_label = "fitted N_{opt} = k·C^{a}", "fitted D_{opt} = k'·C^{b}"
   local law_samples
   if not n_law and spec.law then
@@ -550,7 +592,7 @@ function M.allocation(spec)
     n_law = fit_power(points)
     n_label = string.format("N_{opt} ∝ C^{%.3f} (fitted here)", n_law.a)
   end
-  if not d_law and minima[1] and not spec.N_opt and not spec.law and #minima >= 2 then
+  if not d_law and minima[1] and not n_law.k and not spec.law and #minima >= 2 then
     local points = {}
     for _, m in ipairs(minima) do points[#points + 1] = { m.C, m.D } end
     d_law = fit_power(points)

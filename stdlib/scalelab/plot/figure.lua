@@ -233,13 +233,14 @@ Figure.__index = Figure
 M.Figure = Figure
 
 local figure_keys = set { "title", "xlabel", "ylabel", "xlog", "ylog", "xrange", "yrange", "xformat",
-  "yformat", "colorbar", "legend", "width", "height", "grid", "legend_font_size" }
+  "yformat", "colorbar", "legend", "width", "height", "grid", "legend_font_size", "headroom" }
 local colorbar_keys = set { "label", "log", "range", "format" }
 
 -- plot.figure{ title =, xlabel =, ylabel =, xlog = false, ylog = false, xrange = {lo, hi},
 --   yrange =, xformat = "number"|"count"|"flops"|"power"|"percent"|function, yformat =,
 --   colorbar = { label =, log =, range =, format = }, legend = "top right"|"outside"|false|...,
---   width =, height =, grid = true }
+--   width =, height =, grid = true, headroom = (a fraction of the y span left empty above the
+--   data, for the legend) }
 function M.figure(spec)
   spec = spec or {}
   M.check_keys("plot.figure", spec, figure_keys)
@@ -408,6 +409,10 @@ function Figure:ranges()
     local log = self[axis .. "log"]
     local lo, hi
     if b[1] > b[2] then lo, hi = log and 0.1 or 0, log and 10 or 1 else lo, hi = widen(b[1], b[2], log) end
+    if axis == "y" and self.headroom and b[1] <= b[2] then
+      -- Room above the data for the legend: a fraction of the data's span (log span on log axes).
+      if log then hi = hi * (b[2] / b[1]) ^ self.headroom else hi = hi + (b[2] - b[1]) * self.headroom end
+    end
     if given then
       lo, hi = given[1] or lo, given[2] or hi
       if log and (lo <= 0 or hi <= 0) then

@@ -222,7 +222,7 @@ function M.loss_compute(runs, law, opts)
   local rs = M.runs("plot.loss_compute", runs)
   local f = F.figure { title = opts.title or "Loss against compute", xlabel = "training compute C (FLOP)",
     ylabel = "loss", xlog = true, ylog = true, xformat = "flops",
-    colorbar = { label = "parameters N", log = true, format = "count" } }
+    colorbar = { label = "parameters N", log = true, format = "count" }, headroom = 0.12 }
   local envelope = {}
   local any_curve = false
   if opts.curves ~= false then
@@ -406,7 +406,7 @@ function M.isoflop(runs, fit, opts)
   local groups = M.budgets(rs)
   local f = F.figure { title = opts.title or "IsoFLOP curves", xlabel = "parameters N", ylabel = "final loss",
     xlog = true, xformat = "count", colorbar = { label = "compute C (FLOP)", log = true, format = "flops" },
-    legend = "bottom left" }
+    legend = "top right", headroom = 0.22 }
   local mx, my = {}, {}
   local curve_label
   for _, g in ipairs(groups) do

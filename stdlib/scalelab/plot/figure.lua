@@ -18,7 +18,7 @@ local M = {}
 M.config = {
   program = nil,    -- the gnuplot program (nil: $SCALELAB_GNUPLOT, else gnuplot on PATH)
   timeout = 60,     -- seconds before a gnuplot run is stopped
-  width = 900,      -- pixels (SVG, PNG); PDF uses width/100 inches
+  width = 900,      -- pixels (SVG, PNG); PDF uses width/120 inches
   height = 620,
   font = "Helvetica",
   font_size = 13,
@@ -618,7 +618,7 @@ local function terminal_for(path, width, height)
         "(Debian's gnuplot-nox has pdfcairo)", 4)
     end
     active.size = math.floor(M.config.font_size * 0.75 + 0.5)
-    return string.format("set terminal pdfcairo size %gin,%gin enhanced font %s", width / 100, height / 100,
+    return string.format("set terminal pdfcairo size %gin,%gin enhanced pointscale 0.6 font %s", width / 120, height / 120,
       quote(string.format("%s,%d", M.config.font, math.floor(M.config.font_size * 0.75 + 0.5))))
   end
   error(string.format("plot: cannot tell the format of '%s' from its extension; use .svg, .png or .pdf", path), 4)

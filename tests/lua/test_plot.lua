@@ -274,6 +274,30 @@ t.test("loss_compute: runs, curves, frontier and the law out to the question's b
   local frontier
   for _, s in ipairs(f.series) do if s.label == "compute-efficient frontier" then frontier = s end end
   for i = 2, #frontier.y do t.ok(frontier.y[i] < frontier.y[i - 1]) end
+  -- A bootstrapped law adds the band of its compute-optimal loss; it contains the point estimate.
+  local boot = fx.chinchilla()
+  boot.samples = {}
+  for i = 1, 50 do
+    local d = 0.01 * math.sin(i)
+    boot.samples[i] = { E = 1.69 * (1 + d), A = 406.4, B = 410.7, alpha = 0.34 + d, beta = 0.28 - d }
+  end
+  local g = plot.loss_compute(runs, boot)
+  local band, line
+  for _, s in ipairs(g.series) do
+    if s.kind == "band" then band = s end
+    if s.kind == "line" and s.label and s.label:find("compute%-optimal") then line = s end
+  end
+  t.ok(band and line, "band and law line")
+  for i = 1, #band.x do t.ok(band.low[i] <= line.y[i] and line.y[i] <= band.high[i]) end
+  -- A law of compute alone (Kaplan's L(C)) is drawn directly.
+  local kaplan_c = { params = { C_c = 3.1e8 * 8.64e19, alpha_C = 0.05 }, predict = function(self, q)
+    if not q.C then error("law:predict: this law needs C") end
+    return (self.params.C_c / q.C) ^ self.params.alpha_C
+  end }
+  local k = plot.loss_compute(runs, kaplan_c, { compute = 1e21 })
+  local last = k.series[#k.series - 1]
+  t.near(last.y[#last.y], (3.1e8 * 8.64e19 / 1e21) ^ 0.05, 1e-9)
+  k:save(dir .. "/kaplan_c.svg")
 end)
 
 t.test("allocation: power laws with bands, extended to the question, with their values", function()

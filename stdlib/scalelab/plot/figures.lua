@@ -121,6 +121,8 @@ function M.predictor(where, law)
   end
 end
 
+local chinchilla_n_opt  -- defined with the allocation figure
+
 local function fmt(v, digits) return F.formats.number(tonumber(string.format("%." .. (digits or 3) .. "g", v))) end
 
 -- A legend entry for a law: its name and its parameters in one short line.
@@ -264,21 +266,53 @@ function M.loss_compute(runs, law, opts)
   local Cmin, Cmax = math.huge, 0
   for _, r in ipairs(rs) do Cmin, Cmax = math.min(Cmin, r.C), math.max(Cmax, r.C) end
   if law then
+    -- L*(C): the law's compute-optimal loss; a law of compute alone (Kaplan's L(C)) is used as is.
     local predict = M.predictor("plot.loss_compute", law)
+    local of_compute = not pcall(predict, 1e8, 1e10)
+    local function best(C)
+      if of_compute then
+        local v = law:predict { C = C }
+        if type(v) ~= "number" then v = first(v, "loss", 1) end
+        return nil, v
+      end
+      return M.optimum(predict, C)
+    end
     local hi = math.max(Cmax, opts.compute or 0)
+    local Cs = logspace(Cmin, hi, 60)
     local lx, ly = {}, {}
-    for _, C in ipairs(logspace(Cmin, hi, 60)) do
-      local _, L = M.optimum(predict, C)
+    for _, C in ipairs(Cs) do
+      local _, L = best(C)
       lx[#lx + 1], ly[#ly + 1] = C, L
     end
+    -- A bootstrapped Chinchilla-form law: the 95% band of L*(C) over its samples (closed form).
+    local samples = first(law, "samples", "bootstrap")
+    if not of_compute and type(samples) == "table" and #samples > 1 then
+      local low, high = {}, {}
+      for i, C in ipairs(Cs) do
+        local values = {}
+        for _, sample in ipairs(samples) do
+          local p = get(sample, "params") or sample
+          local n_opt = chinchilla_n_opt(p)
+          if n_opt then
+            local N = n_opt(C)
+            local D = C / (6 * N)
+            values[#values + 1] = p.E + p.A / N ^ p.alpha + p.B / D ^ p.beta
+          end
+        end
+        if #values < 2 then low = nil break end
+        table.sort(values)
+        low[i], high[i] = quantile(values, 0.025), quantile(values, 0.975)
+      end
+      if low then f:band { x = Cs, low = low, high = high, color = "#d62728", opacity = 0.18, label = "95% bootstrap band" } end
+    end
     f:line { x = lx, y = ly, color = "#d62728", width = 2.5, dash = "dashed",
-             label = opts.label or (M.law_label(law, "fitted law") .. " (compute-optimal)") }
+             label = opts.label or (M.law_label(law, "fitted law") .. (of_compute and "" or " (compute-optimal)")) }
     if opts.compute then
-      local N, L = M.optimum(predict, opts.compute)
+      local N, L = best(opts.compute)
       f:vline { x = opts.compute, color = "#d62728", dash = "dotted", label = "question: " .. F.formats.flops(opts.compute) .. " FLOP" }
       f:points { x = { opts.compute }, y = { L }, color = "#d62728", marker = "diamond", size = 2 }
-      f:text { x = opts.compute, y = L, text = string.format("L = %.3f at N = %s", L, F.formats.count(N)),
-               align = "right", offset = { -1.5, 0.8 } }
+      f:text { x = opts.compute, y = L, text = N and string.format("L = %.3f at N = %s", L, F.formats.count(N))
+                 or string.format("L = %.3f", L), align = "right", offset = { -1.5, 0.8 } }
     end
   end
   return f
@@ -517,7 +551,7 @@ local function fit_power(points)
 end
 
 -- Compute-optimal N of a parametric law with Chinchilla's named parameters, in closed form.
-local function chinchilla_n_opt(params)
+function chinchilla_n_opt(params)
   local E, A, B, alpha, beta = first(params, "E"), first(params, "A"), first(params, "B"), first(params, "alpha"),
       first(params, "beta")
   if not (E and A and B and alpha and beta) then return nil end

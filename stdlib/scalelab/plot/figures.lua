@@ -253,10 +253,11 @@ function M.loss_compute(runs, law, opts)
   if any_curve then f:line { x = { 1 }, y = { 1 }, color = "#888888", width = 1, label = "training curves", legend_only = true } end
   f:points { x = x, y = y, z = z, label = "runs (final loss)", size = 1.2 }
   if opts.frontier ~= false then
-    table.sort(envelope, function(a, b) return a[1] < b[1] end)
+    -- Sorted by compute, then loss: at a compute shared by several runs only the lowest counts.
+    table.sort(envelope, function(a, b) return a[1] < b[1] or (a[1] == b[1] and a[2] < b[2]) end)
     local fx, fy, best = {}, {}, math.huge
     for _, p in ipairs(envelope) do
-      if p[2] < best then
+      if p[2] < best and p[1] ~= fx[#fx] then
         best = p[2]
         fx[#fx + 1], fy[#fy + 1] = p[1], p[2]
       end

@@ -28,6 +28,9 @@ doc("figure", figure.figure,
   "f:band{ x =, low =, high = }, f:errorbars{ x =, y =, low =, high = }, f:text{ x =, y =, text = }, f:vline{ x = },\n" ..
   "f:hline{ y = }; z gives colours from the colour scale. Formats: count (7.02B), flops (10^{21}), power, number, percent.\n" ..
   "f:save 'name.svg' (or .png, .pdf) writes the figure and beside it name.gp (script) and name.dat (data); f:show().")
+doc("escape", figure.escape,
+  "plot.escape(text) -> text that labels show literally: titles and labels are gnuplot enhanced text, where\n" ..
+  "_x is a subscript, ^x a superscript and {} groups (N_{opt}, 10^{21}); escape run names such as 'run_12'")
 doc("panels", figure.panels,
   "plot.panels{ fig1, fig2, ..., columns =, title =, width =, height = } -> figures side by side, saved as one")
 doc("ticks", figure.ticks, "plot.ticks(lo, hi, log, format) -> { {value, label, minor}, ... }: the axis ticks a figure uses")

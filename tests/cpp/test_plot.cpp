@@ -7,6 +7,9 @@
 #include <sstream>
 #include <string>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "core/error.h"
 #include "plot/gnuplot.h"
 #include "process.h"
@@ -143,4 +146,30 @@ TEST_CASE("stderr parsing separates errors from warnings") {
 TEST_CASE("interactive-style errors are located through gnuplot's echo of the command") {
   const std::string err = "         plot foo\n              ^\n         line 7: undefined variable: foo\n";
   CHECK(plot::GnuplotErrors(err, "a = 1\nplot foo\n", nullptr) == "script line 2: undefined variable: foo\n    plot foo");
+}
+
+TEST_CASE("show opens a window through gnuplot -persist when a display and a window terminal exist") {
+  // A stand-in gnuplot that offers the qt terminal and records how it was called.
+  const std::string dir = testing::temp_dir();
+  const std::string fake = dir + "/gnuplot";
+  testing::write_file(fake,
+                      "#!/bin/sh\n"
+                      "script=$(cat)\n"
+                      "case \"$script\" in *GPVAL_TERMINALS*) echo 'dumb qt svg'; exit 0;; esac\n"
+                      "echo \"$@\" >> " + dir + "/args\n"
+                      "printf '%s\\n' \"$script\" >> " + dir + "/scripts\n");
+  REQUIRE(::chmod(fake.c_str(), 0755) == 0);
+  testing::ProcessResult r = testing::run_process(
+      {SCALELAB_BINARY, "-e", "local f = plot.figure{ title = 'w' }; f:line{ x = {1, 2}, y = {1, 2} }; f:show()"}, "",
+      {"DISPLAY=:99", "SCALELAB_GNUPLOT=" + fake});
+  INFO(r.out << r.err);
+  CHECK(r.status == 0);
+  // The window's gnuplot is started detached: wait for it to record its call.
+  std::string args;
+  for (int i = 0; i < 100 && count(args, "-persist") == 0; ++i) {
+    ::usleep(50000);
+    args = read_file(dir + "/args");
+  }
+  CHECK_THAT(args, Catch::Contains("-persist /dev/stdin"));
+  CHECK_THAT(read_file(dir + "/scripts"), Catch::Contains("set terminal qt"));
 }

@@ -174,6 +174,25 @@ t.test("save: PNG and PDF by the extension; an unknown extension is a clear erro
   t.raises(function() f:save(dir .. "/x.svg", { widht = 3 }) end, "did you mean 'width'?")
 end)
 
+t.test("escape: labels with enhanced-text characters shown literally", function()
+  t.eq(plot.escape("run_12^a{b}"), "run\\_12\\^a\\{b\\}")
+  need_gnuplot()
+  local f = plot.figure {}
+  f:line { x = { 1, 2 }, y = { 1, 2 }, label = plot.escape("run_12") }
+  f:save(dir .. "/escape.svg")
+  t.ok(read(dir .. "/escape.svg"):find("<title>run_12</title>", 1, true))
+end)
+
+t.test("allocation from a parametric law matches its closed form", function()
+  local law = fx.chinchilla()
+  local panels = plot.allocation { law = law, compute = 5.76e23 }
+  local line = panels.panels[1].series[1]
+  t.eq(line.kind, "line")
+  for i, C in ipairs(line.x) do t.near(line.y[i], fx.n_opt(law, C), 1e-9) end
+  local text = panels.panels[1].labels[1].text
+  t.ok(text:find(require("scalelab.native.core").format_count(fx.n_opt(law, 5.76e23)), 1, true), text)
+end)
+
 t.test("gnuplot's own errors reach the user with the script line", function()
   need_gnuplot()
   local message = t.raises(function() plot.gnuplot("set terminal dumb\nplot nosuchthing\n") end, "undefined variable: nosuchthing")

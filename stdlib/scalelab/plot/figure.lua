@@ -433,6 +433,11 @@ end
 
 -- ---- gnuplot script -------------------------------------------------------------------------
 
+-- Text shown literally in enhanced-text mode (run names with _ or ^): plot.escape("run_12").
+function M.escape(text)
+  return (tostring(text):gsub("[_%^@&~{}\\]", "\\%0"))
+end
+
 local function quote(s)
   return "'" .. tostring(s):gsub("'", "''"):gsub("\n", "\\n") .. "'"
 end
@@ -707,6 +712,8 @@ local interactive = { "qt", "wxt", "x11", "aqua" }
 -- f:show(): opens a window when there is a display and gnuplot has a window terminal; otherwise
 -- says why and draws the figure as text in the terminal.
 function Render.show(self)
+  active.width, active.height, active.size = self.width or M.config.width, self.height or M.config.height,
+      M.config.font_size
   local display = os.getenv("DISPLAY") or os.getenv("WAYLAND_DISPLAY")
   local window
   for _, t in ipairs(interactive) do

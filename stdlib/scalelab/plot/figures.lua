@@ -137,7 +137,7 @@ function M.law_label(law, default)
     text = string.format("%s: L = %s + %s/N^{%s} + %s/D^{%s}", text, fmt(E), fmt(A), fmt(alpha, 2), fmt(B), fmt(beta, 2))
   end
   local RD = get(params, "R_D")
-  if RD then text = text .. string.format(", R_D^* = %s", fmt(RD)) end
+  if RD then text = text .. string.format(", R_{D}* = %s", fmt(RD)) end
   return text
 end
 
@@ -785,11 +785,11 @@ function M.data_constrained(runs, law, opts)
   if lo then
     local bl, bh = {}, {}
     for i, e in ipairs(E) do bl[i], bh[i] = worth(e, lo), worth(e, hi) end
-    right:band { x = E, low = bl, high = bh, color = "#1f77b4", label = "95% interval of R_D^*" }
+    right:band { x = E, low = bl, high = bh, color = "#1f77b4", label = "95% interval of R_{D}*" }
   end
   right:line { x = E, y = ideal, color = "#888888", dash = "dashed", width = 1.5, label = "as good as new data" }
   right:line { x = E, y = value, color = "#1f77b4", width = 2.5,
-               label = string.format("repeated data, R_D^* = %s (%s)", fmt(R), R_source) }
+               label = string.format("repeated data, R_{D}* = %s (%s)", fmt(R), R_source) }
   for _, e in ipairs({ 4, 16 }) do
     local w = worth(e, R)
     right:points { x = { e }, y = { w }, color = "#d62728", size = 1.5 }

@@ -663,7 +663,7 @@ end
 
 local function write(path, text)
   local file, message = io.open(path, "w")
-  if not file then error("plot: cannot write " .. path .. ": " .. tostring(message), 4) end
+  if not file then error("plot: cannot write " .. tostring(message), 0) end
   file:write(text)
   file:close()
 end
@@ -679,31 +679,40 @@ function Render.save(self, path, opts)
   local stem = path:gsub("%.[%w]+$", "")
   local dir, base = stem:match("^(.*/)([^/]*)$")
   dir, base = dir or "", base or stem
+  -- Errors are raised at the caller's line, without the positions inside this library.
+  local function clean(message) return (tostring(message):gsub("^[^\n]-:%d+: ", "")) end
+  local function save_script_and_data(terminal, ext)
+    local ok, message = pcall(function()
+      write(stem .. ".dat", table.concat(self:data_blocks(), "\n\n\n") .. "\n")
+      local restyle = "# Restyle: edit this file and run `gnuplot " .. base .. ".gp` in this folder.\n"
+      write(stem .. ".gp", restyle .. self:script { terminal = terminal, output = base .. "." .. ext, data = base .. ".dat" })
+    end)
+    if not ok then error(clean(message), 3) end
+  end
+  local ext = path:match("%.([%w]+)$") or ""
   local found, missing = pcall(native.find_gnuplot, options())
   if not found then
     -- A missing gnuplot still lets the script and data be written, so nothing is lost.
-    missing = tostring(missing):gsub("^.-plot: ", "plot: ")
+    missing = clean(missing)
     if opts.script ~= false then
-      local ext = path:match("%.([%w]+)$") or "svg"
-      write(stem .. ".dat", table.concat(self:data_blocks(), "\n\n\n") .. "\n")
-      write(stem .. ".gp", self:script { data = base .. ".dat", output = base .. "." .. ext })
+      save_script_and_data(nil, ext ~= "" and ext or "svg")
       missing = missing .. string.format(" The data and script were saved as %s.dat and %s.gp.", stem, stem)
     end
     error(missing, 2)
   end
   local ok, terminal = pcall(terminal_for, path, width, height)
-  if not ok then error(terminal, 2) end
-  local script = self:script { terminal = terminal, output = path }
-  local result = native.gnuplot(script, options())
-  self.warnings = result.warnings
+  if not ok then error(clean(terminal), 2) end
   self.saved = { path }
   if opts.script ~= false then
-    write(stem .. ".dat", table.concat(self:data_blocks(), "\n\n\n") .. "\n")
-    local restyle = "# Restyle: edit this file and run `gnuplot " .. base .. ".gp` in this folder.\n"
-    write(stem .. ".gp", restyle .. self:script { terminal = terminal, output = base .. path:match("%.[%w]+$"),
-      data = base .. ".dat" })
+    save_script_and_data(terminal, ext)
     self.saved[2], self.saved[3] = stem .. ".gp", stem .. ".dat"
   end
+  local ran, result = pcall(native.gnuplot, self:script { terminal = terminal, output = path }, options())
+  if not ran then
+    self.saved = nil
+    error(clean(result) .. (opts.script ~= false and ("\n(the script that failed is " .. stem .. ".gp)") or ""), 2)
+  end
+  self.warnings = result.warnings
   return self
 end
 

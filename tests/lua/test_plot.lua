@@ -345,6 +345,10 @@ t.test("allocation: power laws with bands, extended to the question, with their 
   local exponent = tonumber(text:match("C%^{([%d%.]+)}"))
   t.near(exponent, a, 0.03)
   t.raises(function() plot.allocation { N_opt = N_opt } end, "give minima, runs or compute")
+  -- A planning question stands for its budget.
+  local q = plot.allocation { runs = runs, N_opt = N_opt, compute = { compute = 1e21, law = "later" } }
+  t.eq(q.panels[1].rules[1].at, 1e21)
+  t.raises(function() plot.allocation { runs = runs, compute = { loss = 2 } } end, "planning question with .compute")
 end)
 
 t.test("data_constrained: loss against epochs and the return on repeated data", function()

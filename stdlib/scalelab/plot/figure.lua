@@ -761,6 +761,9 @@ function Render.tostring(self, kind)
   local text = string.format("%s%s: %d series (%s)", kind, self.title and (" '" .. self.title .. "'") or "", n,
     table.concat(kinds, ", "))
   if self.saved then text = text .. "; saved " .. table.concat(self.saved, ", ") end
+  if self.warnings and #self.warnings > 0 then
+    text = text .. string.format("; %d gnuplot warning(s): %s", #self.warnings, self.warnings[1])
+  end
   return text
 end
 

@@ -206,6 +206,20 @@ local function quantile(sorted, q)
   return sorted[i] + frac * (sorted[i + 1] - sorted[i])
 end
 
+-- A question's budget: a number of FLOPs, or a planning question or answer that carries one
+-- (plan.optimal{ compute = 1e21 } has .compute).
+local function compute_of(where, value)
+  if value == nil or type(value) == "number" then
+    if value ~= nil then positive(where, "compute", value) end
+    return value
+  end
+  local C = first(value, "compute", "C", "flops")
+  if type(C) ~= "number" then
+    error(where .. ": compute must be a number of FLOPs or a planning question with .compute", 3)
+  end
+  return positive(where, "compute", C)
+end
+
 local function check(where, opts, keys)
   local allowed = {}
   for _, k in ipairs(keys) do allowed[k] = true end
@@ -221,6 +235,7 @@ end
 -- compute-optimal loss L*(C), extended to `compute` (a planning question's budget).
 function M.loss_compute(runs, law, opts)
   opts = check("plot.loss_compute", opts, { "compute", "title", "curves", "frontier", "label" })
+  opts.compute = compute_of("plot.loss_compute", opts.compute)
   local rs = M.runs("plot.loss_compute", runs)
   local f = F.figure { title = opts.title or "Loss against compute", xlabel = "training compute C (FLOP)",
     ylabel = "loss", xlog = true, ylog = true, xformat = "flops",
@@ -576,6 +591,7 @@ function M.allocation(spec)
   spec = check("plot.allocation", spec, { "minima", "runs", "isoflop", "N_opt", "D_opt", "law", "compute", "title",
     "reference" })
   local where = "plot.allocation"
+  spec.compute = compute_of(where, spec.compute)
   local minima = {}
   if spec.minima then
     for i = 1, math.huge do

@@ -162,6 +162,23 @@ t.test("save: well-formed SVG, one element per series, its script and data besid
   t.eq(curves(read(path)), 4)
 end)
 
+t.test("error bars, explicit ranges and no legend", function()
+  need_gnuplot()
+  local f = plot.figure { xrange = { 0, 10 }, yrange = { 1, 100 }, ylog = true, legend = false }
+  f:errorbars { x = { 1, 2, 3 }, y = { 10, 20, 30 }, low = { 8, 15, 25 }, high = { 12, 26, 34 }, label = "measured" }
+  f:save(dir .. "/errorbars.svg")
+  local svg = read(dir .. "/errorbars.svg")
+  t.ok(well_formed(svg))
+  t.eq(curves(svg), 1)
+  local script = read(dir .. "/errorbars.gp")
+  t.eq(select(1, range_of(script, "x")), 0)
+  t.eq(select(2, range_of(script, "y")), 100)
+  t.ok(script:find("unset key", 1, true))
+  t.ok(script:find("using 1:2:3:4 with yerrorbars", 1, true))
+  t.raises(function() plot.figure { ylog = true, yrange = { 0, 1 } }:line { x = { 1 }, y = { 1 } }:script() end,
+    "must be positive on a log axis")
+end)
+
 t.test("save: PNG and PDF by the extension; an unknown extension is a clear error", function()
   need_gnuplot()
   local f = plot.figure {}

@@ -55,8 +55,9 @@ function data.tokens_bin(args, options)
 end
 document(data.tokens_bin, [[
 data.tokens_bin(path [, { format =, vocab =, eot =, out =, name = }]) or data.tokens_bin{ path1, path2, ... } -> Corpus
-Imports llm.c token shards (header: magic 20240520, version 1 = GPT-2 uint16 tokens, version 2 =
-LLaMA-3 uint32 tokens, token count; e.g. FineWeb or TinyStories from llm.c's dev/data scripts) or,
+Imports llm.c token shards (256 int32 header: magic 20240520 version 1 = GPT-2 uint16 tokens, or
+magic 20240801 version 7 = LLaMA-3 uint32 tokens, then the token count; e.g. FineWeb or TinyStories
+from llm.c's dev/data scripts) or,
 with format = "nanogpt", nanoGPT's headerless uint16 train.bin. Documents are split at the
 end-of-text token (50256 for GPT-2, 128000 for LLaMA 3; eot = -1 for none).]])
 

@@ -87,6 +87,13 @@ class DocumentStream {
   int64_t documents() const { return int64_t(begin_.size()); }
   // Copies stream tokens [position, position + count) into out.
   void Copy(int64_t position, int64_t count, int32_t* out) const;
+  // Precomputes the piece where each window of `stride` tokens starts (4 bytes per window), so
+  // CopyWindow needs no search: the sampler's hot path.
+  void IndexWindows(int64_t stride, int64_t windows);
+  // Copies stream tokens [w·stride, w·stride + count) into out (after IndexWindows).
+  void CopyWindow(int64_t w, int64_t count, int32_t* out) const;
+  // Asks the CPU to start loading window w's first tokens (after IndexWindows).
+  void PrefetchWindow(int64_t w) const;
   // The corpus offset of stream position p.
   int64_t CorpusOffset(int64_t position) const;
   const Corpus& corpus() const { return corpus_; }
@@ -96,6 +103,9 @@ class DocumentStream {
   std::vector<int64_t> begin_;   // corpus offset of each piece
   std::vector<int64_t> cum_;     // stream offset of each piece, plus the total at the end
   int64_t size_ = 0;
+  int64_t stride_ = 0;
+  std::vector<uint32_t> window_piece_;
+  void CopyFrom(size_t piece, int64_t position, int64_t count, int32_t* out) const;
 };
 
 // A keyed pseudo-random permutation of [0, n): 6-round Feistel network with cycle walking.
@@ -154,6 +164,7 @@ class RepetitionSampler : public BatchSource {
   int64_t rows_ = 0;          // delivered
   int64_t epoch_ = -1;        // epoch of perm_
   Permutation perm_{1, 0};
+  std::vector<int64_t> windows_of_batch_;
 };
 
 struct HeldOutOptions {

@@ -19,6 +19,16 @@
 //   The run plans floor(D / (B·T)) batches of B rows (D = tokens); a fractional last epoch simply
 //   stops part-way through its permutation, and accounting is exact. U ≥ D is plain fresh-data
 //   sampling: at most one epoch, no position repeated.
+//
+// From C++ (a trainer):
+//   data::Corpus corpus = data::NamedCorpus("gcide");      // or MarkovSource(o).Generate(...)
+//   data::SamplerOptions o;
+//   o.unique_tokens = 10'000'000;  o.tokens = 40'000'000;  o.seq_len = 256;  o.batch = 32;
+//   data::RepetitionSampler train(corpus, o);               // o.Validate() runs inside
+//   data::HeldOutSource val(corpus, {o.seq_len, o.batch, o.validation});
+//   std::vector<int32_t> tokens;
+//   while (!train.exhausted()) train.next_batch(tokens);   // B rows of T + 1 ids
+//   std::string checkpoint = train.state();                 // restore(checkpoint) resumes bitwise
 #pragma once
 
 #include <cstdint>

@@ -619,8 +619,11 @@ TEST_CASE("llm.c and nanoGPT token shards import with documents split at end-of-
 
   o.paths = {a, llama};
   CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Contains("share a tokenizer"));
-  o.paths = {llmc_shard(dir, "bad.bin", {1, 2, 60000}, 20240520, 1)};
+  o.paths = {a, llmc_shard(dir, "bad.bin", {1, 2, 60000}, 20240520, 1)};
+  o.out = dir.path + "/failed.tok";
   CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Contains("is 60000, outside the vocabulary [0, 50257)"));
+  struct stat st;
+  CHECK(::stat(o.out.c_str(), &st) != 0);  // a failed import leaves no corpus file behind
   o.paths = {llmc_shard(dir, "short.bin", {1, 2, 3}, 20240520, 1, 5)};
   CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Contains("the header says 5 tokens"));
   o.paths = {llmc_shard(dir, "magic.bin", {1, 2, 3}, 1234, 1)};

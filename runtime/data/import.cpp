@@ -131,8 +131,8 @@ Corpus ImportText(const TextImportOptions& options) {
   std::string listed;
   for (const auto& p : options.paths) listed += (listed.empty() ? "" : ", ") + p;
   m.source = str("text files ", listed, " (", files.size(), " files, one document per ", options.documents, ")");
-  CorpusWriter writer(256, m);
   if (files.empty()) fail("empty corpus: no files found in ", listed);
+  CorpusWriter writer(256, m, out);
   for (const auto& f : files) {
     check_interrupt();
     std::string text = read_file(what, f);
@@ -154,7 +154,7 @@ Corpus ImportText(const TextImportOptions& options) {
     }
     writer.AddBytes(paragraph);
   }
-  return writer.Write(out);
+  return writer.Finish();
 }
 
 // ---- llm.c / nanoGPT shards ---------------------------------------------------------------------
@@ -247,7 +247,7 @@ Corpus ImportTokensBin(const TokensBinOptions& options) {
       m.name = name;
       m.tokenizer = version == 2 ? "llama3" : "gpt2";
       m.source = str(options.format == "llmc" ? "llm.c token shards " : "nanoGPT token file ", listed);
-      writer.emplace(vocab, m);
+      writer.emplace(vocab, m, out);
     }
     const std::string where = str(what, ": '", path, "'");
     size_t begin = 0;
@@ -258,7 +258,7 @@ Corpus ImportTokensBin(const TokensBinOptions& options) {
       }
     }
   }
-  return writer->Write(out);
+  return writer->Finish();
 }
 
 // ---- GCIDE --------------------------------------------------------------------------------------
@@ -402,7 +402,7 @@ Corpus PrepareGcide(const GcideOptions& options) {
   m.source = str("GNU Collaborative International Dictionary of English 0.48 (Debian dict-gcide, ", options.dict,
                  "): markup stripped to plain text, one document per entry");
   m.license = "GPL-2.0-or-later (GCIDE, from Webster's Revised Unabridged Dictionary 1913 and WordNet 1.5)";
-  CorpusWriter writer(256, m);
+  CorpusWriter writer(256, m, out);
   int64_t added = 0;
   for (const auto& e : entries) {
     if (skip.count(e)) continue;
@@ -413,7 +413,7 @@ Corpus PrepareGcide(const GcideOptions& options) {
     writer.AddBytes(text);
     ++added;
   }
-  return writer.Write(out);
+  return writer.Finish();
 }
 
 Corpus NamedCorpus(const std::string& name, const NamedCorpusOptions& options) {

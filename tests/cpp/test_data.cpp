@@ -7,6 +7,8 @@
 #include <cstring>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
+#include <sys/stat.h>
 #include <map>
 #include <set>
 #include <string>
@@ -116,9 +118,12 @@ TEST_CASE("corrupted, truncated, missing and foreign corpus files are clear erro
   writer.Write(path);
   CHECK_NOTHROW(Corpus::Open(path));
 
-  flip_byte(path, -3);  // a token
+  flip_byte(path, 130);  // a token
   CHECK_THROWS_WITH(Corpus::Open(path), Catch::Contains("data checksum mismatch"));
   CHECK_NOTHROW(Corpus::Open(path, OpenOptions{false}));  // the header is still fine
+  flip_byte(path, 130);
+  flip_byte(path, -3);  // the metadata at the end
+  CHECK_THROWS_WITH(Corpus::Open(path), Catch::Contains("data checksum mismatch"));
   flip_byte(path, -3);
   flip_byte(path, 30);  // the vocabulary field
   CHECK_THROWS_WITH(Corpus::Open(path), Catch::Contains("corrupted header"));
@@ -133,6 +138,42 @@ TEST_CASE("corrupted, truncated, missing and foreign corpus files are clear erro
   CHECK_THROWS_WITH(Corpus::Open(path), Catch::Contains("not a scalelab corpus"));
   std::remove(path.c_str());
   CHECK_THROWS_WITH(Corpus::Open(path), Catch::Contains("cannot open corpus file '" + path));
+}
+
+TEST_CASE("a streaming writer writes the same file as an in-memory one, and nothing if unfinished") {
+  CorpusMetadata m;
+  m.name = "stream";
+  CorpusWriter memory(60000, m);
+  std::string path = temp_path("stream.tok"), copy = temp_path("memory.tok");
+  {
+    CorpusWriter stream(60000, m, path);
+    Rng rng(3);
+    std::vector<int32_t> doc;
+    while (stream.tokens() < 6000000) {  // 12 MB: past the 8 MB flush threshold
+      doc.resize(1 + rng.below(5000));
+      for (auto& t : doc) t = int32_t(rng.below(60000));
+      stream.AddDocument(doc);
+      memory.AddDocument(doc);
+    }
+    Corpus s = stream.Finish();
+    Corpus c = memory.Write(copy);
+    Corpus verified = Corpus::Open(path);  // checksum recomputed over the whole file
+    CHECK(verified.tokens() == c.tokens());
+    CHECK(verified.documents() == c.documents());
+    CHECK(verified.Tokens(0, verified.tokens()) == c.Tokens(0, c.tokens()));
+  }
+  std::ifstream a(path, std::ios::binary), b(copy, std::ios::binary);
+  std::string x((std::istreambuf_iterator<char>(a)), {}), y((std::istreambuf_iterator<char>(b)), {});
+  CHECK(x == y);  // byte-identical files
+  std::remove(path.c_str());
+  std::remove(copy.c_str());
+  {
+    CorpusWriter unfinished(256, m, path);
+    unfinished.AddBytes("interrupted before Finish");
+  }
+  struct stat st;
+  CHECK(::stat(path.c_str(), &st) != 0);
+  CHECK(::stat((path + ".tmp." + std::to_string(::getpid())).c_str(), &st) != 0);
 }
 
 TEST_CASE("token ids beyond the vocabulary and empty corpora are rejected") {

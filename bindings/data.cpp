@@ -168,7 +168,7 @@ int synthetic(lua_State* L) {
   if (kind == "markov") {
     Args args(L, 1, "data.synthetic",
               {"kind", "vocab", "order", "support", "zipf", "spread", "profiles", "epsilon", "seed", "tokens",
-               "document_tokens", "stream_seed"});
+               "document_tokens", "stream_seed", "out"});
     data::MarkovOptions o;
     o.vocab = args.integer("vocab", o.vocab);
     o.order = int(args.integer("order", o.order));
@@ -180,13 +180,13 @@ int synthetic(lua_State* L) {
     o.seed = uint64_t(args.integer("seed", 0));
     data::MarkovSource source(o);
     push(L, source.Generate(args.integer("tokens", 1000000), args.integer("document_tokens", 4096),
-                            uint64_t(args.integer("stream_seed", int64_t(o.seed)))));
+                            uint64_t(args.integer("stream_seed", int64_t(o.seed))), args.string("out", "")));
     return 1;
   }
   if (kind == "grammar") {
     Args args(L, 1, "data.synthetic",
               {"kind", "vocab", "nonterminals", "min_rules", "max_rules", "max_body", "zipf", "branching", "seed",
-               "tokens", "document_tokens", "stream_seed"});
+               "tokens", "document_tokens", "stream_seed", "out"});
     data::GrammarOptions o;
     o.vocab = args.integer("vocab", o.vocab);
     o.nonterminals = int(args.integer("nonterminals", o.nonterminals));
@@ -198,7 +198,7 @@ int synthetic(lua_State* L) {
     o.seed = uint64_t(args.integer("seed", 0));
     data::GrammarSource source(o);
     push(L, source.Generate(args.integer("tokens", 1000000), args.integer("document_tokens", 4096),
-                            uint64_t(args.integer("stream_seed", int64_t(o.seed)))));
+                            uint64_t(args.integer("stream_seed", int64_t(o.seed))), args.string("out", "")));
     return 1;
   }
   std::string suggestion = closest_name(kind, {"markov", "grammar"});

@@ -70,8 +70,11 @@ else ~/.cache/scalelab). max_documents = n prepares only the first n entries. An
 as the path of a corpus file.]])
 
 document(data.synthetic, [[
-data.synthetic{ kind = "markov" | "grammar", seed =, tokens = 1e6, document_tokens = 4096, ... } -> Corpus
-A synthetic corpus whose exact entropy rate (nats per token) is corpus.entropy_per_token.
+data.synthetic{ kind = "markov" | "grammar", seed =, tokens = 1e6, document_tokens = 4096 [, stream_seed = seed]
+                [, out = file], ... } -> Corpus
+A synthetic corpus whose exact entropy rate (nats per token) is corpus.entropy_per_token. seed fixes
+the source (its transition tables or grammar), stream_seed the sample drawn from it; out = writes it
+to a corpus file as it is generated (for corpora larger than memory).
 markov:  vocab = 256, order = 2, support = 32, zipf = 1.2, spread = 0.5, profiles = 32, epsilon = 0.01
          a random order-k Markov chain; each state gives Zipf weights (r+1)^-a to `support` random
          successors (a per state in zipf ± spread), plus a uniform floor epsilon/vocab; the rate is

@@ -494,6 +494,20 @@ TEST_CASE("Markov source: exact entropy rate matches empirical estimates from lo
     MarkovSource c(o);
     CHECK(c.entropy_per_token() != a.entropy_per_token());
   }
+  SECTION("a corpus streamed to a file equals the in-memory one, documents cut as asked") {
+    MarkovOptions o;
+    o.vocab = 300;
+    o.order = 1;
+    MarkovSource src(o);
+    std::string path = temp_path("markov.tok");
+    Corpus a = src.Generate(10007, 1000, 4), b = src.Generate(10007, 1000, 4, path);
+    CHECK(a.documents() == 11);
+    CHECK(a.document_end(10) - a.document_begin(10) == 7);
+    CHECK(a.Tokens(0, a.tokens()) == b.Tokens(0, b.tokens()));
+    CHECK(a.Tokens(0, a.tokens()) == src.Sample(10007, 4));
+    CHECK(Corpus::Open(path).metadata().entropy_per_token == src.entropy_per_token());
+    std::remove(path.c_str());
+  }
   SECTION("invalid options name the field") {
     MarkovOptions o;
     o.vocab = 256;

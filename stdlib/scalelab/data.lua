@@ -18,19 +18,31 @@ local document = require("scalelab.native.core").document
 local data = {}
 for name, value in pairs(native) do data[name] = value end
 
+-- Wraps a Lua-side function so that its errors (its own and the native call's) point at the
+-- user's line, not at this file.
+local function forward(fn)
+  return function(...)
+    local results = table.pack(pcall(fn, ...))
+    if results[1] then return table.unpack(results, 2, results.n) end
+    local message = results[2]
+    if type(message) == "string" then message = message:gsub("^[^\n]-data%.lua:%d+: ", "", 1) end
+    error(message, 2)
+  end
+end
+
 -- Positional paths (and a lone string) become the `paths` list of the native call.
 local function with_paths(fname, args, ...)
   if type(args) == "string" then
     local t = { paths = { args } }
     local options = select(1, ...)
     if options ~= nil then
-      if type(options) ~= "table" then error(fname .. ": options must be a table", 3) end
+      if type(options) ~= "table" then error(fname .. ": options must be a table", 0) end
       for k, v in pairs(options) do t[k] = v end
     end
     return t
   end
   if type(args) ~= "table" then
-    error(fname .. " expects a path or a table of paths and options, got " .. type(args), 3)
+    error(fname .. " expects a path or a table of paths and options, got " .. type(args), 0)
   end
   local t = { paths = {} }
   for k, v in pairs(args) do
@@ -41,18 +53,33 @@ local function with_paths(fname, args, ...)
   return t
 end
 
-function data.files(args, options)
-  return native.files(with_paths("data.files", args, options))
+-- corpus = "gcide" (a name or a corpus file) is accepted wherever a corpus is.
+local function named_corpus(fname, args)
+  if type(args) == "table" and type(args.corpus) == "string" then
+    local copy = {}
+    for k, v in pairs(args) do copy[k] = v end
+    copy.corpus = native.corpus(args.corpus)
+    return copy
+  end
+  return args
 end
+for _, name in ipairs{ "sampler", "held_out", "bpe" } do
+  local fn = native[name]
+  data[name] = forward(function(args) return fn(named_corpus("data." .. name, args)) end)
+end
+
+data.files = forward(function(args, options)
+  return native.files(with_paths("data.files", args, options))
+end)
 document(data.files, [[
 data.files{ "notes.txt", "books/", documents = "file" | "paragraph" | "line", out =, name = } -> Corpus
 Byte-level tokens (vocabulary 256) of text files; folders are read recursively in sorted order.
 The corpus file is cached (by the inputs' names, sizes and modification times) unless out = is given.
 data.files("one.txt") works too.]])
 
-function data.tokens_bin(args, options)
+data.tokens_bin = forward(function(args, options)
   return native.tokens_bin(with_paths("data.tokens_bin", args, options))
-end
+end)
 document(data.tokens_bin, [[
 data.tokens_bin(path [, { format =, vocab =, eot =, out =, name = }]) or data.tokens_bin{ path1, path2, ... } -> Corpus
 Imports llm.c token shards (256 int32 header: magic 20240520 version 1 = GPT-2 uint16 tokens, or

@@ -99,6 +99,9 @@ t.test("data.corpus 'gcide' prepares the dictionary (a prefix here) with its lic
   t.ok(tostring(c):find("Collaborative International Dictionary", 1, true))
   t.ok(not c:text(200):find("[1913 Webster]", 1, true))
   local s = data.sampler{ corpus = c, unique_tokens = 20000, tokens = 80000, seq_len = 128, batch = 4 }
+  local by_path = data.sampler{ corpus = c.path, unique_tokens = 20000, tokens = 80000, seq_len = 128, batch = 4 }
+  t.eq(table.concat(by_path:next_batch()[1], ","), table.concat(s:next_batch()[1], ","))
+  s = data.sampler{ corpus = c, unique_tokens = 20000, tokens = 80000, seq_len = 128, batch = 4 }
   local rows = s:next_batch()
   t.eq(#rows[1], 129)
   t.near(s:stats().planned_epochs, (80000 // 512 * 512) / (20000 // 128 * 128), 1e-12)

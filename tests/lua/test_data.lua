@@ -116,6 +116,11 @@ t.test("bad input gives clear errors", function()
   t.raises(function() data.corpus "gcied" end, "did you mean 'gcide'")
   t.raises(function() data.open "/nonexistent/corpus.tok" end, "cannot open corpus file '/nonexistent/corpus.tok'")
   t.raises(function() data.sampler{ corpus = 5, tokens = 100 } end, "expected a corpus")
+  -- Errors name the caller's line, not the library's.
+  local message = t.raises(function() data.files(5) end, "expects a path")
+  t.ok(message:find("test_data.lua:", 1, true), message)
+  message = t.raises(function() data.sampler{ corpus = markov, tokens = 1e6, sede = 1 } end, "did you mean 'seed'")
+  t.ok(message:find("test_data.lua:", 1, true), message)
 end)
 
 t.done()

@@ -225,6 +225,37 @@ TEST_CASE("Feistel permutations are bijections with exact inverses") {
   CHECK(same < 20);
 }
 
+TEST_CASE("each epoch's shuffle is fresh: a window's position is uniform across epochs") {
+  // Window 0's position over 4000 epochs of 50 windows: a chi-square test of uniformity, and
+  // consecutive epochs' positions uncorrelated.
+  Corpus c = position_corpus(20000);
+  SamplerOptions o;
+  o.unique_tokens = 50 * 64;
+  o.tokens = int64_t(50) * 64 * 4000;
+  o.seq_len = 64;
+  o.batch = 50;
+  RepetitionSampler s(c, o);
+  std::vector<double> count(50, 0.0);
+  std::vector<double> position;
+  for (int64_t e = 0; e < 4000; ++e)
+    for (int64_t i = 0; i < 50; ++i)
+      if (s.window_of_row(e * 50 + i) == 0) {
+        count[size_t(i)] += 1;
+        position.push_back(double(i));
+      }
+  REQUIRE(position.size() == 4000);
+  double chi2 = 0;
+  for (double k : count) chi2 += (k - 80.0) * (k - 80.0) / 80.0;
+  INFO("chi2 " << chi2);
+  CHECK(chi2 < 90);  // 49 degrees of freedom: P(chi2 > 90) ≈ 3e-4
+  double mean = 24.5, sxy = 0, sxx = 0;
+  for (size_t e = 0; e + 1 < position.size(); ++e) {
+    sxy += (position[e] - mean) * (position[e + 1] - mean);
+    sxx += (position[e] - mean) * (position[e] - mean);
+  }
+  CHECK(std::abs(sxy / sxx) < 0.07);  // ~4.4 standard errors of 1/sqrt(4000)
+}
+
 TEST_CASE("smaller unique subsets are nested inside larger ones and never touch validation") {
   Corpus c = position_corpus(200000);
   Split split = Split::Make(c, 0.01);

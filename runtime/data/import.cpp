@@ -79,12 +79,17 @@ void list_files(const std::string& what, const std::string& path, std::vector<st
 }
 
 std::string read_file(const std::string& what, const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(what, ": cannot read '", path, "': ", errno_text());
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) fail(what, ": error reading '", path, "'");
-  return text.str();
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) fail(what, ": cannot read '", path, "': ", errno_text());
+  struct stat st;
+  std::string text;
+  if (::fstat(fileno(f), &st) == 0 && st.st_size > 0) text.resize(size_t(st.st_size));
+  size_t n = text.empty() ? 0 : std::fread(&text[0], 1, text.size(), f);
+  bool ok = n == text.size() && !std::ferror(f);
+  std::string why = errno_text();
+  std::fclose(f);
+  if (!ok) fail(what, ": error reading '", path, "': ", why);
+  return text;
 }
 
 bool blank(const std::string& line) {

@@ -352,7 +352,16 @@ int sampler(lua_State* L) {
   lua_pop(L, 1);
   data::SamplerOptions o;
   o.tokens = args.integer("tokens");
-  o.unique_tokens = args.integer("unique_tokens", 0);
+  if (args.push("unique_tokens") == LUA_TSTRING) {
+    std::string all = lua_tostring(L, -1);
+    lua_pop(L, 1);
+    if (all != "all") fail("data.sampler: unique_tokens must be a number of tokens or \"all\" (got \"", all, "\")");
+    o.unique_tokens = data::SamplerOptions::kAllTokens;
+  } else {
+    lua_pop(L, 1);
+    o.unique_tokens = args.integer("unique_tokens", 0);
+    if (o.unique_tokens < 0) fail("data.sampler: unique_tokens must be positive, or \"all\" (got ", o.unique_tokens, ")");
+  }
   o.seq_len = args.integer("seq_len", o.seq_len);
   o.batch = args.integer("batch", o.batch);
   o.seed = uint64_t(args.integer("seed", 0));

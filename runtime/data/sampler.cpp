@@ -197,7 +197,8 @@ void SamplerOptions::Validate() const {
   if (seq_len < 1) fail("sampler: seq_len must be a positive number of tokens (got ", seq_len, ")");
   if (batch < 1) fail("sampler: batch must be a positive number of rows (got ", batch, ")");
   if (tokens < 1) fail("sampler: tokens (D, the training tokens) must be positive (got ", tokens, ")");
-  if (unique_tokens < 0) fail("sampler: unique_tokens must be ≥ 0 (got ", unique_tokens, "; 0 means = tokens)");
+  if (unique_tokens < kAllTokens)
+    fail("sampler: unique_tokens must be ≥ 0 (got ", unique_tokens, "; 0 means = tokens, −1 the whole training split)");
   if (tokens < batch * seq_len)
     fail("sampler: tokens = ", tokens, " is less than one batch of batch·seq_len = ", batch * seq_len, " tokens");
   if (!(validation >= 0 && validation < 1))
@@ -220,13 +221,15 @@ RepetitionSampler::RepetitionSampler(Corpus corpus, const SamplerOptions& option
   options_.Validate();
   split_ = Split::Make(corpus_, options_.validation);
   const int64_t T = options_.seq_len;
-  const int64_t U = options_.unique_tokens > 0 ? options_.unique_tokens : options_.tokens;
+  const int64_t U = options_.unique_tokens > 0                ? options_.unique_tokens
+                    : options_.unique_tokens == SamplerOptions::kAllTokens ? split_.train_tokens
+                                                          : options_.tokens;
   if (U > split_.train_tokens)
     fail("sampler: unique_tokens U = ", U, " (", format_count(double(U)), ") is larger than the training split of corpus ",
          corpus_name(corpus_), ": ", split_.train_tokens, " tokens (", format_count(double(split_.train_tokens)),
          ") in ", split_.train.size(), " documents (", split_.validation_tokens,
          " more are held out for validation); lower unique_tokens", options_.unique_tokens > 0 ? "" : " (it defaults to tokens)",
-         " or use a larger corpus");
+         ", use the whole split with unique_tokens = \"all\" (−1 from C++), or use a larger corpus");
   const int64_t usable = std::min(U, split_.train_tokens - 1);
   windows_ = usable / T;
   if (windows_ < 1)
@@ -316,7 +319,9 @@ SamplerStats RepetitionSampler::stats() const {
   s.tokens = rows_ * T;
   s.planned_tokens = planned_rows_ * T;
   s.planned_steps = planned_rows_ / options_.batch;
-  s.unique_tokens = options_.unique_tokens > 0 ? options_.unique_tokens : options_.tokens;
+  s.unique_tokens = options_.unique_tokens > 0                ? options_.unique_tokens
+                    : options_.unique_tokens == SamplerOptions::kAllTokens ? split_.train_tokens
+                                                          : options_.tokens;
   s.windows = windows_;
   s.epoch_tokens = windows_ * T;
   s.documents = stream_.documents();

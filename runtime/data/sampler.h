@@ -53,7 +53,9 @@ struct Split {
 };
 
 struct SamplerOptions {
-  int64_t unique_tokens = 0;  // U; 0 means U = tokens (fresh data, one epoch at most)
+  static constexpr int64_t kAllTokens = -1;
+  int64_t unique_tokens = 0;  // U; 0 means U = tokens (fresh data, one epoch at most);
+                              // kAllTokens: the whole training split
   int64_t tokens = 0;         // D, total training tokens (targets) planned
   int64_t seq_len = 256;      // T
   int64_t batch = 8;          // B

@@ -117,7 +117,7 @@ The repetition sampler of data-constrained studies: the unique subset is the fir
 fixed order of the training documents (order_seed), so smaller U is a subset of larger U; it is cut
 into floor(U / seq_len) sequences that are reshuffled every epoch (seed); floor(D / (batch·seq_len))
 batches are planned, so epochs = D / U with an exact fractional last epoch. U omitted (or U >= D):
-fresh data. sampler:next_batch(), sampler:stats(), sampler:state()/restore(s), sampler:held_out().]])
+fresh data; unique_tokens = "all": the whole training split, repeated as D requires. sampler:next_batch(), sampler:stats(), sampler:state()/restore(s), sampler:held_out().]])
 
 document(data.bpe, [[
 data.bpe{ corpus =, vocab = [, out =] [, max_train_bytes = 64 MiB] } -> Corpus

@@ -421,6 +421,16 @@ TEST_CASE("sampler input errors name the sizes and the fix") {
     Split split = Split::Make(c, 0.01);
     CHECK_THAT(m, Catch::Contains(std::to_string(split.train_tokens) + " tokens"));
   }
+  o.unique_tokens = SamplerOptions::kAllTokens;  // the whole training split, repeated
+  {
+    RepetitionSampler all(c, o);
+    Split split = Split::Make(c, 0.01);
+    CHECK(all.stats().unique_tokens == split.train_tokens);
+    CHECK(all.stats().windows == (split.train_tokens - 1) / 64);
+    CHECK(all.stats().planned_epochs > 9);
+  }
+  o.unique_tokens = -2;
+  CHECK_THROWS_WITH(o.Validate(), Catch::Contains("unique_tokens must be"));
   o.unique_tokens = 10;
   CHECK_THROWS_WITH(RepetitionSampler(c, o), Catch::Contains("no whole sequence"));
   o.unique_tokens = 0;

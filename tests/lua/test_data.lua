@@ -109,6 +109,9 @@ end)
 t.test("bad input gives clear errors", function()
   t.raises(function() data.sampler{ corpus = markov, unique_tokens = 1e9, tokens = 1e9, seq_len = 64 } end,
            "is larger than the training split of corpus markov")
+  local all = data.sampler{ corpus = markov, unique_tokens = "all", tokens = 1e6, seq_len = 64 }
+  t.eq(all:stats().unique_tokens, markov:split().train_tokens)
+  t.raises(function() data.sampler{ corpus = markov, unique_tokens = "most", tokens = 1e6 } end, "or \"all\"")
   t.raises(function() data.sampler{ corpus = markov, tokens = 1e6, seq_len = 64, bacth = 4 } end,
            "did you mean 'batch'")
   t.raises(function() data.synthetic{ kind = "markof" } end, "did you mean \"markov\"")

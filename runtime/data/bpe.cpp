@@ -292,7 +292,7 @@ Corpus TrainBpeCorpus(const Corpus& source, const BpeOptions& options) {
          "; a BPE trains on a byte-level corpus (data.corpus \"gcide\", data.files{...})");
   std::string out = options.out;
   if (out.empty()) {
-    std::string base = source.path().empty() ? cache_dir() + "/corpora/" + sm.name : without_extension(source.path());
+    std::string base = source.path().empty() ? cache_dir() + "/corpora/" + safe_file_name(sm.name) : without_extension(source.path());
     out = str(base, ".bpe", options.vocab, ".tok");
   }
   const std::string tokenizer_path = without_extension(out) + ".tokenizer";

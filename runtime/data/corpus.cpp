@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -316,6 +317,14 @@ Corpus Corpus::Open(const std::string& path, const OpenOptions& options) {
     }
   }
   return Corpus(std::move(storage));
+}
+
+std::string safe_file_name(const std::string& name) {
+  std::string out = name.empty() ? std::string("corpus") : name;
+  for (char& c : out)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != '_') c = '_';
+  if (out[0] == '.') out[0] = '_';
+  return out;
 }
 
 void make_dirs(const std::string& dir) {

@@ -143,6 +143,8 @@ void WriteCorpusFile(const std::string& path, int64_t vocab, int width, const Co
 // The folder where prepared corpora are cached: $SCALELAB_CACHE, else $XDG_CACHE_HOME/scalelab,
 // else ~/.cache/scalelab. Created on demand by the functions that write into it.
 std::string cache_dir();
+// `name` with every character but letters, digits, '.', '-' and '_' replaced by '_' (for cache files).
+std::string safe_file_name(const std::string& name);
 // Creates `dir` and its parents; throws scalelab::Error naming it on failure.
 void make_dirs(const std::string& dir);
 

@@ -126,7 +126,7 @@ Corpus ImportText(const TextImportOptions& options) {
   key.add(options.documents);
   for (const auto& f : files) key.add_file(f, stat_or_fail(what, f));
   std::string name = options.name.empty() ? stem(options.paths[0]) : options.name;
-  std::string out = options.out.empty() ? cache_dir() + "/corpora/files-" + name + "-" + hex(key.h) + ".tok" : options.out;
+  std::string out = options.out.empty() ? cache_dir() + "/corpora/files-" + safe_file_name(name) + "-" + hex(key.h) + ".tok" : options.out;
   if (options.out.empty())
     if (Corpus c = cached(out); !c.empty()) return c;
 
@@ -182,7 +182,7 @@ Corpus ImportTokensBin(const TokensBinOptions& options) {
   key.add(uint64_t(options.eot));
   for (const auto& p : options.paths) key.add_file(p, stat_or_fail(what, p));
   std::string name = options.name.empty() ? stem(options.paths[0]) : options.name;
-  std::string out = options.out.empty() ? cache_dir() + "/corpora/bin-" + name + "-" + hex(key.h) + ".tok" : options.out;
+  std::string out = options.out.empty() ? cache_dir() + "/corpora/bin-" + safe_file_name(name) + "-" + hex(key.h) + ".tok" : options.out;
   if (options.out.empty())
     if (Corpus c = cached(out); !c.empty()) return c;
 

@@ -58,6 +58,10 @@ struct FitOptions {
 // Fits `law` (its kind, and the values of parameters held fixed) to `obs`.
 FittedLaw fit_law(const Law& law, const Observations& obs, const FitOptions& options = {});
 
+// The same fit in natural coordinates (E, A, B, ... directly, not their logarithms) with
+// ln L̂ = ln(E + A/N^α + B/D^β): a cross-check of the LogSumExp parametrisation.
+FittedLaw fit_law_direct(const Law& law, const Observations& obs, const FitOptions& options = {});
+
 // The objective Σ w·Huber_δ(ln L̂ − ln L) at the law's current values (for cross-checks).
 double objective(const Law& law, const Observations& obs, double huber_delta = 1e-3);
 

@@ -95,6 +95,7 @@ class Law {
 
   Law with_values(std::vector<double> values) const;       // same form, other values
   Law with(const std::string& parameter, double value) const;
+  Law with_doc(std::string doc) const;
 
   // The law's output (the loss, or y for a power law) at `x`. Throws naming a missing input.
   double predict(const Point& x) const;

@@ -40,8 +40,11 @@ std::string format_quantity(double value, Unit unit) {
       }
       return std::string(buffer) + "e" + std::to_string(exponent);
     }
-    case Unit::Loss:
-      return format_significant(value, 5);
+    case Unit::Loss: {
+      char buffer[32];
+      std::snprintf(buffer, sizeof buffer, "%.4f", value);
+      return buffer;
+    }
     case Unit::Epochs:
     case Unit::Ratio:
       return format_significant(value, 3);

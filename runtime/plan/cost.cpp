@@ -69,7 +69,7 @@ Cost cost(double flops, const CostOptions& options) {
 
 std::string Cost::Summary() const {
   std::ostringstream out;
-  out << format_flops(flops) << " FLOP = " << format_significant(pf_days, 3) << " PF-days: "
+  out << format_flops(flops) << " FLOP = " << (pf_days >= 1000 ? format_count(pf_days) : format_significant(pf_days, 3)) << " PF-days: "
       << format_count(gpu_hours) << " " << gpu << "-hours at " << format_significant(mfu * 100, 3)
       << "% MFU (" << format_significant(peak / 1e12, 4) << " TFLOP/s peak), "
       << format_duration(hours * 3600.0) << " on " << format_significant(gpus, 6) << " GPU"

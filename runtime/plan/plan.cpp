@@ -188,11 +188,13 @@ void collect(const Answer& point, const std::vector<Answer>& samples, Answer& ou
     std::vector<double> values;
     for (const Answer& s : samples)
       if (s.has(q.name)) values.push_back(s.value(q.name));
-    if (values.size() >= 2) {
-      q.interval.lo = fit::percentile(values, 0.025);
-      q.interval.hi = fit::percentile(values, 0.975);
-      q.interval.level = 0.95;
-    }
+    if (values.size() < 2) continue;
+    const double lo = fit::percentile(values, 0.025), hi = fit::percentile(values, 0.975);
+    // Inputs (the budget, the unique tokens, a target) do not vary across samples: no interval.
+    if (!(hi - lo > 1e-8 * std::fabs(q.value))) continue;
+    q.interval.lo = lo;
+    q.interval.hi = hi;
+    q.interval.level = 0.95;
   }
   for (size_t r = 0; r < out.rows.size(); ++r) {
     std::vector<Answer> row_samples;

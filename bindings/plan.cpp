@@ -311,21 +311,47 @@ int allocation(lua_State* L) {
 
 // Every quantity an answer can carry is a property; reading one the answer lacks is an error that
 // lists those it has (use answer:has(name) to test).
-const char* const kQuantities[] = {
-    "N", "D", "tokens_per_param", "loss", "flops", "unique_tokens", "epochs", "effective_D", "effective_N",
-    "loss_unlimited", "N_unlimited", "inference_tokens", "inference_flops", "total_flops", "N_compute_optimal",
-    "D_compute_optimal", "total_flops_compute_optimal", "saving", "loss_gap", "compute_equivalent", "efficiency",
-    "flops_6ND", "one_epoch_flops", "effective_flops", "return", "marginal_return"};
+struct QuantityDoc {
+  const char* name;
+  const char* doc;
+};
+const QuantityDoc kQuantities[] = {
+    {"N", "parameters (as the law counts them)"},
+    {"D", "training tokens"},
+    {"tokens_per_param", "D / N"},
+    {"loss", "the law's loss for the allocation (the target for compute_for and inference)"},
+    {"flops", "training compute, 6·N·D"},
+    {"unique_tokens", "unique tokens U (data-constrained questions)"},
+    {"epochs", "D / U"},
+    {"effective_D", "D': the worth of D tokens of which U are unique (Muennighoff et al.)"},
+    {"effective_N", "N': the worth of N parameters given the unique data (Muennighoff et al.)"},
+    {"loss_unlimited", "the optimal loss at the same compute with every token unique"},
+    {"N_unlimited", "the optimal N at the same compute with every token unique"},
+    {"inference_tokens", "tokens processed at inference"},
+    {"inference_flops", "2·N·inference_tokens"},
+    {"total_flops", "training + inference FLOP"},
+    {"N_compute_optimal", "inference: N of the compute-optimal run reaching the same loss"},
+    {"D_compute_optimal", "inference: D of the compute-optimal run reaching the same loss"},
+    {"total_flops_compute_optimal", "inference: training + inference FLOP of that compute-optimal run"},
+    {"saving", "inference: fraction of total FLOP saved over the compute-optimal run"},
+    {"loss_gap", "compare: loss minus the law's optimal loss at the budget"},
+    {"compute_equivalent", "compare: the compute the law's optimum needs for the same loss"},
+    {"efficiency", "compare: compute_equivalent / the run's 6·N·D"},
+    {"flops_6ND", "allocation rules: 6·N·D when it differs from the budget"},
+    {"one_epoch_flops", "returns: the compute whose unconstrained optimum sees every unique token once"},
+    {"effective_flops", "returns: the compute unlimited data would need for the same loss"},
+    {"return", "returns: effective_flops / flops"},
+    {"marginal_return", "returns: effective FLOP gained per FLOP since the previous budget"}};
 
 template <int I>
 int quantity(lua_State* L) {
-  lua_pushnumber(L, check<plan::Answer>(L, 1).value(kQuantities[I]));
+  lua_pushnumber(L, check<plan::Answer>(L, 1).value(kQuantities[I].name));
   return 1;
 }
 
 template <int... I>
 std::vector<Function> quantity_properties(std::integer_sequence<int, I...>) {
-  return {Function{kQuantities[I], &bound<quantity<I>>, nullptr}...};
+  return {Function{kQuantities[I].name, &bound<quantity<I>>, kQuantities[I].doc}...};
 }
 
 void push_string(lua_State* L, const std::string& s) { lua_pushlstring(L, s.data(), s.size()); }

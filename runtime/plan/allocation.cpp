@@ -18,6 +18,18 @@ double AllocationRule::D_at(double flops) const {
   return D_law ? evaluate(D_law->law, flops) : flops / (6.0 * N_at(flops));
 }
 
+AllocationRule AllocationRule::FromIsoFlop(const fit::IsoFlopResult& isoflop, std::string name) {
+  AllocationRule rule;
+  rule.name = std::move(name);
+  rule.doc = str("Chinchilla approach 2: power laws through the vertices of ", isoflop.budgets.size(),
+                 " IsoFLOP parabolas (", format_flops(isoflop.budgets.front()), " to ", format_flops(isoflop.budgets.back()),
+                 " FLOP)");
+  rule.N_law = isoflop.N_law;
+  rule.D_law = isoflop.D_law;
+  rule.Validate();
+  return rule;
+}
+
 double AllocationRule::flops_for_params(double N) const {
   return std::pow(N / N_law.law.param("k"), 1.0 / N_law.law.param("a"));
 }

@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "fit/fit.h"
 #include "fit/law.h"
 #include "plan/cost.h"
 
@@ -46,6 +47,8 @@ struct AllocationRule {
   static double evaluate(const fit::Law& power_law, double flops);
   double N_at(double flops) const;
   double D_at(double flops) const;
+  // Approach 2: the power laws through the vertices of an IsoFLOP analysis (fit::fit_isoflop).
+  static AllocationRule FromIsoFlop(const fit::IsoFlopResult& isoflop, std::string name = "isoflop");
   // The compute at which the rule picks N parameters (inverts N_opt(C)).
   double flops_for_params(double N) const;
   void Validate() const;  // power laws with output N_opt (and D_opt), positive k

@@ -402,3 +402,53 @@ TEST_CASE("print the return curve", "[.print]") {
   r.unique_tokens = 25e9;
   std::printf("%s\n", plan::returns(wrap(plan::published::datablations_exact()), r).Summary().c_str());
 }
+
+TEST_CASE("approach 2: an IsoFLOP analysis of synthetic runs recovers the law's allocation") {
+  // Runs drawn exactly from the published Chinchilla law on IsoFLOP lines; fit's IsoFLOP analysis
+  // gives the approach-2 power laws; the planner's allocation from them matches the closed form.
+  fit::Law law = fit::published::chinchilla();
+  fit::Allocation truth = fit::compute_optimal(law);
+  fit::Observations obs;
+  for (double C : {1e18, 1e19, 1e20, 1e21}) {
+    const double n_opt = truth.N_opt(C);
+    for (int i = -4; i <= 4; ++i) {
+      fit::Observation o;
+      o.N = n_opt * std::pow(2.0, i * 0.5);
+      o.D = C / (6 * o.N);
+      o.C = C;
+      fit::Point p;
+      p.N = o.N;
+      p.D = o.D;
+      o.loss = law.predict(p);
+      obs.Add(o);
+    }
+  }
+  plan::AllocationRule rule = plan::AllocationRule::FromIsoFlop(fit::fit_isoflop(obs));
+  CHECK(rule.N_law.law.param("a") == Approx(truth.a).margin(0.01));
+  plan::Answer a = plan::optimal(rule, at(1e22), nullptr);
+  CHECK(a.value("N") == Approx(truth.N_opt(1e22)).epsilon(0.03));
+  CHECK(a.value("D") == Approx(truth.D_opt(1e22)).epsilon(0.03));
+  // With the law for the loss, the rule's choice is within a hair of the optimum.
+  fit::FittedLaw fl = wrap(law);
+  plan::Answer with_loss = plan::optimal(rule, at(1e22), &fl);
+  CHECK(with_loss.value("loss") == Approx(plan::optimal(fl, at(1e22)).value("loss")).epsilon(1e-4));
+}
+
+TEST_CASE("allocation rules carry bootstrap intervals") {
+  std::vector<double> c, n;
+  std::mt19937 rng(3);
+  std::normal_distribution<double> noise(0, 0.05);
+  for (double x = 1e18; x <= 1e22; x *= 3) {
+    c.push_back(x);
+    n.push_back(0.1 * std::pow(x, 0.5) * std::exp(noise(rng)));
+  }
+  plan::AllocationRule rule;
+  rule.name = "noisy";
+  rule.N_law = fit::fit_power_law(c, n, fit::Input::C, "N_opt", 200, 1);
+  REQUIRE(rule.N_law.samples.size() == 200);
+  plan::Answer a = plan::optimal(rule, at(1e23));
+  REQUIRE(a.quantity("N").interval.valid());
+  CHECK(a.quantity("N").interval.lo < a.value("N"));
+  CHECK(a.quantity("N").interval.hi > a.value("N"));
+  CHECK(a.quantity("D").interval.valid());
+}

@@ -63,9 +63,9 @@ void require_loss_law(const Law& law, const std::string& function) {
          "; planning needs a loss law of N and D (chinchilla, data_constrained, kaplan (joint L(N,D)), or a custom law of N and D)");
 }
 
-void require_data_law(const Law& law, const std::string& function, double unique_tokens) {
+void require_data_law(const Law& law, const std::string& function, const std::string& what) {
   if (!takes(law, Input::U))
-    fail(function, ": a data-constrained question (unique_tokens = ", format_count(unique_tokens),
+    fail(function, ": a data-constrained question (", what,
          ") needs a law with a term for repeated data (R_D*, R_N*: data_constrained, e.g. fit.published.datablations, "
          "or a custom law of N, D and U); law '", law.name(), "' (", inputs_text(law), ") treats every token as unique");
 }
@@ -328,7 +328,9 @@ Answer optimal(const fit::FittedLaw& fitted, const OptimalOptions& options) {
   const std::string function = "plan.optimal";
   require_loss_law(fitted.law, function);
   const bool constrained = given(options.unique_tokens) || given(options.epochs);
-  if (constrained) require_data_law(fitted.law, function, given(options.unique_tokens) ? options.unique_tokens : options.epochs);
+  if (constrained) require_data_law(fitted.law, function,
+                                    given(options.unique_tokens) ? "unique_tokens = " + format_count(options.unique_tokens)
+                                                                 : "epochs = " + format_significant(options.epochs, 4));
   const double C = options.compute;
   Answer out = with_intervals(fitted, [&](const Law& law) {
     Allocation a = allocate(law, C, options.unique_tokens, options.epochs, options.method, options.grid, function);
@@ -398,7 +400,7 @@ Answer optimal(const AllocationRule& rule, const OptimalOptions& options, const 
 Answer loss(const fit::FittedLaw& fitted, const LossOptions& options) {
   options.Validate();
   require_loss_law(fitted.law, "plan.loss");
-  if (given(options.unique_tokens)) require_data_law(fitted.law, "plan.loss", options.unique_tokens);
+  if (given(options.unique_tokens)) require_data_law(fitted.law, "plan.loss", "unique_tokens = " + format_count(options.unique_tokens));
   Answer out = with_intervals(fitted, [&](const Law& law) {
     Answer ans;
     set_allocation(ans, 6 * options.N * options.D, options.N, options.D,
@@ -417,7 +419,7 @@ Answer compute_for(const fit::FittedLaw& fitted, const ComputeForOptions& option
   options.Validate();
   const std::string function = "plan.compute_for";
   require_loss_law(fitted.law, function);
-  if (given(options.unique_tokens)) require_data_law(fitted.law, function, options.unique_tokens);
+  if (given(options.unique_tokens)) require_data_law(fitted.law, function, "unique_tokens = " + format_count(options.unique_tokens));
   // The point law must reach the target (its error says why); samples that cannot are counted.
   Answer out = with_intervals(fitted, [&](const Law& law) {
     const double C = invert_optimal_loss(law, options.loss, options.unique_tokens, function);
@@ -439,7 +441,7 @@ Answer inference(const fit::FittedLaw& fitted, const InferenceOptions& options) 
   const std::string function = "plan.inference";
   require_loss_law(fitted.law, function);
   const double U = options.unique_tokens;
-  if (given(U)) require_data_law(fitted.law, function, U);
+  if (given(U)) require_data_law(fitted.law, function, "unique_tokens = " + format_count(U));
   const double T = options.inference_tokens;
   Answer out = with_intervals(fitted, [&](const Law& law) {
     const double target = given(options.loss) ? options.loss : optimal_loss(law, options.compute, U, function);
@@ -499,7 +501,7 @@ Answer compare(const fit::FittedLaw& fitted, const CompareOptions& options) {
   const std::string function = "plan.compare";
   require_loss_law(fitted.law, function);
   const double C = options.compute, U = options.unique_tokens;
-  if (given(U)) require_data_law(fitted.law, function, U);
+  if (given(U)) require_data_law(fitted.law, function, "unique_tokens = " + format_count(U));
   for (const auto& c : options.candidates)
     if (c.rule) c.rule->Validate();
   Answer out = with_intervals(fitted, [&](const Law& law) {
@@ -610,7 +612,7 @@ Answer returns(const fit::FittedLaw& fitted, const ReturnsOptions& options) {
   const std::string function = "plan.returns";
   require_loss_law(fitted.law, function);
   const double U = options.unique_tokens;
-  require_data_law(fitted.law, function, U);
+  require_data_law(fitted.law, function, "unique_tokens = " + format_count(U));
   // The budgets come from the point law so that every sample answers the same rows.
   std::vector<double> budgets = options.compute;
   double one_epoch = fit::kMissing;

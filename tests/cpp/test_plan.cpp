@@ -452,3 +452,20 @@ TEST_CASE("allocation rules carry bootstrap intervals") {
   CHECK(a.quantity("N").interval.hi > a.value("N"));
   CHECK(a.quantity("D").interval.valid());
 }
+
+TEST_CASE("tables from a law: closed form and numeric inversion of N_opt(C)") {
+  plan::TableOptions o;
+  o.params = {1e8, 1e9, 1e10};
+  fit::FittedLaw chin = wrap(fit::published::chinchilla());
+  plan::Answer t = plan::table(chin, o);
+  fit::FittedLaw kaplan = wrap(fit::published::kaplan());
+  plan::Answer k = plan::table(kaplan, o);
+  for (size_t i = 0; i < o.params.size(); ++i) {
+    CHECK(plan::optimal(chin, at(t.rows[i].value("flops"))).value("N") == Approx(o.params[i]).epsilon(1e-9));
+    CHECK(plan::optimal(kaplan, at(k.rows[i].value("flops"))).value("N") == Approx(o.params[i]).epsilon(1e-6));
+    CHECK(t.rows[i].value("D") == Approx(t.rows[i].value("flops") / (6 * o.params[i])));
+  }
+  plan::OptimalOptions e = at(1e22);
+  e.epochs = 4;
+  CHECK_THROWS_WITH(plan::optimal(chin, e), Contains("(epochs = 4) needs a law"));
+}

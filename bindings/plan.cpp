@@ -446,6 +446,94 @@ int answer_table(lua_State* L) {
   }
   return 1;
 }
+int answer_markdown(lua_State* L) {
+  push_string(L, check<plan::Answer>(L, 1).Markdown());
+  return 1;
+}
+
+const char* unit_name(plan::Unit unit) {
+  switch (unit) {
+    case plan::Unit::Params: return "params";
+    case plan::Unit::Tokens:
+    case plan::Unit::TokensFine: return "tokens";
+    case plan::Unit::Flops: return "FLOP";
+    case plan::Unit::Loss: return "loss";
+    case plan::Unit::Epochs: return "epochs";
+    case plan::Unit::Ratio: return "ratio";
+    case plan::Unit::Fraction: return "fraction";
+    case plan::Unit::Plain: return "";
+  }
+  return "";
+}
+
+// A plain nested table for JSON reports: { question, law, method, samples, notes = {...},
+// quantities = { { name, value, unit, label, lo, hi }, ... }, rows = { record, ... } }.
+void push_record(lua_State* L, const plan::Answer& a) {
+  lua_newtable(L);
+  push_string(L, a.question);
+  lua_setfield(L, -2, "question");
+  push_string(L, a.law);
+  lua_setfield(L, -2, "law");
+  push_string(L, a.method);
+  lua_setfield(L, -2, "method");
+  lua_pushinteger(L, a.samples);
+  lua_setfield(L, -2, "samples");
+  lua_createtable(L, static_cast<int>(a.notes.size()), 0);
+  for (size_t i = 0; i < a.notes.size(); ++i) {
+    push_string(L, a.notes[i]);
+    lua_rawseti(L, -2, static_cast<lua_Integer>(i + 1));
+  }
+  lua_setfield(L, -2, "notes");
+  lua_createtable(L, static_cast<int>(a.quantities.size()), 0);
+  for (size_t i = 0; i < a.quantities.size(); ++i) {
+    const plan::Quantity& q = a.quantities[i];
+    lua_newtable(L);
+    push_string(L, q.name);
+    lua_setfield(L, -2, "name");
+    lua_pushnumber(L, q.value);
+    lua_setfield(L, -2, "value");
+    lua_pushstring(L, unit_name(q.unit));
+    lua_setfield(L, -2, "unit");
+    push_string(L, q.label);
+    lua_setfield(L, -2, "label");
+    if (q.interval.valid()) {
+      lua_pushnumber(L, q.interval.lo);
+      lua_setfield(L, -2, "lo");
+      lua_pushnumber(L, q.interval.hi);
+      lua_setfield(L, -2, "hi");
+    }
+    lua_rawseti(L, -2, static_cast<lua_Integer>(i + 1));
+  }
+  lua_setfield(L, -2, "quantities");
+  lua_createtable(L, static_cast<int>(a.rows.size()), 0);
+  for (size_t i = 0; i < a.rows.size(); ++i) {
+    plan::Answer row = a.rows[i];
+    if (i < a.row_names.size()) row.question = a.row_names[i];
+    push_record(L, row);
+    lua_rawseti(L, -2, static_cast<lua_Integer>(i + 1));
+  }
+  lua_setfield(L, -2, "rows");
+  if (a.cost) {
+    lua_newtable(L);
+    const std::pair<const char*, double> fields[] = {{"flops", a.cost->flops}, {"peak", a.cost->peak},
+                                                     {"mfu", a.cost->mfu},     {"gpus", a.cost->gpus},
+                                                     {"gpu_hours", a.cost->gpu_hours}, {"hours", a.cost->hours},
+                                                     {"days", a.cost->days},   {"pf_days", a.cost->pf_days}};
+    for (const auto& [name, value] : fields) {
+      lua_pushnumber(L, value);
+      lua_setfield(L, -2, name);
+    }
+    push_string(L, a.cost->gpu);
+    lua_setfield(L, -2, "gpu");
+    lua_setfield(L, -2, "cost");
+  }
+}
+
+int answer_record(lua_State* L) {
+  push_record(L, check<plan::Answer>(L, 1));
+  return 1;
+}
+
 int answer_cost_on(lua_State* L) {
   const plan::Answer& a = check<plan::Answer>(L, 1);
   Args args(L, 2, "answer:cost_on", kCostKeys);
@@ -564,6 +652,10 @@ int open_plan(lua_State* L) {
       {{"has", &bound<answer_has>, "answer:has(name) -> whether the answer carries that quantity"},
        {"interval", &bound<answer_interval>, "answer:interval(name) -> lo, hi (nil, nil without bootstrap samples)"},
        {"table", &bound<answer_table>, "answer:table() -> { name = value } of every quantity"},
+       {"record", &bound<answer_record>,
+        "answer:record() -> a plain nested table (question, law, method, quantities with unit and interval, rows, "
+        "notes, cost) for JSON reports"},
+       {"markdown", &bound<answer_markdown>, "answer:markdown() -> the answer as Markdown tables, for reports"},
        {"cost_on", &bound<answer_cost_on>,
         "answer:cost_on{ gpu = \"H100\", gpus = 1024, mfu = 0.4 [, peak = FLOP/s] } -> Cost of the answer's training compute"}},
       answer_properties);

@@ -166,4 +166,52 @@ std::string Answer::Summary() const {
   return text;
 }
 
+std::string Answer::Markdown() const {
+  std::ostringstream out;
+  out << "**" << question << "**";
+  if (!law.empty()) out << " — " << law;
+  if (!method.empty()) out << " (" << method << ")";
+  out << "\n";
+  if (samples > 0) out << "\n95% intervals over " << samples << " bootstrap samples.\n";
+  if (!quantities.empty()) {
+    const bool intervals = std::any_of(quantities.begin(), quantities.end(), [](const Quantity& q) { return q.interval.valid(); });
+    out << (intervals ? "\n| quantity | value | 95% interval |\n|---|---:|---|\n" : "\n| quantity | value |\n|---|---:|\n");
+    for (const auto& q : quantities) {
+      out << "| " << q.label << " | " << format_quantity(q.value, q.unit) << " |";
+      if (intervals) {
+        out << " ";
+        if (q.interval.valid())
+          out << format_quantity(q.interval.lo, q.unit) << " – " << format_quantity(q.interval.hi, q.unit);
+        out << " |";
+      }
+      out << "\n";
+    }
+  }
+  if (cost) out << "\nCost: " << cost->Summary() << "\n";
+  if (!rows.empty()) {
+    std::vector<std::pair<std::string, std::string>> columns;
+    for (const auto& row : rows)
+      for (const auto& q : row.quantities)
+        if (std::none_of(columns.begin(), columns.end(), [&](const auto& c) { return c.first == q.name; }))
+          columns.emplace_back(q.name, q.label);
+    const bool named = !row_names.empty();
+    out << "\n|";
+    if (named) out << " " << row_label << " |";
+    for (const auto& c : columns) out << " " << c.second << " |";
+    out << "\n|";
+    if (named) out << "---|";
+    for (size_t i = 0; i < columns.size(); ++i) out << "---:|";
+    out << "\n";
+    for (size_t r = 0; r < rows.size(); ++r) {
+      out << "|";
+      if (named) out << " " << (r < row_names.size() ? row_names[r] : "") << " |";
+      for (const auto& c : columns) out << " " << (rows[r].has(c.first) ? cell(rows[r].quantity(c.first)) : "") << " |";
+      out << "\n";
+    }
+  }
+  for (const auto& note : notes) out << "\n- " << note;
+  if (!notes.empty()) out << "\n";
+  return out.str();
+}
+
 }  // namespace scalelab::plan

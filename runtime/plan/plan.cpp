@@ -544,6 +544,7 @@ Answer compare(const fit::FittedLaw& fitted, const CompareOptions& options) {
     if (!c.rule && given(c.D) && std::fabs(6 * c.N * c.D / C - 1) > 0.02)
       out.notes.push_back(str("'", c.name, "' uses ", flops_text(6 * c.N * c.D), " (6·N·D), not the budget ", flops_text(C)));
   out.notes.push_back("efficiency: the compute the law's optimum needs for the same loss, over the run's compute");
+  out.method = "each candidate's loss under the law, against the law's optimum";
   out.question = "allocations compared at " + flops_text(C) + (given(U) ? " with " + format_count(U) + " unique tokens" : "");
   out.law = law_label(fitted);
   return out;

@@ -115,6 +115,8 @@ struct Answer {
 
   // One compact block: the question, a table of quantities with intervals, cost, notes, rows.
   std::string Summary() const;
+  // The same as Markdown (a heading line, a table of quantities, a table of rows, notes), for reports.
+  std::string Markdown() const;
 };
 
 // Formats a value in a quantity's unit: 7.02B, 237B, 9.49, 2.2256, 1.2e22, 33.8, 12.3%.

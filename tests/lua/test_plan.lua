@@ -134,4 +134,19 @@ t.test("bad inputs say why", function()
   t.raises(function() plan.optimal{ compute = 1e22, law = chinchilla, method = "fast" } end, "method must be")
 end)
 
+t.test("answers as records and Markdown for reports", function()
+  local a = plan.optimal{ compute = 1e22, unique_tokens = 25e9, law = datablations, gpu = "H100", gpus = 8 }
+  local r = a:record()
+  t.eq(r.question, a.question)
+  t.eq(r.quantities[1].name, "N")
+  t.eq(r.quantities[1].unit, "params")
+  t.near(r.quantities[1].value, a.N, 1e-15)
+  t.near(r.cost.gpu_hours, a.cost.gpu_hours, 1e-15)
+  local md = a:markdown()
+  t.ok(md:find("| epochs | 9.49 |", 1, true), md)
+  local cmp = plan.compare{ compute = 5.76e23, law = chinchilla, candidates = { { name = "Gopher", N = 280e9, D = 300e9 } } }
+  t.eq(cmp:record().rows[2].question, "Gopher")
+  t.ok(cmp:markdown():find("| Gopher | 280B |", 1, true))
+end)
+
 t.done()

@@ -446,6 +446,11 @@ int answer_table(lua_State* L) {
   }
   return 1;
 }
+int answer_brief(lua_State* L) {
+  push_string(L, check<plan::Answer>(L, 1).Brief());
+  return 1;
+}
+
 int answer_markdown(lua_State* L) {
   push_string(L, check<plan::Answer>(L, 1).Markdown());
   return 1;
@@ -634,6 +639,7 @@ int open_plan(lua_State* L) {
   std::vector<Function> answer_properties = quantity_properties(std::make_integer_sequence<int, std::size(kQuantities)>());
   const std::vector<Function> more = {
       {"question", &bound<answer_question>, "the question answered, in words"},
+      {"brief", &bound<answer_brief>, "one line: \"7.03B params, 237B tokens (9.49 epochs), loss 2.2221, 1.00e22 FLOP, 7.02k H100-hours\""},
       {"law", &bound<answer_law>, "the law (or allocation rule) that answered it"},
       {"method", &bound<answer_method>, "how: \"closed form\", \"numeric\", ..."},
       {"samples", &bound<answer_samples>, "bootstrap samples behind the intervals (0: none)"},

@@ -166,6 +166,30 @@ std::string Answer::Summary() const {
   return text;
 }
 
+std::string Answer::Brief() const {
+  std::ostringstream out;
+  const char* sep = "";
+  auto part = [&](const char* name, const std::string& suffix) {
+    if (!has(name)) return;
+    const Quantity& q = quantity(name);
+    out << sep << format_quantity(q.value, q.unit) << suffix;
+    sep = ", ";
+  };
+  part("N", " params");
+  part("D", " tokens");
+  if (has("epochs")) {
+    out << " (" << format_quantity(value("epochs"), Unit::Epochs) << " epochs)";
+  }
+  if (has("loss")) {
+    out << sep << "loss " << format_quantity(value("loss"), Unit::Loss);
+    sep = ", ";
+  }
+  part("flops", " FLOP");
+  if (cost) out << sep << format_count(cost->gpu_hours) << " " << cost->gpu << "-hours";
+  if (quantities.empty() && !rows.empty()) out << rows.size() << " rows";
+  return out.str();
+}
+
 std::string Answer::Markdown() const {
   std::ostringstream out;
   out << "**" << question << "**";

@@ -115,6 +115,9 @@ struct Answer {
 
   // One compact block: the question, a table of quantities with intervals, cost, notes, rows.
   std::string Summary() const;
+  // One line of the headline numbers: "7.03B params, 237B tokens (9.49 epochs), loss 2.2221,
+  // 1.00e22 FLOP, 7.02k H100-hours".
+  std::string Brief() const;
   // The same as Markdown (a heading line, a table of quantities, a table of rows, notes), for reports.
   std::string Markdown() const;
 };

@@ -93,6 +93,7 @@ TEST_CASE("data-constrained checks of Muennighoff et al.") {
   CHECK(a.value("N") == Approx(7.03e9).epsilon(0.005));
   CHECK(a.value("D") == Approx(237e9).epsilon(0.005));
   CHECK(a.value("epochs") == Approx(9.5).margin(0.05));
+  CHECK(a.Brief() == "7.03B params, 237B tokens (9.49 epochs), loss 2.2221, 1.00e22 FLOP");
   CHECK(a.value("loss") < a.value("loss_unlimited") + 0.05);
   CHECK(a.value("loss") > a.value("loss_unlimited"));
   // Against a dense scan of ln N: the optimum is global.
@@ -366,6 +367,8 @@ TEST_CASE("questions are values answered later") {
   REQUIRE(a.cost);
   CHECK(a.cost->gpus == 64);
   CHECK_THAT(a.Summary(), Contains("H100-hours"));
+  CHECK_THAT(a.Brief(), Contains("1.82B params, 91.4B tokens, loss 2.3289, 1.00e21 FLOP, "));
+  CHECK_THAT(a.Brief(), Contains("H100-hours"));
   plan::Question r = plan::Question::Optimal(at(1e21), plan::published::chinchilla_approach1());
   CHECK(!r.needs_law());
   CHECK(r.answer().value("N") > 0);

@@ -562,6 +562,14 @@ int question_kind(lua_State* L) {
   lua_pushstring(L, check<plan::Question>(L, 1).kind_name());
   return 1;
 }
+int question_inputs(lua_State* L) {
+  lua_newtable(L);
+  for (const auto& [name, value] : check<plan::Question>(L, 1).inputs()) {
+    lua_pushnumber(L, value);
+    lua_setfield(L, -2, name.c_str());
+  }
+  return 1;
+}
 int question_needs_law(lua_State* L) {
   lua_pushboolean(L, check<plan::Question>(L, 1).needs_law());
   return 1;
@@ -672,7 +680,8 @@ int open_plan(lua_State* L) {
       "study's fitted law.",
       {{"answer", &bound<question_answer>, "question:answer(law) -> Answer (law may be omitted for allocation-rule questions)"}},
       {{"kind", &bound<question_kind>, "\"optimal\", \"loss\", \"compute_for\", \"inference\", \"compare\", \"table\", \"returns\""},
-       {"needs_law", &bound<question_needs_law>, "whether answering needs a law"}});
+       {"needs_law", &bound<question_needs_law>, "whether answering needs a law"},
+       {"inputs", &bound<question_inputs>, "{ compute =, unique_tokens =, ... }: the numbers the question was asked with"}});
   Class<plan::AllocationRule>::define(
       L,
       "An allocation rule: power laws N_opt = k·C^a and D_opt = k'·C^b (Chinchilla approaches 1 and 2, Kaplan's "

@@ -224,6 +224,9 @@ class Question {
   void set_cost(CostOptions options) { cost_ = std::move(options); }
   const std::optional<CostOptions>& cost() const { return cost_; }
 
+  // The numbers the question was asked with, by name (compute, unique_tokens, epochs, N, D, loss,
+  // inference_tokens), for reports and the study store.
+  std::vector<std::pair<std::string, double>> inputs() const;
   // Whether answering needs a law (allocation-rule questions do not).
   bool needs_law() const;
   Answer answer(const fit::FittedLaw& law) const;

@@ -80,6 +80,45 @@ const char* Question::kind_name() const {
   return "?";
 }
 
+std::vector<std::pair<std::string, double>> Question::inputs() const {
+  std::vector<std::pair<std::string, double>> out;
+  auto add = [&](const char* name, double v) {
+    if (v == v) out.emplace_back(name, v);
+  };
+  switch (kind_) {
+    case Kind::Optimal:
+      add("compute", optimal_.compute);
+      add("unique_tokens", optimal_.unique_tokens);
+      add("epochs", optimal_.epochs);
+      break;
+    case Kind::Loss:
+      add("N", loss_.N);
+      add("D", loss_.D);
+      add("unique_tokens", loss_.unique_tokens);
+      break;
+    case Kind::ComputeFor:
+      add("loss", compute_for_.loss);
+      add("unique_tokens", compute_for_.unique_tokens);
+      break;
+    case Kind::Inference:
+      add("loss", inference_.loss);
+      add("compute", inference_.compute);
+      add("inference_tokens", inference_.inference_tokens);
+      add("unique_tokens", inference_.unique_tokens);
+      break;
+    case Kind::Compare:
+      add("compute", compare_.compute);
+      add("unique_tokens", compare_.unique_tokens);
+      break;
+    case Kind::Table:
+      break;
+    case Kind::Returns:
+      add("unique_tokens", returns_.unique_tokens);
+      break;
+  }
+  return out;
+}
+
 bool Question::needs_law() const { return !((kind_ == Kind::Optimal || kind_ == Kind::Table) && rule_); }
 
 namespace {

@@ -99,6 +99,8 @@ t.test("questions declared before the law", function()
   local q = plan.optimal{ compute = 1e21, gpu = "H100", gpus = 64 }
   t.eq(q.kind, "optimal")
   t.ok(q.needs_law)
+  t.eq(q.inputs.compute, 1e21)
+  t.eq(q.inputs.unique_tokens, nil)
   t.ok(tostring(q):find("unanswered", 1, true))
   local a = q:answer(chinchilla)
   t.near(a.N, plan.optimal{ compute = 1e21, law = chinchilla }.N, 1e-12)

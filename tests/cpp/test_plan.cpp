@@ -472,3 +472,39 @@ TEST_CASE("tables from a law: closed form and numeric inversion of N_opt(C)") {
   e.epochs = 4;
   CHECK_THROWS_WITH(plan::optimal(chin, e), Contains("(epochs = 4) needs a law"));
 }
+
+TEST_CASE("answers from a bootstrapped fit carry intervals that cover the truth") {
+  // Synthetic runs from the published Chinchilla law with 1% noise; fit with bootstrap; the
+  // planner's interval for N_opt(1e22) covers the true value and is narrower than the point ±50%.
+  fit::Law truth = fit::published::chinchilla();
+  std::mt19937 rng(11);
+  std::normal_distribution<double> noise(0, 0.01);
+  fit::Observations obs;
+  for (double n : {1e7, 3e7, 1e8, 3e8, 1e9}) {
+    for (double tpp : {2.0, 5.0, 10.0, 20.0, 50.0, 100.0}) {
+      fit::Observation o;
+      o.N = n;
+      o.D = tpp * n;
+      fit::Point p;
+      p.N = o.N;
+      p.D = o.D;
+      o.loss = truth.predict(p) * std::exp(noise(rng));
+      obs.Add(o);
+    }
+  }
+  fit::FitOptions options;
+  options.starts = {truth.values()};
+  options.bootstrap = 40;
+  options.bootstrap_starts = 1;
+  options.covariance = false;
+  fit::FittedLaw fitted = fit::fit_law(fit::Law::Make(fit::LawKind::Chinchilla), obs, options);
+  REQUIRE(fitted.samples.size() == 40);
+  plan::Answer a = plan::optimal(fitted, at(1e22));
+  const double n_true = fit::compute_optimal(truth).N_opt(1e22);
+  const auto& n = a.quantity("N");
+  REQUIRE(n.interval.valid());
+  CHECK(n.interval.contains(n_true));
+  CHECK(n.interval.hi / n.interval.lo < 10.0);  // a wide but finite interval: 1e9 → 1e22 is far to extrapolate
+  CHECK(n.interval.contains(n.value));
+  CHECK(a.samples == 40);
+}

@@ -7,11 +7,15 @@
 // sample), and optional rows (tables, comparisons, return curves). Answer::Summary() prints a compact
 // unit-aware table.
 //
-//   fit::FittedLaw law{fit::published::datablations()};
-//   plan::Answer a = plan::optimal(law, {.compute = 1e22, .unique_tokens = 25e9});
+//   fit::FittedLaw law;
+//   law.law = plan::published::datablations_exact();   // or a fit::fit_law result with bootstrap samples
+//   plan::OptimalOptions question;
+//   question.compute = 1e22;
+//   question.unique_tokens = 25e9;
+//   plan::Answer a = plan::optimal(law, question);
 //   a.value("N");        // 7.03e9
 //   a.value("epochs");   // 9.49
-//   std::cout << a.Summary();
+//   std::cout << a.Summary();   // or a.Brief(): "7.03B params, 237B tokens (9.49 epochs), loss 2.2221, 1.00e22 FLOP"
 //
 // A Question is the same request as a value that exists before any law: build it, answer it later
 // with Question::answer(law) (the study DSL declares questions and answers them with its fitted law).

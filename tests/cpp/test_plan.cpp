@@ -222,7 +222,19 @@ TEST_CASE("inference-aware allocation") {
   l.N = heavy.value("N");
   l.D = heavy.value("D");
   CHECK(plan::loss(chin, l).value("loss") == Approx(heavy.value("loss")).epsilon(1e-9));
-  // Perturbing N along the constraint costs more.
+  // Independent check: along the constraint D(N) = (B / (l − E − A/N^α))^(1/β) (closed form), the
+  // total 6·N·D(N) + 2·N·T is larger on either side of the planner's N.
+  const double E = 1.69, A = 406.4, B = 410.7, alpha = 0.34, beta = 0.28, target = heavy.value("loss"), T = 5e12;
+  auto total = [&](double n) {
+    const double d = std::pow(B / (target - E - A / std::pow(n, alpha)), 1 / beta);
+    return 6 * n * d + 2 * n * T;
+  };
+  const double n_star = heavy.value("N");
+  CHECK(total(n_star) == Approx(heavy.value("total_flops")).epsilon(1e-6));
+  for (double f : {1.01, 1.1, 1.5}) {
+    CHECK(total(n_star * f) > total(n_star));
+    CHECK(total(n_star / f) > total(n_star));
+  }
   o.loss = heavy.value("loss");
   o.compute = fit::kMissing;
   plan::Answer by_loss = plan::inference(chin, o);

@@ -154,7 +154,22 @@ int ask(lua_State* L, const Args& args, plan::Question question, bool has_law) {
   return 1;
 }
 
+// law = may also be an allocation rule (plan.table{ law = plan.published.chinchilla_approach1 }).
+bool law_is_rule(lua_State* L, const Args& args) {
+  args.push("law");
+  const bool rule = test<plan::AllocationRule>(L, -1) != nullptr;
+  lua_pop(L, 1);
+  return rule;
+}
+
 std::optional<plan::AllocationRule> allocation_arg(lua_State* L, const Args& args) {
+  if (law_is_rule(L, args)) {
+    if (args.has("allocation")) fail(args.function(), ": law = is an allocation rule; give either law = or allocation =");
+    args.push("law");
+    plan::AllocationRule out = check<plan::AllocationRule>(L, -1);
+    lua_pop(L, 1);
+    return out;
+  }
   if (args.push("allocation") == LUA_TNIL) {
     lua_pop(L, 1);
     return std::nullopt;
@@ -182,7 +197,7 @@ int optimal(lua_State* L) {
   else if (method == "numeric") o.method = plan::OptimalOptions::Method::Numeric;
   else fail("plan.optimal: method must be \"auto\", \"closed_form\" or \"numeric\" (got \"", method, "\")");
   auto rule = allocation_arg(L, args);
-  return ask(L, args, plan::Question::Optimal(o, rule), args.has("law"));
+  return ask(L, args, plan::Question::Optimal(o, rule), args.has("law") && !law_is_rule(L, args));
 }
 
 int loss(lua_State* L) {
@@ -273,7 +288,7 @@ int table(lua_State* L) {
   plan::TableOptions o;
   if (args.has("params")) o.params = args.numbers("params");
   auto rule = allocation_arg(L, args);
-  return ask(L, args, plan::Question::Table(o, rule), args.has("law"));
+  return ask(L, args, plan::Question::Table(o, rule), args.has("law") && !law_is_rule(L, args));
 }
 
 int returns(lua_State* L) {

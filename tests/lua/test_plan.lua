@@ -58,6 +58,7 @@ end)
 t.test("approach-1 table and Gopher comparison", function()
   local tab = plan.table{ params = { 400e6, 10e9, 10e12 }, allocation = plan.published.chinchilla_approach1 }
   local text = tostring(tab)
+  t.eq(tostring(plan.table{ params = { 400e6, 10e9, 10e12 }, law = plan.published.chinchilla_approach1 }), text)
   for _, s in ipairs { "1.92e19", "8.0B", "1.23e22", "205.1B", "1.30e28", "216.2T" } do
     t.ok(text:find(s, 1, true), "table prints " .. s .. "\n" .. text)
   end

@@ -8,6 +8,7 @@ void open_all(lua_State* L) {
       {"scalelab.native.model", open_model},
       {"scalelab.native.data", open_data},
       {"scalelab.native.plot", open_plot},
+      {"scalelab.native.plan", open_plan},
       {nullptr, nullptr},
   };
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);

@@ -1,37 +1,35 @@
 #include "model/layers.h"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <cmath>
 
 #include "model/gemm.h"
+#include "model/parallel.h"
 
 namespace scalelab::model {
 
 namespace {
 
-// [begin, end) of part `index` when `n` items are split into `parts` contiguous ranges.
-inline void split(int64_t n, int parts, int index, int64_t& begin, int64_t& end) {
-  const int64_t base = n / parts, extra = n % parts;
-  begin = index * base + std::min<int64_t>(index, extra);
-  end = begin + base + (index < extra ? 1 : 0);
-}
+// Below this much work (in multiply-adds or element operations) per thread, waking a second thread
+// costs more than it saves; on a busy machine a barrier can cost milliseconds.
+constexpr double kMinWorkPerThread = 1 << 20;
 
-// Runs body(begin, end) on `threads` threads over a static split of [0, n).
+// Runs body(begin, end) on up to `threads` threads over a static split of [0, n), where each item
+// costs about `cost`. The split depends only on n, cost and threads: deterministic.
 template <class Body>
-void parallel_ranges(int64_t n, int threads, Body body) {
-  threads = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, n)));
+void parallel_ranges(int64_t n, int threads, double cost, Body body) {
+  const double useful = static_cast<double>(n) * cost / kMinWorkPerThread;
+  threads = static_cast<int>(std::max<int64_t>(
+      1, std::min<int64_t>({static_cast<int64_t>(threads), n, static_cast<int64_t>(useful)})));
   if (threads == 1) {
     body(int64_t{0}, n);
     return;
   }
-#pragma omp parallel num_threads(threads)
-  {
+  parallel_run(threads, [&](int index, int count) {
     int64_t begin, end;
-    split(n, omp_get_num_threads(), omp_get_thread_num(), begin, end);
+    split_range(n, count, index, begin, end);
     if (begin < end) body(begin, end);
-  }
+  });
 }
 
 constexpr float kLayerNormEps = 1e-5f;
@@ -49,7 +47,7 @@ constexpr int64_t kAttentionBlock = 64;  // rows per block of the causal attenti
 
 void encoder_forward(float* out, const int32_t* inp, const float* wte, const float* wpe, int64_t B,
                      int64_t T, int64_t C, int threads) {
-  parallel_ranges(B * T, threads, [&](int64_t begin, int64_t end) {
+  parallel_ranges(B * T, threads, static_cast<double>(C), [&](int64_t begin, int64_t end) {
     for (int64_t n = begin; n < end; ++n) {
       const float* e = wte + static_cast<int64_t>(inp[n]) * C;
       const float* p = wpe + (n % T) * C;
@@ -61,7 +59,7 @@ void encoder_forward(float* out, const int32_t* inp, const float* wte, const flo
 
 void encoder_backward(float* dwte, float* dwpe, const float* dout, const int32_t* inp, int64_t B,
                       int64_t T, int64_t C, int threads) {
-  parallel_ranges(C, threads, [&](int64_t c0, int64_t c1) {
+  parallel_ranges(C, threads, static_cast<double>(2 * B * T), [&](int64_t c0, int64_t c1) {
     for (int64_t n = 0; n < B * T; ++n) {
       const float* d = dout + n * C;
       float* e = dwte + static_cast<int64_t>(inp[n]) * C;
@@ -78,7 +76,7 @@ void encoder_backward(float* dwte, float* dwpe, const float* dout, const int32_t
 
 void layernorm_forward(float* out, float* mean, float* rstd, const float* inp, const float* weight,
                        const float* bias, int64_t N, int64_t C, int threads) {
-  parallel_ranges(N, threads, [&](int64_t begin, int64_t end) {
+  parallel_ranges(N, threads, 8.0 * C, [&](int64_t begin, int64_t end) {
     for (int64_t n = begin; n < end; ++n) {
       const float* x = inp + n * C;
       float sum = 0;
@@ -98,7 +96,7 @@ void layernorm_forward(float* out, float* mean, float* rstd, const float* inp, c
 void layernorm_backward(float* dinp, float* dweight, float* dbias, const float* dout,
                         const float* inp, const float* weight, const float* mean, const float* rstd,
                         int64_t N, int64_t C, int threads) {
-  parallel_ranges(N, threads, [&](int64_t begin, int64_t end) {
+  parallel_ranges(N, threads, 10.0 * C, [&](int64_t begin, int64_t end) {
     for (int64_t n = begin; n < end; ++n) {
       const float* x = inp + n * C;
       const float* d = dout + n * C;
@@ -118,7 +116,7 @@ void layernorm_backward(float* dinp, float* dweight, float* dbias, const float* 
       }
     }
   });
-  parallel_ranges(C, threads, [&](int64_t c0, int64_t c1) {
+  parallel_ranges(C, threads, 6.0 * N, [&](int64_t c0, int64_t c1) {
     for (int64_t n = 0; n < N; ++n) {
       const float* x = inp + n * C;
       const float* d = dout + n * C;
@@ -135,7 +133,7 @@ void layernorm_backward(float* dinp, float* dweight, float* dbias, const float* 
 
 void matmul_forward(float* out, const float* inp, const float* weight, const float* bias, int64_t N,
                     int64_t C, int64_t OC, int threads) {
-  parallel_ranges(N, threads, [&](int64_t begin, int64_t end) {
+  parallel_ranges(N, threads, static_cast<double>(C * OC), [&](int64_t begin, int64_t end) {
     if (bias)
       for (int64_t n = begin; n < end; ++n) std::copy(bias, bias + OC, out + n * OC);
     gemm(false, true, end - begin, OC, C, 1.0f, inp + begin * C, C, weight, C, bias ? 1.0f : 0.0f,
@@ -146,11 +144,11 @@ void matmul_forward(float* out, const float* inp, const float* weight, const flo
 void matmul_backward(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
                      const float* weight, int64_t N, int64_t C, int64_t OC, int threads) {
   if (dinp)
-    parallel_ranges(N, threads, [&](int64_t begin, int64_t end) {
+    parallel_ranges(N, threads, static_cast<double>(C * OC), [&](int64_t begin, int64_t end) {
       gemm(false, false, end - begin, C, OC, 1.0f, dout + begin * OC, OC, weight, C, 0.0f,
            dinp + begin * C, C);
     });
-  parallel_ranges(OC, threads, [&](int64_t o0, int64_t o1) {
+  parallel_ranges(OC, threads, static_cast<double>(N * C), [&](int64_t o0, int64_t o1) {
     gemm(true, false, o1 - o0, C, N, 1.0f, dout + o0, OC, inp, C, 1.0f, dweight + o0 * C, C);
     if (dbias)
       for (int64_t n = 0; n < N; ++n) {
@@ -166,7 +164,8 @@ void attention_forward(float* out, float* att, const float* qkv, int64_t B, int6
                        int64_t NH, int threads) {
   const int64_t hd = C / NH, C3 = 3 * C;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-  parallel_ranges(B * NH, threads, [&](int64_t begin, int64_t end) {
+  const double attention_cost = T * T * hd + 4.0 * T * T;
+  parallel_ranges(B * NH, threads, attention_cost, [&](int64_t begin, int64_t end) {
     for (int64_t bh = begin; bh < end; ++bh) {
       const int64_t b = bh / NH, h = bh % NH;
       const float* q = qkv + b * T * C3 + h * hd;
@@ -202,9 +201,13 @@ void attention_backward(float* dqkv, const float* dout, const float* qkv, const 
                         float* scratch, int64_t B, int64_t T, int64_t C, int64_t NH, int threads) {
   const int64_t hd = C / NH, C3 = 3 * C;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-  const int used = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, B * NH)));
-  parallel_ranges(B * NH, used, [&](int64_t begin, int64_t end) {
-    const int thread = used == 1 ? 0 : omp_get_thread_num();
+  const double attention_cost = 2.0 * T * T * hd + 8.0 * T * T;
+  const int used = static_cast<int>(std::max<int64_t>(
+      1, std::min<int64_t>({static_cast<int64_t>(threads), B * NH,
+                            static_cast<int64_t>(B * NH * attention_cost / kMinWorkPerThread)})));
+  parallel_run(used, [&](int thread, int count) {
+    int64_t begin, end;
+    split_range(B * NH, count, thread, begin, end);
     float* ds = scratch + thread * T * T;
     for (int64_t bh = begin; bh < end; ++bh) {
       const int64_t b = bh / NH, h = bh % NH;
@@ -273,19 +276,19 @@ void gelu_backward_range(float* dinp, const float* inp, const float* dout, int64
 }  // namespace
 
 void gelu_forward(float* out, const float* inp, int64_t n, int threads) {
-  parallel_ranges(n, threads, [&](int64_t begin, int64_t end) {
+  parallel_ranges(n, threads, 20.0, [&](int64_t begin, int64_t end) {
     gelu_forward_range(out + begin, inp + begin, end - begin);
   });
 }
 
 void gelu_backward(float* dinp, const float* inp, const float* dout, int64_t n, int threads) {
-  parallel_ranges(n, threads, [&](int64_t begin, int64_t end) {
+  parallel_ranges(n, threads, 20.0, [&](int64_t begin, int64_t end) {
     gelu_backward_range(dinp + begin, inp + begin, dout + begin, end - begin);
   });
 }
 
 void residual_forward(float* out, const float* a, const float* b, int64_t n, int threads) {
-  parallel_ranges(n, threads, [&](int64_t begin, int64_t end) {
+  parallel_ranges(n, threads, 20.0, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) out[i] = a[i] + b[i];
   });
 }
@@ -294,7 +297,7 @@ void residual_forward(float* out, const float* a, const float* b, int64_t n, int
 
 void crossentropy_forward(float* losses, const float* logits, const int32_t* targets, int64_t N,
                           int64_t V, int threads) {
-  parallel_ranges(N, threads, [&](int64_t begin, int64_t end) {
+  parallel_ranges(N, threads, 6.0 * V, [&](int64_t begin, int64_t end) {
     for (int64_t n = begin; n < end; ++n) {
       const float* z = logits + n * V;
       float max = z[0];
@@ -308,7 +311,7 @@ void crossentropy_forward(float* losses, const float* logits, const int32_t* tar
 
 void crossentropy_backward(float* dlogits, const float* logits, const int32_t* targets, float dloss,
                            int64_t N, int64_t V, int threads) {
-  parallel_ranges(N, threads, [&](int64_t begin, int64_t end) {
+  parallel_ranges(N, threads, 6.0 * V, [&](int64_t begin, int64_t end) {
     for (int64_t n = begin; n < end; ++n) {
       const float* z = logits + n * V;
       float* dz = dlogits + n * V;

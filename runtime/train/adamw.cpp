@@ -9,8 +9,29 @@
 namespace scalelab::train {
 
 namespace {
+
 constexpr int64_t kChunk = 1 << 14;
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define SCALELAB_CLONES __attribute__((target_clones("avx512f", "arch=haswell", "default")))
+#else
+#define SCALELAB_CLONES
+#endif
+
+SCALELAB_CLONES
+void adamw_range(float* w, const float* g, float* m, float* v, int64_t n, float grad_scale,
+                 float beta1, float beta2, float correction1, float correction2, float eps, float lr,
+                 float decay) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float gi = g[i] * grad_scale;
+    m[i] = beta1 * m[i] + (1.0f - beta1) * gi;
+    v[i] = beta2 * v[i] + (1.0f - beta2) * gi * gi;
+    const float mhat = m[i] / correction1, vhat = v[i] / correction2;
+    w[i] = w[i] * decay - lr * mhat / (std::sqrt(vhat) + eps);
+  }
 }
+
+}  // namespace
 
 double grad_norm_squared(const float* grads, int64_t n, int threads) {
   const int64_t chunks = (n + kChunk - 1) / kChunk;
@@ -48,13 +69,8 @@ void adamw_update(const model::ParameterLayout& layout, float* params, const flo
     model::parallel_run(n > (1 << 18) ? threads : 1, [&](int index, int count) {
     int64_t first, last;
     model::split_range(n, count, index, first, last);
-    for (int64_t i = first; i < last; ++i) {
-      const float gi = g[i] * grad_scale;
-      mk[i] = beta1 * mk[i] + (1.0f - beta1) * gi;
-      vk[i] = beta2 * vk[i] + (1.0f - beta2) * gi * gi;
-      const float mhat = mk[i] / correction1, vhat = vk[i] / correction2;
-      w[i] = w[i] * decay - flr * mhat / (std::sqrt(vhat) + eps);
-    }
+    adamw_range(w + first, g + first, mk + first, vk + first, last - first, grad_scale, beta1, beta2,
+                correction1, correction2, eps, flr, decay);
     });
   }
 }

@@ -1,8 +1,11 @@
 // bench/train: tokens/s of scalelab's CPU trainer (forward, backward, clipping, AdamW: one full
 // optimizer step) on the GPT configs of issue 6, with random byte tokens. Prints one line per
-// config: "scalelab L d ctx batch tokens_per_second flops_per_second_kaplan flops_per_second_palm".
+// config: "scalelab L d ctx batch tokens_per_second flops_per_second_kaplan flops_per_second_palm
+// cpu_estimate", the last being tokens per CPU-second times the threads (the idle-machine rate).
 //
 // usage: bench_train [--threads 2] [--seconds 8] 2,64,64,32 4,128,128,16 ...
+#include <sys/resource.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -15,6 +18,15 @@
 #include "train/cpu_backend.h"
 
 using namespace scalelab;
+
+namespace {
+double cpu_seconds() {  // user + system time of the whole process, all threads
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+         1e-6 * static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
+}
+}  // namespace
 
 int main(int argc, char** argv) {
   int threads = 2;
@@ -51,16 +63,22 @@ int main(int argc, char** argv) {
     step();  // warm-up
     int steps = 0;
     const auto start = std::chrono::steady_clock::now();
+    const double cpu_start = cpu_seconds();
     double elapsed = 0;
     do {
       step();
       ++steps;
       elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     } while (elapsed < seconds || steps < 2);
-    const double tps = static_cast<double>(steps) * batch * ctx / elapsed;
-    std::printf("scalelab %d %d %d %d %.1f %.4g %.4g\n", layers, d, ctx, batch, tps,
+    const double cpu = cpu_seconds() - cpu_start;
+    const double trained = static_cast<double>(steps) * batch * ctx;
+    const double tps = trained / elapsed;
+    // On a machine shared with other work, wall-clock rates understate what the code does on an
+    // idle one; tokens per CPU-second times the thread count estimates the idle-machine rate.
+    const double cpu_tps = cpu > 0 ? trained / cpu * threads : 0;
+    std::printf("scalelab %d %d %d %d %.1f %.4g %.4g %.1f\n", layers, d, ctx, batch, tps,
                 tps * c.flops_per_token(model::FlopConvention::Kaplan),
-                tps * c.flops_per_token(model::FlopConvention::PaLM));
+                tps * c.flops_per_token(model::FlopConvention::PaLM), cpu_tps);
     std::fflush(stdout);
   }
   return 0;

@@ -18,10 +18,16 @@ else
 fi
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores; threads $threads; $(date -u +%F)"
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
-printf "%-20s %14s %14s %8s %14s %14s\n" "config (L,d,T,B)" "scalelab tok/s" "torch tok/s" "ratio" "GFLOP/s Kaplan" "GFLOP/s PaLM"
-while read -r _ L d T B tps fk fp; do
-  torch=$(awk -v c="$L $d $T $B" '$1 == "torch" && ($2" "$3" "$4" "$5) == c { print $6 }' <<< "$peer")
-  ratio=$([[ -n "$torch" ]] && awk -v a="$tps" -v b="$torch" 'BEGIN { printf "%.1fx", a / b }' || echo "-")
-  printf "%-20s %14.0f %14s %8s %14.1f %14.1f\n" "$L,$d,$T,$B" "$tps" "${torch:--}" "$ratio" \
-    "$(awk -v x="$fk" 'BEGIN { print x / 1e9 }')" "$(awk -v x="$fp" 'BEGIN { print x / 1e9 }')"
+echo "wall: measured tokens/s; cpu: tokens per CPU-second x threads (the idle-machine estimate when"
+echo "other work shares the cores: compare the load average with the core count)"
+printf "%-14s %12s %12s %7s %14s %12s %12s %12s %7s %12s\n" "L,d,T,B" "ours wall" "torch wall" "ratio" \
+  "GFLOP/s Kaplan" "GFLOP/s PaLM" "ours cpu" "torch cpu" "ratio" "GFLOP/s cpu"
+while read -r _ L d T B tps fk fp cpu; do
+  row=$(awk -v c="$L $d $T $B" '$1 == "torch" && ($2" "$3" "$4" "$5) == c { print $6, $7 }' <<< "$peer")
+  read -r torch torch_cpu <<< "${row:-- -}"
+  ratio() { [[ "$2" != "-" ]] && awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1fx", a / b }' || echo "-"; }
+  printf "%-14s %12.0f %12s %7s %14.1f %12.1f %12.0f %12s %7s %12.1f\n" "$L,$d,$T,$B" "$tps" "$torch" \
+    "$(ratio "$tps" "$torch")" "$(awk -v x="$fk" 'BEGIN { print x / 1e9 }')" \
+    "$(awk -v x="$fp" 'BEGIN { print x / 1e9 }')" "$cpu" "$torch_cpu" "$(ratio "$cpu" "$torch_cpu")" \
+    "$(awk -v x="$fk" -v a="$cpu" -v b="$tps" 'BEGIN { print x / b * a / 1e9 }')"
 done <<< "$ours"

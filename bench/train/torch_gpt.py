@@ -3,7 +3,8 @@
 GPT-2 style: token + learned position embeddings, pre-LayerNorm blocks, causal multi-head attention,
 GELU (tanh) MLP of 4·d, final LayerNorm, output tied to the token embedding; AdamW (0.9, 0.95),
 weight decay 0.1 on matrices and embeddings, global-norm clipping 1.0, fp32. One line of output per
-config: "torch L d ctx batch tokens_per_second".
+config: "torch L d ctx batch tokens_per_second cpu_estimate" (tokens per CPU-second times the threads:
+the rate on an idle machine).
 
 usage: python3 torch_gpt.py --threads 2 --seconds 8 2,64,64,32 4,128,128,16 ...
 """
@@ -82,14 +83,16 @@ def bench(layers, d, ctx, batch, seconds, vocab=256):
         opt.step()
 
     step()  # warm-up
-    steps, start = 0, time.perf_counter()
+    steps, start, cpu_start = 0, time.perf_counter(), time.process_time()
     while True:
         step()
         steps += 1
         elapsed = time.perf_counter() - start
         if elapsed >= seconds and steps >= 2:
             break
-    return steps * batch * ctx / elapsed
+    cpu = time.process_time() - cpu_start
+    tokens = steps * batch * ctx
+    return tokens / elapsed, tokens / cpu * torch.get_num_threads()
 
 
 def main():
@@ -101,7 +104,8 @@ def main():
     torch.set_num_threads(args.threads)
     for config in args.configs:
         layers, d, ctx, batch = (int(x) for x in config.split(","))
-        print(f"torch {layers} {d} {ctx} {batch} {bench(layers, d, ctx, batch, args.seconds):.1f}", flush=True)
+        tps, cpu_tps = bench(layers, d, ctx, batch, args.seconds)
+        print(f"torch {layers} {d} {ctx} {batch} {tps:.1f} {cpu_tps:.1f}", flush=True)
 
 
 if __name__ == "__main__":

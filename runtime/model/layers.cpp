@@ -42,6 +42,88 @@ constexpr int64_t kAttentionBlock = 64;  // rows per block of the causal attenti
 #define SCALELAB_CLONES
 #endif
 
+// Reductions with 16 independent partial sums: the compiler vectorises them without
+// reassociation flags, and the order of additions is fixed, so results stay deterministic.
+constexpr int kLanes = 16;
+
+template <class F>
+inline float lane_sum(int64_t n, F f) {
+  float acc[kLanes] = {};
+  int64_t j = 0;
+  for (; j + kLanes <= n; j += kLanes)
+    for (int k = 0; k < kLanes; ++k) acc[k] += f(j + k);
+  for (int k = 0; j < n; ++j, ++k) acc[k] += f(j);
+  for (int width = kLanes / 2; width > 0; width /= 2)
+    for (int k = 0; k < width; ++k) acc[k] += acc[k + width];
+  return acc[0];
+}
+
+template <class F>
+inline float lane_max(int64_t n, F f) {
+  float acc[kLanes];
+  for (int k = 0; k < kLanes; ++k) acc[k] = -3.4e38f;
+  int64_t j = 0;
+  for (; j + kLanes <= n; j += kLanes)
+    for (int k = 0; k < kLanes; ++k) {
+      const float x = f(j + k);
+      acc[k] = acc[k] < x ? x : acc[k];
+    }
+  for (int k = 0; j < n; ++j, ++k) {
+    const float x = f(j);
+    acc[k] = acc[k] < x ? x : acc[k];
+  }
+  for (int width = kLanes / 2; width > 0; width /= 2)
+    for (int k = 0; k < width; ++k) acc[k] = acc[k] < acc[k + width] ? acc[k + width] : acc[k];
+  return acc[0];
+}
+
+SCALELAB_CLONES
+void layernorm_row(float* o, float& mean, float& rstd, const float* x, const float* w,
+                   const float* b, int64_t C) {
+  const float m = lane_sum(C, [&](int64_t c) { return x[c]; }) / static_cast<float>(C);
+  const float var = lane_sum(C, [&](int64_t c) { return (x[c] - m) * (x[c] - m); }) / static_cast<float>(C);
+  const float s = 1.0f / std::sqrt(var + kLayerNormEps);
+  for (int64_t c = 0; c < C; ++c) o[c] = (x[c] - m) * s * w[c] + b[c];
+  mean = m;
+  rstd = s;
+}
+
+SCALELAB_CLONES
+void layernorm_backward_row(float* di, const float* d, const float* x, const float* w, float m,
+                            float s, int64_t C) {
+  const float inv = 1.0f / static_cast<float>(C);
+  const float dnorm_mean = lane_sum(C, [&](int64_t c) { return d[c] * w[c]; }) * inv;
+  const float dnorm_norm_mean =
+      lane_sum(C, [&](int64_t c) { return d[c] * w[c] * ((x[c] - m) * s); }) * inv;
+  for (int64_t c = 0; c < C; ++c)
+    di[c] += s * (d[c] * w[c] - dnorm_mean - (x[c] - m) * s * dnorm_norm_mean);
+}
+
+SCALELAB_CLONES
+void layernorm_param_rows(float* dw, float* db, const float* dout, const float* inp,
+                          const float* mean, const float* rstd, int64_t N, int64_t C, int64_t c0,
+                          int64_t c1) {
+  for (int64_t n = 0; n < N; ++n) {
+    const float* x = inp + n * C;
+    const float* d = dout + n * C;
+    const float m = mean[n], s = rstd[n];
+    for (int64_t c = c0; c < c1; ++c) {
+      dw[c] += d[c] * ((x[c] - m) * s);
+      db[c] += d[c];
+    }
+  }
+}
+
+SCALELAB_CLONES
+float attention_row_dot(const float* p, const float* s, int64_t n) {
+  return lane_sum(n, [&](int64_t j) { return p[j] * s[j]; });
+}
+
+SCALELAB_CLONES
+void attention_row_grad(float* s, const float* p, float dot, float scale, int64_t n) {
+  for (int64_t j = 0; j < n; ++j) s[j] = p[j] * (s[j] - dot) * scale;
+}
+
 void softmax_row(float* row, int64_t n);
 float sum_exp(const float* z, int64_t n, float& max_out);
 void softmax_grad_row(float* dz, const float* z, int64_t n, float max, float scale);
@@ -82,19 +164,8 @@ void encoder_backward(float* dwte, float* dwpe, const float* dout, const int32_t
 void layernorm_forward(float* out, float* mean, float* rstd, const float* inp, const float* weight,
                        const float* bias, int64_t N, int64_t C, int threads) {
   parallel_ranges(N, threads, 8.0 * C, [&](int64_t begin, int64_t end) {
-    for (int64_t n = begin; n < end; ++n) {
-      const float* x = inp + n * C;
-      float sum = 0;
-      for (int64_t c = 0; c < C; ++c) sum += x[c];
-      const float m = sum / static_cast<float>(C);
-      float var = 0;
-      for (int64_t c = 0; c < C; ++c) var += (x[c] - m) * (x[c] - m);
-      const float s = 1.0f / std::sqrt(var / static_cast<float>(C) + kLayerNormEps);
-      float* o = out + n * C;
-      for (int64_t c = 0; c < C; ++c) o[c] = (x[c] - m) * s * weight[c] + bias[c];
-      mean[n] = m;
-      rstd[n] = s;
-    }
+    for (int64_t n = begin; n < end; ++n)
+      layernorm_row(out + n * C, mean[n], rstd[n], inp + n * C, weight, bias, C);
   });
 }
 
@@ -102,35 +173,11 @@ void layernorm_backward(float* dinp, float* dweight, float* dbias, const float* 
                         const float* inp, const float* weight, const float* mean, const float* rstd,
                         int64_t N, int64_t C, int threads) {
   parallel_ranges(N, threads, 10.0 * C, [&](int64_t begin, int64_t end) {
-    for (int64_t n = begin; n < end; ++n) {
-      const float* x = inp + n * C;
-      const float* d = dout + n * C;
-      const float m = mean[n], s = rstd[n];
-      float dnorm_mean = 0, dnorm_norm_mean = 0;
-      for (int64_t c = 0; c < C; ++c) {
-        const float dnorm = d[c] * weight[c];
-        dnorm_mean += dnorm;
-        dnorm_norm_mean += dnorm * (x[c] - m) * s;
-      }
-      dnorm_mean /= static_cast<float>(C);
-      dnorm_norm_mean /= static_cast<float>(C);
-      float* di = dinp + n * C;
-      for (int64_t c = 0; c < C; ++c) {
-        const float norm = (x[c] - m) * s;
-        di[c] += s * (d[c] * weight[c] - dnorm_mean - norm * dnorm_norm_mean);
-      }
-    }
+    for (int64_t n = begin; n < end; ++n)
+      layernorm_backward_row(dinp + n * C, dout + n * C, inp + n * C, weight, mean[n], rstd[n], C);
   });
   parallel_ranges(C, threads, 6.0 * N, [&](int64_t c0, int64_t c1) {
-    for (int64_t n = 0; n < N; ++n) {
-      const float* x = inp + n * C;
-      const float* d = dout + n * C;
-      const float m = mean[n], s = rstd[n];
-      for (int64_t c = c0; c < c1; ++c) {
-        dweight[c] += d[c] * ((x[c] - m) * s);
-        dbias[c] += d[c];
-      }
-    }
+    layernorm_param_rows(dweight, dbias, dout, inp, mean, rstd, N, C, c0, c1);
   });
 }
 
@@ -184,7 +231,8 @@ void attention_forward(float* out, float* att, const float* qkv, int64_t B, int6
         for (int64_t t = r0; t < r1; ++t) {
           float* row = p + t * T;
           softmax_row(row, t + 1);
-          for (int64_t j = t + 1; j < T; ++j) row[j] = 0.0f;
+          // Zeros up to the block's end: the products read no further (see attention_backward).
+          std::fill(row + t + 1, row + r1, 0.0f);
         }
         gemm(false, false, r1 - r0, hd, r1, 1.0f, p + r0 * T, T, v, C3, 0.0f, o + r0 * C, C);
       }
@@ -223,9 +271,7 @@ void attention_backward(float* dqkv, const float* dout, const float* qkv, const 
         for (int64_t t = r0; t < r1; ++t) {
           const float* pr = p + t * T;
           float* sr = ds + t * T;
-          float dot = 0;
-          for (int64_t j = 0; j <= t; ++j) dot += pr[j] * sr[j];
-          for (int64_t j = 0; j <= t; ++j) sr[j] = pr[j] * (sr[j] - dot) * scale;
+          attention_row_grad(sr, pr, attention_row_dot(pr, sr, t + 1), scale, t + 1);
           for (int64_t j = t + 1; j < r1; ++j) sr[j] = 0.0f;
         }
         // dQ = dS·K
@@ -300,13 +346,9 @@ void gelu_backward_range(float* dinp, const float* inp, const float* dout, int64
 // Softmax of row[0..n) in place, returning nothing; the exps vectorise.
 SCALELAB_CLONES
 void softmax_row(float* row, int64_t n) {
-  float max = row[0];
-  for (int64_t j = 1; j < n; ++j) max = std::max(max, row[j]);
-  float sum = 0;
-  for (int64_t j = 0; j < n; ++j) {
-    row[j] = exp_approx(row[j] - max);
-    sum += row[j];
-  }
+  const float max = lane_max(n, [&](int64_t j) { return row[j]; });
+  for (int64_t j = 0; j < n; ++j) row[j] = exp_approx(row[j] - max);
+  const float sum = lane_sum(n, [&](int64_t j) { return row[j]; });
   const float inv = 1.0f / sum;
   for (int64_t j = 0; j < n; ++j) row[j] *= inv;
 }
@@ -314,12 +356,9 @@ void softmax_row(float* row, int64_t n) {
 // Σ exp(z − max) over a row of logits, and the max.
 SCALELAB_CLONES
 float sum_exp(const float* z, int64_t n, float& max_out) {
-  float max = z[0];
-  for (int64_t v = 1; v < n; ++v) max = std::max(max, z[v]);
-  float sum = 0;
-  for (int64_t v = 0; v < n; ++v) sum += exp_approx(z[v] - max);
+  const float max = lane_max(n, [&](int64_t j) { return z[j]; });
   max_out = max;
-  return sum;
+  return lane_sum(n, [&](int64_t j) { return exp_approx(z[j] - max); });
 }
 
 SCALELAB_CLONES
@@ -361,15 +400,15 @@ void crossentropy_forward(float* losses, const float* logits, const int32_t* tar
   });
 }
 
-void crossentropy_backward(float* dlogits, const float* logits, const int32_t* targets, float dloss,
-                           int64_t N, int64_t V, int threads) {
+void crossentropy_backward(float* dlogits, const float* logits, const float* losses,
+                           const int32_t* targets, float dloss, int64_t N, int64_t V, int threads) {
   parallel_ranges(N, threads, 6.0 * V, [&](int64_t begin, int64_t end) {
     for (int64_t n = begin; n < end; ++n) {
       const float* z = logits + n * V;
       float* dz = dlogits + n * V;
-      float max;
-      const float sum = sum_exp(z, V, max);
-      softmax_grad_row(dz, z, V, max, dloss / sum);
+      // log Σ exp(z) = loss + z[target], so softmax(z) = exp(z − loss − z[target]).
+      const float log_sum = losses[n] + z[targets[n]];
+      softmax_grad_row(dz, z, V, log_sum, dloss);
       dz[targets[n]] -= dloss;
     }
   });

@@ -464,6 +464,8 @@ TEST_CASE("runs are deterministic and resume bitwise from a checkpoint") {
   const train::RunResult interrupted = train::train(c3);
   CHECK(interrupted.status == train::RunStatus::Interrupted);
   CHECK(interrupted.steps == 13);
+  CHECK(interrupted.curve.back().tokens == 13 * 32 * 16);  // evaluated where it stopped
+  CHECK(std::isfinite(interrupted.final_loss));
   MarkovSource d4(16, 16, 16, 5, 1), h4(16, 16, 16, 5, 2);
   const train::RunResult resumed = train::train(config(d4, h4, 2, part));
   CHECK(resumed.status == train::RunStatus::Done);

@@ -42,10 +42,10 @@ class CpuBackend final : public Backend {
     replicas_.clear();
     const int count = threads_ > 1 && split_rows(config, max_batch) ? threads_ : 1;
     const int64_t rows = (max_batch + count - 1) / count;
-    for (int r = 0; r < count; ++r) {
+    for (int r = 0; r < count; ++r)
       replicas_.emplace_back(std::make_unique<model::CpuGpt>(config, rows, count > 1 ? 1 : threads_));
-      replicas_.back()->init(seed);
-    }
+    main().init(seed);
+    broadcast_parameters();
     options_ = options;
     m_.assign(static_cast<size_t>(main().num_params()), 0.0f);
     v_.assign(static_cast<size_t>(main().num_params()), 0.0f);

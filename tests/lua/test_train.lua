@@ -62,6 +62,14 @@ t.test("a checkpoint resumes to the same result", function()
   os.remove(path)
 end)
 
+t.test("backends: cpu and simulated are built in, auto picks one that runs here", function()
+  local names = table.concat(train.backends(), " ")
+  t.ok(names:find("cpu") and names:find("simulated"), names)
+  local r = train.run{ model = gpt, data = cycle_source(32, 16, 8, 7), steps = 2, backend = "auto", threads = 1 }
+  t.ok(r.backend == "cpu" or r.backend == "cuda", r.backend)
+  t.eq(r.status, "done")
+end)
+
 t.test("bad input is named", function()
   t.raises(function() train.run{ model = gpt, data = cycle_source(32, 16, 8, 1), tokens = 100, lr = -1 } end,
     "lr must be a positive number")

@@ -199,6 +199,28 @@ class ProgressBar {
   std::chrono::steady_clock::time_point last_;
 };
 
+// Without tokens and steps: what a data.sampler still plans to deliver (its stats()), so that
+// train.run{ model =, data = sampler } trains on exactly the sampler's planned tokens. 0 otherwise.
+int64_t remaining_planned_tokens(lua_State* L, const Args& args) {
+  int64_t remaining = 0;
+  const int at = lua_gettop(L) + 1;
+  args.push("data");
+  if (lua_isuserdata(L, at) && luaL_getmetafield(L, at, "__methods") == LUA_TTABLE) {
+    if (lua_getfield(L, -1, "stats") == LUA_TFUNCTION) {
+      lua_pushvalue(L, at);
+      lua_call(L, 1, 1);
+      if (lua_istable(L, -1)) {
+        lua_getfield(L, -1, "planned_tokens");
+        lua_getfield(L, -2, "tokens");
+        if (lua_isinteger(L, -2) && lua_isinteger(L, -1))
+          remaining = lua_tointeger(L, -2) - lua_tointeger(L, -1);
+      }
+    }
+  }
+  lua_settop(L, at - 1);
+  return remaining;
+}
+
 int run(lua_State* L) {
   Args args(L, 1, "train.run",
             {"model", "data", "eval_data", "tokens", "steps", "batch", "seq_len", "lr", "warmup",
@@ -229,6 +251,7 @@ int run(lua_State* L) {
   c.eval_data = eval.get();
 
   c.tokens = static_cast<int64_t>(args.number("tokens", 0));
+  if (!args.has("tokens") && !args.has("steps")) c.tokens = remaining_planned_tokens(L, args);
   c.steps = args.integer("steps", 0);
   c.batch = args.integer("batch", 0);
   c.seq_len = args.integer("seq_len", 0);
@@ -312,6 +335,23 @@ int run(lua_State* L) {
   }
   push(L, std::move(result));
   return 1;
+}
+
+// train.simulate{...}: train.run on the simulated backend (a shallow copy of the arguments).
+int simulate(lua_State* L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_newtable(L);
+  lua_pushnil(L);
+  while (lua_next(L, 1)) {
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_settable(L, 2);
+  }
+  lua_pushstring(L, "simulated");
+  lua_setfield(L, 2, "backend");
+  lua_replace(L, 1);
+  lua_settop(L, 1);
+  return run(L);
 }
 
 // ---- RunResult properties -----------------------------------------------------------------------
@@ -403,13 +443,18 @@ int open_train(lua_State* L) {
   new_module(
       L, "Training GPTs: train.run{...} -> RunResult.",
       {{"run", &bound<run>,
-        "train.run{ model = model.gpt{...}, data = sampler, tokens = D | steps = S [, eval_data = held_out "
+        "train.run{ model = model.gpt{...}, data = sampler, tokens = D | steps = S (default: what the sampler "
+        "still plans to deliver) [, eval_data = held_out "
         "(default data:held_out())] [, lr = 1e-3, warmup = 0.01, min_lr_ratio = 0.1, batch = rows per step "
         "(a multiple of the sampler's batch: gradient accumulation), beta1 = 0.9, beta2 = 0.95, eps = 1e-8, "
         "weight_decay = 0.1, clip = 1.0, seed = 1, eval_interval = tokens, eval_tokens =, checkpoint = path, "
         "checkpoint_interval = tokens, resume = true, backend = \"cpu\" | \"simulated\" | \"auto\", "
         "threads = 0 (all cores), law = {E, A, B, alpha, beta, noise} (simulated), seq_len = (without data), "
         "progress = true | false | function(p)] } -> RunResult"},
+       {"simulate", &bound<simulate>,
+        "train.simulate{ model =, tokens = | steps =, batch =, seq_len = [, law = {E, A, B, alpha, beta, noise}] "
+        "[, data = ...] } -> RunResult drawn from L(N, D) = E + A/N^alpha + B/D^beta times (1 + noise·ε), "
+        "capped at ln(vocab); Chinchilla's published law by default"},
        {"backends", &bound<backends>, "train.backends() -> the names of the backends built in"}});
   return 1;
 }

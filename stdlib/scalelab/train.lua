@@ -12,17 +12,5 @@ local core = require "scalelab.native.core"
 local train = {}
 for name, value in pairs(native) do train[name] = value end
 
--- A run on the simulated backend: no data needed, the loss curve is drawn from a law (Chinchilla's
--- by default; law = { E =, A =, B =, alpha =, beta =, noise = } for another).
-function train.simulate(args)
-  local copy = {}
-  for k, v in pairs(args) do copy[k] = v end
-  copy.backend = "simulated"
-  return native.run(copy)
-end
-core.document(train.simulate,
-  "train.simulate{ model =, tokens = | steps =, batch =, seq_len = [, law = {E, A, B, alpha, beta, noise}] [, data = ...] }"
-  .. " -> RunResult drawn from L(N, D) = E + A/N^alpha + B/D^beta times (1 + noise·ε), capped at ln(vocab)")
-
 core.document(train, "Training GPTs from scratch: train.run{...}, train.simulate{...}, train.backends().")
 return train

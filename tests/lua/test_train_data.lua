@@ -18,6 +18,13 @@ t.test("a model trained on a Markov corpus approaches its entropy rate on held-o
   t.ok(r.loss > 0.97 * H, string.format("held-out %.4f vs entropy %.4f", r.loss, H))
 end)
 
+t.test("without tokens or steps, train.run trains on what the sampler plans to deliver", function()
+  local sampler = data.sampler{ corpus = corpus, tokens = 16 * 32 * 5, seq_len = 32, batch = 16 }
+  local r = train.run{ model = gpt, data = sampler, threads = 1, eval_tokens = 512 }
+  t.eq(r.tokens, 16 * 32 * 5)
+  t.eq(sampler:stats().tokens, 16 * 32 * 5)
+end)
+
 t.test("training past the sampler's planned tokens is a clear error", function()
   local sampler = data.sampler{ corpus = corpus, tokens = 16 * 32 * 4, seq_len = 32, batch = 16 }
   t.raises(function() train.run{ model = gpt, data = sampler, steps = 10, threads = 1 } end, "")

@@ -9,6 +9,7 @@ void open_all(lua_State* L) {
       {"scalelab.native.data", open_data},
       {"scalelab.native.plot", open_plot},
       {"scalelab.native.plan", open_plan},
+      {"scalelab.native.train", open_train},
       {nullptr, nullptr},
   };
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);

@@ -12,6 +12,7 @@ int open_model(lua_State* L);
 int open_data(lua_State* L);
 int open_plot(lua_State* L);
 int open_plan(lua_State* L);
+int open_train(lua_State* L);
 
 // Registers every native module in package.preload.
 void open_all(lua_State* L);

@@ -7,6 +7,7 @@ void open_all(lua_State* L) {
       {"scalelab.native.core", open_core},
       {"scalelab.native.model", open_model},
       {"scalelab.native.store", open_store},
+      {"scalelab.native.study", open_study},
       {nullptr, nullptr},
   };
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);

@@ -1,0 +1,549 @@
+-- After the sweep: fit the laws a study asked for on its stored results, answer its questions with
+-- the fitted laws, and write the report (Markdown and JSON) beside the store.
+--
+-- Fits use the fit module (fit.isoflop, fit.chinchilla, fit.kaplan, fit.data_constrained, ...)
+-- when this scalelab has it. The IsoFLOP analysis (Chinchilla approach 2) also has an
+-- implementation here, used when the fit module does not provide fit.isoflop: a least-squares
+-- parabola in log N at each budget, a power law through the minima, and bootstrap intervals.
+local json = require "scalelab.study.json"
+local checks = require "scalelab.study.checks"
+local core = require "scalelab.native.core"
+local native = require "scalelab.native.study"
+
+local analysis = {}
+
+local FITS = {
+  isoflop = "isoflop", approach2 = "isoflop",
+  chinchilla = "chinchilla", approach3 = "chinchilla",
+  approach1 = "approach1",
+  kaplan = "kaplan",
+  data_constrained = "data_constrained",
+}
+local FIT_TITLES = {
+  isoflop = "IsoFLOP profiles (Chinchilla approach 2)",
+  chinchilla = "Parametric law L = E + A/N^α + B/D^β (Chinchilla approach 3)",
+  approach1 = "Lower envelope of loss against compute (Chinchilla approach 1)",
+  kaplan = "Kaplan's joint law L(N, D)",
+  data_constrained = "Data-constrained law (Muennighoff et al.)",
+}
+
+-- fits = { "isoflop", "chinchilla" } or { isoflop = { bootstrap = 200 }, chinchilla = {...} }
+function analysis.parse_fits(spec)
+  if spec == nil then return nil end
+  local names = {}
+  for name in pairs(FITS) do names[#names + 1] = name end
+  table.sort(names)
+  local out = {}
+  local function add(name, options)
+    if type(name) ~= "string" then error("fits: expected names like \"isoflop\" (got " .. checks.type_name(name) .. ")", 0) end
+    if not FITS[name] then
+      local suggestion = checks.closest(name, names)
+      error(string.format("unknown fit '%s'%s (valid: %s)", name, suggestion and ("; did you mean '" .. suggestion .. "'?") or "",
+        table.concat(names, ", ")), 0)
+    end
+    if options ~= nil and type(options) ~= "table" then
+      error("fits." .. name .. " must be a table of options (got " .. checks.type_name(options) .. ")", 0)
+    end
+    out[#out + 1] = { name = FITS[name], options = options or {} }
+  end
+  for i, v in ipairs(spec) do add(v, nil) end
+  local keys = {}
+  for k in pairs(spec) do
+    if math.type(k) ~= "integer" then keys[#keys + 1] = k end
+  end
+  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+  for _, k in ipairs(keys) do add(k, spec[k]) end
+  return out
+end
+
+local function default_fits(kind)
+  if kind == "isoflop" then return { { name = "isoflop", options = {} }, { name = "chinchilla", options = {} } } end
+  if kind == "data_constrained" then return { { name = "data_constrained", options = {} } } end
+  if kind == "grid" then return { { name = "chinchilla", options = {} }, { name = "approach1", options = {} } } end
+  return { { name = "chinchilla", options = {} } }
+end
+
+-- ---- The IsoFLOP analysis (Chinchilla approach 2) -------------------------------------------------------------
+
+-- Least squares y = c0 + c1 x + c2 x² (normal equations, solved by Gaussian elimination).
+local function quadratic_fit(xs, ys)
+  local S = { 0, 0, 0, 0, 0 }
+  local T = { 0, 0, 0 }
+  for i = 1, #xs do
+    local x, y = xs[i], ys[i]
+    local p = 1
+    for k = 1, 5 do
+      S[k] = S[k] + p
+      if k <= 3 then T[k] = T[k] + p * y end
+      p = p * x
+    end
+  end
+  local A = { { S[1], S[2], S[3], T[1] }, { S[2], S[3], S[4], T[2] }, { S[3], S[4], S[5], T[3] } }
+  for col = 1, 3 do
+    local pivot = col
+    for row = col + 1, 3 do
+      if math.abs(A[row][col]) > math.abs(A[pivot][col]) then pivot = row end
+    end
+    A[col], A[pivot] = A[pivot], A[col]
+    if math.abs(A[col][col]) < 1e-300 then return nil end
+    for row = col + 1, 3 do
+      local f = A[row][col] / A[col][col]
+      for k = col, 4 do A[row][k] = A[row][k] - f * A[col][k] end
+    end
+  end
+  local c = {}
+  for row = 3, 1, -1 do
+    local v = A[row][4]
+    for k = row + 1, 3 do v = v - A[row][k] * c[k] end
+    c[row] = v / A[row][row]
+  end
+  return c
+end
+
+local function linear_fit(xs, ys)
+  local n, sx, sy = #xs, 0, 0
+  for i = 1, n do sx, sy = sx + xs[i], sy + ys[i] end
+  local mx, my = sx / n, sy / n
+  local sxx, sxy = 0, 0
+  for i = 1, n do
+    sxx = sxx + (xs[i] - mx) ^ 2
+    sxy = sxy + (xs[i] - mx) * (ys[i] - my)
+  end
+  if sxx <= 0 then return nil end
+  local slope = sxy / sxx
+  return my - slope * mx, slope
+end
+
+-- One IsoFLOP analysis of observations grouped by budget. Returns nil and a reason when impossible.
+local function isoflop_once(groups)
+  local minima = {}
+  for _, g in ipairs(groups) do
+    local xs, ys = {}, {}
+    for i, o in ipairs(g.obs) do
+      xs[i] = math.log(o.N)
+      ys[i] = o.loss
+    end
+    local distinct = {}
+    for _, x in ipairs(xs) do distinct[string.format("%.9g", x)] = true end
+    local count = 0
+    for _ in pairs(distinct) do count = count + 1 end
+    if count >= 3 then
+      local c = quadratic_fit(xs, ys)
+      if c and c[3] > 0 then
+        local x = -c[2] / (2 * c[3])
+        minima[#minima + 1] = { C = g.C, N_opt = math.exp(x), D_opt = g.C / (6 * math.exp(x)),
+                                loss = c[1] + c[2] * x + c[3] * x * x, curvature = c[3], coefficients = c,
+                                inside = x >= math.min(table.unpack(xs)) and x <= math.max(table.unpack(xs)) }
+      end
+    end
+  end
+  if #minima < 2 then return nil, "fewer than two budgets have a parabola with a minimum (need 3+ sizes per budget)" end
+  local lx, ly = {}, {}
+  for i, m in ipairs(minima) do
+    lx[i] = math.log(m.C)
+    ly[i] = math.log(m.N_opt)
+  end
+  local intercept, a = linear_fit(lx, ly)
+  if not intercept then return nil, "all budgets are equal" end
+  return { a = a, k = math.exp(intercept), b = 1 - a, k_D = 1 / (6 * math.exp(intercept)), minima = minima }
+end
+
+local function percentile(sorted, q)
+  if #sorted == 0 then return nil end
+  local pos = 1 + (#sorted - 1) * q
+  local lo = math.floor(pos)
+  local hi = math.min(#sorted, lo + 1)
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo)
+end
+
+local function interval(values)
+  table.sort(values)
+  return { percentile(values, 0.025), percentile(values, 0.975) }
+end
+
+-- A deterministic generator for the bootstrap (so reports are reproducible).
+local function rng(seed)
+  local state = seed
+  return function(n)
+    state = (state * 6364136223846793005 + 1442695040888963407)
+    return 1 + ((state >> 33) % n)
+  end
+end
+
+local IsoflopLaw = { __name = "IsoflopLaw" }
+IsoflopLaw.__index = IsoflopLaw
+
+function IsoflopLaw:N_opt(C) return self.params.k * C ^ self.params.a end
+function IsoflopLaw:D_opt(C) return C / (6 * self:N_opt(C)) end
+
+-- The compute-optimal allocation at C, with bootstrap intervals.
+function IsoflopLaw:optimal(C)
+  local N = self:N_opt(C)
+  local out = { compute = C, N = N, D = C / (6 * N), tokens_per_param = C / (6 * N * N) }
+  if self.samples and #self.samples > 0 then
+    local Ns, Ds, rs = {}, {}, {}
+    for i, s in ipairs(self.samples) do
+      local n = s.k * C ^ s.a
+      Ns[i], Ds[i], rs[i] = n, C / (6 * n), C / (6 * n * n)
+    end
+    out.intervals = { N = interval(Ns), D = interval(Ds), tokens_per_param = interval(rs) }
+  end
+  return out
+end
+
+local function fmt_interval(iv, format)
+  if not iv then return "" end
+  return string.format(" [%s, %s]", format(iv[1]), format(iv[2]))
+end
+
+local function g3(x) return core.format_significant(x, 3) end
+
+function IsoflopLaw:summary()
+  local p, iv = self.params, self.intervals or {}
+  local lines = {
+    string.format("IsoFLOP (approach 2): N_opt = %s·C^a, D_opt = C/(6·N_opt) = %s·C^b; %d budgets, %d runs%s",
+      g3(p.k), g3(p.k_D), #self.minima, self.n_obs, self.bootstrap > 0 and string.format(", %d bootstrap resamples (95%% intervals)", self.bootstrap) or ""),
+    string.format("  a = %.3f%s   b = %.3f%s", p.a, fmt_interval(iv.a, function(x) return string.format("%.3f", x) end),
+      p.b, fmt_interval(iv.b, function(x) return string.format("%.3f", x) end)),
+  }
+  for _, m in ipairs(self.minima) do
+    lines[#lines + 1] = string.format("  C = %-8s N_opt = %-8s D_opt = %-8s L_min = %.4f%s", core.format_flops(m.C),
+      core.format_count(m.N_opt), core.format_count(m.D_opt), m.loss, m.inside and "" or "  (minimum outside the sizes tried)")
+  end
+  return table.concat(lines, "\n")
+end
+IsoflopLaw.__tostring = IsoflopLaw.summary
+
+-- obs: { {N =, D =, loss =, budget = C}, ... }. options: { bootstrap = 200, seed = 1 }.
+function analysis.isoflop(obs, options)
+  options = options or {}
+  local by_budget, groups = {}, {}
+  for _, o in ipairs(obs) do
+    local C = o.budget
+    if C then
+      local key = string.format("%.6g", C)
+      if not by_budget[key] then
+        by_budget[key] = { C = C, obs = {} }
+        groups[#groups + 1] = by_budget[key]
+      end
+      table.insert(by_budget[key].obs, o)
+    end
+  end
+  if #groups == 0 then error("isoflop: the runs have no budget (use sweep.isoflop)", 0) end
+  table.sort(groups, function(a, b) return a.C < b.C end)
+  local fit, reason = isoflop_once(groups)
+  if not fit then error("isoflop: " .. reason, 0) end
+  local law = setmetatable({ kind = "isoflop", params = { a = fit.a, k = fit.k, b = fit.b, k_D = fit.k_D },
+                             minima = fit.minima, n_obs = #obs, samples = {}, bootstrap = 0 }, IsoflopLaw)
+  local B = options.bootstrap or 200
+  local draw = rng(options.seed or 1)
+  local as, bs = {}, {}
+  for _ = 1, B do
+    local resampled = {}
+    for j, g in ipairs(groups) do
+      local picked = {}
+      for i = 1, #g.obs do picked[i] = g.obs[draw(#g.obs)] end
+      resampled[j] = { C = g.C, obs = picked }
+    end
+    local f = isoflop_once(resampled)
+    if f then
+      law.samples[#law.samples + 1] = { a = f.a, k = f.k }
+      as[#as + 1], bs[#bs + 1] = f.a, f.b
+    end
+  end
+  if #law.samples >= 20 then
+    law.bootstrap = #law.samples
+    law.intervals = { a = interval(as), b = interval(bs) }
+  else
+    law.samples = nil
+  end
+  return law
+end
+
+-- ---- Running the fits -------------------------------------------------------------------------------------------
+
+local function fit_module()
+  local fit = rawget(_G, "fit")
+  if type(fit) == "table" or type(fit) == "userdata" then return fit end
+end
+
+local function fit_observations(fit, obs, with)
+  local columns = { N = {}, D = {}, loss = {} }
+  for _, extra in ipairs(with or {}) do columns[extra] = {} end
+  for i, o in ipairs(obs) do
+    columns.N[i], columns.D[i], columns.loss[i] = o.N, o.D, o.loss
+    for _, extra in ipairs(with or {}) do
+      columns[extra][i] = extra == "C" and o.C or extra == "U" and (o.U or o.D) or o[extra]
+    end
+  end
+  return fit.observations(columns)
+end
+
+local function run_fit(name, options, obs)
+  local fit = fit_module()
+  if name == "isoflop" then
+    if fit and type(fit.isoflop) == "function" then
+      local ok, law = pcall(fit.isoflop, fit_observations(fit, obs, { "C" }), options)
+      if ok then return law, "fit.isoflop" end
+    end
+    return analysis.isoflop(obs, options), "study's IsoFLOP analysis"
+  end
+  if not fit then
+    error("needs the fit module, which this scalelab does not have yet", 0)
+  end
+  local fn = fit[name]
+  if type(fn) ~= "function" then error("fit." .. name .. " is not available in this scalelab", 0) end
+  if name == "data_constrained" then
+    return fn(fit_observations(fit, obs, { "U" }), options), "fit.data_constrained"
+  end
+  if name == "approach1" then
+    return fn(fit_observations(fit, obs, { "C" }), options), "fit.approach1"
+  end
+  return fn(fit_observations(fit, obs), options), "fit." .. name
+end
+
+-- ---- Questions ----------------------------------------------------------------------------------------------------
+
+local function law_params(law)
+  local ok, params = pcall(function() return law.params end)
+  return ok and params or nil
+end
+
+-- The compute-optimal allocation of a Chinchilla-form law at C (REFERENCE.md closed form).
+local function chinchilla_optimal(p, C)
+  local G = (p.alpha * p.A / (p.beta * p.B)) ^ (1 / (p.alpha + p.beta))
+  local a, b = p.beta / (p.alpha + p.beta), p.alpha / (p.alpha + p.beta)
+  local N, D = G * (C / 6) ^ a, (C / 6) ^ b / G
+  return { compute = C, N = N, D = D, tokens_per_param = D / N, loss = p.E + p.A / N ^ p.alpha + p.B / D ^ p.beta }
+end
+
+local function describe_question(q)
+  if type(q) == "table" and q.kind == "optimal" and q.compute then
+    return "compute-optimal N and D at C = " .. core.format_flops(q.compute) .. " FLOP"
+  end
+  local ok, text = pcall(tostring, q)
+  return ok and text or "question"
+end
+
+-- Answers question q with law; returns a table { N, D, tokens_per_param, loss, intervals } or raises.
+local function answer(q, law)
+  -- A question made by the plan module: it knows how to answer itself.
+  local ok_method, method = pcall(function() return q.answer end)
+  if ok_method and type(method) == "function" then
+    return method(q, law)
+  end
+  local plan = rawget(_G, "plan")
+  local ok_answer, plan_answer = pcall(function() return plan and plan.answer end)
+  if ok_answer and type(plan_answer) == "function" and not (type(q) == "table" and q.kind) then
+    return plan_answer(q, law)
+  end
+  if type(q) == "table" and q.kind == "optimal" then
+    local C = q.compute
+    if getmetatable(law) == IsoflopLaw then return law:optimal(C) end
+    local p = law_params(law)
+    if p and p.E and p.A and p.B and p.alpha and p.beta then return chinchilla_optimal(p, C) end
+    error("this law cannot answer a compute-optimal question", 0)
+  end
+  error("cannot answer " .. describe_question(q), 0)
+end
+
+-- plan.optimal{ compute = C } when this scalelab has no plan module yet: a question value answered
+-- later with the study's fitted laws.
+analysis.question = {}
+function analysis.question.optimal(options)
+  if type(options) ~= "table" or type(options.compute) ~= "number" or not (options.compute > 0) then
+    error("plan.optimal{ compute = C }: compute must be a positive number of FLOPs", 2)
+  end
+  return { kind = "optimal", compute = options.compute }
+end
+
+-- ---- The report ------------------------------------------------------------------------------------------------------
+
+local function law_summary(law)
+  local ok, text = pcall(function()
+    if type(law.summary) == "function" then return law:summary() end
+    return tostring(law)
+  end)
+  return ok and text or tostring(law)
+end
+
+local function law_json(law)
+  local out = {}
+  local p = law_params(law)
+  if type(p) == "table" then out.params = p end
+  local ok, iv = pcall(function() return law.intervals end)
+  if ok and type(iv) == "table" then out.intervals = iv end
+  if getmetatable(law) == IsoflopLaw then
+    out.minima = {}
+    for i, m in ipairs(law.minima) do out.minima[i] = { C = m.C, N_opt = m.N_opt, D_opt = m.D_opt, loss = m.loss } end
+    out.bootstrap = law.bootstrap
+  end
+  for _, key in ipairs { "objective", "r2", "rmse" } do
+    local ok_k, v = pcall(function() return law[key] end)
+    if ok_k and type(v) == "number" then out[key] = v end
+  end
+  out.summary = law_summary(law)
+  return out
+end
+
+local function plain_answer(a)
+  local out = {}
+  local ok = pcall(function()
+    for _, key in ipairs { "compute", "N", "D", "tokens_per_param", "loss", "epochs" } do
+      if type(a[key]) == "number" then out[key] = a[key] end
+    end
+    if type(a.intervals) == "table" then out.intervals = a.intervals end
+  end)
+  if not ok or next(out) == nil then out.text = tostring(a) end
+  return out
+end
+
+local function cell_with_interval(value, iv, format)
+  if not value then return "" end
+  return format(value) .. (iv and string.format(" [%s, %s]", format(iv[1]), format(iv[2])) or "")
+end
+
+local function report_markdown(s, fits, answers, totals)
+  local out = {}
+  local function add(line) out[#out + 1] = line or "" end
+  add("# Study " .. s.name)
+  add()
+  if s.description then
+    add(s.description)
+    add()
+  end
+  add(string.format("- script: `%s` (SHA-256 `%s`), scalelab %s", s.script_path or "(interactive)",
+    (s.script_hash or ""):sub(1, 16), core.version))
+  add(string.format("- store: `%s`, backend `%s`", s.store_path, s.backend_kind))
+  add(string.format("- runs: %d done of %d%s; %s FLOP; %s of training", totals.done, #s.runs,
+    totals.failed > 0 and string.format(" (%d not done)", totals.failed) or "", core.format_flops(totals.flops),
+    core.format_duration(totals.seconds)))
+  add()
+  add("## Runs")
+  add()
+  add("| # | N (non-emb.) | params | D | C (6ND) | loss | time | status |")
+  add("|---|---|---|---|---|---|---|---|")
+  for _, r in ipairs(s.runs) do
+    add(string.format("| %d | %s | %s | %s | %s | %s | %s | %s |", r.ordinal, core.format_count(r.non_embedding_params),
+      core.format_count(r.params), core.format_count(r.tokens), core.format_flops(r.flops),
+      r.loss and string.format("%.4f", r.loss) or "", r.wall_seconds and core.format_duration(r.wall_seconds) or "",
+      r.status or "?"))
+  end
+  add()
+  add("## Fits")
+  for _, f in ipairs(fits) do
+    add()
+    add("### " .. (FIT_TITLES[f.name] or f.name))
+    add()
+    if f.law then
+      add("Fitted by " .. f.by .. ".")
+      add()
+      add("```")
+      add(law_summary(f.law))
+      add("```")
+    else
+      add("Not fitted: " .. f.error)
+    end
+  end
+  if #answers > 0 then
+    add()
+    add("## Questions")
+    add()
+    add("| question | law | N | D | tokens/param | loss |")
+    add("|---|---|---|---|---|---|")
+    for _, a in ipairs(answers) do
+      if a.answer then
+        local iv = a.answer.intervals or {}
+        add(string.format("| %s | %s | %s | %s | %s | %s |", a.question, a.law,
+          cell_with_interval(a.answer.N, iv.N, core.format_count), cell_with_interval(a.answer.D, iv.D, core.format_count),
+          cell_with_interval(a.answer.tokens_per_param, iv.tokens_per_param, g3),
+          cell_with_interval(a.answer.loss, iv.loss, function(x) return string.format("%.4f", x) end)))
+      else
+        add(string.format("| %s | %s | %s |  |  |  |", a.question, a.law, a.error or a.text or ""))
+      end
+    end
+    add()
+    add("Intervals are 95% bootstrap percentile intervals where the fit was bootstrapped.")
+  end
+  return table.concat(out, "\n") .. "\n"
+end
+
+function analysis.analyse(s)
+  local obs = s:observations()
+  local totals = { done = #obs, failed = #s.runs - #obs, flops = 0, seconds = 0 }
+  for _, r in ipairs(s.runs) do
+    if r.status == "done" then
+      totals.flops = totals.flops + r.flops
+      totals.seconds = totals.seconds + (r.wall_seconds or 0)
+    end
+  end
+  local wanted = s.fits_wanted or default_fits(s.sweep.kind)
+  local fits = {}
+  s.fits = {}
+  for _, f in ipairs(wanted) do
+    local entry = { name = f.name }
+    if #obs == 0 then
+      entry.error = "no finished runs"
+    else
+      local ok, law, by = pcall(run_fit, f.name, f.options, obs)
+      if ok then
+        entry.law, entry.by = law, by
+        s.fits[f.name] = law
+      else
+        entry.error = tostring(law)
+      end
+    end
+    fits[#fits + 1] = entry
+  end
+  local answers = {}
+  s.answers = {}
+  for qi, q in ipairs(s.questions) do
+    local text = describe_question(q)
+    local any = false
+    for _, f in ipairs(fits) do
+      if f.law then
+        local ok, a = pcall(answer, q, f.law)
+        if ok then
+          local plain = plain_answer(a)
+          answers[#answers + 1] = { question = text, law = f.name, answer = plain }
+          s.answers[#s.answers + 1] = { question = q, law = f.name, answer = a }
+          any = true
+        elseif f.name ~= "approach1" then
+          answers[#answers + 1] = { question = text, law = f.name, error = tostring(a) }
+        end
+      end
+    end
+    if not any and #fits > 0 and not fits[1].law then
+      answers[#answers + 1] = { question = text, law = "-", error = "no fitted law to answer it" }
+    end
+    local _ = qi
+  end
+  local markdown = report_markdown(s, fits, answers, totals)
+  local report = {
+    study = s.name, description = s.description, script = s.script_path, script_hash = s.script_hash,
+    scalelab_version = core.version, store = s.store_path, backend = s.backend_identity,
+    runs = {}, fits = {}, answers = answers, totals = totals, generated_at = native.now(),
+  }
+  for _, r in ipairs(s.runs) do
+    report.runs[#report.runs + 1] = { ordinal = r.ordinal, hash = r.hash, N = r.non_embedding_params, params = r.params,
+      D = r.tokens, U = r.unique_tokens, C = r.flops, budget = r.budget, loss = r.loss, status = r.status,
+      wall_seconds = r.wall_seconds }
+  end
+  for _, f in ipairs(fits) do
+    report.fits[f.name] = f.law and law_json(f.law) or { error = f.error }
+  end
+  s.report_text = markdown
+  s.report_path = s.report_base .. ".report.md"
+  s.report_json_path = s.report_base .. ".report.json"
+  native.write_file(s.report_path, markdown)
+  native.write_file(s.report_json_path, json.encode(report, "  ") .. "\n")
+  if not s.quiet then
+    io.stdout:write("\n", markdown)
+    print(string.format("report: %s, %s", s.report_path, s.report_json_path))
+  end
+  return s
+end
+
+analysis.IsoflopLaw = IsoflopLaw
+analysis.chinchilla_optimal = chinchilla_optimal
+return analysis

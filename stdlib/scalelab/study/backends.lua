@@ -1,0 +1,201 @@
+-- The trainer backends a study can run its runs on.
+--   "cpu", "cuda", "auto": the trainer (train.run{ backend = ... }) on real data
+--   "simulated" or { kind = "simulated", law = { E =, A =, B =, alpha =, beta = [, R_D =] }, noise = 0.01 }:
+--       a loss curve drawn from a known law plus noise, deterministic per run; for fast pipeline
+--       tests and teaching (a fit must recover the law it was given)
+--   function(run, context) -> result: your own backend; result = { loss =, curve = {...}, ... }
+local json = require "scalelab.study.json"
+local native_store = require "scalelab.native.store"
+local native = require "scalelab.native.study"
+
+local backends = {}
+
+-- The law the simulated backend draws from when none is given: the Chinchilla fit (REFERENCE.md).
+backends.default_law = { E = 1.69, A = 406.4, B = 410.7, alpha = 0.34, beta = 0.28 }
+
+-- ---- A deterministic random stream (splitmix64), seeded from a run's identity -----------------------
+
+local function splitmix(state)
+  state = state + 0x9E3779B97F4A7C15
+  local z = state
+  z = (z ~ (z >> 30)) * 0xBF58476D1CE4E5B9
+  z = (z ~ (z >> 27)) * 0x94D049BB133111EB
+  return state, z ~ (z >> 31)
+end
+
+local function uniform(state)
+  local z
+  state, z = splitmix(state)
+  return state, ((z >> 11) + 0.5) / 9007199254740992.0  -- (0, 1)
+end
+
+-- The standard normal draw number k of the stream seeded by `seed` (independent of other k, so a
+-- resumed run draws the same noise as an uninterrupted one).
+local function normal(seed, k)
+  local state = seed ~ (k * 0x632BE59BD9B4E019)
+  local u1, u2
+  state, u1 = uniform(state)
+  state, u2 = uniform(state)
+  return math.sqrt(-2 * math.log(u1)) * math.cos(2 * math.pi * u2)
+end
+
+local function seed_of(text)
+  return tonumber(native_store.sha256(text):sub(1, 15), 16)
+end
+
+-- ---- The simulated backend ----------------------------------------------------------------------------
+
+-- Effective tokens of Muennighoff et al.: repeated data is worth less.
+local function effective_tokens(D, U, R_star)
+  if not U or U >= D or not R_star then return D end
+  local R = D / U - 1
+  return U + U * R_star * (1 - math.exp(-R / R_star))
+end
+
+function backends.law_loss(law, N, D, U)
+  local D_eff = effective_tokens(D, U, law.R_D)
+  return law.E + law.A / N ^ law.alpha + law.B / D_eff ^ law.beta
+end
+
+local function read_checkpoint(path)
+  local file = path and io.open(path, "r")
+  if not file then return 0 end
+  local k = tonumber(file:read("l") or "")
+  file:close()
+  return k or 0
+end
+
+-- run: the planned run (see study.lua); options: { law =, noise =, points =, seconds_per_point = }.
+function backends.simulate(run, options)
+  local law = options.law or backends.default_law
+  local noise = options.noise or 0.0
+  local points = options.points or 20
+  local delay = options.seconds_per_point or 0
+  local N = run.non_embedding_params
+  local D = run.tokens
+  local seed = seed_of(run.config_json)
+  local start = native.clock()
+  local done = read_checkpoint(run.checkpoint)
+  local curve = {}
+  for k = 1, points do
+    local tokens = D * k / points
+    -- Within a run the loss follows the law at the tokens seen so far (a cosine schedule makes the
+    -- middle of a run a little worse; the simulation ignores that).
+    local clean = backends.law_loss(law, N, tokens, run.unique_tokens)
+    local eval_loss = clean * math.exp(noise * normal(seed, k))
+    local train_loss = clean * math.exp(noise * normal(seed, k + 100003))
+    curve[k] = { step = math.max(1, math.floor(run.steps * k / points + 0.5)), tokens = tokens,
+                 train_loss = train_loss, eval_loss = eval_loss }
+    if k > done then
+      if delay > 0 then native.sleep(delay) end
+      if run.checkpoint then native.write_file(run.checkpoint, tostring(k) .. "\n") end
+      if run.on_progress then run.on_progress(k / points, eval_loss) end
+    end
+  end
+  local wall = native.clock() - start
+  return {
+    status = "done",
+    loss = curve[#curve].eval_loss,
+    curve = curve,
+    flops = 6 * N * D,
+    wall_seconds = wall,
+    resumed_from = done > 0 and done / points or nil,
+  }
+end
+
+-- ---- The real trainer ----------------------------------------------------------------------------------
+
+-- A result of train.run as a plain table: { status, loss, curve = {points}, metrics = {...} }.
+local function normalize_trainer_result(result)
+  local out = { metrics = {} }
+  local function get(key)
+    local ok, value = pcall(function() return result[key] end)
+    if ok then return value end
+  end
+  out.loss = get("loss") or get("final_loss")
+  out.status = get("status") or "done"
+  local curve = get("curve")
+  out.curve = {}
+  if type(curve) == "table" then
+    for i, p in ipairs(curve) do
+      if type(p) == "table" then
+        out.curve[#out.curve + 1] = {
+          step = p.step or i, tokens = p.tokens or p[1], train_loss = p.train_loss or p.loss or p[2],
+          eval_loss = p.eval_loss or p[3], seconds = p.seconds, lr = p.lr,
+        }
+      end
+    end
+  end
+  for _, key in ipairs { "best_loss", "tokens_per_second", "flops", "flops_palm", "flop_per_second",
+                         "achieved_flops", "wall_seconds", "params", "non_embedding_params", "tokens", "steps" } do
+    local v = get(key)
+    if type(v) == "number" then out.metrics[key] = v end
+  end
+  out.wall_seconds = out.metrics.wall_seconds
+  return out
+end
+
+function backends.train(run, backend_name, context)
+  local train = rawget(_G, "train")
+  if not train or type(train.run) ~= "function" then
+    error("backend '" .. backend_name .. "' needs the trainer (module train), which this scalelab does not have yet; "
+      .. "use backend = \"simulated\" for now", 0)
+  end
+  local sampler = context.sampler(run)
+  local options = {
+    model = run.shape, data = sampler, tokens = run.tokens, lr = run.lr, backend = backend_name,
+    checkpoint = run.checkpoint, seed = run.seed, batch = run.batch, warmup = run.warmup_steps,
+    min_lr = run.lr * run.min_lr_ratio, weight_decay = run.weight_decay, beta1 = run.beta1, beta2 = run.beta2,
+    clip = run.clip, eval_interval = run.eval_interval, eval_tokens = run.eval_tokens, threads = run.threads,
+  }
+  for k, v in pairs(context.trainer_options or {}) do options[k] = v end
+  return normalize_trainer_result(train.run(options))
+end
+
+-- ---- Dispatch -------------------------------------------------------------------------------------------
+
+-- backend: the study's backend value. Returns kind ("simulated" | trainer name | "custom"), the
+-- part of it that belongs in each run's identity, and the function that runs one run.
+function backends.resolve(backend)
+  if backend == nil or backend == "simulated" then backend = { kind = "simulated" } end
+  if type(backend) == "function" then
+    return "custom", { kind = "custom" }, function(run, context) return backend(run, context) end
+  end
+  if type(backend) == "string" then
+    return backend, { kind = backend }, function(run, context) return backends.train(run, backend, context) end
+  end
+  -- a table: { kind = "simulated", law =, noise =, ... } or { kind = "cpu", ...trainer options }
+  local kind = backend.kind or "simulated"
+  if kind == "simulated" then
+    local law = backend.law or backends.default_law
+    for _, key in ipairs { "E", "A", "B", "alpha", "beta" } do
+      if type(law[key]) ~= "number" then
+        error("backend.law." .. key .. " must be a number (the simulated law is E + A/N^alpha + B/D^beta)", 0)
+      end
+    end
+    local identity = { kind = "simulated", law = law, noise = backend.noise or 0 }
+    return "simulated", identity, function(run)
+      return backends.simulate(run, { law = law, noise = backend.noise, points = backend.points,
+                                      seconds_per_point = backend.seconds_per_point })
+    end
+  end
+  local trainer_options = {}
+  for k, v in pairs(backend) do
+    if k ~= "kind" then trainer_options[k] = v end
+  end
+  return kind, { kind = kind, trainer = trainer_options }, function(run, context)
+    context.trainer_options = trainer_options
+    return backends.train(run, kind, context)
+  end
+end
+
+-- Assumed training speed (FLOP/s) per backend for dry-run estimates, when the store has no
+-- measurement yet.
+function backends.assumed_flops_per_second(kind, cores)
+  if kind == "simulated" then return math.huge end
+  if kind == "cuda" then return 100e12 end
+  return 20e9 * (cores or 1)
+end
+
+backends.encode = json.encode
+return backends

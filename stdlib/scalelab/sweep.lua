@@ -72,7 +72,7 @@ end
 
 -- ---- Helpers --------------------------------------------------------------------------------------
 
-local function where() return checks.where(3) end  -- the script line that called the constructor
+local function where() return checks.where(1) end  -- the script line that called the constructor (library frames skipped)
 
 local function numbers(value, what, at, positive)
   if type(value) == "number" then value = { value } end

@@ -160,7 +160,7 @@ function checks.is(value, expected)
   if expected == "integer" then return math.type(value) == "integer" or (type(value) == "number" and value == math.floor(value)) end
   if expected == "sweep" then return type(value) == "table" and getmetatable(value) and getmetatable(value).__name == "Sweep" end
   if expected == "list" then return type(value) == "table" and (#value > 0 or next(value) == nil) end
-  if expected == "number_or_list" then return type(value) == "number" or (type(value) == "table" and #value > 0) end
+  if expected == "number_or_list" then return type(value) == "number" or type(value) == "table" end
   return type(value) == expected
 end
 

@@ -318,6 +318,7 @@ function executor.execute(s, options)
         store:finish_run { study = s.name, hash = run.hash, status = "failed", error = message, script_hash = s.script_hash }
         return { status = "failed", error = message }
       end
+      if r.status == "done" then os.remove(s.checkpoint_dir .. "/" .. run.hash .. ".log") end
       return { status = r.status, loss = r.loss, wall_seconds = r.wall_seconds, error = r.error and r.error:match("^[^\n]*") }
     end,
     started = function(run, worker) progress:started(run, worker) end,

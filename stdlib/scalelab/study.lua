@@ -45,6 +45,8 @@ local VALID = {
   report = { "string", "boolean" },
   checkpoints = "string",
   quiet = "boolean",
+  params = "string",
+  models = { "table", "string", "function" },
 }
 
 local MODEL_VALID = { aspect = { "positive", "string" }, shape = { "string", "function" }, vocab = "integer",
@@ -132,9 +134,23 @@ local function model_family(spec, where)
   end
   local options = { aspect = aspect or 64, vocab = spec.vocab, ctx = spec.ctx, head_dim = spec.head_dim }
   local model = require "scalelab.model"
-  return function(N)
-    return model.shape_for { params = N, aspect = options.aspect, vocab = options.vocab, ctx = options.ctx,
+  local function shape(target)
+    return model.shape_for { params = target, aspect = options.aspect, vocab = options.vocab, ctx = options.ctx,
                              head_dim = options.head_dim }
+  end
+  -- model.shape_for targets non-embedding N. When the study counts all parameters (Chinchilla),
+  -- aim the non-embedding target at N minus the embeddings of the shape it lands on.
+  return function(N, _, count)
+    if count ~= "all" then return shape(N) end
+    local best = shape(N)
+    local target = N
+    for _ = 1, 4 do
+      target = N - best.embedding_params
+      if target <= 0 then break end
+      local next_shape = shape(target)
+      if math.abs(math.log(next_shape.params / N)) < math.abs(math.log(best.params / N)) then best = next_shape end
+    end
+    return best
   end, { family = aspect == "chinchilla" and "chinchilla" or "aspect", aspect = options.aspect,
          vocab = options.vocab, ctx = options.ctx, head_dim = options.head_dim }
 end
@@ -177,14 +193,16 @@ local function plan_runs(s)
       checks.fail(s.where, string.format("study: sweep point %d has no positive N (target parameters): %s", i,
         sweep_mod.describe_point(p)), { "sweep" })
     end
-    local ok, shape = pcall(s.family, N, p)
+    local ok, shape = pcall(s.family, N, p, s.count)
     if not ok then checks.fail(s.where, "study: model for sweep point " .. i .. " (N = " .. fmt_count(N) .. "): " .. tostring(shape), { "model" }) end
     local run = {
       ordinal = #runs + 1, point = p, shape = shape, N = N,
       params = shape.params, non_embedding_params = shape.non_embedding_params,
       seed = p.seed or s.seed, budget = p.budget,
     }
-    local D = p.budget and p.budget / (6 * run.non_embedding_params) or p.D
+    -- N in the study's convention: all parameters (Chinchilla) or non-embedding (Kaplan).
+    run.N_fit = s.count == "all" and run.params or run.non_embedding_params
+    local D = p.budget and p.budget / (6 * run.N_fit) or p.D
     if type(D) ~= "number" or not (D > 0) then
       checks.fail(s.where, string.format("study: sweep point %d has no positive D (training tokens): %s", i,
         sweep_mod.describe_point(p)), { "sweep" })
@@ -202,7 +220,7 @@ local function plan_runs(s)
     if run.unique_tokens then
       run.epochs = run.tokens / run.unique_tokens
     end
-    run.flops = 6 * run.non_embedding_params * run.tokens
+    run.flops = 6 * run.N_fit * run.tokens
     run.flops_kaplan = shape.flops_per_token * run.tokens
     for _, key in ipairs { "lr", "warmup", "min_lr", "weight_decay", "beta1", "beta2", "clip" } do
       local v = rule_value(s.hyper, key, run)
@@ -233,7 +251,7 @@ local function plan_runs(s)
     run.config = config
     run.config_json = json.encode(config)
     run.hash = native_store.sha256(run.config_json)
-    run.label = string.format("N=%s D=%s", fmt_count(run.non_embedding_params), fmt_count(run.tokens))
+    run.label = string.format("N=%s D=%s", fmt_count(run.N_fit), fmt_count(run.tokens))
     if run.budget then run.label = run.label .. " C=" .. core.format_flops(run.budget) end
     if run.unique_tokens then run.label = run.label .. string.format(" U=%s (%.3g ep)", fmt_count(run.unique_tokens), run.epochs) end
     if p.seed then run.label = run.label .. " seed=" .. tostring(p.seed) end
@@ -306,7 +324,7 @@ function Study:observations()
   local out = {}
   for _, r in ipairs(self.runs) do
     if r.status == "done" and r.loss then
-      out[#out + 1] = { N = r.non_embedding_params, params = r.params, D = r.tokens, U = r.unique_tokens,
+      out[#out + 1] = { N = r.N_fit, params = r.params, non_embedding_params = r.non_embedding_params, D = r.tokens, U = r.unique_tokens,
                         C = r.flops, loss = r.loss, budget = r.budget, epochs = r.epochs, seed = r.seed,
                         hash = r.hash }
     end
@@ -398,7 +416,14 @@ local function run_study(name, spec, where)
 
   local options = script_options()
   local s = setmetatable({ name = name, spec = spec, where = where, description = spec.description }, Study)
-  s.family, s.family_info = model_family(spec.model, where)
+  if spec.model ~= nil and spec.models ~= nil then
+    checks.fail(where, "study: give model or models (the same key), not both", { "models" })
+  end
+  s.family, s.family_info = model_family(spec.model or spec.models, where)
+  s.count = spec.params or "all"
+  if s.count ~= "all" and s.count ~= "non_embedding" then
+    checks.fail(where, "study: params must be \"all\" (Chinchilla: every parameter) or \"non_embedding\" (Kaplan) (got \"" .. s.count .. "\")", { "params" })
+  end
   s.hyper = setmetatable(spec.hyper or {}, { __index = M.default_hyper })
   s.eval = spec.eval or {}
   s.seed = spec.seed or 1

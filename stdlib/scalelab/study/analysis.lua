@@ -525,7 +525,8 @@ function analysis.analyse(s)
     runs = {}, fits = {}, answers = answers, totals = totals, generated_at = native.now(),
   }
   for _, r in ipairs(s.runs) do
-    report.runs[#report.runs + 1] = { ordinal = r.ordinal, hash = r.hash, N = r.non_embedding_params, params = r.params,
+    report.runs[#report.runs + 1] = { ordinal = r.ordinal, hash = r.hash, N = r.N_fit, params = r.params,
+      non_embedding_params = r.non_embedding_params,
       D = r.tokens, U = r.unique_tokens, C = r.flops, budget = r.budget, loss = r.loss, status = r.status,
       wall_seconds = r.wall_seconds }
   end

@@ -1,8 +1,10 @@
 -- The trainer backends a study can run its runs on.
---   "cpu", "cuda", "auto": the trainer (train.run{ backend = ... }) on real data
---   "simulated" or { kind = "simulated", law = { E =, A =, B =, alpha =, beta = [, R_D =] }, noise = 0.01 }:
---       a loss curve drawn from a known law plus noise, deterministic per run; for fast pipeline
---       tests and teaching (a fit must recover the law it was given)
+--   "cpu", "cuda", "auto": the trainer (train.run{ backend = ... }) on the study's data
+--   "simulated" or { kind = "simulated", law = { E =, A =, B =, alpha =, beta = }, noise = 0.01 }:
+--       a loss curve drawn from a known law plus noise; for fast pipeline tests and teaching (a fit
+--       must recover the law it was given). The trainer's simulated backend when present.
+--   { kind = "law", law =, noise =, points =, seconds_per_point = }: the same idea computed here,
+--       paced and checkpointed point by point (tests of the executor, of progress, of resumption)
 --   function(run, context) -> result: your own backend; result = { loss =, curve = {...}, ... }
 local json = require "scalelab.study.json"
 local native_store = require "scalelab.native.store"
@@ -71,7 +73,7 @@ function backends.simulate(run, options)
   local noise = options.noise or 0.0
   local points = options.points or 20
   local delay = options.seconds_per_point or 0
-  local N = run.non_embedding_params
+  local N = run.N_fit or run.params
   local D = run.tokens
   local seed = seed_of(run.config_json)
   local start = native.clock()
@@ -105,77 +107,122 @@ end
 
 -- ---- The real trainer ----------------------------------------------------------------------------------
 
+local function trainer()
+  local train = rawget(_G, "train")
+  if (type(train) == "table" or type(train) == "userdata") and type(train.run) == "function" then return train end
+end
+backends.have_trainer = function() return trainer() ~= nil end
+
+local function field(object, key)
+  local ok, value = pcall(function() return object[key] end)
+  if ok then return value end
+end
+
 -- A result of train.run as a plain table: { status, loss, curve = {points}, metrics = {...} }.
 local function normalize_trainer_result(result)
+  if type(result) == "table" and getmetatable(result) == nil then return result end  -- already plain
   local out = { metrics = {} }
-  local function get(key)
-    local ok, value = pcall(function() return result[key] end)
-    if ok then return value end
+  out.status = field(result, "status") or "done"
+  out.loss = field(result, "loss")
+  if type(out.loss) ~= "number" then
+    -- No held-out data: the final training loss stands in, and the store says so.
+    out.loss = field(result, "train_loss")
+    out.metrics.loss_is_train_loss = 1
   end
-  out.loss = get("loss") or get("final_loss")
-  out.status = get("status") or "done"
-  local curve = get("curve")
   out.curve = {}
+  local curve = field(result, "curve")
   if type(curve) == "table" then
     for i, p in ipairs(curve) do
-      if type(p) == "table" then
-        out.curve[#out.curve + 1] = {
-          step = p.step or i, tokens = p.tokens or p[1], train_loss = p.train_loss or p.loss or p[2],
-          eval_loss = p.eval_loss or p[3], seconds = p.seconds, lr = p.lr,
-        }
-      end
+      out.curve[#out.curve + 1] = { step = p.step or i, tokens = p.tokens, train_loss = p.train_loss,
+                                    eval_loss = p.eval_loss, seconds = p.seconds, lr = p.lr }
     end
   end
-  for _, key in ipairs { "best_loss", "tokens_per_second", "flops", "flops_palm", "flop_per_second",
-                         "achieved_flops", "wall_seconds", "params", "non_embedding_params", "tokens", "steps" } do
-    local v = get(key)
-    if type(v) == "number" then out.metrics[key] = v end
+  for _, key in ipairs { "best_loss", "train_loss", "tokens_per_second", "flops", "flops_palm", "flops_per_second",
+                         "wall_seconds", "train_seconds", "params", "non_embedding_params", "tokens", "steps",
+                         "backend", "device", "message" } do
+    local v = field(result, key)
+    if type(v) == "number" or type(v) == "string" then out.metrics[key] = v end
   end
-  out.wall_seconds = out.metrics.wall_seconds
+  if out.status ~= "done" and type(out.metrics.message) == "string" then out.error = out.metrics.message end
   return out
 end
 
-function backends.train(run, backend_name, context)
-  local train = rawget(_G, "train")
-  if not train or type(train.run) ~= "function" then
-    error("backend '" .. backend_name .. "' needs the trainer (module train), which this scalelab does not have yet; "
+-- Trains `run` with train.run on backend `name` ("cpu", "cuda", "auto", "simulated").
+function backends.train(run, name, context)
+  local train = trainer()
+  if not train then
+    error("backend '" .. name .. "' needs the trainer (module train), which this scalelab does not have yet; "
       .. "use backend = \"simulated\" for now", 0)
   end
-  local sampler = context.sampler(run)
   local options = {
-    model = run.shape, data = sampler, tokens = run.tokens, lr = run.lr, backend = backend_name,
-    checkpoint = run.checkpoint, seed = run.seed, batch = run.batch, warmup = run.warmup_steps,
-    min_lr = run.lr * run.min_lr_ratio, weight_decay = run.weight_decay, beta1 = run.beta1, beta2 = run.beta2,
-    clip = run.clip, eval_interval = run.eval_interval, eval_tokens = run.eval_tokens, threads = run.threads,
+    model = run.shape, tokens = run.tokens, batch = run.batch, seq_len = run.shape.ctx, lr = run.lr,
+    warmup = run.warmup < 1 and run.warmup or run.warmup / run.steps, min_lr_ratio = run.min_lr_ratio,
+    beta1 = run.beta1, beta2 = run.beta2, weight_decay = run.weight_decay, clip = run.clip, seed = run.seed,
+    eval_interval = run.eval_interval, eval_tokens = run.eval_tokens, backend = name, threads = run.threads,
+    checkpoint = run.checkpoint,
+    -- A checkpoint every tenth of the run: a killed sweep loses at most that much of a run.
+    checkpoint_interval = math.max(run.batch * run.shape.ctx, (run.tokens // 10) // (run.batch * run.shape.ctx) * run.batch * run.shape.ctx),
   }
+  if name ~= "simulated" then options.data = context.sampler(run) end
   for k, v in pairs(context.trainer_options or {}) do options[k] = v end
+  if run.on_progress then
+    local last = -math.huge
+    options.progress = function(p)
+      local now = native.clock()
+      if now - last >= 0.5 or p.tokens >= p.total_tokens then
+        last = now
+        local loss = p.eval_loss
+        if type(loss) ~= "number" or loss ~= loss then loss = p.loss end
+        run.on_progress(p.tokens / math.max(1, p.total_tokens), loss)
+      end
+    end
+  else
+    options.progress = false
+  end
   return normalize_trainer_result(train.run(options))
 end
 
 -- ---- Dispatch -------------------------------------------------------------------------------------------
 
--- backend: the study's backend value. Returns kind ("simulated" | trainer name | "custom"), the
--- part of it that belongs in each run's identity, and the function that runs one run.
+local function check_law(law, what)
+  for _, key in ipairs { "E", "A", "B", "alpha", "beta" } do
+    if type(law[key]) ~= "number" then
+      error(what .. "." .. key .. " must be a number (the simulated law is E + A/N^alpha + B/D^beta)", 0)
+    end
+  end
+end
+
+-- backend: the study's backend value. Returns kind ("simulated" | "law" | trainer name | "custom"),
+-- the part of it that belongs in each run's identity, and the function that runs one run.
+--   "simulated": the trainer's simulated backend (a law plus noise, instantly) when this scalelab has
+--       the trainer, else the law simulation below; { kind = "simulated", law =, noise = }
+--   { kind = "law", law =, noise =, points = 20, seconds_per_point = 0 }: a loss curve drawn here
+--       from the law, deterministic per run, paced by seconds_per_point (for exercising executors,
+--       progress and resumption: it checkpoints after every point)
 function backends.resolve(backend)
   if backend == nil or backend == "simulated" then backend = { kind = "simulated" } end
+  if backend == "law" then backend = { kind = "law" } end
   if type(backend) == "function" then
     return "custom", { kind = "custom" }, function(run, context) return backend(run, context) end
   end
   if type(backend) == "string" then
     return backend, { kind = backend }, function(run, context) return backends.train(run, backend, context) end
   end
-  -- a table: { kind = "simulated", law =, noise =, ... } or { kind = "cpu", ...trainer options }
   local kind = backend.kind or "simulated"
-  if kind == "simulated" then
+  if kind == "simulated" or kind == "law" then
     local law = backend.law or backends.default_law
-    for _, key in ipairs { "E", "A", "B", "alpha", "beta" } do
-      if type(law[key]) ~= "number" then
-        error("backend.law." .. key .. " must be a number (the simulated law is E + A/N^alpha + B/D^beta)", 0)
+    check_law(law, "backend.law")
+    local noise = backend.noise or 0
+    if kind == "simulated" and trainer() then
+      local trainer_law = { E = law.E, A = law.A, B = law.B, alpha = law.alpha, beta = law.beta, noise = noise }
+      return "simulated", { kind = "simulated", law = law, noise = noise, implementation = "train" }, function(run, context)
+        context.trainer_options = { law = trainer_law }
+        return backends.train(run, "simulated", context)
       end
     end
-    local identity = { kind = "simulated", law = law, noise = backend.noise or 0 }
-    return "simulated", identity, function(run)
-      return backends.simulate(run, { law = law, noise = backend.noise, points = backend.points,
+    local identity = { kind = kind, law = law, noise = noise, points = backend.points, implementation = "study" }
+    return kind, identity, function(run)
+      return backends.simulate(run, { law = law, noise = noise, points = backend.points,
                                       seconds_per_point = backend.seconds_per_point })
     end
   end
@@ -192,7 +239,7 @@ end
 -- Assumed training speed (FLOP/s) per backend for dry-run estimates, when the store has no
 -- measurement yet.
 function backends.assumed_flops_per_second(kind, cores)
-  if kind == "simulated" then return math.huge end
+  if kind == "simulated" or kind == "law" or kind == "custom" then return math.huge end
   if kind == "cuda" then return 100e12 end
   return 20e9 * (cores or 1)
 end

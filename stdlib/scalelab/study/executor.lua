@@ -271,7 +271,7 @@ function executor.execute(s, options)
   if not jobs then
     -- Simulated and custom runs are quick: one process does them fastest. Training runs go in
     -- parallel over the cores, one thread each.
-    jobs = (s.backend_kind == "simulated" or s.backend_kind == "custom") and 1 or cores
+    jobs = (s.backend_kind == "simulated" or s.backend_kind == "law" or s.backend_kind == "custom") and 1 or cores
   end
   if not s.script_path then jobs = 1 end  -- no script to start workers from (REPL, -e)
   jobs = math.max(1, math.min(jobs, #pending))

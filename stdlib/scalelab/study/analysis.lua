@@ -282,11 +282,9 @@ end
 local function run_fit(name, options, obs)
   local fit = fit_module()
   if name == "isoflop" then
-    if fit and type(fit.isoflop) == "function" then
-      local ok, law = pcall(fit.isoflop, fit_observations(fit, obs, { "C" }), options)
-      if ok then return law, "fit.isoflop" end
-    end
-    return analysis.isoflop(obs, options), "study's IsoFLOP analysis"
+    -- The study's own analysis: its result answers allocation questions at any compute with
+    -- bootstrap intervals, which the report needs.
+    return analysis.isoflop(obs, options), "the study's IsoFLOP analysis (parabola per budget, power law, bootstrap)"
   end
   if not fit then
     error("needs the fit module, which this scalelab does not have yet", 0)
@@ -298,6 +296,11 @@ local function run_fit(name, options, obs)
   end
   if name == "approach1" then
     return fn(fit_observations(fit, obs, { "C" }), options), "fit.approach1"
+  end
+  if name == "chinchilla" then
+    local o = { bootstrap = 200 }
+    for k, v in pairs(options) do o[k] = v end
+    options = o
   end
   return fn(fit_observations(fit, obs), options), "fit." .. name
 end
@@ -322,14 +325,34 @@ local function describe_question(q)
     return "compute-optimal N and D at C = " .. core.format_flops(q.compute) .. " FLOP"
   end
   local ok, text = pcall(tostring, q)
-  return ok and text or "question"
+  text = (ok and text or "question"):match("^[^\n]*")
+  return (text:gsub("^question[%w_ ]*: ", ""):gsub(" %(unanswered%)$", ""))
+end
+
+-- The compute of a compute-optimal question made by the plan module (q.compute, or read from its
+-- summary "compute-optimal allocation at 1.0e21 FLOP"); nil for other questions.
+local function plan_optimal_compute(q)
+  local ok_kind, kind = pcall(function() return q.kind end)
+  if not ok_kind or kind ~= "optimal" then return nil end
+  local ok_c, compute = pcall(function() return q.compute end)
+  if ok_c and type(compute) == "number" then return compute end
+  local ok_s, text = pcall(tostring, q)
+  if ok_s and not text:find("unique", 1, true) then
+    return tonumber(text:match("at ([%d.]+e[+%-]?%d+) FLOP"))
+  end
 end
 
 -- Answers question q with law; returns a table { N, D, tokens_per_param, loss, intervals } or raises.
 local function answer(q, law)
-  -- A question made by the plan module: it knows how to answer itself.
+  -- A question made by the plan module: it answers itself with a fitted law (fit.*). The study's
+  -- IsoFLOP allocation answers compute-optimal questions itself, with its bootstrap intervals.
   local ok_method, method = pcall(function() return q.answer end)
   if ok_method and type(method) == "function" then
+    if getmetatable(law) == IsoflopLaw then
+      local C = plan_optimal_compute(q)
+      if C then return law:optimal(C) end
+      error("the IsoFLOP allocation answers compute-optimal questions only", 0)
+    end
     return method(q, law)
   end
   local plan = rawget(_G, "plan")
@@ -341,7 +364,20 @@ local function answer(q, law)
     local C = q.compute
     if getmetatable(law) == IsoflopLaw then return law:optimal(C) end
     local p = law_params(law)
-    if p and p.E and p.A and p.B and p.alpha and p.beta then return chinchilla_optimal(p, C) end
+    if p and p.E and p.A and p.B and p.alpha and p.beta then
+      local out = chinchilla_optimal(p, C)
+      -- Intervals from the bootstrap resamples of the fit, when it has them.
+      local ok_samples, samples = pcall(function() return law.samples end)
+      if ok_samples and type(samples) == "table" and #samples >= 20 then
+        local Ns, Ds, rs, ls = {}, {}, {}, {}
+        for i, sample in ipairs(samples) do
+          local a = chinchilla_optimal(sample, C)
+          Ns[i], Ds[i], rs[i], ls[i] = a.N, a.D, a.tokens_per_param, a.loss
+        end
+        out.intervals = { N = interval(Ns), D = interval(Ds), tokens_per_param = interval(rs), loss = interval(ls) }
+      end
+      return out
+    end
     error("this law cannot answer a compute-optimal question", 0)
   end
   error("cannot answer " .. describe_question(q), 0)
@@ -386,15 +422,16 @@ local function law_json(law)
   return out
 end
 
+-- An answer (a plan Answer or a table) as a plain table of numbers and intervals.
 local function plain_answer(a)
   local out = {}
-  local ok = pcall(function()
-    for _, key in ipairs { "compute", "N", "D", "tokens_per_param", "loss", "epochs" } do
-      if type(a[key]) == "number" then out[key] = a[key] end
-    end
-    if type(a.intervals) == "table" then out.intervals = a.intervals end
-  end)
-  if not ok or next(out) == nil then out.text = tostring(a) end
+  for _, key in ipairs { "compute", "flops", "N", "D", "tokens_per_param", "loss", "epochs", "unique_tokens" } do
+    local ok, v = pcall(function() return a[key] end)
+    if ok and type(v) == "number" and v == v then out[key] = v end
+  end
+  local ok, iv = pcall(function() return a.intervals end)
+  if ok and type(iv) == "table" and next(iv) ~= nil then out.intervals = iv end
+  if next(out) == nil then out.text = tostring(a) end
   return out
 end
 

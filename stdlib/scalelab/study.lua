@@ -419,7 +419,17 @@ local function run_study(name, spec, where)
   if spec.model ~= nil and spec.models ~= nil then
     checks.fail(where, "study: give model or models (the same key), not both", { "models" })
   end
-  s.family, s.family_info = model_family(spec.model or spec.models, where)
+  local model_spec = spec.model or spec.models
+  -- The vocabulary comes from the data when the model does not say: a byte corpus is 256, a BPE
+  -- corpus its own size.
+  local ok_vocab, data_vocab = pcall(function() return spec.data.vocab end)
+  if ok_vocab and math.type(data_vocab) == "integer" and type(model_spec) ~= "function" and type(model_spec) ~= "string" then
+    local copy = {}
+    for k, v in pairs(model_spec or {}) do copy[k] = v end
+    if copy.vocab == nil and type(copy.shape) ~= "function" then copy.vocab = data_vocab end
+    model_spec = copy
+  end
+  s.family, s.family_info = model_family(model_spec, where)
   s.count = spec.params or "all"
   if s.count ~= "all" and s.count ~= "non_embedding" then
     checks.fail(where, "study: params must be \"all\" (Chinchilla: every parameter) or \"non_embedding\" (Kaplan) (got \"" .. s.count .. "\")", { "params" })

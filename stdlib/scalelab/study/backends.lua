@@ -163,7 +163,13 @@ function backends.train(run, name, context)
     -- A checkpoint every tenth of the run: a killed sweep loses at most that much of a run.
     checkpoint_interval = math.max(run.batch * run.shape.ctx, (run.tokens // 10) // (run.batch * run.shape.ctx) * run.batch * run.shape.ctx),
   }
-  if name ~= "simulated" then options.data = context.sampler(run) end
+  if name ~= "simulated" then
+    local sampler = context.sampler(run)
+    options.data = sampler
+    -- The held-out batches the trainer evaluates on: the sampler's held-out split, in this run's shape.
+    local ok, held = pcall(function() return sampler:held_out { seq_len = run.shape.ctx, batch = run.batch } end)
+    if ok and held ~= nil then options.eval_data = backends.batch_source(held, run.shape.vocab, run.shape.ctx, run.batch) end
+  end
   for k, v in pairs(context.trainer_options or {}) do options[k] = v end
   if run.on_progress then
     local last = -math.huge
@@ -180,6 +186,20 @@ function backends.train(run, name, context)
     options.progress = false
   end
   return normalize_trainer_result(train.run(options))
+end
+
+-- `source` as the trainer reads a data source (next_batch, state, restore, vocab, seq_len, batch):
+-- itself when it has those fields, else a view that adds them.
+function backends.batch_source(source, vocab, seq_len, batch)
+  local ok = pcall(function() return source.vocab + source.seq_len + source.batch end)
+  if ok then return source end
+  return setmetatable({ vocab = vocab, seq_len = seq_len, batch = batch }, {
+    __index = function(_, key)
+      local method = source[key]
+      if type(method) ~= "function" then return method end
+      return function(_, ...) return method(source, ...) end
+    end,
+  })
 end
 
 -- ---- Dispatch -------------------------------------------------------------------------------------------

@@ -505,6 +505,36 @@ local function report_markdown(s, fits, answers, totals)
   return table.concat(out, "\n") .. "\n"
 end
 
+-- The standard figures (plot.study_figures) in <report>.figures/, when the plot module and gnuplot
+-- are there. Returns the paths written, or {} and why not.
+function analysis.figures(s, obs)
+  local plot = rawget(_G, "plot")
+  if not plot or #obs == 0 then return {} end
+  local ok_available, available = pcall(function() return plot.available() end)
+  if not ok_available or not available then return {}, "gnuplot was not found (Debian package gnuplot-nox)" end
+  local runs = {}
+  for i, o in ipairs(obs) do
+    local run = {}
+    for k, v in pairs(o) do run[k] = v end
+    if s.store then
+      local ok, curve = pcall(function() return s.store:curve(s.name, o.hash) end)
+      if ok and #curve > 0 then run.curve = curve end
+    end
+    runs[i] = run
+  end
+  local compute
+  for _, q in ipairs(s.questions) do
+    compute = compute or (type(q) == "table" and q.compute) or plan_optimal_compute(q)
+  end
+  local dir = s.report_base .. ".figures"
+  local ok, paths = pcall(function()
+    native.make_dirs(dir)
+    return plot.study_figures { dir = dir, runs = runs, law = s.fits.chinchilla, compute = compute }
+  end)
+  if not ok then return {}, tostring(paths) end
+  return paths
+end
+
 function analysis.analyse(s)
   local obs = s:observations()
   local totals = { done = #obs, failed = #s.runs - #obs, flops = 0, seconds = 0 }
@@ -555,7 +585,19 @@ function analysis.analyse(s)
     end
     local _ = qi
   end
+  local figures, figures_error = analysis.figures(s, obs)
   local markdown = report_markdown(s, fits, answers, totals)
+  if #figures > 0 then
+    local lines = { "", "## Figures", "" }
+    for _, path in ipairs(figures) do
+      local name = path:match("([^/]*)%.%w+$")
+      local relative = path:sub(#(s.report_base:match("^(.*/)") or "") + 1)
+      lines[#lines + 1] = string.format("![%s](%s)", name, relative)
+    end
+    markdown = markdown .. table.concat(lines, "\n") .. "\n"
+  elseif figures_error then
+    markdown = markdown .. "\n## Figures\n\nNot drawn: " .. figures_error .. "\n"
+  end
   local report = {
     study = s.name, description = s.description, script = s.script_path, script_hash = s.script_hash,
     scalelab_version = core.version, store = s.store_path, backend = s.backend_identity,
@@ -574,6 +616,7 @@ function analysis.analyse(s)
   s.report_path = s.report_base .. ".report.md"
   s.report_json_path = s.report_base .. ".report.json"
   native.write_file(s.report_path, markdown)
+  report.figures = figures
   native.write_file(s.report_json_path, json.encode(report, "  ") .. "\n")
   if not s.quiet then
     io.stdout:write("\n", markdown)

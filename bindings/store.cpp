@@ -62,12 +62,15 @@ void push_values(lua_State* L, const std::vector<Value>& values) {
   }
 }
 
+// Quantities are floats (6·N·D overflows 64-bit integers past ~9e18); counts are integers.
 void set_number(lua_State* L, const char* key, double value) {
   if (std::isnan(value)) return;  // missing: the field stays nil
-  if (value == std::floor(value) && std::fabs(value) < 9e15)
-    lua_pushinteger(L, static_cast<lua_Integer>(value));
-  else
-    lua_pushnumber(L, value);
+  lua_pushnumber(L, value);
+  lua_setfield(L, -2, key);
+}
+
+void set_count(lua_State* L, const char* key, int64_t value) {
+  lua_pushinteger(L, value);
   lua_setfield(L, -2, key);
 }
 
@@ -81,11 +84,11 @@ void push_run(lua_State* L, const RunRecord& r) {
   lua_createtable(L, 0, 28);
   set_text(L, "study", r.study);
   set_text(L, "hash", r.hash);
-  set_number(L, "ordinal", static_cast<double>(r.ordinal));
+  set_count(L, "ordinal", r.ordinal);
   set_text(L, "label", r.label);
   set_text(L, "config_json", r.config_json);
   set_text(L, "status", to_string(r.status));
-  set_number(L, "attempts", static_cast<double>(r.attempts));
+  set_count(L, "attempts", r.attempts);
   set_text(L, "script_hash", r.script_hash);
   set_text(L, "scalelab_version", r.scalelab_version);
   set_text(L, "checkpoint", r.checkpoint);
@@ -295,7 +298,7 @@ int curve(lua_State* L) {
   for (size_t i = 0; i < points.size(); ++i) {
     const CurvePoint& p = points[i];
     lua_createtable(L, 0, 6);
-    set_number(L, "step", static_cast<double>(p.step));
+    set_count(L, "step", p.step);
     set_number(L, "tokens", p.tokens);
     set_number(L, "train_loss", p.train_loss);
     set_number(L, "eval_loss", p.eval_loss);

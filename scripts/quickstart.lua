@@ -74,10 +74,10 @@ local function calibrate()
   return function(N) return a.rate * (N / a.N) ^ slope end
 end
 
--- The IsoFLOP sweep for top budget C: budgets C/9, C/3, C, five sizes each spanning 8 to 300 tokens
+-- The IsoFLOP sweep for top budget C: budgets C/9, C/3, C, five sizes each spanning 16 to 1000 tokens
 -- per parameter (the sweep below).
 local function plan_sweep(C)
-  return sweep.isoflop { budgets = { C / 9, C / 3, C }, points = 5, ratio = { 8, 300 } }
+  return sweep.isoflop { budgets = { C / 9, C / 3, C }, points = 5, ratio = { 16, 1000 } }
 end
 
 local top_budget = read_budget()

@@ -220,7 +220,7 @@ local function plan_runs(s)
     if run.unique_tokens then
       run.epochs = run.tokens / run.unique_tokens
     end
-    run.flops = 6 * run.N_fit * run.tokens
+    run.flops = 6.0 * run.N_fit * run.tokens  -- a float: as an integer product it would overflow past 9.2e18
     run.flops_kaplan = shape.flops_per_token * run.tokens
     for _, key in ipairs { "lr", "warmup", "min_lr", "weight_decay", "beta1", "beta2", "clip" } do
       local v = rule_value(s.hyper, key, run)

@@ -154,8 +154,12 @@ end
 function sweep.isoflop(options)
   local at = where()
   if type(options) ~= "table" then checks.fail(at, "sweep.isoflop expects a table: sweep.isoflop{ budgets = {...} }") end
-  checks.table(options, { budgets = "number_or_list", N = { "number_or_list", "function" }, points = "integer",
-                          ratio = "table" }, "sweep.isoflop", at)
+  checks.table(options, { budgets = "number_or_list", N = { "number_or_list", "function" },
+                          sizes = { "number_or_list", "function" }, points = "integer", ratio = "table" }, "sweep.isoflop", at)
+  if options.sizes ~= nil then
+    if options.N ~= nil then checks.fail(at, "sweep.isoflop: sizes and N are the same key; give one", { "sizes" }) end
+    options = setmetatable({ N = options.sizes }, { __index = options })
+  end
   if options.budgets == nil then checks.fail(at, "sweep.isoflop: budgets is required (training FLOPs C of each IsoFLOP curve)") end
   local budgets = numbers(options.budgets, "sweep.isoflop: budgets", at, true)
   if options.N and (options.points or options.ratio) then
@@ -188,8 +192,12 @@ end
 function sweep.data_constrained(options)
   local at = where()
   if type(options) ~= "table" then checks.fail(at, "sweep.data_constrained expects a table") end
-  checks.table(options, { unique_tokens = "number_or_list", epochs = "number_or_list", N = "number_or_list" },
-               "sweep.data_constrained", at)
+  checks.table(options, { unique_tokens = "number_or_list", epochs = "number_or_list", N = "number_or_list",
+                          sizes = "number_or_list" }, "sweep.data_constrained", at)
+  if options.sizes ~= nil then
+    if options.N ~= nil then checks.fail(at, "sweep.data_constrained: sizes and N are the same key; give one", { "sizes" }) end
+    options = setmetatable({ N = options.sizes }, { __index = options })
+  end
   for _, key in ipairs { "unique_tokens", "epochs", "N" } do
     if options[key] == nil then checks.fail(at, "sweep.data_constrained: " .. key .. " is required") end
   end
@@ -351,9 +359,9 @@ sweep.is_sweep = function(s) return getmetatable(s) == Sweep end
 doc(sweep, "Sweeps: sweep.grid, sweep.isoflop, sweep.data_constrained, sweep.list, sweep.values; combinators "
   .. "sweep.product, sweep.zip, sweep.filter, sweep.seeds; spacing sweep.log(lo, hi, n), sweep.linear(lo, hi, n).")
 doc(sweep.grid, "sweep.grid{ N = {...}, D = {...} | tokens_per_param = {...} } -> every N with every D (Chinchilla approach 1)")
-doc(sweep.isoflop, "sweep.isoflop{ budgets = {C...}, N = {...} | function(C) | points = 5, ratio = {4, 100} } -> at each C, "
+doc(sweep.isoflop, "sweep.isoflop{ budgets = {C...}, sizes (or N) = {...} | function(C) | points = 5, ratio = {4, 100} } -> at each C, "
   .. "sizes N with D = C/(6N) (Chinchilla approach 2); by default `points` sizes with D/N spread over `ratio`")
-doc(sweep.data_constrained, "sweep.data_constrained{ unique_tokens = {U...}, epochs = {...}, N = {...} } -> D = U·epochs; "
+doc(sweep.data_constrained, "sweep.data_constrained{ unique_tokens = {U...}, epochs = {...}, sizes (or N) = {...} } -> D = U·epochs; "
   .. "smaller U are prefixes of larger ones (nested subsets)")
 doc(sweep.list, "sweep.list{ { N =, D = [, ...] }, ... } -> exactly these points")
 doc(sweep.values, "sweep.values{ lr = {...}, ... } -> every combination of the named values (combine with sweep.product)")

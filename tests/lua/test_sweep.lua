@@ -34,7 +34,9 @@ t.test("isoflop points sit on their budget: 6·N·D = C", function()
   -- The default ratio {4, 100} tokens per parameter bounds the sizes.
   t.near(s.points[1].D / s.points[1].N, 100, 1e-9)
   t.near(s.points[5].D / s.points[5].N, 4, 1e-9)
-  local fixed = sweep.isoflop { budgets = 1e15, N = { 1e6, 2e6, 4e6 } }
+  local fixed = sweep.isoflop { budgets = 1e15, sizes = { 1e6, 2e6, 4e6 } }
+  t.eq(#sweep.isoflop { budgets = 1e15, N = { 1e6, 2e6 } }, 2)
+  t.raises(function() sweep.isoflop { budgets = 1e15, N = { 1e6 }, sizes = { 1e6 } } end, "sizes and N are the same key")
   t.eq(#fixed, 3)
   t.near(fixed.points[2].D, 1e15 / 12e6)
   local by_c = sweep.isoflop { budgets = { 1e15, 1e16 }, N = function(C) return { C ^ 0.5 / 10, C ^ 0.5 } end }

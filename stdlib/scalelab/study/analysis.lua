@@ -138,10 +138,18 @@ local function isoflop_once(groups)
     end
   end
   if #minima < 2 then return nil, "fewer than two budgets have a parabola with a minimum (need 3+ sizes per budget)" end
+  -- A minimum outside the sizes tried is an extrapolation of the parabola: the power law goes
+  -- through the minima inside their budget's sizes when at least two are.
+  local used = {}
+  for _, m in ipairs(minima) do
+    if m.inside then used[#used + 1] = m end
+  end
+  if #used < 2 then used = minima end
   local lx, ly = {}, {}
-  for i, m in ipairs(minima) do
+  for i, m in ipairs(used) do
     lx[i] = math.log(m.C)
     ly[i] = math.log(m.N_opt)
+    m.used = true
   end
   local intercept, a = linear_fit(lx, ly)
   if not intercept then return nil, "all budgets are equal" end
@@ -206,9 +214,19 @@ function IsoflopLaw:summary()
     string.format("  a = %.3f%s   b = %.3f%s", p.a, fmt_interval(iv.a, function(x) return string.format("%.3f", x) end),
       p.b, fmt_interval(iv.b, function(x) return string.format("%.3f", x) end)),
   }
+  local outside = 0
   for _, m in ipairs(self.minima) do
     lines[#lines + 1] = string.format("  C = %-8s N_opt = %-8s D_opt = %-8s L_min = %.4f%s", core.format_flops(m.C),
-      core.format_count(m.N_opt), core.format_count(m.D_opt), m.loss, m.inside and "" or "  (minimum outside the sizes tried)")
+      core.format_count(m.N_opt), core.format_count(m.D_opt), m.loss,
+      m.inside and "" or (m.used and "  (minimum outside the sizes tried)" or "  (minimum outside the sizes tried: not used)"))
+    if not m.inside then outside = outside + 1 end
+  end
+  if outside > 0 then
+    lines[#lines + 1] = string.format("  warning: %d budget%s have their minimum outside the sizes tried; widen the sweep's sizes (ratio) "
+      .. "so that each budget brackets its optimum", outside, outside == 1 and "" or "s")
+  end
+  if #self.minima - outside < 2 then
+    lines[#lines + 1] = "  warning: fewer than two budgets bracket their optimum: the exponents are extrapolations, not measurements"
   end
   return table.concat(lines, "\n")
 end

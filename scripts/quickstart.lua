@@ -93,7 +93,9 @@ if not top_budget then
       local C = 10 ^ (k / 3)
       local seconds = 0
       for p in plan_sweep(C):each() do seconds = seconds + p.D / rate(p.N) end
-      if seconds / math.min(cores, 5) <= seconds_target then top_budget = C end
+      -- Twice the measured time: runs side by side train slower than one alone, and short runs
+      -- pay for evaluation and checkpoints.
+      if 2 * seconds / math.min(cores, 5) <= seconds_target then top_budget = C end
     end
   else
     top_budget = 1e15

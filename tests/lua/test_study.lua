@@ -190,6 +190,47 @@ t.test("kill -9 in the middle of a parallel sweep (2 workers), then rerun", func
   kill_and_rerun(2)
 end)
 
+t.test("a custom executor trains the runs through the worker command the executor interface gives it", function()
+  local dir = fresh_dir()
+  write(dir .. "/custom.lua", [[
+local native = require "scalelab.native.study"
+local seen = 0
+-- A one-at-a-time executor written against the interface, as a cluster executor would be: it runs
+-- batch.command(run) somewhere, then hands the exit status to batch.collect.
+local one_by_one = {
+  execute = function(self, batch)
+    for _, run in ipairs(batch.runs) do
+      local command = batch.command(run)
+      batch.started(run, "custom")
+      local pid = native.spawn { argv = command.argv, env = command.env, log = command.log }
+      local _, code, signal = native.wait(true)
+      batch.finished(run, batch.collect(run, code, signal))
+      seen = seen + 1
+    end
+  end,
+}
+local s = study "custom" {
+  sweep = sweep.grid{ N = { 1e5, 2e5, 4e5 }, D = { 1e7 } },
+  backend = { kind = "law", points = 4 },
+  executor = one_by_one,
+  fits = {},
+}
+print("SEEN " .. seen)
+for _, r in ipairs(s.runs) do print("RUN " .. r.status .. " " .. tostring(r.worker)) end
+]])
+  local code, out = scalelab(dir, "custom.lua")
+  t.eq(code, 0, out)
+  t.ok(out:find("SEEN 3", 1, true), out)
+  local store = native_store.open(dir .. "/custom.db", { read_only = true })
+  local runs = store:runs()
+  t.eq(#runs, 3)
+  for _, r in ipairs(runs) do
+    t.eq(r.status, "done")
+    t.ok(r.worker:find("^pid %d+"), "recorded by the worker process: " .. tostring(r.worker))
+  end
+  store:close()
+end)
+
 -- Runs a script with a mistake; returns its output, which must be an error.
 local function mistake(body)
   local dir = fresh_dir()

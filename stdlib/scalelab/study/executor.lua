@@ -13,6 +13,7 @@
 --   batch.run_here(run) -> outcome: trains the run in this process
 --   batch.collect(run, exit_code, signal) -> outcome: reads the run's outcome from the store after
 --                    its process ended (recording a failure if the process died without one)
+--   batch.interrupted(run): records that the run's process was stopped with the sweep (Ctrl-C)
 --   batch.started(run, worker), batch.finished(run, outcome), batch.tick(): progress
 -- and outcome = { status = "done" | "diverged" | "failed" | "interrupted", loss =, wall_seconds =, error = }.
 -- executor.local_executor runs batch.command in worker processes on this machine (or batch.run_here
@@ -189,7 +190,10 @@ function executor.local_executor:execute(batch)
   if not ok then
     -- Interrupted (Ctrl-C) or failed: stop the workers; their runs resume from checkpoints next time.
     for pid in pairs(active) do native.kill(pid, 15) end
-    for _ in pairs(active) do native.wait(true) end
+    for _, run in pairs(active) do
+      native.wait(true)
+      if batch.interrupted then batch.interrupted(run) end
+    end
     error(message, 0)
   end
 end
@@ -320,6 +324,13 @@ function executor.execute(s, options)
       end
       if r.status == "done" then os.remove(s.checkpoint_dir .. "/" .. run.hash .. ".log") end
       return { status = r.status, loss = r.loss, wall_seconds = r.wall_seconds, error = r.error and r.error:match("^[^\n]*") }
+    end,
+    interrupted = function(run)
+      local r = store:run(s.name, run.hash)
+      if r and r.status == "running" then
+        store:finish_run { study = s.name, hash = run.hash, status = "interrupted", script_hash = s.script_hash,
+                           error = "stopped with the sweep; a rerun resumes it from its checkpoint" }
+      end
     end,
     started = function(run, worker) progress:started(run, worker) end,
     finished = function(run, outcome) progress:finished(run, outcome) end,

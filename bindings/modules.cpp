@@ -6,6 +6,8 @@ void open_all(lua_State* L) {
   static const luaL_Reg natives[] = {
       {"scalelab.native.core", open_core},
       {"scalelab.native.model", open_model},
+      {"scalelab.native.data", open_data},
+      {"scalelab.native.plot", open_plot},
       {"scalelab.native.store", open_store},
       {"scalelab.native.study", open_study},
       {nullptr, nullptr},

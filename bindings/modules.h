@@ -9,6 +9,8 @@ namespace scalelab::lua {
 
 int open_core(lua_State* L);
 int open_model(lua_State* L);
+int open_data(lua_State* L);
+int open_plot(lua_State* L);
 int open_store(lua_State* L);
 int open_study(lua_State* L);
 

@@ -110,8 +110,8 @@ if have_trainer then
   backend = "cpu"
 else
   print("quickstart: this scalelab has no trainer (module train) yet: running the study on the SIMULATED backend "
-    .. "(losses drawn from a known law plus 1% noise), not real training.")
-  backend = { kind = "simulated", law = { E = 0.8, A = 60, B = 90, alpha = 0.34, beta = 0.28 }, noise = 0.01 }
+    .. "(losses drawn from a known law plus 0.3% noise), not real training.")
+  backend = { kind = "simulated", law = { E = 0.8, A = 60, B = 90, alpha = 0.34, beta = 0.28 }, noise = 0.003 }
 end
 
 local fits = { isoflop = { bootstrap = 400 } }

@@ -101,6 +101,27 @@ print(string.format("ANSWER N=%.6g lo=%.6g hi=%.6g D=%.6g", answer.N, answer.int
   store:close()
 end)
 
+t.test("approach 1 (the lower envelope of the training curves) brackets the law's allocation exponent", function()
+  local dir = fresh_dir()
+  write(dir .. "/a1.lua", [[
+local s = study "a1" {
+  model = { aspect = 32, vocab = 256, ctx = 64 },
+  sweep = sweep.grid{ N = sweep.log(1e5, 3e7, 12), D = { 3e9 } },
+  backend = { kind = "law", law = { E = 1.8, A = 80, B = 150, alpha = 0.34, beta = 0.28 }, noise = 0.001, points = 60 },
+  fits = { "approach1" },
+}
+local law = s.fits.approach1
+print(string.format("RESULT a=%.6f lo=%.6f hi=%.6f", law.params.a, law.intervals.a[1], law.intervals.a[2]))
+]])
+  local code, out = scalelab(dir, "a1.lua")
+  t.eq(code, 0, out)
+  local a, lo, hi = out:match("RESULT a=([%d.]+) lo=([%d.]+) hi=([%d.]+)")
+  a, lo, hi = tonumber(a), tonumber(lo), tonumber(hi)
+  local truth = LAW.beta / (LAW.alpha + LAW.beta)
+  t.ok(a and lo <= truth and truth <= hi, string.format("truth %.4f outside [%s, %s] (a = %s)", truth, lo, hi, a))
+  t.ok(math.abs(a - truth) < 0.1, "a = " .. a)
+end)
+
 -- A sweep whose runs take a while: 10 runs of 10 points, 25 ms each.
 local SLOW = [[
 study "slow" {

@@ -278,6 +278,99 @@ function analysis.isoflop(obs, options)
   return law
 end
 
+-- ---- Chinchilla approach 1: the lower envelope of the training curves ----------------------------------
+
+local Approach1Law = setmetatable({ __name = "Approach1Law" }, { __index = IsoflopLaw })
+Approach1Law.__index = Approach1Law
+
+function Approach1Law:summary()
+  local p, iv = self.params, self.intervals or {}
+  local f = function(x) return string.format("%.3f", x) end
+  return table.concat({
+    string.format("Approach 1: N_opt = %s·C^a from the lower envelope of %d training curves over %d compute bins%s",
+      g3(p.k), self.n_runs, #self.envelope, self.bootstrap > 0 and string.format(", %d bootstrap resamples (95%% intervals)", self.bootstrap) or ""),
+    string.format("  a = %.3f%s   b = %.3f%s", p.a, fmt_interval(iv.a, f), p.b, fmt_interval(iv.b, f)),
+    string.format("  envelope from C = %s to %s", core.format_flops(self.envelope[1].C), core.format_flops(self.envelope[#self.envelope].C)),
+  }, "\n")
+end
+Approach1Law.__tostring = Approach1Law.summary
+
+-- runs: { { N =, curve = { {tokens =, eval_loss =, train_loss =}, ... } }, ... }. For compute bins
+-- spaced in log, the run whose curve reaches the lowest loss at that compute; a power law
+-- N_opt = k·C^a through those (C, N) (Chinchilla approach 1).
+local function approach1_once(runs, bins_per_decade)
+  local points = {}
+  for _, r in ipairs(runs) do
+    for _, p in ipairs(r.curve) do
+      local loss = p.eval_loss or p.train_loss
+      if loss and p.tokens and p.tokens > 0 then points[#points + 1] = { C = 6 * r.N * p.tokens, N = r.N, loss = loss } end
+    end
+  end
+  if #points < 3 then return nil, "the runs have no training curves" end
+  local lo, hi = math.huge, -math.huge
+  for _, p in ipairs(points) do lo, hi = math.min(lo, p.C), math.max(hi, p.C) end
+  local best, sizes = {}, {}
+  for _, p in ipairs(points) do
+    local bin = math.floor(math.log(p.C / lo, 10) * bins_per_decade)
+    if not best[bin] or p.loss < best[bin].loss then best[bin] = p end
+    sizes[bin] = sizes[bin] or {}
+    sizes[bin][#sizes[bin] + 1] = p.N
+  end
+  -- Only bins whose best run is bracketed by a smaller and a larger model with points there: at
+  -- the ends of the compute range the only runs present win by default.
+  local envelope, seen_N = {}, {}
+  for bin, p in pairs(best) do
+    local smaller, larger = false, false
+    for _, N in ipairs(sizes[bin]) do
+      smaller = smaller or N < p.N
+      larger = larger or N > p.N
+    end
+    if smaller and larger then envelope[#envelope + 1] = p end
+  end
+  if #envelope < 3 then return nil, "fewer than three compute values have a best size bracketed by smaller and larger runs" end
+  table.sort(envelope, function(a, b) return a.C < b.C end)
+  for _, p in ipairs(envelope) do seen_N[p.N] = true end
+  local distinct = 0
+  for _ in pairs(seen_N) do distinct = distinct + 1 end
+  if distinct < 2 then return nil, "one model size is best at every compute: the sweep needs sizes that take turns on the frontier" end
+  local lx, ly = {}, {}
+  for i, p in ipairs(envelope) do lx[i], ly[i] = math.log(p.C), math.log(p.N) end
+  local intercept, a = linear_fit(lx, ly)
+  if not intercept then return nil, "the envelope spans no compute" end
+  return { a = a, k = math.exp(intercept), b = 1 - a, k_D = 1 / (6 * math.exp(intercept)), envelope = envelope }
+end
+
+function analysis.approach1(runs, options)
+  options = options or {}
+  local with_curves = {}
+  for _, r in ipairs(runs) do
+    if type(r.curve) == "table" and #r.curve > 0 then with_curves[#with_curves + 1] = r end
+  end
+  local fit, reason = approach1_once(with_curves, options.bins_per_decade or 8)
+  if not fit then error("approach1: " .. reason, 0) end
+  local law = setmetatable({ kind = "approach1", params = { a = fit.a, k = fit.k, b = fit.b, k_D = fit.k_D },
+                             envelope = fit.envelope, n_runs = #with_curves, samples = {}, bootstrap = 0, minima = {} }, Approach1Law)
+  local B = options.bootstrap or 200
+  local draw = rng(options.seed or 1)
+  local as, bs = {}, {}
+  for _ = 1, B do
+    local resampled = {}
+    for i = 1, #with_curves do resampled[i] = with_curves[draw(#with_curves)] end
+    local f = approach1_once(resampled, options.bins_per_decade or 8)
+    if f then
+      law.samples[#law.samples + 1] = { a = f.a, k = f.k }
+      as[#as + 1], bs[#bs + 1] = f.a, f.b
+    end
+  end
+  if #law.samples >= 20 then
+    law.bootstrap = #law.samples
+    law.intervals = { a = interval(as), b = interval(bs) }
+  else
+    law.samples = nil
+  end
+  return law
+end
+
 -- ---- Running the fits -------------------------------------------------------------------------------------------
 
 local function fit_module()
@@ -297,8 +390,16 @@ local function fit_observations(fit, obs, with)
   return fit.observations(columns)
 end
 
-local function run_fit(name, options, obs)
+local function run_fit(name, options, obs, s)
   local fit = fit_module()
+  if name == "approach1" then
+    local runs = {}
+    for i, o in ipairs(obs) do
+      local ok, curve = pcall(function() return s.store:curve(s.name, o.hash) end)
+      runs[i] = { N = o.N, curve = ok and curve or {} }
+    end
+    return analysis.approach1(runs, options), "the study's approach 1 (lower envelope of the stored training curves, bootstrap over runs)"
+  end
   if name == "isoflop" then
     -- The study's own analysis: its result answers allocation questions at any compute with
     -- bootstrap intervals, which the report needs.
@@ -311,9 +412,6 @@ local function run_fit(name, options, obs)
   if type(fn) ~= "function" then error("fit." .. name .. " is not available in this scalelab", 0) end
   if name == "data_constrained" then
     return fn(fit_observations(fit, obs, { "U" }), options), "fit.data_constrained"
-  end
-  if name == "approach1" then
-    return fn(fit_observations(fit, obs, { "C" }), options), "fit.approach1"
   end
   if name == "chinchilla" then
     local o = { bootstrap = 200 }
@@ -366,7 +464,7 @@ local function answer(q, law)
   -- IsoFLOP allocation answers compute-optimal questions itself, with its bootstrap intervals.
   local ok_method, method = pcall(function() return q.answer end)
   if ok_method and type(method) == "function" then
-    if getmetatable(law) == IsoflopLaw then
+    if getmetatable(law) == IsoflopLaw or getmetatable(law) == Approach1Law then
       local C = plan_optimal_compute(q)
       if C then return law:optimal(C) end
       error("the IsoFLOP allocation answers compute-optimal questions only", 0)
@@ -380,7 +478,7 @@ local function answer(q, law)
   end
   if type(q) == "table" and q.kind == "optimal" then
     local C = q.compute
-    if getmetatable(law) == IsoflopLaw then return law:optimal(C) end
+    if getmetatable(law) == IsoflopLaw or getmetatable(law) == Approach1Law then return law:optimal(C) end
     local p = law_params(law)
     if p and p.E and p.A and p.B and p.alpha and p.beta then
       local out = chinchilla_optimal(p, C)
@@ -570,7 +668,7 @@ function analysis.analyse(s)
     if #obs == 0 then
       entry.error = "no finished runs"
     else
-      local ok, law, by = pcall(run_fit, f.name, f.options, obs)
+      local ok, law, by = pcall(run_fit, f.name, f.options, obs, s)
       if ok then
         entry.law, entry.by = law, by
         s.fits[f.name] = law
@@ -593,7 +691,7 @@ function analysis.analyse(s)
           answers[#answers + 1] = { question = text, law = f.name, answer = plain }
           s.answers[#s.answers + 1] = { question = q, law = f.name, answer = a }
           any = true
-        elseif f.name ~= "approach1" then
+        else
           answers[#answers + 1] = { question = text, law = f.name, error = tostring(a) }
         end
       end

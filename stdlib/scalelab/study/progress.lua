@@ -1,6 +1,6 @@
 -- Progress of a sweep. On a terminal: a sweep bar (runs done of total, FLOPs done of total, ETA)
--- over one bar per run in flight, redrawn in place. Otherwise (a log file, a pipe): one plain line
--- when a run starts and when it ends.
+-- over one bar per run in flight, redrawn in place. Otherwise (a log file, a pipe, TERM=dumb): one
+-- plain line when a run starts and when it ends. SCALELAB_PROGRESS=bars|lines|none forces a mode.
 local native = require "scalelab.native.study"
 local core = require "scalelab.native.core"
 
@@ -13,8 +13,14 @@ function Progress.new(options)
   local self = setmetatable({}, Progress)
   self.out = options.out or io.stdout
   self.terminal = options.terminal
-  if self.terminal == nil then self.terminal = native.isatty("stdout") and os.getenv("TERM") ~= "dumb" end
   self.quiet = options.quiet
+  -- SCALELAB_PROGRESS = bars | lines | none overrides the choice made from the terminal.
+  local forced = os.getenv("SCALELAB_PROGRESS")
+  if forced == "bars" then self.terminal = true
+  elseif forced == "lines" then self.terminal = false
+  elseif forced == "none" then self.quiet = true
+  end
+  if self.terminal == nil then self.terminal = native.isatty("stdout") and os.getenv("TERM") ~= "dumb" end
   self.total_runs = options.runs or 0
   self.total_flops = options.flops or 0
   self.done_runs = options.done_runs or 0

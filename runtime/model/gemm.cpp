@@ -1,0 +1,203 @@
+#include "model/gemm.h"
+
+#include <dlfcn.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "core/error.h"
+
+namespace scalelab::model {
+
+namespace {
+
+// ---- OpenBLAS, loaded at first use ------------------------------------------------------------
+// CBLAS enum values (cblas.h): row-major 101, no-transpose 111, transpose 112.
+using SgemmFn = void (*)(int, int, int, int, int, int, float, const float*, int, const float*, int,
+                         float, float*, int);
+using SetThreadsFn = void (*)(int);
+using CoreNameFn = char* (*)();
+using ConfigFn = char* (*)();
+
+struct OpenBlas {
+  SgemmFn sgemm = nullptr;
+  std::string description;
+};
+
+bool has_avx512() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+         __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+         __builtin_cpu_supports("avx512cd");
+#else
+  return false;
+#endif
+}
+
+// Sets an environment variable for the duration of the dlopen, then restores it, so that nothing
+// else in the process (or its children) sees our choice.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) {
+    const char* old = std::getenv(name);
+    had_ = old != nullptr;
+    if (had_) return;  // the user's choice wins
+    setenv(name, value, 1);
+  }
+  ~ScopedEnv() {
+    if (!had_) unsetenv(name_);
+  }
+
+ private:
+  const char* name_;
+  bool had_ = false;
+};
+
+OpenBlas load_openblas() {
+  OpenBlas blas;
+  if (const char* off = std::getenv("SCALELAB_NO_OPENBLAS"); off && *off && *off != '0') return blas;
+  ScopedEnv threads("OPENBLAS_NUM_THREADS", "1");
+  std::unique_ptr<ScopedEnv> core;
+  if (has_avx512()) core = std::make_unique<ScopedEnv>("OPENBLAS_CORETYPE", "SkylakeX");
+  void* handle = nullptr;
+  for (const char* name : {"libopenblas.so.0", "libopenblas.so", "libopenblasp.so.0"}) {
+    handle = dlopen(name, RTLD_NOW | RTLD_LOCAL);
+    if (handle) break;
+  }
+  if (!handle) return blas;
+  blas.sgemm = reinterpret_cast<SgemmFn>(dlsym(handle, "cblas_sgemm"));
+  if (!blas.sgemm) return blas;
+  if (auto set_threads = reinterpret_cast<SetThreadsFn>(dlsym(handle, "openblas_set_num_threads")))
+    set_threads(1);
+  std::string core_name = "unknown";
+  if (auto name = reinterpret_cast<CoreNameFn>(dlsym(handle, "openblas_get_corename")))
+    core_name = name();
+  std::string config;
+  if (auto get_config = reinterpret_cast<ConfigFn>(dlsym(handle, "openblas_get_config")))
+    config = get_config();
+  std::string version = config.substr(0, config.find(' ', config.find(' ') + 1));
+  blas.description = str(version.empty() ? "OpenBLAS" : version, " (", core_name, " kernel)");
+  return blas;
+}
+
+const OpenBlas& openblas() {
+  static const OpenBlas blas = load_openblas();
+  return blas;
+}
+
+std::atomic<bool> force_builtin{false};
+
+// ---- The built-in kernel ----------------------------------------------------------------------
+// C rows are updated four at a time from a packed K×N copy of op(B): each packed row of B is loaded
+// once for four rows of C. The compiler vectorises the j loops for each target of target_clones.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define SCALELAB_CLONES __attribute__((target_clones("avx512f", "arch=haswell", "default")))
+#else
+#define SCALELAB_CLONES
+#endif
+
+SCALELAB_CLONES
+void builtin_rows(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+                  const float* bp, float beta, float* c, int64_t ldc) {
+  constexpr int64_t kBlockN = 512;
+  for (int64_t j0 = 0; j0 < n; j0 += kBlockN) {
+    const int64_t j1 = std::min(n, j0 + kBlockN);
+    int64_t i = 0;
+    for (; i + 4 <= m; i += 4) {
+      float* c0 = c + i * ldc;
+      float* c1 = c0 + ldc;
+      float* c2 = c1 + ldc;
+      float* c3 = c2 + ldc;
+      for (int64_t j = j0; j < j1; ++j) {
+        c0[j] = beta == 0 ? 0.0f : beta * c0[j];
+        c1[j] = beta == 0 ? 0.0f : beta * c1[j];
+        c2[j] = beta == 0 ? 0.0f : beta * c2[j];
+        c3[j] = beta == 0 ? 0.0f : beta * c3[j];
+      }
+      for (int64_t p = 0; p < k; ++p) {
+        const float a0 = alpha * a[i * lda + p], a1 = alpha * a[(i + 1) * lda + p];
+        const float a2 = alpha * a[(i + 2) * lda + p], a3 = alpha * a[(i + 3) * lda + p];
+        const float* b = bp + p * n;
+        for (int64_t j = j0; j < j1; ++j) {
+          const float bj = b[j];
+          c0[j] += a0 * bj;
+          c1[j] += a1 * bj;
+          c2[j] += a2 * bj;
+          c3[j] += a3 * bj;
+        }
+      }
+    }
+    for (; i < m; ++i) {
+      float* ci = c + i * ldc;
+      for (int64_t j = j0; j < j1; ++j) ci[j] = beta == 0 ? 0.0f : beta * ci[j];
+      for (int64_t p = 0; p < k; ++p) {
+        const float ai = alpha * a[i * lda + p];
+        const float* b = bp + p * n;
+        for (int64_t j = j0; j < j1; ++j) ci[j] += ai * b[j];
+      }
+    }
+  }
+}
+
+void builtin_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                  const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+                  int64_t ldc) {
+  thread_local std::vector<float> packed_a, packed_b;
+  packed_b.resize(static_cast<size_t>(k * n));
+  for (int64_t p = 0; p < k; ++p)
+    for (int64_t j = 0; j < n; ++j) packed_b[p * n + j] = trans_b ? b[j * ldb + p] : b[p * ldb + j];
+  const float* a_rows = a;
+  int64_t a_stride = lda;
+  if (trans_a) {
+    packed_a.resize(static_cast<size_t>(m * k));
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t p = 0; p < k; ++p) packed_a[i * k + p] = a[p * lda + i];
+    a_rows = packed_a.data();
+    a_stride = k;
+  }
+  builtin_rows(m, n, k, alpha, a_rows, a_stride, packed_b.data(), beta, c, ldc);
+}
+
+std::string builtin_name() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f")) return "built-in kernel (avx512f)";
+  if (__builtin_cpu_supports("avx2")) return "built-in kernel (avx2)";
+#endif
+  return "built-in kernel (baseline)";
+}
+
+}  // namespace
+
+void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+          int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0) {
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) c[i * ldc + j] = beta == 0 ? 0.0f : beta * c[i * ldc + j];
+    return;
+  }
+  const OpenBlas& blas = openblas();
+  if (blas.sgemm && !force_builtin.load(std::memory_order_relaxed)) {
+    blas.sgemm(101, trans_a ? 112 : 111, trans_b ? 112 : 111, static_cast<int>(m),
+               static_cast<int>(n), static_cast<int>(k), alpha, a, static_cast<int>(lda), b,
+               static_cast<int>(ldb), beta, c, static_cast<int>(ldc));
+    return;
+  }
+  builtin_gemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+std::string gemm_backend() {
+  const OpenBlas& blas = openblas();
+  if (blas.sgemm && !force_builtin.load()) return blas.description;
+  return builtin_name();
+}
+
+void gemm_use_builtin(bool builtin) { force_builtin.store(builtin); }
+
+}  // namespace scalelab::model

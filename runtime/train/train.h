@@ -1,0 +1,120 @@
+// Training a GPT: one TrainConfig in, one RunResult out, on any backend (train/backend.h).
+//
+//   train::TrainConfig config;
+//   config.model = model::shape_for({.params = 1e6});
+//   config.data = &sampler;            // training batches (data::BatchSource)
+//   config.eval_data = &held_out;      // held-out batches, rewound before every evaluation
+//   config.tokens = 20'000'000;
+//   train::RunResult result = train::train(config);
+//   std::cout << result.BriefReport();
+//
+// The schedule: AdamW (β = 0.9, 0.95; weight decay 0.1 on matrices and embeddings only), linear
+// warmup over the first `warmup` fraction of the steps, then cosine decay to min_lr_ratio·lr that
+// ends exactly at the run's last step (Chinchilla: a longer cycle than the run biases the loss),
+// gradients clipped to global norm `clip`. A batch larger than the data source's rows is made of
+// several micro-batches whose gradients are accumulated.
+//
+// Determinism: the same config, seed, data and thread count give bitwise identical losses. A
+// checkpoint holds the parameters, the optimizer state, the sampler's position, the random state
+// and the curve so far; resuming from it continues bitwise identically to an uninterrupted run.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "data/batch_source.h"
+#include "model/gpt.h"
+#include "train/backend.h"
+
+namespace scalelab::train {
+
+enum class RunStatus { Done, Diverged, Interrupted };
+const char* status_name(RunStatus status);  // "done", "diverged", "interrupted"
+
+struct Progress {
+  int64_t step = 0, steps = 0;     // optimizer steps done, planned
+  int64_t tokens = 0, total_tokens = 0;
+  double train_loss = 0;           // mean over the last step's micro-batches
+  double eval_loss = 0;            // the latest held-out loss (NaN before the first)
+  double elapsed_seconds = 0;
+  double tokens_per_second = 0;
+};
+
+struct TrainConfig {
+  model::GptConfig model;
+  data::BatchSource* data = nullptr;       // not owned; may be null for the simulated backend
+  data::BatchSource* eval_data = nullptr;  // not owned; null: no held-out loss (simulated: drawn)
+
+  int64_t tokens = 0;      // training tokens D; or
+  int64_t steps = 0;       // optimizer steps (exactly one of the two)
+  int64_t batch = 0;       // rows per optimizer step; 0: the source's batch. A multiple of it.
+  int64_t seq_len = 0;     // tokens per row; 0: the source's seq_len (needed without data)
+
+  double lr = 1e-3;            // peak learning rate
+  double warmup = 0.01;        // fraction of the steps spent warming up linearly
+  double min_lr_ratio = 0.1;   // the cosine ends at min_lr_ratio·lr
+  OptimizerOptions optimizer;
+  uint64_t seed = 1;
+
+  int64_t eval_interval = 0;   // tokens between evaluations; 0: about 20 per run
+  int64_t eval_tokens = 0;     // held-out tokens per evaluation; 0: 16 batches of eval_data
+
+  std::string checkpoint;           // path; empty: no checkpoints
+  int64_t checkpoint_interval = 0;  // tokens between checkpoints; 0: only at the end or on Ctrl-C
+  bool resume = true;               // continue from `checkpoint` when the file exists
+
+  std::string backend = "cpu";      // "cpu", "simulated", "cuda", "auto"
+  int threads = 0;                  // CPU threads; 0: all cores
+  LossLaw law;                      // the simulated backend's law
+
+  std::function<void(const Progress&)> progress;  // after every step (keep it cheap)
+
+  // Throws scalelab::Error naming the first bad field and the fix.
+  void Validate() const;
+};
+
+struct CurvePoint {
+  int64_t tokens = 0;
+  double train_loss = 0;  // mean training loss since the previous point (the first batch at 0)
+  double eval_loss = 0;   // held-out loss at `tokens` (NaN without held-out data)
+};
+
+struct RunResult {
+  RunStatus status = RunStatus::Done;
+  std::string message;          // why it diverged or was interrupted
+
+  double final_loss = 0;        // held-out loss at the end (NaN without held-out data)
+  double best_loss = 0;         // lowest held-out loss seen
+  double final_train_loss = 0;  // mean training loss over the last curve interval
+  std::vector<CurvePoint> curve;
+
+  int64_t params = 0;                // N, all parameters (Chinchilla)
+  int64_t non_embedding_params = 0;  // N without embeddings (Kaplan)
+  int64_t tokens = 0;                // D: training tokens processed
+  int64_t steps = 0;
+  double flops = 0;                  // D·flops_per_token, Kaplan convention (6N + 6·L·T·d)
+  double flops_palm = 0;             // D·flops_per_token, PaLM convention (6N + 12·L·T·d)
+  double wall_seconds = 0;           // the whole run, evaluations and checkpoints included
+  double train_seconds = 0;          // training steps only
+  double tokens_per_second = 0;      // tokens / train_seconds
+  double flops_per_second = 0;       // flops / train_seconds (Kaplan convention)
+
+  std::string backend, device;
+  std::string model;                 // GptConfig::Summary()
+
+  // "done: held-out loss 1.234 (best 1.230) after 20M tokens, 1.2e15 FLOP, 3.2 min, 104k tokens/s"
+  std::string BriefReport() const;
+  std::string Summary() const { return BriefReport(); }
+};
+
+// The learning rate at optimizer step `step` (0-based) of `steps`.
+double learning_rate(const TrainConfig& config, int64_t step, int64_t steps);
+
+// Runs the training. Errors in the configuration or data throw scalelab::Error before any work;
+// NaN/Inf ends the run with status Diverged, Ctrl-C (core/interrupt.h) with status Interrupted
+// (after writing the checkpoint, when there is one).
+RunResult train(const TrainConfig& config);
+
+}  // namespace scalelab::train

@@ -1,0 +1,539 @@
+// The trainer's correctness: finite-difference gradients of every layer and of the whole model,
+// the initial loss, learning a Markov source down to its exact entropy rate, capacity ordering,
+// determinism, checkpoint-resume identity, divergence and interruption, the schedule and AdamW.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <vector>
+
+#include "core/error.h"
+#include "core/interrupt.h"
+#include "markov_source.h"
+#include "model/gemm.h"
+#include "model/gpt_cpu.h"
+#include "model/layers.h"
+#include "model/rng.h"
+#include "train/adamw.h"
+#include "train/cpu_backend.h"
+#include "train/train.h"
+
+using namespace scalelab;
+using namespace scalelab::model;
+using scalelab::testing::MarkovSource;
+
+namespace {
+
+std::vector<float> randn(int64_t n, uint64_t seed, double scale = 1.0) {
+  Rng rng(seed);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (auto& x : v) x = static_cast<float>(scale * rng.normal());
+  return v;
+}
+
+double dot(const std::vector<float>& a, const std::vector<float>& b) {
+  double s = 0;
+  for (size_t i = 0; i < a.size(); ++i) s += static_cast<double>(a[i]) * b[i];
+  return s;
+}
+
+// Compares `analytic` (∂J/∂x) with central differences of J at every coordinate of x (or at
+// `max_coords` of them: the largest gradients and a random sample).
+void check_gradient(const char* what, std::vector<float>& x, const std::vector<float>& analytic,
+                    const std::function<double()>& J, double eps = 1e-3, size_t max_coords = 64) {
+  REQUIRE(x.size() == analytic.size());
+  double scale = 0;
+  for (float g : analytic) scale = std::max(scale, static_cast<double>(std::fabs(g)));
+  REQUIRE(scale > 0);
+  std::vector<size_t> coords;
+  if (x.size() <= max_coords) {
+    for (size_t i = 0; i < x.size(); ++i) coords.push_back(i);
+  } else {
+    Rng rng(7);
+    for (size_t k = 0; k < max_coords; ++k) coords.push_back(rng.next() % x.size());
+    size_t largest = 0;
+    for (size_t i = 0; i < x.size(); ++i)
+      if (std::fabs(analytic[i]) > std::fabs(analytic[largest])) largest = i;
+    coords.push_back(largest);
+  }
+  int bad = 0;
+  for (size_t i : coords) {
+    const float saved = x[i];
+    x[i] = saved + static_cast<float>(eps);
+    const double plus = J();
+    x[i] = saved - static_cast<float>(eps);
+    const double minus = J();
+    x[i] = saved;
+    const double h = (static_cast<double>(saved + static_cast<float>(eps)) -
+                      static_cast<double>(saved - static_cast<float>(eps)));
+    const double fd = (plus - minus) / h;
+    const double tol = 2e-3 * scale + 1e-2 * std::fabs(analytic[i]);
+    if (std::fabs(fd - analytic[i]) > tol && ++bad <= 5)
+      UNSCOPED_INFO(what << "[" << i << "]: finite difference " << fd << ", analytic " << analytic[i]);
+  }
+  CHECK(bad == 0);
+}
+
+}  // namespace
+
+// ---- Layers -------------------------------------------------------------------------------------
+
+TEST_CASE("gemm agrees with a naive product for every transpose, on OpenBLAS and the built-in kernel") {
+  const int64_t M = 37, N = 29, K = 45;
+  auto A = randn(M * K, 1), B = randn(K * N, 2), C0 = randn(M * N, 3);
+  for (bool builtin : {false, true}) {
+    gemm_use_builtin(builtin);
+    for (bool ta : {false, true})
+      for (bool tb : {false, true}) {
+        std::vector<float> C = C0;
+        gemm(ta, tb, M, N, K, 0.5f, A.data(), ta ? M : K, B.data(), tb ? K : N, 2.0f, C.data(), N);
+        double worst = 0;
+        for (int64_t i = 0; i < M; ++i)
+          for (int64_t j = 0; j < N; ++j) {
+            double s = 0;
+            for (int64_t p = 0; p < K; ++p)
+              s += static_cast<double>(ta ? A[p * M + i] : A[i * K + p]) * (tb ? B[j * K + p] : B[p * N + j]);
+            worst = std::max(worst, std::fabs(0.5 * s + 2.0 * C0[i * N + j] - C[i * N + j]));
+          }
+        INFO("builtin " << builtin << " trans_a " << ta << " trans_b " << tb << " on " << gemm_backend());
+        CHECK(worst < 1e-4);
+      }
+  }
+  gemm_use_builtin(false);
+}
+
+TEST_CASE("matmul backward matches finite differences") {
+  const int64_t N = 6, C = 5, OC = 7;
+  auto inp = randn(N * C, 1), w = randn(OC * C, 2), b = randn(OC, 3), R = randn(N * OC, 4);
+  std::vector<float> out(N * OC);
+  auto J = [&] {
+    matmul_forward(out.data(), inp.data(), w.data(), b.data(), N, C, OC, 2);
+    return dot(out, R);
+  };
+  std::vector<float> dinp(N * C), dw(OC * C, 0.0f), db(OC, 0.0f);
+  matmul_backward(dinp.data(), dw.data(), db.data(), R.data(), inp.data(), w.data(), N, C, OC, 2);
+  check_gradient("dinp", inp, dinp, J);
+  check_gradient("dweight", w, dw, J);
+  check_gradient("dbias", b, db, J);
+  // Parameter gradients accumulate.
+  std::vector<float> dw2 = dw;
+  matmul_backward(dinp.data(), dw2.data(), db.data(), R.data(), inp.data(), w.data(), N, C, OC, 1);
+  CHECK(dw2[3] == Approx(2 * dw[3]));
+}
+
+TEST_CASE("layernorm backward matches finite differences") {
+  const int64_t N = 4, C = 8;
+  auto inp = randn(N * C, 5, 2.0), w = randn(C, 6), b = randn(C, 7), R = randn(N * C, 8);
+  std::vector<float> out(N * C), mean(N), rstd(N);
+  auto J = [&] {
+    layernorm_forward(out.data(), mean.data(), rstd.data(), inp.data(), w.data(), b.data(), N, C, 2);
+    return dot(out, R);
+  };
+  J();
+  std::vector<float> dinp(N * C, 0.0f), dw(C, 0.0f), db(C, 0.0f);
+  layernorm_backward(dinp.data(), dw.data(), db.data(), R.data(), inp.data(), w.data(), mean.data(),
+                     rstd.data(), N, C, 2);
+  check_gradient("dinp", inp, dinp, J);
+  check_gradient("dweight", w, dw, J);
+  check_gradient("dbias", b, db, J);
+  // Normalised rows: mean 0, variance 1 before the affine part.
+  CHECK(mean[1] == Approx([&] { double s = 0; for (int c = 0; c < C; ++c) s += inp[C + c]; return s / C; }()).margin(1e-6));
+}
+
+namespace {
+// Plain causal attention in double, for checking the blocked GEMM version.
+std::vector<double> naive_attention(const std::vector<float>& qkv, int64_t B, int64_t T, int64_t C, int64_t NH) {
+  const int64_t hd = C / NH;
+  std::vector<double> out(B * T * C, 0.0);
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t h = 0; h < NH; ++h)
+      for (int64_t t = 0; t < T; ++t) {
+        std::vector<double> s(t + 1);
+        double max = -1e300;
+        for (int64_t j = 0; j <= t; ++j) {
+          double d = 0;
+          for (int64_t k = 0; k < hd; ++k)
+            d += static_cast<double>(qkv[(b * T + t) * 3 * C + h * hd + k]) * qkv[(b * T + j) * 3 * C + C + h * hd + k];
+          s[j] = d / std::sqrt(static_cast<double>(hd));
+          max = std::max(max, s[j]);
+        }
+        double sum = 0;
+        for (auto& x : s) sum += (x = std::exp(x - max));
+        for (int64_t j = 0; j <= t; ++j)
+          for (int64_t k = 0; k < hd; ++k)
+            out[(b * T + t) * C + h * hd + k] += s[j] / sum * qkv[(b * T + j) * 3 * C + 2 * C + h * hd + k];
+      }
+  return out;
+}
+}  // namespace
+
+TEST_CASE("attention is causal, matches a naive version and its backward matches finite differences") {
+  for (int64_t T : {5, 70}) {  // 70 spans two of the 64-row blocks
+    const int64_t B = 2, C = 8, NH = 2;
+    auto qkv = randn(B * T * 3 * C, 9), R = randn(B * T * C, 10);
+    std::vector<float> out(B * T * C), att(B * NH * T * T);
+    auto J = [&] {
+      attention_forward(out.data(), att.data(), qkv.data(), B, T, C, NH, 2);
+      return dot(out, R);
+    };
+    J();
+    const auto ref = naive_attention(qkv, B, T, C, NH);
+    double worst = 0;
+    for (size_t i = 0; i < out.size(); ++i) worst = std::max(worst, std::fabs(out[i] - ref[i]));
+    CHECK(worst < 1e-5);
+    for (int64_t t = 0; t < T; ++t)
+      for (int64_t j = t + 1; j < T; ++j) REQUIRE(att[t * T + j] == 0.0f);
+    std::vector<float> dqkv(qkv.size()), scratch(attention_scratch_floats(T, 2));
+    attention_backward(dqkv.data(), R.data(), qkv.data(), att.data(), scratch.data(), B, T, C, NH, 2);
+    check_gradient("dqkv", qkv, dqkv, J, 1e-3, T > 10 ? 48 : 1000);
+  }
+}
+
+TEST_CASE("gelu, cross-entropy and encoder backward match finite differences") {
+  SECTION("gelu") {
+    auto x = randn(40, 11, 2.0), R = randn(40, 12);
+    std::vector<float> out(40);
+    auto J = [&] { gelu_forward(out.data(), x.data(), 40, 2); return dot(out, R); };
+    J();
+    CHECK(out[0] == Approx(0.5 * x[0] * (1 + std::tanh(0.7978845608 * (x[0] + 0.044715 * std::pow(x[0], 3))))));
+    std::vector<float> dx(40);
+    gelu_backward(dx.data(), x.data(), R.data(), 40, 2);
+    check_gradient("gelu", x, dx, J);
+  }
+  SECTION("cross-entropy") {
+    const int64_t N = 3, V = 7;
+    auto logits = randn(N * V, 13, 2.0);
+    std::vector<int32_t> targets = {2, 6, 0};
+    std::vector<float> losses(N);
+    auto J = [&] {
+      crossentropy_forward(losses.data(), logits.data(), targets.data(), N, V, 2);
+      return 0.7 * (static_cast<double>(losses[0]) + losses[1] + losses[2]);
+    };
+    J();
+    double z = 0;
+    for (int v = 0; v < V; ++v) z += std::exp(static_cast<double>(logits[v]));
+    CHECK(losses[0] == Approx(std::log(z) - logits[2]).epsilon(1e-5));
+    std::vector<float> dlogits = logits;  // in place
+    crossentropy_backward(dlogits.data(), dlogits.data(), targets.data(), 0.7f, N, V, 2);
+    check_gradient("dlogits", logits, dlogits, J);
+  }
+  SECTION("encoder") {
+    const int64_t B = 2, T = 3, C = 4, V = 5;
+    auto wte = randn(V * C, 14), wpe = randn(T * C, 15), R = randn(B * T * C, 16);
+    std::vector<int32_t> inp = {1, 4, 1, 0, 1, 3};
+    std::vector<float> out(B * T * C);
+    auto J = [&] {
+      encoder_forward(out.data(), inp.data(), wte.data(), wpe.data(), B, T, C, 2);
+      return dot(out, R);
+    };
+    std::vector<float> dwte(V * C, 0.0f), dwpe(T * C, 0.0f);
+    encoder_backward(dwte.data(), dwpe.data(), R.data(), inp.data(), B, T, C, 2);
+    check_gradient("dwte", wte, dwte, J);
+    check_gradient("dwpe", wpe, dwpe, J);
+  }
+}
+
+// ---- The whole model ----------------------------------------------------------------------------
+
+namespace {
+GptConfig tiny(int64_t vocab = 11, int64_t ctx = 6, int64_t d = 8, int64_t layers = 2, int64_t heads = 2) {
+  GptConfig c;
+  c.vocab = vocab;
+  c.ctx = ctx;
+  c.d_model = d;
+  c.n_layer = layers;
+  c.n_head = heads;
+  c.d_ff = 12;  // not 4·d, to catch a confusion of the two
+  c.Validate();
+  return c;
+}
+
+std::vector<int32_t> random_tokens(int64_t n, int64_t vocab, uint64_t seed) {
+  Rng rng(seed);
+  std::vector<int32_t> t(static_cast<size_t>(n));
+  for (auto& x : t) x = static_cast<int32_t>(rng.next() % static_cast<uint64_t>(vocab));
+  return t;
+}
+}  // namespace
+
+TEST_CASE("the whole model's gradient matches finite differences, tensor by tensor") {
+  const GptConfig config = tiny();
+  const int64_t B = 3, T = 5;
+  CpuGpt gpt(config, B, 2);
+  gpt.init(42);
+  // Larger weights than GPT-2's init make every path through the network matter.
+  Rng rng(3);
+  for (int64_t i = 0; i < gpt.num_params(); ++i) gpt.params()[i] += static_cast<float>(0.3 * rng.normal());
+  const auto tokens = random_tokens(B * (T + 1), config.vocab, 5);
+  gpt.zero_grad();
+  gpt.forward(tokens.data(), B, T);
+  gpt.backward(1.0f);
+  std::vector<float> grads(gpt.grads(), gpt.grads() + gpt.num_params());
+  std::vector<float> base(gpt.params(), gpt.params() + gpt.num_params());
+  for (int kind = 0; kind < kParamKinds; ++kind) {
+    const Param p = static_cast<Param>(kind);
+    const int64_t off = gpt.layout().offset_of(p), n = gpt.layout().size_of(p);
+    // Direction: the analytic gradient of this tensor mixed with noise of the same norm.
+    std::vector<double> dir(n);
+    double gnorm = 0;
+    for (int64_t i = 0; i < n; ++i) gnorm += static_cast<double>(grads[off + i]) * grads[off + i];
+    gnorm = std::sqrt(gnorm);
+    REQUIRE(gnorm > 0);
+    double dnorm = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      dir[i] = grads[off + i] / gnorm + rng.normal() / std::sqrt(static_cast<double>(n));
+      dnorm += dir[i] * dir[i];
+    }
+    dnorm = std::sqrt(dnorm);
+    double analytic = 0;
+    for (int64_t i = 0; i < n; ++i) analytic += grads[off + i] * dir[i] / dnorm;
+    const double eps = 1e-2;
+    auto loss_at = [&](double s) {
+      std::copy(base.begin(), base.end(), gpt.params());
+      for (int64_t i = 0; i < n; ++i) gpt.params()[off + i] = static_cast<float>(base[off + i] + s * dir[i] / dnorm);
+      return gpt.forward(tokens.data(), B, T);
+    };
+    // Richardson extrapolation of two central differences cancels the O(eps²) error.
+    const double d1 = (loss_at(eps) - loss_at(-eps)) / (2 * eps);
+    const double d2 = (loss_at(eps / 2) - loss_at(-eps / 2)) / eps;
+    const double fd = (4 * d2 - d1) / 3;
+    INFO(param_name(p) << ": finite difference " << fd << ", analytic " << analytic);
+    CHECK(std::fabs(fd - analytic) <= 1e-3 * std::max(1.0, std::fabs(analytic)) + 2e-2 * std::fabs(analytic));
+  }
+  std::copy(base.begin(), base.end(), gpt.params());
+}
+
+TEST_CASE("the initial loss is about ln(vocab)") {
+  GptConfig c = tiny(256, 64, 64, 2, 4);
+  c.d_ff = 0;
+  c.Validate();
+  CpuGpt gpt(c, 4, 2);
+  gpt.init(1);
+  const auto tokens = random_tokens(4 * 65, 256, 2);
+  CHECK(gpt.forward(tokens.data(), 4, 64) == Approx(std::log(256.0)).margin(0.02));
+}
+
+TEST_CASE("the parameter layout counts what GptConfig counts, and GPT-2 init has the right scale") {
+  GptConfig c = tiny(256, 64, 64, 4, 4);
+  c.d_ff = 0;
+  c.Validate();
+  ParameterLayout layout(c);
+  CHECK(layout.total == c.params());
+  CpuGpt gpt(c, 1, 1);
+  gpt.init(9);
+  auto stddev = [&](Param p) {
+    const float* w = gpt.param(p);
+    double s = 0;
+    for (int64_t i = 0; i < layout.size_of(p); ++i) s += static_cast<double>(w[i]) * w[i];
+    return std::sqrt(s / static_cast<double>(layout.size_of(p)));
+  };
+  CHECK(stddev(Param::QkvW) == Approx(0.02).epsilon(0.02));
+  CHECK(stddev(Param::FcProjW) == Approx(0.02 / std::sqrt(8.0)).epsilon(0.03));
+  CHECK(gpt.param(Param::Ln1W)[5] == 1.0f);
+  CHECK(gpt.param(Param::FcB)[5] == 0.0f);
+}
+
+// ---- Optimizer and schedule ---------------------------------------------------------------------
+
+TEST_CASE("AdamW matches a hand computation and skips decay on norms and biases") {
+  GptConfig c = tiny();
+  ParameterLayout layout(c);
+  std::vector<float> w(layout.total, 1.0f), g(layout.total, 0.5f), m(layout.total, 0.0f), v(layout.total, 0.0f);
+  train::OptimizerOptions o;
+  o.weight_decay = 0.1;
+  train::adamw_update(layout, w.data(), g.data(), m.data(), v.data(), o, 0.01, 1, 1.0f, 2);
+  // Step 1: m̂ = g, v̂ = g², so the update is lr·g/(|g| + eps) ≈ lr.
+  const double adam = 0.01 * 0.5 / (0.5 + 1e-8);
+  CHECK(w[layout.offset_of(Param::QkvW)] == Approx(1.0 * (1 - 0.01 * 0.1) - adam).epsilon(1e-6));
+  CHECK(w[layout.offset_of(Param::QkvB)] == Approx(1.0 - adam).epsilon(1e-6));
+  CHECK(w[layout.offset_of(Param::LnfW)] == Approx(1.0 - adam).epsilon(1e-6));
+  CHECK(m[0] == Approx(0.05));
+  CHECK(v[0] == Approx(0.05 * 0.5 * 0.5).epsilon(1e-5));
+}
+
+TEST_CASE("the learning rate warms up linearly and decays by cosine to 10% at the last step") {
+  train::TrainConfig c;
+  c.lr = 1e-3;
+  c.warmup = 0.1;
+  const int64_t steps = 100;
+  CHECK(train::learning_rate(c, 0, steps) == Approx(1e-4));
+  CHECK(train::learning_rate(c, 9, steps) == Approx(1e-3));
+  CHECK(train::learning_rate(c, 10, steps) == Approx(1e-3));
+  CHECK(train::learning_rate(c, 99, steps) == Approx(1e-4));
+  CHECK(train::learning_rate(c, 10 + 89 / 2.0, steps) > 5e-4);
+  for (int64_t s = 11; s < steps; ++s)
+    CHECK(train::learning_rate(c, s, steps) < train::learning_rate(c, s - 1, steps));
+}
+
+// ---- Training runs ------------------------------------------------------------------------------
+
+namespace {
+train::TrainConfig markov_run(MarkovSource& data, MarkovSource& held_out, GptConfig shape, int64_t steps) {
+  train::TrainConfig c;
+  c.model = shape;
+  c.data = &data;
+  c.eval_data = &held_out;
+  c.steps = steps;
+  c.lr = 3e-3;
+  c.warmup = 0.05;
+  c.seed = 17;
+  c.threads = 2;
+  c.eval_tokens = 32768;
+  return c;
+}
+}  // namespace
+
+TEST_CASE("a small model learns a Markov source to within a few percent of its entropy rate") {
+  MarkovSource data(16, 32, 16, 100, 1), held_out(16, 32, 16, 100, 2);
+  const double H = data.entropy_per_token();
+  REQUIRE(H > 0.5);
+  REQUIRE(H < std::log(16.0) - 0.5);
+  train::TrainConfig c = markov_run(data, held_out, tiny(16, 32, 32, 2, 2), 400);
+  const train::RunResult r = train::train(c);
+  INFO(r.BriefReport() << "; entropy rate " << H);
+  CHECK(r.status == train::RunStatus::Done);
+  CHECK(r.curve.front().tokens == 0);
+  CHECK(r.curve.front().eval_loss == Approx(std::log(16.0)).margin(0.05));
+  CHECK(r.final_loss < 1.03 * H);
+  CHECK(r.final_loss > 0.98 * H);
+  CHECK(r.best_loss <= r.final_loss);
+  CHECK(r.tokens == 400 * 16 * 32);
+  CHECK(r.flops == Approx(r.tokens * c.model.flops_per_token()));
+  CHECK(r.flops_palm > r.flops);
+  CHECK(r.tokens_per_second > 0);
+}
+
+TEST_CASE("a larger model reaches a lower held-out loss than a smaller one on the same data") {
+  auto run = [](GptConfig shape) {
+    MarkovSource data(64, 32, 16, 200, 1, 2.0), held_out(64, 32, 16, 200, 2, 2.0);
+    train::TrainConfig c = markov_run(data, held_out, shape, 250);
+    return train::train(c).final_loss;
+  };
+  const double small = run(tiny(64, 32, 8, 1, 1)), large = run(tiny(64, 32, 48, 2, 2));
+  INFO("small " << small << ", large " << large);
+  CHECK(large < small - 0.05);
+}
+
+namespace {
+std::string read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+}  // namespace
+
+TEST_CASE("runs are deterministic and resume bitwise from a checkpoint") {
+  const std::string dir = std::string(SCALELAB_BINARY) + ".train-test-";
+  const std::string full = dir + "full.ckpt", part = dir + "part.ckpt";
+  std::remove(full.c_str());
+  std::remove(part.c_str());
+  auto config = [&](MarkovSource& d, MarkovSource& h, int threads, const std::string& path) {
+    train::TrainConfig c = markov_run(d, h, tiny(16, 16, 16, 2, 2), 30);
+    c.batch = 32;  // two micro-batches per step: gradient accumulation
+    c.threads = threads;
+    c.eval_interval = 16 * 32 * 4;
+    c.eval_tokens = 2048;
+    c.checkpoint = path;
+    return c;
+  };
+  MarkovSource d1(16, 16, 16, 5, 1), h1(16, 16, 16, 5, 2);
+  const train::RunResult a = train::train(config(d1, h1, 2, full));
+  MarkovSource d2(16, 16, 16, 5, 1), h2(16, 16, 16, 5, 2);
+  const train::RunResult b = train::train(config(d2, h2, 2, ""));
+  REQUIRE(a.curve.size() == b.curve.size());
+  for (size_t i = 0; i < a.curve.size(); ++i) {
+    CHECK(a.curve[i].train_loss == b.curve[i].train_loss);
+    CHECK(a.curve[i].eval_loss == b.curve[i].eval_loss);
+  }
+  // Another thread count splits the matrix products differently (OpenBLAS's edge kernels round
+  // differently), so only the same thread count is bitwise identical; the difference is rounding.
+  MarkovSource d6(16, 16, 16, 5, 1), h6(16, 16, 16, 5, 2);
+  const train::RunResult one = train::train(config(d6, h6, 1, ""));
+  REQUIRE(one.curve.size() == a.curve.size());
+  for (size_t i = 0; i < a.curve.size(); ++i) CHECK(one.curve[i].eval_loss == Approx(a.curve[i].eval_loss).epsilon(1e-5));
+  // Interrupt at step 13, then resume with fresh sources: the same bits as the uninterrupted run.
+  MarkovSource d3(16, 16, 16, 5, 1), h3(16, 16, 16, 5, 2);
+  train::TrainConfig c3 = config(d3, h3, 2, part);
+  c3.progress = [](const train::Progress& p) {
+    if (p.step == 13) request_interrupt();
+  };
+  const train::RunResult interrupted = train::train(c3);
+  CHECK(interrupted.status == train::RunStatus::Interrupted);
+  CHECK(interrupted.steps == 13);
+  MarkovSource d4(16, 16, 16, 5, 1), h4(16, 16, 16, 5, 2);
+  const train::RunResult resumed = train::train(config(d4, h4, 2, part));
+  CHECK(resumed.status == train::RunStatus::Done);
+  REQUIRE(resumed.curve.size() == a.curve.size());
+  for (size_t i = 0; i < a.curve.size(); ++i) {
+    CHECK(resumed.curve[i].train_loss == a.curve[i].train_loss);
+    CHECK(resumed.curve[i].eval_loss == a.curve[i].eval_loss);
+  }
+  const std::string fa = read_bytes(full), fb = read_bytes(part);
+  CHECK(fa.size() > 1000);
+  CHECK(fa == fb);  // parameters, AdamW moments, sampler position, curve: all identical
+  // A checkpoint of another run is refused with a clear message.
+  MarkovSource d5(16, 16, 16, 5, 1), h5(16, 16, 16, 5, 2);
+  train::TrainConfig other = config(d5, h5, 2, part);
+  other.lr = 1e-2;
+  CHECK_THROWS_WITH(train::train(other), Catch::Contains("belongs to another run"));
+  std::remove(full.c_str());
+  std::remove(part.c_str());
+}
+
+TEST_CASE("a NaN ends the run with status diverged, never a crash") {
+  MarkovSource data(16, 16, 8, 5, 1), held_out(16, 16, 8, 5, 2);
+  train::TrainConfig c = markov_run(data, held_out, tiny(16, 16, 16, 2, 2), 50);
+  c.lr = 1e30;
+  c.optimizer.clip = 0;
+  const train::RunResult r = train::train(c);
+  INFO(r.BriefReport());
+  CHECK(r.status == train::RunStatus::Diverged);
+  CHECK(r.steps < 50);
+  CHECK(r.BriefReport().find("diverged") == 0);
+}
+
+TEST_CASE("the simulated backend draws the law's curve without data") {
+  train::TrainConfig c;
+  c.model = tiny(256, 64, 64, 2, 2);
+  c.backend = "simulated";
+  c.batch = 8;
+  c.seq_len = 64;
+  c.tokens = 50'000'000;
+  c.law.E = 1.5;  // a law for small models: Chinchilla's own predicts more than ln(vocab) here
+  c.law.A = 30;
+  c.law.alpha = 0.3;
+  c.law.B = 300;
+  c.law.beta = 0.35;
+  c.law.noise = 0.01;
+  const train::RunResult r = train::train(c);
+  CHECK(r.status == train::RunStatus::Done);
+  CHECK(r.backend == "simulated");
+  CHECK(r.curve.size() >= 20);
+  const double expected = c.law(static_cast<double>(c.model.params()), static_cast<double>(r.tokens));
+  CHECK(r.final_loss == Approx(expected).epsilon(0.02));
+  CHECK(r.curve.front().eval_loss == Approx(std::log(256.0)).epsilon(0.02));
+  CHECK(r.curve[5].eval_loss > r.final_loss);
+}
+
+TEST_CASE("bad configurations are refused with the field and the fix") {
+  MarkovSource data(16, 16, 8, 5, 1);
+  train::TrainConfig c;
+  c.model = tiny(16, 16, 16, 2, 2);
+  c.data = &data;
+  CHECK_THROWS_WITH(train::train(c), Catch::Contains("exactly one of tokens"));
+  c.tokens = 1000;
+  c.batch = 12;
+  CHECK_THROWS_WITH(train::train(c), Catch::Contains("multiple of the sampler's batch"));
+  c.batch = 0;
+  c.backend = "cpx";
+  CHECK_THROWS_WITH(train::train(c), Catch::Contains("did you mean \"cpu\""));
+  c.backend = "cpu";
+  c.model = tiny(8, 16, 16, 2, 2);
+  CHECK_THROWS_WITH(train::train(c), Catch::Contains("vocabulary (16) is larger"));
+  c.model = tiny(16, 8, 16, 2, 2);
+  CHECK_THROWS_WITH(train::train(c), Catch::Contains("context is 8"));
+}

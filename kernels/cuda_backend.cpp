@@ -38,10 +38,13 @@ class CudaBackend final : public train::Backend {
   }
 
   double accumulate(const int32_t* tokens, int64_t B, int64_t T, float scale) override {
-    const double loss = model().forward(tokens, B, T, true);
-    if (!std::isfinite(loss)) return loss;  // the trainer stops; no backward through NaN
-    model_->backward(scale);
-    return loss;
+    // The backward pass is queued behind the forward before the loss is read, so the device never
+    // waits for the host. A NaN loss then leaves a NaN gradient, which update() refuses (its norm
+    // is not finite) and the trainer stops the run as diverged, as with the CPU backend.
+    CudaGpt& m = model();
+    m.forward_async(tokens, B, T, true);
+    m.backward(scale);
+    return m.loss();
   }
 
   double update(double lr) override {

@@ -90,6 +90,8 @@ CudaGpt::CudaGpt(const model::GptConfig& config, int64_t max_batch, const CudaGp
   if (C % 8 != 0) fail("the CUDA backend needs d_model to be a multiple of 8 (got ", C, ")");
   SCALELAB_CUDA(cudaSetDevice(options.device));
   SCALELAB_CUDA(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+  SCALELAB_CUDA(cudaEventCreateWithFlags(&loss_ready_, cudaEventDisableTiming));
+  SCALELAB_CUDA(cudaEventCreateWithFlags(&plan_copied_, cudaEventDisableTiming));
   matmul_ = std::make_unique<Matmul>(stream_, options.fuse_epilogues);
 
   const int64_t P = layout_.total;
@@ -164,6 +166,8 @@ CudaGpt::~CudaGpt() {
   cudaFree(moments_);
   cudaFree(acts_);
   if (host_pinned_) cudaFreeHost(host_pinned_);
+  if (loss_ready_) cudaEventDestroy(loss_ready_);
+  if (plan_copied_) cudaEventDestroy(plan_copied_);
   if (stream_) cudaStreamDestroy(stream_);
 }
 
@@ -185,6 +189,21 @@ void CudaGpt::zero_grad() {
 }
 
 double CudaGpt::forward(const int32_t* tokens, int64_t B, int64_t T, bool for_backward) {
+  forward_async(tokens, B, T, for_backward);
+  return loss();
+}
+
+double CudaGpt::loss() {
+  if (!loss_pending_) throw SystemError("CudaGpt::loss needs a forward_async(...) before");
+  loss_pending_ = false;
+  SCALELAB_CUDA(cudaEventSynchronize(loss_ready_));
+  const int64_t N = B_ * T_;
+  double sum = 0;
+  for (int64_t n = 0; n < N; ++n) sum += host_losses_[n];
+  return sum / static_cast<double>(N);
+}
+
+void CudaGpt::forward_async(const int32_t* tokens, int64_t B, int64_t T, bool for_backward) {
   if (B < 1 || B > max_batch_)
     fail("CudaGpt: batch of ", B, " rows, but the model was sized for 1 to ", max_batch_);
   if (T < 1 || T > config_.ctx)
@@ -192,6 +211,7 @@ double CudaGpt::forward(const int32_t* tokens, int64_t B, int64_t T, bool for_ba
          "; use seq_len ≤ ctx");
   const int64_t L = config_.n_layer, C = config_.d_model, F = config_.ff(), V = config_.vocab,
                 NH = config_.n_head, N = B * T, maxN = max_batch_ * config_.ctx;
+  if (loss_pending_) loss();  // the staging buffers are reused: let the previous pass finish
   have_gradient_forward_ = have_logits_ = false;
 
   // Inputs, targets and the encoder's backward plan, staged in pinned memory: one copy.
@@ -206,11 +226,8 @@ double CudaGpt::forward(const int32_t* tokens, int64_t B, int64_t T, bool for_ba
       if (t < T) in[b * T + t] = id;
       if (t > 0) tg[b * T + t - 1] = id;
     }
-  const int64_t plan_len = encoder_backward_plan(host_ints_ + 2 * N, unique_, in, N);
   SCALELAB_CUDA(cudaMemcpyAsync(inputs_, in, N * sizeof(int32_t), cudaMemcpyHostToDevice, stream_));
   SCALELAB_CUDA(cudaMemcpyAsync(targets_, tg, N * sizeof(int32_t), cudaMemcpyHostToDevice, stream_));
-  SCALELAB_CUDA(cudaMemcpyAsync(plan_, host_ints_ + 2 * N, plan_len * sizeof(int32_t),
-                                cudaMemcpyHostToDevice, stream_));
   B_ = B;
   T_ = T;
   const cudaStream_t s = stream_;
@@ -258,12 +275,19 @@ double CudaGpt::forward(const int32_t* tokens, int64_t B, int64_t T, bool for_ba
   crossentropy_forward_backward(logits_, losses_, targets_,
                                 for_backward ? 1.0f / static_cast<float>(N) : 0.0f, N, V, s);
   SCALELAB_CUDA(cudaMemcpyAsync(host_losses_, losses_, N * sizeof(float), cudaMemcpyDeviceToHost, s));
-  sync();
-  double sum = 0;
-  for (int64_t n = 0; n < N; ++n) sum += host_losses_[n];
+  SCALELAB_CUDA(cudaEventRecord(loss_ready_, s));
+  loss_pending_ = true;
   have_gradient_forward_ = for_backward;
   have_logits_ = !for_backward;
-  return sum / static_cast<double>(N);
+  if (for_backward) {
+    // The encoder's backward plan (a sort of the rows by token), made while the device runs the
+    // forward pass; the copy is queued behind it, ahead of backward().
+    SCALELAB_CUDA(cudaEventSynchronize(plan_copied_));  // the previous plan has left the buffer
+    const int64_t plan_len = encoder_backward_plan(host_ints_ + 2 * N, unique_, in, N);
+    SCALELAB_CUDA(cudaMemcpyAsync(plan_, host_ints_ + 2 * N, plan_len * sizeof(int32_t),
+                                  cudaMemcpyHostToDevice, s));
+    SCALELAB_CUDA(cudaEventRecord(plan_copied_, s));
+  }
 }
 
 void CudaGpt::backward(float scale) {

@@ -61,6 +61,10 @@ class CudaGpt {
   // logits are replaced by ∂(mean loss)/∂logits (the fused cross-entropy), ready for backward();
   // without, they are kept (logits()) and backward() must not be called.
   double forward(const int32_t* tokens, int64_t B, int64_t T, bool for_backward = true);
+  // The same, without waiting for the device: the work is queued (backward() may be queued right
+  // after it) and loss() waits for the mean loss. Keeps the GPU busy while the host prepares.
+  void forward_async(const int32_t* tokens, int64_t B, int64_t T, bool for_backward = true);
+  double loss();
   // Adds scale·∂(mean loss)/∂θ of the last forward(for_backward = true) to the gradient.
   void backward(float scale = 1.0f);
 
@@ -114,6 +118,9 @@ class CudaGpt {
   float* host_losses_ = nullptr;  // pinned
 
   int64_t B_ = 0, T_ = 0, unique_ = 0;
+  bool loss_pending_ = false;
+  cudaEvent_t loss_ready_ = nullptr;
+  cudaEvent_t plan_copied_ = nullptr;  // the pinned plan buffer may be rewritten after this
   bool have_gradient_forward_ = false;
   bool have_logits_ = false;
 };

@@ -97,9 +97,10 @@ void crossentropy_forward_backward(bf16* logits, float* losses, const int32_t* t
 constexpr int kNormBlocks = 1024;
 void grad_norm_squared(double* out, double* partial, const float* grads, int64_t n,
                        cudaStream_t stream);
-// One AdamW step over n floats, the same float operations in the same order as
-// train::adamw_update (so the result is bitwise that of the CPU for the same inputs). Also writes
-// the bf16 copy of the updated parameters. decay = 1 − lr·wd for decaying tensors, else 1.
+// One AdamW step over n floats: the float operations of train::adamw_update in its order, each
+// rounded on its own (bitwise the CPU's where the CPU compiler does not contract a·b + c into an
+// FMA; within an ulp or two where it does). Also writes the bf16 copy of the updated parameters.
+// decay = 1 − lr·wd for decaying tensors, else 1.
 void adamw_update(float* params, bf16* params_bf16, const float* grads, float* m, float* v,
                   int64_t n, float beta1, float beta2, float correction1, float correction2,
                   float eps, float lr, float decay, float grad_scale, cudaStream_t stream);

@@ -54,11 +54,12 @@ __global__ void encoder_forward_kernel(float* out, const int32_t* inp, const flo
   }
 }
 
-// One block row per distinct token; thread c sums that token's rows in increasing row order.
+// One block column per distinct token (blockIdx.x: up to 2³¹ − 1 of them); thread c sums that
+// token's rows in increasing row order.
 __global__ void encoder_backward_wte_kernel(float* dwte, const float* dout, const int32_t* tokens,
                                             const int32_t* starts, const int32_t* rows, int64_t C) {
-  const int u = blockIdx.y;
-  const int64_t c = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
+  const int64_t u = blockIdx.x;
+  const int64_t c = blockIdx.y * (int64_t)blockDim.x + threadIdx.x;
   if (c >= C) return;
   float sum = 0;
   for (int i = starts[u]; i < starts[u + 1]; ++i) sum += dout[static_cast<int64_t>(rows[i]) * C + c];
@@ -422,7 +423,7 @@ void encoder_backward(float* dwte, float* dwpe, const float* dout, const int32_t
   const int32_t* starts = plan + unique;
   const int32_t* rows = starts + unique + 1;
   if (unique > 0) {
-    const dim3 grid(blocks_for(C, 128), static_cast<unsigned>(unique));
+    const dim3 grid(static_cast<unsigned>(unique), blocks_for(C, 128));
     encoder_backward_wte_kernel<<<grid, 128, 0, stream>>>(dwte, dout, tokens, starts, rows, C);
     SCALELAB_CUDA_LAUNCHED();
   }

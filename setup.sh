@@ -12,6 +12,7 @@ packages=(
   catch2                  # Catch2 v2 (catch2/catch.hpp)
   libopenblas-dev         # BLAS for the CPU trainer
   gnuplot-nox             # plots
+  zlib1g-dev              # zlib: reads the dictzip (gzip) file of dict-gcide
   dict-gcide              # the real English corpus (GNU Collaborative International Dictionary of English)
 )
 if [[ "${1:-}" == "--bench" ]]; then

@@ -13,6 +13,7 @@ void open_all(lua_State* L) {
   static const luaL_Reg natives[] = {
       {"scalelab.native.core", open_core},
       {"scalelab.native.model", open_model},
+      {"scalelab.native.data", open_data},
       {"scalelab.native.train", open_train},
       {nullptr, nullptr},
   };

@@ -1,7 +1,7 @@
 // Lua module scalelab.native.train: train.run{...} -> RunResult.
 //
-// The data argument is anything that gives a data::BatchSource: the data module's samplers (through
-// their Lua methods until the native fast path is wired), or any Lua object with the same protocol:
+// The data argument is anything that gives a data::BatchSource: the data module's samplers and
+// held-out sources (used directly, no Lua in the loop), or any Lua table with the same protocol:
 //   obj.vocab, obj.seq_len, obj.batch       numbers (or methods returning them)
 //   obj:next_batch()                         B·(T+1) token ids, flat or as B rows of T+1
 //   obj:state() -> string, obj:restore(s)    for checkpoints and held-out rewinds
@@ -15,6 +15,7 @@
 #include <memory>
 
 #include "bindings/binding.h"
+#include "bindings/data.h"
 #include "bindings/modules.h"
 #include "core/interrupt.h"
 #include "core/units.h"
@@ -138,11 +139,29 @@ class LuaBatchSource final : public data::BatchSource {
   int64_t vocab_ = 0, seq_len_ = 0, batch_ = 0;
 };
 
-std::unique_ptr<data::BatchSource> to_source(lua_State* L, int index, const std::string& what) {
-  if (!lua_istable(L, index) && !lua_isuserdata(L, index))
-    fail(what, " must be a data source (data.sampler{...}, or an object with next_batch, state, restore, "
-               "vocab, seq_len and batch), got ", luaL_typename(L, index));
-  return std::make_unique<LuaBatchSource>(L, index, what);
+// The data module's samplers and held-out sources directly (no Lua in the training loop); any
+// other table or object through its Lua methods.
+std::shared_ptr<data::BatchSource> to_source(lua_State* L, int index, const std::string& what) {
+  if (lua_isuserdata(L, index)) return check_batch_source(L, index);
+  if (!lua_istable(L, index))
+    fail(what, " must be a data source (data.sampler{...}, sampler:held_out(), or a table with next_batch, "
+               "state, restore, vocab, seq_len and batch), got ", luaL_typename(L, index));
+  return std::make_shared<LuaBatchSource>(L, index, what);
+}
+
+// Pushes data:held_out (a function) if the source at `index` has that method, else nothing;
+// returns whether it pushed. Objects raise errors for unknown fields, so look in __methods.
+bool push_held_out_method(lua_State* L, int index) {
+  if (lua_istable(L, index)) {
+    if (lua_getfield(L, index, "held_out") == LUA_TFUNCTION) return true;
+    lua_pop(L, 1);
+    return false;
+  }
+  if (luaL_getmetafield(L, index, "__methods") == LUA_TNIL) return false;
+  const bool found = lua_getfield(L, -1, "held_out") == LUA_TFUNCTION;
+  lua_remove(L, -2);
+  if (!found) lua_pop(L, 1);
+  return found;
 }
 
 // The progress bar: on a terminal only, redrawn at most five times a second.
@@ -191,19 +210,15 @@ int run(lua_State* L) {
   c.model = check<model::GptConfig>(L, -1);
   lua_pop(L, 1);
 
-  std::unique_ptr<data::BatchSource> data, eval;
+  std::shared_ptr<data::BatchSource> data, eval;
   if (args.push("data") != LUA_TNIL) {
     const int at = lua_gettop(L);
     data = to_source(L, at, "train.run: data");
-    const bool indexable = lua_istable(L, at) || luaL_getmetafield(L, at, "__index") != LUA_TNIL;
-    if (indexable && !lua_istable(L, at)) lua_pop(L, 1);
-    if (indexable && !args.has("eval_data")) {
-      lua_getfield(L, at, "held_out");  // data:held_out(), when the source offers one
-      if (lua_isfunction(L, -1)) {
-        lua_pushvalue(L, at);
-        lua_call(L, 1, 1);
-        eval = to_source(L, lua_gettop(L), "train.run: data:held_out()");
-      }
+    // Without eval_data, the held-out split of the same corpus: data:held_out().
+    if (!args.has("eval_data") && push_held_out_method(L, at)) {
+      lua_pushvalue(L, at);
+      lua_call(L, 1, 1);
+      eval = to_source(L, lua_gettop(L), "train.run: data:held_out()");
       lua_pop(L, 1);
     }
   }

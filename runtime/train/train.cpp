@@ -188,8 +188,10 @@ RunResult train(const TrainConfig& config) {
   const int64_t batch = config.batch > 0 ? config.batch : micro;
   const int64_t accumulation = batch / micro;
   const int64_t tokens_per_step = batch * T;
+  // Whole steps only, rounding down as the data module's samplers do (they plan
+  // floor(tokens / (batch·seq_len)) batches), so tokens = D never asks a sampler for more than D.
   const int64_t steps =
-      config.steps > 0 ? config.steps : (config.tokens + tokens_per_step - 1) / tokens_per_step;
+      config.steps > 0 ? config.steps : std::max<int64_t>(1, config.tokens / tokens_per_step);
 
   std::unique_ptr<Backend> backend = make_backend(config.backend, config.threads, config.law);
   const bool feed = data && backend->needs_tokens();

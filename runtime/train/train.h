@@ -47,7 +47,7 @@ struct TrainConfig {
   data::BatchSource* data = nullptr;       // not owned; may be null for the simulated backend
   data::BatchSource* eval_data = nullptr;  // not owned; null: no held-out loss (simulated: drawn)
 
-  int64_t tokens = 0;      // training tokens D; or
+  int64_t tokens = 0;      // training tokens D (rounded down to whole steps, at least one); or
   int64_t steps = 0;       // optimizer steps (exactly one of the two)
   int64_t batch = 0;       // rows per optimizer step; 0: the source's batch. A multiple of it.
   int64_t seq_len = 0;     // tokens per row; 0: the source's seq_len (needed without data)

@@ -1,0 +1,625 @@
+// Lua module scalelab.native.data: corpora, synthetic sources, tokenizers and samplers
+// (runtime/data). The Lua half is stdlib/scalelab/data.lua.
+#include "bindings/data.h"
+
+#include <cmath>
+#include <memory>
+
+#include "bindings/binding.h"
+#include "bindings/modules.h"
+#include "data/corpus.h"
+#include "data/sampler.h"
+#include "data/synthetic.h"
+#include "data/bpe.h"
+#include "data/import.h"
+
+namespace scalelab::lua {
+
+struct SamplerObject {
+  std::shared_ptr<data::RepetitionSampler> sampler;
+  std::string Summary() const { return sampler->Summary(); }
+};
+
+struct HeldOutObject {
+  std::shared_ptr<data::HeldOutSource> source;
+  std::string Summary() const { return source->Summary(); }
+};
+
+struct TokenizerObject {
+  std::shared_ptr<const data::BpeTokenizer> tokenizer;
+  std::string Summary() const { return tokenizer->Summary(); }
+};
+
+template <>
+struct TypeName<data::Corpus> {
+  static constexpr const char* value = "scalelab.Corpus";
+};
+template <>
+struct TypeName<SamplerObject> {
+  static constexpr const char* value = "scalelab.Sampler";
+};
+template <>
+struct TypeName<HeldOutObject> {
+  static constexpr const char* value = "scalelab.HeldOut";
+};
+template <>
+struct TypeName<TokenizerObject> {
+  static constexpr const char* value = "scalelab.Tokenizer";
+};
+
+data::Corpus check_corpus(lua_State* L, int index) {
+  if (data::Corpus* c = test<data::Corpus>(L, index)) return *c;
+  fail("expected a corpus (from data.corpus, data.files, data.tokens_bin, data.synthetic or data.bpe), got ",
+       luaL_typename(L, index));
+}
+
+std::shared_ptr<data::BatchSource> check_batch_source(lua_State* L, int index) {
+  if (SamplerObject* s = test<SamplerObject>(L, index)) return s->sampler;
+  if (HeldOutObject* h = test<HeldOutObject>(L, index)) return h->source;
+  fail("expected a batch source (data.sampler{...} or sampler:held_out()), got ", luaL_typename(L, index));
+}
+
+namespace {
+
+using data::Corpus;
+
+void push_string(lua_State* L, const std::string& s) { lua_pushlstring(L, s.data(), s.size()); }
+
+void push_ints(lua_State* L, const int32_t* values, int64_t count) {
+  lua_createtable(L, int(count), 0);
+  for (int64_t i = 0; i < count; ++i) {
+    lua_pushinteger(L, values[i]);
+    lua_rawseti(L, -2, i + 1);
+  }
+}
+
+std::vector<int32_t> to_ints(lua_State* L, int index, const char* what) {
+  if (!lua_istable(L, index)) fail(what, " must be a table of token ids (got ", luaL_typename(L, index), ")");
+  std::vector<int32_t> out;
+  lua_Integer n = luaL_len(L, index);
+  out.reserve(size_t(n));
+  for (lua_Integer i = 1; i <= n; ++i) {
+    lua_rawgeti(L, index, i);
+    int ok = 0;
+    lua_Integer v = lua_tointegerx(L, -1, &ok);
+    lua_pop(L, 1);
+    if (!ok || v < 0 || v > INT32_MAX) fail(what, "[", i, "] is not a token id");
+    out.push_back(int32_t(v));
+  }
+  return out;
+}
+
+// ---- corpus -------------------------------------------------------------------------------------
+
+int open(lua_State* L) {
+  std::string path = luaL_checkstring(L, 1);
+  data::OpenOptions options;
+  if (!lua_isnoneornil(L, 2)) {
+    Args args(L, 2, "data.open", {"verify"});
+    options.verify = args.boolean("verify", true);
+  }
+  push(L, Corpus::Open(path, options));
+  return 1;
+}
+
+int corpus(lua_State* L) {
+  std::string name = luaL_checkstring(L, 1);
+  data::NamedCorpusOptions options;
+  if (!lua_isnoneornil(L, 2)) {
+    Args args(L, 2, "data.corpus", {"max_documents", "refresh"});
+    options.max_documents = args.integer("max_documents", 0);
+    options.refresh = args.boolean("refresh", false);
+  }
+  push(L, data::NamedCorpus(name, options));
+  return 1;
+}
+
+int files(lua_State* L) {
+  Args args(L, 1, "data.files", {"paths", "documents", "out", "name"});
+  data::TextImportOptions options;
+  if (args.push("paths") != LUA_TTABLE) {
+    lua_pop(L, 1);
+    fail("data.files: give the files and folders to read, as data.files{ \"notes.txt\", \"books/\" }");
+  }
+  lua_Integer n = luaL_len(L, -1);
+  for (lua_Integer i = 1; i <= n; ++i) {
+    lua_rawgeti(L, -1, i);
+    if (!lua_isstring(L, -1)) fail("data.files: path ", i, " is not a string");
+    options.paths.push_back(lua_tostring(L, -1));
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  options.documents = args.string("documents", options.documents);
+  options.out = args.string("out", "");
+  options.name = args.string("name", "");
+  push(L, data::ImportText(options));
+  return 1;
+}
+
+int tokens_bin(lua_State* L) {
+  Args args(L, 1, "data.tokens_bin", {"paths", "format", "vocab", "eot", "out", "name"});
+  data::TokensBinOptions options;
+  if (args.push("paths") != LUA_TTABLE) {
+    lua_pop(L, 1);
+    fail("data.tokens_bin: give the shard paths");
+  }
+  lua_Integer n = luaL_len(L, -1);
+  for (lua_Integer i = 1; i <= n; ++i) {
+    lua_rawgeti(L, -1, i);
+    if (!lua_isstring(L, -1)) fail("data.tokens_bin: path ", i, " is not a string");
+    options.paths.push_back(lua_tostring(L, -1));
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  options.format = args.string("format", options.format);
+  options.vocab = args.integer("vocab", 0);
+  options.eot = args.integer("eot", -2);
+  options.out = args.string("out", "");
+  options.name = args.string("name", "");
+  push(L, data::ImportTokensBin(options));
+  return 1;
+}
+
+int synthetic(lua_State* L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_getfield(L, 1, "kind");
+  std::string kind = lua_isstring(L, -1) ? lua_tostring(L, -1) : "";
+  lua_pop(L, 1);
+  if (kind == "markov") {
+    Args args(L, 1, "data.synthetic",
+              {"kind", "vocab", "order", "support", "zipf", "spread", "profiles", "epsilon", "seed", "tokens",
+               "document_tokens", "stream_seed"});
+    data::MarkovOptions o;
+    o.vocab = args.integer("vocab", o.vocab);
+    o.order = int(args.integer("order", o.order));
+    o.support = args.integer("support", std::min<int64_t>(o.support, o.vocab));
+    o.zipf = args.number("zipf", o.zipf);
+    o.spread = args.number("spread", std::min(o.spread, o.zipf));
+    o.profiles = int(args.integer("profiles", o.profiles));
+    o.epsilon = args.number("epsilon", o.epsilon);
+    o.seed = uint64_t(args.integer("seed", 0));
+    data::MarkovSource source(o);
+    push(L, source.Generate(args.integer("tokens", 1000000), args.integer("document_tokens", 4096),
+                            uint64_t(args.integer("stream_seed", int64_t(o.seed)))));
+    return 1;
+  }
+  if (kind == "grammar") {
+    Args args(L, 1, "data.synthetic",
+              {"kind", "vocab", "nonterminals", "min_rules", "max_rules", "max_body", "zipf", "branching", "seed",
+               "tokens", "document_tokens", "stream_seed"});
+    data::GrammarOptions o;
+    o.vocab = args.integer("vocab", o.vocab);
+    o.nonterminals = int(args.integer("nonterminals", o.nonterminals));
+    o.min_rules = int(args.integer("min_rules", o.min_rules));
+    o.max_rules = int(args.integer("max_rules", std::min<int64_t>(o.max_rules, o.vocab)));
+    o.max_body = int(args.integer("max_body", o.max_body));
+    o.zipf = args.number("zipf", o.zipf);
+    o.branching = args.number("branching", o.branching);
+    o.seed = uint64_t(args.integer("seed", 0));
+    data::GrammarSource source(o);
+    push(L, source.Generate(args.integer("tokens", 1000000), args.integer("document_tokens", 4096),
+                            uint64_t(args.integer("stream_seed", int64_t(o.seed)))));
+    return 1;
+  }
+  std::string suggestion = closest_name(kind, {"markov", "grammar"});
+  fail("data.synthetic: kind must be \"markov\" or \"grammar\" (got ", kind.empty() ? "nothing" : "\"" + kind + "\"",
+       ")", suggestion.empty() ? "" : "; did you mean \"" + suggestion + "\"?");
+}
+
+int bpe(lua_State* L) {
+  Args args(L, 1, "data.bpe", {"corpus", "vocab", "out", "max_train_bytes"});
+  args.push("corpus");
+  Corpus source = check_corpus(L, -1);
+  lua_pop(L, 1);
+  data::BpeOptions options;
+  options.vocab = args.integer("vocab");
+  options.out = args.string("out", "");
+  options.max_train_bytes = args.integer("max_train_bytes", options.max_train_bytes);
+  push(L, data::TrainBpeCorpus(source, options));
+  return 1;
+}
+
+int tokenizer(lua_State* L) {
+  std::string path = luaL_checkstring(L, 1);
+  push(L, TokenizerObject{std::make_shared<const data::BpeTokenizer>(data::BpeTokenizer::Load(path))});
+  return 1;
+}
+
+template <class F>
+int corpus_property(lua_State* L, F f) {
+  f(L, check<Corpus>(L, 1));
+  return 1;
+}
+
+int c_tokens(lua_State* L) {
+  lua_pushinteger(L, check<Corpus>(L, 1).tokens());
+  return 1;
+}
+int c_documents(lua_State* L) {
+  lua_pushinteger(L, check<Corpus>(L, 1).documents());
+  return 1;
+}
+int c_vocab(lua_State* L) {
+  lua_pushinteger(L, check<Corpus>(L, 1).vocab());
+  return 1;
+}
+int c_token_bytes(lua_State* L) {
+  lua_pushinteger(L, check<Corpus>(L, 1).token_bytes());
+  return 1;
+}
+template <std::string data::CorpusMetadata::*Field>
+int c_meta(lua_State* L) {
+  push_string(L, check<Corpus>(L, 1).metadata().*Field);
+  return 1;
+}
+int c_path(lua_State* L) {
+  push_string(L, check<Corpus>(L, 1).path());
+  return 1;
+}
+int c_entropy(lua_State* L) {
+  double h = check<Corpus>(L, 1).metadata().entropy_per_token;
+  if (std::isnan(h)) lua_pushnil(L);
+  else lua_pushnumber(L, h);
+  return 1;
+}
+
+int c_read(lua_State* L) {
+  const Corpus& c = check<Corpus>(L, 1);
+  lua_Integer first = luaL_checkinteger(L, 2), count = luaL_optinteger(L, 3, 1);
+  if (first < 1 || count < 0 || first - 1 + count > c.tokens())
+    fail("corpus:read(", first, ", ", count, "): tokens ", first, "..", first + count - 1,
+         " are outside the corpus's 1..", c.tokens());
+  std::vector<int32_t> t = c.Tokens(first - 1, count);
+  push_ints(L, t.data(), count);
+  return 1;
+}
+
+int64_t check_document(lua_State* L, const Corpus& c, int index) {
+  lua_Integer i = luaL_checkinteger(L, index);
+  if (i < 1 || i > c.documents()) fail("document ", i, " is outside the corpus's 1..", c.documents());
+  return i - 1;
+}
+
+int c_document(lua_State* L) {
+  const Corpus& c = check<Corpus>(L, 1);
+  int64_t d = check_document(L, c, 2);
+  std::vector<int32_t> t = c.Tokens(c.document_begin(d), c.document_end(d) - c.document_begin(d));
+  push_ints(L, t.data(), int64_t(t.size()));
+  return 1;
+}
+
+int c_text(lua_State* L) {
+  const Corpus& c = check<Corpus>(L, 1);
+  int64_t d = check_document(L, c, 2);
+  push_string(L, data::DecodeTokens(c, c.Tokens(c.document_begin(d), c.document_end(d) - c.document_begin(d))));
+  return 1;
+}
+
+int c_decode(lua_State* L) {
+  const Corpus& c = check<Corpus>(L, 1);
+  push_string(L, data::DecodeTokens(c, to_ints(L, 2, "corpus:decode(tokens)")));
+  return 1;
+}
+
+int c_encode(lua_State* L) {
+  const Corpus& c = check<Corpus>(L, 1);
+  size_t n = 0;
+  const char* s = luaL_checklstring(L, 2, &n);
+  std::vector<int32_t> t = data::EncodeText(c, std::string(s, n));
+  push_ints(L, t.data(), int64_t(t.size()));
+  return 1;
+}
+
+int c_save(lua_State* L) {
+  check<Corpus>(L, 1).Save(luaL_checkstring(L, 2));
+  lua_settop(L, 1);
+  return 1;
+}
+
+int c_split(lua_State* L) {
+  const Corpus& c = check<Corpus>(L, 1);
+  data::Split s = data::Split::Make(c, luaL_optnumber(L, 2, 0.01));
+  lua_createtable(L, 0, 4);
+  lua_pushinteger(L, int64_t(s.train.size()));
+  lua_setfield(L, -2, "train_documents");
+  lua_pushinteger(L, int64_t(s.validation.size()));
+  lua_setfield(L, -2, "validation_documents");
+  lua_pushinteger(L, s.train_tokens);
+  lua_setfield(L, -2, "train_tokens");
+  lua_pushinteger(L, s.validation_tokens);
+  lua_setfield(L, -2, "validation_tokens");
+  return 1;
+}
+
+int c_tokenizer(lua_State* L) {
+  const Corpus& c = check<Corpus>(L, 1);
+  auto t = data::CorpusTokenizer(c);
+  if (!t) {
+    lua_pushnil(L);
+    return 1;
+  }
+  push(L, TokenizerObject{t});
+  return 1;
+}
+
+// ---- sampler ------------------------------------------------------------------------------------
+
+int sampler(lua_State* L) {
+  Args args(L, 1, "data.sampler",
+            {"corpus", "unique_tokens", "tokens", "seq_len", "batch", "seed", "order_seed", "validation"});
+  args.push("corpus");
+  Corpus c = check_corpus(L, -1);
+  lua_pop(L, 1);
+  data::SamplerOptions o;
+  o.tokens = args.integer("tokens");
+  o.unique_tokens = args.integer("unique_tokens", 0);
+  o.seq_len = args.integer("seq_len", o.seq_len);
+  o.batch = args.integer("batch", o.batch);
+  o.seed = uint64_t(args.integer("seed", 0));
+  o.order_seed = args.integer("order_seed", -1);
+  o.validation = args.number("validation", o.validation);
+  push(L, SamplerObject{std::make_shared<data::RepetitionSampler>(std::move(c), o)});
+  return 1;
+}
+
+int held_out(lua_State* L) {
+  Args args(L, 1, "data.held_out", {"corpus", "seq_len", "batch", "validation"});
+  args.push("corpus");
+  Corpus c = check_corpus(L, -1);
+  lua_pop(L, 1);
+  data::HeldOutOptions o;
+  o.seq_len = args.integer("seq_len", o.seq_len);
+  o.batch = args.integer("batch", o.batch);
+  o.validation = args.number("validation", o.validation);
+  push(L, HeldOutObject{std::make_shared<data::HeldOutSource>(std::move(c), o)});
+  return 1;
+}
+
+void push_batch(lua_State* L, const std::vector<int32_t>& tokens, int64_t B, int64_t T) {
+  lua_createtable(L, int(B), 0);
+  for (int64_t b = 0; b < B; ++b) {
+    push_ints(L, tokens.data() + b * (T + 1), T + 1);
+    lua_rawseti(L, -2, b + 1);
+  }
+}
+
+int s_next_batch(lua_State* L) {
+  auto& s = *check<SamplerObject>(L, 1).sampler;
+  std::vector<int32_t> tokens;
+  s.next_batch(tokens);
+  push_batch(L, tokens, s.batch(), s.seq_len());
+  return 1;
+}
+
+void set_integer(lua_State* L, const char* key, int64_t value) {
+  lua_pushinteger(L, value);
+  lua_setfield(L, -2, key);
+}
+void set_number(lua_State* L, const char* key, double value) {
+  lua_pushnumber(L, value);
+  lua_setfield(L, -2, key);
+}
+
+int s_stats(lua_State* L) {
+  data::SamplerStats st = check<SamplerObject>(L, 1).sampler->stats();
+  lua_createtable(L, 0, 16);
+  set_integer(L, "rows", st.rows);
+  set_integer(L, "steps", st.steps);
+  set_integer(L, "tokens", st.tokens);
+  set_integer(L, "planned_tokens", st.planned_tokens);
+  set_integer(L, "planned_steps", st.planned_steps);
+  set_integer(L, "unique_tokens", st.unique_tokens);
+  set_integer(L, "epoch_tokens", st.epoch_tokens);
+  set_integer(L, "windows", st.windows);
+  set_integer(L, "documents", st.documents);
+  set_number(L, "epochs", st.epochs);
+  set_number(L, "planned_epochs", st.planned_epochs);
+  set_integer(L, "full_epochs", st.full_epochs);
+  lua_createtable(L, int(st.repetitions.size()), 1);
+  for (size_t k = 0; k < st.repetitions.size(); ++k) {
+    lua_pushinteger(L, st.repetitions[k]);
+    lua_rawseti(L, -2, lua_Integer(k));
+  }
+  lua_setfield(L, -2, "repetitions");
+  push_string(L, st.BriefReport());
+  lua_setfield(L, -2, "report");
+  return 1;
+}
+
+int s_state(lua_State* L) {
+  push_string(L, check<SamplerObject>(L, 1).sampler->state());
+  return 1;
+}
+int s_restore(lua_State* L) {
+  check<SamplerObject>(L, 1).sampler->restore(luaL_checkstring(L, 2));
+  lua_settop(L, 1);
+  return 1;
+}
+int s_times_seen(lua_State* L) {
+  lua_pushinteger(L, check<SamplerObject>(L, 1).sampler->times_seen(luaL_checkinteger(L, 2)));
+  return 1;
+}
+int s_held_out(lua_State* L) {
+  auto& s = *check<SamplerObject>(L, 1).sampler;
+  data::HeldOutOptions o;
+  o.seq_len = s.seq_len();
+  o.batch = s.batch();
+  o.validation = s.options().validation;
+  if (!lua_isnoneornil(L, 2)) {
+    Args args(L, 2, "sampler:held_out", {"seq_len", "batch"});
+    o.seq_len = args.integer("seq_len", o.seq_len);
+    o.batch = args.integer("batch", o.batch);
+  }
+  push(L, HeldOutObject{std::make_shared<data::HeldOutSource>(s.corpus(), o)});
+  return 1;
+}
+int s_exhausted(lua_State* L) {
+  lua_pushboolean(L, check<SamplerObject>(L, 1).sampler->exhausted());
+  return 1;
+}
+int s_corpus(lua_State* L) {
+  push(L, check<SamplerObject>(L, 1).sampler->corpus());
+  return 1;
+}
+template <int64_t data::SamplerOptions::*Field>
+int s_option(lua_State* L) {
+  lua_pushinteger(L, check<SamplerObject>(L, 1).sampler->options().*Field);
+  return 1;
+}
+int s_seed(lua_State* L) {
+  lua_pushinteger(L, int64_t(check<SamplerObject>(L, 1).sampler->options().seed));
+  return 1;
+}
+int s_vocab(lua_State* L) {
+  lua_pushinteger(L, check<SamplerObject>(L, 1).sampler->vocab());
+  return 1;
+}
+
+int h_next_batch(lua_State* L) {
+  auto& h = *check<HeldOutObject>(L, 1).source;
+  std::vector<int32_t> tokens;
+  h.next_batch(tokens);
+  push_batch(L, tokens, h.batch(), h.seq_len());
+  return 1;
+}
+int h_state(lua_State* L) {
+  push_string(L, check<HeldOutObject>(L, 1).source->state());
+  return 1;
+}
+int h_restore(lua_State* L) {
+  check<HeldOutObject>(L, 1).source->restore(luaL_checkstring(L, 2));
+  lua_settop(L, 1);
+  return 1;
+}
+int h_rewind(lua_State* L) {
+  check<HeldOutObject>(L, 1).source->Rewind();
+  lua_settop(L, 1);
+  return 1;
+}
+template <int64_t (data::HeldOutSource::*Method)() const>
+int h_count(lua_State* L) {
+  lua_pushinteger(L, (check<HeldOutObject>(L, 1).source.get()->*Method)());
+  return 1;
+}
+
+// ---- tokenizer ----------------------------------------------------------------------------------
+
+int t_encode(lua_State* L) {
+  size_t n = 0;
+  const char* s = luaL_checklstring(L, 2, &n);
+  std::vector<int32_t> ids = check<TokenizerObject>(L, 1).tokenizer->Encode(std::string(s, n));
+  push_ints(L, ids.data(), int64_t(ids.size()));
+  return 1;
+}
+int t_decode(lua_State* L) {
+  const auto& t = *check<TokenizerObject>(L, 1).tokenizer;
+  push_string(L, t.Decode(to_ints(L, 2, "tokenizer:decode(tokens)")));
+  return 1;
+}
+int t_vocab(lua_State* L) {
+  lua_pushinteger(L, check<TokenizerObject>(L, 1).tokenizer->vocab());
+  return 1;
+}
+int t_path(lua_State* L) {
+  push_string(L, check<TokenizerObject>(L, 1).tokenizer->path());
+  return 1;
+}
+int t_token(lua_State* L) {
+  const auto& t = *check<TokenizerObject>(L, 1).tokenizer;
+  lua_Integer id = luaL_checkinteger(L, 2);
+  if (id < 0 || id >= t.vocab()) fail("tokenizer:token(", id, "): outside the vocabulary [0, ", t.vocab(), ")");
+  push_string(L, t.TokenBytes(int32_t(id)));
+  return 1;
+}
+
+}  // namespace
+
+int open_data(lua_State* L) {
+  Class<Corpus>::define(
+      L,
+      "A token corpus: documents of token ids, memory-mapped from a corpus file or held in memory. "
+      "Properties tokens, documents, vocab, token_bytes, name, source, tokenizer, license, path, "
+      "entropy_per_token (nats per token, synthetic sources only).",
+      {{"read", &bound<c_read>, "corpus:read(first, count) -> token ids first..first+count-1 (1-based)"},
+       {"document", &bound<c_document>, "corpus:document(i) -> the token ids of document i (1-based)"},
+       {"text", &bound<c_text>, "corpus:text(i) -> document i decoded to text (byte and BPE corpora)"},
+       {"decode", &bound<c_decode>, "corpus:decode(ids) -> text, with this corpus's tokenizer"},
+       {"encode", &bound<c_encode>, "corpus:encode(text) -> ids, with this corpus's tokenizer"},
+       {"save", &bound<c_save>, "corpus:save(path) writes the corpus file (temp file + rename)"},
+       {"split", &bound<c_split>,
+        "corpus:split([validation = 0.01]) -> { train_documents, validation_documents, train_tokens, "
+        "validation_tokens }: the held-out documents every sampler leaves out"}},
+      {{"tokens", &bound<c_tokens>, "number of tokens"},
+       {"documents", &bound<c_documents>, "number of documents"},
+       {"vocab", &bound<c_vocab>, "vocabulary size"},
+       {"token_bytes", &bound<c_token_bytes>, "bytes per token in the file: 1, 2 or 4"},
+       {"name", &bound<c_meta<&data::CorpusMetadata::name>>, "short name"},
+       {"source", &bound<c_meta<&data::CorpusMetadata::source>>, "where the tokens came from"},
+       {"tokenizer", &bound<c_tokenizer>, "the BPE Tokenizer object of a BPE corpus, else nil"},
+       {"tokenizer_name", &bound<c_meta<&data::CorpusMetadata::tokenizer>>,
+        "\"bytes\", \"bpe:<file>\", \"gpt2\", \"llama3\" or \"synthetic\""},
+       {"license", &bound<c_meta<&data::CorpusMetadata::license>>, "the text's license"},
+       {"path", &bound<c_path>, "the corpus file (\"\" in memory)"},
+       {"entropy_per_token", &bound<c_entropy>,
+        "exact entropy rate in nats per token (synthetic sources), else nil: the irreducible loss"}});
+
+  Class<SamplerObject>::define(
+      L,
+      "A repetition sampler: U unique tokens (a prefix of one fixed seeded document order, so smaller U "
+      "⊂ larger U), repeated over D/U epochs, each epoch a fresh shuffle of its sequences.",
+      {{"next_batch", &bound<s_next_batch>, "sampler:next_batch() -> batch rows, each seq_len + 1 token ids"},
+       {"stats", &bound<s_stats>,
+        "sampler:stats() -> { tokens, steps, epochs, planned_tokens, epoch_tokens, repetitions = {[k] = "
+        "positions seen k times}, ... }"},
+       {"state", &bound<s_state>, "sampler:state() -> a string; sampler:restore(s) resumes from it bitwise"},
+       {"restore", &bound<s_restore>, "sampler:restore(state) continues from a saved state"},
+       {"times_seen", &bound<s_times_seen>, "sampler:times_seen(p) -> times unique-stream position p was a target"},
+       {"held_out", &bound<s_held_out>,
+        "sampler:held_out([{ seq_len =, batch = }]) -> the HeldOut source over this corpus's validation split"}},
+      {{"exhausted", &bound<s_exhausted>, "true once every planned batch was delivered"},
+       {"corpus", &bound<s_corpus>, "the corpus"},
+       {"vocab", &bound<s_vocab>, "vocabulary size"},
+       {"seq_len", &bound<s_option<&data::SamplerOptions::seq_len>>, "T"},
+       {"batch", &bound<s_option<&data::SamplerOptions::batch>>, "B"},
+       {"tokens", &bound<s_option<&data::SamplerOptions::tokens>>, "D as asked"},
+       {"unique_tokens", &bound<s_option<&data::SamplerOptions::unique_tokens>>, "U as asked (0: = tokens)"},
+       {"seed", &bound<s_seed>, "the shuffle seed"}});
+
+  Class<HeldOutObject>::define(
+      L, "Deterministic batches over a corpus's validation split, cycling; rewind() restarts a pass.",
+      {{"next_batch", &bound<h_next_batch>, "held:next_batch() -> batch rows of seq_len + 1 token ids"},
+       {"state", &bound<h_state>, "held:state() -> string"},
+       {"restore", &bound<h_restore>, "held:restore(state)"},
+       {"rewind", &bound<h_rewind>, "held:rewind() starts again from the first batch"}},
+      {{"windows", &bound<h_count<&data::HeldOutSource::windows>>, "sequences in one pass"},
+       {"tokens", &bound<h_count<&data::HeldOutSource::tokens>>, "validation tokens"},
+       {"batches_per_pass", &bound<h_count<&data::HeldOutSource::batches_per_pass>>, "batches covering the split once"},
+       {"seq_len", &bound<h_count<&data::HeldOutSource::seq_len>>, "T"},
+       {"batch", &bound<h_count<&data::HeldOutSource::batch>>, "B"}});
+
+  Class<TokenizerObject>::define(
+      L, "A byte-level BPE tokenizer: encode(text) -> ids, decode(ids) -> text, exact round trip.",
+      {{"encode", &bound<t_encode>, "tokenizer:encode(text) -> ids"},
+       {"decode", &bound<t_decode>, "tokenizer:decode(ids) -> text"},
+       {"token", &bound<t_token>, "tokenizer:token(id) -> the bytes of one token"}},
+      {{"vocab", &bound<t_vocab>, "vocabulary size"}, {"path", &bound<t_path>, "the tokenizer file"}});
+
+  new_module(
+      L, "Corpora, synthetic sources, BPE and the repetition sampler (the native half of the data module).",
+      {{"open", &bound<open>, "open(path [, { verify = true }]) -> Corpus from a corpus file"},
+       {"corpus", &bound<corpus>,
+        "corpus(name_or_path [, { max_documents =, refresh = }]) -> Corpus: \"gcide\" (prepared and cached "
+        "once) or a corpus file"},
+       {"files", &bound<files>, "files{ paths = {...}, documents = \"file\"|\"paragraph\"|\"line\", out =, name = }"},
+       {"tokens_bin", &bound<tokens_bin>, "tokens_bin{ paths = {...}, format = \"llmc\"|\"nanogpt\", vocab =, eot =, out = }"},
+       {"synthetic", &bound<synthetic>, "synthetic{ kind = \"markov\"|\"grammar\", ... } -> Corpus with entropy_per_token"},
+       {"bpe", &bound<bpe>, "bpe{ corpus =, vocab = [, out =] } -> the corpus re-encoded with a BPE trained on it"},
+       {"tokenizer", &bound<tokenizer>, "tokenizer(path) -> Tokenizer from a saved BPE file"},
+       {"sampler", &bound<sampler>,
+        "sampler{ corpus =, tokens = D [, unique_tokens = U] [, seq_len = 256] [, batch = 8] [, seed = 0] "
+        "[, order_seed = seed] [, validation = 0.01] } -> Sampler"},
+       {"held_out", &bound<held_out>, "held_out{ corpus = [, seq_len =, batch =, validation = 0.01] } -> HeldOut"}});
+  return 1;
+}
+
+}  // namespace scalelab::lua

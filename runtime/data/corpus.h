@@ -1,0 +1,134 @@
+// A token corpus: one array of token ids split into documents, memory-mapped from scalelab's one
+// corpus file format, or held in memory (synthetic sources).
+//
+// File format (little-endian, version 1):
+//   [0, 128)        header: magic "SCLCORP1", version, token width (1, 2 or 4 bytes, chosen by the
+//                   vocabulary: ≤ 256 → uint8, ≤ 65536 → uint16, else uint32), vocabulary size,
+//                   token and document counts, section offsets, CRC-32 of the data sections, and
+//                   CRC-32 of the header itself in its last 4 bytes.
+//   metadata        "key=value" lines (name, source, tokenizer, license, entropy_per_token, ...),
+//                   with '\n' and '\\' escaped in values.
+//   document starts int64[documents + 1], 64-byte aligned: document i is tokens [start[i], start[i+1]).
+//   tokens          uint8/uint16/uint32[tokens], 64-byte aligned.
+// A corpus is written to "<path>.tmp.<pid>" and renamed onto <path> only when complete, so an
+// interrupted preparation never leaves a file that looks valid.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace scalelab::data {
+
+struct CorpusMetadata {
+  std::string name;       // short name: "gcide", "markov", a file's stem
+  std::string source;     // where the tokens came from (files, package, generator and its options)
+  std::string tokenizer;  // "bytes", "bpe:<tokenizer file>", "gpt2", "llama3", "synthetic"
+  std::string license;    // the text's licence, when known
+  // The source's exact entropy rate in nats per token (synthetic sources); NaN when unknown.
+  double entropy_per_token = std::numeric_limits<double>::quiet_NaN();
+  std::map<std::string, std::string> extra;  // anything else, kept verbatim
+};
+
+// Token width in bytes for a vocabulary: 1 (≤ 256), 2 (≤ 65536) or 4.
+int token_bytes_for_vocab(int64_t vocab);
+
+struct OpenOptions {
+  // Recompute the data CRC-32 and check every token id against the vocabulary (one pass over the
+  // file, ~ms per 10 MB). The header's own CRC and the document table are always checked.
+  bool verify = true;
+};
+
+class Corpus {
+ public:
+  Corpus() = default;  // empty; every accessor but empty() is invalid on it
+
+  // Maps a corpus file. Throws scalelab::Error naming the file for a missing or unreadable file,
+  // a wrong magic or version, a corrupted header or checksum, or token ids beyond the vocabulary.
+  static Corpus Open(const std::string& path, const OpenOptions& options = {});
+
+  bool empty() const { return storage_ == nullptr; }
+  int64_t vocab() const;
+  int64_t tokens() const;
+  int64_t documents() const;
+  int token_bytes() const;
+  const CorpusMetadata& metadata() const;
+  const std::string& path() const;  // "" for an in-memory corpus
+
+  // Document i is tokens [document_begin(i), document_end(i)).
+  int64_t document_begin(int64_t i) const { return starts_[i]; }
+  int64_t document_end(int64_t i) const { return starts_[i + 1]; }
+  const int64_t* document_starts() const { return starts_; }  // documents() + 1 entries
+
+  int32_t token(int64_t i) const;
+  // Copies tokens [begin, begin + count) into out, widened to int32.
+  void CopyTokens(int64_t begin, int64_t count, int32_t* out) const;
+  std::vector<int32_t> Tokens(int64_t begin, int64_t count) const;
+  const void* raw_tokens() const { return tokens_; }
+
+  // Writes this corpus to `path` in the file format (temp file + rename).
+  void Save(const std::string& path) const;
+
+  // "corpus gcide: 39.2M tokens in 126k documents, vocab 256 (bytes), source ..."
+  std::string Summary() const;
+
+  struct Storage;
+
+ private:
+  friend class CorpusWriter;
+  explicit Corpus(std::shared_ptr<const Storage> storage);
+  std::shared_ptr<const Storage> storage_;
+  const void* tokens_ = nullptr;
+  const int64_t* starts_ = nullptr;
+  int width_ = 0;
+};
+
+// Builds a corpus document by document, in memory, then either keeps it in memory (Finish) or
+// writes it to a file and maps it (Write).
+class CorpusWriter {
+ public:
+  CorpusWriter(int64_t vocab, CorpusMetadata metadata);
+
+  // Appends one document. Throws scalelab::Error for an id outside [0, vocab), naming it, its
+  // position and `what` (the input being imported). Empty documents are skipped.
+  void AddDocument(const int32_t* tokens, int64_t count, const std::string& what = "document");
+  void AddDocument(const std::vector<int32_t>& tokens, const std::string& what = "document") {
+    AddDocument(tokens.data(), static_cast<int64_t>(tokens.size()), what);
+  }
+  // A byte-level document (vocabulary ≥ 256): each byte is one token.
+  void AddBytes(const std::string& text);
+  // Appends to the current last document instead of starting a new one (a new one if none).
+  void ExtendDocument(const int32_t* tokens, int64_t count, const std::string& what = "document");
+
+  int64_t tokens() const;
+  int64_t documents() const { return static_cast<int64_t>(starts_.size()) - 1; }
+  CorpusMetadata& metadata() { return metadata_; }
+
+  // Throws scalelab::Error if the corpus has no tokens ("empty corpus: <source>").
+  Corpus Finish();
+  Corpus Write(const std::string& path);  // maps the written file (not re-verified)
+
+ private:
+  void CheckNotEmpty() const;
+  void Append(const int32_t* tokens, int64_t count, const std::string& what);
+  int64_t vocab_;
+  int width_;
+  CorpusMetadata metadata_;
+  std::vector<uint8_t> bytes_;  // tokens at width_ bytes each
+  std::vector<int64_t> starts_{0};
+};
+
+// Writes a corpus file from its parts (temp file + rename). Used by CorpusWriter and Corpus::Save.
+void WriteCorpusFile(const std::string& path, int64_t vocab, int width, const CorpusMetadata& metadata,
+                     const void* tokens, int64_t tokens_count, const int64_t* starts, int64_t documents);
+
+// The folder where prepared corpora are cached: $SCALELAB_CACHE, else $XDG_CACHE_HOME/scalelab,
+// else ~/.cache/scalelab. Created on demand by the functions that write into it.
+std::string cache_dir();
+// Creates `dir` and its parents; throws scalelab::Error naming it on failure.
+void make_dirs(const std::string& dir);
+
+}  // namespace scalelab::data

@@ -1,0 +1,425 @@
+#include "data/import.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "core/error.h"
+#include "core/interrupt.h"
+#include "data/rng.h"
+
+namespace scalelab::data {
+
+namespace {
+
+std::string errno_text() { return std::strerror(errno); }
+
+std::string stem(const std::string& path) {
+  std::string p = path;
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  size_t slash = p.rfind('/');
+  std::string base = slash == std::string::npos ? p : p.substr(slash + 1);
+  size_t dot = base.find('.');
+  return dot == std::string::npos || dot == 0 ? base : base.substr(0, dot);
+}
+
+std::string hex(uint64_t x) {
+  char buffer[17];
+  std::snprintf(buffer, sizeof buffer, "%016llx", static_cast<unsigned long long>(x));
+  return buffer;
+}
+
+// Hash of the inputs' names, sizes and modification times: the cache key of an import.
+struct InputHash {
+  uint64_t h = 0x1A2B3C4D;
+  void add(const std::string& s) {
+    for (char c : s) h = mix64(h ^ uint64_t(uint8_t(c)));
+    h = mix64(h ^ 0xFF);
+  }
+  void add(uint64_t x) { h = mix64(h ^ x); }
+  void add_file(const std::string& path, const struct stat& st) {
+    add(path);
+    add(uint64_t(st.st_size));
+    add(uint64_t(st.st_mtim.tv_sec) * 1000000000ull + uint64_t(st.st_mtim.tv_nsec));
+  }
+};
+
+struct stat stat_or_fail(const std::string& what, const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) fail(what, ": cannot read '", path, "': ", errno_text());
+  return st;
+}
+
+void list_files(const std::string& what, const std::string& path, std::vector<std::string>& out) {
+  struct stat st = stat_or_fail(what, path);
+  if (S_ISREG(st.st_mode)) {
+    out.push_back(path);
+    return;
+  }
+  if (!S_ISDIR(st.st_mode)) fail(what, ": '", path, "' is neither a file nor a folder");
+  DIR* dir = ::opendir(path.c_str());
+  if (!dir) fail(what, ": cannot read folder '", path, "': ", errno_text());
+  std::vector<std::string> names;
+  while (dirent* e = ::readdir(dir))
+    if (e->d_name[0] != '.') names.push_back(e->d_name);
+  ::closedir(dir);
+  std::sort(names.begin(), names.end());
+  std::string prefix = path.back() == '/' ? path : path + "/";
+  for (const auto& n : names) list_files(what, prefix + n, out);
+}
+
+std::string read_file(const std::string& what, const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(what, ": cannot read '", path, "': ", errno_text());
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) fail(what, ": error reading '", path, "'");
+  return text.str();
+}
+
+bool blank(const std::string& line) {
+  return std::all_of(line.begin(), line.end(), [](char c) { return c == ' ' || c == '\t' || c == '\r'; });
+}
+
+// A cached corpus if it is there and valid; else an empty Corpus.
+Corpus cached(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return Corpus();
+  try {
+    return Corpus::Open(path);
+  } catch (const Error&) {
+    return Corpus();  // corrupted or stale: prepare again
+  }
+}
+
+}  // namespace
+
+// ---- text ---------------------------------------------------------------------------------------
+
+void TextImportOptions::Validate() const {
+  if (paths.empty()) fail("data.files: give at least one file or folder");
+  if (documents != "file" && documents != "paragraph" && documents != "line")
+    fail("data.files: documents must be \"file\", \"paragraph\" or \"line\" (got \"", documents, "\")");
+}
+
+Corpus ImportText(const TextImportOptions& options) {
+  options.Validate();
+  const std::string what = "data.files";
+  std::vector<std::string> files;
+  for (const auto& p : options.paths) list_files(what, p, files);
+  InputHash key;
+  key.add(options.documents);
+  for (const auto& f : files) key.add_file(f, stat_or_fail(what, f));
+  std::string name = options.name.empty() ? stem(options.paths[0]) : options.name;
+  std::string out = options.out.empty() ? cache_dir() + "/corpora/files-" + name + "-" + hex(key.h) + ".tok" : options.out;
+  if (options.out.empty())
+    if (Corpus c = cached(out); !c.empty()) return c;
+
+  CorpusMetadata m;
+  m.name = name;
+  m.tokenizer = "bytes";
+  std::string listed;
+  for (const auto& p : options.paths) listed += (listed.empty() ? "" : ", ") + p;
+  m.source = str("text files ", listed, " (", files.size(), " files, one document per ", options.documents, ")");
+  CorpusWriter writer(256, m);
+  if (files.empty()) fail("empty corpus: no files found in ", listed);
+  for (const auto& f : files) {
+    check_interrupt();
+    std::string text = read_file(what, f);
+    if (options.documents == "file") {
+      writer.AddBytes(text);
+      continue;
+    }
+    std::istringstream in(text);
+    std::string line, paragraph;
+    while (std::getline(in, line)) {
+      if (options.documents == "line") {
+        if (!blank(line)) writer.AddBytes(line + "\n");
+      } else if (blank(line)) {
+        writer.AddBytes(paragraph);
+        paragraph.clear();
+      } else {
+        paragraph += line + "\n";
+      }
+    }
+    writer.AddBytes(paragraph);
+  }
+  return writer.Write(out);
+}
+
+// ---- llm.c / nanoGPT shards ---------------------------------------------------------------------
+
+void TokensBinOptions::Validate() const {
+  if (paths.empty()) fail("data.tokens_bin: give at least one shard");
+  if (format != "llmc" && format != "nanogpt")
+    fail("data.tokens_bin: format must be \"llmc\" (header magic 20240520) or \"nanogpt\" (headerless uint16), got \"",
+         format, "\"");
+  if (vocab < 0) fail("data.tokens_bin: vocab must be positive (got ", vocab, ")");
+  if (eot < -2) fail("data.tokens_bin: eot must be a token id, −1 for none or left out (got ", eot, ")");
+}
+
+Corpus ImportTokensBin(const TokensBinOptions& options) {
+  options.Validate();
+  const std::string what = "data.tokens_bin";
+  InputHash key;
+  key.add(options.format);
+  key.add(uint64_t(options.vocab));
+  key.add(uint64_t(options.eot));
+  for (const auto& p : options.paths) key.add_file(p, stat_or_fail(what, p));
+  std::string name = options.name.empty() ? stem(options.paths[0]) : options.name;
+  std::string out = options.out.empty() ? cache_dir() + "/corpora/bin-" + name + "-" + hex(key.h) + ".tok" : options.out;
+  if (options.out.empty())
+    if (Corpus c = cached(out); !c.empty()) return c;
+
+  int version = 0;
+  std::vector<std::pair<std::string, std::vector<int32_t>>> shards;
+  for (const auto& path : options.paths) {
+    check_interrupt();
+    std::string bytes = read_file(what, path);
+    std::vector<int32_t> tokens;
+    if (options.format == "nanogpt") {
+      if (bytes.size() % 2 != 0) fail(what, ": '", path, "' has an odd number of bytes; not a uint16 token file");
+      tokens.resize(bytes.size() / 2);
+      for (size_t i = 0; i < tokens.size(); ++i) {
+        uint16_t t;
+        std::memcpy(&t, bytes.data() + 2 * i, 2);
+        tokens[i] = t;
+      }
+      version = 1;
+    } else {
+      int32_t header[256];
+      if (bytes.size() < sizeof header)
+        fail(what, ": '", path, "' is ", bytes.size(), " bytes, shorter than llm.c's 1024-byte header");
+      std::memcpy(header, bytes.data(), sizeof header);
+      if (header[0] != 20240520)
+        fail(what, ": '", path, "' is not an llm.c token shard (magic ", header[0],
+             ", expected 20240520); for a headerless nanoGPT train.bin pass format = \"nanogpt\"");
+      if (header[1] != 1 && header[1] != 2)
+        fail(what, ": '", path, "' has llm.c version ", header[1], "; known are 1 (GPT-2, uint16) and 2 (LLaMA 3, uint32)");
+      if (version != 0 && version != header[1])
+        fail(what, ": '", path, "' has llm.c version ", header[1], " but earlier shards have version ", version,
+             "; shards of one corpus share a tokenizer");
+      version = header[1];
+      const int width = version == 1 ? 2 : 4;
+      const int64_t count = header[2];
+      if (count < 0 || int64_t(bytes.size()) != 1024 + count * width)
+        fail(what, ": '", path, "': the header says ", count, " tokens of ", width, " bytes but the file holds ",
+             int64_t(bytes.size()) - 1024, " bytes after the header (truncated or corrupted)");
+      tokens.resize(size_t(count));
+      for (int64_t i = 0; i < count; ++i) {
+        if (width == 2) {
+          uint16_t t;
+          std::memcpy(&t, bytes.data() + 1024 + 2 * i, 2);
+          tokens[size_t(i)] = t;
+        } else {
+          uint32_t t;
+          std::memcpy(&t, bytes.data() + 1024 + 4 * i, 4);
+          if (t > uint32_t(INT32_MAX)) fail(what, ": '", path, "': token ", i, " is ", t, ", beyond 2^31");
+          tokens[size_t(i)] = int32_t(t);
+        }
+      }
+    }
+    shards.emplace_back(path, std::move(tokens));
+  }
+  const int64_t vocab = options.vocab > 0 ? options.vocab : version == 2 ? 128256 : 50257;
+  const int64_t eot = options.eot != -2 ? options.eot : version == 2 ? 128000 : 50256;
+  CorpusMetadata m;
+  m.name = name;
+  m.tokenizer = version == 2 ? "llama3" : "gpt2";
+  std::string listed;
+  for (const auto& p : options.paths) listed += (listed.empty() ? "" : ", ") + p;
+  m.source = str(options.format == "llmc" ? "llm.c token shards " : "nanoGPT token file ", listed);
+  CorpusWriter writer(vocab, m);
+  for (const auto& [path, tokens] : shards) {
+    const std::string where = str(what, ": '", path, "'");
+    size_t begin = 0;
+    for (size_t i = 1; i <= tokens.size(); ++i) {
+      if (i == tokens.size() || (eot >= 0 && tokens[i] == eot)) {
+        writer.AddDocument(tokens.data() + begin, int64_t(i - begin), str(where, " from token ", begin));
+        begin = i;
+      }
+    }
+  }
+  return writer.Write(out);
+}
+
+// ---- GCIDE --------------------------------------------------------------------------------------
+
+namespace {
+
+int64_t dictd_base64(const std::string& s) {
+  static const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  int64_t value = 0;
+  for (char c : s) {
+    size_t digit = alphabet.find(c);
+    if (digit == std::string::npos) return -1;
+    value = value * 64 + int64_t(digit);
+  }
+  return value;
+}
+
+// The letters of a GCIDE accent code such as [=a], ['e], [i^], [ae], [imac]; "" if it is none.
+std::string accent_letters(const std::string& code) {
+  static const char* const names[][2] = {{"ae", "ae"}, {"oe", "oe"}, {"AE", "AE"}, {"OE", "OE"}, {"imac", "i"},
+                                         {"aum", "a"}, {"eth", "th"}, {"thorn", "th"}, {"edh", "th"}, {"ng", "ng"}};
+  for (const auto& n : names)
+    if (code == n[0]) return n[1];
+  auto letters = [](const std::string& s) {
+    return !s.empty() && s.size() <= 2 && std::all_of(s.begin(), s.end(), [](char c) { return std::isalpha(uint8_t(c)); });
+  };
+  static const std::string marks = "=.'\"~^`-,";
+  if (code.size() >= 2 && marks.find(code[0]) != std::string::npos && letters(code.substr(1))) return code.substr(1);
+  if (code.size() >= 2 && marks.find(code.back()) != std::string::npos && letters(code.substr(0, code.size() - 1)))
+    return code.substr(0, code.size() - 1);
+  return "";
+}
+
+std::string clean_line(const std::string& line) {
+  std::string out;
+  out.reserve(line.size());
+  for (size_t i = 0; i < line.size(); ++i) {
+    char c = line[i];
+    if (c == '\\') {  // pronunciation \Af*fect"\ : dropped
+      size_t close = line.find('\\', i + 1);
+      if (close != std::string::npos) {
+        i = close;
+        while (!out.empty() && out.back() == ' ' && i + 1 < line.size() && line[i + 1] == ',') out.pop_back();
+      }
+      continue;
+    }
+    if (c == '{' || c == '}') continue;
+    if (c == '[') {
+      size_t close = line.find(']', i + 1);
+      if (close != std::string::npos && close - i - 1 <= 5) {
+        std::string letters = accent_letters(line.substr(i + 1, close - i - 1));
+        if (!letters.empty()) {
+          out += letters;
+          i = close;
+          continue;
+        }
+      }
+    }
+    if (c == ' ' || c == '\t' || c == '\r') {
+      if (!out.empty() && out.back() != ' ') out += ' ';
+      continue;
+    }
+    out += c;
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+}  // namespace
+
+std::string GcideEntryText(const std::string& raw) {
+  std::string text, paragraph;
+  std::istringstream in(raw);
+  std::string line;
+  auto flush = [&] {
+    if (!paragraph.empty()) text += paragraph + "\n";
+    paragraph.clear();
+  };
+  while (std::getline(in, line)) {
+    std::string t = clean_line(line);
+    if (t.empty()) {
+      flush();
+      continue;
+    }
+    // A line that is one bracketed source tag ("[1913 Webster]", "[WordNet 1.5 +PJC]") is dropped.
+    if (t.front() == '[' && t.back() == ']' && t.find(']') == t.size() - 1) continue;
+    if (!paragraph.empty()) paragraph += ' ';
+    paragraph += t;
+  }
+  flush();
+  return text;
+}
+
+Corpus PrepareGcide(const GcideOptions& options) {
+  if (options.max_documents < 0) fail("gcide: max_documents must be ≥ 0 (got ", options.max_documents, ")");
+  std::string out = options.out;
+  if (out.empty())
+    out = cache_dir() + "/corpora/" +
+          (options.max_documents > 0 ? str("gcide-first", options.max_documents, ".tok") : std::string("gcide.tok"));
+  if (!options.refresh)
+    if (Corpus c = cached(out); !c.empty()) return c;
+
+  struct stat st;
+  if (::stat(options.dict.c_str(), &st) != 0 || ::stat(options.index.c_str(), &st) != 0)
+    fail("corpus gcide needs Debian's dict-gcide package: '", options.dict, "' or '", options.index,
+         "' is missing; install it with `sudo bash setup.sh` (or apt-get install dict-gcide)");
+  gzFile gz = gzopen(options.dict.c_str(), "rb");
+  if (!gz) fail("gcide: cannot open '", options.dict, "': ", errno_text());
+  gzbuffer(gz, 1 << 20);
+  std::string raw;
+  std::vector<char> chunk(1 << 22);
+  for (;;) {
+    int n = gzread(gz, chunk.data(), unsigned(chunk.size()));
+    if (n < 0) {
+      int code = 0;
+      std::string message = gzerror(gz, &code);
+      gzclose(gz);
+      fail("gcide: cannot decompress '", options.dict, "': ", message);
+    }
+    if (n == 0) break;
+    raw.append(chunk.data(), size_t(n));
+  }
+  gzclose(gz);
+
+  std::ifstream index(options.index);
+  if (!index) fail("gcide: cannot read '", options.index, "': ", errno_text());
+  std::set<std::pair<int64_t, int64_t>> entries, skip;
+  std::string line;
+  while (std::getline(index, line)) {
+    size_t a = line.find('\t'), b = line.find('\t', a + 1);
+    if (a == std::string::npos || b == std::string::npos) continue;
+    int64_t offset = dictd_base64(line.substr(a + 1, b - a - 1)), length = dictd_base64(line.substr(b + 1));
+    if (offset < 0 || length <= 0 || offset + length > int64_t(raw.size()))
+      fail("gcide: '", options.index, "' has an entry outside the dictionary: ", line);
+    // The 00-database-* entries are the dictionary's own description and licence, not entries.
+    (line.compare(0, 3, "00-") == 0 ? skip : entries).insert({offset, length});
+  }
+  CorpusMetadata m;
+  m.name = options.max_documents > 0 ? str("gcide-first", options.max_documents) : "gcide";
+  m.tokenizer = "bytes";
+  m.source = str("GNU Collaborative International Dictionary of English 0.48 (Debian dict-gcide, ", options.dict,
+                 "): markup stripped to plain text, one document per entry");
+  m.license = "GPL-2.0-or-later (GCIDE, from Webster's Revised Unabridged Dictionary 1913 and WordNet 1.5)";
+  CorpusWriter writer(256, m);
+  int64_t added = 0;
+  for (const auto& e : entries) {
+    if (skip.count(e)) continue;
+    if (options.max_documents > 0 && added >= options.max_documents) break;
+    if ((added & 0xFFF) == 0) check_interrupt();
+    std::string text = GcideEntryText(raw.substr(size_t(e.first), size_t(e.second)));
+    if (text.empty()) continue;
+    writer.AddBytes(text);
+    ++added;
+  }
+  return writer.Write(out);
+}
+
+Corpus NamedCorpus(const std::string& name, const NamedCorpusOptions& options) {
+  if (name == "gcide") {
+    GcideOptions g;
+    g.max_documents = options.max_documents;
+    g.refresh = options.refresh;
+    return PrepareGcide(g);
+  }
+  struct stat st;
+  if (::stat(name.c_str(), &st) == 0) return Corpus::Open(name);
+  std::string suggestion = closest_name(name, {"gcide"});
+  fail("data.corpus: unknown corpus '", name, "'", suggestion.empty() ? "" : "; did you mean 'gcide'?",
+       " Known names: gcide (the GNU Collaborative International Dictionary of English); or give the path of a "
+       "corpus file; import text with data.files{...} and llm.c shards with data.tokens_bin(...)");
+}
+
+}  // namespace scalelab::data

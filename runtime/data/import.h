@@ -1,0 +1,64 @@
+// Importers into the corpus format: text files and folders (byte tokens), llm.c / nanoGPT token
+// shards, and the named corpora scalelab prepares itself (the GCIDE dictionary).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "data/corpus.h"
+
+namespace scalelab::data {
+
+struct TextImportOptions {
+  std::vector<std::string> paths;      // files and folders (read recursively, in sorted order)
+  std::string documents = "file";      // one document per "file", "paragraph" (blank-line separated) or "line"
+  std::string out;                     // corpus file; "" → the cache folder, keyed by the inputs
+  std::string name;                    // "" → the first path's stem
+  void Validate() const;
+};
+
+// Byte-level tokens (vocabulary 256). Throws scalelab::Error for a missing or unreadable path or
+// an empty result. A cached corpus whose inputs (paths, sizes, mtimes) are unchanged is reused.
+Corpus ImportText(const TextImportOptions& options);
+
+struct TokensBinOptions {
+  std::vector<std::string> paths;  // shards, concatenated in the order given
+  // "llmc": llm.c shards, a 256 × int32 header (magic 20240520, version 1 → uint16 GPT-2 tokens,
+  // version 2 → uint32 LLaMA-3 tokens, token count) then the tokens. "nanogpt": headerless uint16
+  // (nanoGPT's prepare.py train.bin / val.bin).
+  std::string format = "llmc";
+  int64_t vocab = 0;   // 0: 50257 (GPT-2) for version 1 and nanogpt, 128256 (LLaMA 3) for version 2
+  int64_t eot = -2;    // document separator token that starts each document; −2: the tokenizer's
+                       // (50256 GPT-2, 128000 LLaMA 3); −1: none (each shard one document)
+  std::string out;     // corpus file; "" → the cache folder
+  std::string name;
+  void Validate() const;
+};
+
+Corpus ImportTokensBin(const TokensBinOptions& options);
+
+struct GcideOptions {
+  std::string dict = "/usr/share/dictd/gcide.dict.dz";  // dict-gcide's dictzip file
+  std::string index = "/usr/share/dictd/gcide.index";
+  int64_t max_documents = 0;  // 0: all entries; else the first entries only (tests)
+  std::string out;            // "" → <cache>/corpora/gcide.tok (or gcide-<n>.tok)
+  bool refresh = false;       // prepare again even if cached
+};
+
+// The GNU Collaborative International Dictionary of English (GPL-2-or-later; Debian dict-gcide),
+// markup stripped to plain text, one document per entry, byte tokens. Prepared once and cached.
+Corpus PrepareGcide(const GcideOptions& options = {});
+// The plain text of one GCIDE entry's raw dictd text (markup stripped), for tests.
+std::string GcideEntryText(const std::string& raw);
+
+struct NamedCorpusOptions {
+  int64_t max_documents = 0;
+  bool refresh = false;
+};
+
+// "gcide" → PrepareGcide; a path to a corpus file → Corpus::Open; anything else an error listing
+// the known names.
+Corpus NamedCorpus(const std::string& name, const NamedCorpusOptions& options = {});
+
+}  // namespace scalelab::data

@@ -1,0 +1,352 @@
+#include "data/sampler.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <numeric>
+
+#include "core/error.h"
+#include "core/units.h"
+#include "data/rng.h"
+
+namespace scalelab::data {
+
+namespace {
+
+constexpr uint64_t kSplitSeed = 0x53504C4954ull;  // "SPLIT": the same split for every sampler
+constexpr uint64_t kOrderKey = 0x4F52444552ull;   // "ORDER"
+constexpr uint64_t kEpochKey = 0x45504F4348ull;   // "EPOCH"
+
+std::string corpus_name(const Corpus& corpus) {
+  return corpus.metadata().name.empty() ? std::string("(unnamed)") : corpus.metadata().name;
+}
+
+uint64_t epoch_key(uint64_t seed, int64_t epoch) { return mix64(mix64(seed ^ kEpochKey) + uint64_t(epoch)); }
+
+// A short hash of what determines a source's batches, so restore() refuses another source's state.
+uint64_t corpus_fingerprint(const Corpus& corpus) {
+  uint64_t h = mix64(uint64_t(corpus.tokens()));
+  h = mix64(h ^ uint64_t(corpus.documents()));
+  h = mix64(h ^ uint64_t(corpus.vocab()));
+  for (char c : corpus.metadata().name) h = mix64(h ^ uint64_t(uint8_t(c)));
+  return h;
+}
+
+std::string hex(uint64_t x) {
+  char buffer[17];
+  std::snprintf(buffer, sizeof buffer, "%016llx", static_cast<unsigned long long>(x));
+  return buffer;
+}
+
+// Parses "<kind> v1 rows=<n> fingerprint=<hex>".
+int64_t parse_state(const std::string& state, const std::string& kind, const std::string& fingerprint) {
+  char name[64] = {};
+  long long rows = -1;
+  char print[64] = {};
+  if (std::sscanf(state.c_str(), "%63s v1 rows=%lld fingerprint=%63s", name, &rows, print) != 3 || kind != name ||
+      rows < 0)
+    fail("cannot restore a ", kind, " from '", state.substr(0, 80), "': not a state saved by one");
+  if (fingerprint != print)
+    fail("cannot restore this ", kind, " from a state saved by a ", kind,
+         " with another corpus or other options (fingerprint ", print, ", expected ", fingerprint, ")");
+  return rows;
+}
+
+}  // namespace
+
+// ---- Split --------------------------------------------------------------------------------------
+
+Split Split::Make(const Corpus& corpus, double validation) {
+  if (!(validation >= 0 && validation < 1))
+    fail("validation must be a fraction of documents in [0, 1) (got ", validation, ")");
+  const int64_t n = corpus.documents();
+  Split split;
+  int64_t held = 0;
+  if (validation > 0) {
+    if (n < 2)
+      fail("corpus ", corpus_name(corpus), " has ", n, " document", n == 1 ? "" : "s",
+           "; a validation split needs at least 2: import it with more documents (documents = \"paragraph\" "
+           "or \"line\") or set validation = 0");
+    held = std::clamp<int64_t>(int64_t(std::ceil(validation * double(n))), 1, n - 1);
+  }
+  std::vector<int64_t> order(static_cast<size_t>(n));
+  std::iota(order.begin(), order.end(), 0);
+  Rng rng(kSplitSeed);
+  for (int64_t i = 0; i < held; ++i) {  // partial Fisher–Yates: the first `held` of a fixed order
+    int64_t j = i + int64_t(rng.below(uint64_t(n - i)));
+    std::swap(order[size_t(i)], order[size_t(j)]);
+  }
+  split.validation.assign(order.begin(), order.begin() + held);
+  split.train.assign(order.begin() + held, order.end());
+  std::sort(split.validation.begin(), split.validation.end());
+  std::sort(split.train.begin(), split.train.end());
+  for (int64_t d : split.validation) split.validation_tokens += corpus.document_end(d) - corpus.document_begin(d);
+  split.train_tokens = corpus.tokens() - split.validation_tokens;
+  return split;
+}
+
+// ---- DocumentStream -----------------------------------------------------------------------------
+
+DocumentStream::DocumentStream(Corpus corpus, const std::vector<int64_t>& order, int64_t limit)
+    : corpus_(std::move(corpus)) {
+  cum_.push_back(0);
+  for (int64_t d : order) {
+    if (limit >= 0 && size_ >= limit) break;
+    int64_t length = corpus_.document_end(d) - corpus_.document_begin(d);
+    if (limit >= 0) length = std::min(length, limit - size_);
+    begin_.push_back(corpus_.document_begin(d));
+    size_ += length;
+    cum_.push_back(size_);
+  }
+}
+
+void DocumentStream::Copy(int64_t position, int64_t count, int32_t* out) const {
+  SCALELAB_CHECK(position >= 0 && position + count <= size_);
+  size_t j = size_t(std::upper_bound(cum_.begin(), cum_.end(), position) - cum_.begin()) - 1;
+  while (count > 0) {
+    int64_t offset = position - cum_[j];
+    int64_t n = std::min(count, cum_[j + 1] - position);
+    corpus_.CopyTokens(begin_[j] + offset, n, out);
+    out += n;
+    position += n;
+    count -= n;
+    ++j;
+  }
+}
+
+int64_t DocumentStream::CorpusOffset(int64_t position) const {
+  SCALELAB_CHECK(position >= 0 && position < size_);
+  size_t j = size_t(std::upper_bound(cum_.begin(), cum_.end(), position) - cum_.begin()) - 1;
+  return begin_[j] + position - cum_[j];
+}
+
+// ---- Permutation --------------------------------------------------------------------------------
+
+Permutation::Permutation(int64_t n, uint64_t key) : n_(n) {
+  SCALELAB_CHECK(n >= 1);
+  int bits = 2;
+  while ((int64_t{1} << bits) < n) bits += 2;
+  half_bits_ = bits / 2;
+  half_mask_ = (uint64_t{1} << half_bits_) - 1;
+  for (int i = 0; i < 6; ++i) keys_[i] = mix64(key + uint64_t(i) * 0x9E3779B97F4A7C15ull);
+}
+
+uint64_t Permutation::Round(uint64_t x, int round) const { return mix64(x ^ keys_[round]) & half_mask_; }
+
+int64_t Permutation::operator()(int64_t i) const {
+  uint64_t x = uint64_t(i);
+  do {
+    uint64_t left = x >> half_bits_, right = x & half_mask_;
+    for (int r = 0; r < 6; ++r) {
+      uint64_t next = left ^ Round(right, r);
+      left = right;
+      right = next;
+    }
+    x = (left << half_bits_) | right;
+  } while (x >= uint64_t(n_));
+  return int64_t(x);
+}
+
+int64_t Permutation::inverse(int64_t j) const {
+  uint64_t x = uint64_t(j);
+  do {
+    uint64_t left = x >> half_bits_, right = x & half_mask_;
+    for (int r = 5; r >= 0; --r) {
+      uint64_t previous = right ^ Round(left, r);
+      right = left;
+      left = previous;
+    }
+    x = (left << half_bits_) | right;
+  } while (x >= uint64_t(n_));
+  return int64_t(x);
+}
+
+// ---- RepetitionSampler --------------------------------------------------------------------------
+
+void SamplerOptions::Validate() const {
+  if (seq_len < 1) fail("sampler: seq_len must be a positive number of tokens (got ", seq_len, ")");
+  if (batch < 1) fail("sampler: batch must be a positive number of rows (got ", batch, ")");
+  if (tokens < 1) fail("sampler: tokens (D, the training tokens) must be positive (got ", tokens, ")");
+  if (unique_tokens < 0) fail("sampler: unique_tokens must be ≥ 0 (got ", unique_tokens, "; 0 means = tokens)");
+  if (tokens < batch * seq_len)
+    fail("sampler: tokens = ", tokens, " is less than one batch of batch·seq_len = ", batch * seq_len, " tokens");
+  if (!(validation >= 0 && validation < 1))
+    fail("sampler: validation must be a fraction of documents in [0, 1) (got ", validation, ")");
+}
+
+std::string SamplerStats::BriefReport() const {
+  std::string text = str(format_count(double(tokens)), " of ", format_count(double(planned_tokens)),
+                         " tokens delivered (", steps, " of ", planned_steps, " steps), ",
+                         format_significant(epochs, 4), " epochs over ", format_count(double(epoch_tokens)),
+                         " unique tokens; seen counts:");
+  for (size_t k = 0; k < repetitions.size(); ++k)
+    if (repetitions[k] > 0) text += str(" ", k, "×: ", format_count(double(repetitions[k])));
+  return text;
+}
+
+RepetitionSampler::RepetitionSampler(Corpus corpus, const SamplerOptions& options)
+    : corpus_(std::move(corpus)), options_(options) {
+  if (corpus_.empty()) fail("sampler: no corpus given");
+  options_.Validate();
+  split_ = Split::Make(corpus_, options_.validation);
+  const int64_t T = options_.seq_len;
+  const int64_t U = options_.unique_tokens > 0 ? options_.unique_tokens : options_.tokens;
+  if (U > split_.train_tokens)
+    fail("sampler: unique_tokens U = ", U, " (", format_count(double(U)), ") is larger than the training split of corpus ",
+         corpus_name(corpus_), ": ", split_.train_tokens, " tokens (", format_count(double(split_.train_tokens)),
+         ") in ", split_.train.size(), " documents (", split_.validation_tokens,
+         " more are held out for validation); lower unique_tokens", options_.unique_tokens > 0 ? "" : " (it defaults to tokens)",
+         " or use a larger corpus");
+  const int64_t usable = std::min(U, split_.train_tokens - 1);
+  windows_ = usable / T;
+  if (windows_ < 1)
+    fail("sampler: unique_tokens U = ", U, " holds no whole sequence of seq_len + 1 = ", T + 1,
+         " tokens; raise unique_tokens or lower seq_len");
+
+  std::vector<int64_t> order = split_.train;
+  Rng rng(mix64(options_.document_order_seed() ^ kOrderKey));
+  for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);
+  stream_ = DocumentStream(corpus_, order, windows_ * T + 1);
+  SCALELAB_CHECK(stream_.size() == windows_ * T + 1);
+  planned_rows_ = options_.tokens / (options_.batch * T) * options_.batch;
+  perm_ = Permutation(windows_, epoch_key(options_.seed, 0));
+  epoch_ = 0;
+}
+
+void RepetitionSampler::NextBatch(int32_t* out) {
+  const int64_t T = options_.seq_len, B = options_.batch;
+  if (rows_ + B > planned_rows_)
+    fail("sampler exhausted: all ", planned_rows_ * T, " planned tokens (", planned_rows_ / B,
+         " batches) were delivered");
+  for (int64_t b = 0; b < B; ++b, ++rows_) {
+    const int64_t epoch = rows_ / windows_;
+    if (epoch != epoch_) {
+      perm_ = Permutation(windows_, epoch_key(options_.seed, epoch));
+      epoch_ = epoch;
+    }
+    const int64_t window = perm_(rows_ - epoch * windows_);
+    stream_.Copy(window * T, T + 1, out + b * (T + 1));
+  }
+}
+
+void RepetitionSampler::next_batch(std::vector<int32_t>& tokens) {
+  tokens.resize(size_t(options_.batch * (options_.seq_len + 1)));
+  NextBatch(tokens.data());
+}
+
+std::string RepetitionSampler::Fingerprint() const {
+  uint64_t h = corpus_fingerprint(corpus_);
+  for (uint64_t x : {uint64_t(options_.unique_tokens), uint64_t(options_.tokens), uint64_t(options_.seq_len),
+                     uint64_t(options_.batch), options_.seed, options_.document_order_seed(),
+                     uint64_t(std::llround(options_.validation * 1e12))})
+    h = mix64(h ^ x);
+  return hex(h);
+}
+
+std::string RepetitionSampler::state() const {
+  return str("repetition-sampler v1 rows=", rows_, " fingerprint=", Fingerprint());
+}
+
+void RepetitionSampler::restore(const std::string& state) {
+  int64_t rows = parse_state(state, "repetition-sampler", Fingerprint());
+  if (rows > planned_rows_) fail("cannot restore the sampler: the state is past its planned ", planned_rows_, " rows");
+  rows_ = rows;
+}
+
+int64_t RepetitionSampler::window_of_row(int64_t row) const {
+  SCALELAB_CHECK(row >= 0);
+  const int64_t epoch = row / windows_;
+  return Permutation(windows_, epoch_key(options_.seed, epoch))(row - epoch * windows_);
+}
+
+int64_t RepetitionSampler::times_seen(int64_t position) const {
+  const int64_t T = options_.seq_len;
+  if (position < 1 || position > windows_ * T)
+    fail("times_seen: position ", position, " is not a target position of the unique stream [1, ", windows_ * T, "]");
+  const int64_t window = (position - 1) / T, full = rows_ / windows_, part = rows_ % windows_;
+  if (part == 0) return full;
+  return full + (Permutation(windows_, epoch_key(options_.seed, full)).inverse(window) < part ? 1 : 0);
+}
+
+SamplerStats RepetitionSampler::stats() const {
+  const int64_t T = options_.seq_len;
+  SamplerStats s;
+  s.rows = rows_;
+  s.steps = rows_ / options_.batch;
+  s.tokens = rows_ * T;
+  s.planned_tokens = planned_rows_ * T;
+  s.planned_steps = planned_rows_ / options_.batch;
+  s.unique_tokens = options_.unique_tokens > 0 ? options_.unique_tokens : options_.tokens;
+  s.windows = windows_;
+  s.epoch_tokens = windows_ * T;
+  s.documents = stream_.documents();
+  s.epochs = double(rows_) / double(windows_);
+  s.planned_epochs = double(planned_rows_) / double(windows_);
+  s.full_epochs = rows_ / windows_;
+  const int64_t part = rows_ % windows_;
+  s.repetitions.assign(size_t(s.full_epochs + (part > 0 ? 2 : 1)), 0);
+  s.repetitions[size_t(s.full_epochs)] = (windows_ - part) * T;
+  if (part > 0) s.repetitions[size_t(s.full_epochs + 1)] = part * T;
+  return s;
+}
+
+std::string RepetitionSampler::Summary() const {
+  const SamplerStats s = stats();
+  return str("sampler over ", corpus_name(corpus_), ": U = ", format_count(double(s.unique_tokens)),
+             " unique tokens, D = ", format_count(double(s.planned_tokens)), " tokens (",
+             format_significant(s.planned_epochs, 4), " epochs), seq_len ", options_.seq_len, ", batch ",
+             options_.batch, ", seed ", options_.seed, "; ", s.steps, " of ", s.planned_steps, " steps done");
+}
+
+// ---- HeldOutSource ------------------------------------------------------------------------------
+
+void HeldOutOptions::Validate() const {
+  if (seq_len < 1) fail("held-out source: seq_len must be positive (got ", seq_len, ")");
+  if (batch < 1) fail("held-out source: batch must be positive (got ", batch, ")");
+  if (!(validation > 0 && validation < 1))
+    fail("held-out source: validation must be a fraction of documents in (0, 1) (got ", validation, ")");
+}
+
+HeldOutSource::HeldOutSource(Corpus corpus, const HeldOutOptions& options)
+    : corpus_(std::move(corpus)), options_(options) {
+  if (corpus_.empty()) fail("held-out source: no corpus given");
+  options_.Validate();
+  split_ = Split::Make(corpus_, options_.validation);
+  stream_ = DocumentStream(corpus_, split_.validation, -1);
+  windows_ = (stream_.size() - 1) / options_.seq_len;
+  if (windows_ < 1)
+    fail("held-out source: the validation split of corpus ", corpus_name(corpus_), " has ", stream_.size(),
+         " tokens, fewer than one sequence of seq_len + 1 = ", options_.seq_len + 1,
+         "; raise validation or lower seq_len");
+}
+
+void HeldOutSource::NextBatch(int32_t* out) {
+  const int64_t T = options_.seq_len;
+  for (int64_t b = 0; b < options_.batch; ++b, ++rows_)
+    stream_.Copy((rows_ % windows_) * T, T + 1, out + b * (T + 1));
+}
+
+void HeldOutSource::next_batch(std::vector<int32_t>& tokens) {
+  tokens.resize(size_t(options_.batch * (options_.seq_len + 1)));
+  NextBatch(tokens.data());
+}
+
+std::string HeldOutSource::state() const {
+  uint64_t h = corpus_fingerprint(corpus_);
+  for (uint64_t x : {uint64_t(options_.seq_len), uint64_t(options_.batch), uint64_t(std::llround(options_.validation * 1e12))})
+    h = mix64(h ^ x);
+  return str("held-out v1 rows=", rows_, " fingerprint=", hex(h));
+}
+
+void HeldOutSource::restore(const std::string& state) {
+  std::string mine = this->state();
+  rows_ = parse_state(state, "held-out", mine.substr(mine.rfind('=') + 1));
+}
+
+std::string HeldOutSource::Summary() const {
+  return str("held-out source over ", corpus_name(corpus_), ": ", format_count(double(stream_.size())),
+             " validation tokens in ", split_.validation.size(), " documents, ", windows_, " sequences of ",
+             options_.seq_len, " (", batches_per_pass(), " batches of ", options_.batch, " per pass)");
+}
+
+}  // namespace scalelab::data

@@ -1,0 +1,197 @@
+// The repetition sampler of data-constrained studies (Muennighoff et al. 2023), and the held-out
+// source over the validation split.
+//
+// Split. A corpus's documents are divided once into training and validation by a fixed seeded
+//   permutation of document indices (independent of every sampler seed): the first
+//   ceil(validation·documents) documents of it are held out. No sampler trains on them.
+//
+// Unique subset. The training documents are put in one fixed order by `order_seed`; the unique
+//   stream is their concatenation cut after U + 1 tokens (U = unique_tokens). A smaller U is a prefix
+//   of a larger U's stream: runs with less data see a subset of the data of runs with more.
+//
+// Sequences. The unique stream is cut into N = floor(U / T) windows of T + 1 tokens with stride T
+//   (window w holds stream tokens [wT, wT + T]); the T targets of window w are stream positions
+//   wT + 1 … wT + T, so every position 1 … N·T is a target exactly once per epoch.
+//
+// Epochs. Row r of the run is window perm_e(r mod N) of epoch e = floor(r / N), where perm_e is a
+//   fresh pseudo-random permutation of the N windows for every epoch (a keyed Feistel network with
+//   cycle walking, seeded by `seed` and e: O(1) memory, random access, so resuming is instant).
+//   The run plans floor(D / (B·T)) batches of B rows (D = tokens); a fractional last epoch simply
+//   stops part-way through its permutation, and accounting is exact. U ≥ D is plain fresh-data
+//   sampling: at most one epoch, no position repeated.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "data/batch_source.h"
+#include "data/corpus.h"
+
+namespace scalelab::data {
+
+// The training/validation division of a corpus's documents.
+struct Split {
+  std::vector<int64_t> train;       // document indices, ascending
+  std::vector<int64_t> validation;  // document indices, ascending
+  int64_t train_tokens = 0;
+  int64_t validation_tokens = 0;
+
+  // Throws scalelab::Error if validation is not in [0, 1), or if it is positive and the corpus has
+  // fewer than 2 documents (naming the corpus and the fix).
+  static Split Make(const Corpus& corpus, double validation);
+};
+
+struct SamplerOptions {
+  int64_t unique_tokens = 0;  // U; 0 means U = tokens (fresh data, one epoch at most)
+  int64_t tokens = 0;         // D, total training tokens (targets) planned
+  int64_t seq_len = 256;      // T
+  int64_t batch = 8;          // B
+  uint64_t seed = 0;          // the per-epoch shuffles
+  int64_t order_seed = -1;    // the document order (the nested subsets); −1 means = seed
+  double validation = 0.01;   // fraction of documents held out
+
+  // Throws scalelab::Error naming the field: positive tokens, seq_len, batch; unique_tokens ≥ 0;
+  // tokens ≥ batch·seq_len (one batch at least); validation in [0, 1).
+  void Validate() const;
+  uint64_t document_order_seed() const { return order_seed < 0 ? seed : uint64_t(order_seed); }
+};
+
+// Exact accounting of what a sampler has delivered.
+struct SamplerStats {
+  int64_t rows = 0;             // rows delivered
+  int64_t steps = 0;            // batches delivered
+  int64_t tokens = 0;           // target tokens delivered: rows·T
+  int64_t planned_tokens = 0;   // floor(D / (B·T))·B·T
+  int64_t planned_steps = 0;
+  int64_t unique_tokens = 0;    // U as asked
+  int64_t epoch_tokens = 0;     // N·T: distinct target positions, each seen once per epoch
+  int64_t windows = 0;          // N
+  int64_t documents = 0;        // training documents touched by the unique stream (last one cut)
+  double epochs = 0;            // tokens / epoch_tokens, exact up to rounding of the division
+  int64_t full_epochs = 0;
+  // repetitions[k] = number of distinct target positions seen exactly k times so far.
+  std::vector<int64_t> repetitions;
+  double planned_epochs = 0;
+
+  std::string BriefReport() const;
+};
+
+// Concatenation of a list of documents of a corpus, with random access by stream position.
+class DocumentStream {
+ public:
+  DocumentStream() = default;
+  // The first `limit` tokens (all if limit < 0) of the documents `order`, concatenated.
+  DocumentStream(Corpus corpus, const std::vector<int64_t>& order, int64_t limit);
+  int64_t size() const { return size_; }
+  int64_t documents() const { return int64_t(begin_.size()); }
+  // Copies stream tokens [position, position + count) into out.
+  void Copy(int64_t position, int64_t count, int32_t* out) const;
+  // The corpus offset of stream position p.
+  int64_t CorpusOffset(int64_t position) const;
+  const Corpus& corpus() const { return corpus_; }
+
+ private:
+  Corpus corpus_;
+  std::vector<int64_t> begin_;   // corpus offset of each piece
+  std::vector<int64_t> cum_;     // stream offset of each piece, plus the total at the end
+  int64_t size_ = 0;
+};
+
+// A keyed pseudo-random permutation of [0, n): 6-round Feistel network with cycle walking.
+class Permutation {
+ public:
+  Permutation(int64_t n, uint64_t key);
+  int64_t operator()(int64_t i) const;
+  int64_t inverse(int64_t j) const;
+  int64_t size() const { return n_; }
+
+ private:
+  uint64_t Round(uint64_t x, int round) const;
+  int64_t n_;
+  int half_bits_;
+  uint64_t half_mask_;
+  uint64_t keys_[6];
+};
+
+class RepetitionSampler : public BatchSource {
+ public:
+  // Throws scalelab::Error for invalid options, an empty training split, or U larger than the
+  // training split (the message gives both sizes).
+  RepetitionSampler(Corpus corpus, const SamplerOptions& options);
+
+  int64_t vocab() const override { return corpus_.vocab(); }
+  int64_t seq_len() const override { return options_.seq_len; }
+  int64_t batch() const override { return options_.batch; }
+  void next_batch(std::vector<int32_t>& tokens) override;
+  std::string state() const override;
+  void restore(const std::string& state) override;
+
+  // Fills `tokens` (B·(T+1) entries, already sized) without reallocating: the fast path.
+  void NextBatch(int32_t* tokens);
+
+  const SamplerOptions& options() const { return options_; }
+  const Split& split() const { return split_; }
+  const Corpus& corpus() const { return corpus_; }
+  const DocumentStream& unique_stream() const { return stream_; }
+  SamplerStats stats() const;
+  bool exhausted() const { return rows_ >= planned_rows_; }
+  // Times target position p (1 ≤ p ≤ N·T of the unique stream) has been delivered so far.
+  int64_t times_seen(int64_t position) const;
+  // The unique-stream window delivered as row r (r < planned rows).
+  int64_t window_of_row(int64_t row) const;
+  // "sampler over gcide: U = 10M unique tokens, D = 40M (4 epochs), T = 256, B = 8, seed 0; ..."
+  std::string Summary() const;
+
+ private:
+  std::string Fingerprint() const;
+  Corpus corpus_;
+  SamplerOptions options_;
+  Split split_;
+  DocumentStream stream_;
+  int64_t windows_ = 0;       // N
+  int64_t planned_rows_ = 0;
+  int64_t rows_ = 0;          // delivered
+  int64_t epoch_ = -1;        // epoch of perm_
+  Permutation perm_{1, 0};
+};
+
+struct HeldOutOptions {
+  int64_t seq_len = 256;
+  int64_t batch = 8;
+  double validation = 0.01;  // must match the training samplers' (the default does)
+  void Validate() const;
+};
+
+// Deterministic batches over the validation split: its documents in index order, concatenated,
+// cut into windows of T + 1 with stride T, delivered in order and cycling back to the start.
+// restore(initial_state()) or Rewind() starts a new evaluation pass from the same batches.
+class HeldOutSource : public BatchSource {
+ public:
+  HeldOutSource(Corpus corpus, const HeldOutOptions& options);
+
+  int64_t vocab() const override { return corpus_.vocab(); }
+  int64_t seq_len() const override { return options_.seq_len; }
+  int64_t batch() const override { return options_.batch; }
+  void next_batch(std::vector<int32_t>& tokens) override;
+  std::string state() const override;
+  void restore(const std::string& state) override;
+  void NextBatch(int32_t* tokens);
+  void Rewind() { rows_ = 0; }
+
+  int64_t windows() const { return windows_; }                  // rows in one full pass
+  int64_t tokens() const { return stream_.size(); }             // validation tokens
+  int64_t batches_per_pass() const { return (windows_ + options_.batch - 1) / options_.batch; }
+  const Split& split() const { return split_; }
+  std::string Summary() const;
+
+ private:
+  Corpus corpus_;
+  HeldOutOptions options_;
+  Split split_;
+  DocumentStream stream_;
+  int64_t windows_ = 0;
+  int64_t rows_ = 0;
+};
+
+}  // namespace scalelab::data

@@ -1,0 +1,1015 @@
+#include "fit/fit.h"
+
+#include <ceres/ceres.h>
+#include <ceres/tiny_solver.h>
+
+#include <Eigen/Dense>
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "core/error.h"
+#include "core/interrupt.h"
+#include "core/units.h"
+#include "fit/law_forms.h"
+
+namespace scalelab::fit {
+
+namespace {
+
+constexpr int kMaxJet = 8;
+using Jet = ceres::Jet<double, kMaxJet>;
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+double huber(double r, double delta) {
+  if (!std::isfinite(delta)) return 0.5 * r * r;
+  double a = std::abs(r);
+  return a <= delta ? 0.5 * r * r : delta * (a - 0.5 * delta);
+}
+
+// How the law's parameters map to the vector x that Ceres optimises.
+struct Setup {
+  Law law;
+  bool direct = false;             // natural coordinates instead of ln for log-scale parameters
+  std::vector<int> slot;           // per parameter: its index in x, or -1 when held
+  std::vector<double> theta_held;  // fit coordinates of every parameter (used for held ones)
+  std::vector<std::vector<int>> members;  // per slot: the parameters it sets
+  std::vector<double> lower, upper;       // per slot, fit coordinates
+  int k = 0;
+
+  bool log_coordinate(size_t j) const { return law.parameters()[j].log_scale && !direct; }
+  double to_fit(size_t j, double value) const { return log_coordinate(j) ? std::log(value) : value; }
+  double to_natural(size_t j, double theta) const { return log_coordinate(j) ? std::exp(theta) : theta; }
+
+  std::vector<double> natural(const double* x) const {
+    std::vector<double> v(slot.size());
+    for (size_t j = 0; j < slot.size(); ++j)
+      v[j] = slot[j] >= 0 ? to_natural(j, x[slot[j]]) : law.values()[j];
+    return v;
+  }
+  std::vector<double> x_from_natural(const std::vector<double>& values) const {
+    std::vector<double> x(k);
+    for (int s = 0; s < k; ++s) x[s] = to_fit(members[s][0], values[members[s][0]]);
+    return x;
+  }
+  std::string slot_name(int s) const {
+    std::string name;
+    for (int j : members[s]) name += (name.empty() ? "" : "=") + law.parameters()[j].name;
+    return name;
+  }
+
+  // ln of the law's output at x (fit coordinates), with or without derivatives.
+  template <class T>
+  T log_predict(const T* theta, const Point& p) const {
+    forms::Coordinates<T> c{theta, law.parameters().data(), direct};
+    return forms::log_predict(law.kind(), c, p);
+  }
+};
+
+// One observation's log residual ln L̂ − ln L as a Ceres cost: derivatives by forward-mode
+// automatic differentiation (ceres::Jet) for the built-in forms, central differences for custom laws.
+class LogResidual final : public ceres::CostFunction {
+ public:
+  LogResidual(const Setup* setup, const Point& x, double log_loss)
+      : setup_(setup), x_(x), log_loss_(log_loss) {
+    set_num_residuals(1);
+    mutable_parameter_block_sizes()->push_back(setup->k);
+  }
+
+  bool Evaluate(double const* const* parameters, double* residuals, double** jacobians) const override {
+    const double* x = parameters[0];
+    const Setup& s = *setup_;
+    const size_t m = s.slot.size();
+    if (s.law.kind() == LawKind::Custom) return EvaluateCustom(x, residuals, jacobians);
+    if (!jacobians || !jacobians[0]) {
+      double theta[kMaxJet];
+      for (size_t j = 0; j < m; ++j) theta[j] = s.slot[j] >= 0 ? x[s.slot[j]] : s.theta_held[j];
+      residuals[0] = s.log_predict(theta, x_) - log_loss_;
+      return std::isfinite(residuals[0]);
+    }
+    Jet theta[kMaxJet];
+    for (size_t j = 0; j < m; ++j) theta[j] = s.slot[j] >= 0 ? Jet(x[s.slot[j]], s.slot[j]) : Jet(s.theta_held[j]);
+    Jet r = s.log_predict(theta, x_);
+    residuals[0] = r.a - log_loss_;
+    bool ok = std::isfinite(residuals[0]);
+    for (int k = 0; k < s.k; ++k) {
+      jacobians[0][k] = r.v[k];
+      ok = ok && std::isfinite(r.v[k]);
+    }
+    return ok;
+  }
+
+ private:
+  double log_custom(const double* x) const {
+    std::vector<double> values = setup_->natural(x);
+    double y = setup_->law.predict(values, x_);
+    return y > 0 && std::isfinite(y) ? std::log(y) : kMissing;
+  }
+
+  bool EvaluateCustom(const double* x, double* residuals, double** jacobians) const {
+    double f = log_custom(x);
+    if (std::isnan(f)) return false;
+    residuals[0] = f - log_loss_;
+    if (!jacobians || !jacobians[0]) return true;
+    std::vector<double> xx(x, x + setup_->k);
+    for (int k = 0; k < setup_->k; ++k) {
+      double h = 1e-6 * std::max(1.0, std::abs(xx[k]));
+      double saved = xx[k];
+      xx[k] = saved + h;
+      double up = log_custom(xx.data());
+      xx[k] = saved - h;
+      double down = log_custom(xx.data());
+      xx[k] = saved;
+      if (std::isnan(up) || std::isnan(down)) return false;
+      jacobians[0][k] = (up - down) / (2 * h);
+    }
+    return true;
+  }
+
+  const Setup* setup_;
+  Point x_;
+  double log_loss_;
+};
+
+struct Data {
+  std::vector<Point> points;
+  std::vector<double> log_loss, weight;
+};
+
+Data make_data(const Setup& setup, const Observations& obs) {
+  Data d;
+  for (size_t i = 0; i < obs.size(); ++i) {
+    Point p = obs.point(i);
+    if (setup.law.kind() == LawKind::PowerLaw) p.C = p.get(setup.law.inputs()[0]);
+    d.points.push_back(p);
+    d.log_loss.push_back(std::log(obs.loss(i)));
+    d.weight.push_back(obs.weight(i));
+  }
+  return d;
+}
+
+struct Outcome {
+  std::vector<double> x;
+  double cost = kInf;
+  bool converged = false;
+  std::string report;
+};
+
+// A Ceres problem over one data set, reused for every start.
+class Solver {
+ public:
+  Solver(const Setup& setup, const Data& data, const FitOptions& options, bool robust = true)
+      : setup_(setup), x_(setup.k, 0.0) {
+    const double delta = options.huber_delta;
+    ceres::LossFunction* huber = robust && std::isfinite(delta) ? new ceres::HuberLoss(delta) : nullptr;
+    bool huber_used = false;
+    for (size_t i = 0; i < data.points.size(); ++i) {
+      if (data.weight[i] == 0) continue;
+      ceres::LossFunction* loss = huber;
+      if (data.weight[i] != 1.0) {
+        ceres::LossFunction* inner = huber ? new ceres::HuberLoss(delta) : nullptr;
+        loss = new ceres::ScaledLoss(inner, data.weight[i], ceres::TAKE_OWNERSHIP);
+      } else if (huber) {
+        huber_used = true;
+      }
+      problem_.AddResidualBlock(new LogResidual(&setup_, data.points[i], data.log_loss[i]), loss, x_.data());
+    }
+    if (huber && !huber_used) delete huber;
+    for (int s = 0; s < setup.k; ++s) {
+      if (std::isfinite(setup.lower[s])) problem_.SetParameterLowerBound(x_.data(), s, setup.lower[s]);
+      if (std::isfinite(setup.upper[s])) problem_.SetParameterUpperBound(x_.data(), s, setup.upper[s]);
+    }
+    solver_options_.linear_solver_type = ceres::DENSE_QR;
+    solver_options_.max_num_iterations = options.max_iterations;
+    solver_options_.function_tolerance = options.function_tolerance;
+    solver_options_.gradient_tolerance = options.gradient_tolerance;
+    solver_options_.parameter_tolerance = options.parameter_tolerance;
+    solver_options_.logging_type = ceres::SILENT;
+    solver_options_.minimizer_progress_to_stdout = false;
+    solver_options_.num_threads = 1;
+  }
+
+  Outcome Solve(const std::vector<double>& start, bool want_report) {
+    for (int s = 0; s < setup_.k; ++s) x_[s] = std::clamp(start[s], setup_.lower[s], setup_.upper[s]);
+    ceres::Solver::Summary summary;
+    ceres::Solve(solver_options_, &problem_, &summary);
+    Outcome out;
+    out.x = x_;
+    out.cost = std::isfinite(summary.final_cost) && summary.IsSolutionUsable() ? summary.final_cost : kInf;
+    out.converged = summary.termination_type == ceres::CONVERGENCE;
+    if (want_report) out.report = summary.BriefReport();
+    return out;
+  }
+
+  ceres::Problem& problem() { return problem_; }
+  std::vector<double>& x() { return x_; }
+
+ private:
+  const Setup& setup_;
+  std::vector<double> x_;
+  ceres::Problem problem_;
+  ceres::Solver::Options solver_options_;
+};
+
+// The objective Σ w·Huber_δ(r) written as a least-squares problem ½Σ r̃² with
+// r̃ = sign(r)·sqrt(2·w·Huber_δ(r)) (r̃ = √w·r inside ±δ): the same objective exactly, C¹ in r, so a
+// Levenberg-Marquardt solver minimises it directly. All residuals sit in one dense block, solved with
+// ceres::TinySolver, which has no per-iteration allocation or program overhead: the multi-start grid
+// runs at a few microseconds per iteration. Used when no parameter is bounded (the default).
+template <int K>
+class StackedHuber {
+ public:
+  using Scalar = double;
+  enum { NUM_RESIDUALS = Eigen::Dynamic, NUM_PARAMETERS = Eigen::Dynamic };
+
+  StackedHuber(const Setup& setup, const Data& data, double delta) : setup_(setup), data_(data), delta_(delta) {}
+  int NumResiduals() const { return static_cast<int>(data_.points.size()); }
+  int NumParameters() const { return setup_.k; }
+
+  bool operator()(const double* x, double* residuals, double* jacobian) const {
+    const Setup& s = setup_;
+    const size_t m = s.slot.size();
+    const int n = NumResiduals();
+    bool ok = true;
+    if (s.law.kind() == LawKind::Custom) {
+      std::vector<double> values = s.natural(x);
+      for (int i = 0; i < n; ++i) {
+        double y = s.law.predict(values, data_.points[i]);
+        double r = y > 0 ? std::log(y) - data_.log_loss[i] : kMissing;
+        residuals[i] = transform(r, data_.weight[i], nullptr);
+      }
+      if (jacobian) {
+        std::vector<double> xx(x, x + s.k), up(n), down(n);
+        for (int k = 0; k < s.k; ++k) {
+          double h = 1e-6 * std::max(1.0, std::abs(xx[k]));
+          double saved = xx[k];
+          xx[k] = saved + h;
+          (*this)(xx.data(), up.data(), nullptr);
+          xx[k] = saved - h;
+          (*this)(xx.data(), down.data(), nullptr);
+          xx[k] = saved;
+          for (int i = 0; i < n; ++i) jacobian[k * n + i] = (up[i] - down[i]) / (2 * h);
+        }
+      }
+      for (int i = 0; i < n; ++i) ok = ok && std::isfinite(residuals[i]);
+      return ok;
+    }
+    if (!jacobian) {
+      double theta[kMaxJet];
+      for (size_t j = 0; j < m; ++j) theta[j] = s.slot[j] >= 0 ? x[s.slot[j]] : s.theta_held[j];
+      for (int i = 0; i < n; ++i) {
+        double r = s.log_predict(theta, data_.points[i]) - data_.log_loss[i];
+        residuals[i] = transform(r, data_.weight[i], nullptr);
+        ok = ok && std::isfinite(residuals[i]);
+      }
+      return ok;
+    }
+    using J = ceres::Jet<double, K>;
+    J theta[kMaxJet];
+    for (size_t j = 0; j < m; ++j) theta[j] = s.slot[j] >= 0 ? J(x[s.slot[j]], s.slot[j]) : J(s.theta_held[j]);
+    for (int i = 0; i < n; ++i) {
+      J r = s.log_predict(theta, data_.points[i]);
+      double d = 0;
+      residuals[i] = transform(r.a - data_.log_loss[i], data_.weight[i], &d);
+      for (int k = 0; k < s.k; ++k) jacobian[k * n + i] = d * r.v[k];  // column-major
+      ok = ok && std::isfinite(residuals[i]);
+    }
+    return ok;
+  }
+
+ private:
+  // r̃ and dr̃/dr.
+  double transform(double r, double w, double* derivative) const {
+    const double sw = std::sqrt(w);
+    if (!std::isfinite(delta_) || std::abs(r) <= delta_) {
+      if (derivative) *derivative = sw;
+      return sw * r;
+    }
+    const double root = std::sqrt(2 * delta_ * std::abs(r) - delta_ * delta_);
+    if (derivative) *derivative = sw * delta_ / root;
+    return (r < 0 ? -sw : sw) * root;
+  }
+
+  const Setup& setup_;
+  const Data& data_;
+  double delta_;
+};
+
+class StartSolver {
+ public:
+  virtual ~StartSolver() = default;
+  virtual Outcome Solve(const std::vector<double>& start) = 0;
+};
+
+template <int K>
+class TinyStartSolver final : public StartSolver {
+ public:
+  TinyStartSolver(const Setup& setup, const Data& data, const FitOptions& options)
+      : function_(setup, data, options.huber_delta), x_(setup.k) {
+    solver_.options.max_num_iterations = options.max_iterations;
+    solver_.options.gradient_tolerance = options.gradient_tolerance;
+    solver_.options.parameter_tolerance = options.parameter_tolerance;
+    // TinySolver's function tolerance is absolute on 2·cost; scale it to the data's size.
+    solver_.options.function_tolerance = options.function_tolerance * 1e-3;
+  }
+  Outcome Solve(const std::vector<double>& start) override {
+    Outcome out;
+    for (size_t k = 0; k < start.size(); ++k) x_[k] = start[k];
+    // TinySolver does not handle a failing first evaluation: check it here.
+    std::vector<double> r(function_.NumResiduals());
+    if (!function_(x_.data(), r.data(), nullptr)) return out;
+    const auto& summary = solver_.Solve(function_, &x_);
+    out.x.assign(x_.data(), x_.data() + x_.size());
+    double cost = summary.final_cost;
+    out.cost = std::isfinite(cost) ? cost : kInf;
+    out.converged = summary.status != decltype(solver_)::HIT_MAX_ITERATIONS;
+    return out;
+  }
+
+ private:
+  StackedHuber<K> function_;
+  ceres::TinySolver<StackedHuber<K>> solver_;
+  Eigen::VectorXd x_;
+};
+
+// The full Ceres solver (per-observation residual blocks with ceres::HuberLoss), for bounded fits.
+class CeresStartSolver final : public StartSolver {
+ public:
+  CeresStartSolver(const Setup& setup, const Data& data, const FitOptions& options) : solver_(setup, data, options) {}
+  Outcome Solve(const std::vector<double>& start) override { return solver_.Solve(start, false); }
+
+ private:
+  Solver solver_;
+};
+
+bool bounded(const Setup& s) {
+  for (int k = 0; k < s.k; ++k)
+    if (std::isfinite(s.lower[k]) || std::isfinite(s.upper[k])) return true;
+  return false;
+}
+
+std::unique_ptr<StartSolver> make_start_solver(const Setup& s, const Data& data, const FitOptions& options) {
+  if (bounded(s)) return std::make_unique<CeresStartSolver>(s, data, options);
+  switch (s.k) {
+    case 1: return std::make_unique<TinyStartSolver<1>>(s, data, options);
+    case 2: return std::make_unique<TinyStartSolver<2>>(s, data, options);
+    case 3: return std::make_unique<TinyStartSolver<3>>(s, data, options);
+    case 4: return std::make_unique<TinyStartSolver<4>>(s, data, options);
+    case 5: return std::make_unique<TinyStartSolver<5>>(s, data, options);
+    default: return std::make_unique<TinyStartSolver<kMaxJet>>(s, data, options);
+  }
+}
+
+size_t find_name(const Law& law, const std::string& name, const char* what) {
+  if (!law.has(name)) {
+    std::string near = closest_name(name, law.names());
+    std::string list;
+    for (const auto& n : law.names()) list += (list.empty() ? "" : ", ") + n;
+    fail(law.name(), " fit: ", what, " names '", name, "', which is not a parameter",
+         near.empty() ? "" : "; did you mean '" + near + "'?", " (parameters: ", list, ")");
+  }
+  return law.index(name);
+}
+
+Setup make_setup(const Law& law, const FitOptions& options, bool direct) {
+  Setup s;
+  s.law = law;
+  s.direct = direct;
+  const size_t m = law.size();
+  if (law.kind() == LawKind::IsoFlop) fail("isoflop laws are fitted with fit_isoflop, not fit_law");
+  if (law.kind() != LawKind::Custom && m > static_cast<size_t>(kMaxJet))
+    throw SystemError("fit: a built-in law has more parameters than the derivative width");
+  std::vector<bool> is_free(m, options.free.empty());
+  for (const auto& name : options.free) is_free[find_name(law, name, "free")] = true;
+  std::vector<int> group(m, -1);  // tie group id
+  for (size_t g = 0; g < options.ties.size(); ++g) {
+    if (options.ties[g].size() < 2) fail(law.name(), " fit: a tie needs at least two parameter names");
+    for (const auto& name : options.ties[g]) {
+      size_t j = find_name(law, name, "tie");
+      if (group[j] >= 0) fail(law.name(), " fit: parameter '", name, "' is in two ties");
+      group[j] = static_cast<int>(g);
+    }
+    bool any_free = false, all_free = true;
+    for (const auto& name : options.ties[g]) {
+      any_free = any_free || is_free[law.index(name)];
+      all_free = all_free && is_free[law.index(name)];
+    }
+    if (any_free && !all_free) fail(law.name(), " fit: tied parameters must all be free or all held");
+  }
+  s.slot.assign(m, -1);
+  std::map<int, int> group_slot;
+  for (size_t j = 0; j < m; ++j) {
+    if (!is_free[j]) continue;
+    if (group[j] >= 0 && group_slot.count(group[j])) {
+      s.slot[j] = group_slot[group[j]];
+      s.members[s.slot[j]].push_back(static_cast<int>(j));
+      continue;
+    }
+    s.slot[j] = s.k++;
+    s.members.push_back({static_cast<int>(j)});
+    if (group[j] >= 0) group_slot[group[j]] = s.slot[j];
+  }
+  if (s.k == 0) fail(law.name(), " fit: no free parameters (free = {...} names none that can be fitted)");
+  for (size_t j = 0; j < m; ++j) {
+    double v = law.values()[j];
+    if (s.log_coordinate(j) && !(v > 0))
+      fail(law.name(), " fit: parameter ", law.parameters()[j].name, " = ", v, " must be positive");
+    s.theta_held.push_back(s.log_coordinate(j) ? std::log(v) : v);
+  }
+  for (const auto& [name, _] : options.bounds) find_name(law, name, "bounds");
+  for (int k = 0; k < s.k; ++k) {
+    double lo = -kInf, hi = kInf;
+    for (int j : s.members[k]) {
+      const ParameterSpec& spec = law.parameters()[j];
+      double l = spec.lower, h = spec.upper;
+      auto it = options.bounds.find(spec.name);
+      if (it != options.bounds.end()) std::tie(l, h) = it->second;
+      if (!(l < h)) fail(law.name(), " fit: bounds for ", spec.name, " are empty (", l, " to ", h, ")");
+      if (s.log_coordinate(j)) {
+        if (h <= 0) fail(law.name(), " fit: ", spec.name, " is positive; its upper bound ", h, " must be too");
+        l = l > 0 ? std::log(l) : -kInf;
+        h = std::isfinite(h) ? std::log(h) : kInf;
+      }
+      lo = std::max(lo, l);
+      hi = std::min(hi, h);
+    }
+    s.lower.push_back(lo);
+    s.upper.push_back(hi);
+  }
+  return s;
+}
+
+std::vector<std::vector<double>> make_starts(const Setup& s, const FitOptions& options) {
+  std::vector<std::vector<double>> starts;
+  if (!options.starts.empty()) {
+    for (size_t i = 0; i < options.starts.size(); ++i) {
+      const auto& start = options.starts[i];
+      if (start.size() != s.law.size())
+        fail(s.law.name(), " fit: start ", i + 1, " has ", start.size(), " values; the law has ", s.law.size(),
+             " parameters");
+      for (int k = 0; k < s.k; ++k) {
+        int j = s.members[k][0];
+        if (s.log_coordinate(j) && !(start[j] > 0))
+          fail(s.law.name(), " fit: start ", i + 1, ": ", s.law.parameters()[j].name, " = ", start[j],
+               " must be positive");
+      }
+      starts.push_back(s.x_from_natural(start));
+    }
+    return starts;
+  }
+  for (const auto& [name, _] : options.grid) find_name(s.law, name, "grid");
+  std::vector<std::vector<double>> axes;
+  for (int k = 0; k < s.k; ++k) {
+    std::vector<double> axis;
+    for (int j : s.members[k]) {
+      auto it = options.grid.find(s.law.parameters()[j].name);
+      if (it != options.grid.end()) {
+        axis = it->second;
+        break;
+      }
+    }
+    if (axis.empty()) {
+      int j = s.members[k][0];
+      axis = s.law.parameters()[j].grid;
+      if (s.direct && s.law.parameters()[j].log_scale)
+        for (double& v : axis) v = std::exp(v);
+    }
+    if (axis.empty()) axis = {s.to_fit(s.members[k][0], s.law.values()[s.members[k][0]])};
+    axes.push_back(axis);
+  }
+  size_t total = 1;
+  for (const auto& a : axes) {
+    total *= a.size();
+    if (total > 10'000'000) fail(s.law.name(), " fit: the start grid has more than 10 million points");
+  }
+  starts.reserve(total);
+  std::vector<size_t> index(s.k, 0);
+  for (size_t n = 0; n < total; ++n) {
+    std::vector<double> x(s.k);
+    for (int k = 0; k < s.k; ++k) x[k] = axes[k][index[k]];
+    starts.push_back(std::move(x));
+    for (int k = s.k - 1; k >= 0; --k) {
+      if (++index[k] < axes[k].size()) break;
+      index[k] = 0;
+    }
+  }
+  return starts;
+}
+
+// Runs `solve(worker_solver, i)` for i in [0, n) over `threads` threads, each with its own Solver.
+template <class MakeSolver, class Work>
+void parallel(int threads, size_t n, MakeSolver make_solver, Work work) {
+  threads = std::max(1, std::min<int>(threads, static_cast<int>(n)));
+  std::atomic<size_t> next{0};
+  std::mutex error_mutex;
+  std::string error;
+  auto run = [&] {
+    try {
+      auto solver = make_solver();
+      for (size_t i; (i = next.fetch_add(1)) < n;) {
+        if (interrupt_requested()) break;
+        work(solver, i);
+      }
+    } catch (const std::exception& e) {
+      std::lock_guard<std::mutex> lock(error_mutex);
+      if (error.empty()) error = e.what();
+      next = n;
+    }
+  };
+  if (threads == 1) {
+    auto solver = make_solver();
+    for (size_t i = 0; i < n; ++i) {
+      if (i % 64 == 0) check_interrupt();
+      work(solver, i);
+    }
+    return;
+  }
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads; ++t) pool.emplace_back(run);
+  run();
+  for (auto& t : pool) t.join();
+  check_interrupt();
+  if (!error.empty()) fail(error);
+}
+
+double objective_of(const Setup& setup, const Data& data, const std::vector<double>& x, double delta,
+                    std::vector<double>* residuals) {
+  std::vector<double> theta(setup.slot.size());
+  for (size_t j = 0; j < theta.size(); ++j) theta[j] = setup.slot[j] >= 0 ? x[setup.slot[j]] : setup.theta_held[j];
+  std::vector<double> values = setup.natural(x.data());
+  double total = 0;
+  for (size_t i = 0; i < data.points.size(); ++i) {
+    double lp = setup.law.kind() == LawKind::Custom ? std::log(setup.law.predict(values, data.points[i]))
+                                                    : setup.log_predict(theta.data(), data.points[i]);
+    double r = lp - data.log_loss[i];
+    if (residuals) residuals->push_back(r);
+    total += data.weight[i] * huber(r, delta);
+  }
+  return total;
+}
+
+bool same_point(const std::vector<double>& a, const std::vector<double>& b, double tolerance) {
+  for (size_t i = 0; i < a.size(); ++i)
+    if (std::abs(a[i] - b[i]) > tolerance * (1 + std::abs(a[i]))) return false;
+  return true;
+}
+
+std::vector<double> standard_errors(const Setup& setup, const Data& data, const FitOptions& options,
+                                    const std::vector<double>& x, double sum_squares, std::string* warning) {
+  const size_t m = setup.slot.size();
+  std::vector<double> se(m, kMissing);
+  size_t n = 0;
+  for (double w : data.weight) n += w > 0;
+  if (n <= static_cast<size_t>(setup.k)) return se;
+  Solver plain(setup, data, options, /*robust=*/false);
+  plain.x() = x;
+  ceres::Covariance::Options copts;
+  copts.algorithm_type = ceres::DENSE_SVD;
+  copts.null_space_rank = -1;
+  copts.num_threads = 1;
+  ceres::Covariance covariance(copts);
+  std::vector<std::pair<const double*, const double*>> blocks = {{plain.x().data(), plain.x().data()}};
+  if (!covariance.Compute(blocks, &plain.problem())) {
+    *warning = "covariance standard errors unavailable (the Jacobian is rank deficient at the optimum)";
+    return se;
+  }
+  std::vector<double> cov(setup.k * setup.k);
+  covariance.GetCovarianceBlock(plain.x().data(), plain.x().data(), cov.data());
+  const double sigma2 = sum_squares / static_cast<double>(n - setup.k);
+  for (size_t j = 0; j < m; ++j) {
+    int s = setup.slot[j];
+    if (s < 0) continue;
+    double se_fit = std::sqrt(std::max(0.0, cov[s * setup.k + s] * sigma2));
+    se[j] = setup.log_coordinate(j) ? std::exp(x[s]) * se_fit : se_fit;  // delta method
+  }
+  return se;
+}
+
+}  // namespace
+
+void FitOptions::Validate() const {
+  if (!(huber_delta > 0)) fail("fit: huber_delta must be positive (or infinite for least squares), got ", huber_delta);
+  if (threads < 1) fail("fit: threads must be at least 1, got ", threads);
+  if (max_iterations < 1) fail("fit: max_iterations must be at least 1, got ", max_iterations);
+  if (bootstrap < 0) fail("fit: bootstrap must be a non-negative count of resamples, got ", bootstrap);
+  if (bootstrap_starts < 1) fail("fit: bootstrap_starts must be at least 1, got ", bootstrap_starts);
+  for (const auto& [name, axis] : grid) {
+    if (axis.empty()) fail("fit: the grid for ", name, " is empty");
+    for (double v : axis)
+      if (!std::isfinite(v)) fail("fit: the grid for ", name, " has a non-finite value");
+  }
+}
+
+std::vector<std::vector<double>> chinchilla_grid() {
+  FitOptions options;
+  Setup s = make_setup(Law::Make(LawKind::Chinchilla), options, false);
+  return make_starts(s, options);
+}
+
+double objective(const Law& law, const Observations& obs, double huber_delta) {
+  obs.Validate();
+  FitOptions options;
+  options.huber_delta = huber_delta;
+  Setup s = make_setup(law, options, false);
+  Data data = make_data(s, obs);
+  return objective_of(s, data, s.x_from_natural(law.values()), huber_delta, nullptr);
+}
+
+namespace {
+
+FittedLaw fit_with(const Law& law, const Observations& obs, const FitOptions& options, bool direct) {
+  const auto clock_start = std::chrono::steady_clock::now();
+  options.Validate();
+  obs.Validate();
+  Setup setup = make_setup(law, options, direct);
+  obs.Require(law.inputs(), static_cast<size_t>(setup.k) + 1, law.name() + " fit");
+  Data data = make_data(setup, obs);
+  std::vector<std::vector<double>> starts = make_starts(setup, options);
+  const int threads = law.thread_safe() ? options.threads : 1;
+
+  std::vector<Outcome> outcomes(starts.size());
+  parallel(
+      threads, starts.size(), [&] { return make_start_solver(setup, data, options); },
+      [&](std::unique_ptr<StartSolver>& solver, size_t i) { outcomes[i] = solver->Solve(starts[i]); });
+
+  size_t best = 0;
+  for (size_t i = 1; i < outcomes.size(); ++i)
+    if (outcomes[i].cost < outcomes[best].cost) best = i;
+  if (!std::isfinite(outcomes[best].cost))
+    fail(law.name(), " fit: no start gave a finite objective (", starts.size(),
+         " starts); check the observations and the start grid");
+  // Polish the best start once more, with Ceres's report.
+  Solver polish(setup, data, options);
+  Outcome final = polish.Solve(outcomes[best].x, true);
+  if (!(final.cost <= outcomes[best].cost)) {
+    final.x = outcomes[best].x;
+    final.cost = outcomes[best].cost;
+  }
+
+  FittedLaw out;
+  out.fitted = true;
+  out.law = law.with_values(setup.natural(final.x.data()));
+  out.free.resize(law.size());
+  for (size_t j = 0; j < law.size(); ++j) out.free[j] = setup.slot[j] >= 0;
+  for (const auto& group : options.ties) out.ties.push_back(group);
+  out.huber_delta = options.huber_delta;
+  out.observations = obs.size();
+  out.objective = objective_of(setup, data, final.x, options.huber_delta, &out.residuals);
+  out.report = final.report;
+  out.starts = static_cast<int>(starts.size());
+
+  const double best_cost = outcomes[best].cost;
+  const double tolerance = 1e-6 * std::abs(best_cost) + 1e-14;
+  std::vector<size_t> at_best;
+  for (size_t i = 0; i < outcomes.size(); ++i) {
+    out.starts_converged += outcomes[i].converged;
+    if (outcomes[i].cost <= best_cost + tolerance) at_best.push_back(i);
+  }
+  out.starts_at_best = static_cast<int>(at_best.size());
+
+  // Fit statistics in log space, and R² in loss space.
+  double mean_log = 0, mean_loss = 0, ss_res = 0, ss_tot = 0, ss_res_loss = 0, ss_tot_loss = 0, wsum = 0;
+  for (size_t i = 0; i < data.points.size(); ++i) {
+    mean_log += data.log_loss[i];
+    mean_loss += obs.loss(i);
+  }
+  mean_log /= data.points.size();
+  mean_loss /= data.points.size();
+  for (size_t i = 0; i < data.points.size(); ++i) {
+    double r = out.residuals[i];
+    ss_res += r * r;
+    ss_tot += (data.log_loss[i] - mean_log) * (data.log_loss[i] - mean_log);
+    double predicted = std::exp(data.log_loss[i] + r);
+    ss_res_loss += (predicted - obs.loss(i)) * (predicted - obs.loss(i));
+    ss_tot_loss += (obs.loss(i) - mean_loss) * (obs.loss(i) - mean_loss);
+    wsum += data.weight[i] * r * r;
+  }
+  out.rmse = std::sqrt(ss_res / data.points.size());
+  out.r2 = ss_tot > 0 ? 1 - ss_res / ss_tot : kMissing;
+  out.r2_loss = ss_tot_loss > 0 ? 1 - ss_res_loss / ss_tot_loss : kMissing;
+
+  // Warnings: the best point on a bound; starts reaching the same objective at different points;
+  // a best objective reached by a single start.
+  for (int k = 0; k < setup.k; ++k) {
+    double v = final.x[k];
+    for (double bound : {setup.lower[k], setup.upper[k]})
+      if (std::isfinite(bound) && std::abs(v - bound) <= 1e-6 * (1 + std::abs(bound)))
+        out.warnings.push_back(str("the best point has ", setup.slot_name(k), " on its bound (",
+                                   format_significant(setup.to_natural(setup.members[k][0], bound), 4),
+                                   "): widen the bound or question the law"));
+  }
+  if (at_best.size() > 1) {
+    for (int k = 0; k < setup.k; ++k) {
+      double lo = kInf, hi = -kInf;
+      for (size_t i : at_best) {
+        double v = setup.to_natural(setup.members[k][0], outcomes[i].x[k]);
+        lo = std::min(lo, v);
+        hi = std::max(hi, v);
+      }
+      if (hi - lo > 0.01 * std::max(std::abs(hi), std::abs(lo)) + 1e-12)
+        out.warnings.push_back(str("starts reaching the best objective disagree on ", setup.slot_name(k), " (",
+                                   format_significant(lo, 4), " to ", format_significant(hi, 4),
+                                   "): the fit is ill-conditioned on these data"));
+    }
+  }
+  if (at_best.size() == 1 && starts.size() >= 20)
+    out.warnings.push_back(str("only 1 of ", starts.size(),
+                               " starts reached the best objective: the optimum may be fragile (try a finer grid)"));
+  {
+    std::vector<double> finite;
+    for (const auto& o : outcomes)
+      if (std::isfinite(o.cost)) finite.push_back(o.cost);
+    if (finite.size() < starts.size() / 2)
+      out.warnings.push_back(str(starts.size() - finite.size(), " of ", starts.size(),
+                                 " starts failed (non-finite objective)"));
+  }
+
+  // Covariance standard errors.
+  if (options.covariance) {
+    std::string warning;
+    out.standard_errors = standard_errors(setup, data, options, final.x, wsum, &warning);
+    if (!warning.empty()) out.warnings.push_back(warning);
+  }
+
+  // Bootstrap: resample the observations, refit from the best few distinct optima.
+  if (options.bootstrap > 0) {
+    std::vector<size_t> order(outcomes.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return outcomes[a].cost < outcomes[b].cost; });
+    std::vector<std::vector<double>> boot_starts = {final.x};
+    for (size_t i : order) {
+      if (static_cast<int>(boot_starts.size()) >= options.bootstrap_starts) break;
+      if (!std::isfinite(outcomes[i].cost)) break;
+      bool distinct = true;
+      for (const auto& b : boot_starts) distinct = distinct && !same_point(b, outcomes[i].x, 1e-3);
+      if (distinct) boot_starts.push_back(outcomes[i].x);
+    }
+    const size_t n = obs.size();
+    std::vector<std::vector<double>> samples(options.bootstrap);
+    parallel(
+        threads, static_cast<size_t>(options.bootstrap), [] { return 0; },
+        [&](int&, size_t b) {
+          std::mt19937_64 rng(options.seed * 1000003ULL + b);
+          std::uniform_int_distribution<size_t> pick(0, n - 1);
+          std::vector<size_t> rows(n);
+          for (auto& r : rows) r = pick(rng);
+          Data resample;
+          for (size_t r : rows) {
+            resample.points.push_back(data.points[r]);
+            resample.log_loss.push_back(data.log_loss[r]);
+            resample.weight.push_back(data.weight[r]);
+          }
+          auto solver = make_start_solver(setup, resample, options);
+          Outcome best_b;
+          for (const auto& start : boot_starts) {
+            Outcome o = solver->Solve(start);
+            if (o.cost < best_b.cost) best_b = o;
+          }
+          if (std::isfinite(best_b.cost)) samples[b] = setup.natural(best_b.x.data());
+        });
+    size_t failed = 0;
+    for (auto& s : samples) {
+      if (s.empty()) {
+        ++failed;
+        continue;
+      }
+      out.samples.push_back(std::move(s));
+    }
+    if (failed) out.warnings.push_back(str(failed, " of ", options.bootstrap, " bootstrap refits failed"));
+  }
+  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - clock_start).count();
+  return out;
+}
+
+}  // namespace
+
+FittedLaw fit_law(const Law& law, const Observations& obs, const FitOptions& options) {
+  return fit_with(law, obs, options, false);
+}
+
+FittedLaw fit_law_direct(const Law& law, const Observations& obs, const FitOptions& options) {
+  return fit_with(law, obs, options, true);
+}
+
+Extrapolation extrapolate(const Law& law, const Observations& obs, double compute_threshold,
+                          const FitOptions& options) {
+  obs.Validate();
+  if (!obs.has(Input::C)) fail("extrapolate: the observations need C (or N and D) to split by compute");
+  if (!(compute_threshold > 0)) fail("extrapolate: the compute threshold must be positive FLOP");
+  std::vector<size_t> below, above;
+  for (size_t i = 0; i < obs.size(); ++i) (obs.compute(i) < compute_threshold ? below : above).push_back(i);
+  if (above.empty())
+    fail("extrapolate: no runs at or above C = ", format_flops(compute_threshold), " to test on");
+  if (below.empty()) fail("extrapolate: no runs below C = ", format_flops(compute_threshold), " to fit on");
+  Extrapolation out;
+  out.threshold = compute_threshold;
+  out.train_runs = below.size();
+  out.test_runs = above.size();
+  Observations train = obs.Subset(below), test = obs.Subset(above);
+  out.fit = fit_law(law, train, options);
+  double ss = 0, sum_rel = 0, max_rel = 0;
+  for (size_t i = 0; i < test.size(); ++i) {
+    double p = out.fit.law.predict(test.point(i));
+    double a = test.loss(i);
+    out.predicted.push_back(p);
+    out.actual.push_back(a);
+    double r = std::log(p) - std::log(a);
+    ss += r * r;
+    double rel = std::abs(p - a) / a;
+    sum_rel += rel;
+    max_rel = std::max(max_rel, rel);
+  }
+  out.rmse_log = std::sqrt(ss / test.size());
+  out.mean_abs_relative = sum_rel / test.size();
+  out.max_abs_relative = max_rel;
+  return out;
+}
+
+std::string Extrapolation::Summary() const {
+  return str("extrapolation of ", fit.law.name(), ": fitted on ", train_runs, " runs below C = ",
+             format_flops(threshold), ", tested on ", test_runs, " runs above: RMSE ",
+             format_significant(rmse_log, 3), " in ln L, mean |error| ", format_significant(100 * mean_abs_relative, 3),
+             "%, max ", format_significant(100 * max_abs_relative, 3), "%");
+}
+
+FittedLaw fit_power_law(const std::vector<double>& x, const std::vector<double>& y, Input input,
+                        const std::string& output, int bootstrap, unsigned seed) {
+  if (x.size() != y.size())
+    fail("fit.power_law: x has ", x.size(), " values but y has ", y.size());
+  if (x.size() < 2) fail("fit.power_law: needs at least 2 points, got ", x.size());
+  Observations obs;
+  obs.SetColumn(input_name(input), x);
+  obs.SetColumn("loss", y);
+  try {
+    obs.Validate();
+  } catch (const Error& e) {
+    std::string message = e.what();
+    auto replace = [&](const std::string& from, const std::string& to) {
+      size_t at = message.find(from);
+      if (at != std::string::npos) message.replace(at, from.size(), to);
+    };
+    replace("column loss", "y");
+    replace(std::string("column ") + input_name(input), "x");
+    fail("fit.power_law: ", message.substr(message.find(':') + 2));
+  }
+  FitOptions options;
+  options.huber_delta = kInf;
+  options.bootstrap = bootstrap;
+  options.seed = seed;
+  options.threads = 1;
+  Law law = Law::PowerLaw(1.0, 0.5, input, output);
+  // Least squares in log space is linear: start from the closed form.
+  double mx = 0, my = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    mx += std::log(x[i]);
+    my += std::log(y[i]);
+  }
+  mx /= x.size();
+  my /= x.size();
+  double sxy = 0, sxx = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    sxy += (std::log(x[i]) - mx) * (std::log(y[i]) - my);
+    sxx += (std::log(x[i]) - mx) * (std::log(x[i]) - mx);
+  }
+  if (!(sxx > 0)) fail("fit.power_law: every x is the same; a power law needs at least two distinct x");
+  double a = sxy / sxx, lnk = my - a * mx;
+  options.starts = {{std::exp(lnk), a}};
+  options.covariance = x.size() > 2;
+  return fit_law(law, obs, options);
+}
+
+namespace {
+
+struct Parabola {
+  double k2 = 0, k1 = 0, k0 = 0;
+};
+
+Parabola fit_parabola(const std::vector<double>& ln_n, const std::vector<double>& loss) {
+  Eigen::MatrixXd X(ln_n.size(), 3);
+  Eigen::VectorXd y(ln_n.size());
+  for (size_t i = 0; i < ln_n.size(); ++i) {
+    X(i, 0) = ln_n[i] * ln_n[i];
+    X(i, 1) = ln_n[i];
+    X(i, 2) = 1;
+    y(i) = loss[i];
+  }
+  Eigen::Vector3d c = X.colPivHouseholderQr().solve(y);
+  return {c(0), c(1), c(2)};
+}
+
+double slope_log(const std::vector<double>& x, const std::vector<double>& y) {
+  double mx = 0, my = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    mx += std::log(x[i]);
+    my += std::log(y[i]);
+  }
+  mx /= x.size();
+  my /= x.size();
+  double sxy = 0, sxx = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    sxy += (std::log(x[i]) - mx) * (std::log(y[i]) - my);
+    sxx += (std::log(x[i]) - mx) * (std::log(x[i]) - mx);
+  }
+  return sxy / sxx;
+}
+
+}  // namespace
+
+IsoFlopResult fit_isoflop(const Observations& obs, int bootstrap, unsigned seed) {
+  obs.Validate();
+  obs.Require({Input::N, Input::C}, 3, "isoflop fit");
+  // Group runs by budget, C rounded to 3 significant digits.
+  std::map<double, std::vector<size_t>> groups;
+  for (size_t i = 0; i < obs.size(); ++i) {
+    double c = obs.compute(i);
+    double scale = std::pow(10.0, std::floor(std::log10(c)) - 2);
+    groups[std::round(c / scale) * scale].push_back(i);
+  }
+  IsoFlopResult out;
+  std::vector<double> values;
+  for (const auto& [budget, rows] : groups) {
+    std::vector<double> ln_n, loss;
+    for (size_t r : rows) {
+      ln_n.push_back(std::log(obs.point(r).N));
+      loss.push_back(obs.loss(r));
+    }
+    std::vector<double> distinct = ln_n;
+    std::sort(distinct.begin(), distinct.end());
+    distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+    if (distinct.size() < 3)
+      fail("fit.isoflop: the budget C = ", format_flops(budget), " has ", distinct.size(),
+           " distinct model sizes; a parabola needs at least 3 (rows ", rows.front() + 1, "...)");
+    Parabola p = fit_parabola(ln_n, loss);
+    values.insert(values.end(), {p.k2, p.k1, p.k0});
+    double vertex = -p.k1 / (2 * p.k2);
+    if (!(p.k2 > 0))
+      out.warnings.push_back(str("the parabola at C = ", format_flops(budget),
+                                 " opens downward: no minimum (widen the range of N)"));
+    else if (vertex < distinct.front() || vertex > distinct.back())
+      out.warnings.push_back(str("the minimum at C = ", format_flops(budget), " (N = ", format_count(std::exp(vertex)),
+                                 ") lies outside the sampled sizes: it is extrapolated"));
+    out.budgets.push_back(budget);
+    out.N_opt.push_back(std::exp(vertex));
+    out.D_opt.push_back(budget / (6 * std::exp(vertex)));
+    out.L_min.push_back(p.k0 - p.k1 * p.k1 / (4 * p.k2));
+  }
+  out.parabolas = Law::IsoFlop(out.budgets, values);
+  if (out.budgets.size() < 2) {
+    out.warnings.push_back("a single compute budget: no allocation power law can be fitted");
+    return out;
+  }
+  out.N_law = fit_power_law(out.budgets, out.N_opt, Input::C, "N_opt", 0, seed);
+  out.D_law = fit_power_law(out.budgets, out.D_opt, Input::C, "D_opt", 0, seed);
+  if (bootstrap > 0) {
+    std::mt19937_64 rng(seed);
+    for (int b = 0; b < bootstrap; ++b) {
+      std::vector<double> n_opt, d_opt, budgets;
+      for (const auto& [budget, rows] : groups) {
+        std::uniform_int_distribution<size_t> pick(0, rows.size() - 1);
+        std::vector<double> ln_n, loss;
+        for (size_t k = 0; k < rows.size(); ++k) {
+          size_t r = rows[pick(rng)];
+          ln_n.push_back(std::log(obs.point(r).N));
+          loss.push_back(obs.loss(r));
+        }
+        Parabola p = fit_parabola(ln_n, loss);
+        if (!(p.k2 > 0) || !std::isfinite(p.k1 / p.k2)) continue;
+        double n = std::exp(-p.k1 / (2 * p.k2));
+        budgets.push_back(budget);
+        n_opt.push_back(n);
+        d_opt.push_back(budget / (6 * n));
+      }
+      if (budgets.size() < 2) continue;
+      out.a_samples.push_back(slope_log(budgets, n_opt));
+      out.b_samples.push_back(slope_log(budgets, d_opt));
+    }
+  }
+  return out;
+}
+
+std::string IsoFlopResult::Summary() const {
+  std::string text = "isoflop fit (Chinchilla approach 2): " + std::to_string(budgets.size()) + " budgets\n";
+  for (size_t i = 0; i < budgets.size(); ++i)
+    text += str("  C = ", format_flops(budgets[i]), ": N_opt ", format_count(N_opt[i]), ", D_opt ",
+                format_count(D_opt[i]), ", L_min ", format_significant(L_min[i], 4), "\n");
+  if (N_law.fitted) {
+    text += str("  N_opt = ", format_significant(N_law.law.param("k"), 4), "*C^", format_significant(N_law.law.param("a"), 4),
+                ", D_opt = ", format_significant(D_law.law.param("k"), 4), "*C^", format_significant(D_law.law.param("a"), 4));
+    if (!a_samples.empty())
+      text += str("  (a 95% [", format_significant(percentile(a_samples, 0.025), 3), ", ",
+                  format_significant(percentile(a_samples, 0.975), 3), "], b 95% [",
+                  format_significant(percentile(b_samples, 0.025), 3), ", ",
+                  format_significant(percentile(b_samples, 0.975), 3), "])");
+    text += "\n";
+  }
+  for (const auto& w : warnings) text += "  warning: " + w + "\n";
+  if (!text.empty() && text.back() == '\n') text.pop_back();
+  return text;
+}
+
+}  // namespace scalelab::fit

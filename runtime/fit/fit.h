@@ -1,0 +1,105 @@
+// Fitting scaling laws with Ceres: the Chinchilla/Epoch method by default.
+//
+// The objective is Σ_i w_i·Huber_δ(ln L̂_i − ln L_i) with δ = 1e-3 (a SUM, not a mean), minimised
+// over the law's fit coordinates (ln of scale parameters, the LogSumExp parametrisation) from every
+// point of a start grid (for Chinchilla the 4500-point grid of Hoffmann et al.: α, β ∈ {0, 0.5, …, 2},
+// e ∈ {−1, −0.5, …, 1}, a, b ∈ {0, 5, …, 25}); the best start is kept. Starts run on `threads`
+// threads (custom laws with a Lua predict run on the calling thread).
+//
+//   fit::FitOptions options;
+//   options.bootstrap = 200;                       // percentile intervals
+//   options.ties = {{"alpha", "beta"}};
+//   fit::FittedLaw law = fit::fit_law(fit::Law::Make(fit::LawKind::Chinchilla), obs, options);
+//   std::cout << law.Summary();
+#pragma once
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "fit/law.h"
+#include "fit/observations.h"
+
+namespace scalelab::fit {
+
+struct FitOptions {
+  // Parameters to fit; empty = all. The others are held at the initial law's values (e.g. fit only
+  // R_D, R_N of a data-constrained law with the base law frozen).
+  std::vector<std::string> free;
+  // Groups of parameters fitted as one value, e.g. {{"alpha", "beta"}}.
+  std::vector<std::vector<std::string>> ties;
+  // Bounds in natural units (e.g. {"alpha", {0, 3}}); override the law's defaults.
+  std::map<std::string, std::pair<double, double>> bounds;
+  // Start grid override, per parameter, in fit coordinates (ln value for log-scale parameters);
+  // the grid is the product over free parameters. Parameters not named keep the default grid.
+  std::map<std::string, std::vector<double>> grid;
+  // Explicit starts (natural units, full parameter vectors in names() order); when non-empty they
+  // replace the grid.
+  std::vector<std::vector<double>> starts;
+  // Robust loss: Huber with this δ on log residuals; infinity = plain least squares (½r²).
+  double huber_delta = 1e-3;
+  int threads = 2;
+  int max_iterations = 200;
+  double function_tolerance = 1e-10;
+  double gradient_tolerance = 1e-12;
+  double parameter_tolerance = 1e-10;
+  // Bootstrap: resample observations with replacement this many times and refit each from the
+  // best few distinct optima of the main fit (not the whole grid).
+  int bootstrap = 0;
+  int bootstrap_starts = 4;
+  unsigned seed = 1;
+  // Covariance-based standard errors (Ceres::Covariance at the optimum).
+  bool covariance = true;
+
+  void Validate() const;
+};
+
+// Fits `law` (its kind, and the values of parameters held fixed) to `obs`.
+FittedLaw fit_law(const Law& law, const Observations& obs, const FitOptions& options = {});
+
+// The same fit in natural coordinates (E, A, B, ... directly, not their logarithms) with
+// ln L̂ = ln(E + A/N^α + B/D^β): a cross-check of the LogSumExp parametrisation.
+FittedLaw fit_law_direct(const Law& law, const Observations& obs, const FitOptions& options = {});
+
+// The objective Σ w·Huber_δ(ln L̂ − ln L) at the law's current values (for cross-checks).
+double objective(const Law& law, const Observations& obs, double huber_delta = 1e-3);
+
+// The 4500-point Chinchilla start grid in fit coordinates (e, a, b, alpha, beta) order E, A, B,
+// alpha, beta: ln E, ln A, ln B, alpha, beta.
+std::vector<std::vector<double>> chinchilla_grid();
+
+// Extrapolation check: fit on the runs with compute < threshold, predict those at or above it.
+struct Extrapolation {
+  FittedLaw fit;                  // fitted on the runs below the threshold
+  double threshold = 0;
+  size_t train_runs = 0, test_runs = 0;
+  std::vector<double> predicted, actual;   // on the held-out runs (loss)
+  double rmse_log = kMissing;     // RMSE of ln L̂ − ln L on held-out runs
+  double mean_abs_relative = kMissing;   // mean |L̂ − L| / L
+  double max_abs_relative = kMissing;
+  std::string Summary() const;
+};
+Extrapolation extrapolate(const Law& law, const Observations& obs, double compute_threshold,
+                          const FitOptions& options = {});
+
+// IsoFLOP analysis (Chinchilla approach 2): observations grouped by compute budget (C, or 6ND
+// rounded to 3 significant digits); a parabola in ln N per budget (least squares on the loss), its
+// vertex gives N_opt(C) and L_min(C); power laws N_opt = k·C^a and D_opt = k'·C^b (D = C/(6N))
+// through the vertices.
+struct IsoFlopResult {
+  Law parabolas;                  // kind IsoFlop
+  std::vector<double> budgets, N_opt, D_opt, L_min;
+  FittedLaw N_law, D_law;         // power laws through the vertices
+  std::vector<std::string> warnings;   // a vertex outside the sampled N range, a non-convex parabola
+  // Bootstrap (resampling runs within each budget): samples of a and b.
+  std::vector<double> a_samples, b_samples;
+  std::string Summary() const;
+};
+IsoFlopResult fit_isoflop(const Observations& obs, int bootstrap = 0, unsigned seed = 1);
+
+// A power law y = k·x^a fitted by least squares in log space (Chinchilla approaches 1 and 2).
+FittedLaw fit_power_law(const std::vector<double>& x, const std::vector<double>& y, Input input = Input::C,
+                        const std::string& output = "N_opt", int bootstrap = 0, unsigned seed = 1);
+
+}  // namespace scalelab::fit

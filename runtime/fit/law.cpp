@@ -1,0 +1,498 @@
+#include "fit/law.h"
+
+#include <algorithm>
+#include <cmath>
+#include <iomanip>
+#include <sstream>
+
+#include "core/error.h"
+#include "core/units.h"
+#include "fit/law_forms.h"
+
+namespace scalelab::fit {
+
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+std::vector<double> range(double from, double to, double step) {
+  std::vector<double> v;
+  for (double x = from; x <= to + 1e-9 * std::abs(step); x += step) v.push_back(x);
+  return v;
+}
+
+struct KindInfo {
+  LawKind kind;
+  const char* name;
+  const char* formula;
+  const char* doc;
+  std::vector<Input> inputs;
+  std::vector<ParameterSpec> params;
+  std::vector<double> defaults;
+};
+
+const std::vector<KindInfo>& kinds() {
+  static const std::vector<KindInfo> table = {
+      {LawKind::KaplanN, "kaplan_N", "L(N) = (N_c/N)^alpha_N",
+       "Kaplan et al. 2020: loss against non-embedding parameters N, trained to convergence.",
+       {Input::N},
+       {{"N_c", "critical parameter count", true, range(20, 40, 5)},
+        {"alpha_N", "exponent in N", false, {0.02, 0.05, 0.1, 0.2, 0.5}}},
+       {8.8e13, 0.076}},
+      {LawKind::KaplanD, "kaplan_D", "L(D) = (D_c/D)^alpha_D",
+       "Kaplan et al. 2020: loss against training tokens D for large models with early stopping.",
+       {Input::D},
+       {{"D_c", "critical token count", true, range(20, 40, 5)},
+        {"alpha_D", "exponent in D", false, {0.02, 0.05, 0.1, 0.2, 0.5}}},
+       {5.4e13, 0.095}},
+      {LawKind::KaplanC, "kaplan_C", "L(C) = (C_c/C)^alpha_C",
+       "Kaplan et al. 2020: loss against compute C (FLOP) on the compute-efficient frontier. "
+       "C_c is in FLOP (Kaplan's 3.1e8 PF-days = 2.68e28 FLOP).",
+       {Input::C},
+       {{"C_c", "critical compute (FLOP)", true, range(40, 80, 10)},
+        {"alpha_C", "exponent in C", false, {0.02, 0.05, 0.1, 0.2, 0.5}}},
+       {3.1e8 * 8.64e19, 0.050}},
+      {LawKind::KaplanND, "kaplan_ND", "L(N,D) = [(N_c/N)^(alpha_N/alpha_D) + D_c/D]^alpha_D",
+       "Kaplan et al. 2020 eq. 1.5: joint dependence on parameters N and tokens D (overfitting).",
+       {Input::N, Input::D},
+       {{"N_c", "critical parameter count", true, {25, 30, 35}},
+        {"D_c", "critical token count", true, {25, 30, 35}},
+        {"alpha_N", "exponent in N", false, {0.05, 0.1, 0.3}},
+        {"alpha_D", "exponent in D", false, {0.05, 0.1, 0.3}}},
+       {6.4e13, 1.8e13, 0.076, 0.103}},
+      {LawKind::KaplanCurve, "kaplan_curve", "L(N,S) = (N_c/N)^alpha_N + (S_c/S)^alpha_S",
+       "Kaplan et al. 2020 eq. 1.6: the training curve, loss against parameters N and optimiser steps S "
+       "(S_min at the critical batch size).",
+       {Input::N, Input::S},
+       {{"N_c", "critical parameter count", true, {25, 30, 35}},
+        {"S_c", "critical step count", true, {5, 8, 11}},
+        {"alpha_N", "exponent in N", false, {0.05, 0.1, 0.3}},
+        {"alpha_S", "exponent in S", false, {0.3, 0.7, 1.5}}},
+       {6.5e13, 2.1e3, 0.076, 0.76}},
+      {LawKind::Chinchilla, "chinchilla", "L(N,D) = E + A/N^alpha + B/D^beta",
+       "Hoffmann et al. 2022, approach 3: irreducible loss E plus power laws in parameters N and tokens D. "
+       "Fitted as ln L = LSE(ln A - alpha ln N, ln B - beta ln D, ln E) with the sum of Huber(1e-3) "
+       "over log residuals from a 4500-point start grid.",
+       {Input::N, Input::D},
+       {{"E", "irreducible loss", true, range(-1, 1, 0.5)},
+        {"A", "parameter-term coefficient", true, range(0, 25, 5)},
+        {"B", "data-term coefficient", true, range(0, 25, 5)},
+        {"alpha", "exponent in N", false, range(0, 2, 0.5)},
+        {"beta", "exponent in D", false, range(0, 2, 0.5)}},
+       {1.69, 406.4, 410.7, 0.34, 0.28}},
+      {LawKind::DataConstrained, "data_constrained", "L(N,D,U) = E + A/N'^alpha + B/D'^beta",
+       "Muennighoff et al. 2023: repeated data and excess parameters are worth less. "
+       "D' = U_D + U_D*R_D*(1 - exp(-R_D/R_D*)), U_D = min(U, D), R_D = D/U_D - 1; "
+       "N' = U_N + U_N*R_N*(1 - exp(-R_N/R_N*)), U_N = min(N, N_opt(U_D)), R_N = N/U_N - 1, "
+       "N_opt(D) = G*(D*G)^(beta/alpha), G = (alpha*A/(beta*B))^(1/(alpha+beta)).",
+       {Input::N, Input::D, Input::U},
+       {{"E", "irreducible loss", true, {-1, 0, 1}},
+        {"A", "parameter-term coefficient", true, {0, 10, 20}},
+        {"B", "data-term coefficient", true, {0, 10, 20}},
+        {"alpha", "exponent in N'", false, {0.2, 0.5, 1}},
+        {"beta", "exponent in D'", false, {0.2, 0.5, 1}},
+        {"R_D", "R_D*: repetitions of the data after which its value decays by 1/e", true, range(0, 5, 1)},
+        {"R_N", "R_N*: the same for excess parameters", true, range(0, 5, 1)}},
+       {1.869, 520.8, 1487.7, 0.3527, 0.3527, 15.39, 5.31}},
+      {LawKind::IsoFlop, "isoflop", "L = k2_i (ln N)^2 + k1_i ln N + k0_i at each budget C_i",
+       "Hoffmann et al. 2022, approach 2: at each compute budget C_i a parabola in ln N; its vertex "
+       "gives N_opt(C_i) and L_min(C_i).",
+       {Input::N, Input::C},
+       {},
+       {}},
+      {LawKind::PowerLaw, "power_law", "y = k*x^a",
+       "A power law, e.g. the allocation laws N_opt = k*C^a and D_opt = k'*C^b of Chinchilla's approaches 1 "
+       "and 2. Fitted by least squares in log space.",
+       {Input::C},
+       {{"k", "coefficient", true, {-10, 0, 10}}, {"a", "exponent", false, {0, 0.5, 1}}},
+       {1, 0.5}},
+  };
+  return table;
+}
+
+const KindInfo& info(LawKind kind) {
+  for (const auto& k : kinds())
+    if (k.kind == kind) return k;
+  throw SystemError("fit: no information for a law kind");
+}
+
+std::shared_ptr<const std::vector<ParameterSpec>> specs_of(LawKind kind) {
+  static std::vector<std::shared_ptr<const std::vector<ParameterSpec>>> cache = [] {
+    std::vector<std::shared_ptr<const std::vector<ParameterSpec>>> c;
+    for (const auto& k : kinds()) c.push_back(std::make_shared<const std::vector<ParameterSpec>>(k.params));
+    return c;
+  }();
+  for (size_t i = 0; i < kinds().size(); ++i)
+    if (kinds()[i].kind == kind) return cache[i];
+  throw SystemError("fit: no parameter specs for a law kind");
+}
+
+std::string number(double x) {
+  if (std::isnan(x)) return "nan";
+  double a = std::abs(x);
+  if (a != 0 && (a >= 1e5 || a < 1e-3)) {
+    std::ostringstream out;
+    out << std::setprecision(4) << x;
+    return out.str();
+  }
+  return format_significant(x, 5);
+}
+
+}  // namespace
+
+const char* law_kind_name(LawKind kind) {
+  if (kind == LawKind::Custom) return "custom";
+  return info(kind).name;
+}
+
+LawKind law_kind_from_name(const std::string& name) {
+  std::vector<std::string> names;
+  for (const auto& k : kinds()) {
+    if (name == k.name) return k.kind;
+    names.push_back(k.name);
+  }
+  if (name == "custom") return LawKind::Custom;
+  names.push_back("custom");
+  std::string near = closest_name(name, names);
+  std::string list;
+  for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+  fail("unknown law kind '", name, "'", near.empty() ? "" : "; did you mean '" + near + "'?", " (kinds: ", list, ")");
+}
+
+Law Law::Make(LawKind kind) {
+  if (kind == LawKind::Custom) fail("Law::Make: a custom law needs Law::Custom(...)");
+  if (kind == LawKind::IsoFlop) fail("Law::Make: an IsoFLOP law needs Law::IsoFlop(budgets, values)");
+  return Make(kind, info(kind).defaults);
+}
+
+Law Law::Make(LawKind kind, std::vector<double> values) {
+  if (kind == LawKind::Custom) fail("Law::Make: a custom law needs Law::Custom(...)");
+  if (kind == LawKind::IsoFlop) fail("Law::Make: an IsoFLOP law needs Law::IsoFlop(budgets, values)");
+  const KindInfo& k = info(kind);
+  Law law;
+  law.kind_ = kind;
+  law.name_ = k.name;
+  law.formula_ = k.formula;
+  law.doc_ = k.doc;
+  law.inputs_ = k.inputs;
+  law.parameters_ = specs_of(kind);
+  if (values.size() != k.params.size())
+    fail(k.name, " law: expected ", k.params.size(), " parameter values, got ", values.size());
+  law.values_ = std::move(values);
+  return law;
+}
+
+Law Law::Custom(std::string name, std::vector<ParameterSpec> parameters, std::vector<Input> inputs,
+                CustomPredict predict, std::string formula, bool thread_safe) {
+  if (parameters.empty()) fail("custom law '", name, "': it needs at least one parameter");
+  if (!predict) fail("custom law '", name, "': it needs a predict function");
+  for (size_t i = 0; i < parameters.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (parameters[i].name == parameters[j].name)
+        fail("custom law '", name, "': parameter '", parameters[i].name, "' is named twice");
+  Law law;
+  law.kind_ = LawKind::Custom;
+  law.name_ = std::move(name);
+  law.formula_ = std::move(formula);
+  law.doc_ = "A custom law.";
+  law.inputs_ = std::move(inputs);
+  for (const auto& p : parameters) {
+    double start = p.grid.empty() ? 1.0 : p.grid[p.grid.size() / 2];
+    law.values_.push_back(p.log_scale ? std::exp(start) : start);
+  }
+  law.parameters_ = std::make_shared<const std::vector<ParameterSpec>>(std::move(parameters));
+  law.custom_ = std::move(predict);
+  law.thread_safe_ = thread_safe;
+  return law;
+}
+
+Law Law::IsoFlop(std::vector<double> budgets, std::vector<double> values) {
+  if (values.size() != 3 * budgets.size())
+    fail("isoflop law: expected 3 values per budget (", 3 * budgets.size(), "), got ", values.size());
+  const KindInfo& k = info(LawKind::IsoFlop);
+  Law law;
+  law.kind_ = LawKind::IsoFlop;
+  law.name_ = k.name;
+  law.formula_ = k.formula;
+  law.doc_ = k.doc;
+  law.inputs_ = k.inputs;
+  std::vector<ParameterSpec> specs;
+  for (size_t i = 0; i < budgets.size(); ++i) {
+    std::string at = " at C = " + format_flops(budgets[i]);
+    specs.push_back({str("k2_", i + 1), "curvature in ln N" + at, false, {}});
+    specs.push_back({str("k1_", i + 1), "slope in ln N" + at, false, {}});
+    specs.push_back({str("k0_", i + 1), "constant" + at, false, {}});
+  }
+  law.parameters_ = std::make_shared<const std::vector<ParameterSpec>>(std::move(specs));
+  law.values_ = std::move(values);
+  law.budgets_ = std::move(budgets);
+  return law;
+}
+
+Law Law::PowerLaw(double k, double a, Input input, std::string output) {
+  Law law = Make(LawKind::PowerLaw, {k, a});
+  law.inputs_ = {input};
+  law.output_ = std::move(output);
+  law.formula_ = law.output_ + " = k*" + input_name(input) + "^a";
+  return law;
+}
+
+std::vector<std::string> Law::names() const {
+  std::vector<std::string> names;
+  for (const auto& p : parameters()) names.push_back(p.name);
+  return names;
+}
+
+bool Law::has(const std::string& parameter) const {
+  for (const auto& p : parameters())
+    if (p.name == parameter) return true;
+  return false;
+}
+
+size_t Law::index(const std::string& parameter) const {
+  const auto& ps = parameters();
+  for (size_t i = 0; i < ps.size(); ++i)
+    if (ps[i].name == parameter) return i;
+  std::string near = closest_name(parameter, names());
+  std::string list;
+  for (const auto& n : names()) list += (list.empty() ? "" : ", ") + n;
+  fail(name_, " law has no parameter '", parameter, "'", near.empty() ? "" : "; did you mean '" + near + "'?",
+       " (parameters: ", list, ")");
+}
+
+Law Law::with_values(std::vector<double> values) const {
+  if (values.size() != values_.size())
+    fail(name_, " law: expected ", values_.size(), " parameter values, got ", values.size());
+  Law law = *this;
+  law.values_ = std::move(values);
+  return law;
+}
+
+Law Law::with(const std::string& parameter, double value) const {
+  Law law = *this;
+  law.values_[index(parameter)] = value;
+  return law;
+}
+
+double Law::predict(const Point& x) const { return predict(values_, x); }
+
+double Law::predict(const std::vector<double>& values, const Point& x) const {
+  if (values.size() != values_.size())
+    fail(name_, " law: expected ", values_.size(), " parameter values, got ", values.size());
+  for (Input input : inputs_) {
+    double v = x.get(input);
+    if (std::isnan(v)) {
+      std::string needed;
+      for (Input i : inputs_) needed += (needed.empty() ? "" : ", ") + std::string(input_name(i));
+      fail(name_, " law: predict needs ", input_name(input), input == Input::C ? " (or N and D)" : "",
+           " (its inputs: ", needed, ")");
+    }
+    if (!(v > 0) || !std::isfinite(v))
+      fail(name_, " law: predict needs a positive finite ", input_name(input), " (got ", v, ")");
+  }
+  switch (kind_) {
+    case LawKind::Custom: {
+      double y = custom_(values, x);
+      return y;
+    }
+    case LawKind::IsoFlop: {
+      double c = x.compute();
+      for (size_t i = 0; i < budgets_.size(); ++i) {
+        if (std::abs(c - budgets_[i]) <= 1e-3 * budgets_[i]) {
+          double ln_n = std::log(x.N);
+          return values[3 * i] * ln_n * ln_n + values[3 * i + 1] * ln_n + values[3 * i + 2];
+        }
+      }
+      std::string list;
+      for (double b : budgets_) list += (list.empty() ? "" : ", ") + format_flops(b);
+      fail("isoflop law: C = ", format_flops(c), " is not one of its budgets (", list, ")");
+    }
+    default: {
+      std::vector<double> theta(values.size());
+      const auto& specs = parameters();
+      for (size_t j = 0; j < values.size(); ++j) theta[j] = values[j];
+      forms::Coordinates<double> p{theta.data(), specs.data(), /*direct=*/true};
+      Point at = x;
+      if (kind_ == LawKind::PowerLaw) at.C = x.get(inputs_[0]);
+      return std::exp(forms::log_predict(kind_, p, at));
+    }
+  }
+}
+
+std::string Law::Summary() const {
+  std::string text = name_ + ": " + formula_ + "\n ";
+  const auto& ps = parameters();
+  for (size_t j = 0; j < ps.size(); ++j) text += " " + ps[j].name + " = " + number(values_[j]);
+  return text;
+}
+
+double Allocation::N_opt(double flops) const { return G * std::pow(flops / 6.0, a); }
+double Allocation::D_opt(double flops) const { return std::pow(flops / 6.0, b) / G; }
+
+Allocation compute_optimal(double A, double B, double alpha, double beta) {
+  Allocation out;
+  out.a = beta / (alpha + beta);
+  out.b = alpha / (alpha + beta);
+  out.G = std::pow(alpha * A / (beta * B), 1.0 / (alpha + beta));
+  return out;
+}
+
+Allocation compute_optimal(const Law& law) {
+  if (!(law.has("A") && law.has("B") && law.has("alpha") && law.has("beta")))
+    fail(law.name(), " law: compute-optimal allocation needs a law with A, B, alpha, beta "
+         "(chinchilla or data_constrained)");
+  return compute_optimal(law.param("A"), law.param("B"), law.param("alpha"), law.param("beta"));
+}
+
+double effective_tokens(double D, double U, double R_D_star) {
+  double u_d = std::min(U, D);
+  double r_d = D / u_d - 1.0;
+  return u_d + u_d * R_D_star * (1.0 - std::exp(-r_d / R_D_star));
+}
+
+double effective_params(double N, double U_D, double R_N_star, double A, double B, double alpha, double beta) {
+  double g = compute_optimal(A, B, alpha, beta).G;
+  double n_opt = g * std::pow(U_D * g, beta / alpha);
+  double u_n = std::min(N, n_opt);
+  double r_n = N / u_n - 1.0;
+  return u_n + u_n * R_N_star * (1.0 - std::exp(-r_n / R_N_star));
+}
+
+bool Interval::valid() const { return !std::isnan(lo) && !std::isnan(hi); }
+
+double percentile(std::vector<double> values, double level) {
+  values.erase(std::remove_if(values.begin(), values.end(), [](double v) { return std::isnan(v); }), values.end());
+  if (values.empty()) return kMissing;
+  std::sort(values.begin(), values.end());
+  double pos = std::clamp(level, 0.0, 1.0) * (values.size() - 1);
+  size_t i = static_cast<size_t>(pos);
+  if (i + 1 >= values.size()) return values.back();
+  double f = pos - i;
+  return values[i] * (1 - f) + values[i + 1] * f;
+}
+
+Interval FittedLaw::interval(const std::string& parameter, double level) const {
+  size_t j = law.index(parameter);
+  std::vector<double> v;
+  for (const auto& s : samples) v.push_back(s[j]);
+  Interval out;
+  out.level = level;
+  if (v.empty()) return out;
+  out.lo = percentile(v, (1 - level) / 2);
+  out.hi = percentile(v, 1 - (1 - level) / 2);
+  return out;
+}
+
+Interval FittedLaw::interval(const std::function<double(const Law&)>& derived, double level) const {
+  std::vector<double> v;
+  for (const auto& s : samples) v.push_back(derived(law.with_values(s)));
+  Interval out;
+  out.level = level;
+  if (v.empty()) return out;
+  out.lo = percentile(v, (1 - level) / 2);
+  out.hi = percentile(v, 1 - (1 - level) / 2);
+  return out;
+}
+
+std::string FittedLaw::Summary() const {
+  std::ostringstream out;
+  out << law.name() << (fitted ? " fit" : " (published)") << ": " << law.formula();
+  if (fitted) out << "   [" << observations << " observations]";
+  out << "\n";
+  const auto names = law.names();
+  size_t width = 0;
+  for (const auto& n : names) width = std::max(width, n.size());
+  for (size_t j = 0; j < names.size(); ++j) {
+    out << "  " << std::left << std::setw(static_cast<int>(width)) << names[j] << " = " << std::setw(10)
+        << number(law.values()[j]);
+    if (!samples.empty()) {
+      Interval i = interval(names[j]);
+      out << "  95% [" << number(i.lo) << ", " << number(i.hi) << "]";
+    }
+    if (j < standard_errors.size() && !std::isnan(standard_errors[j])) out << "  se " << number(standard_errors[j]);
+    if (fitted && j < free.size() && !free[j]) out << "  (held)";
+    for (const auto& group : ties)
+      if (std::find(group.begin(), group.end(), names[j]) != group.end() && group.front() != names[j])
+        out << "  (tied to " << group.front() << ")";
+    out << "\n";
+  }
+  if (law.has("A") && law.has("B") && law.has("alpha") && law.has("beta")) {
+    Allocation a = compute_optimal(law);
+    out << "  compute-optimal: N_opt ∝ C^" << format_significant(a.a, 3) << ", D_opt ∝ C^"
+        << format_significant(a.b, 3);
+    if (!samples.empty()) {
+      Interval ia = interval([](const Law& l) { return compute_optimal(l).a; });
+      out << "  (a 95% [" << format_significant(ia.lo, 3) << ", " << format_significant(ia.hi, 3) << "])";
+    }
+    out << "\n";
+  }
+  if (fitted) {
+    out << "  objective " << number(objective);
+    if (std::isfinite(huber_delta))
+      out << " (sum of Huber(" << number(huber_delta) << ") of ln residuals)";
+    else
+      out << " (sum of squared ln residuals / 2)";
+    out << ", R² " << format_significant(r2, 4) << " and RMSE " << format_significant(rmse, 3) << " in ln L\n";
+    out << "  starts " << starts << ", converged " << starts_converged << ", at the best objective "
+        << starts_at_best << "; " << format_duration(seconds);
+    if (!samples.empty()) out << "; bootstrap " << samples.size() << " resamples";
+    out << "\n";
+    for (const auto& w : warnings) out << "  warning: " << w << "\n";
+  } else if (!law.doc().empty()) {
+    out << "  " << law.doc() << "\n";
+  }
+  std::string text = out.str();
+  if (!text.empty() && text.back() == '\n') text.pop_back();
+  return text;
+}
+
+Law Law::with_doc(std::string doc) const {
+  Law law = *this;
+  law.doc_ = std::move(doc);
+  return law;
+}
+
+namespace published {
+Law chinchilla() {
+  return Law::Make(LawKind::Chinchilla, {1.69, 406.4, 410.7, 0.34, 0.28})
+      .with_doc("Hoffmann et al. 2022 (Chinchilla), approach 3, as published: E 1.69, A 406.4, B 410.7, "
+                "alpha 0.34, beta 0.28. N counts all parameters.");
+}
+Law chinchilla_unrounded() {
+  return Law::Make(LawKind::Chinchilla, {1.6934, 406.4, 410.7, 0.3392, 0.2849})
+      .with_doc("Hoffmann et al. 2022, approach 3, with the unrounded E, alpha, beta (1.6934, 0.3392, 0.2849).");
+}
+Law epoch() {
+  return Law::Make(LawKind::Chinchilla, {1.82, 482.0, 2085.0, 0.348, 0.366})
+      .with_doc("Besiroglu et al. 2024 (Epoch AI), refit of Chinchilla's data: E 1.82, A 482, B 2085, "
+                "alpha 0.348, beta 0.366; bootstrap 95% intervals alpha (0.317, 0.373), beta (0.331, 0.415).");
+}
+Law datablations() {
+  return Law::Make(LawKind::DataConstrained, {1.869, 520.8, 1487.7, 0.3527, 0.3527, 15.39, 5.31})
+      .with_doc("Muennighoff et al. 2023, data-constrained law: base law (alpha, beta tied) A 520.8, B 1487.7, "
+                "E 1.869, alpha = beta = 0.3527; with the base frozen R_D* 15.39, R_N* 5.31 (182 runs, R² 0.772).");
+}
+Law kaplan() {
+  return Law::Make(LawKind::KaplanND, {6.4e13, 1.8e13, 0.076, 0.103})
+      .with_doc("Kaplan et al. 2020 eq. 1.5 (table 2): N_c 6.4e13, D_c 1.8e13, alpha_N 0.076, alpha_D 0.103. "
+                "N counts non-embedding parameters.");
+}
+Law kaplan_N() {
+  return Law::Make(LawKind::KaplanN, {8.8e13, 0.076})
+      .with_doc("Kaplan et al. 2020: L(N) = (N_c/N)^alpha_N, N_c 8.8e13 (non-embedding), alpha_N 0.076.");
+}
+Law kaplan_D() {
+  return Law::Make(LawKind::KaplanD, {5.4e13, 0.095})
+      .with_doc("Kaplan et al. 2020: L(D) = (D_c/D)^alpha_D, D_c 5.4e13 tokens, alpha_D 0.095.");
+}
+Law kaplan_C() {
+  return Law::Make(LawKind::KaplanC, {3.1e8 * 8.64e19, 0.050})
+      .with_doc("Kaplan et al. 2020: L(C_min) = (C_c/C)^alpha_C, C_c 3.1e8 PF-days = 2.68e28 FLOP, alpha_C 0.050.");
+}
+Law kaplan_curve() {
+  return Law::Make(LawKind::KaplanCurve, {6.5e13, 2.1e3, 0.076, 0.76})
+      .with_doc("Kaplan et al. 2020 eq. 1.6 (table 2): N_c 6.5e13, S_c 2.1e3, alpha_N 0.076, alpha_S 0.76.");
+}
+}  // namespace published
+
+}  // namespace scalelab::fit

@@ -1,0 +1,196 @@
+// Scaling laws: what a law is (its kind, named parameters, formula, predict) and what a fit of one
+// returns (the point estimate, bootstrap samples of the parameters, fit statistics).
+//
+// This header is the contract with the planning module (plan/) and the Lua bindings: a Law is a
+// value type, self-describing (kind, parameter names and values, the inputs it needs, formula), and
+// predicts the loss at a Point. A FittedLaw adds how well it fits and how uncertain it is: bootstrap
+// samples of the parameter vector (one row per resample, same order as Law::names()) from which any
+// derived quantity gets a percentile interval, and Ceres covariance standard errors.
+//
+//   fit::Law chinchilla = fit::published::chinchilla();
+//   double loss = chinchilla.predict({.N = 70e9, .D = 1.4e12});        // 1.94
+//   fit::Allocation opt = fit::compute_optimal(chinchilla);            // a, b, G under C = 6ND
+//   double n = opt.N_opt(5.76e23);
+//
+//   fit::FittedLaw f = fit::fit_law(fit::Law::Make(fit::LawKind::Chinchilla), obs, options);  // fit.h
+//   fit::Interval alpha = f.interval("alpha");                        // 95% percentile interval
+//   fit::Interval n_opt = f.interval([](const fit::Law& l) { return fit::compute_optimal(l).N_opt(1e22); });
+#pragma once
+
+#include <functional>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "fit/observations.h"
+
+namespace scalelab::fit {
+
+// The law forms. Inputs are N (parameters), D (tokens), U (unique tokens), C (FLOP), S (steps).
+enum class LawKind {
+  KaplanN,          // L(N)   = (N_c/N)^alpha_N                         params N_c, alpha_N
+  KaplanD,          // L(D)   = (D_c/D)^alpha_D                         params D_c, alpha_D
+  KaplanC,          // L(C)   = (C_c/C)^alpha_C  (C and C_c in FLOP)    params C_c, alpha_C
+  KaplanND,         // L(N,D) = [(N_c/N)^(alpha_N/alpha_D) + D_c/D]^alpha_D   params N_c, D_c, alpha_N, alpha_D
+  KaplanCurve,      // L(N,S) = (N_c/N)^alpha_N + (S_c/S)^alpha_S       params N_c, S_c, alpha_N, alpha_S
+  Chinchilla,       // L(N,D) = E + A/N^alpha + B/D^beta                params E, A, B, alpha, beta
+  DataConstrained,  // L(N,D,U) = E + A/N'^alpha + B/D'^beta (Muennighoff et al. 2023)
+                    //   params E, A, B, alpha, beta, R_D, R_N
+  IsoFlop,          // per compute budget C_i: L = k2_i·(ln N)^2 + k1_i·ln N + k0_i
+                    //   params k2_1, k1_1, k0_1, k2_2, ... ; budgets() holds the C_i
+  PowerLaw,         // y = k·x^a (an allocation law N_opt = k·C^a, D_opt = k'·C^b)   params k, a
+  Custom,           // a user law: named parameters and a predict function (Lua or C++)
+};
+
+const char* law_kind_name(LawKind kind);          // "kaplan_N", "chinchilla", "data_constrained", ...
+LawKind law_kind_from_name(const std::string& name);  // throws naming the valid names
+
+// How one parameter is treated by the fitter. Scale parameters (E, A, B, N_c, R_D, ...) are fitted
+// as their logarithm (the Chinchilla/Epoch LogSumExp parametrisation), which keeps them positive.
+struct ParameterSpec {
+  std::string name;
+  std::string doc;
+  bool log_scale = false;          // fitted as ln(value)
+  std::vector<double> grid;        // default start grid, in fit coordinates (ln value if log_scale)
+  double lower = -std::numeric_limits<double>::infinity();  // default bounds, natural units
+  double upper = std::numeric_limits<double>::infinity();
+};
+
+// A custom law's prediction: the loss at `x` for parameter values `values` (order of names()).
+using CustomPredict = std::function<double(const std::vector<double>& values, const Point& x)>;
+
+class Law {
+ public:
+  Law() = default;
+  // A built-in law with its default parameter values (a reasonable start, not a published fit).
+  static Law Make(LawKind kind);
+  static Law Make(LawKind kind, std::vector<double> values);
+  // A user law. `predict` must return a positive loss; `thread_safe` false (a Lua function) makes
+  // the fitter run single-threaded with numeric derivatives (it always uses numeric derivatives
+  // for custom laws).
+  static Law Custom(std::string name, std::vector<ParameterSpec> parameters, std::vector<Input> inputs,
+                    CustomPredict predict, std::string formula, bool thread_safe);
+  // An IsoFLOP law over `budgets` (FLOP), 3 parameters per budget.
+  static Law IsoFlop(std::vector<double> budgets, std::vector<double> values);
+  // A power law y = k·x^a; `input` names x (usually C), `output` names y (e.g. "N_opt").
+  static Law PowerLaw(double k, double a, Input input = Input::C, std::string output = "N_opt");
+
+  LawKind kind() const { return kind_; }
+  const std::string& name() const { return name_; }         // "chinchilla", or the custom name
+  const std::string& formula() const { return formula_; }   // human-readable formula
+  const std::string& doc() const { return doc_; }
+  const std::string& output() const { return output_; }     // "loss", or "N_opt" etc. for power laws
+  const std::vector<Input>& inputs() const { return inputs_; }
+  const std::vector<ParameterSpec>& parameters() const { return *parameters_; }
+  std::vector<std::string> names() const;
+  const std::vector<double>& values() const { return values_; }
+  size_t size() const { return values_.size(); }
+  const std::vector<double>& budgets() const { return budgets_; }   // IsoFlop only
+  bool thread_safe() const { return thread_safe_; }
+
+  bool has(const std::string& parameter) const;
+  size_t index(const std::string& parameter) const;        // throws suggesting the nearest name
+  double param(const std::string& parameter) const { return values_[index(parameter)]; }
+
+  Law with_values(std::vector<double> values) const;       // same form, other values
+  Law with(const std::string& parameter, double value) const;
+  Law with_doc(std::string doc) const;
+
+  // The law's output (the loss, or y for a power law) at `x`. Throws naming a missing input.
+  double predict(const Point& x) const;
+  // The same at other parameter values (e.g. a bootstrap sample), without copying the law.
+  double predict(const std::vector<double>& values, const Point& x) const;
+
+  // "chinchilla: L(N,D) = E + A/N^alpha + B/D^beta\n  E = 1.69  A = 406.4 ..." (one block).
+  std::string Summary() const;
+
+ private:
+  LawKind kind_ = LawKind::Chinchilla;
+  std::string name_, formula_, doc_, output_ = "loss";
+  std::vector<Input> inputs_;
+  std::shared_ptr<const std::vector<ParameterSpec>> parameters_;
+  std::vector<double> values_;
+  std::vector<double> budgets_;
+  CustomPredict custom_;
+  bool thread_safe_ = true;
+};
+
+// Compute-optimal allocation for laws with E, A, B, alpha, beta (Chinchilla, data-constrained) under
+// C = 6·N·D: N_opt = G·(C/6)^a, D_opt = G⁻¹·(C/6)^b, a = β/(α+β), b = α/(α+β), G = (αA/(βB))^(1/(α+β)).
+struct Allocation {
+  double a = 0, b = 0, G = 0;
+  double N_opt(double flops) const;
+  double D_opt(double flops) const;
+  double tokens_per_parameter(double flops) const { return D_opt(flops) / N_opt(flops); }
+};
+Allocation compute_optimal(const Law& law);                // throws for laws without E, A, B, alpha, beta
+Allocation compute_optimal(double A, double B, double alpha, double beta);
+
+// Muennighoff et al.'s effective data and parameters (exposed for plan/ and tests).
+// D' = U_D + U_D·R_D*·(1 − exp(−R_D/R_D*)), U_D = min(U, D), R_D = D/U_D − 1.
+double effective_tokens(double D, double U, double R_D_star);
+// N' from U_N = min(N, N_opt(U_D)), N_opt(D) = G·(D·G)^(β/α) with the base law's G.
+double effective_params(double N, double U_D, double R_N_star, double A, double B, double alpha, double beta);
+
+// A percentile interval at `level` (e.g. 0.95 → 2.5% and 97.5% percentiles).
+struct Interval {
+  double lo = kMissing, hi = kMissing, level = 0.95;
+  bool valid() const;
+  bool contains(double x) const { return valid() && x >= lo && x <= hi; }
+};
+
+// The result of fitting a law. A published law is a FittedLaw with fitted == false.
+struct FittedLaw {
+  Law law;                        // the point estimate (best start)
+  bool fitted = false;
+  std::vector<bool> free;         // per parameter: fitted (true) or held at its given value
+  std::vector<std::vector<std::string>> ties;   // groups of parameters fitted as one value
+
+  // Fit statistics (objective = Σ weight·Huber_δ(ln L̂ − ln L), δ = huber_delta; Σ ½r² when huber_delta = inf).
+  double objective = kMissing;
+  double huber_delta = 1e-3;
+  double r2 = kMissing;           // R² of ln L̂ against ln L
+  double rmse = kMissing;         // RMSE of ln L̂ − ln L
+  double r2_loss = kMissing;      // R² in loss space (as reported by Muennighoff et al.)
+  size_t observations = 0;
+  std::vector<double> residuals;  // ln L̂ − ln L per observation
+  int starts = 0;                 // starts tried
+  int starts_converged = 0;       // Ceres reported convergence
+  int starts_at_best = 0;         // converged to within relative 1e-6 of the best objective
+  std::string report;             // Ceres BriefReport of the best start
+  std::vector<std::string> warnings;  // best point on a bound, widely disagreeing starts, ...
+  double seconds = 0;
+
+  // Uncertainty. samples: one row per bootstrap resample, values in law.names() order.
+  std::vector<std::vector<double>> samples;
+  std::vector<double> standard_errors;  // Ceres covariance, natural units (NaN where unavailable)
+
+  // Percentile interval of a parameter, or of any derived quantity, over the bootstrap samples.
+  // Invalid (NaN) when there are no samples.
+  Interval interval(const std::string& parameter, double level = 0.95) const;
+  Interval interval(const std::function<double(const Law&)>& derived, double level = 0.95) const;
+  Law sample(size_t i) const { return law.with_values(samples.at(i)); }
+
+  // One readable block: formula, parameters with intervals / standard errors, statistics, warnings.
+  std::string Summary() const;
+};
+
+// Percentile of `values` (level in [0, 1]) by linear interpolation; ignores NaN.
+double percentile(std::vector<double> values, double level);
+
+// Published laws, as values (fitted == false). Sources in each law's doc().
+namespace published {
+Law chinchilla();              // Hoffmann et al. 2022, approach 3: E 1.69, A 406.4, B 410.7, α 0.34, β 0.28
+Law chinchilla_unrounded();    // E 1.6934, A 406.4, B 410.7, α 0.3392, β 0.2849
+Law epoch();                   // Besiroglu et al. 2024: E 1.82, A 482, B 2085, α 0.348, β 0.366
+Law datablations();            // Muennighoff et al. 2023: A 520.8, B 1487.7, E 1.869, α = β = 0.3527, R_D 15.39, R_N 5.31
+Law kaplan();                  // Kaplan et al. 2020 joint L(N,D): N_c 6.4e13, D_c 1.8e13, α_N 0.076, α_D 0.103
+Law kaplan_N();                // N_c 8.8e13, α_N 0.076
+Law kaplan_D();                // D_c 5.4e13, α_D 0.095
+Law kaplan_C();                // C_c 3.1e8 PF-days (in FLOP), α_C 0.050
+Law kaplan_curve();            // L(N,S): N_c 6.5e13, S_c 2.1e3, α_N 0.076, α_S 0.76
+// The Epoch bootstrap intervals (for comparison in summaries): α (0.317, 0.373), β (0.331, 0.415).
+}  // namespace published
+
+}  // namespace scalelab::fit

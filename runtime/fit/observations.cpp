@@ -1,0 +1,350 @@
+#include "fit/observations.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include "core/error.h"
+#include "core/units.h"
+
+namespace scalelab::fit {
+
+const char* input_name(Input input) {
+  switch (input) {
+    case Input::N: return "N";
+    case Input::D: return "D";
+    case Input::U: return "U";
+    case Input::C: return "C";
+    case Input::S: return "S";
+  }
+  return "?";
+}
+
+const std::vector<Input>& all_inputs() {
+  static const std::vector<Input> inputs = {Input::N, Input::D, Input::U, Input::C, Input::S};
+  return inputs;
+}
+
+double Point::get(Input input) const {
+  switch (input) {
+    case Input::N: return N;
+    case Input::D: return D;
+    case Input::U: return U;
+    case Input::C: return compute();
+    case Input::S: return S;
+  }
+  return kMissing;
+}
+
+void Point::set(Input input, double value) {
+  switch (input) {
+    case Input::N: N = value; break;
+    case Input::D: D = value; break;
+    case Input::U: U = value; break;
+    case Input::C: C = value; break;
+    case Input::S: S = value; break;
+  }
+}
+
+bool Point::has(Input input) const { return !std::isnan(get(input)); }
+
+double Point::compute() const {
+  if (!std::isnan(C)) return C;
+  return 6.0 * N * D;  // NaN when either is missing
+}
+
+const std::vector<std::string>& Observations::ColumnNames() {
+  static const std::vector<std::string> names = {"N", "D", "U", "C", "S", "loss", "weight", "run"};
+  return names;
+}
+
+std::vector<double>* Observations::mutable_column(const std::string& name) {
+  if (name == "N") return &N_;
+  if (name == "D") return &D_;
+  if (name == "U") return &U_;
+  if (name == "C") return &C_;
+  if (name == "S") return &S_;
+  if (name == "loss") return &loss_;
+  if (name == "weight") return &weight_;
+  return nullptr;
+}
+
+const std::vector<double>& Observations::column(const std::string& name) const {
+  auto* column = const_cast<Observations*>(this)->mutable_column(name);
+  if (!column) {
+    std::string near = closest_name(name, ColumnNames());
+    fail("observations have no column '", name, "'", near.empty() ? "" : "; did you mean '" + near + "'?",
+         " (columns: N, D, U, C, S, loss, weight, run)");
+  }
+  return *column;
+}
+
+bool Observations::has_column(const std::string& name) const {
+  if (name == "run") return !run_.empty();
+  auto* column = const_cast<Observations*>(this)->mutable_column(name);
+  return column && !column->empty();
+}
+
+bool Observations::has(Input input) const {
+  switch (input) {
+    case Input::N: return !N_.empty();
+    case Input::D: return !D_.empty();
+    case Input::U: return !U_.empty();
+    case Input::C: return !C_.empty() || (!N_.empty() && !D_.empty());
+    case Input::S: return !S_.empty();
+  }
+  return false;
+}
+
+void Observations::Add(const Observation& row) {
+  const size_t n = size();
+  auto add = [&](std::vector<double>& column, double value, bool optional_default) {
+    // A column starts existing at the first row that gives it; earlier rows are NaN (reported by
+    // Validate as ragged). A column given earlier and missing now is NaN too.
+    if (column.empty() && std::isnan(value)) return;
+    if (column.empty() && n > 0) column.assign(n, optional_default ? 1.0 : kMissing);
+    column.push_back(value);
+  };
+  add(N_, row.N, false);
+  add(D_, row.D, false);
+  add(U_, row.U, false);
+  add(C_, row.C, false);
+  add(S_, row.S, false);
+  if (!weight_.empty() || row.weight != 1.0) add(weight_, row.weight, true);
+  if (!run_.empty() || !row.run.empty()) {
+    if (run_.empty() && n > 0) run_.assign(n, "");
+    run_.push_back(row.run);
+  }
+  loss_.push_back(row.loss);
+}
+
+void Observations::SetColumn(const std::string& name, std::vector<double> values) {
+  auto* column = mutable_column(name);
+  if (!column) {
+    std::string near = closest_name(name, ColumnNames());
+    fail("observations: unknown column '", name, "'", near.empty() ? "" : "; did you mean '" + near + "'?",
+         " (columns: N, D, U, C, S, loss, weight, run)");
+  }
+  *column = std::move(values);
+}
+
+void Observations::SetRuns(std::vector<std::string> runs) { run_ = std::move(runs); }
+
+const std::string& Observations::run(size_t row) const {
+  static const std::string none;
+  return run_.empty() ? none : run_[row];
+}
+
+Point Observations::point(size_t row) const {
+  Point p;
+  if (!N_.empty()) p.N = N_[row];
+  if (!D_.empty()) p.D = D_[row];
+  if (!U_.empty()) p.U = U_[row];
+  if (!C_.empty()) p.C = C_[row];
+  if (!S_.empty()) p.S = S_[row];
+  return p;
+}
+
+namespace {
+std::string row_name(const Observations& obs, size_t row) {
+  std::string name = str("row ", row + 1);
+  if (obs.has_runs() && !obs.run(row).empty()) name += " (run '" + obs.run(row) + "')";
+  return name;
+}
+}  // namespace
+
+void Observations::Validate() const {
+  const size_t n = loss_.size();
+  if (n == 0) {
+    if (!N_.empty() || !D_.empty()) fail("observations: the loss column is missing");
+    fail("observations: no rows");
+  }
+  const std::pair<const char*, const std::vector<double>*> columns[] = {
+      {"N", &N_}, {"D", &D_}, {"U", &U_}, {"C", &C_}, {"S", &S_}, {"loss", &loss_}, {"weight", &weight_}};
+  for (const auto& [name, column] : columns) {
+    if (column->empty()) continue;
+    if (column->size() != n)
+      fail("observations: column ", name, " has ", column->size(), " values but loss has ", n,
+           " (every column needs one value per run)");
+    for (size_t i = 0; i < n; ++i) {
+      double v = (*column)[i];
+      bool is_weight = std::string(name) == "weight";
+      if (std::isnan(v))
+        fail("observations: ", row_name(*this, i), " has no ", name,
+             " value, but other rows do (give it on every row or on none)");
+      if (!std::isfinite(v) || (is_weight ? v < 0 : v <= 0))
+        fail("observations: ", row_name(*this, i), ", column ", name, " = ", v, " must be ",
+             is_weight ? "finite and non-negative" : "positive and finite");
+    }
+  }
+  if (!run_.empty() && run_.size() != n)
+    fail("observations: column run has ", run_.size(), " values but loss has ", n);
+  if (!weight_.empty() && std::all_of(weight_.begin(), weight_.end(), [](double w) { return w == 0; }))
+    fail("observations: every weight is zero");
+}
+
+void Observations::Require(const std::vector<Input>& inputs, size_t min_rows, const std::string& law) const {
+  std::vector<std::string> missing;
+  for (Input input : inputs)
+    if (!has(input)) missing.push_back(input == Input::C ? "C (or N and D)" : input_name(input));
+  if (!missing.empty()) {
+    std::string list;
+    for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
+    fail(law, " needs observation column", missing.size() > 1 ? "s " : " ", list,
+         ", which the observations lack");
+  }
+  if (size() < min_rows)
+    fail(law, " needs at least ", min_rows, " observations for its free parameters; got ", size());
+}
+
+Observations Observations::Subset(const std::vector<size_t>& rows) const {
+  Observations out;
+  auto pick = [&](const std::vector<double>& from, std::vector<double>& to) {
+    if (from.empty()) return;
+    to.reserve(rows.size());
+    for (size_t r : rows) to.push_back(from.at(r));
+  };
+  pick(N_, out.N_);
+  pick(D_, out.D_);
+  pick(U_, out.U_);
+  pick(C_, out.C_);
+  pick(S_, out.S_);
+  pick(loss_, out.loss_);
+  pick(weight_, out.weight_);
+  if (!run_.empty())
+    for (size_t r : rows) out.run_.push_back(run_.at(r));
+  return out;
+}
+
+std::string Observations::Summary() const {
+  std::string text = str(size(), size() == 1 ? " observation" : " observations");
+  std::string ranges;
+  auto range = [&](const char* name, const std::vector<double>& column, bool count) {
+    if (column.empty()) return;
+    auto [lo, hi] = std::minmax_element(column.begin(), column.end());
+    if (!ranges.empty()) ranges += ", ";
+    if (count)
+      ranges += str(name, " ", format_count(*lo), "–", format_count(*hi));
+    else
+      ranges += str(name, " ", format_significant(*lo, 4), "–", format_significant(*hi, 4));
+  };
+  range("N", N_, true);
+  range("D", D_, true);
+  range("U", U_, true);
+  if (!C_.empty()) {
+    auto [lo, hi] = std::minmax_element(C_.begin(), C_.end());
+    ranges += (ranges.empty() ? "" : ", ") + str("C ", format_flops(*lo), "–", format_flops(*hi));
+  }
+  range("S", S_, true);
+  range("loss", loss_, false);
+  if (!ranges.empty()) text += " (" + ranges + ")";
+  return text;
+}
+
+namespace {
+
+std::vector<std::string> split_csv_line(const std::string& line) {
+  std::vector<std::string> fields;
+  std::string field;
+  bool quoted = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    char c = line[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+        field += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        field += c;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      fields.push_back(field);
+      field.clear();
+    } else if (c != '\r') {
+      field += c;
+    }
+  }
+  fields.push_back(field);
+  for (auto& f : fields) {
+    size_t a = f.find_first_not_of(" \t"), b = f.find_last_not_of(" \t");
+    f = a == std::string::npos ? "" : f.substr(a, b - a + 1);
+  }
+  return fields;
+}
+
+}  // namespace
+
+Observations read_csv(const std::string& path, const std::map<std::string, std::string>& mapping) {
+  std::ifstream in(path);
+  if (!in) fail("fit.read_csv: cannot open '", path, "'");
+  std::string line;
+  if (!std::getline(in, line)) fail("fit.read_csv: '", path, "' is empty (expected a header row)");
+  std::vector<std::string> header = split_csv_line(line);
+
+  std::map<std::string, std::string> map = mapping;
+  if (map.empty())
+    for (const auto& name : Observations::ColumnNames())
+      if (std::find(header.begin(), header.end(), name) != header.end()) map[name] = name;
+  for (const auto& [ours, _] : map) {
+    const auto& names = Observations::ColumnNames();
+    if (std::find(names.begin(), names.end(), ours) == names.end()) {
+      std::string near = closest_name(ours, names);
+      fail("fit.read_csv: unknown column '", ours, "' in the mapping",
+           near.empty() ? "" : "; did you mean '" + near + "'?", " (columns: N, D, U, C, S, loss, weight, run)");
+    }
+  }
+  if (!map.count("loss")) fail("fit.read_csv: the mapping must name the loss column (loss = \"<header>\")");
+
+  std::map<std::string, size_t> position;  // ours -> index in the file
+  for (const auto& [ours, theirs] : map) {
+    auto it = std::find(header.begin(), header.end(), theirs);
+    if (it == header.end()) {
+      std::string near = closest_name(theirs, header);
+      std::string headers;
+      for (const auto& h : header) headers += (headers.empty() ? "" : ", ") + h;
+      fail("fit.read_csv: '", path, "' has no column '", theirs, "' (mapped from ", ours, ")",
+           near.empty() ? "" : "; did you mean '" + near + "'?", " (its columns: ", headers, ")");
+    }
+    position[ours] = static_cast<size_t>(it - header.begin());
+  }
+
+  std::map<std::string, std::vector<double>> columns;
+  std::vector<std::string> runs;
+  size_t line_number = 1;
+  while (std::getline(in, line)) {
+    ++line_number;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    std::vector<std::string> fields = split_csv_line(line);
+    if (fields.size() != header.size())
+      fail("fit.read_csv: ", path, ":", line_number, ": ", fields.size(), " fields but the header has ",
+           header.size(), " (a ragged row)");
+    for (const auto& [ours, index] : position) {
+      const std::string& text = fields[index];
+      if (ours == "run") {
+        runs.push_back(text);
+        continue;
+      }
+      char* end = nullptr;
+      double value = std::strtod(text.c_str(), &end);
+      if (text.empty() || *end != '\0')
+        fail("fit.read_csv: ", path, ":", line_number, ": column '", map[ours], "' (", ours, ") = '", text,
+             "' is not a number");
+      if (!std::isfinite(value) || (ours == "weight" ? value < 0 : value <= 0))
+        fail("fit.read_csv: ", path, ":", line_number, ": column '", map[ours], "' (", ours, ") = ", text,
+             " must be ", ours == "weight" ? "finite and non-negative" : "positive and finite");
+      columns[ours].push_back(value);
+    }
+  }
+  Observations obs;
+  for (auto& [ours, values] : columns) obs.SetColumn(ours, std::move(values));
+  if (!runs.empty()) obs.SetRuns(std::move(runs));
+  if (obs.empty()) fail("fit.read_csv: '", path, "' has a header but no rows");
+  obs.Validate();
+  return obs;
+}
+
+}  // namespace scalelab::fit

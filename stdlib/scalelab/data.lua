@@ -1,0 +1,108 @@
+-- data: token corpora, synthetic sources with known entropy, BPE, and the repetition sampler
+-- (runtime/data, bindings/data.cpp).
+--
+--   local c = data.corpus "gcide"          -- GCIDE dictionary (GPL-2.0-or-later), byte tokens, cached
+--   local s = data.sampler{ corpus = c, unique_tokens = 10e6, tokens = 40e6, seq_len = 256, batch = 8 }
+--   local rows = s:next_batch()            -- 8 rows of 257 token ids
+--   print(s:stats().epochs)                -- exact accounting
+--   local m = data.synthetic{ kind = "markov", vocab = 64, order = 2, tokens = 1e6 }
+--   print(m.entropy_per_token)             -- nats per token: the irreducible loss
+--   local b = data.bpe{ corpus = c, vocab = 2048 }
+--
+-- Corpora: data.corpus(name or file), data.files{...}, data.tokens_bin(path), data.synthetic{...},
+-- data.bpe{...}. Every corpus holds out a validation split of documents (1% by default) that no
+-- sampler trains on; data.held_out{...} or sampler:held_out() reads it.
+local native = require "scalelab.native.data"
+local document = require("scalelab.native.core").document
+
+local data = {}
+for name, value in pairs(native) do data[name] = value end
+
+-- Positional paths (and a lone string) become the `paths` list of the native call.
+local function with_paths(fname, args, ...)
+  if type(args) == "string" then
+    local t = { paths = { args } }
+    local options = select(1, ...)
+    if options ~= nil then
+      if type(options) ~= "table" then error(fname .. ": options must be a table", 3) end
+      for k, v in pairs(options) do t[k] = v end
+    end
+    return t
+  end
+  if type(args) ~= "table" then
+    error(fname .. " expects a path or a table of paths and options, got " .. type(args), 3)
+  end
+  local t = { paths = {} }
+  for k, v in pairs(args) do
+    if type(k) == "number" then t.paths[k] = v
+    elseif k == "paths" then for i, p in ipairs(v) do t.paths[#t.paths + i] = p end
+    else t[k] = v end
+  end
+  return t
+end
+
+function data.files(args, options)
+  return native.files(with_paths("data.files", args, options))
+end
+document(data.files, [[
+data.files{ "notes.txt", "books/", documents = "file" | "paragraph" | "line", out =, name = } -> Corpus
+Byte-level tokens (vocabulary 256) of text files; folders are read recursively in sorted order.
+The corpus file is cached (by the inputs' names, sizes and modification times) unless out = is given.
+data.files("one.txt") works too.]])
+
+function data.tokens_bin(args, options)
+  return native.tokens_bin(with_paths("data.tokens_bin", args, options))
+end
+document(data.tokens_bin, [[
+data.tokens_bin(path [, { format =, vocab =, eot =, out =, name = }]) or data.tokens_bin{ path1, path2, ... } -> Corpus
+Imports llm.c token shards (header: magic 20240520, version 1 = GPT-2 uint16 tokens, version 2 =
+LLaMA-3 uint32 tokens, token count; e.g. FineWeb or TinyStories from llm.c's dev/data scripts) or,
+with format = "nanogpt", nanoGPT's headerless uint16 train.bin. Documents are split at the
+end-of-text token (50256 for GPT-2, 128000 for LLaMA 3; eot = -1 for none).]])
+
+document(data.corpus, [[
+data.corpus(name [, { max_documents =, refresh = }]) -> Corpus
+"gcide": the GNU Collaborative International Dictionary of English 0.48 (GPL-2.0-or-later; Debian
+package dict-gcide, installed by setup.sh): markup stripped to plain text, one document per entry,
+byte tokens. Prepared once into the cache folder ($SCALELAB_CACHE, else $XDG_CACHE_HOME/scalelab,
+else ~/.cache/scalelab). max_documents = n prepares only the first n entries. Any other name is read
+as the path of a corpus file.]])
+
+document(data.synthetic, [[
+data.synthetic{ kind = "markov" | "grammar", seed =, tokens = 1e6, document_tokens = 4096, ... } -> Corpus
+A synthetic corpus whose exact entropy rate (nats per token) is corpus.entropy_per_token.
+markov:  vocab = 256, order = 2, support = 32, zipf = 1.2, spread = 0.5, profiles = 32, epsilon = 0.01
+         a random order-k Markov chain; each state gives Zipf weights (r+1)^-a to `support` random
+         successors (a per state in zipf ± spread), plus a uniform floor epsilon/vocab; the rate is
+         computed from the exact stationary distribution.
+grammar: vocab = 256, nonterminals = 48, min_rules = 2, max_rules = 12, max_body = 4, zipf = 1.0,
+         branching = 0.9: a random unambiguous (simple-deterministic) probabilistic grammar; the rate
+         is H(sentence) / E[sentence length] from the expected rule counts.]])
+
+document(data.sampler, [[
+data.sampler{ corpus =, tokens = D [, unique_tokens = U] [, seq_len = 256] [, batch = 8] [, seed = 0]
+              [, order_seed = seed] [, validation = 0.01] } -> Sampler
+The repetition sampler of data-constrained studies: the unique subset is the first U tokens of one
+fixed order of the training documents (order_seed), so smaller U is a subset of larger U; it is cut
+into floor(U / seq_len) sequences that are reshuffled every epoch (seed); floor(D / (batch·seq_len))
+batches are planned, so epochs = D / U with an exact fractional last epoch. U omitted (or U >= D):
+fresh data. sampler:next_batch(), sampler:stats(), sampler:state()/restore(s), sampler:held_out().]])
+
+document(data.bpe, [[
+data.bpe{ corpus =, vocab = [, out =] [, max_train_bytes = 64 MiB] } -> Corpus
+Trains a byte-level BPE with `vocab` tokens on the corpus's training split (validation documents are
+never seen) and re-encodes every document; the tokenizer is saved beside the new corpus file
+(<corpus>.tokenizer) and is corpus.tokenizer. Encoding and decoding round-trip any bytes exactly.]])
+
+document(data.held_out, [[
+data.held_out{ corpus = [, seq_len = 256] [, batch = 8] [, validation = 0.01] } -> HeldOut
+Deterministic batches over the validation documents; held:rewind() restarts; held.batches_per_pass.]])
+
+document(data.open, "data.open(path [, { verify = true }]) -> Corpus: maps a corpus file, checking its checksum")
+document(data.tokenizer, "data.tokenizer(path) -> Tokenizer: loads a BPE tokenizer file")
+
+document(data, [[
+data: corpora (data.corpus, data.files, data.tokens_bin, data.synthetic, data.bpe), samplers
+(data.sampler, data.held_out). help(data.sampler) and friends say more.]])
+
+return data

@@ -1,0 +1,508 @@
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <set>
+#include <string>
+
+#include "core/error.h"
+#include "data/corpus.h"
+#include "data/rng.h"
+#include "data/sampler.h"
+#include "data/synthetic.h"
+
+using namespace scalelab;
+using namespace scalelab::data;
+
+namespace {
+
+std::string temp_path(const std::string& name) {
+  return "/tmp/scalelab_test_data_" + std::to_string(::getpid()) + "_" + name;
+}
+
+// A corpus whose token at position p is p itself (vocab = tokens): every delivered token names
+// the position it came from. Document lengths vary from 1 to 300.
+Corpus position_corpus(int64_t tokens, uint64_t seed = 7) {
+  CorpusMetadata m;
+  m.name = "positions";
+  CorpusWriter writer(tokens, m);
+  Rng rng(seed);
+  int64_t at = 0;
+  while (at < tokens) {
+    int64_t n = std::min<int64_t>(tokens - at, 1 + int64_t(rng.below(300)));
+    std::vector<int32_t> doc(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) doc[size_t(i)] = int32_t(at + i);
+    writer.AddDocument(doc);
+    at += n;
+  }
+  return writer.Finish();
+}
+
+std::vector<int32_t> drain(RepetitionSampler& sampler) {
+  std::vector<int32_t> all, batch;
+  while (!sampler.exhausted()) {
+    sampler.next_batch(batch);
+    all.insert(all.end(), batch.begin(), batch.end());
+  }
+  return all;
+}
+
+void flip_byte(const std::string& path, long offset) {
+  std::FILE* f = std::fopen(path.c_str(), "r+b");
+  REQUIRE(f);
+  std::fseek(f, offset, offset < 0 ? SEEK_END : SEEK_SET);
+  int c = std::fgetc(f);
+  std::fseek(f, offset, offset < 0 ? SEEK_END : SEEK_SET);
+  std::fputc(c ^ 0x5A, f);
+  std::fclose(f);
+}
+
+}  // namespace
+
+TEST_CASE("corpus files round-trip at every token width") {
+  for (int64_t vocab : {200, 256, 5000, 65536, 100000}) {
+    CorpusMetadata m;
+    m.name = "round trip";
+    m.source = "test\nwith a newline and a \\ backslash";
+    m.tokenizer = "bytes";
+    m.license = "CC0";
+    m.entropy_per_token = 1.2345678901234567;
+    m.extra["note"] = "kept";
+    CorpusWriter writer(vocab, m);
+    Rng rng{static_cast<uint64_t>(vocab)};
+    std::vector<std::vector<int32_t>> docs;
+    for (int d = 0; d < 50; ++d) {
+      std::vector<int32_t> doc(1 + rng.below(100));
+      for (auto& t : doc) t = int32_t(rng.below(uint64_t(vocab)));
+      doc[0] = int32_t(vocab - 1);
+      writer.AddDocument(doc);
+      docs.push_back(doc);
+    }
+    std::string path = temp_path("roundtrip.tok");
+    Corpus written = writer.Write(path);
+    Corpus c = Corpus::Open(path);
+    CHECK(c.vocab() == vocab);
+    CHECK(c.token_bytes() == token_bytes_for_vocab(vocab));
+    CHECK(c.documents() == 50);
+    CHECK(c.metadata().source == m.source);
+    CHECK(c.metadata().license == "CC0");
+    CHECK(c.metadata().extra.at("note") == "kept");
+    CHECK(c.metadata().entropy_per_token == m.entropy_per_token);
+    for (int d = 0; d < 50; ++d) {
+      int64_t b = c.document_begin(d), e = c.document_end(d);
+      CHECK(c.Tokens(b, e - b) == docs[size_t(d)]);
+    }
+    // Save of an opened corpus writes the same bytes back.
+    std::string copy = temp_path("copy.tok");
+    c.Save(copy);
+    Corpus again = Corpus::Open(copy);
+    CHECK(again.Tokens(0, again.tokens()) == c.Tokens(0, c.tokens()));
+    std::remove(path.c_str());
+    std::remove(copy.c_str());
+  }
+}
+
+TEST_CASE("corrupted, truncated, missing and foreign corpus files are clear errors") {
+  CorpusWriter writer(256, CorpusMetadata{});
+  writer.AddBytes("hello world, this is a corpus");
+  writer.AddBytes("and a second document");
+  std::string path = temp_path("corrupt.tok");
+  writer.Write(path);
+  CHECK_NOTHROW(Corpus::Open(path));
+
+  flip_byte(path, -3);  // a token
+  CHECK_THROWS_WITH(Corpus::Open(path), Catch::Contains("data checksum mismatch"));
+  CHECK_NOTHROW(Corpus::Open(path, OpenOptions{false}));  // the header is still fine
+  flip_byte(path, -3);
+  flip_byte(path, 30);  // the vocabulary field
+  CHECK_THROWS_WITH(Corpus::Open(path), Catch::Contains("corrupted header"));
+  flip_byte(path, 30);
+  REQUIRE(::truncate(path.c_str(), 200) == 0);
+  CHECK_THROWS_WITH(Corpus::Open(path), Catch::Contains("truncated"));
+  {
+    std::ofstream out(path);
+    out << "this is plain text, long enough to have a header's worth of bytes in it, but not a corpus at all. "
+           "not a corpus at all. not a corpus at all.";
+  }
+  CHECK_THROWS_WITH(Corpus::Open(path), Catch::Contains("not a scalelab corpus"));
+  std::remove(path.c_str());
+  CHECK_THROWS_WITH(Corpus::Open(path), Catch::Contains("cannot open corpus file '" + path));
+}
+
+TEST_CASE("token ids beyond the vocabulary and empty corpora are rejected") {
+  CorpusWriter writer(100, CorpusMetadata{});
+  std::vector<int32_t> bad{1, 2, 100};
+  CHECK_THROWS_WITH(writer.AddDocument(bad, "shard.bin"), Catch::Contains("shard.bin: token 2 is 100, outside the vocabulary [0, 100)"));
+  CorpusMetadata m;
+  m.source = "folder /nothing";
+  CorpusWriter empty(256, m);
+  CHECK_THROWS_WITH(empty.Finish(), Catch::Contains("empty corpus: folder /nothing"));
+}
+
+TEST_CASE("the validation split is disjoint, complete, deterministic and nested in its fraction") {
+  Corpus c = position_corpus(100000);
+  Split a = Split::Make(c, 0.05), b = Split::Make(c, 0.05), big = Split::Make(c, 0.2);
+  CHECK(a.validation == b.validation);
+  std::set<int64_t> val(a.validation.begin(), a.validation.end());
+  for (int64_t d : a.train) CHECK(val.count(d) == 0);
+  CHECK(int64_t(a.train.size() + a.validation.size()) == c.documents());
+  CHECK(a.validation.size() == size_t(std::ceil(0.05 * double(c.documents()))));
+  std::set<int64_t> bigval(big.validation.begin(), big.validation.end());
+  for (int64_t d : a.validation) CHECK(bigval.count(d) == 1);
+  CHECK(a.train_tokens + a.validation_tokens == c.tokens());
+
+  CorpusWriter one(256, CorpusMetadata{});
+  one.AddBytes("a single document");
+  Corpus single = one.Finish();
+  CHECK_THROWS_WITH(Split::Make(single, 0.01), Catch::Contains("validation split needs at least 2"));
+  CHECK(Split::Make(single, 0).train.size() == 1);
+}
+
+TEST_CASE("Feistel permutations are bijections with exact inverses") {
+  for (int64_t n : {1, 2, 3, 5, 16, 17, 1000, 4097}) {
+    Permutation p(n, uint64_t(n) * 31);
+    std::vector<int> hit(size_t(n), 0);
+    for (int64_t i = 0; i < n; ++i) {
+      int64_t j = p(i);
+      REQUIRE(j >= 0);
+      REQUIRE(j < n);
+      hit[size_t(j)]++;
+      CHECK(p.inverse(j) == i);
+    }
+    for (int h : hit) CHECK(h == 1);
+  }
+  // Different keys give different orders.
+  Permutation p(1000, 1), q(1000, 2);
+  int same = 0;
+  for (int64_t i = 0; i < 1000; ++i) same += p(i) == q(i);
+  CHECK(same < 20);
+}
+
+TEST_CASE("smaller unique subsets are nested inside larger ones and never touch validation") {
+  Corpus c = position_corpus(200000);
+  Split split = Split::Make(c, 0.01);
+  std::set<int32_t> validation;
+  for (int64_t d : split.validation)
+    for (int64_t p = c.document_begin(d); p < c.document_end(d); ++p) validation.insert(int32_t(p));
+
+  std::vector<std::set<int32_t>> seen;
+  for (int64_t U : {5000, 20000, 80000, 190000}) {
+    SamplerOptions o;
+    o.unique_tokens = U;
+    o.tokens = 100000;
+    o.seq_len = 64;
+    o.batch = 4;
+    o.seed = uint64_t(U);  // the shuffles differ; the order (order_seed) is shared
+    o.order_seed = 3;
+    RepetitionSampler s(c, o);
+    std::vector<int32_t> all = drain(s);
+    std::set<int32_t> tokens(all.begin(), all.end());
+    std::set<int32_t> subset;
+    for (int64_t p = 0; p < s.unique_stream().size(); ++p) subset.insert(int32_t(s.unique_stream().CorpusOffset(p)));
+    for (int32_t t : tokens) REQUIRE(validation.count(t) == 0);
+    for (int32_t t : tokens) REQUIRE(subset.count(t) == 1);
+    // Every token this run trained on lies in every larger run's subset.
+    for (const auto& smaller : seen)
+      for (int32_t t : smaller) REQUIRE(subset.count(t) == 1);
+    seen.push_back(tokens);
+  }
+  // The unique stream of the smaller U is literally a prefix of the larger's.
+  SamplerOptions small, large;
+  small.unique_tokens = 5000;
+  large.unique_tokens = 80000;
+  small.tokens = large.tokens = 10000;
+  small.seq_len = large.seq_len = 64;
+  small.order_seed = large.order_seed = 3;
+  RepetitionSampler a(c, small), b(c, large);
+  for (int64_t p = 0; p < a.unique_stream().size(); ++p)
+    REQUIRE(a.unique_stream().CorpusOffset(p) == b.unique_stream().CorpusOffset(p));
+}
+
+TEST_CASE("epochs and repetition counts are exact, fractional last epoch included") {
+  Corpus c = position_corpus(50000);
+  SamplerOptions o;
+  o.unique_tokens = 6400;   // N = 100 windows of 64
+  o.tokens = 3 * 6400 + 37 * 64 * 1 + 50;  // 3 full epochs and a fraction; rounds down to whole batches
+  o.seq_len = 64;
+  o.batch = 8;
+  o.seed = 11;
+  RepetitionSampler s(c, o);
+  SamplerStats before = s.stats();
+  CHECK(before.windows == 100);
+  CHECK(before.epoch_tokens == 6400);
+  CHECK(before.planned_tokens == (o.tokens / (8 * 64)) * 8 * 64);
+  CHECK(before.repetitions == std::vector<int64_t>{6400});
+
+  // Count how often each position was a target, from the delivered tokens themselves.
+  std::map<int32_t, int64_t> count;
+  std::vector<int32_t> batch;
+  int64_t rows = 0;
+  while (!s.exhausted()) {
+    s.next_batch(batch);
+    for (int64_t r = 0; r < 8; ++r, ++rows) {
+      for (int64_t i = 1; i <= 64; ++i) count[batch[size_t(r * 65 + i)]]++;
+      // Consecutive tokens in a window are consecutive stream positions.
+      int64_t w = s.window_of_row(rows);
+      CHECK(batch[size_t(r * 65)] == int32_t(s.unique_stream().CorpusOffset(w * 64)));
+    }
+  }
+  SamplerStats st = s.stats();
+  CHECK(st.tokens == st.planned_tokens);
+  CHECK(st.tokens == rows * 64);
+  CHECK(st.epochs == Approx(double(rows) / 100.0));
+  CHECK(st.full_epochs == rows / 100);
+  std::vector<int64_t> histogram(st.repetitions.size(), 0);
+  for (int64_t p = 1; p <= 6400; ++p) {
+    int32_t id = int32_t(s.unique_stream().CorpusOffset(p));
+    int64_t k = count.count(id) ? count[id] : 0;
+    REQUIRE(k == s.times_seen(p));
+    REQUIRE(size_t(k) < histogram.size());
+    histogram[size_t(k)]++;
+  }
+  CHECK(histogram == st.repetitions);
+  int64_t total = 0;
+  for (auto& [id, k] : count) total += k;
+  CHECK(total == st.tokens);  // no target position outside the unique subset
+  CHECK_THROWS_WITH(s.next_batch(batch), Catch::Contains("sampler exhausted"));
+}
+
+TEST_CASE("U = D is plain fresh sampling: no position repeats") {
+  Corpus c = position_corpus(100000);
+  SamplerOptions o;
+  o.tokens = 50000;  // unique_tokens left 0: U = D
+  o.seq_len = 100;
+  o.batch = 7;
+  RepetitionSampler s(c, o);
+  std::vector<int32_t> all = drain(s);
+  std::map<int32_t, int> targets;
+  for (size_t r = 0; r < all.size() / 101; ++r)
+    for (size_t i = 1; i <= 100; ++i) REQUIRE(++targets[all[r * 101 + i]] == 1);
+  SamplerStats st = s.stats();
+  CHECK(st.epochs <= 1.0);
+  CHECK(st.repetitions.size() == 2);
+  CHECK(st.repetitions[1] == st.tokens);
+}
+
+TEST_CASE("samplers are deterministic and resume bitwise from a saved state") {
+  MarkovOptions mo;
+  mo.vocab = 64;
+  mo.order = 1;
+  mo.support = 8;
+  Corpus c = MarkovSource(mo).Generate(60000, 500, 1);
+  SamplerOptions o;
+  o.unique_tokens = 10000;
+  o.tokens = 40000;
+  o.seq_len = 32;
+  o.batch = 5;
+  o.seed = 9;
+  RepetitionSampler a(c, o), b(c, o);
+  std::vector<int32_t> x, y;
+  std::string saved;
+  std::vector<std::vector<int32_t>> rest;
+  for (int i = 0; i < 60; ++i) {
+    a.next_batch(x);
+    b.next_batch(y);
+    REQUIRE(x == y);
+  }
+  saved = a.state();
+  while (!a.exhausted()) {
+    a.next_batch(x);
+    rest.push_back(x);
+  }
+  RepetitionSampler resumed(c, o);
+  resumed.restore(saved);
+  CHECK(resumed.stats().rows == 300);
+  for (const auto& expected : rest) {
+    resumed.next_batch(y);
+    REQUIRE(y == expected);
+  }
+  // Another seed shuffles differently; another sampler's state is refused.
+  SamplerOptions other = o;
+  other.seed = 10;
+  RepetitionSampler c2(c, other), a2(c, o);
+  c2.next_batch(x);
+  a2.next_batch(y);
+  CHECK(x != y);
+  CHECK_THROWS_WITH(c2.restore(saved), Catch::Contains("another corpus or other options"));
+  CHECK_THROWS_WITH(c2.restore("nonsense"), Catch::Contains("not a state saved by one"));
+}
+
+TEST_CASE("sampler input errors name the sizes and the fix") {
+  Corpus c = position_corpus(10000);
+  SamplerOptions o;
+  o.tokens = 100000;
+  o.unique_tokens = 20000;
+  o.seq_len = 64;
+  try {
+    RepetitionSampler s(c, o);
+    FAIL("expected an error");
+  } catch (const Error& e) {
+    std::string m = e.what();
+    CHECK_THAT(m, Catch::Contains("unique_tokens U = 20000"));
+    CHECK_THAT(m, Catch::Contains("training split of corpus positions"));
+    Split split = Split::Make(c, 0.01);
+    CHECK_THAT(m, Catch::Contains(std::to_string(split.train_tokens) + " tokens"));
+  }
+  o.unique_tokens = 10;
+  CHECK_THROWS_WITH(RepetitionSampler(c, o), Catch::Contains("no whole sequence"));
+  o.unique_tokens = 0;
+  o.tokens = 100;
+  CHECK_THROWS_WITH(RepetitionSampler(c, o), Catch::Contains("less than one batch"));
+  o.seq_len = 0;
+  CHECK_THROWS_WITH(o.Validate(), Catch::Contains("seq_len must be a positive"));
+}
+
+TEST_CASE("the held-out source covers only validation documents, deterministically, and rewinds") {
+  Corpus c = position_corpus(100000);
+  HeldOutOptions ho;
+  ho.seq_len = 32;
+  ho.batch = 4;
+  ho.validation = 0.05;
+  HeldOutSource h(c, ho);
+  Split split = Split::Make(c, 0.05);
+  std::set<int32_t> validation;
+  for (int64_t d : split.validation)
+    for (int64_t p = c.document_begin(d); p < c.document_end(d); ++p) validation.insert(int32_t(p));
+  CHECK(h.tokens() == split.validation_tokens);
+  std::string start = h.state();
+  std::vector<std::vector<int32_t>> first;
+  std::vector<int32_t> b;
+  for (int64_t i = 0; i < h.batches_per_pass(); ++i) {
+    h.next_batch(b);
+    for (int32_t t : b) REQUIRE(validation.count(t) == 1);
+    first.push_back(b);
+  }
+  h.restore(start);
+  for (const auto& expected : first) {
+    h.next_batch(b);
+    REQUIRE(b == expected);
+  }
+  h.Rewind();
+  h.next_batch(b);
+  CHECK(b == first[0]);
+}
+
+TEST_CASE("Markov source: exact entropy rate matches empirical estimates from long samples") {
+  SECTION("log-likelihood of a long sample (default-like chain, order 2)") {
+    MarkovOptions o;
+    o.vocab = 64;
+    o.order = 2;
+    o.support = 16;
+    o.seed = 5;
+    MarkovSource src(o);
+    const int64_t n = 2000000;
+    std::vector<int32_t> x = src.Sample(n, 42);
+    int64_t state = x[0] * 64 + x[1];
+    double nll = 0, nll2 = 0;
+    for (int64_t t = 2; t < n; ++t) {
+      double l = -std::log(src.probability(state, x[size_t(t)]));
+      nll += l;
+      nll2 += l * l;
+      state = src.next_state(state, x[size_t(t)]);
+    }
+    double m = nll / double(n - 2), sd = std::sqrt(nll2 / double(n - 2) - m * m) / std::sqrt(double(n - 2));
+    INFO("empirical " << m << " ± " << sd << ", exact " << src.entropy_per_token());
+    CHECK(std::abs(m - src.entropy_per_token()) < 6 * sd);
+    CHECK(src.entropy_per_token() > 0.5);
+    CHECK(src.entropy_per_token() < std::log(64.0));
+  }
+  SECTION("plug-in conditional entropy from transition counts (small chain)") {
+    MarkovOptions o;
+    o.vocab = 6;
+    o.order = 1;
+    o.support = 4;
+    o.zipf = 1.5;
+    o.spread = 1.0;
+    o.epsilon = 0.05;
+    o.seed = 3;
+    MarkovSource src(o);
+    const int64_t n = 3000000;
+    std::vector<int32_t> x = src.Sample(n, 7);
+    double counts[6][6] = {};
+    for (int64_t t = 1; t < n; ++t) counts[x[size_t(t - 1)]][x[size_t(t)]] += 1;
+    double h = 0;
+    for (auto& row : counts) {
+      double total = 0;
+      for (double c : row) total += c;
+      for (double c : row)
+        if (c > 0) h -= c / double(n - 1) * std::log(c / total);
+    }
+    // Empirical state frequencies against the stationary distribution too.
+    for (int s = 0; s < 6; ++s) {
+      double f = 0;
+      for (double c : counts[s]) f += c;
+      CHECK(f / double(n - 1) == Approx(src.stationary()[size_t(s)]).margin(0.003));
+    }
+    CHECK(h == Approx(src.entropy_per_token()).margin(0.004));
+  }
+  SECTION("the same seed gives the same source and sample; another seed another") {
+    MarkovOptions o;
+    o.vocab = 32;
+    o.order = 2;
+    o.support = 8;
+    MarkovSource a(o), b(o);
+    CHECK(a.entropy_per_token() == b.entropy_per_token());
+    CHECK(a.Sample(1000, 1) == b.Sample(1000, 1));
+    o.seed = 1;
+    MarkovSource c(o);
+    CHECK(c.entropy_per_token() != a.entropy_per_token());
+  }
+  SECTION("invalid options name the field") {
+    MarkovOptions o;
+    o.vocab = 256;
+    o.order = 4;
+    CHECK_THROWS_WITH(o.Validate(), Catch::Contains("lower vocab, order or support"));
+    o.order = 1;
+    o.support = 300;
+    CHECK_THROWS_WITH(o.Validate(), Catch::Contains("support must be in [1, vocab = 256]"));
+  }
+}
+
+TEST_CASE("grammar source: strings parse back to their derivation and the entropy rate is exact") {
+  GrammarOptions o;
+  o.vocab = 64;
+  o.nonterminals = 24;
+  o.seed = 2;
+  GrammarSource g(o);
+  CHECK(g.spectral_radius() < 0.97);
+  CHECK(g.spectral_radius() > 0.3);
+  Rng rng(99);
+  std::vector<int32_t> stream;
+  double logp = 0, logp2 = 0;
+  int64_t sentences = 0;
+  std::vector<double> lengths;
+  while (stream.size() < 1500000) {
+    size_t before = stream.size();
+    double l = g.SampleSentence(rng, stream);
+    logp += l;
+    logp2 += l * l;
+    lengths.push_back(double(stream.size() - before));
+    ++sentences;
+  }
+  // The parser recovers the same log-probability from the tokens alone: the grammar is unambiguous.
+  int64_t parsed = 0;
+  CHECK(g.LogProbability(stream, &parsed) == Approx(logp).epsilon(1e-9));
+  CHECK(parsed == sentences);
+  // Ratio estimator of H(sentence) / E[length], with a delta-method standard error.
+  double n = double(sentences), mean_h = -logp / n, mean_l = double(stream.size()) / n;
+  double var_h = logp2 / n - mean_h * mean_h, var_l = 0, cov = 0;
+  (void)cov;
+  for (double len : lengths) var_l += (len - mean_l) * (len - mean_l);
+  var_l /= n;
+  double rate = mean_h / mean_l;
+  double se = rate * std::sqrt((var_h / (mean_h * mean_h) + var_l / (mean_l * mean_l)) / n);
+  INFO("empirical " << rate << " ± " << se << ", exact " << g.entropy_per_token() << "; mean length "
+                    << mean_l << " vs " << g.mean_sentence_tokens());
+  CHECK(std::abs(rate - g.entropy_per_token()) < 6 * se);
+  CHECK(mean_l == Approx(g.mean_sentence_tokens()).epsilon(0.05));
+  CHECK(-logp / n == Approx(g.entropy_per_sentence()).epsilon(0.05));
+
+  Corpus c = g.Generate(100000, 1000, 1);
+  CHECK(c.tokens() == 100000);
+  CHECK(c.metadata().entropy_per_token == g.entropy_per_token());
+  CHECK_THROWS_WITH(g.LogProbability({int32_t(o.vocab - 1), 0, 0, 0, 0}), Catch::Contains("grammar"));
+}

@@ -1,0 +1,121 @@
+-- The data module from Lua: synthetic sources, samplers, stats, state, held-out batches, errors.
+local t = require "scalelab.test"
+
+local markov = data.synthetic{ kind = "markov", vocab = 64, order = 2, support = 16, tokens = 300000,
+                               document_tokens = 1000, seed = 3 }
+
+t.test("a synthetic corpus prints its tokens, documents, vocabulary and source", function()
+  local text = tostring(markov)
+  for _, part in ipairs{ "300k tokens", "300 documents", "vocab 64", "markov(vocab=64, order=2",
+                         "entropy" } do
+    t.ok(text:find(part, 1, true), "missing '" .. part .. "' in " .. text)
+  end
+  t.eq(markov.tokens, 300000)
+  t.eq(markov.documents, 300)
+  t.eq(markov.vocab, 64)
+  t.ok(markov.entropy_per_token > 0.5 and markov.entropy_per_token < math.log(64))
+  t.eq(markov.tokenizer, nil)
+  t.eq(markov.tokenizer_name, "synthetic")
+end)
+
+t.test("markov and grammar sources are deterministic from their seed", function()
+  local again = data.synthetic{ kind = "markov", vocab = 64, order = 2, support = 16, tokens = 300000,
+                                document_tokens = 1000, seed = 3 }
+  t.eq(again.entropy_per_token, markov.entropy_per_token)
+  t.eq(table.concat(again:read(1, 500), ","), table.concat(markov:read(1, 500), ","))
+  local g1 = data.synthetic{ kind = "grammar", vocab = 64, tokens = 20000, seed = 1 }
+  local g2 = data.synthetic{ kind = "grammar", vocab = 64, tokens = 20000, seed = 1 }
+  local g3 = data.synthetic{ kind = "grammar", vocab = 64, tokens = 20000, seed = 2 }
+  t.eq(g1.entropy_per_token, g2.entropy_per_token)
+  t.ok(g1.entropy_per_token ~= g3.entropy_per_token)
+  t.eq(g1.tokens, 20000)
+end)
+
+t.test("sampler: batches, exact stats over a fractional last epoch, and the U = D case", function()
+  local s = data.sampler{ corpus = markov, unique_tokens = 6400, tokens = 6400 * 2 + 64 * 4 * 3,
+                          seq_len = 64, batch = 4, seed = 1 }
+  local rows = s:next_batch()
+  t.eq(#rows, 4)
+  t.eq(#rows[1], 65)
+  local st = s:stats()
+  t.eq(st.tokens, 256)
+  t.eq(st.windows, 100)
+  t.eq(st.repetitions[1], 256)
+  t.eq(st.repetitions[0], 6400 - 256)
+  while not s.exhausted do s:next_batch() end
+  st = s:stats()
+  t.eq(st.tokens, st.planned_tokens)
+  t.eq(st.rows, 212)                        -- 2 epochs of 100 rows and 12 more
+  t.eq(st.full_epochs, 2)
+  t.near(st.epochs, 2.12, 1e-12)
+  t.eq(st.repetitions[3], 12 * 64)
+  t.eq(st.repetitions[2], 88 * 64)
+  t.raises(function() s:next_batch() end, "sampler exhausted")
+
+  local fresh = data.sampler{ corpus = markov, tokens = 64 * 4 * 10, seq_len = 64, batch = 4 }
+  while not fresh.exhausted do fresh:next_batch() end
+  t.eq(fresh:stats().repetitions[1], 64 * 4 * 10)
+  t.eq(fresh:stats().repetitions[2], nil)
+end)
+
+t.test("sampler state and restore continue bitwise", function()
+  local opts = { corpus = markov, unique_tokens = 20000, tokens = 60000, seq_len = 32, batch = 3, seed = 5 }
+  local a = data.sampler(opts)
+  for _ = 1, 17 do a:next_batch() end
+  local saved = a:state()
+  local expected = a:next_batch()
+  local b = data.sampler(opts)
+  b:restore(saved)
+  local got = b:next_batch()
+  for r = 1, 3 do t.eq(table.concat(got[r], ","), table.concat(expected[r], ",")) end
+  t.raises(function() data.sampler{ corpus = markov, tokens = 60000, seq_len = 32, batch = 3 }:restore(saved) end,
+           "another corpus or other options")
+end)
+
+t.test("nested subsets: every sequence a smaller U trains on is in a larger U's subset", function()
+  -- Same order_seed and seq_len: the smaller unique stream is a prefix of the larger, so its
+  -- sequences are among the larger run's sequences (one full epoch of it lists them all).
+  local small = data.sampler{ corpus = markov, unique_tokens = 5000, tokens = 20000, seq_len = 50, batch = 2,
+                              order_seed = 7, seed = 1 }
+  local large = data.sampler{ corpus = markov, unique_tokens = 50000, tokens = 50000, seq_len = 50, batch = 2,
+                              order_seed = 7, seed = 2 }
+  local in_large = {}
+  while not large.exhausted do
+    for _, row in ipairs(large:next_batch()) do in_large[table.concat(row, ",")] = true end
+  end
+  local other = data.sampler{ corpus = markov, unique_tokens = 5000, tokens = 20000, seq_len = 50, batch = 2,
+                              order_seed = 8, seed = 1 }
+  local outside = 0
+  while not small.exhausted do
+    for _, row in ipairs(small:next_batch()) do t.ok(in_large[table.concat(row, ",")], "sequence not nested") end
+    for _, row in ipairs(other:next_batch()) do if not in_large[table.concat(row, ",")] then outside = outside + 1 end end
+  end
+  t.ok(outside > 0, "another document order should give another subset")
+end)
+
+t.test("held-out batches are deterministic and rewind", function()
+  local s = data.sampler{ corpus = markov, tokens = 10000, seq_len = 32, batch = 2 }
+  local h = s:held_out()
+  t.eq(h.seq_len, 32)
+  t.ok(h.batches_per_pass >= 1)
+  local first = h:next_batch()
+  h:next_batch()
+  h:rewind()
+  t.eq(table.concat(h:next_batch()[1], ","), table.concat(first[1], ","))
+  local h2 = data.held_out{ corpus = markov, seq_len = 32, batch = 2 }
+  t.eq(table.concat(h2:next_batch()[2], ","), table.concat(first[2], ","))
+end)
+
+t.test("bad input gives clear errors", function()
+  t.raises(function() data.sampler{ corpus = markov, unique_tokens = 1e9, tokens = 1e9, seq_len = 64 } end,
+           "is larger than the training split of corpus markov")
+  t.raises(function() data.sampler{ corpus = markov, tokens = 1e6, seq_len = 64, bacth = 4 } end,
+           "did you mean 'batch'")
+  t.raises(function() data.synthetic{ kind = "markof" } end, "did you mean \"markov\"")
+  t.raises(function() data.synthetic{ kind = "markov", vocab = 256, order = 4 } end, "lower vocab, order or support")
+  t.raises(function() data.corpus "gcied" end, "did you mean 'gcide'")
+  t.raises(function() data.open "/nonexistent/corpus.tok" end, "cannot open corpus file '/nonexistent/corpus.tok'")
+  t.raises(function() data.sampler{ corpus = 5, tokens = 100 } end, "expected a corpus")
+end)
+
+t.done()

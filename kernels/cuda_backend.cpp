@@ -28,6 +28,8 @@ class CudaBackend final : public train::Backend {
     return str(device_.Summary(), ", cuBLASLt ", version / 10000, ".", (version / 100) % 100);
   }
 
+  double peak_flops() const override { return device_.peak_bf16_flops; }
+
   void init(const model::GptConfig& config, const train::OptimizerOptions& options,
             int64_t max_batch, uint64_t seed) override {
     model_.reset();  // free the old model's memory before allocating the new one

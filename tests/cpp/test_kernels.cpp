@@ -585,5 +585,8 @@ TEST_CASE("the trainer runs end to end on backend \"cuda\" and reports the devic
   CHECK(r.status == train::RunStatus::Done);
   CHECK(r.backend == "cuda");
   CHECK(r.device.find("TFLOP/s") != std::string::npos);
+  CHECK(r.mfu > 0);
+  CHECK(r.mfu < 1);
+  CHECK(r.BriefReport().find("MFU") != std::string::npos);
   CHECK(r.final_loss < 1.1 * data.entropy_per_token());
 }

@@ -32,13 +32,14 @@ fi
 nvidia-smi --query-gpu=name,memory.total,clocks.max.sm,power.limit --format=csv,noheader 2> /dev/null \
   | sed 's/^/gpu: /' || true
 
-ours=$("${ours_cmd[@]}" --seconds "$seconds" "${configs[@]}" 2> bench_gpu.err) || {
-  cat bench_gpu.err >&2
+err=$(mktemp)
+trap 'rm -f "$err"' EXIT
+ours=$("${ours_cmd[@]}" --seconds "$seconds" "${configs[@]}" 2> "$err") || {
+  cat "$err" >&2
   exit 1
 }
-device=$(grep -m1 '^device:' bench_gpu.err | cut -d' ' -f2-)
-grep -v '^device:' bench_gpu.err >&2 || true
-rm -f bench_gpu.err
+device=$(grep -m1 '^device:' "$err" | cut -d' ' -f2-)
+grep -v '^device:' "$err" >&2 || true
 peak=$(sed -n 's/.*bf16 peak \([0-9.]*\) TFLOP.*/\1e12/p' <<< "$device")
 
 python=""

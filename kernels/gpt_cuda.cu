@@ -88,6 +88,18 @@ CudaGpt::CudaGpt(const model::GptConfig& config, int64_t max_batch, const CudaGp
          " / n_head ", NH, " = ", C / NH, ". Choose n_head so that the head size is one of them, or "
          "use backend = \"cpu\"");
   if (C % 8 != 0) fail("the CUDA backend needs d_model to be a multiple of 8 (got ", C, ")");
+  try {
+    allocate();
+  } catch (const std::exception&) {
+    release();  // a constructor that throws runs no destructor: free what was allocated
+    throw;
+  }
+}
+
+void CudaGpt::allocate() {
+  const int64_t C = config_.d_model, NH = config_.n_head;
+  const int64_t max_batch = max_batch_;
+  const CudaGptOptions& options = options_;
   SCALELAB_CUDA(cudaSetDevice(options.device));
   SCALELAB_CUDA(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
   SCALELAB_CUDA(cudaEventCreateWithFlags(&loss_ready_, cudaEventDisableTiming));
@@ -156,8 +168,10 @@ CudaGpt::CudaGpt(const model::GptConfig& config, int64_t max_batch, const CudaGp
   sync();
 }
 
-CudaGpt::~CudaGpt() {
-  // Errors cannot be reported from a destructor; everything is released either way.
+CudaGpt::~CudaGpt() { release(); }
+
+void CudaGpt::release() {
+  // Errors cannot be reported from here (a destructor); everything is released either way.
   if (stream_) cudaStreamSynchronize(stream_);
   matmul_.reset();
   cudaFree(params_);
@@ -169,6 +183,11 @@ CudaGpt::~CudaGpt() {
   if (loss_ready_) cudaEventDestroy(loss_ready_);
   if (plan_copied_) cudaEventDestroy(plan_copied_);
   if (stream_) cudaStreamDestroy(stream_);
+  params_ = grads_ = moments_ = nullptr;
+  params_bf16_ = nullptr;
+  acts_ = host_pinned_ = nullptr;
+  loss_ready_ = plan_copied_ = nullptr;
+  stream_ = nullptr;
 }
 
 int CudaGpt::matmul_fallbacks() const { return matmul_->fallbacks(); }

@@ -88,6 +88,8 @@ class CudaGpt {
 
  private:
   void sync() const;
+  void allocate();  // the constructor's device work
+  void release();   // frees everything allocated so far (destructor, failed constructor)
 
   model::GptConfig config_;
   model::ParameterLayout layout_;

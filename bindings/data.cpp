@@ -168,7 +168,7 @@ int synthetic(lua_State* L) {
   if (kind == "markov") {
     Args args(L, 1, "data.synthetic",
               {"kind", "vocab", "order", "support", "zipf", "spread", "profiles", "epsilon", "seed", "tokens",
-               "document_tokens", "stream_seed"});
+               "document_tokens", "stream_seed", "out"});
     data::MarkovOptions o;
     o.vocab = args.integer("vocab", o.vocab);
     o.order = int(args.integer("order", o.order));
@@ -180,13 +180,13 @@ int synthetic(lua_State* L) {
     o.seed = uint64_t(args.integer("seed", 0));
     data::MarkovSource source(o);
     push(L, source.Generate(args.integer("tokens", 1000000), args.integer("document_tokens", 4096),
-                            uint64_t(args.integer("stream_seed", int64_t(o.seed)))));
+                            uint64_t(args.integer("stream_seed", int64_t(o.seed))), args.string("out", "")));
     return 1;
   }
   if (kind == "grammar") {
     Args args(L, 1, "data.synthetic",
               {"kind", "vocab", "nonterminals", "min_rules", "max_rules", "max_body", "zipf", "branching", "seed",
-               "tokens", "document_tokens", "stream_seed"});
+               "tokens", "document_tokens", "stream_seed", "out"});
     data::GrammarOptions o;
     o.vocab = args.integer("vocab", o.vocab);
     o.nonterminals = int(args.integer("nonterminals", o.nonterminals));
@@ -198,7 +198,7 @@ int synthetic(lua_State* L) {
     o.seed = uint64_t(args.integer("seed", 0));
     data::GrammarSource source(o);
     push(L, source.Generate(args.integer("tokens", 1000000), args.integer("document_tokens", 4096),
-                            uint64_t(args.integer("stream_seed", int64_t(o.seed)))));
+                            uint64_t(args.integer("stream_seed", int64_t(o.seed))), args.string("out", "")));
     return 1;
   }
   std::string suggestion = closest_name(kind, {"markov", "grammar"});
@@ -352,7 +352,16 @@ int sampler(lua_State* L) {
   lua_pop(L, 1);
   data::SamplerOptions o;
   o.tokens = args.integer("tokens");
-  o.unique_tokens = args.integer("unique_tokens", 0);
+  if (args.push("unique_tokens") == LUA_TSTRING) {
+    std::string all = lua_tostring(L, -1);
+    lua_pop(L, 1);
+    if (all != "all") fail("data.sampler: unique_tokens must be a number of tokens or \"all\" (got \"", all, "\")");
+    o.unique_tokens = data::SamplerOptions::kAllTokens;
+  } else {
+    lua_pop(L, 1);
+    o.unique_tokens = args.integer("unique_tokens", 0);
+    if (o.unique_tokens < 0) fail("data.sampler: unique_tokens must be positive, or \"all\" (got ", o.unique_tokens, ")");
+  }
   o.seq_len = args.integer("seq_len", o.seq_len);
   o.batch = args.integer("batch", o.batch);
   o.seed = uint64_t(args.integer("seed", 0));

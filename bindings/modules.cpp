@@ -14,6 +14,7 @@ void open_all(lua_State* L) {
       {"scalelab.native.core", open_core},
       {"scalelab.native.model", open_model},
       {"scalelab.native.data", open_data},
+      {"scalelab.native.plot", open_plot},
       {"scalelab.native.train", open_train},
       {nullptr, nullptr},
   };

@@ -10,6 +10,7 @@ namespace scalelab::lua {
 int open_core(lua_State* L);
 int open_model(lua_State* L);
 int open_data(lua_State* L);
+int open_plot(lua_State* L);
 int open_train(lua_State* L);
 
 // Registers every native module in package.preload.

@@ -286,7 +286,9 @@ int run(lua_State* L) {
   ProgressBar bar(bar_enabled);
   c.progress = [&](const train::Progress& p) {
     bar(p);
-    if (callback == LUA_NOREF) return;
+    // After Ctrl-C the host has armed a hook that raises a Lua error in the next Lua code run;
+    // skip the callback so the loop stops cleanly at the next step with status "interrupted".
+    if (callback == LUA_NOREF || interrupt_requested()) return;
     lua_rawgeti(L, LUA_REGISTRYINDEX, callback);
     lua_createtable(L, 0, 8);
     const std::pair<const char*, double> fields[] = {

@@ -292,7 +292,7 @@ Corpus TrainBpeCorpus(const Corpus& source, const BpeOptions& options) {
          "; a BPE trains on a byte-level corpus (data.corpus \"gcide\", data.files{...})");
   std::string out = options.out;
   if (out.empty()) {
-    std::string base = source.path().empty() ? cache_dir() + "/corpora/" + sm.name : without_extension(source.path());
+    std::string base = source.path().empty() ? cache_dir() + "/corpora/" + safe_file_name(sm.name) : without_extension(source.path());
     out = str(base, ".bpe", options.vocab, ".tok");
   }
   const std::string tokenizer_path = without_extension(out) + ".tokenizer";
@@ -334,7 +334,7 @@ Corpus TrainBpeCorpus(const Corpus& source, const BpeOptions& options) {
   m.source = str("BPE (vocab ", options.vocab, ", trained on the training split) of ", sm.source.empty() ? sm.name : sm.source);
   m.license = sm.license;
   m.extra["bpe_source"] = source_key;
-  CorpusWriter writer(options.vocab, m);
+  CorpusWriter writer(options.vocab, m, out);
   std::vector<int32_t> ids;
   for (int64_t d = 0; d < source.documents(); ++d) {
     if ((d & 0x3FF) == 0) check_interrupt();
@@ -344,7 +344,7 @@ Corpus TrainBpeCorpus(const Corpus& source, const BpeOptions& options) {
     writer.AddDocument(ids, str("document ", d));
   }
   SCALELAB_CHECK(writer.documents() == source.documents());
-  return writer.Write(out);
+  return writer.Finish();
 }
 
 std::shared_ptr<const BpeTokenizer> CorpusTokenizer(const Corpus& corpus) {

@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -21,7 +22,7 @@ namespace scalelab::data {
 namespace {
 
 constexpr char kMagic[8] = {'S', 'C', 'L', 'C', 'O', 'R', 'P', '1'};
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;
 constexpr int64_t kHeaderBytes = 128;
 
 struct Header {
@@ -42,6 +43,24 @@ struct Header {
 static_assert(sizeof(Header) == kHeaderBytes, "header layout");
 
 int64_t align64(int64_t x) { return (x + 63) / 64 * 64; }
+
+// Sections in file order: header, tokens (at 128, so aligned for every width), document starts
+// (64-aligned), metadata. Tokens come first so a writer can stream them.
+Header make_header(int64_t vocab, int width, int64_t tokens, int64_t documents, int64_t meta_bytes) {
+  Header h;
+  std::memset(&h, 0, sizeof h);
+  std::memcpy(h.magic, kMagic, 8);
+  h.version = kVersion;
+  h.token_bytes = static_cast<uint32_t>(width);
+  h.vocab = vocab;
+  h.tokens = tokens;
+  h.documents = documents;
+  h.tokens_offset = kHeaderBytes;
+  h.starts_offset = align64(h.tokens_offset + tokens * width);
+  h.meta_offset = h.starts_offset + (documents + 1) * 8;
+  h.meta_bytes = meta_bytes;
+  return h;
+}
 
 uint32_t crc(uint32_t running, const void* data, int64_t bytes) {
   return static_cast<uint32_t>(crc32_z(running, static_cast<const Bytef*>(data), static_cast<z_size_t>(bytes)));
@@ -264,11 +283,10 @@ Corpus Corpus::Open(const std::string& path, const OpenOptions& options) {
   if (h.token_bytes != 1 && h.token_bytes != 2 && h.token_bytes != 4)
     fail("corpus file '", path, "' has a corrupted header (token width ", h.token_bytes, ")");
   if (h.vocab <= 0 || h.tokens < 0 || h.documents < 0 ||
-      token_bytes_for_vocab(h.vocab) != static_cast<int>(h.token_bytes) ||
-      h.meta_offset != kHeaderBytes || h.meta_bytes < 0 || h.starts_offset % 8 != 0 ||
-      h.starts_offset < h.meta_offset + h.meta_bytes ||
-      h.tokens_offset < h.starts_offset + (h.documents + 1) * 8 ||
-      h.tokens_offset + h.tokens * int64_t(h.token_bytes) != size)
+      token_bytes_for_vocab(h.vocab) != static_cast<int>(h.token_bytes) || h.tokens_offset != kHeaderBytes ||
+      h.starts_offset % 8 != 0 || h.starts_offset < h.tokens_offset + h.tokens * int64_t(h.token_bytes) ||
+      h.meta_offset < h.starts_offset + (h.documents + 1) * 8 || h.meta_bytes < 0 ||
+      h.meta_offset + h.meta_bytes != size)
     fail("corpus file '", path, "' has a corrupted header or is truncated (", size,
          " bytes on disk for ", h.tokens, " tokens of ", h.token_bytes, " bytes)");
   storage->vocab = h.vocab;
@@ -301,6 +319,14 @@ Corpus Corpus::Open(const std::string& path, const OpenOptions& options) {
   return Corpus(std::move(storage));
 }
 
+std::string safe_file_name(const std::string& name) {
+  std::string out = name.empty() ? std::string("corpus") : name;
+  for (char& c : out)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != '_') c = '_';
+  if (out[0] == '.') out[0] = '_';
+  return out;
+}
+
 void make_dirs(const std::string& dir) {
   if (dir.empty()) return;
   std::string partial;
@@ -321,43 +347,33 @@ std::string cache_dir() {
   fail("no cache folder: set SCALELAB_CACHE (or XDG_CACHE_HOME or HOME)");
 }
 
-void WriteCorpusFile(const std::string& path, int64_t vocab, int width, const CorpusMetadata& metadata,
-                     const void* tokens, int64_t tokens_count, const int64_t* starts, int64_t documents) {
-  std::string meta = encode_metadata(metadata);
-  Header h;
-  std::memset(&h, 0, sizeof h);
-  std::memcpy(h.magic, kMagic, 8);
-  h.version = kVersion;
-  h.token_bytes = static_cast<uint32_t>(width);
-  h.vocab = vocab;
-  h.tokens = tokens_count;
-  h.documents = documents;
-  h.meta_offset = kHeaderBytes;
-  h.meta_bytes = static_cast<int64_t>(meta.size());
-  h.starts_offset = align64(h.meta_offset + h.meta_bytes);
-  h.tokens_offset = align64(h.starts_offset + (documents + 1) * 8);
-  uint32_t c = crc(0, meta.data(), h.meta_bytes);
-  c = crc(c, starts, (documents + 1) * 8);
-  c = crc(c, tokens, tokens_count * width);
-  h.data_crc = c;
-  h.header_crc = crc(0, &h, kHeaderBytes - 4);
+namespace {
 
+std::string temp_name(const std::string& path) {
   size_t slash = path.rfind('/');
   if (slash != std::string::npos) make_dirs(path.substr(0, slash));
-  std::string temp = str(path, ".tmp.", ::getpid());
-  FILE* f = std::fopen(temp.c_str(), "wb");
-  if (!f) fail("cannot write corpus file '", temp, "': ", errno_text());
+  return str(path, ".tmp.", ::getpid());
+}
+
+// Writes the sections after the tokens and the header, closes and renames. Removes the temp file
+// and throws on failure.
+void finish_file(FILE* f, const std::string& temp, const std::string& path, Header h, const std::string& meta,
+                 const int64_t* starts, uint32_t tokens_crc) {
   static const char zeros[64] = {};
-  bool ok = std::fwrite(&h, sizeof h, 1, f) == 1 && std::fwrite(meta.data(), 1, meta.size(), f) == meta.size();
-  int64_t at = h.meta_offset + h.meta_bytes;
-  ok = ok && std::fwrite(zeros, 1, size_t(h.starts_offset - at), f) == size_t(h.starts_offset - at);
-  ok = ok && std::fwrite(starts, 8, size_t(documents + 1), f) == size_t(documents + 1);
-  at = h.starts_offset + (documents + 1) * 8;
-  ok = ok && std::fwrite(zeros, 1, size_t(h.tokens_offset - at), f) == size_t(h.tokens_offset - at);
-  ok = ok && std::fwrite(tokens, size_t(width), size_t(tokens_count), f) == size_t(tokens_count);
+  const int64_t at = h.tokens_offset + h.tokens * int64_t(h.token_bytes);
+  const int64_t starts_bytes = (h.documents + 1) * 8;
+  bool ok = std::fwrite(zeros, 1, size_t(h.starts_offset - at), f) == size_t(h.starts_offset - at);
+  ok = ok && std::fwrite(starts, 8, size_t(h.documents + 1), f) == size_t(h.documents + 1);
+  ok = ok && std::fwrite(meta.data(), 1, meta.size(), f) == meta.size();
+  // CRC of metadata ‖ starts ‖ tokens.
+  uint32_t c = crc(0, meta.data(), int64_t(meta.size()));
+  c = crc(c, starts, starts_bytes);
+  h.data_crc = static_cast<uint32_t>(crc32_combine(c, tokens_crc, static_cast<z_off_t>(h.tokens * int64_t(h.token_bytes))));
+  h.header_crc = crc(0, &h, kHeaderBytes - 4);
+  ok = ok && std::fseek(f, 0, SEEK_SET) == 0 && std::fwrite(&h, sizeof h, 1, f) == 1;
   ok = std::fflush(f) == 0 && ok;
   std::string why = errno_text();
-  std::fclose(f);
+  ok = std::fclose(f) == 0 && ok;
   if (!ok) {
     std::remove(temp.c_str());
     fail("cannot write corpus file '", temp, "': ", why);
@@ -369,17 +385,72 @@ void WriteCorpusFile(const std::string& path, int64_t vocab, int width, const Co
   }
 }
 
+FILE* open_temp(const std::string& temp) {
+  FILE* f = std::fopen(temp.c_str(), "wb");
+  if (!f) fail("cannot write corpus file '", temp, "': ", errno_text());
+  Header placeholder;
+  std::memset(&placeholder, 0, sizeof placeholder);  // no magic until the end: never looks valid
+  if (std::fwrite(&placeholder, sizeof placeholder, 1, f) != 1) {
+    std::string why = errno_text();
+    std::fclose(f);
+    std::remove(temp.c_str());
+    fail("cannot write corpus file '", temp, "': ", why);
+  }
+  return f;
+}
+
+}  // namespace
+
+void WriteCorpusFile(const std::string& path, int64_t vocab, int width, const CorpusMetadata& metadata,
+                     const void* tokens, int64_t tokens_count, const int64_t* starts, int64_t documents) {
+  const std::string meta = encode_metadata(metadata);
+  const std::string temp = temp_name(path);
+  FILE* f = open_temp(temp);
+  if (std::fwrite(tokens, size_t(width), size_t(tokens_count), f) != size_t(tokens_count)) {
+    std::string why = errno_text();
+    std::fclose(f);
+    std::remove(temp.c_str());
+    fail("cannot write corpus file '", temp, "': ", why);
+  }
+  finish_file(f, temp, path, make_header(vocab, width, tokens_count, documents, int64_t(meta.size())), meta, starts,
+              crc(0, tokens, tokens_count * width));
+}
+
 // ---- CorpusWriter -------------------------------------------------------------------------------
 
 CorpusWriter::CorpusWriter(int64_t vocab, CorpusMetadata metadata)
     : vocab_(vocab), width_(token_bytes_for_vocab(vocab)), metadata_(std::move(metadata)) {}
 
-int64_t CorpusWriter::tokens() const { return static_cast<int64_t>(bytes_.size()) / width_; }
+CorpusWriter::CorpusWriter(int64_t vocab, CorpusMetadata metadata, std::string path)
+    : CorpusWriter(vocab, std::move(metadata)) {
+  path_ = std::move(path);
+  temp_ = temp_name(path_);
+  file_ = open_temp(temp_);
+}
+
+CorpusWriter::~CorpusWriter() {
+  if (file_) {  // never finished: leave nothing behind
+    std::fclose(file_);
+    std::remove(temp_.c_str());
+  }
+}
+
+int64_t CorpusWriter::tokens() const { return flushed_ + static_cast<int64_t>(bytes_.size()) / width_; }
+
+void CorpusWriter::Flush() {
+  if (!file_ || bytes_.empty()) return;
+  if (std::fwrite(bytes_.data(), 1, bytes_.size(), file_) != bytes_.size())
+    fail("cannot write corpus file '", temp_, "': ", errno_text());
+  tokens_crc_ = crc(tokens_crc_, bytes_.data(), int64_t(bytes_.size()));
+  flushed_ += int64_t(bytes_.size()) / width_;
+  bytes_.clear();
+}
 
 void CorpusWriter::Append(const int32_t* tokens, int64_t count, const std::string& what) {
   for (int64_t i = 0; i < count; ++i)
     if (tokens[i] < 0 || tokens[i] >= vocab_)
       fail(what, ": token ", i, " is ", tokens[i], ", outside the vocabulary [0, ", vocab_, ")");
+  if (file_ && bytes_.size() >= (size_t{8} << 20)) Flush();
   size_t at = bytes_.size();
   bytes_.resize(at + size_t(count) * size_t(width_));
   uint8_t* out = bytes_.data() + at;
@@ -407,6 +478,7 @@ void CorpusWriter::ExtendDocument(const int32_t* tokens, int64_t count, const st
 void CorpusWriter::AddBytes(const std::string& text) {
   if (text.empty()) return;
   if (vocab_ < 256) fail("a byte-level document needs a vocabulary of at least 256 (this corpus has ", vocab_, ")");
+  if (file_ && bytes_.size() >= (size_t{8} << 20)) Flush();
   size_t at = bytes_.size();
   bytes_.resize(at + text.size() * size_t(width_));
   for (size_t i = 0; i < text.size(); ++i) {
@@ -426,6 +498,16 @@ void CorpusWriter::CheckNotEmpty() const {
 
 Corpus CorpusWriter::Finish() {
   CheckNotEmpty();
+  if (file_) {
+    Flush();
+    const std::string meta = encode_metadata(metadata_);
+    FILE* f = file_;
+    file_ = nullptr;  // finish_file closes it (and removes the temp file on failure)
+    finish_file(f, temp_, path_, make_header(vocab_, width_, flushed_, documents(), int64_t(meta.size())), meta,
+                starts_.data(), tokens_crc_);
+    starts_.assign(1, 0);
+    return Corpus::Open(path_, OpenOptions{false});
+  }
   auto storage = std::make_shared<Corpus::Storage>();
   storage->vocab = vocab_;
   storage->width = width_;
@@ -442,6 +524,7 @@ Corpus CorpusWriter::Finish() {
 }
 
 Corpus CorpusWriter::Write(const std::string& path) {
+  if (file_) fail("CorpusWriter::Write: this writer streams to '", path_, "'; call Finish()");
   CheckNotEmpty();
   WriteCorpusFile(path, vocab_, width_, metadata_, bytes_.data(), tokens(), starts_.data(), documents());
   bytes_.clear();

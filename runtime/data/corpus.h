@@ -1,20 +1,22 @@
 // A token corpus: one array of token ids split into documents, memory-mapped from scalelab's one
 // corpus file format, or held in memory (synthetic sources).
 //
-// File format (little-endian, version 1):
+// File format (little-endian, version 2):
 //   [0, 128)        header: magic "SCLCORP1", version, token width (1, 2 or 4 bytes, chosen by the
 //                   vocabulary: ≤ 256 → uint8, ≤ 65536 → uint16, else uint32), vocabulary size,
-//                   token and document counts, section offsets, CRC-32 of the data sections, and
-//                   CRC-32 of the header itself in its last 4 bytes.
-//   metadata        "key=value" lines (name, source, tokenizer, license, entropy_per_token, ...),
-//                   with '\n' and '\\' escaped in values.
+//                   token and document counts, section offsets, CRC-32 of metadata ‖ document
+//                   starts ‖ tokens, and CRC-32 of the header itself in its last 4 bytes.
+//   tokens          uint8/uint16/uint32[tokens] at offset 128.
 //   document starts int64[documents + 1], 64-byte aligned: document i is tokens [start[i], start[i+1]).
-//   tokens          uint8/uint16/uint32[tokens], 64-byte aligned.
-// A corpus is written to "<path>.tmp.<pid>" and renamed onto <path> only when complete, so an
-// interrupted preparation never leaves a file that looks valid.
+//   metadata        "key=value" lines (name, source, tokenizer, license, entropy_per_token, ...),
+//                   with '\n' and '\\' escaped in values; it ends the file.
+// A corpus is written to "<path>.tmp.<pid>" (its header zeroed until the end) and renamed onto
+// <path> only when complete, so an interrupted preparation never leaves a file that looks valid.
+// Tokens come first so importers stream them to disk: memory stays at 8 bytes per document.
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <limits>
 #include <map>
 #include <memory>
@@ -90,7 +92,14 @@ class Corpus {
 // writes it to a file and maps it (Write).
 class CorpusWriter {
  public:
+  // In memory: Finish() keeps the corpus in memory, Write(path) writes and maps it.
   CorpusWriter(int64_t vocab, CorpusMetadata metadata);
+  // Streaming to `path`: tokens go to "<path>.tmp.<pid>" as they come; Finish() completes and
+  // renames it and maps the result. A writer destroyed unfinished removes its temp file.
+  CorpusWriter(int64_t vocab, CorpusMetadata metadata, std::string path);
+  ~CorpusWriter();
+  CorpusWriter(const CorpusWriter&) = delete;
+  CorpusWriter& operator=(const CorpusWriter&) = delete;
 
   // Appends one document. Throws scalelab::Error for an id outside [0, vocab), naming it, its
   // position and `what` (the input being imported). Empty documents are skipped.
@@ -109,16 +118,22 @@ class CorpusWriter {
 
   // Throws scalelab::Error if the corpus has no tokens ("empty corpus: <source>").
   Corpus Finish();
-  Corpus Write(const std::string& path);  // maps the written file (not re-verified)
+  Corpus Write(const std::string& path);  // in-memory writers only; maps the written file
 
  private:
   void CheckNotEmpty() const;
   void Append(const int32_t* tokens, int64_t count, const std::string& what);
+  void Flush();
   int64_t vocab_;
   int width_;
   CorpusMetadata metadata_;
-  std::vector<uint8_t> bytes_;  // tokens at width_ bytes each
+  std::vector<uint8_t> bytes_;  // tokens not yet on disk, width_ bytes each
   std::vector<int64_t> starts_{0};
+  // Streaming
+  std::string path_, temp_;
+  std::FILE* file_ = nullptr;
+  int64_t flushed_ = 0;
+  uint32_t tokens_crc_ = 0;
 };
 
 // Writes a corpus file from its parts (temp file + rename). Used by CorpusWriter and Corpus::Save.
@@ -128,6 +143,8 @@ void WriteCorpusFile(const std::string& path, int64_t vocab, int width, const Co
 // The folder where prepared corpora are cached: $SCALELAB_CACHE, else $XDG_CACHE_HOME/scalelab,
 // else ~/.cache/scalelab. Created on demand by the functions that write into it.
 std::string cache_dir();
+// `name` with every character but letters, digits, '.', '-' and '_' replaced by '_' (for cache files).
+std::string safe_file_name(const std::string& name);
 // Creates `dir` and its parents; throws scalelab::Error naming it on failure.
 void make_dirs(const std::string& dir);
 

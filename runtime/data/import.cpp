@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -78,12 +79,17 @@ void list_files(const std::string& what, const std::string& path, std::vector<st
 }
 
 std::string read_file(const std::string& what, const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(what, ": cannot read '", path, "': ", errno_text());
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) fail(what, ": error reading '", path, "'");
-  return text.str();
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) fail(what, ": cannot read '", path, "': ", errno_text());
+  struct stat st;
+  std::string text;
+  if (::fstat(fileno(f), &st) == 0 && st.st_size > 0) text.resize(size_t(st.st_size));
+  size_t n = text.empty() ? 0 : std::fread(&text[0], 1, text.size(), f);
+  bool ok = n == text.size() && !std::ferror(f);
+  std::string why = errno_text();
+  std::fclose(f);
+  if (!ok) fail(what, ": error reading '", path, "': ", why);
+  return text;
 }
 
 bool blank(const std::string& line) {
@@ -120,7 +126,7 @@ Corpus ImportText(const TextImportOptions& options) {
   key.add(options.documents);
   for (const auto& f : files) key.add_file(f, stat_or_fail(what, f));
   std::string name = options.name.empty() ? stem(options.paths[0]) : options.name;
-  std::string out = options.out.empty() ? cache_dir() + "/corpora/files-" + name + "-" + hex(key.h) + ".tok" : options.out;
+  std::string out = options.out.empty() ? cache_dir() + "/corpora/files-" + safe_file_name(name) + "-" + hex(key.h) + ".tok" : options.out;
   if (options.out.empty())
     if (Corpus c = cached(out); !c.empty()) return c;
 
@@ -130,8 +136,8 @@ Corpus ImportText(const TextImportOptions& options) {
   std::string listed;
   for (const auto& p : options.paths) listed += (listed.empty() ? "" : ", ") + p;
   m.source = str("text files ", listed, " (", files.size(), " files, one document per ", options.documents, ")");
-  CorpusWriter writer(256, m);
   if (files.empty()) fail("empty corpus: no files found in ", listed);
+  CorpusWriter writer(256, m, out);
   for (const auto& f : files) {
     check_interrupt();
     std::string text = read_file(what, f);
@@ -153,7 +159,7 @@ Corpus ImportText(const TextImportOptions& options) {
     }
     writer.AddBytes(paragraph);
   }
-  return writer.Write(out);
+  return writer.Finish();
 }
 
 // ---- llm.c / nanoGPT shards ---------------------------------------------------------------------
@@ -176,12 +182,15 @@ Corpus ImportTokensBin(const TokensBinOptions& options) {
   key.add(uint64_t(options.eot));
   for (const auto& p : options.paths) key.add_file(p, stat_or_fail(what, p));
   std::string name = options.name.empty() ? stem(options.paths[0]) : options.name;
-  std::string out = options.out.empty() ? cache_dir() + "/corpora/bin-" + name + "-" + hex(key.h) + ".tok" : options.out;
+  std::string out = options.out.empty() ? cache_dir() + "/corpora/bin-" + safe_file_name(name) + "-" + hex(key.h) + ".tok" : options.out;
   if (options.out.empty())
     if (Corpus c = cached(out); !c.empty()) return c;
 
   int version = 0;
-  std::vector<std::pair<std::string, std::vector<int32_t>>> shards;
+  std::optional<CorpusWriter> writer;
+  std::string listed;
+  for (const auto& p : options.paths) listed += (listed.empty() ? "" : ", ") + p;
+  int64_t eot = -1;
   for (const auto& path : options.paths) {
     check_interrupt();
     std::string bytes = read_file(what, path);
@@ -200,15 +209,21 @@ Corpus ImportTokensBin(const TokensBinOptions& options) {
       if (bytes.size() < sizeof header)
         fail(what, ": '", path, "' is ", bytes.size(), " bytes, shorter than llm.c's 1024-byte header");
       std::memcpy(header, bytes.data(), sizeof header);
-      if (header[0] != 20240520)
+      // llm.c's dev/data/data_common.py: GPT-2 shards are magic 20240520, version 1, uint16 tokens;
+      // LLaMA-3 shards are magic 20240801, version 7, uint32 tokens. header[2] is the token count.
+      int kind = 0;
+      if (header[0] == 20240520 && header[1] == 1) kind = 1;
+      else if (header[0] == 20240801 && header[1] == 7) kind = 2;
+      else if (header[0] == 20240520 || header[0] == 20240801)
+        fail(what, ": '", path, "' has llm.c magic ", header[0], " with unknown version ", header[1],
+             "; known are 20240520 version 1 (GPT-2, uint16) and 20240801 version 7 (LLaMA 3, uint32)");
+      else
         fail(what, ": '", path, "' is not an llm.c token shard (magic ", header[0],
-             ", expected 20240520); for a headerless nanoGPT train.bin pass format = \"nanogpt\"");
-      if (header[1] != 1 && header[1] != 2)
-        fail(what, ": '", path, "' has llm.c version ", header[1], "; known are 1 (GPT-2, uint16) and 2 (LLaMA 3, uint32)");
-      if (version != 0 && version != header[1])
-        fail(what, ": '", path, "' has llm.c version ", header[1], " but earlier shards have version ", version,
-             "; shards of one corpus share a tokenizer");
-      version = header[1];
+             ", expected 20240520 or 20240801); for a headerless nanoGPT train.bin pass format = \"nanogpt\"");
+      if (version != 0 && version != kind)
+        fail(what, ": '", path, "' uses the ", kind == 1 ? "GPT-2" : "LLaMA-3", " layout but earlier shards do not; "
+             "shards of one corpus share a tokenizer");
+      version = kind;
       const int width = version == 1 ? 2 : 4;
       const int64_t count = header[2];
       if (count < 0 || int64_t(bytes.size()) != 1024 + count * width)
@@ -228,28 +243,27 @@ Corpus ImportTokensBin(const TokensBinOptions& options) {
         }
       }
     }
-    shards.emplace_back(path, std::move(tokens));
-  }
-  const int64_t vocab = options.vocab > 0 ? options.vocab : version == 2 ? 128256 : 50257;
-  const int64_t eot = options.eot != -2 ? options.eot : version == 2 ? 128000 : 50256;
-  CorpusMetadata m;
-  m.name = name;
-  m.tokenizer = version == 2 ? "llama3" : "gpt2";
-  std::string listed;
-  for (const auto& p : options.paths) listed += (listed.empty() ? "" : ", ") + p;
-  m.source = str(options.format == "llmc" ? "llm.c token shards " : "nanoGPT token file ", listed);
-  CorpusWriter writer(vocab, m);
-  for (const auto& [path, tokens] : shards) {
+    bytes.clear();
+    bytes.shrink_to_fit();
+    if (!writer) {
+      const int64_t vocab = options.vocab > 0 ? options.vocab : version == 2 ? 128256 : 50257;
+      eot = options.eot != -2 ? options.eot : version == 2 ? 128000 : 50256;
+      CorpusMetadata m;
+      m.name = name;
+      m.tokenizer = version == 2 ? "llama3" : "gpt2";
+      m.source = str(options.format == "llmc" ? "llm.c token shards " : "nanoGPT token file ", listed);
+      writer.emplace(vocab, m, out);
+    }
     const std::string where = str(what, ": '", path, "'");
     size_t begin = 0;
     for (size_t i = 1; i <= tokens.size(); ++i) {
       if (i == tokens.size() || (eot >= 0 && tokens[i] == eot)) {
-        writer.AddDocument(tokens.data() + begin, int64_t(i - begin), str(where, " from token ", begin));
+        writer->AddDocument(tokens.data() + begin, int64_t(i - begin), str(where, " from token ", begin));
         begin = i;
       }
     }
   }
-  return writer.Write(out);
+  return writer->Finish();
 }
 
 // ---- GCIDE --------------------------------------------------------------------------------------
@@ -393,7 +407,7 @@ Corpus PrepareGcide(const GcideOptions& options) {
   m.source = str("GNU Collaborative International Dictionary of English 0.48 (Debian dict-gcide, ", options.dict,
                  "): markup stripped to plain text, one document per entry");
   m.license = "GPL-2.0-or-later (GCIDE, from Webster's Revised Unabridged Dictionary 1913 and WordNet 1.5)";
-  CorpusWriter writer(256, m);
+  CorpusWriter writer(256, m, out);
   int64_t added = 0;
   for (const auto& e : entries) {
     if (skip.count(e)) continue;
@@ -404,7 +418,7 @@ Corpus PrepareGcide(const GcideOptions& options) {
     writer.AddBytes(text);
     ++added;
   }
-  return writer.Write(out);
+  return writer.Finish();
 }
 
 Corpus NamedCorpus(const std::string& name, const NamedCorpusOptions& options) {

@@ -24,11 +24,11 @@ Corpus ImportText(const TextImportOptions& options);
 
 struct TokensBinOptions {
   std::vector<std::string> paths;  // shards, concatenated in the order given
-  // "llmc": llm.c shards, a 256 × int32 header (magic 20240520, version 1 → uint16 GPT-2 tokens,
-  // version 2 → uint32 LLaMA-3 tokens, token count) then the tokens. "nanogpt": headerless uint16
-  // (nanoGPT's prepare.py train.bin / val.bin).
+  // "llmc": llm.c shards (dev/data/data_common.py): a 256 × int32 header (magic 20240520 and
+  // version 1 → uint16 GPT-2 tokens; magic 20240801 and version 7 → uint32 LLaMA-3 tokens; then the
+  // token count) followed by the tokens. "nanogpt": headerless uint16 (nanoGPT's train.bin / val.bin).
   std::string format = "llmc";
-  int64_t vocab = 0;   // 0: 50257 (GPT-2) for version 1 and nanogpt, 128256 (LLaMA 3) for version 2
+  int64_t vocab = 0;   // 0: 50257 (GPT-2) for GPT-2 shards and nanogpt, 128256 for LLaMA-3 shards
   int64_t eot = -2;    // document separator token that starts each document; −2: the tokenizer's
                        // (50256 GPT-2, 128000 LLaMA 3); −1: none (each shard one document)
   std::string out;     // corpus file; "" → the cache folder

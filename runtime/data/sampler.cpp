@@ -103,6 +103,36 @@ DocumentStream::DocumentStream(Corpus corpus, const std::vector<int64_t>& order,
 void DocumentStream::Copy(int64_t position, int64_t count, int32_t* out) const {
   SCALELAB_CHECK(position >= 0 && position + count <= size_);
   size_t j = size_t(std::upper_bound(cum_.begin(), cum_.end(), position) - cum_.begin()) - 1;
+  CopyFrom(j, position, count, out);
+}
+
+void DocumentStream::IndexWindows(int64_t stride, int64_t windows) {
+  SCALELAB_CHECK(stride >= 1 && windows >= 0);
+  SCALELAB_CHECK(windows == 0 || (windows - 1) * stride < size_);
+  SCALELAB_CHECK(begin_.size() < (size_t{1} << 32));
+  stride_ = stride;
+  window_piece_.resize(size_t(windows));
+  size_t j = 0;
+  for (int64_t w = 0; w < windows; ++w) {
+    while (cum_[j + 1] <= w * stride) ++j;
+    window_piece_[size_t(w)] = uint32_t(j);
+  }
+}
+
+void DocumentStream::CopyWindow(int64_t w, int64_t count, int32_t* out) const {
+  CopyFrom(window_piece_[size_t(w)], w * stride_, count, out);
+}
+
+void DocumentStream::PrefetchWindow(int64_t w) const {
+  const size_t j = window_piece_[size_t(w)];
+  const int width = corpus_.token_bytes();
+  const char* p = static_cast<const char*>(corpus_.raw_tokens()) + (begin_[j] + w * stride_ - cum_[j]) * width;
+  const int64_t bytes = std::min<int64_t>(stride_ * width, 1024);
+  for (int64_t at = 0; at < bytes; at += 64) __builtin_prefetch(p + at);
+}
+
+void DocumentStream::CopyFrom(size_t j, int64_t position, int64_t count, int32_t* out) const {
+  SCALELAB_CHECK(position >= 0 && position + count <= size_);
   while (count > 0) {
     int64_t offset = position - cum_[j];
     int64_t n = std::min(count, cum_[j + 1] - position);
@@ -167,7 +197,8 @@ void SamplerOptions::Validate() const {
   if (seq_len < 1) fail("sampler: seq_len must be a positive number of tokens (got ", seq_len, ")");
   if (batch < 1) fail("sampler: batch must be a positive number of rows (got ", batch, ")");
   if (tokens < 1) fail("sampler: tokens (D, the training tokens) must be positive (got ", tokens, ")");
-  if (unique_tokens < 0) fail("sampler: unique_tokens must be ≥ 0 (got ", unique_tokens, "; 0 means = tokens)");
+  if (unique_tokens < kAllTokens)
+    fail("sampler: unique_tokens must be ≥ 0 (got ", unique_tokens, "; 0 means = tokens, −1 the whole training split)");
   if (tokens < batch * seq_len)
     fail("sampler: tokens = ", tokens, " is less than one batch of batch·seq_len = ", batch * seq_len, " tokens");
   if (!(validation >= 0 && validation < 1))
@@ -190,13 +221,15 @@ RepetitionSampler::RepetitionSampler(Corpus corpus, const SamplerOptions& option
   options_.Validate();
   split_ = Split::Make(corpus_, options_.validation);
   const int64_t T = options_.seq_len;
-  const int64_t U = options_.unique_tokens > 0 ? options_.unique_tokens : options_.tokens;
+  const int64_t U = options_.unique_tokens > 0                ? options_.unique_tokens
+                    : options_.unique_tokens == SamplerOptions::kAllTokens ? split_.train_tokens
+                                                          : options_.tokens;
   if (U > split_.train_tokens)
     fail("sampler: unique_tokens U = ", U, " (", format_count(double(U)), ") is larger than the training split of corpus ",
          corpus_name(corpus_), ": ", split_.train_tokens, " tokens (", format_count(double(split_.train_tokens)),
          ") in ", split_.train.size(), " documents (", split_.validation_tokens,
          " more are held out for validation); lower unique_tokens", options_.unique_tokens > 0 ? "" : " (it defaults to tokens)",
-         " or use a larger corpus");
+         ", use the whole split with unique_tokens = \"all\" (−1 from C++), or use a larger corpus");
   const int64_t usable = std::min(U, split_.train_tokens - 1);
   windows_ = usable / T;
   if (windows_ < 1)
@@ -208,6 +241,7 @@ RepetitionSampler::RepetitionSampler(Corpus corpus, const SamplerOptions& option
   for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);
   stream_ = DocumentStream(corpus_, order, windows_ * T + 1);
   SCALELAB_CHECK(stream_.size() == windows_ * T + 1);
+  stream_.IndexWindows(T, windows_);
   planned_rows_ = options_.tokens / (options_.batch * T) * options_.batch;
   perm_ = Permutation(windows_, epoch_key(options_.seed, 0));
   epoch_ = 0;
@@ -218,15 +252,24 @@ void RepetitionSampler::NextBatch(int32_t* out) {
   if (rows_ + B > planned_rows_)
     fail("sampler exhausted: all ", planned_rows_ * T, " planned tokens (", planned_rows_ / B,
          " batches) were delivered");
-  for (int64_t b = 0; b < B; ++b, ++rows_) {
-    const int64_t epoch = rows_ / windows_;
+  // The batch's windows first, then the copies, each prefetched a few rows ahead: the rows lie at
+  // random places in the corpus, so their loads are what costs.
+  windows_of_batch_.resize(size_t(B));
+  for (int64_t b = 0; b < B; ++b) {
+    const int64_t row = rows_ + b, epoch = row / windows_;
     if (epoch != epoch_) {
       perm_ = Permutation(windows_, epoch_key(options_.seed, epoch));
       epoch_ = epoch;
     }
-    const int64_t window = perm_(rows_ - epoch * windows_);
-    stream_.Copy(window * T, T + 1, out + b * (T + 1));
+    windows_of_batch_[size_t(b)] = perm_(row - epoch * windows_);
   }
+  constexpr int64_t kAhead = 4;
+  for (int64_t b = 0; b < std::min(B, kAhead); ++b) stream_.PrefetchWindow(windows_of_batch_[size_t(b)]);
+  for (int64_t b = 0; b < B; ++b) {
+    if (b + kAhead < B) stream_.PrefetchWindow(windows_of_batch_[size_t(b + kAhead)]);
+    stream_.CopyWindow(windows_of_batch_[size_t(b)], T + 1, out + b * (T + 1));
+  }
+  rows_ += B;
 }
 
 void RepetitionSampler::next_batch(std::vector<int32_t>& tokens) {
@@ -276,7 +319,9 @@ SamplerStats RepetitionSampler::stats() const {
   s.tokens = rows_ * T;
   s.planned_tokens = planned_rows_ * T;
   s.planned_steps = planned_rows_ / options_.batch;
-  s.unique_tokens = options_.unique_tokens > 0 ? options_.unique_tokens : options_.tokens;
+  s.unique_tokens = options_.unique_tokens > 0                ? options_.unique_tokens
+                    : options_.unique_tokens == SamplerOptions::kAllTokens ? split_.train_tokens
+                                                          : options_.tokens;
   s.windows = windows_;
   s.epoch_tokens = windows_ * T;
   s.documents = stream_.documents();
@@ -318,12 +363,13 @@ HeldOutSource::HeldOutSource(Corpus corpus, const HeldOutOptions& options)
     fail("held-out source: the validation split of corpus ", corpus_name(corpus_), " has ", stream_.size(),
          " tokens, fewer than one sequence of seq_len + 1 = ", options_.seq_len + 1,
          "; raise validation or lower seq_len");
+  stream_.IndexWindows(options_.seq_len, windows_);
 }
 
 void HeldOutSource::NextBatch(int32_t* out) {
   const int64_t T = options_.seq_len;
   for (int64_t b = 0; b < options_.batch; ++b, ++rows_)
-    stream_.Copy((rows_ % windows_) * T, T + 1, out + b * (T + 1));
+    stream_.CopyWindow(rows_ % windows_, T + 1, out + b * (T + 1));
 }
 
 void HeldOutSource::next_batch(std::vector<int32_t>& tokens) {

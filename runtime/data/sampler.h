@@ -19,6 +19,16 @@
 //   The run plans floor(D / (B·T)) batches of B rows (D = tokens); a fractional last epoch simply
 //   stops part-way through its permutation, and accounting is exact. U ≥ D is plain fresh-data
 //   sampling: at most one epoch, no position repeated.
+//
+// From C++ (a trainer):
+//   data::Corpus corpus = data::NamedCorpus("gcide");      // or MarkovSource(o).Generate(...)
+//   data::SamplerOptions o;
+//   o.unique_tokens = 10'000'000;  o.tokens = 40'000'000;  o.seq_len = 256;  o.batch = 32;
+//   data::RepetitionSampler train(corpus, o);               // o.Validate() runs inside
+//   data::HeldOutSource val(corpus, {o.seq_len, o.batch, o.validation});
+//   std::vector<int32_t> tokens;
+//   while (!train.exhausted()) train.next_batch(tokens);   // B rows of T + 1 ids
+//   std::string checkpoint = train.state();                 // restore(checkpoint) resumes bitwise
 #pragma once
 
 #include <cstdint>
@@ -43,7 +53,9 @@ struct Split {
 };
 
 struct SamplerOptions {
-  int64_t unique_tokens = 0;  // U; 0 means U = tokens (fresh data, one epoch at most)
+  static constexpr int64_t kAllTokens = -1;
+  int64_t unique_tokens = 0;  // U; 0 means U = tokens (fresh data, one epoch at most);
+                              // kAllTokens: the whole training split
   int64_t tokens = 0;         // D, total training tokens (targets) planned
   int64_t seq_len = 256;      // T
   int64_t batch = 8;          // B
@@ -87,6 +99,13 @@ class DocumentStream {
   int64_t documents() const { return int64_t(begin_.size()); }
   // Copies stream tokens [position, position + count) into out.
   void Copy(int64_t position, int64_t count, int32_t* out) const;
+  // Precomputes the piece where each window of `stride` tokens starts (4 bytes per window), so
+  // CopyWindow needs no search: the sampler's hot path.
+  void IndexWindows(int64_t stride, int64_t windows);
+  // Copies stream tokens [w·stride, w·stride + count) into out (after IndexWindows).
+  void CopyWindow(int64_t w, int64_t count, int32_t* out) const;
+  // Asks the CPU to start loading window w's first tokens (after IndexWindows).
+  void PrefetchWindow(int64_t w) const;
   // The corpus offset of stream position p.
   int64_t CorpusOffset(int64_t position) const;
   const Corpus& corpus() const { return corpus_; }
@@ -96,6 +115,9 @@ class DocumentStream {
   std::vector<int64_t> begin_;   // corpus offset of each piece
   std::vector<int64_t> cum_;     // stream offset of each piece, plus the total at the end
   int64_t size_ = 0;
+  int64_t stride_ = 0;
+  std::vector<uint32_t> window_piece_;
+  void CopyFrom(size_t piece, int64_t position, int64_t count, int32_t* out) const;
 };
 
 // A keyed pseudo-random permutation of [0, n): 6-round Feistel network with cycle walking.
@@ -154,6 +176,7 @@ class RepetitionSampler : public BatchSource {
   int64_t rows_ = 0;          // delivered
   int64_t epoch_ = -1;        // epoch of perm_
   Permutation perm_{1, 0};
+  std::vector<int64_t> windows_of_batch_;
 };
 
 struct HeldOutOptions {

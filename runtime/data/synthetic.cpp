@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <optional>
 
 #include "core/error.h"
 #include "core/interrupt.h"
@@ -158,25 +159,31 @@ int32_t MarkovSource::Draw(int64_t state, Rng& rng) const {
   return successors_[size_t(state * S) + r];
 }
 
-std::vector<int32_t> MarkovSource::Sample(int64_t tokens, uint64_t seed) const {
-  std::vector<int32_t> out;
-  out.reserve(size_t(std::max<int64_t>(tokens, 0)));
+template <class Sink>
+void MarkovSource::Emit(int64_t tokens, uint64_t seed, Sink&& sink) const {
   Rng rng(mix64(seed) ^ 0x73747265616Dull);  // "stream"
   int64_t state = int64_t(draw_from(state_cdf_, 0, state_cdf_.size(), rng.uniform()));
   // The state's k tokens, oldest first, open the stream.
-  std::vector<int32_t> history(size_t(options_.order));
+  std::vector<int32_t> history(static_cast<size_t>(options_.order));
   int64_t s = state;
   for (int i = options_.order - 1; i >= 0; --i) {
     history[size_t(i)] = static_cast<int32_t>(s % options_.vocab);
     s /= options_.vocab;
   }
-  for (int i = 0; i < options_.order && int64_t(out.size()) < tokens; ++i) out.push_back(history[size_t(i)]);
-  while (int64_t(out.size()) < tokens) {
-    if ((out.size() & 0xFFFFF) == 0) check_interrupt();
+  int64_t emitted = 0;
+  for (int i = 0; i < options_.order && emitted < tokens; ++i, ++emitted) sink(history[size_t(i)]);
+  for (; emitted < tokens; ++emitted) {
+    if ((emitted & 0xFFFFF) == 0) check_interrupt();
     int32_t t = Draw(state, rng);
-    out.push_back(t);
+    sink(t);
     state = next_state(state, t);
   }
+}
+
+std::vector<int32_t> MarkovSource::Sample(int64_t tokens, uint64_t seed) const {
+  std::vector<int32_t> out;
+  out.reserve(size_t(std::max<int64_t>(tokens, 0)));
+  Emit(tokens, seed, [&](int32_t t) { out.push_back(t); });
   return out;
 }
 
@@ -186,26 +193,29 @@ std::string MarkovSource::Describe() const {
              ")");
 }
 
-namespace {
-Corpus split_into_documents(const std::vector<int32_t>& stream, int64_t document_tokens, CorpusMetadata metadata,
-                            int64_t vocab) {
-  if (document_tokens < 1) fail("document_tokens must be ≥ 1 (got ", document_tokens, ")");
-  CorpusWriter writer(vocab, std::move(metadata));
-  for (size_t at = 0; at < stream.size(); at += size_t(document_tokens))
-    writer.AddDocument(stream.data() + at, std::min<int64_t>(document_tokens, int64_t(stream.size() - at)));
-  return writer.Finish();
-}
-}  // namespace
-
-Corpus MarkovSource::Generate(int64_t tokens, int64_t document_tokens, uint64_t seed) const {
+Corpus MarkovSource::Generate(int64_t tokens, int64_t document_tokens, uint64_t seed, const std::string& out) const {
   if (tokens < 1) fail("markov: tokens must be ≥ 1 (got ", tokens, ")");
+  if (document_tokens < 1) fail("markov: document_tokens must be ≥ 1 (got ", document_tokens, ")");
   CorpusMetadata m;
   m.name = "markov";
   m.tokenizer = "synthetic";
   m.source = str(Describe(), ", stream seed ", seed);
   m.license = "generated";
   m.entropy_per_token = entropy_;
-  return split_into_documents(Sample(tokens, seed), document_tokens, std::move(m), options_.vocab);
+  std::optional<CorpusWriter> writer;
+  if (out.empty()) writer.emplace(options_.vocab, std::move(m));
+  else writer.emplace(options_.vocab, std::move(m), out);
+  std::vector<int32_t> document;
+  document.reserve(size_t(std::min<int64_t>(document_tokens, tokens)));
+  Emit(tokens, seed, [&](int32_t t) {
+    document.push_back(t);
+    if (int64_t(document.size()) == document_tokens) {
+      writer->AddDocument(document);
+      document.clear();
+    }
+  });
+  writer->AddDocument(document);
+  return writer->Finish();
 }
 
 // ---- Grammar ------------------------------------------------------------------------------------
@@ -373,7 +383,7 @@ double GrammarSource::LogProbability(const std::vector<int32_t>& tokens, int64_t
   return logp;
 }
 
-Corpus GrammarSource::Generate(int64_t tokens, int64_t document_tokens, uint64_t seed) const {
+Corpus GrammarSource::Generate(int64_t tokens, int64_t document_tokens, uint64_t seed, const std::string& out) const {
   if (tokens < 1) fail("grammar: tokens must be ≥ 1 (got ", tokens, ")");
   if (document_tokens < 1) fail("grammar: document_tokens must be ≥ 1 (got ", document_tokens, ")");
   CorpusMetadata m;
@@ -382,7 +392,9 @@ Corpus GrammarSource::Generate(int64_t tokens, int64_t document_tokens, uint64_t
   m.source = str(Describe(), ", stream seed ", seed);
   m.license = "generated";
   m.entropy_per_token = entropy_;
-  CorpusWriter writer(options_.vocab, std::move(m));
+  std::optional<CorpusWriter> writer;
+  if (out.empty()) writer.emplace(options_.vocab, std::move(m));
+  else writer.emplace(options_.vocab, std::move(m), out);
   Rng rng(mix64(seed) ^ 0x73656E74656E6365ull);  // "sentence"
   std::vector<int32_t> document;
   int64_t total = 0;
@@ -393,11 +405,11 @@ Corpus GrammarSource::Generate(int64_t tokens, int64_t document_tokens, uint64_t
     total += int64_t(document.size() - before);
     if (int64_t(document.size()) >= document_tokens || total >= tokens) {
       int64_t excess = std::max<int64_t>(0, total - tokens);
-      writer.AddDocument(document.data(), int64_t(document.size()) - excess);
+      writer->AddDocument(document.data(), int64_t(document.size()) - excess);
       document.clear();
     }
   }
-  return writer.Finish();
+  return writer->Finish();
 }
 
 std::string GrammarSource::Describe() const {

@@ -64,13 +64,16 @@ class MarkovSource {
   // A stationary sample of `tokens` tokens from stream seed `seed`.
   std::vector<int32_t> Sample(int64_t tokens, uint64_t seed) const;
   // A corpus of `tokens` tokens cut into documents of `document_tokens` (the last may be shorter),
-  // one continuous stationary stream; its metadata carries the entropy rate.
-  Corpus Generate(int64_t tokens, int64_t document_tokens, uint64_t seed) const;
+  // one continuous stationary stream; its metadata carries the entropy rate. In memory, or
+  // streamed to the corpus file `out` (memory O(document_tokens)).
+  Corpus Generate(int64_t tokens, int64_t document_tokens, uint64_t seed, const std::string& out = "") const;
   // "markov(V=256, k=2, support=32, zipf=1.2±0.5, eps=0.01, seed=0)"
   std::string Describe() const;
 
  private:
   int32_t Draw(int64_t state, Rng& rng) const;
+  template <class Sink>
+  void Emit(int64_t tokens, uint64_t seed, Sink&& sink) const;
   MarkovOptions options_;
   int64_t states_ = 1;
   std::vector<int32_t> successors_;     // states × support
@@ -113,8 +116,8 @@ class GrammarSource {
   double LogProbability(const std::vector<int32_t>& tokens, int64_t* sentences = nullptr) const;
 
   // A corpus of exactly `tokens` tokens: documents of whole sentences of about `document_tokens`
-  // (the very last sentence is cut at the end).
-  Corpus Generate(int64_t tokens, int64_t document_tokens, uint64_t seed) const;
+  // (the very last sentence is cut at the end). In memory, or streamed to the corpus file `out`.
+  Corpus Generate(int64_t tokens, int64_t document_tokens, uint64_t seed, const std::string& out = "") const;
   std::string Describe() const;
 
  private:

@@ -318,6 +318,17 @@ RunResult train(const TrainConfig& config) {
     write_checkpoint(config.checkpoint, print, state, data, *backend);
 
   result.curve = state.curve;
+  // Interrupted between evaluations: measure the held-out loss where training stopped, for the
+  // result only (the checkpoint keeps the curve of an uninterrupted run, so resuming stays exact).
+  if (result.status == RunStatus::Interrupted && can_eval && state.step > 0 &&
+      (result.curve.empty() || result.curve.back().tokens < state.step * tokens_per_step)) {
+    CurvePoint p;
+    p.tokens = state.step * tokens_per_step;
+    p.train_loss = state.train_count ? state.train_sum / static_cast<double>(state.train_count) : kNaN;
+    p.eval_loss = evaluate();
+    result.curve.push_back(p);
+    if (std::isfinite(p.eval_loss) && !(p.eval_loss >= state.best)) state.best = p.eval_loss;
+  }
   result.steps = state.step;
   result.tokens = state.step * tokens_per_step;
   result.best_loss = state.best;

@@ -18,19 +18,31 @@ local document = require("scalelab.native.core").document
 local data = {}
 for name, value in pairs(native) do data[name] = value end
 
+-- Wraps a Lua-side function so that its errors (its own and the native call's) point at the
+-- user's line, not at this file.
+local function forward(fn)
+  return function(...)
+    local results = table.pack(pcall(fn, ...))
+    if results[1] then return table.unpack(results, 2, results.n) end
+    local message = results[2]
+    if type(message) == "string" then message = message:gsub("^[^\n]-data%.lua:%d+: ", "", 1) end
+    error(message, 2)
+  end
+end
+
 -- Positional paths (and a lone string) become the `paths` list of the native call.
 local function with_paths(fname, args, ...)
   if type(args) == "string" then
     local t = { paths = { args } }
     local options = select(1, ...)
     if options ~= nil then
-      if type(options) ~= "table" then error(fname .. ": options must be a table", 3) end
+      if type(options) ~= "table" then error(fname .. ": options must be a table", 0) end
       for k, v in pairs(options) do t[k] = v end
     end
     return t
   end
   if type(args) ~= "table" then
-    error(fname .. " expects a path or a table of paths and options, got " .. type(args), 3)
+    error(fname .. " expects a path or a table of paths and options, got " .. type(args), 0)
   end
   local t = { paths = {} }
   for k, v in pairs(args) do
@@ -41,22 +53,38 @@ local function with_paths(fname, args, ...)
   return t
 end
 
-function data.files(args, options)
-  return native.files(with_paths("data.files", args, options))
+-- corpus = "gcide" (a name or a corpus file) is accepted wherever a corpus is.
+local function named_corpus(fname, args)
+  if type(args) == "table" and type(args.corpus) == "string" then
+    local copy = {}
+    for k, v in pairs(args) do copy[k] = v end
+    copy.corpus = native.corpus(args.corpus)
+    return copy
+  end
+  return args
 end
+for _, name in ipairs{ "sampler", "held_out", "bpe" } do
+  local fn = native[name]
+  data[name] = forward(function(args) return fn(named_corpus("data." .. name, args)) end)
+end
+
+data.files = forward(function(args, options)
+  return native.files(with_paths("data.files", args, options))
+end)
 document(data.files, [[
 data.files{ "notes.txt", "books/", documents = "file" | "paragraph" | "line", out =, name = } -> Corpus
 Byte-level tokens (vocabulary 256) of text files; folders are read recursively in sorted order.
 The corpus file is cached (by the inputs' names, sizes and modification times) unless out = is given.
 data.files("one.txt") works too.]])
 
-function data.tokens_bin(args, options)
+data.tokens_bin = forward(function(args, options)
   return native.tokens_bin(with_paths("data.tokens_bin", args, options))
-end
+end)
 document(data.tokens_bin, [[
 data.tokens_bin(path [, { format =, vocab =, eot =, out =, name = }]) or data.tokens_bin{ path1, path2, ... } -> Corpus
-Imports llm.c token shards (header: magic 20240520, version 1 = GPT-2 uint16 tokens, version 2 =
-LLaMA-3 uint32 tokens, token count; e.g. FineWeb or TinyStories from llm.c's dev/data scripts) or,
+Imports llm.c token shards (256 int32 header: magic 20240520 version 1 = GPT-2 uint16 tokens, or
+magic 20240801 version 7 = LLaMA-3 uint32 tokens, then the token count; e.g. FineWeb or TinyStories
+from llm.c's dev/data scripts) or,
 with format = "nanogpt", nanoGPT's headerless uint16 train.bin. Documents are split at the
 end-of-text token (50256 for GPT-2, 128000 for LLaMA 3; eot = -1 for none).]])
 
@@ -69,8 +97,11 @@ else ~/.cache/scalelab). max_documents = n prepares only the first n entries. An
 as the path of a corpus file.]])
 
 document(data.synthetic, [[
-data.synthetic{ kind = "markov" | "grammar", seed =, tokens = 1e6, document_tokens = 4096, ... } -> Corpus
-A synthetic corpus whose exact entropy rate (nats per token) is corpus.entropy_per_token.
+data.synthetic{ kind = "markov" | "grammar", seed =, tokens = 1e6, document_tokens = 4096 [, stream_seed = seed]
+                [, out = file], ... } -> Corpus
+A synthetic corpus whose exact entropy rate (nats per token) is corpus.entropy_per_token. seed fixes
+the source (its transition tables or grammar), stream_seed the sample drawn from it; out = writes it
+to a corpus file as it is generated (for corpora larger than memory).
 markov:  vocab = 256, order = 2, support = 32, zipf = 1.2, spread = 0.5, profiles = 32, epsilon = 0.01
          a random order-k Markov chain; each state gives Zipf weights (r+1)^-a to `support` random
          successors (a per state in zipf ± spread), plus a uniform floor epsilon/vocab; the rate is
@@ -86,7 +117,7 @@ The repetition sampler of data-constrained studies: the unique subset is the fir
 fixed order of the training documents (order_seed), so smaller U is a subset of larger U; it is cut
 into floor(U / seq_len) sequences that are reshuffled every epoch (seed); floor(D / (batch·seq_len))
 batches are planned, so epochs = D / U with an exact fractional last epoch. U omitted (or U >= D):
-fresh data. sampler:next_batch(), sampler:stats(), sampler:state()/restore(s), sampler:held_out().]])
+fresh data; unique_tokens = "all": the whole training split, repeated as D requires. sampler:next_batch(), sampler:stats(), sampler:state()/restore(s), sampler:held_out().]])
 
 document(data.bpe, [[
 data.bpe{ corpus =, vocab = [, out =] [, max_train_bytes = 64 MiB] } -> Corpus

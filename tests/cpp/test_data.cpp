@@ -3,8 +3,12 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
+#include <sys/stat.h>
 #include <map>
 #include <set>
 #include <string>
@@ -114,9 +118,12 @@ TEST_CASE("corrupted, truncated, missing and foreign corpus files are clear erro
   writer.Write(path);
   CHECK_NOTHROW(Corpus::Open(path));
 
-  flip_byte(path, -3);  // a token
+  flip_byte(path, 130);  // a token
   CHECK_THROWS_WITH(Corpus::Open(path), Catch::Contains("data checksum mismatch"));
   CHECK_NOTHROW(Corpus::Open(path, OpenOptions{false}));  // the header is still fine
+  flip_byte(path, 130);
+  flip_byte(path, -3);  // the metadata at the end
+  CHECK_THROWS_WITH(Corpus::Open(path), Catch::Contains("data checksum mismatch"));
   flip_byte(path, -3);
   flip_byte(path, 30);  // the vocabulary field
   CHECK_THROWS_WITH(Corpus::Open(path), Catch::Contains("corrupted header"));
@@ -131,6 +138,42 @@ TEST_CASE("corrupted, truncated, missing and foreign corpus files are clear erro
   CHECK_THROWS_WITH(Corpus::Open(path), Catch::Contains("not a scalelab corpus"));
   std::remove(path.c_str());
   CHECK_THROWS_WITH(Corpus::Open(path), Catch::Contains("cannot open corpus file '" + path));
+}
+
+TEST_CASE("a streaming writer writes the same file as an in-memory one, and nothing if unfinished") {
+  CorpusMetadata m;
+  m.name = "stream";
+  CorpusWriter memory(60000, m);
+  std::string path = temp_path("stream.tok"), copy = temp_path("memory.tok");
+  {
+    CorpusWriter stream(60000, m, path);
+    Rng rng(3);
+    std::vector<int32_t> doc;
+    while (stream.tokens() < 6000000) {  // 12 MB: past the 8 MB flush threshold
+      doc.resize(1 + rng.below(5000));
+      for (auto& t : doc) t = int32_t(rng.below(60000));
+      stream.AddDocument(doc);
+      memory.AddDocument(doc);
+    }
+    Corpus s = stream.Finish();
+    Corpus c = memory.Write(copy);
+    Corpus verified = Corpus::Open(path);  // checksum recomputed over the whole file
+    CHECK(verified.tokens() == c.tokens());
+    CHECK(verified.documents() == c.documents());
+    CHECK(verified.Tokens(0, verified.tokens()) == c.Tokens(0, c.tokens()));
+  }
+  std::ifstream a(path, std::ios::binary), b(copy, std::ios::binary);
+  std::string x((std::istreambuf_iterator<char>(a)), {}), y((std::istreambuf_iterator<char>(b)), {});
+  CHECK(x == y);  // byte-identical files
+  std::remove(path.c_str());
+  std::remove(copy.c_str());
+  {
+    CorpusWriter unfinished(256, m, path);
+    unfinished.AddBytes("interrupted before Finish");
+  }
+  struct stat st;
+  CHECK(::stat(path.c_str(), &st) != 0);
+  CHECK(::stat((path + ".tmp." + std::to_string(::getpid())).c_str(), &st) != 0);
 }
 
 TEST_CASE("token ids beyond the vocabulary and empty corpora are rejected") {
@@ -180,6 +223,37 @@ TEST_CASE("Feistel permutations are bijections with exact inverses") {
   int same = 0;
   for (int64_t i = 0; i < 1000; ++i) same += p(i) == q(i);
   CHECK(same < 20);
+}
+
+TEST_CASE("each epoch's shuffle is fresh: a window's position is uniform across epochs") {
+  // Window 0's position over 4000 epochs of 50 windows: a chi-square test of uniformity, and
+  // consecutive epochs' positions uncorrelated.
+  Corpus c = position_corpus(20000);
+  SamplerOptions o;
+  o.unique_tokens = 50 * 64;
+  o.tokens = int64_t(50) * 64 * 4000;
+  o.seq_len = 64;
+  o.batch = 50;
+  RepetitionSampler s(c, o);
+  std::vector<double> count(50, 0.0);
+  std::vector<double> position;
+  for (int64_t e = 0; e < 4000; ++e)
+    for (int64_t i = 0; i < 50; ++i)
+      if (s.window_of_row(e * 50 + i) == 0) {
+        count[size_t(i)] += 1;
+        position.push_back(double(i));
+      }
+  REQUIRE(position.size() == 4000);
+  double chi2 = 0;
+  for (double k : count) chi2 += (k - 80.0) * (k - 80.0) / 80.0;
+  INFO("chi2 " << chi2);
+  CHECK(chi2 < 90);  // 49 degrees of freedom: P(chi2 > 90) ≈ 3e-4
+  double mean = 24.5, sxy = 0, sxx = 0;
+  for (size_t e = 0; e + 1 < position.size(); ++e) {
+    sxy += (position[e] - mean) * (position[e + 1] - mean);
+    sxx += (position[e] - mean) * (position[e] - mean);
+  }
+  CHECK(std::abs(sxy / sxx) < 0.07);  // ~4.4 standard errors of 1/sqrt(4000)
 }
 
 TEST_CASE("smaller unique subsets are nested inside larger ones and never touch validation") {
@@ -347,6 +421,16 @@ TEST_CASE("sampler input errors name the sizes and the fix") {
     Split split = Split::Make(c, 0.01);
     CHECK_THAT(m, Catch::Contains(std::to_string(split.train_tokens) + " tokens"));
   }
+  o.unique_tokens = SamplerOptions::kAllTokens;  // the whole training split, repeated
+  {
+    RepetitionSampler all(c, o);
+    Split split = Split::Make(c, 0.01);
+    CHECK(all.stats().unique_tokens == split.train_tokens);
+    CHECK(all.stats().windows == (split.train_tokens - 1) / 64);
+    CHECK(all.stats().planned_epochs > 9);
+  }
+  o.unique_tokens = -2;
+  CHECK_THROWS_WITH(o.Validate(), Catch::Contains("unique_tokens must be"));
   o.unique_tokens = 10;
   CHECK_THROWS_WITH(RepetitionSampler(c, o), Catch::Contains("no whole sequence"));
   o.unique_tokens = 0;
@@ -451,6 +535,20 @@ TEST_CASE("Markov source: exact entropy rate matches empirical estimates from lo
     MarkovSource c(o);
     CHECK(c.entropy_per_token() != a.entropy_per_token());
   }
+  SECTION("a corpus streamed to a file equals the in-memory one, documents cut as asked") {
+    MarkovOptions o;
+    o.vocab = 300;
+    o.order = 1;
+    MarkovSource src(o);
+    std::string path = temp_path("markov.tok");
+    Corpus a = src.Generate(10007, 1000, 4), b = src.Generate(10007, 1000, 4, path);
+    CHECK(a.documents() == 11);
+    CHECK(a.document_end(10) - a.document_begin(10) == 7);
+    CHECK(a.Tokens(0, a.tokens()) == b.Tokens(0, b.tokens()));
+    CHECK(a.Tokens(0, a.tokens()) == src.Sample(10007, 4));
+    CHECK(Corpus::Open(path).metadata().entropy_per_token == src.entropy_per_token());
+    std::remove(path.c_str());
+  }
   SECTION("invalid options name the field") {
     MarkovOptions o;
     o.vocab = 256;
@@ -505,4 +603,289 @@ TEST_CASE("grammar source: strings parse back to their derivation and the entrop
   CHECK(c.tokens() == 100000);
   CHECK(c.metadata().entropy_per_token == g.entropy_per_token());
   CHECK_THROWS_WITH(g.LogProbability({int32_t(o.vocab - 1), 0, 0, 0, 0}), Catch::Contains("grammar"));
+}
+
+// ---- importers ----------------------------------------------------------------------------------
+
+#include <sys/stat.h>
+
+#include "data/bpe.h"
+#include "data/import.h"
+
+namespace {
+
+struct TempDir {
+  std::string path;
+  TempDir() {
+    char pattern[] = "/tmp/scalelab_data_XXXXXX";
+    path = ::mkdtemp(pattern);
+  }
+  ~TempDir() { std::system(("rm -rf '" + path + "'").c_str()); }
+  std::string file(const std::string& name, const std::string& text) const {
+    std::string p = path + "/" + name;
+    std::ofstream(p, std::ios::binary) << text;
+    return p;
+  }
+};
+
+std::string llmc_shard(const TempDir& dir, const std::string& name, const std::vector<uint32_t>& tokens, int magic,
+                       int version, int64_t claimed = -1) {
+  std::string bytes(1024, '\0');
+  int32_t header[256] = {};
+  header[0] = magic;
+  header[1] = version;
+  header[2] = int32_t(claimed >= 0 ? claimed : int64_t(tokens.size()));
+  std::memcpy(&bytes[0], header, sizeof header);
+  for (uint32_t t : tokens) {
+    if (version == 1) {
+      uint16_t x = uint16_t(t);
+      bytes.append(reinterpret_cast<const char*>(&x), 2);
+    } else {
+      bytes.append(reinterpret_cast<const char*>(&t), 4);
+    }
+  }
+  return dir.file(name, bytes);
+}
+
+}  // namespace
+
+TEST_CASE("text files and folders import as byte documents") {
+  TempDir dir;
+  ::mkdir((dir.path + "/books").c_str(), 0755);
+  dir.file("books/b.txt", "second file\n\nwith two paragraphs\n");
+  dir.file("books/a.txt", "first file, caf\xc3\xa9\n");
+  dir.file("books/.hidden", "skipped");
+  std::string single = dir.file("one.txt", "line one\nline two\n\n\nline three\n");
+
+  TextImportOptions o;
+  o.paths = {dir.path + "/books", single};
+  o.out = dir.path + "/files.tok";
+  Corpus c = ImportText(o);
+  REQUIRE(c.documents() == 3);
+  CHECK(c.vocab() == 256);
+  CHECK(c.token_bytes() == 1);
+  CHECK(DecodeTokens(c, c.Tokens(c.document_begin(0), c.document_end(0))) == "first file, caf\xc3\xa9\n");
+  CHECK(c.token(c.document_end(0) - 2) == 0xa9);  // bytes ≥ 0x80 stay unsigned
+  CHECK(c.metadata().tokenizer == "bytes");
+  CHECK(Corpus::Open(o.out).tokens() == c.tokens());
+
+  o.documents = "paragraph";
+  o.out = dir.path + "/paragraphs.tok";
+  CHECK(ImportText(o).documents() == 5);
+  o.documents = "line";
+  o.out = dir.path + "/lines.tok";
+  CHECK(ImportText(o).documents() == 6);
+
+  o.paths = {dir.path + "/missing.txt"};
+  CHECK_THROWS_WITH(ImportText(o), Catch::Contains("cannot read '" + dir.path + "/missing.txt'"));
+  ::mkdir((dir.path + "/empty").c_str(), 0755);
+  o.paths = {dir.path + "/empty"};
+  CHECK_THROWS_WITH(ImportText(o), Catch::Contains("empty corpus: no files found"));
+  dir.file("blank.txt", "\n\n   \n");
+  o.paths = {dir.path + "/blank.txt"};
+  CHECK_THROWS_WITH(ImportText(o), Catch::Contains("empty corpus"));
+  o.documents = "sentence";
+  CHECK_THROWS_WITH(ImportText(o), Catch::Contains("documents must be"));
+}
+
+TEST_CASE("llm.c and nanoGPT token shards import with documents split at end-of-text") {
+  TempDir dir;
+  std::string a = llmc_shard(dir, "a.bin", {50256, 10, 11, 12, 50256, 20, 21}, 20240520, 1);
+  std::string b = llmc_shard(dir, "b.bin", {30, 50256, 40, 41}, 20240520, 1);
+  TokensBinOptions o;
+  o.paths = {a, b};
+  o.out = dir.path + "/gpt2.tok";
+  Corpus c = ImportTokensBin(o);
+  CHECK(c.vocab() == 50257);
+  CHECK(c.token_bytes() == 2);
+  CHECK(c.metadata().tokenizer == "gpt2");
+  CHECK(c.tokens() == 11);
+  REQUIRE(c.documents() == 4);  // [EOT 10 11 12] [EOT 20 21] [30] [EOT 40 41]
+  CHECK(c.Tokens(c.document_begin(1), 3) == std::vector<int32_t>{50256, 20, 21});
+  CHECK(c.Tokens(c.document_begin(2), 1) == std::vector<int32_t>{30});
+
+  std::string llama = llmc_shard(dir, "l.bin", {128000, 5, 128255, 128000, 7}, 20240801, 7);
+  o.paths = {llama};
+  o.out = dir.path + "/llama.tok";
+  Corpus l = ImportTokensBin(o);
+  CHECK(l.vocab() == 128256);
+  CHECK(l.token_bytes() == 4);
+  CHECK(l.documents() == 2);
+  CHECK(l.metadata().tokenizer == "llama3");
+
+  o.paths = {a, llama};
+  CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Contains("share a tokenizer"));
+  o.paths = {a, llmc_shard(dir, "bad.bin", {1, 2, 60000}, 20240520, 1)};
+  o.out = dir.path + "/failed.tok";
+  CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Contains("is 60000, outside the vocabulary [0, 50257)"));
+  struct stat st;
+  CHECK(::stat(o.out.c_str(), &st) != 0);  // a failed import leaves no corpus file behind
+  o.paths = {llmc_shard(dir, "short.bin", {1, 2, 3}, 20240520, 1, 5)};
+  CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Contains("the header says 5 tokens"));
+  o.paths = {llmc_shard(dir, "magic.bin", {1, 2, 3}, 1234, 1)};
+  CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Contains("not an llm.c token shard (magic 1234"));
+  o.paths = {dir.path + "/nothing.bin"};
+  CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Contains("cannot read '" + dir.path + "/nothing.bin'"));
+
+  // nanoGPT: headerless uint16.
+  std::vector<uint16_t> raw{50256, 1, 2, 50256, 3};
+  o.paths = {dir.file("train.bin", std::string(reinterpret_cast<const char*>(raw.data()), raw.size() * 2))};
+  o.format = "nanogpt";
+  o.out = dir.path + "/nano.tok";
+  Corpus n = ImportTokensBin(o);
+  CHECK(n.tokens() == 5);
+  CHECK(n.documents() == 2);
+}
+
+TEST_CASE("GCIDE markup is stripped to plain text") {
+  std::string raw =
+      "Affect \\Af*fect\"\\, v. t. [imp. & p. p. {Affected}; p. pr. & vb.\n"
+      "   n. {Affecting}.] [L. affectus; cf. F. affect[`e].]\n"
+      "   1. To act upon; to produce an effect or change upon.\n"
+      "      [1913 Webster]\n"
+      "\n"
+      "            As might affect the earth with cold heat. --Milton.\n"
+      "      [1913 Webster]\n";
+  std::string text = GcideEntryText(raw);
+  CHECK(text ==
+        "Affect, v. t. [imp. & p. p. Affected; p. pr. & vb. n. Affecting.] [L. affectus; cf. F. affecte.] 1. To act "
+        "upon; to produce an effect or change upon.\n"
+        "As might affect the earth with cold heat. --Milton.\n");
+}
+
+TEST_CASE("the GCIDE corpus is prepared from dict-gcide, cached, and split for validation") {
+  struct stat st;
+  if (::stat("/usr/share/dictd/gcide.dict.dz", &st) != 0) {
+    WARN("dict-gcide is not installed (bash setup.sh installs it); skipping");
+    return;
+  }
+  TempDir dir;
+  GcideOptions o;
+  o.out = dir.path + "/gcide.tok";
+  Corpus c = PrepareGcide(o);  // the whole dictionary: about half a second
+  CHECK(c.documents() > 120000);
+  CHECK(c.tokens() > 25000000);
+  CHECK(c.metadata().license.find("GPL") != std::string::npos);
+  for (int64_t d : {int64_t(0), c.documents() / 2, c.documents() - 1}) {
+    std::vector<int32_t> t = c.Tokens(c.document_begin(d), c.document_end(d) - c.document_begin(d));
+    std::string text(t.begin(), t.end());
+    CHECK(text.find("[1913 Webster]") == std::string::npos);
+    CHECK(text.find('{') == std::string::npos);
+    CHECK(text.find('\\') == std::string::npos);
+  }
+  // The licence header of the dictionary is not a document.
+  std::vector<int32_t> all = c.Tokens(0, std::min<int64_t>(c.tokens(), 2000000));
+  CHECK(std::string(all.begin(), all.end()).find("GNU General Public License") == std::string::npos);
+  struct stat before;
+  ::stat(o.out.c_str(), &before);
+  Corpus again = PrepareGcide(o);  // cached: the file is reused
+  struct stat after;
+  ::stat(o.out.c_str(), &after);
+  CHECK(before.st_mtim.tv_nsec == after.st_mtim.tv_nsec);
+  CHECK(again.tokens() == c.tokens());
+  // A prefix.
+  GcideOptions p;
+  p.out = dir.path + "/prefix.tok";
+  p.max_documents = 500;
+  Corpus prefix = PrepareGcide(p);
+  CHECK(prefix.documents() == 500);
+  CHECK(prefix.Tokens(0, 1000) == c.Tokens(0, 1000));
+  // A missing dictionary is a clear error.
+  GcideOptions missing;
+  missing.dict = dir.path + "/none.dict.dz";
+  missing.out = dir.path + "/none.tok";
+  CHECK_THROWS_WITH(PrepareGcide(missing), Catch::Contains("dict-gcide"));
+}
+
+TEST_CASE("BPE chunks, trains deterministically and round-trips any bytes exactly") {
+  std::string text = "The cat sat on the mat.  The cat ate 12345 rats!\n\tTabs\xff\xfe and caf\xc3\xa9 ";
+  std::string joined;
+  for (const auto& chunk : BpeChunks(text)) joined += chunk;
+  CHECK(joined == text);
+  CHECK(BpeChunks("a cat")[1] == " cat");
+
+  std::vector<std::string> texts;
+  Rng rng(1);
+  const char* words[] = {"the", "cat", "sat", "on", "mat", "dog", "ate", "rat", "and", "then"};
+  for (int d = 0; d < 200; ++d) {
+    std::string doc;
+    for (int w = 0; w < 50; ++w) doc += std::string(w ? " " : "") + words[rng.below(10)];
+    texts.push_back(doc + ".\n");
+  }
+  BpeTokenizer a = BpeTokenizer::Train(texts, 300), b = BpeTokenizer::Train(texts, 300);
+  CHECK(a.merges() == b.merges());
+  CHECK(a.vocab() <= 300);
+  CHECK(a.vocab() > 270);
+  // Frequent words become single tokens.
+  CHECK(a.Encode(" the").size() == 1);
+  for (const std::string& s : {text, texts[0], std::string(), std::string(1000, ' '), std::string("\0\x01\x80", 3)}) {
+    std::vector<int32_t> ids = a.Encode(s);
+    CHECK(a.Decode(ids) == s);
+  }
+  CHECK(a.Encode(texts[3]).size() < texts[3].size() / 2);
+  CHECK_THROWS_WITH(a.Decode({5, 300}), Catch::Contains("outside the vocabulary"));
+  CHECK_THROWS_WITH(BpeTokenizer::Train(texts, 256), Catch::Contains("larger than the 256 bytes"));
+
+  TempDir dir;
+  std::string path = dir.path + "/t.tokenizer";
+  a.Save(path);
+  BpeTokenizer loaded = BpeTokenizer::Load(path);
+  CHECK(loaded.merges() == a.merges());
+  CHECK(loaded.Encode(text) == a.Encode(text));
+  std::ofstream(path) << "garbage";
+  CHECK_THROWS_WITH(BpeTokenizer::Load(path), Catch::Contains("not a scalelab BPE tokenizer"));
+}
+
+TEST_CASE("a BPE corpus keeps documents, never trains on validation, and decodes back to the bytes") {
+  TempDir dir;
+  CorpusMetadata m;
+  m.name = "words";
+  m.tokenizer = "bytes";
+  // The split depends only on the number of documents: find a validation slot first, and put text
+  // there that appears nowhere else.
+  CorpusWriter probe(256, m);
+  for (int d = 0; d < 401; ++d) probe.AddBytes("x");
+  const int64_t held = Split::Make(probe.Finish(), 0.01).validation.at(0);
+  CorpusWriter w(256, m);
+  Rng rng(5);
+  const char* words[] = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"};
+  for (int d = 0; d < 401; ++d) {
+    std::string doc;
+    for (int i = 0; i < 40; ++i) doc += std::string(i ? " " : "") + words[rng.below(8)];
+    w.AddBytes(d == held ? "qqqqqqqqqqqqqqqqqqqqqqqqqqqq qqqqqqqqqqqqqqqqqqqqqqqq qqqqqqqqqqqq\n" : doc + "\n");
+  }
+  Corpus bytes = w.Write(dir.path + "/words.tok");
+  BpeOptions o;
+  o.vocab = 400;
+  Corpus bpe = TrainBpeCorpus(bytes, o);
+  CHECK(bpe.path() == dir.path + "/words.bpe400.tok");
+  CHECK(bpe.documents() == bytes.documents());
+  CHECK(bpe.vocab() == 400);
+  CHECK(bpe.tokens() < bytes.tokens() / 3);
+  auto tok = CorpusTokenizer(bpe);
+  REQUIRE(tok);
+  CHECK(tok->path() == dir.path + "/words.bpe400.tokenizer");
+  for (int64_t d = 0; d < bpe.documents(); d += 37) {
+    std::vector<int32_t> ids = bpe.Tokens(bpe.document_begin(d), bpe.document_end(d) - bpe.document_begin(d));
+    std::vector<int32_t> raw = bytes.Tokens(bytes.document_begin(d), bytes.document_end(d) - bytes.document_begin(d));
+    CHECK(DecodeTokens(bpe, ids) == DecodeTokens(bytes, raw));
+  }
+  // The split is the same; no merge was learned from validation-only text.
+  Split sb = Split::Make(bytes, 0.01), sp = Split::Make(bpe, 0.01);
+  CHECK(sb.validation == sp.validation);
+  for (int32_t id = 256; id < tok->vocab(); ++id) REQUIRE(tok->TokenBytes(id).find('q') == std::string::npos);
+  // Control: the same corpus with validation = 0 does learn merges of q.
+  BpeOptions all = o;
+  all.validation = 0;
+  all.out = dir.path + "/all.tok";
+  auto control = CorpusTokenizer(TrainBpeCorpus(bytes, all));
+  bool q = false;
+  for (int32_t id = 256; id < control->vocab(); ++id) q = q || control->TokenBytes(id).find("qq") != std::string::npos;
+  CHECK(q);
+  // Reused from the cache the second time.
+  CHECK(TrainBpeCorpus(bytes, o).path() == bpe.path());
+  o.vocab = 100;
+  CHECK_THROWS_WITH(TrainBpeCorpus(bytes, o), Catch::Contains("larger than the 256 bytes"));
+  o.vocab = 400;
+  CHECK_THROWS_WITH(TrainBpeCorpus(bpe, o), Catch::Contains("trains on a byte-level corpus"));
 }

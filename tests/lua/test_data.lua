@@ -109,6 +109,9 @@ end)
 t.test("bad input gives clear errors", function()
   t.raises(function() data.sampler{ corpus = markov, unique_tokens = 1e9, tokens = 1e9, seq_len = 64 } end,
            "is larger than the training split of corpus markov")
+  local all = data.sampler{ corpus = markov, unique_tokens = "all", tokens = 1e6, seq_len = 64 }
+  t.eq(all:stats().unique_tokens, markov:split().train_tokens)
+  t.raises(function() data.sampler{ corpus = markov, unique_tokens = "most", tokens = 1e6 } end, "or \"all\"")
   t.raises(function() data.sampler{ corpus = markov, tokens = 1e6, seq_len = 64, bacth = 4 } end,
            "did you mean 'batch'")
   t.raises(function() data.synthetic{ kind = "markof" } end, "did you mean \"markov\"")
@@ -116,6 +119,11 @@ t.test("bad input gives clear errors", function()
   t.raises(function() data.corpus "gcied" end, "did you mean 'gcide'")
   t.raises(function() data.open "/nonexistent/corpus.tok" end, "cannot open corpus file '/nonexistent/corpus.tok'")
   t.raises(function() data.sampler{ corpus = 5, tokens = 100 } end, "expected a corpus")
+  -- Errors name the caller's line, not the library's.
+  local message = t.raises(function() data.files(5) end, "expects a path")
+  t.ok(message:find("test_data.lua:", 1, true), message)
+  message = t.raises(function() data.sampler{ corpus = markov, tokens = 1e6, sede = 1 } end, "did you mean 'seed'")
+  t.ok(message:find("test_data.lua:", 1, true), message)
 end)
 
 t.done()

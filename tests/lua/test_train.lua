@@ -50,16 +50,31 @@ end)
 t.test("a checkpoint resumes to the same result", function()
   local path = os.tmpname()
   os.remove(path)
-  local function run(p)
-    return train.run{ model = gpt, data = cycle_source(32, 16, 8, 3), steps = 20, checkpoint = p, progress = p and
-      function(pr) if pr.step == 9 and not p:find("done") then error("stop here") end end or nil }
+  local function config(extra)
+    local c = { model = gpt, data = cycle_source(32, 16, 8, 3), steps = 20, checkpoint_interval = 16 * 8 }
+    for k, v in pairs(extra or {}) do c[k] = v end
+    return c
   end
-  local full = train.run{ model = gpt, data = cycle_source(32, 16, 8, 3), steps = 20 }
-  t.raises(function() run(path) end, "stop here")
-  local again = train.run{ model = gpt, data = cycle_source(32, 16, 8, 3), steps = 20, checkpoint = path,
-                           checkpoint_interval = 1 }
+  local full = train.run(config())
+  -- A run that fails at step 9 leaves the checkpoint of step 9 (written every step).
+  t.raises(function()
+    train.run(config{ checkpoint = path, progress = function(p) if p.step == 9 then error("stop here") end end })
+  end, "stop here")
+  t.ok(io.open(path, "rb"), "checkpoint written")
+  local again = train.run(config{ checkpoint = path })
+  t.eq(again.steps, 20)
   t.eq(again.loss, full.loss)
+  t.eq(#again.curve, #full.curve)
+  for i = 1, #full.curve do t.eq(again.curve[i].train_loss, full.curve[i].train_loss) end
   os.remove(path)
+end)
+
+t.test("backends: cpu and simulated are built in, auto picks one that runs here", function()
+  local names = table.concat(train.backends(), " ")
+  t.ok(names:find("cpu") and names:find("simulated"), names)
+  local r = train.run{ model = gpt, data = cycle_source(32, 16, 8, 7), steps = 2, backend = "auto", threads = 1 }
+  t.ok(r.backend == "cpu" or r.backend == "cuda", r.backend)
+  t.eq(r.status, "done")
 end)
 
 t.test("bad input is named", function()

@@ -1,0 +1,104 @@
+-- plot: the standard scaling-law figures, drawn by gnuplot (Debian's gnuplot-nox).
+--   plot.isoflop(runs, law):save "isoflop.svg"     -- also isoflop.gp and isoflop.dat beside it
+--   plot.loss_compute(runs, law, { compute = 1e21 }):save "loss.png"
+--   plot.allocation{ runs = runs, compute = 1e21 }:show()
+--   local f = plot.figure{ xlog = true, ylog = true }; f:points{ x = C, y = loss }; f:save "mine.pdf"
+-- Figures are values: building one needs no gnuplot; :save and :show run it.
+local core = require "scalelab.native.core"
+local native = require "scalelab.native.plot"
+local figure = require "scalelab.plot.figure"
+local figures = require "scalelab.plot.figures"
+
+local plot = {
+  config = figure.config,
+  colors = figure.colors,
+  palette = figure.palette,
+  formats = figure.formats,
+}
+
+local function doc(name, fn, text)
+  plot[name] = fn
+  core.document(fn, text)
+end
+
+doc("figure", figure.figure,
+  "plot.figure{ title =, xlabel =, ylabel =, xlog =, ylog =, xrange = {lo, hi}, yrange =, xformat =, yformat =,\n" ..
+  "  colorbar = { label =, log =, format = }, legend = 'top right'|'outside'|false, width =, height = } -> figure\n" ..
+  "Add series with f:points{ x =, y = [, z =, label =, color =, marker =, size =] }, f:line{ x =, y = [, dash =, width =] },\n" ..
+  "f:band{ x =, low =, high = }, f:errorbars{ x =, y =, low =, high = }, f:text{ x =, y =, text = }, f:vline{ x = },\n" ..
+  "f:hline{ y = }; z gives colours from the colour scale. Formats: count (7.02B), flops (10^{21}), power, number, percent.\n" ..
+  "f:save 'name.svg' (or .png, .pdf) writes the figure and beside it name.gp (script) and name.dat (data); f:show().")
+doc("escape", figure.escape,
+  "plot.escape(text) -> text that labels show literally: titles and labels are gnuplot enhanced text, where\n" ..
+  "_x is a subscript, ^x a superscript and {} groups (N_{opt}, 10^{21}); escape run names such as 'run_12'")
+doc("panels", figure.panels,
+  "plot.panels{ fig1, fig2, ..., columns =, title =, width =, height = } -> figures side by side, saved as one")
+doc("ticks", figure.ticks, "plot.ticks(lo, hi, log, format) -> { {value, label, minor}, ... }: the axis ticks a figure uses")
+doc("loss_compute", figures.loss_compute,
+  "plot.loss_compute(runs [, law] [, { compute =, curves = true, frontier = true, title = }]) -> figure\n" ..
+  "Loss against compute for every run (and its training curve), coloured by N; the compute-efficient frontier;\n" ..
+  "the law's compute-optimal loss, extended to `compute` (Kaplan fig. 1, Chinchilla fig. 1).")
+doc("isoflop", figures.isoflop,
+  "plot.isoflop(runs [, fit_or_law] [, { title = }]) -> figure\n" ..
+  "Loss against N at each compute budget, coloured by budget, with each budget's parabola (from an IsoFLOP fit,\n" ..
+  "a law's L(N, C/6N), or fitted here in ln N) and its minimum (Chinchilla fig. 3, left).")
+doc("isoflop_minima", figures.isoflop_minima,
+  "plot.isoflop_minima(runs [, fit_or_law]) -> { { C =, N =, D =, loss = }, ... }: each budget's minimum")
+doc("allocation", figures.allocation,
+  "plot.allocation{ minima = | runs = [, isoflop =], N_opt =, D_opt = | law =, compute =, reference =, title = } -> panels\n" ..
+  "N_opt and D_opt against compute with the fitted power laws and their 95% bands, extended to the question's\n" ..
+  "budget `compute` (Chinchilla fig. 3, middle and right). Bands come from law.samples or law.intervals.a.")
+doc("data_constrained", figures.data_constrained,
+  "plot.data_constrained(runs [, law] [, { R_D =, max_epochs =, title = }]) -> panels\n" ..
+  "Loss against epochs at each compute budget with the law's prediction, and the return on repeated data\n" ..
+  "D'/U = 1 + R_D*(1 − e^{−(E−1)/R_D*}) against new data (Muennighoff et al. 2023).")
+doc("residuals", figures.residuals,
+  "plot.residuals(runs, law [, { title = }]) -> panels: log residuals against compute (±RMSE shaded) and\n" ..
+  "observed against predicted loss")
+doc("curves", figures.curves,
+  "plot.curves(run_or_runs [, { x = 'tokens'|'compute', eval = true, title = }]) -> figure: training loss (lines)\n" ..
+  "and evaluation loss (points) of one run or all runs")
+doc("gnuplot", function(script) return native.gnuplot(script, { program = plot.config.program, timeout = plot.config.timeout }) end,
+  "plot.gnuplot(script) -> { output, warnings, seconds, program }: runs any gnuplot script (errors quote the line)")
+doc("available", function()
+  local ok = pcall(native.find_gnuplot, { program = plot.config.program })
+  return ok
+end, "plot.available() -> true when gnuplot can be found (plot.config.program, $SCALELAB_GNUPLOT, or PATH)")
+
+-- plot.study_figures{ dir =, runs =, law =, isoflop =, N_opt =, D_opt =, compute =, format = "svg" }:
+-- every standard figure the inputs allow, written into dir; returns the paths written.
+doc("study_figures", function(spec)
+  figure.check_keys("plot.study_figures", spec, { dir = true, runs = true, law = true, isoflop = true, N_opt = true,
+    D_opt = true, compute = true, format = true, data_constrained = true })
+  local dir = spec.dir or "."
+  local ext = spec.format or "svg"
+  local written = {}
+  local function save(name, fig)
+    local path = dir .. "/" .. name .. "." .. ext
+    fig:save(path)
+    written[#written + 1] = path
+  end
+  local runs = figures.runs("plot.study_figures", spec.runs)
+  save("loss_compute", figures.loss_compute(runs, spec.law, { compute = spec.compute }))
+  local budgets = figures.budgets(runs)
+  local isoflop = #budgets >= 2 and #budgets < #runs
+  if isoflop then
+    save("isoflop", figures.isoflop(runs, spec.isoflop or spec.law))
+    save("allocation", figures.allocation { runs = runs, isoflop = spec.isoflop, N_opt = spec.N_opt, D_opt = spec.D_opt,
+      law = (not spec.N_opt) and spec.law or nil, compute = spec.compute })
+  end
+  local repeated = false
+  for _, r in ipairs(runs) do if r.epochs and r.epochs > 1.01 then repeated = true end end
+  if repeated then save("data_constrained", figures.data_constrained(runs, spec.data_constrained or spec.law)) end
+  if spec.law then save("residuals", figures.residuals(runs, spec.law)) end
+  for _, r in ipairs(runs) do
+    if type(r.curve) == "table" and #r.curve > 0 then save("curves", figures.curves(runs)) break end
+  end
+  return written
+end, "plot.study_figures{ dir =, runs =, law =, isoflop =, N_opt =, D_opt =, compute =, format = 'svg' } -> paths:\n" ..
+  "every standard figure the inputs allow, written into dir (what a study writes beside its report)")
+
+core.document(plot, "Scaling-law figures through gnuplot: plot.loss_compute, plot.isoflop, plot.allocation,\n" ..
+  "plot.data_constrained, plot.residuals, plot.curves, and plot.figure{...} for your own. Each returns a figure\n" ..
+  "with :save 'name.svg|png|pdf' (plus name.gp and name.dat to restyle) and :show(). Settings: plot.config.")
+return plot

@@ -1,0 +1,835 @@
+-- plot.figure: a figure made of series (points, lines, bands, error bars), rendered by gnuplot.
+--
+--   local f = plot.figure{ title = "Loss against compute", xlabel = "compute C (FLOP)", ylabel = "loss",
+--                          xlog = true, ylog = true, xformat = "flops" }
+--   f:points{ x = C, y = loss, z = N, label = "runs" }   -- z: colour from the colour scale
+--   f:line{ x = C, y = fitted, label = "fit", color = "black", dash = "dashed" }
+--   f:band{ x = C, low = lo, high = hi, label = "95% interval" }
+--   f:save "loss.svg"      -- also loss.gp (the gnuplot script) and loss.dat (its data)
+--   f:show()               -- a window when there is a display, else a text rendering
+--
+-- Figures are plain Lua values: building one needs no gnuplot; only save and show run it.
+local native = require "scalelab.native.plot"
+local core = require "scalelab.native.core"
+
+local M = {}
+
+-- Settings shared by every figure; change them in a script or the REPL.
+M.config = {
+  program = nil,    -- the gnuplot program (nil: $SCALELAB_GNUPLOT, else gnuplot on PATH)
+  timeout = 60,     -- seconds before a gnuplot run is stopped
+  width = 900,      -- pixels (SVG, PNG); PDF uses width/120 inches
+  height = 620,
+  font = "Helvetica",
+  font_size = 13,
+}
+
+-- The base font size of the terminal being written (titles, legends and labels scale from it),
+-- and the canvas size in pixels (panels place themselves on it).
+local active = { size = M.config.font_size, width = M.config.width, height = M.config.height }
+
+M.colors = { "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
+             "#7f7f7f", "#bcbd22" }
+-- Viridis without its palest yellow, which vanishes on white.
+M.palette = { "#440154", "#46327e", "#365c8d", "#277f8e", "#1fa187", "#4ac16d", "#a0da39" }
+
+local markers = { circle = 7, square = 5, triangle = 9, diamond = 13, down = 11, pentagon = 15,
+                  cross = 2, plus = 1, star = 3, ["open circle"] = 6, ["open square"] = 4,
+                  ["open triangle"] = 8, ["open diamond"] = 12 }
+local dashes = { solid = 1, dashed = 2, dotted = 3, dashdot = 4, ["long dashed"] = "(20,8)" }
+local legend_places = { ["top right"] = "top right", ["top left"] = "top left",
+                        ["bottom right"] = "bottom right", ["bottom left"] = "bottom left",
+                        ["outside"] = "outside right top", ["below"] = "below center horizontal",
+                        ["center right"] = "center right", ["center left"] = "center left" }
+
+-- ---- argument checking ----------------------------------------------------------------------
+
+local function names_of(set)
+  local list = {}
+  for k in pairs(set) do list[#list + 1] = k end
+  table.sort(list)
+  return list
+end
+
+local function closest(name, candidates)
+  local best, best_distance = nil, math.huge
+  for _, c in ipairs(candidates) do
+    local a, b = name:lower(), c:lower()
+    local previous = {}
+    for j = 0, #b do previous[j] = j end
+    for i = 1, #a do
+      local current = { [0] = i }
+      for j = 1, #b do
+        local cost = a:sub(i, i) == b:sub(j, j) and 0 or 1
+        current[j] = math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+      end
+      previous = current
+    end
+    if previous[#b] < best_distance then best, best_distance = c, previous[#b] end
+  end
+  if best and best_distance <= math.max(2, #name // 3) then return best end
+end
+
+-- Raises a clear error for keys of `args` not in `allowed` (a set), suggesting the nearest one.
+function M.check_keys(where, args, allowed, level)
+  if type(args) ~= "table" then
+    error(where .. ": expected a table of named arguments, got " .. type(args), (level or 2) + 1)
+  end
+  for key in pairs(args) do
+    if type(key) == "string" and not allowed[key] then
+      local suggestion = closest(key, names_of(allowed))
+      error(string.format("%s: unknown argument '%s'%s (valid: %s)", where, key,
+        suggestion and ("; did you mean '" .. suggestion .. "'?") or "", table.concat(names_of(allowed), ", ")),
+        (level or 2) + 1)
+    end
+  end
+end
+
+local function set(list)
+  local s = {}
+  for _, v in ipairs(list) do s[v] = true end
+  return s
+end
+
+local function numbers(where, name, values, level)
+  if type(values) ~= "table" then
+    error(string.format("%s: %s must be an array of numbers, got %s", where, name, type(values)), level + 1)
+  end
+  local out = {}
+  for i = 1, #values do
+    local v = values[i]
+    if type(v) ~= "number" then
+      error(string.format("%s: %s[%d] is %s, not a number", where, name, i, tostring(v)), level + 1)
+    end
+    out[i] = v
+  end
+  return out
+end
+
+-- ---- number formats for tick labels ---------------------------------------------------------
+
+local function is_finite(v) return type(v) == "number" and v == v and v ~= math.huge and v ~= -math.huge end
+M.is_finite = is_finite
+
+local function trim_zeros(s)
+  if s:find("%.") then s = s:gsub("0+$", ""):gsub("%.$", "") end
+  return s
+end
+
+-- "10^{18}", "3×10^{18}": enhanced-text powers of ten.
+local function power_label(v)
+  if v == 0 then return "0" end
+  local e = math.floor(math.log(math.abs(v), 10) + 1e-9)
+  local m = v / 10 ^ e
+  if math.abs(m - 1) < 1e-6 then return string.format("10^{%d}", e) end
+  if e >= -2 and e <= 3 then return trim_zeros(string.format("%.3f", v)) end
+  return trim_zeros(string.format("%.2f", m)) .. "×10^{" .. e .. "}"
+end
+
+local formats = {
+  count = function(v) return core.format_count(v) end,
+  flops = power_label,
+  power = power_label,
+  number = function(v)
+    local s = string.format("%.4g", v)
+    if s:find("e") then return power_label(v) end
+    return s
+  end,
+  percent = function(v) return trim_zeros(string.format("%.2f", v * 100)) .. "%" end,
+}
+M.formats = formats
+
+local function formatter(where, format)
+  if format == nil then return formats.number end
+  if type(format) == "function" then return format end
+  if formats[format] then return formats[format] end
+  error(string.format("%s: unknown format '%s' (use count, flops, power, number, percent or a function)",
+    where, tostring(format)), 4)
+end
+
+-- ---- ticks ----------------------------------------------------------------------------------
+
+local function nice_step(span, target)
+  local raw = span / target
+  local e = math.floor(math.log(raw, 10))
+  local base = 10 ^ e
+  for _, m in ipairs({ 1, 2, 2.5, 5, 10 }) do
+    if m * base >= raw then return m * base end
+  end
+  return 10 * base
+end
+
+-- Ticks for an axis: { {value, label, minor} ... }.
+function M.ticks(lo, hi, log, format)
+  local fmt = type(format) == "function" and format or formats[format or "number"]
+  local ticks = {}
+  if log then
+    local span = math.log(hi / lo, 10)
+    local first, last = math.ceil(math.log(lo, 10) - 1e-9), math.floor(math.log(hi, 10) + 1e-9)
+    if last - first + 1 >= 2 then
+      local step = math.max(1, math.ceil((last - first + 1) / 8))
+      for e = first - 1, last + 1 do
+        local v = 10 ^ e
+        if (e - first) % step == 0 and v >= lo * (1 - 1e-9) and v <= hi * (1 + 1e-9) then
+          ticks[#ticks + 1] = { v, fmt(v), false }
+        end
+        if step == 1 then
+          for m = 2, 9 do
+            local w = m * v
+            if w >= lo and w <= hi then ticks[#ticks + 1] = { w, "", true } end
+          end
+        end
+      end
+      -- Fewer than three labelled decades: label 2× and 5× too, so the axis can be read.
+      if last - first + 1 <= 2 and step == 1 then
+        for _, t in ipairs(ticks) do
+          local m = t[1] / 10 ^ math.floor(math.log(t[1], 10) + 1e-9)
+          if math.abs(m - 2) < 1e-6 or math.abs(m - 5) < 1e-6 then t[2], t[3] = fmt(t[1]), false end
+        end
+      end
+      return ticks
+    end
+    -- Less than two decades: mantissa ticks such as 2, 3, 4, 5 or 1, 1.5, 2.
+    local sets = { { 1, 2, 5 }, { 1, 2, 3, 5 }, { 1, 1.5, 2, 3, 4, 5, 6, 8 },
+                   { 1, 1.2, 1.4, 1.6, 1.8, 2, 2.5, 3, 3.5, 4, 4.5, 5, 6, 7, 8, 9 } }
+    for _, mantissas in ipairs(sets) do
+      ticks = {}
+      for e = math.floor(math.log(lo, 10)) - 1, math.ceil(math.log(hi, 10)) do
+        for _, m in ipairs(mantissas) do
+          local v = m * 10 ^ e
+          if v >= lo * (1 - 1e-9) and v <= hi * (1 + 1e-9) then ticks[#ticks + 1] = { v, fmt(v), false } end
+        end
+      end
+      if #ticks >= 5 then break end
+    end
+    if #ticks < 3 then  -- a very narrow range: linear ticks
+      return M.ticks(lo, hi, false, format)
+    end
+    if span > 0 then
+      table.sort(ticks, function(a, b) return a[1] < b[1] end)
+      -- Too many labels: drop every other one.
+      while #ticks > 9 do
+        local kept = {}
+        for i = 1, #ticks, 2 do kept[#kept + 1] = ticks[i] end
+        ticks = kept
+      end
+    end
+    return ticks
+  end
+  local step = nice_step(hi - lo, 6)
+  local v = math.ceil(lo / step - 1e-9) * step
+  while v <= hi + step * 1e-9 do
+    local value = math.abs(v) < step * 1e-9 and 0 or v
+    ticks[#ticks + 1] = { value, fmt(value), false }
+    v = v + step
+  end
+  return ticks
+end
+
+-- ---- figures --------------------------------------------------------------------------------
+
+local Figure = {}
+Figure.__index = Figure
+M.Figure = Figure
+
+local figure_keys = set { "title", "xlabel", "ylabel", "xlog", "ylog", "xrange", "yrange", "xformat",
+  "yformat", "colorbar", "legend", "width", "height", "grid", "legend_font_size", "headroom" }
+local colorbar_keys = set { "label", "log", "range", "format" }
+
+-- plot.figure{ title =, xlabel =, ylabel =, xlog = false, ylog = false, xrange = {lo, hi},
+--   yrange =, xformat = "number"|"count"|"flops"|"power"|"percent"|function, yformat =,
+--   colorbar = { label =, log =, range =, format = }, legend = "top right"|"outside"|false|...,
+--   width =, height =, grid = true, headroom = (a fraction of the y span left empty above the
+--   data, for the legend) }
+function M.figure(spec)
+  spec = spec or {}
+  M.check_keys("plot.figure", spec, figure_keys)
+  if spec.colorbar ~= nil then M.check_keys("plot.figure colorbar", spec.colorbar, colorbar_keys) end
+  if spec.legend ~= nil and spec.legend ~= false and not legend_places[spec.legend] then
+    error("plot.figure: legend must be false or one of: " .. table.concat(names_of(legend_places), ", ") ..
+      " (got '" .. tostring(spec.legend) .. "')", 2)
+  end
+  local f = setmetatable({ series = {}, labels = {}, rules = {} }, Figure)
+  for k, v in pairs(spec) do f[k] = v end
+  if f.legend == nil then f.legend = "top right" end
+  if f.grid == nil then f.grid = true end
+  formatter("plot.figure xformat", f.xformat)
+  formatter("plot.figure yformat", f.yformat)
+  return f
+end
+
+local function add_series(f, kind, where, spec, allowed, level)
+  M.check_keys(where, spec, allowed, level + 1)
+  local s = { kind = kind }
+  for k, v in pairs(spec) do s[k] = v end
+  s.x = numbers(where, "x", spec.x, level + 1)
+  for _, name in ipairs({ "y", "low", "high" }) do
+    if allowed[name] and name ~= "z" then
+      if spec[name] == nil then error(where .. ": " .. name .. " is required", level + 1) end
+      s[name] = numbers(where, name, spec[name], level + 1)
+      if #s[name] ~= #s.x then
+        error(string.format("%s: x has %d values but %s has %d", where, #s.x, name, #s[name]), level + 1)
+      end
+    end
+  end
+  if type(spec.z) == "table" then
+    s.z = numbers(where, "z", spec.z, level + 1)
+    if #s.z ~= #s.x then error(string.format("%s: x has %d values but z has %d", where, #s.x, #s.z), level + 1) end
+  elseif spec.z ~= nil and type(spec.z) ~= "number" then
+    error(where .. ": z must be a number (one colour from the colour scale) or an array of numbers", level + 1)
+  end
+  if spec.marker ~= nil and not markers[spec.marker] then
+    error(where .. ": unknown marker '" .. tostring(spec.marker) .. "' (use " ..
+      table.concat(names_of(markers), ", ") .. ")", level + 1)
+  end
+  if spec.dash ~= nil and not dashes[spec.dash] then
+    error(where .. ": unknown dash '" .. tostring(spec.dash) .. "' (use " .. table.concat(names_of(dashes), ", ") .. ")",
+      level + 1)
+  end
+  f.series[#f.series + 1] = s
+  return f
+end
+
+local style = { "label", "color", "z", "legend_only" }
+local function keys(list)
+  local s = set(list)
+  for _, k in ipairs(style) do s[k] = true end
+  return s
+end
+
+-- f:points{ x =, y =, label =, color =, z = (array: colours from the colour scale; number: one
+--   colour from it), marker = "circle"|"square"|..., size = 1 }
+function Figure:points(spec)
+  return add_series(self, "points", "figure:points", spec, keys { "x", "y", "marker", "size" }, 2)
+end
+
+-- f:line{ x =, y =, label =, color =, z = (one colour from the colour scale), width = 2,
+--   dash = "solid"|"dashed"|"dotted"|"dashdot", marker = (points on the line too), size = }
+function Figure:line(spec)
+  return add_series(self, "line", "figure:line", spec, keys { "x", "y", "width", "dash", "marker", "size" }, 2)
+end
+
+-- f:band{ x =, low =, high =, label =, color =, z =, opacity = 0.2 }: a shaded interval.
+function Figure:band(spec)
+  return add_series(self, "band", "figure:band", spec, keys { "x", "low", "high", "opacity" }, 2)
+end
+
+-- f:errorbars{ x =, y =, low =, high =, label =, color =, marker =, size = }: points with vertical bars.
+function Figure:errorbars(spec)
+  return add_series(self, "errorbars", "figure:errorbars", spec, keys { "x", "y", "low", "high", "marker", "size" }, 2)
+end
+
+-- f:text{ x =, y =, text =, align = "left"|"center"|"right", color =, size =, offset = {dx, dy} (characters) }
+function Figure:text(spec)
+  M.check_keys("figure:text", spec, set { "x", "y", "text", "align", "color", "size", "offset" })
+  if type(spec.x) ~= "number" or type(spec.y) ~= "number" or type(spec.text) ~= "string" then
+    error("figure:text: needs x and y numbers and a text string", 2)
+  end
+  self.labels[#self.labels + 1] = spec
+  return self
+end
+
+-- f:vline{ x =, color =, dash = "dashed", label = } and f:hline{ y =, ... }: a rule across the plot.
+function Figure:vline(spec)
+  M.check_keys("figure:vline", spec, set { "x", "color", "dash", "label", "width" })
+  if type(spec.x) ~= "number" then error("figure:vline: x must be a number", 2) end
+  self.rules[#self.rules + 1] = { axis = "x", at = spec.x, color = spec.color, dash = spec.dash, label = spec.label,
+                                  width = spec.width }
+  return self
+end
+
+function Figure:hline(spec)
+  M.check_keys("figure:hline", spec, set { "y", "color", "dash", "label", "width" })
+  if type(spec.y) ~= "number" then error("figure:hline: y must be a number", 2) end
+  self.rules[#self.rules + 1] = { axis = "y", at = spec.y, color = spec.color, dash = spec.dash, label = spec.label,
+                                  width = spec.width }
+  return self
+end
+
+-- ---- ranges ---------------------------------------------------------------------------------
+
+local function widen(lo, hi, log, pad)
+  pad = pad or 0.04
+  if log then
+    if lo == hi then return lo / 2, hi * 2 end
+    local span = math.log(hi / lo)
+    return lo * math.exp(-pad * span), hi * math.exp(pad * span)
+  end
+  if lo == hi then
+    local d = lo == 0 and 1 or math.abs(lo) * 0.1
+    return lo - d, hi + d
+  end
+  local d = (hi - lo) * pad
+  return lo - d, hi + d
+end
+
+local function series_name(s, i)
+  return string.format("series %d (%s%s)", i, s.kind, s.label and (" '" .. s.label .. "'") or "")
+end
+
+-- The axis ranges the figure will use: { x = {lo, hi}, y = {lo, hi}, cb = {lo, hi} or nil }.
+function Figure:ranges()
+  local bounds = { x = { math.huge, -math.huge }, y = { math.huge, -math.huge }, cb = { math.huge, -math.huge } }
+  local function take(axis, v, log, s, i, what)
+    if not is_finite(v) then return end
+    if log and v <= 0 then
+      error(string.format("plot: %s has %s = %g, which a log axis cannot show (drop it, or use %slog = false)",
+        series_name(s, i), what, v, axis), 4)
+    end
+    local b = bounds[axis]
+    if v < b[1] then b[1] = v end
+    if v > b[2] then b[2] = v end
+  end
+  local cblog = self.colorbar and self.colorbar.log
+  for i, s in ipairs(self.series) do
+    if not s.legend_only then
+      for j = 1, #s.x do
+        local finite = is_finite(s.x[j]) and (s.y == nil or is_finite(s.y[j]))
+        if finite then
+          take("x", s.x[j], self.xlog, s, i, "x")
+          if s.y then take("y", s.y[j], self.ylog, s, i, "y") end
+          if s.low then take("y", s.low[j], self.ylog, s, i, "low") end
+          if s.high then take("y", s.high[j], self.ylog, s, i, "high") end
+        end
+      end
+    end
+    if type(s.z) == "table" then
+      for j = 1, #s.z do take("cb", s.z[j], cblog, s, i, "z") end
+    elseif type(s.z) == "number" then
+      take("cb", s.z, cblog, s, i, "z")
+    end
+  end
+  for _, r in ipairs(self.rules) do
+    take(r.axis, r.at, self[r.axis .. "log"], { kind = r.axis == "x" and "vline" or "hline", label = r.label }, 0, r.axis)
+  end
+  local out = {}
+  for _, axis in ipairs({ "x", "y" }) do
+    local b = bounds[axis]
+    local given = self[axis .. "range"]
+    local log = self[axis .. "log"]
+    local lo, hi
+    if b[1] > b[2] then lo, hi = log and 0.1 or 0, log and 10 or 1 else lo, hi = widen(b[1], b[2], log) end
+    if axis == "y" and self.headroom and b[1] <= b[2] then
+      -- Room above the data for the legend: a fraction of the data's span (log span on log axes).
+      if log then hi = hi * (b[2] / b[1]) ^ self.headroom else hi = hi + (b[2] - b[1]) * self.headroom end
+    end
+    if given then
+      lo, hi = given[1] or lo, given[2] or hi
+      if log and (lo <= 0 or hi <= 0) then
+        error(string.format("plot: %srange {%g, %g} must be positive on a log axis", axis, lo, hi), 3)
+      end
+      if not (lo < hi) then error(string.format("plot: %srange {%g, %g} must be increasing", axis, lo, hi), 3) end
+    end
+    out[axis] = { lo, hi }
+  end
+  if bounds.cb[1] <= bounds.cb[2] then
+    local lo, hi = bounds.cb[1], bounds.cb[2]
+    if lo == hi then lo, hi = widen(lo, hi, cblog) end
+    if self.colorbar and self.colorbar.range then lo, hi = self.colorbar.range[1], self.colorbar.range[2] end
+    out.cb = { lo, hi }
+  end
+  return out
+end
+
+-- ---- gnuplot script -------------------------------------------------------------------------
+
+-- Text shown literally in enhanced-text mode (run names with _ or ^): plot.escape("run_12").
+function M.escape(text)
+  return (tostring(text):gsub("[_%^@&~{}\\]", "\\%0"))
+end
+
+local function quote(s)
+  return "'" .. tostring(s):gsub("'", "''"):gsub("\n", "\\n") .. "'"
+end
+M.quote = quote
+
+local function num(v)
+  if not is_finite(v) then return "NaN" end
+  return string.format("%.10g", v)
+end
+
+local function color_spec(s, index)
+  if type(s.z) == "number" then return "lc palette cb " .. num(s.z) end
+  if type(s.z) == "table" then return "lc palette" end
+  local c = s.color or M.colors[(index - 1) % #M.colors + 1]
+  return "lc rgb " .. quote(c)
+end
+
+-- The data of the figure: one block per series (gnuplot's index), each with a header comment.
+function Figure:data_blocks()
+  local blocks = {}
+  for i, s in ipairs(self.series) do
+    if not s.legend_only then
+      local lines = { string.format("# series %d: %s%s", #blocks, s.kind, s.label and (" '" .. s.label .. "'") or "") }
+      local columns
+      if s.kind == "band" then columns = { "x", "low", "high" }
+      elseif s.kind == "errorbars" then columns = { "x", "y", "low", "high" }
+      else columns = { "x", "y" } end
+      if type(s.z) == "table" then columns[#columns + 1] = "z" end
+      lines[#lines + 1] = "# " .. table.concat(columns, " ")
+      for j = 1, #s.x do
+        local row = {}
+        for c, name in ipairs(columns) do row[c] = num(s[name][j]) end
+        lines[#lines + 1] = table.concat(row, " ")
+      end
+      s.block = #blocks
+      blocks[#blocks + 1] = table.concat(lines, "\n")
+    end
+    s.index = i
+  end
+  return blocks
+end
+
+local function tics_command(axis, ticks)
+  local entries = {}
+  for _, t in ipairs(ticks) do
+    -- gnuplot reads explicit tic labels as formats: a literal % is written %%.
+    entries[#entries + 1] = string.format("%s %s%s", quote(t[2]:gsub("%%", "%%%%")), num(t[1]), t[3] and " 1" or "")
+  end
+  return string.format("set %stics (%s)", axis, table.concat(entries, ", "))
+end
+
+-- The gnuplot commands that set up the axes and draw the series; `data` names the data source
+-- ("$data" or "'name.dat'"), `first_block` the index of this figure's first block in it.
+function Figure:body(data, first_block, framed)
+  local r = self:ranges()
+  local fs = active.size
+  local out = {}
+  local function add(...) out[#out + 1] = string.format(...) end
+  add("# ---- %s", self.title or "figure")
+  if self.title then add("set title %s font ',%d'", quote(self.title), fs + 2) end
+  add("set border 3 lw 1 lc rgb '#444444'")
+  add("set tics nomirror out scale 0.8,0.4")
+  if self.grid then add("set grid xtics ytics lw 1 lc rgb '#dedede'") end
+  for _, axis in ipairs({ "x", "y" }) do
+    local log = self[axis .. "log"]
+    if log then add("set logscale %s 10", axis) end
+    add("set %srange [%s:%s]", axis, num(r[axis][1]), num(r[axis][2]))
+    add("%s", tics_command(axis, M.ticks(r[axis][1], r[axis][2], log, formatter("plot", self[axis .. "format"]))))
+    if self[axis .. "label"] then add("set %slabel %s", axis, quote(self[axis .. "label"])) end
+  end
+  if r.cb then
+    local cb = self.colorbar or {}
+    add("set palette defined (%s)", (function()
+      local p = {}
+      for i, c in ipairs(M.palette) do p[i] = string.format("%d %s", i - 1, quote(c)) end
+      return table.concat(p, ", ")
+    end)())
+    if cb.log then add("set logscale cb 10") end
+    add("set cbrange [%s:%s]", num(r.cb[1]), num(r.cb[2]))
+    add("%s", tics_command("cb", M.ticks(r.cb[1], r.cb[2], cb.log, formatter("plot", cb.format))))
+    if cb.label then add("set cblabel %s offset 0.5,0", quote(cb.label)) end
+    add("set colorbox vertical user origin graph 1.03, graph 0 size graph 0.03, graph 1")
+    if not framed then add("set rmargin at screen %s", num(1 - 150 / active.width)) end
+  else
+    add("unset colorbox")
+  end
+  if self.legend then
+    add("set key %s Left reverse opaque box lc rgb '#bbbbbb' samplen 2.5 spacing 1.1 width 1 font ',%d'",
+      legend_places[self.legend], self.legend_font_size or fs)
+  else
+    add("unset key")
+  end
+  if #self.labels > 0 then add("set style textbox opaque fc rgb 'white' noborder margins 2,1") end
+  for i, l in ipairs(self.labels) do
+    add("set label %d %s at %s,%s %s offset character %s,%s tc rgb %s font ',%d' boxed front", i, quote(l.text), num(l.x),
+      num(l.y), l.align or "left", num(l.offset and l.offset[1] or 0), num(l.offset and l.offset[2] or 0),
+      quote(l.color or "#222222"), l.size or (fs - 1))
+  end
+  for i, rule in ipairs(self.rules) do
+    local from = rule.axis == "x" and string.format("first %s, graph 0 to first %s, graph 1", num(rule.at), num(rule.at))
+        or string.format("graph 0, first %s to graph 1, first %s", num(rule.at), num(rule.at))
+    add("set arrow %d from %s nohead dt %s lw %s lc rgb %s back", i, from, tostring(dashes[rule.dash or "dashed"]),
+      num(rule.width or 1.2), quote(rule.color or "#777777"))
+  end
+  local elements = {}
+  -- Bands first so that lines and points are drawn over them.
+  local order = {}
+  for _, s in ipairs(self.series) do if s.kind == "band" then order[#order + 1] = s end end
+  for _, s in ipairs(self.series) do if s.kind ~= "band" then order[#order + 1] = s end end
+  for _, rule in ipairs(self.rules) do
+    if rule.label then
+      elements[#elements + 1] = string.format("keyentry with lines dt %s lw %s lc rgb %s title %s",
+        tostring(dashes[rule.dash or "dashed"]), num(rule.width or 1.2), quote(rule.color or "#777777"), quote(rule.label))
+    end
+  end
+  for _, s in ipairs(order) do
+    local source = s.legend_only and "keyentry" or string.format("%s index %d", data, first_block + s.block)
+    local title = s.label and ("title " .. quote(s.label)) or "notitle"
+    local color = color_spec(s, s.index)
+    local using, with
+    local zcol = type(s.z) == "table"
+    if s.kind == "points" then
+      using = zcol and "1:2:3" or "1:2"
+      with = string.format("points pt %d ps %s %s", markers[s.marker or "circle"], num(s.size or 1.1), color)
+    elseif s.kind == "line" then
+      using = "1:2"
+      with = string.format("%s lw %s dt %s %s", s.marker and "linespoints" or "lines", num(s.width or 2),
+        tostring(dashes[s.dash or "solid"]), color)
+      if s.marker then with = with .. string.format(" pt %d ps %s", markers[s.marker], num(s.size or 1)) end
+    elseif s.kind == "band" then
+      using = "1:2:3"
+      local fill = type(s.z) == "number" and ("fc palette cb " .. num(s.z))
+          or ("fc rgb " .. quote(s.color or M.colors[(s.index - 1) % #M.colors + 1]))
+      with = string.format("filledcurves %s fs transparent solid %s noborder", fill, num(s.opacity or 0.2))
+    else
+      using = zcol and "1:2:3:4:5" or "1:2:3:4"
+      with = string.format("yerrorbars pt %d ps %s lw 1.2 %s", markers[s.marker or "circle"], num(s.size or 1), color)
+    end
+    if s.legend_only then
+      elements[#elements + 1] = string.format("keyentry with %s %s", with, title)
+    else
+      elements[#elements + 1] = string.format("%s using %s with %s %s", source, using, with, title)
+    end
+  end
+  if #elements == 0 then
+    error("plot: the figure" .. (self.title and (" '" .. self.title .. "'") or "") ..
+      " has no series to draw; add some with :points{}, :line{} or :band{}", 3)
+  end
+  add("plot %s", table.concat(elements, ", \\\n     "))
+  return table.concat(out, "\n")
+end
+
+-- ---- terminals and output -------------------------------------------------------------------
+
+local function options()
+  return { program = M.config.program, timeout = M.config.timeout }
+end
+
+local function has_terminal(name)
+  for _, t in ipairs(native.terminals(options())) do
+    if t == name then return true end
+  end
+  return false
+end
+
+local function terminal_for(path, width, height)
+  local ext = (path:match("%.([%w]+)$") or ""):lower()
+  active.width, active.height, active.size = width, height, M.config.font_size
+  local font = string.format("%s,%d", M.config.font, M.config.font_size)
+  if ext == "svg" then
+    return string.format("set terminal svg size %d,%d dynamic enhanced font %s background rgb 'white'", width, height,
+      quote(font))
+  elseif ext == "png" then
+    if has_terminal("pngcairo") then
+      active.size = math.floor(M.config.font_size * 0.8 + 0.5)
+      return string.format("set terminal pngcairo size %d,%d enhanced font %s background rgb 'white'", width, height,
+        quote(string.format("%s,%d", M.config.font, math.floor(M.config.font_size * 0.8 + 0.5))))
+    end
+    return string.format("set terminal png size %d,%d enhanced font %s", width, height, quote(font))
+  elseif ext == "pdf" then
+    if not has_terminal("pdfcairo") then
+      error("plot: PDF needs gnuplot's pdfcairo terminal, which this gnuplot lacks; save as .svg or .png " ..
+        "(Debian's gnuplot-nox has pdfcairo)", 4)
+    end
+    active.size = math.floor(M.config.font_size * 0.75 + 0.5)
+    return string.format("set terminal pdfcairo size %gin,%gin enhanced pointscale 0.6 font %s", width / 120, height / 120,
+      quote(string.format("%s,%d", M.config.font, math.floor(M.config.font_size * 0.75 + 0.5))))
+  end
+  error(string.format("plot: cannot tell the format of '%s' from its extension; use .svg, .png or .pdf", path), 4)
+end
+
+-- A renderable thing: a Figure or a Panels (plot.panels). Both provide body(data, first) and
+-- data_blocks(); this gives them script/save/show.
+local Render = {}
+M.Render = Render
+
+
+local function header(self, terminal, output)
+  local lines = { "# scalelab " .. core.version .. ": " .. (self.title or "figure"),
+                  "set encoding utf8" }
+  if terminal then lines[#lines + 1] = terminal end
+  if output then lines[#lines + 1] = "set output " .. quote(output) end
+  return table.concat(lines, "\n")
+end
+
+local function inline(blocks)
+  if #blocks == 0 then return "" end
+  return "$data << EOD\n" .. table.concat(blocks, "\n\n\n") .. "\nEOD\n"
+end
+
+-- The whole gnuplot script. opts: terminal (a `set terminal` line), output (path), data
+-- (a file name to read the data from instead of an inline datablock).
+function Render.script(self, opts)
+  opts = opts or {}
+  local blocks = self:data_blocks()
+  local source = opts.data and quote(opts.data) or "$data"
+  local parts = { header(self, opts.terminal, opts.output) }
+  if not opts.data then parts[#parts + 1] = inline(blocks) end
+  parts[#parts + 1] = self:body(source, 0)
+  if opts.output then parts[#parts + 1] = "unset output" end
+  return table.concat(parts, "\n") .. "\n"
+end
+
+local function write(path, text)
+  local file, message = io.open(path, "w")
+  if not file then error("plot: cannot write " .. tostring(message), 0) end
+  file:write(text)
+  file:close()
+end
+
+-- f:save(path [, { width =, height =, script = true }]) -> f. Writes the figure (.svg, .png or
+-- .pdf by the extension), and beside it NAME.gp (the gnuplot script, which reads NAME.dat) and
+-- NAME.dat (the data, one block per series), so it can be restyled with `gnuplot NAME.gp`.
+function Render.save(self, path, opts)
+  opts = opts or {}
+  M.check_keys("figure:save", opts, set { "width", "height", "script" })
+  if type(path) ~= "string" or path == "" then error("figure:save: expects a file name such as 'loss.svg'", 2) end
+  local width, height = opts.width or self.width or M.config.width, opts.height or self.height or M.config.height
+  local stem = path:gsub("%.[%w]+$", "")
+  local dir, base = stem:match("^(.*/)([^/]*)$")
+  dir, base = dir or "", base or stem
+  -- Errors are raised at the caller's line, without the positions inside this library.
+  local function clean(message) return (tostring(message):gsub("^[^\n]-:%d+: ", "")) end
+  local function save_script_and_data(terminal, ext)
+    local ok, message = pcall(function()
+      write(stem .. ".dat", table.concat(self:data_blocks(), "\n\n\n") .. "\n")
+      local restyle = "# Restyle: edit this file and run `gnuplot " .. base .. ".gp` in this folder.\n"
+      write(stem .. ".gp", restyle .. self:script { terminal = terminal, output = base .. "." .. ext, data = base .. ".dat" })
+    end)
+    if not ok then error(clean(message), 3) end
+  end
+  local ext = path:match("%.([%w]+)$") or ""
+  local found, missing = pcall(native.find_gnuplot, options())
+  if not found then
+    -- A missing gnuplot still lets the script and data be written, so nothing is lost.
+    missing = clean(missing)
+    if opts.script ~= false then
+      save_script_and_data(nil, ext ~= "" and ext or "svg")
+      missing = missing .. string.format(" The data and script were saved as %s.dat and %s.gp.", stem, stem)
+    end
+    error(missing, 2)
+  end
+  local ok, terminal = pcall(terminal_for, path, width, height)
+  if not ok then error(clean(terminal), 2) end
+  self.saved = { path }
+  if opts.script ~= false then
+    save_script_and_data(terminal, ext)
+    self.saved[2], self.saved[3] = stem .. ".gp", stem .. ".dat"
+  end
+  local ran, result = pcall(native.gnuplot, self:script { terminal = terminal, output = path }, options())
+  if not ran then
+    self.saved = nil
+    error(clean(result) .. (opts.script ~= false and ("\n(the script that failed is " .. stem .. ".gp)") or ""), 2)
+  end
+  self.warnings = result.warnings
+  return self
+end
+
+local interactive = { "qt", "wxt", "x11", "aqua" }
+
+-- f:show(): opens a window when there is a display and gnuplot has a window terminal; otherwise
+-- says why and draws the figure as text in the terminal.
+function Render.show(self)
+  active.width, active.height, active.size = self.width or M.config.width, self.height or M.config.height,
+      M.config.font_size
+  local display = os.getenv("DISPLAY") or os.getenv("WAYLAND_DISPLAY")
+  local window
+  for _, t in ipairs(interactive) do
+    if has_terminal(t) then window = t break end
+  end
+  if display and display ~= "" and window then
+    local script = self:script { terminal = string.format("set terminal %s size %d,%d enhanced font %s", window,
+      self.width or M.config.width, self.height or M.config.height, quote(M.config.font .. ",11")) }
+    native.gnuplot(self:script { terminal = "set terminal dumb" }, options())  -- surfaces errors here
+    native.spawn(script, { program = M.config.program, arguments = { "-persist" } })
+    return self
+  end
+  local why = (not display or display == "") and "there is no display (DISPLAY is not set)"
+      or "this gnuplot has no window terminal (gnuplot-nox; install gnuplot-qt for windows)"
+  local columns = tonumber(os.getenv("COLUMNS") or "") or 100
+  local rows = tonumber(os.getenv("LINES") or "") or 34
+  local result = native.gnuplot(self:script { terminal = string.format("set terminal dumb size %d,%d", columns, rows - 2) },
+    options())
+  io.write(result.output)
+  print("plot: no window: " .. why .. ". Above is a text rendering; :save 'name.svg' (or .png, .pdf) writes a file.")
+  return self
+end
+
+function Render.tostring(self, kind)
+  local count = {}
+  local n = 0
+  local function tally(f)
+    for _, s in ipairs(f.series) do
+      if not s.legend_only then count[s.kind] = (count[s.kind] or 0) + 1; n = n + 1 end
+    end
+  end
+  if self.panels then for _, p in ipairs(self.panels) do tally(p) end else tally(self) end
+  local kinds = {}
+  for k, c in pairs(count) do kinds[#kinds + 1] = c .. " " .. k end
+  table.sort(kinds)
+  local text = string.format("%s%s: %d series (%s)", kind, self.title and (" '" .. self.title .. "'") or "", n,
+    table.concat(kinds, ", "))
+  if self.saved then text = text .. "; saved " .. table.concat(self.saved, ", ") end
+  if self.warnings and #self.warnings > 0 then
+    text = text .. string.format("; %d gnuplot warning(s): %s", #self.warnings, self.warnings[1])
+  end
+  return text
+end
+
+Figure.script, Figure.save, Figure.show = Render.script, Render.save, Render.show
+Figure.__tostring = function(self) return Render.tostring(self, "figure") end
+
+-- ---- panels ---------------------------------------------------------------------------------
+
+local Panels = {}
+Panels.__index = Panels
+M.Panels = Panels
+
+-- plot.panels{ figure1, figure2, ..., columns = 2, title =, width =, height = }: figures side by
+-- side (gnuplot's multiplot), saved and shown as one.
+function M.panels(spec)
+  M.check_keys("plot.panels", spec, set { "columns", "title", "width", "height" })
+  local p = setmetatable({ panels = {}, columns = spec.columns, title = spec.title }, Panels)
+  for i, f in ipairs(spec) do
+    if getmetatable(f) ~= Figure then error(string.format("plot.panels: entry %d is not a plot.figure", i), 2) end
+    p.panels[i] = f
+  end
+  if #p.panels == 0 then error("plot.panels: give at least one figure", 2) end
+  p.columns = p.columns or #p.panels
+  local rows = math.ceil(#p.panels / p.columns)
+  p.width = spec.width or math.floor(M.config.width * math.min(p.columns, 2) * 0.8)
+  p.height = spec.height or math.floor(M.config.height * rows * (p.columns > 1 and 0.95 or 1))
+  return p
+end
+
+function Panels:data_blocks()
+  local all = {}
+  for _, f in ipairs(self.panels) do
+    for _, b in ipairs(f:data_blocks()) do all[#all + 1] = b end
+  end
+  return all
+end
+
+function Panels:body(data, first)
+  local rows = math.ceil(#self.panels / self.columns)
+  local W, H = active.width, active.height
+  local title_px = self.title and 2.6 * active.size or 0
+  local out = { "set multiplot" .. (self.title and (" title " .. quote(self.title) ..
+    string.format(" font ',%d'", active.size + 2)) or "") }
+  local offset = first
+  for i, f in ipairs(self.panels) do
+    f:data_blocks()
+    local count = 0
+    for _, s in ipairs(f.series) do if not s.legend_only then count = count + 1 end end
+    local column, row = (i - 1) % self.columns, (i - 1) // self.columns
+    local x0, x1 = column * W / self.columns, (column + 1) * W / self.columns
+    local y0 = title_px + row * (H - title_px) / rows
+    local y1 = y0 + (H - title_px) / rows
+    local colorbar = f:ranges().cb ~= nil
+    out[#out + 1] = "reset"
+    out[#out + 1] = string.format("set lmargin at screen %s\nset rmargin at screen %s", num((x0 + 8.5 * active.size) / W),
+      num((x1 - (colorbar and 11 or 2.5) * active.size) / W))
+    out[#out + 1] = string.format("set tmargin at screen %s\nset bmargin at screen %s",
+      num(1 - (y0 + (f.title and 3 or 1.5) * active.size) / H), num(1 - (y1 - 4.5 * active.size) / H))
+    out[#out + 1] = f:body(data, offset, true)
+    offset = offset + count
+  end
+  out[#out + 1] = "unset multiplot"
+  return table.concat(out, "\n")
+end
+
+Panels.script, Panels.save, Panels.show = Render.script, Render.save, Render.show
+Panels.__tostring = function(self) return Render.tostring(self, "panels") end
+
+return M

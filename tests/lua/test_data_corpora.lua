@@ -1,0 +1,111 @@
+-- Corpora from Lua: text files, llm.c shards, BPE, the GCIDE dictionary, and their errors.
+-- ctest points SCALELAB_CACHE at the build folder, so nothing is written into the home folder.
+local t = require "scalelab.test"
+
+local dir = os.tmpname()
+os.remove(dir)
+assert(os.execute("mkdir -p '" .. dir .. "/texts/sub'"))
+local function write(name, bytes)
+  local f = assert(io.open(dir .. "/" .. name, "wb"))
+  f:write(bytes)
+  f:close()
+  return dir .. "/" .. name
+end
+
+local words = { "the", "cat", "sat", "on", "a", "mat", "and", "then", "ran", "far" }
+for i = 1, 30 do
+  local parts = {}
+  for j = 1, 60 do parts[j] = words[(i * 7 + j * j) % #words + 1] end
+  write(string.format("texts/sub/doc%02d.txt", i), table.concat(parts, " ") .. ".\n")
+end
+write("texts/first.txt", "caf\xc3\xa9 \xff bytes\n")
+
+t.test("data.files reads folders as byte documents and prints itself", function()
+  local c = data.files{ dir .. "/texts", name = "texts" }
+  t.eq(c.documents, 31)
+  t.eq(c.vocab, 256)
+  t.eq(c.tokenizer_name, "bytes")
+  t.eq(c:text(1), "caf\xc3\xa9 \xff bytes\n")
+  t.eq(c:decode(c:encode("x\0y\xff")), "x\0y\xff")
+  local text = tostring(c)
+  for _, part in ipairs{ "corpus texts", "documents", "vocab 256", "text files " .. dir .. "/texts" } do
+    t.ok(text:find(part, 1, true), "missing '" .. part .. "' in " .. text)
+  end
+  local again = data.files(dir .. "/texts", { name = "texts" })
+  t.eq(again.path, c.path)  -- cached by the inputs
+end)
+
+t.test("data.bpe trains a tokenizer saved beside the corpus; encode/decode round-trips", function()
+  local c = data.files{ dir .. "/texts", name = "texts" }
+  local b = data.bpe{ corpus = c, vocab = 300 }
+  t.eq(b.documents, c.documents)
+  t.eq(b.vocab, 300)
+  t.ok(b.tokens < c.tokens / 2, "BPE should compress")
+  local tok = b.tokenizer
+  t.ok(tok.path:find("%.tokenizer$"))
+  t.eq(tok.path:gsub("%.tokenizer$", ".tok"), b.path)
+  for _, s in ipairs{ "the cat sat on the mat", "caf\xc3\xa9 \xff\0 unusual", "", "   spaces   " } do
+    t.eq(tok:decode(tok:encode(s)), s)
+    t.eq(b:decode(b:encode(s)), s)
+  end
+  for d = 1, b.documents do t.eq(b:text(d), c:text(d)) end
+  local s = data.sampler{ corpus = b, tokens = 300, seq_len = 10, batch = 3 }
+  for _, row in ipairs(s:next_batch()) do
+    for _, id in ipairs(row) do t.ok(id >= 0 and id < 300) end
+  end
+  t.raises(function() data.bpe{ corpus = b, vocab = 400 } end, "trains on a byte-level corpus")
+end)
+
+t.test("data.tokens_bin imports llm.c shards", function()
+  local header = { string.pack("<i4i4i4", 20240520, 1, 6) }
+  local path = write("shard.bin", header[1] .. string.rep("\0", 1024 - 12) ..
+                     string.pack("<I2I2I2I2I2I2", 50256, 1, 2, 50256, 3, 4))
+  local c = data.tokens_bin(path)
+  t.eq(c.vocab, 50257)
+  t.eq(c.tokens, 6)
+  t.eq(c.documents, 2)
+  t.eq(c.tokenizer_name, "gpt2")
+  t.eq(table.concat(c:document(2), ","), "50256,3,4")
+  local bad = write("bad.bin", string.pack("<i4i4i4", 20240520, 1, 2) .. string.rep("\0", 1024 - 12) ..
+                    string.pack("<I2I2", 7, 60000))
+  t.raises(function() data.tokens_bin(bad) end, "is 60000, outside the vocabulary [0, 50257)")
+  t.raises(function() data.tokens_bin(write("text.bin", string.rep("hello ", 300))) end,
+           "not an llm.c token shard")
+end)
+
+t.test("corrupted and missing files are clear errors", function()
+  local c = data.files{ dir .. "/texts", name = "texts" }
+  local copy = dir .. "/copy.tok"
+  c:save(copy)
+  t.eq(data.open(copy).tokens, c.tokens)
+  local f = assert(io.open(copy, "r+b"))
+  f:seek("end", -5)
+  f:write("!")
+  f:close()
+  t.raises(function() data.open(copy) end, "data checksum mismatch")
+  t.raises(function() data.files{ dir .. "/nope.txt" } end, "cannot read '" .. dir .. "/nope.txt'")
+  t.raises(function() data.corpus(dir .. "/nope.tok") end, "unknown corpus")
+  assert(os.execute("mkdir -p '" .. dir .. "/empty'"))
+  t.raises(function() data.files{ dir .. "/empty" } end, "empty corpus")
+end)
+
+t.test("data.corpus 'gcide' prepares the dictionary (a prefix here) with its licence", function()
+  local probe = io.open("/usr/share/dictd/gcide.dict.dz", "rb")
+  if not probe then t.skip("dict-gcide is not installed (bash setup.sh)") end
+  probe:close()
+  local c = data.corpus("gcide", { max_documents = 400 })
+  t.eq(c.documents, 400)
+  t.ok(c.license:find("GPL", 1, true))
+  t.ok(tostring(c):find("Collaborative International Dictionary", 1, true))
+  t.ok(not c:text(200):find("[1913 Webster]", 1, true))
+  local s = data.sampler{ corpus = c, unique_tokens = 20000, tokens = 80000, seq_len = 128, batch = 4 }
+  local by_path = data.sampler{ corpus = c.path, unique_tokens = 20000, tokens = 80000, seq_len = 128, batch = 4 }
+  t.eq(table.concat(by_path:next_batch()[1], ","), table.concat(s:next_batch()[1], ","))
+  s = data.sampler{ corpus = c, unique_tokens = 20000, tokens = 80000, seq_len = 128, batch = 4 }
+  local rows = s:next_batch()
+  t.eq(#rows[1], 129)
+  t.near(s:stats().planned_epochs, (80000 // 512 * 512) / (20000 // 128 * 128), 1e-12)
+end)
+
+os.execute("rm -rf '" .. dir .. "'")
+t.done()

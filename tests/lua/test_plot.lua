@@ -1,0 +1,466 @@
+-- The plot module: figure API, gnuplot output files, the standard figures on synthetic runs and
+-- fake laws shaped like the fit module's, and the missing-gnuplot error.
+local t = require "scalelab.test"
+local fx = dofile(os.getenv("SCALELAB_TEST_DATA") .. "/plot_fixtures.lua")
+
+local have_gnuplot = plot.available()
+local dir = os.tmpname()
+os.remove(dir)
+assert(os.execute("mkdir -p " .. dir))
+
+local function read(path)
+  local f = assert(io.open(path, "rb"))
+  local text = f:read("a")
+  f:close()
+  return text
+end
+
+local function exists(path)
+  local f = io.open(path, "rb")
+  if f then f:close() return true end
+  return false
+end
+
+local function need_gnuplot()
+  if not have_gnuplot then t.skip("gnuplot is not installed (setup.sh installs gnuplot-nox)") end
+end
+
+-- A small XML well-formedness check: balanced and properly nested tags, quoted attributes, entities.
+local function well_formed(text)
+  local body = text:gsub("<!%-%-.-%-%->", ""):gsub("<!%[CDATA%[.-%]%]>", ""):gsub("<%?.-%?>", "")
+      :gsub("<!DOCTYPE[^>]*>", "")
+  local stack = {}
+  local position = 1
+  local root_seen = false
+  while true do
+    local s, e, close, name, attributes, self_closing = body:find("<(/?)([%w:_%-%.]+)(.-)(/?)>", position)
+    local between = body:sub(position, (s or #body + 1) - 1)
+    if between:find("<", 1, true) then return false, "stray '<' near " .. between:sub(1, 60) end
+    for entity in between:gmatch("&([^;%s]*);?") do
+      if not (entity:match("^#%d+$") or entity:match("^#x%x+$") or entity:match("^%a+$")) then
+        return false, "bad entity &" .. entity
+      end
+    end
+    if not s then break end
+    if close == "/" then
+      local top = table.remove(stack)
+      if top ~= name then return false, string.format("</%s> closes <%s>", name, tostring(top)) end
+    else
+      local rest = attributes:gsub('%s*[%w:_%-]+%s*=%s*"[^"]*"', ""):gsub("%s*[%w:_%-]+%s*=%s*'[^']*'", "")
+      if rest:find("%S") then return false, "malformed attributes in <" .. name .. attributes .. ">" end
+      if self_closing ~= "/" then
+        if #stack == 0 and root_seen then return false, "a second root element <" .. name .. ">" end
+        root_seen = true
+        stack[#stack + 1] = name
+      end
+    end
+    position = e + 1
+  end
+  if #stack > 0 then return false, "unclosed <" .. stack[#stack] .. ">" end
+  return root_seen, "no root element"
+end
+
+-- The distinct plot elements gnuplot drew (each curve, point set, band or legend entry).
+local function curves(svg)
+  local ids = {}
+  local n = 0
+  for id in svg:gmatch('<g id="gnuplot_plot_(%d+%a*)"') do
+    if not ids[id] then ids[id] = true; n = n + 1 end
+  end
+  return n
+end
+
+local function plot_count(svg) -- how many separate plots (panels)
+  local n = 0
+  local seen = {}
+  for panel in svg:gmatch('<g id="gnuplot_plot_1(%a*)"') do
+    if not seen[panel] then seen[panel] = true; n = n + 1 end
+  end
+  return n
+end
+
+local function range_of(script, axis)
+  local lo, hi = script:match("set " .. axis .. "range %[([^:]+):([^%]]+)%]")
+  return tonumber(lo), tonumber(hi)
+end
+
+t.test("ticks: decades on log axes in the field's units", function()
+  local ticks = plot.ticks(1e17, 1e20, true, "flops")
+  local labels = {}
+  for _, tick in ipairs(ticks) do if not tick[3] then labels[#labels + 1] = tick[2] end end
+  t.eq(table.concat(labels, " "), "10^{17} 10^{18} 10^{19} 10^{20}")
+  labels = {}
+  for _, tick in ipairs(plot.ticks(3e6, 2e9, true, "count")) do if not tick[3] then labels[#labels + 1] = tick[2] end end
+  t.eq(table.concat(labels, " "), "10M 100M 1B")
+  -- A narrow log range (a loss axis) gets readable mantissa ticks, not one decade.
+  labels = {}
+  for _, tick in ipairs(plot.ticks(2.3, 4.6, true)) do labels[#labels + 1] = tick[2] end
+  t.eq(table.concat(labels, " "), "2.5 3 3.5 4 4.5")
+  -- Twelve decades: every other decade labelled.
+  local n = 0
+  for _, tick in ipairs(plot.ticks(1e10, 1e22, true, "flops")) do if not tick[3] then n = n + 1 end end
+  t.ok(n >= 5 and n <= 8, "labelled decades: " .. n)
+  labels = {}
+  for _, tick in ipairs(plot.ticks(-0.004, 0.006, false, "percent")) do labels[#labels + 1] = tick[2] end
+  t.eq(table.concat(labels, " "), "-0.4% -0.2% 0% 0.2% 0.4% 0.6%")
+end)
+
+t.test("figure: ranges, validation and the script, without running gnuplot", function()
+  local f = plot.figure { xlog = true, ylog = true, xformat = "flops", title = "T" }
+  f:points { x = { 1e18, 1e20 }, y = { 3, 2.5 }, label = "runs" }
+  local r = f:ranges()
+  t.ok(r.x[1] < 1e18 and r.x[1] > 5e17 and r.x[2] > 1e20 and r.x[2] < 2e20, "x range padded in log space")
+  t.eq(r.cb, nil)
+  t.raises(function() plot.figure { xlgo = true } end, "unknown argument 'xlgo'; did you mean 'xlog'?")
+  t.raises(function() f:line { x = { 1, 2 }, y = { 1 } } end, "x has 2 values but y has 1")
+  t.raises(function() f:points { x = { 1 }, y = { "a" } } end, "y[1] is a, not a number")
+  t.raises(function() f:line { x = { 1 }, y = { 1 }, dash = "wavy" } end, "unknown dash 'wavy'")
+  local g = plot.figure { ylog = true }
+  g:points { x = { 1, 2 }, y = { 1, -1 }, label = "bad" }
+  t.raises(function() g:script() end, "series 1 (points 'bad') has y = -1, which a log axis cannot show")
+  t.raises(function() plot.figure {}:script() end, "has no series to draw")
+  local script = f:script()
+  t.ok(script:find("$data << EOD", 1, true), "inline datablock")
+  t.ok(script:find("set logscale x 10", 1, true))
+  t.ok(script:find("'10^{18}' 1e+18", 1, true), "decade tick labels")
+end)
+
+t.test("save: well-formed SVG, one element per series, its script and data beside it", function()
+  need_gnuplot()
+  local f = plot.figure { title = "Loss & compute <test>", xlog = true, ylog = true, xformat = "flops",
+    colorbar = { label = "N", log = true, format = "count" } }
+  f:points { x = { 1e17, 1e18, 1e19 }, y = { 4, 3.5, 3 }, z = { 1e7, 1e8, 1e9 }, label = "runs" }
+  f:line { x = { 1e17, 1e19 }, y = { 4.1, 2.9 }, label = "fit", dash = "dashed" }
+  f:band { x = { 1e17, 1e19 }, low = { 3.9, 2.8 }, high = { 4.3, 3.1 }, label = "band" }
+  f:vline { x = 3e18, label = "budget" }
+  f:text { x = 1e18, y = 3.6, text = "a & b" }
+  local path = dir .. "/basic.svg"
+  t.eq(f:save(path), f)
+  local svg = read(path)
+  local ok, why = well_formed(svg)
+  t.ok(ok, "well-formed SVG: " .. tostring(why))
+  t.eq(curves(svg), 4)  -- points, line, band, and the vline's legend entry
+  for _, label in ipairs({ "runs", "fit", "band", "budget" }) do
+    t.ok(svg:find("<title>" .. label .. "</title>", 1, true), "legend entry " .. label)
+  end
+  t.ok(svg:find("10M", 1, true) and svg:find("1B", 1, true), "colour-scale ticks in counts")
+  local script = read(dir .. "/basic.gp")
+  local lo, hi = range_of(script, "x")
+  local r = f:ranges()
+  t.near(lo, r.x[1], 1e-8)
+  t.near(hi, r.x[2], 1e-8)
+  t.ok(lo < 1e17 and hi > 1e19)
+  t.ok(script:find("'basic.dat' index 0", 1, true), "the saved script reads the saved data")
+  t.ok(not script:find("EOD", 1, true), "no inline data in the saved script")
+  local data = read(dir .. "/basic.dat")
+  t.ok(data:find("# series 0: points 'runs'", 1, true))
+  t.ok(data:find("1e+17 4 10000000", 1, true))
+  -- Restyling without rerunning: gnuplot on the saved script in that folder redraws the figure.
+  os.remove(path)
+  local status = os.execute("cd " .. dir .. " && gnuplot basic.gp 2>/dev/null")
+  t.ok(status, "gnuplot basic.gp")
+  t.eq(curves(read(path)), 4)
+end)
+
+t.test("error bars, explicit ranges and no legend", function()
+  need_gnuplot()
+  local f = plot.figure { xrange = { 0, 10 }, yrange = { 1, 100 }, ylog = true, legend = false }
+  f:errorbars { x = { 1, 2, 3 }, y = { 10, 20, 30 }, low = { 8, 15, 25 }, high = { 12, 26, 34 }, label = "measured" }
+  f:save(dir .. "/errorbars.svg")
+  local svg = read(dir .. "/errorbars.svg")
+  t.ok(well_formed(svg))
+  t.eq(curves(svg), 1)
+  local script = read(dir .. "/errorbars.gp")
+  t.eq(select(1, range_of(script, "x")), 0)
+  t.eq(select(2, range_of(script, "y")), 100)
+  t.ok(script:find("unset key", 1, true))
+  t.ok(script:find("using 1:2:3:4 with yerrorbars", 1, true))
+  t.raises(function() plot.figure { ylog = true, yrange = { 0, 1 } }:line { x = { 1 }, y = { 1 } }:script() end,
+    "must be positive on a log axis")
+end)
+
+t.test("save: PNG and PDF by the extension; an unknown extension is a clear error", function()
+  need_gnuplot()
+  local f = plot.figure {}
+  f:line { x = { 0, 1 }, y = { 0, 1 } }
+  f:save(dir .. "/small.png", { width = 300, height = 200 })
+  t.eq(read(dir .. "/small.png"):sub(1, 8), "\137PNG\r\n\26\n")
+  f:save(dir .. "/small.pdf")
+  t.eq(read(dir .. "/small.pdf"):sub(1, 5), "%PDF-")
+  t.raises(function() f:save(dir .. "/small.bmp") end, "use .svg, .png or .pdf")
+  t.raises(function() f:save(dir .. "/x.svg", { widht = 3 }) end, "did you mean 'width'?")
+end)
+
+t.test("escape: labels with enhanced-text characters shown literally", function()
+  t.eq(plot.escape("run_12^a{b}"), "run\\_12\\^a\\{b\\}")
+  need_gnuplot()
+  local f = plot.figure {}
+  f:line { x = { 1, 2 }, y = { 1, 2 }, label = plot.escape("run_12") }
+  f:save(dir .. "/escape.svg")
+  t.ok(read(dir .. "/escape.svg"):find("<title>run_12</title>", 1, true))
+end)
+
+t.test("allocation from a parametric law matches its closed form", function()
+  local law = fx.chinchilla()
+  local panels = plot.allocation { law = law, compute = 5.76e23 }
+  local line = panels.panels[1].series[1]
+  t.eq(line.kind, "line")
+  for i, C in ipairs(line.x) do t.near(line.y[i], fx.n_opt(law, C), 1e-9) end
+  local text = panels.panels[1].labels[1].text
+  t.ok(text:find(require("scalelab.native.core").format_count(fx.n_opt(law, 5.76e23)), 1, true), text)
+end)
+
+t.test("gnuplot's own errors reach the user with the script line", function()
+  need_gnuplot()
+  local message = t.raises(function() plot.gnuplot("set terminal dumb\nplot nosuchthing\n") end, "undefined variable: nosuchthing")
+  t.ok(message:find("script line 2", 1, true), message)
+end)
+
+t.test("a missing gnuplot: a clear error naming gnuplot-nox; script and data still saved", function()
+  local saved = plot.config.program
+  plot.config.program = "/nonexistent/bin/gnuplot"
+  local f = plot.figure { title = "no gnuplot" }
+  f:line { x = { 1, 2 }, y = { 3, 4 }, label = "l" }
+  local ok, message = pcall(function() f:save(dir .. "/missing.svg") end)
+  plot.config.program = saved
+  t.ok(not ok)
+  message = tostring(message)
+  t.ok(message:find("gnuplot was not found", 1, true), message)
+  t.ok(message:find("gnuplot-nox", 1, true), message)
+  t.ok(message:find("missing.gp", 1, true), message)
+  t.ok(exists(dir .. "/missing.gp") and exists(dir .. "/missing.dat"), "script and data written")
+  t.ok(not exists(dir .. "/missing.svg"))
+  t.ok(f:script():find("plot $data index 0", 1, true), "the figure is still usable")
+  plot.config.program = "/nonexistent/bin/gnuplot"
+  t.eq(plot.available(), false)
+  local shown = pcall(function() f:show() end)
+  plot.config.program = saved
+  t.eq(shown, false)
+end)
+
+t.test("show without a display draws text and says why", function()
+  need_gnuplot()
+  if os.getenv("DISPLAY") then t.skip("a display is present") end
+  local f = plot.figure { title = "shown" }
+  f:line { x = { 0, 1 }, y = { 0, 1 } }
+  local written = {}
+  local write, print_ = io.write, print
+  io.write = function(...) for _, v in ipairs({ ... }) do written[#written + 1] = tostring(v) end end
+  print = function(...) for _, v in ipairs({ ... }) do written[#written + 1] = tostring(v) end end
+  local ok, err = pcall(function() f:show() end)
+  io.write, print = write, print_
+  t.ok(ok, tostring(err))
+  local text = table.concat(written, "\n")
+  t.ok(text:find("no window: there is no display", 1, true), text)
+  t.ok(text:find("shown", 1, true), "the text rendering has the title")
+end)
+
+local law = fx.chinchilla()
+local runs = fx.isoflop_runs(law, true)
+
+t.test("the compute-optimal loss and N of a law match the closed form", function()
+  local predict = plot.isoflop_minima and require("scalelab.plot.figures").predictor("test", law)
+  for _, C in ipairs({ 1e18, 1e21, 5.76e23 }) do
+    local N, L = require("scalelab.plot.figures").optimum(predict, C)
+    t.near(N, fx.n_opt(law, C), 1e-4)
+    t.near(L, law:predict { N = N, D = C / (6 * N) }, 1e-12)
+  end
+end)
+
+t.test("isoflop: a curve per budget and its minimum near the law's N_opt", function()
+  need_gnuplot()
+  local f = plot.isoflop(runs)
+  f:save(dir .. "/isoflop.svg")
+  local svg = read(dir .. "/isoflop.svg")
+  t.ok(well_formed(svg))
+  -- 5 budgets × (points + parabola) + the minima's line and markers + 2 legend entries
+  t.eq(curves(svg), 5 * 2 + 2 + 2)
+  t.eq(#f.minima, 5)
+  for i, m in ipairs(f.minima) do
+    local truth = fx.n_opt(law, fx.budgets[i])
+    t.ok(math.abs(math.log(m.N / truth)) < 0.1, string.format("budget %g: minimum %g vs %g", fx.budgets[i], m.N, truth))
+  end
+  local with_law = plot.isoflop(runs, law)
+  for i, m in ipairs(with_law.minima) do t.near(m.N, fx.n_opt(law, fx.budgets[i]), 1e-3) end
+  -- An IsoFLOP fit given as per-budget coefficients (c0 + c1·ln N + c2·ln² N) is drawn as given.
+  local fit = { budgets = {} }
+  for i, C in ipairs(fx.budgets) do
+    local x0 = math.log(fx.n_opt(law, C))
+    fit.budgets[i] = { C = C, coefficients = { 3 + x0 * x0 * 0.1, -0.2 * x0, 0.1 } }
+  end
+  local g = plot.isoflop(runs, fit)
+  for i, m in ipairs(g.minima) do t.near(m.N, fx.n_opt(law, fx.budgets[i]), 1e-9) end
+  local r = g:ranges()
+  t.ok(r.x[1] < runs[1].N and r.x[2] > runs[#runs].N, "x range covers every run")
+  t.ok(r.cb[1] <= 1e16 * 1.001 and r.cb[2] >= 1e18 / 1.001, "colour scale covers the budgets")
+end)
+
+t.test("loss_compute: runs, curves, frontier and the law out to the question's budget", function()
+  need_gnuplot()
+  local f = plot.loss_compute(runs, law, { compute = 1e21 })
+  f:save(dir .. "/loss_compute.svg")
+  local svg = read(dir .. "/loss_compute.svg")
+  t.ok(well_formed(svg))
+  -- 35 training curves + their legend entry + runs + frontier + law + question marker + vline entry
+  t.eq(curves(svg), 35 + 1 + 1 + 1 + 1 + 1 + 1)
+  local lo, hi = range_of(read(dir .. "/loss_compute.gp"), "x")
+  t.ok(hi > 1e21 and lo < 1e16, "x range reaches the question's budget")
+  t.ok(svg:find("compute-efficient frontier", 1, true))
+  -- The frontier never rises.
+  local frontier
+  for _, s in ipairs(f.series) do if s.label == "compute-efficient frontier" then frontier = s end end
+  for i = 2, #frontier.y do t.ok(frontier.y[i] < frontier.y[i - 1]) end
+  -- A bootstrapped law adds the band of its compute-optimal loss; it contains the point estimate.
+  local boot = fx.chinchilla()
+  boot.samples = {}
+  for i = 1, 50 do
+    local d = 0.01 * math.sin(i)
+    boot.samples[i] = { E = 1.69 * (1 + d), A = 406.4, B = 410.7, alpha = 0.34 + d, beta = 0.28 - d }
+  end
+  local g = plot.loss_compute(runs, boot)
+  local band, line
+  for _, s in ipairs(g.series) do
+    if s.kind == "band" then band = s end
+    if s.kind == "line" and s.label and s.label:find("compute%-optimal") then line = s end
+  end
+  t.ok(band and line, "band and law line")
+  for i = 1, #band.x do t.ok(band.low[i] <= line.y[i] and line.y[i] <= band.high[i]) end
+  -- A law of compute alone (Kaplan's L(C)) is drawn directly.
+  local kaplan_c = { params = { C_c = 3.1e8 * 8.64e19, alpha_C = 0.05 }, predict = function(self, q)
+    if not q.C then error("law:predict: this law needs C") end
+    return (self.params.C_c / q.C) ^ self.params.alpha_C
+  end }
+  local k = plot.loss_compute(runs, kaplan_c, { compute = 1e21 })
+  local last = k.series[#k.series - 1]
+  t.near(last.y[#last.y], (3.1e8 * 8.64e19 / 1e21) ^ 0.05, 1e-9)
+  k:save(dir .. "/kaplan_c.svg")
+end)
+
+t.test("allocation: power laws with bands, extended to the question, with their values", function()
+  need_gnuplot()
+  local p = law.params
+  local a = p.beta / (p.alpha + p.beta)
+  local N_opt = fx.power_law(fx.n_opt(law, 1), a, 0.02)
+  local panels = plot.allocation { runs = runs, N_opt = N_opt, compute = 1e21, reference = true }
+  panels:save(dir .. "/allocation.svg")
+  local svg = read(dir .. "/allocation.svg")
+  t.ok(well_formed(svg))
+  t.eq(plot_count(svg), 2)
+  local expected = fx.n_opt(law, 1e21)
+  t.ok(svg:find("N<tspan", 1, true) or svg:find("opt", 1, true))
+  local label = panels.panels[1].labels[1].text
+  t.ok(label:find(require("scalelab.native.core").format_count(expected), 1, true), label)
+  t.ok(label:find("%[.+, .+%]"), "the answer carries its interval: " .. label)
+  local band = panels.panels[1].series[1]
+  t.eq(band.kind, "band")
+  for i = 1, #band.x do t.ok(band.low[i] <= band.high[i]) end
+  local lo, hi = range_of(read(dir .. "/allocation.gp"), "x")
+  t.ok(hi > 1e21 and lo < 1e16)
+  -- Without a power law: one is fitted to the minima, and its exponent matches the law's.
+  local fitted = plot.allocation { runs = runs }
+  local text = fitted.panels[1].series[1].label
+  local exponent = tonumber(text:match("C%^{([%d%.]+)}"))
+  t.near(exponent, a, 0.03)
+  t.raises(function() plot.allocation { N_opt = N_opt } end, "give minima, runs or compute")
+  -- A planning question stands for its budget.
+  local q = plot.allocation { runs = runs, N_opt = N_opt, compute = { compute = 1e21, law = "later" } }
+  t.eq(q.panels[1].rules[1].at, 1e21)
+  t.raises(function() plot.allocation { runs = runs, compute = { loss = 2 } } end, "planning question with .compute")
+end)
+
+t.test("data_constrained: loss against epochs and the return on repeated data", function()
+  need_gnuplot()
+  local dl = fx.datablations()
+  local panels = plot.data_constrained(fx.repeated_runs(dl), dl)
+  panels:save(dir .. "/data_constrained.svg")
+  local svg = read(dir .. "/data_constrained.svg")
+  t.ok(well_formed(svg))
+  t.eq(plot_count(svg), 2)
+  t.ok(svg:find("4 epochs: worth 3.7 (93%)", 1, true), "the 4-epoch return (Muennighoff et al.)")
+  t.ok(svg:find("16 epochs: worth 10.6 (66%)", 1, true))
+  t.raises(function() plot.data_constrained(runs, dl) end, "run 1 has neither epochs nor unique_tokens")
+end)
+
+t.test("residuals: log residuals and their RMSE", function()
+  need_gnuplot()
+  local panels = plot.residuals(runs, law)
+  panels:save(dir .. "/residuals.svg")
+  t.ok(well_formed(read(dir .. "/residuals.svg")))
+  t.ok(panels.rmse > 0 and panels.rmse < 0.01, "noise is 0.6%: rmse " .. panels.rmse)
+  t.ok(panels.r2 > 0.99)
+  t.raises(function() plot.residuals(runs, { params = {} }) end, "the law must have a predict method")
+  t.raises(function() plot.residuals({ { N = 1e6, loss = 3 } }, law) end, "run 1 has neither D (tokens) nor C (FLOPs)")
+end)
+
+t.test("curves: one run, a few runs with a legend, all runs coloured by N", function()
+  need_gnuplot()
+  local one = plot.curves(runs[4])
+  one:save(dir .. "/curve.svg")
+  local svg = read(dir .. "/curve.svg")
+  t.ok(well_formed(svg))
+  t.eq(curves(svg), 2)
+  t.ok(svg:find("<title>evaluation loss</title>", 1, true))
+  local few = plot.curves { runs[1], runs[9], runs[18] }
+  few:save(dir .. "/curves_few.svg")
+  t.eq(curves(read(dir .. "/curves_few.svg")), 3 * 2 + 1)
+  local all = plot.curves(runs, { x = "compute" })
+  t.ok(all:ranges().cb ~= nil, "many runs: a colour scale for N")
+  t.raises(function() plot.curves({ { N = 1, D = 1, loss = 1 } }) end, "none of the runs has a curve")
+end)
+
+t.test("inputs shaped like the fit module's and the results store's", function()
+  need_gnuplot()
+  -- A law whose predict rejects unknown keys and reads unique tokens as U (as fit's laws do).
+  local dl = fx.datablations()
+  local strict = { params = dl.params, predict = function(_, q)
+    for k in pairs(q) do
+      if k ~= "N" and k ~= "D" and k ~= "U" then error("law:predict: unknown key '" .. k .. "'") end
+    end
+    return dl:predict { N = q.N, D = q.D, unique_tokens = q.U }
+  end }
+  local panels = plot.data_constrained(fx.repeated_runs(dl), strict)
+  local curve = panels.panels[1].series[2]
+  t.eq(curve.kind, "line")
+  t.ok(curve.y[#curve.y] > curve.y[1] + 0.1, "the law's loss rises with epochs at fixed compute")
+  -- An IsoFLOP result: budgets, a law with k2_i, k1_i, k0_i, the vertices and power laws.
+  local result = { budgets = {}, N_opt = {}, D_opt = {}, parabolas = { params = {} } }
+  for i, C in ipairs(fx.budgets) do
+    local x0 = math.log(fx.n_opt(law, C))
+    result.budgets[i] = C
+    result.parabolas.params["k2_" .. i], result.parabolas.params["k1_" .. i] = 0.1, -0.2 * x0
+    result.parabolas.params["k0_" .. i] = 3 + 0.1 * x0 * x0
+    result.N_opt[i] = fx.n_opt(law, C)
+    result.D_opt[i] = C / (6 * result.N_opt[i])
+  end
+  local a = law.params.beta / (law.params.alpha + law.params.beta)
+  result.N_law = fx.power_law(fx.n_opt(law, 1), a, 0.02)
+  local f = plot.isoflop(runs, result)
+  for i, m in ipairs(f.minima) do t.near(m.N, result.N_opt[i], 1e-9) end
+  local alloc = plot.allocation { isoflop = result, compute = 1e21 }
+  t.eq(#alloc.panels[1].series, 4)  -- band, law, minima, question marker (the vline is a rule)
+  t.eq(alloc.panels[1].series[1].label, "95% bootstrap band")
+  -- Runs as the results store lists them: params, tokens, flops, status; curves with train_loss.
+  local stored = {}
+  for i, r in ipairs(runs) do
+    local points = {}
+    for j, p in ipairs(r.curve) do points[j] = { tokens = p.tokens, step = j, train_loss = p.loss, eval_loss = p.eval_loss } end
+    stored[i] = { params = r.N, tokens = r.D, flops = r.C, loss = r.loss, status = "done", curve = points }
+  end
+  stored[#stored + 1] = { params = 1e9, tokens = 1e10, flops = 6e19, status = "planned" }
+  local g = plot.loss_compute({ runs = stored }, law)
+  local points
+  for _, s in ipairs(g.series) do if s.label == "runs (final loss)" then points = s end end
+  t.eq(#points.x, #runs)  -- the planned run is left out
+  plot.curves(stored):save(dir .. "/stored_curves.svg")
+end)
+
+t.test("study_figures writes every figure the inputs allow", function()
+  need_gnuplot()
+  local paths = plot.study_figures { dir = dir, runs = runs, law = law, compute = 1e21 }
+  local names = {}
+  for _, p in ipairs(paths) do names[#names + 1] = p:match("([^/]+)%.svg$"); t.ok(exists(p)) end
+  t.eq(table.concat(names, " "), "loss_compute isoflop allocation residuals curves")
+end)
+
+os.execute("rm -rf " .. dir)
+t.done()

@@ -1,8 +1,15 @@
 #include "bindings/modules.h"
 
+#ifdef SCALELAB_HAVE_CUDA
+#include "kernels/cuda_backend.h"
+#endif
+
 namespace scalelab::lua {
 
 void open_all(lua_State* L) {
+#ifdef SCALELAB_HAVE_CUDA
+  cuda::register_cuda_backend();  // backend = "cuda" / "auto" (kernels/, built when CUDA is found)
+#endif
   static const luaL_Reg natives[] = {
       {"scalelab.native.core", open_core},
       {"scalelab.native.model", open_model},

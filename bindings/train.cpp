@@ -418,7 +418,7 @@ int open_train(lua_State* L) {
   Class<R>::define(
       L,
       "The result of train.run: status, loss (final held-out), best_loss, train_loss, curve, "
-      "tokens, flops, flops_palm, tokens_per_second, flops_per_second, params, non_embedding_params, "
+      "tokens, flops, flops_palm, tokens_per_second, flops_per_second, mfu, params, non_embedding_params, "
       "wall_seconds, backend, device.",
       {},
       {{"status", &bound<status>, "\"done\", \"diverged\" or \"interrupted\""},
@@ -437,6 +437,7 @@ int open_train(lua_State* L) {
        {"train_seconds", &bound<number_field<&R::train_seconds>>, "training steps only"},
        {"tokens_per_second", &bound<number_field<&R::tokens_per_second>>, "training tokens per second"},
        {"flops_per_second", &bound<number_field<&R::flops_per_second>>, "achieved FLOP/s (Kaplan convention)"},
+       {"mfu", &bound<number_field<&R::mfu>>, "model FLOPs utilisation, 6(N + V·d) + 12·L·T·d per token over the device's peak (0: unknown peak)"},
        {"backend", &bound<string_field<&R::backend>>, "\"cpu\", \"simulated\", \"cuda\""},
        {"device", &bound<string_field<&R::device>>, "what ran it"},
        {"model", &bound<string_field<&R::model>>, "the model's shape"}});

@@ -44,6 +44,8 @@ class Backend {
 
   virtual std::string name() const = 0;    // "cpu", "simulated", "cuda"
   virtual std::string device() const = 0;  // "2 threads, OpenBLAS 0.3.21 (SkylakeX kernel)"
+  // The device's dense peak FLOP/s, for the run's MFU; 0 where unknown (no MFU is reported).
+  virtual double peak_flops() const { return 0; }
   // False for backends that never look at the tokens (simulated): the trainer may pass null.
   virtual bool needs_tokens() const { return true; }
 

@@ -347,6 +347,8 @@ RunResult train(const TrainConfig& config) {
   result.tokens_per_second = train_seconds > 0 ? session_tokens / train_seconds : 0;
   result.flops_per_second =
       result.tokens_per_second * shape.flops_per_token(model::FlopConvention::Kaplan);
+  if (const double peak = backend->peak_flops(); peak > 0)
+    result.mfu = result.tokens_per_second * shape.hardware_flops_per_token() / peak;
   return result;
 }
 
@@ -358,6 +360,7 @@ std::string RunResult::BriefReport() const {
                          " tokens, ", format_flops(flops), " FLOP, ", format_duration(wall_seconds), ", ",
                          format_count(tokens_per_second), " tokens/s, ", format_flops(flops_per_second),
                          " FLOP/s on ", backend);
+  if (mfu > 0) text += str(" (MFU ", format_significant(100 * mfu, 3), "%)");
   if (status != RunStatus::Done && !message.empty()) text += " (" + message + ")";
   return text;
 }

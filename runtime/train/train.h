@@ -100,6 +100,9 @@ struct RunResult {
   double train_seconds = 0;          // training steps only
   double tokens_per_second = 0;      // tokens / train_seconds
   double flops_per_second = 0;       // flops / train_seconds (Kaplan convention)
+  // Model FLOPs utilisation: tokens/s · hardware_flops_per_token() (6(N + V·d) + 12·L·T·d) ÷ the
+  // backend's peak_flops(); 0 when the backend does not know its peak (cpu, simulated).
+  double mfu = 0;
 
   std::string backend, device;
   std::string model;                 // GptConfig::Summary()

@@ -8,6 +8,7 @@ void open_all(lua_State* L) {
       {"scalelab.native.model", open_model},
       {"scalelab.native.data", open_data},
       {"scalelab.native.plot", open_plot},
+      {"scalelab.native.plan", open_plan},
       {"scalelab.native.train", open_train},
       {nullptr, nullptr},
   };

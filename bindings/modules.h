@@ -11,6 +11,7 @@ int open_core(lua_State* L);
 int open_model(lua_State* L);
 int open_data(lua_State* L);
 int open_plot(lua_State* L);
+int open_plan(lua_State* L);
 int open_train(lua_State* L);
 
 // Registers every native module in package.preload.

@@ -10,6 +10,8 @@ void open_all(lua_State* L) {
       {"scalelab.native.plot", open_plot},
       {"scalelab.native.plan", open_plan},
       {"scalelab.native.train", open_train},
+      {"scalelab.native.store", open_store},
+      {"scalelab.native.study", open_study},
       {nullptr, nullptr},
   };
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);

@@ -19,6 +19,7 @@ namespace {
 
 const char kUsage[] =
     "usage: scalelab [options] [script [args]]\n"
+    "       scalelab results FILE.db [--csv PATH | --json PATH | --curves PATH]  (list or export runs)\n"
     "Options:\n"
     "  -e stmt     run the Lua statement 'stmt'\n"
     "  -i          enter the REPL after running the script\n"
@@ -42,6 +43,17 @@ void print_version() { std::printf("scalelab %s (%s)\n", SCALELAB_VERSION, LUA_R
 
 int main(int argc, char** argv) {
   std::vector<std::string> all(argv, argv + argc);
+  // Subcommands are Lua modules: scalelab results FILE.db -> scalelab.results.main(arg).
+  if (argc >= 2 && all[1] == "results") {
+    try {
+      scalelab::host::Host host;
+      host.set_arg(all, 1);
+      return host.run_string("require('scalelab.results').main(arg)", "=results") ? 0 : 1;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "scalelab: %s\n", e.what());
+      return 1;
+    }
+  }
   std::vector<std::pair<char, std::string>> actions;  // -e and -l, in order
   bool interactive = false, version = false;
   int script = 0;  // index of the script in argv, 0 if none

@@ -1,0 +1,935 @@
+#include "store/store.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <set>
+#include <utility>
+
+#include "core/error.h"
+#include "store/sha256.h"
+
+namespace scalelab::store {
+
+namespace {
+
+// ---- SQLite helpers -------------------------------------------------------------------------
+
+[[noreturn]] void sql_fail(sqlite3* db, const std::string& path, const std::string& what) {
+  const int code = db ? sqlite3_extended_errcode(db) & 0xff : SQLITE_ERROR;
+  std::string message = db ? sqlite3_errmsg(db) : "unknown error";
+  if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB)
+    fail("results store '", path, "' is corrupted (", message, " while ", what,
+         "); scalelab will not write to it. Restore it from a copy, or give the study another store path.");
+  if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
+    fail("results store '", path, "' stayed locked by another process while ", what, " (", message,
+         "); is another scalelab writing to it?");
+  if (code == SQLITE_READONLY)
+    fail("results store '", path, "' is read-only here (", message, ") while ", what);
+  throw SystemError(str("results store '", path, "': ", message, " while ", what));
+}
+
+class Statement {
+ public:
+  Statement(sqlite3* db, const std::string& path, const char* sql) : db_(db), path_(path) {
+    if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK)
+      sql_fail(db, path, str("preparing \"", sql, "\""));
+  }
+  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  Statement& bind(int i, double value) {
+    check(std::isnan(value) ? sqlite3_bind_null(stmt_, i) : sqlite3_bind_double(stmt_, i, value));
+    return *this;
+  }
+  Statement& bind(int i, int64_t value) {
+    check(sqlite3_bind_int64(stmt_, i, value));
+    return *this;
+  }
+  Statement& bind(int i, int value) { return bind(i, static_cast<int64_t>(value)); }
+  Statement& bind(int i, const std::string& value) {
+    check(sqlite3_bind_text(stmt_, i, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT));
+    return *this;
+  }
+  Statement& bind(int i, const char* value) { return bind(i, std::string(value)); }
+  Statement& bind_value(int number_index, int text_index, const Value& value) {
+    if (value.is_number) {
+      bind(number_index, value.number);
+      check(sqlite3_bind_null(stmt_, text_index));
+    } else {
+      check(sqlite3_bind_null(stmt_, number_index));
+      bind(text_index, value.text);
+    }
+    return *this;
+  }
+
+  // True while there is a row.
+  bool step() {
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    sql_fail(db_, path_, str("running \"", sqlite3_sql(stmt_), "\""));
+  }
+  void run() {
+    while (step()) {
+    }
+    reset();
+  }
+  void reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+
+  bool null(int i) const { return sqlite3_column_type(stmt_, i) == SQLITE_NULL; }
+  double number(int i) const { return null(i) ? kMissing : sqlite3_column_double(stmt_, i); }
+  int64_t integer(int i) const { return sqlite3_column_int64(stmt_, i); }
+  std::string text(int i) const {
+    const unsigned char* t = sqlite3_column_text(stmt_, i);
+    return t ? std::string(reinterpret_cast<const char*>(t), static_cast<size_t>(sqlite3_column_bytes(stmt_, i)))
+             : std::string();
+  }
+
+ private:
+  void check(int rc) {
+    if (rc != SQLITE_OK) sql_fail(db_, path_, "binding a value");
+  }
+  sqlite3* db_;
+  const std::string& path_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+void exec(sqlite3* db, const std::string& path, const char* sql, const char* what) {
+  char* error = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &error) != SQLITE_OK) {
+    sqlite3_free(error);
+    sql_fail(db, path, what);
+  }
+}
+
+// BEGIN IMMEDIATE ... COMMIT; rolls back when destroyed uncommitted (an exception unwinding).
+class Transaction {
+ public:
+  Transaction(sqlite3* db, const std::string& path) : db_(db), path_(path) {
+    exec(db_, path_, "BEGIN IMMEDIATE", "starting a write");
+  }
+  ~Transaction() {
+    if (!done_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+  void commit() {
+    exec(db_, path_, "COMMIT", "committing a write");
+    done_ = true;
+  }
+
+ private:
+  sqlite3* db_;
+  const std::string& path_;
+  bool done_ = false;
+};
+
+double now_seconds() {
+  using namespace std::chrono;
+  return duration<double>(system_clock::now().time_since_epoch()).count();
+}
+
+const char kSchema[] = R"sql(
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE scripts(
+  hash TEXT PRIMARY KEY,
+  path TEXT,
+  content TEXT NOT NULL,
+  scalelab_version TEXT,
+  first_seen REAL);
+CREATE TABLE studies(
+  name TEXT PRIMARY KEY,
+  script_path TEXT,
+  script_hash TEXT REFERENCES scripts(hash),
+  scalelab_version TEXT,
+  spec TEXT,
+  created_at REAL,
+  updated_at REAL);
+CREATE TABLE runs(
+  id INTEGER PRIMARY KEY,
+  study TEXT NOT NULL REFERENCES studies(name),
+  hash TEXT NOT NULL,
+  ordinal INTEGER NOT NULL,
+  label TEXT,
+  config TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('planned','running','done','failed','diverged','interrupted')),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  script_hash TEXT,
+  scalelab_version TEXT,
+  checkpoint TEXT,
+  worker TEXT,
+  error TEXT,
+  created_at REAL,
+  started_at REAL,
+  finished_at REAL,
+  wall_seconds REAL,
+  params REAL,
+  non_embedding_params REAL,
+  tokens REAL,
+  unique_tokens REAL,
+  epochs REAL,
+  flops REAL,
+  loss REAL,
+  UNIQUE (study, hash));
+CREATE TABLE run_values(
+  run INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  kind TEXT NOT NULL CHECK (kind IN ('config','metric')),
+  key TEXT NOT NULL,
+  number REAL,
+  text TEXT,
+  PRIMARY KEY (run, kind, key));
+CREATE TABLE curves(
+  run INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  step INTEGER NOT NULL,
+  tokens REAL NOT NULL,
+  train_loss REAL,
+  eval_loss REAL,
+  seconds REAL,
+  lr REAL,
+  PRIMARY KEY (run, step));
+CREATE INDEX runs_by_status ON runs(study, status);
+)sql";
+
+// The first bytes of every SQLite 3 database file.
+const char kSqliteMagic[16] = {'S', 'Q', 'L', 'i', 't', 'e', ' ', 'f', 'o', 'r', 'm', 'a', 't', ' ', '3', '\0'};
+
+std::string printable_prefix(const std::string& bytes) {
+  std::string out;
+  for (unsigned char c : bytes.substr(0, 16)) {
+    if (c >= 32 && c < 127) {
+      out += static_cast<char>(c);
+    } else {
+      char hex[5];
+      std::snprintf(hex, sizeof hex, "\\x%02x", c);
+      out += hex;
+    }
+  }
+  return out;
+}
+
+std::string uri_for(const std::string& path, const char* mode) {
+  std::string uri = "file:";
+  for (char c : path) {
+    if (c == '?' || c == '#' || c == '%') {
+      char hex[4];
+      std::snprintf(hex, sizeof hex, "%%%02X", static_cast<unsigned char>(c));
+      uri += hex;
+    } else {
+      uri += c;
+    }
+  }
+  return uri + "?mode=" + mode;
+}
+
+// Inspects an existing SQLite file without writing to it. Returns true when it is a scalelab store,
+// false when it is an empty SQLite database (no tables, no application id) that may be initialised;
+// throws for anything else.
+bool inspect_existing(const std::string& path) {
+  sqlite3* db = nullptr;
+  const std::string uri = uri_for(path, "ro");
+  if (sqlite3_open_v2(uri.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, nullptr) != SQLITE_OK) {
+    std::string message = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    fail("cannot open results store '", path, "': ", message);
+  }
+  struct Closer {
+    sqlite3* db;
+    ~Closer() { sqlite3_close(db); }
+  } closer{db};
+  sqlite3_busy_timeout(db, 10000);
+  auto integer = [&](const char* sql) {
+    Statement s(db, path, sql);
+    return s.step() ? s.integer(0) : 0;
+  };
+  const int64_t application_id = integer("PRAGMA application_id");
+  const int64_t version = integer("PRAGMA user_version");
+  std::vector<std::string> tables;
+  {
+    Statement s(db, path, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
+    while (s.step()) tables.push_back(s.text(0));
+  }
+  if (application_id != kApplicationId) {
+    if (application_id == 0 && tables.empty()) return false;
+    std::string names;
+    for (size_t i = 0; i < tables.size() && i < 6; ++i) names += (i ? ", " : "") + tables[i];
+    if (tables.size() > 6) names += ", ...";
+    char id[16];
+    std::snprintf(id, sizeof id, "0x%08x", static_cast<unsigned>(application_id));
+    fail("'", path, "' is an SQLite database but not a scalelab results store (application_id ", id,
+         tables.empty() ? "" : ", tables: ", names,
+         "); scalelab left it untouched. Give the study another store path.");
+  }
+  if (version > kSchemaVersion)
+    fail("results store '", path, "' has schema version ", version, ", written by a newer scalelab; this ",
+         "scalelab reads schema versions up to ", kSchemaVersion, ". Upgrade scalelab to use it.");
+  if (version < 1)
+    fail("results store '", path, "' has the scalelab application id but no schema version; it is "
+         "damaged or was never initialised. scalelab left it untouched.");
+  std::vector<std::string> problems;
+  {
+    Statement s(db, path, "PRAGMA quick_check(5)");
+    while (s.step()) problems.push_back(s.text(0));
+  }
+  if (!(problems.size() == 1 && problems[0] == "ok")) {
+    std::string detail;
+    for (const auto& p : problems) detail += (detail.empty() ? "" : "; ") + p;
+    fail("results store '", path, "' is corrupted (integrity check: ", detail,
+         "); scalelab will not write to it. Restore it from a copy, or give the study another store path.");
+  }
+  for (const char* table : {"meta", "studies", "scripts", "runs", "run_values", "curves"}) {
+    if (std::find(tables.begin(), tables.end(), table) == tables.end())
+      fail("results store '", path, "' lacks its '", table, "' table; it is damaged. scalelab left it untouched.");
+  }
+  return true;
+}
+
+void write_values(sqlite3* db, const std::string& path, int64_t run, const char* kind,
+                  const std::vector<Value>& values) {
+  Statement insert(db, path,
+                   "INSERT OR REPLACE INTO run_values(run, kind, key, number, text) VALUES (?, ?, ?, ?, ?)");
+  for (const Value& v : values) {
+    insert.bind(1, run).bind(2, kind).bind(3, v.key).bind_value(4, 5, v);
+    insert.run();
+  }
+}
+
+// ---- CSV and JSON writing ---------------------------------------------------------------------
+
+std::string number_text(double value) {
+  if (std::isnan(value)) return "";
+  if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
+  if (value == std::floor(value) && std::fabs(value) < 1e15) {
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%.0f", value);
+    return buffer;
+  }
+  char buffer[40];
+  std::snprintf(buffer, sizeof buffer, "%.17g", value);
+  // The shortest form that reads back to the same double.
+  for (int digits = 6; digits < 17; ++digits) {
+    char shorter[40];
+    std::snprintf(shorter, sizeof shorter, "%.*g", digits, value);
+    if (std::strtod(shorter, nullptr) == value) return shorter;
+  }
+  return buffer;
+}
+
+std::string csv_field(const std::string& text) {
+  if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string json_string(const std::string& text) {
+  std::string out = "\"";
+  for (unsigned char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          char hex[8];
+          std::snprintf(hex, sizeof hex, "\\u%04x", c);
+          out += hex;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  return out + "\"";
+}
+
+std::string json_number(double value) {
+  if (!std::isfinite(value)) return "null";  // JSON has no NaN or infinity
+  return number_text(value);
+}
+
+// A table of cells: each cell a number (NaN = missing) or a text.
+struct Cell {
+  bool is_number = true;
+  double number = kMissing;
+  std::string text;
+};
+using Row = std::map<std::string, Cell>;
+
+std::string to_csv(const std::vector<std::string>& columns, const std::vector<Row>& rows) {
+  std::string out;
+  for (size_t i = 0; i < columns.size(); ++i) out += (i ? "," : "") + csv_field(columns[i]);
+  out += "\n";
+  for (const Row& row : rows) {
+    for (size_t i = 0; i < columns.size(); ++i) {
+      if (i) out += ",";
+      auto it = row.find(columns[i]);
+      if (it == row.end()) continue;
+      out += it->second.is_number ? number_text(it->second.number) : csv_field(it->second.text);
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+// A JSON array of records: pd.read_json(path) reads it as a DataFrame, one column per key.
+std::string to_json(const std::vector<std::string>& columns, const std::vector<Row>& rows) {
+  std::string out = "[";
+  for (size_t r = 0; r < rows.size(); ++r) {
+    out += r ? ",\n {" : "\n {";
+    bool first = true;
+    for (const std::string& column : columns) {
+      auto it = rows[r].find(column);
+      if (it == rows[r].end()) continue;
+      out += (first ? "" : ", ") + json_string(column) + ": ";
+      out += it->second.is_number ? json_number(it->second.number) : json_string(it->second.text);
+      first = false;
+    }
+    out += "}";
+  }
+  return out + (rows.empty() ? "]\n" : "\n]\n");
+}
+
+Cell number_cell(double v) { return Cell{true, v, {}}; }
+Cell text_cell(std::string t) { return Cell{false, 0, std::move(t)}; }
+
+const std::vector<std::string>& run_columns() {
+  static const std::vector<std::string> columns = {
+      "study", "hash", "ordinal", "label", "status", "attempts", "params", "non_embedding_params",
+      "tokens", "unique_tokens", "epochs", "flops", "loss", "wall_seconds", "created_at", "started_at",
+      "finished_at", "script_hash", "scalelab_version", "worker", "error"};
+  return columns;
+}
+
+Row run_row(const RunRecord& r) {
+  Row row;
+  row["study"] = text_cell(r.study);
+  row["hash"] = text_cell(r.hash);
+  row["ordinal"] = number_cell(static_cast<double>(r.ordinal));
+  row["label"] = text_cell(r.label);
+  row["status"] = text_cell(to_string(r.status));
+  row["attempts"] = number_cell(static_cast<double>(r.attempts));
+  row["params"] = number_cell(r.params);
+  row["non_embedding_params"] = number_cell(r.non_embedding_params);
+  row["tokens"] = number_cell(r.tokens);
+  row["unique_tokens"] = number_cell(r.unique_tokens);
+  row["epochs"] = number_cell(r.epochs);
+  row["flops"] = number_cell(r.flops);
+  row["loss"] = number_cell(r.loss);
+  row["wall_seconds"] = number_cell(r.wall_seconds);
+  row["created_at"] = number_cell(r.created_at);
+  row["started_at"] = number_cell(r.started_at);
+  row["finished_at"] = number_cell(r.finished_at);
+  row["script_hash"] = text_cell(r.script_hash);
+  row["scalelab_version"] = text_cell(r.scalelab_version);
+  row["worker"] = text_cell(r.worker);
+  row["error"] = text_cell(r.error);
+  return row;
+}
+
+// Rows for the run exports: the fixed columns, then configuration keys, then metric keys (a metric
+// whose name is already a column gets the prefix "result_").
+void run_table(const std::vector<RunRecord>& runs, std::vector<std::string>* columns, std::vector<Row>* rows) {
+  *columns = run_columns();
+  const std::set<std::string> fixed(run_columns().begin(), run_columns().end());
+  std::set<std::string> config_keys, metric_keys;
+  for (const RunRecord& r : runs)
+    for (const Value& v : r.config)
+      if (!fixed.count(v.key)) config_keys.insert(v.key);  // headline numbers are columns already
+  auto metric_column = [&](const std::string& key) {
+    return fixed.count(key) || config_keys.count(key) ? "result_" + key : key;
+  };
+  for (const RunRecord& r : runs)
+    for (const Value& v : r.metrics) metric_keys.insert(metric_column(v.key));
+  columns->insert(columns->end(), config_keys.begin(), config_keys.end());
+  columns->insert(columns->end(), metric_keys.begin(), metric_keys.end());
+  for (const RunRecord& r : runs) {
+    Row row = run_row(r);
+    for (const Value& v : r.config)
+      if (!fixed.count(v.key)) row[v.key] = v.is_number ? number_cell(v.number) : text_cell(v.text);
+    for (const Value& v : r.metrics)
+      row[metric_column(v.key)] = v.is_number ? number_cell(v.number) : text_cell(v.text);
+    rows->push_back(std::move(row));
+  }
+}
+
+}  // namespace
+
+// ---- Options and statuses -----------------------------------------------------------------------
+
+void StoreOptions::Validate() const {
+  if (!(busy_timeout_seconds >= 0) || !std::isfinite(busy_timeout_seconds))
+    fail("store options: busy_timeout_seconds must be a finite number >= 0 (got ", busy_timeout_seconds, ")");
+  if (read_only && create) {
+    // Nothing to create in read-only mode; silently meaningless, so refuse it.
+    fail("store options: read_only and create cannot both be set");
+  }
+}
+
+const char* to_string(RunStatus status) {
+  switch (status) {
+    case RunStatus::Planned: return "planned";
+    case RunStatus::Running: return "running";
+    case RunStatus::Done: return "done";
+    case RunStatus::Failed: return "failed";
+    case RunStatus::Diverged: return "diverged";
+    case RunStatus::Interrupted: return "interrupted";
+  }
+  return "?";
+}
+
+RunStatus parse_status(const std::string& text) {
+  for (RunStatus s : {RunStatus::Planned, RunStatus::Running, RunStatus::Done, RunStatus::Failed,
+                      RunStatus::Diverged, RunStatus::Interrupted})
+    if (text == to_string(s)) return s;
+  fail("unknown run status '", text, "' (valid: planned, running, done, failed, diverged, interrupted)");
+}
+
+bool is_final(RunStatus status) { return status == RunStatus::Done || status == RunStatus::Diverged; }
+
+// ---- Store ----------------------------------------------------------------------------------------
+
+Store::Store(std::string path, StoreOptions options, sqlite3* db)
+    : path_(std::move(path)), options_(options), db_(db) {}
+
+Store::Store(Store&& other) noexcept
+    : path_(std::move(other.path_)), options_(other.options_), db_(std::exchange(other.db_, nullptr)) {}
+
+Store& Store::operator=(Store&& other) noexcept {
+  if (this != &other) {
+    Close();
+    path_ = std::move(other.path_);
+    options_ = other.options_;
+    db_ = std::exchange(other.db_, nullptr);
+  }
+  return *this;
+}
+
+Store::~Store() { Close(); }
+
+void Store::Close() {
+  if (db_) sqlite3_close_v2(db_);
+  db_ = nullptr;
+}
+
+sqlite3* Store::db() const {
+  if (!db_) fail("results store '", path_, "' is closed");
+  return db_;
+}
+
+Store Store::Open(const std::string& path, const StoreOptions& options) {
+  options.Validate();
+  if (path.empty()) fail("results store: the path is empty");
+  struct stat info {};
+  bool initialised = false;
+  if (::stat(path.c_str(), &info) == 0) {
+    if (!S_ISREG(info.st_mode)) fail("results store '", path, "' exists but is not a regular file");
+    if (info.st_size > 0) {
+      std::ifstream in(path, std::ios::binary);
+      if (!in) fail("cannot read results store '", path, "': ", std::strerror(errno));
+      std::string head(100, '\0');
+      in.read(&head[0], 100);
+      head.resize(static_cast<size_t>(in.gcount()));
+      if (head.size() < 100 || std::memcmp(head.data(), kSqliteMagic, 16) != 0)
+        fail("'", path, "' is not a scalelab results store: it is not an SQLite database (it begins \"",
+             printable_prefix(head), "\"). scalelab left it untouched; give the study another store path.");
+      initialised = inspect_existing(path);
+    }
+  } else if (errno != ENOENT) {
+    fail("cannot open results store '", path, "': ", std::strerror(errno));
+  } else if (!options.create) {
+    fail("no results store at '", path, "' (no such file)");
+  }
+
+  sqlite3* db = nullptr;
+  const int flags = options.read_only ? (SQLITE_OPEN_READONLY | SQLITE_OPEN_URI)
+                                      : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI);
+  const std::string uri = uri_for(path, options.read_only ? "ro" : "rwc");
+  if (sqlite3_open_v2(uri.c_str(), &db, flags, nullptr) != SQLITE_OK) {
+    std::string message = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    fail("cannot open results store '", path, "': ", message);
+  }
+  Store store(path, options, db);
+  sqlite3_busy_timeout(db, static_cast<int>(options.busy_timeout_seconds * 1000));
+  sqlite3_extended_result_codes(db, 1);
+  exec(db, path, "PRAGMA foreign_keys = ON", "enabling foreign keys");
+  if (options.read_only) {
+    if (!initialised) fail("results store '", path, "' is empty: nothing to read");
+    return store;
+  }
+  {
+    Statement mode(db, path, "PRAGMA journal_mode = WAL");
+    mode.step();
+  }
+  exec(db, path, "PRAGMA synchronous = NORMAL", "setting synchronous mode");
+  if (!initialised) {
+    Transaction tx(db, path);
+    Statement version(db, path, "PRAGMA user_version");
+    const int64_t existing = version.step() ? version.integer(0) : 0;
+    version.reset();
+    if (existing == 0) {  // nobody initialised it while we waited for the write lock
+      exec(db, path, kSchema, "creating the schema");
+      exec(db, path, str("PRAGMA application_id = ", kApplicationId).c_str(), "setting the application id");
+      exec(db, path, str("PRAGMA user_version = ", kSchemaVersion).c_str(), "setting the schema version");
+      Statement meta(db, path, "INSERT INTO meta(key, value) VALUES (?, ?)");
+      meta.bind(1, "format").bind(2, "scalelab results store").run();
+      meta.bind(1, "schema_version").bind(2, std::to_string(kSchemaVersion)).run();
+      meta.bind(1, "created_at").bind(2, number_text(now_seconds())).run();
+    }
+    tx.commit();
+  }
+  return store;
+}
+
+int Store::schema_version() const {
+  Statement s(db(), path_, "PRAGMA user_version");
+  return s.step() ? static_cast<int>(s.integer(0)) : 0;
+}
+
+std::string Store::RecordStudy(const StudyInfo& info) {
+  if (info.name.empty()) fail("results store: a study needs a name");
+  const std::string hash = sha256_hex(info.script_text);
+  const double now = now_seconds();
+  Transaction tx(db(), path_);
+  Statement script(db_, path_,
+                   "INSERT OR IGNORE INTO scripts(hash, path, content, scalelab_version, first_seen) "
+                   "VALUES (?, ?, ?, ?, ?)");
+  script.bind(1, hash).bind(2, info.script_path).bind(3, info.script_text).bind(4, info.scalelab_version).bind(5, now);
+  script.run();
+  Statement study(db_, path_,
+                  "INSERT INTO studies(name, script_path, script_hash, scalelab_version, spec, created_at, updated_at) "
+                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) ON CONFLICT(name) DO UPDATE SET script_path = ?2, "
+                  "script_hash = ?3, scalelab_version = ?4, spec = ?5, updated_at = ?6");
+  study.bind(1, info.name).bind(2, info.script_path).bind(3, hash).bind(4, info.scalelab_version)
+      .bind(5, info.spec_json).bind(6, now);
+  study.run();
+  tx.commit();
+  return hash;
+}
+
+namespace {
+StudyRecord read_study(const Statement& s) {
+  StudyRecord r;
+  r.name = s.text(0);
+  r.script_path = s.text(1);
+  r.script_hash = s.text(2);
+  r.scalelab_version = s.text(3);
+  r.spec_json = s.text(4);
+  r.created_at = s.number(5);
+  r.updated_at = s.number(6);
+  return r;
+}
+const char kStudyColumns[] =
+    "SELECT name, script_path, script_hash, scalelab_version, spec, created_at, updated_at FROM studies";
+}  // namespace
+
+std::vector<StudyRecord> Store::Studies() const {
+  Statement s(db(), path_, (std::string(kStudyColumns) + " ORDER BY created_at, name").c_str());
+  std::vector<StudyRecord> out;
+  while (s.step()) out.push_back(read_study(s));
+  return out;
+}
+
+std::optional<StudyRecord> Store::Study(const std::string& name) const {
+  Statement s(db(), path_, (std::string(kStudyColumns) + " WHERE name = ?").c_str());
+  s.bind(1, name);
+  if (!s.step()) return std::nullopt;
+  return read_study(s);
+}
+
+void Store::PlanRuns(const std::vector<RunPlan>& plans) {
+  Transaction tx(db(), path_);
+  Statement insert(db_, path_,
+                   "INSERT INTO runs(study, hash, ordinal, label, config, status, created_at, params, "
+                   "non_embedding_params, tokens, unique_tokens, epochs, flops) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5, 'planned', ?6, ?7, ?8, ?9, ?10, ?11, ?12) "
+                   "ON CONFLICT(study, hash) DO UPDATE SET ordinal = ?3, label = ?4");
+  Statement id(db_, path_, "SELECT id FROM runs WHERE study = ? AND hash = ?");
+  const double now = now_seconds();
+  for (const RunPlan& p : plans) {
+    if (p.study.empty() || p.hash.empty()) fail("results store: a planned run needs a study and a hash");
+    if (!Study(p.study)) fail("results store: study '", p.study, "' is not recorded; record the study first");
+    insert.bind(1, p.study).bind(2, p.hash).bind(3, p.ordinal).bind(4, p.label).bind(5, p.config_json)
+        .bind(6, now).bind(7, p.params).bind(8, p.non_embedding_params).bind(9, p.tokens)
+        .bind(10, p.unique_tokens).bind(11, p.epochs).bind(12, p.flops);
+    insert.run();
+    id.bind(1, p.study).bind(2, p.hash);
+    SCALELAB_CHECK(id.step());
+    const int64_t run = id.integer(0);
+    id.reset();
+    write_values(db_, path_, run, "config", p.config);
+  }
+  tx.commit();
+}
+
+RunRecord Store::PlanRun(const RunPlan& plan) {
+  PlanRuns({plan});
+  return *Run(plan.study, plan.hash);
+}
+
+bool Store::StartRun(const std::string& study, const std::string& hash, const std::string& worker,
+                     const std::string& checkpoint, const std::string& script_hash) {
+  Transaction tx(db(), path_);
+  Statement s(db_, path_, "SELECT status FROM runs WHERE study = ? AND hash = ?");
+  s.bind(1, study).bind(2, hash);
+  if (!s.step()) fail("results store: study '", study, "' has no run ", hash);
+  if (is_final(parse_status(s.text(0)))) return false;
+  s.reset();
+  Statement update(db_, path_,
+                   "UPDATE runs SET status = 'running', attempts = attempts + 1, started_at = ?, worker = ?, "
+                   "checkpoint = ?, script_hash = ?, error = NULL WHERE study = ? AND hash = ?");
+  update.bind(1, now_seconds()).bind(2, worker).bind(3, checkpoint).bind(4, script_hash).bind(5, study).bind(6, hash);
+  update.run();
+  tx.commit();
+  return true;
+}
+
+void Store::FinishRun(const std::string& study, const std::string& hash, const RunOutcome& o) {
+  Transaction tx(db(), path_);
+  Statement id(db_, path_, "SELECT id FROM runs WHERE study = ? AND hash = ?");
+  id.bind(1, study).bind(2, hash);
+  if (!id.step()) fail("results store: study '", study, "' has no run ", hash);
+  const int64_t run = id.integer(0);
+  id.reset();
+  Statement update(db_, path_,
+                   "UPDATE runs SET status = ?, loss = ?, wall_seconds = ?, finished_at = ?, error = ?, "
+                   "script_hash = COALESCE(NULLIF(?, ''), script_hash), scalelab_version = ? WHERE id = ?");
+  update.bind(1, to_string(o.status)).bind(2, o.loss).bind(3, o.wall_seconds).bind(4, now_seconds())
+      .bind(5, o.error).bind(6, o.script_hash);
+  // The scalelab version of the attempt that finished the run.
+  {
+    Statement meta(db_, path_, "SELECT scalelab_version FROM studies WHERE name = ?");
+    meta.bind(1, study);
+    update.bind(7, meta.step() ? meta.text(0) : std::string());
+  }
+  update.bind(8, run);
+  update.run();
+  Statement drop_metrics(db_, path_, "DELETE FROM run_values WHERE run = ? AND kind = 'metric'");
+  drop_metrics.bind(1, run).run();
+  write_values(db_, path_, run, "metric", o.metrics);
+  Statement drop_curve(db_, path_, "DELETE FROM curves WHERE run = ?");
+  drop_curve.bind(1, run).run();
+  Statement point(db_, path_,
+                  "INSERT OR REPLACE INTO curves(run, step, tokens, train_loss, eval_loss, seconds, lr) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?)");
+  for (const CurvePoint& p : o.curve) {
+    point.bind(1, run).bind(2, p.step).bind(3, p.tokens).bind(4, p.train_loss).bind(5, p.eval_loss)
+        .bind(6, p.seconds).bind(7, p.lr);
+    point.run();
+  }
+  tx.commit();
+}
+
+void Store::ResetRun(const std::string& study, const std::string& hash) {
+  Transaction tx(db(), path_);
+  Statement id(db_, path_, "SELECT id FROM runs WHERE study = ? AND hash = ?");
+  id.bind(1, study).bind(2, hash);
+  if (!id.step()) fail("results store: study '", study, "' has no run ", hash);
+  const int64_t run = id.integer(0);
+  id.reset();
+  Statement reset(db_, path_,
+                  "UPDATE runs SET status = 'planned', loss = NULL, wall_seconds = NULL, started_at = NULL, "
+                  "finished_at = NULL, error = NULL, worker = NULL WHERE id = ?");
+  reset.bind(1, run).run();
+  Statement metrics(db_, path_, "DELETE FROM run_values WHERE run = ? AND kind = 'metric'");
+  metrics.bind(1, run).run();
+  Statement curve(db_, path_, "DELETE FROM curves WHERE run = ?");
+  curve.bind(1, run).run();
+  tx.commit();
+}
+
+namespace {
+const char kRunColumns[] =
+    "SELECT id, study, hash, ordinal, label, config, status, attempts, script_hash, scalelab_version, "
+    "checkpoint, worker, error, created_at, started_at, finished_at, wall_seconds, params, "
+    "non_embedding_params, tokens, unique_tokens, epochs, flops, loss FROM runs";
+
+RunRecord read_run(const Statement& s) {
+  RunRecord r;
+  r.study = s.text(1);
+  r.hash = s.text(2);
+  r.ordinal = s.integer(3);
+  r.label = s.text(4);
+  r.config_json = s.text(5);
+  r.status = parse_status(s.text(6));
+  r.attempts = s.integer(7);
+  r.script_hash = s.text(8);
+  r.scalelab_version = s.text(9);
+  r.checkpoint = s.text(10);
+  r.worker = s.text(11);
+  r.error = s.text(12);
+  r.created_at = s.number(13);
+  r.started_at = s.number(14);
+  r.finished_at = s.number(15);
+  r.wall_seconds = s.number(16);
+  r.params = s.number(17);
+  r.non_embedding_params = s.number(18);
+  r.tokens = s.number(19);
+  r.unique_tokens = s.number(20);
+  r.epochs = s.number(21);
+  r.flops = s.number(22);
+  r.loss = s.number(23);
+  return r;
+}
+}  // namespace
+
+std::vector<RunRecord> Store::Runs(const RunFilter& filter) const {
+  if (!filter.status.empty()) parse_status(filter.status);
+  std::string sql = std::string(kRunColumns) +
+                    " WHERE (?1 = '' OR study = ?1) AND (?2 = '' OR status = ?2) ORDER BY study, ordinal, id";
+  Statement s(db(), path_, sql.c_str());
+  s.bind(1, filter.study).bind(2, filter.status);
+  std::vector<RunRecord> out;
+  std::vector<int64_t> ids;
+  while (s.step()) {
+    out.push_back(read_run(s));
+    ids.push_back(s.integer(0));
+  }
+  Statement values(db_, path_, "SELECT kind, key, number, text FROM run_values WHERE run = ? ORDER BY kind, key");
+  for (size_t i = 0; i < out.size(); ++i) {
+    values.bind(1, ids[i]);
+    while (values.step()) {
+      Value v = values.null(2) && !values.null(3) ? Value::Text(values.text(1), values.text(3))
+                                                  : Value::Number(values.text(1), values.number(2));
+      (values.text(0) == "config" ? out[i].config : out[i].metrics).push_back(std::move(v));
+    }
+    values.reset();
+  }
+  return out;
+}
+
+std::optional<RunRecord> Store::Run(const std::string& study, const std::string& hash) const {
+  for (RunRecord& r : Runs({study, ""}))
+    if (r.hash == hash) return std::move(r);
+  return std::nullopt;
+}
+
+std::vector<CurvePoint> Store::Curve(const std::string& study, const std::string& hash) const {
+  Statement s(db(), path_,
+              "SELECT c.step, c.tokens, c.train_loss, c.eval_loss, c.seconds, c.lr FROM curves c "
+              "JOIN runs r ON r.id = c.run WHERE r.study = ? AND r.hash = ? ORDER BY c.step");
+  s.bind(1, study).bind(2, hash);
+  std::vector<CurvePoint> out;
+  while (s.step()) {
+    CurvePoint p;
+    p.step = s.integer(0);
+    p.tokens = s.number(1);
+    p.train_loss = s.number(2);
+    p.eval_loss = s.number(3);
+    p.seconds = s.number(4);
+    p.lr = s.number(5);
+    out.push_back(p);
+  }
+  return out;
+}
+
+std::string Store::RunsCsv(const RunFilter& filter) const {
+  std::vector<std::string> columns;
+  std::vector<Row> rows;
+  run_table(Runs(filter), &columns, &rows);
+  return to_csv(columns, rows);
+}
+
+std::string Store::RunsJson(const RunFilter& filter) const {
+  std::vector<std::string> columns;
+  std::vector<Row> rows;
+  run_table(Runs(filter), &columns, &rows);
+  return to_json(columns, rows);
+}
+
+namespace {
+void curve_table(const Store& store, const RunFilter& filter, std::vector<std::string>* columns,
+                 std::vector<Row>* rows) {
+  *columns = {"study", "hash", "step", "tokens", "train_loss", "eval_loss", "seconds", "lr"};
+  for (const RunRecord& r : store.Runs(filter)) {
+    for (const CurvePoint& p : store.Curve(r.study, r.hash)) {
+      Row row;
+      row["study"] = text_cell(r.study);
+      row["hash"] = text_cell(r.hash);
+      row["step"] = number_cell(static_cast<double>(p.step));
+      row["tokens"] = number_cell(p.tokens);
+      row["train_loss"] = number_cell(p.train_loss);
+      row["eval_loss"] = number_cell(p.eval_loss);
+      row["seconds"] = number_cell(p.seconds);
+      row["lr"] = number_cell(p.lr);
+      rows->push_back(std::move(row));
+    }
+  }
+}
+}  // namespace
+
+std::string Store::CurvesCsv(const RunFilter& filter) const {
+  std::vector<std::string> columns;
+  std::vector<Row> rows;
+  curve_table(*this, filter, &columns, &rows);
+  return to_csv(columns, rows);
+}
+
+std::string Store::CurvesJson(const RunFilter& filter) const {
+  std::vector<std::string> columns;
+  std::vector<Row> rows;
+  curve_table(*this, filter, &columns, &rows);
+  return to_json(columns, rows);
+}
+
+std::string Store::Summary() const {
+  if (!db_) return str("Store(", path_, ": closed)");
+  std::map<std::string, int64_t> counts;
+  int64_t total = 0;
+  {
+    Statement s(db_, path_, "SELECT status, count(*) FROM runs GROUP BY status");
+    while (s.step()) {
+      counts[s.text(0)] = s.integer(1);
+      total += s.integer(1);
+    }
+  }
+  int64_t studies = 0;
+  {
+    Statement s(db_, path_, "SELECT count(*) FROM studies");
+    if (s.step()) studies = s.integer(0);
+  }
+  std::string out = str("Store(", path_, ": schema ", schema_version(), ", ", studies,
+                        studies == 1 ? " study, " : " studies, ", total, total == 1 ? " run" : " runs");
+  std::string parts;
+  for (const char* status : {"done", "running", "planned", "interrupted", "failed", "diverged"}) {
+    auto it = counts.find(status);
+    if (it != counts.end()) parts += str(parts.empty() ? "" : ", ", it->second, " ", status);
+  }
+  if (!parts.empty()) out += ": " + parts;
+  return out + (options_.read_only ? ", read-only)" : ")");
+}
+
+void write_file_atomically(const std::string& path, const std::string& text) {
+  const std::string temporary = path + ".tmp" + std::to_string(::getpid());
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    if (!out) fail("cannot write '", path, "': ", std::strerror(errno));
+    out << text;
+    out.flush();
+    if (!out) {
+      std::remove(temporary.c_str());
+      fail("cannot write '", path, "': ", std::strerror(errno));
+    }
+  }
+  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+    const int error = errno;
+    std::remove(temporary.c_str());
+    fail("cannot write '", path, "': ", std::strerror(error));
+  }
+}
+
+}  // namespace scalelab::store

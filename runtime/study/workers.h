@@ -1,0 +1,70 @@
+// Worker processes for the study executor. One Lua state is single-threaded, so the local executor
+// runs small runs in parallel as separate scalelab processes (each re-runs the study script in
+// worker mode and trains one run), and coordinates them through the results store. These are the
+// process primitives it needs: start a worker with its output in a log file, reap finished ones,
+// and hold the store's lock so that two executors never run one study at once.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace scalelab::study {
+
+struct SpawnOptions {
+  std::vector<std::string> argv;  // argv[0] is the program (a path)
+  std::vector<std::string> env;   // "KEY=VALUE" entries added to (or replacing in) the environment
+  std::string log_path;           // stdout and stderr go here (appended); "" keeps the parent's
+  bool die_with_parent = true;    // SIGKILL the worker if the executor dies (Linux PR_SET_PDEATHSIG)
+  void Validate() const;
+};
+
+// Starts the process; throws scalelab::Error if it cannot be started (the message names argv[0]).
+pid_t spawn(const SpawnOptions& options);
+
+struct ExitStatus {
+  pid_t pid = 0;
+  int code = -1;    // exit code when the process exited
+  int signal = 0;   // the signal that killed it, else 0
+  bool ok() const { return signal == 0 && code == 0; }
+  std::string Summary() const;  // "exit 0", "killed by signal 9 (Killed)"
+};
+
+// Reaps one finished child of this process. block = false returns nullopt when none has finished;
+// block = true waits. Returns nullopt as well when there are no children at all.
+std::optional<ExitStatus> wait_any(bool block);
+
+// Sends `signal` to `pid`; false when no such process.
+bool send_signal(pid_t pid, int signal);
+
+std::string executable_path();  // this program (/proc/self/exe)
+int cpu_count();                 // cores this process may use
+void sleep_seconds(double seconds);
+double monotonic_seconds();
+bool is_terminal(int fd);
+int terminal_columns(int fd);    // 0 when not a terminal
+
+// An exclusive advisory lock on `path` (created if needed), held until release or process exit
+// (a killed process releases it). try_acquire returns false when another process holds it, and
+// `holder` then describes it ("pid 1234").
+class FileLock {
+ public:
+  FileLock() = default;
+  FileLock(FileLock&& other) noexcept;
+  FileLock& operator=(FileLock&& other) noexcept;
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+  ~FileLock();
+  bool try_acquire(const std::string& path, std::string* holder);
+  void release();
+  bool held() const { return fd_ >= 0; }
+  std::string Summary() const;
+
+ private:
+  int fd_ = -1;
+  std::string path_;
+};
+
+}  // namespace scalelab::study

@@ -1,0 +1,522 @@
+-- study: a scaling study as a short, versioned script.
+--
+--   study "isoflop-demo" {
+--     model    = { aspect = 32, vocab = 256, ctx = 64 },        -- how a target N becomes a shape
+--     sweep    = sweep.isoflop{ budgets = { 1e12, 3e12, 1e13 } },
+--     backend  = "cpu",                                         -- or "simulated", { kind = "simulated", law = ... }
+--     fits     = { "isoflop", "chinchilla" },
+--     questions = { plan.optimal{ compute = 1e15 } },
+--   }
+--
+-- Running the script trains every run of the sweep that the store does not hold yet (a rerun skips
+-- finished runs and resumes interrupted ones from their checkpoints), fits the laws asked for on the
+-- stored results, answers the questions, prints the report and writes it as Markdown and JSON beside
+-- the store. `scalelab script.lua --dry-run` prints the planned runs and totals and trains nothing;
+-- `--jobs N` sets how many runs train at once.
+local checks = require "scalelab.study.checks"
+local json = require "scalelab.study.json"
+local backends = require "scalelab.study.backends"
+local executor = require "scalelab.study.executor"
+local analysis = require "scalelab.study.analysis"
+local sweep_mod = require "scalelab.sweep"
+local native = require "scalelab.native.study"
+local native_store = require "scalelab.native.store"
+local core = require "scalelab.native.core"
+local doc = core.document
+
+local M = {}
+
+-- ---- The keys of a study ------------------------------------------------------------------------------
+
+local VALID = {
+  description = "string",
+  data = "any",
+  model = { "table", "string", "function" },
+  hyper = "table",
+  sweep = "sweep",
+  backend = { "string", "table", "function" },
+  store = "string",
+  fits = "table",
+  questions = "table",
+  jobs = "integer",
+  executor = { "string", "table" },
+  seed = "integer",
+  eval = "table",
+  report = { "string", "boolean" },
+  checkpoints = "string",
+  quiet = "boolean",
+  params = "string",
+  models = { "table", "string", "function" },
+}
+
+local MODEL_VALID = { aspect = { "positive", "string" }, shape = { "string", "function" }, vocab = "integer",
+                      ctx = "integer", head_dim = "integer" }
+
+local HYPER_VALID = {}
+for _, key in ipairs { "lr", "batch", "warmup", "min_lr", "weight_decay", "beta1", "beta2", "clip" } do
+  HYPER_VALID[key] = { "number", "function" }
+end
+
+local EVAL_VALID = { interval = { "integer", "function" }, tokens = { "integer", "function" } }
+
+-- ---- Hyperparameter rules by size (defaults from REFERENCE.md) -------------------------------------
+
+-- Pythia's learning rates by total parameters: 1e-3 for 14M-70M, 6e-4 at 160M, 3e-4 at 410M;
+-- interpolated in log-log between, 1e-3 below 70M, extended with the last slope above 410M.
+local function pythia_lr(run)
+  local N = run.params
+  local table_ = { { 70e6, 1e-3 }, { 160e6, 6e-4 }, { 410e6, 3e-4 } }
+  if N <= table_[1][1] then return 1e-3 end
+  for i = 2, #table_ do
+    local a, b = table_[i - 1], table_[i]
+    if N <= b[1] or i == #table_ then
+      local slope = math.log(b[2] / a[2]) / math.log(b[1] / a[1])
+      return a[2] * (N / a[1]) ^ slope
+    end
+  end
+end
+
+M.default_hyper = {
+  lr = pythia_lr,
+  -- 16 sequences per step, fewer for short runs so that every run takes at least 50 steps.
+  batch = function(run)
+    return math.max(1, math.min(16, math.floor(run.tokens / (run.shape.ctx * 50))))
+  end,
+  warmup = 0.01,       -- fraction of the steps (Pythia: 1%)
+  min_lr = 0.1,        -- the cosine ends at 0.1·lr, over exactly the run's length (Chinchilla)
+  weight_decay = 0.1,  -- AdamW, Pythia
+  beta1 = 0.9,
+  beta2 = 0.95,
+  clip = 1.0,
+}
+
+local function rule_value(rules, key, run)
+  local rule = run.point[key]
+  if rule == nil then rule = rules[key] end
+  if type(rule) == "function" then rule = rule(run) end
+  return rule
+end
+
+-- ---- Model families ---------------------------------------------------------------------------------
+
+local function gpt_config_check(value)
+  return type(value) == "userdata" and getmetatable(value) and getmetatable(value).__name == "GptConfig"
+end
+
+local function model_family(spec, where)
+  if spec == nil then spec = {} end
+  if type(spec) == "string" then
+    if spec ~= "chinchilla" then
+      checks.fail(where, "study: model must be a table, a function of N, or \"chinchilla\" (got \"" .. spec .. "\")", { "model" })
+    end
+    spec = { shape = "chinchilla" }
+  end
+  if type(spec) == "function" then
+    return function(N, point)
+      local shape = spec(N, point)
+      if not gpt_config_check(shape) then
+        error("study: the model function must return a model.gpt{...} shape for N = " .. tostring(N) ..
+          " (got " .. checks.type_name(shape) .. ")", 0)
+      end
+      return shape
+    end, { family = "function" }
+  end
+  checks.table(spec, MODEL_VALID, "study: model", where, { "model" })
+  if type(spec.shape) == "function" then
+    return model_family(spec.shape, where)
+  end
+  local aspect = spec.aspect
+  if spec.shape == "chinchilla" or aspect == "chinchilla" then aspect = "chinchilla"
+  elseif spec.shape ~= nil then
+    checks.fail(where, "study: model.shape must be \"chinchilla\" or a function of N (got \"" .. tostring(spec.shape) .. "\")", { "model", "shape" })
+  elseif type(aspect) == "string" then
+    checks.fail(where, "study: model.aspect must be a number (d_model / n_layer) or \"chinchilla\"", { "model", "aspect" })
+  end
+  local options = { aspect = aspect or 64, vocab = spec.vocab, ctx = spec.ctx, head_dim = spec.head_dim }
+  local model = require "scalelab.model"
+  local function shape(target)
+    return model.shape_for { params = target, aspect = options.aspect, vocab = options.vocab, ctx = options.ctx,
+                             head_dim = options.head_dim }
+  end
+  -- model.shape_for targets non-embedding N. When the study counts all parameters (Chinchilla),
+  -- aim the non-embedding target at N minus the embeddings of the shape it lands on.
+  return function(N, _, count)
+    if count ~= "all" then return shape(N) end
+    local best = shape(N)
+    local target = N
+    for _ = 1, 4 do
+      target = N - best.embedding_params
+      if target <= 0 then break end
+      local next_shape = shape(target)
+      if math.abs(math.log(next_shape.params / N)) < math.abs(math.log(best.params / N)) then best = next_shape end
+    end
+    return best
+  end, { family = aspect == "chinchilla" and "chinchilla" or "aspect", aspect = options.aspect,
+         vocab = options.vocab, ctx = options.ctx, head_dim = options.head_dim }
+end
+
+-- ---- Describing the data for a run's identity -----------------------------------------------------------
+
+local function describe_data(value)
+  if value == nil then return nil end
+  if type(value) == "string" or type(value) == "number" then return value end
+  if type(value) == "table" and getmetatable(value) == nil then return json.encode(value) end
+  if type(value) == "function" then return "function" end
+  -- An object (a corpus, a synthetic source): its printed summary, without addresses.
+  return (tostring(value):gsub("0x%x+", ""))
+end
+
+-- ---- Planning ---------------------------------------------------------------------------------------------
+
+local function fmt_count(x) return core.format_count(x) end
+
+local function shape_table(shape)
+  return { vocab = shape.vocab, ctx = shape.ctx, d_model = shape.d_model, n_layer = shape.n_layer,
+           n_head = shape.n_head, d_ff = shape.d_ff }
+end
+
+local function flatten(prefix, value, out)
+  if type(value) == "table" then
+    for k, v in pairs(value) do flatten(prefix == "" and tostring(k) or (prefix .. "_" .. tostring(k)), v, out) end
+  elseif type(value) == "number" or type(value) == "string" or type(value) == "boolean" then
+    out[prefix] = value
+  end
+  return out
+end
+
+-- Turns the sweep into runs: shape, tokens, hyperparameters, identity.
+local function plan_runs(s)
+  local runs, by_hash, duplicates = {}, {}, 0
+  for i, p in ipairs(s.sweep.points) do
+    local N = p.N
+    if type(N) ~= "number" or not (N > 0) then
+      checks.fail(s.where, string.format("study: sweep point %d has no positive N (target parameters): %s", i,
+        sweep_mod.describe_point(p)), { "sweep" })
+    end
+    local ok, shape = pcall(s.family, N, p, s.count)
+    if not ok then checks.fail(s.where, "study: model for sweep point " .. i .. " (N = " .. fmt_count(N) .. "): " .. tostring(shape), { "model" }) end
+    local run = {
+      ordinal = #runs + 1, point = p, shape = shape, N = N,
+      params = shape.params, non_embedding_params = shape.non_embedding_params,
+      seed = p.seed or s.seed, budget = p.budget,
+    }
+    -- N in the study's convention: all parameters (Chinchilla) or non-embedding (Kaplan).
+    run.N_fit = s.count == "all" and run.params or run.non_embedding_params
+    local D = p.budget and p.budget / (6 * run.N_fit) or p.D
+    if type(D) ~= "number" or not (D > 0) then
+      checks.fail(s.where, string.format("study: sweep point %d has no positive D (training tokens): %s", i,
+        sweep_mod.describe_point(p)), { "sweep" })
+    end
+    run.tokens = D
+    run.unique_tokens = p.U
+    local batch = rule_value(s.hyper, "batch", run)
+    if type(batch) ~= "number" or batch < 1 or batch ~= math.floor(batch) then
+      checks.fail(s.where, "study: hyper.batch must give a whole number of sequences >= 1 (got " .. tostring(batch) .. ")", { "hyper", "batch" })
+    end
+    run.batch = math.tointeger(batch)
+    local per_step = run.batch * shape.ctx
+    run.steps = math.max(1, math.floor(D / per_step + 0.5))
+    run.tokens = run.steps * per_step
+    if run.unique_tokens then
+      run.epochs = run.tokens / run.unique_tokens
+    end
+    run.flops = 6.0 * run.N_fit * run.tokens  -- a float: as an integer product it would overflow past 9.2e18
+    run.flops_kaplan = shape.flops_per_token * run.tokens
+    for _, key in ipairs { "lr", "warmup", "min_lr", "weight_decay", "beta1", "beta2", "clip" } do
+      local v = rule_value(s.hyper, key, run)
+      if type(v) ~= "number" or v ~= v then
+        checks.fail(s.where, "study: hyper." .. key .. " must give a number (got " .. checks.type_name(v) .. ")", { "hyper", key })
+      end
+      run[key] = v
+    end
+    run.warmup_steps = run.warmup < 1 and math.floor(run.warmup * run.steps + 0.5) or math.floor(run.warmup)
+    run.min_lr_ratio = run.min_lr
+    run.eval_interval = s.eval.interval and (type(s.eval.interval) == "function" and s.eval.interval(run) or s.eval.interval)
+    run.eval_tokens = s.eval.tokens and (type(s.eval.tokens) == "function" and s.eval.tokens(run) or s.eval.tokens)
+    -- The identity of the run: everything that changes its result, nothing else.
+    local extra = {}
+    for k, v in pairs(p) do
+      if k ~= "N" and k ~= "D" and k ~= "U" and k ~= "epochs" and k ~= "seed" and k ~= "budget" and (type(v) == "number" or type(v) == "string" or type(v) == "boolean") then
+        extra[k] = v
+      end
+    end
+    local config = {
+      model = shape_table(shape), tokens = run.tokens, unique_tokens = run.unique_tokens, seed = run.seed,
+      batch = run.batch, lr = run.lr, warmup_steps = run.warmup_steps, min_lr_ratio = run.min_lr,
+      weight_decay = run.weight_decay, beta1 = run.beta1, beta2 = run.beta2, clip = run.clip,
+      eval_interval = run.eval_interval, eval_tokens = run.eval_tokens,
+      data = s.data_identity, backend = s.backend_identity, point = next(extra) and extra or nil,
+      budget = run.budget,
+    }
+    run.config = config
+    run.config_json = json.encode(config)
+    run.hash = native_store.sha256(run.config_json)
+    run.label = string.format("N=%s D=%s", fmt_count(run.N_fit), fmt_count(run.tokens))
+    if run.budget then run.label = run.label .. " C=" .. core.format_flops(run.budget) end
+    if run.unique_tokens then run.label = run.label .. string.format(" U=%s (%.3g ep)", fmt_count(run.unique_tokens), run.epochs) end
+    if p.seed then run.label = run.label .. " seed=" .. tostring(p.seed) end
+    for k, v in pairs(extra) do run.label = run.label .. " " .. k .. "=" .. tostring(v) end
+    if by_hash[run.hash] then
+      duplicates = duplicates + 1
+    else
+      by_hash[run.hash] = run
+      runs[#runs + 1] = run
+    end
+  end
+  return runs, duplicates
+end
+
+-- ---- Arguments of the script ------------------------------------------------------------------------------
+
+local function script_options()
+  local options = { dry_run = false }
+  local a = rawget(_G, "arg")
+  if type(a) ~= "table" then return options end
+  local i = 1
+  while a[i] do
+    local v = a[i]
+    if v == "--dry-run" or v == "-n" then options.dry_run = true
+    elseif v == "--jobs" or v == "-j" then
+      options.jobs = tonumber(a[i + 1])
+      i = i + 1
+    elseif v:match("^%-%-jobs=") then options.jobs = tonumber(v:match("=(.*)"))
+    elseif v == "--quiet" then options.quiet = true
+    end
+    i = i + 1
+  end
+  return options
+end
+
+local function read_script(where)
+  if where and where.source:sub(1, 1) == "@" then
+    local path = where.source:sub(2)
+    local file = io.open(path, "rb")
+    if file then
+      local text = file:read("a")
+      file:close()
+      return path, text
+    end
+  end
+  return nil, nil
+end
+
+local function dirname(path)
+  return path:match("^(.*)/[^/]*$") or "."
+end
+
+local function strip_db(path)
+  return (path:gsub("%.db$", ""):gsub("%.sqlite3?$", ""))
+end
+
+-- ---- The Study object ----------------------------------------------------------------------------------------
+
+local Study = { __name = "Study" }
+Study.__index = Study
+
+function Study:__tostring()
+  local done = 0
+  for _, r in ipairs(self.runs) do done = done + (r.status == "done" and 1 or 0) end
+  return string.format("Study(%s: %d runs, %d done; store %s)", self.name, #self.runs, done, self.store_path)
+end
+
+-- The finished runs as observations: a list of { N, params, D, U, C, loss, budget, epochs, seed }.
+function Study:observations()
+  local out = {}
+  for _, r in ipairs(self.runs) do
+    if r.status == "done" and r.loss then
+      out[#out + 1] = { N = r.N_fit, params = r.params, non_embedding_params = r.non_embedding_params, D = r.tokens, U = r.unique_tokens,
+                        C = r.flops, loss = r.loss, budget = r.budget, epochs = r.epochs, seed = r.seed,
+                        hash = r.hash }
+    end
+  end
+  return out
+end
+
+function Study:report()
+  if self.report_text then print(self.report_text) end
+  return self.report_text
+end
+
+-- ---- Dry run ------------------------------------------------------------------------------------------------------
+
+local function estimate_speed(s, store_path)
+  -- Measured FLOP/s of finished runs in the store, when there are some; else the backend's assumption.
+  local ok, store = pcall(native_store.open, store_path, { read_only = true })
+  if ok then
+    local flops, seconds = 0, 0
+    for _, r in ipairs(store:runs { study = s.name, status = "done" }) do
+      if r.flops and r.wall_seconds and r.wall_seconds > 0 then
+        flops, seconds = flops + r.flops, seconds + r.wall_seconds
+      end
+    end
+    store:close()
+    if seconds > 0 then return flops / seconds, "measured on this machine's finished runs" end
+  end
+  local speed = backends.assumed_flops_per_second(s.backend_kind, native.cpu_count())
+  if speed == math.huge then return speed, "simulated: no training" end
+  return speed, string.format("assumed %s FLOP/s for backend %s", core.format_flops(speed), s.backend_kind)
+end
+
+local function print_plan(s, runs, duplicates, status_of)
+  local speed, basis = estimate_speed(s, s.store_path)
+  local lines = {}
+  local header = string.format("%4s  %-9s %-9s %-28s %-9s %-9s %-8s %-9s %-9s %s", "#", "N", "params", "shape (L×d, heads)",
+    "D", "epochs", "lr", "FLOPs", "time", "status")
+  lines[#lines + 1] = string.format("study %s: %d runs planned, backend %s, store %s", s.name, #runs, s.backend_kind, s.store_path)
+  lines[#lines + 1] = header
+  local total_flops, total_seconds, todo = 0, 0, 0
+  for _, r in ipairs(runs) do
+    local seconds = speed == math.huge and 0 or r.flops / speed
+    r.estimated_seconds = seconds
+    local status = status_of and status_of[r.hash] or "new"
+    if status ~= "done" and status ~= "diverged" then
+      todo = todo + 1
+      total_seconds = total_seconds + seconds
+    end
+    total_flops = total_flops + r.flops
+    lines[#lines + 1] = string.format("%4d  %-9s %-9s %-28s %-9s %-9s %-8s %-9s %-9s %s", r.ordinal,
+      fmt_count(r.non_embedding_params), fmt_count(r.params),
+      string.format("%d×%d, %d (ctx %d)", r.shape.n_layer, r.shape.d_model, r.shape.n_head, r.shape.ctx),
+      fmt_count(r.tokens), r.epochs and string.format("%.3g", r.epochs) or "1",
+      string.format("%.2g", r.lr), core.format_flops(r.flops),
+      speed == math.huge and "-" or core.format_duration(seconds), status)
+  end
+  lines[#lines + 1] = string.format("total: %d runs (%d to train), %s FLOP, estimated %s on %d core%s (%s)",
+    #runs, todo, core.format_flops(total_flops), speed == math.huge and "seconds" or core.format_duration(total_seconds),
+    native.cpu_count(), native.cpu_count() == 1 and "" or "s", basis)
+  if duplicates > 0 then
+    lines[#lines + 1] = string.format("note: %d sweep points gave a run identical to another (same shape and tokens) and were merged", duplicates)
+  end
+  print(table.concat(lines, "\n"))
+end
+
+-- ---- Running ---------------------------------------------------------------------------------------------------------
+
+local function worker_target()
+  local target = os.getenv("SCALELAB_STUDY_WORKER")
+  if not target or target == "" then return nil end
+  local name, hash = target:match("^(.*)\n(%x+)$")
+  return name and { name = name, hash = hash } or nil
+end
+
+local function run_study(name, spec, where)
+  if type(spec) ~= "table" then
+    checks.fail(where, "study \"" .. name .. "\" expects a table: study \"" .. name .. "\" { sweep = ..., ... }")
+  end
+  checks.table(spec, VALID, "study", where)
+  if spec.sweep == nil then
+    checks.fail(where, "study \"" .. name .. "\": sweep is required (sweep.isoflop{...}, sweep.grid{...}, ...)")
+  end
+  if #spec.sweep.points == 0 then
+    checks.fail(where, "study \"" .. name .. "\": the sweep is empty (no runs to train); check its filters and lists", { "sweep" })
+  end
+  if spec.hyper then checks.table(spec.hyper, HYPER_VALID, "study: hyper", where, { "hyper" }) end
+  if spec.eval then checks.table(spec.eval, EVAL_VALID, "study: eval", where, { "eval" }) end
+  if spec.jobs and spec.jobs < 1 then checks.fail(where, "study: jobs must be at least 1 (got " .. spec.jobs .. ")", { "jobs" }) end
+
+  local options = script_options()
+  local s = setmetatable({ name = name, spec = spec, where = where, description = spec.description }, Study)
+  if spec.model ~= nil and spec.models ~= nil then
+    checks.fail(where, "study: give model or models (the same key), not both", { "models" })
+  end
+  local model_spec = spec.model or spec.models
+  -- The vocabulary comes from the data when the model does not say: a byte corpus is 256, a BPE
+  -- corpus its own size.
+  local ok_vocab, data_vocab = pcall(function() return spec.data.vocab end)
+  if ok_vocab and math.type(data_vocab) == "integer" and type(model_spec) ~= "function" and type(model_spec) ~= "string" then
+    local copy = {}
+    for k, v in pairs(model_spec or {}) do copy[k] = v end
+    if copy.vocab == nil and type(copy.shape) ~= "function" then copy.vocab = data_vocab end
+    model_spec = copy
+  end
+  s.family, s.family_info = model_family(model_spec, where)
+  s.count = spec.params or "all"
+  if s.count ~= "all" and s.count ~= "non_embedding" then
+    checks.fail(where, "study: params must be \"all\" (Chinchilla: every parameter) or \"non_embedding\" (Kaplan) (got \"" .. s.count .. "\")", { "params" })
+  end
+  s.hyper = setmetatable(spec.hyper or {}, { __index = M.default_hyper })
+  s.eval = spec.eval or {}
+  s.seed = spec.seed or 1
+  local ok, kind, identity, run_fn = pcall(backends.resolve, spec.backend)
+  if not ok then checks.fail(where, "study: backend: " .. tostring(kind), { "backend" }) end
+  s.backend_kind, s.backend_identity, s.backend_run = kind, identity, run_fn
+  s.data_identity = describe_data(spec.data)
+  s.sweep = spec.sweep
+  local ok_fits, fits_or_error = pcall(analysis.parse_fits, spec.fits)
+  if not ok_fits then checks.fail(where, "study: fits: " .. tostring(fits_or_error), { "fits" }) end
+  s.fits_wanted = fits_or_error
+  s.questions = spec.questions or {}
+  s.script_path, s.script_text = read_script(where)
+  s.store_path = spec.store or (name:gsub("[^%w%-_.]", "_") .. ".db")
+  local base = strip_db(s.store_path)
+  s.checkpoint_dir = spec.checkpoints or (base .. ".checkpoints")
+  s.report_base = type(spec.report) == "string" and strip_db(spec.report):gsub("%.md$", "") or base
+  s.quiet = spec.quiet or options.quiet
+
+  local runs, duplicates = plan_runs(s)
+  s.runs = runs
+
+  local target = worker_target()
+  if target then
+    if target.name ~= name then return s end  -- another study of this script is the worker's
+    local status = executor.work(s, target.hash)
+    os.exit(status)
+  end
+
+  if options.dry_run then
+    local status_of = {}
+    local ok_open, store = pcall(native_store.open, s.store_path, { read_only = true })
+    if ok_open then
+      for _, r in ipairs(store:runs { study = name }) do status_of[r.hash] = r.status end
+      store:close()
+    end
+    print_plan(s, runs, duplicates, status_of)
+    s.dry_run = true
+    return s
+  end
+
+  executor.execute(s, { jobs = options.jobs or spec.jobs, executor = spec.executor })
+  if spec.report ~= false then analysis.analyse(s) end
+  return s
+end
+
+-- study "name" { ... }
+function M.study(name)
+  local where = checks.where(2)
+  if type(name) ~= "string" or name == "" then
+    checks.fail(where, "study expects a name: study \"my-study\" { ... } (got " .. checks.type_name(name) .. ")")
+  end
+  return function(spec)
+    return run_study(name, spec, checks.where(2) or where)
+  end
+end
+
+M.plan_runs = plan_runs
+M.Study = Study
+M.pythia_lr = pythia_lr
+
+doc(M.study, [[study "name" { sweep = ..., model = ..., hyper = ..., backend = ..., store = ..., fits = ..., questions = ... }
+Declares and runs a scaling study: trains the sweep's runs not yet in the store (resuming
+interrupted ones), fits the laws asked for, answers the questions and writes the report beside the
+store. Keys: description, data, model ({ aspect =, vocab =, ctx =, head_dim = } | "chinchilla" |
+function(N) -> model.gpt{...}), hyper (lr, batch, warmup, min_lr, weight_decay, beta1, beta2, clip:
+numbers or functions of the run), sweep, backend ("simulated" | "cpu" | "cuda" | "auto" |
+{ kind = "simulated", law =, noise = } | function(run)), store (path, default "<name>.db"), fits
+({"isoflop", "chinchilla", "approach1", "kaplan", "data_constrained"}), questions, jobs, executor,
+seed, eval ({ interval =, tokens = }), report (path or false), checkpoints (folder), quiet.
+Script options: --dry-run (print the plan, train nothing), --jobs N.]])
+
+-- Questions are written plan.optimal{ compute = C }. Until this scalelab has the plan module, a
+-- stand-in makes that question (answered with the study's fitted laws by study.analysis); the real
+-- plan module replaces it when it loads.
+if rawget(_G, "plan") == nil then
+  _G.plan = setmetatable({ optimal = analysis.question.optimal }, {
+    __index = function(_, key)
+      error("plan." .. tostring(key) .. " needs the plan module, which this scalelab does not have yet", 2)
+    end,
+  })
+end
+
+return setmetatable(M, {
+  __call = function(_, name) return M.study(name) end,
+})

@@ -1,0 +1,746 @@
+-- After the sweep: fit the laws a study asked for on its stored results, answer its questions with
+-- the fitted laws, and write the report (Markdown and JSON) beside the store.
+--
+-- Fits use the fit module (fit.isoflop, fit.chinchilla, fit.kaplan, fit.data_constrained, ...)
+-- when this scalelab has it. The IsoFLOP analysis (Chinchilla approach 2) also has an
+-- implementation here, used when the fit module does not provide fit.isoflop: a least-squares
+-- parabola in log N at each budget, a power law through the minima, and bootstrap intervals.
+local json = require "scalelab.study.json"
+local checks = require "scalelab.study.checks"
+local core = require "scalelab.native.core"
+local native = require "scalelab.native.study"
+
+local analysis = {}
+
+local FITS = {
+  isoflop = "isoflop", approach2 = "isoflop",
+  chinchilla = "chinchilla", approach3 = "chinchilla",
+  approach1 = "approach1",
+  kaplan = "kaplan",
+  data_constrained = "data_constrained",
+}
+local FIT_TITLES = {
+  isoflop = "IsoFLOP profiles (Chinchilla approach 2)",
+  chinchilla = "Parametric law L = E + A/N^α + B/D^β (Chinchilla approach 3)",
+  approach1 = "Lower envelope of loss against compute (Chinchilla approach 1)",
+  kaplan = "Kaplan's joint law L(N, D)",
+  data_constrained = "Data-constrained law (Muennighoff et al.)",
+}
+
+-- fits = { "isoflop", "chinchilla" } or { isoflop = { bootstrap = 200 }, chinchilla = {...} }
+function analysis.parse_fits(spec)
+  if spec == nil then return nil end
+  local names = {}
+  for name in pairs(FITS) do names[#names + 1] = name end
+  table.sort(names)
+  local out = {}
+  local function add(name, options)
+    if type(name) ~= "string" then error("fits: expected names like \"isoflop\" (got " .. checks.type_name(name) .. ")", 0) end
+    if not FITS[name] then
+      local suggestion = checks.closest(name, names)
+      error(string.format("unknown fit '%s'%s (valid: %s)", name, suggestion and ("; did you mean '" .. suggestion .. "'?") or "",
+        table.concat(names, ", ")), 0)
+    end
+    if options ~= nil and type(options) ~= "table" then
+      error("fits." .. name .. " must be a table of options (got " .. checks.type_name(options) .. ")", 0)
+    end
+    out[#out + 1] = { name = FITS[name], options = options or {} }
+  end
+  for i, v in ipairs(spec) do add(v, nil) end
+  local keys = {}
+  for k in pairs(spec) do
+    if math.type(k) ~= "integer" then keys[#keys + 1] = k end
+  end
+  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+  for _, k in ipairs(keys) do add(k, spec[k]) end
+  return out
+end
+
+local function default_fits(kind)
+  if kind == "isoflop" then return { { name = "isoflop", options = {} }, { name = "chinchilla", options = {} } } end
+  if kind == "data_constrained" then return { { name = "data_constrained", options = {} } } end
+  if kind == "grid" then return { { name = "chinchilla", options = {} }, { name = "approach1", options = {} } } end
+  return { { name = "chinchilla", options = {} } }
+end
+
+-- ---- The IsoFLOP analysis (Chinchilla approach 2) -------------------------------------------------------------
+
+-- Least squares y = c0 + c1 x + c2 x² (normal equations, solved by Gaussian elimination).
+local function quadratic_fit(xs, ys)
+  local S = { 0, 0, 0, 0, 0 }
+  local T = { 0, 0, 0 }
+  for i = 1, #xs do
+    local x, y = xs[i], ys[i]
+    local p = 1
+    for k = 1, 5 do
+      S[k] = S[k] + p
+      if k <= 3 then T[k] = T[k] + p * y end
+      p = p * x
+    end
+  end
+  local A = { { S[1], S[2], S[3], T[1] }, { S[2], S[3], S[4], T[2] }, { S[3], S[4], S[5], T[3] } }
+  for col = 1, 3 do
+    local pivot = col
+    for row = col + 1, 3 do
+      if math.abs(A[row][col]) > math.abs(A[pivot][col]) then pivot = row end
+    end
+    A[col], A[pivot] = A[pivot], A[col]
+    if math.abs(A[col][col]) < 1e-300 then return nil end
+    for row = col + 1, 3 do
+      local f = A[row][col] / A[col][col]
+      for k = col, 4 do A[row][k] = A[row][k] - f * A[col][k] end
+    end
+  end
+  local c = {}
+  for row = 3, 1, -1 do
+    local v = A[row][4]
+    for k = row + 1, 3 do v = v - A[row][k] * c[k] end
+    c[row] = v / A[row][row]
+  end
+  return c
+end
+
+local function linear_fit(xs, ys)
+  local n, sx, sy = #xs, 0, 0
+  for i = 1, n do sx, sy = sx + xs[i], sy + ys[i] end
+  local mx, my = sx / n, sy / n
+  local sxx, sxy = 0, 0
+  for i = 1, n do
+    sxx = sxx + (xs[i] - mx) ^ 2
+    sxy = sxy + (xs[i] - mx) * (ys[i] - my)
+  end
+  if sxx <= 0 then return nil end
+  local slope = sxy / sxx
+  return my - slope * mx, slope
+end
+
+-- One IsoFLOP analysis of observations grouped by budget. Returns nil and a reason when impossible.
+local function isoflop_once(groups)
+  local minima = {}
+  for _, g in ipairs(groups) do
+    local xs, ys = {}, {}
+    for i, o in ipairs(g.obs) do
+      xs[i] = math.log(o.N)
+      ys[i] = o.loss
+    end
+    local distinct = {}
+    for _, x in ipairs(xs) do distinct[string.format("%.9g", x)] = true end
+    local count = 0
+    for _ in pairs(distinct) do count = count + 1 end
+    if count >= 3 then
+      local c = quadratic_fit(xs, ys)
+      if c and c[3] > 0 then
+        local x = -c[2] / (2 * c[3])
+        minima[#minima + 1] = { C = g.C, N_opt = math.exp(x), D_opt = g.C / (6 * math.exp(x)),
+                                loss = c[1] + c[2] * x + c[3] * x * x, curvature = c[3], coefficients = c,
+                                inside = x >= math.min(table.unpack(xs)) and x <= math.max(table.unpack(xs)) }
+      end
+    end
+  end
+  if #minima < 2 then return nil, "fewer than two budgets have a parabola with a minimum (need 3+ sizes per budget)" end
+  -- A minimum outside the sizes tried is an extrapolation of the parabola: the power law goes
+  -- through the minima inside their budget's sizes when at least two are.
+  local used = {}
+  for _, m in ipairs(minima) do
+    if m.inside then used[#used + 1] = m end
+  end
+  if #used < 2 then used = minima end
+  local lx, ly = {}, {}
+  for i, m in ipairs(used) do
+    lx[i] = math.log(m.C)
+    ly[i] = math.log(m.N_opt)
+    m.used = true
+  end
+  local intercept, a = linear_fit(lx, ly)
+  if not intercept then return nil, "all budgets are equal" end
+  return { a = a, k = math.exp(intercept), b = 1 - a, k_D = 1 / (6 * math.exp(intercept)), minima = minima }
+end
+
+local function percentile(sorted, q)
+  if #sorted == 0 then return nil end
+  local pos = 1 + (#sorted - 1) * q
+  local lo = math.floor(pos)
+  local hi = math.min(#sorted, lo + 1)
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo)
+end
+
+local function interval(values)
+  table.sort(values)
+  return { percentile(values, 0.025), percentile(values, 0.975) }
+end
+
+-- A deterministic generator for the bootstrap (so reports are reproducible).
+local function rng(seed)
+  local state = seed
+  return function(n)
+    state = (state * 6364136223846793005 + 1442695040888963407)
+    return 1 + ((state >> 33) % n)
+  end
+end
+
+local IsoflopLaw = { __name = "IsoflopLaw" }
+IsoflopLaw.__index = IsoflopLaw
+
+function IsoflopLaw:N_opt(C) return self.params.k * C ^ self.params.a end
+function IsoflopLaw:D_opt(C) return C / (6 * self:N_opt(C)) end
+
+-- The compute-optimal allocation at C, with bootstrap intervals.
+function IsoflopLaw:optimal(C)
+  local N = self:N_opt(C)
+  local out = { compute = C, N = N, D = C / (6 * N), tokens_per_param = C / (6 * N * N) }
+  if self.samples and #self.samples > 0 then
+    local Ns, Ds, rs = {}, {}, {}
+    for i, s in ipairs(self.samples) do
+      local n = s.k * C ^ s.a
+      Ns[i], Ds[i], rs[i] = n, C / (6 * n), C / (6 * n * n)
+    end
+    out.intervals = { N = interval(Ns), D = interval(Ds), tokens_per_param = interval(rs) }
+  end
+  return out
+end
+
+local function fmt_interval(iv, format)
+  if not iv then return "" end
+  return string.format(" [%s, %s]", format(iv[1]), format(iv[2]))
+end
+
+local function g3(x) return core.format_significant(x, 3) end
+
+function IsoflopLaw:summary()
+  local p, iv = self.params, self.intervals or {}
+  local lines = {
+    string.format("IsoFLOP (approach 2): N_opt = %s·C^a, D_opt = C/(6·N_opt) = %s·C^b; %d budgets, %d runs%s",
+      g3(p.k), g3(p.k_D), #self.minima, self.n_obs, self.bootstrap > 0 and string.format(", %d bootstrap resamples (95%% intervals)", self.bootstrap) or ""),
+    string.format("  a = %.3f%s   b = %.3f%s", p.a, fmt_interval(iv.a, function(x) return string.format("%.3f", x) end),
+      p.b, fmt_interval(iv.b, function(x) return string.format("%.3f", x) end)),
+  }
+  local outside = 0
+  for _, m in ipairs(self.minima) do
+    lines[#lines + 1] = string.format("  C = %-8s N_opt = %-8s D_opt = %-8s L_min = %.4f%s", core.format_flops(m.C),
+      core.format_count(m.N_opt), core.format_count(m.D_opt), m.loss,
+      m.inside and "" or (m.used and "  (minimum outside the sizes tried)" or "  (minimum outside the sizes tried: not used)"))
+    if not m.inside then outside = outside + 1 end
+  end
+  if outside > 0 then
+    lines[#lines + 1] = string.format("  warning: %d budget%s have their minimum outside the sizes tried; widen the sweep's sizes (ratio) "
+      .. "so that each budget brackets its optimum", outside, outside == 1 and "" or "s")
+  end
+  if #self.minima - outside < 2 then
+    lines[#lines + 1] = "  warning: fewer than two budgets bracket their optimum: the exponents are extrapolations, not measurements"
+  end
+  return table.concat(lines, "\n")
+end
+IsoflopLaw.__tostring = IsoflopLaw.summary
+
+-- obs: { {N =, D =, loss =, budget = C}, ... }. options: { bootstrap = 200, seed = 1 }.
+function analysis.isoflop(obs, options)
+  options = options or {}
+  local by_budget, groups = {}, {}
+  for _, o in ipairs(obs) do
+    local C = o.budget
+    if C then
+      local key = string.format("%.6g", C)
+      if not by_budget[key] then
+        by_budget[key] = { C = C, obs = {} }
+        groups[#groups + 1] = by_budget[key]
+      end
+      table.insert(by_budget[key].obs, o)
+    end
+  end
+  if #groups == 0 then error("isoflop: the runs have no budget (use sweep.isoflop)", 0) end
+  table.sort(groups, function(a, b) return a.C < b.C end)
+  local fit, reason = isoflop_once(groups)
+  if not fit then error("isoflop: " .. reason, 0) end
+  local law = setmetatable({ kind = "isoflop", params = { a = fit.a, k = fit.k, b = fit.b, k_D = fit.k_D },
+                             minima = fit.minima, n_obs = #obs, samples = {}, bootstrap = 0 }, IsoflopLaw)
+  local B = options.bootstrap or 200
+  local draw = rng(options.seed or 1)
+  local as, bs = {}, {}
+  for _ = 1, B do
+    local resampled = {}
+    for j, g in ipairs(groups) do
+      local picked = {}
+      for i = 1, #g.obs do picked[i] = g.obs[draw(#g.obs)] end
+      resampled[j] = { C = g.C, obs = picked }
+    end
+    local f = isoflop_once(resampled)
+    if f then
+      law.samples[#law.samples + 1] = { a = f.a, k = f.k }
+      as[#as + 1], bs[#bs + 1] = f.a, f.b
+    end
+  end
+  if #law.samples >= 20 then
+    law.bootstrap = #law.samples
+    law.intervals = { a = interval(as), b = interval(bs) }
+  else
+    law.samples = nil
+  end
+  return law
+end
+
+-- ---- Chinchilla approach 1: the lower envelope of the training curves ----------------------------------
+
+local Approach1Law = setmetatable({ __name = "Approach1Law" }, { __index = IsoflopLaw })
+Approach1Law.__index = Approach1Law
+
+function Approach1Law:summary()
+  local p, iv = self.params, self.intervals or {}
+  local f = function(x) return string.format("%.3f", x) end
+  return table.concat({
+    string.format("Approach 1: N_opt = %s·C^a from the lower envelope of %d training curves over %d compute bins%s",
+      g3(p.k), self.n_runs, #self.envelope, self.bootstrap > 0 and string.format(", %d bootstrap resamples (95%% intervals)", self.bootstrap) or ""),
+    string.format("  a = %.3f%s   b = %.3f%s", p.a, fmt_interval(iv.a, f), p.b, fmt_interval(iv.b, f)),
+    string.format("  envelope from C = %s to %s", core.format_flops(self.envelope[1].C), core.format_flops(self.envelope[#self.envelope].C)),
+  }, "\n")
+end
+Approach1Law.__tostring = Approach1Law.summary
+
+-- runs: { { N =, curve = { {tokens =, eval_loss =, train_loss =}, ... } }, ... }. For compute bins
+-- spaced in log, the run whose curve reaches the lowest loss at that compute; a power law
+-- N_opt = k·C^a through those (C, N) (Chinchilla approach 1).
+local function approach1_once(runs, bins_per_decade)
+  local points = {}
+  for _, r in ipairs(runs) do
+    for _, p in ipairs(r.curve) do
+      local loss = p.eval_loss or p.train_loss
+      if loss and p.tokens and p.tokens > 0 then points[#points + 1] = { C = 6 * r.N * p.tokens, N = r.N, loss = loss } end
+    end
+  end
+  if #points < 3 then return nil, "the runs have no training curves" end
+  local lo, hi = math.huge, -math.huge
+  for _, p in ipairs(points) do lo, hi = math.min(lo, p.C), math.max(hi, p.C) end
+  local best, sizes = {}, {}
+  for _, p in ipairs(points) do
+    local bin = math.floor(math.log(p.C / lo, 10) * bins_per_decade)
+    if not best[bin] or p.loss < best[bin].loss then best[bin] = p end
+    sizes[bin] = sizes[bin] or {}
+    sizes[bin][#sizes[bin] + 1] = p.N
+  end
+  -- Only bins whose best run is bracketed by a smaller and a larger model with points there: at
+  -- the ends of the compute range the only runs present win by default.
+  local envelope, seen_N = {}, {}
+  for bin, p in pairs(best) do
+    local smaller, larger = false, false
+    for _, N in ipairs(sizes[bin]) do
+      smaller = smaller or N < p.N
+      larger = larger or N > p.N
+    end
+    if smaller and larger then envelope[#envelope + 1] = p end
+  end
+  if #envelope < 3 then return nil, "fewer than three compute values have a best size bracketed by smaller and larger runs" end
+  table.sort(envelope, function(a, b) return a.C < b.C end)
+  for _, p in ipairs(envelope) do seen_N[p.N] = true end
+  local distinct = 0
+  for _ in pairs(seen_N) do distinct = distinct + 1 end
+  if distinct < 2 then return nil, "one model size is best at every compute: the sweep needs sizes that take turns on the frontier" end
+  local lx, ly = {}, {}
+  for i, p in ipairs(envelope) do lx[i], ly[i] = math.log(p.C), math.log(p.N) end
+  local intercept, a = linear_fit(lx, ly)
+  if not intercept then return nil, "the envelope spans no compute" end
+  return { a = a, k = math.exp(intercept), b = 1 - a, k_D = 1 / (6 * math.exp(intercept)), envelope = envelope }
+end
+
+function analysis.approach1(runs, options)
+  options = options or {}
+  local with_curves = {}
+  for _, r in ipairs(runs) do
+    if type(r.curve) == "table" and #r.curve > 0 then with_curves[#with_curves + 1] = r end
+  end
+  local fit, reason = approach1_once(with_curves, options.bins_per_decade or 8)
+  if not fit then error("approach1: " .. reason, 0) end
+  local law = setmetatable({ kind = "approach1", params = { a = fit.a, k = fit.k, b = fit.b, k_D = fit.k_D },
+                             envelope = fit.envelope, n_runs = #with_curves, samples = {}, bootstrap = 0, minima = {} }, Approach1Law)
+  local B = options.bootstrap or 200
+  local draw = rng(options.seed or 1)
+  local as, bs = {}, {}
+  for _ = 1, B do
+    local resampled = {}
+    for i = 1, #with_curves do resampled[i] = with_curves[draw(#with_curves)] end
+    local f = approach1_once(resampled, options.bins_per_decade or 8)
+    if f then
+      law.samples[#law.samples + 1] = { a = f.a, k = f.k }
+      as[#as + 1], bs[#bs + 1] = f.a, f.b
+    end
+  end
+  if #law.samples >= 20 then
+    law.bootstrap = #law.samples
+    law.intervals = { a = interval(as), b = interval(bs) }
+  else
+    law.samples = nil
+  end
+  return law
+end
+
+-- ---- Running the fits -------------------------------------------------------------------------------------------
+
+local function fit_module()
+  local fit = rawget(_G, "fit")
+  if type(fit) == "table" or type(fit) == "userdata" then return fit end
+end
+
+local function fit_observations(fit, obs, with)
+  local columns = { N = {}, D = {}, loss = {} }
+  for _, extra in ipairs(with or {}) do columns[extra] = {} end
+  for i, o in ipairs(obs) do
+    columns.N[i], columns.D[i], columns.loss[i] = o.N, o.D, o.loss
+    for _, extra in ipairs(with or {}) do
+      columns[extra][i] = extra == "C" and o.C or extra == "U" and (o.U or o.D) or o[extra]
+    end
+  end
+  return fit.observations(columns)
+end
+
+local function run_fit(name, options, obs, s)
+  local fit = fit_module()
+  if name == "approach1" then
+    local runs = {}
+    for i, o in ipairs(obs) do
+      local ok, curve = pcall(function() return s.store:curve(s.name, o.hash) end)
+      runs[i] = { N = o.N, curve = ok and curve or {} }
+    end
+    return analysis.approach1(runs, options), "the study's approach 1 (lower envelope of the stored training curves, bootstrap over runs)"
+  end
+  if name == "isoflop" then
+    -- The study's own analysis: its result answers allocation questions at any compute with
+    -- bootstrap intervals, which the report needs.
+    return analysis.isoflop(obs, options), "the study's IsoFLOP analysis (parabola per budget, power law, bootstrap)"
+  end
+  if not fit then
+    error("needs the fit module, which this scalelab does not have yet", 0)
+  end
+  local fn = fit[name]
+  if type(fn) ~= "function" then error("fit." .. name .. " is not available in this scalelab", 0) end
+  if name == "data_constrained" then
+    return fn(fit_observations(fit, obs, { "U" }), options), "fit.data_constrained"
+  end
+  if name == "chinchilla" then
+    local o = { bootstrap = 200 }
+    for k, v in pairs(options) do o[k] = v end
+    options = o
+  end
+  return fn(fit_observations(fit, obs), options), "fit." .. name
+end
+
+-- ---- Questions ----------------------------------------------------------------------------------------------------
+
+local function law_params(law)
+  local ok, params = pcall(function() return law.params end)
+  return ok and params or nil
+end
+
+-- The compute-optimal allocation of a Chinchilla-form law at C (REFERENCE.md closed form).
+local function chinchilla_optimal(p, C)
+  local G = (p.alpha * p.A / (p.beta * p.B)) ^ (1 / (p.alpha + p.beta))
+  local a, b = p.beta / (p.alpha + p.beta), p.alpha / (p.alpha + p.beta)
+  local N, D = G * (C / 6) ^ a, (C / 6) ^ b / G
+  return { compute = C, N = N, D = D, tokens_per_param = D / N, loss = p.E + p.A / N ^ p.alpha + p.B / D ^ p.beta }
+end
+
+local function describe_question(q)
+  if type(q) == "table" and q.kind == "optimal" and q.compute then
+    return "compute-optimal N and D at C = " .. core.format_flops(q.compute) .. " FLOP"
+  end
+  local ok, text = pcall(tostring, q)
+  text = (ok and text or "question"):match("^[^\n]*")
+  return (text:gsub("^question[%w_ ]*: ", ""):gsub(" %(unanswered%)$", ""))
+end
+
+-- The compute of a compute-optimal question made by the plan module (q.compute, or read from its
+-- summary "compute-optimal allocation at 1.0e21 FLOP"); nil for other questions.
+local function plan_optimal_compute(q)
+  local ok_kind, kind = pcall(function() return q.kind end)
+  if not ok_kind or kind ~= "optimal" then return nil end
+  local ok_c, compute = pcall(function() return q.compute end)
+  if ok_c and type(compute) == "number" then return compute end
+  local ok_s, text = pcall(tostring, q)
+  if ok_s and not text:find("unique", 1, true) then
+    return tonumber(text:match("at ([%d.]+e[+%-]?%d+) FLOP"))
+  end
+end
+
+-- Answers question q with law; returns a table { N, D, tokens_per_param, loss, intervals } or raises.
+local function answer(q, law)
+  -- A question made by the plan module: it answers itself with a fitted law (fit.*). The study's
+  -- IsoFLOP allocation answers compute-optimal questions itself, with its bootstrap intervals.
+  local ok_method, method = pcall(function() return q.answer end)
+  if ok_method and type(method) == "function" then
+    if getmetatable(law) == IsoflopLaw or getmetatable(law) == Approach1Law then
+      local C = plan_optimal_compute(q)
+      if C then return law:optimal(C) end
+      error("the IsoFLOP allocation answers compute-optimal questions only", 0)
+    end
+    return method(q, law)
+  end
+  local plan = rawget(_G, "plan")
+  local ok_answer, plan_answer = pcall(function() return plan and plan.answer end)
+  if ok_answer and type(plan_answer) == "function" and not (type(q) == "table" and q.kind) then
+    return plan_answer(q, law)
+  end
+  if type(q) == "table" and q.kind == "optimal" then
+    local C = q.compute
+    if getmetatable(law) == IsoflopLaw or getmetatable(law) == Approach1Law then return law:optimal(C) end
+    local p = law_params(law)
+    if p and p.E and p.A and p.B and p.alpha and p.beta then
+      local out = chinchilla_optimal(p, C)
+      -- Intervals from the bootstrap resamples of the fit, when it has them.
+      local ok_samples, samples = pcall(function() return law.samples end)
+      if ok_samples and type(samples) == "table" and #samples >= 20 then
+        local Ns, Ds, rs, ls = {}, {}, {}, {}
+        for i, sample in ipairs(samples) do
+          local a = chinchilla_optimal(sample, C)
+          Ns[i], Ds[i], rs[i], ls[i] = a.N, a.D, a.tokens_per_param, a.loss
+        end
+        out.intervals = { N = interval(Ns), D = interval(Ds), tokens_per_param = interval(rs), loss = interval(ls) }
+      end
+      return out
+    end
+    error("this law cannot answer a compute-optimal question", 0)
+  end
+  error("cannot answer " .. describe_question(q), 0)
+end
+
+-- plan.optimal{ compute = C } when this scalelab has no plan module yet: a question value answered
+-- later with the study's fitted laws.
+analysis.question = {}
+function analysis.question.optimal(options)
+  if type(options) ~= "table" or type(options.compute) ~= "number" or not (options.compute > 0) then
+    error("plan.optimal{ compute = C }: compute must be a positive number of FLOPs", 2)
+  end
+  return { kind = "optimal", compute = options.compute }
+end
+
+-- ---- The report ------------------------------------------------------------------------------------------------------
+
+local function law_summary(law)
+  local ok, text = pcall(function()
+    if type(law.summary) == "function" then return law:summary() end
+    return tostring(law)
+  end)
+  return ok and text or tostring(law)
+end
+
+local function law_json(law)
+  local out = {}
+  local p = law_params(law)
+  if type(p) == "table" then out.params = p end
+  local ok, iv = pcall(function() return law.intervals end)
+  if ok and type(iv) == "table" then out.intervals = iv end
+  if getmetatable(law) == IsoflopLaw then
+    out.minima = {}
+    for i, m in ipairs(law.minima) do out.minima[i] = { C = m.C, N_opt = m.N_opt, D_opt = m.D_opt, loss = m.loss } end
+    out.bootstrap = law.bootstrap
+  end
+  for _, key in ipairs { "objective", "r2", "rmse" } do
+    local ok_k, v = pcall(function() return law[key] end)
+    if ok_k and type(v) == "number" then out[key] = v end
+  end
+  out.summary = law_summary(law)
+  return out
+end
+
+-- An answer (a plan Answer or a table) as a plain table of numbers and intervals.
+local function plain_answer(a)
+  local out = {}
+  for _, key in ipairs { "compute", "flops", "N", "D", "tokens_per_param", "loss", "epochs", "unique_tokens" } do
+    local ok, v = pcall(function() return a[key] end)
+    if ok and type(v) == "number" and v == v then out[key] = v end
+  end
+  local ok, iv = pcall(function() return a.intervals end)
+  if ok and type(iv) == "table" and next(iv) ~= nil then out.intervals = iv end
+  if next(out) == nil then out.text = tostring(a) end
+  return out
+end
+
+local function cell_with_interval(value, iv, format)
+  if not value then return "" end
+  return format(value) .. (iv and string.format(" [%s, %s]", format(iv[1]), format(iv[2])) or "")
+end
+
+local function report_markdown(s, fits, answers, totals)
+  local out = {}
+  local function add(line) out[#out + 1] = line or "" end
+  add("# Study " .. s.name)
+  add()
+  if s.description then
+    add(s.description)
+    add()
+  end
+  add(string.format("- script: `%s` (SHA-256 `%s`), scalelab %s", s.script_path or "(interactive)",
+    (s.script_hash or ""):sub(1, 16), core.version))
+  add(string.format("- store: `%s`, backend `%s`", s.store_path, s.backend_kind))
+  add(string.format("- runs: %d done of %d%s; %s FLOP; %s of training", totals.done, #s.runs,
+    totals.failed > 0 and string.format(" (%d not done)", totals.failed) or "", core.format_flops(totals.flops),
+    core.format_duration(totals.seconds)))
+  add()
+  add("## Runs")
+  add()
+  add("| # | N (non-emb.) | params | D | C (6ND) | loss | time | status |")
+  add("|---|---|---|---|---|---|---|---|")
+  for _, r in ipairs(s.runs) do
+    add(string.format("| %d | %s | %s | %s | %s | %s | %s | %s |", r.ordinal, core.format_count(r.non_embedding_params),
+      core.format_count(r.params), core.format_count(r.tokens), core.format_flops(r.flops),
+      r.loss and string.format("%.4f", r.loss) or "", r.wall_seconds and core.format_duration(r.wall_seconds) or "",
+      r.status or "?"))
+  end
+  add()
+  add("## Fits")
+  for _, f in ipairs(fits) do
+    add()
+    add("### " .. (FIT_TITLES[f.name] or f.name))
+    add()
+    if f.law then
+      add("Fitted by " .. f.by .. ".")
+      add()
+      add("```")
+      add(law_summary(f.law))
+      add("```")
+    else
+      add("Not fitted: " .. f.error)
+    end
+  end
+  if #answers > 0 then
+    add()
+    add("## Questions")
+    add()
+    add("| question | law | N | D | tokens/param | loss |")
+    add("|---|---|---|---|---|---|")
+    for _, a in ipairs(answers) do
+      if a.answer then
+        local iv = a.answer.intervals or {}
+        add(string.format("| %s | %s | %s | %s | %s | %s |", a.question, a.law,
+          cell_with_interval(a.answer.N, iv.N, core.format_count), cell_with_interval(a.answer.D, iv.D, core.format_count),
+          cell_with_interval(a.answer.tokens_per_param, iv.tokens_per_param, g3),
+          cell_with_interval(a.answer.loss, iv.loss, function(x) return string.format("%.4f", x) end)))
+      else
+        add(string.format("| %s | %s | %s |  |  |  |", a.question, a.law, a.error or a.text or ""))
+      end
+    end
+    add()
+    add("Intervals are 95% bootstrap percentile intervals where the fit was bootstrapped.")
+  end
+  return table.concat(out, "\n") .. "\n"
+end
+
+-- The standard figures (plot.study_figures) in <report>.figures/, when the plot module and gnuplot
+-- are there. Returns the paths written, or {} and why not.
+function analysis.figures(s, obs)
+  local plot = rawget(_G, "plot")
+  if not plot or #obs == 0 then return {} end
+  local ok_available, available = pcall(function() return plot.available() end)
+  if not ok_available or not available then return {}, "gnuplot was not found (Debian package gnuplot-nox)" end
+  local runs = {}
+  for i, o in ipairs(obs) do
+    local run = {}
+    for k, v in pairs(o) do run[k] = v end
+    if s.store then
+      local ok, curve = pcall(function() return s.store:curve(s.name, o.hash) end)
+      if ok and #curve > 0 then run.curve = curve end
+    end
+    runs[i] = run
+  end
+  local compute
+  for _, q in ipairs(s.questions) do
+    compute = compute or (type(q) == "table" and q.compute) or plan_optimal_compute(q)
+  end
+  local dir = s.report_base .. ".figures"
+  local ok, paths = pcall(function()
+    native.make_dirs(dir)
+    return plot.study_figures { dir = dir, runs = runs, law = s.fits.chinchilla, compute = compute }
+  end)
+  if not ok then return {}, tostring(paths) end
+  return paths
+end
+
+function analysis.analyse(s)
+  local obs = s:observations()
+  local totals = { done = #obs, failed = #s.runs - #obs, flops = 0, seconds = 0 }
+  for _, r in ipairs(s.runs) do
+    if r.status == "done" then
+      totals.flops = totals.flops + r.flops
+      totals.seconds = totals.seconds + (r.wall_seconds or 0)
+    end
+  end
+  local wanted = s.fits_wanted or default_fits(s.sweep.kind)
+  local fits = {}
+  s.fits = {}
+  for _, f in ipairs(wanted) do
+    local entry = { name = f.name }
+    if #obs == 0 then
+      entry.error = "no finished runs"
+    else
+      local ok, law, by = pcall(run_fit, f.name, f.options, obs, s)
+      if ok then
+        entry.law, entry.by = law, by
+        s.fits[f.name] = law
+      else
+        entry.error = tostring(law)
+      end
+    end
+    fits[#fits + 1] = entry
+  end
+  local answers = {}
+  s.answers = {}
+  for qi, q in ipairs(s.questions) do
+    local text = describe_question(q)
+    local any = false
+    for _, f in ipairs(fits) do
+      if f.law then
+        local ok, a = pcall(answer, q, f.law)
+        if ok then
+          local plain = plain_answer(a)
+          answers[#answers + 1] = { question = text, law = f.name, answer = plain }
+          s.answers[#s.answers + 1] = { question = q, law = f.name, answer = a }
+          any = true
+        else
+          answers[#answers + 1] = { question = text, law = f.name, error = tostring(a) }
+        end
+      end
+    end
+    if not any and #fits > 0 and not fits[1].law then
+      answers[#answers + 1] = { question = text, law = "-", error = "no fitted law to answer it" }
+    end
+    local _ = qi
+  end
+  local figures, figures_error = analysis.figures(s, obs)
+  local markdown = report_markdown(s, fits, answers, totals)
+  if #figures > 0 then
+    local lines = { "", "## Figures", "" }
+    for _, path in ipairs(figures) do
+      local name = path:match("([^/]*)%.%w+$")
+      local relative = path:sub(#(s.report_base:match("^(.*/)") or "") + 1)
+      lines[#lines + 1] = string.format("![%s](%s)", name, relative)
+    end
+    markdown = markdown .. table.concat(lines, "\n") .. "\n"
+  elseif figures_error then
+    markdown = markdown .. "\n## Figures\n\nNot drawn: " .. figures_error .. "\n"
+  end
+  local report = {
+    study = s.name, description = s.description, script = s.script_path, script_hash = s.script_hash,
+    scalelab_version = core.version, store = s.store_path, backend = s.backend_identity,
+    runs = {}, fits = {}, answers = answers, totals = totals, generated_at = native.now(),
+  }
+  for _, r in ipairs(s.runs) do
+    report.runs[#report.runs + 1] = { ordinal = r.ordinal, hash = r.hash, N = r.N_fit, params = r.params,
+      non_embedding_params = r.non_embedding_params,
+      D = r.tokens, U = r.unique_tokens, C = r.flops, budget = r.budget, loss = r.loss, status = r.status,
+      wall_seconds = r.wall_seconds }
+  end
+  for _, f in ipairs(fits) do
+    report.fits[f.name] = f.law and law_json(f.law) or { error = f.error }
+  end
+  s.report_text = markdown
+  s.report_path = s.report_base .. ".report.md"
+  s.report_json_path = s.report_base .. ".report.json"
+  native.write_file(s.report_path, markdown)
+  report.figures = figures
+  native.write_file(s.report_json_path, json.encode(report, "  ") .. "\n")
+  if not s.quiet then
+    io.stdout:write("\n", markdown)
+    print(string.format("report: %s, %s", s.report_path, s.report_json_path))
+  end
+  return s
+end
+
+analysis.IsoflopLaw = IsoflopLaw
+analysis.chinchilla_optimal = chinchilla_optimal
+return analysis

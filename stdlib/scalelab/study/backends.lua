@@ -1,0 +1,268 @@
+-- The trainer backends a study can run its runs on.
+--   "cpu", "cuda", "auto": the trainer (train.run{ backend = ... }) on the study's data
+--   "simulated" or { kind = "simulated", law = { E =, A =, B =, alpha =, beta = }, noise = 0.01 }:
+--       a loss curve drawn from a known law plus noise; for fast pipeline tests and teaching (a fit
+--       must recover the law it was given). The trainer's simulated backend when present.
+--   { kind = "law", law =, noise =, points =, seconds_per_point = }: the same idea computed here,
+--       paced and checkpointed point by point (tests of the executor, of progress, of resumption)
+--   function(run, context) -> result: your own backend; result = { loss =, curve = {...}, ... }
+local json = require "scalelab.study.json"
+local native_store = require "scalelab.native.store"
+local native = require "scalelab.native.study"
+
+local backends = {}
+
+-- The law the simulated backend draws from when none is given: the Chinchilla fit (REFERENCE.md).
+backends.default_law = { E = 1.69, A = 406.4, B = 410.7, alpha = 0.34, beta = 0.28 }
+
+-- ---- A deterministic random stream (splitmix64), seeded from a run's identity -----------------------
+
+local function splitmix(state)
+  state = state + 0x9E3779B97F4A7C15
+  local z = state
+  z = (z ~ (z >> 30)) * 0xBF58476D1CE4E5B9
+  z = (z ~ (z >> 27)) * 0x94D049BB133111EB
+  return state, z ~ (z >> 31)
+end
+
+local function uniform(state)
+  local z
+  state, z = splitmix(state)
+  return state, ((z >> 11) + 0.5) / 9007199254740992.0  -- (0, 1)
+end
+
+-- The standard normal draw number k of the stream seeded by `seed` (independent of other k, so a
+-- resumed run draws the same noise as an uninterrupted one).
+local function normal(seed, k)
+  local state = seed ~ (k * 0x632BE59BD9B4E019)
+  local u1, u2
+  state, u1 = uniform(state)
+  state, u2 = uniform(state)
+  return math.sqrt(-2 * math.log(u1)) * math.cos(2 * math.pi * u2)
+end
+
+local function seed_of(text)
+  return tonumber(native_store.sha256(text):sub(1, 15), 16)
+end
+
+-- ---- The simulated backend ----------------------------------------------------------------------------
+
+-- Effective tokens of Muennighoff et al.: repeated data is worth less.
+local function effective_tokens(D, U, R_star)
+  if not U or U >= D or not R_star then return D end
+  local R = D / U - 1
+  return U + U * R_star * (1 - math.exp(-R / R_star))
+end
+
+function backends.law_loss(law, N, D, U)
+  local D_eff = effective_tokens(D, U, law.R_D)
+  return law.E + law.A / N ^ law.alpha + law.B / D_eff ^ law.beta
+end
+
+local function read_checkpoint(path)
+  local file = path and io.open(path, "r")
+  if not file then return 0 end
+  local k = tonumber(file:read("l") or "")
+  file:close()
+  return k or 0
+end
+
+-- run: the planned run (see study.lua); options: { law =, noise =, points =, seconds_per_point = }.
+function backends.simulate(run, options)
+  local law = options.law or backends.default_law
+  local noise = options.noise or 0.0
+  local points = options.points or 20
+  local delay = options.seconds_per_point or 0
+  local N = run.N_fit or run.params
+  local D = run.tokens
+  local seed = seed_of(run.config_json)
+  local start = native.clock()
+  local done = read_checkpoint(run.checkpoint)
+  local curve = {}
+  for k = 1, points do
+    local tokens = D * k / points
+    -- Within a run the loss follows the law at the tokens seen so far (a cosine schedule makes the
+    -- middle of a run a little worse; the simulation ignores that).
+    local clean = backends.law_loss(law, N, tokens, run.unique_tokens)
+    local eval_loss = clean * math.exp(noise * normal(seed, k))
+    local train_loss = clean * math.exp(noise * normal(seed, k + 100003))
+    curve[k] = { step = math.max(1, math.floor(run.steps * k / points + 0.5)), tokens = tokens,
+                 train_loss = train_loss, eval_loss = eval_loss }
+    if k > done then
+      if delay > 0 then native.sleep(delay) end
+      if run.checkpoint then native.write_file(run.checkpoint, tostring(k) .. "\n") end
+      if run.on_progress then run.on_progress(k / points, eval_loss) end
+    end
+  end
+  local wall = native.clock() - start
+  return {
+    status = "done",
+    loss = curve[#curve].eval_loss,
+    curve = curve,
+    flops = 6 * N * D,
+    wall_seconds = wall,
+    resumed_from = done > 0 and done / points or nil,
+  }
+end
+
+-- ---- The real trainer ----------------------------------------------------------------------------------
+
+local function trainer()
+  local train = rawget(_G, "train")
+  if (type(train) == "table" or type(train) == "userdata") and type(train.run) == "function" then return train end
+end
+backends.have_trainer = function() return trainer() ~= nil end
+
+local function field(object, key)
+  local ok, value = pcall(function() return object[key] end)
+  if ok then return value end
+end
+
+-- A result of train.run as a plain table: { status, loss, curve = {points}, metrics = {...} }.
+local function normalize_trainer_result(result)
+  if type(result) == "table" and getmetatable(result) == nil then return result end  -- already plain
+  local out = { metrics = {} }
+  out.status = field(result, "status") or "done"
+  out.loss = field(result, "loss")
+  if type(out.loss) ~= "number" then
+    -- No held-out data: the final training loss stands in, and the store says so.
+    out.loss = field(result, "train_loss")
+    out.metrics.loss_is_train_loss = 1
+  end
+  out.curve = {}
+  local curve = field(result, "curve")
+  if type(curve) == "table" then
+    for i, p in ipairs(curve) do
+      out.curve[#out.curve + 1] = { step = p.step or i, tokens = p.tokens, train_loss = p.train_loss,
+                                    eval_loss = p.eval_loss, seconds = p.seconds, lr = p.lr }
+    end
+  end
+  for _, key in ipairs { "best_loss", "train_loss", "tokens_per_second", "flops", "flops_palm", "flops_per_second",
+                         "wall_seconds", "train_seconds", "params", "non_embedding_params", "tokens", "steps",
+                         "backend", "device", "message" } do
+    local v = field(result, key)
+    if type(v) == "number" or type(v) == "string" then out.metrics[key] = v end
+  end
+  if out.status ~= "done" and type(out.metrics.message) == "string" then out.error = out.metrics.message end
+  return out
+end
+
+-- Trains `run` with train.run on backend `name` ("cpu", "cuda", "auto", "simulated").
+function backends.train(run, name, context)
+  local train = trainer()
+  if not train then
+    error("backend '" .. name .. "' needs the trainer (module train), which this scalelab does not have yet; "
+      .. "use backend = \"simulated\" for now", 0)
+  end
+  local options = {
+    model = run.shape, tokens = run.tokens, batch = run.batch, seq_len = run.shape.ctx, lr = run.lr,
+    warmup = run.warmup < 1 and run.warmup or run.warmup / run.steps, min_lr_ratio = run.min_lr_ratio,
+    beta1 = run.beta1, beta2 = run.beta2, weight_decay = run.weight_decay, clip = run.clip, seed = run.seed,
+    eval_interval = run.eval_interval, eval_tokens = run.eval_tokens, backend = name, threads = run.threads,
+    checkpoint = run.checkpoint,
+    -- A checkpoint every tenth of the run: a killed sweep loses at most that much of a run.
+    checkpoint_interval = math.max(run.batch * run.shape.ctx, (run.tokens // 10) // (run.batch * run.shape.ctx) * run.batch * run.shape.ctx),
+  }
+  if name ~= "simulated" then
+    local sampler = context.sampler(run)
+    options.data = sampler
+    -- The held-out batches the trainer evaluates on: the sampler's held-out split, in this run's shape.
+    local ok, held = pcall(function() return sampler:held_out { seq_len = run.shape.ctx, batch = run.batch } end)
+    if ok and held ~= nil then options.eval_data = backends.batch_source(held, run.shape.vocab, run.shape.ctx, run.batch) end
+  end
+  for k, v in pairs(context.trainer_options or {}) do options[k] = v end
+  if run.on_progress then
+    local last = -math.huge
+    options.progress = function(p)
+      local now = native.clock()
+      if now - last >= 0.5 or p.tokens >= p.total_tokens then
+        last = now
+        local loss = p.eval_loss
+        if type(loss) ~= "number" or loss ~= loss then loss = p.loss end
+        run.on_progress(p.tokens / math.max(1, p.total_tokens), loss)
+      end
+    end
+  else
+    options.progress = false
+  end
+  return normalize_trainer_result(train.run(options))
+end
+
+-- `source` as the trainer reads a data source (next_batch, state, restore, vocab, seq_len, batch):
+-- itself when it has those fields, else a view that adds them.
+function backends.batch_source(source, vocab, seq_len, batch)
+  local ok = pcall(function() return source.vocab + source.seq_len + source.batch end)
+  if ok then return source end
+  return setmetatable({ vocab = vocab, seq_len = seq_len, batch = batch }, {
+    __index = function(_, key)
+      local method = source[key]
+      if type(method) ~= "function" then return method end
+      return function(_, ...) return method(source, ...) end
+    end,
+  })
+end
+
+-- ---- Dispatch -------------------------------------------------------------------------------------------
+
+local function check_law(law, what)
+  for _, key in ipairs { "E", "A", "B", "alpha", "beta" } do
+    if type(law[key]) ~= "number" then
+      error(what .. "." .. key .. " must be a number (the simulated law is E + A/N^alpha + B/D^beta)", 0)
+    end
+  end
+end
+
+-- backend: the study's backend value. Returns kind ("simulated" | "law" | trainer name | "custom"),
+-- the part of it that belongs in each run's identity, and the function that runs one run.
+--   "simulated": the trainer's simulated backend (a law plus noise, instantly) when this scalelab has
+--       the trainer, else the law simulation below; { kind = "simulated", law =, noise = }
+--   { kind = "law", law =, noise =, points = 20, seconds_per_point = 0 }: a loss curve drawn here
+--       from the law, deterministic per run, paced by seconds_per_point (for exercising executors,
+--       progress and resumption: it checkpoints after every point)
+function backends.resolve(backend)
+  if backend == nil or backend == "simulated" then backend = { kind = "simulated" } end
+  if backend == "law" then backend = { kind = "law" } end
+  if type(backend) == "function" then
+    return "custom", { kind = "custom" }, function(run, context) return backend(run, context) end
+  end
+  if type(backend) == "string" then
+    return backend, { kind = backend }, function(run, context) return backends.train(run, backend, context) end
+  end
+  local kind = backend.kind or "simulated"
+  if kind == "simulated" or kind == "law" then
+    local law = backend.law or backends.default_law
+    check_law(law, "backend.law")
+    local noise = backend.noise or 0
+    if kind == "simulated" and trainer() then
+      local trainer_law = { E = law.E, A = law.A, B = law.B, alpha = law.alpha, beta = law.beta, noise = noise }
+      return "simulated", { kind = "simulated", law = law, noise = noise, implementation = "train" }, function(run, context)
+        context.trainer_options = { law = trainer_law }
+        return backends.train(run, "simulated", context)
+      end
+    end
+    local identity = { kind = kind, law = law, noise = noise, points = backend.points, implementation = "study" }
+    return kind, identity, function(run)
+      return backends.simulate(run, { law = law, noise = noise, points = backend.points,
+                                      seconds_per_point = backend.seconds_per_point })
+    end
+  end
+  local trainer_options = {}
+  for k, v in pairs(backend) do
+    if k ~= "kind" then trainer_options[k] = v end
+  end
+  return kind, { kind = kind, trainer = trainer_options }, function(run, context)
+    context.trainer_options = trainer_options
+    return backends.train(run, kind, context)
+  end
+end
+
+-- Assumed training speed (FLOP/s) per backend for dry-run estimates, when the store has no
+-- measurement yet.
+function backends.assumed_flops_per_second(kind, cores)
+  if kind == "simulated" or kind == "law" or kind == "custom" then return math.huge end
+  if kind == "cuda" then return 100e12 end
+  return 20e9 * (cores or 1)
+end
+
+backends.encode = json.encode
+return backends

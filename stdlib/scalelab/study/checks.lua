@@ -1,0 +1,167 @@
+-- Checking the tables users write in study scripts: unknown keys (with the closest valid key),
+-- wrong types (naming the key and the expected type), each reported at the script's file:line.
+local checks = {}
+
+local function distance(a, b)
+  local previous = {}
+  for j = 0, #b do previous[j] = j end
+  for i = 1, #a do
+    local current = { [0] = i }
+    for j = 1, #b do
+      local cost = a:sub(i, i) == b:sub(j, j) and 0 or 1
+      current[j] = math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+    end
+    previous = current
+  end
+  return previous[#b]
+end
+
+-- The candidate closest to `name`, or nil when none is close (as core's closest_name).
+function checks.closest(name, candidates)
+  local best, best_distance = nil, math.max(2, #name // 3) + 1
+  for _, candidate in ipairs(candidates) do
+    local d = distance(name:lower(), candidate:lower())
+    if d < best_distance then best, best_distance = candidate, d end
+  end
+  return best
+end
+
+-- The position in the user's script of the call being checked: the first Lua frame from `level`
+-- levels above the caller of where() upwards that is not part of scalelab's own library.
+local function in_library(info)
+  return info.what == "C" or info.source:find("stdlib/scalelab/", 1, true) ~= nil
+end
+
+function checks.where(level)
+  level = (level or 1) + 1
+  while true do
+    local info = debug.getinfo(level, "Sl")
+    if not info then return nil end
+    if not in_library(info) and info.currentline > 0 then
+      return { source = info.source, short_src = info.short_src, line = info.currentline }
+    end
+    level = level + 1
+  end
+end
+
+local source_cache = {}
+local function source_lines(where)
+  if not where or where.source:sub(1, 1) ~= "@" then return nil end
+  local path = where.source:sub(2)
+  if source_cache[path] == nil then
+    local lines, file = {}, io.open(path, "r")
+    if file then
+      for line in file:lines() do lines[#lines + 1] = line end
+      file:close()
+    end
+    source_cache[path] = lines
+  end
+  return source_cache[path]
+end
+
+-- The line of `key =` in the script at or after where.line (after the line of each key in `path`
+-- first, for nested keys), or where.line when it cannot be found.
+function checks.key_line(where, path)
+  local lines = source_lines(where)
+  local line = where.line
+  if not lines then return line end
+  for _, key in ipairs(path) do
+    local pattern = "%f[%w_]" .. key:gsub("%p", "%%%0") .. "%s*="
+    for i = line, math.min(#lines, line + 400) do
+      if lines[i]:find(pattern) then
+        line = i
+        break
+      end
+    end
+  end
+  return line
+end
+
+-- Raises `message` located at where (a checks.where result), refined to the line of the key path.
+function checks.fail(where, message, path)
+  if where then
+    local line = path and checks.key_line(where, path) or where.line
+    error(where.short_src .. ":" .. line .. ": " .. message, 0)
+  end
+  error(message, 0)
+end
+
+local function sorted_keys(valid)
+  local names = {}
+  for name in pairs(valid) do names[#names + 1] = name end
+  table.sort(names)
+  return names
+end
+
+-- Checks the table `t` against `valid` = { key = "number" | "string" | {"table", "function"} | ... }
+-- ("any" accepts everything; "integer" a whole number; "sweep" a sweep; "positive" a number > 0).
+-- `what` names the table in messages ("study", "sweep.isoflop"), `prefix` is the key path of
+-- nested tables for locating them.
+function checks.table(t, valid, what, where, prefix)
+  prefix = prefix or {}
+  local names = sorted_keys(valid)
+  for key, value in pairs(t) do
+    if type(key) ~= "string" then
+      checks.fail(where, what .. ": entries are named (key = value); found a positional value " .. tostring(value), prefix)
+    end
+    local expected = valid[key]
+    local path = { table.unpack(prefix) }
+    path[#path + 1] = key
+    if expected == nil then
+      local suggestion = checks.closest(key, names)
+      checks.fail(where, string.format("%s: unknown key '%s'%s (valid keys: %s)", what, key,
+        suggestion and ("; did you mean '" .. suggestion .. "'?") or "", table.concat(names, ", ")), path)
+    end
+    if not checks.is(value, expected) then
+      checks.fail(where, string.format("%s: %s must be %s (got %s)", what, key, checks.describe(expected),
+        checks.type_name(value)), path)
+    end
+  end
+end
+
+function checks.type_name(value)
+  local kind = type(value)
+  if kind == "number" then return math.type(value) == "integer" and "an integer" or "a number " .. tostring(value) end
+  if kind == "table" and getmetatable(value) and getmetatable(value).__name then
+    return "a " .. getmetatable(value).__name
+  end
+  if kind == "userdata" then
+    local mt = getmetatable(value)
+    return "a " .. (mt and mt.__name or "userdata")
+  end
+  return ({ string = "a string", table = "a table", ["function"] = "a function", boolean = "a boolean" })[kind] or kind
+end
+
+local descriptions = {
+  number = "a number", positive = "a positive number", integer = "a whole number",
+  string = "a string", table = "a table", ["function"] = "a function", boolean = "true or false",
+  sweep = "a sweep (sweep.grid{...}, sweep.isoflop{...}, ...)", any = "any value", userdata = "an object",
+  list = "a list", number_or_list = "a number or a list of numbers",
+}
+
+function checks.describe(expected)
+  if type(expected) == "table" then
+    local parts = {}
+    for i, e in ipairs(expected) do parts[i] = descriptions[e] or e end
+    return table.concat(parts, " or ")
+  end
+  return descriptions[expected] or expected
+end
+
+function checks.is(value, expected)
+  if type(expected) == "table" then
+    for _, e in ipairs(expected) do
+      if checks.is(value, e) then return true end
+    end
+    return false
+  end
+  if expected == "any" then return true end
+  if expected == "positive" then return type(value) == "number" and value > 0 and value < math.huge end
+  if expected == "integer" then return math.type(value) == "integer" or (type(value) == "number" and value == math.floor(value)) end
+  if expected == "sweep" then return type(value) == "table" and getmetatable(value) and getmetatable(value).__name == "Sweep" end
+  if expected == "list" then return type(value) == "table" and (#value > 0 or next(value) == nil) end
+  if expected == "number_or_list" then return type(value) == "number" or type(value) == "table" end
+  return type(value) == expected
+end
+
+return checks

@@ -1,0 +1,372 @@
+-- The executor: trains a study's pending runs and records each in the results store.
+--
+-- A run is identified by the SHA-256 of its canonical configuration (study.lua). The store knows
+-- which runs are done; a rerun of the script trains only the others, and a run that was in flight
+-- when its process died resumes from its checkpoint (<store>.checkpoints/<hash>.ckpt).
+--
+-- The executor interface. An executor is a table with a method execute(batch), where batch is
+--   batch.study      the study's name
+--   batch.runs       the pending runs, in sweep order (each with .hash, .label, .flops, ...)
+--   batch.jobs       how many runs may train at once
+--   batch.command(run) -> { argv = {...}, env = {"K=V", ...}, log = path }: a process that trains
+--                    the run and records it in the store (the study script in worker mode)
+--   batch.run_here(run) -> outcome: trains the run in this process
+--   batch.collect(run, exit_code, signal) -> outcome: reads the run's outcome from the store after
+--                    its process ended (recording a failure if the process died without one)
+--   batch.interrupted(run): records that the run's process was stopped with the sweep (Ctrl-C)
+--   batch.started(run, worker), batch.finished(run, outcome), batch.tick(): progress
+-- and outcome = { status = "done" | "diverged" | "failed" | "interrupted", loss =, wall_seconds =, error = }.
+-- executor.local_executor runs batch.command in worker processes on this machine (or batch.run_here
+-- when jobs = 1). A distributed executor submits batch.command(run) to its scheduler and calls
+-- batch.collect when the job ends; the store must then live on storage that every worker can write.
+local native = require "scalelab.native.study"
+local native_store = require "scalelab.native.store"
+local core = require "scalelab.native.core"
+local json = require "scalelab.study.json"
+local Progress = require "scalelab.study.progress"
+
+local executor = {}
+
+-- ---- One run ----------------------------------------------------------------------------------------------
+
+local function tail(path, lines)
+  local file = path and io.open(path, "r")
+  if not file then return "" end
+  local all = {}
+  for line in file:lines() do all[#all + 1] = line end
+  file:close()
+  local from = math.max(1, #all - (lines or 12) + 1)
+  return table.concat(all, "\n", from)
+end
+
+local function checkpoint_path(s, run)
+  return s.checkpoint_dir .. "/" .. run.hash .. ".ckpt"
+end
+
+-- The sampler a trainer reads for `run`, from the study's data.
+local function sampler_for(s)
+  return function(run)
+    local spec = s.spec.data
+    if type(spec) == "function" then return spec(run) end
+    local data = rawget(_G, "data")
+    local options = { unique_tokens = run.unique_tokens or run.tokens, tokens = run.tokens, seq_len = run.shape.ctx,
+                      batch = run.batch, seed = run.seed }
+    if spec ~= nil and data and type(data.sampler) == "function" then
+      options.corpus = spec
+      return data.sampler(options)
+    end
+    if spec == nil then
+      error("study " .. s.name .. ": backend " .. s.backend_kind .. " trains on data: give the study a data = "
+        .. "corpus (data.corpus \"gcide\", data.synthetic{...}) or a function(run) returning a sampler", 0)
+    end
+    error("study " .. s.name .. ": cannot make a sampler from data = " .. tostring(spec)
+      .. " (the data module is not available); give data = function(run) returning a sampler", 0)
+  end
+end
+
+local function number_metrics(t)
+  local out = {}
+  for k, v in pairs(t or {}) do
+    if type(k) == "string" and (type(v) == "number" or type(v) == "string" or type(v) == "boolean") then out[k] = v end
+  end
+  return out
+end
+
+-- Trains `run` here and records it. Returns the outcome. An interruption (Ctrl-C) is recorded and
+-- raised again so that the sweep stops.
+function executor.train_one(s, store, run, options)
+  options = options or {}
+  run.checkpoint = checkpoint_path(s, run)
+  run.threads = options.threads
+  if not store:start_run { study = s.name, hash = run.hash, worker = options.worker or ("pid " .. native.getpid()),
+                           checkpoint = run.checkpoint, script_hash = s.script_hash or "" } then
+    local stored = store:run(s.name, run.hash)
+    return { status = stored.status, loss = stored.loss, wall_seconds = stored.wall_seconds, skipped = true }
+  end
+  run.on_progress = options.on_progress
+  local start = native.clock()
+  local ok, result = xpcall(s.backend_run, function(m)
+    m = tostring(m)
+    if m:find("interrupted") then return m end
+    return debug.traceback(m, 2)
+  end, run, { sampler = sampler_for(s), study = s })
+  run.on_progress = nil
+  local wall = native.clock() - start
+  if not ok then
+    local message = tostring(result)
+    local status = message:find("interrupted") and "interrupted" or "failed"
+    store:finish_run { study = s.name, hash = run.hash, status = status, error = message, wall_seconds = wall,
+                       script_hash = s.script_hash }
+    if status == "interrupted" then error(message, 0) end
+    return { status = status, error = message:match("^[^\n]*"), wall_seconds = wall }
+  end
+  if type(result) ~= "table" or type(result.loss) ~= "number" then
+    local message = "the backend returned no final loss (got " .. (type(result) == "table" and "a table without .loss" or type(result)) .. ")"
+    store:finish_run { study = s.name, hash = run.hash, status = "failed", error = message, wall_seconds = wall,
+                       script_hash = s.script_hash }
+    return { status = "failed", error = message, wall_seconds = wall }
+  end
+  local status = result.status or "done"
+  if status ~= "done" and status ~= "diverged" and status ~= "failed" and status ~= "interrupted" then status = "done" end
+  if result.loss ~= result.loss or result.loss == math.huge then status = "diverged" end
+  local metrics = number_metrics(result.metrics)
+  metrics.flops_kaplan = run.flops_kaplan
+  if result.resumed_from then metrics.resumed_from = result.resumed_from end
+  if wall > 0 and not metrics.tokens_per_second then metrics.tokens_per_second = run.tokens / wall end
+  store:finish_run { study = s.name, hash = run.hash, status = status,
+                     loss = status == "diverged" and nil or result.loss, wall_seconds = wall,
+                     metrics = metrics, curve = result.curve, script_hash = s.script_hash,
+                     error = status == "diverged" and "the loss diverged (NaN or Inf)" or nil }
+  if status == "done" or status == "diverged" then os.remove(run.checkpoint) end
+  if status == "interrupted" then error("interrupted", 0) end
+  return { status = status, loss = result.loss, wall_seconds = wall }
+end
+
+-- Worker mode: the study script was started by the local executor to train run `hash`.
+function executor.work(s, hash)
+  local run
+  for _, r in ipairs(s.runs) do
+    if r.hash == hash then run = r end
+  end
+  if not run then
+    io.stderr:write("scalelab worker: study ", s.name, " has no run ", hash, " (was the script edited?)\n")
+    return 2
+  end
+  local store = native_store.open(s.store_path, { create = false })
+  s.script_hash = s.script_text and native_store.sha256(s.script_text) or ""
+  local threads = tonumber(os.getenv("SCALELAB_STUDY_THREADS") or "")
+  print(string.format("scalelab worker %d: study %s run %d %s", native.getpid(), s.name, run.ordinal, run.label))
+  local outcome = executor.train_one(s, store, run, { threads = threads, worker = "pid " .. native.getpid(),
+    on_progress = function(fraction, loss)
+      print(string.format("progress %.4f loss %.6g", fraction, loss or 0 / 0))
+      io.stdout:flush()
+    end })
+  store:close()
+  print(string.format("scalelab worker %d: %s", native.getpid(), outcome.status))
+  return (outcome.status == "done" or outcome.status == "diverged") and 0 or 1
+end
+
+-- ---- The local executor --------------------------------------------------------------------------------------
+
+executor.local_executor = { name = "local" }
+
+function executor.local_executor:execute(batch)
+  if batch.jobs <= 1 then
+    for _, run in ipairs(batch.runs) do
+      batch.started(run, nil)
+      batch.finished(run, batch.run_here(run))
+    end
+    return
+  end
+  local queue = {}
+  for i, run in ipairs(batch.runs) do queue[i] = run end
+  local active, count = {}, 0
+  local last_tick = 0
+  local ok, message = pcall(function()
+    while #queue > 0 or count > 0 do
+      while count < batch.jobs and #queue > 0 do
+        local run = table.remove(queue, 1)
+        local command = batch.command(run)
+        local pid = native.spawn { argv = command.argv, env = command.env, log = command.log }
+        active[pid] = run
+        count = count + 1
+        batch.started(run, "pid " .. pid)
+      end
+      local pid, code, signal = native.wait(false)
+      if pid and active[pid] then
+        local run = active[pid]
+        active[pid] = nil
+        count = count - 1
+        batch.finished(run, batch.collect(run, code, signal))
+      else
+        native.sleep(0.02)
+        if native.clock() - last_tick > 0.25 then
+          last_tick = native.clock()
+          batch.tick(active)
+        end
+      end
+    end
+  end)
+  if not ok then
+    -- Interrupted (Ctrl-C) or failed: stop the workers; their runs resume from checkpoints next time.
+    for pid in pairs(active) do native.kill(pid, 15) end
+    for _, run in pairs(active) do
+      native.wait(true)
+      if batch.interrupted then batch.interrupted(run) end
+    end
+    error(message, 0)
+  end
+end
+
+-- ---- Executing a study -----------------------------------------------------------------------------------------
+
+local function merge_stored(s, store)
+  local stored = {}
+  for _, r in ipairs(store:runs { study = s.name }) do stored[r.hash] = r end
+  for _, run in ipairs(s.runs) do
+    local r = stored[run.hash]
+    if r then
+      run.status, run.loss, run.wall_seconds, run.attempts = r.status, r.loss, r.wall_seconds, r.attempts
+      run.metrics, run.error, run.finished_at = r.metrics, r.error, r.finished_at
+    end
+  end
+end
+
+-- Reads the progress line a worker last wrote to its log.
+local function worker_progress(path)
+  local file = path and io.open(path, "r")
+  if not file then return nil end
+  local size = file:seek("end")
+  file:seek("set", math.max(0, size - 256))
+  local text = file:read("a") or ""
+  file:close()
+  local fraction, loss
+  for f, l in text:gmatch("progress ([%d.]+) loss ([%w.%-+]+)") do fraction, loss = tonumber(f), tonumber(l) end
+  return fraction, loss
+end
+
+function executor.execute(s, options)
+  local store = native_store.open(s.store_path)
+  local lock, holder = native.lock(s.store_path .. ".lock")
+  if not lock then
+    store:close()
+    error(string.format("study %s: the store %s is in use by another scalelab (%s); wait for it to finish", s.name,
+      s.store_path, holder), 0)
+  end
+  local version = require("scalelab.native.core").version
+  s.script_hash = store:record_study { name = s.name, script_path = s.script_path or "", script_text = s.script_text or "",
+                                       scalelab_version = version,
+                                       spec = json.encode { description = s.description, sweep = s.sweep.kind,
+                                                            backend = s.backend_identity, runs = #s.runs,
+                                                            model = s.family_info } }
+  local plans = {}
+  for _, run in ipairs(s.runs) do
+    local values = {}
+    local function flat(prefix, value)
+      if type(value) == "table" then
+        for k, v in pairs(value) do flat(prefix == "" and tostring(k) or prefix .. "_" .. tostring(k), v) end
+      elseif type(value) == "number" or type(value) == "string" or type(value) == "boolean" then
+        values[prefix] = value
+      end
+    end
+    flat("", run.config)
+    values.N_target = run.N
+    plans[#plans + 1] = { study = s.name, hash = run.hash, ordinal = run.ordinal, label = run.label,
+                          config_json = run.config_json, config = values, params = run.params,
+                          non_embedding_params = run.non_embedding_params, tokens = run.tokens,
+                          unique_tokens = run.unique_tokens, epochs = run.epochs, flops = run.flops }
+  end
+  store:plan_runs(plans)
+  merge_stored(s, store)
+
+  local pending, done_runs, done_flops, total_flops = {}, 0, 0, 0
+  for _, run in ipairs(s.runs) do
+    total_flops = total_flops + run.flops
+    if run.status == "done" or run.status == "diverged" then
+      done_runs, done_flops = done_runs + 1, done_flops + run.flops
+    else
+      pending[#pending + 1] = run
+    end
+  end
+  native.make_dirs(s.checkpoint_dir)
+
+  local cores = native.cpu_count()
+  local jobs = options.jobs
+  if not jobs then
+    -- Simulated and custom runs are quick: one process does them fastest. Training runs go in
+    -- parallel over the cores, one thread each.
+    jobs = (s.backend_kind == "simulated" or s.backend_kind == "law" or s.backend_kind == "custom") and 1 or cores
+  end
+  if not s.script_path then jobs = 1 end  -- no script to start workers from (REPL, -e)
+  jobs = math.max(1, math.min(jobs, #pending))
+  local threads = math.max(1, cores // jobs)
+
+  local progress = Progress.new { runs = #s.runs, flops = total_flops, done_runs = done_runs, done_flops = done_flops,
+                                  quiet = s.quiet }
+  if not s.quiet then
+    print(string.format("study %s: %d runs, %d done, %d to train%s; store %s", s.name, #s.runs, done_runs, #pending,
+      #pending > 0 and string.format(" (%d at a time, backend %s)", jobs, s.backend_kind) or "", s.store_path))
+  end
+
+  local script_args = {}
+  local a = rawget(_G, "arg")
+  if type(a) == "table" then
+    for i = 1, #a do script_args[i] = a[i] end
+  end
+  local batch = {
+    study = s.name,
+    runs = pending,
+    jobs = jobs,
+    command = function(run)
+      local argv = { native.executable(), s.script_path }
+      for _, v in ipairs(script_args) do argv[#argv + 1] = v end
+      return {
+        argv = argv,
+        env = { "SCALELAB_STUDY_WORKER=" .. s.name .. "\n" .. run.hash, "SCALELAB_STUDY_THREADS=" .. threads,
+                "OMP_NUM_THREADS=" .. threads, "OPENBLAS_NUM_THREADS=" .. threads },
+        log = s.checkpoint_dir .. "/" .. run.hash .. ".log",
+      }
+    end,
+    run_here = function(run)
+      return executor.train_one(s, store, run, { threads = cores, on_progress = function(fraction, loss)
+        progress:update(run, fraction, loss)
+        progress:draw()
+      end })
+    end,
+    collect = function(run, code, signal)
+      local r = store:run(s.name, run.hash)
+      if r and r.status == "running" then
+        local log = s.checkpoint_dir .. "/" .. run.hash .. ".log"
+        local how = signal ~= 0 and ("killed by signal " .. signal) or ("exit " .. code)
+        local message = string.format("worker %s without recording the run; its log %s ends:\n%s", how, log, tail(log))
+        store:finish_run { study = s.name, hash = run.hash, status = "failed", error = message, script_hash = s.script_hash }
+        return { status = "failed", error = message }
+      end
+      if r.status == "done" then os.remove(s.checkpoint_dir .. "/" .. run.hash .. ".log") end
+      return { status = r.status, loss = r.loss, wall_seconds = r.wall_seconds, error = r.error and r.error:match("^[^\n]*") }
+    end,
+    interrupted = function(run)
+      local r = store:run(s.name, run.hash)
+      if r and r.status == "running" then
+        store:finish_run { study = s.name, hash = run.hash, status = "interrupted", script_hash = s.script_hash,
+                           error = "stopped with the sweep; a rerun resumes it from its checkpoint" }
+      end
+    end,
+    started = function(run, worker) progress:started(run, worker) end,
+    finished = function(run, outcome) progress:finished(run, outcome) end,
+    tick = function(active)
+      for _, run in pairs(active or {}) do
+        local fraction, loss = worker_progress(s.checkpoint_dir .. "/" .. run.hash .. ".log")
+        if fraction then progress:update(run, fraction, loss) end
+      end
+      progress:draw()
+    end,
+  }
+  local exec = options.executor
+  if exec == nil or exec == "local" then exec = executor.local_executor end
+  if type(exec) ~= "table" or type(exec.execute) ~= "function" then
+    error("study " .. s.name .. ": executor must be \"local\" or a table with an execute(batch) method", 0)
+  end
+  local ok, message = pcall(exec.execute, exec, batch)
+  progress:close()
+  merge_stored(s, store)
+  lock:release()
+  if not ok then
+    store:close()
+    error(message, 0)
+  end
+  s.store = store
+  local failed = {}
+  for _, run in ipairs(s.runs) do
+    if run.status ~= "done" then failed[#failed + 1] = run end
+  end
+  if #failed > 0 and not s.quiet then
+    print(string.format("study %s: %d run%s not done:", s.name, #failed, #failed == 1 and "" or "s"))
+    for _, run in ipairs(failed) do
+      print(string.format("  %s: %s%s", run.label, run.status or "?", run.error and (": " .. run.error:match("^[^\n]*")) or ""))
+    end
+  end
+  return s
+end
+
+return executor

@@ -1,0 +1,75 @@
+-- Canonical JSON for studies: the text whose SHA-256 identifies a run, and the JSON reports.
+-- Canonical: object keys sorted, no spaces, integral numbers without a fraction (1e6 and 1000000
+-- encode alike), other numbers with 17 significant digits, so equal configurations give equal text.
+local json = {}
+
+local escapes = { ['"'] = '\\"', ['\\'] = '\\\\', ['\n'] = '\\n', ['\r'] = '\\r', ['\t'] = '\\t' }
+
+local function encode_string(s)
+  return '"' .. s:gsub('[%c"\\]', function(c)
+    return escapes[c] or string.format("\\u%04x", c:byte())
+  end) .. '"'
+end
+
+function json.number(x)
+  if x ~= x or x == math.huge or x == -math.huge then return "null" end
+  if math.type(x) == "integer" then return tostring(x) end
+  if x == math.floor(x) and math.abs(x) < 2^53 then return string.format("%d", x) end
+  for digits = 6, 17 do  -- the shortest text that reads back to the same number
+    local text = string.format("%." .. digits .. "g", x)
+    if tonumber(text) == x then return text end
+  end
+  return string.format("%.17g", x)
+end
+
+local function is_array(t)
+  local n = #t
+  for k in pairs(t) do
+    if math.type(k) ~= "integer" or k < 1 or k > n then return false end
+  end
+  return true
+end
+
+local function encode(value, indent, depth, seen)
+  local kind = type(value)
+  if kind == "nil" then return "null" end
+  if kind == "boolean" then return tostring(value) end
+  if kind == "number" then return json.number(value) end
+  if kind == "string" then return encode_string(value) end
+  if kind ~= "table" then return encode_string(tostring(value)) end
+  if seen[value] then error("json: a table contains itself", 0) end
+  seen[value] = true
+  local newline, pad, inner = "", "", ""
+  if indent then
+    newline = "\n"
+    pad = string.rep(indent, depth)
+    inner = string.rep(indent, depth + 1)
+  end
+  local parts = {}
+  local out
+  if next(value) ~= nil and is_array(value) then
+    for i = 1, #value do parts[i] = inner .. encode(value[i], indent, depth + 1, seen) end
+    out = "[" .. newline .. table.concat(parts, "," .. newline) .. newline .. pad .. "]"
+  elseif next(value) == nil then
+    out = indent and "{}" or "{}"
+  else
+    local keys = {}
+    for k in pairs(value) do keys[#keys + 1] = tostring(k) end
+    table.sort(keys)
+    for i, k in ipairs(keys) do
+      local v = value[k]
+      if v == nil then v = value[tonumber(k)] end
+      parts[i] = inner .. encode_string(k) .. (indent and ": " or ":") .. encode(v, indent, depth + 1, seen)
+    end
+    out = "{" .. newline .. table.concat(parts, "," .. newline) .. newline .. pad .. "}"
+  end
+  seen[value] = nil
+  return out
+end
+
+-- json.encode(value [, indent]): canonical when indent is nil; pretty with indent = "  ".
+function json.encode(value, indent)
+  return encode(value, indent, 0, {})
+end
+
+return json

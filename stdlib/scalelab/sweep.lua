@@ -1,0 +1,375 @@
+-- sweep: the sets of runs a study trains. A sweep is a list of points; each point is a table of
+-- named values: N (target non-embedding parameters), D (training tokens), U (unique tokens),
+-- budget (training FLOPs C, for IsoFLOP sweeps), epochs, seed, and any hyperparameter or value of
+-- your own (lr, batch, ...), which the study's rules and the run's configuration see.
+--
+--   sweep.grid{ N = sweep.log(1e5, 1e7, 5), D = sweep.log(1e6, 1e8, 5) }      Chinchilla approach 1
+--   sweep.isoflop{ budgets = {1e13, 3e13, 1e14}, points = 5 }                  approach 2: D = C/6N
+--   sweep.data_constrained{ unique_tokens = {1e6, 4e6}, epochs = {1, 4, 16}, N = {1e5, 1e6} }
+--   sweep.list{ { N = 1e6, D = 2e7 }, { N = 4e6, D = 8e7 } }
+--   sweep.product(a, b), sweep.zip(a, b), sweep.filter(s, fn), sweep.seeds(s, 3), sweep.values{ lr = {...} }
+local checks = require "scalelab.study.checks"
+local doc = require("scalelab.native.core").document
+
+local sweep = {}
+
+local Sweep = { __name = "Sweep" }
+Sweep.__index = Sweep
+
+local function new(kind, points, info)
+  local s = setmetatable({ kind = kind, points = points }, Sweep)
+  for k, v in pairs(info or {}) do s[k] = v end
+  return s
+end
+
+function Sweep.__len(s) return #s.points end
+
+function Sweep:each()
+  local i = 0
+  return function()
+    i = i + 1
+    return self.points[i]
+  end
+end
+
+local function format_value(v)
+  if type(v) == "number" then
+    if v ~= math.floor(v) or math.abs(v) >= 1e4 then
+      return require("scalelab.native.core").format_count(v)
+    end
+    return tostring(math.tointeger(v) or v)
+  end
+  return tostring(v)
+end
+
+function sweep.describe_point(p)
+  local keys = {}
+  for k in pairs(p) do keys[#keys + 1] = k end
+  local order = { N = 1, D = 2, U = 3, epochs = 4, budget = 5, seed = 6 }
+  table.sort(keys, function(a, b)
+    local oa, ob = order[a] or 99, order[b] or 99
+    if oa ~= ob then return oa < ob end
+    return a < b
+  end)
+  local parts = {}
+  for _, k in ipairs(keys) do
+    local v = p[k]
+    if k == "budget" and type(v) == "number" then
+      parts[#parts + 1] = "C=" .. require("scalelab.native.core").format_flops(v)
+    elseif type(v) ~= "table" and type(v) ~= "function" then
+      parts[#parts + 1] = k .. "=" .. format_value(v)
+    end
+  end
+  return table.concat(parts, " ")
+end
+
+function Sweep:__tostring()
+  local lines = { string.format("Sweep(%s: %d points)", self.kind, #self.points) }
+  for i = 1, math.min(#self.points, 8) do lines[#lines + 1] = "  " .. sweep.describe_point(self.points[i]) end
+  if #self.points > 8 then lines[#lines + 1] = string.format("  ... %d more", #self.points - 8) end
+  return table.concat(lines, "\n")
+end
+
+-- ---- Helpers --------------------------------------------------------------------------------------
+
+local function where() return checks.where(1) end  -- the script line that called the constructor (library frames skipped)
+
+local function numbers(value, what, at, positive)
+  if type(value) == "number" then value = { value } end
+  if type(value) ~= "table" then checks.fail(at, what .. " must be a number or a list of numbers (got " .. checks.type_name(value) .. ")") end
+  for i, v in ipairs(value) do
+    if type(v) ~= "number" or v ~= v then
+      checks.fail(at, string.format("%s[%d] must be a number (got %s)", what, i, checks.type_name(v)))
+    end
+    if positive and not (v > 0 and v < math.huge) then
+      checks.fail(at, string.format("%s[%d] must be positive and finite (got %s)", what, i, tostring(v)))
+    end
+  end
+  if #value == 0 then checks.fail(at, what .. " is empty: a sweep needs at least one value") end
+  return value
+end
+
+local function copy(t)
+  local out = {}
+  for k, v in pairs(t) do out[k] = v end
+  return out
+end
+
+-- n values from lo to hi, evenly spaced in log (both ends included).
+function sweep.log(lo, hi, n)
+  local at = checks.where(2)
+  if type(lo) ~= "number" or type(hi) ~= "number" or not (lo > 0 and hi > 0) then
+    checks.fail(at, "sweep.log(lo, hi, n): lo and hi must be positive numbers")
+  end
+  if math.type(n) ~= "integer" and not (type(n) == "number" and n == math.floor(n)) or n < 1 then
+    checks.fail(at, "sweep.log(lo, hi, n): n must be a whole number >= 1 (got " .. tostring(n) .. ")")
+  end
+  if n == 1 then return { lo } end
+  local out = {}
+  for i = 0, n - 1 do out[i + 1] = math.exp(math.log(lo) + (math.log(hi) - math.log(lo)) * i / (n - 1)) end
+  out[n] = hi
+  return out
+end
+
+-- n values from lo to hi, evenly spaced.
+function sweep.linear(lo, hi, n)
+  local at = checks.where(2)
+  if type(lo) ~= "number" or type(hi) ~= "number" then checks.fail(at, "sweep.linear(lo, hi, n): lo and hi must be numbers") end
+  if type(n) ~= "number" or n < 1 or n ~= math.floor(n) then checks.fail(at, "sweep.linear(lo, hi, n): n must be a whole number >= 1") end
+  if n == 1 then return { lo } end
+  local out = {}
+  for i = 0, n - 1 do out[i + 1] = lo + (hi - lo) * i / (n - 1) end
+  return out
+end
+
+-- ---- Sweeps -----------------------------------------------------------------------------------------
+
+-- Chinchilla approach 1: every N with every D (or every tokens-per-parameter ratio).
+function sweep.grid(options)
+  local at = where()
+  if type(options) ~= "table" then checks.fail(at, "sweep.grid expects a table: sweep.grid{ N = {...}, D = {...} }") end
+  checks.table(options, { N = "number_or_list", D = "number_or_list", tokens_per_param = "number_or_list" }, "sweep.grid", at)
+  if options.N == nil then checks.fail(at, "sweep.grid: N is required (the model sizes)") end
+  if (options.D == nil) == (options.tokens_per_param == nil) then
+    checks.fail(at, "sweep.grid: give D (token counts) or tokens_per_param (D = ratio·N), one of the two")
+  end
+  local Ns = numbers(options.N, "sweep.grid: N", at, true)
+  local points = {}
+  if options.D then
+    local Ds = numbers(options.D, "sweep.grid: D", at, true)
+    for _, N in ipairs(Ns) do
+      for _, D in ipairs(Ds) do points[#points + 1] = { N = N, D = D } end
+    end
+  else
+    local ratios = numbers(options.tokens_per_param, "sweep.grid: tokens_per_param", at, true)
+    for _, N in ipairs(Ns) do
+      for _, r in ipairs(ratios) do points[#points + 1] = { N = N, D = r * N } end
+    end
+  end
+  return new("grid", points)
+end
+
+-- Chinchilla approach 2: at each budget C, several N with D = C / (6N). The sizes are a list, a
+-- function of C, or (by default) `points` sizes spaced in log so that D/N runs over `ratio`.
+function sweep.isoflop(options)
+  local at = where()
+  if type(options) ~= "table" then checks.fail(at, "sweep.isoflop expects a table: sweep.isoflop{ budgets = {...} }") end
+  checks.table(options, { budgets = "number_or_list", N = { "number_or_list", "function" },
+                          sizes = { "number_or_list", "function" }, points = "integer", ratio = "table" }, "sweep.isoflop", at)
+  if options.sizes ~= nil then
+    if options.N ~= nil then checks.fail(at, "sweep.isoflop: sizes and N are the same key; give one", { "sizes" }) end
+    options = setmetatable({ N = options.sizes }, { __index = options })
+  end
+  if options.budgets == nil then checks.fail(at, "sweep.isoflop: budgets is required (training FLOPs C of each IsoFLOP curve)") end
+  local budgets = numbers(options.budgets, "sweep.isoflop: budgets", at, true)
+  if options.N and (options.points or options.ratio) then
+    checks.fail(at, "sweep.isoflop: give N (the sizes), or points and ratio (sizes from tokens per parameter), not both", { "points" })
+  end
+  local n = options.points or 5
+  if n < 2 then checks.fail(at, "sweep.isoflop: points must be at least 2 (got " .. n .. ")", { "points" }) end
+  local ratio = options.ratio or { 4, 100 }
+  if #ratio ~= 2 or type(ratio[1]) ~= "number" or type(ratio[2]) ~= "number" or not (ratio[1] > 0 and ratio[2] > ratio[1]) then
+    checks.fail(at, "sweep.isoflop: ratio must be {lo, hi} tokens per parameter with 0 < lo < hi", { "ratio" })
+  end
+  local points = {}
+  for _, C in ipairs(budgets) do
+    local sizes
+    if type(options.N) == "function" then
+      sizes = numbers(options.N(C), "sweep.isoflop: N(" .. C .. ")", at, true)
+    elseif options.N then
+      sizes = numbers(options.N, "sweep.isoflop: N", at, true)
+    else
+      -- D/N = r with D = C/(6N) gives N = sqrt(C / (6r)).
+      sizes = sweep.log(math.sqrt(C / (6 * ratio[2])), math.sqrt(C / (6 * ratio[1])), n)
+    end
+    for _, N in ipairs(sizes) do points[#points + 1] = { N = N, D = C / (6 * N), budget = C } end
+  end
+  return new("isoflop", points, { budgets = budgets })
+end
+
+-- Data-constrained (Muennighoff et al.): unique-token budgets × epochs × sizes, D = U·epochs. Runs
+-- with a smaller U train on a prefix of the data of runs with a larger U (the sampler's nesting).
+function sweep.data_constrained(options)
+  local at = where()
+  if type(options) ~= "table" then checks.fail(at, "sweep.data_constrained expects a table") end
+  checks.table(options, { unique_tokens = "number_or_list", epochs = "number_or_list", N = "number_or_list",
+                          sizes = "number_or_list" }, "sweep.data_constrained", at)
+  if options.sizes ~= nil then
+    if options.N ~= nil then checks.fail(at, "sweep.data_constrained: sizes and N are the same key; give one", { "sizes" }) end
+    options = setmetatable({ N = options.sizes }, { __index = options })
+  end
+  for _, key in ipairs { "unique_tokens", "epochs", "N" } do
+    if options[key] == nil then checks.fail(at, "sweep.data_constrained: " .. key .. " is required") end
+  end
+  local Us = numbers(options.unique_tokens, "sweep.data_constrained: unique_tokens", at, true)
+  local epochs = numbers(options.epochs, "sweep.data_constrained: epochs", at, true)
+  local Ns = numbers(options.N, "sweep.data_constrained: N", at, true)
+  local points = {}
+  for _, U in ipairs(Us) do
+    for _, e in ipairs(epochs) do
+      for _, N in ipairs(Ns) do points[#points + 1] = { N = N, U = U, epochs = e, D = U * e } end
+    end
+  end
+  return new("data_constrained", points)
+end
+
+-- An explicit list of points.
+function sweep.list(points)
+  local at = where()
+  if type(points) ~= "table" then checks.fail(at, "sweep.list expects a list of points: sweep.list{ { N = 1e6, D = 2e7 }, ... }") end
+  local out = {}
+  for i, p in ipairs(points) do
+    if type(p) ~= "table" then checks.fail(at, string.format("sweep.list: point %d must be a table (got %s)", i, checks.type_name(p))) end
+    out[i] = copy(p)
+  end
+  for k in pairs(points) do
+    if math.type(k) ~= "integer" then checks.fail(at, "sweep.list: expects a list of points, found key '" .. tostring(k) .. "'") end
+  end
+  return new("list", out)
+end
+
+-- Every combination of named values: sweep.values{ lr = {1e-3, 3e-3}, batch = {8, 16} }.
+function sweep.values(options)
+  local at = where()
+  if type(options) ~= "table" then checks.fail(at, "sweep.values expects a table of key = list") end
+  local keys = {}
+  for k in pairs(options) do
+    if type(k) ~= "string" then checks.fail(at, "sweep.values: keys must be names") end
+    keys[#keys + 1] = k
+  end
+  table.sort(keys)
+  local points = { {} }
+  for _, k in ipairs(keys) do
+    local values = options[k]
+    if type(values) ~= "table" then values = { values } end
+    if #values == 0 then checks.fail(at, "sweep.values: " .. k .. " is empty") end
+    local next_points = {}
+    for _, p in ipairs(points) do
+      for _, v in ipairs(values) do
+        local q = copy(p)
+        q[k] = v
+        next_points[#next_points + 1] = q
+      end
+    end
+    points = next_points
+  end
+  return new("values", points)
+end
+
+local function as_sweep(s, at, what)
+  if getmetatable(s) == Sweep then return s end
+  if type(s) == "table" then
+    if #s > 0 then return sweep.list(s) end
+    local ok, result = pcall(sweep.values, s)
+    if ok then return result end
+  end
+  checks.fail(at, what .. " must be a sweep (got " .. checks.type_name(s) .. ")")
+end
+
+local function merge(a, b, at, what)
+  local out = copy(a)
+  for k, v in pairs(b) do
+    if out[k] ~= nil and out[k] ~= v then
+      checks.fail(at, string.format("%s: both sweeps set '%s' (%s and %s); rename one or use sweep.filter", what, k,
+        tostring(out[k]), tostring(v)))
+    end
+    out[k] = v
+  end
+  return out
+end
+
+-- Every point of the first sweep combined with every point of the next ones.
+function sweep.product(...)
+  local at = where()
+  local parts = { ... }
+  if #parts == 0 then checks.fail(at, "sweep.product needs at least one sweep") end
+  local points = { {} }
+  for i, part in ipairs(parts) do
+    local s = as_sweep(part, at, "sweep.product: argument " .. i)
+    local next_points = {}
+    for _, p in ipairs(points) do
+      for _, q in ipairs(s.points) do next_points[#next_points + 1] = merge(p, q, at, "sweep.product") end
+    end
+    points = next_points
+  end
+  local first = as_sweep(parts[1], at, "sweep.product: argument 1")
+  return new(first.kind, points, { budgets = first.budgets })
+end
+
+-- Point i of each sweep combined; the sweeps must have the same length.
+function sweep.zip(...)
+  local at = where()
+  local parts = { ... }
+  if #parts == 0 then checks.fail(at, "sweep.zip needs at least one sweep") end
+  local sweeps = {}
+  for i, part in ipairs(parts) do sweeps[i] = as_sweep(part, at, "sweep.zip: argument " .. i) end
+  local n = #sweeps[1].points
+  for i, s in ipairs(sweeps) do
+    if #s.points ~= n then
+      checks.fail(at, string.format("sweep.zip: sweep 1 has %d points but sweep %d has %d; zip needs equal lengths", n, i, #s.points))
+    end
+  end
+  local points = {}
+  for j = 1, n do
+    local p = {}
+    for _, s in ipairs(sweeps) do p = merge(p, s.points[j], at, "sweep.zip") end
+    points[j] = p
+  end
+  return new(sweeps[1].kind, points, { budgets = sweeps[1].budgets })
+end
+
+-- The points for which keep(point) is true.
+function sweep.filter(s, keep)
+  local at = where()
+  s = as_sweep(s, at, "sweep.filter: the first argument")
+  if type(keep) ~= "function" then checks.fail(at, "sweep.filter(s, keep): keep must be a function of a point") end
+  local points = {}
+  for _, p in ipairs(s.points) do
+    if keep(p) then points[#points + 1] = copy(p) end
+  end
+  return new(s.kind, points, { budgets = s.budgets })
+end
+
+-- Each point once per seed: seeds is a count (seeds 1..n) or a list of seeds.
+function sweep.seeds(s, seeds)
+  local at = where()
+  s = as_sweep(s, at, "sweep.seeds: the first argument")
+  if type(seeds) == "number" then
+    if seeds < 1 or seeds ~= math.floor(seeds) then checks.fail(at, "sweep.seeds(s, n): n must be a whole number >= 1") end
+    local list = {}
+    for i = 1, seeds do list[i] = i end
+    seeds = list
+  end
+  if type(seeds) ~= "table" or #seeds == 0 then checks.fail(at, "sweep.seeds(s, seeds): seeds must be a count or a non-empty list") end
+  local points = {}
+  for _, p in ipairs(s.points) do
+    for _, seed in ipairs(seeds) do
+      local q = copy(p)
+      q.seed = seed
+      points[#points + 1] = q
+    end
+  end
+  return new(s.kind, points, { budgets = s.budgets })
+end
+
+Sweep.filter = sweep.filter
+Sweep.seeds = sweep.seeds
+sweep.is_sweep = function(s) return getmetatable(s) == Sweep end
+
+doc(sweep, "Sweeps: sweep.grid, sweep.isoflop, sweep.data_constrained, sweep.list, sweep.values; combinators "
+  .. "sweep.product, sweep.zip, sweep.filter, sweep.seeds; spacing sweep.log(lo, hi, n), sweep.linear(lo, hi, n).")
+doc(sweep.grid, "sweep.grid{ N = {...}, D = {...} | tokens_per_param = {...} } -> every N with every D (Chinchilla approach 1)")
+doc(sweep.isoflop, "sweep.isoflop{ budgets = {C...}, sizes (or N) = {...} | function(C) | points = 5, ratio = {4, 100} } -> at each C, "
+  .. "sizes N with D = C/(6N) (Chinchilla approach 2); by default `points` sizes with D/N spread over `ratio`")
+doc(sweep.data_constrained, "sweep.data_constrained{ unique_tokens = {U...}, epochs = {...}, sizes (or N) = {...} } -> D = U·epochs; "
+  .. "smaller U are prefixes of larger ones (nested subsets)")
+doc(sweep.list, "sweep.list{ { N =, D = [, ...] }, ... } -> exactly these points")
+doc(sweep.values, "sweep.values{ lr = {...}, ... } -> every combination of the named values (combine with sweep.product)")
+doc(sweep.product, "sweep.product(a, b, ...) -> every combination of points; a key set by two sweeps is an error")
+doc(sweep.zip, "sweep.zip(a, b, ...) -> point i of each, merged; equal lengths required")
+doc(sweep.filter, "sweep.filter(s, function(point) return keep end) -> the kept points")
+doc(sweep.seeds, "sweep.seeds(s, n | {seeds...}) -> each point once per seed")
+doc(sweep.log, "sweep.log(lo, hi, n) -> n values from lo to hi evenly spaced in log")
+doc(sweep.linear, "sweep.linear(lo, hi, n) -> n evenly spaced values")
+
+return sweep

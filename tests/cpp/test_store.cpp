@@ -1,0 +1,240 @@
+// The results store: round trips, run lifecycle, exports, and refusing foreign or damaged files
+// without touching them.
+#include <catch2/catch.hpp>
+
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "core/error.h"
+#include "process.h"
+#include "store/sha256.h"
+#include "store/store.h"
+
+using namespace scalelab::store;
+using scalelab::testing::temp_dir;
+using scalelab::testing::write_file;
+
+namespace {
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
+
+RunPlan plan(const std::string& study, int i) {
+  RunPlan p;
+  p.study = study;
+  p.config_json = "{\"N\":" + std::to_string(1000 * (i + 1)) + "}";
+  p.hash = sha256_hex(p.config_json);
+  p.ordinal = i;
+  p.label = "run " + std::to_string(i);
+  p.config = {Value::Number("N", 1000.0 * (i + 1)), Value::Text("backend", "simulated"),
+              Value::Number("lr", 1e-3)};
+  p.params = 1000.0 * (i + 1);
+  p.tokens = 20000.0 * (i + 1);
+  p.flops = 6 * p.params * p.tokens;
+  return p;
+}
+
+// A store with one study and three runs, the first done with a curve.
+std::string make_store(const std::string& dir) {
+  const std::string path = dir + "/results.db";
+  Store store = Store::Open(path);
+  store.RecordStudy({"demo", "demo.lua", "study 'demo' {}", "0.1.0", "{}"});
+  for (int i = 0; i < 3; ++i) store.PlanRun(plan("demo", i));
+  const std::string hash = plan("demo", 0).hash;
+  REQUIRE(store.StartRun("demo", hash, "test", dir + "/ckpt", "abc"));
+  RunOutcome outcome;
+  outcome.loss = 3.25;
+  outcome.wall_seconds = 1.5;
+  outcome.metrics = {Value::Number("tokens_per_second", 12345.5), Value::Number("lr", 7)};
+  for (int s = 1; s <= 5; ++s) {
+    CurvePoint p;
+    p.step = s;
+    p.tokens = 100.0 * s;
+    p.train_loss = 5.0 - 0.3 * s;
+    if (s % 2 == 1) p.eval_loss = 5.1 - 0.3 * s;
+    outcome.curve.push_back(p);
+  }
+  store.FinishRun("demo", hash, outcome);
+  return path;
+}
+
+}  // namespace
+
+TEST_CASE("sha256 matches the FIPS 180-4 test vectors") {
+  CHECK(sha256_hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  CHECK(sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  CHECK(sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq") ==
+        "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  CHECK(sha256_hex(std::string(1000000, 'a')) ==
+        "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+TEST_CASE("a store round-trips studies, runs, values and curves across reopening") {
+  const std::string dir = temp_dir();
+  const std::string path = make_store(dir);
+  Store store = Store::Open(path);
+  CHECK(store.schema_version() == kSchemaVersion);
+  auto studies = store.Studies();
+  REQUIRE(studies.size() == 1);
+  CHECK(studies[0].name == "demo");
+  CHECK(studies[0].script_hash == sha256_hex("study 'demo' {}"));
+  CHECK(studies[0].scalelab_version == "0.1.0");
+
+  auto runs = store.Runs({"demo", ""});
+  REQUIRE(runs.size() == 3);
+  CHECK(runs[0].status == RunStatus::Done);
+  CHECK(runs[0].attempts == 1);
+  CHECK(runs[0].loss == 3.25);
+  CHECK(runs[0].script_hash == "abc");
+  CHECK(runs[0].config.size() == 3);
+  CHECK(runs[0].metrics.size() == 2);
+  CHECK(runs[1].status == RunStatus::Planned);
+  CHECK(std::isnan(runs[1].loss));
+  CHECK(runs[2].flops == 6 * 3000.0 * 60000.0);
+  CHECK(store.Runs({"", "done"}).size() == 1);
+  CHECK_THROWS_WITH(store.Runs({"", "finished"}), Catch::Contains("unknown run status 'finished'"));
+
+  auto curve = store.Curve("demo", runs[0].hash);
+  REQUIRE(curve.size() == 5);
+  CHECK(curve[2].tokens == 300);
+  CHECK(std::isnan(curve[1].eval_loss));
+  CHECK(curve[2].eval_loss == Approx(5.1 - 0.9));
+
+  // A finished run is final: starting it again is refused, and replanning keeps its results.
+  CHECK_FALSE(store.StartRun("demo", runs[0].hash, "test", "", ""));
+  store.PlanRun(plan("demo", 0));
+  CHECK(store.Run("demo", runs[0].hash)->status == RunStatus::Done);
+  // Starting an unfinished run counts the attempt.
+  CHECK(store.StartRun("demo", runs[1].hash, "w", "", ""));
+  CHECK(store.StartRun("demo", runs[1].hash, "w", "", ""));
+  CHECK(store.Run("demo", runs[1].hash)->attempts == 2);
+  CHECK(store.Run("demo", runs[1].hash)->status == RunStatus::Running);
+  store.ResetRun("demo", runs[0].hash);
+  CHECK(store.Run("demo", runs[0].hash)->status == RunStatus::Planned);
+  CHECK(store.Curve("demo", runs[0].hash).empty());
+  CHECK_THAT(store.Summary(), Catch::Contains("1 study, 3 runs: 1 running, 2 planned"));
+  CHECK_THROWS_WITH(store.PlanRun(plan("nope", 0)), Catch::Contains("study 'nope' is not recorded"));
+}
+
+TEST_CASE("exports are flat tables with one column per configuration key and metric") {
+  const std::string dir = temp_dir();
+  Store store = Store::Open(make_store(dir));
+  const std::string csv = store.RunsCsv();
+  std::istringstream lines(csv);
+  std::string header, first;
+  std::getline(lines, header);
+  std::getline(lines, first);
+  CHECK_THAT(header, Catch::StartsWith("study,hash,ordinal,label,status,attempts,params,"));
+  CHECK_THAT(header, Catch::Contains(",N,backend,"));            // configuration keys
+  CHECK_THAT(header, Catch::Contains(",result_lr,tokens_per_second"));  // a metric named like a config key
+  CHECK_THAT(first, Catch::Contains("demo,"));
+  CHECK_THAT(first, Catch::Contains(",done,1,1000,"));
+  CHECK_THAT(first, Catch::Contains(",simulated,"));
+  CHECK_THAT(first, Catch::Contains(",12345.5"));
+  size_t rows = 0;
+  for (char c : csv) rows += c == '\n';
+  CHECK(rows == 4);
+
+  const std::string json = store.RunsJson();
+  CHECK(json.front() == '[');
+  CHECK_THAT(json, Catch::Contains("\"status\": \"planned\""));
+  CHECK_THAT(json, Catch::Contains("\"loss\": null"));
+  CHECK_THAT(json, Catch::Contains("\"tokens_per_second\": 12345.5"));
+  CHECK_THAT(store.CurvesCsv(), Catch::StartsWith("study,hash,step,tokens,train_loss,eval_loss,seconds,lr\n"));
+  CHECK_THAT(store.CurvesJson(), Catch::Contains("\"eval_loss\": null"));
+  write_file_atomically(dir + "/runs.csv", csv);
+  CHECK(read_file(dir + "/runs.csv") == csv);
+}
+
+TEST_CASE("a file that is not SQLite is refused and left untouched") {
+  const std::string dir = temp_dir();
+  const std::string path = dir + "/notes.db";
+  write_file(path, "these are my notes, not a database\n");
+  const std::string before = read_file(path);
+  CHECK_THROWS_WITH(Store::Open(path), Catch::Contains("is not a scalelab results store: it is not an SQLite database") &&
+                                           Catch::Contains("left it untouched"));
+  CHECK(read_file(path) == before);
+  CHECK_FALSE(exists(path + "-wal"));
+}
+
+TEST_CASE("another application's SQLite database is refused and left untouched") {
+  const std::string dir = temp_dir();
+  const std::string path = dir + "/other.db";
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(db, "CREATE TABLE customers(id INTEGER, name TEXT); INSERT INTO customers VALUES (1, 'x');",
+                       nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+  const std::string before = read_file(path);
+  CHECK_THROWS_WITH(Store::Open(path), Catch::Contains("is an SQLite database but not a scalelab results store") &&
+                                           Catch::Contains("tables: customers"));
+  CHECK(read_file(path) == before);
+}
+
+TEST_CASE("an empty SQLite file or an empty file becomes a new store") {
+  const std::string dir = temp_dir();
+  write_file(dir + "/empty.db", "");
+  CHECK(Store::Open(dir + "/empty.db").schema_version() == kSchemaVersion);
+  CHECK_THROWS_WITH(Store::Open(dir + "/missing.db", StoreOptions{false, true, 1}),
+                    Catch::Contains("no results store at"));
+}
+
+TEST_CASE("a corrupted store is refused with a clear message and left untouched") {
+  const std::string dir = temp_dir();
+  const std::string path = make_store(dir);
+  {
+    // Fold the WAL into the main file, so the damage below hits committed pages.
+    Store store = Store::Open(path);
+  }
+  std::string bytes = read_file(path);
+  REQUIRE(bytes.size() >= 4 * 4096);
+
+  SECTION("garbage over the pages after the header") {
+    for (size_t i = 4096; i < bytes.size(); i += 7) bytes[i] = static_cast<char>(0xA5 ^ i);
+  }
+  SECTION("truncated") { bytes.resize(bytes.size() / 2 + 100); }
+  SECTION("a newer schema version") {
+    // user_version is the big-endian 32-bit integer at offset 60 of the header.
+    bytes[60] = 0, bytes[61] = 0, bytes[62] = 0, bytes[63] = 99;
+  }
+  write_file(path, bytes);
+  const std::string before = read_file(path);
+  try {
+    Store::Open(path);
+    FAIL("the damaged store was opened");
+  } catch (const scalelab::Error& e) {
+    const std::string message = e.what();
+    INFO(message);
+    CHECK((message.find("is corrupted") != std::string::npos ||
+           message.find("written by a newer scalelab") != std::string::npos ||
+           message.find("is damaged") != std::string::npos));
+    CHECK(message.find(path) != std::string::npos);
+  }
+  CHECK(read_file(path) == before);
+}
+
+TEST_CASE("two connections write to one store in turn") {
+  const std::string dir = temp_dir();
+  const std::string path = make_store(dir);
+  Store a = Store::Open(path);
+  Store b = Store::Open(path);
+  const std::string hash = plan("demo", 2).hash;
+  CHECK(a.StartRun("demo", hash, "a", "", ""));
+  RunOutcome outcome;
+  outcome.loss = 2.5;
+  b.FinishRun("demo", hash, outcome);
+  CHECK(a.Run("demo", hash)->loss == 2.5);
+  CHECK_THAT(a.Summary(), Catch::Contains("2 done, 1 planned"));
+}

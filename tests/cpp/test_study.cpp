@@ -1,0 +1,54 @@
+// A study on a terminal: the sweep bar over the bars of the runs in flight, redrawn in place; and
+// Ctrl-C stops the sweep, recording the run in flight as interrupted, and a rerun finishes it.
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "process.h"
+#include "store/store.h"
+
+using namespace scalelab::testing;
+
+TEST_CASE("on a terminal a study shows a sweep bar over its run bars; Ctrl-C stops it and a rerun finishes") {
+  const std::string dir = temp_dir();
+  write_file(dir + "/bars.lua", R"(
+study "bars" {
+  sweep = sweep.grid{ N = { 1e5, 2e5, 4e5, 8e5 }, D = { 1e7 } },
+  backend = { kind = "law", points = 20, seconds_per_point = 0.05 },
+  store = ")" + dir + R"(/bars.db",
+  fits = {},
+}
+print("finished")
+)");
+  {
+    Pty study({SCALELAB_BINARY, dir + "/bars.lua"}, {"SCALELAB_PROGRESS=bars"});
+    const bool bar = study.expect("sweep [");
+    INFO(study.output());
+    REQUIRE(bar);
+    REQUIRE(study.expect("0/4 runs"));
+    REQUIRE(study.expect("  run 1"));      // the run bar under the sweep bar
+    REQUIRE(study.expect("\x1b["));        // redrawn in place
+    REQUIRE(study.expect("1/4 runs", 20));
+    study.interrupt();
+    CHECK(study.wait(20) != 0);
+    CHECK(study.output().find("finished") == std::string::npos);
+  }
+  {
+    auto store = scalelab::store::Store::Open(dir + "/bars.db");
+    int done = 0, interrupted = 0;
+    for (const auto& run : store.Runs()) {
+      done += run.status == scalelab::store::RunStatus::Done;
+      interrupted += run.status == scalelab::store::RunStatus::Interrupted;
+    }
+    CHECK(done >= 1);
+    CHECK(done < 4);
+    CHECK(interrupted == 1);
+  }
+  ProcessResult rerun = run_process({SCALELAB_BINARY, dir + "/bars.lua"});
+  INFO(rerun.out << rerun.err);
+  CHECK(rerun.status == 0);
+  CHECK(rerun.out.find("finished") != std::string::npos);
+  // Not a terminal: plain lines, no escape sequences.
+  CHECK(rerun.out.find("\x1b[") == std::string::npos);
+  CHECK(rerun.out.find("study bars: 4 runs") != std::string::npos);
+}

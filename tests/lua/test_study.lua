@@ -1,0 +1,411 @@
+-- Studies end to end, each in its own scalelab process as a user runs them: the simulated backend
+-- recovers the law it was given; a sweep killed with SIGKILL and rerun finishes without recomputing
+-- a finished run and with the results of an uninterrupted sweep; DSL mistakes point at the script's
+-- file:line; foreign and corrupted stores are refused untouched; dry runs train nothing.
+local t = require "scalelab.test"
+local native = require "scalelab.native.study"
+local native_store = require "scalelab.native.store"
+
+local exe = native.executable()
+local root = "/tmp/scalelab-test-study-" .. native.getpid()
+native.make_dirs(root)
+
+local function write(path, text)
+  local f = assert(io.open(path, "wb"))
+  f:write(text)
+  f:close()
+end
+
+local function read(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local text = f:read("a")
+  f:close()
+  return text
+end
+
+local function exists(path) return read(path) ~= nil end
+
+-- Runs `scalelab script args` in `dir` with extra environment; returns exit code and output.
+local function scalelab(dir, script, args, env)
+  local prefix = ""
+  for k, v in pairs(env or {}) do prefix = prefix .. k .. "='" .. v .. "' " end
+  local command = string.format("cd '%s' && %s'%s' %s %s 2>&1", dir, prefix, exe, script, args or "")
+  local pipe = assert(io.popen(command, "r"))
+  local output = pipe:read("a")
+  local _, _, code = pipe:close()
+  return code, output
+end
+
+local counter = 0
+local function fresh_dir()
+  counter = counter + 1
+  local dir = root .. "/" .. counter
+  native.make_dirs(dir)
+  return dir
+end
+
+-- The simulated law: Chinchilla's exponents, coefficients scaled so that these tiny models' losses
+-- stay below ln(256) (the trainer's simulated backend caps the loss at ln(vocab)).
+local LAW = { E = 1.8, A = 80, B = 150, alpha = 0.34, beta = 0.28 }
+
+t.test("an IsoFLOP study on the simulated backend recovers the allocation of the law it was given", function()
+  local dir = fresh_dir()
+  write(dir .. "/recover.lua", [[
+local s = study "recover" {
+  model = { aspect = 32, vocab = 256, ctx = 64 },
+  sweep = sweep.isoflop{ budgets = { 1e14, 1e15, 1e16, 1e17 }, points = 9, ratio = { 2, 200 } },
+  backend = { kind = "simulated", law = { E = 1.8, A = 80, B = 150, alpha = 0.34, beta = 0.28 }, noise = 0.002 },
+  fits = { isoflop = { bootstrap = 300 } },
+  questions = { plan.optimal{ compute = 1e19 } },
+}
+local law = s.fits.isoflop
+local iv = law.intervals
+print(string.format("RESULT a=%.6f lo=%.6f hi=%.6f", law.params.a, iv.a[1], iv.a[2]))
+local answer = s.answers[1].answer
+print(string.format("ANSWER N=%.6g lo=%.6g hi=%.6g D=%.6g", answer.N, answer.intervals.N[1], answer.intervals.N[2], answer.D))
+]])
+  local code, out = scalelab(dir, "recover.lua")
+  t.eq(code, 0, out)
+  local a, lo, hi = out:match("RESULT a=([%d.]+) lo=([%d.]+) hi=([%d.]+)")
+  a, lo, hi = tonumber(a), tonumber(lo), tonumber(hi)
+  local truth = LAW.beta / (LAW.alpha + LAW.beta)  -- 0.4516: N_opt ∝ C^(β/(α+β))
+  t.ok(a and math.abs(a - truth) < 0.03, "fitted a = " .. tostring(a) .. ", truth " .. truth)
+  t.ok(lo <= truth and truth <= hi, string.format("truth %.4f outside the interval [%.4f, %.4f]", truth, lo, hi))
+  -- The planning question beyond the sweep: the law's own compute-optimal N at 1e19 FLOP.
+  local N, Nlo, Nhi = out:match("ANSWER N=(%S+) lo=(%S+) hi=(%S+)")
+  N, Nlo, Nhi = tonumber(N), tonumber(Nlo), tonumber(Nhi)
+  local G = (LAW.alpha * LAW.A / (LAW.beta * LAW.B)) ^ (1 / (LAW.alpha + LAW.beta))
+  local N_true = G * (1e19 / 6) ^ truth
+  t.ok(Nlo <= N_true and N_true <= Nhi, string.format("true N_opt %.4g outside [%.4g, %.4g]", N_true, Nlo, Nhi))
+  t.ok(math.abs(math.log(N / N_true)) < 0.25, string.format("N_opt %.4g vs true %.4g", N, N_true))
+  -- The report is written beside the store, in Markdown and JSON.
+  local md = read(dir .. "/recover.report.md")
+  t.ok(md and md:find("IsoFLOP profiles", 1, true), "Markdown report")
+  t.ok(md:find("compute-optimal allocation at 1.00e19 FLOP", 1, true), "the question in the report")
+  local report = read(dir .. "/recover.report.json")
+  t.ok(report and report:find('"study": "recover"', 1, true), "JSON report")
+  -- A rerun trains nothing: every run is already in the store.
+  local store = native_store.open(dir .. "/recover.db", { read_only = true })
+  local before = {}
+  for _, r in ipairs(store:runs()) do before[r.hash] = r.finished_at end
+  store:close()
+  local code2, out2 = scalelab(dir, "recover.lua")
+  t.eq(code2, 0, out2)
+  t.ok(out2:find("36 done, 0 to train", 1, true), out2:sub(1, 300))
+  store = native_store.open(dir .. "/recover.db", { read_only = true })
+  for _, r in ipairs(store:runs()) do
+    t.eq(r.finished_at, before[r.hash])
+    t.eq(r.attempts, 1)
+  end
+  store:close()
+end)
+
+t.test("approach 1 (the lower envelope of the training curves) brackets the law's allocation exponent", function()
+  local dir = fresh_dir()
+  write(dir .. "/a1.lua", [[
+local s = study "a1" {
+  model = { aspect = 32, vocab = 256, ctx = 64 },
+  sweep = sweep.grid{ N = sweep.log(1e5, 3e7, 12), D = { 3e9 } },
+  backend = { kind = "law", law = { E = 1.8, A = 80, B = 150, alpha = 0.34, beta = 0.28 }, noise = 0.001, points = 60 },
+  fits = { "approach1" },
+}
+local law = s.fits.approach1
+print(string.format("RESULT a=%.6f lo=%.6f hi=%.6f", law.params.a, law.intervals.a[1], law.intervals.a[2]))
+]])
+  local code, out = scalelab(dir, "a1.lua")
+  t.eq(code, 0, out)
+  local a, lo, hi = out:match("RESULT a=([%d.]+) lo=([%d.]+) hi=([%d.]+)")
+  a, lo, hi = tonumber(a), tonumber(lo), tonumber(hi)
+  local truth = LAW.beta / (LAW.alpha + LAW.beta)
+  t.ok(a and lo <= truth and truth <= hi, string.format("truth %.4f outside [%s, %s] (a = %s)", truth, lo, hi, a))
+  t.ok(math.abs(a - truth) < 0.1, "a = " .. a)
+end)
+
+-- A sweep whose runs take a while: 10 runs of 10 points, 25 ms each.
+local SLOW = [[
+study "slow" {
+  model = { aspect = 32, vocab = 256, ctx = 64 },
+  sweep = sweep.isoflop{ budgets = { 1e13, 1e14 }, points = 5 },
+  backend = { kind = "law", noise = 0.01, points = 10, seconds_per_point = 0.025 },
+  store = os.getenv("STORE"),
+  jobs = tonumber(os.getenv("JOBS")),
+  fits = { "isoflop" },
+}
+]]
+
+local function snapshot(path)
+  local ok, store = pcall(native_store.open, path, { read_only = true })
+  if not ok then return {} end
+  local runs = {}
+  for _, r in ipairs(store:runs()) do runs[r.hash] = r end
+  store:close()
+  return runs
+end
+
+local function count(runs, status)
+  local n = 0
+  for _, r in pairs(runs) do n = n + (r.status == status and 1 or 0) end
+  return n
+end
+
+local function kill_and_rerun(jobs)
+  local dir = fresh_dir()
+  write(dir .. "/slow.lua", SLOW)
+  -- The reference: the same sweep, uninterrupted.
+  local code, out = scalelab(dir, "slow.lua", "", { STORE = "reference.db", JOBS = "1" })
+  t.eq(code, 0, out)
+  local reference = snapshot(dir .. "/reference.db")
+  t.eq(count(reference, "done"), 10)
+
+  -- Start the sweep, kill -9 it once a few runs are done, then rerun it.
+  local pid = native.spawn { argv = { "/bin/sh", "-c", string.format("cd '%s' && exec '%s' slow.lua", dir, exe) },
+                             env = { "STORE=killed.db", "JOBS=" .. jobs }, log = dir .. "/killed.log" }
+  local at_kill
+  local deadline = native.clock() + 20
+  while native.clock() < deadline do
+    native.sleep(0.02)
+    local runs = snapshot(dir .. "/killed.db")
+    if count(runs, "done") >= 3 and count(runs, "running") >= 1 then break end
+  end
+  native.sleep(0.1)  -- let the runs in flight write a few checkpoints (one per 25 ms)
+  native.kill(pid, 9)
+  native.wait(true)
+  native.sleep(0.1)  -- the workers die with their parent
+  at_kill = snapshot(dir .. "/killed.db")
+  local done_at_kill = count(at_kill, "done")
+  t.ok(done_at_kill >= 3 and done_at_kill < 9, "runs done when killed: " .. done_at_kill)
+  t.ok(count(at_kill, "running") >= 1, string.format("a run was in flight when killed (%d done, %d running, %d planned)\n%s",
+    done_at_kill, count(at_kill, "running"), count(at_kill, "planned"), read(dir .. "/killed.log") or ""))
+
+  local code2, out2 = scalelab(dir, "slow.lua", "", { STORE = "killed.db", JOBS = tostring(jobs) })
+  t.eq(code2, 0, out2)
+  t.ok(out2:find(string.format("%d done, %d to train", done_at_kill, 10 - done_at_kill), 1, true), out2:sub(1, 200))
+  local after = snapshot(dir .. "/killed.db")
+  t.eq(count(after, "done"), 10)
+  local resumed = 0
+  for hash, r in pairs(after) do
+    t.ok(reference[hash], "the rerun planned the same runs")
+    t.near(r.loss, reference[hash].loss, 1e-12)   -- the same results as the uninterrupted sweep
+    if at_kill[hash] and at_kill[hash].status == "done" then
+      -- Not recomputed: the same attempt, finished at the same moment.
+      t.eq(r.attempts, 1)
+      t.eq(r.finished_at, at_kill[hash].finished_at)
+    end
+    if at_kill[hash] and at_kill[hash].status == "running" then
+      t.eq(r.attempts, 2)
+      if r.metrics.resumed_from and r.metrics.resumed_from > 0 then resumed = resumed + 1 end
+    end
+    local curve = native_store.open(dir .. "/killed.db", { read_only = true })
+    t.eq(#curve:curve("slow", hash), 10)
+    curve:close()
+  end
+  t.ok(resumed >= 1, "an interrupted run resumed from its checkpoint")
+end
+
+t.test("kill -9 in the middle of a serial sweep, then rerun: nothing finished is recomputed", function()
+  kill_and_rerun(1)
+end)
+
+t.test("kill -9 in the middle of a parallel sweep (2 workers), then rerun", function()
+  kill_and_rerun(2)
+end)
+
+t.test("a custom executor trains the runs through the worker command the executor interface gives it", function()
+  local dir = fresh_dir()
+  write(dir .. "/custom.lua", [[
+local native = require "scalelab.native.study"
+local seen = 0
+-- A one-at-a-time executor written against the interface, as a cluster executor would be: it runs
+-- batch.command(run) somewhere, then hands the exit status to batch.collect.
+local one_by_one = {
+  execute = function(self, batch)
+    for _, run in ipairs(batch.runs) do
+      local command = batch.command(run)
+      batch.started(run, "custom")
+      local pid = native.spawn { argv = command.argv, env = command.env, log = command.log }
+      local _, code, signal = native.wait(true)
+      batch.finished(run, batch.collect(run, code, signal))
+      seen = seen + 1
+    end
+  end,
+}
+local s = study "custom" {
+  sweep = sweep.grid{ N = { 1e5, 2e5, 4e5 }, D = { 1e7 } },
+  backend = { kind = "law", points = 4 },
+  executor = one_by_one,
+  fits = {},
+}
+print("SEEN " .. seen)
+for _, r in ipairs(s.runs) do print("RUN " .. r.status .. " " .. tostring(r.worker)) end
+]])
+  local code, out = scalelab(dir, "custom.lua")
+  t.eq(code, 0, out)
+  t.ok(out:find("SEEN 3", 1, true), out)
+  local store = native_store.open(dir .. "/custom.db", { read_only = true })
+  local runs = store:runs()
+  t.eq(#runs, 3)
+  for _, r in ipairs(runs) do
+    t.eq(r.status, "done")
+    t.ok(r.worker:find("^pid %d+"), "recorded by the worker process: " .. tostring(r.worker))
+  end
+  store:close()
+end)
+
+-- Runs a script with a mistake; returns its output, which must be an error.
+local function mistake(body)
+  local dir = fresh_dir()
+  write(dir .. "/bad.lua", body)
+  local code, out = scalelab(dir, "bad.lua")
+  t.ok(code ~= 0, "the script should fail:\n" .. out)
+  t.ok(not exists(dir .. "/bad.db"), "no store is created for a mistaken study")
+  return out
+end
+
+t.test("DSL mistakes name the key and point at the script's file:line", function()
+  local out = mistake([[
+study "bad" {
+  model = { aspect = 32 },
+  sweeep = sweep.isoflop{ budgets = { 1e13 } },
+}
+]])
+  t.ok(out:find("bad.lua:3: study: unknown key 'sweeep'; did you mean 'sweep'?", 1, true), out)
+
+  out = mistake([[
+study "bad" {
+  sweep = sweep.isoflop{ budgets = { 1e13 } },
+
+  jobs = "two",
+}
+]])
+  t.ok(out:find("bad.lua:4: study: jobs must be a whole number (got a string)", 1, true), out)
+
+  out = mistake([[
+study "bad" {
+  sweep = sweep.filter(sweep.grid{ N = { 1e5 }, D = { 1e7 } },
+                       function(p) return p.N > 1e9 end),
+}
+]])
+  t.ok(out:find("bad.lua:2: study \"bad\": the sweep is empty", 1, true), out)
+
+  out = mistake([[
+local budgets = { 1e13, 1e14 }
+study "bad" {
+  sweep = sweep.isoflop{ budget = budgets },
+}
+]])
+  t.ok(out:find("bad.lua:3: sweep.isoflop: unknown key 'budget'; did you mean 'budgets'?", 1, true), out)
+
+  out = mistake([[
+study "bad" {
+  sweep = sweep.grid{ N = { 1e5 }, D = { 1e7 } },
+  hyper = {
+    lrr = 1e-3,
+  },
+}
+]])
+  t.ok(out:find("bad.lua:4: study: hyper: unknown key 'lrr'; did you mean 'lr'?", 1, true), out)
+
+  out = mistake([[
+study "bad" {
+  sweep = sweep.grid{ N = { 1e5 }, D = { 1e7 } },
+  model = { aspect = "wide" },
+}
+]])
+  t.ok(out:find("bad.lua:3: study: model.aspect must be a number", 1, true), out)
+
+  out = mistake([[
+study "bad" {
+  sweep = sweep.grid{ N = { 1e5 }, D = { 1e7 } },
+  fits = { "isoflp" },
+}
+]])
+  t.ok(out:find("bad.lua:3: study: fits: unknown fit 'isoflp'; did you mean 'isoflop'?", 1, true), out)
+
+  out = mistake([[
+study "bad" {
+  sweep = sweep.grid{ N = { 1e5 }, D = { 1e7 } },
+  backend = { kind = "simulated", law = { E = 1.7 } },
+}
+]])
+  t.ok(out:find("bad.lua:3: study: backend: backend.law.A must be a number", 1, true), out)
+end)
+
+t.test("a foreign or corrupted store is refused with a clear message and left untouched", function()
+  local dir = fresh_dir()
+  write(dir .. "/s.lua", [[
+study "s" {
+  sweep = sweep.grid{ N = { 1e5, 2e5 }, D = { 1e7 } },
+  backend = "simulated",
+  store = os.getenv("STORE"),
+  fits = {},
+}
+]])
+  write(dir .. "/notes.db", "my notes: not a database\n")
+  local code, out = scalelab(dir, "s.lua", "", { STORE = "notes.db" })
+  t.ok(code ~= 0)
+  t.ok(out:find("'notes.db' is not a scalelab results store: it is not an SQLite database", 1, true), out)
+  t.eq(read(dir .. "/notes.db"), "my notes: not a database\n")
+
+  -- A real store, then damaged.
+  code, out = scalelab(dir, "s.lua", "", { STORE = "good.db" })
+  t.eq(code, 0, out)
+  local bytes = read(dir .. "/good.db")
+  t.ok(#bytes >= 4096 * 3, "store size " .. #bytes)
+  local damaged = bytes:sub(1, 4096) .. string.rep("\xA5", #bytes - 4096)
+  write(dir .. "/good.db", damaged)
+  code, out = scalelab(dir, "s.lua", "", { STORE = "good.db" })
+  t.ok(code ~= 0)
+  t.ok(out:find("results store 'good.db' is corrupted", 1, true), out)
+  t.eq(read(dir .. "/good.db"), damaged)
+  code, out = scalelab(dir, "results", "good.db")
+end)
+
+t.test("--dry-run prints each planned run and the totals, and trains nothing", function()
+  local dir = fresh_dir()
+  write(dir .. "/plan.lua", [[
+study "plan" {
+  model = { aspect = 32, vocab = 256, ctx = 64 },
+  sweep = sweep.data_constrained{ unique_tokens = { 1e6, 4e6 }, epochs = { 1, 4 }, N = { 1e5, 4e5 } },
+  backend = "cpu",
+}
+]])
+  local code, out = scalelab(dir, "plan.lua", "--dry-run")
+  t.eq(code, 0, out)
+  t.ok(out:find("study plan: 8 runs planned, backend cpu", 1, true), out)
+  t.ok(out:find("total: 8 runs (8 to train)", 1, true), out)
+  t.ok(out:find("FLOP/s for backend cpu", 1, true), out)
+  t.ok(out:find(" 4 ", 1, true), "epochs column")
+  t.ok(not exists(dir .. "/plan.db"), "a dry run writes no store")
+end)
+
+t.test("scalelab results lists runs and exports CSV and JSON", function()
+  local dir = fresh_dir()
+  write(dir .. "/r.lua", [[
+study "r" {
+  sweep = sweep.grid{ N = { 1e5, 2e5 }, D = { 1e7, 2e7 } },
+  backend = "simulated",
+  fits = {},
+}
+]])
+  local code, out = scalelab(dir, "r.lua")
+  t.eq(code, 0, out)
+  code, out = scalelab(dir, "results", "r.db")
+  t.eq(code, 0, out)
+  t.ok(out:find("study r: script r.lua", 1, true), out)
+  t.ok(out:find("4 runs", 1, true), out)
+  code, out = scalelab(dir, "results", "r.db --csv runs.csv --json runs.json --curves curves.csv")
+  t.eq(code, 0, out)
+  local csv = read(dir .. "/runs.csv")
+  t.ok(csv:find("^study,hash,ordinal,label,status,attempts,params,non_embedding_params,tokens"), csv:sub(1, 200))
+  local lines = 0
+  for _ in csv:gmatch("\n") do lines = lines + 1 end
+  t.eq(lines, 5)
+  t.ok(read(dir .. "/runs.json"):find('"status": "done"', 1, true))
+  t.ok(read(dir .. "/curves.csv"):find("^study,hash,step,tokens,train_loss,eval_loss"))
+  code, out = scalelab(dir, "results", "missing.db")
+  t.ok(code ~= 0 and out:find("no results store at 'missing.db'", 1, true), out)
+end)
+
+os.execute("rm -rf '" .. root .. "'")
+t.done()

@@ -1,0 +1,79 @@
+-- Sweeps: the points each constructor makes, the combinators, and the errors.
+local t = require "scalelab.test"
+
+t.test("log and linear spacing include both ends", function()
+  local v = sweep.log(1e5, 1e7, 3)
+  t.eq(#v, 3)
+  t.near(v[1], 1e5)
+  t.near(v[2], 1e6, 1e-12)
+  t.eq(v[3], 1e7)
+  t.eq(#sweep.log(5, 5, 1), 1)
+  local l = sweep.linear(0, 1, 5)
+  t.near(l[3], 0.5)
+  t.raises(function() sweep.log(0, 10, 3) end, "lo and hi must be positive")
+  t.raises(function() sweep.log(1, 10, 0) end, "n must be a whole number >= 1")
+end)
+
+t.test("grid is every N with every D", function()
+  local s = sweep.grid { N = { 1e5, 1e6 }, D = { 1e7, 1e8, 1e9 } }
+  t.eq(#s, 6)
+  t.eq(s.kind, "grid")
+  t.eq(s.points[4].N, 1e6)
+  t.eq(s.points[4].D, 1e7)
+  local r = sweep.grid { N = { 1e5, 1e6 }, tokens_per_param = 20 }
+  t.eq(r.points[2].D, 2e7)
+  t.raises(function() sweep.grid { N = { 1e5 } } end, "give D (token counts) or tokens_per_param")
+  t.raises(function() sweep.grid { N = { 1e5 }, D = {} } end, "sweep.grid: D is empty")
+  t.raises(function() sweep.grid { N = { -1 }, D = { 1 } } end, "N[1] must be positive")
+end)
+
+t.test("isoflop points sit on their budget: 6·N·D = C", function()
+  local s = sweep.isoflop { budgets = { 1e15, 1e17 }, points = 5 }
+  t.eq(#s, 10)
+  for p in s:each() do t.near(6 * p.N * p.D, p.budget, 1e-12) end
+  -- The default ratio {4, 100} tokens per parameter bounds the sizes.
+  t.near(s.points[1].D / s.points[1].N, 100, 1e-9)
+  t.near(s.points[5].D / s.points[5].N, 4, 1e-9)
+  local fixed = sweep.isoflop { budgets = 1e15, sizes = { 1e6, 2e6, 4e6 } }
+  t.eq(#sweep.isoflop { budgets = 1e15, N = { 1e6, 2e6 } }, 2)
+  t.raises(function() sweep.isoflop { budgets = 1e15, N = { 1e6 }, sizes = { 1e6 } } end, "sizes and N are the same key")
+  t.eq(#fixed, 3)
+  t.near(fixed.points[2].D, 1e15 / 12e6)
+  local by_c = sweep.isoflop { budgets = { 1e15, 1e16 }, N = function(C) return { C ^ 0.5 / 10, C ^ 0.5 } end }
+  t.near(by_c.points[3].N, 1e7)
+  t.raises(function() sweep.isoflop { budgets = { 1e15 }, N = { 1e6 }, points = 3 } end, "not both")
+  t.raises(function() sweep.isoflop { budget = { 1e15 } } end, "unknown key 'budget'; did you mean 'budgets'?")
+end)
+
+t.test("data-constrained points: D = U·epochs over every size", function()
+  local s = sweep.data_constrained { unique_tokens = { 1e6, 4e6 }, epochs = { 1, 4, 16 }, N = { 1e5, 1e6 } }
+  t.eq(#s, 12)
+  for p in s:each() do t.eq(p.D, p.U * p.epochs) end
+  t.raises(function() sweep.data_constrained { unique_tokens = { 1e6 }, N = { 1e5 } } end, "epochs is required")
+end)
+
+t.test("product, zip, filter, seeds, values, list", function()
+  local base = sweep.grid { N = { 1e5, 1e6 }, D = { 1e7 } }
+  local lrs = sweep.values { lr = { 1e-3, 3e-3, 1e-2 } }
+  local p = sweep.product(base, lrs)
+  t.eq(#p, 6)
+  t.eq(p.points[2].lr, 3e-3)
+  t.eq(p.kind, "grid")
+  local z = sweep.zip(base, sweep.list { { seed = 7 }, { seed = 8 } })
+  t.eq(z.points[2].seed, 8)
+  t.eq(z.points[2].N, 1e6)
+  t.raises(function() sweep.zip(base, lrs) end, "zip needs equal lengths")
+  t.raises(function() sweep.product(base, base) end, "both sweeps set 'N'")
+  local f = sweep.filter(p, function(q) return q.lr < 5e-3 end)
+  t.eq(#f, 4)
+  local s = sweep.seeds(base, 3)
+  t.eq(#s, 6)
+  t.eq(s.points[3].seed, 3)
+  t.eq(s.points[4].seed, 1)
+  t.eq(#base:seeds { 11, 12 }, 4)
+  t.eq(#sweep.filter(base, function() return false end), 0)
+  t.ok(tostring(p):find("Sweep%(grid: 6 points%)"))
+  t.raises(function() sweep.list { 5 } end, "point 1 must be a table")
+end)
+
+t.done()

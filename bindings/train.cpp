@@ -111,7 +111,7 @@ class LuaBatchSource final : public data::BatchSource {
   // Calls obj:method(args...) with `nargs` arguments already on the stack.
   void call(const char* method, int nargs, int nresults) const {
     lua_rawgeti(L_, LUA_REGISTRYINDEX, ref_);
-    if (lua_getfield(L_, -1, method) != LUA_TFUNCTION && !luaL_getmetafield(L_, -1, "__call")) {
+    if (lua_getfield(L_, -1, method) != LUA_TFUNCTION) {
       lua_pop(L_, 2 + nargs);
       fail(what_, " has no method ", method, "(); a data source needs next_batch, state and restore");
     }

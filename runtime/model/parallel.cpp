@@ -17,7 +17,7 @@ namespace scalelab::model {
 
 namespace {
 
-constexpr int kSpins = 20000;  // about 50-100 µs of polling before sleeping
+constexpr int kSpins = 2000;  // tens of µs of polling before sleeping
 
 class Pool {
  public:

@@ -19,6 +19,7 @@ void open_all(lua_State* L) {
       {"scalelab.native.train", open_train},
       {"scalelab.native.store", open_store},
       {"scalelab.native.study", open_study},
+      {"scalelab.native.fit", open_fit},
       {nullptr, nullptr},
   };
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);

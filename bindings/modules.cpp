@@ -6,6 +6,7 @@ void open_all(lua_State* L) {
   static const luaL_Reg natives[] = {
       {"scalelab.native.core", open_core},
       {"scalelab.native.model", open_model},
+      {"scalelab.native.fit", open_fit},
       {"scalelab.native.plan", open_plan},
       {nullptr, nullptr},
   };

@@ -9,6 +9,7 @@ namespace scalelab::lua {
 
 int open_core(lua_State* L);
 int open_model(lua_State* L);
+int open_fit(lua_State* L);
 int open_plan(lua_State* L);
 
 // Registers every native module in package.preload.

@@ -967,6 +967,7 @@ FittedLaw fit_with(const Law& law, const Observations& obs, const FitOptions& op
             resample.log_loss.push_back(data.log_loss[r]);
             resample.weight.push_back(data.weight[r]);
           }
+          resample.Finish();
           auto solver = make_start_solver(setup, resample, options);
           Outcome best_b;
           for (const auto& start : boot_starts) {

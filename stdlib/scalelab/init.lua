@@ -5,7 +5,7 @@ local native = require "scalelab.native.core"
 local scalelab = {
   version = native.version,
   -- The modules that become globals, in load order. A module joins this list when it lands.
-  modules = { "model", "plan" },
+  modules = { "model", "fit", "plan" },
 }
 
 for _, name in ipairs(scalelab.modules) do

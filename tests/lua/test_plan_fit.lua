@@ -39,4 +39,25 @@ t.test("a question declared before the fit, answered with the bootstrapped law",
   t.ok(a.cost.gpu_hours > 0)
 end)
 
+t.test("approach 2: an allocation rule from fit.isoflop", function()
+  local truth = fit.published.chinchilla
+  local N, D, C, L = {}, {}, {}, {}
+  for _, c in ipairs { 1e18, 1e19, 1e20, 1e21 } do
+    local n_opt = plan.optimal{ compute = c, law = truth }.N
+    for i = -4, 4 do
+      local n = n_opt * 2 ^ (i / 2)
+      N[#N + 1], D[#D + 1], C[#C + 1] = n, c / (6 * n), c
+      L[#L + 1] = truth:predict{ N = n, D = c / (6 * n) }
+    end
+  end
+  local iso = fit.isoflop(fit.observations{ N = N, D = D, C = C, loss = L })
+  local rule = plan.allocation{ isoflop = iso }
+  t.eq(rule.name, "isoflop")
+  local a = plan.optimal{ compute = 1e22, law = rule }
+  t.near(a.N, plan.optimal{ compute = 1e22, law = truth }.N, 0.03)
+  local same = plan.optimal{ compute = 1e22, allocation = plan.allocation{ N = iso.N_law, D = iso.D_law } }
+  t.near(same.N, a.N, 1e-12)
+  t.raises(function() plan.allocation{ isoflop = iso, N = iso.N_law } end, "not both")
+end)
+
 t.done()

@@ -308,14 +308,27 @@ int cost(lua_State* L) {
 }
 
 int allocation(lua_State* L) {
-  Args args(L, 1, "plan.allocation", {"N", "D", "name", "doc"});
+  Args args(L, 1, "plan.allocation", {"N", "D", "isoflop", "name", "doc"});
   plan::AllocationRule rule;
-  rule.name = args.string("name", "custom");
+  rule.name = args.string("name", args.has("isoflop") ? "isoflop" : "custom");
   rule.doc = args.string("doc", "");
-  if (args.push("N") == LUA_TNIL) fail("plan.allocation: missing N (the power law N_opt = k·C^a)");
-  rule.N_law = to_power_law(L, -1, "plan.allocation: N", "N_opt");
-  lua_pop(L, 1);
-  if (args.push("D") != LUA_TNIL) rule.D_law = to_power_law(L, -1, "plan.allocation: D", "D_opt");
+  if (args.push("isoflop") != LUA_TNIL) {
+    // The table fit.isoflop returns: its power laws through the parabolas' vertices (approach 2).
+    if (args.has("N") || args.has("D")) fail("plan.allocation: give isoflop = or N = (and D =), not both");
+    if (!lua_istable(L, -1)) args.type_error("isoflop", "the table fit.isoflop(obs) returns");
+    if (lua_getfield(L, -1, "N_law") == LUA_TNIL)
+      fail("plan.allocation: the isoflop result has no N_law (its power laws need at least two budgets)");
+    rule.N_law = to_power_law(L, -1, "plan.allocation: isoflop.N_law", "N_opt");
+    lua_pop(L, 1);
+    if (lua_getfield(L, -1, "D_law") != LUA_TNIL) rule.D_law = to_power_law(L, -1, "plan.allocation: isoflop.D_law", "D_opt");
+    lua_pop(L, 1);
+    if (rule.doc.empty()) rule.doc = "Chinchilla approach 2: power laws through the vertices of IsoFLOP parabolas";
+  } else {
+    if (args.push("N") == LUA_TNIL) fail("plan.allocation: missing N (the power law N_opt = k·C^a) or isoflop =");
+    rule.N_law = to_power_law(L, -1, "plan.allocation: N", "N_opt");
+    lua_pop(L, 1);
+    if (args.push("D") != LUA_TNIL) rule.D_law = to_power_law(L, -1, "plan.allocation: D", "D_opt");
+  }
   lua_pop(L, 1);
   rule.Validate();
   push(L, std::move(rule));
@@ -743,8 +756,9 @@ int open_plan(lua_State* L) {
        {"cost", &bound<cost>,
         "plan.cost{ flops = C [, gpu = \"A100\"|\"H100\"|\"H200\"] [, peak = FLOP/s] [, gpus = 1] [, mfu = 0.4] } -> Cost"},
        {"allocation", &bound<allocation>,
-        "plan.allocation{ N = power_law [, D = power_law] [, name =] } -> an allocation rule from power laws of C "
-        "(fit.fit_power_law results, an IsoFLOP fit's N_law and D_law, or { k =, a = })"}});
+        "plan.allocation{ N = power_law [, D = power_law] [, name =] } or plan.allocation{ isoflop = fit.isoflop(obs) } "
+        "-> an allocation rule from power laws of C (fit.power_law results, an IsoFLOP fit's N_law and D_law, or "
+        "{ k =, a = })"}});
   push_published(L);
   document(L, -1,
            "Published allocation rules and laws: chinchilla_approach1 (Chinchilla table 3), kaplan (N = 1.3e9·C_PFday^0.73), "

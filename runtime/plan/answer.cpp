@@ -186,7 +186,7 @@ std::string Answer::Brief() const {
   }
   part("flops", " FLOP");
   if (cost) out << sep << format_count(cost->gpu_hours) << " " << cost->gpu << "-hours";
-  if (quantities.empty() && !rows.empty()) out << rows.size() << " rows";
+  if (!rows.empty()) out << sep << rows.size() << " rows";
   return out.str();
 }
 

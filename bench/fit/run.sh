@@ -19,7 +19,7 @@ data="$work/runs.csv"
 
 ours="$("$build/bench/fit_bench" "$data" 1000 2)"
 peer="$(/usr/bin/python3 bench/fit/scipy_peer.py "$data" 2 nojac)"
-get() { echo "$1" | awk -v k="$2" '$1 == k { print $2 }'; }
+get() { echo "$1" | awk -v k="$2" '$1 == k { print $2; exit }'; }
 our_s="$(get "$ours" fit_seconds)"
 our_obj="$(get "$ours" objective)"
 boot_s="$(get "$ours" bootstrap_seconds)"

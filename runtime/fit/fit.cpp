@@ -851,18 +851,6 @@ FittedLaw fit_with(const Law& law, const Observations& obs, const FitOptions& op
       threads, starts.size(), [&] { return make_start_solver(setup, data, options, merge); },
       [&](std::unique_ptr<StartSolver>& solver, size_t i) { outcomes[i] = solver->Solve(starts[i]); });
 
-  if (std::getenv("SCALELAB_FIT_DEBUG")) {
-    std::map<int, int> histogram;
-    long total = 0;
-    for (const auto& o : outcomes) {
-      histogram[o.iterations / 10 * 10]++;
-      total += o.iterations;
-    }
-    int merged = 0;
-    for (const auto& o : outcomes) merged += o.merged;
-    std::fprintf(stderr, "iterations total %ld, merged %d\n", total, merged);
-    for (auto [b, c] : histogram) std::fprintf(stderr, "  %3d-%3d: %d\n", b, b + 9, c);
-  }
   size_t best = 0;
   for (size_t i = 1; i < outcomes.size(); ++i)
     if (outcomes[i].cost < outcomes[best].cost) best = i;
@@ -871,8 +859,7 @@ FittedLaw fit_with(const Law& law, const Observations& obs, const FitOptions& op
          " starts); check the observations and the start grid");
   // Polish the best start once more, with Ceres's report.
   Solver polish(setup, data, options);
-  const char* debug = std::getenv("SCALELAB_FIT_DEBUG");
-  Outcome final = debug && std::string(debug) == "nopolish" ? outcomes[best] : polish.Solve(outcomes[best].x, true);
+  Outcome final = polish.Solve(outcomes[best].x, true);
   if (!(final.cost <= outcomes[best].cost)) {
     final.x = outcomes[best].x;
     final.cost = outcomes[best].cost;

@@ -11,8 +11,11 @@ int open_core(lua_State* L);
 int open_model(lua_State* L);
 int open_data(lua_State* L);
 int open_plot(lua_State* L);
+int open_plan(lua_State* L);
+int open_train(lua_State* L);
 int open_store(lua_State* L);
 int open_study(lua_State* L);
+int open_fit(lua_State* L);
 
 // Registers every native module in package.preload.
 void open_all(lua_State* L);

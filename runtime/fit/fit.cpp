@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <cmath>
 #include <map>
 #include <mutex>
@@ -139,6 +141,22 @@ class LogResidual final : public ceres::CostFunction {
 struct Data {
   std::vector<Point> points;
   std::vector<double> log_loss, weight;
+  // For the vectorised Chinchilla path: ln N, ln D, ln L and √w as arrays.
+  Eigen::ArrayXd ln_n, ln_d, ln_loss, sqrt_w;
+
+  void Finish() {
+    const Eigen::Index n = static_cast<Eigen::Index>(points.size());
+    ln_n.resize(n);
+    ln_d.resize(n);
+    ln_loss.resize(n);
+    sqrt_w.resize(n);
+    for (Eigen::Index i = 0; i < n; ++i) {
+      ln_n[i] = std::log(points[i].N);
+      ln_d[i] = std::log(points[i].D);
+      ln_loss[i] = log_loss[i];
+      sqrt_w[i] = std::sqrt(weight[i]);
+    }
+  }
 };
 
 Data make_data(const Setup& setup, const Observations& obs) {
@@ -150,6 +168,7 @@ Data make_data(const Setup& setup, const Observations& obs) {
     d.log_loss.push_back(std::log(obs.loss(i)));
     d.weight.push_back(obs.weight(i));
   }
+  d.Finish();
   return d;
 }
 
@@ -157,6 +176,8 @@ struct Outcome {
   std::vector<double> x;
   double cost = kInf;
   bool converged = false;
+  int iterations = 0;
+  bool merged = false;
   std::string report;
 };
 
@@ -185,6 +206,7 @@ class Solver {
       if (std::isfinite(setup.upper[s])) problem_.SetParameterUpperBound(x_.data(), s, setup.upper[s]);
     }
     solver_options_.linear_solver_type = ceres::DENSE_QR;
+    solver_options_.dense_linear_algebra_library_type = ceres::EIGEN;
     solver_options_.max_num_iterations = options.max_iterations;
     solver_options_.function_tolerance = options.function_tolerance;
     solver_options_.gradient_tolerance = options.gradient_tolerance;
@@ -221,13 +243,18 @@ class Solver {
 // Levenberg-Marquardt solver minimises it directly. All residuals sit in one dense block, solved with
 // ceres::TinySolver, which has no per-iteration allocation or program overhead: the multi-start grid
 // runs at a few microseconds per iteration. Used when no parameter is bounded (the default).
+// K = the number of free parameters (fixed at compile time for 1 to 8), or 0 for any (custom laws).
 template <int K>
 class StackedHuber {
  public:
   using Scalar = double;
-  enum { NUM_RESIDUALS = Eigen::Dynamic, NUM_PARAMETERS = Eigen::Dynamic };
+  enum { NUM_RESIDUALS = Eigen::Dynamic, NUM_PARAMETERS = K == 0 ? Eigen::Dynamic : K };
 
-  StackedHuber(const Setup& setup, const Data& data, double delta) : setup_(setup), data_(data), delta_(delta) {}
+  StackedHuber(const Setup& setup, const Data& data, double delta)
+      : setup_(setup), data_(data), delta_(delta),
+        vectorised_(setup.law.kind() == LawKind::Chinchilla && !setup.direct) {
+    for (auto& a : scratch_) a.resize(static_cast<Eigen::Index>(data.points.size()));
+  }
   int NumResiduals() const { return static_cast<int>(data_.points.size()); }
   int NumParameters() const { return setup_.k; }
 
@@ -259,6 +286,7 @@ class StackedHuber {
       for (int i = 0; i < n; ++i) ok = ok && std::isfinite(residuals[i]);
       return ok;
     }
+    if (vectorised_) return Chinchilla(x, residuals, jacobian);
     if (!jacobian) {
       double theta[kMaxJet];
       for (size_t j = 0; j < m; ++j) theta[j] = s.slot[j] >= 0 ? x[s.slot[j]] : s.theta_held[j];
@@ -269,7 +297,7 @@ class StackedHuber {
       }
       return ok;
     }
-    using J = ceres::Jet<double, K>;
+    using J = ceres::Jet<double, K == 0 ? 1 : K>;
     J theta[kMaxJet];
     for (size_t j = 0; j < m; ++j) theta[j] = s.slot[j] >= 0 ? J(x[s.slot[j]], s.slot[j]) : J(s.theta_held[j]);
     for (int i = 0; i < n; ++i) {
@@ -295,9 +323,88 @@ class StackedHuber {
     return (r < 0 ? -sw : sw) * root;
   }
 
+  // ln L̂ = LSE(ln A − α ln N, ln B − β ln D, ln E) over all rows at once, with its analytic
+  // derivatives (softmax weights of the three terms).
+  bool Chinchilla(const double* x, double* residuals, double* jacobian) const {
+    const Setup& s = setup_;
+    double theta[5];
+    for (int j = 0; j < 5; ++j) theta[j] = s.slot[j] >= 0 ? x[s.slot[j]] : s.theta_held[j];
+    const double ln_e = theta[0], ln_a = theta[1], ln_b = theta[2], alpha = theta[3], beta = theta[4];
+    const Eigen::Index n = data_.ln_n.size();
+    auto& e1 = scratch_[0];
+    auto& e2 = scratch_[1];
+    auto& sum = scratch_[2];
+    auto& r = scratch_[3];
+    auto& d = scratch_[4];
+    // Terms relative to ln E: exp(ln A − α ln N − ln E) etc.; the stable max-shifted form when they overflow.
+    e1 = ((ln_a - ln_e) - alpha * data_.ln_n).exp();
+    e2 = ((ln_b - ln_e) - beta * data_.ln_d).exp();
+    sum = 1.0 + e1 + e2;
+    r = ln_e + sum.log() - data_.ln_loss;
+    auto& e3 = scratch_[5];
+    const bool shifted = !r.allFinite() || !(sum.maxCoeff() < 1e300);
+    if (shifted) {
+      Eigen::ArrayXd t1 = ln_a - alpha * data_.ln_n, t2 = ln_b - beta * data_.ln_d;
+      Eigen::ArrayXd m = t1.max(t2).max(ln_e);
+      e1 = (t1 - m).exp();
+      e2 = (t2 - m).exp();
+      e3 = (ln_e - m).exp();
+      sum = e1 + e2 + e3;
+      r = m + sum.log() - data_.ln_loss;
+    }
+    Eigen::Map<Eigen::ArrayXd> out(residuals, n);
+    if (!std::isfinite(delta_)) {
+      out = data_.sqrt_w * r;
+      d = data_.sqrt_w;
+    } else {
+      const double dd = delta_ * delta_;
+      for (Eigen::Index i = 0; i < n; ++i) {
+        const double ri = r[i], a = std::abs(ri), w = data_.sqrt_w[i];
+        if (a <= delta_) {
+          out[i] = w * ri;
+          d[i] = w;
+        } else {
+          const double root = std::sqrt(2 * delta_ * a - dd);
+          out[i] = ri < 0 ? -w * root : w * root;
+          d[i] = w * delta_ / root;
+        }
+      }
+    }
+    if (!out.allFinite()) return false;
+    if (!jacobian) return true;
+    Eigen::Map<Eigen::MatrixXd> J(jacobian, n, s.k);
+    if (s.k != 5) J.setZero();
+    d /= sum;  // d·∂lnL̂/∂term = d·e_i/sum
+    auto col = [&](int j) { return J.col(s.slot[j]).array(); };
+    const bool simple = s.k == 5 && s.slot[0] == 0 && s.slot[1] == 1 && s.slot[2] == 2 && s.slot[3] == 3 && s.slot[4] == 4;
+    if (shifted) {
+      J.setZero();
+      if (s.slot[0] >= 0) col(0) += d * e3;
+      if (s.slot[1] >= 0) col(1) += d * e1;
+      if (s.slot[2] >= 0) col(2) += d * e2;
+      if (s.slot[3] >= 0) col(3) -= d * e1 * data_.ln_n;
+      if (s.slot[4] >= 0) col(4) -= d * e2 * data_.ln_d;
+    } else if (simple) {
+      col(0) = d;
+      col(1) = d * e1;
+      col(2) = d * e2;
+      col(3) = -col(1) * data_.ln_n;
+      col(4) = -col(2) * data_.ln_d;
+    } else {
+      if (s.slot[0] >= 0) col(0) += d;
+      if (s.slot[1] >= 0) col(1) += d * e1;
+      if (s.slot[2] >= 0) col(2) += d * e2;
+      if (s.slot[3] >= 0) col(3) -= d * e1 * data_.ln_n;
+      if (s.slot[4] >= 0) col(4) -= d * e2 * data_.ln_d;
+    }
+    return J.allFinite();
+  }
+
   const Setup& setup_;
   const Data& data_;
   double delta_;
+  bool vectorised_;
+  mutable Eigen::ArrayXd scratch_[6];
 };
 
 class StartSolver {
@@ -306,35 +413,112 @@ class StartSolver {
   virtual Outcome Solve(const std::vector<double>& start) = 0;
 };
 
+// The optima found so far by a multi-start fit, shared by its threads. A start whose iterate comes
+// within merge tolerance of a known optimum (every fit coordinate within 1e-2·(1 + |x*|), objective
+// within 1e-4 relative above it) is counted as converging to that optimum and stopped there: the
+// grid's thousands of starts mostly fall into a few basins, and the slow end game (the Huber
+// objective at δ = 1e-3 is nearly piecewise linear) then runs once per basin, not once per start.
+class Basins {
+ public:
+  explicit Basins(double tolerance) : tolerance_(tolerance) {}
+
+  bool Near(const double* x, int k, double cost, Outcome* out) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto& o : optima_) {
+      if (!(std::abs(cost - o.cost) <= 1e-4 * o.cost)) continue;
+      bool close = true;
+      for (int i = 0; i < k && close; ++i) close = std::abs(x[i] - o.x[i]) <= tolerance_ * (1 + std::abs(o.x[i]));
+      if (close) {
+        *out = o;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  void Add(const Outcome& o) {
+    if (!std::isfinite(o.cost)) return;
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto& known : optima_) {
+      if (!(std::abs(o.cost - known.cost) <= 1e-4 * known.cost)) continue;
+      bool close = true;
+      for (size_t i = 0; i < o.x.size() && close; ++i)
+        close = std::abs(o.x[i] - known.x[i]) <= tolerance_ * (1 + std::abs(known.x[i]));
+      if (close) {
+        if (o.cost < known.cost) known = o;  // keep the basin's best point
+        return;
+      }
+    }
+    if (optima_.size() < 1000) optima_.push_back(o);
+  }
+
+ private:
+
+  double tolerance_;
+  mutable std::mutex mutex_;
+  std::vector<Outcome> optima_;
+};
+
 template <int K>
 class TinyStartSolver final : public StartSolver {
  public:
-  TinyStartSolver(const Setup& setup, const Data& data, const FitOptions& options)
-      : function_(setup, data, options.huber_delta), x_(setup.k) {
-    solver_.options.max_num_iterations = options.max_iterations;
+  TinyStartSolver(const Setup& setup, const Data& data, const FitOptions& options, Basins* basins)
+      : function_(setup, data, options.huber_delta), options_(options), basins_(basins) {
+    x_.resize(setup.k);
     solver_.options.gradient_tolerance = options.gradient_tolerance;
     solver_.options.parameter_tolerance = options.parameter_tolerance;
-    // TinySolver's function tolerance is absolute on 2·cost; scale it to the data's size.
-    solver_.options.function_tolerance = options.function_tolerance * 1e-3;
   }
   Outcome Solve(const std::vector<double>& start) override {
     Outcome out;
-    for (size_t k = 0; k < start.size(); ++k) x_[k] = start[k];
+    const int k = static_cast<int>(start.size());
+    for (int i = 0; i < k; ++i) x_[i] = start[i];
     // TinySolver does not handle a failing first evaluation: check it here.
-    std::vector<double> r(function_.NumResiduals());
-    if (!function_(x_.data(), r.data(), nullptr)) return out;
-    const auto& summary = solver_.Solve(function_, &x_);
-    out.x.assign(x_.data(), x_.data() + x_.size());
-    double cost = summary.final_cost;
+    residuals_.resize(function_.NumResiduals());
+    if (!function_(x_.data(), residuals_.data(), nullptr)) return out;
+    double cost = 0.5 * residuals_.squaredNorm();
+    // Run in chunks; between chunks, stop if the iterate has reached a known optimum.
+    constexpr int kChunk = 10;
+    int used = 0;
+    bool converged = false, merged = false;
+    while (used < options_.max_iterations) {
+      solver_.options.max_num_iterations = std::min(kChunk, options_.max_iterations - used);
+      // TinySolver's function tolerance is absolute (on 2·cost): make it relative to the current cost.
+      solver_.options.function_tolerance = 2 * options_.function_tolerance * cost;
+      const double chunk_start_cost = cost;
+      const auto& summary = solver_.Solve(function_, &x_);
+      used += std::max(1, summary.iterations);
+      cost = summary.final_cost;
+      if (!std::isfinite(cost)) break;
+      // Converged: by TinySolver's own tests, or the objective moved less than the function
+      // tolerance over a whole chunk (a start drifting along a flat valley, e.g. E → 0).
+      if (summary.status != decltype(solver_)::HIT_MAX_ITERATIONS ||
+          chunk_start_cost - cost <= 10 * options_.function_tolerance * cost) {
+        converged = true;
+        break;
+      }
+      if (basins_ && basins_->Near(x_.data(), k, cost, &out)) {
+        merged = out.cost <= cost;  // else keep this start's own, better point
+        if (!merged) converged = true;
+        break;
+      }
+    }
+    out.iterations = used;
+    out.merged = merged;
+    if (merged) return out;
+    out.x.assign(x_.data(), x_.data() + k);
     out.cost = std::isfinite(cost) ? cost : kInf;
-    out.converged = summary.status != decltype(solver_)::HIT_MAX_ITERATIONS;
+    out.converged = converged;
+    if (converged && basins_) basins_->Add(out);
     return out;
   }
 
  private:
   StackedHuber<K> function_;
+  const FitOptions& options_;
+  Basins* basins_;
   ceres::TinySolver<StackedHuber<K>> solver_;
-  Eigen::VectorXd x_;
+  typename ceres::TinySolver<StackedHuber<K>>::Parameters x_;
+  Eigen::VectorXd residuals_;
 };
 
 // The full Ceres solver (per-observation residual blocks with ceres::HuberLoss), for bounded fits.
@@ -353,15 +537,19 @@ bool bounded(const Setup& s) {
   return false;
 }
 
-std::unique_ptr<StartSolver> make_start_solver(const Setup& s, const Data& data, const FitOptions& options) {
+std::unique_ptr<StartSolver> make_start_solver(const Setup& s, const Data& data, const FitOptions& options,
+                                               Basins* basins = nullptr) {
   if (bounded(s)) return std::make_unique<CeresStartSolver>(s, data, options);
   switch (s.k) {
-    case 1: return std::make_unique<TinyStartSolver<1>>(s, data, options);
-    case 2: return std::make_unique<TinyStartSolver<2>>(s, data, options);
-    case 3: return std::make_unique<TinyStartSolver<3>>(s, data, options);
-    case 4: return std::make_unique<TinyStartSolver<4>>(s, data, options);
-    case 5: return std::make_unique<TinyStartSolver<5>>(s, data, options);
-    default: return std::make_unique<TinyStartSolver<kMaxJet>>(s, data, options);
+    case 1: return std::make_unique<TinyStartSolver<1>>(s, data, options, basins);
+    case 2: return std::make_unique<TinyStartSolver<2>>(s, data, options, basins);
+    case 3: return std::make_unique<TinyStartSolver<3>>(s, data, options, basins);
+    case 4: return std::make_unique<TinyStartSolver<4>>(s, data, options, basins);
+    case 5: return std::make_unique<TinyStartSolver<5>>(s, data, options, basins);
+    case 6: return std::make_unique<TinyStartSolver<6>>(s, data, options, basins);
+    case 7: return std::make_unique<TinyStartSolver<7>>(s, data, options, basins);
+    case 8: return std::make_unique<TinyStartSolver<8>>(s, data, options, basins);
+    default: return std::make_unique<TinyStartSolver<0>>(s, data, options, basins);
   }
 }
 
@@ -633,10 +821,24 @@ FittedLaw fit_with(const Law& law, const Observations& obs, const FitOptions& op
   const int threads = law.thread_safe() ? options.threads : 1;
 
   std::vector<Outcome> outcomes(starts.size());
+  Basins basins(1e-2);
+  Basins* merge = options.merge_starts ? &basins : nullptr;
   parallel(
-      threads, starts.size(), [&] { return make_start_solver(setup, data, options); },
+      threads, starts.size(), [&] { return make_start_solver(setup, data, options, merge); },
       [&](std::unique_ptr<StartSolver>& solver, size_t i) { outcomes[i] = solver->Solve(starts[i]); });
 
+  if (std::getenv("SCALELAB_FIT_DEBUG")) {
+    std::map<int, int> histogram;
+    long total = 0;
+    for (const auto& o : outcomes) {
+      histogram[o.iterations / 10 * 10]++;
+      total += o.iterations;
+    }
+    int merged = 0;
+    for (const auto& o : outcomes) merged += o.merged;
+    std::fprintf(stderr, "iterations total %ld, merged %d\n", total, merged);
+    for (auto [b, c] : histogram) std::fprintf(stderr, "  %3d-%3d: %d\n", b, b + 9, c);
+  }
   size_t best = 0;
   for (size_t i = 1; i < outcomes.size(); ++i)
     if (outcomes[i].cost < outcomes[best].cost) best = i;
@@ -645,7 +847,8 @@ FittedLaw fit_with(const Law& law, const Observations& obs, const FitOptions& op
          " starts); check the observations and the start grid");
   // Polish the best start once more, with Ceres's report.
   Solver polish(setup, data, options);
-  Outcome final = polish.Solve(outcomes[best].x, true);
+  const char* debug = std::getenv("SCALELAB_FIT_DEBUG");
+  Outcome final = debug && std::string(debug) == "nopolish" ? outcomes[best] : polish.Solve(outcomes[best].x, true);
   if (!(final.cost <= outcomes[best].cost)) {
     final.x = outcomes[best].x;
     final.cost = outcomes[best].cost;
@@ -764,6 +967,7 @@ FittedLaw fit_with(const Law& law, const Observations& obs, const FitOptions& op
             resample.log_loss.push_back(data.log_loss[r]);
             resample.weight.push_back(data.weight[r]);
           }
+          resample.Finish();
           auto solver = make_start_solver(setup, resample, options);
           Outcome best_b;
           for (const auto& start : boot_starts) {

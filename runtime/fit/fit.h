@@ -41,7 +41,11 @@ struct FitOptions {
   double huber_delta = 1e-3;
   int threads = 2;
   int max_iterations = 200;
-  double function_tolerance = 1e-10;
+  double function_tolerance = 1e-9;    // relative change of the objective (per step)
+  // Stop a start once it reaches an optimum another start already converged to (within 1e-3 in
+  // every fit coordinate, objective within 1e-4): it counts as converged there. False runs every
+  // start to its own convergence.
+  bool merge_starts = true;
   double gradient_tolerance = 1e-12;
   double parameter_tolerance = 1e-10;
   // Bootstrap: resample observations with replacement this many times and refit each from the

@@ -143,7 +143,7 @@ void CpuGpt::backward(float scale) {
                 V = config_.vocab, NH = config_.n_head, N = B * T, maxN = max_batch_ * config_.ctx;
   const int th = threads_;
 
-  crossentropy_backward(logits_, logits_, targets_.data(), scale / static_cast<float>(N), N, V, th);
+  crossentropy_backward(logits_, logits_, losses_, targets_.data(), scale / static_cast<float>(N), N, V, th);
   matmul_backward(dbt_c_, grad(Param::Wte), nullptr, logits_, lnf_, param(Param::Wte), N, C, V, th);
   std::fill(dres_, dres_ + N * C, 0.0f);
   layernorm_backward(dres_, grad(Param::LnfW), grad(Param::LnfB), dbt_c_,

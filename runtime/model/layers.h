@@ -45,8 +45,9 @@ void matmul_backward(float* dinp, float* dweight, float* dbias, const float* dou
                      const float* weight, int64_t N, int64_t C, int64_t OC, int threads);
 
 // Causal multi-head self-attention. qkv[B][T][3C] holds q, k, v (each C = NH·hd, head h at
-// channels h·hd .. h·hd+hd−1). att[B][NH][T][T] receives the softmax probabilities (row t is zero
-// beyond column t); out[B][T][C] the heads' outputs side by side. Scale 1/√hd.
+// channels h·hd .. h·hd+hd−1). att[B][NH][T][T] receives the softmax probabilities; row t is zero
+// from column t+1 to the end of its block of 64 rows (beyond that it is left as it was: no
+// product reads it). out[B][T][C] the heads' outputs side by side. Scale 1/√hd.
 void attention_forward(float* out, float* att, const float* qkv, int64_t B, int64_t T, int64_t C,
                        int64_t NH, int threads);
 // dqkv (overwritten) from dout, with the forward's qkv and att. `scratch` holds
@@ -67,8 +68,9 @@ void residual_forward(float* out, const float* a, const float* b, int64_t n, int
 // Targets outside [0, V) are an error the caller must rule out.
 void crossentropy_forward(float* losses, const float* logits, const int32_t* targets, int64_t N,
                           int64_t V, int threads);
-// dlogits = (softmax(logits) − onehot(target))·dloss, row by row; dlogits may equal logits.
-void crossentropy_backward(float* dlogits, const float* logits, const int32_t* targets, float dloss,
-                           int64_t N, int64_t V, int threads);
+// dlogits = (softmax(logits) − onehot(target))·dloss, row by row, using the forward's losses
+// (log Σ exp(logits) = loss + logits[target]); dlogits may equal logits.
+void crossentropy_backward(float* dlogits, const float* logits, const float* losses,
+                           const int32_t* targets, float dloss, int64_t N, int64_t V, int threads);
 
 }  // namespace scalelab::model

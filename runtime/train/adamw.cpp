@@ -1,6 +1,6 @@
 #include "train/adamw.h"
 
-#include <omp.h>
+#include "model/parallel.h"
 
 #include <algorithm>
 #include <cmath>
@@ -9,19 +9,43 @@
 namespace scalelab::train {
 
 namespace {
+
 constexpr int64_t kChunk = 1 << 14;
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define SCALELAB_CLONES __attribute__((target_clones("avx512f", "arch=haswell", "default")))
+#else
+#define SCALELAB_CLONES
+#endif
+
+SCALELAB_CLONES
+void adamw_range(float* w, const float* g, float* m, float* v, int64_t n, float grad_scale,
+                 float beta1, float beta2, float correction1, float correction2, float eps, float lr,
+                 float decay) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float gi = g[i] * grad_scale;
+    m[i] = beta1 * m[i] + (1.0f - beta1) * gi;
+    v[i] = beta2 * v[i] + (1.0f - beta2) * gi * gi;
+    const float mhat = m[i] / correction1, vhat = v[i] / correction2;
+    w[i] = w[i] * decay - lr * mhat / (std::sqrt(vhat) + eps);
+  }
 }
+
+}  // namespace
 
 double grad_norm_squared(const float* grads, int64_t n, int threads) {
   const int64_t chunks = (n + kChunk - 1) / kChunk;
   std::vector<double> partial(static_cast<size_t>(chunks), 0.0);
-#pragma omp parallel for num_threads(std::max(1, threads)) schedule(static)
-  for (int64_t c = 0; c < chunks; ++c) {
+  model::parallel_run(n > (1 << 20) ? threads : 1, [&](int index, int count) {
+  int64_t first, last;
+  model::split_range(chunks, count, index, first, last);
+  for (int64_t c = first; c < last; ++c) {
     const int64_t begin = c * kChunk, end = std::min(n, begin + kChunk);
     double sum = 0;
     for (int64_t i = begin; i < end; ++i) sum += static_cast<double>(grads[i]) * grads[i];
     partial[c] = sum;
   }
+  });
   double total = 0;
   for (double p : partial) total += p;
   return total;
@@ -42,14 +66,12 @@ void adamw_update(const model::ParameterLayout& layout, float* params, const flo
     const float* g = grads + begin;
     float* mk = m + begin;
     float* vk = v + begin;
-#pragma omp parallel for num_threads(std::max(1, threads)) schedule(static) if (n > 65536)
-    for (int64_t i = 0; i < n; ++i) {
-      const float gi = g[i] * grad_scale;
-      mk[i] = beta1 * mk[i] + (1.0f - beta1) * gi;
-      vk[i] = beta2 * vk[i] + (1.0f - beta2) * gi * gi;
-      const float mhat = mk[i] / correction1, vhat = vk[i] / correction2;
-      w[i] = w[i] * decay - flr * mhat / (std::sqrt(vhat) + eps);
-    }
+    model::parallel_run(n > (1 << 18) ? threads : 1, [&](int index, int count) {
+    int64_t first, last;
+    model::split_range(n, count, index, first, last);
+    adamw_range(w + first, g + first, mk + first, vk + first, last - first, grad_scale, beta1, beta2,
+                correction1, correction2, eps, flr, decay);
+    });
   }
 }
 

@@ -44,6 +44,8 @@ class Backend {
 
   virtual std::string name() const = 0;    // "cpu", "simulated", "cuda"
   virtual std::string device() const = 0;  // "2 threads, OpenBLAS 0.3.21 (SkylakeX kernel)"
+  // The device's dense peak FLOP/s, for the run's MFU; 0 where unknown (no MFU is reported).
+  virtual double peak_flops() const { return 0; }
   // False for backends that never look at the tokens (simulated): the trainer may pass null.
   virtual bool needs_tokens() const { return true; }
 
@@ -67,7 +69,12 @@ class Backend {
 };
 
 // Backends by name. "cpu" and "simulated" are built in; the CUDA backend registers "cuda" when it
-// is built. `threads` is how many CPU threads a backend may use (0: all cores).
+// is built (call register_backend before the first train(), e.g. from the CUDA module's Lua
+// opener or from main; a static initializer in a static library is dropped by the linker unless
+// something references its object file). `available` tells "auto" whether a device is present.
+// A new backend is checked against make_cpu_backend (train/cpu_backend.h): same init seed, same
+// batches, losses and parameters() within fp32 tolerance; its ops against model/layers.h.
+// `threads` is how many CPU threads a backend may use (0: all cores).
 using BackendFactory = std::function<std::unique_ptr<Backend>(int threads, const LossLaw& law)>;
 void register_backend(const std::string& name, BackendFactory factory,
                       std::function<bool()> available = nullptr);

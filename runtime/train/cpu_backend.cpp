@@ -2,11 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
-#include <optional>
+#include <cstdlib>
+#include <limits>
+#include <memory>
 
 #include "core/error.h"
 #include "model/gemm.h"
 #include "model/gpt_cpu.h"
+#include "model/parallel.h"
 #include "model/rng.h"
 #include "train/adamw.h"
 #include "train/bytes.h"
@@ -15,34 +18,51 @@ namespace scalelab::train {
 
 namespace {
 
+// Two ways to use several threads, chosen once per model:
+//   within ops   one model; every layer splits its work over the threads (large models, where
+//                each matrix product is big enough to share);
+//   over rows    one replica of the model per thread, each taking a contiguous share of the batch's
+//                rows; the gradients are summed in a fixed order before the update and the new
+//                parameters copied back to the replicas (small models, where a layer's work is too
+//                small to split but a step synchronises only twice instead of at every layer).
+// Both are deterministic for a given thread count.
 class CpuBackend final : public Backend {
  public:
   explicit CpuBackend(int threads) : threads_(std::max(1, threads)) {}
 
   std::string name() const override { return "cpu"; }
   std::string device() const override {
-    return str(threads_, threads_ == 1 ? " thread, " : " threads, ", model::gemm_backend());
+    return str(threads_, threads_ == 1 ? " thread" : " threads",
+               threads_ > 1 ? (replicas_.size() > 1 ? " (over rows)" : " (within ops)") : "", ", ",
+               model::gemm_backend());
   }
 
   void init(const model::GptConfig& config, const OptimizerOptions& options, int64_t max_batch,
             uint64_t seed) override {
-    model_.emplace(config, max_batch, threads_);
-    model_->init(seed);
+    replicas_.clear();
+    const int count = threads_ > 1 && split_rows(config, max_batch) ? threads_ : 1;
+    const int64_t rows = (max_batch + count - 1) / count;
+    for (int r = 0; r < count; ++r)
+      replicas_.emplace_back(std::make_unique<model::CpuGpt>(config, rows, count > 1 ? 1 : threads_));
+    main().init(seed);
+    broadcast_parameters();
     options_ = options;
-    m_.assign(static_cast<size_t>(model_->num_params()), 0.0f);
-    v_.assign(static_cast<size_t>(model_->num_params()), 0.0f);
+    m_.assign(static_cast<size_t>(main().num_params()), 0.0f);
+    v_.assign(static_cast<size_t>(main().num_params()), 0.0f);
     step_ = 0;
   }
 
   double accumulate(const int32_t* tokens, int64_t B, int64_t T, float scale) override {
-    const double loss = model().forward(tokens, B, T);
-    if (!std::isfinite(loss)) return loss;  // the trainer stops; no backward through NaN
-    model_->backward(scale);
-    return loss;
+    return run_rows(tokens, B, T, [&](model::CpuGpt& m, const int32_t* rows, int64_t b) {
+      const double loss = m.forward(rows, b, T);
+      if (std::isfinite(loss)) m.backward(scale * static_cast<float>(b) / static_cast<float>(B));
+      return loss;
+    });
   }
 
   double update(double lr) override {
-    model::CpuGpt& m = model();
+    model::CpuGpt& m = main();
+    reduce_gradients();
     const double norm = std::sqrt(grad_norm_squared(m.grads(), m.num_params(), threads_));
     if (!std::isfinite(norm)) return norm;
     const float scale =
@@ -51,15 +71,17 @@ class CpuBackend final : public Backend {
     adamw_update(m.layout(), m.params(), m.grads(), m_.data(), v_.data(), options_, lr, step_, scale,
                  threads_);
     m.zero_grad();
+    broadcast_parameters();
     return norm;
   }
 
   double evaluate(const int32_t* tokens, int64_t B, int64_t T) override {
-    return model().forward(tokens, B, T);
+    return run_rows(tokens, B, T,
+                    [&](model::CpuGpt& m, const int32_t* rows, int64_t b) { return m.forward(rows, b, T); });
   }
 
   std::string save() const override {
-    const model::CpuGpt& m = model();
+    const model::CpuGpt& m = main();
     ByteWriter w;
     w.string("cpu-adamw-1");
     w.i64(step_);
@@ -70,33 +92,104 @@ class CpuBackend final : public Backend {
   }
 
   void load(const std::string& state) override {
-    model::CpuGpt& m = model();
+    model::CpuGpt& m = main();
     ByteReader r(state, "the cpu backend's checkpoint state");
     if (r.string() != "cpu-adamw-1") fail("the checkpoint was not written by the cpu backend");
     step_ = r.i64();
     r.floats(m.params(), m.num_params());
     r.floats(m_.data(), m.num_params());
     r.floats(v_.data(), m.num_params());
-    m.zero_grad();
+    for (auto& replica : replicas_) replica->zero_grad();
+    broadcast_parameters();
   }
 
   std::vector<float> parameters() const override {
-    const model::CpuGpt& m = model();
+    const model::CpuGpt& m = main();
     return std::vector<float>(m.params(), m.params() + m.num_params());
   }
 
  private:
-  model::CpuGpt& model() {
-    SCALELAB_CHECK(model_.has_value());
-    return *model_;
+  // Rows rather than ops unless the replicas would need too much memory.
+  // SCALELAB_CPU_PARALLEL = "rows" or "ops" overrides the choice (for measuring).
+  bool split_rows(const model::GptConfig& config, int64_t max_batch) const {
+    if (max_batch < threads_) return false;
+    if (const char* mode = std::getenv("SCALELAB_CPU_PARALLEL")) {
+      if (std::string(mode) == "rows") return true;
+      if (std::string(mode) == "ops") return false;
+    }
+    // Measured on 2 cores (bench/train): rows win at every size of issue 6's benchmark, up to
+    // d_model 512. The replicas' parameters and gradients cost memory: beyond 2 GiB of them, ops.
+    const double replica_bytes = 8.0 * static_cast<double>(config.params()) * threads_;
+    return replica_bytes <= 2.0 * (1 << 30);
   }
-  const model::CpuGpt& model() const {
-    SCALELAB_CHECK(model_.has_value());
-    return *model_;
+
+  model::CpuGpt& main() {
+    SCALELAB_CHECK(!replicas_.empty());
+    return *replicas_[0];
+  }
+  const model::CpuGpt& main() const {
+    SCALELAB_CHECK(!replicas_.empty());
+    return *replicas_[0];
+  }
+
+  // Runs fn(replica, its rows, row count) on each replica's share of the batch; returns the mean
+  // loss over all rows, summed in replica order.
+  template <class Fn>
+  double run_rows(const int32_t* tokens, int64_t B, int64_t T, Fn fn) {
+    const int count = static_cast<int>(replicas_.size());
+    if (count == 1) return fn(main(), tokens, B);
+    std::vector<double> losses(static_cast<size_t>(count), 0.0);
+    std::vector<int64_t> sizes(static_cast<size_t>(count), 0);
+    std::string error;
+    model::parallel_run(count, [&](int r, int) {
+      int64_t begin, end;
+      model::split_range(B, count, r, begin, end);
+      sizes[r] = end - begin;
+      if (sizes[r] == 0) return;
+      try {
+        losses[r] = fn(*replicas_[r], tokens + begin * (T + 1), sizes[r]);
+      } catch (const std::exception& e) {  // bad token ids: reported after the join
+        losses[r] = std::numeric_limits<double>::quiet_NaN();
+        if (r == 0 || error.empty()) error = e.what();
+      }
+    });
+    if (!error.empty()) throw Error(error);
+    double total = 0;
+    for (int r = 0; r < count; ++r) total += losses[r] * static_cast<double>(sizes[r]);
+    return total / static_cast<double>(B);
+  }
+
+  // Sums every replica's gradient into the first's, in replica order, and zeroes the others.
+  void reduce_gradients() {
+    const int count = static_cast<int>(replicas_.size());
+    if (count == 1) return;
+    const int64_t n = main().num_params();
+    model::parallel_run(threads_, [&](int index, int parts) {
+      int64_t begin, end;
+      model::split_range(n, parts, index, begin, end);
+      float* total = main().grads();
+      for (int r = 1; r < count; ++r) {
+        float* g = replicas_[r]->grads();
+        for (int64_t i = begin; i < end; ++i) total[i] += g[i];
+        std::fill(g + begin, g + end, 0.0f);
+      }
+    });
+  }
+
+  void broadcast_parameters() {
+    const int count = static_cast<int>(replicas_.size());
+    if (count == 1) return;
+    const int64_t n = main().num_params();
+    model::parallel_run(threads_, [&](int index, int parts) {
+      int64_t begin, end;
+      model::split_range(n, parts, index, begin, end);
+      for (int r = 1; r < count; ++r)
+        std::copy(main().params() + begin, main().params() + end, replicas_[r]->params() + begin);
+    });
   }
 
   int threads_;
-  std::optional<model::CpuGpt> model_;
+  std::vector<std::unique_ptr<model::CpuGpt>> replicas_;
   OptimizerOptions options_;
   std::vector<float> m_, v_;  // AdamW moments: the optimizer state
   int64_t step_ = 0;

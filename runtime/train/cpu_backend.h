@@ -7,7 +7,11 @@
 
 namespace scalelab::train {
 
-// The reference: model::CpuGpt with AdamW, fp32, `threads` OpenMP threads.
+// The reference: model::CpuGpt with AdamW, fp32, on `threads` threads: one model replica per thread,
+// each taking a contiguous share of every batch's rows, gradients summed in a fixed order (or, when
+// the replicas would need more than 2 GiB, one model whose ops split their work). Deterministic for
+// a given thread count; other thread counts differ by rounding only. SCALELAB_CPU_PARALLEL = "rows"
+// or "ops" forces either mode.
 std::unique_ptr<Backend> make_cpu_backend(int threads);
 
 // Draws losses from `law` (see LossLaw) instead of training; never reads the tokens.

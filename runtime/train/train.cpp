@@ -188,8 +188,10 @@ RunResult train(const TrainConfig& config) {
   const int64_t batch = config.batch > 0 ? config.batch : micro;
   const int64_t accumulation = batch / micro;
   const int64_t tokens_per_step = batch * T;
+  // Whole steps only, rounding down as the data module's samplers do (they plan
+  // floor(tokens / (batch·seq_len)) batches), so tokens = D never asks a sampler for more than D.
   const int64_t steps =
-      config.steps > 0 ? config.steps : (config.tokens + tokens_per_step - 1) / tokens_per_step;
+      config.steps > 0 ? config.steps : std::max<int64_t>(1, config.tokens / tokens_per_step);
 
   std::unique_ptr<Backend> backend = make_backend(config.backend, config.threads, config.law);
   const bool feed = data && backend->needs_tokens();
@@ -316,6 +318,17 @@ RunResult train(const TrainConfig& config) {
     write_checkpoint(config.checkpoint, print, state, data, *backend);
 
   result.curve = state.curve;
+  // Interrupted between evaluations: measure the held-out loss where training stopped, for the
+  // result only (the checkpoint keeps the curve of an uninterrupted run, so resuming stays exact).
+  if (result.status == RunStatus::Interrupted && can_eval && state.step > 0 &&
+      (result.curve.empty() || result.curve.back().tokens < state.step * tokens_per_step)) {
+    CurvePoint p;
+    p.tokens = state.step * tokens_per_step;
+    p.train_loss = state.train_count ? state.train_sum / static_cast<double>(state.train_count) : kNaN;
+    p.eval_loss = evaluate();
+    result.curve.push_back(p);
+    if (std::isfinite(p.eval_loss) && !(p.eval_loss >= state.best)) state.best = p.eval_loss;
+  }
   result.steps = state.step;
   result.tokens = state.step * tokens_per_step;
   result.best_loss = state.best;
@@ -334,6 +347,8 @@ RunResult train(const TrainConfig& config) {
   result.tokens_per_second = train_seconds > 0 ? session_tokens / train_seconds : 0;
   result.flops_per_second =
       result.tokens_per_second * shape.flops_per_token(model::FlopConvention::Kaplan);
+  if (const double peak = backend->peak_flops(); peak > 0)
+    result.mfu = result.tokens_per_second * shape.hardware_flops_per_token() / peak;
   return result;
 }
 
@@ -345,6 +360,7 @@ std::string RunResult::BriefReport() const {
                          " tokens, ", format_flops(flops), " FLOP, ", format_duration(wall_seconds), ", ",
                          format_count(tokens_per_second), " tokens/s, ", format_flops(flops_per_second),
                          " FLOP/s on ", backend);
+  if (mfu > 0) text += str(" (MFU ", format_significant(100 * mfu, 3), "%)");
   if (status != RunStatus::Done && !message.empty()) text += " (" + message + ")";
   return text;
 }

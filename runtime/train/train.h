@@ -47,7 +47,7 @@ struct TrainConfig {
   data::BatchSource* data = nullptr;       // not owned; may be null for the simulated backend
   data::BatchSource* eval_data = nullptr;  // not owned; null: no held-out loss (simulated: drawn)
 
-  int64_t tokens = 0;      // training tokens D; or
+  int64_t tokens = 0;      // training tokens D (rounded down to whole steps, at least one); or
   int64_t steps = 0;       // optimizer steps (exactly one of the two)
   int64_t batch = 0;       // rows per optimizer step; 0: the source's batch. A multiple of it.
   int64_t seq_len = 0;     // tokens per row; 0: the source's seq_len (needed without data)
@@ -100,6 +100,9 @@ struct RunResult {
   double train_seconds = 0;          // training steps only
   double tokens_per_second = 0;      // tokens / train_seconds
   double flops_per_second = 0;       // flops / train_seconds (Kaplan convention)
+  // Model FLOPs utilisation: tokens/s · hardware_flops_per_token() (6(N + V·d) + 12·L·T·d) ÷ the
+  // backend's peak_flops(); 0 when the backend does not know its peak (cpu, simulated).
+  double mfu = 0;
 
   std::string backend, device;
   std::string model;                 // GptConfig::Summary()

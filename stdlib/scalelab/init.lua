@@ -5,7 +5,7 @@ local native = require "scalelab.native.core"
 local scalelab = {
   version = native.version,
   -- The modules that become globals, in load order. A module joins this list when it lands.
-  modules = { "model", "data", "plot", "store", "sweep", "study" },
+  modules = { "model", "data", "train", "fit", "plan", "plot", "store", "sweep", "study" },
 }
 
 for _, name in ipairs(scalelab.modules) do

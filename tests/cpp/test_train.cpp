@@ -185,7 +185,7 @@ TEST_CASE("attention is causal, matches a naive version and its backward matches
     for (size_t i = 0; i < out.size(); ++i) worst = std::max(worst, std::fabs(out[i] - ref[i]));
     CHECK(worst < 1e-5);
     for (int64_t t = 0; t < T; ++t)
-      for (int64_t j = t + 1; j < T; ++j) REQUIRE(att[t * T + j] == 0.0f);
+      for (int64_t j = t + 1; j < std::min<int64_t>(T, (t / 64 + 1) * 64); ++j) REQUIRE(att[t * T + j] == 0.0f);
     std::vector<float> dqkv(qkv.size()), scratch(attention_scratch_floats(T, 2));
     attention_backward(dqkv.data(), R.data(), qkv.data(), att.data(), scratch.data(), B, T, C, NH, 2);
     check_gradient("dqkv", qkv, dqkv, J, 1e-3, T > 10 ? 48 : 1000);
@@ -217,7 +217,7 @@ TEST_CASE("gelu, cross-entropy and encoder backward match finite differences") {
     for (int v = 0; v < V; ++v) z += std::exp(static_cast<double>(logits[v]));
     CHECK(losses[0] == Approx(std::log(z) - logits[2]).epsilon(1e-5));
     std::vector<float> dlogits = logits;  // in place
-    crossentropy_backward(dlogits.data(), dlogits.data(), targets.data(), 0.7f, N, V, 2);
+    crossentropy_backward(dlogits.data(), dlogits.data(), losses.data(), targets.data(), 0.7f, N, V, 2);
     check_gradient("dlogits", logits, dlogits, J);
   }
   SECTION("encoder") {
@@ -233,6 +233,39 @@ TEST_CASE("gelu, cross-entropy and encoder backward match finite differences") {
     encoder_backward(dwte.data(), dwpe.data(), R.data(), inp.data(), B, T, C, 2);
     check_gradient("dwte", wte, dwte, J);
     check_gradient("dwpe", wpe, dwpe, J);
+  }
+}
+
+TEST_CASE("ops split over threads agree with one thread at sizes where they do split") {
+  const int64_t B = 4, T = 128, C = 256, NH = 4, N = B * T, F = 4 * C;
+  auto x = randn(N * C, 21), w = randn(F * C, 22, 0.05), b = randn(F, 23), d = randn(N * F, 24);
+  auto qkv = randn(N * 3 * C, 25), dy = randn(N * C, 26), g = randn(C, 27), gb = randn(C, 28);
+  auto run = [&](int threads) {
+    std::vector<float> out(N * F), dx(N * C), dw(F * C, 0.0f), db(F, 0.0f), ge(N * F);
+    matmul_forward(out.data(), x.data(), w.data(), b.data(), N, C, F, threads);
+    matmul_backward(dx.data(), dw.data(), db.data(), d.data(), x.data(), w.data(), N, C, F, threads);
+    gelu_forward(ge.data(), out.data(), N * F, threads);
+    gelu_backward(ge.data(), out.data(), d.data(), N * F, threads);
+    std::vector<float> att(B * NH * T * T), y(N * C), dqkv(N * 3 * C), scratch(attention_scratch_floats(T, threads));
+    attention_forward(y.data(), att.data(), qkv.data(), B, T, C, NH, threads);
+    attention_backward(dqkv.data(), dy.data(), qkv.data(), att.data(), scratch.data(), B, T, C, NH, threads);
+    std::vector<float> ln(N * C), mean(N), rstd(N), dln(N * C, 0.0f), dg(C, 0.0f), dgb(C, 0.0f);
+    layernorm_forward(ln.data(), mean.data(), rstd.data(), x.data(), g.data(), gb.data(), N, C, threads);
+    layernorm_backward(dln.data(), dg.data(), dgb.data(), dy.data(), x.data(), g.data(), mean.data(),
+                       rstd.data(), N, C, threads);
+    return std::vector<std::vector<float>>{out, dx, dw, db, ge, y, dqkv, ln, dln, dg, dgb};
+  };
+  const auto one = run(1), two = run(2);
+  const char* names[] = {"matmul out", "dinp", "dweight", "dbias", "gelu", "attention", "dqkv",
+                         "layernorm", "layernorm dinp", "dgain", "dbias"};
+  for (size_t k = 0; k < one.size(); ++k) {
+    double worst = 0, scale = 0;
+    for (size_t i = 0; i < one[k].size(); ++i) {
+      worst = std::max(worst, static_cast<double>(std::fabs(one[k][i] - two[k][i])));
+      scale = std::max(scale, static_cast<double>(std::fabs(one[k][i])));
+    }
+    INFO(names[k]);
+    CHECK(worst <= 1e-5 * scale);
   }
 }
 
@@ -380,7 +413,7 @@ train::TrainConfig markov_run(MarkovSource& data, MarkovSource& held_out, GptCon
   c.lr = 3e-3;
   c.warmup = 0.05;
   c.seed = 17;
-  c.threads = 2;
+  c.threads = 1;  // speed is the benchmark's business; the determinism test uses 2
   c.eval_tokens = 32768;
   return c;
 }
@@ -464,6 +497,8 @@ TEST_CASE("runs are deterministic and resume bitwise from a checkpoint") {
   const train::RunResult interrupted = train::train(c3);
   CHECK(interrupted.status == train::RunStatus::Interrupted);
   CHECK(interrupted.steps == 13);
+  CHECK(interrupted.curve.back().tokens == 13 * 32 * 16);  // evaluated where it stopped
+  CHECK(std::isfinite(interrupted.final_loss));
   MarkovSource d4(16, 16, 16, 5, 1), h4(16, 16, 16, 5, 2);
   const train::RunResult resumed = train::train(config(d4, h4, 2, part));
   CHECK(resumed.status == train::RunStatus::Done);
@@ -482,6 +517,24 @@ TEST_CASE("runs are deterministic and resume bitwise from a checkpoint") {
   CHECK_THROWS_WITH(train::train(other), Catch::Contains("belongs to another run"));
   std::remove(full.c_str());
   std::remove(part.c_str());
+}
+
+TEST_CASE("a batch made of two accumulated micro-batches takes the same step as one big batch") {
+  auto after_one_step = [](int64_t micro, int64_t batch) {
+    MarkovSource data(16, 16, micro, 5, 1), held_out(16, 16, 16, 5, 2);
+    train::TrainConfig c = markov_run(data, held_out, tiny(16, 16, 16, 2, 2), 1);
+    c.batch = batch;
+    c.eval_tokens = 4096;
+    c.lr = 1e-2;
+    const train::RunResult r = train::train(c);
+    REQUIRE(r.curve.size() == 2);
+    return std::make_pair(r.curve[0].train_loss, r.curve[1].eval_loss);
+  };
+  const auto accumulated = after_one_step(16, 32), whole = after_one_step(32, 32);
+  CHECK(accumulated.first == Approx(whole.first).epsilon(1e-6));    // the same 32 rows
+  CHECK(accumulated.second == Approx(whole.second).epsilon(1e-5));  // the same update
+  const auto half = after_one_step(16, 16);
+  CHECK(half.second != Approx(whole.second).epsilon(1e-5));         // and the check can fail
 }
 
 TEST_CASE("a NaN ends the run with status diverged, never a crash") {

@@ -82,7 +82,7 @@ print(string.format("ANSWER N=%.6g lo=%.6g hi=%.6g D=%.6g", answer.N, answer.int
   -- The report is written beside the store, in Markdown and JSON.
   local md = read(dir .. "/recover.report.md")
   t.ok(md and md:find("IsoFLOP profiles", 1, true), "Markdown report")
-  t.ok(md:find("compute-optimal N and D at C = 1e19 FLOP", 1, true))
+  t.ok(md:find("compute-optimal allocation at 1.00e19 FLOP", 1, true), "the question in the report")
   local report = read(dir .. "/recover.report.json")
   t.ok(report and report:find('"study": "recover"', 1, true), "JSON report")
   -- A rerun trains nothing: every run is already in the store.

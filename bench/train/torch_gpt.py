@@ -1,0 +1,112 @@
+"""The peer for bench/train: PyTorch CPU training of the same GPT as scalelab's CPU trainer.
+
+GPT-2 style: token + learned position embeddings, pre-LayerNorm blocks, causal multi-head attention,
+GELU (tanh) MLP of 4·d, final LayerNorm, output tied to the token embedding; AdamW (0.9, 0.95),
+weight decay 0.1 on matrices and embeddings, global-norm clipping 1.0, fp32. One line of output per
+config: "torch L d ctx batch tokens_per_second cpu_estimate" (tokens per CPU-second times the threads:
+the rate on an idle machine).
+
+usage: python3 torch_gpt.py --threads 2 --seconds 8 2,64,64,32 4,128,128,16 ...
+"""
+import argparse
+import math
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Block(nn.Module):
+    def __init__(self, d, heads, ctx):
+        super().__init__()
+        self.heads = heads
+        self.register_buffer("mask", torch.tril(torch.ones(ctx, ctx)).view(1, 1, ctx, ctx))
+        self.ln1 = nn.LayerNorm(d)
+        self.qkv = nn.Linear(d, 3 * d)
+        self.proj = nn.Linear(d, d)
+        self.ln2 = nn.LayerNorm(d)
+        self.fc = nn.Linear(d, 4 * d)
+        self.fcproj = nn.Linear(4 * d, d)
+
+    def forward(self, x):
+        B, T, C = x.shape
+        q, k, v = self.qkv(self.ln1(x)).split(C, dim=2)
+        q = q.view(B, T, self.heads, C // self.heads).transpose(1, 2)
+        k = k.view(B, T, self.heads, C // self.heads).transpose(1, 2)
+        v = v.view(B, T, self.heads, C // self.heads).transpose(1, 2)
+        att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(k.size(-1)))
+        att = att.masked_fill(self.mask[:, :, :T, :T] == 0, float("-inf"))
+        y = F.softmax(att, dim=-1) @ v
+        x = x + self.proj(y.transpose(1, 2).contiguous().view(B, T, C))
+        return x + self.fcproj(F.gelu(self.fc(self.ln2(x)), approximate="tanh"))
+
+
+class GPT(nn.Module):
+    def __init__(self, vocab, ctx, d, layers, heads):
+        super().__init__()
+        self.wte = nn.Embedding(vocab, d)
+        self.wpe = nn.Embedding(ctx, d)
+        self.blocks = nn.ModuleList([Block(d, heads, ctx) for _ in range(layers)])
+        self.lnf = nn.LayerNorm(d)
+        for name, p in self.named_parameters():
+            if p.dim() == 2:
+                std = 0.02 / math.sqrt(2 * layers) if name.endswith(("proj.weight",)) else 0.02
+                nn.init.normal_(p, 0.0, std)
+            elif name.endswith("bias"):
+                nn.init.zeros_(p)
+
+    def forward(self, idx, targets):
+        B, T = idx.shape
+        x = self.wte(idx) + self.wpe(torch.arange(T))
+        for block in self.blocks:
+            x = block(x)
+        logits = self.lnf(x) @ self.wte.weight.t()
+        return F.cross_entropy(logits.view(-1, logits.size(-1)), targets.reshape(-1))
+
+
+def bench(layers, d, ctx, batch, seconds, vocab=256):
+    heads = max(1, d // 64) if d >= 128 else max(2, d // 32)
+    torch.manual_seed(0)
+    model = GPT(vocab, ctx, d, layers, heads)
+    decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
+    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1},
+                             {"params": no_decay, "weight_decay": 0.0}], lr=1e-3, betas=(0.9, 0.95))
+    data = torch.randint(0, vocab, (batch, ctx + 1))
+
+    def step():
+        loss = model(data[:, :-1], data[:, 1:])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+
+    step()  # warm-up
+    steps, start, cpu_start = 0, time.perf_counter(), time.process_time()
+    while True:
+        step()
+        steps += 1
+        elapsed = time.perf_counter() - start
+        if elapsed >= seconds and steps >= 2:
+            break
+    cpu = time.process_time() - cpu_start
+    tokens = steps * batch * ctx
+    return tokens / elapsed, tokens / cpu * torch.get_num_threads()
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--seconds", type=float, default=8)
+    parser.add_argument("configs", nargs="+")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    for config in args.configs:
+        layers, d, ctx, batch = (int(x) for x in config.split(","))
+        tps, cpu_tps = bench(layers, d, ctx, batch, args.seconds)
+        print(f"torch {layers} {d} {ctx} {batch} {tps:.1f} {cpu_tps:.1f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

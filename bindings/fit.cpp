@@ -1,0 +1,1002 @@
+// Lua module scalelab.native.fit: observations, laws, fitting (runtime/fit).
+#include "bindings/fit.h"
+
+#include <lua.hpp>
+
+#include <cmath>
+#include <limits>
+#include <memory>
+
+#include "bindings/modules.h"
+#include "core/units.h"
+
+namespace scalelab::lua {
+
+namespace {
+
+using fit::FittedLaw;
+using fit::Input;
+using fit::Law;
+using fit::LawKind;
+using fit::Observations;
+
+// ---- Observations -------------------------------------------------------------------------------
+
+int observations(lua_State* L) {
+  Args args(L, 1, "fit.observations", {"N", "D", "U", "C", "S", "loss", "weight", "run"});
+  Observations obs;
+  for (const char* column : {"N", "D", "U", "C", "S", "loss", "weight"}) {
+    if (!args.has(column)) continue;
+    args.push(column);
+    if (!lua_istable(L, -1)) fail("fit.observations: ", column, " must be an array of numbers (got ", luaL_typename(L, -1), ")");
+    const lua_Integer n = luaL_len(L, -1);
+    std::vector<double> values;
+    for (lua_Integer i = 1; i <= n; ++i) {
+      int type = lua_geti(L, -1, i);
+      if (type != LUA_TNUMBER)
+        fail("fit.observations: row ", i, ", column ", column, " must be a number (got ", lua_typename(L, type), ")");
+      values.push_back(lua_tonumber(L, -1));
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    obs.SetColumn(column, std::move(values));
+  }
+  if (!args.has("loss")) fail("fit.observations: the loss column is required (loss = {...})");
+  if (args.has("run")) {
+    args.push("run");
+    if (!lua_istable(L, -1)) fail("fit.observations: run must be an array of run ids");
+    std::vector<std::string> runs;
+    const lua_Integer n = luaL_len(L, -1);
+    for (lua_Integer i = 1; i <= n; ++i) {
+      lua_geti(L, -1, i);
+      size_t length = 0;
+      const char* text = luaL_tolstring(L, -1, &length);
+      runs.emplace_back(text, length);
+      lua_pop(L, 2);
+    }
+    lua_pop(L, 1);
+    obs.SetRuns(std::move(runs));
+  }
+  obs.Validate();
+  push(L, std::move(obs));
+  return 1;
+}
+
+int read_csv(lua_State* L) {
+  std::string path = luaL_checkstring(L, 1);
+  std::map<std::string, std::string> mapping;
+  if (!lua_isnoneornil(L, 2)) {
+    Args args(L, 2, "fit.read_csv", Observations::ColumnNames());
+    for (const auto& column : Observations::ColumnNames())
+      if (args.has(column.c_str())) mapping[column] = args.string(column.c_str());
+  }
+  push(L, fit::read_csv(path, mapping));
+  return 1;
+}
+
+int obs_size(lua_State* L) {
+  lua_pushinteger(L, static_cast<lua_Integer>(check<Observations>(L, 1).size()));
+  return 1;
+}
+
+template <const char* Column>
+int obs_column(lua_State* L) {
+  const Observations& obs = check<Observations>(L, 1);
+  if (std::string(Column) == "C" && obs.has(Input::C)) {
+    std::vector<double> c;
+    for (size_t i = 0; i < obs.size(); ++i) c.push_back(obs.compute(i));
+    push_numbers(L, c);
+    return 1;
+  }
+  const auto& column = obs.column(Column);
+  if (column.empty()) {
+    lua_pushnil(L);
+    return 1;
+  }
+  push_numbers(L, column);
+  return 1;
+}
+constexpr char kN[] = "N", kD[] = "D", kU[] = "U", kC[] = "C", kS[] = "S", kLoss[] = "loss", kWeight[] = "weight";
+
+int obs_runs(lua_State* L) {
+  const Observations& obs = check<Observations>(L, 1);
+  if (!obs.has_runs()) {
+    lua_pushnil(L);
+    return 1;
+  }
+  lua_createtable(L, static_cast<int>(obs.size()), 0);
+  for (size_t i = 0; i < obs.size(); ++i) {
+    lua_pushstring(L, obs.run(i).c_str());
+    lua_rawseti(L, -2, static_cast<lua_Integer>(i + 1));
+  }
+  return 1;
+}
+
+int obs_len(lua_State* L) { return obs_size(L); }
+
+// ---- Points and options --------------------------------------------------------------------------
+
+}  // namespace
+
+fit::Point check_point(lua_State* L, int index, const char* function) {
+  Args args(L, index, function, {"N", "D", "U", "C", "S", "x"});
+  fit::Point p;
+  p.N = args.number("N", fit::kMissing);
+  p.D = args.number("D", fit::kMissing);
+  p.U = args.number("U", fit::kMissing);
+  p.C = args.number("C", args.number("x", fit::kMissing));
+  p.S = args.number("S", fit::kMissing);
+  return p;
+}
+
+namespace {
+
+void push_point(lua_State* L, const fit::Point& p) {
+  lua_createtable(L, 0, 5);
+  for (Input input : fit::all_inputs()) {
+    double v = input == Input::C ? p.C : p.get(input);
+    if (std::isnan(v)) continue;
+    lua_pushnumber(L, v);
+    lua_setfield(L, -2, fit::input_name(input));
+  }
+}
+
+void push_params(lua_State* L, const Law& law, const std::vector<double>& values) {
+  lua_createtable(L, 0, static_cast<int>(values.size()));
+  const auto& specs = law.parameters();
+  for (size_t j = 0; j < values.size(); ++j) {
+    lua_pushnumber(L, values[j]);
+    lua_setfield(L, -2, specs[j].name.c_str());
+  }
+}
+
+// Reads { name = value, ... } into the law's parameter order, starting from `values`.
+std::vector<double> read_named(lua_State* L, int index, const Law& law, std::vector<double> values, const std::string& what) {
+  index = lua_absindex(L, index);
+  if (!lua_istable(L, index)) fail(what, " must be a table { name = value, ... } (got ", luaL_typename(L, index), ")");
+  lua_pushnil(L);
+  while (lua_next(L, index)) {
+    if (lua_type(L, -2) != LUA_TSTRING) fail(what, ": keys must be parameter names");
+    std::string name = lua_tostring(L, -2);
+    size_t j = law.has(name) ? law.index(name) : law.index(name);  // throws suggesting the nearest
+    if (lua_type(L, -1) != LUA_TNUMBER) fail(what, ".", name, " must be a number (got ", luaL_typename(L, -1), ")");
+    values[j] = lua_tonumber(L, -1);
+    lua_pop(L, 1);
+  }
+  return values;
+}
+
+std::vector<std::string> read_strings(lua_State* L, int index, const std::string& what) {
+  index = lua_absindex(L, index);
+  if (lua_type(L, index) == LUA_TSTRING) return {lua_tostring(L, index)};
+  if (!lua_istable(L, index)) fail(what, " must be a list of names (got ", luaL_typename(L, index), ")");
+  std::vector<std::string> out;
+  const lua_Integer n = luaL_len(L, index);
+  for (lua_Integer i = 1; i <= n; ++i) {
+    lua_geti(L, index, i);
+    if (lua_type(L, -1) != LUA_TSTRING) fail(what, "[", i, "] must be a parameter name");
+    out.push_back(lua_tostring(L, -1));
+    lua_pop(L, 1);
+  }
+  return out;
+}
+
+const std::vector<std::string> kFitKeys = {"bootstrap", "seed", "starts", "grid", "bounds", "tie", "free", "threads",
+                                           "huber_delta", "max_iterations", "covariance", "init", "parametrisation",
+                                           "merge_starts", "bootstrap_starts", "function_tolerance"};
+
+struct ParsedOptions {
+  fit::FitOptions options;
+  Law law;
+  bool direct = false;
+};
+
+// Reads the fitting options at `index` (nil = defaults) for `law`, whose values are the starting
+// point and the held values; `extra` keys are accepted and left to the caller.
+ParsedOptions read_options(lua_State* L, int index, const std::string& function, Law law,
+                           const std::vector<std::string>& extra = {}) {
+  ParsedOptions out;
+  out.law = std::move(law);
+  if (lua_isnoneornil(L, index)) return out;
+  std::vector<std::string> keys = kFitKeys;
+  keys.insert(keys.end(), extra.begin(), extra.end());
+  Args args(L, index, function, keys);
+  fit::FitOptions& o = out.options;
+  o.bootstrap = static_cast<int>(args.integer("bootstrap", 0));
+  o.seed = static_cast<unsigned>(args.integer("seed", 1));
+  o.threads = static_cast<int>(args.integer("threads", o.threads));
+  o.max_iterations = static_cast<int>(args.integer("max_iterations", o.max_iterations));
+  o.bootstrap_starts = static_cast<int>(args.integer("bootstrap_starts", o.bootstrap_starts));
+  o.function_tolerance = args.number("function_tolerance", o.function_tolerance);
+  o.covariance = args.boolean("covariance", o.covariance);
+  o.merge_starts = args.boolean("merge_starts", o.merge_starts);
+  if (args.has("huber_delta")) {
+    args.push("huber_delta");
+    if (lua_type(L, -1) == LUA_TBOOLEAN && !lua_toboolean(L, -1))
+      o.huber_delta = std::numeric_limits<double>::infinity();
+    else
+      o.huber_delta = lua_tonumber(L, -1);
+    lua_pop(L, 1);
+    if (!(o.huber_delta > 0)) fail(function, ": huber_delta must be positive, or false for least squares");
+  }
+  std::string parametrisation = args.string("parametrisation", "lse");
+  if (parametrisation != "lse" && parametrisation != "direct")
+    fail(function, ": parametrisation must be \"lse\" (log-space LogSumExp, the default) or \"direct\"");
+  out.direct = parametrisation == "direct";
+  if (args.has("init")) {
+    args.push("init");
+    out.law = out.law.with_values(read_named(L, -1, out.law, out.law.values(), function + ": init"));
+    lua_pop(L, 1);
+  }
+  if (args.has("free")) {
+    args.push("free");
+    o.free = read_strings(L, -1, function + ": free");
+    lua_pop(L, 1);
+  }
+  if (args.has("tie")) {
+    args.push("tie");
+    int t = lua_gettop(L);
+    if (!lua_istable(L, t)) fail(function, ": tie must be a list of names, or a list of such lists");
+    lua_geti(L, t, 1);
+    bool nested = lua_istable(L, -1);
+    lua_pop(L, 1);
+    if (nested) {
+      const lua_Integer n = luaL_len(L, t);
+      for (lua_Integer i = 1; i <= n; ++i) {
+        lua_geti(L, t, i);
+        o.ties.push_back(read_strings(L, -1, str(function, ": tie[", i, "]")));
+        lua_pop(L, 1);
+      }
+    } else {
+      o.ties.push_back(read_strings(L, t, function + ": tie"));
+    }
+    lua_pop(L, 1);
+  }
+  if (args.has("bounds")) {
+    args.push("bounds");
+    int t = lua_gettop(L);
+    if (!lua_istable(L, t)) fail(function, ": bounds must be a table { name = {lower, upper} }");
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+      if (lua_type(L, -2) != LUA_TSTRING) fail(function, ": bounds keys must be parameter names");
+      std::string name = lua_tostring(L, -2);
+      std::vector<double> b = to_numbers(L, -1, function + ": bounds." + name);
+      if (b.size() != 2) fail(function, ": bounds.", name, " must be {lower, upper} (use -math.huge/math.huge for none)");
+      o.bounds[name] = {b[0], b[1]};
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+  }
+  auto read_grid = [&](int t, const std::string& what) {
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+      if (lua_type(L, -2) != LUA_TSTRING) fail(what, ": keys must be parameter names");
+      std::string name = lua_tostring(L, -2);
+      o.grid[name] = to_numbers(L, -1, what + "." + name);
+      lua_pop(L, 1);
+    }
+  };
+  if (args.has("grid")) {
+    args.push("grid");
+    if (!lua_istable(L, -1)) fail(function, ": grid must be a table { name = {values...} } in fit coordinates");
+    read_grid(lua_gettop(L), function + ": grid");
+    lua_pop(L, 1);
+  }
+  if (args.has("starts")) {
+    args.push("starts");
+    int t = lua_gettop(L);
+    if (!lua_istable(L, t)) fail(function, ": starts must be a list of { name = value } points, or a grid { name = {values} }");
+    if (luaL_len(L, t) > 0) {
+      const lua_Integer n = luaL_len(L, t);
+      for (lua_Integer i = 1; i <= n; ++i) {
+        lua_geti(L, t, i);
+        o.starts.push_back(read_named(L, -1, out.law, out.law.values(), str(function, ": starts[", i, "]")));
+        lua_pop(L, 1);
+      }
+    } else {
+      read_grid(t, function + ": starts");
+    }
+    lua_pop(L, 1);
+  }
+  o.Validate();
+  return out;
+}
+
+FittedLaw run_fit(const ParsedOptions& p, const Observations& obs) {
+  return p.direct ? fit::fit_law_direct(p.law, obs, p.options) : fit::fit_law(p.law, obs, p.options);
+}
+
+// ---- Fitting functions -----------------------------------------------------------------------------
+
+int chinchilla(lua_State* L) {
+  const Observations& obs = check<Observations>(L, 1);
+  ParsedOptions p = read_options(L, 2, "fit.chinchilla", Law::Make(LawKind::Chinchilla));
+  push(L, run_fit(p, obs));
+  return 1;
+}
+
+int data_constrained(lua_State* L) {
+  const Observations& obs = check<Observations>(L, 1);
+  Law law = Law::Make(LawKind::DataConstrained);
+  bool has_base = false;
+  if (lua_istable(L, 2)) {
+    lua_getfield(L, 2, "base");
+    if (!lua_isnil(L, -1)) {
+      const FittedLaw& base = check<FittedLaw>(L, lua_gettop(L));
+      for (const char* name : {"E", "A", "B", "alpha", "beta"}) {
+        if (!base.law.has(name))
+          fail("fit.data_constrained: base must be a law with E, A, B, alpha, beta (got a ", base.law.name(), " law)");
+        law = law.with(name, base.law.param(name));
+      }
+      has_base = true;
+    }
+    lua_pop(L, 1);
+  }
+  ParsedOptions p = read_options(L, 2, "fit.data_constrained", law, {"base"});
+  if (has_base && p.options.free.empty()) p.options.free = {"R_D", "R_N"};
+  push(L, run_fit(p, obs));
+  return 1;
+}
+
+int kaplan(lua_State* L) {
+  const Observations& obs = check<Observations>(L, 1);
+  std::string form;
+  if (lua_istable(L, 2)) {
+    lua_getfield(L, 2, "form");
+    if (!lua_isnil(L, -1)) form = luaL_checkstring(L, -1);
+    lua_pop(L, 1);
+  }
+  if (form.empty()) {
+    if (obs.has(Input::S) && obs.has(Input::N)) form = "curve";
+    else if (obs.has(Input::N) && obs.has(Input::D)) form = "ND";
+    else if (obs.has(Input::N)) form = "N";
+    else if (obs.has(Input::D)) form = "D";
+    else form = "C";
+  }
+  LawKind kind;
+  if (form == "N") kind = LawKind::KaplanN;
+  else if (form == "D") kind = LawKind::KaplanD;
+  else if (form == "C") kind = LawKind::KaplanC;
+  else if (form == "ND") kind = LawKind::KaplanND;
+  else if (form == "curve") kind = LawKind::KaplanCurve;
+  else fail("fit.kaplan: form must be \"N\", \"D\", \"C\", \"ND\" or \"curve\" (got \"", form, "\")");
+  ParsedOptions p = read_options(L, 2, "fit.kaplan", Law::Make(kind), {"form"});
+  push(L, run_fit(p, obs));
+  return 1;
+}
+
+// fit.law(law, obs, opts): refits any law (its kind; its values are starts and held values).
+int fit_any(lua_State* L) {
+  const FittedLaw& law = check<FittedLaw>(L, 1);
+  const Observations& obs = check<Observations>(L, 2);
+  ParsedOptions p = read_options(L, 3, "fit.law", law.law);
+  push(L, run_fit(p, obs));
+  return 1;
+}
+
+// ---- Custom laws ---------------------------------------------------------------------------------
+
+// A Lua function kept in the registry while any copy of the law lives.
+struct LuaFunctionRef {
+  LuaFunctionRef(lua_State* state, int reference) : L(state), ref(reference) {}
+  LuaFunctionRef(const LuaFunctionRef&) = delete;
+  LuaFunctionRef& operator=(const LuaFunctionRef&) = delete;
+  ~LuaFunctionRef() { luaL_unref(L, LUA_REGISTRYINDEX, ref); }
+  lua_State* L;
+  int ref;
+};
+
+int custom(lua_State* L) {
+  Args args(L, 1, "fit.custom",
+            {"name", "params", "predict", "inputs", "formula", "data", "bootstrap", "seed", "starts", "grid", "bounds",
+             "tie", "free", "huber_delta", "max_iterations", "covariance", "init", "function_tolerance"});
+  std::string name = args.string("name", "custom");
+  if (args.push("predict") != LUA_TFUNCTION) fail("fit.custom: predict must be a function(params, x) returning the loss");
+  lua_State* main = L;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
+  main = lua_tothread(L, -1);
+  lua_pop(L, 1);
+  auto fn = std::make_shared<LuaFunctionRef>(main, luaL_ref(L, LUA_REGISTRYINDEX));
+
+  std::vector<fit::ParameterSpec> specs;
+  if (args.push("params") != LUA_TTABLE)
+    fail("fit.custom: params must be a table { name = {start values...} | { start = {...}, scale = \"log\", "
+         "lower =, upper = } }");
+  int t = lua_gettop(L);
+  std::vector<std::string> names;
+  lua_pushnil(L);
+  while (lua_next(L, t)) {
+    lua_pop(L, 1);
+    if (lua_type(L, -1) != LUA_TSTRING) fail("fit.custom: params keys must be parameter names");
+    names.push_back(lua_tostring(L, -1));
+  }
+  std::sort(names.begin(), names.end());
+  for (const auto& pname : names) {
+    lua_getfield(L, t, pname.c_str());
+    fit::ParameterSpec spec;
+    spec.name = pname;
+    std::string what = "fit.custom: params." + pname;
+    if (lua_type(L, -1) == LUA_TNUMBER) {
+      spec.grid = {lua_tonumber(L, -1)};
+    } else if (lua_istable(L, -1) && luaL_len(L, -1) > 0) {
+      spec.grid = to_numbers(L, -1, what);
+    } else if (lua_istable(L, -1)) {
+      Args p(L, -1, what, {"start", "scale", "lower", "upper", "doc"});
+      std::string scale = p.string("scale", "linear");
+      if (scale != "linear" && scale != "log") fail(what, ".scale must be \"linear\" or \"log\"");
+      spec.log_scale = scale == "log";
+      if (p.has("start")) {
+        p.push("start");
+        if (lua_type(L, -1) == LUA_TNUMBER) spec.grid = {lua_tonumber(L, -1)};
+        else spec.grid = to_numbers(L, -1, what + ".start");
+        lua_pop(L, 1);
+      }
+      spec.lower = p.number("lower", -std::numeric_limits<double>::infinity());
+      spec.upper = p.number("upper", std::numeric_limits<double>::infinity());
+      spec.doc = p.string("doc", "");
+    } else {
+      fail(what, " must be a start value, a list of start values, or { start =, scale =, lower =, upper = }");
+    }
+    if (spec.grid.empty()) fail(what, ": give at least one start value");
+    for (double& v : spec.grid) {
+      if (spec.log_scale) {
+        if (!(v > 0)) fail(what, ": a log-scale parameter's start values must be positive (got ", v, ")");
+        v = std::log(v);  // grids are in fit coordinates
+      }
+    }
+    specs.push_back(spec);
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  std::vector<Input> inputs;
+  if (args.has("inputs")) {
+    args.push("inputs");
+    for (const auto& in : read_strings(L, -1, "fit.custom: inputs")) {
+      bool found = false;
+      for (Input i : fit::all_inputs())
+        if (in == fit::input_name(i)) {
+          inputs.push_back(i);
+          found = true;
+        }
+      if (!found) fail("fit.custom: inputs: unknown input '", in, "' (inputs are N, D, U, C, S)");
+    }
+    lua_pop(L, 1);
+  } else {
+    inputs = {Input::N, Input::D};
+  }
+  std::string formula = args.string("formula", "L = predict(params, x)");
+  std::vector<std::string> spec_names;
+  for (const auto& s : specs) spec_names.push_back(s.name);
+  auto predict = [fn, spec_names](const std::vector<double>& values, const fit::Point& x) -> double {
+    lua_State* L = fn->L;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, fn->ref);
+    lua_createtable(L, 0, static_cast<int>(values.size()));
+    for (size_t j = 0; j < values.size(); ++j) {
+      lua_pushnumber(L, values[j]);
+      lua_setfield(L, -2, spec_names[j].c_str());
+    }
+    push_point(L, x);
+    lua_call(L, 2, 1);
+    int isnum = 0;
+    double y = lua_tonumberx(L, -1, &isnum);
+    lua_pop(L, 1);
+    if (!isnum) fail("fit.custom: predict must return a number");
+    return y;
+  };
+  Law law = Law::Custom(name, specs, inputs, predict, formula, /*thread_safe=*/false);
+  if (!args.has("data")) {
+    FittedLaw unfitted;
+    unfitted.law = law;
+    push(L, std::move(unfitted));
+    return 1;
+  }
+  args.push("data");
+  const Observations& obs = check<Observations>(L, lua_gettop(L));
+  // The fitting options are the other keys of the same table.
+  lua_newtable(L);
+  int opts = lua_gettop(L);
+  for (const auto& key : kFitKeys) {
+    lua_getfield(L, 1, key.c_str());
+    lua_setfield(L, opts, key.c_str());
+  }
+  ParsedOptions p = read_options(L, opts, "fit.custom", law);
+  p.options.threads = 1;
+  push(L, run_fit(p, obs));
+  return 1;
+}
+
+// ---- Law objects -----------------------------------------------------------------------------------
+
+int law_predict(lua_State* L) {
+  const FittedLaw& law = check<FittedLaw>(L, 1);
+  fit::Point p = check_point(L, 2, "law:predict");
+  lua_pushnumber(L, law.law.predict(p));
+  return 1;
+}
+
+int law_summary(lua_State* L) {
+  std::string text = check<FittedLaw>(L, 1).Summary();
+  lua_pushlstring(L, text.data(), text.size());
+  return 1;
+}
+
+int law_kind(lua_State* L) {
+  lua_pushstring(L, fit::law_kind_name(check<FittedLaw>(L, 1).law.kind()));
+  return 1;
+}
+int law_name(lua_State* L) {
+  lua_pushstring(L, check<FittedLaw>(L, 1).law.name().c_str());
+  return 1;
+}
+int law_formula(lua_State* L) {
+  lua_pushstring(L, check<FittedLaw>(L, 1).law.formula().c_str());
+  return 1;
+}
+int law_doc(lua_State* L) {
+  lua_pushstring(L, check<FittedLaw>(L, 1).law.doc().c_str());
+  return 1;
+}
+int law_params(lua_State* L) {
+  const FittedLaw& f = check<FittedLaw>(L, 1);
+  push_params(L, f.law, f.law.values());
+  return 1;
+}
+int law_names(lua_State* L) {
+  const FittedLaw& f = check<FittedLaw>(L, 1);
+  auto names = f.law.names();
+  lua_createtable(L, static_cast<int>(names.size()), 0);
+  for (size_t j = 0; j < names.size(); ++j) {
+    lua_pushstring(L, names[j].c_str());
+    lua_rawseti(L, -2, static_cast<lua_Integer>(j + 1));
+  }
+  return 1;
+}
+int law_inputs(lua_State* L) {
+  const FittedLaw& f = check<FittedLaw>(L, 1);
+  lua_createtable(L, static_cast<int>(f.law.inputs().size()), 0);
+  for (size_t j = 0; j < f.law.inputs().size(); ++j) {
+    lua_pushstring(L, fit::input_name(f.law.inputs()[j]));
+    lua_rawseti(L, -2, static_cast<lua_Integer>(j + 1));
+  }
+  return 1;
+}
+
+void push_or_nil(lua_State* L, double v) {
+  if (std::isnan(v)) lua_pushnil(L);
+  else lua_pushnumber(L, v);
+}
+
+template <double FittedLaw::*Field>
+int law_number(lua_State* L) {
+  const FittedLaw& f = check<FittedLaw>(L, 1);
+  if (!f.fitted) {
+    lua_pushnil(L);
+    return 1;
+  }
+  push_or_nil(L, f.*Field);
+  return 1;
+}
+
+template <int FittedLaw::*Field>
+int law_int(lua_State* L) {
+  lua_pushinteger(L, check<FittedLaw>(L, 1).*Field);
+  return 1;
+}
+
+int law_fitted(lua_State* L) {
+  lua_pushboolean(L, check<FittedLaw>(L, 1).fitted);
+  return 1;
+}
+int law_residuals(lua_State* L) {
+  push_numbers(L, check<FittedLaw>(L, 1).residuals);
+  return 1;
+}
+int law_report(lua_State* L) {
+  lua_pushstring(L, check<FittedLaw>(L, 1).report.c_str());
+  return 1;
+}
+int law_warnings(lua_State* L) {
+  const auto& w = check<FittedLaw>(L, 1).warnings;
+  lua_createtable(L, static_cast<int>(w.size()), 0);
+  for (size_t i = 0; i < w.size(); ++i) {
+    lua_pushstring(L, w[i].c_str());
+    lua_rawseti(L, -2, static_cast<lua_Integer>(i + 1));
+  }
+  return 1;
+}
+int law_observations(lua_State* L) {
+  lua_pushinteger(L, static_cast<lua_Integer>(check<FittedLaw>(L, 1).observations));
+  return 1;
+}
+
+void push_interval(lua_State* L, const fit::Interval& i) {
+  lua_createtable(L, 2, 1);
+  lua_pushnumber(L, i.lo);
+  lua_rawseti(L, -2, 1);
+  lua_pushnumber(L, i.hi);
+  lua_rawseti(L, -2, 2);
+  lua_pushnumber(L, i.level);
+  lua_setfield(L, -2, "level");
+}
+
+bool has_allocation(const Law& law) {
+  return law.has("A") && law.has("B") && law.has("alpha") && law.has("beta");
+}
+
+// law.intervals: { name = {lo, hi} } for every parameter, plus a, b (allocation exponents) where
+// defined; nil without bootstrap samples.
+int law_intervals(lua_State* L) {
+  const FittedLaw& f = check<FittedLaw>(L, 1);
+  if (f.samples.empty()) {
+    lua_pushnil(L);
+    return 1;
+  }
+  lua_newtable(L);
+  for (const auto& name : f.law.names()) {
+    push_interval(L, f.interval(name));
+    lua_setfield(L, -2, name.c_str());
+  }
+  if (has_allocation(f.law)) {
+    push_interval(L, f.interval([](const Law& l) { return fit::compute_optimal(l).a; }));
+    lua_setfield(L, -2, "a");
+    push_interval(L, f.interval([](const Law& l) { return fit::compute_optimal(l).b; }));
+    lua_setfield(L, -2, "b");
+  }
+  return 1;
+}
+
+int law_standard_errors(lua_State* L) {
+  const FittedLaw& f = check<FittedLaw>(L, 1);
+  if (f.standard_errors.empty()) {
+    lua_pushnil(L);
+    return 1;
+  }
+  lua_newtable(L);
+  auto names = f.law.names();
+  for (size_t j = 0; j < names.size() && j < f.standard_errors.size(); ++j) {
+    if (std::isnan(f.standard_errors[j])) continue;
+    lua_pushnumber(L, f.standard_errors[j]);
+    lua_setfield(L, -2, names[j].c_str());
+  }
+  return 1;
+}
+
+int law_samples(lua_State* L) {
+  const FittedLaw& f = check<FittedLaw>(L, 1);
+  lua_createtable(L, static_cast<int>(f.samples.size()), 0);
+  for (size_t i = 0; i < f.samples.size(); ++i) {
+    push_params(L, f.law, f.samples[i]);
+    lua_rawseti(L, -2, static_cast<lua_Integer>(i + 1));
+  }
+  return 1;
+}
+
+int law_sample(lua_State* L) {
+  const FittedLaw& f = check<FittedLaw>(L, 1);
+  lua_Integer i = luaL_checkinteger(L, 2);
+  if (i < 1 || static_cast<size_t>(i) > f.samples.size())
+    fail("law:sample(i): i must be in 1..", f.samples.size(), " (got ", i, ")");
+  FittedLaw out;
+  out.law = f.sample(static_cast<size_t>(i - 1));
+  push(L, std::move(out));
+  return 1;
+}
+
+int law_with(lua_State* L) {
+  const FittedLaw& f = check<FittedLaw>(L, 1);
+  FittedLaw out;
+  out.law = f.law.with_values(read_named(L, 2, f.law, f.law.values(), "law:with"));
+  push(L, std::move(out));
+  return 1;
+}
+
+// law:interval(name | function(law) -> number [, level = 0.95]) -> {lo, hi}
+int law_interval(lua_State* L) {
+  const FittedLaw& f = check<FittedLaw>(L, 1);
+  double level = luaL_optnumber(L, 3, 0.95);
+  if (!(level > 0 && level < 1)) fail("law:interval: level must be in (0, 1), got ", level);
+  if (f.samples.empty()) fail("law:interval: the law has no bootstrap samples (fit it with bootstrap = n)");
+  if (lua_type(L, 2) == LUA_TSTRING) {
+    push_interval(L, f.interval(lua_tostring(L, 2), level));
+    return 1;
+  }
+  luaL_checktype(L, 2, LUA_TFUNCTION);
+  std::vector<double> values;
+  for (size_t i = 0; i < f.samples.size(); ++i) {
+    lua_pushvalue(L, 2);
+    FittedLaw s;
+    s.law = f.sample(i);
+    push(L, std::move(s));
+    lua_call(L, 1, 1);
+    if (lua_type(L, -1) != LUA_TNUMBER) fail("law:interval: the function must return a number");
+    values.push_back(lua_tonumber(L, -1));
+    lua_pop(L, 1);
+  }
+  fit::Interval out;
+  out.level = level;
+  out.lo = fit::percentile(values, (1 - level) / 2);
+  out.hi = fit::percentile(values, 1 - (1 - level) / 2);
+  push_interval(L, out);
+  return 1;
+}
+
+// law:allocation(C) -> { a, b, G, N_opt, D_opt, tokens_per_parameter [, intervals] }
+int law_allocation(lua_State* L) {
+  const FittedLaw& f = check<FittedLaw>(L, 1);
+  double c = luaL_checknumber(L, 2);
+  if (!(c > 0)) fail("law:allocation(C): C must be positive FLOP");
+  fit::Allocation a = fit::compute_optimal(f.law);
+  lua_newtable(L);
+  const std::pair<const char*, double> fields[] = {{"a", a.a}, {"b", a.b}, {"G", a.G}, {"N_opt", a.N_opt(c)},
+                                                   {"D_opt", a.D_opt(c)}, {"tokens_per_parameter", a.tokens_per_parameter(c)}};
+  for (const auto& [name, value] : fields) {
+    lua_pushnumber(L, value);
+    lua_setfield(L, -2, name);
+  }
+  if (!f.samples.empty()) {
+    lua_newtable(L);
+    push_interval(L, f.interval([](const Law& l) { return fit::compute_optimal(l).a; }));
+    lua_setfield(L, -2, "a");
+    push_interval(L, f.interval([](const Law& l) { return fit::compute_optimal(l).b; }));
+    lua_setfield(L, -2, "b");
+    push_interval(L, f.interval([c](const Law& l) { return fit::compute_optimal(l).N_opt(c); }));
+    lua_setfield(L, -2, "N_opt");
+    push_interval(L, f.interval([c](const Law& l) { return fit::compute_optimal(l).D_opt(c); }));
+    lua_setfield(L, -2, "D_opt");
+    push_interval(L, f.interval([c](const Law& l) { return fit::compute_optimal(l).tokens_per_parameter(c); }));
+    lua_setfield(L, -2, "tokens_per_parameter");
+    lua_setfield(L, -2, "intervals");
+  }
+  return 1;
+}
+
+// ---- IsoFLOP, power laws, extrapolation ------------------------------------------------------------
+
+void set_numbers(lua_State* L, const char* name, const std::vector<double>& v) {
+  push_numbers(L, v);
+  lua_setfield(L, -2, name);
+}
+
+void set_tostring(lua_State* L, const std::string& summary) {
+  lua_pushlstring(L, summary.data(), summary.size());
+  lua_setfield(L, -2, "summary");
+  lua_newtable(L);
+  lua_pushcfunction(L, [](lua_State* S) -> int {
+    lua_getfield(S, 1, "summary");
+    return 1;
+  });
+  lua_setfield(L, -2, "__tostring");
+  lua_setmetatable(L, -2);
+}
+
+int isoflop(lua_State* L) {
+  const Observations& obs = check<Observations>(L, 1);
+  int bootstrap = 0;
+  unsigned seed = 1;
+  if (!lua_isnoneornil(L, 2)) {
+    Args args(L, 2, "fit.isoflop", {"bootstrap", "seed"});
+    bootstrap = static_cast<int>(args.integer("bootstrap", 0));
+    seed = static_cast<unsigned>(args.integer("seed", 1));
+    if (bootstrap < 0) fail("fit.isoflop: bootstrap must be a non-negative count");
+  }
+  fit::IsoFlopResult r = fit::fit_isoflop(obs, bootstrap, seed);
+  lua_newtable(L);
+  set_numbers(L, "budgets", r.budgets);
+  set_numbers(L, "N_opt", r.N_opt);
+  set_numbers(L, "D_opt", r.D_opt);
+  set_numbers(L, "L_min", r.L_min);
+  FittedLaw parabolas;
+  parabolas.law = r.parabolas;
+  push(L, std::move(parabolas));
+  lua_setfield(L, -2, "parabolas");
+  if (r.N_law.fitted) {
+    push(L, r.N_law);
+    lua_setfield(L, -2, "N_law");
+    push(L, r.D_law);
+    lua_setfield(L, -2, "D_law");
+    lua_pushnumber(L, r.N_law.law.param("a"));
+    lua_setfield(L, -2, "a");
+    lua_pushnumber(L, r.D_law.law.param("a"));
+    lua_setfield(L, -2, "b");
+  }
+  if (!r.a_samples.empty()) {
+    lua_newtable(L);
+    push_interval(L, {fit::percentile(r.a_samples, 0.025), fit::percentile(r.a_samples, 0.975), 0.95});
+    lua_setfield(L, -2, "a");
+    push_interval(L, {fit::percentile(r.b_samples, 0.025), fit::percentile(r.b_samples, 0.975), 0.95});
+    lua_setfield(L, -2, "b");
+    lua_setfield(L, -2, "intervals");
+  }
+  lua_createtable(L, static_cast<int>(r.warnings.size()), 0);
+  for (size_t i = 0; i < r.warnings.size(); ++i) {
+    lua_pushstring(L, r.warnings[i].c_str());
+    lua_rawseti(L, -2, static_cast<lua_Integer>(i + 1));
+  }
+  lua_setfield(L, -2, "warnings");
+  set_tostring(L, r.Summary());
+  return 1;
+}
+
+int power_law(lua_State* L) {
+  Args args(L, 1, "fit.power_law", {"x", "y", "input", "output", "bootstrap", "seed"});
+  std::vector<double> x = args.numbers("x"), y = args.numbers("y");
+  std::string input = args.string("input", "C");
+  Input in = Input::C;
+  bool found = false;
+  for (Input i : fit::all_inputs())
+    if (input == fit::input_name(i)) {
+      in = i;
+      found = true;
+    }
+  if (!found) fail("fit.power_law: input must be one of N, D, U, C, S (got \"", input, "\")");
+  push(L, fit::fit_power_law(x, y, in, args.string("output", "y"), static_cast<int>(args.integer("bootstrap", 0)),
+                             static_cast<unsigned>(args.integer("seed", 1))));
+  return 1;
+}
+
+int extrapolate(lua_State* L) {
+  const FittedLaw& law = check<FittedLaw>(L, 1);
+  const Observations& obs = check<Observations>(L, 2);
+  if (!lua_istable(L, 3)) fail("fit.extrapolate(law, obs, { below = C, ... }): the options table with below = is required");
+  lua_getfield(L, 3, "below");
+  if (lua_type(L, -1) != LUA_TNUMBER) fail("fit.extrapolate: below must be the compute threshold in FLOP");
+  double below = lua_tonumber(L, -1);
+  lua_pop(L, 1);
+  ParsedOptions p = read_options(L, 3, "fit.extrapolate", law.law, {"below"});
+  fit::Extrapolation e = fit::extrapolate(p.law, obs, below, p.options);
+  lua_newtable(L);
+  push(L, e.fit);
+  lua_setfield(L, -2, "fit");
+  set_numbers(L, "predicted", e.predicted);
+  set_numbers(L, "actual", e.actual);
+  lua_pushnumber(L, e.rmse_log);
+  lua_setfield(L, -2, "rmse");
+  lua_pushnumber(L, e.mean_abs_relative);
+  lua_setfield(L, -2, "mean_abs_relative");
+  lua_pushnumber(L, e.max_abs_relative);
+  lua_setfield(L, -2, "max_abs_relative");
+  lua_pushinteger(L, static_cast<lua_Integer>(e.train_runs));
+  lua_setfield(L, -2, "train_runs");
+  lua_pushinteger(L, static_cast<lua_Integer>(e.test_runs));
+  lua_setfield(L, -2, "test_runs");
+  set_tostring(L, e.Summary());
+  return 1;
+}
+
+int objective(lua_State* L) {
+  const FittedLaw& law = check<FittedLaw>(L, 1);
+  const Observations& obs = check<Observations>(L, 2);
+  double delta = luaL_optnumber(L, 3, 1e-3);
+  lua_pushnumber(L, fit::objective(law.law, obs, delta));
+  return 1;
+}
+
+int effective(lua_State* L) {
+  Args args(L, 1, "fit.effective", {"N", "D", "U", "law"});
+  args.push("law");
+  const FittedLaw& law = check<FittedLaw>(L, lua_gettop(L));
+  lua_pop(L, 1);
+  if (law.law.kind() != LawKind::DataConstrained) fail("fit.effective: law must be a data_constrained law");
+  double N = args.number("N"), D = args.number("D"), U = args.number("U");
+  const Law& l = law.law;
+  lua_newtable(L);
+  lua_pushnumber(L, fit::effective_tokens(D, U, l.param("R_D")));
+  lua_setfield(L, -2, "D");
+  lua_pushnumber(L, fit::effective_params(N, std::min(U, D), l.param("R_N"), l.param("A"), l.param("B"), l.param("alpha"), l.param("beta")));
+  lua_setfield(L, -2, "N");
+  return 1;
+}
+
+int make_law(lua_State* L) {
+  std::string kind = luaL_checkstring(L, 1);
+  LawKind k = fit::law_kind_from_name(kind);
+  Law law = Law::Make(k);
+  if (!lua_isnoneornil(L, 2)) law = law.with_values(read_named(L, 2, law, law.values(), "fit.law_of"));
+  FittedLaw out;
+  out.law = law;
+  push(L, std::move(out));
+  return 1;
+}
+
+void push_published(lua_State* L, const Law& law, const char* name) {
+  FittedLaw f;
+  f.law = law;
+  push(L, std::move(f));
+  lua_setfield(L, -2, name);
+}
+
+}  // namespace
+
+int open_fit(lua_State* L) {
+  Class<Observations>::define(
+      L, "Observations: a table of training runs (N, D, U, C, S, loss, weight, run), validated.",
+      {},
+      {{"size", &bound<obs_size>, "number of runs"},
+       {"N", &bound<obs_column<kN>>, "parameters per run (array), or nil"},
+       {"D", &bound<obs_column<kD>>, "training tokens per run, or nil"},
+       {"U", &bound<obs_column<kU>>, "unique tokens per run, or nil"},
+       {"C", &bound<obs_column<kC>>, "compute per run in FLOP (given, or 6·N·D), or nil"},
+       {"S", &bound<obs_column<kS>>, "optimiser steps per run, or nil"},
+       {"loss", &bound<obs_column<kLoss>>, "final loss per run"},
+       {"weight", &bound<obs_column<kWeight>>, "weights, or nil"},
+       {"run", &bound<obs_runs>, "run ids, or nil"}});
+  luaL_getmetatable(L, TypeName<Observations>::value);
+  lua_pushcfunction(L, &bound<obs_len>);
+  lua_setfield(L, -2, "__len");
+  lua_pop(L, 1);
+
+  Class<FittedLaw>::define(
+      L,
+      "A scaling law: its kind, parameters, formula and predict; when fitted, its objective, R², residuals, "
+      "warnings, bootstrap samples and intervals. Printing shows one readable block.",
+      {{"predict", &bound<law_predict>, "law:predict{ N =, D = [, U =, C =, S =] } -> the predicted loss (or y)"},
+       {"summary", &bound<law_summary>, "law:summary() -> the readable block as a string"},
+       {"interval", &bound<law_interval>,
+        "law:interval(name | function(law) -> number [, level = 0.95]) -> {lo, hi}: percentile interval over "
+        "the bootstrap samples"},
+       {"sample", &bound<law_sample>, "law:sample(i) -> the law at bootstrap sample i"},
+       {"with", &bound<law_with>, "law:with{ name = value, ... } -> the same law with other values"},
+       {"allocation", &bound<law_allocation>,
+        "law:allocation(C) -> { a, b, G, N_opt, D_opt, tokens_per_parameter [, intervals] } under C = 6ND"}},
+      {{"kind", &bound<law_kind>, "the law's kind: chinchilla, data_constrained, kaplan_ND, ..."},
+       {"name", &bound<law_name>, "the law's name"},
+       {"formula", &bound<law_formula>, "the formula, as text"},
+       {"doc", &bound<law_doc>, "what the law is and where its values come from"},
+       {"params", &bound<law_params>, "{ name = value } of the point estimate"},
+       {"names", &bound<law_names>, "parameter names in order"},
+       {"inputs", &bound<law_inputs>, "the inputs predict needs (N, D, U, C, S)"},
+       {"fitted", &bound<law_fitted>, "true for a fitted law, false for a published or constructed one"},
+       {"objective", &bound<law_number<&FittedLaw::objective>>, "sum of Huber(δ) over log residuals at the optimum"},
+       {"huber_delta", &bound<law_number<&FittedLaw::huber_delta>>, "δ of the Huber loss"},
+       {"r2", &bound<law_number<&FittedLaw::r2>>, "R² of ln L"},
+       {"rmse", &bound<law_number<&FittedLaw::rmse>>, "RMSE of ln L̂ − ln L"},
+       {"r2_loss", &bound<law_number<&FittedLaw::r2_loss>>, "R² in loss space"},
+       {"seconds", &bound<law_number<&FittedLaw::seconds>>, "wall time of the fit"},
+       {"observations", &bound<law_observations>, "number of observations fitted"},
+       {"residuals", &bound<law_residuals>, "ln L̂ − ln L per observation"},
+       {"starts", &bound<law_int<&FittedLaw::starts>>, "starts tried"},
+       {"starts_converged", &bound<law_int<&FittedLaw::starts_converged>>, "starts that converged"},
+       {"starts_at_best", &bound<law_int<&FittedLaw::starts_at_best>>, "starts reaching the best objective"},
+       {"report", &bound<law_report>, "Ceres's brief report of the final solve"},
+       {"warnings", &bound<law_warnings>, "warnings: best point on a bound, disagreeing starts, ..."},
+       {"intervals", &bound<law_intervals>, "{ name = {lo, hi} } 95% bootstrap intervals (and a, b), or nil"},
+       {"standard_errors", &bound<law_standard_errors>, "{ name = se } covariance standard errors, or nil"},
+       {"samples", &bound<law_samples>, "bootstrap samples: an array of { name = value }"}});
+
+  new_module(
+      L, "Scaling-law fitting (native half).",
+      {{"observations", &bound<observations>,
+        "fit.observations{ N = {...}, D = {...}, loss = {...} [, U =, C =, S =, weight =, run =] } -> Observations"},
+       {"read_csv", &bound<read_csv>,
+        "fit.read_csv(path [, { N = \"params\", D = \"tokens\", loss = \"loss\", ... }]) -> Observations"},
+       {"chinchilla", &bound<chinchilla>, "fit.chinchilla(obs [, options]) -> law: E + A/N^alpha + B/D^beta"},
+       {"data_constrained", &bound<data_constrained>,
+        "fit.data_constrained(obs [, { base = law, free = {\"R_D\", \"R_N\"}, ... }]) -> law"},
+       {"kaplan", &bound<kaplan>, "fit.kaplan(obs [, { form = \"N\"|\"D\"|\"C\"|\"ND\"|\"curve\", ... }]) -> law"},
+       {"law", &bound<fit_any>, "fit.law(law, obs [, options]) -> the law refitted (its values start the fit)"},
+       {"custom", &bound<custom>,
+        "fit.custom{ name =, params = { name = {starts} | { start =, scale = \"log\", lower =, upper = } }, "
+        "predict = function(p, x) ... end, inputs = {\"N\", \"D\"} [, data = obs, options...] } -> law"},
+       {"isoflop", &bound<isoflop>, "fit.isoflop(obs [, { bootstrap = n }]) -> IsoFLOP analysis (approach 2)"},
+       {"power_law", &bound<power_law>,
+        "fit.power_law{ x = {...}, y = {...} [, input = \"C\", output = \"N_opt\", bootstrap = n] } -> law y = k*x^a"},
+       {"extrapolate", &bound<extrapolate>,
+        "fit.extrapolate(law, obs, { below = C, ...options }) -> fit below C, errors on the runs above"},
+       {"objective", &bound<objective>, "fit.objective(law, obs [, delta = 1e-3]) -> sum of Huber over log residuals"},
+       {"effective", &bound<effective>, "fit.effective{ N =, D =, U =, law = } -> { N = N', D = D' } (data-constrained)"},
+       {"law_of", &bound<make_law>, "fit.law_of(kind [, { name = value }]) -> an unfitted law of that kind"}});
+  lua_newtable(L);
+  push_published(L, fit::published::chinchilla(), "chinchilla");
+  push_published(L, fit::published::chinchilla_unrounded(), "chinchilla_unrounded");
+  push_published(L, fit::published::epoch(), "epoch");
+  push_published(L, fit::published::datablations(), "datablations");
+  push_published(L, fit::published::kaplan(), "kaplan");
+  push_published(L, fit::published::kaplan_N(), "kaplan_N");
+  push_published(L, fit::published::kaplan_D(), "kaplan_D");
+  push_published(L, fit::published::kaplan_C(), "kaplan_C");
+  push_published(L, fit::published::kaplan_curve(), "kaplan_curve");
+  lua_setfield(L, -2, "published");
+  return 1;
+}
+
+}  // namespace scalelab::lua

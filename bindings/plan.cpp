@@ -1,0 +1,764 @@
+// Lua module scalelab.native.plan: planning questions answered with scaling laws (runtime/plan/plan.h).
+// A question asked with law = L (or an allocation rule) returns an Answer; asked without one it
+// returns a Question, answered later with question:answer(law).
+#include <lua.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "bindings/binding.h"
+#include "bindings/fit.h"
+#include "bindings/modules.h"
+#include "core/units.h"
+#include "plan/cost.h"
+#include "plan/plan.h"
+
+namespace scalelab::lua {
+
+template <>
+struct TypeName<plan::Answer> {
+  static constexpr const char* value = "scalelab.Answer";
+};
+template <>
+struct TypeName<plan::Question> {
+  static constexpr const char* value = "scalelab.Question";
+};
+template <>
+struct TypeName<plan::AllocationRule> {
+  static constexpr const char* value = "scalelab.Allocation";
+};
+template <>
+struct TypeName<plan::Cost> {
+  static constexpr const char* value = "scalelab.Cost";
+};
+
+namespace {
+
+constexpr double kMissing = fit::kMissing;
+
+// ---- reading laws -------------------------------------------------------------------------------
+
+// A law at `index`: a Law object (fit.published.*, a fitted law), or a table naming a built-in kind
+// and its parameters, e.g. { kind = "chinchilla", E = 1.69, A = 406.4, B = 410.7, alpha = 0.34,
+// beta = 0.28 [, samples = { {E =, A =, ...}, ... }] }.
+fit::FittedLaw to_law(lua_State* L, int index, const std::string& function) {
+  index = lua_absindex(L, index);
+  if (auto* law = test<fit::FittedLaw>(L, index)) return *law;
+  if (!lua_istable(L, index))
+    fail(function, ": law must be a Law (fit.published.chinchilla, a fitted law) or a table { kind = \"chinchilla\", "
+         "E = ..., ... } (got ", luaL_typename(L, index), ")");
+  if (lua_getfield(L, index, "kind") != LUA_TSTRING)
+    fail(function, ": a law given as a table needs kind = \"chinchilla\" | \"data_constrained\" | \"kaplan_ND\" | ...");
+  fit::Law law = fit::Law::Make(fit::law_kind_from_name(lua_tostring(L, -1)));
+  lua_pop(L, 1);
+  const std::vector<std::string> names = law.names();
+  auto read_values = [&](int table, const std::string& where) {
+    std::vector<double> values;
+    lua_pushnil(L);
+    while (lua_next(L, table)) {
+      if (lua_type(L, -2) == LUA_TSTRING) {
+        std::string key = lua_tostring(L, -2);
+        if (key != "kind" && key != "samples" && std::find(names.begin(), names.end(), key) == names.end()) {
+          std::string all;
+          for (const auto& n : names) all += (all.empty() ? "" : ", ") + n;
+          std::string suggestion = closest_name(key, names);
+          lua_pop(L, 2);
+          fail(function, ": ", where, ": unknown parameter '", key, "'",
+               suggestion.empty() ? "" : "; did you mean '" + suggestion + "'?", " (law ", law.name(), " has ", all, ")");
+        }
+      }
+      lua_pop(L, 1);
+    }
+    for (const auto& n : names) {
+      int type = lua_getfield(L, table, n.c_str());
+      if (type != LUA_TNUMBER) {
+        lua_pop(L, 1);
+        fail(function, ": ", where, ": parameter ", n, " must be a number (law ", law.name(), " needs every one of its parameters)");
+      }
+      values.push_back(lua_tonumber(L, -1));
+      lua_pop(L, 1);
+    }
+    return values;
+  };
+  fit::FittedLaw out;
+  out.law = law.with_values(read_values(index, "law"));
+  if (lua_getfield(L, index, "samples") == LUA_TTABLE) {
+    const int samples = lua_gettop(L);
+    const lua_Integer n = luaL_len(L, samples);
+    for (lua_Integer i = 1; i <= n; ++i) {
+      lua_geti(L, samples, i);
+      if (!lua_istable(L, -1)) fail(function, ": law.samples[", i, "] must be a table of parameter values");
+      out.samples.push_back(read_values(lua_gettop(L), str("law.samples[", i, "]")));
+      lua_pop(L, 1);
+    }
+  }
+  lua_pop(L, 1);
+  return out;
+}
+
+// A power law at `index`: a Law of kind power_law, or a table { k =, a = }.
+fit::FittedLaw to_power_law(lua_State* L, int index, const std::string& what, const std::string& output) {
+  index = lua_absindex(L, index);
+  if (auto* law = test<fit::FittedLaw>(L, index)) return *law;
+  if (lua_istable(L, index)) {
+    lua_getfield(L, index, "k");
+    lua_getfield(L, index, "a");
+    if (lua_type(L, -2) == LUA_TNUMBER && lua_type(L, -1) == LUA_TNUMBER) {
+      fit::FittedLaw f;
+      f.law = fit::Law::PowerLaw(lua_tonumber(L, -2), lua_tonumber(L, -1), fit::Input::C, output);
+      lua_pop(L, 2);
+      return f;
+    }
+    lua_pop(L, 2);
+  }
+  fail(what, " must be a power law of compute (fit.fit_power_law(...), or { k = ..., a = ... } for k·C^a); got ",
+       luaL_typename(L, index));
+}
+
+// ---- common arguments ---------------------------------------------------------------------------
+
+const std::vector<std::string> kCostKeys = {"gpu", "gpus", "mfu", "peak"};
+
+std::vector<std::string> keys(std::vector<std::string> own) {
+  own.insert(own.end(), kCostKeys.begin(), kCostKeys.end());
+  return own;
+}
+
+std::optional<plan::CostOptions> cost_options(const Args& args) {
+  bool any = false;
+  for (const auto& k : kCostKeys) any = any || args.has(k.c_str());
+  if (!any) return std::nullopt;
+  plan::CostOptions o;
+  o.gpu = args.string("gpu", args.has("peak") ? "custom" : "H100");
+  o.gpus = args.number("gpus", 1);
+  o.mfu = args.number("mfu", 0.4);
+  o.peak = args.number("peak", 0);
+  o.Validate();
+  return o;
+}
+
+// Answers now when a law (or a rule) is there, else returns the question.
+int ask(lua_State* L, const Args& args, plan::Question question, bool has_law) {
+  if (auto c = cost_options(args)) question.set_cost(*c);
+  if (has_law) {
+    args.push("law");
+    fit::FittedLaw law = to_law(L, -1, args.function());
+    lua_pop(L, 1);
+    push(L, question.answer(law));
+  } else if (!question.needs_law()) {
+    push(L, question.answer());
+  } else {
+    push(L, std::move(question));
+  }
+  return 1;
+}
+
+// law = may also be an allocation rule (plan.table{ law = plan.published.chinchilla_approach1 }).
+bool law_is_rule(lua_State* L, const Args& args) {
+  args.push("law");
+  const bool rule = test<plan::AllocationRule>(L, -1) != nullptr;
+  lua_pop(L, 1);
+  return rule;
+}
+
+std::optional<plan::AllocationRule> allocation_arg(lua_State* L, const Args& args) {
+  if (law_is_rule(L, args)) {
+    if (args.has("allocation")) fail(args.function(), ": law = is an allocation rule; give either law = or allocation =");
+    args.push("law");
+    plan::AllocationRule out = check<plan::AllocationRule>(L, -1);
+    lua_pop(L, 1);
+    return out;
+  }
+  if (args.push("allocation") == LUA_TNIL) {
+    lua_pop(L, 1);
+    return std::nullopt;
+  }
+  auto* rule = test<plan::AllocationRule>(L, -1);
+  if (!rule)
+    args.type_error("allocation", "an allocation rule (plan.allocation{...}, plan.published.chinchilla_approach1, plan.published.kaplan)");
+  plan::AllocationRule out = *rule;
+  lua_pop(L, 1);
+  return out;
+}
+
+// ---- plan.* functions ---------------------------------------------------------------------------
+
+int optimal(lua_State* L) {
+  Args args(L, 1, "plan.optimal", keys({"compute", "unique_tokens", "epochs", "law", "allocation", "method", "grid"}));
+  plan::OptimalOptions o;
+  o.compute = args.number("compute", kMissing);
+  o.unique_tokens = args.number("unique_tokens", kMissing);
+  o.epochs = args.number("epochs", kMissing);
+  o.grid = static_cast<int>(args.integer("grid", o.grid));
+  std::string method = args.string("method", "auto");
+  if (method == "auto") o.method = plan::OptimalOptions::Method::Auto;
+  else if (method == "closed_form") o.method = plan::OptimalOptions::Method::ClosedForm;
+  else if (method == "numeric") o.method = plan::OptimalOptions::Method::Numeric;
+  else fail("plan.optimal: method must be \"auto\", \"closed_form\" or \"numeric\" (got \"", method, "\")");
+  auto rule = allocation_arg(L, args);
+  return ask(L, args, plan::Question::Optimal(o, rule), args.has("law") && !law_is_rule(L, args));
+}
+
+int loss(lua_State* L) {
+  Args args(L, 1, "plan.loss", keys({"N", "D", "unique_tokens", "law"}));
+  plan::LossOptions o;
+  o.N = args.number("N", kMissing);
+  o.D = args.number("D", kMissing);
+  o.unique_tokens = args.number("unique_tokens", kMissing);
+  return ask(L, args, plan::Question::Loss(o), args.has("law"));
+}
+
+int compute_for(lua_State* L) {
+  Args args(L, 1, "plan.compute_for", keys({"loss", "unique_tokens", "law"}));
+  plan::ComputeForOptions o;
+  o.loss = args.number("loss", kMissing);
+  o.unique_tokens = args.number("unique_tokens", kMissing);
+  return ask(L, args, plan::Question::ComputeFor(o), args.has("law"));
+}
+
+int inference(lua_State* L) {
+  Args args(L, 1, "plan.inference", keys({"loss", "compute", "inference_tokens", "unique_tokens", "law"}));
+  plan::InferenceOptions o;
+  o.loss = args.number("loss", kMissing);
+  o.compute = args.number("compute", kMissing);
+  o.inference_tokens = args.number("inference_tokens", kMissing);
+  o.unique_tokens = args.number("unique_tokens", kMissing);
+  return ask(L, args, plan::Question::Inference(o), args.has("law"));
+}
+
+plan::Candidate to_candidate(lua_State* L, int index, std::string name, const std::string& where) {
+  index = lua_absindex(L, index);
+  plan::Candidate c;
+  c.name = std::move(name);
+  if (auto* rule = test<plan::AllocationRule>(L, index)) {
+    c.rule = *rule;
+    if (c.name.empty()) c.name = rule->name;
+    return c;
+  }
+  if (!lua_istable(L, index))
+    fail(where, " must be { N = ..., D = ... } or an allocation rule (got ", luaL_typename(L, index), ")");
+  Args entry(L, index, where, {"name", "N", "D", "allocation"});
+  if (entry.has("name")) c.name = entry.string("name");
+  if (entry.push("allocation") != LUA_TNIL) {
+    auto* rule = test<plan::AllocationRule>(L, -1);
+    if (!rule) entry.type_error("allocation", "an allocation rule");
+    c.rule = *rule;
+    if (c.name.empty()) c.name = rule->name;
+  }
+  lua_pop(L, 1);
+  c.N = entry.number("N", kMissing);
+  c.D = entry.number("D", kMissing);
+  if (c.name.empty()) c.name = format_count(c.N) + " params";
+  return c;
+}
+
+int compare(lua_State* L) {
+  Args args(L, 1, "plan.compare", keys({"compute", "unique_tokens", "law", "candidates"}));
+  plan::CompareOptions o;
+  o.compute = args.number("compute", kMissing);
+  o.unique_tokens = args.number("unique_tokens", kMissing);
+  if (args.push("candidates") != LUA_TTABLE) args.type_error("candidates", "a table of allocations");
+  const int table = lua_gettop(L);
+  const lua_Integer n = luaL_len(L, table);
+  for (lua_Integer i = 1; i <= n; ++i) {
+    lua_geti(L, table, i);
+    o.candidates.push_back(to_candidate(L, -1, "", str("plan.compare: candidates[", i, "]")));
+    lua_pop(L, 1);
+  }
+  // Named entries (candidates = { Gopher = { N =, D = } }), in name order.
+  std::vector<std::string> names;
+  lua_pushnil(L);
+  while (lua_next(L, table)) {
+    if (lua_type(L, -2) == LUA_TSTRING) names.emplace_back(lua_tostring(L, -2));
+    lua_pop(L, 1);
+  }
+  std::sort(names.begin(), names.end());
+  for (const auto& name : names) {
+    lua_getfield(L, table, name.c_str());
+    o.candidates.push_back(to_candidate(L, -1, name, "plan.compare: candidates." + name));
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  return ask(L, args, plan::Question::Compare(o), args.has("law"));
+}
+
+int table(lua_State* L) {
+  Args args(L, 1, "plan.table", keys({"params", "law", "allocation"}));
+  plan::TableOptions o;
+  if (args.has("params")) o.params = args.numbers("params");
+  auto rule = allocation_arg(L, args);
+  return ask(L, args, plan::Question::Table(o, rule), args.has("law") && !law_is_rule(L, args));
+}
+
+int returns(lua_State* L) {
+  Args args(L, 1, "plan.returns", keys({"unique_tokens", "compute", "law"}));
+  plan::ReturnsOptions o;
+  o.unique_tokens = args.number("unique_tokens", kMissing);
+  if (args.has("compute")) o.compute = args.numbers("compute");
+  return ask(L, args, plan::Question::Returns(o), args.has("law"));
+}
+
+int cost(lua_State* L) {
+  Args args(L, 1, "plan.cost", keys({"flops"}));
+  const double flops = args.number("flops");
+  plan::CostOptions o = cost_options(args).value_or(plan::CostOptions{});
+  push(L, plan::cost(flops, o));
+  return 1;
+}
+
+int allocation(lua_State* L) {
+  Args args(L, 1, "plan.allocation", {"N", "D", "name", "doc"});
+  plan::AllocationRule rule;
+  rule.name = args.string("name", "custom");
+  rule.doc = args.string("doc", "");
+  if (args.push("N") == LUA_TNIL) fail("plan.allocation: missing N (the power law N_opt = k·C^a)");
+  rule.N_law = to_power_law(L, -1, "plan.allocation: N", "N_opt");
+  lua_pop(L, 1);
+  if (args.push("D") != LUA_TNIL) rule.D_law = to_power_law(L, -1, "plan.allocation: D", "D_opt");
+  lua_pop(L, 1);
+  rule.Validate();
+  push(L, std::move(rule));
+  return 1;
+}
+
+// ---- Answer -------------------------------------------------------------------------------------
+
+// Every quantity an answer can carry is a property; reading one the answer lacks is an error that
+// lists those it has (use answer:has(name) to test).
+struct QuantityDoc {
+  const char* name;
+  const char* doc;
+};
+const QuantityDoc kQuantities[] = {
+    {"N", "parameters (as the law counts them)"},
+    {"D", "training tokens"},
+    {"tokens_per_param", "D / N"},
+    {"loss", "the law's loss for the allocation (the target for compute_for and inference)"},
+    {"flops", "training compute, 6·N·D"},
+    {"unique_tokens", "unique tokens U (data-constrained questions)"},
+    {"epochs", "D / U"},
+    {"effective_D", "D': the worth of D tokens of which U are unique (Muennighoff et al.)"},
+    {"effective_N", "N': the worth of N parameters given the unique data (Muennighoff et al.)"},
+    {"loss_unlimited", "the optimal loss at the same compute with every token unique"},
+    {"N_unlimited", "the optimal N at the same compute with every token unique"},
+    {"inference_tokens", "tokens processed at inference"},
+    {"inference_flops", "2·N·inference_tokens"},
+    {"total_flops", "training + inference FLOP"},
+    {"N_compute_optimal", "inference: N of the compute-optimal run reaching the same loss"},
+    {"D_compute_optimal", "inference: D of the compute-optimal run reaching the same loss"},
+    {"total_flops_compute_optimal", "inference: training + inference FLOP of that compute-optimal run"},
+    {"saving", "inference: fraction of total FLOP saved over the compute-optimal run"},
+    {"loss_gap", "compare: loss minus the law's optimal loss at the budget"},
+    {"compute_equivalent", "compare: the compute the law's optimum needs for the same loss"},
+    {"efficiency", "compare: compute_equivalent / the run's 6·N·D"},
+    {"flops_6ND", "allocation rules: 6·N·D when it differs from the budget"},
+    {"one_epoch_flops", "returns: the compute whose unconstrained optimum sees every unique token once"},
+    {"effective_flops", "returns: the compute unlimited data would need for the same loss"},
+    {"return", "returns: effective_flops / flops"},
+    {"marginal_return", "returns: effective FLOP gained per FLOP since the previous budget"}};
+
+template <int I>
+int quantity(lua_State* L) {
+  lua_pushnumber(L, check<plan::Answer>(L, 1).value(kQuantities[I].name));
+  return 1;
+}
+
+template <int... I>
+std::vector<Function> quantity_properties(std::integer_sequence<int, I...>) {
+  return {Function{kQuantities[I].name, &bound<quantity<I>>, kQuantities[I].doc}...};
+}
+
+void push_string(lua_State* L, const std::string& s) { lua_pushlstring(L, s.data(), s.size()); }
+
+int answer_question(lua_State* L) {
+  push_string(L, check<plan::Answer>(L, 1).question);
+  return 1;
+}
+int answer_law(lua_State* L) {
+  push_string(L, check<plan::Answer>(L, 1).law);
+  return 1;
+}
+int answer_method(lua_State* L) {
+  push_string(L, check<plan::Answer>(L, 1).method);
+  return 1;
+}
+int answer_samples(lua_State* L) {
+  lua_pushinteger(L, check<plan::Answer>(L, 1).samples);
+  return 1;
+}
+int answer_notes(lua_State* L) {
+  const auto& notes = check<plan::Answer>(L, 1).notes;
+  lua_createtable(L, static_cast<int>(notes.size()), 0);
+  for (size_t i = 0; i < notes.size(); ++i) {
+    push_string(L, notes[i]);
+    lua_rawseti(L, -2, static_cast<lua_Integer>(i + 1));
+  }
+  return 1;
+}
+int answer_names(lua_State* L) {
+  std::vector<std::string> names = check<plan::Answer>(L, 1).names();
+  lua_createtable(L, static_cast<int>(names.size()), 0);
+  for (size_t i = 0; i < names.size(); ++i) {
+    push_string(L, names[i]);
+    lua_rawseti(L, -2, static_cast<lua_Integer>(i + 1));
+  }
+  return 1;
+}
+int answer_rows(lua_State* L) {
+  const plan::Answer& a = check<plan::Answer>(L, 1);
+  lua_createtable(L, static_cast<int>(a.rows.size()), 0);
+  for (size_t i = 0; i < a.rows.size(); ++i) {
+    plan::Answer row = a.rows[i];
+    if (i < a.row_names.size()) row.question = a.row_names[i];
+    row.law = a.law;
+    push(L, std::move(row));
+    lua_rawseti(L, -2, static_cast<lua_Integer>(i + 1));
+  }
+  return 1;
+}
+int answer_intervals(lua_State* L) {
+  const plan::Answer& a = check<plan::Answer>(L, 1);
+  lua_newtable(L);
+  for (const auto& q : a.quantities) {
+    if (!q.interval.valid()) continue;
+    lua_createtable(L, 2, 0);
+    lua_pushnumber(L, q.interval.lo);
+    lua_rawseti(L, -2, 1);
+    lua_pushnumber(L, q.interval.hi);
+    lua_rawseti(L, -2, 2);
+    lua_setfield(L, -2, q.name.c_str());
+  }
+  return 1;
+}
+int answer_cost(lua_State* L) {
+  const plan::Answer& a = check<plan::Answer>(L, 1);
+  if (a.cost) push(L, *a.cost);
+  else lua_pushnil(L);
+  return 1;
+}
+int answer_has(lua_State* L) {
+  lua_pushboolean(L, check<plan::Answer>(L, 1).has(luaL_checkstring(L, 2)));
+  return 1;
+}
+int answer_interval(lua_State* L) {
+  const plan::Quantity& q = check<plan::Answer>(L, 1).quantity(luaL_checkstring(L, 2));
+  if (!q.interval.valid()) {
+    lua_pushnil(L);
+    lua_pushnil(L);
+  } else {
+    lua_pushnumber(L, q.interval.lo);
+    lua_pushnumber(L, q.interval.hi);
+  }
+  return 2;
+}
+int answer_table(lua_State* L) {
+  const plan::Answer& a = check<plan::Answer>(L, 1);
+  lua_newtable(L);
+  for (const auto& q : a.quantities) {
+    lua_pushnumber(L, q.value);
+    lua_setfield(L, -2, q.name.c_str());
+  }
+  return 1;
+}
+int answer_brief(lua_State* L) {
+  push_string(L, check<plan::Answer>(L, 1).Brief());
+  return 1;
+}
+
+int answer_markdown(lua_State* L) {
+  push_string(L, check<plan::Answer>(L, 1).Markdown());
+  return 1;
+}
+
+const char* unit_name(plan::Unit unit) {
+  switch (unit) {
+    case plan::Unit::Params: return "params";
+    case plan::Unit::Tokens:
+    case plan::Unit::TokensFine: return "tokens";
+    case plan::Unit::Flops: return "FLOP";
+    case plan::Unit::Loss: return "loss";
+    case plan::Unit::Epochs: return "epochs";
+    case plan::Unit::Ratio: return "ratio";
+    case plan::Unit::Fraction: return "fraction";
+    case plan::Unit::Plain: return "";
+  }
+  return "";
+}
+
+// A plain nested table for JSON reports: { question, law, method, samples, notes = {...},
+// quantities = { { name, value, unit, label, lo, hi }, ... }, rows = { record, ... } }.
+void push_record(lua_State* L, const plan::Answer& a) {
+  lua_newtable(L);
+  push_string(L, a.question);
+  lua_setfield(L, -2, "question");
+  push_string(L, a.law);
+  lua_setfield(L, -2, "law");
+  push_string(L, a.method);
+  lua_setfield(L, -2, "method");
+  lua_pushinteger(L, a.samples);
+  lua_setfield(L, -2, "samples");
+  lua_createtable(L, static_cast<int>(a.notes.size()), 0);
+  for (size_t i = 0; i < a.notes.size(); ++i) {
+    push_string(L, a.notes[i]);
+    lua_rawseti(L, -2, static_cast<lua_Integer>(i + 1));
+  }
+  lua_setfield(L, -2, "notes");
+  lua_createtable(L, static_cast<int>(a.quantities.size()), 0);
+  for (size_t i = 0; i < a.quantities.size(); ++i) {
+    const plan::Quantity& q = a.quantities[i];
+    lua_newtable(L);
+    push_string(L, q.name);
+    lua_setfield(L, -2, "name");
+    lua_pushnumber(L, q.value);
+    lua_setfield(L, -2, "value");
+    lua_pushstring(L, unit_name(q.unit));
+    lua_setfield(L, -2, "unit");
+    push_string(L, q.label);
+    lua_setfield(L, -2, "label");
+    if (q.interval.valid()) {
+      lua_pushnumber(L, q.interval.lo);
+      lua_setfield(L, -2, "lo");
+      lua_pushnumber(L, q.interval.hi);
+      lua_setfield(L, -2, "hi");
+    }
+    lua_rawseti(L, -2, static_cast<lua_Integer>(i + 1));
+  }
+  lua_setfield(L, -2, "quantities");
+  lua_createtable(L, static_cast<int>(a.rows.size()), 0);
+  for (size_t i = 0; i < a.rows.size(); ++i) {
+    plan::Answer row = a.rows[i];
+    if (i < a.row_names.size()) row.question = a.row_names[i];
+    push_record(L, row);
+    lua_rawseti(L, -2, static_cast<lua_Integer>(i + 1));
+  }
+  lua_setfield(L, -2, "rows");
+  if (a.cost) {
+    lua_newtable(L);
+    const std::pair<const char*, double> fields[] = {{"flops", a.cost->flops}, {"peak", a.cost->peak},
+                                                     {"mfu", a.cost->mfu},     {"gpus", a.cost->gpus},
+                                                     {"gpu_hours", a.cost->gpu_hours}, {"hours", a.cost->hours},
+                                                     {"days", a.cost->days},   {"pf_days", a.cost->pf_days}};
+    for (const auto& [name, value] : fields) {
+      lua_pushnumber(L, value);
+      lua_setfield(L, -2, name);
+    }
+    push_string(L, a.cost->gpu);
+    lua_setfield(L, -2, "gpu");
+    lua_setfield(L, -2, "cost");
+  }
+}
+
+int answer_record(lua_State* L) {
+  push_record(L, check<plan::Answer>(L, 1));
+  return 1;
+}
+
+int answer_cost_on(lua_State* L) {
+  const plan::Answer& a = check<plan::Answer>(L, 1);
+  Args args(L, 2, "answer:cost_on", kCostKeys);
+  push(L, plan::cost(a.value("flops"), cost_options(args).value_or(plan::CostOptions{})));
+  return 1;
+}
+
+// ---- Question, Allocation, Cost -------------------------------------------------------------------
+
+int question_answer(lua_State* L) {
+  const plan::Question& q = check<plan::Question>(L, 1);
+  if (lua_isnoneornil(L, 2)) {
+    push(L, q.answer());
+  } else {
+    fit::FittedLaw law = to_law(L, 2, "question:answer");
+    push(L, q.answer(law));
+  }
+  return 1;
+}
+int question_kind(lua_State* L) {
+  lua_pushstring(L, check<plan::Question>(L, 1).kind_name());
+  return 1;
+}
+int question_inputs(lua_State* L) {
+  lua_newtable(L);
+  for (const auto& [name, value] : check<plan::Question>(L, 1).inputs()) {
+    lua_pushnumber(L, value);
+    lua_setfield(L, -2, name.c_str());
+  }
+  return 1;
+}
+int question_needs_law(lua_State* L) {
+  lua_pushboolean(L, check<plan::Question>(L, 1).needs_law());
+  return 1;
+}
+
+int rule_N_at(lua_State* L) {
+  lua_pushnumber(L, check<plan::AllocationRule>(L, 1).N_at(luaL_checknumber(L, 2)));
+  return 1;
+}
+int rule_D_at(lua_State* L) {
+  lua_pushnumber(L, check<plan::AllocationRule>(L, 1).D_at(luaL_checknumber(L, 2)));
+  return 1;
+}
+int rule_flops_for_params(lua_State* L) {
+  lua_pushnumber(L, check<plan::AllocationRule>(L, 1).flops_for_params(luaL_checknumber(L, 2)));
+  return 1;
+}
+int rule_name(lua_State* L) {
+  push_string(L, check<plan::AllocationRule>(L, 1).name);
+  return 1;
+}
+int rule_doc(lua_State* L) {
+  push_string(L, check<plan::AllocationRule>(L, 1).doc);
+  return 1;
+}
+template <bool N>
+int rule_exponent(lua_State* L) {
+  const plan::AllocationRule& r = check<plan::AllocationRule>(L, 1);
+  if (N) lua_pushnumber(L, r.N_law.law.param("a"));
+  else if (r.D_law) lua_pushnumber(L, r.D_law->law.param("a"));
+  else lua_pushnumber(L, 1.0 - r.N_law.law.param("a"));
+  return 1;
+}
+
+template <double plan::Cost::*Field>
+int cost_field(lua_State* L) {
+  lua_pushnumber(L, check<plan::Cost>(L, 1).*Field);
+  return 1;
+}
+int cost_gpu(lua_State* L) {
+  push_string(L, check<plan::Cost>(L, 1).gpu);
+  return 1;
+}
+
+void push_published(lua_State* L) {
+  lua_newtable(L);
+  push(L, plan::published::chinchilla_approach1());
+  lua_setfield(L, -2, "chinchilla_approach1");
+  push(L, plan::published::kaplan());
+  lua_setfield(L, -2, "kaplan");
+  // The unrounded datablations law, as a Law object when the fit module's Law type is registered.
+  luaL_getmetatable(L, TypeName<fit::FittedLaw>::value);
+  const bool has_law_type = !lua_isnil(L, -1);
+  lua_pop(L, 1);
+  fit::FittedLaw exact;
+  exact.law = plan::published::datablations_exact();
+  if (has_law_type) {
+    push(L, exact);
+  } else {
+    lua_newtable(L);
+    lua_pushstring(L, fit::law_kind_name(exact.law.kind()));
+    lua_setfield(L, -2, "kind");
+    const auto names = exact.law.names();
+    for (size_t i = 0; i < names.size(); ++i) {
+      lua_pushnumber(L, exact.law.values()[i]);
+      lua_setfield(L, -2, names[i].c_str());
+    }
+  }
+  lua_setfield(L, -2, "datablations_exact");
+}
+
+}  // namespace
+
+int open_plan(lua_State* L) {
+  std::vector<Function> answer_properties = quantity_properties(std::make_integer_sequence<int, std::size(kQuantities)>());
+  const std::vector<Function> more = {
+      {"question", &bound<answer_question>, "the question answered, in words"},
+      {"brief", &bound<answer_brief>, "one line: \"7.03B params, 237B tokens (9.49 epochs), loss 2.2221, 1.00e22 FLOP, 7.02k H100-hours\""},
+      {"law", &bound<answer_law>, "the law (or allocation rule) that answered it"},
+      {"method", &bound<answer_method>, "how: \"closed form\", \"numeric\", ..."},
+      {"samples", &bound<answer_samples>, "bootstrap samples behind the intervals (0: none)"},
+      {"notes", &bound<answer_notes>, "remarks: several local optima, a rule whose 6ND differs from the budget, ..."},
+      {"names", &bound<answer_names>, "the quantities this answer has, in order"},
+      {"rows", &bound<answer_rows>, "the rows of a table, comparison or return curve (Answers)"},
+      {"intervals", &bound<answer_intervals>, "{ name = { lo, hi } }: 95% percentile intervals over the law's bootstrap samples"},
+      {"cost", &bound<answer_cost>, "the Cost of the training compute when the question named a GPU (gpu =, gpus =, mfu =), else nil"},
+  };
+  answer_properties.insert(answer_properties.end(), more.begin(), more.end());
+  Class<plan::Answer>::define(
+      L,
+      "The answer to a planning question: quantities N (params), D (tokens), tokens_per_param, loss, flops, epochs, "
+      "... with units and, when the law was bootstrapped, 95% intervals (answer.intervals, answer:interval(name)). "
+      "Reading a quantity the answer lacks is an error naming those it has; answer:has(name) tests.",
+      {{"has", &bound<answer_has>, "answer:has(name) -> whether the answer carries that quantity"},
+       {"interval", &bound<answer_interval>, "answer:interval(name) -> lo, hi (nil, nil without bootstrap samples)"},
+       {"table", &bound<answer_table>, "answer:table() -> { name = value } of every quantity"},
+       {"record", &bound<answer_record>,
+        "answer:record() -> a plain nested table (question, law, method, quantities with unit and interval, rows, "
+        "notes, cost) for JSON reports"},
+       {"markdown", &bound<answer_markdown>, "answer:markdown() -> the answer as Markdown tables, for reports"},
+       {"cost_on", &bound<answer_cost_on>,
+        "answer:cost_on{ gpu = \"H100\", gpus = 1024, mfu = 0.4 [, peak = FLOP/s] } -> Cost of the answer's training compute"}},
+      answer_properties);
+  Class<plan::Question>::define(
+      L,
+      "A planning question not yet answered: made by plan.optimal{ compute = 1e21 } (or any plan question) without "
+      "law =. question:answer(law) answers it with a fitted or published law; the study DSL does this with the "
+      "study's fitted law.",
+      {{"answer", &bound<question_answer>, "question:answer(law) -> Answer (law may be omitted for allocation-rule questions)"}},
+      {{"kind", &bound<question_kind>, "\"optimal\", \"loss\", \"compute_for\", \"inference\", \"compare\", \"table\", \"returns\""},
+       {"needs_law", &bound<question_needs_law>, "whether answering needs a law"},
+       {"inputs", &bound<question_inputs>, "{ compute =, unique_tokens =, ... }: the numbers the question was asked with"}});
+  Class<plan::AllocationRule>::define(
+      L,
+      "An allocation rule: power laws N_opt = k·C^a and D_opt = k'·C^b (Chinchilla approaches 1 and 2, Kaplan's "
+      "C^0.73). Use it as allocation = rule in plan.optimal, plan.table, or as a candidate in plan.compare.",
+      {{"N_at", &bound<rule_N_at>, "rule:N_at(C) -> parameters at compute C (FLOP)"},
+       {"D_at", &bound<rule_D_at>, "rule:D_at(C) -> tokens at compute C (C/(6N) without a D law)"},
+       {"flops_for_params", &bound<rule_flops_for_params>, "rule:flops_for_params(N) -> the compute at which the rule picks N"}},
+      {{"name", &bound<rule_name>, "the rule's name"},
+       {"doc", &bound<rule_doc>, "where the rule comes from"},
+       {"a", &bound<rule_exponent<true>>, "exponent of N_opt ∝ C^a"},
+       {"b", &bound<rule_exponent<false>>, "exponent of D_opt ∝ C^b"}});
+  Class<plan::Cost>::define(
+      L, "The cost of a run: GPU-hours, wall-clock hours and days on k GPUs at an MFU, PF-days.", {},
+      {{"flops", &bound<cost_field<&plan::Cost::flops>>, "training FLOP"},
+       {"gpu", &bound<cost_gpu>, "the GPU's name"},
+       {"peak", &bound<cost_field<&plan::Cost::peak>>, "peak FLOP/s per GPU (dense bf16)"},
+       {"mfu", &bound<cost_field<&plan::Cost::mfu>>, "model FLOP utilisation"},
+       {"gpus", &bound<cost_field<&plan::Cost::gpus>>, "GPUs in parallel"},
+       {"gpu_hours", &bound<cost_field<&plan::Cost::gpu_hours>>, "GPU-hours: flops / (peak · mfu) / 3600"},
+       {"hours", &bound<cost_field<&plan::Cost::hours>>, "wall-clock hours on `gpus` GPUs"},
+       {"days", &bound<cost_field<&plan::Cost::days>>, "wall-clock days on `gpus` GPUs"},
+       {"pf_days", &bound<cost_field<&plan::Cost::pf_days>>, "PF-days: flops / 8.64e19"}});
+
+  new_module(
+      L,
+      "Planning questions answered with a scaling law. Each takes law = (a Law; without it the call returns a "
+      "Question answered later by question:answer(law)), and gpu =, gpus =, mfu = to price the training compute.",
+      {{"optimal", &bound<optimal>,
+        "plan.optimal{ compute = C [, unique_tokens = U | epochs = e] [, law = L] [, allocation = rule] [, method = "
+        "\"auto\"|\"closed_form\"|\"numeric\"] } -> Answer (.N, .D, .tokens_per_param, .loss, .epochs) or a Question"},
+       {"loss", &bound<loss>, "plan.loss{ N =, D = [, unique_tokens =], law = } -> Answer with .loss"},
+       {"compute_for", &bound<compute_for>,
+        "plan.compute_for{ loss = [, unique_tokens =], law = } -> the least compute whose optimal run reaches the loss"},
+       {"inference", &bound<inference>,
+        "plan.inference{ loss = | compute =, inference_tokens = T, law = } -> N, D minimising 6·N·D + 2·N·T at the "
+        "target loss (Sardana et al.), with the saving over the compute-optimal run"},
+       {"compare", &bound<compare>,
+        "plan.compare{ compute = C, law =, candidates = { Gopher = { N = 280e9, D = 300e9 }, kaplan = "
+        "plan.published.kaplan } } -> rows: loss, gap to the optimum, efficiency"},
+       {"table", &bound<table>,
+        "plan.table{ params = { 400e6, 1e9, ... }, law = | allocation = } -> compute-optimal FLOPs and tokens per size"},
+       {"returns", &bound<returns>,
+        "plan.returns{ unique_tokens = U, law = [, compute = { ... }] } -> the return on compute spent on repeated data"},
+       {"cost", &bound<cost>,
+        "plan.cost{ flops = C [, gpu = \"A100\"|\"H100\"|\"H200\"] [, peak = FLOP/s] [, gpus = 1] [, mfu = 0.4] } -> Cost"},
+       {"allocation", &bound<allocation>,
+        "plan.allocation{ N = power_law [, D = power_law] [, name =] } -> an allocation rule from power laws of C "
+        "(fit.fit_power_law results, an IsoFLOP fit's N_law and D_law, or { k =, a = })"}});
+  push_published(L);
+  document(L, -1,
+           "Published allocation rules and laws: chinchilla_approach1 (Chinchilla table 3), kaplan (N = 1.3e9·C_PFday^0.73), "
+           "datablations_exact (Muennighoff et al. with the README's unrounded constants).");
+  lua_setfield(L, -2, "published");
+  lua_newtable(L);
+  for (const auto& g : plan::gpus()) {
+    lua_pushnumber(L, g.peak);
+    lua_setfield(L, -2, g.name.c_str());
+  }
+  lua_setfield(L, -2, "gpus");
+  lua_pushnumber(L, plan::kPetaflopDay);
+  lua_setfield(L, -2, "PF_DAY");
+  return 1;
+}
+
+}  // namespace scalelab::lua

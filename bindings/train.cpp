@@ -1,0 +1,463 @@
+// Lua module scalelab.native.train: train.run{...} -> RunResult.
+//
+// The data argument is anything that gives a data::BatchSource: the data module's samplers and
+// held-out sources (used directly, no Lua in the loop), or any Lua table with the same protocol:
+//   obj.vocab, obj.seq_len, obj.batch       numbers (or methods returning them)
+//   obj:next_batch()                         B·(T+1) token ids, flat or as B rows of T+1
+//   obj:state() -> string, obj:restore(s)    for checkpoints and held-out rewinds
+// The held-out data is eval_data = ..., or else data:held_out() when the object has that method.
+#include <lua.hpp>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <memory>
+
+#include "bindings/binding.h"
+#include "bindings/data.h"
+#include "bindings/modules.h"
+#include "core/interrupt.h"
+#include "core/units.h"
+#include "model/gpt.h"
+#include "train/train.h"
+
+namespace scalelab::lua {
+
+template <>
+struct TypeName<train::RunResult> {
+  static constexpr const char* value = "scalelab.RunResult";
+};
+template <>
+struct TypeName<model::GptConfig> {
+  static constexpr const char* value = "scalelab.GptConfig";
+};
+
+namespace {
+
+// A BatchSource that calls a Lua object's methods. Lives only during train.run (the object is
+// pinned in the registry), runs on the calling Lua thread.
+class LuaBatchSource final : public data::BatchSource {
+ public:
+  LuaBatchSource(lua_State* L, int index, std::string what) : L_(L), what_(std::move(what)) {
+    lua_pushvalue(L, index);
+    ref_ = luaL_ref(L, LUA_REGISTRYINDEX);
+    vocab_ = integer_field("vocab");
+    seq_len_ = integer_field("seq_len");
+    batch_ = integer_field("batch");
+    if (vocab_ < 1 || seq_len_ < 1 || batch_ < 1)
+      fail(what_, ": vocab, seq_len and batch must be positive (got ", vocab_, ", ", seq_len_, ", ", batch_, ")");
+  }
+  ~LuaBatchSource() override { luaL_unref(L_, LUA_REGISTRYINDEX, ref_); }
+  LuaBatchSource(const LuaBatchSource&) = delete;
+  LuaBatchSource& operator=(const LuaBatchSource&) = delete;
+
+  int64_t vocab() const override { return vocab_; }
+  int64_t seq_len() const override { return seq_len_; }
+  int64_t batch() const override { return batch_; }
+
+  void next_batch(std::vector<int32_t>& tokens) override {
+    const int64_t row = seq_len_ + 1, total = batch_ * row;
+    tokens.resize(static_cast<size_t>(total));
+    call("next_batch", 0, 1);
+    if (!lua_istable(L_, -1)) {
+      lua_pop(L_, 1);
+      fail(what_, ":next_batch() must return a table of token ids");
+    }
+    const lua_Integer n = luaL_len(L_, -1);
+    if (n == total) {
+      for (int64_t i = 0; i < total; ++i) tokens[i] = token(i + 1, i);
+    } else if (n == batch_) {
+      for (int64_t b = 0; b < batch_; ++b) {
+        lua_geti(L_, -1, b + 1);
+        if (!lua_istable(L_, -1) || luaL_len(L_, -1) != row) {
+          lua_pop(L_, 2);
+          fail(what_, ":next_batch(): row ", b + 1, " must hold seq_len + 1 = ", row, " token ids");
+        }
+        for (int64_t t = 0; t < row; ++t) tokens[b * row + t] = token(t + 1, b * row + t);
+        lua_pop(L_, 1);
+      }
+    } else {
+      lua_pop(L_, 1);
+      fail(what_, ":next_batch() returned ", n, " entries; expected batch·(seq_len + 1) = ", total,
+           " ids or ", batch_, " rows");
+    }
+    lua_pop(L_, 1);
+  }
+
+  std::string state() const override {
+    call("state", 0, 1);
+    size_t len = 0;
+    const char* s = lua_tolstring(L_, -1, &len);
+    std::string state = s ? std::string(s, len) : std::string();
+    lua_pop(L_, 1);
+    if (!s) fail(what_, ":state() must return a string");
+    return state;
+  }
+  void restore(const std::string& state) override {
+    lua_pushlstring(L_, state.data(), state.size());
+    call("restore", 1, 0);
+  }
+
+ private:
+  int32_t token(lua_Integer key, int64_t position) const {
+    lua_geti(L_, -1, key);
+    int ok = 0;
+    const lua_Integer id = lua_tointegerx(L_, -1, &ok);
+    lua_pop(L_, 1);
+    if (!ok) fail(what_, ":next_batch(): entry ", position + 1, " is not an integer token id");
+    return static_cast<int32_t>(id);
+  }
+  // Calls obj:method(args...) with `nargs` arguments already on the stack.
+  void call(const char* method, int nargs, int nresults) const {
+    lua_rawgeti(L_, LUA_REGISTRYINDEX, ref_);
+    if (lua_getfield(L_, -1, method) != LUA_TFUNCTION) {
+      lua_pop(L_, 2 + nargs);
+      fail(what_, " has no method ", method, "(); a data source needs next_batch, state and restore");
+    }
+    lua_insert(L_, -2 - nargs);  // function below the arguments
+    lua_insert(L_, -1 - nargs);  // object as the first argument
+    lua_call(L_, nargs + 1, nresults);
+  }
+  int64_t integer_field(const char* name) {
+    lua_rawgeti(L_, LUA_REGISTRYINDEX, ref_);
+    const int type = lua_getfield(L_, -1, name);
+    if (type == LUA_TFUNCTION) {
+      lua_pushvalue(L_, -2);
+      lua_call(L_, 1, 1);
+    }
+    int ok = 0;
+    const lua_Integer v = lua_tointegerx(L_, -1, &ok);
+    lua_pop(L_, 2);
+    if (!ok) fail(what_, " has no integer field ", name, " (a data source needs vocab, seq_len and batch)");
+    return v;
+  }
+
+  lua_State* L_;
+  std::string what_;
+  int ref_ = LUA_NOREF;
+  int64_t vocab_ = 0, seq_len_ = 0, batch_ = 0;
+};
+
+// The data module's samplers and held-out sources directly (no Lua in the training loop); any
+// other table or object through its Lua methods.
+std::shared_ptr<data::BatchSource> to_source(lua_State* L, int index, const std::string& what) {
+  if (lua_isuserdata(L, index)) return check_batch_source(L, index);
+  if (!lua_istable(L, index))
+    fail(what, " must be a data source (data.sampler{...}, sampler:held_out(), or a table with next_batch, "
+               "state, restore, vocab, seq_len and batch), got ", luaL_typename(L, index));
+  return std::make_shared<LuaBatchSource>(L, index, what);
+}
+
+// Pushes data:held_out (a function) if the source at `index` has that method, else nothing;
+// returns whether it pushed. Objects raise errors for unknown fields, so look in __methods.
+bool push_held_out_method(lua_State* L, int index) {
+  if (lua_istable(L, index)) {
+    if (lua_getfield(L, index, "held_out") == LUA_TFUNCTION) return true;
+    lua_pop(L, 1);
+    return false;
+  }
+  if (luaL_getmetafield(L, index, "__methods") == LUA_TNIL) return false;
+  const bool found = lua_getfield(L, -1, "held_out") == LUA_TFUNCTION;
+  lua_remove(L, -2);
+  if (!found) lua_pop(L, 1);
+  return found;
+}
+
+// The progress bar: on a terminal only, redrawn at most five times a second.
+class ProgressBar {
+ public:
+  explicit ProgressBar(bool enabled) : enabled_(enabled && isatty(fileno(stderr))) {}
+  ~ProgressBar() {
+    if (drawn_) std::fprintf(stderr, "\r\033[K");
+  }
+  void operator()(const train::Progress& p) {
+    if (!enabled_) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (drawn_ && p.step < p.steps && now - last_ < std::chrono::milliseconds(200)) return;
+    last_ = now;
+    drawn_ = true;
+    const double fraction = p.steps > 0 ? static_cast<double>(p.step) / static_cast<double>(p.steps) : 0;
+    const int width = 24, filled = static_cast<int>(fraction * width);
+    std::string bar(static_cast<size_t>(filled), '#');
+    bar.append(static_cast<size_t>(width - filled), '-');
+    const double remaining = p.tokens_per_second > 0
+                                 ? static_cast<double>(p.total_tokens - p.tokens) / p.tokens_per_second
+                                 : 0;
+    std::string eval = std::isnan(p.eval_loss) ? "" : "  held-out " + format_significant(p.eval_loss, 4);
+    std::fprintf(stderr, "\r\033[K[%s] %s/%s tokens  loss %s%s  %s tokens/s  ETA %s", bar.c_str(),
+                 format_count(static_cast<double>(p.tokens)).c_str(),
+                 format_count(static_cast<double>(p.total_tokens)).c_str(),
+                 format_significant(p.train_loss, 4).c_str(), eval.c_str(),
+                 format_count(p.tokens_per_second).c_str(), format_duration(remaining).c_str());
+    std::fflush(stderr);
+  }
+
+ private:
+  bool enabled_;
+  bool drawn_ = false;
+  std::chrono::steady_clock::time_point last_;
+};
+
+// Without tokens and steps: what a data.sampler still plans to deliver (its stats()), so that
+// train.run{ model =, data = sampler } trains on exactly the sampler's planned tokens. 0 otherwise.
+int64_t remaining_planned_tokens(lua_State* L, const Args& args) {
+  int64_t remaining = 0;
+  const int at = lua_gettop(L) + 1;
+  args.push("data");
+  if (lua_isuserdata(L, at) && luaL_getmetafield(L, at, "__methods") == LUA_TTABLE) {
+    if (lua_getfield(L, -1, "stats") == LUA_TFUNCTION) {
+      lua_pushvalue(L, at);
+      lua_call(L, 1, 1);
+      if (lua_istable(L, -1)) {
+        lua_getfield(L, -1, "planned_tokens");
+        lua_getfield(L, -2, "tokens");
+        if (lua_isinteger(L, -2) && lua_isinteger(L, -1))
+          remaining = lua_tointeger(L, -2) - lua_tointeger(L, -1);
+      }
+    }
+  }
+  lua_settop(L, at - 1);
+  return remaining;
+}
+
+int run(lua_State* L) {
+  Args args(L, 1, "train.run",
+            {"model", "data", "eval_data", "tokens", "steps", "batch", "seq_len", "lr", "warmup",
+             "min_lr_ratio", "beta1", "beta2", "eps", "weight_decay", "clip", "seed", "eval_interval",
+             "eval_tokens", "checkpoint", "checkpoint_interval", "resume", "backend", "threads", "law",
+             "progress"});
+  train::TrainConfig c;
+  if (args.push("model") == LUA_TNIL) fail("train.run: missing required key 'model' (a model.gpt{...})");
+  c.model = check<model::GptConfig>(L, -1);
+  lua_pop(L, 1);
+
+  std::shared_ptr<data::BatchSource> data, eval;
+  if (args.push("data") != LUA_TNIL) {
+    const int at = lua_gettop(L);
+    data = to_source(L, at, "train.run: data");
+    // Without eval_data, the held-out split of the same corpus: data:held_out().
+    if (!args.has("eval_data") && push_held_out_method(L, at)) {
+      lua_pushvalue(L, at);
+      lua_call(L, 1, 1);
+      eval = to_source(L, lua_gettop(L), "train.run: data:held_out()");
+      lua_pop(L, 1);
+    }
+  }
+  lua_pop(L, 1);
+  if (args.push("eval_data") != LUA_TNIL) eval = to_source(L, lua_gettop(L), "train.run: eval_data");
+  lua_pop(L, 1);
+  c.data = data.get();
+  c.eval_data = eval.get();
+
+  c.tokens = static_cast<int64_t>(args.number("tokens", 0));
+  if (!args.has("tokens") && !args.has("steps")) c.tokens = remaining_planned_tokens(L, args);
+  c.steps = args.integer("steps", 0);
+  c.batch = args.integer("batch", 0);
+  c.seq_len = args.integer("seq_len", 0);
+  c.lr = args.number("lr", c.lr);
+  c.warmup = args.number("warmup", c.warmup);
+  c.min_lr_ratio = args.number("min_lr_ratio", c.min_lr_ratio);
+  c.optimizer.beta1 = args.number("beta1", c.optimizer.beta1);
+  c.optimizer.beta2 = args.number("beta2", c.optimizer.beta2);
+  c.optimizer.eps = args.number("eps", c.optimizer.eps);
+  c.optimizer.weight_decay = args.number("weight_decay", c.optimizer.weight_decay);
+  c.optimizer.clip = args.number("clip", c.optimizer.clip);
+  c.seed = static_cast<uint64_t>(args.integer("seed", 1));
+  c.eval_interval = static_cast<int64_t>(args.number("eval_interval", 0));
+  c.eval_tokens = static_cast<int64_t>(args.number("eval_tokens", 0));
+  c.checkpoint = args.string("checkpoint", "");
+  c.checkpoint_interval = static_cast<int64_t>(args.number("checkpoint_interval", 0));
+  c.resume = args.boolean("resume", true);
+  c.backend = args.string("backend", "cpu");
+  c.threads = static_cast<int>(args.integer("threads", 0));
+  if (args.push("law") == LUA_TTABLE) {
+    Args law(L, lua_gettop(L), "train.run: law", {"E", "A", "B", "alpha", "beta", "noise"});
+    c.law.E = law.number("E", c.law.E);
+    c.law.A = law.number("A", c.law.A);
+    c.law.B = law.number("B", c.law.B);
+    c.law.alpha = law.number("alpha", c.law.alpha);
+    c.law.beta = law.number("beta", c.law.beta);
+    c.law.noise = law.number("noise", c.law.noise);
+  } else if (!lua_isnil(L, -1)) {
+    args.type_error("law", "a table { E =, A =, B =, alpha =, beta =, noise = }");
+  }
+  lua_pop(L, 1);
+
+  // progress = true (default: a bar on a terminal), false, or a function(progress_table).
+  bool bar_enabled = true;
+  int callback = LUA_NOREF;
+  const int progress_type = args.push("progress");
+  if (progress_type == LUA_TBOOLEAN) {
+    bar_enabled = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+  } else if (progress_type == LUA_TFUNCTION) {
+    bar_enabled = false;
+    callback = luaL_ref(L, LUA_REGISTRYINDEX);
+  } else if (progress_type == LUA_TNIL) {
+    lua_pop(L, 1);
+  } else {
+    lua_pop(L, 1);
+    args.type_error("progress", "true, false or a function");
+  }
+  struct Unref {
+    lua_State* L;
+    int ref;
+    ~Unref() { luaL_unref(L, LUA_REGISTRYINDEX, ref); }
+  } unref{L, callback};
+
+  ProgressBar bar(bar_enabled);
+  c.progress = [&](const train::Progress& p) {
+    bar(p);
+    // After Ctrl-C the host has armed a hook that raises a Lua error in the next Lua code run;
+    // skip the callback so the loop stops cleanly at the next step with status "interrupted".
+    if (callback == LUA_NOREF || interrupt_requested()) return;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, callback);
+    lua_createtable(L, 0, 8);
+    const std::pair<const char*, double> fields[] = {
+        {"step", static_cast<double>(p.step)},     {"steps", static_cast<double>(p.steps)},
+        {"tokens", static_cast<double>(p.tokens)}, {"total_tokens", static_cast<double>(p.total_tokens)},
+        {"loss", p.train_loss},                    {"eval_loss", p.eval_loss},
+        {"elapsed", p.elapsed_seconds},            {"tokens_per_second", p.tokens_per_second}};
+    for (const auto& [name, value] : fields) {
+      if (std::isnan(value)) continue;
+      lua_pushnumber(L, value);
+      lua_setfield(L, -2, name);
+    }
+    lua_call(L, 1, 0);
+  };
+
+  train::RunResult result = train::train(c);
+  if (result.status == train::RunStatus::Interrupted) {
+    // The host's SIGINT handler also armed a hook that would turn Ctrl-C into a Lua error at the
+    // next instruction; the run already stopped cleanly, so the caller gets its result instead.
+    lua_sethook(L, nullptr, 0, 0);
+  }
+  push(L, std::move(result));
+  return 1;
+}
+
+// train.simulate{...}: train.run on the simulated backend (a shallow copy of the arguments).
+int simulate(lua_State* L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_newtable(L);
+  lua_pushnil(L);
+  while (lua_next(L, 1)) {
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_settable(L, 2);
+  }
+  lua_pushstring(L, "simulated");
+  lua_setfield(L, 2, "backend");
+  lua_replace(L, 1);
+  lua_settop(L, 1);
+  return run(L);
+}
+
+// ---- RunResult properties -----------------------------------------------------------------------
+
+void push_loss(lua_State* L, double value) {
+  if (std::isnan(value)) lua_pushnil(L);
+  else lua_pushnumber(L, value);
+}
+
+template <double train::RunResult::*Field>
+int number_field(lua_State* L) {
+  push_loss(L, check<train::RunResult>(L, 1).*Field);
+  return 1;
+}
+
+template <int64_t train::RunResult::*Field>
+int integer_field(lua_State* L) {
+  lua_pushinteger(L, check<train::RunResult>(L, 1).*Field);
+  return 1;
+}
+
+template <std::string train::RunResult::*Field>
+int string_field(lua_State* L) {
+  const std::string& s = check<train::RunResult>(L, 1).*Field;
+  lua_pushlstring(L, s.data(), s.size());
+  return 1;
+}
+
+int status(lua_State* L) {
+  lua_pushstring(L, train::status_name(check<train::RunResult>(L, 1).status));
+  return 1;
+}
+
+int curve(lua_State* L) {
+  const auto& points = check<train::RunResult>(L, 1).curve;
+  lua_createtable(L, static_cast<int>(points.size()), 0);
+  for (size_t i = 0; i < points.size(); ++i) {
+    lua_createtable(L, 0, 3);
+    lua_pushinteger(L, points[i].tokens);
+    lua_setfield(L, -2, "tokens");
+    push_loss(L, points[i].train_loss);
+    lua_setfield(L, -2, "train_loss");
+    push_loss(L, points[i].eval_loss);
+    lua_setfield(L, -2, "eval_loss");
+    lua_seti(L, -2, static_cast<lua_Integer>(i + 1));
+  }
+  return 1;
+}
+
+int backends(lua_State* L) {
+  const auto names = train::backend_names();
+  lua_createtable(L, static_cast<int>(names.size()), 0);
+  for (size_t i = 0; i < names.size(); ++i) {
+    lua_pushstring(L, names[i].c_str());
+    lua_seti(L, -2, static_cast<lua_Integer>(i + 1));
+  }
+  return 1;
+}
+
+}  // namespace
+
+int open_train(lua_State* L) {
+  using R = train::RunResult;
+  Class<R>::define(
+      L,
+      "The result of train.run: status, loss (final held-out), best_loss, train_loss, curve, "
+      "tokens, flops, flops_palm, tokens_per_second, flops_per_second, mfu, params, non_embedding_params, "
+      "wall_seconds, backend, device.",
+      {},
+      {{"status", &bound<status>, "\"done\", \"diverged\" or \"interrupted\""},
+       {"message", &bound<string_field<&R::message>>, "why the run diverged or was interrupted"},
+       {"loss", &bound<number_field<&R::final_loss>>, "held-out loss at the end (nats/token; nil without held-out data)"},
+       {"best_loss", &bound<number_field<&R::best_loss>>, "lowest held-out loss seen"},
+       {"train_loss", &bound<number_field<&R::final_train_loss>>, "mean training loss over the last interval"},
+       {"curve", &bound<curve>, "{ {tokens =, train_loss =, eval_loss =}, ... }, from the initial parameters"},
+       {"params", &bound<integer_field<&R::params>>, "N, all parameters (Chinchilla)"},
+       {"non_embedding_params", &bound<integer_field<&R::non_embedding_params>>, "N without embeddings (Kaplan)"},
+       {"tokens", &bound<integer_field<&R::tokens>>, "D, training tokens processed"},
+       {"steps", &bound<integer_field<&R::steps>>, "optimizer steps taken"},
+       {"flops", &bound<number_field<&R::flops>>, "training FLOPs, Kaplan convention: D·(6N + 6·L·T·d)"},
+       {"flops_palm", &bound<number_field<&R::flops_palm>>, "training FLOPs, PaLM convention: D·(6N + 12·L·T·d)"},
+       {"wall_seconds", &bound<number_field<&R::wall_seconds>>, "the whole run, evaluations included"},
+       {"train_seconds", &bound<number_field<&R::train_seconds>>, "training steps only"},
+       {"tokens_per_second", &bound<number_field<&R::tokens_per_second>>, "training tokens per second"},
+       {"flops_per_second", &bound<number_field<&R::flops_per_second>>, "achieved FLOP/s (Kaplan convention)"},
+       {"mfu", &bound<number_field<&R::mfu>>, "model FLOPs utilisation, 6(N + V·d) + 12·L·T·d per token over the device's peak (0: unknown peak)"},
+       {"backend", &bound<string_field<&R::backend>>, "\"cpu\", \"simulated\", \"cuda\""},
+       {"device", &bound<string_field<&R::device>>, "what ran it"},
+       {"model", &bound<string_field<&R::model>>, "the model's shape"}});
+  new_module(
+      L, "Training GPTs: train.run{...} -> RunResult.",
+      {{"run", &bound<run>,
+        "train.run{ model = model.gpt{...}, data = sampler, tokens = D | steps = S (default: what the sampler "
+        "still plans to deliver) [, eval_data = held_out "
+        "(default data:held_out())] [, lr = 1e-3, warmup = 0.01, min_lr_ratio = 0.1, batch = rows per step "
+        "(a multiple of the sampler's batch: gradient accumulation), beta1 = 0.9, beta2 = 0.95, eps = 1e-8, "
+        "weight_decay = 0.1, clip = 1.0, seed = 1, eval_interval = tokens, eval_tokens =, checkpoint = path, "
+        "checkpoint_interval = tokens, resume = true, backend = \"cpu\" | \"simulated\" | \"auto\", "
+        "threads = 0 (all cores), law = {E, A, B, alpha, beta, noise} (simulated), seq_len = (without data), "
+        "progress = true | false | function(p)] } -> RunResult"},
+       {"simulate", &bound<simulate>,
+        "train.simulate{ model =, tokens = | steps =, batch =, seq_len = [, law = {E, A, B, alpha, beta, noise}] "
+        "[, data = ...] } -> RunResult drawn from L(N, D) = E + A/N^alpha + B/D^beta times (1 + noise·ε), "
+        "capped at ln(vocab); Chinchilla's published law by default"},
+       {"backends", &bound<backends>, "train.backends() -> the names of the backends built in"}});
+  return 1;
+}
+
+}  // namespace scalelab::lua

@@ -1,0 +1,514 @@
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <vector>
+
+#include "kernels/check.h"
+#include "kernels/ops.h"
+
+namespace scalelab::cuda {
+
+namespace {
+
+constexpr float kLayerNormEps = 1e-5f;
+constexpr float kGeluScale = 0.7978845608028654f;  // √(2/π)
+
+inline unsigned blocks_for(int64_t n, int threads) {
+  return static_cast<unsigned>(std::max<int64_t>(1, (n + threads - 1) / threads));
+}
+
+__device__ inline float warp_sum(float x) {
+  for (int o = 16; o > 0; o >>= 1) x += __shfl_xor_sync(0xffffffffu, x, o);
+  return x;
+}
+
+__device__ inline float to_f(float x) { return x; }
+__device__ inline float to_f(bf16 x) { return __bfloat162float(x); }
+
+// ---- Conversions ---------------------------------------------------------------------------------
+
+__global__ void to_bf16_kernel(bf16* out, const float* in, int64_t n) {
+  for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n;
+       i += (int64_t)gridDim.x * blockDim.x)
+    out[i] = __float2bfloat16_rn(in[i]);
+}
+
+__global__ void to_float_kernel(float* out, const bf16* in, int64_t n) {
+  for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n;
+       i += (int64_t)gridDim.x * blockDim.x)
+    out[i] = __bfloat162float(in[i]);
+}
+
+unsigned grid_stride_blocks(int64_t n) {
+  return static_cast<unsigned>(std::min<int64_t>(65535, std::max<int64_t>(1, (n + 255) / 256)));
+}
+
+// ---- Encoder -------------------------------------------------------------------------------------
+
+__global__ void encoder_forward_kernel(float* out, const int32_t* inp, const float* wte,
+                                       const float* wpe, int64_t NC, int64_t T, int64_t C) {
+  for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < NC;
+       i += (int64_t)gridDim.x * blockDim.x) {
+    const int64_t n = i / C, c = i % C, t = n % T;
+    out[i] = wte[static_cast<int64_t>(inp[n]) * C + c] + wpe[t * C + c];
+  }
+}
+
+// One block column per distinct token (blockIdx.x: up to 2³¹ − 1 of them); thread c sums that
+// token's rows in increasing row order.
+__global__ void encoder_backward_wte_kernel(float* dwte, const float* dout, const int32_t* tokens,
+                                            const int32_t* starts, const int32_t* rows, int64_t C) {
+  const int64_t u = blockIdx.x;
+  const int64_t c = blockIdx.y * (int64_t)blockDim.x + threadIdx.x;
+  if (c >= C) return;
+  float sum = 0;
+  for (int i = starts[u]; i < starts[u + 1]; ++i) sum += dout[static_cast<int64_t>(rows[i]) * C + c];
+  dwte[static_cast<int64_t>(tokens[u]) * C + c] += sum;
+}
+
+__global__ void encoder_backward_wpe_kernel(float* dwpe, const float* dout, int64_t B, int64_t T,
+                                            int64_t C) {
+  const int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;  // over T·C
+  if (i >= T * C) return;
+  float sum = 0;
+  for (int64_t b = 0; b < B; ++b) sum += dout[b * T * C + i];
+  dwpe[i] += sum;
+}
+
+// ---- LayerNorm -------------------------------------------------------------------------------------
+// One warp per row; lanes stride the channels (coalesced). The row is re-read from global memory
+// (L1-resident) for the second and third passes, as the CPU does.
+
+__global__ void residual_layernorm_forward_kernel(float* residual_out, bf16* out, float* mean,
+                                                  float* rstd, const float* a, const float* add,
+                                                  const float* weight, const float* bias, int64_t N,
+                                                  int64_t C) {
+  const int lane = threadIdx.x % 32;
+  const int64_t n = blockIdx.x * (int64_t)(blockDim.x / 32) + threadIdx.x / 32;
+  if (n >= N) return;
+  const float* xa = a + n * C;
+  const float* xb = add ? add + n * C : nullptr;
+  float* xr = residual_out ? residual_out + n * C : nullptr;
+  // The row x is a + add; it is read back from residual_out when there is one (each lane reads
+  // back only what it wrote), else recomputed.
+  float sum = 0;
+  for (int64_t c = lane; c < C; c += 32) {
+    const float x = xb ? xa[c] + xb[c] : xa[c];
+    if (xr) xr[c] = x;
+    sum += x;
+  }
+  sum = warp_sum(sum);
+  const float m = sum / static_cast<float>(C);
+  const float* x_row = xr ? xr : xa;
+  float var = 0;
+  for (int64_t c = lane; c < C; c += 32) {
+    const float x = xr ? x_row[c] : (xb ? xa[c] + xb[c] : xa[c]);
+    var += (x - m) * (x - m);
+  }
+  var = warp_sum(var);
+  const float s = 1.0f / sqrtf(var / static_cast<float>(C) + kLayerNormEps);
+  bf16* o = out + n * C;
+  for (int64_t c = lane; c < C; c += 32) {
+    const float x = xr ? x_row[c] : (xb ? xa[c] + xb[c] : xa[c]);
+    o[c] = __float2bfloat16_rn((x - m) * s * weight[c] + bias[c]);
+  }
+  if (lane == 0) {
+    mean[n] = m;
+    rstd[n] = s;
+  }
+}
+
+__global__ void layernorm_backward_rows_kernel(float* dinp, bf16* dinp_bf16, const float* dout,
+                                               const float* inp, const float* weight,
+                                               const float* mean, const float* rstd, int64_t N,
+                                               int64_t C) {
+  const int lane = threadIdx.x % 32;
+  const int64_t n = blockIdx.x * (int64_t)(blockDim.x / 32) + threadIdx.x / 32;
+  if (n >= N) return;
+  const float* x = inp + n * C;
+  const float* d = dout + n * C;
+  const float m = mean[n], s = rstd[n];
+  float dnorm_mean = 0, dnorm_norm_mean = 0;
+  for (int64_t c = lane; c < C; c += 32) {
+    const float dnorm = d[c] * weight[c];
+    dnorm_mean += dnorm;
+    dnorm_norm_mean += dnorm * (x[c] - m) * s;
+  }
+  dnorm_mean = warp_sum(dnorm_mean) / static_cast<float>(C);
+  dnorm_norm_mean = warp_sum(dnorm_norm_mean) / static_cast<float>(C);
+  float* di = dinp + n * C;
+  bf16* db = dinp_bf16 ? dinp_bf16 + n * C : nullptr;
+  for (int64_t c = lane; c < C; c += 32) {
+    const float norm = (x[c] - m) * s;
+    const float value = di[c] + s * (d[c] * weight[c] - dnorm_mean - norm * dnorm_norm_mean);
+    di[c] = value;
+    if (db) db[c] = __float2bfloat16_rn(value);
+  }
+}
+
+// ---- Column sums in a fixed order --------------------------------------------------------------------
+// Stage 1: block (32 columns × 8 row-lanes) sums rows [chunk·kChunkRows, ...) of its 32 columns;
+// each thread strides the rows by 8, the 8 partial sums are then added in order 0..7, and the
+// result goes to partial[chunk][column]. Stage 2: one thread per column adds the chunks in order.
+// `Value` gives the K values summed per element (K = 1 for a bias, 2 for LayerNorm's weight and
+// bias).
+constexpr int kChunkRows = 256;
+
+struct BiasValue {
+  static constexpr int K = 1;
+  template <class T>
+  __device__ static void get(float* out, const T* dout, int64_t n, int64_t c, int64_t C,
+                             const float*, const float*, const float*) {
+    out[0] = to_f(dout[n * C + c]);
+  }
+};
+
+struct LayerNormParamValue {
+  static constexpr int K = 2;
+  __device__ static void get(float* out, const float* dout, int64_t n, int64_t c, int64_t C,
+                             const float* inp, const float* mean, const float* rstd) {
+    const float d = dout[n * C + c];
+    out[0] = d * ((inp[n * C + c] - mean[n]) * rstd[n]);  // dweight
+    out[1] = d;                                           // dbias
+  }
+};
+
+template <class Value, class T>
+__global__ void column_partial_kernel(float* partial, const T* dout, const float* inp,
+                                      const float* mean, const float* rstd, int64_t N, int64_t C) {
+  constexpr int K = Value::K;
+  __shared__ float acc[K][8][32];
+  const int x = threadIdx.x, y = threadIdx.y;
+  const int64_t c = blockIdx.x * 32 + x;
+  const int64_t chunk = blockIdx.y;
+  const int64_t r0 = chunk * kChunkRows, r1 = min(N, r0 + kChunkRows);
+  float sum[K];
+  for (int k = 0; k < K; ++k) sum[k] = 0;
+  if (c < C)
+    for (int64_t n = r0 + y; n < r1; n += 8) {
+      float v[K];
+      Value::get(v, dout, n, c, C, inp, mean, rstd);
+      for (int k = 0; k < K; ++k) sum[k] += v[k];
+    }
+  for (int k = 0; k < K; ++k) acc[k][y][x] = sum[k];
+  __syncthreads();
+  if (y == 0 && c < C) {
+    for (int k = 0; k < K; ++k) {
+      float total = acc[k][0][x];
+      for (int j = 1; j < 8; ++j) total += acc[k][j][x];
+      partial[(k * gridDim.y + chunk) * C + c] = total;
+    }
+  }
+}
+
+__global__ void column_finish_kernel(float* out0, float* out1, const float* partial, int64_t chunks,
+                                     int64_t C) {
+  const int64_t c = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
+  if (c >= C) return;
+  float total = 0;
+  for (int64_t j = 0; j < chunks; ++j) total += partial[j * C + c];
+  out0[c] += total;
+  if (out1) {
+    total = 0;
+    for (int64_t j = 0; j < chunks; ++j) total += partial[(chunks + j) * C + c];
+    out1[c] += total;
+  }
+}
+
+int64_t chunks_for(int64_t N) { return (N + kChunkRows - 1) / kChunkRows; }
+
+template <class Value, class T>
+void column_sums(float* out0, float* out1, const T* dout, const float* inp, const float* mean,
+                 const float* rstd, float* scratch, int64_t N, int64_t C, cudaStream_t stream) {
+  const int64_t chunks = chunks_for(N);
+  const dim3 grid(static_cast<unsigned>((C + 31) / 32), static_cast<unsigned>(chunks));
+  column_partial_kernel<Value, T><<<grid, dim3(32, 8), 0, stream>>>(scratch, dout, inp, mean, rstd, N, C);
+  SCALELAB_CUDA_LAUNCHED();
+  column_finish_kernel<<<blocks_for(C, 256), 256, 0, stream>>>(out0, out1, scratch, chunks, C);
+  SCALELAB_CUDA_LAUNCHED();
+}
+
+template <class T>
+__global__ void add_bias_kernel(T* out, const T* bias, int64_t N, int64_t OC) {
+  for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < N * OC;
+       i += (int64_t)gridDim.x * blockDim.x) {
+    if constexpr (std::is_same<T, float>::value)
+      out[i] += bias[i % OC];
+    else
+      out[i] = __float2bfloat16_rn(__bfloat162float(out[i]) + __bfloat162float(bias[i % OC]));
+  }
+}
+
+// ---- GELU ------------------------------------------------------------------------------------------
+
+__global__ void gelu_forward_kernel(bf16* out, const bf16* inp, int64_t n) {
+  for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n;
+       i += (int64_t)gridDim.x * blockDim.x) {
+    const float x = __bfloat162float(inp[i]);
+    const float u = kGeluScale * (x + 0.044715f * x * x * x);
+    out[i] = __float2bfloat16_rn(0.5f * x * (1.0f + tanhf(u)));
+  }
+}
+
+__global__ void gelu_backward_kernel(bf16* dinp, const bf16* inp, const bf16* dout, int64_t n) {
+  for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n;
+       i += (int64_t)gridDim.x * blockDim.x) {
+    const float x = __bfloat162float(inp[i]);
+    const float u = kGeluScale * (x + 0.044715f * x * x * x);
+    const float th = tanhf(u);
+    const float sech2 = 1.0f - th * th;
+    const float grad =
+        0.5f * (1.0f + th) + 0.5f * x * sech2 * kGeluScale * (1.0f + 3.0f * 0.044715f * x * x);
+    dinp[i] = __float2bfloat16_rn(grad * __bfloat162float(dout[i]));
+  }
+}
+
+// ---- Cross-entropy ---------------------------------------------------------------------------------
+// One block per row. Pass 1: each thread keeps a running (max, Σ exp(z − max)) over its strided
+// columns; the block combines the pairs in a fixed tree. Pass 2 (training): the gradient replaces
+// the logits in place. The row is read twice (the second time mostly from L2).
+constexpr int kCrossEntropyThreads = 512;
+
+__device__ inline void combine(float& m, float& s, float m2, float s2) {
+  const float mx = fmaxf(m, m2);
+  s = (m == -INFINITY ? 0.0f : s * __expf(m - mx)) + (m2 == -INFINITY ? 0.0f : s2 * __expf(m2 - mx));
+  m = mx;
+}
+
+__global__ void __launch_bounds__(kCrossEntropyThreads)
+crossentropy_kernel(bf16* logits, float* losses, const int32_t* targets, float dloss, int64_t V) {
+  __shared__ float shm[kCrossEntropyThreads], shs[kCrossEntropyThreads];
+  __shared__ float target_logit;
+  const int64_t n = blockIdx.x;
+  bf16* z = logits + n * V;
+  const int tid = threadIdx.x;
+  const int32_t target = targets[n];
+  if (tid == 0) target_logit = __bfloat162float(z[target]);
+  float m = -INFINITY, s = 0;
+  for (int64_t v = tid; v < V; v += kCrossEntropyThreads) {
+    const float x = __bfloat162float(z[v]);
+    if (x > m) {
+      s = (m == -INFINITY ? 0.0f : s * __expf(m - x)) + 1.0f;
+      m = x;
+    } else {
+      s += __expf(x - m);
+    }
+  }
+  shm[tid] = m;
+  shs[tid] = s;
+  __syncthreads();
+  for (int stride = kCrossEntropyThreads / 2; stride > 0; stride >>= 1) {
+    if (tid < stride) {
+      float a = shm[tid], b = shs[tid];
+      combine(a, b, shm[tid + stride], shs[tid + stride]);
+      shm[tid] = a;
+      shs[tid] = b;
+    }
+    __syncthreads();
+  }
+  const float max = shm[0], sum = shs[0];
+  if (tid == 0) losses[n] = logf(sum) + max - target_logit;
+  if (dloss == 0.0f) return;
+  const float inv = 1.0f / sum;
+  for (int64_t v = tid; v < V; v += kCrossEntropyThreads) {
+    const float p = __expf(__bfloat162float(z[v]) - max) * inv;
+    z[v] = __float2bfloat16_rn(p * dloss - (v == target ? dloss : 0.0f));
+  }
+}
+
+// ---- Optimizer -------------------------------------------------------------------------------------
+
+constexpr int kNormThreads = 256;
+
+__global__ void __launch_bounds__(kNormThreads)
+norm_partial_kernel(double* partial, const float* g, int64_t n) {
+  __shared__ double acc[kNormThreads];
+  double sum = 0;
+  for (int64_t i = blockIdx.x * (int64_t)kNormThreads + threadIdx.x; i < n;
+       i += (int64_t)gridDim.x * kNormThreads) {
+    const double x = g[i];
+    sum += x * x;
+  }
+  acc[threadIdx.x] = sum;
+  __syncthreads();
+  for (int stride = kNormThreads / 2; stride > 0; stride >>= 1) {
+    if (threadIdx.x < stride) acc[threadIdx.x] += acc[threadIdx.x + stride];
+    __syncthreads();
+  }
+  if (threadIdx.x == 0) partial[blockIdx.x] = acc[0];
+}
+
+__global__ void __launch_bounds__(kNormThreads)
+norm_finish_kernel(double* out, const double* partial, int parts) {
+  __shared__ double acc[kNormThreads];
+  double sum = 0;
+  for (int i = threadIdx.x; i < parts; i += kNormThreads) sum += partial[i];
+  acc[threadIdx.x] = sum;
+  __syncthreads();
+  for (int stride = kNormThreads / 2; stride > 0; stride >>= 1) {
+    if (threadIdx.x < stride) acc[threadIdx.x] += acc[threadIdx.x + stride];
+    __syncthreads();
+  }
+  if (threadIdx.x == 0) *out = acc[0];
+}
+
+// The explicitly rounded intrinsics keep nvcc from contracting a·b + c into one fused
+// multiply-add, so each operation rounds exactly as the CPU's does.
+__global__ void adamw_kernel(float* params, bf16* params_bf16, const float* grads, float* m,
+                             float* v, int64_t n, float beta1, float beta2, float correction1,
+                             float correction2, float eps, float lr, float decay, float grad_scale) {
+  for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n;
+       i += (int64_t)gridDim.x * blockDim.x) {
+    const float gi = __fmul_rn(grads[i], grad_scale);
+    const float mi = __fadd_rn(__fmul_rn(beta1, m[i]), __fmul_rn(__fsub_rn(1.0f, beta1), gi));
+    const float vi =
+        __fadd_rn(__fmul_rn(beta2, v[i]), __fmul_rn(__fmul_rn(__fsub_rn(1.0f, beta2), gi), gi));
+    m[i] = mi;
+    v[i] = vi;
+    const float mhat = __fdiv_rn(mi, correction1), vhat = __fdiv_rn(vi, correction2);
+    const float w = __fsub_rn(__fmul_rn(params[i], decay),
+                              __fdiv_rn(__fmul_rn(lr, mhat), __fadd_rn(__fsqrt_rn(vhat), eps)));
+    params[i] = w;
+    params_bf16[i] = __float2bfloat16_rn(w);
+  }
+}
+
+}  // namespace
+
+// ---- Launchers -------------------------------------------------------------------------------------
+
+void to_bf16(bf16* out, const float* in, int64_t n, cudaStream_t stream) {
+  if (n <= 0) return;
+  to_bf16_kernel<<<grid_stride_blocks(n), 256, 0, stream>>>(out, in, n);
+  SCALELAB_CUDA_LAUNCHED();
+}
+
+void to_float(float* out, const bf16* in, int64_t n, cudaStream_t stream) {
+  if (n <= 0) return;
+  to_float_kernel<<<grid_stride_blocks(n), 256, 0, stream>>>(out, in, n);
+  SCALELAB_CUDA_LAUNCHED();
+}
+
+void encoder_forward(float* out, const int32_t* inp, const float* wte, const float* wpe, int64_t B,
+                     int64_t T, int64_t C, cudaStream_t stream) {
+  const int64_t NC = B * T * C;
+  encoder_forward_kernel<<<grid_stride_blocks(NC), 256, 0, stream>>>(out, inp, wte, wpe, NC, T, C);
+  SCALELAB_CUDA_LAUNCHED();
+}
+
+int64_t encoder_backward_plan(int32_t* plan, int64_t& unique, const int32_t* inp, int64_t n_rows) {
+  std::vector<int32_t> order(static_cast<size_t>(n_rows));
+  std::iota(order.begin(), order.end(), 0);
+  // Stable: rows of one token stay in increasing order.
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int32_t a, int32_t b) { return inp[a] < inp[b]; });
+  std::vector<int32_t> tokens, starts;
+  for (int64_t i = 0; i < n_rows; ++i)
+    if (i == 0 || inp[order[i]] != inp[order[i - 1]]) {
+      tokens.push_back(inp[order[i]]);
+      starts.push_back(static_cast<int32_t>(i));
+    }
+  starts.push_back(static_cast<int32_t>(n_rows));
+  unique = static_cast<int64_t>(tokens.size());
+  int32_t* at = plan;
+  at = std::copy(tokens.begin(), tokens.end(), at);
+  at = std::copy(starts.begin(), starts.end(), at);
+  at = std::copy(order.begin(), order.end(), at);
+  return at - plan;
+}
+
+void encoder_backward(float* dwte, float* dwpe, const float* dout, const int32_t* plan,
+                      int64_t unique, int64_t B, int64_t T, int64_t C, cudaStream_t stream) {
+  const int32_t* tokens = plan;
+  const int32_t* starts = plan + unique;
+  const int32_t* rows = starts + unique + 1;
+  if (unique > 0) {
+    const dim3 grid(static_cast<unsigned>(unique), blocks_for(C, 128));
+    encoder_backward_wte_kernel<<<grid, 128, 0, stream>>>(dwte, dout, tokens, starts, rows, C);
+    SCALELAB_CUDA_LAUNCHED();
+  }
+  encoder_backward_wpe_kernel<<<blocks_for(T * C, 256), 256, 0, stream>>>(dwpe, dout, B, T, C);
+  SCALELAB_CUDA_LAUNCHED();
+}
+
+void residual_layernorm_forward(float* residual_out, bf16* out, float* mean, float* rstd,
+                                const float* a, const float* add, const float* weight,
+                                const float* bias, int64_t N, int64_t C, cudaStream_t stream) {
+  constexpr int kWarps = 8;
+  residual_layernorm_forward_kernel<<<blocks_for(N, kWarps), kWarps * 32, 0, stream>>>(
+      residual_out, out, mean, rstd, a, add, weight, bias, N, C);
+  SCALELAB_CUDA_LAUNCHED();
+}
+
+int64_t column_sum_scratch_floats(int64_t N, int64_t OC) { return 2 * chunks_for(N) * OC; }
+int64_t layernorm_backward_scratch_floats(int64_t N, int64_t C) {
+  return column_sum_scratch_floats(N, C);
+}
+
+void layernorm_backward(float* dinp, bf16* dinp_bf16, float* dweight, float* dbias,
+                        const float* dout, const float* inp, const float* weight, const float* mean,
+                        const float* rstd, float* scratch, int64_t N, int64_t C, cudaStream_t stream) {
+  constexpr int kWarps = 8;
+  layernorm_backward_rows_kernel<<<blocks_for(N, kWarps), kWarps * 32, 0, stream>>>(
+      dinp, dinp_bf16, dout, inp, weight, mean, rstd, N, C);
+  SCALELAB_CUDA_LAUNCHED();
+  column_sums<LayerNormParamValue, float>(dweight, dbias, dout, inp, mean, rstd, scratch, N, C, stream);
+}
+
+void bias_backward(float* dbias, const float* dout, float* scratch, int64_t N, int64_t OC,
+                   cudaStream_t stream) {
+  column_sums<BiasValue, float>(dbias, nullptr, dout, nullptr, nullptr, nullptr, scratch, N, OC, stream);
+}
+
+void bias_backward(float* dbias, const bf16* dout, float* scratch, int64_t N, int64_t OC,
+                   cudaStream_t stream) {
+  column_sums<BiasValue, bf16>(dbias, nullptr, dout, nullptr, nullptr, nullptr, scratch, N, OC, stream);
+}
+
+void add_bias(float* out, const float* bias, int64_t N, int64_t OC, cudaStream_t stream) {
+  add_bias_kernel<float><<<grid_stride_blocks(N * OC), 256, 0, stream>>>(out, bias, N, OC);
+  SCALELAB_CUDA_LAUNCHED();
+}
+
+void add_bias(bf16* out, const bf16* bias, int64_t N, int64_t OC, cudaStream_t stream) {
+  add_bias_kernel<bf16><<<grid_stride_blocks(N * OC), 256, 0, stream>>>(out, bias, N, OC);
+  SCALELAB_CUDA_LAUNCHED();
+}
+
+void gelu_forward(bf16* out, const bf16* inp, int64_t n, cudaStream_t stream) {
+  gelu_forward_kernel<<<grid_stride_blocks(n), 256, 0, stream>>>(out, inp, n);
+  SCALELAB_CUDA_LAUNCHED();
+}
+
+void gelu_backward(bf16* dinp, const bf16* inp, const bf16* dout, int64_t n, cudaStream_t stream) {
+  gelu_backward_kernel<<<grid_stride_blocks(n), 256, 0, stream>>>(dinp, inp, dout, n);
+  SCALELAB_CUDA_LAUNCHED();
+}
+
+void crossentropy_forward_backward(bf16* logits, float* losses, const int32_t* targets, float dloss,
+                                   int64_t N, int64_t V, cudaStream_t stream) {
+  if (N <= 0) return;
+  crossentropy_kernel<<<static_cast<unsigned>(N), kCrossEntropyThreads, 0, stream>>>(
+      logits, losses, targets, dloss, V);
+  SCALELAB_CUDA_LAUNCHED();
+}
+
+void grad_norm_squared(double* out, double* partial, const float* grads, int64_t n,
+                       cudaStream_t stream) {
+  norm_partial_kernel<<<kNormBlocks, kNormThreads, 0, stream>>>(partial, grads, n);
+  SCALELAB_CUDA_LAUNCHED();
+  norm_finish_kernel<<<1, kNormThreads, 0, stream>>>(out, partial, kNormBlocks);
+  SCALELAB_CUDA_LAUNCHED();
+}
+
+void adamw_update(float* params, bf16* params_bf16, const float* grads, float* m, float* v,
+                  int64_t n, float beta1, float beta2, float correction1, float correction2,
+                  float eps, float lr, float decay, float grad_scale, cudaStream_t stream) {
+  if (n <= 0) return;
+  adamw_kernel<<<grid_stride_blocks(n), 256, 0, stream>>>(params, params_bf16, grads, m, v, n, beta1,
+                                                          beta2, correction1, correction2, eps, lr,
+                                                          decay, grad_scale);
+  SCALELAB_CUDA_LAUNCHED();
+}
+
+}  // namespace scalelab::cuda

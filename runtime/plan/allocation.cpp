@@ -1,0 +1,113 @@
+// Allocation rules: power laws N_opt(C), D_opt(C) (Chinchilla approaches 1 and 2, Kaplan's rule).
+#include <cmath>
+#include <sstream>
+
+#include "core/error.h"
+#include "core/units.h"
+#include "plan/plan.h"
+
+namespace scalelab::plan {
+
+double AllocationRule::evaluate(const fit::Law& power_law, double flops) {
+  return power_law.param("k") * std::pow(flops, power_law.param("a"));
+}
+
+double AllocationRule::N_at(double flops) const { return evaluate(N_law.law, flops); }
+
+double AllocationRule::D_at(double flops) const {
+  return D_law ? evaluate(D_law->law, flops) : flops / (6.0 * N_at(flops));
+}
+
+AllocationRule AllocationRule::FromIsoFlop(const fit::IsoFlopResult& isoflop, std::string name) {
+  AllocationRule rule;
+  rule.name = std::move(name);
+  rule.doc = str("Chinchilla approach 2: power laws through the vertices of ", isoflop.budgets.size(),
+                 " IsoFLOP parabolas (", format_flops(isoflop.budgets.front()), " to ", format_flops(isoflop.budgets.back()),
+                 " FLOP)");
+  rule.N_law = isoflop.N_law;
+  rule.D_law = isoflop.D_law;
+  rule.Validate();
+  return rule;
+}
+
+double AllocationRule::flops_for_params(double N) const {
+  return std::pow(N / N_law.law.param("k"), 1.0 / N_law.law.param("a"));
+}
+
+void AllocationRule::Validate() const {
+  auto check = [&](const fit::FittedLaw& f, const char* which) {
+    const fit::Law& law = f.law;
+    if (law.kind() != fit::LawKind::PowerLaw)
+      fail("allocation rule '", name, "': its ", which, " law must be a power law k·C^a (fit.fit_power_law), got law '",
+           law.name(), "'");
+    if (law.inputs().size() != 1 || law.inputs()[0] != fit::Input::C)
+      fail("allocation rule '", name, "': its ", which, " law must be a power law of compute C (FLOP)");
+    if (!(law.param("k") > 0) || !(law.param("a") > 0))
+      fail("allocation rule '", name, "': its ", which, " law needs k > 0 and a > 0 (got k = ", law.param("k"),
+           ", a = ", law.param("a"), ")");
+  };
+  check(N_law, "N_opt");
+  if (D_law) check(*D_law, "D_opt");
+}
+
+std::string AllocationRule::Summary() const {
+  std::ostringstream out;
+  out << "allocation rule " << name << ": N_opt = " << format_significant(N_law.law.param("k"), 4) << "·C^"
+      << format_significant(N_law.law.param("a"), 4);
+  if (D_law)
+    out << ", D_opt = " << format_significant(D_law->law.param("k"), 4) << "·C^"
+        << format_significant(D_law->law.param("a"), 4);
+  else
+    out << ", D = C/(6N)";
+  if (!N_law.samples.empty()) out << " (" << N_law.samples.size() << " bootstrap samples)";
+  if (!doc.empty()) out << "\n  " << doc;
+  return out.str();
+}
+
+namespace published {
+
+namespace {
+fit::FittedLaw power(double ln_k, double a, const std::string& output) {
+  fit::FittedLaw f;
+  f.law = fit::Law::PowerLaw(std::exp(ln_k), a, fit::Input::C, output);
+  return f;
+}
+}  // namespace
+
+AllocationRule chinchilla_approach1() {
+  // The centre of the region of (k, a) whose power laws round to every approach-1 row of Chinchilla's
+  // table 3 except 67B (maximum margin in log space: 3.6e-4 for FLOPs, 2.0e-4 for tokens).
+  AllocationRule rule;
+  rule.name = "chinchilla_approach1";
+  rule.doc =
+      "Hoffmann et al. 2022, approach 1 (table 3): N_opt = 0.0990·C^0.4982, D_opt = 1.674·C^0.5019. Reproduces the "
+      "table's FLOPs and tokens to their printed precision for 400M, 1B, 10B, 175B, 280B, 520B, 1T and 10T; the 67B "
+      "row (the Gopher budget 5.76e23) is inconsistent with its neighbours under any pair of power laws: there these "
+      "laws give 67.9B parameters on 1.41T tokens.";
+  rule.N_law = power(-2.31284620322395, 0.4981528265604677, "N_opt");
+  rule.D_law = power(0.5150249357405596, 0.5019487746854658, "D_opt");
+  return rule;
+}
+
+AllocationRule kaplan() {
+  AllocationRule rule;
+  rule.name = "kaplan";
+  rule.doc =
+      "Kaplan et al. 2020 (eq. 6.1, fig. 14): N_opt = 1.3e9·(C / PF-day)^0.73 non-embedding parameters, D = C/(6N).";
+  // 1.3e9·(C / 8.64e19)^0.73 = k·C^0.73 with k = 1.3e9 / 8.64e19^0.73.
+  rule.N_law = power(std::log(1.3e9) - 0.73 * std::log(kPetaflopDay), 0.73, "N_opt");
+  return rule;
+}
+
+fit::Law datablations_exact() {
+  return fit::published::datablations()
+      .with_values({std::exp(0.6254804), std::exp(6.255414), std::exp(7.3049974), 0.3526596, 0.3526596, 15.387756,
+                    5.309743})
+      .with_doc("Muennighoff et al. 2023, data-constrained law with the unrounded fitted constants of the datablations "
+                "README (huggingface/datablations, Apache-2.0): E = e^0.6254804, A = e^6.255414, B = e^7.3049974, "
+                "alpha = beta = 0.3526596, R_D* = 15.387756, R_N* = 5.309743.");
+}
+
+}  // namespace published
+
+}  // namespace scalelab::plan

@@ -1,0 +1,241 @@
+// Answers: named quantities with units and intervals, and their compact printed table.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+#include "core/error.h"
+#include "core/units.h"
+#include "plan/plan.h"
+
+namespace scalelab::plan {
+
+std::string format_quantity(double value, Unit unit) {
+  if (std::isnan(value)) return "—";
+  switch (unit) {
+    case Unit::Params:
+    case Unit::Tokens:
+      return format_count(value);
+    case Unit::TokensFine: {
+      static const struct { double scale; const char* suffix; } units[] = {
+          {1e15, "P"}, {1e12, "T"}, {1e9, "B"}, {1e6, "M"}, {1e3, "k"}};
+      for (const auto& u : units)
+        if (std::fabs(value) >= u.scale * 0.9995) {
+          char buffer[32];
+          std::snprintf(buffer, sizeof buffer, "%.1f", value / u.scale);
+          return std::string(buffer) + u.suffix;
+        }
+      return format_significant(value, 3);
+    }
+    case Unit::Flops: {
+      // Three significant digits, as in Chinchilla's table: 1.92e19.
+      if (!std::isfinite(value) || value <= 0) return format_significant(value, 3);
+      int exponent = static_cast<int>(std::floor(std::log10(value)));
+      double mantissa = value / std::pow(10.0, exponent);
+      char buffer[32];
+      std::snprintf(buffer, sizeof buffer, "%.2f", mantissa);
+      if (std::string(buffer) == "10.00") {
+        exponent += 1;
+        std::snprintf(buffer, sizeof buffer, "%.2f", mantissa / 10);
+      }
+      return std::string(buffer) + "e" + std::to_string(exponent);
+    }
+    case Unit::Loss: {
+      char buffer[32];
+      std::snprintf(buffer, sizeof buffer, "%.4f", value);
+      return buffer;
+    }
+    case Unit::Epochs:
+    case Unit::Ratio:
+      return format_significant(value, 3);
+    case Unit::Fraction:
+      return format_significant(value * 100, 3) + "%";
+    case Unit::Plain:
+      return format_significant(value, 3);
+  }
+  return format_significant(value, 3);
+}
+
+bool Answer::has(const std::string& name) const {
+  for (const auto& q : quantities)
+    if (q.name == name) return true;
+  return false;
+}
+
+const Quantity& Answer::quantity(const std::string& name) const {
+  for (const auto& q : quantities)
+    if (q.name == name) return q;
+  std::string list;
+  for (const auto& q : quantities) list += (list.empty() ? "" : ", ") + q.name;
+  std::string suggestion = closest_name(name, names());
+  fail("this answer (", question, ") has no '", name, "'",
+       suggestion.empty() ? "" : "; did you mean '" + suggestion + "'?", " (it has ", list, ")");
+}
+
+Answer& Answer::set(const std::string& name, double value, Unit unit, const std::string& label) {
+  for (auto& q : quantities)
+    if (q.name == name) {
+      q.value = value;
+      q.unit = unit;
+      if (!label.empty()) q.label = label;
+      return *this;
+    }
+  quantities.push_back({name, value, unit, label.empty() ? name : label, {}});
+  return *this;
+}
+
+std::vector<std::string> Answer::names() const {
+  std::vector<std::string> out;
+  for (const auto& q : quantities) out.push_back(q.name);
+  return out;
+}
+
+namespace {
+
+std::string cell(const Quantity& q) {
+  std::string text = format_quantity(q.value, q.unit);
+  if (q.interval.valid())
+    text += " [" + format_quantity(q.interval.lo, q.unit) + ", " + format_quantity(q.interval.hi, q.unit) + "]";
+  return text;
+}
+
+size_t width(const std::string& s) {
+  // Display width: count UTF-8 code points.
+  size_t n = 0;
+  for (unsigned char c : s)
+    if ((c & 0xC0) != 0x80) ++n;
+  return n;
+}
+
+std::string pad(const std::string& s, size_t w, bool right) {
+  size_t n = width(s);
+  if (n >= w) return s;
+  return right ? std::string(w - n, ' ') + s : s + std::string(w - n, ' ');
+}
+
+}  // namespace
+
+std::string Answer::Summary() const {
+  std::ostringstream out;
+  out << question;
+  if (!law.empty()) out << "\n  law: " << law;
+  if (!method.empty()) out << " · " << method;
+  if (samples > 0) {
+    out << " · 95% intervals over " << samples << " bootstrap samples";
+    if (samples_failed > 0) out << " (" << samples_failed << " without an answer)";
+  }
+  out << "\n";
+  size_t label_width = 0;
+  for (const auto& q : quantities) label_width = std::max(label_width, width(q.label));
+  for (const auto& q : quantities)
+    out << "  " << pad(q.label, label_width, false) << "  " << cell(q) << "\n";
+  if (cost) out << "  cost: " << cost->Summary() << "\n";
+  if (!rows.empty()) {
+    // Columns: the union of row quantities, in first-seen order.
+    std::vector<std::pair<std::string, std::string>> columns;  // name, label
+    for (const auto& row : rows)
+      for (const auto& q : row.quantities)
+        if (std::none_of(columns.begin(), columns.end(), [&](const auto& c) { return c.first == q.name; }))
+          columns.emplace_back(q.name, q.label);
+    std::vector<std::vector<std::string>> cells;
+    std::vector<size_t> widths;
+    const bool named = !row_names.empty();
+    std::vector<std::string> header;
+    if (named) header.push_back(row_label.empty() ? "" : row_label);
+    for (const auto& c : columns) header.push_back(c.second);
+    cells.push_back(header);
+    for (size_t r = 0; r < rows.size(); ++r) {
+      std::vector<std::string> line;
+      if (named) line.push_back(r < row_names.size() ? row_names[r] : "");
+      for (const auto& c : columns) line.push_back(rows[r].has(c.first) ? cell(rows[r].quantity(c.first)) : "");
+      cells.push_back(line);
+    }
+    widths.assign(header.size(), 0);
+    for (const auto& line : cells)
+      for (size_t i = 0; i < line.size(); ++i) widths[i] = std::max(widths[i], width(line[i]));
+    for (size_t r = 0; r < cells.size(); ++r) {
+      out << " ";
+      for (size_t i = 0; i < cells[r].size(); ++i)
+        out << " " << pad(cells[r][i], widths[i], !(named && i == 0)) << (i + 1 < cells[r].size() ? " " : "");
+      out << "\n";
+    }
+  }
+  for (const auto& note : notes) out << "  note: " << note << "\n";
+  std::string text = out.str();
+  if (!text.empty() && text.back() == '\n') text.pop_back();
+  return text;
+}
+
+std::string Answer::Brief() const {
+  std::ostringstream out;
+  const char* sep = "";
+  auto part = [&](const char* name, const std::string& suffix) {
+    if (!has(name)) return;
+    const Quantity& q = quantity(name);
+    out << sep << format_quantity(q.value, q.unit) << suffix;
+    sep = ", ";
+  };
+  part("N", " params");
+  part("D", " tokens");
+  if (has("epochs")) {
+    out << " (" << format_quantity(value("epochs"), Unit::Epochs) << " epochs)";
+  }
+  if (has("loss")) {
+    out << sep << "loss " << format_quantity(value("loss"), Unit::Loss);
+    sep = ", ";
+  }
+  part("flops", " FLOP");
+  if (cost) out << sep << format_count(cost->gpu_hours) << " " << cost->gpu << "-hours";
+  if (quantities.empty() && !rows.empty()) out << rows.size() << " rows";
+  return out.str();
+}
+
+std::string Answer::Markdown() const {
+  std::ostringstream out;
+  out << "**" << question << "**";
+  if (!law.empty()) out << " — " << law;
+  if (!method.empty()) out << " (" << method << ")";
+  out << "\n";
+  if (samples > 0) out << "\n95% intervals over " << samples << " bootstrap samples.\n";
+  if (!quantities.empty()) {
+    const bool intervals = std::any_of(quantities.begin(), quantities.end(), [](const Quantity& q) { return q.interval.valid(); });
+    out << (intervals ? "\n| quantity | value | 95% interval |\n|---|---:|---|\n" : "\n| quantity | value |\n|---|---:|\n");
+    for (const auto& q : quantities) {
+      out << "| " << q.label << " | " << format_quantity(q.value, q.unit) << " |";
+      if (intervals) {
+        out << " ";
+        if (q.interval.valid())
+          out << format_quantity(q.interval.lo, q.unit) << " – " << format_quantity(q.interval.hi, q.unit);
+        out << " |";
+      }
+      out << "\n";
+    }
+  }
+  if (cost) out << "\nCost: " << cost->Summary() << "\n";
+  if (!rows.empty()) {
+    std::vector<std::pair<std::string, std::string>> columns;
+    for (const auto& row : rows)
+      for (const auto& q : row.quantities)
+        if (std::none_of(columns.begin(), columns.end(), [&](const auto& c) { return c.first == q.name; }))
+          columns.emplace_back(q.name, q.label);
+    const bool named = !row_names.empty();
+    out << "\n|";
+    if (named) out << " " << row_label << " |";
+    for (const auto& c : columns) out << " " << c.second << " |";
+    out << "\n|";
+    if (named) out << "---|";
+    for (size_t i = 0; i < columns.size(); ++i) out << "---:|";
+    out << "\n";
+    for (size_t r = 0; r < rows.size(); ++r) {
+      out << "|";
+      if (named) out << " " << (r < row_names.size() ? row_names[r] : "") << " |";
+      for (const auto& c : columns) out << " " << (rows[r].has(c.first) ? cell(rows[r].quantity(c.first)) : "") << " |";
+      out << "\n";
+    }
+  }
+  for (const auto& note : notes) out << "\n- " << note;
+  if (!notes.empty()) out << "\n";
+  return out.str();
+}
+
+}  // namespace scalelab::plan

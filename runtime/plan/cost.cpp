@@ -1,0 +1,80 @@
+#include "plan/cost.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <sstream>
+
+#include "core/error.h"
+#include "core/units.h"
+
+namespace scalelab::plan {
+
+namespace {
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+}  // namespace
+
+const std::vector<Gpu>& gpus() {
+  static const std::vector<Gpu> table = {
+      {"A100", 312e12, "NVIDIA A100 (SXM), 312 TFLOP/s dense bf16"},
+      {"H100", 989e12, "NVIDIA H100 SXM, 989 TFLOP/s dense bf16"},
+      {"H200", 989e12, "NVIDIA H200, 989 TFLOP/s dense bf16 (the H100's compute, more and faster memory)"},
+  };
+  return table;
+}
+
+const Gpu& gpu(const std::string& name) {
+  std::vector<std::string> names;
+  for (const Gpu& g : gpus()) {
+    if (lower(g.name) == lower(name)) return g;
+    names.push_back(g.name);
+  }
+  std::string suggestion = closest_name(name, names);
+  fail("unknown GPU '", name, "'", suggestion.empty() ? "" : "; did you mean '" + suggestion + "'?",
+       " (known: A100, H100, H200; or give peak = FLOP/s for another accelerator)");
+}
+
+void CostOptions::Validate() const {
+  if (!(mfu > 0 && mfu <= 1))
+    fail("cost: mfu (model FLOP utilisation) must be in (0, 1], e.g. 0.4 (got ", mfu, ")");
+  if (!(gpus >= 1) || !std::isfinite(gpus)) fail("cost: gpus must be at least 1 (got ", gpus, ")");
+  if (peak < 0 || !std::isfinite(peak)) fail("cost: peak must be a positive FLOP/s (got ", peak, ")");
+  if (peak == 0) plan::gpu(gpu);  // throws for an unknown name
+}
+
+Cost cost(double flops, const CostOptions& options) {
+  options.Validate();
+  if (!(flops > 0) || !std::isfinite(flops)) fail("cost: flops must be positive and finite (got ", flops, ")");
+  Cost c;
+  c.flops = flops;
+  if (options.peak > 0) {
+    c.peak = options.peak;
+    c.gpu = options.gpu.empty() || lower(options.gpu) == "h100" ? "custom GPU" : options.gpu;
+  } else {
+    const Gpu& g = gpu(options.gpu);
+    c.peak = g.peak;
+    c.gpu = g.name;
+  }
+  c.mfu = options.mfu;
+  c.gpus = options.gpus;
+  c.gpu_hours = flops / (c.peak * c.mfu) / 3600.0;
+  c.hours = c.gpu_hours / c.gpus;
+  c.days = c.hours / 24.0;
+  c.pf_days = flops / kPetaflopDay;
+  return c;
+}
+
+std::string Cost::Summary() const {
+  std::ostringstream out;
+  out << format_flops(flops) << " FLOP = " << (pf_days >= 1000 ? format_count(pf_days) : format_significant(pf_days, 3)) << " PF-days: "
+      << format_count(gpu_hours) << " " << gpu << "-hours at " << format_significant(mfu * 100, 3)
+      << "% MFU (" << format_significant(peak / 1e12, 4) << " TFLOP/s peak), "
+      << format_duration(hours * 3600.0) << " on " << format_significant(gpus, 6) << " GPU"
+      << (gpus == 1 ? "" : "s");
+  return out.str();
+}
+
+}  // namespace scalelab::plan

@@ -1,0 +1,49 @@
+// The cost of a training run: FLOPs to GPU-hours, wall-clock days on k GPUs at a model FLOP
+// utilisation (MFU), and PF-days.
+//
+//   plan::Cost c = plan::cost(1.2e22, {.gpu = "H100", .gpus = 1024, .mfu = 0.4});
+//   c.gpu_hours;   // 1.2e22 / (989e12 · 0.4) / 3600 = 8.4k H100-hours
+//   c.days;        // wall clock on 1024 GPUs
+//   c.pf_days;     // 1.2e22 / 8.64e19 = 139
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace scalelab::plan {
+
+constexpr double kPetaflopDay = 8.64e19;  // FLOP in one PF-day (1e15 FLOP/s for 86400 s)
+
+// A named accelerator and its dense bf16 peak (FLOP/s).
+struct Gpu {
+  std::string name;
+  double peak = 0;
+  std::string doc;
+};
+// A100 (312 TFLOP/s bf16 dense), H100 SXM (989), H200 (989).
+const std::vector<Gpu>& gpus();
+const Gpu& gpu(const std::string& name);  // case-insensitive; throws naming the known GPUs
+
+struct CostOptions {
+  std::string gpu = "H100";   // a name from gpus(), or "custom" with `peak`
+  double peak = 0;            // FLOP/s; overrides the named GPU's peak when > 0
+  double gpus = 1;            // GPUs running in parallel (wall clock = GPU-hours / gpus)
+  double mfu = 0.4;           // model FLOP utilisation in (0, 1]
+  void Validate() const;
+};
+
+struct Cost {
+  double flops = 0;
+  std::string gpu;
+  double peak = 0, mfu = 0, gpus = 0;
+  double gpu_hours = 0;       // flops / (peak · mfu) / 3600
+  double hours = 0;           // wall clock on `gpus` GPUs
+  double days = 0;
+  double pf_days = 0;         // flops / 8.64e19
+  // "1.2e22 FLOP = 139 PF-days: 8.43k H100-hours at 40% MFU (989 TFLOP/s), 8.2 h on 1024 GPUs"
+  std::string Summary() const;
+};
+
+Cost cost(double flops, const CostOptions& options = {});
+
+}  // namespace scalelab::plan

@@ -1,0 +1,677 @@
+// The planning questions: allocation (closed form, numeric, data-constrained, from allocation rules),
+// predictions and inversions, inference-aware allocation, comparisons, tables, return curves.
+#include "plan/plan.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <sstream>
+
+#include "core/error.h"
+#include "core/interrupt.h"
+#include "core/units.h"
+#include "plan/search.h"
+
+namespace scalelab::plan {
+
+namespace {
+
+using fit::Input;
+using fit::Law;
+using fit::LawKind;
+using Method = OptimalOptions::Method;
+
+constexpr double kMinTokensPerParam = 1e-6;   // numeric allocation searches this range of D/N
+constexpr double kMaxTokensPerParam = 1e8;
+constexpr double kMinCompute = 1e4;           // compute_for brackets its answer in this range
+constexpr double kMaxCompute = 1e40;
+
+bool given(double x) { return !std::isnan(x); }
+
+bool takes(const Law& law, Input input) {
+  const auto& inputs = law.inputs();
+  return std::find(inputs.begin(), inputs.end(), input) != inputs.end();
+}
+
+bool has_base(const Law& law) {
+  return law.has("E") && law.has("A") && law.has("B") && law.has("alpha") && law.has("beta");
+}
+
+// Closed-form allocation applies to E + A/N^α + B/D^β with every token unique.
+bool closed_form_applies(const Law& law) {
+  return (law.kind() == LawKind::Chinchilla || law.kind() == LawKind::DataConstrained) && has_base(law);
+}
+
+std::string inputs_text(const Law& law) {
+  std::string out;
+  for (Input in : law.inputs()) out += (out.empty() ? "" : ", ") + std::string(fit::input_name(in));
+  return out;
+}
+
+// A loss law of N and D (and possibly U, C) that planning can use.
+void require_loss_law(const Law& law, const std::string& function) {
+  if (law.kind() == LawKind::PowerLaw)
+    fail(function, ": law '", law.name(), "' is a power law (", law.output(),
+         " = k·C^a), not a loss law; pass power laws as an allocation rule: allocation = plan.allocation{ N = ..., D = ... }");
+  if (law.kind() == LawKind::IsoFlop)
+    fail(function, ": an IsoFLOP fit is not a law of N and D; use its power laws N_law and D_law as an allocation rule "
+         "(allocation = plan.allocation{ N = iso.N_law, D = iso.D_law })");
+  bool ok = takes(law, Input::N) && takes(law, Input::D);
+  for (Input in : law.inputs()) ok = ok && in != Input::S;
+  if (!ok)
+    fail(function, ": law '", law.name(), "' is a law of ", inputs_text(law),
+         "; planning needs a loss law of N and D (chinchilla, data_constrained, kaplan (joint L(N,D)), or a custom law of N and D)");
+}
+
+void require_data_law(const Law& law, const std::string& function, const std::string& what) {
+  if (!takes(law, Input::U))
+    fail(function, ": a data-constrained question (", what,
+         ") needs a law with a term for repeated data (R_D*, R_N*: data_constrained, e.g. fit.published.datablations, "
+         "or a custom law of N, D and U); law '", law.name(), "' (", inputs_text(law), ") treats every token as unique");
+}
+
+double predict(const Law& law, double N, double D, double U) {
+  fit::Point p;
+  p.N = N;
+  p.D = D;
+  p.C = 6.0 * N * D;
+  if (takes(law, Input::U)) p.U = given(U) ? U : D;  // no unique_tokens: every token unique
+  return law.predict(p);
+}
+
+std::string law_label(const fit::FittedLaw& law) {
+  std::string label = law.law.name();
+  if (law.fitted) label += str(" (fitted to ", law.observations, " runs)");
+  return label;
+}
+
+std::string flops_text(double c) { return format_quantity(c, Unit::Flops) + " FLOP"; }
+
+// ---- allocation under one law (a point estimate or one bootstrap sample) ----------------------
+
+struct Allocation {
+  double N = 0, D = 0, loss = 0;
+  bool closed_form = false;
+  int local_minima = 1;
+  std::vector<double> other_N;
+};
+
+Allocation allocate(const Law& law, double C, double U, double epochs, Method method, int grid,
+                    const std::string& function, bool allow_edge = false) {
+  const bool constrained = given(U) || given(epochs);
+  Allocation a;
+  if (!constrained && method != Method::Numeric && closed_form_applies(law)) {
+    fit::Allocation opt = fit::compute_optimal(law);
+    a.N = opt.N_opt(C);
+    a.D = opt.D_opt(C);
+    a.loss = predict(law, a.N, a.D, fit::kMissing);
+    a.closed_form = true;
+    return a;
+  }
+  if (method == Method::ClosedForm)
+    fail(function, ": method = \"closed_form\" needs a law E + A/N^alpha + B/D^beta with every token unique; ",
+         constrained ? "a data-constrained question" : "law '" + law.name() + "'", " is solved numerically (method = \"numeric\")");
+  auto f = [&](double ln_n) {
+    const double n = std::exp(ln_n), d = C / (6.0 * n);
+    const double u = given(U) ? U : (given(epochs) ? d / epochs : fit::kMissing);
+    return predict(law, n, d, u);
+  };
+  const double lo = 0.5 * std::log(C / 6.0 / kMaxTokensPerParam);
+  const double hi = 0.5 * std::log(C / 6.0 / kMinTokensPerParam);
+  search::Minimum m = search::minimize(f, lo, hi, grid);
+  if (!std::isfinite(m.f))
+    fail(function, ": law '", law.name(), "' gives no finite loss at ", flops_text(C), " for any model size");
+  if (m.at_edge && !allow_edge) {
+    const double n = std::exp(m.x);
+    fail(function, ": under law '", law.name(), "' the loss at ", flops_text(C), " keeps falling toward ",
+         format_quantity(C / (6 * n) / n, Unit::Ratio),
+         " tokens per parameter, the end of the searched range (1e-6 to 1e8); the law has no compute-optimal allocation "
+         "(does it depend on both N and D?)");
+  }
+  a.N = std::exp(m.x);
+  a.D = C / (6.0 * a.N);
+  a.loss = m.f;
+  a.local_minima = m.local_minima;
+  for (double x : m.others) a.other_N.push_back(std::exp(x));
+  return a;
+}
+
+// The loss of the compute-optimal run at C (data-constrained when U is given).
+double optimal_loss(const Law& law, double C, double U, const std::string& function) {
+  // At extreme budgets the optimum may leave the searched range; the best loss in it still bounds
+  // what the budget reaches, which is all the inversion needs.
+  return allocate(law, C, U, fit::kMissing, Method::Auto, 121, function, true).loss;
+}
+
+// The lowest loss reachable with U unique tokens however much compute is spent (data-constrained
+// law): N and D → ∞ give D' → U(1 + R_D*), N' → U_N(1 + R_N*) with U_N = N_opt(U).
+double data_floor(const Law& law, double U) {
+  if (law.kind() != LawKind::DataConstrained) return fit::kMissing;
+  const double A = law.param("A"), B = law.param("B"), alpha = law.param("alpha"), beta = law.param("beta");
+  const double d_max = U * (1.0 + law.param("R_D"));
+  const double g = fit::compute_optimal(A, B, alpha, beta).G;
+  const double u_n = g * std::pow(U * g, beta / alpha);
+  const double n_max = u_n * (1.0 + law.param("R_N"));
+  return law.param("E") + A / std::pow(n_max, alpha) + B / std::pow(d_max, beta);
+}
+
+// The least compute whose optimal run reaches `target`.
+double invert_optimal_loss(const Law& law, double target, double U, const std::string& function) {
+  if (law.has("E") && target <= law.param("E"))
+    fail(function, ": loss target ", format_significant(target, 5), " is at or below the law's irreducible loss E = ",
+         format_significant(law.param("E"), 5), "; no amount of compute reaches it (choose a target above E)");
+  if (given(U)) {
+    const double floor = data_floor(law, U);
+    if (given(floor) && target <= floor)
+      fail(function, ": with ", format_count(U), " unique tokens the law cannot go below loss ", format_significant(floor, 5),
+           " (repeated data and excess parameters stop helping); loss target ", format_significant(target, 5),
+           " needs more unique data");
+  }
+  const double at_max = optimal_loss(law, kMaxCompute, U, function);
+  if (!(at_max < target))
+    fail(function, ": loss target ", format_significant(target, 5), " is not reached below ", flops_text(kMaxCompute),
+         " (the law predicts ", format_significant(at_max, 5), " there)");
+  const double at_min = optimal_loss(law, kMinCompute, U, function);
+  if (!(at_min > target))
+    fail(function, ": loss target ", format_significant(target, 5), " is already reached at ", flops_text(kMinCompute),
+         " (the law predicts ", format_significant(at_min, 5), " there); is the target a loss in the law's units?");
+  const double ln_c = search::bisect(
+      [&](double x) { return optimal_loss(law, std::exp(x), U, function) - target; }, std::log(kMinCompute),
+      std::log(kMaxCompute), 1e-9);
+  return std::exp(ln_c);
+}
+
+// ---- bootstrap intervals ---------------------------------------------------------------------
+
+void collect(const Answer& point, const std::vector<Answer>& samples, Answer& out) {
+  for (auto& q : out.quantities) {
+    std::vector<double> values;
+    for (const Answer& s : samples)
+      if (s.has(q.name)) values.push_back(s.value(q.name));
+    if (values.size() < 2) continue;
+    const double lo = fit::percentile(values, 0.025), hi = fit::percentile(values, 0.975);
+    // Inputs (the budget, the unique tokens, a target) do not vary across samples: no interval.
+    if (!(hi - lo > 1e-8 * std::fabs(q.value))) continue;
+    q.interval.lo = lo;
+    q.interval.hi = hi;
+    q.interval.level = 0.95;
+  }
+  for (size_t r = 0; r < out.rows.size(); ++r) {
+    std::vector<Answer> row_samples;
+    for (const Answer& s : samples)
+      if (r < s.rows.size()) row_samples.push_back(s.rows[r]);
+    collect(point.rows[r], row_samples, out.rows[r]);
+  }
+}
+
+// Answers with the point law, then with every bootstrap sample; percentile intervals per quantity.
+Answer with_intervals(const fit::FittedLaw& law, const std::function<Answer(const Law&)>& solve) {
+  Answer point = solve(law.law);
+  if (law.samples.empty()) return point;
+  std::vector<Answer> answers;
+  int failed = 0;
+  for (size_t i = 0; i < law.samples.size(); ++i) {
+    check_interrupt();
+    try {
+      answers.push_back(solve(law.sample(i)));
+    } catch (const Error&) {
+      ++failed;  // this resample's law has no answer (e.g. its E lies above the target)
+    }
+  }
+  Answer out = point;
+  collect(point, answers, out);
+  out.samples = static_cast<int>(law.samples.size());
+  out.samples_failed = failed;
+  return out;
+}
+
+void set_allocation(Answer& a, double C, double N, double D, double loss) {
+  a.set("N", N, Unit::Params, "params");
+  a.set("D", D, Unit::Tokens, "tokens");
+  a.set("tokens_per_param", D / N, Unit::Ratio, "tokens/param");
+  if (given(loss)) a.set("loss", loss, Unit::Loss, "loss");
+  a.set("flops", C, Unit::Flops, "FLOP");
+}
+
+void set_data(Answer& a, const Law& law, double N, double D, double U) {
+  a.set("unique_tokens", U, Unit::Tokens, "unique tokens");
+  a.set("epochs", D / U, Unit::Epochs, "epochs");
+  if (law.kind() == LawKind::DataConstrained) {
+    a.set("effective_D", fit::effective_tokens(D, U, law.param("R_D")), Unit::Tokens, "effective tokens D'");
+    a.set("effective_N",
+          fit::effective_params(N, std::min(U, D), law.param("R_N"), law.param("A"), law.param("B"),
+                                law.param("alpha"), law.param("beta")),
+          Unit::Params, "effective params N'");
+  }
+}
+
+std::string optimal_question(const OptimalOptions& o) {
+  std::string q = "compute-optimal allocation at " + flops_text(o.compute);
+  if (given(o.unique_tokens)) q += " with " + format_count(o.unique_tokens) + " unique tokens";
+  if (given(o.epochs)) q += " at " + format_significant(o.epochs, 4) + " epochs";
+  return q;
+}
+
+void positive(double x, const std::string& function, const char* name, const char* hint) {
+  if (!given(x)) fail(function, ": missing ", name, " (", hint, ")");
+  if (!(x > 0) || !std::isfinite(x))
+    fail(function, ": ", name, " must be positive and finite (got ", format_significant(x, 6), "); ", hint);
+}
+
+}  // namespace
+
+// ---- options -----------------------------------------------------------------------------------
+
+void OptimalOptions::Validate() const {
+  positive(compute, "plan.optimal", "compute", "training FLOP, e.g. compute = 1e21");
+  if (given(unique_tokens)) positive(unique_tokens, "plan.optimal", "unique_tokens", "unique tokens available, e.g. 25e9");
+  if (given(epochs)) {
+    if (!(epochs >= 1) || !std::isfinite(epochs))
+      fail("plan.optimal: epochs must be at least 1 (got ", format_significant(epochs, 6), ")");
+    if (given(unique_tokens))
+      fail("plan.optimal: give unique_tokens or epochs, not both: with both and compute, N and D are fixed (D = epochs·U, "
+           "N = C/(6D)); ask plan.loss for that run");
+  }
+  if (grid < 3) fail("plan.optimal: grid must be at least 3 (got ", grid, ")");
+}
+
+void LossOptions::Validate() const {
+  positive(N, "plan.loss", "N", "parameters, e.g. N = 7e9");
+  positive(D, "plan.loss", "D", "training tokens, e.g. D = 1.4e12");
+  if (given(unique_tokens)) positive(unique_tokens, "plan.loss", "unique_tokens", "unique tokens, e.g. 25e9");
+}
+
+void ComputeForOptions::Validate() const {
+  positive(loss, "plan.compute_for", "loss", "the target loss, e.g. loss = 2.0");
+  if (given(unique_tokens)) positive(unique_tokens, "plan.compute_for", "unique_tokens", "unique tokens, e.g. 25e9");
+}
+
+void InferenceOptions::Validate() const {
+  if (given(loss) == given(compute))
+    fail("plan.inference: give exactly one target: loss = (the loss to reach) or compute = (reach the loss of the "
+         "compute-optimal run at this budget)");
+  if (given(loss)) positive(loss, "plan.inference", "loss", "the target loss, e.g. loss = 2.0");
+  if (given(compute)) positive(compute, "plan.inference", "compute", "training FLOP, e.g. compute = 1e23");
+  if (!given(inference_tokens))
+    fail("plan.inference: missing inference_tokens (tokens the model will process over its lifetime, e.g. 2e12)");
+  if (!(inference_tokens >= 0) || !std::isfinite(inference_tokens))
+    fail("plan.inference: inference_tokens must be zero or positive (got ", format_significant(inference_tokens, 6), ")");
+  if (given(unique_tokens)) positive(unique_tokens, "plan.inference", "unique_tokens", "unique tokens, e.g. 25e9");
+}
+
+void CompareOptions::Validate() const {
+  positive(compute, "plan.compare", "compute", "the budget in FLOP, e.g. compute = 5.76e23");
+  if (given(unique_tokens)) positive(unique_tokens, "plan.compare", "unique_tokens", "unique tokens, e.g. 25e9");
+  if (candidates.empty())
+    fail("plan.compare: no candidates; give allocations to compare, e.g. candidates = { { name = \"Gopher\", N = 280e9, D = 300e9 } }");
+  for (const auto& c : candidates) {
+    if (c.rule) continue;
+    positive(c.N, "plan.compare", ("N of candidate '" + c.name + "'").c_str(), "parameters");
+    if (given(c.D)) positive(c.D, "plan.compare", ("D of candidate '" + c.name + "'").c_str(), "tokens");
+  }
+}
+
+void TableOptions::Validate() const {
+  if (params.empty()) fail("plan.table: params is empty; give model sizes, e.g. params = { 400e6, 1e9, 10e9 }");
+  for (double n : params) positive(n, "plan.table", "every entry of params", "model sizes in parameters");
+}
+
+void ReturnsOptions::Validate() const {
+  positive(unique_tokens, "plan.returns", "unique_tokens", "unique tokens available, e.g. 25e9");
+  for (double c : compute) positive(c, "plan.returns", "every entry of compute", "budgets in FLOP");
+}
+
+// ---- questions -----------------------------------------------------------------------------------
+
+Answer optimal(const fit::FittedLaw& fitted, const OptimalOptions& options) {
+  options.Validate();
+  const std::string function = "plan.optimal";
+  require_loss_law(fitted.law, function);
+  const bool constrained = given(options.unique_tokens) || given(options.epochs);
+  if (constrained) require_data_law(fitted.law, function,
+                                    given(options.unique_tokens) ? "unique_tokens = " + format_count(options.unique_tokens)
+                                                                 : "epochs = " + format_significant(options.epochs, 4));
+  const double C = options.compute;
+  Answer out = with_intervals(fitted, [&](const Law& law) {
+    Allocation a = allocate(law, C, options.unique_tokens, options.epochs, options.method, options.grid, function);
+    Answer ans;
+    set_allocation(ans, C, a.N, a.D, a.loss);
+    if (constrained) {
+      const double U = given(options.unique_tokens) ? options.unique_tokens : a.D / options.epochs;
+      set_data(ans, law, a.N, a.D, U);
+      Allocation free = allocate(law, C, fit::kMissing, fit::kMissing, Method::Auto, options.grid, function);
+      ans.set("loss_unlimited", free.loss, Unit::Loss, "loss, unlimited data");
+      ans.set("N_unlimited", free.N, Unit::Params, "params, unlimited data");
+    }
+    ans.method = a.closed_form ? "closed form" : "numeric";
+    if (!a.closed_form && a.local_minima > 1) {
+      std::string others;
+      for (double n : a.other_N) others += (others.empty() ? "" : ", ") + format_count(n);
+      ans.notes.push_back(str(a.local_minima, " local optima in N; the best kept (the others at ", others, ")"));
+    }
+    return ans;
+  });
+  out.question = optimal_question(options);
+  out.law = law_label(fitted);
+  return out;
+}
+
+Answer optimal(const AllocationRule& rule, const OptimalOptions& options, const fit::FittedLaw* law) {
+  options.Validate();
+  rule.Validate();
+  if (given(options.unique_tokens) || given(options.epochs))
+    fail("plan.optimal: an allocation rule (power laws of C) knows nothing of unique tokens or epochs; ask a "
+         "data-constrained law instead (law = fit.published.datablations)");
+  if (law) require_loss_law(law->law, "plan.optimal");
+  const double C = options.compute;
+  const double N = rule.N_at(C), D = rule.D_at(C);
+  Answer out;
+  set_allocation(out, C, N, D, law ? predict(law->law, N, D, fit::kMissing) : fit::kMissing);
+  if (std::fabs(6 * N * D / C - 1) > 1e-3) {
+    out.set("flops_6ND", 6 * N * D, Unit::Flops, "6·N·D");
+    out.notes.push_back("the rule's N_opt and D_opt are separate fits: 6·N·D differs from the budget");
+  }
+  // Intervals: N from the N law's samples, D from the D law's (or from N's), loss from the law's.
+  auto interval_of = [](std::vector<double> values) {
+    fit::Interval i;
+    if (values.size() >= 2) i.lo = fit::percentile(values, 0.025), i.hi = fit::percentile(values, 0.975);
+    return i;
+  };
+  std::vector<double> ns, ds, losses;
+  for (size_t i = 0; i < rule.N_law.samples.size(); ++i) ns.push_back(AllocationRule::evaluate(rule.N_law.sample(i), C));
+  if (rule.D_law)
+    for (size_t i = 0; i < rule.D_law->samples.size(); ++i) ds.push_back(AllocationRule::evaluate(rule.D_law->sample(i), C));
+  else
+    for (double n : ns) ds.push_back(C / (6 * n));
+  if (law)
+    for (size_t i = 0; i < law->samples.size(); ++i) losses.push_back(predict(law->sample(i), N, D, fit::kMissing));
+  for (auto& q : out.quantities) {
+    if (q.name == "N") q.interval = interval_of(ns);
+    if (q.name == "D") q.interval = interval_of(ds);
+    if (q.name == "loss") q.interval = interval_of(losses);
+  }
+  out.samples = static_cast<int>(std::max({ns.size(), ds.size(), losses.size()}));
+  out.question = optimal_question(options);
+  out.law = "allocation rule " + rule.name + (law ? "; loss from " + law_label(*law) : "");
+  out.method = "power laws N_opt(C)" + std::string(rule.D_law ? ", D_opt(C)" : ", D = C/(6N)");
+  return out;
+}
+
+Answer loss(const fit::FittedLaw& fitted, const LossOptions& options) {
+  options.Validate();
+  require_loss_law(fitted.law, "plan.loss");
+  if (given(options.unique_tokens)) require_data_law(fitted.law, "plan.loss", "unique_tokens = " + format_count(options.unique_tokens));
+  Answer out = with_intervals(fitted, [&](const Law& law) {
+    Answer ans;
+    set_allocation(ans, 6 * options.N * options.D, options.N, options.D,
+                   predict(law, options.N, options.D, options.unique_tokens));
+    if (given(options.unique_tokens)) set_data(ans, law, options.N, options.D, options.unique_tokens);
+    return ans;
+  });
+  out.question = "loss of " + format_count(options.N) + " parameters on " + format_count(options.D) + " tokens";
+  if (given(options.unique_tokens)) out.question += " (" + format_count(options.unique_tokens) + " unique)";
+  out.law = law_label(fitted);
+  out.method = "prediction";
+  return out;
+}
+
+Answer compute_for(const fit::FittedLaw& fitted, const ComputeForOptions& options) {
+  options.Validate();
+  const std::string function = "plan.compute_for";
+  require_loss_law(fitted.law, function);
+  if (given(options.unique_tokens)) require_data_law(fitted.law, function, "unique_tokens = " + format_count(options.unique_tokens));
+  // The point law must reach the target (its error says why); samples that cannot are counted.
+  Answer out = with_intervals(fitted, [&](const Law& law) {
+    const double C = invert_optimal_loss(law, options.loss, options.unique_tokens, function);
+    Allocation a = allocate(law, C, options.unique_tokens, fit::kMissing, Method::Auto, 241, function);
+    Answer ans;
+    set_allocation(ans, C, a.N, a.D, a.loss);
+    if (given(options.unique_tokens)) set_data(ans, law, a.N, a.D, options.unique_tokens);
+    return ans;
+  });
+  out.question = "compute to reach loss " + format_significant(options.loss, 5);
+  if (given(options.unique_tokens)) out.question += " with " + format_count(options.unique_tokens) + " unique tokens";
+  out.law = law_label(fitted);
+  out.method = "inverse of the optimal loss L*(C) by bisection";
+  return out;
+}
+
+Answer inference(const fit::FittedLaw& fitted, const InferenceOptions& options) {
+  options.Validate();
+  const std::string function = "plan.inference";
+  require_loss_law(fitted.law, function);
+  const double U = options.unique_tokens;
+  if (given(U)) require_data_law(fitted.law, function, "unique_tokens = " + format_count(U));
+  const double T = options.inference_tokens;
+  Answer out = with_intervals(fitted, [&](const Law& law) {
+    const double target = given(options.loss) ? options.loss : optimal_loss(law, options.compute, U, function);
+    if (law.has("E") && target <= law.param("E"))
+      fail(function, ": loss target ", format_significant(target, 5), " is at or below the law's irreducible loss E = ",
+           format_significant(law.param("E"), 5), "; no model reaches it");
+    // Training tokens for N parameters to reach the target (infinite when N is too small).
+    const double ln_d_max = std::log(1e32);
+    auto tokens_for = [&](double n) {
+      if (!(predict(law, n, std::exp(ln_d_max), U) < target)) return std::numeric_limits<double>::infinity();
+      return std::exp(search::bisect([&](double ln_d) { return predict(law, n, std::exp(ln_d), U) - target; }, 0.0,
+                                     ln_d_max, 1e-11));
+    };
+    // The smallest model that can reach the target with unlimited training tokens.
+    const double ln_n_max = std::log(1e18);
+    if (!(predict(law, std::exp(ln_n_max), std::exp(ln_d_max), U) < target))
+      fail(function, ": loss target ", format_significant(target, 5), " is out of the law's reach");
+    const double ln_n_min = search::bisect(
+        [&](double ln_n) { return predict(law, std::exp(ln_n), std::exp(ln_d_max), U) < target ? 1.0 : -1.0; }, 0.0,
+        ln_n_max, 1e-9);
+    auto total = [&](double ln_n) {
+      const double n = std::exp(ln_n);
+      return 6.0 * n * tokens_for(n) + 2.0 * n * T;
+    };
+    // Total cost is infinite at N_min and grows like N beyond the optimum: search 12 decades above N_min.
+    search::Minimum m = search::minimize(total, ln_n_min + 1e-6, ln_n_min + std::log(1e12), 121);
+    if (!std::isfinite(m.f) || m.at_edge)
+      fail(function, ": found no interior optimum of training + inference compute for loss ", format_significant(target, 5));
+    const double N = std::exp(m.x), D = tokens_for(N);
+    Answer ans;
+    set_allocation(ans, 6 * N * D, N, D, target);
+    ans.set("inference_tokens", T, Unit::Tokens, "inference tokens");
+    ans.set("inference_flops", 2 * N * T, Unit::Flops, "inference FLOP");
+    ans.set("total_flops", 6 * N * D + 2 * N * T, Unit::Flops, "total FLOP");
+    if (given(U)) set_data(ans, law, N, D, U);
+    // The compute-optimal run reaching the same loss.
+    const double c_ref = given(options.compute) && given(options.loss) == false ? options.compute
+                                                                                 : invert_optimal_loss(law, target, U, function);
+    Allocation ref = allocate(law, c_ref, U, fit::kMissing, Method::Auto, 241, function);
+    const double total_ref = 6 * ref.N * ref.D + 2 * ref.N * T;
+    ans.set("N_compute_optimal", ref.N, Unit::Params, "params, compute-optimal");
+    ans.set("D_compute_optimal", ref.D, Unit::Tokens, "tokens, compute-optimal");
+    ans.set("total_flops_compute_optimal", total_ref, Unit::Flops, "total FLOP, compute-optimal");
+    ans.set("saving", 1.0 - (6 * N * D + 2 * N * T) / total_ref, Unit::Fraction, "saving");
+    return ans;
+  });
+  out.question = "inference-aware allocation for " + format_count(T) + " inference tokens, target " +
+                 (given(options.loss) ? "loss " + format_significant(options.loss, 5)
+                                      : "the loss of the compute-optimal run at " + flops_text(options.compute));
+  out.law = law_label(fitted);
+  out.method = "min 6·N·D_train + 2·N·D_inference s.t. L(N, D_train) = target (Sardana et al. 2023)";
+  return out;
+}
+
+Answer compare(const fit::FittedLaw& fitted, const CompareOptions& options) {
+  options.Validate();
+  const std::string function = "plan.compare";
+  require_loss_law(fitted.law, function);
+  const double C = options.compute, U = options.unique_tokens;
+  if (given(U)) require_data_law(fitted.law, function, "unique_tokens = " + format_count(U));
+  for (const auto& c : options.candidates)
+    if (c.rule) c.rule->Validate();
+  Answer out = with_intervals(fitted, [&](const Law& law) {
+    Allocation best = allocate(law, C, U, fit::kMissing, Method::Auto, 241, function);
+    Answer ans;
+    set_allocation(ans, C, best.N, best.D, best.loss);
+    auto row = [&](double N, double D) {
+      Answer r;
+      const double l = predict(law, N, D, U);
+      set_allocation(r, 6 * N * D, N, D, l);
+      r.set("loss_gap", l - best.loss, Unit::Plain, "Δloss");
+      // The compute the law's optimum needs to reach this loss, as a fraction of this run's compute.
+      double equivalent = fit::kMissing;
+      if (l > best.loss) {
+        try {
+          equivalent = invert_optimal_loss(law, l, U, function);
+        } catch (const Error&) {
+        }
+      } else {
+        equivalent = C;
+      }
+      r.set("compute_equivalent", equivalent, Unit::Flops, "optimum needs");
+      r.set("efficiency", equivalent / (6 * N * D), Unit::Fraction, "efficiency");
+      return r;
+    };
+    ans.rows.push_back(row(best.N, best.D));
+    for (const auto& c : options.candidates) {
+      if (c.rule) {
+        ans.rows.push_back(row(c.rule->N_at(C), c.rule->D_at(C)));
+      } else {
+        ans.rows.push_back(row(c.N, given(c.D) ? c.D : C / (6 * c.N)));
+      }
+    }
+    return ans;
+  });
+  out.row_label = "allocation";
+  out.row_names.push_back("law's optimum");
+  for (const auto& c : options.candidates) out.row_names.push_back(c.name);
+  for (const auto& c : options.candidates)
+    if (!c.rule && given(c.D) && std::fabs(6 * c.N * c.D / C - 1) > 0.02)
+      out.notes.push_back(str("'", c.name, "' uses ", flops_text(6 * c.N * c.D), " (6·N·D), not the budget ", flops_text(C)));
+  out.notes.push_back("efficiency: the compute the law's optimum needs for the same loss, over the run's compute");
+  out.method = "each candidate's loss under the law, against the law's optimum";
+  out.question = "allocations compared at " + flops_text(C) + (given(U) ? " with " + format_count(U) + " unique tokens" : "");
+  out.law = law_label(fitted);
+  return out;
+}
+
+Answer table(const fit::FittedLaw& fitted, const TableOptions& options) {
+  options.Validate();
+  const std::string function = "plan.table";
+  require_loss_law(fitted.law, function);
+  Answer out = with_intervals(fitted, [&](const Law& law) {
+    Answer ans;
+    for (double N : options.params) {
+      double C;
+      if (closed_form_applies(law)) {
+        fit::Allocation a = fit::compute_optimal(law);
+        C = 6.0 * std::pow(N / a.G, 1.0 / a.a);
+      } else {
+        // N_opt(C) increases with C: bisect on ln C.
+        C = std::exp(search::bisect(
+            [&](double ln_c) {
+              return std::log(allocate(law, std::exp(ln_c), fit::kMissing, fit::kMissing, Method::Auto, 121, function).N) -
+                     std::log(N);
+            },
+            std::log(kMinCompute), std::log(kMaxCompute), 1e-9));
+      }
+      const double D = C / (6.0 * N);
+      Answer r;
+      r.set("N", N, Unit::Params, "params");
+      r.set("flops", C, Unit::Flops, "FLOPs");
+      r.set("D", D, Unit::TokensFine, "tokens");
+      r.set("tokens_per_param", D / N, Unit::Ratio, "tokens/param");
+      r.set("loss", predict(law, N, D, fit::kMissing), Unit::Loss, "loss");
+      ans.rows.push_back(r);
+    }
+    return ans;
+  });
+  out.question = "compute-optimal FLOPs and tokens per model size";
+  out.law = law_label(fitted);
+  out.method = closed_form_applies(fitted.law) ? "closed form" : "numeric";
+  return out;
+}
+
+Answer table(const AllocationRule& rule, const TableOptions& options, const fit::FittedLaw* law) {
+  options.Validate();
+  rule.Validate();
+  if (law) require_loss_law(law->law, "plan.table");
+  Answer out;
+  for (double N : options.params) {
+    const double C = rule.flops_for_params(N), D = rule.D_at(C);
+    Answer r;
+    r.set("N", N, Unit::Params, "params");
+    r.set("flops", C, Unit::Flops, "FLOPs");
+    r.set("D", D, Unit::TokensFine, "tokens");
+    r.set("tokens_per_param", D / N, Unit::Ratio, "tokens/param");
+    if (law) r.set("loss", predict(law->law, N, D, fit::kMissing), Unit::Loss, "loss");
+    out.rows.push_back(r);
+  }
+  out.question = "compute-optimal FLOPs and tokens per model size";
+  out.law = "allocation rule " + rule.name + (law ? "; loss from " + law_label(*law) : "");
+  out.method = "power laws";
+  return out;
+}
+
+Answer returns(const fit::FittedLaw& fitted, const ReturnsOptions& options) {
+  options.Validate();
+  const std::string function = "plan.returns";
+  require_loss_law(fitted.law, function);
+  const double U = options.unique_tokens;
+  require_data_law(fitted.law, function, "unique_tokens = " + format_count(U));
+  // The budgets come from the point law so that every sample answers the same rows.
+  std::vector<double> budgets = options.compute;
+  double one_epoch = fit::kMissing;
+  {
+    const Law& law = fitted.law;
+    if (closed_form_applies(law)) {
+      fit::Allocation a = fit::compute_optimal(law);
+      one_epoch = 6.0 * std::pow(U * a.G, 1.0 / a.b);
+    } else {
+      one_epoch = std::exp(search::bisect(
+          [&](double ln_c) {
+            return std::log(allocate(law, std::exp(ln_c), fit::kMissing, fit::kMissing, Method::Auto, 121, function).D) -
+                   std::log(U);
+          },
+          std::log(kMinCompute), std::log(kMaxCompute), 1e-9));
+    }
+    if (budgets.empty())
+      for (int k = 0; k <= 10; ++k) budgets.push_back(one_epoch * std::pow(2.0, k));
+    std::sort(budgets.begin(), budgets.end());
+  }
+  Answer out = with_intervals(fitted, [&](const Law& law) {
+    Answer ans;
+    ans.set("unique_tokens", U, Unit::Tokens, "unique tokens");
+    ans.set("one_epoch_flops", one_epoch, Unit::Flops, "one epoch at the optimum");
+    double prev_c = 0, prev_eff = 0;
+    for (double C : budgets) {
+      Allocation a = allocate(law, C, U, fit::kMissing, Method::Auto, 241, function);
+      Allocation free = allocate(law, C, fit::kMissing, fit::kMissing, Method::Auto, 241, function);
+      Answer r;
+      r.set("flops", C, Unit::Flops, "FLOP");
+      r.set("N", a.N, Unit::Params, "params");
+      r.set("D", a.D, Unit::Tokens, "tokens");
+      r.set("epochs", a.D / U, Unit::Epochs, "epochs");
+      r.set("loss", a.loss, Unit::Loss, "loss");
+      r.set("loss_unlimited", free.loss, Unit::Loss, "loss, unlimited data");
+      double effective = C;
+      if (a.loss > free.loss * (1 + 1e-12)) {
+        try {
+          effective = invert_optimal_loss(law, a.loss, fit::kMissing, function);
+        } catch (const Error&) {
+          effective = fit::kMissing;
+        }
+      }
+      r.set("effective_flops", effective, Unit::Flops, "effective FLOP");
+      r.set("return", effective / C, Unit::Fraction, "return");
+      if (prev_c > 0 && given(effective))
+        r.set("marginal_return", (effective - prev_eff) / (C - prev_c), Unit::Fraction, "marginal return");
+      prev_c = C;
+      prev_eff = effective;
+      ans.rows.push_back(r);
+    }
+    return ans;
+  });
+  out.question = "return on compute spent repeating " + format_count(U) + " unique tokens";
+  out.law = law_label(fitted);
+  out.method = "numeric data-constrained optimum per budget";
+  out.notes.push_back("return: the compute that unlimited unique data would need for the same loss, over the compute spent");
+  return out;
+}
+
+}  // namespace scalelab::plan

@@ -1,0 +1,253 @@
+// Planning questions answered with a scaling law: compute-optimal and data-constrained allocation,
+// inference-aware allocation (Sardana et al.), loss predictions and their inversion, comparisons of
+// allocations at one budget, tables of compute-optimal runs, and the cost of a run in GPU-hours.
+//
+// Every answer is an Answer: named quantities (N, D, epochs, loss, flops, ...) with units, each with a
+// percentile interval when the law carries bootstrap samples (the answer is recomputed for every
+// sample), and optional rows (tables, comparisons, return curves). Answer::Summary() prints a compact
+// unit-aware table.
+//
+//   fit::FittedLaw law;
+//   law.law = plan::published::datablations_exact();   // or a fit::fit_law result with bootstrap samples
+//   plan::OptimalOptions question;
+//   question.compute = 1e22;
+//   question.unique_tokens = 25e9;
+//   plan::Answer a = plan::optimal(law, question);
+//   a.value("N");        // 7.03e9
+//   a.value("epochs");   // 9.49
+//   std::cout << a.Summary();   // or a.Brief(): "7.03B params, 237B tokens (9.49 epochs), loss 2.2221, 1.00e22 FLOP"
+//
+// A Question is the same request as a value that exists before any law: build it, answer it later
+// with Question::answer(law) (the study DSL declares questions and answers them with its fitted law).
+//
+// Conventions: training compute C = 6·N·D (Kaplan's 6N per token, attention FLOPs left out), N as the
+// law counts it (all parameters for Chinchilla and Muennighoff, non-embedding for Kaplan).
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "fit/fit.h"
+#include "fit/law.h"
+#include "plan/cost.h"
+
+namespace scalelab::plan {
+
+// ---- Allocation rules: Chinchilla approaches 1 and 2, Kaplan's C^0.73 ---------------------------
+// N_opt(C) = k_N·C^a from a power law (fit::Law kind PowerLaw, input C in FLOP) and, optionally,
+// D_opt(C) = k_D·C^b; without a D law the tokens are D = C/(6N). Each law may carry bootstrap
+// samples (fit::fit_power_law(..., bootstrap)); intervals of N and D come from them.
+struct AllocationRule {
+  std::string name;
+  std::string doc;
+  fit::FittedLaw N_law;
+  std::optional<fit::FittedLaw> D_law;
+
+  // k·C^a of a power law (its parameters k and a).
+  static double evaluate(const fit::Law& power_law, double flops);
+  double N_at(double flops) const;
+  double D_at(double flops) const;
+  // Approach 2: the power laws through the vertices of an IsoFLOP analysis (fit::fit_isoflop).
+  static AllocationRule FromIsoFlop(const fit::IsoFlopResult& isoflop, std::string name = "isoflop");
+  // The compute at which the rule picks N parameters (inverts N_opt(C)).
+  double flops_for_params(double N) const;
+  void Validate() const;  // power laws with output N_opt (and D_opt), positive k
+  std::string Summary() const;
+};
+
+namespace published {
+// Chinchilla approach 1 (Hoffmann et al. 2022, table 3): N_opt = k_N·C^0.49815, D_opt = k_D·C^0.50196,
+// the power laws that reproduce the table's approach-1 columns to their printed precision (every row
+// but 67B, which no pair of power laws can reproduce together with its neighbours: it is the Gopher
+// budget 5.76e23, where these laws give 67.9B parameters on 1.41T tokens). The exponents lie inside
+// the paper's intervals a = 0.50 (0.488, 0.502), b = 0.50 (0.501, 0.512).
+AllocationRule chinchilla_approach1();
+// Kaplan et al. 2020, eq. 6.1 / fig. 14: N_opt = 1.3e9·(C / PF-day)^0.73 (non-embedding N),
+// D = C/(6N).
+AllocationRule kaplan();
+// Muennighoff et al. 2023 with the unrounded constants of the datablations README (A = e^6.255414,
+// B = e^7.3049974, E = e^0.6254804, α = β = 0.3526596, R_D* = 15.387756, R_N* = 5.309743): the values
+// behind the paper's checks, L(6.34e9, 242e9, 25e9) = 2.2256 and 7.0B on 237B tokens at 1e22 with
+// 25B unique. fit::published::datablations() holds the rounded constants (A 520.8, ..., α 0.3527),
+// which give 2.2251 there.
+fit::Law datablations_exact();
+}  // namespace published
+
+// ---- Answers ------------------------------------------------------------------------------------
+enum class Unit {
+  Params,          // "7.03B"
+  Tokens,          // "237B"
+  TokensFine,      // one decimal in its unit, as Chinchilla's table prints tokens: "8.0B", "205.1B"
+  Flops,           // "1.0e22"
+  Loss,            // "2.2221"
+  Epochs,          // "9.49"
+  Ratio,           // tokens per parameter, multiples: "33.8"
+  Fraction,        // "12.3%"
+  Plain,           // a number with 3 significant digits
+};
+
+struct Quantity {
+  std::string name;     // "N", "D", "tokens_per_param", "epochs", "loss", "flops", ...
+  double value = fit::kMissing;
+  Unit unit = Unit::Plain;
+  std::string label;    // column label: "params", "tokens", ...
+  fit::Interval interval;   // percentile interval over bootstrap samples (invalid without samples)
+};
+
+struct Answer {
+  std::string question;     // "compute-optimal allocation at 1.0e22 FLOP with 25B unique tokens"
+  std::string law;          // the law's name ("datablations (published)")
+  std::string method;       // "closed form", "numeric: 2 local optima, best kept", ...
+  std::vector<Quantity> quantities;
+  std::vector<Answer> rows;            // tables, comparisons, return curves
+  std::string row_label;               // first column of rows ("allocation", "params")
+  std::vector<std::string> row_names;  // one per row
+  std::vector<std::string> notes;
+  std::optional<Cost> cost;            // of the answer's training compute, when a GPU was given
+  int samples = 0;                     // bootstrap samples the intervals come from
+  int samples_failed = 0;              // samples for which the question had no answer
+
+  bool has(const std::string& name) const;
+  const Quantity& quantity(const std::string& name) const;  // throws listing the names there are
+  double value(const std::string& name) const { return quantity(name).value; }
+  Answer& set(const std::string& name, double value, Unit unit, const std::string& label = "");
+  std::vector<std::string> names() const;
+
+  // One compact block: the question, a table of quantities with intervals, cost, notes, rows.
+  std::string Summary() const;
+  // One line of the headline numbers: "7.03B params, 237B tokens (9.49 epochs), loss 2.2221,
+  // 1.00e22 FLOP, 7.02k H100-hours".
+  std::string Brief() const;
+  // The same as Markdown (a heading line, a table of quantities, a table of rows, notes), for reports.
+  std::string Markdown() const;
+};
+
+// Formats a value in a quantity's unit: 7.02B, 237B, 9.49, 2.2256, 1.2e22, 33.8, 12.3%.
+std::string format_quantity(double value, Unit unit);
+
+// ---- Questions ----------------------------------------------------------------------------------
+struct OptimalOptions {
+  double compute = fit::kMissing;        // training FLOP (C = 6ND); required
+  double unique_tokens = fit::kMissing;  // U: data-constrained allocation (law needs R_D*, R_N*)
+  double epochs = fit::kMissing;         // fixed epochs: D = epochs·U with U = D/epochs free
+  enum class Method { Auto, ClosedForm, Numeric } method = Method::Auto;
+  int grid = 241;                        // numeric: grid points over ln N before refining
+  void Validate() const;
+};
+// The compute-optimal allocation under `law`, or under an allocation rule (the law, if any, then
+// gives the loss). Closed form for laws with E, A, B, alpha, beta without a data constraint;
+// otherwise numeric: a grid over ln N (tokens per parameter 1e-6 … 1e8), every local minimum of
+// the grid refined by Brent's method, the best kept.
+Answer optimal(const fit::FittedLaw& law, const OptimalOptions& options);
+Answer optimal(const AllocationRule& rule, const OptimalOptions& options, const fit::FittedLaw* law = nullptr);
+
+// The loss at N, D [, U].
+struct LossOptions {
+  double N = fit::kMissing, D = fit::kMissing, unique_tokens = fit::kMissing;
+  void Validate() const;
+};
+Answer loss(const fit::FittedLaw& law, const LossOptions& options);
+
+// The least compute whose compute-optimal run reaches `loss` (data-constrained with unique_tokens).
+struct ComputeForOptions {
+  double loss = fit::kMissing;
+  double unique_tokens = fit::kMissing;
+  void Validate() const;
+};
+Answer compute_for(const fit::FittedLaw& law, const ComputeForOptions& options);
+
+// Inference-aware allocation (Sardana et al. 2023): the N and D_train minimising
+// 6·N·D_train + 2·N·D_inference subject to L(N, D_train) = target, where the target is `loss` or the
+// loss of the compute-optimal run at `compute`. Also reports the compute-optimal run reaching the
+// same loss and what the inference-aware choice saves over it.
+struct InferenceOptions {
+  double loss = fit::kMissing;            // target loss, or
+  double compute = fit::kMissing;         // the target is the loss of the compute-optimal run at this C
+  double inference_tokens = fit::kMissing;  // expected tokens processed at inference (≥ 0)
+  double unique_tokens = fit::kMissing;
+  void Validate() const;
+};
+Answer inference(const fit::FittedLaw& law, const InferenceOptions& options);
+
+// Comparison of allocations at one budget: each candidate is {N, D} (D = C/(6N) when missing) or an
+// allocation rule; rows give the law's loss, the gap to the law's optimum, and the compute the
+// optimum needs to reach the same loss (so "Gopher's run was worth X% of its compute").
+struct Candidate {
+  std::string name;
+  double N = fit::kMissing, D = fit::kMissing;
+  std::optional<AllocationRule> rule;
+};
+struct CompareOptions {
+  double compute = fit::kMissing;
+  double unique_tokens = fit::kMissing;
+  std::vector<Candidate> candidates;
+  void Validate() const;
+};
+Answer compare(const fit::FittedLaw& law, const CompareOptions& options);
+
+// Compute-optimal FLOPs and tokens for each model size (Chinchilla's table 3): from the law
+// (inverting its N_opt(C)) or from an allocation rule.
+struct TableOptions {
+  std::vector<double> params;
+  void Validate() const;
+};
+Answer table(const fit::FittedLaw& law, const TableOptions& options);
+Answer table(const AllocationRule& rule, const TableOptions& options, const fit::FittedLaw* law = nullptr);
+
+// The return on compute spent on repeated data (Muennighoff et al. fig. 3): for each budget, the
+// data-constrained optimum (N, D, epochs, loss), the loss with unlimited unique data at the same
+// compute, and the effective compute (what unlimited data would need for the same loss) as a
+// fraction of the compute spent. Default budgets: C₁·2^k, k = 0…10, where C₁ is the compute whose
+// unconstrained optimum uses exactly U tokens (one epoch).
+struct ReturnsOptions {
+  double unique_tokens = fit::kMissing;
+  std::vector<double> compute;  // empty: the default budgets
+  void Validate() const;
+};
+Answer returns(const fit::FittedLaw& law, const ReturnsOptions& options);
+
+// A question as a value: created without a law, answered with one later.
+class Question {
+ public:
+  enum class Kind { Optimal, Loss, ComputeFor, Inference, Compare, Table, Returns };
+  static Question Optimal(OptimalOptions options, std::optional<AllocationRule> rule = std::nullopt);
+  static Question Loss(LossOptions options);
+  static Question ComputeFor(ComputeForOptions options);
+  static Question Inference(InferenceOptions options);
+  static Question Compare(CompareOptions options);
+  static Question Table(TableOptions options, std::optional<AllocationRule> rule = std::nullopt);
+  static Question Returns(ReturnsOptions options);
+
+  Kind kind() const { return kind_; }
+  const char* kind_name() const;   // "optimal", "loss", ...
+  // The cost of the answer's training compute on these GPUs (added to every answer).
+  void set_cost(CostOptions options) { cost_ = std::move(options); }
+  const std::optional<CostOptions>& cost() const { return cost_; }
+
+  // The numbers the question was asked with, by name (compute, unique_tokens, epochs, N, D, loss,
+  // inference_tokens), for reports and the study store.
+  std::vector<std::pair<std::string, double>> inputs() const;
+  // Whether answering needs a law (allocation-rule questions do not).
+  bool needs_law() const;
+  Answer answer(const fit::FittedLaw& law) const;
+  Answer answer() const;  // allocation-rule questions only; throws saying a law is needed otherwise
+  std::string Summary() const;  // "question: compute-optimal allocation at 1.0e21 FLOP (unanswered)"
+
+ private:
+  Kind kind_ = Kind::Optimal;
+  OptimalOptions optimal_;
+  LossOptions loss_;
+  ComputeForOptions compute_for_;
+  InferenceOptions inference_;
+  CompareOptions compare_;
+  TableOptions table_;
+  ReturnsOptions returns_;
+  std::optional<AllocationRule> rule_;
+  std::optional<CostOptions> cost_;
+};
+
+}  // namespace scalelab::plan

@@ -1,0 +1,187 @@
+// Questions as values: declared before a law exists (the study DSL), answered with one later.
+#include <sstream>
+
+#include "core/error.h"
+#include "core/units.h"
+#include "plan/plan.h"
+
+namespace scalelab::plan {
+
+Question Question::Optimal(OptimalOptions options, std::optional<AllocationRule> rule) {
+  options.Validate();
+  if (rule) rule->Validate();
+  Question q;
+  q.kind_ = Kind::Optimal;
+  q.optimal_ = options;
+  q.rule_ = std::move(rule);
+  return q;
+}
+
+Question Question::Loss(LossOptions options) {
+  options.Validate();
+  Question q;
+  q.kind_ = Kind::Loss;
+  q.loss_ = options;
+  return q;
+}
+
+Question Question::ComputeFor(ComputeForOptions options) {
+  options.Validate();
+  Question q;
+  q.kind_ = Kind::ComputeFor;
+  q.compute_for_ = options;
+  return q;
+}
+
+Question Question::Inference(InferenceOptions options) {
+  options.Validate();
+  Question q;
+  q.kind_ = Kind::Inference;
+  q.inference_ = options;
+  return q;
+}
+
+Question Question::Compare(CompareOptions options) {
+  options.Validate();
+  Question q;
+  q.kind_ = Kind::Compare;
+  q.compare_ = std::move(options);
+  return q;
+}
+
+Question Question::Table(TableOptions options, std::optional<AllocationRule> rule) {
+  options.Validate();
+  if (rule) rule->Validate();
+  Question q;
+  q.kind_ = Kind::Table;
+  q.table_ = std::move(options);
+  q.rule_ = std::move(rule);
+  return q;
+}
+
+Question Question::Returns(ReturnsOptions options) {
+  options.Validate();
+  Question q;
+  q.kind_ = Kind::Returns;
+  q.returns_ = std::move(options);
+  return q;
+}
+
+const char* Question::kind_name() const {
+  switch (kind_) {
+    case Kind::Optimal: return "optimal";
+    case Kind::Loss: return "loss";
+    case Kind::ComputeFor: return "compute_for";
+    case Kind::Inference: return "inference";
+    case Kind::Compare: return "compare";
+    case Kind::Table: return "table";
+    case Kind::Returns: return "returns";
+  }
+  return "?";
+}
+
+std::vector<std::pair<std::string, double>> Question::inputs() const {
+  std::vector<std::pair<std::string, double>> out;
+  auto add = [&](const char* name, double v) {
+    if (v == v) out.emplace_back(name, v);
+  };
+  switch (kind_) {
+    case Kind::Optimal:
+      add("compute", optimal_.compute);
+      add("unique_tokens", optimal_.unique_tokens);
+      add("epochs", optimal_.epochs);
+      break;
+    case Kind::Loss:
+      add("N", loss_.N);
+      add("D", loss_.D);
+      add("unique_tokens", loss_.unique_tokens);
+      break;
+    case Kind::ComputeFor:
+      add("loss", compute_for_.loss);
+      add("unique_tokens", compute_for_.unique_tokens);
+      break;
+    case Kind::Inference:
+      add("loss", inference_.loss);
+      add("compute", inference_.compute);
+      add("inference_tokens", inference_.inference_tokens);
+      add("unique_tokens", inference_.unique_tokens);
+      break;
+    case Kind::Compare:
+      add("compute", compare_.compute);
+      add("unique_tokens", compare_.unique_tokens);
+      break;
+    case Kind::Table:
+      break;
+    case Kind::Returns:
+      add("unique_tokens", returns_.unique_tokens);
+      break;
+  }
+  return out;
+}
+
+bool Question::needs_law() const { return !((kind_ == Kind::Optimal || kind_ == Kind::Table) && rule_); }
+
+namespace {
+void add_cost(Answer& a, const std::optional<CostOptions>& options) {
+  if (options && a.has("flops")) a.cost = cost(a.value("flops"), *options);
+}
+}  // namespace
+
+Answer Question::answer(const fit::FittedLaw& law) const {
+  Answer a;
+  switch (kind_) {
+    case Kind::Optimal: a = rule_ ? optimal(*rule_, optimal_, &law) : optimal(law, optimal_); break;
+    case Kind::Loss: a = loss(law, loss_); break;
+    case Kind::ComputeFor: a = compute_for(law, compute_for_); break;
+    case Kind::Inference: a = inference(law, inference_); break;
+    case Kind::Compare: a = compare(law, compare_); break;
+    case Kind::Table: a = rule_ ? table(*rule_, table_, &law) : table(law, table_); break;
+    case Kind::Returns: a = returns(law, returns_); break;
+  }
+  add_cost(a, cost_);
+  return a;
+}
+
+Answer Question::answer() const {
+  if (needs_law())
+    fail("plan: this question (", kind_name(), ") needs a law to answer it: question:answer(law), e.g. with "
+         "fit.published.chinchilla or a fitted law");
+  Answer a = kind_ == Kind::Optimal ? optimal(*rule_, optimal_) : table(*rule_, table_);
+  add_cost(a, cost_);
+  return a;
+}
+
+std::string Question::Summary() const {
+  std::ostringstream out;
+  out << "question " << kind_name() << ": ";
+  switch (kind_) {
+    case Kind::Optimal:
+      out << "compute-optimal allocation at " << format_quantity(optimal_.compute, Unit::Flops) << " FLOP";
+      if (optimal_.unique_tokens == optimal_.unique_tokens) out << " with " << format_count(optimal_.unique_tokens) << " unique tokens";
+      if (optimal_.epochs == optimal_.epochs) out << " at " << format_significant(optimal_.epochs, 4) << " epochs";
+      break;
+    case Kind::Loss:
+      out << "loss of " << format_count(loss_.N) << " parameters on " << format_count(loss_.D) << " tokens";
+      break;
+    case Kind::ComputeFor:
+      out << "compute to reach loss " << format_significant(compute_for_.loss, 5);
+      break;
+    case Kind::Inference:
+      out << "inference-aware allocation for " << format_count(inference_.inference_tokens) << " inference tokens";
+      break;
+    case Kind::Compare:
+      out << compare_.candidates.size() << " allocations compared at " << format_quantity(compare_.compute, Unit::Flops) << " FLOP";
+      break;
+    case Kind::Table:
+      out << "compute-optimal FLOPs and tokens for " << table_.params.size() << " model sizes";
+      break;
+    case Kind::Returns:
+      out << "return on compute spent repeating " << format_count(returns_.unique_tokens) << " unique tokens";
+      break;
+  }
+  if (rule_) out << " (allocation rule " << rule_->name << ")";
+  out << "\n  unanswered: question:answer(law) answers it with a fitted or published law";
+  return out.str();
+}
+
+}  // namespace scalelab::plan

@@ -1,0 +1,57 @@
+-- fit: scaling laws and their fitting with Ceres (runtime/fit, bindings/fit.cpp).
+--
+--   local obs = fit.observations{ N = {...}, D = {...}, loss = {...} }
+--   local obs = fit.read_csv("runs.csv", { N = "params", D = "tokens", loss = "loss" })
+--   local law = fit.chinchilla(obs, { bootstrap = 200 })   -- the Chinchilla/Epoch method
+--   print(law)                                              -- parameters with 95% intervals
+--   law.params.alpha, law.intervals.alpha, law:predict{ N = 70e9, D = 1.4e12 }
+--   law:allocation(5.76e23).N_opt                          -- compute-optimal size at Gopher's budget
+--   fit.data_constrained(obs, { base = fit.published.datablations, free = { "R_D", "R_N" } })
+--   fit.kaplan(obs, { form = "N" }), fit.isoflop(obs), fit.power_law{ x = C, y = N }
+--   fit.custom{ params = { E = { start = { 1, 2 }, scale = "log" }, a = { 0.3 } },
+--               predict = function(p, x) return p.E + 1 / x.N ^ p.a end, inputs = { "N" }, data = obs }
+--
+-- Options of every fitter (all optional):
+--   bootstrap = n         resample the runs n times and refit: law.intervals, law.samples
+--   seed = 1              the bootstrap's random seed
+--   starts = {...}        a grid { alpha = {0, 0.5}, ... } in fit coordinates (ln of scale
+--                         parameters such as E, A, B) or a list of points { {E =, A =, ...}, ... }
+--   bounds = { alpha = {0, 3} }   natural units
+--   tie = { "alpha", "beta" }     fit parameters as one value
+--   free = { "R_D", "R_N" }       fit only these; the others keep their init/base values
+--   init = { E = 1.7, ... }       values of held parameters (and the start of explicit fits)
+--   huber_delta = 1e-3 | false    δ of the Huber loss on ln residuals; false = least squares
+--   threads = 2, max_iterations = 200, covariance = true, parametrisation = "lse" | "direct"
+local native = require "scalelab.native.fit"
+local document = require("scalelab.native.core").document
+
+local fit = {}
+for name, value in pairs(native) do fit[name] = value end
+
+document(fit, [[
+fit: scaling laws and their fitting.
+  fit.observations{ N =, D =, loss = [, U =, C =, S =, weight =, run =] }, fit.read_csv(path, mapping)
+  fit.chinchilla(obs, opts)        L = E + A/N^alpha + B/D^beta (LSE parametrisation, sum of Huber(1e-3)
+                                   over ln residuals, 4500-point start grid, best start kept)
+  fit.data_constrained(obs, opts)  Muennighoff et al.: L = E + A/N'^alpha + B/D'^beta with R_D*, R_N*
+  fit.kaplan(obs, { form = "N"|"D"|"C"|"ND"|"curve" })   Kaplan et al. 2020 laws
+  fit.isoflop(obs)                 Chinchilla approach 2: parabolas per budget, N_opt(C), D_opt(C)
+  fit.power_law{ x =, y = }        y = k*x^a by least squares in log space
+  fit.custom{ params =, predict =, inputs =, data = obs }   a law written in Lua
+  fit.extrapolate(law, obs, { below = C })   fit below C, report errors predicting the runs above
+  fit.published.chinchilla / .epoch / .datablations / .kaplan (and kaplan_N, kaplan_D, kaplan_C, kaplan_curve)
+A law: law.params, law.intervals, law.objective, law.r2, law:predict{N =, D =}, law:summary(),
+law:allocation(C), law:interval(name or function, level), law.samples, law.warnings.]])
+
+-- Convenience: fit.table(law) -> a plain table of the parameters with intervals, for printing or saving.
+function fit.table(law)
+  local out = {}
+  local intervals = law.intervals
+  for _, name in ipairs(law.names) do
+    out[name] = { value = law.params[name], interval = intervals and intervals[name] or nil }
+  end
+  return out
+end
+document(fit.table, "fit.table(law) -> { name = { value =, interval = {lo, hi} } }")
+
+return fit

@@ -1,0 +1,54 @@
+-- plan: planning questions answered with scaling laws (runtime/plan/plan.h, bindings/plan.cpp).
+--
+--   plan.optimal{ compute = 1e22, law = fit.published.chinchilla }          -- closed form
+--   plan.optimal{ compute = 1e22, unique_tokens = 25e9,                      -- data-constrained
+--                 law = plan.published.datablations_exact }                  --   7.03B, 237B tokens, 9.49 epochs
+--   plan.optimal{ compute = 5.76e23, allocation = plan.published.chinchilla_approach1 }
+--   plan.loss{ N = 6.34e9, D = 242e9, unique_tokens = 25e9, law = L }       -- 2.2256
+--   plan.compute_for{ loss = 2.0, law = L }
+--   plan.inference{ compute = 1e23, inference_tokens = 2e12, law = L }      -- Sardana et al.
+--   plan.compare{ compute = 5.76e23, law = L, candidates = { Gopher = { N = 280e9, D = 300e9 } } }
+--   plan.table{ params = { 400e6, 1e9, 10e9 }, allocation = plan.published.chinchilla_approach1 }
+--   plan.returns{ unique_tokens = 25e9, law = L }
+--   plan.cost{ flops = 1e22, gpu = "H100", gpus = 1024, mfu = 0.4 }
+--
+-- Questions as values. Every question asked WITHOUT law = returns a Question instead of an Answer;
+-- question:answer(law) answers it later with any law (published, or fitted by a study):
+--   local q = plan.optimal{ compute = 1e21, gpu = "H100", gpus = 64 }   -- no law yet
+--   ...                                                                  -- fit the study's law
+--   print(q:answer(fitted_law))                                          -- Answer, priced on 64 H100s
+-- plan.answer(questions, law) answers one question or a list (a table of questions, keys kept).
+--
+-- Answers print a compact table and carry 95% percentile intervals when the law has bootstrap
+-- samples (the question is answered once per sample): answer.intervals.N = { lo, hi }.
+pcall(require, "scalelab.native.fit")  -- registers the Law type first, when the fit module exists
+local native = require "scalelab.native.plan"
+local core = require "scalelab.native.core"
+
+local plan = {}
+for name, value in pairs(native) do plan[name] = value end
+
+function plan.answer(questions, law)
+  local mt = getmetatable(questions)
+  if mt and mt.__name == "Question" then return questions:answer(law) end
+  if type(questions) ~= "table" then
+    error("plan.answer(questions, law): questions must be a Question or a table of Questions (got " ..
+      type(questions) .. ")", 2)
+  end
+  local answers = {}
+  for key, question in pairs(questions) do
+    local qmt = getmetatable(question)
+    if not (qmt and qmt.__name == "Question") then
+      error("plan.answer: questions[" .. tostring(key) .. "] is not a Question", 2)
+    end
+    answers[key] = question:answer(law)
+  end
+  return answers
+end
+core.document(plan.answer,
+  "plan.answer(question_or_list, law) -> Answer, or a table of Answers with the same keys: answers questions " ..
+  "declared without a law (plan.optimal{ compute = 1e21 }) with the given law")
+
+-- Documentation of the module table comes from the native half.
+core.document(plan, core.docs()[native])
+return plan

@@ -1,0 +1,172 @@
+-- The fit module's Lua API: observations, laws, fitting options, printing, errors.
+local t = require "scalelab.test"
+
+-- Synthetic runs from a known Chinchilla law with 1% multiplicative noise (deterministic LCG).
+local seed = 777
+local function uniform()
+  seed = (seed * 1103515245 + 12345) % 2147483648
+  return seed / 2147483648
+end
+local function gauss()
+  return math.sqrt(-2 * math.log(uniform() + 1e-12)) * math.cos(2 * math.pi * uniform())
+end
+local truth = fit.published.epoch
+local N, D, L = {}, {}, {}
+for i = 1, 100 do
+  N[i] = math.exp(math.log(2e7) + uniform() * math.log(500))
+  D[i] = math.exp(math.log(4e8) + uniform() * math.log(500))
+  L[i] = truth:predict{ N = N[i], D = D[i] } * math.exp(0.01 * gauss())
+end
+local obs = fit.observations{ N = N, D = D, loss = L }
+local quick = { E = { -0.5, 0.5 }, A = { 5, 10 }, B = { 5, 10 }, alpha = { 0.2, 0.5 }, beta = { 0.2, 0.5 } }
+
+t.test("observations from Lua tables", function()
+  t.eq(obs.size, 100)
+  t.eq(#obs, 100)
+  t.near(obs.C[1], 6 * N[1] * D[1], 1e-12)
+  t.ok(tostring(obs):find("100 observations"))
+end)
+
+t.test("bad observations name the row and column", function()
+  t.raises(function() fit.observations{ N = { 1e8, -2e8 }, D = { 1e9, 2e9 }, loss = { 3, 2.9 } } end, "row 2, column N")
+  t.raises(function() fit.observations{ N = { 1e8, 2e8 }, D = { 1e9 }, loss = { 3, 2.9 } } end, "column D has 1 values")
+  t.raises(function() fit.observations{ N = { 1e8, "x" }, loss = { 3, 2.9 } } end, "row 2, column N must be a number")
+  t.raises(function() fit.observations{ N = { 1e8 } } end, "loss column is required")
+  t.raises(function() fit.observations{ N = { 1e8 }, los = { 3 } } end, "did you mean 'loss'")
+end)
+
+t.test("published laws", function()
+  local c = fit.published.chinchilla
+  t.eq(c.kind, "chinchilla")
+  t.eq(c.params.E, 1.69)
+  t.near(c:predict{ N = 70e9, D = 1.4e12 }, 1.69 + 406.4 / (70e9) ^ 0.34 + 410.7 / (1.4e12) ^ 0.28, 1e-12)
+  t.near(fit.published.datablations:predict{ N = 6.34e9, D = 242e9, U = 25e9 }, 2.2256, 5e-4)
+  t.eq(fit.published.kaplan.kind, "kaplan_ND")
+  t.eq(fit.published.epoch.fitted, false)
+  t.near(c:allocation(5.76e23).a, 0.28 / 0.62, 1e-12)
+  t.ok(tostring(c):find("alpha"))
+  t.raises(function() return c:predict{ N = 1e9 } end, "needs D")
+  t.raises(function() return c:predict{ N = 1e9, DD = 1 } end, "unknown key 'DD'")
+end)
+
+t.test("chinchilla fit with bootstrap: params, intervals, printing", function()
+  local law = fit.chinchilla(obs, { starts = quick, bootstrap = 40, seed = 3 })
+  t.eq(law.fitted, true)
+  t.near(law.params.alpha, 0.348, 0.1)
+  t.near(law.params.beta, 0.366, 0.1)
+  t.ok(law.objective > 0)
+  t.ok(law.r2 > 0.9)
+  t.eq(law.starts, 32)
+  t.eq(#law.samples, 40)
+  t.eq(#law.residuals, 100)
+  for _, name in ipairs(law.names) do
+    local i = law.intervals[name]
+    t.ok(i[1] <= law.params[name] * 1.5 and i[2] >= law.params[name] / 1.5, name)
+  end
+  local ia = law.intervals.alpha
+  t.ok(ia[1] <= 0.348 and 0.348 <= ia[2], string.format("truth inside the alpha interval [%g, %g] (fit %g)", ia[1], ia[2], law.params.alpha))
+  t.ok(law.intervals.a ~= nil)
+  local n_opt = law:interval(function(l) return l:allocation(1e22).N_opt end)
+  t.ok(n_opt[1] < n_opt[2])
+  t.ok(law.standard_errors.alpha > 0)
+  local text = tostring(law)
+  t.ok(text:find("95%% %["), text)
+  t.ok(text:find("objective"))
+  t.eq(law:summary(), text)
+  t.ok(law.report:find("Ceres Solver Report"))
+  t.near(law:predict{ N = 1e9, D = 2e10 }, truth:predict{ N = 1e9, D = 2e10 }, 0.02)
+end)
+
+t.test("options: tie, free, init, bounds, explicit starts, errors", function()
+  local tied = fit.chinchilla(obs, { starts = quick, tie = { "alpha", "beta" } })
+  t.eq(tied.params.alpha, tied.params.beta)
+  local held = fit.chinchilla(obs, { starts = quick, free = { "A", "B", "alpha", "beta" }, init = { E = 1.8 } })
+  t.eq(held.params.E, 1.8)
+  local bounded = fit.chinchilla(obs, { starts = quick, bounds = { alpha = { 0.1, 0.3 } } })
+  t.near(bounded.params.alpha, 0.3, 1e-6)
+  t.ok(table.concat(bounded.warnings, "\n"):find("bound"))
+  local explicit = fit.chinchilla(obs, { starts = { { E = 1.8, A = 400, B = 2000, alpha = 0.3, beta = 0.3 } } })
+  t.eq(explicit.starts, 1)
+  t.raises(function() fit.chinchilla(obs, { tie = { "alpha", "betta" } }) end, "did you mean 'beta'")
+  t.raises(function() fit.chinchilla(obs, { bootstrapp = 3 }) end, "did you mean 'bootstrap'")
+  t.raises(function() fit.chinchilla(obs, { bounds = { alpha = { 1 } } }) end, "{lower, upper}")
+  t.raises(function() fit.chinchilla(fit.observations{ N = { 1e8, 2e8 }, D = { 1e9, 2e9 }, loss = { 3, 2.9 } }) end,
+    "at least 6 observations")
+end)
+
+t.test("direct parametrisation agrees with LSE at the optimum", function()
+  local lse = fit.chinchilla(obs, { starts = quick })
+  local p = lse.params
+  local direct = fit.chinchilla(obs, { parametrisation = "direct", merge_starts = false,
+    starts = { { E = p.E * 1.1, A = p.A * 1.1, B = p.B * 1.1, alpha = p.alpha * 1.1, beta = p.beta * 1.1 } } })
+  t.near(direct.objective, lse.objective, 1e-6)
+  t.near(direct.params.alpha, lse.params.alpha, 1e-3)
+end)
+
+t.test("kaplan, power law, isoflop", function()
+  local kn = fit.published.kaplan_N
+  local n, l = {}, {}
+  for i = 1, 30 do
+    n[i] = 1e6 * 1.3 ^ i
+    l[i] = kn:predict{ N = n[i] } * math.exp(0.002 * gauss())
+  end
+  local k = fit.kaplan(fit.observations{ N = n, loss = l }, { bootstrap = 20 })
+  t.eq(k.kind, "kaplan_N")
+  t.near(k.params.alpha_N, 0.076, 0.05)
+  local pl = fit.power_law{ x = { 1e18, 1e19, 1e20 }, y = { 1e8, 10 ^ 8.5, 1e9 }, output = "N_opt" }
+  t.near(pl.params.a, 0.5, 1e-9)
+  t.near(pl:predict{ C = 1e22 }, 1e10, 1e-6)
+  -- IsoFLOP runs from the Chinchilla law at three budgets.
+  local c = fit.published.chinchilla
+  local IN, ID, IC, IL = {}, {}, {}, {}
+  for _, budget in ipairs{ 1e18, 1e19, 1e20 } do
+    local n0 = c:allocation(budget).N_opt
+    for f = -4, 4 do
+      local NN = n0 * 1.4 ^ f
+      IN[#IN + 1], ID[#ID + 1], IC[#IC + 1] = NN, budget / (6 * NN), budget
+      IL[#IL + 1] = c:predict{ N = NN, D = budget / (6 * NN) }
+    end
+  end
+  local iso = fit.isoflop(fit.observations{ N = IN, D = ID, C = IC, loss = IL })
+  t.eq(#iso.budgets, 3)
+  t.near(iso.a, c:allocation(1e20).a, 0.03)
+  t.ok(tostring(iso):find("isoflop"))
+  t.raises(function() fit.kaplan(obs, { form = "X" }) end, "form must be")
+end)
+
+t.test("custom Lua law", function()
+  local law = fit.custom{
+    name = "simple",
+    params = { E = { start = { 1, 2 }, scale = "log" }, K = { start = { 100, 1000 }, scale = "log" }, a = { 0.2, 0.4 } },
+    inputs = { "N", "D" },
+    predict = function(p, x) return p.E + p.K / x.N ^ p.a + p.K / x.D ^ p.a end,
+    formula = "E + K/N^a + K/D^a",
+  }
+  t.eq(law.kind, "custom")
+  t.eq(law.fitted, false)
+  local cn, cd, cl = {}, {}, {}
+  local gen = fit.published.chinchilla:with{ A = 400, B = 400, alpha = 0.3, beta = 0.3 }
+  for i = 1, 40 do
+    cn[i], cd[i] = 1e7 * 1.2 ^ i, 1e9 * 1.15 ^ i
+    cl[i] = gen:predict{ N = cn[i], D = cd[i] }
+  end
+  local fitted = fit.custom{
+    params = { E = { start = { 1, 2 }, scale = "log" }, K = { start = { 100, 1000 }, scale = "log" }, a = { 0.2, 0.4 } },
+    predict = function(p, x) return p.E + p.K / x.N ^ p.a + p.K / x.D ^ p.a end,
+    data = fit.observations{ N = cn, D = cd, loss = cl },
+  }
+  t.near(fitted.params.a, 0.3, 1e-3)
+  t.near(fitted.params.E, 1.69, 1e-3)
+  t.raises(function()
+    fit.custom{ params = { a = { 1 } }, predict = function() return "x" end, data = obs }
+  end, "predict must return a number")
+end)
+
+t.test("extrapolation scoring", function()
+  local e = fit.extrapolate(fit.law_of("chinchilla"), obs, { below = 1e19, starts = quick })
+  t.ok(e.test_runs > 0 and e.train_runs > 0)
+  t.ok(e.mean_abs_relative < 0.05)
+  t.ok(tostring(e):find("extrapolation"))
+end)
+
+t.done()

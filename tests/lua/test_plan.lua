@@ -1,0 +1,155 @@
+-- plan: the Lua API over the planner (questions, answers, laws as tables or Law objects, errors).
+local t = require "scalelab.test"
+
+local chinchilla = { kind = "chinchilla", E = 1.69, A = 406.4, B = 410.7, alpha = 0.34, beta = 0.28 }
+local datablations = plan.published.datablations_exact
+
+-- fit.published laws when the fit module is there; the same values as tables otherwise.
+local function published(name, as_table)
+  if fit and fit.published and fit.published[name] then
+    local law = fit.published[name]
+    if type(law) == "function" then law = law() end
+    return law
+  end
+  return as_table
+end
+
+t.test("compute-optimal allocation: closed form and numeric agree", function()
+  local law = published("chinchilla", chinchilla)
+  for _, c in ipairs { 1e19, 1e22, 1e25 } do
+    local closed = plan.optimal{ compute = c, law = law }
+    local numeric = plan.optimal{ compute = c, law = law, method = "numeric" }
+    t.eq(closed.method, "closed form")
+    t.eq(numeric.method, "numeric")
+    t.near(numeric.N, closed.N, 1e-6)
+    t.near(numeric.D, closed.D, 1e-6)
+    t.near(closed.tokens_per_param, closed.D / closed.N, 1e-12)
+    t.near(6 * closed.N * closed.D, c, 1e-12)
+  end
+end)
+
+t.test("data-constrained checks of Muennighoff et al.", function()
+  local l = plan.loss{ N = 6.34e9, D = 242e9, unique_tokens = 25e9, law = datablations }
+  t.near(l.loss, 2.2256, 0, 5e-5)
+  local a = plan.optimal{ compute = 1e22, unique_tokens = 25e9, law = datablations }
+  t.near(a.N, 7.0e9, 0.01)
+  t.near(a.D, 237e9, 0.005)
+  t.near(a.epochs, 9.5, 0, 0.05)
+  t.ok(a.loss > a.loss_unlimited, "repeating data costs some loss")
+  local text = tostring(a)
+  for _, s in ipairs { "7.03B", "237B", "9.49", "2.2221" } do t.ok(text:find(s, 1, true), "prints " .. s .. "\n" .. text) end
+end)
+
+t.test("fixed epochs and fewer unique tokens", function()
+  local four = plan.optimal{ compute = 1e22, epochs = 4, law = datablations }
+  t.near(four.epochs, 4, 1e-9)
+  local prev = 0
+  for _, u in ipairs { 200e9, 50e9, 10e9 } do
+    local a = plan.optimal{ compute = 1e22, unique_tokens = u, law = datablations }
+    t.ok(a.epochs > prev, "fewer unique tokens, more epochs")
+    prev = a.epochs
+  end
+  local curve = plan.returns{ unique_tokens = 25e9, law = datablations }
+  t.eq(#curve.rows, 11)
+  t.near(curve.rows[1]["return"], 1, 1e-3)
+  t.ok(curve.rows[11]["return"] < 0.2)
+end)
+
+t.test("approach-1 table and Gopher comparison", function()
+  local tab = plan.table{ params = { 400e6, 10e9, 10e12 }, allocation = plan.published.chinchilla_approach1 }
+  local text = tostring(tab)
+  t.eq(tostring(plan.table{ params = { 400e6, 10e9, 10e12 }, law = plan.published.chinchilla_approach1 }), text)
+  for _, s in ipairs { "1.92e19", "8.0B", "1.23e22", "205.1B", "1.30e28", "216.2T" } do
+    t.ok(text:find(s, 1, true), "table prints " .. s .. "\n" .. text)
+  end
+  local cmp = plan.compare{ compute = 5.76e23, law = published("chinchilla", chinchilla),
+    candidates = { Gopher = { N = 280e9, D = 300e9 }, kaplan = plan.published.kaplan,
+                   approach1 = plan.published.chinchilla_approach1 } }
+  t.eq(#cmp.rows, 4)
+  t.eq(cmp.rows[2].question, "Gopher")
+  t.near(cmp.rows[2].loss, 1.9933, 1e-4)
+  t.ok(cmp.rows[2].efficiency < 0.5)
+  t.near(cmp.rows[3].N, 67.9e9, 0.005)   -- approach 1: ~70B on 1.4T
+  t.near(cmp.rows[3].D, 1.41e12, 0.005)
+  t.ok(cmp.rows[4].N > 500e9)           -- Kaplan's rule: a far larger model
+end)
+
+t.test("inference demand shrinks the model", function()
+  local prev = math.huge
+  for _, tokens in ipairs { 0, 1e12, 1e13 } do
+    local a = plan.inference{ compute = 1e23, inference_tokens = tokens, law = chinchilla }
+    t.ok(a.N < prev)
+    prev = a.N
+  end
+end)
+
+t.test("compute_for and cost", function()
+  local opt = plan.optimal{ compute = 2e22, law = chinchilla }
+  local back = plan.compute_for{ loss = opt.loss, law = chinchilla, gpu = "A100", gpus = 256, mfu = 0.5 }
+  t.near(back.flops, 2e22, 1e-6)
+  t.near(back.cost.gpu_hours, 2e22 / (312e12 * 0.5) / 3600, 1e-6)
+  local c = plan.cost{ flops = 8.64e19 * 10, gpu = "H200", gpus = 8 }
+  t.near(c.pf_days, 10, 1e-12)
+  t.eq(c.gpu, "H200")
+  t.near(c.days, c.gpu_hours / 8 / 24, 1e-12)
+  t.near(plan.cost{ flops = 1e21, peak = 2e15, mfu = 1 }.gpu_hours, 1e21 / 2e15 / 3600, 1e-12)
+  t.near(opt:cost_on{ gpu = "H100", mfu = 0.4 }.gpu_hours, 2e22 / (989e12 * 0.4) / 3600, 1e-12)
+end)
+
+t.test("questions declared before the law", function()
+  local q = plan.optimal{ compute = 1e21, gpu = "H100", gpus = 64 }
+  t.eq(q.kind, "optimal")
+  t.ok(q.needs_law)
+  t.eq(q.inputs.compute, 1e21)
+  t.eq(q.inputs.unique_tokens, nil)
+  t.ok(tostring(q):find("unanswered", 1, true))
+  local a = q:answer(chinchilla)
+  t.near(a.N, plan.optimal{ compute = 1e21, law = chinchilla }.N, 1e-12)
+  t.eq(a.cost.gpus, 64)
+  local answers = plan.answer({ small = plan.optimal{ compute = 1e20 }, big = plan.optimal{ compute = 1e22 } }, chinchilla)
+  t.ok(answers.big.N > answers.small.N)
+  t.raises(function() q:answer() end, "needs a law")
+end)
+
+t.test("bootstrap samples give intervals", function()
+  local law = { kind = "chinchilla", E = 1.69, A = 406.4, B = 410.7, alpha = 0.34, beta = 0.28, samples = {} }
+  for i = 1, 40 do
+    local d = (i - 20.5) / 1000
+    law.samples[i] = { E = 1.69, A = 406.4, B = 410.7, alpha = 0.34 + d, beta = 0.28 - d / 2 }
+  end
+  local a = plan.optimal{ compute = 1e22, law = law }
+  local lo, hi = a:interval("N")
+  t.ok(lo < a.N and a.N < hi, "interval brackets the point")
+  t.eq(a.intervals.N[1], lo)
+  t.eq(a.samples, 40)
+end)
+
+t.test("bad inputs say why", function()
+  t.raises(function() plan.optimal{ compute = 0, law = chinchilla } end, "compute must be positive")
+  t.raises(function() plan.optimal{ compute = -5, law = chinchilla } end, "compute must be positive")
+  t.raises(function() plan.optimal{ compute = 1e22, unique_tokens = 25e9, law = chinchilla } end,
+    "needs a law with a term for repeated data")
+  t.raises(function() plan.compute_for{ loss = 1.2, law = chinchilla } end, "irreducible loss E = 1.69")
+  t.raises(function() local _ = plan.optimal{ compute = 1e22, law = chinchilla }.epochs end, "has no 'epochs'")
+  t.raises(function() plan.optimal{ compute = 1e22, lwa = chinchilla } end, "did you mean 'law'")
+  t.raises(function() plan.optimal{ compute = 1e22, law = { kind = "chinchilla", E = 1 } } end, "must be a number")
+  t.raises(function() plan.cost{ flops = 1e22, gpu = "H10" } end, "did you mean 'H100'")
+  t.raises(function() plan.optimal{ compute = 1e22, law = chinchilla, method = "fast" } end, "method must be")
+end)
+
+t.test("answers as records and Markdown for reports", function()
+  local a = plan.optimal{ compute = 1e22, unique_tokens = 25e9, law = datablations, gpu = "H100", gpus = 8 }
+  local r = a:record()
+  t.eq(r.question, a.question)
+  t.eq(r.quantities[1].name, "N")
+  t.eq(r.quantities[1].unit, "params")
+  t.near(r.quantities[1].value, a.N, 1e-15)
+  t.near(r.cost.gpu_hours, a.cost.gpu_hours, 1e-15)
+  local md = a:markdown()
+  t.ok(md:find("| epochs | 9.49 |", 1, true), md)
+  local cmp = plan.compare{ compute = 5.76e23, law = chinchilla, candidates = { { name = "Gopher", N = 280e9, D = 300e9 } } }
+  t.eq(cmp:record().rows[2].question, "Gopher")
+  t.ok(cmp:markdown():find("| Gopher | 280B |", 1, true))
+end)
+
+t.done()

@@ -1,0 +1,92 @@
+-- train.run from Lua: a data source written in Lua, the result's fields, the simulated backend,
+-- checkpoints and bad input.
+local t = require "scalelab.test"
+
+-- A Lua data source: a deterministic cycle (token i is followed by (5·i + 3) mod V) with a random
+-- start per row, so a model can learn it almost perfectly.
+local function cycle_source(V, T, B, seed)
+  local src = { vocab = V, seq_len = T, batch = B, seed = seed }
+  function src:next_batch()
+    local out = {}
+    for _ = 1, self.batch do
+      self.seed = (self.seed * 1103515245 + 12345) % 2147483648
+      local tok = self.seed % self.vocab
+      for _ = 0, self.seq_len do
+        out[#out + 1] = tok
+        tok = (5 * tok + 3) % self.vocab
+      end
+    end
+    return out
+  end
+  function src:state() return tostring(self.seed) end
+  function src:restore(s) self.seed = tonumber(s) end
+  function src:held_out() return cycle_source(V, T, B, seed + 1000) end
+  return src
+end
+
+local gpt = model.gpt{ vocab = 32, ctx = 16, d_model = 32, n_layer = 1, n_head = 2 }
+
+t.test("train.run learns a deterministic cycle and reports its numbers", function()
+  local r = train.run{ model = gpt, data = cycle_source(32, 16, 8, 7), steps = 150, lr = 3e-3, threads = 2 }
+  t.eq(r.status, "done")
+  t.ok(r.loss < 0.3, "held-out loss " .. tostring(r.loss))
+  t.near(r.curve[1].eval_loss, math.log(32), 0.02)
+  t.eq(r.curve[1].tokens, 0)
+  t.eq(r.tokens, 150 * 8 * 16)
+  t.near(r.flops, r.tokens * gpt.flops_per_token, 1e-9)
+  t.ok(r.flops_palm > r.flops)
+  t.ok(r.tokens_per_second > 0)
+  t.eq(r.params, gpt.params)
+  t.ok(tostring(r):find("^done: held%-out loss"), tostring(r))
+end)
+
+t.test("the simulated backend needs no data", function()
+  local r = train.simulate{ model = gpt, tokens = 1e6, batch = 8, seq_len = 16,
+                            law = { E = 1.0, A = 10, alpha = 0.3, B = 50, beta = 0.3, noise = 0 } }
+  t.eq(r.backend, "simulated")
+  t.near(r.loss, 1.0 + 10 / gpt.params ^ 0.3 + 50 / r.tokens ^ 0.3, 1e-6)
+end)
+
+t.test("a checkpoint resumes to the same result", function()
+  local path = os.tmpname()
+  os.remove(path)
+  local function config(extra)
+    local c = { model = gpt, data = cycle_source(32, 16, 8, 3), steps = 20, checkpoint_interval = 16 * 8 }
+    for k, v in pairs(extra or {}) do c[k] = v end
+    return c
+  end
+  local full = train.run(config())
+  -- A run that fails at step 9 leaves the checkpoint of step 9 (written every step).
+  t.raises(function()
+    train.run(config{ checkpoint = path, progress = function(p) if p.step == 9 then error("stop here") end end })
+  end, "stop here")
+  t.ok(io.open(path, "rb"), "checkpoint written")
+  local again = train.run(config{ checkpoint = path })
+  t.eq(again.steps, 20)
+  t.eq(again.loss, full.loss)
+  t.eq(#again.curve, #full.curve)
+  for i = 1, #full.curve do t.eq(again.curve[i].train_loss, full.curve[i].train_loss) end
+  os.remove(path)
+end)
+
+t.test("backends: cpu and simulated are built in, auto picks one that runs here", function()
+  local names = table.concat(train.backends(), " ")
+  t.ok(names:find("cpu") and names:find("simulated"), names)
+  local r = train.run{ model = gpt, data = cycle_source(32, 16, 8, 7), steps = 2, backend = "auto", threads = 1 }
+  t.ok(r.backend == "cpu" or r.backend == "cuda", r.backend)
+  t.eq(r.status, "done")
+end)
+
+t.test("bad input is named", function()
+  t.raises(function() train.run{ model = gpt, data = cycle_source(32, 16, 8, 1), tokens = 100, lr = -1 } end,
+    "lr must be a positive number")
+  t.raises(function() train.run{ model = gpt, data = cycle_source(32, 16, 8, 1), tokens = 100, bakend = "cpu" } end,
+    "did you mean 'backend'")
+  t.raises(function() train.run{ model = gpt, data = cycle_source(64, 16, 8, 1), tokens = 1000 } end,
+    "vocabulary (64) is larger")
+  t.raises(function() train.run{ model = gpt, data = 5, tokens = 1000 } end, "must be a data source")
+  t.raises(function() train.run{ model = gpt, data = cycle_source(32, 16, 8, 1), tokens = 1000, backend = "gpu" } end,
+    "unknown backend")
+end)
+
+t.done()

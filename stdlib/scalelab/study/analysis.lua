@@ -225,8 +225,8 @@ function IsoflopLaw:summary()
     if not m.inside then outside = outside + 1 end
   end
   if outside > 0 then
-    lines[#lines + 1] = string.format("  warning: %d budget%s have their minimum outside the sizes tried; widen the sweep's sizes (ratio) "
-      .. "so that each budget brackets its optimum", outside, outside == 1 and "" or "s")
+    lines[#lines + 1] = string.format("  warning: %d budget%s %s minimum outside the sizes tried; widen the sweep's sizes (ratio) "
+      .. "so that each budget brackets its optimum", outside, outside == 1 and "" or "s", outside == 1 and "has its" or "have their")
   end
   if #self.minima - outside < 2 then
     lines[#lines + 1] = "  warning: fewer than two budgets bracket their optimum: the exponents are extrapolations, not measurements"

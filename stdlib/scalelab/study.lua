@@ -491,6 +491,11 @@ function M.study(name)
   end
 end
 
+doc(M, [[Scaling studies: study "name" { sweep = sweep.isoflop{...}, backend = "cpu", fits = {...}, questions = {...} }.
+A script that declares a study trains the runs its store lacks (resuming interrupted ones), fits the
+laws, answers the questions and writes <store>.report.md and .report.json. help(study.study) lists
+the keys; scalelab script.lua --dry-run prints the plan; scalelab results FILE.db lists the runs.]])
+
 M.plan_runs = plan_runs
 M.Study = Study
 M.pythia_lr = pythia_lr

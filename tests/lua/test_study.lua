@@ -154,7 +154,7 @@ local function kill_and_rerun(jobs)
   write(dir .. "/slow.lua", SLOW)
   -- The reference: the same sweep, uninterrupted.
   local code, out = scalelab(dir, "slow.lua", "", { STORE = "reference.db", JOBS = "1" })
-  t.eq(code, 0, out)
+  t.eq(code, 0, "the uninterrupted sweep failed:\n" .. out:sub(-1500))
   local reference = snapshot(dir .. "/reference.db")
   t.eq(count(reference, "done"), 10)
 
@@ -167,8 +167,8 @@ local function kill_and_rerun(jobs)
                              env = { "STORE=killed.db", "JOBS=" .. jobs }, log = dir .. "/killed.log" }
   local at_kill
   -- Kill at a moment when at least 3 runs are done and one is in flight with a few points
-  -- checkpointed (the law backend writes its point count to the checkpoint file every 25 ms): waiting a fixed time instead races with the runs finishing and the
-  -- next workers starting up.
+  -- checkpointed (the law backend writes its point count to the checkpoint file every 25 ms):
+  -- waiting a fixed time instead races with the runs finishing and the next workers starting up.
   local function ready_to_kill()
     local ok, store = pcall(native_store.open, dir .. "/killed.db", { read_only = true })
     if not ok then return false end

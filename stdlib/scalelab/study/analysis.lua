@@ -153,7 +153,10 @@ local function isoflop_once(groups)
   end
   local intercept, a = linear_fit(lx, ly)
   if not intercept then return nil, "all budgets are equal" end
-  return { a = a, k = math.exp(intercept), b = 1 - a, k_D = 1 / (6 * math.exp(intercept)), minima = minima }
+  local inside = 0
+  for _, m in ipairs(minima) do inside = inside + (m.inside and 1 or 0) end
+  return { a = a, k = math.exp(intercept), b = 1 - a, k_D = 1 / (6 * math.exp(intercept)), minima = minima,
+           n_inside = inside }
 end
 
 local function percentile(sorted, q)
@@ -222,8 +225,8 @@ function IsoflopLaw:summary()
     if not m.inside then outside = outside + 1 end
   end
   if outside > 0 then
-    lines[#lines + 1] = string.format("  warning: %d budget%s have their minimum outside the sizes tried; widen the sweep's sizes (ratio) "
-      .. "so that each budget brackets its optimum", outside, outside == 1 and "" or "s")
+    lines[#lines + 1] = string.format("  warning: %d budget%s %s minimum outside the sizes tried; widen the sweep's sizes (ratio) "
+      .. "so that each budget brackets its optimum", outside, outside == 1 and "" or "s", outside == 1 and "has its" or "have their")
   end
   if #self.minima - outside < 2 then
     lines[#lines + 1] = "  warning: fewer than two budgets bracket their optimum: the exponents are extrapolations, not measurements"
@@ -264,7 +267,9 @@ function analysis.isoflop(obs, options)
       resampled[j] = { C = g.C, obs = picked }
     end
     local f = isoflop_once(resampled)
-    if f then
+    -- A resample whose parabolas put fewer budgets' minima inside their sizes than the fit did is
+    -- an extrapolation, not a measurement: it is left out (and counted).
+    if f and f.n_inside >= math.min(2, fit.n_inside) then
       law.samples[#law.samples + 1] = { a = f.a, k = f.k }
       as[#as + 1], bs[#bs + 1] = f.a, f.b
     end

@@ -8,68 +8,79 @@
 
 using namespace scalelab::testing;
 
+namespace {
+// Pty::expect, reporting the end of what the terminal shows when the text does not come.
+bool shows(Pty& pty, const std::string& text) {
+  if (pty.expect(text)) return true;
+  const std::string& out = pty.output();
+  WARN("waited in vain for '" << text << "'; the terminal's last 600 bytes:\n"
+                              << out.substr(out.size() > 600 ? out.size() - 600 : 0));
+  return false;
+}
+}  // namespace
+
 TEST_CASE("the REPL evaluates, continues, completes, survives Ctrl-C and keeps history") {
   std::string home = temp_dir();
   Pty repl({SCALELAB_BINARY}, {"HOME=" + home});
-  REQUIRE(repl.expect("> "));
+  REQUIRE(shows(repl, "> "));
 
   // An expression prints its value.
   repl.send("1 + 2\r");
-  REQUIRE(repl.expect("3\r\n"));
+  REQUIRE(shows(repl, "3\r\n"));
 
   // A trailing semicolon silences it.
   repl.send("40 + 2;\r");
   repl.send("'after'\r");
-  REQUIRE(repl.expect("after"));
+  REQUIRE(shows(repl, "after"));
   CHECK(repl.output().find("42") == std::string::npos);
 
   // A statement that ends early continues on a second prompt.
   repl.send("function twice(x)\r");
-  REQUIRE(repl.expect(">> "));
+  REQUIRE(shows(repl, ">> "));
   repl.send("return 2 * x end\r");
   repl.send("twice(21)\r");
-  REQUIRE(repl.expect("42"));
+  REQUIRE(shows(repl, "42"));
 
   // Tables pretty-print; bound objects print their summary.
   repl.send("{a = 1, b = {2, 3}}\r");
-  REQUIRE(repl.expect("{a = 1, b = {2, 3}}"));
+  REQUIRE(shows(repl, "{a = 1, b = {2, 3}}"));
   repl.send("model.gpt{vocab=256, ctx=64, d_model=64, n_layer=2, n_head=2}\r");
-  REQUIRE(repl.expect("GPT(L=2, d=64"));
+  REQUIRE(shows(repl, "GPT(L=2, d=64"));
 
   // Tab completes table fields and bound objects' properties.
   repl.send("string.for\t(\"%d\", 7)\r");
-  REQUIRE(repl.expect("7\r\n"));
+  REQUIRE(shows(repl, "7\r\n"));
   repl.send("cfg = model.gpt{vocab=256, ctx=64, d_model=64, n_layer=2, n_head=2}\r");
   repl.send("cfg.non_emb\t\r");
-  REQUIRE(repl.expect("100096"));  // 2·(12·64² + 13·64) + 2·64
+  REQUIRE(shows(repl, "100096"));  // 2·(12·64² + 13·64) + 2·64
 
   // Ctrl-C interrupts an endless loop and returns to the prompt, with state intact.
   repl.send("print('loop' .. 'ing') while true do end\r");
-  REQUIRE(repl.expect("looping"));
+  REQUIRE(shows(repl, "looping"));
   repl.interrupt();
-  REQUIRE(repl.expect("interrupted!"));
+  REQUIRE(shows(repl, "interrupted!"));
   repl.send("twice(50)\r");
-  REQUIRE(repl.expect("100"));
+  REQUIRE(shows(repl, "100"));
 
   // An error shows a message and the session goes on.
   repl.send("error('oops')\r");
-  REQUIRE(repl.expect("oops"));
+  REQUIRE(shows(repl, "oops"));
   repl.send("help(model)\r");
-  REQUIRE(repl.expect("model.shape_for{ params = N"));
+  REQUIRE(shows(repl, "model.shape_for{ params = N"));
 
   // Wait for the prompt before typing: keys typed while a computation runs are echoed by the
   // terminal, and a Ctrl-C then flushes them before readline reads them.
   repl.send("'ready'\r");
-  REQUIRE(repl.expect("ready\r\n"));
-  REQUIRE(repl.expect("> "));
+  REQUIRE(shows(repl, "ready\r\n"));
+  REQUIRE(shows(repl, "> "));
 
   // Ctrl-C at the prompt clears the line; twice on an empty prompt leaves.
   repl.send("half-typed");
-  REQUIRE(repl.expect("half-typed"));  // read by readline (ISIG flushes unread input)
+  REQUIRE(shows(repl, "half-typed"));  // read by readline (ISIG flushes unread input)
   repl.interrupt();
-  REQUIRE(repl.expect("> "));
+  REQUIRE(shows(repl, "> "));
   repl.interrupt();
-  REQUIRE(repl.expect("Ctrl-C again"));
+  REQUIRE(shows(repl, "Ctrl-C again"));
   repl.interrupt();
   CHECK(repl.wait() == 0);
 
@@ -82,7 +93,7 @@ TEST_CASE("the REPL evaluates, continues, completes, survives Ctrl-C and keeps h
 
 TEST_CASE("Ctrl-D leaves the REPL") {
   Pty repl({SCALELAB_BINARY}, {"HOME=" + temp_dir()});
-  REQUIRE(repl.expect("> "));
+  REQUIRE(shows(repl, "> "));
   repl.send("\x04");
   CHECK(repl.wait() == 0);
 }

@@ -9,6 +9,7 @@
 //     and a second Ctrl-C on an empty prompt leaves; Ctrl-D leaves too.
 // Without a terminal, or without readline, lines are read plainly.
 #include <sys/select.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -98,6 +99,8 @@ char** complete(const char* text, int, int) {
 
 bool g_line_done = false;
 bool g_line_eof = false;
+bool g_ctrl_c = false;        // the line ended with Ctrl-C rather than Enter
+bool g_ctrl_c_empty = false;  // ... on an empty line
 std::string g_line;
 
 void on_line(char* line) {
@@ -110,43 +113,54 @@ void on_line(char* line) {
   rl_callback_handler_remove();
 }
 
+// Ctrl-C while editing a line. The terminal's ISIG is off while readline reads (prep_terminal), so
+// Ctrl-C arrives as a key rather than as SIGINT: no signal can race with readline's reads.
+int on_ctrl_c(int, int) {
+  g_ctrl_c = true;
+  g_ctrl_c_empty = rl_end == 0;
+  rl_replace_line("", 0);
+  rl_done = 1;  // ends the line: readline calls on_line
+  return 0;
+}
+
+void prep_terminal(int meta) {
+  rl_prep_terminal(meta);  // saves the terminal's settings; rl_deprep_terminal restores them, ISIG too
+  termios settings;
+  if (tcgetattr(STDIN_FILENO, &settings) == 0) {
+    settings.c_lflag &= ~static_cast<tcflag_t>(ISIG);
+    tcsetattr(STDIN_FILENO, TCSANOW, &settings);
+  }
+}
+
 Read read_readline(const char* prompt, std::string& out) {
-  g_line_done = g_line_eof = false;
+  g_line_done = g_line_eof = g_ctrl_c = false;
   g_line.clear();
-  // SIGINT stays blocked except inside pselect, which unblocks it atomically while waiting: a
-  // Ctrl-C can never slip in between the check of the flag and the wait.
-  sigset_t sigint, unblocked;
-  sigemptyset(&sigint);
-  sigaddset(&sigint, SIGINT);
-  sigprocmask(SIG_BLOCK, &sigint, &unblocked);
-  sigdelset(&unblocked, SIGINT);
-  rl_callback_handler_install(prompt, on_line);
-  Read result = Read::Line;
+  rl_callback_handler_install(prompt, on_line);  // from here the terminal's ISIG is off
   while (!g_line_done) {
+    // A Ctrl-C between two lines, while the terminal still sent SIGINT, counts as one at the prompt.
     if (g_prompt_interrupt) {
       g_prompt_interrupt = 0;
-      const bool empty = rl_end == 0;
+      g_ctrl_c = true;
+      g_ctrl_c_empty = true;
       rl_replace_line("", 0);
       rl_callback_handler_remove();
-      std::fputc('\n', stdout);
-      std::fflush(stdout);
-      result = empty ? Read::InterruptedEmpty : Read::Interrupted;
       break;
     }
     fd_set fds;
     FD_ZERO(&fds);
     FD_SET(STDIN_FILENO, &fds);
-    const int ready = pselect(STDIN_FILENO + 1, &fds, nullptr, nullptr, nullptr, &unblocked);
-    if (ready < 0) {
+    if (select(STDIN_FILENO + 1, &fds, nullptr, nullptr, nullptr) < 0) {
       if (errno == EINTR) continue;
       rl_callback_handler_remove();
-      result = Read::Eof;
-      break;
+      return Read::Eof;
     }
     rl_callback_read_char();
   }
-  sigprocmask(SIG_UNBLOCK, &sigint, nullptr);
-  if (result != Read::Line) return result;
+  if (g_ctrl_c) {
+    std::fputc('\n', stdout);
+    std::fflush(stdout);
+    return g_ctrl_c_empty ? Read::InterruptedEmpty : Read::Interrupted;
+  }
   if (g_line_eof) {
     std::fputc('\n', stdout);
     return Read::Eof;
@@ -188,6 +202,8 @@ void Host::repl() {
     g_completion_state = L_;
     rl_readline_name = "scalelab";
     rl_catch_signals = 0;
+    rl_prep_term_function = prep_terminal;
+    rl_bind_key(3, on_ctrl_c);  // Ctrl-C
     rl_attempted_completion_function = complete;
     rl_basic_word_break_characters = const_cast<char*>(" \t\n\"\\'`@$><=;|&{(,+-*/%^~#[]");
     rl_completer_word_break_characters = rl_basic_word_break_characters;

@@ -13,8 +13,8 @@ namespace {
 bool shows(Pty& pty, const std::string& text) {
   if (pty.expect(text)) return true;
   const std::string& out = pty.output();
-  WARN("waited in vain for '" << text << "'; the terminal's last 600 bytes:\n"
-                              << out.substr(out.size() > 600 ? out.size() - 600 : 0));
+  WARN("waited in vain for '" << text << "'; the terminal's last 1500 bytes:\n"
+                              << out.substr(out.size() > 1500 ? out.size() - 1500 : 0));
   return false;
 }
 }  // namespace
@@ -82,7 +82,9 @@ TEST_CASE("the REPL evaluates, continues, completes, survives Ctrl-C and keeps h
   repl.interrupt();
   REQUIRE(shows(repl, "Ctrl-C again"));
   repl.interrupt();
-  CHECK(repl.wait() == 0);
+  const int status = repl.wait();
+  if (status != 0) shows(repl, "(the REPL did not leave)");
+  CHECK(status == 0);
 
   std::ifstream history(home + "/.scalelab_history");
   std::stringstream text;

@@ -698,13 +698,29 @@ bool Store::StartRun(const std::string& study, const std::string& hash, const st
   return true;
 }
 
-void Store::FinishRun(const std::string& study, const std::string& hash, const RunOutcome& o) {
-  Transaction tx(db(), path_);
-  Statement id(db_, path_, "SELECT id FROM runs WHERE study = ? AND hash = ?");
+namespace {
+
+// The id of a study's run, or an error naming both when the store has no such run.
+int64_t run_id(sqlite3* db, const std::string& path, const std::string& study, const std::string& hash) {
+  Statement id(db, path, "SELECT id FROM runs WHERE study = ? AND hash = ?");
   id.bind(1, study).bind(2, hash);
   if (!id.step()) fail("results store: study '", study, "' has no run ", hash);
-  const int64_t run = id.integer(0);
-  id.reset();
+  return id.integer(0);
+}
+
+// Deletes a run's final metrics and its loss curve (before a new result, or a reset to planned).
+void drop_results(sqlite3* db, const std::string& path, int64_t run) {
+  Statement metrics(db, path, "DELETE FROM run_values WHERE run = ? AND kind = 'metric'");
+  metrics.bind(1, run).run();
+  Statement curve(db, path, "DELETE FROM curves WHERE run = ?");
+  curve.bind(1, run).run();
+}
+
+}  // namespace
+
+void Store::FinishRun(const std::string& study, const std::string& hash, const RunOutcome& o) {
+  Transaction tx(db(), path_);
+  const int64_t run = run_id(db_, path_, study, hash);
   Statement update(db_, path_,
                    "UPDATE runs SET status = ?, loss = ?, wall_seconds = ?, finished_at = ?, error = ?, "
                    "script_hash = COALESCE(NULLIF(?, ''), script_hash), scalelab_version = ? WHERE id = ?");
@@ -718,11 +734,8 @@ void Store::FinishRun(const std::string& study, const std::string& hash, const R
   }
   update.bind(8, run);
   update.run();
-  Statement drop_metrics(db_, path_, "DELETE FROM run_values WHERE run = ? AND kind = 'metric'");
-  drop_metrics.bind(1, run).run();
+  drop_results(db_, path_, run);
   write_values(db_, path_, run, "metric", o.metrics);
-  Statement drop_curve(db_, path_, "DELETE FROM curves WHERE run = ?");
-  drop_curve.bind(1, run).run();
   Statement point(db_, path_,
                   "INSERT OR REPLACE INTO curves(run, step, tokens, train_loss, eval_loss, seconds, lr) "
                   "VALUES (?, ?, ?, ?, ?, ?, ?)");
@@ -736,19 +749,12 @@ void Store::FinishRun(const std::string& study, const std::string& hash, const R
 
 void Store::ResetRun(const std::string& study, const std::string& hash) {
   Transaction tx(db(), path_);
-  Statement id(db_, path_, "SELECT id FROM runs WHERE study = ? AND hash = ?");
-  id.bind(1, study).bind(2, hash);
-  if (!id.step()) fail("results store: study '", study, "' has no run ", hash);
-  const int64_t run = id.integer(0);
-  id.reset();
+  const int64_t run = run_id(db_, path_, study, hash);
   Statement reset(db_, path_,
                   "UPDATE runs SET status = 'planned', loss = NULL, wall_seconds = NULL, started_at = NULL, "
                   "finished_at = NULL, error = NULL, worker = NULL WHERE id = ?");
   reset.bind(1, run).run();
-  Statement metrics(db_, path_, "DELETE FROM run_values WHERE run = ? AND kind = 'metric'");
-  metrics.bind(1, run).run();
-  Statement curve(db_, path_, "DELETE FROM curves WHERE run = ?");
-  curve.bind(1, run).run();
+  drop_results(db_, path_, run);
   tx.commit();
 }
 

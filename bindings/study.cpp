@@ -49,7 +49,7 @@ int spawn(lua_State* L) {
   options.env = strings(L, -1, "spawn: env");
   lua_pop(L, 1);
   options.log_path = args.string("log", "");
-  options.die_with_parent = args.boolean("die_with_parent", true);
+  options.death_signal = options.lifeline = args.boolean("die_with_parent", true);
   lua_pushinteger(L, study::spawn(options));
   return 1;
 }
@@ -95,6 +95,11 @@ int clock(lua_State* L) {
 int now(lua_State* L) {
   using namespace std::chrono;
   lua_pushnumber(L, duration<double>(system_clock::now().time_since_epoch()).count());
+  return 1;
+}
+
+int watch_lifeline(lua_State* L) {
+  lua_pushboolean(L, study::watch_lifeline());
   return 1;
 }
 
@@ -183,6 +188,8 @@ int open_study(lua_State* L) {
        {"clock", &bound<clock>, "clock() -> monotonic seconds, for durations"},
        {"now", &bound<now>, "now() -> seconds since the epoch, with fractions"},
        {"getpid", &bound<getpid>, "getpid() -> this process's id"},
+       {"watch_lifeline", &bound<watch_lifeline>,
+        "watch_lifeline() -> true if this worker now ends itself when the executor that spawned it dies"},
        {"isatty", &bound<isatty>, "isatty('stdout' | 'stderr' | 'stdin') -> true on a terminal"},
        {"columns", &bound<columns>, "columns('stdout') -> terminal width, 0 when not a terminal"},
        {"make_dirs", &bound<make_dirs>, "make_dirs(path): creates the folder and its parents"},

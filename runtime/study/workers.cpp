@@ -1,6 +1,7 @@
 #include "study/workers.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/file.h>
@@ -29,18 +30,62 @@ void SpawnOptions::Validate() const {
     if (e.find('=') == std::string::npos || e[0] == '=') fail("spawn: environment entry '", e, "' is not KEY=VALUE");
 }
 
+namespace {
+
+constexpr const char* kLifelineVariable = "SCALELAB_LIFELINE_FD";
+
+// The executor's end of the lifeline: one pipe for all its workers, created on first use. The
+// executor keeps the write end open for its whole life and never writes to it; both ends are
+// close-on-exec, and each worker clears that flag on its copy of the read end just before exec. When
+// the executor dies, the kernel closes the write end and every worker's read end reports a hangup.
+int lifeline_read_end() {
+  static int read_end = [] {
+    int ends[2];
+    if (::pipe2(ends, O_CLOEXEC) != 0) throw SystemError(str("spawn: lifeline pipe failed: ", std::strerror(errno)));
+    return ends[0];  // the write end, ends[1], stays open (deliberately never closed)
+  }();
+  return read_end;
+}
+
+}  // namespace
+
+bool watch_lifeline() {
+  const char* value = std::getenv(kLifelineVariable);
+  if (!value || !*value) return false;
+  char* end = nullptr;
+  const long fd = std::strtol(value, &end, 10);
+  ::unsetenv(kLifelineVariable);  // this process's own children have no lifeline of ours
+  if (*end != '\0' || fd < 0 || fd > INT_MAX || ::fcntl(static_cast<int>(fd), F_GETFD) < 0) return false;
+  ::fcntl(static_cast<int>(fd), F_SETFD, FD_CLOEXEC);
+  std::thread([fd = static_cast<int>(fd)] {
+    for (;;) {
+      struct pollfd p {fd, POLLIN, 0};
+      const int n = ::poll(&p, 1, -1);
+      if (n < 0 && errno == EINTR) continue;
+      char byte;
+      if (n > 0 && (p.revents & (POLLHUP | POLLERR)) == 0 && ::read(fd, &byte, 1) > 0) continue;  // not ours
+      static const char message[] = "scalelab worker: the executor that started this worker has died; stopping\n";
+      (void)!::write(STDERR_FILENO, message, sizeof message - 1);
+      ::kill(::getpid(), SIGKILL);
+    }
+  }).detach();
+  return true;
+}
+
 pid_t spawn(const SpawnOptions& options) {
   options.Validate();
+  const int lifeline = options.lifeline ? lifeline_read_end() : -1;
   // Everything the child needs is prepared before fork: after fork only async-signal-safe calls.
   std::vector<std::string> environment;
   for (char** e = environ; *e; ++e) {
     std::string entry = *e;
     const std::string key = entry.substr(0, entry.find('='));
-    bool replaced = false;
+    bool replaced = key == kLifelineVariable;  // an inherited lifeline is not this worker's
     for (const auto& add : options.env) replaced = replaced || add.compare(0, key.size() + 1, key + "=") == 0;
     if (!replaced) environment.push_back(std::move(entry));
   }
   environment.insert(environment.end(), options.env.begin(), options.env.end());
+  if (lifeline >= 0) environment.push_back(str(kLifelineVariable, "=", lifeline));
   std::vector<char*> argv, envp;
   for (const auto& a : options.argv) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
@@ -68,10 +113,11 @@ pid_t spawn(const SpawnOptions& options) {
   }
   if (pid == 0) {
     ::close(status_pipe[0]);
-    if (options.die_with_parent) {
+    if (options.death_signal) {
       ::prctl(PR_SET_PDEATHSIG, SIGKILL);
       if (::getppid() != parent) ::_exit(127);  // the parent died before prctl
     }
+    if (lifeline >= 0) ::fcntl(lifeline, F_SETFD, 0);  // the worker keeps its read end across exec
     ::signal(SIGINT, SIG_DFL);
     if (log >= 0) {
       ::dup2(log, STDOUT_FILENO);

@@ -17,7 +17,11 @@ struct SpawnOptions {
   std::vector<std::string> argv;  // argv[0] is the program (a path)
   std::vector<std::string> env;   // "KEY=VALUE" entries added to (or replacing in) the environment
   std::string log_path;           // stdout and stderr go here (appended); "" keeps the parent's
-  bool die_with_parent = true;    // SIGKILL the worker if the executor dies (Linux PR_SET_PDEATHSIG)
+  // The worker ends when the executor dies, however it dies, by two means: Linux's PR_SET_PDEATHSIG
+  // (death_signal), and a lifeline pipe the worker watches once it calls watch_lifeline() (lifeline),
+  // for kernels and sandboxes where the death signal never comes. Both are on by default.
+  bool death_signal = true;
+  bool lifeline = true;
   void Validate() const;
 };
 
@@ -31,6 +35,13 @@ struct ExitStatus {
   bool ok() const { return signal == 0 && code == 0; }
   std::string Summary() const;  // "exit 0", "killed by signal 9 (Killed)"
 };
+
+// In a worker: if the environment names a lifeline (SCALELAB_LIFELINE_FD, set by spawn), starts a
+// thread that ends this process with SIGKILL, after a line on stderr, as soon as the process that
+// spawned it has died (its end of the pipe closes). Returns whether a lifeline is watched. The
+// worker's results are stored in transactions, so ending it at any moment loses at most the steps
+// since its last checkpoint, as a kill would.
+bool watch_lifeline();
 
 // Reaps one finished child of this process. block = false returns nullopt when none has finished;
 // block = true waits. Returns nullopt as well when there are no children at all.

@@ -124,6 +124,9 @@ end
 
 -- Worker mode: the study script was started by the local executor to train run `hash`.
 function executor.work(s, hash)
+  -- A worker whose executor has died (killed, crashed) stops at once, so that a rerun never finds
+  -- an orphan still training the run it is about to resume.
+  native.watch_lifeline()
   local run
   for _, r in ipairs(s.runs) do
     if r.hash == hash then run = r end

@@ -1,0 +1,93 @@
+// The study executor's process primitives: a worker must end when its executor dies, even where the
+// kernel never sends PR_SET_PDEATHSIG's signal (the lifeline pipe).
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include "study/workers.h"
+
+using namespace scalelab::study;
+
+namespace {
+
+// True while `pid` exists and is not a zombie.
+bool alive(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return false;
+  const auto close = line.rfind(')');
+  return close != std::string::npos && close + 2 < line.size() && line[close + 2] != 'Z';
+}
+
+bool gone_within(pid_t pid, double seconds) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (alive(pid) && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  return !alive(pid);
+}
+
+// Forks a stand-in executor that spawns a scalelab worker (which watches its lifeline, then sleeps),
+// SIGKILLs the executor once the worker is watching, and returns the worker's pid.
+pid_t orphan_a_worker(bool lifeline) {
+  int report[2];
+  REQUIRE(::pipe(report) == 0);
+  const pid_t executor = ::fork();
+  REQUIRE(executor >= 0);
+  if (executor == 0) {
+    ::close(report[0]);
+    SpawnOptions options;
+    options.argv = {SCALELAB_BINARY, "-e",
+                    "local s = require('scalelab.native.study'); print(s.watch_lifeline()); io.stdout:flush(); s.sleep(30)"};
+    options.death_signal = false;  // only the lifeline may end the worker
+    options.lifeline = lifeline;
+    options.log_path = "/dev/null";
+    pid_t worker = -1;
+    try {
+      worker = spawn(options);
+    } catch (const std::exception&) {
+    }
+    (void)!::write(report[1], &worker, sizeof worker);
+    ::pause();
+    ::_exit(0);
+  }
+  ::close(report[1]);
+  pid_t worker = -1;
+  REQUIRE(::read(report[0], &worker, sizeof worker) == static_cast<ssize_t>(sizeof worker));
+  ::close(report[0]);
+  REQUIRE(worker > 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the worker starts and begins watching
+  REQUIRE(alive(worker));
+  ::kill(executor, SIGKILL);
+  ::waitpid(executor, nullptr, 0);
+  return worker;
+}
+
+}  // namespace
+
+TEST_CASE("a worker whose executor is SIGKILLed stops by itself through its lifeline") {
+  const pid_t worker = orphan_a_worker(true);
+  const bool gone = gone_within(worker, 5);
+  if (!gone) ::kill(worker, SIGKILL);
+  CHECK(gone);
+}
+
+TEST_CASE("without the lifeline (and no death signal) an orphaned worker would run on") {
+  // The control for the test above: it shows the lifeline, not something else, ends the worker.
+  const pid_t worker = orphan_a_worker(false);
+  const bool gone = gone_within(worker, 1);
+  ::kill(worker, SIGKILL);
+  CHECK_FALSE(gone);
+}
+
+TEST_CASE("a process started without a lifeline in its environment watches none") {
+  ::unsetenv("SCALELAB_LIFELINE_FD");
+  CHECK_FALSE(watch_lifeline());
+  ::setenv("SCALELAB_LIFELINE_FD", "not a number", 1);
+  CHECK_FALSE(watch_lifeline());
+  CHECK(std::getenv("SCALELAB_LIFELINE_FD") == nullptr);  // consumed: not passed on to children
+}

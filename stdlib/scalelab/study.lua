@@ -507,7 +507,10 @@ store. Keys: description, data, model ({ aspect =, vocab =, ctx =, head_dim = } 
 function(N) -> model.gpt{...}), hyper (lr, batch, warmup, min_lr, weight_decay, beta1, beta2, clip:
 numbers or functions of the run), sweep, backend ("simulated" | "cpu" | "cuda" | "auto" |
 { kind = "simulated", law =, noise = } | function(run)), store (path, default "<name>.db"), fits
-({"isoflop", "chinchilla", "approach1", "kaplan", "data_constrained"}), questions, jobs, executor,
+({"isoflop", "chinchilla", "approach1", "kaplan", "data_constrained"}, or { name = options }: e.g.
+data_constrained = { base = "single_epoch" } fits the base law on the single-epoch runs first, as
+Muennighoff et al. did; base = a law freezes that law; without base all seven parameters are fitted;
+a simulated law with R_D, R_N simulates the data-constrained law), questions, jobs, executor,
 seed, eval ({ interval =, tokens = }), report (path or false), checkpoints (folder), quiet.
 Script options: --dry-run (print the plan, train nothing), --jobs N.]])
 

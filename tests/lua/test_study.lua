@@ -101,6 +101,67 @@ print(string.format("ANSWER N=%.6g lo=%.6g hi=%.6g D=%.6g", answer.N, answer.int
   store:close()
 end)
 
+t.test("a data-constrained study recovers R_D* and R_N* and answers a question with limited unique data", function()
+  -- Runs over unique-token budgets × epochs × sizes, simulated from a data-constrained law (the
+  -- Chinchilla base law with R_D* = 15, R_N* = 5); the study fits it by Muennighoff et al.'s two
+  -- steps (base law on the single-epoch runs, then R_D*, R_N*), and answers "with 1e19 FLOP and
+  -- 100M unique tokens, what N, how many epochs?".
+  local dir = fresh_dir()
+  write(dir .. "/dc.lua", [[
+local truth = { E = 1.69, A = 406.4, B = 410.7, alpha = 0.34, beta = 0.28, R_D = 15, R_N = 5 }
+local s = study "dc" {
+  model = { aspect = 32, vocab = 256, ctx = 64 },
+  sweep = sweep.data_constrained{ unique_tokens = sweep.log(1e7, 1e9, 5), epochs = { 1, 3, 10, 30, 100 },
+                                  N = sweep.log(3e5, 3e7, 5) },
+  backend = { kind = "simulated", law = truth, noise = 0.002 },
+  fits = { data_constrained = { base = "single_epoch", bootstrap = 100 } },
+  questions = { plan.optimal{ compute = 1e19, unique_tokens = 1e8 } },
+}
+local law = s.fits.data_constrained
+print(string.format("RESULT R_D=%.6g %.6g %.6g R_N=%.6g %.6g %.6g r2=%.6f", law.params.R_D, law.intervals.R_D[1],
+  law.intervals.R_D[2], law.params.R_N, law.intervals.R_N[1], law.intervals.R_N[2], law.r2))
+local answer = s.answers[1].answer
+local exact = plan.optimal{ compute = 1e19, unique_tokens = 1e8, law = fit.published.datablations:with(truth) }
+print(string.format("ANSWER N=%.6g lo=%.6g hi=%.6g epochs=%.6g TRUE N=%.6g epochs=%.6g", answer.N, answer.intervals.N[1],
+  answer.intervals.N[2], answer.epochs, exact.N, exact.epochs))
+]])
+  local code, out = scalelab(dir, "dc.lua")
+  t.eq(code, 0, out)
+  local R_D, R_D_lo, R_D_hi, R_N, R_N_lo, R_N_hi, r2 =
+    out:match("RESULT R_D=(%S+) (%S+) (%S+) R_N=(%S+) (%S+) (%S+) r2=(%S+)")
+  R_D, R_N, r2 = tonumber(R_D), tonumber(R_N), tonumber(r2)
+  t.ok(R_D and math.abs(R_D / 15 - 1) < 0.1, "R_D* = " .. tostring(R_D) .. ", truth 15\n" .. out:sub(-2000))
+  t.ok(R_N and math.abs(R_N / 5 - 1) < 0.15, "R_N* = " .. tostring(R_N) .. ", truth 5")
+  t.ok(tonumber(R_D_lo) < R_D and R_D < tonumber(R_D_hi), "R_D*'s interval holds its estimate")
+  t.ok(tonumber(R_N_lo) < R_N and R_N < tonumber(R_N_hi), "R_N*'s interval holds its estimate")
+  t.ok(r2 > 0.999, "R² " .. tostring(r2))
+  -- The question beyond the sweep, against the exact answer of the true law.
+  local N, lo, hi, epochs, N_true, epochs_true = out:match("ANSWER N=(%S+) lo=(%S+) hi=(%S+) epochs=(%S+) TRUE N=(%S+) epochs=(%S+)")
+  N, lo, hi, epochs, N_true, epochs_true = tonumber(N), tonumber(lo), tonumber(hi), tonumber(epochs), tonumber(N_true), tonumber(epochs_true)
+  t.ok(N and math.abs(math.log(N / N_true)) < 0.25, string.format("N %.4g vs true %.4g", N or 0, N_true or 0))
+  t.ok(lo < N and N < hi, "the answer's interval holds it")
+  t.ok(math.abs(math.log(epochs / epochs_true)) < 0.25, string.format("epochs %.4g vs true %.4g", epochs, epochs_true))
+  -- The report names the procedure and the question.
+  local md = read(dir .. "/dc.report.md")
+  t.ok(md and md:find("single-epoch runs without excess parameters", 1, true), "the report names the procedure")
+  t.ok(md:find("100M unique tokens", 1, true), "the question in the report")
+end)
+
+t.test("a data-constrained fit with an unknown base is refused, naming the choices", function()
+  local dir = fresh_dir()
+  write(dir .. "/bad_base.lua", [[
+study "bad_base" {
+  model = { aspect = 32, vocab = 256, ctx = 64 },
+  sweep = sweep.data_constrained{ unique_tokens = { 1e7, 1e8 }, epochs = { 1, 4 }, N = { 1e6, 3e6 } },
+  backend = { kind = "simulated", law = { E = 1.69, A = 406.4, B = 410.7, alpha = 0.34, beta = 0.28, R_D = 15, R_N = 5 } },
+  fits = { data_constrained = { base = "one_epoch" } },
+}
+]])
+  local code, out = scalelab(dir, "bad_base.lua")
+  t.ok(out:find('base = "one_epoch" is not a base', 1, true), out)
+  t.ok(out:find("single_epoch", 1, true), out)
+end)
+
 t.test("approach 1 (the lower envelope of the training curves) brackets the law's allocation exponent", function()
   local dir = fresh_dir()
   write(dir .. "/a1.lua", [[

@@ -416,6 +416,57 @@ local function run_fit(name, options, obs, s)
   local fn = fit[name]
   if type(fn) ~= "function" then error("fit." .. name .. " is not available in this scalelab", 0) end
   if name == "data_constrained" then
+    -- By default all seven parameters are fitted at once. base = a law freezes that law and fits
+    -- R_D*, R_N* only. base = "single_epoch" is Muennighoff et al.'s procedure: fit the base law on
+    -- the runs that saw their data once (and have no excess parameters), freeze it, then fit R_D* and
+    -- R_N* on all runs; intervals of R_D*, R_N* are then conditional on that base law.
+    local base = options.base
+    if base == "single_epoch" then
+      local single, sizes, tokens = {}, {}, {}
+      for _, o in ipairs(obs) do
+        if not o.U or o.D <= o.U * 1.05 then  -- one epoch, up to the rounding of D to whole steps
+          single[#single + 1] = o
+          sizes[o.N], tokens[o.D] = true, true
+        end
+      end
+      local function count(set)
+        local n = 0
+        for _ in pairs(set) do n = n + 1 end
+        return n
+      end
+      local enough = #single >= 8 and count(sizes) >= 3 and count(tokens) >= 2
+      if not enough then
+        error(string.format("data_constrained: base = \"single_epoch\" needs at least 8 single-epoch runs over 3 sizes "
+          .. "and 2 token counts; the sweep has %d (add epochs = 1 to the sweep, or give base = a law)", #single), 0)
+      end
+      do
+        -- Runs with excess parameters (N above the base law's optimum for their unique tokens) pay
+        -- the R_N* penalty even in one epoch: drop them and refit until the set settles.
+        local base_law, used = nil, single
+        for _ = 1, 5 do
+          base_law = fit.chinchilla(fit_observations(fit, used), { covariance = false })
+          local p = base_law.params
+          local G = (p.alpha * p.A / (p.beta * p.B)) ^ (1 / (p.alpha + p.beta))
+          local kept = {}
+          for _, o in ipairs(single) do
+            local N_opt = (o.D * G) ^ (p.beta / p.alpha) * G  -- N_opt(U) = (U·G)^(β/α)·G, U = D here
+            if o.N <= N_opt * 1.05 then kept[#kept + 1] = o end
+          end
+          if #kept == #used or #kept < 8 then break end
+          used = kept
+        end
+        local o = { free = { "R_D", "R_N" } }
+        for k, v in pairs(options) do o[k] = v end
+        o.base = base_law
+        local law = fn(fit_observations(fit, obs, { "U" }), o)
+        return law, string.format("fit.data_constrained: R_D*, R_N* on %d runs, base law fit.chinchilla on the %d "
+          .. "single-epoch runs without excess parameters, frozen (Muennighoff et al.'s procedure)", #obs, #used)
+      end
+    end
+    if type(base) == "string" then
+      error("data_constrained: base = \"" .. base .. "\" is not a base; give a law (e.g. fit.published.datablations), "
+        .. "\"single_epoch\" (Muennighoff et al.'s two-step procedure), or leave it out to fit all parameters", 0)
+    end
     return fn(fit_observations(fit, obs, { "U" }), options), "fit.data_constrained"
   end
   if name == "chinchilla" then

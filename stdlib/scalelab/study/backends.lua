@@ -47,16 +47,28 @@ end
 
 -- ---- The simulated backend ----------------------------------------------------------------------------
 
--- Effective tokens of Muennighoff et al.: repeated data is worth less.
-local function effective_tokens(D, U, R_star)
-  if not U or U >= D or not R_star then return D end
-  local R = D / U - 1
-  return U + U * R_star * (1 - math.exp(-R / R_star))
+-- A law with R_D (and R_N) is the data-constrained law of Muennighoff et al.: repeated tokens and
+-- parameters in excess of the unique data's optimum are worth less. It is the fit module's own law
+-- (the one fit.data_constrained fits), so a study's fit can recover exactly the law it simulated.
+local function is_data_constrained(law)
+  return law.R_D ~= nil or law.R_N ~= nil
+end
+
+local data_constrained_laws = setmetatable({}, { __mode = "k" })
+local function data_constrained_law(law)
+  local made = data_constrained_laws[law]
+  if not made then
+    local fit = require "scalelab.fit"
+    made = fit.published.datablations:with { E = law.E, A = law.A, B = law.B, alpha = law.alpha, beta = law.beta,
+                                              R_D = law.R_D, R_N = law.R_N }
+    data_constrained_laws[law] = made
+  end
+  return made
 end
 
 function backends.law_loss(law, N, D, U)
-  local D_eff = effective_tokens(D, U, law.R_D)
-  return law.E + law.A / N ^ law.alpha + law.B / D_eff ^ law.beta
+  if is_data_constrained(law) then return data_constrained_law(law):predict { N = N, D = D, U = U or D } end
+  return law.E + law.A / N ^ law.alpha + law.B / D ^ law.beta
 end
 
 local function read_checkpoint(path)
@@ -210,6 +222,14 @@ local function check_law(law, what)
       error(what .. "." .. key .. " must be a number (the simulated law is E + A/N^alpha + B/D^beta)", 0)
     end
   end
+  if is_data_constrained(law) then
+    for _, key in ipairs { "R_D", "R_N" } do
+      if type(law[key]) ~= "number" or not (law[key] > 0) then
+        error(what .. "." .. key .. " must be a positive number: a data-constrained law (Muennighoff et al.) needs "
+          .. "both R_D and R_N (the e-folding repetitions of data and of excess parameters; published 15.39 and 5.31)", 0)
+      end
+    end
+  end
 end
 
 -- backend: the study's backend value. Returns kind ("simulated" | "law" | trainer name | "custom"),
@@ -233,7 +253,9 @@ function backends.resolve(backend)
     local law = backend.law or backends.default_law
     check_law(law, "backend.law")
     local noise = backend.noise or 0
-    if kind == "simulated" and trainer() then
+    -- The trainer's simulated backend draws from E + A/N^alpha + B/D^beta; a data-constrained law is
+    -- simulated here.
+    if kind == "simulated" and trainer() and not is_data_constrained(law) then
       local trainer_law = { E = law.E, A = law.A, B = law.B, alpha = law.alpha, beta = law.beta, noise = noise }
       return "simulated", { kind = "simulated", law = law, noise = noise, implementation = "train" }, function(run, context)
         context.trainer_options = { law = trainer_law }

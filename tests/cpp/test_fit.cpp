@@ -107,6 +107,32 @@ TEST_CASE("laws name their parameters and reject unknown ones") {
   CHECK(published::kaplan_C().predict(Point{kMissing, kMissing, kMissing, 3.1e8 * 8.64e19}) == Approx(1.0));
 }
 
+TEST_CASE("published Kaplan laws carry the paper's constants") {
+  // Kaplan et al. 2020 (arXiv:2001.08361): eqs. 1.1-1.3, table 2 (L(N,D)), table 3 (L(N,S)).
+  CHECK(published::kaplan_N().param("N_c") == 8.8e13);
+  CHECK(published::kaplan_N().param("alpha_N") == 0.076);
+  CHECK(published::kaplan_D().param("D_c") == 5.4e13);
+  CHECK(published::kaplan_D().param("alpha_D") == 0.095);
+  CHECK(published::kaplan_C().param("C_c") == 3.1e8 * 8.64e19);
+  CHECK(published::kaplan_C().param("alpha_C") == 0.050);
+  Law joint = published::kaplan();
+  CHECK(joint.param("N_c") == 6.4e13);
+  CHECK(joint.param("D_c") == 1.8e13);
+  CHECK(joint.param("alpha_N") == 0.076);
+  CHECK(joint.param("alpha_D") == 0.103);
+  Law curve = published::kaplan_curve();
+  CHECK(curve.param("N_c") == 6.5e13);
+  CHECK(curve.param("S_c") == 2.1e3);
+  CHECK(curve.param("alpha_N") == 0.077);  // table 3 (not the 0.076 of eq. 1.1 and table 2)
+  CHECK(curve.param("alpha_S") == 0.76);
+  // The joint law's limits are the single-variable laws with table 2's constants.
+  CHECK(joint.predict({1e9, 1e30}) == Approx(std::pow(6.4e13 / 1e9, 0.076)).epsilon(1e-9));
+  CHECK(joint.predict({1e30, 1e10}) == Approx(std::pow(1.8e13 / 1e10, 0.103)).epsilon(1e-9));
+  // Kaplan eq. 4.4: with table 2, overfitting stays under 2% (delta L <= 0.02) for D >= ~5e3 N^0.74.
+  const double n = 1e9, d = 5.5e3 * std::pow(n, 0.076 / 0.103);
+  CHECK(joint.predict({n, d}) / joint.predict({n, 1e30}) - 1 == Approx(0.02).margin(0.002));
+}
+
 TEST_CASE("observations: bad input names the row and column") {
   Observations obs;
   obs.SetColumn("N", {1e8, 2e8, -3e8});

@@ -301,11 +301,6 @@ TEST_CASE("data-constrained law on the Muennighoff runs with the published base 
   o.bootstrap = 40;
   FittedLaw f = fit_law(published_law, obs, o);
   // The paper's R² (0.772, loss space) at its published R_D* and R_N*: our form of the law agrees.
-  FitOptions none;
-  none.free = {"R_D", "R_N"};
-  none.starts = {published_law.values()};
-  none.max_iterations = 1;
-  // R² at the published point, computed directly.
   double mean = 0, ss_tot = 0, ss_res = 0;
   for (size_t i = 0; i < obs.size(); ++i) mean += obs.loss(i) / obs.size();
   for (size_t i = 0; i < obs.size(); ++i) {
@@ -314,14 +309,31 @@ TEST_CASE("data-constrained law on the Muennighoff runs with the published base 
     ss_tot += (obs.loss(i) - mean) * (obs.loss(i) - mean);
   }
   CHECK(1 - ss_res / ss_tot == Approx(0.772).margin(0.002));
-  // Our fit reaches an objective at least as low as the published point's, with R² ≈ 0.77-0.79.
-  CHECK(f.objective <= objective(published_law, obs) * (1 + 1e-9));
-  CHECK(f.r2_loss > 0.77);
+  // The objective at the published point is the notebook's printed "Min Loss" (float32 there).
+  CHECK(objective(published_law, obs) == Approx(0.015825936570763588).epsilon(3e-7));
+  // Unbounded, the same objective has lower optima (R_D* ≈ 95, R_N* ≈ 1.7; R² 0.79), and the fit
+  // warns that other optima (the published one among them) lie within 1% of its objective.
+  CHECK(f.objective < objective(published_law, obs) * (1 - 1e-3));
+  CHECK(f.law.param("R_D") > 40);
+  CHECK(f.r2_loss > 0.78);
   CHECK(f.r2_loss < 0.80);
+  bool named = false;
+  for (const auto& w : f.warnings) named = named || w.find("R_D 15.37, R_N 5.31") != std::string::npos;
+  CHECK(named);
   // The data barely constrain R_D* (a flat valley): the published values lie inside our intervals.
   CHECK(f.interval("R_D").contains(15.39));
   CHECK(f.interval("R_N").contains(5.31));
   CHECK(f.law.param("E") == fit::published::datablations().param("E"));  // frozen  // held
+  // Searching where the notebook's L-BFGS searched (R* <= 20, its start grid's range) reproduces
+  // the paper: R_D* 15.37, R_N* 5.315 (within 5% of 15.39, 5.31), R² 0.772.
+  FitOptions box;
+  box.free = {"R_D", "R_N"};
+  box.bounds = {{"R_D", {0, 20}}, {"R_N", {0, 20}}};
+  FittedLaw paper = fit_law(published_law, obs, box);
+  CHECK(paper.law.param("R_D") == Approx(15.39).epsilon(0.05));
+  CHECK(paper.law.param("R_N") == Approx(5.31).epsilon(0.05));
+  CHECK(paper.r2_loss == Approx(0.772).margin(0.003));
+  CHECK(paper.objective == Approx(0.015825936570763588).epsilon(1e-6));
 }
 
 TEST_CASE("power laws and the IsoFLOP analysis recover the allocation exponents") {

@@ -934,6 +934,44 @@ FittedLaw fit_with(const Law& law, const Observations& obs, const FitOptions& op
   if (at_best.size() == 1 && starts.size() >= 20)
     out.warnings.push_back(str("only 1 of ", starts.size(),
                                " starts reached the best objective: the optimum may be fragile (try a finer grid)"));
+  // Other optima nearly as good: converged starts within 1% of the best objective at clearly
+  // different parameters (some free parameter 5% or more apart). The Huber objective at δ = 1e-3 is
+  // nearly piecewise linear, so weakly constrained parameters can have several such optima (R_D*,
+  // R_N* on Muennighoff et al.'s runs: the published point is one of them, 0.13% above the best).
+  {
+    auto differs = [&](const std::vector<double>& a, const std::vector<double>& b) {
+      for (int k = 0; k < setup.k; ++k) {
+        double va = setup.to_natural(setup.members[k][0], a[k]), vb = setup.to_natural(setup.members[k][0], b[k]);
+        if (std::abs(va - vb) > 0.05 * std::max(std::abs(va), std::abs(vb)) + 1e-12) return true;
+      }
+      return false;
+    };
+    std::vector<size_t> order;
+    for (size_t i = 0; i < outcomes.size(); ++i)
+      if (outcomes[i].converged && outcomes[i].cost <= 1.01 * best_cost + 1e-14 && outcomes[i].x.size() == final.x.size())
+        order.push_back(i);
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return outcomes[a].cost < outcomes[b].cost; });
+    std::vector<size_t> rivals;
+    for (size_t i : order) {
+      if (!differs(outcomes[i].x, final.x)) continue;
+      bool fresh = true;
+      for (size_t r : rivals) fresh = fresh && differs(outcomes[i].x, outcomes[r].x);
+      if (fresh) rivals.push_back(i);
+    }
+    if (!rivals.empty()) {
+      std::string list;
+      for (size_t n = 0; n < rivals.size() && n < 3; ++n) {
+        const Outcome& o = outcomes[rivals[n]];
+        list += n ? "; " : "";
+        for (int k = 0; k < setup.k; ++k)
+          list += str(k ? ", " : "", setup.slot_name(k), " ", format_significant(setup.to_natural(setup.members[k][0], o.x[k]), 4));
+        list += str(" (objective +", format_significant(100 * (o.cost / best_cost - 1), 2), "%)");
+      }
+      out.warnings.push_back(str(rivals.size(), rivals.size() == 1 ? " other optimum lies" : " other optima lie",
+                                 " within 1% of the best objective at different parameters: ", list,
+                                 ". The data barely tell them apart: read the bootstrap intervals, not the point"));
+    }
+  }
   {
     std::vector<double> finite;
     for (const auto& o : outcomes)

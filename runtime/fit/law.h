@@ -185,11 +185,11 @@ Law chinchilla();              // Hoffmann et al. 2022, approach 3: E 1.69, A 40
 Law chinchilla_unrounded();    // E 1.6934, A 406.4, B 410.7, α 0.3392, β 0.2849
 Law epoch();                   // Besiroglu et al. 2024: E 1.82, A 482, B 2085, α 0.348, β 0.366
 Law datablations();            // Muennighoff et al. 2023: A 520.8, B 1487.7, E 1.869, α = β = 0.3527, R_D 15.39, R_N 5.31
-Law kaplan();                  // Kaplan et al. 2020 joint L(N,D): N_c 6.4e13, D_c 1.8e13, α_N 0.076, α_D 0.103
-Law kaplan_N();                // N_c 8.8e13, α_N 0.076
-Law kaplan_D();                // D_c 5.4e13, α_D 0.095
-Law kaplan_C();                // C_c 3.1e8 PF-days (in FLOP), α_C 0.050
-Law kaplan_curve();            // L(N,S): N_c 6.5e13, S_c 2.1e3, α_N 0.076, α_S 0.76
+Law kaplan();                  // Kaplan et al. 2020 eq. 1.5, table 2: N_c 6.4e13, D_c 1.8e13, α_N 0.076, α_D 0.103
+Law kaplan_N();                // eq. 1.1: N_c 8.8e13, α_N 0.076
+Law kaplan_D();                // eq. 1.2: D_c 5.4e13, α_D 0.095
+Law kaplan_C();                // eq. 1.3: C_c 3.1e8 PF-days (in FLOP), α_C 0.050
+Law kaplan_curve();            // eq. 1.6, table 3: N_c 6.5e13, S_c 2.1e3, α_N 0.077, α_S 0.76
 // The Epoch bootstrap intervals (for comparison in summaries): α (0.317, 0.373), β (0.331, 0.415).
 }  // namespace published
 

@@ -122,6 +122,19 @@ void layernorm_backward_row(float* di, const float* d, const float* x, const flo
 }
 
 SCALELAB_CLONES
+void bias_grad_rows(float* dbias, const float* dout, int64_t N, int64_t OC, int64_t o0, int64_t o1) {
+  for (int64_t n = 0; n < N; ++n) {
+    const float* d = dout + n * OC;
+    for (int64_t o = o0; o < o1; ++o) dbias[o] += d[o];
+  }
+}
+
+SCALELAB_CLONES
+void add_range(float* out, const float* a, const float* b, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) out[i] = a[i] + b[i];
+}
+
+SCALELAB_CLONES
 void layernorm_param_rows(float* dw, float* db, const float* dout, const float* inp,
                           const float* mean, const float* rstd, int64_t N, int64_t C, int64_t c0,
                           int64_t c1) {
@@ -224,11 +237,7 @@ void matmul_backward(float* dinp, float* dweight, float* dbias, const float* dou
     });
   parallel_ranges(OC, threads, static_cast<double>(N * C), [&](int64_t o0, int64_t o1) {
     gemm(true, false, o1 - o0, C, N, 1.0f, dout + o0, OC, inp, C, 1.0f, dweight + o0 * C, C);
-    if (dbias)
-      for (int64_t n = 0; n < N; ++n) {
-        const float* d = dout + n * OC;
-        for (int64_t o = o0; o < o1; ++o) dbias[o] += d[o];
-      }
+    if (dbias) bias_grad_rows(dbias, dout, N, OC, o0, o1);
   });
 }
 
@@ -706,7 +715,7 @@ void gelu_backward(float* dinp, const float* inp, const float* dout, int64_t n, 
 
 void residual_forward(float* out, const float* a, const float* b, int64_t n, int threads) {
   parallel_ranges(n, threads, 20.0, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) out[i] = a[i] + b[i];
+    add_range(out + begin, a + begin, b + begin, end - begin);
   });
 }
 

@@ -171,10 +171,11 @@ std::vector<double> naive_attention(const std::vector<float>& qkv, int64_t B, in
 }  // namespace
 
 TEST_CASE("attention is causal, matches a naive version and its backward matches finite differences") {
-  // Head sizes 4 (blocked through gemm) and 16, 32 (the tiled kernels); T = 5, 70 are not multiples
-  // of the 4-row tiles or 16-float vectors, and 70 spans two of the 64-row blocks.
-  for (auto [C, NH] : {std::pair<int64_t, int64_t>{8, 2}, {32, 2}, {64, 2}})
-  for (int64_t T : {5, 70}) {
+  // Head sizes 4 (blocked through gemm) and 16, 32, 128 (the tiled kernels, 128 in two passes of
+  // 64); T = 1, 5, 70 are not multiples of the 4-row tiles or 16-float vectors, and 70 spans two of
+  // the 64-row blocks.
+  for (auto [C, NH] : {std::pair<int64_t, int64_t>{8, 2}, {32, 2}, {64, 2}, {256, 2}})
+  for (int64_t T : {1, 5, 70}) {
     const int64_t B = 2;
     INFO("C " << C << " heads " << NH << " T " << T);
     auto qkv = randn(B * T * 3 * C, 9), R = randn(B * T * C, 10);

@@ -16,7 +16,8 @@ CpuGpt::CpuGpt(const GptConfig& config, int64_t max_batch, int threads)
   if (threads < 1) fail("CpuGpt: threads must be at least 1 (got ", threads, ")");
   const int64_t L = config_.n_layer, C = config_.d_model, F = config_.ff(), V = config_.vocab,
                 T = config_.ctx, NH = config_.n_head, N = max_batch * T;
-  params_.assign(static_cast<size_t>(layout_.total), 0.0f);
+  own_params_.assign(static_cast<size_t>(layout_.total), 0.0f);
+  params_ = own_params_.data();
   grads_.assign(static_cast<size_t>(layout_.total), 0.0f);
 
   // One allocation for the activations; the views are laid out in the order of the forward pass.
@@ -71,6 +72,14 @@ void CpuGpt::init(uint64_t seed) {
 }
 
 void CpuGpt::zero_grad() { std::fill(grads_.begin(), grads_.end(), 0.0f); }
+
+void CpuGpt::share_parameters(CpuGpt& owner) {
+  if (owner.layout_.total != layout_.total)
+    fail("CpuGpt::share_parameters: the models have ", layout_.total, " and ", owner.layout_.total,
+         " parameters");
+  params_ = owner.params();
+  std::vector<float>().swap(own_params_);
+}
 
 double CpuGpt::forward(const int32_t* tokens, int64_t B, int64_t T) {
   if (B < 1 || B > max_batch_)

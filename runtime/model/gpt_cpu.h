@@ -21,6 +21,8 @@ class CpuGpt {
  public:
   // Room for batches of up to max_batch rows of up to config.ctx tokens. `threads` ≥ 1.
   CpuGpt(const GptConfig& config, int64_t max_batch, int threads);
+  CpuGpt(const CpuGpt&) = delete;  // params_ may point into another model
+  CpuGpt& operator=(const CpuGpt&) = delete;
 
   const GptConfig& config() const { return config_; }
   const ParameterLayout& layout() const { return layout_; }
@@ -37,13 +39,18 @@ class CpuGpt {
   void backward(float scale = 1.0f);
   void zero_grad();
 
-  float* params() { return params_.data(); }
-  const float* params() const { return params_.data(); }
+  // From now on read (and write) `owner`'s parameters instead of a copy of our own: replicas of
+  // one model over a batch's rows then share one set of weights, with no copies after an update.
+  // `owner` must have the same config and outlive this model.
+  void share_parameters(CpuGpt& owner);
+
+  float* params() { return params_; }
+  const float* params() const { return params_; }
   float* grads() { return grads_.data(); }
   const float* grads() const { return grads_.data(); }
   int64_t num_params() const { return layout_.total; }
 
-  float* param(Param p) { return params_.data() + layout_.offset_of(p); }
+  float* param(Param p) { return params_ + layout_.offset_of(p); }
   float* grad(Param p) { return grads_.data() + layout_.offset_of(p); }
 
   // The logits of the last forward: B·T rows of vocab (overwritten by backward()).
@@ -54,7 +61,8 @@ class CpuGpt {
   ParameterLayout layout_;
   int64_t max_batch_;
   int threads_;
-  std::vector<float> params_, grads_;
+  std::vector<float> own_params_, grads_;
+  float* params_ = nullptr;  // own_params_ or the owner's (share_parameters)
   std::vector<float> acts_;    // every activation the backward pass needs, one allocation
   std::vector<float> dacts_;   // activation gradients and scratch, one allocation
   std::vector<int32_t> inputs_, targets_;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 #include "model/gemm.h"
 #include "model/parallel.h"
@@ -77,6 +78,27 @@ inline float lane_max(int64_t n, F f) {
   return acc[0];
 }
 
+// e^x for x in about [−87, 88], within 2 ulp, written so that the compiler vectorises loops that
+// call it (no library call, no branches): x = n·ln2 + r, e^r by a degree-6 polynomial, 2^n through
+// the exponent bits.
+inline float exp_approx(float x) {
+  x = std::min(88.0f, std::max(-87.0f, x));
+  const float shifter = 12582912.0f;  // 1.5·2^23: adding it rounds to an integer
+  const float n = (x * 1.44269504088896341f + shifter) - shifter;
+  const float r = (x - n * 0.693145751953125f) - n * 1.428606765330187045e-06f;
+  float p = 1.0f / 720;
+  p = p * r + 1.0f / 120;
+  p = p * r + 1.0f / 24;
+  p = p * r + 1.0f / 6;
+  p = p * r + 0.5f;
+  p = p * r + 1.0f;
+  p = p * r + 1.0f;
+  const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
+  float scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  return p * scale;
+}
+
 SCALELAB_CLONES
 void layernorm_row(float* o, float& mean, float& rstd, const float* x, const float* w,
                    const float* b, int64_t C) {
@@ -97,6 +119,19 @@ void layernorm_backward_row(float* di, const float* d, const float* x, const flo
       lane_sum(C, [&](int64_t c) { return d[c] * w[c] * ((x[c] - m) * s); }) * inv;
   for (int64_t c = 0; c < C; ++c)
     di[c] += s * (d[c] * w[c] - dnorm_mean - (x[c] - m) * s * dnorm_norm_mean);
+}
+
+SCALELAB_CLONES
+void bias_grad_rows(float* dbias, const float* dout, int64_t N, int64_t OC, int64_t o0, int64_t o1) {
+  for (int64_t n = 0; n < N; ++n) {
+    const float* d = dout + n * OC;
+    for (int64_t o = o0; o < o1; ++o) dbias[o] += d[o];
+  }
+}
+
+SCALELAB_CLONES
+void add_range(float* out, const float* a, const float* b, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) out[i] = a[i] + b[i];
 }
 
 SCALELAB_CLONES
@@ -202,18 +237,17 @@ void matmul_backward(float* dinp, float* dweight, float* dbias, const float* dou
     });
   parallel_ranges(OC, threads, static_cast<double>(N * C), [&](int64_t o0, int64_t o1) {
     gemm(true, false, o1 - o0, C, N, 1.0f, dout + o0, OC, inp, C, 1.0f, dweight + o0 * C, C);
-    if (dbias)
-      for (int64_t n = 0; n < N; ++n) {
-        const float* d = dout + n * OC;
-        for (int64_t o = o0; o < o1; ++o) dbias[o] += d[o];
-      }
+    if (dbias) bias_grad_rows(dbias, dout, N, OC, o0, o1);
   });
 }
 
 // ---- Attention ----------------------------------------------------------------------------------
 
-void attention_forward(float* out, float* att, const float* qkv, int64_t B, int64_t T, int64_t C,
-                       int64_t NH, int threads) {
+namespace {
+
+// Head dimensions that are not a multiple of 16: causal blocks of 64 rows through gemm().
+void attention_forward_blocked(float* out, float* att, const float* qkv, int64_t B, int64_t T,
+                               int64_t C, int64_t NH, int threads) {
   const int64_t hd = C / NH, C3 = 3 * C;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
   const double attention_cost = T * T * hd + 4.0 * T * T;
@@ -240,10 +274,9 @@ void attention_forward(float* out, float* att, const float* qkv, int64_t B, int6
   });
 }
 
-int64_t attention_scratch_floats(int64_t T, int threads) { return T * T * std::max(1, threads); }
-
-void attention_backward(float* dqkv, const float* dout, const float* qkv, const float* att,
-                        float* scratch, int64_t B, int64_t T, int64_t C, int64_t NH, int threads) {
+void attention_backward_blocked(float* dqkv, const float* dout, const float* qkv, const float* att,
+                                float* scratch, int64_t B, int64_t T, int64_t C, int64_t NH,
+                                int threads) {
   const int64_t hd = C / NH, C3 = 3 * C;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
   const double attention_cost = 2.0 * T * T * hd + 8.0 * T * T;
@@ -289,32 +322,332 @@ void attention_backward(float* dqkv, const float* dout, const float* qkv, const 
   });
 }
 
+}  // namespace
+
+// Head dimensions that are a multiple of 16 (every GPT here: 32, 64, 128): register-tiled kernels
+// over exactly the causal triangle (in tiles of 4 rows), 16 floats per vector, written with GCC's
+// vector extensions so that each target of target_clones gets its own code (one zmm per vector on
+// AVX-512, two ymm on AVX2). Per (batch, head), single-threaded; heads are split over threads.
+namespace {
+
+typedef float Vec16 __attribute__((vector_size(64)));
+typedef float Vec16Unaligned __attribute__((vector_size(64), aligned(4)));
+#define SCALELAB_LOAD16(p) (*reinterpret_cast<const Vec16Unaligned*>(p))
+#define SCALELAB_STORE16(p, v) (*reinterpret_cast<Vec16Unaligned*>(p) = (v))
+
+constexpr int64_t kTile = 4;  // rows (queries or keys) per kernel call
+
+inline int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
+
+// out[r][s0 + j] = scale·Σ_d a[r][d]·bt[d][s0 + j] for j < 16·Chunks: rows times a packed,
+// transposed operand (bt holds hd rows of ld floats).
+template <int Chunks>
+__attribute__((always_inline)) inline void rows_times_packed(const float* const a[kTile],
+                                                              const float* bt, int64_t ld,
+                                                              int64_t hd, int64_t s0,
+                                                              float* const out[kTile], float scale) {
+  Vec16 acc[kTile][Chunks] = {};
+  for (int64_t d = 0; d < hd; ++d) {
+    Vec16 b[Chunks];
+#pragma GCC unroll 4
+    for (int c = 0; c < Chunks; ++c) b[c] = SCALELAB_LOAD16(bt + d * ld + s0 + 16 * c);
+#pragma GCC unroll 4
+    for (int r = 0; r < kTile; ++r) {
+      const float ard = a[r][d];
+      const Vec16 x = {ard, ard, ard, ard, ard, ard, ard, ard, ard, ard, ard, ard, ard, ard, ard, ard};
+#pragma GCC unroll 4
+      for (int c = 0; c < Chunks; ++c) acc[r][c] += x * b[c];
+    }
+  }
+#pragma GCC unroll 4
+  for (int r = 0; r < kTile; ++r)
+#pragma GCC unroll 4
+    for (int c = 0; c < Chunks; ++c) SCALELAB_STORE16(out[r] + s0 + 16 * c, acc[r][c] * scale);
+}
+
+// out[r][d0 + j] = Σ_{t < n} coef[r][t·step]·rows[t][d0 + j] for j < 16·Chunks: (P·V, dS·K when
+// step = 1; Pᵀ·dO, dSᵀ·Q when step is the row length of P or dS).
+template <int Chunks>
+__attribute__((always_inline)) inline void coefficients_times_rows(const float* const coef[kTile],
+                                                                    int64_t step, const float* rows,
+                                                                    int64_t ld, int64_t n, int64_t d0,
+                                                                    float* const out[kTile]) {
+  Vec16 acc[kTile][Chunks] = {};
+  for (int64_t t = 0; t < n; ++t) {
+    Vec16 b[Chunks];
+#pragma GCC unroll 4
+    for (int c = 0; c < Chunks; ++c) b[c] = SCALELAB_LOAD16(rows + t * ld + d0 + 16 * c);
+#pragma GCC unroll 4
+    for (int r = 0; r < kTile; ++r) {
+      const float crt = coef[r][t * step];
+      const Vec16 x = {crt, crt, crt, crt, crt, crt, crt, crt, crt, crt, crt, crt, crt, crt, crt, crt};
+#pragma GCC unroll 4
+      for (int c = 0; c < Chunks; ++c) acc[r][c] += x * b[c];
+    }
+  }
+#pragma GCC unroll 4
+  for (int r = 0; r < kTile; ++r)
+#pragma GCC unroll 4
+    for (int c = 0; c < Chunks; ++c) SCALELAB_STORE16(out[r] + d0 + 16 * c, acc[r][c]);
+}
+
+// The two kernels over a whole range: s in [0, n16) (a multiple of 16) or d in [0, hd).
+SCALELAB_CLONES
+void rows_times_packed_range(const float* const a[kTile], const float* bt, int64_t ld, int64_t hd,
+                             int64_t n16, float* const out[kTile], float scale) {
+  for (int64_t s0 = 0; s0 < n16; s0 += 64) {
+    switch (std::min<int64_t>(4, (n16 - s0) / 16)) {
+      case 4: rows_times_packed<4>(a, bt, ld, hd, s0, out, scale); break;
+      case 3: rows_times_packed<3>(a, bt, ld, hd, s0, out, scale); break;
+      case 2: rows_times_packed<2>(a, bt, ld, hd, s0, out, scale); break;
+      default: rows_times_packed<1>(a, bt, ld, hd, s0, out, scale); break;
+    }
+  }
+}
+
+SCALELAB_CLONES
+void coefficients_times_rows_range(const float* const coef[kTile], int64_t step, const float* rows,
+                                   int64_t ld, int64_t n, int64_t hd, float* const out[kTile]) {
+  for (int64_t d0 = 0; d0 < hd; d0 += 64) {
+    switch (std::min<int64_t>(4, (hd - d0) / 16)) {
+      case 4: coefficients_times_rows<4>(coef, step, rows, ld, n, d0, out); break;
+      case 3: coefficients_times_rows<3>(coef, step, rows, ld, n, d0, out); break;
+      case 2: coefficients_times_rows<2>(coef, step, rows, ld, n, d0, out); break;
+      default: coefficients_times_rows<1>(coef, step, rows, ld, n, d0, out); break;
+    }
+  }
+}
+
+// out[s][d] = x[s·ld + d]: one head's rows, contiguous (the rows of qkv lie 3·C floats apart, each
+// on its own page: read in place, every tile would walk T pages). hd is a multiple of 16.
+SCALELAB_CLONES
+void pack_rows(float* out, const float* x, int64_t ld, int64_t T, int64_t hd) {
+  for (int64_t s = 0; s < T; ++s)
+    for (int64_t d = 0; d < hd; d += 16) SCALELAB_STORE16(out + s * hd + d, SCALELAB_LOAD16(x + s * ld + d));
+}
+
+// The row softmax of the tiled attention over n16 (a multiple of 16) scores, in place.
+SCALELAB_CLONES
+void softmax_row16(float* row, int64_t n16) {
+  Vec16 m0 = SCALELAB_LOAD16(row), m1 = m0;
+  int64_t j = 16;
+  for (; j + 32 <= n16; j += 32) {
+    const Vec16 x0 = SCALELAB_LOAD16(row + j), x1 = SCALELAB_LOAD16(row + j + 16);
+    m0 = m0 < x0 ? x0 : m0;
+    m1 = m1 < x1 ? x1 : m1;
+  }
+  if (j < n16) {
+    const Vec16 x0 = SCALELAB_LOAD16(row + j);
+    m0 = m0 < x0 ? x0 : m0;
+  }
+  m0 = m0 < m1 ? m1 : m0;
+  float max = m0[0];
+  for (int k = 1; k < 16; ++k) max = max < m0[k] ? m0[k] : max;
+  for (int64_t i = 0; i < n16; ++i) row[i] = exp_approx(row[i] - max);
+  Vec16 s0 = Vec16{}, s1 = Vec16{};
+  for (j = 0; j + 32 <= n16; j += 32) {
+    s0 += SCALELAB_LOAD16(row + j);
+    s1 += SCALELAB_LOAD16(row + j + 16);
+  }
+  if (j < n16) s0 += SCALELAB_LOAD16(row + j);
+  s0 += s1;
+  float sum = 0;
+  for (int k = 0; k < 16; ++k) sum += s0[k];
+  const float inv = 1.0f / sum;
+  for (j = 0; j < n16; j += 16) SCALELAB_STORE16(row + j, SCALELAB_LOAD16(row + j) * inv);
+}
+
+// s = P ⊙ (s − Σ P ⊙ s)·scale over n16 (a multiple of 16) entries, in place.
+SCALELAB_CLONES
+void softmax_grad_row16(float* s, const float* p, float scale, int64_t n16) {
+  Vec16 d0 = Vec16{}, d1 = Vec16{};
+  int64_t j = 0;
+  for (; j + 32 <= n16; j += 32) {
+    d0 += SCALELAB_LOAD16(p + j) * SCALELAB_LOAD16(s + j);
+    d1 += SCALELAB_LOAD16(p + j + 16) * SCALELAB_LOAD16(s + j + 16);
+  }
+  if (j < n16) d0 += SCALELAB_LOAD16(p + j) * SCALELAB_LOAD16(s + j);
+  d0 += d1;
+  float dot = 0;
+  for (int k = 0; k < 16; ++k) dot += d0[k];
+  for (j = 0; j < n16; j += 16)
+    SCALELAB_STORE16(s + j, SCALELAB_LOAD16(p + j) * (SCALELAB_LOAD16(s + j) - dot) * scale);
+}
+
+// bt[d][s] = x[s·hd + d] for s < T (x packed by pack_rows), zero for T ≤ s < Tp.
+void pack_transposed(float* bt, const float* x, int64_t T, int64_t Tp, int64_t hd) {
+  for (int64_t s0 = 0; s0 < T; s0 += 16) {  // 16 rows of x at a time, whole lines of bt
+    const int64_t s1 = std::min(T, s0 + 16);
+    for (int64_t d = 0; d < hd; ++d)
+      for (int64_t s = s0; s < s1; ++s) bt[d * Tp + s] = x[s * hd + d];
+  }
+  for (int64_t d = 0; d < hd; ++d) std::fill(bt + d * Tp + T, bt + d * Tp + Tp, 0.0f);
+}
+
+// Per-thread scratch of the tiled attention (grown on first use, kept for the thread's life).
+std::vector<float>& attention_workspace(size_t floats) {
+  thread_local std::vector<float> workspace;
+  if (workspace.size() < floats) workspace.resize(floats);
+  return workspace;
+}
+
+void attention_forward_tiled(float* out, float* att, const float* qkv, int64_t B, int64_t T,
+                             int64_t C, int64_t NH, int threads) {
+  const int64_t hd = C / NH, C3 = 3 * C, Tp = round_up(T, 16);
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  const double attention_cost = T * (T + 1.0) * hd + 4.0 * T * T;
+  parallel_ranges(B * NH, threads, attention_cost, [&](int64_t begin, int64_t end) {
+    std::vector<float>& ws =
+        attention_workspace(static_cast<size_t>(hd * Tp + 2 * T * hd + kTile * Tp + kTile * hd));
+    float* kt = ws.data();                 // Kᵀ of the head, hd × Tp
+    float* kc = kt + hd * Tp;              // K of the head, T × hd
+    float* vc = kc + T * hd;               // V of the head, T × hd
+    float* rows_s = vc + T * hd;           // scores of one tile of rows, kTile × Tp
+    float* discard = rows_s + kTile * Tp;  // outputs of rows past T
+    for (int64_t bh = begin; bh < end; ++bh) {
+      const int64_t b = bh / NH, h = bh % NH;
+      const float* q = qkv + b * T * C3 + h * hd;
+      const float* k = q + C;
+      const float* v = q + 2 * C;
+      float* p = att + bh * T * T;
+      float* o = out + b * T * C + h * hd;
+      pack_rows(kc, k, C3, T, hd);
+      pack_rows(vc, v, C3, T, hd);
+      pack_transposed(kt, kc, T, Tp, hd);
+      for (int64_t t0 = 0; t0 < T; t0 += kTile) {
+        const int64_t rows = std::min(kTile, T - t0), keys = t0 + rows;  // keys 0 .. t0+rows−1
+        const float* a[kTile];
+        float* s_out[kTile];
+        const float* coef[kTile];
+        float* o_out[kTile];
+        for (int64_t r = 0; r < kTile; ++r) {
+          const int64_t t = t0 + std::min(r, rows - 1);  // rows past T repeat the last one
+          a[r] = q + t * C3;
+          s_out[r] = rows_s + r * Tp;
+          coef[r] = p + t * T;
+          o_out[r] = r < rows ? o + (t0 + r) * C : discard + r * hd;
+        }
+        rows_times_packed_range(a, kt, Tp, hd, round_up(keys, 16), s_out, scale);
+        for (int64_t r = 0; r < rows; ++r) {
+          // Softmax over the whole vectors of the row (masked scores give e^−87·… ≈ 1e-38, below
+          // the rounding of a sum ≥ 1, and are set to exactly zero afterwards).
+          const int64_t t = t0 + r, n16 = round_up(t + 1, 16);
+          float* srow = rows_s + r * Tp;
+          std::fill(srow + t + 1, srow + n16, -3.0e38f);
+          softmax_row16(srow, n16);
+          std::fill(srow + t + 1, srow + n16, 0.0f);
+          std::copy(srow, srow + std::min(T, n16), p + t * T);
+        }
+        coefficients_times_rows_range(coef, 1, vc, hd, keys, hd, o_out);
+      }
+    }
+  });
+}
+
+void attention_backward_tiled(float* dqkv, const float* dout, const float* qkv, const float* att,
+                              int64_t B, int64_t T, int64_t C, int64_t NH, int threads) {
+  const int64_t hd = C / NH, C3 = 3 * C, Tp = round_up(T, 16);
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  const double attention_cost = 2.0 * T * (T + 1.0) * hd + 8.0 * T * T;
+  parallel_ranges(B * NH, threads, attention_cost, [&](int64_t begin, int64_t end) {
+    std::vector<float>& ws =
+        attention_workspace(static_cast<size_t>(hd * Tp + 4 * T * hd + T * Tp + kTile * Tp + kTile * hd));
+    float* vt = ws.data();                 // Vᵀ of the head, hd × Tp
+    float* qc = vt + hd * Tp;              // Q, K, V and dO of the head, T × hd each
+    float* kc = qc + T * hd;
+    float* vc = kc + T * hd;
+    float* dc = vc + T * hd;
+    float* ds = dc + T * hd;               // dP, then dS, T × Tp
+    float* tail = ds + T * Tp;             // dP of rows past T, kTile × Tp
+    float* discard = tail + kTile * Tp;    // outputs of rows past T
+    for (int64_t bh = begin; bh < end; ++bh) {
+      const int64_t b = bh / NH, h = bh % NH;
+      const float* q = qkv + b * T * C3 + h * hd;
+      const float* k = q + C;
+      const float* v = q + 2 * C;
+      float* dq = dqkv + b * T * C3 + h * hd;
+      float* dk = dq + C;
+      float* dv = dq + 2 * C;
+      const float* p = att + bh * T * T;
+      const float* d = dout + b * T * C + h * hd;
+      pack_rows(qc, q, C3, T, hd);
+      pack_rows(kc, k, C3, T, hd);
+      pack_rows(vc, v, C3, T, hd);
+      pack_rows(dc, d, C, T, hd);
+      pack_transposed(vt, vc, T, Tp, hd);
+      const float* a[kTile];
+      float* rows_out[kTile];
+      const float* coef[kTile];
+      float* o_out[kTile];
+      for (int64_t t0 = 0; t0 < T; t0 += kTile) {
+        const int64_t rows = std::min(kTile, T - t0), keys = t0 + rows;
+        for (int64_t r = 0; r < kTile; ++r) {
+          const int64_t t = t0 + std::min(r, rows - 1);
+          a[r] = dc + t * hd;
+          rows_out[r] = r < rows ? ds + t * Tp : tail + r * Tp;
+          coef[r] = ds + t * Tp;
+          o_out[r] = r < rows ? dq + (t0 + r) * C3 : discard + r * hd;
+        }
+        // dP = dO·Vᵀ, then dS = P ⊙ (dP − rowsum(P ⊙ dP)), with the softmax scale folded in.
+        rows_times_packed_range(a, vt, Tp, hd, round_up(keys, 16), rows_out, 1.0f);
+        for (int64_t r = 0; r < rows; ++r) {
+          const int64_t t = t0 + r;
+          const float* pr = p + t * T;
+          float* sr = ds + t * Tp;
+          // Whole vectors where the row of P has them (its zeros past t make them exact).
+          const int64_t n = round_up(t + 1, 16);
+          if (n <= T) {
+            softmax_grad_row16(sr, pr, scale, n);
+          } else {
+            attention_row_grad(sr, pr, attention_row_dot(pr, sr, t + 1), scale, t + 1);
+            std::fill(sr + t + 1, sr + n, 0.0f);
+          }
+          std::fill(sr + n, sr + Tp, 0.0f);
+        }
+        // dQ = dS·K over the keys 0 .. t0+rows−1.
+        coefficients_times_rows_range(coef, 1, kc, hd, keys, hd, o_out);
+      }
+      // dK = dSᵀ·Q and dV = Pᵀ·dO for keys s0 .. s0+3, over the queries s0 .. T−1.
+      for (int64_t s0 = 0; s0 < T; s0 += kTile) {
+        const int64_t keys = std::min(kTile, T - s0);
+        const float* dcoef[kTile];
+        float* dk_out[kTile];
+        float* dv_out[kTile];
+        for (int64_t r = 0; r < kTile; ++r) {
+          const int64_t s = s0 + std::min(r, keys - 1);  // keys past T repeat the last one
+          coef[r] = ds + s0 * Tp + s;
+          dcoef[r] = p + s0 * T + s;
+          dk_out[r] = r < keys ? dk + (s0 + r) * C3 : discard + r * hd;
+          dv_out[r] = r < keys ? dv + (s0 + r) * C3 : discard + r * hd;
+        }
+        coefficients_times_rows_range(coef, Tp, qc + s0 * hd, hd, T - s0, hd, dk_out);
+        coefficients_times_rows_range(dcoef, T, dc + s0 * hd, hd, T - s0, hd, dv_out);
+      }
+    }
+  });
+}
+
+}  // namespace
+
+void attention_forward(float* out, float* att, const float* qkv, int64_t B, int64_t T, int64_t C,
+                       int64_t NH, int threads) {
+  if ((C / NH) % 16 == 0) attention_forward_tiled(out, att, qkv, B, T, C, NH, threads);
+  else attention_forward_blocked(out, att, qkv, B, T, C, NH, threads);
+}
+
+int64_t attention_scratch_floats(int64_t T, int threads) { return T * T * std::max(1, threads); }
+
+void attention_backward(float* dqkv, const float* dout, const float* qkv, const float* att,
+                        float* scratch, int64_t B, int64_t T, int64_t C, int64_t NH, int threads) {
+  if ((C / NH) % 16 == 0) attention_backward_tiled(dqkv, dout, qkv, att, B, T, C, NH, threads);
+  else attention_backward_blocked(dqkv, dout, qkv, att, scratch, B, T, C, NH, threads);
+}
+
 // ---- Pointwise ----------------------------------------------------------------------------------
 
 namespace {
 
 constexpr float kGeluScale = 0.7978845608028654f;  // √(2/π)
-
-// e^x for x in about [−87, 88], within 2 ulp, written so that the compiler vectorises loops that
-// call it (no library call, no branches): x = n·ln2 + r, e^r by a degree-6 polynomial, 2^n through
-// the exponent bits.
-inline float exp_approx(float x) {
-  x = std::min(88.0f, std::max(-87.0f, x));
-  const float shifter = 12582912.0f;  // 1.5·2^23: adding it rounds to an integer
-  const float n = (x * 1.44269504088896341f + shifter) - shifter;
-  const float r = (x - n * 0.693145751953125f) - n * 1.428606765330187045e-06f;
-  float p = 1.0f / 720;
-  p = p * r + 1.0f / 120;
-  p = p * r + 1.0f / 24;
-  p = p * r + 1.0f / 6;
-  p = p * r + 0.5f;
-  p = p * r + 1.0f;
-  p = p * r + 1.0f;
-  const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
-  float scale;
-  std::memcpy(&scale, &bits, sizeof scale);
-  return p * scale;
-}
 
 // tanh(u) = 1 − 2/(e^{2u} + 1); |u| ≥ 9 is ±1 to float precision.
 inline float tanh_approx(float u) {
@@ -382,7 +715,7 @@ void gelu_backward(float* dinp, const float* inp, const float* dout, int64_t n, 
 
 void residual_forward(float* out, const float* a, const float* b, int64_t n, int threads) {
   parallel_ranges(n, threads, 20.0, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) out[i] = a[i] + b[i];
+    add_range(out + begin, a + begin, b + begin, end - begin);
   });
 }
 

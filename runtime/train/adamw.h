@@ -12,6 +12,12 @@ namespace scalelab::train {
 // the number of threads.
 double grad_norm_squared(const float* grads, int64_t n, int threads);
 
+// Adds others[0..count) into total in that order and zeroes them (the gradients of model replicas
+// that each took some rows of a batch), returning Σ total² as grad_norm_squared(total) would:
+// one pass over memory instead of two.
+double reduce_gradients_norm_squared(float* total, float* const* others, int count, int64_t n,
+                                     int threads);
+
 // One AdamW step (PyTorch's torch.optim.AdamW) over every parameter tensor of `layout`:
 //   θ ← θ − lr·wd·θ (decaying tensors only)
 //   m ← β1·m + (1 − β1)·g,  v ← β2·v + (1 − β2)·g²,  g = grad_scale·grad
@@ -20,5 +26,10 @@ double grad_norm_squared(const float* grads, int64_t n, int threads);
 void adamw_update(const model::ParameterLayout& layout, float* params, const float* grads, float* m,
                   float* v, const OptimizerOptions& options, double lr, int64_t step,
                   float grad_scale, int threads);
+
+// adamw_update, then grads = 0, in the same pass over memory (the next step accumulates afresh).
+void adamw_update_and_zero(const model::ParameterLayout& layout, float* params, float* grads,
+                           float* m, float* v, const OptimizerOptions& options, double lr,
+                           int64_t step, float grad_scale, int threads);
 
 }  // namespace scalelab::train

@@ -44,8 +44,8 @@ class CpuBackend final : public Backend {
     const int64_t rows = (max_batch + count - 1) / count;
     for (int r = 0; r < count; ++r)
       replicas_.emplace_back(std::make_unique<model::CpuGpt>(config, rows, count > 1 ? 1 : threads_));
+    for (int r = 1; r < count; ++r) replicas_[r]->share_parameters(main());
     main().init(seed);
-    broadcast_parameters();
     options_ = options;
     m_.assign(static_cast<size_t>(main().num_params()), 0.0f);
     v_.assign(static_cast<size_t>(main().num_params()), 0.0f);
@@ -62,16 +62,19 @@ class CpuBackend final : public Backend {
 
   double update(double lr) override {
     model::CpuGpt& m = main();
-    reduce_gradients();
-    const double norm = std::sqrt(grad_norm_squared(m.grads(), m.num_params(), threads_));
+    // The replicas' gradients summed into the first's (in replica order, the others zeroed) and
+    // the global norm, in one pass; then AdamW, zeroing the gradients in the same pass. The
+    // replicas share the first's parameters: nothing to copy back.
+    std::vector<float*> others;
+    for (size_t r = 1; r < replicas_.size(); ++r) others.push_back(replicas_[r]->grads());
+    const double norm = std::sqrt(reduce_gradients_norm_squared(
+        m.grads(), others.data(), static_cast<int>(others.size()), m.num_params(), threads_));
     if (!std::isfinite(norm)) return norm;
     const float scale =
         options_.clip > 0 && norm > options_.clip ? static_cast<float>(options_.clip / norm) : 1.0f;
     ++step_;
-    adamw_update(m.layout(), m.params(), m.grads(), m_.data(), v_.data(), options_, lr, step_, scale,
-                 threads_);
-    m.zero_grad();
-    broadcast_parameters();
+    adamw_update_and_zero(m.layout(), m.params(), m.grads(), m_.data(), v_.data(), options_, lr,
+                          step_, scale, threads_);
     return norm;
   }
 
@@ -100,7 +103,6 @@ class CpuBackend final : public Backend {
     r.floats(m_.data(), m.num_params());
     r.floats(v_.data(), m.num_params());
     for (auto& replica : replicas_) replica->zero_grad();
-    broadcast_parameters();
   }
 
   std::vector<float> parameters() const override {
@@ -157,35 +159,6 @@ class CpuBackend final : public Backend {
     double total = 0;
     for (int r = 0; r < count; ++r) total += losses[r] * static_cast<double>(sizes[r]);
     return total / static_cast<double>(B);
-  }
-
-  // Sums every replica's gradient into the first's, in replica order, and zeroes the others.
-  void reduce_gradients() {
-    const int count = static_cast<int>(replicas_.size());
-    if (count == 1) return;
-    const int64_t n = main().num_params();
-    model::parallel_run(threads_, [&](int index, int parts) {
-      int64_t begin, end;
-      model::split_range(n, parts, index, begin, end);
-      float* total = main().grads();
-      for (int r = 1; r < count; ++r) {
-        float* g = replicas_[r]->grads();
-        for (int64_t i = begin; i < end; ++i) total[i] += g[i];
-        std::fill(g + begin, g + end, 0.0f);
-      }
-    });
-  }
-
-  void broadcast_parameters() {
-    const int count = static_cast<int>(replicas_.size());
-    if (count == 1) return;
-    const int64_t n = main().num_params();
-    model::parallel_run(threads_, [&](int index, int parts) {
-      int64_t begin, end;
-      model::split_range(n, parts, index, begin, end);
-      for (int r = 1; r < count; ++r)
-        std::copy(main().params() + begin, main().params() + end, replicas_[r]->params() + begin);
-    });
   }
 
   int threads_;

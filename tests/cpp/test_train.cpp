@@ -171,8 +171,13 @@ std::vector<double> naive_attention(const std::vector<float>& qkv, int64_t B, in
 }  // namespace
 
 TEST_CASE("attention is causal, matches a naive version and its backward matches finite differences") {
-  for (int64_t T : {5, 70}) {  // 70 spans two of the 64-row blocks
-    const int64_t B = 2, C = 8, NH = 2;
+  // Head sizes 4 (blocked through gemm) and 16, 32, 128 (the tiled kernels, 128 in two passes of
+  // 64); T = 1, 5, 70 are not multiples of the 4-row tiles or 16-float vectors, and 70 spans two of
+  // the 64-row blocks.
+  for (auto [C, NH] : {std::pair<int64_t, int64_t>{8, 2}, {32, 2}, {64, 2}, {256, 2}})
+  for (int64_t T : {1, 5, 70}) {
+    const int64_t B = 2;
+    INFO("C " << C << " heads " << NH << " T " << T);
     auto qkv = randn(B * T * 3 * C, 9), R = randn(B * T * C, 10);
     std::vector<float> out(B * T * C), att(B * NH * T * T);
     auto J = [&] {
@@ -185,7 +190,7 @@ TEST_CASE("attention is causal, matches a naive version and its backward matches
     for (size_t i = 0; i < out.size(); ++i) worst = std::max(worst, std::fabs(out[i] - ref[i]));
     CHECK(worst < 1e-5);
     for (int64_t t = 0; t < T; ++t)
-      for (int64_t j = t + 1; j < std::min<int64_t>(T, (t / 64 + 1) * 64); ++j) REQUIRE(att[t * T + j] == 0.0f);
+      for (int64_t j = t + 1; j < std::min<int64_t>(T, (t / 16 + 1) * 16); ++j) REQUIRE(att[t * T + j] == 0.0f);
     std::vector<float> dqkv(qkv.size()), scratch(attention_scratch_floats(T, 2));
     attention_backward(dqkv.data(), R.data(), qkv.data(), att.data(), scratch.data(), B, T, C, NH, 2);
     check_gradient("dqkv", qkv, dqkv, J, 1e-3, T > 10 ? 48 : 1000);

@@ -169,4 +169,20 @@ t.test("extrapolation scoring", function()
   t.ok(tostring(e):find("extrapolation"))
 end)
 
+t.test("a fit that drives E to zero does not warn of disagreeing starts or rival optima over values that are all zero", function()
+  -- Noise-free data from a law with no floor (E = 0): every start ends with E somewhere in 0..1e-6,
+  -- which is one optimum, not several.
+  local N, D, loss = {}, {}, {}
+  for _, n in ipairs { 3e3, 1e4, 3e4, 1e5, 3e5 } do
+    for _, d in ipairs { 1e6, 3e6, 1e7, 3e7 } do
+      N[#N + 1], D[#D + 1] = n, d
+      loss[#loss + 1] = 30 / n ^ 0.4 + 200 / d ^ 0.3
+    end
+  end
+  local law = fit.chinchilla(fit.observations { N = N, D = D, loss = loss }, { covariance = false })
+  t.ok(law.params.E < 1e-4, "E = " .. law.params.E)
+  t.near(law.params.alpha, 0.4, 1e-3)
+  t.eq(#law.warnings, 0, table.concat(law.warnings, "\n"))
+end)
+
 t.done()

@@ -73,4 +73,13 @@ t.test("reading the CSV with a wrong mapping names the file's columns", function
   end, "no column 'params'")
 end)
 
+t.test("in direct coordinates a positive parameter stays positive", function()
+  -- Natural coordinates have no logarithm to keep R_D*, R_N* above zero: the fit bounds them at 0
+  -- (without that bound, the start (20, 20) walked to R_N* = -2.5e4).
+  local law = fit.data_constrained(obs, { base = fit.published.datablations, parametrisation = "direct",
+                                          starts = { { R_D = 20, R_N = 20 } }, covariance = false })
+  t.ok(law.params.R_D > 0 and law.params.R_N > 0, string.format("R_D* %g, R_N* %g", law.params.R_D, law.params.R_N))
+  t.ok(law.objective <= fit.objective(fit.published.datablations, obs) * 1.01, "objective " .. law.objective)
+end)
+
 t.done()

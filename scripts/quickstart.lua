@@ -57,6 +57,7 @@ local function read_budget()
   return value
 end
 
+local calibrated_backend = "cpu"
 local function calibrate()
   -- Training speed (tokens/s on one thread: the sweep trains one model per core) at two sizes that
   -- bracket the sweep's; between and beyond them, interpolated in log-log.
@@ -68,11 +69,13 @@ local function calibrate()
     local tokens = 24 * batch * ctx
     local sampler = data.sampler { corpus = source, tokens = tokens, seq_len = ctx, batch = batch, seed = 99 }
     local result = train.run { model = shape, data = sampler, tokens = tokens, lr = 1e-3, threads = 1, progress = false,
+      backend = "auto",
       eval_data = backends.batch_source(sampler:held_out { seq_len = ctx, batch = batch }, source.vocab, ctx, batch),
       eval_tokens = batch * ctx }
     measured[#measured + 1] = { N = shape.non_embedding_params, rate = result.tokens_per_second }
-    print(string.format("calibration: N = %s trains %s tokens/s on one core", core.format_count(shape.non_embedding_params),
-      core.format_count(result.tokens_per_second)))
+    calibrated_backend = result.backend or "cpu"
+    print(string.format("calibration: N = %s trains %s tokens/s on backend %s (one worker, one thread)",
+      core.format_count(shape.non_embedding_params), core.format_count(result.tokens_per_second), calibrated_backend))
   end
   local a, b = measured[1], measured[2]
   local slope = math.log(b.rate / a.rate) / math.log(b.N / a.N)
@@ -128,7 +131,9 @@ if not top_budget then
       -- Every run trains on fresh tokens: its D must fit in the corpus's training split.
       local fits_corpus = true
       for p in plan_sweep(C):each() do fits_corpus = fits_corpus and p.D <= 0.9 * source.tokens end
-      if fits_corpus and 1.5 * seconds / math.min(cores, 5) <= seconds_target then top_budget = C end
+      -- Workers run side by side on the cores; on a GPU they share the one device.
+      local parallel = calibrated_backend == "cuda" and 1 or math.min(cores, 5)
+      if fits_corpus and 1.5 * seconds / parallel <= seconds_target then top_budget = C end
     end
   else
     top_budget = 1e15
@@ -140,7 +145,7 @@ local question_compute = 100 * top_budget
 -- ---- 3-5. The study ---------------------------------------------------------------------------------------------------
 local backend
 if have_trainer then
-  backend = "cpu"
+  backend = "auto"  -- the GPU where this scalelab was built with CUDA and one is present, else the CPU
 else
   print("quickstart: this scalelab has no trainer (module train) yet: running the study on the SIMULATED backend "
     .. "(losses drawn from a known law plus 0.3% noise), not real training.")
@@ -153,7 +158,7 @@ if rawget(_G, "fit") and fit.chinchilla then fits.chinchilla = { bootstrap = 100
 local s = study "quickstart" {
   description = "Chinchilla's approach 2 on a synthetic grammar of known entropy"
     .. (entropy and string.format(" (%.4f nats/token)", entropy) or "")
-    .. (have_trainer and ", trained on this machine's CPU." or ", on the simulated backend (no trainer in this build)."),
+    .. (have_trainer and ", trained on this machine (backend auto: its GPU if it has one, else its CPU)." or ", on the simulated backend (no trainer in this build)."),
   data = source,
   model = family,
   params = "non_embedding",  -- Kaplan's N: at this scale embeddings would swamp the trend

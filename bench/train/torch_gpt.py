@@ -1,4 +1,5 @@
-"""The peer for bench/train: PyTorch CPU training of the same GPT as scalelab's CPU trainer.
+"""The peer for bench/train: PyTorch CPU training of the same GPT as scalelab's CPU trainer. Its
+model (GPT, Block) is also the one bench/gpu/torch_gpt.py trains on the GPU.
 
 GPT-2 style: token + learned position embeddings, pre-LayerNorm blocks, causal multi-head attention,
 GELU (tanh) MLP of 4·d, final LayerNorm, output tied to the token embedding; AdamW (0.9, 0.95),
@@ -35,9 +36,12 @@ class Block(nn.Module):
         q = q.view(B, T, self.heads, C // self.heads).transpose(1, 2)
         k = k.view(B, T, self.heads, C // self.heads).transpose(1, 2)
         v = v.view(B, T, self.heads, C // self.heads).transpose(1, 2)
-        att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(k.size(-1)))
-        att = att.masked_fill(self.mask[:, :, :T, :T] == 0, float("-inf"))
-        y = F.softmax(att, dim=-1) @ v
+        if hasattr(F, "scaled_dot_product_attention"):  # PyTorch >= 2.0: fused (flash on GPUs)
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        else:
+            att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(k.size(-1)))
+            att = att.masked_fill(self.mask[:, :, :T, :T] == 0, float("-inf"))
+            y = F.softmax(att, dim=-1) @ v
         x = x + self.proj(y.transpose(1, 2).contiguous().view(B, T, C))
         return x + self.fcproj(F.gelu(self.fc(self.ln2(x)), approximate="tanh"))
 
@@ -58,11 +62,11 @@ class GPT(nn.Module):
 
     def forward(self, idx, targets):
         B, T = idx.shape
-        x = self.wte(idx) + self.wpe(torch.arange(T))
+        x = self.wte(idx) + self.wpe(torch.arange(T, device=idx.device))
         for block in self.blocks:
             x = block(x)
         logits = self.lnf(x) @ self.wte.weight.t()
-        return F.cross_entropy(logits.view(-1, logits.size(-1)), targets.reshape(-1))
+        return F.cross_entropy(logits.view(-1, logits.size(-1)), targets.reshape(-1))  # fp32 under autocast
 
 
 def bench(layers, d, ctx, batch, seconds, vocab=256):

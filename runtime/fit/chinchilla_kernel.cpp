@@ -19,7 +19,10 @@ void chinchilla_avx2(const double* theta, const double* ln_n, const double* ln_d
     // LogSumExp of the three terms, shifted by their maximum.
     const double t1 = ln_a - alpha * ln_n[i], t2 = ln_b - beta * ln_d[i];
     const double m = std::fmax(std::fmax(t1, t2), ln_e);
-    const double e1 = std::exp(t1 - m), e2 = std::exp(t2 - m), e3 = std::exp(ln_e - m);
+    // Arguments clamped at −300: exp(−300) ≈ 5e−131 is zero beside the largest term (1), and libmvec
+    // then never falls back to its scalar path for underflowing lanes; no products go subnormal.
+    const double e1 = std::exp(std::fmax(t1 - m, -300.0)), e2 = std::exp(std::fmax(t2 - m, -300.0)),
+                 e3 = std::exp(std::fmax(ln_e - m, -300.0));
     const double sum = e1 + e2 + e3;
     const double r = m + std::log(sum) - ln_loss[i];
     const double a = std::fabs(r);

@@ -289,9 +289,9 @@ class Solver {
 // The objective Σ w·Huber_δ(r) written as a least-squares problem ½Σ r̃² with
 // r̃ = sign(r)·sqrt(2·w·Huber_δ(r)) (r̃ = √w·r inside ±δ): the same objective exactly, C¹ in r, so a
 // Levenberg-Marquardt solver minimises it directly. All residuals sit in one dense block, solved with
-// ceres::TinySolver, which has no per-iteration allocation or program overhead: the multi-start grid
-// runs at a few microseconds per iteration. Used when no parameter is bounded (the default).
-// K = the number of free parameters (fixed at compile time for 1 to 8), or 0 for any (custom laws).
+// ceres::TinySolver, which has no per-iteration allocation or program overhead. Used when no parameter
+// is bounded, except for the five-parameter Chinchilla fit (the default grid search), which has its own
+// solver on the same residuals (ChinchillaStartSolver). K = the number of free parameters (fixed at compile time for 1 to 8), or 0 for any (custom laws).
 template <int K>
 class StackedHuber {
  public:

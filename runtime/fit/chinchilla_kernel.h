@@ -1,8 +1,11 @@
 // The Chinchilla normal-equation kernel for the multi-start search: one pass over the observations
 // gives the stacked-Huber cost, JᵀJ and Jᵀr̃ at a parameter vector, without storing the Jacobian.
-// Vectorised with glibc's vector math (libmvec exp/log); compiled three times with their own flags
-// (AVX-512, AVX2 + FMA, and the baseline of the target) from one body, chinchilla_kernel_body.inc,
-// and chosen at run time by what the CPU has. Private to the fit module.
+// Compiled three times with their own flags (AVX-512, AVX2 + FMA, and the baseline of the target)
+// from one body, chinchilla_kernel_body.inc, and chosen at run time by what the CPU has; vectorised
+// with inline exp/log series (AVX-512) or glibc's vector math (libmvec). Each object defines only its
+// one function (plain loops, nothing inline shared with the rest of the program), so no copy of an
+// inline function built for a wider instruction set can be picked by the linker for other callers.
+// Private to the fit module.
 #pragma once
 
 #include <cstddef>

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "fit/chinchilla_kernel.h"
 #include "fit/fit.h"
 
 int main(int argc, char** argv) {
@@ -23,6 +24,7 @@ int main(int argc, char** argv) {
   FittedLaw law = fit_law(Law::Make(LawKind::Chinchilla), obs, options);
   double fit_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf("fit_seconds %.6f\n", fit_s);
+  std::printf("kernel %s\n", kernels::chinchilla_normal_name());
   std::printf("objective %.17g\n", law.objective);
   std::printf("starts %d converged %d at_best %d\n", law.starts, law.starts_converged, law.starts_at_best);
   std::printf("params");

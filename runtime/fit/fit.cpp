@@ -24,15 +24,29 @@
 namespace scalelab::fit {
 
 namespace kernels {
-bool chinchilla_avx2_available() {
-#if defined(SCALELAB_NO_AVX2_KERNEL)
-  return false;
-#else
-  static const bool available = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-                                std::getenv("SCALELAB_FIT_NO_AVX2") == nullptr;
-  return available;
+namespace {
+struct Choice {
+  ChinchillaNormalFn fn;
+  const char* name;
+};
+Choice choose() {
+  const char* cap = std::getenv("SCALELAB_FIT_KERNEL");
+  const std::string limit = cap ? cap : "";
+#if !defined(SCALELAB_NO_X86_KERNELS)
+  if (limit != "generic" && limit != "avx2" && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq"))
+    return {chinchilla_normal_avx512, "avx512"};
+  if (limit != "generic" && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    return {chinchilla_normal_avx2, "avx2"};
 #endif
+  return {chinchilla_normal_generic, "generic"};
 }
+const Choice& chosen() {
+  static const Choice choice = choose();
+  return choice;
+}
+}  // namespace
+ChinchillaNormalFn chinchilla_normal() { return chosen().fn; }
+const char* chinchilla_normal_name() { return chosen().name; }
 }  // namespace kernels
 
 namespace {
@@ -156,6 +170,19 @@ struct Data {
   std::vector<double> log_loss, weight;
   // For the vectorised Chinchilla path: ln N, ln D, ln L and √w as arrays.
   Eigen::ArrayXd ln_n, ln_d, ln_loss, sqrt_w;
+  // The same four columns back to back, each padded to a multiple of kernels::kLanes with rows of weight 0.
+  std::vector<double> padded;
+  size_t padded_rows = 0;
+
+  kernels::ChinchillaColumns columns() const {
+    kernels::ChinchillaColumns c;
+    c.ln_n = padded.data();
+    c.ln_d = c.ln_n + padded_rows;
+    c.ln_loss = c.ln_d + padded_rows;
+    c.sqrt_w = c.ln_loss + padded_rows;
+    c.rows = padded_rows;
+    return c;
+  }
 
   void Finish() {
     const Eigen::Index n = static_cast<Eigen::Index>(points.size());
@@ -168,6 +195,14 @@ struct Data {
       ln_d[i] = std::log(points[i].D);
       ln_loss[i] = log_loss[i];
       sqrt_w[i] = std::sqrt(weight[i]);
+    }
+    padded_rows = (points.size() + kernels::kLanes - 1) / kernels::kLanes * kernels::kLanes;
+    padded.assign(4 * padded_rows, 0.0);
+    for (Eigen::Index i = 0; i < n; ++i) {
+      padded[i] = ln_n[i];
+      padded[padded_rows + i] = ln_d[i];
+      padded[2 * padded_rows + i] = ln_loss[i];
+      padded[3 * padded_rows + i] = sqrt_w[i];
     }
   }
 };
@@ -254,9 +289,9 @@ class Solver {
 // The objective Σ w·Huber_δ(r) written as a least-squares problem ½Σ r̃² with
 // r̃ = sign(r)·sqrt(2·w·Huber_δ(r)) (r̃ = √w·r inside ±δ): the same objective exactly, C¹ in r, so a
 // Levenberg-Marquardt solver minimises it directly. All residuals sit in one dense block, solved with
-// ceres::TinySolver, which has no per-iteration allocation or program overhead: the multi-start grid
-// runs at a few microseconds per iteration. Used when no parameter is bounded (the default).
-// K = the number of free parameters (fixed at compile time for 1 to 8), or 0 for any (custom laws).
+// ceres::TinySolver, which has no per-iteration allocation or program overhead. Used when no parameter
+// is bounded, except for the five-parameter Chinchilla fit (the default grid search), which has its own
+// solver on the same residuals (ChinchillaStartSolver). K = the number of free parameters (fixed at compile time for 1 to 8), or 0 for any (custom laws).
 template <int K>
 class StackedHuber {
  public:
@@ -265,8 +300,7 @@ class StackedHuber {
 
   StackedHuber(const Setup& setup, const Data& data, double delta)
       : setup_(setup), data_(data), delta_(delta),
-        vectorised_(setup.law.kind() == LawKind::Chinchilla && !setup.direct),
-        avx2_(vectorised_ && kernels::chinchilla_avx2_available()) {
+        vectorised_(setup.law.kind() == LawKind::Chinchilla && !setup.direct) {
     for (auto& a : scratch_) a.resize(static_cast<Eigen::Index>(data.points.size()));
   }
   int NumResiduals() const { return static_cast<int>(data_.points.size()); }
@@ -343,15 +377,6 @@ class StackedHuber {
     const Setup& s = setup_;
     double theta[5];
     for (int j = 0; j < 5; ++j) theta[j] = s.slot[j] >= 0 ? x[s.slot[j]] : s.theta_held[j];
-    const bool identity = s.k == 5 && s.slot[0] == 0 && s.slot[1] == 1 && s.slot[2] == 2 && s.slot[3] == 3 && s.slot[4] == 4;
-    if (identity && avx2_) {
-      const size_t n = data_.points.size();
-      kernels::chinchilla_avx2(theta, data_.ln_n.data(), data_.ln_d.data(), data_.ln_loss.data(), data_.sqrt_w.data(),
-                               delta_, n, residuals, jacobian);
-      // One reduction tells whether every residual is finite; the Jacobian then is (|dr̃/dr| ≤ √w, the
-      // softmax weights are at most 1).
-      return std::isfinite(Eigen::Map<Eigen::ArrayXd>(residuals, static_cast<Eigen::Index>(n)).sum());
-    }
     const double ln_e = theta[0], ln_a = theta[1], ln_b = theta[2], alpha = theta[3], beta = theta[4];
     const Eigen::Index n = data_.ln_n.size();
     auto& e1 = scratch_[0];
@@ -427,7 +452,6 @@ class StackedHuber {
   const Data& data_;
   double delta_;
   bool vectorised_;
-  bool avx2_;
   mutable Eigen::ArrayXd scratch_[6];
 };
 
@@ -545,6 +569,126 @@ class TinyStartSolver final : public StartSolver {
   Eigen::VectorXd residuals_;
 };
 
+// Levenberg-Marquardt for the five-parameter Chinchilla fit (every parameter free, no bounds: the
+// default grid search), on the same stacked-Huber residuals as StackedHuber. One kernel pass per
+// iteration gives the cost, JᵀJ and Jᵀr̃ at the trial point without storing the Jacobian, so a step
+// costs one evaluation whether it is accepted or not. The step, its acceptance and the damping
+// update are TinySolver's (Marquardt's diagonal, Nielsen's update, Jacobi scaling of the columns);
+// so are the convergence tests, with the function tolerance relative to the objective.
+class ChinchillaStartSolver final : public StartSolver {
+ public:
+  ChinchillaStartSolver(const Data& data, const FitOptions& options, Basins* basins)
+      : columns_(data.columns()), kernel_(kernels::chinchilla_normal()), options_(options), basins_(basins) {}
+
+  Outcome Solve(const std::vector<double>& start) override {
+    using Vec5 = Eigen::Matrix<double, 5, 1>;
+    using Mat5 = Eigen::Matrix<double, 5, 5>;
+    Outcome out;
+    Vec5 x = Eigen::Map<const Vec5>(start.data());
+    kernels::NormalEquations current, trial;
+    if (!Evaluate(x, &current)) return out;
+    // Column scaling s_j = 1/(1 + ‖J_j‖), from the start's Jacobian.
+    Vec5 scale;
+    for (int j = 0; j < 5; ++j) scale[j] = 1.0 / (1.0 + std::sqrt(current.jtj[Diagonal(j)]));
+    Mat5 jtj, regularized;
+    Vec5 g, step, dx, x_new;
+    auto load = [&](const kernels::NormalEquations& e) {
+      for (int i = 0, k = 0; i < 5; ++i)
+        for (int j = i; j < 5; ++j, ++k) jtj(i, j) = jtj(j, i) = e.jtj[k] * scale[i] * scale[j];
+      for (int i = 0; i < 5; ++i) g[i] = -e.jtr[i] * scale[i];
+    };
+    load(current);
+    double cost = current.cost;
+    double u = 1e-4, v = 2;  // TinySolver's initial damping (1 / trust region radius 1e4)
+    bool converged = g.cwiseAbs().maxCoeff() < options_.gradient_tolerance || cost < kCostThreshold;
+    bool merged = false;
+    int used = 0;
+    double check_cost = cost;
+    Eigen::LDLT<Mat5> ldlt;
+    while (!converged && used < options_.max_iterations) {
+      ++used;
+      regularized = jtj;
+      for (int i = 0; i < 5; ++i) regularized(i, i) += u * std::clamp(jtj(i, i), 1e-6, 1e32);
+      ldlt.compute(regularized);
+      step = ldlt.solve(g);
+      dx = scale.cwiseProduct(step);
+      if (dx.norm() < options_.parameter_tolerance * (x.norm() + options_.parameter_tolerance)) {
+        converged = true;
+        break;
+      }
+      x_new = x + dx;
+      const bool ok = Evaluate(x_new, &trial);
+      const double cost_change = ok ? cost - trial.cost : -kInf;
+      const double model_change = 0.5 * step.dot(2 * g - jtj * step);
+      const double rho = cost_change / model_change;
+      if (rho > 0) {
+        x = x_new;
+        if (std::abs(cost_change) < options_.function_tolerance * cost) {
+          cost = trial.cost;
+          converged = true;
+          break;
+        }
+        cost = trial.cost;
+        load(trial);
+        if (g.cwiseAbs().maxCoeff() < options_.gradient_tolerance || cost < kCostThreshold) {
+          converged = true;
+          break;
+        }
+        const double t = 2 * rho - 1;
+        u *= std::max(1.0 / 3.0, 1 - t * t * t);
+        v = 2;
+      } else {
+        if (std::abs(cost_change) < options_.function_tolerance * cost) {
+          converged = true;
+          break;
+        }
+        u *= v;
+        v *= 2;
+      }
+      if (used % kCheckEvery == 0) {
+        // A start drifting along a flat valley (e.g. E → 0): the objective moved less than the
+        // function tolerance over the last iterations.
+        if (check_cost - cost <= 10 * options_.function_tolerance * cost) {
+          converged = true;
+          break;
+        }
+        check_cost = cost;
+        if (basins_ && basins_->Near(x.data(), 5, cost, &out)) {
+          merged = out.cost <= cost;  // else keep this start's own, better point
+          if (!merged) converged = true;
+          break;
+        }
+      }
+    }
+    out.iterations = used;
+    out.merged = merged;
+    if (merged) return out;
+    out.x.assign(x.data(), x.data() + 5);
+    out.cost = std::isfinite(cost) ? cost : kInf;
+    out.converged = converged;
+    if (converged && basins_) basins_->Add(out);
+    return out;
+  }
+
+ private:
+  static constexpr double kCostThreshold = std::numeric_limits<double>::epsilon();
+  static constexpr int kCheckEvery = 10;
+  static constexpr int Diagonal(int j) { return j * 5 - j * (j - 1) / 2; }
+
+  bool Evaluate(const Eigen::Matrix<double, 5, 1>& x, kernels::NormalEquations* out) const {
+    kernel_(x.data(), columns_, options_.huber_delta, out);
+    bool ok = std::isfinite(out->cost);
+    for (double v : out->jtj) ok = ok && std::isfinite(v);
+    for (double v : out->jtr) ok = ok && std::isfinite(v);
+    return ok;
+  }
+
+  kernels::ChinchillaColumns columns_;
+  kernels::ChinchillaNormalFn kernel_;
+  const FitOptions& options_;
+  Basins* basins_;
+};
+
 // The full Ceres solver (per-observation residual blocks with ceres::HuberLoss), for bounded fits.
 class CeresStartSolver final : public StartSolver {
  public:
@@ -564,6 +708,8 @@ bool bounded(const Setup& s) {
 std::unique_ptr<StartSolver> make_start_solver(const Setup& s, const Data& data, const FitOptions& options,
                                                Basins* basins = nullptr) {
   if (bounded(s)) return std::make_unique<CeresStartSolver>(s, data, options);
+  if (s.law.kind() == LawKind::Chinchilla && !s.direct && s.k == 5 && s.slot == std::vector<int>{0, 1, 2, 3, 4})
+    return std::make_unique<ChinchillaStartSolver>(data, options, basins);
   switch (s.k) {
     case 1: return std::make_unique<TinyStartSolver<1>>(s, data, options, basins);
     case 2: return std::make_unique<TinyStartSolver<2>>(s, data, options, basins);

@@ -472,35 +472,45 @@ class Basins {
 
   bool Near(const double* x, int k, double cost, Outcome* out) const {
     std::lock_guard<std::mutex> lock(mutex_);
-    for (const auto& o : optima_) {
-      if (!(std::abs(cost - o.cost) <= 1e-4 * o.cost)) continue;
-      bool close = true;
-      for (int i = 0; i < k && close; ++i) close = std::abs(x[i] - o.x[i]) <= tolerance_ * (1 + std::abs(o.x[i]));
-      if (close) {
-        *out = o;
-        return true;
-      }
-    }
-    return false;
+    const Outcome* o = Find(x, k, cost);
+    if (o) *out = *o;
+    return o != nullptr;
   }
 
   void Add(const Outcome& o) {
     if (!std::isfinite(o.cost)) return;
     std::lock_guard<std::mutex> lock(mutex_);
-    for (auto& known : optima_) {
-      if (!(std::abs(o.cost - known.cost) <= 1e-4 * known.cost)) continue;
-      bool close = true;
-      for (size_t i = 0; i < o.x.size() && close; ++i)
-        close = std::abs(o.x[i] - known.x[i]) <= tolerance_ * (1 + std::abs(known.x[i]));
-      if (close) {
-        if (o.cost < known.cost) known = o;  // keep the basin's best point
-        return;
+    if (const Outcome* known = Find(o.x.data(), static_cast<int>(o.x.size()), o.cost)) {
+      if (o.cost < known->cost) {  // keep the basin's best point, in cost order
+        optima_.erase(optima_.begin() + (known - optima_.data()));
+        Insert(o);
       }
+      return;
     }
-    if (optima_.size() < 1000) optima_.push_back(o);
+    if (optima_.size() < 1000) Insert(o);
   }
 
  private:
+  // The optima are kept sorted by cost, so that only those whose cost lies within 1e-4 relative of
+  // `cost` are compared (the grid leaves hundreds of optima along flat valleys; scanning them all at
+  // every check cost more than a tenth of the whole fit).
+  const Outcome* Find(const double* x, int k, double cost) const {
+    auto first = std::lower_bound(optima_.begin(), optima_.end(), cost / (1 + 1e-4),
+                                  [](const Outcome& o, double c) { return o.cost < c; });
+    for (auto it = first; it != optima_.end() && it->cost * (1 - 1e-4) <= cost; ++it) {
+      if (!(std::abs(cost - it->cost) <= 1e-4 * it->cost)) continue;
+      bool close = true;
+      for (int i = 0; i < k && close; ++i) close = std::abs(x[i] - it->x[i]) <= tolerance_ * (1 + std::abs(it->x[i]));
+      if (close) return &*it;
+    }
+    return nullptr;
+  }
+
+  void Insert(const Outcome& o) {
+    auto at = std::upper_bound(optima_.begin(), optima_.end(), o.cost,
+                               [](double c, const Outcome& known) { return c < known.cost; });
+    optima_.insert(at, o);
+  }
 
   double tolerance_;
   mutable std::mutex mutex_;

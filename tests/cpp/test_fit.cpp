@@ -342,6 +342,24 @@ TEST_CASE("data-constrained law on the Muennighoff runs with the published base 
   CHECK(paper.objective == Approx(0.015825936570763588).epsilon(1e-6));
 }
 
+TEST_CASE("the data-constrained law's R_D*, R_N* are recovered from synthetic runs, inside the 95% intervals") {
+  // Runs repeating their unique data 1 to 40 times, many with more parameters than their unique
+  // tokens' optimum, drawn from the published base law with R_D* = 10, R_N* = 4 and 0.5% noise; the
+  // base law frozen, as the paper fitted it.
+  Law truth = published::datablations().with("R_D", 10.0).with("R_N", 4.0);
+  Observations obs = draw(truth, 150, 0.005, 33, true);
+  FitOptions o;
+  o.free = {"R_D", "R_N"};
+  o.bootstrap = 40;
+  FittedLaw f = fit_law(published::datablations(), obs, o);
+  for (const char* name : {"R_D", "R_N"}) {
+    INFO(name << " = " << f.law.param(name) << ", interval " << f.interval(name).lo << " to " << f.interval(name).hi);
+    CHECK(f.interval(name).contains(truth.param(name)));
+    CHECK(f.law.param(name) == Approx(truth.param(name)).epsilon(0.15));
+  }
+  CHECK(f.law.param("E") == truth.param("E"));  // held
+}
+
 TEST_CASE("power laws and the IsoFLOP analysis recover the allocation exponents") {
   std::vector<double> c = {1e18, 1e19, 1e20, 1e21, 1e22}, n;
   for (double x : c) n.push_back(0.1 * std::pow(x, 0.5));

@@ -517,6 +517,21 @@ class Basins {
   std::vector<Outcome> optima_;
 };
 
+// The end of one start's search, shared by the start solvers: a start merged into a known basin
+// reports that basin's optimum (already in `out`); any other reports its own point, which joins the
+// known basins once it has converged.
+Outcome finish_start(Outcome out, const double* x, int k, double cost, int iterations, bool converged, bool merged,
+                     Basins* basins) {
+  out.iterations = iterations;
+  out.merged = merged;
+  if (merged) return out;
+  out.x.assign(x, x + k);
+  out.cost = std::isfinite(cost) ? cost : kInf;
+  out.converged = converged;
+  if (converged && basins) basins->Add(out);
+  return out;
+}
+
 template <int K>
 class TinyStartSolver final : public StartSolver {
  public:
@@ -560,14 +575,7 @@ class TinyStartSolver final : public StartSolver {
         break;
       }
     }
-    out.iterations = used;
-    out.merged = merged;
-    if (merged) return out;
-    out.x.assign(x_.data(), x_.data() + k);
-    out.cost = std::isfinite(cost) ? cost : kInf;
-    out.converged = converged;
-    if (converged && basins_) basins_->Add(out);
-    return out;
+    return finish_start(std::move(out), x_.data(), k, cost, used, converged, merged, basins_);
   }
 
  private:
@@ -670,14 +678,7 @@ class ChinchillaStartSolver final : public StartSolver {
         }
       }
     }
-    out.iterations = used;
-    out.merged = merged;
-    if (merged) return out;
-    out.x.assign(x.data(), x.data() + 5);
-    out.cost = std::isfinite(cost) ? cost : kInf;
-    out.converged = converged;
-    if (converged && basins_) basins_->Add(out);
-    return out;
+    return finish_start(std::move(out), x.data(), 5, cost, used, converged, merged, basins_);
   }
 
  private:

@@ -62,6 +62,7 @@ bool watch_lifeline() {
       struct pollfd p {fd, POLLIN, 0};
       const int n = ::poll(&p, 1, -1);
       if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return;  // the descriptor is unusable: stop watching rather than guess
       char byte;
       if (n > 0 && (p.revents & (POLLHUP | POLLERR)) == 0 && ::read(fd, &byte, 1) > 0) continue;  // not ours
       static const char message[] = "scalelab worker: the executor that started this worker has died; stopping\n";

@@ -172,6 +172,18 @@ local function interval(values)
   return { percentile(values, 0.025), percentile(values, 0.975) }
 end
 
+-- The allocation exponents' 95% intervals from the bootstrap samples, when at least 20 resamples gave
+-- a fit (fewer say nothing reliable: the samples are then dropped).
+local function with_bootstrap_intervals(law, as, bs)
+  if #law.samples >= 20 then
+    law.bootstrap = #law.samples
+    law.intervals = { a = interval(as), b = interval(bs) }
+  else
+    law.samples = nil
+  end
+  return law
+end
+
 -- A deterministic generator for the bootstrap (so reports are reproducible).
 local function rng(seed)
   local state = seed
@@ -274,13 +286,7 @@ function analysis.isoflop(obs, options)
       as[#as + 1], bs[#bs + 1] = f.a, f.b
     end
   end
-  if #law.samples >= 20 then
-    law.bootstrap = #law.samples
-    law.intervals = { a = interval(as), b = interval(bs) }
-  else
-    law.samples = nil
-  end
-  return law
+  return with_bootstrap_intervals(law, as, bs)
 end
 
 -- ---- Chinchilla approach 1: the lower envelope of the training curves ----------------------------------
@@ -367,13 +373,7 @@ function analysis.approach1(runs, options)
       as[#as + 1], bs[#bs + 1] = f.a, f.b
     end
   end
-  if #law.samples >= 20 then
-    law.bootstrap = #law.samples
-    law.intervals = { a = interval(as), b = interval(bs) }
-  else
-    law.samples = nil
-  end
-  return law
+  return with_bootstrap_intervals(law, as, bs)
 end
 
 -- ---- Running the fits -------------------------------------------------------------------------------------------

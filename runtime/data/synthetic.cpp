@@ -46,6 +46,23 @@ size_t draw_from(const std::vector<double>& cdf, size_t begin, size_t count, dou
   return std::min(r, count - 1);
 }
 
+// The start of a synthetic source's Generate: checks the sizes and opens the writer (in memory, or
+// streaming to `out`) with the metadata every synthetic corpus carries.
+void start_synthetic_corpus(const char* name, const std::string& description, double entropy, int64_t vocab,
+                            int64_t tokens, int64_t document_tokens, uint64_t seed, const std::string& out,
+                            std::optional<CorpusWriter>& writer) {
+  if (tokens < 1) fail(name, ": tokens must be ≥ 1 (got ", tokens, ")");
+  if (document_tokens < 1) fail(name, ": document_tokens must be ≥ 1 (got ", document_tokens, ")");
+  CorpusMetadata m;
+  m.name = name;
+  m.tokenizer = "synthetic";
+  m.source = str(description, ", stream seed ", seed);
+  m.license = "generated";
+  m.entropy_per_token = entropy;
+  if (out.empty()) writer.emplace(vocab, std::move(m));
+  else writer.emplace(vocab, std::move(m), out);
+}
+
 }  // namespace
 
 // ---- Markov -------------------------------------------------------------------------------------
@@ -194,17 +211,8 @@ std::string MarkovSource::Describe() const {
 }
 
 Corpus MarkovSource::Generate(int64_t tokens, int64_t document_tokens, uint64_t seed, const std::string& out) const {
-  if (tokens < 1) fail("markov: tokens must be ≥ 1 (got ", tokens, ")");
-  if (document_tokens < 1) fail("markov: document_tokens must be ≥ 1 (got ", document_tokens, ")");
-  CorpusMetadata m;
-  m.name = "markov";
-  m.tokenizer = "synthetic";
-  m.source = str(Describe(), ", stream seed ", seed);
-  m.license = "generated";
-  m.entropy_per_token = entropy_;
   std::optional<CorpusWriter> writer;
-  if (out.empty()) writer.emplace(options_.vocab, std::move(m));
-  else writer.emplace(options_.vocab, std::move(m), out);
+  start_synthetic_corpus("markov", Describe(), entropy_, options_.vocab, tokens, document_tokens, seed, out, writer);
   std::vector<int32_t> document;
   document.reserve(size_t(std::min<int64_t>(document_tokens, tokens)));
   Emit(tokens, seed, [&](int32_t t) {
@@ -384,17 +392,8 @@ double GrammarSource::LogProbability(const std::vector<int32_t>& tokens, int64_t
 }
 
 Corpus GrammarSource::Generate(int64_t tokens, int64_t document_tokens, uint64_t seed, const std::string& out) const {
-  if (tokens < 1) fail("grammar: tokens must be ≥ 1 (got ", tokens, ")");
-  if (document_tokens < 1) fail("grammar: document_tokens must be ≥ 1 (got ", document_tokens, ")");
-  CorpusMetadata m;
-  m.name = "grammar";
-  m.tokenizer = "synthetic";
-  m.source = str(Describe(), ", stream seed ", seed);
-  m.license = "generated";
-  m.entropy_per_token = entropy_;
   std::optional<CorpusWriter> writer;
-  if (out.empty()) writer.emplace(options_.vocab, std::move(m));
-  else writer.emplace(options_.vocab, std::move(m), out);
+  start_synthetic_corpus("grammar", Describe(), entropy_, options_.vocab, tokens, document_tokens, seed, out, writer);
   Rng rng(mix64(seed) ^ 0x73656E74656E6365ull);  // "sentence"
   std::vector<int32_t> document;
   int64_t total = 0;

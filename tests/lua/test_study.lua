@@ -245,15 +245,13 @@ local function kill_and_rerun(jobs, whole_group)
   end
   local deadline = native.clock() + 20
   while native.clock() < deadline and not ready_to_kill() do native.sleep(0.005) end
-  -- The executor's worker processes at the moment of the kill (its children).
+  -- The executor's worker processes at the moment of the kill: its children, as the kernel lists
+  -- them (one read, so that the kill still comes while the run seen above is in flight).
   local function children_of(parent)
     local out = {}
-    local listing = assert(io.popen("ls /proc"))
-    for name in listing:lines() do
-      local stat = name:match("^%d+$") and read("/proc/" .. name .. "/stat")
-      if stat and tonumber(stat:match("^%d+ %b() %a (%d+)")) == parent then out[#out + 1] = name end
+    for child in (read(string.format("/proc/%d/task/%d/children", parent, parent)) or ""):gmatch("%d+") do
+      out[#out + 1] = child
     end
-    listing:close()
     return out
   end
   local workers = jobs > 1 and children_of(pid) or {}

@@ -228,8 +228,10 @@ local function kill_and_rerun(jobs, whole_group)
                              env = { "STORE=killed.db", "JOBS=" .. jobs }, log = dir .. "/killed.log" }
   local at_kill
   -- Kill at a moment when at least 3 runs are done and one is in flight with a few points
-  -- checkpointed (the law backend writes its point count to the checkpoint file every 25 ms):
-  -- waiting a fixed time instead races with the runs finishing and the next workers starting up.
+  -- checkpointed (the law backend writes its point count to the checkpoint file every 25 ms; a run
+  -- takes about 10): waiting a fixed time instead races with the runs finishing and the next workers
+  -- starting up. At most 5 points, so that the run is still in flight (≥ 100 ms left) at the kill
+  -- even on a loaded machine.
   local function ready_to_kill()
     local ok, store = pcall(native_store.open, dir .. "/killed.db", { read_only = true })
     if not ok then return false end
@@ -238,7 +240,7 @@ local function kill_and_rerun(jobs, whole_group)
       if r.status == "done" then done = done + 1 end
       local path = r.checkpoint and (r.checkpoint:sub(1, 1) == "/" and r.checkpoint or dir .. "/" .. r.checkpoint)
       local written = r.status == "running" and path and tonumber((read(path) or ""):match("%d+"))
-      if written and written >= 2 then in_flight = true end
+      if written and written >= 2 and written <= 5 then in_flight = true end
     end
     store:close()
     return done >= 3 and in_flight

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "model/gemm_avx512.h"
 
 namespace scalelab::model {
 
@@ -122,9 +123,7 @@ const OpenBlas& openblas() {
   return blas;
 }
 
-std::atomic<bool> force_builtin{false};
-
-// ---- The built-in kernel ----------------------------------------------------------------------
+// ---- The portable kernel ----------------------------------------------------------------------
 // C rows are updated four at a time from a packed K×N copy of op(B): each packed row of B is loaded
 // once for four rows of C. The compiler vectorises the j loops for each target of target_clones.
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
@@ -134,7 +133,7 @@ std::atomic<bool> force_builtin{false};
 #endif
 
 SCALELAB_CLONES
-void builtin_rows(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+void portable_rows(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
                   const float* bp, float beta, float* c, int64_t ldc) {
   constexpr int64_t kBlockN = 512;
   for (int64_t j0 = 0; j0 < n; j0 += kBlockN) {
@@ -176,7 +175,7 @@ void builtin_rows(int64_t m, int64_t n, int64_t k, float alpha, const float* a, 
   }
 }
 
-void builtin_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+void portable_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                   const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
                   int64_t ldc) {
   thread_local std::vector<float> packed_a, packed_b;
@@ -192,44 +191,128 @@ void builtin_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, f
     a_rows = packed_a.data();
     a_stride = k;
   }
-  builtin_rows(m, n, k, alpha, a_rows, a_stride, packed_b.data(), beta, c, ldc);
+  portable_rows(m, n, k, alpha, a_rows, a_stride, packed_b.data(), beta, c, ldc);
 }
 
-std::string builtin_name() {
+std::string portable_name() {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f")) return "built-in kernel (avx512f)";
-  if (__builtin_cpu_supports("avx2")) return "built-in kernel (avx2)";
+  if (__builtin_cpu_supports("avx512f")) return "portable kernel (avx512f)";
+  if (__builtin_cpu_supports("avx2")) return "portable kernel (avx2)";
 #endif
-  return "built-in kernel (baseline)";
+  return "portable kernel (baseline)";
+}
+
+// The epilogue as passes after the product (the OpenBLAS and portable kernels).
+SCALELAB_CLONES
+void apply_epilogue(bool trans_a, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
+                    float* c, int64_t ldc, const GemmEpilogue& e) {
+  for (int64_t i = 0; i < m; ++i) {
+    float* row = c + i * ldc;
+    if (e.bias)
+      for (int64_t j = 0; j < n; ++j) row[j] += e.bias[j];
+    if (e.residual)
+      for (int64_t j = 0; j < n; ++j) row[j] += e.residual[i * e.ld_residual + j];
+  }
+  if (!e.a_row_sums) return;
+  if (trans_a) {  // op(A)[i][p] = a[p][i]: add whole rows of a
+    for (int64_t p = 0; p < k; ++p)
+      for (int64_t i = 0; i < m; ++i) e.a_row_sums[i] += a[p * lda + i];
+  } else {
+    for (int64_t i = 0; i < m; ++i) {
+      float sum = 0;
+      for (int64_t p = 0; p < k; ++p) sum += a[i * lda + p];
+      e.a_row_sums[i] += sum;
+    }
+  }
+}
+
+// ---- Choosing ----------------------------------------------------------------------------------
+GemmKernel default_kernel() {
+  if (const char* want = std::getenv("SCALELAB_GEMM"); want && *want) {
+    const std::string name = want;
+    GemmKernel kernel = GemmKernel::Portable;
+    if (name == "avx512") kernel = GemmKernel::Avx512;
+    else if (name == "openblas") kernel = GemmKernel::OpenBlas;
+    else if (name != "portable")
+      fail("SCALELAB_GEMM=", name, " is not a kernel; use avx512, openblas or portable");
+    if (!gemm_available(kernel))
+      fail("SCALELAB_GEMM=", name, ", but this machine cannot run it (",
+           kernel == GemmKernel::Avx512 ? "the CPU lacks AVX-512F" : "libopenblas0 is not installed",
+           "); unset SCALELAB_GEMM for the default");
+    return kernel;
+  }
+  if (gemm_available(GemmKernel::Avx512)) return GemmKernel::Avx512;
+  if (gemm_available(GemmKernel::OpenBlas)) return GemmKernel::OpenBlas;
+  return GemmKernel::Portable;
+}
+
+std::atomic<int> selected{-1};  // a GemmKernel, or -1 before the first call
+
+GemmKernel current_kernel() {
+  int k = selected.load(std::memory_order_relaxed);
+  if (k < 0) {
+    static const GemmKernel chosen = default_kernel();
+    int expected = -1;
+    selected.compare_exchange_strong(expected, static_cast<int>(chosen));
+    k = selected.load(std::memory_order_relaxed);
+  }
+  return static_cast<GemmKernel>(k);
 }
 
 }  // namespace
 
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
           int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  gemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, GemmEpilogue{});
+}
+
+void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+          int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc,
+          const GemmEpilogue& epilogue) {
   if (m <= 0 || n <= 0) return;
+  const GemmKernel kernel = current_kernel();
+  if (kernel == GemmKernel::Avx512 && k > 0) {
+    detail::gemm_avx512(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, epilogue);
+    return;
+  }
   if (k <= 0) {
     for (int64_t i = 0; i < m; ++i)
       for (int64_t j = 0; j < n; ++j) c[i * ldc + j] = beta == 0 ? 0.0f : beta * c[i * ldc + j];
-    return;
+  } else if (kernel == GemmKernel::OpenBlas) {
+    openblas().sgemm(101, trans_a ? 112 : 111, trans_b ? 112 : 111, static_cast<int>(m),
+                     static_cast<int>(n), static_cast<int>(k), alpha, a, static_cast<int>(lda), b,
+                     static_cast<int>(ldb), beta, c, static_cast<int>(ldc));
+  } else {
+    portable_gemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
   }
-  const OpenBlas& blas = openblas();
-  if (blas.sgemm && !force_builtin.load(std::memory_order_relaxed)) {
-    blas.sgemm(101, trans_a ? 112 : 111, trans_b ? 112 : 111, static_cast<int>(m),
-               static_cast<int>(n), static_cast<int>(k), alpha, a, static_cast<int>(lda), b,
-               static_cast<int>(ldb), beta, c, static_cast<int>(ldc));
-    return;
+  apply_epilogue(trans_a, m, n, k, a, lda, c, ldc, epilogue);
+}
+
+bool gemm_available(GemmKernel kernel) {
+  switch (kernel) {
+    case GemmKernel::Avx512: return has_avx512();
+    case GemmKernel::OpenBlas: return openblas().sgemm != nullptr;
+    case GemmKernel::Portable: return true;
   }
-  builtin_gemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  return false;
+}
+
+void gemm_select(GemmKernel kernel) {
+  if (!gemm_available(kernel))
+    fail("gemm_select: this machine cannot run the ",
+         kernel == GemmKernel::Avx512 ? "AVX-512 kernel (the CPU lacks AVX-512F)"
+                                      : "OpenBLAS kernel (libopenblas0 is not installed)");
+  selected.store(static_cast<int>(kernel));
 }
 
 std::string gemm_backend() {
-  const OpenBlas& blas = openblas();
-  if (blas.sgemm && !force_builtin.load()) return blas.description;
-  return builtin_name();
+  switch (current_kernel()) {
+    case GemmKernel::Avx512: return "built-in AVX-512 kernel (14x32 tiles)";
+    case GemmKernel::OpenBlas: return openblas().description;
+    case GemmKernel::Portable: return portable_name();
+  }
+  return "";
 }
-
-void gemm_use_builtin(bool builtin) { force_builtin.store(builtin); }
 
 }  // namespace scalelab::model

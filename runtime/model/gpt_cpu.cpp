@@ -125,15 +125,13 @@ double CpuGpt::forward(const int32_t* tokens, int64_t B, int64_t T) {
                    C, 3 * C, th);
     attention_forward(atty, att, qkv, B, T, C, NH, th);
     matmul_forward(residual2, atty, param(Param::AttProjW) + l * C * C,
-                   param(Param::AttProjB) + l * C, N, C, C, th);
-    residual_forward(residual2, residual2, residual, N * C, th);
+                   param(Param::AttProjB) + l * C, N, C, C, th, residual);
     layernorm_forward(ln2, ln2_mean, ln2_rstd, residual2, param(Param::Ln2W) + l * C,
                       param(Param::Ln2B) + l * C, N, C, th);
     matmul_forward(fch, ln2, param(Param::FcW) + l * F * C, param(Param::FcB) + l * F, N, C, F, th);
     gelu_forward(fch_gelu, fch, N * F, th);
     matmul_forward(residual3, fch_gelu, param(Param::FcProjW) + l * C * F,
-                   param(Param::FcProjB) + l * C, N, F, C, th);
-    residual_forward(residual3, residual3, residual2, N * C, th);
+                   param(Param::FcProjB) + l * C, N, F, C, th, residual2);
   }
   const float* last = residual3_ + (L - 1) * maxN * C;
   layernorm_forward(lnf_, lnf_mean_, lnf_rstd_, last, param(Param::LnfW), param(Param::LnfB), N, C, th);

@@ -122,14 +122,6 @@ void layernorm_backward_row(float* di, const float* d, const float* x, const flo
 }
 
 SCALELAB_CLONES
-void bias_grad_rows(float* dbias, const float* dout, int64_t N, int64_t OC, int64_t o0, int64_t o1) {
-  for (int64_t n = 0; n < N; ++n) {
-    const float* d = dout + n * OC;
-    for (int64_t o = o0; o < o1; ++o) dbias[o] += d[o];
-  }
-}
-
-SCALELAB_CLONES
 void add_range(float* out, const float* a, const float* b, int64_t n) {
   for (int64_t i = 0; i < n; ++i) out[i] = a[i] + b[i];
 }
@@ -219,12 +211,14 @@ void layernorm_backward(float* dinp, float* dweight, float* dbias, const float* 
 // ---- Linear layers ------------------------------------------------------------------------------
 
 void matmul_forward(float* out, const float* inp, const float* weight, const float* bias, int64_t N,
-                    int64_t C, int64_t OC, int threads) {
+                    int64_t C, int64_t OC, int threads, const float* residual) {
   parallel_ranges(N, threads, static_cast<double>(C * OC), [&](int64_t begin, int64_t end) {
-    if (bias)
-      for (int64_t n = begin; n < end; ++n) std::copy(bias, bias + OC, out + n * OC);
-    gemm(false, true, end - begin, OC, C, 1.0f, inp + begin * C, C, weight, C, bias ? 1.0f : 0.0f,
-         out + begin * OC, OC);
+    GemmEpilogue extra;
+    extra.bias = bias;
+    extra.residual = residual ? residual + begin * OC : nullptr;
+    extra.ld_residual = OC;
+    gemm(false, true, end - begin, OC, C, 1.0f, inp + begin * C, C, weight, C, 0.0f,
+         out + begin * OC, OC, extra);
   });
 }
 
@@ -236,8 +230,9 @@ void matmul_backward(float* dinp, float* dweight, float* dbias, const float* dou
            dinp + begin * C, C);
     });
   parallel_ranges(OC, threads, static_cast<double>(N * C), [&](int64_t o0, int64_t o1) {
-    gemm(true, false, o1 - o0, C, N, 1.0f, dout + o0, OC, inp, C, 1.0f, dweight + o0 * C, C);
-    if (dbias) bias_grad_rows(dbias, dout, N, OC, o0, o1);
+    GemmEpilogue extra;  // the bias gradient is summed as doutᵀ is packed
+    extra.a_row_sums = dbias ? dbias + o0 : nullptr;
+    gemm(true, false, o1 - o0, C, N, 1.0f, dout + o0, OC, inp, C, 1.0f, dweight + o0 * C, C, extra);
   });
 }
 
@@ -325,9 +320,9 @@ void attention_backward_blocked(float* dqkv, const float* dout, const float* qkv
 }  // namespace
 
 // Head dimensions that are a multiple of 16 (every GPT here: 32, 64, 128): register-tiled kernels
-// over exactly the causal triangle (in tiles of 4 rows), 16 floats per vector, written with GCC's
-// vector extensions so that each target of target_clones gets its own code (one zmm per vector on
-// AVX-512, two ymm on AVX2). Per (batch, head), single-threaded; heads are split over threads.
+// over exactly the causal triangle (in tiles of 6 rows: 24 accumulators of 16 floats at hd = 64),
+// 16 floats per vector, written with GCC's vector extensions so that each target of target_clones
+// gets its own code (one zmm per vector on AVX-512, two ymm on AVX2). Per (batch, head), single-threaded; heads are split over threads.
 namespace {
 
 typedef float Vec16 __attribute__((vector_size(64)));
@@ -335,7 +330,7 @@ typedef float Vec16Unaligned __attribute__((vector_size(64), aligned(4)));
 #define SCALELAB_LOAD16(p) (*reinterpret_cast<const Vec16Unaligned*>(p))
 #define SCALELAB_STORE16(p, v) (*reinterpret_cast<Vec16Unaligned*>(p) = (v))
 
-constexpr int64_t kTile = 4;  // rows (queries or keys) per kernel call
+constexpr int64_t kTile = 6;  // rows (queries or keys) per kernel call
 
 inline int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
@@ -349,19 +344,19 @@ __attribute__((always_inline)) inline void rows_times_packed(const float* const 
   Vec16 acc[kTile][Chunks] = {};
   for (int64_t d = 0; d < hd; ++d) {
     Vec16 b[Chunks];
-#pragma GCC unroll 4
+#pragma GCC unroll 8
     for (int c = 0; c < Chunks; ++c) b[c] = SCALELAB_LOAD16(bt + d * ld + s0 + 16 * c);
-#pragma GCC unroll 4
+#pragma GCC unroll 8
     for (int r = 0; r < kTile; ++r) {
       const float ard = a[r][d];
       const Vec16 x = {ard, ard, ard, ard, ard, ard, ard, ard, ard, ard, ard, ard, ard, ard, ard, ard};
-#pragma GCC unroll 4
+#pragma GCC unroll 8
       for (int c = 0; c < Chunks; ++c) acc[r][c] += x * b[c];
     }
   }
-#pragma GCC unroll 4
+#pragma GCC unroll 8
   for (int r = 0; r < kTile; ++r)
-#pragma GCC unroll 4
+#pragma GCC unroll 8
     for (int c = 0; c < Chunks; ++c) SCALELAB_STORE16(out[r] + s0 + 16 * c, acc[r][c] * scale);
 }
 
@@ -375,19 +370,19 @@ __attribute__((always_inline)) inline void coefficients_times_rows(const float* 
   Vec16 acc[kTile][Chunks] = {};
   for (int64_t t = 0; t < n; ++t) {
     Vec16 b[Chunks];
-#pragma GCC unroll 4
+#pragma GCC unroll 8
     for (int c = 0; c < Chunks; ++c) b[c] = SCALELAB_LOAD16(rows + t * ld + d0 + 16 * c);
-#pragma GCC unroll 4
+#pragma GCC unroll 8
     for (int r = 0; r < kTile; ++r) {
       const float crt = coef[r][t * step];
       const Vec16 x = {crt, crt, crt, crt, crt, crt, crt, crt, crt, crt, crt, crt, crt, crt, crt, crt};
-#pragma GCC unroll 4
+#pragma GCC unroll 8
       for (int c = 0; c < Chunks; ++c) acc[r][c] += x * b[c];
     }
   }
-#pragma GCC unroll 4
+#pragma GCC unroll 8
   for (int r = 0; r < kTile; ++r)
-#pragma GCC unroll 4
+#pragma GCC unroll 8
     for (int c = 0; c < Chunks; ++c) SCALELAB_STORE16(out[r] + d0 + 16 * c, acc[r][c]);
 }
 

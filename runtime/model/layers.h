@@ -36,9 +36,10 @@ void layernorm_backward(float* dinp, float* dweight, float* dbias, const float* 
                         const float* inp, const float* weight, const float* mean, const float* rstd,
                         int64_t N, int64_t C, int threads);
 
-// out[N][OC] = inp[N][C]·weight[OC][C]ᵀ + bias[OC] (bias may be null).
+// out[N][OC] = inp[N][C]·weight[OC][C]ᵀ + bias[OC] + residual[N][OC] (bias and residual may be
+// null; residual must not overlap out). Bias and residual are added as the product is stored.
 void matmul_forward(float* out, const float* inp, const float* weight, const float* bias, int64_t N,
-                    int64_t C, int64_t OC, int threads);
+                    int64_t C, int64_t OC, int threads, const float* residual = nullptr);
 // dinp = dout·weight (overwritten; may be null to skip); dweight += doutᵀ·inp;
 // dbias += Σ_rows dout (dbias may be null).
 void matmul_backward(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,

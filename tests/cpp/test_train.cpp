@@ -5,9 +5,11 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <functional>
 #include <sstream>
+#include <utility>
 #include <vector>
 
 #include "core/error.h"
@@ -81,28 +83,123 @@ void check_gradient(const char* what, std::vector<float>& x, const std::vector<f
 
 // ---- Layers -------------------------------------------------------------------------------------
 
-TEST_CASE("gemm agrees with a naive product for every transpose, on OpenBLAS and the built-in kernel") {
-  const int64_t M = 37, N = 29, K = 45;
-  auto A = randn(M * K, 1), B = randn(K * N, 2), C0 = randn(M * N, 3);
-  for (bool builtin : {false, true}) {
-    gemm_use_builtin(builtin);
-    for (bool ta : {false, true})
-      for (bool tb : {false, true}) {
-        std::vector<float> C = C0;
-        gemm(ta, tb, M, N, K, 0.5f, A.data(), ta ? M : K, B.data(), tb ? K : N, 2.0f, C.data(), N);
-        double worst = 0;
-        for (int64_t i = 0; i < M; ++i)
-          for (int64_t j = 0; j < N; ++j) {
-            double s = 0;
-            for (int64_t p = 0; p < K; ++p)
-              s += static_cast<double>(ta ? A[p * M + i] : A[i * K + p]) * (tb ? B[j * K + p] : B[p * N + j]);
-            worst = std::max(worst, std::fabs(0.5 * s + 2.0 * C0[i * N + j] - C[i * N + j]));
+TEST_CASE("gemm agrees with a naive product on every kernel, transpose, tile edge and block edge") {
+  // Shapes around the AVX-512 kernel's 12 × 32 tiles and 512-deep, 256-wide blocks: one element,
+  // edges in every direction, several k blocks, and a strided C inside a larger matrix.
+  struct Shape {
+    int64_t m, n, k;
+  };
+  const Shape shapes[] = {{1, 1, 1}, {37, 29, 45}, {12, 32, 16}, {13, 33, 17}, {24, 256, 512},
+                          {25, 300, 1100}, {11, 31, 7}, {50, 65, 600}};
+  const std::pair<float, float> scales[] = {{0.5f, 2.0f}, {1.0f, 0.0f}, {-1.5f, 1.0f}};
+  for (GemmKernel kernel : {GemmKernel::Avx512, GemmKernel::OpenBlas, GemmKernel::Portable}) {
+    if (!gemm_available(kernel)) {
+      WARN("gemm kernel " << static_cast<int>(kernel) << " is not available here: not tested");
+      continue;
+    }
+    gemm_select(kernel);
+    for (const Shape& s : shapes)
+      for (auto [alpha, beta] : scales) {
+        const int64_t M = s.m, N = s.n, K = s.k, ldc = N + 3;
+        auto A = randn(M * K, 1), B = randn(K * N, 2), C0 = randn(M * ldc, 3);
+        if (beta == 0)  // C is not read when beta = 0: NaNs there must not leak in
+          for (int64_t i = 0; i < M; ++i)
+            for (int64_t j = 0; j < N; ++j) C0[i * ldc + j] = std::nanf("");
+        for (bool ta : {false, true})
+          for (bool tb : {false, true}) {
+            std::vector<float> C = C0;
+            gemm(ta, tb, M, N, K, alpha, A.data(), ta ? M : K, B.data(), tb ? K : N, beta, C.data(),
+                 ldc);
+            double worst = 0;
+            bool padding_intact = true;
+            for (int64_t i = 0; i < M; ++i) {
+              for (int64_t j = 0; j < N; ++j) {
+                double sum = 0;
+                for (int64_t p = 0; p < K; ++p)
+                  sum += static_cast<double>(ta ? A[p * M + i] : A[i * K + p]) *
+                         (tb ? B[j * K + p] : B[p * N + j]);
+                const double want = alpha * sum + (beta == 0 ? 0.0 : beta * C0[i * ldc + j]);
+                const double err = std::fabs(want - C[i * ldc + j]);
+                worst = std::max(worst, std::isfinite(err) ? err : 1e30);
+              }
+              for (int64_t j = N; j < ldc; ++j) padding_intact &= C[i * ldc + j] == C0[i * ldc + j];
+            }
+            INFO(gemm_backend() << ": " << M << "x" << N << "x" << K << " alpha " << alpha << " beta "
+                                << beta << " trans_a " << ta << " trans_b " << tb);
+            CHECK(worst < 2e-5 * std::sqrt(static_cast<double>(K)) * 4);
+            CHECK(padding_intact);
           }
-        INFO("builtin " << builtin << " trans_a " << ta << " trans_b " << tb << " on " << gemm_backend());
-        CHECK(worst < 1e-4);
       }
   }
-  gemm_use_builtin(false);
+  gemm_select(gemm_available(GemmKernel::Avx512) ? GemmKernel::Avx512 : GemmKernel::Portable);
+}
+
+TEST_CASE("gemm's epilogue (bias, residual, row sums of op(A)) agrees with separate passes on every kernel") {
+  struct Shape {
+    int64_t m, n, k;
+  };
+  const Shape shapes[] = {{1, 1, 1}, {13, 33, 17}, {30, 70, 1100}, {29, 300, 64}};
+  for (GemmKernel kernel : {GemmKernel::Avx512, GemmKernel::OpenBlas, GemmKernel::Portable}) {
+    if (!gemm_available(kernel)) continue;
+    gemm_select(kernel);
+    for (const Shape& s : shapes)
+      for (float beta : {0.0f, 1.0f})
+        for (bool ta : {false, true})
+          for (bool tb : {false, true}) {
+            const int64_t M = s.m, N = s.n, K = s.k, ldr = N + 5;
+            auto A = randn(M * K, 6), B = randn(K * N, 7), C0 = randn(M * N, 8);
+            auto bias = randn(N, 9), residual = randn(M * ldr, 10), sums0 = randn(M, 11);
+            std::vector<float> C = C0, sums = sums0;
+            GemmEpilogue extra;
+            extra.bias = bias.data();
+            extra.residual = residual.data();
+            extra.ld_residual = ldr;
+            extra.a_row_sums = sums.data();
+            gemm(ta, tb, M, N, K, 0.75f, A.data(), ta ? M : K, B.data(), tb ? K : N, beta, C.data(), N,
+                 extra);
+            double worst = 0, worst_sum = 0;
+            for (int64_t i = 0; i < M; ++i) {
+              double row_sum = 0;
+              for (int64_t p = 0; p < K; ++p) row_sum += ta ? A[p * M + i] : A[i * K + p];
+              worst_sum = std::max(worst_sum, std::fabs(sums0[i] + row_sum - sums[i]));
+              for (int64_t j = 0; j < N; ++j) {
+                double sum = 0;
+                for (int64_t p = 0; p < K; ++p)
+                  sum += static_cast<double>(ta ? A[p * M + i] : A[i * K + p]) *
+                         (tb ? B[j * K + p] : B[p * N + j]);
+                const double want =
+                    0.75 * sum + beta * C0[i * N + j] + bias[j] + residual[i * ldr + j];
+                worst = std::max(worst, std::fabs(want - C[i * N + j]));
+              }
+            }
+            INFO(gemm_backend() << ": " << M << "x" << N << "x" << K << " beta " << beta
+                                << " trans_a " << ta << " trans_b " << tb);
+            CHECK(worst < 2e-5 * std::sqrt(static_cast<double>(K)) * 4);
+            CHECK(worst_sum < 2e-5 * std::sqrt(static_cast<double>(K)) * 4);
+          }
+  }
+  gemm_select(gemm_available(GemmKernel::Avx512) ? GemmKernel::Avx512 : GemmKernel::Portable);
+}
+
+TEST_CASE("the AVX-512 gemm gives the same bits whatever the rows are split into") {
+  // Each element is summed over k in the same order for any M: the trainer's within-ops threads
+  // (rows split between threads) then give the same bits as one thread.
+  if (!gemm_available(GemmKernel::Avx512)) {
+    WARN("no AVX-512 here: the AVX-512 gemm is not tested");
+    return;
+  }
+  gemm_select(GemmKernel::Avx512);
+  const int64_t M = 100, N = 70, K = 1300;
+  auto A = randn(M * K, 4), B = randn(N * K, 5);
+  std::vector<float> whole(M * N), parts(M * N);
+  gemm(false, true, M, N, K, 1.0f, A.data(), K, B.data(), K, 0.0f, whole.data(), N);
+  const int64_t bounds[] = {0, 7, 31, 55, M};
+  for (int part = 0; part < 4; ++part) {
+    const int64_t i0 = bounds[part], i1 = bounds[part + 1];
+    gemm(false, true, i1 - i0, N, K, 1.0f, A.data() + i0 * K, K, B.data(), K, 0.0f,
+         parts.data() + i0 * N, N);
+  }
+  CHECK(std::memcmp(whole.data(), parts.data(), whole.size() * sizeof(float)) == 0);
 }
 
 TEST_CASE("matmul backward matches finite differences") {

@@ -143,15 +143,28 @@ double CpuGpt::forward(const int32_t* tokens, int64_t B, int64_t T) {
   return sum / static_cast<double>(N);
 }
 
-void CpuGpt::backward(float scale) {
+void CpuGpt::backward(float scale, bool overwrite) {
   SCALELAB_CHECK(have_forward_);
   have_forward_ = false;
   const int64_t B = B_, T = T_, L = config_.n_layer, C = config_.d_model, F = config_.ff(),
                 V = config_.vocab, NH = config_.n_head, N = B * T, maxN = max_batch_ * config_.ctx;
   const int th = threads_;
+  // Overwriting: the weight matrices' products store their gradients (written before anything is
+  // added to them: the tied Wte's first by the output layer); every other tensor (biases, norms,
+  // positions: about 1/(2·d_model) of the parameters) is zeroed and added to as usual.
+  const bool accumulate = !overwrite;
+  if (overwrite)
+    for (int kind = 0; kind < kParamKinds; ++kind) {
+      const Param p = static_cast<Param>(kind);
+      if (p == Param::Wte || p == Param::QkvW || p == Param::AttProjW || p == Param::FcW ||
+          p == Param::FcProjW)
+        continue;
+      std::fill(grad(p), grad(p) + layout_.size[kind], 0.0f);
+    }
 
   crossentropy_backward(logits_, logits_, losses_, targets_.data(), scale / static_cast<float>(N), N, V, th);
-  matmul_backward(dbt_c_, grad(Param::Wte), nullptr, logits_, lnf_, param(Param::Wte), N, C, V, th);
+  matmul_backward(dbt_c_, grad(Param::Wte), nullptr, logits_, lnf_, param(Param::Wte), N, C, V, th,
+                  accumulate);
   std::fill(dres_, dres_ + N * C, 0.0f);
   layernorm_backward(dres_, grad(Param::LnfW), grad(Param::LnfB), dbt_c_,
                      residual3_ + (L - 1) * maxN * C, param(Param::LnfW), lnf_mean_, lnf_rstd_, N, C,
@@ -169,18 +182,18 @@ void CpuGpt::backward(float scale) {
 
     // dres holds ∂loss/∂residual3 of this layer.
     matmul_backward(dfch_, grad(Param::FcProjW) + l * C * F, grad(Param::FcProjB) + l * C, dres_,
-                    fch_gelu, param(Param::FcProjW) + l * C * F, N, F, C, th);
+                    fch_gelu, param(Param::FcProjW) + l * C * F, N, F, C, th, accumulate);
     gelu_backward(dfch_, fch, dfch_, N * F, th);
     matmul_backward(dbt_c_, grad(Param::FcW) + l * F * C, grad(Param::FcB) + l * F, dfch_, ln2,
-                    param(Param::FcW) + l * F * C, N, C, F, th);
+                    param(Param::FcW) + l * F * C, N, C, F, th, accumulate);
     layernorm_backward(dres_, grad(Param::Ln2W) + l * C, grad(Param::Ln2B) + l * C, dbt_c_, residual2,
                        param(Param::Ln2W) + l * C, ln2_mean_ + l * maxN, ln2_rstd_ + l * maxN, N, C, th);
     // dres now holds ∂loss/∂residual2.
     matmul_backward(dbt_c_, grad(Param::AttProjW) + l * C * C, grad(Param::AttProjB) + l * C, dres_,
-                    atty, param(Param::AttProjW) + l * C * C, N, C, C, th);
+                    atty, param(Param::AttProjW) + l * C * C, N, C, C, th, accumulate);
     attention_backward(dqkv_, dbt_c_, qkv, att, scratch_, B, T, C, NH, th);
     matmul_backward(dbt_c_, grad(Param::QkvW) + l * 3 * C * C, grad(Param::QkvB) + l * 3 * C, dqkv_,
-                    ln1, param(Param::QkvW) + l * 3 * C * C, N, C, 3 * C, th);
+                    ln1, param(Param::QkvW) + l * 3 * C * C, N, C, 3 * C, th, accumulate);
     layernorm_backward(dres_, grad(Param::Ln1W) + l * C, grad(Param::Ln1B) + l * C, dbt_c_, residual,
                        param(Param::Ln1W) + l * C, ln1_mean_ + l * maxN, ln1_rstd_ + l * maxN, N, C, th);
   }

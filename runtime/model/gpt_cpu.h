@@ -35,8 +35,10 @@ class CpuGpt {
   // tokens: B rows of T + 1 ids (inputs are the first T, targets the last T), T ≤ ctx, B ≤ max_batch.
   // Returns the mean cross-entropy (nats per token). Ids outside [0, vocab) throw scalelab::Error.
   double forward(const int32_t* tokens, int64_t B, int64_t T);
-  // Adds scale·∂(mean loss)/∂θ of the last forward to grads().
-  void backward(float scale = 1.0f);
+  // Adds scale·∂(mean loss)/∂θ of the last forward to grads(), or with `overwrite` stores it there
+  // whatever grads() held (the first micro-batch of a step: the weight matrices' gradients are then
+  // written by their products instead of read, added to and written back).
+  void backward(float scale = 1.0f, bool overwrite = false);
   void zero_grad();
 
   // From now on read (and write) `owner`'s parameters instead of a copy of our own: replicas of

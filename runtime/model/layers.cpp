@@ -223,7 +223,8 @@ void matmul_forward(float* out, const float* inp, const float* weight, const flo
 }
 
 void matmul_backward(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
-                     const float* weight, int64_t N, int64_t C, int64_t OC, int threads) {
+                     const float* weight, int64_t N, int64_t C, int64_t OC, int threads,
+                     bool accumulate_dweight) {
   if (dinp)
     parallel_ranges(N, threads, static_cast<double>(C * OC), [&](int64_t begin, int64_t end) {
       gemm(false, false, end - begin, C, OC, 1.0f, dout + begin * OC, OC, weight, C, 0.0f,
@@ -232,7 +233,8 @@ void matmul_backward(float* dinp, float* dweight, float* dbias, const float* dou
   parallel_ranges(OC, threads, static_cast<double>(N * C), [&](int64_t o0, int64_t o1) {
     GemmEpilogue extra;  // the bias gradient is summed as doutᵀ is packed
     extra.a_row_sums = dbias ? dbias + o0 : nullptr;
-    gemm(true, false, o1 - o0, C, N, 1.0f, dout + o0, OC, inp, C, 1.0f, dweight + o0 * C, C, extra);
+    gemm(true, false, o1 - o0, C, N, 1.0f, dout + o0, OC, inp, C, accumulate_dweight ? 1.0f : 0.0f,
+         dweight + o0 * C, C, extra);
   });
 }
 

@@ -40,10 +40,11 @@ void layernorm_backward(float* dinp, float* dweight, float* dbias, const float* 
 // null; residual must not overlap out). Bias and residual are added as the product is stored.
 void matmul_forward(float* out, const float* inp, const float* weight, const float* bias, int64_t N,
                     int64_t C, int64_t OC, int threads, const float* residual = nullptr);
-// dinp = dout·weight (overwritten; may be null to skip); dweight += doutᵀ·inp;
-// dbias += Σ_rows dout (dbias may be null).
+// dinp = dout·weight (overwritten; may be null to skip); dweight += doutᵀ·inp (= when not
+// accumulate_dweight); dbias += Σ_rows dout (dbias may be null).
 void matmul_backward(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
-                     const float* weight, int64_t N, int64_t C, int64_t OC, int threads);
+                     const float* weight, int64_t N, int64_t C, int64_t OC, int threads,
+                     bool accumulate_dweight = true);
 
 // Causal multi-head self-attention. qkv[B][T][3C] holds q, k, v (each C = NH·hd, head h at
 // channels h·hd .. h·hd+hd−1). att[B][NH][T][T] receives the softmax probabilities; row t is zero

@@ -31,20 +31,6 @@ void adamw_range(float* w, const float* g, float* m, float* v, int64_t n, float 
   }
 }
 
-SCALELAB_CLONES
-void adamw_range_zeroing(float* w, float* g, float* m, float* v, int64_t n, float grad_scale,
-                         float beta1, float beta2, float correction1, float correction2, float eps,
-                         float lr, float decay) {
-  for (int64_t i = 0; i < n; ++i) {
-    const float gi = g[i] * grad_scale;
-    g[i] = 0.0f;
-    m[i] = beta1 * m[i] + (1.0f - beta1) * gi;
-    v[i] = beta2 * v[i] + (1.0f - beta2) * gi * gi;
-    const float mhat = m[i] / correction1, vhat = v[i] / correction2;
-    w[i] = w[i] * decay - lr * mhat / (std::sqrt(vhat) + eps);
-  }
-}
-
 // Σ g² in double with 8 partial sums in a fixed order (vectorised, deterministic).
 SCALELAB_CLONES
 double sum_squares(const float* g, int64_t n) {
@@ -59,11 +45,8 @@ double sum_squares(const float* g, int64_t n) {
 }
 
 SCALELAB_CLONES
-void add_and_zero(float* total, float* other, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) {
-    total[i] += other[i];
-    other[i] = 0.0f;
-  }
+void add_into(float* total, const float* other, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) total[i] += other[i];
 }
 
 }  // namespace
@@ -72,7 +55,7 @@ double grad_norm_squared(const float* grads, int64_t n, int threads) {
   return reduce_gradients_norm_squared(const_cast<float*>(grads), nullptr, 0, n, threads);
 }
 
-double reduce_gradients_norm_squared(float* total, float* const* others, int count, int64_t n,
+double reduce_gradients_norm_squared(float* total, const float* const* others, int count, int64_t n,
                                      int threads) {
   const int64_t chunks = (n + kChunk - 1) / kChunk;
   std::vector<double> partial(static_cast<size_t>(chunks), 0.0);
@@ -81,7 +64,7 @@ double reduce_gradients_norm_squared(float* total, float* const* others, int cou
     model::split_range(chunks, parts, index, first, last);
     for (int64_t c = first; c < last; ++c) {
       const int64_t begin = c * kChunk, end = std::min(n, begin + kChunk);
-      for (int r = 0; r < count; ++r) add_and_zero(total + begin, others[r] + begin, end - begin);
+      for (int r = 0; r < count; ++r) add_into(total + begin, others[r] + begin, end - begin);
       partial[c] = sum_squares(total + begin, end - begin);
     }
   });
@@ -123,12 +106,6 @@ void adamw_update(const model::ParameterLayout& layout, float* params, const flo
                   float* v, const OptimizerOptions& o, double lr, int64_t step, float grad_scale,
                   int threads) {
   adamw_kinds(layout, params, grads, m, v, o, lr, step, grad_scale, threads, adamw_range);
-}
-
-void adamw_update_and_zero(const model::ParameterLayout& layout, float* params, float* grads,
-                           float* m, float* v, const OptimizerOptions& o, double lr, int64_t step,
-                           float grad_scale, int threads) {
-  adamw_kinds(layout, params, grads, m, v, o, lr, step, grad_scale, threads, adamw_range_zeroing);
 }
 
 }  // namespace scalelab::train

@@ -12,10 +12,10 @@ namespace scalelab::train {
 // the number of threads.
 double grad_norm_squared(const float* grads, int64_t n, int threads);
 
-// Adds others[0..count) into total in that order and zeroes them (the gradients of model replicas
-// that each took some rows of a batch), returning Σ total² as grad_norm_squared(total) would:
-// one pass over memory instead of two.
-double reduce_gradients_norm_squared(float* total, float* const* others, int count, int64_t n,
+// Adds others[0..count) into total in that order (the gradients of model replicas that each took
+// some rows of a batch), returning Σ total² as grad_norm_squared(total) would: one pass over memory
+// instead of two. The others are left as they were.
+double reduce_gradients_norm_squared(float* total, const float* const* others, int count, int64_t n,
                                      int threads);
 
 // One AdamW step (PyTorch's torch.optim.AdamW) over every parameter tensor of `layout`:
@@ -26,10 +26,5 @@ double reduce_gradients_norm_squared(float* total, float* const* others, int cou
 void adamw_update(const model::ParameterLayout& layout, float* params, const float* grads, float* m,
                   float* v, const OptimizerOptions& options, double lr, int64_t step,
                   float grad_scale, int threads);
-
-// adamw_update, then grads = 0, in the same pass over memory (the next step accumulates afresh).
-void adamw_update_and_zero(const model::ParameterLayout& layout, float* params, float* grads,
-                           float* m, float* v, const OptimizerOptions& options, double lr,
-                           int64_t step, float grad_scale, int threads);
 
 }  // namespace scalelab::train

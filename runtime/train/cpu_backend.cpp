@@ -46,6 +46,7 @@ class CpuBackend final : public Backend {
       replicas_.emplace_back(std::make_unique<model::CpuGpt>(config, rows, count > 1 ? 1 : threads_));
     for (int r = 1; r < count; ++r) replicas_[r]->share_parameters(main());
     main().init(seed);
+    fresh_.assign(static_cast<size_t>(count), false);
     options_ = options;
     m_.assign(static_cast<size_t>(main().num_params()), 0.0f);
     v_.assign(static_cast<size_t>(main().num_params()), 0.0f);
@@ -53,34 +54,44 @@ class CpuBackend final : public Backend {
   }
 
   double accumulate(const int32_t* tokens, int64_t B, int64_t T, float scale) override {
-    return run_rows(tokens, B, T, [&](model::CpuGpt& m, const int32_t* rows, int64_t b) {
+    return run_rows(tokens, B, T, [&](model::CpuGpt& m, const int32_t* rows, int64_t b, int r) {
       const double loss = m.forward(rows, b, T);
-      if (std::isfinite(loss)) m.backward(scale * static_cast<float>(b) / static_cast<float>(B));
+      if (std::isfinite(loss)) {
+        // A replica's first rows since the last update overwrite its gradients (nothing zeroes
+        // them in between); later micro-batches add to them.
+        m.backward(scale * static_cast<float>(b) / static_cast<float>(B), !fresh_[r]);
+        fresh_[r] = true;
+      }
       return loss;
     });
   }
 
   double update(double lr) override {
     model::CpuGpt& m = main();
-    // The replicas' gradients summed into the first's (in replica order, the others zeroed) and
-    // the global norm, in one pass; then AdamW, zeroing the gradients in the same pass. The
-    // replicas share the first's parameters: nothing to copy back.
-    std::vector<float*> others;
-    for (size_t r = 1; r < replicas_.size(); ++r) others.push_back(replicas_[r]->grads());
+    // The gradients of the replicas that took rows since the last update summed into the first's
+    // (in replica order) and the global norm, in one pass; then AdamW. The next micro-batch
+    // overwrites the gradients, so nothing zeroes them. The replicas share the first's parameters:
+    // nothing to copy back.
+    if (!fresh_[0]) m.zero_grad();  // no rows since the last update (not reached by train.run)
+    std::vector<const float*> others;
+    for (size_t r = 1; r < replicas_.size(); ++r)
+      if (fresh_[r]) others.push_back(replicas_[r]->grads());
+    std::fill(fresh_.begin(), fresh_.end(), false);
     const double norm = std::sqrt(reduce_gradients_norm_squared(
         m.grads(), others.data(), static_cast<int>(others.size()), m.num_params(), threads_));
     if (!std::isfinite(norm)) return norm;
     const float scale =
         options_.clip > 0 && norm > options_.clip ? static_cast<float>(options_.clip / norm) : 1.0f;
     ++step_;
-    adamw_update_and_zero(m.layout(), m.params(), m.grads(), m_.data(), v_.data(), options_, lr,
-                          step_, scale, threads_);
+    adamw_update(m.layout(), m.params(), m.grads(), m_.data(), v_.data(), options_, lr, step_, scale,
+                 threads_);
     return norm;
   }
 
   double evaluate(const int32_t* tokens, int64_t B, int64_t T) override {
-    return run_rows(tokens, B, T,
-                    [&](model::CpuGpt& m, const int32_t* rows, int64_t b) { return m.forward(rows, b, T); });
+    return run_rows(tokens, B, T, [&](model::CpuGpt& m, const int32_t* rows, int64_t b, int) {
+      return m.forward(rows, b, T);
+    });
   }
 
   std::string save() const override {
@@ -102,7 +113,7 @@ class CpuBackend final : public Backend {
     r.floats(m.params(), m.num_params());
     r.floats(m_.data(), m.num_params());
     r.floats(v_.data(), m.num_params());
-    for (auto& replica : replicas_) replica->zero_grad();
+    std::fill(fresh_.begin(), fresh_.end(), false);  // the next rows overwrite the gradients
   }
 
   std::vector<float> parameters() const override {
@@ -134,12 +145,12 @@ class CpuBackend final : public Backend {
     return *replicas_[0];
   }
 
-  // Runs fn(replica, its rows, row count) on each replica's share of the batch; returns the mean
-  // loss over all rows, summed in replica order.
+  // Runs fn(replica, its rows, row count, replica index) on each replica's share of the batch;
+  // returns the mean loss over all rows, summed in replica order.
   template <class Fn>
   double run_rows(const int32_t* tokens, int64_t B, int64_t T, Fn fn) {
     const int count = static_cast<int>(replicas_.size());
-    if (count == 1) return fn(main(), tokens, B);
+    if (count == 1) return fn(main(), tokens, B, 0);
     std::vector<double> losses(static_cast<size_t>(count), 0.0);
     std::vector<int64_t> sizes(static_cast<size_t>(count), 0);
     std::string error;
@@ -149,7 +160,7 @@ class CpuBackend final : public Backend {
       sizes[r] = end - begin;
       if (sizes[r] == 0) return;
       try {
-        losses[r] = fn(*replicas_[r], tokens + begin * (T + 1), sizes[r]);
+        losses[r] = fn(*replicas_[r], tokens + begin * (T + 1), sizes[r], r);
       } catch (const std::exception& e) {  // bad token ids: reported after the join
         losses[r] = std::numeric_limits<double>::quiet_NaN();
         if (r == 0 || error.empty()) error = e.what();
@@ -165,6 +176,7 @@ class CpuBackend final : public Backend {
   std::vector<std::unique_ptr<model::CpuGpt>> replicas_;
   OptimizerOptions options_;
   std::vector<float> m_, v_;  // AdamW moments: the optimizer state
+  std::vector<bool> fresh_;   // per replica: it has computed gradients since the last update
   int64_t step_ = 0;
 };
 

@@ -81,9 +81,13 @@ template <int MR>
 SCALELAB_AVX512 void micro_kernel(int64_t kc, const float* __restrict ap, const float* __restrict bp,
                                   float* c, int64_t ldc, int nr, float alpha, float beta, bool first,
                                   const TileEpilogue& extra) {
-  for (int r = 0; r < MR; ++r) {  // C's lines arrive while the products run
+  for (int r = 0; r < MR; ++r) {  // the lines the epilogue reads arrive while the products run
     _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc), _MM_HINT_T0);
     _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc + 16), _MM_HINT_T0);
+    if (extra.residual) {
+      _mm_prefetch(reinterpret_cast<const char*>(extra.residual + r * extra.ld_residual), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(extra.residual + r * extra.ld_residual + 16), _MM_HINT_T0);
+    }
   }
   __m512 c0[MR], c1[MR];
   for (int r = 0; r < MR; ++r) {

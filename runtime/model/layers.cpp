@@ -5,6 +5,10 @@
 #include <cstring>
 #include <vector>
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
+
 #include "model/gemm.h"
 #include "model/parallel.h"
 
@@ -652,6 +656,73 @@ inline float tanh_approx(float u) {
   return 1.0f - 2.0f / (exp_approx(2.0f * u) + 1.0f);
 }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+// The GELU on AVX-512, 16 floats at a time, as the portable loops below compute it but with
+// 1/(e^{2u} + 1) from vrcp14ps and one Newton step (relative error ~1e-8) instead of a division:
+// the division made the GELU passes twice as slow (0.51 against 1.07 ms per 2M floats here).
+#define SCALELAB_AVX512_FN __attribute__((target("avx512f")))
+#pragma GCC diagnostic push  // GCC 12 warns, wrongly, that its intrinsics read uninitialised values
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+// tanh(u) for u clamped to [−9, 9], as tanh_approx: 1 − 2/(e^{2u} + 1), e^t = 2^n·e^r.
+SCALELAB_AVX512_FN __attribute__((always_inline)) inline __m512 tanh16(__m512 u) {
+  u = _mm512_min_ps(_mm512_set1_ps(9.0f), _mm512_max_ps(_mm512_set1_ps(-9.0f), u));
+  const __m512 t = _mm512_add_ps(u, u);
+  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(t, _mm512_set1_ps(1.44269504088896341f)),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  const __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.428606765330187045e-06f),
+                                    _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), t));
+  __m512 p = _mm512_set1_ps(1.0f / 720);
+  for (float c : {1.0f / 120, 1.0f / 24, 1.0f / 6, 0.5f, 1.0f, 1.0f}) p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(c));
+  const __m512 d = _mm512_add_ps(_mm512_scalef_ps(p, n), _mm512_set1_ps(1.0f));  // e^{2u} + 1
+  __m512 inv = _mm512_rcp14_ps(d);
+  inv = _mm512_mul_ps(inv, _mm512_fnmadd_ps(d, inv, _mm512_set1_ps(2.0f)));
+  return _mm512_fnmadd_ps(_mm512_set1_ps(2.0f), inv, _mm512_set1_ps(1.0f));
+}
+
+// u = √(2/π)·(x + 0.044715·x³)
+SCALELAB_AVX512_FN __attribute__((always_inline)) inline __m512 gelu_u16(__m512 x) {
+  const __m512 x3 = _mm512_mul_ps(_mm512_mul_ps(x, x), x);
+  return _mm512_mul_ps(_mm512_set1_ps(kGeluScale), _mm512_fmadd_ps(_mm512_set1_ps(0.044715f), x3, x));
+}
+
+SCALELAB_AVX512_FN void gelu_forward_avx512(float* out, const float* inp, int64_t n) {
+  for (int64_t i = 0; i + 16 <= n; i += 16) {
+    const __m512 x = _mm512_loadu_ps(inp + i);
+    const __m512 th = tanh16(gelu_u16(x));
+    _mm512_storeu_ps(out + i, _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), x),
+                                            _mm512_add_ps(_mm512_set1_ps(1.0f), th)));
+  }
+}
+
+SCALELAB_AVX512_FN void gelu_backward_avx512(float* dinp, const float* inp, const float* dout, int64_t n) {
+  const __m512 half = _mm512_set1_ps(0.5f), one = _mm512_set1_ps(1.0f);
+  for (int64_t i = 0; i + 16 <= n; i += 16) {
+    const __m512 x = _mm512_loadu_ps(inp + i);
+    const __m512 th = tanh16(gelu_u16(x));
+    const __m512 sech2 = _mm512_fnmadd_ps(th, th, one);
+    // 0.5·(1 + th) + 0.5·x·sech²·√(2/π)·(1 + 3·0.044715·x²)
+    const __m512 du = _mm512_mul_ps(_mm512_set1_ps(kGeluScale),
+                                    _mm512_fmadd_ps(_mm512_set1_ps(3.0f * 0.044715f), _mm512_mul_ps(x, x), one));
+    const __m512 grad = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_mul_ps(half, x), sech2), du,
+                                        _mm512_mul_ps(half, _mm512_add_ps(one, th)));
+    _mm512_storeu_ps(dinp + i, _mm512_mul_ps(grad, _mm512_loadu_ps(dout + i)));
+  }
+}
+
+#pragma GCC diagnostic pop
+
+bool gelu_on_avx512() {
+  __builtin_cpu_init();
+  static const bool yes = __builtin_cpu_supports("avx512f");
+  return yes;
+}
+#else
+bool gelu_on_avx512() { return false; }
+void gelu_forward_avx512(float*, const float*, int64_t) {}
+void gelu_backward_avx512(float*, const float*, const float*, int64_t) {}
+#endif
+
 SCALELAB_CLONES
 void gelu_forward_range(float* out, const float* inp, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
@@ -700,13 +771,18 @@ void softmax_grad_row(float* dz, const float* z, int64_t n, float max, float sca
 
 void gelu_forward(float* out, const float* inp, int64_t n, int threads) {
   parallel_ranges(n, threads, 20.0, [&](int64_t begin, int64_t end) {
-    gelu_forward_range(out + begin, inp + begin, end - begin);
+    const int64_t body = gelu_on_avx512() ? (end - begin) / 16 * 16 : 0;
+    gelu_forward_avx512(out + begin, inp + begin, body);
+    gelu_forward_range(out + begin + body, inp + begin + body, end - begin - body);
   });
 }
 
 void gelu_backward(float* dinp, const float* inp, const float* dout, int64_t n, int threads) {
   parallel_ranges(n, threads, 20.0, [&](int64_t begin, int64_t end) {
-    gelu_backward_range(dinp + begin, inp + begin, dout + begin, end - begin);
+    const int64_t body = gelu_on_avx512() ? (end - begin) / 16 * 16 : 0;
+    gelu_backward_avx512(dinp + begin, inp + begin, dout + begin, body);
+    gelu_backward_range(dinp + begin + body, inp + begin + body, dout + begin + body,
+                        end - begin - body);
   });
 }
 

@@ -259,32 +259,6 @@ SCALELAB_AVX512 void pack_b(bool trans, const float* b, int64_t ldb, int64_t p0,
   }
 }
 
-// Walks the cache lines of a strided block of rows (rows × bytes, stride apart) a few at a time, so
-// that the source of the next packed block is fetched while the current one is multiplied.
-struct LinePrefetcher {
-  const char* row = nullptr;
-  int64_t stride = 0, lines_per_row = 0, rows_left = 0, line = 0;
-  void start(const float* first, int64_t rows, int64_t stride_floats, int64_t floats) {
-    const uintptr_t begin = reinterpret_cast<uintptr_t>(first) & ~uintptr_t{63};
-    const uintptr_t end = reinterpret_cast<uintptr_t>(first + floats);
-    row = reinterpret_cast<const char*>(begin);
-    stride = stride_floats * static_cast<int64_t>(sizeof(float));
-    lines_per_row = static_cast<int64_t>((end - begin + 63) / 64);
-    rows_left = rows;
-    line = 0;
-  }
-  SCALELAB_AVX512_INLINE void fetch(int count) {
-    for (; count > 0 && rows_left > 0; --count) {
-      _mm_prefetch(row + 64 * line, _MM_HINT_T1);
-      if (++line == lines_per_row) {
-        line = 0;
-        row += stride;
-        --rows_left;
-      }
-    }
-  }
-};
-
 // Packing space, one per thread, grown on demand and aligned for whole-vector loads.
 struct PackBuffer {
   struct Free {
@@ -323,16 +297,6 @@ SCALELAB_AVX512 void gemm_avx512(bool trans_a, bool trans_b, int64_t m, int64_t 
       for (int64_t j0 = 0; j0 < n; j0 += kNc) {
         const int64_t nc = std::min(kNc, n - j0);
         pack_b(trans_b, b, ldb, p0, kc, j0, nc, bp);
-        // The next block of op(B) (this k block's next columns), fetched during this one's products.
-        LinePrefetcher next_b;
-        int per_call = 0;
-        if (j0 + kNc < n) {
-          const int64_t next_nc = std::min(kNc, n - j0 - kNc);
-          if (trans_b) next_b.start(b + (j0 + kNc) * ldb + p0, next_nc, ldb, kc);
-          else next_b.start(b + p0 * ldb + j0 + kNc, kc, ldb, next_nc);
-          const int64_t calls = (mc + kMr - 1) / kMr * ((nc + kNr - 1) / kNr);
-          per_call = static_cast<int>((next_b.rows_left * next_b.lines_per_row + calls - 1) / calls);
-        }
         for (int64_t ir = 0; ir < mc; ir += kMr) {
           const int mr = static_cast<int>(std::min<int64_t>(kMr, mc - ir));
           const MicroKernel kernel = kMicroKernels[mr];
@@ -346,7 +310,6 @@ SCALELAB_AVX512 void gemm_avx512(bool trans_a, bool trans_b, int64_t m, int64_t 
                 extra.ld_residual = epilogue.ld_residual;
               }
             }
-            next_b.fetch(per_call);
             kernel(kc, ap + ir * kc, bp + jr * kc, c_rows + jr, ldc,
                    static_cast<int>(std::min<int64_t>(kNr, nc - jr)), alpha, beta, first, extra);
           }

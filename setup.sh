@@ -10,7 +10,7 @@ packages=(
   libceres-dev libeigen3-dev
   libsqlite3-dev libreadline-dev
   catch2                  # Catch2 v2 (catch2/catch.hpp)
-  libopenblas-dev         # BLAS for the CPU trainer
+  libopenblas-dev         # the CPU trainer's matrix products where the CPU lacks AVX-512
   gnuplot-nox             # plots
   zlib1g-dev              # zlib: reads the dictzip (gzip) file of dict-gcide
   dict-gcide              # the real English corpus (GNU Collaborative International Dictionary of English)

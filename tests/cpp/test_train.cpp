@@ -138,7 +138,8 @@ TEST_CASE("gemm's epilogue (bias, residual, row sums of op(A)) agrees with separ
   struct Shape {
     int64_t m, n, k;
   };
-  const Shape shapes[] = {{1, 1, 1}, {13, 33, 17}, {30, 70, 1100}, {29, 300, 64}};
+  // 4100 rows: more than one 4096-row block of packed A (row sums and tiles offset by the block).
+  const Shape shapes[] = {{1, 1, 1}, {13, 33, 17}, {30, 70, 1100}, {29, 300, 64}, {4100, 20, 30}};
   for (GemmKernel kernel : {GemmKernel::Avx512, GemmKernel::OpenBlas, GemmKernel::Portable}) {
     if (!gemm_available(kernel)) continue;
     gemm_select(kernel);

@@ -84,9 +84,19 @@ end
 
 -- The IsoFLOP sweep for top budget C: four budgets a factor of 3 apart (C/27 to C: the lower ones
 -- cost little, since the top budget's runs dominate the time, and they stretch the power law through
--- the minima over 1.5 decades), six sizes each spanning 16 to 1000 tokens per parameter.
+-- the minima over 1.5 decades), six sizes each. The sizes span 16 to 1000 tokens per parameter at
+-- the lowest budget, a window that slides down as C grows, as the optimum's tokens per parameter
+-- falls (as C^(b−a), about C^−0.4 here): 4.3 to 268 at the top budget. A fixed window brackets the
+-- optimum at every budget only on slower machines (smaller top budgets): on 2 Zen 5 cores, with
+-- the top budget at 1e12 FLOP, 16 to 1000 left that budget's minimum beyond its largest size
+-- (about 23 tokens per parameter there), and 4 to 400 everywhere put the lowest budgets' largest
+-- sizes on too few tokens to leave the early plateau (losses ~2 against ~1.4).
 local function plan_sweep(C)
-  return sweep.isoflop { budgets = { C / 27, C / 9, C / 3, C }, points = 6, ratio = { 16, 1000 } }
+  local lowest = C / 27
+  return sweep.isoflop { budgets = { lowest, C / 9, C / 3, C }, N = function(budget)
+    local slide = (budget / lowest) ^ -0.4
+    return sweep.log(math.sqrt(budget / (6 * 1000 * slide)), math.sqrt(budget / (6 * 16 * slide)), 6)
+  end }
 end
 
 -- The model family: under a fixed aspect ratio tiny models come in coarse steps of size, so for each

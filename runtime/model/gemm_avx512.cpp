@@ -1,4 +1,5 @@
 #include "model/gemm_avx512.h"
+#include "model/huge_pages.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 
@@ -259,7 +260,8 @@ SCALELAB_AVX512 void pack_b(bool trans, const float* b, int64_t ldb, int64_t p0,
   }
 }
 
-// Packing space, one per thread, grown on demand and aligned for whole-vector loads.
+// Packing space, one per thread, grown on demand, aligned for whole-vector loads (op(A)'s blocks,
+// up to 8 MiB, on huge pages).
 struct PackBuffer {
   struct Free {
     void operator()(float* p) const { std::free(p); }
@@ -268,9 +270,7 @@ struct PackBuffer {
   int64_t floats = 0;
   float* get(int64_t n) {
     if (n > floats) {
-      const size_t bytes = (static_cast<size_t>(n) * sizeof(float) + 63) / 64 * 64;
-      data.reset(static_cast<float*>(std::aligned_alloc(64, bytes)));
-      if (!data) throw std::bad_alloc();
+      data.reset(static_cast<float*>(huge_page_alloc(static_cast<size_t>(n) * sizeof(float))));
       floats = n;
     }
     return data.get();

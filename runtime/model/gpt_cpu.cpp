@@ -78,7 +78,7 @@ void CpuGpt::share_parameters(CpuGpt& owner) {
     fail("CpuGpt::share_parameters: the models have ", layout_.total, " and ", owner.layout_.total,
          " parameters");
   params_ = owner.params();
-  std::vector<float>().swap(own_params_);
+  FloatBuffer().swap(own_params_);
 }
 
 double CpuGpt::forward(const int32_t* tokens, int64_t B, int64_t T) {

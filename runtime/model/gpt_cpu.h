@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "model/gpt.h"
+#include "model/huge_pages.h"
 #include "model/layout.h"
 
 namespace scalelab::model {
@@ -63,10 +64,10 @@ class CpuGpt {
   ParameterLayout layout_;
   int64_t max_batch_;
   int threads_;
-  std::vector<float> own_params_, grads_;
+  FloatBuffer own_params_, grads_;
   float* params_ = nullptr;  // own_params_ or the owner's (share_parameters)
-  std::vector<float> acts_;    // every activation the backward pass needs, one allocation
-  std::vector<float> dacts_;   // activation gradients and scratch, one allocation
+  FloatBuffer acts_;   // every activation the backward pass needs, one allocation
+  FloatBuffer dacts_;  // activation gradients and scratch, one allocation
   std::vector<int32_t> inputs_, targets_;
   int64_t B_ = 0, T_ = 0;
   bool have_forward_ = false;

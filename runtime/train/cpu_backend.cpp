@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "model/gemm.h"
 #include "model/gpt_cpu.h"
+#include "model/huge_pages.h"
 #include "model/parallel.h"
 #include "model/rng.h"
 #include "train/adamw.h"
@@ -175,7 +176,7 @@ class CpuBackend final : public Backend {
   int threads_;
   std::vector<std::unique_ptr<model::CpuGpt>> replicas_;
   OptimizerOptions options_;
-  std::vector<float> m_, v_;  // AdamW moments: the optimizer state
+  model::FloatBuffer m_, v_;  // AdamW moments: the optimizer state
   std::vector<bool> fresh_;   // per replica: it has computed gradients since the last update
   int64_t step_ = 0;
 };

@@ -16,6 +16,7 @@
 #include "core/interrupt.h"
 #include "markov_source.h"
 #include "model/gemm.h"
+#include "model/huge_pages.h"
 #include "model/gpt_cpu.h"
 #include "model/layers.h"
 #include "model/rng.h"
@@ -180,6 +181,22 @@ TEST_CASE("gemm's epilogue (bias, residual, row sums of op(A)) agrees with separ
           }
   }
   gemm_select(gemm_available(GemmKernel::Avx512) ? GemmKernel::Avx512 : GemmKernel::Portable);
+}
+
+TEST_CASE("the trainer's big arrays are aligned for vectors, and from 2 MiB up for huge pages") {
+  for (size_t bytes : {size_t{1}, size_t{100}, size_t{4096}, size_t{3} << 20, (size_t{5} << 20) + 12}) {
+    void* p = huge_page_alloc(bytes);
+    const auto address = reinterpret_cast<uintptr_t>(p);
+    INFO(bytes << " bytes at " << p);
+    CHECK(address % 64 == 0);
+    if (bytes >= (size_t{2} << 20)) CHECK(address % (size_t{2} << 20) == 0);
+    std::memset(p, 0x5A, bytes);  // all of it is ours to write
+    std::free(p);
+  }
+  FloatBuffer buffer(1 << 20, 1.5f);  // 4 MiB, value-initialised like any vector
+  CHECK(buffer[0] == 1.5f);
+  CHECK(buffer[(1 << 20) - 1] == 1.5f);
+  CHECK(reinterpret_cast<uintptr_t>(buffer.data()) % (size_t{2} << 20) == 0);
 }
 
 TEST_CASE("the AVX-512 gemm gives the same bits whatever the rows are split into") {

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <limits>
 #include <memory>
+#include <vector>
 
 #include "core/error.h"
 #include "model/gemm.h"
@@ -47,7 +49,7 @@ class CpuBackend final : public Backend {
       replicas_.emplace_back(std::make_unique<model::CpuGpt>(config, rows, count > 1 ? 1 : threads_));
     for (int r = 1; r < count; ++r) replicas_[r]->share_parameters(main());
     main().init(seed);
-    fresh_.assign(static_cast<size_t>(count), false);
+    fresh_.assign(static_cast<size_t>(count), 0);
     options_ = options;
     m_.assign(static_cast<size_t>(main().num_params()), 0.0f);
     v_.assign(static_cast<size_t>(main().num_params()), 0.0f);
@@ -61,7 +63,7 @@ class CpuBackend final : public Backend {
         // A replica's first rows since the last update overwrite its gradients (nothing zeroes
         // them in between); later micro-batches add to them.
         m.backward(scale * static_cast<float>(b) / static_cast<float>(B), !fresh_[r]);
-        fresh_[r] = true;
+        fresh_[r] = 1;
       }
       return loss;
     });
@@ -77,7 +79,7 @@ class CpuBackend final : public Backend {
     std::vector<const float*> others;
     for (size_t r = 1; r < replicas_.size(); ++r)
       if (fresh_[r]) others.push_back(replicas_[r]->grads());
-    std::fill(fresh_.begin(), fresh_.end(), false);
+    std::fill(fresh_.begin(), fresh_.end(), 0);
     const double norm = std::sqrt(reduce_gradients_norm_squared(
         m.grads(), others.data(), static_cast<int>(others.size()), m.num_params(), threads_));
     if (!std::isfinite(norm)) return norm;
@@ -114,7 +116,7 @@ class CpuBackend final : public Backend {
     r.floats(m.params(), m.num_params());
     r.floats(m_.data(), m.num_params());
     r.floats(v_.data(), m.num_params());
-    std::fill(fresh_.begin(), fresh_.end(), false);  // the next rows overwrite the gradients
+    std::fill(fresh_.begin(), fresh_.end(), 0);  // the next rows overwrite the gradients
   }
 
   std::vector<float> parameters() const override {
@@ -177,7 +179,9 @@ class CpuBackend final : public Backend {
   std::vector<std::unique_ptr<model::CpuGpt>> replicas_;
   OptimizerOptions options_;
   model::FloatBuffer m_, v_;  // AdamW moments: the optimizer state
-  std::vector<bool> fresh_;   // per replica: it has computed gradients since the last update
+  // Per replica: it has computed gradients since the last update. Bytes, not vector<bool>: the
+  // replicas' threads write their own entries at once, and vector<bool> packs them into one word.
+  std::vector<uint8_t> fresh_;
   int64_t step_ = 0;
 };
 

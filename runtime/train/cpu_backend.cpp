@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <limits>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "core/error.h"
@@ -156,7 +157,7 @@ class CpuBackend final : public Backend {
     if (count == 1) return fn(main(), tokens, B, 0);
     std::vector<double> losses(static_cast<size_t>(count), 0.0);
     std::vector<int64_t> sizes(static_cast<size_t>(count), 0);
-    std::string error;
+    std::vector<std::string> errors(static_cast<size_t>(count));  // one per thread: no sharing
     model::parallel_run(count, [&](int r, int) {
       int64_t begin, end;
       model::split_range(B, count, r, begin, end);
@@ -166,10 +167,11 @@ class CpuBackend final : public Backend {
         losses[r] = fn(*replicas_[r], tokens + begin * (T + 1), sizes[r], r);
       } catch (const std::exception& e) {  // bad token ids: reported after the join
         losses[r] = std::numeric_limits<double>::quiet_NaN();
-        if (r == 0 || error.empty()) error = e.what();
+        errors[r] = e.what();
       }
     });
-    if (!error.empty()) throw Error(error);
+    for (const std::string& error : errors)  // the first replica's error, as one thread would see
+      if (!error.empty()) throw Error(error);
     double total = 0;
     for (int r = 0; r < count; ++r) total += losses[r] * static_cast<double>(sizes[r]);
     return total / static_cast<double>(B);

@@ -665,6 +665,21 @@ TEST_CASE("a batch made of two accumulated micro-batches takes the same step as 
   CHECK(half.second != Approx(whole.second).epsilon(1e-5));         // and the check can fail
 }
 
+TEST_CASE("bad token ids in both replicas' rows give one clear error, the first replica's") {
+  auto backend = train::make_cpu_backend(2);
+  backend->init(tiny(16, 6, 8, 1, 2), train::OptimizerOptions{}, 4, 1);
+  std::vector<int32_t> tokens(4 * 7, 3);
+  tokens[0 * 7 + 2] = 99;  // row 0: the first replica's
+  tokens[3 * 7 + 5] = 77;  // row 3: the second replica's
+  for (int attempt = 0; attempt < 20; ++attempt)  // both threads fail at once, every time
+    CHECK_THROWS_WITH(backend->accumulate(tokens.data(), 4, 6, 1.0f),
+                      Catch::Contains("token id 99") && Catch::Contains("outside the vocabulary [0, 16)"));
+  tokens[0 * 7 + 2] = 3;
+  CHECK_THROWS_WITH(backend->accumulate(tokens.data(), 4, 6, 1.0f), Catch::Contains("token id 77"));
+  tokens[3 * 7 + 5] = 3;
+  CHECK(std::isfinite(backend->accumulate(tokens.data(), 4, 6, 1.0f)));  // and it still trains
+}
+
 TEST_CASE("several steps of accumulated micro-batches match whole batches, on 1 and 2 threads") {
   // Each step's first micro-batch overwrites the gradients that the last update left (nothing zeroes
   // them): a stale gradient leaking into a later step would move these curves apart.

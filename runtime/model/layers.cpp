@@ -528,16 +528,20 @@ void attention_forward_tiled(float* out, float* att, const float* qkv, int64_t B
           coef[r] = p + t * T;
           o_out[r] = r < rows ? o + (t0 + r) * C : discard + r * hd;
         }
-        rows_times_packed_range(a, kt, Tp, hd, round_up(keys, 16), s_out, scale);
+        const int64_t width = round_up(keys, 16);  // the columns this tile's products use
+        rows_times_packed_range(a, kt, Tp, hd, width, s_out, scale);
         for (int64_t r = 0; r < rows; ++r) {
           // Softmax over the whole vectors of the row (masked scores give e^−87·… ≈ 1e-38, below
-          // the rounding of a sum ≥ 1, and are set to exactly zero afterwards).
+          // the rounding of a sum ≥ 1, and are set to exactly zero afterwards). The row of P is
+          // written, zeros past t, out to the tile's width: a tile of 6 rows can straddle a multiple
+          // of 16, and this P·V and the backward's Pᵀ·dO read that far (whatever att held before,
+          // e.g. a forward of another length, must not leak in).
           const int64_t t = t0 + r, n16 = round_up(t + 1, 16);
           float* srow = rows_s + r * Tp;
           std::fill(srow + t + 1, srow + n16, -3.0e38f);
           softmax_row16(srow, n16);
-          std::fill(srow + t + 1, srow + n16, 0.0f);
-          std::copy(srow, srow + std::min(T, n16), p + t * T);
+          std::fill(srow + t + 1, srow + width, 0.0f);
+          std::copy(srow, srow + std::min(T, width), p + t * T);
         }
         coefficients_times_rows_range(coef, 1, vc, hd, keys, hd, o_out);
       }
@@ -608,7 +612,7 @@ void attention_backward_tiled(float* dqkv, const float* dout, const float* qkv, 
         // dQ = dS·K over the keys 0 .. t0+rows−1.
         coefficients_times_rows_range(coef, 1, kc, hd, keys, hd, o_out);
       }
-      // dK = dSᵀ·Q and dV = Pᵀ·dO for keys s0 .. s0+3, over the queries s0 .. T−1.
+      // dK = dSᵀ·Q and dV = Pᵀ·dO for keys s0 .. s0+kTile−1, over the queries s0 .. T−1.
       for (int64_t s0 = 0; s0 < T; s0 += kTile) {
         const int64_t keys = std::min(kTile, T - s0);
         const float* dcoef[kTile];
@@ -673,7 +677,8 @@ SCALELAB_AVX512_FN __attribute__((always_inline)) inline __m512 tanh16(__m512 u)
   const __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.428606765330187045e-06f),
                                     _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), t));
   __m512 p = _mm512_set1_ps(1.0f / 720);
-  for (float c : {1.0f / 120, 1.0f / 24, 1.0f / 6, 0.5f, 1.0f, 1.0f}) p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(c));
+  for (float c : {1.0f / 120, 1.0f / 24, 1.0f / 6, 0.5f, 1.0f, 1.0f})
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(c));
   const __m512 d = _mm512_add_ps(_mm512_scalef_ps(p, n), _mm512_set1_ps(1.0f));  // e^{2u} + 1
   __m512 inv = _mm512_rcp14_ps(d);
   inv = _mm512_mul_ps(inv, _mm512_fnmadd_ps(d, inv, _mm512_set1_ps(2.0f)));
@@ -702,8 +707,8 @@ SCALELAB_AVX512_FN void gelu_backward_avx512(float* dinp, const float* inp, cons
     const __m512 th = tanh16(gelu_u16(x));
     const __m512 sech2 = _mm512_fnmadd_ps(th, th, one);
     // 0.5·(1 + th) + 0.5·x·sech²·√(2/π)·(1 + 3·0.044715·x²)
-    const __m512 du = _mm512_mul_ps(_mm512_set1_ps(kGeluScale),
-                                    _mm512_fmadd_ps(_mm512_set1_ps(3.0f * 0.044715f), _mm512_mul_ps(x, x), one));
+    const __m512 du = _mm512_mul_ps(
+        _mm512_set1_ps(kGeluScale), _mm512_fmadd_ps(_mm512_set1_ps(3.0f * 0.044715f), _mm512_mul_ps(x, x), one));
     const __m512 grad = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_mul_ps(half, x), sech2), du,
                                         _mm512_mul_ps(half, _mm512_add_ps(one, th)));
     _mm512_storeu_ps(dinp + i, _mm512_mul_ps(grad, _mm512_loadu_ps(dout + i)));

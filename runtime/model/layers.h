@@ -48,8 +48,8 @@ void matmul_backward(float* dinp, float* dweight, float* dbias, const float* dou
 
 // Causal multi-head self-attention. qkv[B][T][3C] holds q, k, v (each C = NH·hd, head h at
 // channels h·hd .. h·hd+hd−1). att[B][NH][T][T] receives the softmax probabilities; row t is zero
-// from column t+1 to at least the next multiple of 16 (beyond that it is left as it was: no
-// product reads it). out[B][T][C] the heads' outputs side by side. Scale 1/√hd.
+// from column t+1 to at least the next multiple of 16 (and as far as any product reads it; beyond
+// that it is left as it was). out[B][T][C] the heads' outputs side by side. Scale 1/√hd.
 // Head sizes that are a multiple of 16 run register-tiled kernels over exactly the causal
 // triangle; others run blocks of 64 rows through gemm().
 void attention_forward(float* out, float* att, const float* qkv, int64_t B, int64_t T, int64_t C,

@@ -238,7 +238,8 @@ GemmKernel default_kernel() {
       fail("SCALELAB_GEMM=", name, " is not a kernel; use avx512, openblas or portable");
     if (!gemm_available(kernel))
       fail("SCALELAB_GEMM=", name, ", but this machine cannot run it (",
-           kernel == GemmKernel::Avx512 ? "the CPU lacks AVX-512F" : "libopenblas0 is not installed",
+           kernel == GemmKernel::Avx512 ? "the CPU lacks one of AVX-512 F, DQ, BW, VL, CD"
+                                        : "libopenblas0 is not installed",
            "); unset SCALELAB_GEMM for the default");
     return kernel;
   }
@@ -301,10 +302,12 @@ bool gemm_available(GemmKernel kernel) {
 void gemm_select(GemmKernel kernel) {
   if (!gemm_available(kernel))
     fail("gemm_select: this machine cannot run the ",
-         kernel == GemmKernel::Avx512 ? "AVX-512 kernel (the CPU lacks AVX-512F)"
+         kernel == GemmKernel::Avx512 ? "AVX-512 kernel (the CPU lacks one of AVX-512 F, DQ, BW, VL, CD)"
                                       : "OpenBLAS kernel (libopenblas0 is not installed)");
   selected.store(static_cast<int>(kernel));
 }
+
+GemmKernel gemm_selected() { return current_kernel(); }
 
 std::string gemm_backend() {
   switch (current_kernel()) {

@@ -44,6 +44,8 @@ bool gemm_available(GemmKernel kernel);
 
 // For tests and benchmarks: run every later gemm() on `kernel` (fails if it is not available).
 void gemm_select(GemmKernel kernel);
+// The kernel gemm() runs on now (to restore after gemm_select).
+GemmKernel gemm_selected();
 
 // What gemm() runs on: "built-in AVX-512 kernel (14x32 tiles)", "OpenBLAS 0.3.21 (SkylakeX
 // kernel)", "portable kernel (avx2)".

@@ -43,6 +43,9 @@ class CpuBackend final : public Backend {
 
   void init(const model::GptConfig& config, const OptimizerOptions& options, int64_t max_batch,
             uint64_t seed) override {
+    // The matrix-product kernel is chosen here, on the caller's thread: a bad SCALELAB_GEMM fails
+    // with its message now, not inside a worker thread later.
+    model::gemm_selected();
     replicas_.clear();
     const int count = threads_ > 1 && split_rows(config, max_batch) ? threads_ : 1;
     const int64_t rows = (max_batch + count - 1) / count;

@@ -89,4 +89,24 @@ t.test("bad input is named", function()
     "unknown backend")
 end)
 
+t.test("a bad SCALELAB_GEMM is a clear Lua error at train.run", function()
+  local script = os.tmpname()
+  local f = assert(io.open(script, "w"))
+  f:write([[
+local gpt = model.gpt{ n_layer = 1, d_model = 16, n_head = 2, vocab = 32, ctx = 16 }
+local src = { vocab = 32, seq_len = 16, batch = 8 }
+function src:next_batch() local out = {} for i = 1, 8 * 17 do out[i] = i % 32 end return out end
+local ok, err = pcall(train.run, { model = gpt, data = src, steps = 2, lr = 1e-3, threads = 2 })
+print(ok, err)
+]])
+  f:close()
+  local exe = require("scalelab.native.study").executable()
+  local pipe = assert(io.popen("SCALELAB_GEMM=bogus '" .. exe .. "' " .. script .. " 2>&1"))
+  local out = pipe:read("a")
+  local status = { pipe:close() }
+  os.remove(script)
+  t.eq(status[3], 0, out)
+  t.ok(out:find("false", 1, true) and out:find("SCALELAB_GEMM=bogus is not a kernel; use avx512, openblas or portable", 1, true), out)
+end)
+
 t.done()

@@ -31,6 +31,7 @@ constexpr int64_t kNc = 256;    // columns of a packed B block: kKc·kNc floats 
 constexpr int64_t kMc = 4096;   // rows of a packed A block (8 MiB at kKc, L3)
 constexpr int kPrefetchB = 8;   // k steps ahead that the micro-kernel prefetches its B panel
 constexpr int kPrefetchA = 64;  // floats ahead that the transposing packers prefetch each row
+constexpr int kPrefetchRows = 32;  // rows ahead that the copying packers prefetch (from memory)
 
 // Transposes the 16 × 16 block held in r[0..15] (r[i] = row i) so that r[j] holds column j.
 SCALELAB_AVX512_INLINE void transpose16(__m512 r[16]) {
@@ -91,6 +92,7 @@ SCALELAB_AVX512 void micro_kernel(int64_t kc, const float* __restrict ap, const 
     }
   }
   __m512 c0[MR], c1[MR];
+#pragma GCC unroll 16  // unrolled, the accumulators live in registers (rolled, GCC zeroes a stack copy)
   for (int r = 0; r < MR; ++r) {
     c0[r] = _mm512_setzero_ps();
     c1[r] = _mm512_setzero_ps();
@@ -146,6 +148,8 @@ constexpr MicroKernel kMicroKernels[kMr + 1] = {
 // Packs rows [i0, i0 + mc) × depth [p0, p0 + kc) of op(A) as panels of kMr rows, each k-major
 // (the panel's rows for k, then for k + 1, ...); the last panel holds mc mod kMr rows, if any, with
 // that stride. With row_sums (offset to row i0), adds each row's sum over the block's depth to it.
+// kSums says whether row_sums is given (only the weight-gradient products ask for them).
+template <bool kSums>
 SCALELAB_AVX512 void pack_a(bool trans, const float* a, int64_t lda, int64_t i0, int64_t mc,
                             int64_t p0, int64_t kc, float* out, float* row_sums) {
   if (trans) {
@@ -163,11 +167,16 @@ SCALELAB_AVX512 void pack_a(bool trans, const float* a, int64_t lda, int64_t i0,
         const float* src = a + p0 * lda + i0 + ir;
         __m512 sum = _mm512_setzero_ps();
         for (int64_t p = q0; p < q1; ++p) {
+          if (p + kPrefetchRows < kc) {  // the piece may straddle two lines
+            _mm_prefetch(reinterpret_cast<const char*>(src + (p + kPrefetchRows) * lda), _MM_HINT_T0);
+            _mm_prefetch(reinterpret_cast<const char*>(src + (p + kPrefetchRows) * lda + kMr - 1),
+                         _MM_HINT_T0);
+          }
           const __m512 v = _mm512_maskz_loadu_ps(mask, src + p * lda);
           _mm512_mask_storeu_ps(o + p * mr, mask, v);
-          sum = _mm512_add_ps(sum, v);
+          if (kSums) sum = _mm512_add_ps(sum, v);
         }
-        if (row_sums)
+        if (kSums)
           _mm512_mask_storeu_ps(row_sums + ir, mask,
                                 _mm512_add_ps(_mm512_maskz_loadu_ps(mask, row_sums + ir), sum));
       }
@@ -196,7 +205,7 @@ SCALELAB_AVX512 void pack_a(bool trans, const float* a, int64_t lda, int64_t i0,
 #pragma GCC unroll 16
         for (int q = 0; q < 16; ++q) {
           _mm512_mask_storeu_ps(o + (p + q) * kMr, mask, v[q]);
-          sum = _mm512_add_ps(sum, v[q]);
+          if (kSums) sum = _mm512_add_ps(sum, v[q]);
         }
       }
     }
@@ -205,9 +214,9 @@ SCALELAB_AVX512 void pack_a(bool trans, const float* a, int64_t lda, int64_t i0,
     for (; p < kc; ++p)
       for (int r = 0; r < mr; ++r) {
         o[p * mr + r] = rows[r][p];
-        sums[r] += rows[r][p];
+        if (kSums) sums[r] += rows[r][p];
       }
-    if (row_sums)
+    if (kSums)
       for (int r = 0; r < mr; ++r) row_sums[ir + r] += sums[r];
   }
 }
@@ -226,6 +235,11 @@ SCALELAB_AVX512 void pack_b(bool trans, const float* b, int64_t ldb, int64_t p0,
         float* o = out + jr * kc;
         const float* src = b + p0 * ldb + j0 + jr;
         for (int64_t p = q0; p < q1; ++p) {
+          if (p + kPrefetchRows < kc) {
+            _mm_prefetch(reinterpret_cast<const char*>(src + (p + kPrefetchRows) * ldb), _MM_HINT_T0);
+            _mm_prefetch(reinterpret_cast<const char*>(src + (p + kPrefetchRows) * ldb + 16),
+                         _MM_HINT_T0);
+          }
           _mm512_store_ps(o + p * kNr, _mm512_maskz_loadu_ps(m0, src + p * ldb));
           _mm512_store_ps(o + p * kNr + 16, _mm512_maskz_loadu_ps(m1, src + p * ldb + 16));
         }
@@ -292,8 +306,10 @@ SCALELAB_AVX512 void gemm_avx512(bool trans_a, bool trans_b, int64_t m, int64_t 
     const bool first = p0 == 0, last = p0 + kc == k;
     for (int64_t i0 = 0; i0 < m; i0 += kMc) {
       const int64_t mc = std::min(kMc, m - i0);
-      pack_a(trans_a, a, lda, i0, mc, p0, kc, ap,
-             epilogue.a_row_sums ? epilogue.a_row_sums + i0 : nullptr);
+      if (epilogue.a_row_sums)
+        pack_a<true>(trans_a, a, lda, i0, mc, p0, kc, ap, epilogue.a_row_sums + i0);
+      else
+        pack_a<false>(trans_a, a, lda, i0, mc, p0, kc, ap, nullptr);
       for (int64_t j0 = 0; j0 < n; j0 += kNc) {
         const int64_t nc = std::min(kNc, n - j0);
         pack_b(trans_b, b, ldb, p0, kc, j0, nc, bp);

@@ -4,12 +4,17 @@
 // cpu_estimate", the last being tokens per CPU-second times the threads (the idle-machine rate).
 //
 // usage: bench_train [--threads 2] [--seconds 8] 2,64,64,32 4,128,128,16 ...
+//        bench_train [--threads 2] --serve
+// With --serve it reads requests "L,d,ctx,batch seconds" from stdin, one per line, and answers each
+// with the line above, keeping the last config's model (warm) between requests: compare.py uses it
+// to interleave our measurements with PyTorch's.
 #include <sys/resource.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -26,41 +31,42 @@ double cpu_seconds() {  // user + system time of the whole process, all threads
   return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
          1e-6 * static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
 }
-}  // namespace
 
-int main(int argc, char** argv) {
-  int threads = 2;
-  double seconds = 8;
-  std::vector<std::string> configs;
-  for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--threads") && i + 1 < argc) threads = std::atoi(argv[++i]);
-    else if (!std::strcmp(argv[i], "--seconds") && i + 1 < argc) seconds = std::atof(argv[++i]);
-    else configs.push_back(argv[i]);
+struct Config {
+  int layers = 0, d = 0, ctx = 0, batch = 0;
+  bool operator==(const Config& o) const {
+    return layers == o.layers && d == o.d && ctx == o.ctx && batch == o.batch;
   }
-  std::fprintf(stderr, "gemm: %s\n", model::gemm_backend().c_str());
-  for (const std::string& spec : configs) {
-    int layers = 0, d = 0, ctx = 0, batch = 0;
-    if (std::sscanf(spec.c_str(), "%d,%d,%d,%d", &layers, &d, &ctx, &batch) != 4) {
-      std::fprintf(stderr, "bad config %s (want L,d,ctx,batch)\n", spec.c_str());
-      return 2;
-    }
-    model::GptConfig c;
-    c.vocab = 256;
-    c.ctx = ctx;
-    c.d_model = d;
-    c.n_layer = layers;
-    c.n_head = d >= 128 ? d / 64 : 2;  // the same heads as torch_gpt.py
-    c.Validate();
-    auto backend = train::make_cpu_backend(threads);
-    backend->init(c, train::OptimizerOptions{}, batch, 1);
+};
+
+bool parse_config(const char* spec, Config& config) {
+  if (std::sscanf(spec, "%d,%d,%d,%d", &config.layers, &config.d, &config.ctx, &config.batch) == 4)
+    return true;
+  std::fprintf(stderr, "bad config %s (want L,d,ctx,batch)\n", spec);
+  return false;
+}
+
+// One config's trainer with its tokens, built once and warmed up by one step.
+class Bench {
+ public:
+  Bench(const Config& config, int threads) : config_(config), threads_(threads) {
+    model_.vocab = 256;
+    model_.ctx = config.ctx;
+    model_.d_model = config.d;
+    model_.n_layer = config.layers;
+    model_.n_head = config.d >= 128 ? config.d / 64 : 2;  // the same heads as torch_gpt.py
+    model_.Validate();
+    backend_ = train::make_cpu_backend(threads);
+    backend_->init(model_, train::OptimizerOptions{}, config.batch, 1);
     model::Rng rng(3);
-    std::vector<int32_t> tokens(static_cast<size_t>(batch) * (ctx + 1));
-    for (auto& t : tokens) t = static_cast<int32_t>(rng.next() % 256);
-    auto step = [&] {
-      backend->accumulate(tokens.data(), batch, ctx, 1.0f);
-      backend->update(1e-3);
-    };
+    tokens_.resize(static_cast<size_t>(config.batch) * (config.ctx + 1));
+    for (auto& t : tokens_) t = static_cast<int32_t>(rng.next() % 256);
     step();  // warm-up
+  }
+  const Config& config() const { return config_; }
+
+  // Steps for at least `seconds` (and 2 steps), then prints the result line.
+  void run(double seconds) {
     int steps = 0;
     const auto start = std::chrono::steady_clock::now();
     const double cpu_start = cpu_seconds();
@@ -71,15 +77,65 @@ int main(int argc, char** argv) {
       elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     } while (elapsed < seconds || steps < 2);
     const double cpu = cpu_seconds() - cpu_start;
-    const double trained = static_cast<double>(steps) * batch * ctx;
+    const double trained = static_cast<double>(steps) * config_.batch * config_.ctx;
     const double tps = trained / elapsed;
     // On a machine shared with other work, wall-clock rates understate what the code does on an
     // idle one; tokens per CPU-second times the thread count estimates the idle-machine rate.
-    const double cpu_tps = cpu > 0 ? trained / cpu * threads : 0;
-    std::printf("scalelab %d %d %d %d %.1f %.4g %.4g %.1f\n", layers, d, ctx, batch, tps,
-                tps * c.flops_per_token(model::FlopConvention::Kaplan),
-                tps * c.flops_per_token(model::FlopConvention::PaLM), cpu_tps);
+    const double cpu_tps = cpu > 0 ? trained / cpu * threads_ : 0;
+    std::printf("scalelab %d %d %d %d %.1f %.4g %.4g %.1f\n", config_.layers, config_.d, config_.ctx,
+                config_.batch, tps, tps * model_.flops_per_token(model::FlopConvention::Kaplan),
+                tps * model_.flops_per_token(model::FlopConvention::PaLM), cpu_tps);
     std::fflush(stdout);
+  }
+
+ private:
+  void step() {
+    backend_->accumulate(tokens_.data(), config_.batch, config_.ctx, 1.0f);
+    backend_->update(1e-3);
+  }
+  Config config_;
+  int threads_;
+  model::GptConfig model_;
+  std::unique_ptr<train::Backend> backend_;
+  std::vector<int32_t> tokens_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int threads = 2;
+  double seconds = 8;
+  bool serve = false;
+  std::vector<std::string> configs;
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--threads") && i + 1 < argc) threads = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--seconds") && i + 1 < argc) seconds = std::atof(argv[++i]);
+    else if (!std::strcmp(argv[i], "--serve")) serve = true;
+    else configs.push_back(argv[i]);
+  }
+  if (!serve) std::fprintf(stderr, "gemm: %s\n", model::gemm_backend().c_str());
+  if (serve) {
+    std::unique_ptr<Bench> bench;
+    char line[256];
+    while (std::fgets(line, sizeof line, stdin)) {
+      char spec[128];
+      Config config;
+      if (std::sscanf(line, "%127s %lf", spec, &seconds) != 2 || !parse_config(spec, config)) {
+        std::fprintf(stderr, "bad request %s(want \"L,d,ctx,batch seconds\")\n", line);
+        return 2;
+      }
+      if (!bench || !(bench->config() == config)) {
+        bench.reset();  // free the last config's model first
+        bench = std::make_unique<Bench>(config, threads);
+      }
+      bench->run(seconds);
+    }
+    return 0;
+  }
+  for (const std::string& spec : configs) {
+    Config config;
+    if (!parse_config(spec.c_str(), config)) return 2;
+    Bench(config, threads).run(seconds);
   }
   return 0;
 }

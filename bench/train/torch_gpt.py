@@ -8,7 +8,11 @@ config: "torch L d ctx batch tokens_per_second cpu_estimate" (tokens per CPU-sec
 the rate on an idle machine).
 
 usage: python3 torch_gpt.py --threads 2 --seconds 8 2,64,64,32 4,128,128,16 ...
+       python3 torch_gpt.py --threads 2 --serve
+With --serve it reads requests "L,d,ctx,batch seconds" from stdin, one per line, and answers each with
+the line above, keeping the last config's model (warm) between requests (see compare.py).
 """
+import sys
 import argparse
 import math
 import time
@@ -69,47 +73,69 @@ class GPT(nn.Module):
         return F.cross_entropy(logits.view(-1, logits.size(-1)), targets.reshape(-1))  # fp32 under autocast
 
 
-def bench(layers, d, ctx, batch, seconds, vocab=256):
-    heads = max(1, d // 64) if d >= 128 else max(2, d // 32)
-    torch.manual_seed(0)
-    model = GPT(vocab, ctx, d, layers, heads)
-    decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
-    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1},
-                             {"params": no_decay, "weight_decay": 0.0}], lr=1e-3, betas=(0.9, 0.95))
-    data = torch.randint(0, vocab, (batch, ctx + 1))
+class Bench:
+    """One config's model, optimizer and tokens, built once and warmed up by one step."""
 
-    def step():
-        loss = model(data[:, :-1], data[:, 1:])
-        opt.zero_grad(set_to_none=True)
+    def __init__(self, layers, d, ctx, batch, vocab=256):
+        self.config = (layers, d, ctx, batch)
+        heads = max(1, d // 64) if d >= 128 else max(2, d // 32)
+        torch.manual_seed(0)
+        self.model = GPT(vocab, ctx, d, layers, heads)
+        decay = [p for n, p in self.model.named_parameters() if p.dim() >= 2]
+        no_decay = [p for n, p in self.model.named_parameters() if p.dim() < 2]
+        self.opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1},
+                                      {"params": no_decay, "weight_decay": 0.0}],
+                                     lr=1e-3, betas=(0.9, 0.95))
+        self.data = torch.randint(0, vocab, (batch, ctx + 1))
+        self.step()  # warm-up
+
+    def step(self):
+        loss = self.model(self.data[:, :-1], self.data[:, 1:])
+        self.opt.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
+        self.opt.step()
 
-    step()  # warm-up
-    steps, start, cpu_start = 0, time.perf_counter(), time.process_time()
-    while True:
-        step()
-        steps += 1
-        elapsed = time.perf_counter() - start
-        if elapsed >= seconds and steps >= 2:
-            break
-    cpu = time.process_time() - cpu_start
-    tokens = steps * batch * ctx
-    return tokens / elapsed, tokens / cpu * torch.get_num_threads()
+    def run(self, seconds):
+        """Steps for at least `seconds` (and 2 steps); prints the result line."""
+        steps, start, cpu_start = 0, time.perf_counter(), time.process_time()
+        while True:
+            self.step()
+            steps += 1
+            elapsed = time.perf_counter() - start
+            if elapsed >= seconds and steps >= 2:
+                break
+        cpu = time.process_time() - cpu_start
+        layers, d, ctx, batch = self.config
+        tokens = steps * batch * ctx
+        print(f"torch {layers} {d} {ctx} {batch} {tokens / elapsed:.1f} "
+              f"{tokens / cpu * torch.get_num_threads():.1f}", flush=True)
+
+
+def parse_config(spec):
+    return tuple(int(x) for x in spec.split(","))
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=8)
-    parser.add_argument("configs", nargs="+")
+    parser.add_argument("--serve", action="store_true")
+    parser.add_argument("configs", nargs="*")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    for config in args.configs:
-        layers, d, ctx, batch = (int(x) for x in config.split(","))
-        tps, cpu_tps = bench(layers, d, ctx, batch, args.seconds)
-        print(f"torch {layers} {d} {ctx} {batch} {tps:.1f} {cpu_tps:.1f}", flush=True)
+    if args.serve:
+        bench = None
+        for line in sys.stdin:
+            spec, seconds = line.split()
+            config = parse_config(spec)
+            if bench is None or bench.config != config:
+                bench = None  # free the last config's model first
+                bench = Bench(*config)
+            bench.run(float(seconds))
+        return
+    for spec in args.configs:
+        Bench(*parse_config(spec)).run(args.seconds)
 
 
 if __name__ == "__main__":

@@ -83,12 +83,15 @@ template <int MR>
 SCALELAB_AVX512 void micro_kernel(int64_t kc, const float* __restrict ap, const float* __restrict bp,
                                   float* c, int64_t ldc, int nr, float alpha, float beta, bool first,
                                   const TileEpilogue& extra) {
+  // The tile's second 16 columns, where it has any (else its masked accesses stay at the first,
+  // so that no pointer goes past the row's end).
+  const int64_t hi = nr > 16 ? 16 : 0;
   for (int r = 0; r < MR; ++r) {  // the lines the epilogue reads arrive while the products run
     _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc + 16), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc + hi), _MM_HINT_T0);
     if (extra.residual) {
       _mm_prefetch(reinterpret_cast<const char*>(extra.residual + r * extra.ld_residual), _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char*>(extra.residual + r * extra.ld_residual + 16), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(extra.residual + r * extra.ld_residual + hi), _MM_HINT_T0);
     }
   }
   __m512 c0[MR], c1[MR];
@@ -116,13 +119,13 @@ SCALELAB_AVX512 void micro_kernel(int64_t kc, const float* __restrict ap, const 
   const __m512 vb = _mm512_set1_ps(first ? beta : 1.0f);
   const __mmask16 m0 = first_lanes(nr), m1 = first_lanes(nr - 16);
   const __m512 bias0 = extra.bias ? _mm512_maskz_loadu_ps(m0, extra.bias) : _mm512_setzero_ps();
-  const __m512 bias1 = extra.bias ? _mm512_maskz_loadu_ps(m1, extra.bias + 16) : _mm512_setzero_ps();
+  const __m512 bias1 = extra.bias ? _mm512_maskz_loadu_ps(m1, extra.bias + hi) : _mm512_setzero_ps();
   for (int r = 0; r < MR; ++r) {
     float* row = c + r * ldc;
     __m512 x0 = _mm512_mul_ps(va, c0[r]), x1 = _mm512_mul_ps(va, c1[r]);
     if (read_c) {
       x0 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m0, row), x0);
-      x1 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m1, row + 16), x1);
+      x1 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m1, row + hi), x1);
     }
     if (extra.bias) {
       x0 = _mm512_add_ps(x0, bias0);
@@ -131,10 +134,10 @@ SCALELAB_AVX512 void micro_kernel(int64_t kc, const float* __restrict ap, const 
     if (extra.residual) {
       const float* res = extra.residual + r * extra.ld_residual;
       x0 = _mm512_add_ps(x0, _mm512_maskz_loadu_ps(m0, res));
-      x1 = _mm512_add_ps(x1, _mm512_maskz_loadu_ps(m1, res + 16));
+      x1 = _mm512_add_ps(x1, _mm512_maskz_loadu_ps(m1, res + hi));
     }
     _mm512_mask_storeu_ps(row, m0, x0);
-    _mm512_mask_storeu_ps(row + 16, m1, x1);
+    _mm512_mask_storeu_ps(row + hi, m1, x1);
   }
 }
 
@@ -169,7 +172,7 @@ SCALELAB_AVX512 void pack_a(bool trans, const float* a, int64_t lda, int64_t i0,
         for (int64_t p = q0; p < q1; ++p) {
           if (p + kPrefetchRows < kc) {  // the piece may straddle two lines
             _mm_prefetch(reinterpret_cast<const char*>(src + (p + kPrefetchRows) * lda), _MM_HINT_T0);
-            _mm_prefetch(reinterpret_cast<const char*>(src + (p + kPrefetchRows) * lda + kMr - 1),
+            _mm_prefetch(reinterpret_cast<const char*>(src + (p + kPrefetchRows) * lda + mr - 1),
                          _MM_HINT_T0);
           }
           const __m512 v = _mm512_maskz_loadu_ps(mask, src + p * lda);
@@ -232,16 +235,17 @@ SCALELAB_AVX512 void pack_b(bool trans, const float* b, int64_t ldb, int64_t p0,
       for (int64_t jr = 0; jr < nc; jr += kNr) {
         const int nr = static_cast<int>(std::min<int64_t>(kNr, nc - jr));
         const __mmask16 m0 = first_lanes(nr), m1 = first_lanes(nr - 16);
+        const int64_t hi = nr > 16 ? 16 : 0;  // the second vector's columns (none: masked off)
         float* o = out + jr * kc;
         const float* src = b + p0 * ldb + j0 + jr;
         for (int64_t p = q0; p < q1; ++p) {
           if (p + kPrefetchRows < kc) {
             _mm_prefetch(reinterpret_cast<const char*>(src + (p + kPrefetchRows) * ldb), _MM_HINT_T0);
-            _mm_prefetch(reinterpret_cast<const char*>(src + (p + kPrefetchRows) * ldb + 16),
+            _mm_prefetch(reinterpret_cast<const char*>(src + (p + kPrefetchRows) * ldb + nr - 1),
                          _MM_HINT_T0);
           }
           _mm512_store_ps(o + p * kNr, _mm512_maskz_loadu_ps(m0, src + p * ldb));
-          _mm512_store_ps(o + p * kNr + 16, _mm512_maskz_loadu_ps(m1, src + p * ldb + 16));
+          _mm512_store_ps(o + p * kNr + 16, _mm512_maskz_loadu_ps(m1, src + p * ldb + hi));
         }
       }
     }

@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <memory>
 #include <string>
 #include <vector>
@@ -65,8 +66,10 @@ class Bench {
   }
   const Config& config() const { return config_; }
 
-  // Steps for at least `seconds` (and 2 steps), then prints the result line.
+  // One untimed step (caches and pages back after whatever ran in between), then steps for at
+  // least `seconds` (and 2 steps); prints the result line.
   void run(double seconds) {
+    step();
     int steps = 0;
     const auto start = std::chrono::steady_clock::now();
     const double cpu_start = cpu_seconds();
@@ -102,7 +105,7 @@ class Bench {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   int threads = 2;
   double seconds = 8;
   bool serve = false;
@@ -116,14 +119,23 @@ int main(int argc, char** argv) {
   if (!serve) std::fprintf(stderr, "gemm: %s\n", model::gemm_backend().c_str());
   if (serve) {
     std::unique_ptr<Bench> bench;
-    char line[256];
-    while (std::fgets(line, sizeof line, stdin)) {
+    std::string line;
+    for (int c; (c = std::getchar()) != EOF;) {
+      if (c != '\n') {
+        line += static_cast<char>(c);
+        continue;
+      }
       char spec[128];
+      int used = 0;
       Config config;
-      if (std::sscanf(line, "%127s %lf", spec, &seconds) != 2 || !parse_config(spec, config)) {
-        std::fprintf(stderr, "bad request %s(want \"L,d,ctx,batch seconds\")\n", line);
+      if (line.size() >= 120 || std::sscanf(line.c_str(), "%127s %lf %n", spec, &seconds, &used) != 2 ||
+          used != static_cast<int>(line.size()) || seconds <= 0 ||
+          std::sscanf(spec, "%d,%d,%d,%d", &config.layers, &config.d, &config.ctx, &config.batch) != 4) {
+        std::fprintf(stderr, "bench_train: bad request \"%s\" (want \"L,d,ctx,batch seconds\")\n",
+                     line.c_str());
         return 2;
       }
+      line.clear();
       if (!bench || !(bench->config() == config)) {
         bench.reset();  // free the last config's model first
         bench = std::make_unique<Bench>(config, threads);
@@ -138,4 +150,13 @@ int main(int argc, char** argv) {
     Bench(config, threads).run(seconds);
   }
   return 0;
+}
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {  // e.g. a config the model rejects
+    std::fprintf(stderr, "bench_train: %s\n", e.what());
+    return 2;
+  }
 }

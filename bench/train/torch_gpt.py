@@ -97,7 +97,9 @@ class Bench:
         self.opt.step()
 
     def run(self, seconds):
-        """Steps for at least `seconds` (and 2 steps); prints the result line."""
+        """One untimed step (caches and pages back after whatever ran in between), then steps for
+        at least `seconds` (and 2 steps); prints the result line."""
+        self.step()
         steps, start, cpu_start = 0, time.perf_counter(), time.process_time()
         while True:
             self.step()
@@ -113,7 +115,13 @@ class Bench:
 
 
 def parse_config(spec):
-    return tuple(int(x) for x in spec.split(","))
+    try:
+        config = tuple(int(x) for x in spec.split(","))
+    except ValueError:
+        config = ()
+    if len(config) != 4 or min(config) < 1:
+        sys.exit(f"torch_gpt.py: bad config {spec!r} (want L,d,ctx,batch)")
+    return config
 
 
 def main():
@@ -123,16 +131,24 @@ def main():
     parser.add_argument("--serve", action="store_true")
     parser.add_argument("configs", nargs="*")
     args = parser.parse_args()
+    if not args.serve and not args.configs:
+        parser.error("give configs L,d,ctx,batch, or --serve")
     torch.set_num_threads(args.threads)
     if args.serve:
         bench = None
         for line in sys.stdin:
-            spec, seconds = line.split()
+            fields = line.split()
+            try:
+                spec, seconds = fields[0], float(fields[1])
+            except (IndexError, ValueError):
+                fields = []
+            if len(fields) != 2 or not seconds > 0:
+                sys.exit(f"torch_gpt.py: bad request {line.strip()!r} (want \"L,d,ctx,batch seconds\")")
             config = parse_config(spec)
             if bench is None or bench.config != config:
                 bench = None  # free the last config's model first
                 bench = Bench(*config)
-            bench.run(float(seconds))
+            bench.run(seconds)
         return
     for spec in args.configs:
         Bench(*parse_config(spec)).run(args.seconds)

@@ -202,6 +202,17 @@ if entropy and s.fits and s.fits.chinchilla then
     local ok_iv, iv = pcall(function() return law.intervals.E end)
     print(string.format("Fitted irreducible loss E = %.3f%s; the grammar's true entropy is %.3f nats/token.", E,
       ok_iv and iv and string.format(" (95%%: %.3f to %.3f)", iv[1], iv[2]) or "", entropy))
+    if ok_iv and type(iv) == "table" and iv[1] and iv[2] then
+      local lowest, runs = math.huge, 0
+      for _, o in ipairs(s:observations()) do lowest, runs = math.min(lowest, o.loss), runs + 1 end
+      if entropy >= iv[1] and entropy <= iv[2] then
+        print("The interval contains the true entropy.")
+      else
+        -- Say so: a bootstrap interval is about the runs' scatter, and here the miss is the law's.
+        print(string.format("The interval misses the true entropy by %.3f nats. It measures how much the fit moves when these %d runs are resampled, not the error of carrying the law's form from the lowest loss measured (%.3f) down to the floor. The fit with E held, below, takes the floor from theory instead.",
+          entropy < iv[1] and iv[1] - entropy or entropy - iv[2], runs, lowest))
+      end
+    end
   end
   -- The lesson of a known-entropy source: at this scale every loss sits well above the floor, so
   -- the data barely constrain E, and E trades off against B and beta. A floor known from theory

@@ -42,6 +42,18 @@ t.test("the quickstart trains its IsoFLOP sweep, fits, and answers the planning 
     local N, lo, hi = out:match("the " .. law .. " fit says: train N = (%S+) parameters %(95%%: (%S+) to (%S+)%)")
     t.ok(N and lo and hi, "the " .. law .. " answer with its interval")
   end
+  -- The free fit's E is compared with the true entropy, and the verdict matches the numbers printed.
+  local lo, hi, truth = out:match("Fitted irreducible loss E = %S+ %(95%%: (%S+) to (%S+)%); the grammar's true entropy is (%S+) nats/token")
+  lo, hi, truth = tonumber(lo), tonumber(hi), tonumber(truth)
+  t.ok(lo and hi and truth, "the fitted E with its interval and the true entropy")
+  if lo and hi and truth then
+    if truth >= lo and truth <= hi then
+      t.ok(out:find("The interval contains the true entropy.", 1, true), "the verdict: contains")
+    else
+      local by = tonumber(out:match("The interval misses the true entropy by (%S+) nats%."))
+      t.ok(by and math.abs(by - math.max(lo - truth, truth - hi)) < 2e-3, "the verdict: misses, by the printed gap")
+    end
+  end
   t.ok(out:find("With E known, at 4.6e12 FLOP: train N = ", 1, true), "the answer with E held at the entropy")
   t.ok(out:find("(held)", 1, true), "E is held in the second fit")
   local md = read(dir .. "/qs.report.md")

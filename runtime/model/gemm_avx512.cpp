@@ -9,6 +9,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -339,6 +340,65 @@ SCALELAB_AVX512 void gemm_avx512(bool trans_a, bool trans_b, int64_t m, int64_t 
   }
 }
 
+namespace {
+
+SCALELAB_AVX512 __attribute__((noinline)) double fma_loop(int64_t n) {
+  __m512 acc[24];
+  for (int i = 0; i < 24; ++i) acc[i] = _mm512_set1_ps(static_cast<float>(i));
+  const __m512 x = _mm512_set1_ps(1.0001f), y = _mm512_set1_ps(0.9999f);
+  for (int64_t i = 0; i < n; ++i) {
+#pragma GCC unroll 24
+    for (int j = 0; j < 24; ++j) acc[j] = _mm512_fmadd_ps(acc[j], x, y);
+  }
+  __m512 sum = acc[0];
+  for (int i = 1; i < 24; ++i) sum = _mm512_add_ps(sum, acc[i]);
+  alignas(64) float lanes[16];
+  _mm512_store_ps(lanes, sum);
+  return lanes[0];  // returned, so that the loop is not optimised away
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+SCALELAB_AVX512 MicroKernelRate measure_micro_kernel(double seconds) {
+  // 73 A panels (1022 rows) against 8 B panels (256 columns) of depth 512: the trainer's blocks.
+  constexpr int kPanelsA = 73, kPanelsB = 8;
+  constexpr int64_t kc = kKc, ldc = kPanelsB * kNr;
+  FloatBuffer a(kPanelsA * kMr * kc), b(kPanelsB * kNr * kc), c(kPanelsA * kMr * ldc);  // 64-byte aligned
+  for (size_t i = 0; i < a.size(); ++i) a[i] = 0.001f * static_cast<float>(i % 7);
+  for (size_t i = 0; i < b.size(); ++i) b[i] = 0.001f * static_cast<float>(i % 5);
+  const TileEpilogue none;
+  auto pass = [&] {
+    for (int i = 0; i < kPanelsA; ++i)
+      for (int j = 0; j < kPanelsB; ++j)
+        micro_kernel<kMr>(kc, a.data() + i * kMr * kc, b.data() + j * kNr * kc,
+                          c.data() + i * kMr * ldc + j * kNr, ldc, kNr, 1.0f, 0.0f, true, none);
+  };
+  pass();  // warm-up
+  MicroKernelRate rate;
+  int passes = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  do {
+    pass();
+    ++passes;
+  } while (seconds_since(t0) < seconds);
+  rate.kernel_gflops = 2.0 * kMr * kNr * kc * kPanelsA * kPanelsB * passes / seconds_since(t0) / 1e9;
+  int64_t steps = 1 << 20;
+  auto t1 = std::chrono::steady_clock::now();
+  volatile double sink = fma_loop(steps);
+  for (double dt = seconds_since(t1); dt < seconds; dt = seconds_since(t1)) {
+    steps = static_cast<int64_t>(static_cast<double>(steps) * std::min(8.0, 1.2 * seconds / std::max(dt, 1e-3)));
+    t1 = std::chrono::steady_clock::now();
+    sink = fma_loop(steps);
+  }
+  (void)sink;
+  rate.fma_gflops = 24.0 * 32 * static_cast<double>(steps) / seconds_since(t1) / 1e9;
+  return rate;
+}
+
 }  // namespace scalelab::model::detail
 
 #else  // not x86-64 with GCC or Clang: gemm.cpp never calls this
@@ -350,6 +410,7 @@ void gemm_avx512(bool, bool, int64_t, int64_t, int64_t, float, const float*, int
                  int64_t, float, float*, int64_t, const GemmEpilogue&) {
   std::abort();
 }
+MicroKernelRate measure_micro_kernel(double) { return {}; }
 }  // namespace scalelab::model::detail
 
 #endif

@@ -24,4 +24,12 @@ void gemm_avx512(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, fl
                  const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
                  int64_t ldc, const GemmEpilogue& epilogue);
 
+// For bench/train/bench_gemm: the 14 × 32 micro-kernel alone (C = A·B over packed panels of depth
+// 512 that stay in cache, one thread, about `seconds`) and, on the same thread just after, a loop of
+// 24 independent FMA chains: the peak the kernel is measured against. GFLOP/s of each.
+struct MicroKernelRate {
+  double kernel_gflops = 0, fma_gflops = 0;
+};
+MicroKernelRate measure_micro_kernel(double seconds);
+
 }  // namespace scalelab::model::detail

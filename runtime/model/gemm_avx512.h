@@ -4,7 +4,7 @@
 // in blocks of kKc × kNc (512 × 256 floats, 512 KiB, held in L2) as panels 32 columns wide, op(A) in
 // panels of 14 rows (28 KiB at kKc = 512, held in L1 while a row of B panels streams past), and a
 // 14 × 32 register tile (28 accumulators) takes 28 FMAs for 2 vector loads and 14 broadcasts per k.
-// The micro-kernel alone runs at ~97% of the measured FMA peak of an AVX-512 core that issues two
+// The micro-kernel alone runs at 95-97% of the FMA peak (bench/train/gemm.sh) of a core that issues two
 // 512-bit FMAs per cycle (AMD Zen 5); packing, tile edges and C traffic are the rest
 // (bench/RESULTS.md). Packing also does the epilogue's row sums of op(A), and the last block of k
 // adds the bias and residual as the tile is stored.

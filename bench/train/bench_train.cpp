@@ -41,10 +41,7 @@ struct Config {
 };
 
 bool parse_config(const char* spec, Config& config) {
-  if (std::sscanf(spec, "%d,%d,%d,%d", &config.layers, &config.d, &config.ctx, &config.batch) == 4)
-    return true;
-  std::fprintf(stderr, "bad config %s (want L,d,ctx,batch)\n", spec);
-  return false;
+  return std::sscanf(spec, "%d,%d,%d,%d", &config.layers, &config.d, &config.ctx, &config.batch) == 4;
 }
 
 // One config's trainer with its tokens, built once and warmed up by one step.
@@ -129,8 +126,7 @@ int run(int argc, char** argv) {
       int used = 0;
       Config config;
       if (line.size() >= 120 || std::sscanf(line.c_str(), "%127s %lf %n", spec, &seconds, &used) != 2 ||
-          used != static_cast<int>(line.size()) || seconds <= 0 ||
-          std::sscanf(spec, "%d,%d,%d,%d", &config.layers, &config.d, &config.ctx, &config.batch) != 4) {
+          used != static_cast<int>(line.size()) || seconds <= 0 || !parse_config(spec, config)) {
         std::fprintf(stderr, "bench_train: bad request \"%s\" (want \"L,d,ctx,batch seconds\")\n",
                      line.c_str());
         return 2;
@@ -146,7 +142,10 @@ int run(int argc, char** argv) {
   }
   for (const std::string& spec : configs) {
     Config config;
-    if (!parse_config(spec.c_str(), config)) return 2;
+    if (!parse_config(spec.c_str(), config)) {
+      std::fprintf(stderr, "bad config %s (want L,d,ctx,batch)\n", spec.c_str());
+      return 2;
+    }
     Bench(config, threads).run(seconds);
   }
   return 0;

@@ -1,23 +1,28 @@
-// Causal multi-head attention, flash-style: the T×T scores live only as 64×64 tiles in shared
-// memory, never in device memory. Tensor cores through WMMA (bf16 in, fp32 accumulate).
+// Causal multi-head attention, flash-style (FlashAttention-2's structure): the T×T scores exist only
+// as 16×64 pieces in the registers of one warp, never in shared or device memory. Tensor cores
+// through mma.sync m16n8k16 (bf16 in, fp32 accumulate); shared-memory tiles are read with ldmatrix
+// and filled with cp.async, the next tile's copy running while the current one is used.
 //
-// Forward (one block of 4 warps per 64 queries of one (batch, head)): for each 64-key tile at or
-// below the diagonal, S = Q·Kᵀ, then the online softmax (running max m and sum l per row) turns S
-// into P (bf16) and rescales the running output, O += P·V. At the end O /= l and the row's
-// log-sum-exp m + log l is saved for the backward pass.
+// Forward (one block of 4 warps per 64 queries of one (batch, head); warp w owns queries
+// 16w..16w+15): for each 64-key tile at or below the diagonal, S = Q·Kᵀ in registers, the online
+// softmax (running max m and sum l per row) turns S into P, which the same registers hand to
+// O += P·V as bf16 (an m16n8 accumulator pair is exactly an m16k16 A operand). At the end O /= l
+// and the row's log-sum-exp m + log l is saved for the backward pass.
 //
 // Backward (FlashAttention-2's equations, with D = rowsum(dO ⊙ O)):
 //   P = exp(scale·Q·Kᵀ − lse),  dV = Pᵀ·dO,  dP = dO·Vᵀ,  dS = P ⊙ (dP − D)·scale,
 //   dK = dSᵀ·Q,  dQ = dS·K.
 // To stay deterministic without atomics, dK and dV come from one kernel (a block per key tile,
-// looping over the query tiles below it) and dQ from another (a block per query tile, looping over
-// the key tiles): S and dP are computed twice, the price of no atomic dQ accumulation.
+// looping over the query tiles after it; warp w owns keys 16w..16w+15 and computes Sᵀ = K·Qᵀ so
+// that Pᵀ and dSᵀ are its own rows) and dQ from another (a block per query tile, looping over the
+// key tiles): S and dP are computed twice, the price of no atomic dQ accumulation.
 //
-// Warp w of a block owns rows 16w..16w+15 of every 64-row tile it produces, so the per-row softmax
-// work needs only __syncwarp; whole-tile reads of shared data are fenced by __syncthreads.
-#include <mma.h>
-
+// Fragment layouts (PTX ISA, mma.m16n8k16 .bf16; g = lane / 4, t = lane % 4):
+//   A 16×16: a0 (g, 2t..2t+1), a1 (g+8, 2t..), a2 (g, 2t+8..), a3 (g+8, 2t+8..)
+//   B 16×8:  b0 (k 2t..2t+1, n g), b1 (k 2t+8.., n g)
+//   C 16×8:  c0 c1 (g, 2t..2t+1), c2 c3 (g+8, 2t..2t+1)
 #include <cmath>
+#include <cstdint>
 
 #include "kernels/check.h"
 #include "kernels/ops.h"
@@ -26,92 +31,184 @@ namespace scalelab::cuda {
 
 namespace {
 
-using namespace nvcuda;
-
 constexpr int kTile = 64;       // rows of a query tile and of a key tile
 constexpr int kThreads = 128;   // 4 warps, 16 rows each
-constexpr int kLdS = kTile + 4;  // fp32 score tiles: padded row stride (floats)
-constexpr int kLdP = kTile + 8;  // bf16 probability tiles: padded row stride (elements)
+constexpr int kNTiles = kTile / 8;  // m16n8 accumulators across a 64-column score tile
 
+// bf16 tile row stride: HD + 8 elements puts the 8 rows an ldmatrix reads in distinct banks
 template <int HD>
-struct Dims {
-  static constexpr int kLd = HD + 8;   // bf16 Q/K/V/dO tiles: padded row stride (elements)
-  static constexpr int kLdO = HD + 4;  // fp32 output tiles: padded row stride (floats)
-};
+constexpr int kPadded = HD + 8;
 
-using FragA = wmma::fragment<wmma::matrix_a, 16, 16, 16, bf16, wmma::row_major>;
-using FragAT = wmma::fragment<wmma::matrix_a, 16, 16, 16, bf16, wmma::col_major>;
-using FragBRow = wmma::fragment<wmma::matrix_b, 16, 16, 16, bf16, wmma::row_major>;
-using FragBCol = wmma::fragment<wmma::matrix_b, 16, 16, 16, bf16, wmma::col_major>;
-using FragC = wmma::fragment<wmma::accumulator, 16, 16, 16, float>;
-
-__device__ inline float warp_max(float x) {
-  for (int o = 16; o > 0; o >>= 1) x = fmaxf(x, __shfl_xor_sync(0xffffffffu, x, o));
-  return x;
-}
 __device__ inline float warp_sum(float x) {
   for (int o = 16; o > 0; o >>= 1) x += __shfl_xor_sync(0xffffffffu, x, o);
   return x;
 }
+// Reductions over the four lanes that hold one accumulator row (lanes 4g..4g+3).
+__device__ inline float quad_max(float x) {
+  x = fmaxf(x, __shfl_xor_sync(0xffffffffu, x, 1));
+  return fmaxf(x, __shfl_xor_sync(0xffffffffu, x, 2));
+}
+__device__ inline float quad_sum(float x) {
+  x += __shfl_xor_sync(0xffffffffu, x, 1);
+  return x + __shfl_xor_sync(0xffffffffu, x, 2);
+}
 
-// Copies rows row0..row0+63 (HD bf16 each, source row stride `stride`) into a padded tile, 16 bytes
-// per access; rows at or beyond T are filled with zeros (never garbage: 0·NaN would poison P·V).
+__device__ inline uint32_t pack_bf16(float lo, float hi) {
+  const __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);  // .x (lower address) = lo
+  return *reinterpret_cast<const uint32_t*>(&v);
+}
+
+__device__ inline uint32_t shared_address(const void* p) {
+  return static_cast<uint32_t>(__cvta_generic_to_shared(p));
+}
+
+// Four 8×8 bf16 matrices; lanes 8i..8i+7 give the row addresses of matrix i, register i receives it.
+__device__ inline void ldmatrix_x4(uint32_t (&r)[4], const bf16* p) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(shared_address(p)));
+}
+__device__ inline void ldmatrix_x4_trans(uint32_t (&r)[4], const bf16* p) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(shared_address(p)));
+}
+
+// d += a·b for one m16n8k16 tile.
+__device__ inline void mma_bf16(float (&d)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, "
+      "{%8, %9}, {%0, %1, %2, %3};\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+// 16 bytes global → shared without passing through registers; zeros where !valid (then nothing is
+// read from `src`, which must still be a valid address).
+__device__ inline void copy_async16(void* dst, const void* src, bool valid) {
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(shared_address(dst)),
+               "l"(src), "r"(valid ? 16 : 0));
+}
+__device__ inline void copy_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
+__device__ inline void copy_async_wait_all() { asm volatile("cp.async.wait_group 0;\n" ::); }
+
+// Starts copying rows row0..row0+63 (HD bf16 each, source row stride `stride`) into a padded
+// tile; rows at or beyond T become zeros (never garbage: 0·NaN would poison P·V).
 template <int HD>
-__device__ void load_tile(bf16* dst, const bf16* src, int64_t stride, int row0, int T) {
+__device__ void load_tile_async(bf16* dst, const bf16* src, int64_t stride, int row0, int T) {
   constexpr int kChunks = HD / 8;
   for (int i = threadIdx.x; i < kTile * kChunks; i += kThreads) {
     const int r = i / kChunks, c = (i % kChunks) * 8;
-    uint4 value = make_uint4(0, 0, 0, 0);
-    if (row0 + r < T) value = *reinterpret_cast<const uint4*>(src + (row0 + r) * stride + c);
-    *reinterpret_cast<uint4*>(dst + r * Dims<HD>::kLd + c) = value;
+    const bool valid = row0 + r < T;
+    copy_async16(dst + r * kPadded<HD> + c, valid ? src + (row0 + r) * stride + c : src, valid);
   }
 }
 
-// S[16 rows of the warp][64] = A[rows][HD]·Bᵀ where B is a 64×HD tile (row-major), fp32 into sS.
+// The A operand (16 rows × 16 of the reduction) at rows 0..15, columns k0.. of a padded tile.
 template <int HD>
-__device__ void warp_scores(float* sS, const bf16* sA, const bf16* sB, int warp) {
-  constexpr int kLd = Dims<HD>::kLd;
-  FragC acc[kTile / 16];
+__device__ inline void load_a(uint32_t (&a)[4], const bf16* tile, int k0, int lane) {
+  ldmatrix_x4(a, tile + (lane % 16) * kPadded<HD> + k0 + (lane / 16) * 8);
+}
+
+// acc (the warp's 16 rows × 64 columns) = A·Bᵀ over HD, where A is the 16×HD row block at `a_rows`
+// and B the 64×HD tile `b`, both padded bf16 tiles in shared memory (B's rows are acc's columns).
+template <int HD>
+__device__ inline void scores(float (&acc)[kNTiles][4], const bf16* a_rows, const bf16* b, int lane) {
 #pragma unroll
-  for (int j = 0; j < kTile / 16; ++j) wmma::fill_fragment(acc[j], 0.0f);
+  for (int j = 0; j < kNTiles; ++j) acc[j][0] = acc[j][1] = acc[j][2] = acc[j][3] = 0.0f;
 #pragma unroll
   for (int kk = 0; kk < HD / 16; ++kk) {
-    FragA a;
-    wmma::load_matrix_sync(a, sA + warp * 16 * kLd + kk * 16, kLd);
+    uint32_t a[4];
+    load_a<HD>(a, a_rows, kk * 16, lane);
 #pragma unroll
-    for (int j = 0; j < kTile / 16; ++j) {
-      FragBCol b;  // Bᵀ as a column-major 16×16 block: element (k, n) at n·kLd + k
-      wmma::load_matrix_sync(b, sB + j * 16 * kLd + kk * 16, kLd);
-      wmma::mma_sync(acc[j], a, b, acc[j]);
+    for (int np = 0; np < kNTiles / 2; ++np) {
+      // Matrices: (cols 16np..+7, k 0..7), (same cols, k 8..15), (cols +8.., k 0..7), (cols +8.., k 8..)
+      uint32_t bf[4];
+      ldmatrix_x4(bf, b + (np * 16 + lane % 8 + (lane / 16) * 8) * kPadded<HD> + kk * 16 +
+                          ((lane / 8) % 2) * 8);
+      mma_bf16(acc[2 * np], a, bf[0], bf[1]);
+      mma_bf16(acc[2 * np + 1], a, bf[2], bf[3]);
     }
   }
+}
+
+// The same with A already in registers (a[kk] covers columns 16kk..16kk+15).
+template <int HD>
+__device__ inline void scores(float (&acc)[kNTiles][4], const uint32_t (&a)[HD / 16][4], const bf16* b,
+                              int lane) {
 #pragma unroll
-  for (int j = 0; j < kTile / 16; ++j)
-    wmma::store_matrix_sync(sS + warp * 16 * kLdS + j * 16, acc[j], kLdS, wmma::mem_row_major);
+  for (int j = 0; j < kNTiles; ++j) acc[j][0] = acc[j][1] = acc[j][2] = acc[j][3] = 0.0f;
+#pragma unroll
+  for (int kk = 0; kk < HD / 16; ++kk)
+#pragma unroll
+    for (int np = 0; np < kNTiles / 2; ++np) {
+      uint32_t bf[4];
+      ldmatrix_x4(bf, b + (np * 16 + lane % 8 + (lane / 16) * 8) * kPadded<HD> + kk * 16 +
+                          ((lane / 8) % 2) * 8);
+      mma_bf16(acc[2 * np], a[kk], bf[0], bf[1]);
+      mma_bf16(acc[2 * np + 1], a[kk], bf[2], bf[3]);
+    }
+}
+
+// The 16×64 accumulators as bf16 A operands over the 64 columns: p[kk] covers columns 16kk..+15.
+__device__ inline void to_operand(uint32_t (&p)[kTile / 16][4], const float (&s)[kNTiles][4]) {
+#pragma unroll
+  for (int kk = 0; kk < kTile / 16; ++kk) {
+    p[kk][0] = pack_bf16(s[2 * kk][0], s[2 * kk][1]);
+    p[kk][1] = pack_bf16(s[2 * kk][2], s[2 * kk][3]);
+    p[kk][2] = pack_bf16(s[2 * kk + 1][0], s[2 * kk + 1][1]);
+    p[kk][3] = pack_bf16(s[2 * kk + 1][2], s[2 * kk + 1][3]);
+  }
+}
+
+// out (16 rows × HD) += P·V, P the warp's 16×64 operand, V a 64×HD padded tile (its rows are P's
+// columns).
+template <int HD>
+__device__ inline void accumulate(float (&out)[HD / 8][4], const uint32_t (&p)[kTile / 16][4],
+                                  const bf16* v, int lane) {
+#pragma unroll
+  for (int kk = 0; kk < kTile / 16; ++kk)
+#pragma unroll
+    for (int np = 0; np < HD / 16; ++np) {
+      // Transposed matrices: (rows 16kk..+7, cols 16np..+7), (rows +8.., same cols),
+      // (rows 16kk.., cols +8..), (rows +8.., cols +8..)
+      uint32_t bf[4];
+      ldmatrix_x4_trans(bf, v + (kk * 16 + lane % 8 + ((lane / 8) % 2) * 8) * kPadded<HD> + np * 16 +
+                                (lane / 16) * 8);
+      mma_bf16(out[2 * np], p[kk], bf[0], bf[1]);
+      mma_bf16(out[2 * np + 1], p[kk], bf[2], bf[3]);
+    }
+}
+
+// Writes the warp's 16 accumulator rows (row0 and row0 + 8 for this lane), times mul[half], as
+// bf16 to dst's rows (stride `stride`), skipping rows at or beyond T.
+template <int HD>
+__device__ inline void store_rows(bf16* dst, int64_t stride, const float (&acc)[HD / 8][4], int row0,
+                                  int T, int lane, const float (&mul)[2]) {
+#pragma unroll
+  for (int half = 0; half < 2; ++half) {
+    const int row = row0 + 8 * half;
+    if (row >= T) continue;
+    bf16* d = dst + row * stride + 2 * (lane % 4);
+#pragma unroll
+    for (int n = 0; n < HD / 8; ++n)
+      *reinterpret_cast<uint32_t*>(d + 8 * n) =
+          pack_bf16(acc[n][2 * half] * mul[half], acc[n][2 * half + 1] * mul[half]);
+  }
 }
 
 template <int HD>
 constexpr size_t forward_smem_bytes() {
-  return sizeof(bf16) * 3 * kTile * Dims<HD>::kLd       // Q, K, V
-         + sizeof(float) * kTile * kLdS                  // S
-         + sizeof(bf16) * kTile * kLdP                   // P
-         + sizeof(float) * kTile * Dims<HD>::kLdO        // O
-         + sizeof(float) * 2 * kTile;                    // m, l
+  return sizeof(bf16) * 5 * kTile * kPadded<HD>;  // Q; K and V, twice (the next tile's copy)
 }
 
 template <int HD>
 __global__ void __launch_bounds__(kThreads)
 attention_forward_kernel(bf16* out, float* lse, const bf16* qkv, int T, int C, int NH, float scale) {
-  constexpr int kLd = Dims<HD>::kLd, kLdO = Dims<HD>::kLdO;
+  constexpr int kLd = kPadded<HD>;
   extern __shared__ __align__(128) unsigned char smem[];
   bf16* sQ = reinterpret_cast<bf16*>(smem);
-  bf16* sK = sQ + kTile * kLd;
-  bf16* sV = sK + kTile * kLd;
-  float* sS = reinterpret_cast<float*>(sV + kTile * kLd);
-  bf16* sP = reinterpret_cast<bf16*>(sS + kTile * kLdS);
-  float* sO = reinterpret_cast<float*>(sP + kTile * kLdP);
-  float* sM = sO + kTile * kLdO;
-  float* sL = sM + kTile;
+  bf16* sKV = sQ + kTile * kLd;  // buffer i: K at sKV + 2i·kTile·kLd, V after it
 
   const int qt = gridDim.x - 1 - blockIdx.x;  // the longest rows first
   const int bh = blockIdx.y, b = bh / NH, h = bh % NH;
@@ -119,80 +216,80 @@ attention_forward_kernel(bf16* out, float* lse, const bf16* qkv, int T, int C, i
   const int64_t stride = 3 * static_cast<int64_t>(C);
   const bf16* base = qkv + static_cast<int64_t>(b) * T * stride;
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  const int row0 = q0 + warp * 16 + lane / 4;  // this lane's rows: row0 and row0 + 8
 
-  load_tile<HD>(sQ, base + h * HD, stride, q0, T);
-  for (int i = threadIdx.x; i < kTile * kLdO; i += kThreads) sO[i] = 0.0f;
-  for (int i = threadIdx.x; i < kTile; i += kThreads) {
-    sM[i] = -INFINITY;
-    sL[i] = 0.0f;
-  }
+  load_tile_async<HD>(sQ, base + h * HD, stride, q0, T);
+  load_tile_async<HD>(sKV, base + C + h * HD, stride, 0, T);
+  load_tile_async<HD>(sKV + kTile * kLd, base + 2 * C + h * HD, stride, 0, T);
+  copy_async_commit();
+
+  uint32_t q[HD / 16][4];
+  float o[HD / 8][4];
+#pragma unroll
+  for (int n = 0; n < HD / 8; ++n) o[n][0] = o[n][1] = o[n][2] = o[n][3] = 0.0f;
+  float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.0f, 0.0f};
 
   for (int kt = 0; kt <= qt; ++kt) {
+    copy_async_wait_all();
+    __syncthreads();  // tile kt has landed; every warp is done with the buffer written next
+    if (kt < qt) {
+      bf16* next = sKV + ((kt + 1) % 2) * 2 * kTile * kLd;
+      load_tile_async<HD>(next, base + C + h * HD, stride, (kt + 1) * kTile, T);
+      load_tile_async<HD>(next + kTile * kLd, base + 2 * C + h * HD, stride, (kt + 1) * kTile, T);
+    }
+    copy_async_commit();
+    if (kt == 0) {
+#pragma unroll
+      for (int kk = 0; kk < HD / 16; ++kk) load_a<HD>(q[kk], sQ + warp * 16 * kLd, kk * 16, lane);
+    }
+    const bf16* sK = sKV + (kt % 2) * 2 * kTile * kLd;
+    const bf16* sV = sK + kTile * kLd;
+
+    float s[kNTiles][4];
+    scores<HD>(s, q, sK, lane);
     const int k0 = kt * kTile;
-    __syncthreads();  // the previous tile's K, V are no longer read (and Q, O, m, l are ready)
-    load_tile<HD>(sK, base + C + h * HD, stride, k0, T);
-    load_tile<HD>(sV, base + 2 * C + h * HD, stride, k0, T);
-    __syncthreads();
-
-    warp_scores<HD>(sS, sQ, sK, warp);
-    __syncwarp();
-
-    // Online softmax over the warp's 16 rows; lanes take columns lane and lane + 32.
-    for (int r = 0; r < 16; ++r) {
-      const int row = warp * 16 + r, qi = q0 + row;
-      const float m_old = sM[row], l_old = sL[row];
-      float s0 = sS[row * kLdS + lane] * scale, s1 = sS[row * kLdS + lane + 32] * scale;
-      if (k0 + lane > qi) s0 = -INFINITY;
-      if (k0 + lane + 32 > qi) s1 = -INFINITY;
-      // Key k0 ≤ qi is never masked (kt ≤ qt), so the row max is finite.
-      const float m_new = fmaxf(m_old, warp_max(fmaxf(s0, s1)));
-      const float p0 = __expf(s0 - m_new), p1 = __expf(s1 - m_new);
-      const float sum = warp_sum(p0 + p1);
-      const float correction = __expf(m_old - m_new);  // 0 on the first tile (m_old = −∞)
-      sP[row * kLdP + lane] = __float2bfloat16_rn(p0);
-      sP[row * kLdP + lane + 32] = __float2bfloat16_rn(p1);
-      for (int c = lane; c < HD; c += 32) sO[row * kLdO + c] *= correction;
-      __syncwarp();  // every lane has read m_old, l_old
-      if (lane == 0) {
-        sM[row] = m_new;
-        sL[row] = l_old * correction + sum;
+    float mx[2] = {m[0], m[1]};
+#pragma unroll
+    for (int j = 0; j < kNTiles; ++j)
+#pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        float x = s[j][e] * scale;
+        if (kt == qt && k0 + 8 * j + 2 * (lane % 4) + (e & 1) > row0 + 8 * (e >> 1)) x = -INFINITY;
+        s[j][e] = x;
+        mx[e >> 1] = fmaxf(mx[e >> 1], x);
       }
+    // Key k0 ≤ query is never masked (kt ≤ qt), so each row's max is finite.
+    float correction[2], sum[2] = {0.0f, 0.0f};
+#pragma unroll
+    for (int half = 0; half < 2; ++half) {
+      mx[half] = quad_max(mx[half]);
+      correction[half] = __expf(m[half] - mx[half]);  // 0 on the first tile (m = −∞)
+      m[half] = mx[half];
     }
-    __syncwarp();
-
-    // O[warp's rows] += P[warp's rows]·V
-    {
-      FragC o[HD / 16];
 #pragma unroll
-      for (int j = 0; j < HD / 16; ++j)
-        wmma::load_matrix_sync(o[j], sO + warp * 16 * kLdO + j * 16, kLdO, wmma::mem_row_major);
+    for (int j = 0; j < kNTiles; ++j)
 #pragma unroll
-      for (int kk = 0; kk < kTile / 16; ++kk) {
-        FragA a;
-        wmma::load_matrix_sync(a, sP + warp * 16 * kLdP + kk * 16, kLdP);
-#pragma unroll
-        for (int j = 0; j < HD / 16; ++j) {
-          FragBRow v;
-          wmma::load_matrix_sync(v, sV + kk * 16 * kLd + j * 16, kLd);
-          wmma::mma_sync(o[j], a, v, o[j]);
-        }
+      for (int e = 0; e < 4; ++e) {
+        const float p = __expf(s[j][e] - m[e >> 1]);
+        s[j][e] = p;
+        sum[e >> 1] += p;
       }
 #pragma unroll
-      for (int j = 0; j < HD / 16; ++j)
-        wmma::store_matrix_sync(sO + warp * 16 * kLdO + j * 16, o[j], kLdO, wmma::mem_row_major);
-    }
-    __syncwarp();
+    for (int half = 0; half < 2; ++half) l[half] = l[half] * correction[half] + quad_sum(sum[half]);
+#pragma unroll
+    for (int n = 0; n < HD / 8; ++n)
+#pragma unroll
+      for (int e = 0; e < 4; ++e) o[n][e] *= correction[e >> 1];
+    uint32_t p[kTile / 16][4];
+    to_operand(p, s);
+    accumulate<HD>(o, p, sV, lane);
   }
 
-  for (int r = 0; r < 16; ++r) {
-    const int row = warp * 16 + r, qi = q0 + row;
-    if (qi >= T) break;
-    const float l = sL[row];
-    const float inv = 1.0f / l;
-    bf16* o = out + (static_cast<int64_t>(b) * T + qi) * C + h * HD;
-    for (int c = lane; c < HD; c += 32) o[c] = __float2bfloat16_rn(sO[row * kLdO + c] * inv);
-    if (lane == 0) lse[static_cast<int64_t>(bh) * T + qi] = sM[row] + logf(l);
-  }
+  const float inv[2] = {1.0f / l[0], 1.0f / l[1]};
+  store_rows<HD>(out + static_cast<int64_t>(b) * T * C + h * HD, C, o, row0, T, lane, inv);
+  if (lane % 4 == 0)
+    for (int half = 0; half < 2; ++half)
+      if (row0 + 8 * half < T) lse[static_cast<int64_t>(bh) * T + row0 + 8 * half] = m[half] + logf(l[half]);
 }
 
 // delta[bh][t] = Σ_c dout[b,t,h,c]·out[b,t,h,c]: one warp per (b, t, h).
@@ -213,71 +310,25 @@ __global__ void attention_delta_kernel(float* delta, const bf16* dout, const bf1
   if (lane == 0) delta[(static_cast<int64_t>(b) * NH + h) * T + t] = sum;
 }
 
-// The warp's 16 rows of P and dS from S and dP (in sS, sdP): P = exp(scale·S − lse), zero where
-// the key is after the query or the query is beyond T; dS = P·(dP − D)·scale.
-__device__ void warp_probabilities(bf16* sP, bf16* sdS, const float* sS, const float* sdP,
-                                   const float* sLse, const float* sD, int q0, int k0, int T,
-                                   float scale, int warp, int lane) {
-  for (int r = 0; r < 16; ++r) {
-    const int row = warp * 16 + r, qi = q0 + row;
-    const float lse = sLse[row], D = sD[row];
-#pragma unroll
-    for (int half = 0; half < 2; ++half) {
-      const int col = lane + 32 * half, kj = k0 + col;
-      float p = 0.0f;
-      if (qi < T && kj <= qi) p = __expf(sS[row * kLdS + col] * scale - lse);
-      const float ds = p * (sdP[row * kLdS + col] - D) * scale;
-      sP[row * kLdP + col] = __float2bfloat16_rn(p);
-      sdS[row * kLdP + col] = __float2bfloat16_rn(ds);
-    }
-  }
-}
-
 template <int HD>
 constexpr size_t backward_smem_bytes() {
-  return sizeof(bf16) * 4 * kTile * Dims<HD>::kLd  // Q, dO, K, V
-         + sizeof(float) * 2 * kTile * kLdS         // S, dP (reused to stage the output)
-         + sizeof(bf16) * 2 * kTile * kLdP          // P, dS
-         + sizeof(float) * 2 * kTile;               // lse, D
+  return sizeof(bf16) * 6 * kTile * kPadded<HD>  // the loop-invariant pair, the other pair twice
+         + sizeof(float) * 4 * kTile;             // lse and D, twice (the key-tile kernel)
 }
 
-// Writes the warp's 16 rows of a 64×HD fp32 fragment set to dst rows row0.. (bf16), staging
-// through shared memory (`stage`, kTile × kLdO floats).
-template <int HD>
-__device__ void store_rows(bf16* dst, int64_t stride, FragC (&frag)[HD / 16], float* stage,
-                           int row0, int T, int warp, int lane) {
-  constexpr int kLdO = Dims<HD>::kLdO;
-#pragma unroll
-  for (int j = 0; j < HD / 16; ++j)
-    wmma::store_matrix_sync(stage + warp * 16 * kLdO + j * 16, frag[j], kLdO, wmma::mem_row_major);
-  __syncwarp();
-  for (int r = 0; r < 16; ++r) {
-    const int row = warp * 16 + r;
-    if (row0 + row >= T) break;
-    for (int c = lane; c < HD; c += 32)
-      dst[(row0 + row) * stride + c] = __float2bfloat16_rn(stage[row * kLdO + c]);
-  }
-  __syncwarp();
-}
-
-// dK and dV for one 64-key tile, looping over the query tiles at or after it.
+// dK and dV for one 64-key tile, looping over the query tiles at or after it. Warp w owns keys
+// 16w..16w+15: Sᵀ = K·Qᵀ and dPᵀ = V·dOᵀ are its rows, and Pᵀ, dSᵀ feed dV += Pᵀ·dO and
+// dK += dSᵀ·Q straight from its registers.
 template <int HD>
 __global__ void __launch_bounds__(kThreads)
 attention_backward_kv_kernel(bf16* dqkv, const bf16* dout, const bf16* qkv, const float* lse,
                              const float* delta, int T, int C, int NH, float scale) {
-  constexpr int kLd = Dims<HD>::kLd;
-  static_assert(kTile * Dims<HD>::kLdO <= 2 * kTile * kLdS, "staging area too small");
+  constexpr int kLd = kPadded<HD>;
   extern __shared__ __align__(128) unsigned char smem[];
-  bf16* sQ = reinterpret_cast<bf16*>(smem);
-  bf16* sdO = sQ + kTile * kLd;
-  bf16* sK = sdO + kTile * kLd;
+  bf16* sK = reinterpret_cast<bf16*>(smem);
   bf16* sV = sK + kTile * kLd;
-  float* sS = reinterpret_cast<float*>(sV + kTile * kLd);
-  float* sdP = sS + kTile * kLdS;
-  bf16* sP = reinterpret_cast<bf16*>(sdP + kTile * kLdS);
-  bf16* sdS = sP + kTile * kLdP;
-  float* sLse = reinterpret_cast<float*>(sdS + kTile * kLdP);
-  float* sD = sLse + kTile;
+  bf16* sQdO = sV + kTile * kLd;  // buffer i: Q at sQdO + 2i·kTile·kLd, dO after it
+  float* sLseD = reinterpret_cast<float*>(sQdO + 4 * kTile * kLd);  // buffer i: lse, D at 2i·kTile
 
   const int kt = blockIdx.x;
   const int bh = blockIdx.y, b = bh / NH, h = bh % NH;
@@ -285,76 +336,99 @@ attention_backward_kv_kernel(bf16* dqkv, const bf16* dout, const bf16* qkv, cons
   const int64_t stride = 3 * static_cast<int64_t>(C);
   const bf16* base = qkv + static_cast<int64_t>(b) * T * stride;
   const bf16* dbase = dout + static_cast<int64_t>(b) * T * C;
+  const float* lse_bh = lse + static_cast<int64_t>(bh) * T;
+  const float* delta_bh = delta + static_cast<int64_t>(bh) * T;
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int tiles = (T + kTile - 1) / kTile;
+  const int key0 = k0 + warp * 16 + lane / 4;  // this lane's keys: key0 and key0 + 8
 
-  load_tile<HD>(sK, base + C + h * HD, stride, k0, T);
-  load_tile<HD>(sV, base + 2 * C + h * HD, stride, k0, T);
+  auto load_queries = [&](int qt, int buffer) {
+    bf16* q = sQdO + buffer * 2 * kTile * kLd;
+    load_tile_async<HD>(q, base + h * HD, stride, qt * kTile, T);
+    load_tile_async<HD>(q + kTile * kLd, dbase + h * HD, C, qt * kTile, T);
+    float* ld = sLseD + buffer * 2 * kTile;
+    for (int i = threadIdx.x; i < kTile; i += kThreads) {
+      const int t = qt * kTile + i;
+      ld[i] = t < T ? lse_bh[t] : 0.0f;
+      ld[kTile + i] = t < T ? delta_bh[t] : 0.0f;
+    }
+  };
+  load_tile_async<HD>(sK, base + C + h * HD, stride, k0, T);
+  load_tile_async<HD>(sV, base + 2 * C + h * HD, stride, k0, T);
+  load_queries(kt, 0);
+  copy_async_commit();
 
-  FragC dk[HD / 16], dv[HD / 16];  // rows 16·warp.. of this key tile
+  float dk[HD / 8][4], dv[HD / 8][4];
 #pragma unroll
-  for (int j = 0; j < HD / 16; ++j) {
-    wmma::fill_fragment(dk[j], 0.0f);
-    wmma::fill_fragment(dv[j], 0.0f);
-  }
+  for (int n = 0; n < HD / 8; ++n)
+#pragma unroll
+    for (int e = 0; e < 4; ++e) dk[n][e] = dv[n][e] = 0.0f;
+  // The warp's rows of K and V are the A operand of every query tile: in registers where they fit
+  // (HD 128 would need 64 more registers a thread than the 255 there are).
+  constexpr bool kKeysInRegisters = HD <= 64;
+  uint32_t k_rows[kKeysInRegisters ? HD / 16 : 1][4], v_rows[kKeysInRegisters ? HD / 16 : 1][4];
 
   for (int qt = kt; qt < tiles; ++qt) {
+    const int buffer = (qt - kt) % 2;
+    copy_async_wait_all();
+    __syncthreads();  // query tile qt has landed; every warp is done with the other buffer
+    if (qt + 1 < tiles) load_queries(qt + 1, 1 - buffer);
+    copy_async_commit();
+    const bf16* sQ = sQdO + buffer * 2 * kTile * kLd;
+    const bf16* sdO = sQ + kTile * kLd;
+    const float* sLse = sLseD + buffer * 2 * kTile;
+    const float* sD = sLse + kTile;
     const int q0 = qt * kTile;
-    __syncthreads();  // the previous query tile is no longer read
-    load_tile<HD>(sQ, base + h * HD, stride, q0, T);
-    load_tile<HD>(sdO, dbase + h * HD, C, q0, T);
-    for (int i = threadIdx.x; i < kTile; i += kThreads) {
-      const bool valid = q0 + i < T;
-      sLse[i] = valid ? lse[static_cast<int64_t>(bh) * T + q0 + i] : 0.0f;
-      sD[i] = valid ? delta[static_cast<int64_t>(bh) * T + q0 + i] : 0.0f;
-    }
-    __syncthreads();
 
-    warp_scores<HD>(sS, sQ, sK, warp);    // S  = Q·Kᵀ   (the warp's query rows)
-    warp_scores<HD>(sdP, sdO, sV, warp);  // dP = dO·Vᵀ
-    __syncwarp();
-    warp_probabilities(sP, sdS, sS, sdP, sLse, sD, q0, k0, T, scale, warp, lane);
-    __syncthreads();  // dV and dK read every query row of P and dS
-
-    // dV[warp's keys] += Pᵀ·dO and dK[warp's keys] += dSᵀ·Q, over the 64 queries.
+    float pt[kNTiles][4], dst[kNTiles][4];
+    if constexpr (kKeysInRegisters) {
+      if (qt == kt) {
 #pragma unroll
-    for (int kk = 0; kk < kTile / 16; ++kk) {
-      FragAT pt, dst;  // Pᵀ block: element (key m, query k) at P[k][m], i.e. column-major
-      wmma::load_matrix_sync(pt, sP + kk * 16 * kLdP + warp * 16, kLdP);
-      wmma::load_matrix_sync(dst, sdS + kk * 16 * kLdP + warp * 16, kLdP);
-#pragma unroll
-      for (int j = 0; j < HD / 16; ++j) {
-        FragBRow o, q;
-        wmma::load_matrix_sync(o, sdO + kk * 16 * kLd + j * 16, kLd);
-        wmma::mma_sync(dv[j], pt, o, dv[j]);
-        wmma::load_matrix_sync(q, sQ + kk * 16 * kLd + j * 16, kLd);
-        wmma::mma_sync(dk[j], dst, q, dk[j]);
+        for (int kk = 0; kk < HD / 16; ++kk) {
+          load_a<HD>(k_rows[kk], sK + warp * 16 * kLd, kk * 16, lane);
+          load_a<HD>(v_rows[kk], sV + warp * 16 * kLd, kk * 16, lane);
+        }
       }
+      scores<HD>(pt, k_rows, sQ, lane);    // Sᵀ  = K·Qᵀ   (the warp's keys)
+      scores<HD>(dst, v_rows, sdO, lane);  // dPᵀ = V·dOᵀ
+    } else {
+      scores<HD>(pt, sK + warp * 16 * kLd, sQ, lane);
+      scores<HD>(dst, sV + warp * 16 * kLd, sdO, lane);
     }
+#pragma unroll
+    for (int j = 0; j < kNTiles; ++j)
+#pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        const int col = 8 * j + 2 * (lane % 4) + (e & 1), query = q0 + col;
+        const int key = key0 + 8 * (e >> 1);
+        float p = 0.0f;
+        if (query < T && key <= query) p = __expf(pt[j][e] * scale - sLse[col]);
+        pt[j][e] = p;
+        dst[j][e] = p * (dst[j][e] - sD[col]) * scale;
+      }
+    uint32_t a[kTile / 16][4];
+    to_operand(a, pt);
+    accumulate<HD>(dv, a, sdO, lane);  // dV += Pᵀ·dO
+    to_operand(a, dst);
+    accumulate<HD>(dk, a, sQ, lane);  // dK += dSᵀ·Q
   }
-  __syncthreads();  // S and dP become the staging area
   bf16* dbase_qkv = dqkv + static_cast<int64_t>(b) * T * stride;
-  store_rows<HD>(dbase_qkv + C + h * HD, stride, dk, sS, k0, T, warp, lane);
-  store_rows<HD>(dbase_qkv + 2 * C + h * HD, stride, dv, sS, k0, T, warp, lane);
+  const float one[2] = {1.0f, 1.0f};
+  store_rows<HD>(dbase_qkv + C + h * HD, stride, dk, key0, T, lane, one);
+  store_rows<HD>(dbase_qkv + 2 * C + h * HD, stride, dv, key0, T, lane, one);
 }
 
-// dQ for one 64-query tile, looping over the key tiles at or before it.
+// dQ for one 64-query tile, looping over the key tiles at or before it. Warp w owns queries
+// 16w..16w+15.
 template <int HD>
 __global__ void __launch_bounds__(kThreads)
 attention_backward_q_kernel(bf16* dqkv, const bf16* dout, const bf16* qkv, const float* lse,
                             const float* delta, int T, int C, int NH, float scale) {
-  constexpr int kLd = Dims<HD>::kLd;
+  constexpr int kLd = kPadded<HD>;
   extern __shared__ __align__(128) unsigned char smem[];
   bf16* sQ = reinterpret_cast<bf16*>(smem);
   bf16* sdO = sQ + kTile * kLd;
-  bf16* sK = sdO + kTile * kLd;
-  bf16* sV = sK + kTile * kLd;
-  float* sS = reinterpret_cast<float*>(sV + kTile * kLd);
-  float* sdP = sS + kTile * kLdS;
-  bf16* sP = reinterpret_cast<bf16*>(sdP + kTile * kLdS);
-  bf16* sdS = sP + kTile * kLdP;
-  float* sLse = reinterpret_cast<float*>(sdS + kTile * kLdP);
-  float* sD = sLse + kTile;
+  bf16* sKV = sdO + kTile * kLd;  // buffer i: K at sKV + 2i·kTile·kLd, V after it
 
   const int qt = gridDim.x - 1 - blockIdx.x;  // the longest rows first
   const int bh = blockIdx.y, b = bh / NH, h = bh % NH;
@@ -363,47 +437,57 @@ attention_backward_q_kernel(bf16* dqkv, const bf16* dout, const bf16* qkv, const
   const bf16* base = qkv + static_cast<int64_t>(b) * T * stride;
   const bf16* dbase = dout + static_cast<int64_t>(b) * T * C;
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  const int row0 = q0 + warp * 16 + lane / 4;  // this lane's queries: row0 and row0 + 8
 
-  load_tile<HD>(sQ, base + h * HD, stride, q0, T);
-  load_tile<HD>(sdO, dbase + h * HD, C, q0, T);
-  for (int i = threadIdx.x; i < kTile; i += kThreads) {
-    const bool valid = q0 + i < T;
-    sLse[i] = valid ? lse[static_cast<int64_t>(bh) * T + q0 + i] : 0.0f;
-    sD[i] = valid ? delta[static_cast<int64_t>(bh) * T + q0 + i] : 0.0f;
+  load_tile_async<HD>(sQ, base + h * HD, stride, q0, T);
+  load_tile_async<HD>(sdO, dbase + h * HD, C, q0, T);
+  load_tile_async<HD>(sKV, base + C + h * HD, stride, 0, T);
+  load_tile_async<HD>(sKV + kTile * kLd, base + 2 * C + h * HD, stride, 0, T);
+  copy_async_commit();
+  float row_lse[2], row_delta[2];
+#pragma unroll
+  for (int half = 0; half < 2; ++half) {
+    const int t = row0 + 8 * half;
+    row_lse[half] = t < T ? lse[static_cast<int64_t>(bh) * T + t] : 0.0f;
+    row_delta[half] = t < T ? delta[static_cast<int64_t>(bh) * T + t] : 0.0f;
   }
 
-  FragC dq[HD / 16];  // the warp's 16 query rows
+  float dq[HD / 8][4];
 #pragma unroll
-  for (int j = 0; j < HD / 16; ++j) wmma::fill_fragment(dq[j], 0.0f);
+  for (int n = 0; n < HD / 8; ++n) dq[n][0] = dq[n][1] = dq[n][2] = dq[n][3] = 0.0f;
 
   for (int kt = 0; kt <= qt; ++kt) {
-    const int k0 = kt * kTile;
-    __syncthreads();  // the previous key tile is no longer read
-    load_tile<HD>(sK, base + C + h * HD, stride, k0, T);
-    load_tile<HD>(sV, base + 2 * C + h * HD, stride, k0, T);
-    __syncthreads();
-
-    warp_scores<HD>(sS, sQ, sK, warp);
-    warp_scores<HD>(sdP, sdO, sV, warp);
-    __syncwarp();
-    warp_probabilities(sP, sdS, sS, sdP, sLse, sD, q0, k0, T, scale, warp, lane);
-    __syncwarp();  // dQ reads only the warp's own rows of dS
-
-#pragma unroll
-    for (int kk = 0; kk < kTile / 16; ++kk) {
-      FragA a;
-      wmma::load_matrix_sync(a, sdS + warp * 16 * kLdP + kk * 16, kLdP);
-#pragma unroll
-      for (int j = 0; j < HD / 16; ++j) {
-        FragBRow k;
-        wmma::load_matrix_sync(k, sK + kk * 16 * kLd + j * 16, kLd);
-        wmma::mma_sync(dq[j], a, k, dq[j]);
-      }
+    copy_async_wait_all();
+    __syncthreads();  // key tile kt has landed; every warp is done with the other buffer
+    if (kt < qt) {
+      bf16* next = sKV + ((kt + 1) % 2) * 2 * kTile * kLd;
+      load_tile_async<HD>(next, base + C + h * HD, stride, (kt + 1) * kTile, T);
+      load_tile_async<HD>(next + kTile * kLd, base + 2 * C + h * HD, stride, (kt + 1) * kTile, T);
     }
+    copy_async_commit();
+    const bf16* sK = sKV + (kt % 2) * 2 * kTile * kLd;
+    const bf16* sV = sK + kTile * kLd;
+    const int k0 = kt * kTile;
+
+    float s[kNTiles][4], ds[kNTiles][4];
+    scores<HD>(s, sQ + warp * 16 * kLd, sK, lane);    // S  = Q·Kᵀ
+    scores<HD>(ds, sdO + warp * 16 * kLd, sV, lane);  // dP = dO·Vᵀ
+#pragma unroll
+    for (int j = 0; j < kNTiles; ++j)
+#pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        const int key = k0 + 8 * j + 2 * (lane % 4) + (e & 1), query = row0 + 8 * (e >> 1);
+        float p = 0.0f;
+        if (query < T && key <= query) p = __expf(s[j][e] * scale - row_lse[e >> 1]);
+        ds[j][e] = p * (ds[j][e] - row_delta[e >> 1]) * scale;
+      }
+    uint32_t a[kTile / 16][4];
+    to_operand(a, ds);
+    accumulate<HD>(dq, a, sK, lane);  // dQ += dS·K
   }
-  __syncthreads();
   bf16* dbase_qkv = dqkv + static_cast<int64_t>(b) * T * stride;
-  store_rows<HD>(dbase_qkv + h * HD, stride, dq, sS, q0, T, warp, lane);
+  const float one[2] = {1.0f, 1.0f};
+  store_rows<HD>(dbase_qkv + h * HD, stride, dq, row0, T, lane, one);
 }
 
 template <class Kernel>

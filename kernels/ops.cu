@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <numeric>
 #include <vector>
 
@@ -201,17 +202,19 @@ __global__ void column_partial_kernel(float* partial, const T* dout, const float
   }
 }
 
+// One warp per column: lane j adds chunks j, j + 32, ..., then a fixed shuffle tree adds the lanes
+// (the same order every run). A thread per column adding 64 chunks one after another waited on
+// each load in turn: 13 µs a call, 73 calls in a GPT-2 124M step.
 __global__ void column_finish_kernel(float* out0, float* out1, const float* partial, int64_t chunks,
                                      int64_t C) {
-  const int64_t c = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
+  const int64_t c = blockIdx.x * (int64_t)(blockDim.x / 32) + threadIdx.x / 32;
+  const int lane = threadIdx.x % 32;
   if (c >= C) return;
-  float total = 0;
-  for (int64_t j = 0; j < chunks; ++j) total += partial[j * C + c];
-  out0[c] += total;
-  if (out1) {
-    total = 0;
-    for (int64_t j = 0; j < chunks; ++j) total += partial[(chunks + j) * C + c];
-    out1[c] += total;
+  for (int k = 0; k < (out1 ? 2 : 1); ++k) {
+    float total = 0;
+    for (int64_t j = lane; j < chunks; j += 32) total += partial[(k * chunks + j) * C + c];
+    total = warp_sum(total);
+    if (lane == 0) (k == 0 ? out0 : out1)[c] += total;
   }
 }
 
@@ -224,7 +227,7 @@ void column_sums(float* out0, float* out1, const T* dout, const float* inp, cons
   const dim3 grid(static_cast<unsigned>((C + 31) / 32), static_cast<unsigned>(chunks));
   column_partial_kernel<Value, T><<<grid, dim3(32, 8), 0, stream>>>(scratch, dout, inp, mean, rstd, N, C);
   SCALELAB_CUDA_LAUNCHED();
-  column_finish_kernel<<<blocks_for(C, 256), 256, 0, stream>>>(out0, out1, scratch, chunks, C);
+  column_finish_kernel<<<blocks_for(C, 8), 256, 0, stream>>>(out0, out1, scratch, chunks, C);
   SCALELAB_CUDA_LAUNCHED();
 }
 
@@ -264,9 +267,10 @@ __global__ void gelu_backward_kernel(bf16* dinp, const bf16* inp, const bf16* do
 }
 
 // ---- Cross-entropy ---------------------------------------------------------------------------------
-// One block per row. Pass 1: each thread keeps a running (max, Σ exp(z − max)) over its strided
-// columns; the block combines the pairs in a fixed tree. Pass 2 (training): the gradient replaces
-// the logits in place. The row is read twice (the second time mostly from L2).
+// One block per row. Pass 1: each thread keeps a running (max, Σ exp(z − max)) over its columns;
+// the warps, then the block, combine the pairs in a fixed tree. Pass 2 (training): the gradient
+// replaces the logits in place. The row is read twice (the second time mostly from L2). Where V is
+// a multiple of 8 each thread takes 8 logits (16 bytes) at a time and rescales its sum once per 8.
 constexpr int kCrossEntropyThreads = 512;
 
 __device__ inline void combine(float& m, float& s, float m2, float s2) {
@@ -275,44 +279,102 @@ __device__ inline void combine(float& m, float& s, float m2, float s2) {
   m = mx;
 }
 
+__device__ inline void unpack8(float (&x)[8], const uint4& raw) {
+  const __nv_bfloat162* h = reinterpret_cast<const __nv_bfloat162*>(&raw);
+#pragma unroll
+  for (int k = 0; k < 4; ++k) {
+    const float2 f = __bfloat1622float2(h[k]);
+    x[2 * k] = f.x;
+    x[2 * k + 1] = f.y;
+  }
+}
+
+template <bool kVector>
 __global__ void __launch_bounds__(kCrossEntropyThreads)
 crossentropy_kernel(bf16* logits, float* losses, const int32_t* targets, float dloss, int64_t V) {
-  __shared__ float shm[kCrossEntropyThreads], shs[kCrossEntropyThreads];
+  constexpr int kWarps = kCrossEntropyThreads / 32;
+  __shared__ float shm[kWarps], shs[kWarps];
   __shared__ float target_logit;
   const int64_t n = blockIdx.x;
   bf16* z = logits + n * V;
-  const int tid = threadIdx.x;
+  const int tid = threadIdx.x, lane = tid % 32, warp = tid / 32;
   const int32_t target = targets[n];
   if (tid == 0) target_logit = __bfloat162float(z[target]);
   float m = -INFINITY, s = 0;
-  for (int64_t v = tid; v < V; v += kCrossEntropyThreads) {
-    const float x = __bfloat162float(z[v]);
-    if (x > m) {
-      s = (m == -INFINITY ? 0.0f : s * __expf(m - x)) + 1.0f;
-      m = x;
-    } else {
-      s += __expf(x - m);
+  if constexpr (kVector) {
+    const uint4* z8 = reinterpret_cast<const uint4*>(z);
+    for (int64_t i = tid; i < V / 8; i += kCrossEntropyThreads) {
+      float x[8];
+      unpack8(x, z8[i]);
+      float mx = x[0];
+#pragma unroll
+      for (int k = 1; k < 8; ++k) mx = fmaxf(mx, x[k]);
+      if (mx > m) {
+        s *= __expf(m - mx);  // 0 while m = −∞ (s is 0 then too)
+        m = mx;
+      }
+#pragma unroll
+      for (int k = 0; k < 8; ++k) s += __expf(x[k] - m);
+    }
+  } else {
+    for (int64_t v = tid; v < V; v += kCrossEntropyThreads) {
+      const float x = __bfloat162float(z[v]);
+      if (x > m) {
+        s = (m == -INFINITY ? 0.0f : s * __expf(m - x)) + 1.0f;
+        m = x;
+      } else {
+        s += __expf(x - m);
+      }
     }
   }
-  shm[tid] = m;
-  shs[tid] = s;
+  for (int o = 16; o > 0; o >>= 1) {
+    const float m2 = __shfl_xor_sync(0xffffffffu, m, o), s2 = __shfl_xor_sync(0xffffffffu, s, o);
+    combine(m, s, m2, s2);
+  }
+  if (lane == 0) {
+    shm[warp] = m;
+    shs[warp] = s;
+  }
   __syncthreads();
-  for (int stride = kCrossEntropyThreads / 2; stride > 0; stride >>= 1) {
-    if (tid < stride) {
-      float a = shm[tid], b = shs[tid];
-      combine(a, b, shm[tid + stride], shs[tid + stride]);
-      shm[tid] = a;
-      shs[tid] = b;
+  if (warp == 0) {
+    m = lane < kWarps ? shm[lane] : -INFINITY;
+    s = lane < kWarps ? shs[lane] : 0.0f;
+    for (int o = 16; o > 0; o >>= 1) {
+      const float m2 = __shfl_xor_sync(0xffffffffu, m, o), s2 = __shfl_xor_sync(0xffffffffu, s, o);
+      combine(m, s, m2, s2);
     }
-    __syncthreads();
+    if (lane == 0) {
+      shm[0] = m;
+      shs[0] = s;
+    }
   }
+  __syncthreads();
   const float max = shm[0], sum = shs[0];
   if (tid == 0) losses[n] = logf(sum) + max - target_logit;
   if (dloss == 0.0f) return;
   const float inv = 1.0f / sum;
-  for (int64_t v = tid; v < V; v += kCrossEntropyThreads) {
-    const float p = __expf(__bfloat162float(z[v]) - max) * inv;
-    z[v] = __float2bfloat16_rn(p * dloss - (v == target ? dloss : 0.0f));
+  if constexpr (kVector) {
+    uint4* z8 = reinterpret_cast<uint4*>(z);
+    for (int64_t i = tid; i < V / 8; i += kCrossEntropyThreads) {
+      float x[8];
+      unpack8(x, z8[i]);
+      uint4 raw;
+      uint32_t* w = reinterpret_cast<uint32_t*>(&raw);
+#pragma unroll
+      for (int k = 0; k < 4; ++k) {
+        const int64_t v = 8 * i + 2 * k;
+        const float g0 = __expf(x[2 * k] - max) * inv * dloss - (v == target ? dloss : 0.0f);
+        const float g1 = __expf(x[2 * k + 1] - max) * inv * dloss - (v + 1 == target ? dloss : 0.0f);
+        const __nv_bfloat162 g = __floats2bfloat162_rn(g0, g1);
+        w[k] = *reinterpret_cast<const uint32_t*>(&g);
+      }
+      z8[i] = raw;
+    }
+  } else {
+    for (int64_t v = tid; v < V; v += kCrossEntropyThreads) {
+      const float p = __expf(__bfloat162float(z[v]) - max) * inv;
+      z[v] = __float2bfloat16_rn(p * dloss - (v == target ? dloss : 0.0f));
+    }
   }
 }
 
@@ -488,8 +550,15 @@ void gelu_backward(bf16* dinp, const bf16* inp, const bf16* dout, int64_t n, cud
 void crossentropy_forward_backward(bf16* logits, float* losses, const int32_t* targets, float dloss,
                                    int64_t N, int64_t V, cudaStream_t stream) {
   if (N <= 0) return;
-  crossentropy_kernel<<<static_cast<unsigned>(N), kCrossEntropyThreads, 0, stream>>>(
-      logits, losses, targets, dloss, V);
+  // 16-byte rows need V a multiple of 8 (and the buffer's 16-byte alignment, which cudaMalloc's
+  // 256 gives: each row then starts at a multiple of 16 bytes).
+  const bool vector = V % 8 == 0 && reinterpret_cast<uintptr_t>(logits) % 16 == 0;
+  if (vector)
+    crossentropy_kernel<true><<<static_cast<unsigned>(N), kCrossEntropyThreads, 0, stream>>>(
+        logits, losses, targets, dloss, V);
+  else
+    crossentropy_kernel<false><<<static_cast<unsigned>(N), kCrossEntropyThreads, 0, stream>>>(
+        logits, losses, targets, dloss, V);
   SCALELAB_CUDA_LAUNCHED();
 }
 

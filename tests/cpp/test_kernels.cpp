@@ -322,7 +322,7 @@ TEST_CASE("GPU matrix products (cuBLASLt, fused and separate epilogues) match th
 TEST_CASE("GPU flash attention forward and backward match the CPU, never storing T×T") {
   require_gpu();
   for (const int64_t hd : {32, 64, 128})
-    for (const int64_t T : {1, 17, 64, 100, 130}) {
+    for (const int64_t T : {1, 17, 64, 100, 130, 257}) {
       const int64_t B = 2, NH = 2, C = NH * hd;
       INFO("head size " << hd << ", T " << T);
       auto qkv = random_floats(B * T * 3 * C, 10 + T + hd), dout = random_floats(B * T * C, 20 + T + hd);
@@ -388,7 +388,7 @@ TEST_CASE("GPU GELU and fused cross-entropy match the CPU") {
   CHECK(rel_error(to_float(d_y.download()), y) < 4e-3);
   CHECK(rel_error(to_float(d_dx.download()), dx) < 4e-3);
 
-  for (const int64_t V : {7, 500, 50304}) {
+  for (const int64_t V : {7, 8, 256, 500, 50304}) {  // 8, 256, 50304: 16-byte path
     INFO("V = " << V);
     const int64_t N = 9;
     auto logits = random_floats(N * V, 3, 3.0);

@@ -39,10 +39,6 @@ constexpr int kNTiles = kTile / 8;  // m16n8 accumulators across a 64-column sco
 template <int HD>
 constexpr int kPadded = HD + 8;
 
-__device__ inline float warp_sum(float x) {
-  for (int o = 16; o > 0; o >>= 1) x += __shfl_xor_sync(0xffffffffu, x, o);
-  return x;
-}
 // Reductions over the four lanes that hold one accumulator row (lanes 4g..4g+3).
 __device__ inline float quad_max(float x) {
   x = fmaxf(x, __shfl_xor_sync(0xffffffffu, x, 1));
@@ -292,24 +288,6 @@ attention_forward_kernel(bf16* out, float* lse, const bf16* qkv, int T, int C, i
       if (row0 + 8 * half < T) lse[static_cast<int64_t>(bh) * T + row0 + 8 * half] = m[half] + logf(l[half]);
 }
 
-// delta[bh][t] = Σ_c dout[b,t,h,c]·out[b,t,h,c]: one warp per (b, t, h).
-__global__ void attention_delta_kernel(float* delta, const bf16* dout, const bf16* out, int B, int T,
-                                       int C, int NH) {
-  const int64_t row = blockIdx.x * (int64_t)(blockDim.x / 32) + threadIdx.x / 32;  // (b, t, h)
-  const int lane = threadIdx.x % 32;
-  if (row >= static_cast<int64_t>(B) * T * NH) return;
-  const int hd = C / NH;
-  const int h = static_cast<int>(row % NH);
-  const int64_t bt = row / NH;
-  const int b = static_cast<int>(bt / T), t = static_cast<int>(bt % T);
-  const bf16* d = dout + bt * C + h * hd;
-  const bf16* o = out + bt * C + h * hd;
-  float sum = 0;
-  for (int c = lane; c < hd; c += 32) sum += __bfloat162float(d[c]) * __bfloat162float(o[c]);
-  sum = warp_sum(sum);
-  if (lane == 0) delta[(static_cast<int64_t>(b) * NH + h) * T + t] = sum;
-}
-
 template <int HD>
 constexpr size_t backward_smem_bytes() {
   return sizeof(bf16) * 6 * kTile * kPadded<HD>  // the loop-invariant pair, the other pair twice
@@ -419,11 +397,11 @@ attention_backward_kv_kernel(bf16* dqkv, const bf16* dout, const bf16* qkv, cons
 }
 
 // dQ for one 64-query tile, looping over the key tiles at or before it. Warp w owns queries
-// 16w..16w+15.
+// 16w..16w+15. It runs first and also writes D = rowsum(dO ⊙ O) of its rows for the dK/dV kernel.
 template <int HD>
 __global__ void __launch_bounds__(kThreads)
-attention_backward_q_kernel(bf16* dqkv, const bf16* dout, const bf16* qkv, const float* lse,
-                            const float* delta, int T, int C, int NH, float scale) {
+attention_backward_q_kernel(bf16* dqkv, float* delta, const bf16* dout, const bf16* qkv,
+                            const bf16* out, const float* lse, int T, int C, int NH, float scale) {
   constexpr int kLd = kPadded<HD>;
   extern __shared__ __align__(128) unsigned char smem[];
   bf16* sQ = reinterpret_cast<bf16*>(smem);
@@ -449,7 +427,36 @@ attention_backward_q_kernel(bf16* dqkv, const bf16* dout, const bf16* qkv, const
   for (int half = 0; half < 2; ++half) {
     const int t = row0 + 8 * half;
     row_lse[half] = t < T ? lse[static_cast<int64_t>(bh) * T + t] : 0.0f;
-    row_delta[half] = t < T ? delta[static_cast<int64_t>(bh) * T + t] : 0.0f;
+  }
+  {
+    // D of the warp's 16 rows: lanes 2r and 2r + 1 take the two halves of row r, their O half
+    // read from device memory (16 bytes at a time, all loads in flight at once), dO from the tile.
+    constexpr int kHalf = HD / 2, kLoads = kHalf / 8;
+    const int r = lane / 2, t = q0 + warp * 16 + r, c0 = (lane % 2) * kHalf;
+    uint4 o[kLoads];
+#pragma unroll
+    for (int i = 0; i < kLoads; ++i)
+      o[i] = t < T ? *reinterpret_cast<const uint4*>(out + (static_cast<int64_t>(b) * T + t) * C +
+                                                       h * HD + c0 + 8 * i)
+                   : make_uint4(0, 0, 0, 0);
+    copy_async_wait_all();
+    __syncthreads();  // Q, dO (and key tile 0) have landed
+    float sum = 0;
+#pragma unroll
+    for (int i = 0; i < kLoads; ++i) {
+      const uint4 d = *reinterpret_cast<const uint4*>(sdO + (warp * 16 + r) * kLd + c0 + 8 * i);
+      const __nv_bfloat162* dh = reinterpret_cast<const __nv_bfloat162*>(&d);
+      const __nv_bfloat162* oh = reinterpret_cast<const __nv_bfloat162*>(&o[i]);
+#pragma unroll
+      for (int k = 0; k < 4; ++k) {
+        const float2 df = __bfloat1622float2(dh[k]), of = __bfloat1622float2(oh[k]);
+        sum += df.x * of.x + df.y * of.y;
+      }
+    }
+    sum += __shfl_xor_sync(0xffffffffu, sum, 1);
+    if (lane % 2 == 0 && t < T) delta[static_cast<int64_t>(bh) * T + t] = sum;
+    row_delta[0] = __shfl_sync(0xffffffffu, sum, 2 * (lane / 4));
+    row_delta[1] = __shfl_sync(0xffffffffu, sum, 2 * (lane / 4 + 8));
   }
 
   float dq[HD / 8][4];
@@ -510,18 +517,19 @@ void forward(bf16* out, float* lse, const bf16* qkv, int B, int T, int C, int NH
 }
 
 template <int HD>
-void backward(bf16* dqkv, const float* delta, const bf16* dout, const bf16* qkv, const float* lse,
-              int B, int T, int C, int NH, cudaStream_t stream) {
+void backward(bf16* dqkv, float* delta, const bf16* dout, const bf16* qkv, const bf16* out,
+              const float* lse, int B, int T, int C, int NH, cudaStream_t stream) {
   const size_t smem = backward_smem_bytes<HD>();
   allow_smem(attention_backward_kv_kernel<HD>, smem);
   allow_smem(attention_backward_q_kernel<HD>, smem);
   const dim3 grid((T + kTile - 1) / kTile, B * NH);
   const float scale = 1.0f / sqrtf(static_cast<float>(HD));
+  // dQ first: it writes D, which the dK/dV kernel reads.
+  attention_backward_q_kernel<HD><<<grid, kThreads, smem, stream>>>(dqkv, delta, dout, qkv, out, lse,
+                                                                    T, C, NH, scale);
+  SCALELAB_CUDA_LAUNCHED();
   attention_backward_kv_kernel<HD><<<grid, kThreads, smem, stream>>>(dqkv, dout, qkv, lse, delta, T,
                                                                      C, NH, scale);
-  SCALELAB_CUDA_LAUNCHED();
-  attention_backward_q_kernel<HD><<<grid, kThreads, smem, stream>>>(dqkv, dout, qkv, lse, delta, T,
-                                                                    C, NH, scale);
   SCALELAB_CUDA_LAUNCHED();
 }
 
@@ -559,15 +567,10 @@ void attention_backward(bf16* dqkv, float* delta, const bf16* dout, const bf16* 
   check_shape(B, T, C, NH);
   const int b = static_cast<int>(B), t = static_cast<int>(T), c = static_cast<int>(C),
             nh = static_cast<int>(NH);
-  const int64_t rows = B * T * NH;
-  constexpr int kWarps = 8;
-  attention_delta_kernel<<<static_cast<unsigned>((rows + kWarps - 1) / kWarps), kWarps * 32, 0,
-                           stream>>>(delta, dout, out, b, t, c, nh);
-  SCALELAB_CUDA_LAUNCHED();
   switch (C / NH) {
-    case 32: backward<32>(dqkv, delta, dout, qkv, lse, b, t, c, nh, stream); break;
-    case 64: backward<64>(dqkv, delta, dout, qkv, lse, b, t, c, nh, stream); break;
-    case 128: backward<128>(dqkv, delta, dout, qkv, lse, b, t, c, nh, stream); break;
+    case 32: backward<32>(dqkv, delta, dout, qkv, out, lse, b, t, c, nh, stream); break;
+    case 64: backward<64>(dqkv, delta, dout, qkv, out, lse, b, t, c, nh, stream); break;
+    case 128: backward<128>(dqkv, delta, dout, qkv, out, lse, b, t, c, nh, stream); break;
   }
 }
 

@@ -144,7 +144,8 @@ void CudaGpt::allocate() {
     datty_ = c.take<bf16>(N * C);
     dfch_ = c.take<bf16>(N * F);
     delta_ = c.take<float>(N * NH);
-    scratch_ = c.take<float>(column_sum_scratch_floats(N, widest));
+    scratch_ = c.take<float>(
+        std::max(column_sum_scratch_floats(N, widest), layernorm_backward_scratch_floats(N, C)));
     norm_ = c.take<double>(1);
     norm_partial_ = c.take<double>(kNormBlocks);
     inputs_ = c.take<int32_t>(N);

@@ -147,6 +147,145 @@ __global__ void layernorm_backward_rows_kernel(float* dinp, bf16* dinp_bf16, con
   }
 }
 
+// The same two kernels for C = 128·kChunks (C ≤ 1024): each lane holds its 4·kChunks channels of the
+// row in registers (16-byte loads and stores), so the row is read from memory once.
+template <int kChunks>
+__global__ void residual_layernorm_forward_vec_kernel(float* residual_out, bf16* out, float* mean,
+                                                      float* rstd, const float* a, const float* add,
+                                                      const float* weight, const float* bias,
+                                                      int64_t N) {
+  constexpr int C = 128 * kChunks;
+  const int lane = threadIdx.x % 32;
+  const int64_t n = blockIdx.x * (int64_t)(blockDim.x / 32) + threadIdx.x / 32;
+  if (n >= N) return;
+  const float4* xa = reinterpret_cast<const float4*>(a + n * C);
+  const float4* xb = add ? reinterpret_cast<const float4*>(add + n * C) : nullptr;
+  float4* xr = residual_out ? reinterpret_cast<float4*>(residual_out + n * C) : nullptr;
+  float4 x[kChunks];
+  float sum = 0;
+#pragma unroll
+  for (int k = 0; k < kChunks; ++k) {
+    x[k] = xa[32 * k + lane];
+    if (xb) {
+      const float4 b = xb[32 * k + lane];
+      x[k] = make_float4(x[k].x + b.x, x[k].y + b.y, x[k].z + b.z, x[k].w + b.w);
+    }
+    if (xr) xr[32 * k + lane] = x[k];
+    sum += (x[k].x + x[k].y) + (x[k].z + x[k].w);
+  }
+  const float m = warp_sum(sum) / static_cast<float>(C);
+  float var = 0;
+#pragma unroll
+  for (int k = 0; k < kChunks; ++k) {
+    const float dx = x[k].x - m, dy = x[k].y - m, dz = x[k].z - m, dw = x[k].w - m;
+    var += (dx * dx + dy * dy) + (dz * dz + dw * dw);
+  }
+  const float s = 1.0f / sqrtf(warp_sum(var) / static_cast<float>(C) + kLayerNormEps);
+  const float4* w4 = reinterpret_cast<const float4*>(weight);
+  const float4* b4 = reinterpret_cast<const float4*>(bias);
+  uint2* o = reinterpret_cast<uint2*>(out + n * C);
+#pragma unroll
+  for (int k = 0; k < kChunks; ++k) {
+    const float4 w = w4[32 * k + lane], b = b4[32 * k + lane];
+    const __nv_bfloat162 lo = __floats2bfloat162_rn((x[k].x - m) * s * w.x + b.x, (x[k].y - m) * s * w.y + b.y);
+    const __nv_bfloat162 hi = __floats2bfloat162_rn((x[k].z - m) * s * w.z + b.z, (x[k].w - m) * s * w.w + b.w);
+    o[32 * k + lane] = make_uint2(*reinterpret_cast<const uint32_t*>(&lo), *reinterpret_cast<const uint32_t*>(&hi));
+  }
+  if (lane == 0) {
+    mean[n] = m;
+    rstd[n] = s;
+  }
+}
+
+// LayerNorm's backward for C = 128·kChunks in one pass over the rows: block `chunk` (8 warps) takes
+// rows [chunk·32, chunk·32 + 32), warp w the rows chunk·32 + w, + 8, ...; each lane keeps its
+// channels' dweight and dbias partial sums in registers, the warps' sums are added in order 0..7
+// through shared memory, and partial[k][chunk][c] receives them (column_finish_kernel adds the
+// chunks in order). The row is read once: dout and inp serve both dinp and the parameters.
+constexpr int kLayerNormWarps = 8, kLayerNormChunkRows = 32;
+
+template <int kChunks>
+__global__ void __launch_bounds__(kLayerNormWarps * 32)
+layernorm_backward_vec_kernel(float* dinp, bf16* dinp_bf16, float* partial, const float* dout,
+                              const float* inp, const float* weight, const float* mean,
+                              const float* rstd, int64_t N) {
+  constexpr int C = 128 * kChunks;
+  __shared__ float4 shared[kLayerNormWarps][32 * kChunks];
+  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+  const int64_t chunk = blockIdx.x, chunks = gridDim.x;
+  const int64_t r0 = chunk * kLayerNormChunkRows, r1 = min(N, r0 + kLayerNormChunkRows);
+  const float4* w4 = reinterpret_cast<const float4*>(weight);
+  float4 dweight[kChunks], dbias[kChunks];
+#pragma unroll
+  for (int k = 0; k < kChunks; ++k) dweight[k] = dbias[k] = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+  for (int64_t n = r0 + warp; n < r1; n += kLayerNormWarps) {
+    const float4* x4 = reinterpret_cast<const float4*>(inp + n * C);
+    const float4* d4 = reinterpret_cast<const float4*>(dout + n * C);
+    const float m = mean[n], s = rstd[n];
+    float4 d[kChunks], dnorm[kChunks], norm[kChunks];
+    float dnorm_mean = 0, dnorm_norm_mean = 0;
+#pragma unroll
+    for (int k = 0; k < kChunks; ++k) {
+      const float4 x = x4[32 * k + lane], w = w4[32 * k + lane];
+      d[k] = d4[32 * k + lane];
+      dnorm[k] = make_float4(d[k].x * w.x, d[k].y * w.y, d[k].z * w.z, d[k].w * w.w);
+      norm[k] = make_float4((x.x - m) * s, (x.y - m) * s, (x.z - m) * s, (x.w - m) * s);
+      dnorm_mean += (dnorm[k].x + dnorm[k].y) + (dnorm[k].z + dnorm[k].w);
+      dnorm_norm_mean += (dnorm[k].x * norm[k].x + dnorm[k].y * norm[k].y) +
+                         (dnorm[k].z * norm[k].z + dnorm[k].w * norm[k].w);
+      dweight[k].x += d[k].x * norm[k].x;
+      dweight[k].y += d[k].y * norm[k].y;
+      dweight[k].z += d[k].z * norm[k].z;
+      dweight[k].w += d[k].w * norm[k].w;
+      dbias[k].x += d[k].x;
+      dbias[k].y += d[k].y;
+      dbias[k].z += d[k].z;
+      dbias[k].w += d[k].w;
+    }
+    dnorm_mean = warp_sum(dnorm_mean) / static_cast<float>(C);
+    dnorm_norm_mean = warp_sum(dnorm_norm_mean) / static_cast<float>(C);
+    float4* di = reinterpret_cast<float4*>(dinp + n * C);
+    uint2* db = dinp_bf16 ? reinterpret_cast<uint2*>(dinp_bf16 + n * C) : nullptr;
+#pragma unroll
+    for (int k = 0; k < kChunks; ++k) {
+      float4 v = di[32 * k + lane];
+      v.x += s * (dnorm[k].x - dnorm_mean - norm[k].x * dnorm_norm_mean);
+      v.y += s * (dnorm[k].y - dnorm_mean - norm[k].y * dnorm_norm_mean);
+      v.z += s * (dnorm[k].z - dnorm_mean - norm[k].z * dnorm_norm_mean);
+      v.w += s * (dnorm[k].w - dnorm_mean - norm[k].w * dnorm_norm_mean);
+      di[32 * k + lane] = v;
+      if (db) {
+        const __nv_bfloat162 lo = __floats2bfloat162_rn(v.x, v.y), hi = __floats2bfloat162_rn(v.z, v.w);
+        db[32 * k + lane] = make_uint2(*reinterpret_cast<const uint32_t*>(&lo), *reinterpret_cast<const uint32_t*>(&hi));
+      }
+    }
+  }
+  // The warps' partial sums, added in warp order; dweight first, then dbias through the same buffer.
+  float4* out4 = reinterpret_cast<float4*>(partial);
+  for (int which = 0; which < 2; ++which) {
+#pragma unroll
+    for (int k = 0; k < kChunks; ++k) shared[warp][32 * k + lane] = which == 0 ? dweight[k] : dbias[k];
+    __syncthreads();
+    for (int i = threadIdx.x; i < 32 * kChunks; i += kLayerNormWarps * 32) {
+      float4 total = shared[0][i];
+      for (int w = 1; w < kLayerNormWarps; ++w) {
+        const float4 v = shared[w][i];
+        total = make_float4(total.x + v.x, total.y + v.y, total.z + v.z, total.w + v.w);
+      }
+      out4[((which * chunks + chunk) * C) / 4 + i] = total;
+    }
+    __syncthreads();
+  }
+}
+
+// C = 128·kChunks with kChunks in 1..8 (and 16-byte aligned rows: cudaMalloc's 256-byte alignment
+// and C a multiple of 4 give that): the register kernels; 0 otherwise.
+int layernorm_chunks(int64_t C, const void* p0, const void* p1) {
+  if (C % 128 != 0 || C > 1024) return 0;
+  if (reinterpret_cast<uintptr_t>(p0) % 16 != 0 || reinterpret_cast<uintptr_t>(p1) % 16 != 0) return 0;
+  return static_cast<int>(C / 128);
+}
+
 // ---- Column sums in a fixed order --------------------------------------------------------------------
 // Stage 1: block (32 columns × 8 row-lanes) sums rows [chunk·kChunkRows, ...) of its 32 columns;
 // each thread strides the rows by 8, the 8 partial sums are then added in order 0..7, and the
@@ -497,19 +636,58 @@ void residual_layernorm_forward(float* residual_out, bf16* out, float* mean, flo
                                 const float* a, const float* add, const float* weight,
                                 const float* bias, int64_t N, int64_t C, cudaStream_t stream) {
   constexpr int kWarps = 8;
-  residual_layernorm_forward_kernel<<<blocks_for(N, kWarps), kWarps * 32, 0, stream>>>(
-      residual_out, out, mean, rstd, a, add, weight, bias, N, C);
+  const unsigned blocks = blocks_for(N, kWarps);
+  const void* any_add = add ? add : a;
+  const bool aligned = reinterpret_cast<uintptr_t>(out) % 8 == 0 &&
+                       (!residual_out || reinterpret_cast<uintptr_t>(residual_out) % 16 == 0) &&
+                       reinterpret_cast<uintptr_t>(weight) % 16 == 0 &&
+                       reinterpret_cast<uintptr_t>(bias) % 16 == 0;
+  switch (aligned ? layernorm_chunks(C, a, any_add) : 0) {
+#define SCALELAB_LN_FORWARD(K)                                                                   \
+  case K:                                                                                        \
+    residual_layernorm_forward_vec_kernel<K><<<blocks, kWarps * 32, 0, stream>>>(               \
+        residual_out, out, mean, rstd, a, add, weight, bias, N);                                 \
+    break;
+    SCALELAB_LN_FORWARD(1) SCALELAB_LN_FORWARD(2) SCALELAB_LN_FORWARD(3) SCALELAB_LN_FORWARD(4)
+    SCALELAB_LN_FORWARD(5) SCALELAB_LN_FORWARD(6) SCALELAB_LN_FORWARD(7) SCALELAB_LN_FORWARD(8)
+#undef SCALELAB_LN_FORWARD
+    default:
+      residual_layernorm_forward_kernel<<<blocks, kWarps * 32, 0, stream>>>(
+          residual_out, out, mean, rstd, a, add, weight, bias, N, C);
+  }
   SCALELAB_CUDA_LAUNCHED();
 }
 
 int64_t column_sum_scratch_floats(int64_t N, int64_t OC) { return 2 * chunks_for(N) * OC; }
 int64_t layernorm_backward_scratch_floats(int64_t N, int64_t C) {
-  return column_sum_scratch_floats(N, C);
+  // The one-pass kernel's 32-row chunks, or the two-pass column sums' 256-row ones.
+  return std::max(2 * ((N + kLayerNormChunkRows - 1) / kLayerNormChunkRows) * C,
+                  column_sum_scratch_floats(N, C));
 }
 
 void layernorm_backward(float* dinp, bf16* dinp_bf16, float* dweight, float* dbias,
                         const float* dout, const float* inp, const float* weight, const float* mean,
                         const float* rstd, float* scratch, int64_t N, int64_t C, cudaStream_t stream) {
+  const bool aligned = reinterpret_cast<uintptr_t>(dinp) % 16 == 0 &&
+                       (!dinp_bf16 || reinterpret_cast<uintptr_t>(dinp_bf16) % 8 == 0) &&
+                       reinterpret_cast<uintptr_t>(weight) % 16 == 0 &&
+                       reinterpret_cast<uintptr_t>(scratch) % 16 == 0;
+  const int64_t chunks = (N + kLayerNormChunkRows - 1) / kLayerNormChunkRows;
+  switch (aligned && N > 0 ? layernorm_chunks(C, dout, inp) : 0) {
+#define SCALELAB_LN_BACKWARD(K)                                                                  \
+  case K:                                                                                        \
+    layernorm_backward_vec_kernel<K><<<static_cast<unsigned>(chunks), kLayerNormWarps * 32, 0,  \
+                                       stream>>>(dinp, dinp_bf16, scratch, dout, inp, weight,    \
+                                                 mean, rstd, N);                                  \
+    SCALELAB_CUDA_LAUNCHED();                                                                    \
+    column_finish_kernel<<<blocks_for(C, 8), 256, 0, stream>>>(dweight, dbias, scratch, chunks, C); \
+    SCALELAB_CUDA_LAUNCHED();                                                                    \
+    return;
+    SCALELAB_LN_BACKWARD(1) SCALELAB_LN_BACKWARD(2) SCALELAB_LN_BACKWARD(3) SCALELAB_LN_BACKWARD(4)
+    SCALELAB_LN_BACKWARD(5) SCALELAB_LN_BACKWARD(6) SCALELAB_LN_BACKWARD(7) SCALELAB_LN_BACKWARD(8)
+#undef SCALELAB_LN_BACKWARD
+    default: break;
+  }
   constexpr int kWarps = 8;
   layernorm_backward_rows_kernel<<<blocks_for(N, kWarps), kWarps * 32, 0, stream>>>(
       dinp, dinp_bf16, dout, inp, weight, mean, rstd, N, C);

@@ -201,7 +201,7 @@ __global__ void residual_layernorm_forward_vec_kernel(float* residual_out, bf16*
 // rows [chunk·32, chunk·32 + 32), warp w the rows chunk·32 + w, + 8, ...; each lane keeps its
 // channels' dweight and dbias partial sums in registers, the warps' sums are added in order 0..7
 // through shared memory, and partial[k][chunk][c] receives them (column_finish_kernel adds the
-// chunks in order). The row is read once: dout and inp serve both dinp and the parameters.
+// chunks in its fixed order). The row is read once: dout and inp serve both dinp and the parameters.
 constexpr int kLayerNormWarps = 8, kLayerNormChunkRows = 32;
 
 template <int kChunks>
@@ -278,18 +278,23 @@ layernorm_backward_vec_kernel(float* dinp, bf16* dinp_bf16, float* partial, cons
   }
 }
 
-// C = 128·kChunks with kChunks in 1..8 (and 16-byte aligned rows: cudaMalloc's 256-byte alignment
-// and C a multiple of 4 give that): the register kernels; 0 otherwise.
-int layernorm_chunks(int64_t C, const void* p0, const void* p1) {
-  if (C % 128 != 0 || C > 1024) return 0;
-  if (reinterpret_cast<uintptr_t>(p0) % 16 != 0 || reinterpret_cast<uintptr_t>(p1) % 16 != 0) return 0;
-  return static_cast<int>(C / 128);
+// The register kernels serve C = 128·kChunks, kChunks in 1..8; 0 means the general kernels. The
+// choice depends on C alone, so the summation order depends only on the shapes; those kernels
+// read and write 16 bytes at a time, and a pointer they cannot use that way is the caller's error
+// (every buffer CudaGpt carves is 256-byte aligned, as cudaMalloc's are).
+int layernorm_chunks(int64_t C) { return C % 128 == 0 && C <= 1024 ? static_cast<int>(C / 128) : 0; }
+
+void require_aligned(const char* what, const void* p, size_t bytes, const char* name) {
+  if (p != nullptr && reinterpret_cast<uintptr_t>(p) % bytes != 0)
+    fail(what, ": ", name, " must be ", bytes, "-byte aligned (a cudaMalloc'd buffer or an offset of ",
+         "a multiple of ", bytes, " bytes into one); it is at ", p);
 }
 
 // ---- Column sums in a fixed order --------------------------------------------------------------------
 // Stage 1: block (32 columns × 8 row-lanes) sums rows [chunk·kChunkRows, ...) of its 32 columns;
 // each thread strides the rows by 8, the 8 partial sums are then added in order 0..7, and the
-// result goes to partial[chunk][column]. Stage 2: one thread per column adds the chunks in order.
+// result goes to partial[chunk][column]. Stage 2: a warp per column adds the chunks in a fixed
+// order (lane j the chunks j, j + 32, ..., then a fixed shuffle tree over the lanes).
 // `Value` gives the K values summed per element (K = 1 for a bias, 2 for LayerNorm's weight and
 // bias).
 constexpr int kChunkRows = 256;
@@ -637,12 +642,17 @@ void residual_layernorm_forward(float* residual_out, bf16* out, float* mean, flo
                                 const float* bias, int64_t N, int64_t C, cudaStream_t stream) {
   constexpr int kWarps = 8;
   const unsigned blocks = blocks_for(N, kWarps);
-  const void* any_add = add ? add : a;
-  const bool aligned = reinterpret_cast<uintptr_t>(out) % 8 == 0 &&
-                       (!residual_out || reinterpret_cast<uintptr_t>(residual_out) % 16 == 0) &&
-                       reinterpret_cast<uintptr_t>(weight) % 16 == 0 &&
-                       reinterpret_cast<uintptr_t>(bias) % 16 == 0;
-  switch (aligned ? layernorm_chunks(C, a, any_add) : 0) {
+  const int chunks = layernorm_chunks(C);
+  if (chunks > 0) {
+    const char* what = "residual_layernorm_forward";
+    require_aligned(what, a, 16, "a");
+    require_aligned(what, add, 16, "add");
+    require_aligned(what, residual_out, 16, "residual_out");
+    require_aligned(what, out, 8, "out");
+    require_aligned(what, weight, 16, "weight");
+    require_aligned(what, bias, 16, "bias");
+  }
+  switch (chunks) {
 #define SCALELAB_LN_FORWARD(K)                                                                   \
   case K:                                                                                        \
     residual_layernorm_forward_vec_kernel<K><<<blocks, kWarps * 32, 0, stream>>>(               \
@@ -668,12 +678,18 @@ int64_t layernorm_backward_scratch_floats(int64_t N, int64_t C) {
 void layernorm_backward(float* dinp, bf16* dinp_bf16, float* dweight, float* dbias,
                         const float* dout, const float* inp, const float* weight, const float* mean,
                         const float* rstd, float* scratch, int64_t N, int64_t C, cudaStream_t stream) {
-  const bool aligned = reinterpret_cast<uintptr_t>(dinp) % 16 == 0 &&
-                       (!dinp_bf16 || reinterpret_cast<uintptr_t>(dinp_bf16) % 8 == 0) &&
-                       reinterpret_cast<uintptr_t>(weight) % 16 == 0 &&
-                       reinterpret_cast<uintptr_t>(scratch) % 16 == 0;
+  const int register_chunks = N > 0 ? layernorm_chunks(C) : 0;
+  if (register_chunks > 0) {
+    const char* what = "layernorm_backward";
+    require_aligned(what, dinp, 16, "dinp");
+    require_aligned(what, dinp_bf16, 8, "dinp_bf16");
+    require_aligned(what, dout, 16, "dout");
+    require_aligned(what, inp, 16, "inp");
+    require_aligned(what, weight, 16, "weight");
+    require_aligned(what, scratch, 16, "scratch");
+  }
   const int64_t chunks = (N + kLayerNormChunkRows - 1) / kLayerNormChunkRows;
-  switch (aligned && N > 0 ? layernorm_chunks(C, dout, inp) : 0) {
+  switch (register_chunks) {
 #define SCALELAB_LN_BACKWARD(K)                                                                  \
   case K:                                                                                        \
     layernorm_backward_vec_kernel<K><<<static_cast<unsigned>(chunks), kLayerNormWarps * 32, 0,  \
@@ -728,9 +744,10 @@ void gelu_backward(bf16* dinp, const bf16* inp, const bf16* dout, int64_t n, cud
 void crossentropy_forward_backward(bf16* logits, float* losses, const int32_t* targets, float dloss,
                                    int64_t N, int64_t V, cudaStream_t stream) {
   if (N <= 0) return;
-  // 16-byte rows need V a multiple of 8 (and the buffer's 16-byte alignment, which cudaMalloc's
-  // 256 gives: each row then starts at a multiple of 16 bytes).
-  const bool vector = V % 8 == 0 && reinterpret_cast<uintptr_t>(logits) % 16 == 0;
+  // 16-byte rows where V is a multiple of 8 (the shape alone decides, so the summation order
+  // depends only on the shapes); each row then starts at a multiple of 16 bytes.
+  const bool vector = V % 8 == 0;
+  if (vector) require_aligned("crossentropy_forward_backward", logits, 16, "logits");
   if (vector)
     crossentropy_kernel<true><<<static_cast<unsigned>(N), kCrossEntropyThreads, 0, stream>>>(
         logits, losses, targets, dloss, V);

@@ -43,7 +43,9 @@ int64_t encoder_backward_plan(int32_t* plan, int64_t& unique, const int32_t* inp
 // ---- LayerNorm, fused with the residual add --------------------------------------------------------
 // x = a + add (add may be null: x = a); if residual_out is not null it receives x (fp32);
 // out = (x − mean)·rstd·weight + bias in bf16; mean and rstd (fp32, N each) are saved.
-// eps = 1e-5, two-pass variance, as the CPU reference.
+// eps = 1e-5, two-pass variance, as the CPU reference. Where C = 128·k ≤ 1024 (the kernels that
+// hold a row in registers) the float rows must be 16-byte aligned and the bf16 ones 8-byte aligned:
+// a misaligned pointer is a scalelab::Error that names it. The same holds for layernorm_backward.
 void residual_layernorm_forward(float* residual_out, bf16* out, float* mean, float* rstd,
                                 const float* a, const float* add, const float* weight,
                                 const float* bias, int64_t N, int64_t C, cudaStream_t stream);
@@ -75,7 +77,9 @@ void gelu_backward(bf16* dinp, const bf16* inp, const bf16* dout, int64_t n, cud
 // ---- Causal self-attention, flash-style (never stores the T×T matrix) --------------------------------
 // qkv[B][T][3C] (q, k, v, heads contiguous as in the CPU reference); out[B][T][C] (bf16);
 // lse[B][NH][T] (fp32) receives each row's log Σ exp of the scaled scores, for the backward pass.
-// Head size hd = C/NH must be 32, 64 or 128 (attention_supports).
+// Head size hd = C/NH must be 32, 64 or 128 (attention_supports); qkv, dout and out must be
+// 16-byte aligned (the kernels copy 16 bytes at a time): a misaligned one is a scalelab::Error
+// that names it.
 bool attention_supports(int64_t head_dim);
 void attention_forward(bf16* out, float* lse, const bf16* qkv, int64_t B, int64_t T, int64_t C,
                        int64_t NH, cudaStream_t stream);
@@ -88,6 +92,7 @@ void attention_backward(bf16* dqkv, float* delta, const bf16* dout, const bf16* 
 // ---- Softmax cross-entropy over the vocabulary, fused -------------------------------------------------
 // losses[n] = −log softmax(logits[n,:])[targets[n]]. If dloss != 0 the logits are replaced, in
 // place, by their gradient (softmax − onehot(target))·dloss: probabilities are never stored.
+// Where V % 8 = 0 the logits must be 16-byte aligned (rows are read 16 bytes at a time).
 void crossentropy_forward_backward(bf16* logits, float* losses, const int32_t* targets, float dloss,
                                    int64_t N, int64_t V, cudaStream_t stream);
 

@@ -533,13 +533,6 @@ void backward(bf16* dqkv, float* delta, const bf16* dout, const bf16* qkv, const
   SCALELAB_CUDA_LAUNCHED();
 }
 
-// The kernels copy 16 bytes at a time (cp.async and vector loads of rows of qkv, dout and out).
-void check_aligned(const char* what, const void* p, const char* name) {
-  if (reinterpret_cast<uintptr_t>(p) % 16 != 0)
-    fail(what, ": ", name, " must be 16-byte aligned (a cudaMalloc'd buffer or an offset of a ",
-         "multiple of 16 bytes into one); it is at ", p);
-}
-
 void check_shape(int64_t B, int64_t T, int64_t C, int64_t NH) {
   if (NH <= 0 || C % NH != 0) fail("attention: n_head (", NH, ") must divide d_model (", C, ")");
   if (!attention_supports(C / NH))
@@ -560,7 +553,7 @@ void attention_forward(bf16* out, float* lse, const bf16* qkv, int64_t B, int64_
                        int64_t NH, cudaStream_t stream) {
   check_shape(B, T, C, NH);
   if (B * T == 0) return;
-  check_aligned("attention_forward", qkv, "qkv");
+  require_aligned("attention_forward", {{qkv, 16, "qkv"}});  // cp.async copies 16 bytes
   const int b = static_cast<int>(B), t = static_cast<int>(T), c = static_cast<int>(C),
             nh = static_cast<int>(NH);
   switch (C / NH) {
@@ -575,9 +568,7 @@ void attention_backward(bf16* dqkv, float* delta, const bf16* dout, const bf16* 
                         int64_t NH, cudaStream_t stream) {
   check_shape(B, T, C, NH);
   if (B * T == 0) return;
-  check_aligned("attention_backward", qkv, "qkv");
-  check_aligned("attention_backward", dout, "dout");
-  check_aligned("attention_backward", out, "out");
+  require_aligned("attention_backward", {{qkv, 16, "qkv"}, {dout, 16, "dout"}, {out, 16, "out"}});
   const int b = static_cast<int>(B), t = static_cast<int>(T), c = static_cast<int>(C),
             nh = static_cast<int>(NH);
   switch (C / NH) {

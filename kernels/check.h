@@ -6,6 +6,9 @@
 #include <cublasLt.h>
 #include <cuda_runtime.h>
 
+#include <cstddef>
+#include <initializer_list>
+
 #include "core/error.h"
 
 namespace scalelab::cuda {
@@ -13,6 +16,16 @@ namespace scalelab::cuda {
 [[noreturn]] void throw_cuda_error(cudaError_t status, const char* call, const char* file, int line);
 [[noreturn]] void throw_cublas_error(cublasStatus_t status, const char* call, const char* file,
                                      int line);
+
+// A device pointer that a kernel reads or writes `bytes` at a time (16-byte vector loads,
+// cp.async), checked on the host before the launch.
+struct Aligned {
+  const void* pointer;  // null: not used by this call, not checked
+  size_t bytes;
+  const char* name;
+};
+// Throws scalelab::Error naming `what` and the first misaligned pointer, instead of a fault.
+void require_aligned(const char* what, std::initializer_list<Aligned> pointers);
 
 }  // namespace scalelab::cuda
 

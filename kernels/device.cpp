@@ -2,6 +2,7 @@
 
 #include <cuda_runtime.h>
 
+#include <cstdint>
 #include <cstdio>
 
 #include "core/error.h"
@@ -93,6 +94,13 @@ void require_device(int device) {
   if (!info.available)
     fail("backend \"cuda\" cannot run: ", info.reason,
          ". Use backend = \"auto\" (falls back to the CPU) or backend = \"cpu\"");
+}
+
+void require_aligned(const char* what, std::initializer_list<Aligned> pointers) {
+  for (const Aligned& a : pointers)
+    if (a.pointer != nullptr && reinterpret_cast<uintptr_t>(a.pointer) % a.bytes != 0)
+      fail(what, ": ", a.name, " must be ", a.bytes, "-byte aligned (a cudaMalloc'd buffer or an ",
+           "offset of a multiple of ", a.bytes, " bytes into one); it is at ", a.pointer);
 }
 
 void throw_cuda_error(cudaError_t status, const char* call, const char* file, int line) {

@@ -284,12 +284,6 @@ layernorm_backward_vec_kernel(float* dinp, bf16* dinp_bf16, float* partial, cons
 // (every buffer CudaGpt carves is 256-byte aligned, as cudaMalloc's are).
 int layernorm_chunks(int64_t C) { return C % 128 == 0 && C <= 1024 ? static_cast<int>(C / 128) : 0; }
 
-void require_aligned(const char* what, const void* p, size_t bytes, const char* name) {
-  if (p != nullptr && reinterpret_cast<uintptr_t>(p) % bytes != 0)
-    fail(what, ": ", name, " must be ", bytes, "-byte aligned (a cudaMalloc'd buffer or an offset of ",
-         "a multiple of ", bytes, " bytes into one); it is at ", p);
-}
-
 // ---- Column sums in a fixed order --------------------------------------------------------------------
 // Stage 1: block (32 columns × 8 row-lanes) sums rows [chunk·kChunkRows, ...) of its 32 columns;
 // each thread strides the rows by 8, the 8 partial sums are then added in order 0..7, and the
@@ -643,15 +637,10 @@ void residual_layernorm_forward(float* residual_out, bf16* out, float* mean, flo
   constexpr int kWarps = 8;
   const unsigned blocks = blocks_for(N, kWarps);
   const int chunks = layernorm_chunks(C);
-  if (chunks > 0) {
-    const char* what = "residual_layernorm_forward";
-    require_aligned(what, a, 16, "a");
-    require_aligned(what, add, 16, "add");
-    require_aligned(what, residual_out, 16, "residual_out");
-    require_aligned(what, out, 8, "out");
-    require_aligned(what, weight, 16, "weight");
-    require_aligned(what, bias, 16, "bias");
-  }
+  if (chunks > 0)
+    require_aligned("residual_layernorm_forward",
+                    {{a, 16, "a"}, {add, 16, "add"}, {residual_out, 16, "residual_out"}, {out, 8, "out"},
+                     {weight, 16, "weight"}, {bias, 16, "bias"}});
   switch (chunks) {
 #define SCALELAB_LN_FORWARD(K)                                                                   \
   case K:                                                                                        \
@@ -679,15 +668,10 @@ void layernorm_backward(float* dinp, bf16* dinp_bf16, float* dweight, float* dbi
                         const float* dout, const float* inp, const float* weight, const float* mean,
                         const float* rstd, float* scratch, int64_t N, int64_t C, cudaStream_t stream) {
   const int register_chunks = N > 0 ? layernorm_chunks(C) : 0;
-  if (register_chunks > 0) {
-    const char* what = "layernorm_backward";
-    require_aligned(what, dinp, 16, "dinp");
-    require_aligned(what, dinp_bf16, 8, "dinp_bf16");
-    require_aligned(what, dout, 16, "dout");
-    require_aligned(what, inp, 16, "inp");
-    require_aligned(what, weight, 16, "weight");
-    require_aligned(what, scratch, 16, "scratch");
-  }
+  if (register_chunks > 0)
+    require_aligned("layernorm_backward",
+                    {{dinp, 16, "dinp"}, {dinp_bf16, 8, "dinp_bf16"}, {dout, 16, "dout"}, {inp, 16, "inp"},
+                     {weight, 16, "weight"}, {scratch, 16, "scratch"}});
   const int64_t chunks = (N + kLayerNormChunkRows - 1) / kLayerNormChunkRows;
   switch (register_chunks) {
 #define SCALELAB_LN_BACKWARD(K)                                                                  \
@@ -747,7 +731,7 @@ void crossentropy_forward_backward(bf16* logits, float* losses, const int32_t* t
   // 16-byte rows where V is a multiple of 8 (the shape alone decides, so the summation order
   // depends only on the shapes); each row then starts at a multiple of 16 bytes.
   const bool vector = V % 8 == 0;
-  if (vector) require_aligned("crossentropy_forward_backward", logits, 16, "logits");
+  if (vector) require_aligned("crossentropy_forward_backward", {{logits, 16, "logits"}});
   if (vector)
     crossentropy_kernel<true><<<static_cast<unsigned>(N), kCrossEntropyThreads, 0, stream>>>(
         logits, losses, targets, dloss, V);

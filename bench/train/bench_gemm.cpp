@@ -1,6 +1,7 @@
 // bench/train/bench_gemm: the CPU trainer's matrix-product kernels side by side, in the same run.
 //
-// 0. Our micro-kernel alone against a loop of independent FMAs (the core's peak), one thread.
+// 0. Our micro-kernel alone against a loop of independent FMAs (the core's peak), on one thread,
+//    then on two at once.
 // 1. Each product shape of one layer of the largest issue-6 config (L 8, d 512, ctx 256, batch 8:
 //    1024 rows per replica), on 2 threads at once as the trainer runs them, every kernel timed in
 //    turn (best of 8 alternations), GFLOP/s per thread.
@@ -62,6 +63,14 @@ int main(int argc, char** argv) {
     std::printf("\nour 14x32 micro-kernel alone (packed, in cache, one thread): %.1f GFLOP/s; a loop of "
                 "independent FMAs on the same thread: %.1f GFLOP/s (%.0f%%)\n",
                 rate.kernel_gflops, rate.fma_gflops, 100 * rate.kernel_gflops / rate.fma_gflops);
+    // The same on both cores at once, as the trainer runs: the clock may be lower with two busy.
+    model::detail::MicroKernelRate both[2];
+    std::thread other([&] { both[1] = model::detail::measure_micro_kernel(2.0); });
+    both[0] = model::detail::measure_micro_kernel(2.0);
+    other.join();
+    std::printf("the same on 2 threads at once, per thread: micro-kernel %.1f and %.1f GFLOP/s; FMA loop "
+                "%.1f and %.1f GFLOP/s\n",
+                both[0].kernel_gflops, both[1].kernel_gflops, both[0].fma_gflops, both[1].fma_gflops);
   }
 
   // One layer's products for 1024 rows, d 512, d_ff 2048 (forward, input gradient, weight gradient).

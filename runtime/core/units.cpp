@@ -13,6 +13,23 @@ std::string format_significant(double value, int digits) {
   return buffer;
 }
 
+namespace {
+
+// `value` as mantissa and power of ten, "1.2e22", the mantissa with `digits` significant digits.
+std::string format_scientific(double value, int digits) {
+  if (!std::isfinite(value) || value == 0) return format_significant(value, digits);
+  int exponent = static_cast<int>(std::floor(std::log10(std::fabs(value))));
+  double mantissa = value / std::pow(10.0, exponent);
+  // Round first, so that 9.96e21 prints as 1e22 (two digits) rather than 10e21.
+  if (std::fabs(std::stod(format_significant(mantissa, digits))) >= 10) {
+    mantissa /= 10;
+    exponent += 1;
+  }
+  return format_significant(mantissa, digits) + "e" + std::to_string(exponent);
+}
+
+}  // namespace
+
 std::string format_count(double value) {
   if (!std::isfinite(value)) return format_significant(value, 3);
   static const struct { double scale; const char* suffix; } units[] = {
@@ -22,23 +39,17 @@ std::string format_count(double value) {
     // Round first so that 999.96e6 prints as 1B rather than 1e+03M.
     double scaled = std::stod(format_significant(magnitude / unit.scale, 3));
     if (scaled >= 1.0) {
-      if (scaled >= 1000 && unit.scale < 1e15) continue;
+      if (scaled >= 1000) {
+        if (unit.scale < 1e15) continue;
+        return format_scientific(value, 3);  // past the suffixes: 7.48e26, not 7.48e+11P
+      }
       return (value < 0 ? "-" : "") + format_significant(scaled, 3) + unit.suffix;
     }
   }
   return format_significant(value, 3);
 }
 
-std::string format_flops(double value) {
-  if (!std::isfinite(value) || value == 0) return format_significant(value, 2);
-  int exponent = static_cast<int>(std::floor(std::log10(std::fabs(value))));
-  double mantissa = value / std::pow(10.0, exponent);
-  if (std::fabs(mantissa) >= 9.95) {  // 9.96e21 rounds to 1.0e22
-    mantissa /= 10;
-    exponent += 1;
-  }
-  return format_significant(mantissa, 2) + "e" + std::to_string(exponent);
-}
+std::string format_flops(double value) { return format_scientific(value, 2); }
 
 std::string format_duration(double seconds) {
   if (!std::isfinite(seconds)) return format_significant(seconds, 3);

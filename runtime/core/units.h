@@ -6,7 +6,8 @@
 namespace scalelab {
 
 // 1234 -> "1.23k", 7.02e9 -> "7.02B", 2.1e12 -> "2.1T" (three significant digits, trailing zeros
-// dropped). Values below 1000 print plainly ("512", "0.5").
+// dropped). Values below 1000 print plainly ("512", "0.5"); from 1e18 on, in scientific notation
+// ("7.48e26").
 std::string format_count(double value);
 
 // FLOP counts in scientific notation with two significant digits: 1.2e+22 -> "1.2e22".

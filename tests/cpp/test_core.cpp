@@ -15,12 +15,18 @@ TEST_CASE("format_count uses the field's suffixes with three significant digits"
   CHECK(format_count(999.96e6) == "1B");
   CHECK(format_count(512) == "512");
   CHECK(format_count(-2500) == "-2.5k");
+  CHECK(format_count(3.2e17) == "320P");
+  CHECK(format_count(999.6e15) == "1e18");  // past P: scientific, never "1e+03P"
+  CHECK(format_count(7.48e26) == "7.48e26");
+  CHECK(format_count(-6.52e91) == "-6.52e91");
 }
 
 TEST_CASE("format_flops and format_duration") {
   CHECK(format_flops(1.2e22) == "1.2e22");
   CHECK(format_flops(5.76e23) == "5.8e23");
   CHECK(format_flops(9.96e21) == "1e22");
+  CHECK(format_flops(9.94e21) == "9.9e21");
+  CHECK(format_flops(-3e-5) == "-3e-5");
   CHECK(format_duration(0.85) == "850 ms");
   CHECK(format_duration(12.3) == "12.3 s");
   CHECK(format_duration(252) == "4.2 min");

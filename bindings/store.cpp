@@ -123,7 +123,10 @@ store::RunFilter filter_from(lua_State* L, int index, const char* function) {
 // ---- Functions -------------------------------------------------------------------------------
 
 int open_file(lua_State* L) {
-  const std::string path = luaL_checkstring(L, 1);
+  if (lua_type(L, 1) != LUA_TSTRING)
+    fail("store.open(path): path must be the database file's name as a string, such as \"runs.db\" (got ",
+         luaL_typename(L, 1), ")");
+  const std::string path = lua_tostring(L, 1);
   store::StoreOptions options;
   if (!lua_isnoneornil(L, 2)) {
     Args args(L, 2, "store.open", {"read_only", "create", "busy_timeout"});

@@ -472,7 +472,7 @@ void run_table(const std::vector<RunRecord>& runs, std::vector<std::string>* col
 
 void StoreOptions::Validate() const {
   if (!(busy_timeout_seconds >= 0) || !std::isfinite(busy_timeout_seconds))
-    fail("store options: busy_timeout_seconds must be a finite number >= 0 (got ", busy_timeout_seconds, ")");
+    fail("store options: busy_timeout must be a finite number of seconds >= 0 (got ", busy_timeout_seconds, ")");
   if (read_only && create) {
     // Nothing to create in read-only mode; silently meaningless, so refuse it.
     fail("store options: read_only and create cannot both be set");

@@ -1,0 +1,26 @@
+-- The store module's Lua entry points: what store.open accepts and how it refuses the rest.
+local t = require "scalelab.test"
+
+local dir = os.tmpname()
+os.remove(dir)
+assert(os.execute("mkdir -p " .. dir))
+
+t.test("store.open takes a file name and nothing else", function()
+  -- A number would be turned into a file named "5" in the working directory.
+  t.raises(function() store.open(5) end, "path must be the database file's name as a string")
+  t.raises(function() store.open() end, "got no value")
+  t.raises(function() store.open({}) end, "got table")
+  local s = store.open(dir .. "/runs.db")
+  t.eq(s.read_only, false)
+  s:close()
+end)
+
+t.test("store.open's options are checked in the names the user wrote", function()
+  t.raises(function() store.open(dir .. "/runs.db", { busy_timeout = -1 }) end,
+           "busy_timeout must be a finite number of seconds")
+  t.raises(function() store.open(dir .. "/runs.db", { read_only = true, create = true }) end,
+           "read_only and create cannot both be set")
+end)
+
+os.execute("rm -rf " .. dir)
+t.done()

@@ -3,8 +3,25 @@ local native = require "scalelab.native.core"
 
 local M = {}
 
+-- A listing's line for a documented value: the text's first line, with the lines that continue it
+-- joined on (indented lines of a signature too long for one line, and a sentence broken after
+-- "and", "where", a comma or a colon), so that no listing stops mid-signature or mid-sentence.
 local function first_line(text)
-  return (text or ""):match("^[^\n]*")
+  local lines = {}
+  for line in ((text or "") .. "\n"):gmatch("([^\n]*)\n") do lines[#lines + 1] = line end
+  local out = lines[1] or ""
+  local function broken(s)
+    if s:find("[,:;(]%s*$") then return true end
+    local last = s:match("(%a+)%s*$")
+    return last ~= nil and ({ ["and"] = 1, ["or"] = 1, where = 1, the = 1, of = 1, a = 1, to = 1 })[last] ~= nil
+  end
+  for i = 2, #lines do
+    local line = lines[i]
+    if not line:find("%S") then break end
+    if not (line:find("^%s+%S") or broken(out)) then break end
+    out = out:gsub("%s+$", "") .. " " .. line:match("^%s*(.-)%s*$")
+  end
+  return out
 end
 
 function M.doc(value, text)

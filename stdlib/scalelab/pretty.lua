@@ -54,7 +54,7 @@ local function format_value(value, options, level, seen, indent)
   local n, keys = sorted_keys(value)
   local count = n + #keys
   if count == 0 then return "{}" end
-  if level >= options.depth then return string.format("{...%d items}", count) end
+  if level >= options.depth then return string.format("{...%d %s}", count, count == 1 and "item" or "items") end
   seen[value] = true
   local items = {}
   local shown = 0

@@ -8,7 +8,8 @@ t.test("pretty prints scalars, arrays, records, nesting, cycles and limits", fun
   t.eq(pretty("text"), "text")
   t.eq(pretty({ "a", 1 }), '{"a", 1}')
   t.eq(pretty({ b = 2, a = 1, [10] = true }), "{[10] = true, a = 1, b = 2}")
-  t.eq(pretty({ x = { y = { z = { w = 1 } } } }), "{x = {y = {z = {...1 items}}}}")
+  t.eq(pretty({ x = { y = { z = { w = 1 } } } }), "{x = {y = {z = {...1 item}}}}")
+  t.eq(pretty({ x = { y = { z = { w = 1, v = 2 } } } }), "{x = {y = {z = {...2 items}}}}")
   local cyclic = {}
   cyclic.self = cyclic
   t.eq(pretty(cyclic), "{self = <cycle>}")
@@ -41,6 +42,26 @@ t.test("completion covers globals, fields, metatables and bound objects", functi
   local s = "abc"
   t.ok(#repl.complete("nosuchthing.x") == 0)
   t.ok(#repl.complete("cfg.nosuchfield.") == 0, "a failing index completes to nothing")
+end)
+
+
+t.test("help lists every documented function with its whole signature", function()
+  local lines = {}
+  local saved = print
+  print = function(...) lines[#lines + 1] = table.concat({ ... }, "\t") end
+  local ok, message = pcall(help, data)
+  print = saved
+  assert(ok, message)
+  local listing = table.concat(lines, "\n")
+  -- data.sampler's signature spans two lines of its documentation; the listing joins them.
+  t.ok(listing:find("[, order_seed = seed] [, validation = 0.01] } -> Sampler", 1, true), listing)
+  lines = {}
+  print = function(...) lines[#lines + 1] = table.concat({ ... }, "\t") end
+  ok, message = pcall(help, plot)
+  print = saved
+  assert(ok, message)
+  -- A first sentence broken after "where" is not cut there.
+  t.ok(table.concat(lines, "\n"):find("where _x is a subscript", 1, true))
 end)
 
 t.done()

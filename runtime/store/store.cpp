@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
@@ -552,6 +553,16 @@ Store Store::Open(const std::string& path, const StoreOptions& options) {
     fail("cannot open results store '", path, "': ", std::strerror(errno));
   } else if (!options.create) {
     fail("no results store at '", path, "' (no such file)");
+  } else {
+    // A new store in a folder that does not exist yet: make the folder, as corpus:save does.
+    const std::filesystem::path folder = std::filesystem::path(path).parent_path();
+    std::error_code error;
+    if (!folder.empty() && !std::filesystem::exists(folder, error)) {
+      std::filesystem::create_directories(folder, error);
+      if (error)
+        fail("cannot create the folder '", folder.string(), "' for results store '", path, "': ",
+             error.message());
+    }
   }
 
   sqlite3* db = nullptr;

@@ -35,7 +35,7 @@ inline constexpr double kMissing = std::numeric_limits<double>::quiet_NaN();
 constexpr int32_t kApplicationId = 0x53434C42;  // "SCLB"
 
 struct StoreOptions {
-  bool create = true;                 // create the file when it does not exist
+  bool create = true;                 // create the file (and its folder) when it does not exist
   bool read_only = false;             // open without writing anything (scalelab results)
   double busy_timeout_seconds = 60;   // how long a write waits for another process's write
   void Validate() const;

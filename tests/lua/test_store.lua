@@ -22,5 +22,16 @@ t.test("store.open's options are checked in the names the user wrote", function(
            "read_only and create cannot both be set")
 end)
 
+t.test("store.open makes a new store's folder, and only with create", function()
+  t.raises(function() store.open(dir .. "/absent/runs.db", { create = false }) end, "no such file")
+  local s = store.open(dir .. "/new/folder/runs.db")
+  s:close()
+  t.ok(io.open(dir .. "/new/folder/runs.db", "rb") ~= nil, "the store file exists")
+  -- A path through a plain file is an error naming the store and why.
+  local blocker = io.open(dir .. "/plain", "w")
+  blocker:close()
+  t.raises(function() store.open(dir .. "/plain/sub/runs.db") end, "plain/sub/runs.db': Not a directory")
+end)
+
 os.execute("rm -rf " .. dir)
 t.done()

@@ -142,7 +142,13 @@ class LuaBatchSource final : public data::BatchSource {
 // The data module's samplers and held-out sources directly (no Lua in the training loop); any
 // other table or object through its Lua methods.
 std::shared_ptr<data::BatchSource> to_source(lua_State* L, int index, const std::string& what) {
-  if (lua_isuserdata(L, index)) return check_batch_source(L, index);
+  if (lua_isuserdata(L, index)) {
+    try {
+      return check_batch_source(L, index);
+    } catch (const std::exception& e) {  // name the argument: "train.run: data: expected ..."
+      fail(what, ": ", e.what());
+    }
+  }
   if (!lua_istable(L, index))
     fail(what, " must be a data source (data.sampler{...}, sampler:held_out(), or a table with next_batch, "
                "state, restore, vocab, seq_len and batch), got ", luaL_typename(L, index));

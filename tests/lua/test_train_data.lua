@@ -43,7 +43,7 @@ end)
 
 t.test("data = a corpus says how to make a sampler from it", function()
   t.raises(function() train.run{ model = gpt, data = corpus, tokens = 1e4 } end,
-    "got a corpus (markov): make a sampler from it, data.sampler{ corpus = c")
+    "train.run: data: expected a batch source, got a corpus (markov): make a sampler from it, data.sampler{ corpus = c")
 end)
 
 t.test("sampler fields give the numbers in use, never a sentinel", function()

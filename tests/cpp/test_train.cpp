@@ -1068,3 +1068,45 @@ TEST_CASE("resuming a finished run reports the run's own time and speed") {
   CHECK(again.tokens_per_second == Approx(first.tokens_per_second));
   CHECK(again.wall_seconds >= first.wall_seconds);
 }
+
+TEST_CASE("a simulated run resumes from a checkpoint to the same losses, and its held-out draws ignore checkpoints") {
+  const std::string path = std::string(SCALELAB_BINARY) + ".train-test-simulated.ckpt";
+  std::remove(path.c_str());
+  auto config = [&](const std::string& checkpoint) {
+    train::TrainConfig c;
+    c.model = tiny(256, 64, 64, 2, 2);
+    c.backend = "simulated";
+    c.batch = 8;
+    c.seq_len = 64;
+    c.tokens = 200'000'000;
+    c.law = {1.5, 30, 300, 0.3, 0.35, 0.05};
+    c.checkpoint = checkpoint;
+    c.checkpoint_interval = 7'000'000;  // not a multiple of the evaluations' interval
+    return c;
+  };
+  const train::RunResult plain = train::train(config(""));
+  const train::RunResult full = train::train(config(path));  // checkpoints cut some stretches in two
+  std::remove(path.c_str());
+  train::TrainConfig c = config(path);
+  int64_t stop_at = 0;
+  c.progress = [&](const train::Progress& p) {
+    if (!stop_at && p.step > p.steps / 3) {
+      stop_at = p.step;
+      request_interrupt();
+    }
+  };
+  const train::RunResult part = train::train(c);
+  REQUIRE(part.status == train::RunStatus::Interrupted);
+  CHECK(part.steps == stop_at);
+  const train::RunResult resumed = train::train(config(path));
+  std::remove(path.c_str());
+  REQUIRE(resumed.curve.size() == full.curve.size());
+  REQUIRE(plain.curve.size() == full.curve.size());
+  for (size_t i = 0; i < full.curve.size(); ++i) {
+    CHECK(resumed.curve[i].train_loss == full.curve[i].train_loss);
+    CHECK(resumed.curve[i].eval_loss == full.curve[i].eval_loss);
+    CHECK(plain.curve[i].eval_loss == full.curve[i].eval_loss);
+  }
+  CHECK(resumed.final_loss == plain.final_loss);
+  CHECK(resumed.best_loss == plain.best_loss);
+}

@@ -294,7 +294,7 @@ RunResult train(const TrainConfig& config) {
   const int64_t first_step = state.step;
   // Before any step: the data must hold every batch the run will ask for (a sampler plans its
   // batches; a run that asked for more would fail only once it had used them all).
-  if (feed && data->remaining_batches() >= 0) {
+  if (feed && state.step < steps && data->remaining_batches() >= 0) {
     const int64_t remaining = data->remaining_batches();
     const int64_t micro_tokens = micro * T;
     auto refuse = [&](const std::string& message) {
@@ -339,8 +339,9 @@ RunResult train(const TrainConfig& config) {
   result.status = RunStatus::Done;
   double last_train = kNaN;
   const double prior_wall = state.wall_seconds;
+  double saved_wall = -1;  // the run's seconds as the last checkpoint recorded them
   auto save = [&]() {
-    state.wall_seconds = prior_wall + seconds_since(start);
+    state.wall_seconds = saved_wall = prior_wall + seconds_since(start);
     const double prior_train = state.train_seconds;
     state.train_seconds += train_seconds;
     state.timed_steps += state.step - first_step;
@@ -446,7 +447,10 @@ RunResult train(const TrainConfig& config) {
   result.flops_palm = shape.flops_per_token(model::FlopConvention::PaLM) * static_cast<double>(result.tokens);
   // The whole run's figures, earlier sessions included (a resumed run reports the run, not the
   // few milliseconds of its last session).
-  result.wall_seconds = prior_wall + seconds_since(start);
+  // A finished run's seconds are those its final checkpoint holds, so resuming it reports at least
+  // as much as the run took.
+  result.wall_seconds = result.status == RunStatus::Done && saved_wall >= 0 ? saved_wall
+                                                                           : prior_wall + seconds_since(start);
   result.train_seconds = state.train_seconds + train_seconds;
   const double timed_tokens = static_cast<double>((state.timed_steps + state.step - first_step) * tokens_per_step);
   if (!draws) {  // a simulation's speed means nothing: it reports none

@@ -41,6 +41,23 @@ t.test("a run longer than the sampler's plan is refused before step 1, losing no
   t.eq(r.tokens, 19968)
 end)
 
+t.test("resuming a finished run from its checkpoint gives the run back, with its own speed", function()
+  local path = os.tmpname()
+  os.remove(path)
+  local function run()
+    local sampler = data.sampler{ corpus = corpus, tokens = 16 * 32 * 6, seq_len = 32, batch = 16 }
+    return train.run{ model = gpt, data = sampler, threads = 1, eval_tokens = 512, checkpoint = path }
+  end
+  local first = run()
+  local again = run()  -- the sampler is restored to its end: nothing left to draw, nothing needed
+  os.remove(path)
+  t.eq(again.status, "done")
+  t.eq(again.tokens, first.tokens)
+  t.eq(again.loss, first.loss)
+  t.near(again.tokens_per_second, first.tokens_per_second, 1e-9)
+  t.ok(again.wall_seconds >= first.wall_seconds)
+end)
+
 t.test("data = a corpus says how to make a sampler from it", function()
   t.raises(function() train.run{ model = gpt, data = corpus, tokens = 1e4 } end,
     "train.run: data: expected a batch source, got a corpus (markov): make a sampler from it, data.sampler{ corpus = c")

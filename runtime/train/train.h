@@ -58,14 +58,16 @@ struct TrainConfig {
   OptimizerOptions optimizer;
   uint64_t seed = 1;
 
-  int64_t eval_interval = 0;   // tokens between evaluations; 0: about 20 per run
+  int64_t eval_interval = 0;   // tokens between evaluations; 0: about 20 per run (simulated: at
+                               // most 1000 per run, the interval widened to fit)
   int64_t eval_tokens = 0;     // held-out tokens per evaluation; 0: 16 batches of eval_data
 
   std::string checkpoint;           // path; empty: no checkpoints
   int64_t checkpoint_interval = 0;  // tokens between checkpoints; 0: only at the end or on Ctrl-C
   bool resume = true;               // continue from `checkpoint` when the file exists
 
-  std::string backend = "cpu";      // "cpu", "simulated", "cuda", "auto"
+  std::string backend = "cpu";      // "cpu", "simulated", "cuda", "auto"; the simulated backend
+                                    // never reads data and costs the same whatever the step count
   int threads = 0;                  // CPU threads; 0: all cores
   LossLaw law;                      // the simulated backend's law
 

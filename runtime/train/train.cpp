@@ -259,8 +259,9 @@ RunResult train(const TrainConfig& config) {
            format_count(static_cast<double>(shape.params())),
            " parameters × 16 bytes for the weights, gradients and AdamW moments, plus ", format_bytes(activations),
            " of activations for ", rows, " rows of ", shape.ctx, " tokens), but ", format_bytes(double(available)),
-           " are available; use a smaller model, a sampler with a smaller batch (gradients are accumulated "
-           "over micro-batches), or backend = \"simulated\" to draw the losses from a law");
+           " are available; give a smaller model (model = model.shape_for{ params = ... }), fewer rows per "
+           "micro-batch (the sampler's batch; batch = keeps the rows per step by accumulating gradients), or "
+           "backend = \"simulated\" to draw the losses from a law");
   }
 
   backend->init(shape, config.optimizer, std::max(micro, eval_B), config.seed);

@@ -56,12 +56,38 @@ data::Corpus check_corpus(lua_State* L, int index) {
 std::shared_ptr<data::BatchSource> check_batch_source(lua_State* L, int index) {
   if (SamplerObject* s = test<SamplerObject>(L, index)) return s->sampler;
   if (HeldOutObject* h = test<HeldOutObject>(L, index)) return h->source;
-  fail("expected a batch source (data.sampler{...} or sampler:held_out()), got ", luaL_typename(L, index));
+  if (data::Corpus* c = test<data::Corpus>(L, index))
+    fail("expected a batch source, got a corpus (", c->metadata().name.empty() ? "unnamed" : c->metadata().name,
+         "): make a sampler from it, "
+         "data.sampler{ corpus = c, tokens = D, seq_len = T, batch = B }, and pass that");
+  std::string got = luaL_typename(L, index);
+  if (luaL_getmetafield(L, index, "__name") == LUA_TSTRING) {
+    got = lua_tostring(L, -1);
+    lua_pop(L, 1);
+  }
+  fail("expected a batch source (data.sampler{...} or sampler:held_out()), got ", got);
 }
 
 namespace {
 
 using data::Corpus;
+
+// A count given as a Lua number (1e9 is fine): a whole number in [min, 2^63). Absent: fallback.
+int64_t count_arg(const Args& args, const char* key, int64_t fallback, int64_t min, const char* what) {
+  if (!args.has(key)) return fallback;
+  const double value = args.number(key, 0);
+  if (!std::isfinite(value) || value != std::floor(value))
+    fail(args.function(), ": ", key, " (", what, ") must be a whole number (got ", value, ")");
+  if (value < static_cast<double>(min))
+    fail(args.function(), ": ", key, " (", what, ") must be >= ", min, " (got ", value, ")");
+  if (value >= 9.2e18)
+    fail(args.function(), ": ", key, " = ", value, " is beyond the largest count scalelab handles (9.2e18)");
+  return static_cast<int64_t>(value);
+}
+int64_t count_arg(const Args& args, const char* key, int64_t min, const char* what) {
+  if (!args.has(key)) fail(args.function(), ": missing required key '", key, "' (", what, ")");
+  return count_arg(args, key, 0, min, what);
+}
 
 void push_string(lua_State* L, const std::string& s) { lua_pushlstring(L, s.data(), s.size()); }
 
@@ -177,10 +203,12 @@ int synthetic(lua_State* L) {
     o.spread = args.number("spread", std::min(o.spread, o.zipf));
     o.profiles = int(args.integer("profiles", o.profiles));
     o.epsilon = args.number("epsilon", o.epsilon);
-    o.seed = uint64_t(args.integer("seed", 0));
+    o.seed = uint64_t(count_arg(args, "seed", 0, 0, "the source's seed"));
     data::MarkovSource source(o);
-    push(L, source.Generate(args.integer("tokens", 1000000), args.integer("document_tokens", 4096),
-                            uint64_t(args.integer("stream_seed", int64_t(o.seed))), args.string("out", "")));
+    push(L, source.Generate(count_arg(args, "tokens", 1000000, 1, "tokens to generate"),
+                            count_arg(args, "document_tokens", 4096, 1, "tokens per document"),
+                            uint64_t(count_arg(args, "stream_seed", int64_t(o.seed), 0, "the stream's seed")),
+                            args.string("out", "")));
     return 1;
   }
   if (kind == "grammar") {
@@ -195,10 +223,12 @@ int synthetic(lua_State* L) {
     o.max_body = int(args.integer("max_body", o.max_body));
     o.zipf = args.number("zipf", o.zipf);
     o.branching = args.number("branching", o.branching);
-    o.seed = uint64_t(args.integer("seed", 0));
+    o.seed = uint64_t(count_arg(args, "seed", 0, 0, "the source's seed"));
     data::GrammarSource source(o);
-    push(L, source.Generate(args.integer("tokens", 1000000), args.integer("document_tokens", 4096),
-                            uint64_t(args.integer("stream_seed", int64_t(o.seed))), args.string("out", "")));
+    push(L, source.Generate(count_arg(args, "tokens", 1000000, 1, "tokens to generate"),
+                            count_arg(args, "document_tokens", 4096, 1, "tokens per document"),
+                            uint64_t(count_arg(args, "stream_seed", int64_t(o.seed), 0, "the stream's seed")),
+                            args.string("out", "")));
     return 1;
   }
   std::string suggestion = closest_name(kind, {"markov", "grammar"});
@@ -207,7 +237,7 @@ int synthetic(lua_State* L) {
 }
 
 int bpe(lua_State* L) {
-  Args args(L, 1, "data.bpe", {"corpus", "vocab", "out", "max_train_bytes"});
+  Args args(L, 1, "data.bpe", {"corpus", "vocab", "out", "max_train_bytes", "validation"});
   args.push("corpus");
   Corpus source = check_corpus(L, -1);
   lua_pop(L, 1);
@@ -215,6 +245,7 @@ int bpe(lua_State* L) {
   options.vocab = args.integer("vocab");
   options.out = args.string("out", "");
   options.max_train_bytes = args.integer("max_train_bytes", options.max_train_bytes);
+  options.validation = args.number("validation", options.validation);
   push(L, data::TrainBpeCorpus(source, options));
   return 1;
 }
@@ -351,7 +382,7 @@ int sampler(lua_State* L) {
   Corpus c = check_corpus(L, -1);
   lua_pop(L, 1);
   data::SamplerOptions o;
-  o.tokens = args.integer("tokens");
+  o.tokens = count_arg(args, "tokens", 1, "D, the training tokens planned");
   if (args.push("unique_tokens") == LUA_TSTRING) {
     std::string all = lua_tostring(L, -1);
     lua_pop(L, 1);
@@ -359,13 +390,15 @@ int sampler(lua_State* L) {
     o.unique_tokens = data::SamplerOptions::kAllTokens;
   } else {
     lua_pop(L, 1);
-    o.unique_tokens = args.integer("unique_tokens", 0);
-    if (o.unique_tokens < 0) fail("data.sampler: unique_tokens must be positive, or \"all\" (got ", o.unique_tokens, ")");
+    if (args.has("unique_tokens") && !(args.number("unique_tokens", 0) >= 1))
+      fail("data.sampler: unique_tokens (U) must be >= 1 token or \"all\" (got ", args.number("unique_tokens", 0),
+           "); leave it out for U = tokens (fresh data)");
+    o.unique_tokens = count_arg(args, "unique_tokens", 0, 1, "U, the unique tokens");
   }
-  o.seq_len = args.integer("seq_len", o.seq_len);
-  o.batch = args.integer("batch", o.batch);
-  o.seed = uint64_t(args.integer("seed", 0));
-  o.order_seed = args.integer("order_seed", -1);
+  o.seq_len = count_arg(args, "seq_len", o.seq_len, 1, "T, tokens per row");
+  o.batch = count_arg(args, "batch", o.batch, 1, "B, rows per batch");
+  o.seed = uint64_t(count_arg(args, "seed", 0, 0, "the shuffle seed"));
+  o.order_seed = count_arg(args, "order_seed", -1, 0, "the document order's seed");
   o.validation = args.number("validation", o.validation);
   push(L, SamplerObject{std::make_shared<data::RepetitionSampler>(std::move(c), o)});
   return 1;
@@ -377,8 +410,8 @@ int held_out(lua_State* L) {
   Corpus c = check_corpus(L, -1);
   lua_pop(L, 1);
   data::HeldOutOptions o;
-  o.seq_len = args.integer("seq_len", o.seq_len);
-  o.batch = args.integer("batch", o.batch);
+  o.seq_len = count_arg(args, "seq_len", o.seq_len, 1, "T, tokens per row");
+  o.batch = count_arg(args, "batch", o.batch, 1, "B, rows per batch");
   o.validation = args.number("validation", o.validation);
   push(L, HeldOutObject{std::make_shared<data::HeldOutSource>(std::move(c), o)});
   return 1;
@@ -473,6 +506,19 @@ int s_corpus(lua_State* L) {
 template <int64_t data::SamplerOptions::*Field>
 int s_option(lua_State* L) {
   lua_pushinteger(L, check<SamplerObject>(L, 1).sampler->options().*Field);
+  return 1;
+}
+// U as the sampler uses it: tokens when left out, the training split's size for "all".
+int s_unique_tokens(lua_State* L) {
+  lua_pushinteger(L, check<SamplerObject>(L, 1).sampler->stats().unique_tokens);
+  return 1;
+}
+int s_planned_tokens(lua_State* L) {
+  lua_pushinteger(L, check<SamplerObject>(L, 1).sampler->stats().planned_tokens);
+  return 1;
+}
+int s_order_seed(lua_State* L) {
+  lua_pushinteger(L, int64_t(check<SamplerObject>(L, 1).sampler->options().document_order_seed()));
   return 1;
 }
 int s_seed(lua_State* L) {
@@ -591,8 +637,11 @@ int open_data(lua_State* L) {
        {"seq_len", &bound<s_option<&data::SamplerOptions::seq_len>>, "T"},
        {"batch", &bound<s_option<&data::SamplerOptions::batch>>, "B"},
        {"tokens", &bound<s_option<&data::SamplerOptions::tokens>>, "D as asked"},
-       {"unique_tokens", &bound<s_option<&data::SamplerOptions::unique_tokens>>, "U as asked (0: = tokens)"},
-       {"seed", &bound<s_seed>, "the shuffle seed"}});
+       {"planned_tokens", &bound<s_planned_tokens>, "D rounded down to whole batches: what the sampler delivers"},
+       {"unique_tokens", &bound<s_unique_tokens>,
+        "U, the unique tokens used (= tokens when left out; the training split's size for \"all\")"},
+       {"seed", &bound<s_seed>, "the shuffle seed"},
+       {"order_seed", &bound<s_order_seed>, "the document order's seed (= seed when left out)"}});
 
   Class<HeldOutObject>::define(
       L, "Deterministic batches over a corpus's validation split, cycling; rewind() restarts a pass.",

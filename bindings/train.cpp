@@ -142,7 +142,13 @@ class LuaBatchSource final : public data::BatchSource {
 // The data module's samplers and held-out sources directly (no Lua in the training loop); any
 // other table or object through its Lua methods.
 std::shared_ptr<data::BatchSource> to_source(lua_State* L, int index, const std::string& what) {
-  if (lua_isuserdata(L, index)) return check_batch_source(L, index);
+  if (lua_isuserdata(L, index)) {
+    try {
+      return check_batch_source(L, index);
+    } catch (const std::exception& e) {  // name the argument: "train.run: data: expected ..."
+      fail(what, ": ", e.what());
+    }
+  }
   if (!lua_istable(L, index))
     fail(what, " must be a data source (data.sampler{...}, sampler:held_out(), or a table with next_batch, "
                "state, restore, vocab, seq_len and batch), got ", luaL_typename(L, index));
@@ -221,6 +227,45 @@ int64_t remaining_planned_tokens(lua_State* L, const Args& args) {
   return remaining;
 }
 
+// A count given as a Lua number (1e9 is fine) in [min, 2^63). Absent: fallback. Token counts
+// (`tokens` true) may have a fraction (a computed budget), dropped; other counts must be whole.
+int64_t count_arg(const Args& args, const char* key, int64_t fallback, int64_t min, const char* what,
+                  bool tokens = false) {
+  if (!args.has(key)) return fallback;
+  double value = args.number(key, 0);
+  if (tokens && std::isfinite(value) && value >= 1) value = std::floor(value);
+  if (!std::isfinite(value) || value != std::floor(value))
+    fail(args.function(), ": ", key, " (", what, ") must be a whole number (got ", value, ")");
+  if (value < static_cast<double>(min))
+    fail(args.function(), ": ", key, " (", what, ") must be >= ", min, " (got ", value, ")",
+         min > 0 ? "; leave it out for the default" : "");
+  if (value >= 9.2e18)
+    fail(args.function(), ": ", key, " = ", value, " is beyond the largest count scalelab handles (9.2e18)");
+  return static_cast<int64_t>(value);
+}
+
+// The model argument: a GptConfig, or an error saying what to pass.
+model::GptConfig model_arg(lua_State* L, const Args& args) {
+  const int type = args.push("model");
+  if (type == LUA_TNIL)
+    fail(args.function(), ": missing required key 'model' (a model.gpt{...} or model.shape_for{...})");
+  model::GptConfig* config = test<model::GptConfig>(L, -1);
+  if (!config) {
+    std::string got = luaL_typename(L, -1);
+    if (type == LUA_TSTRING) got += str(" \"", lua_tostring(L, -1), "\"");
+    else if (luaL_getmetafield(L, -1, "__name") == LUA_TSTRING) {
+      got = lua_tostring(L, -1);
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    fail(args.function(), ": model must be a model shape, model.gpt{ vocab =, ctx =, d_model =, n_layer =, "
+         "n_head = } or model.shape_for{ params = N } (got ", got, ")");
+  }
+  model::GptConfig result = *config;
+  lua_pop(L, 1);
+  return result;
+}
+
 int run(lua_State* L) {
   Args args(L, 1, "train.run",
             {"model", "data", "eval_data", "tokens", "steps", "batch", "seq_len", "lr", "warmup",
@@ -228,9 +273,7 @@ int run(lua_State* L) {
              "eval_tokens", "checkpoint", "checkpoint_interval", "resume", "backend", "threads", "law",
              "progress"});
   train::TrainConfig c;
-  if (args.push("model") == LUA_TNIL) fail("train.run: missing required key 'model' (a model.gpt{...})");
-  c.model = check<model::GptConfig>(L, -1);
-  lua_pop(L, 1);
+  c.model = model_arg(L, args);
 
   std::shared_ptr<data::BatchSource> data, eval;
   if (args.push("data") != LUA_TNIL) {
@@ -250,11 +293,18 @@ int run(lua_State* L) {
   c.data = data.get();
   c.eval_data = eval.get();
 
-  c.tokens = static_cast<int64_t>(args.number("tokens", 0));
-  if (!args.has("tokens") && !args.has("steps")) c.tokens = remaining_planned_tokens(L, args);
-  c.steps = args.integer("steps", 0);
-  c.batch = args.integer("batch", 0);
-  c.seq_len = args.integer("seq_len", 0);
+  c.tokens = count_arg(args, "tokens", 0, 1, "training tokens D", true);
+  c.steps = count_arg(args, "steps", 0, 1, "optimizer steps");
+  if (args.has("tokens") && args.has("steps"))
+    fail("train.run: give one of tokens (training tokens D) and steps (optimizer steps), not both");
+  if (!args.has("tokens") && !args.has("steps")) {
+    c.tokens = remaining_planned_tokens(L, args);
+    if (c.tokens <= 0)
+      fail("train.run: give tokens = D (training tokens) or steps = S (optimizer steps)",
+           c.data ? "; the data source plans nothing more to deliver" : "");
+  }
+  c.batch = count_arg(args, "batch", 0, 1, "rows per optimizer step");
+  c.seq_len = count_arg(args, "seq_len", 0, 1, "tokens per row");
   c.lr = args.number("lr", c.lr);
   c.warmup = args.number("warmup", c.warmup);
   c.min_lr_ratio = args.number("min_lr_ratio", c.min_lr_ratio);
@@ -263,14 +313,18 @@ int run(lua_State* L) {
   c.optimizer.eps = args.number("eps", c.optimizer.eps);
   c.optimizer.weight_decay = args.number("weight_decay", c.optimizer.weight_decay);
   c.optimizer.clip = args.number("clip", c.optimizer.clip);
-  c.seed = static_cast<uint64_t>(args.integer("seed", 1));
-  c.eval_interval = static_cast<int64_t>(args.number("eval_interval", 0));
-  c.eval_tokens = static_cast<int64_t>(args.number("eval_tokens", 0));
+  c.seed = static_cast<uint64_t>(count_arg(args, "seed", 1, 0, "the random seed"));
+  c.eval_interval = count_arg(args, "eval_interval", 0, 1, "tokens between evaluations", true);
+  c.eval_tokens = count_arg(args, "eval_tokens", 0, 1, "held-out tokens per evaluation", true);
   c.checkpoint = args.string("checkpoint", "");
-  c.checkpoint_interval = static_cast<int64_t>(args.number("checkpoint_interval", 0));
+  c.checkpoint_interval = count_arg(args, "checkpoint_interval", 0, 1, "tokens between checkpoints", true);
   c.resume = args.boolean("resume", true);
   c.backend = args.string("backend", "cpu");
-  c.threads = static_cast<int>(args.integer("threads", 0));
+  c.threads = static_cast<int>(count_arg(args, "threads", 0, 0, "CPU threads, 0: all cores"));
+  if (c.threads > 4096) fail("train.run: threads must be in [0, 4096] (got ", c.threads, "; 0: all cores)");
+  if (args.has("law") && train::resolve_backend(c.backend) != "simulated")
+    fail("train.run: law applies only to the simulated backend (backend = \"simulated\", or train.simulate{...}); "
+         "backend \"", c.backend, "\" trains the model: leave law out");
   if (args.push("law") == LUA_TTABLE) {
     Args law(L, lua_gettop(L), "train.run: law", {"E", "A", "B", "alpha", "beta", "noise"});
     c.law.E = law.number("E", c.law.E);
@@ -418,8 +472,8 @@ int open_train(lua_State* L) {
   Class<R>::define(
       L,
       "The result of train.run: status, loss (final held-out), best_loss, train_loss, curve, "
-      "tokens, flops, flops_palm, tokens_per_second, flops_per_second, mfu, params, non_embedding_params, "
-      "wall_seconds, backend, device.",
+      "tokens, requested_tokens, flops, flops_palm, tokens_per_second, flops_per_second, mfu, params, "
+      "non_embedding_params, wall_seconds, backend, device.",
       {},
       {{"status", &bound<status>, "\"done\", \"diverged\" or \"interrupted\""},
        {"message", &bound<string_field<&R::message>>, "why the run diverged or was interrupted"},
@@ -431,11 +485,13 @@ int open_train(lua_State* L) {
        {"non_embedding_params", &bound<integer_field<&R::non_embedding_params>>, "N without embeddings (Kaplan)"},
        {"tokens", &bound<integer_field<&R::tokens>>, "D, training tokens processed"},
        {"steps", &bound<integer_field<&R::steps>>, "optimizer steps taken"},
+       {"requested_tokens", &bound<integer_field<&R::requested_tokens>>,
+        "tokens as asked (0 when steps were given); tokens is it rounded down to whole steps"},
        {"flops", &bound<number_field<&R::flops>>, "training FLOPs, Kaplan convention: D·(6N + 6·L·T·d)"},
        {"flops_palm", &bound<number_field<&R::flops_palm>>, "training FLOPs, PaLM convention: D·(6N + 12·L·T·d)"},
        {"wall_seconds", &bound<number_field<&R::wall_seconds>>, "the whole run, evaluations included"},
        {"train_seconds", &bound<number_field<&R::train_seconds>>, "training steps only"},
-       {"tokens_per_second", &bound<number_field<&R::tokens_per_second>>, "training tokens per second"},
+       {"tokens_per_second", &bound<number_field<&R::tokens_per_second>>, "training tokens per second, over every session of a resumed run (0 when simulated)"},
        {"flops_per_second", &bound<number_field<&R::flops_per_second>>, "achieved FLOP/s (Kaplan convention)"},
        {"mfu", &bound<number_field<&R::mfu>>, "model FLOPs utilisation, 6(N + V·d) + 12·L·T·d per token over the device's peak (0: unknown peak)"},
        {"backend", &bound<string_field<&R::backend>>, "\"cpu\", \"simulated\", \"cuda\""},
@@ -451,11 +507,15 @@ int open_train(lua_State* L) {
         "weight_decay = 0.1, clip = 1.0, seed = 1, eval_interval = tokens, eval_tokens =, checkpoint = path, "
         "checkpoint_interval = tokens, resume = true, backend = \"cpu\" | \"simulated\" | \"auto\", "
         "threads = 0 (all cores), law = {E, A, B, alpha, beta, noise} (simulated), seq_len = (without data), "
-        "progress = true | false | function(p)] } -> RunResult"},
+        "progress = true | false | function(p)] } -> RunResult. tokens is rounded down to whole steps of "
+        "batch × seq_len tokens (the summary says so). Checked before the first step: the sampler must plan "
+        "every batch the run needs, and the model must fit in memory."},
        {"simulate", &bound<simulate>,
         "train.simulate{ model =, tokens = | steps =, batch =, seq_len = [, law = {E, A, B, alpha, beta, noise}] "
         "[, data = ...] } -> RunResult drawn from L(N, D) = E + A/N^alpha + B/D^beta times (1 + noise·ε), "
-        "capped at ln(vocab); Chinchilla's published law by default"},
+        "every draw in [0, ln(vocab)]; Chinchilla's published law by default. E in [0, ln(vocab)), A, B >= 0, "
+        "alpha, beta > 0, noise in [0, 1). Instant whatever the step count (the losses between evaluations "
+        "are drawn in closed form; at most 1000 evaluations); reports no speed (tokens/s means nothing here)"},
        {"backends", &bound<backends>, "train.backends() -> the names of the backends built in"}});
   return 1;
 }

@@ -20,6 +20,10 @@ class BatchSource {
   // are its first T tokens and its targets the last T. Throws scalelab::Error when the source is
   // exhausted (a sampler never is before its planned tokens).
   virtual void next_batch(std::vector<int32_t>& tokens) = 0;
+  // How many more batches next_batch() will give before it is exhausted; -1 when it never is or
+  // cannot tell. Trainers check it before the first step, so a run too long for its sampler is
+  // refused up front instead of failing once the sampler is used up.
+  virtual int64_t remaining_batches() const { return -1; }
 
   // The position, serialised, for checkpoints; restore() continues bitwise identically from it.
   // A held-out source is rewound to its initial state before each evaluation the same way.

@@ -339,7 +339,8 @@ std::string RepetitionSampler::Summary() const {
   const SamplerStats s = stats();
   return str("sampler over ", corpus_name(corpus_), ": U = ", format_count(double(s.unique_tokens)),
              " unique tokens, D = ", format_count(double(s.planned_tokens)), " tokens (",
-             format_significant(s.planned_epochs, 4), " epochs), seq_len ", options_.seq_len, ", batch ",
+             format_significant(s.planned_epochs, 4), format_significant(s.planned_epochs, 4) == "1" ? " epoch" : " epochs",
+             "), seq_len ", options_.seq_len, ", batch ",
              options_.batch, ", seed ", options_.seed, "; ", s.steps, " of ", s.planned_steps, " steps done");
 }
 

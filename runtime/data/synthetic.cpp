@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "core/error.h"
+#include "core/memory.h"
 #include "core/interrupt.h"
 #include "core/units.h"
 
@@ -53,6 +54,26 @@ void start_synthetic_corpus(const char* name, const std::string& description, do
                             std::optional<CorpusWriter>& writer) {
   if (tokens < 1) fail(name, ": tokens must be ≥ 1 (got ", tokens, ")");
   if (document_tokens < 1) fail(name, ": document_tokens must be ≥ 1 (got ", document_tokens, ")");
+  // Refuse what cannot fit before generating any of it: in memory the tokens (width bytes each) and
+  // the document starts (8 bytes each) are held; streamed, the tokens go to disk.
+  const int width = token_bytes_for_vocab(vocab);
+  const double token_bytes = double(tokens) * width;
+  const double start_bytes = 8.0 * (double(tokens) / double(document_tokens) + 1);
+  const double memory = (out.empty() ? token_bytes : 0) + start_bytes;
+  const int64_t available = available_memory_bytes();
+  if (available > 0 && memory > double(available))
+    fail(name, ": tokens = ", tokens, " (", format_count(double(tokens)), ") needs ", format_bytes(memory),
+         " of memory (", width, " byte", width == 1 ? "" : "s", " per token for vocab ", vocab,
+         out.empty() ? "" : " are streamed to disk; 8 bytes per document start stay in memory",
+         "), but ", format_bytes(double(available)), " are available; lower tokens",
+         out.empty() ? ", or stream the corpus to a file with out = \"path\"" : " or raise document_tokens");
+  if (!out.empty()) {
+    const int64_t disk = available_disk_bytes(out);
+    if (disk >= 0 && token_bytes > double(disk))
+      fail(name, ": tokens = ", tokens, " (", format_count(double(tokens)), ") needs ", format_bytes(token_bytes),
+           " of disk at ", out, ", but ", format_bytes(double(disk)), " are free there; lower tokens or write "
+           "to another file system (out =)");
+  }
   CorpusMetadata m;
   m.name = name;
   m.tokenizer = "synthetic";

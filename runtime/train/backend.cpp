@@ -4,14 +4,38 @@
 #include <map>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 #include "core/error.h"
 #include "train/cpu_backend.h"
+#include "train/simulated_backend.h"
 
 namespace scalelab::train {
 
 double LossLaw::operator()(double n, double d) const {
   return E + A / std::pow(n, alpha) + B / std::pow(d, beta);
+}
+
+void LossLaw::Validate(int64_t vocab) const {
+  const double cap = std::log(static_cast<double>(vocab));
+  const std::pair<const char*, double> all[] = {{"E", E},         {"A", A},       {"B", B},
+                                                {"alpha", alpha}, {"beta", beta}, {"noise", noise}};
+  for (const auto& [name, value] : all)
+    if (!std::isfinite(value)) fail("train: law.", name, " must be a finite number (got ", value, ")");
+  if (!(E >= 0 && E < cap))
+    fail("train: law.E (the irreducible loss) must be in [0, ln(vocab) = ", cap, ") nats per token (got ", E,
+         "): a loss is never negative, and at ln(vocab) the model is no better than a uniform guess");
+  if (!(A >= 0)) fail("train: law.A must be >= 0 (got ", A, "): the loss falls as the model grows");
+  if (!(B >= 0)) fail("train: law.B must be >= 0 (got ", B, "): the loss falls as the data grows");
+  if (!(alpha > 0)) fail("train: law.alpha must be > 0 (got ", alpha, "): A/N^alpha shrinks with N");
+  if (!(beta > 0)) fail("train: law.beta must be > 0 (got ", beta, "): B/D^beta shrinks with D");
+  if (!(noise >= 0 && noise < 1))
+    fail("train: law.noise must be in [0, 1) (got ", noise, "): the relative spread of the drawn losses, "
+         "e.g. 0.02; 0 for none");
+}
+
+double Backend::advance(int64_t, int64_t, int64_t) {
+  fail("backend \"", name(), "\" computes its losses: it cannot skip steps (advance)");
 }
 
 namespace {

@@ -30,12 +30,16 @@ struct OptimizerOptions {
 };
 
 // What the simulated backend draws: L(N, D) = E + A/N^α + B/D^β (Chinchilla's form, N all
-// parameters, D tokens seen), times (1 + noise·ε) with ε standard normal for training losses
-// (held-out losses get noise/4).
+// parameters, D tokens seen), capped at ln(vocab) (a uniform guess), times (1 + noise·ε) with ε
+// standard normal for training losses (held-out losses get noise/4); every draw stays in
+// [0, ln(vocab)].
 struct LossLaw {
   double E = 1.69, A = 406.4, B = 410.7, alpha = 0.34, beta = 0.28;  // Hoffmann et al. 2022
   double noise = 0.02;
   double operator()(double n, double d) const;
+  // Throws scalelab::Error naming the first bad coefficient and its valid range: E in
+  // [0, ln(vocab)), A, B >= 0, alpha, beta > 0, noise in [0, 1), all finite.
+  void Validate(int64_t vocab) const;
 };
 
 class Backend {
@@ -60,6 +64,15 @@ class Backend {
   virtual double update(double lr) = 0;
   // Mean loss of one batch; leaves the gradient alone.
   virtual double evaluate(const int32_t* tokens, int64_t B, int64_t T) = 0;
+
+  // True for backends that draw losses instead of computing them (simulated). The trainer then
+  // never reads the data and calls advance() for whole stretches of steps (from one evaluation or
+  // checkpoint to the next), so a run costs the same whatever its number of steps.
+  virtual bool draws_losses() const { return false; }
+  // Stands for `steps` optimizer steps of B rows of T tokens; returns the mean training loss over
+  // them (what accumulate + update step by step would average) at a cost independent of `steps`.
+  // Only backends whose draws_losses() is true implement it.
+  virtual double advance(int64_t steps, int64_t B, int64_t T);
 
   virtual std::string save() const = 0;
   virtual void load(const std::string& state) = 0;  // throws scalelab::Error if it does not fit

@@ -190,64 +190,8 @@ class CpuBackend final : public Backend {
   int64_t step_ = 0;
 };
 
-class SimulatedBackend final : public Backend {
- public:
-  explicit SimulatedBackend(const LossLaw& law) : law_(law) {}
-
-  std::string name() const override { return "simulated"; }
-  std::string device() const override {
-    return str("simulated: L = ", law_.E, " + ", law_.A, "/N^", law_.alpha, " + ", law_.B, "/D^",
-               law_.beta, ", noise ", law_.noise);
-  }
-  bool needs_tokens() const override { return false; }
-
-  void init(const model::GptConfig& config, const OptimizerOptions&, int64_t, uint64_t seed) override {
-    n_ = static_cast<double>(config.params());
-    cap_ = std::log(static_cast<double>(config.vocab));
-    rng_ = model::Rng(seed ^ 0x5C41E1AB5EEDull);
-    tokens_ = 0;
-  }
-
-  double accumulate(const int32_t*, int64_t B, int64_t T, float) override {
-    tokens_ += B * T;
-    return draw(law_.noise);
-  }
-  double update(double) override { return 1.0; }
-  double evaluate(const int32_t*, int64_t, int64_t) override { return draw(law_.noise / 4); }
-
-  std::string save() const override {
-    ByteWriter w;
-    w.string("simulated-1");
-    w.i64(tokens_);
-    w.u64(rng_.state);
-    return w.bytes();
-  }
-  void load(const std::string& state) override {
-    ByteReader r(state, "the simulated backend's checkpoint state");
-    if (r.string() != "simulated-1") fail("the checkpoint was not written by the simulated backend");
-    tokens_ = r.i64();
-    rng_.state = r.u64();
-  }
-  std::vector<float> parameters() const override { return {}; }
-
- private:
-  double draw(double noise) {
-    const double mean = std::min(cap_, law_(n_, static_cast<double>(std::max<int64_t>(tokens_, 1))));
-    return mean * (1.0 + noise * rng_.normal());
-  }
-
-  LossLaw law_;
-  double n_ = 1, cap_ = 0;
-  int64_t tokens_ = 0;
-  model::Rng rng_;
-};
-
 }  // namespace
 
 std::unique_ptr<Backend> make_cpu_backend(int threads) { return std::make_unique<CpuBackend>(threads); }
-
-std::unique_ptr<Backend> make_simulated_backend(const LossLaw& law) {
-  return std::make_unique<SimulatedBackend>(law);
-}
 
 }  // namespace scalelab::train

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "train/backend.h"
+#include "train/simulated_backend.h"  // make_simulated_backend, also built in
 
 namespace scalelab::train {
 
@@ -13,8 +14,5 @@ namespace scalelab::train {
 // a given thread count; other thread counts differ by rounding only. SCALELAB_CPU_PARALLEL = "rows"
 // or "ops" forces either mode.
 std::unique_ptr<Backend> make_cpu_backend(int threads);
-
-// Draws losses from `law` (see LossLaw) instead of training; never reads the tokens.
-std::unique_ptr<Backend> make_simulated_backend(const LossLaw& law);
 
 }  // namespace scalelab::train

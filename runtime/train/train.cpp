@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "core/interrupt.h"
+#include "core/memory.h"
 #include "core/units.h"
 #include "train/bytes.h"
 
@@ -18,7 +19,10 @@ namespace scalelab::train {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-const char* const kCheckpointMagic = "scalelab-checkpoint-1";
+const char* const kCheckpointMagic = "scalelab-checkpoint-2";     // + the run's seconds so far
+const char* const kCheckpointMagicV1 = "scalelab-checkpoint-1";
+// The most evaluations a simulated run draws: its cost is bounded whatever the eval_interval.
+constexpr int64_t kMaxDrawnEvaluations = 1000;
 
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point start) {
@@ -40,6 +44,8 @@ struct RunState {
   int64_t train_count = 0;
   double best = kNaN;
   std::vector<CurvePoint> curve;
+  double wall_seconds = 0, train_seconds = 0;  // of the sessions before this one
+  int64_t timed_steps = 0;                     // steps those train_seconds measured
 };
 
 void write_checkpoint(const std::string& path, const std::string& print, const RunState& s,
@@ -59,6 +65,9 @@ void write_checkpoint(const std::string& path, const std::string& print, const R
   }
   w.string(data ? data->state() : std::string());
   w.string(backend.save());
+  w.f64(s.wall_seconds);
+  w.f64(s.train_seconds);
+  w.i64(s.timed_steps);
   const std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
@@ -79,7 +88,8 @@ bool read_checkpoint(const std::string& path, const std::string& print, RunState
   buffer << in.rdbuf();
   const std::string bytes = buffer.str();
   ByteReader r(bytes, "checkpoint " + path);
-  if (r.string() != kCheckpointMagic) fail(path, " is not a scalelab checkpoint");
+  const std::string magic = r.string();
+  if (magic != kCheckpointMagic && magic != kCheckpointMagicV1) fail(path, " is not a scalelab checkpoint");
   const std::string stored = r.string();
   if (stored != print)
     fail("checkpoint ", path, " belongs to another run (", stored, "), not this one (", print,
@@ -95,13 +105,30 @@ bool read_checkpoint(const std::string& path, const std::string& print, RunState
     p.eval_loss = r.f64();
   }
   const std::string sampler = r.string();
-  if (data) data->restore(sampler);
   backend.load(r.string());
+  if (data) data->restore(sampler);
+  if (magic == kCheckpointMagic) {
+    s.wall_seconds = r.f64();
+    s.train_seconds = r.f64();
+    s.timed_steps = r.i64();
+  }
   return true;
 }
 
 int64_t interval_steps(int64_t tokens, int64_t tokens_per_step) {
   return std::max<int64_t>(1, (tokens + tokens_per_step / 2) / tokens_per_step);
+}
+
+// A lower bound on the bytes the CPU backend allocates (model::CpuGpt's buffers and the AdamW
+// moments): 16 bytes per parameter (weights, gradients, two moments) and the activations kept for
+// the backward pass of `rows` rows of ctx tokens (attention probabilities included).
+double cpu_backend_bytes(const model::GptConfig& m, int64_t rows, double* activations) {
+  const double L = double(m.n_layer), C = double(m.d_model), F = double(m.ff()), V = double(m.vocab),
+               T = double(m.ctx), H = double(m.n_head), B = double(rows), N = B * T;
+  const double acts = N * C * 2 + L * N * (6 * C + 4 + 2 * F) + L * N * 3 * C + L * B * H * T * T + N * (V + 3) +
+                      N * (5 * C + F);
+  *activations = 4 * acts;
+  return 16 * double(m.params()) + 4 * acts;
 }
 
 }  // namespace
@@ -118,10 +145,15 @@ const char* status_name(RunStatus status) {
 void TrainConfig::Validate() const {
   model::GptConfig m = model;
   m.Validate();
+  if (tokens < 0)
+    fail("train: tokens (training tokens D) must be >= 1 (got ", tokens, "); or give steps instead");
+  if (steps < 0) fail("train: steps (optimizer steps) must be >= 1 (got ", steps, "); or give tokens instead");
   if ((tokens > 0) == (steps > 0))
     fail("train: give exactly one of tokens (training tokens D) and steps (optimizer steps); got tokens = ",
          tokens, ", steps = ", steps);
-  if (tokens < 0 || steps < 0) fail("train: tokens and steps must be positive");
+  if (batch < 0) fail("train: batch must be >= 1 rows per optimizer step (got ", batch, "; 0: the sampler's batch)");
+  if (seq_len < 0) fail("train: seq_len must be >= 1 tokens per row (got ", seq_len, "; 0: the sampler's)");
+  if (resolve_backend(backend) == "simulated") law.Validate(m.vocab);
   if (!data && backend != "simulated")
     fail("train: data is missing: give a sampler (data = ...); only backend = \"simulated\" runs without data");
   if (data) {
@@ -190,24 +222,50 @@ RunResult train(const TrainConfig& config) {
   const int64_t tokens_per_step = batch * T;
   // Whole steps only, rounding down as the data module's samplers do (they plan
   // floor(tokens / (batch·seq_len)) batches), so tokens = D never asks a sampler for more than D.
-  const int64_t steps =
-      config.steps > 0 ? config.steps : std::max<int64_t>(1, config.tokens / tokens_per_step);
+  if (config.steps == 0 && config.tokens < tokens_per_step)
+    fail("train: tokens = ", config.tokens, " is less than one optimizer step of batch × seq_len = ", batch, " × ",
+         T, " = ", tokens_per_step, " tokens (tokens are rounded down to whole steps); give tokens >= ",
+         tokens_per_step, " or a smaller batch");
+  const int64_t steps = config.steps > 0 ? config.steps : config.tokens / tokens_per_step;
 
   std::unique_ptr<Backend> backend = make_backend(config.backend, config.threads, config.law);
-  const bool feed = data && backend->needs_tokens();
+  // A backend that draws its losses skips whole stretches of steps and never reads the data.
+  const bool draws = backend->draws_losses();
+  const bool feed = data && backend->needs_tokens() && !draws;
   const int64_t eval_B = eval ? eval->batch() : micro;
   const int64_t eval_T = eval ? eval->seq_len() : T;
   const bool can_eval = eval || !backend->needs_tokens();
+  const bool read_eval = eval && !draws;
   const int64_t eval_batches =
       config.eval_tokens > 0 ? std::max<int64_t>(1, (config.eval_tokens + eval_B * eval_T - 1) / (eval_B * eval_T))
                              : 16;
-  const int64_t eval_every = config.eval_interval > 0 ? interval_steps(config.eval_interval, tokens_per_step)
-                                                      : std::max<int64_t>(1, steps / 20);
+  int64_t eval_every = config.eval_interval > 0 ? interval_steps(config.eval_interval, tokens_per_step)
+                                                : std::max<int64_t>(1, steps / 20);
+  if (draws) eval_every = std::max(eval_every, (steps + kMaxDrawnEvaluations - 1) / kMaxDrawnEvaluations);
   const int64_t checkpoint_every =
       config.checkpoint_interval > 0 ? interval_steps(config.checkpoint_interval, tokens_per_step) : 0;
 
+  if (read_eval && eval->remaining_batches() >= 0 && eval->remaining_batches() < eval_batches)
+    fail("train: each evaluation reads ", eval_batches, " held-out batches, but eval_data has only ",
+         eval->remaining_batches(), " to give; give a held-out source (sampler:held_out(), which cycles) or "
+         "lower eval_tokens");
+  if (backend->name() == "cpu") {
+    const int64_t rows = std::max(micro, eval_B);
+    double activations = 0;
+    const double need = cpu_backend_bytes(shape, rows, &activations);
+    const int64_t available = available_memory_bytes();
+    if (available > 0 && need > static_cast<double>(available))
+      fail("train: the cpu backend needs at least ", format_bytes(need), " of memory for this run (",
+           format_count(static_cast<double>(shape.params())),
+           " parameters × 16 bytes for the weights, gradients and AdamW moments, plus ", format_bytes(activations),
+           " of activations for ", rows, " rows of ", shape.ctx, " tokens), but ", format_bytes(double(available)),
+           " are available; give a smaller model (model = model.shape_for{ params = ... }), fewer rows per "
+           "micro-batch (the sampler's batch; batch = keeps the rows per step by accumulating gradients), or "
+           "backend = \"simulated\" to draw the losses from a law");
+  }
+
   backend->init(shape, config.optimizer, std::max(micro, eval_B), config.seed);
-  const std::string eval_start = eval ? eval->state() : std::string();
+  const std::string eval_start = read_eval ? eval->state() : std::string();
   const std::string print = fingerprint(config, backend->name(), batch, T, steps);
 
   RunResult result;
@@ -216,23 +274,47 @@ RunResult train(const TrainConfig& config) {
   result.model = shape.Summary();
   result.params = shape.params();
   result.non_embedding_params = shape.non_embedding_params();
+  result.requested_tokens = config.steps > 0 ? 0 : config.tokens;
 
   std::vector<int32_t> tokens;
   auto evaluate = [&]() -> double {
     if (!can_eval) return kNaN;
-    if (eval) eval->restore(eval_start);
+    if (read_eval) eval->restore(eval_start);
     double sum = 0;
     for (int64_t i = 0; i < eval_batches; ++i) {
-      if (eval) eval->next_batch(tokens);
-      sum += backend->evaluate(eval ? tokens.data() : nullptr, eval_B, eval_T);
+      if (read_eval) eval->next_batch(tokens);
+      sum += backend->evaluate(read_eval ? tokens.data() : nullptr, eval_B, eval_T);
     }
     return sum / static_cast<double>(eval_batches);
   };
 
   RunState state;
+  const std::string data_start = feed ? data->state() : std::string();
   const bool resumed = !config.checkpoint.empty() && config.resume &&
-                       read_checkpoint(config.checkpoint, print, state, data, *backend);
+                       read_checkpoint(config.checkpoint, print, state, feed ? data : nullptr, *backend);
   const int64_t first_step = state.step;
+  // Before any step: the data must hold every batch the run will ask for (a sampler plans its
+  // batches; a run that asked for more would fail only once it had used them all).
+  if (feed && state.step < steps && data->remaining_batches() >= 0) {
+    const int64_t remaining = data->remaining_batches();
+    const int64_t micro_tokens = micro * T;
+    auto refuse = [&](const std::string& message) {
+      if (resumed) data->restore(data_start);
+      throw Error(message);
+    };
+    if (accumulation > remaining)
+      refuse(str("train: batch = ", batch, " rows takes ", accumulation, " of the sampler's batches of ", micro,
+                 " rows per optimizer step, but the sampler has only ", remaining, " batches (",
+                 remaining * micro_tokens, " tokens) left to give; lower batch to at most ", remaining * micro,
+                 " rows (a multiple of ", micro, "), or plan more tokens with data.sampler{ tokens = ... }"));
+    const int64_t needed = (steps - state.step) * accumulation;
+    if (needed > remaining)
+      refuse(str("train: this run needs ", needed * micro_tokens, " tokens (", steps - state.step, " steps of ",
+                 batch, " × ", T, ") but the sampler has only ", remaining * micro_tokens, " (", remaining,
+                 " batches) left to give; train on at most tokens = ", remaining / accumulation * tokens_per_step,
+                 " (or leave tokens and steps out to train on what the sampler plans), or plan the run's tokens "
+                 "with data.sampler{ tokens = ", steps * tokens_per_step, ", ... }"));
+  }
   double eval_at_start = kNaN;
   if (!resumed) eval_at_start = evaluate();
 
@@ -247,9 +329,27 @@ RunResult train(const TrainConfig& config) {
     state.train_count = 0;
     if (std::isfinite(eval_loss) && !(eval_loss >= state.best)) state.best = eval_loss;
   };
+  // The step after `step` at which something happens: an evaluation, a checkpoint or the end.
+  const bool checkpoints = checkpoint_every > 0 && !config.checkpoint.empty();
+  auto next_event = [&](int64_t step) {
+    int64_t next = std::min(steps, (step / eval_every + 1) * eval_every);
+    if (checkpoints) next = std::min(next, (step / checkpoint_every + 1) * checkpoint_every);
+    return next;
+  };
 
   result.status = RunStatus::Done;
   double last_train = kNaN;
+  const double prior_wall = state.wall_seconds;
+  double saved_wall = -1;  // the run's seconds as the last checkpoint recorded them
+  auto save = [&]() {
+    state.wall_seconds = saved_wall = prior_wall + seconds_since(start);
+    const double prior_train = state.train_seconds;
+    state.train_seconds += train_seconds;
+    state.timed_steps += state.step - first_step;
+    write_checkpoint(config.checkpoint, print, state, feed ? data : nullptr, *backend);
+    state.train_seconds = prior_train;
+    state.timed_steps -= state.step - first_step;
+  };
   while (state.step < steps) {
     if (interrupt_requested()) {
       clear_interrupt();
@@ -258,13 +358,21 @@ RunResult train(const TrainConfig& config) {
       break;
     }
     const auto step_start = Clock::now();
-    double loss_sum = 0;
-    for (int64_t a = 0; a < accumulation; ++a) {
-      if (data) data->next_batch(tokens);
-      loss_sum += backend->accumulate(feed ? tokens.data() : nullptr, micro, T,
-                                      1.0f / static_cast<float>(accumulation));
+    // One step, or for a backend that draws its losses every step up to the next event at once
+    // (the first step alone: the curve's first point is the initial parameters' loss).
+    const int64_t advance = draws && state.step > 0 ? next_event(state.step) - state.step : 1;
+    double loss = 0;
+    if (draws) {
+      loss = backend->advance(advance, batch, T);
+    } else {
+      double loss_sum = 0;
+      for (int64_t a = 0; a < accumulation; ++a) {
+        if (feed) data->next_batch(tokens);
+        loss_sum += backend->accumulate(feed ? tokens.data() : nullptr, micro, T,
+                                        1.0f / static_cast<float>(accumulation));
+      }
+      loss = loss_sum / static_cast<double>(accumulation);
     }
-    const double loss = loss_sum / static_cast<double>(accumulation);
     if (!std::isfinite(loss)) {
       result.status = RunStatus::Diverged;
       result.message = str("the training loss became ", loss, " at step ", state.step + 1,
@@ -276,7 +384,7 @@ RunResult train(const TrainConfig& config) {
       state.train_count = 1;
       finish_point(eval_at_start);
     }
-    const double norm = backend->update(learning_rate(config, state.step, steps));
+    const double norm = draws ? 1.0 : backend->update(learning_rate(config, state.step, steps));
     train_seconds += seconds_since(step_start);
     if (!std::isfinite(norm)) {
       result.status = RunStatus::Diverged;
@@ -284,9 +392,9 @@ RunResult train(const TrainConfig& config) {
                            "; lower the learning rate (lr = ", config.lr, ")");
       break;
     }
-    ++state.step;
-    state.train_sum += loss;
-    ++state.train_count;
+    state.step += advance;
+    state.train_sum += loss * static_cast<double>(advance);
+    state.train_count += advance;
     last_train = loss;
     if (state.step % eval_every == 0 || state.step == steps) {
       const double eval_loss = evaluate();
@@ -297,9 +405,7 @@ RunResult train(const TrainConfig& config) {
         break;
       }
     }
-    if (checkpoint_every && state.step % checkpoint_every == 0 && state.step < steps &&
-        !config.checkpoint.empty())
-      write_checkpoint(config.checkpoint, print, state, data, *backend);
+    if (checkpoints && state.step % checkpoint_every == 0 && state.step < steps) save();
     if (config.progress) {
       Progress p;
       p.step = state.step;
@@ -314,8 +420,7 @@ RunResult train(const TrainConfig& config) {
       config.progress(p);
     }
   }
-  if (result.status != RunStatus::Diverged && !config.checkpoint.empty())
-    write_checkpoint(config.checkpoint, print, state, data, *backend);
+  if (result.status != RunStatus::Diverged && !config.checkpoint.empty()) save();
 
   result.curve = state.curve;
   // Interrupted between evaluations: measure the held-out loss where training stopped, for the
@@ -341,14 +446,20 @@ RunResult train(const TrainConfig& config) {
   result.final_train_loss = result.curve.empty() ? last_train : result.curve.back().train_loss;
   result.flops = shape.flops_per_token(model::FlopConvention::Kaplan) * static_cast<double>(result.tokens);
   result.flops_palm = shape.flops_per_token(model::FlopConvention::PaLM) * static_cast<double>(result.tokens);
-  result.wall_seconds = seconds_since(start);
-  result.train_seconds = train_seconds;
-  const double session_tokens = static_cast<double>((state.step - first_step) * tokens_per_step);
-  result.tokens_per_second = train_seconds > 0 ? session_tokens / train_seconds : 0;
-  result.flops_per_second =
-      result.tokens_per_second * shape.flops_per_token(model::FlopConvention::Kaplan);
-  if (const double peak = backend->peak_flops(); peak > 0)
-    result.mfu = result.tokens_per_second * shape.hardware_flops_per_token() / peak;
+  // The whole run's figures, earlier sessions included (a resumed run reports the run, not the
+  // few milliseconds of its last session).
+  // A finished run's seconds are those its final checkpoint holds, so resuming it reports at least
+  // as much as the run took.
+  result.wall_seconds = result.status == RunStatus::Done && saved_wall >= 0 ? saved_wall
+                                                                           : prior_wall + seconds_since(start);
+  result.train_seconds = state.train_seconds + train_seconds;
+  const double timed_tokens = static_cast<double>((state.timed_steps + state.step - first_step) * tokens_per_step);
+  if (!draws) {  // a simulation's speed means nothing: it reports none
+    result.tokens_per_second = result.train_seconds > 0 ? timed_tokens / result.train_seconds : 0;
+    result.flops_per_second = result.tokens_per_second * shape.flops_per_token(model::FlopConvention::Kaplan);
+    if (const double peak = backend->peak_flops(); peak > 0)
+      result.mfu = result.tokens_per_second * shape.hardware_flops_per_token() / peak;
+  }
   return result;
 }
 
@@ -357,9 +468,12 @@ std::string RunResult::BriefReport() const {
                                             : str("held-out loss ", format_significant(final_loss, 4),
                                                   " (best ", format_significant(best_loss, 4), ")");
   std::string text = str(status_name(status), ": ", loss, " after ", format_count(static_cast<double>(tokens)),
-                         " tokens, ", format_flops(flops), " FLOP, ", format_duration(wall_seconds), ", ",
-                         format_count(tokens_per_second), " tokens/s, ", format_flops(flops_per_second),
-                         " FLOP/s on ", backend);
+                         " tokens");
+  if (requested_tokens > 0 && requested_tokens != tokens && status == RunStatus::Done)
+    text += str(" (tokens = ", requested_tokens, " rounded down to ", steps, " whole steps)");
+  text += str(", ", format_flops(flops), " FLOP, ", format_duration(wall_seconds));
+  if (backend == "simulated") text += ", simulated";
+  else text += str(", ", format_count(tokens_per_second), " tokens/s, ", format_flops(flops_per_second), " FLOP/s on ", backend);
   if (mfu > 0) text += str(" (MFU ", format_significant(100 * mfu, 3), "%)");
   if (status != RunStatus::Done && !message.empty()) text += " (" + message + ")";
   return text;

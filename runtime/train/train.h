@@ -47,7 +47,7 @@ struct TrainConfig {
   data::BatchSource* data = nullptr;       // not owned; may be null for the simulated backend
   data::BatchSource* eval_data = nullptr;  // not owned; null: no held-out loss (simulated: drawn)
 
-  int64_t tokens = 0;      // training tokens D (rounded down to whole steps, at least one); or
+  int64_t tokens = 0;      // training tokens D (rounded down to whole steps; at least one step); or
   int64_t steps = 0;       // optimizer steps (exactly one of the two)
   int64_t batch = 0;       // rows per optimizer step; 0: the source's batch. A multiple of it.
   int64_t seq_len = 0;     // tokens per row; 0: the source's seq_len (needed without data)
@@ -58,14 +58,16 @@ struct TrainConfig {
   OptimizerOptions optimizer;
   uint64_t seed = 1;
 
-  int64_t eval_interval = 0;   // tokens between evaluations; 0: about 20 per run
+  int64_t eval_interval = 0;   // tokens between evaluations; 0: about 20 per run (simulated: at
+                               // most 1000 per run, the interval widened to fit)
   int64_t eval_tokens = 0;     // held-out tokens per evaluation; 0: 16 batches of eval_data
 
   std::string checkpoint;           // path; empty: no checkpoints
   int64_t checkpoint_interval = 0;  // tokens between checkpoints; 0: only at the end or on Ctrl-C
   bool resume = true;               // continue from `checkpoint` when the file exists
 
-  std::string backend = "cpu";      // "cpu", "simulated", "cuda", "auto"
+  std::string backend = "cpu";      // "cpu", "simulated", "cuda", "auto"; the simulated backend
+                                    // never reads data and costs the same whatever the step count
   int threads = 0;                  // CPU threads; 0: all cores
   LossLaw law;                      // the simulated backend's law
 
@@ -93,9 +95,12 @@ struct RunResult {
   int64_t params = 0;                // N, all parameters (Chinchilla)
   int64_t non_embedding_params = 0;  // N without embeddings (Kaplan)
   int64_t tokens = 0;                // D: training tokens processed
+  int64_t requested_tokens = 0;      // tokens as asked (0: steps were given); tokens rounds it down
   int64_t steps = 0;
   double flops = 0;                  // D·flops_per_token, Kaplan convention (6N + 6·L·T·d)
   double flops_palm = 0;             // D·flops_per_token, PaLM convention (6N + 12·L·T·d)
+  // The whole run's, over every session of a resumed run; the simulated backend reports no speed
+  // (tokens_per_second, flops_per_second and mfu are 0: drawing losses says nothing about speed).
   double wall_seconds = 0;           // the whole run, evaluations and checkpoints included
   double train_seconds = 0;          // training steps only
   double tokens_per_second = 0;      // tokens / train_seconds
@@ -107,7 +112,8 @@ struct RunResult {
   std::string backend, device;
   std::string model;                 // GptConfig::Summary()
 
-  // "done: held-out loss 1.234 (best 1.230) after 20M tokens, 1.2e15 FLOP, 3.2 min, 104k tokens/s"
+  // "done: held-out loss 1.234 (best 1.230) after 20M tokens, 1.2e15 FLOP, 3.2 min, 104k tokens/s";
+  // a run whose tokens were rounded down to whole steps says so.
   std::string BriefReport() const;
   std::string Summary() const { return BriefReport(); }
 };
@@ -115,7 +121,9 @@ struct RunResult {
 // The learning rate at optimizer step `step` (0-based) of `steps`.
 double learning_rate(const TrainConfig& config, int64_t step, int64_t steps);
 
-// Runs the training. Errors in the configuration or data throw scalelab::Error before any work;
+// Runs the training. Errors in the configuration or data throw scalelab::Error before any work
+// (among them a sampler that plans fewer batches than the run needs, a held-out source too short
+// for one evaluation, and a model the cpu backend cannot fit in the memory available);
 // NaN/Inf ends the run with status Diverged, Ctrl-C (core/interrupt.h) with status Interrupted
 // (after writing the checkpoint, when there is one).
 RunResult train(const TrainConfig& config);

@@ -101,7 +101,8 @@ data.synthetic{ kind = "markov" | "grammar", seed =, tokens = 1e6, document_toke
                 [, out = file], ... } -> Corpus
 A synthetic corpus whose exact entropy rate (nats per token) is corpus.entropy_per_token. seed fixes
 the source (its transition tables or grammar), stream_seed the sample drawn from it; out = writes it
-to a corpus file as it is generated (for corpora larger than memory).
+to a corpus file as it is generated (for corpora larger than memory). A corpus that cannot fit (in
+memory, or on disk with out =) is refused before any token is generated, with the bytes it needs.
 markov:  vocab = 256, order = 2, support = 32, zipf = 1.2, spread = 0.5, profiles = 32, epsilon = 0.01
          a random order-k Markov chain; each state gives Zipf weights (r+1)^-a to `support` random
          successors (a per state in zipf ± spread), plus a uniform floor epsilon/vocab; the rate is
@@ -117,12 +118,14 @@ The repetition sampler of data-constrained studies: the unique subset is the fir
 fixed order of the training documents (order_seed), so smaller U is a subset of larger U; it is cut
 into floor(U / seq_len) sequences that are reshuffled every epoch (seed); floor(D / (batch·seq_len))
 batches are planned, so epochs = D / U with an exact fractional last epoch. U omitted (or U >= D):
-fresh data; unique_tokens = "all": the whole training split, repeated as D requires. sampler:next_batch(), sampler:stats(), sampler:state()/restore(s), sampler:held_out().]])
+fresh data; unique_tokens = "all": the whole training split, repeated as D requires. sampler:next_batch(), sampler:stats(), sampler:state()/restore(s), sampler:held_out().
+Fields: tokens (D as asked), planned_tokens (D rounded down to whole batches), unique_tokens (U in
+use: = tokens when left out, the split's size for "all"), seq_len, batch, seed, order_seed, vocab.]])
 
 document(data.bpe, [[
-data.bpe{ corpus =, vocab = [, out =] [, max_train_bytes = 64 MiB] } -> Corpus
+data.bpe{ corpus =, vocab = [, out =] [, max_train_bytes = 64 MiB] [, validation = 0.01] } -> Corpus
 Trains a byte-level BPE with `vocab` tokens on the corpus's training split (validation documents are
-never seen) and re-encodes every document; the tokenizer is saved beside the new corpus file
+never seen; validation = 0 trains on every document, for a one-document corpus) and re-encodes every document; the tokenizer is saved beside the new corpus file
 (<corpus>.tokenizer) and is corpus.tokenizer. Encoding and decoding round-trip any bytes exactly.]])
 
 document(data.held_out, [[

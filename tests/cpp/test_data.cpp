@@ -889,3 +889,45 @@ TEST_CASE("a BPE corpus keeps documents, never trains on validation, and decodes
   o.vocab = 400;
   CHECK_THROWS_WITH(TrainBpeCorpus(bpe, o), Catch::Contains("trains on a byte-level corpus"));
 }
+
+TEST_CASE("a sampler tells the trainer how many batches it still plans to give") {
+  MarkovOptions mo;
+  mo.vocab = 64;
+  mo.order = 1;
+  mo.support = 8;
+  Corpus c = MarkovSource(mo).Generate(60000, 500, 1);
+  SamplerOptions o;
+  o.tokens = 20000;  // floor(20000 / (5·32)) = 125 batches
+  o.seq_len = 32;
+  o.batch = 5;
+  RepetitionSampler s(c, o);
+  CHECK(s.remaining_batches() == 125);
+  std::vector<int32_t> x;
+  for (int i = 0; i < 25; ++i) s.next_batch(x);
+  CHECK(s.remaining_batches() == 100);
+  const std::string saved = s.state();
+  while (!s.exhausted()) s.next_batch(x);
+  CHECK(s.remaining_batches() == 0);
+  s.restore(saved);
+  CHECK(s.remaining_batches() == 100);
+  HeldOutSource held(c, {32, 5, 0.01});
+  CHECK(held.remaining_batches() == -1);  // it cycles: never exhausted
+}
+
+TEST_CASE("a synthetic corpus too large for memory is refused before any token is generated") {
+  MarkovOptions mo;
+  mo.vocab = 64;
+  mo.seed = 1;
+  try {
+    MarkovSource(mo).Generate(int64_t(1e15), 4096, 1);
+    FAIL("expected an error");
+  } catch (const Error& e) {
+    const std::string m = e.what();
+    CHECK_THAT(m, Catch::Contains("tokens = 1000000000000000"));
+    CHECK_THAT(m, Catch::Contains("PB of memory"));
+    CHECK_THAT(m, Catch::Contains("are available"));
+    CHECK_THAT(m, Catch::Contains("out = "));
+  }
+  GrammarOptions go;
+  CHECK_THROWS_WITH(GrammarSource(go).Generate(int64_t(1e15), 4096, 1), Catch::Contains("of memory"));
+}

@@ -8,7 +8,9 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <memory>
 #include <sstream>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -22,6 +24,7 @@
 #include "model/rng.h"
 #include "train/adamw.h"
 #include "train/cpu_backend.h"
+#include "train/simulated_backend.h"
 #include "train/train.h"
 
 using namespace scalelab;
@@ -648,7 +651,9 @@ TEST_CASE("runs are deterministic and resume bitwise from a checkpoint") {
   }
   const std::string fa = read_bytes(full), fb = read_bytes(part);
   CHECK(fa.size() > 1000);
-  CHECK(fa == fb);  // parameters, AdamW moments, sampler position, curve: all identical
+  // Parameters, AdamW moments, sampler position, curve: all identical; only the run's seconds so
+  // far (the last 24 bytes: wall, train, steps timed) are the clock's.
+  CHECK(fa.substr(0, fa.size() - 24) == fb.substr(0, fb.size() - 24));
   // A checkpoint of another run is refused with a clear message.
   MarkovSource d5(16, 16, 16, 5, 1), h5(16, 16, 16, 5, 2);
   train::TrainConfig other = config(d5, h5, 2, part);
@@ -812,4 +817,296 @@ TEST_CASE("bad configurations are refused with the field and the fix") {
   CHECK_THROWS_WITH(train::train(c), Catch::Contains("vocabulary (16) is larger"));
   c.model = tiny(16, 8, 16, 2, 2);
   CHECK_THROWS_WITH(train::train(c), Catch::Contains("context is 8"));
+}
+
+// ---- Review findings: checks before the first step, the simulated backend's cost and law ------
+
+namespace {
+
+// A data source that plans `planned` batches (as a data.sampler does) and counts what it gave.
+class PlannedSource final : public data::BatchSource {
+ public:
+  PlannedSource(MarkovSource& inner, int64_t planned) : inner_(inner), planned_(planned) {}
+  int64_t vocab() const override { return inner_.vocab(); }
+  int64_t seq_len() const override { return inner_.seq_len(); }
+  int64_t batch() const override { return inner_.batch(); }
+  void next_batch(std::vector<int32_t>& tokens) override {
+    if (given_ >= planned_) fail("sampler exhausted");
+    ++given_;
+    inner_.next_batch(tokens);
+  }
+  int64_t remaining_batches() const override { return planned_ - given_; }
+  std::string state() const override { return std::to_string(given_) + " " + inner_.state(); }
+  void restore(const std::string& s) override {
+    const size_t space = s.find(' ');
+    given_ = std::stoll(s.substr(0, space));
+    inner_.restore(s.substr(space + 1));
+  }
+  int64_t given() const { return given_; }
+
+ private:
+  MarkovSource& inner_;
+  int64_t planned_, given_ = 0;
+};
+
+// The simulated backend, counting what the trainer asks of it.
+struct Calls {
+  int64_t accumulate = 0, advance = 0, evaluate = 0, steps = 0;
+};
+class CountingBackend final : public train::Backend {
+ public:
+  CountingBackend(const train::LossLaw& law, Calls& calls) : inner_(train::make_simulated_backend(law)), calls_(calls) {}
+  std::string name() const override { return "simulated"; }
+  std::string device() const override { return inner_->device(); }
+  bool needs_tokens() const override { return false; }
+  bool draws_losses() const override { return inner_->draws_losses(); }
+  void init(const GptConfig& c, const train::OptimizerOptions& o, int64_t b, uint64_t seed) override {
+    inner_->init(c, o, b, seed);
+  }
+  double accumulate(const int32_t* t, int64_t B, int64_t T, float s) override {
+    ++calls_.accumulate;
+    ++calls_.steps;
+    return inner_->accumulate(t, B, T, s);
+  }
+  double advance(int64_t steps, int64_t B, int64_t T) override {
+    ++calls_.advance;
+    calls_.steps += steps;
+    return inner_->advance(steps, B, T);
+  }
+  double update(double lr) override { return inner_->update(lr); }
+  double evaluate(const int32_t* t, int64_t B, int64_t T) override {
+    ++calls_.evaluate;
+    return inner_->evaluate(t, B, T);
+  }
+  std::string save() const override { return inner_->save(); }
+  void load(const std::string& s) override { inner_->load(s); }
+  std::vector<float> parameters() const override { return {}; }
+
+ private:
+  std::unique_ptr<train::Backend> inner_;
+  Calls& calls_;
+};
+
+Calls counted_calls;
+
+train::TrainConfig simulated_124m(double tokens, int64_t batch) {
+  train::TrainConfig c;
+  c.model = tiny(50257, 1024, 768, 12, 12);  // GPT-2 small's shape
+  c.model.d_ff = 0;
+  c.backend = "simulated";
+  c.batch = batch;
+  c.seq_len = 1024;
+  c.tokens = static_cast<int64_t>(tokens);
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("a sampler that plans fewer batches than the run needs is refused before the first step") {
+  MarkovSource markov(16, 16, 8, 5, 1);
+  PlannedSource data(markov, 39);  // 39 batches of 8 × 16: 4,992 tokens
+  train::TrainConfig c;
+  c.model = tiny(16, 16, 16, 2, 2);
+  c.data = &data;
+  c.threads = 1;
+  c.tokens = 1'000'000'000;
+  CHECK_THROWS_WITH(train::train(c), Catch::Contains("needs 1000000000 tokens") && Catch::Contains("only 4992") &&
+                                         Catch::Contains("tokens = 4992") && Catch::Contains("data.sampler{ tokens = 1000000000"));
+  CHECK(data.given() == 0);  // nothing used up
+  c.tokens = 0;
+  c.steps = 1;
+  c.batch = 8000;  // 1000 micro-batches per step
+  CHECK_THROWS_WITH(train::train(c), Catch::Contains("batch = 8000 rows takes 1000 of the sampler's batches") &&
+                                         Catch::Contains("only 39 batches") && Catch::Contains("at most 312 rows"));
+  CHECK(data.given() == 0);
+  c.batch = 0;
+  c.steps = 0;
+  c.tokens = 39 * 8 * 16;  // exactly the plan: trains through
+  const train::RunResult r = train::train(c);
+  CHECK(r.status == train::RunStatus::Done);
+  CHECK(data.given() == 39);
+}
+
+TEST_CASE("a model too large for this machine's memory is refused up front, with both sizes") {
+  MarkovSource data(16, 16, 8, 5, 1);
+  train::TrainConfig c;
+  c.model = tiny(50257, 2048, 12288, 112, 96);  // about 206B parameters
+  c.model.d_ff = 0;
+  REQUIRE(c.model.params() > 200'000'000'000);
+  c.data = &data;
+  c.tokens = 1'000'000;
+  CHECK_THROWS_WITH(train::train(c), Catch::Contains("needs at least") && Catch::Contains("TB of memory") &&
+                                         Catch::Contains("are available") && Catch::Contains("smaller model"));
+  CHECK_THROWS_WITH(train::train(c), !Catch::Contains("out of memory"));
+}
+
+TEST_CASE("tokens are rounded down to whole steps, and fewer than one step is refused") {
+  MarkovSource data(16, 16, 8, 5, 1);
+  train::TrainConfig c;
+  c.model = tiny(16, 16, 16, 2, 2);
+  c.data = &data;
+  c.threads = 1;
+  c.tokens = 100;  // one step is 8 × 16 = 128 tokens
+  CHECK_THROWS_WITH(train::train(c), Catch::Contains("tokens = 100 is less than one optimizer step") &&
+                                         Catch::Contains("128"));
+  c.tokens = 3000;
+  const train::RunResult r = train::train(c);
+  CHECK(r.tokens == 2944);  // 23 steps of 128
+  CHECK(r.requested_tokens == 3000);
+  CHECK_THAT(r.BriefReport(), Catch::Contains("tokens = 3000 rounded down to 23 whole steps"));
+  c.tokens = -5;
+  CHECK_THROWS_WITH(train::train(c), Catch::Contains("tokens (training tokens D) must be >= 1 (got -5)"));
+}
+
+TEST_CASE("the simulated backend's cost does not grow with the number of steps") {
+  // The built-in simulated backend, counting: registered under its own name (the trainer lets only
+  // "simulated" run without data), and put back at the end.
+  train::register_backend("simulated", [](int, const train::LossLaw& law) {
+    return std::make_unique<CountingBackend>(law, counted_calls);
+  });
+  struct Restore {
+    ~Restore() {
+      train::register_backend("simulated", [](int, const train::LossLaw& law) { return train::make_simulated_backend(law); });
+    }
+  } restore;
+  // 1e21 FLOPs on GPT-2 small at batch 8: 1.3e12 tokens, 1.6e8 optimizer steps.
+  const GptConfig shape = simulated_124m(0, 8).model;
+  const double tokens = 1e21 / shape.flops_per_token();
+  counted_calls = {};
+  train::TrainConfig c = simulated_124m(tokens, 8);
+  const train::RunResult r = train::train(c);
+  REQUIRE(r.status == train::RunStatus::Done);
+  CHECK(r.steps > 100'000'000);
+  CHECK(counted_calls.steps == r.steps);
+  CHECK(counted_calls.accumulate + counted_calls.advance <= 22);  // the first step, then one per evaluation
+  CHECK(counted_calls.evaluate <= 22 * 16);
+  CHECK(r.flops == Approx(1e21).epsilon(1e-6));
+  const double expected = c.law(static_cast<double>(shape.params()), static_cast<double>(r.tokens));
+  CHECK(r.final_loss == Approx(expected).epsilon(0.02));
+  CHECK(r.tokens_per_second == 0);  // a simulation reports no speed
+  CHECK_THAT(r.BriefReport(), !Catch::Contains("tokens/s") && Catch::Contains("simulated"));
+
+  // However often it is asked to evaluate, a simulated run draws at most 1000 evaluations.
+  counted_calls = {};
+  c.eval_interval = 8 * 1024;
+  const train::RunResult dense = train::train(c);
+  CHECK(dense.curve.size() <= 1002);
+  CHECK(counted_calls.accumulate + counted_calls.advance <= 1001);
+
+  // The same seed draws the same losses; another seed other ones.
+  c.eval_interval = 0;
+  const train::RunResult again = train::train(c);
+  CHECK(again.final_loss == r.final_loss);
+  CHECK(again.curve.size() == r.curve.size());
+  for (size_t i = 0; i < r.curve.size(); ++i) CHECK(again.curve[i].train_loss == r.curve[i].train_loss);
+  c.seed = 2;
+  CHECK(train::train(c).final_loss != r.final_loss);
+}
+
+TEST_CASE("a simulated stretch's mean loss is the mean of the law over its steps") {
+  train::LossLaw law;
+  law.E = 1.5;
+  law.A = 30;
+  law.alpha = 0.3;
+  law.B = 300;
+  law.beta = 0.35;
+  const double n = 2e6, cap = std::log(256.0);
+  for (auto [t0, s, k] : {std::tuple<int64_t, int64_t, int64_t>{0, 512, 20000}, {1'000'000, 512, 5000},
+                          {0, 8, 100000}, {123'456, 1024, 65}, {0, 512, 1}}) {
+    double sum = 0;  // the reference: every step's expected loss, one by one
+    for (int64_t i = 1; i <= k; ++i) sum += std::min(cap, law(n, static_cast<double>(t0 + i * s)));
+    INFO("t0 " << t0 << ", s " << s << ", k " << k);
+    CHECK(train::mean_law_loss(law, n, cap, t0, s, k) == Approx(sum / static_cast<double>(k)).epsilon(1e-6));
+  }
+  law.beta = 1.0;  // the integral's other form
+  double sum = 0;
+  for (int64_t i = 1; i <= 5000; ++i) sum += std::min(cap, law(n, static_cast<double>(i * 64)));
+  CHECK(train::mean_law_loss(law, n, cap, 0, 64, 5000) == Approx(sum / 5000).epsilon(1e-6));
+}
+
+TEST_CASE("the simulated backend's law is validated, and every draw stays in [0, ln(vocab)]") {
+  train::TrainConfig c;
+  c.model = tiny(256, 64, 64, 2, 2);
+  c.backend = "simulated";
+  c.batch = 8;
+  c.seq_len = 64;
+  c.tokens = 1'000'000;
+  c.law = {-5, 0, 0, 1, 1, 0};
+  CHECK_THROWS_WITH(train::train(c), Catch::Contains("law.E") && Catch::Contains("[0, ln(vocab)"));
+  c.law = {1.69, 406.4, 410.7, -1, 0.28, 0.02};
+  CHECK_THROWS_WITH(train::train(c), Catch::Contains("law.alpha must be > 0 (got -1)"));
+  c.law = {1.69, 406.4, 410.7, 0.34, 0.28, -2};
+  CHECK_THROWS_WITH(train::train(c), Catch::Contains("law.noise must be in [0, 1) (got -2)"));
+  c.law = {1.69, -1, 410.7, 0.34, 0.28, 0.02};
+  CHECK_THROWS_WITH(train::train(c), Catch::Contains("law.A must be >= 0"));
+  c.law = {1.69, 406.4, 410.7, 0.34, 0.28, 0.9};  // wild noise around the cap: still never above it
+  c.eval_tokens = 1;                              // one draw per evaluation, not a mean of 16
+  c.eval_interval = 8 * 64;
+  const train::RunResult r = train::train(c);
+  for (const auto& p : r.curve) {
+    CHECK(p.eval_loss <= std::log(256.0));
+    CHECK(p.eval_loss >= 0);
+    CHECK(p.train_loss <= std::log(256.0));
+  }
+}
+
+TEST_CASE("resuming a finished run reports the run's own time and speed") {
+  const std::string path = std::string(SCALELAB_BINARY) + ".train-test-finished.ckpt";
+  std::remove(path.c_str());
+  MarkovSource d1(16, 16, 8, 5, 1), h1(16, 16, 8, 5, 2);
+  train::TrainConfig c = markov_run(d1, h1, tiny(16, 16, 16, 2, 2), 40);
+  c.checkpoint = path;
+  const train::RunResult first = train::train(c);
+  MarkovSource d2(16, 16, 8, 5, 1), h2(16, 16, 8, 5, 2);
+  c.data = &d2;
+  c.eval_data = &h2;
+  const train::RunResult again = train::train(c);
+  std::remove(path.c_str());
+  CHECK(again.tokens == first.tokens);
+  CHECK(again.final_loss == first.final_loss);
+  CHECK(again.train_seconds == Approx(first.train_seconds));
+  CHECK(again.tokens_per_second == Approx(first.tokens_per_second));
+  CHECK(again.wall_seconds >= first.wall_seconds);
+}
+
+TEST_CASE("a simulated run resumes from a checkpoint to the same losses, and its held-out draws ignore checkpoints") {
+  const std::string path = std::string(SCALELAB_BINARY) + ".train-test-simulated.ckpt";
+  std::remove(path.c_str());
+  auto config = [&](const std::string& checkpoint) {
+    train::TrainConfig c;
+    c.model = tiny(256, 64, 64, 2, 2);
+    c.backend = "simulated";
+    c.batch = 8;
+    c.seq_len = 64;
+    c.tokens = 200'000'000;
+    c.law = {1.5, 30, 300, 0.3, 0.35, 0.05};
+    c.checkpoint = checkpoint;
+    c.checkpoint_interval = 7'000'000;  // not a multiple of the evaluations' interval
+    return c;
+  };
+  const train::RunResult plain = train::train(config(""));
+  const train::RunResult full = train::train(config(path));  // checkpoints cut some stretches in two
+  std::remove(path.c_str());
+  train::TrainConfig c = config(path);
+  int64_t stop_at = 0;
+  c.progress = [&](const train::Progress& p) {
+    if (!stop_at && p.step > p.steps / 3) {
+      stop_at = p.step;
+      request_interrupt();
+    }
+  };
+  const train::RunResult part = train::train(c);
+  REQUIRE(part.status == train::RunStatus::Interrupted);
+  CHECK(part.steps == stop_at);
+  const train::RunResult resumed = train::train(config(path));
+  std::remove(path.c_str());
+  REQUIRE(resumed.curve.size() == full.curve.size());
+  REQUIRE(plain.curve.size() == full.curve.size());
+  for (size_t i = 0; i < full.curve.size(); ++i) {
+    CHECK(resumed.curve[i].train_loss == full.curve[i].train_loss);
+    CHECK(resumed.curve[i].eval_loss == full.curve[i].eval_loss);
+    CHECK(plain.curve[i].eval_loss == full.curve[i].eval_loss);
+  }
+  CHECK(resumed.final_loss == plain.final_loss);
+  CHECK(resumed.best_loss == plain.best_loss);
 }

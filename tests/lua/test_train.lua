@@ -89,6 +89,46 @@ t.test("bad input is named", function()
     "unknown backend")
 end)
 
+t.test("zero, negative and out-of-range values are errors naming the key and the range", function()
+  local function run(extra)
+    local c = { model = gpt, data = cycle_source(32, 16, 8, 1), tokens = 1000, threads = 1 }
+    for k, v in pairs(extra) do c[k] = v end
+    return train.run(c)
+  end
+  t.raises(function() run{ tokens = -5 } end, "tokens (training tokens D) must be >= 1 (got -5)")
+  t.raises(function() run{ batch = 0 } end, "batch (rows per optimizer step) must be >= 1 (got 0)")
+  t.raises(function() run{ seed = -1 } end, "seed (the random seed) must be >= 0 (got -1)")
+  t.raises(function() run{ steps = 0, tokens = nil } end, "steps (optimizer steps) must be >= 1 (got 0)")
+  t.raises(function() run{ eval_interval = 0 } end, "eval_interval (tokens between evaluations) must be >= 1")
+  t.raises(function() run{ tokens = 100 } end, "tokens = 100 is less than one optimizer step of batch × seq_len = 8 × 16 = 128")
+  t.raises(function() run{ model = "m" } end, "train.run: model must be a model shape, model.gpt{")
+  t.raises(function() run{ model = "m" } end, "(got string \"m\")")
+  t.raises(function() run{ law = { E = 1 } } end, "law applies only to the simulated backend")
+end)
+
+t.test("tokens are rounded down to whole steps, and the summary says so", function()
+  local r = train.run{ model = gpt, data = cycle_source(32, 16, 8, 1), tokens = 3e3, threads = 1 }
+  t.eq(r.tokens, 2944)
+  t.eq(r.requested_tokens, 3000)
+  t.ok(tostring(r):find("tokens = 3000 rounded down to 23 whole steps", 1, true), tostring(r))
+end)
+
+t.test("train.simulate validates its law and reports no speed", function()
+  local function sim(law) return train.simulate{ model = gpt, tokens = 1e6, batch = 8, seq_len = 16, law = law } end
+  t.raises(function() sim{ E = -5, A = 0, B = 0, alpha = 1, beta = 1, noise = 0 } end, "law.E (the irreducible loss) must be in [0, ln(vocab)")
+  t.raises(function() sim{ alpha = -1 } end, "law.alpha must be > 0 (got -1)")
+  t.raises(function() sim{ noise = -2 } end, "law.noise must be in [0, 1) (got -2)")
+  local r = sim{ E = 1.0, A = 10, alpha = 0.3, B = 50, beta = 0.3 }
+  t.ok(not tostring(r):find("tokens/s", 1, true), tostring(r))
+  t.eq(r.tokens_per_second, 0)
+  -- GPT-2 small for 3e11 tokens at batch 8: 37M steps, drawn in a bounded number of stretches.
+  local small = model.gpt{ vocab = 50257, ctx = 1024, d_model = 768, n_layer = 12, n_head = 12 }
+  local big = train.simulate{ model = small, tokens = 3e11, batch = 8, seq_len = 1024 }
+  t.eq(big.status, "done")
+  t.ok(#big.curve <= 22, #big.curve)
+  t.ok(big.loss > 1.69 and big.loss < 3.5, big.loss)
+end)
+
 t.test("a bad SCALELAB_GEMM is a clear Lua error at train.run", function()
   local script = os.tmpname()
   local f = assert(io.open(script, "w"))

@@ -25,9 +25,78 @@ t.test("without tokens or steps, train.run trains on what the sampler plans to d
   t.eq(sampler:stats().tokens, 16 * 32 * 5)
 end)
 
-t.test("training past the sampler's planned tokens is a clear error", function()
-  local sampler = data.sampler{ corpus = corpus, tokens = 16 * 32 * 4, seq_len = 32, batch = 16 }
-  t.raises(function() train.run{ model = gpt, data = sampler, steps = 10, threads = 1 } end, "")
+t.test("a run longer than the sampler's plan is refused before step 1, losing nothing", function()
+  local sampler = data.sampler{ corpus = corpus, tokens = 20000, seq_len = 32, batch = 16 }  -- 39 batches
+  t.raises(function() train.run{ model = gpt, data = sampler, steps = 40, threads = 1 } end,
+    "needs 20480 tokens (40 steps of 16 × 32) but the sampler has only 19968 (39 batches) left")
+  t.raises(function() train.run{ model = gpt, data = sampler, tokens = 1e9, threads = 1 } end,
+    "train on at most tokens = 19968")
+  t.raises(function() train.run{ model = gpt, data = sampler, tokens = 1e9, threads = 1 } end,
+    "data.sampler{ tokens = 1000000000, ... }")
+  t.raises(function() train.run{ model = gpt, data = sampler, batch = 8000, steps = 1, threads = 1 } end,
+    "batch = 8000 rows takes 500 of the sampler's batches of 16 rows per optimizer step, but the sampler has only 39")
+  t.eq(sampler:stats().tokens, 0)  -- nothing was drawn
+  local r = train.run{ model = gpt, data = sampler, tokens = 19968, threads = 1, eval_tokens = 512 }
+  t.eq(r.status, "done")
+  t.eq(r.tokens, 19968)
+end)
+
+t.test("resuming a finished run from its checkpoint gives the run back, with its own speed", function()
+  local path = os.tmpname()
+  os.remove(path)
+  local function run()
+    local sampler = data.sampler{ corpus = corpus, tokens = 16 * 32 * 6, seq_len = 32, batch = 16 }
+    return train.run{ model = gpt, data = sampler, threads = 1, eval_tokens = 512, checkpoint = path }
+  end
+  local first = run()
+  local again = run()  -- the sampler is restored to its end: nothing left to draw, nothing needed
+  os.remove(path)
+  t.eq(again.status, "done")
+  t.eq(again.tokens, first.tokens)
+  t.eq(again.loss, first.loss)
+  t.near(again.tokens_per_second, first.tokens_per_second, 1e-9)
+  t.ok(again.wall_seconds >= first.wall_seconds)
+end)
+
+t.test("data = a corpus says how to make a sampler from it", function()
+  t.raises(function() train.run{ model = gpt, data = corpus, tokens = 1e4 } end,
+    "train.run: data: expected a batch source, got a corpus (markov): make a sampler from it, data.sampler{ corpus = c")
+end)
+
+t.test("sampler fields give the numbers in use, never a sentinel", function()
+  local fresh = data.sampler{ corpus = corpus, tokens = 20000, seq_len = 32, batch = 16, seed = 4 }
+  t.eq(fresh.unique_tokens, 20000)        -- left out: U = tokens
+  t.eq(fresh.planned_tokens, 39 * 16 * 32)
+  t.eq(fresh.order_seed, 4)               -- left out: = seed
+  local all = data.sampler{ corpus = corpus, tokens = 20000, unique_tokens = "all", seq_len = 32, batch = 16 }
+  t.eq(all.unique_tokens, corpus:split().train_tokens)
+  t.raises(function() data.sampler{ corpus = corpus, tokens = 20000, unique_tokens = 0 } end,
+    "unique_tokens (U) must be >= 1 token or \"all\" (got 0)")
+  t.raises(function() data.sampler{ corpus = corpus, tokens = 1e20 } end,
+    "tokens = 1e+20 is beyond the largest count scalelab handles")
+  t.raises(function() data.sampler{ corpus = corpus, tokens = 20000, seed = -1 } end,
+    "seed (the shuffle seed) must be >= 0 (got -1)")
+  t.raises(function() data.sampler{ corpus = corpus, tokens = 20000, batch = 0 } end, "batch (B, rows per batch) must be >= 1")
+end)
+
+t.test("a synthetic corpus that cannot fit is refused at once, with the bytes", function()
+  t.raises(function() data.synthetic{ kind = "markov", vocab = 64, seed = 1, tokens = 1e15 } end, "PB of memory")
+  t.raises(function() data.synthetic{ kind = "markov", vocab = 64, seed = -1 } end,
+    "seed (the source's seed) must be >= 0")
+end)
+
+t.test("data.bpe takes validation = 0, its own advice for a one-document corpus", function()
+  local text, out = os.tmpname(), os.tmpname()
+  local f = assert(io.open(text, "w"))
+  f:write(string.rep("the cat sat on the mat. ", 200))
+  f:close()
+  local one = data.files{ text, out = out .. ".corpus" }
+  t.eq(one.documents, 1)
+  t.raises(function() data.bpe{ corpus = one, vocab = 280, out = out .. ".bpe" } end, "or set validation = 0")
+  local b = data.bpe{ corpus = one, vocab = 280, out = out .. ".bpe", validation = 0 }
+  t.eq(b.vocab, 280)
+  t.eq(b:text(1), string.rep("the cat sat on the mat. ", 200))
+  for _, p in ipairs{ text, out, out .. ".corpus", out .. ".bpe", out .. ".bpe.tokenizer" } do os.remove(p) end
 end)
 
 t.done()

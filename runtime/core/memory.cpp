@@ -6,8 +6,6 @@
 #include <cstdio>
 #include <cstring>
 
-#include "core/units.h"
-
 namespace scalelab {
 
 int64_t available_memory_bytes() {
@@ -32,16 +30,6 @@ int64_t available_disk_bytes(const std::string& path) {
     if (statvfs(folder.c_str(), &s) != 0) return -1;
   }
   return static_cast<int64_t>(s.f_bavail) * static_cast<int64_t>(s.f_frsize);
-}
-
-std::string format_bytes(double bytes) {
-  static const char* const units[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB"};
-  int u = 0;
-  while (bytes >= 999.5 && u < 6) {
-    bytes /= 1000;
-    ++u;
-  }
-  return (u == 0 ? std::to_string(static_cast<long long>(bytes)) : format_significant(bytes, 3)) + " " + units[u];
 }
 
 }  // namespace scalelab

@@ -15,7 +15,4 @@ int64_t available_memory_bytes();
 // exist yet); -1 when unknown.
 int64_t available_disk_bytes(const std::string& path);
 
-// "512 B", "3.2 MB", "1.4 GB", "3.3 TB" (decimal units, 3 significant digits).
-std::string format_bytes(double bytes);
-
 }  // namespace scalelab

@@ -51,6 +51,16 @@ std::string format_count(double value) {
 
 std::string format_flops(double value) { return format_scientific(value, 2); }
 
+std::string format_bytes(double bytes) {
+  static const char* const units[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB"};
+  int u = 0;
+  while (bytes >= 999.5 && u < 6) {
+    bytes /= 1000;
+    ++u;
+  }
+  return (u == 0 ? std::to_string(static_cast<long long>(bytes)) : format_significant(bytes, 3)) + " " + units[u];
+}
+
 std::string format_duration(double seconds) {
   if (!std::isfinite(seconds)) return format_significant(seconds, 3);
   if (seconds < 1) return format_significant(seconds * 1e3, 3) + " ms";

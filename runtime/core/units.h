@@ -13,6 +13,9 @@ std::string format_count(double value);
 // FLOP counts in scientific notation with two significant digits: 1.2e+22 -> "1.2e22".
 std::string format_flops(double value);
 
+// Bytes in decimal units with three significant digits: "512 B", "3.2 MB", "1.4 GB", "3.3 TB".
+std::string format_bytes(double bytes);
+
 // Seconds as "850 ms", "12.3 s", "4.2 min", "3.1 h", "2.5 d".
 std::string format_duration(double seconds);
 

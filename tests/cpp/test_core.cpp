@@ -33,6 +33,14 @@ TEST_CASE("format_flops and format_duration") {
   CHECK(format_duration(3.1 * 3600) == "3.1 h");
 }
 
+TEST_CASE("format_bytes uses decimal units with three significant digits") {
+  CHECK(format_bytes(512) == "512 B");
+  CHECK(format_bytes(3.2e6) == "3.2 MB");
+  CHECK(format_bytes(1.4e9) == "1.4 GB");
+  CHECK(format_bytes(999.7e9) == "1 TB");
+  CHECK(format_bytes(3.43e12) == "3.43 TB");
+}
+
 TEST_CASE("closest_name suggests near misses and nothing for far ones") {
   CHECK(closest_name("d_modle", {"vocab", "ctx", "d_model", "n_layer"}) == "d_model");
   CHECK(closest_name("nlayers", {"vocab", "ctx", "d_model", "n_layer"}) == "n_layer");

@@ -422,7 +422,8 @@ Study.__index = Study
 function Study:__tostring()
   local done = 0
   for _, r in ipairs(self.runs) do done = done + (r.status == "done" and 1 or 0) end
-  return string.format("Study(%s: %d runs, %d done; store %s)", self.name, #self.runs, done, self.store_path)
+  return string.format("Study(%s: %d run%s, %d done; store %s)", self.name, #self.runs, #self.runs == 1 and "" or "s", done,
+    self.store_path)
 end
 
 -- The finished runs as observations: a list of { N, params, D, U, C, loss, budget, epochs, seed }.

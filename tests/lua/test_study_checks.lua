@@ -315,6 +315,11 @@ study "r" {
   t.ok(out:find("2 runs", 1, true), out)
 end)
 
+t.test("counts agree with their nouns", function()
+  t.eq(tostring(sweep.list { { N = 1e5, D = 1e7 } }):match("^[^\n]*"), "Sweep(list: 1 point)")
+  t.eq(tostring(sweep.list { { N = 1e5, D = 1e7 }, { N = 2e5, D = 1e7 } }):match("^[^\n]*"), "Sweep(list: 2 points)")
+end)
+
 t.test("help documents the sweep and study helpers and itself", function()
   local docs = require("scalelab.native.core").docs()
   local study_module = require "scalelab.study"

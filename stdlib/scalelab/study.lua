@@ -499,6 +499,13 @@ local function print_plan(s, runs, duplicates, status_of)
   lines[#lines + 1] = string.format("total: %d run%s (%d to train), %s FLOP, estimated %s on %d core%s (%s)",
     #runs, #runs == 1 and "" or "s", todo, core.format_flops(total_flops), speed == math.huge and "seconds" or core.format_duration(total_seconds),
     native.cpu_count(), native.cpu_count() == 1 and "" or "s", basis)
+  local repeating = 0
+  for _, r in ipairs(runs) do repeating = repeating + (r.repeats_corpus and 1 or 0) end
+  if repeating > 0 then
+    lines[#lines + 1] = string.format("note: %d run%s more tokens than the corpus's %s training tokens and repeat%s it "
+      .. "(repeat_data = true; the epochs column says how often)", repeating, repeating == 1 and " wants" or "s want",
+      fmt_count(s.corpus_tokens), repeating == 1 and "s" or "")
+  end
   if duplicates > 0 then
     lines[#lines + 1] = string.format("note: %d sweep point%s gave a run identical to another (same shape and tokens) and %s merged",
       duplicates, duplicates == 1 and "" or "s", duplicates == 1 and "was" or "were")

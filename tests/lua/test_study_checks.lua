@@ -206,6 +206,7 @@ study "x" {
   local report = read(dir .. "/x.report.md")
   t.ok(report:find("every finished run has the same loss (5.5452)", 1, true), report)
   t.ok(report:find("not answered: no law was fitted", 1, true), report)
+  t.ok(report:find("N in the fits and questions counts all parameters", 1, true), report)
   t.ok(not report:find("Can't plot", 1, true) and not report:find("predict needs", 1, true), report)
   no_internal(report)
 end)
@@ -238,6 +239,7 @@ study "x" {
   code, out = scalelab(dir, "r.lua", "--dry-run")
   t.eq(code, 0, out)
   local epochs = out:match("\n%s+2%s+%S+%s+%S+%s+[^\n]-%)%s+%S+%s+(%S+)")
+  t.ok(out:find("note: 1 run wants more tokens than the corpus's", 1, true), out)
   t.ok(tonumber(epochs) and tonumber(epochs) > 1.9 and tonumber(epochs) < 2.2, "epochs of run 2: " .. tostring(epochs) .. "\n" .. out)
 
   -- U larger than the corpus is refused, naming U.

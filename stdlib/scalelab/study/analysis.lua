@@ -650,6 +650,8 @@ local function report_markdown(s, fits, answers, totals)
   add(string.format("- script: `%s` (SHA-256 `%s`), scalelab %s", s.script_path or "(interactive)",
     (s.script_hash or ""):sub(1, 16), core.version))
   add(string.format("- store: `%s`, backend `%s`", s.store_path, s.backend_kind))
+  add(string.format("- N in the fits and questions counts %s; the runs table gives both counts",
+    s.count == "non_embedding" and "non-embedding parameters (Kaplan's convention)" or "all parameters (Chinchilla's convention)"))
   add(string.format("- runs: %d done of %d%s; %s FLOP; %s of training", totals.done, #s.runs,
     totals.failed > 0 and string.format(" (%d not done)", totals.failed) or "", core.format_flops(totals.flops),
     core.format_duration(totals.seconds)))

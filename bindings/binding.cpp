@@ -1,7 +1,9 @@
 #include "bindings/binding.h"
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 
 namespace scalelab::lua {
 
@@ -9,8 +11,38 @@ namespace {
 const char kDocs[] = "scalelab.docs";
 }  // namespace
 
-void raise(lua_State* L, const char* message) {
+namespace {
+
+// True for frames of scalelab's own Lua library (embedded as "@stdlib/scalelab/...", or read from
+// $SCALELAB_STDLIB/scalelab/...) and of C functions.
+bool library_frame(const lua_Debug& ar) {
+  if (std::strcmp(ar.what, "C") == 0) return true;
+  if (std::strncmp(ar.source, "@stdlib/scalelab/", 17) == 0) return true;
+  if (const char* root = std::getenv("SCALELAB_STDLIB"); root && *root) {
+    const std::string prefix = std::string("@") + root + "/scalelab/";
+    if (std::strncmp(ar.source, prefix.c_str(), prefix.size()) == 0) return true;
+  }
+  return false;
+}
+
+// Pushes "file:line: " of the user's code that led to this call: the first frame above us outside
+// the library (an error in the arguments a library function passed on is the user's argument), or
+// of the direct caller when every frame is the library's.
+void push_where(lua_State* L) {
+  lua_Debug ar;
+  for (int level = 1; lua_getstack(L, level, &ar); ++level) {
+    if (!lua_getinfo(L, "Sl", &ar)) break;
+    if (library_frame(ar) || ar.currentline <= 0) continue;
+    lua_pushfstring(L, "%s:%d: ", ar.short_src, ar.currentline);
+    return;
+  }
   luaL_where(L, 1);  // "file:line: " of the Lua code that called us, or "" if that is C
+}
+
+}  // namespace
+
+void raise(lua_State* L, const char* message) {
+  push_where(L);
   lua_pushstring(L, message);
   lua_concat(L, 2);
   lua_error(L);

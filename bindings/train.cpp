@@ -384,8 +384,10 @@ int run(lua_State* L) {
   train::RunResult result = train::train(c);
   if (result.status == train::RunStatus::Interrupted) {
     // The host's SIGINT handler also armed a hook that would turn Ctrl-C into a Lua error at the
-    // next instruction; the run already stopped cleanly, so the caller gets its result instead.
+    // next instruction; the run already stopped cleanly (its checkpoint written). In the REPL the
+    // caller gets its result; in a script Ctrl-C ends the script, which must not go on to its next run.
     lua_sethook(L, nullptr, 0, 0);
+    if (interrupt_ends_script()) throw Interrupted();
   }
   push(L, std::move(result));
   return 1;

@@ -8,12 +8,16 @@ namespace scalelab {
 
 namespace {
 std::atomic<bool> g_interrupt{false};
+std::atomic<bool> g_ends_script{true};
 static_assert(std::atomic<bool>::is_always_lock_free, "the SIGINT handler needs a lock-free flag");
 }  // namespace
 
 void request_interrupt() noexcept { g_interrupt.store(true, std::memory_order_relaxed); }
 bool interrupt_requested() noexcept { return g_interrupt.load(std::memory_order_relaxed); }
 void clear_interrupt() noexcept { g_interrupt.store(false, std::memory_order_relaxed); }
+
+void set_interrupt_ends_script(bool ends) noexcept { g_ends_script.store(ends, std::memory_order_relaxed); }
+bool interrupt_ends_script() noexcept { return g_ends_script.load(std::memory_order_relaxed); }
 
 void check_interrupt() {
   if (g_interrupt.exchange(false, std::memory_order_relaxed)) throw Interrupted();

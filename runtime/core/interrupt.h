@@ -11,4 +11,12 @@ bool interrupt_requested() noexcept;   // cheap: one relaxed atomic load
 void clear_interrupt() noexcept;
 void check_interrupt();                // throws Interrupted if requested (and clears the request)
 
+// What Ctrl-C ends: the whole script (true, the default: a script runs unattended, and its next
+// step must not start after the user asked it to stop) or only the computation in progress (false:
+// the REPL, which returns to its prompt). A binding that stops cleanly on Ctrl-C and returns a
+// partial result instead of throwing (train.run, status "interrupted") throws Interrupted after
+// stopping when this is true, so that the script unwinds to the host (exit status 130).
+void set_interrupt_ends_script(bool ends) noexcept;
+bool interrupt_ends_script() noexcept;
+
 }  // namespace scalelab

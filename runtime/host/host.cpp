@@ -17,6 +17,7 @@ namespace scalelab::host {
 namespace {
 
 lua_State* g_running = nullptr;  // the state whose call SIGINT should interrupt
+volatile std::sig_atomic_t g_sigint_seen = 0;  // SIGINT arrived during the current call
 
 // Called by Lua at the next instruction after SIGINT: raise the interruption as a Lua error.
 void interrupt_hook(lua_State* L, lua_Debug*) {
@@ -27,6 +28,7 @@ void interrupt_hook(lua_State* L, lua_Debug*) {
 
 void on_sigint(int signal) {
   std::signal(signal, SIG_DFL);  // a second Ctrl-C before the hook runs kills the process
+  g_sigint_seen = 1;
   request_interrupt();           // for C++ loops (core/interrupt.h)
   if (g_running)
     lua_sethook(g_running, interrupt_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
@@ -118,6 +120,7 @@ int Host::call(int nargs, int nresults) {
   lua_pushcfunction(L_, message_handler);
   lua_insert(L_, base);
   clear_interrupt();
+  g_sigint_seen = 0;
   g_running = L_;
   struct sigaction action {}, previous {};
   action.sa_handler = on_sigint;
@@ -129,6 +132,8 @@ int Host::call(int nargs, int nresults) {
   lua_sethook(L_, nullptr, 0, 0);
   clear_interrupt();
   lua_remove(L_, base);
+  // A call that failed after Ctrl-C ended by the interruption (however the error was worded on its way out).
+  interrupted_ = status != LUA_OK && g_sigint_seen;
   return status;
 }
 

@@ -32,6 +32,10 @@ class Host {
   // lua_pcall status; on failure the message is left on the stack.
   int call(int nargs, int nresults);
 
+  // True when the last call failed because of Ctrl-C: the program then exits with status 130
+  // (128 + SIGINT), as a shell expects of an interrupted command.
+  bool interrupted() const { return interrupted_; }
+
   // Prints "scalelab: <message on the stack top>" to stderr and pops it.
   void report();
 
@@ -42,11 +46,13 @@ class Host {
   // negative indices for the program and its options.
   void set_arg(const std::vector<std::string>& argv, int script_index);
 
-  // The interactive loop (runtime/host/repl.cpp).
+  // The interactive loop (runtime/host/repl.cpp). While it runs, Ctrl-C ends only the computation
+  // in progress (core/interrupt.h's interrupt_ends_script is false); a script's Ctrl-C ends the script.
   void repl();
 
  private:
   lua_State* L_;
+  bool interrupted_ = false;
 };
 
 }  // namespace scalelab::host

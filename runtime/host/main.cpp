@@ -2,7 +2,8 @@
 //   scalelab script.lua [args]   runs the script, arguments in 'arg'
 //   scalelab                     the REPL on a terminal; otherwise runs standard input
 //   scalelab -                   runs standard input
-// Exit status: 0 success, 1 script error (message and traceback on stderr), 2 bad usage.
+// Exit status: 0 success, 1 script error (message and traceback on stderr), 2 bad usage, 130 a
+// script stopped by Ctrl-C.
 #include <unistd.h>
 
 #include <cstdio>
@@ -19,7 +20,8 @@ namespace {
 
 const char kUsage[] =
     "usage: scalelab [options] [script [args]]\n"
-    "       scalelab results FILE.db [--csv PATH | --json PATH | --curves PATH]  (list or export runs)\n"
+    "       scalelab results FILE.db [--study NAME] [--status S] [--csv PATH | --json PATH | --curves PATH]\n"
+    "                    list or export the runs of a study's results store (scalelab results -h)\n"
     "Options:\n"
     "  -e stmt     run the Lua statement 'stmt'\n"
     "  -i          enter the REPL after running the script\n"
@@ -48,7 +50,16 @@ int main(int argc, char** argv) {
     try {
       scalelab::host::Host host;
       host.set_arg(all, 1);
-      return host.run_string("require('scalelab.results').main(arg)", "=results") ? 0 : 1;
+      // results.main returns the exit status: 0, 1 (the store cannot be read), 2 (bad usage).
+      lua_State* L = host.state();
+      const char code[] = "return require('scalelab.results').main(arg)";
+      if (luaL_loadbuffer(L, code, sizeof code - 1, "=results") != LUA_OK || host.call(0, 1) != LUA_OK) {
+        host.report();
+        return host.interrupted() ? 130 : 1;
+      }
+      const int status = lua_isinteger(L, -1) ? static_cast<int>(lua_tointeger(L, -1)) : 0;
+      lua_pop(L, 1);
+      return status;
     } catch (const std::exception& e) {
       std::fprintf(stderr, "scalelab: %s\n", e.what());
       return 1;
@@ -94,11 +105,11 @@ int main(int argc, char** argv) {
     if (version) print_version();
     for (const auto& [kind, value] : actions) {
       bool ok = kind == 'e' ? host.run_string(value, "=(command line)") : host.require(value);
-      if (!ok) return 1;
+      if (!ok) return host.interrupted() ? 130 : 1;
     }
     if (script > 0) {
       std::vector<std::string> args(all.begin() + script + 1, all.end());
-      if (!host.run_file(all[script], args)) return 1;
+      if (!host.run_file(all[script], args)) return host.interrupted() ? 130 : 1;
     }
     if (interactive) {
       host.repl();
@@ -107,7 +118,7 @@ int main(int argc, char** argv) {
         print_version();
         host.repl();
       } else if (!host.run_file("-", {})) {
-        return 1;
+        return host.interrupted() ? 130 : 1;
       }
     }
   } catch (const std::exception& e) {

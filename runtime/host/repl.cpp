@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "core/interrupt.h"
 #include "host/host.h"
 
 #ifdef SCALELAB_HAVE_READLINE
@@ -194,6 +195,9 @@ bool incomplete(lua_State* L) {
 }  // namespace
 
 void Host::repl() {
+  // At the prompt, Ctrl-C ends the computation in progress and returns here; train.run returns its
+  // interrupted result for the user to inspect or resume.
+  set_interrupt_ends_script(false);
   const bool terminal = isatty(STDIN_FILENO);
 #ifdef SCALELAB_HAVE_READLINE
   const bool use_readline = terminal;

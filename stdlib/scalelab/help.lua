@@ -85,4 +85,9 @@ function M.help(value)
   end
 end
 
+M.doc(M.help, [[help([x]) prints the documentation of x: a module (its functions), a function, or an
+object (its fields and methods); help() alone lists the modules. doc(value, text) documents your own
+values for help.]])
+M.doc(M.doc, "doc(value, text) -> value: documents a table or function of your own, for help(value)")
+
 return M

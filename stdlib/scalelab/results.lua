@@ -16,6 +16,14 @@ Options:
   -h, --help       this help
 ]]
 
+-- A mistake in the command line: reported with the usage, exit status 2.
+local Usage = {}
+local function usage_error(message)
+  error(setmetatable({ message = message }, Usage), 0)
+end
+
+local STATUSES = { "planned", "running", "done", "failed", "diverged", "interrupted" }
+
 local function parse(args)
   local options = {}
   local i = 1
@@ -23,18 +31,27 @@ local function parse(args)
     local a = args[i]
     local function value()
       i = i + 1
-      if not args[i] then error("results: " .. a .. " needs a value\n" .. results.usage, 0) end
+      if not args[i] then usage_error(a .. " needs a value") end
       return args[i]
     end
     if a == "-h" or a == "--help" then options.help = true
     elseif a == "--study" then options.study = value()
-    elseif a == "--status" then options.status = value()
+    elseif a == "--status" then
+      options.status = value()
+      local known = false
+      for _, s in ipairs(STATUSES) do known = known or s == options.status end
+      if not known then
+        usage_error("--status '" .. options.status .. "' is not a status; use one of " .. table.concat(STATUSES, ", "))
+      end
     elseif a == "--csv" then options.csv = value()
     elseif a == "--json" then options.json = value()
     elseif a == "--curves" then options.curves = value()
-    elseif a:sub(1, 1) == "-" then error("results: unknown option '" .. a .. "'\n" .. results.usage, 0)
+    elseif a:sub(1, 1) == "-" then
+      local checks = require "scalelab.study.checks"
+      local suggestion = checks.closest(a, { "--study", "--status", "--csv", "--json", "--curves", "--help" })
+      usage_error("unknown option '" .. a .. "'" .. (suggestion and ("; did you mean '" .. suggestion .. "'?") or ""))
     elseif not options.path then options.path = a
-    else error("results: one store at a time (got '" .. options.path .. "' and '" .. a .. "')", 0)
+    else usage_error("one store at a time (got '" .. options.path .. "' and '" .. a .. "')")
     end
     i = i + 1
   end
@@ -61,29 +78,69 @@ function results.list(store, filter)
           cell(r.loss, function(x) return string.format("%.4f", x) end),
           cell(r.wall_seconds, core.format_duration), r.hash:sub(1, 12)))
       end
-      print(string.format("  %d runs", #runs))
+      print(string.format("  %d run%s (N: non-embedding parameters; params: all)", #runs, #runs == 1 and "" or "s"))
     end
   end
 end
 
-function results.main(args)
-  local options = parse(args or {})
+-- A runtime failure (not a usage mistake): its message without scalelab's internal file:line.
+local function failure(message)
+  io.stderr:write("scalelab results: ", (tostring(message):match("^[^\n]*"):gsub("^[^:]*%.lua:%d+: ", "")), "\n")
+  return 1
+end
+
+local function run(args)
+  local options = parse(args)
   if options.help then
     io.stdout:write(results.usage)
     return 0
   end
-  if not options.path then error("results: which store?\n" .. results.usage, 0) end
-  local store = native_store.open(options.path, { read_only = true })
+  if not options.path then usage_error("which store? give the path of a study's .db file") end
+  local probe = io.open(options.path, "rb")
+  if not probe then usage_error("no results store at '" .. options.path .. "' (no such file)") end
+  probe:close()
+  local ok, store = pcall(native_store.open, options.path, { read_only = true })
+  if not ok then return failure(store) end
   local filter = { study = options.study, status = options.status }
+  if filter.study then
+    local names, found = {}, false
+    for _, s in ipairs(store:studies()) do
+      names[#names + 1] = s.name
+      found = found or s.name == filter.study
+    end
+    if not found then
+      store:close()
+      return failure(string.format("no study '%s' in %s; %s", filter.study, options.path,
+        #names == 0 and "it holds no studies" or ("its studies: " .. table.concat(names, ", "))))
+    end
+  end
   print(tostring(store))
-  if options.csv then print("runs: " .. store:export(options.csv, filter)) end
-  if options.json then print("runs: " .. store:export(options.json, filter)) end
-  if options.curves then
-    print("curves: " .. store:export(options.curves, { what = "curves", study = filter.study, status = filter.status }))
+  local exported, why = pcall(function()
+    if options.csv then print("runs: " .. store:export(options.csv, filter)) end
+    if options.json then print("runs: " .. store:export(options.json, filter)) end
+    if options.curves then
+      print("curves: " .. store:export(options.curves, { what = "curves", study = filter.study, status = filter.status }))
+    end
+  end)
+  if not exported then
+    store:close()
+    return failure(why)
   end
   if not (options.csv or options.json or options.curves) then results.list(store, filter) end
   store:close()
   return 0
+end
+
+-- scalelab results ARGS: returns the exit status (0; 1 when the store cannot be read; 2 on bad
+-- usage, with the usage).
+function results.main(args)
+  local ok, status = pcall(run, args or {})
+  if ok then return status end
+  if getmetatable(status) == Usage then
+    io.stderr:write("scalelab results: ", status.message, "\n", results.usage)
+    return 2
+  end
+  error(status, 0)
 end
 
 return results

@@ -3,7 +3,7 @@
 --   study "isoflop-demo" {
 --     model    = { aspect = 32, vocab = 256, ctx = 64 },        -- how a target N becomes a shape
 --     sweep    = sweep.isoflop{ budgets = { 1e12, 3e12, 1e13 } },
---     backend  = "cpu",                                         -- or "simulated", { kind = "simulated", law = ... }
+--     backend  = "cpu",                 -- default "auto"; or "simulated", { kind = "simulated", law = ... }
 --     fits     = { "isoflop", "chinchilla" },
 --     questions = { plan.optimal{ compute = 1e15 } },
 --   }
@@ -47,6 +47,8 @@ local VALID = {
   quiet = "boolean",
   params = "string",
   models = { "table", "string", "function" },
+  point_keys = "table",
+  repeat_data = "boolean",
 }
 
 local MODEL_VALID = { aspect = { "positive", "string" }, shape = { "string", "function" }, vocab = "integer",
@@ -56,6 +58,35 @@ local HYPER_VALID = {}
 for _, key in ipairs { "lr", "batch", "warmup", "min_lr", "weight_decay", "beta1", "beta2", "clip" } do
   HYPER_VALID[key] = { "number", "function" }
 end
+
+-- What each hyperparameter may be (the trainer's own limits, said in the study's words).
+local HYPER_RANGE = {
+  lr = { function(v) return v > 0 and v < math.huge end, "a positive learning rate" },
+  batch = { function(v) return v >= 1 and v == math.floor(v) and v < math.huge end, "a whole number of sequences >= 1" },
+  warmup = { function(v) return v >= 0 and v < math.huge end,
+             "a fraction of the steps in [0, 1) or a number of steps >= 1" },
+  min_lr = { function(v) return v >= 0 and v <= 1 end, "the final learning rate as a fraction of lr, in [0, 1]" },
+  weight_decay = { function(v) return v >= 0 and v < math.huge end, ">= 0" },
+  beta1 = { function(v) return v >= 0 and v < 1 end, "in [0, 1)" },
+  beta2 = { function(v) return v >= 0 and v < 1 end, "in [0, 1)" },
+  clip = { function(v) return v >= 0 and v < math.huge end, "a gradient-norm limit >= 0 (0: no clipping)" },
+}
+
+-- nil when `value` is a valid `key`, else why not.
+local function hyper_problem(key, value)
+  if type(value) ~= "number" or value ~= value then
+    return "hyper." .. key .. " must be a number (got " .. checks.type_name(value) .. ")"
+  end
+  local range = HYPER_RANGE[key]
+  if range and not range[1](value) then
+    return string.format("hyper.%s must be %s (got %s)", key, range[2], tostring(value))
+  end
+end
+
+-- The keys a sweep point may carry: the run's size and data, its seed, and any hyperparameter.
+local POINT_KEYS = { "N", "D", "U", "epochs", "budget", "seed" }
+for key in pairs(HYPER_VALID) do POINT_KEYS[#POINT_KEYS + 1] = key end
+table.sort(POINT_KEYS)
 
 local EVAL_VALID = { interval = { "integer", "function" }, tokens = { "integer", "function" } }
 
@@ -187,7 +218,22 @@ end
 -- Turns the sweep into runs: shape, tokens, hyperparameters, identity.
 local function plan_runs(s)
   local runs, by_hash, duplicates = {}, {}, 0
+  local valid_keys = {}
+  for _, key in ipairs(POINT_KEYS) do valid_keys[key] = true end
+  for _, key in ipairs(s.point_keys or {}) do valid_keys[key] = true end
   for i, p in ipairs(s.sweep.points) do
+    for key in pairs(p) do
+      if not valid_keys[key] then
+        local names = {}
+        for name in pairs(valid_keys) do names[#names + 1] = name end
+        table.sort(names)
+        local suggestion = type(key) == "string" and checks.closest(key, names)
+        checks.fail(s.where, string.format("study: sweep point %d (%s) has the key '%s', which no part of a run reads%s "
+          .. "(valid: %s); a value of your own that your model or hyper functions read goes in point_keys = { \"%s\" }",
+          i, sweep_mod.describe_point(p), tostring(key), suggestion and ("; did you mean '" .. suggestion .. "'?") or "",
+          table.concat(names, ", "), tostring(key)), { "sweep" })
+      end
+    end
     local N = p.N
     if type(N) ~= "number" or not (N > 0) then
       checks.fail(s.where, string.format("study: sweep point %d has no positive N (target parameters): %s", i,
@@ -210,13 +256,35 @@ local function plan_runs(s)
     run.tokens = D
     run.unique_tokens = p.U
     local batch = rule_value(s.hyper, "batch", run)
-    if type(batch) ~= "number" or batch < 1 or batch ~= math.floor(batch) then
-      checks.fail(s.where, "study: hyper.batch must give a whole number of sequences >= 1 (got " .. tostring(batch) .. ")", { "hyper", "batch" })
+    local problem = hyper_problem("batch", batch)
+    if problem then
+      checks.fail(s.where, string.format("study: %s, for sweep point %d (%s)", problem, i, sweep_mod.describe_point(p)), { "hyper", "batch" })
     end
     run.batch = math.tointeger(batch)
     local per_step = run.batch * shape.ctx
     run.steps = math.max(1, math.floor(D / per_step + 0.5))
     run.tokens = run.steps * per_step
+    if s.corpus_tokens then
+      -- What the corpus holds decides what the run sees: U unique tokens must fit in its training
+      -- split; without U, a run wants fresh tokens, and more than the split holds means repeating it.
+      local held = s.corpus_tokens
+      if run.unique_tokens and run.unique_tokens > held then
+        checks.fail(s.where, string.format("study: sweep point %d (%s) asks for U = %s unique tokens, but the data holds "
+          .. "%s training tokens (%s); lower U, or give the study a larger corpus", i, sweep_mod.describe_point(p),
+          fmt_count(run.unique_tokens), fmt_count(held), s.corpus_description), { "sweep" })
+      end
+      if not run.unique_tokens and run.tokens > held then
+        if not s.repeat_data then
+          checks.fail(s.where, string.format("study: run %s (sweep point %d) trains on D = %s tokens, but the data holds "
+            .. "only %s training tokens (%s), so it would see them %.3g times; give the study repeat_data = true to "
+            .. "repeat them, give the sweep U (unique tokens: sweep.data_constrained), lower the budgets or sizes, or "
+            .. "use a larger corpus", string.format("N=%s", fmt_count(N)), i, fmt_count(run.tokens), fmt_count(held),
+            s.corpus_description, run.tokens / held), { "sweep" })
+        end
+        run.unique_tokens = held
+        run.repeats_corpus = true
+      end
+    end
     if run.unique_tokens then
       run.epochs = run.tokens / run.unique_tokens
     end
@@ -224,10 +292,16 @@ local function plan_runs(s)
     run.flops_kaplan = shape.flops_per_token * run.tokens
     for _, key in ipairs { "lr", "warmup", "min_lr", "weight_decay", "beta1", "beta2", "clip" } do
       local v = rule_value(s.hyper, key, run)
-      if type(v) ~= "number" or v ~= v then
-        checks.fail(s.where, "study: hyper." .. key .. " must give a number (got " .. checks.type_name(v) .. ")", { "hyper", key })
+      local why = hyper_problem(key, v)
+      if why then
+        checks.fail(s.where, string.format("study: %s, for sweep point %d (%s)", why, i, sweep_mod.describe_point(p)),
+          p[key] ~= nil and { "sweep" } or { "hyper", key })
       end
       run[key] = v
+    end
+    if run.warmup >= 1 and run.warmup >= run.steps then
+      checks.fail(s.where, string.format("study: hyper.warmup = %s steps is not shorter than run %d's %d steps; give a "
+        .. "fraction of the steps (0.01) instead", tostring(run.warmup), i, run.steps), { "hyper", "warmup" })
     end
     run.warmup_steps = run.warmup < 1 and math.floor(run.warmup * run.steps + 0.5) or math.floor(run.warmup)
     run.min_lr_ratio = run.min_lr
@@ -268,23 +342,55 @@ end
 
 -- ---- Arguments of the script ------------------------------------------------------------------------------
 
-local function script_options()
+M.usage = "usage: scalelab SCRIPT.lua [--dry-run | -n] [--jobs N | -j N] [--quiet] [-- ARGS for the script itself]"
+
+-- Bad script options end the program with status 2 and the usage line, before anything trains: a
+-- typo (--dryrun) must never start the full study.
+local function usage_error(message)
+  io.stderr:write("scalelab: ", message, "\n", M.usage, "\n")
+  io.stderr:flush()
+  os.exit(2)
+end
+
+local function parse_jobs(text, option)
+  local n = tonumber(text)
+  if text == nil then usage_error(option .. " needs a number of runs to train at once") end
+  if not n or n ~= math.floor(n) or n < 1 or n == math.huge then
+    usage_error(string.format("%s needs a whole number of runs >= 1 (got '%s')", option, tostring(text)))
+  end
+  return math.tointeger(n)
+end
+
+-- The script's options: --dry-run (-n), --jobs N (-j N, --jobs=N), --quiet. Arguments after "--"
+-- belong to the script itself and are left alone.
+function M.script_options(a)
   local options = { dry_run = false }
-  local a = rawget(_G, "arg")
   if type(a) ~= "table" then return options end
+  local known = { "--dry-run", "--jobs", "--quiet" }
   local i = 1
   while a[i] do
     local v = a[i]
-    if v == "--dry-run" or v == "-n" then options.dry_run = true
+    if v == "--" then break
+    elseif v == "--dry-run" or v == "-n" then options.dry_run = true
     elseif v == "--jobs" or v == "-j" then
-      options.jobs = tonumber(a[i + 1])
+      options.jobs = parse_jobs(a[i + 1], v)
       i = i + 1
-    elseif v:match("^%-%-jobs=") then options.jobs = tonumber(v:match("=(.*)"))
-    elseif v == "--quiet" then options.quiet = true
+    elseif v:match("^%-%-jobs=") then options.jobs = parse_jobs(v:match("=(.*)"), "--jobs")
+    elseif v:match("^%-j%d") then options.jobs = parse_jobs(v:sub(3), "-j")
+    elseif v == "--quiet" or v == "-q" then options.quiet = true
+    else
+      local suggestion = v:sub(1, 1) == "-" and checks.closest(v:match("^[^=]*"), known)
+      usage_error(string.format("unknown option '%s'%s", v,
+        suggestion and ("; did you mean '" .. suggestion .. "'?") or
+        (v:sub(1, 1) ~= "-" and " (a study script takes options only; put the script's own arguments after --)" or "")))
     end
     i = i + 1
   end
   return options
+end
+
+local function script_options()
+  return M.script_options(rawget(_G, "arg"))
 end
 
 local function read_script(where)
@@ -316,7 +422,8 @@ Study.__index = Study
 function Study:__tostring()
   local done = 0
   for _, r in ipairs(self.runs) do done = done + (r.status == "done" and 1 or 0) end
-  return string.format("Study(%s: %d runs, %d done; store %s)", self.name, #self.runs, done, self.store_path)
+  return string.format("Study(%s: %d run%s, %d done; store %s)", self.name, #self.runs, #self.runs == 1 and "" or "s", done,
+    self.store_path)
 end
 
 -- The finished runs as observations: a list of { N, params, D, U, C, loss, budget, epochs, seed }.
@@ -335,6 +442,12 @@ end
 function Study:report()
   if self.report_text then print(self.report_text) end
   return self.report_text
+end
+
+-- What N means in a study (params = "all" or "non_embedding"), in words.
+function M.count_words(count)
+  return count == "all" and "all parameters (params = \"all\", Chinchilla's count)"
+    or "non-embedding parameters (params = \"non_embedding\", Kaplan's count)"
 end
 
 -- ---- Dry run ------------------------------------------------------------------------------------------------------
@@ -360,9 +473,11 @@ end
 local function print_plan(s, runs, duplicates, status_of)
   local speed, basis = estimate_speed(s, s.store_path)
   local lines = {}
-  local header = string.format("%4s  %-9s %-9s %-28s %-9s %-9s %-8s %-9s %-9s %s", "#", "N", "params", "shape (L×d, heads)",
+  local header = string.format("%4s  %-9s %-9s %-28s %-9s %-9s %-8s %-9s %-9s %s", "#", "non-emb.", "params", "shape (L×d, heads)",
     "D", "epochs", "lr", "FLOPs", "time", "status")
-  lines[#lines + 1] = string.format("study %s: %d runs planned, backend %s, store %s", s.name, #runs, s.backend_kind, s.store_path)
+  lines[#lines + 1] = string.format("study %s: %d run%s planned, backend %s, store %s", s.name, #runs, #runs == 1 and "" or "s",
+    s.backend_kind, s.store_path)
+  lines[#lines + 1] = "N in run labels and fits counts " .. M.count_words(s.count) .. "; the table gives both counts"
   lines[#lines + 1] = header
   local total_flops, total_seconds, todo = 0, 0, 0
   for _, r in ipairs(runs) do
@@ -381,11 +496,19 @@ local function print_plan(s, runs, duplicates, status_of)
       string.format("%.2g", r.lr), core.format_flops(r.flops),
       speed == math.huge and "-" or core.format_duration(seconds), status)
   end
-  lines[#lines + 1] = string.format("total: %d runs (%d to train), %s FLOP, estimated %s on %d core%s (%s)",
-    #runs, todo, core.format_flops(total_flops), speed == math.huge and "seconds" or core.format_duration(total_seconds),
+  lines[#lines + 1] = string.format("total: %d run%s (%d to train), %s FLOP, estimated %s on %d core%s (%s)",
+    #runs, #runs == 1 and "" or "s", todo, core.format_flops(total_flops), speed == math.huge and "seconds" or core.format_duration(total_seconds),
     native.cpu_count(), native.cpu_count() == 1 and "" or "s", basis)
+  local repeating = 0
+  for _, r in ipairs(runs) do repeating = repeating + (r.repeats_corpus and 1 or 0) end
+  if repeating > 0 then
+    lines[#lines + 1] = string.format("note: %d run%s more tokens than the corpus's %s training tokens and repeat%s it "
+      .. "(repeat_data = true; the epochs column says how often)", repeating, repeating == 1 and " wants" or "s want",
+      fmt_count(s.corpus_tokens), repeating == 1 and "s" or "")
+  end
   if duplicates > 0 then
-    lines[#lines + 1] = string.format("note: %d sweep points gave a run identical to another (same shape and tokens) and were merged", duplicates)
+    lines[#lines + 1] = string.format("note: %d sweep point%s gave a run identical to another (same shape and tokens) and %s merged",
+      duplicates, duplicates == 1 and "" or "s", duplicates == 1 and "was" or "were")
   end
   print(table.concat(lines, "\n"))
 end
@@ -410,7 +533,36 @@ local function run_study(name, spec, where)
   if #spec.sweep.points == 0 then
     checks.fail(where, "study \"" .. name .. "\": the sweep is empty (no runs to train); check its filters and lists", { "sweep" })
   end
-  if spec.hyper then checks.table(spec.hyper, HYPER_VALID, "study: hyper", where, { "hyper" }) end
+  if spec.hyper then
+    checks.table(spec.hyper, HYPER_VALID, "study: hyper", where, { "hyper" })
+    for key, value in pairs(spec.hyper) do
+      local problem = type(value) ~= "function" and hyper_problem(key, value)
+      if problem then checks.fail(where, "study: " .. problem, { "hyper", key }) end
+    end
+  end
+  if spec.questions then
+    for k, q in pairs(spec.questions) do
+      if math.type(k) ~= "integer" then
+        checks.fail(where, "study: questions is a list: questions = { plan.optimal{ compute = 1e21 }, ... } (found the key '"
+          .. tostring(k) .. "')", { "questions" })
+      end
+      local ok_answer, method = pcall(function() return q.answer end)
+      local is_question = (ok_answer and type(method) == "function") or
+        (type(q) == "table" and q.kind == "optimal" and type(q.compute) == "number")
+      if not is_question then
+        checks.fail(where, string.format("study: questions[%d] is not a question (got %s%s); write a question as "
+          .. "plan.optimal{ compute = 1e21 } (help(plan) lists the others)", k, checks.type_name(q),
+          type(q) == "string" and (" \"" .. q .. "\"") or ""), { "questions" })
+      end
+    end
+  end
+  if spec.point_keys then
+    for k, v in pairs(spec.point_keys) do
+      if math.type(k) ~= "integer" or type(v) ~= "string" then
+        checks.fail(where, "study: point_keys is a list of names: point_keys = { \"width\", ... }", { "point_keys" })
+      end
+    end
+  end
   if spec.eval then checks.table(spec.eval, EVAL_VALID, "study: eval", where, { "eval" }) end
   if spec.jobs and spec.jobs < 1 then checks.fail(where, "study: jobs must be at least 1 (got " .. spec.jobs .. ")", { "jobs" }) end
 
@@ -441,6 +593,8 @@ local function run_study(name, spec, where)
   if not ok then checks.fail(where, "study: backend: " .. tostring(kind), { "backend" }) end
   s.backend_kind, s.backend_identity, s.backend_run = kind, identity, run_fn
   s.data_identity = describe_data(spec.data)
+  s.point_keys = spec.point_keys
+  s.repeat_data = spec.repeat_data
   s.sweep = spec.sweep
   local ok_fits, fits_or_error = pcall(analysis.parse_fits, spec.fits)
   if not ok_fits then checks.fail(where, "study: fits: " .. tostring(fits_or_error), { "fits" }) end
@@ -452,6 +606,21 @@ local function run_study(name, spec, where)
   s.checkpoint_dir = spec.checkpoints or (base .. ".checkpoints")
   s.report_base = type(spec.report) == "string" and strip_db(spec.report):gsub("%.md$", "") or base
   s.quiet = spec.quiet or options.quiet
+  if backends.trains(kind) then
+    if spec.data == nil then
+      checks.fail(where, "study: backend \"" .. kind .. "\" trains models on data: give the study data = a corpus "
+        .. "(data.synthetic{...}, data.corpus \"gcide\", ...) or a function(run) returning a sampler; or ask for "
+        .. "backend = \"simulated\" (losses drawn from a law, no training)", { "backend" })
+    end
+    -- How many training tokens the corpus holds (the sampler's split), to plan epochs with.
+    local ok_split, split = pcall(function() return spec.data:split() end)
+    if ok_split and type(split) == "table" and type(split.train_tokens) == "number" then
+      s.corpus_tokens = split.train_tokens
+      s.corpus_description = string.format("%s in %d document%s, %s more held out for validation",
+        (describe_data(spec.data) or "the corpus"):match("^[^\n]*"), split.train_documents or 0,
+        split.train_documents == 1 and "" or "s", fmt_count(split.validation_tokens or 0))
+    end
+  end
 
   local runs, duplicates = plan_runs(s)
   s.runs = runs
@@ -477,6 +646,15 @@ local function run_study(name, spec, where)
 
   executor.execute(s, { jobs = options.jobs or spec.jobs, executor = spec.executor })
   if spec.report ~= false then analysis.analyse(s) end
+  -- After the report: a study with failed runs is not a success (exit status 1), and says so.
+  local failed = 0
+  for _, r in ipairs(s.runs) do
+    if r.status == "failed" then failed = failed + 1 end
+  end
+  if failed > 0 then
+    checks.fail(where, string.format("study %s: %d of %d run%s failed (listed above); fix the cause and run the "
+      .. "script again: finished runs are kept", name, failed, #s.runs, #s.runs == 1 and "" or "s"))
+  end
   return s
 end
 
@@ -500,6 +678,15 @@ M.plan_runs = plan_runs
 M.Study = Study
 M.pythia_lr = pythia_lr
 
+doc(M.plan_runs, [[study.plan_runs(s) -> runs, duplicates: turns a study's sweep into runs (shape, tokens rounded
+to whole steps, epochs, hyperparameters, identity hash, label), as --dry-run prints them; s is a
+declared Study (its runs are s.runs). Sweep points that give identical runs are merged and counted.]])
+doc(M.pythia_lr, [[study.pythia_lr(run) -> lr: Pythia's learning rate for run.params total parameters: 1e-3 up to
+70M, 6e-4 at 160M, 3e-4 at 410M, interpolated in log-log (the default hyper.lr rule)]])
+doc(M.script_options, "study.script_options(arg) -> { dry_run =, jobs =, quiet = }: a study script's options; "
+  .. "a bad one exits with status 2 and the usage (" .. M.usage .. ")")
+doc(M.count_words, "study.count_words(count) -> what N counts in a study with params = count, in words")
+
 doc(M.study, [[study "name" { sweep = ..., model = ..., hyper = ..., backend = ..., store = ..., fits = ..., questions = ... }
 Declares and runs a scaling study: trains the sweep's runs not yet in the store (resuming
 interrupted ones), fits the laws asked for, answers the questions and writes the report beside the
@@ -511,8 +698,15 @@ numbers or functions of the run), sweep, backend ("simulated" | "cpu" | "cuda" |
 data_constrained = { base = "single_epoch" } fits the base law on the single-epoch runs first, as
 Muennighoff et al. did; base = a law freezes that law; without base all seven parameters are fitted;
 a simulated law with R_D, R_N simulates the data-constrained law), questions, jobs, executor,
-seed, eval ({ interval =, tokens = }), report (path or false), checkpoints (folder), quiet.
-Script options: --dry-run (print the plan, train nothing), --jobs N.]])
+seed, eval ({ interval =, tokens = }), report (path or false), checkpoints (folder), quiet,
+repeat_data (true: runs wanting more tokens than the corpus holds repeat it; otherwise that is an
+error before training), point_keys (names of your own sweep-point values that your model or hyper
+functions read; any other unknown key in a point is an error).
+The backend defaults to "auto" (the trainer, on CUDA where present, else the CPU; it needs data);
+"simulated" must be asked for. A run that fails makes the script end with an error (exit status 1)
+after the report.
+Script options: --dry-run (-n: print the plan, train nothing), --jobs N (-j N), --quiet; anything
+else exits with status 2 and the usage; arguments after -- are the script's own.]])
 
 -- Questions are written plan.optimal{ compute = C }. Until this scalelab has the plan module, a
 -- stand-in makes that question (answered with the study's fitted laws by study.analysis); the real

@@ -64,7 +64,7 @@ function sweep.describe_point(p)
 end
 
 function Sweep:__tostring()
-  local lines = { string.format("Sweep(%s: %d points)", self.kind, #self.points) }
+  local lines = { string.format("Sweep(%s: %d point%s)", self.kind, #self.points, #self.points == 1 and "" or "s") }
   for i = 1, math.min(#self.points, 8) do lines[#lines + 1] = "  " .. sweep.describe_point(self.points[i]) end
   if #self.points > 8 then lines[#lines + 1] = string.format("  ... %d more", #self.points - 8) end
   return table.concat(lines, "\n")
@@ -95,15 +95,24 @@ local function copy(t)
   return out
 end
 
+-- The most values sweep.log and sweep.linear make: no study trains more runs than this, and a
+-- larger n is a slip (sweep.log(1, 10, 1e9)) that would otherwise hang building the list.
+sweep.max_values = 10000
+
 -- n values from lo to hi, evenly spaced in log (both ends included).
 function sweep.log(lo, hi, n)
   local at = checks.where(2)
   if type(lo) ~= "number" or type(hi) ~= "number" or not (lo > 0 and hi > 0) then
     checks.fail(at, "sweep.log(lo, hi, n): lo and hi must be positive numbers")
   end
-  if math.type(n) ~= "integer" and not (type(n) == "number" and n == math.floor(n)) or n < 1 then
+  if type(n) ~= "number" or n ~= math.floor(n) or n < 1 then
     checks.fail(at, "sweep.log(lo, hi, n): n must be a whole number >= 1 (got " .. tostring(n) .. ")")
   end
+  if n > sweep.max_values then
+    checks.fail(at, string.format("sweep.log(lo, hi, n): n = %s values is more than a sweep can train (at most %d); "
+      .. "did you swap the arguments? sweep.log(lo, hi, n) takes the ends first", tostring(n), sweep.max_values))
+  end
+  n = math.tointeger(n)
   if n == 1 then return { lo } end
   local out = {}
   for i = 0, n - 1 do out[i + 1] = math.exp(math.log(lo) + (math.log(hi) - math.log(lo)) * i / (n - 1)) end
@@ -115,7 +124,14 @@ end
 function sweep.linear(lo, hi, n)
   local at = checks.where(2)
   if type(lo) ~= "number" or type(hi) ~= "number" then checks.fail(at, "sweep.linear(lo, hi, n): lo and hi must be numbers") end
-  if type(n) ~= "number" or n < 1 or n ~= math.floor(n) then checks.fail(at, "sweep.linear(lo, hi, n): n must be a whole number >= 1") end
+  if type(n) ~= "number" or n < 1 or n ~= math.floor(n) then
+    checks.fail(at, "sweep.linear(lo, hi, n): n must be a whole number >= 1 (got " .. tostring(n) .. ")")
+  end
+  if n > sweep.max_values then
+    checks.fail(at, string.format("sweep.linear(lo, hi, n): n = %s values is more than a sweep can train (at most %d); "
+      .. "did you swap the arguments? sweep.linear(lo, hi, n) takes the ends first", tostring(n), sweep.max_values))
+  end
+  n = math.tointeger(n)
   if n == 1 then return { lo } end
   local out = {}
   for i = 0, n - 1 do out[i + 1] = lo + (hi - lo) * i / (n - 1) end
@@ -369,7 +385,9 @@ doc(sweep.product, "sweep.product(a, b, ...) -> every combination of points; a k
 doc(sweep.zip, "sweep.zip(a, b, ...) -> point i of each, merged; equal lengths required")
 doc(sweep.filter, "sweep.filter(s, function(point) return keep end) -> the kept points")
 doc(sweep.seeds, "sweep.seeds(s, n | {seeds...}) -> each point once per seed")
-doc(sweep.log, "sweep.log(lo, hi, n) -> n values from lo to hi evenly spaced in log")
-doc(sweep.linear, "sweep.linear(lo, hi, n) -> n evenly spaced values")
+doc(sweep.log, "sweep.log(lo, hi, n) -> n values from lo to hi evenly spaced in log (n at most sweep.max_values = 10000)")
+doc(sweep.linear, "sweep.linear(lo, hi, n) -> n evenly spaced values (n at most sweep.max_values)")
+doc(sweep.describe_point, "sweep.describe_point(point) -> 'N=1.2M D=24M C=1.7e14 ...': a point as one line (N, D, U, epochs, budget, seed first)")
+doc(sweep.is_sweep, "sweep.is_sweep(value) -> true when value is a sweep (made by sweep.grid, sweep.isoflop, ...)")
 
 return sweep

@@ -99,3 +99,58 @@ TEST_CASE("Ctrl-D leaves the REPL") {
   repl.send("\x04");
   CHECK(repl.wait() == 0);
 }
+
+namespace {
+// Three training runs in a row, each long enough to be interrupted in the middle (tens of seconds).
+const char kThreeRuns[] =
+    "local src = data.synthetic{ kind = 'markov', vocab = 64, order = 1, seed = 3, tokens = 2e5 }\n"
+    "for i = 1, 3 do\n"
+    "  local s = data.sampler{ corpus = src, tokens = 4e6, unique_tokens = 'all', seq_len = 32, batch = 8 }\n"
+    "  print('start ' .. i) io.stdout:flush()\n"
+    "  local r = train.run{ model = model.gpt{ vocab = 64, ctx = 32, d_model = 64, n_layer = 2, n_head = 2 },\n"
+    "                       data = s, tokens = 4e6, lr = 1e-3, progress = false, threads = 1 }\n"
+    "  print('end ' .. i .. ' ' .. r.status) io.stdout:flush()\n"
+    "end\n";
+}  // namespace
+
+TEST_CASE("Ctrl-C in a script stops the script after the interrupted call, with status 130") {
+  const std::string dir = temp_dir();
+  write_file(dir + "/three.lua", kThreeRuns);
+  Pty script({SCALELAB_BINARY, dir + "/three.lua"}, {"HOME=" + dir});
+  REQUIRE(shows(script, "start 1"));
+  script.expect("(never shown)", 1.0);  // let the first run get going
+  script.interrupt();
+  const int status = script.wait(30);
+  INFO(script.output());
+  CHECK(status == 130);
+  CHECK(script.output().find("start 2") == std::string::npos);
+  CHECK(script.output().find("interrupted") != std::string::npos);
+}
+
+TEST_CASE("Ctrl-C in the REPL stops train.run with its result and returns to the prompt") {
+  const std::string dir = temp_dir();
+  write_file(dir + "/one.lua", std::string(kThreeRuns).replace(std::string(kThreeRuns).find("for i = 1, 3 do"), 15,
+                                                                 "for i = 1, 1 do"));
+  Pty repl({SCALELAB_BINARY, "-i", dir + "/one.lua"}, {"HOME=" + dir});
+  REQUIRE(shows(repl, "start 1"));
+  repl.expect("(never shown)", 1.0);
+  repl.interrupt();
+  // The script part is not the REPL: Ctrl-C ends it (and the program, as lua -i does on an error).
+  CHECK(repl.wait(30) == 130);
+
+  Pty session({SCALELAB_BINARY}, {"HOME=" + dir});
+  REQUIRE(shows(session, "> "));
+  session.send("src = data.synthetic{ kind = 'markov', vocab = 64, order = 1, seed = 3, tokens = 2e5 }\r");
+  REQUIRE(shows(session, "> "));
+  session.send("r = train.run{ model = model.gpt{ vocab = 64, ctx = 32, d_model = 64, n_layer = 2, n_head = 2 }, "
+               "data = data.sampler{ corpus = src, tokens = 4e6, unique_tokens = 'all', seq_len = 32, batch = 8 }, "
+               "tokens = 4e6, lr = 1e-3, progress = false, threads = 1 }\r");
+  session.expect("(never shown)", 1.5);
+  session.interrupt();
+  REQUIRE(shows(session, "> "));
+  session.send("print('status: ' .. r.status)\r");
+  REQUIRE(shows(session, "status: interrupted"));
+  REQUIRE(shows(session, "> "));
+  session.send("\x04");
+  CHECK(session.wait() == 0);
+}

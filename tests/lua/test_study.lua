@@ -468,8 +468,9 @@ t.test("--dry-run prints each planned run and the totals, and trains nothing", f
   local dir = fresh_dir()
   write(dir .. "/plan.lua", [[
 study "plan" {
+  data = data.synthetic{ kind = "markov", vocab = 256, order = 1, seed = 1, tokens = 5e5 },
   model = { aspect = 32, vocab = 256, ctx = 64 },
-  sweep = sweep.data_constrained{ unique_tokens = { 1e6, 4e6 }, epochs = { 1, 4 }, N = { 1e5, 4e5 } },
+  sweep = sweep.data_constrained{ unique_tokens = { 1e5, 4e5 }, epochs = { 1, 4 }, N = { 1e5, 4e5 } },
   backend = "cpu",
 }
 ]])

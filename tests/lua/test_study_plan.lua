@@ -12,6 +12,8 @@ local function plan(name, spec)
     for i = 1, select("#", ...) do parts[i] = tostring(select(i, ...)) end
     printed[#printed + 1] = table.concat(parts, "\t")
   end
+  -- These plans are about planning, not data: the simulated backend unless a test names another.
+  if spec.backend == nil then spec.backend = "simulated" end
   local ok, s = pcall(function() return study(name) (spec) end)
   arg, print = saved_arg, saved_print
   if not ok then error(s, 0) end

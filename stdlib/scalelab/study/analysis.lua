@@ -567,6 +567,32 @@ end
 
 -- ---- The report ------------------------------------------------------------------------------------------------------
 
+-- An error as a reader of the report should see it: the first line, without the library's
+-- file:line prefixes (those locate scalelab's code, not anything the reader wrote).
+function analysis.plain(message)
+  local text = tostring(message):match("^[^\n]*")
+  local previous
+  repeat
+    previous = text
+    text = text:gsub("^[%w_./%-]+%.lua:%d+: ", ""):gsub("^%[string [^%]]*%]:%d+: ", ""):gsub("^%(command line%):%d+: ", "")
+  until text == previous
+  return text
+end
+
+-- Why the finished runs cannot show any scaling (all losses the same, as when nothing trained), or nil.
+local function degenerate_losses(obs)
+  if #obs < 2 then return nil end
+  local lo, hi = math.huge, -math.huge
+  for _, o in ipairs(obs) do
+    lo, hi = math.min(lo, o.loss), math.max(hi, o.loss)
+  end
+  if hi - lo <= 1e-6 * math.max(1, math.abs(hi)) then
+    return string.format("every finished run has the same loss (%.4f), so the results show no effect of N or D to fit; "
+      .. "check that the runs trained (a loss of ln(vocab) is what an untrained model scores)", hi)
+  end
+end
+analysis.degenerate_losses = degenerate_losses
+
 local function law_summary(law)
   local ok, text = pcall(function()
     if type(law.summary) == "function" then return law:summary() end
@@ -624,6 +650,8 @@ local function report_markdown(s, fits, answers, totals)
   add(string.format("- script: `%s` (SHA-256 `%s`), scalelab %s", s.script_path or "(interactive)",
     (s.script_hash or ""):sub(1, 16), core.version))
   add(string.format("- store: `%s`, backend `%s`", s.store_path, s.backend_kind))
+  add(string.format("- N in the fits and questions counts %s; the runs table gives both counts",
+    s.count == "non_embedding" and "non-embedding parameters (Kaplan's convention)" or "all parameters (Chinchilla's convention)"))
   add(string.format("- runs: %d done of %d%s; %s FLOP; %s of training", totals.done, #s.runs,
     totals.failed > 0 and string.format(" (%d not done)", totals.failed) or "", core.format_flops(totals.flops),
     core.format_duration(totals.seconds)))
@@ -681,7 +709,10 @@ end
 -- are there. Returns the paths written, or {} and why not.
 function analysis.figures(s, obs)
   local plot = rawget(_G, "plot")
-  if not plot or #obs == 0 then return {} end
+  if not plot then return {} end
+  if #obs == 0 then return {}, "no finished runs to draw" end
+  local degenerate = degenerate_losses(obs)
+  if degenerate then return {}, degenerate end
   local ok_available, available = pcall(function() return plot.available() end)
   if not ok_available or not available then return {}, "gnuplot was not found (Debian package gnuplot-nox)" end
   local runs = {}
@@ -703,7 +734,14 @@ function analysis.figures(s, obs)
     native.make_dirs(dir)
     return plot.study_figures { dir = dir, runs = runs, law = s.fits.chinchilla, compute = compute }
   end)
-  if not ok then return {}, tostring(paths) end
+  if not ok then
+    -- gnuplot's own words stay in the figure's .gp beside it; the report says what failed.
+    local message = analysis.plain(paths)
+    local figure = message:match("([%w_]+)%.gp") or message:match("([%w_]+)%.svg")
+    return {}, string.format("gnuplot could not draw the %s figure from these results%s; its script is in %s/",
+      figure and ("'" .. figure .. "'") or "study's", message:find("empty", 1, true) and " (a range of values was empty)" or "",
+      dir)
+  end
   return paths
 end
 
@@ -721,15 +759,18 @@ function analysis.analyse(s)
   s.fits = {}
   for _, f in ipairs(wanted) do
     local entry = { name = f.name }
+    local degenerate = degenerate_losses(obs)
     if #obs == 0 then
       entry.error = "no finished runs"
+    elseif degenerate then
+      entry.error = degenerate
     else
       local ok, law, by = pcall(run_fit, f.name, f.options, obs, s)
       if ok then
         entry.law, entry.by = law, by
         s.fits[f.name] = law
       else
-        entry.error = tostring(law)
+        entry.error = analysis.plain(law)
       end
     end
     fits[#fits + 1] = entry
@@ -748,12 +789,14 @@ function analysis.analyse(s)
           s.answers[#s.answers + 1] = { question = q, law = f.name, answer = a }
           any = true
         else
-          answers[#answers + 1] = { question = text, law = f.name, error = tostring(a) }
+          answers[#answers + 1] = { question = text, law = f.name, error = "not answered: " .. analysis.plain(a) }
         end
       end
     end
-    if not any and #fits > 0 and not fits[1].law then
-      answers[#answers + 1] = { question = text, law = "-", error = "no fitted law to answer it" }
+    local fitted = false
+    for _, f in ipairs(fits) do fitted = fitted or f.law ~= nil end
+    if not any and not fitted then
+      answers[#answers + 1] = { question = text, law = "-", error = "not answered: no law was fitted (see Fits)" }
     end
     local _ = qi
   end

@@ -232,23 +232,50 @@ local function check_law(law, what)
   end
 end
 
--- backend: the study's backend value. Returns kind ("simulated" | "law" | trainer name | "custom"),
+-- backend: the study's backend value (default "auto": a study about training trains). Returns kind
+-- ("simulated" | "law" | trainer name | "custom"),
 -- the part of it that belongs in each run's identity, and the function that runs one run.
 --   "simulated": the trainer's simulated backend (a law plus noise, instantly) when this scalelab has
 --       the trainer, else the law simulation below; { kind = "simulated", law =, noise = }
 --   { kind = "law", law =, noise =, points = 20, seconds_per_point = 0 }: a loss curve drawn here
 --       from the law, deterministic per run, paced by seconds_per_point (for exercising executors,
 --       progress and resumption: it checkpoints after every point)
+-- The backends a study may name: the trainer's ("auto": CUDA where present, else the CPU) and the
+-- two simulations.
+backends.names = { "auto", "cpu", "cuda", "simulated", "law" }
+backends.default = "auto"
+
+local function check_name(name, what)
+  for _, valid in ipairs(backends.names) do
+    if name == valid then return end
+  end
+  local checks = require "scalelab.study.checks"
+  local suggestion = type(name) == "string" and checks.closest(name, backends.names)
+  error(string.format("%s%s is not a backend%s; valid: %s (\"auto\" trains on CUDA where present, else the CPU; "
+    .. "\"simulated\" draws losses from a law without training)", what,
+    type(name) == "string" and ("\"" .. name .. "\"") or checks.type_name(name),
+    suggestion and ("; did you mean \"" .. suggestion .. "\"?") or "",
+    "\"" .. table.concat(backends.names, "\", \"") .. "\""), 0)
+end
+
+-- True when runs on this backend train a model on the study's data.
+function backends.trains(kind)
+  return kind == "auto" or kind == "cpu" or kind == "cuda"
+end
+
 function backends.resolve(backend)
-  if backend == nil or backend == "simulated" then backend = { kind = "simulated" } end
+  if backend == nil then backend = backends.default end
+  if backend == "simulated" then backend = { kind = "simulated" } end
   if backend == "law" then backend = { kind = "law" } end
   if type(backend) == "function" then
     return "custom", { kind = "custom" }, function(run, context) return backend(run, context) end
   end
   if type(backend) == "string" then
+    check_name(backend, "")
     return backend, { kind = backend }, function(run, context) return backends.train(run, backend, context) end
   end
   local kind = backend.kind or "simulated"
+  check_name(kind, "kind = ")
   if kind == "simulated" or kind == "law" then
     local law = backend.law or backends.default_law
     check_law(law, "backend.law")

@@ -287,8 +287,12 @@ function executor.execute(s, options)
   local progress = Progress.new { runs = #s.runs, flops = total_flops, done_runs = done_runs, done_flops = done_flops,
                                   quiet = s.quiet }
   if not s.quiet then
-    print(string.format("study %s: %d runs, %d done, %d to train%s; store %s", s.name, #s.runs, done_runs, #pending,
-      #pending > 0 and string.format(" (%d at a time, backend %s)", jobs, s.backend_kind) or "", s.store_path))
+    print(string.format("study %s: %d run%s, %d done, %d to train%s; store %s", s.name, #s.runs, #s.runs == 1 and "" or "s",
+      done_runs, #pending, #pending > 0 and string.format(" (%d at a time, backend %s)", jobs, s.backend_kind) or "",
+      s.store_path))
+    if #pending > 0 then
+      print("N in run labels counts " .. (s.count == "all" and "all parameters" or "non-embedding parameters"))
+    end
   end
 
   local script_args = {}

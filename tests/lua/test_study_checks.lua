@@ -1,0 +1,335 @@
+-- What a study user meets before and after the runs, each in its own scalelab process: the default
+-- backend trains (and so needs data); declarations are checked before anything trains (backend,
+-- questions, hyperparameters, sweep-point keys, the corpus's size); script options are strict (exit
+-- status 2 with the usage); a study with failed runs exits 1 after its report; a report section
+-- that cannot be produced says why in plain words; errors point at the user's line; `scalelab
+-- results` says what is wrong with its arguments.
+local t = require "scalelab.test"
+local native = require "scalelab.native.study"
+
+local exe = native.executable()
+local root = "/tmp/scalelab-test-study-checks-" .. native.getpid()
+native.make_dirs(root)
+
+local function write(path, text)
+  local f = assert(io.open(path, "wb"))
+  f:write(text)
+  f:close()
+end
+
+local function read(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local text = f:read("a")
+  f:close()
+  return text
+end
+
+local function exists(path) return read(path) ~= nil end
+
+-- Runs `scalelab script args` in `dir`; returns the exit code, stdout and stderr together, and stderr.
+local function scalelab(dir, script, args)
+  local command = string.format("cd '%s' && '%s' %s %s 2>stderr.txt", dir, exe, script, args or "")
+  local pipe = assert(io.popen(command, "r"))
+  local output = pipe:read("a")
+  local _, _, code = pipe:close()
+  local err = read(dir .. "/stderr.txt") or ""
+  return code, output .. err, err
+end
+
+local counter = 0
+local function fresh_dir()
+  counter = counter + 1
+  local dir = root .. "/" .. counter
+  native.make_dirs(dir)
+  return dir
+end
+
+local function script(body)
+  local dir = fresh_dir()
+  write(dir .. "/s.lua", body)
+  return dir
+end
+
+-- No library location (stdlib/scalelab/...) in what the user reads.
+local function no_internal(text)
+  t.ok(not text:find("scalelab/study/", 1, true) and not text:find("scalelab/plot", 1, true)
+    and not text:find("results.lua", 1, true) and not text:find("analysis.lua", 1, true), "internal location in:\n" .. text)
+end
+
+t.test("the default backend trains: without data the study says to give data or ask for simulated", function()
+  local dir = script([[
+study "x" {
+  sweep = sweep.isoflop{ budgets = { 1e13 }, sizes = { 1e5, 2e5, 4e5 } },
+}
+]])
+  local code, out = scalelab(dir, "s.lua", "--dry-run")
+  t.eq(code, 1, out)
+  t.ok(out:find("s.lua:1: study: backend \"auto\" trains models on data", 1, true), out)
+  t.ok(out:find("backend = \"simulated\"", 1, true), out)
+  no_internal(out:match("scalelab: [^\n]*"))  -- the message; the traceback below it is for debugging
+end)
+
+t.test("an unknown backend is refused at declaration, even in a dry run, with the nearest name", function()
+  local dir = script([[
+study "x" {
+  sweep = sweep.isoflop{ budgets = { 1e13 }, sizes = { 1e5, 2e5, 4e5 } },
+  backend = "tpu",
+}
+]])
+  local code, out = scalelab(dir, "s.lua", "--dry-run")
+  t.eq(code, 1, out)
+  t.ok(out:find("s.lua:3: study: backend: \"tpu\" is not a backend; did you mean \"cpu\"?", 1, true), out)
+  t.ok(not exists(dir .. "/x.db"))
+  dir = script([[
+study "x" {
+  sweep = sweep.grid{ N = { 1e5 }, D = { 1e7 } },
+  backend = { kind = "simulatd" },
+}
+]])
+  code, out = scalelab(dir, "s.lua", "--dry-run")
+  t.eq(code, 1, out)
+  t.ok(out:find("s.lua:3: study: backend: kind = \"simulatd\" is not a backend; did you mean \"simulated\"?", 1, true), out)
+end)
+
+t.test("questions, hyperparameters and sweep-point keys are checked at declaration", function()
+  local dir = script([[
+study "x" {
+  sweep = sweep.grid{ N = { 1e5 }, D = { 1e7 } },
+  backend = "simulated",
+  questions = { "how big?", 42 },
+}
+]])
+  local code, out = scalelab(dir, "s.lua", "--dry-run")
+  t.eq(code, 1, out)
+  t.ok(out:find("s.lua:4: study: questions[1] is not a question (got a string \"how big?\")", 1, true), out)
+  t.ok(out:find("plan.optimal{ compute = 1e21 }", 1, true), out)
+
+  dir = script([[
+study "x" {
+  sweep = sweep.grid{ N = { 1e5 }, D = { 1e7 } },
+  backend = "simulated",
+  hyper = {
+    lr = -1,
+  },
+}
+]])
+  code, out = scalelab(dir, "s.lua", "--dry-run")
+  t.eq(code, 1, out)
+  t.ok(out:find("s.lua:5: study: hyper.lr must be a positive learning rate (got -1)", 1, true), out)
+
+  dir = script([[
+study "x" {
+  sweep = sweep.grid{ N = { 1e5 }, D = { 1e7 } },
+  backend = "simulated",
+  hyper = { lr = function(run) return 0 end },
+}
+]])
+  code, out = scalelab(dir, "s.lua", "--dry-run")
+  t.eq(code, 1, out)
+  t.ok(out:find("study: hyper.lr must be a positive learning rate (got 0), for sweep point 1", 1, true), out)
+
+  dir = script([[
+study "x" {
+  sweep = sweep.product(sweep.grid{ N = { 1e5 }, D = { 1e7 } }, sweep.values{ lrr = { 1e-3 }, foo = { 3 } }),
+  backend = "simulated",
+}
+]])
+  code, out = scalelab(dir, "s.lua", "--dry-run")
+  t.eq(code, 1, out)
+  t.ok(out:find("s.lua:2: study: sweep point 1 (", 1, true), out)
+  t.ok(out:find("has the key 'foo', which no part of a run reads (valid: ", 1, true)
+    or out:find("has the key 'lrr', which no part of a run reads; did you mean 'lr'?", 1, true), out)
+  t.ok(out:find("point_keys = {", 1, true), out)
+
+  -- A value of one's own, declared, is a point key the model or hyper functions may read.
+  dir = script([[
+study "x" {
+  sweep = sweep.product(sweep.grid{ N = { 1e5 }, D = { 1e7 } }, sweep.values{ width = { 1, 2 } }),
+  point_keys = { "width" },
+  backend = "simulated",
+}
+]])
+  code, out = scalelab(dir, "s.lua", "--dry-run")
+  t.eq(code, 0, out)
+  t.ok(out:find("2 runs planned", 1, true), out)
+end)
+
+t.test("bad script options exit 2 with the usage, and nothing trains", function()
+  local dir = script([[
+study "x" {
+  sweep = sweep.grid{ N = { 1e5 }, D = { 1e7 } },
+  backend = "simulated",
+}
+print("RAN")
+]])
+  for _, args in ipairs { "--dryrun", "--bogus", "--jobs abc", "--jobs 0", "--jobs=-1", "-j", "extra" } do
+    local code, out, err = scalelab(dir, "s.lua", args)
+    t.eq(code, 2, args .. ": " .. out)
+    t.ok(err:find("usage: scalelab SCRIPT.lua", 1, true), args .. ": " .. err)
+    t.ok(not out:find("RAN", 1, true), args .. ": the script went on")
+    t.ok(not exists(dir .. "/x.db"), args .. ": a store was made")
+  end
+  local _, _, err = scalelab(dir, "s.lua", "--dryrun")
+  t.ok(err:find("unknown option '--dryrun'; did you mean '--dry-run'?", 1, true), err)
+  local code, out = scalelab(dir, "s.lua", "--jobs 2 --dry-run -- --the-scripts-own")
+  t.eq(code, 0, out)
+  t.ok(out:find("1 run planned", 1, true), out)
+end)
+
+t.test("a study whose runs fail exits 1 after writing its report, which says why in plain words", function()
+  local dir = script([[
+study "x" {
+  sweep = sweep.isoflop{ budgets = { 1e13 }, sizes = { 1e5, 2e5, 4e5 } },
+  backend = function(run) if run.N > 3e5 then error("no accelerator here") end return { loss = 3 + 1e-6 * run.N } end,
+  questions = { plan.optimal{ compute = 1e15 } },
+}
+print("AFTER")
+]])
+  local code, out = scalelab(dir, "s.lua")
+  t.eq(code, 1, out)
+  t.ok(out:find("s.lua:1: study x: 1 of 3 runs failed", 1, true), out)
+  t.ok(not out:find("AFTER", 1, true), out)
+  t.ok(exists(dir .. "/x.report.md"), "the report is written before the error")
+end)
+
+t.test("a report over runs that learned nothing says so instead of fitting noise", function()
+  local dir = script([[
+study "x" {
+  sweep = sweep.isoflop{ budgets = { 1e13, 1e14 }, sizes = { 1e5, 2e5, 4e5 } },
+  backend = function(run) return { loss = math.log(256) } end,
+  questions = { plan.optimal{ compute = 1e16 } },
+}
+]])
+  local code, out = scalelab(dir, "s.lua")
+  t.eq(code, 0, out)
+  local report = read(dir .. "/x.report.md")
+  t.ok(report:find("every finished run has the same loss (5.5452)", 1, true), report)
+  t.ok(report:find("not answered: no law was fitted", 1, true), report)
+  t.ok(report:find("N in the fits and questions counts all parameters", 1, true), report)
+  t.ok(not report:find("Can't plot", 1, true) and not report:find("predict needs", 1, true), report)
+  no_internal(report)
+end)
+
+t.test("report errors lose the library's file:line", function()
+  local analysis = require "scalelab.study.analysis"
+  t.eq(analysis.plain("stdlib/scalelab/study/analysis.lua:528: chinchilla law: predict needs N\nstack traceback:"),
+    "chinchilla law: predict needs N")
+  t.eq(analysis.plain("/w/s.lua:3: plot: x"), "plot: x")
+end)
+
+t.test("a corpus too small for the planned tokens is an error in study terms before training", function()
+  local dir = script([[
+local src = data.synthetic{ kind = "markov", vocab = 64, order = 1, seed = 3, tokens = 3e5 }
+study "x" {
+  data = src,
+  model = { aspect = 16, ctx = 32 },
+  sweep = sweep.grid{ N = { 2e4 }, D = { 1e5, 6e5 } },
+  backend = "cpu",
+}
+]])
+  local code, out = scalelab(dir, "s.lua", "--dry-run")
+  t.eq(code, 1, out)
+  t.ok(out:find("s.lua:5: study: run N=20k (sweep point 2) trains on D = ", 1, true), out)
+  t.ok(out:find("repeat_data = true", 1, true), out)
+  t.ok(not out:find("−1 from C++", 1, true), out)
+
+  -- repeat_data = true: the run repeats the training split, and the dry run says how often.
+  write(dir .. "/r.lua", (read(dir .. "/s.lua"):gsub('backend = "cpu",', 'backend = "cpu", repeat_data = true,')))
+  code, out = scalelab(dir, "r.lua", "--dry-run")
+  t.eq(code, 0, out)
+  local epochs = out:match("\n%s+2%s+%S+%s+%S+%s+[^\n]-%)%s+%S+%s+(%S+)")
+  t.ok(out:find("note: 1 run wants more tokens than the corpus's", 1, true), out)
+  t.ok(tonumber(epochs) and tonumber(epochs) > 1.9 and tonumber(epochs) < 2.2, "epochs of run 2: " .. tostring(epochs) .. "\n" .. out)
+
+  -- U larger than the corpus is refused, naming U.
+  dir = script([[
+study "x" {
+  data = data.synthetic{ kind = "markov", vocab = 64, order = 1, seed = 3, tokens = 3e5 },
+  model = { aspect = 16, ctx = 32 },
+  sweep = sweep.data_constrained{ unique_tokens = { 1e6 }, epochs = { 1 }, N = { 2e4 } },
+  backend = "cpu",
+}
+]])
+  code, out = scalelab(dir, "s.lua", "--dry-run")
+  t.eq(code, 1, out)
+  t.ok(out:find("asks for U = 1M unique tokens, but the data holds", 1, true), out)
+end)
+
+t.test("errors from a library function's arguments point at the user's line", function()
+  local dir = script([[
+local f = plot.figure{}
+
+f:line{ x = { 1, 2, 3 }, y = { 1, 2 } }
+]])
+  local code, out = scalelab(dir, "s.lua")
+  t.eq(code, 1, out)
+  t.ok(out:find("s.lua:3: figure:line: x has 3 values but y has 2", 1, true), out)
+
+  dir = script([[
+
+study "x" {
+  sweep = sweep.grid{ N = { 1e5 }, D = { 1e7 } },
+  backend = "simulated",
+  store = "/nonexistent/folder/x.db",
+}
+]])
+  code, out = scalelab(dir, "s.lua")
+  t.eq(code, 1, out)
+  t.ok(out:find("scalelab: s.lua:%d+: "), out)
+  no_internal(out:match("^[^\n]*"))
+end)
+
+t.test("sweep sizes that cannot be meant are refused with the limit", function()
+  local ok, message = pcall(sweep.log, 1, 10, 1e9)
+  t.ok(not ok)
+  t.ok(tostring(message):find("at most 10000", 1, true), message)
+  t.ok(tostring(message):find("test_study_checks.lua:", 1, true), message)
+  t.eq(#sweep.log(1, 10, 3), 3)
+end)
+
+t.test("scalelab results: bad usage exits 2 with the usage; an unknown study lists the ones there", function()
+  local dir = script([[
+study "r" {
+  sweep = sweep.grid{ N = { 1e5, 2e5 }, D = { 1e7 } },
+  backend = "simulated",
+  fits = {},
+}
+]])
+  local code, out = scalelab(dir, "s.lua")
+  t.eq(code, 0, out)
+  local err
+  code, out, err = scalelab(dir, "results", "/nonexistent.db")
+  t.eq(code, 2, out)
+  t.ok(err:find("no results store at '/nonexistent.db'", 1, true), err)
+  t.ok(err:find("usage: scalelab results", 1, true), err)
+  no_internal(err)
+  code, out, err = scalelab(dir, "results", "r.db --stduy r")
+  t.eq(code, 2, out)
+  t.ok(err:find("unknown option '--stduy'; did you mean '--study'?", 1, true), err)
+  code, out, err = scalelab(dir, "results", "r.db --status finished")
+  t.eq(code, 2, out)
+  code, out, err = scalelab(dir, "results", "r.db --study nope")
+  t.eq(code, 1, out)
+  t.ok(err:find("no study 'nope' in r.db; its studies: r", 1, true), err)
+  code, out = scalelab(dir, "results", "r.db --study r")
+  t.eq(code, 0, out)
+  t.ok(out:find("2 runs", 1, true), out)
+end)
+
+t.test("counts agree with their nouns", function()
+  t.eq(tostring(sweep.list { { N = 1e5, D = 1e7 } }):match("^[^\n]*"), "Sweep(list: 1 point)")
+  t.eq(tostring(sweep.list { { N = 1e5, D = 1e7 }, { N = 2e5, D = 1e7 } }):match("^[^\n]*"), "Sweep(list: 2 points)")
+end)
+
+t.test("help documents the sweep and study helpers and itself", function()
+  local docs = require("scalelab.native.core").docs()
+  local study_module = require "scalelab.study"
+  for name, value in pairs { describe_point = sweep.describe_point, is_sweep = sweep.is_sweep,
+                             plan_runs = study_module.plan_runs, pythia_lr = study_module.pythia_lr, help = help } do
+    t.ok(type(docs[value]) == "string" and #docs[value] > 20, name .. " has no documentation")
+  end
+end)
+
+os.execute("rm -rf '" .. root .. "'")
+t.done()

@@ -266,15 +266,18 @@ f:line{ x = { 1, 2, 3 }, y = { 1, 2 } }
   t.eq(code, 1, out)
   t.ok(out:find("s.lua:3: figure:line: x has 3 values but y has 2", 1, true), out)
 
-  dir = script([[
+  -- A store that cannot be opened: its path runs through a plain file (os.tmpname makes one).
+  local blocker = os.tmpname()
+  dir = script(([[
 
 study "x" {
   sweep = sweep.grid{ N = { 1e5 }, D = { 1e7 } },
   backend = "simulated",
-  store = "/nonexistent/folder/x.db",
+  store = "%s/x.db",
 }
-]])
+]]):format(blocker))
   code, out = scalelab(dir, "s.lua")
+  os.remove(blocker)
   t.eq(code, 1, out)
   t.ok(out:find("scalelab: s.lua:%d+: "), out)
   no_internal(out:match("^[^\n]*"))

@@ -1141,9 +1141,24 @@ FittedLaw fit_with(const Law& law, const Observations& obs, const FitOptions& op
   size_t best = 0;
   for (size_t i = 1; i < outcomes.size(); ++i)
     if (outcomes[i].cost < outcomes[best].cost) best = i;
-  if (!std::isfinite(outcomes[best].cost))
-    fail(law.name(), " fit: no start gave a finite objective (", starts.size(),
-         " starts); check the observations and the start grid");
+  if (!std::isfinite(outcomes[best].cost)) {
+    // Say what the law returned: the first start's prediction for the first observation.
+    const std::vector<double> values = setup.natural(starts.front().data());
+    std::string at;
+    for (int k = 0; k < setup.k; ++k)
+      at += str(k ? ", " : "", setup.slot_name(k), " = ", format_significant(values[setup.members[k][0]], 4));
+    std::string returned;
+    try {
+      returned = str("; at ", at, " it predicts ", format_significant(law.predict(values, data.points.front()), 4),
+                     " for observation 1");
+    } catch (const std::exception& e) {
+      returned = str("; at ", at, " predicting observation 1 fails: ", e.what());
+    }
+    fail(law.name(), " fit: no start gave a finite objective (", starts.size(), " starts): the law must predict a "
+         "positive, finite ", law.output(), " for every observation", returned,
+         ". Check the start values and the observations",
+         law.kind() == LawKind::Custom ? ", and predict (a parameter that must stay positive can be given scale = \"log\")" : "");
+  }
   // Polish the best start once more, with Ceres's report.
   Solver polish(setup, data, options);
   Outcome final = polish.Solve(outcomes[best].x, true);

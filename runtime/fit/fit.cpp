@@ -1326,6 +1326,7 @@ FittedLaw fit_with(const Law& law, const Observations& obs, const FitOptions& op
     }
     const size_t n = obs.size();
     std::vector<std::vector<double>> samples(options.bootstrap);
+    std::atomic<int> unconverged{0};
     parallel(
         threads, static_cast<size_t>(options.bootstrap), [] { return 0; },
         [&](int&, size_t b) {
@@ -1347,6 +1348,7 @@ FittedLaw fit_with(const Law& law, const Observations& obs, const FitOptions& op
             if (o.cost < best_b.cost) best_b = o;
           }
           if (std::isfinite(best_b.cost)) samples[b] = setup.natural(best_b.x.data());
+          if (std::isfinite(best_b.cost) && !best_b.converged) ++unconverged;
         });
     size_t failed = 0;
     for (auto& s : samples) {
@@ -1357,6 +1359,10 @@ FittedLaw fit_with(const Law& law, const Observations& obs, const FitOptions& op
       out.samples.push_back(std::move(s));
     }
     if (failed) out.warnings.push_back(str(failed, " of ", options.bootstrap, " bootstrap refits failed"));
+    if (unconverged > 0)
+      out.warnings.push_back(str(unconverged.load(), " of ", options.bootstrap, " bootstrap refits stopped at max_iterations = ",
+                                 options.max_iterations, " before converging: their samples may widen the intervals; "
+                                 "raise max_iterations"));
   }
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - clock_start).count();
   return out;

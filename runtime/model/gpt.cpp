@@ -118,6 +118,10 @@ GptConfig shape_for(const ShapeOptions& o) {
     fail("shape_for: params = ", format_significant(o.params, 3), " is above the largest target supported, ",
          format_significant(kMaxParams, 3), " non-embedding parameters (parameter counts are 64-bit integers)");
   if (o.vocab <= 0 || o.ctx <= 0) fail("shape_for: vocab and ctx must be positive");
+  // The search multiplies the head size by small counts: keep it far from the int64 limit.
+  constexpr int64_t kMaxHeadDim = int64_t{1} << 30;
+  if (o.head_dim < 0 || o.head_dim > kMaxHeadDim)
+    fail("shape_for: head_dim = ", o.head_dim, " must be between 1 and ", kMaxHeadDim, " (or 0 for the default)");
   const double log_target = std::log(o.params);
   GptConfig best;
   double best_error = std::numeric_limits<double>::infinity();

@@ -122,6 +122,10 @@ TEST_CASE("shape_for refuses targets whose shapes would overflow the parameter c
   model::ShapeOptions o;
   o.params = 1e30;
   CHECK_THROWS_WITH(model::shape_for(o), Catch::Contains("params = ") && Catch::Contains("largest target supported"));
+  o.params = 1e9;
+  o.head_dim = int64_t{1} << 62;  // k·head_dim would overflow in the search
+  CHECK_THROWS_WITH(model::shape_for(o), Catch::Contains("head_dim = ") && Catch::Contains("must be between 1 and"));
+  o.head_dim = 0;
   o.params = 1e18;
   GptConfig c = model::shape_for(o);
   CHECK(c.non_embedding_params() > 0);

@@ -1,5 +1,6 @@
 #include "bindings/binding.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -134,6 +135,13 @@ void register_class(lua_State* L, const char* name, const char* doc, lua_CFuncti
   lua_setfield(L, metatable, "__tostring");
   lua_pushstring(L, short_name(name).c_str());
   lua_setfield(L, metatable, "__name");
+  // __what: the type in the user's words, for argument errors: the documentation's first clause
+  // (up to ": " or ". "), "A scaling law" → "a scaling law".
+  std::string what = doc ? doc : short_name(name);
+  what = what.substr(0, std::min(what.find(": "), what.find(". ")));
+  if (what.rfind("A ", 0) == 0 || what.rfind("An ", 0) == 0 || what.rfind("The ", 0) == 0) what[0] = static_cast<char>(what[0] - 'A' + 'a');
+  lua_pushstring(L, what.c_str());
+  lua_setfield(L, metatable, "__what");
   // Methods and properties are also kept on the metatable (__methods, __properties) so that the
   // REPL can complete them and help() can list them.
   lua_newtable(L);
@@ -159,11 +167,46 @@ void register_class(lua_State* L, const char* name, const char* doc, lua_CFuncti
   lua_pop(L, 1);
 }
 
+namespace {
+
+// The name users call the running bound function by: the head of its documentation
+// ("fit.chinchilla(obs [, options]) -> law" gives "fit.chinchilla"), else the name Lua knows it by.
+std::string running_function(lua_State* L) {
+  lua_Debug ar;
+  if (!lua_getstack(L, 0, &ar)) return "";
+  lua_getinfo(L, "nf", &ar);  // pushes the function
+  push_docs(L);
+  lua_pushvalue(L, -2);
+  lua_rawget(L, -2);
+  std::string name;
+  if (const char* doc = lua_tostring(L, -1)) {
+    name = doc;
+    name = name.substr(0, name.find_first_of("({ "));
+  }
+  lua_pop(L, 3);
+  if (name.empty() && ar.name) name = ar.name;
+  return name;
+}
+
+}  // namespace
+
 void* check_object(lua_State* L, int index, const char* name) {
   void* object = luaL_testudata(L, index, name);
-  if (!object)
-    throw Error(str("expected a ", short_name(name), " as argument #", index, ", got ",
-                    luaL_typename(L, index)));
+  if (!object) {
+    // What the type is in the user's words: the head of its class documentation, e.g. "A scaling
+    // law", "Observations (fit.observations{...} or fit.read_csv(path))".
+    std::string what = short_name(name);
+    luaL_getmetatable(L, name);
+    if (lua_istable(L, -1)) {
+      lua_getfield(L, -1, "__what");
+      if (const char* w = lua_tostring(L, -1)) what = w;
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    const std::string function = running_function(L);
+    throw Error(str(function.empty() ? "" : function + ": ", "argument #", index, " must be ", what, ", got ",
+                    lua_isnoneornil(L, index) ? "nothing" : luaL_typename(L, index)));
+  }
   return object;
 }
 

@@ -604,6 +604,15 @@ int law_warnings(lua_State* L) {
   }
   return 1;
 }
+int law_undetermined(lua_State* L) {
+  const auto& u = check<FittedLaw>(L, 1).undetermined;
+  lua_createtable(L, static_cast<int>(u.size()), 0);
+  for (size_t i = 0; i < u.size(); ++i) {
+    lua_pushstring(L, u[i].c_str());
+    lua_rawseti(L, -2, static_cast<lua_Integer>(i + 1));
+  }
+  return 1;
+}
 int law_observations(lua_State* L) {
   lua_pushinteger(L, static_cast<lua_Integer>(check<FittedLaw>(L, 1).observations));
   return 1;
@@ -909,7 +918,8 @@ void push_published(lua_State* L, const Law& law, const char* name) {
 
 int open_fit(lua_State* L) {
   Class<Observations>::define(
-      L, "Observations: a table of training runs (N, D, U, C, S, loss, weight, run), validated.",
+      L, "Observations (made by fit.observations{ N =, D =, loss = } or fit.read_csv(path)): a table of training runs "
+      "(N, D, U, C, S, loss, weight, run), validated.",
       {},
       {{"size", &bound<obs_size>, "number of runs"},
        {"N", &bound<obs_column<kN>>, "parameters per run (array), or nil"},
@@ -961,6 +971,8 @@ int open_fit(lua_State* L) {
        {"warnings", &bound<law_warnings>, "warnings: best point on a bound, disagreeing starts, ..."},
        {"intervals", &bound<law_intervals>, "{ name = {lo, hi} } 95% bootstrap intervals (and a, b), or nil"},
        {"standard_errors", &bound<law_standard_errors>, "{ name = se } covariance standard errors, or nil"},
+       {"undetermined", &bound<law_undetermined>,
+        "names of the parameters the data cannot determine (their values are arbitrary; no standard error)"},
        {"samples", &bound<law_samples>, "bootstrap samples: an array of { name = value }"}});
 
   new_module(

@@ -2,6 +2,7 @@
 
 #include <ceres/ceres.h>
 #include <ceres/tiny_solver.h>
+#include <glog/logging.h>
 
 #include <Eigen/Dense>
 #include <algorithm>
@@ -50,6 +51,21 @@ const char* chinchilla_normal_name() { return chosen().name; }
 }  // namespace kernels
 
 namespace {
+
+// Ceres reports through glog. Left uninitialised, glog prints "Logging before InitGoogleLogging()"
+// and Ceres's own warnings ("Residual and Jacobian evaluation failed", ...) on stderr, where a Lua
+// user can do nothing with them. The fitter detects every such failure itself and reports it as an
+// error or a warning that names the cause and the fix, so glog is initialised once, to stderr only
+// (never log files), showing fatal messages alone (a CHECK failure inside Ceres still says why it
+// aborts).
+void quiet_solver_logging() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    FLAGS_logtostderr = true;
+    FLAGS_minloglevel = google::GLOG_FATAL;
+    if (!google::IsGoogleLoggingInitialized()) google::InitGoogleLogging("scalelab");
+  });
+}
 
 constexpr int kMaxJet = 8;
 using Jet = ceres::Jet<double, kMaxJet>;
@@ -100,6 +116,31 @@ struct Setup {
   }
 };
 
+// Column k of a numeric Jacobian of `eval` (n outputs, true when every output is finite) at x, whose
+// value there is f0: central differences with the step h = 1e-6·max(1, |x_k|). Where the law cannot
+// be evaluated on one side (a domain edge, e.g. a linear parameter near 0 whose law turns negative
+// below it), the one-sided difference on the other; where neither side evaluates, the step is
+// shrunk (at most 20 times by 4). False when no step works.
+template <class Eval>
+bool numeric_column(Eval&& eval, std::vector<double>& x, int k, int n, const double* f0, double* column,
+                    int stride) {
+  std::vector<double> up(n), down(n);
+  const double saved = x[k];
+  double h = 1e-6 * std::max(1.0, std::abs(saved));
+  for (int tries = 0; tries < 20; ++tries, h /= 4) {
+    x[k] = saved + h;
+    const bool ok_up = eval(x.data(), up.data());
+    x[k] = saved - h;
+    const bool ok_down = eval(x.data(), down.data());
+    x[k] = saved;
+    if (!ok_up && !ok_down) continue;
+    for (int i = 0; i < n; ++i)
+      column[i * stride] = ok_up && ok_down ? (up[i] - down[i]) / (2 * h) : ok_up ? (up[i] - f0[i]) / h : (f0[i] - down[i]) / h;
+    return true;
+  }
+  return false;
+}
+
 // One observation's log residual ln L̂ − ln L as a Ceres cost: derivatives by forward-mode
 // automatic differentiation (ceres::Jet) for the built-in forms, central differences for custom laws.
 class LogResidual final : public ceres::CostFunction {
@@ -146,16 +187,13 @@ class LogResidual final : public ceres::CostFunction {
     residuals[0] = f - log_loss_;
     if (!jacobians || !jacobians[0]) return true;
     std::vector<double> xx(x, x + setup_->k);
+    auto eval = [&](const double* at, double* out) {
+      *out = log_custom(at);
+      return !std::isnan(*out);
+    };
     for (int k = 0; k < setup_->k; ++k) {
-      double h = 1e-6 * std::max(1.0, std::abs(xx[k]));
-      double saved = xx[k];
-      xx[k] = saved + h;
-      double up = log_custom(xx.data());
-      xx[k] = saved - h;
-      double down = log_custom(xx.data());
-      xx[k] = saved;
-      if (std::isnan(up) || std::isnan(down)) return false;
-      jacobians[0][k] = (up - down) / (2 * h);
+      if (!numeric_column(eval, xx, k, 1, &f, &jacobians[0][k], 1)) return false;
+      if (!std::isfinite(jacobians[0][k])) return false;
     }
     return true;
   }
@@ -234,6 +272,7 @@ class Solver {
  public:
   Solver(const Setup& setup, const Data& data, const FitOptions& options, bool robust = true)
       : setup_(setup), x_(setup.k, 0.0) {
+    quiet_solver_logging();
     const double delta = options.huber_delta;
     ceres::LossFunction* huber = robust && std::isfinite(delta) ? new ceres::HuberLoss(delta) : nullptr;
     bool huber_used = false;
@@ -318,20 +357,13 @@ class StackedHuber {
         double r = y > 0 ? std::log(y) - data_.log_loss[i] : kMissing;
         residuals[i] = transform(r, data_.weight[i], nullptr);
       }
-      if (jacobian) {
-        std::vector<double> xx(x, x + s.k), up(n), down(n);
-        for (int k = 0; k < s.k; ++k) {
-          double h = 1e-6 * std::max(1.0, std::abs(xx[k]));
-          double saved = xx[k];
-          xx[k] = saved + h;
-          (*this)(xx.data(), up.data(), nullptr);
-          xx[k] = saved - h;
-          (*this)(xx.data(), down.data(), nullptr);
-          xx[k] = saved;
-          for (int i = 0; i < n; ++i) jacobian[k * n + i] = (up[i] - down[i]) / (2 * h);
-        }
-      }
       for (int i = 0; i < n; ++i) ok = ok && std::isfinite(residuals[i]);
+      if (ok && jacobian) {
+        std::vector<double> xx(x, x + s.k);
+        auto eval = [&](const double* at, double* out) { return (*this)(at, out, nullptr); };
+        for (int k = 0; k < s.k && ok; ++k) ok = numeric_column(eval, xx, k, n, residuals, jacobian + k * n, 1);
+        for (int i = 0; i < n * s.k && ok; ++i) ok = std::isfinite(jacobian[i]);
+      }
       return ok;
     }
     if (vectorised_) return Chinchilla(x, residuals, jacobian);
@@ -931,35 +963,129 @@ bool same_point(const std::vector<double>& a, const std::vector<double>& b, doub
   return true;
 }
 
-std::vector<double> standard_errors(const Setup& setup, const Data& data, const FitOptions& options,
-                                    const std::vector<double>& x, double sum_squares, std::string* warning) {
+// What the data say about the free parameters at the best point x: standard errors (natural
+// units, NaN where unavailable) and the parameters the data cannot determine.
+struct Uncertainty {
+  std::vector<double> se;
+  std::vector<std::string> undetermined;
+  std::vector<std::string> warnings;
+};
+
+// Covariance standard errors from the Jacobian J of the (weighted, non-robust) log residuals at x:
+// cov = σ²·(JᵀJ)⁺ with σ² = Σw·r² / (n − k), computed by an SVD of J with its columns scaled to unit
+// norm. A free parameter is reported undetermined, with no standard error, when
+//   - changing it by 100% (by 1 in ln for a log-scale parameter) moves the predictions by less than
+//     1e-6 in ln L (RMS over the observations): the data do not feel it (a term driven to zero);
+//   - it lies in the Jacobian's null space (scaled singular value below 1e-8 of the largest): it
+//     moves together with others without changing the fit (only a combination is determined);
+//   - its standard error exceeds 10 units of its scale (10 in ln, a factor of 2e4, for log-scale
+//     parameters): the data leave it anywhere over orders of magnitude.
+// Nothing is computed where J cannot be evaluated; no standard error is reported for an exact fit
+// (zero residual scatter, where σ² = 0 would make every parameter look exact).
+Uncertainty standard_errors(const Setup& setup, const Data& data, const FitOptions& options,
+                            const std::vector<double>& x, double sum_squares) {
   const size_t m = setup.slot.size();
-  std::vector<double> se(m, kMissing);
+  const int k = setup.k;
+  Uncertainty u;
+  u.se.assign(m, kMissing);
   size_t n = 0;
   for (double w : data.weight) n += w > 0;
-  if (n <= static_cast<size_t>(setup.k)) return se;
+  auto values_at = [&] {
+    std::string text;
+    for (int s = 0; s < k; ++s)
+      text += str(s ? ", " : "", setup.slot_name(s), " = ", format_significant(setup.to_natural(setup.members[s][0], x[s]), 4));
+    return text;
+  };
+  if (n <= static_cast<size_t>(k)) {
+    u.warnings.push_back(str("no standard errors: ", n, " observations with weight for ", k,
+                             " free parameters leave no residual degrees of freedom"));
+    return u;
+  }
   Solver plain(setup, data, options, /*robust=*/false);
   plain.x() = x;
-  ceres::Covariance::Options copts;
-  copts.algorithm_type = ceres::DENSE_SVD;
-  copts.null_space_rank = -1;
-  copts.num_threads = 1;
-  ceres::Covariance covariance(copts);
-  std::vector<std::pair<const double*, const double*>> blocks = {{plain.x().data(), plain.x().data()}};
-  if (!covariance.Compute(blocks, &plain.problem())) {
-    *warning = "covariance standard errors unavailable (the Jacobian is rank deficient at the optimum)";
-    return se;
+  double cost = 0;
+  std::vector<double> residuals;
+  ceres::CRSMatrix crs;
+  bool ok = plain.problem().Evaluate(ceres::Problem::EvaluateOptions(), &cost, &residuals, nullptr, &crs);
+  ok = ok && crs.num_rows > 0 && crs.num_cols == k;
+  for (double v : residuals) ok = ok && std::isfinite(v);
+  for (double v : crs.values) ok = ok && std::isfinite(v);
+  if (!ok) {
+    u.warnings.push_back(str("no standard errors: the law's derivatives cannot be evaluated at the best point (",
+                             values_at(), "); the law is not finite and positive near it"));
+    return u;
   }
-  std::vector<double> cov(setup.k * setup.k);
-  covariance.GetCovarianceBlock(plain.x().data(), plain.x().data(), cov.data());
-  const double sigma2 = sum_squares / static_cast<double>(n - setup.k);
+  Eigen::MatrixXd J = Eigen::MatrixXd::Zero(crs.num_rows, k);
+  for (int r = 0; r < crs.num_rows; ++r)
+    for (int i = crs.rows[r]; i < crs.rows[r + 1]; ++i) J(r, crs.cols[i]) = crs.values[i];
+  std::vector<bool> undetermined(k, false);
+  Eigen::VectorXd norm(k);
+  const double rows = static_cast<double>(crs.num_rows);
+  for (int s = 0; s < k; ++s) {
+    norm[s] = J.col(s).norm();
+    const double scale = setup.log_coordinate(setup.members[s][0]) ? 1.0 : std::max(1.0, std::abs(x[s]));
+    if (!(norm[s] * scale / std::sqrt(rows) >= 1e-6)) undetermined[s] = true;
+  }
+  // SVD of J over the parameters the data feel, columns scaled to unit norm.
+  std::vector<int> felt;
+  for (int s = 0; s < k; ++s)
+    if (!undetermined[s]) felt.push_back(s);
+  Eigen::MatrixXd cov_scaled = Eigen::MatrixXd::Zero(k, k);
+  if (!felt.empty()) {
+    const int f = static_cast<int>(felt.size());
+    Eigen::MatrixXd Js(crs.num_rows, f);
+    for (int c = 0; c < f; ++c) Js.col(c) = J.col(felt[c]) / norm[felt[c]];
+    Eigen::JacobiSVD<Eigen::MatrixXd> svd(Js, Eigen::ComputeThinV);
+    const Eigen::VectorXd& sv = svd.singularValues();
+    const Eigen::MatrixXd& V = svd.matrixV();
+    Eigen::MatrixXd inverse = Eigen::MatrixXd::Zero(f, f);
+    for (int i = 0; i < sv.size(); ++i) {
+      if (sv[i] > 1e-8 * sv[0]) {
+        inverse += V.col(i) * V.col(i).transpose() / (sv[i] * sv[i]);
+        continue;
+      }
+      for (int c = 0; c < f; ++c)  // a null direction: every parameter it moves is undetermined
+        if (std::abs(V(c, i)) > 0.1) undetermined[felt[c]] = true;
+    }
+    for (int a = 0; a < f; ++a)
+      for (int b = 0; b < f; ++b) cov_scaled(felt[a], felt[b]) = inverse(a, b) / (norm[felt[a]] * norm[felt[b]]);
+  }
+  const double sigma2 = sum_squares / static_cast<double>(n - k);
+  const bool exact = !(std::sqrt(sigma2) > 1e-10);
+  for (int s = 0; s < k && !exact; ++s) {
+    if (undetermined[s]) continue;
+    const double se_fit = std::sqrt(std::max(0.0, cov_scaled(s, s) * sigma2));
+    const double scale = setup.log_coordinate(setup.members[s][0]) ? 1.0 : std::max(1.0, std::abs(x[s]));
+    if (!(se_fit <= 10 * scale)) undetermined[s] = true;
+  }
+  std::string names;
+  for (int s = 0; s < k; ++s) {
+    if (!undetermined[s]) continue;
+    for (int j : setup.members[s]) {
+      u.undetermined.push_back(setup.law.parameters()[j].name);
+      names += (names.empty() ? "" : ", ") + setup.law.parameters()[j].name;
+    }
+  }
+  if (!names.empty())
+    u.warnings.push_back(str("the data cannot determine ", names, ": at the best point (", values_at(),
+                             ") changing ", u.undetermined.size() == 1 ? "it" : "them",
+                             " leaves the fit nearly unchanged, so ", u.undetermined.size() == 1 ? "its value is" : "their values are",
+                             " arbitrary and no standard error is reported. Add observations that vary what ",
+                             u.undetermined.size() == 1 ? "it governs" : "they govern", ", or hold ",
+                             u.undetermined.size() == 1 ? "it" : "them", " fixed (free = {...})"));
+  if (exact) {
+    u.warnings.push_back(str("the law passes through every observation (RMS ln residual ",
+                             format_significant(std::sqrt(sum_squares / n), 2),
+                             "): with no residual scatter the standard errors cannot be estimated and are not reported"));
+    return u;
+  }
   for (size_t j = 0; j < m; ++j) {
     int s = setup.slot[j];
-    if (s < 0) continue;
-    double se_fit = std::sqrt(std::max(0.0, cov[s * setup.k + s] * sigma2));
-    se[j] = setup.log_coordinate(j) ? std::exp(x[s]) * se_fit : se_fit;  // delta method
+    if (s < 0 || undetermined[s]) continue;
+    double se_fit = std::sqrt(std::max(0.0, cov_scaled(s, s) * sigma2));
+    u.se[j] = setup.log_coordinate(j) ? std::exp(x[s]) * se_fit : se_fit;  // delta method
   }
-  return se;
+  return u;
 }
 
 }  // namespace
@@ -999,7 +1125,8 @@ FittedLaw fit_with(const Law& law, const Observations& obs, const FitOptions& op
   options.Validate();
   obs.Validate();
   Setup setup = make_setup(law, options, direct);
-  obs.Require(law.inputs(), static_cast<size_t>(setup.k) + 1, law.name() + " fit");
+  obs.Require(law.inputs(), options.min_observations > 0 ? options.min_observations : static_cast<size_t>(setup.k) + 1,
+              law.name() + " fit");
   Data data = make_data(setup, obs);
   std::vector<std::vector<double>> starts = make_starts(setup, options);
   const int threads = law.thread_safe() ? options.threads : 1;
@@ -1014,9 +1141,24 @@ FittedLaw fit_with(const Law& law, const Observations& obs, const FitOptions& op
   size_t best = 0;
   for (size_t i = 1; i < outcomes.size(); ++i)
     if (outcomes[i].cost < outcomes[best].cost) best = i;
-  if (!std::isfinite(outcomes[best].cost))
-    fail(law.name(), " fit: no start gave a finite objective (", starts.size(),
-         " starts); check the observations and the start grid");
+  if (!std::isfinite(outcomes[best].cost)) {
+    // Say what the law returned: the first start's prediction for the first observation.
+    const std::vector<double> values = setup.natural(starts.front().data());
+    std::string at;
+    for (int k = 0; k < setup.k; ++k)
+      at += str(k ? ", " : "", setup.slot_name(k), " = ", format_significant(values[setup.members[k][0]], 4));
+    std::string returned;
+    try {
+      returned = str("; at ", at, " it predicts ", format_significant(law.predict(values, data.points.front()), 4),
+                     " for observation 1");
+    } catch (const std::exception& e) {
+      returned = str("; at ", at, " predicting observation 1 fails: ", e.what());
+    }
+    fail(law.name(), " fit: no start gave a finite objective (", starts.size(), " starts): the law must predict a "
+         "positive, finite ", law.output(), " for every observation", returned,
+         ". Check the start values and the observations",
+         law.kind() == LawKind::Custom ? ", and predict (a parameter that must stay positive can be given scale = \"log\")" : "");
+  }
   // Polish the best start once more, with Ceres's report.
   Solver polish(setup, data, options);
   Outcome final = polish.Solve(outcomes[best].x, true);
@@ -1028,6 +1170,8 @@ FittedLaw fit_with(const Law& law, const Observations& obs, const FitOptions& op
   FittedLaw out;
   out.fitted = true;
   out.law = law.with_values(setup.natural(final.x.data()));
+  // A fit started from a published law (e.g. init = fit.published.epoch) is a new law of its kind.
+  if (law.kind() != LawKind::Custom) out.law = out.law.with_name(law_kind_name(law.kind()));
   out.free.resize(law.size());
   for (size_t j = 0; j < law.size(); ++j) out.free[j] = setup.slot[j] >= 0;
   for (const auto& group : options.ties) out.ties.push_back(group);
@@ -1064,8 +1208,18 @@ FittedLaw fit_with(const Law& law, const Observations& obs, const FitOptions& op
     wsum += data.weight[i] * r * r;
   }
   out.rmse = std::sqrt(ss_res / data.points.size());
-  out.r2 = ss_tot > 0 ? 1 - ss_res / ss_tot : kMissing;
-  out.r2_loss = ss_tot_loss > 0 ? 1 - ss_res_loss / ss_tot_loss : kMissing;
+  // No variation to explain (every loss the same, up to rounding): R² is undefined, not a number.
+  const double n_rows = static_cast<double>(data.points.size());
+  const bool flat = !(ss_tot > 1e-24 * n_rows) || !(ss_tot_loss > 1e-24 * n_rows * mean_loss * mean_loss);
+  out.r2 = flat ? kMissing : 1 - ss_res / ss_tot;
+  out.r2_loss = flat ? kMissing : 1 - ss_res_loss / ss_tot_loss;
+  if (flat) {
+    std::string inputs;
+    for (Input in : law.inputs()) inputs += (inputs.empty() ? "" : ", ") + std::string(input_name(in));
+    out.warnings.push_back(str("every observation has the same ", law.output() == "loss" ? "loss" : law.output(), " (",
+                               format_significant(obs.loss(0), 6), "): the data show no trend in ", inputs,
+                               ", so they cannot determine how the law scales"));
+  }
 
   // Warnings: the best point on a bound; starts reaching the same objective at different points;
   // a best objective reached by a single start.
@@ -1142,11 +1296,19 @@ FittedLaw fit_with(const Law& law, const Observations& obs, const FitOptions& op
                                  " starts failed (non-finite objective)"));
   }
 
-  // Covariance standard errors.
-  if (options.covariance) {
-    std::string warning;
-    out.standard_errors = standard_errors(setup, data, options, final.x, wsum, &warning);
-    if (!warning.empty()) out.warnings.push_back(warning);
+  // Standard errors and undetermined parameters, only at a point the solver converged to: at any
+  // other point the curvature says nothing about the uncertainty.
+  const bool converged = final.converged || outcomes[best].converged;
+  if (!converged) {
+    out.warnings.push_back(str("the best start did not converge within max_iterations = ", options.max_iterations,
+                               ": the estimates may not be at the optimum and no standard errors are computed; "
+                               "raise max_iterations or give starts nearer the optimum"));
+    out.standard_errors.assign(law.size(), kMissing);
+  } else if (options.covariance) {
+    Uncertainty u = standard_errors(setup, data, options, final.x, wsum);
+    out.standard_errors = std::move(u.se);
+    out.undetermined = std::move(u.undetermined);
+    for (auto& w : u.warnings) out.warnings.push_back(std::move(w));
   }
 
   // Bootstrap: resample the observations, refit from the best few distinct optima.
@@ -1164,6 +1326,7 @@ FittedLaw fit_with(const Law& law, const Observations& obs, const FitOptions& op
     }
     const size_t n = obs.size();
     std::vector<std::vector<double>> samples(options.bootstrap);
+    std::atomic<int> unconverged{0};
     parallel(
         threads, static_cast<size_t>(options.bootstrap), [] { return 0; },
         [&](int&, size_t b) {
@@ -1185,6 +1348,7 @@ FittedLaw fit_with(const Law& law, const Observations& obs, const FitOptions& op
             if (o.cost < best_b.cost) best_b = o;
           }
           if (std::isfinite(best_b.cost)) samples[b] = setup.natural(best_b.x.data());
+          if (std::isfinite(best_b.cost) && !best_b.converged) ++unconverged;
         });
     size_t failed = 0;
     for (auto& s : samples) {
@@ -1195,6 +1359,10 @@ FittedLaw fit_with(const Law& law, const Observations& obs, const FitOptions& op
       out.samples.push_back(std::move(s));
     }
     if (failed) out.warnings.push_back(str(failed, " of ", options.bootstrap, " bootstrap refits failed"));
+    if (unconverged > 0)
+      out.warnings.push_back(str(unconverged.load(), " of ", options.bootstrap, " bootstrap refits stopped at max_iterations = ",
+                                 options.max_iterations, " before converging: their samples may widen the intervals; "
+                                 "raise max_iterations"));
   }
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - clock_start).count();
   return out;
@@ -1294,6 +1462,7 @@ FittedLaw fit_power_law(const std::vector<double>& x, const std::vector<double>&
   double a = sxy / sxx, lnk = my - a * mx;
   options.starts = {{std::exp(lnk), a}};
   options.covariance = x.size() > 2;
+  options.min_observations = 2;  // the minimum checked above: two points determine k and a exactly
   return fit_law(law, obs, options);
 }
 

@@ -53,8 +53,11 @@ struct FitOptions {
   int bootstrap = 0;
   int bootstrap_starts = 4;
   unsigned seed = 1;
-  // Covariance-based standard errors (Ceres::Covariance at the optimum).
+  // Covariance-based standard errors (from the Jacobian's SVD at the optimum).
   bool covariance = true;
+  // Fewest observations accepted; 0 = one more than the free parameters (so that residual scatter
+  // exists). fit_power_law sets 2: a power law through two points is exact but well defined.
+  size_t min_observations = 0;
 
   void Validate() const;
 };

@@ -268,6 +268,12 @@ Law Law::with_values(std::vector<double> values) const {
   return law;
 }
 
+Law Law::with_name(std::string name) const {
+  Law law = *this;
+  law.name_ = std::move(name);
+  return law;
+}
+
 Law Law::with(const std::string& parameter, double value) const {
   Law law = *this;
   law.values_[index(parameter)] = value;
@@ -347,7 +353,8 @@ Allocation compute_optimal(const Law& law) {
 double effective_tokens(double D, double U, double R_D_star) {
   double u_d = std::min(U, D);
   double r_d = D / u_d - 1.0;
-  return u_d + u_d * R_D_star * (1.0 - std::exp(-r_d / R_D_star));
+  // 1 − e^(−x) as −expm1(−x): exact for small x = R_D/R*, where 1 − exp(−x) cancels (R* large).
+  return u_d + u_d * (R_D_star * -std::expm1(-r_d / R_D_star));  // R*·(1 − e^(−R/R*)) ≤ R: no overflow
 }
 
 double effective_params(double N, double U_D, double R_N_star, double A, double B, double alpha, double beta) {
@@ -355,7 +362,11 @@ double effective_params(double N, double U_D, double R_N_star, double A, double 
   double n_opt = g * std::pow(U_D * g, beta / alpha);
   double u_n = std::min(N, n_opt);
   double r_n = N / u_n - 1.0;
-  return u_n + u_n * R_N_star * (1.0 - std::exp(-r_n / R_N_star));
+  return u_n + u_n * (R_N_star * -std::expm1(-r_n / R_N_star));  // as in effective_tokens
+}
+
+bool FittedLaw::is_undetermined(const std::string& parameter) const {
+  return std::find(undetermined.begin(), undetermined.end(), parameter) != undetermined.end();
 }
 
 bool Interval::valid() const { return !std::isnan(lo) && !std::isnan(hi); }
@@ -410,13 +421,23 @@ std::string FittedLaw::Summary() const {
       out << "  95% [" << number(i.lo) << ", " << number(i.hi) << "]";
     }
     if (j < standard_errors.size() && !std::isnan(standard_errors[j])) out << "  se " << number(standard_errors[j]);
+    if (is_undetermined(names[j])) out << "  (undetermined by the data)";
     if (fitted && j < free.size() && !free[j]) out << "  (held)";
     for (const auto& group : ties)
       if (std::find(group.begin(), group.end(), names[j]) != group.end() && group.front() != names[j])
         out << "  (tied to " << group.front() << ")";
     out << "\n";
   }
-  if (law.has("A") && law.has("B") && law.has("alpha") && law.has("beta")) {
+  std::string allocation_blockers;
+  for (const char* p : {"A", "B", "alpha", "beta"})
+    if (law.has(p) && is_undetermined(p)) allocation_blockers += (allocation_blockers.empty() ? "" : ", ") + std::string(p);
+  if (law.has("A") && law.has("B") && law.has("alpha") && law.has("beta") &&
+      (!allocation_blockers.empty() || !std::isfinite(compute_optimal(law).a) || !std::isfinite(compute_optimal(law).G))) {
+    out << "  compute-optimal: not determined ("
+        << (allocation_blockers.empty() ? "the allocation exponents are not finite at these values"
+                                        : "the data cannot determine " + allocation_blockers)
+        << ")\n";
+  } else if (law.has("A") && law.has("B") && law.has("alpha") && law.has("beta")) {
     Allocation a = compute_optimal(law);
     out << "  compute-optimal: N_opt ∝ C^" << format_significant(a.a, 3) << ", D_opt ∝ C^"
         << format_significant(a.b, 3);
@@ -432,7 +453,11 @@ std::string FittedLaw::Summary() const {
       out << " (sum of Huber(" << number(huber_delta) << ") of ln residuals)";
     else
       out << " (sum of squared ln residuals / 2)";
-    out << ", R² " << format_significant(r2, 4) << " and RMSE " << format_significant(rmse, 3) << " in ln L\n";
+    if (std::isnan(r2))
+      out << ", R² undefined (every observed value is the same: no variation to explain) and RMSE ";
+    else
+      out << ", R² " << format_significant(r2, 4) << " and RMSE ";
+    out << format_significant(rmse, 3) << " in ln L\n";
     out << "  starts " << starts << ", converged " << starts_converged << ", at the best objective "
         << starts_at_best << "; " << format_duration(seconds);
     if (!samples.empty()) out << "; bootstrap " << samples.size() << " resamples";
@@ -460,12 +485,14 @@ Law chinchilla() {
 }
 Law chinchilla_unrounded() {
   return Law::Make(LawKind::Chinchilla, {1.6934, 406.4, 410.7, 0.3392, 0.2849})
-      .with_doc("Hoffmann et al. 2022, approach 3, with the unrounded E, alpha, beta (1.6934, 0.3392, 0.2849).");
+      .with_doc("Hoffmann et al. 2022, approach 3, with the unrounded E, alpha, beta (1.6934, 0.3392, 0.2849).")
+      .with_name("chinchilla_unrounded");
 }
 Law epoch() {
   return Law::Make(LawKind::Chinchilla, {1.82, 482.0, 2085.0, 0.348, 0.366})
       .with_doc("Besiroglu et al. 2024 (Epoch AI), refit of Chinchilla's data: E 1.82, A 482, B 2085, "
-                "alpha 0.348, beta 0.366; bootstrap 95% intervals alpha (0.317, 0.373), beta (0.331, 0.415).");
+                "alpha 0.348, beta 0.366; bootstrap 95% intervals alpha (0.317, 0.373), beta (0.331, 0.415).")
+      .with_name("epoch");
 }
 Law datablations() {
   // The unrounded constants of the datablations README (huggingface/datablations, Apache-2.0): they
@@ -489,7 +516,8 @@ Law datablations() {
                 "R_D*, R_N* are a local optimum of the paper's own objective (sum of Huber(1e-3) of ln residuals, "
                 "0.0158259): the notebook's L-BFGS from R* in {0, 6.7, 13.3, 20} never left that basin; the "
                 "global optimum on the same runs is about R_D* 95, R_N* 1.7 (objective 0.0158047, R² 0.791). "
-                "A fit bounded to R* <= 20 reproduces the published values.");
+                "A fit bounded to R* <= 20 reproduces the published values.")
+      .with_name("datablations");
 }
 // Kaplan et al. 2020, "Scaling Laws for Neural Language Models" (arXiv:2001.08361). Every constant
 // below was checked against the paper's text (read through a public Markdown transcription of the
@@ -501,7 +529,8 @@ Law kaplan() {
   return Law::Make(LawKind::KaplanND, {6.4e13, 1.8e13, 0.076, 0.103})
       .with_doc("Kaplan et al. 2020 (arXiv:2001.08361) eq. 1.5 with the fit of table 2: N_c 6.4e13, D_c 1.8e13 "
                 "tokens, alpha_N 0.076, alpha_D 0.103 (the joint fit; the separate L(N), L(D) fits of eqs. 1.1, 1.2 "
-                "differ slightly). N counts non-embedding parameters.");
+                "differ slightly). N counts non-embedding parameters.")
+      .with_name("kaplan");
 }
 Law kaplan_N() {
   return Law::Make(LawKind::KaplanN, {8.8e13, 0.076})

@@ -77,7 +77,7 @@ class Law {
   static Law PowerLaw(double k, double a, Input input = Input::C, std::string output = "N_opt");
 
   LawKind kind() const { return kind_; }
-  const std::string& name() const { return name_; }         // "chinchilla", or the custom name
+  const std::string& name() const { return name_; }         // "chinchilla", a published law's name, or the custom name
   const std::string& formula() const { return formula_; }   // human-readable formula
   const std::string& doc() const { return doc_; }
   const std::string& output() const { return output_; }     // "loss", or "N_opt" etc. for power laws
@@ -96,6 +96,9 @@ class Law {
   Law with_values(std::vector<double> values) const;       // same form, other values
   Law with(const std::string& parameter, double value) const;
   Law with_doc(std::string doc) const;
+  // The same law under another name: published laws are named after their source ("epoch",
+  // "datablations"), so that answers computed from them say which law was used.
+  Law with_name(std::string name) const;
 
   // The law's output (the loss, or y for a power law) at `x`. Throws naming a missing input.
   double predict(const Point& x) const;
@@ -164,7 +167,12 @@ struct FittedLaw {
 
   // Uncertainty. samples: one row per bootstrap resample, values in law.names() order.
   std::vector<std::vector<double>> samples;
-  std::vector<double> standard_errors;  // Ceres covariance, natural units (NaN where unavailable)
+  std::vector<double> standard_errors;  // covariance standard errors, natural units (NaN where unavailable)
+  // Free parameters the data cannot determine at the best point (a term driven to zero, a
+  // combination of parameters that only moves together, orders of magnitude of uncertainty):
+  // their values are arbitrary; Summary() says so instead of printing them as if exact.
+  std::vector<std::string> undetermined;
+  bool is_undetermined(const std::string& parameter) const;
 
   // Percentile interval of a parameter, or of any derived quantity, over the bootstrap samples.
   // Invalid (NaN) when there are no samples.

@@ -49,6 +49,7 @@ struct Coordinates {
 template <class T>
 T log_predict(LawKind kind, const Coordinates<T>& p, const Point& x) {
   using std::exp;
+  using std::expm1;
   using std::log;
   switch (kind) {
     case LawKind::KaplanN:  // N_c, alpha_N
@@ -79,7 +80,9 @@ T log_predict(LawKind kind, const Coordinates<T>& p, const Point& x) {
       // Effective data: repeated epochs decay with R_D*.
       const double u_d = std::min(x.U, x.D);
       const double r_d = x.D / u_d - 1.0;
-      T d_eff = u_d + u_d * r_d_star * (1.0 - exp(-r_d / r_d_star));
+      // 1 − e^(−x) written −expm1(−x): 1 − exp(−x) cancels catastrophically when R* is large
+      // (x = R/R* tiny), and R*·(1 − exp(−x)) then comes out far from R (even above it).
+      T d_eff = u_d + u_d * (r_d_star * -expm1(-r_d / r_d_star));  // R*·(1 − e^(−R/R*)) ≤ R: no overflow
       // Effective parameters: beyond the compute-optimal size for the unique data, excess
       // parameters decay with R_N*. N_opt(D) = G·(D·G)^(β/α), G = (αA/(βB))^(1/(α+β)).
       T ln_g = (log(alpha) + p.log_of(1) - log(beta) - p.log_of(2)) / (alpha + beta);
@@ -87,7 +90,7 @@ T log_predict(LawKind kind, const Coordinates<T>& p, const Point& x) {
       T ln_u_n = ln_n_opt < T(std::log(x.N)) ? ln_n_opt : T(std::log(x.N));
       T u_n = exp(ln_u_n);
       T r_n = x.N / u_n - 1.0;
-      T n_eff = u_n + u_n * r_n_star * (1.0 - exp(-r_n / r_n_star));
+      T n_eff = u_n + u_n * (r_n_star * -expm1(-r_n / r_n_star));
       return lse(p.log_of(1) - alpha * log(n_eff), p.log_of(2) - beta * log(d_eff), p.log_of(0));
     }
     case LawKind::PowerLaw:  // k, a; x is read by the caller into x.C

@@ -1,5 +1,6 @@
 #include "model/gpt.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -18,7 +19,44 @@ void GptConfig::Validate() {
   if (d_model % n_head != 0)
     fail("d_model (", d_model, ") must be divisible by n_head (", n_head,
          "); for example n_head = ", d_model % 64 == 0 ? d_model / 64 : 1);
-  if (d_ff == 0) d_ff = 4 * d_model;
+  // Every count below is int64 arithmetic (signed overflow is undefined behaviour): check each
+  // product and sum of params() once here, naming the field that carries it past the limit, so that
+  // block_params(), embedding_params(), non_embedding_params() and params() never overflow.
+  constexpr int64_t kLimit = std::numeric_limits<int64_t>::max();
+  auto too_large = [&](const char* field, int64_t value, const char* what) {
+    fail(field, " = ", value, " is too large: ", what, " would exceed ", kLimit,
+         " (2^63 - 1, the largest 64-bit count); use a smaller ", field);
+  };
+  auto mul = [&](int64_t a, int64_t b, const char* field, int64_t value, const char* what) {
+    int64_t r;
+    if (__builtin_mul_overflow(a, b, &r)) too_large(field, value, what);
+    return r;
+  };
+  auto add = [&](int64_t a, int64_t b, const char* field, int64_t value, const char* what) {
+    int64_t r;
+    if (__builtin_add_overflow(a, b, &r)) too_large(field, value, what);
+    return r;
+  };
+  const int64_t d = d_model;
+  const int64_t f = d_ff > 0 ? d_ff : mul(4, d, "d_model", d, "the default d_ff = 4·d_model");
+  const char* block = "the parameters per block (4·d² + 2·d·d_ff + 9·d + d_ff)";
+  const char* field_f = d_ff > 0 ? "d_ff" : "d_model";
+  int64_t per_block = mul(mul(4, d, "d_model", d, block), d, "d_model", d, block);
+  per_block = add(per_block, mul(mul(2, d, "d_model", d, block), f, field_f, f, block), field_f, f, block);
+  per_block = add(per_block, mul(9, d, "d_model", d, block), "d_model", d, block);
+  per_block = add(per_block, f, field_f, f, block);
+  const char* body = "the non-embedding parameters (n_layer · per-block + 2·d_model)";
+  const int64_t non_embedding = add(mul(n_layer, per_block, "n_layer", n_layer, body), 2 * d, "n_layer", n_layer, body);
+  const char* tokens = "the token embedding parameters (vocab · d_model)";
+  const char* positions = "the position embedding parameters (ctx · d_model)";
+  const char* total = "the total parameter count";
+  const int64_t embedding = add(mul(vocab, d, "vocab", vocab, tokens), mul(ctx, d, "ctx", ctx, positions), "ctx",
+                                ctx, positions);
+  if (embedding >= non_embedding)
+    add(embedding, non_embedding, vocab >= ctx ? "vocab" : "ctx", std::max(vocab, ctx), total);
+  else
+    add(embedding, non_embedding, "n_layer", n_layer, total);
+  if (d_ff == 0) d_ff = f;
 }
 
 int64_t GptConfig::block_params() const {
@@ -73,7 +111,17 @@ GptConfig make(int64_t d, int64_t f, int64_t h, int64_t l, const ShapeOptions& o
 GptConfig shape_for(const ShapeOptions& o) {
   if (!(o.params > 0) || !std::isfinite(o.params))
     fail("shape_for: params must be a positive number of non-embedding parameters (got ", o.params, ")");
+  // Parameter counts are int64: a target this far below the limit (9.2e18) keeps every shape the
+  // search considers (within a factor 2 of the target, plus its embeddings) representable.
+  constexpr double kMaxParams = 1e18;
+  if (o.params > kMaxParams)
+    fail("shape_for: params = ", format_significant(o.params, 3), " is above the largest target supported, ",
+         format_significant(kMaxParams, 3), " non-embedding parameters (parameter counts are 64-bit integers)");
   if (o.vocab <= 0 || o.ctx <= 0) fail("shape_for: vocab and ctx must be positive");
+  // The search multiplies the head size by small counts: keep it far from the int64 limit.
+  constexpr int64_t kMaxHeadDim = int64_t{1} << 30;
+  if (o.head_dim < 0 || o.head_dim > kMaxHeadDim)
+    fail("shape_for: head_dim = ", o.head_dim, " must be between 1 and ", kMaxHeadDim, " (or 0 for the default)");
   const double log_target = std::log(o.params);
   GptConfig best;
   double best_error = std::numeric_limits<double>::infinity();

@@ -96,6 +96,8 @@ struct Allocation {
   std::vector<double> other_N;
 };
 
+double data_floor(const Law& law, double U);
+
 Allocation allocate(const Law& law, double C, double U, double epochs, Method method, int grid,
                     const std::string& function, bool allow_edge = false) {
   const bool constrained = given(U) || given(epochs);
@@ -123,10 +125,25 @@ Allocation allocate(const Law& law, double C, double U, double epochs, Method me
     fail(function, ": law '", law.name(), "' gives no finite loss at ", flops_text(C), " for any model size");
   if (m.at_edge && !allow_edge) {
     const double n = std::exp(m.x);
-    fail(function, ": under law '", law.name(), "' the loss at ", flops_text(C), " keeps falling toward ",
-         format_quantity(C / (6 * n) / n, Unit::Ratio),
-         " tokens per parameter, the end of the searched range (1e-6 to 1e8); the law has no compute-optimal allocation "
-         "(does it depend on both N and D?)");
+    const std::string toward = str(" keeps falling toward ", format_quantity(C / (6 * n) / n, Unit::Ratio),
+                                   " tokens per parameter, the end of the searched range (1e-6 to 1e8)");
+    // With a data constraint the usual cause is the data, not the law: so few unique tokens that
+    // repeating them and adding parameters have both stopped helping, and the loss is flat.
+    if (given(U) && law.kind() == LawKind::DataConstrained) {
+      const double floor = data_floor(law, U);
+      fail(function, ": with only ", format_count(U), " unique tokens at ", flops_text(C), " the loss under law '",
+           law.name(), "'", toward, ". The data constraint, not the law's form, leaves no optimum inside it: ",
+           format_count(U), " unique tokens are too few for this budget (repeating them and adding parameters have "
+           "stopped helping; no allocation gets below loss ", format_significant(floor, 5),
+           " on these data). Give more unique tokens (unique_tokens) or a smaller compute budget");
+    }
+    if (given(U) || given(epochs))
+      fail(function, ": with ", given(U) ? format_count(U) + " unique tokens" : format_significant(epochs, 4) + " epochs",
+           " at ", flops_text(C), " the loss under law '", law.name(), "'", toward,
+           "; the data constraint leaves no compute-optimal allocation inside it: give more unique tokens (or fewer epochs) "
+           "or a smaller budget");
+    fail(function, ": under law '", law.name(), "' the loss at ", flops_text(C), toward,
+         "; the law has no compute-optimal allocation (does it depend on both N and D?)");
   }
   a.N = std::exp(m.x);
   a.D = C / (6.0 * a.N);
@@ -252,6 +269,22 @@ std::string optimal_question(const OptimalOptions& o) {
   return q;
 }
 
+// A compute-optimal answer must be a model one could build: an error below one parameter or one
+// token (the budget is too small for any model), a note below 1000 parameters (smaller than any
+// language model scaling laws were measured on: Kaplan et al. 2020 go down to about 1e3
+// non-embedding parameters), where the law is extrapolated far beyond its data.
+void check_model_size(Answer& a, const std::string& function) {
+  if (!a.has("N") || !a.has("D")) return;
+  const double N = a.value("N"), D = a.value("D"), C = a.value("flops");
+  if (!(N >= 1) || !(D >= 1))
+    fail(function, ": at ", flops_text(C), " the compute-optimal run would have ", format_significant(N, 3), " parameters and ",
+         format_significant(D, 3), " tokens: ", !(N >= 1) ? "less than one parameter" : "less than one token",
+         "; the budget is far too small for any model (C = 6·N·D: even 1000 parameters on 20k tokens need 1.2e8 FLOP)");
+  if (N < 1000)
+    a.notes.push_back(str("N = ", format_significant(N, 3), " parameters is smaller than any language model scaling laws "
+                          "were measured on (about 1e3 and up): the law is extrapolated far below its data"));
+}
+
 void positive(double x, const std::string& function, const char* name, const char* hint) {
   if (!given(x)) fail(function, ": missing ", name, " (", hint, ")");
   if (!(x > 0) || !std::isfinite(x))
@@ -353,6 +386,7 @@ Answer optimal(const fit::FittedLaw& fitted, const OptimalOptions& options) {
   });
   out.question = optimal_question(options);
   out.law = law_label(fitted);
+  check_model_size(out, function);
   return out;
 }
 
@@ -394,6 +428,7 @@ Answer optimal(const AllocationRule& rule, const OptimalOptions& options, const 
   out.question = optimal_question(options);
   out.law = "allocation rule " + rule.name + (law ? "; loss from " + law_label(*law) : "");
   out.method = "power laws N_opt(C)" + std::string(rule.D_law ? ", D_opt(C)" : ", D = C/(6N)");
+  check_model_size(out, "plan.optimal");
   return out;
 }
 

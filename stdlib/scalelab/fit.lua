@@ -49,7 +49,8 @@ fit: scaling laws and their fitting.
   fit.extrapolate(law, obs, { below = C })   fit below C, report errors predicting the runs above
   fit.published.chinchilla / .epoch / .datablations / .kaplan (and kaplan_N, kaplan_D, kaplan_C, kaplan_curve)
 A law: law.params, law.intervals, law.objective, law.r2, law:predict{N =, D =}, law:summary(),
-law:allocation(C), law:interval(name or function, level), law.samples, law.warnings.]])
+law:allocation(C), law:interval(name or function, level), law.samples, law.warnings,
+law.standard_errors, law.undetermined (parameters the data cannot determine: no standard error).]])
 
 -- Convenience: fit.table(law) -> a plain table of the parameters with intervals, for printing or saving.
 function fit.table(law)

@@ -512,3 +512,142 @@ TEST_CASE("the Chinchilla grid search reaches the optimum full Ceres reaches fro
   for (const char* name : {"E", "A", "B", "alpha", "beta"})
     CHECK(a.law.param(name) == Approx(b.law.param(name)).epsilon(1e-3));
 }
+
+// ---- Review findings ---------------------------------------------------------------------------
+
+// 1 − exp(−R/R*) lost every digit when R* was large: with R_N* = 1e16 the effective parameters came
+// out at 15.43e9 for N = 15e9 (N' > N is impossible). −expm1 keeps them: N' ≤ N, D' ≤ D for any R*,
+// and R* → ∞ (repeats as good as new) gives the closed-form limit N' = N, D' = D.
+TEST_CASE("effective data and parameters stay within N and D for large R* and reach the R* -> inf limit") {
+  const Law l = published::datablations();
+  const double A = l.param("A"), B = l.param("B"), alpha = l.param("alpha"), beta = l.param("beta");
+  for (double r_star : {1e2, 1e6, 1e9, 1e12, 1e14, 1e16, 1e20, 1e300}) {
+    INFO("R* = " << r_star);
+    for (double N : {1e8, 15e9, 70e9}) {
+      for (double U : {1e9, 25e9}) {
+        const double D = 110e9;
+        const double n_eff = effective_params(N, std::min(U, D), r_star, A, B, alpha, beta);
+        const double d_eff = effective_tokens(D, U, r_star);
+        CHECK(n_eff <= N * (1 + 1e-15));
+        CHECK(d_eff <= D * (1 + 1e-15));
+        if (r_star >= 1e12) {  // R/R* below 1e-9: N' and D' equal N and D to that relative precision
+          CHECK(n_eff == Approx(N).epsilon(1e-8));
+          CHECK(d_eff == Approx(D).epsilon(1e-8));
+        }
+      }
+    }
+  }
+  // The law itself (forms::log_predict, also what the fitter differentiates) reaches the same limit:
+  // the data-constrained law with R* → ∞ is the base Chinchilla form E + A/N^α + B/D^β.
+  const Law unlimited = l.with("R_D", 1e16).with("R_N", 1e16);
+  Point p;
+  p.N = 15e9;
+  p.D = 110e9;
+  p.U = 25e9;
+  const double closed = l.param("E") + A / std::pow(p.N, alpha) + B / std::pow(p.D, beta);
+  CHECK(unlimited.predict(p) == Approx(closed).epsilon(1e-10));
+  // And the derivative with respect to R* (Jets through expm1) stays finite.
+  ceres::Jet<double, 1> r_star(std::log(1e16), 0);
+  const auto n_term = -ceres::expm1(-(ceres::Jet<double, 1>(0.5)) / ceres::exp(r_star));
+  CHECK(std::isfinite(n_term.v[0]));
+}
+
+// fit.custom with 3 rows crashed (segfault in the covariance after Ceres failed to evaluate the
+// Jacobian: the numeric step 1e-6 crossed zero for a parameter near 1e-6). The fit must end with a
+// finite law, correct here (a closed form), and no crash.
+TEST_CASE("a custom law with a tiny linear parameter fits and gets standard errors without crashing") {
+  Observations obs;
+  for (auto [n, l] : std::vector<std::pair<double, double>>{{1e6, 3.0}, {2e6, 2.9}, {4e6, 2.8}}) obs.Add(row(n, 1e8, kMissing, kMissing, kMissing, l));
+  std::vector<ParameterSpec> specs = {{"a", "", false, {1.0}}};
+  Law custom = Law::Custom(
+      "linear", specs, {Input::N}, [](const std::vector<double>& v, const Point& x) { return v[0] * x.N; }, "a*N", true);
+  FittedLaw f = fit_law(custom, obs);
+  // Least squares in ln: ln a = mean(ln L − ln N); the Huber objective's optimum is the median point.
+  const double a = f.law.param("a");
+  CHECK(std::isfinite(a));
+  CHECK(a > 0);
+  CHECK(a == Approx(2.9 / 2e6).epsilon(0.05));
+  REQUIRE(f.standard_errors.size() == 1);
+  CHECK(f.Summary().find("linear fit") != std::string::npos);
+}
+
+// A law that cannot be evaluated anywhere near the data is an error naming the law, never a crash.
+TEST_CASE("a custom law that fails everywhere is an error, not a crash") {
+  Observations obs;
+  for (double n : {1e6, 2e6, 4e6}) obs.Add(row(n, 1e8, kMissing, kMissing, kMissing, 3.0));
+  std::vector<ParameterSpec> specs = {{"a", "", false, {1.0}}};
+  Law custom = Law::Custom(
+      "broken", specs, {Input::N}, [](const std::vector<double>&, const Point&) { return -1.0; }, "-1", true);
+  CHECK_THROWS_WITH(fit_law(custom, obs), Catch::Contains("broken fit: no start gave a finite objective"));
+}
+
+// Identical losses: the fit printed "se 0", "R² nan" and "N_opt ∝ C^nan" as if exact. The summary
+// must say the data cannot determine the parameters, and which.
+TEST_CASE("a fit to identical losses says the data cannot determine the parameters") {
+  Observations obs;
+  for (double n : {1e7, 3e7, 1e8, 3e8})
+    for (double d : {1e9, 1e10, 1e11}) obs.Add(row(n, d, kMissing, kMissing, kMissing, 2.5));
+  FitOptions o;
+  o.grid = {{"E", {0.0, 1.0}}, {"A", {5.0, 10.0}}, {"B", {5.0, 10.0}}, {"alpha", {0.3, 1.0}}, {"beta", {0.3, 1.0}}};
+  FittedLaw f = fit_law(Law::Make(LawKind::Chinchilla), obs, o);
+  const std::string text = f.Summary();
+  INFO(text);
+  CHECK(text.find("nan") == std::string::npos);
+  CHECK(text.find("se 0 ") == std::string::npos);
+  CHECK(text.find("C^nan") == std::string::npos);
+  CHECK(text.find("every observation has the same loss") != std::string::npos);
+  CHECK(text.find("R² undefined") != std::string::npos);
+  CHECK(!f.undetermined.empty());
+  CHECK(text.find("cannot determine") != std::string::npos);
+  CHECK(text.find("compute-optimal: not determined") != std::string::npos);
+  for (double se : f.standard_errors) CHECK(!(se == 0));
+}
+
+// Two parameters that only act as a product: the Jacobian has a null direction; both are named.
+TEST_CASE("parameters that only move together are reported undetermined") {
+  Observations obs = draw(Law::Make(LawKind::KaplanN, {8.8e13, 0.076}), 30, 0.01, 11);
+  std::vector<ParameterSpec> specs = {{"p", "", true, {std::log(1e2)}}, {"q", "", true, {std::log(1e2)}},
+                                      {"a", "", false, {0.1}}};
+  Law product = Law::Custom(
+      "product", specs, {Input::N},
+      [](const std::vector<double>& v, const Point& x) { return v[0] * v[1] * std::pow(x.N, -v[2]); }, "p*q*N^-a", true);
+  FittedLaw f = fit_law(product, obs);
+  CHECK(f.is_undetermined("p"));
+  CHECK(f.is_undetermined("q"));
+  CHECK(!f.is_undetermined("a"));
+  CHECK(std::isnan(f.standard_errors[0]));
+  CHECK(f.standard_errors[2] > 0);
+}
+
+// A start that runs out of iterations is not an optimum: no standard errors there, and a warning.
+TEST_CASE("standard errors are not computed when the best start did not converge") {
+  Observations obs = draw(published::epoch(), 60, 0.01, 12);
+  FitOptions o;
+  o.starts = {{1.0, 10.0, 10.0, 1.5, 1.5}};
+  o.max_iterations = 1;
+  o.merge_starts = false;
+  FittedLaw f = fit_law(Law::Make(LawKind::Chinchilla), obs, o);
+  bool warned = false;
+  for (const auto& w : f.warnings) warned = warned || w.find("did not converge") != std::string::npos;
+  CHECK(warned);
+  for (double se : f.standard_errors) CHECK(std::isnan(se));
+}
+
+TEST_CASE("power laws need two points, and two points fit exactly") {
+  CHECK_THROWS_WITH(fit_power_law({1e20}, {1e9}), Catch::Contains("needs at least 2 points, got 1"));
+  FittedLaw f = fit_power_law({1e20, 1e22}, {1e9, 1e10});
+  CHECK(f.law.param("a") == Approx(0.5).epsilon(1e-9));
+}
+
+TEST_CASE("published laws are named after their source, a fit from one by its kind") {
+  CHECK(published::epoch().name() == "epoch");
+  CHECK(published::chinchilla().name() == "chinchilla");
+  CHECK(published::datablations().name() == "datablations");
+  FittedLaw epoch;
+  epoch.law = published::epoch();
+  CHECK(epoch.Summary().rfind("epoch (published)", 0) == 0);
+  Observations obs = draw(published::epoch(), 40, 0.01, 13);
+  FitOptions o;
+  o.starts = {published::epoch().values()};
+  CHECK(fit_law(published::epoch(), obs, o).law.name() == "chinchilla");
+}

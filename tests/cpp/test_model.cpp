@@ -82,3 +82,52 @@ TEST_CASE("shape_for with the Chinchilla table snaps to its shapes") {
   o.params = -1;
   CHECK_THROWS_WITH(model::shape_for(o), Catch::Contains("params must be a positive"));
 }
+
+// Review finding: sizes whose parameter count passes 2^63 overflowed int64 (undefined behaviour;
+// model.gpt printed "-3.46e+03P params"). Validate names the field that carries the count past the
+// limit; the largest representable shapes still validate and count exactly.
+TEST_CASE("shapes whose parameter count overflows int64 are errors naming the field and the limit") {
+  GptConfig c;
+  c.vocab = int64_t{1} << 40;
+  c.ctx = int64_t{1} << 20;
+  c.d_model = int64_t{1} << 20;
+  c.n_layer = int64_t{1} << 20;
+  c.n_head = 2;
+  CHECK_THROWS_WITH(c.Validate(), Catch::Contains("n_layer = 1048576 is too large") &&
+                                      Catch::Contains("9223372036854775807"));
+  c.n_layer = 1;
+  c.vocab = int64_t{1} << 50;  // V·d = 2^70
+  CHECK_THROWS_WITH(c.Validate(), Catch::Contains("vocab = ") && Catch::Contains("token embedding"));
+  c.vocab = 256;
+  c.d_model = int64_t{1} << 62;  // 4·d (the default d_ff) overflows
+  c.n_head = 1;
+  CHECK_THROWS_WITH(c.Validate(), Catch::Contains("d_model = ") && Catch::Contains("too large"));
+  c.d_model = int64_t{1} << 30;
+  c.d_ff = int64_t{1} << 40;   // 2·d·d_ff = 2^71
+  CHECK_THROWS_WITH(c.Validate(), Catch::Contains("d_ff = ") && Catch::Contains("parameters per block"));
+  // Near the limit but inside: d = 2^28, L = 2: 4d² = 2^58, 2·d·4d = 2^59; per block 3·2^58 + 13·2^28.
+  GptConfig big;
+  big.vocab = 1024;
+  big.ctx = 1024;
+  big.d_model = int64_t{1} << 28;
+  big.n_layer = 2;
+  big.n_head = 1;
+  REQUIRE_NOTHROW(big.Validate());
+  const double d = std::ldexp(1.0, 28);
+  CHECK(static_cast<double>(big.params()) == 2 * (12 * d * d + 13 * d) + 2 * d + 2048 * d);
+  CHECK(big.params() > 0);
+}
+
+TEST_CASE("shape_for refuses targets whose shapes would overflow the parameter count") {
+  model::ShapeOptions o;
+  o.params = 1e30;
+  CHECK_THROWS_WITH(model::shape_for(o), Catch::Contains("params = ") && Catch::Contains("largest target supported"));
+  o.params = 1e9;
+  o.head_dim = int64_t{1} << 62;  // k·head_dim would overflow in the search
+  CHECK_THROWS_WITH(model::shape_for(o), Catch::Contains("head_dim = ") && Catch::Contains("must be between 1 and"));
+  o.head_dim = 0;
+  o.params = 1e18;
+  GptConfig c = model::shape_for(o);
+  CHECK(c.non_embedding_params() > 0);
+  CHECK(std::fabs(std::log(static_cast<double>(c.non_embedding_params()) / 1e18)) < std::log(1.5));
+}

@@ -526,3 +526,35 @@ TEST_CASE("answers from a bootstrapped fit carry intervals that cover the truth"
   CHECK(n.interval.contains(n.value));
   CHECK(a.samples == 40);
 }
+
+// ---- Review findings ---------------------------------------------------------------------------
+
+TEST_CASE("a budget too small for any model is an error, a tiny model is flagged") {
+  CHECK_THROWS_WITH(plan::optimal(wrap(fit::published::chinchilla()), at(1)),
+                    Contains("less than one parameter") && Contains("far too small"));
+  plan::Answer small = plan::optimal(wrap(fit::published::chinchilla()), at(1e6));
+  REQUIRE(small.value("N") < 1000);
+  bool flagged = false;
+  for (const auto& n : small.notes) flagged = flagged || n.find("extrapolated") != std::string::npos;
+  CHECK(flagged);
+  plan::Answer fine = plan::optimal(wrap(fit::published::chinchilla()), at(1e21));
+  CHECK(fine.notes.empty());
+}
+
+TEST_CASE("answers name the law they used") {
+  CHECK(plan::optimal(wrap(fit::published::epoch()), at(1e21)).law == "epoch");
+  CHECK(plan::optimal(wrap(plan::published::datablations_exact()), at(1e22, 25e9)).law == "datablations_exact");
+}
+
+TEST_CASE("too little unique data is blamed on the data, not the law's form") {
+  try {
+    plan::optimal(wrap(plan::published::datablations_exact()), at(1e22, 1));
+    FAIL("expected an error");
+  } catch (const Error& e) {
+    const std::string m = e.what();
+    INFO(m);
+    CHECK(m.find("does it depend on both N and D") == std::string::npos);
+    CHECK(m.find("unique tokens") != std::string::npos);
+    CHECK(m.find("Give more unique tokens") != std::string::npos);
+  }
+}

@@ -381,6 +381,24 @@ t.test("data_constrained: loss against epochs and the return on repeated data", 
   t.raises(function() plot.data_constrained(runs, dl) end, "run 1 has neither epochs nor unique_tokens")
 end)
 
+t.test("data_constrained: a huge R_D* makes repeated data worth new data, without cancellation", function()
+  local dl = fx.datablations()
+  for _, R in ipairs({ 1e6, 1e16, 1e300 }) do
+    local panels = plot.data_constrained(fx.repeated_runs(dl), dl, { R_D = R })
+    local line
+    for _, s in ipairs(panels.panels[2].series) do
+      if s.kind == "line" and s.label and s.label:find("repeated data", 1, true) then line = s end
+    end
+    assert(line, "the repeated-data line")
+    for i, e in ipairs(line.x) do
+      -- D'/U = 1 + R·(1 − exp(−(e − 1)/R)) = e − (e − 1)²/(2R) + (e − 1)³/(6R²) − ...: between
+      -- e − (e − 1)²/(2R) and e. Computing 1 − exp(−x) directly gives 1 (or 2.1, ...) at R = 1e16.
+      t.ok(line.y[i] <= e * (1 + 1e-12), string.format("R %g, e %g: %.17g", R, e, line.y[i]))
+      t.ok(line.y[i] >= (e - (e - 1) ^ 2 / (2 * R)) * (1 - 1e-12), string.format("R %g, e %g: %.17g", R, e, line.y[i]))
+    end
+  end
+end)
+
 t.test("residuals: log residuals and their RMSE", function()
   need_gnuplot()
   local panels = plot.residuals(runs, law)

@@ -804,7 +804,13 @@ function M.data_constrained(runs, law, opts)
     ylabel = "effective data D'/U_D", xlog = true, ylog = true, xformat = "number", yformat = "number",
     legend = "top left" }
   local E = logspace(1, math.max(64, max_epochs), 60)
-  local function worth(e, r) return 1 + r * (1 - math.exp(-(e - 1) / r)) end
+  -- 1 - exp(-x) without cancellation for small x (R* in the millions or more makes x tiny; Lua has
+  -- no expm1): the series to x^3 where its next term is below double precision.
+  local function one_minus_exp_neg(x)
+    if math.abs(x) < 1e-5 then return x * (1 - x / 2 * (1 - x / 3)) end
+    return 1 - math.exp(-x)
+  end
+  local function worth(e, r) return 1 + r * one_minus_exp_neg((e - 1) / r) end
   local ideal, value = {}, {}
   for i, e in ipairs(E) do ideal[i], value[i] = e, worth(e, R) end
   local lo, hi = interval(first(get(law, "intervals"), "R_D", "R_D_star"))

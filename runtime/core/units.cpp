@@ -49,6 +49,10 @@ std::string format_count(double value) {
   return format_significant(value, 3);
 }
 
+std::string format_counted(double value, const std::string& noun) {
+  return format_count(value) + " " + noun + (value == 1 ? "" : "s");
+}
+
 std::string format_flops(double value) { return format_scientific(value, 2); }
 
 std::string format_bytes(double bytes) {

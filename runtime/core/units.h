@@ -10,6 +10,9 @@ namespace scalelab {
 // ("7.48e26").
 std::string format_count(double value);
 
+// A count and its noun, plural unless the count is 1: "1 document", "12 documents", "1.2k files".
+std::string format_counted(double value, const std::string& noun);
+
 // FLOP counts in scientific notation with two significant digits: 1.2e+22 -> "1.2e22".
 std::string format_flops(double value);
 

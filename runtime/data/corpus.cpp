@@ -232,7 +232,7 @@ std::string Corpus::Summary() const {
   if (empty()) return "corpus (empty)";
   const CorpusMetadata& m = metadata();
   std::string text = str("corpus ", m.name.empty() ? "(unnamed)" : m.name, ": ", format_count(double(tokens())),
-                         " tokens in ", format_count(double(documents())), " documents, vocab ", vocab());
+                         " tokens in ", format_counted(double(documents()), "document"), ", vocab ", vocab());
   if (!m.tokenizer.empty()) text += str(" (", m.tokenizer, ")");
   if (!std::isnan(m.entropy_per_token))
     text += str(", entropy ", format_significant(m.entropy_per_token, 5), " nats/token");

@@ -16,6 +16,7 @@
 
 #include "core/error.h"
 #include "core/interrupt.h"
+#include "core/units.h"
 #include "data/rng.h"
 
 namespace scalelab::data {
@@ -135,7 +136,7 @@ Corpus ImportText(const TextImportOptions& options) {
   m.tokenizer = "bytes";
   std::string listed;
   for (const auto& p : options.paths) listed += (listed.empty() ? "" : ", ") + p;
-  m.source = str("text files ", listed, " (", files.size(), " files, one document per ", options.documents, ")");
+  m.source = str("text files ", listed, " (", format_counted(double(files.size()), "file"), ", one document per ", options.documents, ")");
   if (files.empty()) fail("empty corpus: no files found in ", listed);
   CorpusWriter writer(256, m, out);
   for (const auto& f : files) {

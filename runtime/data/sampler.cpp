@@ -227,9 +227,9 @@ RepetitionSampler::RepetitionSampler(Corpus corpus, const SamplerOptions& option
   if (U > split_.train_tokens)
     fail("sampler: unique_tokens U = ", U, " (", format_count(double(U)), ") is larger than the training split of corpus ",
          corpus_name(corpus_), ": ", split_.train_tokens, " tokens (", format_count(double(split_.train_tokens)),
-         ") in ", split_.train.size(), " documents (", split_.validation_tokens,
+         ") in ", format_counted(double(split_.train.size()), "document"), " (", split_.validation_tokens,
          " more are held out for validation); lower unique_tokens", options_.unique_tokens > 0 ? "" : " (it defaults to tokens)",
-         ", use the whole split with unique_tokens = \"all\" (−1 from C++), or use a larger corpus");
+         ", use the whole split with unique_tokens = \"all\", or use a larger corpus");
   const int64_t usable = std::min(U, split_.train_tokens - 1);
   windows_ = usable / T;
   if (windows_ < 1)
@@ -392,7 +392,7 @@ void HeldOutSource::restore(const std::string& state) {
 
 std::string HeldOutSource::Summary() const {
   return str("held-out source over ", corpus_name(corpus_), ": ", format_count(double(stream_.size())),
-             " validation tokens in ", split_.validation.size(), " documents, ", windows_, " sequences of ",
+             " validation tokens in ", format_counted(double(split_.validation.size()), "document"), ", ", windows_, " sequences of ",
              options_.seq_len, " (", batches_per_pass(), " batches of ", options_.batch, " per pass)");
 }
 

@@ -375,7 +375,7 @@ RunResult train(const TrainConfig& config) {
     }
     if (!std::isfinite(loss)) {
       result.status = RunStatus::Diverged;
-      result.message = str("the training loss became ", loss, " at step ", state.step + 1,
+      result.message = str("the training loss became ", format_significant(loss, 6), " at step ", state.step + 1,
                            "; lower the learning rate (lr = ", config.lr, ")");
       break;
     }
@@ -388,7 +388,7 @@ RunResult train(const TrainConfig& config) {
     train_seconds += seconds_since(step_start);
     if (!std::isfinite(norm)) {
       result.status = RunStatus::Diverged;
-      result.message = str("the gradient norm became ", norm, " at step ", state.step + 1,
+      result.message = str("the gradient norm became ", format_significant(norm, 6), " at step ", state.step + 1,
                            "; lower the learning rate (lr = ", config.lr, ")");
       break;
     }
@@ -401,7 +401,7 @@ RunResult train(const TrainConfig& config) {
       finish_point(eval_loss);
       if (can_eval && !std::isfinite(eval_loss)) {
         result.status = RunStatus::Diverged;
-        result.message = str("the held-out loss became ", eval_loss, " at step ", state.step);
+        result.message = str("the held-out loss became ", format_significant(eval_loss, 6), " at step ", state.step);
         break;
       }
     }

@@ -33,6 +33,13 @@ TEST_CASE("format_flops and format_duration") {
   CHECK(format_duration(3.1 * 3600) == "3.1 h");
 }
 
+TEST_CASE("format_counted puts the noun in the plural unless the count is 1") {
+  CHECK(format_counted(1, "document") == "1 document");
+  CHECK(format_counted(0, "file") == "0 files");
+  CHECK(format_counted(12, "document") == "12 documents");
+  CHECK(format_counted(1234, "file") == "1.23k files");
+}
+
 TEST_CASE("format_bytes uses decimal units with three significant digits") {
   CHECK(format_bytes(512) == "512 B");
   CHECK(format_bytes(3.2e6) == "3.2 MB");

@@ -25,8 +25,12 @@ local function forward(fn)
     local results = table.pack(pcall(fn, ...))
     if results[1] then return table.unpack(results, 2, results.n) end
     local message = results[2]
-    if type(message) == "string" then message = message:gsub("^[^\n]-data%.lua:%d+: ", "", 1) end
-    error(message, 2)
+    if type(message) ~= "string" then error(message, 2) end
+    -- This file's own errors are re-raised at the caller's line. A native function's errors
+    -- already name the user's line (the bindings skip the library's frames): keep it, once.
+    local own, mine = message:gsub("^[^\n]-data%.lua:%d+: ", "", 1)
+    if mine > 0 or not message:find("^[^\n]-:%d+: ") then error(own, 2) end
+    error(message, 0)
   end
 end
 

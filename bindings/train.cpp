@@ -467,6 +467,11 @@ int backends(lua_State* L) {
   return 1;
 }
 
+int backend_available(lua_State* L) {
+  lua_pushboolean(L, train::backend_available(luaL_checkstring(L, 1)));
+  return 1;
+}
+
 }  // namespace
 
 int open_train(lua_State* L) {
@@ -518,7 +523,10 @@ int open_train(lua_State* L) {
         "every draw in [0, ln(vocab)]; Chinchilla's published law by default. E in [0, ln(vocab)), A, B >= 0, "
         "alpha, beta > 0, noise in [0, 1). Instant whatever the step count (the losses between evaluations "
         "are drawn in closed form; at most 1000 evaluations); reports no speed (tokens/s means nothing here)"},
-       {"backends", &bound<backends>, "train.backends() -> the names of the backends built in"}});
+       {"backends", &bound<backends>, "train.backends() -> the names of the backends built in"},
+       {"backend_available", &bound<backend_available>,
+        "train.backend_available(name) -> true when backend `name` can train on this machine (\"cuda\" built "
+        "but no GPU: false)"}});
   return 1;
 }
 

@@ -81,6 +81,18 @@ std::string resolve_backend(const std::string& name) {
   return "cpu";
 }
 
+bool backend_available(const std::string& name) {
+  if (name == "auto") return true;
+  std::function<bool()> available;
+  {
+    std::lock_guard<std::mutex> lock(registry_mutex);
+    auto found = registry().find(name);
+    if (found == registry().end()) return false;
+    available = found->second.available;
+  }
+  return !available || available();
+}
+
 std::unique_ptr<Backend> make_backend(const std::string& requested, int threads, const LossLaw& law) {
   const std::string name = resolve_backend(requested);
   Entry entry;

@@ -506,6 +506,10 @@ local function print_plan(s, runs, duplicates, status_of)
       .. "(repeat_data = true; the epochs column says how often)", repeating, repeating == 1 and " wants" or "s want",
       fmt_count(s.corpus_tokens), repeating == 1 and "s" or "")
   end
+  if s.backend_missing and todo > 0 then
+    lines[#lines + 1] = string.format("note: backend %s cannot train on this machine (%s); running the study here "
+      .. "would stop before training", s.backend_kind, s.backend_missing)
+  end
   if duplicates > 0 then
     lines[#lines + 1] = string.format("note: %d sweep point%s gave a run identical to another (same shape and tokens) and %s merged",
       duplicates, duplicates == 1 and "" or "s", duplicates == 1 and "was" or "were")
@@ -624,6 +628,12 @@ local function run_study(name, spec, where)
 
   local runs, duplicates = plan_runs(s)
   s.runs = runs
+  -- A trainer backend built into this program but with no device here ("cuda" without a GPU):
+  -- the dry run says so; a real run refuses before training anything.
+  if backends.trains(kind) then
+    local available, why = backends.available(kind)
+    if not available then s.backend_missing = why end
+  end
 
   local target = worker_target()
   if target then
@@ -644,6 +654,21 @@ local function run_study(name, spec, where)
     return s
   end
 
+  if s.backend_missing then
+    local done = {}
+    local ok_open, store = pcall(native_store.open, s.store_path, { read_only = true })
+    if ok_open then
+      for _, r in ipairs(store:runs { study = name }) do done[r.hash] = r.status == "done" or r.status == "diverged" end
+      store:close()
+    end
+    local todo = 0
+    for _, r in ipairs(runs) do todo = todo + (done[r.hash] and 0 or 1) end
+    if todo > 0 then
+      checks.fail(where, string.format("study %s: backend \"%s\" cannot train on this machine (%s), and %d run%s "
+        .. "still to train; use backend = \"auto\" (CUDA where present, else the CPU) or \"cpu\", or run the study "
+        .. "where the device is", name, kind, s.backend_missing, todo, todo == 1 and " is" or "s are"), { "backend" })
+    end
+  end
   executor.execute(s, { jobs = options.jobs or spec.jobs, executor = spec.executor })
   if spec.report ~= false then analysis.analyse(s) end
   -- After the report: a study with failed runs is not a success (exit status 1), and says so.

@@ -92,6 +92,28 @@ study "x" {
   t.ok(out:find("s.lua:3: study: backend: kind = \"simulatd\" is not a backend; did you mean \"simulated\"?", 1, true), out)
 end)
 
+t.test("a backend that cannot train here: the dry run says so, a run stops before training", function()
+  if train.backend_available("cuda") then t.skip("this machine has a CUDA device") end
+  t.eq(train.backend_available("cpu"), true)
+  t.eq(train.backend_available("auto"), true)
+  t.eq(train.backend_available("tpu"), false)
+  local dir = script([[
+study "x" {
+  data = data.synthetic{ kind = "markov", vocab = 16, seed = 1, tokens = 1e6 },
+  sweep = sweep.grid{ N = { 1e5 }, D = { 1e5 } },
+  backend = "cuda",
+}
+]])
+  local code, out = scalelab(dir, "s.lua", "--dry-run")
+  t.eq(code, 0, out)
+  t.ok(out:find("note: backend cuda cannot train on this machine (", 1, true), out)
+  code, out = scalelab(dir, "s.lua")
+  t.eq(code, 1, out)
+  t.ok(out:find("s.lua:4: study x: backend \"cuda\" cannot train on this machine (", 1, true), out)
+  t.ok(out:find("1 run is still to train", 1, true), out)
+  t.ok(not out:find("run 1", 1, true), "nothing was started: " .. out)
+end)
+
 t.test("questions, hyperparameters and sweep-point keys are checked at declaration", function()
   local dir = script([[
 study "x" {

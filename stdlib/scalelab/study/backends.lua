@@ -258,6 +258,20 @@ local function check_name(name, what)
     "\"" .. table.concat(backends.names, "\", \"") .. "\""), 0)
 end
 
+-- Whether trainer backend `kind` can train on this machine ("auto" always can; "cuda" needs a CUDA
+-- build and a device), and if not, why.
+function backends.available(kind)
+  local ok, train = pcall(require, "scalelab.native.train")
+  if not ok or type(train) ~= "table" or not train.backend_available then
+    return kind == "auto" or kind == "cpu", "this scalelab has no trainer"
+  end
+  if train.backend_available(kind) then return true end
+  for _, built in ipairs(train.backends()) do
+    if built == kind then return false, "no " .. (kind == "cuda" and "CUDA " or "") .. "device is visible" end
+  end
+  return false, "this scalelab was built without it"
+end
+
 -- True when runs on this backend train a model on the study's data.
 function backends.trains(kind)
   return kind == "auto" or kind == "cpu" or kind == "cuda"

@@ -99,20 +99,25 @@ end
 -- larger n is a slip (sweep.log(1, 10, 1e9)) that would otherwise hang building the list.
 sweep.max_values = 10000
 
+-- The n of sweep.log and sweep.linear: a whole number from 1 to sweep.max_values, as an integer.
+local function value_count(at, fname, n)
+  if type(n) ~= "number" or n ~= math.floor(n) or n < 1 then
+    checks.fail(at, fname .. "(lo, hi, n): n must be a whole number >= 1 (got " .. tostring(n) .. ")")
+  end
+  if n > sweep.max_values then
+    checks.fail(at, string.format("%s(lo, hi, n): n = %s values is more than a sweep can train (at most %d); "
+      .. "did you swap the arguments? %s(lo, hi, n) takes the ends first", fname, string.format("%.10g", n), sweep.max_values, fname))
+  end
+  return math.tointeger(n)
+end
+
 -- n values from lo to hi, evenly spaced in log (both ends included).
 function sweep.log(lo, hi, n)
   local at = checks.where(2)
   if type(lo) ~= "number" or type(hi) ~= "number" or not (lo > 0 and hi > 0) then
     checks.fail(at, "sweep.log(lo, hi, n): lo and hi must be positive numbers")
   end
-  if type(n) ~= "number" or n ~= math.floor(n) or n < 1 then
-    checks.fail(at, "sweep.log(lo, hi, n): n must be a whole number >= 1 (got " .. tostring(n) .. ")")
-  end
-  if n > sweep.max_values then
-    checks.fail(at, string.format("sweep.log(lo, hi, n): n = %s values is more than a sweep can train (at most %d); "
-      .. "did you swap the arguments? sweep.log(lo, hi, n) takes the ends first", tostring(n), sweep.max_values))
-  end
-  n = math.tointeger(n)
+  n = value_count(at, "sweep.log", n)
   if n == 1 then return { lo } end
   local out = {}
   for i = 0, n - 1 do out[i + 1] = math.exp(math.log(lo) + (math.log(hi) - math.log(lo)) * i / (n - 1)) end
@@ -124,14 +129,7 @@ end
 function sweep.linear(lo, hi, n)
   local at = checks.where(2)
   if type(lo) ~= "number" or type(hi) ~= "number" then checks.fail(at, "sweep.linear(lo, hi, n): lo and hi must be numbers") end
-  if type(n) ~= "number" or n < 1 or n ~= math.floor(n) then
-    checks.fail(at, "sweep.linear(lo, hi, n): n must be a whole number >= 1 (got " .. tostring(n) .. ")")
-  end
-  if n > sweep.max_values then
-    checks.fail(at, string.format("sweep.linear(lo, hi, n): n = %s values is more than a sweep can train (at most %d); "
-      .. "did you swap the arguments? sweep.linear(lo, hi, n) takes the ends first", tostring(n), sweep.max_values))
-  end
-  n = math.tointeger(n)
+  n = value_count(at, "sweep.linear", n)
   if n == 1 then return { lo } end
   local out = {}
   for i = 0, n - 1 do out[i + 1] = lo + (hi - lo) * i / (n - 1) end

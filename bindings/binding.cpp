@@ -290,6 +290,30 @@ int64_t Args::integer(const char* key, int64_t fallback) const {
   return static_cast<int64_t>(value);
 }
 
+int64_t Args::count(const char* key, int64_t fallback, int64_t min, const char* what, bool round_down) const {
+  if (!has(key)) return fallback;
+  return checked_count(key, min, what, round_down, true);
+}
+
+int64_t Args::count(const char* key, int64_t min, const char* what) const {
+  if (!has(key)) fail(function_, ": missing required key '", key, "' (", what, ")");
+  return checked_count(key, min, what, false, false);
+}
+
+int64_t Args::checked_count(const char* key, int64_t min, const char* what, bool round_down,
+                            bool has_default) const {
+  double value = number(key, 0);  // finite, or an error
+  if (round_down && value >= 1) value = std::floor(value);
+  if (value != std::floor(value))
+    fail(function_, ": ", key, " (", what, ") must be a whole number (got ", value, ")");
+  if (value < static_cast<double>(min))
+    fail(function_, ": ", key, " (", what, ") must be >= ", min, " (got ", value, ")",
+         has_default && min > 0 ? "; leave it out for the default" : "");
+  if (value >= 9.2e18)  // 2^63 ≈ 9.22e18: the largest int64 and a margin for the double's rounding
+    fail(function_, ": ", key, " = ", value, " is beyond the largest count scalelab handles (9.2e18)");
+  return static_cast<int64_t>(value);
+}
+
 std::string Args::string(const char* key) const {
   if (!has(key)) fail(function_, ": missing required key '", key, "'");
   return string(key, "");

@@ -133,6 +133,12 @@ class Args {
   double number(const char* key, double fallback) const;
   int64_t integer(const char* key) const;
   int64_t integer(const char* key, int64_t fallback) const;
+  // A count (tokens, steps, rows, a seed) given as a Lua number, 1e9 included: a whole number in
+  // [min, 2^63), else an error naming the key, `what` it counts and the range. Absent: fallback.
+  // round_down: a fraction (a computed token budget, 2.5e9 / 3) is dropped rather than refused.
+  int64_t count(const char* key, int64_t fallback, int64_t min, const char* what, bool round_down = false) const;
+  // The same, required: absent is an error naming the key and what it counts.
+  int64_t count(const char* key, int64_t min, const char* what) const;
   std::string string(const char* key) const;
   std::string string(const char* key, const std::string& fallback) const;
   bool boolean(const char* key, bool fallback) const;
@@ -144,6 +150,8 @@ class Args {
   [[noreturn]] void type_error(const char* key, const char* expected) const;
 
  private:
+  int64_t checked_count(const char* key, int64_t min, const char* what, bool round_down, bool has_default) const;
+
   lua_State* L_;
   int index_;
   std::string function_;

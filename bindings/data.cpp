@@ -72,23 +72,6 @@ namespace {
 
 using data::Corpus;
 
-// A count given as a Lua number (1e9 is fine): a whole number in [min, 2^63). Absent: fallback.
-int64_t count_arg(const Args& args, const char* key, int64_t fallback, int64_t min, const char* what) {
-  if (!args.has(key)) return fallback;
-  const double value = args.number(key, 0);
-  if (!std::isfinite(value) || value != std::floor(value))
-    fail(args.function(), ": ", key, " (", what, ") must be a whole number (got ", value, ")");
-  if (value < static_cast<double>(min))
-    fail(args.function(), ": ", key, " (", what, ") must be >= ", min, " (got ", value, ")");
-  if (value >= 9.2e18)
-    fail(args.function(), ": ", key, " = ", value, " is beyond the largest count scalelab handles (9.2e18)");
-  return static_cast<int64_t>(value);
-}
-int64_t count_arg(const Args& args, const char* key, int64_t min, const char* what) {
-  if (!args.has(key)) fail(args.function(), ": missing required key '", key, "' (", what, ")");
-  return count_arg(args, key, 0, min, what);
-}
-
 void push_string(lua_State* L, const std::string& s) { lua_pushlstring(L, s.data(), s.size()); }
 
 void push_ints(lua_State* L, const int32_t* values, int64_t count) {
@@ -203,11 +186,11 @@ int synthetic(lua_State* L) {
     o.spread = args.number("spread", std::min(o.spread, o.zipf));
     o.profiles = int(args.integer("profiles", o.profiles));
     o.epsilon = args.number("epsilon", o.epsilon);
-    o.seed = uint64_t(count_arg(args, "seed", 0, 0, "the source's seed"));
+    o.seed = uint64_t(args.count("seed", 0, 0, "the source's seed"));
     data::MarkovSource source(o);
-    push(L, source.Generate(count_arg(args, "tokens", 1000000, 1, "tokens to generate"),
-                            count_arg(args, "document_tokens", 4096, 1, "tokens per document"),
-                            uint64_t(count_arg(args, "stream_seed", int64_t(o.seed), 0, "the stream's seed")),
+    push(L, source.Generate(args.count("tokens", 1000000, 1, "tokens to generate"),
+                            args.count("document_tokens", 4096, 1, "tokens per document"),
+                            uint64_t(args.count("stream_seed", int64_t(o.seed), 0, "the stream's seed")),
                             args.string("out", "")));
     return 1;
   }
@@ -223,11 +206,11 @@ int synthetic(lua_State* L) {
     o.max_body = int(args.integer("max_body", o.max_body));
     o.zipf = args.number("zipf", o.zipf);
     o.branching = args.number("branching", o.branching);
-    o.seed = uint64_t(count_arg(args, "seed", 0, 0, "the source's seed"));
+    o.seed = uint64_t(args.count("seed", 0, 0, "the source's seed"));
     data::GrammarSource source(o);
-    push(L, source.Generate(count_arg(args, "tokens", 1000000, 1, "tokens to generate"),
-                            count_arg(args, "document_tokens", 4096, 1, "tokens per document"),
-                            uint64_t(count_arg(args, "stream_seed", int64_t(o.seed), 0, "the stream's seed")),
+    push(L, source.Generate(args.count("tokens", 1000000, 1, "tokens to generate"),
+                            args.count("document_tokens", 4096, 1, "tokens per document"),
+                            uint64_t(args.count("stream_seed", int64_t(o.seed), 0, "the stream's seed")),
                             args.string("out", "")));
     return 1;
   }
@@ -382,7 +365,7 @@ int sampler(lua_State* L) {
   Corpus c = check_corpus(L, -1);
   lua_pop(L, 1);
   data::SamplerOptions o;
-  o.tokens = count_arg(args, "tokens", 1, "D, the training tokens planned");
+  o.tokens = args.count("tokens", 1, "D, the training tokens planned");
   if (args.push("unique_tokens") == LUA_TSTRING) {
     std::string all = lua_tostring(L, -1);
     lua_pop(L, 1);
@@ -393,12 +376,12 @@ int sampler(lua_State* L) {
     if (args.has("unique_tokens") && !(args.number("unique_tokens", 0) >= 1))
       fail("data.sampler: unique_tokens (U) must be >= 1 token or \"all\" (got ", args.number("unique_tokens", 0),
            "); leave it out for U = tokens (fresh data)");
-    o.unique_tokens = count_arg(args, "unique_tokens", 0, 1, "U, the unique tokens");
+    o.unique_tokens = args.count("unique_tokens", 0, 1, "U, the unique tokens");
   }
-  o.seq_len = count_arg(args, "seq_len", o.seq_len, 1, "T, tokens per row");
-  o.batch = count_arg(args, "batch", o.batch, 1, "B, rows per batch");
-  o.seed = uint64_t(count_arg(args, "seed", 0, 0, "the shuffle seed"));
-  o.order_seed = count_arg(args, "order_seed", -1, 0, "the document order's seed");
+  o.seq_len = args.count("seq_len", o.seq_len, 1, "T, tokens per row");
+  o.batch = args.count("batch", o.batch, 1, "B, rows per batch");
+  o.seed = uint64_t(args.count("seed", 0, 0, "the shuffle seed"));
+  o.order_seed = args.count("order_seed", -1, 0, "the document order's seed");
   o.validation = args.number("validation", o.validation);
   push(L, SamplerObject{std::make_shared<data::RepetitionSampler>(std::move(c), o)});
   return 1;
@@ -410,8 +393,8 @@ int held_out(lua_State* L) {
   Corpus c = check_corpus(L, -1);
   lua_pop(L, 1);
   data::HeldOutOptions o;
-  o.seq_len = count_arg(args, "seq_len", o.seq_len, 1, "T, tokens per row");
-  o.batch = count_arg(args, "batch", o.batch, 1, "B, rows per batch");
+  o.seq_len = args.count("seq_len", o.seq_len, 1, "T, tokens per row");
+  o.batch = args.count("batch", o.batch, 1, "B, rows per batch");
   o.validation = args.number("validation", o.validation);
   push(L, HeldOutObject{std::make_shared<data::HeldOutSource>(std::move(c), o)});
   return 1;

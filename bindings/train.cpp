@@ -227,23 +227,6 @@ int64_t remaining_planned_tokens(lua_State* L, const Args& args) {
   return remaining;
 }
 
-// A count given as a Lua number (1e9 is fine) in [min, 2^63). Absent: fallback. Token counts
-// (`tokens` true) may have a fraction (a computed budget), dropped; other counts must be whole.
-int64_t count_arg(const Args& args, const char* key, int64_t fallback, int64_t min, const char* what,
-                  bool tokens = false) {
-  if (!args.has(key)) return fallback;
-  double value = args.number(key, 0);
-  if (tokens && std::isfinite(value) && value >= 1) value = std::floor(value);
-  if (!std::isfinite(value) || value != std::floor(value))
-    fail(args.function(), ": ", key, " (", what, ") must be a whole number (got ", value, ")");
-  if (value < static_cast<double>(min))
-    fail(args.function(), ": ", key, " (", what, ") must be >= ", min, " (got ", value, ")",
-         min > 0 ? "; leave it out for the default" : "");
-  if (value >= 9.2e18)
-    fail(args.function(), ": ", key, " = ", value, " is beyond the largest count scalelab handles (9.2e18)");
-  return static_cast<int64_t>(value);
-}
-
 // The model argument: a GptConfig, or an error saying what to pass.
 model::GptConfig model_arg(lua_State* L, const Args& args) {
   const int type = args.push("model");
@@ -293,8 +276,8 @@ int run(lua_State* L) {
   c.data = data.get();
   c.eval_data = eval.get();
 
-  c.tokens = count_arg(args, "tokens", 0, 1, "training tokens D", true);
-  c.steps = count_arg(args, "steps", 0, 1, "optimizer steps");
+  c.tokens = args.count("tokens", 0, 1, "training tokens D", true);
+  c.steps = args.count("steps", 0, 1, "optimizer steps");
   if (args.has("tokens") && args.has("steps"))
     fail("train.run: give one of tokens (training tokens D) and steps (optimizer steps), not both");
   if (!args.has("tokens") && !args.has("steps")) {
@@ -303,8 +286,8 @@ int run(lua_State* L) {
       fail("train.run: give tokens = D (training tokens) or steps = S (optimizer steps)",
            c.data ? "; the data source plans nothing more to deliver" : "");
   }
-  c.batch = count_arg(args, "batch", 0, 1, "rows per optimizer step");
-  c.seq_len = count_arg(args, "seq_len", 0, 1, "tokens per row");
+  c.batch = args.count("batch", 0, 1, "rows per optimizer step");
+  c.seq_len = args.count("seq_len", 0, 1, "tokens per row");
   c.lr = args.number("lr", c.lr);
   c.warmup = args.number("warmup", c.warmup);
   c.min_lr_ratio = args.number("min_lr_ratio", c.min_lr_ratio);
@@ -313,14 +296,14 @@ int run(lua_State* L) {
   c.optimizer.eps = args.number("eps", c.optimizer.eps);
   c.optimizer.weight_decay = args.number("weight_decay", c.optimizer.weight_decay);
   c.optimizer.clip = args.number("clip", c.optimizer.clip);
-  c.seed = static_cast<uint64_t>(count_arg(args, "seed", 1, 0, "the random seed"));
-  c.eval_interval = count_arg(args, "eval_interval", 0, 1, "tokens between evaluations", true);
-  c.eval_tokens = count_arg(args, "eval_tokens", 0, 1, "held-out tokens per evaluation", true);
+  c.seed = static_cast<uint64_t>(args.count("seed", 1, 0, "the random seed"));
+  c.eval_interval = args.count("eval_interval", 0, 0, "tokens between evaluations, 0: about 20 per run", true);
+  c.eval_tokens = args.count("eval_tokens", 0, 0, "held-out tokens per evaluation, 0: 16 batches", true);
   c.checkpoint = args.string("checkpoint", "");
-  c.checkpoint_interval = count_arg(args, "checkpoint_interval", 0, 1, "tokens between checkpoints", true);
+  c.checkpoint_interval = args.count("checkpoint_interval", 0, 0, "tokens between checkpoints, 0: only at the end", true);
   c.resume = args.boolean("resume", true);
   c.backend = args.string("backend", "cpu");
-  c.threads = static_cast<int>(count_arg(args, "threads", 0, 0, "CPU threads, 0: all cores"));
+  c.threads = static_cast<int>(args.count("threads", 0, 0, "CPU threads, 0: all cores"));
   if (c.threads > 4096) fail("train.run: threads must be in [0, 4096] (got ", c.threads, "; 0: all cores)");
   if (args.has("law") && train::resolve_backend(c.backend) != "simulated")
     fail("train.run: law applies only to the simulated backend (backend = \"simulated\", or train.simulate{...}); "
@@ -511,8 +494,10 @@ int open_train(lua_State* L) {
         "still plans to deliver) [, eval_data = held_out "
         "(default data:held_out())] [, lr = 1e-3, warmup = 0.01, min_lr_ratio = 0.1, batch = rows per step "
         "(a multiple of the sampler's batch: gradient accumulation), beta1 = 0.9, beta2 = 0.95, eps = 1e-8, "
-        "weight_decay = 0.1, clip = 1.0, seed = 1, eval_interval = tokens, eval_tokens =, checkpoint = path, "
-        "checkpoint_interval = tokens, resume = true, backend = \"cpu\" | \"simulated\" | \"auto\", "
+        "weight_decay = 0.1, clip = 1.0, seed = 1, eval_interval = tokens (0: about 20 evaluations per run), "
+        "eval_tokens = held-out tokens per evaluation (0: 16 batches), checkpoint = path, "
+        "checkpoint_interval = tokens (0: only at the end or on Ctrl-C), resume = true, "
+        "backend = \"cpu\" | \"simulated\" | \"auto\", "
         "threads = 0 (all cores), law = {E, A, B, alpha, beta, noise} (simulated), seq_len = (without data), "
         "progress = true | false | function(p)] } -> RunResult. tokens is rounded down to whole steps of "
         "batch × seq_len tokens (the summary says so). Checked before the first step: the sampler must plan "
@@ -522,7 +507,7 @@ int open_train(lua_State* L) {
         "[, data = ...] } -> RunResult drawn from L(N, D) = E + A/N^alpha + B/D^beta times (1 + noise·ε), "
         "every draw in [0, ln(vocab)]; Chinchilla's published law by default. E in [0, ln(vocab)), A, B >= 0, "
         "alpha, beta > 0, noise in [0, 1). Instant whatever the step count (the losses between evaluations "
-        "are drawn in closed form; at most 1000 evaluations); reports no speed (tokens/s means nothing here)"},
+        "are drawn in closed form; at most 1000 evaluations and 1000 checkpoints, their intervals widened to fit); reports no speed (tokens/s means nothing here)"},
        {"backends", &bound<backends>, "train.backends() -> the names of the backends built in"},
        {"backend_available", &bound<backend_available>,
         "train.backend_available(name) -> true when backend `name` can train on this machine (\"cuda\" built "

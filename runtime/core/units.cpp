@@ -56,6 +56,8 @@ std::string format_counted(double value, const std::string& noun) {
 std::string format_flops(double value) { return format_scientific(value, 2); }
 
 std::string format_bytes(double bytes) {
+  if (!std::isfinite(bytes)) return format_significant(bytes, 3) + " B";  // "nan B", "inf B"
+  if (bytes < 0) return "-" + format_bytes(-bytes);
   static const char* const units[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB"};
   int u = 0;
   while (bytes >= 999.5 && u < 6) {

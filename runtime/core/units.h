@@ -16,7 +16,8 @@ std::string format_counted(double value, const std::string& noun);
 // FLOP counts in scientific notation with two significant digits: 1.2e+22 -> "1.2e22".
 std::string format_flops(double value);
 
-// Bytes in decimal units with three significant digits: "512 B", "3.2 MB", "1.4 GB", "3.3 TB".
+// Bytes in decimal units with three significant digits: "512 B", "3.2 MB", "1.4 GB", "3.3 TB";
+// a negative amount with its sign ("-3.2 MB"), NaN and infinities as "nan B", "inf B", "-inf B".
 std::string format_bytes(double bytes);
 
 // Seconds as "850 ms", "12.3 s", "4.2 min", "3.1 h", "2.5 d".

@@ -58,6 +58,7 @@ class ByteReader {
     return v;
   }
   bool done() const { return at_ == bytes_.size(); }
+  uint64_t remaining() const { return bytes_.size() - at_; }  // bytes not read yet
 
  private:
   void need(uint64_t n) const {

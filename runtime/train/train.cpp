@@ -21,7 +21,8 @@ namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 const char* const kCheckpointMagic = "scalelab-checkpoint-2";     // + the run's seconds so far
 const char* const kCheckpointMagicV1 = "scalelab-checkpoint-1";
-// The most evaluations a simulated run draws: its cost is bounded whatever the eval_interval.
+// The most evaluations, and the most checkpoints, a simulated run draws: its cost is bounded
+// whatever the step count, eval_interval and checkpoint_interval.
 constexpr int64_t kMaxDrawnEvaluations = 1000;
 
 using Clock = std::chrono::steady_clock;
@@ -80,6 +81,8 @@ void write_checkpoint(const std::string& path, const std::string& print, const R
     fail("cannot rename ", tmp, " to ", path, " to finish the checkpoint");
 }
 
+// Reads and checks every field before changing anything the caller holds: a truncated or corrupt
+// checkpoint throws with the backend's state as initialised and the sampler where it was.
 bool read_checkpoint(const std::string& path, const std::string& print, RunState& s,
                      data::BatchSource* data, Backend& backend) {
   std::ifstream in(path, std::ios::binary);
@@ -94,29 +97,49 @@ bool read_checkpoint(const std::string& path, const std::string& print, RunState
   if (stored != print)
     fail("checkpoint ", path, " belongs to another run (", stored, "), not this one (", print,
          "); delete it, give another checkpoint path, or pass resume = false to start over");
-  s.step = r.i64();
-  s.train_sum = r.f64();
-  s.train_count = r.i64();
-  s.best = r.f64();
-  s.curve.resize(r.u64());
-  for (CurvePoint& p : s.curve) {
+  RunState read;
+  read.step = r.i64();
+  read.train_sum = r.f64();
+  read.train_count = r.i64();
+  read.best = r.f64();
+  const uint64_t points = r.u64();
+  constexpr uint64_t kPointBytes = 3 * 8;
+  if (points > r.remaining() / kPointBytes) fail("checkpoint ", path, " is truncated or corrupted");
+  read.curve.resize(static_cast<size_t>(points));
+  for (CurvePoint& p : read.curve) {
     p.tokens = r.i64();
     p.train_loss = r.f64();
     p.eval_loss = r.f64();
   }
   const std::string sampler = r.string();
-  backend.load(r.string());
-  if (data) data->restore(sampler);
+  const std::string parameters = r.string();
   if (magic == kCheckpointMagic) {
-    s.wall_seconds = r.f64();
-    s.train_seconds = r.f64();
-    s.timed_steps = r.i64();
+    read.wall_seconds = r.f64();
+    read.train_seconds = r.f64();
+    read.timed_steps = r.i64();
   }
+  if (!r.done() || read.step < 0 || read.train_count < 0 || read.timed_steps < 0)
+    fail("checkpoint ", path, " is truncated or corrupted");
+  backend.load(parameters);
+  if (data) data->restore(sampler);  // last: nothing after it can fail
+  s = std::move(read);
   return true;
 }
 
+// The step after `step` that is a multiple of `every`, or `last` when that comes first (no overflow
+// whatever the numbers).
+int64_t next_multiple(int64_t step, int64_t every, int64_t last) {
+  const int64_t gap = every - step % every;
+  return gap >= last - step ? last : step + gap;
+}
+
+// ceil(a / b) for a >= 0, b >= 1, without overflow.
+int64_t ceil_div(int64_t a, int64_t b) { return a / b + (a % b != 0 ? 1 : 0); }
+
+// `tokens` in whole steps, rounded to nearest (at least one), without overflow.
 int64_t interval_steps(int64_t tokens, int64_t tokens_per_step) {
-  return std::max<int64_t>(1, (tokens + tokens_per_step / 2) / tokens_per_step);
+  const int64_t steps = tokens / tokens_per_step + (tokens % tokens_per_step >= tokens_per_step - tokens_per_step / 2);
+  return std::max<int64_t>(1, steps);
 }
 
 // A lower bound on the bytes the CPU backend allocates (model::CpuGpt's buffers and the AdamW
@@ -219,6 +242,12 @@ RunResult train(const TrainConfig& config) {
   const int64_t T = data ? data->seq_len() : config.seq_len;
   const int64_t batch = config.batch > 0 ? config.batch : micro;
   const int64_t accumulation = batch / micro;
+  // Every count of tokens below (steps × batch × seq_len, positions in the run) must fit in int64.
+  constexpr int64_t kMaxCount = std::numeric_limits<int64_t>::max();
+  if (batch > kMaxCount / T)
+    fail("train: batch × seq_len = ", batch, " × ", T, " = ",
+         format_significant(static_cast<double>(batch) * static_cast<double>(T), 3),
+         " tokens per step is beyond the largest count scalelab handles (", kMaxCount, " tokens); give a smaller batch");
   const int64_t tokens_per_step = batch * T;
   // Whole steps only, rounding down as the data module's samplers do (they plan
   // floor(tokens / (batch·seq_len)) batches), so tokens = D never asks a sampler for more than D.
@@ -227,6 +256,11 @@ RunResult train(const TrainConfig& config) {
          T, " = ", tokens_per_step, " tokens (tokens are rounded down to whole steps); give tokens >= ",
          tokens_per_step, " or a smaller batch");
   const int64_t steps = config.steps > 0 ? config.steps : config.tokens / tokens_per_step;
+  if (steps > kMaxCount / tokens_per_step)
+    fail("train: steps = ", steps, " of batch × seq_len = ", batch, " × ", T, " = ", tokens_per_step, " tokens is ",
+         format_significant(static_cast<double>(steps) * static_cast<double>(tokens_per_step), 3),
+         " tokens, beyond the largest count scalelab handles (", kMaxCount, " tokens); give at most steps = ",
+         kMaxCount / tokens_per_step, " (or tokens = ", kMaxCount / tokens_per_step * tokens_per_step, ")");
 
   std::unique_ptr<Backend> backend = make_backend(config.backend, config.threads, config.law);
   // A backend that draws its losses skips whole stretches of steps and never reads the data.
@@ -237,13 +271,18 @@ RunResult train(const TrainConfig& config) {
   const bool can_eval = eval || !backend->needs_tokens();
   const bool read_eval = eval && !draws;
   const int64_t eval_batches =
-      config.eval_tokens > 0 ? std::max<int64_t>(1, (config.eval_tokens + eval_B * eval_T - 1) / (eval_B * eval_T))
-                             : 16;
+      config.eval_tokens > 0 ? std::max<int64_t>(1, ceil_div(config.eval_tokens, eval_B * eval_T)) : 16;
   int64_t eval_every = config.eval_interval > 0 ? interval_steps(config.eval_interval, tokens_per_step)
                                                 : std::max<int64_t>(1, steps / 20);
-  if (draws) eval_every = std::max(eval_every, (steps + kMaxDrawnEvaluations - 1) / kMaxDrawnEvaluations);
-  const int64_t checkpoint_every =
+  int64_t checkpoint_every =
       config.checkpoint_interval > 0 ? interval_steps(config.checkpoint_interval, tokens_per_step) : 0;
+  // A backend that draws its losses ends a stretch at every evaluation and every checkpoint: at
+  // most kMaxDrawnEvaluations of each, so the run's cost stays bounded whatever the step count.
+  if (draws) {
+    const int64_t widest = ceil_div(steps, kMaxDrawnEvaluations);
+    eval_every = std::max(eval_every, widest);
+    if (checkpoint_every > 0) checkpoint_every = std::max(checkpoint_every, widest);
+  }
 
   if (read_eval && eval->remaining_batches() >= 0 && eval->remaining_batches() < eval_batches)
     fail("train: each evaluation reads ", eval_batches, " held-out batches, but eval_data has only ",
@@ -298,6 +337,8 @@ RunResult train(const TrainConfig& config) {
   if (feed && state.step < steps && data->remaining_batches() >= 0) {
     const int64_t remaining = data->remaining_batches();
     const int64_t micro_tokens = micro * T;
+    // The messages' products fit in int64: steps × tokens_per_step does (checked above), and each
+    // refusal's `remaining` is below what the run needs (accumulation, or needed ≤ steps × accumulation).
     auto refuse = [&](const std::string& message) {
       if (resumed) data->restore(data_start);
       throw Error(message);
@@ -332,8 +373,8 @@ RunResult train(const TrainConfig& config) {
   // The step after `step` at which something happens: an evaluation, a checkpoint or the end.
   const bool checkpoints = checkpoint_every > 0 && !config.checkpoint.empty();
   auto next_event = [&](int64_t step) {
-    int64_t next = std::min(steps, (step / eval_every + 1) * eval_every);
-    if (checkpoints) next = std::min(next, (step / checkpoint_every + 1) * checkpoint_every);
+    int64_t next = next_multiple(step, eval_every, steps);
+    if (checkpoints) next = next_multiple(step, checkpoint_every, next);
     return next;
   };
 

@@ -64,6 +64,7 @@ struct TrainConfig {
 
   std::string checkpoint;           // path; empty: no checkpoints
   int64_t checkpoint_interval = 0;  // tokens between checkpoints; 0: only at the end or on Ctrl-C
+                                    // (simulated: at most 1000 per run, the interval widened to fit)
   bool resume = true;               // continue from `checkpoint` when the file exists
 
   std::string backend = "cpu";      // "cpu", "simulated", "cuda", "auto"; the simulated backend
@@ -122,7 +123,7 @@ struct RunResult {
 double learning_rate(const TrainConfig& config, int64_t step, int64_t steps);
 
 // Runs the training. Errors in the configuration or data throw scalelab::Error before any work
-// (among them a sampler that plans fewer batches than the run needs, a held-out source too short
+// (among them a run of more tokens than int64 counts, steps × batch × seq_len >= 2^63, a sampler that plans fewer batches than the run needs, a held-out source too short
 // for one evaluation, and a model the cpu backend cannot fit in the memory available);
 // NaN/Inf ends the run with status Diverged, Ctrl-C (core/interrupt.h) with status Interrupted
 // (after writing the checkpoint, when there is one).

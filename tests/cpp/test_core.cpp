@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <cmath>
+
 #include "core/error.h"
 #include "core/interrupt.h"
 #include "core/units.h"
@@ -46,6 +48,16 @@ TEST_CASE("format_bytes uses decimal units with three significant digits") {
   CHECK(format_bytes(1.4e9) == "1.4 GB");
   CHECK(format_bytes(999.7e9) == "1 TB");
   CHECK(format_bytes(3.43e12) == "3.43 TB");
+}
+
+TEST_CASE("format_bytes prints negative amounts with their sign and NaN and infinities as words") {
+  CHECK(format_bytes(0) == "0 B");
+  CHECK(format_bytes(-1) == "-1 B");
+  CHECK(format_bytes(-512) == "-512 B");
+  CHECK(format_bytes(-3.2e6) == "-3.2 MB");
+  CHECK(format_bytes(std::nan("")) == "nan B");
+  CHECK(format_bytes(HUGE_VAL) == "inf B");
+  CHECK(format_bytes(-HUGE_VAL) == "-inf B");
 }
 
 TEST_CASE("closest_name suggests near misses and nothing for far ones") {

@@ -851,7 +851,7 @@ class PlannedSource final : public data::BatchSource {
 
 // The simulated backend, counting what the trainer asks of it.
 struct Calls {
-  int64_t accumulate = 0, advance = 0, evaluate = 0, steps = 0;
+  int64_t accumulate = 0, advance = 0, evaluate = 0, steps = 0, saves = 0;
 };
 class CountingBackend final : public train::Backend {
  public:
@@ -878,7 +878,10 @@ class CountingBackend final : public train::Backend {
     ++calls_.evaluate;
     return inner_->evaluate(t, B, T);
   }
-  std::string save() const override { return inner_->save(); }
+  std::string save() const override {
+    ++calls_.saves;
+    return inner_->save();
+  }
   void load(const std::string& s) override { inner_->load(s); }
   std::vector<float> parameters() const override { return {}; }
 
@@ -1109,4 +1112,154 @@ TEST_CASE("a simulated run resumes from a checkpoint to the same losses, and its
   }
   CHECK(resumed.final_loss == plain.final_loss);
   CHECK(resumed.best_loss == plain.best_loss);
+}
+
+// ---- Second review: counts past int64, checkpoints of simulated runs, corrupt checkpoints -------
+
+namespace {
+// Registers the counting simulated backend under "simulated" for the scope, then puts back the real one.
+struct CountingSimulated {
+  CountingSimulated() {
+    counted_calls = {};
+    train::register_backend("simulated", [](int, const train::LossLaw& law) {
+      return std::make_unique<CountingBackend>(law, counted_calls);
+    });
+  }
+  ~CountingSimulated() {
+    train::register_backend("simulated", [](int, const train::LossLaw& law) { return train::make_simulated_backend(law); });
+  }
+};
+}  // namespace
+
+TEST_CASE("a run of more tokens than int64 counts is refused with the limit, before any work") {
+  train::TrainConfig c = simulated_124m(0, 64);
+  c.steps = 100'000'000'000'000'000;  // × 64 × 1024 tokens: 6.6e21, past 2^63
+  CHECK_THROWS_WITH(train::train(c), Catch::Contains("steps = 100000000000000000 of batch × seq_len = 64 × 1024 = 65536 "
+                                                     "tokens is 6.55e+21 tokens, beyond the largest count") &&
+                                         Catch::Contains("give at most steps = 140737488355327") &&
+                                         !Catch::Contains("internal check"));
+  c.steps = 140'737'488'355'327;  // the most: fits, and costs as little as any simulated run
+  const train::RunResult r = train::train(c);
+  CHECK(r.status == train::RunStatus::Done);
+  CHECK(r.tokens == 140'737'488'355'327 * 65536);
+  c.steps = 1;
+  c.batch = 10'000'000'000'000'000;  // one step of 1e16 × 1024 tokens
+  CHECK_THROWS_WITH(train::train(c), Catch::Contains("batch × seq_len = 10000000000000000 × 1024") &&
+                                         Catch::Contains("tokens per step is beyond the largest count"));
+  // With a sampler: the same refusal, before the sampler's (whose figures would overflow).
+  MarkovSource markov(16, 16, 8, 5, 1);
+  PlannedSource data(markov, 39);
+  train::TrainConfig d;
+  d.model = tiny(16, 16, 16, 2, 2);
+  d.data = &data;
+  d.threads = 1;
+  d.steps = 100'000'000'000'000'000;
+  CHECK_THROWS_WITH(train::train(d), Catch::Contains("beyond the largest count scalelab handles") &&
+                                         Catch::Contains("give at most steps = 72057594037927935"));
+  CHECK(data.given() == 0);
+}
+
+TEST_CASE("a simulated run with checkpoints writes at most 1000 of them, whatever the interval") {
+  const std::string path = std::string(SCALELAB_BINARY) + ".train-test-simulated-checkpoints.ckpt";
+  std::remove(path.c_str());
+  CountingSimulated counting;
+  train::TrainConfig c = simulated_124m(2e7 * 8 * 1024, 8);  // 2e7 steps
+  c.checkpoint = path;
+  c.checkpoint_interval = 1000 * 8 * 1024;  // every 1000 steps: 20,000 checkpoints asked for
+  const train::RunResult r = train::train(c);
+  std::remove(path.c_str());
+  REQUIRE(r.status == train::RunStatus::Done);
+  CHECK(r.steps == 20'000'000);
+  CHECK(counted_calls.steps == r.steps);
+  CHECK(counted_calls.saves >= 999);
+  CHECK(counted_calls.saves <= 1000);  // every 20,000 steps, the last one at the end
+  CHECK(counted_calls.accumulate + counted_calls.advance <= 1 + 1000 + 20);  // checkpoints and evaluations
+  // An interval already wider than steps / 1000 is kept.
+  counted_calls = {};
+  c.checkpoint_interval = int64_t{5'000'000} * 8 * 1024;
+  train::train(c);
+  std::remove(path.c_str());
+  CHECK(counted_calls.saves == 4);  // at 5M, 10M, 15M steps and at the end
+}
+
+TEST_CASE("a truncated or corrupt checkpoint is refused with the sampler where it was") {
+  const std::string path = std::string(SCALELAB_BINARY) + ".train-test-truncated.ckpt";
+  std::remove(path.c_str());
+  auto config = [&](PlannedSource& data) {
+    train::TrainConfig c;
+    c.model = tiny(16, 16, 16, 2, 2);
+    c.data = &data;
+    c.threads = 1;
+    c.steps = 12;
+    c.eval_tokens = 128;
+    c.checkpoint = path;
+    return c;
+  };
+  MarkovSource m1(16, 16, 8, 5, 1);
+  PlannedSource d1(m1, 39);
+  REQUIRE(train::train(config(d1)).status == train::RunStatus::Done);
+  REQUIRE(d1.given() == 12);
+  const std::string whole = read_bytes(path);
+  auto write = [&](const std::string& bytes) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  };
+  // Cut inside the trailer (the run's seconds, after the sampler's position), and past its end.
+  for (const std::string& bytes : {whole.substr(0, whole.size() - 4), whole.substr(0, whole.size() - 20), whole + "x"}) {
+    write(bytes);
+    MarkovSource m(16, 16, 8, 5, 1);
+    PlannedSource d(m, 39);
+    CHECK_THROWS_WITH(train::train(config(d)), Catch::Contains("is truncated or corrupted"));
+    CHECK(d.given() == 0);
+  }
+  // A curve length no file could hold is refused as corrupt, not allocated.
+  std::string huge = whole;
+  const size_t magic = 8 + std::string("scalelab-checkpoint-2").size();
+  size_t print_size = 0;
+  std::memcpy(&print_size, huge.data() + magic, 8);
+  const size_t curve_size_at = magic + 8 + print_size + 4 * 8;
+  const uint64_t points = uint64_t(1) << 60;
+  std::memcpy(&huge[curve_size_at], &points, 8);
+  write(huge);
+  MarkovSource m(16, 16, 8, 5, 1);
+  PlannedSource d(m, 39);
+  CHECK_THROWS_WITH(train::train(config(d)), Catch::Contains("is truncated or corrupted"));
+  CHECK(d.given() == 0);
+  // The whole file resumes the finished run.
+  write(whole);
+  MarkovSource m2(16, 16, 8, 5, 1);
+  PlannedSource d2(m2, 39);
+  CHECK(train::train(config(d2)).steps == 12);
+  CHECK(d2.given() == 12);
+  std::remove(path.c_str());
+}
+
+TEST_CASE("a resumed run that the sampler cannot finish is refused with the sampler where it was") {
+  const std::string path = std::string(SCALELAB_BINARY) + ".train-test-resume-refused.ckpt";
+  std::remove(path.c_str());
+  auto config = [&](PlannedSource& data) {
+    train::TrainConfig c;
+    c.model = tiny(16, 16, 16, 2, 2);
+    c.data = &data;
+    c.threads = 1;
+    c.steps = 20;
+    c.eval_tokens = 128;
+    c.checkpoint = path;
+    return c;
+  };
+  MarkovSource m1(16, 16, 8, 5, 1);
+  PlannedSource d1(m1, 40);
+  train::TrainConfig first = config(d1);
+  first.progress = [](const train::Progress& p) {
+    if (p.step == 5) request_interrupt();
+  };
+  REQUIRE(train::train(first).status == train::RunStatus::Interrupted);
+  REQUIRE(d1.given() == 5);
+  // Resumed on a sampler that plans 10 batches: 5 left after the checkpoint's 5, 15 needed.
+  MarkovSource m2(16, 16, 8, 5, 1);
+  PlannedSource d2(m2, 10);
+  CHECK_THROWS_WITH(train::train(config(d2)), Catch::Contains("needs 1920 tokens (15 steps of 8 × 16)") &&
+                                                  Catch::Contains("only 640 (5 batches) left"));
+  CHECK(d2.given() == 0);  // the checkpoint's position was undone: the caller's sampler is as it was
+  std::remove(path.c_str());
 }

@@ -99,11 +99,40 @@ t.test("zero, negative and out-of-range values are errors naming the key and the
   t.raises(function() run{ batch = 0 } end, "batch (rows per optimizer step) must be >= 1 (got 0)")
   t.raises(function() run{ seed = -1 } end, "seed (the random seed) must be >= 0 (got -1)")
   t.raises(function() run{ steps = 0, tokens = nil } end, "steps (optimizer steps) must be >= 1 (got 0)")
-  t.raises(function() run{ eval_interval = 0 } end, "eval_interval (tokens between evaluations) must be >= 1")
+  t.raises(function() run{ eval_interval = -1 } end, "eval_interval (tokens between evaluations, 0: about 20 per run) must be >= 0 (got -1)")
+  t.raises(function() run{ eval_tokens = -1 } end, "eval_tokens (held-out tokens per evaluation, 0: 16 batches) must be >= 0 (got -1)")
+  t.raises(function() run{ checkpoint_interval = -128 } end, "checkpoint_interval (tokens between checkpoints, 0: only at the end) must be >= 0 (got -128)")
+  t.raises(function() run{ threads = -1 } end, "threads (CPU threads, 0: all cores) must be >= 0 (got -1)")
+  t.raises(function() run{ steps = 2.5, tokens = nil } end, "steps (optimizer steps) must be a whole number (got 2.5)")
   t.raises(function() run{ tokens = 100 } end, "tokens = 100 is less than one optimizer step of batch × seq_len = 8 × 16 = 128")
   t.raises(function() run{ model = "m" } end, "train.run: model must be a model shape, model.gpt{")
   t.raises(function() run{ model = "m" } end, "(got string \"m\")")
   t.raises(function() run{ law = { E = 1 } } end, "law applies only to the simulated backend")
+end)
+
+t.test("0 means the documented default for eval_interval, eval_tokens, checkpoint_interval and threads", function()
+  local function run(extra)
+    local c = { model = gpt, data = cycle_source(32, 16, 8, 1), steps = 40, threads = 1 }
+    for k, v in pairs(extra) do c[k] = v end
+    return train.run(c)
+  end
+  local plain = run{}
+  local zeros = run{ eval_interval = 0, eval_tokens = 0, checkpoint_interval = 0 }
+  t.eq(#zeros.curve, 21)  -- the initial point and about 20 evaluations: every 40 / 20 = 2 steps
+  t.eq(#zeros.curve, #plain.curve)
+  for i = 1, #plain.curve do t.eq(zeros.curve[i].eval_loss, plain.curve[i].eval_loss) end
+  t.eq(run{ threads = 0 }.status, "done")  -- all cores
+end)
+
+t.test("a run of more tokens than int64 counts is refused with the limit, not an internal error", function()
+  local ok, err = pcall(train.simulate, { model = gpt, steps = 1e17, batch = 64, seq_len = 16 })
+  t.ok(not ok)
+  t.ok(err:find("steps = 100000000000000000 of batch × seq_len = 64 × 16 = 1024 tokens is 1.02e+20 tokens, "
+                .. "beyond the largest count scalelab handles (9223372036854775807 tokens); give at most steps = 9007199254740991", 1, true), err)
+  t.ok(not err:find("internal", 1, true), err)
+  local r = train.simulate{ model = gpt, steps = 9007199254740991, batch = 64, seq_len = 16 }  -- the most: instant
+  t.eq(r.status, "done")
+  t.eq(r.tokens, 9007199254740991 * 1024)
 end)
 
 t.test("tokens are rounded down to whole steps, and the summary says so", function()

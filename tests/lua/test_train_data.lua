@@ -79,6 +79,21 @@ t.test("sampler fields give the numbers in use, never a sentinel", function()
   t.raises(function() data.sampler{ corpus = corpus, tokens = 20000, batch = 0 } end, "batch (B, rows per batch) must be >= 1")
 end)
 
+t.test("data's counts share train's checks and messages (one Args::count)", function()
+  t.raises(function() data.sampler{ corpus = corpus } end, "data.sampler: missing required key 'tokens' (D, the training tokens planned)")
+  t.raises(function() data.sampler{ corpus = corpus, tokens = 2.5e4 / 3 } end,
+    "data.sampler: tokens (D, the training tokens planned) must be a whole number (got 8333.33")
+  t.raises(function() data.sampler{ corpus = corpus, tokens = 20000, batch = 0 } end,
+    "data.sampler: batch (B, rows per batch) must be >= 1 (got 0); leave it out for the default")
+  t.raises(function() data.sampler{ corpus = corpus, tokens = 20000, seq_len = 1e19 } end,
+    "data.sampler: seq_len = 1e+19 is beyond the largest count scalelab handles (9.2e18)")
+  t.raises(function() data.sampler{ corpus = corpus, tokens = "many" } end, "data.sampler: tokens must be a number (got string)")
+  t.eq(data.sampler{ corpus = corpus, tokens = 2e4, seq_len = 32, batch = 16 }.planned_tokens, 39 * 16 * 32)  -- 2e4 is whole
+  -- train's token counts drop a fraction (a computed budget); its other counts do not.
+  local sampler = data.sampler{ corpus = corpus, tokens = 20000, seq_len = 32, batch = 16 }
+  t.raises(function() train.run{ model = gpt, data = sampler, steps = 1.5 } end, "train.run: steps (optimizer steps) must be a whole number (got 1.5)")
+end)
+
 t.test("a synthetic corpus that cannot fit is refused at once, with the bytes", function()
   t.raises(function() data.synthetic{ kind = "markov", vocab = 64, seed = 1, tokens = 1e15 } end, "PB of memory")
   t.raises(function() data.synthetic{ kind = "markov", vocab = 64, seed = -1 } end,

@@ -945,7 +945,7 @@ int open_fit(lua_State* L) {
         "law:interval(name | function(law) -> number [, level = 0.95]) -> {lo, hi}: percentile interval over "
         "the bootstrap samples"},
        {"sample", &bound<law_sample>, "law:sample(i) -> the law at bootstrap sample i"},
-       {"with", &bound<law_with>, "law:with{ name = value, ... } -> the same law with other values"},
+       {"with", &bound<law_with>, "law:with{ name = value, ... } -> the same form with other values (a published law becomes \"<name>, modified\")"},
        {"allocation", &bound<law_allocation>,
         "law:allocation(C) -> { a, b, G, N_opt, D_opt, tokens_per_parameter [, intervals] } under C = 6ND"}},
       {{"kind", &bound<law_kind>, "the law's kind: chinchilla, data_constrained, kaplan_ND, ..."},

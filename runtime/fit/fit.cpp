@@ -21,6 +21,7 @@
 #include "core/units.h"
 #include "fit/chinchilla_kernel.h"
 #include "fit/law_forms.h"
+#include "fit/numeric_derivative.h"
 
 namespace scalelab::fit {
 
@@ -116,31 +117,6 @@ struct Setup {
   }
 };
 
-// Column k of a numeric Jacobian of `eval` (n outputs, true when every output is finite) at x, whose
-// value there is f0: central differences with the step h = 1e-6·max(1, |x_k|). Where the law cannot
-// be evaluated on one side (a domain edge, e.g. a linear parameter near 0 whose law turns negative
-// below it), the one-sided difference on the other; where neither side evaluates, the step is
-// shrunk (at most 20 times by 4). False when no step works.
-template <class Eval>
-bool numeric_column(Eval&& eval, std::vector<double>& x, int k, int n, const double* f0, double* column,
-                    int stride) {
-  std::vector<double> up(n), down(n);
-  const double saved = x[k];
-  double h = 1e-6 * std::max(1.0, std::abs(saved));
-  for (int tries = 0; tries < 20; ++tries, h /= 4) {
-    x[k] = saved + h;
-    const bool ok_up = eval(x.data(), up.data());
-    x[k] = saved - h;
-    const bool ok_down = eval(x.data(), down.data());
-    x[k] = saved;
-    if (!ok_up && !ok_down) continue;
-    for (int i = 0; i < n; ++i)
-      column[i * stride] = ok_up && ok_down ? (up[i] - down[i]) / (2 * h) : ok_up ? (up[i] - f0[i]) / h : (f0[i] - down[i]) / h;
-    return true;
-  }
-  return false;
-}
-
 // One observation's log residual ln L̂ − ln L as a Ceres cost: derivatives by forward-mode
 // automatic differentiation (ceres::Jet) for the built-in forms, central differences for custom laws.
 class LogResidual final : public ceres::CostFunction {
@@ -186,13 +162,16 @@ class LogResidual final : public ceres::CostFunction {
     if (std::isnan(f)) return false;
     residuals[0] = f - log_loss_;
     if (!jacobians || !jacobians[0]) return true;
-    std::vector<double> xx(x, x + setup_->k);
+    // The point to perturb: thread-local scratch, so no allocation once it has grown.
+    thread_local std::vector<double> xx;
+    xx.assign(x, x + setup_->k);
     auto eval = [&](const double* at, double* out) {
       *out = log_custom(at);
       return !std::isnan(*out);
     };
+    double up = 0, down = 0;
     for (int k = 0; k < setup_->k; ++k) {
-      if (!numeric_column(eval, xx, k, 1, &f, &jacobians[0][k], 1)) return false;
+      if (!numeric_column(eval, xx.data(), k, 1, &f, &jacobians[0][k], 1, &up, &down)) return false;
       if (!std::isfinite(jacobians[0][k])) return false;
     }
     return true;
@@ -359,9 +338,14 @@ class StackedHuber {
       }
       for (int i = 0; i < n; ++i) ok = ok && std::isfinite(residuals[i]);
       if (ok && jacobian) {
-        std::vector<double> xx(x, x + s.k);
+        // Scratch for the perturbed point and both sides' residuals: allocated once per thread.
+        thread_local std::vector<double> xx, up, down;
+        xx.assign(x, x + s.k);
+        up.resize(static_cast<size_t>(n));
+        down.resize(static_cast<size_t>(n));
         auto eval = [&](const double* at, double* out) { return (*this)(at, out, nullptr); };
-        for (int k = 0; k < s.k && ok; ++k) ok = numeric_column(eval, xx, k, n, residuals, jacobian + k * n, 1);
+        for (int k = 0; k < s.k && ok; ++k)
+          ok = numeric_column(eval, xx.data(), k, n, residuals, jacobian + k * n, 1, up.data(), down.data());
         for (int i = 0; i < n * s.k && ok; ++i) ok = std::isfinite(jacobian[i]);
       }
       return ok;
@@ -1171,7 +1155,7 @@ FittedLaw fit_with(const Law& law, const Observations& obs, const FitOptions& op
   out.fitted = true;
   out.law = law.with_values(setup.natural(final.x.data()));
   // A fit started from a published law (e.g. init = fit.published.epoch) is a new law of its kind.
-  if (law.kind() != LawKind::Custom) out.law = out.law.with_name(law_kind_name(law.kind()));
+  out.law = out.law.of_kind();
   out.free.resize(law.size());
   for (size_t j = 0; j < law.size(); ++j) out.free[j] = setup.slot[j] >= 0;
   for (const auto& group : options.ties) out.ties.push_back(group);
@@ -1216,7 +1200,7 @@ FittedLaw fit_with(const Law& law, const Observations& obs, const FitOptions& op
   if (flat) {
     std::string inputs;
     for (Input in : law.inputs()) inputs += (inputs.empty() ? "" : ", ") + std::string(input_name(in));
-    out.warnings.push_back(str("every observation has the same ", law.output() == "loss" ? "loss" : law.output(), " (",
+    out.warnings.push_back(str("every observation has the same ", law.output(), " (",
                                format_significant(obs.loss(0), 6), "): the data show no trend in ", inputs,
                                ", so they cannot determine how the law scales"));
   }

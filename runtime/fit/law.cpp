@@ -260,11 +260,34 @@ size_t Law::index(const std::string& parameter) const {
        " (parameters: ", list, ")");
 }
 
+void Law::mark_modified(const std::vector<double>& before) {
+  if (!published_ || values_ == before) return;
+  doc_ = str("The published ", name_, " law with other parameter values (the published one: ", doc_, ")");
+  name_ += ", modified";
+  published_ = false;
+}
+
 Law Law::with_values(std::vector<double> values) const {
   if (values.size() != values_.size())
     fail(name_, " law: expected ", values_.size(), " parameter values, got ", values.size());
   Law law = *this;
   law.values_ = std::move(values);
+  law.mark_modified(values_);
+  return law;
+}
+
+Law Law::of_kind() const {
+  if (kind_ == LawKind::Custom) return *this;
+  Law law = *this;
+  law.name_ = info(kind_).name;
+  law.doc_ = info(kind_).doc;
+  law.published_ = false;
+  return law;
+}
+
+Law Law::as_published() const {
+  Law law = *this;
+  law.published_ = true;
   return law;
 }
 
@@ -277,6 +300,7 @@ Law Law::with_name(std::string name) const {
 Law Law::with(const std::string& parameter, double value) const {
   Law law = *this;
   law.values_[index(parameter)] = value;
+  law.mark_modified(values_);
   return law;
 }
 
@@ -407,7 +431,7 @@ Interval FittedLaw::interval(const std::function<double(const Law&)>& derived, d
 
 std::string FittedLaw::Summary() const {
   std::ostringstream out;
-  out << law.name() << (fitted ? " fit" : " (published)") << ": " << law.formula();
+  out << law.name() << (fitted ? " fit" : law.published() ? " (published)" : "") << ": " << law.formula();
   if (fitted) out << "   [" << observations << " observations]";
   out << "\n";
   const auto names = law.names();
@@ -431,14 +455,14 @@ std::string FittedLaw::Summary() const {
   std::string allocation_blockers;
   for (const char* p : {"A", "B", "alpha", "beta"})
     if (law.has(p) && is_undetermined(p)) allocation_blockers += (allocation_blockers.empty() ? "" : ", ") + std::string(p);
-  if (law.has("A") && law.has("B") && law.has("alpha") && law.has("beta") &&
-      (!allocation_blockers.empty() || !std::isfinite(compute_optimal(law).a) || !std::isfinite(compute_optimal(law).G))) {
+  const bool allocates = law.has("A") && law.has("B") && law.has("alpha") && law.has("beta");
+  const Allocation a = allocates ? compute_optimal(law) : Allocation{};
+  if (allocates && (!allocation_blockers.empty() || !std::isfinite(a.a) || !std::isfinite(a.G))) {
     out << "  compute-optimal: not determined ("
         << (allocation_blockers.empty() ? "the allocation exponents are not finite at these values"
                                         : "the data cannot determine " + allocation_blockers)
         << ")\n";
-  } else if (law.has("A") && law.has("B") && law.has("alpha") && law.has("beta")) {
-    Allocation a = compute_optimal(law);
+  } else if (allocates) {
     out << "  compute-optimal: N_opt ∝ C^" << format_significant(a.a, 3) << ", D_opt ∝ C^"
         << format_significant(a.b, 3);
     if (!samples.empty()) {
@@ -481,18 +505,21 @@ namespace published {
 Law chinchilla() {
   return Law::Make(LawKind::Chinchilla, {1.69, 406.4, 410.7, 0.34, 0.28})
       .with_doc("Hoffmann et al. 2022 (Chinchilla), approach 3, as published: E 1.69, A 406.4, B 410.7, "
-                "alpha 0.34, beta 0.28. N counts all parameters.");
+                "alpha 0.34, beta 0.28. N counts all parameters.")
+      .as_published();
 }
 Law chinchilla_unrounded() {
   return Law::Make(LawKind::Chinchilla, {1.6934, 406.4, 410.7, 0.3392, 0.2849})
       .with_doc("Hoffmann et al. 2022, approach 3, with the unrounded E, alpha, beta (1.6934, 0.3392, 0.2849).")
-      .with_name("chinchilla_unrounded");
+      .with_name("chinchilla_unrounded")
+      .as_published();
 }
 Law epoch() {
   return Law::Make(LawKind::Chinchilla, {1.82, 482.0, 2085.0, 0.348, 0.366})
       .with_doc("Besiroglu et al. 2024 (Epoch AI), refit of Chinchilla's data: E 1.82, A 482, B 2085, "
                 "alpha 0.348, beta 0.366; bootstrap 95% intervals alpha (0.317, 0.373), beta (0.331, 0.415).")
-      .with_name("epoch");
+      .with_name("epoch")
+      .as_published();
 }
 Law datablations() {
   // The unrounded constants of the datablations README (huggingface/datablations, Apache-2.0): they
@@ -517,7 +544,8 @@ Law datablations() {
                 "0.0158259): the notebook's L-BFGS from R* in {0, 6.7, 13.3, 20} never left that basin; the "
                 "global optimum on the same runs is about R_D* 95, R_N* 1.7 (objective 0.0158047, R² 0.791). "
                 "A fit bounded to R* <= 20 reproduces the published values.")
-      .with_name("datablations");
+      .with_name("datablations")
+      .as_published();
 }
 // Kaplan et al. 2020, "Scaling Laws for Neural Language Models" (arXiv:2001.08361). Every constant
 // below was checked against the paper's text (read through a public Markdown transcription of the
@@ -530,28 +558,33 @@ Law kaplan() {
       .with_doc("Kaplan et al. 2020 (arXiv:2001.08361) eq. 1.5 with the fit of table 2: N_c 6.4e13, D_c 1.8e13 "
                 "tokens, alpha_N 0.076, alpha_D 0.103 (the joint fit; the separate L(N), L(D) fits of eqs. 1.1, 1.2 "
                 "differ slightly). N counts non-embedding parameters.")
-      .with_name("kaplan");
+      .with_name("kaplan")
+      .as_published();
 }
 Law kaplan_N() {
   return Law::Make(LawKind::KaplanN, {8.8e13, 0.076})
       .with_doc("Kaplan et al. 2020 (arXiv:2001.08361) eq. 1.1: L(N) = (N_c/N)^alpha_N, N_c 8.8e13 non-embedding "
-                "parameters, alpha_N 0.076.");
+                "parameters, alpha_N 0.076.")
+      .as_published();
 }
 Law kaplan_D() {
   return Law::Make(LawKind::KaplanD, {5.4e13, 0.095})
       .with_doc("Kaplan et al. 2020 (arXiv:2001.08361) eq. 1.2: L(D) = (D_c/D)^alpha_D, D_c 5.4e13 tokens, "
-                "alpha_D 0.095.");
+                "alpha_D 0.095.")
+      .as_published();
 }
 Law kaplan_C() {
   return Law::Make(LawKind::KaplanC, {3.1e8 * 8.64e19, 0.050})
       .with_doc("Kaplan et al. 2020 (arXiv:2001.08361) eq. 1.3: L(C_min) = (C_c/C_min)^alpha_C, C_c 3.1e8 PF-days "
-                "= 2.68e28 FLOP, alpha_C 0.050.");
+                "= 2.68e28 FLOP, alpha_C 0.050.")
+      .as_published();
 }
 Law kaplan_curve() {
   return Law::Make(LawKind::KaplanCurve, {6.5e13, 2.1e3, 0.077, 0.76})
       .with_doc("Kaplan et al. 2020 (arXiv:2001.08361) eq. 1.6 with the fit of table 3: N_c 6.5e13, S_c 2.1e3 "
                 "steps, alpha_N 0.077, alpha_S 0.76. S is S_min, the steps at a batch size well above the "
-                "critical one (eq. 5.4).");
+                "critical one (eq. 5.4).")
+      .as_published();
 }
 }  // namespace published
 

@@ -77,7 +77,9 @@ class Law {
   static Law PowerLaw(double k, double a, Input input = Input::C, std::string output = "N_opt");
 
   LawKind kind() const { return kind_; }
-  const std::string& name() const { return name_; }         // "chinchilla", a published law's name, or the custom name
+  // "chinchilla", a published law's name ("epoch"), "epoch, modified" for a published law given other
+  // values (with(), with_values()), or the custom law's name.
+  const std::string& name() const { return name_; }
   const std::string& formula() const { return formula_; }   // human-readable formula
   const std::string& doc() const { return doc_; }
   const std::string& output() const { return output_; }     // "loss", or "N_opt" etc. for power laws
@@ -88,17 +90,28 @@ class Law {
   size_t size() const { return values_.size(); }
   const std::vector<double>& budgets() const { return budgets_; }   // IsoFlop only
   bool thread_safe() const { return thread_safe_; }
+  // True for the laws of fit::published (and plan::published) with their published values; false
+  // once any value is changed.
+  bool published() const { return published_; }
 
   bool has(const std::string& parameter) const;
   size_t index(const std::string& parameter) const;        // throws suggesting the nearest name
   double param(const std::string& parameter) const { return values_[index(parameter)]; }
 
-  Law with_values(std::vector<double> values) const;       // same form, other values
+  // Same form, other values. A published law given values other than its own is no longer that
+  // law: it is named "<name>, modified" (e.g. "epoch, modified"), its doc says what it came from,
+  // and published() is false. Other laws keep their name.
+  Law with_values(std::vector<double> values) const;
   Law with(const std::string& parameter, double value) const;
   Law with_doc(std::string doc) const;
   // The same law under another name: published laws are named after their source ("epoch",
   // "datablations"), so that answers computed from them say which law was used.
   Law with_name(std::string name) const;
+  // The same law marked as published (see published()).
+  Law as_published() const;
+  // The same form and values named and documented by its kind ("chinchilla"), not published: what a
+  // fit started from a published law returns. A custom law is returned unchanged.
+  Law of_kind() const;
 
   // The law's output (the loss, or y for a power law) at `x`. Throws naming a missing input.
   double predict(const Point& x) const;
@@ -117,6 +130,9 @@ class Law {
   std::vector<double> budgets_;
   CustomPredict custom_;
   bool thread_safe_ = true;
+  bool published_ = false;
+  // After values_ changed: a published law becomes "<name>, modified".
+  void mark_modified(const std::vector<double>& before);
 };
 
 // Compute-optimal allocation for laws with E, A, B, alpha, beta (Chinchilla, data-constrained) under

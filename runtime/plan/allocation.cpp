@@ -106,7 +106,8 @@ fit::Law datablations_exact() {
       .with_doc("Muennighoff et al. 2023, data-constrained law with the unrounded fitted constants of the datablations "
                 "README (huggingface/datablations, Apache-2.0): E = e^0.6254804, A = e^6.255414, B = e^7.3049974, "
                 "alpha = beta = 0.3526596, R_D* = 15.387756, R_N* = 5.309743.")
-      .with_name("datablations_exact");
+      .with_name("datablations_exact")
+      .as_published();
 }
 
 }  // namespace published

@@ -222,8 +222,12 @@ void collect(const Answer& point, const std::vector<Answer>& samples, Answer& ou
 }
 
 // Answers with the point law, then with every bootstrap sample; percentile intervals per quantity.
-Answer with_intervals(const fit::FittedLaw& law, const std::function<Answer(const Law&)>& solve) {
+// `check` (when given) judges the point answer before any sample is solved: an answer it rejects
+// costs no bootstrap work.
+Answer with_intervals(const fit::FittedLaw& law, const std::function<Answer(const Law&)>& solve,
+                      const std::function<void(Answer&)>& check = {}) {
   Answer point = solve(law.law);
+  if (check) check(point);
   if (law.samples.empty()) return point;
   std::vector<Answer> answers;
   int failed = 0;
@@ -383,10 +387,9 @@ Answer optimal(const fit::FittedLaw& fitted, const OptimalOptions& options) {
       ans.notes.push_back(str(a.local_minima, " local optima in N; the best kept (the others at ", others, ")"));
     }
     return ans;
-  });
+  }, [&](Answer& point) { check_model_size(point, function); });
   out.question = optimal_question(options);
   out.law = law_label(fitted);
-  check_model_size(out, function);
   return out;
 }
 

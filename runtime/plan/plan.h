@@ -100,7 +100,7 @@ struct Quantity {
 
 struct Answer {
   std::string question;     // "compute-optimal allocation at 1.0e22 FLOP with 25B unique tokens"
-  std::string law;          // the law's name ("datablations (published)")
+  std::string law;          // the law's name: "datablations", "epoch, modified", "chinchilla (fitted to 40 runs)"
   std::string method;       // "closed form", "numeric: 2 local optima, best kept", ...
   std::vector<Quantity> quantities;
   std::vector<Answer> rows;            // tables, comparisons, return curves

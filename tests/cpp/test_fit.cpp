@@ -17,6 +17,7 @@
 #include "fit/chinchilla_kernel.h"
 #include "fit/fit.h"
 #include "fit/law.h"
+#include "fit/numeric_derivative.h"
 #include "fit/observations.h"
 
 using namespace scalelab;
@@ -568,6 +569,11 @@ TEST_CASE("a custom law with a tiny linear parameter fits and gets standard erro
   CHECK(a > 0);
   CHECK(a == Approx(2.9 / 2e6).epsilon(0.05));
   REQUIRE(f.standard_errors.size() == 1);
+  // A size alone would pass a NaN: the error must be a finite positive number (about 4.96e-7 here).
+  const double se = f.standard_errors[0];
+  CHECK(std::isfinite(se));
+  CHECK(se > 0);
+  CHECK(se < a);
   CHECK(f.Summary().find("linear fit") != std::string::npos);
 }
 
@@ -650,4 +656,93 @@ TEST_CASE("published laws are named after their source, a fit from one by its ki
   FitOptions o;
   o.starts = {published::epoch().values()};
   CHECK(fit_law(published::epoch(), obs, o).law.name() == "chinchilla");
+}
+
+// with() and with_values() kept a published law's name and doc: epoch with E = 2.5 still answered
+// "law: epoch", and a study's simulated data-constrained law was labelled "datablations".
+TEST_CASE("a published law given other values is named as modified, not as the published law") {
+  const Law epoch = published::epoch();
+  CHECK(epoch.published());
+  const Law e25 = epoch.with("E", 2.5);
+  CHECK(e25.name() == "epoch, modified");
+  CHECK_FALSE(e25.published());
+  CHECK(e25.doc().find("other parameter values") != std::string::npos);
+  CHECK(e25.with("A", 500).name() == "epoch, modified");  // modified twice is still just modified
+  std::vector<double> v = published::datablations().values();
+  v[0] = 2.0;
+  CHECK(published::datablations().with_values(v).name() == "datablations, modified");
+  CHECK(published::chinchilla().with("alpha", 0.3).name() == "chinchilla, modified");
+  // The same values are the same (published) law.
+  CHECK(epoch.with("E", epoch.param("E")).name() == "epoch");
+  CHECK(epoch.with_values(epoch.values()).published());
+  // Laws that are not published keep their names: a kind's law, a custom law.
+  CHECK(Law::Make(LawKind::Chinchilla).with("E", 2).name() == "chinchilla");
+  Law custom = Law::Custom(
+      "mine", {{"a", "", false, {1.0}}}, {Input::N}, [](const std::vector<double>& x, const Point& p) { return x[0] * p.N; },
+      "a*N", true);
+  CHECK(custom.with("a", 2).name() == "mine");
+  // A modified law's summary does not call it published.
+  FittedLaw f;
+  f.law = e25;
+  CHECK(f.Summary().rfind("epoch, modified: ", 0) == 0);
+  CHECK(f.Summary().find("(published)") == std::string::npos);
+  // A fit started from a published law is a law of its kind, with its kind's doc.
+  Observations obs = draw(epoch, 40, 0.01, 13);
+  FitOptions o;
+  o.starts = {epoch.values()};
+  const Law fitted = fit_law(epoch, obs, o).law;
+  CHECK(fitted.name() == "chinchilla");
+  CHECK_FALSE(fitted.published());
+  CHECK(fitted.doc() == Law::Make(LawKind::Chinchilla).doc());
+}
+
+// The numeric Jacobian column used for custom laws. It shrank its step 19 times by 4 (to ~3.6e-18
+// relative), below double precision: once x ± h == x both sides evaluated at x and a zero column
+// came back as valid, a silently zero derivative.
+TEST_CASE("numeric derivative columns: accurate, one-sided at domain edges, never a silent zero") {
+  double up[2], down[2], column[2];
+  // Accurate where the law evaluates, at small and large |x| (the steps actually taken divide).
+  for (double x0 : {0.3, -2.0, 1e10, 123456.789}) {
+    std::vector<double> x = {x0, 5.0};
+    auto eval = [](const double* at, double* out) {
+      out[0] = std::log(at[0] * at[0] + 1) * at[1];
+      out[1] = at[0] * at[0];
+      return true;
+    };
+    double f0[2];
+    eval(x.data(), f0);
+    REQUIRE(numeric_column(eval, x.data(), 0, 2, f0, column, 1, up, down));
+    CHECK(x[0] == x0);  // restored
+    CHECK(column[0] == Approx(2 * x0 / (x0 * x0 + 1) * 5.0).epsilon(1e-6));
+    CHECK(column[1] == Approx(2 * x0).epsilon(1e-6));
+  }
+  // A domain edge: only the upper side evaluates, so the difference is one-sided.
+  {
+    double x = 0.0;
+    auto eval = [](const double* at, double* out) {
+      out[0] = std::sqrt(at[0] + 1e-9) + 3 * at[0];
+      return at[0] + 1e-9 >= 0;
+    };
+    double f0;
+    eval(&x, &f0);
+    REQUIRE(numeric_column(eval, &x, 0, 1, &f0, column, 1, up, down));
+    CHECK(std::isfinite(column[0]));
+    CHECK(column[0] > 3);
+  }
+  // A law that evaluates only at x itself: no step measures it. False, not a zero column.
+  for (double x0 : {1.0, 0.0, 1e8}) {
+    double x = x0;
+    int calls = 0;
+    auto eval = [&](const double* at, double* out) {
+      ++calls;
+      out[0] = 1.0;
+      return at[0] == x0;
+    };
+    double f0 = 1.0;
+    column[0] = 42;
+    CHECK_FALSE(numeric_column(eval, &x, 0, 1, &f0, column, 1, up, down));
+    CHECK(x == x0);
+    CHECK(calls > 0);
+    CHECK(calls <= 40);
+  }
 }

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <memory>
 #include <cstdio>
 #include <random>
 #include <string>
@@ -544,6 +545,43 @@ TEST_CASE("a budget too small for any model is an error, a tiny model is flagged
 TEST_CASE("answers name the law they used") {
   CHECK(plan::optimal(wrap(fit::published::epoch()), at(1e21)).law == "epoch");
   CHECK(plan::optimal(wrap(plan::published::datablations_exact()), at(1e22, 25e9)).law == "datablations_exact");
+  // A published law given other values is no longer that law (it answered "epoch" and "datablations").
+  CHECK(plan::optimal(wrap(fit::published::epoch().with("E", 2.5)), at(1e21)).law == "epoch, modified");
+  CHECK(plan::optimal(wrap(fit::published::datablations().with("R_D", 5.0)), at(1e22, 25e9)).law ==
+        "datablations, modified");
+  CHECK(plan::optimal(wrap(fit::published::epoch().with("E", 1.82)), at(1e21)).law == "epoch");
+}
+
+// The "less than one parameter" check ran after every bootstrap sample had been solved, throwing that
+// work away: the point answer is checked first, so the samples' laws are never evaluated.
+TEST_CASE("a budget too small for any model fails before the bootstrap samples are solved") {
+  auto calls = std::make_shared<long>(0);
+  fit::Law law = fit::Law::Custom(
+      "counted_chinchilla",
+      {{"E", "", false, {}}, {"A", "", false, {}}, {"B", "", false, {}}, {"alpha", "", false, {}}, {"beta", "", false, {}}},
+      {fit::Input::N, fit::Input::D},
+      [calls](const std::vector<double>& v, const fit::Point& x) {
+        ++*calls;
+        return v[0] + v[1] / std::pow(x.N, v[3]) + v[2] / std::pow(x.D, v[4]);
+      },
+      "E + A/N^alpha + B/D^beta", true);
+  law = law.with_values(fit::published::chinchilla().values());
+  // The point answer alone: how many evaluations it takes to find (and reject) the optimum.
+  CHECK_THROWS_WITH(plan::optimal(wrap(law), at(1)), Contains("less than one parameter"));
+  const long point_only = *calls;
+  REQUIRE(point_only > 0);
+  fit::FittedLaw with_samples = wrap(law);
+  for (int i = 0; i < 50; ++i) {
+    std::vector<double> v = law.values();
+    v[0] *= 1 + 1e-3 * i;
+    with_samples.samples.push_back(v);
+  }
+  *calls = 0;
+  CHECK_THROWS_WITH(plan::optimal(with_samples, at(1)), Contains("less than one parameter"));
+  CHECK(*calls == point_only);
+  // A budget that builds a model still gets its intervals from every sample.
+  plan::Answer fine = plan::optimal(with_samples, at(1e21));
+  CHECK(fine.samples == 50);
 }
 
 TEST_CASE("too little unique data is blamed on the data, not the law's form") {

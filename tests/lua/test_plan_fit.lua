@@ -60,4 +60,17 @@ t.test("approach 2: an allocation rule from fit.isoflop", function()
   t.raises(function() plan.allocation{ isoflop = iso, N = iso.N_law } end, "not both")
 end)
 
+-- A published law given other values is no longer the published law: answers and summaries say so.
+t.test("a modified published law is named as modified", function()
+  local epoch = fit.published.epoch
+  t.eq(plan.optimal{ compute = 1e21, law = epoch }.law, "epoch")
+  local changed = epoch:with{ E = 2.5 }
+  t.eq(changed.name, "epoch, modified")
+  t.eq(plan.optimal{ compute = 1e21, law = changed }.law, "epoch, modified")
+  t.eq(tostring(changed):find("(published)", 1, true), nil)
+  t.eq(epoch:with{ E = 1.82 }.name, "epoch")
+  local dl = fit.published.datablations:with{ R_D = 5 }
+  t.eq(plan.optimal{ compute = 1e22, unique_tokens = 25e9, law = dl }.law, "datablations, modified")
+end)
+
 t.done()

@@ -6,7 +6,7 @@ local t = require "scalelab.test"
 local function plan(name, spec)
   local saved_arg, saved_print = arg, print
   local printed = {}
-  arg = { [0] = "plan.lua", "--dry-run" }
+  arg = { [-1] = "scalelab", [0] = "plan.lua", "--dry-run" }  -- as the host sets it for a script
   print = function(...)
     local parts = {}
     for i = 1, select("#", ...) do parts[i] = tostring(select(i, ...)) end

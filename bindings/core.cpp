@@ -18,6 +18,12 @@ int format(lua_State* L) {
   return 1;
 }
 
+int format_counted(lua_State* L) {
+  std::string text = scalelab::format_counted(luaL_checknumber(L, 1), luaL_checkstring(L, 2));
+  lua_pushlstring(L, text.data(), text.size());
+  return 1;
+}
+
 int format_significant(lua_State* L) {
   std::string text = scalelab::format_significant(luaL_checknumber(L, 1),
                                                   static_cast<int>(luaL_optinteger(L, 2, 3)));
@@ -42,6 +48,11 @@ int check_interrupt(lua_State*) {
   return 0;
 }
 
+int interrupt_ends_script(lua_State* L) {
+  lua_pushboolean(L, scalelab::interrupt_ends_script());
+  return 1;
+}
+
 // Throws a C++ exception from inside a binding, holding heap memory at the time: the test suite
 // checks that it arrives as a clean Lua error and leaks nothing.
 int throw_for_test(lua_State* L) {
@@ -56,6 +67,8 @@ int open_core(lua_State* L) {
   new_module(L, "scalelab's native core: version, unit formatting, documentation.",
              {{"format_count", &bound<format<scalelab::format_count>>,
                "format_count(x) -> '7.02B', '124M', '1.23k'"},
+              {"format_counted", &bound<format_counted>,
+               "format_counted(n, noun) -> '1 run', '12 runs', '1.2k documents' (plural unless n is 1)"},
               {"format_flops", &bound<format<scalelab::format_flops>>, "format_flops(x) -> '1.2e22'"},
               {"format_duration", &bound<format<scalelab::format_duration>>,
                "format_duration(seconds) -> '850 ms', '4.2 min', '3.1 h'"},
@@ -64,6 +77,8 @@ int open_core(lua_State* L) {
               {"docs", &bound<docs>, "the weak table of documentation strings, keyed by value"},
               {"document", &bound<document>, "document(value, text) -> value; help(value) prints text"},
               {"check_interrupt", &bound<check_interrupt>, "raises 'interrupted' if Ctrl-C was pressed"},
+              {"interrupt_ends_script", &bound<interrupt_ends_script>,
+               "true while a script runs (Ctrl-C ends it; so does an error nothing catches), false at the REPL's prompt"},
               {"throw_for_test", &bound<throw_for_test>, "throws a C++ exception (for tests)"}});
   lua_pushliteral(L, SCALELAB_VERSION);
   lua_setfield(L, -2, "version");

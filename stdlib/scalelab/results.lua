@@ -1,6 +1,7 @@
 -- scalelab results FILE.db [options]: lists the runs of a results store, or exports them.
 local native_store = require "scalelab.native.store"
 local core = require "scalelab.native.core"
+local checks = require "scalelab.study.checks"
 
 local results = {}
 
@@ -78,14 +79,14 @@ function results.list(store, filter)
           cell(r.loss, function(x) return string.format("%.4f", x) end),
           cell(r.wall_seconds, core.format_duration), r.hash:sub(1, 12)))
       end
-      print(string.format("  %d run%s (N: non-embedding parameters; params: all)", #runs, #runs == 1 and "" or "s"))
+      print(string.format("  %s (N: non-embedding parameters; params: all)", core.format_counted(#runs, "run")))
     end
   end
 end
 
 -- A runtime failure (not a usage mistake): its message without scalelab's internal file:line.
 local function failure(message)
-  io.stderr:write("scalelab results: ", (tostring(message):match("^[^\n]*"):gsub("^[^:]*%.lua:%d+: ", "")), "\n")
+  io.stderr:write("scalelab results: ", checks.plain(message), "\n")
   return 1
 end
 

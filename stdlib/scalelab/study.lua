@@ -389,8 +389,12 @@ function M.script_options(a)
   return options
 end
 
+-- The options of the script being run. Without a script (the REPL, -e), arg holds the program's own
+-- options from arg[1] on and nothing before arg[0] (lua.c's convention): none are the study's.
 local function script_options()
-  return M.script_options(rawget(_G, "arg"))
+  local a = rawget(_G, "arg")
+  if type(a) ~= "table" or a[-1] == nil then return M.script_options(nil) end
+  return M.script_options(a)
 end
 
 local function read_script(where)
@@ -422,7 +426,7 @@ Study.__index = Study
 function Study:__tostring()
   local done = 0
   for _, r in ipairs(self.runs) do done = done + (r.status == "done" and 1 or 0) end
-  return string.format("Study(%s: %d run%s, %d done; store %s)", self.name, #self.runs, #self.runs == 1 and "" or "s", done,
+  return string.format("Study(%s: %s, %d done; store %s)", self.name, core.format_counted(#self.runs, "run"), done,
     self.store_path)
 end
 
@@ -475,7 +479,7 @@ local function print_plan(s, runs, duplicates, status_of)
   local lines = {}
   local header = string.format("%4s  %-9s %-9s %-28s %-9s %-9s %-8s %-9s %-9s %s", "#", "non-emb.", "params", "shape (L×d, heads)",
     "D", "epochs", "lr", "FLOPs", "time", "status")
-  lines[#lines + 1] = string.format("study %s: %d run%s planned, backend %s, store %s", s.name, #runs, #runs == 1 and "" or "s",
+  lines[#lines + 1] = string.format("study %s: %s planned, backend %s, store %s", s.name, core.format_counted(#runs, "run"),
     s.backend_kind, s.store_path)
   lines[#lines + 1] = "N in run labels and fits counts " .. M.count_words(s.count) .. "; the table gives both counts"
   lines[#lines + 1] = header
@@ -496,14 +500,15 @@ local function print_plan(s, runs, duplicates, status_of)
       string.format("%.2g", r.lr), core.format_flops(r.flops),
       speed == math.huge and "-" or core.format_duration(seconds), status)
   end
-  lines[#lines + 1] = string.format("total: %d run%s (%d to train), %s FLOP, estimated %s on %d core%s (%s)",
-    #runs, #runs == 1 and "" or "s", todo, core.format_flops(total_flops), speed == math.huge and "seconds" or core.format_duration(total_seconds),
-    native.cpu_count(), native.cpu_count() == 1 and "" or "s", basis)
+  lines[#lines + 1] = string.format("total: %s (%d to train), %s FLOP, estimated %s on %s (%s)",
+    core.format_counted(#runs, "run"), todo, core.format_flops(total_flops), speed == math.huge and "seconds" or core.format_duration(total_seconds),
+    core.format_counted(native.cpu_count(), "core"), basis)
   local repeating = 0
   for _, r in ipairs(runs) do repeating = repeating + (r.repeats_corpus and 1 or 0) end
   if repeating > 0 then
-    lines[#lines + 1] = string.format("note: %d run%s more tokens than the corpus's %s training tokens and repeat%s it "
-      .. "(repeat_data = true; the epochs column says how often)", repeating, repeating == 1 and " wants" or "s want",
+    lines[#lines + 1] = string.format("note: %s %s more tokens than the corpus's %s training tokens and repeat%s it "
+      .. "(repeat_data = true; the epochs column says how often)", core.format_counted(repeating, "run"),
+      repeating == 1 and "wants" or "want",
       fmt_count(s.corpus_tokens), repeating == 1 and "s" or "")
   end
   if s.backend_missing and todo > 0 then
@@ -511,8 +516,8 @@ local function print_plan(s, runs, duplicates, status_of)
       .. "would stop before training", s.backend_kind, s.backend_missing)
   end
   if duplicates > 0 then
-    lines[#lines + 1] = string.format("note: %d sweep point%s gave a run identical to another (same shape and tokens) and %s merged",
-      duplicates, duplicates == 1 and "" or "s", duplicates == 1 and "was" or "were")
+    lines[#lines + 1] = string.format("note: %s gave a run identical to another (same shape and tokens) and %s merged",
+      core.format_counted(duplicates, "sweep point"), duplicates == 1 and "was" or "were")
   end
   print(table.concat(lines, "\n"))
 end
@@ -524,6 +529,22 @@ local function worker_target()
   if not target or target == "" then return nil end
   local name, hash = target:match("^(.*)\n(%x+)$")
   return name and { name = name, hash = hash } or nil
+end
+
+-- True when an error raised here would end the script: a script is running (not the REPL's prompt),
+-- and no pcall, xpcall or coroutine between it and the study call would catch the error.
+local protect = { [pcall] = true, [xpcall] = true }
+local function ends_script()
+  if not core.interrupt_ends_script() then return false end
+  local _, main = coroutine.running()
+  if not main then return false end
+  local level = 2
+  while true do
+    local info = debug.getinfo(level, "f")
+    if not info then return true end
+    if protect[info.func] then return false end
+    level = level + 1
+  end
 end
 
 local function run_study(name, spec, where)
@@ -620,9 +641,9 @@ local function run_study(name, spec, where)
     local ok_split, split = pcall(function() return spec.data:split() end)
     if ok_split and type(split) == "table" and type(split.train_tokens) == "number" then
       s.corpus_tokens = split.train_tokens
-      s.corpus_description = string.format("%s in %d document%s, %s more held out for validation",
-        (describe_data(spec.data) or "the corpus"):match("^[^\n]*"), split.train_documents or 0,
-        split.train_documents == 1 and "" or "s", fmt_count(split.validation_tokens or 0))
+      s.corpus_description = string.format("%s in %s, %s more held out for validation",
+        (describe_data(spec.data) or "the corpus"):match("^[^\n]*"),
+        core.format_counted(split.train_documents or 0, "document"), fmt_count(split.validation_tokens or 0))
     end
   end
 
@@ -671,14 +692,19 @@ local function run_study(name, spec, where)
   end
   executor.execute(s, { jobs = options.jobs or spec.jobs, executor = spec.executor })
   if spec.report ~= false then analysis.analyse(s) end
-  -- After the report: a study with failed runs is not a success (exit status 1), and says so.
+  -- After the report: a study with failed runs is not a success, and says so. A script that nothing
+  -- protects ends with an error (exit status 1); a caller that would catch that error (the REPL, a
+  -- pcall, a coroutine) gets the Study instead, its fits and answers with it, and s.failed.
   local failed = 0
   for _, r in ipairs(s.runs) do
     if r.status == "failed" then failed = failed + 1 end
   end
+  s.failed = failed
   if failed > 0 then
-    checks.fail(where, string.format("study %s: %d of %d run%s failed (listed above); fix the cause and run the "
-      .. "script again: finished runs are kept", name, failed, #s.runs, #s.runs == 1 and "" or "s"))
+    local message = string.format("study %s: %d of %s failed (listed above); fix the cause and run the "
+      .. "study again: finished runs are kept", name, failed, core.format_counted(#s.runs, "run"))
+    if ends_script() then checks.fail(where, message) end
+    io.stderr:write(checks.plain(message), "; the Study returned has failed = ", failed, "\n")
   end
   return s
 end
@@ -718,7 +744,8 @@ interrupted ones), fits the laws asked for, answers the questions and writes the
 store. Keys: description, data, model ({ aspect =, vocab =, ctx =, head_dim = } | "chinchilla" |
 function(N) -> model.gpt{...}), hyper (lr, batch, warmup, min_lr, weight_decay, beta1, beta2, clip:
 numbers or functions of the run), sweep, backend ("simulated" | "cpu" | "cuda" | "auto" |
-{ kind = "simulated", law =, noise = } | function(run)), store (path, default "<name>.db"), fits
+{ kind = "simulated", law =, noise = } | { kind = "cpu", threads = 4 } (trainer options) | function(run);
+a table without kind simulates when it gives law or noise, else trains as "auto"), store (path, default "<name>.db"), fits
 ({"isoflop", "chinchilla", "approach1", "kaplan", "data_constrained"}, or { name = options }: e.g.
 data_constrained = { base = "single_epoch" } fits the base law on the single-epoch runs first, as
 Muennighoff et al. did; base = a law freezes that law; without base all seven parameters are fitted;
@@ -728,8 +755,9 @@ repeat_data (true: runs wanting more tokens than the corpus holds repeat it; oth
 error before training), point_keys (names of your own sweep-point values that your model or hyper
 functions read; any other unknown key in a point is an error).
 The backend defaults to "auto" (the trainer, on CUDA where present, else the CPU; it needs data);
-"simulated" must be asked for. A run that fails makes the script end with an error (exit status 1)
-after the report.
+"simulated" must be asked for. After the report, failed runs are counted in the Study's failed; a
+script that does not catch errors then ends with one (exit status 1), while the REPL or a pcall
+gets the Study (its fits and answers) with failed > 0 and a line saying so.
 Script options: --dry-run (-n: print the plan, train nothing), --jobs N (-j N), --quiet; anything
 else exits with status 2 and the usage; arguments after -- are the script's own.]])
 

@@ -64,7 +64,7 @@ function sweep.describe_point(p)
 end
 
 function Sweep:__tostring()
-  local lines = { string.format("Sweep(%s: %d point%s)", self.kind, #self.points, #self.points == 1 and "" or "s") }
+  local lines = { string.format("Sweep(%s: %s)", self.kind, require("scalelab.native.core").format_counted(#self.points, "point")) }
   for i = 1, math.min(#self.points, 8) do lines[#lines + 1] = "  " .. sweep.describe_point(self.points[i]) end
   if #self.points > 8 then lines[#lines + 1] = string.format("  ... %d more", #self.points - 8) end
   return table.concat(lines, "\n")

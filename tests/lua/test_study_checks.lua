@@ -1,9 +1,10 @@
 -- What a study user meets before and after the runs, each in its own scalelab process: the default
 -- backend trains (and so needs data); declarations are checked before anything trains (backend,
 -- questions, hyperparameters, sweep-point keys, the corpus's size); script options are strict (exit
--- status 2 with the usage); a study with failed runs exits 1 after its report; a report section
--- that cannot be produced says why in plain words; errors point at the user's line; `scalelab
--- results` says what is wrong with its arguments.
+-- status 2 with the usage); a study with failed runs exits 1 after its report, and a caller that
+-- catches errors gets the Study with the failures counted; a report section that cannot be
+-- produced says why in plain words; errors point at the user's line; `scalelab results` says what
+-- is wrong with its arguments.
 local t = require "scalelab.test"
 local native = require "scalelab.native.study"
 
@@ -234,10 +235,12 @@ study "x" {
 end)
 
 t.test("report errors lose the library's file:line", function()
-  local analysis = require "scalelab.study.analysis"
-  t.eq(analysis.plain("stdlib/scalelab/study/analysis.lua:528: chinchilla law: predict needs N\nstack traceback:"),
+  local checks = require "scalelab.study.checks"
+  t.eq(checks.plain("stdlib/scalelab/study/analysis.lua:528: chinchilla law: predict needs N\nstack traceback:"),
     "chinchilla law: predict needs N")
-  t.eq(analysis.plain("/w/s.lua:3: plot: x"), "plot: x")
+  t.eq(checks.plain("/w/s.lua:3: plot: x"), "plot: x")
+  -- Every prefix goes, as `scalelab results` and the report both need (results once stripped one).
+  t.eq(checks.plain("stdlib/scalelab/results.lua:90: [string \"x\"]:2: s.lua:1: no such run\nmore"), "no such run")
 end)
 
 t.test("a corpus too small for the planned tokens is an error in study terms before training", function()
@@ -345,6 +348,142 @@ end)
 t.test("counts agree with their nouns", function()
   t.eq(tostring(sweep.list { { N = 1e5, D = 1e7 } }):match("^[^\n]*"), "Sweep(list: 1 point)")
   t.eq(tostring(sweep.list { { N = 1e5, D = 1e7 }, { N = 2e5, D = 1e7 } }):match("^[^\n]*"), "Sweep(list: 2 points)")
+  -- The stdlib writes a count with its noun by the C++ rule (core/units.h's format_counted).
+  local core = require "scalelab.native.core"
+  t.eq(core.format_counted(1, "run"), "1 run")
+  t.eq(core.format_counted(0, "run"), "0 runs")
+  t.eq(core.format_counted(12, "document"), "12 documents")
+  t.eq(core.format_counted(1234, "file"), "1.23k files")
+  t.eq(core.format_counted(2, "sweep point"), "2 sweep points")
+  t.raises(function() core.format_counted(2) end, "string expected")
+end)
+
+-- A failing backend for three runs: the largest fails.
+local failing_study = [[
+  sweep = sweep.isoflop{ budgets = { 1e13 }, sizes = { 1e5, 2e5, 4e5 } },
+  backend = function(run) if run.N > 3e5 then error("no accelerator here") end return { loss = 3 + 1e-6 * run.N } end,
+  questions = { plan.optimal{ compute = 1e15 } },
+  quiet = true,
+]]
+
+t.test("a study with failed runs gives a caller that would catch the error the Study, with failed counted", function()
+  -- Under pcall in a script: the Study, with the count; the script goes on and ends well.
+  local dir = script([[
+local ok, s = pcall(study "x", {
+]] .. failing_study .. [[
+})
+print("OK", ok, getmetatable(s).__name, s.failed, #s.runs)
+]])
+  local code, out, err = scalelab(dir, "s.lua")
+  t.eq(code, 0, out)
+  t.ok(out:find("OK\ttrue\tStudy\t1\t3", 1, true), out)
+  t.ok(err:find("study x: 1 of 3 runs failed", 1, true) and err:find("failed = 1", 1, true), err)
+  no_internal(err)
+  t.ok(exists(dir .. "/x.report.md"), "the report is written")
+
+  -- In a function the script calls unprotected: the script still ends with status 1.
+  dir = script([[
+local function main()
+  local s = study "x" {
+]] .. failing_study .. [[
+  }
+  return s
+end
+main()
+print("AFTER")
+]])
+  code, out = scalelab(dir, "s.lua")
+  t.eq(code, 1, out)
+  t.ok(out:find("s.lua:2: study x: 1 of 3 runs failed", 1, true), out)
+  t.ok(not out:find("AFTER", 1, true), out)
+
+  -- At the REPL: the Study, its fits and answers reachable.
+  dir = script("")
+  write(dir .. "/input.lua", "s = study \"x\" {\n" .. failing_study:gsub("\n", " ") .. "}\n"
+    .. "print(\"FAILED\", s.failed, #s.runs)\n")
+  local pipe = assert(io.popen(string.format("cd '%s' && '%s' -i < input.lua 2>&1", dir, exe), "r"))
+  out = pipe:read("a")
+  local _, _, repl_code = pipe:close()
+  t.eq(repl_code, 0, out)
+  t.ok(out:find("FAILED\t1\t3", 1, true), out)
+  t.ok(out:find("study x: 1 of 3 runs failed", 1, true), out)
+
+  -- In-process, inside t.test (which catches errors): the same.
+  local here = fresh_dir()
+  local s = study "inproc" {
+    sweep = sweep.isoflop{ budgets = { 1e13 }, sizes = { 1e5, 2e5, 4e5 } },
+    backend = function(run) if run.N > 3e5 then error("no accelerator here") end return { loss = 3 + 1e-6 * run.N } end,
+    store = here .. "/inproc.db",
+    quiet = true,
+  }
+  t.eq(s.failed, 1)
+  t.eq(#s.runs, 3)
+end)
+
+t.test("a backend table without kind trains as the default backend does; with a law it simulates", function()
+  local backends = require "scalelab.study.backends"
+  local kind, identity = backends.resolve { threads = 4 }
+  t.eq(kind, "auto")
+  t.eq(identity.trainer.threads, 4)
+  t.eq((backends.resolve { law = { E = 1.7, A = 400, B = 400, alpha = 0.34, beta = 0.28 } }), "simulated")
+  t.eq((backends.resolve { noise = 0.01 }), "simulated")
+  t.eq((backends.resolve { kind = "law" }), "law")
+  -- So it needs data, as backend = nil and "auto" do, instead of silently simulating.
+  local dir = script([[
+study "x" {
+  sweep = sweep.grid{ N = { 1e5 }, D = { 1e7 } },
+  backend = { threads = 1 },
+}
+]])
+  local code, out = scalelab(dir, "s.lua", "--dry-run")
+  t.eq(code, 1, out)
+  t.ok(out:find("s.lua:3: study: backend \"auto\" trains models on data", 1, true), out)
+end)
+
+t.test("one rule for the library's frames: errors point at the user's line with the library read from any folder", function()
+  local source = os.getenv("SCALELAB_SOURCE_DIR")
+  if not source then return t.skip("SCALELAB_SOURCE_DIR is not set (run through ctest)") end
+  local dir = fresh_dir()
+  local lib = dir .. "/lib-copy"
+  t.ok(os.execute(string.format("cp -r '%s/stdlib' '%s'", source, lib)), "copy the stdlib")
+  write(dir .. "/s.lua", [[
+study "x" {
+  sweeep = sweep.grid{ N = { 1e5 }, D = { 1e7 } },
+  backend = "simulated",
+}
+]])
+  write(dir .. "/p.lua", [[
+local f = plot.figure{}
+
+f:line{ x = { 1, 2, 3 }, y = { 1, 2 } }
+]])
+  local function run(name)
+    local pipe = assert(io.popen(string.format("cd '%s' && SCALELAB_STDLIB='%s' '%s' %s 2>&1", dir, lib, exe, name), "r"))
+    local text = pipe:read("a")
+    local _, _, code = pipe:close()
+    return code, text
+  end
+  local code, out = run("s.lua")
+  t.eq(code, 1, out)
+  t.ok(out:find("scalelab: s.lua:2: study: unknown key 'sweeep'; did you mean 'sweep'?", 1, true), out)
+  code, out = run("p.lua")
+  t.eq(code, 1, out)
+  t.ok(out:find("scalelab: p.lua:3: figure:line: x has 3 values but y has 2", 1, true), out)
+  t.ok(not out:match("^[^\n]*"):find("lib-copy", 1, true), out)
+
+  local checks = require "scalelab.study.checks"
+  t.ok(checks.in_library { what = "C", source = "=[C]" })
+  t.ok(checks.in_library { what = "Lua", source = "@stdlib/scalelab/study.lua" })
+  t.ok(not checks.in_library { what = "main", source = "@/home/me/stdlib/scalelab/mine.lua" })
+  t.ok(not checks.in_library { what = "main", source = "@s.lua" })
+end)
+
+t.test("an error about the caller's arguments is located at the user's line", function()
+  local checks = require "scalelab.study.checks"
+  local function library_like() checks.error_at_user("bad argument") end
+  local ok, message = pcall(library_like)
+  t.ok(not ok)
+  t.ok(tostring(message):find("^[^\n]*test_study_checks%.lua:%d+: bad argument$"), message)
 end)
 
 t.test("help documents the sweep and study helpers and itself", function()

@@ -2,11 +2,13 @@
 -- run identities, the N convention, and what the plan prints.
 local t = require "scalelab.test"
 
+local store_dir = "/tmp/scalelab-test-study-plan-" .. require("scalelab.native.study").getpid()
+
 -- Plans `spec` as `scalelab script.lua --dry-run` would, with the plan's printout captured.
 local function plan(name, spec)
   local saved_arg, saved_print = arg, print
   local printed = {}
-  arg = { [0] = "plan.lua", "--dry-run" }
+  arg = { [-1] = "scalelab", [0] = "plan.lua", "--dry-run" }  -- as the host sets it for a script
   print = function(...)
     local parts = {}
     for i = 1, select("#", ...) do parts[i] = tostring(select(i, ...)) end
@@ -14,6 +16,8 @@ local function plan(name, spec)
   end
   -- These plans are about planning, not data: the simulated backend unless a test names another.
   if spec.backend == nil then spec.backend = "simulated" end
+  -- A store path no other run shares: a store left in the working folder would mark runs done.
+  if spec.store == nil then spec.store = store_dir .. "/" .. name .. ".db" end
   local ok, s = pcall(function() return study(name) (spec) end)
   arg, print = saved_arg, saved_print
   if not ok then error(s, 0) end

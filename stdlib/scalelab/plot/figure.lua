@@ -13,14 +13,9 @@ local native = require "scalelab.native.plot"
 local core = require "scalelab.native.core"
 
 -- Every error these functions raise is about their caller's arguments: it is located at the user's
--- line (the first frame outside scalelab's library), however deep the library's own calls (and tail
--- calls, which leave no frame to count) go. The level arguments below are kept for reading only.
-local raise = error
-local function error(message, _)
-  local where = require("scalelab.study.checks").where(2)
-  if where and type(message) == "string" then message = where.short_src .. ":" .. where.line .. ": " .. message end
-  raise(message, 0)
-end
+-- line (the first frame outside scalelab's library), however deep the library's own calls go. The
+-- level arguments below are kept for reading only.
+local error = require("scalelab.study.checks").error_at_user
 
 local M = {}
 

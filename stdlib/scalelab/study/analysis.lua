@@ -237,8 +237,8 @@ function IsoflopLaw:summary()
     if not m.inside then outside = outside + 1 end
   end
   if outside > 0 then
-    lines[#lines + 1] = string.format("  warning: %d budget%s %s minimum outside the sizes tried; widen the sweep's sizes (ratio) "
-      .. "so that each budget brackets its optimum", outside, outside == 1 and "" or "s", outside == 1 and "has its" or "have their")
+    lines[#lines + 1] = string.format("  warning: %s %s minimum outside the sizes tried; widen the sweep's sizes (ratio) "
+      .. "so that each budget brackets its optimum", core.format_counted(outside, "budget"), outside == 1 and "has its" or "have their")
   end
   if #self.minima - outside < 2 then
     lines[#lines + 1] = "  warning: fewer than two budgets bracket their optimum: the exponents are extrapolations, not measurements"
@@ -567,18 +567,6 @@ end
 
 -- ---- The report ------------------------------------------------------------------------------------------------------
 
--- An error as a reader of the report should see it: the first line, without the library's
--- file:line prefixes (those locate scalelab's code, not anything the reader wrote).
-function analysis.plain(message)
-  local text = tostring(message):match("^[^\n]*")
-  local previous
-  repeat
-    previous = text
-    text = text:gsub("^[%w_./%-]+%.lua:%d+: ", ""):gsub("^%[string [^%]]*%]:%d+: ", ""):gsub("^%(command line%):%d+: ", "")
-  until text == previous
-  return text
-end
-
 -- Why the finished runs cannot show any scaling (all losses the same, as when nothing trained), or nil.
 local function degenerate_losses(obs)
   if #obs < 2 then return nil end
@@ -736,7 +724,7 @@ function analysis.figures(s, obs)
   end)
   if not ok then
     -- gnuplot's own words stay in the figure's .gp beside it; the report says what failed.
-    local message = analysis.plain(paths)
+    local message = checks.plain(paths)
     local figure = message:match("([%w_]+)%.gp") or message:match("([%w_]+)%.svg")
     return {}, string.format("gnuplot could not draw the %s figure from these results%s; its script is in %s/",
       figure and ("'" .. figure .. "'") or "study's", message:find("empty", 1, true) and " (a range of values was empty)" or "",
@@ -770,7 +758,7 @@ function analysis.analyse(s)
         entry.law, entry.by = law, by
         s.fits[f.name] = law
       else
-        entry.error = analysis.plain(law)
+        entry.error = checks.plain(law)
       end
     end
     fits[#fits + 1] = entry
@@ -789,7 +777,7 @@ function analysis.analyse(s)
           s.answers[#s.answers + 1] = { question = q, law = f.name, answer = a }
           any = true
         else
-          answers[#answers + 1] = { question = text, law = f.name, error = "not answered: " .. analysis.plain(a) }
+          answers[#answers + 1] = { question = text, law = f.name, error = "not answered: " .. checks.plain(a) }
         end
       end
     end

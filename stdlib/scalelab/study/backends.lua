@@ -240,6 +240,9 @@ end
 --   { kind = "law", law =, noise =, points = 20, seconds_per_point = 0 }: a loss curve drawn here
 --       from the law, deterministic per run, paced by seconds_per_point (for exercising executors,
 --       progress and resumption: it checkpoints after every point)
+--   { kind = "cpu" | "cuda" | "auto", <trainer options> }: the trainer with those options (threads, ...)
+--   a table without kind: "simulated" when it gives law or noise, else the default ("auto"), as for
+--       nil and strings: backend = { threads = 4 } trains
 -- The backends a study may name: the trainer's ("auto": CUDA where present, else the CPU) and the
 -- two simulations.
 backends.names = { "auto", "cpu", "cuda", "simulated", "law" }
@@ -288,7 +291,10 @@ function backends.resolve(backend)
     check_name(backend, "")
     return backend, { kind = backend }, function(run, context) return backends.train(run, backend, context) end
   end
-  local kind = backend.kind or "simulated"
+  -- A table without kind is the default backend with options (backend = { threads = 4 } trains, as
+  -- backend = nil and "auto" do), unless it gives a law to simulate.
+  local kind = backend.kind
+  if kind == nil then kind = (backend.law ~= nil or backend.noise ~= nil) and "simulated" or backends.default end
   check_name(kind, "kind = ")
   if kind == "simulated" or kind == "law" then
     local law = backend.law or backends.default_law

@@ -26,12 +26,26 @@ function checks.closest(name, candidates)
   return best
 end
 
+-- True for frames of scalelab's own Lua library and of C functions: the rule of the native
+-- bindings (bindings/binding.cpp's library_frame), so that Lua and C++ errors point at the same
+-- line. The library's chunks are named "@stdlib/scalelab/..." when embedded in the program, and
+-- "@$SCALELAB_STDLIB/scalelab/..." when read from that folder (whatever it is called).
+function checks.in_library(info)
+  if info.what == "C" then return true end
+  local source = info.source or ""
+  local embedded = "@stdlib/scalelab/"
+  if source:sub(1, #embedded) == embedded then return true end
+  local root = os.getenv("SCALELAB_STDLIB")
+  if root and root ~= "" then
+    local prefix = "@" .. root .. "/scalelab/"
+    if source:sub(1, #prefix) == prefix then return true end
+  end
+  return false
+end
+local in_library = checks.in_library
+
 -- The position in the user's script of the call being checked: the first Lua frame from `level`
 -- levels above the caller of where() upwards that is not part of scalelab's own library.
-local function in_library(info)
-  return info.what == "C" or info.source:find("stdlib/scalelab/", 1, true) ~= nil
-end
-
 function checks.where(level)
   level = (level or 1) + 1
   while true do
@@ -75,6 +89,29 @@ function checks.key_line(where, path)
     end
   end
   return line
+end
+
+-- Raises `message` located at the user's line (the first frame outside scalelab's library), however
+-- deep the library's own calls (and tail calls, which leave no frame to count) go: for functions
+-- whose every error is about their caller's arguments. It takes error's arguments, but no level is
+-- needed: local error = checks.error_at_user.
+function checks.error_at_user(message)
+  local where = checks.where(2)
+  if where and type(message) == "string" then message = where.short_src .. ":" .. where.line .. ": " .. message end
+  error(message, 0)
+end
+
+-- An error as a reader (of a report, of a command's output) should see it: the first line, without
+-- the file:line prefixes that locate code ("stdlib/scalelab/study/analysis.lua:528: ", "[string
+-- \"...\"]:3: ", "(command line):1: "), which say nothing about what the reader wrote.
+function checks.plain(message)
+  local text = tostring(message):match("^[^\n]*")
+  local previous
+  repeat
+    previous = text
+    text = text:gsub("^[%w_./%-]+%.lua:%d+: ", ""):gsub("^%[string [^%]]*%]:%d+: ", ""):gsub("^%(command line%):%d+: ", "")
+  until text == previous
+  return text
 end
 
 -- Raises `message` located at where (a checks.where result), refined to the line of the key path.

@@ -287,7 +287,7 @@ function executor.execute(s, options)
   local progress = Progress.new { runs = #s.runs, flops = total_flops, done_runs = done_runs, done_flops = done_flops,
                                   quiet = s.quiet }
   if not s.quiet then
-    print(string.format("study %s: %d run%s, %d done, %d to train%s; store %s", s.name, #s.runs, #s.runs == 1 and "" or "s",
+    print(string.format("study %s: %s, %d done, %d to train%s; store %s", s.name, core.format_counted(#s.runs, "run"),
       done_runs, #pending, #pending > 0 and string.format(" (%d at a time, backend %s)", jobs, s.backend_kind) or "",
       s.store_path))
     if #pending > 0 then
@@ -367,8 +367,8 @@ function executor.execute(s, options)
   for _, run in ipairs(s.runs) do
     if run.status ~= "done" then failed[#failed + 1] = run end
   end
-  if #failed > 0 and not s.quiet then
-    print(string.format("study %s: %d run%s not done:", s.name, #failed, #failed == 1 and "" or "s"))
+  if #failed > 0 then  -- quiet silences progress, not the runs that did not finish
+    print(string.format("study %s: %s not done:", s.name, core.format_counted(#failed, "run")))
     for _, run in ipairs(failed) do
       print(string.format("  %s: %s%s", run.label, run.status or "?", run.error and (": " .. run.error:match("^[^\n]*")) or ""))
     end

@@ -64,6 +64,41 @@ function test.skip(reason)
   error("SKIP: " .. reason, 0)
 end
 
+-- Files and this program, for tests that run scalelab as a user does (a script in its own
+-- process, its exit status and output).
+
+-- The file's bytes, or nil when it cannot be read.
+function test.read_file(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local text = f:read("a")
+  f:close()
+  return text
+end
+
+function test.write_file(path, text)
+  local f = assert(io.open(path, "wb"))
+  f:write(text)
+  f:close()
+end
+
+-- Runs this scalelab program in folder `dir` with the command-line arguments `args` (a string,
+-- quoted as the shell needs) and the environment variables in `env`; returns its exit status,
+-- its output (standard output, then standard error) and its standard error alone.
+function test.run(dir, args, env)
+  local exe = require("scalelab.native.study").executable()
+  local prefix = ""
+  for k, v in pairs(env or {}) do prefix = prefix .. k .. "='" .. v .. "' " end
+  local err_path = os.tmpname()
+  local command = string.format("cd '%s' && %s'%s' %s 2>'%s'", dir, prefix, exe, args or "", err_path)
+  local pipe = assert(io.popen(command, "r"))
+  local output = pipe:read("a")
+  local _, _, code = pipe:close()
+  local err = test.read_file(err_path) or ""
+  os.remove(err_path)
+  return code, output .. err, err
+end
+
 function test.done()
   local line = string.format("%d passed, %d failed", test.passed, test.failed)
   if test.skipped > 0 then line = line .. string.format(", %d skipped", test.skipped) end

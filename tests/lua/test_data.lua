@@ -128,17 +128,12 @@ end)
 
 t.test("a native error through data's Lua wrappers names the user's line once", function()
   -- As a user's script sees it: the program's own report of the error, on its stderr.
-  local native = require "scalelab.native.study"  -- executable(): this program's path
   local path = os.tmpname()
-  local f = assert(io.open(path, "w"))
-  f:write('local c = data.synthetic{ kind = "markov", vocab = 16, seed = 1, tokens = 5000, document_tokens = 5000 }\n',
-          'data.sampler{ corpus = c, tokens = 1000, seq_len = 32, batch = 2 }\n')
-  f:close()
-  local pipe = assert(io.popen(string.format("'%s' '%s' 2>&1", native.executable(), path), "r"))
-  local output = pipe:read("a")
-  pipe:close()
+  t.write_file(path, 'local c = data.synthetic{ kind = "markov", vocab = 16, seed = 1, tokens = 5000, document_tokens = 5000 }\n'
+    .. 'data.sampler{ corpus = c, tokens = 1000, seq_len = 32, batch = 2 }\n')
+  local _, _, err = t.run("/tmp", "'" .. path .. "'")
   os.remove(path)
-  local first = output:match("^[^\n]*")
+  local first = err:match("^[^\n]*")
   t.ok(first:find("a validation split needs at least 2", 1, true), output)
   local _, locations = first:gsub(":2: ", "")
   t.eq(locations, 1, first)

@@ -6,23 +6,13 @@ local native = require "scalelab.native.study"
 
 local source = assert(os.getenv("SCALELAB_SOURCE_DIR"), "SCALELAB_SOURCE_DIR is not set (run through ctest)")
 local script = source .. "/scripts/quickstart.lua"
-local exe = native.executable()
 local dir = "/tmp/scalelab-test-quickstart-" .. native.getpid()
 native.make_dirs(dir)
 
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local text = f:read("a")
-  f:close()
-  return text
-end
+local read = t.read_file
 
 local function quickstart(args)
-  local command = string.format("cd '%s' && SCALELAB_QUICKSTART_STORE=qs.db '%s' '%s' %s 2>&1", dir, exe, script, args or "")
-  local pipe = assert(io.popen(command, "r"))
-  local output = pipe:read("a")
-  local _, _, code = pipe:close()
+  local code, output = t.run(dir, "'" .. script .. "' " .. (args or ""), { SCALELAB_QUICKSTART_STORE = "qs.db" })
   return code, output
 end
 

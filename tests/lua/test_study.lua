@@ -10,30 +10,13 @@ local exe = native.executable()
 local root = "/tmp/scalelab-test-study-" .. native.getpid()
 native.make_dirs(root)
 
-local function write(path, text)
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-end
-
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local text = f:read("a")
-  f:close()
-  return text
-end
+local read, write = t.read_file, t.write_file
 
 local function exists(path) return read(path) ~= nil end
 
 -- Runs `scalelab script args` in `dir` with extra environment; returns exit code and output.
 local function scalelab(dir, script, args, env)
-  local prefix = ""
-  for k, v in pairs(env or {}) do prefix = prefix .. k .. "='" .. v .. "' " end
-  local command = string.format("cd '%s' && %s'%s' %s %s 2>&1", dir, prefix, exe, script, args or "")
-  local pipe = assert(io.popen(command, "r"))
-  local output = pipe:read("a")
-  local _, _, code = pipe:close()
+  local code, output = t.run(dir, script .. " " .. (args or ""), env)
   return code, output
 end
 

@@ -8,35 +8,15 @@
 local t = require "scalelab.test"
 local native = require "scalelab.native.study"
 
-local exe = native.executable()
 local root = "/tmp/scalelab-test-study-checks-" .. native.getpid()
 native.make_dirs(root)
 
-local function write(path, text)
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-end
-
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local text = f:read("a")
-  f:close()
-  return text
-end
+local read, write = t.read_file, t.write_file
 
 local function exists(path) return read(path) ~= nil end
 
 -- Runs `scalelab script args` in `dir`; returns the exit code, stdout and stderr together, and stderr.
-local function scalelab(dir, script, args)
-  local command = string.format("cd '%s' && '%s' %s %s 2>stderr.txt", dir, exe, script, args or "")
-  local pipe = assert(io.popen(command, "r"))
-  local output = pipe:read("a")
-  local _, _, code = pipe:close()
-  local err = read(dir .. "/stderr.txt") or ""
-  return code, output .. err, err
-end
+local function scalelab(dir, script, args) return t.run(dir, script .. " " .. (args or "")) end
 
 local counter = 0
 local function fresh_dir()
@@ -401,9 +381,8 @@ print("AFTER")
   dir = script("")
   write(dir .. "/input.lua", "s = study \"x\" {\n" .. failing_study:gsub("\n", " ") .. "}\n"
     .. "print(\"FAILED\", s.failed, #s.runs)\n")
-  local pipe = assert(io.popen(string.format("cd '%s' && '%s' -i < input.lua 2>&1", dir, exe), "r"))
-  out = pipe:read("a")
-  local _, _, repl_code = pipe:close()
+  local repl_code
+  repl_code, out = t.run(dir, "-i < input.lua")
   t.eq(repl_code, 0, out)
   t.ok(out:find("FAILED\t1\t3", 1, true), out)
   t.ok(out:find("study x: 1 of 3 runs failed", 1, true), out)
@@ -458,9 +437,7 @@ local f = plot.figure{}
 f:line{ x = { 1, 2, 3 }, y = { 1, 2 } }
 ]])
   local function run(name)
-    local pipe = assert(io.popen(string.format("cd '%s' && SCALELAB_STDLIB='%s' '%s' %s 2>&1", dir, lib, exe, name), "r"))
-    local text = pipe:read("a")
-    local _, _, code = pipe:close()
+    local code, text = t.run(dir, name, { SCALELAB_STDLIB = lib })
     return code, text
   end
   local code, out = run("s.lua")

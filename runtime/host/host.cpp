@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <regex>
+#include <string>
 
 #include "bindings/modules.h"
 #include "core/error.h"
@@ -41,6 +43,11 @@ int message_handler(lua_State* L) {
     message = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
   }
   luaL_traceback(L, L, message, 1);
+  // Lua names a library function by where package.loaded holds it: 'scalelab.native.model.gpt',
+  // 'scalelab.data.sampler'. The user calls them model.gpt and data.sampler: name them so.
+  static const std::regex library_name(R"(function '(?:scalelab\.native\.|scalelab\.)([A-Za-z_]\w*\.[A-Za-z_]\w*)')");
+  const std::string named = std::regex_replace(lua_tostring(L, -1), library_name, "function '$1'");
+  lua_pushlstring(L, named.data(), named.size());
   return 1;
 }
 

@@ -108,6 +108,16 @@ TEST_CASE("a script error exits 1 with file:line and a traceback") {
   CHECK_THAT(r.err, Catch::Contains("bad.lua:5: in main chunk"));
 }
 
+TEST_CASE("a traceback names library functions as the user calls them") {
+  auto r = scalelab_run({"-e", "model.gpt{ vocab = 0, ctx = 64, d_model = 64, n_layer = 2, n_head = 2 }"});
+  CHECK(r.status == 1);
+  CHECK_THAT(r.err, Catch::Contains("in function 'model.gpt'"));
+  CHECK_THAT(r.err, !Catch::Contains("scalelab.native"));
+  r = scalelab_run({"-e", "data.sampler{ corpus = 5 }"});  // a Lua wrapper of the data module
+  CHECK(r.status == 1);
+  CHECK_THAT(r.err, Catch::Contains("in function 'data.sampler'"));
+}
+
 TEST_CASE("a C++ exception in a script reports the script's line") {
   std::string dir = temp_dir();
   write_file(dir + "/shape.lua", "\n\nlocal m = model.gpt{ vocab = 256, ctx = 64, d_model = 100, n_layer = 2, n_head = 3 }\n");

@@ -502,7 +502,7 @@ local function print_plan(s, runs, duplicates, status_of)
   end
   lines[#lines + 1] = string.format("total: %s (%d to train), %s FLOP, estimated %s on %s (%s)",
     core.format_counted(#runs, "run"), todo, core.format_flops(total_flops), speed == math.huge and "seconds" or core.format_duration(total_seconds),
-    core.format_counted(native.cpu_count(), "core"), basis)
+    backends.device(s.backend_kind) == "cuda" and "the GPU" or core.format_counted(native.cpu_count(), "core"), basis)
   local repeating = 0
   for _, r in ipairs(runs) do repeating = repeating + (r.repeats_corpus and 1 or 0) end
   if repeating > 0 then

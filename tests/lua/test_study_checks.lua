@@ -88,6 +88,7 @@ study "x" {
   local code, out = scalelab(dir, "s.lua", "--dry-run")
   t.eq(code, 0, out)
   t.ok(out:find("note: backend cuda cannot train on this machine (", 1, true), out)
+  t.ok(out:find("on the GPU (assumed 1e14 FLOP/s for backend cuda)", 1, true), out)
   code, out = scalelab(dir, "s.lua")
   t.eq(code, 1, out)
   t.ok(out:find("s.lua:4: study x: backend \"cuda\" cannot train on this machine (", 1, true), out)

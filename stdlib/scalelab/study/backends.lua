@@ -327,9 +327,16 @@ end
 
 -- Assumed training speed (FLOP/s) per backend for dry-run estimates, when the store has no
 -- measurement yet.
+-- What trains a trainer backend's runs here: "cuda" for backend "cuda", and for "auto" where a
+-- GPU can train; else "cpu".
+function backends.device(kind)
+  if kind == "cuda" or (kind == "auto" and backends.available("cuda")) then return "cuda" end
+  return "cpu"
+end
+
 function backends.assumed_flops_per_second(kind, cores)
   if kind == "simulated" or kind == "law" or kind == "custom" then return math.huge end
-  if kind == "cuda" then return 100e12 end
+  if backends.device(kind) == "cuda" then return 100e12 end
   return 20e9 * (cores or 1)
 end
 

@@ -12,18 +12,20 @@ namespace {
 const char kDocs[] = "scalelab.docs";
 }  // namespace
 
-namespace {
-
-// True for frames of scalelab's own Lua library (embedded as "@stdlib/scalelab/...", or read from
-// $SCALELAB_STDLIB/scalelab/...) and of C functions.
-bool library_frame(const lua_Debug& ar) {
-  if (std::strcmp(ar.what, "C") == 0) return true;
-  if (std::strncmp(ar.source, "@stdlib/scalelab/", 17) == 0) return true;
+bool library_source(const char* source) {
+  if (std::strncmp(source, "@stdlib/scalelab/", 17) == 0) return true;
   if (const char* root = std::getenv("SCALELAB_STDLIB"); root && *root) {
     const std::string prefix = std::string("@") + root + "/scalelab/";
-    if (std::strncmp(ar.source, prefix.c_str(), prefix.size()) == 0) return true;
+    if (std::strncmp(source, prefix.c_str(), prefix.size()) == 0) return true;
   }
   return false;
+}
+
+namespace {
+
+// True for frames of scalelab's own Lua library and of C functions.
+bool library_frame(const lua_Debug& ar) {
+  return std::strcmp(ar.what, "C") == 0 || library_source(ar.source);
 }
 
 // Pushes "file:line: " of the user's code that led to this call: the first frame above us outside

@@ -34,6 +34,11 @@ namespace scalelab::lua {
 // running C function. Like every Lua error in the C++ build, it unwinds C++ frames (destructors run).
 [[noreturn]] void raise(lua_State* L, const char* message);
 
+// True when a Lua chunk named `source` (lua_Debug's source) is scalelab's own library: embedded as
+// "@stdlib/scalelab/...", or read from "@$SCALELAB_STDLIB/scalelab/...". Errors skip such frames to
+// name the user's line; the stdlib's checks use the same rule (core.library_source).
+bool library_source(const char* source);
+
 // The error boundary. Register every C++ function as bound<F>.
 template <int (*F)(lua_State*)>
 int bound(lua_State* L) {

@@ -48,6 +48,11 @@ int check_interrupt(lua_State*) {
   return 0;
 }
 
+int library_source(lua_State* L) {
+  lua_pushboolean(L, lua::library_source(luaL_checkstring(L, 1)));
+  return 1;
+}
+
 int interrupt_ends_script(lua_State* L) {
   lua_pushboolean(L, scalelab::interrupt_ends_script());
   return 1;
@@ -79,6 +84,8 @@ int open_core(lua_State* L) {
               {"check_interrupt", &bound<check_interrupt>, "raises 'interrupted' if Ctrl-C was pressed"},
               {"interrupt_ends_script", &bound<interrupt_ends_script>,
                "true while a script runs (Ctrl-C ends it; so does an error nothing catches), false at the REPL's prompt"},
+              {"library_source", &bound<library_source>,
+               "library_source(source) -> true when a chunk of that debug.getinfo source is scalelab's own library"},
               {"throw_for_test", &bound<throw_for_test>, "throws a C++ exception (for tests)"}});
   lua_pushliteral(L, SCALELAB_VERSION);
   lua_setfield(L, -2, "version");

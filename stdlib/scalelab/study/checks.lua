@@ -26,21 +26,11 @@ function checks.closest(name, candidates)
   return best
 end
 
--- True for frames of scalelab's own Lua library and of C functions: the rule of the native
--- bindings (bindings/binding.cpp's library_frame), so that Lua and C++ errors point at the same
--- line. The library's chunks are named "@stdlib/scalelab/..." when embedded in the program, and
--- "@$SCALELAB_STDLIB/scalelab/..." when read from that folder (whatever it is called).
+-- True for frames of scalelab's own Lua library and of C functions: the native bindings' rule
+-- (core.library_source), so that Lua and C++ errors point at the same line.
+local library_source = require("scalelab.native.core").library_source
 function checks.in_library(info)
-  if info.what == "C" then return true end
-  local source = info.source or ""
-  local embedded = "@stdlib/scalelab/"
-  if source:sub(1, #embedded) == embedded then return true end
-  local root = os.getenv("SCALELAB_STDLIB")
-  if root and root ~= "" then
-    local prefix = "@" .. root .. "/scalelab/"
-    if source:sub(1, #prefix) == prefix then return true end
-  end
-  return false
+  return info.what == "C" or library_source(info.source or "")
 end
 local in_library = checks.in_library
 

@@ -474,6 +474,22 @@ local function estimate_speed(s, store_path)
   return speed, string.format("assumed %s FLOP/s for backend %s", core.format_flops(speed), s.backend_kind)
 end
 
+-- The status of each of the study's runs already in its store (by run hash); empty without a store.
+local function stored_statuses(s)
+  local status_of = {}
+  local ok_open, store = pcall(native_store.open, s.store_path, { read_only = true })
+  if ok_open then
+    for _, r in ipairs(store:runs { study = s.name }) do status_of[r.hash] = r.status end
+    store:close()
+  end
+  return status_of
+end
+
+-- Whether a run with this stored status (nil: not in the store) is still to train.
+local function to_train(status)
+  return status ~= "done" and status ~= "diverged"
+end
+
 local function print_plan(s, runs, duplicates, status_of)
   local speed, basis = estimate_speed(s, s.store_path)
   local lines = {}
@@ -488,7 +504,7 @@ local function print_plan(s, runs, duplicates, status_of)
     local seconds = speed == math.huge and 0 or r.flops / speed
     r.estimated_seconds = seconds
     local status = status_of and status_of[r.hash] or "new"
-    if status ~= "done" and status ~= "diverged" then
+    if to_train(status) then
       todo = todo + 1
       total_seconds = total_seconds + seconds
     end
@@ -664,26 +680,15 @@ local function run_study(name, spec, where)
   end
 
   if options.dry_run then
-    local status_of = {}
-    local ok_open, store = pcall(native_store.open, s.store_path, { read_only = true })
-    if ok_open then
-      for _, r in ipairs(store:runs { study = name }) do status_of[r.hash] = r.status end
-      store:close()
-    end
-    print_plan(s, runs, duplicates, status_of)
+    print_plan(s, runs, duplicates, stored_statuses(s))
     s.dry_run = true
     return s
   end
 
   if s.backend_missing then
-    local done = {}
-    local ok_open, store = pcall(native_store.open, s.store_path, { read_only = true })
-    if ok_open then
-      for _, r in ipairs(store:runs { study = name }) do done[r.hash] = r.status == "done" or r.status == "diverged" end
-      store:close()
-    end
+    local status_of = stored_statuses(s)
     local todo = 0
-    for _, r in ipairs(runs) do todo = todo + (done[r.hash] and 0 or 1) end
+    for _, r in ipairs(runs) do todo = todo + (to_train(status_of[r.hash]) and 1 or 0) end
     if todo > 0 then
       checks.fail(where, string.format("study %s: backend \"%s\" cannot train on this machine (%s), and %d run%s "
         .. "still to train; use backend = \"auto\" (CUDA where present, else the CPU) or \"cpu\", or run the study "

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 
 namespace scalelab {
 
@@ -25,8 +26,8 @@ int64_t available_memory_bytes() {
 int64_t available_disk_bytes(const std::string& path) {
   struct statvfs s;
   if (statvfs(path.c_str(), &s) != 0) {
-    const size_t slash = path.find_last_of('/');
-    const std::string folder = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+    std::string folder = std::filesystem::path(path).parent_path().string();
+    if (folder.empty()) folder = ".";
     if (statvfs(folder.c_str(), &s) != 0) return -1;
   }
   return static_cast<int64_t>(s.f_bavail) * static_cast<int64_t>(s.f_frsize);

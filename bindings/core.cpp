@@ -1,8 +1,13 @@
-// Lua module scalelab.native.core: version, unit formatting, the documentation table, interrupts.
+// Lua module scalelab.native.core: version, unit formatting, the documentation table, interrupts,
+// the "did you mean" rule.
 #include <lua.hpp>
+
+#include <string>
+#include <vector>
 
 #include "bindings/binding.h"
 #include "bindings/modules.h"
+#include "core/error.h"
 #include "core/interrupt.h"
 #include "core/units.h"
 #include "core/version.h"
@@ -53,6 +58,34 @@ int library_source(lua_State* L) {
   return 1;
 }
 
+// closest_name(name, candidates): core's "did you mean" rule (core/error.h), so that Lua and C++
+// suggest the same names.
+int closest_name(lua_State* L) {
+  if (lua_type(L, 1) != LUA_TSTRING) {
+    fail("closest_name(name, candidates): name must be a string (got ", luaL_typename(L, 1), ")");
+  }
+  if (!lua_istable(L, 2)) {
+    fail("closest_name(name, candidates): candidates must be a list of strings (got ", luaL_typename(L, 2), ")");
+  }
+  std::vector<std::string> candidates;
+  const lua_Integer n = luaL_len(L, 2);
+  for (lua_Integer i = 1; i <= n; ++i) {
+    if (lua_geti(L, 2, i) != LUA_TSTRING) {
+      fail("closest_name(name, candidates): candidates must be a list of strings; candidates[", i, "] is a ",
+           luaL_typename(L, -1));
+    }
+    candidates.push_back(lua_tostring(L, -1));
+    lua_pop(L, 1);
+  }
+  std::string suggestion = scalelab::closest_name(lua_tostring(L, 1), candidates);
+  if (suggestion.empty()) {
+    lua_pushnil(L);
+  } else {
+    lua_pushlstring(L, suggestion.data(), suggestion.size());
+  }
+  return 1;
+}
+
 int interrupt_ends_script(lua_State* L) {
   lua_pushboolean(L, scalelab::interrupt_ends_script());
   return 1;
@@ -69,7 +102,7 @@ int throw_for_test(lua_State* L) {
 }  // namespace
 
 int open_core(lua_State* L) {
-  new_module(L, "scalelab's native core: version, unit formatting, documentation.",
+  new_module(L, "scalelab's native core: version, unit formatting, documentation, name suggestions.",
              {{"format_count", &bound<format<scalelab::format_count>>,
                "format_count(x) -> '7.02B', '124M', '1.23k'"},
               {"format_counted", &bound<format_counted>,
@@ -86,6 +119,10 @@ int open_core(lua_State* L) {
                "true while a script runs (Ctrl-C ends it; so does an error nothing catches), false at the REPL's prompt"},
               {"library_source", &bound<library_source>,
                "library_source(source) -> true when a chunk of that debug.getinfo source is scalelab's own library"},
+              {"closest_name", &bound<closest_name>,
+               "closest_name(name, candidates) -> the candidate nearest to name (edit distance at most "
+               "max(2, #name // 3), case counts; the first of equals), or nil when none is that near: "
+               "the rule of every 'did you mean ...?'"},
               {"throw_for_test", &bound<throw_for_test>, "throws a C++ exception (for tests)"}});
   lua_pushliteral(L, SCALELAB_VERSION);
   lua_setfield(L, -2, "version");

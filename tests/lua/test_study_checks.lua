@@ -339,6 +339,26 @@ t.test("counts agree with their nouns", function()
   t.raises(function() core.format_counted(2) end, "string expected")
 end)
 
+t.test("the Lua side suggests names by core's closest_name rule", function()
+  local core = require "scalelab.native.core"
+  local checks = require "scalelab.study.checks"
+  t.eq(checks.closest, core.closest_name)
+  local names = { "budgets", "sizes", "tokens", "seed" }
+  t.eq(core.closest_name("tokns", names), "tokens")
+  t.eq(core.closest_name("sizez", names), "sizes")
+  t.eq(core.closest_name("learning_rate", names), nil)
+  t.eq(core.closest_name("tokens", {}), nil)
+  -- Within max(2, #name // 3) edits; case counts as an edit; the first of equally near ones wins.
+  t.eq(core.closest_name("TOKENS", names), nil)
+  t.eq(core.closest_name("Tokens", names), "tokens")
+  t.eq(core.closest_name("sed", { "seed", "set" }), "seed")
+  local message = t.raises(function() core.closest_name(42, names) end, "closest_name(name, candidates): name must be a string (got number)")
+  t.ok(message:find("test_study_checks.lua:%d+:"), message)
+  t.raises(function() core.closest_name("tokns") end, "candidates must be a list of strings (got no value)")
+  t.raises(function() core.closest_name("tokns", { "tokens", true }) end,
+    "candidates must be a list of strings; candidates[2] is a boolean")
+end)
+
 -- A failing backend for three runs: the largest fails.
 local failing_study = [[
   sweep = sweep.isoflop{ budgets = { 1e13 }, sizes = { 1e5, 2e5, 4e5 } },

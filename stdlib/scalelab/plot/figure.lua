@@ -56,24 +56,8 @@ local function names_of(set)
   return list
 end
 
-local function closest(name, candidates)
-  local best, best_distance = nil, math.huge
-  for _, c in ipairs(candidates) do
-    local a, b = name:lower(), c:lower()
-    local previous = {}
-    for j = 0, #b do previous[j] = j end
-    for i = 1, #a do
-      local current = { [0] = i }
-      for j = 1, #b do
-        local cost = a:sub(i, i) == b:sub(j, j) and 0 or 1
-        current[j] = math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-      end
-      previous = current
-    end
-    if previous[#b] < best_distance then best, best_distance = c, previous[#b] end
-  end
-  if best and best_distance <= math.max(2, #name // 3) then return best end
-end
+-- core's "did you mean" rule (core/error.h), as every other unknown name gets.
+local closest = core.closest_name
 
 -- Raises a clear error for keys of `args` not in `allowed` (a set), suggesting the nearest one.
 function M.check_keys(where, args, allowed, level)

@@ -2,29 +2,9 @@
 -- wrong types (naming the key and the expected type), each reported at the script's file:line.
 local checks = {}
 
-local function distance(a, b)
-  local previous = {}
-  for j = 0, #b do previous[j] = j end
-  for i = 1, #a do
-    local current = { [0] = i }
-    for j = 1, #b do
-      local cost = a:sub(i, i) == b:sub(j, j) and 0 or 1
-      current[j] = math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-    end
-    previous = current
-  end
-  return previous[#b]
-end
-
--- The candidate closest to `name`, or nil when none is close (as core's closest_name).
-function checks.closest(name, candidates)
-  local best, best_distance = nil, math.max(2, #name // 3) + 1
-  for _, candidate in ipairs(candidates) do
-    local d = distance(name:lower(), candidate:lower())
-    if d < best_distance then best, best_distance = candidate, d end
-  end
-  return best
-end
+-- The candidate closest to `name`, or nil when none is close: core's closest_name (core/error.h),
+-- the one "did you mean" rule of Lua and C++ alike.
+checks.closest = require("scalelab.native.core").closest_name
 
 -- True for frames of scalelab's own Lua library and of C functions: the native bindings' rule
 -- (core.library_source), so that Lua and C++ errors point at the same line.

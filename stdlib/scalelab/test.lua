@@ -82,6 +82,17 @@ function test.write_file(path, text)
   f:close()
 end
 
+-- A new folder for one test: root/1, then root/2, ... (one more per call with the same root;
+-- folders and parents made as needed), so that each test's files stay apart from the others'.
+local fresh_dirs = {}
+function test.fresh_dir(root)
+  local n = (fresh_dirs[root] or 0) + 1
+  fresh_dirs[root] = n
+  local dir = root .. "/" .. n
+  require("scalelab.native.study").make_dirs(dir)
+  return dir
+end
+
 -- Runs this scalelab program in folder `dir` with the command-line arguments `args` (a string,
 -- quoted as the shell needs) and the environment variables in `env`; returns its exit status,
 -- its output (standard output, then standard error) and its standard error alone.

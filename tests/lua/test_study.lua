@@ -20,20 +20,12 @@ local function scalelab(dir, script, args, env)
   return code, output
 end
 
-local counter = 0
-local function fresh_dir()
-  counter = counter + 1
-  local dir = root .. "/" .. counter
-  native.make_dirs(dir)
-  return dir
-end
-
 -- The simulated law: Chinchilla's exponents, coefficients scaled so that these tiny models' losses
 -- stay below ln(256) (the trainer's simulated backend caps the loss at ln(vocab)).
 local LAW = { E = 1.8, A = 80, B = 150, alpha = 0.34, beta = 0.28 }
 
 t.test("an IsoFLOP study on the simulated backend recovers the allocation of the law it was given", function()
-  local dir = fresh_dir()
+  local dir = t.fresh_dir(root)
   write(dir .. "/recover.lua", [[
 local s = study "recover" {
   model = { aspect = 32, vocab = 256, ctx = 64 },
@@ -89,7 +81,7 @@ t.test("a data-constrained study recovers R_D* and R_N* and answers a question w
   -- Chinchilla base law with R_D* = 15, R_N* = 5); the study fits it by Muennighoff et al.'s two
   -- steps (base law on the single-epoch runs, then R_D*, R_N*), and answers "with 1e19 FLOP and
   -- 100M unique tokens, what N, how many epochs?".
-  local dir = fresh_dir()
+  local dir = t.fresh_dir(root)
   write(dir .. "/dc.lua", [[
 local truth = { E = 1.69, A = 406.4, B = 410.7, alpha = 0.34, beta = 0.28, R_D = 15, R_N = 5 }
 local s = study "dc" {
@@ -131,7 +123,7 @@ print(string.format("ANSWER N=%.6g lo=%.6g hi=%.6g epochs=%.6g TRUE N=%.6g epoch
 end)
 
 t.test("a data-constrained fit with an unknown base is refused, naming the choices", function()
-  local dir = fresh_dir()
+  local dir = t.fresh_dir(root)
   write(dir .. "/bad_base.lua", [[
 study "bad_base" {
   model = { aspect = 32, vocab = 256, ctx = 64 },
@@ -146,7 +138,7 @@ study "bad_base" {
 end)
 
 t.test("approach 1 (the lower envelope of the training curves) brackets the law's allocation exponent", function()
-  local dir = fresh_dir()
+  local dir = t.fresh_dir(root)
   write(dir .. "/a1.lua", [[
 local s = study "a1" {
   model = { aspect = 32, vocab = 256, ctx = 64 },
@@ -194,7 +186,7 @@ local function count(runs, status)
 end
 
 local function kill_and_rerun(jobs, whole_group)
-  local dir = fresh_dir()
+  local dir = t.fresh_dir(root)
   write(dir .. "/slow.lua", SLOW)
   -- The reference: the same sweep, uninterrupted.
   local code, out = scalelab(dir, "slow.lua", "", { STORE = "reference.db", JOBS = "1" })
@@ -298,7 +290,7 @@ t.test("kill -9 of a parallel sweep's executor alone: its 2 workers stop, and a 
 end)
 
 t.test("a custom executor trains the runs through the worker command the executor interface gives it", function()
-  local dir = fresh_dir()
+  local dir = t.fresh_dir(root)
   write(dir .. "/custom.lua", [[
 local native = require "scalelab.native.study"
 local seen = 0
@@ -340,7 +332,7 @@ end)
 
 -- Runs a script with a mistake; returns its output, which must be an error.
 local function mistake(body)
-  local dir = fresh_dir()
+  local dir = t.fresh_dir(root)
   write(dir .. "/bad.lua", body)
   local code, out = scalelab(dir, "bad.lua")
   t.ok(code ~= 0, "the script should fail:\n" .. out)
@@ -418,7 +410,7 @@ study "bad" {
 end)
 
 t.test("a foreign or corrupted store is refused with a clear message and left untouched", function()
-  local dir = fresh_dir()
+  local dir = t.fresh_dir(root)
   write(dir .. "/s.lua", [[
 study "s" {
   sweep = sweep.grid{ N = { 1e5, 2e5 }, D = { 1e7 } },
@@ -448,7 +440,7 @@ study "s" {
 end)
 
 t.test("--dry-run prints each planned run and the totals, and trains nothing", function()
-  local dir = fresh_dir()
+  local dir = t.fresh_dir(root)
   write(dir .. "/plan.lua", [[
 study "plan" {
   data = data.synthetic{ kind = "markov", vocab = 256, order = 1, seed = 1, tokens = 5e5 },
@@ -467,7 +459,7 @@ study "plan" {
 end)
 
 t.test("scalelab results lists runs and exports CSV and JSON", function()
-  local dir = fresh_dir()
+  local dir = t.fresh_dir(root)
   write(dir .. "/r.lua", [[
 study "r" {
   sweep = sweep.grid{ N = { 1e5, 2e5 }, D = { 1e7, 2e7 } },

@@ -18,16 +18,8 @@ local function exists(path) return read(path) ~= nil end
 -- Runs `scalelab script args` in `dir`; returns the exit code, stdout and stderr together, and stderr.
 local function scalelab(dir, script, args) return t.run(dir, script .. " " .. (args or "")) end
 
-local counter = 0
-local function fresh_dir()
-  counter = counter + 1
-  local dir = root .. "/" .. counter
-  native.make_dirs(dir)
-  return dir
-end
-
 local function script(body)
-  local dir = fresh_dir()
+  local dir = t.fresh_dir(root)
   write(dir .. "/s.lua", body)
   return dir
 end
@@ -409,7 +401,7 @@ print("AFTER")
   t.ok(out:find("study x: 1 of 3 runs failed", 1, true), out)
 
   -- In-process, inside t.test (which catches errors): the same.
-  local here = fresh_dir()
+  local here = t.fresh_dir(root)
   local s = study "inproc" {
     sweep = sweep.isoflop{ budgets = { 1e13 }, sizes = { 1e5, 2e5, 4e5 } },
     backend = function(run) if run.N > 3e5 then error("no accelerator here") end return { loss = 3 + 1e-6 * run.N } end,
@@ -443,7 +435,7 @@ end)
 t.test("one rule for the library's frames: errors point at the user's line with the library read from any folder", function()
   local source = os.getenv("SCALELAB_SOURCE_DIR")
   if not source then return t.skip("SCALELAB_SOURCE_DIR is not set (run through ctest)") end
-  local dir = fresh_dir()
+  local dir = t.fresh_dir(root)
   local lib = dir .. "/lib-copy"
   t.ok(os.execute(string.format("cp -r '%s/stdlib' '%s'", source, lib)), "copy the stdlib")
   write(dir .. "/s.lua", [[

@@ -559,6 +559,38 @@ train::TrainConfig markov_run(MarkovSource& data, MarkovSource& held_out, GptCon
   c.eval_tokens = 32768;
   return c;
 }
+
+// A run of the tiny 16-token model on `data` (any sampler), on one thread; each test adds its length.
+train::TrainConfig sampled_run(data::BatchSource& data) {
+  train::TrainConfig c;
+  c.model = tiny(16, 16, 16, 2, 2);
+  c.data = &data;
+  c.threads = 1;
+  return c;
+}
+
+// A simulated run (no data) of a small model: vocab 256, 64 wide, steps of 8 rows of 64 tokens.
+train::TrainConfig simulated_small(int64_t tokens) {
+  train::TrainConfig c;
+  c.model = tiny(256, 64, 64, 2, 2);
+  c.backend = "simulated";
+  c.batch = 8;
+  c.seq_len = 64;
+  c.tokens = tokens;
+  return c;
+}
+
+// A simulated run of GPT-2 small's shape.
+train::TrainConfig simulated_124m(double tokens, int64_t batch) {
+  train::TrainConfig c;
+  c.model = tiny(50257, 1024, 768, 12, 12);
+  c.model.d_ff = 0;
+  c.backend = "simulated";
+  c.batch = batch;
+  c.seq_len = 1024;
+  c.tokens = static_cast<int64_t>(tokens);
+  return c;
+}
 }  // namespace
 
 TEST_CASE("a small model learns a Markov source to within a few percent of its entropy rate") {
@@ -778,12 +810,7 @@ TEST_CASE("a NaN ends the run with status diverged, never a crash") {
 }
 
 TEST_CASE("the simulated backend draws the law's curve without data") {
-  train::TrainConfig c;
-  c.model = tiny(256, 64, 64, 2, 2);
-  c.backend = "simulated";
-  c.batch = 8;
-  c.seq_len = 64;
-  c.tokens = 50'000'000;
+  train::TrainConfig c = simulated_small(50'000'000);
   c.law.E = 1.5;  // a law for small models: Chinchilla's own predicts more than ln(vocab) here
   c.law.A = 30;
   c.law.alpha = 0.3;
@@ -892,26 +919,12 @@ class CountingBackend final : public train::Backend {
 
 Calls counted_calls;
 
-train::TrainConfig simulated_124m(double tokens, int64_t batch) {
-  train::TrainConfig c;
-  c.model = tiny(50257, 1024, 768, 12, 12);  // GPT-2 small's shape
-  c.model.d_ff = 0;
-  c.backend = "simulated";
-  c.batch = batch;
-  c.seq_len = 1024;
-  c.tokens = static_cast<int64_t>(tokens);
-  return c;
-}
-
 }  // namespace
 
 TEST_CASE("a sampler that plans fewer batches than the run needs is refused before the first step") {
   MarkovSource markov(16, 16, 8, 5, 1);
   PlannedSource data(markov, 39);  // 39 batches of 8 × 16: 4,992 tokens
-  train::TrainConfig c;
-  c.model = tiny(16, 16, 16, 2, 2);
-  c.data = &data;
-  c.threads = 1;
+  train::TrainConfig c = sampled_run(data);
   c.tokens = 1'000'000'000;
   CHECK_THROWS_WITH(train::train(c), Catch::Contains("needs 1000000000 tokens") && Catch::Contains("only 4992") &&
                                          Catch::Contains("tokens = 4992") && Catch::Contains("data.sampler{ tokens = 1000000000"));
@@ -945,10 +958,7 @@ TEST_CASE("a model too large for this machine's memory is refused up front, with
 
 TEST_CASE("tokens are rounded down to whole steps, and fewer than one step is refused") {
   MarkovSource data(16, 16, 8, 5, 1);
-  train::TrainConfig c;
-  c.model = tiny(16, 16, 16, 2, 2);
-  c.data = &data;
-  c.threads = 1;
+  train::TrainConfig c = sampled_run(data);
   c.tokens = 100;  // one step is 8 × 16 = 128 tokens
   CHECK_THROWS_WITH(train::train(c), Catch::Contains("tokens = 100 is less than one optimizer step") &&
                                          Catch::Contains("128"));
@@ -1028,12 +1038,7 @@ TEST_CASE("a simulated stretch's mean loss is the mean of the law over its steps
 }
 
 TEST_CASE("the simulated backend's law is validated, and every draw stays in [0, ln(vocab)]") {
-  train::TrainConfig c;
-  c.model = tiny(256, 64, 64, 2, 2);
-  c.backend = "simulated";
-  c.batch = 8;
-  c.seq_len = 64;
-  c.tokens = 1'000'000;
+  train::TrainConfig c = simulated_small(1'000'000);
   c.law = {-5, 0, 0, 1, 1, 0};
   CHECK_THROWS_WITH(train::train(c), Catch::Contains("law.E") && Catch::Contains("[0, ln(vocab)"));
   c.law = {1.69, 406.4, 410.7, -1, 0.28, 0.02};
@@ -1076,12 +1081,7 @@ TEST_CASE("a simulated run resumes from a checkpoint to the same losses, and its
   const std::string path = std::string(SCALELAB_BINARY) + ".train-test-simulated.ckpt";
   std::remove(path.c_str());
   auto config = [&](const std::string& checkpoint) {
-    train::TrainConfig c;
-    c.model = tiny(256, 64, 64, 2, 2);
-    c.backend = "simulated";
-    c.batch = 8;
-    c.seq_len = 64;
-    c.tokens = 200'000'000;
+    train::TrainConfig c = simulated_small(200'000'000);
     c.law = {1.5, 30, 300, 0.3, 0.35, 0.05};
     c.checkpoint = checkpoint;
     c.checkpoint_interval = 7'000'000;  // not a multiple of the evaluations' interval
@@ -1149,10 +1149,7 @@ TEST_CASE("a run of more tokens than int64 counts is refused with the limit, bef
   // With a sampler: the same refusal, before the sampler's (whose figures would overflow).
   MarkovSource markov(16, 16, 8, 5, 1);
   PlannedSource data(markov, 39);
-  train::TrainConfig d;
-  d.model = tiny(16, 16, 16, 2, 2);
-  d.data = &data;
-  d.threads = 1;
+  train::TrainConfig d = sampled_run(data);
   d.steps = 100'000'000'000'000'000;
   CHECK_THROWS_WITH(train::train(d), Catch::Contains("beyond the largest count scalelab handles") &&
                                          Catch::Contains("give at most steps = 72057594037927935"));
@@ -1186,10 +1183,7 @@ TEST_CASE("a truncated or corrupt checkpoint is refused with the sampler where i
   const std::string path = std::string(SCALELAB_BINARY) + ".train-test-truncated.ckpt";
   std::remove(path.c_str());
   auto config = [&](PlannedSource& data) {
-    train::TrainConfig c;
-    c.model = tiny(16, 16, 16, 2, 2);
-    c.data = &data;
-    c.threads = 1;
+    train::TrainConfig c = sampled_run(data);
     c.steps = 12;
     c.eval_tokens = 128;
     c.checkpoint = path;
@@ -1238,10 +1232,7 @@ TEST_CASE("a resumed run that the sampler cannot finish is refused with the samp
   const std::string path = std::string(SCALELAB_BINARY) + ".train-test-resume-refused.ckpt";
   std::remove(path.c_str());
   auto config = [&](PlannedSource& data) {
-    train::TrainConfig c;
-    c.model = tiny(16, 16, 16, 2, 2);
-    c.data = &data;
-    c.threads = 1;
+    train::TrainConfig c = sampled_run(data);
     c.steps = 20;
     c.eval_tokens = 128;
     c.checkpoint = path;

@@ -23,15 +23,27 @@ size_t edit_distance(const std::string& a, const std::string& b) {
   return row[b.size()];
 }
 
+std::string lower(std::string s) {
+  for (char& c : s)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return s;
+}
+
 }  // namespace
 
 std::string closest_name(const std::string& name, const std::vector<std::string>& candidates) {
+  // Letter case costs nothing ("TOKENS" finds "tokens"), except to choose between candidates
+  // equally near otherwise; then the first of equally near ones wins.
   std::string best;
-  size_t best_distance = std::max<size_t>(2, name.size() / 3) + 1;
+  const std::string folded = lower(name);
+  size_t best_distance = std::max<size_t>(2, name.size() / 3) + 1, best_exact = 0;
   for (const auto& candidate : candidates) {
-    size_t d = edit_distance(name, candidate);
-    if (d < best_distance) {
+    const size_t d = edit_distance(folded, lower(candidate));
+    if (d > best_distance) continue;
+    const size_t exact = edit_distance(name, candidate);
+    if (d < best_distance || (!best.empty() && exact < best_exact)) {
       best_distance = d;
+      best_exact = exact;
       best = candidate;
     }
   }

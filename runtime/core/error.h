@@ -60,7 +60,8 @@ template <class... Args>
                                                     ": internal check failed: ", #cond));     \
   } while (0)
 
-// The name among `candidates` closest to `name` (edit distance), or "" if none is close.
+// The name among `candidates` closest to `name` (edit distance, within max(2, size/3) edits;
+// letter case ignored except between equally near candidates), or "" if none is close.
 // Used for "unknown key 'd_modle'; did you mean 'd_model'?".
 std::string closest_name(const std::string& name, const std::initializer_list<const char*>& candidates);
 std::string closest_name(const std::string& name, const std::vector<std::string>& candidates);

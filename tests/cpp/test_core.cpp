@@ -64,6 +64,10 @@ TEST_CASE("closest_name suggests near misses and nothing for far ones") {
   CHECK(closest_name("d_modle", {"vocab", "ctx", "d_model", "n_layer"}) == "d_model");
   CHECK(closest_name("nlayers", {"vocab", "ctx", "d_model", "n_layer"}) == "n_layer");
   CHECK(closest_name("banana", {"vocab", "ctx", "d_model", "n_layer"}).empty());
+  // Letter case is free, and breaks ties between otherwise equally near names.
+  CHECK(closest_name("D_MODLE", {"vocab", "ctx", "d_model", "n_layer"}) == "d_model");
+  CHECK(closest_name("Alfa", {"alpha", "Alpha"}) == "Alpha");
+  CHECK(closest_name("alfa", {"Alpha", "alpha"}) == "alpha");
 }
 
 TEST_CASE("check_interrupt throws once per request") {

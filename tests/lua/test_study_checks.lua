@@ -340,9 +340,12 @@ t.test("the Lua side suggests names by core's closest_name rule", function()
   t.eq(core.closest_name("sizez", names), "sizes")
   t.eq(core.closest_name("learning_rate", names), nil)
   t.eq(core.closest_name("tokens", {}), nil)
-  -- Within max(2, #name // 3) edits; case counts as an edit; the first of equally near ones wins.
-  t.eq(core.closest_name("TOKENS", names), nil)
+  -- Within max(2, #name // 3) edits; letter case is free but breaks ties; then the first of
+  -- equally near ones wins.
+  t.eq(core.closest_name("TOKENS", names), "tokens")
   t.eq(core.closest_name("Tokens", names), "tokens")
+  t.eq(core.closest_name("a", { "A", "b" }), "A")
+  t.eq(core.closest_name("Alfa", { "alpha", "Alpha" }), "Alpha")
   t.eq(core.closest_name("sed", { "seed", "set" }), "seed")
   local message = t.raises(function() core.closest_name(42, names) end, "closest_name(name, candidates): name must be a string (got number)")
   t.ok(message:find("test_study_checks.lua:%d+:"), message)

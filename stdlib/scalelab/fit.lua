@@ -26,7 +26,7 @@
 --   free = { "R_D", "R_N" }       fit only these; the others keep their init/base values
 --   init = { E = 1.7, ... }       values of held parameters (and the start of explicit fits)
 --   huber_delta = 1e-3 | false    δ of the Huber loss on ln residuals; false = least squares
---   threads = 2, max_iterations = 200, covariance = true, parametrisation = "lse" | "direct"
+--   threads = 2, max_iterations = 1000, covariance = true, parametrisation = "lse" | "direct"
 local native = require "scalelab.native.fit"
 local document = require("scalelab.native.core").document
 

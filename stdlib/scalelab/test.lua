@@ -82,6 +82,16 @@ function test.write_file(path, text)
   f:close()
 end
 
+-- A scratch folder for one test script, /tmp/scalelab-test-<name>-<pid> (made now): test.done()
+-- removes it when every test passed, and keeps it, saying where, when one failed.
+local scratch_dirs = {}
+function test.scratch(name)
+  local dir = string.format("/tmp/scalelab-test-%s-%d", name, require("scalelab.native.study").getpid())
+  require("scalelab.native.study").make_dirs(dir)
+  scratch_dirs[#scratch_dirs + 1] = dir
+  return dir
+end
+
 -- A new folder for one test: root/1, then root/2, ... (one more per call with the same root;
 -- folders and parents made as needed), so that each test's files stay apart from the others'.
 local fresh_dirs = {}
@@ -111,6 +121,10 @@ function test.run(dir, args, env)
 end
 
 function test.done()
+  for _, dir in ipairs(scratch_dirs) do
+    if test.failed == 0 then os.execute("rm -rf '" .. dir .. "'")
+    else print("scratch files kept for inspection: " .. dir) end
+  end
   local line = string.format("%d passed, %d failed", test.passed, test.failed)
   if test.skipped > 0 then line = line .. string.format(", %d skipped", test.skipped) end
   print(line)

@@ -10,8 +10,11 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <stdexcept>
+#include <system_error>
+#include <vector>
 
 namespace scalelab::testing {
 
@@ -146,8 +149,19 @@ int Pty::wait(double timeout_seconds) {
 }
 
 std::string temp_dir() {
+  // Every folder made here is removed, with what it holds, when the test program exits.
+  static struct Made {
+    std::vector<std::string> dirs;
+    ~Made() {
+      for (const auto& dir : dirs) {
+        std::error_code ignored;
+        std::filesystem::remove_all(dir, ignored);
+      }
+    }
+  } made;
   char pattern[] = "/tmp/scalelab-test-XXXXXX";
   if (!mkdtemp(pattern)) throw std::runtime_error("mkdtemp failed");
+  made.dirs.push_back(pattern);
   return pattern;
 }
 

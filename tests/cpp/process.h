@@ -38,7 +38,7 @@ class Pty {
   size_t matched_ = 0;
 };
 
-// A fresh temporary folder, removed by the caller if it cares.
+// A fresh temporary folder under /tmp, removed with its contents when the test program exits.
 std::string temp_dir();
 void write_file(const std::string& path, const std::string& text);
 

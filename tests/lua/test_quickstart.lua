@@ -6,8 +6,7 @@ local native = require "scalelab.native.study"
 
 local source = assert(os.getenv("SCALELAB_SOURCE_DIR"), "SCALELAB_SOURCE_DIR is not set (run through ctest)")
 local script = source .. "/scripts/quickstart.lua"
-local dir = "/tmp/scalelab-test-quickstart-" .. native.getpid()
-native.make_dirs(dir)
+local dir = t.scratch("quickstart")
 
 local read = t.read_file
 
@@ -61,5 +60,4 @@ t.test("--dry-run plans the same sweep and trains nothing", function()
   t.ok(out:find("total: ", 1, true), out)
 end)
 
-os.execute("rm -rf '" .. dir .. "'")
 t.done()

@@ -1,11 +1,10 @@
 -- The README's claims that a program can check: it opens with exactly the two commands (install,
 -- build and quickstart; build and test), and its study example runs as the text around it says.
 local t = require "scalelab.test"
-local native = require "scalelab.native.study"
 
 local source = assert(os.getenv("SCALELAB_SOURCE_DIR"), "SCALELAB_SOURCE_DIR is not set (run through ctest)")
 local readme = assert(t.read_file(source .. "/README.md"), "cannot read README.md")
-local root = "/tmp/scalelab-test-readme-" .. native.getpid()
+local root = t.scratch("readme")
 
 -- The fenced blocks of `lang` in order.
 local function blocks(lang)
@@ -68,5 +67,4 @@ t.test("the README's study example runs end to end (on the simulated backend, fo
   t.ok(t.read_file(dir .. "/isoflop-markov.report.json"), "the JSON report beside the store")
 end)
 
-os.execute("rm -rf '" .. root .. "'")
 t.done()

@@ -7,8 +7,7 @@ local native = require "scalelab.native.study"
 local native_store = require "scalelab.native.store"
 
 local exe = native.executable()
-local root = "/tmp/scalelab-test-study-" .. native.getpid()
-native.make_dirs(root)
+local root = t.scratch("study")
 
 local read, write = t.read_file, t.write_file
 
@@ -486,5 +485,4 @@ study "r" {
   t.ok(code ~= 0 and out:find("no results store at 'missing.db'", 1, true), out)
 end)
 
-os.execute("rm -rf '" .. root .. "'")
 t.done()

@@ -8,8 +8,7 @@
 local t = require "scalelab.test"
 local native = require "scalelab.native.study"
 
-local root = "/tmp/scalelab-test-study-checks-" .. native.getpid()
-native.make_dirs(root)
+local root = t.scratch("study-checks")
 
 local read, write = t.read_file, t.write_file
 
@@ -488,5 +487,4 @@ t.test("help documents the sweep and study helpers and itself", function()
   end
 end)
 
-os.execute("rm -rf '" .. root .. "'")
 t.done()

@@ -2,7 +2,7 @@
 -- run identities, the N convention, and what the plan prints.
 local t = require "scalelab.test"
 
-local store_dir = "/tmp/scalelab-test-study-plan-" .. require("scalelab.native.study").getpid()
+local store_dir = t.scratch("study-plan")
 
 -- Plans `spec` as `scalelab script.lua --dry-run` would, with the plan's printout captured.
 local function plan(name, spec)

@@ -1,4 +1,5 @@
--- Planning questions with the published laws: the numbers of REFERENCE.md, reproduced.
+-- Planning questions with the published laws: the numbers of REFERENCE.md, reproduced, and where
+-- the published laws disagree with each other (which matters more for a plan than any one number).
 --   scalelab scripts/planning.lua
 local function law(name, values)
   -- fit.published.<name> when the fit module is there; the same constants as a table otherwise.
@@ -9,16 +10,42 @@ local function law(name, values)
   return values
 end
 local chinchilla = law("chinchilla", { kind = "chinchilla", E = 1.69, A = 406.4, B = 410.7, alpha = 0.34, beta = 0.28 })
+local epoch = law("epoch", { kind = "chinchilla", E = 1.82, A = 482, B = 2085, alpha = 0.348, beta = 0.366 })
 local datablations = plan.published.datablations_exact
+local format_count = require("scalelab.native.core").format_count
+local approach1 = plan.published.chinchilla_approach1
 
 print("== Chinchilla's approach-1 table (allocation rule fitted to table 3) ==")
-print(plan.table{ params = { 400e6, 1e9, 10e9, 67e9, 175e9, 280e9, 520e9, 1e12, 10e12 },
-                  allocation = plan.published.chinchilla_approach1 })
+print(plan.table{ params = { 400e6, 1e9, 10e9, 67e9, 175e9, 280e9, 520e9, 1e12, 10e12 }, allocation = approach1 })
+print([[
+The rule reproduces the paper's table to its printed precision on every row but one: for 67B the
+paper prints 5.76e23 FLOP and 1.5T tokens, which no pair of power laws through the other rows gives
+(this rule: 5.61e23 and 1.4T). 5.76e23 is Gopher's budget, the next question.]])
 
-print("\n== Gopher's budget, 5.76e23 FLOP: Gopher (280B on 300B), approach 1, Kaplan's C^0.73 ==")
-print(plan.compare{ compute = 5.76e23, law = chinchilla,
+print("\n== Gopher's budget, 5.76e23 FLOP: three published answers to one question ==")
+local C = 5.76e23
+local answers = {
+  { "approach 1 (envelope of training curves)", plan.optimal { compute = C, allocation = approach1 } },
+  { "approach 3, the paper's constants", plan.optimal { compute = C, law = chinchilla } },
+  { "approach 3, Epoch's refit of the same data", plan.optimal { compute = C, law = epoch } },
+}
+print(string.format("  %-44s %8s %8s %13s", "law", "params", "tokens", "tokens/param"))
+for _, a in ipairs(answers) do
+  local r = a[2]
+  print(string.format("  %-44s %8s %8s %13.1f", a[1], format_count(r.N), format_count(r.D), r.D / r.N))
+end
+print([[
+The paper's approach-3 constants put the optimum at a third of the parameters and twice the tokens
+of its own approaches 1 and 2 (about 20 tokens per parameter; REFERENCE: "70B on 1.4T" is approach
+1's answer). Besiroglu et al. (Epoch AI, 2024) refit the paper's data and found the published fit
+does not fit it: their refit agrees with approaches 1 and 2, and its bootstrap intervals are far
+wider than the paper's. Plan with the refit, or with your own runs and their intervals
+(scripts/quickstart.lua), not with one published point estimate.]])
+
+print("\n== The same budget under the refit: Gopher (280B on 300B), approach 1, Kaplan's C^0.73 ==")
+print(plan.compare{ compute = C, law = epoch,
   candidates = { { name = "Gopher", N = 280e9, D = 300e9 },
-                 { name = "Chinchilla approach 1", allocation = plan.published.chinchilla_approach1 },
+                 { name = "Chinchilla approach 1", allocation = approach1 },
                  { name = "Kaplan C^0.73", allocation = plan.published.kaplan } } })
 
 print("\n== Muennighoff et al.: 25B unique tokens ==")

@@ -414,7 +414,8 @@ int open_store(lua_State* L) {
   new_module(L, "The results store of studies (SQLite).",
              {{"open", &bound<open_file>,
                "store.open(path [, { read_only = false, create = true, busy_timeout = 60 }]) -> Store; refuses "
-               "(untouched) a file that is not a scalelab store or is corrupted"},
+               "(untouched) a file that is not a scalelab store or is corrupted. read_only = true changes nothing, "
+               "leaves no file beside the store, and reads a store in a folder you cannot write"},
               {"sha256", &bound<sha256>, "store.sha256(text) -> 64 hex digits"}});
   lua_pushinteger(L, store::kSchemaVersion);
   lua_setfield(L, -2, "schema_version");

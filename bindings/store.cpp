@@ -252,8 +252,12 @@ int finish_run(lua_State* L) {
       CurvePoint p;
       p.tokens = optional_number(L, point, "tokens", what);
       if (std::isnan(p.tokens)) fail(what, ".tokens is required");
+      // The optimizer step: never made up (the point's position is not a step).
       const double step = optional_number(L, point, "step", what);
-      p.step = std::isnan(step) ? i : static_cast<int64_t>(step);
+      if (std::isnan(step) || step < 0 || step != std::floor(step))
+        fail(what, ".step must be the optimizer step of the point, a whole number >= 0 (got ",
+             std::isnan(step) ? std::string("nothing") : str(step), ")");
+      p.step = static_cast<int64_t>(step);
       p.train_loss = optional_number(L, point, "train_loss", what);
       p.eval_loss = optional_number(L, point, "eval_loss", what);
       p.seconds = optional_number(L, point, "seconds", what);
@@ -393,7 +397,8 @@ int open_store(lua_State* L) {
         "store:start_run{ study =, hash =, worker =, checkpoint =, script_hash = } -> false when the run is already final"},
        {"finish_run", &bound<finish_run>,
         "store:finish_run{ study =, hash =, status = 'done', loss =, wall_seconds =, metrics = {...}, "
-        "curve = { {tokens =, step =, train_loss =, eval_loss =}, ... }, error = }: one transaction"},
+        "curve = { {step =, tokens =, train_loss =, eval_loss =, seconds =, lr =}, ... }, error = }: one "
+        "transaction; step is the optimizer step of the point, seconds and lr are optional"},
        {"reset_run", &bound<reset_run>, "store:reset_run(study, hash): back to planned, results dropped"},
        {"run", &bound<run>, "store:run(study, hash) -> the run as a table, or nil"},
        {"runs", &bound<runs>, "store:runs{ study =, status = } -> the runs, as tables with .config and .metrics"},
@@ -409,7 +414,8 @@ int open_store(lua_State* L) {
   new_module(L, "The results store of studies (SQLite).",
              {{"open", &bound<open_file>,
                "store.open(path [, { read_only = false, create = true, busy_timeout = 60 }]) -> Store; refuses "
-               "(untouched) a file that is not a scalelab store or is corrupted"},
+               "(untouched) a file that is not a scalelab store or is corrupted. read_only = true changes nothing, "
+               "leaves no file beside the store, and reads a store in a folder you cannot write"},
               {"sha256", &bound<sha256>, "store.sha256(text) -> 64 hex digits"}});
   lua_pushinteger(L, store::kSchemaVersion);
   lua_setfield(L, -2, "schema_version");

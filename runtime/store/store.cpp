@@ -229,25 +229,91 @@ std::string uri_for(const std::string& path, const char* mode) {
       uri += c;
     }
   }
-  return uri + "?mode=" + mode;
+  return uri + "?mode=" + mode;  // mode may carry more parameters: "ro&immutable=1"
+}
+
+// Opens `path` to read, creating no file that outlives the connection and changing nothing in the
+// store. SQLite's WAL mode needs the shared-memory file path-shm even to read, and a plain mode=ro
+// connection creates path-shm and path-wal and, unable to take the write lock it needs to remove
+// them, leaves them behind; in a folder the reader cannot write it fails outright ("attempt to write
+// a readonly database"). So:
+//  - where the reader may write the file and its folder, it opens read-write with PRAGMA
+//    query_only (no statement may write): SQLite itself creates the -wal and -shm if need be and,
+//    at close, removes them only when it is the last connection (it takes the write lock first,
+//    and folds any committed writes of the log into the file, as every last connection does), so a
+//    writer working meanwhile keeps its files and is read correctly;
+//  - elsewhere (a read-only file or folder), when no connection has the store open (no path-shm)
+//    and its log holds nothing (no path-wal, or an empty one), the file alone holds every committed
+//    write: it opens with immutable=1, no lock, no -wal, no -shm;
+//  - otherwise it opens with mode=ro, which reads the log through the existing -shm; if that fails
+//    and the log is empty it falls back to immutable=1, and a log with writes in it that cannot be
+//    read is an error saying how to read it.
+// Returns the connection, ready to read (busy timeout set); throws naming the file otherwise.
+sqlite3* open_for_reading(const std::string& path, double busy_timeout_seconds) {
+  struct stat wal {}, shm {};
+  const bool has_wal = ::stat((path + "-wal").c_str(), &wal) == 0;
+  const bool has_shm = ::stat((path + "-shm").c_str(), &shm) == 0;
+  const bool log_empty = !has_wal || wal.st_size == 0;
+  std::string folder = std::filesystem::path(path).parent_path().string();
+  if (folder.empty()) folder = ".";
+  const bool writable = ::access(path.c_str(), W_OK) == 0 && ::access(folder.c_str(), W_OK) == 0;
+
+  int code = SQLITE_OK;  // of the last failure
+  auto open = [&](const char* parameters, int flags, std::string* message) -> sqlite3* {
+    sqlite3* db = nullptr;
+    const std::string uri = uri_for(path, parameters);
+    if (sqlite3_open_v2(uri.c_str(), &db, flags | SQLITE_OPEN_URI, nullptr) != SQLITE_OK) {
+      *message = db ? sqlite3_errmsg(db) : "out of memory";
+      code = db ? sqlite3_errcode(db) : SQLITE_NOMEM;
+      sqlite3_close(db);
+      return nullptr;
+    }
+    sqlite3_busy_timeout(db, static_cast<int>(busy_timeout_seconds * 1000));
+    sqlite3_extended_result_codes(db, 1);
+    // The first read is where a WAL database opens its log and shared memory, and fails if it cannot.
+    char* error = nullptr;
+    const char* probe = (flags & SQLITE_OPEN_READWRITE) ? "PRAGMA query_only = ON; SELECT count(*) FROM sqlite_master"
+                                                         : "SELECT count(*) FROM sqlite_master";
+    if (sqlite3_exec(db, probe, nullptr, nullptr, &error) != SQLITE_OK) {
+      *message = error ? error : sqlite3_errmsg(db);
+      code = sqlite3_errcode(db);
+      sqlite3_free(error);
+      sqlite3_close(db);
+      return nullptr;
+    }
+    return db;
+  };
+  std::string message;
+  sqlite3* db = nullptr;
+  if (writable) {
+    db = open("rw", SQLITE_OPEN_READWRITE, &message);
+  } else if (log_empty && !has_shm) {
+    db = open("ro&immutable=1", SQLITE_OPEN_READONLY, &message);
+  } else {
+    db = open("ro", SQLITE_OPEN_READONLY, &message);
+    if (!db && log_empty) db = open("ro&immutable=1", SQLITE_OPEN_READONLY, &message);
+    if (!db && !log_empty && (code & 0xff) != SQLITE_CORRUPT && (code & 0xff) != SQLITE_NOTADB)
+      fail("cannot read results store '", path, "': its write-ahead log '", path, "-wal' holds writes that ",
+           "SQLite reads only through '", path, "-shm', which cannot be made or used here (", message, "). Open ",
+           "the store once where its folder is writable (any scalelab command does), or copy '", path, "' and '",
+           path, "-wal' together into a writable folder and read the copy.");
+  }
+  if (!db && ((code & 0xff) == SQLITE_CORRUPT || (code & 0xff) == SQLITE_NOTADB))
+    fail("results store '", path, "' is corrupted (", message,
+         "); scalelab will not write to it. Restore it from a copy, or give the study another store path.");
+  if (!db) fail("cannot open results store '", path, "': ", message);
+  return db;
 }
 
 // Inspects an existing SQLite file without writing to it. Returns true when it is a scalelab store,
 // false when it is an empty SQLite database (no tables, no application id) that may be initialised;
 // throws for anything else.
 bool inspect_existing(const std::string& path) {
-  sqlite3* db = nullptr;
-  const std::string uri = uri_for(path, "ro");
-  if (sqlite3_open_v2(uri.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, nullptr) != SQLITE_OK) {
-    std::string message = db ? sqlite3_errmsg(db) : "out of memory";
-    sqlite3_close(db);
-    fail("cannot open results store '", path, "': ", message);
-  }
+  sqlite3* db = open_for_reading(path, 10);
   struct Closer {
     sqlite3* db;
     ~Closer() { sqlite3_close(db); }
   } closer{db};
-  sqlite3_busy_timeout(db, 10000);
   auto integer = [&](const char* sql) {
     Statement s(db, path, sql);
     return s.step() ? s.integer(0) : 0;
@@ -565,11 +631,16 @@ Store Store::Open(const std::string& path, const StoreOptions& options) {
     }
   }
 
+  if (options.read_only) {
+    if (!initialised) fail("results store '", path, "' is empty: nothing to read");
+    Store store(path, options, open_for_reading(path, options.busy_timeout_seconds));
+    exec(store.db_, path, "PRAGMA foreign_keys = ON", "enabling foreign keys");
+    return store;
+  }
   sqlite3* db = nullptr;
-  const int flags = options.read_only ? (SQLITE_OPEN_READONLY | SQLITE_OPEN_URI)
-                                      : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI);
-  const std::string uri = uri_for(path, options.read_only ? "ro" : "rwc");
-  if (sqlite3_open_v2(uri.c_str(), &db, flags, nullptr) != SQLITE_OK) {
+  const std::string uri = uri_for(path, "rwc");
+  if (sqlite3_open_v2(uri.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, nullptr) !=
+      SQLITE_OK) {
     std::string message = db ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close(db);
     fail("cannot open results store '", path, "': ", message);
@@ -578,10 +649,6 @@ Store Store::Open(const std::string& path, const StoreOptions& options) {
   sqlite3_busy_timeout(db, static_cast<int>(options.busy_timeout_seconds * 1000));
   sqlite3_extended_result_codes(db, 1);
   exec(db, path, "PRAGMA foreign_keys = ON", "enabling foreign keys");
-  if (options.read_only) {
-    if (!initialised) fail("results store '", path, "' is empty: nothing to read");
-    return store;
-  }
   {
     Statement mode(db, path, "PRAGMA journal_mode = WAL");
     mode.step();
@@ -836,14 +903,29 @@ std::optional<RunRecord> Store::Run(const std::string& study, const std::string&
 }
 
 std::vector<CurvePoint> Store::Curve(const std::string& study, const std::string& hash) const {
+  // The tokens of one optimizer step, when the run's configuration gives its batch (sequences) and
+  // context length (a study's runs do: batch, model_ctx).
+  double tokens_per_step = kMissing;
+  {
+    Statement q(db(), path_,
+                "SELECT v.key, v.number FROM run_values v JOIN runs r ON r.id = v.run WHERE r.study = ? AND "
+                "r.hash = ? AND v.kind = 'config' AND v.key IN ('batch', 'model_ctx')");
+    q.bind(1, study).bind(2, hash);
+    double batch = kMissing, ctx = kMissing;
+    while (q.step()) (q.text(0) == "batch" ? batch : ctx) = q.number(1);
+    if (batch >= 1 && ctx >= 1) tokens_per_step = batch * ctx;
+  }
   Statement s(db(), path_,
               "SELECT c.step, c.tokens, c.train_loss, c.eval_loss, c.seconds, c.lr FROM curves c "
-              "JOIN runs r ON r.id = c.run WHERE r.study = ? AND r.hash = ? ORDER BY c.step");
+              "JOIN runs r ON r.id = c.run WHERE r.study = ? AND r.hash = ? ORDER BY c.tokens, c.step");
   s.bind(1, study).bind(2, hash);
   std::vector<CurvePoint> out;
   while (s.step()) {
     CurvePoint p;
     p.step = s.integer(0);
+    // The optimizer step of the point, from its tokens. Stores written before scalelab recorded the
+    // step hold the point's position there (1, 2, 3, ...) for trained runs.
+    if (!std::isnan(tokens_per_step) && !s.null(1)) p.step = std::llround(s.number(1) / tokens_per_step);
     p.tokens = s.number(1);
     p.train_loss = s.number(2);
     p.eval_loss = s.number(3);
@@ -871,7 +953,8 @@ std::string Store::RunsJson(const RunFilter& filter) const {
 namespace {
 void curve_table(const Store& store, const RunFilter& filter, std::vector<std::string>* columns,
                  std::vector<Row>* rows) {
-  *columns = {"study", "hash", "step", "tokens", "train_loss", "eval_loss", "seconds", "lr"};
+  // seconds and lr are columns only when some point has them (the trainer records neither).
+  bool seconds = false, lr = false;
   for (const RunRecord& r : store.Runs(filter)) {
     for (const CurvePoint& p : store.Curve(r.study, r.hash)) {
       Row row;
@@ -884,8 +967,13 @@ void curve_table(const Store& store, const RunFilter& filter, std::vector<std::s
       row["seconds"] = number_cell(p.seconds);
       row["lr"] = number_cell(p.lr);
       rows->push_back(std::move(row));
+      seconds = seconds || !std::isnan(p.seconds);
+      lr = lr || !std::isnan(p.lr);
     }
   }
+  *columns = {"study", "hash", "step", "tokens", "train_loss", "eval_loss"};
+  if (seconds) columns->push_back("seconds");
+  if (lr) columns->push_back("lr");
 }
 }  // namespace
 

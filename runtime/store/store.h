@@ -9,7 +9,8 @@
 //               (params, tokens, flops, loss, ...) and the script hash of the attempt that finished it
 //   run_values  every configuration and result value of a run as (kind, key, number | text), the
 //               long form that exports flatten into one column per key
-//   curves      the loss curve of each run: tokens, step, train loss, eval loss, seconds, lr
+//   curves      the loss curve of each run: optimizer step, tokens, train loss, eval loss, and the
+//               seconds and learning rate where the backend reports them
 //   meta        format name and schema version
 //
 // The file carries PRAGMA application_id 'SCLB' and PRAGMA user_version = the schema version, so a
@@ -54,7 +55,7 @@ struct Value {
 
 struct CurvePoint {
   double tokens = 0;
-  int64_t step = 0;
+  int64_t step = 0;              // the optimizer step at this point
   double train_loss = kMissing;  // NaN when not measured at this point
   double eval_loss = kMissing;
   double seconds = kMissing;
@@ -187,10 +188,14 @@ class Store {
 
   std::optional<RunRecord> Run(const std::string& study, const std::string& hash) const;
   std::vector<RunRecord> Runs(const RunFilter& filter = {}) const;
+  // The run's curve in order of tokens. `step` is the optimizer step of each point: tokens divided by
+  // the tokens of one step where the run's configuration gives them (batch, model_ctx), else as
+  // recorded.
   std::vector<CurvePoint> Curve(const std::string& study, const std::string& hash) const;
 
   // Exports for pandas: one row per run, one column per field, configuration key and metric
-  // (pd.read_csv / pd.read_json read them as they are). Curves in long form, one row per point.
+  // (pd.read_csv / pd.read_json read them as they are). Curves in long form, one row per point:
+  // study, hash, step, tokens, train_loss, eval_loss, and seconds and lr when any point has them.
   std::string RunsCsv(const RunFilter& filter = {}) const;
   std::string RunsJson(const RunFilter& filter = {}) const;
   std::string CurvesCsv(const RunFilter& filter = {}) const;

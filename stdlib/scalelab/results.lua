@@ -7,13 +7,16 @@ local results = {}
 
 results.usage = [[
 usage: scalelab results FILE.db [options]
-Lists the studies and runs of a results store (read-only: the file is never modified).
-Options:
+Lists the studies and runs of a results store (read-only: the store is never modified, and no file
+is left beside it; a store in a folder you cannot write is read as it is).
+Options (each at most once; --option VALUE or --option=VALUE):
   --study NAME     only this study
   --status S       only runs with this status (planned, running, done, failed, diverged, interrupted)
-  --csv PATH       write the runs as CSV (pandas.read_csv reads it as it is)
-  --json PATH      write the runs as JSON records (pandas.read_json)
-  --curves PATH    write the loss curves, one row per point (.csv or .json)
+  --csv PATH       write the runs as CSV (pandas.read_csv reads it as it is); PATH ends in .csv,
+                   or is - for standard output
+  --json PATH      write the runs as JSON records (pandas.read_json); PATH ends in .json, or is -
+  --curves PATH    write the loss curves, one row per point (step, tokens, train_loss, eval_loss);
+                   PATH ends in .csv or .json
   -h, --help       this help
 ]]
 
@@ -24,37 +27,78 @@ local function usage_error(message)
 end
 
 local STATUSES = { "planned", "running", "done", "failed", "diverged", "interrupted" }
+local OPTIONS = { "--study", "--status", "--csv", "--json", "--curves", "--help" }
+
+local function ends_with(text, suffix) return text:sub(-#suffix) == suffix end
+
+-- The checks of each option's value: nil when good, else what is wrong and how to fix it.
+local CHECK = {
+  status = function(v)
+    for _, s in ipairs(STATUSES) do if s == v then return nil end end
+    return "--status '" .. v .. "' is not a status; use one of " .. table.concat(STATUSES, ", ")
+  end,
+  csv = function(v)
+    if v == "-" or ends_with(v, ".csv") then return nil end
+    return "--csv '" .. v .. "' must end in .csv (for example --csv "
+      .. (v:gsub("%.[^./]*$", "") .. ".csv") .. "), or be - for standard output; --json writes JSON"
+  end,
+  json = function(v)
+    if v == "-" or ends_with(v, ".json") then return nil end
+    return "--json '" .. v .. "' must end in .json (for example --json "
+      .. (v:gsub("%.[^./]*$", "") .. ".json") .. "), or be - for standard output"
+  end,
+  curves = function(v)
+    if v == "-" then
+      return "--curves needs a file ending in .csv or .json (it writes one of the two by the name); "
+        .. "standard output is for --csv - or --json -"
+    end
+    if ends_with(v, ".csv") or ends_with(v, ".json") then return nil end
+    return "--curves '" .. v .. "' must end in .csv or .json (for example --curves "
+      .. (v:gsub("%.[^./]*$", "") .. ".csv") .. ")"
+  end,
+}
 
 local function parse(args)
   local options = {}
   local i = 1
   while args[i] do
     local a = args[i]
+    local name, inline = a:match("^(%-%-[%w-]+)=(.*)$")
+    name = name or a
     local function value()
+      if inline then return inline end
       i = i + 1
-      if not args[i] then usage_error(a .. " needs a value") end
+      if not args[i] then usage_error(name .. " needs a value") end
       return args[i]
     end
-    if a == "-h" or a == "--help" then options.help = true
-    elseif a == "--study" then options.study = value()
-    elseif a == "--status" then
-      options.status = value()
-      local known = false
-      for _, s in ipairs(STATUSES) do known = known or s == options.status end
-      if not known then
-        usage_error("--status '" .. options.status .. "' is not a status; use one of " .. table.concat(STATUSES, ", "))
+    local function set(key)
+      if options[key] ~= nil then
+        usage_error(name .. " is given twice ('" .. options[key] .. "' and '" .. (inline or args[i + 1] or "")
+          .. "'); give it once")
       end
-    elseif a == "--csv" then options.csv = value()
-    elseif a == "--json" then options.json = value()
-    elseif a == "--curves" then options.curves = value()
-    elseif a:sub(1, 1) == "-" then
-      local checks = require "scalelab.study.checks"
-      local suggestion = checks.closest(a, { "--study", "--status", "--csv", "--json", "--curves", "--help" })
-      usage_error("unknown option '" .. a .. "'" .. (suggestion and ("; did you mean '" .. suggestion .. "'?") or ""))
+      local v = value()
+      local problem = CHECK[key] and CHECK[key](v)
+      if problem then usage_error(problem) end
+      options[key] = v
+    end
+    if name == "-h" or name == "--help" then
+      if inline then usage_error(name .. " takes no value (got '" .. a .. "')") end
+      options.help = true
+    elseif name == "--study" then set("study")
+    elseif name == "--status" then set("status")
+    elseif name == "--csv" then set("csv")
+    elseif name == "--json" then set("json")
+    elseif name == "--curves" then set("curves")
+    elseif a:sub(1, 1) == "-" and a ~= "-" then
+      local suggestion = checks.closest(name, OPTIONS)
+      usage_error("unknown option '" .. name .. "'" .. (suggestion and ("; did you mean '" .. suggestion .. "'?") or ""))
     elseif not options.path then options.path = a
     else usage_error("one store at a time (got '" .. options.path .. "' and '" .. a .. "')")
     end
     i = i + 1
+  end
+  if options.csv == "-" and options.json == "-" then
+    usage_error("--csv - and --json - both write to standard output; give one of them a file")
   end
   return options
 end
@@ -64,22 +108,26 @@ local function cell(x, format)
   return format(x)
 end
 
--- Prints the runs of the store at `path` as a table.
+-- Prints the runs of the store as a table, with both parameter counts, each labelled: N in a
+-- study's labels, fits and questions counts every parameter unless the study says
+-- params = "non_embedding", so an unlabelled N would be ambiguous.
 function results.list(store, filter)
   for _, s in ipairs(store:studies()) do
     if not filter.study or filter.study == s.name then
       print(string.format("study %s: script %s (sha256 %s), scalelab %s", s.name, s.script_path ~= "" and s.script_path or "?",
         (s.script_hash or ""):sub(1, 12), s.scalelab_version or "?"))
       local runs = store:runs { study = s.name, status = filter.status }
-      print(string.format("  %4s  %-8s %-9s %-9s %-9s %-9s %-9s %-9s %s", "#", "status", "N", "params", "D", "FLOPs", "loss", "time", "hash"))
+      local line = "  %4s  %-8s %-9s %-12s %-9s %-9s %-9s %-9s %s"
+      print(string.format(line, "#", "status", "N (all)", "N (non-emb.)", "D", "FLOPs", "loss", "time", "hash"))
       for _, r in ipairs(runs) do
-        print(string.format("  %4d  %-8s %-9s %-9s %-9s %-9s %-9s %-9s %s", r.ordinal, r.status,
-          cell(r.non_embedding_params, core.format_count), cell(r.params, core.format_count),
+        print(string.format(line, r.ordinal, r.status,
+          cell(r.params, core.format_count), cell(r.non_embedding_params, core.format_count),
           cell(r.tokens, core.format_count), cell(r.flops, core.format_flops),
           cell(r.loss, function(x) return string.format("%.4f", x) end),
           cell(r.wall_seconds, core.format_duration), r.hash:sub(1, 12)))
       end
-      print(string.format("  %s (N: non-embedding parameters; params: all)", core.format_counted(#runs, "run")))
+      print(string.format("  %s; N (all): every parameter (Chinchilla's count, studies' default); "
+        .. "N (non-emb.): without the embeddings (Kaplan's)", core.format_counted(#runs, "run")))
     end
   end
 end
@@ -115,12 +163,17 @@ local function run(args)
         #names == 0 and "it holds no studies" or ("its studies: " .. table.concat(names, ", "))))
     end
   end
-  print(tostring(store))
+  -- With --csv - or --json -, standard output carries that export alone (for a pipe to pandas).
+  local to_stdout = options.csv == "-" or options.json == "-"
+  local say = to_stdout and function(text) io.stderr:write(text, "\n") end or print
+  say(tostring(store))
   local exported, why = pcall(function()
-    if options.csv then print("runs: " .. store:export(options.csv, filter)) end
-    if options.json then print("runs: " .. store:export(options.json, filter)) end
+    if options.csv == "-" then io.stdout:write(store:text("runs_csv", filter))
+    elseif options.csv then say("runs: " .. store:export(options.csv, filter)) end
+    if options.json == "-" then io.stdout:write(store:text("runs_json", filter))
+    elseif options.json then say("runs: " .. store:export(options.json, filter)) end
     if options.curves then
-      print("curves: " .. store:export(options.curves, { what = "curves", study = filter.study, status = filter.status }))
+      say("curves: " .. store:export(options.curves, { what = "curves", study = filter.study, status = filter.status }))
     end
   end)
   if not exported then

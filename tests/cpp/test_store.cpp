@@ -3,11 +3,14 @@
 #include <catch2/catch.hpp>
 
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <string>
 
@@ -30,6 +33,13 @@ std::string read_file(const std::string& path) {
 }
 
 bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
+
+// The names of the files in a folder.
+std::set<std::string> listing(const std::string& dir) {
+  std::set<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) names.insert(entry.path().filename().string());
+  return names;
+}
 
 RunPlan plan(const std::string& study, int i) {
   RunPlan p;
@@ -152,7 +162,9 @@ TEST_CASE("exports are flat tables with one column per configuration key and met
   CHECK_THAT(json, Catch::Contains("\"status\": \"planned\""));
   CHECK_THAT(json, Catch::Contains("\"loss\": null"));
   CHECK_THAT(json, Catch::Contains("\"tokens_per_second\": 12345.5"));
-  CHECK_THAT(store.CurvesCsv(), Catch::StartsWith("study,hash,step,tokens,train_loss,eval_loss,seconds,lr\n"));
+  // No point has seconds or a learning rate: no always-empty columns.
+  CHECK_THAT(store.CurvesCsv(), Catch::StartsWith("study,hash,step,tokens,train_loss,eval_loss\n"));
+  CHECK_THAT(store.CurvesJson(), !Catch::Contains("\"seconds\"") && !Catch::Contains("\"lr\""));
   CHECK_THAT(store.CurvesJson(), Catch::Contains("\"eval_loss\": null"));
   write_file_atomically(dir + "/runs.csv", csv);
   CHECK(read_file(dir + "/runs.csv") == csv);
@@ -237,4 +249,209 @@ TEST_CASE("two connections write to one store in turn") {
   b.FinishRun("demo", hash, outcome);
   CHECK(a.Run("demo", hash)->loss == 2.5);
   CHECK_THAT(a.Summary(), Catch::Contains("2 done, 1 planned"));
+}
+
+TEST_CASE("curves: step is the optimizer step of each point, seconds and lr are columns only when recorded") {
+  const std::string dir = temp_dir();
+  const std::string path = dir + "/steps.db";
+  Store store = Store::Open(path);
+  store.RecordStudy({"s", "s.lua", "", "0.1.0", "{}"});
+  RunPlan p = plan("s", 0);
+  p.config.push_back(Value::Number("batch", 4));
+  p.config.push_back(Value::Number("model_ctx", 8));  // 32 tokens a step
+  store.PlanRun(p);
+  RunOutcome outcome;
+  outcome.loss = 3;
+  // As stores written before the step was recorded hold them: the points' positions 1, 2, 3.
+  for (int i = 1; i <= 3; ++i) {
+    CurvePoint point;
+    point.step = i;
+    point.tokens = 32.0 * 10 * (i - 1);
+    point.train_loss = 5 - i * 0.1;
+    outcome.curve.push_back(point);
+  }
+  store.FinishRun("s", p.hash, outcome);
+  auto curve = store.Curve("s", p.hash);
+  REQUIRE(curve.size() == 3);
+  CHECK(curve[0].step == 0);
+  CHECK(curve[1].step == 10);
+  CHECK(curve[2].step == 20);
+  CHECK_THAT(store.CurvesCsv(), Catch::Contains("\ns," + p.hash + ",10,320,"));
+  CHECK_THAT(store.CurvesCsv(), Catch::StartsWith("study,hash,step,tokens,train_loss,eval_loss\n"));
+
+  // A run without batch and context in its configuration keeps the steps it recorded; a point with
+  // seconds or a learning rate brings those columns.
+  const std::string other = plan("s", 1).hash;
+  store.PlanRun(plan("s", 1));
+  RunOutcome timed;
+  timed.loss = 3;
+  CurvePoint point;
+  point.step = 7;
+  point.tokens = 700;
+  point.seconds = 1.5;
+  timed.curve.push_back(point);
+  point.step = 14;
+  point.tokens = 1400;
+  point.seconds = 3;
+  point.lr = 1e-3;
+  timed.curve.push_back(point);
+  store.FinishRun("s", other, timed);
+  CHECK(store.Curve("s", other)[1].step == 14);
+  const std::string csv = store.CurvesCsv();
+  CHECK_THAT(csv, Catch::StartsWith("study,hash,step,tokens,train_loss,eval_loss,seconds,lr\n"));
+  CHECK_THAT(csv, Catch::Contains("s," + other + ",7,700,,,1.5,\n"));
+  CHECK_THAT(csv, Catch::Contains("s," + other + ",14,1400,,,3,0.001\n"));
+}
+
+TEST_CASE("a read-only open leaves nothing beside the store and changes nothing in it") {
+  const std::string dir = temp_dir();
+  const std::string path = make_store(dir);
+  const auto before = listing(dir);
+  const std::string bytes = read_file(path);
+  REQUIRE(before == std::set<std::string>{"results.db"});  // the writer removed its -wal and -shm
+  {
+    Store reader = Store::Open(path, {false, true});
+    CHECK(reader.Runs().size() == 3);
+    CHECK(reader.Curve("demo", plan("demo", 0).hash).size() == 5);
+    CHECK_THAT(reader.Summary(), Catch::Contains("read-only"));
+    CHECK_THROWS_WITH(reader.ResetRun("demo", plan("demo", 0).hash), Catch::Contains("read-only"));
+  }
+  CHECK(listing(dir) == before);
+  CHECK(read_file(path) == bytes);
+
+  // The -shm and empty -wal that a plain mode=ro reader leaves (as scalelab's did) go with the next read.
+  sqlite3* plain = nullptr;
+  REQUIRE(sqlite3_open_v2(("file:" + path + "?mode=ro").c_str(), &plain, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
+                          nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(plain, "SELECT count(*) FROM runs", nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(plain);
+  REQUIRE(exists(path + "-shm"));
+  Store::Open(path, {false, true}).Runs();
+  CHECK(listing(dir) == before);
+  CHECK(read_file(path) == bytes);
+}
+
+TEST_CASE("a read-only open beside a writer reads its commits and never removes the writer's files") {
+  const std::string dir = temp_dir();
+  const std::string path = make_store(dir);
+  Store writer = Store::Open(path);
+  const std::string hash = plan("demo", 1).hash;
+  RunOutcome outcome;
+  outcome.loss = 2.75;
+  writer.FinishRun("demo", hash, outcome);  // in the writer's -wal, not yet in the file
+  REQUIRE(exists(path + "-wal"));
+  REQUIRE(exists(path + "-shm"));
+  {
+    Store reader = Store::Open(path, {false, true});
+    CHECK(reader.Run("demo", hash)->loss == 2.75);
+  }
+  CHECK(exists(path + "-wal"));
+  CHECK(exists(path + "-shm"));
+  outcome.loss = 2.5;
+  writer.FinishRun("demo", plan("demo", 2).hash, outcome);
+  {
+    Store reader = Store::Open(path, {false, true});
+    CHECK(reader.Run("demo", plan("demo", 2).hash)->loss == 2.5);
+  }
+  writer.Close();
+  CHECK(listing(dir) == std::set<std::string>{"results.db"});
+  // A reader that opened first, then a writer: the reader's close leaves the writer's log.
+  Store reader = Store::Open(path, {false, true});
+  CHECK(reader.Runs({"", "done"}).size() == 3);
+  Store late = Store::Open(path);
+  late.ResetRun("demo", hash);
+  reader.Close();
+  CHECK(exists(path + "-wal"));
+  CHECK(late.Run("demo", hash)->status == RunStatus::Planned);
+  late.Close();
+  CHECK(Store::Open(path, {false, true}).Run("demo", hash)->status == RunStatus::Planned);
+}
+
+namespace {
+
+// The command prefix that runs a program as a user who cannot write a folder made read-only here:
+// this user when not root; root writes anywhere, so as user nobody through runuser. Empty (with
+// `why` set) when neither is possible.
+std::vector<std::string> unprivileged(std::string* why) {
+  if (::geteuid() != 0) return {};
+  for (const char* runuser : {"/usr/sbin/runuser", "/sbin/runuser", "/usr/bin/runuser"}) {
+    if (::access(runuser, X_OK) == 0) {
+      auto probe = scalelab::testing::run_process({runuser, "-u", "nobody", "--", "/bin/true"});
+      if (probe.status == 0) return {runuser, "-u", "nobody", "--"};
+      *why = "runuser -u nobody failed: " + probe.err;
+      return {"?"};
+    }
+  }
+  *why = "the tests run as root (who writes in any folder) and runuser is not installed";
+  return {"?"};
+}
+
+}  // namespace
+
+TEST_CASE("scalelab results and store.open read a store in a folder the user cannot write") {
+  std::string why;
+  const std::vector<std::string> as_user = unprivileged(&why);
+  if (as_user == std::vector<std::string>{"?"}) {
+    WARN("skipped: " << why);
+    return;
+  }
+  const std::string dir = temp_dir();
+  ::chmod(dir.c_str(), 0755);  // others may enter (mkdtemp makes it 0700)
+  const std::string folder = dir + "/locked";
+  ::mkdir(folder.c_str(), 0755);
+  const std::string path = folder + "/results.db";
+  {
+    const std::string made = make_store(dir);
+    std::filesystem::copy_file(made, path);
+  }
+  const std::string script = dir + "/read.lua";
+  write_file(script,
+             "local s = store.open('" + path + "', { read_only = true })\n"
+             "print('runs: ' .. #s:runs() .. ', points: ' .. #s:curve('demo', '" + plan("demo", 0).hash + "'))\n"
+             "s:close()\n");
+  ::chmod(script.c_str(), 0644);
+  ::chmod(path.c_str(), 0444);
+  ::chmod(folder.c_str(), 0555);
+  struct Unlock {  // so that the folder can be removed when the tests end
+    std::string folder;
+    ~Unlock() { ::chmod(folder.c_str(), 0755); }
+  } unlock{folder};
+
+  auto command = as_user;
+  for (const char* arg : {SCALELAB_BINARY, "results"}) command.push_back(arg);
+  command.push_back(path);
+  auto listed = scalelab::testing::run_process(command);
+  CHECK(listed.status == 0);
+  CHECK(listed.err == "");
+  CHECK_THAT(listed.out, Catch::Contains("study demo") && Catch::Contains("3 runs"));
+
+  command = as_user;
+  command.push_back(SCALELAB_BINARY);
+  command.push_back(script);
+  auto read = scalelab::testing::run_process(command);
+  CHECK(read.status == 0);
+  CHECK(read.err == "");
+  CHECK_THAT(read.out, Catch::Contains("runs: 3, points: 5"));
+  CHECK(listing(folder) == std::set<std::string>{"results.db"});
+
+  // With the -shm and empty -wal an earlier reader left there (read-only to this user too).
+  ::chmod(folder.c_str(), 0755);
+  sqlite3* plain = nullptr;
+  REQUIRE(sqlite3_open_v2(("file:" + path + "?mode=ro").c_str(), &plain, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
+                          nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(plain, "SELECT count(*) FROM runs", nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(plain);
+  const std::set<std::string> left = {"results.db", "results.db-shm", "results.db-wal"};
+  REQUIRE(listing(folder) == left);
+  ::chmod((path + "-shm").c_str(), 0444);
+  ::chmod((path + "-wal").c_str(), 0444);
+  ::chmod(folder.c_str(), 0555);
+  command = as_user;
+  for (const char* arg : {SCALELAB_BINARY, "results"}) command.push_back(arg);
+  command.push_back(path);
+  listed = scalelab::testing::run_process(command);
+  CHECK(listed.status == 0);
+  CHECK(listed.err == "");
+  CHECK_THAT(listed.out, Catch::Contains("3 runs"));
+  CHECK(listing(folder) == left);
 }

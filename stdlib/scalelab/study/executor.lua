@@ -72,6 +72,23 @@ local function number_metrics(t)
   return out
 end
 
+-- The curve of a backend's result as the store records it: each point's optimizer step from its
+-- tokens and the run's tokens per step (batch sequences of shape.ctx tokens); seconds and lr where
+-- the backend reports them (train.run reports neither). A backend's own step is kept only where
+-- the run's step size is unknown; the position of a point in the list is never taken for a step.
+function executor.curve_points(run, curve)
+  if type(curve) ~= "table" then return nil end
+  local per_step = run.batch and run.shape and run.shape.ctx and run.batch * run.shape.ctx
+  local out = {}
+  for i, p in ipairs(curve) do
+    local step = p.step
+    if per_step and type(p.tokens) == "number" then step = math.floor(p.tokens / per_step + 0.5) end
+    out[i] = { step = step, tokens = p.tokens, train_loss = p.train_loss, eval_loss = p.eval_loss,
+               seconds = p.seconds, lr = p.lr }
+  end
+  return out
+end
+
 -- Trains `run` here and records it. Returns the outcome. An interruption (Ctrl-C) is recorded and
 -- raised again so that the sweep stops.
 function executor.train_one(s, store, run, options)
@@ -115,7 +132,7 @@ function executor.train_one(s, store, run, options)
   if wall > 0 and not metrics.tokens_per_second then metrics.tokens_per_second = run.tokens / wall end
   store:finish_run { study = s.name, hash = run.hash, status = status,
                      loss = status == "diverged" and nil or result.loss, wall_seconds = wall,
-                     metrics = metrics, curve = result.curve, script_hash = s.script_hash,
+                     metrics = metrics, curve = executor.curve_points(run, result.curve), script_hash = s.script_hash,
                      error = status == "diverged" and "the loss diverged (NaN or Inf)" or nil }
   if status == "done" or status == "diverged" then os.remove(run.checkpoint) end
   if status == "interrupted" then error("interrupted", 0) end

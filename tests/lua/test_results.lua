@@ -1,0 +1,186 @@
+-- `scalelab results` as a user runs it: its options (both --option VALUE and --option=VALUE, each
+-- once, exports named by their extension or - for standard output), its runs table (both parameter
+-- counts, labelled), its curve export (the optimizer step of each point, no always-empty column),
+-- and reading without leaving files beside the store.
+local t = require "scalelab.test"
+local native_store = require "scalelab.native.store"
+
+local root = t.scratch("results")
+local read, write = t.read_file, t.write_file
+
+-- Runs `scalelab ARGS` in `dir`; returns the exit status, standard output and standard error.
+local function scalelab(dir, args)
+  local code, both, err = t.run(dir, args)
+  return code, both:sub(1, #both - #err), err
+end
+
+local function files(dir)
+  local pipe = assert(io.popen("ls -A '" .. dir .. "'"))
+  local names = {}
+  for name in pipe:lines() do names[#names + 1] = name end
+  pipe:close()
+  return table.concat(names, " ")
+end
+
+-- A finished study "s" in s.db (in a folder of its own), two runs of a backend that reports its
+-- curve as train.run does (tokens and losses, no step) plus the seconds of each point.
+local function study_dir()
+  local dir = t.fresh_dir(root)
+  write(dir .. "/s.lua", [[
+study "s" {
+  sweep = sweep.grid{ N = { 1e5, 2e5 }, D = { 1e7 } },
+  backend = function(run)
+    local curve = {}
+    for k = 0, 4 do
+      curve[#curve + 1] = { tokens = run.tokens * k // 4 // (run.batch * run.shape.ctx) * (run.batch * run.shape.ctx),
+                            train_loss = 5 - k / 10, eval_loss = 5.1 - k / 10, seconds = k * 0.5 }
+    end
+    return { loss = 4.7, curve = curve }
+  end,
+  fits = {},
+}
+]])
+  local code, out, err = scalelab(dir, "s.lua")
+  t.eq(code, 0, out .. err)
+  return dir
+end
+
+local function csv_rows(text)
+  local rows, header = {}, nil
+  for line in text:gmatch("[^\n]+") do
+    local fields = {}
+    for field in (line .. ","):gmatch("([^,]*),") do fields[#fields + 1] = field end
+    if not header then
+      header = fields
+    else
+      local row = {}
+      for i, name in ipairs(header) do row[name] = fields[i] end
+      rows[#rows + 1] = row
+    end
+  end
+  return rows, header and table.concat(header, ",")
+end
+
+t.test("--curves: step is each point's optimizer step; only recorded columns", function()
+  local dir = study_dir()
+  local code, out, err = scalelab(dir, "results s.db --curves c.csv")
+  t.eq(code, 0, out .. err)
+  local rows, header = csv_rows(read(dir .. "/c.csv"))
+  t.eq(header, "study,hash,step,tokens,train_loss,eval_loss,seconds")  -- no lr: the backend gave none
+  local s = native_store.open(dir .. "/s.db", { read_only = true })
+  local per_step = {}
+  for _, r in ipairs(s:runs()) do per_step[r.hash] = r.config.batch * r.config.model_ctx end
+  s:close()
+  t.eq(#rows, 10)
+  local steps = {}
+  for _, row in ipairs(rows) do
+    t.eq(tonumber(row.step), tonumber(row.tokens) // per_step[row.hash], row.tokens)
+    steps[#steps + 1] = row.step
+  end
+  t.ok(tonumber(rows[2].step) > 2, "steps, not positions: " .. table.concat(steps, " "))
+  t.eq(rows[1].step, "0")
+end)
+
+t.test("store:finish_run takes no curve point without its step", function()
+  local dir = t.fresh_dir(root)
+  local s = native_store.open(dir .. "/x.db")
+  s:record_study { name = "x" }
+  s:plan_runs { { study = "x", hash = "h", config_json = "{}" } }
+  t.raises(function() s:finish_run { study = "x", hash = "h", loss = 3, curve = { { tokens = 10, train_loss = 4 } } } end,
+           "curve[1].step must be the optimizer step of the point")
+  s:finish_run { study = "x", hash = "h", loss = 3, curve = { { step = 5, tokens = 10, train_loss = 4 } } }
+  t.eq(s:curve("x", "h")[1].step, 5)
+  s:close()
+end)
+
+t.test("the runs table labels both parameter counts as the study report does", function()
+  local dir = study_dir()
+  local code, out, err = scalelab(dir, "results s.db")
+  t.eq(code, 0, out .. err)
+  t.ok(out:find("N (all)", 1, true) and out:find("N (non-emb.)", 1, true), out)
+  t.ok(out:find("N (all): every parameter (Chinchilla's count", 1, true), out)
+  local s = native_store.open(dir .. "/s.db", { read_only = true })
+  local r = s:runs()[1]
+  s:close()
+  -- The row: all parameters first, then the non-embedding count.
+  local format_count = require("scalelab.native.core").format_count
+  local all, non = format_count(r.params), format_count(r.non_embedding_params)
+  t.ok(all ~= non, all)
+  local row = out:match("\n%s+1%s+done%s+([^\n]+)")
+  t.ok(row and row:find("^" .. all:gsub("%.", "%%.") .. "%s+" .. non:gsub("%.", "%%.") .. "%s"), tostring(row))
+end)
+
+t.test("a read leaves no file beside the store", function()
+  local dir = study_dir()
+  local before = files(dir)
+  t.ok(not before:find("s.db-", 1, true), before)
+  local code, out, err = scalelab(dir, "results s.db")
+  t.eq(code, 0, out .. err)
+  t.eq(files(dir), before)
+  local s = native_store.open(dir .. "/s.db", { read_only = true })
+  t.eq(#s:runs(), 2)
+  s:close()
+  t.eq(files(dir), before)
+end)
+
+t.test("every option takes --option=VALUE too", function()
+  local dir = study_dir()
+  local code, out, err = scalelab(dir, "results s.db --status=done --study=s --csv=r.csv --json=r.json --curves=c.json")
+  t.eq(code, 0, out .. err)
+  t.ok(read(dir .. "/r.csv"):find("^study,hash,"), "r.csv")
+  t.ok(read(dir .. "/r.json"):find("^%["), "r.json")
+  t.ok(read(dir .. "/c.json"):find('"step": ', 1, true), "c.json")
+  code, out = scalelab(dir, "results s.db --status=planned")
+  t.eq(code, 0, out)
+  t.ok(out:find("0 runs", 1, true), out)
+end)
+
+t.test("an export with the wrong extension, a repeated option: exit 2 naming the option and the fix", function()
+  local dir = study_dir()
+  local before = files(dir)
+  local code, out, err = scalelab(dir, "results s.db --csv out.txt")
+  t.eq(code, 2, out .. err)
+  t.ok(err:find("--csv 'out.txt' must end in .csv (for example --csv out.csv)", 1, true), err)
+  t.ok(not err:find("store:export", 1, true), err)
+  code, out, err = scalelab(dir, "results s.db --json=out.csv")
+  t.eq(code, 2, out .. err)
+  t.ok(err:find("--json 'out.csv' must end in .json (for example --json out.json)", 1, true), err)
+  code, out, err = scalelab(dir, "results s.db --curves out")
+  t.eq(code, 2, out .. err)
+  t.ok(err:find("--curves 'out' must end in .csv or .json", 1, true), err)
+  code, out, err = scalelab(dir, "results s.db --study s --study=t")
+  t.eq(code, 2, out .. err)
+  t.ok(err:find("--study is given twice ('s' and 't'); give it once", 1, true), err)
+  code, out, err = scalelab(dir, "results s.db --csv a.csv --csv b.csv")
+  t.eq(code, 2, out .. err)
+  t.ok(err:find("--csv is given twice", 1, true), err)
+  code, out, err = scalelab(dir, "results s.db --status=finished")
+  t.eq(code, 2, out .. err)
+  t.ok(err:find("--status 'finished' is not a status", 1, true), err)
+  code, out, err = scalelab(dir, "results s.db --stduy=s")
+  t.eq(code, 2, out .. err)
+  t.ok(err:find("unknown option '--stduy'; did you mean '--study'?", 1, true), err)
+  t.eq(files(dir), before)  -- nothing written
+end)
+
+t.test("--csv - and --json - write the export alone on standard output", function()
+  local dir = study_dir()
+  local code, out, err = scalelab(dir, "results s.db --csv -")
+  t.eq(code, 0, out .. err)
+  local rows = csv_rows(out)
+  t.eq(#rows, 2)
+  t.eq(rows[1].status, "done")
+  t.ok(out:find("^study,hash,ordinal,"), out)
+  t.ok(err:find("Store(", 1, true), err)  -- what the store holds, on standard error
+  code, out, err = scalelab(dir, "results s.db --json - --status done")
+  t.eq(code, 0, out .. err)
+  t.ok(out:find("^%[\n {") and out:find('"status": "done"', 1, true), out)
+  code, out, err = scalelab(dir, "results s.db --csv - --json -")
+  t.eq(code, 2, out .. err)
+  t.ok(err:find("both write to standard output", 1, true), err)
+  code, out, err = scalelab(dir, "results s.db --curves -")
+  t.eq(code, 2, out .. err)
+  t.ok(err:find("--curves needs a file ending in .csv or .json", 1, true), err)
+end)
+
+t.done()

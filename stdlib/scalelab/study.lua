@@ -3,7 +3,7 @@
 --   study "isoflop-demo" {
 --     model    = { aspect = 32, vocab = 256, ctx = 64 },        -- how a target N becomes a shape
 --     sweep    = sweep.isoflop{ budgets = { 1e12, 3e12, 1e13 } },
---     backend  = "cpu",                 -- default "auto"; or "simulated", { kind = "simulated", law = ... }
+--     backend  = "cpu",                 -- default "auto"; or "simulated", { kind = "simulated", law = ... (a table or Law) }
 --     fits     = { "isoflop", "chinchilla" },
 --     questions = { plan.optimal{ compute = 1e15 } },
 --   }
@@ -643,7 +643,7 @@ local function run_study(name, spec, where)
   local ok, kind, identity, run_fn = pcall(backends.resolve, spec.backend)
   if not ok then
     -- One location, the user's line: an error raised inside (by a native function, say) may carry its own.
-    checks.fail(where, "study: backend: " .. tostring(kind):gsub("^[^\n]-:%d+: ", ""), { "backend" })
+    checks.fail(where, "study: backend: " .. checks.plain(kind), { "backend" })
   end
   s.backend_kind, s.backend_identity, s.backend_run = kind, identity, run_fn
   s.data_identity = describe_data(spec.data)
@@ -771,7 +771,8 @@ interrupted ones), fits the laws asked for, answers the questions and writes the
 store. Keys: description, data, model ({ aspect =, vocab =, ctx =, head_dim = } | "chinchilla" |
 function(N) -> model.gpt{...}), hyper (lr, batch, warmup, min_lr, weight_decay, beta1, beta2, clip:
 numbers or functions of the run), sweep, backend ("simulated" | "cpu" | "cuda" | "auto" |
-{ kind = "simulated", law =, noise = } | { kind = "cpu", threads = 4 } (trainer options) | function(run);
+{ kind = "simulated", law = { E =, A =, B =, alpha =, beta = } or a Law (fit.published.chinchilla, a fitted
+fit.chinchilla or fit.data_constrained law), noise = } | { kind = "cpu", threads = 4 } (trainer options) | function(run);
 a table without kind simulates when it gives law or noise, else trains as "auto"), store (path, default "<name>.db"), fits
 ({"isoflop", "chinchilla", "approach1", "kaplan", "data_constrained"}, or { name = options }: e.g.
 data_constrained = { base = "single_epoch" } fits the base law on the single-epoch runs first, as

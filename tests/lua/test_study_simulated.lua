@@ -96,6 +96,17 @@ study "x" {
   local _, locations = message:gsub("s%.lua:%d+:", "")
   t.eq(locations, 1, message)
   t.ok(not message:find("has no field", 1, true), message)
+  -- An error raised inside the backend's values (here a law table whose fields raise) carries its
+  -- own location; the study's message keeps only the user's line.
+  dir = script([[
+study "x" {
+  backend = { kind = "simulated", law = setmetatable({}, { __index = function(_, k) error("no " .. k) end }) },
+  sweep = sweep.grid{ N = { 1e7 }, D = { 1e9 } },
+}
+]])
+  code, out = scalelab(dir, "s.lua", "--dry-run")
+  t.eq(code, 1, out)
+  t.ok(out:find("scalelab: s.lua:2: study: backend: no E\n", 1, true), out)
   -- Neither a table nor a law: the type is named.
   t.raises(function() backends.resolve { kind = "simulated", law = "chinchilla" } end, "backend.law must be a table")
   t.raises(function() backends.resolve { kind = "simulated", law = fit.published.kaplan_C } end,

@@ -256,11 +256,37 @@ t.test("a figure that its inputs do not allow is reported with its own reason, n
     t.eq(skipped[1].name, "allocation")
     t.eq(skipped[1].reason, "fewer than two IsoFLOP minima")
   end)
+  -- ... or as a field of the list of paths.
+  local s5 = fake_study()
+  with_plot({ study_figures = function(spec)
+    return { spec.dir .. "/loss_compute.svg", skipped = { allocation = "one minimum" } }
+  end }, function()
+    local paths, _, skipped = analysis.figures(s5, OBS)
+    t.eq(#paths, 1)
+    t.eq(paths.skipped, nil)
+    t.eq(skipped[1].name, "allocation")
+    t.eq(skipped[1].reason, "one minimum")
+  end)
   t.eq(analysis.skipped_figures({ isoflop = "one budget" })[1].name, "isoflop")
   t.eq(analysis.skipped_figures({ skipped = nil, { figure = "curves", why = "no curves" } })[1].reason, "no curves")
 end)
 
 t.test("the report lists the figures drawn and names the one skipped and why", function()
+  -- study_figures as its contract has it: the paths drawn, and the figures skipped with the reason.
+  with_plot({ study_figures = function(spec)
+    write(spec.dir .. "/loss_compute.svg", "<svg/>")
+    return { spec.dir .. "/loss_compute.svg" }, { { name = "allocation", reason = "fewer than two IsoFLOP minima" } }
+  end }, function()
+    local s = declare("skips", { sweep = GRID(), backend = { kind = "simulated", law = { E = 1.8, A = 80, B = 150, alpha = 0.34, beta = 0.28 } },
+                                 fits = {} }, true)
+    local figures = s.report_text:match("## Figures\n(.*)$")
+    t.ok(figures and figures:find("![loss_compute](", 1, true), s.report_text)
+    t.ok(figures:find("Not drawn: the allocation figure: fewer than two IsoFLOP minima", 1, true), figures)
+    local json = read(s.report_json_path)
+    t.ok(json:find('"figures_skipped"', 1, true), json)
+  end)
+  -- And with the real plot module: a 2×2 grid study (the review's), whose allocation figure has neither a law
+  -- (the Chinchilla fit needs 6 runs) nor two IsoFLOP minima.
   local dir = script([[
 study "tiny" {
   backend = "simulated",

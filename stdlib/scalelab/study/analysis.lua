@@ -800,7 +800,9 @@ function analysis.figures(s, obs)
   end)
   if ok then
     if type(skipped) ~= "table" and type(paths) == "table" then skipped = paths.skipped end
-    return paths, nil, skipped_figures(skipped)
+    local list = {}  -- the paths alone (the report's JSON lists them)
+    for i, path in ipairs(type(paths) == "table" and paths or {}) do list[i] = path end
+    return list, nil, skipped_figures(skipped)
   end
   -- A failure part-way: the figures drawn before it are listed, and the one that failed with its reason.
   local figure, reason = figure_failure(paths, dir)

@@ -261,6 +261,12 @@ void law_arg(lua_State* L, const Args& args, train::LossLaw& law) {
   const int type = args.push("law");
   const int at = lua_gettop(L);
   if (type == LUA_TTABLE) {
+    // fit.isoflop's result is a table: name it rather than its first unknown key.
+    const bool isoflop = lua_getfield(L, at, "parabolas") != LUA_TNIL;
+    lua_pop(L, 1);
+    if (isoflop)
+      fail(function, ": law must be ", accepted, "; this is an IsoFLOP result (fit.isoflop: a parabola per budget, "
+           "N_opt and D_opt power laws), which the simulated backend does not draw from");
     Args table(L, at, function + ": law", {"E", "A", "B", "alpha", "beta", "noise"});
     law.E = table.number("E", law.E);
     law.A = table.number("A", law.A);

@@ -111,6 +111,15 @@ study "x" {
   t.raises(function() backends.resolve { kind = "simulated", law = "chinchilla" } end, "backend.law must be a table")
   t.raises(function() backends.resolve { kind = "simulated", law = fit.published.kaplan_C } end,
     "law 'kaplan_C' has the kaplan_C form")
+  -- IsoFLOP results (fit.isoflop's, the study's own) are not laws of N and D.
+  t.raises(function() backends.resolve { kind = "simulated", law = { parabolas = {}, N_opt = {} } } end,
+    "backend.law is an IsoFLOP result (fit.isoflop")
+  local iso = analysis.isoflop({
+    { N = 1e6, D = 1e8, loss = 3.1, budget = 6e14 }, { N = 2e6, D = 5e7, loss = 3.0, budget = 6e14 },
+    { N = 4e6, D = 2.5e7, loss = 3.2, budget = 6e14 }, { N = 1e6, D = 1e9, loss = 2.9, budget = 6e15 },
+    { N = 4e6, D = 2.5e8, loss = 2.8, budget = 6e15 }, { N = 1.6e7, D = 6.25e7, loss = 3.0, budget = 6e15 },
+  }, { bootstrap = 0 })
+  t.raises(function() backends.resolve { kind = "simulated", law = iso } end, "backend.law is a law of the isoflop form")
 end)
 
 -- ---- Losses above ln(vocab) ----------------------------------------------------------------------------------------

@@ -58,6 +58,17 @@ t.test("a law of another form is refused naming its form and what is accepted", 
   t.ok(message:find("a study simulates a data-constrained law", 1, true), message)
   t.raises(function() sim { law = fit.published.kaplan_C } end, "law 'kaplan_C' has the kaplan_C form")
   t.raises(function() sim { law = "chinchilla" } end, "train.simulate: law must be a table")
+  -- fit.isoflop's result (a table) is named as what it is, not by its first unknown key.
+  local N, D, L = {}, {}, {}
+  for _, C in ipairs { 1e18, 1e19, 1e20 } do
+    for _, n in ipairs { 1e8, 3e8, 1e9, 3e9 } do
+      N[#N + 1], D[#D + 1] = n, C / (6 * n)
+      L[#L + 1] = fit.published.chinchilla:predict { N = n, D = C / (6 * n) }
+    end
+  end
+  local iso = fit.isoflop(fit.observations { N = N, D = D, loss = L })
+  message = t.raises(function() sim { law = iso } end, "train.simulate: law must be a table")
+  t.ok(message:find("this is an IsoFLOP result (fit.isoflop", 1, true), message)
   t.raises(function()
     train.run{ model = gpt, tokens = 1e6, batch = 8, seq_len = 16, backend = "simulated", law = 5 }
   end, "train.run: law must be a table")

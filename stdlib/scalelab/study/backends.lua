@@ -226,7 +226,16 @@ local accepted_laws = "a table { E =, A =, B =, alpha =, beta = } (and R_D =, R_
 -- Law object (published or fitted) of the Chinchilla or data-constrained form; else an error naming
 -- the form it has and the forms the simulation accepts.
 function backends.law_table(law, what)
-  if type(law) == "table" then return law end
+  if type(law) == "table" then
+    -- An IsoFLOP result (fit.isoflop's, or a study's s.fits.isoflop) is not a law of N and D.
+    local kind, parabolas = rawget(law, "kind"), rawget(law, "parabolas")
+    if parabolas ~= nil or (type(kind) == "string" and kind ~= "chinchilla" and kind ~= "data_constrained") then
+      error(string.format("%s is %s, which the simulated backend does not draw from; give %s", what,
+        parabolas ~= nil and "an IsoFLOP result (fit.isoflop: a parabola per budget, N_opt and D_opt power laws)"
+          or ("a law of the " .. kind .. " form"), accepted_laws), 0)
+    end
+    return law
+  end
   local ok, kind = pcall(function() return law.kind end)
   if type(law) ~= "userdata" or not ok or type(kind) ~= "string" then
     local checks = require "scalelab.study.checks"

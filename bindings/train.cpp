@@ -16,6 +16,7 @@
 
 #include "bindings/binding.h"
 #include "bindings/data.h"
+#include "bindings/fit.h"
 #include "bindings/modules.h"
 #include "core/interrupt.h"
 #include "core/units.h"
@@ -249,29 +250,75 @@ model::GptConfig model_arg(lua_State* L, const Args& args) {
   return result;
 }
 
-int run(lua_State* L) {
-  Args args(L, 1, "train.run",
+// The simulated backend's law: a table { E =, A =, B =, alpha =, beta =, noise = }, or a Law of the
+// Chinchilla form (fit.published.chinchilla, fit.published.epoch, fit.chinchilla(obs), law:with{...}).
+// Pushes the law argument (the caller pops it). noise = at the top level sets the noise of either.
+void law_arg(lua_State* L, const Args& args, train::LossLaw& law) {
+  const std::string& function = args.function();
+  const char* accepted =
+      "a table { E =, A =, B =, alpha =, beta = [, noise =] } or a law of the Chinchilla form "
+      "E + A/N^alpha + B/D^beta (fit.published.chinchilla, fit.chinchilla(observations))";
+  const int type = args.push("law");
+  const int at = lua_gettop(L);
+  if (type == LUA_TTABLE) {
+    // fit.isoflop's result is a table: name it rather than its first unknown key.
+    const bool isoflop = lua_getfield(L, at, "parabolas") != LUA_TNIL;
+    lua_pop(L, 1);
+    if (isoflop)
+      fail(function, ": law must be ", accepted, "; this is an IsoFLOP result (fit.isoflop: a parabola per budget, "
+           "N_opt and D_opt power laws), which the simulated backend does not draw from");
+    Args table(L, at, function + ": law", {"E", "A", "B", "alpha", "beta", "noise"});
+    law.E = table.number("E", law.E);
+    law.A = table.number("A", law.A);
+    law.B = table.number("B", law.B);
+    law.alpha = table.number("alpha", law.alpha);
+    law.beta = table.number("beta", law.beta);
+    law.noise = table.number("noise", law.noise);
+    if (table.has("noise") && args.has("noise"))
+      fail(function, ": noise is given twice (law.noise and noise =): give one");
+  } else if (const fit::FittedLaw* fitted = test<fit::FittedLaw>(L, at)) {
+    const fit::Law& l = fitted->law;
+    if (l.kind() != fit::LawKind::Chinchilla)
+      fail(function, ": law must be ", accepted, "; law '", l.name(), "' has the ", fit::law_kind_name(l.kind()),
+           " form (", l.formula(), "), which the simulated backend does not draw from",
+           l.kind() == fit::LawKind::DataConstrained
+               ? " (a study simulates a data-constrained law: study{ backend = { kind = \"simulated\", law = ... } })"
+               : "");
+    law.E = l.param("E");
+    law.A = l.param("A");
+    law.B = l.param("B");
+    law.alpha = l.param("alpha");
+    law.beta = l.param("beta");
+  } else if (type != LUA_TNIL) {
+    args.type_error("law", accepted);
+  }
+  law.noise = args.number("noise", law.noise);
+}
+
+// train.run{...} and train.simulate{...}; `function` names the one the user called in every error.
+int run_as(lua_State* L, const char* function) {
+  Args args(L, 1, function,
             {"model", "data", "eval_data", "tokens", "steps", "batch", "seq_len", "lr", "warmup",
              "min_lr_ratio", "beta1", "beta2", "eps", "weight_decay", "clip", "seed", "eval_interval",
              "eval_tokens", "checkpoint", "checkpoint_interval", "resume", "backend", "threads", "law",
-             "progress"});
+             "noise", "progress"});
   train::TrainConfig c;
   c.model = model_arg(L, args);
 
   std::shared_ptr<data::BatchSource> data, eval;
   if (args.push("data") != LUA_TNIL) {
     const int at = lua_gettop(L);
-    data = to_source(L, at, "train.run: data");
+    data = to_source(L, at, str(function, ": data"));
     // Without eval_data, the held-out split of the same corpus: data:held_out().
     if (!args.has("eval_data") && push_held_out_method(L, at)) {
       lua_pushvalue(L, at);
       lua_call(L, 1, 1);
-      eval = to_source(L, lua_gettop(L), "train.run: data:held_out()");
+      eval = to_source(L, lua_gettop(L), str(function, ": data:held_out()"));
       lua_pop(L, 1);
     }
   }
   lua_pop(L, 1);
-  if (args.push("eval_data") != LUA_TNIL) eval = to_source(L, lua_gettop(L), "train.run: eval_data");
+  if (args.push("eval_data") != LUA_TNIL) eval = to_source(L, lua_gettop(L), str(function, ": eval_data"));
   lua_pop(L, 1);
   c.data = data.get();
   c.eval_data = eval.get();
@@ -279,11 +326,11 @@ int run(lua_State* L) {
   c.tokens = args.count("tokens", 0, 1, "training tokens D", true);
   c.steps = args.count("steps", 0, 1, "optimizer steps");
   if (args.has("tokens") && args.has("steps"))
-    fail("train.run: give one of tokens (training tokens D) and steps (optimizer steps), not both");
+    fail(function, ": give one of tokens (training tokens D) and steps (optimizer steps), not both");
   if (!args.has("tokens") && !args.has("steps")) {
     c.tokens = remaining_planned_tokens(L, args);
     if (c.tokens <= 0)
-      fail("train.run: give tokens = D (training tokens) or steps = S (optimizer steps)",
+      fail(function, ": give tokens = D (training tokens) or steps = S (optimizer steps)",
            c.data ? "; the data source plans nothing more to deliver" : "");
   }
   c.batch = args.count("batch", 0, 1, "rows per optimizer step");
@@ -304,21 +351,12 @@ int run(lua_State* L) {
   c.resume = args.boolean("resume", true);
   c.backend = args.string("backend", "cpu");
   c.threads = static_cast<int>(args.count("threads", 0, 0, "CPU threads, 0: all cores"));
-  if (c.threads > 4096) fail("train.run: threads must be in [0, 4096] (got ", c.threads, "; 0: all cores)");
-  if (args.has("law") && train::resolve_backend(c.backend) != "simulated")
-    fail("train.run: law applies only to the simulated backend (backend = \"simulated\", or train.simulate{...}); "
-         "backend \"", c.backend, "\" trains the model: leave law out");
-  if (args.push("law") == LUA_TTABLE) {
-    Args law(L, lua_gettop(L), "train.run: law", {"E", "A", "B", "alpha", "beta", "noise"});
-    c.law.E = law.number("E", c.law.E);
-    c.law.A = law.number("A", c.law.A);
-    c.law.B = law.number("B", c.law.B);
-    c.law.alpha = law.number("alpha", c.law.alpha);
-    c.law.beta = law.number("beta", c.law.beta);
-    c.law.noise = law.number("noise", c.law.noise);
-  } else if (!lua_isnil(L, -1)) {
-    args.type_error("law", "a table { E =, A =, B =, alpha =, beta =, noise = }");
-  }
+  if (c.threads > 4096) fail(function, ": threads must be in [0, 4096] (got ", c.threads, "; 0: all cores)");
+  for (const char* key : {"law", "noise"})
+    if (args.has(key) && train::resolve_backend(c.backend) != "simulated")
+      fail("train.run: ", key, " applies only to the simulated backend (backend = \"simulated\", or train.simulate{...}); "
+           "backend \"", c.backend, "\" trains the model: leave ", key, " out");
+  law_arg(L, args, c.law);
   lua_pop(L, 1);
 
   // progress = true (default: a bar on a terminal), false, or a function(progress_table).
@@ -390,8 +428,10 @@ int simulate(lua_State* L) {
   lua_setfield(L, 2, "backend");
   lua_replace(L, 1);
   lua_settop(L, 1);
-  return run(L);
+  return run_as(L, "train.simulate");
 }
+
+int run(lua_State* L) { return run_as(L, "train.run"); }
 
 // ---- RunResult properties -----------------------------------------------------------------------
 
@@ -498,12 +538,14 @@ int open_train(lua_State* L) {
         "eval_tokens = held-out tokens per evaluation (0: 16 batches), checkpoint = path, "
         "checkpoint_interval = tokens (0: only at the end or on Ctrl-C), resume = true, "
         "backend = \"cpu\" | \"simulated\" | \"auto\", "
-        "threads = 0 (all cores), law = {E, A, B, alpha, beta, noise} (simulated), seq_len = (without data), "
+        "threads = 0 (all cores), law = {E, A, B, alpha, beta, noise} or a Chinchilla-form Law, noise = (simulated), "
+        "seq_len = (without data), "
         "progress = true | false | function(p)] } -> RunResult. tokens is rounded down to whole steps of "
         "batch × seq_len tokens (the summary says so). Checked before the first step: the sampler must plan "
         "every batch the run needs, and the model must fit in memory."},
        {"simulate", &bound<simulate>,
-        "train.simulate{ model =, tokens = | steps =, batch =, seq_len = [, law = {E, A, B, alpha, beta, noise}] "
+        "train.simulate{ model =, tokens = | steps =, batch =, seq_len = [, law = {E, A, B, alpha, beta, noise} | a "
+        "Chinchilla-form Law (fit.published.chinchilla, fit.chinchilla(obs))] [, noise = 0.02] "
         "[, data = ...] } -> RunResult drawn from L(N, D) = E + A/N^alpha + B/D^beta times (1 + noise·ε), "
         "every draw in [0, ln(vocab)]; Chinchilla's published law by default. E in [0, ln(vocab)), A, B >= 0, "
         "alpha, beta > 0, noise in [0, 1). Instant whatever the step count (the losses between evaluations "

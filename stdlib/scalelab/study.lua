@@ -3,7 +3,7 @@
 --   study "isoflop-demo" {
 --     model    = { aspect = 32, vocab = 256, ctx = 64 },        -- how a target N becomes a shape
 --     sweep    = sweep.isoflop{ budgets = { 1e12, 3e12, 1e13 } },
---     backend  = "cpu",                 -- default "auto"; or "simulated", { kind = "simulated", law = ... }
+--     backend  = "cpu",                 -- default "auto"; or "simulated", { kind = "simulated", law = ... (a table or Law) }
 --     fits     = { "isoflop", "chinchilla" },
 --     questions = { plan.optimal{ compute = 1e15 } },
 --   }
@@ -457,6 +457,8 @@ end
 -- ---- Dry run ------------------------------------------------------------------------------------------------------
 
 local function estimate_speed(s, store_path)
+  -- Simulated runs take no training time: the store's times of earlier simulated runs say nothing.
+  if backends.simulates(s.backend_kind) then return math.huge, "simulated: no training" end
   -- Measured FLOP/s of finished runs in the store, when there are some; else the backend's assumption.
   local ok, store = pcall(native_store.open, store_path, { read_only = true })
   if ok then
@@ -514,11 +516,19 @@ local function print_plan(s, runs, duplicates, status_of)
       string.format("%d×%d, %d (ctx %d)", r.shape.n_layer, r.shape.d_model, r.shape.n_head, r.shape.ctx),
       fmt_count(r.tokens), r.epochs and string.format("%.3g", r.epochs) or "1",
       string.format("%.2g", r.lr), core.format_flops(r.flops),
-      speed == math.huge and "-" or core.format_duration(seconds), status)
+      backends.simulates(s.backend_kind) and "simulated" or speed == math.huge and "-" or core.format_duration(seconds), status)
   end
-  lines[#lines + 1] = string.format("total: %s (%d to train), %s FLOP, estimated %s on %s (%s)",
-    core.format_counted(#runs, "run"), todo, core.format_flops(total_flops), speed == math.huge and "seconds" or core.format_duration(total_seconds),
-    backends.device(s.backend_kind) == "cuda" and "the GPU" or core.format_counted(native.cpu_count(), "core"), basis)
+  if backends.simulates(s.backend_kind) then
+    lines[#lines + 1] = string.format("total: %s (%d to simulate), %s FLOP if trained; simulated: losses drawn from a "
+      .. "law, no training", core.format_counted(#runs, "run"), todo, core.format_flops(total_flops))
+  else
+    lines[#lines + 1] = string.format("total: %s (%d to train), %s FLOP, estimated %s on %s (%s)",
+      core.format_counted(#runs, "run"), todo, core.format_flops(total_flops),
+      speed == math.huge and "-" or core.format_duration(total_seconds),
+      backends.device(s.backend_kind) == "cuda" and "the GPU" or core.format_counted(native.cpu_count(), "core"), basis)
+  end
+  local _, capped = backends.capped(s.backend_identity, runs)
+  if capped then lines[#lines + 1] = "warning: " .. capped end
   local repeating = 0
   for _, r in ipairs(runs) do repeating = repeating + (r.repeats_corpus and 1 or 0) end
   if repeating > 0 then
@@ -631,7 +641,10 @@ local function run_study(name, spec, where)
   s.eval = spec.eval or {}
   s.seed = spec.seed or 1
   local ok, kind, identity, run_fn = pcall(backends.resolve, spec.backend)
-  if not ok then checks.fail(where, "study: backend: " .. tostring(kind), { "backend" }) end
+  if not ok then
+    -- One location, the user's line: an error raised inside (by a native function, say) may carry its own.
+    checks.fail(where, "study: backend: " .. checks.plain(kind), { "backend" })
+  end
   s.backend_kind, s.backend_identity, s.backend_run = kind, identity, run_fn
   s.data_identity = describe_data(spec.data)
   s.point_keys = spec.point_keys
@@ -695,6 +708,15 @@ local function run_study(name, spec, where)
         .. "where the device is", name, kind, s.backend_missing, todo, todo == 1 and " is" or "s are"), { "backend" })
     end
   end
+  -- Before simulating: a law that puts the planned runs above ln(vocab) makes results that show nothing.
+  do
+    local _, capped = backends.capped(s.backend_identity, runs)
+    if capped then io.stderr:write(string.format("study %s: warning: %s\n", name, capped)) end
+  end
+  -- Progress shows no training times for runs that do not train.
+  if backends.simulates(kind) then
+    for _, r in ipairs(runs) do r.simulated = true end
+  end
   executor.execute(s, { jobs = options.jobs or spec.jobs, executor = spec.executor })
   if spec.report ~= false then analysis.analyse(s) end
   -- After the report: a study with failed runs is not a success, and says so. A script that nothing
@@ -749,7 +771,8 @@ interrupted ones), fits the laws asked for, answers the questions and writes the
 store. Keys: description, data, model ({ aspect =, vocab =, ctx =, head_dim = } | "chinchilla" |
 function(N) -> model.gpt{...}), hyper (lr, batch, warmup, min_lr, weight_decay, beta1, beta2, clip:
 numbers or functions of the run), sweep, backend ("simulated" | "cpu" | "cuda" | "auto" |
-{ kind = "simulated", law =, noise = } | { kind = "cpu", threads = 4 } (trainer options) | function(run);
+{ kind = "simulated", law = { E =, A =, B =, alpha =, beta = } or a Law (fit.published.chinchilla, a fitted
+fit.chinchilla or fit.data_constrained law), noise = } | { kind = "cpu", threads = 4 } (trainer options) | function(run);
 a table without kind simulates when it gives law or noise, else trains as "auto"), store (path, default "<name>.db"), fits
 ({"isoflop", "chinchilla", "approach1", "kaplan", "data_constrained"}, or { name = options }: e.g.
 data_constrained = { base = "single_epoch" } fits the base law on the single-epoch runs first, as

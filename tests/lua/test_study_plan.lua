@@ -41,7 +41,7 @@ t.test("the fixed-aspect family lands near each target N; IsoFLOP runs sit on th
     t.near(r.flops, 6 * r.non_embedding_params * r.tokens, 1e-12)
   end
   t.ok(text:find("study aspect: 8 runs planned", 1, true), text)
-  t.ok(text:find("total: 8 runs (8 to train), 4.4e16 FLOP", 1, true), text)
+  t.ok(text:find("total: 8 runs (8 to simulate), 4.4e16 FLOP if trained; simulated", 1, true), text)
 end)
 
 t.test("hyperparameter defaults follow REFERENCE.md, and rules may be functions of the run", function()

@@ -9,6 +9,7 @@ local json = require "scalelab.study.json"
 local checks = require "scalelab.study.checks"
 local core = require "scalelab.native.core"
 local native = require "scalelab.native.study"
+local backends = require "scalelab.study.backends"
 
 local analysis = {}
 
@@ -568,13 +569,27 @@ end
 -- ---- The report ------------------------------------------------------------------------------------------------------
 
 -- Why the finished runs cannot show any scaling (all losses the same, as when nothing trained), or nil.
-local function degenerate_losses(obs)
+-- s (optional): the study; on a simulated backend the cause is the law, not training.
+local function degenerate_losses(obs, s)
   if #obs < 2 then return nil end
   local lo, hi = math.huge, -math.huge
   for _, o in ipairs(obs) do
     lo, hi = math.min(lo, o.loss), math.max(hi, o.loss)
   end
   if hi - lo <= 1e-6 * math.max(1, math.abs(hi)) then
+    if s and backends.simulates(s.backend_kind) then
+      local capped, why = backends.capped(s.backend_identity, s.runs)
+      if capped and capped.capped then
+        -- The report states the cause once, as a warning at its top.
+        if s.simulation_warning == why then
+          return string.format("every finished run has the same loss (%.4f = ln(%d)), where the simulated backend caps "
+            .. "its law's predictions; see the warning above", hi, capped.vocab)
+        end
+        return string.format("every finished run has the same loss (%.4f = ln(%d)): %s", hi, capped.vocab, why)
+      end
+      return string.format("every finished run has the same loss (%.4f), so the results show no effect of N or D to "
+        .. "fit; the simulated backend drew them from its law: check the law's values at these sizes", hi)
+    end
     return string.format("every finished run has the same loss (%.4f), so the results show no effect of N or D to fit; "
       .. "check that the runs trained (a loss of ln(vocab) is what an untrained model scores)", hi)
   end
@@ -640,9 +655,11 @@ local function report_markdown(s, fits, answers, totals)
   add(string.format("- store: `%s`, backend `%s`", s.store_path, s.backend_kind))
   add(string.format("- N in the fits and questions counts %s; the runs table gives both counts",
     s.count == "non_embedding" and "non-embedding parameters (Kaplan's convention)" or "all parameters (Chinchilla's convention)"))
-  add(string.format("- runs: %d done of %d%s; %s FLOP; %s of training", totals.done, #s.runs,
+  local simulated = backends.simulates(s.backend_kind)
+  add(string.format("- runs: %d done of %d%s; %s FLOP; %s", totals.done, #s.runs,
     totals.failed > 0 and string.format(" (%d not done)", totals.failed) or "", core.format_flops(totals.flops),
-    core.format_duration(totals.seconds)))
+    simulated and "simulated (losses drawn from a law, no training)" or (core.format_duration(totals.seconds) .. " of training")))
+  if s.simulation_warning then add("- warning: " .. s.simulation_warning) end
   add()
   add("## Runs")
   add()
@@ -651,7 +668,8 @@ local function report_markdown(s, fits, answers, totals)
   for _, r in ipairs(s.runs) do
     add(string.format("| %d | %s | %s | %s | %s | %s | %s | %s |", r.ordinal, core.format_count(r.non_embedding_params),
       core.format_count(r.params), core.format_count(r.tokens), core.format_flops(r.flops),
-      r.loss and string.format("%.4f", r.loss) or "", r.wall_seconds and core.format_duration(r.wall_seconds) or "",
+      r.loss and string.format("%.4f", r.loss) or "",
+      simulated and "simulated" or r.wall_seconds and core.format_duration(r.wall_seconds) or "",
       r.status or "?"))
   end
   add()
@@ -693,13 +711,66 @@ local function report_markdown(s, fits, answers, totals)
   return table.concat(out, "\n") .. "\n"
 end
 
+-- The standard figures of plot.study_figures, by file name: what a report may list as drawn.
+local FIGURE_NAMES = { "loss_compute", "isoflop", "allocation", "data_constrained", "residuals", "curves" }
+
+-- The figures plot.study_figures says it skipped, as { { name =, reason = }, ... }: a list of
+-- { name =, reason = } (or figure =, why =) tables or of strings, or a map name -> reason.
+local function skipped_figures(skipped)
+  local out = {}
+  if type(skipped) ~= "table" then return out end
+  for k, v in pairs(skipped) do
+    local name, reason
+    if type(v) == "table" then
+      name, reason = v.name or v.figure, v.reason or v.why or v.message
+    elseif type(k) == "string" then
+      name, reason = k, v
+    else
+      name, reason = nil, v
+    end
+    out[#out + 1] = { name = name and tostring(name), reason = reason and checks.plain(reason) or nil }
+  end
+  table.sort(out, function(a, b) return (a.name or "") < (b.name or "") end)
+  return out
+end
+analysis.skipped_figures = skipped_figures
+
+-- Why a figure failed, in the report's words: gnuplot's failure names the figure's script; any other
+-- error (inputs the figure cannot draw) is the error's own message.
+local function figure_failure(message, dir)
+  local full = tostring(message)
+  message = checks.plain(full)
+  local figure = full:match("([%w_]+)%.gp") or full:match("([%w_]+)%.svg") or message:match("^plot%.([%w_]+):")
+  if message:find("gnuplot", 1, true) and not message:find("gnuplot was not found", 1, true) then
+    return figure, string.format("gnuplot could not draw the %s figure from these results%s; its script is in %s/",
+      figure and ("'" .. figure .. "'") or "study's", message:find("empty", 1, true) and " (a range of values was empty)" or "",
+      dir)
+  end
+  return figure, message
+end
+
+-- The fitted laws the figures draw, fitted ones only (published laws are the figures' own fallback):
+-- the parametric law of N and D (Chinchilla's form, else Kaplan's; the data-constrained law needs
+-- each point's unique tokens, which the compute-optimal curves have not), the data-constrained law
+-- for its own figure, and the IsoFLOP power law for the allocation figure when no law of N and D
+-- was fitted.
+function analysis.figure_laws(fits)
+  fits = fits or {}
+  local out = {}
+  out.law = fits.chinchilla or fits.kaplan
+  out.data_constrained = fits.data_constrained
+  if not out.law and fits.isoflop then out.N_opt = fits.isoflop end
+  return out
+end
+
 -- The standard figures (plot.study_figures) in <report>.figures/, when the plot module and gnuplot
--- are there. Returns the paths written, or {} and why not.
+-- are there. Returns the paths written, then why none or some were not drawn (a string, or nil),
+-- then the figures skipped as { { name =, reason = }, ... }.
 function analysis.figures(s, obs)
   local plot = rawget(_G, "plot")
   if not plot then return {} end
   if #obs == 0 then return {}, "no finished runs to draw" end
-  local degenerate = degenerate_losses(obs)
+  local degenerate = degenerate_losses(obs, s)
   if degenerate then return {}, degenerate end
   local ok_available, available = pcall(function() return plot.available() end)
   if not ok_available or not available then return {}, "gnuplot was not found (Debian package gnuplot-nox)" end
@@ -718,19 +789,34 @@ function analysis.figures(s, obs)
     compute = compute or (type(q) == "table" and q.compute) or plan_optimal_compute(q)
   end
   local dir = s.report_base .. ".figures"
-  local ok, paths = pcall(function()
+  local format = "svg"
+  local spec = { dir = dir, runs = runs, compute = compute }
+  for k, v in pairs(analysis.figure_laws(s.fits)) do spec[k] = v end
+  -- Figures of an earlier report that this one may not redraw must not be listed as its own.
+  for _, name in ipairs(FIGURE_NAMES) do os.remove(dir .. "/" .. name .. "." .. format) end
+  local ok, paths, skipped = pcall(function()
     native.make_dirs(dir)
-    return plot.study_figures { dir = dir, runs = runs, law = s.fits.chinchilla, compute = compute }
+    return plot.study_figures(spec)
   end)
-  if not ok then
-    -- gnuplot's own words stay in the figure's .gp beside it; the report says what failed.
-    local message = checks.plain(paths)
-    local figure = message:match("([%w_]+)%.gp") or message:match("([%w_]+)%.svg")
-    return {}, string.format("gnuplot could not draw the %s figure from these results%s; its script is in %s/",
-      figure and ("'" .. figure .. "'") or "study's", message:find("empty", 1, true) and " (a range of values was empty)" or "",
-      dir)
+  if ok then
+    if type(skipped) ~= "table" and type(paths) == "table" then skipped = paths.skipped end
+    local list = {}  -- the paths alone (the report's JSON lists them)
+    for i, path in ipairs(type(paths) == "table" and paths or {}) do list[i] = path end
+    return list, nil, skipped_figures(skipped)
   end
-  return paths
+  -- A failure part-way: the figures drawn before it are listed, and the one that failed with its reason.
+  local figure, reason = figure_failure(paths, dir)
+  local drawn = {}
+  for _, name in ipairs(FIGURE_NAMES) do
+    local path = dir .. "/" .. name .. "." .. format
+    local file = io.open(path, "r")
+    if file then
+      file:close()
+      drawn[#drawn + 1] = path
+    end
+  end
+  if #drawn == 0 then return {}, reason end
+  return drawn, nil, { { name = figure, reason = reason } }
 end
 
 function analysis.analyse(s)
@@ -742,12 +828,13 @@ function analysis.analyse(s)
       totals.seconds = totals.seconds + (r.wall_seconds or 0)
     end
   end
+  s.simulation_warning = select(2, backends.capped(s.backend_identity, s.runs))
   local wanted = s.fits_wanted or default_fits(s.sweep.kind)
   local fits = {}
   s.fits = {}
   for _, f in ipairs(wanted) do
     local entry = { name = f.name }
-    local degenerate = degenerate_losses(obs)
+    local degenerate = degenerate_losses(obs, s)
     if #obs == 0 then
       entry.error = "no finished runs"
     elseif degenerate then
@@ -788,7 +875,7 @@ function analysis.analyse(s)
     end
     local _ = qi
   end
-  local figures, figures_error = analysis.figures(s, obs)
+  local figures, figures_error, skipped = analysis.figures(s, obs)
   local markdown = report_markdown(s, fits, answers, totals)
   if #figures > 0 then
     local lines = { "", "## Figures", "" }
@@ -797,14 +884,25 @@ function analysis.analyse(s)
       local relative = path:sub(#(s.report_base:match("^(.*/)") or "") + 1)
       lines[#lines + 1] = string.format("![%s](%s)", name, relative)
     end
+    for _, skip in ipairs(skipped or {}) do
+      lines[#lines + 1] = ""
+      lines[#lines + 1] = string.format("Not drawn: %s%s", skip.name and ("the " .. skip.name .. " figure") or "a figure",
+        skip.reason and (": " .. skip.reason) or "")
+    end
     markdown = markdown .. table.concat(lines, "\n") .. "\n"
-  elseif figures_error then
-    markdown = markdown .. "\n## Figures\n\nNot drawn: " .. figures_error .. "\n"
+  elseif figures_error or (skipped and #skipped > 0) then
+    local reasons = {}
+    if figures_error then reasons[1] = figures_error end
+    for _, skip in ipairs(skipped or {}) do
+      reasons[#reasons + 1] = (skip.name and ("the " .. skip.name .. " figure: ") or "") .. (skip.reason or "skipped")
+    end
+    markdown = markdown .. "\n## Figures\n\nNot drawn: " .. table.concat(reasons, "; ") .. "\n"
   end
   local report = {
     study = s.name, description = s.description, script = s.script_path, script_hash = s.script_hash,
     scalelab_version = core.version, store = s.store_path, backend = s.backend_identity,
     runs = {}, fits = {}, answers = answers, totals = totals, generated_at = native.now(),
+    warnings = s.simulation_warning and { s.simulation_warning } or nil,
   }
   for _, r in ipairs(s.runs) do
     report.runs[#report.runs + 1] = { ordinal = r.ordinal, hash = r.hash, N = r.N_fit, params = r.params,
@@ -820,6 +918,7 @@ function analysis.analyse(s)
   s.report_json_path = s.report_base .. ".report.json"
   native.write_file(s.report_path, markdown)
   report.figures = figures
+  if skipped and #skipped > 0 then report.figures_skipped = skipped end
   native.write_file(s.report_json_path, json.encode(report, "  ") .. "\n")
   if not s.quiet then
     io.stdout:write("\n", markdown)

@@ -1,6 +1,6 @@
 -- The trainer backends a study can run its runs on.
 --   "cpu", "cuda", "auto": the trainer (train.run{ backend = ... }) on the study's data
---   "simulated" or { kind = "simulated", law = { E =, A =, B =, alpha =, beta = }, noise = 0.01 }:
+--   "simulated" or { kind = "simulated", law = { E =, A =, B =, alpha =, beta = } | a Law, noise = 0.01 }:
 --       a loss curve drawn from a known law plus noise; for fast pipeline tests and teaching (a fit
 --       must recover the law it was given). The trainer's simulated backend when present.
 --   { kind = "law", law =, noise =, points =, seconds_per_point = }: the same idea computed here,
@@ -9,6 +9,7 @@
 local json = require "scalelab.study.json"
 local native_store = require "scalelab.native.store"
 local native = require "scalelab.native.study"
+local core_format_count = require("scalelab.native.core").format_count
 
 local backends = {}
 
@@ -216,6 +217,40 @@ end
 
 -- ---- Dispatch -------------------------------------------------------------------------------------------
 
+-- The law forms the simulation draws from, for errors.
+local accepted_laws = "a table { E =, A =, B =, alpha =, beta = } (and R_D =, R_N = for a data-constrained law), "
+  .. "or a Law of the Chinchilla form E + A/N^alpha + B/D^beta (fit.published.chinchilla, fit.chinchilla(observations)) "
+  .. "or of the data-constrained form (fit.published.datablations, fit.data_constrained(observations))"
+
+-- A law as the simulation reads it, a plain table: `law` itself when it is a table; the values of a
+-- Law object (published or fitted) of the Chinchilla or data-constrained form; else an error naming
+-- the form it has and the forms the simulation accepts.
+function backends.law_table(law, what)
+  if type(law) == "table" then
+    -- An IsoFLOP result (fit.isoflop's, or a study's s.fits.isoflop) is not a law of N and D.
+    local kind, parabolas = rawget(law, "kind"), rawget(law, "parabolas")
+    if parabolas ~= nil or (type(kind) == "string" and kind ~= "chinchilla" and kind ~= "data_constrained") then
+      error(string.format("%s is %s, which the simulated backend does not draw from; give %s", what,
+        parabolas ~= nil and "an IsoFLOP result (fit.isoflop: a parabola per budget, N_opt and D_opt power laws)"
+          or ("a law of the " .. kind .. " form"), accepted_laws), 0)
+    end
+    return law
+  end
+  local ok, kind = pcall(function() return law.kind end)
+  if type(law) ~= "userdata" or not ok or type(kind) ~= "string" then
+    local checks = require "scalelab.study.checks"
+    error(string.format("%s must be %s (got %s)", what, accepted_laws, checks.type_name(law)), 0)
+  end
+  if kind ~= "chinchilla" and kind ~= "data_constrained" then
+    error(string.format("%s: law '%s' has the %s form (%s), which the simulated backend does not draw from; give %s",
+      what, law.name, kind, law.formula, accepted_laws), 0)
+  end
+  local params = law.params
+  local out = { E = params.E, A = params.A, B = params.B, alpha = params.alpha, beta = params.beta }
+  if kind == "data_constrained" then out.R_D, out.R_N = params.R_D, params.R_N end
+  return out
+end
+
 local function check_law(law, what)
   for _, key in ipairs { "E", "A", "B", "alpha", "beta" } do
     if type(law[key]) ~= "number" then
@@ -297,7 +332,7 @@ function backends.resolve(backend)
   if kind == nil then kind = (backend.law ~= nil or backend.noise ~= nil) and "simulated" or backends.default end
   check_name(kind, "kind = ")
   if kind == "simulated" or kind == "law" then
-    local law = backend.law or backends.default_law
+    local law = backend.law ~= nil and backends.law_table(backend.law, "backend.law") or backends.default_law
     check_law(law, "backend.law")
     local noise = backend.noise or 0
     -- The trainer's simulated backend draws from E + A/N^alpha + B/D^beta; a data-constrained law is
@@ -338,6 +373,60 @@ function backends.assumed_flops_per_second(kind, cores)
   if kind == "simulated" or kind == "law" or kind == "custom" then return math.huge end
   if backends.device(kind) == "cuda" then return 100e12 end
   return 20e9 * (cores or 1)
+end
+
+-- True for the backends that draw losses from a law instead of training.
+function backends.simulates(kind)
+  return kind == "simulated" or kind == "law"
+end
+
+local function g3(x) return string.format("%.3g", x) end
+
+-- The planned runs whose simulated loss the law puts at or above ln(vocab) (a uniform guess over the
+-- vocabulary), for a simulated backend of identity `identity` (backends.resolve's second result):
+-- returns nil when no run is, else { count =, runs = #runs, capped = true when the backend caps
+-- those losses at ln(vocab) (the trainer's simulation) and every such run then has that loss,
+-- vocab =, cap =, lowest = the one of them with the lowest law loss, loss = that loss } and a message
+-- saying so and the fix.
+function backends.capped(identity, runs)
+  if type(identity) ~= "table" or not backends.simulates(identity.kind) or type(identity.law) ~= "table" then return nil end
+  local law = identity.law
+  local capped = identity.implementation == "train"
+  local out = { count = 0, runs = #runs, capped = capped }
+  for _, r in ipairs(runs) do
+    local vocab = r.shape and r.shape.vocab
+    if vocab and vocab > 1 then
+      -- The trainer's simulation takes N as all parameters; the study's own takes the fit's N.
+      local N = capped and r.params or (r.N_fit or r.params)
+      local ok, loss = pcall(backends.law_loss, law, N, r.tokens, r.unique_tokens)
+      local cap = math.log(vocab)
+      if ok and loss >= cap then
+        out.count = out.count + 1
+        out.vocab, out.cap = vocab, cap
+        if not out.lowest or loss < out.loss then out.lowest, out.loss = r, loss end
+      end
+    end
+  end
+  if out.count == 0 then return nil end
+  local r = out.lowest
+  -- Where the law comes below ln(vocab): each of A/N^alpha and B/D^beta at half the room above E.
+  local room = out.cap - law.E
+  local scale
+  if room > 0 then
+    scale = string.format("plan larger models on more tokens (this law is below ln(vocab) from about %s params on %s tokens)",
+      core_format_count((2 * law.A / room) ^ (1 / law.alpha)), core_format_count((2 * law.B / room) ^ (1 / law.beta)))
+  else
+    scale = "no model size helps: the law's E is itself at or above ln(vocab)"
+  end
+  local message = string.format("the simulated backend's law (E = %s, A = %s, B = %s, alpha = %s, beta = %s) predicts "
+    .. "a loss above ln(vocab) = ln(%d) = %.4f for %d of %d runs (even run %d, %s params on %s tokens: %.3g)%s; "
+    .. "give the backend a law whose values fit this scale (backend = { kind = \"simulated\", law = { E =, A =, B =, "
+    .. "alpha =, beta = } }), or %s",
+    g3(law.E), g3(law.A), g3(law.B), g3(law.alpha), g3(law.beta), out.vocab, out.cap, out.count, out.runs,
+    r.ordinal or 0, core_format_count(r.params), core_format_count(r.tokens), out.loss,
+    capped and ", and the backend caps those losses there, so they carry no information about N or D"
+      or ": worse than a uniform guess, which no trained model scores", scale)
+  return out, message
 end
 
 backends.encode = json.encode

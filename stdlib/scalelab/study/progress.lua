@@ -40,7 +40,13 @@ local function bar(fraction, width)
   return string.rep("#", filled) .. string.rep(".", width - filled)
 end
 
+-- Runs that draw their losses from a law (run.simulated) take no training time: no ETA or times.
+function Progress:note_run(run)
+  if run.simulated then self.simulated = true end
+end
+
 function Progress:eta()
+  if self.simulated then return nil end
   local elapsed = native.clock() - self.start
   if self.session_flops <= 0 or elapsed <= 0 then return nil end
   local rate = self.session_flops / elapsed
@@ -54,7 +60,7 @@ function Progress:sweep_line()
   local eta = self:eta()
   return string.format("sweep [%s] %d/%d runs  %s/%s FLOP  %s%s", bar(fraction, 24), self.done_runs, self.total_runs,
     core.format_flops(self.done_flops), core.format_flops(self.total_flops),
-    eta and ("ETA " .. core.format_duration(eta)) or "ETA ?",
+    self.simulated and "simulated" or eta and ("ETA " .. core.format_duration(eta)) or "ETA ?",
     self.failed > 0 and string.format("  (%d failed)", self.failed) or "")
 end
 
@@ -65,7 +71,8 @@ function Progress:run_line(entry)
     fraction = math.min(0.99, elapsed / entry.run.estimated_seconds)
   end
   return string.format("  run %-3d [%s] %s  %s%s", entry.run.ordinal, bar(fraction or 0, 16), entry.run.label,
-    core.format_duration(elapsed), entry.loss and string.format("  loss %.4f", entry.loss) or "")
+    entry.run.simulated and "simulated" or core.format_duration(elapsed),
+    entry.loss and string.format("  loss %.4f", entry.loss) or "")
 end
 
 function Progress:clear()
@@ -104,6 +111,7 @@ function Progress:say(line)
 end
 
 function Progress:started(run, worker)
+  self:note_run(run)
   self.active[run.hash] = { run = run, started = native.clock() }
   self.order[#self.order + 1] = run.hash
   if not self.terminal and not self.quiet then
@@ -123,6 +131,7 @@ end
 
 -- outcome: { status =, loss =, wall_seconds =, error = }
 function Progress:finished(run, outcome)
+  self:note_run(run)
   self.active[run.hash] = nil
   for i, key in ipairs(self.order) do
     if key == run.hash then
@@ -139,7 +148,7 @@ function Progress:finished(run, outcome)
   end
   local line = string.format("[%d/%d] %s %s%s%s", self.done_runs, self.total_runs, outcome.status, run.label,
     outcome.loss and string.format("  loss %.4f", outcome.loss) or "",
-    outcome.wall_seconds and ("  " .. core.format_duration(outcome.wall_seconds)) or "")
+    (outcome.wall_seconds and not run.simulated) and ("  " .. core.format_duration(outcome.wall_seconds)) or "")
   if outcome.error then line = line .. "\n    " .. outcome.error:gsub("\n", "\n    ") end
   if self.terminal then
     self:say(line)

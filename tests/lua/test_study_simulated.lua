@@ -1,0 +1,344 @@
+-- Studies on the simulated backends: a Law object (published or fitted) as the law, a clear error
+-- for a law of another form, the warning when the law puts the planned runs above ln(vocab) (where
+-- the trainer's simulation caps the loss), no training times for runs that did not train, and the
+-- report's figures (the fitted laws passed to them, and why a figure was not drawn).
+local t = require "scalelab.test"
+local backends = require "scalelab.study.backends"
+local analysis = require "scalelab.study.analysis"
+local Progress = require "scalelab.study.progress"
+
+local root = t.scratch("study-simulated")
+local read, write = t.read_file, t.write_file
+
+-- Runs `scalelab script args` in `dir`; returns the exit code, stdout and stderr together, and stderr.
+local function scalelab(dir, script, args) return t.run(dir, script .. " " .. (args or "")) end
+
+local function script(body)
+  local dir = t.fresh_dir(root)
+  write(dir .. "/s.lua", body)
+  return dir
+end
+
+-- Declares study `name` in this process: a dry run (the plan's printout captured) unless run = true.
+local function declare(name, spec, run)
+  local saved_arg, saved_print = arg, print
+  local printed = {}
+  arg = { [-1] = "scalelab", [0] = "s.lua" }
+  if not run then arg[1] = "--dry-run" end
+  print = function(...)
+    local parts = {}
+    for i = 1, select("#", ...) do parts[i] = tostring(select(i, ...)) end
+    printed[#printed + 1] = table.concat(parts, "\t")
+  end
+  if spec.store == nil then spec.store = t.fresh_dir(root) .. "/" .. name .. ".db" end
+  spec.quiet = true
+  local ok, s = pcall(function() return study(name) (spec) end)
+  arg, print = saved_arg, saved_print
+  if not ok then error(s, 0) end
+  return s, table.concat(printed, "\n")
+end
+
+local CHINCHILLA = { E = 1.69, A = 406.4, B = 410.7, alpha = 0.34, beta = 0.28 }
+local GRID = function() return sweep.grid { N = { 1e7, 1e8 }, D = { 1e9, 1e10 } } end
+
+-- ---- A Law object as the simulated backend's law ----------------------------------------------------------------
+
+t.test("a published Chinchilla law is the same simulated backend as its values in a table", function()
+  local as_table = declare("law-table", { sweep = GRID(), backend = { kind = "simulated", law = CHINCHILLA } })
+  local as_law = declare("law-object", { sweep = GRID(), backend = { kind = "simulated", law = fit.published.chinchilla } })
+  t.eq(as_law.backend_kind, "simulated")
+  for k, v in pairs(CHINCHILLA) do t.near(as_law.backend_identity.law[k], v, 1e-12) end
+  -- Same identity, so the same runs: a store made with one serves the other.
+  for i, r in ipairs(as_law.runs) do t.eq(r.hash, as_table.runs[i].hash) end
+  -- Without kind, a table that gives a law is the simulated backend too.
+  local bare = declare("law-bare", { sweep = GRID(), backend = { law = fit.published.epoch } })
+  t.eq(bare.backend_kind, "simulated")
+  t.near(bare.backend_identity.law.E, fit.published.epoch.params.E, 1e-12)
+end)
+
+t.test("a fitted Chinchilla law and a data-constrained law are simulated from their values", function()
+  -- Observations drawn exactly from a known law: the fit returns it, and the study simulates it.
+  local N, D, loss = {}, {}, {}
+  for _, n in ipairs { 1e7, 3e7, 1e8, 3e8 } do
+    for _, d in ipairs { 1e9, 3e9, 1e10 } do
+      N[#N + 1], D[#D + 1] = n, d
+      loss[#loss + 1] = 1.8 + 300 / n ^ 0.33 + 500 / d ^ 0.3
+    end
+  end
+  local fitted = fit.chinchilla(fit.observations { N = N, D = D, loss = loss })
+  t.ok(fitted.fitted)
+  local s = declare("fitted", { sweep = GRID(), backend = { kind = "simulated", law = fitted } })
+  for k, v in pairs(fitted.params) do t.near(s.backend_identity.law[k], v, 1e-12) end
+  local dc = declare("dc", {
+    sweep = sweep.data_constrained { unique_tokens = { 1e9 }, epochs = { 1, 4 }, sizes = { 1e8 } },
+    backend = { kind = "simulated", law = fit.published.datablations },
+  })
+  t.near(dc.backend_identity.law.R_D, fit.published.datablations.params.R_D, 1e-12)
+  t.near(dc.backend_identity.law.R_N, fit.published.datablations.params.R_N, 1e-12)
+  -- The simulation draws the data-constrained law's own prediction (no noise given).
+  local r = dc.runs[#dc.runs]
+  local result = dc.backend_run(r, {})
+  t.near(result.loss, fit.published.datablations:predict { N = r.N_fit, D = r.tokens, U = r.unique_tokens }, 1e-9)
+end)
+
+t.test("a law of another form is refused naming its form and the accepted ones, at the user's line only", function()
+  local dir = script([[
+study "x" {
+  backend = { kind = "simulated", law = fit.published.kaplan },
+  sweep = sweep.grid{ N = { 1e7 }, D = { 1e9 } },
+}
+]])
+  local code, out = scalelab(dir, "s.lua", "--dry-run")
+  t.eq(code, 1, out)
+  local message = out:match("scalelab: ([^\n]*)")
+  t.ok(message and message:find("^s%.lua:2: study: backend: backend%.law: law 'kaplan' has the kaplan_ND form"), out)
+  t.ok(message:find("fit.published.chinchilla", 1, true) and message:find("data-constrained", 1, true), message)
+  local _, locations = message:gsub("s%.lua:%d+:", "")
+  t.eq(locations, 1, message)
+  t.ok(not message:find("has no field", 1, true), message)
+  -- An error raised inside the backend's values (here a law table whose fields raise) carries its
+  -- own location; the study's message keeps only the user's line.
+  dir = script([[
+study "x" {
+  backend = { kind = "simulated", law = setmetatable({}, { __index = function(_, k) error("no " .. k) end }) },
+  sweep = sweep.grid{ N = { 1e7 }, D = { 1e9 } },
+}
+]])
+  code, out = scalelab(dir, "s.lua", "--dry-run")
+  t.eq(code, 1, out)
+  t.ok(out:find("scalelab: s.lua:2: study: backend: no E\n", 1, true), out)
+  -- Neither a table nor a law: the type is named.
+  t.raises(function() backends.resolve { kind = "simulated", law = "chinchilla" } end, "backend.law must be a table")
+  t.raises(function() backends.resolve { kind = "simulated", law = fit.published.kaplan_C } end,
+    "law 'kaplan_C' has the kaplan_C form")
+  -- IsoFLOP results (fit.isoflop's, the study's own) are not laws of N and D.
+  t.raises(function() backends.resolve { kind = "simulated", law = { parabolas = {}, N_opt = {} } } end,
+    "backend.law is an IsoFLOP result (fit.isoflop")
+  local iso = analysis.isoflop({
+    { N = 1e6, D = 1e8, loss = 3.1, budget = 6e14 }, { N = 2e6, D = 5e7, loss = 3.0, budget = 6e14 },
+    { N = 4e6, D = 2.5e7, loss = 3.2, budget = 6e14 }, { N = 1e6, D = 1e9, loss = 2.9, budget = 6e15 },
+    { N = 4e6, D = 2.5e8, loss = 2.8, budget = 6e15 }, { N = 1.6e7, D = 6.25e7, loss = 3.0, budget = 6e15 },
+  }, { bootstrap = 0 })
+  t.raises(function() backends.resolve { kind = "simulated", law = iso } end, "backend.law is a law of the isoflop form")
+end)
+
+-- ---- Losses above ln(vocab) ----------------------------------------------------------------------------------------
+
+-- README's study example ("A study") on the simulated backend: Chinchilla's law at 5k-40k parameters
+-- predicts far above ln(64), so every loss would be the cap.
+local README_STUDY = [[
+study "isoflop-markov" {
+  data    = data.synthetic{ kind = "markov", order = 1, vocab = 64, seed = 1, tokens = 1e7 },
+  models  = { aspect = 16, ctx = 64 },
+  sweep   = sweep.isoflop{ budgets = { 1e10, 3e10, 1e11 }, sizes = sweep.log(4e3, 4e4, 4) },
+  hyper   = { lr = 1e-2 },
+  backend = "simulated",
+  fits    = { "isoflop" },
+  questions = { plan.optimal{ compute = 1e13 } },
+}
+]]
+
+t.test("the dry run warns when the law puts the runs above ln(vocab), and says what fixes it", function()
+  local dir = script(README_STUDY)
+  local code, out = scalelab(dir, "s.lua", "--dry-run")
+  t.eq(code, 0, out)
+  local warning = out:match("\nwarning: ([^\n]*)")
+  t.ok(warning, out)
+  t.ok(warning:find("predicts a loss above ln(vocab) = ln(64) = 4.1589 for 12 of 12 runs", 1, true), warning)
+  t.ok(warning:find("the backend caps those losses there", 1, true), warning)
+  t.ok(warning:find("law = { E =, A =, B =, alpha =, beta = }", 1, true), warning)
+  t.ok(warning:find("plan larger models on more tokens (this law is below ln(vocab) from about", 1, true), warning)
+  -- No training time for simulated runs: the column and the total say simulated.
+  t.ok(out:find("total: 12 runs (12 to simulate), 5.6e11 FLOP if trained; simulated: losses drawn from a law, no training", 1, true), out)
+  t.ok(not out:find("estimated", 1, true), out)
+  t.ok(out:find("simulated new", 1, true), out)
+  -- A law for this scale: no warning.
+  local fine = script(README_STUDY:gsub('backend = "simulated"',
+    'backend = { kind = "simulated", law = { E = 1.0, A = 20, B = 40, alpha = 0.34, beta = 0.28 } }'))
+  code, out = scalelab(fine, "s.lua", "--dry-run")
+  t.eq(code, 0, out)
+  t.ok(not out:find("warning", 1, true), out)
+end)
+
+t.test("a study whose law is capped says so before simulating and blames the law, not training, in its report", function()
+  local dir = script(README_STUDY)
+  local code, out, err = scalelab(dir, "s.lua")
+  t.eq(code, 0, out)
+  t.ok(err:find("study isoflop-markov: warning: the simulated backend's law", 1, true), err)
+  local report = read(dir .. "/isoflop-markov.report.md")
+  t.ok(report:find("every finished run has the same loss (4.1589 = ln(64)), where the simulated backend caps its law's predictions", 1, true), report)
+  t.ok(report:find("- warning: the simulated backend's law (E = 1.69", 1, true), report)
+  t.ok(not report:find("check that the runs trained", 1, true), report)
+  t.ok(report:find("simulated (losses drawn from a law, no training)", 1, true), report)
+  t.ok(not report:find("of training", 1, true), report)
+  local json = read(dir .. "/isoflop-markov.report.json")
+  t.ok(json:find('"warnings"', 1, true), json)
+  -- The message without the report's warning above it stands alone.
+  local s = { backend_kind = "simulated", backend_identity = { kind = "simulated", law = CHINCHILLA, implementation = "train" },
+              runs = { { params = 5e3, tokens = 3e5, flops = 1e10, ordinal = 1, shape = { vocab = 64 } } } }
+  local text = analysis.degenerate_losses({ { loss = math.log(64) }, { loss = math.log(64) } }, s)
+  t.ok(text:find("the backend caps those losses there", 1, true), text)
+  t.ok(not text:find("check that the runs trained", 1, true), text)
+end)
+
+-- ---- Progress without training times ----------------------------------------------------------------------------
+
+t.test("progress lines of simulated runs show no times and no ETA", function()
+  local lines = {}
+  local out = { write = function(_, ...) for _, s in ipairs { ... } do lines[#lines + 1] = s end end, flush = function() end }
+  local p = Progress.new { runs = 2, flops = 2e10, out = out, terminal = false }
+  local run = { hash = "a", ordinal = 1, label = "N=5k D=300k", flops = 1e10, simulated = true }
+  p:started(run)
+  p:finished(run, { status = "done", loss = 4.0, wall_seconds = 0.01 })
+  local text = table.concat(lines)
+  t.ok(text:find("[1/2] done N=5k D=300k  loss 4.0000  (1e10/2e10 FLOP)", 1, true), text)
+  t.ok(not text:find("ETA", 1, true) and not text:find("ms", 1, true), text)
+  t.ok(p:sweep_line():find("simulated", 1, true) and not p:sweep_line():find("ETA", 1, true), p:sweep_line())
+  p.active.b = { run = { ordinal = 2, label = "x", simulated = true }, started = 0 }
+  t.ok(p:run_line(p.active.b):find("simulated", 1, true), p:run_line(p.active.b))
+  -- A trained run keeps its time.
+  lines = {}
+  local q = Progress.new { runs = 1, flops = 1e10, out = out, terminal = false }
+  local trained = { hash = "c", ordinal = 1, label = "N=5k", flops = 1e10 }
+  q:started(trained)
+  q:finished(trained, { status = "done", loss = 4.0, wall_seconds = 2 })
+  t.ok(table.concat(lines):find("loss 4.0000  2", 1, true), table.concat(lines))
+end)
+
+-- ---- Figures: the fitted laws, and why one was not drawn --------------------------------------------------------
+
+-- Runs `body` with the global plot replaced by `stub` (gnuplot present).
+local function with_plot(stub, body)
+  local saved = rawget(_G, "plot")
+  stub.available = stub.available or function() return true end
+  rawset(_G, "plot", stub)
+  local ok, err = pcall(body)
+  rawset(_G, "plot", saved)
+  if not ok then error(err, 0) end
+end
+
+local function fake_study()
+  local dir = t.fresh_dir(root)
+  return { name = "f", report_base = dir .. "/f", questions = {}, fits = {}, runs = {} }, dir
+end
+local OBS = { { N = 1e6, D = 1e8, loss = 3.0, C = 6e14 }, { N = 2e6, D = 1e8, loss = 2.9, C = 1.2e15 } }
+
+t.test("a figure that its inputs do not allow is reported with its own reason, not as gnuplot's failure", function()
+  local s = fake_study()
+  with_plot({ study_figures = function()
+    error("plot.allocation: give N_opt (a power law), law, or at least two minima (or IsoFLOP runs) to fit one to", 2)
+  end }, function()
+    local paths, why = analysis.figures(s, OBS)
+    t.eq(#paths, 0)
+    t.ok(why:find("plot.allocation: give N_opt", 1, true), why)
+    t.ok(not why:find("gnuplot", 1, true), why)
+  end)
+  -- Figures drawn before the failure are listed, and the failed one named with its reason.
+  local s2, dir2 = fake_study()
+  with_plot({ study_figures = function(spec)
+    write(spec.dir .. "/loss_compute.svg", "<svg/>")
+    error("plot.allocation: give N_opt (a power law), law, or at least two minima", 2)
+  end }, function()
+    local paths, why, skipped = analysis.figures(s2, OBS)
+    t.eq(#paths, 1)
+    t.eq(paths[1], dir2 .. "/f.figures/loss_compute.svg")
+    t.eq(why, nil)
+    t.eq(skipped[1].name, "allocation")
+    t.ok(skipped[1].reason:find("give N_opt", 1, true), skipped[1].reason)
+  end)
+  -- gnuplot's own failure still says gnuplot, naming the figure.
+  local s3 = fake_study()
+  with_plot({ study_figures = function(spec)
+    error("plot: gnuplot reported an error:\n" .. spec.dir .. "/isoflop.gp line 3: empty x range", 2)
+  end }, function()
+    local _, why = analysis.figures(s3, OBS)
+    t.ok(why:find("gnuplot could not draw the 'isoflop' figure", 1, true), why)
+  end)
+  -- A study_figures that returns what it skipped: listed with the reasons.
+  local s4 = fake_study()
+  with_plot({ study_figures = function(spec)
+    return { spec.dir .. "/loss_compute.svg" }, { { name = "allocation", reason = "fewer than two IsoFLOP minima" } }
+  end }, function()
+    local paths, why, skipped = analysis.figures(s4, OBS)
+    t.eq(#paths, 1)
+    t.eq(why, nil)
+    t.eq(skipped[1].name, "allocation")
+    t.eq(skipped[1].reason, "fewer than two IsoFLOP minima")
+  end)
+  -- ... or as a field of the list of paths.
+  local s5 = fake_study()
+  with_plot({ study_figures = function(spec)
+    return { spec.dir .. "/loss_compute.svg", skipped = { allocation = "one minimum" } }
+  end }, function()
+    local paths, _, skipped = analysis.figures(s5, OBS)
+    t.eq(#paths, 1)
+    t.eq(paths.skipped, nil)
+    t.eq(skipped[1].name, "allocation")
+    t.eq(skipped[1].reason, "one minimum")
+  end)
+  t.eq(analysis.skipped_figures({ isoflop = "one budget" })[1].name, "isoflop")
+  t.eq(analysis.skipped_figures({ skipped = nil, { figure = "curves", why = "no curves" } })[1].reason, "no curves")
+end)
+
+t.test("the report lists the figures drawn and names the one skipped and why", function()
+  -- study_figures as its contract has it: the paths drawn, and the figures skipped with the reason.
+  with_plot({ study_figures = function(spec)
+    write(spec.dir .. "/loss_compute.svg", "<svg/>")
+    return { spec.dir .. "/loss_compute.svg" }, { { name = "allocation", reason = "fewer than two IsoFLOP minima" } }
+  end }, function()
+    local s = declare("skips", { sweep = GRID(), backend = { kind = "simulated", law = { E = 1.8, A = 80, B = 150, alpha = 0.34, beta = 0.28 } },
+                                 fits = {} }, true)
+    local figures = s.report_text:match("## Figures\n(.*)$")
+    t.ok(figures and figures:find("![loss_compute](", 1, true), s.report_text)
+    t.ok(figures:find("Not drawn: the allocation figure: fewer than two IsoFLOP minima", 1, true), figures)
+    local json = read(s.report_json_path)
+    t.ok(json:find('"figures_skipped"', 1, true), json)
+  end)
+  -- And with the real plot module: a 2×2 grid study (the review's), whose allocation figure has neither a law
+  -- (the Chinchilla fit needs 6 runs) nor two IsoFLOP minima.
+  local dir = script([[
+study "tiny" {
+  backend = "simulated",
+  model  = { aspect = 64 },
+  sweep   = sweep.grid{ N = { 1e8, 1e9 }, D = { 2e9, 2e10 } },
+  fits    = { "chinchilla" },
+  questions = { plan.optimal{ compute = 1e22 } },
+}
+]])
+  if not plot.available() then t.skip("gnuplot is not installed") end
+  local code, out = scalelab(dir, "s.lua")
+  t.eq(code, 0, out)
+  local report = read(dir .. "/tiny.report.md")
+  local figures = report:match("## Figures\n(.*)$")
+  t.ok(figures and figures:find("![loss_compute](tiny.figures/loss_compute.svg)", 1, true), report)
+  t.ok(not figures:find("gnuplot could not draw", 1, true), figures)
+  t.ok(figures:find("allocation", 1, true), figures)
+end)
+
+t.test("the figures get the study's fitted laws: the data-constrained law, the IsoFLOP power law", function()
+  local dc_law, iso = fit.published.datablations:with { R_D = 10 }, { params = { k = 0.1, a = 0.5 } }
+  local laws = analysis.figure_laws { data_constrained = dc_law }
+  t.eq(laws.data_constrained, dc_law)
+  t.eq(laws.law, nil)  -- the data-constrained law needs unique tokens the compute-optimal curve has not
+  laws = analysis.figure_laws { isoflop = iso }
+  t.eq(laws.N_opt, iso)
+  local chinchilla = fit.published.chinchilla
+  laws = analysis.figure_laws { chinchilla = chinchilla, isoflop = iso, data_constrained = dc_law }
+  t.eq(laws.law, chinchilla)
+  t.eq(laws.N_opt, nil)
+  t.eq(laws.data_constrained, dc_law)
+  -- End to end: a data-constrained study passes its fitted law to the figures.
+  local seen
+  with_plot({ study_figures = function(spec) seen = spec return {} end }, function()
+    local s = declare("dcfig", {
+      sweep = sweep.data_constrained { unique_tokens = { 1e9 }, epochs = { 1, 2, 4, 8 }, sizes = { 1e8, 3e8 } },
+      backend = { kind = "simulated", law = fit.published.datablations, noise = 0.002 },
+      fits = { data_constrained = { base = fit.published.datablations } },
+    }, true)
+    t.ok(s.fits.data_constrained and s.fits.data_constrained.fitted, "fitted")
+    t.ok(seen, "study_figures was called")
+    t.eq(seen.data_constrained, s.fits.data_constrained)
+  end)
+end)
+
+t.done()

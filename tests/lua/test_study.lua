@@ -66,7 +66,7 @@ print(string.format("ANSWER N=%.6g lo=%.6g hi=%.6g D=%.6g", answer.N, answer.int
   store:close()
   local code2, out2 = scalelab(dir, "recover.lua")
   t.eq(code2, 0, out2)
-  t.ok(out2:find("36 done, 0 to train", 1, true), out2:sub(1, 300))
+  t.ok(out2:find("36 done, 0 to simulate", 1, true), out2:sub(1, 300))
   store = native_store.open(dir .. "/recover.db", { read_only = true })
   for _, r in ipairs(store:runs()) do
     t.eq(r.finished_at, before[r.hash])
@@ -257,7 +257,7 @@ local function kill_and_rerun(jobs, whole_group)
 
   local code2, out2 = scalelab(dir, "slow.lua", "", { STORE = "killed.db", JOBS = tostring(jobs) })
   t.eq(code2, 0, out2)
-  t.ok(out2:find(string.format("%d done, %d to train", done_at_kill, 10 - done_at_kill), 1, true), out2:sub(1, 200))
+  t.ok(out2:find(string.format("%d done, %d to simulate", done_at_kill, 10 - done_at_kill), 1, true), out2:sub(1, 200))
   local after = snapshot(dir .. "/killed.db")
   t.eq(count(after, "done"), 10)
   local resumed = 0

@@ -175,7 +175,8 @@ end
 
 -- The allocation exponents' 95% intervals from the bootstrap samples, when at least 20 resamples gave
 -- a fit (fewer say nothing reliable: the samples are then dropped).
-local function with_bootstrap_intervals(law, as, bs)
+local function with_bootstrap_intervals(law, as, bs, drawn)
+  law.bootstrap_drawn = drawn
   if #law.samples >= 20 then
     law.bootstrap = #law.samples
     law.intervals = { a = interval(as), b = interval(bs) }
@@ -183,6 +184,15 @@ local function with_bootstrap_intervals(law, as, bs)
     law.samples = nil
   end
   return law
+end
+
+-- ", 396 bootstrap resamples (95% intervals)", saying how many of those drawn were left out and why.
+local function bootstrap_phrase(law, left_out_because)
+  if law.bootstrap == 0 then return "" end
+  local drawn = law.bootstrap_drawn or law.bootstrap
+  if drawn <= law.bootstrap then return string.format(", %d bootstrap resamples (95%% intervals)", law.bootstrap) end
+  return string.format(", %d of %d bootstrap resamples (95%% intervals; the other %d %s)", law.bootstrap, drawn,
+    drawn - law.bootstrap, left_out_because)
 end
 
 -- A deterministic generator for the bootstrap (so reports are reproducible).
@@ -226,7 +236,8 @@ function IsoflopLaw:summary()
   local p, iv = self.params, self.intervals or {}
   local lines = {
     string.format("IsoFLOP (approach 2): N_opt = %s·C^a, D_opt = C/(6·N_opt) = %s·C^b; %d budgets, %d runs%s",
-      g3(p.k), g3(p.k_D), #self.minima, self.n_obs, self.bootstrap > 0 and string.format(", %d bootstrap resamples (95%% intervals)", self.bootstrap) or ""),
+      g3(p.k), g3(p.k_D), #self.minima, self.n_obs,
+      bootstrap_phrase(self, "put fewer budgets' minima inside their sizes than the fit did: extrapolations, left out")),
     string.format("  a = %.3f%s   b = %.3f%s", p.a, fmt_interval(iv.a, function(x) return string.format("%.3f", x) end),
       p.b, fmt_interval(iv.b, function(x) return string.format("%.3f", x) end)),
   }
@@ -287,7 +298,7 @@ function analysis.isoflop(obs, options)
       as[#as + 1], bs[#bs + 1] = f.a, f.b
     end
   end
-  return with_bootstrap_intervals(law, as, bs)
+  return with_bootstrap_intervals(law, as, bs, B)
 end
 
 -- ---- Chinchilla approach 1: the lower envelope of the training curves ----------------------------------
@@ -300,7 +311,7 @@ function Approach1Law:summary()
   local f = function(x) return string.format("%.3f", x) end
   return table.concat({
     string.format("Approach 1: N_opt = %s·C^a from the lower envelope of %d training curves over %d compute bins%s",
-      g3(p.k), self.n_runs, #self.envelope, self.bootstrap > 0 and string.format(", %d bootstrap resamples (95%% intervals)", self.bootstrap) or ""),
+      g3(p.k), self.n_runs, #self.envelope, bootstrap_phrase(self, "gave no envelope to fit: left out")),
     string.format("  a = %.3f%s   b = %.3f%s", p.a, fmt_interval(iv.a, f), p.b, fmt_interval(iv.b, f)),
     string.format("  envelope from C = %s to %s", core.format_flops(self.envelope[1].C), core.format_flops(self.envelope[#self.envelope].C)),
   }, "\n")
@@ -374,7 +385,7 @@ function analysis.approach1(runs, options)
       as[#as + 1], bs[#bs + 1] = f.a, f.b
     end
   end
-  return with_bootstrap_intervals(law, as, bs)
+  return with_bootstrap_intervals(law, as, bs, B)
 end
 
 -- ---- Running the fits -------------------------------------------------------------------------------------------
@@ -614,6 +625,7 @@ local function law_json(law)
     out.minima = {}
     for i, m in ipairs(law.minima) do out.minima[i] = { C = m.C, N_opt = m.N_opt, D_opt = m.D_opt, loss = m.loss } end
     out.bootstrap = law.bootstrap
+    out.bootstrap_drawn = law.bootstrap_drawn
   end
   for _, key in ipairs { "objective", "r2", "rmse" } do
     local ok_k, v = pcall(function() return law[key] end)
@@ -663,7 +675,7 @@ local function report_markdown(s, fits, answers, totals)
   add()
   add("## Runs")
   add()
-  add("| # | N (non-emb.) | params | D | C (6ND) | loss | time | status |")
+  add("| # | N (non-emb.) | N (all) | D | C (6ND) | loss | time | status |")
   add("|---|---|---|---|---|---|---|---|")
   for _, r in ipairs(s.runs) do
     add(string.format("| %d | %s | %s | %s | %s | %s | %s | %s |", r.ordinal, core.format_count(r.non_embedding_params),

@@ -145,8 +145,8 @@ local function normalize_trainer_result(result)
   out.curve = {}
   local curve = field(result, "curve")
   if type(curve) == "table" then
-    for i, p in ipairs(curve) do
-      out.curve[#out.curve + 1] = { step = p.step or i, tokens = p.tokens, train_loss = p.train_loss,
+    for _, p in ipairs(curve) do
+      out.curve[#out.curve + 1] = { step = p.step, tokens = p.tokens, train_loss = p.train_loss,
                                     eval_loss = p.eval_loss, seconds = p.seconds, lr = p.lr }
     end
   end

@@ -24,6 +24,7 @@ local native_store = require "scalelab.native.store"
 local core = require "scalelab.native.core"
 local json = require "scalelab.study.json"
 local Progress = require "scalelab.study.progress"
+local backends = require "scalelab.study.backends"
 
 local executor = {}
 
@@ -304,8 +305,8 @@ function executor.execute(s, options)
   local progress = Progress.new { runs = #s.runs, flops = total_flops, done_runs = done_runs, done_flops = done_flops,
                                   quiet = s.quiet }
   if not s.quiet then
-    print(string.format("study %s: %s, %d done, %d to train%s; store %s", s.name, core.format_counted(#s.runs, "run"),
-      done_runs, #pending, #pending > 0 and string.format(" (%d at a time, backend %s)", jobs, s.backend_kind) or "",
+    print(string.format("study %s: %s, %d done, %d to %s%s; store %s", s.name, core.format_counted(#s.runs, "run"),
+      done_runs, #pending, backends.simulates(s.backend_kind) and "simulate" or "train", #pending > 0 and string.format(" (%d at a time, backend %s)", jobs, s.backend_kind) or "",
       s.store_path))
     if #pending > 0 then
       print("N in run labels counts " .. (s.count == "all" and "all parameters" or "non-embedding parameters"))

@@ -2,6 +2,8 @@
 -- fake laws shaped like the fit module's, and the missing-gnuplot error.
 local t = require "scalelab.test"
 local fx = dofile(os.getenv("SCALELAB_TEST_DATA") .. "/plot_fixtures.lua")
+-- The figures' machinery, kept out of their methods (f: offers only what users call).
+local F = require "scalelab.plot.figure"
 
 local have_gnuplot = plot.available()
 local dir = os.tmpname()
@@ -105,10 +107,43 @@ t.test("ticks: decades on log axes in the field's units", function()
   t.eq(table.concat(labels, " "), "-0.4% -0.2% 0% 0.2% 0.4% 0.6%")
 end)
 
+t.test("figure: help documents its methods; Tab on f: offers only them", function()
+  local f = plot.figure { title = "T" }
+  f:points { x = { 1, 2 }, y = { 3, 4 } }
+  local lines = {}
+  local saved = print
+  print = function(...) lines[#lines + 1] = table.concat({ ... }, "\t") end
+  local ok, message = pcall(help, f)
+  print = saved
+  assert(ok, message)
+  local text = table.concat(lines, "\n")
+  t.ok(not text:find("no documentation", 1, true), text)
+  for _, name in ipairs({ "points", "line", "band", "errorbars", "text", "vline", "hline", "save", "show" }) do
+    t.ok(text:find("\n  :" .. name .. " ", 1, true), "help(f) lists :" .. name .. "\n" .. text)
+  end
+  _G.f = f
+  local offered = table.concat(require("scalelab.repl").complete("f:"), " ")
+  _G.f = nil
+  for _, internal in ipairs({ "body", "data_blocks", "ranges", "script" }) do
+    t.ok(not offered:find("f:" .. internal, 1, true), "f: offers " .. internal .. ": " .. offered)
+  end
+  t.ok(offered:find("f:save", 1, true), offered)
+  local p = plot.panels { f }
+  _G.p = p
+  offered = table.concat(require("scalelab.repl").complete("p:"), " ")
+  _G.p = nil
+  t.eq(offered, "p:save p:show")
+  -- One series of each kind is counted in the singular.
+  t.eq(tostring(f), "figure 'T': 1 series (1 set of points)")
+  f:line { x = { 1, 2 }, y = { 3, 4 } }
+  f:line { x = { 1, 2 }, y = { 3, 4 } }
+  t.eq(tostring(f), "figure 'T': 3 series (1 set of points, 2 lines)")
+end)
+
 t.test("figure: ranges, validation and the script, without running gnuplot", function()
   local f = plot.figure { xlog = true, ylog = true, xformat = "flops", title = "T" }
   f:points { x = { 1e18, 1e20 }, y = { 3, 2.5 }, label = "runs" }
-  local r = f:ranges()
+  local r = F.ranges(f)
   t.ok(r.x[1] < 1e18 and r.x[1] > 5e17 and r.x[2] > 1e20 and r.x[2] < 2e20, "x range padded in log space")
   t.eq(r.cb, nil)
   t.raises(function() plot.figure { xlgo = true } end, "unknown argument 'xlgo'; did you mean 'xlog'?")
@@ -117,9 +152,9 @@ t.test("figure: ranges, validation and the script, without running gnuplot", fun
   t.raises(function() f:line { x = { 1 }, y = { 1 }, dash = "wavy" } end, "unknown dash 'wavy'")
   local g = plot.figure { ylog = true }
   g:points { x = { 1, 2 }, y = { 1, -1 }, label = "bad" }
-  t.raises(function() g:script() end, "series 1 (points 'bad') has y = -1, which a log axis cannot show")
-  t.raises(function() plot.figure {}:script() end, "has no series to draw")
-  local script = f:script()
+  t.raises(function() F.script(g) end, "series 1 (points 'bad') has y = -1, which a log axis cannot show")
+  t.raises(function() F.script(plot.figure {}) end, "has no series to draw")
+  local script = F.script(f)
   t.ok(script:find("$data << EOD", 1, true), "inline datablock")
   t.ok(script:find("set logscale x 10", 1, true))
   t.ok(script:find("'10^{18}' 1e+18", 1, true), "decade tick labels")
@@ -146,7 +181,7 @@ t.test("save: well-formed SVG, one element per series, its script and data besid
   t.ok(svg:find("10M", 1, true) and svg:find("1B", 1, true), "colour-scale ticks in counts")
   local script = read(dir .. "/basic.gp")
   local lo, hi = range_of(script, "x")
-  local r = f:ranges()
+  local r = F.ranges(f)
   t.near(lo, r.x[1], 1e-8)
   t.near(hi, r.x[2], 1e-8)
   t.ok(lo < 1e17 and hi > 1e19)
@@ -175,7 +210,7 @@ t.test("error bars, explicit ranges and no legend", function()
   t.eq(select(2, range_of(script, "y")), 100)
   t.ok(script:find("unset key", 1, true))
   t.ok(script:find("using 1:2:3:4 with yerrorbars", 1, true))
-  t.raises(function() plot.figure { ylog = true, yrange = { 0, 1 } }:line { x = { 1 }, y = { 1 } }:script() end,
+  t.raises(function() F.script(plot.figure { ylog = true, yrange = { 0, 1 } }:line { x = { 1 }, y = { 1 } }) end,
     "must be positive on a log axis")
 end)
 
@@ -230,7 +265,7 @@ t.test("a missing gnuplot: a clear error naming gnuplot-nox; script and data sti
   t.ok(message:find("missing.gp", 1, true), message)
   t.ok(exists(dir .. "/missing.gp") and exists(dir .. "/missing.dat"), "script and data written")
   t.ok(not exists(dir .. "/missing.svg"))
-  t.ok(f:script():find("plot $data index 0", 1, true), "the figure is still usable")
+  t.ok(F.script(f):find("plot $data index 0", 1, true), "the figure is still usable")
   plot.config.program = "/nonexistent/bin/gnuplot"
   t.eq(plot.available(), false)
   local shown = pcall(function() f:show() end)
@@ -290,7 +325,7 @@ t.test("isoflop: a curve per budget and its minimum near the law's N_opt", funct
   end
   local g = plot.isoflop(runs, fit)
   for i, m in ipairs(g.minima) do t.near(m.N, fx.n_opt(law, fx.budgets[i]), 1e-9) end
-  local r = g:ranges()
+  local r = F.ranges(g)
   t.ok(r.x[1] < runs[1].N and r.x[2] > runs[#runs].N, "x range covers every run")
   t.ok(r.cb[1] <= 1e16 * 1.001 and r.cb[2] >= 1e18 / 1.001, "colour scale covers the budgets")
 end)
@@ -422,7 +457,7 @@ t.test("curves: one run, a few runs with a legend, all runs coloured by N", func
   few:save(dir .. "/curves_few.svg")
   t.eq(curves(read(dir .. "/curves_few.svg")), 3 * 2 + 1)
   local all = plot.curves(runs, { x = "compute" })
-  t.ok(all:ranges().cb ~= nil, "many runs: a colour scale for N")
+  t.ok(F.ranges(all).cb ~= nil, "many runs: a colour scale for N")
   t.raises(function() plot.curves({ { N = 1, D = 1, loss = 1 } }) end, "none of the runs has a curve")
 end)
 

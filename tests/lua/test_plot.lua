@@ -226,6 +226,25 @@ t.test("save: PNG and PDF by the extension; an unknown extension is a clear erro
   t.raises(function() f:save(dir .. "/x.svg", { widht = 3 }) end, "did you mean 'width'?")
 end)
 
+t.test("a save that fails leaves no partial files behind", function()
+  need_gnuplot()
+  local neg = plot.figure { ylog = true }
+  neg:points { x = { 1, 10, 100 }, y = { 3, 2, -1 }, label = "a" }
+  t.raises(function() neg:save(dir .. "/neg.svg") end, "which a log axis cannot show")
+  t.raises(function() plot.figure {}:save(dir .. "/empty.svg") end, "has no series to draw")
+  for _, name in ipairs({ "neg.svg", "neg.dat", "neg.gp", "empty.svg", "empty.dat", "empty.gp" }) do
+    t.ok(not exists(dir .. "/" .. name), name .. " was left behind")
+  end
+  -- gnuplot's own failure keeps the script and data (the message points at them), not the figure.
+  local bad = plot.figure { title = "bad" }
+  bad:line { x = { 1, 2 }, y = { 1, 2 } }
+  bad:vline { x = 1.5, color = "nosuchcolour" }  -- gnuplot knows no such colour
+  local message = t.raises(function() bad:save(dir .. "/bad.svg") end, "the script that failed is")
+  t.ok(message:find("bad.gp", 1, true), message)
+  t.ok(exists(dir .. "/bad.gp") and exists(dir .. "/bad.dat"))
+  t.ok(not exists(dir .. "/bad.svg"), "the figure gnuplot began is removed")
+end)
+
 t.test("escape: labels with enhanced-text characters shown literally", function()
   t.eq(plot.escape("run_12^a{b}"), "run\\_12\\^a\\{b\\}")
   need_gnuplot()
@@ -416,6 +435,44 @@ t.test("data_constrained: loss against epochs and the return on repeated data", 
   t.raises(function() plot.data_constrained(runs, dl) end, "run 1 has neither epochs nor unique_tokens")
 end)
 
+t.test("data_constrained: the left panel follows the sweep; R_D* says where it comes from", function()
+  local dl = fx.datablations()
+  -- At fixed compute (fx.repeated_runs: two budgets, epochs traded against unique data).
+  local at_compute = plot.data_constrained(fx.repeated_runs(dl), dl)
+  t.eq(at_compute.panels[1].title, "Loss against epochs at fixed compute")
+  -- A sweep.data_constrained: fixed N and unique data, more epochs at more compute.
+  local grid = {}
+  for _, N in ipairs({ 1e8, 3e8 }) do
+    for _, e in ipairs({ 1, 2, 4, 8, 16 }) do
+      grid[#grid + 1] = { N = N, D = 1e9 * e, unique_tokens = 1e9, loss = dl:predict { N = N, D = 1e9 * e, unique_tokens = 1e9 } }
+    end
+  end
+  local left = plot.data_constrained(grid, dl).panels[1]
+  t.eq(left.title, "Loss against epochs: fixed N, U_{D} = 1B unique tokens")
+  t.eq(left.colorbar.label, "parameters N")
+  local lines = {}
+  for _, s in ipairs(left.series) do if s.kind == "line" and not s.legend_only then lines[#lines + 1] = s end end
+  t.eq(#lines, 2, "one law line per model size")
+  for i, N in ipairs({ 1e8, 3e8 }) do
+    t.eq(lines[i].z, N)
+    for j, e in ipairs(lines[i].x) do
+      t.near(lines[i].y[j], dl:predict { N = N, D = 1e9 * e, unique_tokens = 1e9 }, 1e-12)
+    end
+  end
+  local function R_label(panels)
+    for _, s in ipairs(panels.panels[2].series) do
+      if s.label and s.label:find("repeated data", 1, true) then return s.label end
+    end
+  end
+  t.ok(R_label(plot.data_constrained(grid, dl)):find("(fitted)", 1, true), "a law with intervals is a fit")
+  t.ok(R_label(plot.data_constrained(grid, fit.published.datablations)):find("R_{D}* = 15.4 (published)", 1, true),
+    R_label(plot.data_constrained(grid, fit.published.datablations)))
+  t.ok(R_label(plot.data_constrained(grid, dl, { R_D = 20 })):find("R_{D}* = 20 (given)", 1, true))
+  t.ok(R_label(plot.data_constrained(grid)):find("(published)", 1, true), "no law: the published value")
+  local fitted = { fitted = true, params = { R_D = 30 }, predict = dl.predict }
+  t.ok(R_label(plot.data_constrained(grid, fitted)):find("R_{D}* = 30 (fitted)", 1, true))
+end)
+
 t.test("data_constrained: a huge R_D* makes repeated data worth new data, without cancellation", function()
   local dl = fx.datablations()
   for _, R in ipairs({ 1e6, 1e16, 1e300 }) do
@@ -507,12 +564,92 @@ t.test("inputs shaped like the fit module's and the results store's", function()
   plot.curves(stored):save(dir .. "/stored_curves.svg")
 end)
 
+-- "name: reason" of each skipped figure, joined.
+local function skipped_names(skipped)
+  local names = {}
+  for _, s in ipairs(skipped) do t.ok(type(s.reason) == "string" and #s.reason > 0); names[#names + 1] = s.name end
+  return table.concat(names, " ")
+end
+
 t.test("study_figures writes every figure the inputs allow", function()
   need_gnuplot()
-  local paths = plot.study_figures { dir = dir, runs = runs, law = law, compute = 1e21 }
+  local paths, skipped = plot.study_figures { dir = dir, runs = runs, law = law, compute = 1e21 }
   local names = {}
   for _, p in ipairs(paths) do names[#names + 1] = p:match("([^/]+)%.svg$"); t.ok(exists(p)) end
   t.eq(table.concat(names, " "), "loss_compute isoflop allocation residuals curves")
+  t.eq(skipped_names(skipped), "data_constrained")
+  t.eq(skipped[1].reason, "no run repeats its data (every run sees its tokens about once)")
+end)
+
+t.test("study_figures skips, with the reason, the figures its inputs do not allow", function()
+  need_gnuplot()
+  -- A grid of 2 sizes × 2 token counts, no law: no IsoFLOP curves, no allocation (the review's tiny4).
+  local grid = {}
+  for _, N in ipairs({ 1e8, 1e9 }) do
+    for _, D in ipairs({ 2e9, 2e10 }) do grid[#grid + 1] = { N = N, D = D, loss = law:predict { N = N, D = D } } end
+  end
+  local sub = dir .. "/grid"
+  os.execute("mkdir -p " .. sub)
+  local paths, skipped = plot.study_figures { dir = sub, runs = grid }
+  t.eq(#paths, 1)
+  t.ok(paths[1]:find("loss_compute.svg", 1, true))
+  t.eq(skipped_names(skipped), "isoflop allocation data_constrained residuals curves")
+  t.ok(skipped[2].reason:find("no IsoFLOP sweep", 1, true), skipped[2].reason)
+  -- IsoFLOP runs without a law: the allocation is fitted to the minima; no residuals.
+  paths, skipped = plot.study_figures { dir = sub, runs = fx.isoflop_runs(law, false) }
+  local names = {}
+  for _, p in ipairs(paths) do names[#names + 1] = p:match("([^/]+)%.svg$") end
+  t.eq(table.concat(names, " "), "loss_compute isoflop allocation")
+  t.eq(skipped_names(skipped), "data_constrained residuals curves")
+  -- A figure that fails (a law predicting nonsense for the residuals) does not stop the others.
+  local broken = { params = law.params, predict = function(_, q) return q.N > 5e7 and -1 or law:predict(q) end }
+  paths, skipped = plot.study_figures { dir = sub, runs = fx.isoflop_runs(law, false), law = broken }
+  t.ok(skipped_names(skipped):find("residuals", 1, true), skipped_names(skipped))
+  t.ok(#paths >= 2)
+  t.raises(function() plot.study_figures { dir = sub, runs = {} } end, "no runs to plot")
+end)
+
+t.test("isoflop on runs of no IsoFLOP sweep: a clear error", function()
+  local grid = {}
+  for _, N in ipairs({ 1e8, 1e9 }) do
+    for _, D in ipairs({ 2e9, 3e10 }) do grid[#grid + 1] = { N = N, D = D, loss = law:predict { N = N, D = D } } end
+  end
+  t.raises(function() plot.isoflop(grid) end, "these runs are no IsoFLOP sweep: no compute budget has runs of two model sizes")
+end)
+
+t.test("layout: legends clear of the data, colour-bar labels clear of their ticks, losses in nats/token", function()
+  -- loss_compute: training curves start high across the compute range: the legend goes below the
+  -- axis label, with a bottom margin made for it.
+  local lc = plot.loss_compute(runs, law, { compute = 1e21 })
+  t.eq(lc.legend, "below")
+  local script = F.script(lc)
+  t.ok(script:find("set bmargin at screen 0.", 1, true), script)
+  t.ok(script:find("set key at screen 0.45, screen [%d.]+ center bottom vertical"), script)
+  t.ok(not script:find("set key below", 1, true))
+  t.eq(lc.ylabel, "loss (nats/token)")
+  -- allocation: N_opt and D_opt rise with compute; the legend sits at the empty lower right, away
+  -- from the question's label at the upper right.
+  local alloc = plot.allocation { runs = runs, law = law, compute = 1e21 }
+  for _, panel in ipairs(alloc.panels) do
+    t.eq(panel.legend, "bottom right")
+    local label = panel.labels[1]
+    local r = F.ranges(panel)
+    t.ok(math.log(label.y / r.y[1]) / math.log(r.y[2] / r.y[1]) > 0.6, "the question's label is in the upper part")
+  end
+  -- Colour bar: the label moves right of the widest tick label.
+  t.near(F.label_width("2×10^{19}"), 4 + 2 * 0.7, 1e-12)
+  t.eq(F.label_width("500M"), 4)
+  local narrow = plot.figure { colorbar = { label = "compute C (FLOP)", log = true, format = "flops" } }
+  narrow:points { x = { 1, 2, 3 }, y = { 1, 2, 3 }, z = { 2e18, 1e19, 5e19 } }
+  local offset = tonumber(F.script(narrow):match("set cblabel 'compute C %(FLOP%)' offset ([%d.]+),0"))
+  t.ok(offset and offset >= 0.5 + 1.9, "offset " .. tostring(offset))
+  for _, f in ipairs({ plot.isoflop(runs, law), plot.curves(runs), plot.data_constrained(fx.repeated_runs(), nil).panels[1] }) do
+    t.ok(f.ylabel:find("(nats/token)", 1, true), f.ylabel)
+  end
+end)
+
+t.test("curves on runs without curves points to store:curve", function()
+  t.raises(function() plot.curves({ { N = 1e8, D = 1e9, loss = 3, hash = "abc" } }) end, "store:curve(study, run.hash)")
 end)
 
 os.execute("rm -rf " .. dir)

@@ -475,6 +475,22 @@ local function figure_data_blocks(self)
   return blocks
 end
 
+-- The width of a tick label in characters as it is drawn: enhanced-text markup left out, and
+-- super- and subscripts (^{19}, _{opt}) counted at their smaller size.
+function M.label_width(text)
+  local small = 0
+  local plain = text:gsub("[%^_]{([^}]*)}", function(inner) small = small + utf8.len(inner) return "" end)
+  plain = plain:gsub("[%^_](.)", function(c) small = small + 1 return "" end):gsub("\\", "")
+  return (utf8.len(plain) or #plain) + 0.7 * small
+end
+
+-- The colour bar label's x offset (characters) that keeps it clear of tick labels this wide.
+function M.label_offset(ticks)
+  local widest = 0
+  for _, t in ipairs(ticks) do widest = math.max(widest, M.label_width(t[2])) end
+  return 0.5 + math.max(0, widest - 3.5)
+end
+
 local function tics_command(axis, ticks)
   local entries = {}
   for _, t in ipairs(ticks) do
@@ -512,14 +528,26 @@ local function figure_body(self, data, first_block, framed)
     end)())
     if cb.log then add("set logscale cb 10") end
     add("set cbrange [%s:%s]", num(r.cb[1]), num(r.cb[2]))
-    add("%s", tics_command("cb", M.ticks(r.cb[1], r.cb[2], cb.log, formatter("plot", cb.format))))
-    if cb.label then add("set cblabel %s offset 0.5,0", quote(cb.label)) end
+    local cbticks = M.ticks(r.cb[1], r.cb[2], cb.log, formatter("plot", cb.format))
+    add("%s", tics_command("cb", cbticks))
+    -- The label stands right of the widest tick label ("2×10^{19}" is wider than gnuplot assumes).
+    if cb.label then add("set cblabel %s offset %s,0", quote(cb.label), num(M.label_offset(cbticks))) end
     add("set colorbox vertical user origin graph 1.03, graph 0 size graph 0.03, graph 1")
     if not framed then add("set rmargin at screen %s", num(1 - 150 / active.width)) end
   else
     add("unset colorbox")
   end
-  if self.legend then
+  if self.legend == "below" and not framed then
+    -- Below the x axis label, in one column: gnuplot's own "key below" overprints the label. The
+    -- bottom margin makes room for the entries (about 1.5 font sizes each) and the axis label.
+    local entries = 0
+    for _, s in ipairs(self.series) do if s.label then entries = entries + 1 end end
+    for _, rule in ipairs(self.rules) do if rule.label then entries = entries + 1 end end
+    local key_px = (entries + 0.8) * 1.5 * (self.legend_font_size or fs)
+    add("set bmargin at screen %s", num(math.min(0.6, (key_px + 4.6 * fs + 8) / active.height)))
+    add("set key at screen %s, screen %s center bottom vertical Left reverse opaque box lc rgb '#bbbbbb' samplen 2.5 " ..
+      "spacing 1.1 width 1 font ',%d'", r.cb and "0.45" or "0.5", num(6 / active.height), self.legend_font_size or fs)
+  elseif self.legend then
     add("set key %s Left reverse opaque box lc rgb '#bbbbbb' samplen 2.5 spacing 1.1 width 1 font ',%d'",
       legend_places[self.legend], self.legend_font_size or fs)
   else
@@ -678,11 +706,26 @@ function Render.save(self, path, opts)
   dir, base = dir or "", base or stem
   -- Errors are raised at the caller's line, without the positions inside this library.
   local function clean(message) return (tostring(message):gsub("^[^\n]-:%d+: ", "")) end
-  local function save_script_and_data(terminal, ext)
-    local ok, message = pcall(function()
-      write(stem .. ".dat", table.concat(internal[getmetatable(self)].data_blocks(self), "\n\n\n") .. "\n")
+  -- Everything is composed before any file is written: a figure that cannot be drawn (a negative
+  -- value on a log axis, no series) leaves no partial .dat or .gp behind.
+  local function compose(terminal, ext)
+    local ok, texts = pcall(function()
+      local data = table.concat(internal[getmetatable(self)].data_blocks(self), "\n\n\n") .. "\n"
       local restyle = "# Restyle: edit this file and run `gnuplot " .. base .. ".gp` in this folder.\n"
-      write(stem .. ".gp", restyle .. M.script(self, { terminal = terminal, output = base .. "." .. ext, data = base .. ".dat" }))
+      local gp = restyle .. M.script(self, { terminal = terminal, output = base .. "." .. ext, data = base .. ".dat" })
+      return { data = data, gp = gp, inline = terminal and M.script(self, { terminal = terminal, output = path }) }
+    end)
+    if not ok then error(clean(texts), 3) end
+    return texts
+  end
+  local function save_script_and_data(texts)
+    local ok, message = pcall(function()
+      write(stem .. ".dat", texts.data)
+      local written, why = pcall(write, stem .. ".gp", texts.gp)
+      if not written then
+        os.remove(stem .. ".dat")
+        error(why, 0)
+      end
     end)
     if not ok then error(clean(message), 3) end
   end
@@ -692,21 +735,24 @@ function Render.save(self, path, opts)
     -- A missing gnuplot still lets the script and data be written, so nothing is lost.
     missing = clean(missing)
     if opts.script ~= false then
-      save_script_and_data(nil, ext ~= "" and ext or "svg")
+      save_script_and_data(compose(nil, ext ~= "" and ext or "svg"))
       missing = missing .. string.format(" The data and script were saved as %s.dat and %s.gp.", stem, stem)
     end
     error(missing, 2)
   end
   local ok, terminal = pcall(terminal_for, path, width, height)
   if not ok then error(clean(terminal), 2) end
+  local texts = compose(terminal, ext)
   self.saved = { path }
   if opts.script ~= false then
-    save_script_and_data(terminal, ext)
+    save_script_and_data(texts)
     self.saved[2], self.saved[3] = stem .. ".gp", stem .. ".dat"
   end
-  local ran, result = pcall(native.gnuplot, M.script(self, { terminal = terminal, output = path }), options())
+  local ran, result = pcall(native.gnuplot, texts.inline, options())
   if not ran then
+    -- The figure file gnuplot began is no figure; the script and data stay, to see what failed.
     self.saved = nil
+    os.remove(path)
     error(clean(result) .. (opts.script ~= false and ("\n(the script that failed is " .. stem .. ".gp)") or ""), 2)
   end
   self.warnings = result.warnings

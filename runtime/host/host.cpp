@@ -9,6 +9,7 @@
 #include <regex>
 #include <string>
 
+#include "bindings/binding.h"
 #include "bindings/modules.h"
 #include "core/error.h"
 #include "core/interrupt.h"
@@ -36,13 +37,30 @@ void on_sigint(int signal) {
     lua_sethook(g_running, interrupt_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
 }
 
+// The level at which the traceback of `message` starts. An error that scalelab's library raised
+// about the user's call and located at the user's line ("stdin:1: ...", "run.lua:3: ...": the
+// first frame outside the library, with only the library's and C frames above it) starts at the
+// library function the user called: the frames inside the library say nothing to the user. Every
+// other error (in the user's own functions, or located inside the library) keeps all its frames.
+int traceback_level(lua_State* L, const char* message) {
+  lua_Debug ar;
+  for (int level = 1; lua_getstack(L, level, &ar); ++level) {
+    if (!lua_getinfo(L, "Sl", &ar)) break;
+    if (std::strcmp(ar.what, "C") == 0 || lua::library_source(ar.source)) continue;
+    if (ar.currentline <= 0 || level == 1) return 1;
+    const std::string where = std::string(ar.short_src) + ":" + std::to_string(ar.currentline) + ":";
+    return std::strncmp(message, where.c_str(), where.size()) == 0 ? level - 1 : 1;
+  }
+  return 1;
+}
+
 int message_handler(lua_State* L) {
   const char* message = lua_tostring(L, 1);
   if (!message) {
     if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
     message = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
   }
-  luaL_traceback(L, L, message, 1);
+  luaL_traceback(L, L, message, traceback_level(L, message));
   // Lua names a library function by where package.loaded holds it: 'scalelab.native.model.gpt',
   // 'scalelab.data.sampler'. The user calls them model.gpt and data.sampler: name them so.
   static const std::regex library_name(R"(function '(?:scalelab\.native\.|scalelab\.)([A-Za-z_]\w*\.[A-Za-z_]\w*)')");
@@ -144,9 +162,9 @@ int Host::call(int nargs, int nresults) {
   return status;
 }
 
-void Host::report() {
+void Host::report(bool prefixed) {
   const char* message = lua_tostring(L_, -1);
-  std::fprintf(stderr, "scalelab: %s\n", message ? message : "(error object is not a string)");
+  std::fprintf(stderr, "%s%s\n", prefixed ? "scalelab: " : "", message ? message : "(error object is not a string)");
   std::fflush(stderr);
   lua_pop(L_, 1);
 }

@@ -36,8 +36,9 @@ class Host {
   // (128 + SIGINT), as a shell expects of an interrupted command.
   bool interrupted() const { return interrupted_; }
 
-  // Prints "scalelab: <message on the stack top>" to stderr and pops it.
-  void report();
+  // Prints "scalelab: <message on the stack top>" to stderr and pops it; in the REPL (prefixed =
+  // false) the message alone, as lua.c's REPL does: the user knows which program answers.
+  void report(bool prefixed = true);
 
   // Puts the script's folder first on package.path.
   void add_script_dir(const std::string& script_path);

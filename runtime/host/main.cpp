@@ -24,7 +24,7 @@ const char kUsage[] =
     "                    list or export the runs of a study's results store (scalelab results -h)\n"
     "Options:\n"
     "  -e stmt     run the Lua statement 'stmt'\n"
-    "  -i          enter the REPL after running the script\n"
+    "  -i          enter the REPL after running the script (also when it fails)\n"
     "  -l mod      require module 'mod' into global 'mod' (or -l name=mod)\n"
     "  -v          print the version\n"
     "  -h, --help  print this help\n"
@@ -103,16 +103,28 @@ int main(int argc, char** argv) {
     scalelab::host::Host host;
     host.set_arg(all, script > 0 ? script : 0);
     if (version) print_version();
+    // With -i, an error in a statement or the script (reported above) still opens the REPL, as
+    // python -i does, to inspect what the script left; what follows the error is not run, and the
+    // exit status stays 1. Ctrl-C still ends the program (status 130).
+    bool failed = false;
     for (const auto& [kind, value] : actions) {
       bool ok = kind == 'e' ? host.run_string(value, "=(command line)") : host.require(value);
-      if (!ok) return host.interrupted() ? 130 : 1;
+      if (!ok) {
+        if (host.interrupted() || !interactive) return host.interrupted() ? 130 : 1;
+        failed = true;
+        break;
+      }
     }
-    if (script > 0) {
+    if (script > 0 && !failed) {
       std::vector<std::string> args(all.begin() + script + 1, all.end());
-      if (!host.run_file(all[script], args)) return host.interrupted() ? 130 : 1;
+      if (!host.run_file(all[script], args)) {
+        if (host.interrupted() || !interactive) return host.interrupted() ? 130 : 1;
+        failed = true;
+      }
     }
     if (interactive) {
       host.repl();
+      if (failed) return 1;
     } else if (script == 0 && actions.empty() && !version) {
       if (isatty(STDIN_FILENO)) {
         print_version();

@@ -3,7 +3,8 @@
 //     scalelab.repl.show, which pretty-prints tables and one-line summaries of objects);
 //     a trailing ';' silences the values;
 //   - a chunk that ends early (a syntax error at <eof>) continues on a second prompt ">> ";
-//   - readline history in ~/.scalelab_history; Tab completes globals, fields and methods
+//   - readline history in ~/.scalelab_history (a multi-line entry stays one entry across sessions);
+//     Tab completes globals, fields and methods
 //     (scalelab.repl.complete, which follows __index metatables);
 //   - Ctrl-C during a computation interrupts it (Host::call); at the prompt it clears the line,
 //     and a second Ctrl-C on an empty prompt leaves; Ctrl-D leaves too.
@@ -183,6 +184,17 @@ bool ends_with_semicolon(const std::string& line) {
 
 bool is_blank(const std::string& line) { return line.find_first_not_of(" \t\r") == std::string::npos; }
 
+// The line without its trailing semicolons (and the blanks around them).
+std::string without_semicolons(const std::string& line) {
+  size_t end = line.size();
+  while (end > 0 && (line[end - 1] == ';' || line[end - 1] == ' ' || line[end - 1] == '\t' || line[end - 1] == '\r'))
+    --end;
+  return line.substr(0, end);
+}
+
+// Returns its arguments: the function an expression line passes its values through (see below).
+int identity(lua_State* L) { return lua_gettop(L); }
+
 // True when the syntax error on the stack top says the chunk simply ended too early.
 bool incomplete(lua_State* L) {
   size_t length = 0;
@@ -212,6 +224,13 @@ void Host::repl() {
     rl_basic_word_break_characters = const_cast<char*>(" \t\n\"\\'`@$><=;|&{(,+-*/%^~#[]");
     rl_completer_word_break_characters = rl_basic_word_break_characters;
     using_history();
+    // A multi-line entry (a function typed over several prompts) is one entry of the history: the
+    // file gets a "#<time>" line before each entry, and on reading, the lines after one belong to
+    // its entry (readline >= 8.0), so Up recalls the whole function in the next session too.
+    history_write_timestamps = 1;
+#if RL_READLINE_VERSION >= 0x0800
+    history_multiline_entries = 1;
+#endif
     read_history(history.c_str());
   }
 #else
@@ -239,11 +258,11 @@ void Host::repl() {
     (void)entry;
 #endif
   };
-  // Runs the chunk on the stack top; prints its values unless silenced.
-  auto execute = [&](bool show) {
-    const int base = lua_gettop(L_);
-    if (call(0, LUA_MULTRET) != LUA_OK) {
-      report();
+  // Runs the chunk below its `nargs` arguments on the stack top; prints its values unless silenced.
+  auto execute = [&](bool show, int nargs) {
+    const int base = lua_gettop(L_) - nargs;
+    if (call(nargs, LUA_MULTRET) != LUA_OK) {
+      report(false);
       return;
     }
     const int results = lua_gettop(L_) - base + 1;
@@ -254,7 +273,7 @@ void Host::repl() {
       lua_getfield(L_, -1, "show");
       lua_remove(L_, -2);
       lua_insert(L_, base);
-      if (call(results, 0) != LUA_OK) report();
+      if (call(results, 0) != LUA_OK) report(false);
     }
     lua_settop(L_, base - 1);
     std::fflush(stdout);
@@ -282,8 +301,21 @@ void Host::repl() {
       if (is_blank(line)) continue;
       const std::string expression = "return " + line;
       if (luaL_loadbuffer(L_, expression.data(), expression.size(), "=stdin") == LUA_OK) {
+        // "return f(x)" is a tail call: f's frame would replace the line's, and an error about f's
+        // arguments (checks.error_at_user, lua::raise) would find no frame of the user's line to
+        // name, as it does in a script. So the line runs as the arguments of a call instead,
+        // "return (...)(<line>\n)" with `...` = identity: its values are the same, and its frame
+        // stays below every function it calls. (The newline ends a trailing comment.)
+        const std::string wrapped = "return (...)(" + without_semicolons(line) + "\n)";
+        if (luaL_loadbuffer(L_, wrapped.data(), wrapped.size(), "=stdin") == LUA_OK) {
+          lua_remove(L_, -2);
+          lua_pushcfunction(L_, identity);
+        } else {
+          lua_pop(L_, 1);
+          lua_pushnil(L_);  // an argument the plain "return <line>" ignores
+        }
         remember(line);
-        execute(!ends_with_semicolon(line));
+        execute(!ends_with_semicolon(line), 1);
         continue;
       }
       lua_pop(L_, 1);
@@ -298,10 +330,10 @@ void Host::repl() {
     pending.clear();
     remember(chunk);
     if (status != LUA_OK) {
-      report();
+      report(false);
       continue;
     }
-    execute(!ends_with_semicolon(chunk));
+    execute(!ends_with_semicolon(chunk), 0);
   }
   sigaction(SIGINT, &previous, nullptr);
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <vector>
 
@@ -16,9 +17,25 @@ void GptConfig::Validate() {
   for (const auto& size : sizes)
     if (size.value <= 0) fail(size.name, " must be a positive integer (got ", size.value, ")");
   if (d_ff < 0) fail("d_ff must be a positive integer (got ", d_ff, "), or left out for 4·d_model");
-  if (d_model % n_head != 0)
-    fail("d_model (", d_model, ") must be divisible by n_head (", n_head,
-         "); for example n_head = ", d_model % 64 == 0 ? d_model / 64 : 1);
+  if (d_model % n_head != 0) {
+    // The divisor of d_model nearest the n_head asked for (the larger of two as near), and heads
+    // 64 wide (GPT-2's) where d_model allows them.
+    int64_t nearest = 1;
+    auto consider = [&](int64_t h) {
+      if (std::llabs(h - n_head) < std::llabs(nearest - n_head) ||
+          (std::llabs(h - n_head) == std::llabs(nearest - n_head) && h > nearest))
+        nearest = h;
+    };
+    for (int64_t h = 1; h <= d_model / h; ++h)
+      if (d_model % h == 0) {
+        consider(h);
+        consider(d_model / h);
+      }
+    const bool wide = d_model % 64 == 0 && d_model / 64 != nearest;
+    fail("d_model (", d_model, ") must be divisible by n_head (", n_head, "); for example n_head = ", nearest,
+         " (the divisor of ", d_model, " nearest ", n_head, ")",
+         wide ? str(", or n_head = ", d_model / 64, " for heads 64 wide") : std::string());
+  }
   // Every count below is int64 arithmetic (signed overflow is undefined behaviour): check each
   // product and sum of params() once here, naming the field that carries it past the limit, so that
   // block_params(), embedding_params(), non_embedding_params() and params() never overflow.

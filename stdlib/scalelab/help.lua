@@ -3,9 +3,31 @@ local native = require "scalelab.native.core"
 
 local M = {}
 
--- A listing's line for a documented value: the text's first line, with the lines that continue it
--- joined on (indented lines of a signature too long for one line, and a sentence broken after
--- "and", "where", a comma or a colon), so that no listing stops mid-signature or mid-sentence.
+-- The depth of open brackets at the end of s: > 0 while a parenthesis, bracket or brace is open.
+local function open_brackets(s)
+  local depth = 0
+  for c in s:gmatch("[%(%)%[%]{}]") do
+    depth = depth + ((c == "(" or c == "[" or c == "{") and 1 or -1)
+  end
+  return depth
+end
+
+-- The first sentence of s: up to the first ". " before a capital letter outside brackets, or all of s.
+local function first_sentence(s)
+  local depth = 0
+  for i = 1, #s do
+    local c = s:sub(i, i)
+    if c == "(" or c == "[" or c == "{" then depth = depth + 1
+    elseif c == ")" or c == "]" or c == "}" then depth = depth - 1
+    elseif c == "." and depth <= 0 and s:sub(i + 1, i + 2):match("^ %u") then return s:sub(1, i) end
+  end
+  return s
+end
+
+-- A listing's entry for a documented value: the text's first line, with the lines that continue it
+-- joined on (indented lines of a signature too long for one line, a sentence broken after "and",
+-- "where", a comma or a colon, and an open parenthesis), up to the end of its first sentence, so
+-- that no listing stops mid-signature, mid-sentence or mid-parenthesis.
 local function first_line(text)
   local lines = {}
   for line in ((text or "") .. "\n"):gmatch("([^\n]*)\n") do lines[#lines + 1] = line end
@@ -18,11 +40,42 @@ local function first_line(text)
   for i = 2, #lines do
     local line = lines[i]
     if not line:find("%S") then break end
-    if not (line:find("^%s+%S") or broken(out)) then break end
+    local continues = line:find("^%s+%S") or broken(out) or open_brackets(out) > 0
+        or (line:find("^%l") and not out:find("[.!?]%s*$"))  -- "and evaluation loss ..." goes on the sentence
+    if not continues then break end
     out = out:gsub("%s+$", "") .. " " .. line:match("^%s*(.-)%s*$")
   end
-  return out
+  return first_sentence(out)
 end
+M.first_line = first_line
+
+-- The width listings wrap to: $COLUMNS, else 100.
+local function width()
+  local columns = tonumber(os.getenv("COLUMNS") or "")
+  return columns and columns >= 60 and columns or 100
+end
+
+-- text wrapped at spaces to lines of at most `room` characters (a longer word stays whole). A
+-- line never starts with "=", a closing bracket or a comma: "law =" and "... }" stay together.
+local function wrap(text, room)
+  local words = {}
+  for word in text:gmatch("%S+") do
+    if #words > 0 and word:find("^[=}%]),;|]") then words[#words] = words[#words] .. " " .. word
+    else words[#words + 1] = word end
+  end
+  local lines, line = {}, ""
+  for _, word in ipairs(words) do
+    if line ~= "" and #line + 1 + #word > room then
+      lines[#lines + 1] = line
+      line = word
+    else
+      line = line == "" and word or (line .. " " .. word)
+    end
+  end
+  lines[#lines + 1] = line
+  return lines
+end
+M.wrap = wrap
 
 function M.doc(value, text)
   if type(text) ~= "string" then error("doc(value, text): text must be a string", 2) end
@@ -33,39 +86,109 @@ local function lookup(value)
   return native.docs()[value]
 end
 
-local function list(title, entries)
-  if #entries == 0 then return end
-  table.sort(entries, function(a, b) return a[1] < b[1] end)
-  print(title)
-  for _, entry in ipairs(entries) do
-    print(string.format("  %-24s %s", entry[1], first_line(entry[2])))
+-- Prints documentation text as written, wrapping only its lines far wider than the terminal: the
+-- continuation lines are indented to the line's own indentation, or to its column of text after
+-- a wide gap ("  fit.chinchilla(obs, opts)        L = E + ...").
+local function print_text(text)
+  for line in (text .. "\n"):gmatch("([^\n]*)\n") do
+    if #line <= width() + 20 then  -- a hand-wrapped line a little too wide reads best as written
+      print(line)
+    else
+      local lead = #line:match("^%s*")
+      local gap = line:find("%S%s%s+%S")
+      local hang = lead
+      if gap and gap < 60 then hang = #line:match("^.-%S%s%s+") end
+      local first = line:sub(1, hang)
+      local lines = wrap(line:sub(hang + 1), width() - hang)
+      print(first .. lines[1])
+      for i = 2, #lines do print(string.rep(" ", hang) .. lines[i]) end
+    end
   end
 end
 
-function M.help(value)
+-- Prints "  name   summary" per entry, the summary wrapped under itself (never cut).
+local function list(title, entries, summarize)
+  if #entries == 0 then return end
+  table.sort(entries, function(a, b) return a[1] < b[1] end)
+  if title then print(title) end
+  local indent = string.rep(" ", 27)
+  for _, entry in ipairs(entries) do
+    local lines = wrap((summarize or first_line)(entry[2]), width() - #indent)
+    local name = string.format("  %-24s ", entry[1])
+    if #name > #indent then print(name:gsub("%s+$", "")); name = indent end
+    print(name .. lines[1])
+    for i = 2, #lines do print(indent .. lines[i]) end
+  end
+end
+
+-- A module's entry in help()'s list: its summary (scalelab.summaries) or its documentation's first
+-- sentence, cut at a word to one line.
+local function module_summary(name, text)
+  local summary = require("scalelab").summaries[name] or first_sentence(first_line(text))
+  local room = width() - 27
+  if #summary > room then
+    summary = summary:sub(1, room - 4):gsub("%s+%S*$", "") .. " ..."
+  end
+  return summary
+end
+
+-- The value a name such as "plot" or "fit.chinchilla" holds (globals, then scalelab.<name>), or nil.
+local function resolve(name)
+  local value = _G
+  for part in name:gmatch("[^.:]+") do
+    if type(value) ~= "table" and type(value) ~= "userdata" then return nil end
+    local ok, next_value = pcall(function() return value[part] end)
+    if not ok or next_value == nil then value = nil break end
+    value = next_value
+  end
   if value == nil then
+    local ok, module = pcall(require, "scalelab." .. name)
+    if ok then value = module end
+  end
+  return value
+end
+
+function M.help(...)
+  local value = ...
+  if select("#", ...) == 0 then
     print("scalelab " .. native.version .. ": scaling-law studies in Lua.")
-    print("help(x) documents a module, function or object. Modules:")
+    print("help(x) documents a module, function or object: help(plot), help(fit.chinchilla), help(f) for a figure f.")
+    print("Modules:")
     local entries = {}
     for _, name in ipairs(require("scalelab").modules) do
-      entries[#entries + 1] = { name, lookup(_G[name]) or "" }
+      entries[#entries + 1] = { name, name }
     end
-    list("", entries)
+    list(nil, entries, function(name) return module_summary(name, lookup(_G[name]) or "") end)
     print("In the REPL: Tab completes, Ctrl-C interrupts, Ctrl-D leaves.")
     return
   end
+  if value == nil then
+    print("help: no value (nil) given: the name holds nothing (a typo, or a variable not yet set?); " ..
+      "help() lists the modules")
+    return
+  end
   local kind = type(value)
+  if kind == "string" then
+    local named = value:match("^%s*([%a_][%w_.:]*)%s*$") and resolve(value:match("^%s*(.-)%s*$"))
+    if named ~= nil and type(named) ~= "string" then return M.help(named) end
+    local names = {}
+    for _, name in ipairs(require("scalelab").modules) do names[#names + 1] = name end
+    local suggestion = native.closest_name(value, names)
+    print(string.format("help: no module or global named '%s'%s; help() lists the modules, help(x) documents a value x",
+      value, suggestion and ("; did you mean '" .. suggestion .. "'?") or ""))
+    return
+  end
   if kind == "userdata" or (kind == "table" and getmetatable(value) and getmetatable(value).__methods) then
     local meta = getmetatable(value)
     print(tostring(value))
-    if lookup(meta) then print(lookup(meta)) end
+    if lookup(meta) then print_text(lookup(meta)) end
     local properties, methods = {}, {}
     for name, getter in pairs(meta.__properties or {}) do properties[#properties + 1] = { name, lookup(getter) } end
     for name, method in pairs(meta.__methods or {}) do methods[#methods + 1] = { ":" .. name, lookup(method) } end
     list("Fields:", properties)
     list("Methods:", methods)
   elseif kind == "table" then
-    print(lookup(value) or "(a table with no documentation)")
+    print_text(lookup(value) or "(a table with no documentation)")
     local functions = {}
     for name, v in pairs(value) do
       if type(v) == "function" then functions[#functions + 1] = { name, lookup(v) or "" } end
@@ -74,7 +197,7 @@ function M.help(value)
   elseif kind == "function" then
     local text = lookup(value)
     if text then
-      print(text)
+      print_text(text)
     else
       local info = debug.getinfo(value, "S")
       print(info.what == "C" and "(a built-in function with no documentation)"

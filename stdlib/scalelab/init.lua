@@ -6,6 +6,19 @@ local scalelab = {
   version = native.version,
   -- The modules that become globals, in load order. A module joins this list when it lands.
   modules = { "model", "data", "train", "fit", "plan", "plot", "store", "sweep", "study" },
+  -- help()'s one-line summary of each module (a module without one shows its documentation's
+  -- first sentence).
+  summaries = {
+    model = "GPT shapes, parameter and FLOP counts: model.gpt, model.shape_for",
+    data = "corpora, tokenizers and samplers of training batches",
+    train = "training GPTs from scratch; simulated runs from a law",
+    fit = "scaling laws fitted to runs (Chinchilla, Kaplan, IsoFLOP, ...)",
+    plan = "questions answered with a law: optimal size, loss, cost, data",
+    plot = "the standard scaling-law figures, drawn by gnuplot",
+    store = "the results store of studies (SQLite): runs, curves, export",
+    sweep = "sweeps of runs: grid, IsoFLOP, data-constrained, combinators",
+    study = "scaling studies: sweep, train, fit, answer, report",
+  },
 }
 
 for _, name in ipairs(scalelab.modules) do

@@ -65,38 +65,85 @@ doc("available", function()
   return ok
 end, "plot.available() -> true when gnuplot can be found (plot.config.program, $SCALELAB_GNUPLOT, or PATH)")
 
--- plot.study_figures{ dir =, runs =, law =, isoflop =, N_opt =, D_opt =, compute =, format = "svg" }:
--- every standard figure the inputs allow, written into dir; returns the paths written.
+-- plot.study_figures{ dir =, runs =, law =, isoflop =, N_opt =, D_opt =, compute =, format = "svg",
+-- data_constrained = } -> written, skipped: every standard figure the inputs allow, written into
+-- dir. `written` is the array of paths written (as before); `skipped` lists each standard figure
+-- not drawn, { { name = "allocation", reason = "..." }, ... }, in the order the figures are
+-- tried (loss_compute, isoflop, allocation, data_constrained, residuals, curves): what the inputs
+-- do not allow, or why gnuplot could not draw it. One figure that cannot be drawn never stops the
+-- others; only bad arguments (unknown keys, no runs) raise.
 doc("study_figures", function(spec)
   figure.check_keys("plot.study_figures", spec, { dir = true, runs = true, law = true, isoflop = true, N_opt = true,
     D_opt = true, compute = true, format = true, data_constrained = true })
+  local plain = require("scalelab.study.checks").plain
   local dir = spec.dir or "."
   local ext = spec.format or "svg"
-  local written = {}
-  local function save(name, fig)
+  local written, skipped = {}, {}
+  local function skip(name, reason) skipped[#skipped + 1] = { name = name, reason = reason } end
+  -- Builds the figure and saves it; a failure of either skips the figure with its reason.
+  local function draw(name, build)
+    local built, fig = pcall(build)
+    if not built then return skip(name, plain(fig)) end
     local path = dir .. "/" .. name .. "." .. ext
-    fig:save(path)
+    local saved, message = pcall(function() fig:save(path) end)
+    if not saved then return skip(name, plain(message)) end
     written[#written + 1] = path
   end
   local runs = figures.runs("plot.study_figures", spec.runs)
-  save("loss_compute", figures.loss_compute(runs, spec.law, { compute = spec.compute }))
+  draw("loss_compute", function() return figures.loss_compute(runs, spec.law, { compute = spec.compute }) end)
+
   local budgets = figures.budgets(runs)
-  local isoflop = #budgets >= 2 and #budgets < #runs
-  if isoflop then
-    save("isoflop", figures.isoflop(runs, spec.isoflop or spec.law))
-    save("allocation", figures.allocation { runs = runs, isoflop = spec.isoflop, N_opt = spec.N_opt, D_opt = spec.D_opt,
-      law = (not spec.N_opt) and spec.law or nil, compute = spec.compute })
+  local profiled = 0  -- budgets with three model sizes or more: a parabola each
+  for _, g in ipairs(budgets) do if figures.sizes(g.runs) >= 3 then profiled = profiled + 1 end end
+  if profiled == 0 then
+    local reason = "the runs are no IsoFLOP sweep: no compute budget has three model sizes or more"
+    skip("isoflop", reason)
+    if spec.N_opt or spec.law then
+      draw("allocation", function()
+        return figures.allocation { N_opt = spec.N_opt, D_opt = spec.D_opt, law = (not spec.N_opt) and spec.law or nil,
+          compute = spec.compute or budgets[#budgets].C }
+      end)
+    else
+      skip("allocation", reason .. ", and no law or N_opt was given")
+    end
+  else
+    draw("isoflop", function() return figures.isoflop(runs, spec.isoflop or spec.law) end)
+    local minima = (spec.N_opt or spec.law or spec.isoflop) and math.huge or #figures.isoflop_minima(runs)
+    if minima < 2 then
+      skip("allocation", string.format("N_opt(C) needs IsoFLOP minima at two budgets or more (these runs give %d), " ..
+        "a law or N_opt", minima))
+    else
+      draw("allocation", function()
+        return figures.allocation { runs = runs, isoflop = spec.isoflop, N_opt = spec.N_opt, D_opt = spec.D_opt,
+          law = (not spec.N_opt) and spec.law or nil, compute = spec.compute }
+      end)
+    end
   end
+
   local repeated = false
   for _, r in ipairs(runs) do if r.epochs and r.epochs > 1.01 then repeated = true end end
-  if repeated then save("data_constrained", figures.data_constrained(runs, spec.data_constrained or spec.law)) end
-  if spec.law then save("residuals", figures.residuals(runs, spec.law)) end
-  for _, r in ipairs(runs) do
-    if type(r.curve) == "table" and #r.curve > 0 then save("curves", figures.curves(runs)) break end
+  if repeated then
+    draw("data_constrained", function() return figures.data_constrained(runs, spec.data_constrained or spec.law) end)
+  else
+    skip("data_constrained", "no run repeats its data (every run sees its tokens about once)")
   end
-  return written
-end, "plot.study_figures{ dir =, runs =, law =, isoflop =, N_opt =, D_opt =, compute =, format = 'svg' } -> paths:\n" ..
-  "every standard figure the inputs allow, written into dir (what a study writes beside its report)")
+  if spec.law then
+    draw("residuals", function() return figures.residuals(runs, spec.law) end)
+  else
+    skip("residuals", "no law was given")
+  end
+  local any_curve = false
+  for _, r in ipairs(runs) do if type(r.curve) == "table" and #r.curve > 0 then any_curve = true end end
+  if any_curve then
+    draw("curves", function() return figures.curves(runs) end)
+  else
+    skip("curves", "no run has a training curve")
+  end
+  return written, skipped
+end, "plot.study_figures{ dir =, runs =, law =, isoflop =, N_opt =, D_opt =, compute =, format = 'svg',\n" ..
+  "  data_constrained = } -> written, skipped: every standard figure the inputs allow, written into dir (what a\n" ..
+  "study writes beside its report): written = the paths; skipped = { { name =, reason = }, ... } for each figure\n" ..
+  "the inputs do not allow or gnuplot could not draw. A figure that fails never stops the others.")
 
 core.document(plot, "Scaling-law figures through gnuplot: plot.loss_compute, plot.isoflop, plot.allocation,\n" ..
   "plot.data_constrained, plot.residuals, plot.curves, and plot.figure{...} for your own. Each returns a figure\n" ..

@@ -12,10 +12,16 @@ local function is_identifier(key)
   return type(key) == "string" and key:match("^[%a_][%w_]*$") ~= nil and not KEYWORDS[key]
 end
 
+-- A string as a Lua literal on one line: "a\nb" (string.format's %q would break the line).
+local ESCAPES = { ["\\"] = "\\\\", ['"'] = '\\"', ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t" }
+local function quoted(text)
+  return '"' .. text:gsub('[%c"\\]', function(c) return ESCAPES[c] or string.format("\\%03d", c:byte()) end) .. '"'
+end
+
 local function format_scalar(value, quote)
   local kind = type(value)
   if kind == "string" then
-    return quote and string.format("%q", value) or value
+    return quote and quoted(value) or value
   elseif kind == "number" then
     if math.type(value) == "float" and value == math.floor(value) and math.abs(value) < 1e15 then
       return string.format("%.1f", value)
@@ -76,6 +82,21 @@ local function format_value(value, options, level, seen, indent)
   seen[value] = nil
   local one_line = "{" .. table.concat(items, ", ") .. "}"
   if #one_line + #indent <= options.width and not one_line:find("\n") then return one_line end
+  if #keys == 0 and not one_line:find("\n") then
+    -- An array of short values: as many to a line as fit, rather than one per line.
+    local lines, line = {}, ""
+    for i, item in ipairs(items) do
+      local piece = item .. (i < #items and "," or "")
+      if line ~= "" and #inner + #line + 1 + #piece > options.width then
+        lines[#lines + 1] = line
+        line = piece
+      else
+        line = line == "" and piece or (line .. " " .. piece)
+      end
+    end
+    lines[#lines + 1] = line
+    return "{\n" .. inner .. table.concat(lines, "\n" .. inner) .. "\n" .. indent .. "}"
+  end
   return "{\n" .. inner .. table.concat(items, ",\n" .. inner) .. "\n" .. indent .. "}"
 end
 

@@ -118,6 +118,32 @@ TEST_CASE("a traceback names library functions as the user calls them") {
   CHECK_THAT(r.err, Catch::Contains("in function 'data.sampler'"));
 }
 
+TEST_CASE("an error the library raises at the user's line: the traceback starts at the call the user wrote") {
+  std::string dir = temp_dir();
+  write_file(dir + "/neg.lua", "local f = plot.figure{ ylog = true }\nf:points{ x = {1, 2}, y = {1, -1} }\n"
+                               "f:save('" + dir + "/neg.svg')\n");
+  auto r = scalelab_run({dir + "/neg.lua"});
+  CHECK(r.status == 1);
+  CHECK_THAT(r.err, Catch::Contains("neg.lua:3: plot: series 1 (points) has y = -1"));
+  CHECK_THAT(r.err, Catch::Contains("in method 'save'"));
+  CHECK_THAT(r.err, Catch::Contains("neg.lua:3: in main chunk"));
+  // The library's inner frames (the checks that located the error, the helper that raised it) are left out.
+  CHECK_THAT(r.err, !Catch::Contains("checks.lua"));
+  CHECK_THAT(r.err, !Catch::Contains("save_script_and_data"));
+  // An error inside the user's own function keeps every frame.
+  write_file(dir + "/own.lua", "local function check(x)\n  if x < 0 then error('negative', 2) end\nend\ncheck(-1)\n");
+  r = scalelab_run({dir + "/own.lua"});
+  CHECK_THAT(r.err, Catch::Contains("own.lua:4: negative"));
+  CHECK_THAT(r.err, Catch::Contains("own.lua:2: in "));
+}
+
+TEST_CASE("-i after a failing -e statement still opens the REPL; the status is 1") {
+  auto r = scalelab_run({"-i", "-e", "x = 41; error('stop here')"}, "x + 1\n");
+  CHECK(r.status == 1);
+  CHECK_THAT(r.err, Catch::Contains("(command line):1: stop here"));
+  CHECK_THAT(r.out, Catch::Contains("42"));
+}
+
 TEST_CASE("a C++ exception in a script reports the script's line") {
   std::string dir = temp_dir();
   write_file(dir + "/shape.lua", "\n\nlocal m = model.gpt{ vocab = 256, ctx = 64, d_model = 100, n_layer = 2, n_head = 3 }\n");

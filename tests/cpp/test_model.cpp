@@ -50,6 +50,12 @@ TEST_CASE("invalid shapes are errors that name the field") {
   GptConfig c = gpt2();
   c.n_head = 7;
   CHECK_THROWS_WITH(c.Validate(), Catch::Contains("d_model (768) must be divisible by n_head (7)"));
+  // The suggestion is the nearest divisor (6 and 8 are as near: the larger), and 64-wide heads.
+  CHECK_THROWS_WITH(c.Validate(), Catch::Contains("for example n_head = 8 (the divisor of 768 nearest 7), "
+                                                  "or n_head = 12 for heads 64 wide"));
+  c.d_model = 130;
+  c.n_head = 3;
+  CHECK_THROWS_WITH(c.Validate(), Catch::EndsWith("for example n_head = 2 (the divisor of 130 nearest 3)"));
   c = gpt2();
   c.n_layer = 0;
   CHECK_THROWS_WITH(c.Validate(), Catch::Contains("n_layer must be a positive integer"));

@@ -154,3 +154,73 @@ TEST_CASE("Ctrl-C in the REPL stops train.run with its result and returns to the
   session.send("\x04");
   CHECK(session.wait() == 0);
 }
+
+TEST_CASE("an error from a library function called on the typed line names the line, as in a script") {
+  const std::string dir = temp_dir();
+  Pty repl({SCALELAB_BINARY}, {"HOME=" + dir});
+  REQUIRE(shows(repl, "> "));
+  // f:save(...) alone on the line was a tail call ("return f:save(...)"): the line's frame was gone
+  // and the error carried no location. A Lua library function (plot, through checks.error_at_user)...
+  repl.send("f = plot.figure{ ylog = true }; f:points{ x = {1, 10, 100}, y = {3, 2, -1}, label = 'a' }\r");
+  REQUIRE(shows(repl, "> "));
+  repl.send("f:save('" + dir + "/neg.svg')\r");
+  REQUIRE(shows(repl, "stdin:1: plot: series 1 (points 'a') has y = -1"));
+  REQUIRE(shows(repl, "> "));
+  // ... and a C++ one (lua::raise) alike.
+  repl.send("model.gpt{ vocab = 0, ctx = 64, d_model = 64, n_layer = 2, n_head = 2 }\r");
+  REQUIRE(shows(repl, "stdin:1: vocab must be a positive integer"));
+  REQUIRE(shows(repl, "> "));
+  // The traceback starts at the function the user called: the library's inner frames are left out.
+  const std::string out = repl.output();
+  CHECK(out.find("checks.lua") == std::string::npos);
+  CHECK(out.find("error_at_user") == std::string::npos);
+  CHECK(out.find("in method 'save'") != std::string::npos);
+  // As in lua.c's REPL, messages are not prefixed with the program's name.
+  CHECK(out.find("scalelab: stdin:1:") == std::string::npos);
+  // Expressions still show all their values; a trailing comment or semicolon changes nothing.
+  repl.send("1, nil, 3 -- three\r");
+  REQUIRE(shows(repl, "1\tnil\t3"));
+  repl.send("'quiet';\r");
+  repl.send("'loud'\r");
+  REQUIRE(shows(repl, "loud"));
+  CHECK(repl.output().find("quiet\r\n") == std::string::npos);
+  REQUIRE(shows(repl, "> "));
+  repl.send("\x04");
+  CHECK(repl.wait() == 0);
+}
+
+TEST_CASE("-i opens the REPL after a script that fails, with the error printed first") {
+  const std::string dir = temp_dir();
+  write_file(dir + "/fails.lua", "kept = 41\nerror('the script failed')\nnever = true\n");
+  Pty repl({SCALELAB_BINARY, "-i", dir + "/fails.lua"}, {"HOME=" + dir});
+  REQUIRE(shows(repl, "fails.lua:2: the script failed"));
+  REQUIRE(shows(repl, "> "));
+  repl.send("kept + 1, never\r");
+  REQUIRE(shows(repl, "42\tnil"));
+  REQUIRE(shows(repl, "> "));
+  repl.send("\x04");
+  CHECK(repl.wait() == 1);  // the script failed: the status says so after the REPL
+}
+
+TEST_CASE("a multi-line entry comes back whole in the next session's history") {
+  const std::string dir = temp_dir();
+  {
+    Pty first({SCALELAB_BINARY}, {"HOME=" + dir});
+    REQUIRE(shows(first, "> "));
+    first.send("function thrice(x)\r");
+    REQUIRE(shows(first, ">> "));
+    first.send("return 3 * x end\r");
+    REQUIRE(shows(first, "> "));
+    first.send("\x04");
+    CHECK(first.wait() == 0);
+  }
+  Pty second({SCALELAB_BINARY}, {"HOME=" + dir});
+  REQUIRE(shows(second, "> "));
+  second.send("\x1b[A\r");  // Up: the last entry, the whole function
+  REQUIRE(shows(second, "> "));
+  second.send("thrice(5)\r");
+  REQUIRE(shows(second, "15\r\n"));
+  REQUIRE(shows(second, "> "));
+  second.send("\x04");
+  CHECK(second.wait() == 0);
+}

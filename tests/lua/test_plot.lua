@@ -2,6 +2,8 @@
 -- fake laws shaped like the fit module's, and the missing-gnuplot error.
 local t = require "scalelab.test"
 local fx = dofile(os.getenv("SCALELAB_TEST_DATA") .. "/plot_fixtures.lua")
+-- The figures' machinery, kept out of their methods (f: offers only what users call).
+local F = require "scalelab.plot.figure"
 
 local have_gnuplot = plot.available()
 local dir = os.tmpname()
@@ -105,10 +107,43 @@ t.test("ticks: decades on log axes in the field's units", function()
   t.eq(table.concat(labels, " "), "-0.4% -0.2% 0% 0.2% 0.4% 0.6%")
 end)
 
+t.test("figure: help documents its methods; Tab on f: offers only them", function()
+  local f = plot.figure { title = "T" }
+  f:points { x = { 1, 2 }, y = { 3, 4 } }
+  local lines = {}
+  local saved = print
+  print = function(...) lines[#lines + 1] = table.concat({ ... }, "\t") end
+  local ok, message = pcall(help, f)
+  print = saved
+  assert(ok, message)
+  local text = table.concat(lines, "\n")
+  t.ok(not text:find("no documentation", 1, true), text)
+  for _, name in ipairs({ "points", "line", "band", "errorbars", "text", "vline", "hline", "save", "show" }) do
+    t.ok(text:find("\n  :" .. name .. " ", 1, true), "help(f) lists :" .. name .. "\n" .. text)
+  end
+  _G.f = f
+  local offered = table.concat(require("scalelab.repl").complete("f:"), " ")
+  _G.f = nil
+  for _, internal in ipairs({ "body", "data_blocks", "ranges", "script" }) do
+    t.ok(not offered:find("f:" .. internal, 1, true), "f: offers " .. internal .. ": " .. offered)
+  end
+  t.ok(offered:find("f:save", 1, true), offered)
+  local p = plot.panels { f }
+  _G.p = p
+  offered = table.concat(require("scalelab.repl").complete("p:"), " ")
+  _G.p = nil
+  t.eq(offered, "p:save p:show")
+  -- One series of each kind is counted in the singular.
+  t.eq(tostring(f), "figure 'T': 1 series (1 set of points)")
+  f:line { x = { 1, 2 }, y = { 3, 4 } }
+  f:line { x = { 1, 2 }, y = { 3, 4 } }
+  t.eq(tostring(f), "figure 'T': 3 series (1 set of points, 2 lines)")
+end)
+
 t.test("figure: ranges, validation and the script, without running gnuplot", function()
   local f = plot.figure { xlog = true, ylog = true, xformat = "flops", title = "T" }
   f:points { x = { 1e18, 1e20 }, y = { 3, 2.5 }, label = "runs" }
-  local r = f:ranges()
+  local r = F.ranges(f)
   t.ok(r.x[1] < 1e18 and r.x[1] > 5e17 and r.x[2] > 1e20 and r.x[2] < 2e20, "x range padded in log space")
   t.eq(r.cb, nil)
   t.raises(function() plot.figure { xlgo = true } end, "unknown argument 'xlgo'; did you mean 'xlog'?")
@@ -117,9 +152,9 @@ t.test("figure: ranges, validation and the script, without running gnuplot", fun
   t.raises(function() f:line { x = { 1 }, y = { 1 }, dash = "wavy" } end, "unknown dash 'wavy'")
   local g = plot.figure { ylog = true }
   g:points { x = { 1, 2 }, y = { 1, -1 }, label = "bad" }
-  t.raises(function() g:script() end, "series 1 (points 'bad') has y = -1, which a log axis cannot show")
-  t.raises(function() plot.figure {}:script() end, "has no series to draw")
-  local script = f:script()
+  t.raises(function() F.script(g) end, "series 1 (points 'bad') has y = -1, which a log axis cannot show")
+  t.raises(function() F.script(plot.figure {}) end, "has no series to draw")
+  local script = F.script(f)
   t.ok(script:find("$data << EOD", 1, true), "inline datablock")
   t.ok(script:find("set logscale x 10", 1, true))
   t.ok(script:find("'10^{18}' 1e+18", 1, true), "decade tick labels")
@@ -146,7 +181,7 @@ t.test("save: well-formed SVG, one element per series, its script and data besid
   t.ok(svg:find("10M", 1, true) and svg:find("1B", 1, true), "colour-scale ticks in counts")
   local script = read(dir .. "/basic.gp")
   local lo, hi = range_of(script, "x")
-  local r = f:ranges()
+  local r = F.ranges(f)
   t.near(lo, r.x[1], 1e-8)
   t.near(hi, r.x[2], 1e-8)
   t.ok(lo < 1e17 and hi > 1e19)
@@ -175,7 +210,7 @@ t.test("error bars, explicit ranges and no legend", function()
   t.eq(select(2, range_of(script, "y")), 100)
   t.ok(script:find("unset key", 1, true))
   t.ok(script:find("using 1:2:3:4 with yerrorbars", 1, true))
-  t.raises(function() plot.figure { ylog = true, yrange = { 0, 1 } }:line { x = { 1 }, y = { 1 } }:script() end,
+  t.raises(function() F.script(plot.figure { ylog = true, yrange = { 0, 1 } }:line { x = { 1 }, y = { 1 } }) end,
     "must be positive on a log axis")
 end)
 
@@ -189,6 +224,25 @@ t.test("save: PNG and PDF by the extension; an unknown extension is a clear erro
   t.eq(read(dir .. "/small.pdf"):sub(1, 5), "%PDF-")
   t.raises(function() f:save(dir .. "/small.bmp") end, "use .svg, .png or .pdf")
   t.raises(function() f:save(dir .. "/x.svg", { widht = 3 }) end, "did you mean 'width'?")
+end)
+
+t.test("a save that fails leaves no partial files behind", function()
+  need_gnuplot()
+  local neg = plot.figure { ylog = true }
+  neg:points { x = { 1, 10, 100 }, y = { 3, 2, -1 }, label = "a" }
+  t.raises(function() neg:save(dir .. "/neg.svg") end, "which a log axis cannot show")
+  t.raises(function() plot.figure {}:save(dir .. "/empty.svg") end, "has no series to draw")
+  for _, name in ipairs({ "neg.svg", "neg.dat", "neg.gp", "empty.svg", "empty.dat", "empty.gp" }) do
+    t.ok(not exists(dir .. "/" .. name), name .. " was left behind")
+  end
+  -- gnuplot's own failure keeps the script and data (the message points at them), not the figure.
+  local bad = plot.figure { title = "bad" }
+  bad:line { x = { 1, 2 }, y = { 1, 2 } }
+  bad:vline { x = 1.5, color = "nosuchcolour" }  -- gnuplot knows no such colour
+  local message = t.raises(function() bad:save(dir .. "/bad.svg") end, "the script that failed is")
+  t.ok(message:find("bad.gp", 1, true), message)
+  t.ok(exists(dir .. "/bad.gp") and exists(dir .. "/bad.dat"))
+  t.ok(not exists(dir .. "/bad.svg"), "the figure gnuplot began is removed")
 end)
 
 t.test("escape: labels with enhanced-text characters shown literally", function()
@@ -230,7 +284,7 @@ t.test("a missing gnuplot: a clear error naming gnuplot-nox; script and data sti
   t.ok(message:find("missing.gp", 1, true), message)
   t.ok(exists(dir .. "/missing.gp") and exists(dir .. "/missing.dat"), "script and data written")
   t.ok(not exists(dir .. "/missing.svg"))
-  t.ok(f:script():find("plot $data index 0", 1, true), "the figure is still usable")
+  t.ok(F.script(f):find("plot $data index 0", 1, true), "the figure is still usable")
   plot.config.program = "/nonexistent/bin/gnuplot"
   t.eq(plot.available(), false)
   local shown = pcall(function() f:show() end)
@@ -290,7 +344,7 @@ t.test("isoflop: a curve per budget and its minimum near the law's N_opt", funct
   end
   local g = plot.isoflop(runs, fit)
   for i, m in ipairs(g.minima) do t.near(m.N, fx.n_opt(law, fx.budgets[i]), 1e-9) end
-  local r = g:ranges()
+  local r = F.ranges(g)
   t.ok(r.x[1] < runs[1].N and r.x[2] > runs[#runs].N, "x range covers every run")
   t.ok(r.cb[1] <= 1e16 * 1.001 and r.cb[2] >= 1e18 / 1.001, "colour scale covers the budgets")
 end)
@@ -381,6 +435,44 @@ t.test("data_constrained: loss against epochs and the return on repeated data", 
   t.raises(function() plot.data_constrained(runs, dl) end, "run 1 has neither epochs nor unique_tokens")
 end)
 
+t.test("data_constrained: the left panel follows the sweep; R_D* says where it comes from", function()
+  local dl = fx.datablations()
+  -- At fixed compute (fx.repeated_runs: two budgets, epochs traded against unique data).
+  local at_compute = plot.data_constrained(fx.repeated_runs(dl), dl)
+  t.eq(at_compute.panels[1].title, "Loss against epochs at fixed compute")
+  -- A sweep.data_constrained: fixed N and unique data, more epochs at more compute.
+  local grid = {}
+  for _, N in ipairs({ 1e8, 3e8 }) do
+    for _, e in ipairs({ 1, 2, 4, 8, 16 }) do
+      grid[#grid + 1] = { N = N, D = 1e9 * e, unique_tokens = 1e9, loss = dl:predict { N = N, D = 1e9 * e, unique_tokens = 1e9 } }
+    end
+  end
+  local left = plot.data_constrained(grid, dl).panels[1]
+  t.eq(left.title, "Loss against epochs: fixed N, U_{D} = 1B unique tokens")
+  t.eq(left.colorbar.label, "parameters N")
+  local lines = {}
+  for _, s in ipairs(left.series) do if s.kind == "line" and not s.legend_only then lines[#lines + 1] = s end end
+  t.eq(#lines, 2, "one law line per model size")
+  for i, N in ipairs({ 1e8, 3e8 }) do
+    t.eq(lines[i].z, N)
+    for j, e in ipairs(lines[i].x) do
+      t.near(lines[i].y[j], dl:predict { N = N, D = 1e9 * e, unique_tokens = 1e9 }, 1e-12)
+    end
+  end
+  local function R_label(panels)
+    for _, s in ipairs(panels.panels[2].series) do
+      if s.label and s.label:find("repeated data", 1, true) then return s.label end
+    end
+  end
+  t.ok(R_label(plot.data_constrained(grid, dl)):find("(fitted)", 1, true), "a law with intervals is a fit")
+  t.ok(R_label(plot.data_constrained(grid, fit.published.datablations)):find("R_{D}* = 15.4 (published)", 1, true),
+    R_label(plot.data_constrained(grid, fit.published.datablations)))
+  t.ok(R_label(plot.data_constrained(grid, dl, { R_D = 20 })):find("R_{D}* = 20 (given)", 1, true))
+  t.ok(R_label(plot.data_constrained(grid)):find("(published)", 1, true), "no law: the published value")
+  local fitted = { fitted = true, params = { R_D = 30 }, predict = dl.predict }
+  t.ok(R_label(plot.data_constrained(grid, fitted)):find("R_{D}* = 30 (fitted)", 1, true))
+end)
+
 t.test("data_constrained: a huge R_D* makes repeated data worth new data, without cancellation", function()
   local dl = fx.datablations()
   for _, R in ipairs({ 1e6, 1e16, 1e300 }) do
@@ -422,7 +514,7 @@ t.test("curves: one run, a few runs with a legend, all runs coloured by N", func
   few:save(dir .. "/curves_few.svg")
   t.eq(curves(read(dir .. "/curves_few.svg")), 3 * 2 + 1)
   local all = plot.curves(runs, { x = "compute" })
-  t.ok(all:ranges().cb ~= nil, "many runs: a colour scale for N")
+  t.ok(F.ranges(all).cb ~= nil, "many runs: a colour scale for N")
   t.raises(function() plot.curves({ { N = 1, D = 1, loss = 1 } }) end, "none of the runs has a curve")
 end)
 
@@ -472,12 +564,92 @@ t.test("inputs shaped like the fit module's and the results store's", function()
   plot.curves(stored):save(dir .. "/stored_curves.svg")
 end)
 
+-- "name: reason" of each skipped figure, joined.
+local function skipped_names(skipped)
+  local names = {}
+  for _, s in ipairs(skipped) do t.ok(type(s.reason) == "string" and #s.reason > 0); names[#names + 1] = s.name end
+  return table.concat(names, " ")
+end
+
 t.test("study_figures writes every figure the inputs allow", function()
   need_gnuplot()
-  local paths = plot.study_figures { dir = dir, runs = runs, law = law, compute = 1e21 }
+  local paths, skipped = plot.study_figures { dir = dir, runs = runs, law = law, compute = 1e21 }
   local names = {}
   for _, p in ipairs(paths) do names[#names + 1] = p:match("([^/]+)%.svg$"); t.ok(exists(p)) end
   t.eq(table.concat(names, " "), "loss_compute isoflop allocation residuals curves")
+  t.eq(skipped_names(skipped), "data_constrained")
+  t.eq(skipped[1].reason, "no run repeats its data (every run sees its tokens about once)")
+end)
+
+t.test("study_figures skips, with the reason, the figures its inputs do not allow", function()
+  need_gnuplot()
+  -- A grid of 2 sizes × 2 token counts, no law: no IsoFLOP curves, no allocation (the review's tiny4).
+  local grid = {}
+  for _, N in ipairs({ 1e8, 1e9 }) do
+    for _, D in ipairs({ 2e9, 2e10 }) do grid[#grid + 1] = { N = N, D = D, loss = law:predict { N = N, D = D } } end
+  end
+  local sub = dir .. "/grid"
+  os.execute("mkdir -p " .. sub)
+  local paths, skipped = plot.study_figures { dir = sub, runs = grid }
+  t.eq(#paths, 1)
+  t.ok(paths[1]:find("loss_compute.svg", 1, true))
+  t.eq(skipped_names(skipped), "isoflop allocation data_constrained residuals curves")
+  t.ok(skipped[2].reason:find("no IsoFLOP sweep", 1, true), skipped[2].reason)
+  -- IsoFLOP runs without a law: the allocation is fitted to the minima; no residuals.
+  paths, skipped = plot.study_figures { dir = sub, runs = fx.isoflop_runs(law, false) }
+  local names = {}
+  for _, p in ipairs(paths) do names[#names + 1] = p:match("([^/]+)%.svg$") end
+  t.eq(table.concat(names, " "), "loss_compute isoflop allocation")
+  t.eq(skipped_names(skipped), "data_constrained residuals curves")
+  -- A figure that fails (a law predicting nonsense for the residuals) does not stop the others.
+  local broken = { params = law.params, predict = function(_, q) return q.N > 5e7 and -1 or law:predict(q) end }
+  paths, skipped = plot.study_figures { dir = sub, runs = fx.isoflop_runs(law, false), law = broken }
+  t.ok(skipped_names(skipped):find("residuals", 1, true), skipped_names(skipped))
+  t.ok(#paths >= 2)
+  t.raises(function() plot.study_figures { dir = sub, runs = {} } end, "no runs to plot")
+end)
+
+t.test("isoflop on runs of no IsoFLOP sweep: a clear error", function()
+  local grid = {}
+  for _, N in ipairs({ 1e8, 1e9 }) do
+    for _, D in ipairs({ 2e9, 3e10 }) do grid[#grid + 1] = { N = N, D = D, loss = law:predict { N = N, D = D } } end
+  end
+  t.raises(function() plot.isoflop(grid) end, "these runs are no IsoFLOP sweep: no compute budget has runs of two model sizes")
+end)
+
+t.test("layout: legends clear of the data, colour-bar labels clear of their ticks, losses in nats/token", function()
+  -- loss_compute: training curves start high across the compute range: the legend goes below the
+  -- axis label, with a bottom margin made for it.
+  local lc = plot.loss_compute(runs, law, { compute = 1e21 })
+  t.eq(lc.legend, "below")
+  local script = F.script(lc)
+  t.ok(script:find("set bmargin at screen 0.", 1, true), script)
+  t.ok(script:find("set key at screen 0.45, screen [%d.]+ center bottom vertical"), script)
+  t.ok(not script:find("set key below", 1, true))
+  t.eq(lc.ylabel, "loss (nats/token)")
+  -- allocation: N_opt and D_opt rise with compute; the legend sits at the empty lower right, away
+  -- from the question's label at the upper right.
+  local alloc = plot.allocation { runs = runs, law = law, compute = 1e21 }
+  for _, panel in ipairs(alloc.panels) do
+    t.eq(panel.legend, "bottom right")
+    local label = panel.labels[1]
+    local r = F.ranges(panel)
+    t.ok(math.log(label.y / r.y[1]) / math.log(r.y[2] / r.y[1]) > 0.6, "the question's label is in the upper part")
+  end
+  -- Colour bar: the label moves right of the widest tick label.
+  t.near(F.label_width("2×10^{19}"), 4 + 2 * 0.7, 1e-12)
+  t.eq(F.label_width("500M"), 4)
+  local narrow = plot.figure { colorbar = { label = "compute C (FLOP)", log = true, format = "flops" } }
+  narrow:points { x = { 1, 2, 3 }, y = { 1, 2, 3 }, z = { 2e18, 1e19, 5e19 } }
+  local offset = tonumber(F.script(narrow):match("set cblabel 'compute C %(FLOP%)' offset ([%d.]+),0"))
+  t.ok(offset and offset >= 0.5 + 1.9, "offset " .. tostring(offset))
+  for _, f in ipairs({ plot.isoflop(runs, law), plot.curves(runs), plot.data_constrained(fx.repeated_runs(), nil).panels[1] }) do
+    t.ok(f.ylabel:find("(nats/token)", 1, true), f.ylabel)
+  end
+end)
+
+t.test("curves on runs without curves points to store:curve", function()
+  t.raises(function() plot.curves({ { N = 1e8, D = 1e9, loss = 3, hash = "abc" } }) end, "store:curve(study, run.hash)")
 end)
 
 os.execute("rm -rf " .. dir)

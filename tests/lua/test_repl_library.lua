@@ -52,7 +52,8 @@ t.test("help lists every documented function with its whole signature", function
   local ok, message = pcall(help, data)
   print = saved
   assert(ok, message)
-  local listing = table.concat(lines, "\n")
+  -- The listing wraps long entries onto indented lines: read them joined.
+  local listing = table.concat(lines, "\n"):gsub("\n  +", " ")
   -- data.sampler's signature spans two lines of its documentation; the listing joins them.
   t.ok(listing:find("[, order_seed = seed] [, validation = 0.01] } -> Sampler", 1, true), listing)
   lines = {}
@@ -62,6 +63,60 @@ t.test("help lists every documented function with its whole signature", function
   assert(ok, message)
   -- A first sentence broken after "where" is not cut there.
   t.ok(table.concat(lines, "\n"):find("where _x is a subscript", 1, true))
+end)
+
+t.test("pretty: arrays of short values fill lines; strings are escaped on one line", function()
+  local big = {}
+  for i = 1, 200 do big[i] = i end
+  local text = pretty(big)
+  t.ok(text:find("\n  1, 2, 3, 4, 5, 6, 7, 8, 9, 10,", 1, true), text)
+  t.ok(select(2, text:gsub("\n", "")) <= 4, "a few lines, not one per number: " .. text)
+  t.ok(text:find("...(170 more)", 1, true))
+  t.eq(pretty({ s = "a\nb\t\"q\"\\" }), '{s = "a\\nb\\t\\"q\\"\\\\"}')
+  t.eq(pretty({ "\1" }), '{"\\001"}')
+  t.eq(pretty("top\nlevel"), "top\nlevel", "a value itself prints as print would")
+  -- A record still breaks one field per line, its short arrays on one line each.
+  local wide = { alpha = { 1, 2, 3 } }
+  for i = 1, 12 do wide["key" .. i] = string.rep("x", 10) end
+  t.ok(pretty(wide):find("\n  alpha = {1, 2, 3},\n", 1, true), pretty(wide))
+end)
+
+-- Runs help(...) and returns what it printed.
+local function help_text(...)
+  local lines = {}
+  local saved = print
+  print = function(...) lines[#lines + 1] = table.concat({ ... }, "\t") end
+  local ok, message = pcall(help, ...)
+  print = saved
+  assert(ok, message)
+  return table.concat(lines, "\n")
+end
+
+t.test("help(): one short line per module", function()
+  local text = help_text()
+  for line in text:gmatch("[^\n]+") do t.ok(#line <= 110, "a long line: " .. line) end
+  t.ok(text:find("\n  fit  +scaling laws fitted to runs"), text)
+  t.ok(text:find("\n  plot  +the standard scaling%-law figures"), text)
+end)
+
+t.test("help wraps a listing's entries rather than cutting them, and keeps parentheses whole", function()
+  local text = help_text(study)
+  t.ok(text:find("(shape, tokens rounded to whole steps, epochs, hyperparameters, identity", 1, true) or
+       text:find("(shape, tokens rounded to whole steps, epochs, hyperparameters,", 1, true), text)
+  t.ok(text:find("are s.runs).", 1, true), text)
+  for line in text:gmatch("[^\n]+") do
+    if line:find("^  %S") then t.ok(#line <= 100, "a long listing line: " .. line) end
+  end
+  t.ok(not text:find("\n%s+=", 1), "no line starts with '='")
+end)
+
+t.test("help(nil) says so; help('name') documents that module or value", function()
+  t.ok(help_text(nil):find("help: no value (nil) given", 1, true))
+  t.ok(help_text(rawget(_G, "nosuchthing")):find("help() lists the modules", 1, true))
+  t.eq(help_text("plot"), help_text(plot))
+  t.eq(help_text("fit.chinchilla"), help_text(fit.chinchilla))
+  t.ok(help_text("plott"):find("no module or global named 'plott'; did you mean 'plot'?", 1, true), help_text("plott"))
+  t.ok(help_text():find("Modules:", 1, true), "help() alone still lists the modules")
 end)
 
 t.done()

@@ -221,6 +221,11 @@ local Figure = {}
 Figure.__index = Figure
 M.Figure = Figure
 
+-- The machinery of figures and panels (ranges, data blocks, the gnuplot body) is kept out of their
+-- metatables, so that f: offers (Tab in the REPL) and help(f) lists only what users call:
+-- internal[getmetatable(f)] = { data_blocks = function(f), body = function(f, data, first, framed) }.
+local internal = {}
+
 local figure_keys = set { "title", "xlabel", "ylabel", "xlog", "ylog", "xrange", "yrange", "xformat",
   "yformat", "colorbar", "legend", "width", "height", "grid", "legend_font_size", "headroom" }
 local colorbar_keys = set { "label", "log", "range", "format" }
@@ -356,8 +361,9 @@ local function series_name(s, i)
   return string.format("series %d (%s%s)", i, s.kind, s.label and (" '" .. s.label .. "'") or "")
 end
 
--- The axis ranges the figure will use: { x = {lo, hi}, y = {lo, hi}, cb = {lo, hi} or nil }.
-function Figure:ranges()
+-- The axis ranges the figure will use: { x = {lo, hi}, y = {lo, hi}, cb = {lo, hi} or nil }
+-- (require("scalelab.plot.figure").ranges(f)).
+function M.ranges(self)
   local bounds = { x = { math.huge, -math.huge }, y = { math.huge, -math.huge }, cb = { math.huge, -math.huge } }
   local function take(axis, v, log, s, i, what)
     if not is_finite(v) then return end
@@ -445,7 +451,7 @@ local function color_spec(s, index)
 end
 
 -- The data of the figure: one block per series (gnuplot's index), each with a header comment.
-function Figure:data_blocks()
+local function figure_data_blocks(self)
   local blocks = {}
   for i, s in ipairs(self.series) do
     if not s.legend_only then
@@ -469,6 +475,22 @@ function Figure:data_blocks()
   return blocks
 end
 
+-- The width of a tick label in characters as it is drawn: enhanced-text markup left out, and
+-- super- and subscripts (^{19}, _{opt}) counted at their smaller size.
+function M.label_width(text)
+  local small = 0
+  local plain = text:gsub("[%^_]{([^}]*)}", function(inner) small = small + utf8.len(inner) return "" end)
+  plain = plain:gsub("[%^_](.)", function(c) small = small + 1 return "" end):gsub("\\", "")
+  return (utf8.len(plain) or #plain) + 0.7 * small
+end
+
+-- The colour bar label's x offset (characters) that keeps it clear of tick labels this wide.
+function M.label_offset(ticks)
+  local widest = 0
+  for _, t in ipairs(ticks) do widest = math.max(widest, M.label_width(t[2])) end
+  return 0.5 + math.max(0, widest - 3.5)
+end
+
 local function tics_command(axis, ticks)
   local entries = {}
   for _, t in ipairs(ticks) do
@@ -480,8 +502,8 @@ end
 
 -- The gnuplot commands that set up the axes and draw the series; `data` names the data source
 -- ("$data" or "'name.dat'"), `first_block` the index of this figure's first block in it.
-function Figure:body(data, first_block, framed)
-  local r = self:ranges()
+local function figure_body(self, data, first_block, framed)
+  local r = M.ranges(self)
   local fs = active.size
   local out = {}
   local function add(...) out[#out + 1] = string.format(...) end
@@ -506,14 +528,26 @@ function Figure:body(data, first_block, framed)
     end)())
     if cb.log then add("set logscale cb 10") end
     add("set cbrange [%s:%s]", num(r.cb[1]), num(r.cb[2]))
-    add("%s", tics_command("cb", M.ticks(r.cb[1], r.cb[2], cb.log, formatter("plot", cb.format))))
-    if cb.label then add("set cblabel %s offset 0.5,0", quote(cb.label)) end
+    local cbticks = M.ticks(r.cb[1], r.cb[2], cb.log, formatter("plot", cb.format))
+    add("%s", tics_command("cb", cbticks))
+    -- The label stands right of the widest tick label ("2×10^{19}" is wider than gnuplot assumes).
+    if cb.label then add("set cblabel %s offset %s,0", quote(cb.label), num(M.label_offset(cbticks))) end
     add("set colorbox vertical user origin graph 1.03, graph 0 size graph 0.03, graph 1")
     if not framed then add("set rmargin at screen %s", num(1 - 150 / active.width)) end
   else
     add("unset colorbox")
   end
-  if self.legend then
+  if self.legend == "below" and not framed then
+    -- Below the x axis label, in one column: gnuplot's own "key below" overprints the label. The
+    -- bottom margin makes room for the entries (about 1.5 font sizes each) and the axis label.
+    local entries = 0
+    for _, s in ipairs(self.series) do if s.label then entries = entries + 1 end end
+    for _, rule in ipairs(self.rules) do if rule.label then entries = entries + 1 end end
+    local key_px = (entries + 0.8) * 1.5 * (self.legend_font_size or fs)
+    add("set bmargin at screen %s", num(math.min(0.6, (key_px + 4.6 * fs + 8) / active.height)))
+    add("set key at screen %s, screen %s center bottom vertical Left reverse opaque box lc rgb '#bbbbbb' samplen 2.5 " ..
+      "spacing 1.1 width 1 font ',%d'", r.cb and "0.45" or "0.5", num(6 / active.height), self.legend_font_size or fs)
+  elseif self.legend then
     add("set key %s Left reverse opaque box lc rgb '#bbbbbb' samplen 2.5 spacing 1.1 width 1 font ',%d'",
       legend_places[self.legend], self.legend_font_size or fs)
   else
@@ -637,15 +671,17 @@ local function inline(blocks)
   return "$data << EOD\n" .. table.concat(blocks, "\n\n\n") .. "\nEOD\n"
 end
 
--- The whole gnuplot script. opts: terminal (a `set terminal` line), output (path), data
--- (a file name to read the data from instead of an inline datablock).
-function Render.script(self, opts)
+-- The whole gnuplot script of a figure or panels (require("scalelab.plot.figure").script(f)).
+-- opts: terminal (a `set terminal` line), output (path), data (a file name to read the data from
+-- instead of an inline datablock).
+function M.script(self, opts)
   opts = opts or {}
-  local blocks = self:data_blocks()
+  local impl = internal[getmetatable(self)]
+  local blocks = impl.data_blocks(self)
   local source = opts.data and quote(opts.data) or "$data"
   local parts = { header(self, opts.terminal, opts.output) }
   if not opts.data then parts[#parts + 1] = inline(blocks) end
-  parts[#parts + 1] = self:body(source, 0)
+  parts[#parts + 1] = impl.body(self, source, 0)
   if opts.output then parts[#parts + 1] = "unset output" end
   return table.concat(parts, "\n") .. "\n"
 end
@@ -670,11 +706,26 @@ function Render.save(self, path, opts)
   dir, base = dir or "", base or stem
   -- Errors are raised at the caller's line, without the positions inside this library.
   local function clean(message) return (tostring(message):gsub("^[^\n]-:%d+: ", "")) end
-  local function save_script_and_data(terminal, ext)
-    local ok, message = pcall(function()
-      write(stem .. ".dat", table.concat(self:data_blocks(), "\n\n\n") .. "\n")
+  -- Everything is composed before any file is written: a figure that cannot be drawn (a negative
+  -- value on a log axis, no series) leaves no partial .dat or .gp behind.
+  local function compose(terminal, ext)
+    local ok, texts = pcall(function()
+      local data = table.concat(internal[getmetatable(self)].data_blocks(self), "\n\n\n") .. "\n"
       local restyle = "# Restyle: edit this file and run `gnuplot " .. base .. ".gp` in this folder.\n"
-      write(stem .. ".gp", restyle .. self:script { terminal = terminal, output = base .. "." .. ext, data = base .. ".dat" })
+      local gp = restyle .. M.script(self, { terminal = terminal, output = base .. "." .. ext, data = base .. ".dat" })
+      return { data = data, gp = gp, inline = terminal and M.script(self, { terminal = terminal, output = path }) }
+    end)
+    if not ok then error(clean(texts), 3) end
+    return texts
+  end
+  local function save_script_and_data(texts)
+    local ok, message = pcall(function()
+      write(stem .. ".dat", texts.data)
+      local written, why = pcall(write, stem .. ".gp", texts.gp)
+      if not written then
+        os.remove(stem .. ".dat")
+        error(why, 0)
+      end
     end)
     if not ok then error(clean(message), 3) end
   end
@@ -684,21 +735,24 @@ function Render.save(self, path, opts)
     -- A missing gnuplot still lets the script and data be written, so nothing is lost.
     missing = clean(missing)
     if opts.script ~= false then
-      save_script_and_data(nil, ext ~= "" and ext or "svg")
+      save_script_and_data(compose(nil, ext ~= "" and ext or "svg"))
       missing = missing .. string.format(" The data and script were saved as %s.dat and %s.gp.", stem, stem)
     end
     error(missing, 2)
   end
   local ok, terminal = pcall(terminal_for, path, width, height)
   if not ok then error(clean(terminal), 2) end
+  local texts = compose(terminal, ext)
   self.saved = { path }
   if opts.script ~= false then
-    save_script_and_data(terminal, ext)
+    save_script_and_data(texts)
     self.saved[2], self.saved[3] = stem .. ".gp", stem .. ".dat"
   end
-  local ran, result = pcall(native.gnuplot, self:script { terminal = terminal, output = path }, options())
+  local ran, result = pcall(native.gnuplot, texts.inline, options())
   if not ran then
+    -- The figure file gnuplot began is no figure; the script and data stay, to see what failed.
     self.saved = nil
+    os.remove(path)
     error(clean(result) .. (opts.script ~= false and ("\n(the script that failed is " .. stem .. ".gp)") or ""), 2)
   end
   self.warnings = result.warnings
@@ -718,9 +772,9 @@ function Render.show(self)
     if has_terminal(t) then window = t break end
   end
   if display and display ~= "" and window then
-    local script = self:script { terminal = string.format("set terminal %s size %d,%d enhanced font %s", window,
-      self.width or M.config.width, self.height or M.config.height, quote(M.config.font .. ",11")) }
-    native.gnuplot(self:script { terminal = "set terminal dumb" }, options())  -- surfaces errors here
+    local script = M.script(self, { terminal = string.format("set terminal %s size %d,%d enhanced font %s", window,
+      self.width or M.config.width, self.height or M.config.height, quote(M.config.font .. ",11")) })
+    native.gnuplot(M.script(self, { terminal = "set terminal dumb" }), options())  -- surfaces errors here
     native.spawn(script, { program = M.config.program, arguments = { "-persist" } })
     return self
   end
@@ -728,7 +782,7 @@ function Render.show(self)
       or "this gnuplot has no window terminal (gnuplot-nox; install gnuplot-qt for windows)"
   local columns = tonumber(os.getenv("COLUMNS") or "") or 100
   local rows = tonumber(os.getenv("LINES") or "") or 34
-  local result = native.gnuplot(self:script { terminal = string.format("set terminal dumb size %d,%d", columns, rows - 2) },
+  local result = native.gnuplot(M.script(self, { terminal = string.format("set terminal dumb size %d,%d", columns, rows - 2) }),
     options())
   io.write(result.output)
   print("plot: no window: " .. why .. ". Above is a text rendering; :save 'name.svg' (or .png, .pdf) writes a file.")
@@ -745,7 +799,9 @@ function Render.tostring(self, kind)
   end
   if self.panels then for _, p in ipairs(self.panels) do tally(p) end else tally(self) end
   local kinds = {}
-  for k, c in pairs(count) do kinds[#kinds + 1] = c .. " " .. k end
+  local nouns = { points = { "set of points", "sets of points" }, line = { "line", "lines" }, band = { "band", "bands" },
+                  errorbars = { "set of error bars", "sets of error bars" } }
+  for k, c in pairs(count) do kinds[#kinds + 1] = c .. " " .. (nouns[k] and nouns[k][c == 1 and 1 or 2] or k) end
   table.sort(kinds)
   local text = string.format("%s%s: %d series (%s)", kind, self.title and (" '" .. self.title .. "'") or "", n,
     table.concat(kinds, ", "))
@@ -756,7 +812,8 @@ function Render.tostring(self, kind)
   return text
 end
 
-Figure.script, Figure.save, Figure.show = Render.script, Render.save, Render.show
+Figure.save, Figure.show = Render.save, Render.show
+internal[Figure] = { data_blocks = figure_data_blocks, body = figure_body }
 Figure.__tostring = function(self) return Render.tostring(self, "figure") end
 
 -- ---- panels ---------------------------------------------------------------------------------
@@ -782,15 +839,15 @@ function M.panels(spec)
   return p
 end
 
-function Panels:data_blocks()
+local function panels_data_blocks(self)
   local all = {}
   for _, f in ipairs(self.panels) do
-    for _, b in ipairs(f:data_blocks()) do all[#all + 1] = b end
+    for _, b in ipairs(figure_data_blocks(f)) do all[#all + 1] = b end
   end
   return all
 end
 
-function Panels:body(data, first)
+local function panels_body(self, data, first)
   local rows = math.ceil(#self.panels / self.columns)
   local W, H = active.width, active.height
   local title_px = self.title and 2.6 * active.size or 0
@@ -798,27 +855,60 @@ function Panels:body(data, first)
     string.format(" font ',%d'", active.size + 2)) or "") }
   local offset = first
   for i, f in ipairs(self.panels) do
-    f:data_blocks()
+    figure_data_blocks(f)
     local count = 0
     for _, s in ipairs(f.series) do if not s.legend_only then count = count + 1 end end
     local column, row = (i - 1) % self.columns, (i - 1) // self.columns
     local x0, x1 = column * W / self.columns, (column + 1) * W / self.columns
     local y0 = title_px + row * (H - title_px) / rows
     local y1 = y0 + (H - title_px) / rows
-    local colorbar = f:ranges().cb ~= nil
+    local colorbar = M.ranges(f).cb ~= nil
     out[#out + 1] = "reset"
     out[#out + 1] = string.format("set lmargin at screen %s\nset rmargin at screen %s", num((x0 + 8.5 * active.size) / W),
       num((x1 - (colorbar and 11 or 2.5) * active.size) / W))
     out[#out + 1] = string.format("set tmargin at screen %s\nset bmargin at screen %s",
       num(1 - (y0 + (f.title and 3 or 1.5) * active.size) / H), num(1 - (y1 - 4.5 * active.size) / H))
-    out[#out + 1] = f:body(data, offset, true)
+    out[#out + 1] = figure_body(f, data, offset, true)
     offset = offset + count
   end
   out[#out + 1] = "unset multiplot"
   return table.concat(out, "\n")
 end
 
-Panels.script, Panels.save, Panels.show = Render.script, Render.save, Render.show
+Panels.save, Panels.show = Render.save, Render.show
+internal[Panels] = { data_blocks = panels_data_blocks, body = panels_body }
 Panels.__tostring = function(self) return Render.tostring(self, "panels") end
+
+-- ---- documentation: help(f) lists these methods, Tab on f: offers them -------------------------
+
+local function document_methods(meta, docs)
+  meta.__methods = {}
+  for name, text in pairs(docs) do
+    meta.__methods[name] = meta[name]
+    core.document(meta[name], text)
+  end
+end
+
+local SAVE = "save(path [, { width =, height =, script = true }]) -> self: writes the figure as .svg, .png or .pdf (by\n" ..
+  "the extension), and beside it NAME.gp (the gnuplot script) and NAME.dat (its data) to restyle with gnuplot NAME.gp"
+local SHOW = "show() -> self: a window when there is a display and a window terminal, else a text rendering here"
+document_methods(Figure, {
+  points = "points{ x =, y = [, label =, color =, z =, marker = 'circle', size = 1.1] } -> self: a scatter of points;\n" ..
+    "z (an array) colours each point from the colour scale, a number gives the whole series one colour from it",
+  line = "line{ x =, y = [, label =, color =, z =, width = 2, dash = 'solid'|'dashed'|'dotted'|'dashdot', marker =] } -> self",
+  band = "band{ x =, low =, high = [, label =, color =, z =, opacity = 0.2] } -> self: a shaded interval",
+  errorbars = "errorbars{ x =, y =, low =, high = [, label =, color =, marker =, size =] } -> self: points with vertical bars",
+  text = "text{ x =, y =, text = [, align = 'left'|'center'|'right', color =, size =, offset = {dx, dy}] } -> self:\n" ..
+    "a label at data coordinates (offset in characters)",
+  vline = "vline{ x = [, color =, dash = 'dashed', label =, width =] } -> self: a vertical rule across the plot",
+  hline = "hline{ y = [, color =, dash = 'dashed', label =, width =] } -> self: a horizontal rule across the plot",
+  save = SAVE,
+  show = SHOW,
+})
+core.document(Figure, "A figure: series drawn by gnuplot (plot.figure{...}, or one of the standard figures).\n" ..
+  "Add series with its methods; f:save 'name.svg' writes it. Its settings (title, xlabel, xlog, ...) are fields.")
+document_methods(Panels, { save = SAVE, show = SHOW })
+core.document(Panels, "Figures side by side (plot.panels{...}, plot.allocation, plot.data_constrained, plot.residuals),\n" ..
+  "saved and shown as one; p.panels holds the figures.")
 
 return M

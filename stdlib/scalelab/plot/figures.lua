@@ -180,6 +180,17 @@ local function logspace(lo, hi, n)
 end
 M.logspace = logspace
 
+-- The number of model sizes (distinct within 2%) among runs.
+function M.sizes(runs)
+  local Ns = {}
+  for _, r in ipairs(runs) do
+    local new = true
+    for _, N in ipairs(Ns) do if math.abs(math.log(r.N / N)) < 0.02 then new = false break end end
+    if new then Ns[#Ns + 1] = r.N end
+  end
+  return #Ns
+end
+
 -- Runs grouped by compute budget (within 2%), sorted by budget; each group { C =, runs = {...} }.
 function M.budgets(runs, tolerance)
   tolerance = tolerance or 0.02
@@ -242,9 +253,11 @@ function M.loss_compute(runs, law, opts)
   opts = check("plot.loss_compute", opts, { "compute", "title", "curves", "frontier", "label" })
   opts.compute = compute_of("plot.loss_compute", opts.compute)
   local rs = M.runs("plot.loss_compute", runs)
+  -- The legend goes below the plot: training curves start high across the whole compute range
+  -- and the law runs on to the question's budget, so no corner inside is reliably empty.
   local f = F.figure { title = opts.title or "Loss against compute", xlabel = "training compute C (FLOP)",
-    ylabel = "loss", xlog = true, ylog = true, xformat = "flops",
-    colorbar = { label = "parameters N", log = true, format = "count" }, headroom = 0.12 }
+    ylabel = "loss (nats/token)", xlog = true, ylog = true, xformat = "flops",
+    colorbar = { label = "parameters N", log = true, format = "count" }, legend = "below" }
   local envelope = {}
   local any_curve = false
   if opts.curves ~= false then
@@ -459,7 +472,15 @@ function M.isoflop(runs, fit, opts)
   opts = check("plot.isoflop", opts, { "title" })
   local rs = M.runs("plot.isoflop", runs)
   local groups = M.budgets(rs)
-  local f = F.figure { title = opts.title or "IsoFLOP curves", xlabel = "parameters N", ylabel = "final loss",
+  local profiled = 0
+  for _, g in ipairs(groups) do if M.sizes(g.runs) >= 2 then profiled = profiled + 1 end end
+  if profiled == 0 then
+    error(string.format("plot.isoflop: these runs are no IsoFLOP sweep: no compute budget has runs of two model " ..
+      "sizes or more (%s at %s); IsoFLOP curves need several sizes per budget (sweep.isoflop). " ..
+      "plot.loss_compute draws runs at any compute", #rs == 1 and "1 run" or (#rs .. " runs"),
+      #groups == 1 and "1 budget" or (#groups .. " different budgets")), 2)
+  end
+  local f = F.figure { title = opts.title or "IsoFLOP curves", xlabel = "parameters N", ylabel = "final loss (nats/token)",
     xlog = true, xformat = "count", colorbar = { label = "compute C (FLOP)", log = true, format = "flops" },
     legend = "top right", headroom = 0.22 }
   local mx, my = {}, {}
@@ -669,8 +690,10 @@ function M.allocation(spec)
   local Cs = logspace(lo, hi, 60)
 
   local function panel(title, ylabel, law, label, which)
+    -- N_opt and D_opt rise with compute: the lower right is empty, and the question's value
+    -- (labelled to the left of its point at the top right) stays clear of the legend.
     local f = F.figure { title = title, xlabel = "training compute C (FLOP)", ylabel = ylabel, xlog = true, ylog = true,
-      xformat = "flops", yformat = "count", legend = "top left" }
+      xformat = "flops", yformat = "count", legend = "bottom right" }
     local y = {}
     for i, C in ipairs(Cs) do y[i] = law.predict(C) end
     local low, high, band_label = power_band(law, Cs, C_pivot)
@@ -749,10 +772,29 @@ end
 -- Published R_D* of Muennighoff et al. (used when the law carries none).
 M.published_R_D = 15.39
 
+-- Where R_D* comes from, for the legend: "given" (opts.R_D or a modified published law), "fitted"
+-- (a fitted law, or a law with intervals or bootstrap samples), "published" (fit.published's).
+local function R_D_source(law, given)
+  if given then return "given" end
+  local fitted = get(law, "fitted")
+  local name = first(law, "name")
+  if fitted == true then return "fitted" end
+  if fitted == false then
+    return (type(name) == "string" and name:find("modified", 1, true)) and "given" or "published"
+  end
+  if first(law, "intervals", "samples", "bootstrap") then return "fitted" end
+  return "the law's"
+end
+M.R_D_source = R_D_source
+
 -- plot.data_constrained(runs [, law] [, { R_D =, title = }]): two panels after Muennighoff et al.:
--- loss against epochs at each compute budget (runs coloured by budget, and the law's prediction for
--- that budget's model size as the unique data shrinks), and the return on repeated data: what U
--- unique tokens seen for E epochs are worth, D'/U = 1 + R_D*(1 − e^{−(E−1)/R_D*}), against new data.
+-- loss against epochs, and the return on repeated data: what U unique tokens seen for E epochs
+-- are worth, D'/U = 1 + R_D*(1 − e^{−(E−1)/R_D*}), against new data. The left panel follows the
+-- sweep: runs that share a compute budget (Muennighoff's figure 3: fixed compute, the epochs
+-- traded against unique data) are drawn per budget, coloured by compute, with the law's loss
+-- for that budget's model size; runs of a sweep.data_constrained (fixed N and unique data U_D,
+-- more epochs costing more compute) per model size and U_D, coloured by N, with the law's loss
+-- L(N, E·U_D, U_D).
 function M.data_constrained(runs, law, opts)
   opts = check("plot.data_constrained", opts, { "R_D", "title", "max_epochs" })
   local rs = M.runs("plot.data_constrained", runs)
@@ -761,40 +803,87 @@ function M.data_constrained(runs, law, opts)
       error(string.format("plot.data_constrained: run %d has neither epochs nor unique_tokens", i), 2)
     end
   end
-  local groups = M.budgets(rs)
-  local left = F.figure { title = "Loss against epochs at fixed compute", xlabel = "epochs over the unique data",
-    ylabel = "final loss", xlog = true, xformat = "number",
-    colorbar = { label = "compute C (FLOP)", log = true, format = "flops" }, legend = "top left" }
   local max_epochs = opts.max_epochs or 1
   for _, r in ipairs(rs) do max_epochs = math.max(max_epochs, r.epochs * 1.3) end
   local predict = law and M.predictor("plot.data_constrained", law)
-  for _, g in ipairs(groups) do
-    table.sort(g.runs, function(a, b) return a.epochs < b.epochs end)
-    local x, y = {}, {}
-    local logN = 0
-    for i, r in ipairs(g.runs) do x[i], y[i] = r.epochs, r.loss; logN = logN + math.log(r.N) end
-    left:points { x = x, y = y, z = g.C, size = 1.2 }
-    if predict then
-      local N = math.exp(logN / #g.runs)
-      local D = g.C / (6 * N)
-      local lx, ly = {}, {}
-      for _, e in ipairs(logspace(1, max_epochs, 40)) do
-        local v = predict(N, D, D / e)
-        if F.is_finite(v) then lx[#lx + 1], ly[#ly + 1] = e, v end
+
+  -- Fixed compute when most runs share their budget with another run; else fixed N and U_D.
+  local groups = M.budgets(rs)
+  local shared = 0
+  for _, g in ipairs(groups) do if #g.runs > 1 then shared = shared + #g.runs end end
+  local fixed_compute = shared * 2 > #rs
+  local left
+  if fixed_compute then
+    left = F.figure { title = "Loss against epochs at fixed compute", xlabel = "epochs over the unique data",
+      ylabel = "final loss (nats/token)", xlog = true, xformat = "number",
+      colorbar = { label = "compute C (FLOP)", log = true, format = "flops" }, legend = "top left" }
+    for _, g in ipairs(groups) do
+      table.sort(g.runs, function(a, b) return a.epochs < b.epochs end)
+      local x, y = {}, {}
+      local logN = 0
+      for i, r in ipairs(g.runs) do x[i], y[i] = r.epochs, r.loss; logN = logN + math.log(r.N) end
+      left:points { x = x, y = y, z = g.C, size = 1.2 }
+      if predict then
+        local N = math.exp(logN / #g.runs)
+        local D = g.C / (6 * N)
+        local lx, ly = {}, {}
+        for _, e in ipairs(logspace(1, max_epochs, 40)) do
+          local v = predict(N, D, D / e)
+          if F.is_finite(v) then lx[#lx + 1], ly[#ly + 1] = e, v end
+        end
+        left:line { x = lx, y = ly, z = g.C, width = 1.8 }
+      elseif #x > 1 then
+        left:line { x = x, y = y, z = g.C, width = 1 }
       end
-      left:line { x = lx, y = ly, z = g.C, width = 1.8 }
-    elseif #x > 1 then
-      left:line { x = x, y = y, z = g.C, width = 1 }
+    end
+  else
+    -- Runs grouped by model size and unique data (each within 2%).
+    local sets = {}
+    local sorted = {}
+    for i, r in ipairs(rs) do sorted[i] = r end
+    table.sort(sorted, function(a, b) return a.N < b.N or (a.N == b.N and a.unique_tokens < b.unique_tokens) end)
+    for _, r in ipairs(sorted) do
+      local found
+      for _, set in ipairs(sets) do
+        if math.abs(math.log(r.N / set.N)) < 0.02 and math.abs(math.log(r.unique_tokens / set.U)) < 0.02 then found = set break end
+      end
+      if not found then found = { N = r.N, U = r.unique_tokens, runs = {} }; sets[#sets + 1] = found end
+      found.runs[#found.runs + 1] = r
+    end
+    local one_U = true
+    for _, set in ipairs(sets) do if math.abs(math.log(set.U / sets[1].U)) >= 0.02 then one_U = false end end
+    local title = one_U and string.format("Loss against epochs: fixed N, U_{D} = %s unique tokens", F.formats.count(sets[1].U))
+        or "Loss against epochs at fixed N and unique data U_{D}"
+    left = F.figure { title = title, xlabel = "epochs over the unique data", ylabel = "final loss (nats/token)",
+      xlog = true, xformat = "number", colorbar = { label = "parameters N", log = true, format = "count" },
+      legend = "top right" }
+    for _, set in ipairs(sets) do
+      table.sort(set.runs, function(a, b) return a.epochs < b.epochs end)
+      local x, y = {}, {}
+      for i, r in ipairs(set.runs) do x[i], y[i] = r.epochs, r.loss end
+      left:points { x = x, y = y, z = set.N, size = 1.2 }
+      if predict then
+        local lx, ly = {}, {}
+        for _, e in ipairs(logspace(1, max_epochs, 40)) do
+          local v = predict(set.N, set.U * e, set.U)
+          if F.is_finite(v) then lx[#lx + 1], ly[#ly + 1] = e, v end
+        end
+        left:line { x = lx, y = ly, z = set.N, width = 1.8 }
+      elseif #x > 1 then
+        left:line { x = x, y = y, z = set.N, width = 1 }
+      end
     end
   end
   left:points { x = { 1 }, y = { 1 }, color = "#666666", label = "runs", legend_only = true }
   if predict then
-    left:line { x = { 1 }, y = { 1 }, color = "#666666", width = 1.8, label = "law, same N and D", legend_only = true }
+    left:line { x = { 1 }, y = { 1 }, color = "#666666", width = 1.8,
+                label = fixed_compute and "law, same N and D" or "law, same N and U_{D}", legend_only = true }
   end
 
   local params = law and get(law, "params")
-  local R = opts.R_D or first(params, "R_D", "R_D_star", "RD") or M.published_R_D
-  local R_source = (opts.R_D or first(params, "R_D", "R_D_star", "RD")) and "fitted" or "published"
+  local law_R = first(params, "R_D", "R_D_star", "RD")
+  local R = opts.R_D or law_R or M.published_R_D
+  local R_source = (opts.R_D or law_R) and R_D_source(law, opts.R_D ~= nil) or "published"
   local right = F.figure { title = "Return on repeated data", xlabel = "epochs E over U_D unique tokens",
     ylabel = "effective data D'/U_D", xlog = true, ylog = true, xformat = "number", yformat = "number",
     legend = "top left" }
@@ -860,7 +949,8 @@ function M.residuals(runs, law, opts)
               label = string.format("±RMSE = %.2g%%", 100 * rmse) }
   left:hline { y = 0, color = "#444444", dash = "solid", width = 1 }
   left:points { x = x, y = res, z = z, label = "runs", size = 1.2 }
-  local right = F.figure { title = "Observed against predicted", xlabel = "predicted loss", ylabel = "observed loss",
+  local right = F.figure { title = "Observed against predicted", xlabel = "predicted loss (nats/token)",
+    ylabel = "observed loss (nats/token)",
     xlog = true, ylog = true, legend = "top left" }
   local lo, hi = math.huge, 0
   for i = 1, #obs do lo, hi = math.min(lo, obs[i], pred[i]), math.max(hi, obs[i], pred[i]) end
@@ -885,7 +975,11 @@ function M.curves(runs, opts)
   for _, r in ipairs(rs) do
     if type(r.curve) == "table" and #r.curve > 0 then with_curves[#with_curves + 1] = r end
   end
-  if #with_curves == 0 then error("plot.curves: none of the runs has a curve (an array of { tokens =, loss = })", 2) end
+  if #with_curves == 0 then
+    error("plot.curves: none of the runs has a curve (an array of { tokens =, loss = }). The runs that store:runs{...} " ..
+      "lists carry no curves: read one with store:curve(study, run.hash) and set run.curve to it, e.g. " ..
+      "for _, r in ipairs(runs) do r.curve = store:curve(r.study, r.hash) end", 2)
+  end
   local x_compute = opts.x == "compute"
   if opts.x ~= nil and opts.x ~= "tokens" and opts.x ~= "compute" then
     error("plot.curves: x must be \"tokens\" or \"compute\" (got " .. tostring(opts.x) .. ")", 2)
@@ -902,7 +996,7 @@ function M.curves(runs, opts)
     end
   end
   local f = F.figure { title = title, xlabel = x_compute and "training compute (FLOP)" or "tokens seen",
-    ylabel = "loss", xlog = true, ylog = true, xformat = x_compute and "flops" or "count",
+    ylabel = "loss (nats/token)", xlog = true, ylog = true, xformat = x_compute and "flops" or "count",
     colorbar = (not few) and { label = "parameters N", log = true, format = "count" } or nil }
   table.sort(with_curves, function(a, b) return a.N < b.N end)
   local any_eval = false

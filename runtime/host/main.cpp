@@ -20,7 +20,7 @@ namespace {
 
 const char kUsage[] =
     "usage: scalelab [options] [script [args]]\n"
-    "       scalelab results FILE.db [--study NAME] [--status S] [--csv PATH | --json PATH | --curves PATH]\n"
+    "       scalelab results FILE.db [--study NAME] [--status S] [--csv PATH] [--json PATH] [--curves PATH]\n"
     "                    list or export the runs of a study's results store (scalelab results -h)\n"
     "Options:\n"
     "  -e stmt     run the Lua statement 'stmt'\n"

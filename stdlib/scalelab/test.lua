@@ -103,6 +103,13 @@ function test.fresh_dir(root)
   return dir
 end
 
+-- A new folder (test.fresh_dir(root)) holding one script, `name` (default "s.lua"), with `body`.
+function test.script(root, body, name)
+  local dir = test.fresh_dir(root)
+  test.write_file(dir .. "/" .. (name or "s.lua"), body)
+  return dir
+end
+
 -- Runs this scalelab program in folder `dir` with the command-line arguments `args` (a string,
 -- quoted as the shell needs) and the environment variables in `env`; returns its exit status,
 -- its output (standard output, then standard error) and its standard error alone.

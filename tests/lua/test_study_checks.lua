@@ -17,11 +17,7 @@ local function exists(path) return read(path) ~= nil end
 -- Runs `scalelab script args` in `dir`; returns the exit code, stdout and stderr together, and stderr.
 local function scalelab(dir, script, args) return t.run(dir, script .. " " .. (args or "")) end
 
-local function script(body)
-  local dir = t.fresh_dir(root)
-  write(dir .. "/s.lua", body)
-  return dir
-end
+local function script(body) return t.script(root, body) end
 
 -- No library location (stdlib/scalelab/...) in what the user reads.
 local function no_internal(text)

@@ -13,11 +13,7 @@ local read, write = t.read_file, t.write_file
 -- Runs `scalelab script args` in `dir`; returns the exit code, stdout and stderr together, and stderr.
 local function scalelab(dir, script, args) return t.run(dir, script .. " " .. (args or "")) end
 
-local function script(body)
-  local dir = t.fresh_dir(root)
-  write(dir .. "/s.lua", body)
-  return dir
-end
+local function script(body) return t.script(root, body) end
 
 -- Declares study `name` in this process: a dry run (the plan's printout captured) unless run = true.
 local function declare(name, spec, run)

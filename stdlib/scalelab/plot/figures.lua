@@ -813,6 +813,21 @@ function M.data_constrained(runs, law, opts)
   for _, g in ipairs(groups) do if #g.runs > 1 then shared = shared + #g.runs end end
   local fixed_compute = shared * 2 > #rs
   local left
+  -- One set of runs (a budget, or a model size with its unique data) coloured by z: its points, and
+  -- the law's loss at each number of epochs (loss_at(epochs)), or a line through the points.
+  local function draw_set(x, y, z, loss_at)
+    left:points { x = x, y = y, z = z, size = 1.2 }
+    if predict then
+      local lx, ly = {}, {}
+      for _, e in ipairs(logspace(1, max_epochs, 40)) do
+        local v = loss_at(e)
+        if F.is_finite(v) then lx[#lx + 1], ly[#ly + 1] = e, v end
+      end
+      left:line { x = lx, y = ly, z = z, width = 1.8 }
+    elseif #x > 1 then
+      left:line { x = x, y = y, z = z, width = 1 }
+    end
+  end
   if fixed_compute then
     left = F.figure { title = "Loss against epochs at fixed compute", xlabel = "epochs over the unique data",
       ylabel = "final loss (nats/token)", xlog = true, xformat = "number",
@@ -822,19 +837,9 @@ function M.data_constrained(runs, law, opts)
       local x, y = {}, {}
       local logN = 0
       for i, r in ipairs(g.runs) do x[i], y[i] = r.epochs, r.loss; logN = logN + math.log(r.N) end
-      left:points { x = x, y = y, z = g.C, size = 1.2 }
-      if predict then
-        local N = math.exp(logN / #g.runs)
-        local D = g.C / (6 * N)
-        local lx, ly = {}, {}
-        for _, e in ipairs(logspace(1, max_epochs, 40)) do
-          local v = predict(N, D, D / e)
-          if F.is_finite(v) then lx[#lx + 1], ly[#ly + 1] = e, v end
-        end
-        left:line { x = lx, y = ly, z = g.C, width = 1.8 }
-      elseif #x > 1 then
-        left:line { x = x, y = y, z = g.C, width = 1 }
-      end
+      local N = math.exp(logN / #g.runs)
+      local D = g.C / (6 * N)
+      draw_set(x, y, g.C, function(e) return predict(N, D, D / e) end)
     end
   else
     -- Runs grouped by model size and unique data (each within 2%).
@@ -861,17 +866,7 @@ function M.data_constrained(runs, law, opts)
       table.sort(set.runs, function(a, b) return a.epochs < b.epochs end)
       local x, y = {}, {}
       for i, r in ipairs(set.runs) do x[i], y[i] = r.epochs, r.loss end
-      left:points { x = x, y = y, z = set.N, size = 1.2 }
-      if predict then
-        local lx, ly = {}, {}
-        for _, e in ipairs(logspace(1, max_epochs, 40)) do
-          local v = predict(set.N, set.U * e, set.U)
-          if F.is_finite(v) then lx[#lx + 1], ly[#ly + 1] = e, v end
-        end
-        left:line { x = lx, y = ly, z = set.N, width = 1.8 }
-      elseif #x > 1 then
-        left:line { x = x, y = y, z = set.N, width = 1 }
-      end
+      draw_set(x, y, set.N, function(e) return predict(set.N, set.U * e, set.U) end)
     end
   end
   left:points { x = { 1 }, y = { 1 }, color = "#666666", label = "runs", legend_only = true }

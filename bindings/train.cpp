@@ -408,7 +408,16 @@ int run_as(lua_State* L, const char* function) {
     // next instruction; the run already stopped cleanly (its checkpoint written). In the REPL the
     // caller gets its result; in a script Ctrl-C ends the script, which must not go on to its next run.
     lua_sethook(L, nullptr, 0, 0);
-    if (interrupt_ends_script()) throw Interrupted();
+    if (interrupt_ends_script()) {
+      // The script ends here: say what was kept and how to go on.
+      if (!c.checkpoint.empty() && c.resume)
+        throw Interrupted(str(result.message, "; the checkpoint ", c.checkpoint,
+                              " holds it: run the script again to resume from there"));
+      if (!c.checkpoint.empty())
+        throw Interrupted(str(result.message, "; the checkpoint ", c.checkpoint,
+                              " holds it: train.run resumes from it unless resume = false"));
+      throw Interrupted(str(result.message, " (no checkpoint: give train.run checkpoint = \"run.ckpt\" to be able to resume)"));
+    }
   }
   push(L, std::move(result));
   return 1;

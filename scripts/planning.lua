@@ -35,7 +35,7 @@ for _, a in ipairs(answers) do
   print(string.format("  %-44s %8s %8s %13.1f", a[1], format_count(r.N), format_count(r.D), r.D / r.N))
 end
 print([[
-The paper's approach-3 constants put the optimum at a third of the parameters and twice the tokens
+The paper's approach-3 constants put the optimum at about half the parameters and twice the tokens
 of its own approaches 1 and 2 (about 20 tokens per parameter; REFERENCE: "70B on 1.4T" is approach
 1's answer). Besiroglu et al. (Epoch AI, 2024) refit the paper's data and found the published fit
 does not fit it: their refit agrees with approaches 1 and 2, and its bootstrap intervals are far

@@ -20,6 +20,7 @@ class Error : public std::runtime_error {
 class Interrupted : public Error {
  public:
   Interrupted() : Error("interrupted") {}
+  explicit Interrupted(const std::string& message) : Error(message) {}
 };
 
 // A failure of the system rather than of the input: an I/O error, a CUDA error, a broken invariant.

@@ -124,7 +124,25 @@ TEST_CASE("Ctrl-C in a script stops the script after the interrupted call, with 
   INFO(script.output());
   CHECK(status == 130);
   CHECK(script.output().find("start 2") == std::string::npos);
-  CHECK(script.output().find("interrupted") != std::string::npos);
+  // Where the run stopped, and that nothing can resume it.
+  CHECK(script.output().find("interrupted by the user after ") != std::string::npos);
+  CHECK(script.output().find("(no checkpoint: give train.run checkpoint = ") != std::string::npos);
+}
+
+TEST_CASE("Ctrl-C in a script's train.run with a checkpoint says where it is and how to resume") {
+  const std::string dir = temp_dir();
+  std::string body = kThreeRuns;
+  body.replace(body.find("threads = 1 }"), 13, "threads = 1, checkpoint = 'run' .. i .. '.ckpt' }");
+  write_file(dir + "/three.lua", body);
+  Pty script({"/bin/sh", "-c", "cd '" + dir + "' && exec '" SCALELAB_BINARY "' three.lua"}, {"HOME=" + dir});
+  REQUIRE(shows(script, "start 1"));
+  script.expect("(never shown)", 1.0);
+  script.interrupt();
+  const int status = script.wait(30);
+  INFO(script.output());
+  CHECK(status == 130);
+  CHECK(script.output().find("; the checkpoint run1.ckpt holds it: run the script again to resume from there") !=
+        std::string::npos);
 }
 
 TEST_CASE("Ctrl-C in the REPL stops train.run with its result and returns to the prompt") {

@@ -13,6 +13,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -192,8 +193,14 @@ std::string without_semicolons(const std::string& line) {
   return line.substr(0, end);
 }
 
-// Returns its arguments: the function an expression line passes its values through (see below).
-int identity(lua_State* L) { return lua_gettop(L); }
+// The rest of a line that starts with the keyword `return` (the line itself otherwise).
+std::string after_return(const std::string& line) {
+  size_t i = line.find_first_not_of(" \t");
+  if (i == std::string::npos || line.compare(i, 6, "return") != 0) return line;
+  i += 6;
+  if (i < line.size() && (std::isalnum(static_cast<unsigned char>(line[i])) || line[i] == '_')) return line;
+  return line.substr(i);
+}
 
 // True when the syntax error on the stack top says the chunk simply ended too early.
 bool incomplete(lua_State* L) {
@@ -227,10 +234,11 @@ void Host::repl() {
     // A multi-line entry (a function typed over several prompts) is one entry of the history: the
     // file gets a "#<time>" line before each entry, and on reading, the lines after one belong to
     // its entry (readline >= 8.0), so Up recalls the whole function in the next session too.
+    // Readline writes the "#<time>" lines only when history_comment_char is set, and reads a
+    // file's entries as multi-line only when it finds them: a file without them (written before)
+    // still reads as one entry per line.
     history_write_timestamps = 1;
-#if RL_READLINE_VERSION >= 0x0800
-    history_multiline_entries = 1;
-#endif
+    history_comment_char = '#';
     read_history(history.c_str());
   }
 #else
@@ -299,23 +307,27 @@ void Host::repl() {
     exit_armed = false;
     if (pending.empty()) {
       if (is_blank(line)) continue;
-      const std::string expression = "return " + line;
+      // "return <values>" typed out is the same expression line.
+      const std::string values = after_return(line);
+      const std::string expression = "return " + values;
       if (luaL_loadbuffer(L_, expression.data(), expression.size(), "=stdin") == LUA_OK) {
         // "return f(x)" is a tail call: f's frame would replace the line's, and an error about f's
         // arguments (checks.error_at_user, lua::raise) would find no frame of the user's line to
-        // name, as it does in a script. So the line runs as the arguments of a call instead,
-        // "return (...)(<line>\n)" with `...` = identity: its values are the same, and its frame
-        // stays below every function it calls. (The newline ends a trailing comment.)
-        const std::string wrapped = "return (...)(" + without_semicolons(line) + "\n)";
-        if (luaL_loadbuffer(L_, wrapped.data(), wrapped.size(), "=stdin") == LUA_OK) {
-          lua_remove(L_, -2);
-          lua_pushcfunction(L_, identity);
-        } else {
+        // name, as it does in a script. So the line runs as the arguments of an identity function
+        // instead: its values are the same, `...` in it is still the chunk's (none), and its frame
+        // stays below every function it calls. The closing parenthesis goes on the same line (so
+        // that errors name line 1), or after a newline when the line ends in a comment.
+        const std::string call = "return (function(...) return ... end)(" + without_semicolons(values);
+        for (const char* close : {" )", "\n)"}) {
+          const std::string wrapped = call + close;
+          if (luaL_loadbuffer(L_, wrapped.data(), wrapped.size(), "=stdin") == LUA_OK) {
+            lua_remove(L_, -2);
+            break;
+          }
           lua_pop(L_, 1);
-          lua_pushnil(L_);  // an argument the plain "return <line>" ignores
         }
         remember(line);
-        execute(!ends_with_semicolon(line), 1);
+        execute(!ends_with_semicolon(line), 0);
         continue;
       }
       lua_pop(L_, 1);

@@ -195,6 +195,21 @@ TEST_CASE("an error from a library function called on the typed line names the l
   CHECK(out.find("in method 'save'") != std::string::npos);
   // As in lua.c's REPL, messages are not prefixed with the program's name.
   CHECK(out.find("scalelab: stdin:1:") == std::string::npos);
+  // The line's own index errors name line 1, as the line is typed.
+  repl.send("x = {}; return x.y.z\r");
+  REQUIRE(shows(repl, "stdin:1: attempt to index a nil value (field 'y')"));
+  REQUIRE(shows(repl, "> "));
+  repl.send("nothing.here\r");
+  REQUIRE(shows(repl, "stdin:1: attempt to index a nil value (global 'nothing')"));
+  REQUIRE(shows(repl, "> "));
+  // `return` typed out is the same line: the library's error names it too.
+  repl.send("return f:save('" + dir + "/neg.svg')\r");
+  REQUIRE(shows(repl, "stdin:1: plot: series 1 (points 'a') has y = -1"));
+  REQUIRE(shows(repl, "> "));
+  // `...` at the top level of a line is the chunk's: empty, as in lua.c.
+  repl.send("select('#', ...)\r");
+  REQUIRE(shows(repl, "0\r\n"));
+  REQUIRE(shows(repl, "> "));
   // Expressions still show all their values; a trailing comment or semicolon changes nothing.
   repl.send("1, nil, 3 -- three\r");
   REQUIRE(shows(repl, "1\tnil\t3"));
@@ -225,19 +240,27 @@ TEST_CASE("a multi-line entry comes back whole in the next session's history") {
   {
     Pty first({SCALELAB_BINARY}, {"HOME=" + dir});
     REQUIRE(shows(first, "> "));
+    first.send("a = 1\r");
+    REQUIRE(shows(first, "> "));
     first.send("function thrice(x)\r");
     REQUIRE(shows(first, ">> "));
     first.send("return 3 * x end\r");
+    REQUIRE(shows(first, "> "));
+    first.send("b = 2\r");
     REQUIRE(shows(first, "> "));
     first.send("\x04");
     CHECK(first.wait() == 0);
   }
   Pty second({SCALELAB_BINARY}, {"HOME=" + dir});
   REQUIRE(shows(second, "> "));
-  second.send("\x1b[A\r");  // Up: the last entry, the whole function
+  second.send("\x1b[A\x1b[A\r");  // Up twice: past "b = 2" to the whole function, alone
   REQUIRE(shows(second, "> "));
   second.send("thrice(5)\r");
   REQUIRE(shows(second, "15\r\n"));
+  REQUIRE(shows(second, "> "));
+  // Neither neighbour ran with it (a history file read as one entry ran them all).
+  second.send("a == nil and b == nil\r");
+  REQUIRE(shows(second, "true\r\n"));
   REQUIRE(shows(second, "> "));
   second.send("\x04");
   CHECK(second.wait() == 0);

@@ -38,18 +38,31 @@ void on_sigint(int signal) {
 }
 
 // The level at which the traceback of `message` starts. An error that scalelab's library raised
-// about the user's call and located at the user's line ("stdin:1: ...", "run.lua:3: ...": the
-// first frame outside the library, with only the library's and C frames above it) starts at the
-// library function the user called: the frames inside the library say nothing to the user. Every
-// other error (in the user's own functions, or located inside the library) keeps all its frames.
+// about the user's call and located in the user's script ("stdin:1: ...", "run.lua:3: ...": at the
+// file of the first frame outside the library, with only the library's and C frames above it; at
+// that frame's line, or at the line of the key at fault a few lines below it, as the study checks
+// locate a bad key of a multi-line table) starts at the library function the user called, or at
+// the user's own frame when the traceback cannot name that function (it was reached by a tail call,
+// which leaves "(...tail calls...)", or it is an anonymous closure, which shows only the library's
+// file): the frames inside the library say nothing to the user. Every other error (in the user's
+// own functions, or located inside the library) keeps all its frames.
 int traceback_level(lua_State* L, const char* message) {
   lua_Debug ar;
   for (int level = 1; lua_getstack(L, level, &ar); ++level) {
     if (!lua_getinfo(L, "Sl", &ar)) break;
     if (std::strcmp(ar.what, "C") == 0 || lua::library_source(ar.source)) continue;
     if (ar.currentline <= 0 || level == 1) return 1;
-    const std::string where = std::string(ar.short_src) + ":" + std::to_string(ar.currentline) + ":";
-    return std::strncmp(message, where.c_str(), where.size()) == 0 ? level - 1 : 1;
+    // "<file>:<line>:" with the user's file.
+    const size_t n = std::strlen(ar.short_src);
+    if (std::strncmp(message, ar.short_src, n) != 0 || message[n] != ':') return 1;
+    const char* digits = message + n + 1;
+    const char* end = digits;
+    while (*end >= '0' && *end <= '9') ++end;
+    if (end == digits || *end != ':') return 1;
+    lua_Debug callee;
+    if (!lua_getstack(L, level - 1, &callee) || !lua_getinfo(L, "Snt", &callee)) return level;
+    const bool named = callee.namewhat && *callee.namewhat;
+    return callee.istailcall || !named ? level : level - 1;
   }
   return 1;
 }

@@ -133,6 +133,9 @@ TEST_CASE("an error the library raises at the user's line: the traceback starts 
   CHECK_THAT(r.err, Catch::Contains("neg.lua:3: plot: series 1 (points) has y = -1"));
   CHECK_THAT(r.err, Catch::Contains("in method 'save'"));
   CHECK_THAT(r.err, Catch::Contains("neg.lua:3: in main chunk"));
+  // The library function the user called shows as a C function does: its name, not its file.
+  CHECK_THAT(r.err, Catch::Contains("stack traceback:\n\t[scalelab]: in method 'save'\n\t" + dir + "/neg.lua:3: in main chunk"));
+  CHECK_THAT(r.err, !Catch::Contains("figure.lua"));
   // The library's inner frames (the checks that located the error, the helper that raised it) are left out.
   CHECK_THAT(r.err, !Catch::Contains("checks.lua"));
   CHECK_THAT(r.err, !Catch::Contains("save_script_and_data"));

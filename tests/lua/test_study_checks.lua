@@ -116,6 +116,17 @@ study "bad" {
   t.eq(code, 1, out)
   t.ok(out:find("^scalelab: s.lua:4: study: unknown key 'jbos'; did you mean 'jobs'%?"), out)
   t.eq(table.concat(frames(out), "\n"), "s.lua:1: in main chunk")
+  -- A helper of the declaration (sweep.grid, written in Lua) shows by its name, as a C function does.
+  dir = script([[
+study "bad" {
+  sweep = sweep.grid{ N = { 1e8 }, D = "many" },
+  backend = "simulated",
+}
+]])
+  code, out = scalelab(dir, "s.lua", "--dry-run")
+  t.eq(code, 1, out)
+  t.ok(out:find("^scalelab: s.lua:2: sweep.grid: D must be a number or a list of numbers %(got a string%)"), out)
+  t.eq(table.concat(frames(out), "\n"), "[scalelab]: in function 'sweep.grid'\ns.lua:2: in main chunk")
 end)
 
 t.test("a backend that cannot train here: the dry run says so, a run stops before training", function()

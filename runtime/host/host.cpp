@@ -38,18 +38,37 @@ void on_sigint(int signal) {
 }
 
 // The level at which the traceback of `message` starts. An error that scalelab's library raised
-// about the user's call and located at the user's line ("stdin:1: ...", "run.lua:3: ...": the
-// first frame outside the library, with only the library's and C frames above it) starts at the
-// library function the user called: the frames inside the library say nothing to the user. Every
-// other error (in the user's own functions, or located inside the library) keeps all its frames.
-int traceback_level(lua_State* L, const char* message) {
+// about the user's call and located in the user's script ("stdin:1: ...", "run.lua:3: ...": at the
+// file of the first frame outside the library, with only the library's and C frames above it; at
+// that frame's line, or at the line of the key at fault a few lines below it, as the study checks
+// locate a bad key of a multi-line table) starts at the library function the user called, or at
+// the user's own frame when the traceback cannot name that function (it was reached by a tail call,
+// which leaves "(...tail calls...)", or it is an anonymous closure, which shows only the library's
+// file): the frames inside the library say nothing to the user. Every other error (in the user's
+// own functions, or located inside the library) keeps all its frames. When the traceback starts at
+// a Lua function of the library, *library_frame is set to its location as the traceback writes it.
+int traceback_level(lua_State* L, const char* message, std::string* library_frame) {
   lua_Debug ar;
   for (int level = 1; lua_getstack(L, level, &ar); ++level) {
     if (!lua_getinfo(L, "Sl", &ar)) break;
     if (std::strcmp(ar.what, "C") == 0 || lua::library_source(ar.source)) continue;
     if (ar.currentline <= 0 || level == 1) return 1;
-    const std::string where = std::string(ar.short_src) + ":" + std::to_string(ar.currentline) + ":";
-    return std::strncmp(message, where.c_str(), where.size()) == 0 ? level - 1 : 1;
+    // "<file>:<line>:" with the user's file.
+    const size_t n = std::strlen(ar.short_src);
+    if (std::strncmp(message, ar.short_src, n) != 0 || message[n] != ':') return 1;
+    const char* digits = message + n + 1;
+    const char* end = digits;
+    while (*end >= '0' && *end <= '9') ++end;
+    if (end == digits || *end != ':') return 1;
+    lua_Debug callee;
+    if (!lua_getstack(L, level - 1, &callee) || !lua_getinfo(L, "Slnt", &callee)) return level;
+    const bool named = callee.namewhat && *callee.namewhat;
+    if (callee.istailcall || !named) return level;
+    // A function of the library written in Lua shows as the user calls it, as a C function shows:
+    // "[scalelab]: in function 'sweep.grid'", not the library's file and line.
+    if (library_frame && std::strcmp(callee.what, "C") != 0 && callee.currentline > 0)
+      *library_frame = std::string("\n\t") + callee.short_src + ":" + std::to_string(callee.currentline) + ":";
+    return level - 1;
   }
   return 1;
 }
@@ -60,11 +79,17 @@ int message_handler(lua_State* L) {
     if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
     message = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
   }
-  luaL_traceback(L, L, message, traceback_level(L, message));
+  std::string library_frame;
+  luaL_traceback(L, L, message, traceback_level(L, message, &library_frame));
   // Lua names a library function by where package.loaded holds it: 'scalelab.native.model.gpt',
   // 'scalelab.data.sampler'. The user calls them model.gpt and data.sampler: name them so.
   static const std::regex library_name(R"(function '(?:scalelab\.native\.|scalelab\.)([A-Za-z_]\w*\.[A-Za-z_]\w*)')");
-  const std::string named = std::regex_replace(lua_tostring(L, -1), library_name, "function '$1'");
+  std::string named = std::regex_replace(lua_tostring(L, -1), library_name, "function '$1'");
+  if (!library_frame.empty()) {
+    const size_t frames = named.find("\nstack traceback:");
+    const size_t at = frames == std::string::npos ? frames : named.find(library_frame, frames);
+    if (at != std::string::npos) named.replace(at, library_frame.size(), "\n\t[scalelab]:");
+  }
   lua_pushlstring(L, named.data(), named.size());
   return 1;
 }

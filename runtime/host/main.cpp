@@ -3,9 +3,10 @@
 //   scalelab                     the REPL on a terminal; otherwise runs standard input
 //   scalelab -                   runs standard input
 // Exit status: 0 success, 1 script error (message and traceback on stderr), 2 bad usage, 130 a
-// script stopped by Ctrl-C.
+// script stopped by Ctrl-C; scalelab results whose reader went away (| head) ends by SIGPIPE, as cat.
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -47,6 +48,13 @@ int main(int argc, char** argv) {
   std::vector<std::string> all(argv, argv + argc);
   // Subcommands are Lua modules: scalelab results FILE.db -> scalelab.results.main(arg).
   if (argc >= 2 && all[1] == "results") {
+    // A reader that stops early (scalelab results q.db | head) must not kill the program while the
+    // store is open: SQLite would leave q.db-shm and q.db-wal beside it. With SIGPIPE ignored, a
+    // write to the closed pipe fails (EPIPE); results.main then closes the store and returns
+    // kClosedPipe, and the program ends as SIGPIPE ends cat: quietly, by that signal.
+    constexpr int kClosedPipe = 128 + SIGPIPE;  // results.CLOSED_PIPE
+    std::signal(SIGPIPE, SIG_IGN);
+    int status = 1;
     try {
       scalelab::host::Host host;
       host.set_arg(all, 1);
@@ -57,13 +65,18 @@ int main(int argc, char** argv) {
         host.report();
         return host.interrupted() ? 130 : 1;
       }
-      const int status = lua_isinteger(L, -1) ? static_cast<int>(lua_tointeger(L, -1)) : 0;
+      status = lua_isinteger(L, -1) ? static_cast<int>(lua_tointeger(L, -1)) : 0;
       lua_pop(L, 1);
-      return status;
     } catch (const std::exception& e) {
       std::fprintf(stderr, "scalelab: %s\n", e.what());
       return 1;
     }
+    // The Lua state is closed (and with it anything still open) before the program ends.
+    if (status == kClosedPipe) {
+      std::signal(SIGPIPE, SIG_DFL);
+      std::raise(SIGPIPE);
+    }
+    return status;
   }
   std::vector<std::pair<char, std::string>> actions;  // -e and -l, in order
   bool interactive = false, version = false;

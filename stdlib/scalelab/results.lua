@@ -18,6 +18,8 @@ Options (each at most once; --option VALUE or --option=VALUE):
   --curves PATH    write the loss curves, one row per point (step, tokens, train_loss, eval_loss);
                    PATH ends in .csv or .json
   -h, --help       this help
+A reader that stops early (scalelab results FILE.db | head) ends it quietly, as it ends cat: the
+store is closed first, and the exit status is that of a closed pipe (141 under set -o pipefail).
 ]]
 
 -- A mistake in the command line: reported with the usage, exit status 2.
@@ -31,6 +33,45 @@ local OPTIONS = { "--study", "--status", "--csv", "--json", "--curves", "--help"
 
 local function ends_with(text, suffix) return text:sub(-#suffix) == suffix end
 
+-- Writing what results prints. A write that fails raises Closed: the caller closes the store before
+-- it goes on, so that no file (FILE.db-shm, FILE.db-wal) is left beside the store whatever happens
+-- to the output. The program ignores SIGPIPE while results runs (runtime/host/main.cpp), so a reader
+-- that went away (| head) is a failed write here (errno EPIPE), not the end of the process.
+local Closed = {}
+local EPIPE = 32  -- Linux, the BSDs and macOS alike
+results.CLOSED_PIPE = 141  -- the status of a process ended by SIGPIPE, as the shell reports it
+
+local function write(stream, ...)
+  local ok, message, code = stream:write(...)
+  if ok then return end
+  -- Standard error carries only what the store holds and where exports went: a failure there other
+  -- than a closed pipe (2>&- closed it) leaves the results themselves to be written.
+  if stream == io.stderr and code ~= EPIPE then return end
+  error(setmetatable({ message = message, code = code, stream = stream }, Closed), 0)
+end
+local function out(text) write(io.stdout, text, "\n") end
+
+-- What each option's value is, for "--csv needs ...".
+local NEEDS = {
+  study = "a study's name (--study NAME)",
+  status = "a status: one of " .. table.concat(STATUSES, ", "),
+  csv = "a path ending in .csv, or - for standard output (--csv runs.csv)",
+  json = "a path ending in .json, or - for standard output (--json runs.json)",
+  curves = "a path ending in .csv or .json (--curves curves.csv)",
+}
+
+-- " (for example --csv runs.csv)": `v` with extension `ext` in place of its own, or a file in `v`
+-- when it names a folder ("--csv=/tmp/", "--csv .").
+local function for_example(option, v, ext)
+  local example
+  if ends_with(v, "/") or v == "." or v == ".." then
+    return " (a file in that folder, for example " .. option .. " " .. (ends_with(v, "/") and v or v .. "/") .. "runs" .. ext .. ")"
+  end
+  example = v:gsub("%.[^./]*$", "")
+  if example == "" or ends_with(example, "/") then example = example .. "runs" end
+  return " (for example " .. option .. " " .. example .. ext .. ")"
+end
+
 -- The checks of each option's value: nil when good, else what is wrong and how to fix it.
 local CHECK = {
   status = function(v)
@@ -39,22 +80,22 @@ local CHECK = {
   end,
   csv = function(v)
     if v == "-" or ends_with(v, ".csv") then return nil end
-    return "--csv '" .. v .. "' must end in .csv (for example --csv "
-      .. (v:gsub("%.[^./]*$", "") .. ".csv") .. "), or be - for standard output; --json writes JSON"
+    return "--csv '" .. v .. "' must end in .csv" .. for_example("--csv", v, ".csv")
+      .. ", or be - for standard output; --json writes JSON"
   end,
   json = function(v)
     if v == "-" or ends_with(v, ".json") then return nil end
-    return "--json '" .. v .. "' must end in .json (for example --json "
-      .. (v:gsub("%.[^./]*$", "") .. ".json") .. "), or be - for standard output"
+    return "--json '" .. v .. "' must end in .json" .. for_example("--json", v, ".json") .. ", or be - for standard output"
   end,
   curves = function(v)
     if v == "-" then
       return "--curves needs a file ending in .csv or .json (it writes one of the two by the name); "
         .. "standard output is for --csv - or --json -"
     end
-    if ends_with(v, ".csv") or ends_with(v, ".json") then return nil end
-    return "--curves '" .. v .. "' must end in .csv or .json (for example --curves "
-      .. (v:gsub("%.[^./]*$", "") .. ".csv") .. ")"
+    if ends_with(v, ".csv") or ends_with(v, ".json") then
+      return nil
+    end
+    return "--curves '" .. v .. "' must end in .csv or .json" .. for_example("--curves", v, ".csv")
   end,
 }
 
@@ -65,18 +106,25 @@ local function parse(args)
     local a = args[i]
     local name, inline = a:match("^(%-%-[%w-]+)=(.*)$")
     name = name or a
-    local function value()
-      if inline then return inline end
-      i = i + 1
-      if not args[i] then usage_error(name .. " needs a value") end
-      return args[i]
+    -- The value of option `key`: inline (--csv=x.csv) or the next argument (--csv x.csv); never
+    -- empty, nor the next option (--csv --json x.json forgot the value of --csv).
+    local function value(key)
+      local v = inline
+      if not v then
+        v = args[i + 1]
+        if v == nil or (v:sub(1, 2) == "--" and #v > 2) then
+          usage_error(name .. " needs " .. NEEDS[key] .. (v and ("; got the option '" .. v .. "'") or ""))
+        end
+        i = i + 1
+      end
+      if v == "" then usage_error(name .. " needs " .. NEEDS[key] .. "; got an empty value") end
+      return v
     end
     local function set(key)
+      local v = value(key)
       if options[key] ~= nil then
-        usage_error(name .. " is given twice ('" .. options[key] .. "' and '" .. (inline or args[i + 1] or "")
-          .. "'); give it once")
+        usage_error(name .. " is given twice ('" .. options[key] .. "' and '" .. v .. "'); give it once")
       end
-      local v = value()
       local problem = CHECK[key] and CHECK[key](v)
       if problem then usage_error(problem) end
       options[key] = v
@@ -110,46 +158,38 @@ end
 
 -- Prints the runs of the store as a table, with both parameter counts, each labelled: N in a
 -- study's labels, fits and questions counts every parameter unless the study says
--- params = "non_embedding", so an unlabelled N would be ambiguous.
+-- params = "non_embedding", so an unlabelled N would be ambiguous. Line by line, a study's runs at a
+-- time: a reader that stops early (| head) stops it at the next line.
 function results.list(store, filter)
   for _, s in ipairs(store:studies()) do
     if not filter.study or filter.study == s.name then
-      print(string.format("study %s: script %s (sha256 %s), scalelab %s", s.name, s.script_path ~= "" and s.script_path or "?",
+      out(string.format("study %s: script %s (sha256 %s), scalelab %s", s.name, s.script_path ~= "" and s.script_path or "?",
         (s.script_hash or ""):sub(1, 12), s.scalelab_version or "?"))
       local runs = store:runs { study = s.name, status = filter.status }
       local line = "  %4s  %-8s %-9s %-12s %-9s %-9s %-9s %-9s %s"
-      print(string.format(line, "#", "status", "N (all)", "N (non-emb.)", "D", "FLOPs", "loss", "time", "hash"))
+      out(string.format(line, "#", "status", "N (all)", "N (non-emb.)", "D", "FLOPs", "loss", "time", "hash"))
       for _, r in ipairs(runs) do
-        print(string.format(line, r.ordinal, r.status,
+        out(string.format(line, r.ordinal, r.status,
           cell(r.params, core.format_count), cell(r.non_embedding_params, core.format_count),
           cell(r.tokens, core.format_count), cell(r.flops, core.format_flops),
           cell(r.loss, function(x) return string.format("%.4f", x) end),
           cell(r.wall_seconds, core.format_duration), r.hash:sub(1, 12)))
       end
-      print(string.format("  %s; N (all): every parameter (Chinchilla's count, studies' default); "
+      out(string.format("  %s; N (all): every parameter (Chinchilla's count, studies' default); "
         .. "N (non-emb.): without the embeddings (Kaplan's)", core.format_counted(#runs, "run")))
     end
   end
 end
 
 -- A runtime failure (not a usage mistake): its message without scalelab's internal file:line.
+-- (Standard error may be closed too: then nothing is said, and the status tells.)
 local function failure(message)
   io.stderr:write("scalelab results: ", checks.plain(message), "\n")
   return 1
 end
 
-local function run(args)
-  local options = parse(args)
-  if options.help then
-    io.stdout:write(results.usage)
-    return 0
-  end
-  if not options.path then usage_error("which store? give the path of a study's .db file") end
-  local probe = io.open(options.path, "rb")
-  if not probe then usage_error("no results store at '" .. options.path .. "' (no such file)") end
-  probe:close()
-  local ok, store = pcall(native_store.open, options.path, { read_only = true })
-  if not ok then return failure(store) end
+-- What results does with an open store: lists or exports; returns the exit status.
+local function read_store(store, options)
   local filter = { study = options.study, status = options.status }
   if filter.study then
     local names, found = {}, false
@@ -158,41 +198,73 @@ local function run(args)
       found = found or s.name == filter.study
     end
     if not found then
-      store:close()
       return failure(string.format("no study '%s' in %s; %s", filter.study, options.path,
         #names == 0 and "it holds no studies" or ("its studies: " .. table.concat(names, ", "))))
     end
   end
   -- With --csv - or --json -, standard output carries that export alone (for a pipe to pandas).
   local to_stdout = options.csv == "-" or options.json == "-"
-  local say = to_stdout and function(text) io.stderr:write(text, "\n") end or print
+  local say = to_stdout and function(text) write(io.stderr, text, "\n") end or out
   say(tostring(store))
+  local text
   local exported, why = pcall(function()
-    if options.csv == "-" then io.stdout:write(store:text("runs_csv", filter))
+    if options.csv == "-" then text = store:text("runs_csv", filter)
     elseif options.csv then say("runs: " .. store:export(options.csv, filter)) end
-    if options.json == "-" then io.stdout:write(store:text("runs_json", filter))
+    if options.json == "-" then text = store:text("runs_json", filter)
     elseif options.json then say("runs: " .. store:export(options.json, filter)) end
     if options.curves then
       say("curves: " .. store:export(options.curves, { what = "curves", study = filter.study, status = filter.status }))
     end
   end)
   if not exported then
-    store:close()
+    if getmetatable(why) == Closed then error(why, 0) end
     return failure(why)
   end
+  if text then write(io.stdout, text) end
   if not (options.csv or options.json or options.curves) then results.list(store, filter) end
-  store:close()
   return 0
 end
 
--- scalelab results ARGS: returns the exit status (0; 1 when the store cannot be read; 2 on bad
--- usage, with the usage).
+local function run(args)
+  local options = parse(args)
+  if options.help then
+    write(io.stdout, results.usage)
+    return 0
+  end
+  if not options.path then usage_error("which store? give the path of a study's .db file") end
+  local probe = io.open(options.path, "rb")
+  if not probe then usage_error("no results store at '" .. options.path .. "' (no such file)") end
+  probe:close()
+  local ok, store = pcall(native_store.open, options.path, { read_only = true })
+  if not ok then return failure(store) end
+  -- The store is closed before anything else happens, whatever stopped the reading: a closed
+  -- output, a failed export, an error.
+  local read, status = pcall(read_store, store, options)
+  store:close()
+  if not read then error(status, 0) end
+  return status
+end
+
+-- scalelab results ARGS: returns the exit status (0; 1 when the store cannot be read or the output
+-- cannot be written; 2 on bad usage, with the usage; results.CLOSED_PIPE when the reader of its
+-- output went away: the program then ends as SIGPIPE ends it, quietly).
 function results.main(args)
-  local ok, status = pcall(run, args or {})
+  local ok, status = pcall(function()
+    local status = run(args or {})
+    -- What is still buffered goes out now (the store is closed by now), while a failure can be told.
+    local flushed, message, code = io.stdout:flush()
+    if not flushed then error(setmetatable({ message = message, code = code, stream = io.stdout }, Closed), 0) end
+    return status
+  end)
   if ok then return status end
   if getmetatable(status) == Usage then
     io.stderr:write("scalelab results: ", status.message, "\n", results.usage)
     return 2
+  end
+  if getmetatable(status) == Closed then
+    if status.code == EPIPE then return results.CLOSED_PIPE end
+    return failure("cannot write " .. (status.stream == io.stderr and "standard error" or "standard output")
+      .. ": " .. tostring(status.message))
   end
   error(status, 0)
 end

@@ -643,7 +643,14 @@ local function run_study(name, spec, where)
   local ok, kind, identity, run_fn = pcall(backends.resolve, spec.backend)
   if not ok then
     -- One location, the user's line: an error raised inside (by a native function, say) may carry its own.
-    checks.fail(where, "study: backend: " .. checks.plain(kind), { "backend" })
+    -- backends.resolve names the key at fault ("backend.law.B must be a number"): once, and located at
+    -- that key's line; any other message is about the backend value as a whole.
+    local message = checks.plain(kind)
+    local key = message:match("^backend%.([%a_][%w_]*)")
+    if key or message:find("^backend[%s:]") then
+      checks.fail(where, "study: " .. message, { "backend", key })
+    end
+    checks.fail(where, "study: backend: " .. message, { "backend" })
   end
   s.backend_kind, s.backend_identity, s.backend_run = kind, identity, run_fn
   s.data_identity = describe_data(spec.data)

@@ -1,9 +1,15 @@
 // The Lua host: the error boundary (in-process, with a count of live C++ allocations), and the
 // program's command line (exit codes, messages, tracebacks, arg, module path).
 #include <catch2/catch.hpp>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <csignal>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <new>
 #include <string>
 
@@ -127,6 +133,9 @@ TEST_CASE("an error the library raises at the user's line: the traceback starts 
   CHECK_THAT(r.err, Catch::Contains("neg.lua:3: plot: series 1 (points) has y = -1"));
   CHECK_THAT(r.err, Catch::Contains("in method 'save'"));
   CHECK_THAT(r.err, Catch::Contains("neg.lua:3: in main chunk"));
+  // The library function the user called shows as a C function does: its name, not its file.
+  CHECK_THAT(r.err, Catch::Contains("stack traceback:\n\t[scalelab]: in method 'save'\n\t" + dir + "/neg.lua:3: in main chunk"));
+  CHECK_THAT(r.err, !Catch::Contains("figure.lua"));
   // The library's inner frames (the checks that located the error, the helper that raised it) are left out.
   CHECK_THAT(r.err, !Catch::Contains("checks.lua"));
   CHECK_THAT(r.err, !Catch::Contains("save_script_and_data"));
@@ -199,4 +208,53 @@ TEST_CASE("the script's folder is on the module path, and SCALELAB_STDLIB overri
                "/scalelab/pretty.lua").c_str());
   r = scalelab_run({"-e", "print(require('scalelab.pretty').format(1))"}, "", {"SCALELAB_STDLIB=" + lib});
   CHECK(r.out == "overridden\n");
+}
+
+TEST_CASE("scalelab results into a pipe whose reader is gone: the store is closed, then SIGPIPE ends it") {
+  std::string dir = temp_dir();
+  write_file(dir + "/s.lua", "study 's' { sweep = sweep.grid{ N = { 1e5, 2e5 }, D = { 1e7 } }, backend = 'simulated', "
+                             "fits = {} }\n");
+  auto r = run_process({"/bin/sh", "-c", "cd '" + dir + "' && '" + SCALELAB_BINARY + "' s.lua"});
+  REQUIRE(r.status == 0);
+  const auto exists = [&](const std::string& name) { return access((dir + "/" + name).c_str(), F_OK) == 0; };
+  REQUIRE(exists("s.db"));
+  REQUIRE(!exists("s.db-shm"));
+  REQUIRE(!exists("s.db-wal"));
+  for (const char* option : {"", "--csv", "--json"}) {
+    // The read end is closed before scalelab starts: its first write to standard output fails.
+    int fds[2];
+    REQUIRE(pipe(fds) == 0);
+    close(fds[0]);
+    const std::string err_path = dir + "/err.txt";
+    const pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      dup2(fds[1], STDOUT_FILENO);
+      const int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      dup2(err, STDERR_FILENO);
+      if (chdir(dir.c_str()) != 0) _exit(99);
+      if (*option)
+        execl(SCALELAB_BINARY, "scalelab", "results", "s.db", option, "-", static_cast<char*>(nullptr));
+      else
+        execl(SCALELAB_BINARY, "scalelab", "results", "s.db", static_cast<char*>(nullptr));
+      _exit(98);
+    }
+    close(fds[1]);
+    int status = 0;
+    REQUIRE(waitpid(pid, &status, 0) == pid);
+    INFO("option " << option);
+    CHECK(WIFSIGNALED(status));
+    CHECK(WTERMSIG(status) == SIGPIPE);
+    CHECK(!exists("s.db-shm"));
+    CHECK(!exists("s.db-wal"));
+    std::ifstream err(err_path);
+    std::string said((std::istreambuf_iterator<char>(err)), std::istreambuf_iterator<char>());
+    // Quiet: nothing but what --csv - and --json - always say on standard error (the store's summary).
+    if (*option) {
+      CHECK(said.rfind("Store(s.db", 0) == 0);
+      CHECK(said.find('\n') == said.size() - 1);
+    } else {
+      CHECK(said.empty());
+    }
+  }
 }

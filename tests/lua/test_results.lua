@@ -183,4 +183,87 @@ t.test("--csv - and --json - write the export alone on standard output", functio
   t.ok(err:find("--curves needs a file ending in .csv or .json", 1, true), err)
 end)
 
+t.test("an empty or missing option value: exit 2 saying what the option needs", function()
+  local dir = study_dir()
+  local before = files(dir)
+  local cases = {
+    { "--csv=", "--csv needs a path ending in .csv, or - for standard output (--csv runs.csv); got an empty value" },
+    { "--csv ''", "--csv needs a path ending in .csv" },
+    { "--json=", "--json needs a path ending in .json, or - for standard output" },
+    { "--curves=", "--curves needs a path ending in .csv or .json" },
+    { "--study=", "--study needs a study's name (--study NAME); got an empty value" },
+    { "--study ''", "--study needs a study's name" },
+    { "--status=", "--status needs a status: one of planned, running" },
+    { "--csv", "--csv needs a path ending in .csv" },
+    { "--csv --json r.json", "--csv needs a path ending in .csv, or - for standard output (--csv runs.csv); got the option '--json'" },
+  }
+  for _, case in ipairs(cases) do
+    local code, out, err = scalelab(dir, "results s.db " .. case[1])
+    t.eq(code, 2, case[1] .. ": " .. out .. err)
+    t.ok(err:find("scalelab results: " .. case[2], 1, true), case[1] .. ": " .. err)
+    t.ok(not err:find("for example --csv .csv", 1, true), err)
+  end
+  -- A folder or a bare extension: the example is a file, not ".csv".
+  local code, _, err = scalelab(dir, "results s.db --csv=out/")
+  t.eq(code, 2, err)
+  t.ok(err:find("--csv 'out/' must end in .csv (a file in that folder, for example --csv out/runs.csv)", 1, true), err)
+  code, _, err = scalelab(dir, "results s.db --json=.txt")
+  t.eq(code, 2, err)
+  t.ok(err:find("(for example --json runs.json)", 1, true), err)
+  t.eq(files(dir), before)
+end)
+
+-- A store of `count` planned runs, enough that the listing (about 100 bytes a run) overflows a pipe's
+-- buffer (64 KiB): a reader that stops early then meets the writer before it is done.
+local function big_store(count)
+  local dir = t.fresh_dir(root)
+  local s = native_store.open(dir .. "/big.db")
+  s:record_study { name = "big" }
+  local runs = {}
+  for i = 1, count do
+    runs[i] = { study = "big", hash = string.format("%064x", i), ordinal = i, config_json = "{}" }
+  end
+  s:plan_runs(runs)
+  s:close()
+  return dir
+end
+
+-- Runs `scalelab ARGS` into `reader` (a shell command reading standard input); returns what the
+-- reader printed, scalelab's exit status and its standard error.
+local function piped(dir, args, reader)
+  local exe = require("scalelab.native.study").executable()
+  local pipe = assert(io.popen(string.format("cd '%s' && { '%s' %s 2>err.txt; echo $? >status.txt; } | %s",
+    dir, exe, args, reader)))
+  local text = pipe:read("a")
+  pipe:close()
+  local status = tonumber((read(dir .. "/status.txt") or ""):match("%d+"))
+  local err = read(dir .. "/err.txt") or ""
+  os.remove(dir .. "/status.txt")
+  os.remove(dir .. "/err.txt")
+  return text, status, err
+end
+
+t.test("a reader that stops early (| head): no file left beside the store, a quiet end as cat's", function()
+  local dir = big_store(3000)
+  local before = files(dir)
+  t.eq(before, "big.db")
+  -- The whole listing first: it is long enough to fill the pipe.
+  local text, status, err = piped(dir, "results big.db", "wc -c")
+  t.eq(status, 0, err)
+  t.ok(tonumber(text) > 4 * 65536, text)
+  for _, args in ipairs { "results big.db", "results big.db --csv -", "results big.db --json -" } do
+    text, status, err = piped(dir, args, "head -c 10")
+    t.eq(#text, 10, args)
+    -- Ended by SIGPIPE (128 + 13) after closing the store: nothing on standard error, no -shm or -wal.
+    t.eq(status, 141, args .. ": " .. err)
+    t.eq(err:gsub("^Store%([^\n]*\n", ""), "", args)
+    t.eq(files(dir), before, args)
+  end
+  -- A write that fails for another reason is an error (status 1) that says so.
+  local code, _, e = scalelab(dir, "results big.db >/dev/full")
+  t.eq(code, 1, e)
+  t.ok(e:find("scalelab results: cannot write standard output: ", 1, true), e)
+  t.eq(files(dir), before)
+end)
+
 t.done()

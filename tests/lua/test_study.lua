@@ -405,7 +405,7 @@ study "bad" {
   backend = { kind = "simulated", law = { E = 1.7 } },
 }
 ]])
-  t.ok(out:find("bad.lua:3: study: backend: backend.law.A must be a number", 1, true), out)
+  t.ok(out:find("bad.lua:3: study: backend.law.A must be a number", 1, true), out)
 end)
 
 t.test("a foreign or corrupted store is refused with a clear message and left untouched", function()

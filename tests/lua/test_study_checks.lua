@@ -57,7 +57,76 @@ study "x" {
 ]])
   code, out = scalelab(dir, "s.lua", "--dry-run")
   t.eq(code, 1, out)
-  t.ok(out:find("s.lua:3: study: backend: kind = \"simulatd\" is not a backend; did you mean \"simulated\"?", 1, true), out)
+  t.ok(out:find("s.lua:3: study: backend.kind = \"simulatd\" is not a backend; did you mean \"simulated\"?", 1, true), out)
+end)
+
+-- The traceback below an error message: its frames, one a line.
+local function frames(out)
+  local list = {}
+  for line in (out:match("stack traceback:\n(.*)") or ""):gmatch("[^\n]+") do list[#list + 1] = line:gsub("^%s+", "") end
+  return list
+end
+
+t.test("a bad declaration: a script error at the key's line, one prefix, a traceback from the user's call", function()
+  -- backend.law lacks B: the message names the key path once, at the line of law =.
+  local dir = script([[
+local x = 1
+study "bad" {
+  sweep = sweep.grid{ N = { 1e8 }, D = { 1e9 } },
+  backend = {
+    kind = "simulated",
+    law = { E = 1.7, A = 400, alpha = 0.34, beta = 0.28 },
+  },
+}
+]])
+  local code, out = scalelab(dir, "s.lua", "--dry-run")
+  t.eq(code, 1, out)
+  t.eq(out:match("^[^\n]*"), "scalelab: s.lua:6: study: backend.law.B must be a number "
+    .. "(the simulated law is E + A/N^alpha + B/D^beta)")
+  -- The traceback starts at the user's call: no frame of the library's checks, no C error, no tail calls.
+  t.eq(table.concat(frames(out), "\n"), "s.lua:2: in main chunk")
+  -- Inside the user's own function, the user's frames are all kept (and still none of the library's).
+  dir = script([[
+local function declare(points)
+  local s = study "bad" {
+    sweep = sweep.grid{ N = points, D = { 1e9 } },
+    backend = "simulated",
+    fits = { "chinchila" },
+  }
+  return s
+end
+declare({ 1e8 })
+]])
+  code, out = scalelab(dir, "s.lua", "--dry-run")
+  t.eq(code, 1, out)
+  t.ok(out:find("^scalelab: s.lua:5: study: fits: unknown fit 'chinchila'; did you mean 'chinchilla'%?"), out)
+  local list = frames(out)
+  t.eq(list[1], "s.lua:2: in local 'declare'", out)
+  t.eq(list[2], "s.lua:9: in main chunk", out)
+  t.eq(#list, 2, out)
+  -- A key of the study table itself: the same rule.
+  dir = script([[
+study "bad" {
+  sweep = sweep.grid{ N = { 1e8 }, D = { 1e9 } },
+  backend = "simulated",
+  jbos = 2,
+}
+]])
+  code, out = scalelab(dir, "s.lua", "--dry-run")
+  t.eq(code, 1, out)
+  t.ok(out:find("^scalelab: s.lua:4: study: unknown key 'jbos'; did you mean 'jobs'%?"), out)
+  t.eq(table.concat(frames(out), "\n"), "s.lua:1: in main chunk")
+  -- A helper of the declaration (sweep.grid, written in Lua) shows by its name, as a C function does.
+  dir = script([[
+study "bad" {
+  sweep = sweep.grid{ N = { 1e8 }, D = "many" },
+  backend = "simulated",
+}
+]])
+  code, out = scalelab(dir, "s.lua", "--dry-run")
+  t.eq(code, 1, out)
+  t.ok(out:find("^scalelab: s.lua:2: sweep.grid: D must be a number or a list of numbers %(got a string%)"), out)
+  t.eq(table.concat(frames(out), "\n"), "[scalelab]: in function 'sweep.grid'\ns.lua:2: in main chunk")
 end)
 
 t.test("a backend that cannot train here: the dry run says so, a run stops before training", function()

@@ -87,7 +87,7 @@ study "x" {
   local code, out = scalelab(dir, "s.lua", "--dry-run")
   t.eq(code, 1, out)
   local message = out:match("scalelab: ([^\n]*)")
-  t.ok(message and message:find("^s%.lua:2: study: backend: backend%.law: law 'kaplan' has the kaplan_ND form"), out)
+  t.ok(message and message:find("^s%.lua:2: study: backend%.law: law 'kaplan' has the kaplan_ND form"), out)
   t.ok(message:find("fit.published.chinchilla", 1, true) and message:find("data-constrained", 1, true), message)
   local _, locations = message:gsub("s%.lua:%d+:", "")
   t.eq(locations, 1, message)

@@ -330,7 +330,7 @@ function backends.resolve(backend)
   -- backend = nil and "auto" do), unless it gives a law to simulate.
   local kind = backend.kind
   if kind == nil then kind = (backend.law ~= nil or backend.noise ~= nil) and "simulated" or backends.default end
-  check_name(kind, "kind = ")
+  check_name(kind, "backend.kind = ")
   if kind == "simulated" or kind == "law" then
     local law = backend.law ~= nil and backends.law_table(backend.law, "backend.law") or backends.default_law
     check_law(law, "backend.law")

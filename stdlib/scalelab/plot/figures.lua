@@ -971,9 +971,10 @@ function M.curves(runs, opts)
     if type(r.curve) == "table" and #r.curve > 0 then with_curves[#with_curves + 1] = r end
   end
   if #with_curves == 0 then
-    error("plot.curves: none of the runs has a curve (an array of { tokens =, loss = }). The runs that store:runs{...} " ..
-      "lists carry no curves: read one with store:curve(study, run.hash) and set run.curve to it, e.g. " ..
-      "for _, r in ipairs(runs) do r.curve = store:curve(r.study, r.hash) end", 2)
+    error("plot.curves: none of the runs has a curve (an array of { tokens =, loss = }). The runs that an opened " ..
+      "store's s:runs{...} lists carry no curves: read each with s:curve(run.study, run.hash) from the same store " ..
+      "and set run.curve to it, e.g. s = store.open(path); runs = s:runs{ study = name }; " ..
+      "for _, r in ipairs(runs) do r.curve = s:curve(r.study, r.hash) end", 2)
   end
   local x_compute = opts.x == "compute"
   if opts.x ~= nil and opts.x ~= "tokens" and opts.x ~= "compute" then

@@ -617,6 +617,51 @@ t.test("isoflop on runs of no IsoFLOP sweep: a clear error", function()
   t.raises(function() plot.isoflop(grid) end, "these runs are no IsoFLOP sweep: no compute budget has runs of two model sizes")
 end)
 
+t.test("isoflop on a grid study's runs read from its results store: a clear error; an IsoFLOP study's draw", function()
+  -- A tiny simulated grid study whose runs share a compute by chance (1e8 x 2e10 and 1e9 x 2e9
+  -- tokens: 1.2e19 FLOP each), and a tiny IsoFLOP study, each written to its store by scalelab.
+  local root = t.scratch("plot-isoflop-store")
+  local folder = t.script(root, [[
+study "tinygrid" {
+  backend = { kind = "simulated", law = fit.published.chinchilla },
+  model = { aspect = 64 },
+  sweep = sweep.grid{ N = { 1e8, 1e9 }, D = { 2e9, 2e10 } },
+}
+study "tinyiso" {
+  backend = { kind = "simulated", law = fit.published.chinchilla },
+  model = { aspect = 64 },
+  sweep = sweep.isoflop{ budgets = { 1e18, 1e19 }, points = 3 },
+}
+]])
+  local code, out = t.run(folder, "s.lua")
+  t.eq(code, 0, out)
+  local grid_store = store.open(folder .. "/tinygrid.db", { read_only = true })
+  local grid = grid_store:runs { study = "tinygrid" }
+  grid_store:close()
+  t.eq(#grid, 4)
+  t.eq(grid[1].config.budget, nil, "a grid's runs have no budget")
+  -- Two runs at one compute, of two sizes: the shape alone would pass for an IsoFLOP budget.
+  local groups = require("scalelab.plot.figures").budgets(require("scalelab.plot.figures").runs("test", grid))
+  local shared = 0
+  for _, g in ipairs(groups) do if #g.runs >= 2 then shared = shared + 1 end end
+  t.eq(shared, 1, "two of the grid's runs share a compute")
+  t.raises(function() plot.isoflop(grid) end, "these runs are no IsoFLOP sweep: they come from a study, and none of the 4 has a compute budget")
+  t.raises(function() plot.isoflop(grid, fit.published.chinchilla) end, "plot.loss_compute draws runs at any compute")
+  t.eq(#plot.isoflop_minima(grid), 0)
+  t.ok(tostring(plot.loss_compute(grid)):find("^figure 'Loss against compute'"))
+  -- The same runs as plain tables of N, D and loss say nothing of their sweep: drawn as given.
+  local bare = {}
+  for i, r in ipairs(grid) do bare[i] = { N = r.params, D = r.tokens, loss = r.loss } end
+  t.ok(tostring(plot.isoflop(bare)):find("^figure 'IsoFLOP curves'"))
+  -- An IsoFLOP study's runs from its store carry config.budget and draw, a curve per budget.
+  local iso_store = store.open(folder .. "/tinyiso.db", { read_only = true })
+  local iso = iso_store:runs { study = "tinyiso" }
+  iso_store:close()
+  t.eq(iso[1].config.budget ~= nil, true)
+  local f = plot.isoflop(iso)
+  t.eq(#f.minima, 2)
+end)
+
 t.test("layout: legends clear of the data, colour-bar labels clear of their ticks, losses in nats/token", function()
   -- loss_compute: training curves start high across the compute range: the legend goes below the
   -- axis label, with a bottom margin made for it.

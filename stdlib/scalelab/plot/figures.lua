@@ -490,7 +490,8 @@ end
 -- IsoFLOP fit (per-budget parabolas: a list in fit.budgets/parabolas/curves/fits whose entries
 -- have C and either coefficients = {c0, c1, c2} of loss = c0 + c1·ln N + c2·ln² N, or N_opt,
 -- loss_min and curvature, or a predict(N) function), or a parametric law (its IsoFLOP curves
--- L(N, C/6N)), or nil (parabolas in ln N are fitted here to each budget's runs).
+-- L(N, C/6N)), or nil (parabolas in ln N are fitted here to each budget's runs). Runs of no
+-- IsoFLOP sweep are refused: no budget with two sizes or more, or a study's runs with no budget.
 function M.isoflop(runs, fit, opts)
   opts = check("plot.isoflop", opts, { "title" })
   local rs = M.runs("plot.isoflop", runs)

@@ -18,6 +18,29 @@ local function quoted(text)
   return '"' .. text:gsub('[%c"\\]', function(c) return ESCAPES[c] or string.format("\\%03d", c:byte()) end) .. '"'
 end
 
+-- The name of a value's type for messages: its metatable's __name (bound objects: "Law",
+-- "Store"), else its Lua type.
+local function type_name(value)
+  local meta = getmetatable(value)
+  if type(meta) == "table" and type(rawget(meta, "__name")) == "string" then return rawget(meta, "__name") end
+  return type(value)
+end
+
+-- A short placeholder for a value whose metamethod raised: "<Law: __tostring failed: boom>". The
+-- message loses its "file:line: " prefix and anything after its first line, and is cut to 80 characters.
+local function failed(value, what, message)
+  local text = tostring(message):gsub("^[^\n]-:%d+: ", ""):match("^[^\n]*")
+  if #text > 80 then text = text:sub(1, 77) .. "..." end
+  return string.format("<%s: %s failed: %s>", type_name(value), what, text)
+end
+
+-- tostring(value), or the placeholder when its __tostring raises (or returns no string).
+local function safe_tostring(value)
+  local ok, text = pcall(tostring, value)
+  if ok and type(text) == "string" then return text end
+  return failed(value, "__tostring", ok and ("it returned " .. type(text)) or text)
+end
+
 local function format_scalar(value, quote)
   local kind = type(value)
   if kind == "string" then
@@ -32,32 +55,80 @@ local function format_scalar(value, quote)
     if info.what == "C" then return "function: builtin" end
     return string.format("function: %s:%d", info.short_src, info.linedefined)
   end
-  return tostring(value)  -- nil, booleans, userdata with __tostring, threads
+  return safe_tostring(value)  -- nil, booleans, userdata with __tostring, threads
 end
 
--- Keys in a stable order: the array part first, then numbers, then strings, then the rest.
-local function sorted_keys(t)
-  local n = #t
-  local keys = {}
-  for k in pairs(t) do
-    if not (math.type(k) == "integer" and k >= 1 and k <= n) then keys[#keys + 1] = k end
+-- A table's entries: n (its length, the array part shown first) and its other keys in a stable
+-- order (numbers, then strings, then the rest), with the values its pairs gave. Returns nil and
+-- the message when __len or __pairs raises.
+local function entries(t)
+  local values, keys = {}, {}
+  local ok, message = pcall(function()
+    for k, v in pairs(t) do
+      keys[#keys + 1] = k
+      values[k] = v
+    end
+  end)
+  if not ok then return nil, nil, nil, failed(t, "__pairs", message) end
+  local got, n = pcall(function() return #t end)
+  if not got then return nil, nil, nil, failed(t, "__len", n) end
+  if math.type(n) ~= "integer" or n < 0 then n = 0 end
+  -- The array part: values pairs did not give (a proxy's __index) are read by indexing.
+  for i = 1, n do
+    if values[i] == nil then
+      local read, v = pcall(function() return t[i] end)
+      if read then values[i] = v end
+    end
+  end
+  local others = {}
+  for _, k in ipairs(keys) do
+    if not (math.type(k) == "integer" and k >= 1 and k <= n) then others[#others + 1] = k end
   end
   local rank = { number = 1, string = 2 }
-  table.sort(keys, function(a, b)
+  table.sort(others, function(a, b)
     local ra, rb = rank[type(a)] or 3, rank[type(b)] or 3
     if ra ~= rb then return ra < rb end
     if ra <= 2 then return a < b end
-    return tostring(a) < tostring(b)
+    return safe_tostring(a) < safe_tostring(b)
   end)
-  return n, keys
+  return n, others, values
+end
+
+-- A multi-line text's later lines moved to start at `by`: their common leading blanks are replaced
+-- by it (their own deeper indentation stays), and trailing blanks are dropped.
+local function indent_lines(text, by)
+  text = text:gsub("[ \t]+\n", "\n"):gsub("[ \t]+$", "")
+  local first, rest = text:match("^([^\n]*)\n(.*)$")
+  local common
+  for line in (rest .. "\n"):gmatch("([^\n]*)\n") do
+    if line:find("%S") then
+      local lead = #line:match("^ *")
+      common = common and math.min(common, lead) or lead
+    end
+  end
+  common = common or 0
+  local lines = {}
+  for line in (rest .. "\n"):gmatch("([^\n]*)\n") do
+    lines[#lines + 1] = line:find("%S") and (by .. line:sub(common + 1)) or ""
+  end
+  return first .. "\n" .. table.concat(lines, "\n")
+end
+
+-- Whether format_value lays `value` out itself over several lines (a plain table, indented by
+-- its level), rather than taking its text from __tostring.
+local function laid_out(value)
+  if type(value) ~= "table" then return false end
+  local meta = getmetatable(value)
+  return not (type(meta) == "table" and rawget(meta, "__tostring"))
 end
 
 local function format_value(value, options, level, seen, indent)
   if type(value) ~= "table" then return format_scalar(value, level > 0) end
   local meta = getmetatable(value)
-  if meta and meta.__tostring then return tostring(value) end
+  if type(meta) == "table" and rawget(meta, "__tostring") then return safe_tostring(value) end
   if seen[value] then return "<cycle>" end
-  local n, keys = sorted_keys(value)
+  local n, keys, values, problem = entries(value)
+  if problem then return problem end
   local count = n + #keys
   if count == 0 then return "{}" end
   if level >= options.depth then return string.format("{...%d %s}", count, count == 1 and "item" or "items") end
@@ -65,18 +136,25 @@ local function format_value(value, options, level, seen, indent)
   local items = {}
   local shown = 0
   local inner = indent .. options.indent
-  local function add(text)
+  -- A value printed on several lines (an object's summary) has its later lines indented under its
+  -- key, and no comma after its last line: the next key's dedent ends it.
+  local multi = {}
+  local function add(text, item)
     shown = shown + 1
+    if text:find("\n") and not laid_out(item) then
+      multi[#items + 1] = true
+      text = indent_lines(text, inner .. options.indent)
+    end
     items[#items + 1] = text
   end
   for i = 1, n do
     if shown >= options.length then break end
-    add(format_value(value[i], options, level + 1, seen, inner))
+    add(format_value(values[i], options, level + 1, seen, inner), values[i])
   end
   for _, k in ipairs(keys) do
     if shown >= options.length then break end
     local key = is_identifier(k) and k or ("[" .. format_scalar(k, true) .. "]")
-    add(key .. " = " .. format_value(value[k], options, level + 1, seen, inner))
+    add(key .. " = " .. format_value(values[k], options, level + 1, seen, inner), values[k])
   end
   if count > shown then items[#items + 1] = string.format("...(%d more)", count - shown) end
   seen[value] = nil
@@ -97,7 +175,11 @@ local function format_value(value, options, level, seen, indent)
     lines[#lines + 1] = line
     return "{\n" .. inner .. table.concat(lines, "\n" .. inner) .. "\n" .. indent .. "}"
   end
-  return "{\n" .. inner .. table.concat(items, ",\n" .. inner) .. "\n" .. indent .. "}"
+  local out = {}
+  for i, item in ipairs(items) do
+    out[#out + 1] = inner .. item .. ((i < #items and not multi[i]) and "," or "")
+  end
+  return "{\n" .. table.concat(out, "\n") .. "\n" .. indent .. "}"
 end
 
 -- pretty.format(value [, { depth = 3, length = 30, width = 100 }]) -> string

@@ -617,6 +617,51 @@ t.test("isoflop on runs of no IsoFLOP sweep: a clear error", function()
   t.raises(function() plot.isoflop(grid) end, "these runs are no IsoFLOP sweep: no compute budget has runs of two model sizes")
 end)
 
+t.test("isoflop on a grid study's runs read from its results store: a clear error; an IsoFLOP study's draw", function()
+  -- A tiny simulated grid study whose runs share a compute by chance (1e8 x 2e10 and 1e9 x 2e9
+  -- tokens: 1.2e19 FLOP each), and a tiny IsoFLOP study, each written to its store by scalelab.
+  local root = t.scratch("plot-isoflop-store")
+  local folder = t.script(root, [[
+study "tinygrid" {
+  backend = { kind = "simulated", law = fit.published.chinchilla },
+  model = { aspect = 64 },
+  sweep = sweep.grid{ N = { 1e8, 1e9 }, D = { 2e9, 2e10 } },
+}
+study "tinyiso" {
+  backend = { kind = "simulated", law = fit.published.chinchilla },
+  model = { aspect = 64 },
+  sweep = sweep.isoflop{ budgets = { 1e18, 1e19 }, points = 3 },
+}
+]])
+  local code, out = t.run(folder, "s.lua")
+  t.eq(code, 0, out)
+  local grid_store = store.open(folder .. "/tinygrid.db", { read_only = true })
+  local grid = grid_store:runs { study = "tinygrid" }
+  grid_store:close()
+  t.eq(#grid, 4)
+  t.eq(grid[1].config.budget, nil, "a grid's runs have no budget")
+  -- Two runs at one compute, of two sizes: the shape alone would pass for an IsoFLOP budget.
+  local groups = require("scalelab.plot.figures").budgets(require("scalelab.plot.figures").runs("test", grid))
+  local shared = 0
+  for _, g in ipairs(groups) do if #g.runs >= 2 then shared = shared + 1 end end
+  t.eq(shared, 1, "two of the grid's runs share a compute")
+  t.raises(function() plot.isoflop(grid) end, "these runs are no IsoFLOP sweep: they come from a study, and none of the 4 has a compute budget")
+  t.raises(function() plot.isoflop(grid, fit.published.chinchilla) end, "plot.loss_compute draws runs at any compute")
+  t.eq(#plot.isoflop_minima(grid), 0)
+  t.ok(tostring(plot.loss_compute(grid)):find("^figure 'Loss against compute'"))
+  -- The same runs as plain tables of N, D and loss say nothing of their sweep: drawn as given.
+  local bare = {}
+  for i, r in ipairs(grid) do bare[i] = { N = r.params, D = r.tokens, loss = r.loss } end
+  t.ok(tostring(plot.isoflop(bare)):find("^figure 'IsoFLOP curves'"))
+  -- An IsoFLOP study's runs from its store carry config.budget and draw, a curve per budget.
+  local iso_store = store.open(folder .. "/tinyiso.db", { read_only = true })
+  local iso = iso_store:runs { study = "tinyiso" }
+  iso_store:close()
+  t.eq(iso[1].config.budget ~= nil, true)
+  local f = plot.isoflop(iso)
+  t.eq(#f.minima, 2)
+end)
+
 t.test("layout: legends clear of the data, colour-bar labels clear of their ticks, losses in nats/token", function()
   -- loss_compute: training curves start high across the compute range: the legend goes below the
   -- axis label, with a bottom margin made for it.
@@ -636,20 +681,100 @@ t.test("layout: legends clear of the data, colour-bar labels clear of their tick
     local r = F.ranges(panel)
     t.ok(math.log(label.y / r.y[1]) / math.log(r.y[2] / r.y[1]) > 0.6, "the question's label is in the upper part")
   end
-  -- Colour bar: the label moves right of the widest tick label.
+  -- Colour bar: the right margin grows with the widest tick label, which the label stands right of.
   t.near(F.label_width("2×10^{19}"), 4 + 2 * 0.7, 1e-12)
   t.eq(F.label_width("500M"), 4)
+  local short = F.colorbar_layout({ { 1e18, "10^{18}" } }, "compute C (FLOP)", 13)
+  local wide = F.colorbar_layout({ { 1.5e19, "1.5×10^{19}" } }, "compute C (FLOP)", 13)
+  t.near(wide.room - short.room, (F.label_width("1.5×10^{19}") - F.label_width("10^{18}")) * 0.62 * 13, 1e-9)
+  t.near(wide.label_at - wide.ticks_to, short.label_at - short.ticks_to, 1e-9)
   local narrow = plot.figure { colorbar = { label = "compute C (FLOP)", log = true, format = "flops" } }
   narrow:points { x = { 1, 2, 3 }, y = { 1, 2, 3 }, z = { 2e18, 1e19, 5e19 } }
-  local offset = tonumber(F.script(narrow):match("set cblabel 'compute C %(FLOP%)' offset ([%d.]+),0"))
-  t.ok(offset and offset >= 0.5 + 1.9, "offset " .. tostring(offset))
+  t.ok(F.script(narrow):find("set label %d+ 'compute C %(FLOP%)' at screen 0%.%d+, graph 0%.5 center rotate by 90"),
+    F.script(narrow))
   for _, f in ipairs({ plot.isoflop(runs, law), plot.curves(runs), plot.data_constrained(fx.repeated_runs(), nil).panels[1] }) do
     t.ok(f.ylabel:find("(nats/token)", 1, true), f.ylabel)
   end
 end)
 
-t.test("curves on runs without curves points to store:curve", function()
-  t.raises(function() plot.curves({ { N = 1e8, D = 1e9, loss = 3, hash = "abc" } }) end, "store:curve(study, run.hash)")
+-- Helvetica's advance widths (em) of the characters tick labels use; others count 0.6.
+local HELVETICA = { ["."] = 0.278, ["×"] = 0.584, ["-"] = 0.333, [" "] = 0.278, ["%"] = 0.889, M = 0.833, B = 0.667,
+                    k = 0.5, T = 0.611, G = 0.778 }
+for d = 0, 9 do HELVETICA[tostring(d)] = 0.556 end
+
+-- The texts of an SVG written by gnuplot: { x =, y =, anchor =, rotate =, text =, width = (in pixels,
+-- from Helvetica's widths and each tspan's font size) }, and the SVG's width.
+local function svg_texts(svg)
+  local width = tonumber(svg:match('viewBox="0 0 ([%d.]+) [%d.]+"'))
+  local texts = {}
+  for attributes, body in svg:gmatch('<g transform="(translate%([^"]*)"([^>]*>%s*<text>.-)</text>') do
+    local x, y = attributes:match("translate%(([%-%d.]+),([%-%d.]+)%)")
+    local size = tonumber(body:match('font%-size="([%d.]+)"')) or 13
+    local text, w = {}, 0
+    for tspan_attributes, content in body:gmatch("<tspan([^>]*)>([^<]*)</tspan>") do
+      local tsize = tonumber(tspan_attributes:match('font%-size="([%d.]+)"')) or size
+      text[#text + 1] = content
+      for _, c in utf8.codes(content) do w = w + (HELVETICA[utf8.char(c)] or 0.6) * tsize end
+    end
+    texts[#texts + 1] = { x = tonumber(x), y = tonumber(y), anchor = body:match('text%-anchor="(%a+)"'),
+                          rotate = attributes:match("rotate%(([%-%d.]+)%)"), text = table.concat(text), width = w }
+  end
+  return texts, width
+end
+
+t.test("colour-bar labels stand inside the canvas, right of their widest tick label (isoflop, loss_compute, panels)", function()
+  need_gnuplot()
+  local law = fx.chinchilla()
+  -- Budgets whose tick labels are wide: 1.5×10^{19}.
+  local wide_runs = {}
+  for _, C in ipairs({ 1.2e19, 3.7e19, 1.3e20 }) do
+    for _, N in ipairs({ 1e8, 2e8, 4e8, 8e8, 1.6e9 }) do
+      wide_runs[#wide_runs + 1] = { N = N, D = C / (6 * N), loss = law:predict { N = N, D = C / (6 * N) } }
+    end
+  end
+  local cases = {
+    { name = "isoflop", figure = plot.isoflop(wide_runs, law), label = "compute C (FLOP)" },
+    { name = "loss_compute", figure = plot.loss_compute(runs, law), label = "parameters N" },
+    { name = "data_constrained", figure = plot.data_constrained(fx.repeated_runs(), nil), label = "compute C (FLOP)" },
+  }
+  for _, case in ipairs(cases) do
+    local path = dir .. "/cb_" .. case.name .. ".svg"
+    case.figure:save(path)
+    local texts, width = svg_texts(read(path))
+    t.ok(width and width > 0, case.name .. ": the SVG's width")
+    local label
+    for _, text in ipairs(texts) do if text.text == case.label then label = text end end
+    t.ok(label, case.name .. ": the SVG has the colour-bar label '" .. case.label .. "'")
+    t.ok(label.rotate, case.name .. ": the label is turned")
+    -- Turned, the label's glyphs lie within about 0.6 em either side of its x.
+    t.ok(label.x + 0.6 * 13 <= width, string.format("%s: the label at x = %.1f is inside the canvas (%g wide)",
+      case.name, label.x, width))
+    -- The colour bar's tick labels: left-aligned texts at the label's height range, right of the
+    -- plot and left of the label; none reaches the label, none leaves the canvas.
+    local ticks = 0
+    for _, text in ipairs(texts) do
+      if text.anchor == "start" and not text.rotate and text.x > label.x - 150 and text.x < label.x and
+          text.text:find("^[%d.×]+[%dMBkTG]*$") then
+        ticks = ticks + 1
+        t.ok(text.x + text.width + 4 <= label.x - 0.6 * 13, string.format("%s: tick label '%s' (%.1f to %.1f) clear of the label at %.1f",
+          case.name, text.text, text.x, text.x + text.width, label.x))
+        t.ok(text.x + text.width <= width, case.name .. ": tick label inside the canvas")
+      end
+    end
+    t.ok(ticks >= 2, case.name .. ": found the colour bar's tick labels (" .. ticks .. ")")
+  end
+end)
+
+t.test("curves on runs without curves points to an opened store's s:curve", function()
+  local ok, message = pcall(plot.curves, { { N = 1e8, D = 1e9, loss = 3, hash = "abc" } })
+  t.ok(not ok)
+  message = tostring(message)
+  t.ok(message:find("s = store.open(path)", 1, true), message)
+  t.ok(message:find("s:curve(run.study, run.hash)", 1, true), message)
+  t.ok(message:find("r.curve = s:curve(r.study, r.hash)", 1, true), message)
+  -- The module `store` has no curve function: the hint never calls it.
+  t.eq(rawget(store, "curve"), nil)
+  t.ok(not message:find("store:curve", 1, true), message)
 end)
 
 os.execute("rm -rf " .. dir)

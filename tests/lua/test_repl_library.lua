@@ -81,6 +81,54 @@ t.test("pretty: arrays of short values fill lines; strings are escaped on one li
   t.ok(pretty(wide):find("\n  alpha = {1, 2, 3},\n", 1, true), pretty(wide))
 end)
 
+t.test("pretty: a value whose __tostring, __pairs or __len raises prints a short placeholder", function()
+  local law = setmetatable({}, { __name = "Law", __tostring = function() error("no summary today") end })
+  t.eq(pretty(law), "<Law: __tostring failed: no summary today>")
+  t.eq(pretty({ law = law, n = 1 }), "{law = <Law: __tostring failed: no summary today>, n = 1}")
+  t.eq(pretty({ [law] = 1 }), "{[<Law: __tostring failed: no summary today>] = 1}")
+  local proxy = setmetatable({}, { __pairs = function() error("cannot list the fields") end })
+  t.eq(pretty(proxy), "<table: __pairs failed: cannot list the fields>")
+  t.eq(pretty({ p = proxy }), "{p = <table: __pairs failed: cannot list the fields>}")
+  local sized = setmetatable({ 1 }, { __name = "Sized", __len = function() error("no length") end })
+  t.eq(pretty(sized), "<Sized: __len failed: no length>")
+  -- A long message keeps its first line, cut short.
+  local long = setmetatable({}, { __tostring = function() error(string.rep("x", 200) .. "\nsecond line", 0) end })
+  local text = pretty(long)
+  t.ok(#text < 120 and not text:find("second line", 1, true), text)
+  -- What the REPL prints for a typed value: the placeholder, no error through repl.show.
+  local lines = {}
+  local saved = print
+  print = function(...) lines[#lines + 1] = table.concat({ ... }, "\t") end
+  local ok, message = pcall(repl.show, law, proxy)
+  print = saved
+  assert(ok, message)
+  t.eq(lines[1], "<Law: __tostring failed: no summary today>\t<table: __pairs failed: cannot list the fields>")
+end)
+
+t.test("pretty: objects with multi-line summaries in a table (fit.published) indent under their key", function()
+  local text = pretty(fit.published)
+  t.ok(text:find("\n  chinchilla = chinchilla (published): ", 1, true), text)
+  t.ok(text:find("\n    E     = 1.69\n", 1, true), "continuation lines under the key, no trailing blanks: " .. text)
+  local lines = {}
+  for line in text:gmatch("[^\n]+") do lines[#lines + 1] = line end
+  t.eq(lines[1], "{")
+  t.eq(lines[#lines], "}")
+  for i = 2, #lines - 1 do
+    local line = lines[i]
+    t.ok(line:find("^  "), "indented inside the braces: " .. line)
+    t.ok(not line:find(",$"), "no comma after a summary's lines: " .. line)
+    t.ok(not line:find("%s$"), "no trailing blanks: " .. line)
+    -- A key's line, or a summary's line under it.
+    t.ok(line:find("^  [%a_][%w_]* = ") or line:find("^    "), "a key or a line under one: " .. line)
+  end
+  -- Plain nested tables keep their own layout and commas.
+  local wide = { nested = {} }
+  for i = 1, 12 do wide.nested["k" .. i] = string.rep("y", 10) end
+  wide.after = 1
+  t.eq(pretty(wide):match("^{\n  after = 1,\n  nested = {\n    k1 = \"yyyyyyyyyy\",\n"), "{\n  after = 1,\n  nested = {\n    k1 = \"yyyyyyyyyy\",\n")
+  t.ok(pretty(wide):find("\n    k9 = \"yyyyyyyyyy\"\n  }\n}$"), pretty(wide))
+end)
+
 -- Runs help(...) and returns what it printed.
 local function help_text(...)
   local lines = {}

@@ -484,11 +484,47 @@ function M.label_width(text)
   return (utf8.len(plain) or #plain) + 0.7 * small
 end
 
--- The colour bar label's x offset (characters) that keeps it clear of tick labels this wide.
-function M.label_offset(ticks)
-  local widest = 0
-  for _, t in ipairs(ticks) do widest = math.max(widest, M.label_width(t[2])) end
-  return 0.5 + math.max(0, widest - 3.5)
+-- The layout right of the plot of a figure with a colour bar, in pixels of the canvas, from the
+-- plot's right edge: the colour box, its tick labels (as wide as the widest of `ticks` is drawn),
+-- and the label, rotated, right of them. room: how much the right margin must hold, so that the
+-- label always stands inside the canvas and clear of the tick labels however wide they are.
+-- (require("scalelab.plot.figure").colorbar_layout(ticks, label [, em]); em: the font size in
+-- pixels of the canvas.)
+function M.colorbar_layout(ticks, label, em)
+  em = em or active.em or active.size
+  local widest, char = 0, 0.62
+  for _, t in ipairs(ticks) do
+    widest = math.max(widest, active.dumb and (utf8.len(t[2]) or #t[2]) or M.label_width(t[2]))
+  end
+  if active.dumb then char = 1 end
+  local layout = {}
+  layout.box_from = 1.5 * em                       -- the gap between the plot and the colour box
+  layout.box_to = layout.box_from + 1.6 * em        -- the colour box
+  layout.ticks_from = layout.box_to + 1.3 * em      -- tick marks, then the tick labels
+  -- Helvetica's digits are 0.56 em wide, M 0.83: 0.62 em a character errs on the wide side.
+  layout.ticks_to = layout.ticks_from + widest * char * em
+  if label and active.dumb then
+    -- Text cannot turn on the dumb terminal: the label stands above the colour box instead.
+    layout.label_at, layout.above = layout.box_from, true
+    layout.room = math.max(layout.ticks_to, layout.box_from + (utf8.len(label) or #label) * em) + em
+  elseif label then
+    -- The middle of the label's line (gnuplot centres a centred label's glyphs on its position):
+    -- rotated, its glyphs reach about 0.55 em to either side.
+    layout.label_at = layout.ticks_to + 0.8 * em + 0.55 * em
+    layout.room = layout.label_at + 0.55 * em + 0.6 * em
+  else
+    layout.room = layout.ticks_to + 0.6 * em
+  end
+  return layout
+end
+
+-- The colour bar's ticks and layout of a figure, or nil when it has no colour bar.
+local function colorbar_of(self, r)
+  r = r or M.ranges(self)
+  if not r.cb then return nil end
+  local cb = self.colorbar or {}
+  local ticks = M.ticks(r.cb[1], r.cb[2], cb.log, formatter("plot", cb.format))
+  return ticks, M.colorbar_layout(ticks, cb.label)
 end
 
 local function tics_command(axis, ticks)
@@ -502,7 +538,9 @@ end
 
 -- The gnuplot commands that set up the axes and draw the series; `data` names the data source
 -- ("$data" or "'name.dat'"), `first_block` the index of this figure's first block in it.
-local function figure_body(self, data, first_block, framed)
+-- `framed`: the figure is a panel whose margins panels_body has set; `right` is then the x of its
+-- plot's right edge in pixels of the canvas.
+local function figure_body(self, data, first_block, framed, right)
   local r = M.ranges(self)
   local fs = active.size
   local out = {}
@@ -528,12 +566,24 @@ local function figure_body(self, data, first_block, framed)
     end)())
     if cb.log then add("set logscale cb 10") end
     add("set cbrange [%s:%s]", num(r.cb[1]), num(r.cb[2]))
-    local cbticks = M.ticks(r.cb[1], r.cb[2], cb.log, formatter("plot", cb.format))
+    local cbticks, layout = colorbar_of(self, r)
     add("%s", tics_command("cb", cbticks))
-    -- The label stands right of the widest tick label ("2×10^{19}" is wider than gnuplot assumes).
-    if cb.label then add("set cblabel %s offset %s,0", quote(cb.label), num(M.label_offset(cbticks))) end
-    add("set colorbox vertical user origin graph 1.03, graph 0 size graph 0.03, graph 1")
-    if not framed then add("set rmargin at screen %s", num(1 - 150 / active.width)) end
+    -- The right margin holds the colour box, its tick labels and the label, placed in pixels from
+    -- the plot's right edge: gnuplot's own cblabel goes by its estimate of the tick labels' width
+    -- (too narrow for "2×10^{19}") and may leave the canvas.
+    if not framed then
+      right = active.width - layout.room
+      add("set rmargin at screen %s", num(right / active.width))
+    end
+    add("set colorbox vertical user origin screen %s, graph 0 size screen %s, graph 1",
+      num((right + layout.box_from) / active.width), num((layout.box_to - layout.box_from) / active.width))
+    if cb.label and layout.above then
+      add("set label %d %s at screen %s, graph 1 left offset 0,1 front", #self.labels + 1, quote(cb.label),
+        num((right + layout.label_at) / active.width))
+    elseif cb.label then
+      add("set label %d %s at screen %s, graph 0.5 center rotate by 90 font ',%d' front", #self.labels + 1,
+        quote(cb.label), num((right + layout.label_at) / active.width), fs)
+    end
   else
     add("unset colorbox")
   end
@@ -629,6 +679,8 @@ end
 local function terminal_for(path, width, height)
   local ext = (path:match("%.([%w]+)$") or ""):lower()
   active.width, active.height, active.size = width, height, M.config.font_size
+  -- em: the font size in pixels of the canvas (the layout of the colour bar goes by it).
+  active.em, active.dumb = M.config.font_size, nil
   local font = string.format("%s,%d", M.config.font, M.config.font_size)
   if ext == "svg" then
     return string.format("set terminal svg size %d,%d dynamic enhanced font %s background rgb 'white'", width, height,
@@ -636,6 +688,7 @@ local function terminal_for(path, width, height)
   elseif ext == "png" then
     if has_terminal("pngcairo") then
       active.size = math.floor(M.config.font_size * 0.8 + 0.5)
+      active.em = active.size * 1.25  -- cairo draws a point as 1.25 pixels (90 dpi)
       return string.format("set terminal pngcairo size %d,%d enhanced font %s background rgb 'white'", width, height,
         quote(string.format("%s,%d", M.config.font, math.floor(M.config.font_size * 0.8 + 0.5))))
     end
@@ -646,6 +699,7 @@ local function terminal_for(path, width, height)
         "(Debian's gnuplot-nox has pdfcairo)", 4)
     end
     active.size = math.floor(M.config.font_size * 0.75 + 0.5)
+    active.em = active.size * 120 / 72  -- a canvas pixel is 1/120 inch, a point 1/72
     return string.format("set terminal pdfcairo size %gin,%gin enhanced pointscale 0.6 font %s", width / 120, height / 120,
       quote(string.format("%s,%d", M.config.font, math.floor(M.config.font_size * 0.75 + 0.5))))
   end
@@ -766,6 +820,7 @@ local interactive = { "qt", "wxt", "x11", "aqua" }
 function Render.show(self)
   active.width, active.height, active.size = self.width or M.config.width, self.height or M.config.height,
       M.config.font_size
+  active.em, active.dumb = 11 * 1.25, nil
   local display = os.getenv("DISPLAY") or os.getenv("WAYLAND_DISPLAY")
   local window
   for _, t in ipairs(interactive) do
@@ -782,8 +837,11 @@ function Render.show(self)
       or "this gnuplot has no window terminal (gnuplot-nox; install gnuplot-qt for windows)"
   local columns = tonumber(os.getenv("COLUMNS") or "") or 100
   local rows = tonumber(os.getenv("LINES") or "") or 34
-  local result = native.gnuplot(M.script(self, { terminal = string.format("set terminal dumb size %d,%d", columns, rows - 2) }),
-    options())
+  -- Text on the dumb terminal: a character a cell, markup (^{19}) shown as it is.
+  active.em, active.dumb = active.width / columns, true
+  local script = M.script(self, { terminal = string.format("set terminal dumb size %d,%d", columns, rows - 2) })
+  active.dumb = nil
+  local result = native.gnuplot(script, options())
   io.write(result.output)
   print("plot: no window: " .. why .. ". Above is a text rendering; :save 'name.svg' (or .png, .pdf) writes a file.")
   return self
@@ -862,13 +920,14 @@ local function panels_body(self, data, first)
     local x0, x1 = column * W / self.columns, (column + 1) * W / self.columns
     local y0 = title_px + row * (H - title_px) / rows
     local y1 = y0 + (H - title_px) / rows
-    local colorbar = M.ranges(f).cb ~= nil
+    local _, colorbar = colorbar_of(f)
+    local right = x1 - (colorbar and colorbar.room or 2.5 * active.size)
     out[#out + 1] = "reset"
     out[#out + 1] = string.format("set lmargin at screen %s\nset rmargin at screen %s", num((x0 + 8.5 * active.size) / W),
-      num((x1 - (colorbar and 11 or 2.5) * active.size) / W))
+      num(right / W))
     out[#out + 1] = string.format("set tmargin at screen %s\nset bmargin at screen %s",
       num(1 - (y0 + (f.title and 3 or 1.5) * active.size) / H), num(1 - (y1 - 4.5 * active.size) / H))
-    out[#out + 1] = figure_body(f, data, offset, true)
+    out[#out + 1] = figure_body(f, data, offset, true, right)
     offset = offset + count
   end
   out[#out + 1] = "unset multiplot"

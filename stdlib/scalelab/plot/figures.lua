@@ -88,8 +88,14 @@ function M.runs(where, runs)
     local epochs = first(r, "epochs")
     if epochs == nil and U ~= nil then epochs = D / U end
     if U == nil and epochs ~= nil then U = D / epochs end
+    -- What the run says of its sweep: the budget of an IsoFLOP sweep's run (a study's runs and
+    -- observations carry it as .budget, the results store's as .config.budget), and whether it
+    -- comes from a study at all (a store's or a study's runs have .config, observations .hash).
+    local config = get(r, "config")
+    local budget = first(r, "budget") or get(config, "budget")
     out[#out + 1] = { N = N, D = D, C = C, loss = loss, unique_tokens = U, epochs = epochs, curve = get(r, "curve"),
-                      id = first(r, "id", "name", "hash") }
+                      id = first(r, "id", "name", "hash"), budget = type(budget) == "number" and budget or nil,
+                      of_study = type(config) == "table" or type(get(r, "hash")) == "string" }
     ::continue::
   end
   if #out == 0 then error(where .. ": no runs to plot", 3) end
@@ -450,11 +456,28 @@ local function isoflop_curve(where, fit, group)
   return curve, N_opt, L_min, "parabola in log N (fitted here)"
 end
 
+-- Why runs of a study are no IsoFLOP sweep, or nil: runs that come from a study (a results store's,
+-- a study's runs or observations) and of which none has a compute budget are of another sweep (a
+-- grid, say), whose runs may share a compute by chance: they make no IsoFLOP curves.
+function M.not_isoflop(rs)
+  local of_study, budgeted = 0, 0
+  for _, r in ipairs(rs) do
+    if r.of_study then of_study = of_study + 1 end
+    if r.budget then budgeted = budgeted + 1 end
+  end
+  if of_study == 0 or budgeted > 0 then return nil end
+  return string.format("these runs are no IsoFLOP sweep: they come from a study, and none of the %d has a compute " ..
+    "budget (the runs of a sweep.isoflop carry one, as .budget, or .config.budget when read from a results store); " ..
+    "a grid's runs that happen to share a compute are no IsoFLOP curve", #rs)
+end
+
 -- The IsoFLOP minima: { { C =, N =, D =, loss = }, ... } per budget, from the same sources as
--- plot.isoflop (an IsoFLOP fit, a law, or parabolas fitted here).
+-- plot.isoflop (an IsoFLOP fit, a law, or parabolas fitted here). Runs of a study's other sweeps
+-- (M.not_isoflop) have none.
 function M.isoflop_minima(runs, fit)
   local rs = M.runs("plot.isoflop_minima", runs)
   local minima = {}
+  if M.not_isoflop(rs) then return minima end
   for _, g in ipairs(M.budgets(rs)) do
     local _, N, L = isoflop_curve("plot.isoflop_minima", fit, g)
     if N then minima[#minima + 1] = { C = g.C, N = N, D = g.C / (6 * N), loss = L } end
@@ -467,10 +490,15 @@ end
 -- IsoFLOP fit (per-budget parabolas: a list in fit.budgets/parabolas/curves/fits whose entries
 -- have C and either coefficients = {c0, c1, c2} of loss = c0 + c1·ln N + c2·ln² N, or N_opt,
 -- loss_min and curvature, or a predict(N) function), or a parametric law (its IsoFLOP curves
--- L(N, C/6N)), or nil (parabolas in ln N are fitted here to each budget's runs).
+-- L(N, C/6N)), or nil (parabolas in ln N are fitted here to each budget's runs). Runs of no
+-- IsoFLOP sweep are refused: no budget with two sizes or more, or a study's runs with no budget.
 function M.isoflop(runs, fit, opts)
   opts = check("plot.isoflop", opts, { "title" })
   local rs = M.runs("plot.isoflop", runs)
+  local not_isoflop = M.not_isoflop(rs)
+  if not_isoflop then
+    error("plot.isoflop: " .. not_isoflop .. ". plot.loss_compute draws runs at any compute", 2)
+  end
   local groups = M.budgets(rs)
   local profiled = 0
   for _, g in ipairs(groups) do if M.sizes(g.runs) >= 2 then profiled = profiled + 1 end end
@@ -971,9 +999,10 @@ function M.curves(runs, opts)
     if type(r.curve) == "table" and #r.curve > 0 then with_curves[#with_curves + 1] = r end
   end
   if #with_curves == 0 then
-    error("plot.curves: none of the runs has a curve (an array of { tokens =, loss = }). The runs that store:runs{...} " ..
-      "lists carry no curves: read one with store:curve(study, run.hash) and set run.curve to it, e.g. " ..
-      "for _, r in ipairs(runs) do r.curve = store:curve(r.study, r.hash) end", 2)
+    error("plot.curves: none of the runs has a curve (an array of { tokens =, loss = }). The runs that an opened " ..
+      "store's s:runs{...} lists carry no curves: read each with s:curve(run.study, run.hash) from the same store " ..
+      "and set run.curve to it, e.g. s = store.open(path); runs = s:runs{ study = name }; " ..
+      "for _, r in ipairs(runs) do r.curve = s:curve(r.study, r.hash) end", 2)
   end
   local x_compute = opts.x == "compute"
   if opts.x ~= nil and opts.x ~= "tokens" and opts.x ~= "compute" then

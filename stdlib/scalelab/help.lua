@@ -57,23 +57,30 @@ end
 
 -- text wrapped at spaces to lines of at most `room` characters (a longer word stays whole). A
 -- line never starts with "=", a closing bracket or a comma: "law =" and "... }" stay together.
+-- Pieces of text as lines of at most `room` characters, one space between pieces on a line (a piece
+-- longer than room has a line to itself).
+local function fill(pieces, room)
+  local lines, line = {}, ""
+  for _, piece in ipairs(pieces) do
+    if line ~= "" and #line + 1 + #piece > room then
+      lines[#lines + 1] = line
+      line = piece
+    else
+      line = line == "" and piece or (line .. " " .. piece)
+    end
+  end
+  lines[#lines + 1] = line
+  return lines
+end
+M.fill = fill
+
 local function wrap(text, room)
   local words = {}
   for word in text:gmatch("%S+") do
     if #words > 0 and word:find("^[=}%]),;|]") then words[#words] = words[#words] .. " " .. word
     else words[#words + 1] = word end
   end
-  local lines, line = {}, ""
-  for _, word in ipairs(words) do
-    if line ~= "" and #line + 1 + #word > room then
-      lines[#lines + 1] = line
-      line = word
-    else
-      line = line == "" and word or (line .. " " .. word)
-    end
-  end
-  lines[#lines + 1] = line
-  return lines
+  return fill(words, room)
 end
 M.wrap = wrap
 

@@ -162,17 +162,9 @@ local function format_value(value, options, level, seen, indent)
   if #one_line + #indent <= options.width and not one_line:find("\n") then return one_line end
   if #keys == 0 and not one_line:find("\n") then
     -- An array of short values: as many to a line as fit, rather than one per line.
-    local lines, line = {}, ""
-    for i, item in ipairs(items) do
-      local piece = item .. (i < #items and "," or "")
-      if line ~= "" and #inner + #line + 1 + #piece > options.width then
-        lines[#lines + 1] = line
-        line = piece
-      else
-        line = line == "" and piece or (line .. " " .. piece)
-      end
-    end
-    lines[#lines + 1] = line
+    local pieces = {}
+    for i, item in ipairs(items) do pieces[i] = item .. (i < #items and "," or "") end
+    local lines = require("scalelab.help").fill(pieces, options.width - #inner)
     return "{\n" .. inner .. table.concat(lines, "\n" .. inner) .. "\n" .. indent .. "}"
   end
   local out = {}

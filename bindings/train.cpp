@@ -171,10 +171,13 @@ bool push_held_out_method(lua_State* L, int index) {
   return found;
 }
 
-// The progress bar: on a terminal only, redrawn at most five times a second.
+// The progress bar: on a terminal only, redrawn at most five times a second. A simulated run draws
+// its losses from a law, taking no training time: it says "simulated" where a trained run's speed
+// and ETA go.
 class ProgressBar {
  public:
-  explicit ProgressBar(bool enabled) : enabled_(enabled && isatty(fileno(stderr))) {}
+  ProgressBar(bool enabled, bool simulated)
+      : enabled_(enabled && isatty(fileno(stderr))), simulated_(simulated) {}
   ~ProgressBar() {
     if (drawn_) std::fprintf(stderr, "\r\033[K");
   }
@@ -188,20 +191,23 @@ class ProgressBar {
     const int width = 24, filled = static_cast<int>(fraction * width);
     std::string bar(static_cast<size_t>(filled), '#');
     bar.append(static_cast<size_t>(width - filled), '-');
-    const double remaining = p.tokens_per_second > 0
-                                 ? static_cast<double>(p.total_tokens - p.tokens) / p.tokens_per_second
-                                 : 0;
+    std::string speed = "simulated";
+    if (!simulated_) {  // before the first step's rate is known: no ETA yet
+      speed = format_count(p.tokens_per_second) + " tokens/s  ETA ";
+      speed += p.tokens_per_second > 0
+                   ? format_duration(static_cast<double>(p.total_tokens - p.tokens) / p.tokens_per_second)
+                   : std::string("?");
+    }
     std::string eval = std::isnan(p.eval_loss) ? "" : "  held-out " + format_significant(p.eval_loss, 4);
-    std::fprintf(stderr, "\r\033[K[%s] %s/%s tokens  loss %s%s  %s tokens/s  ETA %s", bar.c_str(),
+    std::fprintf(stderr, "\r\033[K[%s] %s/%s tokens  loss %s%s  %s", bar.c_str(),
                  format_count(static_cast<double>(p.tokens)).c_str(),
                  format_count(static_cast<double>(p.total_tokens)).c_str(),
-                 format_significant(p.train_loss, 4).c_str(), eval.c_str(),
-                 format_count(p.tokens_per_second).c_str(), format_duration(remaining).c_str());
+                 format_significant(p.train_loss, 4).c_str(), eval.c_str(), speed.c_str());
     std::fflush(stderr);
   }
 
  private:
-  bool enabled_;
+  bool enabled_, simulated_;
   bool drawn_ = false;
   std::chrono::steady_clock::time_point last_;
 };
@@ -381,7 +387,7 @@ int run_as(lua_State* L, const char* function) {
     ~Unref() { luaL_unref(L, LUA_REGISTRYINDEX, ref); }
   } unref{L, callback};
 
-  ProgressBar bar(bar_enabled);
+  ProgressBar bar(bar_enabled, train::resolve_backend(c.backend) == "simulated");
   c.progress = [&](const train::Progress& p) {
     bar(p);
     // After Ctrl-C the host has armed a hook that raises a Lua error in the next Lua code run;

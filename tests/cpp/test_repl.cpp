@@ -265,3 +265,33 @@ TEST_CASE("a multi-line entry comes back whole in the next session's history") {
   second.send("\x04");
   CHECK(second.wait() == 0);
 }
+
+TEST_CASE("train.run's progress bar on a terminal: speed and ETA when training, 'simulated' when drawn") {
+  const std::string dir = temp_dir();
+  write_file(dir + "/bars.lua",
+             "local gpt = model.gpt{ vocab = 64, ctx = 16, d_model = 32, n_layer = 1, n_head = 2 }\n"
+             "local src = data.synthetic{ kind = 'markov', vocab = 64, order = 1, seed = 3, tokens = 1e5 }\n"
+             "local s = data.sampler{ corpus = src, tokens = 2e4, unique_tokens = 'all', seq_len = 16, batch = 8 }\n"
+             "train.run{ model = gpt, data = s, tokens = 2e4, lr = 1e-3, threads = 1 }\n"
+             "print('trained') io.stdout:flush()\n"
+             "train.simulate{ model = gpt, tokens = 1e6, batch = 8, seq_len = 16,\n"
+             "                law = { E = 1.0, A = 10, alpha = 0.3, B = 50, beta = 0.3 } }\n"
+             "print('simulated') io.stdout:flush()\n");
+  Pty script({SCALELAB_BINARY, dir + "/bars.lua"}, {"HOME=" + dir});
+  const int status = script.wait(60);
+  const std::string& out = script.output();
+  INFO(out);
+  REQUIRE(status == 0);
+  const size_t trained = out.find("trained"), simulated = out.find("simulated\r\n");
+  REQUIRE(trained != std::string::npos);
+  REQUIRE(simulated != std::string::npos);
+  // The trained run's bar: tokens done of planned, loss, speed and a time left.
+  const std::string training = out.substr(0, trained), drawing = out.substr(trained, simulated - trained);
+  CHECK(training.find("/20k tokens  loss ") != std::string::npos);
+  CHECK(training.find(" tokens/s  ETA ") != std::string::npos);
+  // The simulated one's: the same, but no speed or ETA (it takes no training time).
+  CHECK(drawing.find("/1M tokens  loss ") != std::string::npos);
+  CHECK(drawing.find("  simulated") != std::string::npos);
+  CHECK(drawing.find("tokens/s") == std::string::npos);
+  CHECK(drawing.find("ETA") == std::string::npos);
+}

@@ -475,14 +475,45 @@ void softmax_grad_row16(float* s, const float* p, float scale, int64_t n16) {
     SCALELAB_STORE16(s + j, SCALELAB_LOAD16(p + j) * (SCALELAB_LOAD16(s + j) - dot) * scale);
 }
 
-// bt[d][s] = x[s·hd + d] for s < T (x packed by pack_rows), zero for T ≤ s < Tp.
+typedef int Index16 __attribute__((vector_size(64)));
+
+// Rows i and i + K (bit K of i clear) swap the off-diagonal K × K blocks of each 2K × 2K block: the
+// lanes of (r[i], r[i + K]) that each row takes are `low` and `high`.
+template <int K>
+__attribute__((always_inline)) inline void swap_blocks(Vec16 r[16], Index16 low, Index16 high) {
+#pragma GCC unroll 16
+  for (int i = 0; i < 16; ++i)
+    if (!(i & K)) {
+      const Vec16 a = r[i], b = r[i + K];
+      r[i] = __builtin_shuffle(a, b, low);
+      r[i + K] = __builtin_shuffle(a, b, high);
+    }
+}
+
+// r[0..16) ← its transpose: each round of swap_blocks swaps one bit of the row index with the same
+// bit of the column index, and the four rounds turn rows into columns. 64 two-vector shuffles.
+__attribute__((always_inline)) inline void transpose16x16(Vec16 r[16]) {
+  swap_blocks<8>(r, Index16{0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23},
+                 Index16{8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31});
+  swap_blocks<4>(r, Index16{0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27},
+                 Index16{4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31});
+  swap_blocks<2>(r, Index16{0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29},
+                 Index16{2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31});
+  swap_blocks<1>(r, Index16{0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30},
+                 Index16{1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31});
+}
+
+// bt[d][s] = x[s·hd + d] for s < T (x packed by pack_rows), zero for T ≤ s < Tp; hd and Tp are
+// multiples of 16. 16 × 16 blocks at a time.
+SCALELAB_CLONES
 void pack_transposed(float* bt, const float* x, int64_t T, int64_t Tp, int64_t hd) {
-  for (int64_t s0 = 0; s0 < T; s0 += 16) {  // 16 rows of x at a time, whole lines of bt
-    const int64_t s1 = std::min(T, s0 + 16);
-    for (int64_t d = 0; d < hd; ++d)
-      for (int64_t s = s0; s < s1; ++s) bt[d * Tp + s] = x[s * hd + d];
-  }
-  for (int64_t d = 0; d < hd; ++d) std::fill(bt + d * Tp + T, bt + d * Tp + Tp, 0.0f);
+  for (int64_t s0 = 0; s0 < Tp; s0 += 16)
+    for (int64_t d0 = 0; d0 < hd; d0 += 16) {
+      Vec16 r[16];
+      for (int i = 0; i < 16; ++i) r[i] = s0 + i < T ? SCALELAB_LOAD16(x + (s0 + i) * hd + d0) : Vec16{};
+      transpose16x16(r);
+      for (int j = 0; j < 16; ++j) SCALELAB_STORE16(bt + (d0 + j) * Tp + s0, r[j]);
+    }
 }
 
 // Per-thread scratch of the tiled attention (grown on first use, kept for the thread's life).

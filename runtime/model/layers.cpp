@@ -503,14 +503,14 @@ __attribute__((always_inline)) inline void transpose16x16(Vec16 r[16]) {
                  Index16{1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31});
 }
 
-// bt[d][s] = x[s·hd + d] for s < T (x packed by pack_rows), zero for T ≤ s < Tp; hd and Tp are
-// multiples of 16. 16 × 16 blocks at a time.
+// bt[d][s] = x[s·ld + d] for s < T, zero for T ≤ s < Tp: one head's rows (ld floats apart in qkv),
+// transposed; hd and Tp are multiples of 16. 16 × 16 blocks at a time.
 SCALELAB_CLONES
-void pack_transposed(float* bt, const float* x, int64_t T, int64_t Tp, int64_t hd) {
+void pack_transposed(float* bt, const float* x, int64_t ld, int64_t T, int64_t Tp, int64_t hd) {
   for (int64_t s0 = 0; s0 < Tp; s0 += 16)
     for (int64_t d0 = 0; d0 < hd; d0 += 16) {
       Vec16 r[16];
-      for (int i = 0; i < 16; ++i) r[i] = s0 + i < T ? SCALELAB_LOAD16(x + (s0 + i) * hd + d0) : Vec16{};
+      for (int i = 0; i < 16; ++i) r[i] = s0 + i < T ? SCALELAB_LOAD16(x + (s0 + i) * ld + d0) : Vec16{};
       transpose16x16(r);
       for (int j = 0; j < 16; ++j) SCALELAB_STORE16(bt + (d0 + j) * Tp + s0, r[j]);
     }
@@ -530,10 +530,9 @@ void attention_forward_tiled(float* out, float* att, const float* qkv, int64_t B
   const double attention_cost = T * (T + 1.0) * hd + 4.0 * T * T;
   parallel_ranges(B * NH, threads, attention_cost, [&](int64_t begin, int64_t end) {
     std::vector<float>& ws =
-        attention_workspace(static_cast<size_t>(hd * Tp + 2 * T * hd + kTile * Tp + kTile * hd));
+        attention_workspace(static_cast<size_t>(hd * Tp + T * hd + kTile * Tp + kTile * hd));
     float* kt = ws.data();                 // Kᵀ of the head, hd × Tp
-    float* kc = kt + hd * Tp;              // K of the head, T × hd
-    float* vc = kc + T * hd;               // V of the head, T × hd
+    float* vc = kt + hd * Tp;              // V of the head, T × hd
     float* rows_s = vc + T * hd;           // scores of one tile of rows, kTile × Tp
     float* discard = rows_s + kTile * Tp;  // outputs of rows past T
     for (int64_t bh = begin; bh < end; ++bh) {
@@ -543,9 +542,8 @@ void attention_forward_tiled(float* out, float* att, const float* qkv, int64_t B
       const float* v = q + 2 * C;
       float* p = att + bh * T * T;
       float* o = out + b * T * C + h * hd;
-      pack_rows(kc, k, C3, T, hd);
+      pack_transposed(kt, k, C3, T, Tp, hd);
       pack_rows(vc, v, C3, T, hd);
-      pack_transposed(kt, kc, T, Tp, hd);
       for (int64_t t0 = 0; t0 < T; t0 += kTile) {
         const int64_t rows = std::min(kTile, T - t0), keys = t0 + rows;  // keys 0 .. t0+rows−1
         const float* a[kTile];
@@ -587,12 +585,11 @@ void attention_backward_tiled(float* dqkv, const float* dout, const float* qkv, 
   const double attention_cost = 2.0 * T * (T + 1.0) * hd + 8.0 * T * T;
   parallel_ranges(B * NH, threads, attention_cost, [&](int64_t begin, int64_t end) {
     std::vector<float>& ws =
-        attention_workspace(static_cast<size_t>(hd * Tp + 4 * T * hd + T * Tp + kTile * Tp + kTile * hd));
+        attention_workspace(static_cast<size_t>(hd * Tp + 3 * T * hd + T * Tp + kTile * Tp + kTile * hd));
     float* vt = ws.data();                 // Vᵀ of the head, hd × Tp
-    float* qc = vt + hd * Tp;              // Q, K, V and dO of the head, T × hd each
+    float* qc = vt + hd * Tp;              // Q, K and dO of the head, T × hd each
     float* kc = qc + T * hd;
-    float* vc = kc + T * hd;
-    float* dc = vc + T * hd;
+    float* dc = kc + T * hd;
     float* ds = dc + T * hd;               // dP, then dS, T × Tp
     float* tail = ds + T * Tp;             // dP of rows past T, kTile × Tp
     float* discard = tail + kTile * Tp;    // outputs of rows past T
@@ -608,9 +605,8 @@ void attention_backward_tiled(float* dqkv, const float* dout, const float* qkv, 
       const float* d = dout + b * T * C + h * hd;
       pack_rows(qc, q, C3, T, hd);
       pack_rows(kc, k, C3, T, hd);
-      pack_rows(vc, v, C3, T, hd);
       pack_rows(dc, d, C, T, hd);
-      pack_transposed(vt, vc, T, Tp, hd);
+      pack_transposed(vt, v, C3, T, Tp, hd);
       const float* a[kTile];
       float* rows_out[kTile];
       const float* coef[kTile];

@@ -305,36 +305,40 @@ void Host::repl() {
       continue;
     }
     exit_armed = false;
-    if (pending.empty()) {
-      if (is_blank(line)) continue;
-      // "return <values>" typed out is the same expression line.
-      const std::string values = after_return(line);
-      const std::string expression = "return " + values;
-      if (luaL_loadbuffer(L_, expression.data(), expression.size(), "=stdin") == LUA_OK) {
-        // "return f(x)" is a tail call: f's frame would replace the line's, and an error about f's
-        // arguments (checks.error_at_user, lua::raise) would find no frame of the user's line to
-        // name, as it does in a script. So the line runs as the arguments of an identity function
-        // instead: its values are the same, `...` in it is still the chunk's (none), and its frame
-        // stays below every function it calls. The closing parenthesis goes on the same line (so
-        // that errors name line 1), or after a newline when the line ends in a comment.
-        const std::string call = "return (function(...) return ... end)(" + without_semicolons(values);
-        for (const char* close : {" )", "\n)"}) {
-          const std::string wrapped = call + close;
-          if (luaL_loadbuffer(L_, wrapped.data(), wrapped.size(), "=stdin") == LUA_OK) {
-            lua_remove(L_, -2);
-            break;
-          }
-          lua_pop(L_, 1);
-        }
-        remember(line);
-        execute(!ends_with_semicolon(line), 0);
-        continue;
-      }
-      lua_pop(L_, 1);
-    }
+    if (pending.empty() && is_blank(line)) continue;
     const std::string chunk = pending.empty() ? line : pending + "\n" + line;
+    // An expression first, whole (over every line typed so far): its values are printed. "return
+    // <values>" typed out is the same expression.
+    const std::string values = after_return(chunk);
+    const std::string expression = "return " + values;
+    bool expression_incomplete = false;
+    if (luaL_loadbuffer(L_, expression.data(), expression.size(), "=stdin") == LUA_OK) {
+      // "return f(x)" is a tail call: f's frame would replace the line's, and an error about f's
+      // arguments (checks.error_at_user, lua::raise) would find no frame of the user's line to
+      // name, as it does in a script. So the line runs as the arguments of an identity function
+      // instead: its values are the same, `...` in it is still the chunk's (none), and its frame
+      // stays below every function it calls. The closing parenthesis goes on the last line (so
+      // that errors name the lines typed), or after a newline when that line ends in a comment.
+      const std::string call = "return (function(...) return ... end)(" + without_semicolons(values);
+      for (const char* close : {" )", "\n)"}) {
+        const std::string wrapped = call + close;
+        if (luaL_loadbuffer(L_, wrapped.data(), wrapped.size(), "=stdin") == LUA_OK) {
+          lua_remove(L_, -2);
+          break;
+        }
+        lua_pop(L_, 1);
+      }
+      pending.clear();
+      remember(chunk);
+      execute(!ends_with_semicolon(chunk), 0);
+      continue;
+    }
+    expression_incomplete = incomplete(L_);
+    lua_pop(L_, 1);
+    // Else statements. Either form ending too early asks for more: "x = 1 +" as a statement, "1 +"
+    // as an expression.
     const int status = luaL_loadbuffer(L_, chunk.data(), chunk.size(), "=stdin");
-    if (status == LUA_ERRSYNTAX && incomplete(L_)) {
+    if (status == LUA_ERRSYNTAX && (incomplete(L_) || expression_incomplete)) {
       lua_pop(L_, 1);
       pending = chunk;
       continue;

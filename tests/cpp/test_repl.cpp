@@ -41,6 +41,22 @@ TEST_CASE("the REPL evaluates, continues, completes, survives Ctrl-C and keeps h
   repl.send("twice(21)\r");
   REQUIRE(shows(repl, "42"));
 
+  // An expression over several lines prints its value too, and a line ending in an operator
+  // continues (as an expression, though it is no statement).
+  repl.send("math.max(1,\r");
+  REQUIRE(shows(repl, ">> "));
+  repl.send("4321)\r");
+  REQUIRE(shows(repl, "4321\r\n"));
+  repl.send("1000 +\r");
+  REQUIRE(shows(repl, ">> "));
+  repl.send("234\r");
+  REQUIRE(shows(repl, "1234\r\n"));
+  repl.send("'ab' ..\r");
+  REQUIRE(shows(repl, ">> "));
+  repl.send("'cd'\r");
+  REQUIRE(shows(repl, "abcd"));
+  CHECK(repl.output().find("unexpected symbol") == std::string::npos);
+
   // Tables pretty-print; bound objects print their summary.
   repl.send("{a = 1, b = {2, 3}}\r");
   REQUIRE(shows(repl, "{a = 1, b = {2, 3}}"));

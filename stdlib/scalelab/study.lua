@@ -725,7 +725,7 @@ local function run_study(name, spec, where)
     for _, r in ipairs(runs) do r.simulated = true end
   end
   executor.execute(s, { jobs = options.jobs or spec.jobs, executor = spec.executor })
-  if spec.report ~= false then analysis.analyse(s) end
+  analysis.analyse(s, spec.report ~= false)
   -- After the report: a study with failed runs is not a success, and says so. A script that nothing
   -- protects ends with an error (exit status 1); a caller that would catch that error (the REPL, a
   -- pcall, a coroutine) gets the Study instead, its fits and answers with it, and s.failed.
@@ -785,7 +785,8 @@ a table without kind simulates when it gives law or noise, else trains as "auto"
 data_constrained = { base = "single_epoch" } fits the base law on the single-epoch runs first, as
 Muennighoff et al. did; base = a law freezes that law; without base all seven parameters are fitted;
 a simulated law with R_D, R_N simulates the data-constrained law), questions, jobs, executor,
-seed, eval ({ interval =, tokens = }), report (path or false), checkpoints (folder), quiet,
+seed, eval ({ interval =, tokens = }), report (path, or false: no report files or figures, though
+the fits and answers are still made), checkpoints (folder), quiet,
 repeat_data (true: runs wanting more tokens than the corpus holds repeat it; otherwise that is an
 error before training), point_keys (names of your own sweep-point values that your model or hyper
 functions read; any other unknown key in a point is an error).

@@ -118,6 +118,23 @@ study "x" {
   t.raises(function() backends.resolve { kind = "simulated", law = iso } end, "backend.law is a law of the isoflop form")
 end)
 
+-- ---- report = false ------------------------------------------------------------------------------------------------
+
+t.test("report = false writes no report, yet the study still fits its laws and answers its questions", function()
+  local spec = { sweep = sweep.isoflop { budgets = { 1e18, 1e19 }, sizes = sweep.log(1e7, 1e9, 5) },
+    backend = { kind = "simulated", law = CHINCHILLA }, fits = { "isoflop", "chinchilla" },
+    questions = { plan.optimal { compute = 1e21 } } }
+  spec.report = false
+  local s = declare("no-report", spec, true)
+  t.ok(s.fits and s.fits.isoflop and s.fits.chinchilla, "both laws fitted")
+  t.eq(#s.answers, 2)
+  t.near(s.fits.chinchilla.params.alpha, CHINCHILLA.alpha, 0.05)
+  t.eq(s.report_path, nil)
+  local base = s.store_path:gsub("%.db$", "")
+  t.ok(not io.open(base .. ".report.md"), "no report file")
+  t.ok(not io.open(base .. ".figures"), "no figures")
+end)
+
 -- ---- Losses above ln(vocab) ----------------------------------------------------------------------------------------
 
 -- README's study example ("A study") on the simulated backend: Chinchilla's law at 5k-40k parameters

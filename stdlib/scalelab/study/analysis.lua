@@ -831,7 +831,9 @@ function analysis.figures(s, obs)
   return drawn, nil, { { name = figure, reason = reason } }
 end
 
-function analysis.analyse(s)
+-- Fits the study's laws and answers its questions (s.fits, s.answers); then, unless `write` is
+-- false (study{ report = false }), draws the figures and writes and prints the report.
+function analysis.analyse(s, write)
   local obs = s:observations()
   local totals = { done = #obs, failed = #s.runs - #obs, flops = 0, seconds = 0 }
   for _, r in ipairs(s.runs) do
@@ -887,6 +889,7 @@ function analysis.analyse(s)
     end
     local _ = qi
   end
+  if write == false then return s end
   local figures, figures_error, skipped = analysis.figures(s, obs)
   local markdown = report_markdown(s, fits, answers, totals)
   if #figures > 0 then

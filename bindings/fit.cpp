@@ -35,7 +35,10 @@ int observations(lua_State* L) {
       int type = lua_geti(L, -1, i);
       if (type != LUA_TNUMBER)
         fail("fit.observations: row ", i, ", column ", column, " must be a number (got ", lua_typename(L, type), ")");
-      values.push_back(lua_tonumber(L, -1));
+      const double value = lua_tonumber(L, -1);
+      if (std::isnan(value))  // inside, NaN marks a value missing from a file's row: not what a NaN here means
+        fail("fit.observations: row ", i, ", column ", column, " is NaN; give a finite number, or leave the run out");
+      values.push_back(value);
       lua_pop(L, 1);
     }
     lua_pop(L, 1);

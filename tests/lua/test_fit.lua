@@ -31,6 +31,8 @@ t.test("bad observations name the row and column", function()
   t.raises(function() fit.observations{ N = { 1e8, -2e8 }, D = { 1e9, 2e9 }, loss = { 3, 2.9 } } end, "row 2, column N")
   t.raises(function() fit.observations{ N = { 1e8, 2e8 }, D = { 1e9 }, loss = { 3, 2.9 } } end, "column D has 1 values")
   t.raises(function() fit.observations{ N = { 1e8, "x" }, loss = { 3, 2.9 } } end, "row 2, column N must be a number")
+  t.raises(function() fit.observations{ N = { 1e8, 2e8 }, loss = { 3, 0 / 0 } } end,
+    "row 2, column loss is NaN; give a finite number, or leave the run out")
   t.raises(function() fit.observations{ N = { 1e8 } } end, "loss column is required")
   t.raises(function() fit.observations{ N = { 1e8 }, los = { 3 } } end, "did you mean 'loss'")
 end)

@@ -275,10 +275,10 @@ local function plan_runs(s)
       end
       if not run.unique_tokens and run.tokens > held then
         if not s.repeat_data then
-          checks.fail(s.where, string.format("study: run %s (sweep point %d) trains on D = %s tokens, but the data holds "
+          checks.fail(s.where, string.format("study: sweep point %d (%s) trains on D = %s tokens, but the data holds "
             .. "only %s training tokens (%s), so it would see them %.3g times; give the study repeat_data = true to "
             .. "repeat them, give the sweep U (unique tokens: sweep.data_constrained), lower the budgets or sizes, or "
-            .. "use a larger corpus", string.format("N=%s", fmt_count(N)), i, fmt_count(run.tokens), fmt_count(held),
+            .. "use a larger corpus", i, sweep_mod.describe_point(p), fmt_count(run.tokens), fmt_count(held),
             s.corpus_description, run.tokens / held), { "sweep" })
         end
         run.unique_tokens = held
@@ -677,7 +677,7 @@ local function run_study(name, spec, where)
     local ok_split, split = pcall(function() return spec.data:split() end)
     if ok_split and type(split) == "table" and type(split.train_tokens) == "number" then
       s.corpus_tokens = split.train_tokens
-      s.corpus_description = string.format("%s in %s, %s more held out for validation",
+      s.corpus_description = string.format("%s; training split %s, %s more tokens held out for validation",
         (describe_data(spec.data) or "the corpus"):match("^[^\n]*"),
         core.format_counted(split.train_documents or 0, "document"), fmt_count(split.validation_tokens or 0))
     end

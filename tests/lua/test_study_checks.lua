@@ -292,7 +292,8 @@ study "x" {
 ]])
   local code, out = scalelab(dir, "s.lua", "--dry-run")
   t.eq(code, 1, out)
-  t.ok(out:find("s.lua:5: study: run N=20k (sweep point 2) trains on D = ", 1, true), out)
+  t.ok(out:find("s.lua:5: study: sweep point 2 (N=20k D=600k) trains on D = ", 1, true), out)
+  t.ok(out:find("; license: generated; training split 73 documents, 4.1k more tokens held out for validation)", 1, true), out)
   t.ok(out:find("repeat_data = true", 1, true), out)
   t.ok(not out:find("−1 from C++", 1, true), out)
 

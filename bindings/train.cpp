@@ -212,10 +212,14 @@ class ProgressBar {
   std::chrono::steady_clock::time_point last_;
 };
 
-// Without tokens and steps: what a data.sampler still plans to deliver (its stats()), so that
-// train.run{ model =, data = sampler } trains on exactly the sampler's planned tokens. 0 otherwise.
-int64_t remaining_planned_tokens(lua_State* L, const Args& args) {
-  int64_t remaining = 0;
+// How far a data.sampler is through the tokens it plans to deliver (its stats()); known = false for
+// other data sources.
+struct SamplerProgress {
+  bool known = false;
+  int64_t given = 0, planned = 0;  // tokens
+};
+SamplerProgress sampler_progress(lua_State* L, const Args& args) {
+  SamplerProgress progress;
   const int at = lua_gettop(L) + 1;
   args.push("data");
   if (lua_isuserdata(L, at) && luaL_getmetafield(L, at, "__methods") == LUA_TTABLE) {
@@ -225,13 +229,16 @@ int64_t remaining_planned_tokens(lua_State* L, const Args& args) {
       if (lua_istable(L, -1)) {
         lua_getfield(L, -1, "planned_tokens");
         lua_getfield(L, -2, "tokens");
-        if (lua_isinteger(L, -2) && lua_isinteger(L, -1))
-          remaining = lua_tointeger(L, -2) - lua_tointeger(L, -1);
+        if (lua_isinteger(L, -2) && lua_isinteger(L, -1)) {
+          progress.known = true;
+          progress.planned = lua_tointeger(L, -2);
+          progress.given = lua_tointeger(L, -1);
+        }
       }
     }
   }
   lua_settop(L, at - 1);
-  return remaining;
+  return progress;
 }
 
 // The model argument: a GptConfig, or an error saying what to pass.
@@ -333,8 +340,10 @@ int run_as(lua_State* L, const char* function) {
   c.steps = args.count("steps", 0, 1, "optimizer steps");
   if (args.has("tokens") && args.has("steps"))
     fail(function, ": give one of tokens (training tokens D) and steps (optimizer steps), not both");
+  // Without tokens and steps, a data.sampler's planned tokens are the run's: what it still plans.
+  const SamplerProgress sampler = sampler_progress(L, args);
   if (!args.has("tokens") && !args.has("steps")) {
-    c.tokens = remaining_planned_tokens(L, args);
+    c.tokens = sampler.known ? sampler.planned - sampler.given : 0;
     if (c.tokens <= 0)
       fail(function, ": give tokens = D (training tokens) or steps = S (optimizer steps)",
            c.data ? "; the data source plans nothing more to deliver" : "");
@@ -355,6 +364,16 @@ int run_as(lua_State* L, const char* function) {
   c.checkpoint = args.string("checkpoint", "");
   c.checkpoint_interval = args.count("checkpoint_interval", 0, 0, "tokens between checkpoints, 0: only at the end", true);
   c.resume = args.boolean("resume", true);
+  // A sampler is a stream: a second run on it trains on the tokens after the first run's. Without a
+  // checkpoint to resume (which restores the sampler's place), say so: the same data again needs a
+  // new sampler.
+  if (sampler.known && sampler.given > 0 && sampler.given < sampler.planned && c.checkpoint.empty())
+    std::fprintf(stderr,
+                 "%s: note: the sampler has already given %s of the %s tokens it plans (to an earlier run or "
+                 "next_batch calls); this run trains on the tokens after those. To train on the same data "
+                 "again, make a new data.sampler{...} with the same arguments\n",
+                 function, format_count(static_cast<double>(sampler.given)).c_str(),
+                 format_count(static_cast<double>(sampler.planned)).c_str());
   c.backend = args.string("backend", "cpu");
   c.threads = static_cast<int>(args.count("threads", 0, 0, "CPU threads, 0: all cores"));
   if (c.threads > 4096) fail(function, ": threads must be in [0, 4096] (got ", c.threads, "; 0: all cores)");

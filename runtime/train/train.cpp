@@ -343,6 +343,10 @@ RunResult train(const TrainConfig& config) {
       if (resumed) data->restore(data_start);
       throw Error(message);
     };
+    if (remaining == 0)
+      refuse("train: the sampler has given every batch it planned (to an earlier run or next_batch calls) and "
+             "has none left for this run; make a new data.sampler{...} for it, or plan more tokens with "
+             "data.sampler{ tokens = ... }");
     if (accumulation > remaining)
       refuse(str("train: batch = ", batch, " rows takes ", accumulation, " of the sampler's batches of ", micro,
                  " rows per optimizer step, but the sampler has only ", remaining, " batches (",

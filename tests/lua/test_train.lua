@@ -178,4 +178,27 @@ print(ok, err)
   t.ok(out:find("false", 1, true) and out:find("SCALELAB_GEMM=bogus is not a kernel; use avx512, openblas or portable", 1, true), out)
 end)
 
+t.test("a sampler used by an earlier run: a note that this run gets the tokens after, an error when none are left", function()
+  local dir = t.script(t.scratch("train-reuse"), [[
+local src = data.synthetic{ kind = 'markov', vocab = 64, order = 1, seed = 3, tokens = 1e5 }
+local s = data.sampler{ corpus = src, tokens = 2048, unique_tokens = 'all', seq_len = 16, batch = 8 }
+local gpt = model.gpt{ vocab = 64, ctx = 16, d_model = 32, n_layer = 1, n_head = 2 }
+train.run{ model = gpt, data = s, tokens = 1024, lr = 1e-3, threads = 1, progress = false }
+print("first done")
+train.run{ model = gpt, data = s, tokens = 1024, lr = 1e-3, threads = 1, progress = false }
+print("second done")
+train.run{ model = gpt, data = s, tokens = 1024, lr = 1e-3, threads = 1, progress = false }
+]])
+  local code, out, err = t.run(dir, "s.lua")
+  t.eq(code, 1, out)
+  t.ok(out:find("second done", 1, true), out)
+  local note = "train.run: note: the sampler has already given 1.02k of the 2.05k tokens it plans"
+  t.ok(err:find(note, 1, true), err)
+  t.ok(err:find("make a new data.sampler{...} with the same arguments", 1, true), err)
+  local _, notes = err:gsub("note:", "")
+  t.eq(notes, 1, err)  -- none for the first run, none before the error
+  t.ok(err:find("s.lua:8: train: the sampler has given every batch it planned", 1, true), err)
+  t.ok(not err:find("at most 0 rows", 1, true), err)
+end)
+
 t.done()

@@ -308,7 +308,7 @@ sqlite3* open_for_reading(const std::string& path, double busy_timeout_seconds) 
 // Inspects an existing SQLite file without writing to it. Returns true when it is a scalelab store,
 // false when it is an empty SQLite database (no tables, no application id) that may be initialised;
 // throws for anything else.
-bool inspect_existing(const std::string& path) {
+bool inspect_existing(const std::string& path, bool read_only) {
   sqlite3* db = open_for_reading(path, 10);
   struct Closer {
     sqlite3* db;
@@ -334,7 +334,7 @@ bool inspect_existing(const std::string& path) {
     std::snprintf(id, sizeof id, "0x%08x", static_cast<unsigned>(application_id));
     fail("'", path, "' is an SQLite database but not a scalelab results store (application_id ", id,
          tables.empty() ? "" : ", tables: ", names,
-         "); scalelab left it untouched. Give the study another store path.");
+         "); scalelab left it untouched", read_only ? "" : ". Give the study another store path", ".");
   }
   if (version > kSchemaVersion)
     fail("results store '", path, "' has schema version ", version, ", written by a newer scalelab; this ",
@@ -612,8 +612,9 @@ Store Store::Open(const std::string& path, const StoreOptions& options) {
       head.resize(static_cast<size_t>(in.gcount()));
       if (head.size() < 100 || std::memcmp(head.data(), kSqliteMagic, 16) != 0)
         fail("'", path, "' is not a scalelab results store: it is not an SQLite database (it begins \"",
-             printable_prefix(head), "\"). scalelab left it untouched; give the study another store path.");
-      initialised = inspect_existing(path);
+             printable_prefix(head), "\"). scalelab left it untouched",
+             options.read_only ? "" : "; give the study another store path", ".");
+      initialised = inspect_existing(path, options.read_only);
     }
   } else if (errno != ENOENT) {
     fail("cannot open results store '", path, "': ", std::strerror(errno));

@@ -176,7 +176,13 @@ TEST_CASE("a file that is not SQLite is refused and left untouched") {
   write_file(path, "these are my notes, not a database\n");
   const std::string before = read_file(path);
   CHECK_THROWS_WITH(Store::Open(path), Catch::Contains("is not a scalelab results store: it is not an SQLite database") &&
-                                           Catch::Contains("left it untouched"));
+                                           Catch::Contains("left it untouched; give the study another store path"));
+  // Read-only (scalelab results) there is no study to give another path to.
+  StoreOptions reading;
+  reading.read_only = true;
+  reading.create = false;
+  CHECK_THROWS_WITH(Store::Open(path, reading), Catch::Contains("it is not an SQLite database") &&
+                                                    !Catch::Contains("study"));
   CHECK(read_file(path) == before);
   CHECK_FALSE(exists(path + "-wal"));
 }
@@ -191,7 +197,12 @@ TEST_CASE("another application's SQLite database is refused and left untouched")
   sqlite3_close(db);
   const std::string before = read_file(path);
   CHECK_THROWS_WITH(Store::Open(path), Catch::Contains("is an SQLite database but not a scalelab results store") &&
-                                           Catch::Contains("tables: customers"));
+                                           Catch::Contains("tables: customers") &&
+                                           Catch::Contains("Give the study another store path"));
+  StoreOptions reading;
+  reading.read_only = true;
+  reading.create = false;
+  CHECK_THROWS_WITH(Store::Open(path, reading), Catch::Contains("tables: customers") && !Catch::Contains("study"));
   CHECK(read_file(path) == before);
 }
 

@@ -166,7 +166,7 @@ function results.list(store, filter)
       out(string.format("study %s: script %s (sha256 %s), scalelab %s", s.name, s.script_path ~= "" and s.script_path or "?",
         (s.script_hash or ""):sub(1, 12), s.scalelab_version or "?"))
       local runs = store:runs { study = s.name, status = filter.status }
-      local line = "  %4s  %-8s %-9s %-12s %-9s %-9s %-9s %-9s %s"
+      local line = "  %4s  %-11s %-9s %-12s %-9s %-9s %-9s %-9s %s"  -- status: up to "interrupted"
       out(string.format(line, "#", "status", "N (all)", "N (non-emb.)", "D", "FLOPs", "loss", "time", "hash"))
       for _, r in ipairs(runs) do
         out(string.format(line, r.ordinal, r.status,

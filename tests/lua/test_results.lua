@@ -106,6 +106,10 @@ t.test("the runs table labels both parameter counts as the study report does", f
   local format_count = require("scalelab.native.core").format_count
   local all, non = format_count(r.params), format_count(r.non_embedding_params)
   t.ok(all ~= non, all)
+  -- The columns line up, whatever the status: "interrupted", the longest, fits its column.
+  local header, first = out:match("\n([^\n]*N %(all%)[^\n]*)\n([^\n]*)")
+  t.eq(header:find("N (all)", 1, true), first:find(all, 1, true), out)
+  t.ok(#(header:match("status%s*") or "") > #"interrupted", header)
   local row = out:match("\n%s+1%s+done%s+([^\n]+)")
   t.ok(row and row:find("^" .. all:gsub("%.", "%%.") .. "%s+" .. non:gsub("%.", "%%.") .. "%s"), tostring(row))
 end)

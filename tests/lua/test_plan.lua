@@ -133,7 +133,11 @@ t.test("bad inputs say why", function()
   t.raises(function() local _ = plan.optimal{ compute = 1e22, law = chinchilla }.epochs end, "has no 'epochs'")
   t.raises(function() plan.optimal{ compute = 1e22, lwa = chinchilla } end, "did you mean 'law'")
   t.raises(function() plan.optimal{ compute = 1e22, law = { kind = "chinchilla", E = 1 } } end, "must be a number")
-  t.raises(function() plan.cost{ flops = 1e22, gpu = "H10" } end, "did you mean 'H100'")
+  t.raises(function() plan.cost{ flops = 1e22, gpu = "H10" } end, "plan.cost: unknown GPU 'H10'; did you mean 'H100'")
+  t.raises(function() plan.optimal{ compute = 1e22, law = chinchilla, gpus = 0 } end,
+    "plan.optimal: gpus must be at least 1 (got 0)")
+  t.raises(function() plan.optimal{ compute = 1e22, law = chinchilla, gpu = "V100" } end, "plan.optimal: unknown GPU 'V100'")
+  t.eq(plan.cost{ flops = 1e22, gpu = "TPU v5p", peak = 459e12 }.gpu, "TPU v5p")  -- with peak, any name
   t.raises(function() plan.optimal{ compute = 1e22, law = chinchilla, method = "fast" } end, "method must be")
 end)
 

@@ -168,8 +168,14 @@ function results.list(store, filter)
       local runs = store:runs { study = s.name, status = filter.status }
       local line = "  %4s  %-11s %-9s %-12s %-9s %-9s %-9s %-9s %s"  -- status: up to "interrupted"
       out(string.format(line, "#", "status", "N (all)", "N (non-emb.)", "D", "FLOPs", "loss", "time", "hash"))
+      -- Runs made by an earlier version of the script are marked, so that a changed study's rows are
+      -- told apart: the store keeps them all; the current script reuses the runs whose configuration
+      -- it still plans and leaves the others out of its report.
+      local earlier = 0
       for _, r in ipairs(runs) do
-        out(string.format(line, r.ordinal, r.status,
+        local old = (r.script_hash or "") ~= "" and (s.script_hash or "") ~= "" and r.script_hash ~= s.script_hash
+        if old then earlier = earlier + 1 end
+        out(string.format(line, r.ordinal .. (old and "*" or ""), r.status,
           cell(r.params, core.format_count), cell(r.non_embedding_params, core.format_count),
           cell(r.tokens, core.format_count), cell(r.flops, core.format_flops),
           cell(r.loss, function(x) return string.format("%.4f", x) end),
@@ -177,6 +183,12 @@ function results.list(store, filter)
       end
       out(string.format("  %s; N (all): every parameter (Chinchilla's count, studies' default); "
         .. "N (non-emb.): without the embeddings (Kaplan's)", core.format_counted(#runs, "run")))
+      if earlier > 0 then
+        out(string.format("  *: %s made by an earlier version of the script (not sha256 %s); the current script "
+          .. "reuses those whose configuration it still plans, and its report leaves the others out (--csv "
+          .. "and --json give each run's script_hash)",
+          earlier == 1 and "1 run" or (earlier .. " runs"), (s.script_hash or ""):sub(1, 12)))
+      end
     end
   end
 end

@@ -93,6 +93,24 @@ t.test("store:finish_run takes no curve point without its step", function()
   s:close()
 end)
 
+t.test("runs made by an earlier version of the study's script are marked in the listing", function()
+  local dir = study_dir()
+  local code, out = scalelab(dir, "results s.db")
+  t.eq(code, 0, out)
+  t.ok(not out:find("earlier version", 1, true), out)
+  -- The study changed (another size): its new run is the current script's, the two before are not.
+  write(dir .. "/s.lua", (read(dir .. "/s.lua"):gsub("N = { 1e5, 2e5 }", "N = { 1e5, 2e5, 4e5 }")))
+  local err
+  code, out, err = scalelab(dir, "s.lua")
+  t.eq(code, 0, out .. err)
+  code, out = scalelab(dir, "results s.db")
+  t.eq(code, 0, out)
+  local marked = 0
+  for _ in out:gmatch("\n%s+%d+%*%s") do marked = marked + 1 end
+  t.ok(out:find("*: 2 runs made by an earlier version of the script", 1, true), out)
+  t.eq(marked, 2, out)
+end)
+
 t.test("the runs table labels both parameter counts as the study report does", function()
   local dir = study_dir()
   local code, out, err = scalelab(dir, "results s.db")

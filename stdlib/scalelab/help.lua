@@ -195,12 +195,24 @@ function M.help(...)
     list("Fields:", properties)
     list("Methods:", methods)
   elseif kind == "table" then
-    print_text(lookup(value) or "(a table with no documentation)")
-    local functions = {}
+    -- An object made in Lua (a Study, say) is documented by its metatable, and its methods live there.
+    local meta = getmetatable(value)
+    local class = type(meta) == "table" and meta or nil
+    if class and not lookup(value) then print(tostring(value)) end
+    print_text(lookup(value) or (class and lookup(class)) or "(a table with no documentation)")
+    local functions, methods = {}, {}
     for name, v in pairs(value) do
       if type(v) == "function" then functions[#functions + 1] = { name, lookup(v) or "" } end
     end
+    if class and type(class.__index) == "table" and class.__index ~= value then
+      for name, v in pairs(class.__index) do
+        if type(v) == "function" and type(name) == "string" and not name:find("^__") then
+          methods[#methods + 1] = { ":" .. name, lookup(v) or "" }
+        end
+      end
+    end
     list("Functions:", functions)
+    list("Methods:", methods)
   elseif kind == "function" then
     local text = lookup(value)
     if text then

@@ -448,6 +448,14 @@ function Study:report()
   return self.report_text
 end
 
+core.document(Study, "A study, as study \"name\" { ... } returns it once its runs are done: name, runs (each run's " ..
+  "plan and result: N_fit, params, tokens, flops, loss, status, ...), failed (how many runs failed), fits " ..
+  "(the fitted laws by name: s.fits.chinchilla, ...), answers (each question's answer per law: { question, law, " ..
+  "answer }), store_path, report_path (nil with report = false).")
+core.document(Study.observations, "s:observations() -> the finished runs as a list of { N, params, D, U, C, loss, " ..
+  "budget, epochs, seed, hash }")
+core.document(Study.report, "s:report() -> the report's Markdown (printed), or nil when none was written")
+
 -- What N means in a study (params = "all" or "non_embedding"), in words.
 function M.count_words(count)
   return count == "all" and "all parameters (params = \"all\", Chinchilla's count)"

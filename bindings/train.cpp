@@ -192,9 +192,9 @@ class ProgressBar {
     std::string bar(static_cast<size_t>(filled), '#');
     bar.append(static_cast<size_t>(width - filled), '-');
     std::string speed = "simulated";
-    if (!simulated_) {  // before the first step's rate is known: no ETA yet
+    if (!simulated_) {
       speed = format_count(p.tokens_per_second) + " tokens/s  ETA ";
-      speed += p.tokens_per_second > 0
+      speed += p.tokens_per_second > 0  // "?" until the first step's rate is known
                    ? format_duration(static_cast<double>(p.total_tokens - p.tokens) / p.tokens_per_second)
                    : std::string("?");
     }

@@ -311,7 +311,6 @@ void Host::repl() {
     // <values>" typed out is the same expression.
     const std::string values = after_return(chunk);
     const std::string expression = "return " + values;
-    bool expression_incomplete = false;
     if (luaL_loadbuffer(L_, expression.data(), expression.size(), "=stdin") == LUA_OK) {
       // "return f(x)" is a tail call: f's frame would replace the line's, and an error about f's
       // arguments (checks.error_at_user, lua::raise) would find no frame of the user's line to
@@ -333,7 +332,7 @@ void Host::repl() {
       execute(!ends_with_semicolon(chunk), 0);
       continue;
     }
-    expression_incomplete = incomplete(L_);
+    const bool expression_incomplete = incomplete(L_);
     lua_pop(L_, 1);
     // Else statements. Either form ending too early asks for more: "x = 1 +" as a statement, "1 +"
     // as an expression.

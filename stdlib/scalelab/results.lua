@@ -187,7 +187,7 @@ function results.list(store, filter)
         out(string.format("  *: %s made by an earlier version of the script (not sha256 %s); the current script "
           .. "reuses those whose configuration it still plans, and its report leaves the others out (--csv "
           .. "and --json give each run's script_hash)",
-          earlier == 1 and "1 run" or (earlier .. " runs"), (s.script_hash or ""):sub(1, 12)))
+          core.format_counted(earlier, "run"), (s.script_hash or ""):sub(1, 12)))
       end
     end
   end

@@ -1520,6 +1520,18 @@ IsoFlopResult fit_isoflop(const Observations& obs, int bootstrap, unsigned seed)
     else if (vertex < distinct.front() || vertex > distinct.back())
       out.warnings.push_back(str("the minimum at C = ", format_flops(budget), " (N = ", format_count(std::exp(vertex)),
                                  ") lies outside the sampled sizes: it is extrapolated"));
+    else {
+      // The lowest loss at the smallest or largest size: no run on that side bounds the minimum,
+      // and the parabola, fitted mostly to the other side, pulls N_opt toward the middle.
+      size_t best = static_cast<size_t>(std::min_element(loss.begin(), loss.end()) - loss.begin());
+      const bool largest = ln_n[best] == distinct.back();
+      if (largest || ln_n[best] == distinct.front())
+        out.warnings.push_back(str("at C = ", format_flops(budget), " the lowest loss is at the ",
+                                   largest ? "largest" : "smallest", " size tried (N = ", format_count(std::exp(ln_n[best])),
+                                   "), so no ", largest ? "larger" : "smaller",
+                                   " model bounds the minimum and N_opt leans toward the middle of the sizes; add ",
+                                   largest ? "larger" : "smaller", " sizes at this budget"));
+    }
     out.budgets.push_back(budget);
     out.N_opt.push_back(std::exp(vertex));
     out.D_opt.push_back(budget / (6 * std::exp(vertex)));

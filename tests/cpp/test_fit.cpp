@@ -387,6 +387,31 @@ TEST_CASE("power laws and the IsoFLOP analysis recover the allocation exponents"
   for (size_t i = 0; i < r.budgets.size(); ++i)
     CHECK(r.N_opt[i] == Approx(compute_optimal(truth).N_opt(r.budgets[i])).epsilon(0.1));
   CHECK(r.Summary().find("N_opt") != std::string::npos);
+  CHECK(r.warnings.empty());  // each budget's sizes straddle its optimum
+}
+
+TEST_CASE("the IsoFLOP analysis warns when a budget's lowest loss is at the edge of its sizes") {
+  // Epoch AI's law, a = 0.513; the same six sizes at every budget. At 1e18 FLOPs the optimum (81M)
+  // lies just inside the largest size (100M): the parabola leans on the smaller sizes and puts N_opt
+  // at ~69M, so the exponent comes out near 0.48.
+  Law truth = published::epoch();
+  Observations obs;
+  for (double budget : {1e16, 1e17, 1e18})
+    for (double N : {2e6, 5e6, 1e7, 2e7, 5e7, 1e8}) obs.Add(row(N, budget / (6 * N), kMissing, budget, kMissing, truth.predict({N, budget / (6 * N)})));
+  IsoFlopResult r = fit_isoflop(obs);
+  INFO(r.Summary());
+  REQUIRE(r.warnings.size() == 1);
+  CHECK_THAT(r.warnings[0], Catch::Contains("at C = 1e18 the lowest loss is at the largest size tried (N = 100M)") &&
+                                Catch::Contains("add larger sizes"));
+  CHECK(r.N_opt[2] < 0.9 * compute_optimal(truth).N_opt(1e18));  // the bias the warning is about
+  CHECK(r.N_opt[1] == Approx(compute_optimal(truth).N_opt(1e17)).epsilon(0.02));
+
+  // The mirror image: sizes far above the small budget's optimum.
+  Observations small;
+  for (double N : {7e6, 1e7, 2e7, 5e7, 1e8}) small.Add(row(N, 1e16 / (6 * N), kMissing, 1e16, kMissing, truth.predict({N, 1e16 / (6 * N)})));
+  IsoFlopResult s = fit_isoflop(small);
+  INFO(s.Summary());
+  CHECK(s.Summary().find("the lowest loss is at the smallest size tried (N = 7M)") != std::string::npos);
 }
 
 TEST_CASE("custom laws fit with numeric derivatives") {

@@ -28,4 +28,34 @@ t.test("the IsoFLOP summary says how many bootstrap resamples were drawn, kept, 
   t.ok(law:summary():find(string.format(", %d bootstrap resamples (95%% intervals)", law.bootstrap), 1, true), law:summary())
 end)
 
+-- Epoch AI's law (a = 0.513) with the same six sizes at every budget. At 1e18 FLOPs the optimum
+-- (81M) lies just inside the largest size (100M), the parabola leans on the smaller sizes and puts
+-- N_opt near 69M: the summary and the report's JSON say so.
+t.test("the IsoFLOP summary warns when a budget's lowest loss is at the edge of its sizes", function()
+  local function loss(N, D) return 1.82 + 482 / N ^ 0.348 + 2085 / D ^ 0.366 end
+  local function sweep_of(sizes)
+    local obs = {}
+    for _, C in ipairs { 1e16, 1e17, 1e18 } do
+      for _, N in ipairs(sizes(C)) do obs[#obs + 1] = { N = N, D = C / (6 * N), budget = C, loss = loss(N, C / (6 * N)) } end
+    end
+    return obs
+  end
+  local law = analysis.isoflop(sweep_of(function() return { 2e6, 5e6, 1e7, 2e7, 5e7, 1e8 } end), { bootstrap = 0 })
+  local summary = law:summary()
+  t.ok(summary:find("C = 1e18     N_opt = 69.3M    D_opt = 2.4B     L_min = 3.4844  (lowest loss at the largest size tried)", 1, true), summary)
+  t.ok(summary:find("warning: at C = 1e18 the lowest loss is at the largest size tried (N = 100M), so no larger model "
+    .. "bounds the minimum", 1, true), summary)
+  t.ok(not summary:find("C = 1e17 the lowest", 1, true), summary)
+  t.ok(law.params.a < 0.49, "the bias the warning is about: a = " .. law.params.a)
+  t.eq(law.minima[3].edge, "largest")
+  t.eq(law.minima[2].edge, nil)
+  -- Sizes that follow each budget (20 tokens per parameter in the middle) bracket every optimum: no warning.
+  local centred = analysis.isoflop(sweep_of(function(C)
+    local middle = math.sqrt(C / 6 / 20)
+    return { middle / 4, middle / 2, middle, middle * 2, middle * 4 }
+  end), { bootstrap = 0 })
+  t.ok(not centred:summary():find("warning", 1, true), centred:summary())
+  t.ok(math.abs(centred.params.a - 0.513) < 0.01, "a = " .. centred.params.a)
+end)
+
 t.done()

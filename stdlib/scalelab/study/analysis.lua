@@ -132,9 +132,17 @@ local function isoflop_once(groups)
       local c = quadratic_fit(xs, ys)
       if c and c[3] > 0 then
         local x = -c[2] / (2 * c[3])
+        local lo, hi = math.min(table.unpack(xs)), math.max(table.unpack(xs))
+        -- The budget's lowest loss at its smallest or largest size: no run on that side bounds the
+        -- minimum, and the parabola, fitted mostly to the other side, pulls N_opt toward it.
+        local best = 1
+        for i = 2, #ys do
+          if ys[i] < ys[best] then best = i end
+        end
+        local edge = xs[best] == lo and "smallest" or xs[best] == hi and "largest" or nil
         minima[#minima + 1] = { C = g.C, N_opt = math.exp(x), D_opt = g.C / (6 * math.exp(x)),
                                 loss = c[1] + c[2] * x + c[3] * x * x, curvature = c[3], coefficients = c,
-                                inside = x >= math.min(table.unpack(xs)) and x <= math.max(table.unpack(xs)) }
+                                inside = x >= lo and x <= hi, edge = edge, edge_N = edge and math.exp(xs[best]) }
       end
     end
   end
@@ -241,12 +249,24 @@ function IsoflopLaw:summary()
     string.format("  a = %.3f%s   b = %.3f%s", p.a, fmt_interval(iv.a, function(x) return string.format("%.3f", x) end),
       p.b, fmt_interval(iv.b, function(x) return string.format("%.3f", x) end)),
   }
-  local outside = 0
+  local outside, edges = 0, {}
   for _, m in ipairs(self.minima) do
+    local note = ""
+    if not m.inside then
+      note = m.used and "  (minimum outside the sizes tried)" or "  (minimum outside the sizes tried: not used)"
+    elseif m.edge then
+      note = string.format("  (lowest loss at the %s size tried)", m.edge)
+      edges[#edges + 1] = m
+    end
     lines[#lines + 1] = string.format("  C = %-8s N_opt = %-8s D_opt = %-8s L_min = %.4f%s", core.format_flops(m.C),
-      core.format_count(m.N_opt), core.format_count(m.D_opt), m.loss,
-      m.inside and "" or (m.used and "  (minimum outside the sizes tried)" or "  (minimum outside the sizes tried: not used)"))
+      core.format_count(m.N_opt), core.format_count(m.D_opt), m.loss, note)
     if not m.inside then outside = outside + 1 end
+  end
+  for _, m in ipairs(edges) do
+    lines[#lines + 1] = string.format("  warning: at C = %s the lowest loss is at the %s size tried (N = %s), so no %s "
+      .. "model bounds the minimum and its N_opt leans toward the middle of the sizes; add %s sizes at this budget, or "
+      .. "give the sweep ratio = {lo, hi} so that the sizes follow each budget", core.format_flops(m.C), m.edge,
+      core.format_count(m.edge_N), m.edge == "largest" and "larger" or "smaller", m.edge == "largest" and "larger" or "smaller")
   end
   if outside > 0 then
     lines[#lines + 1] = string.format("  warning: %s %s minimum outside the sizes tried; widen the sweep's sizes (ratio) "
@@ -623,7 +643,10 @@ local function law_json(law)
   if ok and type(iv) == "table" then out.intervals = iv end
   if getmetatable(law) == IsoflopLaw then
     out.minima = {}
-    for i, m in ipairs(law.minima) do out.minima[i] = { C = m.C, N_opt = m.N_opt, D_opt = m.D_opt, loss = m.loss } end
+    for i, m in ipairs(law.minima) do
+      out.minima[i] = { C = m.C, N_opt = m.N_opt, D_opt = m.D_opt, loss = m.loss, inside = m.inside,
+                        lowest_loss_at = m.inside and m.edge and (m.edge .. " size") or nil }
+    end
     out.bootstrap = law.bootstrap
     out.bootstrap_drawn = law.bootstrap_drawn
   end

@@ -134,14 +134,7 @@ std::optional<plan::CostOptions> cost_options(const Args& args) {
   o.gpus = args.number("gpus", 1);
   o.mfu = args.number("mfu", 0.4);
   o.peak = args.number("peak", 0);
-  try {  // the cost options' own errors ("cost: ...", "unknown GPU ...") name the function called
-    o.Validate();
-    if (!(o.peak > 0)) (void)plan::gpu(o.gpu);  // peak given: the name is only a label
-  } catch (const Error& e) {
-    std::string message = e.what();
-    if (message.rfind("cost: ", 0) == 0) message.erase(0, 6);
-    fail(args.function(), ": ", message);
-  }
+  o.Validate(args.function());
   return o;
 }
 

@@ -37,17 +37,23 @@ const Gpu& gpu(const std::string& name) {
        " (known: A100, H100, H200; or give peak = FLOP/s for another accelerator)");
 }
 
-void CostOptions::Validate() const {
+void CostOptions::Validate(const std::string& caller) const {
   if (!(mfu > 0 && mfu <= 1))
-    fail("cost: mfu (model FLOP utilisation) must be in (0, 1], e.g. 0.4 (got ", mfu, ")");
-  if (!(gpus >= 1) || !std::isfinite(gpus)) fail("cost: gpus must be at least 1 (got ", gpus, ")");
-  if (peak < 0 || !std::isfinite(peak)) fail("cost: peak must be a positive FLOP/s (got ", peak, ")");
-  if (peak == 0) plan::gpu(gpu);  // throws for an unknown name
+    fail(caller, ": mfu (model FLOP utilisation) must be in (0, 1], e.g. 0.4 (got ", mfu, ")");
+  if (!(gpus >= 1) || !std::isfinite(gpus)) fail(caller, ": gpus must be at least 1 (got ", gpus, ")");
+  if (peak < 0 || !std::isfinite(peak)) fail(caller, ": peak must be a positive FLOP/s (got ", peak, ")");
+  if (peak == 0) {  // the named GPU gives the peak; given a peak, the name is only a label
+    try {
+      (void)plan::gpu(gpu);
+    } catch (const Error& e) {
+      fail(caller, ": ", e.what());
+    }
+  }
 }
 
 Cost cost(double flops, const CostOptions& options) {
   options.Validate();
-  if (!(flops > 0) || !std::isfinite(flops)) fail("cost: flops must be positive and finite (got ", flops, ")");
+  if (!(flops > 0) || !std::isfinite(flops)) fail("plan.cost: flops must be positive and finite (got ", flops, ")");
   Cost c;
   c.flops = flops;
   if (options.peak > 0) {

@@ -29,7 +29,8 @@ struct CostOptions {
   double peak = 0;            // FLOP/s; overrides the named GPU's peak when > 0
   double gpus = 1;            // GPUs running in parallel (wall clock = GPU-hours / gpus)
   double mfu = 0.4;           // model FLOP utilisation in (0, 1]
-  void Validate() const;
+  // Throws naming `caller` (the function the user called, e.g. "plan.optimal") and the option.
+  void Validate(const std::string& caller = "plan.cost") const;
 };
 
 struct Cost {

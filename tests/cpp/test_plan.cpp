@@ -14,6 +14,7 @@
 
 using namespace scalelab;
 using Catch::Matchers::Contains;
+using Catch::Matchers::StartsWith;
 
 namespace {
 
@@ -361,10 +362,15 @@ TEST_CASE("cost: GPU-hours, days and PF-days") {
   CHECK_THAT(plan::cost(1e22).Summary(), Contains("H100-hours"));
   o.peak = 0;
   o.gpu = "H10";
-  CHECK_THROWS_WITH(plan::cost(1e22, o), Contains("did you mean 'H100'"));
+  CHECK_THROWS_WITH(plan::cost(1e22, o), StartsWith("plan.cost: unknown GPU 'H10'") && Contains("did you mean 'H100'"));
+  CHECK_THROWS_WITH(o.Validate("plan.optimal"), StartsWith("plan.optimal: unknown GPU 'H10'"));
   o.gpu = "H100";
   o.mfu = 1.5;
-  CHECK_THROWS_WITH(plan::cost(1e22, o), Contains("mfu"));
+  CHECK_THROWS_WITH(plan::cost(1e22, o), StartsWith("plan.cost: mfu (model FLOP utilisation) must be in (0, 1]"));
+  o.mfu = 0.4;
+  o.gpus = 0;
+  CHECK_THROWS_WITH(o.Validate("plan.loss"), StartsWith("plan.loss: gpus must be at least 1"));
+  CHECK_THROWS_WITH(plan::cost(0, {}), StartsWith("plan.cost: flops must be positive"));
 }
 
 TEST_CASE("questions are values answered later") {

@@ -1,4 +1,5 @@
 #include "model/gemm.h"
+#include "core/vector_targets.h"
 
 #include <dlfcn.h>
 #include <strings.h>
@@ -126,11 +127,6 @@ const OpenBlas& openblas() {
 // ---- The portable kernel ----------------------------------------------------------------------
 // C rows are updated four at a time from a packed K×N copy of op(B): each packed row of B is loaded
 // once for four rows of C. The compiler vectorises the j loops for each target of target_clones.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define SCALELAB_CLONES __attribute__((target_clones("avx512f", "arch=haswell", "default")))
-#else
-#define SCALELAB_CLONES
-#endif
 
 SCALELAB_CLONES
 void portable_rows(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
@@ -194,14 +190,7 @@ void portable_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, 
   portable_rows(m, n, k, alpha, a_rows, a_stride, packed_b.data(), beta, c, ldc);
 }
 
-std::string portable_name() {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f")) return "portable kernel (avx512f)";
-  if (__builtin_cpu_supports("avx2")) return "portable kernel (avx2)";
-#endif
-  return "portable kernel (baseline)";
-}
+std::string portable_name() { return "portable kernel (" + core::vector_target() + ")"; }
 
 // The epilogue as passes after the product (the OpenBLAS and portable kernels).
 SCALELAB_CLONES

@@ -48,7 +48,7 @@ void gemm_select(GemmKernel kernel);
 GemmKernel gemm_selected();
 
 // What gemm() runs on: "built-in AVX-512 kernel (14x32 tiles)", "OpenBLAS 0.3.21 (SkylakeX
-// kernel)", "portable kernel (avx2)".
+// kernel)", "portable kernel (x86-64-v3)".
 std::string gemm_backend();
 
 }  // namespace scalelab::model

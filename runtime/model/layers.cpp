@@ -1,4 +1,5 @@
 #include "model/layers.h"
+#include "core/vector_targets.h"
 
 #include <algorithm>
 #include <cmath>
@@ -40,12 +41,6 @@ void parallel_ranges(int64_t n, int threads, double cost, Body body) {
 
 constexpr float kLayerNormEps = 1e-5f;
 constexpr int64_t kAttentionBlock = 64;  // rows per block of the causal attention products
-
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define SCALELAB_CLONES __attribute__((target_clones("avx512f", "arch=haswell", "default")))
-#else
-#define SCALELAB_CLONES
-#endif
 
 // Reductions with 16 independent partial sums: the compiler vectorises them without
 // reassociation flags, and the order of additions is fixed, so results stay deterministic.
@@ -340,68 +335,91 @@ constexpr int64_t kTile = 6;  // rows (queries or keys) per kernel call
 
 inline int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
-// out[r][s0 + j] = scale·Σ_d a[r][d]·bt[d][s0 + j] for j < 16·Chunks: rows times a packed,
-// transposed operand (bt holds hd rows of ld floats).
-template <int Chunks>
+// Vectors of 8 floats, one ymm: the AVX2 clone's tiles use these, because GCC lowers a 16-float
+// vector on AVX2 badly (each broadcast went through the stack).
+typedef float Vec8 __attribute__((vector_size(32)));
+typedef float Vec8Unaligned __attribute__((vector_size(32), aligned(4)));
+template <class V> struct Unaligned;
+template <> struct Unaligned<Vec16> { using type = Vec16Unaligned; };
+template <> struct Unaligned<Vec8> { using type = Vec8Unaligned; };
+template <class V> constexpr int kVecLanes = sizeof(V) / sizeof(float);
+
+// out[r][s0 + j] = scale·Σ_d a[r][d]·bt[d][s0 + j] for j < Chunks vectors of V: rows times a
+// packed, transposed operand (bt holds hd rows of ld floats).
+template <class V, int Chunks>
 __attribute__((always_inline)) inline void rows_times_packed(const float* const a[kTile],
                                                               const float* bt, int64_t ld,
                                                               int64_t hd, int64_t s0,
                                                               float* const out[kTile], float scale) {
-  Vec16 acc[kTile][Chunks] = {};
+  constexpr int W = kVecLanes<V>;
+  using U = typename Unaligned<V>::type;
+  V acc[kTile][Chunks] = {};
   for (int64_t d = 0; d < hd; ++d) {
-    Vec16 b[Chunks];
+    V b[Chunks];
 #pragma GCC unroll 8
-    for (int c = 0; c < Chunks; ++c) b[c] = SCALELAB_LOAD16(bt + d * ld + s0 + 16 * c);
+    for (int c = 0; c < Chunks; ++c) b[c] = *reinterpret_cast<const U*>(bt + d * ld + s0 + W * c);
 #pragma GCC unroll 8
     for (int r = 0; r < kTile; ++r) {
       const float ard = a[r][d];
-      const Vec16 x = {ard, ard, ard, ard, ard, ard, ard, ard, ard, ard, ard, ard, ard, ard, ard, ard};
 #pragma GCC unroll 8
-      for (int c = 0; c < Chunks; ++c) acc[r][c] += x * b[c];
+      for (int c = 0; c < Chunks; ++c) acc[r][c] += ard * b[c];
     }
   }
 #pragma GCC unroll 8
   for (int r = 0; r < kTile; ++r)
 #pragma GCC unroll 8
-    for (int c = 0; c < Chunks; ++c) SCALELAB_STORE16(out[r] + s0 + 16 * c, acc[r][c] * scale);
+    for (int c = 0; c < Chunks; ++c) *reinterpret_cast<U*>(out[r] + s0 + W * c) = acc[r][c] * scale;
 }
 
-// out[r][d0 + j] = Σ_{t < n} coef[r][t·step]·rows[t][d0 + j] for j < 16·Chunks: (P·V, dS·K when
-// step = 1; Pᵀ·dO, dSᵀ·Q when step is the row length of P or dS).
-template <int Chunks>
+// out[r][d0 + j] = Σ_{t < n} coef[r][t·step]·rows[t][d0 + j] for j < Chunks vectors of V: (P·V,
+// dS·K when step = 1; Pᵀ·dO, dSᵀ·Q when step is the row length of P or dS).
+template <class V, int Chunks>
 __attribute__((always_inline)) inline void coefficients_times_rows(const float* const coef[kTile],
                                                                     int64_t step, const float* rows,
                                                                     int64_t ld, int64_t n, int64_t d0,
                                                                     float* const out[kTile]) {
-  Vec16 acc[kTile][Chunks] = {};
+  constexpr int W = kVecLanes<V>;
+  using U = typename Unaligned<V>::type;
+  V acc[kTile][Chunks] = {};
   for (int64_t t = 0; t < n; ++t) {
-    Vec16 b[Chunks];
+    V b[Chunks];
 #pragma GCC unroll 8
-    for (int c = 0; c < Chunks; ++c) b[c] = SCALELAB_LOAD16(rows + t * ld + d0 + 16 * c);
+    for (int c = 0; c < Chunks; ++c) b[c] = *reinterpret_cast<const U*>(rows + t * ld + d0 + W * c);
 #pragma GCC unroll 8
     for (int r = 0; r < kTile; ++r) {
       const float crt = coef[r][t * step];
-      const Vec16 x = {crt, crt, crt, crt, crt, crt, crt, crt, crt, crt, crt, crt, crt, crt, crt, crt};
 #pragma GCC unroll 8
-      for (int c = 0; c < Chunks; ++c) acc[r][c] += x * b[c];
+      for (int c = 0; c < Chunks; ++c) acc[r][c] += crt * b[c];
     }
   }
 #pragma GCC unroll 8
   for (int r = 0; r < kTile; ++r)
 #pragma GCC unroll 8
-    for (int c = 0; c < Chunks; ++c) SCALELAB_STORE16(out[r] + d0 + 16 * c, acc[r][c]);
+    for (int c = 0; c < Chunks; ++c) *reinterpret_cast<U*>(out[r] + d0 + W * c) = acc[r][c];
+}
+
+// Whether this machine runs the AVX-512 clone: tiles of up to 4 16-float vectors (24 of its 32
+// zmm registers hold accumulators). The others take tiles of 2 8-float vectors (12 of AVX2's 16
+// ymm registers; 6 × 4 vectors of 16 would be 96 ymm, and the spills cost most of the speed).
+bool wide_tiles() {
+  static const bool wide = core::vector_target() == "avx512f";
+  return wide;
 }
 
 // The two kernels over a whole range: s in [0, n16) (a multiple of 16) or d in [0, hd).
 SCALELAB_CLONES
 void rows_times_packed_range(const float* const a[kTile], const float* bt, int64_t ld, int64_t hd,
                              int64_t n16, float* const out[kTile], float scale) {
+  if (!wide_tiles()) {
+    for (int64_t s0 = 0; s0 < n16; s0 += 16) rows_times_packed<Vec8, 2>(a, bt, ld, hd, s0, out, scale);
+    return;
+  }
   for (int64_t s0 = 0; s0 < n16; s0 += 64) {
     switch (std::min<int64_t>(4, (n16 - s0) / 16)) {
-      case 4: rows_times_packed<4>(a, bt, ld, hd, s0, out, scale); break;
-      case 3: rows_times_packed<3>(a, bt, ld, hd, s0, out, scale); break;
-      case 2: rows_times_packed<2>(a, bt, ld, hd, s0, out, scale); break;
-      default: rows_times_packed<1>(a, bt, ld, hd, s0, out, scale); break;
+      case 4: rows_times_packed<Vec16, 4>(a, bt, ld, hd, s0, out, scale); break;
+      case 3: rows_times_packed<Vec16, 3>(a, bt, ld, hd, s0, out, scale); break;
+      case 2: rows_times_packed<Vec16, 2>(a, bt, ld, hd, s0, out, scale); break;
+      default: rows_times_packed<Vec16, 1>(a, bt, ld, hd, s0, out, scale); break;
     }
   }
 }
@@ -409,12 +427,16 @@ void rows_times_packed_range(const float* const a[kTile], const float* bt, int64
 SCALELAB_CLONES
 void coefficients_times_rows_range(const float* const coef[kTile], int64_t step, const float* rows,
                                    int64_t ld, int64_t n, int64_t hd, float* const out[kTile]) {
+  if (!wide_tiles()) {
+    for (int64_t d0 = 0; d0 < hd; d0 += 16) coefficients_times_rows<Vec8, 2>(coef, step, rows, ld, n, d0, out);
+    return;
+  }
   for (int64_t d0 = 0; d0 < hd; d0 += 64) {
     switch (std::min<int64_t>(4, (hd - d0) / 16)) {
-      case 4: coefficients_times_rows<4>(coef, step, rows, ld, n, d0, out); break;
-      case 3: coefficients_times_rows<3>(coef, step, rows, ld, n, d0, out); break;
-      case 2: coefficients_times_rows<2>(coef, step, rows, ld, n, d0, out); break;
-      default: coefficients_times_rows<1>(coef, step, rows, ld, n, d0, out); break;
+      case 4: coefficients_times_rows<Vec16, 4>(coef, step, rows, ld, n, d0, out); break;
+      case 3: coefficients_times_rows<Vec16, 3>(coef, step, rows, ld, n, d0, out); break;
+      case 2: coefficients_times_rows<Vec16, 2>(coef, step, rows, ld, n, d0, out); break;
+      default: coefficients_times_rows<Vec16, 1>(coef, step, rows, ld, n, d0, out); break;
     }
   }
 }

@@ -1,4 +1,5 @@
 #include "train/adamw.h"
+#include "core/vector_targets.h"
 
 #include "model/parallel.h"
 
@@ -12,11 +13,6 @@ namespace {
 
 constexpr int64_t kChunk = 1 << 14;
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define SCALELAB_CLONES __attribute__((target_clones("avx512f", "arch=haswell", "default")))
-#else
-#define SCALELAB_CLONES
-#endif
 
 SCALELAB_CLONES
 void adamw_range(float* w, const float* g, float* m, float* v, int64_t n, float grad_scale,

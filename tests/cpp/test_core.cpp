@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "core/interrupt.h"
 #include "core/units.h"
+#include "core/vector_targets.h"
 
 using namespace scalelab;
 
@@ -77,4 +78,11 @@ TEST_CASE("check_interrupt throws once per request") {
   CHECK(interrupt_requested());
   CHECK_THROWS_AS(check_interrupt(), Interrupted);
   CHECK_NOTHROW(check_interrupt());
+}
+
+TEST_CASE("SCALELAB_CLONES functions run the widest clone this CPU supports") {
+  // GCC resolves a clone named after a CPU ("arch=haswell") by the CPU's name, not its features:
+  // AMD CPUs without AVX-512 then ran the baseline clone. The clones are named by feature level.
+  INFO("this CPU calls for " << scalelab::core::vector_target_expected());
+  CHECK(scalelab::core::vector_target() == scalelab::core::vector_target_expected());
 }

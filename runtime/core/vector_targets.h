@@ -1,0 +1,31 @@
+// The vector instruction sets that scalelab's hot loops are compiled for, chosen when the program
+// loads by what the CPU supports.
+//
+// A function marked SCALELAB_CLONES is compiled three times, for AVX-512F, for x86-64-v3 (AVX2 and
+// FMA: Haswell and later Intel parts, AMD Zen 1-4 where AVX-512 is absent or hidden) and for
+// baseline x86-64; GCC's resolver runs the widest clone the CPU can. The AVX2 clone is named by
+// its feature level, not by a CPU: GCC resolves "arch=haswell" with __builtin_cpu_is("haswell"),
+// which is false on every AMD CPU, so AMD machines without AVX-512 ran the baseline clone.
+#pragma once
+
+#include <string>
+
+#define SCALELAB_TARGET_AVX512 "avx512f"
+#define SCALELAB_TARGET_AVX2 "arch=x86-64-v3"
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define SCALELAB_CLONES __attribute__((target_clones(SCALELAB_TARGET_AVX512, SCALELAB_TARGET_AVX2, "default")))
+#else
+#define SCALELAB_CLONES
+#endif
+
+namespace scalelab::core {
+
+// The clone that SCALELAB_CLONES functions run on this machine, as GCC's resolver picks it:
+// "avx512f", "x86-64-v3" or "baseline" (also on other compilers and CPUs).
+std::string vector_target();
+
+// The clone the CPU's features call for, by __builtin_cpu_supports (what vector_target() must say).
+std::string vector_target_expected();
+
+}  // namespace scalelab::core

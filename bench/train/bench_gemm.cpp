@@ -1,6 +1,6 @@
 // bench/train/bench_gemm: the CPU trainer's matrix-product kernels side by side, in the same run.
 //
-// 0. Our micro-kernel alone against a loop of independent FMAs (the core's peak), on one thread,
+// 0. Our widest micro-kernel (AVX-512, else AVX2) alone against a loop of independent FMAs (the core's peak), on one thread,
 //    then on two at once.
 // 1. Each product shape of one layer of the largest issue-6 config (L 8, d 512, ctx 256, batch 8:
 //    1024 rows per replica), on 2 threads at once as the trainer runs them, every kernel timed in
@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "model/gemm.h"
+#include "model/gemm_avx2.h"
 #include "model/gemm_avx512.h"
 #include "model/rng.h"
 #include "train/cpu_backend.h"
@@ -43,14 +44,14 @@ int main(int argc, char** argv) {
   const int steps = argc > 1 ? std::atoi(argv[1]) : 12;
   std::vector<GemmKernel> kernels;
   std::vector<const char*> names;
-  for (auto [kernel, name] : {std::pair{GemmKernel::Avx512, "avx512 (ours)"},
+  for (auto [kernel, name] : {std::pair{GemmKernel::Avx512, "avx512 (ours)"}, std::pair{GemmKernel::Avx2, "avx2 (ours)"},
                               std::pair{GemmKernel::OpenBlas, "openblas"}})
     if (model::gemm_available(kernel)) {
       kernels.push_back(kernel);
       names.push_back(name);
     }
   if (kernels.empty()) {
-    std::printf("neither the AVX-512 kernel nor OpenBLAS is available here: nothing to compare\n");
+    std::printf("neither our kernels nor OpenBLAS is available here: nothing to compare\n");
     return 0;
   }
   for (size_t w = 0; w < kernels.size(); ++w) {
@@ -58,15 +59,21 @@ int main(int argc, char** argv) {
     std::printf("%-14s = %s\n", names[w], model::gemm_backend().c_str());
   }
 
-  if (model::gemm_available(GemmKernel::Avx512)) {
-    const auto rate = model::detail::measure_micro_kernel(2.0);
-    std::printf("\nour 14x32 micro-kernel alone (packed, in cache, one thread): %.1f GFLOP/s; a loop of "
+  // Our widest micro-kernel: 14x32 on AVX-512, else 6x16 on AVX2.
+  const bool wide = model::gemm_available(GemmKernel::Avx512);
+  if (wide || model::gemm_available(GemmKernel::Avx2)) {
+    auto measure = [wide] {
+      return wide ? model::detail::measure_micro_kernel(2.0) : model::detail::measure_micro_kernel_avx2(2.0);
+    };
+    const auto rate = measure();
+    std::printf("\nour %s micro-kernel alone (packed, in cache, one thread): %.1f GFLOP/s; a loop of "
                 "independent FMAs on the same thread: %.1f GFLOP/s (%.0f%%)\n",
-                rate.kernel_gflops, rate.fma_gflops, 100 * rate.kernel_gflops / rate.fma_gflops);
+                wide ? "14x32 AVX-512" : "6x16 AVX2", rate.kernel_gflops, rate.fma_gflops,
+                100 * rate.kernel_gflops / rate.fma_gflops);
     // The same on both cores at once, as the trainer runs: the clock may be lower with two busy.
     model::detail::MicroKernelRate both[2];
-    std::thread other([&] { both[1] = model::detail::measure_micro_kernel(2.0); });
-    both[0] = model::detail::measure_micro_kernel(2.0);
+    std::thread other([&] { both[1] = measure(); });
+    both[0] = measure();
     other.join();
     std::printf("the same on 2 threads at once, per thread: micro-kernel %.1f and %.1f GFLOP/s; FMA loop "
                 "%.1f and %.1f GFLOP/s\n",

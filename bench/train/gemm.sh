@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/train/gemm.sh: the CPU trainer's matrix-product kernels (ours on AVX-512, OpenBLAS) side by
+# bench/train/gemm.sh: the CPU trainer's matrix-product kernels (ours on AVX-512 or AVX2, OpenBLAS) side by
 # side in the same run: our micro-kernel alone against the core's FMA peak, one layer's products of
 # the largest issue-6 config on 2 threads, then whole training steps with the kernels alternating.
 #   bash bench/train/gemm.sh [steps per kernel, default 12]

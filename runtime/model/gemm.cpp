@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "model/gemm_avx2.h"
 #include "model/gemm_avx512.h"
 
 namespace scalelab::model {
@@ -30,6 +31,15 @@ struct OpenBlas {
   SgemmFn sgemm = nullptr;
   std::string description;
 };
+
+bool has_avx2_fma() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+  return false;
+#endif
+}
 
 bool has_avx512() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -217,22 +227,32 @@ void apply_epilogue(bool trans_a, int64_t m, int64_t n, int64_t k, const float* 
 }
 
 // ---- Choosing ----------------------------------------------------------------------------------
+const char* unavailable_reason(GemmKernel kernel) {
+  switch (kernel) {
+    case GemmKernel::Avx512: return "the CPU lacks one of AVX-512 F, DQ, BW, VL, CD";
+    case GemmKernel::Avx2: return "the CPU lacks AVX2 or FMA";
+    case GemmKernel::OpenBlas: return "libopenblas0 is not installed";
+    case GemmKernel::Portable: break;
+  }
+  return "";
+}
+
 GemmKernel default_kernel() {
   if (const char* want = std::getenv("SCALELAB_GEMM"); want && *want) {
     const std::string name = want;
     GemmKernel kernel = GemmKernel::Portable;
     if (name == "avx512") kernel = GemmKernel::Avx512;
+    else if (name == "avx2") kernel = GemmKernel::Avx2;
     else if (name == "openblas") kernel = GemmKernel::OpenBlas;
     else if (name != "portable")
-      fail("SCALELAB_GEMM=", name, " is not a kernel; use avx512, openblas or portable");
+      fail("SCALELAB_GEMM=", name, " is not a kernel; use avx512, avx2, openblas or portable");
     if (!gemm_available(kernel))
-      fail("SCALELAB_GEMM=", name, ", but this machine cannot run it (",
-           kernel == GemmKernel::Avx512 ? "the CPU lacks one of AVX-512 F, DQ, BW, VL, CD"
-                                        : "libopenblas0 is not installed",
+      fail("SCALELAB_GEMM=", name, ", but this machine cannot run it (", unavailable_reason(kernel),
            "); unset SCALELAB_GEMM for the default");
     return kernel;
   }
   if (gemm_available(GemmKernel::Avx512)) return GemmKernel::Avx512;
+  if (gemm_available(GemmKernel::Avx2)) return GemmKernel::Avx2;
   if (gemm_available(GemmKernel::OpenBlas)) return GemmKernel::OpenBlas;
   return GemmKernel::Portable;
 }
@@ -266,6 +286,10 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alp
     detail::gemm_avx512(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, epilogue);
     return;
   }
+  if (kernel == GemmKernel::Avx2 && k > 0) {
+    detail::gemm_avx2(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, epilogue);
+    return;
+  }
   if (k <= 0) {
     for (int64_t i = 0; i < m; ++i)
       for (int64_t j = 0; j < n; ++j) c[i * ldc + j] = beta == 0 ? 0.0f : beta * c[i * ldc + j];
@@ -282,6 +306,7 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alp
 bool gemm_available(GemmKernel kernel) {
   switch (kernel) {
     case GemmKernel::Avx512: return has_avx512();
+    case GemmKernel::Avx2: return has_avx2_fma();
     case GemmKernel::OpenBlas: return openblas().sgemm != nullptr;
     case GemmKernel::Portable: return true;
   }
@@ -291,8 +316,8 @@ bool gemm_available(GemmKernel kernel) {
 void gemm_select(GemmKernel kernel) {
   if (!gemm_available(kernel))
     fail("gemm_select: this machine cannot run the ",
-         kernel == GemmKernel::Avx512 ? "AVX-512 kernel (the CPU lacks one of AVX-512 F, DQ, BW, VL, CD)"
-                                      : "OpenBLAS kernel (libopenblas0 is not installed)");
+         kernel == GemmKernel::Avx512 ? "AVX-512 kernel" : kernel == GemmKernel::Avx2 ? "AVX2 kernel" : "OpenBLAS kernel",
+         " (", unavailable_reason(kernel), ")");
   selected.store(static_cast<int>(kernel));
 }
 
@@ -301,6 +326,7 @@ GemmKernel gemm_selected() { return current_kernel(); }
 std::string gemm_backend() {
   switch (current_kernel()) {
     case GemmKernel::Avx512: return "built-in AVX-512 kernel (14x32 tiles)";
+    case GemmKernel::Avx2: return "built-in AVX2 kernel (6x16 tiles)";
     case GemmKernel::OpenBlas: return openblas().description;
     case GemmKernel::Portable: return portable_name();
   }

@@ -96,10 +96,10 @@ TEST_CASE("gemm agrees with a naive product on every kernel, transpose, tile edg
   };
   const Shape shapes[] = {{1, 1, 1},      {37, 29, 45},   {14, 32, 16},   {15, 33, 17},
                           {28, 256, 512}, {29, 300, 1100}, {13, 31, 7},   {50, 65, 600},
-                          {12, 64, 40},   {43, 257, 513}};
+                          {12, 64, 40},   {43, 257, 513}, {6, 16, 8},     {7, 17, 9}};
   const std::pair<float, float> scales[] = {{0.5f, 2.0f}, {1.0f, 0.0f}, {-1.5f, 1.0f}};
   const GemmKernel default_kernel = gemm_selected();  // restored at the end, for the later tests
-  for (GemmKernel kernel : {GemmKernel::Avx512, GemmKernel::OpenBlas, GemmKernel::Portable}) {
+  for (GemmKernel kernel : {GemmKernel::Avx512, GemmKernel::Avx2, GemmKernel::OpenBlas, GemmKernel::Portable}) {
     if (!gemm_available(kernel)) {
       WARN("gemm kernel " << static_cast<int>(kernel) << " is not available here: not tested");
       continue;
@@ -149,7 +149,7 @@ TEST_CASE("gemm's epilogue (bias, residual, row sums of op(A)) agrees with separ
   // 4100 rows: more than one 4096-row block of packed A (row sums and tiles offset by the block).
   const Shape shapes[] = {{1, 1, 1}, {13, 33, 17}, {30, 70, 1100}, {29, 300, 64}, {4100, 20, 30}};
   const GemmKernel default_kernel = gemm_selected();  // restored at the end, for the later tests
-  for (GemmKernel kernel : {GemmKernel::Avx512, GemmKernel::OpenBlas, GemmKernel::Portable}) {
+  for (GemmKernel kernel : {GemmKernel::Avx512, GemmKernel::Avx2, GemmKernel::OpenBlas, GemmKernel::Portable}) {
     if (!gemm_available(kernel)) continue;
     gemm_select(kernel);
     for (const Shape& s : shapes)
@@ -207,26 +207,29 @@ TEST_CASE("the trainer's big arrays are aligned for vectors, and from 2 MiB up f
   CHECK(reinterpret_cast<uintptr_t>(buffer.data()) % (size_t{2} << 20) == 0);
 }
 
-TEST_CASE("the AVX-512 gemm gives the same bits whatever the rows are split into") {
+TEST_CASE("our gemm kernels give the same bits whatever the rows are split into") {
   // Each element is summed over k in the same order for any M: the trainer's within-ops threads
   // (rows split between threads) then give the same bits as one thread.
-  if (!gemm_available(GemmKernel::Avx512)) {
-    WARN("no AVX-512 here: the AVX-512 gemm is not tested");
-    return;
-  }
   const GemmKernel default_kernel = gemm_selected();
-  gemm_select(GemmKernel::Avx512);
-  const int64_t M = 100, N = 70, K = 1300;
-  auto A = randn(M * K, 4), B = randn(N * K, 5);
-  std::vector<float> whole(M * N), parts(M * N);
-  gemm(false, true, M, N, K, 1.0f, A.data(), K, B.data(), K, 0.0f, whole.data(), N);
-  const int64_t bounds[] = {0, 7, 31, 55, M};
-  for (int part = 0; part < 4; ++part) {
-    const int64_t i0 = bounds[part], i1 = bounds[part + 1];
-    gemm(false, true, i1 - i0, N, K, 1.0f, A.data() + i0 * K, K, B.data(), K, 0.0f,
-         parts.data() + i0 * N, N);
+  for (GemmKernel kernel : {GemmKernel::Avx512, GemmKernel::Avx2}) {
+    if (!gemm_available(kernel)) {
+      WARN("gemm kernel " << static_cast<int>(kernel) << " is not available here: not tested");
+      continue;
+    }
+    gemm_select(kernel);
+    INFO(gemm_backend());
+    const int64_t M = 100, N = 70, K = 1300;
+    auto A = randn(M * K, 4), B = randn(N * K, 5);
+    std::vector<float> whole(M * N), parts(M * N);
+    gemm(false, true, M, N, K, 1.0f, A.data(), K, B.data(), K, 0.0f, whole.data(), N);
+    const int64_t bounds[] = {0, 7, 31, 55, M};
+    for (int part = 0; part < 4; ++part) {
+      const int64_t i0 = bounds[part], i1 = bounds[part + 1];
+      gemm(false, true, i1 - i0, N, K, 1.0f, A.data() + i0 * K, K, B.data(), K, 0.0f,
+           parts.data() + i0 * N, N);
+    }
+    CHECK(std::memcmp(whole.data(), parts.data(), whole.size() * sizeof(float)) == 0);
   }
-  CHECK(std::memcmp(whole.data(), parts.data(), whole.size() * sizeof(float)) == 0);
   gemm_select(default_kernel);
 }
 

@@ -175,7 +175,7 @@ print(ok, err)
   local status = { pipe:close() }
   os.remove(script)
   t.eq(status[3], 0, out)
-  t.ok(out:find("false", 1, true) and out:find("SCALELAB_GEMM=bogus is not a kernel; use avx512, openblas or portable", 1, true), out)
+  t.ok(out:find("false", 1, true) and out:find("SCALELAB_GEMM=bogus is not a kernel; use avx512, avx2, openblas or portable", 1, true), out)
 end)
 
 t.test("a sampler used by an earlier run: a note that this run gets the tokens after, an error when none are left", function()

@@ -1,4 +1,5 @@
 #include "model/gemm_avx2.h"
+#include "model/gemm_blocked.h"
 #include "model/huge_pages.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -6,9 +7,6 @@
 #include <immintrin.h>
 
 #include <algorithm>
-#include <chrono>
-#include <cstdlib>
-#include <memory>
 
 // Compiled for AVX2 and FMA by attribute, not by a file-wide flag (see gemm_avx512.cpp).
 #define SCALELAB_AVX2 __attribute__((target("avx2,fma")))
@@ -59,13 +57,6 @@ SCALELAB_AVX2_INLINE __m256i first_lanes(int n) {
 SCALELAB_AVX2_INLINE __m256 load_lanes(const float* p, __m256i mask, bool whole) {
   return whole ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, mask);
 }
-
-// Extras for the last block of k, offset to the tile (see GemmEpilogue).
-struct TileEpilogue {
-  const float* bias = nullptr;
-  const float* residual = nullptr;
-  int64_t ld_residual = 0;
-};
 
 // C[0..MR)[0..nr) = alpha·(A panel · B panel) + beta·C (first block of k) or + C (later blocks).
 // ap: kc × MR floats (k-major), bp: kc × kNr floats.
@@ -141,8 +132,6 @@ SCALELAB_AVX2 void micro_kernel(int64_t kc, const float* __restrict ap, const fl
   }
 }
 
-using MicroKernel = void (*)(int64_t, const float*, const float*, float*, int64_t, int, float, float,
-                             bool, const TileEpilogue&);
 constexpr MicroKernel kMicroKernels[kMr + 1] = {nullptr,         micro_kernel<1>, micro_kernel<2>, micro_kernel<3>,
                                                 micro_kernel<4>, micro_kernel<5>, micro_kernel<6>};
 
@@ -280,63 +269,14 @@ SCALELAB_AVX2 void pack_b(bool trans, const float* b, int64_t ldb, int64_t p0, i
   }
 }
 
-// Packing space, one per thread, grown on demand, aligned for whole-vector loads.
-struct PackBuffer {
-  struct Free {
-    void operator()(float* p) const { std::free(p); }
-  };
-  std::unique_ptr<float, Free> data;
-  int64_t floats = 0;
-  float* get(int64_t n) {
-    if (n > floats) {
-      data.reset(static_cast<float*>(huge_page_alloc(static_cast<size_t>(n) * sizeof(float))));
-      floats = n;
-    }
-    return data.get();
-  }
-};
+constexpr Blocking kBlocking = {kMr, kNr, kKc, kNc, kMc, kSlack, kMicroKernels, pack_a<false>, pack_a<true>, pack_b};
 
 }  // namespace
 
-SCALELAB_AVX2 void gemm_avx2(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
-                             const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
-                             int64_t ldc, const GemmEpilogue& epilogue) {
-  thread_local PackBuffer a_space, b_space;
-  const int64_t mc_max = std::min(m, kMc), kc_max = std::min(k, kKc);
-  float* ap = a_space.get(mc_max * kc_max + kSlack);
-  float* bp = b_space.get((std::min(n, kNc) + kNr - 1) / kNr * kNr * kc_max);
-  for (int64_t p0 = 0; p0 < k; p0 += kKc) {
-    const int64_t kc = std::min(kKc, k - p0);
-    const bool first = p0 == 0, last = p0 + kc == k;
-    for (int64_t i0 = 0; i0 < m; i0 += kMc) {
-      const int64_t mc = std::min(kMc, m - i0);
-      if (epilogue.a_row_sums)
-        pack_a<true>(trans_a, a, lda, i0, mc, p0, kc, ap, epilogue.a_row_sums + i0);
-      else
-        pack_a<false>(trans_a, a, lda, i0, mc, p0, kc, ap, nullptr);
-      for (int64_t j0 = 0; j0 < n; j0 += kNc) {
-        const int64_t nc = std::min(kNc, n - j0);
-        pack_b(trans_b, b, ldb, p0, kc, j0, nc, bp);
-        for (int64_t ir = 0; ir < mc; ir += kMr) {
-          const int mr = static_cast<int>(std::min<int64_t>(kMr, mc - ir));
-          const MicroKernel kernel = kMicroKernels[mr];
-          float* c_rows = c + (i0 + ir) * ldc + j0;
-          for (int64_t jr = 0; jr < nc; jr += kNr) {
-            TileEpilogue extra;
-            if (last) {
-              if (epilogue.bias) extra.bias = epilogue.bias + j0 + jr;
-              if (epilogue.residual) {
-                extra.residual = epilogue.residual + (i0 + ir) * epilogue.ld_residual + j0 + jr;
-                extra.ld_residual = epilogue.ld_residual;
-              }
-            }
-            kernel(kc, ap + ir * kc, bp + jr * kc, c_rows + jr, ldc,
-                   static_cast<int>(std::min<int64_t>(kNr, nc - jr)), alpha, beta, first, extra);
-          }
-        }
-      }
-    }
-  }
+void gemm_avx2(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+               int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc,
+               const GemmEpilogue& epilogue) {
+  gemm_blocked(kBlocking, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, epilogue);
 }
 
 namespace {
@@ -356,10 +296,6 @@ SCALELAB_AVX2 __attribute__((noinline)) double fma_loop(int64_t n) {
   return lanes[0];  // returned, so that the loop is not optimised away
 }
 
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
 }  // namespace
 
 SCALELAB_AVX2 MicroKernelRate measure_micro_kernel_avx2(double seconds) {
@@ -376,26 +312,8 @@ SCALELAB_AVX2 MicroKernelRate measure_micro_kernel_avx2(double seconds) {
         micro_kernel<kMr>(kc, a.data() + i * kMr * kc, b.data() + j * kNr * kc,
                           c.data() + i * kMr * ldc + j * kNr, ldc, kNr, 1.0f, 0.0f, true, none);
   };
-  pass();  // warm-up
-  MicroKernelRate rate;
-  int passes = 0;
-  const auto t0 = std::chrono::steady_clock::now();
-  double elapsed = 0;
-  do {
-    pass();
-    ++passes;
-    elapsed = seconds_since(t0);
-  } while (elapsed < seconds);
-  rate.kernel_gflops = 2.0 * kMr * kNr * kc * kPanelsA * kPanelsB * passes / elapsed / 1e9;
-  int64_t steps = 1 << 20;
-  auto t1 = std::chrono::steady_clock::now();
-  volatile double sink = fma_loop(steps);
-  steps = std::max<int64_t>(steps, static_cast<int64_t>(steps * seconds / seconds_since(t1)));
-  t1 = std::chrono::steady_clock::now();
-  sink = fma_loop(steps);
-  rate.fma_gflops = 12.0 * 16 * static_cast<double>(steps) / seconds_since(t1) / 1e9;
-  (void)sink;
-  return rate;
+  // 12 FMAs of 8 lanes per step of the FMA loop.
+  return measure_rates(pass, 2.0 * kMr * kNr * kc * kPanelsA * kPanelsB, fma_loop, 12.0 * 16, seconds);
 }
 
 }  // namespace scalelab::model::detail

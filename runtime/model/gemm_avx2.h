@@ -1,7 +1,7 @@
 // The CPU trainer's own AVX2 + FMA single-precision matrix product (internal to gemm.cpp), for CPUs
 // without AVX-512 (or where a hypervisor hides it).
 //
-// The AVX-512 kernel's design (gemm_avx512.h) with 16 registers of 8 floats: op(B) packed in
+// The AVX-512 kernel's design (gemm_avx512.h, gemm_blocked.h) with 16 registers of 8 floats: op(B) packed in
 // blocks of kKc × kNc (512 × 256 floats, 512 KiB, held in L2) as panels 16 columns wide, op(A) in
 // panels of 6 rows (12 KiB at kKc = 512, held in L1), and a 6 × 16 register tile (12 ymm
 // accumulators) takes 12 FMAs for 2 vector loads and 6 broadcasts per k. The epilogue (bias,
@@ -14,7 +14,7 @@
 #include <cstdint>
 
 #include "model/gemm.h"
-#include "model/gemm_avx512.h"  // MicroKernelRate
+#include "model/gemm_blocked.h"  // MicroKernelRate
 
 namespace scalelab::model::detail {
 

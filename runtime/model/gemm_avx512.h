@@ -1,6 +1,6 @@
 // The CPU trainer's own AVX-512 single-precision matrix product (internal to gemm.cpp).
 //
-// BLIS's design, laid out for row-major C with the vector lanes along C's columns: op(B) is packed
+// BLIS's design (the loop nest is gemm_blocked.h's), for row-major C with the vector lanes along C's columns: op(B) is packed
 // in blocks of kKc × kNc (512 × 256 floats, 512 KiB, held in L2) as panels 32 columns wide, op(A) in
 // panels of 14 rows (28 KiB at kKc = 512, held in L1 while a row of B panels streams past), and a
 // 14 × 32 register tile (28 accumulators) takes 28 FMAs for 2 vector loads and 14 broadcasts per k.
@@ -17,6 +17,7 @@
 #include <cstdint>
 
 #include "model/gemm.h"
+#include "model/gemm_blocked.h"  // MicroKernelRate
 
 namespace scalelab::model::detail {
 
@@ -27,9 +28,6 @@ void gemm_avx512(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, fl
 // For bench/train/bench_gemm: the 14 × 32 micro-kernel alone (C = A·B over packed panels of depth
 // 512 that stay in cache, one thread, about `seconds`) and, on the same thread just after, a loop of
 // 24 independent FMA chains: the peak the kernel is measured against. GFLOP/s of each.
-struct MicroKernelRate {
-  double kernel_gflops = 0, fma_gflops = 0;
-};
 MicroKernelRate measure_micro_kernel(double seconds);
 
 }  // namespace scalelab::model::detail

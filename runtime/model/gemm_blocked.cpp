@@ -1,0 +1,103 @@
+#include "model/gemm_blocked.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <memory>
+
+#include "model/huge_pages.h"
+
+namespace scalelab::model::detail {
+
+namespace {
+
+// Packing space, one per thread, grown on demand, aligned for whole-vector loads (op(A)'s blocks,
+// up to 8 MiB, on huge pages).
+struct PackBuffer {
+  struct Free {
+    void operator()(float* p) const { std::free(p); }
+  };
+  std::unique_ptr<float, Free> data;
+  int64_t floats = 0;
+  float* get(int64_t n) {
+    if (n > floats) {
+      data.reset(static_cast<float*>(huge_page_alloc(static_cast<size_t>(n) * sizeof(float))));
+      floats = n;
+    }
+    return data.get();
+  }
+};
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+void gemm_blocked(const Blocking& z, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                  const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc,
+                  const GemmEpilogue& epilogue) {
+  thread_local PackBuffer a_space, b_space;
+  const int64_t mc_max = std::min(m, z.mc), kc_max = std::min(k, z.kc);
+  float* ap = a_space.get(mc_max * kc_max + z.a_slack);
+  float* bp = b_space.get((std::min(n, z.nc) + z.nr - 1) / z.nr * z.nr * kc_max);
+  for (int64_t p0 = 0; p0 < k; p0 += z.kc) {
+    const int64_t kc = std::min(z.kc, k - p0);
+    const bool first = p0 == 0, last = p0 + kc == k;
+    for (int64_t i0 = 0; i0 < m; i0 += z.mc) {
+      const int64_t mc = std::min(z.mc, m - i0);
+      if (epilogue.a_row_sums)
+        z.pack_a_sums(trans_a, a, lda, i0, mc, p0, kc, ap, epilogue.a_row_sums + i0);
+      else
+        z.pack_a(trans_a, a, lda, i0, mc, p0, kc, ap, nullptr);
+      for (int64_t j0 = 0; j0 < n; j0 += z.nc) {
+        const int64_t nc = std::min(z.nc, n - j0);
+        z.pack_b(trans_b, b, ldb, p0, kc, j0, nc, bp);
+        for (int64_t ir = 0; ir < mc; ir += z.mr) {
+          const int mr = static_cast<int>(std::min<int64_t>(z.mr, mc - ir));
+          const MicroKernel kernel = z.micro_kernels[mr];
+          float* c_rows = c + (i0 + ir) * ldc + j0;
+          for (int64_t jr = 0; jr < nc; jr += z.nr) {
+            TileEpilogue extra;
+            if (last) {
+              if (epilogue.bias) extra.bias = epilogue.bias + j0 + jr;
+              if (epilogue.residual) {
+                extra.residual = epilogue.residual + (i0 + ir) * epilogue.ld_residual + j0 + jr;
+                extra.ld_residual = epilogue.ld_residual;
+              }
+            }
+            kernel(kc, ap + ir * kc, bp + jr * kc, c_rows + jr, ldc,
+                   static_cast<int>(std::min<int64_t>(z.nr, nc - jr)), alpha, beta, first, extra);
+          }
+        }
+      }
+    }
+  }
+}
+
+MicroKernelRate measure_rates(const std::function<void()>& pass, double pass_flops,
+                              double (*fma_loop)(int64_t), double fma_step_flops, double seconds) {
+  pass();  // warm-up
+  MicroKernelRate rate;
+  int passes = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  double elapsed = 0;
+  do {
+    pass();
+    ++passes;
+    elapsed = seconds_since(t0);
+  } while (elapsed < seconds);
+  rate.kernel_gflops = pass_flops * passes / elapsed / 1e9;
+  // The FMA loop: a short call sizes the timed one.
+  int64_t steps = 1 << 20;
+  auto t1 = std::chrono::steady_clock::now();
+  volatile double sink = fma_loop(steps);
+  steps = std::max<int64_t>(steps, static_cast<int64_t>(steps * seconds / seconds_since(t1)));
+  t1 = std::chrono::steady_clock::now();
+  sink = fma_loop(steps);
+  rate.fma_gflops = fma_step_flops * static_cast<double>(steps) / seconds_since(t1) / 1e9;
+  (void)sink;
+  return rate;
+}
+
+}  // namespace scalelab::model::detail

@@ -28,4 +28,12 @@ std::string vector_target();
 // The clone the CPU's features call for, by __builtin_cpu_supports (what vector_target() must say).
 std::string vector_target_expected();
 
+// The widest instructions that hand-written kernels dispatching at run time (attention's tiles, the
+// GELU) use: the running clone's, or less while limited. Tests limit it to check the narrower
+// paths on a machine that also has the wider ones.
+enum class VectorLevel { Baseline = 0, Avx2 = 1, Avx512 = 2 };
+VectorLevel vector_level();
+// At most `level` from now on, process-wide (Avx512 lifts the limit).
+void limit_vector_level(VectorLevel level);
+
 }  // namespace scalelab::core

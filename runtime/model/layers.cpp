@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <string>
 #include <vector>
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -402,10 +401,7 @@ __attribute__((always_inline)) inline void coefficients_times_rows(const float* 
 // Whether this machine runs the AVX-512 clone: tiles of up to 4 16-float vectors (24 of its 32
 // zmm registers hold accumulators). The others take tiles of 2 8-float vectors (12 of AVX2's 16
 // ymm registers; 6 × 4 vectors of 16 would be 96 ymm, and the spills cost most of the speed).
-bool wide_tiles() {
-  static const bool wide = core::vector_target() == "avx512f";
-  return wide;
-}
+bool wide_tiles() { return core::vector_level() == core::VectorLevel::Avx512; }
 
 // The two kernels over a whole range: s in [0, n16) (a multiple of 16) or d in [0, hd).
 SCALELAB_CLONES
@@ -829,17 +825,15 @@ struct GeluKernels {
   void (*backward)(float*, const float*, const float*, int64_t) = nullptr;
 };
 
-const GeluKernels& gelu_kernels() {
-  static const GeluKernels kernels = [] {
-    GeluKernels k;
+GeluKernels gelu_kernels() {
 #if defined(__x86_64__) && defined(__GNUC__)
-    const std::string target = core::vector_target();
-    if (target == "avx512f") k = {16, gelu_forward_avx512, gelu_backward_avx512};
-    if (target == "x86-64-v3") k = {8, gelu_forward_avx2, gelu_backward_avx2};
+  switch (core::vector_level()) {
+    case core::VectorLevel::Avx512: return {16, gelu_forward_avx512, gelu_backward_avx512};
+    case core::VectorLevel::Avx2: return {8, gelu_forward_avx2, gelu_backward_avx2};
+    case core::VectorLevel::Baseline: break;
+  }
 #endif
-    return k;
-  }();
-  return kernels;
+  return {};
 }
 
 SCALELAB_CLONES
@@ -890,7 +884,7 @@ void softmax_grad_row(float* dz, const float* z, int64_t n, float max, float sca
 
 void gelu_forward(float* out, const float* inp, int64_t n, int threads) {
   parallel_ranges(n, threads, 20.0, [&](int64_t begin, int64_t end) {
-    const GeluKernels& vector = gelu_kernels();
+    const GeluKernels vector = gelu_kernels();
     const int64_t body = vector.width ? (end - begin) / vector.width * vector.width : 0;
     if (body) vector.forward(out + begin, inp + begin, body);
     gelu_forward_range(out + begin + body, inp + begin + body, end - begin - body);
@@ -899,7 +893,7 @@ void gelu_forward(float* out, const float* inp, int64_t n, int threads) {
 
 void gelu_backward(float* dinp, const float* inp, const float* dout, int64_t n, int threads) {
   parallel_ranges(n, threads, 20.0, [&](int64_t begin, int64_t end) {
-    const GeluKernels& vector = gelu_kernels();
+    const GeluKernels vector = gelu_kernels();
     const int64_t body = vector.width ? (end - begin) / vector.width * vector.width : 0;
     if (body) vector.backward(dinp + begin, inp + begin, dout + begin, body);
     gelu_backward_range(dinp + begin + body, inp + begin + body, dout + begin + body,

@@ -16,6 +16,7 @@
 
 #include "core/error.h"
 #include "core/interrupt.h"
+#include "core/vector_targets.h"
 #include "markov_source.h"
 #include "model/gemm.h"
 #include "model/huge_pages.h"
@@ -39,6 +40,25 @@ std::vector<float> randn(int64_t n, uint64_t seed, double scale = 1.0) {
   for (auto& x : v) x = static_cast<float>(scale * rng.normal());
   return v;
 }
+
+// The vector levels this machine can run, widest first: the hand-written kernels (attention's
+// tiles, the GELU) take a different path at each, and every path is checked where it can run.
+std::vector<std::pair<core::VectorLevel, const char*>> vector_levels() {
+  std::vector<std::pair<core::VectorLevel, const char*>> out;
+  const core::VectorLevel top = core::vector_level();
+  for (auto level : {std::pair{core::VectorLevel::Avx512, "AVX-512"}, std::pair{core::VectorLevel::Avx2, "AVX2"},
+                     std::pair{core::VectorLevel::Baseline, "baseline"}})
+    if (level.first <= top) out.push_back(level);
+  return out;
+}
+
+// Limits the vector level for a scope (restored on exit, also when a check throws).
+struct VectorLevelLimit {
+  explicit VectorLevelLimit(core::VectorLevel level) { core::limit_vector_level(level); }
+  ~VectorLevelLimit() { core::limit_vector_level(core::VectorLevel::Avx512); }
+  VectorLevelLimit(const VectorLevelLimit&) = delete;
+  VectorLevelLimit& operator=(const VectorLevelLimit&) = delete;
+};
 
 double dot(const std::vector<float>& a, const std::vector<float>& b) {
   double s = 0;
@@ -303,10 +323,13 @@ TEST_CASE("attention is causal, matches a naive version and its backward matches
   // 64); T = 1, 5, 70 are not multiples of the 6-row tiles or 16-float vectors (tiles straddle
   // them), and 70 spans two of the 64-row blocks. att starts as NaN: the products must read only
   // what the forward wrote (a buffer reused after a run of another length holds stale values).
+  // At every vector level this machine has: 6 × 4 tiles of 16 floats on AVX-512, 6 × 2 of 8 below.
+  for (auto [level, level_name] : vector_levels())
   for (auto [C, NH] : {std::pair<int64_t, int64_t>{8, 2}, {32, 2}, {64, 2}, {256, 2}})
   for (int64_t T : {1, 5, 70}) {
+    VectorLevelLimit limit(level);
     const int64_t B = 2;
-    INFO("C " << C << " heads " << NH << " T " << T);
+    INFO(level_name << ": C " << C << " heads " << NH << " T " << T);
     auto qkv = randn(B * T * 3 * C, 9), R = randn(B * T * C, 10);
     std::vector<float> out(B * T * C), att(B * NH * T * T, std::nanf(""));
     auto J = [&] {
@@ -330,15 +353,18 @@ TEST_CASE("attention is causal, matches a naive version and its backward matches
 }
 
 TEST_CASE("gelu, cross-entropy and encoder backward match finite differences") {
-  SECTION("gelu") {
+  SECTION("gelu") for (auto [level, level_name] : vector_levels()) {
+    VectorLevelLimit limit(level);
+    INFO(level_name);
+    REQUIRE(core::vector_level() == level);
     auto x = randn(40, 11, 2.0), R = randn(40, 12);
     std::vector<float> out(40);
     auto J = [&] { gelu_forward(out.data(), x.data(), 40, 2); return dot(out, R); };
     J();
     std::vector<float> dx(40);
     gelu_backward(dx.data(), x.data(), R.data(), 40, 2);
-    // Every element against the closed forms: each thread's 20 take the vector loop where the CPU
-    // has AVX-512 (16) or AVX2 with FMA (16, 8 at a time) and the portable loop for the rest (4).
+    // Every element against the closed forms, at every vector level: each thread's 20 take the
+    // vector loop on AVX-512 (16) or AVX2 with FMA (16, 8 at a time), the portable loop for the rest.
     for (int i = 0; i < 40; ++i) {
       const double xi = x[i], u = 0.7978845608028654 * (xi + 0.044715 * xi * xi * xi), th = std::tanh(u);
       const double grad = 0.5 * (1 + th) + 0.5 * xi * (1 - th * th) * 0.7978845608028654 * (1 + 3 * 0.044715 * xi * xi);

@@ -319,13 +319,13 @@ std::vector<double> naive_attention(const std::vector<float>& qkv, int64_t B, in
 }  // namespace
 
 TEST_CASE("attention is causal, matches a naive version and its backward matches finite differences") {
-  // Head sizes 4 (blocked through gemm) and 16, 32, 128 (the tiled kernels, 128 in two passes of
-  // 64); T = 1, 5, 70 are not multiples of the 6-row tiles or 16-float vectors (tiles straddle
+  // Head sizes 4 (blocked through gemm) and 16, 32, 48, 128 (the tiled kernels: on AVX-512 tiles
+  // of 1, 2 and 3 vectors of 16, 128 in two passes of 64); T = 1, 5, 70 are not multiples of the 6-row tiles or 16-float vectors (tiles straddle
   // them), and 70 spans two of the 64-row blocks. att starts as NaN: the products must read only
   // what the forward wrote (a buffer reused after a run of another length holds stale values).
   // At every vector level this machine has: 6 × 4 tiles of 16 floats on AVX-512, 6 × 2 of 8 below.
   for (auto [level, level_name] : vector_levels())
-  for (auto [C, NH] : {std::pair<int64_t, int64_t>{8, 2}, {32, 2}, {64, 2}, {256, 2}})
+  for (auto [C, NH] : {std::pair<int64_t, int64_t>{8, 2}, {32, 2}, {64, 2}, {96, 2}, {256, 2}})
   for (int64_t T : {1, 5, 70}) {
     VectorLevelLimit limit(level);
     const int64_t B = 2;
@@ -357,15 +357,20 @@ TEST_CASE("gelu, cross-entropy and encoder backward match finite differences") {
     VectorLevelLimit limit(level);
     INFO(level_name);
     REQUIRE(core::vector_level() == level);
-    auto x = randn(40, 11, 2.0), R = randn(40, 12);
-    std::vector<float> out(40);
-    auto J = [&] { gelu_forward(out.data(), x.data(), 40, 2); return dot(out, R); };
+    // The tails first (inside the vector loops), where tanh is ±1 in float and the gradient must
+    // vanish or be exactly dout: the AVX2 path's Newton step once stalled there, and a clamp at
+    // |u| = 9 left 1 − 2^-24 on every path. Then 40 normal draws.
+    std::vector<float> x = {-6.0f, -12.0f, -50.0f, 12.0f}, R = randn(44, 12);
+    const auto draws = randn(40, 11, 2.0);
+    x.insert(x.end(), draws.begin(), draws.end());
+    std::vector<float> out(44);
+    auto J = [&] { gelu_forward(out.data(), x.data(), 44, 2); return dot(out, R); };
     J();
-    std::vector<float> dx(40);
-    gelu_backward(dx.data(), x.data(), R.data(), 40, 2);
-    // Every element against the closed forms, at every vector level: each thread's 20 take the
-    // vector loop on AVX-512 (16) or AVX2 with FMA (16, 8 at a time), the portable loop for the rest.
-    for (int i = 0; i < 40; ++i) {
+    std::vector<float> dx(44);
+    gelu_backward(dx.data(), x.data(), R.data(), 44, 2);
+    // Every element against the closed forms, at every vector level: the vector loop takes 32
+    // (AVX-512, 16 at a time) or 40 (AVX2, 8 at a time), the portable loop the rest.
+    for (int i = 0; i < 44; ++i) {
       const double xi = x[i], u = 0.7978845608028654 * (xi + 0.044715 * xi * xi * xi), th = std::tanh(u);
       const double grad = 0.5 * (1 + th) + 0.5 * xi * (1 - th * th) * 0.7978845608028654 * (1 + 3 * 0.044715 * xi * xi);
       INFO("element " << i << ", x = " << xi);

@@ -30,7 +30,8 @@ std::string vector_target_expected();
 
 // The widest instructions that hand-written kernels dispatching at run time (attention's tiles, the
 // GELU) use: the running clone's, or less while limited. Tests limit it to check the narrower
-// paths on a machine that also has the wider ones.
+// paths on a machine that also has the wider ones (the paths' code as the running clone compiles
+// it: on an AVX-512 machine the 8-float tiles run in the AVX-512 clone, not the x86-64-v3 one).
 enum class VectorLevel { Baseline = 0, Avx2 = 1, Avx512 = 2 };
 VectorLevel vector_level();
 // At most `level` from now on, process-wide (Avx512 lifts the limit).

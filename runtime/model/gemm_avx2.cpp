@@ -1,6 +1,5 @@
 #include "model/gemm_avx2.h"
 #include "model/gemm_blocked.h"
-#include "model/huge_pages.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 
@@ -298,22 +297,9 @@ SCALELAB_AVX2 __attribute__((noinline)) double fma_loop(int64_t n) {
 
 }  // namespace
 
-SCALELAB_AVX2 MicroKernelRate measure_micro_kernel_avx2(double seconds) {
-  // 170 A panels (1020 rows) against 16 B panels (256 columns) of depth 512: the trainer's blocks.
-  constexpr int kPanelsA = 170, kPanelsB = 16;
-  constexpr int64_t kc = kKc, ldc = kPanelsB * kNr;
-  FloatBuffer a(kPanelsA * kMr * kc), b(kPanelsB * kNr * kc), c(kPanelsA * kMr * ldc);
-  for (size_t i = 0; i < a.size(); ++i) a[i] = 0.001f * static_cast<float>(i % 7);
-  for (size_t i = 0; i < b.size(); ++i) b[i] = 0.001f * static_cast<float>(i % 5);
-  const TileEpilogue none;
-  auto pass = [&] {
-    for (int i = 0; i < kPanelsA; ++i)
-      for (int j = 0; j < kPanelsB; ++j)
-        micro_kernel<kMr>(kc, a.data() + i * kMr * kc, b.data() + j * kNr * kc,
-                          c.data() + i * kMr * ldc + j * kNr, ldc, kNr, 1.0f, 0.0f, true, none);
-  };
+MicroKernelRate measure_micro_kernel_avx2(double seconds) {
   // 12 FMAs of 8 lanes per step of the FMA loop.
-  return measure_rates(pass, 2.0 * kMr * kNr * kc * kPanelsA * kPanelsB, fma_loop, 12.0 * 16, seconds);
+  return measure_blocking(kBlocking, fma_loop, 12.0 * 16, seconds);
 }
 
 }  // namespace scalelab::model::detail

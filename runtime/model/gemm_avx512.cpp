@@ -1,6 +1,5 @@
 #include "model/gemm_avx512.h"
 #include "model/gemm_blocked.h"
-#include "model/huge_pages.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 
@@ -294,22 +293,9 @@ SCALELAB_AVX512 __attribute__((noinline)) double fma_loop(int64_t n) {
 
 }  // namespace
 
-SCALELAB_AVX512 MicroKernelRate measure_micro_kernel(double seconds) {
-  // 73 A panels (1022 rows) against 8 B panels (256 columns) of depth 512: the trainer's blocks.
-  constexpr int kPanelsA = 73, kPanelsB = 8;
-  constexpr int64_t kc = kKc, ldc = kPanelsB * kNr;
-  FloatBuffer a(kPanelsA * kMr * kc), b(kPanelsB * kNr * kc), c(kPanelsA * kMr * ldc);  // 64-byte aligned
-  for (size_t i = 0; i < a.size(); ++i) a[i] = 0.001f * static_cast<float>(i % 7);
-  for (size_t i = 0; i < b.size(); ++i) b[i] = 0.001f * static_cast<float>(i % 5);
-  const TileEpilogue none;
-  auto pass = [&] {
-    for (int i = 0; i < kPanelsA; ++i)
-      for (int j = 0; j < kPanelsB; ++j)
-        micro_kernel<kMr>(kc, a.data() + i * kMr * kc, b.data() + j * kNr * kc,
-                          c.data() + i * kMr * ldc + j * kNr, ldc, kNr, 1.0f, 0.0f, true, none);
-  };
+MicroKernelRate measure_micro_kernel(double seconds) {
   // 24 FMAs of 16 lanes per step of the FMA loop.
-  return measure_rates(pass, 2.0 * kMr * kNr * kc * kPanelsA * kPanelsB, fma_loop, 24.0 * 32, seconds);
+  return measure_blocking(kBlocking, fma_loop, 24.0 * 32, seconds);
 }
 
 }  // namespace scalelab::model::detail

@@ -75,8 +75,20 @@ void gemm_blocked(const Blocking& z, bool trans_a, bool trans_b, int64_t m, int6
   }
 }
 
-MicroKernelRate measure_rates(const std::function<void()>& pass, double pass_flops,
-                              double (*fma_loop)(int64_t), double fma_step_flops, double seconds) {
+MicroKernelRate measure_blocking(const Blocking& z, double (*fma_loop)(int64_t), double fma_step_flops,
+                                 double seconds) {
+  const int64_t panels_a = 1024 / z.mr, panels_b = 256 / z.nr, kc = z.kc, ldc = panels_b * z.nr;
+  FloatBuffer a(panels_a * z.mr * kc), b(panels_b * z.nr * kc), c(panels_a * z.mr * ldc);  // 64-byte aligned
+  for (size_t i = 0; i < a.size(); ++i) a[i] = 0.001f * static_cast<float>(i % 7);
+  for (size_t i = 0; i < b.size(); ++i) b[i] = 0.001f * static_cast<float>(i % 5);
+  const TileEpilogue none;
+  const MicroKernel kernel = z.micro_kernels[z.mr];
+  auto pass = [&] {
+    for (int64_t i = 0; i < panels_a; ++i)
+      for (int64_t j = 0; j < panels_b; ++j)
+        kernel(kc, a.data() + i * z.mr * kc, b.data() + j * z.nr * kc, c.data() + i * z.mr * ldc + j * z.nr, ldc,
+               z.nr, 1.0f, 0.0f, true, none);
+  };
   pass();  // warm-up
   MicroKernelRate rate;
   int passes = 0;
@@ -87,7 +99,7 @@ MicroKernelRate measure_rates(const std::function<void()>& pass, double pass_flo
     ++passes;
     elapsed = seconds_since(t0);
   } while (elapsed < seconds);
-  rate.kernel_gflops = pass_flops * passes / elapsed / 1e9;
+  rate.kernel_gflops = 2.0 * z.mr * z.nr * kc * panels_a * panels_b * passes / elapsed / 1e9;
   // The FMA loop: a short call sizes the timed one.
   int64_t steps = 1 << 20;
   auto t1 = std::chrono::steady_clock::now();

@@ -10,7 +10,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 
 #include "model/gemm.h"
 
@@ -54,13 +53,14 @@ void gemm_blocked(const Blocking& blocking, bool trans_a, bool trans_b, int64_t 
                   float alpha, const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
                   int64_t ldc, const GemmEpilogue& epilogue);
 
-// A micro-kernel's speed against the core's peak (bench/train/bench_gemm): `pass` runs the kernel
-// over packed panels that stay in cache (`pass_flops` floating-point operations), `fma_loop(n)`
-// runs n steps of independent FMA chains (`fma_step_flops` each). One thread, about `seconds` each.
+// A micro-kernel's speed against the core's peak (bench/train/bench_gemm): the full-tile micro-kernel
+// over packed panels of depth kc that stay in cache (1024 / mr A panels against 256 / nr B panels,
+// the trainer's blocks), then `fma_loop(n)`, n steps of independent FMA chains (`fma_step_flops`
+// each). One thread, about `seconds` each; GFLOP/s.
 struct MicroKernelRate {
   double kernel_gflops = 0, fma_gflops = 0;
 };
-MicroKernelRate measure_rates(const std::function<void()>& pass, double pass_flops,
-                              double (*fma_loop)(int64_t), double fma_step_flops, double seconds);
+MicroKernelRate measure_blocking(const Blocking& blocking, double (*fma_loop)(int64_t), double fma_step_flops,
+                                 double seconds);
 
 }  // namespace scalelab::model::detail

@@ -77,25 +77,42 @@ inline float lane_max(int64_t n, F f) {
   return acc[0];
 }
 
-// e^x for x in about [−87, 88], within 2 ulp, written so that the compiler vectorises loops that
-// call it (no library call, no branches): x = n·ln2 + r, e^r by a degree-6 polynomial, 2^n through
-// the exponent bits.
-inline float exp_approx(float x) {
-  x = std::min(88.0f, std::max(-87.0f, x));
+// 2^n for a whole number n, in place (a float, or a GCC vector of floats): the exponent field alone.
+inline void pow2_in_place(float& n) {
+  const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
+  std::memcpy(&n, &bits, sizeof n);
+}
+template <class V>
+inline void pow2_in_place(V& n) {
+  typedef int32_t I __attribute__((vector_size(sizeof(V))));
+  n = (V)((__builtin_convertvector(n, I) + 127) << 23);  // a vector cast keeps the bits
+}
+
+// e^x in place for x in about [−87, 88], within 2 ulp, on a float or a GCC vector of floats (the
+// vector form for loops GCC does not vectorise: it keeps the float form's bit copy scalar). No
+// library call, no branches: x = n·ln2 + r, e^r by a degree-6 polynomial, 2^n through the
+// exponent bits.
+template <class T>
+inline void exp_in_place(T& x) {
+  x = x > -87.0f ? x : -87.0f;  // as std::min(88, std::max(−87, x)): a NaN becomes −87
+  x = x < 88.0f ? x : 88.0f;
   const float shifter = 12582912.0f;  // 1.5·2^23: adding it rounds to an integer
-  const float n = (x * 1.44269504088896341f + shifter) - shifter;
-  const float r = (x - n * 0.693145751953125f) - n * 1.428606765330187045e-06f;
-  float p = 1.0f / 720;
-  p = p * r + 1.0f / 120;
+  T n = (x * 1.44269504088896341f + shifter) - shifter;
+  const T r = (x - n * 0.693145751953125f) - n * 1.428606765330187045e-06f;
+  T p = r * (1.0f / 720) + 1.0f / 120;
   p = p * r + 1.0f / 24;
   p = p * r + 1.0f / 6;
   p = p * r + 0.5f;
   p = p * r + 1.0f;
   p = p * r + 1.0f;
-  const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
-  float scale;
-  std::memcpy(&scale, &bits, sizeof scale);
-  return p * scale;
+  pow2_in_place(n);
+  x = p * n;
+}
+
+// e^x (see exp_in_place), written so that the compiler vectorises loops that call it.
+inline float exp_approx(float x) {
+  exp_in_place(x);
+  return x;
 }
 
 SCALELAB_CLONES
@@ -446,26 +463,14 @@ void pack_rows(float* out, const float* x, int64_t ld, int64_t T, int64_t hd) {
     for (int64_t d = 0; d < hd; d += 16) SCALELAB_STORE16(out + s * hd + d, SCALELAB_LOAD16(x + s * ld + d));
 }
 
-// p[0..lanes) = exp_approx(p[i] − shift), a vector at a time with the same steps (the scalar loop
-// did not vectorise: GCC kept exp_approx's bit copy scalar, 19 cycles per score on Zen 4).
+// p[0..lanes) = exp_approx(p[i] − shift), a vector at a time (the scalar loop did not vectorise:
+// GCC kept exp_approx's bit copy scalar, 19 cycles per score on Zen 4).
 template <class V>
 __attribute__((always_inline)) inline void exp_shifted(float* p, float shift) {
-  typedef int32_t I __attribute__((vector_size(sizeof(V))));
   using U = typename Unaligned<V>::type;
   V x = *reinterpret_cast<const U*>(p) - shift;
-  x = x < 88.0f ? x : 88.0f;
-  x = x > -87.0f ? x : -87.0f;
-  const float shifter = 12582912.0f;  // 1.5·2^23: adding it rounds to an integer
-  const V n = (x * 1.44269504088896341f + shifter) - shifter;
-  const V r = (x - n * 0.693145751953125f) - n * 1.428606765330187045e-06f;
-  V e = r * (1.0f / 720) + 1.0f / 120;
-  e = e * r + 1.0f / 24;
-  e = e * r + 1.0f / 6;
-  e = e * r + 0.5f;
-  e = e * r + 1.0f;
-  e = e * r + 1.0f;
-  const I bits = (__builtin_convertvector(n, I) + 127) << 23;  // 2^n in the exponent field
-  *reinterpret_cast<U*>(p) = e * (V)bits;                       // a vector cast keeps the bits
+  exp_in_place(x);
+  *reinterpret_cast<U*>(p) = x;
 }
 
 // The row softmax of the tiled attention over n16 (a multiple of 16) scores, in place.

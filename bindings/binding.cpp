@@ -381,4 +381,20 @@ void push_numbers(lua_State* L, const std::vector<double>& values) {
   }
 }
 
+void set_number(lua_State* L, const char* key, double value) {
+  if (std::isnan(value)) return;
+  lua_pushnumber(L, value);
+  lua_setfield(L, -2, key);
+}
+
+void set_integer(lua_State* L, const char* key, int64_t value) {
+  lua_pushinteger(L, value);
+  lua_setfield(L, -2, key);
+}
+
+void set_boolean(lua_State* L, const char* key, bool value) {
+  lua_pushboolean(L, value);
+  lua_setfield(L, -2, key);
+}
+
 }  // namespace scalelab::lua

@@ -167,4 +167,10 @@ class Args {
 std::vector<double> to_numbers(lua_State* L, int index, const std::string& what);
 void push_numbers(lua_State* L, const std::vector<double>& values);
 
+// Fields of the table on top of the stack: t[key] = value. A NaN number (a missing value) leaves the
+// field nil.
+void set_number(lua_State* L, const char* key, double value);
+void set_integer(lua_State* L, const char* key, int64_t value);
+void set_boolean(lua_State* L, const char* key, bool value);
+
 }  // namespace scalelab::lua

@@ -416,15 +416,6 @@ int s_next_batch(lua_State* L) {
   return 1;
 }
 
-void set_integer(lua_State* L, const char* key, int64_t value) {
-  lua_pushinteger(L, value);
-  lua_setfield(L, -2, key);
-}
-void set_number(lua_State* L, const char* key, double value) {
-  lua_pushnumber(L, value);
-  lua_setfield(L, -2, key);
-}
-
 int s_stats(lua_State* L) {
   data::SamplerStats st = check<SamplerObject>(L, 1).sampler->stats();
   lua_createtable(L, 0, 16);

@@ -781,22 +781,52 @@ void set_tostring(lua_State* L, const std::string& summary) {
   lua_setmetatable(L, -2);
 }
 
+// fit.isoflop(obs [, { bootstrap =, seed =, budget = { per run } }]): fit/isoflop.h's analysis.
 int isoflop(lua_State* L) {
   const Observations& obs = check<Observations>(L, 1);
-  int bootstrap = 0;
-  unsigned seed = 1;
+  fit::IsoFlopOptions options;
   if (!lua_isnoneornil(L, 2)) {
-    Args args(L, 2, "fit.isoflop", {"bootstrap", "seed"});
-    bootstrap = static_cast<int>(args.integer("bootstrap", 0));
-    seed = static_cast<unsigned>(args.integer("seed", 1));
-    if (bootstrap < 0) fail("fit.isoflop: bootstrap must be a non-negative count");
+    Args args(L, 2, "fit.isoflop", {"bootstrap", "seed", "budget"});
+    const int64_t bootstrap = args.count("bootstrap", 0, 0, "resamples");
+    if (bootstrap > 1000000) fail("fit.isoflop: bootstrap = ", bootstrap, " resamples is more than 1000000; 200 to 1000 suffice");
+    options.bootstrap = static_cast<int>(bootstrap);
+    options.seed = static_cast<unsigned>(args.count("seed", 1, 0, "seed"));
+    if (args.has("budget")) options.budgets = args.numbers("budget");
   }
-  fit::IsoFlopResult r = fit::fit_isoflop(obs, bootstrap, seed);
+  fit::IsoFlopResult r = fit::fit_isoflop(obs, options);
   lua_newtable(L);
   set_numbers(L, "budgets", r.budgets);
   set_numbers(L, "N_opt", r.N_opt);
   set_numbers(L, "D_opt", r.D_opt);
   set_numbers(L, "L_min", r.L_min);
+  // Each budget's curve: loss = c0 + c1·ln N + c2·ln²N (coefficients = { c0, c1, c2 }).
+  lua_createtable(L, static_cast<int>(r.curves.size()), 0);
+  for (size_t i = 0; i < r.curves.size(); ++i) {
+    const fit::IsoFlopCurve& c = r.curves[i];
+    lua_newtable(L);
+    set_number(L, "C", c.C);
+    set_integer(L, "runs", static_cast<int64_t>(c.runs));
+    set_numbers(L, "sizes", {c.N_smallest, c.N_largest});
+    set_numbers(L, "coefficients", {c.k0, c.k1, c.k2});
+    set_boolean(L, "has_minimum", c.has_minimum);
+    if (c.has_minimum) {
+      set_number(L, "N_opt", c.N_opt);
+      set_number(L, "D_opt", c.D_opt);
+      set_number(L, "L_min", c.L_min);
+      set_number(L, "curvature", c.k2);
+    }
+    set_boolean(L, "inside", c.inside);
+    set_boolean(L, "used", c.used);
+    if (!c.edge.empty()) {
+      lua_pushstring(L, c.edge.c_str());
+      lua_setfield(L, -2, "edge");
+      set_number(L, "edge_N", c.edge_N);
+    }
+    lua_rawseti(L, -2, static_cast<lua_Integer>(i + 1));
+  }
+  lua_setfield(L, -2, "curves");
+  set_integer(L, "minima", static_cast<int64_t>(r.minima));
+  set_integer(L, "inside", static_cast<int64_t>(r.inside));
   FittedLaw parabolas;
   parabolas.law = r.parabolas;
   push(L, std::move(parabolas));
@@ -806,11 +836,22 @@ int isoflop(lua_State* L) {
     lua_setfield(L, -2, "N_law");
     push(L, r.D_law);
     lua_setfield(L, -2, "D_law");
-    lua_pushnumber(L, r.N_law.law.param("a"));
-    lua_setfield(L, -2, "a");
-    lua_pushnumber(L, r.D_law.law.param("a"));
-    lua_setfield(L, -2, "b");
+    set_number(L, "a", r.N_law.law.param("a"));
+    set_number(L, "k", r.N_law.law.param("k"));
+    set_number(L, "b", r.D_law.law.param("a"));
+    set_number(L, "k_D", r.D_law.law.param("k"));
   }
+  set_integer(L, "bootstrap_drawn", r.bootstrap_drawn);
+  // The kept resamples' { a =, k =, b = }, and 95% intervals of a and b from them.
+  lua_createtable(L, static_cast<int>(r.a_samples.size()), 0);
+  for (size_t i = 0; i < r.a_samples.size(); ++i) {
+    lua_createtable(L, 0, 3);
+    set_number(L, "a", r.a_samples[i]);
+    set_number(L, "k", r.k_samples[i]);
+    set_number(L, "b", r.b_samples[i]);
+    lua_rawseti(L, -2, static_cast<lua_Integer>(i + 1));
+  }
+  lua_setfield(L, -2, "samples");
   if (!r.a_samples.empty()) {
     lua_newtable(L);
     push_interval(L, {fit::percentile(r.a_samples, 0.025), fit::percentile(r.a_samples, 0.975), 0.95});
@@ -992,7 +1033,7 @@ int open_fit(lua_State* L) {
        {"custom", &bound<custom>,
         "fit.custom{ name =, params = { name = {starts} | { start =, scale = \"log\", lower =, upper = } }, "
         "predict = function(p, x) ... end, inputs = {\"N\", \"D\"} [, data = obs, options...] } -> law"},
-       {"isoflop", &bound<isoflop>, "fit.isoflop(obs [, { bootstrap = n }]) -> IsoFLOP analysis (approach 2)"},
+       {"isoflop", &bound<isoflop>, "fit.isoflop(obs [, { bootstrap = n, seed =, budget = { C of each run } }]) -> IsoFLOP analysis (approach 2)"},
        {"power_law", &bound<power_law>,
         "fit.power_law{ x = {...}, y = {...} [, input = \"C\", output = \"N_opt\", bootstrap = n] } -> law y = k*x^a"},
        {"extrapolate", &bound<extrapolate>,

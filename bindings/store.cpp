@@ -62,17 +62,8 @@ void push_values(lua_State* L, const std::vector<Value>& values) {
   }
 }
 
-// Quantities are floats (6·N·D overflows 64-bit integers past ~9e18); counts are integers.
-void set_number(lua_State* L, const char* key, double value) {
-  if (std::isnan(value)) return;  // missing: the field stays nil
-  lua_pushnumber(L, value);
-  lua_setfield(L, -2, key);
-}
-
-void set_count(lua_State* L, const char* key, int64_t value) {
-  lua_pushinteger(L, value);
-  lua_setfield(L, -2, key);
-}
+// Quantities are floats (6·N·D overflows 64-bit integers past ~9e18), set with set_number (a
+// missing value, NaN, leaves the field nil); counts are integers (set_integer).
 
 void set_text(lua_State* L, const char* key, const std::string& value) {
   if (value.empty()) return;
@@ -84,11 +75,11 @@ void push_run(lua_State* L, const RunRecord& r) {
   lua_createtable(L, 0, 28);
   set_text(L, "study", r.study);
   set_text(L, "hash", r.hash);
-  set_count(L, "ordinal", r.ordinal);
+  set_integer(L, "ordinal", r.ordinal);
   set_text(L, "label", r.label);
   set_text(L, "config_json", r.config_json);
   set_text(L, "status", to_string(r.status));
-  set_count(L, "attempts", r.attempts);
+  set_integer(L, "attempts", r.attempts);
   set_text(L, "script_hash", r.script_hash);
   set_text(L, "scalelab_version", r.scalelab_version);
   set_text(L, "checkpoint", r.checkpoint);
@@ -305,7 +296,7 @@ int curve(lua_State* L) {
   for (size_t i = 0; i < points.size(); ++i) {
     const CurvePoint& p = points[i];
     lua_createtable(L, 0, 6);
-    set_count(L, "step", p.step);
+    set_integer(L, "step", p.step);
     set_number(L, "tokens", p.tokens);
     set_number(L, "train_loss", p.train_loss);
     set_number(L, "eval_loss", p.eval_loss);

@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "fit/isoflop.h"
 #include "fit/law.h"
 #include "fit/observations.h"
 
@@ -93,20 +94,8 @@ struct Extrapolation {
 Extrapolation extrapolate(const Law& law, const Observations& obs, double compute_threshold,
                           const FitOptions& options = {});
 
-// IsoFLOP analysis (Chinchilla approach 2): observations grouped by compute budget (C, or 6ND
-// rounded to 3 significant digits); a parabola in ln N per budget (least squares on the loss), its
-// vertex gives N_opt(C) and L_min(C); power laws N_opt = k·C^a and D_opt = k'·C^b (D = C/(6N))
-// through the vertices.
-struct IsoFlopResult {
-  Law parabolas;                  // kind IsoFlop
-  std::vector<double> budgets, N_opt, D_opt, L_min;
-  FittedLaw N_law, D_law;         // power laws through the vertices
-  std::vector<std::string> warnings;   // a vertex outside the sampled N range, a non-convex parabola
-  // Bootstrap (resampling runs within each budget): samples of a and b.
-  std::vector<double> a_samples, b_samples;
-  std::string Summary() const;
-};
-IsoFlopResult fit_isoflop(const Observations& obs, int bootstrap = 0, unsigned seed = 1);
+// IsoFLOP analysis (Chinchilla approach 2): fit/isoflop.h.
+
 
 // A power law y = k·x^a fitted by least squares in log space (Chinchilla approaches 1 and 2).
 FittedLaw fit_power_law(const std::vector<double>& x, const std::vector<double>& y, Input input = Input::C,

@@ -43,7 +43,11 @@ fit: scaling laws and their fitting.
                                    paper's R_D* 15.4, R_N* 5.3 is the best fit with bounds
                                    { R_D = {0, 20}, R_N = {0, 20} }, the unbounded best is ~(95, 1.7))
   fit.kaplan(obs, { form = "N"|"D"|"C"|"ND"|"curve" })   Kaplan et al. 2020 laws
-  fit.isoflop(obs)                 Chinchilla approach 2: parabolas per budget, N_opt(C), D_opt(C)
+  fit.isoflop(obs, { budget = { C of each run }, bootstrap = n, seed = })   Chinchilla approach 2:
+                                   a parabola in ln N per budget (.curves: coefficients, N_opt, L_min,
+                                   inside, used, edge), N_opt = k*C^a and D_opt through the vertices
+                                   inside their sizes (.N_law, .D_law, .a, .b, .samples, .warnings);
+                                   without budget, runs are grouped by C (or 6ND) to 3 digits
   fit.power_law{ x =, y = }        y = k*x^a by least squares in log space
   fit.custom{ params =, predict =, inputs =, data = obs }   a law written in Lua
   fit.extrapolate(law, obs, { below = C })   fit below C, report errors predicting the runs above

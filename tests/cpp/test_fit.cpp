@@ -414,6 +414,120 @@ TEST_CASE("the IsoFLOP analysis warns when a budget's lowest loss is at the edge
   CHECK(s.Summary().find("the lowest loss is at the smallest size tried (N = 7M)") != std::string::npos);
 }
 
+TEST_CASE("the IsoFLOP analysis groups runs by the budgets given, leaves out what cannot bound a minimum") {
+  // Chinchilla's law on five sizes around each budget's optimum. The runs' own FLOPs differ from
+  // their budget (attention, D rounded to whole steps): 2-9% here, so rounding C would split curves.
+  Law truth = published::chinchilla();
+  Observations obs;
+  IsoFlopOptions options;
+  for (double budget : {1e18, 1e19, 1e20, 1e21}) {
+    const double n_opt = compute_optimal(truth).N_opt(budget);
+    int i = 0;
+    for (double f : {0.25, 0.5, 1.0, 2.0, 4.0}) {
+      const double N = n_opt * f, D = budget / (6 * N);
+      obs.Add(row(N, D, kMissing, budget * (1.02 + 0.017 * i++), kMissing, truth.predict({N, D})));
+      options.budgets.push_back(budget);
+    }
+  }
+  // A budget with two sizes only, and one whose runs make a parabola that opens downward.
+  for (double N : {1e9, 2e9}) {
+    obs.Add(row(N, 1e22 / (6 * N), kMissing, 1e22, kMissing, truth.predict({N, 1e22 / (6 * N)})));
+    options.budgets.push_back(1e22);
+  }
+  for (double N : {1e6, 2e6, 4e6}) {
+    obs.Add(row(N, 1e17 / (6 * N), kMissing, 1e17, kMissing, 3.0 - 0.01 * std::pow(std::log(N / 2e6), 2)));
+    options.budgets.push_back(1e17);
+  }
+  // The runs' compute to 3 digits splits each budget's five runs into five curves of one run: only
+  // the downward curve is left, and no power law.
+  IsoFlopResult split = fit_isoflop(obs);
+  CHECK(split.curves.size() == 1);
+  CHECK_FALSE(split.N_law.fitted);
+  CHECK_THAT(split.Summary(), Catch::Contains("has 1 distinct size; a parabola needs 3 or more, so it is left out") &&
+                                  Catch::Contains("fewer than two budgets have a minimum"));
+  CHECK_THROWS_WITH(fit_isoflop(obs.Subset({0, 1, 2, 3, 4, 5, 6})),
+                    Catch::Contains("no budget has runs of 3 or more distinct sizes, which a parabola needs (7 budgets, 7 runs)"));
+
+  IsoFlopResult r = fit_isoflop(obs, options);
+  INFO(r.Summary());
+  REQUIRE(r.curves.size() == 5);  // 1e17 (downward) and the four good ones; 1e22 left out
+  CHECK(r.curves[0].C == 1e17);
+  CHECK_FALSE(r.curves[0].has_minimum);
+  CHECK_FALSE(r.curves[0].used);
+  CHECK(std::isnan(r.N_opt[0]));
+  CHECK(r.minima == 4);
+  CHECK(r.inside == 4);
+  for (size_t i = 1; i < 5; ++i) {
+    CHECK(r.curves[i].used);
+    CHECK(r.curves[i].inside);
+    CHECK(r.curves[i].edge.empty());
+    CHECK(r.curves[i].runs == 5);
+    CHECK(r.curves[i].N_smallest == Approx(0.25 * compute_optimal(truth).N_opt(r.curves[i].C)));
+    CHECK(r.N_opt[i] == Approx(compute_optimal(truth).N_opt(r.curves[i].C)).epsilon(0.05));
+  }
+  CHECK(r.N_law.law.param("a") == Approx(compute_optimal(truth).a).epsilon(0.02));
+  CHECK(r.D_law.law.param("a") == Approx(1 - r.N_law.law.param("a")).epsilon(1e-9));
+  CHECK(r.parabolas.values().size() == 15);  // k2, k1, k0 of every curve listed
+  CHECK(r.parabolas.budgets().size() == 5);
+  REQUIRE(r.warnings.size() == 2);
+  CHECK_THAT(r.warnings[0], Catch::Contains("the budget C = 1e22 has 2 distinct sizes") && Catch::Contains("left out"));
+  CHECK_THAT(r.warnings[1], Catch::Contains("the parabola at C = 1e17 opens downward"));
+
+  CHECK_THROWS_WITH(fit_isoflop(obs, IsoFlopOptions{0, 1, {1e18, 1e19}}),
+                    Catch::Contains("budget has 2 values but there are 25 observations"));
+  IsoFlopOptions negative = options;
+  negative.budgets[3] = -1;
+  CHECK_THROWS_WITH(fit_isoflop(obs, negative), Catch::Contains("budget[4] = -1 is not a positive number of FLOPs"));
+}
+
+TEST_CASE("the IsoFLOP analysis fits through the minima inside their sizes, and its bootstrap keeps like resamples") {
+  // Three budgets with five sizes around their optimum N = sqrt(C/120) (20 tokens per parameter),
+  // the loss an exact parabola in ln N: any three distinct sizes give the vertex at that optimum. A
+  // fourth budget's loss has its minimum at 3 times its optimum, past all of its sizes: an
+  // extrapolated vertex, off the trend, that stays out of the power laws.
+  auto loss = [](double N, double centre, double C) {
+    const double u = std::log(N / centre);
+    return 2 + 0.1 * u * u - 0.05 * std::log10(C);
+  };
+  Observations obs;
+  for (double C : {6e14, 6e15, 6e16})
+    for (double f : {0.125, 0.25, 0.5, 2.0, 4.0}) {
+      const double N = std::sqrt(C / 120) * f;
+      obs.Add(row(N, C / (6 * N), kMissing, C, kMissing, loss(N, std::sqrt(C / 120), C)));
+    }
+  const double far = 6e17;
+  for (double f : {0.25, 0.5, 1.0}) {
+    const double N = std::sqrt(far / 120) * f;
+    obs.Add(row(N, far / (6 * N), kMissing, far, kMissing, loss(N, 3 * std::sqrt(far / 120), far)));
+  }
+  IsoFlopResult r = fit_isoflop(obs, 400, 7);
+  INFO(r.Summary());
+  REQUIRE(r.curves.size() == 4);
+  CHECK(r.inside == 3);
+  CHECK_FALSE(r.curves[3].inside);
+  CHECK_FALSE(r.curves[3].used);
+  CHECK(r.curves[3].edge == "largest");
+  CHECK(r.curves[3].N_opt == Approx(3 * std::sqrt(far / 120)));
+  CHECK_THAT(r.Summary(), Catch::Contains("lies outside the sizes tried: it is extrapolated, and the power laws leave it out"));
+  CHECK(r.N_law.law.param("a") == Approx(0.5).epsilon(1e-9));
+
+  // Each budget's runs drawn with replacement. A draw of only sizes below a budget's optimum puts
+  // its vertex outside them, and one of fewer than 3 distinct sizes has no parabola: with fewer than
+  // two budgets inside (the fit had three), a resample would go through the off-trend vertex, so it
+  // is left out. Every one kept goes through inside vertices only: a = 1/2.
+  CHECK(r.bootstrap_drawn == 400);
+  CHECK(r.a_samples.size() > 300);
+  CHECK(r.a_samples.size() < 400);
+  REQUIRE(r.k_samples.size() == r.a_samples.size());
+  for (size_t i = 0; i < r.a_samples.size(); ++i) {
+    CHECK(r.a_samples[i] == Approx(0.5).epsilon(1e-9));
+    CHECK(r.k_samples[i] == Approx(std::sqrt(1.0 / 120)).epsilon(1e-8));
+    CHECK(r.b_samples[i] == Approx(1 - r.a_samples[i]));
+  }
+  CHECK_THAT(r.Summary(), Catch::Contains(" of 400 resamples"));
+  CHECK(fit_isoflop(obs, 400, 7).a_samples == r.a_samples);  // the same seed, the same samples
+}
+
 TEST_CASE("custom laws fit with numeric derivatives") {
   Law truth = Law::Make(LawKind::Chinchilla, {1.7, 400, 400, 0.3, 0.3});
   Observations obs = draw(truth, 60, 0.002, 4);

@@ -136,6 +136,46 @@ t.test("kaplan, power law, isoflop", function()
   t.raises(function() fit.kaplan(obs, { form = "X" }) end, "form must be")
 end)
 
+t.test("fit.isoflop groups runs by the budgets given and describes each curve", function()
+  -- Runs whose own FLOPs (C) lie 2-6% above their budget, as a trainer's do: grouping by C would
+  -- split each budget's curve; budget = {...} keeps them together.
+  local truth = fit.published.chinchilla
+  local N, D, C, L, budget = {}, {}, {}, {}, {}
+  for _, b in ipairs { 1e18, 1e19, 1e20 } do
+    local n_opt = plan.optimal{ compute = b, law = truth }.N
+    for i, f in ipairs { 0.25, 0.5, 1, 2, 4 } do
+      local n = n_opt * f
+      N[#N + 1], D[#D + 1], C[#C + 1], budget[#budget + 1] = n, b / (6 * n), b * (1 + 0.01 * (i + 1)), b
+      L[#L + 1] = truth:predict{ N = n, D = b / (6 * n) }
+    end
+  end
+  local obs = fit.observations{ N = N, D = D, C = C, loss = L }
+  local iso = fit.isoflop(obs, { budget = budget, bootstrap = 50, seed = 3 })
+  t.eq(#iso.curves, 3)
+  t.eq(iso.minima, 3)
+  t.eq(iso.inside, 3)
+  for i, curve in ipairs(iso.curves) do
+    t.eq(curve.runs, 5)
+    t.ok(curve.has_minimum and curve.inside and curve.used and curve.edge == nil, "curve " .. i)
+    t.near(curve.N_opt, plan.optimal{ compute = curve.C, law = truth }.N, 0.05)
+    t.near(curve.sizes[2] / curve.sizes[1], 16, 1e-9)
+    local c0, c1, c2 = curve.coefficients[1], curve.coefficients[2], curve.coefficients[3]
+    t.near(c0 + c1 * math.log(curve.N_opt) + c2 * math.log(curve.N_opt) ^ 2, curve.L_min, 1e-9)
+  end
+  t.near(iso.a, truth:allocation(1e20).a, 0.03)
+  t.near(iso.b, 1 - iso.a, 1e-9)
+  t.near(iso.k_D, 1 / (6 * iso.k), 1e-6)
+  t.eq(iso.bootstrap_drawn, 50)
+  t.ok(#iso.samples > 0 and #iso.samples <= 50, #iso.samples)
+  t.near(iso.samples[1].b, 1 - iso.samples[1].a, 1e-12)
+  t.ok(iso.intervals.a[1] <= iso.a and iso.a <= iso.intervals.a[2], tostring(iso))
+  -- Without the budgets, each run's C makes its own curve: none has the 3 sizes a parabola needs.
+  t.raises(function() fit.isoflop(obs) end, "no budget has runs of 3 or more distinct sizes")
+  t.raises(function() fit.isoflop(obs, { budget = { 1e18 } }) end, "budget has 1 values but there are 15 observations")
+  t.raises(function() fit.isoflop(obs, { bootstrap = -1 }) end, "bootstrap (resamples) must be >= 0")
+  t.raises(function() fit.isoflop(obs, { budgets = budget }) end, "budgets")
+end)
+
 t.test("custom Lua law", function()
   local law = fit.custom{
     name = "simple",

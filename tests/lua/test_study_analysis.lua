@@ -3,7 +3,8 @@ local t = require "scalelab.test"
 local analysis = require "scalelab.study.analysis"
 
 -- Three budgets of three sizes each, with each budget's minimum in the middle: a resample that
--- draws a budget's middle run zero times has no minimum inside its sizes and is left out.
+-- draws a budget's middle run zero times has two sizes there, no parabola, and with two such
+-- budgets fewer than two minima inside: it is left out.
 local function runs()
   local obs = {}
   for _, C in ipairs { 6e14, 6e15, 6e16 } do
@@ -49,6 +50,8 @@ t.test("the IsoFLOP summary warns when a budget's lowest loss is at the edge of 
   t.ok(law.params.a < 0.49, "the bias the warning is about: a = " .. law.params.a)
   t.eq(law.minima[3].edge, "largest")
   t.eq(law.minima[2].edge, nil)
+  t.eq(#law.warnings, 1)  -- fit.isoflop's, which the summary prints
+  t.ok(summary:find("(sweep.isoflop's ratio = {lo, hi} gives each budget sizes around its own compute-optimal N)", 1, true), summary)
   -- Sizes that follow each budget (20 tokens per parameter in the middle) bracket every optimum: no warning.
   local centred = analysis.isoflop(sweep_of(function(C)
     local middle = math.sqrt(C / 6 / 20)

@@ -10,6 +10,7 @@
 --   power law (allocation) law.params.k and law.params.a (N_opt = k·C^a), or law:predict{ C = };
 --          optional law.intervals.a = { lo, hi } and law.samples = { { k =, a = }, ... }.
 local F = require "scalelab.plot.figure"
+local native_fit = require "scalelab.native.fit"
 
 -- Every error these functions raise is about their caller's arguments: it is located at the user's
 -- line (the first frame outside scalelab's library), however deep the library's own calls go. The
@@ -360,32 +361,19 @@ end
 
 -- ---- 2. IsoFLOP curves ----------------------------------------------------------------------
 
--- Fits loss = c0 + c1·x + c2·x², x = ln N, by least squares (approach 2's parabola).
-local function fit_parabola(points)
-  local S = { 0, 0, 0, 0, 0 }
-  local T = { 0, 0, 0 }
-  for _, p in ipairs(points) do
-    local x = math.log(p[1])
-    local xp = 1
-    for k = 1, 5 do S[k] = S[k] + xp; if k <= 3 then T[k] = T[k] + xp * p[2] end; xp = xp * x end
+-- Fits loss = c0 + c1·x + c2·x², x = ln N, to one budget's points { {N, loss}, ... } by least squares:
+-- fit.isoflop's parabola (runtime/fit/isoflop.h). Returns { c0, c1, c2 }, or nil for fewer than 3
+-- distinct sizes.
+local function fit_parabola(points, C)
+  local N, loss, budget = {}, {}, {}
+  for i, p in ipairs(points) do N[i], loss[i], budget[i] = p[1], p[2], C end
+  local ok, iso = pcall(native_fit.isoflop, native_fit.observations { N = N, loss = loss }, { budget = budget })
+  if not ok then
+    if tostring(iso):find("no budget has runs of 3 or more distinct sizes", 1, true) then return nil end
+    error(iso, 0)
   end
-  -- Solve the 3×3 normal equations by Cramer's rule.
-  local m = { { S[1], S[2], S[3] }, { S[2], S[3], S[4] }, { S[3], S[4], S[5] } }
-  local function det(a)
-    return a[1][1] * (a[2][2] * a[3][3] - a[2][3] * a[3][2]) - a[1][2] * (a[2][1] * a[3][3] - a[2][3] * a[3][1]) +
-        a[1][3] * (a[2][1] * a[3][2] - a[2][2] * a[3][1])
-  end
-  local d = det(m)
-  if math.abs(d) < 1e-300 then return nil end
-  local c = {}
-  for k = 1, 3 do
-    local a = { { m[1][1], m[1][2], m[1][3] }, { m[2][1], m[2][2], m[2][3] }, { m[3][1], m[3][2], m[3][3] } }
-    for i = 1, 3 do a[i][k] = T[i] end
-    c[k] = det(a) / d
-  end
-  return c
+  return iso.curves[1].coefficients
 end
-M.fit_parabola = fit_parabola
 
 local function parabola_entry(fit, C)
   -- The fit module's IsoFLOP result: budgets = {C_1, ...} and a law whose params are k2_i, k1_i,
@@ -448,7 +436,7 @@ local function isoflop_curve(where, fit, group)
   local points = {}
   for _, r in ipairs(group.runs) do points[#points + 1] = { r.N, r.loss } end
   if #points < 3 then return nil end
-  local c = fit_parabola(points)
+  local c = fit_parabola(points, C)
   if not c then return nil end
   local curve = function(N) local x = math.log(N); return c[1] + c[2] * x + c[3] * x * x end
   local N_opt, L_min

@@ -1,14 +1,15 @@
 -- After the sweep: fit the laws a study asked for on its stored results, answer its questions with
 -- the fitted laws, and write the report (Markdown and JSON) beside the store.
 --
--- Fits use the fit module (fit.isoflop, fit.chinchilla, fit.kaplan, fit.data_constrained, ...)
--- when this scalelab has it. The IsoFLOP analysis (Chinchilla approach 2) also has an
--- implementation here, used when the fit module does not provide fit.isoflop: a least-squares
--- parabola in log N at each budget, a power law through the minima, and bootstrap intervals.
+-- Fits use the fit module (fit.isoflop, fit.chinchilla, fit.kaplan, fit.data_constrained, ...).
+-- The IsoFLOP analysis (Chinchilla approach 2) is fit.isoflop's (runtime/fit/isoflop.h), grouped by
+-- the sweep's budgets; here it becomes a law that answers allocation questions at any compute, with
+-- intervals from its bootstrap samples.
 local json = require "scalelab.study.json"
 local checks = require "scalelab.study.checks"
 local core = require "scalelab.native.core"
 local native = require "scalelab.native.study"
+local native_fit = require "scalelab.native.fit"
 local backends = require "scalelab.study.backends"
 
 local analysis = {}
@@ -66,41 +67,6 @@ end
 
 -- ---- The IsoFLOP analysis (Chinchilla approach 2) -------------------------------------------------------------
 
--- Least squares y = c0 + c1 x + c2 x² (normal equations, solved by Gaussian elimination).
-local function quadratic_fit(xs, ys)
-  local S = { 0, 0, 0, 0, 0 }
-  local T = { 0, 0, 0 }
-  for i = 1, #xs do
-    local x, y = xs[i], ys[i]
-    local p = 1
-    for k = 1, 5 do
-      S[k] = S[k] + p
-      if k <= 3 then T[k] = T[k] + p * y end
-      p = p * x
-    end
-  end
-  local A = { { S[1], S[2], S[3], T[1] }, { S[2], S[3], S[4], T[2] }, { S[3], S[4], S[5], T[3] } }
-  for col = 1, 3 do
-    local pivot = col
-    for row = col + 1, 3 do
-      if math.abs(A[row][col]) > math.abs(A[pivot][col]) then pivot = row end
-    end
-    A[col], A[pivot] = A[pivot], A[col]
-    if math.abs(A[col][col]) < 1e-300 then return nil end
-    for row = col + 1, 3 do
-      local f = A[row][col] / A[col][col]
-      for k = col, 4 do A[row][k] = A[row][k] - f * A[col][k] end
-    end
-  end
-  local c = {}
-  for row = 3, 1, -1 do
-    local v = A[row][4]
-    for k = row + 1, 3 do v = v - A[row][k] * c[k] end
-    c[row] = v / A[row][row]
-  end
-  return c
-end
-
 local function linear_fit(xs, ys)
   local n, sx, sy = #xs, 0, 0
   for i = 1, n do sx, sy = sx + xs[i], sy + ys[i] end
@@ -113,59 +79,6 @@ local function linear_fit(xs, ys)
   if sxx <= 0 then return nil end
   local slope = sxy / sxx
   return my - slope * mx, slope
-end
-
--- One IsoFLOP analysis of observations grouped by budget. Returns nil and a reason when impossible.
-local function isoflop_once(groups)
-  local minima = {}
-  for _, g in ipairs(groups) do
-    local xs, ys = {}, {}
-    for i, o in ipairs(g.obs) do
-      xs[i] = math.log(o.N)
-      ys[i] = o.loss
-    end
-    local distinct = {}
-    for _, x in ipairs(xs) do distinct[string.format("%.9g", x)] = true end
-    local count = 0
-    for _ in pairs(distinct) do count = count + 1 end
-    if count >= 3 then
-      local c = quadratic_fit(xs, ys)
-      if c and c[3] > 0 then
-        local x = -c[2] / (2 * c[3])
-        local lo, hi = math.min(table.unpack(xs)), math.max(table.unpack(xs))
-        -- The budget's lowest loss at its smallest or largest size: no run on that side bounds the
-        -- minimum, and the parabola, fitted mostly to the other side, pulls N_opt toward it.
-        local best = 1
-        for i = 2, #ys do
-          if ys[i] < ys[best] then best = i end
-        end
-        local edge = xs[best] == lo and "smallest" or xs[best] == hi and "largest" or nil
-        minima[#minima + 1] = { C = g.C, N_opt = math.exp(x), D_opt = g.C / (6 * math.exp(x)),
-                                loss = c[1] + c[2] * x + c[3] * x * x, curvature = c[3], coefficients = c,
-                                inside = x >= lo and x <= hi, edge = edge, edge_N = edge and math.exp(xs[best]) }
-      end
-    end
-  end
-  if #minima < 2 then return nil, "fewer than two budgets have a parabola with a minimum (need 3+ sizes per budget)" end
-  -- A minimum outside the sizes tried is an extrapolation of the parabola: the power law goes
-  -- through the minima inside their budget's sizes when at least two are.
-  local used = {}
-  for _, m in ipairs(minima) do
-    if m.inside then used[#used + 1] = m end
-  end
-  if #used < 2 then used = minima end
-  local lx, ly = {}, {}
-  for i, m in ipairs(used) do
-    lx[i] = math.log(m.C)
-    ly[i] = math.log(m.N_opt)
-    m.used = true
-  end
-  local intercept, a = linear_fit(lx, ly)
-  if not intercept then return nil, "all budgets are equal" end
-  local inside = 0
-  for _, m in ipairs(minima) do inside = inside + (m.inside and 1 or 0) end
-  return { a = a, k = math.exp(intercept), b = 1 - a, k_D = 1 / (6 * math.exp(intercept)), minima = minima,
-           n_inside = inside }
 end
 
 local function percentile(sorted, q)
@@ -249,76 +162,60 @@ function IsoflopLaw:summary()
     string.format("  a = %.3f%s   b = %.3f%s", p.a, fmt_interval(iv.a, function(x) return string.format("%.3f", x) end),
       p.b, fmt_interval(iv.b, function(x) return string.format("%.3f", x) end)),
   }
-  local outside, edges = 0, {}
+  local advise = false
   for _, m in ipairs(self.minima) do
     local note = ""
     if not m.inside then
       note = m.used and "  (minimum outside the sizes tried)" or "  (minimum outside the sizes tried: not used)"
+      advise = true
     elseif m.edge then
       note = string.format("  (lowest loss at the %s size tried)", m.edge)
-      edges[#edges + 1] = m
+      advise = true
     end
     lines[#lines + 1] = string.format("  C = %-8s N_opt = %-8s D_opt = %-8s L_min = %.4f%s", core.format_flops(m.C),
       core.format_count(m.N_opt), core.format_count(m.D_opt), m.loss, note)
-    if not m.inside then outside = outside + 1 end
   end
-  for _, m in ipairs(edges) do
-    lines[#lines + 1] = string.format("  warning: at C = %s the lowest loss is at the %s size tried (N = %s), so no %s "
-      .. "model bounds the minimum and its N_opt leans toward the middle of the sizes; add %s sizes at this budget, or "
-      .. "give the sweep ratio = {lo, hi} so that the sizes follow each budget", core.format_flops(m.C), m.edge,
-      core.format_count(m.edge_N), m.edge == "largest" and "larger" or "smaller", m.edge == "largest" and "larger" or "smaller")
-  end
-  if outside > 0 then
-    lines[#lines + 1] = string.format("  warning: %s %s minimum outside the sizes tried; widen the sweep's sizes (ratio) "
-      .. "so that each budget brackets its optimum", core.format_counted(outside, "budget"), outside == 1 and "has its" or "have their")
-  end
-  if #self.minima - outside < 2 then
-    lines[#lines + 1] = "  warning: fewer than two budgets bracket their optimum: the exponents are extrapolations, not measurements"
+  for _, w in ipairs(self.warnings) do lines[#lines + 1] = "  warning: " .. w end
+  if advise then
+    lines[#lines + 1] = "  (sweep.isoflop's ratio = {lo, hi} gives each budget sizes around its own compute-optimal N)"
   end
   return table.concat(lines, "\n")
 end
 IsoflopLaw.__tostring = IsoflopLaw.summary
 
--- obs: { {N =, D =, loss =, budget = C}, ... }. options: { bootstrap = 200, seed = 1 }.
+-- obs: { {N =, D =, loss =, budget = C}, ... }; runs without a budget are not of an IsoFLOP sweep
+-- and are left out. options: { bootstrap = 200, seed = 1 }.
 function analysis.isoflop(obs, options)
   options = options or {}
-  local by_budget, groups = {}, {}
+  local N, D, loss, budget = {}, {}, {}, {}
   for _, o in ipairs(obs) do
-    local C = o.budget
-    if C then
-      local key = string.format("%.6g", C)
-      if not by_budget[key] then
-        by_budget[key] = { C = C, obs = {} }
-        groups[#groups + 1] = by_budget[key]
-      end
-      table.insert(by_budget[key].obs, o)
+    if o.budget then
+      N[#N + 1], D[#D + 1], loss[#loss + 1], budget[#budget + 1] = o.N, o.D, o.loss, o.budget
     end
   end
-  if #groups == 0 then error("isoflop: the runs have no budget (use sweep.isoflop)", 0) end
-  table.sort(groups, function(a, b) return a.C < b.C end)
-  local fit, reason = isoflop_once(groups)
-  if not fit then error("isoflop: " .. reason, 0) end
-  local law = setmetatable({ kind = "isoflop", params = { a = fit.a, k = fit.k, b = fit.b, k_D = fit.k_D },
-                             minima = fit.minima, n_obs = #obs, samples = {}, bootstrap = 0 }, IsoflopLaw)
-  local B = options.bootstrap or 200
-  local draw = rng(options.seed or 1)
+  if #budget == 0 then error("isoflop: the runs have no budget (use sweep.isoflop)", 0) end
+  local ok, r = pcall(native_fit.isoflop, native_fit.observations { N = N, D = D, loss = loss },
+    { bootstrap = options.bootstrap or 200, seed = options.seed or 1, budget = budget })
+  if not ok then error((tostring(r):gsub("^fit%.isoflop: ", "isoflop: ")), 0) end
+  if not r.N_law then
+    error("isoflop: fewer than two budgets have a parabola with a minimum (need 3+ sizes per budget)", 0)
+  end
+  local minima = {}
+  for _, c in ipairs(r.curves) do
+    if c.has_minimum then
+      minima[#minima + 1] = { C = c.C, N_opt = c.N_opt, D_opt = c.D_opt, loss = c.L_min, curvature = c.curvature,
+                              coefficients = c.coefficients, inside = c.inside, used = c.used, edge = c.edge,
+                              edge_N = c.edge_N }
+    end
+  end
+  local law = setmetatable({ kind = "isoflop", params = { a = r.a, k = r.k, b = r.b, k_D = r.k_D }, minima = minima,
+                             warnings = r.warnings, n_obs = #budget, samples = {}, bootstrap = 0 }, IsoflopLaw)
   local as, bs = {}, {}
-  for _ = 1, B do
-    local resampled = {}
-    for j, g in ipairs(groups) do
-      local picked = {}
-      for i = 1, #g.obs do picked[i] = g.obs[draw(#g.obs)] end
-      resampled[j] = { C = g.C, obs = picked }
-    end
-    local f = isoflop_once(resampled)
-    -- A resample whose parabolas put fewer budgets' minima inside their sizes than the fit did is
-    -- an extrapolation, not a measurement: it is left out (and counted).
-    if f and f.n_inside >= math.min(2, fit.n_inside) then
-      law.samples[#law.samples + 1] = { a = f.a, k = f.k }
-      as[#as + 1], bs[#bs + 1] = f.a, f.b
-    end
+  for i, sample in ipairs(r.samples) do
+    law.samples[i] = { a = sample.a, k = sample.k }
+    as[i], bs[i] = sample.a, sample.b
   end
-  return with_bootstrap_intervals(law, as, bs, B)
+  return with_bootstrap_intervals(law, as, bs, r.bootstrap_drawn)
 end
 
 -- ---- Chinchilla approach 1: the lower envelope of the training curves ----------------------------------

@@ -1,0 +1,252 @@
+#include "fit/isoflop.h"
+
+#include <Eigen/Dense>
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <random>
+
+#include "core/error.h"
+#include "core/units.h"
+#include "fit/fit.h"
+
+namespace scalelab::fit {
+
+void IsoFlopOptions::Validate(size_t observations) const {
+  if (bootstrap < 0) fail("fit.isoflop: bootstrap must be a non-negative count (got ", bootstrap, ")");
+  if (!budgets.empty() && budgets.size() != observations)
+    fail("fit.isoflop: budget has ", budgets.size(), " values but there are ", observations,
+         " observations; give one budget per run");
+  for (size_t i = 0; i < budgets.size(); ++i)
+    if (!(std::isfinite(budgets[i]) && budgets[i] > 0))
+      fail("fit.isoflop: budget[", i + 1, "] = ", budgets[i], " is not a positive number of FLOPs");
+}
+
+namespace {
+
+// A run of one budget's curve.
+struct Run {
+  double ln_n, loss;
+};
+
+// The curves' runs by budget (ascending).
+using Groups = std::map<double, std::vector<Run>>;
+
+double round_significant(double x, int digits) {
+  const double scale = std::pow(10.0, std::floor(std::log10(x)) - (digits - 1));
+  return std::round(x / scale) * scale;
+}
+
+size_t distinct_sizes(const std::vector<Run>& runs) {
+  std::vector<double> x;
+  for (const Run& r : runs) x.push_back(r.ln_n);
+  std::sort(x.begin(), x.end());
+  return static_cast<size_t>(std::unique(x.begin(), x.end()) - x.begin());
+}
+
+// Least squares loss = k2·x² + k1·x + k0 over the runs (x = ln N), with its vertex and edges.
+IsoFlopCurve curve_of(double budget, const std::vector<Run>& runs) {
+  Eigen::MatrixXd X(runs.size(), 3);
+  Eigen::VectorXd y(runs.size());
+  for (size_t i = 0; i < runs.size(); ++i) {
+    X(i, 0) = runs[i].ln_n * runs[i].ln_n;
+    X(i, 1) = runs[i].ln_n;
+    X(i, 2) = 1;
+    y(i) = runs[i].loss;
+  }
+  const Eigen::Vector3d c = X.colPivHouseholderQr().solve(y);
+  IsoFlopCurve curve;
+  curve.C = budget;
+  curve.runs = runs.size();
+  curve.k2 = c(0);
+  curve.k1 = c(1);
+  curve.k0 = c(2);
+  double lo = runs[0].ln_n, hi = lo;
+  size_t best = 0;
+  for (size_t i = 1; i < runs.size(); ++i) {
+    lo = std::min(lo, runs[i].ln_n);
+    hi = std::max(hi, runs[i].ln_n);
+    if (runs[i].loss < runs[best].loss) best = i;
+  }
+  curve.N_smallest = std::exp(lo);
+  curve.N_largest = std::exp(hi);
+  const double vertex = -curve.k1 / (2 * curve.k2);
+  curve.has_minimum = curve.k2 > 0 && std::isfinite(vertex);
+  if (!curve.has_minimum) return curve;
+  curve.N_opt = std::exp(vertex);
+  curve.D_opt = budget / (6 * curve.N_opt);
+  curve.L_min = curve.k0 - curve.k1 * curve.k1 / (4 * curve.k2);
+  curve.inside = vertex >= lo && vertex <= hi;
+  if (runs[best].ln_n == hi || runs[best].ln_n == lo) {
+    curve.edge = runs[best].ln_n == hi ? "largest" : "smallest";
+    curve.edge_N = std::exp(runs[best].ln_n);
+  }
+  return curve;
+}
+
+// Marks the vertices the power laws go through (those inside their sizes when two or more are,
+// else every minimum) and returns them as (C, N_opt); `inside` counts the minima inside.
+void choose_vertices(std::vector<IsoFlopCurve>& curves, std::vector<double>& C, std::vector<double>& N,
+                     size_t& minima, size_t& inside) {
+  minima = inside = 0;
+  for (const IsoFlopCurve& c : curves) {
+    minima += c.has_minimum;
+    inside += c.has_minimum && c.inside;
+  }
+  C.clear();
+  N.clear();
+  for (IsoFlopCurve& c : curves) {
+    c.used = c.has_minimum && (inside < 2 || c.inside);
+    if (!c.used) continue;
+    C.push_back(c.C);
+    N.push_back(c.N_opt);
+  }
+}
+
+// Slope and intercept of ln y on ln x (least squares); false when every x is the same.
+bool log_line(const std::vector<double>& x, const std::vector<double>& y, double& slope, double& intercept) {
+  double mx = 0, my = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    mx += std::log(x[i]);
+    my += std::log(y[i]);
+  }
+  mx /= static_cast<double>(x.size());
+  my /= static_cast<double>(x.size());
+  double sxy = 0, sxx = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    sxy += (std::log(x[i]) - mx) * (std::log(y[i]) - my);
+    sxx += (std::log(x[i]) - mx) * (std::log(x[i]) - mx);
+  }
+  if (!(sxx > 0)) return false;
+  slope = sxy / sxx;
+  intercept = my - slope * mx;
+  return true;
+}
+
+}  // namespace
+
+IsoFlopResult fit_isoflop(const Observations& obs, const IsoFlopOptions& options) {
+  obs.Validate();
+  options.Validate(obs.size());
+  if (options.budgets.empty()) obs.Require({Input::N, Input::C}, 3, "fit.isoflop");
+  else obs.Require({Input::N}, 3, "fit.isoflop");
+
+  // The curves: explicit budgets to 6 significant digits (a sweep's budgets are exact), else the
+  // runs' compute to 3.
+  Groups groups;
+  for (size_t i = 0; i < obs.size(); ++i) {
+    const double budget = options.budgets.empty() ? round_significant(obs.compute(i), 3)
+                                                  : round_significant(options.budgets[i], 6);
+    groups[budget].push_back({std::log(obs.point(i).N), obs.loss(i)});
+  }
+
+  IsoFlopResult out;
+  std::vector<double> values;
+  for (const auto& [budget, runs] : groups) {
+    const size_t sizes = distinct_sizes(runs);
+    if (sizes < 3) {
+      out.warnings.push_back(str("the budget C = ", format_flops(budget), " has ", format_counted(sizes, "distinct size"),
+                                 "; a parabola needs 3 or more, so it is left out"));
+      continue;
+    }
+    IsoFlopCurve curve = curve_of(budget, runs);
+    values.insert(values.end(), {curve.k2, curve.k1, curve.k0});
+    out.budgets.push_back(budget);
+    out.N_opt.push_back(curve.N_opt);
+    out.D_opt.push_back(curve.D_opt);
+    out.L_min.push_back(curve.L_min);
+    out.curves.push_back(std::move(curve));
+  }
+  if (out.curves.empty())
+    fail("fit.isoflop: no budget has runs of 3 or more distinct sizes, which a parabola needs (",
+         format_counted(static_cast<double>(groups.size()), "budget"), ", ", obs.size(), " runs)");
+  out.parabolas = Law::IsoFlop(out.budgets, values);
+
+  std::vector<double> C, N;
+  choose_vertices(out.curves, C, N, out.minima, out.inside);
+  for (const IsoFlopCurve& c : out.curves) {
+    if (!c.has_minimum)
+      out.warnings.push_back(str("the parabola at C = ", format_flops(c.C),
+                                 " opens downward: no minimum (widen the range of N)"));
+    else if (!c.inside)
+      out.warnings.push_back(str("the minimum at C = ", format_flops(c.C), " (N = ", format_count(c.N_opt),
+                                 ") lies outside the sizes tried: it is extrapolated",
+                                 c.used ? "" : ", and the power laws leave it out"));
+    else if (!c.edge.empty()) {
+      const bool largest = c.edge == "largest";
+      out.warnings.push_back(str("at C = ", format_flops(c.C), " the lowest loss is at the ", c.edge,
+                                 " size tried (N = ", format_count(c.edge_N), "), so no ", largest ? "larger" : "smaller",
+                                 " model bounds the minimum and N_opt leans toward the middle of the sizes; add ",
+                                 largest ? "larger" : "smaller", " sizes at this budget"));
+    }
+  }
+  if (C.size() < 2) {  // then fewer than two minima: every minimum is used when fewer than two are inside
+    out.warnings.push_back("fewer than two budgets have a minimum: no allocation power law can be fitted");
+    return out;
+  }
+  if (out.inside < 2)
+    out.warnings.push_back("fewer than two budgets bracket their optimum: the exponents are extrapolations, not measurements");
+  std::vector<double> D;
+  for (size_t i = 0; i < C.size(); ++i) D.push_back(C[i] / (6 * N[i]));
+  out.N_law = fit_power_law(C, N, Input::C, "N_opt", 0, options.seed);
+  out.D_law = fit_power_law(C, D, Input::C, "D_opt", 0, options.seed);
+
+  // Bootstrap: each budget's runs drawn with replacement, the same analysis on the draw.
+  std::mt19937_64 rng(options.seed);
+  out.bootstrap_drawn = options.bootstrap;
+  for (int b = 0; b < options.bootstrap; ++b) {
+    std::vector<IsoFlopCurve> curves;
+    for (const auto& [budget, runs] : groups) {
+      if (distinct_sizes(runs) < 3) continue;
+      std::uniform_int_distribution<size_t> pick(0, runs.size() - 1);
+      std::vector<Run> drawn;
+      for (size_t k = 0; k < runs.size(); ++k) drawn.push_back(runs[pick(rng)]);
+      if (distinct_sizes(drawn) >= 3) curves.push_back(curve_of(budget, drawn));
+    }
+    std::vector<double> bc, bn;
+    size_t minima = 0, inside = 0;
+    choose_vertices(curves, bc, bn, minima, inside);
+    double a = 0, ln_k = 0;
+    if (bc.size() < 2 || inside < std::min<size_t>(2, out.inside) || !log_line(bc, bn, a, ln_k)) continue;
+    out.a_samples.push_back(a);
+    out.k_samples.push_back(std::exp(ln_k));
+    out.b_samples.push_back(1 - a);  // D_opt = C/(6·N_opt)
+  }
+  return out;
+}
+
+IsoFlopResult fit_isoflop(const Observations& obs, int bootstrap, unsigned seed) {
+  IsoFlopOptions options;
+  options.bootstrap = bootstrap;
+  options.seed = seed;
+  return fit_isoflop(obs, options);
+}
+
+std::string IsoFlopResult::Summary() const {
+  std::string text = str("isoflop fit (Chinchilla approach 2): ", format_counted(static_cast<double>(curves.size()), "budget"),
+                         "\n");
+  for (const IsoFlopCurve& c : curves) {
+    if (!c.has_minimum) {
+      text += str("  C = ", format_flops(c.C), ": no minimum (the parabola opens downward)\n");
+      continue;
+    }
+    text += str("  C = ", format_flops(c.C), ": N_opt ", format_count(c.N_opt), ", D_opt ", format_count(c.D_opt),
+                ", L_min ", format_significant(c.L_min, 4), c.used ? "" : " (not used)", "\n");
+  }
+  if (N_law.fitted) {
+    text += str("  N_opt = ", format_significant(N_law.law.param("k"), 4), "*C^", format_significant(N_law.law.param("a"), 4),
+                ", D_opt = ", format_significant(D_law.law.param("k"), 4), "*C^", format_significant(D_law.law.param("a"), 4));
+    if (!a_samples.empty())
+      text += str("  (a 95% [", format_significant(percentile(a_samples, 0.025), 3), ", ",
+                  format_significant(percentile(a_samples, 0.975), 3), "], b 95% [",
+                  format_significant(percentile(b_samples, 0.025), 3), ", ",
+                  format_significant(percentile(b_samples, 0.975), 3), "]; ", a_samples.size(), " of ",
+                  bootstrap_drawn, " resamples)");
+    text += "\n";
+  }
+  for (const auto& w : warnings) text += "  warning: " + w + "\n";
+  if (!text.empty() && text.back() == '\n') text.pop_back();
+  return text;
+}
+
+}  // namespace scalelab::fit

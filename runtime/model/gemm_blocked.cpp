@@ -1,8 +1,10 @@
 #include "model/gemm_blocked.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 
 #include "model/huge_pages.h"
@@ -12,7 +14,7 @@ namespace scalelab::model::detail {
 namespace {
 
 // Packing space, one per thread, grown on demand, aligned for whole-vector loads (op(A)'s blocks,
-// up to 8 MiB, on huge pages).
+// up to 8 MiB, on huge pages), with room for the tests' guard after the n floats asked for.
 struct PackBuffer {
   struct Free {
     void operator()(float* p) const { std::free(p); }
@@ -21,12 +23,29 @@ struct PackBuffer {
   int64_t floats = 0;
   float* get(int64_t n) {
     if (n > floats) {
-      data.reset(static_cast<float*>(huge_page_alloc(static_cast<size_t>(n) * sizeof(float))));
+      data.reset(static_cast<float*>(huge_page_alloc(static_cast<size_t>(n + kPackGuardFloats) * sizeof(float))));
       floats = n;
     }
     return data.get();
   }
 };
+
+std::atomic<bool> guards_on{false};
+std::atomic<int64_t> guard_breaches{0};
+constexpr uint32_t kGuardBits = 0x7FC0DEADu;  // a quiet NaN no packer computes
+
+void write_guard(float* p) {
+  for (int64_t i = 0; i < kPackGuardFloats; ++i) std::memcpy(p + i, &kGuardBits, sizeof kGuardBits);
+}
+
+bool guard_intact(const float* p) {
+  for (int64_t i = 0; i < kPackGuardFloats; ++i) {
+    uint32_t bits;
+    std::memcpy(&bits, p + i, sizeof bits);
+    if (bits != kGuardBits) return false;
+  }
+  return true;
+}
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -39,8 +58,15 @@ void gemm_blocked(const Blocking& z, bool trans_a, bool trans_b, int64_t m, int6
                   const GemmEpilogue& epilogue) {
   thread_local PackBuffer a_space, b_space;
   const int64_t mc_max = std::min(m, z.mc), kc_max = std::min(k, z.kc);
-  float* ap = a_space.get(mc_max * kc_max + z.a_slack);
-  float* bp = b_space.get((std::min(n, z.nc) + z.nr - 1) / z.nr * z.nr * kc_max);
+  const int64_t a_floats = mc_max * kc_max + z.a_slack;
+  const int64_t b_floats = (std::min(n, z.nc) + z.nr - 1) / z.nr * z.nr * kc_max;
+  float* ap = a_space.get(a_floats);
+  float* bp = b_space.get(b_floats);
+  const bool guarded = guards_on.load(std::memory_order_relaxed);
+  if (guarded) {
+    write_guard(ap + a_floats);
+    write_guard(bp + b_floats);
+  }
   for (int64_t p0 = 0; p0 < k; p0 += z.kc) {
     const int64_t kc = std::min(z.kc, k - p0);
     const bool first = p0 == 0, last = p0 + kc == k;
@@ -73,7 +99,12 @@ void gemm_blocked(const Blocking& z, bool trans_a, bool trans_b, int64_t m, int6
       }
     }
   }
+  if (guarded && !(guard_intact(ap + a_floats) && guard_intact(bp + b_floats))) guard_breaches.fetch_add(1);
 }
+
+void set_pack_guards(bool on) { guards_on.store(on); }
+
+int64_t pack_guard_breaches() { return guard_breaches.load(); }
 
 MicroKernelRate measure_blocking(const Blocking& z, double (*fma_loop)(int64_t), double fma_step_flops,
                                  double seconds) {

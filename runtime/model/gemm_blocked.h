@@ -53,6 +53,14 @@ void gemm_blocked(const Blocking& blocking, bool trans_a, bool trans_b, int64_t 
                   float alpha, const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
                   int64_t ldc, const GemmEpilogue& epilogue);
 
+// For tests: with guards on, each call's packing spaces are followed by kPackGuardFloats floats of a
+// known bit pattern, checked as the call returns; pack_guard_breaches() counts the calls that found
+// it changed (a packer or micro-kernel writing past the space the loop nest sized for it, which the
+// spaces' rounding up and growing would otherwise hide). Off by default.
+constexpr int64_t kPackGuardFloats = 64;
+void set_pack_guards(bool on);
+int64_t pack_guard_breaches();
+
 // A micro-kernel's speed against the core's peak (bench/train/bench_gemm): the full-tile micro-kernel
 // over packed panels of depth kc that stay in cache (1024 / mr A panels against 256 / nr B panels,
 // the trainer's blocks), then `fma_loop(n)`, n steps of independent FMA chains (`fma_step_flops`

@@ -19,6 +19,7 @@
 #include "core/vector_targets.h"
 #include "markov_source.h"
 #include "model/gemm.h"
+#include "model/gemm_blocked.h"
 #include "model/huge_pages.h"
 #include "model/gpt_cpu.h"
 #include "model/layers.h"
@@ -249,6 +250,47 @@ TEST_CASE("our gemm kernels give the same bits whatever the rows are split into"
            parts.data() + i0 * N, N);
     }
     CHECK(std::memcmp(whole.data(), parts.data(), whole.size() * sizeof(float)) == 0);
+  }
+  gemm_select(default_kernel);
+}
+
+TEST_CASE("our gemm kernels write nothing past the packing space they size") {
+  // Guards after each call's packing spaces (gemm_blocked.h) catch a packer or micro-kernel that
+  // writes past them, which the threads' grow-only, rounded-up buffers would otherwise hide. Shapes
+  // at each kernel's tile and block edges (tiles of 14 × 32 and 6 × 16, blocks of 512 deep and 256
+  // wide), every transpose, with the row-sum packer too.
+  struct Guards {
+    Guards() { model::detail::set_pack_guards(true); }
+    ~Guards() { model::detail::set_pack_guards(false); }
+  } guards;
+  const GemmKernel default_kernel = gemm_selected();
+  for (GemmKernel kernel : {GemmKernel::Avx512, GemmKernel::Avx2}) {
+    if (!gemm_available(kernel)) {
+      WARN("gemm kernel " << static_cast<int>(kernel) << " is not available here: not tested");
+      continue;
+    }
+    gemm_select(kernel);
+    INFO(gemm_backend());
+    const int64_t before = model::detail::pack_guard_breaches();
+    int64_t calls = 0;
+    for (int64_t m : {1, 5, 6, 7, 13, 14, 15, 29, 43})
+      for (int64_t n : {1, 15, 16, 17, 31, 33, 255, 257})
+        for (int64_t k : {1, 3, 8, 9, 17, 511, 513}) {
+          const auto A = randn(m * k, 1), B = randn(k * n, 2);
+          std::vector<float> C(m * n), sums(m);
+          for (int variant = 0; variant < 8; ++variant) {
+            const bool ta = variant & 1, tb = variant & 2, with_sums = variant & 4;
+            GemmEpilogue extra;
+            extra.a_row_sums = with_sums ? sums.data() : nullptr;
+            gemm(ta, tb, m, n, k, 1.0f, A.data(), ta ? m : k, B.data(), tb ? k : n, 0.0f, C.data(), n, extra);
+            ++calls;
+            const int64_t breaches = model::detail::pack_guard_breaches() - before;
+            if (breaches) FAIL("wrote past its packing space at m " << m << " n " << n << " k " << k << " trans_a " << ta
+                                                                       << " trans_b " << tb << " row sums " << with_sums);
+          }
+        }
+    CHECK(calls == 9 * 8 * 7 * 8);
+    CHECK(model::detail::pack_guard_breaches() == before);
   }
   gemm_select(default_kernel);
 }

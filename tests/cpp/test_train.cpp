@@ -8,6 +8,7 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <sstream>
 #include <tuple>
@@ -40,6 +41,25 @@ std::vector<float> randn(int64_t n, uint64_t seed, double scale = 1.0) {
   std::vector<float> v(static_cast<size_t>(n));
   for (auto& x : v) x = static_cast<float>(scale * rng.normal());
   return v;
+}
+
+// Runs check() with each of `kernels` that this machine has, selected in turn (a WARN names the
+// others), then selects the default kernel again, also when a check throws.
+template <class Check>
+void for_each_gemm_kernel(std::initializer_list<GemmKernel> kernels, Check check) {
+  struct Restore {
+    GemmKernel kernel;
+    ~Restore() { gemm_select(kernel); }
+  } restore{gemm_selected()};
+  for (GemmKernel kernel : kernels) {
+    if (!gemm_available(kernel)) {
+      WARN("gemm kernel " << static_cast<int>(kernel) << " is not available here: not tested");
+      continue;
+    }
+    gemm_select(kernel);
+    INFO(gemm_backend());
+    check();
+  }
 }
 
 // The vector levels this machine can run, widest first: the hand-written kernels (attention's
@@ -119,13 +139,7 @@ TEST_CASE("gemm agrees with a naive product on every kernel, transpose, tile edg
                           {28, 256, 512}, {29, 300, 1100}, {13, 31, 7},   {50, 65, 600},
                           {12, 64, 40},   {43, 257, 513}, {6, 16, 8},     {7, 17, 9}};
   const std::pair<float, float> scales[] = {{0.5f, 2.0f}, {1.0f, 0.0f}, {-1.5f, 1.0f}};
-  const GemmKernel default_kernel = gemm_selected();  // restored at the end, for the later tests
-  for (GemmKernel kernel : {GemmKernel::Avx512, GemmKernel::Avx2, GemmKernel::OpenBlas, GemmKernel::Portable}) {
-    if (!gemm_available(kernel)) {
-      WARN("gemm kernel " << static_cast<int>(kernel) << " is not available here: not tested");
-      continue;
-    }
-    gemm_select(kernel);
+  for_each_gemm_kernel({GemmKernel::Avx512, GemmKernel::Avx2, GemmKernel::OpenBlas, GemmKernel::Portable}, [&] {
     for (const Shape& s : shapes)
       for (auto [alpha, beta] : scales) {
         const int64_t M = s.m, N = s.n, K = s.k, ldc = N + 3;
@@ -159,8 +173,7 @@ TEST_CASE("gemm agrees with a naive product on every kernel, transpose, tile edg
             CHECK(padding_intact);
           }
       }
-  }
-  gemm_select(default_kernel);
+  });
 }
 
 TEST_CASE("gemm's epilogue (bias, residual, row sums of op(A)) agrees with separate passes on every kernel") {
@@ -169,10 +182,7 @@ TEST_CASE("gemm's epilogue (bias, residual, row sums of op(A)) agrees with separ
   };
   // 4100 rows: more than one 4096-row block of packed A (row sums and tiles offset by the block).
   const Shape shapes[] = {{1, 1, 1}, {13, 33, 17}, {30, 70, 1100}, {29, 300, 64}, {4100, 20, 30}};
-  const GemmKernel default_kernel = gemm_selected();  // restored at the end, for the later tests
-  for (GemmKernel kernel : {GemmKernel::Avx512, GemmKernel::Avx2, GemmKernel::OpenBlas, GemmKernel::Portable}) {
-    if (!gemm_available(kernel)) continue;
-    gemm_select(kernel);
+  for_each_gemm_kernel({GemmKernel::Avx512, GemmKernel::Avx2, GemmKernel::OpenBlas, GemmKernel::Portable}, [&] {
     for (const Shape& s : shapes)
       for (float beta : {0.0f, 1.0f})
         for (bool ta : {false, true})
@@ -208,8 +218,7 @@ TEST_CASE("gemm's epilogue (bias, residual, row sums of op(A)) agrees with separ
             CHECK(worst < 2e-5 * std::sqrt(static_cast<double>(K)) * 4);
             CHECK(worst_sum < 2e-5 * std::sqrt(static_cast<double>(K)) * 4);
           }
-  }
-  gemm_select(default_kernel);
+  });
 }
 
 TEST_CASE("the trainer's big arrays are aligned for vectors, and from 2 MiB up for huge pages") {
@@ -231,14 +240,7 @@ TEST_CASE("the trainer's big arrays are aligned for vectors, and from 2 MiB up f
 TEST_CASE("our gemm kernels give the same bits whatever the rows are split into") {
   // Each element is summed over k in the same order for any M: the trainer's within-ops threads
   // (rows split between threads) then give the same bits as one thread.
-  const GemmKernel default_kernel = gemm_selected();
-  for (GemmKernel kernel : {GemmKernel::Avx512, GemmKernel::Avx2}) {
-    if (!gemm_available(kernel)) {
-      WARN("gemm kernel " << static_cast<int>(kernel) << " is not available here: not tested");
-      continue;
-    }
-    gemm_select(kernel);
-    INFO(gemm_backend());
+  for_each_gemm_kernel({GemmKernel::Avx512, GemmKernel::Avx2}, [] {
     const int64_t M = 100, N = 70, K = 1300;
     auto A = randn(M * K, 4), B = randn(N * K, 5);
     std::vector<float> whole(M * N), parts(M * N);
@@ -250,8 +252,7 @@ TEST_CASE("our gemm kernels give the same bits whatever the rows are split into"
            parts.data() + i0 * N, N);
     }
     CHECK(std::memcmp(whole.data(), parts.data(), whole.size() * sizeof(float)) == 0);
-  }
-  gemm_select(default_kernel);
+  });
 }
 
 TEST_CASE("our gemm kernels write nothing past the packing space they size") {
@@ -263,14 +264,7 @@ TEST_CASE("our gemm kernels write nothing past the packing space they size") {
     Guards() { model::detail::set_pack_guards(true); }
     ~Guards() { model::detail::set_pack_guards(false); }
   } guards;
-  const GemmKernel default_kernel = gemm_selected();
-  for (GemmKernel kernel : {GemmKernel::Avx512, GemmKernel::Avx2}) {
-    if (!gemm_available(kernel)) {
-      WARN("gemm kernel " << static_cast<int>(kernel) << " is not available here: not tested");
-      continue;
-    }
-    gemm_select(kernel);
-    INFO(gemm_backend());
+  for_each_gemm_kernel({GemmKernel::Avx512, GemmKernel::Avx2}, [] {
     const int64_t before = model::detail::pack_guard_breaches();
     int64_t calls = 0;
     for (int64_t m : {1, 5, 6, 7, 13, 14, 15, 29, 43})
@@ -291,8 +285,7 @@ TEST_CASE("our gemm kernels write nothing past the packing space they size") {
         }
     CHECK(calls == 9 * 8 * 7 * 8);
     CHECK(model::detail::pack_guard_breaches() == before);
-  }
-  gemm_select(default_kernel);
+  });
 }
 
 TEST_CASE("matmul backward matches finite differences") {

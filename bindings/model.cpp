@@ -139,10 +139,10 @@ int open_model(lua_State* L) {
                "model.gpt{ vocab =, ctx =, d_model =, n_layer =, n_head = [, d_ff = 4·d_model] } -> GptConfig"},
               {"shape_for", &bound<shape_for>,
                "model.shape_for{ params = N [, aspect = 64 | \"chinchilla\"] [, head_dim =] [, vocab = 256] "
-               "[, ctx = 256] } -> the GptConfig whose non-embedding N is nearest the target among the "
-               "shapes whose aspect (d_model / n_layer) is within a factor of 2 of the one asked for: the "
-               "nearest N decides, so the aspect can land anywhere in that range (1e12 at aspect 64 gives "
-               "d_model 20672, n_layer 195); for an exact shape use model.gpt"}});
+               "[, ctx = 256] } -> a GptConfig for that non-embedding N: of the shapes (whole heads, "
+               "aspect d_model / n_layer within a factor of 2 of the one asked for) whose N is within 5% of "
+               "the target, or within 2% of the nearest where none is that near, the one nearest the "
+               "aspect (1e12 at aspect 64 gives d_model 17472, n_layer 273); for an exact shape use model.gpt"}});
   return 1;
 }
 

@@ -164,19 +164,42 @@ GptConfig shape_for(const ShapeOptions& o) {
   const double layers_guess = std::cbrt(o.params / (12 * o.aspect * o.aspect));
   const int64_t l_lo = std::max<int64_t>(1, static_cast<int64_t>(std::floor(layers_guess / 2)));
   const int64_t l_hi = std::max<int64_t>(2, static_cast<int64_t>(std::ceil(layers_guess * 2)));
+  // The candidates: for each depth, the widths (in whole heads) that bring N near the target.
+  struct Candidate {
+    GptConfig config;
+    double n_error, aspect_error;  // |ln N − ln target|, |ln(d/L) − ln aspect|
+  };
+  std::vector<Candidate> candidates;
   for (int64_t l = l_lo; l <= l_hi; ++l) {
-    // Widths that keep d/L near the aspect, in multiples of the head size.
     const double d_target = std::sqrt(o.params / (12.0 * l));
     const double ratio = d_target / l;
     if (ratio < o.aspect / 2 || ratio > o.aspect * 2) continue;
     int64_t head = o.head_dim > 0 ? o.head_dim : (d_target >= 256 ? 64 : 32);
     while (head > 8 && d_target / head < 2) head /= 2;  // at least two heads where possible
     for (int64_t k = std::max<int64_t>(1, static_cast<int64_t>(d_target / head) - 1);
-         k <= static_cast<int64_t>(d_target / head) + 2; ++k)
-      consider(make(k * head, 4 * k * head, k, l, o));
+         k <= static_cast<int64_t>(d_target / head) + 2; ++k) {
+      GptConfig c = make(k * head, 4 * k * head, k, l, o);
+      candidates.push_back({c, std::fabs(std::log(static_cast<double>(c.non_embedding_params())) - log_target),
+                            std::fabs(std::log(static_cast<double>(c.d_model) / static_cast<double>(l) / o.aspect))});
+    }
   }
-  if (!std::isfinite(best_error)) fail("shape_for: found no shape near ", format_count(o.params), " parameters");
-  return best;
+  if (candidates.empty()) fail("shape_for: found no shape near ", format_count(o.params), " parameters");
+  // Of the shapes within 5% of the target N (or within 2% of the nearest, where none is that near),
+  // the one nearest the aspect: ranking on N alone swung d/L between half and twice the aspect
+  // across a sweep's sizes (at aspect 64: 40 at 10M, 107 at 30M, 34 at 1B). The runs' own N is
+  // what a fit uses, so a few percent off the target costs nothing; a sweep of mixed shapes adds
+  // their effect on the loss to the law's residuals.
+  double nearest = std::numeric_limits<double>::infinity();
+  for (const Candidate& c : candidates) nearest = std::min(nearest, c.n_error);
+  const double tolerance = std::max(std::log(1.05), nearest + std::log(1.02));
+  const Candidate* chosen = nullptr;
+  for (const Candidate& c : candidates) {
+    if (c.n_error > tolerance) continue;
+    if (!chosen || c.aspect_error < chosen->aspect_error ||
+        (c.aspect_error == chosen->aspect_error && c.n_error < chosen->n_error))
+      chosen = &c;
+  }
+  return chosen->config;
 }
 
 }  // namespace scalelab::model

@@ -59,7 +59,9 @@ struct ShapeOptions {
   int64_t ctx = 256;
 };
 
-// The shape whose non-embedding N is nearest (in log) to options.params. Throws for non-positive
+// A shape for options.params non-embedding parameters: of the shapes within 5% of it (or within
+// 2% of the nearest, where none is that near), the one whose d_model / n_layer is nearest the
+// aspect (in log); with chinchilla = true, the table's shape nearest in N. Throws for non-positive
 // targets and, with chinchilla = true, for a target outside the table's range.
 GptConfig shape_for(const ShapeOptions& options);
 

@@ -75,6 +75,25 @@ TEST_CASE("shape_for lands near the target with the requested aspect") {
   }
 }
 
+TEST_CASE("shape_for keeps the aspect across a sweep's sizes, a few percent off the target N at most") {
+  // Ranked on N alone, 1e9 landed on L = 42, d = 1408 (d/L = 33.5 for an aspect of 64) because its
+  // N was 0.1% nearer than L = 27, d = 1728 (d/L = 64, N 3% under).
+  for (double target : {1e6, 3.2e6, 1e7, 3.2e7, 1e8, 3e8, 1e9, 3e9, 1e10}) {
+    model::ShapeOptions o;
+    o.params = target;
+    GptConfig c = model::shape_for(o);
+    INFO("target " << target << " got " << c.Summary());
+    CHECK(std::fabs(std::log(c.non_embedding_params() / target)) < std::log(1.08));
+    const double aspect = static_cast<double>(c.d_model) / c.n_layer;
+    if (target >= 3e8) CHECK(std::fabs(std::log(aspect / 64)) < std::log(1.1));
+  }
+  model::ShapeOptions o;
+  o.params = 1e9;
+  o.aspect = 128;
+  GptConfig wide = model::shape_for(o);
+  CHECK(static_cast<double>(wide.d_model) / wide.n_layer == Approx(128).epsilon(0.1));
+}
+
 TEST_CASE("shape_for with the Chinchilla table snaps to its shapes") {
   model::ShapeOptions o;
   o.chinchilla = true;

@@ -618,14 +618,15 @@ t.test("isoflop on runs of no IsoFLOP sweep: a clear error", function()
 end)
 
 t.test("isoflop on a grid study's runs read from its results store: a clear error; an IsoFLOP study's draw", function()
-  -- A tiny simulated grid study whose runs share a compute by chance (1e8 x 2e10 and 1e9 x 2e9
-  -- tokens: 1.2e19 FLOP each), and a tiny IsoFLOP study, each written to its store by scalelab.
+  -- A tiny simulated grid study whose runs share a compute by chance (targets 1e8 x 1.94e10 and
+  -- 1e9 x 2e9 tokens: the shapes' 99.8M and 968M parameters make 1.16e19 FLOP each), and a tiny
+  -- IsoFLOP study, each written to its store by scalelab.
   local root = t.scratch("plot-isoflop-store")
   local folder = t.script(root, [[
 study "tinygrid" {
   backend = { kind = "simulated", law = fit.published.chinchilla },
   model = { aspect = 64 },
-  sweep = sweep.grid{ N = { 1e8, 1e9 }, D = { 2e9, 2e10 } },
+  sweep = sweep.grid{ N = { 1e8, 1e9 }, D = { 2e9, 1.94e10 } },
 }
 study "tinyiso" {
   backend = { kind = "simulated", law = fit.published.chinchilla },

@@ -790,8 +790,12 @@ int isoflop(lua_State* L) {
     const int64_t bootstrap = args.count("bootstrap", 0, 0, "resamples");
     if (bootstrap > 1000000) fail("fit.isoflop: bootstrap = ", bootstrap, " resamples is more than 1000000; 200 to 1000 suffice");
     options.bootstrap = static_cast<int>(bootstrap);
-    options.seed = static_cast<unsigned>(args.count("seed", 1, 0, "seed"));
-    if (args.has("budget")) options.budgets = args.numbers("budget");
+    options.seed = static_cast<uint64_t>(args.count("seed", 1, 0, "seed"));
+    if (args.has("budget")) {
+      options.budgets = args.numbers("budget");
+      if (options.budgets.empty())
+        fail("fit.isoflop: budget is empty; give each run's compute budget, or leave budget out to group the runs by C");
+    }
   }
   fit::IsoFlopResult r = fit::fit_isoflop(obs, options);
   lua_newtable(L);
@@ -809,6 +813,7 @@ int isoflop(lua_State* L) {
     set_numbers(L, "sizes", {c.N_smallest, c.N_largest});
     set_numbers(L, "coefficients", {c.k0, c.k1, c.k2});
     set_boolean(L, "has_minimum", c.has_minimum);
+    set_boolean(L, "flat", c.flat);
     if (c.has_minimum) {
       set_number(L, "N_opt", c.N_opt);
       set_number(L, "D_opt", c.D_opt);

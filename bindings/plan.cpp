@@ -317,7 +317,7 @@ int allocation(lua_State* L) {
     if (args.has("N") || args.has("D")) fail("plan.allocation: give isoflop = or N = (and D =), not both");
     if (!lua_istable(L, -1)) args.type_error("isoflop", "the table fit.isoflop(obs) returns");
     if (lua_getfield(L, -1, "N_law") == LUA_TNIL)
-      fail("plan.allocation: the isoflop result has no N_law (its power laws need at least two budgets)");
+      fail("plan.allocation: the isoflop result has no N_law (its power laws need two budgets or more whose parabola has a minimum)");
     rule.N_law = to_power_law(L, -1, "plan.allocation: isoflop.N_law", "N_opt");
     lua_pop(L, 1);
     if (lua_getfield(L, -1, "D_law") != LUA_TNIL) rule.D_law = to_power_law(L, -1, "plan.allocation: isoflop.D_law", "D_opt");

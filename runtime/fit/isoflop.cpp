@@ -70,8 +70,14 @@ IsoFlopCurve curve_of(double budget, const std::vector<Run>& runs) {
   }
   curve.N_smallest = std::exp(lo);
   curve.N_largest = std::exp(hi);
+  // Curvature that moves the loss by no more than rounding across the sizes tried is none: flat or
+  // collinear losses fit k2 ≈ ±1e-16, whose "vertex" lands anywhere (or overflows).
+  double scale = 0;
+  for (const Run& r : runs) scale = std::max(scale, std::fabs(r.loss));
+  const double rise = curve.k2 * (hi - lo) * (hi - lo);
+  curve.flat = std::fabs(rise) <= 1e-9 * scale;
   const double vertex = -curve.k1 / (2 * curve.k2);
-  curve.has_minimum = curve.k2 > 0 && std::isfinite(vertex);
+  curve.has_minimum = !curve.flat && curve.k2 > 0 && std::isfinite(std::exp(vertex)) && std::exp(vertex) > 0;
   if (!curve.has_minimum) return curve;
   curve.N_opt = std::exp(vertex);
   curve.D_opt = budget / (6 * curve.N_opt);
@@ -165,7 +171,10 @@ IsoFlopResult fit_isoflop(const Observations& obs, const IsoFlopOptions& options
   std::vector<double> C, N;
   choose_vertices(out.curves, C, N, out.minima, out.inside);
   for (const IsoFlopCurve& c : out.curves) {
-    if (!c.has_minimum)
+    if (c.flat)
+      out.warnings.push_back(str("the losses at C = ", format_flops(c.C),
+                                 " are flat or linear in ln N: no minimum (widen the range of N, or check these runs)"));
+    else if (!c.has_minimum)
       out.warnings.push_back(str("the parabola at C = ", format_flops(c.C),
                                  " opens downward: no minimum (widen the range of N)"));
     else if (!c.inside)
@@ -188,19 +197,23 @@ IsoFlopResult fit_isoflop(const Observations& obs, const IsoFlopOptions& options
     out.warnings.push_back("fewer than two budgets bracket their optimum: the exponents are extrapolations, not measurements");
   std::vector<double> D;
   for (size_t i = 0; i < C.size(); ++i) D.push_back(C[i] / (6 * N[i]));
-  out.N_law = fit_power_law(C, N, Input::C, "N_opt", 0, options.seed);
-  out.D_law = fit_power_law(C, D, Input::C, "D_opt", 0, options.seed);
+  out.N_law = fit_power_law(C, N, Input::C, "N_opt");
+  out.D_law = fit_power_law(C, D, Input::C, "D_opt");
 
-  // Bootstrap: each budget's runs drawn with replacement, the same analysis on the draw.
+  // Bootstrap: each budget's runs drawn with replacement, the same analysis on the draw. The draws
+  // take the generator's 64-bit outputs to [0, n) by multiplying (mt19937_64's outputs are fixed by
+  // the standard; uniform_int_distribution's mapping differs between standard libraries).
   std::mt19937_64 rng(options.seed);
+  auto pick = [&rng](size_t n) {
+    return static_cast<size_t>((static_cast<unsigned __int128>(rng()) * n) >> 64);
+  };
   out.bootstrap_drawn = options.bootstrap;
   for (int b = 0; b < options.bootstrap; ++b) {
     std::vector<IsoFlopCurve> curves;
     for (const auto& [budget, runs] : groups) {
       if (distinct_sizes(runs) < 3) continue;
-      std::uniform_int_distribution<size_t> pick(0, runs.size() - 1);
       std::vector<Run> drawn;
-      for (size_t k = 0; k < runs.size(); ++k) drawn.push_back(runs[pick(rng)]);
+      for (size_t k = 0; k < runs.size(); ++k) drawn.push_back(runs[pick(runs.size())]);
       if (distinct_sizes(drawn) >= 3) curves.push_back(curve_of(budget, drawn));
     }
     std::vector<double> bc, bn;
@@ -208,6 +221,7 @@ IsoFlopResult fit_isoflop(const Observations& obs, const IsoFlopOptions& options
     choose_vertices(curves, bc, bn, minima, inside);
     double a = 0, ln_k = 0;
     if (bc.size() < 2 || inside < std::min<size_t>(2, out.inside) || !log_line(bc, bn, a, ln_k)) continue;
+    if (!std::isfinite(a) || !std::isfinite(ln_k)) continue;
     out.a_samples.push_back(a);
     out.k_samples.push_back(std::exp(ln_k));
     out.b_samples.push_back(1 - a);  // D_opt = C/(6·N_opt)
@@ -215,7 +229,7 @@ IsoFlopResult fit_isoflop(const Observations& obs, const IsoFlopOptions& options
   return out;
 }
 
-IsoFlopResult fit_isoflop(const Observations& obs, int bootstrap, unsigned seed) {
+IsoFlopResult fit_isoflop(const Observations& obs, int bootstrap, uint64_t seed) {
   IsoFlopOptions options;
   options.bootstrap = bootstrap;
   options.seed = seed;
@@ -227,7 +241,8 @@ std::string IsoFlopResult::Summary() const {
                          "\n");
   for (const IsoFlopCurve& c : curves) {
     if (!c.has_minimum) {
-      text += str("  C = ", format_flops(c.C), ": no minimum (the parabola opens downward)\n");
+      text += str("  C = ", format_flops(c.C), ": no minimum (", c.flat ? "flat or linear in ln N" : "the parabola opens downward",
+                  ")\n");
       continue;
     }
     text += str("  C = ", format_flops(c.C), ": N_opt ", format_count(c.N_opt), ", D_opt ", format_count(c.D_opt),

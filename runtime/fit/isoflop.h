@@ -16,6 +16,7 @@
 // (up to two) is an extrapolation too: it is left out, and counted.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -26,7 +27,7 @@ namespace scalelab::fit {
 
 struct IsoFlopOptions {
   int bootstrap = 0;   // resamples of the runs within each budget (0: none)
-  unsigned seed = 1;
+  uint64_t seed = 1;   // the resamples' generator (mt19937_64, portable draws)
   // Each observation's compute budget, the curve it belongs to (a sweep's budget: the runs' own
   // FLOPs differ from it by the attention and the rounding of D to whole steps). Empty: each run's
   // C, or 6ND, rounded to 3 significant digits.
@@ -40,7 +41,9 @@ struct IsoFlopCurve {
   size_t runs = 0;
   double N_smallest = 0, N_largest = 0;  // the sizes tried
   double k2 = 0, k1 = 0, k0 = 0;         // loss = k2·ln²N + k1·ln N + k0
-  bool has_minimum = false;              // k2 > 0; otherwise the parabola opens downward
+  // The parabola rises away from its vertex by more than rounding across the sizes tried; else it
+  // opens downward, or the losses are flat or linear in ln N (flat: no curvature to speak of).
+  bool has_minimum = false, flat = false;
   // The vertex, where it is a minimum (kMissing otherwise).
   double N_opt = kMissing, D_opt = kMissing, L_min = kMissing;
   bool inside = false;  // N_opt within [N_smallest, N_largest]
@@ -66,6 +69,6 @@ struct IsoFlopResult {
 };
 
 IsoFlopResult fit_isoflop(const Observations& obs, const IsoFlopOptions& options = {});
-IsoFlopResult fit_isoflop(const Observations& obs, int bootstrap, unsigned seed = 1);
+IsoFlopResult fit_isoflop(const Observations& obs, int bootstrap, uint64_t seed = 1);
 
 }  // namespace scalelab::fit

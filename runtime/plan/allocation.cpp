@@ -21,9 +21,14 @@ double AllocationRule::D_at(double flops) const {
 AllocationRule AllocationRule::FromIsoFlop(const fit::IsoFlopResult& isoflop, std::string name) {
   AllocationRule rule;
   rule.name = std::move(name);
-  rule.doc = str("Chinchilla approach 2: power laws through the vertices of ", isoflop.budgets.size(),
-                 " IsoFLOP parabolas (", format_flops(isoflop.budgets.front()), " to ", format_flops(isoflop.budgets.back()),
-                 " FLOP)");
+  std::vector<double> used;
+  for (const fit::IsoFlopCurve& c : isoflop.curves)
+    if (c.used) used.push_back(c.C);
+  if (used.size() < 2 || !isoflop.N_law.fitted)
+    fail("allocation rule '", rule.name, "': the IsoFLOP analysis has no power laws (they need two budgets or more whose ",
+         "parabola has a minimum; ", used.size(), " here)");
+  rule.doc = str("Chinchilla approach 2: power laws through the vertices of ", used.size(), " IsoFLOP parabolas (",
+                 format_flops(used.front()), " to ", format_flops(used.back()), " FLOP)");
   rule.N_law = isoflop.N_law;
   rule.D_law = isoflop.D_law;
   rule.Validate();

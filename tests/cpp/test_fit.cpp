@@ -528,6 +528,87 @@ TEST_CASE("the IsoFLOP analysis fits through the minima inside their sizes, and 
   CHECK(fit_isoflop(obs, 400, 7).a_samples == r.a_samples);  // the same seed, the same samples
 }
 
+TEST_CASE("the IsoFLOP analysis finds no minimum in flat or linear losses, and its bootstrap stays finite") {
+  // Three budgets of a known optimum N = sqrt(C/120), then one whose losses are all equal and one
+  // whose losses fall linearly in ln N: least squares gives them k2 ≈ ±1e-16, whose "vertex" lands
+  // anywhere, or overflows (a resample then had a = NaN and the study's intervals sorted a nil).
+  Observations obs;
+  auto add = [&](double N, double C, double loss) { obs.Add(row(N, C / (6 * N), kMissing, C, kMissing, loss)); };
+  for (double C : {1e17, 1e18, 1e19})
+    for (double f : {0.25, 0.5, 1.0, 2.0, 4.0}) add(std::sqrt(C / 120) * f, C, 2 + 0.1 * std::pow(std::log(f), 2));
+  const double base = 1e6 * (1 + 40 * 0.0137);
+  for (double f : {0.5, 1.0, 2.0, 4.0, 8.0}) add(base * f, 1e16, 2 + 6 * 0.173);
+  for (double f : {0.5, 1.0, 2.0, 4.0, 8.0}) add(base * 10 * f, 3e16, 3 - 0.01 * std::log(f));
+  for (uint64_t seed : {1, 2, 3, 4, 5}) {
+    IsoFlopResult r = fit_isoflop(obs, 200, seed);
+    INFO("seed " << seed << "\n" << r.Summary());
+    REQUIRE(r.curves.size() == 5);
+    CHECK(r.curves[0].flat);
+    CHECK(r.curves[1].flat);
+    CHECK_FALSE(r.curves[0].has_minimum);
+    CHECK_FALSE(r.curves[1].has_minimum);
+    CHECK_FALSE(r.curves[1].used);
+    CHECK(r.N_law.law.param("a") == Approx(0.5).epsilon(1e-9));
+    CHECK_THAT(r.Summary(), Catch::Contains("the losses at C = 1e16 are flat or linear in ln N: no minimum") &&
+                                Catch::Contains("the losses at C = 3e16 are flat or linear in ln N"));
+    REQUIRE_FALSE(r.a_samples.empty());
+    for (double a : r.a_samples) CHECK(a == Approx(0.5).epsilon(1e-9));
+  }
+}
+
+TEST_CASE("the IsoFLOP analysis keeps budgets apart to 6 digits, draws by its seed, and warns with one bracketed optimum") {
+  auto parabola = [](double N, double C) { return 2 + 0.1 * std::pow(std::log(N / std::sqrt(C / 120)), 2); };
+  Observations obs;
+  IsoFlopOptions options;
+  options.bootstrap = 100;
+  // Two budgets 0.01% apart are two curves (a sweep's budgets are exact), each with its optimum
+  // inside; a third whose sizes all lie above its optimum.
+  for (double C : {3e17, 3.0003e17})
+    for (double f : {0.25, 0.5, 1.0, 2.0, 4.0}) {
+      const double N = std::sqrt(C / 120) * f * (C == 3e17 ? 1.0 : 1.01);
+      obs.Add(row(N, C / (6 * N), kMissing, C, kMissing, parabola(N, C)));
+      options.budgets.push_back(C);
+    }
+  IsoFlopResult two = fit_isoflop(obs, options);
+  CHECK(two.curves.size() == 2);
+  CHECK(two.inside == 2);
+  for (double f : {8.0, 16.0, 32.0}) {
+    const double C = 3e19, N = std::sqrt(C / 120) * f;
+    obs.Add(row(N, C / (6 * N), kMissing, C, kMissing, parabola(N, C)));
+    options.budgets.push_back(C);
+  }
+  IsoFlopResult r = fit_isoflop(obs, options);
+  INFO(r.Summary());
+  REQUIRE(r.curves.size() == 3);
+  CHECK(r.inside == 2);
+  CHECK(r.curves[2].edge == "smallest");
+  CHECK_FALSE(r.curves[2].used);
+
+  // One budget inside (the other two cut to sizes above their optimum): the power laws go through
+  // every minimum, a warning says so, and resamples need only one inside.
+  Observations one;
+  IsoFlopOptions one_options;
+  one_options.bootstrap = 100;
+  for (double C : {1e17, 1e18, 1e19})
+    for (double f : C == 1e17 ? std::vector<double>{0.25, 0.5, 1.0, 2.0, 4.0} : std::vector<double>{2.0, 4.0, 8.0}) {
+      const double N = std::sqrt(C / 120) * f;
+      one.Add(row(N, C / (6 * N), kMissing, C, kMissing, parabola(N, C)));
+      one_options.budgets.push_back(C);
+    }
+  IsoFlopResult single = fit_isoflop(one, one_options);
+  INFO(single.Summary());
+  CHECK(single.inside == 1);
+  CHECK(single.curves[1].used);
+  CHECK_THAT(single.Summary(), Catch::Contains("fewer than two budgets bracket their optimum"));
+  CHECK(single.a_samples.size() > 20);  // 40 of 100 here; none if resamples needed two inside
+
+  // Another seed, other resamples (same seed, same: checked above).
+  options.seed = 2;
+  IsoFlopResult other = fit_isoflop(obs, options);
+  options.seed = 1;
+  CHECK(fit_isoflop(obs, options).a_samples != other.a_samples);
+}
+
 TEST_CASE("custom laws fit with numeric derivatives") {
   Law truth = Law::Make(LawKind::Chinchilla, {1.7, 400, 400, 0.3, 0.3});
   Observations obs = draw(truth, 60, 0.002, 4);

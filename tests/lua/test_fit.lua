@@ -174,6 +174,48 @@ t.test("fit.isoflop groups runs by the budgets given and describes each curve", 
   t.raises(function() fit.isoflop(obs, { budget = { 1e18 } }) end, "budget has 1 values but there are 15 observations")
   t.raises(function() fit.isoflop(obs, { bootstrap = -1 }) end, "bootstrap (resamples) must be >= 0")
   t.raises(function() fit.isoflop(obs, { budgets = budget }) end, "budgets")
+  t.raises(function() fit.isoflop(obs, { budget = {} }) end, "budget is empty")
+  -- Another seed draws other resamples.
+  local again = fit.isoflop(obs, { budget = budget, bootstrap = 50, seed = 3 })
+  local other = fit.isoflop(obs, { budget = budget, bootstrap = 50, seed = 4 })
+  t.eq(again.samples[1].a, iso.samples[1].a)
+  t.ok(other.samples[1].a ~= iso.samples[1].a or other.samples[2].a ~= iso.samples[2].a, "seed 4 drew as seed 3 did")
+end)
+
+t.test("fit.isoflop describes curves with no minimum, unused vertices and edges", function()
+  -- y = 0.1·(ln N − ln centre)² per budget: 1e18 and 1e19 bracket their optimum, 1e20's sizes all
+  -- lie below it (an extrapolated vertex, at its largest size's edge, not used), 1e17's losses are
+  -- flat, and 1e16's parabola opens downward.
+  local N, L, budget = {}, {}, {}
+  local function add(n, loss, C) N[#N + 1], L[#L + 1], budget[#budget + 1] = n, loss, C end
+  for _, C in ipairs { 1e18, 1e19, 1e20 } do
+    local centre = math.sqrt(C / 120)
+    local sizes = C == 1e20 and { 1 / 16, 1 / 8, 1 / 4 } or { 0.25, 0.5, 1, 2, 4 }
+    for _, f in ipairs(sizes) do add(centre * f, 2 + 0.1 * math.log(f) ^ 2, C) end
+  end
+  for _, f in ipairs { 1, 2, 4 } do add(1e7 * f, 3, 1e17) end
+  for _, f in ipairs { 1, 2, 4 } do add(1e6 * f, 3 - 0.1 * math.log(f / 2) ^ 2, 1e16) end
+  local iso = fit.isoflop(fit.observations { N = N, loss = L }, { budget = budget })
+  t.eq(#iso.curves, 5)
+  local down, flat, low, high, far = table.unpack(iso.curves)
+  t.eq(down.has_minimum, false); t.eq(down.flat, false); t.eq(down.N_opt, nil); t.eq(down.used, false)
+  t.eq(flat.has_minimum, false); t.eq(flat.flat, true); t.eq(flat.used, false)
+  t.ok(low.used and high.used and low.inside and high.inside)
+  t.near(low.curvature, 0.1, 1e-9)
+  t.near(low.N_opt, math.sqrt(1e18 / 120), 1e-9)
+  t.eq(far.inside, false); t.eq(far.used, false); t.eq(far.edge, "largest")
+  t.near(far.edge_N, math.sqrt(1e20 / 120) / 4, 1e-9)
+  t.near(iso.a, 0.5, 1e-9)
+  t.ok(iso.N_opt[1] ~= iso.N_opt[1], "NaN where a budget has no minimum")
+  local text = table.concat(iso.warnings, "\n")
+  t.ok(text:find("the parabola at C = 1e16 opens downward", 1, true), text)
+  t.ok(text:find("the losses at C = 1e17 are flat or linear in ln N", 1, true), text)
+  t.ok(text:find("the minimum at C = 1e20 (N = ", 1, true) and text:find("the power laws leave it out", 1, true), text)
+  -- plot.allocation reads the arrays: the budgets without a minimum are no points.
+  local minima = plot.allocation{ isoflop = iso }.panels[1].series[2]
+  t.eq(minima.label, "IsoFLOP minima")
+  t.eq(#minima.x, 3)
+  t.eq(minima.x[1], 1e18)
 end)
 
 t.test("custom Lua law", function()

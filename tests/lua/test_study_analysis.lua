@@ -61,4 +61,36 @@ t.test("the IsoFLOP summary warns when a budget's lowest loss is at the edge of 
   t.ok(math.abs(centred.params.a - 0.513) < 0.01, "a = " .. centred.params.a)
 end)
 
+-- What the study's law keeps of fit.isoflop: minima only (no downward or flat budget), the "not
+-- used" note on an extrapolated vertex, and no failure when a flat budget's resamples are drawn.
+t.test("the IsoFLOP law lists the minima, notes the unused ones, and survives a flat budget", function()
+  local obs = {}
+  for _, C in ipairs { 6e14, 6e15, 6e16 } do
+    local centre = math.sqrt(C / 120)
+    for _, f in ipairs { 0.25, 0.5, 1, 2, 4 } do obs[#obs + 1] = { N = centre * f, budget = C, loss = 2 + 0.1 * math.log(f) ^ 2 } end
+  end
+  for _, f in ipairs { 1 / 16, 1 / 8, 1 / 4 } do
+    obs[#obs + 1] = { N = math.sqrt(6e17 / 120) * f, budget = 6e17, loss = 2 + 0.1 * math.log(f) ^ 2 }
+  end
+  for _, f in ipairs { 0.5, 1, 2, 4, 8 } do obs[#obs + 1] = { N = 1.5e6 * f, budget = 6e13, loss = 3.04 } end
+  for _, f in ipairs { 1, 2, 4 } do obs[#obs + 1] = { N = 1e5 * f, budget = 6e12, loss = 3 - 0.1 * math.log(f / 2) ^ 2 } end
+  obs[#obs + 1] = { N = 1e6, loss = 9 }  -- no budget: not of the sweep, left out
+  for seed = 1, 3 do
+    local law = analysis.isoflop(obs, { bootstrap = 200, seed = seed })
+    t.eq(#law.minima, 4)
+    t.eq(law.n_obs, #obs - 1)
+    t.near(law.params.a, 0.5, 1e-9)
+    t.ok(law.bootstrap >= 20, law:summary())
+    for _, sample in ipairs(law.samples) do t.near(sample.a, 0.5, 1e-9) end
+    local summary = law:summary()
+    t.ok(summary:find("(minimum outside the sizes tried: not used)", 1, true), summary)
+    t.ok(summary:find("warning: the parabola at C = 6e12 opens downward", 1, true), summary)
+    t.ok(summary:find("warning: the losses at C = 6e13 are flat", 1, true), summary)
+    t.ok(law:optimal(1e20).intervals.N[1] > 0)
+  end
+  -- The analysis's errors name the study's fit, not the binding.
+  local ok, message = pcall(analysis.isoflop, { { N = 1e6, budget = 1e15, loss = 3 }, { N = 2e6, budget = 1e15, loss = 2.9 } })
+  t.ok(not ok and message:find("^isoflop: needs at least 3 observations"), message)
+end)
+
 t.done()

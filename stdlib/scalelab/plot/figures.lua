@@ -653,7 +653,9 @@ function M.allocation(spec)
     for i = 1, math.huge do
       local C, N = get(get(iso, "budgets"), i), get(get(iso, "N_opt"), i)
       if C == nil or N == nil then break end
-      minima[#minima + 1] = { C = C, N = N, D = get(get(iso, "D_opt"), i) or C / (6 * N) }
+      if N == N and N > 0 and N < math.huge then  -- NaN where a budget's parabola has no minimum
+        minima[#minima + 1] = { C = C, N = N, D = get(get(iso, "D_opt"), i) or C / (6 * N) }
+      end
     end
   elseif spec.runs then
     minima = M.isoflop_minima(spec.runs, spec.isoflop)

@@ -175,7 +175,7 @@ function IsoflopLaw:summary()
     lines[#lines + 1] = string.format("  C = %-8s N_opt = %-8s D_opt = %-8s L_min = %.4f%s", core.format_flops(m.C),
       core.format_count(m.N_opt), core.format_count(m.D_opt), m.loss, note)
   end
-  for _, w in ipairs(self.warnings) do lines[#lines + 1] = "  warning: " .. w end
+  for _, w in ipairs(self.warnings or {}) do lines[#lines + 1] = "  warning: " .. w end
   if advise then
     lines[#lines + 1] = "  (sweep.isoflop's ratio = {lo, hi} gives each budget sizes around its own compute-optimal N)"
   end
@@ -187,16 +187,19 @@ IsoflopLaw.__tostring = IsoflopLaw.summary
 -- and are left out. options: { bootstrap = 200, seed = 1 }.
 function analysis.isoflop(obs, options)
   options = options or {}
-  local N, D, loss, budget = {}, {}, {}, {}
+  local N, loss, budget = {}, {}, {}
   for _, o in ipairs(obs) do
     if o.budget then
-      N[#N + 1], D[#D + 1], loss[#loss + 1], budget[#budget + 1] = o.N, o.D, o.loss, o.budget
+      local i = #budget + 1
+      N[i], loss[i], budget[i] = o.N, o.loss, o.budget
     end
   end
   if #budget == 0 then error("isoflop: the runs have no budget (use sweep.isoflop)", 0) end
-  local ok, r = pcall(native_fit.isoflop, native_fit.observations { N = N, D = D, loss = loss },
-    { bootstrap = options.bootstrap or 200, seed = options.seed or 1, budget = budget })
-  if not ok then error((tostring(r):gsub("^fit%.isoflop: ", "isoflop: ")), 0) end
+  local ok, r = pcall(function()
+    return native_fit.isoflop(native_fit.observations { N = N, loss = loss },
+      { bootstrap = options.bootstrap or 200, seed = options.seed or 1, budget = budget })
+  end)
+  if not ok then error((checks.plain(tostring(r)):gsub("^fit%.isoflop:? ", "isoflop: ")), 0) end
   if not r.N_law then
     error("isoflop: fewer than two budgets have a parabola with a minimum (need 3+ sizes per budget)", 0)
   end

@@ -447,6 +447,11 @@ TEST_CASE("approach 2: an IsoFLOP analysis of synthetic runs recovers the law's 
   }
   plan::AllocationRule rule = plan::AllocationRule::FromIsoFlop(fit::fit_isoflop(obs));
   CHECK(rule.N_law.law.param("a") == Approx(truth.a).margin(0.01));
+  CHECK_THAT(rule.doc, Catch::Contains("the vertices of 4 IsoFLOP parabolas (1e18 to 1e21 FLOP)"));
+  // One budget's runs only: no power laws to plan with, and an error that says why.
+  CHECK_THROWS_WITH(plan::AllocationRule::FromIsoFlop(fit::fit_isoflop(obs.Subset({0, 1, 2, 3, 4, 5, 6, 7, 8}))),
+                    Catch::Contains("allocation rule 'isoflop': the IsoFLOP analysis has no power laws") &&
+                        Catch::Contains("1 here"));
   plan::Answer a = plan::optimal(rule, at(1e22), nullptr);
   CHECK(a.value("N") == Approx(truth.N_opt(1e22)).epsilon(0.03));
   CHECK(a.value("D") == Approx(truth.D_opt(1e22)).epsilon(0.03));

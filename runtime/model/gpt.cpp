@@ -185,10 +185,11 @@ GptConfig shape_for(const ShapeOptions& o) {
   }
   if (candidates.empty()) fail("shape_for: found no shape near ", format_count(o.params), " parameters");
   // Of the shapes within 5% of the target N (or within 2% of the nearest, where none is that near),
-  // the one nearest the aspect: ranking on N alone swung d/L between half and twice the aspect
-  // across a sweep's sizes (at aspect 64: 40 at 10M, 107 at 30M, 34 at 1B). The runs' own N is
-  // what a fit uses, so a few percent off the target costs nothing; a sweep of mixed shapes adds
-  // their effect on the loss to the law's residuals.
+  // the one nearest the aspect: ranking on N alone let d/L land anywhere from half to twice the
+  // aspect (at aspect 64, 1e9 took d/L 33.5 over a d/L-64 shape 3% under the target). The runs' own
+  // N is what a fit uses, so a few percent off the target costs nothing, while a sweep of mixed
+  // shapes adds their effect on the loss to the law's residuals. (Where the heads' width leaves no
+  // shape near the aspect within 5%, as at 3e7, d/L still strays.)
   double nearest = std::numeric_limits<double>::infinity();
   for (const Candidate& c : candidates) nearest = std::min(nearest, c.n_error);
   const double tolerance = std::max(std::log(1.05), nearest + std::log(1.02));

@@ -165,7 +165,11 @@ IsoFlopResult fit_isoflop(const Observations& obs, const IsoFlopOptions& options
   }
   if (out.curves.empty())
     fail("fit.isoflop: no budget has runs of 3 or more distinct sizes, which a parabola needs (",
-         format_counted(static_cast<double>(groups.size()), "budget"), ", ", obs.size(), " runs)");
+         format_counted(static_cast<double>(groups.size()), "budget"), ", ", obs.size(), " runs)",
+         options.budgets.empty() && groups.size() * 2 > obs.size()
+             ? "; the runs were grouped by their C to 3 digits: where their FLOPs differ from the budget they "
+               "were planned for (a trainer counts attention and rounds D to whole steps), give budget = { ... } per run"
+             : "");
   out.parabolas = Law::IsoFlop(out.budgets, values);
 
   std::vector<double> C, N;

@@ -171,6 +171,7 @@ t.test("fit.isoflop groups runs by the budgets given and describes each curve", 
   t.ok(iso.intervals.a[1] <= iso.a and iso.a <= iso.intervals.a[2], tostring(iso))
   -- Without the budgets, each run's C makes its own curve: none has the 3 sizes a parabola needs.
   t.raises(function() fit.isoflop(obs) end, "no budget has runs of 3 or more distinct sizes")
+  t.raises(function() fit.isoflop(obs) end, "give budget = { ... } per run")
   t.raises(function() fit.isoflop(obs, { budget = { 1e18 } }) end, "budget has 1 values but there are 15 observations")
   t.raises(function() fit.isoflop(obs, { bootstrap = -1 }) end, "bootstrap (resamples) must be >= 0")
   t.raises(function() fit.isoflop(obs, { budgets = budget }) end, "budgets")

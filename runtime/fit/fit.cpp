@@ -1403,6 +1403,25 @@ std::string Extrapolation::Summary() const {
              "%, max ", format_significant(100 * max_abs_relative, 3), "%");
 }
 
+bool fit_log_line(const std::vector<double>& x, const std::vector<double>& y, double& slope, double& intercept) {
+  double mx = 0, my = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    mx += std::log(x[i]);
+    my += std::log(y[i]);
+  }
+  mx /= static_cast<double>(x.size());
+  my /= static_cast<double>(x.size());
+  double sxy = 0, sxx = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    sxy += (std::log(x[i]) - mx) * (std::log(y[i]) - my);
+    sxx += (std::log(x[i]) - mx) * (std::log(x[i]) - mx);
+  }
+  if (!(sxx > 0)) return false;
+  slope = sxy / sxx;
+  intercept = my - slope * mx;
+  return true;
+}
+
 FittedLaw fit_power_law(const std::vector<double>& x, const std::vector<double>& y, Input input,
                         const std::string& output, int bootstrap, unsigned seed) {
   if (x.size() != y.size())
@@ -1430,20 +1449,8 @@ FittedLaw fit_power_law(const std::vector<double>& x, const std::vector<double>&
   options.threads = 1;
   Law law = Law::PowerLaw(1.0, 0.5, input, output);
   // Least squares in log space is linear: start from the closed form.
-  double mx = 0, my = 0;
-  for (size_t i = 0; i < x.size(); ++i) {
-    mx += std::log(x[i]);
-    my += std::log(y[i]);
-  }
-  mx /= x.size();
-  my /= x.size();
-  double sxy = 0, sxx = 0;
-  for (size_t i = 0; i < x.size(); ++i) {
-    sxy += (std::log(x[i]) - mx) * (std::log(y[i]) - my);
-    sxx += (std::log(x[i]) - mx) * (std::log(x[i]) - mx);
-  }
-  if (!(sxx > 0)) fail("fit.power_law: every x is the same; a power law needs at least two distinct x");
-  double a = sxy / sxx, lnk = my - a * mx;
+  double a = 0, lnk = 0;
+  if (!fit_log_line(x, y, a, lnk)) fail("fit.power_law: every x is the same; a power law needs at least two distinct x");
   options.starts = {{std::exp(lnk), a}};
   options.covariance = x.size() > 2;
   options.min_observations = 2;  // the minimum checked above: two points determine k and a exactly

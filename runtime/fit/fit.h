@@ -96,6 +96,9 @@ Extrapolation extrapolate(const Law& law, const Observations& obs, double comput
 
 // IsoFLOP analysis (Chinchilla approach 2): fit/isoflop.h.
 
+// The least-squares line through (ln x, ln y): y = e^intercept·x^slope, in closed form (x and y
+// positive). False when every x is the same.
+bool fit_log_line(const std::vector<double>& x, const std::vector<double>& y, double& slope, double& intercept);
 
 // A power law y = k·x^a fitted by least squares in log space (Chinchilla approaches 1 and 2).
 FittedLaw fit_power_law(const std::vector<double>& x, const std::vector<double>& y, Input input = Input::C,

@@ -109,26 +109,6 @@ void choose_vertices(std::vector<IsoFlopCurve>& curves, std::vector<double>& C, 
   }
 }
 
-// Slope and intercept of ln y on ln x (least squares); false when every x is the same.
-bool log_line(const std::vector<double>& x, const std::vector<double>& y, double& slope, double& intercept) {
-  double mx = 0, my = 0;
-  for (size_t i = 0; i < x.size(); ++i) {
-    mx += std::log(x[i]);
-    my += std::log(y[i]);
-  }
-  mx /= static_cast<double>(x.size());
-  my /= static_cast<double>(x.size());
-  double sxy = 0, sxx = 0;
-  for (size_t i = 0; i < x.size(); ++i) {
-    sxy += (std::log(x[i]) - mx) * (std::log(y[i]) - my);
-    sxx += (std::log(x[i]) - mx) * (std::log(x[i]) - mx);
-  }
-  if (!(sxx > 0)) return false;
-  slope = sxy / sxx;
-  intercept = my - slope * mx;
-  return true;
-}
-
 }  // namespace
 
 IsoFlopResult fit_isoflop(const Observations& obs, const IsoFlopOptions& options) {
@@ -224,7 +204,7 @@ IsoFlopResult fit_isoflop(const Observations& obs, const IsoFlopOptions& options
     size_t minima = 0, inside = 0;
     choose_vertices(curves, bc, bn, minima, inside);
     double a = 0, ln_k = 0;
-    if (bc.size() < 2 || inside < std::min<size_t>(2, out.inside) || !log_line(bc, bn, a, ln_k)) continue;
+    if (bc.size() < 2 || inside < std::min<size_t>(2, out.inside) || !fit_log_line(bc, bn, a, ln_k)) continue;
     if (!std::isfinite(a) || !std::isfinite(ln_k)) continue;
     out.a_samples.push_back(a);
     out.k_samples.push_back(std::exp(ln_k));

@@ -781,6 +781,49 @@ void set_tostring(lua_State* L, const std::string& summary) {
   lua_setmetatable(L, -2);
 }
 
+// Fields of the table on top of the stack for approaches 1 and 2: N_law, D_law, a, k, b, k_D (when
+// fitted), bootstrap_drawn, samples (the kept resamples' { a =, k =, b = }) and intervals (95% of a
+// and b from them).
+void push_allocation(lua_State* L, const FittedLaw& N_law, const FittedLaw& D_law, int drawn,
+                     const std::vector<double>& a, const std::vector<double>& k, const std::vector<double>& b) {
+  if (N_law.fitted) {
+    push(L, N_law);
+    lua_setfield(L, -2, "N_law");
+    push(L, D_law);
+    lua_setfield(L, -2, "D_law");
+    set_number(L, "a", N_law.law.param("a"));
+    set_number(L, "k", N_law.law.param("k"));
+    set_number(L, "b", D_law.law.param("a"));
+    set_number(L, "k_D", D_law.law.param("k"));
+  }
+  set_integer(L, "bootstrap_drawn", drawn);
+  lua_createtable(L, static_cast<int>(a.size()), 0);
+  for (size_t i = 0; i < a.size(); ++i) {
+    lua_createtable(L, 0, 3);
+    set_number(L, "a", a[i]);
+    set_number(L, "k", k[i]);
+    set_number(L, "b", b[i]);
+    lua_rawseti(L, -2, static_cast<lua_Integer>(i + 1));
+  }
+  lua_setfield(L, -2, "samples");
+  if (a.empty()) return;
+  lua_newtable(L);
+  push_interval(L, {fit::percentile(a, 0.025), fit::percentile(a, 0.975), 0.95});
+  lua_setfield(L, -2, "a");
+  push_interval(L, {fit::percentile(b, 0.025), fit::percentile(b, 0.975), 0.95});
+  lua_setfield(L, -2, "b");
+  lua_setfield(L, -2, "intervals");
+}
+
+void push_strings(lua_State* L, const char* key, const std::vector<std::string>& strings) {
+  lua_createtable(L, static_cast<int>(strings.size()), 0);
+  for (size_t i = 0; i < strings.size(); ++i) {
+    lua_pushstring(L, strings[i].c_str());
+    lua_rawseti(L, -2, static_cast<lua_Integer>(i + 1));
+  }
+  lua_setfield(L, -2, key);
+}
+
 // fit.isoflop(obs [, { bootstrap =, seed =, budget = { per run } }]): fit/isoflop.h's analysis.
 int isoflop(lua_State* L) {
   const Observations& obs = check<Observations>(L, 1);
@@ -836,41 +879,109 @@ int isoflop(lua_State* L) {
   parabolas.law = r.parabolas;
   push(L, std::move(parabolas));
   lua_setfield(L, -2, "parabolas");
-  if (r.N_law.fitted) {
-    push(L, r.N_law);
-    lua_setfield(L, -2, "N_law");
-    push(L, r.D_law);
-    lua_setfield(L, -2, "D_law");
-    set_number(L, "a", r.N_law.law.param("a"));
-    set_number(L, "k", r.N_law.law.param("k"));
-    set_number(L, "b", r.D_law.law.param("a"));
-    set_number(L, "k_D", r.D_law.law.param("k"));
+  push_allocation(L, r.N_law, r.D_law, r.bootstrap_drawn, r.a_samples, r.k_samples, r.b_samples);
+  push_strings(L, "warnings", r.warnings);
+  set_tostring(L, r.Summary());
+  return 1;
+}
+
+// A point's number field, NaN where it is absent (a missing loss).
+double optional_number(lua_State* L, int table, const char* key, const std::string& what) {
+  const int type = lua_getfield(L, table, key);
+  double value = fit::kMissing;
+  if (type == LUA_TNUMBER) value = lua_tonumber(L, -1);
+  else if (type != LUA_TNIL) fail(what, ".", key, " must be a number (got ", lua_typename(L, type), ")");
+  lua_pop(L, 1);
+  return value;
+}
+
+// fit.approach1(runs [, { loss =, points_per_decade =, smoothing =, bootstrap =, seed = }]): fit/approach1.h's
+// analysis. runs: { { N =, curve = { { tokens =, train_loss =, eval_loss = }, ... } }, ... }, the
+// shape a study's runs and store:curve give (a point's `loss` counts as its training loss).
+int approach1(lua_State* L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  fit::Approach1Options options;
+  if (!lua_isnoneornil(L, 2)) {
+    Args args(L, 2, "fit.approach1", {"loss", "points_per_decade", "smoothing", "bootstrap", "seed"});
+    const std::string loss = args.string("loss", "auto");
+    if (loss == "eval") options.loss = fit::CurveLoss::Eval;
+    else if (loss == "train") options.loss = fit::CurveLoss::Train;
+    else if (loss != "auto")
+      fail("fit.approach1: loss must be \"auto\", \"eval\" or \"train\" (got \"", loss, "\")");
+    options.points_per_decade = static_cast<int>(args.count("points_per_decade", 100, 1, "compute values per decade"));
+    options.smoothing = args.number("smoothing", options.smoothing);
+    const int64_t bootstrap = args.count("bootstrap", 0, 0, "resamples");
+    if (bootstrap > 1000000) fail("fit.approach1: bootstrap = ", bootstrap, " resamples is more than 1000000; 200 to 1000 suffice");
+    options.bootstrap = static_cast<int>(bootstrap);
+    options.seed = static_cast<uint64_t>(args.count("seed", 1, 0, "seed"));
   }
-  set_integer(L, "bootstrap_drawn", r.bootstrap_drawn);
-  // The kept resamples' { a =, k =, b = }, and 95% intervals of a and b from them.
-  lua_createtable(L, static_cast<int>(r.a_samples.size()), 0);
-  for (size_t i = 0; i < r.a_samples.size(); ++i) {
-    lua_createtable(L, 0, 3);
-    set_number(L, "a", r.a_samples[i]);
-    set_number(L, "k", r.k_samples[i]);
-    set_number(L, "b", r.b_samples[i]);
+  std::vector<fit::TrainingCurve> runs;
+  const lua_Integer n = luaL_len(L, 1);
+  for (lua_Integer i = 1; i <= n; ++i) {
+    const std::string what = str("fit.approach1: runs[", i, "]");
+    if (lua_geti(L, 1, i) != LUA_TTABLE) fail(what, " must be a run, a table with N and curve");
+    const int run = lua_gettop(L);
+    fit::TrainingCurve curve;
+    if (lua_getfield(L, run, "N") != LUA_TNUMBER) fail(what, ".N must be the run's parameter count");
+    curve.N = lua_tonumber(L, -1);
+    lua_pop(L, 1);
+    if (lua_getfield(L, run, "curve") != LUA_TTABLE)
+      fail(what, ".curve must be its loss curve, a list of { tokens =, train_loss =, eval_loss = } (got ",
+           luaL_typename(L, -1), ")");
+    const int points = lua_gettop(L);
+    const lua_Integer m = luaL_len(L, points);
+    for (lua_Integer j = 1; j <= m; ++j) {
+      const std::string at = str(what, ".curve[", j, "]");
+      if (lua_geti(L, points, j) != LUA_TTABLE) fail(at, " must be a point, a table with tokens and a loss");
+      const int point = lua_gettop(L);
+      const double tokens = optional_number(L, point, "tokens", at);
+      if (std::isnan(tokens)) fail(at, ".tokens must be the tokens seen at that point");
+      double train = optional_number(L, point, "train_loss", at);
+      if (std::isnan(train)) train = optional_number(L, point, "loss", at);
+      curve.tokens.push_back(tokens);
+      curve.train_loss.push_back(train);
+      curve.eval_loss.push_back(optional_number(L, point, "eval_loss", at));
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 2);
+    runs.push_back(std::move(curve));
+  }
+  const fit::Approach1Result r = fit::fit_approach1(runs, options);
+  lua_newtable(L);
+  lua_pushstring(L, r.loss.c_str());
+  lua_setfield(L, -2, "loss");
+  set_integer(L, "runs", static_cast<int64_t>(r.runs));
+  set_integer(L, "sizes", static_cast<int64_t>(r.sizes));
+  set_integer(L, "frontier_sizes", static_cast<int64_t>(r.frontier_sizes));
+  lua_createtable(L, static_cast<int>(r.envelope.size()), 0);
+  for (size_t i = 0; i < r.envelope.size(); ++i) {
+    const fit::EnvelopePoint& p = r.envelope[i];
+    lua_createtable(L, 0, 5);
+    set_number(L, "C", p.C);
+    set_number(L, "N", p.N);
+    set_number(L, "D", p.D);
+    set_number(L, "loss", p.loss);
+    set_integer(L, "run", static_cast<int64_t>(p.run + 1));
     lua_rawseti(L, -2, static_cast<lua_Integer>(i + 1));
   }
-  lua_setfield(L, -2, "samples");
-  if (!r.a_samples.empty()) {
-    lua_newtable(L);
-    push_interval(L, {fit::percentile(r.a_samples, 0.025), fit::percentile(r.a_samples, 0.975), 0.95});
-    lua_setfield(L, -2, "a");
-    push_interval(L, {fit::percentile(r.b_samples, 0.025), fit::percentile(r.b_samples, 0.975), 0.95});
-    lua_setfield(L, -2, "b");
-    lua_setfield(L, -2, "intervals");
-  }
-  lua_createtable(L, static_cast<int>(r.warnings.size()), 0);
-  for (size_t i = 0; i < r.warnings.size(); ++i) {
-    lua_pushstring(L, r.warnings[i].c_str());
+  lua_setfield(L, -2, "envelope");
+  lua_createtable(L, static_cast<int>(r.switches.size()), 0);
+  for (size_t i = 0; i < r.switches.size(); ++i) {
+    const fit::FrontierSwitch& w = r.switches[i];
+    lua_createtable(L, 0, 4);
+    set_number(L, "C", w.C);
+    set_number(L, "N_before", w.N_before);
+    set_number(L, "N_after", w.N_after);
+    set_number(L, "N", w.N);
     lua_rawseti(L, -2, static_cast<lua_Integer>(i + 1));
   }
-  lua_setfield(L, -2, "warnings");
+  lua_setfield(L, -2, "switches");
+  push_allocation(L, r.N_law, r.D_law, r.bootstrap_drawn, r.a_samples, r.k_samples, r.b_samples);
+  if (!r.N_law.fitted) {
+    lua_pushstring(L, r.unfitted.c_str());
+    lua_setfield(L, -2, "unfitted");
+  }
+  push_strings(L, "warnings", r.warnings);
   set_tostring(L, r.Summary());
   return 1;
 }
@@ -1039,6 +1150,13 @@ int open_fit(lua_State* L) {
         "fit.custom{ name =, params = { name = {starts} | { start =, scale = \"log\", lower =, upper = } }, "
         "predict = function(p, x) ... end, inputs = {\"N\", \"D\"} [, data = obs, options...] } -> law"},
        {"isoflop", &bound<isoflop>, "fit.isoflop(obs [, { bootstrap = n, seed =, budget = { C of each run } }]) -> IsoFLOP analysis (approach 2)"},
+       {"approach1", &bound<approach1>,
+        "fit.approach1(runs [, { loss = 'auto'|'eval'|'train', points_per_decade = 100, smoothing = 0.3, bootstrap = n, "
+        "seed = }]) -> the lower envelope of the runs' loss curves (each smoothed over +-smoothing decades) against "
+        "C = 6·N·tokens, and N_opt = k·C^a through the computes where it passes from one size to the next "
+        "(Chinchilla approach 1). runs: { { N =, curve = { { tokens =, train_loss =, eval_loss = }, ... } }, ... }, "
+        "as a study's runs or store:curve give them; loss 'auto' reads held-out loss where every run has two or "
+        "more eval points"},
        {"power_law", &bound<power_law>,
         "fit.power_law{ x = {...}, y = {...} [, input = \"C\", output = \"N_opt\", bootstrap = n] } -> law y = k*x^a"},
        {"extrapolate", &bound<extrapolate>,

@@ -1422,6 +1422,24 @@ bool fit_log_line(const std::vector<double>& x, const std::vector<double>& y, do
   return true;
 }
 
+size_t draw_below(std::mt19937_64& rng, size_t n) {
+  return static_cast<size_t>((static_cast<unsigned __int128>(rng()) * n) >> 64);
+}
+
+std::string allocation_line(const FittedLaw& N_law, const FittedLaw& D_law, const std::vector<double>& a_samples,
+                            const std::vector<double>& b_samples, int bootstrap_drawn) {
+  std::string text = str("N_opt = ", format_significant(N_law.law.param("k"), 4), "*C^",
+                         format_significant(N_law.law.param("a"), 4), ", D_opt = ",
+                         format_significant(D_law.law.param("k"), 4), "*C^", format_significant(D_law.law.param("a"), 4));
+  if (!a_samples.empty())
+    text += str("  (a 95% [", format_significant(percentile(a_samples, 0.025), 3), ", ",
+                format_significant(percentile(a_samples, 0.975), 3), "], b 95% [",
+                format_significant(percentile(b_samples, 0.025), 3), ", ",
+                format_significant(percentile(b_samples, 0.975), 3), "]; ", a_samples.size(), " of ", bootstrap_drawn,
+                " resamples)");
+  return text;
+}
+
 FittedLaw fit_power_law(const std::vector<double>& x, const std::vector<double>& y, Input input,
                         const std::string& output, int bootstrap, unsigned seed) {
   if (x.size() != y.size())

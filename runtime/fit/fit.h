@@ -14,10 +14,12 @@
 #pragma once
 
 #include <map>
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "fit/approach1.h"
 #include "fit/isoflop.h"
 #include "fit/law.h"
 #include "fit/observations.h"
@@ -94,11 +96,22 @@ struct Extrapolation {
 Extrapolation extrapolate(const Law& law, const Observations& obs, double compute_threshold,
                           const FitOptions& options = {});
 
-// IsoFLOP analysis (Chinchilla approach 2): fit/isoflop.h.
+// IsoFLOP analysis (Chinchilla approach 2): fit/isoflop.h. The lower envelope of the training curves
+// (Chinchilla approach 1): fit/approach1.h.
 
 // The least-squares line through (ln x, ln y): y = e^intercept·x^slope, in closed form (x and y
 // positive). False when every x is the same.
 bool fit_log_line(const std::vector<double>& x, const std::vector<double>& y, double& slope, double& intercept);
+
+// A draw from [0, n) for the bootstraps of approaches 1 and 2: the generator's 64-bit output scaled
+// by n, so that a seed gives the same resamples everywhere (mt19937_64's outputs are fixed by the
+// standard; uniform_int_distribution's mapping differs between standard libraries).
+size_t draw_below(std::mt19937_64& rng, size_t n);
+
+// "N_opt = k*C^a, D_opt = k'*C^b  (a 95% [..], b 95% [..]; n of m resamples)": how approaches 1 and 2
+// state their allocation laws (fitted) and the bootstrap's intervals (when it kept samples).
+std::string allocation_line(const FittedLaw& N_law, const FittedLaw& D_law, const std::vector<double>& a_samples,
+                            const std::vector<double>& b_samples, int bootstrap_drawn);
 
 // A power law y = k·x^a fitted by least squares in log space (Chinchilla approaches 1 and 2).
 FittedLaw fit_power_law(const std::vector<double>& x, const std::vector<double>& y, Input input = Input::C,

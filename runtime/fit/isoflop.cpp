@@ -184,20 +184,15 @@ IsoFlopResult fit_isoflop(const Observations& obs, const IsoFlopOptions& options
   out.N_law = fit_power_law(C, N, Input::C, "N_opt");
   out.D_law = fit_power_law(C, D, Input::C, "D_opt");
 
-  // Bootstrap: each budget's runs drawn with replacement, the same analysis on the draw. The draws
-  // take the generator's 64-bit outputs to [0, n) by multiplying (mt19937_64's outputs are fixed by
-  // the standard; uniform_int_distribution's mapping differs between standard libraries).
+  // Bootstrap: each budget's runs drawn with replacement, the same analysis on the draw.
   std::mt19937_64 rng(options.seed);
-  auto pick = [&rng](size_t n) {
-    return static_cast<size_t>((static_cast<unsigned __int128>(rng()) * n) >> 64);
-  };
   out.bootstrap_drawn = options.bootstrap;
   for (int b = 0; b < options.bootstrap; ++b) {
     std::vector<IsoFlopCurve> curves;
     for (const auto& [budget, runs] : groups) {
       if (distinct_sizes(runs) < 3) continue;
       std::vector<Run> drawn;
-      for (size_t k = 0; k < runs.size(); ++k) drawn.push_back(runs[pick(runs.size())]);
+      for (size_t k = 0; k < runs.size(); ++k) drawn.push_back(runs[draw_below(rng, runs.size())]);
       if (distinct_sizes(drawn) >= 3) curves.push_back(curve_of(budget, drawn));
     }
     std::vector<double> bc, bn;
@@ -232,17 +227,7 @@ std::string IsoFlopResult::Summary() const {
     text += str("  C = ", format_flops(c.C), ": N_opt ", format_count(c.N_opt), ", D_opt ", format_count(c.D_opt),
                 ", L_min ", format_significant(c.L_min, 4), c.used ? "" : " (not used)", "\n");
   }
-  if (N_law.fitted) {
-    text += str("  N_opt = ", format_significant(N_law.law.param("k"), 4), "*C^", format_significant(N_law.law.param("a"), 4),
-                ", D_opt = ", format_significant(D_law.law.param("k"), 4), "*C^", format_significant(D_law.law.param("a"), 4));
-    if (!a_samples.empty())
-      text += str("  (a 95% [", format_significant(percentile(a_samples, 0.025), 3), ", ",
-                  format_significant(percentile(a_samples, 0.975), 3), "], b 95% [",
-                  format_significant(percentile(b_samples, 0.025), 3), ", ",
-                  format_significant(percentile(b_samples, 0.975), 3), "]; ", a_samples.size(), " of ",
-                  bootstrap_drawn, " resamples)");
-    text += "\n";
-  }
+  if (N_law.fitted) text += "  " + allocation_line(N_law, D_law, a_samples, b_samples, bootstrap_drawn) + "\n";
   for (const auto& w : warnings) text += "  warning: " + w + "\n";
   if (!text.empty() && text.back() == '\n') text.pop_back();
   return text;

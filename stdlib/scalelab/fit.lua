@@ -12,7 +12,7 @@
 --     L-BFGS reached from R* in {0, 6.7, 13.3, 20}. To reproduce the paper, search where it did:
 --       fit.data_constrained(obs, { base = ..., bounds = { R_D = { 0, 20 }, R_N = { 0, 20 } } })
 --     (R_D* 15.37, R_N* 5.315, R² 0.772 in loss space). Either way law.warnings lists the other optima.
---   fit.kaplan(obs, { form = "N" }), fit.isoflop(obs), fit.power_law{ x = C, y = N }
+--   fit.kaplan(obs, { form = "N" }), fit.isoflop(obs), fit.approach1(runs), fit.power_law{ x = C, y = N }
 --   fit.custom{ params = { E = { start = { 1, 2 }, scale = "log" }, a = { 0.3 } },
 --               predict = function(p, x) return p.E + 1 / x.N ^ p.a end, inputs = { "N" }, data = obs }
 --
@@ -48,6 +48,14 @@ fit: scaling laws and their fitting.
                                    inside, used, edge), N_opt = k*C^a and D_opt through the vertices
                                    inside their sizes (.N_law, .D_law, .a, .b, .samples, .warnings);
                                    without budget, runs are grouped by C (or 6ND) to 3 digits
+  fit.approach1(runs, { loss = "auto"|"eval"|"train", smoothing = 0.3, points_per_decade = 100,
+                bootstrap = n, seed = })   Chinchilla approach 1: runs { { N =, curve = { {tokens =,
+                                   train_loss =, eval_loss =}, ... } }, ... } (a study's runs, store:curve);
+                                   the lower envelope of their smoothed curves against C = 6*N*tokens where
+                                   a smaller and a larger size bound the best (.envelope), N_opt = k*C^a
+                                   through the computes where it passes from one size to the next
+                                   (.switches, .N_law, .D_law, .a, .b, .samples, .warnings; .unfitted says
+                                   why when no law can be drawn)
   fit.power_law{ x =, y = }        y = k*x^a by least squares in log space
   fit.custom{ params =, predict =, inputs =, data = obs }   a law written in Lua
   fit.extrapolate(law, obs, { below = C })   fit below C, report errors predicting the runs above

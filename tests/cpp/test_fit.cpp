@@ -966,3 +966,175 @@ TEST_CASE("numeric derivative columns: accurate, one-sided at domain edges, neve
     CHECK(calls <= 40);
   }
 }
+
+// ---- Chinchilla approach 1: the lower envelope of the training curves ----------------------------
+
+namespace {
+
+// `law`'s loss curve for each size, at `points` token counts log-spaced from 1e8 to 1e12, with
+// multiplicative noise sigma on the training loss and the eval loss at every `eval_every`th point.
+std::vector<TrainingCurve> law_curves(const Law& law, const std::vector<double>& sizes, int points, double sigma,
+                                      unsigned seed, int eval_every = 0) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> noise(0, sigma);
+  std::vector<TrainingCurve> runs;
+  for (double N : sizes) {
+    TrainingCurve c;
+    c.N = N;
+    for (int i = 0; i < points; ++i) {
+      const double D = 1e8 * std::pow(1e4, i / (points - 1.0));
+      const double loss = law.predict({N, D});
+      c.tokens.push_back(D);
+      c.train_loss.push_back(loss * std::exp(sigma > 0 ? noise(rng) : 0.0));
+      c.eval_loss.push_back(eval_every > 0 && i % eval_every == 0 ? loss : kMissing);
+    }
+    runs.push_back(std::move(c));
+  }
+  return runs;
+}
+
+std::vector<double> log_sizes(double lo, double hi, int n) {
+  std::vector<double> sizes;
+  for (int i = 0; i < n; ++i) sizes.push_back(lo * std::pow(hi / lo, i / (n - 1.0)));
+  return sizes;
+}
+
+}  // namespace
+
+TEST_CASE("approach 1 reads the compute-optimal allocation off the lower envelope of a law's curves") {
+  // Chinchilla's law (a = 0.454): 30 sizes from 10M to 10B, 25% apart, each trained to 1T tokens.
+  const Law truth = published::chinchilla();
+  const Allocation opt = compute_optimal(truth);
+  const std::vector<double> sizes = log_sizes(1e7, 1e10, 30);
+  const std::vector<TrainingCurve> runs = law_curves(truth, sizes, 200, 0, 1);
+  const Approach1Result r = fit_approach1(runs);
+  INFO(r.Summary());
+  REQUIRE(r.N_law.fitted);
+  CHECK(r.loss == "train");  // no eval points
+  CHECK(r.runs == 30);
+  CHECK(r.sizes == 30);
+  CHECK(r.frontier_sizes > 15);
+  CHECK(r.N_law.law.param("a") == Approx(opt.a).margin(0.002));
+  CHECK(r.D_law.law.param("a") == Approx(opt.b).margin(0.002));
+  for (double C : {1e19, 1e20, 1e21})
+    CHECK(r.N_law.law.predict({kMissing, kMissing, kMissing, C}) == Approx(opt.N_opt(C)).epsilon(0.02));
+  // The switches: one between each pair of neighbouring frontier sizes, where the optimum is their
+  // geometric mean to within 3% (the loss is nearly symmetric in ln N about its minimum).
+  REQUIRE(r.switches.size() == r.frontier_sizes - 1);
+  for (const FrontierSwitch& w : r.switches) {
+    CHECK(w.N_after > w.N_before);
+    CHECK(w.N_after / w.N_before == Approx(std::pow(1e3, 1 / 29.0)));  // neighbours
+    CHECK(w.N == Approx(std::sqrt(w.N_before * w.N_after)));
+    CHECK(w.N == Approx(opt.N_opt(w.C)).epsilon(0.03));
+  }
+  // Every envelope point: C ascending, 100 per decade, its size the true optimum's to within the
+  // 25% between sizes, bracketed by sizes that reach that compute, D = C/(6N).
+  const double smallest = sizes.front(), largest = sizes.back();
+  for (size_t i = 0; i < r.envelope.size(); ++i) {
+    const EnvelopePoint& p = r.envelope[i];
+    if (i > 0) CHECK(std::log10(p.C / r.envelope[i - 1].C) == Approx(0.01).epsilon(1e-6));
+    CHECK(std::abs(std::log(p.N / opt.N_opt(p.C))) < std::log(1.3));
+    CHECK(p.N > smallest);
+    CHECK(p.N < largest);
+    CHECK(p.D == Approx(p.C / (6 * p.N)));
+    // The law's loss, lifted by at most 0.5% by smoothing (a line through a convex curve lies above it).
+    CHECK(p.loss >= truth.predict({p.N, p.D}) - 1e-9);
+    CHECK(p.loss == Approx(truth.predict({p.N, p.D})).epsilon(5e-3));
+    CHECK(runs[p.run].N == p.N);
+  }
+  // One curve per size: the warning about undecayed schedules.
+  REQUIRE(r.warnings.size() == 1);
+  CHECK_THAT(r.warnings[0], Catch::Contains("each size has one training curve") && Catch::Contains("several D per N"));
+  CHECK_THAT(r.Summary(), Catch::Contains("the lower envelope of 30 train-loss curves of 30 sizes") &&
+                              Catch::Contains("N_opt = ") && Catch::Contains(" switches"));
+}
+
+TEST_CASE("approach 1's bootstrap over runs covers the truth from noisy curves, repeatably") {
+  // 20 sizes from 30M to 3B, each trained twice (two noise draws): no one-curve-per-size warning.
+  const Law truth = published::chinchilla();
+  const double a = compute_optimal(truth).a;
+  std::vector<TrainingCurve> runs = law_curves(truth, log_sizes(3e7, 3e9, 20), 80, 0.003, 7);
+  for (TrainingCurve& c : law_curves(truth, log_sizes(3e7, 3e9, 20), 80, 0.003, 8)) runs.push_back(std::move(c));
+  Approach1Options options;
+  options.bootstrap = 200;
+  options.seed = 5;
+  const Approach1Result r = fit_approach1(runs, options);
+  INFO(r.Summary());
+  REQUIRE(r.N_law.fitted);
+  CHECK(r.sizes == 20);
+  CHECK(r.runs == 40);
+  CHECK(r.warnings.empty());
+  CHECK(r.N_law.law.param("a") == Approx(a).margin(0.01));
+  REQUIRE(r.a_samples.size() >= 190);
+  CHECK(r.bootstrap_drawn == 200);
+  const double lo = percentile(r.a_samples, 0.025), hi = percentile(r.a_samples, 0.975);
+  CHECK(lo < a);
+  CHECK(a < hi);
+  CHECK(hi - lo < 0.05);
+  for (size_t i = 0; i < r.a_samples.size(); ++i) CHECK(r.b_samples[i] == Approx(1 - r.a_samples[i]));
+  // The same seed draws the same resamples; another seed others.
+  const Approach1Result again = fit_approach1(runs, options);
+  CHECK(again.a_samples == r.a_samples);
+  options.seed = 6;
+  CHECK(fit_approach1(runs, options).a_samples != r.a_samples);
+}
+
+TEST_CASE("approach 1 reads eval loss where every run has it, says why it cannot fit, and names bad input") {
+  const Law truth = published::chinchilla();
+  std::vector<TrainingCurve> runs = law_curves(truth, log_sizes(1e7, 1e10, 16), 60, 0, 1, 3);
+  CHECK(fit_approach1(runs).loss == "eval");
+  Approach1Options train;
+  train.loss = CurveLoss::Train;
+  CHECK(fit_approach1(runs, train).loss == "train");
+  // One run without eval points: auto reads training loss; eval leaves that run out, saying so.
+  std::fill(runs[3].eval_loss.begin(), runs[3].eval_loss.end(), kMissing);
+  CHECK(fit_approach1(runs).loss == "train");
+  Approach1Options eval;
+  eval.loss = CurveLoss::Eval;
+  const Approach1Result e = fit_approach1(runs, eval);
+  CHECK(e.runs == 15);
+  CHECK_THAT(e.Summary(), Catch::Contains("1 run of 16 had fewer than two points of eval loss: left out"));
+
+  // Two sizes: neither is ever bracketed. Three: one switch, and a power law needs two.
+  const Approach1Result two = fit_approach1(law_curves(truth, {1e8, 1e9}, 40, 0, 1));
+  CHECK_FALSE(two.N_law.fitted);
+  CHECK_THAT(two.unfitted, Catch::Contains("no compute has a best size bracketed by a smaller and a larger model"));
+  CHECK_THAT(two.Summary(), Catch::Contains("no fit: no compute has a best size bracketed"));
+  const Approach1Result three = fit_approach1(law_curves(truth, {1e8, 2e8, 4e8, 8e8}, 40, 0, 1));
+  INFO(three.Summary());
+  CHECK_FALSE(three.N_law.fitted);
+  CHECK(three.switches.size() == 1);
+  CHECK_THAT(three.unfitted, Catch::Contains("the frontier passes from one size to another at one compute only"));
+  const Approach1Result five = fit_approach1(law_curves(truth, {1e8, 2e8, 4e8, 8e8, 1.6e9}, 40, 0, 1));
+  CHECK(five.N_law.fitted);
+  CHECK_THAT(five.Summary(), Catch::Contains("only 3 sizes take turns on the frontier: the exponent rests on 2 switches"));
+  // The middle size best at every compute.
+  std::vector<TrainingCurve> flat;
+  for (double N : {1.0, 2.0, 3.0}) flat.push_back({N, {1e9, 1e10, 1e11}, {N == 2 ? 2.0 : 3.0, N == 2 ? 1.5 : 2.5, N == 2 ? 1.0 : 2.0}, {}});
+  flat[0].tokens = {3e9, 3e10, 3e11};  // so that the three cover the same compute
+  flat[2].tokens = {1e9, 1e10, 1e11};
+  for (TrainingCurve& c : flat) for (double& t : c.tokens) t = t / c.N;
+  const Approach1Result one = fit_approach1(flat);
+  CHECK_FALSE(one.N_law.fitted);
+  CHECK_THAT(one.unfitted, Catch::Contains("one size (N = 2) is best at every bracketed compute"));
+
+  // Bad input names the run and the fix.
+  CHECK_THROWS_WITH(fit_approach1({}), Catch::Contains("no runs given"));
+  std::vector<TrainingCurve> bad = law_curves(truth, {1e8, 1e9, 1e10}, 10, 0, 1);
+  bad[1].N = 0;
+  CHECK_THROWS_WITH(fit_approach1(bad), Catch::Contains("run 2 has N = 0"));
+  bad[1].N = 1e9;
+  std::swap(bad[2].tokens[3], bad[2].tokens[4]);
+  CHECK_THROWS_WITH(fit_approach1(bad), Catch::Contains("run 3's tokens do not increase at point 5"));
+  std::swap(bad[2].tokens[3], bad[2].tokens[4]);
+  bad[0].train_loss.pop_back();
+  CHECK_THROWS_WITH(fit_approach1(bad), Catch::Contains("run 1 has 10 token counts but 9 training losses"));
+  bad[0].train_loss.push_back(3.0);
+  Approach1Options coarse;
+  coarse.points_per_decade = 0;
+  CHECK_THROWS_WITH(fit_approach1(bad, coarse), Catch::Contains("points_per_decade must be between 1 and 10000"));
+  Approach1Options rough;
+  rough.smoothing = -1;
+  CHECK_THROWS_WITH(fit_approach1(bad, rough), Catch::Contains("smoothing must be between 0 and 10 decades"));
+  CHECK_NOTHROW(fit_approach1(bad));
+}

@@ -219,6 +219,47 @@ t.test("fit.isoflop describes curves with no minimum, unused vertices and edges"
   t.eq(minima.x[1], 1e18)
 end)
 
+t.test("fit.approach1 reads the envelope of the runs' curves, as a study's runs give them", function()
+  -- Chinchilla's law (a = 0.4516) read by 16 sizes, 50 points each from 1e8 to 1e12 tokens; eval loss
+  -- at every other point, and one run whose eval points are missing.
+  local c = fit.published.chinchilla
+  local runs = {}
+  for i = 0, 15 do
+    local n = 1e7 * 1000 ^ (i / 15)
+    local curve = {}
+    for j = 0, 49 do
+      local d = 1e8 * 1e4 ^ (j / 49)
+      local loss = c:predict { N = n, D = d }
+      curve[#curve + 1] = { tokens = d, train_loss = loss, eval_loss = (j % 2 == 0 and i ~= 4) and loss or nil }
+    end
+    runs[#runs + 1] = { N = n, curve = curve }
+  end
+  local truth = c:allocation(1e20).a
+  local r = fit.approach1(runs, { bootstrap = 50, seed = 2 })
+  t.eq(r.loss, "train")  -- not every run has eval points
+  t.eq(r.runs, 16)
+  t.near(r.a, truth, 0.005)
+  t.near(r.b, 1 - r.a, 1e-6)
+  t.ok(#r.envelope > 100 and #r.switches >= 10, #r.envelope .. " points, " .. #r.switches .. " switches")
+  local w = r.switches[1]
+  t.near(w.N, math.sqrt(w.N_before * w.N_after), 1e-9)
+  t.ok(r.envelope[1].run >= 1 and runs[r.envelope[1].run].N == r.envelope[1].N)
+  t.ok(#r.samples >= 45 and r.intervals.a[1] < truth and truth < r.intervals.a[2])
+  t.ok(tostring(r):find("approach1 fit (Chinchilla approach 1)", 1, true), tostring(r))
+  t.eq(fit.approach1(runs, { loss = "eval" }).runs, 15)
+  t.near(fit.approach1(runs, { smoothing = 0 }).a, truth, 0.005)
+  -- The study's one-line reason when no law can be drawn through the envelope.
+  local two = fit.approach1 { runs[1], runs[16] }
+  t.eq(two.N_law, nil)
+  t.ok(two.unfitted:find("no compute has a best size bracketed", 1, true), two.unfitted)
+  -- Bad input names the run, the point or the option.
+  t.raises(function() fit.approach1 { { N = 1e8 } } end, "runs[1].curve must be its loss curve")
+  t.raises(function() fit.approach1 { { N = 1e8, curve = { { tokens = 1, train_loss = "x" } } } } end,
+    "runs[1].curve[1].train_loss must be a number")
+  t.raises(function() fit.approach1(runs, { bins_per_decade = 8 }) end, "points_per_decade")
+  t.raises(function() fit.approach1(runs, { loss = "heldout" }) end, 'loss must be "auto", "eval" or "train"')
+end)
+
 t.test("custom Lua law", function()
   local law = fit.custom{
     name = "simple",

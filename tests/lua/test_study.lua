@@ -154,7 +154,7 @@ print(string.format("RESULT a=%.6f lo=%.6f hi=%.6f", law.params.a, law.intervals
   a, lo, hi = tonumber(a), tonumber(lo), tonumber(hi)
   local truth = LAW.beta / (LAW.alpha + LAW.beta)
   t.ok(a and lo <= truth and truth <= hi, string.format("truth %.4f outside [%s, %s] (a = %s)", truth, lo, hi, a))
-  t.ok(math.abs(a - truth) < 0.1, "a = " .. a)
+  t.ok(math.abs(a - truth) < 0.03, "a = " .. a)
 end)
 
 -- A sweep whose runs take a while: 10 runs of 10 points, 25 ms each.

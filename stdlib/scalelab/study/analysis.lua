@@ -67,20 +67,6 @@ end
 
 -- ---- The IsoFLOP analysis (Chinchilla approach 2) -------------------------------------------------------------
 
-local function linear_fit(xs, ys)
-  local n, sx, sy = #xs, 0, 0
-  for i = 1, n do sx, sy = sx + xs[i], sy + ys[i] end
-  local mx, my = sx / n, sy / n
-  local sxx, sxy = 0, 0
-  for i = 1, n do
-    sxx = sxx + (xs[i] - mx) ^ 2
-    sxy = sxy + (xs[i] - mx) * (ys[i] - my)
-  end
-  if sxx <= 0 then return nil end
-  local slope = sxy / sxx
-  return my - slope * mx, slope
-end
-
 local function percentile(sorted, q)
   if #sorted == 0 then return nil end
   local pos = 1 + (#sorted - 1) * q
@@ -114,15 +100,6 @@ local function bootstrap_phrase(law, left_out_because)
   if drawn <= law.bootstrap then return string.format(", %d bootstrap resamples (95%% intervals)", law.bootstrap) end
   return string.format(", %d of %d bootstrap resamples (95%% intervals; the other %d %s)", law.bootstrap, drawn,
     drawn - law.bootstrap, left_out_because)
-end
-
--- A deterministic generator for the bootstrap (so reports are reproducible).
-local function rng(seed)
-  local state = seed
-  return function(n)
-    state = (state * 6364136223846793005 + 1442695040888963407)
-    return 1 + ((state >> 33) % n)
-  end
 end
 
 local IsoflopLaw = { __name = "IsoflopLaw" }
@@ -229,83 +206,38 @@ Approach1Law.__index = Approach1Law
 function Approach1Law:summary()
   local p, iv = self.params, self.intervals or {}
   local f = function(x) return string.format("%.3f", x) end
-  return table.concat({
-    string.format("Approach 1: N_opt = %s·C^a from the lower envelope of %d training curves over %d compute bins%s",
-      g3(p.k), self.n_runs, #self.envelope, bootstrap_phrase(self, "gave no envelope to fit: left out")),
+  local lines = {
+    string.format("Approach 1: N_opt = %s·C^a through the %d switches of the lower envelope of %d %s-loss curves (%d sizes, %d on the envelope)%s",
+      g3(p.k), #self.switches, self.n_runs, self.loss, self.sizes, self.frontier_sizes,
+      bootstrap_phrase(self, "gave fewer than two switches to fit: left out")),
     string.format("  a = %.3f%s   b = %.3f%s", p.a, fmt_interval(iv.a, f), p.b, fmt_interval(iv.b, f)),
     string.format("  envelope from C = %s to %s", core.format_flops(self.envelope[1].C), core.format_flops(self.envelope[#self.envelope].C)),
-  }, "\n")
+  }
+  for _, w in ipairs(self.warnings or {}) do lines[#lines + 1] = "  warning: " .. w end
+  return table.concat(lines, "\n")
 end
 Approach1Law.__tostring = Approach1Law.summary
 
--- runs: { { N =, curve = { {tokens =, eval_loss =, train_loss =}, ... } }, ... }. For compute bins
--- spaced in log, the run whose curve reaches the lowest loss at that compute; a power law
--- N_opt = k·C^a through those (C, N) (Chinchilla approach 1).
-local function approach1_once(runs, bins_per_decade)
-  local points = {}
-  for _, r in ipairs(runs) do
-    for _, p in ipairs(r.curve) do
-      local loss = p.eval_loss or p.train_loss
-      if loss and p.tokens and p.tokens > 0 then points[#points + 1] = { C = 6 * r.N * p.tokens, N = r.N, loss = loss } end
-    end
-  end
-  if #points < 3 then return nil, "the runs have no training curves" end
-  local lo, hi = math.huge, -math.huge
-  for _, p in ipairs(points) do lo, hi = math.min(lo, p.C), math.max(hi, p.C) end
-  local best, sizes = {}, {}
-  for _, p in ipairs(points) do
-    local bin = math.floor(math.log(p.C / lo, 10) * bins_per_decade)
-    if not best[bin] or p.loss < best[bin].loss then best[bin] = p end
-    sizes[bin] = sizes[bin] or {}
-    sizes[bin][#sizes[bin] + 1] = p.N
-  end
-  -- Only bins whose best run is bracketed by a smaller and a larger model with points there: at
-  -- the ends of the compute range the only runs present win by default.
-  local envelope, seen_N = {}, {}
-  for bin, p in pairs(best) do
-    local smaller, larger = false, false
-    for _, N in ipairs(sizes[bin]) do
-      smaller = smaller or N < p.N
-      larger = larger or N > p.N
-    end
-    if smaller and larger then envelope[#envelope + 1] = p end
-  end
-  if #envelope < 3 then return nil, "fewer than three compute values have a best size bracketed by smaller and larger runs" end
-  table.sort(envelope, function(a, b) return a.C < b.C end)
-  for _, p in ipairs(envelope) do seen_N[p.N] = true end
-  local distinct = 0
-  for _ in pairs(seen_N) do distinct = distinct + 1 end
-  if distinct < 2 then return nil, "one model size is best at every compute: the sweep needs sizes that take turns on the frontier" end
-  local lx, ly = {}, {}
-  for i, p in ipairs(envelope) do lx[i], ly[i] = math.log(p.C), math.log(p.N) end
-  local intercept, a = linear_fit(lx, ly)
-  if not intercept then return nil, "the envelope spans no compute" end
-  return { a = a, k = math.exp(intercept), b = 1 - a, k_D = 1 / (6 * math.exp(intercept)), envelope = envelope }
-end
-
+-- runs: { { N =, curve = { {tokens =, train_loss =, eval_loss =}, ... } }, ... }; options: { bootstrap = 200,
+-- seed = 1, loss = "auto", points_per_decade = 100, smoothing = 0.3 }. fit.approach1
+-- (runtime/fit/approach1.h) reads the envelope and fits N_opt = k·C^a through its switches.
 function analysis.approach1(runs, options)
-  options = options or {}
-  local with_curves = {}
-  for _, r in ipairs(runs) do
-    if type(r.curve) == "table" and #r.curve > 0 then with_curves[#with_curves + 1] = r end
-  end
-  local fit, reason = approach1_once(with_curves, options.bins_per_decade or 8)
-  if not fit then error("approach1: " .. reason, 0) end
-  local law = setmetatable({ kind = "approach1", params = { a = fit.a, k = fit.k, b = fit.b, k_D = fit.k_D },
-                             envelope = fit.envelope, n_runs = #with_curves, samples = {}, bootstrap = 0, minima = {} }, Approach1Law)
-  local B = options.bootstrap or 200
-  local draw = rng(options.seed or 1)
+  local given = {}
+  for key, value in pairs(options or {}) do given[key] = value end
+  if given.bootstrap == nil then given.bootstrap = 200 end
+  local ok, r = pcall(native_fit.approach1, runs, given)
+  if not ok then error((checks.plain(tostring(r)):gsub("^fit%.approach1:? ", "approach1: ")), 0) end
+  if not r.N_law then error("approach1: " .. r.unfitted, 0) end
+  local law = setmetatable({ kind = "approach1", params = { a = r.a, k = r.k, b = r.b, k_D = r.k_D },
+                             envelope = r.envelope, switches = r.switches, loss = r.loss, n_runs = r.runs, sizes = r.sizes,
+                             frontier_sizes = r.frontier_sizes, warnings = r.warnings, samples = {}, bootstrap = 0,
+                             minima = {} }, Approach1Law)
   local as, bs = {}, {}
-  for _ = 1, B do
-    local resampled = {}
-    for i = 1, #with_curves do resampled[i] = with_curves[draw(#with_curves)] end
-    local f = approach1_once(resampled, options.bins_per_decade or 8)
-    if f then
-      law.samples[#law.samples + 1] = { a = f.a, k = f.k }
-      as[#as + 1], bs[#bs + 1] = f.a, f.b
-    end
+  for i, sample in ipairs(r.samples) do
+    law.samples[i] = { a = sample.a, k = sample.k }
+    as[i], bs[i] = sample.a, sample.b
   end
-  return with_bootstrap_intervals(law, as, bs, B)
+  return with_bootstrap_intervals(law, as, bs, r.bootstrap_drawn)
 end
 
 -- ---- Running the fits -------------------------------------------------------------------------------------------

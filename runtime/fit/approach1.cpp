@@ -1,0 +1,281 @@
+#include "fit/approach1.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <random>
+#include <set>
+
+#include "core/error.h"
+#include "core/units.h"
+#include "fit/fit.h"
+
+namespace scalelab::fit {
+
+void Approach1Options::Validate() const {
+  if (points_per_decade < 1 || points_per_decade > 10000)
+    fail("fit.approach1: points_per_decade must be between 1 and 10000 (got ", points_per_decade,
+         "); 100 reads the envelope finely enough");
+  if (bootstrap < 0) fail("fit.approach1: bootstrap must be a non-negative count (got ", bootstrap, ")");
+  if (!(smoothing >= 0 && smoothing <= 10))
+    fail("fit.approach1: smoothing must be between 0 and 10 decades (got ", smoothing, "); 0 reads the curves as they are");
+}
+
+namespace {
+
+// A run's curve against ln C, the points that have the loss read.
+struct Curve {
+  double N = 0;
+  std::vector<double> ln_c, loss;
+};
+
+size_t finite_points(const std::vector<double>& v) {
+  return static_cast<size_t>(std::count_if(v.begin(), v.end(), [](double x) { return std::isfinite(x); }));
+}
+
+void check_run(const TrainingCurve& r, size_t i) {
+  if (!(std::isfinite(r.N) && r.N > 0))
+    fail("fit.approach1: run ", i + 1, " has N = ", r.N, "; give each run's parameter count, a positive number");
+  for (const auto* column : {&r.train_loss, &r.eval_loss})
+    if (!column->empty() && column->size() != r.tokens.size())
+      fail("fit.approach1: run ", i + 1, " has ", r.tokens.size(), " token counts but ", column->size(), " ",
+           column == &r.train_loss ? "training" : "eval", " losses; give one per point (missing: NaN)");
+  for (size_t j = 0; j < r.tokens.size(); ++j) {
+    if (!std::isfinite(r.tokens[j]) || r.tokens[j] < 0)
+      fail("fit.approach1: run ", i + 1, ", point ", j + 1, " has tokens = ", r.tokens[j],
+           "; give the tokens seen so far, a non-negative number");
+    if (j > 0 && !(r.tokens[j] > r.tokens[j - 1]))
+      fail("fit.approach1: run ", i + 1, "'s tokens do not increase at point ", j + 1, " (", r.tokens[j - 1], " then ",
+           r.tokens[j], "); give the curve's points in training order, one per token count");
+  }
+}
+
+// The curve of one run (the points with tokens > 0 and a finite loss of the kind read).
+Curve curve_of(const TrainingCurve& r, bool eval) {
+  const std::vector<double>& loss = eval ? r.eval_loss : r.train_loss;
+  Curve c;
+  c.N = r.N;
+  for (size_t j = 0; j < loss.size(); ++j)
+    if (r.tokens[j] > 0 && std::isfinite(loss[j])) {
+      c.ln_c.push_back(std::log(6 * r.N * r.tokens[j]));
+      c.loss.push_back(loss[j]);
+    }
+  return c;
+}
+
+// The curve smoothed: each point's loss replaced by the least-squares line in ln C through the
+// points within `half_width` of it (in ln C), read at the point. A line rather than a mean keeps the
+// slope at the curve's ends, where the window is one-sided.
+void smooth(Curve& c, double half_width) {
+  if (half_width <= 0) return;
+  std::vector<double> out(c.loss.size());
+  size_t lo = 0, hi = 0;  // the window [lo, hi)
+  for (size_t i = 0; i < c.ln_c.size(); ++i) {
+    while (c.ln_c[lo] < c.ln_c[i] - half_width) ++lo;
+    while (hi < c.ln_c.size() && c.ln_c[hi] <= c.ln_c[i] + half_width) ++hi;
+    double mx = 0, my = 0;
+    for (size_t j = lo; j < hi; ++j) {
+      mx += c.ln_c[j];
+      my += c.loss[j];
+    }
+    const double n = static_cast<double>(hi - lo);
+    mx /= n;
+    my /= n;
+    double sxx = 0, sxy = 0;
+    for (size_t j = lo; j < hi; ++j) {
+      sxx += (c.ln_c[j] - mx) * (c.ln_c[j] - mx);
+      sxy += (c.ln_c[j] - mx) * (c.loss[j] - my);
+    }
+    out[i] = sxx > 0 ? my + sxy / sxx * (c.ln_c[i] - mx) : my;
+  }
+  c.loss = std::move(out);
+}
+
+struct Envelope {
+  std::vector<EnvelopePoint> points;
+  std::vector<FrontierSwitch> switches;
+  size_t sizes = 0;          // distinct N on it
+  double ln_c_lo = 0, ln_c_hi = 0;  // the compute range the curves cover
+};
+
+// The bracketed frontier at C = 10^(j / points_per_decade) across the curves' range. `index` maps a
+// curve to the run it came from.
+Envelope envelope_of(const std::vector<const Curve*>& curves, const std::vector<size_t>& index, int points_per_decade) {
+  Envelope e;
+  if (curves.empty()) return e;
+  e.ln_c_lo = std::numeric_limits<double>::infinity();
+  e.ln_c_hi = -e.ln_c_lo;
+  for (const Curve* c : curves) {
+    e.ln_c_lo = std::min(e.ln_c_lo, c->ln_c.front());
+    e.ln_c_hi = std::max(e.ln_c_hi, c->ln_c.back());
+  }
+  const double step = std::log(10.0) / points_per_decade;
+  std::vector<size_t> cursor(curves.size(), 0);  // each curve's segment: x in [ln_c[k], ln_c[k+1]]
+  std::set<double> sizes;
+  double previous = 0;  // the grid index of the envelope's last point, when it has one
+  for (double j = std::ceil(e.ln_c_lo / step); j * step <= e.ln_c_hi; ++j) {
+    const double x = j * step;
+    size_t best = curves.size();
+    double best_loss = 0, smallest = std::numeric_limits<double>::infinity(), largest = 0;
+    for (size_t i = 0; i < curves.size(); ++i) {
+      const Curve& c = *curves[i];
+      if (x < c.ln_c.front() || x > c.ln_c.back()) continue;
+      size_t& k = cursor[i];
+      while (k + 2 < c.ln_c.size() && c.ln_c[k + 1] < x) ++k;
+      const double t = (x - c.ln_c[k]) / (c.ln_c[k + 1] - c.ln_c[k]);
+      const double loss = c.loss[k] + std::clamp(t, 0.0, 1.0) * (c.loss[k + 1] - c.loss[k]);
+      smallest = std::min(smallest, c.N);
+      largest = std::max(largest, c.N);
+      if (best == curves.size() || loss < best_loss || (loss == best_loss && c.N < curves[best]->N)) {
+        best = i;
+        best_loss = loss;
+      }
+    }
+    if (best == curves.size()) continue;
+    const double N = curves[best]->N;
+    if (!(smallest < N && N < largest)) continue;  // at this compute nothing bounds the winner on one side
+    const double C = std::exp(x);
+    if (!e.points.empty() && previous == j - 1 && e.points.back().N != N) {
+      const double before = e.points.back().N;
+      e.switches.push_back({std::exp(x - step / 2), before, N, std::sqrt(before * N)});
+    }
+    previous = j;
+    e.points.push_back({C, N, C / (6 * N), best_loss, index[best]});
+    sizes.insert(N);
+  }
+  e.sizes = sizes.size();
+  return e;
+}
+
+}  // namespace
+
+Approach1Result fit_approach1(const std::vector<TrainingCurve>& runs, const Approach1Options& options) {
+  options.Validate();
+  if (runs.empty()) fail("fit.approach1: no runs given; give runs with their training curves");
+  for (size_t i = 0; i < runs.size(); ++i) check_run(runs[i], i);
+
+  Approach1Result out;
+  bool eval = options.loss == CurveLoss::Eval;
+  if (options.loss == CurveLoss::Auto) {
+    eval = true;
+    for (const TrainingCurve& r : runs) eval = eval && finite_points(r.eval_loss) >= 2;
+  }
+  out.loss = eval ? "eval" : "train";
+
+  std::vector<Curve> curves;
+  std::vector<size_t> index;
+  size_t left_out = 0;
+  for (size_t i = 0; i < runs.size(); ++i) {
+    Curve c = curve_of(runs[i], eval);
+    if (c.ln_c.size() < 2) {
+      ++left_out;
+      continue;
+    }
+    smooth(c, options.smoothing * std::log(10.0));
+    curves.push_back(std::move(c));
+    index.push_back(i);
+  }
+  if (left_out > 0)
+    out.warnings.push_back(str(format_counted(static_cast<double>(left_out), "run"), " of ", runs.size(),
+                               " had fewer than two points of ", out.loss, " loss: left out"));
+  out.runs = curves.size();
+  std::map<double, size_t> per_size;
+  for (const Curve& c : curves) ++per_size[c.N];
+  out.sizes = per_size.size();
+  if (out.sizes >= 2 && std::all_of(per_size.begin(), per_size.end(), [](const auto& s) { return s.second == 1; }))
+    out.warnings.push_back(
+        "each size has one training curve, so the envelope reads curves before their end, where the learning rate "
+        "has not decayed: at each compute it favours the run nearest its own end (Chinchilla trained each size for "
+        "4 token counts over a 16x range; give sweep.grid several D per N)");
+
+  std::vector<const Curve*> all;
+  for (const Curve& c : curves) all.push_back(&c);
+  Envelope e = envelope_of(all, index, options.points_per_decade);
+  out.envelope = e.points;
+  out.frontier_sizes = e.sizes;
+  if (curves.empty()) {
+    out.unfitted = str("no run has a curve of two or more points of ", out.loss, " loss");
+    return out;
+  }
+  out.switches = e.switches;
+  if (out.envelope.empty()) {
+    out.unfitted = str("no compute has a best size bracketed by a smaller and a larger model reaching the same "
+                       "compute (the curves span ", format_flops(std::exp(e.ln_c_lo)), " to ",
+                       format_flops(std::exp(e.ln_c_hi)), "): give the sweep sizes on both sides of the optimum, and "
+                       "tokens enough for the smaller ones to reach the larger ones' compute");
+    return out;
+  }
+  if (out.frontier_sizes < 2) {
+    out.unfitted = str("one size (N = ", format_count(out.envelope.front().N),
+                       ") is best at every bracketed compute: the sweep needs sizes that take turns on the frontier "
+                       "(sizes closer together, or a wider range of tokens)");
+    return out;
+  }
+  std::set<double> switch_computes;
+  for (const FrontierSwitch& w : out.switches) switch_computes.insert(w.C);
+  if (switch_computes.size() < 2) {
+    out.unfitted = str("the frontier passes from one size to another at one compute only (",
+                       format_flops(out.switches.front().C), "), and a power law needs two: give the sweep more "
+                       "sizes between the smallest and the largest");
+    return out;
+  }
+  if (out.frontier_sizes < 4)
+    out.warnings.push_back(str("only ", out.frontier_sizes, " sizes take turns on the frontier: the exponent rests on ",
+                               out.switches.size(), " switches between them; add sizes between and beyond them"));
+  std::vector<double> C, N, D;
+  for (const FrontierSwitch& w : out.switches) {
+    C.push_back(w.C);
+    N.push_back(w.N);
+    D.push_back(w.C / (6 * w.N));
+  }
+  out.N_law = fit_power_law(C, N, Input::C, "N_opt");
+  out.D_law = fit_power_law(C, D, Input::C, "D_opt");
+
+  // Bootstrap: the runs drawn with replacement, the same envelope and line on the draw.
+  std::mt19937_64 rng(options.seed);
+  out.bootstrap_drawn = options.bootstrap;
+  std::vector<const Curve*> drawn(curves.size());
+  std::vector<size_t> drawn_index(curves.size());
+  for (int b = 0; b < options.bootstrap; ++b) {
+    for (size_t k = 0; k < curves.size(); ++k) {
+      const size_t pick = draw_below(rng, curves.size());
+      drawn[k] = &curves[pick];
+      drawn_index[k] = index[pick];
+    }
+    const Envelope d = envelope_of(drawn, drawn_index, options.points_per_decade);
+    std::vector<double> bc, bn;
+    for (const FrontierSwitch& w : d.switches) {
+      bc.push_back(w.C);
+      bn.push_back(w.N);
+    }
+    double a = 0, ln_k = 0;
+    if (!fit_log_line(bc, bn, a, ln_k) || !std::isfinite(a) || !std::isfinite(ln_k)) continue;
+    out.a_samples.push_back(a);
+    out.k_samples.push_back(std::exp(ln_k));
+    out.b_samples.push_back(1 - a);  // D_opt = C/(6·N_opt)
+  }
+  return out;
+}
+
+std::string Approach1Result::Summary() const {
+  std::string text = str("approach1 fit (Chinchilla approach 1): the lower envelope of ",
+                         format_counted(static_cast<double>(runs), loss + "-loss curve"), " of ",
+                         format_counted(static_cast<double>(sizes), "size"));
+  if (!envelope.empty())
+    text += str(", at ", envelope.size(), " compute values from C = ", format_flops(envelope.front().C), " to ",
+                format_flops(envelope.back().C), " where a smaller and a larger model bound the best; ",
+                format_counted(static_cast<double>(frontier_sizes), "size"), " take", frontier_sizes == 1 ? "s" : "",
+                " turns on it, with ", switches.size(), switches.size() == 1 ? " switch" : " switches", " between them");
+  text += "\n";
+  if (N_law.fitted) {
+    text += "  " + allocation_line(N_law, D_law, a_samples, b_samples, bootstrap_drawn) + "\n";
+  } else if (!unfitted.empty()) {
+    text += "  no fit: " + unfitted + "\n";
+  }
+  for (const auto& w : warnings) text += "  warning: " + w + "\n";
+  text.pop_back();
+  return text;
+}
+
+}  // namespace scalelab::fit

@@ -1,0 +1,99 @@
+// Chinchilla approach 1, the lower envelope of the training curves: each run's loss curve read
+// against compute C = 6·N·tokens, the run with the lowest loss at each compute found (the
+// compute-efficient frontier), and power laws N_opt = k·C^a and D_opt = C/(6·N_opt) = k'·C^b fitted
+// through the computes where the frontier passes from one size to the next. The one implementation
+// that fit.approach1 and a study's "approach1" fit share.
+//
+//   std::vector<fit::TrainingCurve> runs = ...;      // N and the (tokens, loss) points of each run
+//   fit::Approach1Options options;
+//   options.bootstrap = 200;
+//   fit::Approach1Result r = fit::fit_approach1(runs, options);
+//   std::cout << r.Summary();                         // the envelope, the laws, intervals, warnings
+//
+// How the envelope is read (after Hoffmann et al. 2022, §3.1): each curve smoothed (a local line in
+// ln C, Approach1Options::smoothing), then at compute values spaced evenly in log C
+// (points_per_decade per decade) each curve that reaches that compute gives its loss there,
+// interpolated linearly in ln C between its points (never extrapolated past its ends); the lowest
+// is the frontier. A compute value counts only where the winning size is bracketed, a smaller and a
+// larger model also reaching it: at the ends of the compute range the only curves present win by
+// default. The frontier is a staircase of the sizes tried; where it passes from one size to the
+// next their losses are equal, so the optimum lies between them, and the power laws go through
+// those switches (at the sizes' geometric mean) rather than through the steps.
+//
+// A curve's points before its end come from a learning-rate schedule that has not yet decayed, so
+// Chinchilla trained each size for several token counts (4 over a 16× range); with one run per size
+// the envelope favours, at each compute, the run nearest its own end (with one token count for all,
+// the smaller sizes), and the result warns of it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "fit/law.h"
+
+namespace scalelab::fit {
+
+// One run's loss curve. A point's loss is missing (kMissing) where that curve has none, as an eval
+// loss between evaluations.
+struct TrainingCurve {
+  double N = 0;                     // parameters, counted as the other fits count them
+  std::vector<double> tokens;       // tokens seen at each point, increasing
+  std::vector<double> train_loss;   // empty, or one per point
+  std::vector<double> eval_loss;    // empty, or one per point
+};
+
+enum class CurveLoss {
+  Auto,   // held-out loss where every run has at least two eval points, else training loss
+  Train,
+  Eval,
+};
+
+struct Approach1Options {
+  CurveLoss loss = CurveLoss::Auto;
+  int points_per_decade = 100;   // compute values per decade at which the envelope is read
+  // Each curve smoothed before it is read: the least-squares line through the points within this many
+  // decades of compute on either side (0: as they are). Noise in the curves otherwise decides which of
+  // the sizes near the optimum wins, and pulls the exponent (measured: 20 sizes, 0.3% noise per
+  // point, a = 0.425 unsmoothed against 0.452 true; 0.449 smoothed). A run's last points, where its
+  // learning rate decays fastest, are smoothed toward the trend before them.
+  double smoothing = 0.3;
+  int bootstrap = 0;             // resamples of the runs (0: none)
+  uint64_t seed = 1;             // the resamples' generator (mt19937_64, portable draws)
+  void Validate() const;
+};
+
+// The frontier at one compute value.
+struct EnvelopePoint {
+  double C = 0, N = 0, D = 0, loss = 0;   // D = C/(6N): the winning run's tokens there
+  size_t run = 0;                          // its index in the runs given
+};
+
+// A compute at which the frontier passes from one size to another (between two neighbouring compute
+// values where it is read): there the two sizes' losses are equal, so the compute-optimal size lies
+// between them; N is their geometric mean.
+struct FrontierSwitch {
+  double C = 0, N_before = 0, N_after = 0, N = 0;
+};
+
+struct Approach1Result {
+  std::string loss;                        // "eval" or "train": the loss read off the curves
+  size_t runs = 0, sizes = 0;              // curves with 2+ points of that loss, and their distinct N
+  std::vector<EnvelopePoint> envelope;     // the bracketed frontier, by C ascending
+  size_t frontier_sizes = 0;               // distinct N on it
+  std::vector<FrontierSwitch> switches;    // by C ascending
+  // Power laws through the switches' (C, N), and (C, C/(6N)): fitted when there are two or more. (A
+  // line through the envelope's own points, a staircase, would come out flatter by 1/n² for n steps,
+  // more for the bootstrap's resamples, which drop sizes.)
+  FittedLaw N_law, D_law;
+  std::string unfitted;                    // else why not, with what to change
+  std::vector<std::string> warnings;
+  // Bootstrap: resamples drawn, and the samples of those that gave an envelope to fit.
+  int bootstrap_drawn = 0;
+  std::vector<double> a_samples, k_samples, b_samples;
+  std::string Summary() const;
+};
+
+Approach1Result fit_approach1(const std::vector<TrainingCurve>& runs, const Approach1Options& options = {});
+
+}  // namespace scalelab::fit

@@ -57,6 +57,8 @@ print(string.format("ANSWER N=%.6g lo=%.6g hi=%.6g D=%.6g", answer.N, answer.int
   local md = read(dir .. "/recover.report.md")
   t.ok(md and md:find("IsoFLOP profiles", 1, true), "Markdown report")
   t.ok(md:find("compute-optimal allocation at 1.00e19 FLOP", 1, true), "the question in the report")
+  t.ok(md:find("No loss from isoflop: this fits N_opt and D_opt against C, not a law of the loss", 1, true),
+    "the empty loss cell is explained")
   local report = read(dir .. "/recover.report.json")
   t.ok(report and report:find('"study": "recover"', 1, true), "JSON report")
   -- A rerun trains nothing: every run is already in the store.

@@ -574,6 +574,18 @@ local function report_markdown(s, fits, answers, totals)
     end
     add()
     add("Intervals are 95% bootstrap percentile intervals where the fit was bootstrapped.")
+    local without_loss = {}
+    for _, a in ipairs(answers) do
+      if a.answer and a.answer.loss == nil and not without_loss[a.law] then
+        without_loss[a.law] = true
+        without_loss[#without_loss + 1] = a.law
+      end
+    end
+    if #without_loss > 0 then
+      add(string.format("No loss from %s: %s fit%s N_opt and D_opt against C, not a law of the loss; a parametric " ..
+        "fit (chinchilla, data_constrained) gives it.", table.concat(without_loss, ", "),
+        #without_loss == 1 and "this" or "these", #without_loss == 1 and "s" or ""))
+    end
   end
   return table.concat(out, "\n") .. "\n"
 end

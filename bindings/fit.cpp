@@ -908,7 +908,10 @@ int approach1(lua_State* L) {
     else if (loss == "train") options.loss = fit::CurveLoss::Train;
     else if (loss != "auto")
       fail("fit.approach1: loss must be \"auto\", \"eval\" or \"train\" (got \"", loss, "\")");
-    options.points_per_decade = static_cast<int>(args.count("points_per_decade", 100, 1, "compute values per decade"));
+    const int64_t per_decade = args.count("points_per_decade", 100, 1, "compute values per decade");
+    if (per_decade > 10000)
+      fail("fit.approach1: points_per_decade = ", per_decade, " is more than 10000; 100 reads the envelope finely enough");
+    options.points_per_decade = static_cast<int>(per_decade);
     options.smoothing = args.number("smoothing", options.smoothing);
     const int64_t bootstrap = args.count("bootstrap", 0, 0, "resamples");
     if (bootstrap > 1000000) fail("fit.approach1: bootstrap = ", bootstrap, " resamples is more than 1000000; 200 to 1000 suffice");
@@ -922,13 +925,15 @@ int approach1(lua_State* L) {
     if (lua_geti(L, 1, i) != LUA_TTABLE) fail(what, " must be a run, a table with N and curve");
     const int run = lua_gettop(L);
     fit::TrainingCurve curve;
-    if (lua_getfield(L, run, "N") != LUA_TNUMBER) fail(what, ".N must be the run's parameter count");
+    if (lua_getfield(L, run, "N") != LUA_TNUMBER)
+      fail(what, ".N must be the run's parameter count, a number (got ", luaL_typename(L, -1), ")");
     curve.N = lua_tonumber(L, -1);
     lua_pop(L, 1);
     if (lua_getfield(L, run, "curve") != LUA_TTABLE)
       fail(what, ".curve must be its loss curve, a list of { tokens =, train_loss =, eval_loss = } (got ",
-           luaL_typename(L, -1), "). A study's runs and a store's s:runs{...} carry no curves: set each run's ",
-           "from its store, e.g. for _, r in ipairs(study.runs) do r.curve = study.store:curve(study.name, r.hash) end");
+           luaL_typename(L, -1), "). A study's runs and a store's s:runs{...} carry no curves: set each run's curve ",
+           "from its store, and N to the count the study's fits use, e.g. for _, r in ipairs(study.runs) do ",
+           "r.curve = study.store:curve(study.name, r.hash); r.N = r.N_fit end");
     const int points = lua_gettop(L);
     const lua_Integer m = luaL_len(L, points);
     for (lua_Integer j = 1; j <= m; ++j) {

@@ -34,20 +34,23 @@ size_t finite_points(const std::vector<double>& v) {
   return static_cast<size_t>(std::count_if(v.begin(), v.end(), [](double x) { return std::isfinite(x); }));
 }
 
+// ln(6·N·tokens), finite for any positive N and tokens that are doubles (6·N·tokens itself may not be).
+double ln_compute(double N, double tokens) { return std::log(6.0) + std::log(N) + std::log(tokens); }
+
 void check_run(const TrainingCurve& r, size_t i) {
   if (!(std::isfinite(r.N) && r.N > 0))
     fail("fit.approach1: run ", i + 1, " has N = ", r.N, "; give each run's parameter count, a positive number");
+  const std::string run = str("fit.approach1: run ", i + 1, " (N = ", format_count(r.N), ")");
   for (const auto* column : {&r.train_loss, &r.eval_loss})
     if (!column->empty() && column->size() != r.tokens.size())
-      fail("fit.approach1: run ", i + 1, " has ", r.tokens.size(), " token counts but ", column->size(), " ",
+      fail(run, " has ", r.tokens.size(), " token counts but ", column->size(), " ",
            column == &r.train_loss ? "training" : "eval", " losses; give one per point (missing: NaN)");
   for (size_t j = 0; j < r.tokens.size(); ++j) {
     if (!std::isfinite(r.tokens[j]) || r.tokens[j] < 0)
-      fail("fit.approach1: run ", i + 1, ", point ", j + 1, " has tokens = ", r.tokens[j],
-           "; give the tokens seen so far, a non-negative number");
+      fail(run, ", point ", j + 1, " has tokens = ", r.tokens[j], "; give the tokens seen so far, a non-negative number");
     if (j > 0 && !(r.tokens[j] > r.tokens[j - 1]))
-      fail("fit.approach1: run ", i + 1, "'s tokens do not increase at point ", j + 1, " (", r.tokens[j - 1], " then ",
-           r.tokens[j], "); give the curve's points in training order, one per token count");
+      fail(run, ": its tokens do not increase at point ", j + 1, " (", r.tokens[j - 1], " then ", r.tokens[j],
+           "); give the curve's points in training order, one per token count");
   }
 }
 
@@ -58,7 +61,7 @@ Curve curve_of(const TrainingCurve& r, bool eval) {
   c.N = r.N;
   for (size_t j = 0; j < loss.size(); ++j)
     if (r.tokens[j] > 0 && std::isfinite(loss[j])) {
-      c.ln_c.push_back(std::log(6 * r.N * r.tokens[j]));
+      c.ln_c.push_back(ln_compute(r.N, r.tokens[j]));
       c.loss.push_back(loss[j]);
     }
   return c;
@@ -111,6 +114,8 @@ Envelope envelope_of(const std::vector<const Curve*>& curves, const std::vector<
     e.ln_c_hi = std::max(e.ln_c_hi, c->ln_c.back());
   }
   const double step = std::log(10.0) / points_per_decade;
+  // ln C is finite (ln_compute), so the grid has at most ~1500 / step points: 6.5 million at 10000
+  // per decade, the most Validate allows.
   std::vector<size_t> cursor(curves.size(), 0);  // each curve's segment: x in [ln_c[k], ln_c[k+1]]
   std::set<double> sizes;
   double previous = 0;  // the grid index of the envelope's last point, when it has one
@@ -157,9 +162,11 @@ Approach1Result fit_approach1(const std::vector<TrainingCurve>& runs, const Appr
 
   Approach1Result out;
   bool eval = options.loss == CurveLoss::Eval;
-  if (options.loss == CurveLoss::Auto) {
+  if (options.loss == CurveLoss::Auto) {  // runs with no curve to speak of have no say
     eval = true;
-    for (const TrainingCurve& r : runs) eval = eval && finite_points(r.eval_loss) >= 2;
+    for (const TrainingCurve& r : runs)
+      if (finite_points(r.train_loss) >= 2 || finite_points(r.eval_loss) >= 2)
+        eval = eval && finite_points(r.eval_loss) >= 2;
   }
   out.loss = eval ? "eval" : "train";
 
@@ -214,6 +221,12 @@ Approach1Result fit_approach1(const std::vector<TrainingCurve>& runs, const Appr
   }
   std::set<double> switch_computes;
   for (const FrontierSwitch& w : out.switches) switch_computes.insert(w.C);
+  if (switch_computes.empty()) {
+    out.unfitted = str(out.frontier_sizes, " sizes are on the frontier, but it never passes from one to another at "
+                       "neighbouring computes where both are bracketed (a power law needs two such switches): give "
+                       "the sweep sizes closer together, or several D per N");
+    return out;
+  }
   if (switch_computes.size() < 2) {
     out.unfitted = str("the frontier passes from one size to another at one compute only (",
                        format_flops(out.switches.front().C), "), and a power law needs two: give the sweep more "

@@ -975,8 +975,12 @@ namespace {
 // multiplicative noise sigma on the training loss and the eval loss at every `eval_every`th point.
 std::vector<TrainingCurve> law_curves(const Law& law, const std::vector<double>& sizes, int points, double sigma,
                                       unsigned seed, int eval_every = 0) {
+  // Box-Muller on mt19937_64's outputs, which the standard fixes (normal_distribution's are not).
   std::mt19937_64 rng(seed);
-  std::normal_distribution<double> noise(0, sigma);
+  auto noise = [&rng, sigma] {
+    const double u1 = (static_cast<double>(rng() >> 11) + 0.5) * 0x1p-53, u2 = static_cast<double>(rng() >> 11) * 0x1p-53;
+    return sigma * std::sqrt(-2 * std::log(u1)) * std::cos(2 * M_PI * u2);
+  };
   std::vector<TrainingCurve> runs;
   for (double N : sizes) {
     TrainingCurve c;
@@ -985,7 +989,7 @@ std::vector<TrainingCurve> law_curves(const Law& law, const std::vector<double>&
       const double D = 1e8 * std::pow(1e4, i / (points - 1.0));
       const double loss = law.predict({N, D});
       c.tokens.push_back(D);
-      c.train_loss.push_back(loss * std::exp(sigma > 0 ? noise(rng) : 0.0));
+      c.train_loss.push_back(loss * std::exp(sigma > 0 ? noise() : 0.0));
       c.eval_loss.push_back(eval_every > 0 && i % eval_every == 0 ? loss : kMissing);
     }
     runs.push_back(std::move(c));
@@ -1064,14 +1068,13 @@ TEST_CASE("approach 1's bootstrap over runs covers the truth from noisy curves, 
   CHECK(r.sizes == 20);
   CHECK(r.runs == 40);
   CHECK(r.warnings.empty());
-  CHECK(r.N_law.law.param("a") == Approx(a).margin(0.01));
+  CHECK(r.N_law.law.param("a") == Approx(a).margin(0.02));  // other noise draws: 0.431 to 0.461
   REQUIRE(r.a_samples.size() >= 190);
   CHECK(r.bootstrap_drawn == 200);
   const double lo = percentile(r.a_samples, 0.025), hi = percentile(r.a_samples, 0.975);
   CHECK(lo < a);
   CHECK(a < hi);
   CHECK(hi - lo < 0.05);
-  for (size_t i = 0; i < r.a_samples.size(); ++i) CHECK(r.b_samples[i] == Approx(1 - r.a_samples[i]));
   // The same seed draws the same resamples; another seed others.
   const Approach1Result again = fit_approach1(runs, options);
   CHECK(again.a_samples == r.a_samples);
@@ -1083,6 +1086,13 @@ TEST_CASE("approach 1 reads eval loss where every run has it, says why it cannot
   const Law truth = published::chinchilla();
   std::vector<TrainingCurve> runs = law_curves(truth, log_sizes(1e7, 1e10, 16), 60, 0, 1, 3);
   CHECK(fit_approach1(runs).loss == "eval");
+  // A run whose curve could not be read (empty) has no say in which loss is read, and is left out.
+  std::vector<TrainingCurve> with_empty = runs;
+  with_empty.push_back({3e8, {}, {}, {}});
+  const Approach1Result some = fit_approach1(with_empty);
+  CHECK(some.loss == "eval");
+  CHECK(some.runs == 16);
+  CHECK_THAT(some.Summary(), Catch::Contains("1 run of 17 had fewer than two points of eval loss: left out"));
   Approach1Options train;
   train.loss = CurveLoss::Train;
   CHECK(fit_approach1(runs, train).loss == "train");
@@ -1095,7 +1105,7 @@ TEST_CASE("approach 1 reads eval loss where every run has it, says why it cannot
   CHECK(e.runs == 15);
   CHECK_THAT(e.Summary(), Catch::Contains("1 run of 16 had fewer than two points of eval loss: left out"));
 
-  // Two sizes: neither is ever bracketed. Three: one switch, and a power law needs two.
+  // Two sizes: neither is ever bracketed. Four: one switch, and a power law needs two.
   const Approach1Result two = fit_approach1(law_curves(truth, {1e8, 1e9}, 40, 0, 1));
   CHECK_FALSE(two.N_law.fitted);
   CHECK_THAT(two.unfitted, Catch::Contains("no compute has a best size bracketed by a smaller and a larger model"));
@@ -1118,6 +1128,27 @@ TEST_CASE("approach 1 reads eval loss where every run has it, says why it cannot
   CHECK_FALSE(one.N_law.fitted);
   CHECK_THAT(one.unfitted, Catch::Contains("one size (N = 2) is best at every bracketed compute"));
 
+  // Two sizes on the frontier, but the winner changes only where nothing brackets it (size 1's
+  // curve ends at C = 100, size 4's starts at 1000): no switch to fit through.
+  std::vector<TrainingCurve> gap;
+  const std::vector<std::vector<double>> computes = {{10, 100}, {10, 100, 1000, 10000}, {10, 100, 1000, 10000}, {1000, 10000}};
+  const std::vector<std::vector<double>> losses = {{3, 3}, {2.0, 1.9, 2.5, 2.5}, {2.5, 2.5, 1.5, 1.4}, {3, 3}};
+  for (size_t i = 0; i < 4; ++i) {
+    TrainingCurve c;
+    c.N = static_cast<double>(i + 1);
+    for (double C : computes[i]) c.tokens.push_back(C / (6 * c.N));
+    c.train_loss = losses[i];
+    gap.push_back(c);
+  }
+  Approach1Options as_given;
+  as_given.smoothing = 0;
+  const Approach1Result apart = fit_approach1(gap, as_given);
+  INFO(apart.Summary());
+  CHECK_FALSE(apart.N_law.fitted);
+  CHECK(apart.frontier_sizes == 2);
+  CHECK(apart.switches.empty());
+  CHECK_THAT(apart.unfitted, Catch::Contains("2 sizes are on the frontier, but it never passes from one to another"));
+
   // Bad input names the run and the fix.
   CHECK_THROWS_WITH(fit_approach1({}), Catch::Contains("no runs given"));
   std::vector<TrainingCurve> bad = law_curves(truth, {1e8, 1e9, 1e10}, 10, 0, 1);
@@ -1125,10 +1156,10 @@ TEST_CASE("approach 1 reads eval loss where every run has it, says why it cannot
   CHECK_THROWS_WITH(fit_approach1(bad), Catch::Contains("run 2 has N = 0"));
   bad[1].N = 1e9;
   std::swap(bad[2].tokens[3], bad[2].tokens[4]);
-  CHECK_THROWS_WITH(fit_approach1(bad), Catch::Contains("run 3's tokens do not increase at point 5"));
+  CHECK_THROWS_WITH(fit_approach1(bad), Catch::Contains("run 3 (N = 10B): its tokens do not increase at point 5"));
   std::swap(bad[2].tokens[3], bad[2].tokens[4]);
   bad[0].train_loss.pop_back();
-  CHECK_THROWS_WITH(fit_approach1(bad), Catch::Contains("run 1 has 10 token counts but 9 training losses"));
+  CHECK_THROWS_WITH(fit_approach1(bad), Catch::Contains("run 1 (N = 100M) has 10 token counts but 9 training losses"));
   bad[0].train_loss.push_back(3.0);
   Approach1Options coarse;
   coarse.points_per_decade = 0;
@@ -1137,4 +1168,10 @@ TEST_CASE("approach 1 reads eval loss where every run has it, says why it cannot
   rough.smoothing = -1;
   CHECK_THROWS_WITH(fit_approach1(bad, rough), Catch::Contains("smoothing must be between 0 and 10 decades"));
   CHECK_NOTHROW(fit_approach1(bad));
+  // A size and token counts whose product underflows a double: ln C is still finite (the grid loop
+  // ran forever on -inf), and the curve spans 1000 decades of compute.
+  std::vector<TrainingCurve> tiny = law_curves(truth, {1e8, 1e9, 1e10}, 10, 0, 1);
+  tiny[0].N = 1e-200;
+  for (double& t : tiny[0].tokens) t *= 1e-200;
+  CHECK_NOTHROW(fit_approach1(tiny));
 }

@@ -239,7 +239,6 @@ t.test("fit.approach1 reads the envelope of the runs' curves, as a study's runs 
   t.eq(r.loss, "train")  -- not every run has eval points
   t.eq(r.runs, 16)
   t.near(r.a, truth, 0.005)
-  t.near(r.b, 1 - r.a, 1e-6)
   t.ok(#r.envelope > 100 and #r.switches >= 10, #r.envelope .. " points, " .. #r.switches .. " switches")
   local w = r.switches[1]
   t.near(w.N, math.sqrt(w.N_before * w.N_after), 1e-9)

@@ -159,6 +159,24 @@ print(string.format("RESULT a=%.6f lo=%.6f hi=%.6f", law.params.a, law.intervals
   t.ok(math.abs(a - truth) < 0.03, "a = " .. a)
 end)
 
+t.test("approach 1 on too few sizes says why it fits nothing, and the study still reports", function()
+  -- Five sizes 4.2x apart, one curve each: the frontier changes size only where nothing brackets it.
+  local dir = t.fresh_dir(root)
+  write(dir .. "/a5.lua", [[
+study "a5" {
+  model = { aspect = 32, vocab = 256, ctx = 64 },
+  sweep = sweep.grid{ N = sweep.log(1e5, 3e7, 5), D = { 3e9 } },
+  backend = { kind = "law", law = { E = 1.8, A = 80, B = 150, alpha = 0.34, beta = 0.28 }, noise = 0.001, points = 60 },
+  fits = { "approach1" },
+  quiet = true,
+}
+]])
+  local code, out = scalelab(dir, "a5.lua")
+  t.eq(code, 0, out)
+  local md = read(dir .. "/a5.report.md")
+  t.ok(md and md:find("Not fitted: approach1: %d sizes are on the frontier, but it never passes from one to another"), md)
+end)
+
 -- A sweep whose runs take a while: 10 runs of 10 points, 25 ms each.
 local SLOW = [[
 study "slow" {

@@ -257,6 +257,8 @@ t.test("fit.approach1 reads the envelope of the runs' curves, as a study's runs 
     "runs[1].curve[1].train_loss must be a number")
   t.raises(function() fit.approach1(runs, { bins_per_decade = 8 }) end, "points_per_decade")
   t.raises(function() fit.approach1(runs, { loss = "heldout" }) end, 'loss must be "auto", "eval" or "train"')
+  t.raises(function() fit.approach1(runs, { points_per_decade = 2 ^ 32 + 50 }) end, "is more than 10000")
+  t.raises(function() fit.approach1 { { N = "big", curve = {} } } end, "runs[1].N must be the run's parameter count, a number (got string)")
 end)
 
 t.test("custom Lua law", function()

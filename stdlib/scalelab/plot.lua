@@ -46,6 +46,7 @@ doc("isoflop_minima", figures.isoflop_minima,
   "plot.isoflop_minima(runs [, fit_or_law]) -> { { C =, N =, D =, loss = }, ... }: each budget's minimum")
 doc("allocation", figures.allocation,
   "plot.allocation{ minima = | runs = [, isoflop =], N_opt =, D_opt = | law =, compute =, reference =, title = } -> panels\n" ..
+  "(minima: { {C =, N =}, ... }, e.g. IsoFLOP minima, or fit.approach1's .switches, drawn as approach 1's switches)\n" ..
   "N_opt and D_opt against compute with the fitted power laws and their 95% bands, extended to the question's\n" ..
   "budget `compute` (Chinchilla fig. 3, middle and right). Bands come from law.samples or law.intervals.a.")
 doc("data_constrained", figures.data_constrained,
@@ -66,7 +67,7 @@ doc("available", function()
 end, "plot.available() -> true when gnuplot can be found (plot.config.program, $SCALELAB_GNUPLOT, or PATH)")
 
 -- plot.study_figures{ dir =, runs =, law =, isoflop =, N_opt =, D_opt =, compute =, format = "svg",
--- data_constrained = } -> written, skipped: every standard figure the inputs allow, written into
+-- data_constrained =, approach1 = } -> written, skipped: every standard figure the inputs allow, written into
 -- dir. `written` is the array of paths written (as before); `skipped` lists each standard figure
 -- not drawn, { { name = "allocation", reason = "..." }, ... }, in the order the figures are
 -- tried (loss_compute, isoflop, allocation, data_constrained, residuals, curves): what the inputs
@@ -74,7 +75,7 @@ end, "plot.available() -> true when gnuplot can be found (plot.config.program, $
 -- others; only bad arguments (unknown keys, no runs) raise.
 doc("study_figures", function(spec)
   figure.check_keys("plot.study_figures", spec, { dir = true, runs = true, law = true, isoflop = true, N_opt = true,
-    D_opt = true, compute = true, format = true, data_constrained = true })
+    D_opt = true, compute = true, format = true, data_constrained = true, approach1 = true })
   local plain = require("scalelab.study.checks").plain
   local dir = spec.dir or "."
   local ext = spec.format or "svg"
@@ -98,10 +99,12 @@ doc("study_figures", function(spec)
   if profiled == 0 then
     local reason = "the runs are no IsoFLOP sweep: no compute budget has three model sizes or more"
     skip("isoflop", reason)
-    if spec.N_opt or spec.law then
+    if spec.N_opt or spec.law or spec.approach1 then
+      -- Approach 1's switches, where a study fitted it: its measured N_opt(C) beside the law's.
+      local switches = spec.approach1 and spec.approach1.switches
       draw("allocation", function()
         return figures.allocation { N_opt = spec.N_opt, D_opt = spec.D_opt, law = (not spec.N_opt) and spec.law or nil,
-          compute = spec.compute or budgets[#budgets].C }
+          minima = switches and #switches > 0 and switches or nil, compute = spec.compute or budgets[#budgets].C }
       end)
     else
       skip("allocation", reason .. ", and no law or N_opt was given")

@@ -262,6 +262,19 @@ t.test("allocation from a parametric law matches its closed form", function()
   for i, C in ipairs(line.x) do t.near(line.y[i], fx.n_opt(law, C), 1e-9) end
   local text = panels.panels[1].labels[1].text
   t.ok(text:find(require("scalelab.native.core").format_count(fx.n_opt(law, 5.76e23)), 1, true), text)
+  -- The legend names the law by the allocation it implies, short enough to leave the low minima clear.
+  local a = law.params.beta / (law.params.alpha + law.params.beta)
+  t.eq(line.label, string.format("%s: N_{opt} ∝ C^{%.3f}", law.name or law.kind, a))
+  -- Approach 1's switches as the minima: labelled as such.
+  local switches = { { C = 1e18, N = 2e8, N_before = 1.5e8, N_after = 2.7e8 }, { C = 1e19, N = 6e8, N_before = 4e8, N_after = 9e8 } }
+  local function minima_of(panels)
+    for _, s in ipairs(panels.panels[1].series) do if s.kind == "points" and s.marker == "diamond" then return s end end
+  end
+  local points = minima_of(plot.allocation { law = law, minima = switches, compute = 1e21 })
+  t.eq(points.label, "approach 1 switches")
+  t.eq(points.x[2], 1e19)
+  t.eq(minima_of(plot.allocation { law = law, minima = { { C = 1e18, N = 2e8 }, { C = 1e19, N = 6e8 } } }).label,
+    "IsoFLOP minima")
 end)
 
 t.test("gnuplot's own errors reach the user with the script line", function()
@@ -595,6 +608,12 @@ t.test("study_figures skips, with the reason, the figures its inputs do not allo
   t.ok(paths[1]:find("loss_compute.svg", 1, true))
   t.eq(skipped_names(skipped), "isoflop allocation data_constrained residuals curves")
   t.ok(skipped[2].reason:find("no IsoFLOP sweep", 1, true), skipped[2].reason)
+  -- The same grid with a study's approach 1 fit: the allocation is drawn through its switches.
+  local a1 = { params = { k = 0.1, a = 0.5 }, switches = { { C = 1e18, N = 1e8, N_before = 7e7, N_after = 1.4e8 },
+                                                           { C = 1e20, N = 1e9, N_before = 7e8, N_after = 1.4e9 } } }
+  paths, skipped = plot.study_figures { dir = sub, runs = grid, N_opt = a1, approach1 = a1 }
+  t.eq(skipped_names(skipped), "isoflop data_constrained residuals curves")
+  t.ok(read(sub .. "/allocation.gp"):find("approach 1 switches", 1, true))
   -- IsoFLOP runs without a law: the allocation is fitted to the minima; no residuals.
   paths, skipped = plot.study_figures { dir = sub, runs = fx.isoflop_runs(law, false) }
   local names = {}

@@ -635,6 +635,7 @@ function M.allocation(spec)
   local where = "plot.allocation"
   spec.compute = compute_of(where, spec.compute)
   local minima = {}
+  local minima_label = "IsoFLOP minima"
   if spec.minima then
     for i = 1, math.huge do
       local m = get(spec.minima, i)
@@ -645,6 +646,7 @@ function M.allocation(spec)
       positive(where, string.format("minima[%d].C", i), C)
       positive(where, string.format("minima[%d].N", i), N)
       minima[#minima + 1] = { C = C, N = N, D = D or C / (6 * N) }
+      if get(m, "N_before") ~= nil then minima_label = "approach 1 switches" end
     end
   elseif type(get(spec.isoflop, "N_opt")) == "table" and type(get(spec.isoflop, "budgets")) == "table"
       and type(get(get(spec.isoflop, "budgets"), 1)) == "number" then
@@ -672,7 +674,16 @@ function M.allocation(spec)
       local predict = M.predictor(where, spec.law)
       n_law = { predict = function(C) return (M.optimum(predict, C)) end }
     end
-    n_label = M.law_label(spec.law, "law")
+    -- The law by its name and the allocation it implies: its loss formula, as long as the panel is
+    -- wide, pushed the bottom-right legend over the smallest minima.
+    local p = get(spec.law, "params")
+    local alpha, beta = get(p, "alpha"), get(p, "beta")
+    local name = first(spec.law, "label", "name", "kind")
+    if alpha and beta and alpha + beta > 0 then
+      n_label = string.format("%s: N_{opt} ∝ C^{%.3f}", type(name) == "string" and name or "law", beta / (alpha + beta))
+    else
+      n_label = M.law_label(spec.law, "law")
+    end
     local samples = first(spec.law, "samples", "bootstrap")
     if type(samples) == "table" and #samples > 1 and chinchilla_n_opt(get(samples[1], "params") or samples[1]) then
       law_samples = samples
@@ -739,7 +750,7 @@ function M.allocation(spec)
     if #minima > 0 then
       local mx, my = {}, {}
       for i, m in ipairs(minima) do mx[i], my[i] = m.C, which == "N" and m.N or m.D end
-      f:points { x = mx, y = my, color = "#000000", marker = "diamond", size = 1.5, label = "IsoFLOP minima" }
+      f:points { x = mx, y = my, color = "#000000", marker = "diamond", size = 1.5, label = minima_label }
     end
     if spec.compute then
       local v = law.predict(spec.compute)

@@ -639,6 +639,8 @@ function analysis.figure_laws(fits)
   out.law = fits.chinchilla or fits.kaplan
   out.data_constrained = fits.data_constrained
   if not out.law and fits.isoflop then out.N_opt = fits.isoflop end
+  out.approach1 = fits.approach1
+  if not out.law and not out.N_opt and fits.approach1 then out.N_opt = fits.approach1 end
   return out
 end
 

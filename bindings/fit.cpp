@@ -931,9 +931,9 @@ int approach1(lua_State* L) {
     lua_pop(L, 1);
     if (lua_getfield(L, run, "curve") != LUA_TTABLE)
       fail(what, ".curve must be its loss curve, a list of { tokens =, train_loss =, eval_loss = } (got ",
-           luaL_typename(L, -1), "). A study's runs and a store's s:runs{...} carry no curves: set each run's curve ",
-           "from its store, and N to the count the study's fits use, e.g. for _, r in ipairs(study.runs) do ",
-           "r.curve = study.store:curve(study.name, r.hash); r.N = r.N_fit end");
+           luaL_typename(L, -1), "). A study's runs and a store's s:runs{...} carry no curves: give a study's ",
+           "s:curves() (its finished runs with their curves, N as its fits count it), or set each run's curve from ",
+           "its store: r.curve = store:curve(r.study, r.hash)");
     const int points = lua_gettop(L);
     const lua_Integer m = luaL_len(L, points);
     for (lua_Integer j = 1; j <= m; ++j) {

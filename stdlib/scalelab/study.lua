@@ -443,6 +443,13 @@ function Study:observations()
   return out
 end
 
+-- The finished runs as observations, each with its stored loss curve (.curve: { {step =, tokens =,
+-- train_loss =, eval_loss =, ...}, ... }, empty where the store has none): what fit.approach1 and
+-- the plots of training curves read, with N counted as the study's fits count it.
+function Study:curves()
+  return analysis.with_curves(self, self:observations())
+end
+
 function Study:report()
   if self.report_text then print(self.report_text) end
   return self.report_text
@@ -454,6 +461,8 @@ core.document(Study, "A study, as study \"name\" { ... } returns it once its run
   "answer }), store_path, report_path (nil with report = false).")
 core.document(Study.observations, "s:observations() -> the finished runs as a list of { N, params, D, U, C, loss, " ..
   "budget, epochs, seed, hash }")
+core.document(Study.curves, "s:curves() -> s:observations() with each run's stored loss curve as .curve " ..
+  "({ {step, tokens, train_loss, eval_loss, ...}, ... }): fit.approach1(s:curves()), plot.curves(s:curves())")
 core.document(Study.report, "s:report() -> the report's Markdown (printed), or nil when none was written")
 
 -- What N means in a study (params = "all" or "non_embedding"), in words.

@@ -149,11 +149,15 @@ local s = study "a1" {
 }
 local law = s.fits.approach1
 print(string.format("RESULT a=%.6f lo=%.6f hi=%.6f", law.params.a, law.intervals.a[1], law.intervals.a[2]))
+-- The same fit from the REPL: the study's runs with their curves.
+local runs = s:curves()
+print(string.format("DIRECT a=%.6f runs=%d curve=%d", fit.approach1(runs).a, #runs, #runs[1].curve))
 ]])
   local code, out = scalelab(dir, "a1.lua")
   t.eq(code, 0, out)
   local a, lo, hi = out:match("RESULT a=([%d.]+) lo=([%d.]+) hi=([%d.]+)")
   a, lo, hi = tonumber(a), tonumber(lo), tonumber(hi)
+  t.ok(out:find(string.format("DIRECT a=%.6f runs=12 curve=60", a), 1, true), out)
   local truth = LAW.beta / (LAW.alpha + LAW.beta)
   t.ok(a and lo <= truth and truth <= hi, string.format("truth %.4f outside [%s, %s] (a = %s)", truth, lo, hi, a))
   t.ok(math.abs(a - truth) < 0.03, "a = " .. a)

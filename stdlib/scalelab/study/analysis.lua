@@ -259,15 +259,26 @@ local function fit_observations(fit, obs, with)
   return fit.observations(columns)
 end
 
+-- Copies of the observations `obs` of study `s`, each with its stored loss curve as .curve (empty
+-- where the store has none): s:curves(), the approach 1 fit and the figures read these.
+function analysis.with_curves(s, obs)
+  local out = {}
+  for i, o in ipairs(obs) do
+    local run = {}
+    for k, v in pairs(o) do run[k] = v end
+    local ok, curve = false, nil
+    if s.store then ok, curve = pcall(function() return s.store:curve(s.name, o.hash) end) end
+    run.curve = ok and curve or {}
+    out[i] = run
+  end
+  return out
+end
+
 local function run_fit(name, options, obs, s)
   local fit = fit_module()
   if name == "approach1" then
-    local runs = {}
-    for i, o in ipairs(obs) do
-      local ok, curve = pcall(function() return s.store:curve(s.name, o.hash) end)
-      runs[i] = { N = o.N, curve = ok and curve or {} }
-    end
-    return analysis.approach1(runs, options), "the study's approach 1 (lower envelope of the stored training curves, bootstrap over runs)"
+    return analysis.approach1(analysis.with_curves(s, obs), options),
+      "the study's approach 1 (lower envelope of the stored training curves, bootstrap over runs)"
   end
   if name == "isoflop" then
     -- The study's own analysis: its result answers allocation questions at any compute with
@@ -655,15 +666,9 @@ function analysis.figures(s, obs)
   if degenerate then return {}, degenerate end
   local ok_available, available = pcall(function() return plot.available() end)
   if not ok_available or not available then return {}, "gnuplot was not found (Debian package gnuplot-nox)" end
-  local runs = {}
-  for i, o in ipairs(obs) do
-    local run = {}
-    for k, v in pairs(o) do run[k] = v end
-    if s.store then
-      local ok, curve = pcall(function() return s.store:curve(s.name, o.hash) end)
-      if ok and #curve > 0 then run.curve = curve end
-    end
-    runs[i] = run
+  local runs = analysis.with_curves(s, obs)
+  for _, r in ipairs(runs) do
+    if #r.curve == 0 then r.curve = nil end
   end
   local compute
   for _, q in ipairs(s.questions) do

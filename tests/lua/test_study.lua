@@ -158,6 +158,9 @@ print(string.format("DIRECT a=%.6f runs=%d curve=%d", fit.approach1(runs).a, #ru
   local a, lo, hi = out:match("RESULT a=([%d.]+) lo=([%d.]+) hi=([%d.]+)")
   a, lo, hi = tonumber(a), tonumber(lo), tonumber(hi)
   t.ok(out:find(string.format("DIRECT a=%.6f runs=12 curve=60", a), 1, true), out)
+  -- The JSON report carries the switches the law goes through.
+  local json = read(dir .. "/a1.report.json")
+  t.ok(json and json:find('"switches": [', 1, true) and json:find('"frontier_sizes": ', 1, true), json)
   local truth = LAW.beta / (LAW.alpha + LAW.beta)
   t.ok(a and lo <= truth and truth <= hi, string.format("truth %.4f outside [%s, %s] (a = %s)", truth, lo, hi, a))
   t.ok(math.abs(a - truth) < 0.03, "a = " .. a)

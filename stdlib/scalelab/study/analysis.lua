@@ -492,6 +492,17 @@ local function law_json(law)
     end
     out.bootstrap = law.bootstrap
     out.bootstrap_drawn = law.bootstrap_drawn
+  elseif getmetatable(law) == Approach1Law then
+    -- The measured points the law goes through (the envelope itself, hundreds of points, stays out).
+    out.switches = {}
+    for i, w in ipairs(law.switches) do
+      out.switches[i] = { C = w.C, N = w.N, N_before = w.N_before, N_after = w.N_after }
+    end
+    out.loss = law.loss
+    out.runs, out.sizes, out.frontier_sizes = law.n_runs, law.sizes, law.frontier_sizes
+    out.warnings = law.warnings
+    out.bootstrap = law.bootstrap
+    out.bootstrap_drawn = law.bootstrap_drawn
   end
   for _, key in ipairs { "objective", "r2", "rmse" } do
     local ok_k, v = pcall(function() return law[key] end)

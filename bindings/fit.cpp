@@ -1157,7 +1157,7 @@ int open_fit(lua_State* L) {
         "predict = function(p, x) ... end, inputs = {\"N\", \"D\"} [, data = obs, options...] } -> law"},
        {"isoflop", &bound<isoflop>, "fit.isoflop(obs [, { bootstrap = n, seed =, budget = { C of each run } }]) -> IsoFLOP analysis (approach 2)"},
        {"approach1", &bound<approach1>,
-        "fit.approach1(runs [, { loss = 'auto'|'eval'|'train', points_per_decade = 100, smoothing = 0.3, bootstrap = n, "
+        "fit.approach1(runs [, { loss = 'auto'|'eval'|'train', points_per_decade = 100, smoothing = 0.5, bootstrap = n, "
         "seed = }]) -> the lower envelope of the runs' loss curves (each smoothed over +-smoothing decades) against "
         "C = 6·N·tokens, and N_opt = k·C^a through the computes where it passes from one size to the next "
         "(Chinchilla approach 1). runs: { { N =, curve = { { tokens =, train_loss =, eval_loss = }, ... } }, ... }, "

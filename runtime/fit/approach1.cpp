@@ -1,5 +1,6 @@
 #include "fit/approach1.h"
 
+#include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -67,9 +68,10 @@ Curve curve_of(const TrainingCurve& r, bool eval) {
   return c;
 }
 
-// The curve smoothed: each point's loss replaced by the least-squares line in ln C through the
-// points within `half_width` of it (in ln C), read at the point. A line rather than a mean keeps the
-// slope at the curve's ends, where the window is one-sided.
+// The curve smoothed: each point's loss replaced by the least-squares parabola in ln C through the
+// points within `half_width` of it (in ln C), read at the point (a line where the window holds fewer
+// than four points). A parabola rather than a line or a mean follows the curve's bend, which matters
+// most at its end, where the window is one-sided and the envelope often reads it.
 void smooth(Curve& c, double half_width) {
   if (half_width <= 0) return;
   std::vector<double> out(c.loss.size());
@@ -77,20 +79,18 @@ void smooth(Curve& c, double half_width) {
   for (size_t i = 0; i < c.ln_c.size(); ++i) {
     while (c.ln_c[lo] < c.ln_c[i] - half_width) ++lo;
     while (hi < c.ln_c.size() && c.ln_c[hi] <= c.ln_c[i] + half_width) ++hi;
-    double mx = 0, my = 0;
+    // Normal equations in u = (ln C − ln C_i) / half_width, which keeps them well scaled.
+    Eigen::Matrix3d A = Eigen::Matrix3d::Zero();
+    Eigen::Vector3d b = Eigen::Vector3d::Zero();
     for (size_t j = lo; j < hi; ++j) {
-      mx += c.ln_c[j];
-      my += c.loss[j];
+      const double u = (c.ln_c[j] - c.ln_c[i]) / half_width;
+      const Eigen::Vector3d row(1, u, u * u);
+      A += row * row.transpose();
+      b += row * c.loss[j];
     }
-    const double n = static_cast<double>(hi - lo);
-    mx /= n;
-    my /= n;
-    double sxx = 0, sxy = 0;
-    for (size_t j = lo; j < hi; ++j) {
-      sxx += (c.ln_c[j] - mx) * (c.ln_c[j] - mx);
-      sxy += (c.ln_c[j] - mx) * (c.loss[j] - my);
-    }
-    out[i] = sxx > 0 ? my + sxy / sxx * (c.ln_c[i] - mx) : my;
+    const int terms = hi - lo >= 4 ? 3 : hi - lo >= 2 ? 2 : 1;
+    const Eigen::VectorXd fit = A.topLeftCorner(terms, terms).ldlt().solve(b.head(terms));
+    out[i] = std::isfinite(fit(0)) ? fit(0) : c.loss[i];
   }
   c.loss = std::move(out);
 }

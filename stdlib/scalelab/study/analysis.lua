@@ -219,7 +219,7 @@ end
 Approach1Law.__tostring = Approach1Law.summary
 
 -- runs: { { N =, curve = { {tokens =, train_loss =, eval_loss =}, ... } }, ... }; options: { bootstrap = 200,
--- seed = 1, loss = "auto", points_per_decade = 100, smoothing = 0.3 }. fit.approach1
+-- seed = 1, loss = "auto", points_per_decade = 100, smoothing = 0.5 }. fit.approach1
 -- (runtime/fit/approach1.h) reads the envelope and fits N_opt = k·C^a through its switches.
 function analysis.approach1(runs, options)
   local given = {}

@@ -1,0 +1,48 @@
+-- The teaching demo scripts/approaches.lua: Chinchilla's three approaches on runs drawn from a
+-- known law, each against the law's own allocation (a = β/(α+β) = 0.4516 for Chinchilla's law).
+local t = require "scalelab.test"
+
+local source = assert(os.getenv("SCALELAB_SOURCE_DIR"), "SCALELAB_SOURCE_DIR is not set (run through ctest)")
+local script = source .. "/scripts/approaches.lua"
+local TRUE_A = 0.28 / (0.34 + 0.28)
+
+-- The table's rows: { a =, lo =, hi =, ratio = } by approach number.
+local function rows(out)
+  local found = {}
+  for n, a, lo, hi, ratio in out:gmatch("| (%d): [^|]+| %d+ | ([%d.]+) %[([%d.]+), ([%d.]+)%] | [^|]+ | ([%d.]+) |") do
+    found[tonumber(n)] = { a = tonumber(a), lo = tonumber(lo), hi = tonumber(hi), ratio = tonumber(ratio) }
+  end
+  return found
+end
+
+-- Runs the demo in its own folder with `args`; its output and table rows, after checking it succeeded.
+local function demo(name, args)
+  local code, out = t.run(t.scratch(name), "'" .. script .. "' " .. args)
+  t.eq(code, 0, out)
+  return out, rows(out)
+end
+
+t.test("without noise every approach finds the law's allocation", function()
+  local out, r = demo("approaches-exact", "-- 0")
+  t.ok(out:find("N_opt ∝ C^0.452; at 1e23 FLOP, N_opt = 14.6B", 1, true), out)
+  for n = 1, 3 do
+    t.ok(r[n], "row " .. n .. " in\n" .. out)
+    t.near(r[n].a, TRUE_A, 0.01)
+    t.near(r[n].ratio, 1, 0.06)
+  end
+end)
+
+t.test("with the default noise each approach's interval holds the truth", function()
+  local out, r = demo("approaches-noisy", "")
+  t.ok(out:find("with 0.5% noise", 1, true), out)
+  for n = 1, 3 do
+    t.ok(r[n] and r[n].lo <= TRUE_A and TRUE_A <= r[n].hi, string.format("approach %d: %s", n, out))
+  end
+end)
+
+t.test("a noise that is not a number is refused, saying where it goes", function()
+  local code, out = t.run(t.scratch("approaches-bad"), "'" .. script .. "' -- lots")
+  t.ok(code ~= 0, out)
+  t.ok(out:find("the noise after -- must be a number from 0 to 0.2, e.g. -- 0.02 (got lots)", 1, true), out)
+end)
+t.done()

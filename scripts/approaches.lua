@@ -4,7 +4,9 @@
 --   scalelab scripts/approaches.lua [-- noise]        (noise: per-point, relative; default 0.005)
 --
 -- Approach 1: a grid of sizes, each trained for four token counts over a 16x range (as Hoffmann et
---   al. did); the lower envelope of the training curves against compute (fit.approach1).
+--   al. did); the lower envelope of the training curves against compute (fit.approach1). The law
+--   backend's curves are the law itself at every point, with no learning-rate schedule to decay, so
+--   here one token count per size would do as well; with real training it would not.
 -- Approach 2: IsoFLOP profiles: at each budget, sizes around its optimum; a parabola in ln N per
 --   budget, a power law through the minima (fit.isoflop).
 -- Approach 3: the parametric law L = E + A/N^alpha + B/D^beta fitted to the final losses of the
@@ -19,8 +21,9 @@ for i = 1, #(arg or {}) do
   end
 end
 local noise = own[1] == nil and 0.005 or tonumber(own[1])
-if not (noise and noise >= 0 and noise < 0.2) then
-  error("approaches.lua: the noise after -- must be a number from 0 to 0.2, e.g. -- 0.02 (got " .. tostring(own[1]) .. ")", 0)
+if #own > 1 or not (noise and noise >= 0 and noise <= 0.2) then
+  error("approaches.lua: after -- give one number, the noise, from 0 to 0.2, e.g. -- 0.02 (got " ..
+    table.concat(own, " ") .. ")", 0)
 end
 local truth = { E = 1.69, A = 406.4, B = 410.7, alpha = 0.34, beta = 0.28 }  -- Hoffmann et al.'s approach-3 law
 local C = 1e23                                                                 -- the planning question
@@ -48,6 +51,7 @@ local grid = run("approaches-grid", sweep.grid { N = sweep.log(1e7, 1e9, 12), D 
 -- 4 budgets from 1e17 to 1e20 FLOP, 9 sizes each from 4 to 250 tokens per parameter: 36 runs.
 local iso = run("approaches-isoflop", sweep.isoflop { budgets = { 1e17, 1e18, 1e19, 1e20 }, points = 9, ratio = { 4, 250 } },
   { "isoflop" })
+if grid.dry_run then return end  -- --dry-run: the plans are printed, nothing is fitted
 
 local function answer(s, law)
   for _, a in ipairs(s.answers) do
@@ -86,7 +90,8 @@ print([[
 
 All three see the same law, so all three should find its exponent; what differs is what each needs.
 Approach 1 reads only where a run's curve beats the others at equal compute, so it needs sizes close
-together (the frontier must pass from one size to the next) and several token counts per size.
-Approach 2 needs each budget's sizes to straddle that budget's optimum. Approach 3 uses every
+together (the frontier must pass from one size to the next); with real training, where a curve's
+points before its end come from an undecayed learning rate, it also needs several token counts per
+size. Approach 2 needs each budget's sizes to straddle that budget's optimum. Approach 3 uses every
 run's final loss, and its answer is only as good as the law's form (here the form is exact). Run with
 more noise (scalelab scripts/approaches.lua -- 0.02) to see which approach's intervals widen first.]])

@@ -69,8 +69,8 @@ Curve curve_of(const TrainingCurve& r, bool eval) {
 }
 
 // The curve smoothed: each point's loss replaced by the least-squares parabola in ln C through the
-// points within `half_width` of it (in ln C), read at the point (a line where the window holds fewer
-// than four points). A parabola rather than a line or a mean follows the curve's bend, which matters
+// points within `half_width` of it (in ln C), read at the point (through 3 points, the parabola
+// through them; through 2, their line; 1 stays as it is). A parabola rather than a line or a mean follows the curve's bend, which matters
 // most at its end, where the window is one-sided and the envelope often reads it.
 void smooth(Curve& c, double half_width) {
   if (half_width <= 0) return;
@@ -88,7 +88,7 @@ void smooth(Curve& c, double half_width) {
       A += row * row.transpose();
       b += row * c.loss[j];
     }
-    const int terms = hi - lo >= 4 ? 3 : hi - lo >= 2 ? 2 : 1;
+    const int terms = static_cast<int>(std::min<size_t>(3, hi - lo));
     const Eigen::VectorXd fit = A.topLeftCorner(terms, terms).ldlt().solve(b.head(terms));
     out[i] = std::isfinite(fit(0)) ? fit(0) : c.loss[i];
   }

@@ -90,6 +90,10 @@ doc("study_figures", function(spec)
     if not saved then return skip(name, plain(message)) end
     written[#written + 1] = path
   end
+  if spec.approach1 ~= nil and not (type(spec.approach1) == "table" and type(spec.approach1.switches) == "table") then
+    error("plot.study_figures: approach1 must be an approach 1 fit (fit.approach1's result, or a study's " ..
+      "s.fits.approach1), with its switches (got " .. type(spec.approach1) .. ")", 2)
+  end
   local runs = figures.runs("plot.study_figures", spec.runs)
   draw("loss_compute", function() return figures.loss_compute(runs, spec.law, { compute = spec.compute }) end)
 
@@ -100,10 +104,12 @@ doc("study_figures", function(spec)
     local reason = "the runs are no IsoFLOP sweep: no compute budget has three model sizes or more"
     skip("isoflop", reason)
     if spec.N_opt or spec.law or spec.approach1 then
-      -- Approach 1's switches, where a study fitted it: its measured N_opt(C) beside the law's.
+      -- Approach 1's switches, where a study fitted it: its measured N_opt(C) beside the law's (or
+      -- its own power law, when there is no other).
       local switches = spec.approach1 and spec.approach1.switches
+      local N_opt = spec.N_opt or (not spec.law and spec.approach1) or nil
       draw("allocation", function()
-        return figures.allocation { N_opt = spec.N_opt, D_opt = spec.D_opt, law = (not spec.N_opt) and spec.law or nil,
+        return figures.allocation { N_opt = N_opt, D_opt = spec.D_opt, law = (not N_opt) and spec.law or nil,
           minima = switches and #switches > 0 and switches or nil, compute = spec.compute or budgets[#budgets].C }
       end)
     else
@@ -144,7 +150,7 @@ doc("study_figures", function(spec)
   end
   return written, skipped
 end, "plot.study_figures{ dir =, runs =, law =, isoflop =, N_opt =, D_opt =, compute =, format = 'svg',\n" ..
-  "  data_constrained = } -> written, skipped: every standard figure the inputs allow, written into dir (what a\n" ..
+  "  data_constrained =, approach1 = (its switches join the allocation figure) } -> written, skipped: every standard figure the inputs allow, written into dir (what a\n" ..
   "study writes beside its report): written = the paths; skipped = { { name =, reason = }, ... } for each figure\n" ..
   "the inputs do not allow or gnuplot could not draw. A figure that fails never stops the others.")
 

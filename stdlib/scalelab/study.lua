@@ -447,7 +447,9 @@ end
 -- train_loss =, eval_loss =, ...}, ... }, empty where the store has none): what fit.approach1 and
 -- the plots of training curves read, with N counted as the study's fits count it.
 function Study:curves()
-  return analysis.with_curves(self, self:observations())
+  local runs, failure = analysis.with_curves(self, self:observations())
+  if failure then error("s:curves: the store could not give a run's loss curve: " .. failure, 2) end
+  return runs
 end
 
 function Study:report()

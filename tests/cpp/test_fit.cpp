@@ -1148,6 +1148,42 @@ TEST_CASE("approach 1 reads eval loss where every run has it, says why it cannot
   CHECK(apart.switches.empty());
   CHECK_THAT(apart.unfitted, Catch::Contains("2 sizes are on the frontier, but it never passes from one to another"));
 
+  // Smoothing fits a parabola in ln C: curves that are parabolas come through it unchanged, whatever
+  // the window (here from 3 points to all of each curve).
+  std::vector<TrainingCurve> bowls;
+  for (double N : {1e8, 2e8, 4e8, 8e8, 1.6e9}) {
+    TrainingCurve c;
+    c.N = N;
+    for (int i = 0; i < 30; ++i) {
+      const double tokens = 1e8 * std::pow(10.0, i / 10.0), x = std::log(6 * N * tokens) - std::log(6 * 4e8 * 1e9);
+      c.tokens.push_back(tokens);
+      c.train_loss.push_back(3 - 0.1 * x + 0.004 * x * x + 0.2 * std::pow(std::log(N / 4e8), 2) / 4);
+    }
+    bowls.push_back(c);
+  }
+  Approach1Options raw;
+  raw.smoothing = 0;
+  const Approach1Result unsmoothed = fit_approach1(bowls, raw);
+  REQUIRE(unsmoothed.envelope.size() > 50);
+  for (double width : {0.15, 0.5, 3.0}) {
+    Approach1Options smoothed;
+    smoothed.smoothing = width;
+    const Approach1Result r = fit_approach1(bowls, smoothed);
+    REQUIRE(r.envelope.size() == unsmoothed.envelope.size());
+    for (size_t i = 0; i < r.envelope.size(); ++i) CHECK(r.envelope[i].loss == Approx(unsmoothed.envelope[i].loss).margin(1e-9));
+  }
+  // Two points 0.1 decades apart, each alone in a 0.05-decade window: the points themselves.
+  std::vector<TrainingCurve> pairs = bowls;
+  for (TrainingCurve& c : pairs) {
+    c.tokens = {c.tokens[0], c.tokens[1]};
+    c.train_loss = {c.train_loss[0], c.train_loss[1]};
+  }
+  Approach1Options narrow;
+  narrow.smoothing = 0.05;
+  const Approach1Result p0 = fit_approach1(pairs, raw), p1 = fit_approach1(pairs, narrow);
+  REQUIRE(p0.envelope.size() == p1.envelope.size());
+  for (size_t i = 0; i < p0.envelope.size(); ++i) CHECK(p1.envelope[i].loss == Approx(p0.envelope[i].loss).margin(1e-12));
+
   // Bad input names the run and the fix.
   CHECK_THROWS_WITH(fit_approach1({}), Catch::Contains("no runs given"));
   std::vector<TrainingCurve> bad = law_curves(truth, {1e8, 1e9, 1e10}, 10, 0, 1);

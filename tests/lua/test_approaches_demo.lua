@@ -40,9 +40,26 @@ t.test("with the default noise each approach's interval holds the truth", functi
   end
 end)
 
+t.test("a second run in the same folder reuses the stores and prints the same table", function()
+  local dir = t.scratch("approaches-twice")
+  local first = select(2, t.run(dir, "'" .. script .. "' -- 0.01"))
+  local code, second = t.run(dir, "'" .. script .. "' -- 0.01")
+  t.eq(code, 0, second)
+  t.ok(#rows(first) == 3 and first == second, first .. "\n----\n" .. second)
+end)
+
+t.test("--dry-run prints the plans and fits nothing", function()
+  local code, out = t.run(t.scratch("approaches-dry"), "'" .. script .. "' --dry-run")
+  t.eq(code, 0, out)
+  t.ok(out:find("total: 48 runs", 1, true) and out:find("total: 36 runs", 1, true), out)
+  t.ok(not out:find("| approach |", 1, true), out)
+end)
+
 t.test("a noise that is not a number is refused, saying where it goes", function()
-  local code, out = t.run(t.scratch("approaches-bad"), "'" .. script .. "' -- lots")
-  t.ok(code ~= 0, out)
-  t.ok(out:find("the noise after -- must be a number from 0 to 0.2, e.g. -- 0.02 (got lots)", 1, true), out)
+  for _, args in ipairs { "-- lots", "-- 0.01 more", "-- 0.5" } do
+    local code, out = t.run(t.scratch("approaches-bad"), "'" .. script .. "' " .. args)
+    t.ok(code ~= 0, out)
+    t.ok(out:find("after -- give one number, the noise, from 0 to 0.2, e.g. -- 0.02 (got " .. args:sub(4) .. ")", 1, true), out)
+  end
 end)
 t.done()

@@ -614,6 +614,12 @@ t.test("study_figures skips, with the reason, the figures its inputs do not allo
   paths, skipped = plot.study_figures { dir = sub, runs = grid, N_opt = a1, approach1 = a1 }
   t.eq(skipped_names(skipped), "isoflop data_constrained residuals curves")
   t.ok(read(sub .. "/allocation.gp"):find("approach 1 switches", 1, true))
+  -- approach1 alone: its own power law (k, a) is the line, its switches the points.
+  paths, skipped = plot.study_figures { dir = sub, runs = grid, approach1 = a1 }
+  t.eq(skipped_names(skipped), "isoflop data_constrained residuals curves")
+  t.ok(read(sub .. "/allocation.gp"):find("N_{opt} = 0.1·C^{0.500}", 1, true), read(sub .. "/allocation.gp"))
+  t.raises(function() plot.study_figures { dir = sub, runs = grid, approach1 = 5 } end,
+    "approach1 must be an approach 1 fit (fit.approach1's result, or a study's s.fits.approach1), with its switches (got number)")
   -- IsoFLOP runs without a law: the allocation is fitted to the minima; no residuals.
   paths, skipped = plot.study_figures { dir = sub, runs = fx.isoflop_runs(law, false) }
   local names = {}

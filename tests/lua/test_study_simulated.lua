@@ -247,6 +247,19 @@ local function fake_study()
 end
 local OBS = { { N = 1e6, D = 1e8, loss = 3.0, C = 6e14 }, { N = 2e6, D = 1e8, loss = 2.9, C = 1.2e15 } }
 
+t.test("a store that cannot give a run's curve is named, not read as a run without one", function()
+  local s = fake_study()
+  s.store = { curve = function(_, _, hash)
+    if hash == "b" then error("store:curve: database disk image is malformed", 0) end
+    return { { tokens = 1, train_loss = 2 } }
+  end }
+  local runs, failure = analysis.with_curves(s, { { N = 1, hash = "a" }, { N = 2, hash = "b" }, { N = 3 } })
+  t.eq(#runs[1].curve, 1)
+  t.eq(#runs[2].curve, 0)
+  t.eq(#runs[3].curve, 0)  -- no hash: no stored run, no curve
+  t.eq(failure, "store:curve: database disk image is malformed")
+end)
+
 t.test("a figure that its inputs do not allow is reported with its own reason, not as gnuplot's failure", function()
   local s = fake_study()
   with_plot({ study_figures = function()

@@ -674,12 +674,13 @@ function M.allocation(spec)
       local predict = M.predictor(where, spec.law)
       n_law = { predict = function(C) return (M.optimum(predict, C)) end }
     end
-    -- The law by its name and the allocation it implies: its loss formula, as long as the panel is
-    -- wide, pushed the bottom-right legend over the smallest minima.
+    -- A law of Chinchilla's form by its name and the allocation it implies: its loss formula, as long
+    -- as the panel is wide, pushed the bottom-right legend over the smallest minima. (Other laws'
+    -- optimum is found numerically: no exponent to name.)
     local p = get(spec.law, "params")
     local alpha, beta = get(p, "alpha"), get(p, "beta")
     local name = first(spec.law, "label", "name", "kind")
-    if alpha and beta and alpha + beta > 0 then
+    if closed and alpha and beta and alpha + beta > 0 then
       n_label = string.format("%s: N_{opt} ∝ C^{%.3f}", type(name) == "string" and name or "law", beta / (alpha + beta))
     else
       n_label = M.law_label(spec.law, "law")

@@ -260,24 +260,29 @@ local function fit_observations(fit, obs, with)
 end
 
 -- Copies of the observations `obs` of study `s`, each with its stored loss curve as .curve (empty
--- where the store has none): s:curves(), the approach 1 fit and the figures read these.
+-- where the store has none): s:curves(), the approach 1 fit and the figures read these. Second
+-- value: the first error the store raised reading a curve (that run's curve is then empty).
 function analysis.with_curves(s, obs)
-  local out = {}
+  local out, failure = {}, nil
   for i, o in ipairs(obs) do
     local run = {}
     for k, v in pairs(o) do run[k] = v end
-    local ok, curve = false, nil
-    if s.store then ok, curve = pcall(function() return s.store:curve(s.name, o.hash) end) end
-    run.curve = ok and curve or {}
+    run.curve = {}
+    if s.store and o.hash then
+      local ok, curve = pcall(function() return s.store:curve(s.name, o.hash) end)
+      if ok then run.curve = curve else failure = failure or checks.plain(tostring(curve)) end
+    end
     out[i] = run
   end
-  return out
+  return out, failure
 end
 
 local function run_fit(name, options, obs, s)
   local fit = fit_module()
   if name == "approach1" then
-    return analysis.approach1(analysis.with_curves(s, obs), options),
+    local runs, failure = analysis.with_curves(s, obs)
+    if failure then error("approach1: the store could not give a run's loss curve: " .. failure, 0) end
+    return analysis.approach1(runs, options),
       "the study's approach 1 (lower envelope of the stored training curves, bootstrap over runs)"
   end
   if name == "isoflop" then
@@ -500,7 +505,7 @@ local function law_json(law)
     end
     out.loss = law.loss
     out.runs, out.sizes, out.frontier_sizes = law.n_runs, law.sizes, law.frontier_sizes
-    out.warnings = law.warnings
+    if law.warnings and #law.warnings > 0 then out.warnings = law.warnings end
     out.bootstrap = law.bootstrap
     out.bootstrap_drawn = law.bootstrap_drawn
   end

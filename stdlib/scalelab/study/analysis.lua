@@ -93,6 +93,18 @@ local function with_bootstrap_intervals(law, as, bs, drawn)
   return law
 end
 
+-- The law of approach 1 or 2 with the native result r's bootstrap samples ({ a =, k = } each) and,
+-- from them, its intervals.
+local function with_native_samples(law, r)
+  local as, bs = {}, {}
+  law.samples = {}
+  for i, sample in ipairs(r.samples) do
+    law.samples[i] = { a = sample.a, k = sample.k }
+    as[i], bs[i] = sample.a, sample.b
+  end
+  return with_bootstrap_intervals(law, as, bs, r.bootstrap_drawn)
+end
+
 -- ", 396 bootstrap resamples (95% intervals)", saying how many of those drawn were left out and why.
 local function bootstrap_phrase(law, left_out_because)
   if law.bootstrap == 0 then return "" end
@@ -189,13 +201,8 @@ function analysis.isoflop(obs, options)
     end
   end
   local law = setmetatable({ kind = "isoflop", params = { a = r.a, k = r.k, b = r.b, k_D = r.k_D }, minima = minima,
-                             warnings = r.warnings, n_obs = #budget, samples = {}, bootstrap = 0 }, IsoflopLaw)
-  local as, bs = {}, {}
-  for i, sample in ipairs(r.samples) do
-    law.samples[i] = { a = sample.a, k = sample.k }
-    as[i], bs[i] = sample.a, sample.b
-  end
-  return with_bootstrap_intervals(law, as, bs, r.bootstrap_drawn)
+                             warnings = r.warnings, n_obs = #budget, bootstrap = 0 }, IsoflopLaw)
+  return with_native_samples(law, r)
 end
 
 -- ---- Chinchilla approach 1: the lower envelope of the training curves ----------------------------------
@@ -230,14 +237,9 @@ function analysis.approach1(runs, options)
   if not r.N_law then error("approach1: " .. r.unfitted, 0) end
   local law = setmetatable({ kind = "approach1", params = { a = r.a, k = r.k, b = r.b, k_D = r.k_D },
                              envelope = r.envelope, switches = r.switches, loss = r.loss, n_runs = r.runs, sizes = r.sizes,
-                             frontier_sizes = r.frontier_sizes, warnings = r.warnings, samples = {}, bootstrap = 0,
-                             minima = {} }, Approach1Law)
-  local as, bs = {}, {}
-  for i, sample in ipairs(r.samples) do
-    law.samples[i] = { a = sample.a, k = sample.k }
-    as[i], bs[i] = sample.a, sample.b
-  end
-  return with_bootstrap_intervals(law, as, bs, r.bootstrap_drawn)
+                             frontier_sizes = r.frontier_sizes, warnings = r.warnings, bootstrap = 0, minima = {} },
+                           Approach1Law)
+  return with_native_samples(law, r)
 end
 
 -- ---- Running the fits -------------------------------------------------------------------------------------------

@@ -381,6 +381,14 @@ void push_numbers(lua_State* L, const std::vector<double>& values) {
   }
 }
 
+void push_strings(lua_State* L, const std::vector<std::string>& values) {
+  lua_createtable(L, static_cast<int>(values.size()), 0);
+  for (size_t i = 0; i < values.size(); ++i) {
+    lua_pushlstring(L, values[i].data(), values[i].size());
+    lua_rawseti(L, -2, static_cast<lua_Integer>(i + 1));
+  }
+}
+
 void set_number(lua_State* L, const char* key, double value) {
   if (std::isnan(value)) return;
   lua_pushnumber(L, value);

@@ -166,6 +166,7 @@ class Args {
 // Reads a Lua array of numbers at `index` (throws naming `what` when it is not one).
 std::vector<double> to_numbers(lua_State* L, int index, const std::string& what);
 void push_numbers(lua_State* L, const std::vector<double>& values);
+void push_strings(lua_State* L, const std::vector<std::string>& values);
 
 // Fields of the table on top of the stack: t[key] = value. A NaN number (a missing value) leaves the
 // field nil.

@@ -599,21 +599,11 @@ int law_report(lua_State* L) {
   return 1;
 }
 int law_warnings(lua_State* L) {
-  const auto& w = check<FittedLaw>(L, 1).warnings;
-  lua_createtable(L, static_cast<int>(w.size()), 0);
-  for (size_t i = 0; i < w.size(); ++i) {
-    lua_pushstring(L, w[i].c_str());
-    lua_rawseti(L, -2, static_cast<lua_Integer>(i + 1));
-  }
+  push_strings(L, check<FittedLaw>(L, 1).warnings);
   return 1;
 }
 int law_undetermined(lua_State* L) {
-  const auto& u = check<FittedLaw>(L, 1).undetermined;
-  lua_createtable(L, static_cast<int>(u.size()), 0);
-  for (size_t i = 0; i < u.size(); ++i) {
-    lua_pushstring(L, u[i].c_str());
-    lua_rawseti(L, -2, static_cast<lua_Integer>(i + 1));
-  }
+  push_strings(L, check<FittedLaw>(L, 1).undetermined);
   return 1;
 }
 int law_observations(lua_State* L) {
@@ -815,15 +805,6 @@ void push_allocation(lua_State* L, const FittedLaw& N_law, const FittedLaw& D_la
   lua_setfield(L, -2, "intervals");
 }
 
-void push_strings(lua_State* L, const char* key, const std::vector<std::string>& strings) {
-  lua_createtable(L, static_cast<int>(strings.size()), 0);
-  for (size_t i = 0; i < strings.size(); ++i) {
-    lua_pushstring(L, strings[i].c_str());
-    lua_rawseti(L, -2, static_cast<lua_Integer>(i + 1));
-  }
-  lua_setfield(L, -2, key);
-}
-
 // fit.isoflop(obs [, { bootstrap =, seed =, budget = { per run } }]): fit/isoflop.h's analysis.
 int isoflop(lua_State* L) {
   const Observations& obs = check<Observations>(L, 1);
@@ -880,7 +861,8 @@ int isoflop(lua_State* L) {
   push(L, std::move(parabolas));
   lua_setfield(L, -2, "parabolas");
   push_allocation(L, r.N_law, r.D_law, r.bootstrap_drawn, r.a_samples, r.k_samples, r.b_samples);
-  push_strings(L, "warnings", r.warnings);
+  push_strings(L, r.warnings);
+  lua_setfield(L, -2, "warnings");
   set_tostring(L, r.Summary());
   return 1;
 }
@@ -987,7 +969,8 @@ int approach1(lua_State* L) {
     lua_pushstring(L, r.unfitted.c_str());
     lua_setfield(L, -2, "unfitted");
   }
-  push_strings(L, "warnings", r.warnings);
+  push_strings(L, r.warnings);
+  lua_setfield(L, -2, "warnings");
   set_tostring(L, r.Summary());
   return 1;
 }

@@ -32,14 +32,6 @@ plot::GnuplotOptions options_at(lua_State* L, int index, const char* function) {
   return options;
 }
 
-void push_strings(lua_State* L, const std::vector<std::string>& values) {
-  lua_createtable(L, static_cast<int>(values.size()), 0);
-  for (size_t i = 0; i < values.size(); ++i) {
-    lua_pushlstring(L, values[i].data(), values[i].size());
-    lua_rawseti(L, -2, static_cast<lua_Integer>(i + 1));
-  }
-}
-
 int run(lua_State* L) {
   size_t size = 0;
   const char* script = luaL_checklstring(L, 1, &size);

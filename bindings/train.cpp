@@ -515,12 +515,7 @@ int curve(lua_State* L) {
 }
 
 int backends(lua_State* L) {
-  const auto names = train::backend_names();
-  lua_createtable(L, static_cast<int>(names.size()), 0);
-  for (size_t i = 0; i < names.size(); ++i) {
-    lua_pushstring(L, names[i].c_str());
-    lua_seti(L, -2, static_cast<lua_Integer>(i + 1));
-  }
+  push_strings(L, train::backend_names());
   return 1;
 }
 

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <limits>
+#include <map>
 #include <memory>
 
 #include "bindings/modules.h"
@@ -22,7 +23,83 @@ using fit::Observations;
 
 // ---- Observations -------------------------------------------------------------------------------
 
+// A list of rows, one per run: { { N =, D =, loss = [, U =, C =, S =, weight =, run =] }, ... }, as a
+// study's s:observations() gives them. Other fields (a run's seed, budget, hash) are the rows' own
+// business and not read. A column is in every row or in none; U alone may be missing from some
+// rows: those runs trained on fresh tokens, U = D.
+bool is_row_list(lua_State* L, int index) {
+  if (!lua_istable(L, index) || lua_getmetatable(L, index)) {
+    if (lua_istable(L, index)) lua_pop(L, 1);
+    return false;
+  }
+  const bool rows = lua_rawgeti(L, index, 1) == LUA_TTABLE;
+  lua_pop(L, 1);
+  return rows;
+}
+
+Observations observations_from_rows(lua_State* L, int index, const std::string& function) {
+  index = lua_absindex(L, index);
+  const lua_Integer n = static_cast<lua_Integer>(lua_rawlen(L, index));
+  const char* const columns[] = {"N", "D", "U", "C", "S", "loss", "weight"};
+  std::map<std::string, std::vector<double>> values;  // NaN where a row lacks the column
+  std::vector<std::string> runs;
+  bool any_run = false;
+  for (lua_Integer i = 1; i <= n; ++i) {
+    if (lua_rawgeti(L, index, i) != LUA_TTABLE)
+      fail(function, ": row ", i, " must be a table { N =, D =, loss =, ... } (got ", luaL_typename(L, -1), ")");
+    const int row = lua_gettop(L);
+    if (lua_getfield(L, row, "N_fit") != LUA_TNIL)
+      fail(function, ": row ", i, " is a study's planned run (s.runs: N is the size it asked for, and it has no D); "
+           "give s:observations(), the finished runs with N as the study's fits count it");
+    lua_pop(L, 1);
+    for (const char* column : columns) {
+      const int type = lua_getfield(L, row, column);
+      if (type != LUA_TNIL && type != LUA_TNUMBER)
+        fail(function, ": row ", i, ", ", column, " must be a number (got ", lua_typename(L, type), ")");
+      if (type == LUA_TNUMBER) {
+        const double value = lua_tonumber(L, -1);
+        if (std::isnan(value))
+          fail(function, ": row ", i, ", ", column, " is NaN; give a finite number, or leave the run out");
+        auto& column_values = values[column];
+        column_values.resize(static_cast<size_t>(n), std::numeric_limits<double>::quiet_NaN());
+        column_values[static_cast<size_t>(i - 1)] = value;
+      }
+      lua_pop(L, 1);
+    }
+    if (lua_getfield(L, row, "run") != LUA_TNIL) {
+      any_run = true;
+      runs.resize(static_cast<size_t>(n));
+      size_t length = 0;
+      const char* text = luaL_tolstring(L, -1, &length);
+      runs[static_cast<size_t>(i - 1)].assign(text, length);
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 2);
+  }
+  // A row without U (where others have it) trained on fresh tokens: U = D. Any other gap is
+  // reported by Validate, naming the row.
+  if (values.count("U") && values.count("D")) {
+    auto& U = values["U"];
+    const auto& D = values["D"];
+    for (size_t i = 0; i < U.size(); ++i)
+      if (std::isnan(U[i])) U[i] = D[i];
+  }
+  Observations obs;
+  for (auto& [column, column_values] : values) obs.SetColumn(column, std::move(column_values));
+  if (any_run) {
+    for (size_t i = 0; i < runs.size(); ++i)
+      if (runs[i].empty()) fail(function, ": row ", i + 1, " has no run, but other rows do (give it on every row or on none)");
+    obs.SetRuns(std::move(runs));
+  }
+  obs.Validate();
+  return obs;
+}
+
 int observations(lua_State* L) {
+  if (is_row_list(L, 1)) {
+    push(L, observations_from_rows(L, 1, "fit.observations"));
+    return 1;
+  }
   Args args(L, 1, "fit.observations", {"N", "D", "U", "C", "S", "loss", "weight", "run"});
   Observations obs;
   for (const char* column : {"N", "D", "U", "C", "S", "loss", "weight"}) {
@@ -63,6 +140,17 @@ int observations(lua_State* L) {
   obs.Validate();
   push(L, std::move(obs));
   return 1;
+}
+
+// A fit's observations argument: Observations, or a list of rows (converted here; the object takes
+// the list's place on the stack, which keeps it alive through the call).
+const Observations& observations_arg(lua_State* L, int index, const char* function) {
+  if (is_row_list(L, index)) {
+    index = lua_absindex(L, index);
+    push(L, observations_from_rows(L, index, function));
+    lua_replace(L, index);
+  }
+  return check<Observations>(L, index);
 }
 
 int read_csv(lua_State* L) {
@@ -312,14 +400,14 @@ FittedLaw run_fit(const ParsedOptions& p, const Observations& obs) {
 // ---- Fitting functions -----------------------------------------------------------------------------
 
 int chinchilla(lua_State* L) {
-  const Observations& obs = check<Observations>(L, 1);
+  const Observations& obs = observations_arg(L, 1, "fit.chinchilla");
   ParsedOptions p = read_options(L, 2, "fit.chinchilla", Law::Make(LawKind::Chinchilla));
   push(L, run_fit(p, obs));
   return 1;
 }
 
 int data_constrained(lua_State* L) {
-  const Observations& obs = check<Observations>(L, 1);
+  const Observations& obs = observations_arg(L, 1, "fit.data_constrained");
   Law law = Law::Make(LawKind::DataConstrained);
   bool has_base = false;
   if (lua_istable(L, 2)) {
@@ -342,7 +430,7 @@ int data_constrained(lua_State* L) {
 }
 
 int kaplan(lua_State* L) {
-  const Observations& obs = check<Observations>(L, 1);
+  const Observations& obs = observations_arg(L, 1, "fit.kaplan");
   std::string form;
   if (lua_istable(L, 2)) {
     lua_getfield(L, 2, "form");
@@ -371,7 +459,7 @@ int kaplan(lua_State* L) {
 // fit.law(law, obs, opts): refits any law (its kind; its values are starts and held values).
 int fit_any(lua_State* L) {
   const FittedLaw& law = check<FittedLaw>(L, 1);
-  const Observations& obs = check<Observations>(L, 2);
+  const Observations& obs = observations_arg(L, 2, "fit.law");
   ParsedOptions p = read_options(L, 3, "fit.law", law.law);
   push(L, run_fit(p, obs));
   return 1;
@@ -494,7 +582,7 @@ int custom(lua_State* L) {
     return 1;
   }
   args.push("data");
-  const Observations& obs = check<Observations>(L, lua_gettop(L));
+  const Observations& obs = observations_arg(L, lua_gettop(L), "fit.custom");
   // The fitting options are the other keys of the same table.
   lua_newtable(L);
   int opts = lua_gettop(L);
@@ -807,7 +895,7 @@ void push_allocation(lua_State* L, const FittedLaw& N_law, const FittedLaw& D_la
 
 // fit.isoflop(obs [, { bootstrap =, seed =, budget = { per run } }]): fit/isoflop.h's analysis.
 int isoflop(lua_State* L) {
-  const Observations& obs = check<Observations>(L, 1);
+  const Observations& obs = observations_arg(L, 1, "fit.isoflop");
   fit::IsoFlopOptions options;
   if (!lua_isnoneornil(L, 2)) {
     Args args(L, 2, "fit.isoflop", {"bootstrap", "seed", "budget"});
@@ -994,7 +1082,7 @@ int power_law(lua_State* L) {
 
 int extrapolate(lua_State* L) {
   const FittedLaw& law = check<FittedLaw>(L, 1);
-  const Observations& obs = check<Observations>(L, 2);
+  const Observations& obs = observations_arg(L, 2, "fit.extrapolate");
   if (!lua_istable(L, 3)) fail("fit.extrapolate(law, obs, { below = C, ... }): the options table with below = is required");
   lua_getfield(L, 3, "below");
   if (lua_type(L, -1) != LUA_TNUMBER) fail("fit.extrapolate: below must be the compute threshold in FLOP");
@@ -1023,7 +1111,7 @@ int extrapolate(lua_State* L) {
 
 int objective(lua_State* L) {
   const FittedLaw& law = check<FittedLaw>(L, 1);
-  const Observations& obs = check<Observations>(L, 2);
+  const Observations& obs = observations_arg(L, 2, "fit.objective");
   double delta = luaL_optnumber(L, 3, 1e-3);
   lua_pushnumber(L, fit::objective(law.law, obs, delta));
   return 1;
@@ -1067,8 +1155,8 @@ void push_published(lua_State* L, const Law& law, const char* name) {
 
 int open_fit(lua_State* L) {
   Class<Observations>::define(
-      L, "Observations (made by fit.observations{ N =, D =, loss = } or fit.read_csv(path)): a table of training runs "
-      "(N, D, U, C, S, loss, weight, run), validated.",
+      L, "Observations (made by fit.observations{ N =, D =, loss = } or fit.read_csv(path), or a list of rows such as "
+      "a study's s:observations()): a table of training runs (N, D, U, C, S, loss, weight, run), validated.",
       {},
       {{"size", &bound<obs_size>, "number of runs"},
        {"N", &bound<obs_column<kN>>, "parameters per run (array), or nil"},
@@ -1127,7 +1215,8 @@ int open_fit(lua_State* L) {
   new_module(
       L, "Scaling-law fitting (native half).",
       {{"observations", &bound<observations>,
-        "fit.observations{ N = {...}, D = {...}, loss = {...} [, U =, C =, S =, weight =, run =] } -> Observations"},
+        "fit.observations{ N = {...}, D = {...}, loss = {...} [, U =, C =, S =, weight =, run =] } -> Observations; "
+        "fit.observations(rows): a list of rows { N =, D =, loss =, ... } such as a study's s:observations()"},
        {"read_csv", &bound<read_csv>,
         "fit.read_csv(path [, { N = \"params\", D = \"tokens\", loss = \"loss\", ... }]) -> Observations"},
        {"chinchilla", &bound<chinchilla>, "fit.chinchilla(obs [, options]) -> law: E + A/N^alpha + B/D^beta"},

@@ -218,9 +218,7 @@ if entropy and s.fits and s.fits.chinchilla then
   -- the data barely constrain E, and E trades off against B and beta. A floor known from theory
   -- (here the source's entropy, the loss of the perfect model) can be held fixed instead: the law's
   -- reducible part is then fitted alone, and the planning answer narrows.
-  local observed = { N = {}, D = {}, loss = {} }
-  for i, o in ipairs(s:observations()) do observed.N[i], observed.D[i], observed.loss[i] = o.N, o.D, o.loss end
-  local fixed = fit.chinchilla(fit.observations(observed),
+  local fixed = fit.chinchilla(s:observations(),
     { init = { E = entropy }, free = { "A", "B", "alpha", "beta" }, bootstrap = 100, covariance = false })
   print(string.format("\nThe same law with E held at the known entropy (%.3f):", entropy))
   print(fixed)

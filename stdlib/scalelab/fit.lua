@@ -2,6 +2,7 @@
 --
 --   local obs = fit.observations{ N = {...}, D = {...}, loss = {...} }
 --   local obs = fit.read_csv("runs.csv", { N = "params", D = "tokens", loss = "loss" })
+--   fit.chinchilla(s:observations())   -- a list of rows { N =, D =, loss =, ... } serves as obs
 --   local law = fit.chinchilla(obs, { bootstrap = 200 })   -- the Chinchilla/Epoch method
 --   print(law)                                              -- parameters with 95% intervals
 --   law.params.alpha, law.intervals.alpha, law:predict{ N = 70e9, D = 1.4e12 }
@@ -36,6 +37,9 @@ for name, value in pairs(native) do fit[name] = value end
 document(fit, [[
 fit: scaling laws and their fitting.
   fit.observations{ N =, D =, loss = [, U =, C =, S =, weight =, run =] }, fit.read_csv(path, mapping)
+  fit.observations(rows)           rows { { N =, D =, loss = [, U =, ...] }, ... } (a study's s:observations());
+                                   every fitter also takes such rows in place of obs. A column is in every row
+                                   or in none, but for U: a row without it trained on fresh tokens (U = D)
   fit.chinchilla(obs, opts)        L = E + A/N^alpha + B/D^beta (LSE parametrisation, sum of Huber(1e-3)
                                    over ln residuals, 4500-point start grid, best start kept)
   fit.data_constrained(obs, opts)  Muennighoff et al.: L = E + A/N'^alpha + B/D'^beta with R_D*, R_N*

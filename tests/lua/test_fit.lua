@@ -37,6 +37,45 @@ t.test("bad observations name the row and column", function()
   t.raises(function() fit.observations{ N = { 1e8 }, los = { 3 } } end, "did you mean 'loss'")
 end)
 
+t.test("observations from a list of rows, as a study's s:observations() gives them", function()
+  local rows = {}
+  for i = 1, 100 do rows[i] = { N = N[i], D = D[i], loss = L[i], seed = i, hash = "h" .. i } end
+  local from_rows = fit.observations(rows)
+  t.eq(#from_rows, 100)
+  t.eq(from_rows.N[7], N[7])
+  t.eq(from_rows.D[100], D[100])
+  t.eq(from_rows.loss[42], L[42])
+  t.eq(from_rows.U, nil)
+  t.eq(from_rows.run, nil)  -- the rows' own fields (seed, hash) are not read
+  -- Every fitter takes the rows in place of Observations, and fits them as the columns.
+  local a = fit.kaplan(rows, { form = "ND" })
+  local b = fit.kaplan(obs, { form = "ND" })
+  for name, value in pairs(b.params) do t.eq(a.params[name], value) end
+  t.eq(fit.objective(b, rows), fit.objective(b, obs))
+  -- U only where the run repeated its data: a row without it trained on fresh tokens, U = D.
+  local mixed = fit.observations { { N = 1e8, D = 4e9, U = 1e9, loss = 3 }, { N = 2e8, D = 3e9, loss = 2.9, run = nil } }
+  t.eq(mixed.U[1], 1e9)
+  t.eq(mixed.U[2], 3e9)
+  local named = fit.observations { { N = 1e8, D = 1e9, loss = 3, run = "a" }, { N = 2e8, D = 2e9, loss = 2.9, run = 7 } }
+  t.eq(named.run[1], "a")
+  t.eq(named.run[2], "7")
+end)
+
+t.test("bad rows name the row and what to give", function()
+  t.raises(function() fit.observations { { N = 1e8, D = 1e9, loss = 3 }, { N = 2e8, loss = 2.9 } } end,
+    "row 2 has no D value, but other rows do")
+  t.raises(function() fit.observations { { N = 1e8, D = 1e9, loss = 3, run = "a" }, { N = 2e8, D = 1e9, loss = 2.9 } } end,
+    "row 2 has no run, but other rows do")
+  t.raises(function() fit.observations { { N = 1e8, D = 1e9, loss = "3" } } end, "row 1, loss must be a number (got string)")
+  t.raises(function() fit.observations { { N = 1e8, D = 1e9, loss = 0 / 0 } } end, "row 1, loss is NaN")
+  t.raises(function() fit.observations { { N = 1e8, D = 1e9, loss = 3 }, "x" } end, "row 2 must be a table")
+  t.raises(function() fit.observations { { N = 1e8, D = 1e9 } } end, "the loss column is missing")
+  -- A study's plan (s.runs) carries the size it asked for and no D: the error says what to give.
+  t.raises(function() fit.chinchilla { { N = 1e8, N_fit = 1.04e8, tokens = 1e9, loss = 3 } } end,
+    "fit.chinchilla: row 1 is a study's planned run (s.runs: N is the size it asked for, and it has no D); give s:observations()")
+  t.raises(function() fit.chinchilla { 3 } end, "must be Observations")
+end)
+
 t.test("published laws", function()
   local c = fit.published.chinchilla
   t.eq(c.kind, "chinchilla")

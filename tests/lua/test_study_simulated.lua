@@ -129,6 +129,9 @@ t.test("report = false writes no report, yet the study still fits its laws and a
   t.ok(s.fits and s.fits.isoflop and s.fits.chinchilla, "both laws fitted")
   t.eq(#s.answers, 2)
   t.near(s.fits.chinchilla.params.alpha, CHINCHILLA.alpha, 0.05)
+  -- In the REPL the finished runs fit as they are: the same law as the study's own fit.
+  local again = fit.chinchilla(s:observations())
+  for name, value in pairs(s.fits.chinchilla.params) do t.eq(again.params[name], value, name) end
   t.eq(s.report_path, nil)
   local base = s.store_path:gsub("%.db$", "")
   t.ok(not io.open(base .. ".report.md"), "no report file")

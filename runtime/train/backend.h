@@ -31,8 +31,8 @@ struct OptimizerOptions {
 
 // What the simulated backend draws: L(N, D) = E + A/N^α + B/D^β (Chinchilla's form, N all
 // parameters, D tokens seen), capped at ln(vocab) (a uniform guess), times (1 + noise·ε) with ε
-// standard normal for training losses (held-out losses get noise/4); every draw stays in
-// [0, ln(vocab)].
+// standard normal for training losses (a held-out loss gets noise/4, one draw per evaluation
+// whatever the number of batches); every draw stays in [0, ln(vocab)].
 struct LossLaw {
   double E = 1.69, A = 406.4, B = 410.7, alpha = 0.34, beta = 0.28;  // Hoffmann et al. 2022
   double noise = 0.02;

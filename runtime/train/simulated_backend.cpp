@@ -37,7 +37,12 @@ class SimulatedBackend final : public Backend {
   void init(const model::GptConfig& config, const OptimizerOptions&, int64_t, uint64_t seed) override {
     n_ = static_cast<double>(config.params());
     cap_ = std::log(static_cast<double>(config.vocab));
-    seed_ = seed;
+    // The draws are keyed by the model's shape as well as the seed: the runs of a sweep share a seed,
+    // and two sizes trained on as many tokens would otherwise draw the same noise.
+    model::Rng key(seed);
+    for (int64_t field : {config.vocab, config.ctx, config.d_model, config.n_head, config.n_layer, config.ff()})
+      key.state ^= key.next() + static_cast<uint64_t>(field);
+    seed_ = key.next();
     tokens_ = 0;
     eval_at_ = -1;
     eval_index_ = 0;
@@ -60,7 +65,10 @@ class SimulatedBackend final : public Backend {
       eval_index_ = 0;
     }
     const double mean = std::min(cap_, law_(n_, static_cast<double>(std::max<int64_t>(tokens_, 1))));
-    return clamp(mean * (1.0 + law_.noise / 4 * normal(2, tokens_, eval_index_++)));
+    // One draw per evaluation, whichever batch asks: the held-out loss (their mean) has the spread
+    // noise/4 however many batches the trainer evaluates on.
+    ++eval_index_;
+    return clamp(mean * (1.0 + law_.noise / 4 * normal(2, tokens_, 0)));
   }
 
   std::string save() const override {
@@ -97,7 +105,9 @@ class SimulatedBackend final : public Backend {
   double n_ = 1, cap_ = 0;
   uint64_t seed_ = 0;
   int64_t tokens_ = 0;
-  int64_t eval_at_ = -1, eval_index_ = 0;  // the position of the last evaluation, draws made there
+  // The position of the last evaluation and the batches evaluated there (kept in the checkpoint's
+  // format; the draw no longer depends on it).
+  int64_t eval_at_ = -1, eval_index_ = 0;
 };
 
 }  // namespace

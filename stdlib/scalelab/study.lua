@@ -538,8 +538,8 @@ local function print_plan(s, runs, duplicates, status_of)
       backends.simulates(s.backend_kind) and "simulated" or speed == math.huge and "-" or core.format_duration(seconds), status)
   end
   if backends.simulates(s.backend_kind) then
-    lines[#lines + 1] = string.format("total: %s (%d to simulate), %s FLOP if trained; simulated: losses drawn from a "
-      .. "law, no training", core.format_counted(#runs, "run"), todo, core.format_flops(total_flops))
+    lines[#lines + 1] = string.format("total: %s (%d to simulate), %s FLOP if trained; simulated: %s",
+      core.format_counted(#runs, "run"), todo, core.format_flops(total_flops), backends.describe_simulation(s.backend_identity))
   else
     lines[#lines + 1] = string.format("total: %s (%d to train), %s FLOP, estimated %s on %s (%s)",
       core.format_counted(#runs, "run"), todo, core.format_flops(total_flops),
@@ -798,7 +798,8 @@ store. Keys: description, data, model ({ aspect =, vocab =, ctx =, head_dim = } 
 function(N) -> model.gpt{...}), hyper (lr, batch, warmup, min_lr, weight_decay, beta1, beta2, clip:
 numbers or functions of the run), sweep, backend ("simulated" | "cpu" | "cuda" | "auto" |
 { kind = "simulated", law = { E =, A =, B =, alpha =, beta = } or a Law (fit.published.chinchilla, a fitted
-fit.chinchilla or fit.data_constrained law), noise = } | { kind = "cpu", threads = 4 } (trainer options) | function(run);
+fit.chinchilla or fit.data_constrained law), noise = (default 0: the relative spread of each run's held-out loss,
+e.g. 0.01) } | { kind = "cpu", threads = 4 } (trainer options) | function(run);
 a table without kind simulates when it gives law or noise, else trains as "auto"), store (path, default "<name>.db"), fits
 ({"isoflop", "chinchilla", "approach1", "kaplan", "data_constrained"}, or { name = options }: e.g.
 data_constrained = { base = "single_epoch" } fits the base law on the single-epoch runs first, as

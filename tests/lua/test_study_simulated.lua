@@ -176,7 +176,8 @@ t.test("the dry run warns when the law puts the runs above ln(vocab), and says w
   t.ok(warning:find("law = { E =, A =, B =, alpha =, beta = }", 1, true), warning)
   t.ok(warning:find("plan larger models on more tokens (this law is below ln(vocab) from about", 1, true), warning)
   -- No training time for simulated runs: the column and the total say simulated.
-  t.ok(out:find("total: 12 runs (12 to simulate), 5.6e11 FLOP if trained; simulated: losses drawn from a law, no training", 1, true), out)
+  t.ok(out:find("total: 12 runs (12 to simulate), 5.6e11 FLOP if trained; simulated: losses drawn from a law without "
+    .. "noise, no training (backend.noise = 0.01 would give each run's held-out loss a 1% spread)", 1, true), out)
   t.ok(not out:find("estimated", 1, true), out)
   t.ok(out:find("simulated new", 1, true), out)
   -- A law for this scale: no warning.
@@ -196,7 +197,7 @@ t.test("a study whose law is capped says so before simulating and blames the law
   t.ok(report:find("every finished run has the same loss (4.1589 = ln(64)), where the simulated backend caps its law's predictions", 1, true), report)
   t.ok(report:find("- warning: the simulated backend's law (E = 1.69", 1, true), report)
   t.ok(not report:find("check that the runs trained", 1, true), report)
-  t.ok(report:find("simulated (losses drawn from a law, no training)", 1, true), report)
+  t.ok(report:find("; simulated: losses drawn from a law without noise, no training", 1, true), report)
   t.ok(not report:find("of training", 1, true), report)
   local json = read(dir .. "/isoflop-markov.report.json")
   t.ok(json:find('"warnings"', 1, true), json)
@@ -209,6 +210,38 @@ t.test("a study whose law is capped says so before simulating and blames the law
 end)
 
 -- ---- Progress without training times ----------------------------------------------------------------------------
+
+t.test("noise is the relative spread of each run's held-out loss, on either simulation", function()
+  -- 24 runs around the law; the RMS of ln(loss / law) estimates the spread (within about ±30% at 24 runs).
+  local function spread(law, noise)
+    local s = declare("noise", { sweep = sweep.grid { N = sweep.log(2e7, 2e9, 6), D = { 2e9, 6e9, 2e10, 6e10 } },
+      backend = { kind = "simulated", law = law, noise = noise } }, true)
+    local sum, n, distinct, draws = 0, 0, {}, 0
+    for _, o in ipairs(s:observations()) do
+      local r = math.log(o.loss / backends.law_loss(s.backend_identity.law, o.N, o.D, o.U))
+      sum, n = sum + r ^ 2, n + 1
+      local key = string.format("%.9g", r)
+      if not distinct[key] then distinct[key], draws = true, draws + 1 end
+    end
+    t.eq(n, 24)
+    -- Each run its own draw: the sizes share the study's seed, and those trained on as many tokens
+    -- once drew the same noise.
+    if noise > 0 then t.eq(draws, 24) end
+    return math.sqrt(sum / n), s
+  end
+  -- The trainer's simulated backend (a Chinchilla-form law) and the study's own (a data-constrained one).
+  for _, law in ipairs { CHINCHILLA, fit.published.datablations } do
+    local rms, s = spread(law, 0.02)
+    t.ok(rms > 0.013 and rms < 0.028, "held-out spread " .. rms .. " for noise 0.02")
+    t.ok(s.report_text:find("simulated: losses drawn from a law with 2% noise on each run's held-out loss", 1, true),
+      s.report_text)
+    t.ok(spread(law, 0) < 1e-9, "no noise: the law itself")
+  end
+  t.raises(function() declare("noise", { sweep = GRID(), backend = { kind = "simulated", noise = 0.3 } }) end,
+    "backend.noise must be a number in [0, 0.25): the relative spread of each run's held-out loss")
+  t.raises(function() declare("noise", { sweep = GRID(), backend = { kind = "simulated", noise = "1%" } }) end,
+    "backend.noise must be a number in [0, 0.25)")
+end)
 
 t.test("progress lines of simulated runs show no times and no ETA", function()
   local lines = {}

@@ -554,7 +554,8 @@ local function report_markdown(s, fits, answers, totals)
   local simulated = backends.simulates(s.backend_kind)
   add(string.format("- runs: %d done of %d%s; %s FLOP; %s", totals.done, #s.runs,
     totals.failed > 0 and string.format(" (%d not done)", totals.failed) or "", core.format_flops(totals.flops),
-    simulated and "simulated (losses drawn from a law, no training)" or (core.format_duration(totals.seconds) .. " of training")))
+    simulated and ("simulated: " .. backends.describe_simulation(s.backend_identity))
+      or (core.format_duration(totals.seconds) .. " of training")))
   if s.simulation_warning then add("- warning: " .. s.simulation_warning) end
   add()
   add("## Runs")

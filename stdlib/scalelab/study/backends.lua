@@ -1,8 +1,9 @@
 -- The trainer backends a study can run its runs on.
 --   "cpu", "cuda", "auto": the trainer (train.run{ backend = ... }) on the study's data
 --   "simulated" or { kind = "simulated", law = { E =, A =, B =, alpha =, beta = } | a Law, noise = 0.01 }:
---       a loss curve drawn from a known law plus noise; for fast pipeline tests and teaching (a fit
---       must recover the law it was given). The trainer's simulated backend when present.
+--       a loss curve drawn from a known law, with noise (default 0) the relative spread of each run's
+--       held-out loss; for fast pipeline tests and teaching (a fit must recover the law it was
+--       given). The trainer's simulated backend when present.
 --   { kind = "law", law =, noise =, points =, seconds_per_point = }: the same idea computed here,
 --       paced and checkpointed point by point (tests of the executor, of progress, of resumption)
 --   function(run, context) -> result: your own backend; result = { loss =, curve = {...}, ... }
@@ -281,6 +282,9 @@ end
 -- The backends a study may name: the trainer's ("auto": CUDA where present, else the CPU) and the
 -- two simulations.
 backends.names = { "auto", "cpu", "cuda", "simulated", "law" }
+-- The largest noise a simulation takes (a relative spread of the held-out loss; the trainer's training
+-- losses get four times it, below its limit of 1).
+backends.max_noise = 0.25
 backends.default = "auto"
 
 local function check_name(name, what)
@@ -335,11 +339,20 @@ function backends.resolve(backend)
     local law = backend.law ~= nil and backends.law_table(backend.law, "backend.law") or backends.default_law
     check_law(law, "backend.law")
     local noise = backend.noise or 0
+    if type(noise) ~= "number" or not (noise >= 0 and noise < backends.max_noise) then
+      error(string.format("backend.noise must be a number in [0, %g): the relative spread of each run's held-out loss "
+        .. "around the law, e.g. 0.01 for 1%% (got %s)", backends.max_noise, tostring(noise)), 0)
+    end
     -- The trainer's simulated backend draws from E + A/N^alpha + B/D^beta; a data-constrained law is
-    -- simulated here.
+    -- simulated here. Both give each run's held-out loss a relative spread of `noise`: the trainer's
+    -- noise is that of its training losses, and its held-out losses get a quarter of it.
     if kind == "simulated" and trainer() and not is_data_constrained(law) then
-      local trainer_law = { E = law.E, A = law.A, B = law.B, alpha = law.alpha, beta = law.beta, noise = noise }
-      return "simulated", { kind = "simulated", law = law, noise = noise, implementation = "train" }, function(run, context)
+      local trainer_law = { E = law.E, A = law.A, B = law.B, alpha = law.alpha, beta = law.beta, noise = 4 * noise }
+      local identity = { kind = "simulated", law = law, noise = noise, implementation = "train" }
+      -- Runs drawn before the noise meant the held-out spread (the trainer's noise was passed as it was) are
+      -- drawn again; noiseless runs are the same draws as before and keep their identity.
+      if noise > 0 then identity.training_noise = 4 * noise end
+      return "simulated", identity, function(run, context)
         context.trainer_options = { law = trainer_law }
         return backends.train(run, "simulated", context)
       end
@@ -378,6 +391,17 @@ end
 -- True for the backends that draw losses from a law instead of training.
 function backends.simulates(kind)
   return kind == "simulated" or kind == "law"
+end
+
+-- What a simulated study's runs are, for its plan and report: "losses drawn from a law without noise,
+-- no training (...)" or "losses drawn from a law with 1% noise on each run's held-out loss, no training".
+function backends.describe_simulation(identity)
+  local noise = type(identity) == "table" and identity.noise or 0
+  if noise > 0 then
+    return string.format("losses drawn from a law with %.3g%% noise on each run's held-out loss, no training", 100 * noise)
+  end
+  return "losses drawn from a law without noise, no training (backend.noise = 0.01 would give each run's held-out "
+    .. "loss a 1% spread)"
 end
 
 local function g3(x) return string.format("%.3g", x) end

@@ -743,7 +743,21 @@ local function run_study(name, spec, where)
   if backends.simulates(kind) then
     for _, r in ipairs(runs) do r.simulated = true end
   end
-  executor.execute(s, { jobs = options.jobs or spec.jobs, executor = spec.executor })
+  local ok_run, run_error = pcall(executor.execute, s, { jobs = options.jobs or spec.jobs, executor = spec.executor })
+  if not ok_run then
+    local message = tostring(run_error)
+    -- Ctrl-C: what was done is kept, and the study says so at the user's line (the host exits 130).
+    if message:find("interrupted!?$") then
+      local done = 0
+      for _, r in ipairs(s.runs) do
+        if r.status == "done" or r.status == "diverged" then done = done + 1 end
+      end
+      checks.fail(where, string.format("study %s: interrupted with %d of %s finished; they are kept in %s, and the "
+        .. "runs stopped keep their checkpoints: run the study again to resume", name, done,
+        core.format_counted(#s.runs, "run"), s.store_path))
+    end
+    error(run_error, 0)
+  end
   analysis.analyse(s, spec.report ~= false)
   -- After the report: a study with failed runs is not a success, and says so. A script that nothing
   -- protects ends with an error (exit status 1); a caller that would catch that error (the REPL, a

@@ -146,7 +146,7 @@ TEST_CASE("an error the library raises at the user's line: the traceback starts 
   CHECK_THAT(r.err, Catch::Contains("own.lua:2: in "));
 }
 
-TEST_CASE("-i after a failing -e statement still opens the REPL; the status is 1") {
+TEST_CASE("with -i the REPL opens after a failing -e statement, and the status is 1") {
   auto r = scalelab_run({"-i", "-e", "x = 41; error('stop here')"}, "x + 1\n");
   CHECK(r.status == 1);
   CHECK_THAT(r.err, Catch::Contains("(command line):1: stop here"));

@@ -238,7 +238,7 @@ TEST_CASE("an error from a library function called on the typed line names the l
   CHECK(repl.wait() == 0);
 }
 
-TEST_CASE("-i opens the REPL after a script that fails, with the error printed first") {
+TEST_CASE("with -i the REPL opens after a script that fails, with the error printed first") {
   const std::string dir = temp_dir();
   write_file(dir + "/fails.lua", "kept = 41\nerror('the script failed')\nnever = true\n");
   Pty repl({SCALELAB_BINARY, "-i", dir + "/fails.lua"}, {"HOME=" + dir});

@@ -9,7 +9,7 @@
 
 using namespace scalelab::testing;
 
-TEST_CASE("on a terminal a study shows a sweep bar over its run bars; Ctrl-C stops it and a rerun finishes") {
+TEST_CASE("on a terminal a study shows a sweep bar over its run bars, Ctrl-C stops it and a rerun finishes") {
   const std::string dir = temp_dir();
   write_file(dir + "/bars.lua", R"(
 study "bars" {
@@ -29,20 +29,27 @@ print("finished")
     REQUIRE(study.expect("  run 1"));      // the run bar under the sweep bar
     REQUIRE(study.expect("\x1b["));        // redrawn in place
     REQUIRE(study.expect("1/4 runs", 20));
+    REQUIRE(study.expect("  run 2   [#", 20));  // the second run in flight, a point or more drawn
     study.interrupt();
-    CHECK(study.wait(20) != 0);
-    CHECK(study.output().find("finished") == std::string::npos);
+    CHECK(study.wait(20) == 130);
+    CHECK(study.output().find("\nfinished") == std::string::npos);  // the script's last line did not run
+    // Said in the study's words at the user's line, not as the library's "executor.lua:...: interrupted!".
+    CHECK(study.output().find("bars.lua:2: study bars: interrupted with ") != std::string::npos);
+    CHECK(study.output().find("run the study again to resume") != std::string::npos);
+    CHECK(study.output().find("executor.lua") == std::string::npos);
   }
   {
     auto store = scalelab::store::Store::Open(dir + "/bars.db");
-    int done = 0, interrupted = 0;
+    int done = 0, interrupted = 0, running = 0;
     for (const auto& run : store.Runs()) {
       done += run.status == scalelab::store::RunStatus::Done;
       interrupted += run.status == scalelab::store::RunStatus::Interrupted;
+      running += run.status == scalelab::store::RunStatus::Running;
     }
     CHECK(done >= 1);
     CHECK(done < 4);
     CHECK(interrupted == 1);
+    CHECK(running == 0);  // nothing left as if still training
   }
   ProcessResult rerun = run_process({SCALELAB_BINARY, dir + "/bars.lua"});
   INFO(rerun.out << rerun.err);

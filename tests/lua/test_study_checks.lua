@@ -253,6 +253,34 @@ print("AFTER")
   t.ok(exists(dir .. "/x.report.md"), "the report is written before the error")
 end)
 
+t.test("a diverged run is stored without a loss, and a rerun counts it apart from the done ones", function()
+  local dir = script([[
+study "x" {
+  sweep = sweep.isoflop{ budgets = { 1e13 }, sizes = { 1e5, 2e5, 4e5 } },
+  backend = function(run)
+    if run.N > 3e5 then return { loss = 4.1551, status = "diverged" } end
+    return { loss = 3 + 1e-6 * run.N }
+  end,
+}
+]])
+  local code, out = scalelab(dir, "s.lua")
+  t.eq(code, 0, out)  -- a run that diverged is a result (the report names it), not a failure
+  t.ok(out:find("N=385k D=4.33M C=1e13: diverged: the loss diverged", 1, true), out)
+  local store = require("scalelab.native.store").open(dir .. "/x.db", { read_only = true })
+  local losses, statuses = {}, {}
+  for _, r in ipairs(store:runs { study = "x" }) do
+    statuses[#statuses + 1] = r.status
+    if r.status == "diverged" then t.eq(r.loss, nil, "a diverged run's stored loss") end
+    if r.status == "done" then losses[#losses + 1] = r.loss end
+  end
+  table.sort(statuses)
+  t.eq(table.concat(statuses, ","), "diverged,done,done")
+  t.eq(#losses, 2)
+  store:close()
+  code, out = scalelab(dir, "s.lua")
+  t.ok(out:find("study x: 3 runs, 2 done, 1 diverged (not trained again: lower their lr), 0 to", 1, true), out)
+end)
+
 t.test("a report over runs that learned nothing says so instead of fitting noise", function()
   local dir = script([[
 study "x" {

@@ -131,8 +131,10 @@ function executor.train_one(s, store, run, options)
   metrics.flops_kaplan = run.flops_kaplan
   if result.resumed_from then metrics.resumed_from = result.resumed_from end
   if wall > 0 and not metrics.tokens_per_second then metrics.tokens_per_second = run.tokens / wall end
-  store:finish_run { study = s.name, hash = run.hash, status = status,
-                     loss = status == "diverged" and nil or result.loss, wall_seconds = wall,
+  -- A diverged run has no final loss to fit or export (the backend may report its last finite one).
+  local loss = result.loss
+  if status == "diverged" then loss = nil end
+  store:finish_run { study = s.name, hash = run.hash, status = status, loss = loss, wall_seconds = wall,
                      metrics = metrics, curve = executor.curve_points(run, result.curve), script_hash = s.script_hash,
                      error = status == "diverged" and "the loss diverged (NaN or Inf)" or nil }
   if status == "done" or status == "diverged" then os.remove(run.checkpoint) end
@@ -174,8 +176,16 @@ executor.local_executor = { name = "local" }
 function executor.local_executor:execute(batch)
   if batch.jobs <= 1 then
     for _, run in ipairs(batch.runs) do
-      batch.started(run, nil)
-      batch.finished(run, batch.run_here(run))
+      local ok, message = pcall(function()
+        batch.started(run, nil)
+        batch.finished(run, batch.run_here(run))
+      end)
+      if not ok then
+        -- Ctrl-C between the run's start and its backend call, or while its progress is drawn: the run
+        -- is recorded as interrupted, not left "running".
+        if batch.interrupted then batch.interrupted(run) end
+        error(message, 0)
+      end
     end
     return
   end
@@ -280,11 +290,13 @@ function executor.execute(s, options)
   store:plan_runs(plans)
   merge_stored(s, store)
 
-  local pending, done_runs, done_flops, total_flops = {}, 0, 0, 0
+  local pending, done_runs, done_flops, total_flops, diverged_runs = {}, 0, 0, 0, 0
   for _, run in ipairs(s.runs) do
     total_flops = total_flops + run.flops
     if run.status == "done" or run.status == "diverged" then
+      -- A diverged run is not trained again (it would diverge again): it counts as finished.
       done_runs, done_flops = done_runs + 1, done_flops + run.flops
+      if run.status == "diverged" then diverged_runs = diverged_runs + 1 end
     else
       pending[#pending + 1] = run
     end
@@ -305,8 +317,9 @@ function executor.execute(s, options)
   local progress = Progress.new { runs = #s.runs, flops = total_flops, done_runs = done_runs, done_flops = done_flops,
                                   quiet = s.quiet }
   if not s.quiet then
-    print(string.format("study %s: %s, %d done, %d to %s%s; store %s", s.name, core.format_counted(#s.runs, "run"),
-      done_runs, #pending, backends.simulates(s.backend_kind) and "simulate" or "train", #pending > 0 and string.format(" (%d at a time, backend %s)", jobs, s.backend_kind) or "",
+    print(string.format("study %s: %s, %d done%s, %d to %s%s; store %s", s.name, core.format_counted(#s.runs, "run"),
+      done_runs - diverged_runs,
+      diverged_runs > 0 and string.format(", %d diverged (not trained again: lower their lr)", diverged_runs) or "", #pending, backends.simulates(s.backend_kind) and "simulate" or "train", #pending > 0 and string.format(" (%d at a time, backend %s)", jobs, s.backend_kind) or "",
       s.store_path))
     if #pending > 0 then
       print("N in run labels counts " .. (s.count == "all" and "all parameters" or "non-embedding parameters"))

@@ -103,6 +103,7 @@ pid_t spawn(const SpawnOptions& options) {
     if (log >= 0) ::close(log);
     throw SystemError(str("spawn: pipe failed: ", std::strerror(errno)));
   }
+  const bool self = options.argv[0] == executable_path();
   const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid < 0) {
@@ -126,7 +127,9 @@ pid_t spawn(const SpawnOptions& options) {
     }
     const int devnull = ::open("/dev/null", O_RDONLY);
     if (devnull >= 0) ::dup2(devnull, STDIN_FILENO);
-    ::execve(argv[0], argv.data(), envp.data());
+    // This program starts as the file this process runs (/proc/self/exe), not as whatever the path
+    // holds now: a rebuild while a study runs must neither stop its workers nor mix two versions.
+    ::execve(self ? "/proc/self/exe" : argv[0], argv.data(), envp.data());
     const int error = errno;
     (void)!::write(status_pipe[1], &error, sizeof error);
     ::_exit(127);
@@ -171,7 +174,13 @@ std::string executable_path() {
   char buffer[PATH_MAX];
   const ssize_t n = ::readlink("/proc/self/exe", buffer, sizeof buffer - 1);
   if (n <= 0) throw SystemError(str("cannot find this program's path: ", std::strerror(errno)));
-  return std::string(buffer, static_cast<size_t>(n));
+  std::string path(buffer, static_cast<size_t>(n));
+  // A program replaced on disk since it started (a rebuild) reads as "<path> (deleted)".
+  constexpr char kDeleted[] = " (deleted)";
+  constexpr size_t kDeletedLength = sizeof kDeleted - 1;
+  if (path.size() > kDeletedLength && path.compare(path.size() - kDeletedLength, kDeletedLength, kDeleted) == 0)
+    path.resize(path.size() - kDeletedLength);
+  return path;
 }
 
 int cpu_count() {

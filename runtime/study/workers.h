@@ -26,6 +26,7 @@ struct SpawnOptions {
 };
 
 // Starts the process; throws scalelab::Error if it cannot be started (the message names argv[0]).
+// argv[0] = executable_path() starts this very program, even where its file has been replaced since.
 pid_t spawn(const SpawnOptions& options);
 
 struct ExitStatus {

@@ -315,6 +315,37 @@ t.test("kill -9 of a parallel sweep's executor alone: its 2 workers stop, and a 
   kill_and_rerun(2, false)
 end)
 
+t.test("a study goes on starting its workers when its program's file is replaced mid-sweep (a rebuild)", function()
+  local dir = t.fresh_dir(root)
+  t.ok(os.execute(string.format("cp '%s' '%s/sl'", exe, dir)), "copy the program")
+  write(dir .. "/w.lua", string.format([[
+study "w" {
+  sweep = sweep.grid{ N = { 1e5, 2e5, 4e5, 8e5, 1.6e6, 3.2e6 }, D = { 1e7 } },
+  backend = { kind = "law", points = 10, seconds_per_point = 0.05 },
+  store = "%s/w.db",
+  jobs = 2,
+  fits = {},
+}
+print("FINISHED")
+]], dir))
+  local pid = native.spawn { argv = { dir .. "/sl", dir .. "/w.lua" }, log = dir .. "/w.log" }
+  -- Once the first two runs are done (two at a time, each half a second), replace the file (a new
+  -- inode, as a rebuild's linker writes it): the program running the study now reads as
+  -- "<path> (deleted)", and the last two runs are still to start.
+  local deadline = native.clock() + 60
+  while not (read(dir .. "/w.log") or ""):find("%[2/6%] done") and native.clock() < deadline do native.sleep(0.02) end
+  t.ok(os.execute(string.format("cp '%s/sl' '%s/sl.new' && mv '%s/sl.new' '%s/sl'", dir, dir, dir, dir)), "replace it")
+  local _, code = native.wait(true)
+  local log = read(dir .. "/w.log") or ""
+  t.eq(code, 0, log)
+  t.ok(log:find("FINISHED", 1, true), log)
+  t.ok(not log:find("cannot start worker", 1, true), log)
+  local store = native_store.open(dir .. "/w.db", { read_only = true })
+  for _, r in ipairs(store:runs()) do t.eq(r.status, "done", log) end
+  store:close()
+  t.eq(pid > 0, true)
+end)
+
 t.test("a custom executor trains the runs through the worker command the executor interface gives it", function()
   local dir = t.fresh_dir(root)
   write(dir .. "/custom.lua", [[

@@ -145,6 +145,14 @@ int observations(lua_State* L) {
 // A fit's observations argument: Observations, or a list of rows (converted here; the object takes
 // the list's place on the stack, which keeps it alive through the call).
 const Observations& observations_arg(lua_State* L, int index, const char* function) {
+  if (lua_istable(L, index) && !lua_getmetatable(L, index)) {
+    lua_pushnil(L);
+    const bool empty = lua_next(L, index < 0 ? index - 1 : index) == 0;
+    if (!empty) lua_pop(L, 2);
+    if (empty) fail(function, ": no observations (an empty list); give the finished runs, such as a study's s:observations()");
+  } else if (lua_istable(L, index)) {
+    lua_pop(L, 1);  // the metatable
+  }
   if (is_row_list(L, index)) {
     index = lua_absindex(L, index);
     push(L, observations_from_rows(L, index, function));

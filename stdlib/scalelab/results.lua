@@ -145,8 +145,16 @@ local function parse(args)
     end
     i = i + 1
   end
-  if options.csv == "-" and options.json == "-" then
-    usage_error("--csv - and --json - both write to standard output; give one of them a file")
+  -- Two exports to one place: the second would overwrite (or, on standard output, run into) the first.
+  local given = {}
+  for _, key in ipairs { "csv", "json", "curves" } do
+    local path = options[key]
+    if path and given[path] then
+      usage_error(path == "-" and string.format("--%s - and --%s - both write to standard output; give one of them a file",
+          given[path], key)
+        or string.format("--%s and --%s both write '%s'; give each its own file", given[path], key, path))
+    end
+    if path then given[path] = key end
   end
   return options
 end

@@ -343,6 +343,14 @@ end
 -- ---- Arguments of the script ------------------------------------------------------------------------------
 
 M.usage = "usage: scalelab SCRIPT.lua [--dry-run | -n] [--jobs N | -j N] [--quiet] [-- ARGS for the script itself]"
+M.options_help = [[
+  --dry-run, -n    print the planned runs (shape, tokens, epochs, lr, FLOPs, estimated time); train nothing
+  --jobs N, -j N   train N runs at once (default: one per core; simulated runs one at a time)
+  --quiet, -q      no progress lines (the report and errors still print)
+  --help, -h       this help
+  -- ARGS          the script's own arguments: arg[i] after the "--"
+Finished runs in the store are kept and not trained again; interrupted ones resume from their checkpoints.
+]]
 
 -- Bad script options end the program with status 2 and the usage line, before anything trains: a
 -- typo (--dryrun) must never start the full study.
@@ -366,7 +374,7 @@ end
 function M.script_options(a)
   local options = { dry_run = false }
   if type(a) ~= "table" then return options end
-  local known = { "--dry-run", "--jobs", "--quiet" }
+  local known = { "--dry-run", "--jobs", "--quiet", "--help" }
   local i = 1
   while a[i] do
     local v = a[i]
@@ -378,6 +386,10 @@ function M.script_options(a)
     elseif v:match("^%-%-jobs=") then options.jobs = parse_jobs(v:match("=(.*)"), "--jobs")
     elseif v:match("^%-j%d") then options.jobs = parse_jobs(v:sub(3), "-j")
     elseif v == "--quiet" or v == "-q" then options.quiet = true
+    elseif v == "--help" or v == "-h" then
+      io.stdout:write(M.usage, "\n", M.options_help)
+      io.stdout:flush()
+      os.exit(0)
     else
       local suggestion = v:sub(1, 1) == "-" and checks.closest(v:match("^[^=]*"), known)
       usage_error(string.format("unknown option '%s'%s", v,
@@ -828,8 +840,8 @@ The backend defaults to "auto" (the trainer, on CUDA where present, else the CPU
 "simulated" must be asked for. After the report, failed runs are counted in the Study's failed; a
 script that does not catch errors then ends with one (exit status 1), while the REPL or a pcall
 gets the Study (its fits and answers) with failed > 0 and a line saying so.
-Script options: --dry-run (-n: print the plan, train nothing), --jobs N (-j N), --quiet; anything
-else exits with status 2 and the usage; arguments after -- are the script's own.]])
+Script options: --dry-run (-n: print the plan, train nothing), --jobs N (-j N), --quiet, --help (-h);
+anything else exits with status 2 and the usage; arguments after -- are the script's own.]])
 
 -- Questions are written plan.optimal{ compute = C }. Until this scalelab has the plan module, a
 -- stand-in makes that question (answered with the study's fitted laws by study.analysis); the real

@@ -74,6 +74,7 @@ t.test("bad rows name the row and what to give", function()
   t.raises(function() fit.chinchilla { { N = 1e8, N_fit = 1.04e8, tokens = 1e9, loss = 3 } } end,
     "fit.chinchilla: row 1 is a study's planned run (s.runs: N is the size it asked for, and it has no D); give s:observations()")
   t.raises(function() fit.chinchilla { 3 } end, "must be Observations")
+  t.raises(function() fit.chinchilla {} end, "fit.chinchilla: no observations (an empty list)")
 end)
 
 t.test("published laws", function()

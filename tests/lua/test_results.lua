@@ -203,6 +203,11 @@ t.test("--csv - and --json - write the export alone on standard output", functio
   code, out, err = scalelab(dir, "results s.db --curves -")
   t.eq(code, 2, out .. err)
   t.ok(err:find("--curves needs a file ending in .csv or .json", 1, true), err)
+  -- Two exports to one file: refused before either is written.
+  code, out, err = scalelab(dir, "results s.db --csv both.csv --curves both.csv")
+  t.eq(code, 2, out .. err)
+  t.ok(err:find("--csv and --curves both write 'both.csv'; give each its own file", 1, true), err)
+  t.eq(read(dir .. "/both.csv"), nil)
 end)
 
 t.test("an empty or missing option value: exit 2 saying what the option needs", function()

@@ -235,6 +235,14 @@ print("RAN")
   local code, out = scalelab(dir, "s.lua", "--jobs 2 --dry-run -- --the-scripts-own")
   t.eq(code, 0, out)
   t.ok(out:find("1 run planned", 1, true), out)
+  -- --help (-h): the usage and what each option does, status 0, nothing run.
+  for _, args in ipairs { "--help", "-h" } do
+    code, out = scalelab(dir, "s.lua", args)
+    t.eq(code, 0, args .. ": " .. out)
+    t.ok(out:find("usage: scalelab SCRIPT.lua", 1, true) and out:find("--dry-run, -n", 1, true), out)
+    t.ok(not out:find("RAN", 1, true), args .. ": the script went on")
+    t.ok(not exists(dir .. "/x.db"), args .. ": a store was made")
+  end
 end)
 
 t.test("a study whose runs fail exits 1 after writing its report, which says why in plain words", function()

@@ -22,8 +22,10 @@ for i = 1, #(arg or {}) do
 end
 local noise = own[1] == nil and 0.005 or tonumber(own[1])
 if #own > 1 or not (noise and noise >= 0 and noise <= 0.2) then
-  error("approaches.lua: after -- give one number, the noise, from 0 to 0.2, e.g. -- 0.02 (got " ..
-    table.concat(own, " ") .. ")", 0)
+  -- Bad usage: status 2 and the usage, as the program's own options and a study's get.
+  io.stderr:write("scalelab: approaches.lua: after -- give one number, the noise, from 0 to 0.2, e.g. -- 0.02 (got ",
+    table.concat(own, " "), ")\nusage: scalelab scripts/approaches.lua [--dry-run] [--jobs N] [--quiet] [-- noise]\n")
+  os.exit(2)
 end
 local truth = { E = 1.69, A = 406.4, B = 410.7, alpha = 0.34, beta = 0.28 }  -- Hoffmann et al.'s approach-3 law
 local C = 1e23                                                                 -- the planning question

@@ -58,7 +58,8 @@ end)
 t.test("a noise that is not a number is refused, saying where it goes", function()
   for _, args in ipairs { "-- lots", "-- 0.01 more", "-- 0.5" } do
     local code, out = t.run(t.scratch("approaches-bad"), "'" .. script .. "' " .. args)
-    t.ok(code ~= 0, out)
+    t.eq(code, 2, out)
+    t.ok(out:find("usage: scalelab scripts/approaches.lua", 1, true), out)
     t.ok(out:find("after -- give one number, the noise, from 0 to 0.2, e.g. -- 0.02 (got " .. args:sub(4) .. ")", 1, true), out)
   end
 end)

@@ -281,6 +281,12 @@ void law_arg(lua_State* L, const Args& args, train::LossLaw& law) {
       fail(function, ": law must be ", accepted, "; this is an IsoFLOP result (fit.isoflop: a parabola per budget, "
            "N_opt and D_opt power laws), which the simulated backend does not draw from");
     Args table(L, at, function + ": law", {"E", "A", "B", "alpha", "beta", "noise"});
+    // All five or none: a law with some of them would be another law with Chinchilla's values
+    // filling the gaps, unasked.
+    for (const char* name : {"E", "A", "B", "alpha", "beta"})
+      if (!table.has(name))
+        fail(function, ": law has no ", name, "; give all of E, A, B, alpha and beta (or law = fit.published.chinchilla, "
+             "or law:with{ ... } to change some of a law's values)");
     law.E = table.number("E", law.E);
     law.A = table.number("A", law.A);
     law.B = table.number("B", law.B);

@@ -145,8 +145,11 @@ end)
 t.test("train.simulate validates its law and reports no speed", function()
   local function sim(law) return train.simulate{ model = gpt, tokens = 1e6, batch = 8, seq_len = 16, law = law } end
   t.raises(function() sim{ E = -5, A = 0, B = 0, alpha = 1, beta = 1, noise = 0 } end, "law.E (the irreducible loss) must be in [0, ln(vocab)")
-  t.raises(function() sim{ alpha = -1 } end, "law.alpha must be > 0 (got -1)")
-  t.raises(function() sim{ noise = -2 } end, "law.noise must be in [0, 1) (got -2)")
+  t.raises(function() sim{ E = 1, A = 10, B = 50, alpha = -1, beta = 0.3 } end, "law.alpha must be > 0 (got -1)")
+  t.raises(function() sim{ E = 1, A = 10, B = 50, alpha = 0.3, beta = 0.3, noise = -2 } end, "law.noise must be in [0, 1) (got -2)")
+  -- A law with some of its values would be another law, the rest Chinchilla's: refused, naming the gap.
+  t.raises(function() sim{ E = 1 } end, "train.simulate: law has no A; give all of E, A, B, alpha and beta")
+  t.raises(function() sim{ E = 1, A = 10, B = 50, alpha = 0.3 } end, "law has no beta")
   local r = sim{ E = 1.0, A = 10, alpha = 0.3, B = 50, beta = 0.3 }
   t.ok(not tostring(r):find("tokens/s", 1, true), tostring(r))
   t.eq(r.tokens_per_second, 0)

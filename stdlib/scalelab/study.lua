@@ -241,6 +241,12 @@ local function plan_runs(s)
     end
     local ok, shape = pcall(s.family, N, p, s.count)
     if not ok then checks.fail(s.where, "study: model for sweep point " .. i .. " (N = " .. fmt_count(N) .. "): " .. tostring(shape), { "model" }) end
+    local model_vocab = s.data_vocab and select(2, pcall(function() return shape.vocab end))
+    if math.type(model_vocab) == "integer" and model_vocab < s.data_vocab then
+      checks.fail(s.where, string.format("study: the data's vocabulary (%d tokens) is larger than the model's (%d) for "
+        .. "sweep point %d (N = %s): give the models vocab = %d (models = { vocab = %d, ... }, or in your model "
+        .. "function)", s.data_vocab, model_vocab, i, fmt_count(N), s.data_vocab, s.data_vocab), { "model" })
+    end
     local run = {
       ordinal = #runs + 1, point = p, shape = shape, N = N,
       params = shape.params, non_embedding_params = shape.non_embedding_params,
@@ -705,6 +711,10 @@ local function run_study(name, spec, where)
         .. "backend = \"simulated\" (losses drawn from a law, no training)", { "backend" })
     end
     -- How many training tokens the corpus holds (the sampler's split), to plan epochs with.
+    -- The data's vocabulary: a model with a smaller one cannot train on it (checked per run below,
+    -- before anything trains, rather than by every run failing).
+    local ok_vocab, vocab = pcall(function() return spec.data.vocab end)
+    if ok_vocab and math.type(vocab) == "integer" then s.data_vocab = vocab end
     local ok_split, split = pcall(function() return spec.data:split() end)
     if ok_split and type(split) == "table" and type(split.train_tokens) == "number" then
       s.corpus_tokens = split.train_tokens

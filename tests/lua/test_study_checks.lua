@@ -289,6 +289,21 @@ study "x" {
   t.ok(out:find("study x: 3 runs, 2 done, 1 diverged (not trained again: lower their lr), 0 to", 1, true), out)
 end)
 
+t.test("a model vocabulary smaller than the data's is refused at declaration, not by every run failing", function()
+  local dir = script([[
+study "v" {
+  data    = data.synthetic{ kind = "markov", order = 1, vocab = 64, seed = 1, tokens = 1e5 },
+  models  = { aspect = 16, ctx = 64, vocab = 32 },
+  sweep   = sweep.isoflop{ budgets = { 1e10 }, sizes = sweep.log(4e3, 4e4, 3) },
+}
+]])
+  local code, out = scalelab(dir, "s.lua", "--dry-run")
+  t.eq(code, 1, out)
+  t.ok(out:find("s.lua:1: study: the data's vocabulary (64 tokens) is larger than the model's (32) for sweep point 1", 1, true), out)
+  t.ok(out:find("give the models vocab = 64", 1, true), out)
+  t.ok(not exists(dir .. "/v.db"), "nothing planned in a store")
+end)
+
 t.test("a report over runs that learned nothing says so instead of fitting noise", function()
   local dir = script([[
 study "x" {

@@ -270,6 +270,7 @@ local function plan_runs(s)
     local per_step = run.batch * shape.ctx
     run.steps = math.max(1, math.floor(D / per_step + 0.5))
     run.tokens = run.steps * per_step
+    run.planned_tokens = D
     if s.corpus_tokens then
       -- What the corpus holds decides what the run sees: U unique tokens must fit in its training
       -- split; without U, a run wants fresh tokens, and more than the split holds means repeating it.
@@ -529,6 +530,26 @@ local function to_train(status)
   return status ~= "done" and status ~= "diverged"
 end
 
+-- Runs train on whole steps of batch × ctx tokens: where a planned D is a step or less, the tokens
+-- trained (and the compute) are far from it. The warning names the run furthest off, or nil.
+local function rounding_warning(runs)
+  local off, worst, worst_ratio = 0, nil, 1
+  for _, r in ipairs(runs) do
+    local ratio = r.tokens / r.planned_tokens
+    if ratio > 1.1 or ratio < 0.9 then
+      off = off + 1
+      if math.abs(math.log(ratio)) > math.abs(math.log(worst_ratio)) then worst, worst_ratio = r, ratio end
+    end
+  end
+  if not worst then return nil end
+  return string.format("%s train%s on whole steps of batch × ctx tokens far from the planned D (run %d: D = %s "
+    .. "planned, %s trained in %s of %d × %d%s): %s, or raise the budgets or token counts",
+    core.format_counted(off, "run"), off == 1 and "s" or "", worst.ordinal,
+    fmt_count(worst.planned_tokens), fmt_count(worst.tokens), core.format_counted(worst.steps, "step"), worst.batch,
+    worst.shape.ctx, worst.budget and string.format(", %.3g× its budget's compute", worst_ratio) or "",
+    worst.batch > 1 and "lower the batch (hyper = { batch = ... }) or ctx" or "use a shorter ctx")
+end
+
 local function print_plan(s, runs, duplicates, status_of)
   local speed, basis = estimate_speed(s, s.store_path)
   local lines = {}
@@ -566,6 +587,8 @@ local function print_plan(s, runs, duplicates, status_of)
   end
   local _, capped = backends.capped(s.backend_identity, runs)
   if capped then lines[#lines + 1] = "warning: " .. capped end
+  local rounded = rounding_warning(runs)
+  if rounded then lines[#lines + 1] = "warning: " .. rounded end
   local repeating = 0
   for _, r in ipairs(runs) do repeating = repeating + (r.repeats_corpus and 1 or 0) end
   if repeating > 0 then
@@ -760,6 +783,8 @@ local function run_study(name, spec, where)
   do
     local _, capped = backends.capped(s.backend_identity, runs)
     if capped then io.stderr:write(string.format("study %s: warning: %s\n", name, capped)) end
+    local rounded = rounding_warning(runs)
+    if rounded then io.stderr:write(string.format("study %s: warning: %s\n", name, rounded)) end
   end
   -- Progress shows no training times for runs that do not train.
   if backends.simulates(kind) then

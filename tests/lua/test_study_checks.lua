@@ -304,6 +304,31 @@ study "v" {
   t.ok(not exists(dir .. "/v.db"), "nothing planned in a store")
 end)
 
+t.test("runs whose planned tokens are a step or less are named before training: their compute is not their budget's", function()
+  local dir = script([[
+study "e1" {
+  models  = { aspect = 16, ctx = 64 },
+  sweep   = sweep.isoflop{ budgets = { 1e6 }, sizes = sweep.log(4e3, 4e4, 3) },
+  backend = "simulated",
+}
+]])
+  local code, out = scalelab(dir, "s.lua", "--dry-run")
+  t.eq(code, 0, out)
+  t.ok(out:find("warning: 3 runs train on whole steps of batch × ctx tokens far from the planned D (run 3: D = 4.67 "
+    .. "planned, 64 trained in 1 step of 1 × 64, 13.7× its budget's compute): use a shorter ctx", 1, true), out)
+  -- Runs of several steps each round by a few percent at most: no warning.
+  dir = script([[
+study "e2" {
+  models  = { aspect = 16, ctx = 64 },
+  sweep   = sweep.isoflop{ budgets = { 1e12 }, sizes = sweep.log(4e3, 4e4, 3) },
+  backend = "simulated",
+}
+]])
+  code, out = scalelab(dir, "s.lua", "--dry-run")
+  t.eq(code, 0, out)
+  t.ok(not out:find("whole steps", 1, true), out)
+end)
+
 t.test("a report over runs that learned nothing says so instead of fitting noise", function()
   local dir = script([[
 study "x" {

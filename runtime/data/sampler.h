@@ -205,7 +205,7 @@ class HeldOutSource : public BatchSource {
 
   int64_t windows() const { return windows_; }                  // rows in one full pass
   int64_t tokens() const { return stream_.size(); }             // validation tokens
-  int64_t batches_per_pass() const { return (windows_ + options_.batch - 1) / options_.batch; }
+  int64_t batches_per_pass() const override { return (windows_ + options_.batch - 1) / options_.batch; }
   const Split& split() const { return split_; }
   std::string Summary() const;
 

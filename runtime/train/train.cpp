@@ -3,10 +3,15 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <sstream>
+
+#include <unistd.h>
 
 #include "core/error.h"
 #include "core/interrupt.h"
@@ -127,6 +132,31 @@ bool read_checkpoint(const std::string& path, const std::string& print, RunState
   if (data) data->restore(sampler);  // last: nothing after it can fail
   s = std::move(read);
   return true;
+}
+
+// Before any work: the checkpoint's folder exists (made when missing, as a results store's and
+// corpus:save's are) and can be written, so that a run never trains to its end and then fails to
+// save. `path` itself must not be a folder.
+void prepare_checkpoint_folder(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  if (fs::is_directory(path, error))
+    fail("train: checkpoint = \"", path, "\" is a folder; give the path of a file in it (checkpoint = \"",
+         (fs::path(path) / "run.ckpt").string(), "\")");
+  fs::path folder = fs::path(path).parent_path();
+  if (folder.empty()) folder = ".";
+  if (!fs::exists(folder, error)) {
+    fs::create_directories(folder, error);
+    if (error)
+      fail("train: cannot create the folder '", folder.string(), "' for checkpoint = \"", path, "\": ",
+           error.message(), "; give a checkpoint path in a folder you can write");
+  } else if (!fs::is_directory(folder, error)) {
+    fail("train: checkpoint = \"", path, "\": '", folder.string(),
+         "' is a file, not a folder; give a checkpoint path in a folder you can write");
+  }
+  if (::access(folder.c_str(), W_OK) != 0)
+    fail("train: checkpoint = \"", path, "\" cannot be written: its folder '", folder.string(), "' is not writable (",
+         std::strerror(errno), "); give a checkpoint path in a folder you can write");
 }
 
 // The step after `step` that is a multiple of `every`, or `last` when that comes first (no overflow
@@ -326,6 +356,7 @@ RunResult train(const TrainConfig& config) {
            "backend = \"simulated\" to draw the losses from a law");
   }
 
+  if (!config.checkpoint.empty()) prepare_checkpoint_folder(config.checkpoint);
   backend->init(shape, config.optimizer, std::max(micro, eval_B), config.seed);
   const std::string eval_start = read_eval ? eval->state() : std::string();
   const std::string print = fingerprint(config, backend->name(), batch, T, steps);

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <initializer_list>
@@ -1439,4 +1440,36 @@ TEST_CASE("an eval_tokens beyond what the held-out data gives is refused before 
                                          Catch::Contains("eval_data has only 3 batches (768 tokens) to give") &&
                                          Catch::Contains("give eval_tokens <= 768"));
   CHECK(data2.given() == 0);
+}
+
+TEST_CASE("a checkpoint's folder is made before the first step, and one that cannot be is refused before it") {
+  const std::string base = std::string(SCALELAB_BINARY) + ".train-test-checkpoint-folder";
+  std::filesystem::remove_all(base);
+  std::filesystem::create_directories(base);
+  MarkovSource m1(16, 16, 8, 5, 1);
+  PlannedSource d1(m1, 39);
+  train::TrainConfig c = sampled_run(d1);
+  c.steps = 4;
+  c.eval_tokens = 128;
+  // A folder that does not exist yet is made (as a results store's is), and the run saves there.
+  c.checkpoint = base + "/new/sub/run.ckpt";
+  CHECK(train::train(c).status == train::RunStatus::Done);
+  CHECK(std::filesystem::is_regular_file(c.checkpoint));
+  // Under a file, no folder can be made: refused before any batch is drawn, naming the path.
+  { std::ofstream(base + "/file") << "x"; }
+  MarkovSource m2(16, 16, 8, 5, 1);
+  PlannedSource d2(m2, 39);
+  c.data = &d2;
+  c.checkpoint = base + "/file/run.ckpt";
+  CHECK_THROWS_WITH(train::train(c), Catch::Contains("checkpoint = \"" + c.checkpoint + "\"") &&
+                                         Catch::Contains("give a checkpoint path in a folder you can write"));
+  c.checkpoint = base + "/file/more/run.ckpt";
+  CHECK_THROWS_WITH(train::train(c), Catch::Contains("cannot create the folder '" + base + "/file/more'") &&
+                                         Catch::Contains("give a checkpoint path in a folder you can write"));
+  // A folder given as the checkpoint: refused, with a file path in it to give instead.
+  c.checkpoint = base + "/new";
+  CHECK_THROWS_WITH(train::train(c), Catch::Contains("is a folder; give the path of a file in it (checkpoint = \"" +
+                                                     base + "/new/run.ckpt\")"));
+  CHECK(d2.given() == 0);
+  std::filesystem::remove_all(base);
 }

@@ -98,9 +98,25 @@ bool read_checkpoint(const std::string& path, const std::string& print, RunState
   std::stringstream buffer;
   buffer << in.rdbuf();
   const std::string bytes = buffer.str();
-  ByteReader r(bytes, "checkpoint " + path);
+  // What to do about a checkpoint that cannot be resumed, in every such error.
+  const std::string fix = "; delete it or pass resume = false to start over (the run writes a new checkpoint "
+                          "there), or give another checkpoint path";
+  // Every version's magic starts the same way: anything else is some other file, which resume = false
+  // would write over.
+  ByteWriter prefix;
+  prefix.string(kCheckpointMagic);
+  const size_t family = 8 + std::strlen("scalelab-checkpoint-");
+  if (bytes.size() < family && prefix.bytes().compare(0, bytes.size(), bytes) == 0)
+    fail("checkpoint ", path, " is truncated or corrupted", fix);
+  if (bytes.compare(0, family, prefix.bytes(), 0, family) != 0)
+    fail("checkpoint = \"", path, "\" is not a scalelab checkpoint but some other file; give another checkpoint "
+         "path, or delete that file if you do not need it (resume = false would write over it)");
+  ByteReader r(bytes, "checkpoint " + path, fix);
   const std::string magic = r.string();
-  if (magic != kCheckpointMagic && magic != kCheckpointMagicV1) fail(path, " is not a scalelab checkpoint");
+  if (magic != kCheckpointMagic && magic != kCheckpointMagicV1)
+    fail("checkpoint ", path, " was written by another version of scalelab (format '", magic.substr(0, 40),
+         "', this one reads '", kCheckpointMagic, "' and '", kCheckpointMagicV1,
+         "'); pass resume = false to start over, give another checkpoint path, or resume it with that version");
   const std::string stored = r.string();
   if (stored != print)
     fail("checkpoint ", path, " belongs to another run (", stored, "), not this one (", print,
@@ -112,7 +128,7 @@ bool read_checkpoint(const std::string& path, const std::string& print, RunState
   read.best = r.f64();
   const uint64_t points = r.u64();
   constexpr uint64_t kPointBytes = 3 * 8;
-  if (points > r.remaining() / kPointBytes) fail("checkpoint ", path, " is truncated or corrupted");
+  if (points > r.remaining() / kPointBytes) fail("checkpoint ", path, " is truncated or corrupted", fix);
   read.curve.resize(static_cast<size_t>(points));
   for (CurvePoint& p : read.curve) {
     p.tokens = r.i64();
@@ -127,8 +143,14 @@ bool read_checkpoint(const std::string& path, const std::string& print, RunState
     read.timed_steps = r.i64();
   }
   if (!r.done() || read.step < 0 || read.train_count < 0 || read.timed_steps < 0)
-    fail("checkpoint ", path, " is truncated or corrupted");
-  backend.load(parameters);
+    fail("checkpoint ", path, " is truncated or corrupted", fix);
+  try {
+    backend.load(parameters);
+  } catch (const Interrupted&) {
+    throw;
+  } catch (const Error& e) {
+    fail("checkpoint ", path, ": ", e.what(), fix);
+  }
   if (data) data->restore(sampler);  // last: nothing after it can fail
   s = std::move(read);
   return true;

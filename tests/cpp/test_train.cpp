@@ -1473,3 +1473,57 @@ TEST_CASE("a checkpoint's folder is made before the first step, and one that can
   CHECK(d2.given() == 0);
   std::filesystem::remove_all(base);
 }
+
+TEST_CASE("a checkpoint path holding another file, or a broken checkpoint, is refused with what to do") {
+  const std::string path = std::string(SCALELAB_BINARY) + ".train-test-foreign.ckpt";
+  auto config = [&](PlannedSource& data) {
+    train::TrainConfig c = sampled_run(data);
+    c.steps = 4;
+    c.eval_tokens = 128;
+    c.checkpoint = path;
+    return c;
+  };
+  auto write = [&](const std::string& bytes) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  };
+  // Some other file: not called a corrupt checkpoint, and not to be written over unasked.
+  for (const std::string& other : {std::string("step,loss\n1,2.5\n"), std::string(64, '\xff')}) {
+    write(other);
+    MarkovSource m(16, 16, 8, 5, 1);
+    PlannedSource d(m, 39);
+    CHECK_THROWS_WITH(train::train(config(d)),
+                      Catch::Contains("checkpoint = \"" + path + "\" is not a scalelab checkpoint but some other file") &&
+                          Catch::Contains("give another checkpoint path, or delete that file") &&
+                          !Catch::Contains("truncated"));
+    CHECK(d.given() == 0);
+    CHECK(read_bytes(path) == other);  // left as it was
+  }
+  // A real checkpoint cut short (at its start, in its middle) or emptied: truncated, with the fix.
+  MarkovSource m1(16, 16, 8, 5, 1);
+  PlannedSource d1(m1, 39);
+  std::remove(path.c_str());
+  REQUIRE(train::train(config(d1)).status == train::RunStatus::Done);
+  const std::string whole = read_bytes(path);
+  for (const size_t keep : {size_t{0}, size_t{12}, whole.size() / 2}) {
+    INFO("first " << keep << " bytes");
+    write(whole.substr(0, keep));
+    MarkovSource m(16, 16, 8, 5, 1);
+    PlannedSource d(m, 39);
+    CHECK_THROWS_WITH(train::train(config(d)),
+                      Catch::Contains("checkpoint " + path + " is truncated or corrupted; delete it or pass resume = "
+                                      "false to start over") &&
+                          Catch::Contains("or give another checkpoint path"));
+    CHECK(d.given() == 0);
+  }
+  // A later format: named, with what to do.
+  std::string later = whole;
+  later[8 + std::string("scalelab-checkpoint-").size()] = '9';
+  write(later);
+  MarkovSource m(16, 16, 8, 5, 1);
+  PlannedSource d(m, 39);
+  CHECK_THROWS_WITH(train::train(config(d)), Catch::Contains("was written by another version of scalelab (format "
+                                                             "'scalelab-checkpoint-9'") &&
+                                                 Catch::Contains("pass resume = false to start over"));
+  std::remove(path.c_str());
+}

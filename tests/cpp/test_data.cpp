@@ -15,6 +15,7 @@
 
 #include "core/error.h"
 #include "data/corpus.h"
+#include "data/import.h"
 #include "data/rng.h"
 #include "data/sampler.h"
 #include "data/synthetic.h"
@@ -930,4 +931,15 @@ TEST_CASE("a synthetic corpus too large for memory is refused before any token i
   }
   GrammarOptions go;
   CHECK_THROWS_WITH(GrammarSource(go).Generate(int64_t(1e15), 4096, 1), Catch::Contains("of memory"));
+}
+
+TEST_CASE("data.corpus of a path that is not there says there is no such file, naming it") {
+  for (const std::string path : {"/nonexist/file.txt", "nodir/run.tok", "missing.txt"}) {
+    INFO(path);
+    CHECK_THROWS_WITH(NamedCorpus(path), Catch::Contains("unknown corpus '" + path + "': there is no such file") &&
+                                             Catch::Contains("check the path") && !Catch::Contains("Known names"));
+  }
+  // A name (no folder, no extension) that is not known: the known names, after a full stop.
+  CHECK_THROWS_WITH(NamedCorpus("wikitext"), Catch::Contains("unknown corpus 'wikitext'. Known names: gcide"));
+  CHECK_THROWS_WITH(NamedCorpus("gcid"), Catch::Contains("unknown corpus 'gcid'; did you mean 'gcide'? Known names"));
 }

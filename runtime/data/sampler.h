@@ -167,7 +167,8 @@ class RepetitionSampler : public BatchSource {
   std::string Summary() const;
 
  private:
-  std::string Fingerprint() const;
+  // The hash a saved state carries: of the corpus (its contents too, unless for a v1 state) and options.
+  uint64_t Fingerprint(bool with_contents) const;
   Corpus corpus_;
   SamplerOptions options_;
   Split split_;
@@ -210,6 +211,7 @@ class HeldOutSource : public BatchSource {
   std::string Summary() const;
 
  private:
+  uint64_t Fingerprint(bool with_contents) const;  // as RepetitionSampler's
   Corpus corpus_;
   HeldOutOptions options_;
   Split split_;

@@ -151,7 +151,17 @@ bool read_checkpoint(const std::string& path, const std::string& print, RunState
   } catch (const Error& e) {
     fail("checkpoint ", path, ": ", e.what(), fix);
   }
-  if (data) data->restore(sampler);  // last: nothing after it can fail
+  if (data) {  // last: nothing after it can fail
+    try {
+      data->restore(sampler);
+    } catch (const Interrupted&) {
+      throw;
+    } catch (const Error& e) {
+      fail("checkpoint ", path, " was made on other data than this run's: ", e.what(),
+           ". Pass resume = false to start over on this data, give another checkpoint path, or resume with the "
+           "data the checkpoint was made with");
+    }
+  }
   s = std::move(read);
   return true;
 }

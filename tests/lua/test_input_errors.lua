@@ -52,4 +52,21 @@ t.test("data.corpus of a missing path says there is no such file", function()
   t.raises(function() data.corpus "nosuchcorpus" end, "unknown corpus 'nosuchcorpus'. Known names: gcide")
 end)
 
+t.test("resuming a checkpoint on another corpus of the same name and size is refused, with the fix", function()
+  local dir = t.scratch("input-errors-corpus")
+  local path = dir .. "/run.ckpt"
+  local other = data.synthetic{ kind = "markov", vocab = 32, order = 1, seed = 4, tokens = 100000 }
+  t.eq(other.tokens, corpus.tokens)  -- and the same name and documents: only the contents differ
+  t.eq(other.documents, corpus.documents)
+  local function run(source)
+    local sampler = data.sampler{ corpus = source, tokens = 16 * 32 * 4, seq_len = 32, batch = 16 }
+    return train.run{ model = gpt, data = sampler, threads = 1, progress = false, eval_tokens = 512, checkpoint = path }
+  end
+  t.eq(run(corpus).status, "done")
+  local message = t.raises(function() run(other) end, "was made on other data than this run's")
+  t.ok(message:find("another corpus than this one", 1, true), message)
+  t.ok(message:find("Pass resume = false to start over on this data", 1, true), message)
+  t.eq(run(corpus).status, "done")  -- its own corpus resumes it
+end)
+
 t.done()

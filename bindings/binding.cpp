@@ -287,8 +287,11 @@ int64_t Args::integer(const char* key) const {
 int64_t Args::integer(const char* key, int64_t fallback) const {
   if (!has(key)) return fallback;
   double value = number(key, 0);
-  if (value != std::floor(value) || std::fabs(value) > 9.007199254740992e15)
-    fail(function_, ": ", key, " must be an integer (got ", value, ")");
+  if (value != std::floor(value)) fail(function_, ": ", key, " must be an integer (got ", value, ")");
+  // Beyond 2^53 a number no longer holds every integer exactly: too large, not "not an integer".
+  if (std::fabs(value) > 9.007199254740992e15)
+    fail(function_, ": ", key, " = ", value, " is too large: give an integer in [-9007199254740992, 9007199254740992] "
+         "(±2^53, the integers a number holds exactly)");
   return static_cast<int64_t>(value);
 }
 

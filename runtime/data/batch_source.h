@@ -24,6 +24,10 @@ class BatchSource {
   // cannot tell. Trainers check it before the first step, so a run too long for its sampler is
   // refused up front instead of failing once the sampler is used up.
   virtual int64_t remaining_batches() const { return -1; }
+  // For a source that cycles (a held-out source): how many batches one pass over its data takes,
+  // after which it gives the same batches again; -1 when it does not cycle or cannot tell. Trainers
+  // refuse an evaluation that would go round the same data many times over.
+  virtual int64_t batches_per_pass() const { return -1; }
 
   // The position, serialised, for checkpoints; restore() continues bitwise identically from it.
   // A held-out source is rewound to its initial state before each evaluation the same way.

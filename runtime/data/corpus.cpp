@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <sstream>
 
 #include "core/error.h"
@@ -182,6 +183,9 @@ struct Corpus::Storage {
   std::vector<int64_t> owned_starts;
   const void* token_data = nullptr;
   const int64_t* starts = nullptr;
+  // Corpus::checksum(), set once.
+  mutable std::once_flag checksum_once;
+  mutable uint32_t checksum = 0;
 
   Storage() = default;
   Storage(const Storage&) = delete;
@@ -203,6 +207,14 @@ int64_t Corpus::documents() const { return storage_->documents; }
 int Corpus::token_bytes() const { return width_; }
 const CorpusMetadata& Corpus::metadata() const { return storage_->metadata; }
 const std::string& Corpus::path() const { return storage_->path; }
+
+uint32_t Corpus::checksum() const {
+  std::call_once(storage_->checksum_once, [this] {
+    const uint32_t c = crc(0, starts_, (documents() + 1) * 8);
+    storage_->checksum = crc(c, tokens_, tokens() * width_);
+  });
+  return storage_->checksum;
+}
 
 int32_t Corpus::token(int64_t i) const {
   switch (width_) {
@@ -304,9 +316,13 @@ Corpus Corpus::Open(const std::string& path, const OpenOptions& options) {
   if (!ok) fail("corpus file '", path, "' has a corrupted document table; prepare it again");
 
   if (options.verify) {
-    uint32_t c = crc(0, base + h.meta_offset, h.meta_bytes);
-    c = crc(c, starts, (h.documents + 1) * 8);
-    c = crc(c, storage->token_data, h.tokens * h.token_bytes);
+    // The data CRC is of metadata ‖ starts ‖ tokens; the part after the metadata is checksum()'s.
+    const int64_t content_bytes = (h.documents + 1) * 8 + h.tokens * h.token_bytes;
+    uint32_t content = crc(0, starts, (h.documents + 1) * 8);
+    content = crc(content, storage->token_data, h.tokens * h.token_bytes);
+    const uint32_t c = static_cast<uint32_t>(
+        crc32_combine(crc(0, base + h.meta_offset, h.meta_bytes), content, static_cast<z_off_t>(content_bytes)));
+    std::call_once(storage->checksum_once, [&] { storage->checksum = content; });
     if (c != h.data_crc)
       fail("corpus file '", path, "' is corrupted (data checksum mismatch); prepare it again");
     int64_t bad = out_of_vocab(storage->token_data, storage->width, h.tokens, h.vocab);

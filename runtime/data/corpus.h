@@ -59,6 +59,10 @@ class Corpus {
   int token_bytes() const;
   const CorpusMetadata& metadata() const;
   const std::string& path() const;  // "" for an in-memory corpus
+  // CRC-32 of what the corpus holds: its document starts (int64) then its tokens (token_bytes()
+  // each), not its metadata. Computed once per corpus (Open with verify computes it on the way);
+  // samplers put it in their saved states, so a state of another corpus is refused.
+  uint32_t checksum() const;
 
   // Document i is tokens [document_begin(i), document_end(i)).
   int64_t document_begin(int64_t i) const { return starts_[i]; }

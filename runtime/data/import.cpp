@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <set>
@@ -431,8 +432,14 @@ Corpus NamedCorpus(const std::string& name, const NamedCorpusOptions& options) {
   }
   struct stat st;
   if (::stat(name.c_str(), &st) == 0) return Corpus::Open(name);
+  const int stat_errno = errno;
+  // A path (a folder in it, or a file extension) is a file that is not there, not a misspelt name.
+  if (name.find('/') != std::string::npos || !std::filesystem::path(name).extension().empty())
+    fail("data.corpus: unknown corpus '", name, "': there is no such file (", std::strerror(stat_errno),
+         "); check the path, or give a known name (gcide). A corpus file comes from data.files{...} (text) or "
+         "data.tokens_bin(...) (llm.c shards), and corpus:save(path)");
   std::string suggestion = closest_name(name, {"gcide"});
-  fail("data.corpus: unknown corpus '", name, "'", suggestion.empty() ? "" : "; did you mean 'gcide'?",
+  fail("data.corpus: unknown corpus '", name, "'", suggestion.empty() ? "." : "; did you mean 'gcide'?",
        " Known names: gcide (the GNU Collaborative International Dictionary of English); or give the path of a "
        "corpus file; import text with data.files{...} and llm.c shards with data.tokens_bin(...)");
 }

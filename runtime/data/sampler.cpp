@@ -23,12 +23,14 @@ std::string corpus_name(const Corpus& corpus) {
 
 uint64_t epoch_key(uint64_t seed, int64_t epoch) { return mix64(mix64(seed ^ kEpochKey) + uint64_t(epoch)); }
 
-// A short hash of what determines a source's batches, so restore() refuses another source's state.
-uint64_t corpus_fingerprint(const Corpus& corpus) {
+// A short hash of what determines a source's batches, so restore() refuses another source's state:
+// the corpus's size, documents, vocabulary and name and (from state v2) its contents' checksum.
+uint64_t corpus_fingerprint(const Corpus& corpus, bool with_contents = true) {
   uint64_t h = mix64(uint64_t(corpus.tokens()));
   h = mix64(h ^ uint64_t(corpus.documents()));
   h = mix64(h ^ uint64_t(corpus.vocab()));
   for (char c : corpus.metadata().name) h = mix64(h ^ uint64_t(uint8_t(c)));
+  if (with_contents) h = mix64(h ^ uint64_t(corpus.checksum()));
   return h;
 }
 
@@ -38,17 +40,40 @@ std::string hex(uint64_t x) {
   return buffer;
 }
 
-// Parses "<kind> v1 rows=<n> fingerprint=<hex>".
-int64_t parse_state(const std::string& state, const std::string& kind, const std::string& fingerprint) {
+// A source's saved state: "<kind> v2 rows=<n> corpus=<hex> fingerprint=<hex>", the corpus's
+// fingerprint and that of the corpus and the options together.
+std::string make_state(const std::string& kind, int64_t rows, const Corpus& corpus, uint64_t fingerprint) {
+  return str(kind, " v2 rows=", rows, " corpus=", hex(corpus_fingerprint(corpus)), " fingerprint=", hex(fingerprint));
+}
+
+// Parses a state make_state wrote, or a v1 state ("<kind> v1 rows=<n> fingerprint=<hex>", written
+// before the corpus's contents were part of the fingerprint), which is checked as it was then:
+// `legacy` is this source's v1 fingerprint. Returns the rows.
+int64_t parse_state(const std::string& state, const std::string& kind, const Corpus& corpus, uint64_t fingerprint,
+                    uint64_t legacy) {
   char name[64] = {};
   long long rows = -1;
+  char corpus_print[64] = {};
   char print[64] = {};
-  if (std::sscanf(state.c_str(), "%63s v1 rows=%lld fingerprint=%63s", name, &rows, print) != 3 || kind != name ||
-      rows < 0)
+  std::string expected = hex(fingerprint);
+  if (std::sscanf(state.c_str(), "%63s v2 rows=%lld corpus=%63s fingerprint=%63s", name, &rows, corpus_print,
+                  print) == 4 &&
+      kind == name && rows >= 0) {
+    const std::string mine = hex(corpus_fingerprint(corpus));
+    if (mine != corpus_print)
+      fail("cannot restore this ", kind, " from its saved state: the state is of another corpus than this one (",
+           corpus_name(corpus), ", ", corpus.tokens(), " tokens in ", corpus.documents(), " documents, vocab ",
+           corpus.vocab(), "): their tokens, documents, size or name differ (corpus fingerprint ", corpus_print,
+           ", this corpus's ", mine, "); restore it into a ", kind, " over the corpus it was saved with");
+  } else if (std::sscanf(state.c_str(), "%63s v1 rows=%lld fingerprint=%63s", name, &rows, print) == 3 &&
+             kind == name && rows >= 0) {
+    expected = hex(legacy);
+  } else {
     fail("cannot restore a ", kind, " from '", state.substr(0, 80), "': not a state saved by one");
-  if (fingerprint != print)
+  }
+  if (expected != print)
     fail("cannot restore this ", kind, " from a state saved by a ", kind,
-         " with another corpus or other options (fingerprint ", print, ", expected ", fingerprint, ")");
+         " with another corpus or other options (fingerprint ", print, ", expected ", expected, ")");
   return rows;
 }
 
@@ -277,21 +302,21 @@ void RepetitionSampler::next_batch(std::vector<int32_t>& tokens) {
   NextBatch(tokens.data());
 }
 
-std::string RepetitionSampler::Fingerprint() const {
-  uint64_t h = corpus_fingerprint(corpus_);
+uint64_t RepetitionSampler::Fingerprint(bool with_contents) const {
+  uint64_t h = corpus_fingerprint(corpus_, with_contents);
   for (uint64_t x : {uint64_t(options_.unique_tokens), uint64_t(options_.tokens), uint64_t(options_.seq_len),
                      uint64_t(options_.batch), options_.seed, options_.document_order_seed(),
                      uint64_t(std::llround(options_.validation * 1e12))})
     h = mix64(h ^ x);
-  return hex(h);
+  return h;
 }
 
 std::string RepetitionSampler::state() const {
-  return str("repetition-sampler v1 rows=", rows_, " fingerprint=", Fingerprint());
+  return make_state("repetition-sampler", rows_, corpus_, Fingerprint(true));
 }
 
 void RepetitionSampler::restore(const std::string& state) {
-  int64_t rows = parse_state(state, "repetition-sampler", Fingerprint());
+  int64_t rows = parse_state(state, "repetition-sampler", corpus_, Fingerprint(true), Fingerprint(false));
   if (rows > planned_rows_) fail("cannot restore the sampler: the state is past its planned ", planned_rows_, " rows");
   rows_ = rows;
 }
@@ -378,16 +403,17 @@ void HeldOutSource::next_batch(std::vector<int32_t>& tokens) {
   NextBatch(tokens.data());
 }
 
-std::string HeldOutSource::state() const {
-  uint64_t h = corpus_fingerprint(corpus_);
+uint64_t HeldOutSource::Fingerprint(bool with_contents) const {
+  uint64_t h = corpus_fingerprint(corpus_, with_contents);
   for (uint64_t x : {uint64_t(options_.seq_len), uint64_t(options_.batch), uint64_t(std::llround(options_.validation * 1e12))})
     h = mix64(h ^ x);
-  return str("held-out v1 rows=", rows_, " fingerprint=", hex(h));
+  return h;
 }
 
+std::string HeldOutSource::state() const { return make_state("held-out", rows_, corpus_, Fingerprint(true)); }
+
 void HeldOutSource::restore(const std::string& state) {
-  std::string mine = this->state();
-  rows_ = parse_state(state, "held-out", mine.substr(mine.rfind('=') + 1));
+  rows_ = parse_state(state, "held-out", corpus_, Fingerprint(true), Fingerprint(false));
 }
 
 std::string HeldOutSource::Summary() const {

@@ -167,7 +167,8 @@ class RepetitionSampler : public BatchSource {
   std::string Summary() const;
 
  private:
-  std::string Fingerprint() const;
+  // The hash a saved state carries: of the corpus (its contents too, unless for a v1 state) and options.
+  uint64_t Fingerprint(bool with_contents) const;
   Corpus corpus_;
   SamplerOptions options_;
   Split split_;
@@ -205,11 +206,12 @@ class HeldOutSource : public BatchSource {
 
   int64_t windows() const { return windows_; }                  // rows in one full pass
   int64_t tokens() const { return stream_.size(); }             // validation tokens
-  int64_t batches_per_pass() const { return (windows_ + options_.batch - 1) / options_.batch; }
+  int64_t batches_per_pass() const override { return (windows_ + options_.batch - 1) / options_.batch; }
   const Split& split() const { return split_; }
   std::string Summary() const;
 
  private:
+  uint64_t Fingerprint(bool with_contents) const;  // as RepetitionSampler's
   Corpus corpus_;
   HeldOutOptions options_;
   Split split_;

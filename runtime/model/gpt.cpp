@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <limits>
+#include <string>
 #include <vector>
 
 #include "core/error.h"
@@ -40,28 +41,33 @@ void GptConfig::Validate() {
   // product and sum of params() once here, naming the field that carries it past the limit, so that
   // block_params(), embedding_params(), non_embedding_params() and params() never overflow.
   constexpr int64_t kLimit = std::numeric_limits<int64_t>::max();
-  auto too_large = [&](const char* field, int64_t value, const char* what) {
+  auto too_large = [&](const char* field, int64_t value, const std::string& what) {
     fail(field, " = ", value, " is too large: ", what, " would exceed ", kLimit,
          " (2^63 - 1, the largest 64-bit count); use a smaller ", field);
   };
-  auto mul = [&](int64_t a, int64_t b, const char* field, int64_t value, const char* what) {
+  auto mul = [&](int64_t a, int64_t b, const char* field, int64_t value, const std::string& what) {
     int64_t r;
     if (__builtin_mul_overflow(a, b, &r)) too_large(field, value, what);
     return r;
   };
-  auto add = [&](int64_t a, int64_t b, const char* field, int64_t value, const char* what) {
+  auto add = [&](int64_t a, int64_t b, const char* field, int64_t value, const std::string& what) {
     int64_t r;
     if (__builtin_add_overflow(a, b, &r)) too_large(field, value, what);
     return r;
   };
   const int64_t d = d_model;
   const int64_t f = d_ff > 0 ? d_ff : mul(4, d, "d_model", d, "the default d_ff = 4·d_model");
-  const char* block = "the parameters per block (4·d² + 2·d·d_ff + 9·d + d_ff)";
+  const std::string block = "the parameters per block (4·d² + 2·d·d_ff + 9·d + d_ff)";
+  // The terms in d_ff name d_ff when it was given, else d_model (whose value sets the default d_ff).
   const char* field_f = d_ff > 0 ? "d_ff" : "d_model";
+  const int64_t value_f = d_ff > 0 ? f : d;
+  const std::string block_f =
+      d_ff > 0 ? block : str("the parameters per block (4·d² + 2·d·d_ff + 9·d + d_ff, with the default d_ff = 4·d_model = ",
+                             f, ")");
   int64_t per_block = mul(mul(4, d, "d_model", d, block), d, "d_model", d, block);
-  per_block = add(per_block, mul(mul(2, d, "d_model", d, block), f, field_f, f, block), field_f, f, block);
+  per_block = add(per_block, mul(mul(2, d, "d_model", d, block), f, field_f, value_f, block_f), field_f, value_f, block_f);
   per_block = add(per_block, mul(9, d, "d_model", d, block), "d_model", d, block);
-  per_block = add(per_block, f, field_f, f, block);
+  per_block = add(per_block, f, field_f, value_f, block_f);
   const char* body = "the non-embedding parameters (n_layer · per-block + 2·d_model)";
   const int64_t non_embedding = add(mul(n_layer, per_block, "n_layer", n_layer, body), 2 * d, "n_layer", n_layer, body);
   const char* tokens = "the token embedding parameters (vocab · d_model)";

@@ -33,7 +33,10 @@ class ByteWriter {
 
 class ByteReader {
  public:
-  ByteReader(const std::string& bytes, std::string what) : bytes_(bytes), what_(std::move(what)) {}
+  // `what` names the data in errors ("checkpoint run.ckpt"); `fix`, when given, follows them
+  // ("; delete it or ...").
+  ByteReader(const std::string& bytes, std::string what, std::string fix = "")
+      : bytes_(bytes), what_(std::move(what)), fix_(std::move(fix)) {}
   uint64_t u64() { uint64_t v; raw(&v, sizeof v); return v; }
   int64_t i64() { int64_t v; raw(&v, sizeof v); return v; }
   double f64() { double v; raw(&v, sizeof v); return v; }
@@ -47,7 +50,7 @@ class ByteReader {
   void floats(float* values, int64_t n) {
     const uint64_t stored = u64();
     if (stored != static_cast<uint64_t>(n))
-      fail(what_, " holds ", stored, " values where ", n, " were expected: it belongs to another model");
+      fail(what_, " holds ", stored, " values where ", n, " were expected: it belongs to another model", fix_);
     raw(values, static_cast<size_t>(n) * sizeof(float));
   }
   std::vector<float> floats() {
@@ -62,7 +65,7 @@ class ByteReader {
 
  private:
   void need(uint64_t n) const {
-    if (n > bytes_.size() - at_) fail(what_, " is truncated or corrupted");
+    if (n > bytes_.size() - at_) fail(what_, " is truncated or corrupted", fix_);
   }
   void raw(void* data, size_t n) {
     need(n);
@@ -70,7 +73,7 @@ class ByteReader {
     at_ += n;
   }
   const std::string& bytes_;
-  std::string what_;
+  std::string what_, fix_;
   size_t at_ = 0;
 };
 

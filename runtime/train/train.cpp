@@ -3,10 +3,15 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <sstream>
+
+#include <unistd.h>
 
 #include "core/error.h"
 #include "core/interrupt.h"
@@ -24,6 +29,9 @@ const char* const kCheckpointMagicV1 = "scalelab-checkpoint-1";
 // The most evaluations, and the most checkpoints, a simulated run draws: its cost is bounded
 // whatever the step count, eval_interval and checkpoint_interval.
 constexpr int64_t kMaxDrawnEvaluations = 1000;
+// The most passes one evaluation makes over a held-out source that cycles (given eval_tokens): more
+// only repeats the same batches, at the cost of as many more forward passes.
+constexpr int64_t kMaxEvalPasses = 16;
 
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point start) {
@@ -90,9 +98,25 @@ bool read_checkpoint(const std::string& path, const std::string& print, RunState
   std::stringstream buffer;
   buffer << in.rdbuf();
   const std::string bytes = buffer.str();
-  ByteReader r(bytes, "checkpoint " + path);
+  // What to do about a checkpoint that cannot be resumed, in every such error.
+  const std::string fix = "; delete it or pass resume = false to start over (the run writes a new checkpoint "
+                          "there), or give another checkpoint path";
+  // Every version's magic starts the same way: anything else is some other file, which resume = false
+  // would write over.
+  ByteWriter prefix;
+  prefix.string(kCheckpointMagic);
+  const size_t family = 8 + std::strlen("scalelab-checkpoint-");
+  if (bytes.size() < family && prefix.bytes().compare(0, bytes.size(), bytes) == 0)
+    fail("checkpoint ", path, " is truncated or corrupted", fix);
+  if (bytes.compare(0, family, prefix.bytes(), 0, family) != 0)
+    fail("checkpoint = \"", path, "\" is not a scalelab checkpoint but some other file; give another checkpoint "
+         "path, or delete that file if you do not need it (resume = false would write over it)");
+  ByteReader r(bytes, "checkpoint " + path, fix);
   const std::string magic = r.string();
-  if (magic != kCheckpointMagic && magic != kCheckpointMagicV1) fail(path, " is not a scalelab checkpoint");
+  if (magic != kCheckpointMagic && magic != kCheckpointMagicV1)
+    fail("checkpoint ", path, " was written by another version of scalelab (format '", magic.substr(0, 40),
+         "', this one reads '", kCheckpointMagic, "' and '", kCheckpointMagicV1,
+         "'); pass resume = false to start over, give another checkpoint path, or resume it with that version");
   const std::string stored = r.string();
   if (stored != print)
     fail("checkpoint ", path, " belongs to another run (", stored, "), not this one (", print,
@@ -104,7 +128,7 @@ bool read_checkpoint(const std::string& path, const std::string& print, RunState
   read.best = r.f64();
   const uint64_t points = r.u64();
   constexpr uint64_t kPointBytes = 3 * 8;
-  if (points > r.remaining() / kPointBytes) fail("checkpoint ", path, " is truncated or corrupted");
+  if (points > r.remaining() / kPointBytes) fail("checkpoint ", path, " is truncated or corrupted", fix);
   read.curve.resize(static_cast<size_t>(points));
   for (CurvePoint& p : read.curve) {
     p.tokens = r.i64();
@@ -119,11 +143,52 @@ bool read_checkpoint(const std::string& path, const std::string& print, RunState
     read.timed_steps = r.i64();
   }
   if (!r.done() || read.step < 0 || read.train_count < 0 || read.timed_steps < 0)
-    fail("checkpoint ", path, " is truncated or corrupted");
-  backend.load(parameters);
-  if (data) data->restore(sampler);  // last: nothing after it can fail
+    fail("checkpoint ", path, " is truncated or corrupted", fix);
+  try {
+    backend.load(parameters);
+  } catch (const Interrupted&) {
+    throw;
+  } catch (const Error& e) {
+    fail("checkpoint ", path, ": ", e.what(), fix);
+  }
+  if (data) {  // last: nothing after it can fail
+    try {
+      data->restore(sampler);
+    } catch (const Interrupted&) {
+      throw;
+    } catch (const Error& e) {
+      fail("checkpoint ", path, " was made on other data than this run's: ", e.what(),
+           ". Pass resume = false to start over on this data, give another checkpoint path, or resume with the "
+           "data the checkpoint was made with");
+    }
+  }
   s = std::move(read);
   return true;
+}
+
+// Before any work: the checkpoint's folder exists (made when missing, as a results store's and
+// corpus:save's are) and can be written, so that a run never trains to its end and then fails to
+// save. `path` itself must not be a folder.
+void prepare_checkpoint_folder(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  if (fs::is_directory(path, error))
+    fail("train: checkpoint = \"", path, "\" is a folder; give the path of a file in it (checkpoint = \"",
+         (fs::path(path) / "run.ckpt").string(), "\")");
+  fs::path folder = fs::path(path).parent_path();
+  if (folder.empty()) folder = ".";
+  if (!fs::exists(folder, error)) {
+    fs::create_directories(folder, error);
+    if (error)
+      fail("train: cannot create the folder '", folder.string(), "' for checkpoint = \"", path, "\": ",
+           error.message(), "; give a checkpoint path in a folder you can write");
+  } else if (!fs::is_directory(folder, error)) {
+    fail("train: checkpoint = \"", path, "\": '", folder.string(),
+         "' is a file, not a folder; give a checkpoint path in a folder you can write");
+  }
+  if (::access(folder.c_str(), W_OK) != 0)
+    fail("train: checkpoint = \"", path, "\" cannot be written: its folder '", folder.string(), "' is not writable (",
+         std::strerror(errno), "); give a checkpoint path in a folder you can write");
 }
 
 // The step after `step` that is a multiple of `every`, or `last` when that comes first (no overflow
@@ -284,10 +349,30 @@ RunResult train(const TrainConfig& config) {
     if (checkpoint_every > 0) checkpoint_every = std::max(checkpoint_every, widest);
   }
 
-  if (read_eval && eval->remaining_batches() >= 0 && eval->remaining_batches() < eval_batches)
-    fail("train: each evaluation reads ", eval_batches, " held-out batches, but eval_data has only ",
-         eval->remaining_batches(), " to give; give a held-out source (sampler:held_out(), which cycles) or "
-         "lower eval_tokens");
+  // Before any work: an evaluation must fit what the held-out data gives (a huge eval_tokens would
+  // otherwise fail only at the first evaluation, or go round the same held-out tokens for hours).
+  if (read_eval) {
+    const int64_t eval_batch_tokens = eval_B * eval_T;
+    const std::string asked =
+        config.eval_tokens > 0
+            ? str("eval_tokens = ", config.eval_tokens, " asks each evaluation for ", eval_batches, " batches of ",
+                  eval_B, " × ", eval_T, " held-out tokens")
+            : str("each evaluation reads ", eval_batches, " batches of ", eval_B, " × ", eval_T,
+                  " held-out tokens (the default, eval_tokens = 0)");
+    const int64_t remaining = eval->remaining_batches();
+    if (remaining >= 0 && remaining < eval_batches)
+      fail("train: ", asked, ", but eval_data has only ", remaining, " batches (", remaining * eval_batch_tokens,
+           " tokens) to give; give eval_tokens <= ", remaining * eval_batch_tokens,
+           " or a held-out source that cycles (sampler:held_out())");
+    const int64_t pass = eval->batches_per_pass();
+    if (config.eval_tokens > 0 && pass > 0 && pass <= kMaxCount / kMaxEvalPasses &&
+        eval_batches > kMaxEvalPasses * pass)
+      fail("train: ", asked, ", but the held-out data holds ", pass, " batches (", pass * eval_batch_tokens,
+           " tokens) and then repeats them: that is ", format_significant(double(eval_batches) / double(pass), 3),
+           " passes over the same tokens, each measuring the same loss. Give eval_tokens <= ",
+           kMaxEvalPasses * pass * eval_batch_tokens, " (", kMaxEvalPasses, " passes; one pass is ",
+           pass * eval_batch_tokens, "), or hold out more of the corpus (data.sampler{ validation = ... })");
+  }
   if (backend->name() == "cpu") {
     const int64_t rows = std::max(micro, eval_B);
     double activations = 0;
@@ -303,6 +388,7 @@ RunResult train(const TrainConfig& config) {
            "backend = \"simulated\" to draw the losses from a law");
   }
 
+  if (!config.checkpoint.empty()) prepare_checkpoint_folder(config.checkpoint);
   backend->init(shape, config.optimizer, std::max(micro, eval_B), config.seed);
   const std::string eval_start = read_eval ? eval->state() : std::string();
   const std::string print = fingerprint(config, backend->name(), batch, T, steps);
@@ -316,11 +402,19 @@ RunResult train(const TrainConfig& config) {
   result.requested_tokens = config.steps > 0 ? 0 : config.tokens;
 
   std::vector<int32_t> tokens;
+  // Ctrl-C during an evaluation stops it within one batch: it returns NaN and sets eval_interrupted
+  // (an evaluation of many batches can take as long as many steps).
+  bool eval_interrupted = false;
   auto evaluate = [&]() -> double {
     if (!can_eval) return kNaN;
     if (read_eval) eval->restore(eval_start);
     double sum = 0;
     for (int64_t i = 0; i < eval_batches; ++i) {
+      if (interrupt_requested()) {
+        clear_interrupt();
+        eval_interrupted = true;
+        return kNaN;
+      }
       if (read_eval) eval->next_batch(tokens);
       sum += backend->evaluate(read_eval ? tokens.data() : nullptr, eval_B, eval_T);
     }
@@ -360,8 +454,10 @@ RunResult train(const TrainConfig& config) {
                  " (or leave tokens and steps out to train on what the sampler plans), or plan the run's tokens "
                  "with data.sampler{ tokens = ", steps * tokens_per_step, ", ... }"));
   }
+  // The initial parameters' loss, the curve's first point (also when a checkpoint of step 0, written
+  // by a run stopped before its first step, is resumed).
   double eval_at_start = kNaN;
-  if (!resumed) eval_at_start = evaluate();
+  if (state.step == 0) eval_at_start = evaluate();
 
   double train_seconds = 0;
   auto finish_point = [&](double eval_loss) {
@@ -383,6 +479,27 @@ RunResult train(const TrainConfig& config) {
   };
 
   result.status = RunStatus::Done;
+  auto interrupted_during_evaluation = [&]() {
+    result.status = RunStatus::Interrupted;
+    result.message = str("interrupted by the user during the held-out evaluation after ", state.step, " of ", steps,
+                         " steps (a resumed run evaluates there again)");
+  };
+  if (eval_interrupted) interrupted_during_evaluation();
+  // The evaluation at state.step and the curve's point there; false when it ended the run.
+  auto evaluate_point = [&]() -> bool {
+    const double eval_loss = evaluate();
+    if (eval_interrupted) {
+      interrupted_during_evaluation();
+      return false;
+    }
+    finish_point(eval_loss);
+    if (can_eval && !std::isfinite(eval_loss)) {
+      result.status = RunStatus::Diverged;
+      result.message = str("the held-out loss became ", format_significant(eval_loss, 6), " at step ", state.step);
+      return false;
+    }
+    return true;
+  };
   double last_train = kNaN;
   const double prior_wall = state.wall_seconds;
   double saved_wall = -1;  // the run's seconds as the last checkpoint recorded them
@@ -395,7 +512,14 @@ RunResult train(const TrainConfig& config) {
     state.train_seconds = prior_train;
     state.timed_steps -= state.step - first_step;
   };
-  while (state.step < steps) {
+  // A checkpoint written when Ctrl-C stopped an evaluation holds the step before it, without the
+  // curve's point there: evaluate it first, as the uninterrupted run did after that step.
+  const bool evaluation_pending = resumed && state.step > 0 && (state.step % eval_every == 0 || state.step == steps) &&
+                                  (state.curve.empty() || state.curve.back().tokens < state.step * tokens_per_step);
+  if (evaluation_pending && result.status == RunStatus::Done && evaluate_point() && checkpoints &&
+      state.step % checkpoint_every == 0 && state.step < steps)
+    save();
+  while (result.status == RunStatus::Done && state.step < steps) {
     if (interrupt_requested()) {
       clear_interrupt();
       result.status = RunStatus::Interrupted;
@@ -441,15 +565,7 @@ RunResult train(const TrainConfig& config) {
     state.train_sum += loss * static_cast<double>(advance);
     state.train_count += advance;
     last_train = loss;
-    if (state.step % eval_every == 0 || state.step == steps) {
-      const double eval_loss = evaluate();
-      finish_point(eval_loss);
-      if (can_eval && !std::isfinite(eval_loss)) {
-        result.status = RunStatus::Diverged;
-        result.message = str("the held-out loss became ", format_significant(eval_loss, 6), " at step ", state.step);
-        break;
-      }
-    }
+    if ((state.step % eval_every == 0 || state.step == steps) && !evaluate_point()) break;
     if (checkpoints && state.step % checkpoint_every == 0 && state.step < steps) save();
     if (config.progress) {
       Progress p;
@@ -470,14 +586,17 @@ RunResult train(const TrainConfig& config) {
   result.curve = state.curve;
   // Interrupted between evaluations: measure the held-out loss where training stopped, for the
   // result only (the checkpoint keeps the curve of an uninterrupted run, so resuming stays exact).
-  if (result.status == RunStatus::Interrupted && can_eval && state.step > 0 &&
+  // Not when Ctrl-C stopped an evaluation (the user asked to stop it), nor when Ctrl-C stops this one.
+  if (result.status == RunStatus::Interrupted && !eval_interrupted && can_eval && state.step > 0 &&
       (result.curve.empty() || result.curve.back().tokens < state.step * tokens_per_step)) {
     CurvePoint p;
     p.tokens = state.step * tokens_per_step;
     p.train_loss = state.train_count ? state.train_sum / static_cast<double>(state.train_count) : kNaN;
     p.eval_loss = evaluate();
-    result.curve.push_back(p);
-    if (std::isfinite(p.eval_loss) && !(p.eval_loss >= state.best)) state.best = p.eval_loss;
+    if (!eval_interrupted) {
+      result.curve.push_back(p);
+      if (std::isfinite(p.eval_loss) && !(p.eval_loss >= state.best)) state.best = p.eval_loss;
+    }
   }
   result.steps = state.step;
   result.tokens = state.step * tokens_per_step;

@@ -15,6 +15,7 @@
 
 #include "core/error.h"
 #include "data/corpus.h"
+#include "data/import.h"
 #include "data/rng.h"
 #include "data/sampler.h"
 #include "data/synthetic.h"
@@ -930,4 +931,77 @@ TEST_CASE("a synthetic corpus too large for memory is refused before any token i
   }
   GrammarOptions go;
   CHECK_THROWS_WITH(GrammarSource(go).Generate(int64_t(1e15), 4096, 1), Catch::Contains("of memory"));
+}
+
+TEST_CASE("data.corpus of a path that is not there says there is no such file, naming it") {
+  for (const std::string path : {"/nonexist/file.txt", "nodir/run.tok", "missing.txt"}) {
+    INFO(path);
+    CHECK_THROWS_WITH(NamedCorpus(path), Catch::Contains("unknown corpus '" + path + "': there is no such file") &&
+                                             Catch::Contains("check the path") && !Catch::Contains("Known names"));
+  }
+  // A name (no folder, no extension) that is not known: the known names, after a full stop.
+  CHECK_THROWS_WITH(NamedCorpus("wikitext"), Catch::Contains("unknown corpus 'wikitext'. Known names: gcide"));
+  CHECK_THROWS_WITH(NamedCorpus("gcid"), Catch::Contains("unknown corpus 'gcid'; did you mean 'gcide'? Known names"));
+}
+
+TEST_CASE("a sampler's state is refused by a sampler over another corpus of the same name, size and documents") {
+  const Corpus a = position_corpus(10000);
+  // The same documents, name and vocabulary; one token differs.
+  CorpusMetadata m;
+  m.name = "positions";
+  CorpusWriter writer(a.vocab(), m);
+  for (int64_t d = 0; d < a.documents(); ++d) {
+    std::vector<int32_t> doc = a.Tokens(a.document_begin(d), a.document_end(d) - a.document_begin(d));
+    for (int32_t& token : doc)
+      if (token == 5000) token = 4999;
+    writer.AddDocument(doc);
+  }
+  const Corpus b = writer.Finish();
+  REQUIRE(b.tokens() == a.tokens());
+  REQUIRE(b.documents() == a.documents());
+  CHECK(b.checksum() != a.checksum());
+  SamplerOptions o;
+  o.tokens = 4000;
+  o.seq_len = 16;
+  o.batch = 5;
+  RepetitionSampler sa(a, o), sb(b, o);
+  std::vector<int32_t> x;
+  for (int i = 0; i < 7; ++i) sa.next_batch(x);
+  const std::string saved = sa.state();
+  CHECK_THROWS_WITH(sb.restore(saved), Catch::Contains("the state is of another corpus than this one (positions, "
+                                                       "10000 tokens in ") &&
+                                           Catch::Contains("restore it into a repetition-sampler over the corpus it "
+                                                           "was saved with"));
+  CHECK(sb.stats().rows == 0);
+  HeldOutSource ha(a, {16, 5, 0.01}), hb(b, {16, 5, 0.01});
+  CHECK_THROWS_WITH(hb.restore(ha.state()), Catch::Contains("another corpus than this one"));
+  // The same corpus saved to a file and opened (verified, or not) has the same checksum: its
+  // samplers take the state.
+  const std::string path = temp_path("checksum.tok");
+  a.Save(path);
+  for (const bool verify : {true, false}) {
+    const Corpus file = Corpus::Open(path, OpenOptions{verify});
+    CHECK(file.checksum() == a.checksum());
+    RepetitionSampler sf(file, o);
+    sf.restore(saved);
+    CHECK(sf.stats().rows == 35);
+  }
+  std::remove(path.c_str());
+  // A v1 state (an earlier scalelab's: no corpus checksum) is checked as it was then, and restores.
+  uint64_t h = mix64(uint64_t(a.tokens()));
+  h = mix64(h ^ uint64_t(a.documents()));
+  h = mix64(h ^ uint64_t(a.vocab()));
+  for (char c : std::string("positions")) h = mix64(h ^ uint64_t(uint8_t(c)));
+  for (uint64_t v : {uint64_t(o.unique_tokens), uint64_t(o.tokens), uint64_t(o.seq_len), uint64_t(o.batch), o.seed,
+                     o.document_order_seed(), uint64_t(std::llround(o.validation * 1e12))})
+    h = mix64(h ^ v);
+  char v1[128];
+  std::snprintf(v1, sizeof v1, "repetition-sampler v1 rows=35 fingerprint=%016llx", static_cast<unsigned long long>(h));
+  RepetitionSampler old(a, o);
+  old.restore(v1);
+  CHECK(old.stats().rows == 35);
+  SamplerOptions other = o;
+  other.seed = 3;
+  RepetitionSampler old_other(a, other);
+  CHECK_THROWS_WITH(old_other.restore(v1), Catch::Contains("another corpus or other options"));
 }

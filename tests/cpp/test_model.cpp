@@ -156,3 +156,20 @@ TEST_CASE("shape_for refuses targets whose shapes would overflow the parameter c
   CHECK(c.non_embedding_params() > 0);
   CHECK(std::fabs(std::log(static_cast<double>(c.non_embedding_params()) / 1e18)) < std::log(1.5));
 }
+
+TEST_CASE("a d_model too large for its default d_ff is reported under d_model, with d_model's value") {
+  // model.gpt{ vocab = 64, ctx = 32, d_model = 1e9, n_layer = 1, n_head = 1 }: 2·d·d_ff with the
+  // default d_ff = 4e9 passes 2^63. It once said "d_model = 4000000000", d_ff's value.
+  GptConfig c;
+  c.vocab = 64;
+  c.ctx = 32;
+  c.d_model = 1'000'000'000;
+  c.n_layer = 1;
+  c.n_head = 1;
+  CHECK_THROWS_WITH(c.Validate(), Catch::Contains("d_model = 1000000000 is too large") &&
+                                      Catch::Contains("with the default d_ff = 4·d_model = 4000000000") &&
+                                      !Catch::Contains("d_model = 4000000000 is too large"));
+  c.d_ff = 4'000'000'000;  // the same d_ff given: named as d_ff, with its value
+  CHECK_THROWS_WITH(c.Validate(), Catch::Contains("d_ff = 4000000000 is too large") &&
+                                      !Catch::Contains("default d_ff"));
+}

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <initializer_list>
@@ -1321,5 +1322,208 @@ TEST_CASE("a resumed run that the sampler cannot finish is refused with the samp
   CHECK_THROWS_WITH(train::train(config(d2)), Catch::Contains("needs 1920 tokens (15 steps of 8 × 16)") &&
                                                   Catch::Contains("only 640 (5 batches) left"));
   CHECK(d2.given() == 0);  // the checkpoint's position was undone: the caller's sampler is as it was
+  std::remove(path.c_str());
+}
+
+// ---- Robustness: Ctrl-C during evaluations, eval_tokens, checkpoint paths and foreign files ----
+
+namespace {
+// A held-out source that counts its batches, can ask for Ctrl-C at its n-th batch (as the host's
+// SIGINT handler does, mid-evaluation), and can say it cycles after `pass` batches.
+class CountingHeldOut final : public data::BatchSource {
+ public:
+  CountingHeldOut(MarkovSource& inner, int64_t interrupt_at = 0, int64_t pass = -1)
+      : inner_(inner), interrupt_at_(interrupt_at), pass_(pass) {}
+  int64_t vocab() const override { return inner_.vocab(); }
+  int64_t seq_len() const override { return inner_.seq_len(); }
+  int64_t batch() const override { return inner_.batch(); }
+  void next_batch(std::vector<int32_t>& tokens) override {
+    if (++calls_ == interrupt_at_) request_interrupt();
+    inner_.next_batch(tokens);
+  }
+  int64_t batches_per_pass() const override { return pass_; }
+  std::string state() const override { return inner_.state(); }
+  void restore(const std::string& s) override { inner_.restore(s); }
+  int64_t calls() const { return calls_; }
+
+ private:
+  MarkovSource& inner_;
+  int64_t interrupt_at_, pass_, calls_ = 0;
+};
+
+// 30 steps of 32 rows × 16 tokens, evaluated every 4 steps on 8 held-out batches of 16 × 16.
+train::TrainConfig evaluated_run(MarkovSource& data, data::BatchSource& held_out, const std::string& checkpoint) {
+  MarkovSource unused(16, 16, 16, 5, 2);
+  train::TrainConfig c = markov_run(data, unused, tiny(16, 16, 16, 2, 2), 30);
+  c.eval_data = &held_out;
+  c.batch = 32;
+  c.eval_interval = 32 * 16 * 4;
+  c.eval_tokens = 8 * 16 * 16;
+  c.checkpoint = checkpoint;
+  return c;
+}
+}  // namespace
+
+TEST_CASE("Ctrl-C during an evaluation stops the run within a batch, and resuming gives the same bits") {
+  const std::string base = std::string(SCALELAB_BINARY) + ".train-test-eval-interrupt-";
+  const std::string full = base + "full.ckpt", part = base + "part.ckpt";
+  std::remove(full.c_str());
+  MarkovSource d1(16, 16, 16, 5, 1), h1(16, 16, 16, 5, 2);
+  CountingHeldOut c1(h1);
+  const train::RunResult a = train::train(evaluated_run(d1, c1, full));
+  REQUIRE(a.status == train::RunStatus::Done);
+  REQUIRE(a.curve.size() == 9);  // steps 0, 4, ..., 28 and 30
+  // Batches 1-8 are the initial evaluation, 9-16 the one after step 4, 17-24 after step 8; Ctrl-C
+  // at batch 3 (before any step) or 20 (in the evaluation after step 8).
+  for (const int64_t at : {int64_t{3}, int64_t{20}}) {
+    INFO("Ctrl-C at held-out batch " << at);
+    const int64_t step = at <= 8 ? 0 : 8;
+    std::remove(part.c_str());
+    MarkovSource d2(16, 16, 16, 5, 1), h2(16, 16, 16, 5, 2);
+    CountingHeldOut c2(h2, at);
+    const train::RunResult stopped = train::train(evaluated_run(d2, c2, part));
+    clear_interrupt();
+    CHECK(stopped.status == train::RunStatus::Interrupted);
+    CHECK(stopped.steps == step);
+    CHECK(c2.calls() == at);  // not one held-out batch more: not the rest of it, nor another evaluation
+    CHECK_THAT(stopped.message, Catch::Contains("during the held-out evaluation after " + std::to_string(step)));
+    CHECK(stopped.curve.size() == static_cast<size_t>(step / 4));  // the interrupted evaluation made no point
+    // Resumed with fresh sources: the evaluation runs again, and the run is the uninterrupted one.
+    MarkovSource d3(16, 16, 16, 5, 1), h3(16, 16, 16, 5, 2);
+    CountingHeldOut c3(h3);
+    const train::RunResult resumed = train::train(evaluated_run(d3, c3, part));
+    CHECK(resumed.status == train::RunStatus::Done);
+    REQUIRE(resumed.curve.size() == a.curve.size());
+    for (size_t i = 0; i < a.curve.size(); ++i) {
+      INFO("point " << i);
+      CHECK(resumed.curve[i].tokens == a.curve[i].tokens);
+      CHECK(resumed.curve[i].train_loss == a.curve[i].train_loss);
+      CHECK(resumed.curve[i].eval_loss == a.curve[i].eval_loss);
+    }
+    CHECK(resumed.best_loss == a.best_loss);
+    const std::string fa = read_bytes(full), fb = read_bytes(part);
+    CHECK(fa.substr(0, fa.size() - 24) == fb.substr(0, fb.size() - 24));  // all but the clock's seconds
+  }
+  std::remove(full.c_str());
+  std::remove(part.c_str());
+}
+
+TEST_CASE("an eval_tokens beyond what the held-out data gives is refused before any work, with the bound") {
+  // A held-out source that cycles after 8 batches of 16 × 16 (2,048 tokens): at most 16 passes.
+  MarkovSource d(16, 16, 16, 5, 1), h(16, 16, 16, 5, 2);
+  CountingHeldOut held_out(h, 0, 8);
+  PlannedSource data(d, 1000);
+  MarkovSource unused(16, 16, 16, 5, 2);
+  train::TrainConfig c = markov_run(d, unused, tiny(16, 16, 16, 2, 2), 1);
+  c.data = &data;
+  c.eval_data = &held_out;
+  c.eval_tokens = 16 * 2048 + 1;  // 129 batches: just past 16 passes
+  REQUIRE_THROWS_WITH(train::train(c), Catch::Contains("eval_tokens = 32769 asks each evaluation for 129 batches") &&
+                                           Catch::Contains("holds 8 batches (2048 tokens) and then repeats them") &&
+                                           Catch::Contains("Give eval_tokens <= 32768"));
+  c.eval_tokens = 1'000'000'000'000;
+  CHECK_THROWS_WITH(train::train(c), Catch::Contains("eval_tokens = 1000000000000 asks each evaluation for "
+                                                     "3906250000 batches") &&
+                                         Catch::Contains("Give eval_tokens <= 32768"));
+  CHECK(data.given() == 0);
+  CHECK(held_out.calls() == 0);
+  c.eval_tokens = 16 * 2048;  // 16 passes: allowed
+  CHECK(train::train(c).status == train::RunStatus::Done);
+  CHECK(held_out.calls() == 2 * 128);
+  // A source that does not cycle: eval_tokens is bounded by what it has left.
+  MarkovSource d2(16, 16, 16, 5, 1), h2(16, 16, 16, 5, 2);
+  PlannedSource data2(d2, 1000), finite(h2, 3);
+  c.data = &data2;
+  c.eval_data = &finite;
+  c.eval_tokens = 1'000'000'000'000;
+  CHECK_THROWS_WITH(train::train(c), Catch::Contains("eval_tokens = 1000000000000 asks each evaluation") &&
+                                         Catch::Contains("eval_data has only 3 batches (768 tokens) to give") &&
+                                         Catch::Contains("give eval_tokens <= 768"));
+  CHECK(data2.given() == 0);
+}
+
+TEST_CASE("a checkpoint's folder is made before the first step, and one that cannot be is refused before it") {
+  const std::string base = std::string(SCALELAB_BINARY) + ".train-test-checkpoint-folder";
+  std::filesystem::remove_all(base);
+  std::filesystem::create_directories(base);
+  MarkovSource m1(16, 16, 8, 5, 1);
+  PlannedSource d1(m1, 39);
+  train::TrainConfig c = sampled_run(d1);
+  c.steps = 4;
+  c.eval_tokens = 128;
+  // A folder that does not exist yet is made (as a results store's is), and the run saves there.
+  c.checkpoint = base + "/new/sub/run.ckpt";
+  CHECK(train::train(c).status == train::RunStatus::Done);
+  CHECK(std::filesystem::is_regular_file(c.checkpoint));
+  // Under a file, no folder can be made: refused before any batch is drawn, naming the path.
+  { std::ofstream(base + "/file") << "x"; }
+  MarkovSource m2(16, 16, 8, 5, 1);
+  PlannedSource d2(m2, 39);
+  c.data = &d2;
+  c.checkpoint = base + "/file/run.ckpt";
+  CHECK_THROWS_WITH(train::train(c), Catch::Contains("checkpoint = \"" + c.checkpoint + "\"") &&
+                                         Catch::Contains("give a checkpoint path in a folder you can write"));
+  c.checkpoint = base + "/file/more/run.ckpt";
+  CHECK_THROWS_WITH(train::train(c), Catch::Contains("cannot create the folder '" + base + "/file/more'") &&
+                                         Catch::Contains("give a checkpoint path in a folder you can write"));
+  // A folder given as the checkpoint: refused, with a file path in it to give instead.
+  c.checkpoint = base + "/new";
+  CHECK_THROWS_WITH(train::train(c), Catch::Contains("is a folder; give the path of a file in it (checkpoint = \"" +
+                                                     base + "/new/run.ckpt\")"));
+  CHECK(d2.given() == 0);
+  std::filesystem::remove_all(base);
+}
+
+TEST_CASE("a checkpoint path holding another file, or a broken checkpoint, is refused with what to do") {
+  const std::string path = std::string(SCALELAB_BINARY) + ".train-test-foreign.ckpt";
+  auto config = [&](PlannedSource& data) {
+    train::TrainConfig c = sampled_run(data);
+    c.steps = 4;
+    c.eval_tokens = 128;
+    c.checkpoint = path;
+    return c;
+  };
+  auto write = [&](const std::string& bytes) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  };
+  // Some other file: not called a corrupt checkpoint, and not to be written over unasked.
+  for (const std::string& other : {std::string("step,loss\n1,2.5\n"), std::string(64, '\xff')}) {
+    write(other);
+    MarkovSource m(16, 16, 8, 5, 1);
+    PlannedSource d(m, 39);
+    CHECK_THROWS_WITH(train::train(config(d)),
+                      Catch::Contains("checkpoint = \"" + path + "\" is not a scalelab checkpoint but some other file") &&
+                          Catch::Contains("give another checkpoint path, or delete that file") &&
+                          !Catch::Contains("truncated"));
+    CHECK(d.given() == 0);
+    CHECK(read_bytes(path) == other);  // left as it was
+  }
+  // A real checkpoint cut short (at its start, in its middle) or emptied: truncated, with the fix.
+  MarkovSource m1(16, 16, 8, 5, 1);
+  PlannedSource d1(m1, 39);
+  std::remove(path.c_str());
+  REQUIRE(train::train(config(d1)).status == train::RunStatus::Done);
+  const std::string whole = read_bytes(path);
+  for (const size_t keep : {size_t{0}, size_t{12}, whole.size() / 2}) {
+    INFO("first " << keep << " bytes");
+    write(whole.substr(0, keep));
+    MarkovSource m(16, 16, 8, 5, 1);
+    PlannedSource d(m, 39);
+    CHECK_THROWS_WITH(train::train(config(d)),
+                      Catch::Contains("checkpoint " + path + " is truncated or corrupted; delete it or pass resume = "
+                                      "false to start over") &&
+                          Catch::Contains("or give another checkpoint path"));
+    CHECK(d.given() == 0);
+  }
+  // A later format: named, with what to do.
+  std::string later = whole;
+  later[8 + std::string("scalelab-checkpoint-").size()] = '9';
+  write(later);
+  MarkovSource m(16, 16, 8, 5, 1);
+  PlannedSource d(m, 39);
+  CHECK_THROWS_WITH(train::train(config(d)), Catch::Contains("was written by another version of scalelab (format "
+                                                             "'scalelab-checkpoint-9'") &&
+                                                 Catch::Contains("pass resume = false to start over"));
   std::remove(path.c_str());
 }

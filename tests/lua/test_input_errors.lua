@@ -1,0 +1,72 @@
+-- Errors a user meets from Lua, end to end: each names the input and the fix, and comes before any
+-- work. (The C++ tests check the same refusals in depth; these check what reaches a script.)
+local t = require "scalelab.test"
+
+local corpus = data.synthetic{ kind = "markov", vocab = 32, order = 1, seed = 3, tokens = 100000 }
+local gpt = model.gpt{ vocab = 32, ctx = 32, d_model = 32, n_layer = 1, n_head = 2 }
+
+t.test("an integer too large for a number says so, with the range", function()
+  t.raises(function() model.gpt{ vocab = 64, ctx = 32, d_model = 1e18, n_layer = 1, n_head = 1 } end,
+    "model.gpt: d_model = 1e+18 is too large: give an integer in [-9007199254740992, 9007199254740992]")
+  t.raises(function() model.gpt{ vocab = 64, ctx = 32, d_model = 32, n_layer = 2.5, n_head = 1 } end,
+    "n_layer must be an integer (got 2.5)")
+  local message = t.raises(function() model.gpt{ vocab = 64, ctx = 32, d_model = 1e9, n_layer = 1, n_head = 1 } end,
+    "d_model = 1000000000 is too large")
+  t.ok(not message:find("d_model = 4000000000 is too large", 1, true), message)
+end)
+
+t.test("a huge eval_tokens on a sampler's held-out split is refused before the first step", function()
+  local sampler = data.sampler{ corpus = corpus, tokens = 16 * 32 * 4, seq_len = 32, batch = 16 }
+  local message = t.raises(function()
+    train.run{ model = gpt, data = sampler, threads = 1, progress = false, eval_tokens = 1e12 }
+  end, "eval_tokens = 1000000000000 asks each evaluation for")
+  t.ok(message:find("Give eval_tokens <= ", 1, true), message)
+  t.eq(sampler:stats().tokens, 0)
+end)
+
+t.test("a checkpoint in a folder that does not exist yet is saved there (the folder is made first)", function()
+  local dir = t.scratch("input-errors")
+  local path = dir .. "/nodir/ck.bin"
+  local sampler = data.sampler{ corpus = corpus, tokens = 16 * 32 * 4, seq_len = 32, batch = 16 }
+  local r = train.run{ model = gpt, data = sampler, threads = 1, progress = false, eval_tokens = 512, checkpoint = path }
+  t.eq(r.status, "done")
+  t.ok(io.open(path, "rb") ~= nil, "the checkpoint " .. path .. " was written")
+  -- Under a file no folder can be made: refused before a batch is drawn.
+  t.write_file(dir .. "/plain", "x")
+  local again = data.sampler{ corpus = corpus, tokens = 16 * 32 * 4, seq_len = 32, batch = 16 }
+  t.raises(function()
+    train.run{ model = gpt, data = again, threads = 1, progress = false, checkpoint = dir .. "/plain/sub/ck.bin" }
+  end, "give a checkpoint path in a folder you can write")
+  t.eq(again:stats().tokens, 0)
+  -- A file that is not a checkpoint: named, with the fix, and left alone.
+  t.write_file(dir .. "/notes.txt", "not a checkpoint\n")
+  t.raises(function()
+    train.run{ model = gpt, data = again, threads = 1, progress = false, checkpoint = dir .. "/notes.txt" }
+  end, "is not a scalelab checkpoint but some other file; give another checkpoint path")
+  t.eq(t.read_file(dir .. "/notes.txt"), "not a checkpoint\n")
+end)
+
+t.test("data.corpus of a missing path says there is no such file", function()
+  t.raises(function() data.corpus "/nonexist/file.txt" end,
+    "unknown corpus '/nonexist/file.txt': there is no such file")
+  t.raises(function() data.corpus "nosuchcorpus" end, "unknown corpus 'nosuchcorpus'. Known names: gcide")
+end)
+
+t.test("resuming a checkpoint on another corpus of the same name and size is refused, with the fix", function()
+  local dir = t.scratch("input-errors-corpus")
+  local path = dir .. "/run.ckpt"
+  local other = data.synthetic{ kind = "markov", vocab = 32, order = 1, seed = 4, tokens = 100000 }
+  t.eq(other.tokens, corpus.tokens)  -- and the same name and documents: only the contents differ
+  t.eq(other.documents, corpus.documents)
+  local function run(source)
+    local sampler = data.sampler{ corpus = source, tokens = 16 * 32 * 4, seq_len = 32, batch = 16 }
+    return train.run{ model = gpt, data = sampler, threads = 1, progress = false, eval_tokens = 512, checkpoint = path }
+  end
+  t.eq(run(corpus).status, "done")
+  local message = t.raises(function() run(other) end, "was made on other data than this run's")
+  t.ok(message:find("another corpus than this one", 1, true), message)
+  t.ok(message:find("Pass resume = false to start over on this data", 1, true), message)
+  t.eq(run(corpus).status, "done")  -- its own corpus resumes it
+end)
+
+t.done()

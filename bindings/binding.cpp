@@ -408,4 +408,17 @@ void set_boolean(lua_State* L, const char* key, bool value) {
   lua_setfield(L, -2, key);
 }
 
+void push_out_of_memory(lua_State* L) {
+  // No allocation of ours may be needed here: a failed one leaves little. Lua's own strings come
+  // from its allocator, which may still have room for a short message.
+  std::string function;
+  try {
+    function = detail::running_function(L);
+  } catch (...) {
+  }
+  lua_pushfstring(L, "%s%sout of memory: what was asked for needs more memory than this machine (or the process's "
+                  "limit, ulimit -v) gives; ask for less: a smaller batch, seq_len, model or data",
+                  function.c_str(), function.empty() ? "" : ": ");
+}
+
 }  // namespace scalelab::lua

@@ -33,6 +33,8 @@ namespace scalelab::lua {
 // Raises the Lua error `message`, prefixed with the position of the Lua code that called the
 // running C function. Like every Lua error in the C++ build, it unwinds C++ frames (destructors run).
 [[noreturn]] void raise(lua_State* L, const char* message);
+// Pushes what an allocation that failed inside a library function says: its name, and what to ask for.
+void push_out_of_memory(lua_State* L);
 
 // True when a Lua chunk named `source` (lua_Debug's source) is scalelab's own library: embedded as
 // "@stdlib/scalelab/...", or read from "@$SCALELAB_STDLIB/scalelab/...". Errors skip such frames to
@@ -47,7 +49,7 @@ int bound(lua_State* L) {
   try {
     return F(L);
   } catch (const std::bad_alloc&) {
-    lua_pushliteral(L, "out of memory");
+    push_out_of_memory(L);
     failed = true;
   } catch (const std::exception& e) {
     lua_pushstring(L, e.what());

@@ -297,7 +297,13 @@ Observations read_csv(const std::string& path, const std::map<std::string, std::
            near.empty() ? "" : "; did you mean '" + near + "'?", " (columns: N, D, U, C, S, loss, weight, run)");
     }
   }
-  if (!map.count("loss")) fail("fit.read_csv: the mapping must name the loss column (loss = \"<header>\")");
+  if (!map.count("loss")) {
+    std::string headers;
+    for (const auto& h : header) headers += (headers.empty() ? "'" : ", '") + h + "'";
+    fail("fit.read_csv: ", mapping.empty() ? str("no column of '", path, "' is named loss") : str("the mapping for '", path,
+         "' names no loss column"), "; map one: fit.read_csv(\"", path, "\", { loss = \"<header>\", N = ..., D = ... }) "
+         "(its headers: ", headers, ")");
+  }
 
   std::map<std::string, size_t> position;  // ours -> index in the file
   for (const auto& [ours, theirs] : map) {

@@ -803,6 +803,10 @@ local function run_study(name, spec, where)
         .. "runs stopped keep their checkpoints: run the study again to resume", name, done,
         core.format_counted(#s.runs, "run"), s.store_path))
     end
+    -- The study's own refusals ("study x: the store x.db is in use by another scalelab ..."): at the
+    -- user's line, as the declaration's are; anything else as it came.
+    local own = "study " .. name .. ": "
+    if message:sub(1, #own) == own then checks.fail(where, message) end
     error(run_error, 0)
   end
   analysis.analyse(s, spec.report ~= false)

@@ -174,6 +174,12 @@ TEST_CASE("read_csv: mapping, missing columns, bad numbers and ragged rows") {
   CHECK_THROWS_WITH(read_csv(path, {{"N", "params"}, {"loss", "c4_val_loss"}}),
                     Catch::Contains("no column 'params'") && Catch::Contains("params_N"));
   CHECK_THROWS_WITH(read_csv(path, {{"Nn", "params_N"}, {"loss", "c4_val_loss"}}), Catch::Contains("unknown column 'Nn'"));
+  // No loss column: the file, its headers and the mapping to give.
+  CHECK_THROWS_WITH(read_csv(path, {{"N", "params_N"}}),
+                    Catch::Contains("the mapping for '" + path + "' names no loss column") &&
+                        Catch::Contains("{ loss = \"<header>\"") && Catch::Contains("'c4_val_loss'"));
+  CHECK_THROWS_WITH(read_csv(path, {}), Catch::Contains("no column of '" + path + "' is named loss") &&
+                                            Catch::Contains("its headers: ") && Catch::Contains("'params_N'"));
   std::string bad = "/tmp/scalelab_test_fit_bad.csv";
   {
     std::ofstream out(bad);

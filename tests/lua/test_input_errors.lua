@@ -15,6 +15,14 @@ t.test("an integer too large for a number says so, with the range", function()
   t.ok(not message:find("d_model = 4000000000 is too large", 1, true), message)
 end)
 
+t.test("an allocation that fails names the function and what to ask for less of", function()
+  -- 1e12 rows of 33 tokens: no machine has the memory, whatever its overcommit.
+  local held = data.held_out { corpus = corpus, seq_len = 32, batch = 1e12 }
+  t.raises(function() held:next_batch() end,
+    "next_batch: out of memory: what was asked for needs more memory than this machine (or the process's limit, "
+    .. "ulimit -v) gives; ask for less: a smaller batch, seq_len, model or data")
+end)
+
 t.test("a huge eval_tokens on a sampler's held-out split is refused before the first step", function()
   local sampler = data.sampler{ corpus = corpus, tokens = 16 * 32 * 4, seq_len = 32, batch = 16 }
   local message = t.raises(function()

@@ -138,6 +138,24 @@ study "bad_base" {
   t.ok(out:find("single_epoch", 1, true), out)
 end)
 
+t.test("too few single-epoch runs for base = \"single_epoch\": the report counts what there is and what to add", function()
+  local dir = t.fresh_dir(root)
+  write(dir .. "/few.lua", [[
+study "few" {
+  model = { aspect = 32, vocab = 256, ctx = 64 },
+  sweep = sweep.data_constrained{ unique_tokens = { 1e7, 1e8 }, epochs = { 1, 4 }, N = { 1e6, 3e6, 1e7 } },
+  backend = { kind = "simulated", law = { E = 1.69, A = 406.4, B = 410.7, alpha = 0.34, beta = 0.28, R_D = 15, R_N = 5 } },
+  fits = { data_constrained = { base = "single_epoch" } },
+}
+]])
+  local code, out = scalelab(dir, "few.lua")
+  t.eq(code, 0, out)
+  local report = read(dir .. "/few.report.md")
+  t.ok(report:find("needs at least 8 single-epoch runs over 3 sizes and 2 token counts; the finished runs have "
+    .. "6 single-epoch runs over 3 sizes and 2 token counts (give the sweep more sizes or unique-token counts at "
+    .. "epochs = 1", 1, true), report)
+end)
+
 t.test("approach 1 (the lower envelope of the training curves) brackets the law's allocation exponent", function()
   local dir = t.fresh_dir(root)
   write(dir .. "/a1.lua", [[

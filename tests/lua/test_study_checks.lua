@@ -329,6 +329,23 @@ study "e2" {
   t.ok(not out:find("whole steps", 1, true), out)
 end)
 
+t.test("a store another scalelab holds is refused at the user's line, naming the holder", function()
+  local dir = script([[
+study "x" {
+  sweep = sweep.grid{ N = { 1e5 }, D = { 1e7 } },
+  backend = "simulated",
+}
+]])
+  local lock = assert(native.lock(dir .. "/x.db.lock"))  -- this process holds the study's store
+  local code, out = scalelab(dir, "s.lua")
+  lock:release()
+  t.eq(code, 1, out)
+  t.ok(out:find("s.lua:1: study x: the store x.db is in use by another scalelab (pid " .. native.getpid(), 1, true), out)
+  no_internal(out)
+  code, out = scalelab(dir, "s.lua")
+  t.eq(code, 0, out)
+end)
+
 t.test("a report over runs that learned nothing says so instead of fitting noise", function()
   local dir = script([[
 study "x" {

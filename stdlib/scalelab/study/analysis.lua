@@ -319,7 +319,9 @@ local function run_fit(name, options, obs, s)
       local enough = #single >= 8 and count(sizes) >= 3 and count(tokens) >= 2
       if not enough then
         error(string.format("data_constrained: base = \"single_epoch\" needs at least 8 single-epoch runs over 3 sizes "
-          .. "and 2 token counts; the sweep has %d (add epochs = 1 to the sweep, or give base = a law)", #single), 0)
+          .. "and 2 token counts; the finished runs have %s over %s and %s (give the sweep more sizes or unique-token "
+          .. "counts at epochs = 1, or give base = a law)", core.format_counted(#single, "single-epoch run"),
+          core.format_counted(count(sizes), "size"), core.format_counted(count(tokens), "token count")), 0)
       end
       do
         -- Runs with excess parameters (N above the base law's optimum for their unique tokens) pay

@@ -29,7 +29,7 @@ print("finished")
     REQUIRE(study.expect("  run 1"));      // the run bar under the sweep bar
     REQUIRE(study.expect("\x1b["));        // redrawn in place
     REQUIRE(study.expect("1/4 runs", 20));
-    REQUIRE(study.expect("  run 2   [#", 20));  // the second run in flight, a point or more drawn
+    REQUIRE(study.expect("  run 2   [########", 20));  // the second run in flight, half of it drawn
     study.interrupt();
     CHECK(study.wait(20) == 130);
     CHECK(study.output().find("\nfinished") == std::string::npos);  // the script's last line did not run
@@ -38,6 +38,7 @@ print("finished")
     CHECK(study.output().find("run the study again to resume") != std::string::npos);
     CHECK(study.output().find("executor.lua") == std::string::npos);
   }
+  std::string interrupted_hash;
   {
     auto store = scalelab::store::Store::Open(dir + "/bars.db");
     int done = 0, interrupted = 0, running = 0;
@@ -45,6 +46,7 @@ print("finished")
       done += run.status == scalelab::store::RunStatus::Done;
       interrupted += run.status == scalelab::store::RunStatus::Interrupted;
       running += run.status == scalelab::store::RunStatus::Running;
+      if (run.status == scalelab::store::RunStatus::Interrupted) interrupted_hash = run.hash;
     }
     CHECK(done >= 1);
     CHECK(done < 4);
@@ -58,4 +60,11 @@ print("finished")
   // Not a terminal: plain lines, no escape sequences.
   CHECK(rerun.out.find("\x1b[") == std::string::npos);
   CHECK(rerun.out.find("study bars: 4 runs") != std::string::npos);
+  // The resumed run's time is both attempts': 20 points of 0.05 s each, however they were split.
+  auto store = scalelab::store::Store::Open(dir + "/bars.db");
+  for (const auto& run : store.Runs())
+    if (run.hash == interrupted_hash) {
+      CHECK(run.status == scalelab::store::RunStatus::Done);
+      CHECK(run.wall_seconds >= 0.95);
+    }
 }

@@ -96,6 +96,10 @@ function executor.train_one(s, store, run, options)
   options = options or {}
   run.checkpoint = checkpoint_path(s, run)
   run.threads = options.threads
+  -- The time of the attempts before this one, which it resumes from their checkpoint: a run's wall
+  -- time (and the speed the dry run estimates from it) is that of all the attempts that trained it.
+  local before = store:run(s.name, run.hash)
+  local earlier = before and before.status == "interrupted" and tonumber(before.wall_seconds) or 0
   if not store:start_run { study = s.name, hash = run.hash, worker = options.worker or ("pid " .. native.getpid()),
                            checkpoint = run.checkpoint, script_hash = s.script_hash or "" } then
     local stored = store:run(s.name, run.hash)
@@ -109,7 +113,19 @@ function executor.train_one(s, store, run, options)
     return debug.traceback(m, 2)
   end, run, { sampler = sampler_for(s), study = s })
   run.on_progress = nil
-  local wall = native.clock() - start
+  local attempt = native.clock() - start
+  -- A trainer's result says the whole run's time over all its sessions; another backend's resumed
+  -- run adds the earlier attempts'; an attempt that started over (no checkpoint) is the run's only
+  -- time. An attempt that fails or is interrupted records the time so far, for the next to add to.
+  local wall = attempt + (ok and 0 or earlier)
+  if ok and type(result) == "table" then
+    local whole = type(result.metrics) == "table" and tonumber(result.metrics.wall_seconds)
+    if whole then
+      wall = math.max(attempt, whole)
+    elseif result.resumed_from ~= nil then
+      wall = attempt + earlier
+    end
+  end
   if not ok then
     local message = tostring(result)
     local status = message:find("interrupted") and "interrupted" or "failed"

@@ -7,6 +7,8 @@
 //   obj:state() -> string, obj:restore(s)    for checkpoints and held-out rewinds
 // The held-out data is eval_data = ..., or else data:held_out() when the object has that method.
 #include <lua.hpp>
+
+#include <cctype>
 #include <unistd.h>
 
 #include <chrono>
@@ -331,7 +333,18 @@ int run_as(lua_State* L, const char* function) {
     // Without eval_data, the held-out split of the same corpus: data:held_out().
     if (!args.has("eval_data") && push_held_out_method(L, at)) {
       lua_pushvalue(L, at);
-      lua_call(L, 1, 1);
+      if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+        std::string why = lua_isstring(L, -1) ? lua_tostring(L, -1) : "an error";
+        lua_pop(L, 1);
+        // Without the "file:line: " the error carries (the user's line is where this one points).
+        const size_t colon = why.find(':');
+        size_t digits = colon == std::string::npos ? colon : colon + 1;
+        while (digits != std::string::npos && digits < why.size() && std::isdigit(static_cast<unsigned char>(why[digits])))
+          ++digits;
+        if (digits != std::string::npos && digits > colon + 1 && why.compare(digits, 2, ": ") == 0) why.erase(0, digits + 2);
+        fail(function, ": data gives no held-out split to evaluate on (", why, "); give eval_data = a held-out "
+             "source, or make the sampler with validation > 0 (the fraction of documents held out)");
+      }
       eval = to_source(L, lua_gettop(L), str(function, ": data:held_out()"));
       lua_pop(L, 1);
     }

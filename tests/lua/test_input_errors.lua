@@ -23,6 +23,18 @@ t.test("an allocation that fails names the function and what to ask for less of"
     .. "ulimit -v) gives; ask for less: a smaller batch, seq_len, model or data")
 end)
 
+t.test("a sampler that holds out nothing (validation = 0) says to give eval_data, before the first step", function()
+  local sampler = data.sampler{ corpus = corpus, tokens = 16 * 32 * 4, seq_len = 32, batch = 16, validation = 0 }
+  local message = t.raises(function() train.run{ model = gpt, data = sampler, threads = 1, progress = false } end,
+    "train.run: data gives no held-out split to evaluate on (held-out source: validation must be a fraction")
+  t.ok(message:find("give eval_data = a held-out source, or make the sampler with validation > 0", 1, true), message)
+  t.eq(sampler:stats().tokens, 0)
+  -- With eval_data it trains.
+  local other = data.sampler{ corpus = corpus, tokens = 16 * 32 * 4, seq_len = 32, batch = 16 }
+  local r = train.run{ model = gpt, data = sampler, eval_data = other:held_out(), threads = 1, progress = false }
+  t.eq(r.status, "done")
+end)
+
 t.test("a huge eval_tokens on a sampler's held-out split is refused before the first step", function()
   local sampler = data.sampler{ corpus = corpus, tokens = 16 * 32 * 4, seq_len = 32, batch = 16 }
   local message = t.raises(function()

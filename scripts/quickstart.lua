@@ -9,8 +9,9 @@
 --      power-law-like learning curves on it; a real corpus (data.corpus "gcide") works the same way
 --      but takes longer to prepare and has no known floor.
 --   2. Calibration: two short training runs measure this machine's training speed, and the sweep's
---      compute budgets are chosen so that the whole sweep trains in about two and a half minutes on
---      all cores. The choice is saved beside the store, so a rerun plans the very same runs.
+--      compute budgets are the largest whose sweep, estimated with a margin of 1.5, trains within two
+--      and a half minutes on all cores (on 2 cores it takes about one, and the whole script about
+--      100 s). The choice is saved beside the store, so a rerun plans the very same runs.
 --   3. The study: an IsoFLOP sweep (Chinchilla's approach 2) of real training runs, up to six model
 --      sizes at each of four compute budgets (sizes that round to the same shape are trained once),
 --      in parallel, each recorded in quickstart.db. The model family and the learning rate are

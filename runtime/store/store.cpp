@@ -638,6 +638,19 @@ Store Store::Open(const std::string& path, const StoreOptions& options) {
     exec(store.db_, path, "PRAGMA foreign_keys = ON", "enabling foreign keys");
     return store;
   }
+  // Writing needs the file and its folder (SQLite keeps its write-ahead log and lock files beside
+  // the store): say so before SQLite does in its own words.
+  {
+    std::string folder = std::filesystem::path(path).parent_path().string();
+    if (folder.empty()) folder = ".";
+    if (::access(folder.c_str(), W_OK) != 0)
+      fail("results store '", path, "' cannot be written here: its folder '", folder, "' is not writable (",
+           std::strerror(errno), "; SQLite writes its journal beside the store). Give a store path in a folder "
+           "you can write; to read it, scalelab results (or store.open with read_only = true) reads it as it is");
+    if (::access(path.c_str(), F_OK) == 0 && ::access(path.c_str(), W_OK) != 0)
+      fail("results store '", path, "' is not writable (", std::strerror(errno), "). Make it writable or give another "
+           "store path; to read it, scalelab results (or store.open with read_only = true) reads it as it is");
+  }
   sqlite3* db = nullptr;
   const std::string uri = uri_for(path, "rwc");
   if (sqlite3_open_v2(uri.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, nullptr) !=

@@ -859,7 +859,7 @@ doc(M.count_words, "study.count_words(count) -> what N counts in a study with pa
 doc(M.study, [[study "name" { sweep = ..., model = ..., hyper = ..., backend = ..., store = ..., fits = ..., questions = ... }
 Declares and runs a scaling study: trains the sweep's runs not yet in the store (resuming
 interrupted ones), fits the laws asked for, answers the questions and writes the report beside the
-store. Keys: description, data, model ({ aspect =, vocab =, ctx =, head_dim = } | "chinchilla" |
+store. Keys: description, data, model or models ({ aspect =, vocab =, ctx =, head_dim = } | "chinchilla" |
 function(N) -> model.gpt{...}), hyper (lr, batch, warmup, min_lr, weight_decay, beta1, beta2, clip:
 numbers or functions of the run), sweep, backend ("simulated" | "cpu" | "cuda" | "auto" |
 { kind = "simulated", law = { E =, A =, B =, alpha =, beta = } or a Law (fit.published.chinchilla, a fitted

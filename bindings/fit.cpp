@@ -43,6 +43,7 @@ Observations observations_from_rows(lua_State* L, int index, const std::string& 
   const char* const columns[] = {"N", "D", "U", "C", "S", "loss", "weight"};
   std::map<std::string, std::vector<double>> values;  // NaN where a row lacks the column
   std::vector<std::string> runs;
+  std::vector<char> has_run;  // per row: run given (an empty string counts)
   bool any_run = false;
   for (lua_Integer i = 1; i <= n; ++i) {
     if (lua_rawgeti(L, index, i) != LUA_TTABLE)
@@ -69,6 +70,8 @@ Observations observations_from_rows(lua_State* L, int index, const std::string& 
     if (lua_getfield(L, row, "run") != LUA_TNIL) {
       any_run = true;
       runs.resize(static_cast<size_t>(n));
+      has_run.resize(static_cast<size_t>(n), 0);
+      has_run[static_cast<size_t>(i - 1)] = 1;
       size_t length = 0;
       const char* text = luaL_tolstring(L, -1, &length);
       runs[static_cast<size_t>(i - 1)].assign(text, length);
@@ -87,15 +90,30 @@ Observations observations_from_rows(lua_State* L, int index, const std::string& 
   Observations obs;
   for (auto& [column, column_values] : values) obs.SetColumn(column, std::move(column_values));
   if (any_run) {
-    for (size_t i = 0; i < runs.size(); ++i)
-      if (runs[i].empty()) fail(function, ": row ", i + 1, " has no run, but other rows do (give it on every row or on none)");
+    has_run.resize(static_cast<size_t>(n), 0);
+    for (size_t i = 0; i < has_run.size(); ++i)
+      if (!has_run[i]) fail(function, ": row ", i + 1, " has no run, but other rows do (give it on every row or on none)");
     obs.SetRuns(std::move(runs));
   }
-  obs.Validate();
+  try {
+    obs.Validate();
+  } catch (const Error& e) {
+    // "observations: row 3 has no C value, ..." in the words of the function the rows were given to.
+    std::string message = e.what();
+    const std::string prefix = "observations: ";
+    if (message.compare(0, prefix.size(), prefix) == 0) message.erase(0, prefix.size());
+    fail(function, ": ", message);
+  }
   return obs;
 }
 
 int observations(lua_State* L) {
+  if (lua_istable(L, 1)) {
+    lua_pushnil(L);
+    if (lua_next(L, 1) == 0) fail("fit.observations: no observations (an empty table); give columns { N = {...}, "
+                                  "D = {...}, loss = {...} } or a list of rows such as a study's s:observations()");
+    lua_pop(L, 2);
+  }
   if (is_row_list(L, 1)) {
     push(L, observations_from_rows(L, 1, "fit.observations"));
     return 1;

@@ -334,7 +334,8 @@ int run_as(lua_State* L, const char* function) {
     if (!args.has("eval_data") && push_held_out_method(L, at)) {
       lua_pushvalue(L, at);
       if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
-        std::string why = lua_isstring(L, -1) ? lua_tostring(L, -1) : "an error";
+        const std::string full = lua_isstring(L, -1) ? lua_tostring(L, -1) : "an error";
+        std::string why = full;
         lua_pop(L, 1);
         // Without the "file:line: " the error carries (the user's line is where this one points).
         const size_t colon = why.find(':');
@@ -342,8 +343,15 @@ int run_as(lua_State* L, const char* function) {
         while (digits != std::string::npos && digits < why.size() && std::isdigit(static_cast<unsigned char>(why[digits])))
           ++digits;
         if (digits != std::string::npos && digits > colon + 1 && why.compare(digits, 2, ": ") == 0) why.erase(0, digits + 2);
-        fail(function, ": data gives no held-out split to evaluate on (", why, "); give eval_data = a held-out "
-             "source, or make the sampler with validation > 0 (the fraction of documents held out)");
+        // A sampler made with validation = 0 holds nothing out: say what to give instead. Any other
+        // error (a split too small, an interruption, memory) goes on as it came.
+        if (why.find("validation must be a fraction of documents in (0, 1) (got 0)") == std::string::npos) {
+          lua_pushstring(L, full.c_str());
+          lua_error(L);
+        }
+        fail(function, ": data gives no held-out split to evaluate on (the sampler was made with validation = 0); "
+             "give eval_data = a held-out source, or make the sampler with validation > 0 (the fraction of "
+             "documents held out)");
       }
       eval = to_source(L, lua_gettop(L), str(function, ": data:held_out()"));
       lua_pop(L, 1);

@@ -92,6 +92,7 @@ pid_t spawn(const SpawnOptions& options) {
   argv.push_back(nullptr);
   for (const auto& e : environment) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
+  const bool self = options.argv[0] == executable_path();  // before any descriptor is opened: it may throw
   int log = -1;
   if (!options.log_path.empty()) {
     log = ::open(options.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
@@ -103,7 +104,6 @@ pid_t spawn(const SpawnOptions& options) {
     if (log >= 0) ::close(log);
     throw SystemError(str("spawn: pipe failed: ", std::strerror(errno)));
   }
-  const bool self = options.argv[0] == executable_path();
   const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid < 0) {

@@ -73,7 +73,7 @@ class SimulatedBackend final : public Backend {
 
   std::string save() const override {
     ByteWriter w;
-    w.string("simulated-2");
+    w.string("simulated-3");  // 3: draws keyed by the model's shape, one per evaluation
     w.i64(tokens_);
     w.i64(eval_at_);
     w.i64(eval_index_);
@@ -81,7 +81,7 @@ class SimulatedBackend final : public Backend {
   }
   void load(const std::string& state) override {
     ByteReader r(state, "the simulated backend's checkpoint state");
-    if (r.string() != "simulated-2")
+    if (r.string() != "simulated-3")
       fail("the checkpoint was not written by this version's simulated backend; pass resume = false to start over");
     tokens_ = r.i64();
     eval_at_ = r.i64();

@@ -172,6 +172,9 @@ bool read_checkpoint(const std::string& path, const std::string& print, RunState
 void prepare_checkpoint_folder(const std::string& path) {
   namespace fs = std::filesystem;
   std::error_code error;
+  if (!path.empty() && path.back() == '/')  // a folder's name, whether or not it exists yet
+    fail("train: checkpoint = \"", path, "\" names a folder; give the path of a file in it (checkpoint = \"", path,
+         "run.ckpt\")");
   if (fs::is_directory(path, error))
     fail("train: checkpoint = \"", path, "\" is a folder; give the path of a file in it (checkpoint = \"",
          (fs::path(path) / "run.ckpt").string(), "\")");

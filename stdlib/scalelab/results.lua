@@ -146,15 +146,28 @@ local function parse(args)
     i = i + 1
   end
   -- Two exports to one place: the second would overwrite (or, on standard output, run into) the first.
+  -- Paths are compared as written out from the working folder, with . and .. resolved (a symbolic
+  -- link to the same file is not seen through).
+  local function place(path)
+    if path == "-" then return "-" end
+    local full = path:sub(1, 1) == "/" and path or ((os.getenv("PWD") or ".") .. "/" .. path)
+    local parts = {}
+    for part in full:gmatch("[^/]+") do
+      if part == ".." then parts[#parts] = nil elseif part ~= "." then parts[#parts + 1] = part end
+    end
+    return "/" .. table.concat(parts, "/")
+  end
   local given = {}
   for _, key in ipairs { "csv", "json", "curves" } do
     local path = options[key]
-    if path and given[path] then
+    local at = path and place(path)
+    if at and given[at] then
       usage_error(path == "-" and string.format("--%s - and --%s - both write to standard output; give one of them a file",
-          given[path], key)
-        or string.format("--%s and --%s both write '%s'; give each its own file", given[path], key, path))
+          given[at].key, key)
+        or string.format("--%s '%s' and --%s '%s' are the same file; give each its own", given[at].key, given[at].path,
+          key, path))
     end
-    if path then given[path] = key end
+    if at then given[at] = { key = key, path = path } end
   end
   return options
 end

@@ -349,7 +349,7 @@ end
 
 -- ---- Arguments of the script ------------------------------------------------------------------------------
 
-M.usage = "usage: scalelab SCRIPT.lua [--dry-run | -n] [--jobs N | -j N] [--quiet] [-- ARGS for the script itself]"
+M.usage = "usage: scalelab SCRIPT.lua [--dry-run | -n] [--jobs N | -j N] [--quiet | -q] [--help | -h] [-- ARGS for the script itself]"
 M.options_help = [[
   --dry-run, -n    print the planned runs (shape, tokens, epochs, lr, FLOPs, estimated time); train nothing
   --jobs N, -j N   train N runs at once (default: one per core; simulated runs one at a time)

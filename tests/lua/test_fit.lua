@@ -75,6 +75,13 @@ t.test("bad rows name the row and what to give", function()
     "fit.chinchilla: row 1 is a study's planned run (s.runs: N is the size it asked for, and it has no D); give s:observations()")
   t.raises(function() fit.chinchilla { 3 } end, "must be Observations")
   t.raises(function() fit.chinchilla {} end, "fit.chinchilla: no observations (an empty list)")
+  t.raises(function() fit.observations {} end, "fit.observations: no observations (an empty table)")
+  -- A gap is named in the words of the function the rows went to.
+  t.raises(function() fit.chinchilla { { N = 1e8, D = 1e9, C = 6e17, loss = 3 }, { N = 2e8, D = 2e9, loss = 2.9 } } end,
+    "fit.chinchilla: row 2 has no C value, but other rows do")
+  -- An empty run id is an id.
+  local named = fit.observations { { N = 1e8, D = 1e9, loss = 3, run = "" }, { N = 2e8, D = 2e9, loss = 2.9, run = "b" } }
+  t.eq(named.run[1], "")
 end)
 
 t.test("published laws", function()

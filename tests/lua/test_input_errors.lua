@@ -26,13 +26,28 @@ end)
 t.test("a sampler that holds out nothing (validation = 0) says to give eval_data, before the first step", function()
   local sampler = data.sampler{ corpus = corpus, tokens = 16 * 32 * 4, seq_len = 32, batch = 16, validation = 0 }
   local message = t.raises(function() train.run{ model = gpt, data = sampler, threads = 1, progress = false } end,
-    "train.run: data gives no held-out split to evaluate on (held-out source: validation must be a fraction")
+    "train.run: data gives no held-out split to evaluate on (the sampler was made with validation = 0)")
   t.ok(message:find("give eval_data = a held-out source, or make the sampler with validation > 0", 1, true), message)
   t.eq(sampler:stats().tokens, 0)
   -- With eval_data it trains.
   local other = data.sampler{ corpus = corpus, tokens = 16 * 32 * 4, seq_len = 32, batch = 16 }
   local r = train.run{ model = gpt, data = sampler, eval_data = other:held_out(), threads = 1, progress = false }
   t.eq(r.status, "done")
+  -- Any other reason the held-out split cannot serve is passed on as it is.
+  local long = data.sampler{ corpus = corpus, tokens = 4096 * 2, seq_len = 4096, batch = 1, validation = 0.02 }
+  local wide = model.gpt{ vocab = 32, ctx = 4096, d_model = 32, n_layer = 1, n_head = 2 }
+  message = t.raises(function() train.run{ model = wide, data = long, threads = 1, progress = false } end,
+    "fewer than one sequence of seq_len + 1")
+  t.ok(not message:find("validation > 0", 1, true), message)
+end)
+
+t.test("a checkpoint path that names a folder (a trailing /) is refused before anything is made", function()
+  local dir = t.scratch("input-errors-folder")
+  local sampler = data.sampler{ corpus = corpus, tokens = 16 * 32 * 4, seq_len = 32, batch = 16 }
+  t.raises(function()
+    train.run{ model = gpt, data = sampler, threads = 1, progress = false, checkpoint = dir .. "/ck1/" }
+  end, "train: checkpoint = \"" .. dir .. "/ck1/\" names a folder; give the path of a file in it")
+  t.eq(io.open(dir .. "/ck1"), nil)
 end)
 
 t.test("a huge eval_tokens on a sampler's held-out split is refused before the first step", function()

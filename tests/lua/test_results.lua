@@ -206,7 +206,13 @@ t.test("--csv - and --json - write the export alone on standard output", functio
   -- Two exports to one file: refused before either is written.
   code, out, err = scalelab(dir, "results s.db --csv both.csv --curves both.csv")
   t.eq(code, 2, out .. err)
-  t.ok(err:find("--csv and --curves both write 'both.csv'; give each its own file", 1, true), err)
+  t.ok(err:find("--csv 'both.csv' and --curves 'both.csv' are the same file; give each its own", 1, true), err)
+  t.eq(read(dir .. "/both.csv"), nil)
+  for _, other in ipairs { "./both.csv", "sub/../both.csv", dir .. "/both.csv" } do
+    code, out, err = scalelab(dir, "results s.db --csv both.csv --curves " .. other)
+    t.eq(code, 2, other .. ": " .. out .. err)
+    t.ok(err:find("are the same file", 1, true), err)
+  end
   t.eq(read(dir .. "/both.csv"), nil)
 end)
 

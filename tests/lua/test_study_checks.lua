@@ -285,8 +285,36 @@ study "x" {
   t.eq(table.concat(statuses, ","), "diverged,done,done")
   t.eq(#losses, 2)
   store:close()
+  t.ok(out:find("diverged N=385k D=4.33M C=1e13  ", 1, true) and not out:find("diverged N=385k D=4.33M C=1e13  loss", 1, true),
+    "a diverged run's progress line shows no loss:\n" .. out)
   code, out = scalelab(dir, "s.lua")
   t.ok(out:find("study x: 3 runs, 2 done, 1 diverged (not trained again: lower their lr), 0 to", 1, true), out)
+end)
+
+t.test("a run that fails, then resumes from its checkpoint, has both attempts' time", function()
+  local dir = script([[
+local clock = require("scalelab.native.study").clock
+local function busy(seconds) local t0 = clock() while clock() - t0 < seconds do end end
+study "x" {
+  sweep = sweep.grid{ N = { 1e5 }, D = { 1e7 } },
+  backend = function(run)
+    busy(0.3)
+    local seen = io.open("attempted")
+    if not seen then io.open("attempted", "w"):close() error("the first attempt fails") end
+    seen:close()
+    return { loss = 3, resumed_from = 0.5 }
+  end,
+}
+]])
+  local code, out = scalelab(dir, "s.lua")
+  t.eq(code, 1, out)
+  code, out = scalelab(dir, "s.lua")
+  t.eq(code, 0, out)
+  local store = require("scalelab.native.store").open(dir .. "/x.db", { read_only = true })
+  local runs = store:runs { study = "x" }
+  store:close()
+  t.eq(runs[1].status, "done")
+  t.ok(runs[1].wall_seconds >= 0.55, "both attempts' time: " .. runs[1].wall_seconds)
 end)
 
 t.test("a model vocabulary smaller than the data's is refused at declaration, not by every run failing", function()

@@ -14,6 +14,7 @@
 --   batch.collect(run, exit_code, signal) -> outcome: reads the run's outcome from the store after
 --                    its process ended (recording a failure if the process died without one)
 --   batch.interrupted(run): records that the run's process was stopped with the sweep (Ctrl-C)
+--   batch.failed(run, message): records that the run failed outside its backend (if still running)
 --   batch.started(run, worker), batch.finished(run, outcome), batch.tick(): progress
 -- and outcome = { status = "done" | "diverged" | "failed" | "interrupted", loss =, wall_seconds =, error = }.
 -- executor.local_executor runs batch.command in worker processes on this machine (or batch.run_here
@@ -99,7 +100,8 @@ function executor.train_one(s, store, run, options)
   -- The time of the attempts before this one, which it resumes from their checkpoint: a run's wall
   -- time (and the speed the dry run estimates from it) is that of all the attempts that trained it.
   local before = store:run(s.name, run.hash)
-  local earlier = before and before.status == "interrupted" and tonumber(before.wall_seconds) or 0
+  local earlier = before and (before.status == "interrupted" or before.status == "failed")
+    and tonumber(before.wall_seconds) or 0
   if not store:start_run { study = s.name, hash = run.hash, worker = options.worker or ("pid " .. native.getpid()),
                            checkpoint = run.checkpoint, script_hash = s.script_hash or "" } then
     local stored = store:run(s.name, run.hash)
@@ -155,7 +157,7 @@ function executor.train_one(s, store, run, options)
                      error = status == "diverged" and "the loss diverged (NaN or Inf)" or nil }
   if status == "done" or status == "diverged" then os.remove(run.checkpoint) end
   if status == "interrupted" then error("interrupted", 0) end
-  return { status = status, loss = result.loss, wall_seconds = wall }
+  return { status = status, loss = loss, wall_seconds = wall }
 end
 
 -- Worker mode: the study script was started by the local executor to train run `hash`.
@@ -198,8 +200,12 @@ function executor.local_executor:execute(batch)
       end)
       if not ok then
         -- Ctrl-C between the run's start and its backend call, or while its progress is drawn: the run
-        -- is recorded as interrupted, not left "running".
-        if batch.interrupted then batch.interrupted(run) end
+        -- is recorded as interrupted, not left "running"; any other error there, as failed.
+        if tostring(message):find("interrupted!?$") then
+          if batch.interrupted then batch.interrupted(run) end
+        elseif batch.failed then
+          batch.failed(run, tostring(message))
+        end
         error(message, 0)
       end
     end
@@ -384,6 +390,13 @@ function executor.execute(s, options)
       if r and r.status == "running" then
         store:finish_run { study = s.name, hash = run.hash, status = "interrupted", script_hash = s.script_hash,
                            error = "stopped with the sweep; a rerun resumes it from its checkpoint" }
+      end
+    end,
+    failed = function(run, message)
+      local r = store:run(s.name, run.hash)
+      if r and r.status == "running" then
+        store:finish_run { study = s.name, hash = run.hash, status = "failed", script_hash = s.script_hash,
+                           error = message }
       end
     end,
     started = function(run, worker) progress:started(run, worker) end,

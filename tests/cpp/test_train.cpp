@@ -2,6 +2,10 @@
 // the initial loss, learning a Markov source down to its exact entropy rate, capacity ordering,
 // determinism, checkpoint-resume identity, divergence and interruption, the schedule and AdamW.
 #include <catch2/catch.hpp>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 
 #include <cmath>
 #include <cstdio>
@@ -1471,6 +1475,42 @@ TEST_CASE("a checkpoint's folder is made before the first step, and one that can
   CHECK_THROWS_WITH(train::train(c), Catch::Contains("is a folder; give the path of a file in it (checkpoint = \"" +
                                                      base + "/new/run.ckpt\")"));
   CHECK(d2.given() == 0);
+  // A folder that cannot be written: refused before any batch. Root writes anywhere, so the run goes
+  // in a child process that, as root, drops to nobody first; the child reports the error it got.
+  const std::string read_only = base + "/read-only";
+  std::filesystem::create_directories(read_only);
+  ::chmod(read_only.c_str(), 0555);
+  c.checkpoint = read_only + "/run.ckpt";
+  int pipe_fds[2];
+  REQUIRE(::pipe(pipe_fds) == 0);
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::close(pipe_fds[0]);
+    std::string message = "trained";
+    if (::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) message = "cannot drop to nobody";
+    if (message == "trained") {
+      try {
+        train::train(c);
+      } catch (const std::exception& e) {
+        message = e.what();
+      }
+      if (d2.given() != 0) message += " (after drawing a batch)";
+    }
+    (void)!::write(pipe_fds[1], message.data(), message.size());
+    ::_exit(0);
+  }
+  ::close(pipe_fds[1]);
+  std::string message;
+  char buffer[512];
+  for (ssize_t n; (n = ::read(pipe_fds[0], buffer, sizeof buffer)) > 0;) message.append(buffer, static_cast<size_t>(n));
+  ::close(pipe_fds[0]);
+  ::waitpid(pid, nullptr, 0);
+  INFO(message);
+  CHECK(message.find("checkpoint = \"" + c.checkpoint + "\" cannot be written") != std::string::npos);
+  CHECK(message.find("give a checkpoint path in a folder you can write") != std::string::npos);
+  CHECK(message.find("after drawing a batch") == std::string::npos);
+  ::chmod(read_only.c_str(), 0755);
   std::filesystem::remove_all(base);
 }
 

@@ -597,6 +597,15 @@ local function print_plan(s, runs, duplicates, status_of)
       repeating == 1 and "wants" or "want",
       fmt_count(s.corpus_tokens), repeating == 1 and "s" or "")
   end
+  -- A store path in a folder that is not there yet: made when the study runs, so a mistyped folder
+  -- would go unnoticed; the dry run says so.
+  local folder = s.store_path:match("^(.*)/[^/]*$")
+  if folder and folder ~= "" then
+    local probe = io.open(folder, "r")
+    if probe then probe:close() else
+      lines[#lines + 1] = string.format("note: the store's folder %s does not exist; running the study makes it", folder)
+    end
+  end
   if s.backend_missing and todo > 0 then
     lines[#lines + 1] = string.format("note: backend %s cannot train on this machine (%s); running the study here "
       .. "would stop before training", s.backend_kind, s.backend_missing)

@@ -374,6 +374,24 @@ study "x" {
   t.eq(code, 0, out)
 end)
 
+t.test("the dry run notes a store folder that does not exist yet (a mistyped path would otherwise be made)", function()
+  local dir = script([[
+study "x" {
+  sweep = sweep.grid{ N = { 1e5 }, D = { 1e7 } },
+  backend = "simulated",
+  store = "not-yet/there/x.db",
+}
+]])
+  local code, out = scalelab(dir, "s.lua", "--dry-run")
+  t.eq(code, 0, out)
+  t.ok(out:find("note: the store's folder not-yet/there does not exist; running the study makes it", 1, true), out)
+  t.ok(not exists(dir .. "/not-yet"), "the dry run makes nothing")
+  code, out = scalelab(dir, "s.lua")
+  t.eq(code, 0, out)
+  code, out = scalelab(dir, "s.lua", "--dry-run")
+  t.ok(not out:find("does not exist", 1, true), out)
+end)
+
 t.test("a report over runs that learned nothing says so instead of fitting noise", function()
   local dir = script([[
 study "x" {

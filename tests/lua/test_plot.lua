@@ -791,6 +791,30 @@ t.test("colour-bar labels stand inside the canvas, right of their widest tick la
   end
 end)
 
+t.test("every text of a figure, single or in panels, stands inside the canvas (the x-axis labels included)", function()
+  need_gnuplot()
+  local law = fx.chinchilla()
+  local figures = {
+    allocation = plot.allocation { law = law, compute = 1e21 },
+    residuals = plot.residuals(runs, law),
+    data_constrained = plot.data_constrained(fx.repeated_runs(), nil),
+    loss_compute = plot.loss_compute(runs, law),
+  }
+  for name, figure in pairs(figures) do
+    local path = dir .. "/inside_" .. name .. ".svg"
+    figure:save(path)
+    local svg = read(path)
+    local height = tonumber(svg:match('viewBox="0 0 [%d.]+ ([%d.]+)"'))
+    local texts = svg_texts(svg)
+    t.ok(#texts > 0 and height, name .. ": texts and the canvas height")
+    for _, text in ipairs(texts) do
+      -- The baseline, plus the descenders of a 13-point font.
+      t.ok(text.y + 4 <= height, string.format("%s: '%s' at y = %.1f inside the canvas (%g high)", name, text.text,
+        text.y, height))
+    end
+  end
+end)
+
 t.test("curves on runs without curves points to an opened store's s:curve", function()
   local ok, message = pcall(plot.curves, { { N = 1e8, D = 1e9, loss = 3, hash = "abc" } })
   t.ok(not ok)

@@ -926,7 +926,7 @@ local function panels_body(self, data, first)
     out[#out + 1] = string.format("set lmargin at screen %s\nset rmargin at screen %s", num((x0 + 8.5 * active.size) / W),
       num(right / W))
     out[#out + 1] = string.format("set tmargin at screen %s\nset bmargin at screen %s",
-      num(1 - (y0 + (f.title and 3 or 1.5) * active.size) / H), num(1 - (y1 - 4.5 * active.size) / H))
+      num(1 - (y0 + (f.title and 3 or 1.5) * active.size) / H), num(1 - (y1 - 6 * active.size) / H))
     out[#out + 1] = figure_body(f, data, offset, true, right)
     offset = offset + count
   end

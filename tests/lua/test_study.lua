@@ -30,7 +30,7 @@ local s = study "recover" {
   model = { aspect = 32, vocab = 256, ctx = 64 },
   sweep = sweep.isoflop{ budgets = { 1e14, 1e15, 1e16, 1e17 }, points = 9, ratio = { 2, 200 } },
   backend = { kind = "simulated", law = { E = 1.8, A = 80, B = 150, alpha = 0.34, beta = 0.28 }, noise = 0.002 },
-  fits = { isoflop = { bootstrap = 300 } },
+  fits = { isoflop = { bootstrap = 300 }, chinchilla = { bootstrap = 20 } },
   questions = { plan.optimal{ compute = 1e19 } },
 }
 local law = s.fits.isoflop
@@ -61,6 +61,12 @@ print(string.format("ANSWER N=%.6g lo=%.6g hi=%.6g D=%.6g", answer.N, answer.int
     "the empty loss cell is explained")
   local report = read(dir .. "/recover.report.json")
   t.ok(report and report:find('"study": "recover"', 1, true), "JSON report")
+  -- One shape for intervals ([lo, hi]), one name for an answer's budget (flops), lists as arrays.
+  t.ok(report:find('"a": %[%s*[%d.]+,%s*[%d.]+%s*%]'), report)
+  t.ok(report:find('"alpha": %[%s*[%d.]+,%s*[%d.]+%s*%]'), report)  -- the chinchilla fit's, as the isoflop's
+  t.ok(not report:find('"level"', 1, true) and not report:find('"1":', 1, true), report)
+  t.ok(report:find('"flops": 1e%+19') and not report:find('"compute":', 1, true), report)
+  t.ok(report:find('"figures": %['), report)
   -- A rerun trains nothing: every run is already in the store.
   local store = native_store.open(dir .. "/recover.db", { read_only = true })
   local before = {}

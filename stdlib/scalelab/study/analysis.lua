@@ -487,12 +487,22 @@ local function law_summary(law)
   return ok and text or tostring(law)
 end
 
+-- Intervals for the JSON report, one shape for every law: { name = [lo, hi] } (a law's own table may
+-- carry more, such as its level, beside the two bounds).
+local function interval_pairs(intervals)
+  local out = {}
+  for name, iv in pairs(intervals) do
+    if type(iv) == "table" and type(iv[1]) == "number" and type(iv[2]) == "number" then out[name] = { iv[1], iv[2] } end
+  end
+  return out
+end
+
 local function law_json(law)
   local out = {}
   local p = law_params(law)
   if type(p) == "table" then out.params = p end
   local ok, iv = pcall(function() return law.intervals end)
-  if ok and type(iv) == "table" then out.intervals = iv end
+  if ok and type(iv) == "table" then out.intervals = interval_pairs(iv) end
   if getmetatable(law) == IsoflopLaw then
     out.minima = {}
     for i, m in ipairs(law.minima) do
@@ -528,8 +538,11 @@ local function plain_answer(a)
     local ok, v = pcall(function() return a[key] end)
     if ok and type(v) == "number" and v == v then out[key] = v end
   end
+  -- One name for the budget whatever the law answered: flops (an IsoFLOP or approach-1 law says compute).
+  if out.flops == nil then out.flops = out.compute end
+  out.compute = nil
   local ok, iv = pcall(function() return a.intervals end)
-  if ok and type(iv) == "table" and next(iv) ~= nil then out.intervals = iv end
+  if ok and type(iv) == "table" and next(iv) ~= nil then out.intervals = interval_pairs(iv) end
   if next(out) == nil then out.text = tostring(a) end
   return out
 end
@@ -554,8 +567,11 @@ local function report_markdown(s, fits, answers, totals)
   add(string.format("- N in the fits and questions counts %s; the runs table gives both counts",
     s.count == "non_embedding" and "non-embedding parameters (Kaplan's convention)" or "all parameters (Chinchilla's convention)"))
   local simulated = backends.simulates(s.backend_kind)
+  local not_done = {}
+  if totals.diverged > 0 then not_done[#not_done + 1] = totals.diverged .. " diverged" end
+  if totals.failed > 0 then not_done[#not_done + 1] = totals.failed .. " failed or not finished" end
   add(string.format("- runs: %d done of %d%s; %s FLOP; %s", totals.done, #s.runs,
-    totals.failed > 0 and string.format(" (%d not done)", totals.failed) or "", core.format_flops(totals.flops),
+    #not_done > 0 and (" (" .. table.concat(not_done, ", ") .. ")") or "", core.format_flops(totals.flops),
     simulated and ("simulated: " .. backends.describe_simulation(s.backend_identity))
       or (core.format_duration(totals.seconds) .. " of training")))
   if s.simulation_warning then add("- warning: " .. s.simulation_warning) end
@@ -730,8 +746,10 @@ end
 -- false (study{ report = false }), draws the figures and writes and prints the report.
 function analysis.analyse(s, write)
   local obs = s:observations()
-  local totals = { done = #obs, failed = #s.runs - #obs, flops = 0, seconds = 0 }
+  local totals = { done = #obs, failed = 0, diverged = 0, not_done = #s.runs - #obs, flops = 0, seconds = 0 }
   for _, r in ipairs(s.runs) do
+    if r.status == "diverged" then totals.diverged = totals.diverged + 1
+    elseif r.status ~= "done" then totals.failed = totals.failed + 1 end
     if r.status == "done" then
       totals.flops = totals.flops + r.flops
       totals.seconds = totals.seconds + (r.wall_seconds or 0)
@@ -818,7 +836,7 @@ function analysis.analyse(s, write)
     report.runs[#report.runs + 1] = { ordinal = r.ordinal, hash = r.hash, N = r.N_fit, params = r.params,
       non_embedding_params = r.non_embedding_params,
       D = r.tokens, U = r.unique_tokens, C = r.flops, budget = r.budget, loss = r.loss, status = r.status,
-      wall_seconds = r.wall_seconds }
+      wall_seconds = r.wall_seconds, error = r.status ~= "done" and r.error and r.error:match("^[^\n]*") or nil }
   end
   for _, f in ipairs(fits) do
     report.fits[f.name] = f.law and law_json(f.law) or { error = f.error }
@@ -827,8 +845,13 @@ function analysis.analyse(s, write)
   s.report_path = s.report_base .. ".report.md"
   s.report_json_path = s.report_base .. ".report.json"
   native.write_file(s.report_path, markdown)
-  report.figures = figures
-  if skipped and #skipped > 0 then report.figures_skipped = skipped end
+  report.figures = json.array(figures or {})
+  local not_drawn = {}
+  if figures_error then not_drawn[1] = { reason = figures_error } end
+  for _, skip in ipairs(skipped or {}) do not_drawn[#not_drawn + 1] = skip end
+  if #not_drawn > 0 then report.figures_skipped = not_drawn end
+  json.array(report.runs)
+  report.answers = json.array(report.answers or {})
   native.write_file(s.report_json_path, json.encode(report, "  ") .. "\n")
   if not s.quiet then
     io.stdout:write("\n", markdown)

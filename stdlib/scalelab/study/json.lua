@@ -22,6 +22,11 @@ function json.number(x)
   return string.format("%.17g", x)
 end
 
+-- json.array(t): t marked to be written as an array even when empty ("[]", not "{}"). Unmarked
+-- tables keep the rule above, on which canonical encodings (run identities) rest.
+json.Array = {}
+function json.array(t) return setmetatable(t or {}, json.Array) end
+
 local function is_array(t)
   local n = #t
   for k in pairs(t) do
@@ -47,7 +52,7 @@ local function encode(value, indent, depth, seen)
   end
   local parts = {}
   local out
-  if next(value) ~= nil and is_array(value) then
+  if getmetatable(value) == json.Array or (next(value) ~= nil and is_array(value)) then
     for i = 1, #value do parts[i] = inner .. encode(value[i], indent, depth + 1, seen) end
     out = "[" .. newline .. table.concat(parts, "," .. newline) .. newline .. pad .. "]"
   elseif next(value) == nil then

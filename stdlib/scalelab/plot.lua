@@ -136,10 +136,12 @@ doc("study_figures", function(spec)
   else
     skip("data_constrained", "no run repeats its data (every run sees its tokens about once)")
   end
-  if spec.law then
-    draw("residuals", function() return figures.residuals(runs, spec.law) end)
+  -- Residuals against the parametric law, else the data-constrained one (which reads each run's U).
+  local residual_law = spec.law or spec.data_constrained
+  if residual_law then
+    draw("residuals", function() return figures.residuals(runs, residual_law) end)
   else
-    skip("residuals", "no law was given")
+    skip("residuals", "no law of the loss was fitted or given (an IsoFLOP or approach-1 fit predicts N_opt, not the loss)")
   end
   local any_curve = false
   for _, r in ipairs(runs) do if type(r.curve) == "table" and #r.curve > 0 then any_curve = true end end

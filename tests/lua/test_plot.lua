@@ -592,6 +592,12 @@ t.test("study_figures writes every figure the inputs allow", function()
   t.eq(table.concat(names, " "), "loss_compute isoflop allocation residuals curves")
   t.eq(skipped_names(skipped), "data_constrained")
   t.eq(skipped[1].reason, "no run repeats its data (every run sees its tokens about once)")
+  -- A data-constrained study's law alone: its residuals are drawn with each run's unique tokens.
+  local repeated = fx.repeated_runs()
+  paths, skipped = plot.study_figures { dir = dir, runs = repeated, data_constrained = fit.published.datablations }
+  names = {}
+  for _, p in ipairs(paths) do names[#names + 1] = p:match("([^/]+)%.svg$") end
+  t.ok(table.concat(names, " "):find("residuals", 1, true), table.concat(names, " "))
 end)
 
 t.test("study_figures skips, with the reason, the figures its inputs do not allow", function()

@@ -400,6 +400,23 @@ t.test("the figures get the study's fitted laws: the data-constrained law, the I
   t.eq(laws.law, chinchilla)
   t.eq(laws.N_opt, nil)
   t.eq(laws.data_constrained, dc_law)
+  -- The IsoFLOP figure draws the study's IsoFLOP fit even beside a parametric law (its minima are
+  -- those of the report and of the allocation figure).
+  t.eq(laws.isoflop, iso)
+  local budgets = { 1e17, 1e18, 1e19 }
+  local runs = {}
+  for _, C in ipairs(budgets) do
+    for _, N in ipairs { 1e7, 3e7, 1e8, 3e8, 1e9 } do
+      runs[#runs + 1] = { N = N, D = C / (6 * N), C = C, budget = C,
+                          loss = 1.69 + 406.4 / N ^ 0.34 + 410.7 / (C / (6 * N)) ^ 0.28 + (N == 3e7 and 0.02 or 0) }
+    end
+  end
+  local study_fit = analysis.isoflop(runs)
+  local figure = plot.isoflop(runs, study_fit)
+  local labels = {}
+  for _, series in ipairs(figure.series) do labels[#labels + 1] = tostring(series.label) end
+  t.ok(table.concat(labels, "|"):find("fitted parabola", 1, true),
+    "the study's parabolas, not a parabola fitted again or the law's curve: " .. table.concat(labels, "|"))
   -- End to end: a data-constrained study passes its fitted law to the figures.
   local seen
   with_plot({ study_figures = function(spec) seen = spec return {} end }, function()

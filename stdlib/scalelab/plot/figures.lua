@@ -390,7 +390,7 @@ local function parabola_entry(fit, C)
     end
     return nil
   end
-  local list = first(fit, "budgets", "parabolas", "curves", "fits")
+  local list = first(fit, "budgets", "parabolas", "curves", "fits", "minima")  -- minima: a study's IsoFLOP fit
   if list == nil then return nil end
   for i = 1, math.huge do
     local e = get(list, i)

@@ -685,6 +685,9 @@ function analysis.figure_laws(fits)
   fits = fits or {}
   local out = {}
   out.law = fits.chinchilla or fits.kaplan
+  -- The IsoFLOP figure draws the study's own parabolas and minima (those of its report and its
+  -- allocation figure), whatever other law is fitted.
+  out.isoflop = fits.isoflop
   out.data_constrained = fits.data_constrained
   if not out.law and fits.isoflop then out.N_opt = fits.isoflop end
   out.approach1 = fits.approach1

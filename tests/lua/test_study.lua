@@ -157,6 +157,9 @@ study "few" {
   local code, out = scalelab(dir, "few.lua")
   t.eq(code, 0, out)
   local report = read(dir .. "/few.report.md")
+  -- Runs that repeat data: the runs table has their unique tokens and epochs.
+  t.ok(report:find("| # | N (non-emb.) | N (all) | D | U | epochs | C (6ND) | loss | time | status |", 1, true), report)
+  t.ok(report:find("| 100M | 10M | 10 |", 1, true) or report:find("| 40M | 10M | 4 |", 1, true), report)
   t.ok(report:find("needs at least 8 single-epoch runs over 3 sizes and 2 token counts; the finished runs have "
     .. "6 single-epoch runs over 3 sizes and 2 token counts (give the sweep more sizes or unique-token counts at "
     .. "epochs = 1", 1, true), report)

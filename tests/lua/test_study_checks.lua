@@ -274,6 +274,8 @@ study "x" {
   local code, out = scalelab(dir, "s.lua")
   t.eq(code, 0, out)  -- a run that diverged is a result (the report names it), not a failure
   t.ok(out:find("N=385k D=4.33M C=1e13: diverged: the loss diverged", 1, true), out)
+  -- The report's runs table says why a run did not finish.
+  t.ok(read(dir .. "/x.report.md"):find("| diverged: the loss diverged (NaN or Inf) |", 1, true), read(dir .. "/x.report.md"))
   local store = require("scalelab.native.store").open(dir .. "/x.db", { read_only = true })
   local losses, statuses = {}, {}
   for _, r in ipairs(store:runs { study = "x" }) do

@@ -578,14 +578,22 @@ local function report_markdown(s, fits, answers, totals)
   add()
   add("## Runs")
   add()
-  add("| # | N (non-emb.) | N (all) | D | C (6ND) | loss | time | status |")
-  add("|---|---|---|---|---|---|---|---|")
+  -- Unique tokens and epochs where runs repeat data (a data-constrained sweep, or a corpus repeated);
+  -- a run that did not finish says why.
+  local repeats = false
+  for _, r in ipairs(s.runs) do if r.unique_tokens and r.epochs and r.epochs > 1.0001 then repeats = true end end
+  add("| # | N (non-emb.) | N (all) | D | " .. (repeats and "U | epochs | " or "") .. "C (6ND) | loss | time | status |")
+  add("|---|---|---|---|" .. (repeats and "---|---|" or "") .. "---|---|---|---|")
   for _, r in ipairs(s.runs) do
-    add(string.format("| %d | %s | %s | %s | %s | %s | %s | %s |", r.ordinal, core.format_count(r.non_embedding_params),
-      core.format_count(r.params), core.format_count(r.tokens), core.format_flops(r.flops),
-      r.loss and string.format("%.4f", r.loss) or "",
+    local status = r.status or "?"
+    if status ~= "done" and r.error then status = status .. ": " .. r.error:match("^[^\n]*"):gsub("|", "\\|") end
+    add(string.format("| %d | %s | %s | %s | %s%s | %s | %s | %s |", r.ordinal, core.format_count(r.non_embedding_params),
+      core.format_count(r.params), core.format_count(r.tokens),
+      repeats and string.format("%s | %s | ", r.unique_tokens and core.format_count(r.unique_tokens) or "",
+        r.epochs and string.format("%.3g", r.epochs) or "1") or "",
+      core.format_flops(r.flops), r.loss and string.format("%.4f", r.loss) or "",
       simulated and "simulated" or r.wall_seconds and core.format_duration(r.wall_seconds) or "",
-      r.status or "?"))
+      status))
   end
   add()
   add("## Fits")

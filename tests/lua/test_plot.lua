@@ -243,6 +243,13 @@ t.test("a save that fails leaves no partial files behind", function()
   t.ok(message:find("bad.gp", 1, true), message)
   t.ok(exists(dir .. "/bad.gp") and exists(dir .. "/bad.dat"))
   t.ok(not exists(dir .. "/bad.svg"), "the figure gnuplot began is removed")
+  -- What a figure says it saved is its last save that worked.
+  local good = plot.figure { title = "good" }
+  good:line { x = { 1, 2 }, y = { 1, 2 } }
+  good:save(dir .. "/good.svg")
+  t.raises(function() good:save(dir .. "/no-such-folder/good.svg") end, "no-such-folder")
+  t.ok(tostring(good):find("saved " .. dir .. "/good.svg", 1, true), tostring(good))
+  t.ok(not tostring(good):find("no-such-folder", 1, true), tostring(good))
 end)
 
 t.test("escape: labels with enhanced-text characters shown literally", function()
@@ -638,6 +645,11 @@ t.test("study_figures skips, with the reason, the figures its inputs do not allo
   t.ok(skipped_names(skipped):find("residuals", 1, true), skipped_names(skipped))
   t.ok(#paths >= 2)
   t.raises(function() plot.study_figures { dir = sub, runs = {} } end, "no runs to plot")
+end)
+
+t.test("isoflop with a fit that is no fit: a clear error", function()
+  t.raises(function() plot.isoflop({ { N = 1e8, D = 1e9, loss = 3 } }, 42) end,
+    "plot.isoflop: the fit must be an IsoFLOP fit (fit.isoflop's result, a study's s.fits.isoflop) or a law")
 end)
 
 t.test("isoflop on runs of no IsoFLOP sweep: a clear error", function()

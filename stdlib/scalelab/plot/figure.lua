@@ -797,18 +797,17 @@ function Render.save(self, path, opts)
   local ok, terminal = pcall(terminal_for, path, width, height)
   if not ok then error(clean(terminal), 2) end
   local texts = compose(terminal, ext)
-  self.saved = { path }
-  if opts.script ~= false then
-    save_script_and_data(texts)
-    self.saved[2], self.saved[3] = stem .. ".gp", stem .. ".dat"
-  end
+  -- What the figure says it saved is what was saved, once all of it was: a failure on the way (a
+  -- folder that is not there, gnuplot's error) leaves the record of the last save that worked.
+  if opts.script ~= false then save_script_and_data(texts) end
   local ran, result = pcall(native.gnuplot, texts.inline, options())
   if not ran then
     -- The figure file gnuplot began is no figure; the script and data stay, to see what failed.
-    self.saved = nil
     os.remove(path)
     error(clean(result) .. (opts.script ~= false and ("\n(the script that failed is " .. stem .. ".gp)") or ""), 2)
   end
+  self.saved = { path }
+  if opts.script ~= false then self.saved[2], self.saved[3] = stem .. ".gp", stem .. ".dat" end
   self.warnings = result.warnings
   return self
 end

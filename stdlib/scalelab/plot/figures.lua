@@ -482,6 +482,11 @@ end
 -- IsoFLOP sweep are refused: no budget with two sizes or more, or a study's runs with no budget.
 function M.isoflop(runs, fit, opts)
   opts = check("plot.isoflop", opts, { "title" })
+  if fit ~= nil and type(fit) ~= "table" and type(fit) ~= "userdata" then
+    error("plot.isoflop: the fit must be an IsoFLOP fit (fit.isoflop's result, a study's s.fits.isoflop) or a law "
+      .. "of the loss (fit.published.chinchilla, fit.chinchilla(...)), or nil to fit a parabola per budget here (got "
+      .. type(fit) .. ")", 2)
+  end
   local rs = M.runs("plot.isoflop", runs)
   local not_isoflop = M.not_isoflop(rs)
   if not_isoflop then
@@ -1021,9 +1026,11 @@ function M.curves(runs, opts)
       title = "Training curves"
     end
   end
+  -- The legend goes below: small models' curves level off high at the right, where a corner legend
+  -- would cover them.
   local f = F.figure { title = title, xlabel = x_compute and "training compute (FLOP)" or "tokens seen",
     ylabel = "loss (nats/token)", xlog = true, ylog = true, xformat = x_compute and "flops" or "count",
-    colorbar = (not few) and { label = "parameters N", log = true, format = "count" } or nil }
+    colorbar = (not few) and { label = "parameters N", log = true, format = "count" } or nil, legend = "below" }
   table.sort(with_curves, function(a, b) return a.N < b.N end)
   local any_eval = false
   for i, r in ipairs(with_curves) do

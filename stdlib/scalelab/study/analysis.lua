@@ -628,8 +628,16 @@ local function report_markdown(s, fits, answers, totals)
         add(string.format("| %s | %s | %s |  |  |  |", a.question, a.law, a.error or a.text or ""))
       end
     end
+    local any_interval = false
+    for _, a in ipairs(answers) do
+      if a.answer and type(a.answer.intervals) == "table" and next(a.answer.intervals) then any_interval = true end
+    end
     add()
-    add("Intervals are 95% bootstrap percentile intervals where the fit was bootstrapped.")
+    if any_interval then
+      add("Intervals are 95% bootstrap percentile intervals where the fit was bootstrapped.")
+    else
+      add("No intervals: no fit behind these answers was bootstrapped (give the fit bootstrap = n).")
+    end
     local without_loss = {}
     for _, a in ipairs(answers) do
       if a.answer and a.answer.loss == nil and not without_loss[a.law] then

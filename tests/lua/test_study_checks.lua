@@ -394,6 +394,23 @@ study "x" {
   t.ok(not out:find("does not exist", 1, true), out)
 end)
 
+t.test("the report says whether its answers carry intervals", function()
+  for _, case in ipairs { { fits = "{ chinchilla = { bootstrap = 0 } }", says = "No intervals: no fit behind these answers was bootstrapped" },
+                          { fits = "{ chinchilla = { bootstrap = 20 } }", says = "Intervals are 95% bootstrap percentile intervals" } } do
+    local dir = script(string.format([[
+study "x" {
+  sweep = sweep.grid{ N = { 1e7, 3e7, 1e8, 3e8 }, D = { 1e9, 3e9, 1e10 } },
+  backend = { kind = "simulated", noise = 0.01 },
+  fits = %s,
+  questions = { plan.optimal{ compute = 1e21 } },
+}
+]], case.fits))
+    local code, out = scalelab(dir, "s.lua")
+    t.eq(code, 0, out)
+    t.ok(read(dir .. "/x.report.md"):find(case.says, 1, true), read(dir .. "/x.report.md"))
+  end
+end)
+
 t.test("a report over runs that learned nothing says so instead of fitting noise", function()
   local dir = script([[
 study "x" {

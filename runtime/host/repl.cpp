@@ -259,8 +259,16 @@ void Host::repl() {
 #ifdef SCALELAB_HAVE_READLINE
     if (use_readline && !is_blank(entry)) {
       add_history(entry.c_str());
-      if (append_history(1, history.c_str()) != 0) write_history(history.c_str());
-      history_truncate_file(history.c_str(), 2000);
+      // Trimmed by entries, not lines: history_truncate_file keeps the last lines, which can cut a
+      // multi-line entry so the file starts inside it (and is then read one line per entry).
+      constexpr int kEntries = 1000;
+      if (history_length > kEntries) {
+        stifle_history(kEntries);
+        write_history(history.c_str());
+        unstifle_history();
+      } else if (append_history(1, history.c_str()) != 0) {
+        write_history(history.c_str());
+      }
     }
 #else
     (void)entry;

@@ -282,6 +282,36 @@ TEST_CASE("a multi-line entry comes back whole in the next session's history") {
   CHECK(second.wait() == 0);
 }
 
+TEST_CASE("a long history is trimmed by whole entries, so a multi-line entry survives at its start") {
+  const std::string dir = temp_dir();
+  {
+    std::ofstream file(dir + "/.scalelab_history");
+    for (int i = 0; i < 1200; ++i)
+      file << "#" << 1700000000 + i << "\nfunction f" << i << "()\n  return " << i << "\nend\n";
+  }
+  {
+    Pty session({SCALELAB_BINARY}, {"HOME=" + dir});
+    REQUIRE(shows(session, "> "));
+    session.send("x = 1\r");
+    REQUIRE(shows(session, "> "));
+    session.send("\x04");
+    CHECK(session.wait() == 0);
+  }
+  std::ifstream file(dir + "/.scalelab_history");
+  std::string first;
+  std::getline(file, first);
+  CHECK(first.rfind("#", 0) == 0);  // a timestamp: the file starts with a whole entry
+  Pty next({SCALELAB_BINARY}, {"HOME=" + dir});
+  REQUIRE(shows(next, "> "));
+  next.send("\x1b[A\x1b[A\r");  // Up twice: past "x = 1" to the last function, whole
+  REQUIRE(shows(next, "> "));
+  next.send("f1199()\r");
+  REQUIRE(shows(next, "1199\r\n"));
+  REQUIRE(shows(next, "> "));
+  next.send("\x04");
+  CHECK(next.wait() == 0);
+}
+
 TEST_CASE("train.run's progress bar on a terminal: speed and ETA when training, 'simulated' when drawn") {
   const std::string dir = temp_dir();
   write_file(dir + "/bars.lua",

@@ -14,8 +14,29 @@ end
 
 -- A string as a Lua literal on one line: "a\nb" (string.format's %q would break the line).
 local ESCAPES = { ["\\"] = "\\\\", ['"'] = '\\"', ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t" }
+-- Bytes that are no part of valid UTF-8 as decimal escapes ("\255"), so that the literal reads back
+-- as the same string; valid multibyte characters stay as they are.
+local function escape_invalid_utf8(text)
+  if utf8.len(text) then return text end
+  local out, i = {}, 1
+  while i <= #text do
+    local b = text:byte(i)
+    local length = b < 0x80 and 1 or b >= 0xF0 and 4 or b >= 0xE0 and 3 or b >= 0xC0 and 2 or 0
+    local piece = length > 0 and text:sub(i, i + length - 1) or ""
+    if length > 0 and #piece == length and utf8.len(piece) then
+      out[#out + 1] = piece
+      i = i + length
+    else
+      out[#out + 1] = string.format("\\%03d", b)
+      i = i + 1
+    end
+  end
+  return table.concat(out)
+end
+
 local function quoted(text)
-  return '"' .. text:gsub('[%c"\\]', function(c) return ESCAPES[c] or string.format("\\%03d", c:byte()) end) .. '"'
+  local escaped = text:gsub('[%c"\\]', function(c) return ESCAPES[c] or string.format("\\%03d", c:byte()) end)
+  return '"' .. escape_invalid_utf8(escaped) .. '"'
 end
 
 -- The name of a value's type for messages: its metatable's __name (bound objects: "Law",

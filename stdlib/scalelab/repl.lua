@@ -51,6 +51,9 @@ function repl.complete(text)
     base = _G
     for _, word in ipairs(KEYWORDS) do candidates[word] = true end
   else
+    -- ".da" alone: the word began after something readline breaks words at ("x[1].da", "f().da"),
+    -- an index or a call this cannot evaluate; no candidates rather than the globals.
+    if head == "" then return {} end
     base = _G
     for name in head:gmatch("[^.:]+") do
       if not name:match("^[%a_][%w_]*$") then return {} end

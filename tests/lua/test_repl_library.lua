@@ -7,6 +7,10 @@ t.test("pretty prints scalars, arrays, records, nesting, cycles and limits", fun
   t.eq(pretty(2.0), "2.0")
   t.eq(pretty("text"), "text")
   t.eq(pretty({ "a", 1 }), '{"a", 1}')
+  -- Strings in tables print as literals that read back as the same bytes: invalid UTF-8 as escapes.
+  local bytes = "\195\169\255 ok\128"
+  t.eq(pretty({ bytes }), '{"\195\169\\255 ok\\128"}')
+  t.eq(load("return " .. pretty({ bytes }))()[1], bytes)
   t.eq(pretty({ b = 2, a = 1, [10] = true }), "{[10] = true, a = 1, b = 2}")
   t.eq(pretty({ x = { y = { z = { w = 1 } } } }), "{x = {y = {z = {...1 item}}}}")
   t.eq(pretty({ x = { y = { z = { w = 1, v = 2 } } } }), "{x = {y = {z = {...2 items}}}}")
@@ -32,6 +36,9 @@ t.test("completion covers globals, fields, metatables and bound objects", functi
   t.ok(has(repl.complete("string.fo"), "string.format"))
   t.ok(has(repl.complete("model.sh"), "model.shape_for"))
   t.ok(has(repl.complete("whi"), "while"))
+  -- After an index or a call (readline hands over ".da" from "x[1].da"): nothing, not the globals.
+  t.eq(#repl.complete(".da"), 0)
+  t.eq(#repl.complete(":na"), 0)
   cfg = model.gpt{ vocab = 256, ctx = 64, d_model = 64, n_layer = 2, n_head = 2 }
   t.ok(has(repl.complete("cfg.non"), "cfg.non_embedding_params"))
   t.ok(has(repl.complete("cfg:ta"), "cfg:table"))

@@ -180,6 +180,7 @@ Corpus ImportTokensBin(const TokensBinOptions& options) {
   const std::string what = "data.tokens_bin";
   InputHash key;
   key.add(options.format);
+  if (options.format == "nanogpt") key.add(std::string("documents end after end-of-text"));  // earlier caches cut before it
   key.add(uint64_t(options.vocab));
   key.add(uint64_t(options.eot));
   for (const auto& p : options.paths) key.add_file(p, stat_or_fail(what, p));
@@ -257,9 +258,13 @@ Corpus ImportTokensBin(const TokensBinOptions& options) {
       writer.emplace(vocab, m, out);
     }
     const std::string where = str(what, ": '", path, "'");
+    // Where the end-of-text token stands: llm.c's shards begin each document with it (a document
+    // starts at each one); nanoGPT's prepare.py appends it to each (a document ends after each one).
+    const bool eot_ends = options.format == "nanogpt";
     size_t begin = 0;
     for (size_t i = 1; i <= tokens.size(); ++i) {
-      if (i == tokens.size() || (eot >= 0 && tokens[i] == eot)) {
+      const bool boundary = eot >= 0 && (eot_ends ? tokens[i - 1] == eot : i < tokens.size() && tokens[i] == eot);
+      if (i == tokens.size() || boundary) {
         writer->AddDocument(tokens.data() + begin, int64_t(i - begin), str(where, " from token ", begin));
         begin = i;
       }

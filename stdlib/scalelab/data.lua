@@ -90,7 +90,8 @@ Imports llm.c token shards (256 int32 header: magic 20240520 version 1 = GPT-2 u
 magic 20240801 version 7 = LLaMA-3 uint32 tokens, then the token count; e.g. FineWeb or TinyStories
 from llm.c's dev/data scripts) or,
 with format = "nanogpt", nanoGPT's headerless uint16 train.bin. Documents are split at the
-end-of-text token (50256 for GPT-2, 128000 for LLaMA 3; eot = -1 for none).]])
+end-of-text token (50256 for GPT-2, 128000 for LLaMA 3; eot = -1 for none): before it in llm.c's
+shards, which begin each document with it, after it in nanoGPT's, which append it to each.]])
 
 document(data.corpus, [[
 data.corpus(name [, { max_documents =, refresh = }]) -> Corpus

@@ -728,14 +728,17 @@ TEST_CASE("llm.c and nanoGPT token shards import with documents split at end-of-
   o.paths = {dir.path + "/nothing.bin"};
   CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Contains("cannot read '" + dir.path + "/nothing.bin'"));
 
-  // nanoGPT: headerless uint16.
-  std::vector<uint16_t> raw{50256, 1, 2, 50256, 3};
+  // nanoGPT: headerless uint16, the end-of-text appended to each document (its prepare.py), so a
+  // document ends after each one: [1 2 eot] [3 4 eot] [5].
+  std::vector<uint16_t> raw{1, 2, 50256, 3, 4, 50256, 5};
   o.paths = {dir.file("train.bin", std::string(reinterpret_cast<const char*>(raw.data()), raw.size() * 2))};
   o.format = "nanogpt";
   o.out = dir.path + "/nano.tok";
   Corpus n = ImportTokensBin(o);
-  CHECK(n.tokens() == 5);
-  CHECK(n.documents() == 2);
+  CHECK(n.tokens() == 7);
+  REQUIRE(n.documents() == 3);
+  CHECK(n.document_end(0) == 3);
+  CHECK(n.document_end(1) == 6);
 }
 
 TEST_CASE("GCIDE markup is stripped to plain text") {

@@ -411,6 +411,20 @@ study "x" {
   end
 end)
 
+t.test("an IsoFLOP fit over one budget says it needs more budgets, not more sizes", function()
+  local dir = script([[
+study "one" {
+  backend = "simulated", models = { aspect = 16, ctx = 64 },
+  sweep = sweep.isoflop{ budgets = { 1e18 }, sizes = sweep.log(1e6, 1e9, 7) },
+  fits = { "isoflop" },
+}
+]])
+  local code, out = scalelab(dir, "s.lua")
+  t.eq(code, 0, out)
+  t.ok(out:find("isoflop: the power law N_opt ∝ C^a goes through the minima of two budgets or more; the runs have one "
+    .. "budget (1e18): give the sweep more budgets", 1, true), out)
+end)
+
 t.test("a report over runs that learned nothing says so instead of fitting noise", function()
   local dir = script([[
 study "x" {

@@ -190,7 +190,17 @@ function analysis.isoflop(obs, options)
   end)
   if not ok then error((checks.plain(tostring(r)):gsub("^fit%.isoflop:? ", "isoflop: ")), 0) end
   if not r.N_law then
-    error("isoflop: fewer than two budgets have a parabola with a minimum (need 3+ sizes per budget)", 0)
+    local budgets, with_minimum = {}, 0
+    for _, b in ipairs(budget) do budgets[b] = true end
+    local count = 0
+    for _ in pairs(budgets) do count = count + 1 end
+    for _, c in ipairs(r.curves or {}) do if c.has_minimum then with_minimum = with_minimum + 1 end end
+    if count < 2 then
+      error(string.format("isoflop: the power law N_opt ∝ C^a goes through the minima of two budgets or more; the "
+        .. "runs have one budget (%s): give the sweep more budgets", core.format_flops(budget[1])), 0)
+    end
+    error(string.format("isoflop: fewer than two budgets have a parabola with a minimum (%d of %d do; each needs 3+ "
+      .. "sizes with the lowest loss between a smaller and a larger one)", with_minimum, count), 0)
   end
   local minima = {}
   for _, c in ipairs(r.curves) do

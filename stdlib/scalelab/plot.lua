@@ -101,7 +101,7 @@ doc("study_figures", function(spec)
   local profiled = 0  -- budgets with three model sizes or more: a parabola each
   for _, g in ipairs(budgets) do if figures.sizes(g.runs) >= 3 then profiled = profiled + 1 end end
   if profiled == 0 then
-    local reason = "the runs are no IsoFLOP sweep: no compute budget has three model sizes or more"
+    local reason = "no compute budget has three model sizes or more (an IsoFLOP curve needs three)"
     skip("isoflop", reason)
     if spec.N_opt or spec.law or spec.approach1 then
       -- Approach 1's switches, where a study fitted it: its measured N_opt(C) beside the law's (or

@@ -620,7 +620,7 @@ t.test("study_figures skips, with the reason, the figures its inputs do not allo
   t.eq(#paths, 1)
   t.ok(paths[1]:find("loss_compute.svg", 1, true))
   t.eq(skipped_names(skipped), "isoflop allocation data_constrained residuals curves")
-  t.ok(skipped[2].reason:find("no IsoFLOP sweep", 1, true), skipped[2].reason)
+  t.ok(skipped[2].reason:find("no compute budget has three model sizes or more", 1, true), skipped[2].reason)
   -- The same grid with a study's approach 1 fit: the allocation is drawn through its switches.
   local a1 = { params = { k = 0.1, a = 0.5 }, switches = { { C = 1e18, N = 1e8, N_before = 7e7, N_after = 1.4e8 },
                                                            { C = 1e20, N = 1e9, N_before = 7e8, N_after = 1.4e9 } } }

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -284,7 +285,40 @@ std::string without_extension(const std::string& path) {
 }
 }  // namespace
 
-Corpus TrainBpeCorpus(const Corpus& source, const BpeOptions& options) {
+namespace {
+// What a BPE corpus is made from: every input its tokens depend on, as metadata "extra" entries.
+// A BPE corpus file is reused only when all of them match.
+std::vector<std::pair<std::string, std::string>> bpe_inputs(const Corpus& source, const BpeOptions& options) {
+  char crc[16], validation[32];
+  std::snprintf(crc, sizeof crc, "%08x", unsigned(source.checksum()));
+  std::snprintf(validation, sizeof validation, "%.15g", options.validation);  // exact, and 0.1 reads "0.1"
+  if (std::strtod(validation, nullptr) != options.validation)
+    std::snprintf(validation, sizeof validation, "%.17g", options.validation);
+  return {{"bpe_source_name", source.metadata().name},
+          {"bpe_source_checksum", crc},
+          {"bpe_source_tokens", str(source.tokens())},
+          {"bpe_source_documents", str(source.documents())},
+          {"bpe_vocab_asked", str(options.vocab)},
+          {"bpe_validation", validation},
+          {"bpe_max_train_bytes", str(options.max_train_bytes)}};
+}
+
+// The reason an existing BPE corpus file cannot be reused for these inputs, or "" if it can.
+std::string stale_reason(const Corpus& c, const std::vector<std::pair<std::string, std::string>>& inputs) {
+  const auto& extra = c.metadata().extra;
+  if (extra.count("bpe_source_checksum") == 0)
+    return "it was made by an older scalelab that did not record the source's contents";
+  std::string differ;
+  for (const auto& [key, value] : inputs) {
+    auto k = extra.find(key);
+    std::string was = k == extra.end() ? "none" : k->second;
+    if (was != value) differ += str(differ.empty() ? "" : ", ", key.substr(4), " ", was, " → ", value);
+  }
+  return differ.empty() ? "" : "it was made from other inputs (" + differ + ")";
+}
+}  // namespace
+
+Corpus TrainBpeCorpus(const Corpus& source, const BpeOptions& options, std::vector<std::string>* notes) {
   options.Validate();
   const CorpusMetadata& sm = source.metadata();
   if (sm.tokenizer != "bytes" || source.vocab() != 256)
@@ -296,21 +330,23 @@ Corpus TrainBpeCorpus(const Corpus& source, const BpeOptions& options) {
     out = str(base, ".bpe", options.vocab, ".tok");
   }
   const std::string tokenizer_path = without_extension(out) + ".tokenizer";
-  const std::string source_key = str(sm.name, ":", source.tokens(), ":", source.documents(), ":", options.max_train_bytes);
-  {
-    std::ifstream probe(out);
-    if (probe.good()) {
-      try {
-        Corpus c = Corpus::Open(out);
-        auto k = c.metadata().extra.find("bpe_source");
-        if (k != c.metadata().extra.end() && k->second == source_key) {
-          BpeTokenizer::Load(tokenizer_path);
-          return c;
-        }
-      } catch (const Error&) {
-        // stale or broken: train again
+  const auto inputs = bpe_inputs(source, options);
+  auto note = [&](const std::string& text) {
+    if (notes) notes->push_back(text);
+  };
+  if (std::ifstream(out).good()) {
+    std::string why;
+    try {
+      Corpus c = Corpus::Open(out);
+      why = stale_reason(c, inputs);
+      if (why.empty()) {
+        BpeTokenizer::Load(tokenizer_path);
+        return c;
       }
+    } catch (const Error& e) {
+      why = str("it could not be used: ", e.what());
     }
+    note(str("'", out, "' is not the BPE corpus asked for: ", why, "; training again and overwriting it"));
   }
   Split split = Split::Make(source, options.validation);
   std::vector<std::string> texts;
@@ -333,7 +369,7 @@ Corpus TrainBpeCorpus(const Corpus& source, const BpeOptions& options) {
   m.tokenizer = "bpe:" + tokenizer_path;
   m.source = str("BPE (vocab ", options.vocab, ", trained on the training split) of ", sm.source.empty() ? sm.name : sm.source);
   m.license = sm.license;
-  m.extra["bpe_source"] = source_key;
+  for (const auto& [key, value] : inputs) m.extra[key] = value;
   CorpusWriter writer(options.vocab, m, out);
   std::vector<int32_t> ids;
   for (int64_t d = 0; d < source.documents(); ++d) {

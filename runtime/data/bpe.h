@@ -59,8 +59,11 @@ struct BpeOptions {
 
 // Trains a BPE on the training split of a byte-level corpus and re-encodes every document with it
 // (document boundaries kept, so the validation split is the same). The tokenizer is saved beside
-// the new corpus as "<corpus>.tokenizer". A cached result is reused.
-Corpus TrainBpeCorpus(const Corpus& source, const BpeOptions& options);
+// the new corpus as "<corpus>.tokenizer". An existing corpus file at the output path is reused only
+// if it was made from the same inputs (the source's name, contents checksum and counts, vocab,
+// validation and max_train_bytes, recorded in its metadata); else it is trained again and
+// overwritten, with a line in `notes` saying why.
+Corpus TrainBpeCorpus(const Corpus& source, const BpeOptions& options, std::vector<std::string>* notes = nullptr);
 
 // The corpus's BPE tokenizer (tokenizer "bpe:<file>"), or nullptr for other tokenizers.
 std::shared_ptr<const BpeTokenizer> CorpusTokenizer(const Corpus& corpus);

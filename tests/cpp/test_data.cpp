@@ -891,6 +891,101 @@ TEST_CASE("a BPE corpus keeps documents, never trains on validation, and decodes
   CHECK_THROWS_WITH(TrainBpeCorpus(bpe, o), Catch::Contains("trains on a byte-level corpus"));
 }
 
+// A byte corpus of `documents` lines of random lowercase words (plenty of pairs to merge): the
+// same seed gives the same text; another seed gives other text of the same document lengths.
+Corpus random_words(const std::string& path, uint64_t seed, int documents = 60) {
+  CorpusMetadata m;
+  m.name = "random";
+  m.tokenizer = "bytes";
+  CorpusWriter w(256, m);
+  Rng rng(seed);
+  for (int d = 0; d < documents; ++d) {
+    std::string doc;
+    for (int i = 0; i < 30; ++i) {
+      doc += i ? " " : "";
+      for (int k = 0; k < 5; ++k) doc += char('a' + rng.below(6 + uint64_t(k)));
+    }
+    w.AddBytes(doc + "\n");
+  }
+  return w.Write(path);
+}
+
+std::string all_text(const Corpus& c) {
+  std::string text;
+  for (int64_t d = 0; d < c.documents(); ++d)
+    text += DecodeTokens(c, c.Tokens(c.document_begin(d), c.document_end(d) - c.document_begin(d)));
+  return text;
+}
+
+bool mentions(const std::vector<std::string>& notes, const std::string& what) {
+  for (const auto& n : notes)
+    if (n.find(what) != std::string::npos) return true;
+  return false;
+}
+
+TEST_CASE("a BPE corpus file is reused only for the same source contents, vocab, validation and budget") {
+  TempDir dir;
+  Corpus first = random_words(dir.path + "/src.tok", 1);
+  BpeOptions o;
+  o.vocab = 300;
+  o.out = dir.path + "/src.bpe";
+  std::vector<std::string> notes;
+  Corpus a = TrainBpeCorpus(first, o, &notes);
+  CHECK(notes.empty());
+  CHECK(all_text(a) == all_text(first));
+  // The same inputs: reused, with no note.
+  TrainBpeCorpus(first, o, &notes);
+  CHECK(notes.empty());
+
+  // Other text of the same size, name, tokens and documents: trained again, not the old tokens.
+  Corpus second = random_words(dir.path + "/src.tok", 2);
+  REQUIRE(second.tokens() == first.tokens());
+  REQUIRE(second.documents() == first.documents());
+  REQUIRE(all_text(second) != all_text(first));
+  Corpus b = TrainBpeCorpus(second, o, &notes);
+  CHECK(all_text(b) == all_text(second));
+  REQUIRE(notes.size() == 1);
+  CHECK_THAT(notes[0], Catch::Contains("src.bpe") && Catch::Contains("source_checksum") &&
+                           Catch::Contains("training again and overwriting it"));
+
+  // Another vocab at the same out: that vocab, not the old one.
+  notes.clear();
+  o.vocab = 320;
+  Corpus c = TrainBpeCorpus(second, o, &notes);
+  CHECK(c.vocab() == 320);
+  CHECK(CorpusTokenizer(c)->vocab() == 320);
+  CHECK(mentions(notes, "vocab_asked 300 → 320"));
+
+  // Another validation fraction: the tokenizer must not have seen the validation documents.
+  notes.clear();
+  o.validation = 0.5;
+  Corpus v = TrainBpeCorpus(second, o, &notes);
+  CHECK(mentions(notes, "validation 0.01 → 0.5"));
+  CHECK(v.metadata().extra.at("bpe_validation") == "0.5");
+  Split split = Split::Make(second, 0.5);
+  std::vector<std::string> train;
+  for (int64_t d : split.train)
+    train.push_back(DecodeTokens(second, second.Tokens(second.document_begin(d), second.document_end(d) - second.document_begin(d))));
+  CHECK(CorpusTokenizer(v)->merges() == BpeTokenizer::Train(train, 320).merges());
+
+  // Another training budget.
+  notes.clear();
+  o.max_train_bytes = 1000;
+  TrainBpeCorpus(second, o, &notes);
+  CHECK(mentions(notes, "max_train_bytes"));
+
+  // A corpus file of an older scalelab (no record of the source's contents) is trained again.
+  notes.clear();
+  CorpusMetadata old = v.metadata();
+  old.extra.clear();
+  old.extra["bpe_source"] = "random:1:2:3";
+  CorpusWriter w(v.vocab(), old);
+  w.AddDocument(v.Tokens(0, v.tokens()));
+  w.Write(dir.path + "/src.bpe");
+  CHECK(all_text(TrainBpeCorpus(second, o, &notes)) == all_text(second));
+  CHECK(mentions(notes, "older scalelab"));
+}
+
 TEST_CASE("a sampler tells the trainer how many batches it still plans to give") {
   MarkovOptions mo;
   mo.vocab = 64;

@@ -56,6 +56,36 @@ t.test("data.bpe trains a tokenizer saved beside the corpus; encode/decode round
   t.raises(function() data.bpe{ corpus = b, vocab = 400 } end, "trains on a byte-level corpus")
 end)
 
+t.test("data.bpe trains again when the source text changes, or vocab or validation do", function()
+  local text = write("st.txt", "aaaa bbbb aaaa bbbb\n")
+  local src = data.files{ text, out = dir .. "/st.corpus" }
+  local b = data.bpe{ corpus = src, vocab = 260, validation = 0 }
+  t.eq(b:text(1), "aaaa bbbb aaaa bbbb\n")
+  write("st.txt", "xyzw qrst xyzw qrst\n")  -- same size, other text
+  src = data.files{ text, out = dir .. "/st.corpus" }
+  t.eq(src:text(1), "xyzw qrst xyzw qrst\n")
+  b = data.bpe{ corpus = src, vocab = 260, validation = 0 }
+  t.eq(b:text(1), "xyzw qrst xyzw qrst\n")
+
+  local c = data.files{ dir .. "/texts", name = "texts" }
+  local v = data.bpe{ corpus = c, vocab = 270, out = dir .. "/vv.tok" }
+  t.eq(v.vocab, 270)
+  v = data.bpe{ corpus = c, vocab = 280, out = dir .. "/vv.tok" }
+  t.eq(v.vocab, 280)
+  t.eq(v.tokenizer.vocab, 280)
+  -- validation = 0.5 at the same out: the tokenizer of the other half's training split, as a fresh one.
+  local function tokens(corpus)
+    local list = {}
+    for id = 256, corpus.tokenizer.vocab - 1 do list[#list + 1] = corpus.tokenizer:token(id) end
+    return table.concat(list, "|")
+  end
+  local before = tokens(v)
+  local h = data.bpe{ corpus = c, vocab = 280, out = dir .. "/vv.tok", validation = 0.5 }
+  local fresh = data.bpe{ corpus = c, vocab = 280, out = dir .. "/fresh.tok", validation = 0.5 }
+  t.eq(tokens(h), tokens(fresh))
+  t.ok(tokens(h) ~= before, "validation = 0.5 should train on fewer documents")
+end)
+
 t.test("data.tokens_bin imports llm.c shards", function()
   local header = { string.pack("<i4i4i4", 20240520, 1, 6) }
   local path = write("shard.bin", header[1] .. string.rep("\0", 1024 - 12) ..

@@ -1,5 +1,6 @@
 #include "data/bpe.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -283,6 +284,18 @@ std::string without_extension(const std::string& path) {
   if (dot != std::string::npos && (slash == std::string::npos || dot > slash)) return path.substr(0, dot);
   return path;
 }
+std::string folder_of(const std::string& path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "" : slash == 0 ? "/" : path.substr(0, slash);
+}
+std::string file_name_of(const std::string& path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+bool is_file(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
 }  // namespace
 
 namespace {
@@ -340,8 +353,9 @@ Corpus TrainBpeCorpus(const Corpus& source, const BpeOptions& options, std::vect
       Corpus c = Corpus::Open(out);
       why = stale_reason(c, inputs);
       if (why.empty()) {
-        BpeTokenizer::Load(tokenizer_path);
-        return c;
+        auto tokenizer = CorpusTokenizer(c);
+        if (tokenizer && tokenizer->vocab() == c.vocab()) return c;
+        why = str("its tokenizer file does not match it (vocab ", tokenizer ? tokenizer->vocab() : 0, ", corpus vocab ", c.vocab(), ")");
       }
     } catch (const Error& e) {
       why = str("it could not be used: ", e.what());
@@ -366,7 +380,8 @@ Corpus TrainBpeCorpus(const Corpus& source, const BpeOptions& options, std::vect
 
   CorpusMetadata m;
   m.name = str(sm.name, "-bpe", options.vocab);
-  m.tokenizer = "bpe:" + tokenizer_path;
+  // Named from the corpus file's folder (both are in it), so the corpus decodes from any folder.
+  m.tokenizer = "bpe:" + file_name_of(tokenizer_path);
   m.source = str("BPE (vocab ", options.vocab, ", trained on the training split) of ", sm.source.empty() ? sm.name : sm.source);
   m.license = sm.license;
   for (const auto& [key, value] : inputs) m.extra[key] = value;
@@ -383,10 +398,26 @@ Corpus TrainBpeCorpus(const Corpus& source, const BpeOptions& options, std::vect
   return writer.Finish();
 }
 
-std::shared_ptr<const BpeTokenizer> CorpusTokenizer(const Corpus& corpus) {
+std::string CorpusTokenizerFile(const Corpus& corpus) {
   const std::string& t = corpus.metadata().tokenizer;
-  if (t.compare(0, 4, "bpe:") != 0) return nullptr;
-  return std::make_shared<const BpeTokenizer>(BpeTokenizer::Load(t.substr(4)));
+  if (t.compare(0, 4, "bpe:") != 0) return "";
+  const std::string file = t.substr(4);
+  if (file.empty() || file[0] == '/' || corpus.path().empty()) return file;
+  const std::string folder = folder_of(corpus.path());
+  const std::string beside = folder.empty() ? file : folder + "/" + file;
+  if (is_file(beside)) return beside;
+  // Corpora made before the tokenizer was named from the corpus's folder named it from the folder
+  // data.bpe ran in: still readable from there.
+  if (is_file(file)) return file;
+  fail("corpus ", corpus.metadata().name, " ('", corpus.path(), "') is encoded with the BPE tokenizer file '", file,
+       "', which is neither beside it ('", beside, "') nor in the current folder: put the tokenizer file beside "
+       "the corpus file, or make the corpus again with data.bpe");
+}
+
+std::shared_ptr<const BpeTokenizer> CorpusTokenizer(const Corpus& corpus) {
+  const std::string file = CorpusTokenizerFile(corpus);
+  if (file.empty() && corpus.metadata().tokenizer.compare(0, 4, "bpe:") != 0) return nullptr;
+  return std::make_shared<const BpeTokenizer>(BpeTokenizer::Load(file));
 }
 
 std::string DecodeTokens(const Corpus& corpus, const std::vector<int32_t>& ids) {

@@ -65,8 +65,12 @@ struct BpeOptions {
 // overwritten, with a line in `notes` saying why.
 Corpus TrainBpeCorpus(const Corpus& source, const BpeOptions& options, std::vector<std::string>* notes = nullptr);
 
-// The corpus's BPE tokenizer (tokenizer "bpe:<file>"), or nullptr for other tokenizers.
+// The corpus's BPE tokenizer (tokenizer "bpe:<file>"), or nullptr for other tokenizers. A relative
+// <file> is found beside the corpus file (data.bpe names it so), else, for corpora made before
+// that, from the current folder; neither is an error naming both.
 std::shared_ptr<const BpeTokenizer> CorpusTokenizer(const Corpus& corpus);
+// The path CorpusTokenizer loads ("" for other tokenizers).
+std::string CorpusTokenizerFile(const Corpus& corpus);
 // Text ↔ ids with the corpus's tokenizer (bytes or BPE); other tokenizers are an error.
 std::string DecodeTokens(const Corpus& corpus, const std::vector<int32_t>& ids);
 std::vector<int32_t> EncodeText(const Corpus& corpus, const std::string& text);

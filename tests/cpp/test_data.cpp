@@ -866,6 +866,7 @@ TEST_CASE("a BPE corpus keeps documents, never trains on validation, and decodes
   auto tok = CorpusTokenizer(bpe);
   REQUIRE(tok);
   CHECK(tok->path() == dir.path + "/words.bpe400.tokenizer");
+  CHECK(bpe.metadata().tokenizer == "bpe:words.bpe400.tokenizer");
   for (int64_t d = 0; d < bpe.documents(); d += 37) {
     std::vector<int32_t> ids = bpe.Tokens(bpe.document_begin(d), bpe.document_end(d) - bpe.document_begin(d));
     std::vector<int32_t> raw = bytes.Tokens(bytes.document_begin(d), bytes.document_end(d) - bytes.document_begin(d));
@@ -984,6 +985,48 @@ TEST_CASE("a BPE corpus file is reused only for the same source contents, vocab,
   w.Write(dir.path + "/src.bpe");
   CHECK(all_text(TrainBpeCorpus(second, o, &notes)) == all_text(second));
   CHECK(mentions(notes, "older scalelab"));
+}
+
+TEST_CASE("a BPE corpus finds its tokenizer beside it from any folder, and older corpora still decode") {
+  TempDir dir;
+  Corpus words = random_words(dir.path + "/words.tok", 3);
+  const std::string text = all_text(words);
+  char here[4096];
+  REQUIRE(::getcwd(here, sizeof here));
+  REQUIRE(::mkdir((dir.path + "/sub").c_str(), 0755) == 0);
+  BpeOptions o;
+  o.vocab = 300;
+  o.out = "sub/rel.tok";  // relative to the folder data.bpe runs in
+  REQUIRE(::chdir(dir.path.c_str()) == 0);
+  Corpus made = TrainBpeCorpus(words, o);
+  CHECK(made.metadata().tokenizer == "bpe:rel.tokenizer");
+  CHECK(all_text(made) == text);
+  REQUIRE(::chdir((dir.path + "/sub").c_str()) == 0);
+  CHECK(all_text(Corpus::Open("rel.tok")) == text);
+  REQUIRE(::chdir("/") == 0);
+  Corpus far = Corpus::Open(dir.path + "/sub/rel.tok");
+  CHECK(all_text(far) == text);
+  CHECK(CorpusTokenizer(far)->path() == dir.path + "/sub/rel.tokenizer");
+  // Saved to another folder, the copy names the tokenizer by its absolute path.
+  far.Save(dir.path + "/copy.tok");
+  Corpus copy = Corpus::Open(dir.path + "/copy.tok");
+  CHECK(copy.metadata().tokenizer == "bpe:" + dir.path + "/sub/rel.tokenizer");
+  CHECK(all_text(copy) == text);
+
+  // A corpus made before: its tokenizer named from the folder data.bpe ran in.
+  CorpusMetadata old = made.metadata();
+  old.tokenizer = "bpe:sub/rel.tokenizer";
+  CorpusWriter w(made.vocab(), old);
+  for (int64_t d = 0; d < made.documents(); ++d)
+    w.AddDocument(made.Tokens(made.document_begin(d), made.document_end(d) - made.document_begin(d)));
+  w.Write(dir.path + "/sub/old.tok");
+  REQUIRE(::chdir(dir.path.c_str()) == 0);
+  CHECK(all_text(Corpus::Open("sub/old.tok")) == text);
+  REQUIRE(::chdir("/") == 0);
+  CHECK_THROWS_WITH(all_text(Corpus::Open(dir.path + "/sub/old.tok")),
+                    Catch::Contains("'sub/rel.tokenizer'") && Catch::Contains(dir.path + "/sub/sub/rel.tokenizer") &&
+                        Catch::Contains("put the tokenizer file beside the corpus file"));
+  REQUIRE(::chdir(here) == 0);
 }
 
 TEST_CASE("a sampler tells the trainer how many batches it still plans to give") {

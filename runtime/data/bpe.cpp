@@ -372,6 +372,10 @@ Corpus TrainBpeCorpus(const Corpus& source, const BpeOptions& options, std::vect
     texts.emplace_back(ids.begin(), ids.end());
     budget -= n;
   }
+  int64_t train_bytes = 0;
+  for (const auto& t : texts) train_bytes += int64_t(t.size());
+  const int64_t train_documents = int64_t(texts.size());
+  const bool cut = train_bytes < split.train_tokens;
   BpeTokenizer tokenizer = BpeTokenizer::Train(texts, options.vocab);
   texts.clear();
   size_t slash = tokenizer_path.rfind('/');
@@ -382,10 +386,22 @@ Corpus TrainBpeCorpus(const Corpus& source, const BpeOptions& options, std::vect
   m.name = str(sm.name, "-bpe", options.vocab);
   // Named from the corpus file's folder (both are in it), so the corpus decodes from any folder.
   m.tokenizer = "bpe:" + file_name_of(tokenizer_path);
-  m.source = str("BPE (vocab ", options.vocab, ", trained on the training split) of ", sm.source.empty() ? sm.name : sm.source);
+  // Training stops early when every chunk of the training text is one token: the corpus's vocab is
+  // the tokenizer's (models are sized from it), and the description says why it is not the one asked.
+  const int64_t vocab = tokenizer.vocab();
+  std::string stopped;
+  if (vocab < options.vocab) {
+    stopped = str("the tokenizer stopped at vocab ", vocab, " of the ", options.vocab, " asked: its training text (",
+                  format_bytes(double(train_bytes)), " of ", format_counted(double(train_documents), "training document"),
+                  cut ? ", cut at max_train_bytes" : "", ") has no more pairs to merge");
+    note(str(stopped, "; corpus.vocab is ", vocab, ". For a larger vocabulary, give more text",
+             cut ? " or a larger max_train_bytes" : ""));
+  }
+  m.source = str("BPE (vocab ", vocab, ", trained on the training split", stopped.empty() ? "" : "; " + stopped, ") of ",
+                 sm.source.empty() ? sm.name : sm.source);
   m.license = sm.license;
   for (const auto& [key, value] : inputs) m.extra[key] = value;
-  CorpusWriter writer(options.vocab, m, out);
+  CorpusWriter writer(vocab, m, out);
   std::vector<int32_t> ids;
   for (int64_t d = 0; d < source.documents(); ++d) {
     if ((d & 0x3FF) == 0) check_interrupt();

@@ -861,10 +861,10 @@ TEST_CASE("a BPE corpus keeps documents, never trains on validation, and decodes
   Corpus bpe = TrainBpeCorpus(bytes, o);
   CHECK(bpe.path() == dir.path + "/words.bpe400.tok");
   CHECK(bpe.documents() == bytes.documents());
-  CHECK(bpe.vocab() == 400);
   CHECK(bpe.tokens() < bytes.tokens() / 3);
   auto tok = CorpusTokenizer(bpe);
   REQUIRE(tok);
+  CHECK(bpe.vocab() == tok->vocab());
   CHECK(tok->path() == dir.path + "/words.bpe400.tokenizer");
   CHECK(bpe.metadata().tokenizer == "bpe:words.bpe400.tokenizer");
   for (int64_t d = 0; d < bpe.documents(); d += 37) {
@@ -1027,6 +1027,42 @@ TEST_CASE("a BPE corpus finds its tokenizer beside it from any folder, and older
                     Catch::Contains("'sub/rel.tokenizer'") && Catch::Contains(dir.path + "/sub/sub/rel.tokenizer") &&
                         Catch::Contains("put the tokenizer file beside the corpus file"));
   REQUIRE(::chdir(here) == 0);
+}
+
+TEST_CASE("a BPE corpus's vocab is its tokenizer's when the text runs out of pairs, and says so") {
+  TempDir dir;
+  CorpusMetadata m;
+  m.name = "few";
+  m.tokenizer = "bytes";
+  CorpusWriter w(256, m);
+  for (int d = 0; d < 20; ++d) w.AddBytes("the cat sat on the mat\n");
+  Corpus bytes = w.Write(dir.path + "/few.tok");
+  BpeOptions o;
+  o.vocab = 400;
+  o.validation = 0;
+  std::vector<std::string> notes;
+  Corpus bpe = TrainBpeCorpus(bytes, o, &notes);
+  const int64_t got = CorpusTokenizer(bpe)->vocab();
+  REQUIRE(got < 400);
+  CHECK(bpe.vocab() == got);
+  CHECK(bpe.token_bytes() == 2);
+  const std::string stopped = "the tokenizer stopped at vocab " + std::to_string(got) + " of the 400 asked";
+  CHECK_THAT(bpe.metadata().source, Catch::Contains(stopped) && Catch::Contains("has no more pairs to merge"));
+  REQUIRE(notes.size() == 1);
+  CHECK_THAT(notes[0], Catch::Contains(stopped) && Catch::Contains("corpus.vocab is " + std::to_string(got)) &&
+                           Catch::Contains("give more text"));
+  CHECK(all_text(bpe) == all_text(bytes));
+  // Reused as it is (asked for the same 400).
+  notes.clear();
+  Corpus again = TrainBpeCorpus(bytes, o, &notes);
+  CHECK(notes.empty());
+  CHECK(again.vocab() == got);
+  // Cut short by max_train_bytes: the note says so.
+  o.max_train_bytes = 10;
+  o.out = dir.path + "/cut.tok";
+  TrainBpeCorpus(bytes, o, &notes);
+  REQUIRE(notes.size() == 1);
+  CHECK_THAT(notes[0], Catch::Contains("cut at max_train_bytes") && Catch::Contains("a larger max_train_bytes"));
 }
 
 TEST_CASE("a sampler tells the trainer how many batches it still plans to give") {

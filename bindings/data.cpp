@@ -3,6 +3,7 @@
 #include "bindings/data.h"
 
 #include <cmath>
+#include <cstdio>
 #include <memory>
 
 #include "bindings/binding.h"
@@ -229,7 +230,10 @@ int bpe(lua_State* L) {
   options.out = args.string("out", "");
   options.max_train_bytes = args.integer("max_train_bytes", options.max_train_bytes);
   options.validation = args.number("validation", options.validation);
-  push(L, data::TrainBpeCorpus(source, options));
+  std::vector<std::string> notes;
+  Corpus made = data::TrainBpeCorpus(source, options, &notes);
+  for (const auto& note : notes) std::fprintf(stderr, "data.bpe: note: %s\n", note.c_str());
+  push(L, made);
   return 1;
 }
 
@@ -645,7 +649,9 @@ int open_data(lua_State* L) {
        {"files", &bound<files>, "files{ paths = {...}, documents = \"file\"|\"paragraph\"|\"line\", out =, name = }"},
        {"tokens_bin", &bound<tokens_bin>, "tokens_bin{ paths = {...}, format = \"llmc\"|\"nanogpt\", vocab =, eot =, out = }"},
        {"synthetic", &bound<synthetic>, "synthetic{ kind = \"markov\"|\"grammar\", ... } -> Corpus with entropy_per_token"},
-       {"bpe", &bound<bpe>, "bpe{ corpus =, vocab = [, out =] } -> the corpus re-encoded with a BPE trained on it"},
+       {"bpe", &bound<bpe>, "bpe{ corpus =, vocab = [, out =] [, validation = 0.01] [, max_train_bytes = 64 MiB] } -> the corpus "
+        "re-encoded with a BPE trained on its training split (an existing out file is reused only if made "
+        "from the same source contents and options)"},
        {"tokenizer", &bound<tokenizer>, "tokenizer(path) -> Tokenizer from a saved BPE file"},
        {"sampler", &bound<sampler>,
         "sampler{ corpus =, tokens = D [, unique_tokens = U] [, seq_len = 256] [, batch = 8] [, seed = 0] "

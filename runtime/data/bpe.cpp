@@ -1,11 +1,13 @@
 #include "data/bpe.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -282,9 +284,54 @@ std::string without_extension(const std::string& path) {
   if (dot != std::string::npos && (slash == std::string::npos || dot > slash)) return path.substr(0, dot);
   return path;
 }
+std::string folder_of(const std::string& path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "" : slash == 0 ? "/" : path.substr(0, slash);
+}
+std::string file_name_of(const std::string& path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+bool is_file(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
 }  // namespace
 
-Corpus TrainBpeCorpus(const Corpus& source, const BpeOptions& options) {
+namespace {
+// What a BPE corpus is made from: every input its tokens depend on, as metadata "extra" entries.
+// A BPE corpus file is reused only when all of them match.
+std::vector<std::pair<std::string, std::string>> bpe_inputs(const Corpus& source, const BpeOptions& options) {
+  char crc[16], validation[32];
+  std::snprintf(crc, sizeof crc, "%08x", unsigned(source.checksum()));
+  std::snprintf(validation, sizeof validation, "%.15g", options.validation);  // exact, and 0.1 reads "0.1"
+  if (std::strtod(validation, nullptr) != options.validation)
+    std::snprintf(validation, sizeof validation, "%.17g", options.validation);
+  return {{"bpe_source_name", source.metadata().name},
+          {"bpe_source_checksum", crc},
+          {"bpe_source_tokens", str(source.tokens())},
+          {"bpe_source_documents", str(source.documents())},
+          {"bpe_vocab_asked", str(options.vocab)},
+          {"bpe_validation", validation},
+          {"bpe_max_train_bytes", str(options.max_train_bytes)}};
+}
+
+// The reason an existing BPE corpus file cannot be reused for these inputs, or "" if it can.
+std::string stale_reason(const Corpus& c, const std::vector<std::pair<std::string, std::string>>& inputs) {
+  const auto& extra = c.metadata().extra;
+  if (extra.count("bpe_source_checksum") == 0)
+    return "it was made by an older scalelab that did not record the source's contents";
+  std::string differ;
+  for (const auto& [key, value] : inputs) {
+    auto k = extra.find(key);
+    std::string was = k == extra.end() ? "none" : k->second;
+    if (was != value) differ += str(differ.empty() ? "" : ", ", key.substr(4), " ", was, " → ", value);
+  }
+  return differ.empty() ? "" : "it was made from other inputs (" + differ + ")";
+}
+}  // namespace
+
+Corpus TrainBpeCorpus(const Corpus& source, const BpeOptions& options, std::vector<std::string>* notes) {
   options.Validate();
   const CorpusMetadata& sm = source.metadata();
   if (sm.tokenizer != "bytes" || source.vocab() != 256)
@@ -296,21 +343,24 @@ Corpus TrainBpeCorpus(const Corpus& source, const BpeOptions& options) {
     out = str(base, ".bpe", options.vocab, ".tok");
   }
   const std::string tokenizer_path = without_extension(out) + ".tokenizer";
-  const std::string source_key = str(sm.name, ":", source.tokens(), ":", source.documents(), ":", options.max_train_bytes);
-  {
-    std::ifstream probe(out);
-    if (probe.good()) {
-      try {
-        Corpus c = Corpus::Open(out);
-        auto k = c.metadata().extra.find("bpe_source");
-        if (k != c.metadata().extra.end() && k->second == source_key) {
-          BpeTokenizer::Load(tokenizer_path);
-          return c;
-        }
-      } catch (const Error&) {
-        // stale or broken: train again
+  const auto inputs = bpe_inputs(source, options);
+  auto note = [&](const std::string& text) {
+    if (notes) notes->push_back(text);
+  };
+  if (std::ifstream(out).good()) {
+    std::string why;
+    try {
+      Corpus c = Corpus::Open(out);
+      why = stale_reason(c, inputs);
+      if (why.empty()) {
+        auto tokenizer = CorpusTokenizer(c);
+        if (tokenizer && tokenizer->vocab() == c.vocab()) return c;
+        why = str("its tokenizer file does not match it (vocab ", tokenizer ? tokenizer->vocab() : 0, ", corpus vocab ", c.vocab(), ")");
       }
+    } catch (const Error& e) {
+      why = str("it could not be used: ", e.what());
     }
+    note(str("'", out, "' is not the BPE corpus asked for: ", why, "; training again and overwriting it"));
   }
   Split split = Split::Make(source, options.validation);
   std::vector<std::string> texts;
@@ -322,6 +372,10 @@ Corpus TrainBpeCorpus(const Corpus& source, const BpeOptions& options) {
     texts.emplace_back(ids.begin(), ids.end());
     budget -= n;
   }
+  int64_t train_bytes = 0;
+  for (const auto& t : texts) train_bytes += int64_t(t.size());
+  const int64_t train_documents = int64_t(texts.size());
+  const bool cut = train_bytes < split.train_tokens;
   BpeTokenizer tokenizer = BpeTokenizer::Train(texts, options.vocab);
   texts.clear();
   size_t slash = tokenizer_path.rfind('/');
@@ -330,11 +384,24 @@ Corpus TrainBpeCorpus(const Corpus& source, const BpeOptions& options) {
 
   CorpusMetadata m;
   m.name = str(sm.name, "-bpe", options.vocab);
-  m.tokenizer = "bpe:" + tokenizer_path;
-  m.source = str("BPE (vocab ", options.vocab, ", trained on the training split) of ", sm.source.empty() ? sm.name : sm.source);
+  // Named from the corpus file's folder (both are in it), so the corpus decodes from any folder.
+  m.tokenizer = "bpe:" + file_name_of(tokenizer_path);
+  // Training stops early when every chunk of the training text is one token: the corpus's vocab is
+  // the tokenizer's (models are sized from it), and the description says why it is not the one asked.
+  const int64_t vocab = tokenizer.vocab();
+  std::string stopped;
+  if (vocab < options.vocab) {
+    stopped = str("the tokenizer stopped at vocab ", vocab, " of the ", options.vocab, " asked: its training text (",
+                  format_bytes(double(train_bytes)), " of ", format_counted(double(train_documents), "training document"),
+                  cut ? ", cut at max_train_bytes" : "", ") has no more pairs to merge");
+    note(str(stopped, "; corpus.vocab is ", vocab, ". For a larger vocabulary, give more text",
+             cut ? " or a larger max_train_bytes" : ""));
+  }
+  m.source = str("BPE (vocab ", vocab, ", trained on the training split", stopped.empty() ? "" : "; " + stopped, ") of ",
+                 sm.source.empty() ? sm.name : sm.source);
   m.license = sm.license;
-  m.extra["bpe_source"] = source_key;
-  CorpusWriter writer(options.vocab, m, out);
+  for (const auto& [key, value] : inputs) m.extra[key] = value;
+  CorpusWriter writer(vocab, m, out);
   std::vector<int32_t> ids;
   for (int64_t d = 0; d < source.documents(); ++d) {
     if ((d & 0x3FF) == 0) check_interrupt();
@@ -347,10 +414,26 @@ Corpus TrainBpeCorpus(const Corpus& source, const BpeOptions& options) {
   return writer.Finish();
 }
 
-std::shared_ptr<const BpeTokenizer> CorpusTokenizer(const Corpus& corpus) {
+std::string CorpusTokenizerFile(const Corpus& corpus) {
   const std::string& t = corpus.metadata().tokenizer;
-  if (t.compare(0, 4, "bpe:") != 0) return nullptr;
-  return std::make_shared<const BpeTokenizer>(BpeTokenizer::Load(t.substr(4)));
+  if (t.compare(0, 4, "bpe:") != 0) return "";
+  const std::string file = t.substr(4);
+  if (file.empty() || file[0] == '/' || corpus.path().empty()) return file;
+  const std::string folder = folder_of(corpus.path());
+  const std::string beside = folder.empty() ? file : folder + "/" + file;
+  if (is_file(beside)) return beside;
+  // Corpora made before the tokenizer was named from the corpus's folder named it from the folder
+  // data.bpe ran in: still readable from there.
+  if (is_file(file)) return file;
+  fail("corpus ", corpus.metadata().name, " ('", corpus.path(), "') is encoded with the BPE tokenizer file '", file,
+       "', which is neither beside it ('", beside, "') nor in the current folder: put the tokenizer file beside "
+       "the corpus file, or make the corpus again with data.bpe");
+}
+
+std::shared_ptr<const BpeTokenizer> CorpusTokenizer(const Corpus& corpus) {
+  const std::string file = CorpusTokenizerFile(corpus);
+  if (file.empty() && corpus.metadata().tokenizer.compare(0, 4, "bpe:") != 0) return nullptr;
+  return std::make_shared<const BpeTokenizer>(BpeTokenizer::Load(file));
 }
 
 std::string DecodeTokens(const Corpus& corpus, const std::vector<int32_t>& ids) {

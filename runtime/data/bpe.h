@@ -59,11 +59,18 @@ struct BpeOptions {
 
 // Trains a BPE on the training split of a byte-level corpus and re-encodes every document with it
 // (document boundaries kept, so the validation split is the same). The tokenizer is saved beside
-// the new corpus as "<corpus>.tokenizer". A cached result is reused.
-Corpus TrainBpeCorpus(const Corpus& source, const BpeOptions& options);
+// the new corpus as "<corpus>.tokenizer". An existing corpus file at the output path is reused only
+// if it was made from the same inputs (the source's name, contents checksum and counts, vocab,
+// validation and max_train_bytes, recorded in its metadata); else it is trained again and
+// overwritten, with a line in `notes` saying why.
+Corpus TrainBpeCorpus(const Corpus& source, const BpeOptions& options, std::vector<std::string>* notes = nullptr);
 
-// The corpus's BPE tokenizer (tokenizer "bpe:<file>"), or nullptr for other tokenizers.
+// The corpus's BPE tokenizer (tokenizer "bpe:<file>"), or nullptr for other tokenizers. A relative
+// <file> is found beside the corpus file (data.bpe names it so), else, for corpora made before
+// that, from the current folder; neither is an error naming both.
 std::shared_ptr<const BpeTokenizer> CorpusTokenizer(const Corpus& corpus);
+// The path CorpusTokenizer loads ("" for other tokenizers).
+std::string CorpusTokenizerFile(const Corpus& corpus);
 // Text ↔ ids with the corpus's tokenizer (bytes or BPE); other tokenizers are an error.
 std::string DecodeTokens(const Corpus& corpus, const std::vector<int32_t>& ids);
 std::vector<int32_t> EncodeText(const Corpus& corpus, const std::string& text);

@@ -17,6 +17,7 @@
 
 #include "core/error.h"
 #include "core/units.h"
+#include "data/bpe.h"
 
 namespace scalelab::data {
 
@@ -255,7 +256,24 @@ std::string Corpus::Summary() const {
 }
 
 void Corpus::Save(const std::string& path) const {
-  WriteCorpusFile(path, vocab(), width_, metadata(), tokens_, tokens(), starts_, documents());
+  CorpusMetadata m = metadata();
+  // A BPE tokenizer named from this corpus file's folder: saved elsewhere, name it by its absolute
+  // path so the new file still finds it.
+  auto folder = [](const std::string& p) { size_t s = p.rfind('/'); return s == std::string::npos ? std::string() : p.substr(0, s); };
+  if (m.tokenizer.compare(0, 4, "bpe:") == 0 && m.tokenizer.compare(4, 1, "/") != 0 && !this->path().empty() &&
+      folder(path) != folder(this->path())) {
+    std::string file;
+    try {
+      file = CorpusTokenizerFile(*this);
+    } catch (const Error&) {
+      // not found: saved as it is, and the copy reports it when decoding, as this corpus does
+    }
+    if (char* absolute = file.empty() ? nullptr : ::realpath(file.c_str(), nullptr)) {
+      m.tokenizer = str("bpe:", absolute);
+      std::free(absolute);
+    }
+  }
+  WriteCorpusFile(path, vocab(), width_, m, tokens_, tokens(), starts_, documents());
 }
 
 Corpus Corpus::Open(const std::string& path, const OpenOptions& options) {

@@ -75,7 +75,8 @@ class Corpus {
   std::vector<int32_t> Tokens(int64_t begin, int64_t count) const;
   const void* raw_tokens() const { return tokens_; }
 
-  // Writes this corpus to `path` in the file format (temp file + rename).
+  // Writes this corpus to `path` in the file format (temp file + rename). A BPE tokenizer named from
+  // this corpus file's folder is named by its absolute path in a copy saved to another folder.
   void Save(const std::string& path) const;
 
   // "corpus gcide: 39.2M tokens in 126k documents, vocab 256 (bytes), source ..."

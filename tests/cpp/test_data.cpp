@@ -864,11 +864,12 @@ TEST_CASE("a BPE corpus keeps documents, never trains on validation, and decodes
   Corpus bpe = TrainBpeCorpus(bytes, o);
   CHECK(bpe.path() == dir.path + "/words.bpe400.tok");
   CHECK(bpe.documents() == bytes.documents());
-  CHECK(bpe.vocab() == 400);
   CHECK(bpe.tokens() < bytes.tokens() / 3);
   auto tok = CorpusTokenizer(bpe);
   REQUIRE(tok);
+  CHECK(bpe.vocab() == tok->vocab());
   CHECK(tok->path() == dir.path + "/words.bpe400.tokenizer");
+  CHECK(bpe.metadata().tokenizer == "bpe:words.bpe400.tokenizer");
   for (int64_t d = 0; d < bpe.documents(); d += 37) {
     std::vector<int32_t> ids = bpe.Tokens(bpe.document_begin(d), bpe.document_end(d) - bpe.document_begin(d));
     std::vector<int32_t> raw = bytes.Tokens(bytes.document_begin(d), bytes.document_end(d) - bytes.document_begin(d));
@@ -892,6 +893,179 @@ TEST_CASE("a BPE corpus keeps documents, never trains on validation, and decodes
   CHECK_THROWS_WITH(TrainBpeCorpus(bytes, o), Catch::Contains("larger than the 256 bytes"));
   o.vocab = 400;
   CHECK_THROWS_WITH(TrainBpeCorpus(bpe, o), Catch::Contains("trains on a byte-level corpus"));
+}
+
+// A byte corpus of `documents` lines of random lowercase words (plenty of pairs to merge): the
+// same seed gives the same text; another seed gives other text of the same document lengths.
+Corpus random_words(const std::string& path, uint64_t seed, int documents = 60) {
+  CorpusMetadata m;
+  m.name = "random";
+  m.tokenizer = "bytes";
+  CorpusWriter w(256, m);
+  Rng rng(seed);
+  for (int d = 0; d < documents; ++d) {
+    std::string doc;
+    for (int i = 0; i < 30; ++i) {
+      doc += i ? " " : "";
+      for (int k = 0; k < 5; ++k) doc += char('a' + rng.below(6 + uint64_t(k)));
+    }
+    w.AddBytes(doc + "\n");
+  }
+  return w.Write(path);
+}
+
+std::string all_text(const Corpus& c) {
+  std::string text;
+  for (int64_t d = 0; d < c.documents(); ++d)
+    text += DecodeTokens(c, c.Tokens(c.document_begin(d), c.document_end(d) - c.document_begin(d)));
+  return text;
+}
+
+bool mentions(const std::vector<std::string>& notes, const std::string& what) {
+  for (const auto& n : notes)
+    if (n.find(what) != std::string::npos) return true;
+  return false;
+}
+
+TEST_CASE("a BPE corpus file is reused only for the same source contents, vocab, validation and budget") {
+  TempDir dir;
+  Corpus first = random_words(dir.path + "/src.tok", 1);
+  BpeOptions o;
+  o.vocab = 300;
+  o.out = dir.path + "/src.bpe";
+  std::vector<std::string> notes;
+  Corpus a = TrainBpeCorpus(first, o, &notes);
+  CHECK(notes.empty());
+  CHECK(all_text(a) == all_text(first));
+  // The same inputs: reused, with no note.
+  TrainBpeCorpus(first, o, &notes);
+  CHECK(notes.empty());
+
+  // Other text of the same size, name, tokens and documents: trained again, not the old tokens.
+  Corpus second = random_words(dir.path + "/src.tok", 2);
+  REQUIRE(second.tokens() == first.tokens());
+  REQUIRE(second.documents() == first.documents());
+  REQUIRE(all_text(second) != all_text(first));
+  Corpus b = TrainBpeCorpus(second, o, &notes);
+  CHECK(all_text(b) == all_text(second));
+  REQUIRE(notes.size() == 1);
+  CHECK_THAT(notes[0], Catch::Contains("src.bpe") && Catch::Contains("source_checksum") &&
+                           Catch::Contains("training again and overwriting it"));
+
+  // Another vocab at the same out: that vocab, not the old one.
+  notes.clear();
+  o.vocab = 320;
+  Corpus c = TrainBpeCorpus(second, o, &notes);
+  CHECK(c.vocab() == 320);
+  CHECK(CorpusTokenizer(c)->vocab() == 320);
+  CHECK(mentions(notes, "vocab_asked 300 → 320"));
+
+  // Another validation fraction: the tokenizer must not have seen the validation documents.
+  notes.clear();
+  o.validation = 0.5;
+  Corpus v = TrainBpeCorpus(second, o, &notes);
+  CHECK(mentions(notes, "validation 0.01 → 0.5"));
+  CHECK(v.metadata().extra.at("bpe_validation") == "0.5");
+  Split split = Split::Make(second, 0.5);
+  std::vector<std::string> train;
+  for (int64_t d : split.train)
+    train.push_back(DecodeTokens(second, second.Tokens(second.document_begin(d), second.document_end(d) - second.document_begin(d))));
+  CHECK(CorpusTokenizer(v)->merges() == BpeTokenizer::Train(train, 320).merges());
+
+  // Another training budget.
+  notes.clear();
+  o.max_train_bytes = 1000;
+  TrainBpeCorpus(second, o, &notes);
+  CHECK(mentions(notes, "max_train_bytes"));
+
+  // A corpus file of an older scalelab (no record of the source's contents) is trained again.
+  notes.clear();
+  CorpusMetadata old = v.metadata();
+  old.extra.clear();
+  old.extra["bpe_source"] = "random:1:2:3";
+  CorpusWriter w(v.vocab(), old);
+  w.AddDocument(v.Tokens(0, v.tokens()));
+  w.Write(dir.path + "/src.bpe");
+  CHECK(all_text(TrainBpeCorpus(second, o, &notes)) == all_text(second));
+  CHECK(mentions(notes, "older scalelab"));
+}
+
+TEST_CASE("a BPE corpus finds its tokenizer beside it from any folder, and older corpora still decode") {
+  TempDir dir;
+  Corpus words = random_words(dir.path + "/words.tok", 3);
+  const std::string text = all_text(words);
+  char here[4096];
+  REQUIRE(::getcwd(here, sizeof here));
+  REQUIRE(::mkdir((dir.path + "/sub").c_str(), 0755) == 0);
+  BpeOptions o;
+  o.vocab = 300;
+  o.out = "sub/rel.tok";  // relative to the folder data.bpe runs in
+  REQUIRE(::chdir(dir.path.c_str()) == 0);
+  Corpus made = TrainBpeCorpus(words, o);
+  CHECK(made.metadata().tokenizer == "bpe:rel.tokenizer");
+  CHECK(all_text(made) == text);
+  REQUIRE(::chdir((dir.path + "/sub").c_str()) == 0);
+  CHECK(all_text(Corpus::Open("rel.tok")) == text);
+  REQUIRE(::chdir("/") == 0);
+  Corpus far = Corpus::Open(dir.path + "/sub/rel.tok");
+  CHECK(all_text(far) == text);
+  CHECK(CorpusTokenizer(far)->path() == dir.path + "/sub/rel.tokenizer");
+  // Saved to another folder, the copy names the tokenizer by its absolute path.
+  far.Save(dir.path + "/copy.tok");
+  Corpus copy = Corpus::Open(dir.path + "/copy.tok");
+  CHECK(copy.metadata().tokenizer == "bpe:" + dir.path + "/sub/rel.tokenizer");
+  CHECK(all_text(copy) == text);
+
+  // A corpus made before: its tokenizer named from the folder data.bpe ran in.
+  CorpusMetadata old = made.metadata();
+  old.tokenizer = "bpe:sub/rel.tokenizer";
+  CorpusWriter w(made.vocab(), old);
+  for (int64_t d = 0; d < made.documents(); ++d)
+    w.AddDocument(made.Tokens(made.document_begin(d), made.document_end(d) - made.document_begin(d)));
+  w.Write(dir.path + "/sub/old.tok");
+  REQUIRE(::chdir(dir.path.c_str()) == 0);
+  CHECK(all_text(Corpus::Open("sub/old.tok")) == text);
+  REQUIRE(::chdir("/") == 0);
+  CHECK_THROWS_WITH(all_text(Corpus::Open(dir.path + "/sub/old.tok")),
+                    Catch::Contains("'sub/rel.tokenizer'") && Catch::Contains(dir.path + "/sub/sub/rel.tokenizer") &&
+                        Catch::Contains("put the tokenizer file beside the corpus file"));
+  REQUIRE(::chdir(here) == 0);
+}
+
+TEST_CASE("a BPE corpus's vocab is its tokenizer's when the text runs out of pairs, and says so") {
+  TempDir dir;
+  CorpusMetadata m;
+  m.name = "few";
+  m.tokenizer = "bytes";
+  CorpusWriter w(256, m);
+  for (int d = 0; d < 20; ++d) w.AddBytes("the cat sat on the mat\n");
+  Corpus bytes = w.Write(dir.path + "/few.tok");
+  BpeOptions o;
+  o.vocab = 400;
+  o.validation = 0;
+  std::vector<std::string> notes;
+  Corpus bpe = TrainBpeCorpus(bytes, o, &notes);
+  const int64_t got = CorpusTokenizer(bpe)->vocab();
+  REQUIRE(got < 400);
+  CHECK(bpe.vocab() == got);
+  CHECK(bpe.token_bytes() == 2);
+  const std::string stopped = "the tokenizer stopped at vocab " + std::to_string(got) + " of the 400 asked";
+  CHECK_THAT(bpe.metadata().source, Catch::Contains(stopped) && Catch::Contains("has no more pairs to merge"));
+  REQUIRE(notes.size() == 1);
+  CHECK_THAT(notes[0], Catch::Contains(stopped) && Catch::Contains("corpus.vocab is " + std::to_string(got)) &&
+                           Catch::Contains("give more text"));
+  CHECK(all_text(bpe) == all_text(bytes));
+  // Reused as it is (asked for the same 400).
+  notes.clear();
+  Corpus again = TrainBpeCorpus(bytes, o, &notes);
+  CHECK(notes.empty());
+  CHECK(again.vocab() == got);
+  // Cut short by max_train_bytes: the note says so.
+  o.max_train_bytes = 10;
+  o.out = dir.path + "/cut.tok";
+  TrainBpeCorpus(bytes, o, &notes);
+  REQUIRE(notes.size() == 1);
+  CHECK_THAT(notes[0], Catch::Contains("cut at max_train_bytes") && Catch::Contains("a larger max_train_bytes"));
 }
 
 TEST_CASE("a sampler tells the trainer how many batches it still plans to give") {

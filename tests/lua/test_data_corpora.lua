@@ -39,7 +39,10 @@ t.test("data.bpe trains a tokenizer saved beside the corpus; encode/decode round
   local c = data.files{ dir .. "/texts", name = "texts" }
   local b = data.bpe{ corpus = c, vocab = 300 }
   t.eq(b.documents, c.documents)
-  t.eq(b.vocab, 300)
+  -- Ten words run out of pairs before 300: the corpus's vocab is the tokenizer's, and it says so.
+  t.eq(b.vocab, b.tokenizer.vocab)
+  t.ok(b.vocab < 300)
+  t.ok(b.source:find("the tokenizer stopped at vocab " .. b.vocab .. " of the 300 asked", 1, true), b.source)
   t.ok(b.tokens < c.tokens / 2, "BPE should compress")
   local tok = b.tokenizer
   t.ok(tok.path:find("%.tokenizer$"))
@@ -51,9 +54,39 @@ t.test("data.bpe trains a tokenizer saved beside the corpus; encode/decode round
   for d = 1, b.documents do t.eq(b:text(d), c:text(d)) end
   local s = data.sampler{ corpus = b, tokens = 300, seq_len = 10, batch = 3 }
   for _, row in ipairs(s:next_batch()) do
-    for _, id in ipairs(row) do t.ok(id >= 0 and id < 300) end
+    for _, id in ipairs(row) do t.ok(id >= 0 and id < b.vocab) end
   end
   t.raises(function() data.bpe{ corpus = b, vocab = 400 } end, "trains on a byte-level corpus")
+end)
+
+t.test("data.bpe trains again when the source text changes, or vocab or validation do", function()
+  local text = write("st.txt", "aaaa bbbb aaaa bbbb\n")
+  local src = data.files{ text, out = dir .. "/st.corpus" }
+  local b = data.bpe{ corpus = src, vocab = 260, validation = 0 }
+  t.eq(b:text(1), "aaaa bbbb aaaa bbbb\n")
+  write("st.txt", "xyzw qrst xyzw qrst\n")  -- same size, other text
+  src = data.files{ text, out = dir .. "/st.corpus" }
+  t.eq(src:text(1), "xyzw qrst xyzw qrst\n")
+  b = data.bpe{ corpus = src, vocab = 260, validation = 0 }
+  t.eq(b:text(1), "xyzw qrst xyzw qrst\n")
+
+  local c = data.files{ dir .. "/texts", name = "texts" }
+  local v = data.bpe{ corpus = c, vocab = 270, out = dir .. "/vv.tok" }
+  t.eq(v.vocab, 270)
+  v = data.bpe{ corpus = c, vocab = 280, out = dir .. "/vv.tok" }
+  t.eq(v.vocab, 280)
+  t.eq(v.tokenizer.vocab, 280)
+  -- validation = 0.5 at the same out: the tokenizer of the other half's training split, as a fresh one.
+  local function tokens(corpus)
+    local list = {}
+    for id = 256, corpus.tokenizer.vocab - 1 do list[#list + 1] = corpus.tokenizer:token(id) end
+    return table.concat(list, "|")
+  end
+  local before = tokens(v)
+  local h = data.bpe{ corpus = c, vocab = 280, out = dir .. "/vv.tok", validation = 0.5 }
+  local fresh = data.bpe{ corpus = c, vocab = 280, out = dir .. "/fresh.tok", validation = 0.5 }
+  t.eq(tokens(h), tokens(fresh))
+  t.ok(tokens(h) ~= before, "validation = 0.5 should train on fewer documents")
 end)
 
 t.test("data.tokens_bin imports llm.c shards", function()

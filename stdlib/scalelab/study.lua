@@ -314,6 +314,18 @@ local function plan_runs(s)
     run.min_lr_ratio = run.min_lr
     run.eval_interval = s.eval.interval and (type(s.eval.interval) == "function" and s.eval.interval(run) or s.eval.interval)
     run.eval_tokens = s.eval.tokens and (type(s.eval.tokens) == "function" and s.eval.tokens(run) or s.eval.tokens)
+    for key, meaning in pairs { interval = "optimizer steps between evaluations; 0 for the trainer's default",
+                                tokens = "held-out tokens per evaluation; 0 for the trainer's default" } do
+      local v = run["eval_" .. key]
+      if v ~= nil and (type(v) ~= "number" or v ~= math.floor(v) or v < 0 or v >= 2 ^ 53) then
+        checks.fail(s.where, string.format("study: eval.%s must be a whole number >= 0 (%s), for sweep point %d (got %s)",
+          key, meaning, i, tostring(v)), { "eval", key })
+      end
+    end
+    if run.seed ~= nil and (type(run.seed) ~= "number" or run.seed ~= math.floor(run.seed) or run.seed < 0 or run.seed >= 2 ^ 53) then
+      checks.fail(s.where, string.format("study: the seed of sweep point %d must be a whole number >= 0 (got %s)", i,
+        tostring(run.seed)), p.seed ~= nil and { "sweep" } or { "seed" })
+    end
     -- The identity of the run: everything that changes its result, nothing else.
     local extra = {}
     for k, v in pairs(p) do
@@ -353,7 +365,7 @@ M.usage = "usage: scalelab SCRIPT.lua [--dry-run | -n] [--jobs N | -j N] [--quie
 M.options_help = [[
   --dry-run, -n    print the planned runs (shape, tokens, epochs, lr, FLOPs, estimated time); train nothing
   --jobs N, -j N   train N runs at once (default: one per core; simulated runs one at a time)
-  --quiet, -q      no progress lines (the report and errors still print)
+  --quiet, -q      no progress lines and no printed report (the report files are still written; errors print)
   --help, -h       this help
   -- ARGS          the script's own arguments: arg[i] after the "--"
 Finished runs in the store are kept and not trained again; interrupted ones resume from their checkpoints.
@@ -479,7 +491,9 @@ end
 core.document(Study, "A study, as study \"name\" { ... } returns it once its runs are done: name, runs (each run's " ..
   "plan and result: N_fit, params, tokens, flops, loss, status, ...), failed (how many runs failed), fits " ..
   "(the fitted laws by name: s.fits.chinchilla, ...), answers (each question's answer per law: { question, law, " ..
-  "answer }), store_path, report_path (nil with report = false).")
+  "answer }), store_path, report_path (nil with report = false). Under --dry-run the study trains and fits " ..
+  "nothing: s.dry_run is true, s.runs is the plan, s.fits and s.answers are nil and s:observations() is empty; " ..
+  "a script that goes on after study{} can test s.dry_run.")
 core.document(Study.observations, "s:observations() -> the finished runs as a list of { N, params, D, U, C, loss, " ..
   "budget, epochs, seed, hash }")
 core.document(Study.curves, "s:curves() -> s:observations() with each run's stored loss curve as .curve " ..

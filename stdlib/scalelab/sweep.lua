@@ -349,12 +349,20 @@ function sweep.seeds(s, seeds)
   local at = where()
   s = as_sweep(s, at, "sweep.seeds: the first argument")
   if type(seeds) == "number" then
-    if seeds < 1 or seeds ~= math.floor(seeds) then checks.fail(at, "sweep.seeds(s, n): n must be a whole number >= 1") end
+    if not (seeds >= 1) or seeds ~= math.floor(seeds) or seeds > sweep.max_values then
+      checks.fail(at, string.format("sweep.seeds(s, n): n must be a whole number from 1 to %d (got %s)", sweep.max_values,
+        tostring(seeds)))
+    end
     local list = {}
     for i = 1, seeds do list[i] = i end
     seeds = list
   end
   if type(seeds) ~= "table" or #seeds == 0 then checks.fail(at, "sweep.seeds(s, seeds): seeds must be a count or a non-empty list") end
+  for i, seed in ipairs(seeds) do
+    if type(seed) ~= "number" or seed ~= math.floor(seed) or seed < 0 or seed >= 2 ^ 53 then
+      checks.fail(at, string.format("sweep.seeds(s, seeds): seeds[%d] must be a whole number >= 0 (got %s)", i, tostring(seed)))
+    end
+  end
   local points = {}
   for _, p in ipairs(s.points) do
     for _, seed in ipairs(seeds) do

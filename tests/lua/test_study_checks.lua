@@ -425,6 +425,47 @@ study "one" {
     .. "budget (1e18): give the sweep more budgets", 1, true), out)
 end)
 
+t.test("eval settings, seeds and simulation settings are checked at declaration, not by every run failing", function()
+  local cases = {
+    { "eval = { interval = -5 },", "study: eval.interval must be a whole number >= 0" },
+    { "eval = { tokens = function() return 1.5 end },", "study: eval.tokens must be a whole number >= 0" },
+    { "seed = -3,", "study: the seed of sweep point 1 must be a whole number >= 0 (got -3)" },
+    { "backend = { kind = \"simulated\", law = { E = 0/0, A = 1, B = 1, alpha = 0.3, beta = 0.3 } },",
+      "backend.law.E must be a finite number" },
+    { "backend = { kind = \"law\", points = 0 },", "backend.points must be a whole number of curve points from 1" },
+  }
+  for _, case in ipairs(cases) do
+    local body = [[
+study "x" {
+  sweep = sweep.grid{ N = { 1e5 }, D = { 1e7 } },
+  ]] .. (case[1]:find("backend") and "" or "backend = \"simulated\",\n  ") .. case[1] .. [[
+
+}
+]]
+    local dir = script(body)
+    local code, out = scalelab(dir, "s.lua", "--dry-run")
+    t.eq(code, 1, case[1] .. "\n" .. out)
+    t.ok(out:find(case[2], 1, true), case[1] .. "\n" .. out)
+  end
+  t.raises(function() sweep.seeds(sweep.grid { N = 1e5, D = 1e6 }, math.huge) end, "n must be a whole number from 1 to 10000")
+  t.raises(function() sweep.seeds(sweep.grid { N = 1e5, D = 1e6 }, { "a" }) end, "seeds[1] must be a whole number >= 0")
+end)
+
+t.test("an IsoFLOP law refuses a question about repeated data rather than answering it as fresh data", function()
+  local dir = script([[
+study "x" {
+  backend = { kind = "simulated", noise = 0.01 }, models = { aspect = 16, ctx = 64 },
+  sweep = sweep.isoflop{ budgets = { 1e17, 1e18, 1e19 }, sizes = sweep.log(1e6, 1e9, 7) },
+  fits = { "isoflop" },
+  questions = { plan.optimal{ compute = 1e21, epochs = 4 }, plan.optimal{ compute = 1e21 } },
+}
+]])
+  local code, out = scalelab(dir, "s.lua")
+  t.eq(code, 0, out)
+  local report = read(dir .. "/x.report.md")
+  t.ok(report:find("the IsoFLOP allocation answers compute-optimal questions on fresh data only", 1, true), report)
+end)
+
 t.test("a report over runs that learned nothing says so instead of fitting noise", function()
   local dir = script([[
 study "x" {

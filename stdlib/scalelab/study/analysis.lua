@@ -400,10 +400,17 @@ end
 local function plan_optimal_compute(q)
   local ok_kind, kind = pcall(function() return q.kind end)
   if not ok_kind or kind ~= "optimal" then return nil end
+  -- A question about repeated data (unique tokens, epochs) is not one an allocation of fresh data
+  -- answers: nil, so that it is refused rather than answered as if every token were new.
+  local ok_inputs, inputs = pcall(function() return q.inputs end)
+  if ok_inputs and type(inputs) == "table" then
+    if inputs.unique_tokens ~= nil or inputs.epochs ~= nil then return nil end
+    if type(inputs.compute) == "number" then return inputs.compute end
+  end
   local ok_c, compute = pcall(function() return q.compute end)
   if ok_c and type(compute) == "number" then return compute end
   local ok_s, text = pcall(tostring, q)
-  if ok_s and not text:find("unique", 1, true) then
+  if ok_s and not text:find("unique", 1, true) and not text:find("epoch", 1, true) then
     return tonumber(text:match("at ([%d.]+e[+%-]?%d+) FLOP"))
   end
 end
@@ -417,7 +424,9 @@ local function answer(q, law)
     if getmetatable(law) == IsoflopLaw or getmetatable(law) == Approach1Law then
       local C = plan_optimal_compute(q)
       if C then return law:optimal(C) end
-      error("the IsoFLOP allocation answers compute-optimal questions only", 0)
+      error(string.format("the %s allocation answers compute-optimal questions on fresh data only (no unique_tokens "
+        .. "or epochs: it has no term for repeated data; a data_constrained fit answers those)",
+        getmetatable(law) == Approach1Law and "approach-1" or "IsoFLOP"), 0)
     end
     return method(q, law)
   end
@@ -646,7 +655,13 @@ local function report_markdown(s, fits, answers, totals)
     if any_interval then
       add("Intervals are 95% bootstrap percentile intervals where the fit was bootstrapped.")
     else
-      add("No intervals: no fit behind these answers was bootstrapped (give the fit bootstrap = n).")
+      local resampled = false
+      for _, f in ipairs(fits) do
+        local ok, samples = pcall(function() return f.law and f.law.samples end)
+        if ok and type(samples) == "table" and #samples > 0 then resampled = true end
+      end
+      add(resampled and "No intervals: the fits' bootstrap resamples gave no spread to these answers (noise-free runs?)."
+        or "No intervals: no fit behind these answers was bootstrapped (give the fit bootstrap = n).")
     end
     local without_loss = {}
     for _, a in ipairs(answers) do

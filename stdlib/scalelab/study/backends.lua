@@ -254,8 +254,13 @@ end
 
 local function check_law(law, what)
   for _, key in ipairs { "E", "A", "B", "alpha", "beta" } do
-    if type(law[key]) ~= "number" then
+    local v = law[key]
+    if type(v) ~= "number" then
       error(what .. "." .. key .. " must be a number (the simulated law is E + A/N^alpha + B/D^beta)", 0)
+    end
+    if v ~= v or v == math.huge or v == -math.huge then
+      error(what .. "." .. key .. " must be a finite number (the simulated law is E + A/N^alpha + B/D^beta; got "
+        .. tostring(v) .. ")", 0)
     end
   end
   if is_data_constrained(law) then
@@ -356,6 +361,14 @@ function backends.resolve(backend)
         context.trainer_options = { law = trainer_law }
         return backends.train(run, "simulated", context)
       end
+    end
+    local points = backend.points
+    if points ~= nil and (type(points) ~= "number" or points ~= math.floor(points) or points < 1 or points > 100000) then
+      error("backend.points must be a whole number of curve points from 1 to 100000 (got " .. tostring(points) .. ")", 0)
+    end
+    local pace = backend.seconds_per_point
+    if pace ~= nil and (type(pace) ~= "number" or not (pace >= 0) or pace == math.huge) then
+      error("backend.seconds_per_point must be a finite number >= 0 (got " .. tostring(pace) .. ")", 0)
     end
     local identity = { kind = kind, law = law, noise = noise, points = backend.points, implementation = "study" }
     return kind, identity, function(run)

@@ -735,9 +735,7 @@ void push_interval(lua_State* L, const fit::Interval& i) {
   lua_setfield(L, -2, "level");
 }
 
-bool has_allocation(const Law& law) {
-  return law.has("A") && law.has("B") && law.has("alpha") && law.has("beta");
-}
+bool has_allocation(const Law& law) { return fit::has_closed_form_allocation(law); }
 
 // law.intervals: { name = {lo, hi} } for every parameter, plus a, b (allocation exponents) where
 // defined; nil without bootstrap samples.

@@ -367,10 +367,16 @@ Allocation compute_optimal(double A, double B, double alpha, double beta) {
   return out;
 }
 
+bool has_closed_form_allocation(const Law& law) {
+  return (law.kind() == LawKind::Chinchilla || law.kind() == LawKind::DataConstrained) && law.has("A") &&
+         law.has("B") && law.has("alpha") && law.has("beta");
+}
+
 Allocation compute_optimal(const Law& law) {
-  if (!(law.has("A") && law.has("B") && law.has("alpha") && law.has("beta")))
-    fail(law.name(), " law: compute-optimal allocation needs a law with A, B, alpha, beta "
-         "(chinchilla or data_constrained)");
+  if (!has_closed_form_allocation(law))
+    fail(law.name(), " law: the closed-form compute-optimal allocation is that of the chinchilla and data_constrained "
+         "forms, E + A/N^alpha + B/D^beta; this law has the ", law_kind_name(law.kind()), " form (plan.optimal{ "
+         "compute =, law = } finds any law's optimum numerically)");
   return compute_optimal(law.param("A"), law.param("B"), law.param("alpha"), law.param("beta"));
 }
 
@@ -455,7 +461,7 @@ std::string FittedLaw::Summary() const {
   std::string allocation_blockers;
   for (const char* p : {"A", "B", "alpha", "beta"})
     if (law.has(p) && is_undetermined(p)) allocation_blockers += (allocation_blockers.empty() ? "" : ", ") + std::string(p);
-  const bool allocates = law.has("A") && law.has("B") && law.has("alpha") && law.has("beta");
+  const bool allocates = has_closed_form_allocation(law);
   const Allocation a = allocates ? compute_optimal(law) : Allocation{};
   if (allocates && (!allocation_blockers.empty() || !std::isfinite(a.a) || !std::isfinite(a.G))) {
     out << "  compute-optimal: not determined ("

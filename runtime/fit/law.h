@@ -143,7 +143,10 @@ struct Allocation {
   double D_opt(double flops) const;
   double tokens_per_parameter(double flops) const { return D_opt(flops) / N_opt(flops); }
 };
-Allocation compute_optimal(const Law& law);                // throws for laws without E, A, B, alpha, beta
+// Whether the closed form above is the law's allocation: the chinchilla and data_constrained forms
+// (a custom law's parameters named A, B, alpha, beta say nothing about its formula).
+bool has_closed_form_allocation(const Law& law);
+Allocation compute_optimal(const Law& law);                // throws for laws of other forms
 Allocation compute_optimal(double A, double B, double alpha, double beta);
 
 // Muennighoff et al.'s effective data and parameters (exposed for plan/ and tests).

@@ -336,6 +336,18 @@ t.test("custom Lua law", function()
   end, "predict must return a number")
 end)
 
+t.test("a custom law with parameters named A, B, alpha, beta is not given Chinchilla's closed-form allocation", function()
+  local l = fit.custom { params = { E = { 1.7 }, A = { 400 }, B = { 400 }, alpha = { 0.3 }, beta = { 0.3 } },
+    predict = function(p, x) return p.E + p.A / x.N ^ p.alpha + p.B / x.D ^ (1.3 * p.beta) end, inputs = { "N", "D" } }
+  t.ok(not tostring(l):find("compute-optimal: N_opt", 1, true), tostring(l))
+  t.raises(function() l:allocation(1e22) end, "the closed-form compute-optimal allocation is that of the chinchilla and data_constrained forms")
+  -- The planner finds its optimum numerically, under its own formula.
+  local answer = plan.optimal { compute = 1e22, law = l }
+  local N = answer.N
+  local function loss(n) local d = 1e22 / (6 * n); return 1.7 + 400 / n ^ 0.3 + 400 / d ^ (1.3 * 0.3) end
+  t.ok(loss(N) <= loss(N * 1.05) and loss(N) <= loss(N / 1.05), "the numeric optimum is a minimum of the law's own loss")
+end)
+
 t.test("extrapolation scoring", function()
   local e = fit.extrapolate(fit.law_of("chinchilla"), obs, { below = 1e19, starts = quick })
   t.ok(e.test_runs > 0 and e.train_runs > 0)

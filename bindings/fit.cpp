@@ -811,7 +811,15 @@ int law_interval(lua_State* L) {
   if (!(level > 0 && level < 1)) fail("law:interval: level must be in (0, 1), got ", level);
   if (f.samples.empty()) fail("law:interval: the law has no bootstrap samples (fit it with bootstrap = n)");
   if (lua_type(L, 2) == LUA_TSTRING) {
-    push_interval(L, f.interval(lua_tostring(L, 2), level));
+    const std::string name = lua_tostring(L, 2);
+    // The allocation exponents, as law.intervals gives them beside the parameters.
+    if ((name == "a" || name == "b") && !f.law.has(name) && has_allocation(f.law)) {
+      const bool a = name == "a";
+      push_interval(L, f.interval([a](const Law& l) { return a ? fit::compute_optimal(l).a : fit::compute_optimal(l).b; },
+                                  level));
+      return 1;
+    }
+    push_interval(L, f.interval(name, level));
     return 1;
   }
   luaL_checktype(L, 2, LUA_TFUNCTION);
@@ -1136,7 +1144,15 @@ int extrapolate(lua_State* L) {
 int objective(lua_State* L) {
   const FittedLaw& law = check<FittedLaw>(L, 1);
   const Observations& obs = observations_arg(L, 2, "fit.objective");
-  double delta = luaL_optnumber(L, 3, 1e-3);
+  // delta as the fitters' huber_delta: positive, or false for least squares.
+  double delta = 1e-3;
+  if (lua_type(L, 3) == LUA_TBOOLEAN && !lua_toboolean(L, 3))
+    delta = std::numeric_limits<double>::infinity();
+  else if (!lua_isnoneornil(L, 3))
+    delta = luaL_checknumber(L, 3);
+  if (!(delta > 0))
+    fail("fit.objective(law, obs, delta): delta (the Huber loss's) must be positive, or false for least squares (got ",
+         delta, ")");
   lua_pushnumber(L, fit::objective(law.law, obs, delta));
   return 1;
 }

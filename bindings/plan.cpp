@@ -112,7 +112,7 @@ fit::FittedLaw to_power_law(lua_State* L, int index, const std::string& what, co
     }
     lua_pop(L, 2);
   }
-  fail(what, " must be a power law of compute (fit.fit_power_law(...), or { k = ..., a = ... } for k·C^a); got ",
+  fail(what, " must be a power law of compute (fit.power_law(...), or { k = ..., a = ... } for k·C^a); got ",
        luaL_typename(L, index));
 }
 

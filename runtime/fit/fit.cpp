@@ -1079,6 +1079,9 @@ void FitOptions::Validate() const {
   if (threads < 1) fail("fit: threads must be at least 1, got ", threads);
   if (max_iterations < 1) fail("fit: max_iterations must be at least 1, got ", max_iterations);
   if (bootstrap < 0) fail("fit: bootstrap must be a non-negative count of resamples, got ", bootstrap);
+  if (bootstrap == 1)
+    fail("fit: bootstrap = 1 resample gives no interval (a percentile interval of one value); give 0 for none, or "
+         "100 or more");
   if (bootstrap_starts < 1) fail("fit: bootstrap_starts must be at least 1, got ", bootstrap_starts);
   for (const auto& [name, axis] : grid) {
     if (axis.empty()) fail("fit: the grid for ", name, " is empty");

@@ -43,7 +43,7 @@ void AllocationRule::Validate() const {
   auto check = [&](const fit::FittedLaw& f, const char* which) {
     const fit::Law& law = f.law;
     if (law.kind() != fit::LawKind::PowerLaw)
-      fail("allocation rule '", name, "': its ", which, " law must be a power law k·C^a (fit.fit_power_law), got law '",
+      fail("allocation rule '", name, "': its ", which, " law must be a power law k·C^a (fit.power_law), got law '",
            law.name(), "'");
     if (law.inputs().size() != 1 || law.inputs()[0] != fit::Input::C)
       fail("allocation rule '", name, "': its ", which, " law must be a power law of compute C (FLOP)");

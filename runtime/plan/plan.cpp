@@ -442,6 +442,13 @@ Answer loss(const fit::FittedLaw& fitted, const LossOptions& options) {
   options.Validate();
   require_loss_law(fitted.law, "plan.loss");
   if (given(options.unique_tokens)) require_data_law(fitted.law, "plan.loss", "unique_tokens = " + format_count(options.unique_tokens));
+  // A law that predicts no loss here (a custom law's NaN or a value <= 0) is an error, not an answer
+  // without its loss.
+  const double point = predict(fitted.law, options.N, options.D, options.unique_tokens);
+  if (!(point > 0) || !std::isfinite(point))
+    fail("plan.loss: law '", fitted.law.name(), "' predicts ", format_significant(point, 6), " at N = ",
+         format_count(options.N), ", D = ", format_count(options.D),
+         ", not a loss (a positive, finite number); check the law's predict at these values");
   Answer out = with_intervals(fitted, [&](const Law& law) {
     Answer ans;
     set_allocation(ans, 6 * options.N * options.D, options.N, options.D,

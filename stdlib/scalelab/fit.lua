@@ -70,6 +70,11 @@ law.standard_errors, law.undetermined (parameters the data cannot determine: no 
 
 -- Convenience: fit.table(law) -> a plain table of the parameters with intervals, for printing or saving.
 function fit.table(law)
+  local ok, names = pcall(function() return law.names end)
+  if not ok or type(names) ~= "table" then
+    error("fit.table(law): law must be a fitted or published law (fit.chinchilla(obs), fit.published.chinchilla), got "
+      .. type(law), 2)
+  end
   local out = {}
   local intervals = law.intervals
   for _, name in ipairs(law.names) do

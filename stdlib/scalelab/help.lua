@@ -122,7 +122,7 @@ local function list(title, entries, summarize)
   for _, entry in ipairs(entries) do
     local lines = wrap((summarize or first_line)(entry[2]), width() - #indent)
     local name = string.format("  %-24s ", entry[1])
-    if #name > #indent then print(name:gsub("%s+$", "")); name = indent end
+    if #name > #indent then print((name:gsub("%s+$", ""))); name = indent end
     print(name .. lines[1])
     for i = 2, #lines do print(indent .. lines[i]) end
   end

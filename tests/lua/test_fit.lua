@@ -348,6 +348,27 @@ t.test("a custom law with parameters named A, B, alpha, beta is not given Chinch
   t.ok(loss(N) <= loss(N * 1.05) and loss(N) <= loss(N / 1.05), "the numeric optimum is a minimum of the law's own loss")
 end)
 
+t.test("the API's smaller checks: bootstrap = 1, fit.objective's delta, law:interval(\"a\"), fit.table, plan.loss of a law without a loss", function()
+  t.raises(function() fit.chinchilla(obs, { bootstrap = 1, starts = { { E = 1.8, A = 482, B = 2085, alpha = 0.348, beta = 0.366 } } }) end,
+    "bootstrap = 1 resample gives no interval")
+  local law = fit.chinchilla(obs, { bootstrap = 20, starts = { { E = 1.8, A = 482, B = 2085, alpha = 0.348, beta = 0.366 } } })
+  t.raises(function() fit.objective(law, obs, -1) end, "delta (the Huber loss's) must be positive, or false for least squares")
+  t.raises(function() fit.objective(law, obs, 0) end, "must be positive")
+  t.ok(fit.objective(law, obs, false) > 0, "false: least squares")
+  local a = law:interval("a")
+  t.near(a[1], law.intervals.a[1], 1e-12)
+  t.near(a[2], law.intervals.a[2], 1e-12)
+  t.raises(function() fit.table(5) end, "fit.table(law): law must be a fitted or published law")
+  local nan_law = fit.custom { params = { E = { 1 } }, predict = function() return 0 / 0 end, inputs = { "N", "D" } }
+  t.raises(function() plan.loss { N = 1e9, D = 1e10, law = nan_law } end, "plan.loss: law 'custom' predicts")
+  -- help's long entry names print alone on their line (gsub's count came out beside them).
+  local printed, saved = {}, print
+  print = function(...) printed[#printed + 1] = table.concat({ ... }, "\t") end
+  help(plan.loss { N = 1e9, D = 1e10, law = fit.published.chinchilla })
+  print = saved
+  for _, line in ipairs(printed) do t.ok(not line:find("\t%d+$"), "a stray count: " .. line) end
+end)
+
 t.test("extrapolation scoring", function()
   local e = fit.extrapolate(fit.law_of("chinchilla"), obs, { below = 1e19, starts = quick })
   t.ok(e.test_runs > 0 and e.train_runs > 0)

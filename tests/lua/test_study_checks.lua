@@ -466,6 +466,26 @@ study "x" {
   t.ok(report:find("the IsoFLOP allocation answers compute-optimal questions on fresh data only", 1, true), report)
 end)
 
+t.test("the report gives every answer: the FLOP column, and whole answers that are more than an allocation", function()
+  local dir = script([[
+study "x" {
+  backend = { kind = "simulated", noise = 0.01 }, models = { aspect = 16, ctx = 64 },
+  sweep = sweep.isoflop{ budgets = { 1e17, 1e18, 1e19 }, sizes = sweep.log(1e6, 1e9, 7) },
+  fits = { "isoflop", chinchilla = { bootstrap = 0 } },
+  questions = { plan.compute_for{ loss = 2.5 }, plan.inference{ compute = 1e21, inference_tokens = 1e12 } },
+}
+]])
+  local code, out = scalelab(dir, "s.lua", "-q")
+  t.eq(code, 0, out)
+  local report = read(dir .. "/x.report.md")
+  t.ok(report:find("| question | law | FLOP | N | D | tokens/param | loss |", 1, true), report)
+  t.ok(report:find("| compute to reach loss 2.5 | chinchilla | 2.", 1, true), report)  -- the FLOP it needs
+  t.ok(report:find("inference-aware allocation for 1T inference tokens (chinchilla):\n\n```", 1, true), report)
+  t.ok(report:find("  saving ", 1, true), report)
+  t.ok(report:find("| compute to reach loss 2.5 | isoflop | not answered: the IsoFLOP allocation answers compute-optimal "
+    .. "questions only: this one needs a law of the loss", 1, true), report)
+end)
+
 t.test("a report over runs that learned nothing says so instead of fitting noise", function()
   local dir = script([[
 study "x" {

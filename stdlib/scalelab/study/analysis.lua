@@ -424,9 +424,14 @@ local function answer(q, law)
     if getmetatable(law) == IsoflopLaw or getmetatable(law) == Approach1Law then
       local C = plan_optimal_compute(q)
       if C then return law:optimal(C) end
-      error(string.format("the %s allocation answers compute-optimal questions on fresh data only (no unique_tokens "
-        .. "or epochs: it has no term for repeated data; a data_constrained fit answers those)",
-        getmetatable(law) == Approach1Law and "approach-1" or "IsoFLOP"), 0)
+      local name = getmetatable(law) == Approach1Law and "approach-1" or "IsoFLOP"
+      local ok_kind, kind = pcall(function() return q.kind end)
+      if ok_kind and kind == "optimal" then
+        error(string.format("the %s allocation answers compute-optimal questions on fresh data only (no unique_tokens "
+          .. "or epochs: it has no term for repeated data; a data_constrained fit answers those)", name), 0)
+      end
+      error(string.format("the %s allocation answers compute-optimal questions only: this one needs a law of the loss "
+        .. "(a chinchilla or data_constrained fit)", name), 0)
     end
     return method(q, law)
   end
@@ -634,17 +639,29 @@ local function report_markdown(s, fits, answers, totals)
     add()
     add("## Questions")
     add()
-    add("| question | law | N | D | tokens/param | loss |")
-    add("|---|---|---|---|---|---|")
+    add("| question | law | FLOP | N | D | tokens/param | loss |")
+    add("|---|---|---|---|---|---|---|")
     for _, a in ipairs(answers) do
       if a.answer then
         local iv = a.answer.intervals or {}
-        add(string.format("| %s | %s | %s | %s | %s | %s |", a.question, a.law,
+        add(string.format("| %s | %s | %s | %s | %s | %s | %s |", a.question, a.law,
+          cell_with_interval(a.answer.flops, iv.flops, core.format_flops),
           cell_with_interval(a.answer.N, iv.N, core.format_count), cell_with_interval(a.answer.D, iv.D, core.format_count),
           cell_with_interval(a.answer.tokens_per_param, iv.tokens_per_param, g3),
           cell_with_interval(a.answer.loss, iv.loss, function(x) return string.format("%.4f", x) end)))
       else
-        add(string.format("| %s | %s | %s |  |  |  |", a.question, a.law, a.error or a.text or ""))
+        add(string.format("| %s | %s | %s |  |  |  |  |", a.question, a.law, a.error or a.text or ""))
+      end
+    end
+    -- Answers that are more than an allocation, whole.
+    for _, a in ipairs(answers) do
+      if a.answer and a.answer.text then
+        add()
+        add(string.format("%s (%s):", a.question, a.law))
+        add()
+        add("```")
+        add((a.answer.text:gsub("\n$", "")))
+        add("```")
       end
     end
     local any_interval = false
@@ -665,7 +682,7 @@ local function report_markdown(s, fits, answers, totals)
     end
     local without_loss = {}
     for _, a in ipairs(answers) do
-      if a.answer and a.answer.loss == nil and not without_loss[a.law] then
+      if a.answer and a.answer.loss == nil and (a.law == "isoflop" or a.law == "approach1") and not without_loss[a.law] then
         without_loss[a.law] = true
         without_loss[#without_loss + 1] = a.law
       end
@@ -831,6 +848,14 @@ function analysis.analyse(s, write)
         local ok, a = pcall(answer, q, f.law)
         if ok then
           local plain = plain_answer(a)
+          -- Questions whose answer is more than an allocation (the compute for a loss, returns on
+          -- repeated data, a comparison, an inference trade-off) keep the answer's own text, which the
+          -- report prints whole under the table.
+          local ok_kind, kind = pcall(function() return q.kind end)
+          if ok_kind and kind ~= nil and kind ~= "optimal" and kind ~= "loss" then
+            local ok_text, full = pcall(tostring, a)
+            if ok_text then plain.text = full end
+          end
           answers[#answers + 1] = { question = text, law = f.name, answer = plain }
           s.answers[#s.answers + 1] = { question = q, law = f.name, answer = a }
           any = true

@@ -408,6 +408,14 @@ void set_boolean(lua_State* L, const char* key, bool value) {
   lua_setfield(L, -2, key);
 }
 
+namespace {
+thread_local lua_State* t_calling = nullptr;
+}  // namespace
+
+lua_State* calling_thread() { return t_calling; }
+CallingThread::CallingThread(lua_State* L) : previous_(t_calling) { t_calling = L; }
+CallingThread::~CallingThread() { t_calling = previous_; }
+
 void push_out_of_memory(lua_State* L) {
   // No allocation of ours may be needed here: a failed one leaves little. Lua's own strings come
   // from its allocator, which may still have room for a short message.

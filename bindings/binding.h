@@ -41,12 +41,28 @@ void push_out_of_memory(lua_State* L);
 // name the user's line; the stdlib's checks use the same rule (core.library_source).
 bool library_source(const char* source);
 
+// The Lua thread (coroutine or main) whose call into a bound function is running on this OS thread,
+// or null: a Lua callback that C++ calls back (a custom law's predict) runs on it, not on the main
+// thread, so that its errors unwind the coroutine that called.
+lua_State* calling_thread();
+class CallingThread {
+ public:
+  explicit CallingThread(lua_State* L);
+  ~CallingThread();
+  CallingThread(const CallingThread&) = delete;
+  CallingThread& operator=(const CallingThread&) = delete;
+
+ private:
+  lua_State* previous_;
+};
+
 // The error boundary. Register every C++ function as bound<F>.
 template <int (*F)(lua_State*)>
 int bound(lua_State* L) {
   // The message is copied into Lua before lua_error, so no C++ object outlives the catch block.
   bool failed = false;
   try {
+    CallingThread calling(L);
     return F(L);
   } catch (const std::bad_alloc&) {
     push_out_of_memory(L);

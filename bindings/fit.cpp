@@ -585,7 +585,8 @@ int custom(lua_State* L) {
   std::vector<std::string> spec_names;
   for (const auto& s : specs) spec_names.push_back(s.name);
   auto predict = [fn, spec_names](const std::vector<double>& values, const fit::Point& x) -> double {
-    lua_State* L = fn->L;
+    // On the thread that called into the binding (a coroutine's, where it was one), else the main.
+    lua_State* L = calling_thread() ? calling_thread() : fn->L;
     lua_rawgeti(L, LUA_REGISTRYINDEX, fn->ref);
     lua_createtable(L, 0, static_cast<int>(values.size()));
     for (size_t j = 0; j < values.size(); ++j) {

@@ -369,6 +369,19 @@ t.test("the API's smaller checks: bootstrap = 1, fit.objective's delta, law:inte
   for _, line in ipairs(printed) do t.ok(not line:find("\t%d+$"), "a stray count: " .. line) end
 end)
 
+t.test("a custom law's predict runs on the coroutine that asks, so its errors unwind that coroutine", function()
+  local failing = fit.custom { params = { E = { 1 } }, predict = function() error("mine") end, inputs = { "N" } }
+  local ok, message = pcall(coroutine.wrap(function() return failing:predict { N = 1 } end))
+  t.eq(ok, false)
+  t.ok(type(message) == "string" and message:find("mine", 1, true), tostring(message))
+  -- A pcall inside the coroutine catches it there.
+  local inner_ok, inner = coroutine.wrap(function() return pcall(function() return failing:predict { N = 1 } end) end)()
+  t.eq(inner_ok, false)
+  t.ok(type(inner) == "string" and inner:find("mine", 1, true), tostring(inner))
+  local law = fit.custom { params = { E = { 1 } }, predict = function(p, x) return p.E + 1 / x.N end, inputs = { "N" } }
+  t.eq(coroutine.wrap(function() return law:predict { N = 2 } end)(), 1.5)
+end)
+
 t.test("extrapolation scoring", function()
   local e = fit.extrapolate(fit.law_of("chinchilla"), obs, { below = 1e19, starts = quick })
   t.ok(e.test_runs > 0 and e.train_runs > 0)

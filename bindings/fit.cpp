@@ -487,6 +487,8 @@ int fit_any(lua_State* L) {
   const FittedLaw& law = check<FittedLaw>(L, 1);
   const Observations& obs = observations_arg(L, 2, "fit.law");
   ParsedOptions p = read_options(L, 3, "fit.law", law.law);
+  // The law's values are the start (a refit from where it is), unless starts = or grid = give others.
+  if (p.options.starts.empty() && p.options.grid.empty()) p.options.starts = {law.law.values()};
   push(L, run_fit(p, obs));
   return 1;
 }
@@ -1264,7 +1266,8 @@ int open_fit(lua_State* L) {
        {"data_constrained", &bound<data_constrained>,
         "fit.data_constrained(obs [, { base = law, free = {\"R_D\", \"R_N\"}, ... }]) -> law"},
        {"kaplan", &bound<kaplan>, "fit.kaplan(obs [, { form = \"N\"|\"D\"|\"C\"|\"ND\"|\"curve\", ... }]) -> law"},
-       {"law", &bound<fit_any>, "fit.law(law, obs [, options]) -> the law refitted (its values start the fit)"},
+       {"law", &bound<fit_any>, "fit.law(law, obs [, options]) -> the law refitted from its values (the one start, unless "
+                                "starts = or grid = give others)"},
        {"custom", &bound<custom>,
         "fit.custom{ name =, params = { name = {starts} | { start =, scale = \"log\", lower =, upper = } }, "
         "predict = function(p, x) ... end, inputs = {\"N\", \"D\"} [, data = obs, options...] } -> law"},

@@ -382,6 +382,15 @@ t.test("a custom law's predict runs on the coroutine that asks, so its errors un
   t.eq(coroutine.wrap(function() return law:predict { N = 2 } end)(), 1.5)
 end)
 
+t.test("fit.law refits a law from its own values, one start, unless starts or grid give others", function()
+  local from = truth:with { alpha = 0.3 }
+  local refit = fit.law(from, obs)
+  t.eq(refit.starts, 1)
+  t.near(refit.params.alpha, truth.params.alpha, 0.05)
+  local gridded = fit.law(from, obs, { grid = { alpha = { 0.2, 0.4 } } })
+  t.ok(gridded.starts > 1, "a grid given: its starts")
+end)
+
 t.test("extrapolation scoring", function()
   local e = fit.extrapolate(fit.law_of("chinchilla"), obs, { below = 1e19, starts = quick })
   t.ok(e.test_runs > 0 and e.train_runs > 0)

@@ -254,6 +254,14 @@ local function plan_runs(s)
     }
     -- N in the study's convention: all parameters (Chinchilla) or non-embedding (Kaplan).
     run.N_fit = s.count == "all" and run.params or run.non_embedding_params
+    -- A point with a budget trains on D = budget / 6N (its model's N): a D of its own that says
+    -- otherwise would be ignored. (sweep.isoflop's points carry D = budget / 6N of their target N.)
+    if type(p.budget) == "number" and type(p.D) == "number" and type(p.N) == "number"
+        and math.abs(6 * p.N * p.D / p.budget - 1) > 0.01 then
+      checks.fail(s.where, string.format("study: sweep point %d (%s) gives budget = %s and D = %s, but a budget's runs "
+        .. "train on D = budget / 6N (%s here): give the budget or D, not both", i, sweep_mod.describe_point(p),
+        core.format_flops(p.budget), fmt_count(p.D), fmt_count(p.budget / (6 * p.N))), { "sweep" })
+    end
     local D = p.budget and p.budget / (6 * run.N_fit) or p.D
     if type(D) ~= "number" or not (D > 0) then
       checks.fail(s.where, string.format("study: sweep point %d has no positive D (training tokens): %s", i,
@@ -294,6 +302,12 @@ local function plan_runs(s)
     end
     if run.unique_tokens then
       run.epochs = run.tokens / run.unique_tokens
+      -- A point's own epochs must agree with its D and U (whole steps move them a little).
+      if type(p.epochs) == "number" and math.abs(run.epochs / p.epochs - 1) > 0.05 then
+        checks.fail(s.where, string.format("study: sweep point %d (%s) gives epochs = %s, but its D and U make %.3g "
+          .. "(D / U); give D = epochs × U, or leave epochs out", i, sweep_mod.describe_point(p), tostring(p.epochs),
+          run.epochs), { "sweep" })
+      end
     end
     run.flops = 6.0 * run.N_fit * run.tokens  -- a float: as an integer product it would overflow past 9.2e18
     run.flops_kaplan = shape.flops_per_token * run.tokens

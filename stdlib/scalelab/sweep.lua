@@ -114,8 +114,9 @@ end
 -- n values from lo to hi, evenly spaced in log (both ends included).
 function sweep.log(lo, hi, n)
   local at = checks.where(2)
-  if type(lo) ~= "number" or type(hi) ~= "number" or not (lo > 0 and hi > 0) then
-    checks.fail(at, "sweep.log(lo, hi, n): lo and hi must be positive numbers")
+  if type(lo) ~= "number" or type(hi) ~= "number" or not (lo > 0 and hi > 0) or lo == math.huge or hi == math.huge then
+    checks.fail(at, string.format("sweep.log(lo, hi, n): lo and hi must be positive finite numbers (got %s, %s)",
+      tostring(lo), tostring(hi)))
   end
   n = value_count(at, "sweep.log", n)
   if n == 1 then return { lo } end
@@ -128,7 +129,11 @@ end
 -- n values from lo to hi, evenly spaced.
 function sweep.linear(lo, hi, n)
   local at = checks.where(2)
-  if type(lo) ~= "number" or type(hi) ~= "number" then checks.fail(at, "sweep.linear(lo, hi, n): lo and hi must be numbers") end
+  local function finite(x) return type(x) == "number" and x == x and x ~= math.huge and x ~= -math.huge end
+  if not (finite(lo) and finite(hi)) then
+    checks.fail(at, string.format("sweep.linear(lo, hi, n): lo and hi must be finite numbers (got %s, %s)", tostring(lo),
+      tostring(hi)))
+  end
   n = value_count(at, "sweep.linear", n)
   if n == 1 then return { lo } end
   local out = {}
@@ -180,10 +185,14 @@ function sweep.isoflop(options)
     checks.fail(at, "sweep.isoflop: give N (the sizes), or points and ratio (sizes from tokens per parameter), not both", { "points" })
   end
   local n = options.points or 5
-  if n < 2 then checks.fail(at, "sweep.isoflop: points must be at least 2 (got " .. n .. ")", { "points" }) end
+  if type(n) ~= "number" or n < 2 or n ~= math.floor(n) or n > sweep.max_values then
+    checks.fail(at, string.format("sweep.isoflop: points must be a whole number of sizes per budget from 2 to %d (got %s)",
+      sweep.max_values, tostring(n)), { "points" })
+  end
   local ratio = options.ratio or { 4, 100 }
-  if #ratio ~= 2 or type(ratio[1]) ~= "number" or type(ratio[2]) ~= "number" or not (ratio[1] > 0 and ratio[2] > ratio[1]) then
-    checks.fail(at, "sweep.isoflop: ratio must be {lo, hi} tokens per parameter with 0 < lo < hi", { "ratio" })
+  if #ratio ~= 2 or type(ratio[1]) ~= "number" or type(ratio[2]) ~= "number" or not (ratio[1] > 0 and ratio[2] > ratio[1])
+      or ratio[2] == math.huge then
+    checks.fail(at, "sweep.isoflop: ratio must be {lo, hi} tokens per parameter with 0 < lo < hi, both finite", { "ratio" })
   end
   local points = {}
   for _, C in ipairs(budgets) do

@@ -486,6 +486,28 @@ study "x" {
     .. "questions only: this one needs a law of the loss", 1, true), report)
 end)
 
+t.test("a sweep point's own D or epochs that its budget or U would override is refused; sweep helpers refuse non-finite ends", function()
+  for _, case in ipairs {
+    { "sweep.list{ { N = 1e5, D = 1e6, budget = 1e12 } }", "gives budget = 1e12 and D = 1M, but a budget's runs train on D = budget / 6N" },
+    { "sweep.list{ { N = 1e5, D = 1e6, U = 1e5, epochs = 3 } }", "gives epochs = 3, but its D and U make" },
+  } do
+    local dir = script(string.format([[
+study "x" {
+  models = { aspect = 16, ctx = 64 },
+  sweep = %s,
+  backend = "simulated",
+}
+]], case[1]))
+    local code, out = scalelab(dir, "s.lua", "--dry-run")
+    t.eq(code, 1, out)
+    t.ok(out:find(case[2], 1, true), out)
+  end
+  t.raises(function() sweep.log(1e5, math.huge, 3) end, "lo and hi must be positive finite numbers")
+  t.raises(function() sweep.linear(0 / 0, 1, 3) end, "lo and hi must be finite numbers")
+  t.raises(function() sweep.isoflop { budgets = { 1e18 }, points = 100000 } end, "sweep.isoflop: points must be a whole number of sizes per budget from 2")
+  t.raises(function() sweep.isoflop { budgets = { 1e18 }, ratio = { 4, math.huge } } end, "both finite")
+end)
+
 t.test("a report over runs that learned nothing says so instead of fitting noise", function()
   local dir = script([[
 study "x" {

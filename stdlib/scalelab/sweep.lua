@@ -315,8 +315,14 @@ function sweep.product(...)
     end
     points = next_points
   end
-  local first = as_sweep(parts[1], at, "sweep.product: argument 1")
-  return new(first.kind, points, { budgets = first.budgets })
+  -- The product is a sweep of the kind of its first part that is one of models and data (isoflop,
+  -- grid, ...), not of sweep.values (hyperparameters), whichever order they come in.
+  local kind_of = as_sweep(parts[1], at, "sweep.product: argument 1")
+  for i, part in ipairs(parts) do
+    local s = as_sweep(part, at, "sweep.product: argument " .. i)
+    if s.kind ~= "values" then kind_of = s break end
+  end
+  return new(kind_of.kind, points, { budgets = kind_of.budgets })
 end
 
 -- Point i of each sweep combined; the sweeps must have the same length.

@@ -342,8 +342,15 @@ Corpus TrainBpeCorpus(const Corpus& source, const BpeOptions& options, std::vect
     std::string base = source.path().empty() ? cache_dir() + "/corpora/" + safe_file_name(sm.name) : without_extension(source.path());
     out = str(base, ".bpe", options.vocab, ".tok");
   }
-  const std::string tokenizer_path = without_extension(out) + ".tokenizer";
   const auto inputs = bpe_inputs(source, options);
+  // The tokenizer's file is named by its inputs: a retrain at the same out writes a new one beside
+  // the old, so a corpus object still open on the old file keeps decoding its own tokens.
+  uint64_t key = 1469598103934665603ull;  // FNV-1a over the inputs
+  for (const auto& [name, value] : inputs)
+    for (const char ch : name + "=" + value + ";") key = (key ^ static_cast<unsigned char>(ch)) * 1099511628211ull;
+  char key_text[9];
+  std::snprintf(key_text, sizeof key_text, "%08x", static_cast<unsigned>(key ^ (key >> 32)));
+  const std::string tokenizer_path = without_extension(out) + "." + key_text + ".tokenizer";
   auto note = [&](const std::string& text) {
     if (notes) notes->push_back(text);
   };

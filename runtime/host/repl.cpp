@@ -261,9 +261,10 @@ void Host::repl() {
       add_history(entry.c_str());
       // Trimmed by entries, not lines: history_truncate_file keeps the last lines, which can cut a
       // multi-line entry so the file starts inside it (and is then read one line per entry).
-      constexpr int kEntries = 1000;
+      // Cut back to 900 once past 1000, so the whole file is rewritten once every 100 entries.
+      constexpr int kEntries = 1000, kKept = 900;
       if (history_length > kEntries) {
-        stifle_history(kEntries);
+        stifle_history(kKept);
         write_history(history.c_str());
         unstifle_history();
       } else if (append_history(1, history.c_str()) != 0) {

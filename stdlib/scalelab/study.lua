@@ -303,10 +303,12 @@ local function plan_runs(s)
     if run.unique_tokens then
       run.epochs = run.tokens / run.unique_tokens
       -- A point's own epochs must agree with its D and U (whole steps move them a little).
-      if type(p.epochs) == "number" and math.abs(run.epochs / p.epochs - 1) > 0.05 then
+      -- (The planned D, before whole steps round it: a run of a few steps moves the ratio more.)
+      local planned = type(p.U) == "number" and run.planned_tokens / p.U
+      if type(p.epochs) == "number" and planned and math.abs(planned / p.epochs - 1) > 0.01 then
         checks.fail(s.where, string.format("study: sweep point %d (%s) gives epochs = %s, but its D and U make %.3g "
           .. "(D / U); give D = epochs × U, or leave epochs out", i, sweep_mod.describe_point(p), tostring(p.epochs),
-          run.epochs), { "sweep" })
+          planned), { "sweep" })
       end
     end
     run.flops = 6.0 * run.N_fit * run.tokens  -- a float: as an integer product it would overflow past 9.2e18

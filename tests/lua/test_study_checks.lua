@@ -502,6 +502,14 @@ study "x" {
     t.eq(code, 1, out)
     t.ok(out:find(case[2], 1, true), out)
   end
+  -- A data-constrained sweep of runs a few steps long is its own points, whole steps or not.
+  local dir = script([[
+study "dc" { models = { aspect = 16, ctx = 64 }, hyper = { batch = 8 },
+  sweep = sweep.data_constrained{ unique_tokens = { 1000 }, epochs = { 0.7, 1.4, 2.5 }, N = { 1e5 } },
+  backend = "simulated" }
+]])
+  local code, out = scalelab(dir, "s.lua", "--dry-run")
+  t.eq(code, 0, out)
   t.raises(function() sweep.log(1e5, math.huge, 3) end, "lo and hi must be positive finite numbers")
   t.raises(function() sweep.linear(0 / 0, 1, 3) end, "lo and hi must be finite numbers")
   t.raises(function() sweep.isoflop { budgets = { 1e18 }, points = 100000 } end, "sweep.isoflop: points must be a whole number of sizes per budget from 2")

@@ -148,6 +148,33 @@ int Pty::wait(double timeout_seconds) {
   return -1;
 }
 
+std::string in_child_without_root(const std::function<std::string()>& body) {
+  int pipe_fds[2];
+  if (::pipe(pipe_fds) != 0) throw std::runtime_error("pipe failed");
+  const pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    ::close(pipe_fds[0]);
+    std::string message = "cannot drop to nobody";
+    if (::geteuid() != 0 || (::setgid(65534) == 0 && ::setuid(65534) == 0)) {
+      try {
+        message = body();
+      } catch (const std::exception& e) {
+        message = e.what();
+      }
+    }
+    (void)!::write(pipe_fds[1], message.data(), message.size());
+    ::_exit(0);
+  }
+  ::close(pipe_fds[1]);
+  std::string message;
+  char buffer[512];
+  for (ssize_t n; (n = ::read(pipe_fds[0], buffer, sizeof buffer)) > 0;) message.append(buffer, static_cast<size_t>(n));
+  ::close(pipe_fds[0]);
+  ::waitpid(pid, nullptr, 0);
+  return message;
+}
+
 std::string temp_dir() {
   // Every folder made here is removed, with what it holds, when the test program exits.
   static struct Made {

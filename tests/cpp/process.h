@@ -3,6 +3,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,11 @@ struct ProcessResult {
 // Runs argv[0] with arguments, feeding `input` on standard input. `env` entries "K=V" are added.
 ProcessResult run_process(const std::vector<std::string>& argv, const std::string& input = "",
                           const std::vector<std::string>& env = {});
+
+// Runs `body` in a child process that, when this one runs as root (who may write anywhere), drops to
+// nobody first; returns the text the body returned (what it threw, typically), or "cannot drop to
+// nobody". For tests of what a user without write access meets.
+std::string in_child_without_root(const std::function<std::string()>& body);
 
 // A program on a pseudo-terminal, as a person at a terminal would run it.
 class Pty {

@@ -4,7 +4,6 @@
 
 #include <sqlite3.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -468,40 +467,6 @@ TEST_CASE("scalelab results and store.open read a store in a folder the user can
   CHECK(listing(folder) == left);
 }
 
-// Opens `path` for writing in a child process that, when it runs as root (who may write anywhere),
-// drops to nobody first. Returns the error message ("" if it opened).
-namespace {
-std::string open_without_write_access(const std::string& path) {
-  int pipe_fds[2];
-  REQUIRE(::pipe(pipe_fds) == 0);
-  const pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    ::close(pipe_fds[0]);
-    std::string message;
-    if (::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) message = "cannot drop to nobody";
-    if (message.empty()) {
-      try {
-        Store::Open(path);
-      } catch (const std::exception& e) {
-        message = e.what();
-      }
-    }
-    (void)!::write(pipe_fds[1], message.data(), message.size());
-    ::_exit(0);
-  }
-  ::close(pipe_fds[1]);
-  std::string message;
-  char buffer[512];
-  ssize_t n;
-  while ((n = ::read(pipe_fds[0], buffer, sizeof buffer)) > 0) message.append(buffer, static_cast<size_t>(n));
-  ::close(pipe_fds[0]);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return message;
-}
-}  // namespace
-
 TEST_CASE("a store whose folder cannot be written is refused in plain words, naming the folder and the way to read it") {
   const std::string dir = temp_dir();
   const std::string folder = dir + "/ro";
@@ -510,7 +475,10 @@ TEST_CASE("a store whose folder cannot be written is refused in plain words, nam
   ::chmod(dir.c_str(), 0755);
   ::chmod(folder.c_str(), 0555);  // root-owned or read-only: no one but root writes it
   for (const std::string name : {"new.db", "kept.db"}) {
-    const std::string message = open_without_write_access(folder + "/" + name);
+    const std::string message = scalelab::testing::in_child_without_root([&] {
+      Store::Open(folder + "/" + name);
+      return std::string();
+    });
     INFO(message);
     CHECK(message.find("results store '" + folder + "/" + name + "' cannot be written here: its folder '" + folder +
                        "' is not writable") != std::string::npos);

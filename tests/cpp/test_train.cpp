@@ -3,9 +3,6 @@
 // determinism, checkpoint-resume identity, divergence and interruption, the schedule and AdamW.
 #include <catch2/catch.hpp>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 
 #include <cmath>
 #include <cstdio>
@@ -24,6 +21,7 @@
 #include "core/interrupt.h"
 #include "core/vector_targets.h"
 #include "markov_source.h"
+#include "process.h"
 #include "model/gemm.h"
 #include "model/gemm_blocked.h"
 #include "model/huge_pages.h"
@@ -1481,31 +1479,16 @@ TEST_CASE("a checkpoint's folder is made before the first step, and one that can
   std::filesystem::create_directories(read_only);
   ::chmod(read_only.c_str(), 0555);
   c.checkpoint = read_only + "/run.ckpt";
-  int pipe_fds[2];
-  REQUIRE(::pipe(pipe_fds) == 0);
-  const pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    ::close(pipe_fds[0]);
-    std::string message = "trained";
-    if (::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) message = "cannot drop to nobody";
-    if (message == "trained") {
-      try {
-        train::train(c);
-      } catch (const std::exception& e) {
-        message = e.what();
-      }
-      if (d2.given() != 0) message += " (after drawing a batch)";
+  const std::string message = scalelab::testing::in_child_without_root([&] {
+    std::string what = "trained";
+    try {
+      train::train(c);
+    } catch (const std::exception& e) {
+      what = e.what();
     }
-    (void)!::write(pipe_fds[1], message.data(), message.size());
-    ::_exit(0);
-  }
-  ::close(pipe_fds[1]);
-  std::string message;
-  char buffer[512];
-  for (ssize_t n; (n = ::read(pipe_fds[0], buffer, sizeof buffer)) > 0;) message.append(buffer, static_cast<size_t>(n));
-  ::close(pipe_fds[0]);
-  ::waitpid(pid, nullptr, 0);
+    if (d2.given() != 0) what += " (after drawing a batch)";
+    return what;
+  });
   INFO(message);
   CHECK(message.find("checkpoint = \"" + c.checkpoint + "\" cannot be written") != std::string::npos);
   CHECK(message.find("give a checkpoint path in a folder you can write") != std::string::npos);

@@ -333,12 +333,12 @@ local function plan_runs(s)
     for key, meaning in pairs { interval = "optimizer steps between evaluations; 0 for the trainer's default",
                                 tokens = "held-out tokens per evaluation; 0 for the trainer's default" } do
       local v = run["eval_" .. key]
-      if v ~= nil and (type(v) ~= "number" or v ~= math.floor(v) or v < 0 or v >= 2 ^ 53) then
+      if v ~= nil and not checks.is(v, "count") then
         checks.fail(s.where, string.format("study: eval.%s must be a whole number >= 0 (%s), for sweep point %d (got %s)",
           key, meaning, i, tostring(v)), { "eval", key })
       end
     end
-    if run.seed ~= nil and (type(run.seed) ~= "number" or run.seed ~= math.floor(run.seed) or run.seed < 0 or run.seed >= 2 ^ 53) then
+    if run.seed ~= nil and not checks.is(run.seed, "count") then
       checks.fail(s.where, string.format("study: the seed of sweep point %d must be a whole number >= 0 (got %s)", i,
         tostring(run.seed)), p.seed ~= nil and { "sweep" } or { "seed" })
     end

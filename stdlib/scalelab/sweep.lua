@@ -374,7 +374,7 @@ function sweep.seeds(s, seeds)
   end
   if type(seeds) ~= "table" or #seeds == 0 then checks.fail(at, "sweep.seeds(s, seeds): seeds must be a count or a non-empty list") end
   for i, seed in ipairs(seeds) do
-    if type(seed) ~= "number" or seed ~= math.floor(seed) or seed < 0 or seed >= 2 ^ 53 then
+    if not checks.is(seed, "count") then
       checks.fail(at, string.format("sweep.seeds(s, seeds): seeds[%d] must be a whole number >= 0 (got %s)", i, tostring(seed)))
     end
   end

@@ -140,7 +140,7 @@ function checks.type_name(value)
 end
 
 local descriptions = {
-  number = "a number", positive = "a positive number", integer = "a whole number",
+  number = "a number", positive = "a positive number", integer = "a whole number", count = "a whole number >= 0",
   string = "a string", table = "a table", ["function"] = "a function", boolean = "true or false",
   sweep = "a sweep (sweep.grid{...}, sweep.isoflop{...}, ...)", any = "any value", userdata = "an object",
   list = "a list", number_or_list = "a number or a list of numbers",
@@ -165,6 +165,8 @@ function checks.is(value, expected)
   if expected == "any" then return true end
   if expected == "positive" then return type(value) == "number" and value > 0 and value < math.huge end
   if expected == "integer" then return math.type(value) == "integer" or (type(value) == "number" and value == math.floor(value)) end
+  -- A count, seed or step number: a whole number >= 0 that a double holds exactly.
+  if expected == "count" then return type(value) == "number" and value == math.floor(value) and value >= 0 and value < 2 ^ 53 end
   if expected == "sweep" then return type(value) == "table" and getmetatable(value) and getmetatable(value).__name == "Sweep" end
   if expected == "list" then return type(value) == "table" and (#value > 0 or next(value) == nil) end
   if expected == "number_or_list" then return type(value) == "number" or type(value) == "table" end

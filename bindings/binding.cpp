@@ -121,11 +121,68 @@ void new_module(lua_State* L, const char* doc, const std::vector<Function>& func
   if (doc) document(L, -1, doc);
 }
 
+namespace {
+
+const char kDestroyed[] = "scalelab.destroyed";
+
+// The type a destroyed object had ("Store"): its user value holds its former metatable.
+std::string destroyed_type(lua_State* L, int index) {
+  std::string type = "object";
+  if (lua_getiuservalue(L, index, 1) == LUA_TTABLE) {
+    if (lua_getfield(L, -1, "__name") == LUA_TSTRING) type = lua_tostring(L, -1);
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  return type;
+}
+
+std::string destroyed_message(lua_State* L, int index) {
+  return destroyed_type(L, index) + " was destroyed (its __gc metamethod was called); make a new one";
+}
+
+int destroyed_index(lua_State* L) {
+  const char* key = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : nullptr;
+  throw Error(str("cannot read '", key ? key : luaL_typename(L, 2), "': this ", destroyed_message(L, 1)));
+}
+
+int destroyed_tostring(lua_State* L) {
+  const std::string text = destroyed_type(L, 1) + " (destroyed)";
+  lua_pushlstring(L, text.data(), text.size());
+  return 1;
+}
+
+// The metatable of destroyed objects: created with the first class, so that marking one in __gc
+// allocates nothing.
+void register_destroyed(lua_State* L) {
+  if (!luaL_newmetatable(L, kDestroyed)) {
+    lua_pop(L, 1);
+    return;
+  }
+  lua_pushliteral(L, "destroyed object");
+  lua_setfield(L, -2, "__name");
+  lua_pushcfunction(L, bound<destroyed_index>);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, bound<destroyed_tostring>);
+  lua_setfield(L, -2, "__tostring");
+  lua_pop(L, 1);
+}
+
+}  // namespace
+
 namespace detail {
+
+void mark_destroyed(lua_State* L, int index, const char* name) {
+  index = lua_absindex(L, index);
+  luaL_getmetatable(L, name);
+  lua_setiuservalue(L, index, 1);
+  luaL_getmetatable(L, kDestroyed);
+  lua_setmetatable(L, index);
+}
 
 void register_class(lua_State* L, const char* name, const char* doc, lua_CFunction gc,
                     lua_CFunction tostring, const std::vector<Function>& methods,
                     const std::vector<Function>& properties) {
+  register_destroyed(L);
   if (!luaL_newmetatable(L, name)) {  // already registered
     lua_pop(L, 1);
     return;
@@ -194,6 +251,10 @@ std::string running_function(lua_State* L) {
 
 void* check_object(lua_State* L, int index, const char* name) {
   void* object = luaL_testudata(L, index, name);
+  if (!object && luaL_testudata(L, index, kDestroyed)) {
+    const std::string function = running_function(L);
+    throw Error(str(function.empty() ? "" : function + ": ", "argument #", index, ": this ", destroyed_message(L, index)));
+  }
   if (!object) {
     // What the type is in the user's words: the head of its class documentation, e.g. "A scaling
     // law", "Observations (fit.observations{...} or fit.read_csv(path))".

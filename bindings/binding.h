@@ -102,6 +102,11 @@ void register_class(lua_State* L, const char* name, const char* doc, lua_CFuncti
                     lua_CFunction tostring, const std::vector<Function>& methods,
                     const std::vector<Function>& properties);
 void* check_object(lua_State* L, int index, const char* name);
+// After ~T() (a __gc call): the userdata at `index` no longer holds a T, and says so. It gets the
+// metatable of destroyed objects (registered with the first class), which names its former type in
+// every use and has no __gc. Without it, a __gc called directly (getmetatable(x).__gc(x)) left an
+// object whose methods ran on freed memory, and whose next __gc destroyed it a second time.
+void mark_destroyed(lua_State* L, int index, const char* name);
 }  // namespace detail
 
 template <class T>
@@ -135,7 +140,10 @@ struct Class {
 
  private:
   static int gc(lua_State* L) {
-    if (T* object = test<T>(L, 1)) object->~T();
+    if (T* object = test<T>(L, 1)) {
+      object->~T();
+      detail::mark_destroyed(L, 1, TypeName<T>::value);
+    }
     return 0;
   }
   static int tostring(lua_State* L) {

@@ -1,0 +1,25 @@
+-- The boundary between Lua and C++ (bindings/binding.h): objects' lifetimes, what a wrong argument
+-- is told, callbacks into Lua from C++.
+local t = require "scalelab.test"
+
+local dir = t.scratch("bindings")
+
+t.test("an object whose __gc was called is destroyed once and says so when used", function()
+  local s = store.open(dir .. "/gc.db")
+  local gc = getmetatable(s).__gc
+  gc(s)
+  t.raises(function() return s:runs() end, "cannot read 'runs': this Store was destroyed (its __gc metamethod was called)")
+  t.raises(function() return s.path end, "this Store was destroyed")
+  t.eq(tostring(s), "Store (destroyed)")
+  gc(s)  -- a second call destroys nothing
+  local obs = fit.observations{ N = { 1e6, 2e6, 4e6 }, D = { 1e8, 2e8, 4e8 }, loss = { 4, 3.8, 3.6 } }
+  getmetatable(obs).__gc(obs)
+  t.raises(function() return fit.chinchilla(obs) end,
+           "fit.chinchilla: argument #1: this Observations was destroyed")
+  -- Nor does the collector destroy them again.
+  s, obs = nil, nil
+  collectgarbage()
+  collectgarbage()
+end)
+
+t.done()

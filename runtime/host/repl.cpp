@@ -35,6 +35,31 @@ namespace scalelab::host {
 
 namespace {
 
+// Pushes the library's REPL helpers, scalelab.repl: package.loaded's copy, or require's. Raises a
+// Lua error (a user may have replaced require, or package.loaded's entry): run it protected only.
+void push_repl_module(lua_State* L) {
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  if (lua_getfield(L, -1, "scalelab.repl") == LUA_TNIL) {
+    lua_pop(L, 1);
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "scalelab.repl");
+    lua_call(L, 1, 1);
+  }
+  lua_remove(L, -2);
+}
+
+// show_values(...): prints the values through scalelab.repl.show. Called protected (Host::call):
+// an error there is reported like any other, and the REPL goes on.
+int show_values(lua_State* L) {
+  const int n = lua_gettop(L);
+  push_repl_module(L);
+  lua_getfield(L, -1, "show");
+  lua_remove(L, -2);
+  lua_insert(L, 1);
+  lua_call(L, n, 0);
+  return 0;
+}
+
 volatile sig_atomic_t g_prompt_interrupt = 0;
 void on_prompt_sigint(int) { g_prompt_interrupt = 1; }
 
@@ -74,24 +99,29 @@ char* completion_generator(const char*, int state) {
   return strdup(g_matches[next++].c_str());
 }
 
-// Readline's completion hook: asks scalelab.repl.complete(word) for candidates.
+// complete_word(word) -> scalelab.repl.complete(word). Called protected.
+int complete_word(lua_State* L) {
+  push_repl_module(L);
+  lua_getfield(L, -1, "complete");
+  lua_pushvalue(L, 1);
+  lua_call(L, 1, 1);
+  return 1;
+}
+
+// Readline's completion hook: asks scalelab.repl.complete(word) for candidates. Everything that can
+// raise a Lua error runs inside the pcall: outside one, an error would end the program (Lua's panic).
 char** complete(const char* text, int, int) {
   rl_attempted_completion_over = 1;  // no file-name completion
   g_matches.clear();
   lua_State* L = g_completion_state;
   const int top = lua_gettop(L);
-  lua_getglobal(L, "require");
-  lua_pushliteral(L, "scalelab.repl");
-  if (lua_pcall(L, 1, 1, 0) == LUA_OK) {
-    lua_getfield(L, -1, "complete");
-    lua_pushstring(L, text);
-    if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_istable(L, -1)) {
-      const lua_Integer n = luaL_len(L, -1);
-      for (lua_Integer i = 1; i <= n; ++i) {
-        lua_geti(L, -1, i);
-        if (const char* s = lua_tostring(L, -1)) g_matches.emplace_back(s);
-        lua_pop(L, 1);
-      }
+  lua_pushcfunction(L, complete_word);
+  lua_pushstring(L, text);
+  if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_istable(L, -1)) {
+    const lua_Unsigned n = lua_rawlen(L, -1);
+    for (lua_Unsigned i = 1; i <= n; ++i) {
+      if (lua_rawgeti(L, -1, static_cast<lua_Integer>(i)) == LUA_TSTRING) g_matches.emplace_back(lua_tostring(L, -1));
+      lua_pop(L, 1);
     }
   }
   lua_settop(L, top);
@@ -244,6 +274,13 @@ void Host::repl() {
 #else
   const bool use_readline = false;
 #endif
+  // The values' printer, loaded now: a line that sets require = nil still sees its values.
+  lua_pushcfunction(L_, [](lua_State* L) -> int {
+    push_repl_module(L);
+    return 0;
+  });
+  if (lua_pcall(L_, 0, 0, 0) != LUA_OK) lua_pop(L_, 1);  // said again by the first value shown
+
   struct sigaction action {}, previous {};
   action.sa_handler = on_prompt_sigint;  // no SA_RESTART: select and read return EINTR
   sigemptyset(&action.sa_mask);
@@ -284,11 +321,7 @@ void Host::repl() {
     }
     const int results = lua_gettop(L_) - base + 1;
     if (show && results > 0) {
-      lua_getglobal(L_, "require");
-      lua_pushliteral(L_, "scalelab.repl");
-      lua_call(L_, 1, 1);
-      lua_getfield(L_, -1, "show");
-      lua_remove(L_, -2);
+      lua_pushcfunction(L_, show_values);
       lua_insert(L_, base);
       if (call(results, 0) != LUA_OK) report(false);
     }

@@ -258,3 +258,17 @@ TEST_CASE("scalelab results into a pipe whose reader is gone: the store is close
     }
   }
 }
+
+TEST_CASE("the REPL goes on after a line that replaced require or broke the REPL's own module") {
+  // Its values were printed through require('scalelab.repl') called unprotected: Lua's panic, abort.
+  auto r = scalelab_run({"-i"}, "require = nil\n1 + 1\nprint('still here')\n");
+  CHECK(r.status == 0);
+  CHECK_THAT(r.out, Catch::Contains("2\n"));
+  CHECK_THAT(r.out, Catch::Contains("still here"));
+  CHECK_THAT(r.err, !Catch::Contains("PANIC"));
+  r = scalelab_run({"-i"}, "package.loaded['scalelab.repl'] = 5\n1 + 1\nprint('still here')\n");
+  CHECK(r.status == 0);
+  CHECK_THAT(r.err, Catch::Contains("attempt to index a number value"));
+  CHECK_THAT(r.out, Catch::Contains("still here"));
+  CHECK_THAT(r.err, !Catch::Contains("PANIC"));
+}

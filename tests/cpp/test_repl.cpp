@@ -341,3 +341,19 @@ TEST_CASE("train.run's progress bar on a terminal: speed and ETA when training, 
   CHECK(drawing.find("tokens/s") == std::string::npos);
   CHECK(drawing.find("ETA") == std::string::npos);
 }
+
+TEST_CASE("Tab completion after a line that broke the REPL's own module: no candidates, and the REPL goes on") {
+  const std::string dir = temp_dir();
+  Pty repl({SCALELAB_BINARY}, {"HOME=" + dir});
+  REQUIRE(shows(repl, "> "));
+  repl.send("package.loaded['scalelab.repl'] = 5\r");
+  REQUIRE(shows(repl, "> "));
+  // Readline's completion hook indexed the 5 outside any pcall: Lua's panic ended the program.
+  repl.send("string.for\t\x15");  // Tab, then Ctrl-U clears the line
+  repl.send("print('still' .. ' here')\r");
+  REQUIRE(shows(repl, "still here"));
+  CHECK(repl.output().find("PANIC") == std::string::npos);
+  REQUIRE(shows(repl, "> "));
+  repl.send("\x04");
+  CHECK(repl.wait() == 0);
+}

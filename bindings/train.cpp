@@ -454,7 +454,13 @@ int run_as(lua_State* L, const char* function) {
     lua_call(L, 1, 0);
   };
 
-  train::RunResult result = train::train(c);
+  train::RunResult result;
+  {
+    // Ctrl-C while the run calls a Lua data source or progress function stops the run at its next
+    // step (checkpoint written, result returned), rather than unwinding it from inside the callback.
+    DeferInterrupt defer;
+    result = train::train(c);
+  }
   if (result.status == train::RunStatus::Interrupted) {
     // The host's SIGINT handler also armed a hook that would turn Ctrl-C into a Lua error at the
     // next instruction; the run already stopped cleanly (its checkpoint written). In the REPL the

@@ -9,6 +9,7 @@ namespace scalelab {
 namespace {
 std::atomic<bool> g_interrupt{false};
 std::atomic<bool> g_ends_script{true};
+std::atomic<int> g_deferred{0};
 static_assert(std::atomic<bool>::is_always_lock_free, "the SIGINT handler needs a lock-free flag");
 }  // namespace
 
@@ -18,6 +19,10 @@ void clear_interrupt() noexcept { g_interrupt.store(false, std::memory_order_rel
 
 void set_interrupt_ends_script(bool ends) noexcept { g_ends_script.store(ends, std::memory_order_relaxed); }
 bool interrupt_ends_script() noexcept { return g_ends_script.load(std::memory_order_relaxed); }
+
+DeferInterrupt::DeferInterrupt() noexcept { g_deferred.fetch_add(1, std::memory_order_relaxed); }
+DeferInterrupt::~DeferInterrupt() { g_deferred.fetch_sub(1, std::memory_order_relaxed); }
+bool interrupt_deferred() noexcept { return g_deferred.load(std::memory_order_relaxed) > 0; }
 
 void check_interrupt() {
   if (g_interrupt.exchange(false, std::memory_order_relaxed)) throw Interrupted();

@@ -19,4 +19,18 @@ void check_interrupt();                // throws Interrupted if requested (and c
 void set_interrupt_ends_script(bool ends) noexcept;
 bool interrupt_ends_script() noexcept;
 
+// While one lives, Ctrl-C is left to the C++ computation in progress, which stops cleanly by
+// itself (train.run: it sees interrupt_requested() before its next step, writes its checkpoint and
+// returns its result): the host's hook does not raise its Lua error in Lua code that computation
+// calls back (a data source written in Lua, a progress function). That error would unwind the
+// computation from inside the callback, losing the checkpoint and the result it would have kept.
+class DeferInterrupt {
+ public:
+  DeferInterrupt() noexcept;
+  ~DeferInterrupt();
+  DeferInterrupt(const DeferInterrupt&) = delete;
+  DeferInterrupt& operator=(const DeferInterrupt&) = delete;
+};
+bool interrupt_deferred() noexcept;  // async-signal-safe
+
 }  // namespace scalelab

@@ -22,8 +22,12 @@ namespace {
 lua_State* g_running = nullptr;  // the state whose call SIGINT should interrupt
 volatile std::sig_atomic_t g_sigint_seen = 0;  // SIGINT arrived during the current call
 
-// Called by Lua at the next instruction after SIGINT: raise the interruption as a Lua error.
+// Called by Lua at the next instruction after SIGINT: raise the interruption as a Lua error, unless
+// a C++ computation that stops cleanly by itself has deferred it (core/interrupt.h's
+// DeferInterrupt): then the request stays for that computation to see, and the hook stays armed for
+// the Lua code after it.
 void interrupt_hook(lua_State* L, lua_Debug*) {
+  if (interrupt_deferred()) return;
   lua_sethook(L, nullptr, 0, 0);
   clear_interrupt();
   luaL_error(L, "interrupted!");

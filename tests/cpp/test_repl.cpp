@@ -245,6 +245,27 @@ TEST_CASE("Ctrl-C in the REPL stops train.run with its result and returns to the
   CHECK(session.wait() == 0);
 }
 
+TEST_CASE("Ctrl-C in the REPL stops train.run called in a coroutine with its result too") {
+  // The host arms its hook on the main thread; train.run disarmed only the coroutine's, so the hook
+  // raised \"interrupted!\" as soon as the coroutine returned, and the result was lost.
+  const std::string dir = temp_dir();
+  Pty session({SCALELAB_BINARY}, {"HOME=" + dir});
+  REQUIRE(shows(session, "> "));
+  session.send("src = data.synthetic{ kind = 'markov', vocab = 64, order = 1, seed = 3, tokens = 2e5 }\r");
+  REQUIRE(shows(session, "> "));
+  session.send("r = coroutine.wrap(function() return train.run{ model = model.gpt{ vocab = 64, ctx = 32, d_model = 64, "
+               "n_layer = 2, n_head = 2 }, data = data.sampler{ corpus = src, tokens = 4e6, unique_tokens = 'all', "
+               "seq_len = 32, batch = 8 }, tokens = 4e6, lr = 1e-3, progress = false, threads = 1 } end)()\r");
+  session.expect("(never shown)", 1.5);
+  session.interrupt();
+  REQUIRE(shows(session, "> "));
+  session.send("print('status: ' .. r.status)\r");
+  REQUIRE(shows(session, "status: interrupted"));
+  REQUIRE(shows(session, "> "));
+  session.send("\x04");
+  CHECK(session.wait() == 0);
+}
+
 TEST_CASE("an error from a library function called on the typed line names the line, as in a script") {
   const std::string dir = temp_dir();
   Pty repl({SCALELAB_BINARY}, {"HOME=" + dir});

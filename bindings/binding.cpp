@@ -267,8 +267,20 @@ void* check_object(lua_State* L, int index, const char* name) {
     }
     lua_pop(L, 1);
     const std::string function = running_function(L);
-    throw Error(str(function.empty() ? "" : function + ": ", "argument #", index, " must be ", what, ", got ",
-                    lua_isnoneornil(L, index) ? "nothing" : luaL_typename(L, index)));
+    // What it got: another object by its type's name (a Law where a Store belongs), else the Lua type.
+    std::string got = lua_isnoneornil(L, index) ? "nothing" : luaL_typename(L, index);
+    if (luaL_getmetafield(L, index, "__name") != LUA_TNIL) {
+      if (lua_type(L, -1) == LUA_TSTRING) got = lua_tostring(L, -1);
+      lua_pop(L, 1);
+    }
+    // A method called with a dot (law.predict{...}) gets its first argument where self belongs.
+    std::string hint;
+    const size_t colon = function.find(':');
+    if (index == 1 && colon != std::string::npos && !lua_isuserdata(L, index))
+      hint = str("; call the method with a colon: ", function, "(...), not ", function.substr(0, colon), ".",
+                 function.substr(colon + 1), "(...)");
+    throw Error(str(function.empty() ? "" : function + ": ", "argument #", index, " must be ", what, ", got ", got,
+                    hint));
   }
   return object;
 }

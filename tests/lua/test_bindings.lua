@@ -22,4 +22,21 @@ t.test("an object whose __gc was called is destroyed once and says so when used"
   collectgarbage()
 end)
 
+t.test("an object of another type is named by its type, and a method called with a dot says to use a colon", function()
+  local law = fit.published.chinchilla
+  local s = store.open(dir .. "/types.db")
+  -- "got userdata" said nothing of what was passed.
+  t.raises(function() return s.runs(law) end, "store:runs: argument #1 must be a results store, got Law")
+  t.raises(function() return fit.law(s, {}) end, "fit.law: argument #1 must be a scaling law, got Store")
+  -- law.predict{...} passes the table where the law belongs.
+  local message = t.raises(function() return law.predict{ N = 1e9, D = 2e10 } end,
+    "law:predict: argument #1 must be a scaling law, got table; call the method with a colon: law:predict(...), "
+    .. "not law.predict(...)")
+  t.raises(function() return s.runs() end, "got nothing; call the method with a colon: store:runs(...)")
+  -- A function that is not a method gives no such advice.
+  message = t.raises(function() return fit.law({}, {}) end, "fit.law: argument #1 must be a scaling law, got table")
+  t.ok(not message:find("colon", 1, true), message)
+  s:close()
+end)
+
 t.done()

@@ -84,17 +84,25 @@ int message_handler(lua_State* L) {
     message = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
   }
   std::string library_frame;
-  luaL_traceback(L, L, message, traceback_level(L, message, &library_frame));
-  // Lua names a library function by where package.loaded holds it: 'scalelab.native.model.gpt',
-  // 'scalelab.data.sampler'. The user calls them model.gpt and data.sampler: name them so.
-  static const std::regex library_name(R"(function '(?:scalelab\.native\.|scalelab\.)([A-Za-z_]\w*\.[A-Za-z_]\w*)')");
-  std::string named = std::regex_replace(lua_tostring(L, -1), library_name, "function '$1'");
-  if (!library_frame.empty()) {
-    const size_t frames = named.find("\nstack traceback:");
-    const size_t at = frames == std::string::npos ? frames : named.find(library_frame, frames);
-    if (at != std::string::npos) named.replace(at, library_frame.size(), "\n\t[scalelab]:");
+  const int top = lua_gettop(L);
+  try {
+    luaL_traceback(L, L, message, traceback_level(L, message, &library_frame));
+    // Lua names a library function by where package.loaded holds it: 'scalelab.native.model.gpt',
+    // 'scalelab.data.sampler'. The user calls them model.gpt and data.sampler: name them so.
+    static const std::regex library_name(R"(function '(?:scalelab\.native\.|scalelab\.)([A-Za-z_]\w*\.[A-Za-z_]\w*)')");
+    std::string named = std::regex_replace(lua_tostring(L, -1), library_name, "function '$1'");
+    if (!library_frame.empty()) {
+      const size_t frames = named.find("\nstack traceback:");
+      const size_t at = frames == std::string::npos ? frames : named.find(library_frame, frames);
+      if (at != std::string::npos) named.replace(at, library_frame.size(), "\n\t[scalelab]:");
+    }
+    lua_pushlstring(L, named.data(), named.size());
+  } catch (const std::exception&) {
+    // No memory for the C++ strings (this is a lua_CFunction: no C++ exception may leave it, or
+    // lua_pcall returns the unknown status -1): the traceback as Lua writes it.
+    if (lua_gettop(L) == top) luaL_traceback(L, L, message, 1);
+    else lua_settop(L, top + 1);
   }
-  lua_pushlstring(L, named.data(), named.size());
   return 1;
 }
 

@@ -21,9 +21,13 @@
 // checks every allocation instead, and a counting operator new would clash with its allocator.
 namespace {
 std::atomic<long> g_live{0};
+// When nonzero, C++ allocations of this many bytes or more fail (std::bad_alloc), as they do on a
+// machine out of memory.
+std::atomic<std::size_t> g_refuse_from{0};
 }
 #ifndef __SANITIZE_ADDRESS__
 void* operator new(std::size_t size) {
+  if (const std::size_t limit = g_refuse_from.load(); limit && size >= limit) throw std::bad_alloc();
   void* p = std::malloc(size ? size : 1);
   if (!p) throw std::bad_alloc();
   ++g_live;
@@ -271,4 +275,26 @@ TEST_CASE("the REPL goes on after a line that replaced require or broke the REPL
   CHECK_THAT(r.err, Catch::Contains("attempt to index a number value"));
   CHECK_THAT(r.out, Catch::Contains("still here"));
   CHECK_THAT(r.err, !Catch::Contains("PANIC"));
+}
+
+TEST_CASE("an error whose traceback the message handler has no memory to write is still reported as an error") {
+#ifdef __SANITIZE_ADDRESS__
+  WARN("not checked: needs this program's own operator new, which AddressSanitizer replaces");
+#else
+  // The handler's C++ (the traceback's function names rewritten) ran out of memory: its bad_alloc
+  // crossed into Lua, which has no status for it and returned -1 with some other value as the message.
+  Host host;
+  lua_State* L = host.state();
+  const std::string code = "error(string.rep('x', 1e7))";
+  REQUIRE(luaL_loadbuffer(L, code.data(), code.size(), "=test") == LUA_OK);
+  g_refuse_from = 4 << 20;
+  const int status = host.call(0, 0);
+  g_refuse_from = 0;
+  CHECK(status == LUA_ERRRUN);
+  REQUIRE(lua_type(L, -1) == LUA_TSTRING);
+  const std::string message = lua_tostring(L, -1);
+  CHECK(message.rfind("test:1: xxxxxxxxxx", 0) == 0);
+  CHECK_THAT(message, Catch::Contains("stack traceback:"));
+  lua_pop(L, 1);
+#endif
 }

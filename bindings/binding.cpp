@@ -14,9 +14,11 @@ const char kDocs[] = "scalelab.docs";
 
 bool library_source(const char* source) {
   if (std::strncmp(source, "@stdlib/scalelab/", 17) == 0) return true;
-  if (const char* root = std::getenv("SCALELAB_STDLIB"); root && *root) {
-    const std::string prefix = std::string("@") + root + "/scalelab/";
-    if (std::strncmp(source, prefix.c_str(), prefix.size()) == 0) return true;
+  // Compared in place, allocating nothing: raise() calls this outside bound's try, where a
+  // std::bad_alloc would cross into Lua.
+  if (const char* root = std::getenv("SCALELAB_STDLIB"); root && *root && source[0] == '@') {
+    const size_t n = std::strlen(root);
+    if (std::strncmp(source + 1, root, n) == 0 && std::strncmp(source + 1 + n, "/scalelab/", 10) == 0) return true;
   }
   return false;
 }

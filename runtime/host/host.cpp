@@ -151,7 +151,7 @@ int open_host(lua_State* L) {
     lua_geti(L, -1, i);
     lua_seti(L, -2, i + 1);
   }
-  lua_pushcfunction(L, stdlib_searcher);
+  lua_pushcfunction(L, lua::bound<stdlib_searcher>);  // builds file names in C++: bound
   lua_seti(L, -2, 2);
   lua_pop(L, 2);
   // The library: sets the globals (model, help, ...).
@@ -166,7 +166,7 @@ int open_host(lua_State* L) {
 Host::Host() : L_(luaL_newstate()) {
   if (!L_) throw SystemError("cannot create a Lua state: out of memory");
   lua_pushcfunction(L_, message_handler);
-  lua_pushcfunction(L_, open_host);
+  lua_pushcfunction(L_, lua::bound<open_host>);
   if (lua_pcall(L_, 0, 0, -2) != LUA_OK) {
     std::string message = lua_tostring(L_, -1) ? lua_tostring(L_, -1) : "unknown error";
     lua_close(L_);

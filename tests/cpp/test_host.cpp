@@ -298,3 +298,31 @@ TEST_CASE("an error whose traceback the message handler has no memory to write i
   lua_pop(L, 1);
 #endif
 }
+
+TEST_CASE("a library module that cannot be loaded for want of memory is a Lua error that says so") {
+#ifdef __SANITIZE_ADDRESS__
+  WARN("not checked: needs this program's own operator new, which AddressSanitizer replaces");
+#else
+  // The native modules' openers and the stdlib searcher were plain lua_CFunctions: their bad_alloc
+  // crossed into Lua (lua_pcall's unknown status -1, with whatever value was on top as the message).
+  Host host;
+  lua_State* L = host.state();
+  const auto require_fresh = [&](const std::string& module) {
+    const std::string code = "package.loaded['" + module + "'] = nil; require('" + module + "')";
+    REQUIRE(luaL_loadbuffer(L, code.data(), code.size(), "=test") == LUA_OK);
+    g_refuse_from = 1;  // every C++ allocation fails; Lua's own (realloc) do not
+    const int status = host.call(0, 0);
+    g_refuse_from = 0;
+    std::string message = lua_tostring(L, -1) ? lua_tostring(L, -1) : "(not a string)";
+    lua_pop(L, 1);
+    INFO(module << ": " << message);
+    CHECK(status == LUA_ERRRUN);
+    CHECK_THAT(message, Catch::Contains("out of memory"));
+  };
+  require_fresh("scalelab.native.fit");
+  // The searcher builds the file's name in C++ when the library is read from $SCALELAB_STDLIB.
+  setenv("SCALELAB_STDLIB", SCALELAB_SOURCE_DIR "/stdlib", 1);
+  require_fresh("scalelab.sweep");
+  unsetenv("SCALELAB_STDLIB");
+#endif
+}

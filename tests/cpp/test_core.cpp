@@ -86,3 +86,12 @@ TEST_CASE("SCALELAB_CLONES functions run the widest clone this CPU supports") {
   INFO("this CPU calls for " << scalelab::core::vector_target_expected());
   CHECK(scalelab::core::vector_target() == scalelab::core::vector_target_expected());
 }
+
+// Hidden ([.]): run only by the ctest "harness: ..." test (tests/CMakeLists.txt), which checks that
+// a test whose checks fail is reported failed, whatever their number.
+TEST_CASE("four failed checks", "[.harness]") {
+  CHECK(1 == 2);
+  CHECK(1 == 3);
+  CHECK(1 == 4);
+  CHECK(1 == 5);
+}

@@ -42,16 +42,13 @@ namespace {
 // pinned in the registry), runs on the calling Lua thread.
 class LuaBatchSource final : public data::BatchSource {
  public:
-  LuaBatchSource(lua_State* L, int index, std::string what) : L_(L), what_(std::move(what)) {
-    lua_pushvalue(L, index);
-    ref_ = luaL_ref(L, LUA_REGISTRYINDEX);
+  LuaBatchSource(lua_State* L, int index, std::string what) : L_(L), what_(std::move(what)), pin_(L, index) {
     vocab_ = integer_field("vocab");
     seq_len_ = integer_field("seq_len");
     batch_ = integer_field("batch");
     if (vocab_ < 1 || seq_len_ < 1 || batch_ < 1)
       fail(what_, ": vocab, seq_len and batch must be positive (got ", vocab_, ", ", seq_len_, ", ", batch_, ")");
   }
-  ~LuaBatchSource() override { luaL_unref(L_, LUA_REGISTRYINDEX, ref_); }
   LuaBatchSource(const LuaBatchSource&) = delete;
   LuaBatchSource& operator=(const LuaBatchSource&) = delete;
 
@@ -113,7 +110,7 @@ class LuaBatchSource final : public data::BatchSource {
   }
   // Calls obj:method(args...) with `nargs` arguments already on the stack.
   void call(const char* method, int nargs, int nresults) const {
-    lua_rawgeti(L_, LUA_REGISTRYINDEX, ref_);
+    lua_rawgeti(L_, LUA_REGISTRYINDEX, pin_.ref);
     if (lua_getfield(L_, -1, method) != LUA_TFUNCTION) {
       lua_pop(L_, 2 + nargs);
       fail(what_, " has no method ", method, "(); a data source needs next_batch, state and restore");
@@ -123,7 +120,7 @@ class LuaBatchSource final : public data::BatchSource {
     lua_call(L_, nargs + 1, nresults);
   }
   int64_t integer_field(const char* name) {
-    lua_rawgeti(L_, LUA_REGISTRYINDEX, ref_);
+    lua_rawgeti(L_, LUA_REGISTRYINDEX, pin_.ref);
     const int type = lua_getfield(L_, -1, name);
     if (type == LUA_TFUNCTION) {
       lua_pushvalue(L_, -2);
@@ -136,9 +133,24 @@ class LuaBatchSource final : public data::BatchSource {
     return v;
   }
 
+  // The object, held in the registry while the source lives. A member rather than a reference the
+  // destructor drops: when the constructor fails (vocab = 0, a field that raises), no destructor
+  // runs, and the object (with all it holds) stayed in the registry for good.
+  struct Pin {
+    Pin(lua_State* L, int index) : L(L) {
+      lua_pushvalue(L, index);
+      ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    }
+    ~Pin() { luaL_unref(L, LUA_REGISTRYINDEX, ref); }
+    Pin(const Pin&) = delete;
+    Pin& operator=(const Pin&) = delete;
+    lua_State* L;
+    int ref;
+  };
+
   lua_State* L_;
   std::string what_;
-  int ref_ = LUA_NOREF;
+  Pin pin_;
   int64_t vocab_ = 0, seq_len_ = 0, batch_ = 0;
 };
 

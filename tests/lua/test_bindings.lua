@@ -39,4 +39,20 @@ t.test("an object of another type is named by its type, and a method called with
   s:close()
 end)
 
+t.test("a Lua data source that train.run refuses is not kept alive", function()
+  local gpt = model.gpt{ vocab = 64, ctx = 32, d_model = 32, n_layer = 1, n_head = 2 }
+  local seen = setmetatable({}, { __mode = "k" })
+  local function refused(source, pattern)
+    seen[source] = true
+    t.raises(function() train.run{ model = gpt, data = source, steps = 1, progress = false } end, pattern)
+  end
+  refused({ vocab = 0, seq_len = 32, batch = 8 }, "train.run: data: vocab, seq_len and batch must be positive")
+  refused({ vocab = 64, seq_len = 32 }, "train.run: data has no integer field batch")
+  refused({ vocab = function() error("no vocab here") end, seq_len = 32, batch = 8 }, "no vocab here")
+  collectgarbage()
+  collectgarbage()
+  -- The refused sources stayed referenced from the registry, with all they held.
+  t.eq(next(seen), nil, "a refused data source is still referenced")
+end)
+
 t.done()

@@ -270,11 +270,7 @@ void* check_object(lua_State* L, int index, const char* name) {
     lua_pop(L, 1);
     const std::string function = running_function(L);
     // What it got: another object by its type's name (a Law where a Store belongs), else the Lua type.
-    std::string got = lua_isnoneornil(L, index) ? "nothing" : luaL_typename(L, index);
-    if (luaL_getmetafield(L, index, "__name") != LUA_TNIL) {
-      if (lua_type(L, -1) == LUA_TSTRING) got = lua_tostring(L, -1);
-      lua_pop(L, 1);
-    }
+    const std::string got = type_name(L, index);
     // A method called with a dot (law.predict{...}) gets its first argument where self belongs.
     std::string hint;
     const size_t colon = function.find(':');
@@ -288,6 +284,16 @@ void* check_object(lua_State* L, int index, const char* name) {
 }
 
 }  // namespace detail
+
+std::string type_name(lua_State* L, int index) {
+  if (lua_isnoneornil(L, index)) return "nothing";
+  std::string name = luaL_typename(L, index);
+  if (luaL_getmetafield(L, index, "__name") != LUA_TNIL) {
+    if (lua_type(L, -1) == LUA_TSTRING) name = lua_tostring(L, -1);
+    lua_pop(L, 1);
+  }
+  return name;
+}
 
 // ---- Args ---------------------------------------------------------------------------------------
 

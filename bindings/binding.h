@@ -189,6 +189,11 @@ class Args {
   std::vector<std::string> keys_;
 };
 
+// What the value at `index` is, for "got ..." in argument errors: a bound object or a library
+// object by its type's name (__name: "Law", "Store", "Sweep"), "nothing" for none or nil, else its
+// Lua type.
+std::string type_name(lua_State* L, int index);
+
 // Reads a Lua array of numbers at `index` (throws naming `what` when it is not one).
 std::vector<double> to_numbers(lua_State* L, int index, const std::string& what);
 void push_numbers(lua_State* L, const std::vector<double>& values);

@@ -47,7 +47,7 @@ fit::FittedLaw to_law(lua_State* L, int index, const std::string& function) {
   if (auto* law = test<fit::FittedLaw>(L, index)) return *law;
   if (!lua_istable(L, index))
     fail(function, ": law must be a Law (fit.published.chinchilla, a fitted law) or a table { kind = \"chinchilla\", "
-         "E = ..., ... } (got ", luaL_typename(L, index), ")");
+         "E = ..., ... } (got ", type_name(L, index), ")");
   if (lua_getfield(L, index, "kind") != LUA_TSTRING)
     fail(function, ": a law given as a table needs kind = \"chinchilla\" | \"data_constrained\" | \"kaplan_ND\" | ...");
   fit::Law law = fit::Law::Make(fit::law_kind_from_name(lua_tostring(L, -1)));
@@ -113,7 +113,7 @@ fit::FittedLaw to_power_law(lua_State* L, int index, const std::string& what, co
     lua_pop(L, 2);
   }
   fail(what, " must be a power law of compute (fit.power_law(...), or { k = ..., a = ... } for k·C^a); got ",
-       luaL_typename(L, index));
+       type_name(L, index));
 }
 
 // ---- common arguments ---------------------------------------------------------------------------

@@ -55,4 +55,18 @@ t.test("a Lua data source that train.run refuses is not kept alive", function()
   t.eq(next(seen), nil, "a refused data source is still referenced")
 end)
 
+t.test("objects where the plots and plan expect something else: a RunResult plots, a law where runs go is named", function()
+  local r = train.simulate{ model = model.gpt{ vocab = 256, ctx = 64, d_model = 64, n_layer = 2, n_head = 2 },
+                            tokens = 1e7, batch = 8, seq_len = 64 }
+  -- plot.curves(r) took the RunResult for a list of runs, and found none.
+  local one = plot.curves(r)
+  t.ok(tostring(one):find("Training curve", 1, true), tostring(one))
+  local law = fit.published.chinchilla
+  t.raises(function() plot.loss_compute(law) end, "plot.loss_compute: expected the runs to plot (a study, a store, "
+           .. "s:observations(), or a list of { N =, D =, loss = }), got Law")
+  t.raises(function() plot.curves(model.gpt{ vocab = 256, ctx = 64, d_model = 64, n_layer = 2, n_head = 2 }) end,
+           "got GptConfig")
+  t.raises(function() plan.optimal{ law = r, compute = 1e21 } end, "(got RunResult)")
+end)
+
 t.done()

@@ -65,6 +65,12 @@ function M.runs(where, runs)
     list = get(runs, "runs")
     if type(list) == "function" then list = list(runs) end
   end
+  -- An object that holds no runs (a law given where the runs go) is named, not "no runs to plot".
+  local meta = getmetatable(runs)
+  if list == runs and get(runs, 1) == nil and type(meta) == "table" and type(meta.__name) == "string" then
+    error(string.format("%s: expected the runs to plot (a study, a store, s:observations(), or a list of "
+      .. "{ N =, D =, loss = }), got %s", where, meta.__name), 3)
+  end
   local out = {}
   for i = 1, math.huge do
     local r = get(list, i)
@@ -999,7 +1005,8 @@ end
 -- up to six runs get a legend, more are coloured by N.
 function M.curves(runs, opts)
   opts = check("plot.curves", opts, { "x", "eval", "title" })
-  local single = (type(runs) == "table" and get(runs, "curve") ~= nil)
+  -- One run: a table, or train.run's result (a RunResult object).
+  local single = (type(runs) == "table" or type(runs) == "userdata") and get(runs, "curve") ~= nil
   local rs = M.runs("plot.curves", single and { runs } or runs)
   local with_curves = {}
   for _, r in ipairs(rs) do

@@ -333,8 +333,11 @@ function executor.execute(s, options)
     jobs = (s.backend_kind == "simulated" or s.backend_kind == "law" or s.backend_kind == "custom") and 1 or cores
   end
   if not s.script_path then jobs = 1 end  -- no script to start workers from (REPL, -e)
+  -- The threads each run trains on: the cores shared by the runs of the whole sweep that train at
+  -- once, not by those still pending. The CPU trainer's rounding depends on its thread count, so a
+  -- rerun that finds one run left trains it (or resumes it) as the uninterrupted sweep did.
+  local threads = math.max(1, cores // math.max(1, math.min(jobs, #s.runs)))
   jobs = math.max(1, math.min(jobs, #pending))
-  local threads = math.max(1, cores // jobs)
 
   local progress = Progress.new { runs = #s.runs, flops = total_flops, done_runs = done_runs, done_flops = done_flops,
                                   quiet = s.quiet }
@@ -368,7 +371,7 @@ function executor.execute(s, options)
       }
     end,
     run_here = function(run)
-      return executor.train_one(s, store, run, { threads = cores, on_progress = function(fraction, loss)
+      return executor.train_one(s, store, run, { threads = threads, on_progress = function(fraction, loss)
         progress:update(run, fraction, loss)
         progress:draw()
       end })

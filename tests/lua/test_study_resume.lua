@@ -1,0 +1,109 @@
+-- A study stopped by a crash and run again, as a user whose machine went down would: what the rerun
+-- keeps, redoes and resumes, and that its results are those of the study run without a stop.
+local t = require "scalelab.test"
+local native = require "scalelab.native.study"
+local native_store = require "scalelab.native.store"
+
+local exe = native.executable()
+local root = t.scratch("study-resume")
+local read, write = t.read_file, t.write_file
+
+-- The stored runs of a store, by hash; {} when it cannot be opened.
+local function snapshot(path)
+  local ok, store = pcall(native_store.open, path, { read_only = true })
+  if not ok then return {} end
+  local runs = {}
+  for _, r in ipairs(store:runs()) do runs[r.hash] = r end
+  store:close()
+  return runs
+end
+
+local function alive(pid)
+  local stat = read("/proc/" .. pid .. "/stat")
+  return stat ~= nil and stat:match("^%d+ %b() (%a)") ~= "Z"
+end
+
+-- Starts `scalelab <args>` in `dir` in a process group of its own; returns its pid.
+local function start(dir, args)
+  return native.spawn { argv = { "/bin/sh", "-c", string.format("cd '%s' && exec setsid '%s' %s", dir, exe, args) },
+                        log = dir .. "/killed.log" }
+end
+
+-- Waits (at most `seconds`) until ready() holds; returns whether it did.
+local function wait_for(ready, seconds)
+  local deadline = native.clock() + seconds
+  while native.clock() < deadline do
+    if ready() then return true end
+    native.sleep(0.01)
+  end
+  return false
+end
+
+-- SIGKILLs the process group of `pid` (the study and its workers at once, as a crash would) and
+-- reaps it.
+local function crash(pid)
+  os.execute("kill -9 -" .. pid)
+  native.wait(true)
+  t.ok(wait_for(function() return not alive(pid) end, 5), "the killed study is gone")
+end
+
+-- Two CPU runs, a small one and one four times its size, trained two at a time.
+local TRAINED = [[
+study "trained" {
+  data = data.synthetic{ kind = "markov", vocab = 64, order = 1, seed = 3, tokens = 2e6 },
+  model = { aspect = 16, ctx = 32 },
+  sweep = sweep.grid{ N = { 2e4, 8e4 }, D = { 4e5 } },
+  hyper = { lr = 1e-2, batch = 8 },
+  backend = "cpu",
+  store = "trained.db",
+  fits = {},
+  quiet = true,
+}
+]]
+
+-- The sweep run without a stop, two at a time (once, for every test that compares with it): its
+-- folder and its runs.
+local reference_dir, reference
+local function trained_reference()
+  if not reference then
+    reference_dir = t.script(root, TRAINED, "trained.lua")
+    local code, out = t.run(reference_dir, "trained.lua --jobs 2")
+    t.eq(code, 0, out)
+    reference = snapshot(reference_dir .. "/trained.db")
+  end
+  return reference_dir, reference
+end
+
+local function same_losses(dir, reference, what)
+  local after = snapshot(dir .. "/trained.db")
+  for hash, r in pairs(reference) do
+    t.eq(after[hash].status, "done", what)
+    t.eq(string.format("%.17g", after[hash].loss), string.format("%.17g", r.loss),
+      "run " .. after[hash].label .. " " .. what .. " (attempts " .. after[hash].attempts .. ")")
+  end
+  return after
+end
+
+t.test("a CPU run retrained alone, the others done, trains on the threads it had in the whole sweep", function()
+  -- The trainer's rounding depends on its thread count. The sweep shares the cores among the runs
+  -- that train at once; a rerun that finds one run left (its first attempt crashed before a
+  -- checkpoint, or it was reset) must not give it all the cores, or its result would differ
+  -- from the uninterrupted sweep's.
+  if native.cpu_count() < 2 then t.skip("one core: every run trains on one thread whatever the sweep") end
+  local from, reference = trained_reference()
+  local dir = t.fresh_dir(root)
+  t.ok(os.execute(string.format("cp '%s/trained.lua' '%s/trained.db' '%s'", from, from, dir)), "copy the study")
+  local store = native_store.open(dir .. "/trained.db")
+  local largest
+  for _, r in ipairs(store:runs()) do
+    if not largest or r.params > largest.params then largest = r end
+  end
+  store:reset_run("trained", largest.hash)
+  store:close()
+  local code, out = t.run(dir, "trained.lua --jobs 2")
+  t.eq(code, 0, out)
+  local after = same_losses(dir, reference, "retrained alone")
+  t.eq(after[largest.hash].attempts, 2)
+end)
+
+t.done()

@@ -106,4 +106,40 @@ t.test("a CPU run retrained alone, the others done, trains on the threads it had
   t.eq(after[largest.hash].attempts, 2)
 end)
 
+t.test("a CPU run resumed after a crash ends bitwise as in the sweep never stopped, whatever --jobs the rerun has", function()
+  -- A run resumed from its checkpoint continues on the threads it was checkpointed with: neither
+  -- the one run left pending nor another --jobs may change them.
+  if native.cpu_count() < 2 then t.skip("one core: every run trains on one thread whatever the sweep") end
+  local _, reference = trained_reference()
+
+  local dir = t.script(root, TRAINED, "trained.lua")
+  local pid = start(dir, "trained.lua --jobs 2")
+  -- The crash comes once the small run is done and the large one has written a checkpoint.
+  local large
+  local ready = wait_for(function()
+    local runs, done = snapshot(dir .. "/trained.db"), 0
+    for hash, r in pairs(runs) do
+      if r.status == "done" then done = done + 1 end
+      if r.status == "running" and read(dir .. "/trained.checkpoints/" .. hash .. ".ckpt") then large = hash end
+    end
+    return done == 1 and large ~= nil
+  end, 60)
+  crash(pid)
+  t.ok(ready, "the small run finished and the large one checkpointed:\n" .. (read(dir .. "/killed.log") or ""))
+  t.eq(snapshot(dir .. "/trained.db")[large].status, "running")
+  -- The same crashed state, rerun once with the sweep's --jobs (one run is left: it resumes alone)
+  -- and once with another.
+  local other = t.fresh_dir(root)
+  t.ok(os.execute(string.format("cp -R '%s/.' '%s'", dir, other)), "copy the crashed study")
+  for _, case in ipairs { { dir, "--jobs 2" }, { other, "--jobs 1" } } do
+    local rerun_code, rerun_out = t.run(case[1], "trained.lua " .. case[2])
+    t.eq(rerun_code, 0, rerun_out)
+    local after = same_losses(case[1], reference, "rerun with " .. case[2])
+    t.eq(after[large].attempts, 2)
+    -- Nothing of the finished run is left in the checkpoint folder.
+    t.eq(read(case[1] .. "/trained.checkpoints/" .. large .. ".ckpt"), nil)
+    t.eq(read(case[1] .. "/trained.checkpoints/" .. large .. ".ckpt.threads"), nil)
+  end
+end)
+
 t.done()

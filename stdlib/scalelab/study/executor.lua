@@ -45,6 +45,25 @@ local function checkpoint_path(s, run)
   return s.checkpoint_dir .. "/" .. run.hash .. ".ckpt"
 end
 
+-- The threads an attempt at a run trains on: `threads`, except that an attempt resuming from a
+-- checkpoint takes the count that checkpoint was made with, noted beside it (<checkpoint>.threads).
+-- The CPU trainer's rounding depends on its thread count: resumed on other threads (the study run
+-- again with another --jobs), a run would not continue as it would have uninterrupted.
+local function attempt_threads(checkpoint, threads)
+  if threads == nil then return nil end
+  local note = checkpoint .. ".threads"
+  local resuming = io.open(checkpoint, "rb")
+  if resuming then
+    resuming:close()
+    local file = io.open(note, "r")
+    local noted = file and tonumber(file:read("l") or "")
+    if file then file:close() end
+    if math.type(noted) == "integer" and noted >= 1 then return noted end
+  end
+  native.write_file(note, string.format("%d\n", threads))
+  return threads
+end
+
 -- The sampler a trainer reads for `run`, from the study's data.
 local function sampler_for(s)
   return function(run)
@@ -96,7 +115,6 @@ end
 function executor.train_one(s, store, run, options)
   options = options or {}
   run.checkpoint = checkpoint_path(s, run)
-  run.threads = options.threads
   -- The time of the attempts before this one, which it resumes from their checkpoint: a run's wall
   -- time (and the speed the dry run estimates from it) is that of all the attempts that trained it.
   local before = store:run(s.name, run.hash)
@@ -107,6 +125,7 @@ function executor.train_one(s, store, run, options)
     local stored = store:run(s.name, run.hash)
     return { status = stored.status, loss = stored.loss, wall_seconds = stored.wall_seconds, skipped = true }
   end
+  run.threads = attempt_threads(run.checkpoint, options.threads)
   run.on_progress = options.on_progress
   local start = native.clock()
   local ok, result = xpcall(s.backend_run, function(m)
@@ -155,7 +174,10 @@ function executor.train_one(s, store, run, options)
   store:finish_run { study = s.name, hash = run.hash, status = status, loss = loss, wall_seconds = wall,
                      metrics = metrics, curve = executor.curve_points(run, result.curve), script_hash = s.script_hash,
                      error = status == "diverged" and "the loss diverged (NaN or Inf)" or nil }
-  if status == "done" or status == "diverged" then os.remove(run.checkpoint) end
+  if status == "done" or status == "diverged" then
+    os.remove(run.checkpoint)
+    os.remove(run.checkpoint .. ".threads")
+  end
   if status == "interrupted" then error("interrupted", 0) end
   return { status = status, loss = loss, wall_seconds = wall }
 end

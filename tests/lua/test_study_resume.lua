@@ -106,15 +106,11 @@ t.test("a CPU run retrained alone, the others done, trains on the threads it had
   t.eq(after[largest.hash].attempts, 2)
 end)
 
-t.test("a CPU run resumed after a crash ends bitwise as in the sweep never stopped, whatever --jobs the rerun has", function()
-  -- A run resumed from its checkpoint continues on the threads it was checkpointed with: neither
-  -- the one run left pending nor another --jobs may change them.
-  if native.cpu_count() < 2 then t.skip("one core: every run trains on one thread whatever the sweep") end
-  local _, reference = trained_reference()
-
+-- The sweep, two at a time, SIGKILLed with its workers once the small run is done and the large one
+-- has written a checkpoint. Returns its folder and the hash of the large run.
+local function crashed_mid_run()
   local dir = t.script(root, TRAINED, "trained.lua")
   local pid = start(dir, "trained.lua --jobs 2")
-  -- The crash comes once the small run is done and the large one has written a checkpoint.
   local large
   local ready = wait_for(function()
     local runs, done = snapshot(dir .. "/trained.db"), 0
@@ -127,6 +123,15 @@ t.test("a CPU run resumed after a crash ends bitwise as in the sweep never stopp
   crash(pid)
   t.ok(ready, "the small run finished and the large one checkpointed:\n" .. (read(dir .. "/killed.log") or ""))
   t.eq(snapshot(dir .. "/trained.db")[large].status, "running")
+  return dir, large
+end
+
+t.test("a CPU run resumed after a crash ends bitwise as in the sweep never stopped, whatever --jobs the rerun has", function()
+  -- A run resumed from its checkpoint continues on the threads it was checkpointed with: neither
+  -- the one run left pending nor another --jobs may change them.
+  if native.cpu_count() < 2 then t.skip("one core: every run trains on one thread whatever the sweep") end
+  local _, reference = trained_reference()
+  local dir, large = crashed_mid_run()
   -- The same crashed state, rerun once with the sweep's --jobs (one run is left: it resumes alone)
   -- and once with another.
   local other = t.fresh_dir(root)
@@ -139,6 +144,30 @@ t.test("a CPU run resumed after a crash ends bitwise as in the sweep never stopp
     -- Nothing of the finished run is left in the checkpoint folder.
     t.eq(read(case[1] .. "/trained.checkpoints/" .. large .. ".ckpt"), nil)
     t.eq(read(case[1] .. "/trained.checkpoints/" .. large .. ".ckpt.threads"), nil)
+  end
+end)
+
+t.test("a checkpoint a crash left truncated or empty is set aside, and its run trains again from the start", function()
+  -- A crash of the machine (not of the process) can leave the last checkpoint written short. The
+  -- study's own checkpoint must not fail the run at every rerun: the run starts over, and the
+  -- unreadable file is kept beside, renamed.
+  local _, reference = trained_reference()
+  local dir, large = crashed_mid_run()
+  local empty = t.fresh_dir(root)
+  t.ok(os.execute(string.format("cp -R '%s/.' '%s'", dir, empty)), "copy the crashed study")
+  local path = "/trained.checkpoints/" .. large .. ".ckpt"
+  local bytes = read(dir .. path)
+  local cases = { { dir, bytes:sub(1, #bytes // 2) }, { empty, "" } }
+  for _, case in ipairs(cases) do
+    write(case[1] .. path, case[2])
+    local code, out = t.run(case[1], "trained.lua --jobs 2")
+    t.eq(code, 0, out)
+    t.ok(out:find("trained.checkpoints/" .. large .. ".ckpt could not be read (truncated or corrupted)", 1, true), out)
+    t.ok(out:find("kept as trained.checkpoints/" .. large .. ".ckpt.corrupt", 1, true), out)
+    local after = same_losses(case[1], reference, "trained again from the start")
+    t.eq(after[large].metrics.checkpoint_discarded, "trained.checkpoints/" .. large .. ".ckpt.corrupt")
+    t.eq(read(case[1] .. path .. ".corrupt"), case[2])
+    t.eq(read(case[1] .. path), nil)
   end
 end)
 

@@ -128,11 +128,32 @@ function executor.train_one(s, store, run, options)
   run.threads = attempt_threads(run.checkpoint, options.threads)
   run.on_progress = options.on_progress
   local start = native.clock()
-  local ok, result = xpcall(s.backend_run, function(m)
-    m = tostring(m)
-    if m:find("interrupted") then return m end
-    return debug.traceback(m, 2)
-  end, run, { sampler = sampler_for(s), study = s })
+  local function attempt()
+    return xpcall(s.backend_run, function(m)
+      m = tostring(m)
+      if m:find("interrupted") then return m end
+      return debug.traceback(m, 2)
+    end, run, { sampler = sampler_for(s), study = s })
+  end
+  local ok, result = attempt()
+  -- A checkpoint that a crash of the machine left short (written, renamed, not yet on disk) cannot
+  -- be resumed, and would fail the run at every rerun: it is the study's own file, so the run starts
+  -- over, and the file is kept beside, renamed, rather than deleted.
+  local discarded
+  if not ok and tostring(result):find("checkpoint " .. run.checkpoint .. " is truncated or corrupted", 1, true) then
+    discarded = run.checkpoint .. ".corrupt"
+    local moved, why = os.rename(run.checkpoint, discarded)
+    if moved then
+      io.stderr:write(string.format("study %s: run %s: its checkpoint %s could not be read (truncated or corrupted); "
+        .. "it is kept as %s, and the run trains again from the start\n", s.name, run.label, run.checkpoint, discarded))
+      io.stderr:flush()
+      run.threads = attempt_threads(run.checkpoint, options.threads)
+      ok, result = attempt()
+    else
+      result = tostring(result) .. "\n(moving it aside failed: " .. tostring(why) .. ")"
+      discarded = nil
+    end
+  end
   run.on_progress = nil
   local attempt = native.clock() - start
   -- A trainer's result says the whole run's time over all its sessions; another backend's resumed
@@ -166,6 +187,7 @@ function executor.train_one(s, store, run, options)
   if result.loss ~= result.loss or result.loss == math.huge then status = "diverged" end
   local metrics = number_metrics(result.metrics)
   metrics.flops_kaplan = run.flops_kaplan
+  metrics.checkpoint_discarded = discarded
   if result.resumed_from then metrics.resumed_from = result.resumed_from end
   if wall > 0 and not metrics.tokens_per_second then metrics.tokens_per_second = run.tokens / wall end
   -- A diverged run has no final loss to fit or export (the backend may report its last finite one).

@@ -751,6 +751,10 @@ local function run_study(name, spec, where)
     end
     checks.fail(where, "study: backend: " .. message, { "backend" })
   end
+  -- The study's own simulation draws a run's loss at the N its fits count: under Kaplan's count the
+  -- same shape and tokens give another loss, so the count is part of such a run's identity (the
+  -- default, all parameters, adds nothing: runs stored before keep their identity).
+  if identity.implementation == "study" and s.count ~= "all" then identity.N_counts = s.count end
   s.backend_kind, s.backend_identity, s.backend_run = kind, identity, run_fn
   s.data_identity = describe_data(spec.data)
   s.point_keys = spec.point_keys

@@ -171,4 +171,40 @@ t.test("a checkpoint a crash left truncated or empty is set aside, and its run t
   end
 end)
 
+-- ---- The script edited between runs -------------------------------------------------------------------
+
+t.test("a law-simulated study switched to Kaplan's N draws its runs again rather than reusing the other N's losses", function()
+  -- The law backend draws a run's loss at the N its fits count (all or non-embedding parameters):
+  -- the same shape and tokens under params = "non_embedding" are another result, and a rerun of the
+  -- edited script must not take the stored losses drawn at all parameters for them.
+  local body = [[
+local s = study "count" {
+  model = function(N) return model.gpt{ vocab = 256, ctx = 64, d_model = 64, n_layer = 2, n_head = 2 } end,
+  sweep = sweep.grid{ N = { 1e5 }, D = { 1e7 } },
+  backend = { kind = "law", law = { E = 1.8, A = 80, B = 150, alpha = 0.34, beta = 0.28 } },
+  params = os.getenv("COUNT"),
+  store = os.getenv("STORE"),
+  fits = {},
+  quiet = true,
+}
+print(string.format("LOSS %.17g", s.runs[1].loss))
+]]
+  local dir = t.script(root, body, "count.lua")
+  local function loss(count, store)
+    local code, out = t.run(dir, "count.lua", { COUNT = count, STORE = store })
+    t.eq(code, 0, out)
+    return out:match("LOSS (%S+)")
+  end
+  local fresh = loss("non_embedding", "fresh.db")
+  t.ok(loss("all", "edited.db") ~= fresh, "the two counts draw different losses")
+  t.eq(loss("non_embedding", "edited.db"), fresh)
+  -- Switched back, the study finds its first run again: one run per count, each drawn once.
+  loss("all", "edited.db")
+  local store = native_store.open(dir .. "/edited.db", { read_only = true })
+  local runs = store:runs()
+  store:close()
+  t.eq(#runs, 2)
+  for _, r in ipairs(runs) do t.eq(r.attempts, 1) end
+end)
+
 t.done()

@@ -640,6 +640,8 @@ local function print_plan(s, runs, duplicates, status_of)
     lines[#lines + 1] = string.format("note: backend %s cannot train on this machine (%s); running the study here "
       .. "would stop before training", s.backend_kind, s.backend_missing)
   end
+  local unplanned = executor.unplanned_note(s, status_of or {})
+  if unplanned then lines[#lines + 1] = "note: " .. unplanned end
   if duplicates > 0 then
     lines[#lines + 1] = string.format("note: %s gave a run identical to another (same shape and tokens) and %s merged",
       core.format_counted(duplicates, "sweep point"), duplicates == 1 and "was" or "were")

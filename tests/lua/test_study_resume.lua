@@ -207,4 +207,30 @@ print(string.format("LOSS %.17g", s.runs[1].loss))
   for _, r in ipairs(runs) do t.eq(r.attempts, 1) end
 end)
 
+t.test("a rerun of an edited script says which stored runs its sweep no longer plans, and leaves them out", function()
+  local body = [[
+study "edited" {
+  sweep = sweep.grid{ N = { 1e5, 2e5, 4e5 }, D = { 1e7 } },
+  backend = { kind = "law", law = { E = 1.8, A = 80, B = 150, alpha = 0.34, beta = os.getenv("BETA") + 0 } },
+  fits = {},
+}
+]]
+  local dir = t.script(root, body, "edited.lua")
+  local code, out = t.run(dir, "edited.lua", { BETA = "0.28" })
+  t.eq(code, 0, out)
+  t.ok(not out:find("not in this sweep", 1, true), out)
+  -- The law edited: every run is another, and the three stored ones are named, in the plan and in the run.
+  local note = "3 runs of this study in edited.db are not in this sweep: an earlier version of the script planned them"
+  code, out = t.run(dir, "edited.lua --dry-run", { BETA = "0.3" })
+  t.eq(code, 0, out)
+  t.ok(out:find("note: " .. note, 1, true), out)
+  code, out = t.run(dir, "edited.lua", { BETA = "0.3" })
+  t.eq(code, 0, out)
+  t.ok(out:find("study edited: 3 runs, 0 done, 3 to simulate", 1, true), out)
+  t.ok(out:find("study edited: " .. note, 1, true), out)
+  t.ok(out:find("scalelab results edited.db lists them with a *", 1, true), out)
+  local report = read(dir .. "/edited.report.md")
+  t.ok(report:find("runs: 3 done of 3", 1, true), report)
+end)
+
 t.done()

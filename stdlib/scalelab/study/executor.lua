@@ -309,6 +309,24 @@ local function merge_stored(s, store)
   end
 end
 
+-- A sentence about the study's runs in the store that its sweep no longer plans (an earlier version
+-- of the script planned them), or nil when there are none. `stored` holds the stored runs' hashes
+-- as keys.
+function executor.unplanned_note(s, stored)
+  local planned = {}
+  for _, run in ipairs(s.runs) do planned[run.hash] = true end
+  local others = 0
+  for hash in pairs(stored) do
+    if not planned[hash] then others = others + 1 end
+  end
+  if others == 0 then return nil end
+  return string.format("%s of this study in %s %s not in this sweep: an earlier version of the script planned %s (a "
+    .. "sweep point, the seed, the model, the data, the backend or a hyperparameter differs). %s kept there, "
+    .. "left out of this study's fits and report (scalelab results %s lists %s with a *)",
+    core.format_counted(others, "run"), s.store_path, others == 1 and "is" or "are",
+    others == 1 and "it" or "them", others == 1 and "It is" or "They are", s.store_path, others == 1 and "it" or "them")
+end
+
 -- Reads the progress line a worker last wrote to its log.
 local function worker_progress(path)
   local file = path and io.open(path, "r")
@@ -355,6 +373,9 @@ function executor.execute(s, options)
   end
   store:plan_runs(plans)
   merge_stored(s, store)
+  local stored = {}
+  for _, r in ipairs(store:runs { study = s.name }) do stored[r.hash] = true end
+  local unplanned = executor.unplanned_note(s, stored)
 
   local pending, done_runs, done_flops, total_flops, diverged_runs = {}, 0, 0, 0, 0
   for _, run in ipairs(s.runs) do
@@ -390,6 +411,7 @@ function executor.execute(s, options)
       done_runs - diverged_runs,
       diverged_runs > 0 and string.format(", %d diverged (not trained again: lower their lr)", diverged_runs) or "", #pending, backends.simulates(s.backend_kind) and "simulate" or "train", #pending > 0 and string.format(" (%d at a time, backend %s)", jobs, s.backend_kind) or "",
       s.store_path))
+    if unplanned then print("study " .. s.name .. ": " .. unplanned) end
     if #pending > 0 then
       print("N in run labels counts " .. (s.count == "all" and "all parameters" or "non-embedding parameters"))
     end

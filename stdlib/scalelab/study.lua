@@ -505,7 +505,7 @@ function Study:report()
 end
 
 core.document(Study, "A study, as study \"name\" { ... } returns it once its runs are done: name, runs (each run's " ..
-  "plan and result: N_fit, params, tokens, flops, loss, status, ...), failed (how many runs failed), fits " ..
+  "plan and result: N_fit, params, tokens, flops, loss, status, ...), failed (how many runs failed or did not finish), fits " ..
   "(the fitted laws by name: s.fits.chinchilla, ...), answers (each question's answer per law: { question, law, " ..
   "answer }), store_path, report_path (nil with report = false). Under --dry-run the study trains and fits " ..
   "nothing: s.dry_run is true, s.runs is the plan, s.fits and s.answers are nil and s:observations() is empty; " ..
@@ -855,19 +855,39 @@ local function run_study(name, spec, where)
     error(run_error, 0)
   end
   analysis.analyse(s, spec.report ~= false)
-  -- After the report: a study with failed runs is not a success, and says so. A script that nothing
-  -- protects ends with an error (exit status 1); a caller that would catch that error (the REPL, a
-  -- pcall, a coroutine) gets the Study instead, its fits and answers with it, and s.failed.
-  local failed = 0
+  -- After the report: a study with runs that failed or did not finish (a worker stopped alone, with
+  -- SIGINT, records its run interrupted while the sweep goes on) is not a success, and says so. A
+  -- script that nothing protects ends with an error (exit status 1); a caller that would catch that
+  -- error (the REPL, a pcall, a coroutine) gets the Study instead, its fits and answers with it, and
+  -- s.failed: the runs that failed or did not finish.
+  local failed, unfinished = 0, {}
   for _, r in ipairs(s.runs) do
-    if r.status == "failed" then failed = failed + 1 end
+    if r.status == "failed" then
+      failed = failed + 1
+    elseif r.status ~= "done" and r.status ~= "diverged" then
+      local status = tostring(r.status)
+      if not unfinished[status] then unfinished[#unfinished + 1] = status end
+      unfinished[status] = (unfinished[status] or 0) + 1
+    end
   end
-  s.failed = failed
-  if failed > 0 then
-    local message = string.format("study %s: %d of %s failed (listed above); fix the cause and run the "
-      .. "study again: finished runs are kept", name, failed, core.format_counted(#s.runs, "run"))
+  local stopped = 0
+  for _, status in ipairs(unfinished) do stopped = stopped + unfinished[status] end
+  s.failed = failed + stopped
+  if s.failed > 0 then
+    local message
+    if stopped == 0 then
+      message = string.format("study %s: %d of %s failed (listed above); fix the cause and run the "
+        .. "study again: finished runs are kept", name, failed, core.format_counted(#s.runs, "run"))
+    else
+      local how = {}
+      for _, status in ipairs(unfinished) do how[#how + 1] = unfinished[status] .. " " .. status end
+      message = string.format("study %s: %s%d of %s did not finish (%s, listed above); %srun the study again: "
+        .. "finished runs are kept, and stopped ones resume from their checkpoints", name,
+        failed > 0 and string.format("%d failed and ", failed) or "", stopped, core.format_counted(#s.runs, "run"),
+        table.concat(how, ", "), failed > 0 and "fix the cause of the failures and " or "")
+    end
     if ends_script() then checks.fail(where, message) end
-    io.stderr:write(checks.plain(message), "; the Study returned has failed = ", failed, "\n")
+    io.stderr:write(checks.plain(message), "; the Study returned has failed = ", s.failed, "\n")
   end
   return s
 end
@@ -921,7 +941,7 @@ repeat_data (true: runs wanting more tokens than the corpus holds repeat it; oth
 error before training), point_keys (names of your own sweep-point values that your model or hyper
 functions read; any other unknown key in a point is an error).
 The backend defaults to "auto" (the trainer, on CUDA where present, else the CPU; it needs data);
-"simulated" must be asked for. After the report, failed runs are counted in the Study's failed; a
+"simulated" must be asked for. After the report, runs that failed or did not finish are counted in the Study's failed; a
 script that does not catch errors then ends with one (exit status 1), while the REPL or a pcall
 gets the Study (its fits and answers) with failed > 0 and a line saying so.
 Script options: --dry-run (-n: print the plan, train nothing), --jobs N (-j N), --quiet, --help (-h);

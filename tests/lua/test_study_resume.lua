@@ -171,6 +171,50 @@ t.test("a checkpoint a crash left truncated or empty is set aside, and its run t
   end
 end)
 
+-- ---- A worker stopped alone -------------------------------------------------------------------------------
+
+t.test("a study whose worker alone was stopped with SIGINT ends with an error, not as a finished study", function()
+  -- The worker records its run interrupted and exits; the sweep goes on with the other runs. The
+  -- study must not then end with status 0 and run the rest of the script as if every run were done.
+  local dir = t.script(root, [[
+study "stopped" {
+  sweep = sweep.grid{ N = { 1e5, 2e5, 4e5, 8e5 }, D = { 1e7 } },
+  backend = { kind = "law", points = 20, seconds_per_point = 0.05 },
+  jobs = 2,
+  fits = {},
+}
+print("AFTER THE STUDY")
+]], "stopped.lua")
+  local pid = start(dir, "stopped.lua")
+  -- A worker whose run has checkpointed a few points: SIGINT to it alone.
+  local worker
+  t.ok(wait_for(function()
+    for hash, r in pairs(snapshot(dir .. "/stopped.db")) do
+      local points = r.status == "running" and tonumber((read(dir .. "/stopped.checkpoints/" .. hash .. ".ckpt") or ""):match("%d+"))
+      if points and points >= 2 and points <= 10 then worker = tonumber(r.worker:match("%d+")) end
+    end
+    return worker ~= nil
+  end, 30), "a run in flight in a worker")
+  native.kill(worker, 2)
+  local _, code = native.wait(true)
+  local log = read(dir .. "/killed.log") or ""
+  local runs, interrupted, done = snapshot(dir .. "/stopped.db"), 0, 0
+  for _, r in pairs(runs) do
+    interrupted = interrupted + (r.status == "interrupted" and 1 or 0)
+    done = done + (r.status == "done" and 1 or 0)
+  end
+  t.eq(interrupted, 1, log)
+  t.eq(done, 3, log)
+  t.eq(code, 1, log)
+  t.ok(not log:find("AFTER THE STUDY", 1, true), log)
+  t.ok(log:find("stopped.lua:1: study stopped: 1 of 4 runs did not finish (1 interrupted, listed above); run the "
+    .. "study again: finished runs are kept, and stopped ones resume from their checkpoints", 1, true), log)
+  -- The rerun resumes it and ends well.
+  local rerun_code, rerun_out = t.run(dir, "stopped.lua")
+  t.eq(rerun_code, 0, rerun_out)
+  t.ok(rerun_out:find("AFTER THE STUDY", 1, true), rerun_out)
+end)
+
 -- ---- The script edited between runs -------------------------------------------------------------------
 
 t.test("a law-simulated study switched to Kaplan's N draws its runs again rather than reusing the other N's losses", function()

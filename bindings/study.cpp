@@ -13,6 +13,7 @@
 
 #include "bindings/binding.h"
 #include "bindings/modules.h"
+#include "core/interrupt.h"
 #include "store/store.h"
 #include "study/workers.h"
 
@@ -103,6 +104,12 @@ int watch_lifeline(lua_State* L) {
   return 1;
 }
 
+// In a worker: a second SIGINT while the first is handled does nothing (core/interrupt.h).
+int take_one_interrupt(lua_State*) {
+  set_repeated_interrupt_kills(false);
+  return 0;
+}
+
 int getpid(lua_State* L) {
   lua_pushinteger(L, ::getpid());
   return 1;
@@ -190,6 +197,9 @@ int open_study(lua_State* L) {
        {"getpid", &bound<getpid>, "getpid() -> this process's id"},
        {"watch_lifeline", &bound<watch_lifeline>,
         "watch_lifeline() -> true if this worker now ends itself when the executor that spawned it dies"},
+       {"take_one_interrupt", &bound<take_one_interrupt>,
+        "take_one_interrupt(): in a worker, a SIGINT after the first, while it stops, does nothing (the terminal's "
+        "Ctrl-C and its executor's both reach it; a second would kill it while it writes its checkpoint)"},
        {"isatty", &bound<isatty>, "isatty('stdout' | 'stderr' | 'stdin') -> true on a terminal"},
        {"columns", &bound<columns>, "columns('stdout') -> terminal width, 0 when not a terminal"},
        {"make_dirs", &bound<make_dirs>, "make_dirs(path): creates the folder and its parents"},

@@ -10,6 +10,7 @@ namespace {
 std::atomic<bool> g_interrupt{false};
 std::atomic<bool> g_ends_script{true};
 std::atomic<int> g_deferred{0};
+std::atomic<bool> g_repeated_kills{true};
 static_assert(std::atomic<bool>::is_always_lock_free, "the SIGINT handler needs a lock-free flag");
 }  // namespace
 
@@ -23,6 +24,9 @@ bool interrupt_ends_script() noexcept { return g_ends_script.load(std::memory_or
 DeferInterrupt::DeferInterrupt() noexcept { g_deferred.fetch_add(1, std::memory_order_relaxed); }
 DeferInterrupt::~DeferInterrupt() { g_deferred.fetch_sub(1, std::memory_order_relaxed); }
 bool interrupt_deferred() noexcept { return g_deferred.load(std::memory_order_relaxed) > 0; }
+
+void set_repeated_interrupt_kills(bool kills) noexcept { g_repeated_kills.store(kills, std::memory_order_relaxed); }
+bool repeated_interrupt_kills() noexcept { return g_repeated_kills.load(std::memory_order_relaxed); }
 
 void check_interrupt() {
   if (g_interrupt.exchange(false, std::memory_order_relaxed)) throw Interrupted();

@@ -33,4 +33,11 @@ class DeferInterrupt {
 };
 bool interrupt_deferred() noexcept;  // async-signal-safe
 
+// What a second Ctrl-C does while the first is being handled: kill the process (true, the default: a
+// person whose program does not stop presses it again), or nothing (false: a study's worker, which
+// the terminal's Ctrl-C and then its executor both interrupt; it is stopping already, writing its
+// checkpoint, and its executor kills it itself if it does not end).
+void set_repeated_interrupt_kills(bool kills) noexcept;
+bool repeated_interrupt_kills() noexcept;
+
 }  // namespace scalelab

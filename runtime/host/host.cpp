@@ -34,7 +34,11 @@ void interrupt_hook(lua_State* L, lua_Debug*) {
 }
 
 void on_sigint(int signal) {
-  std::signal(signal, SIG_DFL);  // a second Ctrl-C before the hook runs kills the process
+  if (repeated_interrupt_kills()) {
+    std::signal(signal, SIG_DFL);  // a second Ctrl-C before the hook runs kills the process
+  } else if (g_sigint_seen) {
+    return;  // a study's worker, stopping already (core/interrupt.h)
+  }
   g_sigint_seen = 1;
   request_interrupt();           // for C++ loops (core/interrupt.h)
   if (g_running)

@@ -171,6 +171,63 @@ t.test("a checkpoint a crash left truncated or empty is set aside, and its run t
   end
 end)
 
+-- ---- Ctrl-C of a parallel sweep ------------------------------------------------------------------------
+
+-- Two CPU runs long enough to be stopped in the middle, two at a time.
+local LONG = [[
+study "long" {
+  data = data.synthetic{ kind = "markov", vocab = 64, order = 1, seed = 3, tokens = 4e6 },
+  model = { aspect = 16, ctx = 32 },
+  sweep = sweep.grid{ N = { 2e4, 4e4 }, D = { 3e6 } },
+  hyper = { lr = 1e-2, batch = 8 },
+  backend = "cpu",
+  store = "long.db",
+  fits = {},
+  jobs = 2,
+}
+]]
+
+-- Starts the long sweep, waits until both its workers train, and sends SIGINT to the executor's
+-- whole process group (a Ctrl-C at the terminal) or to the executor alone. Returns the folder, the
+-- exit status, and for each run its checkpoint's bytes just before the signal (false: none yet).
+local function interrupt_long_sweep(whole_group)
+  local dir = t.script(root, LONG, "long.lua")
+  local pid = start(dir, "long.lua")
+  local before
+  local training = wait_for(function()
+    local runs, count = snapshot(dir .. "/long.db"), 0
+    for hash in pairs(runs) do
+      if (read(dir .. "/long.checkpoints/" .. hash .. ".log") or ""):find("progress", 1, true) then count = count + 1 end
+    end
+    if count < 2 then return false end
+    before = {}
+    for hash in pairs(runs) do before[hash] = read(dir .. "/long.checkpoints/" .. hash .. ".ckpt") or false end
+    return true
+  end, 60)
+  if whole_group then os.execute("kill -INT -" .. pid) else native.kill(pid, 2) end
+  local _, code = native.wait(true)
+  t.ok(training, "both runs training:\n" .. (read(dir .. "/killed.log") or ""))
+  return dir, code, before
+end
+
+for _, whole_group in ipairs { true, false } do
+  t.test(string.format("SIGINT to %s of a parallel CPU sweep: each worker stops cleanly, writing its checkpoint "
+    .. "where it stopped", whole_group and "the process group" or "the executor alone"), function()
+    -- train.run stops cleanly on Ctrl-C and checkpoints where it stopped; the workers of a sweep must
+    -- too, rather than be killed by their executor and lose what they trained since their last
+    -- periodic checkpoint.
+    local dir, code, before = interrupt_long_sweep(whole_group)
+    local log = read(dir .. "/killed.log") or ""
+    t.eq(code, 130, log)
+    for hash, r in pairs(snapshot(dir .. "/long.db")) do
+      t.eq(r.status, "interrupted", log)
+      local after = read(dir .. "/long.checkpoints/" .. hash .. ".ckpt")
+      t.ok(after and after ~= before[hash], "run " .. r.label .. " wrote a checkpoint when it was stopped:\n" .. log
+        .. "\n" .. (read(dir .. "/long.checkpoints/" .. hash .. ".log") or ""))
+    end
+  end)
+end
+
 -- ---- A worker stopped alone -------------------------------------------------------------------------------
 
 t.test("a study whose worker alone was stopped with SIGINT ends with an error, not as a finished study", function()

@@ -209,6 +209,9 @@ function executor.work(s, hash)
   -- A worker whose executor has died (killed, crashed) stops at once, so that a rerun never finds
   -- an orphan still training the run it is about to resume.
   native.watch_lifeline()
+  -- Ctrl-C at the terminal reaches the worker and its executor, which then passes it on: the worker
+  -- stops at the first, writing its checkpoint, and a second must not kill it while it does.
+  native.take_one_interrupt()
   local run
   for _, r in ipairs(s.runs) do
     if r.hash == hash then run = r end
@@ -285,11 +288,24 @@ function executor.local_executor:execute(batch)
     end
   end)
   if not ok then
-    -- Interrupted (Ctrl-C) or failed: stop the workers; their runs resume from checkpoints next time.
-    for pid in pairs(active) do native.kill(pid, 15) end
-    for _, run in pairs(active) do
-      native.wait(true)
-      if batch.interrupted then batch.interrupted(run) end
+    -- Interrupted (Ctrl-C) or failed: stop the workers with SIGINT, as Ctrl-C stops a run, so that
+    -- each writes its checkpoint where it stopped and records its run interrupted (a worker takes
+    -- one SIGINT: the terminal's Ctrl-C may have reached it already). One that has not ended after a
+    -- minute is killed; its run resumes from its last checkpoint. A second Ctrl-C meanwhile kills
+    -- this executor, and the workers with it (their lifeline).
+    for pid in pairs(active) do native.kill(pid, 2) end
+    local deadline, killed = native.clock() + 60, false
+    while next(active) do
+      local pid = native.wait(false)
+      if pid and active[pid] then
+        if batch.interrupted then batch.interrupted(active[pid]) end
+        active[pid] = nil
+      elseif native.clock() > deadline and not killed then
+        for worker in pairs(active) do native.kill(worker, 9) end
+        killed = true
+      elseif not pid then
+        native.sleep(0.02)
+      end
     end
     error(message, 0)
   end

@@ -334,4 +334,34 @@ study "edited" {
   t.ok(report:find("runs: 3 done of 3", 1, true), report)
 end)
 
+t.test("a rerun of a script whose backend function was edited warns that it reuses the runs the old one made", function()
+  -- A function enters a run's identity only as "custom": the study cannot see an edit of it, and
+  -- must say that it reuses the runs as they are rather than mix them silently with new ones.
+  local function body(loss)
+    return string.format([[
+local s = study "custom" {
+  sweep = sweep.grid{ N = { 1e5, 2e5 }, D = { 1e7 } },
+  backend = function(run) return { loss = %s } end,
+  fits = {},
+  quiet = true,
+}
+print("LOSS " .. s.runs[1].loss)
+]], loss)
+  end
+  local dir = t.script(root, body("3"), "custom.lua")
+  local code, out = t.run(dir, "custom.lua")
+  t.eq(code, 0, out)
+  t.ok(not out:find("warning", 1, true), out)
+  code, out = t.run(dir, "custom.lua")   -- the same script: nothing to say
+  t.eq(code, 0, out)
+  t.ok(not out:find("warning", 1, true), out)
+  write(dir .. "/custom.lua", body("4"))
+  code, out = t.run(dir, "custom.lua")
+  t.eq(code, 0, out)
+  t.ok(out:find("LOSS 3", 1, true), out)
+  t.ok(out:find("study custom: warning: 2 runs finished by an earlier version of the script are reused as they are: "
+    .. "the study's backend is a function, which a run's identity cannot include, so an edit of it goes unnoticed; if "
+    .. "it changes what the runs compute, give the study a new store", 1, true), out)
+end)
+
 t.done()

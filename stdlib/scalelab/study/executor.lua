@@ -389,9 +389,28 @@ function executor.execute(s, options)
   end
   store:plan_runs(plans)
   merge_stored(s, store)
-  local stored = {}
-  for _, r in ipairs(store:runs { study = s.name }) do stored[r.hash] = true end
+  local stored, planned, older = {}, {}, 0
+  for _, run in ipairs(s.runs) do planned[run.hash] = true end
+  for _, r in ipairs(store:runs { study = s.name }) do
+    stored[r.hash] = true
+    if planned[r.hash] and (r.status == "done" or r.status == "diverged") and r.script_hash ~= s.script_hash then
+      older = older + 1
+    end
+  end
   local unplanned = executor.unplanned_note(s, stored)
+  -- A backend or data given as a function enters a run's identity only as "custom" or "function":
+  -- finished runs an earlier version of the script made are reused, though the function may since
+  -- compute something else. The study cannot tell; it says so.
+  local functions = {}
+  if s.backend_kind == "custom" then functions[#functions + 1] = "backend" end
+  if type(s.spec.data) == "function" then functions[#functions + 1] = "data" end
+  if older > 0 and #functions > 0 then
+    io.stderr:write(string.format("study %s: warning: %s finished by an earlier version of the script %s reused as "
+      .. "%s: the study's %s %s a function, which a run's identity cannot include, so an edit of %s goes unnoticed; "
+      .. "if it changes what the runs compute, give the study a new store (store = \"...\") to train them again\n",
+      s.name, core.format_counted(older, "run"), older == 1 and "is" or "are", older == 1 and "it is" or "they are",
+      table.concat(functions, " and "), #functions == 1 and "is" or "are", #functions == 1 and "it" or "them"))
+  end
 
   local pending, done_runs, done_flops, total_flops, diverged_runs = {}, 0, 0, 0, 0
   for _, run in ipairs(s.runs) do

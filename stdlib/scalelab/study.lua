@@ -545,14 +545,20 @@ local function estimate_speed(s, store_path)
 end
 
 -- The status of each of the study's runs already in its store (by run hash); empty without a store.
+-- Second: why the store, which exists, cannot be read (corrupted, of a newer scalelab, not a
+-- store), or nil.
 local function stored_statuses(s)
   local status_of = {}
   local ok_open, store = pcall(native_store.open, s.store_path, { read_only = true })
   if ok_open then
     for _, r in ipairs(store:runs { study = s.name }) do status_of[r.hash] = r.status end
     store:close()
+    return status_of
   end
-  return status_of
+  local exists = io.open(s.store_path, "rb")
+  if not exists then return status_of end
+  exists:close()
+  return status_of, checks.plain(tostring(store))
 end
 
 -- Whether a run with this stored status (nil: not in the store) is still to train.
@@ -580,7 +586,7 @@ local function rounding_warning(runs)
     worst.batch > 1 and "lower the batch (hyper = { batch = ... }) or ctx" or "use a shorter ctx")
 end
 
-local function print_plan(s, runs, duplicates, status_of)
+local function print_plan(s, runs, duplicates, status_of, store_problem)
   local speed, basis = estimate_speed(s, s.store_path)
   local lines = {}
   local header = string.format("%4s  %-9s %-9s %-28s %-9s %-9s %-8s %-9s %-9s %s", "#", "non-emb.", "params", "shape (L×d, heads)",
@@ -635,6 +641,10 @@ local function print_plan(s, runs, duplicates, status_of)
     if probe then probe:close() else
       lines[#lines + 1] = string.format("note: the store's folder %s does not exist; running the study makes it", folder)
     end
+  end
+  if store_problem then
+    lines[#lines + 1] = string.format("note: the store cannot be read, so the statuses above take it for empty, and "
+      .. "running the study would stop before training: %s", store_problem)
   end
   if s.backend_missing and todo > 0 then
     lines[#lines + 1] = string.format("note: backend %s cannot train on this machine (%s); running the study here "

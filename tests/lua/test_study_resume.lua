@@ -272,6 +272,34 @@ print("AFTER THE STUDY")
   t.ok(rerun_out:find("AFTER THE STUDY", 1, true), rerun_out)
 end)
 
+-- ---- A damaged store -------------------------------------------------------------------------------------
+
+t.test("the dry run of a study whose store cannot be read says so, rather than plan every run as new", function()
+  local dir = t.script(root, [[
+study "damaged" {
+  sweep = sweep.grid{ N = { 1e5, 2e5 }, D = { 1e7 } },
+  backend = { kind = "law" },
+  fits = {},
+}
+]], "damaged.lua")
+  local code, out = t.run(dir, "damaged.lua")
+  t.eq(code, 0, out)
+  local bytes = read(dir .. "/damaged.db")
+  for _, damage in ipairs { { bytes:sub(1, 4096), "is corrupted" }, { "# notes\n" .. bytes, "is not an SQLite database" } } do
+    write(dir .. "/damaged.db", damage[1])
+    code, out = t.run(dir, "damaged.lua --dry-run")
+    t.eq(code, 0, out)
+    t.ok(out:find("note: the store cannot be read, so the statuses above take it for empty, and running the study "
+      .. "would stop before training: ", 1, true), out)
+    t.ok(out:find(damage[2], 1, true), out)
+    -- And the run itself refuses it, untouched.
+    code, out = t.run(dir, "damaged.lua")
+    t.eq(code, 1, out)
+    t.ok(out:find(damage[2], 1, true), out)
+    t.eq(read(dir .. "/damaged.db"), damage[1])
+  end
+end)
+
 -- ---- The script edited between runs -------------------------------------------------------------------
 
 t.test("a law-simulated study switched to Kaplan's N draws its runs again rather than reusing the other N's losses", function()

@@ -323,6 +323,7 @@ local function merge_stored(s, store)
       run.metrics, run.error, run.finished_at = r.metrics, r.error, r.finished_at
     end
   end
+  return stored
 end
 
 -- A sentence about the study's runs in the store that its sweep no longer plans (an earlier version
@@ -388,11 +389,9 @@ function executor.execute(s, options)
                           unique_tokens = run.unique_tokens, epochs = run.epochs, flops = run.flops }
   end
   store:plan_runs(plans)
-  merge_stored(s, store)
-  local stored, planned, older = {}, {}, 0
+  local stored, planned, older = merge_stored(s, store), {}, 0
   for _, run in ipairs(s.runs) do planned[run.hash] = true end
-  for _, r in ipairs(store:runs { study = s.name }) do
-    stored[r.hash] = true
+  for _, r in pairs(stored) do
     if planned[r.hash] and (r.status == "done" or r.status == "diverged") and r.script_hash ~= s.script_hash then
       older = older + 1
     end

@@ -228,6 +228,39 @@ for _, whole_group in ipairs { true, false } do
   end)
 end
 
+t.test("a worker of a custom executor trains its run where the checkpoint folder does not exist yet", function()
+  -- A cluster's worker may find the study's checkpoint folder missing on its machine; the trainer
+  -- makes it, and nothing the study writes beside a checkpoint may fail the run first.
+  local dir = t.script(root, [[
+local native = require "scalelab.native.study"
+local remote = {
+  execute = function(self, batch)
+    for _, run in ipairs(batch.runs) do
+      local command = batch.command(run)
+      os.remove("far.checkpoints")   -- the folder, empty, is not there on the worker's machine
+      batch.started(run, "remote")
+      native.spawn { argv = command.argv, env = command.env }
+      local _, code, signal = native.wait(true)
+      batch.finished(run, batch.collect(run, code, signal))
+    end
+  end,
+}
+study "far" {
+  data = data.synthetic{ kind = "markov", vocab = 64, order = 1, seed = 3, tokens = 2e6 },
+  model = { aspect = 16, ctx = 32 },
+  sweep = sweep.grid{ N = { 2e4 }, D = { 5e4 } },
+  hyper = { lr = 1e-2, batch = 8 },
+  backend = "cpu",
+  executor = remote,
+  fits = {},
+  quiet = true,
+}
+]], "far.lua")
+  local code, out = t.run(dir, "far.lua")
+  t.eq(code, 0, out)
+  for _, r in pairs(snapshot(dir .. "/far.db")) do t.eq(r.status, "done", out) end
+end)
+
 -- ---- A worker stopped alone -------------------------------------------------------------------------------
 
 t.test("a study whose worker alone was stopped with SIGINT ends with an error, not as a finished study", function()

@@ -60,7 +60,8 @@ local function attempt_threads(checkpoint, threads)
     if file then file:close() end
     if math.type(noted) == "integer" and noted >= 1 then return noted end
   end
-  native.write_file(note, string.format("%d\n", threads))
+  -- Best effort: where the note cannot be written, the trainer says what is wrong with the folder.
+  pcall(native.write_file, note, string.format("%d\n", threads))
   return threads
 end
 

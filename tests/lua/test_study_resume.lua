@@ -114,6 +114,7 @@ local function crashed_mid_run()
   local large
   local ready = wait_for(function()
     local runs, done = snapshot(dir .. "/trained.db"), 0
+    large = nil
     for hash, r in pairs(runs) do
       if r.status == "done" then done = done + 1 end
       if r.status == "running" and read(dir .. "/trained.checkpoints/" .. hash .. ".ckpt") then large = hash end

@@ -11,6 +11,7 @@
 #include <limits>
 #include <sstream>
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "core/error.h"
@@ -57,6 +58,44 @@ struct RunState {
   int64_t timed_steps = 0;                     // steps those train_seconds measured
 };
 
+// Writes a checkpoint's bytes to path + ".tmp", flushes them to the disk, renames the file over
+// `path` and flushes the folder's entry: a crash of the machine at any moment leaves the previous
+// checkpoint or this one under `path`, never a short file (a rename whose data was still in the
+// page cache could otherwise reach the disk first).
+void write_durably(const std::string& path, const std::string& bytes) {
+  const std::string tmp = path + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0)
+    fail("cannot write the checkpoint ", tmp, " (", std::strerror(errno), "): check that its folder exists and is writable");
+  auto give_up = [&](const char* what) {
+    const int error = errno;
+    ::close(fd);
+    std::remove(tmp.c_str());
+    fail(what, " the checkpoint ", tmp, " failed (", std::strerror(error), "; disk full?)");
+  };
+  for (size_t done = 0; done < bytes.size();) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) give_up("writing");
+    done += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0) give_up("flushing");
+  if (::close(fd) != 0) {
+    const int error = errno;
+    std::remove(tmp.c_str());
+    fail("writing the checkpoint ", tmp, " failed (", std::strerror(error), "; disk full?)");
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0)
+    fail("cannot rename ", tmp, " to ", path, " to finish the checkpoint (", std::strerror(errno), ")");
+  std::string folder = std::filesystem::path(path).parent_path().string();
+  if (folder.empty()) folder = ".";
+  const int dir = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0) {  // best effort: some file systems cannot sync a folder
+    ::fsync(dir);
+    ::close(dir);
+  }
+}
+
 void write_checkpoint(const std::string& path, const std::string& print, const RunState& s,
                       const data::BatchSource* data, const Backend& backend) {
   ByteWriter w;
@@ -77,16 +116,7 @@ void write_checkpoint(const std::string& path, const std::string& print, const R
   w.f64(s.wall_seconds);
   w.f64(s.train_seconds);
   w.i64(s.timed_steps);
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) fail("cannot write the checkpoint ", tmp, ": check that its folder exists and is writable");
-    out.write(w.bytes().data(), static_cast<std::streamsize>(w.bytes().size()));
-    out.close();
-    if (!out) fail("writing the checkpoint ", tmp, " failed (disk full?)");
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0)
-    fail("cannot rename ", tmp, " to ", path, " to finish the checkpoint");
+  write_durably(path, w.bytes());
 }
 
 // Reads and checks every field before changing anything the caller holds: a truncated or corrupt

@@ -408,6 +408,11 @@ int open_store(lua_State* L) {
                "(untouched) a file that is not a scalelab store or is corrupted. read_only = true changes nothing, "
                "leaves no file beside the store, and reads a store in a folder you cannot write"},
               {"sha256", &bound<sha256>, "store.sha256(text) -> 64 hex digits"}});
+  // local s <close> = store.open(path): the file is closed as the block ends, by an error or not.
+  luaL_getmetatable(L, TypeName<Store>::value);
+  lua_pushcfunction(L, bound<close_store>);
+  lua_setfield(L, -2, "__close");
+  lua_pop(L, 1);
   lua_pushinteger(L, store::kSchemaVersion);
   lua_setfield(L, -2, "schema_version");
   return 1;

@@ -33,5 +33,22 @@ t.test("store.open makes a new store's folder, and only with create", function()
   t.raises(function() store.open(dir .. "/plain/sub/runs.db") end, "plain/sub/runs.db': Not a directory")
 end)
 
+t.test("a store held in a <close> variable is closed as its block ends, by an error or not", function()
+  local kept
+  do
+    local s <close> = store.open(dir .. "/closing.db")
+    kept = s
+    t.eq(#s:runs(), 0)
+  end
+  t.raises(function() kept:runs() end, "is closed")
+  local ok = pcall(function()
+    local s <close> = store.open(dir .. "/closing.db")
+    kept = s
+    error("stop")
+  end)
+  t.eq(ok, false)
+  t.raises(function() kept:runs() end, "is closed")
+end)
+
 os.execute("rm -rf " .. dir)
 t.done()

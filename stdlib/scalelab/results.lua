@@ -1,6 +1,7 @@
 -- scalelab results FILE.db [options]: lists the runs of a results store, or exports them.
 local native_store = require "scalelab.native.store"
 local core = require "scalelab.native.core"
+local native_study = require "scalelab.native.study"
 local checks = require "scalelab.study.checks"
 
 local results = {}
@@ -177,6 +178,18 @@ local function cell(x, format)
   return format(x)
 end
 
+-- Whether a scalelab runs a study on the store at `path` now: while one does, it holds the lock file
+-- beside the store, which names its pid (study/workers.cpp's FileLock; emptied on release, left as
+-- it was by a process killed). Read only: results takes no lock and writes nothing.
+local function store_in_use(path)
+  local file = io.open(path .. ".lock", "r")
+  if not file then return false end
+  local text = file:read("a") or ""
+  file:close()
+  local pid = math.tointeger(tonumber(text:match("pid (%d+)")))
+  return pid ~= nil and pid > 0 and native_study.kill(pid, 0)
+end
+
 -- Prints the runs of the store as a table, with both parameter counts, each labelled: N in a
 -- study's labels, fits and questions counts every parameter unless the study says
 -- params = "non_embedding", so an unlabelled N would be ambiguous. Line by line, a study's runs at a
@@ -192,10 +205,11 @@ function results.list(store, filter)
       -- Runs made by an earlier version of the script are marked, so that a changed study's rows are
       -- told apart: the store keeps them all; the current script reuses the runs whose configuration
       -- it still plans and leaves the others out of its report.
-      local earlier = 0
+      local earlier, running = 0, 0
       for _, r in ipairs(runs) do
         local old = (r.script_hash or "") ~= "" and (s.script_hash or "") ~= "" and r.script_hash ~= s.script_hash
         if old then earlier = earlier + 1 end
+        if r.status == "running" then running = running + 1 end
         out(string.format(line, r.ordinal .. (old and "*" or ""), r.status,
           cell(r.params, core.format_count), cell(r.non_embedding_params, core.format_count),
           cell(r.tokens, core.format_count), cell(r.flops, core.format_flops),
@@ -209,6 +223,12 @@ function results.list(store, filter)
           .. "reuses those whose configuration it still plans, and its report leaves the others out (--csv "
           .. "and --json give each run's script_hash)",
           core.format_counted(earlier, "run"), (s.script_hash or ""):sub(1, 12)))
+      end
+      -- A study killed or crashed (or its machine) leaves the runs it was training marked running.
+      if running > 0 and not store_in_use(store.path) then
+        out(string.format("  running: %s marked so, but no scalelab is running a study on this store now: the one "
+          .. "training %s stopped without finishing (killed, crashed); run its script again to resume %s",
+          core.format_counted(running, "run"), running == 1 and "it" or "them", running == 1 and "it" or "them"))
       end
     end
   end

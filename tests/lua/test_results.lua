@@ -299,4 +299,27 @@ t.test("a reader that stops early (| head): no file left beside the store, a qui
   t.eq(files(dir), before)
 end)
 
+t.test("runs left running by a study that stopped are told apart from runs a live study trains", function()
+  local dir = big_store(2)
+  local s = native_store.open(dir .. "/big.db")
+  s:start_run { study = "big", hash = string.format("%064x", 1), worker = "test" }
+  s:close()
+  -- No scalelab holds the store: the run was left running by a study that was killed.
+  local code, out = scalelab(dir, "results big.db")
+  t.eq(code, 0, out)
+  t.ok(out:find("running: 1 run marked so, but no scalelab is running a study on this store now", 1, true), out)
+  t.eq(files(dir), "big.db", "no lock file made by the read")
+  -- A lock file left by a process that has ended names a pid no process has (past pid_max).
+  write(dir .. "/big.db.lock", "pid 99999999\n")
+  code, out = scalelab(dir, "results big.db")
+  t.ok(out:find("running: 1 run marked so", 1, true), out)
+  -- A study running on it: the lock held by this process, which names its pid.
+  local lock = require("scalelab.native.study").lock(dir .. "/big.db.lock")
+  code, out = scalelab(dir, "results big.db")
+  t.eq(code, 0, out)
+  t.ok(out:find("running", 1, true), out)
+  t.ok(not out:find("no scalelab is running", 1, true), out)
+  lock:release()
+end)
+
 t.done()

@@ -217,6 +217,30 @@ TEST_CASE("Ctrl-C while train.run calls a Lua data source stops the run cleanly,
   CHECK(session.wait() == 0);
 }
 
+namespace {
+// In a REPL session: r = <call> (its "%s" replaced by a train.run's arguments for a run of minutes),
+// Ctrl-C a moment later, then r holds the run's result, status interrupted, at the prompt.
+void repl_keeps_interrupted_run(const std::string& dir, std::string call) {
+  call.replace(call.find("%s"), 2,
+               "model = model.gpt{ vocab = 64, ctx = 32, d_model = 64, n_layer = 2, n_head = 2 }, "
+               "data = data.sampler{ corpus = src, tokens = 4e6, unique_tokens = 'all', seq_len = 32, batch = 8 }, "
+               "tokens = 4e6, lr = 1e-3, progress = false, threads = 1");
+  Pty session({SCALELAB_BINARY}, {"HOME=" + dir});
+  REQUIRE(shows(session, "> "));
+  session.send("src = data.synthetic{ kind = 'markov', vocab = 64, order = 1, seed = 3, tokens = 2e5 }\r");
+  REQUIRE(shows(session, "> "));
+  session.send("r = " + call + "\r");
+  session.expect("(never shown)", 1.5);
+  session.interrupt();
+  REQUIRE(shows(session, "> "));
+  session.send("print('status: ' .. r.status)\r");
+  REQUIRE(shows(session, "status: interrupted"));
+  REQUIRE(shows(session, "> "));
+  session.send("\x04");
+  CHECK(session.wait() == 0);
+}
+}  // namespace
+
 TEST_CASE("Ctrl-C in the REPL stops train.run with its result and returns to the prompt") {
   const std::string dir = temp_dir();
   write_file(dir + "/one.lua", std::string(kThreeRuns).replace(std::string(kThreeRuns).find("for i = 1, 3 do"), 15,
@@ -228,42 +252,13 @@ TEST_CASE("Ctrl-C in the REPL stops train.run with its result and returns to the
   // The script part is not the REPL: Ctrl-C ends it (and the program, as lua -i does on an error).
   CHECK(repl.wait(30) == 130);
 
-  Pty session({SCALELAB_BINARY}, {"HOME=" + dir});
-  REQUIRE(shows(session, "> "));
-  session.send("src = data.synthetic{ kind = 'markov', vocab = 64, order = 1, seed = 3, tokens = 2e5 }\r");
-  REQUIRE(shows(session, "> "));
-  session.send("r = train.run{ model = model.gpt{ vocab = 64, ctx = 32, d_model = 64, n_layer = 2, n_head = 2 }, "
-               "data = data.sampler{ corpus = src, tokens = 4e6, unique_tokens = 'all', seq_len = 32, batch = 8 }, "
-               "tokens = 4e6, lr = 1e-3, progress = false, threads = 1 }\r");
-  session.expect("(never shown)", 1.5);
-  session.interrupt();
-  REQUIRE(shows(session, "> "));
-  session.send("print('status: ' .. r.status)\r");
-  REQUIRE(shows(session, "status: interrupted"));
-  REQUIRE(shows(session, "> "));
-  session.send("\x04");
-  CHECK(session.wait() == 0);
+  repl_keeps_interrupted_run(dir, "train.run{ %s }");
 }
 
 TEST_CASE("Ctrl-C in the REPL stops train.run called in a coroutine with its result too") {
   // The host arms its hook on the main thread; train.run disarmed only the coroutine's, so the hook
   // raised \"interrupted!\" as soon as the coroutine returned, and the result was lost.
-  const std::string dir = temp_dir();
-  Pty session({SCALELAB_BINARY}, {"HOME=" + dir});
-  REQUIRE(shows(session, "> "));
-  session.send("src = data.synthetic{ kind = 'markov', vocab = 64, order = 1, seed = 3, tokens = 2e5 }\r");
-  REQUIRE(shows(session, "> "));
-  session.send("r = coroutine.wrap(function() return train.run{ model = model.gpt{ vocab = 64, ctx = 32, d_model = 64, "
-               "n_layer = 2, n_head = 2 }, data = data.sampler{ corpus = src, tokens = 4e6, unique_tokens = 'all', "
-               "seq_len = 32, batch = 8 }, tokens = 4e6, lr = 1e-3, progress = false, threads = 1 } end)()\r");
-  session.expect("(never shown)", 1.5);
-  session.interrupt();
-  REQUIRE(shows(session, "> "));
-  session.send("print('status: ' .. r.status)\r");
-  REQUIRE(shows(session, "status: interrupted"));
-  REQUIRE(shows(session, "> "));
-  session.send("\x04");
-  CHECK(session.wait() == 0);
+  repl_keeps_interrupted_run(temp_dir(), "coroutine.wrap(function() return train.run{ %s } end)()");
 }
 
 TEST_CASE("an error from a library function called on the typed line names the line, as in a script") {

@@ -127,6 +127,17 @@ function test.run(dir, args, env)
   return code, output .. err, err
 end
 
+-- The runs stored in the results store at `path`, by hash (read-only); {} when it cannot be opened
+-- (not made yet, or locked mid-write by the study under test).
+function test.stored_runs(path)
+  local ok, store = pcall(require("scalelab.native.store").open, path, { read_only = true })
+  if not ok then return {} end
+  local runs = {}
+  for _, r in ipairs(store:runs()) do runs[r.hash] = r end
+  store:close()
+  return runs
+end
+
 function test.done()
   for _, dir in ipairs(scratch_dirs) do
     if test.failed == 0 then os.execute("rm -rf '" .. dir .. "'")

@@ -8,15 +8,7 @@ local exe = native.executable()
 local root = t.scratch("study-resume")
 local read, write = t.read_file, t.write_file
 
--- The stored runs of a store, by hash; {} when it cannot be opened.
-local function snapshot(path)
-  local ok, store = pcall(native_store.open, path, { read_only = true })
-  if not ok then return {} end
-  local runs = {}
-  for _, r in ipairs(store:runs()) do runs[r.hash] = r end
-  store:close()
-  return runs
-end
+local snapshot = t.stored_runs
 
 local function alive(pid)
   local stat = read("/proc/" .. pid .. "/stat")

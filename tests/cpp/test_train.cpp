@@ -601,6 +601,46 @@ TEST_CASE("AdamW matches a hand computation and skips decay on norms and biases"
   CHECK(v[0] == Approx(0.05 * 0.5 * 0.5).epsilon(1e-5));
 }
 
+TEST_CASE("AdamW over three steps matches the textbook update in double: the scaled gradient in both moments, eps outside the root") {
+  // Loshchilov & Hutter's AdamW as PyTorch has it, in double, element by element, with ĝ = scale·g:
+  //   m = β1·m + (1 − β1)·ĝ,  v = β2·v + (1 − β2)·ĝ²,  m̂ = m/(1 − β1^t),  v̂ = v/(1 − β2^t),
+  //   w = w·(1 − lr·wd) − lr·m̂/(√v̂ + eps)    (the decay on matrices and embeddings only).
+  // Gradients from 1 down to 1e-3 against eps = 1e-3: where √v̂ is near eps, √v̂ + eps and
+  // √(v̂ + eps) differ several-fold. A scale of 1/4 tells ĝ from g in either moment.
+  GptConfig c = tiny();
+  ParameterLayout layout(c);
+  train::OptimizerOptions o;
+  o.eps = 1e-3;
+  o.weight_decay = 0.1;
+  const double lr = 0.01;
+  const float scale = 0.25f;
+  std::vector<float> w = randn(layout.total, 11), m(layout.total, 0.0f), v(layout.total, 0.0f);
+  std::vector<double> hw(w.begin(), w.end()), hm(layout.total, 0.0), hv(layout.total, 0.0);
+  for (int64_t t = 1; t <= 3; ++t) {
+    std::vector<float> g = randn(layout.total, 20 + t);
+    for (int64_t i = 0; i < layout.total; ++i) g[i] *= static_cast<float>(std::pow(10.0, -(i % 4)));
+    train::adamw_update(layout, w.data(), g.data(), m.data(), v.data(), o, lr, t, scale, 2);
+    const double c1 = 1 - std::pow(o.beta1, double(t)), c2 = 1 - std::pow(o.beta2, double(t));
+    double worst_w = 0, worst_m = 0, worst_v = 0;
+    for (int kind = 0; kind < kParamKinds; ++kind) {
+      const double decay = param_decays(static_cast<Param>(kind)) ? 1 - lr * o.weight_decay : 1.0;
+      for (int64_t i = layout.offset[kind]; i < layout.offset[kind] + layout.size[kind]; ++i) {
+        const double gi = double(g[i]) * scale;
+        hm[i] = o.beta1 * hm[i] + (1 - o.beta1) * gi;
+        hv[i] = o.beta2 * hv[i] + (1 - o.beta2) * gi * gi;
+        hw[i] = hw[i] * decay - lr * (hm[i] / c1) / (std::sqrt(hv[i] / c2) + o.eps);
+        worst_w = std::max(worst_w, std::fabs(w[i] - hw[i]));
+        worst_m = std::max(worst_m, std::fabs(m[i] - hm[i]) / std::sqrt(hv[i]));  // m may cancel to ~0
+        worst_v = std::max(worst_v, std::fabs(v[i] - hv[i]) / hv[i]);
+      }
+    }
+    INFO("step " << t);
+    CHECK(worst_w < 1e-6);  // a step moves w by up to lr = 1e-2
+    CHECK(worst_m < 1e-5);
+    CHECK(worst_v < 1e-5);
+  }
+}
+
 TEST_CASE("the learning rate warms up linearly and decays by cosine to 10% at the last step") {
   train::TrainConfig c;
   c.lr = 1e-3;

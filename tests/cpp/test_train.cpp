@@ -641,6 +641,48 @@ TEST_CASE("AdamW over three steps matches the textbook update in double: the sca
   }
 }
 
+TEST_CASE("update reports the gradient's global norm before clipping, and AdamW steps on the gradient scaled to the clip") {
+  // The reference gradient: a CpuGpt initialised as the backend's (the same seed) on the same rows,
+  // its norm √Σg² summed in double here. From zero moments the first AdamW step moves each weight
+  // by lr·ĝ/(|ĝ| + eps), ĝ = g·min(1, clip/norm): free of ĝ's scale unless eps is near |ĝ|, so eps
+  // is set near a clipped element's typical size. Over rows (2 threads) the replicas' gradients are
+  // summed before the norm.
+  const GptConfig config = tiny(16, 6, 8, 1, 2);
+  const auto tokens = random_tokens(2 * 7, 16, 21);
+  CpuGpt reference(config, 2, 1);
+  reference.init(3);
+  reference.forward(tokens.data(), 2, 6);
+  reference.backward(1.0f, true);
+  const int64_t n = reference.num_params();
+  const std::vector<float> w0(reference.params(), reference.params() + n);
+  const float* g = reference.grads();
+  double squares = 0;
+  for (int64_t i = 0; i < n; ++i) squares += double(g[i]) * g[i];
+  const double norm = std::sqrt(squares), lr = 1e-2;
+  REQUIRE(norm > 0);
+  for (int threads : {1, 2})
+    for (double clip : {norm / 10, 2 * norm, 0.0}) {
+      INFO(threads << " threads, clip " << clip << ", norm " << norm);
+      train::OptimizerOptions o;
+      o.clip = clip;
+      o.weight_decay = 0;
+      o.eps = norm / 10 / std::sqrt(double(n));
+      auto backend = train::make_cpu_backend(threads);
+      backend->init(config, o, 2, 3);
+      REQUIRE(backend->parameters() == w0);
+      backend->accumulate(tokens.data(), 2, 6, 1.0f);
+      CHECK(backend->update(lr) == Approx(norm).epsilon(1e-5));
+      const double scale = clip > 0 && norm > clip ? clip / norm : 1.0;
+      const std::vector<float> w = backend->parameters();
+      double worst = 0;
+      for (int64_t i = 0; i < n; ++i) {
+        const double gi = g[i] * scale;
+        worst = std::max(worst, std::fabs(w[i] - (w0[i] - lr * gi / (std::fabs(gi) + o.eps))));
+      }
+      CHECK(worst < 1e-6);  // a step moves w by up to lr = 1e-2
+    }
+}
+
 TEST_CASE("the learning rate warms up linearly and decays by cosine to 10% at the last step") {
   train::TrainConfig c;
   c.lr = 1e-3;

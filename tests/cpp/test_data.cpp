@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -12,6 +13,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "core/error.h"
 #include "data/corpus.h"
@@ -558,6 +560,79 @@ TEST_CASE("Markov source: exact entropy rate matches empirical estimates from lo
     o.order = 1;
     o.support = 300;
     CHECK_THROWS_WITH(o.Validate(), Catch::Contains("support must be in [1, vocab = 256]"));
+  }
+}
+
+TEST_CASE("Markov source: its stationary distribution solves pi P = pi and its entropy rate is -sum pi p log p, at orders 1 to 3") {
+  // The definitions, from the transition probabilities alone: state s goes to next_state(s, t) with
+  // probability(s, t). A large floor ε, whose share of each next state follows the mass of the
+  // states that lead there (at order 1 every state leads everywhere; from order 2 on, only those
+  // ending in the same k − 1 tokens).
+  for (int order : {1, 2, 3}) {
+    INFO("order " << order);
+    MarkovOptions o;
+    o.vocab = 4;
+    o.order = order;
+    o.support = 3;
+    o.profiles = 3;
+    o.epsilon = 0.2;
+    MarkovSource src(o);
+    const int64_t states = int64_t(std::pow(4.0, order));
+    REQUIRE(src.states() == states);
+    const std::vector<double>& pi = src.stationary();
+    std::vector<double> next(size_t(states), 0.0);
+    double total = 0, h = 0, worst_row = 0;
+    for (int64_t s = 0; s < states; ++s) {
+      total += pi[size_t(s)];
+      double row = 0;
+      for (int32_t t = 0; t < 4; ++t) {
+        const double p = src.probability(s, t);
+        row += p;
+        next[size_t(src.next_state(s, t))] += pi[size_t(s)] * p;
+        h -= pi[size_t(s)] * p * std::log(p);
+      }
+      worst_row = std::max(worst_row, std::abs(row - 1));
+    }
+    CHECK(worst_row < 1e-12);
+    CHECK(total == Approx(1.0).epsilon(1e-12));
+    double worst = 0;
+    for (int64_t s = 0; s < states; ++s) worst = std::max(worst, std::abs(next[size_t(s)] - pi[size_t(s)]));
+    CHECK(worst < 1e-12);
+    CHECK(src.entropy_per_token() == Approx(h).epsilon(1e-10));
+  }
+}
+
+TEST_CASE("Markov source: the states' Zipf exponents are the profiles' levels, evenly spaced over [zipf - spread, zipf + spread]") {
+  // Read back from the probabilities: the successor of rank r has (1 − ε)·(r + 1)^(−a)/Σ plus the
+  // floor ε/V, so with q_r = p_r − ε/V, a = log(q_0/q_1)/log 2 = log(q_0/q_3)/log 4.
+  for (int profiles : {4, 1}) {
+    INFO(profiles << " profiles");
+    MarkovOptions o;
+    o.vocab = 64;
+    o.order = 1;
+    o.support = 8;
+    o.profiles = profiles;  // zipf 1.2 ± 0.5, epsilon 0.01
+    MarkovSource src(o);
+    std::vector<double> levels;
+    for (int k = 0; k < profiles; ++k)
+      levels.push_back(profiles == 1 ? o.zipf : o.zipf - o.spread + 2 * o.spread * k / (profiles - 1));
+    std::vector<int> seen(size_t(profiles), 0);
+    for (int64_t s = 0; s < src.states(); ++s) {
+      std::vector<double> q;
+      for (int32_t t = 0; t < o.vocab; ++t) q.push_back(src.probability(s, t) - o.epsilon / double(o.vocab));
+      std::sort(q.rbegin(), q.rend());
+      const double a = std::log(q[0] / q[1]) / std::log(2.0);
+      INFO("state " << s << ": exponent " << a);
+      CHECK(std::log(q[0] / q[3]) / std::log(4.0) == Approx(a).epsilon(1e-9));
+      CHECK(std::abs(q[size_t(o.support)]) < 1e-15);  // exactly `support` successors
+      const auto level = std::find_if(levels.begin(), levels.end(), [&](double x) { return std::abs(x - a) < 1e-9; });
+      CHECK(level != levels.end());
+      if (level != levels.end()) ++seen[size_t(level - levels.begin())];
+    }
+    for (int k = 0; k < profiles; ++k) {
+      INFO("level " << levels[size_t(k)]);
+      CHECK(seen[size_t(k)] > 0);  // 64 states draw every one of the levels
+    }
   }
 }
 

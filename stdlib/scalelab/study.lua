@@ -709,9 +709,7 @@ local function run_study(name, spec, where)
           .. tostring(k) .. "')", { "questions" })
       end
       local ok_answer, method = pcall(function() return q.answer end)
-      local is_question = (ok_answer and type(method) == "function") or
-        (type(q) == "table" and q.kind == "optimal" and type(q.compute) == "number")
-      if not is_question then
+      if not (ok_answer and type(method) == "function") then
         checks.fail(where, string.format("study: questions[%d] is not a question (got %s%s); write a question as "
           .. "plan.optimal{ compute = 1e21 } (help(plan) lists the others)", k, checks.type_name(q),
           type(q) == "string" and (" \"" .. q .. "\"") or ""), { "questions" })
@@ -956,17 +954,6 @@ script that does not catch errors then ends with one (exit status 1), while the 
 gets the Study (its fits and answers) with failed > 0 and a line saying so.
 Script options: --dry-run (-n: print the plan, train nothing), --jobs N (-j N), --quiet, --help (-h);
 anything else exits with status 2 and the usage; arguments after -- are the script's own.]])
-
--- Questions are written plan.optimal{ compute = C }. Until this scalelab has the plan module, a
--- stand-in makes that question (answered with the study's fitted laws by study.analysis); the real
--- plan module replaces it when it loads.
-if rawget(_G, "plan") == nil then
-  _G.plan = setmetatable({ optimal = analysis.question.optimal }, {
-    __index = function(_, key)
-      error("plan." .. tostring(key) .. " needs the plan module, which this scalelab does not have yet", 2)
-    end,
-  })
-end
 
 return setmetatable(M, {
   __call = function(_, name) return M.study(name) end,

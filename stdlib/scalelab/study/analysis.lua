@@ -378,18 +378,7 @@ local function law_params(law)
   return ok and params or nil
 end
 
--- The compute-optimal allocation of a Chinchilla-form law at C (REFERENCE.md closed form).
-local function chinchilla_optimal(p, C)
-  local G = (p.alpha * p.A / (p.beta * p.B)) ^ (1 / (p.alpha + p.beta))
-  local a, b = p.beta / (p.alpha + p.beta), p.alpha / (p.alpha + p.beta)
-  local N, D = G * (C / 6) ^ a, (C / 6) ^ b / G
-  return { compute = C, N = N, D = D, tokens_per_param = D / N, loss = p.E + p.A / N ^ p.alpha + p.B / D ^ p.beta }
-end
-
 local function describe_question(q)
-  if type(q) == "table" and q.kind == "optimal" and q.compute then
-    return "compute-optimal N and D at C = " .. core.format_flops(q.compute) .. " FLOP"
-  end
   local ok, text = pcall(tostring, q)
   text = (ok and text or "question"):match("^[^\n]*")
   return (text:gsub("^question[%w_ ]*: ", ""):gsub(" %(unanswered%)$", ""))
@@ -437,41 +426,12 @@ local function answer(q, law)
   end
   local plan = rawget(_G, "plan")
   local ok_answer, plan_answer = pcall(function() return plan and plan.answer end)
-  if ok_answer and type(plan_answer) == "function" and not (type(q) == "table" and q.kind) then
+  if ok_answer and type(plan_answer) == "function" then
     return plan_answer(q, law)
-  end
-  if type(q) == "table" and q.kind == "optimal" then
-    local C = q.compute
-    if getmetatable(law) == IsoflopLaw or getmetatable(law) == Approach1Law then return law:optimal(C) end
-    local p = law_params(law)
-    if p and p.E and p.A and p.B and p.alpha and p.beta then
-      local out = chinchilla_optimal(p, C)
-      -- Intervals from the bootstrap resamples of the fit, when it has them.
-      local ok_samples, samples = pcall(function() return law.samples end)
-      if ok_samples and type(samples) == "table" and #samples >= 20 then
-        local Ns, Ds, rs, ls = {}, {}, {}, {}
-        for i, sample in ipairs(samples) do
-          local a = chinchilla_optimal(sample, C)
-          Ns[i], Ds[i], rs[i], ls[i] = a.N, a.D, a.tokens_per_param, a.loss
-        end
-        out.intervals = { N = interval(Ns), D = interval(Ds), tokens_per_param = interval(rs), loss = interval(ls) }
-      end
-      return out
-    end
-    error("this law cannot answer a compute-optimal question", 0)
   end
   error("cannot answer " .. describe_question(q), 0)
 end
 
--- plan.optimal{ compute = C } when this scalelab has no plan module yet: a question value answered
--- later with the study's fitted laws.
-analysis.question = {}
-function analysis.question.optimal(options)
-  if type(options) ~= "table" or type(options.compute) ~= "number" or not (options.compute > 0) then
-    error("plan.optimal{ compute = C }: compute must be a positive number of FLOPs", 2)
-  end
-  return { kind = "optimal", compute = options.compute }
-end
 
 -- ---- The report ------------------------------------------------------------------------------------------------------
 
@@ -930,5 +890,4 @@ function analysis.analyse(s, write)
 end
 
 analysis.IsoflopLaw = IsoflopLaw
-analysis.chinchilla_optimal = chinchilla_optimal
 return analysis

@@ -837,11 +837,7 @@ int law_interval(lua_State* L) {
     values.push_back(lua_tonumber(L, -1));
     lua_pop(L, 1);
   }
-  fit::Interval out;
-  out.level = level;
-  out.lo = fit::percentile(values, (1 - level) / 2);
-  out.hi = fit::percentile(values, 1 - (1 - level) / 2);
-  push_interval(L, out);
+  push_interval(L, fit::percentile_interval(std::move(values), level));
   return 1;
 }
 
@@ -921,9 +917,9 @@ void push_allocation(lua_State* L, const FittedLaw& N_law, const FittedLaw& D_la
   lua_setfield(L, -2, "samples");
   if (a.empty()) return;
   lua_newtable(L);
-  push_interval(L, {fit::percentile(a, 0.025), fit::percentile(a, 0.975), 0.95});
+  push_interval(L, fit::percentile_interval(a));
   lua_setfield(L, -2, "a");
-  push_interval(L, {fit::percentile(b, 0.025), fit::percentile(b, 0.975), 0.95});
+  push_interval(L, fit::percentile_interval(b));
   lua_setfield(L, -2, "b");
   lua_setfield(L, -2, "intervals");
 }
@@ -1144,6 +1140,17 @@ int extrapolate(lua_State* L) {
   return 1;
 }
 
+// fit.interval(values [, level = 0.95]) -> {lo, hi, level = level}: the percentile interval of a
+// bootstrap's draws, as the fits give theirs (fit::percentile_interval).
+int interval(lua_State* L) {
+  std::vector<double> values = to_numbers(L, 1, "fit.interval: values");
+  const double level = luaL_optnumber(L, 2, 0.95);
+  if (!(level > 0 && level < 1)) fail("fit.interval: level must be in (0, 1), got ", level);
+  if (values.empty()) fail("fit.interval: values is empty; give the draws, e.g. one number per bootstrap resample");
+  push_interval(L, fit::percentile_interval(std::move(values), level));
+  return 1;
+}
+
 int objective(lua_State* L) {
   const FittedLaw& law = check<FittedLaw>(L, 1);
   const Observations& obs = observations_arg(L, 2, "fit.objective");
@@ -1283,6 +1290,9 @@ int open_fit(lua_State* L) {
         "fit.power_law{ x = {...}, y = {...} [, input = \"C\", output = \"N_opt\", bootstrap = n] } -> law y = k*x^a"},
        {"extrapolate", &bound<extrapolate>,
         "fit.extrapolate(law, obs, { below = C, ...options }) -> fit below C, errors on the runs above"},
+       {"interval", &bound<interval>,
+        "fit.interval(values [, level = 0.95]) -> {lo, hi}: the percentile interval of the values (linear between "
+        "order statistics, NaN ignored), as fits give their bootstrap intervals"},
        {"objective", &bound<objective>, "fit.objective(law, obs [, delta = 1e-3]) -> sum of Huber over log residuals"},
        {"effective", &bound<effective>, "fit.effective{ N =, D =, U =, law = } -> { N = N', D = D' } (data-constrained)"},
        {"law_of", &bound<make_law>, "fit.law_of(kind [, { name = value }]) -> an unfitted law of that kind"}});

@@ -1434,12 +1434,12 @@ std::string allocation_line(const FittedLaw& N_law, const FittedLaw& D_law, cons
   std::string text = str("N_opt = ", format_significant(N_law.law.param("k"), 4), "*C^",
                          format_significant(N_law.law.param("a"), 4), ", D_opt = ",
                          format_significant(D_law.law.param("k"), 4), "*C^", format_significant(D_law.law.param("a"), 4));
-  if (!a_samples.empty())
-    text += str("  (a 95% [", format_significant(percentile(a_samples, 0.025), 3), ", ",
-                format_significant(percentile(a_samples, 0.975), 3), "], b 95% [",
-                format_significant(percentile(b_samples, 0.025), 3), ", ",
-                format_significant(percentile(b_samples, 0.975), 3), "]; ", a_samples.size(), " of ", bootstrap_drawn,
-                " resamples)");
+  if (!a_samples.empty()) {
+    const Interval a = percentile_interval(a_samples), b = percentile_interval(b_samples);
+    text += str("  (a 95% [", format_significant(a.lo, 3), ", ", format_significant(a.hi, 3), "], b 95% [",
+                format_significant(b.lo, 3), ", ", format_significant(b.hi, 3), "]; ", a_samples.size(), " of ",
+                bootstrap_drawn, " resamples)");
+  }
   return text;
 }
 

@@ -412,27 +412,26 @@ double percentile(std::vector<double> values, double level) {
   return values[i] * (1 - f) + values[i + 1] * f;
 }
 
+Interval percentile_interval(std::vector<double> values, double level) {
+  Interval out;
+  out.level = level;
+  if (values.empty()) return out;
+  out.lo = percentile(values, (1 - level) / 2);
+  out.hi = percentile(std::move(values), 1 - (1 - level) / 2);
+  return out;
+}
+
 Interval FittedLaw::interval(const std::string& parameter, double level) const {
   size_t j = law.index(parameter);
   std::vector<double> v;
   for (const auto& s : samples) v.push_back(s[j]);
-  Interval out;
-  out.level = level;
-  if (v.empty()) return out;
-  out.lo = percentile(v, (1 - level) / 2);
-  out.hi = percentile(v, 1 - (1 - level) / 2);
-  return out;
+  return percentile_interval(std::move(v), level);
 }
 
 Interval FittedLaw::interval(const std::function<double(const Law&)>& derived, double level) const {
   std::vector<double> v;
   for (const auto& s : samples) v.push_back(derived(law.with_values(s)));
-  Interval out;
-  out.level = level;
-  if (v.empty()) return out;
-  out.lo = percentile(v, (1 - level) / 2);
-  out.hi = percentile(v, 1 - (1 - level) / 2);
-  return out;
+  return percentile_interval(std::move(v), level);
 }
 
 std::string FittedLaw::Summary() const {

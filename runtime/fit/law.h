@@ -206,6 +206,10 @@ struct FittedLaw {
 // Percentile of `values` (level in [0, 1]) by linear interpolation; ignores NaN.
 double percentile(std::vector<double> values, double level);
 
+// The central `level` interval of `values` (a bootstrap's draws): the (1 − level)/2 and
+// 1 − (1 − level)/2 percentiles; lo and hi are kMissing when there are no values.
+Interval percentile_interval(std::vector<double> values, double level = 0.95);
+
 // Published laws, as values (fitted == false). Sources in each law's doc().
 namespace published {
 Law chinchilla();              // Hoffmann et al. 2022, approach 3: E 1.69, A 406.4, B 410.7, α 0.34, β 0.28

@@ -206,12 +206,9 @@ void collect(const Answer& point, const std::vector<Answer>& samples, Answer& ou
     for (const Answer& s : samples)
       if (s.has(q.name)) values.push_back(s.value(q.name));
     if (values.size() < 2) continue;
-    const double lo = fit::percentile(values, 0.025), hi = fit::percentile(values, 0.975);
+    const fit::Interval interval = fit::percentile_interval(std::move(values));
     // Inputs (the budget, the unique tokens, a target) do not vary across samples: no interval.
-    if (!(hi - lo > 1e-8 * std::fabs(q.value))) continue;
-    q.interval.lo = lo;
-    q.interval.hi = hi;
-    q.interval.level = 0.95;
+    if (interval.hi - interval.lo > 1e-8 * std::fabs(q.value)) q.interval = interval;
   }
   for (size_t r = 0; r < out.rows.size(); ++r) {
     std::vector<Answer> row_samples;
@@ -413,9 +410,7 @@ Answer optimal(const AllocationRule& rule, const OptimalOptions& options, const 
   }
   // Intervals: N from the N law's samples, D from the D law's (or from N's), loss from the law's.
   auto interval_of = [](std::vector<double> values) {
-    fit::Interval i;
-    if (values.size() >= 2) i.lo = fit::percentile(values, 0.025), i.hi = fit::percentile(values, 0.975);
-    return i;
+    return values.size() >= 2 ? fit::percentile_interval(std::move(values)) : fit::Interval{};
   };
   std::vector<double> ns, ds, losses;
   for (size_t i = 0; i < rule.N_law.samples.size(); ++i) ns.push_back(AllocationRule::evaluate(rule.N_law.sample(i), C));

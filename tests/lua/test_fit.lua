@@ -369,6 +369,26 @@ t.test("the API's smaller checks: bootstrap = 1, fit.objective's delta, law:inte
   for _, line in ipairs(printed) do t.ok(not line:find("\t%d+$"), "a stray count: " .. line) end
 end)
 
+-- The percentile interval of plain draws (numpy's "linear": the q-quantile of n sorted values at
+-- position q·(n − 1)), as a law's own intervals are computed; NaN draws are left out.
+t.test("fit.interval gives the percentile interval of draws, linear between order statistics", function()
+  local i = fit.interval { 4, 1, 3, 2 }
+  t.near(i[1], 1.075)  -- position 0.075 between 1 and 2
+  t.near(i[2], 3.925)
+  t.eq(i.level, 0.95)
+  local half = fit.interval({ 1, 2, 3, 4, 0 / 0 }, 0.5)
+  t.near(half[1], 1.75)
+  t.near(half[2], 3.25)
+  local law = fit.chinchilla(obs, { bootstrap = 20, starts = { { E = 1.8, A = 482, B = 2085, alpha = 0.348, beta = 0.366 } } })
+  local draws = {}
+  for j, sample in ipairs(law.samples) do draws[j] = sample.alpha end
+  t.near(fit.interval(draws)[1], law.intervals.alpha[1], 1e-12)
+  t.near(fit.interval(draws, 0.8)[2], law:interval("alpha", 0.8)[2], 1e-12)
+  t.raises(function() fit.interval {} end, "fit.interval: values is empty")
+  t.raises(function() fit.interval({ 1, 2 }, 1) end, "level must be in (0, 1)")
+  t.raises(function() fit.interval { 1, "x" } end, "fit.interval: values[2] must be a number (got string)")
+end)
+
 t.test("a custom law's predict runs on the coroutine that asks, so its errors unwind that coroutine", function()
   local failing = fit.custom { params = { E = { 1 } }, predict = function() error("mine") end, inputs = { "N" } }
   local ok, message = pcall(coroutine.wrap(function() return failing:predict { N = 1 } end))

@@ -93,4 +93,30 @@ t.test("the IsoFLOP law lists the minima, notes the unused ones, and survives a 
   t.ok(not ok and message:find("^isoflop: needs at least 3 observations"), message)
 end)
 
+-- An IsoFLOP law N_opt = k·C^a with 101 bootstrap samples k = 0.01, 0.02, ..., 1.01 (a = 0.5): the
+-- allocation spends C = 6·N·D, and each interval is the 2.5th and 97.5th percentiles of the samples'
+-- values, linear between order statistics (position q·(n − 1) among the sorted 101).
+t.test("the IsoFLOP law's compute-optimal allocation spends C = 6·N·D, with the samples' 95% percentile intervals", function()
+  local C = 1e20
+  local law = setmetatable({ params = { k = 0.05, a = 0.5 }, samples = {} }, analysis.IsoflopLaw)
+  for i = 1, 101 do law.samples[i] = { k = 0.01 * i, a = 0.5 } end
+  local o = law:optimal(C)
+  t.near(o.N, 5e8)
+  t.near(o.D, 1e20 / (6 * 5e8))
+  t.near(o.tokens_per_param, 1e20 / (6 * 5e8 * 5e8))
+  t.near(law:N_opt(C), o.N)
+  t.near(law:D_opt(C), o.D)
+  -- N grows with k: its interval is k at positions 2.5 and 97.5, 0.035 and 0.985, times C^a = 1e10.
+  t.near(o.intervals.N[1], 0.035e10)
+  t.near(o.intervals.N[2], 0.985e10)
+  -- D = C/(6·k·1e10) falls with k: position 2.5 of the sorted D lies halfway between k = 0.99 and
+  -- 0.98 (the 3rd and 4th largest), position 97.5 halfway between k = 0.04 and 0.03.
+  local function D_of(k) return C / (6 * k * 1e10) end
+  t.near(o.intervals.D[1], (D_of(0.99) + D_of(0.98)) / 2)
+  t.near(o.intervals.D[2], (D_of(0.04) + D_of(0.03)) / 2)
+  local function r_of(k) return D_of(k) / (k * 1e10) end
+  t.near(o.intervals.tokens_per_param[1], (r_of(0.99) + r_of(0.98)) / 2)
+  t.near(o.intervals.tokens_per_param[2], (r_of(0.04) + r_of(0.03)) / 2)
+end)
+
 t.done()

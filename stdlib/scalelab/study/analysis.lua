@@ -67,17 +67,10 @@ end
 
 -- ---- The IsoFLOP analysis (Chinchilla approach 2) -------------------------------------------------------------
 
-local function percentile(sorted, q)
-  if #sorted == 0 then return nil end
-  local pos = 1 + (#sorted - 1) * q
-  local lo = math.floor(pos)
-  local hi = math.min(#sorted, lo + 1)
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo)
-end
-
+-- The 95% percentile interval { lo, hi } of bootstrap draws, as the native fits give theirs.
 local function interval(values)
-  table.sort(values)
-  return { percentile(values, 0.025), percentile(values, 0.975) }
+  local i = native_fit.interval(values)
+  return { i[1], i[2] }
 end
 
 -- The allocation exponents' 95% intervals from the bootstrap samples, when at least 20 resamples gave
@@ -117,18 +110,24 @@ end
 local IsoflopLaw = { __name = "IsoflopLaw" }
 IsoflopLaw.__index = IsoflopLaw
 
-function IsoflopLaw:N_opt(C) return self.params.k * C ^ self.params.a end
-function IsoflopLaw:D_opt(C) return C / (6 * self:N_opt(C)) end
+-- N = k·C^a and D = C/(6·N) (C = 6·N·D).
+local function allocation(k, a, C)
+  local N = k * C ^ a
+  return N, C / (6 * N)
+end
+
+function IsoflopLaw:N_opt(C) return (allocation(self.params.k, self.params.a, C)) end
+function IsoflopLaw:D_opt(C) return select(2, allocation(self.params.k, self.params.a, C)) end
 
 -- The compute-optimal allocation at C, with bootstrap intervals.
 function IsoflopLaw:optimal(C)
-  local N = self:N_opt(C)
-  local out = { compute = C, N = N, D = C / (6 * N), tokens_per_param = C / (6 * N * N) }
+  local N, D = allocation(self.params.k, self.params.a, C)
+  local out = { compute = C, N = N, D = D, tokens_per_param = D / N }
   if self.samples and #self.samples > 0 then
     local Ns, Ds, rs = {}, {}, {}
     for i, s in ipairs(self.samples) do
-      local n = s.k * C ^ s.a
-      Ns[i], Ds[i], rs[i] = n, C / (6 * n), C / (6 * n * n)
+      local n, d = allocation(s.k, s.a, C)
+      Ns[i], Ds[i], rs[i] = n, d, d / n
     end
     out.intervals = { N = interval(Ns), D = interval(Ds), tokens_per_param = interval(rs) }
   end

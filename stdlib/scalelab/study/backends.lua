@@ -113,7 +113,6 @@ function backends.simulate(run, options)
     status = "done",
     loss = curve[#curve].eval_loss,
     curve = curve,
-    flops = 6 * N * D,
     wall_seconds = wall,
     resumed_from = done > 0 and done / points or nil,
   }

@@ -11,12 +11,20 @@ std::atomic<bool> g_interrupt{false};
 std::atomic<bool> g_ends_script{true};
 std::atomic<int> g_deferred{0};
 std::atomic<bool> g_repeated_kills{true};
+std::atomic<int> g_signal{SIGINT};
 static_assert(std::atomic<bool>::is_always_lock_free, "the SIGINT handler needs a lock-free flag");
 }  // namespace
 
-void request_interrupt() noexcept { g_interrupt.store(true, std::memory_order_relaxed); }
+void request_interrupt(int signal) noexcept {
+  g_signal.store(signal, std::memory_order_relaxed);
+  g_interrupt.store(true, std::memory_order_relaxed);
+}
 bool interrupt_requested() noexcept { return g_interrupt.load(std::memory_order_relaxed); }
 void clear_interrupt() noexcept { g_interrupt.store(false, std::memory_order_relaxed); }
+
+const char* interrupt_cause() noexcept {
+  return g_signal.load(std::memory_order_relaxed) == SIGTERM ? "interrupted by SIGTERM" : "interrupted by the user";
+}
 
 void set_interrupt_ends_script(bool ends) noexcept { g_ends_script.store(ends, std::memory_order_relaxed); }
 bool interrupt_ends_script() noexcept { return g_ends_script.load(std::memory_order_relaxed); }

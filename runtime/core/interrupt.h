@@ -4,12 +4,19 @@
 // returns to its prompt with everything already computed intact.
 #pragma once
 
+#include <csignal>
+
 namespace scalelab {
 
-void request_interrupt() noexcept;     // async-signal-safe
+void request_interrupt(int signal = SIGINT) noexcept;  // async-signal-safe
 bool interrupt_requested() noexcept;   // cheap: one relaxed atomic load
 void clear_interrupt() noexcept;
 void check_interrupt();                // throws Interrupted if requested (and clears the request)
+
+// Who asked, in the words of a message: "interrupted by the user" (SIGINT: Ctrl-C) or "interrupted
+// by SIGTERM" (kill, timeout, a batch scheduler's end of job). The host treats both alike: the
+// computation stops cleanly, and a script ends with status 128 + the signal.
+const char* interrupt_cause() noexcept;
 
 // What Ctrl-C ends: the whole script (true, the default: a script runs unattended, and its next
 // step must not start after the user asked it to stop) or only the computation in progress (false:

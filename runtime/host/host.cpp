@@ -19,8 +19,8 @@ namespace scalelab::host {
 
 namespace {
 
-lua_State* g_running = nullptr;  // the state whose call SIGINT should interrupt
-volatile std::sig_atomic_t g_sigint_seen = 0;  // SIGINT arrived during the current call
+lua_State* g_running = nullptr;  // the state whose call SIGINT or SIGTERM should interrupt
+volatile std::sig_atomic_t g_signal_seen = 0;  // the signal (SIGINT, SIGTERM) that arrived during the current call
 
 // Called by Lua at the next instruction after SIGINT: raise the interruption as a Lua error, unless
 // a C++ computation that stops cleanly by itself has deferred it (core/interrupt.h's
@@ -33,14 +33,16 @@ void interrupt_hook(lua_State* L, lua_Debug*) {
   luaL_error(L, "interrupted!");
 }
 
-void on_sigint(int signal) {
+// SIGINT (Ctrl-C) and SIGTERM (kill, timeout, a scheduler ending the job) alike: the computation
+// stops cleanly, a training run writing its checkpoint, rather than the process dying mid-step.
+void on_stop_signal(int signal) {
   if (repeated_interrupt_kills()) {
-    std::signal(signal, SIG_DFL);  // a second Ctrl-C before the hook runs kills the process
-  } else if (g_sigint_seen) {
+    std::signal(signal, SIG_DFL);  // a second one before the hook runs kills the process
+  } else if (g_signal_seen) {
     return;  // a study's worker, stopping already (core/interrupt.h)
   }
-  g_sigint_seen = 1;
-  request_interrupt();           // for C++ loops (core/interrupt.h)
+  g_signal_seen = signal;
+  request_interrupt(signal);     // for C++ loops (core/interrupt.h)
   if (g_running)
     lua_sethook(g_running, interrupt_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
 }
@@ -186,20 +188,23 @@ int Host::call(int nargs, int nresults) {
   lua_pushcfunction(L_, message_handler);
   lua_insert(L_, base);
   clear_interrupt();
-  g_sigint_seen = 0;
+  g_signal_seen = 0;
   g_running = L_;
-  struct sigaction action {}, previous {};
-  action.sa_handler = on_sigint;
+  struct sigaction action {}, previous_int {}, previous_term {};
+  action.sa_handler = on_stop_signal;
   sigemptyset(&action.sa_mask);
-  sigaction(SIGINT, &action, &previous);
+  sigaction(SIGINT, &action, &previous_int);
+  sigaction(SIGTERM, &action, &previous_term);
   const int status = lua_pcall(L_, nargs, nresults, base);
-  sigaction(SIGINT, &previous, nullptr);
+  sigaction(SIGTERM, &previous_term, nullptr);
+  sigaction(SIGINT, &previous_int, nullptr);
   g_running = nullptr;
   lua_sethook(L_, nullptr, 0, 0);
   clear_interrupt();
   lua_remove(L_, base);
-  // A call that failed after Ctrl-C ended by the interruption (however the error was worded on its way out).
-  interrupted_ = status != LUA_OK && g_sigint_seen;
+  // A call that failed after Ctrl-C or SIGTERM ended by it (however the error was worded on its way out).
+  stop_signal_ = g_signal_seen;
+  interrupted_ = status != LUA_OK && stop_signal_ != 0;
   return status;
 }
 

@@ -3,6 +3,8 @@
 // for running code: a traceback on every error, Ctrl-C interrupting the computation.
 #pragma once
 
+#include <csignal>
+
 #include <lua.hpp>
 
 #include <string>
@@ -32,9 +34,13 @@ class Host {
   // lua_pcall status; on failure the message is left on the stack.
   int call(int nargs, int nresults);
 
-  // True when the last call failed because of Ctrl-C: the program then exits with status 130
-  // (128 + SIGINT), as a shell expects of an interrupted command.
+  // True when the last call failed because of Ctrl-C or SIGTERM: the program then exits with
+  // interrupted_status(), 128 + the signal (130, 143), as a shell expects of a command the signal ended.
   bool interrupted() const { return interrupted_; }
+  int interrupted_status() const { return 128 + (stop_signal_ != 0 ? stop_signal_ : SIGINT); }
+  // True when SIGTERM arrived during the last call, whether or not the call failed (train.run in the
+  // REPL returns its stopped run): the session ends after it.
+  bool terminated() const { return stop_signal_ == SIGTERM; }
 
   // Prints "scalelab: <message on the stack top>" to stderr and pops it; in the REPL (prefixed =
   // false) the message alone, as lua.c's REPL does: the user knows which program answers.
@@ -54,6 +60,7 @@ class Host {
  private:
   lua_State* L_;
   bool interrupted_ = false;
+  int stop_signal_ = 0;  // the signal that arrived during the last call, 0 if none
 };
 
 }  // namespace scalelab::host

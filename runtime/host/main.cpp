@@ -3,7 +3,7 @@
 //   scalelab                     the REPL on a terminal; otherwise runs standard input
 //   scalelab -                   runs standard input
 // Exit status: 0 success, 1 script error (message and traceback on stderr), 2 bad usage, 130 a
-// script stopped by Ctrl-C; scalelab results whose reader went away (| head) ends by SIGPIPE, as cat.
+// script stopped by Ctrl-C, 143 by SIGTERM; scalelab results whose reader went away (| head) ends by SIGPIPE, as cat.
 #include <unistd.h>
 
 #include <csignal>
@@ -63,7 +63,7 @@ int main(int argc, char** argv) {
       const char code[] = "return require('scalelab.results').main(arg)";
       if (luaL_loadbuffer(L, code, sizeof code - 1, "=results") != LUA_OK || host.call(0, 1) != LUA_OK) {
         host.report();
-        return host.interrupted() ? 130 : 1;
+        return host.interrupted() ? host.interrupted_status() : 1;
       }
       status = lua_isinteger(L, -1) ? static_cast<int>(lua_tointeger(L, -1)) : 0;
       lua_pop(L, 1);
@@ -123,7 +123,7 @@ int main(int argc, char** argv) {
     for (const auto& [kind, value] : actions) {
       bool ok = kind == 'e' ? host.run_string(value, "=(command line)") : host.require(value);
       if (!ok) {
-        if (host.interrupted() || !interactive) return host.interrupted() ? 130 : 1;
+        if (host.interrupted() || !interactive) return host.interrupted() ? host.interrupted_status() : 1;
         failed = true;
         break;
       }
@@ -131,19 +131,21 @@ int main(int argc, char** argv) {
     if (script > 0 && !failed) {
       std::vector<std::string> args(all.begin() + script + 1, all.end());
       if (!host.run_file(all[script], args)) {
-        if (host.interrupted() || !interactive) return host.interrupted() ? 130 : 1;
+        if (host.interrupted() || !interactive) return host.interrupted() ? host.interrupted_status() : 1;
         failed = true;
       }
     }
     if (interactive) {
       host.repl();
+      if (host.terminated()) return host.interrupted_status();
       if (failed) return 1;
     } else if (script == 0 && actions.empty() && !version) {
       if (isatty(STDIN_FILENO)) {
         print_version();
         host.repl();
+        if (host.terminated()) return host.interrupted_status();
       } else if (!host.run_file("-", {})) {
-        return host.interrupted() ? 130 : 1;
+        return host.interrupted() ? host.interrupted_status() : 1;
       }
     }
   } catch (const std::exception& e) {

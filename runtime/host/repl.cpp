@@ -319,6 +319,10 @@ void Host::repl() {
       report(false);
       return;
     }
+    if (terminated()) {  // SIGTERM: the session ends (the loop below leaves), its values unshown
+      lua_settop(L_, base - 1);
+      return;
+    }
     const int results = lua_gettop(L_) - base + 1;
     if (show && results > 0) {
       lua_pushcfunction(L_, show_values);
@@ -372,6 +376,7 @@ void Host::repl() {
       pending.clear();
       remember(chunk);
       execute(!ends_with_semicolon(chunk), 0);
+      if (terminated()) break;
       continue;
     }
     const bool expression_incomplete = incomplete(L_);
@@ -391,6 +396,7 @@ void Host::repl() {
       continue;
     }
     execute(!ends_with_semicolon(chunk), 0);
+    if (terminated()) break;
   }
   sigaction(SIGINT, &previous, nullptr);
 }

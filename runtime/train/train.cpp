@@ -514,7 +514,7 @@ RunResult train(const TrainConfig& config) {
   result.status = RunStatus::Done;
   auto interrupted_during_evaluation = [&]() {
     result.status = RunStatus::Interrupted;
-    result.message = str("interrupted by the user during the held-out evaluation after ", state.step, " of ", steps,
+    result.message = str(interrupt_cause(), " during the held-out evaluation after ", state.step, " of ", steps,
                          " steps (a resumed run evaluates there again)");
   };
   if (eval_interrupted) interrupted_during_evaluation();
@@ -556,7 +556,7 @@ RunResult train(const TrainConfig& config) {
     if (interrupt_requested()) {
       clear_interrupt();
       result.status = RunStatus::Interrupted;
-      result.message = str("interrupted by the user after ", state.step, " of ", steps, " steps");
+      result.message = str(interrupt_cause(), " after ", state.step, " of ", steps, " steps");
       break;
     }
     const auto step_start = Clock::now();

@@ -112,6 +112,8 @@ void Pty::send(const std::string& keys) {
 
 void Pty::interrupt() { send("\x03"); }
 
+void Pty::signal(int number) { ::kill(pid_, number); }
+
 void Pty::pump(double timeout_seconds) {
   pollfd fd{master_, POLLIN, 0};
   if (poll(&fd, 1, static_cast<int>(timeout_seconds * 1000)) > 0) {

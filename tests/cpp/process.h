@@ -33,6 +33,7 @@ class Pty {
   // Waits until `text` appears in the output after the last match; false on timeout.
   bool expect(const std::string& text, double timeout_seconds = 10);
   void interrupt();  // Ctrl-C, as the terminal sends it
+  void signal(int number);  // kill(2) to the program itself (SIGTERM: as kill, timeout or a scheduler sends it)
   int wait(double timeout_seconds = 10);  // exit status; -1 if it did not exit
   const std::string& output() const { return output_; }
 

@@ -1,7 +1,9 @@
 // The REPL, driven through a pseudo-terminal as a person would use it.
 #include <catch2/catch.hpp>
 
+#include <csignal>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include "process.h"
@@ -145,7 +147,10 @@ TEST_CASE("Ctrl-C in a script stops the script after the interrupted call, with 
   CHECK(script.output().find("(no checkpoint: give train.run checkpoint = ") != std::string::npos);
 }
 
-TEST_CASE("Ctrl-C in a script's train.run with a checkpoint says where it is and how to resume") {
+namespace {
+// kThreeRuns with a checkpoint per run, stopped by `stop` in its first run: the script ends there
+// with `status`, saying why the run stopped, which checkpoint holds it and how to resume.
+void script_stops_at_checkpoint(const std::function<void(Pty&)>& stop, int status, const std::string& cause) {
   const std::string dir = temp_dir();
   std::string body = kThreeRuns;
   body.replace(body.find("threads = 1 }"), 13, "threads = 1, checkpoint = 'run' .. i .. '.ckpt' }");
@@ -153,12 +158,24 @@ TEST_CASE("Ctrl-C in a script's train.run with a checkpoint says where it is and
   Pty script({"/bin/sh", "-c", "cd '" + dir + "' && exec '" SCALELAB_BINARY "' three.lua"}, {"HOME=" + dir});
   REQUIRE(shows(script, "start 1"));
   script.expect("(never shown)", 1.0);
-  script.interrupt();
-  const int status = script.wait(30);
+  stop(script);
+  CHECK(script.wait(30) == status);
   INFO(script.output());
-  CHECK(status == 130);
+  CHECK(script.output().find(cause) != std::string::npos);
   CHECK(script.output().find("; the checkpoint run1.ckpt holds it: run the script again to resume from there") !=
         std::string::npos);
+  CHECK(script.output().find("start 2") == std::string::npos);
+  CHECK(std::ifstream(dir + "/run1.ckpt").good());
+}
+}  // namespace
+
+TEST_CASE("Ctrl-C in a script's train.run with a checkpoint says where it is and how to resume") {
+  script_stops_at_checkpoint([](Pty& script) { script.interrupt(); }, 130, "interrupted by the user after ");
+}
+
+TEST_CASE("SIGTERM in a script's train.run stops it as Ctrl-C does: checkpoint written, status 143") {
+  // kill, timeout and batch schedulers end a job with SIGTERM: the run in flight keeps its work.
+  script_stops_at_checkpoint([](Pty& script) { script.signal(SIGTERM); }, 143, "interrupted by SIGTERM after ");
 }
 
 namespace {
@@ -219,18 +236,23 @@ TEST_CASE("Ctrl-C while train.run calls a Lua data source stops the run cleanly,
 
 namespace {
 // In a REPL session: r = <call> (its "%s" replaced by a train.run's arguments for a run of minutes),
-// Ctrl-C a moment later, then r holds the run's result, status interrupted, at the prompt.
-void repl_keeps_interrupted_run(const std::string& dir, std::string call) {
+// then a moment for the run to get going.
+void start_long_run(Pty& session, std::string call) {
   call.replace(call.find("%s"), 2,
                "model = model.gpt{ vocab = 64, ctx = 32, d_model = 64, n_layer = 2, n_head = 2 }, "
                "data = data.sampler{ corpus = src, tokens = 4e6, unique_tokens = 'all', seq_len = 32, batch = 8 }, "
                "tokens = 4e6, lr = 1e-3, progress = false, threads = 1");
-  Pty session({SCALELAB_BINARY}, {"HOME=" + dir});
   REQUIRE(shows(session, "> "));
   session.send("src = data.synthetic{ kind = 'markov', vocab = 64, order = 1, seed = 3, tokens = 2e5 }\r");
   REQUIRE(shows(session, "> "));
   session.send("r = " + call + "\r");
   session.expect("(never shown)", 1.5);
+}
+
+// start_long_run, Ctrl-C, then r holds the run's result, status interrupted, at the prompt.
+void repl_keeps_interrupted_run(const std::string& dir, const std::string& call) {
+  Pty session({SCALELAB_BINARY}, {"HOME=" + dir});
+  start_long_run(session, call);
   session.interrupt();
   REQUIRE(shows(session, "> "));
   session.send("print('status: ' .. r.status)\r");
@@ -259,6 +281,18 @@ TEST_CASE("Ctrl-C in the REPL stops train.run called in a coroutine with its res
   // The host arms its hook on the main thread; train.run disarmed only the coroutine's, so the hook
   // raised \"interrupted!\" as soon as the coroutine returned, and the result was lost.
   repl_keeps_interrupted_run(temp_dir(), "coroutine.wrap(function() return train.run{ %s } end)()");
+}
+
+TEST_CASE("SIGTERM in the REPL stops train.run cleanly, its checkpoint written, and ends the session with status 143") {
+  // Not Ctrl-C: the session does not go on to its prompt, but nor does the run die mid-step.
+  const std::string dir = temp_dir();
+  Pty session({SCALELAB_BINARY}, {"HOME=" + dir});
+  start_long_run(session, "train.run{ %s, checkpoint = '" + dir + "/r.ckpt' }");
+  session.signal(SIGTERM);
+  const int status = session.wait(30);
+  INFO(session.output());
+  CHECK(status == 143);
+  CHECK(std::ifstream(dir + "/r.ckpt").good());
 }
 
 TEST_CASE("an error from a library function called on the typed line names the line, as in a script") {

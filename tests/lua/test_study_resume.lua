@@ -180,10 +180,11 @@ study "long" {
 }
 ]]
 
--- Starts the long sweep, waits until both its workers train, and sends SIGINT to the executor's
--- whole process group (a Ctrl-C at the terminal) or to the executor alone. Returns the folder, the
--- exit status, and for each run its checkpoint's bytes just before the signal (false: none yet).
-local function interrupt_long_sweep(whole_group)
+-- Starts the long sweep, waits until both its workers train, and sends `signal` (SIGINT or SIGTERM)
+-- to the executor's whole process group (a Ctrl-C at the terminal, a batch scheduler ending the job)
+-- or to the executor alone. Returns the folder, the exit status, and for each run its checkpoint's
+-- bytes just before the signal (false: none yet).
+local function interrupt_long_sweep(whole_group, signal)
   local dir = t.script(root, LONG, "long.lua")
   local pid = start(dir, "long.lua")
   local before
@@ -197,21 +198,23 @@ local function interrupt_long_sweep(whole_group)
     for hash in pairs(runs) do before[hash] = read(dir .. "/long.checkpoints/" .. hash .. ".ckpt") or false end
     return true
   end, 60)
-  if whole_group then os.execute("kill -INT -" .. pid) else native.kill(pid, 2) end
+  if whole_group then os.execute(string.format("kill -%d -%d", signal, pid)) else native.kill(pid, signal) end
   local _, code = native.wait(true)
   t.ok(training, "both runs training:\n" .. (read(dir .. "/killed.log") or ""))
   return dir, code, before
 end
 
-for _, whole_group in ipairs { true, false } do
-  t.test(string.format("SIGINT to %s of a parallel CPU sweep: each worker stops cleanly, writing its checkpoint "
-    .. "where it stopped", whole_group and "the process group" or "the executor alone"), function()
+for _, case in ipairs { { true, 2, "SIGINT" }, { false, 2, "SIGINT" }, { true, 15, "SIGTERM" } } do
+  local whole_group, signal, name = case[1], case[2], case[3]
+  t.test(string.format("%s to %s of a parallel CPU sweep: each worker stops cleanly, writing its checkpoint "
+    .. "where it stopped", name, whole_group and "the process group" or "the executor alone"), function()
     -- train.run stops cleanly on Ctrl-C and checkpoints where it stopped; the workers of a sweep must
     -- too, rather than be killed by their executor and lose what they trained since their last
-    -- periodic checkpoint.
-    local dir, code, before = interrupt_long_sweep(whole_group)
+    -- periodic checkpoint. SIGTERM (kill, timeout, a scheduler's end of job) stops them alike.
+    local dir, code, before = interrupt_long_sweep(whole_group, signal)
     local log = read(dir .. "/killed.log") or ""
-    t.eq(code, 130, log)
+    t.eq(code, 128 + signal, log)
+    t.ok(log:find("study long: interrupted with 0 of 2 runs finished", 1, true), log)
     for hash, r in pairs(snapshot(dir .. "/long.db")) do
       t.eq(r.status, "interrupted", log)
       local after = read(dir .. "/long.checkpoints/" .. hash .. ".ckpt")

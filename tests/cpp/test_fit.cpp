@@ -104,6 +104,45 @@ TEST_CASE("published data-constrained law reproduces the paper's check value") {
   CHECK(effective_tokens(100 * 25e9, 25e9, 15.39) < 17 * 25e9);
 }
 
+// The published law ties alpha = beta, where N_opt's exponent cannot be told apart: (D·G)^(β/α) and
+// (D·G)^(α/β) agree there. Here alpha != beta, and the law is written out by hand in plain doubles
+// (REFERENCE.md): G = (αA/(βB))^(1/(α+β)), N_opt(D) = (D·G)^(β/α)·G, U_D = min(U, D), R_D = D/U_D − 1,
+// D' = U_D + U_D·R_D*·(1 − e^(−R_D/R_D*)), U_N = min(N, N_opt(U_D)), R_N = N/U_N − 1,
+// N' = U_N + U_N·R_N*·(1 − e^(−R_N/R_N*)), L = E + A/N'^α + B/D'^β.
+TEST_CASE("the data-constrained law with alpha != beta is REFERENCE.md's formula, for runs that see fewer tokens than U too") {
+  const double E = 1.5, A = 400, B = 1200, alpha = 0.3, beta = 0.4, R_D = 10, R_N = 3;
+  const Law law = Law::Make(LawKind::DataConstrained, {E, A, B, alpha, beta, R_D, R_N});
+  const double G = std::pow(alpha * A / (beta * B), 1 / (alpha + beta));
+  auto n_opt = [&](double D) { return std::pow(D * G, beta / alpha) * G; };
+  auto d_eff = [&](double D, double U) {
+    const double u = std::min(U, D), r = D / u - 1;
+    return u + u * R_D * (1 - std::exp(-r / R_D));
+  };
+  auto n_eff = [&](double N, double D, double U) {
+    const double u = std::min(N, n_opt(std::min(U, D))), r = N / u - 1;
+    return u + u * R_N * (1 - std::exp(-r / R_N));
+  };
+  // N = 5e9 is an excess of parameters for 1e8 unique tokens, not for 1e9: which one sets N_opt shows.
+  REQUIRE(n_opt(1e8) < 1e9);
+  REQUIRE(n_opt(1e9) > 5e9);
+  struct {
+    double N, D, U;
+  } runs[] = {
+      {5e9, 4e9, 1e8},  // 40 epochs and excess parameters
+      {2e8, 4e9, 1e8},  // 40 epochs, no excess
+      {5e9, 1e8, 1e9},  // 1e8 of 1e9 unique tokens, each seen once: U_D = D = 1e8 sets N_opt
+  };
+  for (auto r : runs) {
+    INFO("N " << r.N << ", D " << r.D << ", U " << r.U);
+    const double expected = E + A / std::pow(n_eff(r.N, r.D, r.U), alpha) + B / std::pow(d_eff(r.D, r.U), beta);
+    CHECK(law.predict({r.N, r.D, r.U}) == Approx(expected).epsilon(1e-12));
+    CHECK(effective_tokens(r.D, r.U, R_D) == Approx(d_eff(r.D, r.U)).epsilon(1e-12));
+    CHECK(effective_params(r.N, std::min(r.U, r.D), R_N, A, B, alpha, beta) == Approx(n_eff(r.N, r.D, r.U)).epsilon(1e-12));
+  }
+  // Unique tokens the run never reaches change nothing.
+  CHECK(law.predict({5e9, 1e8, 1e9}) == Approx(law.predict({5e9, 1e8, 1e8})).epsilon(1e-12));
+}
+
 TEST_CASE("laws name their parameters and reject unknown ones") {
   Law law = published::epoch();
   CHECK(law.param("beta") == 0.366);
@@ -246,6 +285,61 @@ TEST_CASE("Chinchilla bootstrap: the truth lies inside the 95% intervals") {
   Interval n_opt = f.interval([](const Law& l) { return compute_optimal(l).N_opt(1e22); });
   CHECK(n_opt.contains(compute_optimal(truth).N_opt(1e22)));
   CHECK(f.Summary().find("95% [") != std::string::npos);
+}
+
+TEST_CASE("percentiles interpolate linearly between order statistics, and a 95% interval cuts 2.5% off each end") {
+  // numpy's default ("linear"): the q-quantile of n sorted values sits at position q·(n − 1).
+  CHECK(percentile({4, 1, 3, 2}, 0.5) == Approx(2.5));
+  CHECK(percentile({1, 2, 3, 4}, 0.25) == Approx(1.75));
+  CHECK(percentile({10, 20}, 0.9) == Approx(19));
+  CHECK(percentile({1, 2, 3, 4}, 1.0) == 4);
+  CHECK(percentile({1, 2, 3, 4}, 0.0) == 1);
+  // A bootstrap of 101 samples 100, 99, ..., 0 of a parameter: its 95% interval is [2.5, 97.5], its
+  // 80% interval [10, 90].
+  FittedLaw f;
+  f.law = Law::Make(LawKind::PowerLaw, {1.0, 0.5});
+  for (int i = 100; i >= 0; --i) f.samples.push_back({1.0, double(i)});
+  const Interval i = f.interval("a");
+  CHECK(i.lo == Approx(2.5));
+  CHECK(i.hi == Approx(97.5));
+  CHECK(i.level == 0.95);
+  const Interval eighty = f.interval("a", 0.8);
+  CHECK(eighty.lo == Approx(10));
+  CHECK(eighty.hi == Approx(90));
+  const Interval derived = f.interval([](const Law& l) { return 2 * l.param("a"); });
+  CHECK(derived.lo == Approx(5.0));
+  CHECK(derived.hi == Approx(195.0));
+}
+
+// Σ w·Huber_δ(ln L̂ − ln L) with Huber_δ(r) = r²/2 for |r| ≤ δ and δ·(|r| − δ/2) beyond (REFERENCE.md:
+// the SUM over runs, δ = 1e-3): a weight scales its run's term, weight 0 drops it.
+TEST_CASE("the objective is the weighted sum of Huber losses of the log residuals") {
+  const Law law = published::chinchilla();
+  const double delta = 1e-3;
+  struct {
+    double N, D, ratio, weight;
+  } runs[] = {
+      {1e8, 2e9, 1.0005, 1.0},  // |r| = 5e-4, inside δ
+      {1e9, 2e10, 0.99, 2.0},   // |r| ≈ 1e-2, beyond δ
+      {3e9, 6e10, 1.05, 0.5},
+      {1e10, 2e11, 1.2, 0.0},   // weight 0: no term
+  };
+  Observations obs;
+  double huber = 0, squares = 0;
+  for (auto r : runs) {
+    Observation o;
+    o.N = r.N;
+    o.D = r.D;
+    o.loss = law.predict({r.N, r.D}) / r.ratio;  // ln L̂ − ln L = ln ratio
+    o.weight = r.weight;
+    obs.Add(o);
+    const double res = std::log(r.ratio), a = std::fabs(res);
+    huber += r.weight * (a <= delta ? 0.5 * res * res : delta * (a - 0.5 * delta));
+    squares += r.weight * 0.5 * res * res;
+  }
+  CHECK(objective(law, obs, delta) == Approx(huber).epsilon(1e-9));
+  // δ = ∞: least squares, Σ w·r²/2.
+  CHECK(objective(law, obs, std::numeric_limits<double>::infinity()) == Approx(squares).epsilon(1e-9));
 }
 
 TEST_CASE("LSE and direct parametrisations agree at the optimum") {
@@ -869,6 +963,36 @@ TEST_CASE("power laws need two points, and two points fit exactly") {
   CHECK_THROWS_WITH(fit_power_law({1e20}, {1e9}), Catch::Contains("needs at least 2 points, got 1"));
   FittedLaw f = fit_power_law({1e20, 1e22}, {1e9, 1e10});
   CHECK(f.law.param("a") == Approx(0.5).epsilon(1e-9));
+}
+
+// y = k·x^a by least squares on ln y is the straight line ln y = ln k + a·ln x, whose standard errors
+// are the textbook ones: σ² = SSR/(n − 2), se(a) = √(σ²/Sxx), se(ln k) = √(σ²·(1/n + x̄²/Sxx)); and
+// k's is k·se(ln k) (the delta method: k is fitted as ln k).
+TEST_CASE("a power law's standard errors are ordinary least squares' in log space") {
+  const std::vector<double> x = {1e18, 3e18, 1e19, 3e19, 1e20, 3e20, 1e21};
+  const double noise[] = {0.03, -0.02, 0.01, -0.04, 0.02, 0.0, -0.01};
+  std::vector<double> y;
+  for (size_t i = 0; i < x.size(); ++i) y.push_back(0.1 * std::pow(x[i], 0.5) * std::exp(noise[i]));
+  const double n = double(x.size());
+  double mx = 0, my = 0;
+  for (size_t i = 0; i < x.size(); ++i) mx += std::log(x[i]) / n, my += std::log(y[i]) / n;
+  double sxx = 0, sxy = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    sxx += (std::log(x[i]) - mx) * (std::log(x[i]) - mx);
+    sxy += (std::log(x[i]) - mx) * (std::log(y[i]) - my);
+  }
+  const double a = sxy / sxx, ln_k = my - a * mx;
+  double ssr = 0;
+  for (size_t i = 0; i < x.size(); ++i) ssr += std::pow(std::log(y[i]) - ln_k - a * std::log(x[i]), 2);
+  const double sigma2 = ssr / (n - 2);
+  const double se_a = std::sqrt(sigma2 / sxx), se_ln_k = std::sqrt(sigma2 * (1 / n + mx * mx / sxx));
+
+  FittedLaw f = fit_power_law(x, y, Input::C, "N_opt", 0, 1);
+  CHECK(f.law.param("a") == Approx(a).epsilon(1e-8));
+  CHECK(f.law.param("k") == Approx(std::exp(ln_k)).epsilon(1e-6));
+  REQUIRE(f.standard_errors.size() == 2);
+  CHECK(f.standard_errors[f.law.index("a")] == Approx(se_a).epsilon(1e-4));
+  CHECK(f.standard_errors[f.law.index("k")] == Approx(std::exp(ln_k) * se_ln_k).epsilon(1e-4));
 }
 
 TEST_CASE("published laws are named after their source, a fit from one by its kind") {

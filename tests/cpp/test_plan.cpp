@@ -1,6 +1,7 @@
 // The planner against closed forms, published numbers (REFERENCE.md) and monotonicity.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <cstdio>
@@ -8,6 +9,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "core/units.h"
 #include "fit/law.h"
 #include "plan/cost.h"
 #include "plan/plan.h"
@@ -30,6 +32,31 @@ plan::OptimalOptions at(double compute, double unique_tokens = fit::kMissing) {
   o.unique_tokens = unique_tokens;
   return o;
 }
+
+// Muennighoff et al.'s law by hand (REFERENCE.md), in plain doubles: G = (αA/(βB))^(1/(α+β)),
+// N_opt(D) = (D·G)^(β/α)·G, U_D = min(U, D), D' = U_D + U_D·R_D*·(1 − e^(−R_D/R_D*)) with
+// R_D = D/U_D − 1, U_N = min(N, N_opt(U_D)), N' likewise with R_N = N/U_N − 1.
+struct DataConstrainedByHand {
+  double E, A, B, alpha, beta, R_D, R_N;
+  double G() const { return std::pow(alpha * A / (beta * B), 1 / (alpha + beta)); }
+  double N_opt(double D) const { return std::pow(D * G(), beta / alpha) * G(); }
+  double D_eff(double D, double U) const {
+    const double u = std::min(U, D), r = D / u - 1;
+    return u + u * R_D * (1 - std::exp(-r / R_D));
+  }
+  double N_eff(double N, double D, double U) const {
+    const double u = std::min(N, N_opt(std::min(U, D))), r = N / u - 1;
+    return u + u * R_N * (1 - std::exp(-r / R_N));
+  }
+  double loss(double N, double D, double U) const {
+    return E + A / std::pow(N_eff(N, D, U), alpha) + B / std::pow(D_eff(D, U), beta);
+  }
+  // The lowest loss U unique tokens allow: D' → U(1 + R_D*), N' → N_opt(U)(1 + R_N*).
+  double floor(double U) const {
+    return E + A / std::pow(N_opt(U) * (1 + R_N), alpha) + B / std::pow(U * (1 + R_D), beta);
+  }
+  fit::Law law() const { return fit::Law::Make(fit::LawKind::DataConstrained, {E, A, B, alpha, beta, R_D, R_N}); }
+};
 
 // Rounds like the printed table: FLOPs to 3 significant digits, tokens to one decimal in B or T.
 std::string flops3(double c) {
@@ -111,6 +138,52 @@ TEST_CASE("data-constrained checks of Muennighoff et al.") {
   plan::Answer r = plan::optimal(wrap(fit::published::datablations()), at(1e22, 25e9));
   CHECK(r.value("N") == Approx(7.0e9).epsilon(0.02));
   CHECK(r.value("epochs") == Approx(9.5).margin(0.1));
+}
+
+TEST_CASE("plan.loss's effective N and D are REFERENCE.md's, with U_D = min(U, D) for a run that sees fewer tokens than U") {
+  // alpha != beta: the published law ties them, which hides N_opt's exponent beta/alpha.
+  const DataConstrainedByHand hand{1.5, 400, 1200, 0.3, 0.4, 10, 3};
+  // N = 5e9 is an excess of parameters for 1e8 unique tokens, not for 1e9.
+  REQUIRE(hand.N_opt(1e8) < 1e9);
+  REQUIRE(hand.N_opt(1e9) > 5e9);
+  struct {
+    double N, D, U;
+  } runs[] = {{5e9, 4e9, 1e8}, {2e8, 4e9, 1e8}, {5e9, 1e8, 1e9}};
+  for (auto run : runs) {
+    INFO("N " << run.N << ", D " << run.D << ", U " << run.U);
+    plan::LossOptions l;
+    l.N = run.N;
+    l.D = run.D;
+    l.unique_tokens = run.U;
+    plan::Answer a = plan::loss(wrap(hand.law()), l);
+    CHECK(a.value("effective_D") == Approx(hand.D_eff(run.D, run.U)).epsilon(1e-12));
+    CHECK(a.value("effective_N") == Approx(hand.N_eff(run.N, run.D, run.U)).epsilon(1e-12));
+    CHECK(a.value("epochs") == Approx(run.D / run.U).epsilon(1e-12));
+    CHECK(a.value("loss") == Approx(hand.loss(run.N, run.D, run.U)).epsilon(1e-12));
+  }
+}
+
+TEST_CASE("the loss floor of limited unique data is the law's limit, and compute_for names it") {
+  // REFERENCE.md's published law (alpha = beta) and one with alpha != beta, at U = 25B tokens.
+  const DataConstrainedByHand laws[] = {
+      {std::exp(0.6254804), std::exp(6.255414), std::exp(7.3049974), 0.3526596, 0.3526596, 15.387756, 5.309743},
+      {1.5, 400, 1200, 0.3, 0.4, 10, 3}};
+  const double U = 25e9;
+  for (const auto& hand : laws) {
+    const double floor = hand.floor(U);
+    INFO("alpha " << hand.alpha << ", beta " << hand.beta << ": floor " << floor);
+    // The law itself, repeating U a million times with a million times N_opt(U) parameters.
+    plan::LossOptions far;
+    far.N = 1e6 * hand.N_opt(U);
+    far.D = 1e6 * U;
+    far.unique_tokens = U;
+    CHECK(plan::loss(wrap(hand.law()), far).value("loss") == Approx(floor).epsilon(1e-9));
+    plan::ComputeForOptions below;
+    below.loss = floor - 1e-3;
+    below.unique_tokens = U;
+    CHECK_THROWS_WITH(plan::compute_for(wrap(hand.law()), below),
+                      Contains("the law cannot go below loss " + format_significant(floor, 5)));
+  }
 }
 
 TEST_CASE("data-constrained: robust to several local optima") {
@@ -237,6 +310,14 @@ TEST_CASE("inference-aware allocation") {
     CHECK(total(n_star * f) > total(n_star));
     CHECK(total(n_star / f) > total(n_star));
   }
+  // Inference costs 2·N FLOP per token, and the saving is against the compute-optimal run at 1e23
+  // (the closed form's N_opt = G·(C/6)^a, REFERENCE.md), whose total is 1e23 + 2·N_opt·T.
+  CHECK(heavy.value("inference_flops") == Approx(2 * n_star * T).epsilon(1e-12));
+  const double G = std::pow(alpha * A / (beta * B), 1 / (alpha + beta));
+  const double n_ref = G * std::pow(1e23 / 6, beta / (alpha + beta)), total_ref = 1e23 + 2 * n_ref * T;
+  CHECK(heavy.value("N_compute_optimal") == Approx(n_ref).epsilon(1e-6));
+  CHECK(heavy.value("total_flops_compute_optimal") == Approx(total_ref).epsilon(1e-6));
+  CHECK(heavy.value("saving") == Approx(1 - total(n_star) / total_ref).epsilon(1e-6));
   o.loss = heavy.value("loss");
   o.compute = fit::kMissing;
   plan::Answer by_loss = plan::inference(chin, o);
@@ -300,6 +381,19 @@ TEST_CASE("comparison at Gopher's budget") {
   CHECK(gopher.value("loss") == Approx(1.9933).epsilon(1e-4));
   CHECK(gopher.value("loss_gap") > 0.05);
   CHECK(gopher.value("efficiency") < 0.5);  // the law's optimum reaches Gopher's loss with under half the compute
+  // Under E + A/N^α + B/D^β the optimal loss is L*(C) = E + K·(C/6)^(−γ), γ = αβ/(α+β),
+  // K = A·G^(−α) + B·G^β (N_opt = G·(C/6)^a, D_opt = (C/6)^b/G, REFERENCE.md): the optimum reaches a
+  // loss L with C*(L) = 6·((L − E)/K)^(−1/γ), and a run's efficiency is C* of its loss over its own
+  // compute 6·N·D (Gopher's 280B on 300B tokens: 5.04e23, not the budget).
+  const double E = 1.69, A = 406.4, B = 410.7, alpha = 0.34, beta = 0.28;
+  const double G = std::pow(alpha * A / (beta * B), 1 / (alpha + beta)), gamma = alpha * beta / (alpha + beta);
+  const double K = A * std::pow(G, -alpha) + B * std::pow(G, beta);
+  const double gopher_loss = E + A / std::pow(280e9, alpha) + B / std::pow(300e9, beta);
+  const double equivalent = 6 * std::pow((gopher_loss - E) / K, -1 / gamma);
+  CHECK(a.rows[0].value("loss") == Approx(E + K * std::pow(5.76e23 / 6, -gamma)).epsilon(1e-9));
+  CHECK(gopher.value("loss") == Approx(gopher_loss).epsilon(1e-12));
+  CHECK(gopher.value("compute_equivalent") == Approx(equivalent).epsilon(1e-6));
+  CHECK(gopher.value("efficiency") == Approx(equivalent / (6 * 280e9 * 300e9)).epsilon(1e-6));
   CHECK(a.rows[2].value("N") == Approx(67.9e9).epsilon(0.005));
   CHECK(a.rows[2].value("loss") < gopher.value("loss"));
   const plan::Answer& kaplan = a.rows[3];
@@ -333,6 +427,22 @@ TEST_CASE("bootstrap samples give percentile intervals") {
   CHECK(n.interval.lo < n.value);
   CHECK(n.interval.hi > n.value);
   CHECK(a.samples == 100);
+  // The interval is the 2.5th to 97.5th percentile of the samples' N_opt (the closed form at each
+  // sample), by linear interpolation between order statistics at position q·(n − 1), as numpy's default.
+  std::vector<double> n_opt;
+  for (const auto& v : law.samples) {
+    const double G = std::pow(v[3] * v[1] / (v[4] * v[2]), 1 / (v[3] + v[4]));
+    n_opt.push_back(G * std::pow(1e22 / 6, v[4] / (v[3] + v[4])));
+  }
+  std::sort(n_opt.begin(), n_opt.end());
+  auto quantile = [&](double q) {
+    const double pos = q * (n_opt.size() - 1);
+    const size_t i = size_t(pos);
+    return n_opt[i] + (pos - double(i)) * (n_opt[i + 1] - n_opt[i]);
+  };
+  CHECK(n.interval.level == 0.95);
+  CHECK(n.interval.lo == Approx(quantile(0.025)).epsilon(1e-9));
+  CHECK(n.interval.hi == Approx(quantile(0.975)).epsilon(1e-9));
   CHECK_THAT(a.Summary(), Contains("["));
   plan::ComputeForOptions c;
   c.loss = 2.0;

@@ -556,15 +556,16 @@ Answer compare(const fit::FittedLaw& fitted, const CompareOptions& options) {
       const double l = predict(law, N, D, U);
       set_allocation(r, 6 * N * D, N, D, l);
       r.set("loss_gap", l - best.loss, Unit::Plain, "Δloss");
-      // The compute the law's optimum needs to reach this loss, as a fraction of this run's compute.
-      double equivalent = fit::kMissing;
-      if (l > best.loss) {
+      // The compute the law's optimum needs to reach this loss, as a fraction of this run's compute:
+      // the budget for the optimum itself, more than the budget for a run below its loss (one that
+      // spends more than the budget can get there).
+      double equivalent = C;
+      if (l != best.loss) {
         try {
           equivalent = invert_optimal_loss(law, l, U, function);
         } catch (const Error&) {
+          equivalent = fit::kMissing;
         }
-      } else {
-        equivalent = C;
       }
       r.set("compute_equivalent", equivalent, Unit::Flops, "optimum needs");
       r.set("efficiency", equivalent / (6 * N * D), Unit::Fraction, "efficiency");

@@ -402,6 +402,25 @@ TEST_CASE("comparison at Gopher's budget") {
   CHECK_THAT(a.Summary(), Contains("Gopher"));
 }
 
+// A candidate that spends more than the budget can reach a lower loss than the law's optimum at the
+// budget; the compute the optimum needs for that loss is then more than the budget. The optimum of
+// twice the budget (closed form, N = G·(2C/6)^a, D = (2C/6)^b/G) needs exactly its own 2C: it was
+// credited the budget C, and so an efficiency of 0.5.
+TEST_CASE("a candidate beyond the budget is credited the compute the optimum needs for its loss, not the budget") {
+  const double A = 406.4, B = 410.7, alpha = 0.34, beta = 0.28, C = 1e22;
+  const double G = std::pow(alpha * A / (beta * B), 1 / (alpha + beta));
+  plan::CompareOptions o;
+  o.compute = C;
+  o.candidates.push_back({"twice the budget", G * std::pow(2 * C / 6, beta / (alpha + beta)),
+                          std::pow(2 * C / 6, alpha / (alpha + beta)) / G, std::nullopt});
+  plan::Answer a = plan::compare(wrap(fit::published::chinchilla()), o);
+  REQUIRE(a.rows.size() == 2);
+  CHECK(a.rows[1].value("loss_gap") < 0);
+  CHECK(a.rows[1].value("compute_equivalent") == Approx(2 * C).epsilon(1e-6));
+  CHECK(a.rows[1].value("efficiency") == Approx(1).epsilon(1e-6));
+  CHECK(a.rows[0].value("compute_equivalent") == C);
+}
+
 TEST_CASE("allocation rules: Kaplan's C^0.73") {
   plan::AllocationRule k = plan::published::kaplan();
   // N = 1.3e9 at one PF-day.

@@ -167,6 +167,12 @@ int lock(lua_State* L) {
   return 1;
 }
 
+// store_lock_path(store) -> the path of the store's lock file (study/workers.h).
+int store_lock_path(lua_State* L) {
+  lua_pushstring(L, study::store_lock_path(luaL_checkstring(L, 1)).c_str());
+  return 1;
+}
+
 int release(lua_State* L) {
   check<study::FileLock>(L, 1).release();
   return 0;
@@ -204,7 +210,9 @@ int open_study(lua_State* L) {
        {"columns", &bound<columns>, "columns('stdout') -> terminal width, 0 when not a terminal"},
        {"make_dirs", &bound<make_dirs>, "make_dirs(path): creates the folder and its parents"},
        {"write_file", &bound<write_file>, "write_file(path, text): through a temporary file and a rename"},
-       {"lock", &bound<lock>, "lock(path) -> FileLock, or nil and who holds it"}});
+       {"lock", &bound<lock>, "lock(path) -> FileLock, or nil and who holds it"},
+       {"store_lock_path", &bound<store_lock_path>,
+        "store_lock_path(store) -> the store's lock file: its real path (symlinks resolved) .. \".lock\""}});
   return 1;
 }
 

@@ -252,4 +252,22 @@ std::string FileLock::Summary() const {
   return held() ? str("FileLock(", path_, ", held)") : str("FileLock(released)");
 }
 
+std::string store_lock_path(const std::string& store_path) {
+  auto real = [](const std::string& path) -> std::string {
+    char* resolved = ::realpath(path.c_str(), nullptr);
+    if (!resolved) return "";
+    std::string out = resolved;
+    std::free(resolved);
+    return out;
+  };
+  std::string path = real(store_path);
+  if (path.empty()) {
+    const size_t slash = store_path.find_last_of('/');
+    const std::string folder = real(slash == std::string::npos ? "." : (slash == 0 ? "/" : store_path.substr(0, slash)));
+    const std::string name = slash == std::string::npos ? store_path : store_path.substr(slash + 1);
+    path = folder.empty() ? store_path : (folder == "/" ? "/" : folder + "/") + name;
+  }
+  return path + ".lock";
+}
+
 }  // namespace scalelab::study

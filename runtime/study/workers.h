@@ -79,4 +79,9 @@ class FileLock {
   std::string path_;
 };
 
+// The lock file of the store at `store_path`: "<the store's real path>.lock", so that every path to
+// one store (through a symlink, "..", another working folder) finds the one lock. A store not made
+// yet is named by its folder's real path and its own name.
+std::string store_lock_path(const std::string& store_path);
+
 }  // namespace scalelab::study

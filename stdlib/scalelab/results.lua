@@ -182,7 +182,7 @@ end
 -- beside the store, which names its pid (study/workers.cpp's FileLock; emptied on release, left as
 -- it was by a process killed). Read only: results takes no lock and writes nothing.
 local function store_in_use(path)
-  local file = io.open(path .. ".lock", "r")
+  local file = io.open(native_study.store_lock_path(path), "r")
   if not file then return false end
   local text = file:read("a") or ""
   file:close()

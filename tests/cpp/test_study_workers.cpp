@@ -1,11 +1,13 @@
 // The study executor's process primitives: a worker must end when its executor dies, even where the
 // kernel never sends PR_SET_PDEATHSIG's signal (the lifeline pipe).
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -90,4 +92,25 @@ TEST_CASE("a process started without a lifeline in its environment watches none"
   ::setenv("SCALELAB_LIFELINE_FD", "not a number", 1);
   CHECK_FALSE(watch_lifeline());
   CHECK(std::getenv("SCALELAB_LIFELINE_FD") == nullptr);  // consumed: not passed on to children
+}
+
+TEST_CASE("a store's lock file is named by the store's real path: every path to one store finds the one lock") {
+  char folder_template[] = "/tmp/scalelab-lock-XXXXXX";
+  REQUIRE(::mkdtemp(folder_template) != nullptr);
+  const std::string folder = folder_template;  // /tmp is no symlink on our machines: checked below
+  char* resolved = ::realpath(folder.c_str(), nullptr);
+  REQUIRE(resolved != nullptr);
+  REQUIRE(std::string(resolved) == folder);
+  std::free(resolved);
+  REQUIRE(::mkdir((folder + "/sub").c_str(), 0755) == 0);
+  // A store not made yet: its folder's real path and its own name.
+  CHECK(store_lock_path(folder + "/sub/../x.db") == folder + "/x.db.lock");
+  // Made, and reached through a symlink: the file the link names.
+  std::ofstream(folder + "/x.db") << "";
+  REQUIRE(::symlink("../x.db", (folder + "/sub/link.db").c_str()) == 0);
+  CHECK(store_lock_path(folder + "/sub/link.db") == folder + "/x.db.lock");
+  CHECK(store_lock_path(folder + "/x.db") == folder + "/x.db.lock");
+  // A folder that does not exist: the path as given (opening the store reports that folder).
+  CHECK(store_lock_path("no/such/folder/x.db") == "no/such/folder/x.db.lock");
+  std::system(("rm -rf '" + folder + "'").c_str());
 }

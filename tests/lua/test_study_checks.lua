@@ -374,6 +374,16 @@ study "x" {
   no_internal(out)
   code, out = scalelab(dir, "s.lua")
   t.eq(code, 0, out)
+  -- Another path to the same store, a symlink to it, finds the same lock.
+  t.eq(os.execute("ln -s x.db '" .. dir .. "/link.db'"), true)
+  local file = assert(io.open(dir .. "/link.lua", "w"))
+  file:write('study "x" {\n  sweep = sweep.grid{ N = { 1e5 }, D = { 1e7 } },\n  backend = "simulated",\n  store = "link.db",\n}\n')
+  file:close()
+  lock = assert(native.lock(dir .. "/x.db.lock"))
+  code, out = scalelab(dir, "link.lua")
+  lock:release()
+  t.eq(code, 1, out)
+  t.ok(out:find("link.lua:1: study x: the store link.db is in use by another scalelab (pid " .. native.getpid(), 1, true), out)
 end)
 
 t.test("the dry run notes a store folder that does not exist yet (a mistyped path would otherwise be made)", function()

@@ -360,7 +360,7 @@ end
 
 function executor.execute(s, options)
   local store = native_store.open(s.store_path)
-  local lock, holder = native.lock(s.store_path .. ".lock")
+  local lock, holder = native.lock(native.store_lock_path(s.store_path))
   if not lock then
     store:close()
     error(string.format("study %s: the store %s is in use by another scalelab (%s); wait for it to finish", s.name,

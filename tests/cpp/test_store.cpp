@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -13,8 +14,10 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "core/error.h"
+#include "core/interrupt.h"
 #include "process.h"
 #include "store/sha256.h"
 #include "store/store.h"
@@ -494,4 +497,44 @@ TEST_CASE("a store whose folder cannot be written is refused in plain words, nam
     return o;
   }());
   CHECK(store.Runs().empty());
+}
+
+TEST_CASE("a write waiting for another process's lock gives up after busy_timeout, and at once on Ctrl-C") {
+  const std::string path = temp_dir() + "/busy.db";
+  Store::Open(path).Close();
+  // Another connection (as another process would) holds the write lock.
+  sqlite3* other = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &other) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(other, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr) == SQLITE_OK);
+  using clock = std::chrono::steady_clock;
+  auto seconds_since = [](clock::time_point start) { return std::chrono::duration<double>(clock::now() - start).count(); };
+  {
+    StoreOptions options;
+    options.busy_timeout_seconds = 0.3;
+    Store store = Store::Open(path, options);
+    const auto start = clock::now();
+    CHECK_THROWS_WITH(store.RecordStudy({"s", "s.lua", "", "0.1.0", "{}"}),
+                      Catch::Contains("stayed locked by another process") && Catch::Contains("another scalelab"));
+    CHECK(seconds_since(start) >= 0.3);  // it waited its timeout, not less
+  }
+  {
+    // A minute's timeout, and Ctrl-C a moment into the wait: the write ends with the interruption
+    // rather than sleeping out the minute.
+    Store store = Store::Open(path);
+    const auto start = clock::now();
+    std::thread ctrl_c([] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      scalelab::request_interrupt();
+    });
+    CHECK_THROWS_AS(store.RecordStudy({"s", "s.lua", "", "0.1.0", "{}"}), scalelab::Interrupted);
+    ctrl_c.join();
+    CHECK(seconds_since(start) < 30);
+    CHECK_FALSE(scalelab::interrupt_requested());  // taken by the interruption it raised
+  }
+  sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(other);
+  // The lock gone, the same write goes through.
+  Store store = Store::Open(path);
+  store.RecordStudy({"s", "s.lua", "", "0.1.0", "{}"});
+  CHECK(store.Studies().size() == 1);
 }

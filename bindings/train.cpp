@@ -474,14 +474,12 @@ int run_as(lua_State* L, const char* function) {
     result = train::train(c);
   }
   if (result.status == train::RunStatus::Interrupted) {
-    // The host's SIGINT handler also armed a hook that would turn Ctrl-C into a Lua error at the
-    // next instruction; the run already stopped cleanly (its checkpoint written). In the REPL the
-    // caller gets its result; in a script Ctrl-C ends the script, which must not go on to its next run.
-    // The hook is on the main thread (the host's), which is not L when train.run runs in a coroutine.
-    lua_sethook(L, nullptr, 0, 0);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
-    lua_sethook(lua_tothread(L, -1), nullptr, 0, 0);
-    lua_pop(L, 1);
+    // The host's SIGINT handler also armed hooks that would turn Ctrl-C into a Lua error at the
+    // next instruction of the main thread and of each coroutine being resumed; the run already
+    // stopped cleanly (its checkpoint written), so the interruption is settled and the hooks raise
+    // nothing. In the REPL the caller gets its result; in a script Ctrl-C ends the script, which must
+    // not go on to its next run.
+    settle_interrupt();
     if (interrupt_ends_script()) {
       // The script ends here: say what was kept and how to go on.
       if (!c.checkpoint.empty() && c.resume)

@@ -8,6 +8,7 @@ namespace scalelab {
 
 namespace {
 std::atomic<bool> g_interrupt{false};
+std::atomic<bool> g_pending{false};
 std::atomic<bool> g_ends_script{true};
 std::atomic<int> g_deferred{0};
 std::atomic<bool> g_repeated_kills{true};
@@ -17,7 +18,13 @@ static_assert(std::atomic<bool>::is_always_lock_free, "the SIGINT handler needs 
 
 void request_interrupt(int signal) noexcept {
   g_signal.store(signal, std::memory_order_relaxed);
+  g_pending.store(true, std::memory_order_relaxed);
   g_interrupt.store(true, std::memory_order_relaxed);
+}
+bool interrupt_pending() noexcept { return g_pending.load(std::memory_order_relaxed); }
+void settle_interrupt() noexcept {
+  g_pending.store(false, std::memory_order_relaxed);
+  g_interrupt.store(false, std::memory_order_relaxed);
 }
 bool interrupt_requested() noexcept { return g_interrupt.load(std::memory_order_relaxed); }
 void clear_interrupt() noexcept { g_interrupt.store(false, std::memory_order_relaxed); }

@@ -13,6 +13,15 @@ bool interrupt_requested() noexcept;   // cheap: one relaxed atomic load
 void clear_interrupt() noexcept;
 void check_interrupt();                // throws Interrupted if requested (and clears the request)
 
+// For Lua code: a request is pending from request_interrupt until settled, whoever took it (a C++
+// loop's check_interrupt, the host's hook on one Lua thread): while it is, the host's hooks raise it
+// in every Lua thread that runs, so that Lua code catching the error (pcall, coroutine.resume) does
+// not go on as if nothing happened. Settled when the host's call ends, or by a computation that
+// stopped cleanly on it and returns its result (train.run in the REPL). settle_interrupt also clears
+// the request.
+bool interrupt_pending() noexcept;
+void settle_interrupt() noexcept;
+
 // Who asked, in the words of a message: "interrupted by the user" (SIGINT: Ctrl-C) or "interrupted
 // by SIGTERM" (kill, timeout, a batch scheduler's end of job). The host treats both alike: the
 // computation stops cleanly, and a script ends with status 128 + the signal.

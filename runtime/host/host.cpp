@@ -22,16 +22,43 @@ namespace {
 lua_State* g_running = nullptr;  // the state whose call SIGINT or SIGTERM should interrupt
 volatile std::sig_atomic_t g_signal_seen = 0;  // the signal (SIGINT, SIGTERM) that arrived during the current call
 
-// Called by Lua at the next instruction after SIGINT: raise the interruption as a Lua error, unless
-// a C++ computation that stops cleanly by itself has deferred it (core/interrupt.h's
-// DeferInterrupt): then the request stays for that computation to see, and the hook stays armed for
-// the Lua code after it.
+// The coroutines being resumed now, outermost first (coroutine.resume and coroutine.wrap's
+// functions record theirs): Lua hooks are per thread, and a pure-Lua loop inside a coroutine runs on
+// that coroutine's, so Ctrl-C arms the hook of each of them as well as the main thread's. Written
+// outside the signal handler (the entry before the depth), read in it.
+constexpr int kMaxResumed = 256;  // deeper nesting than Lua's C stack allows (LUAI_MAXCCALLS 200)
+lua_State* g_resumed[kMaxResumed];
+volatile std::sig_atomic_t g_resumed_depth = 0;
+
+class Resuming {
+ public:
+  explicit Resuming(lua_State* co) {
+    if (g_resumed_depth < kMaxResumed) g_resumed[g_resumed_depth] = co;
+    g_resumed_depth = g_resumed_depth + 1;
+  }
+  ~Resuming() { g_resumed_depth = g_resumed_depth - 1; }  // also when a Lua error unwinds (C++ build)
+  Resuming(const Resuming&) = delete;
+  Resuming& operator=(const Resuming&) = delete;
+};
+
+// Called by Lua at the next instruction of an armed thread after SIGINT: raise the interruption as
+// a Lua error, unless a C++ computation that stops cleanly by itself has deferred it (core/
+// interrupt.h's DeferInterrupt): then the request stays for that computation to see, and the hook
+// stays armed for the Lua code after it. Each armed thread raises once (a coroutine.resume that
+// catches its coroutine's error does not end the interruption: the resuming thread raises too),
+// until the interruption is settled (the call ends, or train.run stopped cleanly on it).
 void interrupt_hook(lua_State* L, lua_Debug*) {
+  if (!interrupt_pending()) {  // settled, or armed after its coroutine returned: nothing to raise
+    lua_sethook(L, nullptr, 0, 0);
+    return;
+  }
   if (interrupt_deferred()) return;
   lua_sethook(L, nullptr, 0, 0);
   clear_interrupt();
   luaL_error(L, "interrupted!");
 }
+
+void arm(lua_State* L) { lua_sethook(L, interrupt_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1); }
 
 // SIGINT (Ctrl-C) and SIGTERM (kill, timeout, a scheduler ending the job) alike: the computation
 // stops cleanly, a training run writing its checkpoint, rather than the process dying mid-step.
@@ -43,8 +70,48 @@ void on_stop_signal(int signal) {
   }
   g_signal_seen = signal;
   request_interrupt(signal);     // for C++ loops (core/interrupt.h)
-  if (g_running)
-    lua_sethook(g_running, interrupt_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+  if (!g_running) return;
+  arm(g_running);
+  const int depth = g_resumed_depth;
+  for (int i = 0; i < depth && i < kMaxResumed; ++i) arm(g_resumed[i]);
+}
+
+// coroutine.resume and the functions coroutine.wrap makes, as Lua's own (upvalue 1), recording the
+// coroutine they resume for on_stop_signal.
+int resume_recorded(lua_State* L) {
+  Resuming resuming(lua_tothread(L, 1));  // not a thread: Lua's resume raises its own error
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+  return lua_gettop(L);
+}
+
+int call_wrapped_recorded(lua_State* L) {
+  Resuming resuming(lua_tothread(L, lua_upvalueindex(2)));
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+  return lua_gettop(L);
+}
+
+int wrap_recorded(lua_State* L) {
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, 1);  // Lua's wrap: a function whose upvalue 1 is the coroutine
+  if (lua_getupvalue(L, -1, 1) == nullptr || !lua_isthread(L, -1)) return 1;  // another Lua: as it is
+  lua_pushcclosure(L, call_wrapped_recorded, 2);
+  return 1;
+}
+
+void record_resumes(lua_State* L) {
+  lua_getglobal(L, "coroutine");
+  lua_getfield(L, -1, "resume");
+  lua_pushcclosure(L, resume_recorded, 1);
+  lua_setfield(L, -2, "resume");
+  lua_getfield(L, -1, "wrap");
+  lua_pushcclosure(L, wrap_recorded, 1);
+  lua_setfield(L, -2, "wrap");
+  lua_pop(L, 1);
 }
 
 // The level at which the traceback of `message` starts. An error that scalelab's library raised
@@ -148,6 +215,7 @@ int stdlib_searcher(lua_State* L) {
 
 int open_host(lua_State* L) {
   luaL_openlibs(L);
+  record_resumes(L);
   lua::open_all(L);
   // Insert the stdlib searcher right after the preload searcher.
   lua_getglobal(L, "package");
@@ -187,7 +255,7 @@ int Host::call(int nargs, int nresults) {
   const int base = lua_gettop(L_) - nargs;
   lua_pushcfunction(L_, message_handler);
   lua_insert(L_, base);
-  clear_interrupt();
+  settle_interrupt();
   g_signal_seen = 0;
   g_running = L_;
   struct sigaction action {}, previous_int {}, previous_term {};
@@ -200,7 +268,7 @@ int Host::call(int nargs, int nresults) {
   sigaction(SIGINT, &previous_int, nullptr);
   g_running = nullptr;
   lua_sethook(L_, nullptr, 0, 0);
-  clear_interrupt();
+  settle_interrupt();
   lua_remove(L_, base);
   // A call that failed after Ctrl-C or SIGTERM ended by it (however the error was worded on its way out).
   stop_signal_ = g_signal_seen;

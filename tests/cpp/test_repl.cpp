@@ -79,6 +79,25 @@ TEST_CASE("the REPL evaluates, continues, completes, survives Ctrl-C and keeps h
   REQUIRE(shows(repl, "interrupted!"));
   repl.send("twice(50)\r");
   REQUIRE(shows(repl, "100"));
+  // Inside a coroutine too (created before the call, as by an earlier line), and in one it creates.
+  repl.send("spin = coroutine.wrap(function() print('spin' .. 'ning') while true do end end)\r");
+  repl.send("spin()\r");
+  REQUIRE(shows(repl, "spinning"));
+  repl.interrupt();
+  REQUIRE(shows(repl, "interrupted!"));
+  repl.send("coroutine.wrap(function() print('inner ' .. 'loop') while true do end end)()\r");
+  REQUIRE(shows(repl, "inner loop"));
+  repl.interrupt();
+  REQUIRE(shows(repl, "interrupted!"));
+  // A coroutine.resume that catches its coroutine's interruption does not let the line go on.
+  repl.send("co = coroutine.create(function() print('co' .. 'looping') while true do end end)\r");
+  repl.send("print(coroutine.resume(co)) print('went ' .. 'on')\r");
+  REQUIRE(shows(repl, "colooping"));
+  repl.interrupt();
+  REQUIRE(shows(repl, "interrupted!"));
+  repl.send("twice(60)\r");
+  REQUIRE(shows(repl, "120"));
+  CHECK(repl.output().find("went on") == std::string::npos);
 
   // An error shows a message and the session goes on.
   repl.send("error('oops')\r");

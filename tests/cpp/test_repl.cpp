@@ -72,29 +72,24 @@ TEST_CASE("the REPL evaluates, continues, completes, survives Ctrl-C and keeps h
   repl.send("cfg.non_emb\t\r");
   REQUIRE(shows(repl, "100096"));  // 2·(12·64² + 13·64) + 2·64
 
-  // Ctrl-C interrupts an endless loop and returns to the prompt, with state intact.
-  repl.send("print('loop' .. 'ing') while true do end\r");
-  REQUIRE(shows(repl, "looping"));
-  repl.interrupt();
-  REQUIRE(shows(repl, "interrupted!"));
+  // Ctrl-C interrupts an endless loop and returns to the prompt, with state intact: `line` runs,
+  // prints `shown` and loops until Ctrl-C.
+  auto interrupt_loop = [&](const std::string& line, const std::string& shown) {
+    repl.send(line + "\r");
+    REQUIRE(shows(repl, shown));
+    repl.interrupt();
+    REQUIRE(shows(repl, "interrupted!"));
+  };
+  interrupt_loop("print('loop' .. 'ing') while true do end", "looping");
   repl.send("twice(50)\r");
   REQUIRE(shows(repl, "100"));
   // Inside a coroutine too (created before the call, as by an earlier line), and in one it creates.
   repl.send("spin = coroutine.wrap(function() print('spin' .. 'ning') while true do end end)\r");
-  repl.send("spin()\r");
-  REQUIRE(shows(repl, "spinning"));
-  repl.interrupt();
-  REQUIRE(shows(repl, "interrupted!"));
-  repl.send("coroutine.wrap(function() print('inner ' .. 'loop') while true do end end)()\r");
-  REQUIRE(shows(repl, "inner loop"));
-  repl.interrupt();
-  REQUIRE(shows(repl, "interrupted!"));
+  interrupt_loop("spin()", "spinning");
+  interrupt_loop("coroutine.wrap(function() print('inner ' .. 'loop') while true do end end)()", "inner loop");
   // A coroutine.resume that catches its coroutine's interruption does not let the line go on.
   repl.send("co = coroutine.create(function() print('co' .. 'looping') while true do end end)\r");
-  repl.send("print(coroutine.resume(co)) print('went ' .. 'on')\r");
-  REQUIRE(shows(repl, "colooping"));
-  repl.interrupt();
-  REQUIRE(shows(repl, "interrupted!"));
+  interrupt_loop("print(coroutine.resume(co)) print('went ' .. 'on')", "colooping");
   repl.send("twice(60)\r");
   REQUIRE(shows(repl, "120"));
   CHECK(repl.output().find("went on") == std::string::npos);

@@ -103,6 +103,8 @@ TEST_CASE("corpus files round-trip at every token width") {
       int64_t b = c.document_begin(d), e = c.document_end(d);
       CHECK(c.Tokens(b, e - b) == docs[size_t(d)]);
     }
+    CHECK(c.Tokens(c.tokens() - 1, 1).size() == 1);
+    CHECK_THROWS_WITH(c.Tokens(c.tokens() - 1, 2), Catch::Contains("outside the corpus's"));
     // Save of an opened corpus writes the same bytes back.
     std::string copy = temp_path("copy.tok");
     c.Save(copy);
@@ -141,6 +143,20 @@ TEST_CASE("corrupted, truncated, missing and foreign corpus files are clear erro
   CHECK_THROWS_WITH(Corpus::Open(path), Catch::Contains("not a scalelab corpus"));
   std::remove(path.c_str());
   CHECK_THROWS_WITH(Corpus::Open(path), Catch::Contains("cannot open corpus file '" + path));
+
+  // Files whose checksums are right but whose contents no writer makes: a token equal to the
+  // vocabulary (ids are [0, vocab)), and an empty document (starts must increase strictly).
+  const uint8_t tokens[] = {0, 1, 4, 2, 5};
+  const int64_t one_document[] = {0, 5};
+  WriteCorpusFile(path, 5, 1, CorpusMetadata{}, tokens, 5, one_document, 1);
+  CHECK_THROWS_WITH(Corpus::Open(path), Catch::Contains("token 4 is 5, beyond the vocabulary of 5"));
+  const int64_t empty_document[] = {0, 2, 2, 4};
+  WriteCorpusFile(path, 6, 1, CorpusMetadata{}, tokens, 4, empty_document, 3);
+  CHECK_THROWS_WITH(Corpus::Open(path), Catch::Contains("corrupted document table"));
+  const int64_t three_documents[] = {0, 2, 3, 4};
+  WriteCorpusFile(path, 6, 1, CorpusMetadata{}, tokens, 4, three_documents, 3);
+  CHECK(Corpus::Open(path).documents() == 3);  // the control: the same file with no empty document
+  std::remove(path.c_str());
 }
 
 TEST_CASE("a streaming writer writes the same file as an in-memory one, and nothing if unfinished") {
@@ -177,6 +193,21 @@ TEST_CASE("a streaming writer writes the same file as an in-memory one, and noth
   struct stat st;
   CHECK(::stat(path.c_str(), &st) != 0);
   CHECK(::stat((path + ".tmp." + std::to_string(::getpid())).c_str(), &st) != 0);
+}
+
+TEST_CASE("ExtendDocument appends to the last document, and starts one when there is none") {
+  CorpusWriter writer(10, CorpusMetadata{});
+  const int32_t a[] = {1, 2}, b[] = {3}, c[] = {4, 5, 6};
+  writer.ExtendDocument(a, 2);  // no document yet: this one starts the first
+  CHECK(writer.documents() == 1);
+  writer.ExtendDocument(b, 1);
+  writer.AddDocument(c, 3);
+  writer.ExtendDocument(b, 1);
+  CHECK(writer.documents() == 2);
+  Corpus corpus = writer.Finish();
+  REQUIRE(corpus.documents() == 2);
+  CHECK(corpus.Tokens(corpus.document_begin(0), corpus.document_end(0)) == std::vector<int32_t>{1, 2, 3});
+  CHECK(corpus.Tokens(corpus.document_begin(1), 4) == std::vector<int32_t>{4, 5, 6, 3});
 }
 
 TEST_CASE("token ids beyond the vocabulary and empty corpora are rejected") {
@@ -744,13 +775,35 @@ TEST_CASE("text files and folders import as byte documents") {
   CHECK(c.token(c.document_end(0) - 2) == 0xa9);  // bytes ≥ 0x80 stay unsigned
   CHECK(c.metadata().tokenizer == "bytes");
   CHECK(Corpus::Open(o.out).tokens() == c.tokens());
+  CHECK(DecodeTokens(c, {0, 255}) == std::string("\0\xff", 2));
+  CHECK_THROWS_WITH(DecodeTokens(c, {97, 256}), Catch::Contains("token 1 is 256, not a byte"));
 
+  // Each document's text: a paragraph keeps its lines' newlines, a line keeps its own.
+  auto texts = [](const Corpus& corpus) {
+    std::vector<std::string> out;
+    for (int64_t d = 0; d < corpus.documents(); ++d)
+      out.push_back(DecodeTokens(corpus, corpus.Tokens(corpus.document_begin(d), corpus.document_end(d) - corpus.document_begin(d))));
+    return out;
+  };
   o.documents = "paragraph";
   o.out = dir.path + "/paragraphs.tok";
-  CHECK(ImportText(o).documents() == 5);
+  CHECK(texts(ImportText(o)) == std::vector<std::string>{"first file, caf\xc3\xa9\n", "second file\n", "with two paragraphs\n",
+                                                         "line one\nline two\n", "line three\n"});
   o.documents = "line";
   o.out = dir.path + "/lines.tok";
-  CHECK(ImportText(o).documents() == 6);
+  CHECK(texts(ImportText(o)) == std::vector<std::string>{"first file, caf\xc3\xa9\n", "second file\n", "with two paragraphs\n",
+                                                         "line one\n", "line two\n", "line three\n"});
+  // A corpus is named after its first path's file name up to the first dot; a dot file keeps its name.
+  o.paths = {dir.file(".notes", "hidden but named\n")};
+  o.out = dir.path + "/notes.tok";
+  CHECK(ImportText(o).metadata().name == ".notes");
+  o.paths = {single};
+  CHECK(ImportText(o).metadata().name == "one");
+  // Names made safe for a file name: no folders, no spaces, no hidden files.
+  CHECK(safe_file_name("my corpus/v2") == "my_corpus_v2");
+  CHECK(safe_file_name(".notes") == "_notes");
+  CHECK(safe_file_name("") == "corpus");
+  o.paths = {dir.path + "/books", single};
 
   o.paths = {dir.path + "/missing.txt"};
   CHECK_THROWS_WITH(ImportText(o), Catch::Contains("cannot read '" + dir.path + "/missing.txt'"));
@@ -830,6 +883,10 @@ TEST_CASE("GCIDE markup is stripped to plain text") {
         "Affect, v. t. [imp. & p. p. Affected; p. pr. & vb. n. Affecting.] [L. affectus; cf. F. affecte.] 1. To act "
         "upon; to produce an effect or change upon.\n"
         "As might affect the earth with cold heat. --Milton.\n");
+  // Accent codes of up to five letters ([thorn], [imac]) become their letters; a line that only
+  // begins and ends with a bracket is text, not a source tag.
+  CHECK(GcideEntryText("Wor[thorn]y \\Wor\"[thorn]y\\, a. [imac]n [cced]\n[Obs.] Used by [Shak.]\n[Century Dict.]\n") ==
+        "Worthy, a. in [cced] [Obs.] Used by [Shak.]\n");
 }
 
 TEST_CASE("the GCIDE corpus is prepared from dict-gcide, cached, and split for validation") {
@@ -882,6 +939,10 @@ TEST_CASE("BPE chunks, trains deterministically and round-trips any bytes exactl
   for (const auto& chunk : BpeChunks(text)) joined += chunk;
   CHECK(joined == text);
   CHECK(BpeChunks("a cat")[1] == " cat");
+  // A run of one class is cut into chunks of at most 256 bytes, the space that opens one included.
+  std::vector<size_t> sizes;
+  for (const auto& chunk : BpeChunks(std::string(600, 'a') + " " + std::string(300, '7'))) sizes.push_back(chunk.size());
+  CHECK(sizes == std::vector<size_t>{256, 256, 88, 256, 45});
 
   std::vector<std::string> texts;
   Rng rng(1);
@@ -913,6 +974,37 @@ TEST_CASE("BPE chunks, trains deterministically and round-trips any bytes exactl
   CHECK(loaded.Encode(text) == a.Encode(text));
   std::ofstream(path) << "garbage";
   CHECK_THROWS_WITH(BpeTokenizer::Load(path), Catch::Contains("not a scalelab BPE tokenizer"));
+}
+
+TEST_CASE("BPE merges the most frequent pair, ties to the smaller pair, counting pairs again after each merge") {
+  using Merges = std::vector<std::pair<int32_t, int32_t>>;
+  // Each text one chunk. The pairs: (a,b) 5 + 3 = 8, (b,c) 5 + 2 = 7, (d,e) 6. Merging (a,b) into 256
+  // leaves (b,c) 2 (only in "bc"), so (d,e) 6 comes next, then (256,c) 5, then (b,c) 2; then every
+  // chunk is one token and training stops at vocab 260, short of the 300 asked.
+  std::vector<std::string> texts;
+  for (auto [text, copies] : std::vector<std::pair<std::string, int>>{{"abc", 5}, {"ab", 3}, {"bc", 2}, {"de", 6}})
+    texts.insert(texts.end(), size_t(copies), text);
+  BpeTokenizer t = BpeTokenizer::Train(texts, 300);
+  CHECK(t.merges() == Merges{{'a', 'b'}, {'d', 'e'}, {256, 'c'}, {'b', 'c'}});
+  CHECK(t.vocab() == 260);
+  CHECK(t.Encode("abc") == std::vector<int32_t>{258});
+  // Ties: the pair with the smaller first token, then the smaller second.
+  CHECK(BpeTokenizer::Train({"xy", "ac", "ab"}, 259).merges() == Merges{{'a', 'b'}, {'a', 'c'}, {'x', 'y'}});
+}
+
+TEST_CASE("a BPE tokenizer file's merges apply in their order, and a merge of a token not yet made is corrupt") {
+  TempDir dir;
+  // Merge 0 makes "bc" (256), merge 1 "ab" (257): "abc" is a + bc, though "ab" comes first in it.
+  std::string path = dir.file("hand.tokenizer", "scalelab-bpe v1\nvocab 258\nmerges 2\n98 99\n97 98\n");
+  BpeTokenizer t = BpeTokenizer::Load(path);
+  CHECK(t.Encode("abc") == std::vector<int32_t>{'a', 256});
+  CHECK(t.Encode("abab") == std::vector<int32_t>{257, 257});
+  CHECK(t.Decode({'a', 256, 257}) == "abcab");
+  // Merge i may join only bytes and the tokens of merges before it (ids below 256 + i).
+  dir.file("self.tokenizer", "scalelab-bpe v1\nvocab 258\nmerges 2\n98 99\n257 97\n");
+  CHECK_THROWS_WITH(BpeTokenizer::Load(dir.path + "/self.tokenizer"), Catch::Contains("corrupted at merge 1"));
+  dir.file("ahead.tokenizer", "scalelab-bpe v1\nvocab 258\nmerges 2\n256 97\n98 99\n");
+  CHECK_THROWS_WITH(BpeTokenizer::Load(dir.path + "/ahead.tokenizer"), Catch::Contains("corrupted at merge 0"));
 }
 
 TEST_CASE("a BPE corpus keeps documents, never trains on validation, and decodes back to the bytes") {

@@ -134,6 +134,18 @@ TEST_CASE("a store round-trips studies, runs, values and curves across reopening
   CHECK(store.StartRun("demo", runs[1].hash, "w", "", ""));
   CHECK(store.Run("demo", runs[1].hash)->attempts == 2);
   CHECK(store.Run("demo", runs[1].hash)->status == RunStatus::Running);
+  // A diverged run is final too; a failed or interrupted one is started again.
+  RunOutcome diverged;
+  diverged.status = RunStatus::Diverged;
+  store.FinishRun("demo", runs[1].hash, diverged);
+  CHECK_FALSE(store.StartRun("demo", runs[1].hash, "w", "", ""));
+  for (RunStatus status : {RunStatus::Failed, RunStatus::Interrupted}) {
+    RunOutcome outcome;
+    outcome.status = status;
+    store.FinishRun("demo", runs[2].hash, outcome);
+    CHECK(store.StartRun("demo", runs[2].hash, "w", "", ""));
+  }
+  store.ResetRun("demo", runs[1].hash);
   store.ResetRun("demo", runs[0].hash);
   CHECK(store.Run("demo", runs[0].hash)->status == RunStatus::Planned);
   CHECK(store.Curve("demo", runs[0].hash).empty());
@@ -171,6 +183,62 @@ TEST_CASE("exports are flat tables with one column per configuration key and met
   CHECK_THAT(store.CurvesJson(), Catch::Contains("\"eval_loss\": null"));
   write_file_atomically(dir + "/runs.csv", csv);
   CHECK(read_file(dir + "/runs.csv") == csv);
+}
+
+TEST_CASE("a store path with the URI characters ?, # or % in it names that file") {
+  const std::string dir = temp_dir();
+  for (const std::string name : {"a#b.db", "a?b.db", "a%23b.db"}) {
+    INFO(name);
+    const std::string path = dir + "/" + name;
+    {
+      Store store = Store::Open(path);
+      store.RecordStudy({"demo", "demo.lua", "", "0.1.0", "{}"});
+    }
+    CHECK(exists(path));
+    StoreOptions read;
+    read.read_only = true;
+    read.create = false;
+    CHECK(Store::Open(path, read).Studies().size() == 1);
+  }
+  CHECK(listing(dir) == std::set<std::string>{"a#b.db", "a?b.db", "a%23b.db"});
+}
+
+TEST_CASE("runs are listed by study, then by their ordinal in the study, which replanning sets") {
+  const std::string dir = temp_dir();
+  Store store = Store::Open(dir + "/results.db");
+  store.RecordStudy({"b", "b.lua", "", "0.1.0", "{}"});
+  store.RecordStudy({"a", "a.lua", "", "0.1.0", "{}"});
+  std::vector<RunPlan> plans = {plan("b", 2), plan("b", 0), plan("a", 1), plan("b", 1)};
+  store.PlanRuns(plans);  // ids in this order
+  auto order = [&] {
+    std::vector<std::string> out;
+    for (const RunRecord& r : store.Runs()) out.push_back(r.study + " " + std::to_string(r.ordinal) + " " + r.label);
+    return out;
+  };
+  CHECK(order() == std::vector<std::string>{"a 1 run 1", "b 0 run 0", "b 1 run 1", "b 2 run 2"});
+  // The study planned again in another order: the same runs, in the new one.
+  plans[0].ordinal = 0;
+  plans[1].ordinal = 2;
+  store.PlanRuns(plans);
+  CHECK(order() == std::vector<std::string>{"a 1 run 1", "b 0 run 2", "b 1 run 1", "b 2 run 0"});
+}
+
+TEST_CASE("exports quote CSV fields as RFC 4180 does and escape JSON strings as RFC 8259 does") {
+  const std::string dir = temp_dir();
+  Store store = Store::Open(dir + "/results.db");
+  store.RecordStudy({"demo", "demo.lua", "", "0.1.0", "{}"});
+  RunPlan p = plan("demo", 0);
+  p.label = "say \"hi\", then";
+  p.config = {Value::Text("note", std::string("a\x01" "b\x1f\x7f\tc\\d\ne"))};
+  store.PlanRun(p);
+  // CSV: a field with a comma, quote or line break is quoted, its quotes doubled.
+  const std::string csv = store.RunsCsv();
+  CHECK_THAT(csv, Catch::Contains(",\"say \"\"hi\"\", then\",planned,"));
+  CHECK_THAT(csv, Catch::Contains(",\"a\x01" "b\x1f\x7f\tc\\d\ne\"\n"));
+  // JSON: quote, backslash and every control character below U+0020 escaped; DEL is not one.
+  const std::string json = store.RunsJson();
+  CHECK_THAT(json, Catch::Contains("\"label\": \"say \\\"hi\\\", then\""));
+  CHECK_THAT(json, Catch::Contains("\"note\": \"a\\u0001b\\u001f\x7f\\tc\\\\d\\ne\""));
 }
 
 TEST_CASE("a file that is not SQLite is refused and left untouched") {

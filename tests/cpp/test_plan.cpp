@@ -13,6 +13,7 @@
 #include "fit/law.h"
 #include "plan/cost.h"
 #include "plan/plan.h"
+#include "plan/search.h"
 
 using namespace scalelab;
 using Catch::Matchers::Contains;
@@ -428,6 +429,50 @@ TEST_CASE("allocation rules: Kaplan's C^0.73") {
   CHECK(k.N_at(10 * plan::kPetaflopDay) / k.N_at(plan::kPetaflopDay) == Approx(std::pow(10.0, 0.73)));
   CHECK(k.D_at(1e22) == Approx(1e22 / (6 * k.N_at(1e22))));
   CHECK(k.flops_for_params(k.N_at(3e21)) == Approx(3e21).epsilon(1e-12));
+  // A rule's N_opt must grow with compute: k > 0 and a > 0.
+  for (double a : {0.0, -0.2}) {
+    plan::AllocationRule flat;
+    flat.name = "flat";
+    flat.N_law = wrap(fit::Law::PowerLaw(1e3, a, fit::Input::C, "N_opt"));
+    CHECK_THROWS_WITH(flat.Validate(), Contains("allocation rule 'flat': its N_opt law needs k > 0 and a > 0"));
+  }
+}
+
+TEST_CASE("answers print values in their units: never 1000 of a unit, fractions in percent, labels aligned by characters") {
+  using plan::Unit;
+  // A value that would print as 1000.0 of a unit, or 10.00 of a power of ten, is 1.0 of the next.
+  CHECK(plan::format_quantity(999960, Unit::TokensFine) == "1.0M");
+  CHECK(plan::format_quantity(999400, Unit::TokensFine) == "999.4k");
+  CHECK(plan::format_quantity(9.9996e19, Unit::Flops) == "1.00e20");
+  CHECK(plan::format_quantity(9.994e19, Unit::Flops) == "9.99e19");
+  CHECK(plan::format_quantity(0.123, Unit::Fraction) == "12.3%");
+  plan::Answer a;
+  a.question = "q";
+  a.set("b", 0.5, Unit::Fraction, "β");
+  a.set("x", 2.25, Unit::Loss, "xy");
+  a.set("b", 0.25, Unit::Fraction);  // a new value keeps the label
+  CHECK(a.quantity("b").label == "β");
+  // Labels padded to the widest in characters: "β" is one, though two bytes.
+  CHECK(a.Summary() == "q\n  β   25%\n  xy  2.2500");
+}
+
+TEST_CASE("the grid search counts a plateau as one minimum, lists the others apart from the best, and flags an edge within half a step") {
+  // A plateau at 0 over [3, 7] on a grid of step 1: one local minimum.
+  plan::search::Minimum plateau = plan::search::minimize([](double x) { return std::max(0.0, std::fabs(x - 5) - 2); }, 0, 10, 11);
+  CHECK(plateau.local_minima == 1);
+  CHECK(plateau.others.empty());
+  CHECK(plateau.f == 0);
+  // Two wells, at 2 (depth 1) and 8 (depth 2): the best is 8, the other 2.
+  auto wells = [](double x) { return std::min((x - 2) * (x - 2) - 1, (x - 8) * (x - 8) - 2); };
+  plan::search::Minimum two = plan::search::minimize(wells, 0, 10, 11);
+  CHECK(two.local_minima == 2);
+  CHECK(two.x == Approx(8).margin(1e-6));
+  REQUIRE(two.others.size() == 1);
+  CHECK(two.others[0] == Approx(2).margin(1e-6));
+  // The edge: the best within half a grid step of an end, not a step and a bit.
+  CHECK(plan::search::minimize([](double x) { return (x - 9.2) * (x - 9.2); }, 0, 10, 11).at_edge == false);
+  CHECK(plan::search::minimize([](double x) { return (x - 9.7) * (x - 9.7); }, 0, 10, 11).at_edge == true);
+  CHECK(plan::search::minimize([](double x) { return x; }, 0, 10, 11).at_edge == true);
 }
 
 TEST_CASE("bootstrap samples give percentile intervals") {

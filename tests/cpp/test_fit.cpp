@@ -202,6 +202,17 @@ TEST_CASE("observations: bad input names the row and column") {
   rows.Add(row(1e8, 1e9, kMissing, kMissing, kMissing, 3.0));
   rows.Add(row(2e8, kMissing, kMissing, kMissing, kMissing, 2.9));
   CHECK_THROWS_WITH(rows.Validate(), Catch::Contains("row 2 has no D"));
+  // Weights: zero leaves a row out of the objective, but not every row; a subset keeps its rows' weights.
+  Observations weighted;
+  weighted.SetColumn("N", {1e8, 2e8, 3e8});
+  weighted.SetColumn("loss", {3.0, 2.9, 2.8});
+  weighted.SetColumn("weight", {0, 0, 0});
+  CHECK_THROWS_WITH(weighted.Validate(), Catch::Contains("every weight is zero"));
+  weighted.SetColumn("weight", {0.5, 0, 2});
+  CHECK_NOTHROW(weighted.Validate());
+  const Observations picked = weighted.Subset({2, 0});
+  CHECK(picked.column("weight") == std::vector<double>{2, 0.5});
+  CHECK(picked.column("N") == std::vector<double>{3e8, 1e8});
 }
 
 TEST_CASE("read_csv: mapping, missing columns, bad numbers and ragged rows") {
@@ -231,6 +242,21 @@ TEST_CASE("read_csv: mapping, missing columns, bad numbers and ragged rows") {
     out << "n,d,loss\n1e8,1e9,3.0\n2e8,2e9\n";
   }
   CHECK_THROWS_WITH(read_csv(bad, {{"N", "n"}, {"D", "d"}, {"loss", "loss"}}), Catch::Contains("ragged"));
+  // Quoted fields as RFC 4180 writes them (a comma inside, a quote doubled), and a weight of zero,
+  // which leaves a row out of the objective; a negative weight is an error.
+  {
+    std::ofstream out(bad);
+    out << "run,N,loss,weight\n\"a, \"\"first\"\"\",1e8,3.0,0\nplain,2e8,2.9,1\n";
+  }
+  Observations quoted = read_csv(bad, {});
+  CHECK(quoted.run(0) == "a, \"first\"");
+  CHECK(quoted.run(1) == "plain");
+  CHECK(quoted.column("weight") == std::vector<double>{0, 1});
+  {
+    std::ofstream out(bad);
+    out << "N,loss,weight\n1e8,3.0,-1\n";
+  }
+  CHECK_THROWS_WITH(read_csv(bad, {}), Catch::Contains("(weight) = -1 must be finite and non-negative"));
   std::remove(bad.c_str());
 }
 
@@ -626,6 +652,23 @@ TEST_CASE("the IsoFLOP analysis fits through the minima inside their sizes, and 
   }
   CHECK_THAT(r.Summary(), Catch::Contains(" of 400 resamples"));
   CHECK(fit_isoflop(obs, 400, 7).a_samples == r.a_samples);  // the same seed, the same samples
+
+  // Three sizes a budget, each above its optimum (at a third of the middle size), so that every
+  // vertex is extrapolated and all are used. A draw of a budget's sizes keeps its parabola only with
+  // all three (2 draws in 9), never through two, which do not determine one. Every sample kept: a = 1/2.
+  Observations three;
+  for (double C : {6e14, 6e15, 6e16})
+    for (double f : {0.5, 1.0, 2.0}) {
+      const double N = std::sqrt(C / 120) * f;
+      three.Add(row(N, C / (6 * N), kMissing, C, kMissing, loss(N, std::sqrt(C / 120) / 3, C)));
+    }
+  IsoFlopResult sparse = fit_isoflop(three, 400, 3);
+  INFO(sparse.Summary());
+  CHECK(sparse.inside == 0);
+  CHECK(sparse.N_law.law.param("a") == Approx(0.5).epsilon(1e-9));
+  CHECK_FALSE(sparse.a_samples.empty());
+  CHECK(sparse.a_samples.size() < 200);
+  for (double a : sparse.a_samples) CHECK(a == Approx(0.5).epsilon(1e-9));
 }
 
 TEST_CASE("the IsoFLOP analysis finds no minimum in flat or linear losses, and its bootstrap stays finite") {
@@ -653,6 +696,22 @@ TEST_CASE("the IsoFLOP analysis finds no minimum in flat or linear losses, and i
                                 Catch::Contains("the losses at C = 3e16 are flat or linear in ln N"));
     REQUIRE_FALSE(r.a_samples.empty());
     for (double a : r.a_samples) CHECK(a == Approx(0.5).epsilon(1e-9));
+  }
+  // A curvature far above rounding, if small (the losses rise 3e-7 over the sizes tried, 1e-7 of
+  // their size), is a minimum: here at N = 1e8, the middle size.
+  Observations shallow;
+  for (double C : {1e18, 1e19})
+    for (double f : {0.5, 1.0, 2.0}) {
+      const double N = 1e8 * f, x = std::log(f) / std::log(4.0);  // x from -1/2 to 1/2
+      shallow.Add(row(N, C / (6 * N), kMissing, C, kMissing, 3 + 3e-7 * x * x));
+    }
+  IsoFlopResult r = fit_isoflop(shallow, 0, 1);
+  INFO(r.Summary());
+  REQUIRE(r.curves.size() == 2);
+  for (const IsoFlopCurve& c : r.curves) {
+    CHECK_FALSE(c.flat);
+    REQUIRE(c.has_minimum);
+    CHECK(c.N_opt == Approx(1e8).epsilon(1e-4));
   }
 }
 
@@ -1161,6 +1220,17 @@ TEST_CASE("approach 1 reads the compute-optimal allocation off the lower envelop
     CHECK(w.N == Approx(std::sqrt(w.N_before * w.N_after)));
     CHECK(w.N == Approx(opt.N_opt(w.C)).epsilon(0.03));
   }
+  // Each switch halfway, in log C, between the envelope's neighbouring computes where its size changes.
+  size_t found = 0;
+  for (size_t i = 1; i < r.envelope.size(); ++i) {
+    if (r.envelope[i].N == r.envelope[i - 1].N) continue;
+    REQUIRE(found < r.switches.size());
+    CHECK(r.switches[found].C == Approx(std::sqrt(r.envelope[i - 1].C * r.envelope[i].C)).epsilon(1e-9));
+    CHECK(r.switches[found].N_before == r.envelope[i - 1].N);
+    CHECK(r.switches[found].N_after == r.envelope[i].N);
+    ++found;
+  }
+  CHECK(found == r.switches.size());
   // Every envelope point: C ascending, 100 per decade, its size the true optimum's to within the
   // 25% between sizes, bracketed by sizes that reach that compute, D = C/(6N).
   const double smallest = sizes.front(), largest = sizes.back();
@@ -1204,6 +1274,9 @@ TEST_CASE("approach 1's bootstrap over runs covers the truth from noisy curves, 
   CHECK(lo < a);
   CHECK(a < hi);
   CHECK(hi - lo < 0.05);
+  // D_opt = C/(6·N_opt): each resample's D exponent is 1 − a.
+  REQUIRE(r.b_samples.size() == r.a_samples.size());
+  for (size_t i = 0; i < r.a_samples.size(); ++i) CHECK(r.b_samples[i] == Approx(1 - r.a_samples[i]).margin(1e-12));
   // The same seed draws the same resamples; another seed others.
   const Approach1Result again = fit_approach1(runs, options);
   CHECK(again.a_samples == r.a_samples);
@@ -1256,6 +1329,22 @@ TEST_CASE("approach 1 reads eval loss where every run has it, says why it cannot
   const Approach1Result one = fit_approach1(flat);
   CHECK_FALSE(one.N_law.fitted);
   CHECK_THAT(one.unfitted, Catch::Contains("one size (N = 2) is best at every bracketed compute"));
+  // Sizes 2 and 2.5 with the same loss, the lowest, where both reach: the tie goes to the smaller.
+  std::vector<TrainingCurve> tied;
+  for (auto [N, from, to, loss] : std::vector<std::array<double, 4>>{{1, 1e2, 1e6, 3}, {2, 1e2, 1e6, 1}, {2.5, 1e3, 1e5, 1}, {4, 1e2, 1e6, 3}}) {
+    TrainingCurve c;
+    c.N = N;
+    for (double C = from; C <= to * 1.001; C *= 10) {
+      c.tokens.push_back(C / (6 * N));
+      c.train_loss.push_back(loss);
+    }
+    tied.push_back(c);
+  }
+  Approach1Options exact;
+  exact.smoothing = 0;
+  const Approach1Result tie = fit_approach1(tied, exact);
+  REQUIRE(tie.envelope.size() > 300);
+  for (const EnvelopePoint& p : tie.envelope) CHECK(p.N == 2);
 
   // Two sizes on the frontier, but the winner changes only where nothing brackets it (size 1's
   // curve ends at C = 100, size 4's starts at 1000): no switch to fit through.

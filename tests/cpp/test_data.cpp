@@ -804,6 +804,21 @@ TEST_CASE("text files and folders import as byte documents") {
   CHECK(safe_file_name(".notes") == "_notes");
   CHECK(safe_file_name("") == "corpus");
   o.paths = {dir.path + "/books", single};
+  // Imported into the cache (no out): one file each for its documents, file or line.
+  const char* cache = std::getenv("SCALELAB_CACHE");
+  const std::string saved = cache ? cache : "";
+  ::setenv("SCALELAB_CACHE", (dir.path + "/cache").c_str(), 1);
+  o.out.clear();
+  o.documents = "file";
+  const Corpus by_file = ImportText(o);
+  o.documents = "line";
+  const Corpus by_line = ImportText(o);
+  CHECK(by_file.documents() == 3);
+  CHECK(by_line.documents() == 6);
+  CHECK(by_file.path() != by_line.path());
+  if (cache) ::setenv("SCALELAB_CACHE", saved.c_str(), 1);
+  else ::unsetenv("SCALELAB_CACHE");
+  o.out = dir.path + "/files.tok";
 
   o.paths = {dir.path + "/missing.txt"};
   CHECK_THROWS_WITH(ImportText(o), Catch::Contains("cannot read '" + dir.path + "/missing.txt'"));
@@ -1188,6 +1203,9 @@ TEST_CASE("a BPE corpus finds its tokenizer beside it from any folder, and older
   Corpus copy = Corpus::Open(dir.path + "/copy.tok");
   CHECK(copy.metadata().tokenizer == "bpe:" + dir.path + "/sub/" + name);
   CHECK(all_text(copy) == text);
+  // Saved beside it, the copy names it as the corpus does, from its own folder.
+  far.Save(dir.path + "/sub/beside.tok");
+  CHECK(Corpus::Open(dir.path + "/sub/beside.tok").metadata().tokenizer == "bpe:" + name);
 
   // A corpus made before: its tokenizer named from the folder data.bpe ran in.
   CorpusMetadata old = made.metadata();
@@ -1239,6 +1257,21 @@ TEST_CASE("a BPE corpus's vocab is its tokenizer's when the text runs out of pai
   TrainBpeCorpus(bytes, o, &notes);
   REQUIRE(notes.size() == 1);
   CHECK_THAT(notes[0], Catch::Contains("cut at max_train_bytes") && Catch::Contains("a larger max_train_bytes"));
+  // The budget is of the training text in all: here the first document's 9 bytes, so no merge has c or d.
+  CorpusMetadata named = m;
+  named.name = "two";
+  CorpusWriter two(256, named);
+  two.AddBytes("abababab\n");
+  two.AddBytes("cdcdcdcd\n");
+  Corpus pair = two.Write(dir.path + "/two.tok");
+  BpeOptions first;
+  first.vocab = 300;
+  first.validation = 0;
+  first.max_train_bytes = 9;
+  auto tokenizer = CorpusTokenizer(TrainBpeCorpus(pair, first));
+  REQUIRE(tokenizer->vocab() > 256);
+  for (int32_t id = 256; id < tokenizer->vocab(); ++id)
+    CHECK(tokenizer->TokenBytes(id).find_first_of("cd") == std::string::npos);
 }
 
 TEST_CASE("a sampler tells the trainer how many batches it still plans to give") {

@@ -254,6 +254,11 @@ TEST_CASE("read_csv: mapping, missing columns, bad numbers and ragged rows") {
   CHECK(quoted.column("weight") == std::vector<double>{0, 1});
   {
     std::ofstream out(bad);
+    out << "N,loss\n1e8,3.0\n\n  \t\r\n2e8,2.9\n\n";  // blank lines, one of white space, are no rows
+  }
+  CHECK(read_csv(bad, {}).column("N") == std::vector<double>{1e8, 2e8});
+  {
+    std::ofstream out(bad);
     out << "N,loss,weight\n1e8,3.0,-1\n";
   }
   CHECK_THROWS_WITH(read_csv(bad, {}), Catch::Contains("(weight) = -1 must be finite and non-negative"));
@@ -1412,6 +1417,10 @@ TEST_CASE("approach 1 reads eval loss where every run has it, says why it cannot
   std::swap(bad[2].tokens[3], bad[2].tokens[4]);
   CHECK_THROWS_WITH(fit_approach1(bad), Catch::Contains("run 3 (N = 10B): its tokens do not increase at point 5"));
   std::swap(bad[2].tokens[3], bad[2].tokens[4]);
+  const double fifth = bad[2].tokens[4];
+  bad[2].tokens[4] = bad[2].tokens[3];  // a token count repeated: one point per token count
+  CHECK_THROWS_WITH(fit_approach1(bad), Catch::Contains("run 3 (N = 10B): its tokens do not increase at point 5"));
+  bad[2].tokens[4] = fifth;
   bad[0].train_loss.pop_back();
   CHECK_THROWS_WITH(fit_approach1(bad), Catch::Contains("run 1 (N = 100M) has 10 token counts but 9 training losses"));
   bad[0].train_loss.push_back(3.0);

@@ -454,6 +454,15 @@ TEST_CASE("answers print values in their units: never 1000 of a unit, fractions 
   CHECK(a.quantity("b").label == "β");
   // Labels padded to the widest in characters: "β" is one, though two bytes.
   CHECK(a.Summary() == "q\n  β   25%\n  xy  2.2500");
+  // In Markdown, a table of rows: the names' column left-aligned, the values' right-aligned.
+  plan::Answer table;
+  table.question = "sizes";
+  table.row_label = "model";
+  table.row_names = {"Gopher"};
+  plan::Answer row;
+  row.set("N", 280e9, Unit::Params, "params").set("loss", 1.9931, Unit::Loss);
+  table.rows = {row};
+  CHECK_THAT(table.Markdown(), Contains("\n| model | params | loss |\n|---|---:|---:|\n| Gopher | 280B | 1.9931 |\n"));
 }
 
 TEST_CASE("the grid search counts a plateau as one minimum, lists the others apart from the best, and flags an edge within half a step") {

@@ -241,6 +241,23 @@ TEST_CASE("exports quote CSV fields as RFC 4180 does and escape JSON strings as 
   CHECK_THAT(json, Catch::Contains("\"note\": \"a\\u0001b\\u001f\x7f\\tc\\\\d\\ne\""));
 }
 
+TEST_CASE("a missing number (NaN, stored as NULL) reads back as a missing number, an empty text as a text") {
+  const std::string dir = temp_dir();
+  Store store = Store::Open(dir + "/results.db");
+  store.RecordStudy({"demo", "demo.lua", "", "0.1.0", "{}"});
+  RunPlan q = plan("demo", 1);
+  q.config = {Value::Number("missing", kMissing), Value::Text("empty", "")};
+  store.PlanRun(q);
+  const RunRecord r = *store.Run("demo", q.hash);
+  REQUIRE(r.config.size() == 2);
+  CHECK(r.config[0].key == "empty");
+  CHECK_FALSE(r.config[0].is_number);
+  CHECK(r.config[0].text.empty());
+  CHECK(r.config[1].key == "missing");
+  CHECK(r.config[1].is_number);
+  CHECK(std::isnan(r.config[1].number));
+}
+
 TEST_CASE("a file that is not SQLite is refused and left untouched") {
   const std::string dir = temp_dir();
   const std::string path = dir + "/notes.db";

@@ -133,6 +133,8 @@ TEST_CASE("corrupted, truncated, missing and foreign corpus files are clear erro
   flip_byte(path, 30);  // the vocabulary field
   CHECK_THROWS_WITH(Corpus::Open(path), Catch::Contains("corrupted header"));
   flip_byte(path, 30);
+  std::ofstream(path, std::ios::binary | std::ios::app) << '\0';  // a byte after the metadata
+  CHECK_THROWS_WITH(Corpus::Open(path), Catch::Contains("corrupted header or is truncated"));
   REQUIRE(::truncate(path.c_str(), 200) == 0);
   CHECK_THROWS_WITH(Corpus::Open(path), Catch::Contains("truncated"));
   {
@@ -902,6 +904,28 @@ TEST_CASE("GCIDE markup is stripped to plain text") {
   // begins and ends with a bracket is text, not a source tag.
   CHECK(GcideEntryText("Wor[thorn]y \\Wor\"[thorn]y\\, a. [imac]n [cced]\n[Obs.] Used by [Shak.]\n[Century Dict.]\n") ==
         "Worthy, a. in [cced] [Obs.] Used by [Shak.]\n");
+}
+
+TEST_CASE("a dictd index gives each entry's offset and length in base64 digits (A = 0, B = 1, ..., / = 63)") {
+  TempDir dir;
+  // A dictionary of three entries: 70 bytes of the dictionary's own description at 0, an entry of
+  // 65 bytes at 70 = 1·64 + 6 ("BG", length "BB"), one of 10 bytes at 135 = 2·64 + 7 ("CH", "K").
+  const std::string about(70, '#');
+  const std::string abacus = "Abacus \\Ab\"a*cus\\, n. A frame with sliding beads.\n[1913 Webster]\n";
+  const std::string zed = "Zed, n. Z\n";
+  REQUIRE(abacus.size() == 65);
+  GcideOptions o;
+  o.dict = dir.file("tiny.dict", about + abacus + zed);  // zlib reads a file that is not compressed as it is
+  o.index = dir.file("tiny.index", "00-database-info\tA\tBG\nabacus\tBG\tBB\nzed\tCH\tK\n");
+  o.out = dir.path + "/tiny.tok";
+  Corpus c = PrepareGcide(o);
+  REQUIRE(c.documents() == 2);
+  CHECK(DecodeTokens(c, c.Tokens(0, c.document_end(0))) == "Abacus, n. A frame with sliding beads.\n");
+  CHECK(DecodeTokens(c, c.Tokens(c.document_begin(1), c.document_end(1) - c.document_begin(1))) == "Zed, n. Z\n");
+  // An entry past the end of the dictionary is an error naming it.
+  o.index = dir.file("bad.index", "zed\tCH\tL\n");
+  o.refresh = true;
+  CHECK_THROWS_WITH(PrepareGcide(o), Catch::Contains("has an entry outside the dictionary: zed"));
 }
 
 TEST_CASE("the GCIDE corpus is prepared from dict-gcide, cached, and split for validation") {

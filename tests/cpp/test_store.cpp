@@ -553,6 +553,16 @@ TEST_CASE("scalelab results and store.open read a store in a folder the user can
   CHECK(listed.err == "");
   CHECK_THAT(listed.out, Catch::Contains("3 runs"));
   CHECK(listing(folder) == left);
+
+  // With the empty -wal alone (no -shm): the log holds nothing, so the file alone is read.
+  ::chmod(folder.c_str(), 0755);
+  REQUIRE(::unlink((path + "-shm").c_str()) == 0);
+  ::chmod(folder.c_str(), 0555);
+  listed = scalelab::testing::run_process(command);
+  CHECK(listed.status == 0);
+  CHECK(listed.err == "");
+  CHECK_THAT(listed.out, Catch::Contains("3 runs"));
+  CHECK(listing(folder) == std::set<std::string>{"results.db", "results.db-wal"});
 }
 
 TEST_CASE("a store whose folder cannot be written is refused in plain words, naming the folder and the way to read it") {

@@ -51,8 +51,13 @@ local function with_paths(fname, args, ...)
   local t = { paths = {} }
   for k, v in pairs(args) do
     if type(k) == "number" then t.paths[k] = v
-    elseif k == "paths" then for i, p in ipairs(v) do t.paths[#t.paths + i] = p end
-    else t[k] = v end
+    elseif k ~= "paths" then t[k] = v end
+  end
+  -- paths = { ... } follows the positional paths, in its own order (the native call checks each).
+  if type(args.paths) == "table" then
+    for _, p in ipairs(args.paths) do t.paths[#t.paths + 1] = p end
+  elseif args.paths ~= nil then
+    t.paths[#t.paths + 1] = args.paths
   end
   return t
 end

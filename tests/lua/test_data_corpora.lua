@@ -35,6 +35,21 @@ t.test("data.files reads folders as byte documents and prints itself", function(
   t.eq(again.path, c.path)  -- cached by the inputs
 end)
 
+t.test("data.files takes paths = { ... }, alone or after positional paths, in order", function()
+  local a = write("paths_a.txt", "first file\n")
+  local b = write("paths_b.txt", "second file\n")
+  local c = write("paths_c.txt", "third file\n")
+  local listed = data.files{ paths = { a, b, c }, out = dir .. "/paths_listed.corpus" }
+  t.eq(listed.documents, 3)
+  t.eq(listed:text(1), "first file\n")
+  t.eq(listed:text(2), "second file\n")
+  t.eq(listed:text(3), "third file\n")
+  local mixed = data.files{ a, paths = { b, c }, out = dir .. "/paths_mixed.corpus" }
+  t.eq(mixed.documents, 3)
+  t.eq(mixed:text(1), "first file\n")
+  t.eq(mixed:text(3), "third file\n")
+end)
+
 t.test("data.bpe trains a tokenizer saved beside the corpus; encode/decode round-trips", function()
   local c = data.files{ dir .. "/texts", name = "texts" }
   local b = data.bpe{ corpus = c, vocab = 300 }

@@ -4,11 +4,12 @@ local t = require "scalelab.test"
 
 local store_dir = t.scratch("study-plan")
 
--- Plans `spec` as `scalelab script.lua --dry-run` would, with the plan's printout captured.
-local function plan(name, spec)
+-- Plans `spec` as `scalelab script.lua --dry-run` would, with the plan's printout captured; with
+-- options = {} (no --dry-run), runs it.
+local function plan(name, spec, options)
   local saved_arg, saved_print = arg, print
   local printed = {}
-  arg = { [-1] = "scalelab", [0] = "plan.lua", "--dry-run" }  -- as the host sets it for a script
+  arg = { [-1] = "scalelab", [0] = "plan.lua", table.unpack(options or { "--dry-run" }) }  -- as the host sets it for a script
   print = function(...)
     local parts = {}
     for i = 1, select("#", ...) do parts[i] = tostring(select(i, ...)) end
@@ -77,6 +78,71 @@ t.test("hyperparameter defaults follow REFERENCE.md, and rules may be functions 
   local swept = plan("swept", { sweep = sweep.product(sweep.grid { N = { 1e5 }, D = { 1e7 } }, sweep.values { lr = { 1e-3, 3e-3 } }) })
   t.eq(swept.runs[2].lr, 3e-3)
   t.ok(swept.runs[1].hash ~= swept.runs[2].hash, "the learning rate is part of the run's identity")
+end)
+
+t.test("the default batch is 16 sequences, fewer where that leaves a run under 50 steps", function()
+  -- ctx 64: 50 steps of 16 sequences are 51,200 tokens.
+  local s = plan("batch", { model = { aspect = 32, vocab = 256, ctx = 64 },
+    sweep = sweep.list { { N = 1e5, D = 153600 }, { N = 1e5, D = 12800 }, { N = 1e5, D = 1600 } } })
+  t.eq(s.runs[1].batch, 16)   -- 153,600 / 1,024 tokens a step
+  t.eq(s.runs[1].steps, 150)
+  t.eq(s.runs[2].batch, 4)    -- 12,800 / (50 × 64)
+  t.eq(s.runs[2].steps, 50)
+  t.eq(s.runs[3].batch, 1)    -- 1,600 / (50 × 64) = 0.5: one sequence, 25 steps
+  t.eq(s.runs[3].steps, 25)
+end)
+
+t.test("whole steps: warmup shorter than the run, a point's budget and D within 1%, a run far below its D named", function()
+  local model_ = { aspect = 32, vocab = 256, ctx = 64 }
+  -- 6,400 tokens in steps of 1 × 64: 100 steps, so a warmup of 99 steps and not of 100.
+  local s = plan("warmup99", { model = model_, hyper = { batch = 1, warmup = 99 }, sweep = sweep.list { { N = 1e5, D = 6400 } } })
+  t.eq(s.runs[1].steps, 100)
+  t.eq(s.runs[1].warmup_steps, 99)
+  t.raises(function()
+    plan("warmup100", { model = model_, hyper = { batch = 1, warmup = 100 }, sweep = sweep.list { { N = 1e5, D = 6400 } } })
+  end, "hyper.warmup = 100 steps is not shorter than run 1's 100 steps")
+  -- C = 6e12 at N = 1e5 is D = 1e7: a point's D 0.5% off is its budget's, 2% off contradicts it.
+  plan("budget-near", { model = model_, sweep = sweep.list { { N = 1e5, budget = 6e12, D = 1.005e7 } } })
+  t.raises(function() plan("budget-far", { model = model_, sweep = sweep.list { { N = 1e5, budget = 6e12, D = 1.02e7 } } }) end,
+    "give the budget or D, not both")
+  -- 89 tokens in steps of 1 × 64: one step, 64 tokens, 0.72 of the plan.
+  local _, text = plan("short", { model = model_, hyper = { batch = 1 }, sweep = sweep.list { { N = 1e5, D = 89 } } })
+  t.ok(text:find("warning: 1 run trains on whole steps of batch × ctx tokens far from the planned D (run 1: D = 89 "
+    .. "planned, 64 trained in 1 step of 1 × 64): use a shorter ctx", 1, true), text)
+  -- A seeded run's label names its seed once.
+  local seeded = plan("seeded", { model = model_, sweep = sweep.seeds(sweep.grid { N = { 1e5 }, D = { 1e7 } }, 2) })
+  local _, seeds = seeded.runs[2].label:gsub("seed=", "")
+  t.eq(seeds, 1, seeded.runs[2].label)
+  t.ok(seeded.runs[2].label:find(" seed=2$"), seeded.runs[2].label)
+end)
+
+t.test("U may be the whole training split of the study's corpus, and no more", function()
+  local corpus = data.synthetic { kind = "markov", vocab = 64, order = 1, seed = 3, tokens = 3e5 }
+  local held = corpus:split().train_tokens
+  local function declare(name, U)
+    return plan(name, { data = corpus, backend = "cpu", model = { aspect = 16, ctx = 32 },
+      sweep = sweep.data_constrained { unique_tokens = { U }, epochs = { 1 }, N = { 2e4 } } })
+  end
+  t.eq(declare("whole-split", held).runs[1].unique_tokens, held)
+  t.raises(function() declare("past-split", held + 1) end, "unique tokens, but the data holds")
+end)
+
+t.test("the dry run times new runs by the store's finished ones, and does not count diverged runs to train", function()
+  local model_ = { aspect = 32, vocab = 256, ctx = 64 }
+  -- Run 1 finishes in 10 s (as the backend reports it); run 2 diverges.
+  local function backend(run)
+    if run.point.D == 2e6 then return { loss = 0 / 0 } end
+    return { loss = 3, metrics = { wall_seconds = 10 } }
+  end
+  local ran = plan("speed", { model = model_, backend = backend, quiet = true, report = false,
+    sweep = sweep.grid { N = { 1e5 }, D = { 1e6, 2e6 } } }, {})
+  t.eq(ran.runs[1].status, "done")
+  t.eq(ran.runs[2].status, "diverged")
+  local s, text = plan("speed", { model = model_, backend = backend, sweep = sweep.grid { N = { 1e5 }, D = { 1e6, 2e6, 4e6 } } })
+  t.ok(text:find("total: 3 runs (1 to train)", 1, true), text)
+  t.ok(text:find("measured on this machine's finished runs", 1, true), text)
+  -- Run 1's speed, FLOPs / 10 s, over run 3's FLOPs.
+  t.near(s.runs[3].estimated_seconds, 10 * s.runs[3].flops / ran.runs[1].flops, 1e-9)
 end)
 
 t.test("a user function is the model family; identities are stable and exclude nothing that matters", function()

@@ -155,6 +155,10 @@ t.test("every option takes --option=VALUE too", function()
   code, out = scalelab(dir, "results s.db --status=planned")
   t.eq(code, 0, out)
   t.ok(out:find("0 runs", 1, true), out)
+  -- --status filters the curves too: both runs are done, so none failed and no curve point is theirs.
+  code, out, err = scalelab(dir, "results s.db --status failed --curves none.csv")
+  t.eq(code, 0, out .. err)
+  t.eq(#csv_rows(read(dir .. "/none.csv")), 0, read(dir .. "/none.csv"))
 end)
 
 t.test("an export with the wrong extension, a repeated option: exit 2 naming the option and the fix", function()
@@ -243,6 +247,10 @@ t.test("an empty or missing option value: exit 2 saying what the option needs", 
   code, _, err = scalelab(dir, "results s.db --json=.txt")
   t.eq(code, 2, err)
   t.ok(err:find("(for example --json runs.json)", 1, true), err)
+  -- The folder above, "..", too.
+  code, _, err = scalelab(dir, "results s.db --csv ..")
+  t.eq(code, 2, err)
+  t.ok(err:find("--csv '..' must end in .csv (a file in that folder, for example --csv ../runs.csv)", 1, true), err)
   t.eq(files(dir), before)
 end)
 
@@ -311,6 +319,10 @@ t.test("runs left running by a study that stopped are told apart from runs a liv
   t.eq(files(dir), "big.db", "no lock file made by the read")
   -- A lock file left by a process that has ended names a pid no process has (past pid_max).
   write(dir .. "/big.db.lock", "pid 99999999\n")
+  code, out = scalelab(dir, "results big.db")
+  t.ok(out:find("running: 1 run marked so", 1, true), out)
+  -- Nor is pid 0 a holder (kill(0, 0) would ask about this process's own group).
+  write(dir .. "/big.db.lock", "pid 0\n")
   code, out = scalelab(dir, "results big.db")
   t.ok(out:find("running: 1 run marked so", 1, true), out)
   -- A study running on it: the lock held by this process, which names its pid.

@@ -293,7 +293,7 @@ study "x" {
   t.ok(out:find("study x: 3 runs, 2 done, 1 diverged (not trained again: lower their lr), 0 to", 1, true), out)
 end)
 
-t.test("a run that fails, then resumes from its checkpoint, has both attempts' time", function()
+t.test("a run that fails, then resumes from its checkpoint, has both attempts' time; one that starts over, its own", function()
   local dir = script([[
 local clock = require("scalelab.native.study").clock
 local function busy(seconds) local t0 = clock() while clock() - t0 < seconds do end end
@@ -317,6 +317,30 @@ study "x" {
   store:close()
   t.eq(runs[1].status, "done")
   t.ok(runs[1].wall_seconds >= 0.55, "both attempts' time: " .. runs[1].wall_seconds)
+  -- An attempt that starts over (no checkpoint to resume from) is the run's only time: the 0.3 s of
+  -- the failed one are not the run's.
+  dir = script([[
+local clock = require("scalelab.native.study").clock
+local function busy(seconds) local t0 = clock() while clock() - t0 < seconds do end end
+study "x" {
+  sweep = sweep.grid{ N = { 1e5 }, D = { 1e7 } },
+  backend = function(run)
+    local seen = io.open("attempted")
+    if not seen then busy(0.3) io.open("attempted", "w"):close() error("the first attempt fails") end
+    seen:close()
+    return { loss = 3 }
+  end,
+}
+]])
+  code, out = scalelab(dir, "s.lua")
+  t.eq(code, 1, out)
+  code, out = scalelab(dir, "s.lua")
+  t.eq(code, 0, out)
+  store = require("scalelab.native.store").open(dir .. "/x.db", { read_only = true })
+  runs = store:runs { study = "x" }
+  store:close()
+  t.eq(runs[1].status, "done")
+  t.ok(runs[1].wall_seconds < 0.2, "the second attempt's time alone: " .. runs[1].wall_seconds)
 end)
 
 t.test("a model vocabulary smaller than the data's is refused at declaration, not by every run failing", function()

@@ -20,6 +20,13 @@ t.test("pretty prints scalars, arrays, records, nesting, cycles and limits", fun
   local long = {}
   for i = 1, 50 do long[i] = i end
   t.ok(pretty(long):find("...(20 more)", 1, true))
+  t.eq(pretty({ a = 1, b = 2, c = 3 }, { length = 2 }), "{a = 1, b = 2, ...(1 more)}")  -- named keys count too
+  -- Whole floats show their ".0" below 1e15; from there on, an exponent.
+  t.eq(pretty(1e15 - 1), "999999999999999.0")
+  t.eq(pretty(1e15), "1e+15")
+  t.eq(pretty(-1e15), "-1e+15")
+  -- A nested table's width counts its indentation: {1, 2, 3} fits 10 columns alone, not indented by 2.
+  t.eq(pretty({ { 1, 2, 3 } }, { width = 10 }), "{\n  {\n    1, 2,\n    3\n  }\n}")
   local wide = {}
   for i = 1, 12 do wide["key" .. i] = string.rep("x", 10) end
   t.ok(pretty(wide):find("\n  key1 = ", 1, true), "long tables break into lines")

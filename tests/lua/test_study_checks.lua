@@ -83,6 +83,14 @@ study "bad" {
   t.eq(code, 1, out)
   t.eq(out:match("^[^\n]*"), "scalelab: s.lua:6: study: backend.law.B must be a number "
     .. "(the simulated law is E + A/N^alpha + B/D^beta)")
+  -- Declarations of a line each: the key at fault is on the study's own line, not a later one.
+  local lines = script([[
+study "a" { sweep = sweep.grid{ N = { 1e5 }, D = { 1e7 } }, backend = "simulated", jobs = 0 }
+study "b" { sweep = sweep.grid{ N = { 1e5 }, D = { 1e7 } }, backend = "simulated", jobs = 2 }
+]])
+  local lines_code, lines_out = scalelab(lines, "s.lua", "--dry-run")
+  t.eq(lines_code, 1, lines_out)
+  t.eq(lines_out:match("^[^\n]*"), "scalelab: s.lua:1: study: jobs must be at least 1 (got 0)")
   -- The traceback starts at the user's call: no frame of the library's checks, no C error, no tail calls.
   t.eq(table.concat(frames(out), "\n"), "s.lua:2: in main chunk")
   -- Inside the user's own function, the user's frames are all kept (and still none of the library's).
@@ -336,11 +344,24 @@ study "x" {
   t.eq(code, 1, out)
   code, out = scalelab(dir, "s.lua")
   t.eq(code, 0, out)
-  store = require("scalelab.native.store").open(dir .. "/x.db", { read_only = true })
-  runs = store:runs { study = "x" }
-  store:close()
-  t.eq(runs[1].status, "done")
-  t.ok(runs[1].wall_seconds < 0.2, "the second attempt's time alone: " .. runs[1].wall_seconds)
+  local _, run = next(t.stored_runs(dir .. "/x.db"))
+  t.eq(run.status, "done")
+  t.ok(run.wall_seconds < 0.2, "the second attempt's time alone: " .. run.wall_seconds)
+  -- A result whose own wall_seconds is less than its attempt took here: the attempt's time.
+  dir = script([[
+local clock = require("scalelab.native.study").clock
+study "x" {
+  sweep = sweep.grid{ N = { 1e5 }, D = { 1e7 } },
+  backend = function(run)
+    local t0 = clock() while clock() - t0 < 0.3 do end
+    return { loss = 3, metrics = { wall_seconds = 0.01 } }
+  end,
+}
+]])
+  code, out = scalelab(dir, "s.lua")
+  t.eq(code, 0, out)
+  _, run = next(t.stored_runs(dir .. "/x.db"))
+  t.ok(run.wall_seconds >= 0.3, "at least the attempt's 0.3 s: " .. run.wall_seconds)
 end)
 
 t.test("a model vocabulary smaller than the data's is refused at declaration, not by every run failing", function()

@@ -184,6 +184,8 @@ t.test("the N convention: all parameters (Chinchilla, the default) or non-embedd
   end
   t.raises(function() plan("x", { params = "some", sweep = sweep.grid { N = { 1e5 }, D = { 1e7 } } }) end,
     "params must be \"all\"")
+  t.raises(function() plan("x", { model = { aspect = 0 }, sweep = sweep.grid { N = { 1e5 }, D = { 1e7 } } }) end,
+    "study: model: aspect must be a positive number or a string (got an integer)")
 end)
 
 t.done()

@@ -301,7 +301,7 @@ study "x" {
   t.ok(out:find("study x: 3 runs, 2 done, 1 diverged (not trained again: lower their lr), 0 to", 1, true), out)
 end)
 
-t.test("a run that fails, then resumes from its checkpoint, has both attempts' time; one that starts over, its own", function()
+t.test("a run's time: a resumed run's is both attempts', one that starts over its own, never less than the attempt took; its speed is the tokens trained over it", function()
   local dir = script([[
 local clock = require("scalelab.native.study").clock
 local function busy(seconds) local t0 = clock() while clock() - t0 < seconds do end end
@@ -362,6 +362,10 @@ study "x" {
   t.eq(code, 0, out)
   _, run = next(t.stored_runs(dir .. "/x.db"))
   t.ok(run.wall_seconds >= 0.3, "at least the attempt's 0.3 s: " .. run.wall_seconds)
+  -- Its speed, which the backend did not give: the tokens trained (whole steps, not the planned
+  -- 1e7) over that time.
+  t.ok(run.tokens ~= 1e7, run.tokens)
+  t.near(run.metrics.tokens_per_second, run.tokens / run.wall_seconds, 1e-9)
 end)
 
 t.test("a model vocabulary smaller than the data's is refused at declaration, not by every run failing", function()

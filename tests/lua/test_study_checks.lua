@@ -297,6 +297,10 @@ study "x" {
   store:close()
   t.ok(out:find("diverged N=385k D=4.33M C=1e13  ", 1, true) and not out:find("diverged N=385k D=4.33M C=1e13  loss", 1, true),
     "a diverged run's progress line shows no loss:\n" .. out)
+  -- Finished, diverged or not: no run leaves its checkpoint or the thread-count note beside it.
+  local listing = assert(io.popen("ls -A '" .. dir .. "/x.checkpoints'"))
+  t.eq(listing:read("a"), "")
+  listing:close()
   code, out = scalelab(dir, "s.lua")
   t.ok(out:find("study x: 3 runs, 2 done, 1 diverged (not trained again: lower their lr), 0 to", 1, true), out)
 end)

@@ -265,6 +265,34 @@ t.test("progress lines of simulated runs show no times and no ETA", function()
   t.ok(table.concat(lines):find("loss 4.0000  2", 1, true), table.concat(lines))
 end)
 
+t.test("the ETA is the FLOPs left at this session's rate; a diverged run counts as finished", function()
+  local native = require "scalelab.native.study"
+  local clock, now = native.clock, 100
+  native.clock = function() return now end
+  local ok, err = pcall(function()
+    local out = { write = function() end, flush = function() end }
+    -- 4e12 FLOPs in all, 1e12 of them finished before this session.
+    local p = Progress.new { runs = 4, flops = 4e12, done_runs = 1, done_flops = 1e12, out = out, terminal = false }
+    t.eq(p:eta(), nil)  -- nothing trained this session yet: no rate
+    local a = { hash = "a", ordinal = 2, label = "a", flops = 1e12 }
+    p:started(a)
+    now = 110
+    p:finished(a, { status = "done", loss = 4, wall_seconds = 10 })
+    t.near(p:eta(), 20)  -- 1e12 FLOP in 10 s is 1e11 FLOP/s; 2e12 left
+    local b = { hash = "b", ordinal = 3, label = "b", flops = 1e12 }
+    p:started(b)
+    now = 120
+    p:finished(b, { status = "diverged", wall_seconds = 10 })
+    t.near(p:eta(), 10)  -- 2e12 in 20 s; 1e12 left
+    t.eq(p.failed, 0)
+    -- 3 of 4 runs, 3e12 of 4e12 FLOP: 18 of the bar's 24 cells.
+    t.ok(p:sweep_line():find("sweep [" .. ("#"):rep(18) .. ("."):rep(6) .. "] 3/4 runs  3e12/4e12 FLOP  ETA ", 1, true),
+      p:sweep_line())
+  end)
+  native.clock = clock
+  if not ok then error(err, 0) end
+end)
+
 -- ---- Figures: the fitted laws, and why one was not drawn --------------------------------------------------------
 
 -- Runs `body` with the global plot replaced by `stub` (gnuplot present).

@@ -17,6 +17,8 @@ t.test("pretty prints scalars, arrays, records, nesting, cycles and limits", fun
   local cyclic = {}
   cyclic.self = cyclic
   t.eq(pretty(cyclic), "{self = <cycle>}")
+  local shared = { 1 }
+  t.eq(pretty({ a = shared, b = shared }), "{a = {1}, b = {1}}")  -- a table seen twice is no cycle
   local long = {}
   for i = 1, 50 do long[i] = i end
   t.ok(pretty(long):find("...(20 more)", 1, true))

@@ -334,4 +334,20 @@ t.test("runs left running by a study that stopped are told apart from runs a liv
   lock:release()
 end)
 
+t.test("--study lists that study's runs alone", function()
+  local dir = big_store(2)
+  local s = native_store.open(dir .. "/big.db")
+  s:record_study { name = "other" }
+  s:plan_runs { { study = "other", hash = string.format("%064x", 9), ordinal = 1, config_json = "{}" } }
+  s:close()
+  local code, out = scalelab(dir, "results big.db")
+  t.eq(code, 0, out)
+  t.ok(out:find("study big:", 1, true) and out:find("study other:", 1, true), out)
+  code, out = scalelab(dir, "results big.db --study other")
+  t.eq(code, 0, out)
+  t.ok(out:find("study other:", 1, true), out)
+  t.ok(not out:find("study big:", 1, true), out)
+  t.ok(out:find("\n  1 run; ", 1, true), out)
+end)
+
 t.done()

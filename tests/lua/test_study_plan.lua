@@ -182,6 +182,14 @@ t.test("the N convention: all parameters (Chinchilla, the default) or non-embedd
     t.eq(r.N_fit, r.params)
     t.near(6 * r.params * r.tokens, r.budget, 0.02)
   end
+  -- With GPT-2's vocabulary the embeddings are half of these models, and the shapes still land
+  -- within 3% of each N.
+  local gpt2 = plan("gpt2", { model = { aspect = 64, vocab = 50257, ctx = 1024 },
+    sweep = sweep.list { { N = 5.6e7, D = 1e9 }, { N = 7.5e7, D = 1e9 }, { N = 1e8, D = 1e9 } } })
+  for _, r in ipairs(gpt2.runs) do
+    t.ok(r.shape.embedding_params > 0.3 * r.N, "embeddings " .. r.shape.embedding_params)
+    t.near(r.params, r.N, 0.03)
+  end
   t.raises(function() plan("x", { params = "some", sweep = sweep.grid { N = { 1e5 }, D = { 1e7 } } }) end,
     "params must be \"all\"")
   t.raises(function() plan("x", { model = { aspect = 0 }, sweep = sweep.grid { N = { 1e5 }, D = { 1e7 } } }) end,

@@ -49,6 +49,7 @@ end)
 t.test("isoflop points sit on their budget: 6·N·D = C", function()
   local s = sweep.isoflop { budgets = { 1e15, 1e17 }, points = 5 }
   t.eq(#s, 10)
+  t.eq(#sweep.isoflop { budgets = { 1e15, 1e17 } }, 10)  -- 5 sizes a budget by default
   for p in s:each() do t.near(6 * p.N * p.D, p.budget, 1e-12) end
   -- The default ratio {4, 100} tokens per parameter bounds the sizes.
   t.near(s.points[1].D / s.points[1].N, 100, 1e-9)

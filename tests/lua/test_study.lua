@@ -405,6 +405,10 @@ for _, r in ipairs(s.runs) do print("RUN " .. r.status .. " " .. tostring(r.work
     t.ok(r.worker:find("^pid %d+"), "recorded by the worker process: " .. tostring(r.worker))
   end
   store:close()
+  -- A finished run's worker log goes with it: nothing is left in the checkpoints folder.
+  local listing = assert(io.popen("ls -A '" .. dir .. "/custom.checkpoints'"))
+  t.eq(listing:read("a"), "")
+  listing:close()
 end)
 
 -- Runs a script with a mistake; returns its output, which must be an error.

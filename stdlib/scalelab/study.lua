@@ -170,16 +170,17 @@ local function model_family(spec, where)
                              head_dim = options.head_dim }
   end
   -- model.shape_for targets non-embedding N. When the study counts all parameters (Chinchilla),
-  -- aim the non-embedding target at N minus the embeddings of the shape it lands on.
+  -- aim the non-embedding target at N minus the embeddings of the shape it lands on, again from
+  -- each shape landed on, keeping the closest to N.
   return function(N, _, count)
     if count ~= "all" then return shape(N) end
     local best = shape(N)
-    local target = N
+    local current = best
     for _ = 1, 4 do
-      target = N - best.embedding_params
+      local target = N - current.embedding_params
       if target <= 0 then break end
-      local next_shape = shape(target)
-      if math.abs(math.log(next_shape.params / N)) < math.abs(math.log(best.params / N)) then best = next_shape end
+      current = shape(target)
+      if math.abs(math.log(current.params / N)) < math.abs(math.log(best.params / N)) then best = current end
     end
     return best
   end, { family = aspect == "chinchilla" and "chinchilla" or "aspect", aspect = options.aspect,

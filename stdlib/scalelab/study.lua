@@ -207,15 +207,6 @@ local function shape_table(shape)
            n_head = shape.n_head, d_ff = shape.d_ff }
 end
 
-local function flatten(prefix, value, out)
-  if type(value) == "table" then
-    for k, v in pairs(value) do flatten(prefix == "" and tostring(k) or (prefix .. "_" .. tostring(k)), v, out) end
-  elseif type(value) == "number" or type(value) == "string" or type(value) == "boolean" then
-    out[prefix] = value
-  end
-  return out
-end
-
 -- Turns the sweep into runs: shape, tokens, hyperparameters, identity.
 local function plan_runs(s)
   local runs, by_hash, duplicates = {}, {}, 0

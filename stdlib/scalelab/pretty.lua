@@ -143,7 +143,8 @@ local function laid_out(value)
   return not (type(meta) == "table" and rawget(meta, "__tostring"))
 end
 
-local function format_value(value, options, level, seen, indent)
+-- `lead`: the width of what precedes the value on its first line ("key = "), 0 when nothing does.
+local function format_value(value, options, level, seen, indent, lead)
   if type(value) ~= "table" then return format_scalar(value, level > 0) end
   local meta = getmetatable(value)
   if type(meta) == "table" and rawget(meta, "__tostring") then return safe_tostring(value) end
@@ -175,12 +176,12 @@ local function format_value(value, options, level, seen, indent)
   for _, k in ipairs(keys) do
     if shown >= options.length then break end
     local key = is_identifier(k) and k or ("[" .. format_scalar(k, true) .. "]")
-    add(key .. " = " .. format_value(values[k], options, level + 1, seen, inner), values[k])
+    add(key .. " = " .. format_value(values[k], options, level + 1, seen, inner, #key + 3), values[k])
   end
   if count > shown then items[#items + 1] = string.format("...(%d more)", count - shown) end
   seen[value] = nil
   local one_line = "{" .. table.concat(items, ", ") .. "}"
-  if #one_line + #indent <= options.width and not one_line:find("\n") then return one_line end
+  if #one_line + #indent + (lead or 0) <= options.width and not one_line:find("\n") then return one_line end
   if #keys == 0 and not one_line:find("\n") then
     -- An array of short values: as many to a line as fit, rather than one per line.
     local pieces = {}

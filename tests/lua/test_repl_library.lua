@@ -29,6 +29,8 @@ t.test("pretty prints scalars, arrays, records, nesting, cycles and limits", fun
   t.eq(pretty(-1e15), "-1e+15")
   -- A nested table's width counts its indentation: {1, 2, 3} fits 10 columns alone, not indented by 2.
   t.eq(pretty({ { 1, 2, 3 } }, { width = 10 }), "{\n  {\n    1, 2,\n    3\n  }\n}")
+  -- and its key: "  abc = {1, 2, 3}" is 17 columns, past 16.
+  t.eq(pretty({ abc = { 1, 2, 3 } }, { width = 16 }), "{\n  abc = {\n    1, 2, 3\n  }\n}")
   local wide = {}
   for i = 1, 12 do wide["key" .. i] = string.rep("x", 10) end
   t.ok(pretty(wide):find("\n  key1 = ", 1, true), "long tables break into lines")

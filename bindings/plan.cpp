@@ -322,6 +322,25 @@ int allocation(lua_State* L) {
     lua_pop(L, 1);
     if (lua_getfield(L, -1, "D_law") != LUA_TNIL) rule.D_law = to_power_law(L, -1, "plan.allocation: isoflop.D_law", "D_opt");
     lua_pop(L, 1);
+    // The analysis's bootstrap resamples ({ a =, k = } each, as fit.isoflop and fit.approach1 give
+    // them) become the power laws' samples, so that answers from the rule carry its intervals:
+    // N_opt = k·C^a, D_opt = C/(6·N_opt) = (1/(6k))·C^(1−a) (plan::AllocationRule::FromIsoFlop's).
+    if (lua_getfield(L, -1, "samples") == LUA_TTABLE && rule.N_law.samples.empty()) {
+      const int samples = lua_gettop(L);
+      const lua_Integer n = luaL_len(L, samples);
+      for (lua_Integer i = 1; i <= n; ++i) {
+        lua_geti(L, samples, i);
+        lua_getfield(L, -1, "k");
+        lua_getfield(L, -2, "a");
+        if (lua_type(L, -2) != LUA_TNUMBER || lua_type(L, -1) != LUA_TNUMBER)
+          fail("plan.allocation: isoflop.samples[", i, "] must be { k = ..., a = ... } (a bootstrap resample's power law)");
+        const double k = lua_tonumber(L, -2), a = lua_tonumber(L, -1);
+        lua_pop(L, 3);
+        rule.N_law.samples.push_back({k, a});
+        if (rule.D_law) rule.D_law->samples.push_back({1.0 / (6.0 * k), 1.0 - a});
+      }
+    }
+    lua_pop(L, 1);
     if (rule.doc.empty()) rule.doc = "Chinchilla approach 2: power laws through the vertices of IsoFLOP parabolas";
   } else {
     if (args.push("N") == LUA_TNIL) fail("plan.allocation: missing N (the power law N_opt = k·C^a) or isoflop =");

@@ -31,6 +31,12 @@ AllocationRule AllocationRule::FromIsoFlop(const fit::IsoFlopResult& isoflop, st
                  format_flops(used.front()), " to ", format_flops(used.back()), " FLOP)");
   rule.N_law = isoflop.N_law;
   rule.D_law = isoflop.D_law;
+  // The analysis's bootstrap (a, k per resample) becomes the power laws' samples, so that answers
+  // from the rule carry its intervals: N_opt = k·C^a and D_opt = C/(6·N_opt) = (1/(6k))·C^(1−a).
+  for (size_t i = 0; i < isoflop.a_samples.size() && i < isoflop.k_samples.size(); ++i) {
+    rule.N_law.samples.push_back({isoflop.k_samples[i], isoflop.a_samples[i]});
+    rule.D_law->samples.push_back({1.0 / (6.0 * isoflop.k_samples[i]), 1.0 - isoflop.a_samples[i]});
+  }
   rule.Validate();
   return rule;
 }

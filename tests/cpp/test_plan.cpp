@@ -663,6 +663,56 @@ TEST_CASE("allocation rules carry bootstrap intervals") {
   CHECK(a.quantity("D").interval.valid());
 }
 
+TEST_CASE("an allocation rule from a bootstrapped IsoFLOP analysis carries its intervals") {
+  // Noisy runs on IsoFLOP lines of the published Chinchilla law, analysed with 200 resamples: the
+  // rule's answer at 1e23 FLOP (two decades beyond the budgets) has the 2.5th to 97.5th percentiles
+  // of the resamples' k·C^a and C/(6·k·C^a) as its N and D intervals, by hand.
+  fit::Law law = fit::published::chinchilla();
+  fit::Allocation truth = fit::compute_optimal(law);
+  std::mt19937 rng(5);
+  std::normal_distribution<double> noise(0, 0.002);
+  fit::Observations obs;
+  for (double C : {1e18, 1e19, 1e20, 1e21}) {
+    for (int i = -4; i <= 4; ++i) {
+      fit::Observation o;
+      o.N = truth.N_opt(C) * std::pow(2.0, i * 0.5);
+      o.D = C / (6 * o.N);
+      o.C = C;
+      fit::Point p;
+      p.N = o.N;
+      p.D = o.D;
+      o.loss = law.predict(p) * std::exp(noise(rng));
+      obs.Add(o);
+    }
+  }
+  fit::IsoFlopResult iso = fit::fit_isoflop(obs, 200, 1);
+  REQUIRE(iso.a_samples.size() >= 100);
+  plan::AllocationRule rule = plan::AllocationRule::FromIsoFlop(iso);
+  const double C = 1e23;
+  plan::Answer a = plan::optimal(rule, at(C));
+  std::vector<double> n, d;
+  for (size_t i = 0; i < iso.a_samples.size(); ++i) {
+    n.push_back(iso.k_samples[i] * std::pow(C, iso.a_samples[i]));
+    d.push_back(C / (6 * n.back()));
+  }
+  auto quantile = [](std::vector<double> v, double q) {
+    std::sort(v.begin(), v.end());
+    const double pos = q * (v.size() - 1);
+    const size_t i = size_t(pos);
+    return v[i] + (pos - double(i)) * (v[i + 1] - v[i]);
+  };
+  const auto& N = a.quantity("N");
+  const auto& D = a.quantity("D");
+  REQUIRE(N.interval.valid());
+  REQUIRE(D.interval.valid());
+  CHECK(N.interval.lo == Approx(quantile(n, 0.025)).epsilon(1e-9));
+  CHECK(N.interval.hi == Approx(quantile(n, 0.975)).epsilon(1e-9));
+  CHECK(D.interval.lo == Approx(quantile(d, 0.025)).epsilon(1e-9));
+  CHECK(D.interval.hi == Approx(quantile(d, 0.975)).epsilon(1e-9));
+  CHECK(N.interval.contains(N.value));
+  CHECK(a.samples == static_cast<int>(iso.a_samples.size()));
+}
+
 TEST_CASE("tables from a law: closed form and numeric inversion of N_opt(C)") {
   plan::TableOptions o;
   o.params = {1e8, 1e9, 1e10};

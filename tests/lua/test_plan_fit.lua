@@ -39,18 +39,24 @@ t.test("a question declared before the fit, answered with the bootstrapped law",
   t.ok(a.cost.gpu_hours > 0)
 end)
 
-t.test("approach 2: an allocation rule from fit.isoflop", function()
-  local truth = fit.published.chinchilla
+-- Runs on IsoFLOP lines of `truth` at 1e18 to 1e21 FLOP, 9 sizes each around the optimum, their
+-- losses scaled by exp(noise · a fixed pseudo-random sequence in [-1, 1]).
+local function isoflop_runs(truth, noise)
   local N, D, C, L = {}, {}, {}, {}
   for _, c in ipairs { 1e18, 1e19, 1e20, 1e21 } do
     local n_opt = plan.optimal{ compute = c, law = truth }.N
     for i = -4, 4 do
       local n = n_opt * 2 ^ (i / 2)
       N[#N + 1], D[#D + 1], C[#C + 1] = n, c / (6 * n), c
-      L[#L + 1] = truth:predict{ N = n, D = c / (6 * n) }
+      L[#L + 1] = truth:predict{ N = n, D = c / (6 * n) } * math.exp(noise * math.sin(#N * 12.9898))
     end
   end
-  local iso = fit.isoflop(fit.observations{ N = N, D = D, C = C, loss = L })
+  return fit.observations{ N = N, D = D, C = C, loss = L }
+end
+
+t.test("approach 2: an allocation rule from fit.isoflop", function()
+  local truth = fit.published.chinchilla
+  local iso = fit.isoflop(isoflop_runs(truth, 0))
   local rule = plan.allocation{ isoflop = iso }
   t.eq(rule.name, "isoflop")
   local a = plan.optimal{ compute = 1e22, law = rule }
@@ -58,6 +64,33 @@ t.test("approach 2: an allocation rule from fit.isoflop", function()
   local same = plan.optimal{ compute = 1e22, allocation = plan.allocation{ N = iso.N_law, D = iso.D_law } }
   t.near(same.N, a.N, 1e-12)
   t.raises(function() plan.allocation{ isoflop = iso, N = iso.N_law } end, "not both")
+end)
+
+t.test("an allocation rule from a bootstrapped fit.isoflop carries its intervals", function()
+  -- The rule's N and D intervals at 1e23 are the 2.5th and 97.5th percentiles of the analysis's own
+  -- resamples' k·C^a and C/(6·k·C^a) (linear between order statistics), by hand.
+  local iso = fit.isoflop(isoflop_runs(fit.published.chinchilla, 0.003), { bootstrap = 200 })
+  t.ok(#iso.samples >= 100, #iso.samples .. " resamples kept")
+  local a = plan.optimal{ compute = 1e23, allocation = plan.allocation{ isoflop = iso } }
+  local function quantile(v, q)
+    table.sort(v)
+    local pos = q * (#v - 1)
+    local i = math.floor(pos)
+    return v[i + 1] + (pos - i) * (v[i + 2] - v[i + 1])
+  end
+  local ns, ds = {}, {}
+  for i, s in ipairs(iso.samples) do
+    ns[i] = s.k * 1e23 ^ s.a
+    ds[i] = 1e23 / (6 * ns[i])
+  end
+  local lo, hi = a:interval("N")
+  t.ok(lo, "an interval for N\n" .. tostring(a))
+  t.near(lo, quantile(ns, 0.025), 1e-9)
+  t.near(hi, quantile(ns, 0.975), 1e-9)
+  lo, hi = a:interval("D")
+  t.near(lo, quantile(ds, 0.025), 1e-9)
+  t.near(hi, quantile(ds, 0.975), 1e-9)
+  t.eq(a.samples, #iso.samples)
 end)
 
 -- A published law given other values is no longer the published law: answers and summaries say so.

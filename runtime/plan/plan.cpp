@@ -635,16 +635,40 @@ Answer table(const AllocationRule& rule, const TableOptions& options, const fit:
   options.Validate();
   rule.Validate();
   if (law) require_loss_law(law->law, "plan.table");
-  Answer out;
-  for (double N : options.params) {
-    const double C = rule.flops_for_params(N), D = rule.D_at(C);
-    Answer r;
-    r.set("N", N, Unit::Params, "params");
-    r.set("flops", C, Unit::Flops, "FLOPs");
-    r.set("D", D, Unit::TokensFine, "tokens");
-    r.set("tokens_per_param", D / N, Unit::Ratio, "tokens/param");
-    if (law) r.set("loss", predict(law->law, N, D, fit::kMissing), Unit::Loss, "loss");
-    out.rows.push_back(r);
+  auto rows_of = [&](const AllocationRule& r, bool with_loss) {
+    Answer ans;
+    for (double N : options.params) {
+      const double C = r.flops_for_params(N), D = r.D_at(C);
+      Answer row;
+      row.set("N", N, Unit::Params, "params");
+      row.set("flops", C, Unit::Flops, "FLOPs");
+      row.set("D", D, Unit::TokensFine, "tokens");
+      row.set("tokens_per_param", D / N, Unit::Ratio, "tokens/param");
+      if (law && with_loss) row.set("loss", predict(law->law, N, D, fit::kMissing), Unit::Loss, "loss");
+      ans.rows.push_back(row);
+    }
+    return ans;
+  };
+  Answer out = rows_of(rule, true);
+  // Intervals of the FLOPs and tokens from the rule's bootstrap samples: each resample's N law
+  // inverted at N, its D law (paired by index when the D law has as many samples, else the point D
+  // law, else D = C/(6N)) read at that compute.
+  const auto& n_samples = rule.N_law.samples;
+  if (!n_samples.empty()) {
+    const bool paired = rule.D_law && rule.D_law->samples.size() == n_samples.size();
+    std::vector<Answer> samples;
+    for (size_t i = 0; i < n_samples.size(); ++i) {
+      AllocationRule s;
+      s.N_law.law = rule.N_law.sample(i);
+      if (rule.D_law) {
+        s.D_law = fit::FittedLaw{};
+        s.D_law->law = paired ? rule.D_law->sample(i) : rule.D_law->law;
+      }
+      samples.push_back(rows_of(s, false));
+    }
+    const Answer point = out;
+    collect(point, samples, out);
+    out.samples = static_cast<int>(n_samples.size());
   }
   out.question = "compute-optimal FLOPs and tokens per model size";
   out.law = "allocation rule " + rule.name + (law ? "; loss from " + law_label(*law) : "");

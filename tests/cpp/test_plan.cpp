@@ -66,6 +66,21 @@ std::string flops3(double c) {
   return buffer;
 }
 
+// The q-th quantile of v as numpy's default: linear between order statistics at q·(n − 1).
+double quantile(std::vector<double> v, double q) {
+  std::sort(v.begin(), v.end());
+  const double pos = q * (v.size() - 1);
+  const size_t i = size_t(pos);
+  return v[i] + (pos - double(i)) * (v[i + 1] - v[i]);
+}
+
+// A 95% interval is the 2.5th to the 97.5th percentile of the values, by hand.
+void check_95(const fit::Interval& interval, const std::vector<double>& values) {
+  REQUIRE(interval.valid());
+  CHECK(interval.lo == Approx(quantile(values, 0.025)).epsilon(1e-9));
+  CHECK(interval.hi == Approx(quantile(values, 0.975)).epsilon(1e-9));
+}
+
 }  // namespace
 
 TEST_CASE("closed form and numeric optimum agree for Chinchilla laws") {
@@ -695,22 +710,43 @@ TEST_CASE("an allocation rule from a bootstrapped IsoFLOP analysis carries its i
     n.push_back(iso.k_samples[i] * std::pow(C, iso.a_samples[i]));
     d.push_back(C / (6 * n.back()));
   }
-  auto quantile = [](std::vector<double> v, double q) {
-    std::sort(v.begin(), v.end());
-    const double pos = q * (v.size() - 1);
-    const size_t i = size_t(pos);
-    return v[i] + (pos - double(i)) * (v[i + 1] - v[i]);
-  };
   const auto& N = a.quantity("N");
   const auto& D = a.quantity("D");
-  REQUIRE(N.interval.valid());
-  REQUIRE(D.interval.valid());
-  CHECK(N.interval.lo == Approx(quantile(n, 0.025)).epsilon(1e-9));
-  CHECK(N.interval.hi == Approx(quantile(n, 0.975)).epsilon(1e-9));
-  CHECK(D.interval.lo == Approx(quantile(d, 0.025)).epsilon(1e-9));
-  CHECK(D.interval.hi == Approx(quantile(d, 0.975)).epsilon(1e-9));
+  check_95(N.interval, n);
+  check_95(D.interval, d);
   CHECK(N.interval.contains(N.value));
   CHECK(a.samples == static_cast<int>(iso.a_samples.size()));
+}
+
+TEST_CASE("a table from a bootstrapped allocation rule carries intervals of its FLOPs and tokens") {
+  // A rule whose resamples are power laws N_opt = k_i·C^a_i, D_opt = k'_i·C^b_i: for 10B parameters
+  // the FLOPs interval is the 2.5th to 97.5th percentile of C_i = (N/k_i)^(1/a_i), the tokens' that of
+  // k'_i·C_i^b_i (the same resample), by hand.
+  plan::AllocationRule rule = plan::published::chinchilla_approach1();
+  std::mt19937 rng(9);
+  std::normal_distribution<double> noise(0, 0.01);
+  std::vector<double> flops, tokens;
+  const double N = 10e9;
+  for (int i = 0; i < 200; ++i) {
+    const double a = 0.4982 * (1 + noise(rng)), k = 0.099 * std::exp(noise(rng));
+    const double b = 1 - a, k_d = 1 / (6 * k);
+    rule.N_law.samples.push_back({k, a});
+    rule.D_law->samples.push_back({k_d, b});
+    const double C = std::pow(N / k, 1 / a);
+    flops.push_back(C);
+    tokens.push_back(k_d * std::pow(C, b));
+  }
+  plan::TableOptions options;
+  options.params = {N};
+  plan::Answer t = plan::table(rule, options);
+  REQUIRE(t.rows.size() == 1);
+  const auto& c = t.rows[0].quantity("flops");
+  const auto& d = t.rows[0].quantity("D");
+  check_95(c.interval, flops);
+  check_95(d.interval, tokens);
+  CHECK(t.samples == 200);
+  // The point row is the rule's own, unchanged by the samples.
+  CHECK(c.value == Approx(plan::published::chinchilla_approach1().flops_for_params(N)).epsilon(1e-12));
 }
 
 TEST_CASE("tables from a law: closed form and numeric inversion of N_opt(C)") {

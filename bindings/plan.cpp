@@ -419,6 +419,10 @@ int answer_samples(lua_State* L) {
   lua_pushinteger(L, check<plan::Answer>(L, 1).samples);
   return 1;
 }
+int answer_samples_failed(lua_State* L) {
+  lua_pushinteger(L, check<plan::Answer>(L, 1).samples_failed);
+  return 1;
+}
 int answer_notes(lua_State* L) {
   const auto& notes = check<plan::Answer>(L, 1).notes;
   lua_createtable(L, static_cast<int>(notes.size()), 0);
@@ -530,6 +534,8 @@ void push_record(lua_State* L, const plan::Answer& a) {
   lua_setfield(L, -2, "method");
   lua_pushinteger(L, a.samples);
   lua_setfield(L, -2, "samples");
+  lua_pushinteger(L, a.samples_failed);
+  lua_setfield(L, -2, "samples_failed");
   lua_createtable(L, static_cast<int>(a.notes.size()), 0);
   for (size_t i = 0; i < a.notes.size(); ++i) {
     push_string(L, a.notes[i]);
@@ -698,6 +704,8 @@ int open_plan(lua_State* L) {
       {"law", &bound<answer_law>, "the law (or allocation rule) that answered it"},
       {"method", &bound<answer_method>, "how: \"closed form\", \"numeric\", ..."},
       {"samples", &bound<answer_samples>, "bootstrap samples behind the intervals (0: none)"},
+      {"samples_failed", &bound<answer_samples_failed>,
+       "of those, the samples whose law had no answer (e.g. its E above a target loss): left out of the intervals"},
       {"notes", &bound<answer_notes>, "remarks: several local optima, a rule whose 6ND differs from the budget, ..."},
       {"names", &bound<answer_names>, "the quantities this answer has, in order"},
       {"rows", &bound<answer_rows>, "the rows of a table, comparison or return curve (Answers)"},

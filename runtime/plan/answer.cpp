@@ -196,7 +196,14 @@ std::string Answer::Markdown() const {
   if (!law.empty()) out << " — " << law;
   if (!method.empty()) out << " (" << method << ")";
   out << "\n";
-  if (samples > 0) out << "\n95% intervals over " << samples << " bootstrap samples.\n";
+  if (samples > 0) {
+    out << "\n95% intervals over " << samples << " bootstrap samples";
+    // As Summary() says: the samples that had no answer are left out of the intervals.
+    if (samples_failed > 0)
+      out << " (" << samples_failed << " without an answer, left out: the intervals are over the other "
+          << samples - samples_failed << ")";
+    out << ".\n";
+  }
   if (!quantities.empty()) {
     const bool intervals = std::any_of(quantities.begin(), quantities.end(), [](const Quantity& q) { return q.interval.valid(); });
     out << (intervals ? "\n| quantity | value | 95% interval |\n|---|---:|---|\n" : "\n| quantity | value |\n|---|---:|\n");

@@ -749,6 +749,28 @@ TEST_CASE("a table from a bootstrapped allocation rule carries intervals of its 
   CHECK(c.value == Approx(plan::published::chinchilla_approach1().flops_for_params(N)).epsilon(1e-12));
 }
 
+TEST_CASE("the Markdown of an answer says which bootstrap samples its intervals leave out") {
+  // Samples with E = 1.515, 1.525, ..., 2.505: the 51 with E >= 2 can never reach loss 2, so the
+  // intervals of the compute for loss 2 are over the other 49, and the report must say so.
+  fit::FittedLaw law = wrap(fit::published::chinchilla());
+  int unreachable = 0;
+  for (int i = 1; i <= 100; ++i) {
+    std::vector<double> v = law.law.values();
+    v[0] = 1.505 + 0.01 * i;
+    unreachable += v[0] >= 2.0;
+    law.samples.push_back(v);
+  }
+  REQUIRE(unreachable == 51);
+  plan::ComputeForOptions c;
+  c.loss = 2.0;
+  plan::Answer a = plan::compute_for(law, c);
+  CHECK(a.samples == 100);
+  CHECK(a.samples_failed == unreachable);
+  CHECK_THAT(a.Summary(), Contains("(51 without an answer)"));
+  CHECK_THAT(a.Markdown(), Contains("95% intervals over 100 bootstrap samples (51 without an answer, left out: the "
+                                    "intervals are over the other 49)."));
+}
+
 TEST_CASE("tables from a law: closed form and numeric inversion of N_opt(C)") {
   plan::TableOptions o;
   o.params = {1e8, 1e9, 1e10};

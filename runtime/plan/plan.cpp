@@ -221,10 +221,25 @@ void collect(const Answer& point, const std::vector<Answer>& samples, Answer& ou
 // Answers with the point law, then with every bootstrap sample; percentile intervals per quantity.
 // `check` (when given) judges the point answer before any sample is solved: an answer it rejects
 // costs no bootstrap work.
+// A fit that could not determine some parameters (fit::FittedLaw::undetermined: a term driven to
+// zero, parameters that only move together) holds arbitrary values for them; the fit's own summary
+// then declines to state the allocation, and an answer computed from those values must say so.
+void note_undetermined(const fit::FittedLaw& law, Answer& a) {
+  if (law.undetermined.empty()) return;
+  std::string names;
+  for (const auto& n : law.undetermined) names += (names.empty() ? "" : ", ") + n;
+  a.notes.push_back(str("the fit could not determine ", names, " from its runs (see the law's warnings): ",
+                        law.undetermined.size() == 1 ? "its value is" : "their values are",
+                        " arbitrary, and so is this answer wherever it depends on ",
+                        law.undetermined.size() == 1 ? "it" : "them",
+                        " (away from the runs fitted); add runs that vary what they govern, or hold them fixed"));
+}
+
 Answer with_intervals(const fit::FittedLaw& law, const std::function<Answer(const Law&)>& solve,
                       const std::function<void(Answer&)>& check = {}) {
   Answer point = solve(law.law);
   if (check) check(point);
+  note_undetermined(law, point);
   if (law.samples.empty()) return point;
   std::vector<Answer> answers;
   int failed = 0;
@@ -404,6 +419,7 @@ Answer optimal(const AllocationRule& rule, const OptimalOptions& options, const 
   const double N = rule.N_at(C), D = rule.D_at(C);
   Answer out;
   set_allocation(out, C, N, D, law ? predict(law->law, N, D, fit::kMissing) : fit::kMissing);
+  if (law) note_undetermined(*law, out);
   if (std::fabs(6 * N * D / C - 1) > 1e-3) {
     out.set("flops_6ND", 6 * N * D, Unit::Flops, "6·N·D");
     out.notes.push_back("the rule's N_opt and D_opt are separate fits: 6·N·D differs from the budget");
@@ -650,6 +666,7 @@ Answer table(const AllocationRule& rule, const TableOptions& options, const fit:
     return ans;
   };
   Answer out = rows_of(rule, true);
+  if (law) note_undetermined(*law, out);
   // Intervals of the FLOPs and tokens from the rule's bootstrap samples: each resample's N law
   // inverted at N, its D law (paired by index when the D law has as many samples, else the point D
   // law, else D = C/(6N)) read at that compute.

@@ -771,6 +771,49 @@ TEST_CASE("the Markdown of an answer says which bootstrap samples its intervals 
                                     "intervals are over the other 49)."));
 }
 
+TEST_CASE("answers from a fit that could not determine some parameters say so") {
+  // Runs at one model size cannot separate E from A/N^alpha: the fit reports A and alpha (and E)
+  // undetermined and its summary declines to state the allocation; every answer computed from those
+  // arbitrary values must carry a note naming them, and answers from a determined law none.
+  fit::Law truth = fit::published::chinchilla();
+  fit::Observations obs;
+  for (double d : {1e9, 2e9, 5e9, 1e10, 2e10, 5e10, 1e11}) {
+    fit::Observation o;
+    o.N = 1e8;
+    o.D = d;
+    fit::Point p;
+    p.N = o.N;
+    p.D = o.D;
+    o.loss = truth.predict(p) * std::exp(0.002 * std::sin(7.1 * obs.size()));
+    obs.Add(o);
+  }
+  fit::FittedLaw fitted = fit::fit_law(fit::Law::Make(fit::LawKind::Chinchilla), obs);
+  REQUIRE(fitted.is_undetermined("A"));
+  REQUIRE(fitted.is_undetermined("alpha"));
+  REQUIRE_THAT(fitted.Summary(), Contains("compute-optimal: not determined"));
+  std::string names;
+  for (const auto& n : fitted.undetermined) names += (names.empty() ? "" : ", ") + n;
+  const std::string note = "the fit could not determine " + names + " from its runs";
+  auto noted = [&](const plan::Answer& a) {
+    return std::any_of(a.notes.begin(), a.notes.end(), [&](const std::string& n) { return n.find(note) == 0; });
+  };
+  plan::LossOptions l;
+  l.N = 1e8;
+  l.D = 1e10;
+  plan::CompareOptions c;
+  c.compute = 1e22;
+  c.candidates = {{"small", 1e9, fit::kMissing, std::nullopt}};
+  plan::TableOptions t;
+  t.params = {1e9};
+  CHECK(noted(plan::optimal(fitted, at(1e22))));
+  CHECK(noted(plan::loss(fitted, l)));
+  CHECK(noted(plan::compare(fitted, c)));
+  CHECK(noted(plan::table(fitted, t)));
+  CHECK(noted(plan::optimal(plan::published::chinchilla_approach1(), at(1e22), &fitted)));
+  CHECK_FALSE(noted(plan::optimal(wrap(truth), at(1e22))));
+  for (const auto& n : plan::optimal(wrap(truth), at(1e22)).notes) CHECK(n.find("could not determine") == std::string::npos);
+}
+
 TEST_CASE("tables from a law: closed form and numeric inversion of N_opt(C)") {
   plan::TableOptions o;
   o.params = {1e8, 1e9, 1e10};

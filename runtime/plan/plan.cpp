@@ -235,6 +235,18 @@ void note_undetermined(const fit::FittedLaw& law, Answer& a) {
                         " (away from the runs fitted); add runs that vary what they govern, or hold them fixed"));
 }
 
+// Kaplan et al.'s joint L(N, D) minimised under C = 6·N·D puts N ∝ C^(α_D/(α_N + α_D)) (0.575
+// with the joint fit's α_N = 0.076, α_D = 0.103); their compute-efficient N ∝ C^0.73 comes from L(N, S) and the
+// critical batch size instead (REFERENCE.md), and is the rule plan.published.kaplan. An allocation
+// answered with the joint law says so.
+void note_kaplan_joint(const Law& law, Answer& a) {
+  if (law.kind() != fit::LawKind::KaplanND) return;
+  const double exponent = law.param("alpha_D") / (law.param("alpha_N") + law.param("alpha_D"));
+  a.notes.push_back(str("Kaplan et al.'s joint L(N, D) under C = 6ND puts N_opt ∝ C^", format_significant(exponent, 3),
+                        ", not their compute-efficient N ∝ C^0.73, which comes from L(N, S) and the critical batch "
+                        "size: for that allocation use the rule plan.published.kaplan"));
+}
+
 Answer with_intervals(const fit::FittedLaw& law, const std::function<Answer(const Law&)>& solve,
                       const std::function<void(Answer&)>& check = {}) {
   Answer point = solve(law.law);
@@ -405,6 +417,7 @@ Answer optimal(const fit::FittedLaw& fitted, const OptimalOptions& options) {
   }, [&](Answer& point) { check_model_size(point, function); });
   out.question = optimal_question(options);
   out.law = law_label(fitted);
+  note_kaplan_joint(fitted.law, out);
   return out;
 }
 
@@ -491,6 +504,7 @@ Answer compute_for(const fit::FittedLaw& fitted, const ComputeForOptions& option
   out.question = "compute to reach loss " + format_significant(options.loss, 5);
   if (given(options.unique_tokens)) out.question += " with " + format_count(options.unique_tokens) + " unique tokens";
   out.law = law_label(fitted);
+  note_kaplan_joint(fitted.law, out);
   out.method = "inverse of the optimal loss L*(C) by bisection";
   return out;
 }
@@ -551,6 +565,7 @@ Answer inference(const fit::FittedLaw& fitted, const InferenceOptions& options) 
                  (given(options.loss) ? "loss " + format_significant(options.loss, 5)
                                       : "the loss of the compute-optimal run at " + flops_text(options.compute));
   out.law = law_label(fitted);
+  note_kaplan_joint(fitted.law, out);
   out.method = "min 6·N·D_train + 2·N·D_inference s.t. L(N, D_train) = target (Sardana et al. 2023)";
   return out;
 }
@@ -607,6 +622,7 @@ Answer compare(const fit::FittedLaw& fitted, const CompareOptions& options) {
   out.method = "each candidate's loss under the law, against the law's optimum";
   out.question = "allocations compared at " + flops_text(C) + (given(U) ? " with " + format_count(U) + " unique tokens" : "");
   out.law = law_label(fitted);
+  note_kaplan_joint(fitted.law, out);
   return out;
 }
 
@@ -643,6 +659,7 @@ Answer table(const fit::FittedLaw& fitted, const TableOptions& options) {
   });
   out.question = "compute-optimal FLOPs and tokens per model size";
   out.law = law_label(fitted);
+  note_kaplan_joint(fitted.law, out);
   out.method = closed_form_applies(fitted.law) ? "closed form" : "numeric";
   return out;
 }
@@ -754,6 +771,7 @@ Answer returns(const fit::FittedLaw& fitted, const ReturnsOptions& options) {
   });
   out.question = "return on compute spent repeating " + format_count(U) + " unique tokens";
   out.law = law_label(fitted);
+  note_kaplan_joint(fitted.law, out);
   out.method = "numeric data-constrained optimum per budget";
   out.notes.push_back("return: the compute that unlimited unique data would need for the same loss, over the compute spent");
   return out;

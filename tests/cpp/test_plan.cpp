@@ -453,6 +453,25 @@ TEST_CASE("allocation rules: Kaplan's C^0.73") {
   }
 }
 
+TEST_CASE("Kaplan's joint L(N, D) allocates N ∝ C^(alpha_D/(alpha_N + alpha_D)), and its answers point to the C^0.73 rule") {
+  // Minimising [(N_c/N)^(α_N/α_D) + D_c/D]^α_D with D = C/(6N): (α_N/α_D)·(N_c/N)^(α_N/α_D) = 6·D_c·N/C,
+  // so N ∝ C^(α_D/(α_N + α_D)) = 0.103/0.179 with the joint fit's exponents (REFERENCE.md's 0.73
+  // is from L(N, S) and the critical batch size).
+  const fit::FittedLaw joint = wrap(fit::published::kaplan());
+  const double exponent = 0.103 / (0.076 + 0.103);
+  plan::OptimalOptions o;
+  o.compute = 1e21;
+  const plan::Answer low = plan::optimal(joint, o);
+  o.compute = 1e23;
+  const plan::Answer high = plan::optimal(joint, o);
+  CHECK(std::log(high.value("N") / low.value("N")) / std::log(100.0) == Approx(exponent).epsilon(1e-3));
+  REQUIRE(low.notes.size() == 1);
+  CHECK_THAT(low.notes[0], Contains("N_opt ∝ C^0.575, not their compute-efficient N ∝ C^0.73") &&
+                               Contains("use the rule plan.published.kaplan"));
+  // Chinchilla's law allocates as its closed form says, with no such note.
+  CHECK(plan::optimal(wrap(fit::published::chinchilla()), o).notes.empty());
+}
+
 TEST_CASE("answers print values in their units: never 1000 of a unit, fractions in percent, labels aligned by characters") {
   using plan::Unit;
   // A value that would print as 1000.0 of a unit, or 10.00 of a power of ten, is 1.0 of the next.

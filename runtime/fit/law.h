@@ -215,7 +215,7 @@ namespace published {
 Law chinchilla();              // Hoffmann et al. 2022, approach 3: E 1.69, A 406.4, B 410.7, α 0.34, β 0.28
 Law chinchilla_unrounded();    // E 1.6934, A 406.4, B 410.7, α 0.3392, β 0.2849
 Law epoch();                   // Besiroglu et al. 2024: E 1.82, A 482, B 2085, α 0.348, β 0.366
-Law datablations();            // Muennighoff et al. 2023: A 520.8, B 1487.7, E 1.869, α = β = 0.3527, R_D 15.39, R_N 5.31
+Law datablations();            // Muennighoff et al. 2023, unrounded (README): A 520.8, B 1487.7, E 1.869, α = β = 0.3527, R_D 15.39, R_N 5.31
 Law kaplan();                  // Kaplan et al. 2020 eq. 1.5, table 2: N_c 6.4e13, D_c 1.8e13, α_N 0.076, α_D 0.103
 Law kaplan_N();                // eq. 1.1: N_c 8.8e13, α_N 0.076
 Law kaplan_D();                // eq. 1.2: D_c 5.4e13, α_D 0.095

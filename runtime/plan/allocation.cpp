@@ -112,11 +112,8 @@ AllocationRule kaplan() {
 
 fit::Law datablations_exact() {
   return fit::published::datablations()
-      .with_values({std::exp(0.6254804), std::exp(6.255414), std::exp(7.3049974), 0.3526596, 0.3526596, 15.387756,
-                    5.309743})
-      .with_doc("Muennighoff et al. 2023, data-constrained law with the unrounded fitted constants of the datablations "
-                "README (huggingface/datablations, Apache-2.0): E = e^0.6254804, A = e^6.255414, B = e^7.3049974, "
-                "alpha = beta = 0.3526596, R_D* = 15.387756, R_N* = 5.309743.")
+      .with_doc("Muennighoff et al. 2023, data-constrained law: fit.published.datablations (the unrounded fitted "
+                "constants of the datablations README) under the name earlier scripts use.")
       .with_name("datablations_exact")
       .as_published();
 }

@@ -69,11 +69,10 @@ AllocationRule chinchilla_approach1();
 // Kaplan et al. 2020, eq. 6.1 / fig. 14: N_opt = 1.3e9·(C / PF-day)^0.73 (non-embedding N),
 // D = C/(6N).
 AllocationRule kaplan();
-// Muennighoff et al. 2023 with the unrounded constants of the datablations README (A = e^6.255414,
-// B = e^7.3049974, E = e^0.6254804, α = β = 0.3526596, R_D* = 15.387756, R_N* = 5.309743): the values
-// behind the paper's checks, L(6.34e9, 242e9, 25e9) = 2.2256 and 7.0B on 237B tokens at 1e22 with
-// 25B unique. fit::published::datablations() holds the rounded constants (A 520.8, ..., α 0.3527),
-// which give 2.2251 there.
+// Muennighoff et al. 2023: fit::published::datablations() (the unrounded constants of the
+// datablations README, A = e^6.255414, B = e^7.3049974, E = e^0.6254804, α = β = 0.3526596,
+// R_D* = 15.387756, R_N* = 5.309743: the values behind the paper's checks, L(6.34e9, 242e9, 25e9) =
+// 2.2256 and 7.0B on 237B tokens at 1e22 with 25B unique) under the name earlier scripts use.
 fit::Law datablations_exact();
 }  // namespace published
 

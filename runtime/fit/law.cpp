@@ -409,6 +409,9 @@ double percentile(std::vector<double> values, double level) {
   size_t i = static_cast<size_t>(pos);
   if (i + 1 >= values.size()) return values.back();
   double f = pos - i;
+  // On an order statistic, or between equal ones, that value: an infinite one (unbounded draws)
+  // would otherwise give inf·0 = NaN.
+  if (f == 0 || values[i] == values[i + 1]) return values[i];
   return values[i] * (1 - f) + values[i + 1] * f;
 }
 

@@ -12,6 +12,7 @@ namespace scalelab::plan {
 
 std::string format_quantity(double value, Unit unit) {
   if (std::isnan(value)) return "—";
+  if (std::isinf(value)) return value > 0 ? "∞" : "−∞";
   switch (unit) {
     case Unit::Params:
     case Unit::Tokens:

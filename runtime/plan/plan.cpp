@@ -492,8 +492,21 @@ Answer compute_for(const fit::FittedLaw& fitted, const ComputeForOptions& option
   const std::string function = "plan.compute_for";
   require_loss_law(fitted.law, function);
   if (given(options.unique_tokens)) require_data_law(fitted.law, function, "unique_tokens = " + format_count(options.unique_tokens));
-  // The point law must reach the target (its error says why); samples that cannot are counted.
+  // The point law must reach the target (its error says why). A bootstrap sample whose law never
+  // does (its E, or its floor on this data, at or above the target) needs unbounded compute: it
+  // enters the intervals as ∞ rather than being left out, so that when more than 2.5% of the samples
+  // are such, the upper ends say the compute needed is unbounded at 95%.
+  int unreachable = 0;
   Answer out = with_intervals(fitted, [&](const Law& law) {
+    if (&law != &fitted.law && !(optimal_loss(law, kMaxCompute, options.unique_tokens, function) < options.loss)) {
+      ++unreachable;
+      constexpr double kUnbounded = std::numeric_limits<double>::infinity();
+      Answer ans;
+      ans.set("N", kUnbounded, Unit::Params, "params");
+      ans.set("D", kUnbounded, Unit::Tokens, "tokens");
+      ans.set("flops", kUnbounded, Unit::Flops, "FLOP");
+      return ans;
+    }
     const double C = invert_optimal_loss(law, options.loss, options.unique_tokens, function);
     Allocation a = allocate(law, C, options.unique_tokens, fit::kMissing, Method::Auto, 241, function);
     Answer ans;
@@ -501,6 +514,11 @@ Answer compute_for(const fit::FittedLaw& fitted, const ComputeForOptions& option
     if (given(options.unique_tokens)) set_data(ans, law, a.N, a.D, options.unique_tokens);
     return ans;
   });
+  if (unreachable > 0)
+    out.notes.push_back(str(unreachable, " of ", out.samples, " bootstrap samples never reach loss ",
+                            format_significant(options.loss, 5), " (their law's floor is at or above it): they count as "
+                            "unbounded compute, N and D",
+                            std::isinf(out.quantity("flops").interval.hi) ? ", and the 95% intervals are open above" : ""));
   out.question = "compute to reach loss " + format_significant(options.loss, 5);
   if (given(options.unique_tokens)) out.question += " with " + format_count(options.unique_tokens) + " unique tokens";
   out.law = law_label(fitted);

@@ -768,26 +768,35 @@ TEST_CASE("a table from a bootstrapped allocation rule carries intervals of its 
   CHECK(c.value == Approx(plan::published::chinchilla_approach1().flops_for_params(N)).epsilon(1e-12));
 }
 
-TEST_CASE("the Markdown of an answer says which bootstrap samples its intervals leave out") {
-  // Samples with E = 1.515, 1.525, ..., 2.505: the 51 with E >= 2 can never reach loss 2, so the
-  // intervals of the compute for loss 2 are over the other 49, and the report must say so.
+TEST_CASE("the compute for a loss some samples never reach is unbounded above, samples with no answer are left out, and the Markdown says so") {
+  // 100 samples of Chinchilla's law asked for loss 2: 51 with E = 2.005, 2.015, ..., 2.505 never
+  // reach it (unbounded compute: they enter the intervals as ∞), 10 with A and B shrunk a
+  // millionfold are below 2 at any compute there is (no answer: left out), 39 as published.
   fit::FittedLaw law = wrap(fit::published::chinchilla());
-  int unreachable = 0;
   for (int i = 1; i <= 100; ++i) {
     std::vector<double> v = law.law.values();
-    v[0] = 1.505 + 0.01 * i;
-    unreachable += v[0] >= 2.0;
+    if (i <= 51) v[0] = 1.995 + 0.01 * i;
+    if (i > 90) v[1] *= 1e-6, v[2] *= 1e-6;
     law.samples.push_back(v);
   }
-  REQUIRE(unreachable == 51);
   plan::ComputeForOptions c;
   c.loss = 2.0;
   plan::Answer a = plan::compute_for(law, c);
   CHECK(a.samples == 100);
-  CHECK(a.samples_failed == unreachable);
-  CHECK_THAT(a.Summary(), Contains("(51 without an answer)"));
-  CHECK_THAT(a.Markdown(), Contains("95% intervals over 100 bootstrap samples (51 without an answer, left out: the "
-                                    "intervals are over the other 49)."));
+  CHECK(a.samples_failed == 10);
+  // Over the 90 that count, 51 are ∞: the 97.5th percentile is ∞, the 2.5th one of the 39 finite
+  // ones (all 39 the same law: the point's compute).
+  const auto& flops = a.quantity("flops");
+  CHECK(std::isinf(flops.interval.hi));
+  CHECK(flops.interval.lo == Approx(flops.value).epsilon(1e-9));
+  CHECK(std::isinf(a.quantity("N").interval.hi));
+  CHECK_THAT(a.Summary(), Contains("∞]"));
+  REQUIRE(!a.notes.empty());
+  CHECK_THAT(a.notes.back(), Contains("51 of 100 bootstrap samples never reach loss 2") &&
+                                 Contains("the 95% intervals are open above"));
+  CHECK_THAT(a.Summary(), Contains("(10 without an answer)"));
+  CHECK_THAT(a.Markdown(), Contains("95% intervals over 100 bootstrap samples (10 without an answer, left out: the "
+                                    "intervals are over the other 90)."));
 }
 
 TEST_CASE("answers from a fit that could not determine some parameters say so") {

@@ -161,16 +161,22 @@ t.test("answers as records and Markdown for reports", function()
   local cmp = plan.compare{ compute = 5.76e23, law = chinchilla, candidates = { { name = "Gopher", N = 280e9, D = 300e9 } } }
   t.eq(cmp:record().rows[2].question, "Gopher")
   t.ok(cmp:markdown():find("| Gopher | 280B |", 1, true))
-  -- Samples whose E lies at or above the target loss (E = 1.515 ... 2.505: 51 of them) have no answer:
-  -- the answer, its record and its Markdown say they are left out of the intervals.
+  -- Samples whose E lies at or above the target loss (E = 2.005 ... 2.505: 51 of them) need unbounded
+  -- compute: the interval is open above. Samples below the target at any compute (A and B shrunk a
+  -- millionfold: 10) have no answer: the answer, its record and its Markdown say they are left out.
   local samples = {}
-  for i = 1, 100 do samples[i] = { E = 1.505 + 0.01 * i, A = 406.4, B = 410.7, alpha = 0.34, beta = 0.28 } end
+  for i = 1, 100 do
+    local scale = i > 90 and 1e-6 or 1
+    samples[i] = { E = i <= 51 and 1.995 + 0.01 * i or 1.69, A = 406.4 * scale, B = 410.7 * scale, alpha = 0.34, beta = 0.28 }
+  end
   local law = { kind = "chinchilla", E = 1.69, A = 406.4, B = 410.7, alpha = 0.34, beta = 0.28, samples = samples }
   local cf = plan.compute_for{ loss = 2.0, law = law }
   t.eq(cf.samples, 100)
-  t.eq(cf.samples_failed, 51)
-  t.eq(cf:record().samples_failed, 51)
-  t.ok(cf:markdown():find("(51 without an answer, left out: the intervals are over the other 49)", 1, true), cf:markdown())
+  t.eq(cf.samples_failed, 10)
+  t.eq(cf:record().samples_failed, 10)
+  t.eq(cf.intervals.flops[2], math.huge)
+  t.ok(cf:markdown():find("(10 without an answer, left out: the intervals are over the other 90)", 1, true), cf:markdown())
+  t.ok(cf:markdown():find(" – ∞ |", 1, true), cf:markdown())
 end)
 
 t.done()

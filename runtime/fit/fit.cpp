@@ -1107,6 +1107,24 @@ double objective(const Law& law, const Observations& obs, double huber_delta) {
 
 namespace {
 
+// The span of the observations' N, D and C (each row's C given or 6·N·D), for FittedLaw::span_*.
+void set_spans(const Observations& obs, FittedLaw& out) {
+  auto span = [&](const std::function<double(size_t)>& value) {
+    Interval s;
+    s.level = 1;
+    for (size_t i = 0; i < obs.size(); ++i) {
+      const double v = value(i);
+      if (!(v > 0) || !std::isfinite(v)) continue;
+      s.lo = std::isnan(s.lo) ? v : std::min(s.lo, v);
+      s.hi = std::isnan(s.hi) ? v : std::max(s.hi, v);
+    }
+    return s;
+  };
+  if (obs.has(Input::N)) out.span_N = span([&](size_t i) { return obs.point(i).N; });
+  if (obs.has(Input::D)) out.span_D = span([&](size_t i) { return obs.point(i).D; });
+  if (obs.has(Input::C)) out.span_C = span([&](size_t i) { return obs.compute(i); });
+}
+
 FittedLaw fit_with(const Law& law, const Observations& obs, const FitOptions& options, bool direct) {
   const auto clock_start = std::chrono::steady_clock::now();
   options.Validate();
@@ -1164,6 +1182,7 @@ FittedLaw fit_with(const Law& law, const Observations& obs, const FitOptions& op
   for (const auto& group : options.ties) out.ties.push_back(group);
   out.huber_delta = options.huber_delta;
   out.observations = obs.size();
+  set_spans(obs, out);
   out.objective = objective_of(setup, data, final.x, options.huber_delta, &out.residuals);
   out.report = final.report;
   out.starts = static_cast<int>(starts.size());

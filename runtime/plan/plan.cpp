@@ -235,6 +235,37 @@ void note_undetermined(const fit::FittedLaw& law, Answer& a) {
                         " (away from the runs fitted); add runs that vary what they govern, or hold them fixed"));
 }
 
+// How far an answer lies outside the runs its law was fitted to (fit::FittedLaw::span_*), when more
+// than twice beyond them: extrapolating is what a scaling law is fitted for, but how far it goes is
+// what its answer rests on.
+std::string factor_text(double f) {
+  // Two significant digits: 2.5, 52, 1700, 3.4e5.
+  const int exponent = static_cast<int>(std::floor(std::log10(f)));
+  const double step = std::pow(10.0, exponent - 1), rounded = std::round(f / step) * step;
+  if (rounded < 10) return format_significant(rounded, 2);
+  if (rounded < 1e4) return std::to_string(std::llround(rounded));
+  return str(format_significant(rounded / std::pow(10.0, exponent), 2), "e", exponent);
+}
+
+void note_extrapolation(const fit::FittedLaw& law, Answer& a) {
+  std::string parts;
+  auto check = [&](const char* name, const char* what, const fit::Interval& span, Unit unit) {
+    if (!a.has(name) || !span.valid()) return;
+    const double v = a.value(name);
+    if (!(v > 0) || !std::isfinite(v)) return;
+    std::string part;
+    if (v > 2 * span.hi)
+      part = str(what, " ", factor_text(v / span.hi), "× the largest (", format_quantity(span.hi, unit), ")");
+    else if (v < span.lo / 2)
+      part = str(what, " 1/", factor_text(span.lo / v), " of the smallest (", format_quantity(span.lo, unit), ")");
+    if (!part.empty()) parts += (parts.empty() ? "" : ", ") + part;
+  };
+  check("N", "N", law.span_N, Unit::Params);
+  check("D", "D", law.span_D, Unit::Tokens);
+  check("flops", "compute", law.span_C, Unit::Flops);
+  if (!parts.empty()) a.notes.push_back("beyond the " + std::to_string(law.observations) + " runs fitted: " + parts);
+}
+
 // Kaplan et al.'s joint L(N, D) minimised under C = 6·N·D puts N ∝ C^(α_D/(α_N + α_D)) (0.575
 // with the joint fit's α_N = 0.076, α_D = 0.103); their compute-efficient N ∝ C^0.73 comes from L(N, S) and the
 // critical batch size instead (REFERENCE.md), and is the rule plan.published.kaplan. An allocation
@@ -252,6 +283,7 @@ Answer with_intervals(const fit::FittedLaw& law, const std::function<Answer(cons
   Answer point = solve(law.law);
   if (check) check(point);
   note_undetermined(law, point);
+  note_extrapolation(law, point);
   if (law.samples.empty()) return point;
   std::vector<Answer> answers;
   int failed = 0;
@@ -433,6 +465,7 @@ Answer optimal(const AllocationRule& rule, const OptimalOptions& options, const 
   Answer out;
   set_allocation(out, C, N, D, law ? predict(law->law, N, D, fit::kMissing) : fit::kMissing);
   if (law) note_undetermined(*law, out);
+  if (law) note_extrapolation(*law, out);
   if (std::fabs(6 * N * D / C - 1) > 1e-3) {
     out.set("flops_6ND", 6 * N * D, Unit::Flops, "6·N·D");
     out.notes.push_back("the rule's N_opt and D_opt are separate fits: 6·N·D differs from the budget");

@@ -799,6 +799,53 @@ TEST_CASE("the compute for a loss some samples never reach is unbounded above, s
                                     "intervals are over the other 90)."));
 }
 
+TEST_CASE("an answer beyond the runs its law was fitted to says how far, in N, D and compute") {
+  // Nine runs of Chinchilla's law, N 10M..100M, D 100M..10B: C = 6·N·D spans 6e15..6e18.
+  fit::Law truth = fit::published::chinchilla();
+  fit::Observations obs;
+  for (double n : {1e7, 3e7, 1e8})
+    for (double d : {1e8, 1e9, 1e10}) {
+      fit::Observation o;
+      o.N = n;
+      o.D = d;
+      fit::Point p;
+      p.N = n;
+      p.D = d;
+      o.loss = truth.predict(p);
+      obs.Add(o);
+    }
+  fit::FittedLaw fitted = fit::fit_law(fit::Law::Make(fit::LawKind::Chinchilla), obs);
+  CHECK(fitted.span_N.lo == 1e7);
+  CHECK(fitted.span_N.hi == 1e8);
+  CHECK(fitted.span_D.lo == 1e8);
+  CHECK(fitted.span_D.hi == 1e10);
+  CHECK(fitted.span_C.lo == Approx(6e15));
+  CHECK(fitted.span_C.hi == Approx(6e18));
+  auto beyond = [](const plan::Answer& a) {
+    for (const auto& n : a.notes)
+      if (n.find("beyond the 9 runs fitted: ") == 0) return n;
+    return std::string();
+  };
+  // Inside the runs, or less than twice beyond them: nothing to say.
+  plan::LossOptions inside;
+  inside.N = 5e7;
+  inside.D = 1.5e10;
+  CHECK(beyond(plan::loss(fitted, inside)).empty());
+  // Below them: N a tenth of the smallest; compute 6·1e6·1e9 = 6e15, inside.
+  plan::LossOptions small;
+  small.N = 1e6;
+  small.D = 1e9;
+  CHECK(beyond(plan::loss(fitted, small)) == "beyond the 9 runs fitted: N 1/10 of the smallest (10M)");
+  // 1e22 FLOP is 1.7e3 times the largest run's compute.
+  const plan::Answer far = plan::optimal(fitted, at(1e22));
+  const double n = far.value("N"), d = far.value("D");
+  CHECK_THAT(beyond(far), Contains(str("N ", format_significant(n / 1e8, 2), "× the largest (100M)")) &&
+                              Contains(str("D ", format_significant(d / 1e10, 2), "× the largest (10B)")) &&
+                              Contains("compute 1700× the largest (6.00e18)"));
+  // A published law was fitted to no runs of ours: no such note.
+  CHECK(beyond(plan::optimal(wrap(truth), at(1e22))).empty());
+}
+
 TEST_CASE("answers from a fit that could not determine some parameters say so") {
   // Runs at one model size cannot separate E from A/N^alpha: the fit reports A and alpha (and E)
   // undetermined and its summary declines to state the allocation; every answer computed from those

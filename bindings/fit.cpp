@@ -738,6 +738,26 @@ void push_interval(lua_State* L, const fit::Interval& i) {
   lua_setfield(L, -2, "level");
 }
 
+// law.span: { N = {lo, hi}, D = ..., C = ... } of the runs fitted (the inputs they had), or nil.
+int law_span(lua_State* L) {
+  const FittedLaw& f = check<FittedLaw>(L, 1);
+  const std::pair<const char*, const fit::Interval*> spans[] = {{"N", &f.span_N}, {"D", &f.span_D}, {"C", &f.span_C}};
+  bool any = false;
+  for (const auto& [name, span] : spans) {
+    if (!span->valid()) continue;
+    if (!any) lua_newtable(L);
+    any = true;
+    lua_createtable(L, 2, 0);
+    lua_pushnumber(L, span->lo);
+    lua_rawseti(L, -2, 1);
+    lua_pushnumber(L, span->hi);
+    lua_rawseti(L, -2, 2);
+    lua_setfield(L, -2, name);
+  }
+  if (!any) lua_pushnil(L);
+  return 1;
+}
+
 bool has_allocation(const Law& law) { return fit::has_closed_form_allocation(law); }
 
 // law.intervals: { name = {lo, hi} } for every parameter, plus a, b (allocation exponents) where
@@ -1250,6 +1270,7 @@ int open_fit(lua_State* L) {
        {"r2_loss", &bound<law_number<&FittedLaw::r2_loss>>, "R² in loss space"},
        {"seconds", &bound<law_number<&FittedLaw::seconds>>, "wall time of the fit"},
        {"observations", &bound<law_observations>, "number of observations fitted"},
+       {"span", &bound<law_span>, "{ N = {lo, hi}, D = ..., C = ... }: the span of the runs fitted (nil unless fitted)"},
        {"residuals", &bound<law_residuals>, "ln L̂ − ln L per observation"},
        {"starts", &bound<law_int<&FittedLaw::starts>>, "starts tried"},
        {"starts_converged", &bound<law_int<&FittedLaw::starts_converged>>, "starts that converged"},

@@ -108,6 +108,18 @@ t.test("chinchilla fit with bootstrap: params, intervals, printing", function()
   t.eq(law.starts, 32)
   t.eq(#law.samples, 40)
   t.eq(#law.residuals, 100)
+  -- The span of the runs fitted: the least and greatest N, D and C = 6·N·D over the 100 rows.
+  local lo, hi = { N = math.huge, D = math.huge, C = math.huge }, { N = 0, D = 0, C = 0 }
+  for i = 1, 100 do
+    for name, v in pairs { N = N[i], D = D[i], C = 6 * N[i] * D[i] } do
+      lo[name], hi[name] = math.min(lo[name], v), math.max(hi[name], v)
+    end
+  end
+  for _, name in ipairs { "N", "D", "C" } do
+    t.near(law.span[name][1], lo[name], 1e-12)
+    t.near(law.span[name][2], hi[name], 1e-12)
+  end
+  t.eq(fit.published.epoch.span, nil)
   for _, name in ipairs(law.names) do
     local i = law.intervals[name]
     t.ok(i[1] <= law.params[name] * 1.5 and i[2] >= law.params[name] / 1.5, name)

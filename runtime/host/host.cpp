@@ -73,7 +73,8 @@ void on_stop_signal(int signal) {
   if (!g_running) return;
   arm(g_running);
   const int depth = g_resumed_depth;
-  for (int i = 0; i < depth && i < kMaxResumed; ++i) arm(g_resumed[i]);
+  for (int i = 0; i < depth && i < kMaxResumed; ++i)
+    if (g_resumed[i]) arm(g_resumed[i]);  // null: coroutine.resume given no coroutine, about to say so
 }
 
 // coroutine.resume and the functions coroutine.wrap makes, as Lua's own (upvalue 1), recording the

@@ -80,7 +80,8 @@ void on_stop_signal(int signal) {
 // coroutine.resume and the functions coroutine.wrap makes, as Lua's own (upvalue 1), recording the
 // coroutine they resume for on_stop_signal.
 int resume_recorded(lua_State* L) {
-  Resuming resuming(lua_tothread(L, 1));  // not a thread: Lua's resume raises its own error
+  luaL_argexpected(L, lua_isthread(L, 1), 1, "coroutine");  // here, so the error names coroutine.resume
+  Resuming resuming(lua_tothread(L, 1));
   lua_pushvalue(L, lua_upvalueindex(1));
   lua_insert(L, 1);
   lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
@@ -88,14 +89,24 @@ int resume_recorded(lua_State* L) {
 }
 
 int call_wrapped_recorded(lua_State* L) {
-  Resuming resuming(lua_tothread(L, lua_upvalueindex(2)));
-  lua_pushvalue(L, lua_upvalueindex(1));
-  lua_insert(L, 1);
-  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
-  return lua_gettop(L);
+  {
+    Resuming resuming(lua_tothread(L, lua_upvalueindex(2)));
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    if (lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0) == LUA_OK) return lua_gettop(L);
+  }
+  // As Lua's own wrap does, a message is prefixed with where the function was called: Lua's, called
+  // from here, found a C function there and added nothing.
+  if (lua_type(L, -1) == LUA_TSTRING) {
+    luaL_where(L, 1);
+    lua_insert(L, -2);
+    lua_concat(L, 2);
+  }
+  return lua_error(L);
 }
 
 int wrap_recorded(lua_State* L) {
+  luaL_checktype(L, 1, LUA_TFUNCTION);  // here, so the error names coroutine.wrap
   lua_pushvalue(L, lua_upvalueindex(1));
   lua_insert(L, 1);
   lua_call(L, lua_gettop(L) - 1, 1);  // Lua's wrap: a function whose upvalue 1 is the coroutine

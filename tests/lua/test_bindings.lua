@@ -69,4 +69,35 @@ t.test("objects where the plots and plan expect something else: a RunResult plot
   t.raises(function() plan.optimal{ law = r, compute = 1e21 } end, "(got RunResult)")
 end)
 
+-- The host records the coroutines being resumed (so that Ctrl-C reaches a loop inside one): its
+-- coroutine.resume and coroutine.wrap must behave as Lua's own.
+t.test("coroutine.resume and coroutine.wrap behave as Lua's own: values, yields, errors and their call sites", function()
+  local gen = coroutine.wrap(function(a, b)
+    local c = coroutine.yield(a + b)
+    return c * 2
+  end)
+  t.eq(gen(1, 2), 3)
+  t.eq(gen(10), 20)
+  local co = coroutine.create(function(x) return x, coroutine.yield(x + 1) end)
+  t.eq(select("#", coroutine.resume(co, 1)), 2)
+  local ok, a, b = coroutine.resume(co, "back")
+  t.ok(ok and a == 1 and b == "back", tostring(a) .. " " .. tostring(b))
+  t.eq(coroutine.status(co), "dead")
+  t.eq(select(2, coroutine.resume(co)), "cannot resume dead coroutine")
+  local boom = coroutine.wrap(function() error("boom") end)
+  local line = debug.getinfo(1, "l").currentline + 1
+  local _, message = pcall(function() boom() end)
+  t.ok(message:find(string.format("^.-test_bindings.lua:%d: .-test_bindings.lua:%d: boom$", line, line - 2)), message)
+  local _, object = pcall(coroutine.wrap(function() error({ code = 7 }) end))
+  t.eq(object.code, 7)
+  t.raises(function() coroutine.resume("x") end, "bad argument #1 to 'resume' (coroutine expected, got string)")
+  t.raises(function() coroutine.wrap(5) end, "bad argument #1 to 'wrap' (function expected, got number)")
+  -- Nested: a wrapped generator resumed from inside another coroutine.
+  local outer = coroutine.wrap(function()
+    local inner = coroutine.wrap(function() for i = 1, 3 do coroutine.yield(i) end end)
+    coroutine.yield(inner() + inner() + inner())
+  end)
+  t.eq(outer(), 6)
+end)
+
 t.done()

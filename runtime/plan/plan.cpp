@@ -629,6 +629,12 @@ Answer compare(const fit::FittedLaw& fitted, const CompareOptions& options) {
   if (given(U)) require_data_law(fitted.law, function, "unique_tokens = " + format_count(U));
   for (const auto& c : options.candidates)
     if (c.rule) c.rule->Validate();
+  // A candidate's N and D at the budget: a rule's (whose separately fitted N and D laws may spend
+  // other than C), or N with its D, or with D = C/(6N).
+  auto allocation_of = [&](const Candidate& c) -> std::pair<double, double> {
+    if (c.rule) return {c.rule->N_at(C), c.rule->D_at(C)};
+    return {c.N, given(c.D) ? c.D : C / (6 * c.N)};
+  };
   Answer out = with_intervals(fitted, [&](const Law& law) {
     Allocation best = allocate(law, C, U, fit::kMissing, Method::Auto, 241, function);
     Answer ans;
@@ -655,20 +661,19 @@ Answer compare(const fit::FittedLaw& fitted, const CompareOptions& options) {
     };
     ans.rows.push_back(row(best.N, best.D));
     for (const auto& c : options.candidates) {
-      if (c.rule) {
-        ans.rows.push_back(row(c.rule->N_at(C), c.rule->D_at(C)));
-      } else {
-        ans.rows.push_back(row(c.N, given(c.D) ? c.D : C / (6 * c.N)));
-      }
+      const auto [N, D] = allocation_of(c);
+      ans.rows.push_back(row(N, D));
     }
     return ans;
   });
   out.row_label = "allocation";
   out.row_names.push_back("law's optimum");
   for (const auto& c : options.candidates) out.row_names.push_back(c.name);
-  for (const auto& c : options.candidates)
-    if (!c.rule && given(c.D) && std::fabs(6 * c.N * c.D / C - 1) > 0.02)
-      out.notes.push_back(str("'", c.name, "' uses ", flops_text(6 * c.N * c.D), " (6·N·D), not the budget ", flops_text(C)));
+  for (const auto& c : options.candidates) {
+    const auto [N, D] = allocation_of(c);
+    if (std::fabs(6 * N * D / C - 1) > 0.02)
+      out.notes.push_back(str("'", c.name, "' uses ", flops_text(6 * N * D), " (6·N·D), not the budget ", flops_text(C)));
+  }
   out.notes.push_back("efficiency: the compute the law's optimum needs for the same loss, over the run's compute");
   out.method = "each candidate's loss under the law, against the law's optimum";
   out.question = "allocations compared at " + flops_text(C) + (given(U) ? " with " + format_count(U) + " unique tokens" : "");

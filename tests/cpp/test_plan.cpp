@@ -416,6 +416,17 @@ TEST_CASE("comparison at Gopher's budget") {
   CHECK(kaplan.value("N") > gopher.value("N"));  // Kaplan's rule: even larger at this budget
   CHECK(kaplan.value("loss_gap") > gopher.value("loss_gap"));
   CHECK_THAT(a.Summary(), Contains("Gopher"));
+  // Gopher's 6·N·D (5.04e23) is 12.5% off the budget: said. A rule whose N and D laws were fitted
+  // apart can spend other than the budget too: N = 0.1·C^0.5 and D = 2.5·C^0.5 spend 1.5·C.
+  CHECK(std::count(a.notes.begin(), a.notes.end(), "'Gopher' uses 5.04e23 FLOP (6·N·D), not the budget 5.76e23 FLOP") == 1);
+  plan::AllocationRule apart;
+  apart.name = "apart";
+  apart.N_law = wrap(fit::Law::PowerLaw(0.1, 0.5, fit::Input::C, "N_opt"));
+  apart.D_law = wrap(fit::Law::PowerLaw(2.5, 0.5, fit::Input::C, "D_opt"));
+  o.candidates = {{"apart", fit::kMissing, fit::kMissing, apart}};
+  const plan::Answer b = plan::compare(wrap(fit::published::chinchilla()), o);
+  CHECK(b.rows[1].value("flops") == Approx(1.5 * 5.76e23));
+  CHECK(std::count(b.notes.begin(), b.notes.end(), "'apart' uses 8.64e23 FLOP (6·N·D), not the budget 5.76e23 FLOP") == 1);
 }
 
 // A candidate that spends more than the budget can reach a lower loss than the law's optimum at the

@@ -535,7 +535,8 @@ study "x" {
   backend = { kind = "simulated", noise = 0.01 }, models = { aspect = 16, ctx = 64 },
   sweep = sweep.isoflop{ budgets = { 1e17, 1e18, 1e19 }, sizes = sweep.log(1e6, 1e9, 7) },
   fits = { "isoflop", chinchilla = { bootstrap = 0 } },
-  questions = { plan.compute_for{ loss = 2.5 }, plan.inference{ compute = 1e21, inference_tokens = 1e12 } },
+  questions = { plan.compute_for{ loss = 2.5 }, plan.inference{ compute = 1e21, inference_tokens = 1e12 },
+                plan.optimal{ compute = 1e21 } },
 }
 ]])
   local code, out = scalelab(dir, "s.lua", "-q")
@@ -547,6 +548,9 @@ study "x" {
   t.ok(report:find("  saving ", 1, true), report)
   t.ok(report:find("| compute to reach loss 2.5 | isoflop | not answered: the IsoFLOP allocation answers compute-optimal "
     .. "questions only: this one needs a law of the loss", 1, true), report)
+  -- The notes of an answer in the table, under it: 1e21 is 100 times the largest budget fitted.
+  t.ok(report:find("\n- compute-optimal allocation at 1.00e21 FLOP (chinchilla): beyond the 21 runs fitted: ", 1, true), report)
+  t.ok(report:find("compute 100× the largest (1.00e19)", 1, true), report)
 end)
 
 t.test("a sweep point's own D or epochs that its budget or U would override is refused; sweep helpers refuse non-finite ends", function()

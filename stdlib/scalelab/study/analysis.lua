@@ -527,6 +527,9 @@ local function plain_answer(a)
   local ok, iv = pcall(function() return a.intervals end)
   if ok and type(iv) == "table" and next(iv) ~= nil then out.intervals = interval_pairs(iv) end
   if next(out) == nil then out.text = tostring(a) end
+  -- Its notes (an extrapolation far beyond the runs, parameters the fit could not determine, ...).
+  local ok_notes, notes = pcall(function() return a.notes end)
+  if ok_notes and type(notes) == "table" and #notes > 0 then out.notes = notes end
   return out
 end
 
@@ -621,6 +624,15 @@ local function report_markdown(s, fits, answers, totals)
         add("```")
         add((a.answer.text:gsub("\n$", "")))
         add("```")
+      end
+    end
+    -- The notes of the answers in the table (a whole answer above carries its own).
+    local noted = false
+    for _, a in ipairs(answers) do
+      if a.answer and a.answer.notes and not a.answer.text then
+        if not noted then add() end
+        noted = true
+        for _, note in ipairs(a.answer.notes) do add(string.format("- %s (%s): %s", a.question, a.law, note)) end
       end
     end
     local any_interval = false

@@ -853,6 +853,8 @@ TEST_CASE("an answer beyond the runs its law was fitted to says how far, in N, D
   CHECK_THAT(beyond(far), Contains(str("N ", format_significant(n / 1e8, 2), "× the largest (100M)")) &&
                               Contains(str("D ", format_significant(d / 1e10, 2), "× the largest (10B)")) &&
                               Contains("compute 1700× the largest (6.00e18)"));
+  // Past 1e4 times, the factor in powers of ten: 1e24 FLOP is 1.7e5 times 6e18.
+  CHECK_THAT(beyond(plan::optimal(fitted, at(1e24))), Contains("compute 1.7e5× the largest (6.00e18)"));
   // A published law was fitted to no runs of ours: no such note.
   CHECK(beyond(plan::optimal(wrap(truth), at(1e22))).empty());
 }

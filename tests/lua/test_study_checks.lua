@@ -883,4 +883,28 @@ t.test("help documents the sweep and study helpers and itself", function()
   end
 end)
 
+t.test("a data-constrained run whose U is not a whole number of tokens trains on U rounded to one", function()
+  -- sweep.log gives U = 10^4.5 = 31622.78 tokens; the sampler takes whole tokens only, and every such
+  -- run failed at its start ("unique_tokens must be a whole number"). By hand: U = 31623, and the
+  -- sampler's epoch is floor(31623 / 64) = 494 sequences of 64 targets = 31616 tokens.
+  local dir = script([[
+local corpus = data.synthetic{ kind = "markov", vocab = 64, order = 1, seed = 3, tokens = 200000 }
+study "x" {
+  data = corpus, model = { aspect = 16, ctx = 64 },
+  sweep = sweep.data_constrained{ unique_tokens = sweep.log(1e4, 1e5, 3), epochs = { 2 }, N = { 2e4 } },
+  backend = function(run, context)
+    if run.unique_tokens > 2e4 and run.unique_tokens < 4e4 then
+      local stats = context.sampler(run):stats()
+      print(string.format("SAMPLER U=%d epoch=%d", stats.unique_tokens, stats.epoch_tokens))
+    end
+    return { loss = 3 }
+  end,
+  report = false, fits = {},
+}
+]])
+  local code, out = scalelab(dir, "s.lua")
+  t.eq(code, 0, out)
+  t.ok(out:find("SAMPLER U=31623 epoch=31616", 1, true), out)
+end)
+
 t.done()

@@ -71,7 +71,9 @@ local function sampler_for(s)
     local spec = s.spec.data
     if type(spec) == "function" then return spec(run) end
     local data = rawget(_G, "data")
-    local options = { unique_tokens = run.unique_tokens or run.tokens, tokens = run.tokens, seq_len = run.shape.ctx,
+    -- U in whole tokens, as the sampler takes it: a sweep's U (sweep.log) is often fractional.
+    local U = run.unique_tokens and math.max(1, math.floor(run.unique_tokens + 0.5)) or run.tokens
+    local options = { unique_tokens = U, tokens = run.tokens, seq_len = run.shape.ctx,
                       batch = run.batch, seed = run.seed }
     if spec ~= nil and data and type(data.sampler) == "function" then
       options.corpus = spec

@@ -261,6 +261,13 @@ local function plan_runs(s)
     end
     run.tokens = D
     run.unique_tokens = p.U
+    -- Without U a run sees each of its tokens once: a point's epochs other than 1 would be ignored.
+    if type(p.epochs) == "number" and p.U == nil and math.abs(p.epochs - 1) > 0.01 then
+      checks.fail(s.where, string.format("study: sweep point %d (%s) gives epochs = %s but no U (unique tokens): it "
+        .. "would see each of its D = %s tokens once; give U = D / epochs = %s (sweep.data_constrained does), or leave "
+        .. "epochs out", i, sweep_mod.describe_point(p), tostring(p.epochs), fmt_count(D), fmt_count(D / p.epochs)),
+        { "sweep" })
+    end
     local batch = rule_value(s.hyper, "batch", run)
     local problem = hyper_problem("batch", batch)
     if problem then

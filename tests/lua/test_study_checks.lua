@@ -557,6 +557,8 @@ t.test("a sweep point's own D or epochs that its budget or U would override is r
   for _, case in ipairs {
     { "sweep.list{ { N = 1e5, D = 1e6, budget = 1e12 } }", "gives budget = 1e12 and D = 1M, but a budget's runs train on D = budget / 6N" },
     { "sweep.list{ { N = 1e5, D = 1e6, U = 1e5, epochs = 3 } }", "gives epochs = 3, but its D and U make" },
+    -- Without U the run sees each token once: its epochs = 4 was ignored, the run trained 1 epoch.
+    { "sweep.list{ { N = 1e5, D = 1e6, epochs = 4 } }", "gives epochs = 4 but no U (unique tokens): it would see each of its D = 1M tokens once; give U = D / epochs = 250k" },
   } do
     local dir = script(string.format([[
 study "x" {

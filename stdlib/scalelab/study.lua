@@ -298,6 +298,21 @@ local function plan_runs(s)
         run.unique_tokens = held
         run.repeats_corpus = true
       end
+      if run.unique_tokens then
+        -- The sampler cuts U (whole tokens, at most the split less one) into floor(U / ctx) sequences
+        -- of ctx targets: those are the unique tokens the run sees once an epoch, and what its epochs,
+        -- label and fits count. The asked U stays the run's identity (its config), which the sampler reads.
+        local T = shape.ctx
+        local asked = run.unique_tokens
+        local seen = math.floor(math.min(math.floor(asked + 0.5), held - 1) / T) * T
+        if seen < T then
+          checks.fail(s.where, string.format("study: sweep point %d (%s): U = %s unique tokens hold no whole sequence "
+            .. "of ctx = %d targets (and the one token after them); raise U or lower ctx", i, sweep_mod.describe_point(p),
+            fmt_count(asked), T), { "sweep" })
+        end
+        run.unique_tokens_asked = asked
+        run.unique_tokens = seen
+      end
     end
     if run.unique_tokens then
       run.epochs = run.tokens / run.unique_tokens
@@ -349,7 +364,7 @@ local function plan_runs(s)
       end
     end
     local config = {
-      model = shape_table(shape), tokens = run.tokens, unique_tokens = run.unique_tokens, seed = run.seed,
+      model = shape_table(shape), tokens = run.tokens, unique_tokens = run.unique_tokens_asked or run.unique_tokens, seed = run.seed,
       batch = run.batch, lr = run.lr, warmup_steps = run.warmup_steps, min_lr_ratio = run.min_lr,
       weight_decay = run.weight_decay, beta1 = run.beta1, beta2 = run.beta2, clip = run.clip,
       eval_interval = run.eval_interval, eval_tokens = run.eval_tokens,

@@ -123,7 +123,10 @@ t.test("U may be the whole training split of the study's corpus, and no more", f
     return plan(name, { data = corpus, backend = "cpu", model = { aspect = 16, ctx = 32 },
       sweep = sweep.data_constrained { unique_tokens = { U }, epochs = { 1 }, N = { 2e4 } } })
   end
-  t.eq(declare("whole-split", held).runs[1].unique_tokens, held)
+  -- The run asks for all of it; the sampler cuts the split less its last token into sequences of 32.
+  local whole = declare("whole-split", held).runs[1]
+  t.eq(whole.config.unique_tokens, held)
+  t.eq(whole.unique_tokens, (held - 1) // 32 * 32)
   t.raises(function() declare("past-split", held + 1) end, "unique tokens, but the data holds")
 end)
 
@@ -200,6 +203,36 @@ t.test("the N convention: all parameters (Chinchilla, the default) or non-embedd
     "params must be \"all\"")
   t.raises(function() plan("x", { model = { aspect = 0 }, sweep = sweep.grid { N = { 1e5 }, D = { 1e7 } } }) end,
     "study: model: aspect must be a positive number or a string (got an integer)")
+end)
+
+t.test("a run on a corpus counts the unique tokens its sampler gives: whole sequences of ctx targets", function()
+  -- The sampler cuts U into floor(U / ctx) sequences of ctx targets; an epoch is those, no more.
+  -- By hand, ctx 64: U = 1000 is 15 sequences, 960 tokens; U = 4096 is 64, all of it.
+  local corpus = data.synthetic { kind = "markov", vocab = 64, order = 1, seed = 3, tokens = 100000 }
+  local s = plan("dc-corpus", { data = corpus, backend = "cpu", models = { aspect = 16, ctx = 64 },
+    hyper = { batch = 4 }, sweep = sweep.data_constrained { unique_tokens = { 1000, 4096 }, epochs = { 4 }, N = { 2e4 } } })
+  t.eq(#s.runs, 2)
+  local by_u = {}
+  for _, r in ipairs(s.runs) do by_u[r.config.unique_tokens] = r end
+  local r = by_u[1000]
+  t.eq(r.unique_tokens, 960)
+  t.eq(r.tokens, 4096)  -- 4000 planned, whole steps of 4 × 64
+  t.near(r.epochs, 4096 / 960, 1e-12)
+  t.ok(r.label:find("U=960 (4.27 ep)", 1, true), r.label)
+  t.eq(by_u[4096].unique_tokens, 4096)
+  t.near(by_u[4096].epochs, 4, 1e-12)
+  -- The sampler the run trains on agrees.
+  for _, run in ipairs(s.runs) do
+    local stats = data.sampler { corpus = corpus, unique_tokens = run.config.unique_tokens, tokens = run.tokens,
+                                 seq_len = 64, batch = run.batch, seed = run.seed }:stats()
+    t.eq(stats.epoch_tokens, run.unique_tokens)
+    t.near(stats.planned_epochs, run.epochs, 1e-12)
+  end
+  -- A U of less than one sequence is refused at planning, not at the run's start.
+  t.raises(function()
+    plan("dc-short", { data = corpus, backend = "cpu", models = { aspect = 16, ctx = 64 },
+      sweep = sweep.data_constrained { unique_tokens = { 50 }, epochs = { 4 }, N = { 2e4 } } })
+  end, "U = 50 unique tokens hold no whole sequence of ctx = 64 targets")
 end)
 
 t.done()

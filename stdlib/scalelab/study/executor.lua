@@ -71,8 +71,10 @@ local function sampler_for(s)
     local spec = s.spec.data
     if type(spec) == "function" then return spec(run) end
     local data = rawget(_G, "data")
-    -- U in whole tokens, as the sampler takes it: a sweep's U (sweep.log) is often fractional.
-    local U = run.unique_tokens and math.max(1, math.floor(run.unique_tokens + 0.5)) or run.tokens
+    -- U as the run asked for it (its identity; the sampler cuts it into whole sequences itself, and a
+    -- checkpoint's sampler state is of that U), in whole tokens: a sweep's U (sweep.log) is often fractional.
+    local asked = run.unique_tokens_asked or run.unique_tokens
+    local U = asked and math.max(1, math.floor(asked + 0.5)) or run.tokens
     local options = { unique_tokens = U, tokens = run.tokens, seq_len = run.shape.ctx,
                       batch = run.batch, seed = run.seed }
     if spec ~= nil and data and type(data.sampler) == "function" then

@@ -763,7 +763,7 @@ local function run_study(name, spec, where)
   s.hyper = setmetatable(spec.hyper or {}, { __index = M.default_hyper })
   s.eval = spec.eval or {}
   s.seed = spec.seed or 1
-  local ok, kind, identity, run_fn = pcall(backends.resolve, spec.backend)
+  local ok, kind, identity, run_fn = pcall(backends.resolve, spec.backend, s.count)
   if not ok then
     -- One location, the user's line: an error raised inside (by a native function, say) may carry its own.
     -- backends.resolve names the key at fault ("backend.law.B must be a number"): once, and located at

@@ -77,6 +77,23 @@ t.test("a fitted Chinchilla law and a data-constrained law are simulated from th
   t.near(result.loss, fit.published.datablations:predict { N = r.N_fit, D = r.tokens, U = r.unique_tokens }, 1e-9)
 end)
 
+t.test("under Kaplan's count a law is simulated at the non-embedding N the fits count", function()
+  -- The trainer's simulator draws at all parameters; a study that fits non-embedding N must draw
+  -- there, or its fits cannot recover the law it was given. No noise: the law's own value.
+  local s = declare("kaplan-count", { sweep = GRID(), backend = { kind = "simulated", law = CHINCHILLA },
+                                      params = "non_embedding" })
+  t.eq(s.backend_identity.implementation, "study")
+  t.eq(s.backend_identity.N_counts, "non_embedding")
+  for _, r in ipairs(s.runs) do
+    t.eq(r.N_fit, r.non_embedding_params)
+    local L = CHINCHILLA
+    t.near(s.backend_run(r, {}).loss, L.E + L.A / r.non_embedding_params ^ L.alpha + L.B / r.tokens ^ L.beta, 1e-9)
+  end
+  -- All parameters counted: the trainer's simulator, at all parameters, as before.
+  t.eq(declare("all-count", { sweep = GRID(), backend = { kind = "simulated", law = CHINCHILLA } }).backend_identity
+    .implementation, "train")
+end)
+
 t.test("a law of another form is refused naming its form and the accepted ones, at the user's line only", function()
   local dir = script([[
 study "x" {

@@ -323,7 +323,9 @@ function backends.trains(kind)
   return kind == "auto" or kind == "cpu" or kind == "cuda"
 end
 
-function backends.resolve(backend)
+-- The backend of a study's spec: its kind, its identity (part of every run's) and the function that
+-- runs a planned run. count: the study's N ("all" or "non_embedding"), at which a law is simulated.
+function backends.resolve(backend, count)
   if backend == nil then backend = backends.default end
   if backend == "simulated" then backend = { kind = "simulated" } end
   if backend == "law" then backend = { kind = "law" } end
@@ -350,7 +352,9 @@ function backends.resolve(backend)
     -- The trainer's simulated backend draws from E + A/N^alpha + B/D^beta; a data-constrained law is
     -- simulated here. Both give each run's held-out loss a relative spread of `noise`: the trainer's
     -- noise is that of its training losses, and its held-out losses get a quarter of it.
-    if kind == "simulated" and trainer() and not is_data_constrained(law) then
+    -- The trainer's simulator draws at all parameters: under Kaplan's count (count = "non_embedding")
+    -- the study's own simulation draws at the N its fits count, so that they can recover the law.
+    if kind == "simulated" and trainer() and not is_data_constrained(law) and (count == nil or count == "all") then
       local trainer_law = { E = law.E, A = law.A, B = law.B, alpha = law.alpha, beta = law.beta, noise = 4 * noise }
       local identity = { kind = "simulated", law = law, noise = noise, implementation = "train" }
       -- Runs drawn before the noise meant the held-out spread (the trainer's noise was passed as it was) are

@@ -84,7 +84,7 @@ local function hyper_problem(key, value)
 end
 
 -- The keys a sweep point may carry: the run's size and data, its seed, and any hyperparameter.
-local POINT_KEYS = { "N", "D", "U", "epochs", "budget", "seed" }
+local POINT_KEYS = { "N", "D", "U", "epochs", "budget", "seed", "tokens_per_param" }
 for key in pairs(HYPER_VALID) do POINT_KEYS[#POINT_KEYS + 1] = key end
 table.sort(POINT_KEYS)
 
@@ -254,7 +254,18 @@ local function plan_runs(s)
         .. "train on D = budget / 6N (%s here): give the budget or D, not both", i, sweep_mod.describe_point(p),
         core.format_flops(p.budget), fmt_count(p.D), fmt_count(p.budget / (6 * p.N))), { "sweep" })
     end
-    local D = p.budget and p.budget / (6 * run.N_fit) or p.D
+    -- Likewise a point with tokens_per_param (sweep.grid's) trains on D = ratio·N of its model.
+    local ratio = p.tokens_per_param
+    if ratio ~= nil and (type(ratio) ~= "number" or not (ratio > 0) or ratio == math.huge) then
+      checks.fail(s.where, string.format("study: sweep point %d (%s): tokens_per_param must be a positive number",
+        i, sweep_mod.describe_point(p)), { "sweep" })
+    end
+    if ratio and type(p.D) == "number" and type(p.N) == "number" and math.abs(p.D / (ratio * p.N) - 1) > 0.01 then
+      checks.fail(s.where, string.format("study: sweep point %d (%s) gives tokens_per_param = %s and D = %s, but its "
+        .. "runs train on D = tokens_per_param·N (%s here): give one of the two", i, sweep_mod.describe_point(p),
+        tostring(ratio), fmt_count(p.D), fmt_count(ratio * p.N)), { "sweep" })
+    end
+    local D = p.budget and p.budget / (6 * run.N_fit) or (ratio and ratio * run.N_fit) or p.D
     if type(D) ~= "number" or not (D > 0) then
       checks.fail(s.where, string.format("study: sweep point %d has no positive D (training tokens): %s", i,
         sweep_mod.describe_point(p)), { "sweep" })
@@ -359,7 +370,8 @@ local function plan_runs(s)
     -- The identity of the run: everything that changes its result, nothing else.
     local extra = {}
     for k, v in pairs(p) do
-      if k ~= "N" and k ~= "D" and k ~= "U" and k ~= "epochs" and k ~= "seed" and k ~= "budget" and (type(v) == "number" or type(v) == "string" or type(v) == "boolean") then
+      if k ~= "N" and k ~= "D" and k ~= "U" and k ~= "epochs" and k ~= "seed" and k ~= "budget" and k ~= "tokens_per_param"
+          and (type(v) == "number" or type(v) == "string" or type(v) == "boolean") then
         extra[k] = v
       end
     end

@@ -162,7 +162,8 @@ function sweep.grid(options)
   else
     local ratios = numbers(options.tokens_per_param, "sweep.grid: tokens_per_param", at, true)
     for _, N in ipairs(Ns) do
-      for _, r in ipairs(ratios) do points[#points + 1] = { N = N, D = r * N } end
+      -- D of the target N; a study trains on r times its model's N (study.lua).
+      for _, r in ipairs(ratios) do points[#points + 1] = { N = N, D = r * N, tokens_per_param = r } end
     end
   end
   return new("grid", points)

@@ -45,6 +45,26 @@ t.test("the fixed-aspect family lands near each target N; IsoFLOP runs sit on th
   t.ok(text:find("total: 8 runs (8 to simulate), 4.4e16 FLOP if trained; simulated", 1, true), text)
 end)
 
+t.test("a grid by tokens_per_param trains each run on that ratio of its model's N, not of the target N", function()
+  local s = plan("ratio", {
+    model = { aspect = 32, vocab = 256, ctx = 64 },
+    params = "non_embedding",
+    sweep = sweep.grid { N = { 1e5, 3e5, 1e6 }, tokens_per_param = 20 },
+  })
+  local off = 0
+  for _, r in ipairs(s.runs) do
+    -- D = 20·N_fit, rounded to whole steps of batch·ctx tokens (at most half of 16·64 = 1024).
+    t.ok(math.abs(r.tokens - 20 * r.N_fit) <= 512, string.format("D %d for N_fit %d", r.tokens, r.N_fit))
+    off = math.max(off, math.abs(r.N_fit / r.N - 1))
+  end
+  t.ok(off > 0.01, "the shapes land off their target N here, which is what this checks")
+  -- A point's own D that disagrees with its ratio is refused rather than silently replaced.
+  t.raises(function()
+    plan("ratio-D", { model = { aspect = 32, vocab = 256, ctx = 64 },
+                      sweep = sweep.list { { N = 1e5, D = 5e6, tokens_per_param = 20 } } })
+  end, "gives tokens_per_param = 20 and D = 5M, but its runs train on D = tokens_per_param·N (2M here)")
+end)
+
 t.test("hyperparameter defaults follow REFERENCE.md, and rules may be functions of the run", function()
   local s = plan("hyper", {
     model = "chinchilla",

@@ -338,6 +338,8 @@ local function plan_runs(s)
     end
     run.flops = 6.0 * run.N_fit * run.tokens  -- a float: as an integer product it would overflow past 9.2e18
     run.flops_kaplan = shape.flops_per_token * run.tokens
+    -- What the trainer computes, output logits included: what its time goes with (the dry run's estimate).
+    run.hardware_flops = shape.hardware_flops_per_token * run.tokens
     for _, key in ipairs { "lr", "warmup", "min_lr", "weight_decay", "beta1", "beta2", "clip" } do
       local v = rule_value(s.hyper, key, run)
       local why = hyper_problem(key, v)
@@ -550,16 +552,23 @@ end
 
 -- ---- Dry run ------------------------------------------------------------------------------------------------------
 
-local function estimate_speed(s, store_path)
+-- The speed the dry run times runs by, in hardware FLOP/s (a run's hardware_flops: the trainer's
+-- work, output logits included, which 6·N·D leaves out: with a large vocabulary and a small model
+-- most of the time goes there).
+local function estimate_speed(s, store_path, runs)
   -- Simulated runs take no training time: the store's times of earlier simulated runs say nothing.
   if backends.simulates(s.backend_kind) then return math.huge, "simulated: no training" end
-  -- Measured FLOP/s of finished runs in the store, when there are some; else the backend's assumption.
+  -- Measured on the store's finished runs that this plan has too (their shapes give their hardware
+  -- FLOPs), when there are some; else the backend's assumption.
   local ok, store = pcall(native_store.open, store_path, { read_only = true })
   if ok then
+    local planned = {}
+    for _, r in ipairs(runs) do planned[r.hash] = r end
     local flops, seconds = 0, 0
     for _, r in ipairs(store:runs { study = s.name, status = "done" }) do
-      if r.flops and r.wall_seconds and r.wall_seconds > 0 then
-        flops, seconds = flops + r.flops, seconds + r.wall_seconds
+      local p = planned[r.hash]
+      if p and r.wall_seconds and r.wall_seconds > 0 then
+        flops, seconds = flops + p.hardware_flops, seconds + r.wall_seconds
       end
     end
     store:close()
@@ -613,7 +622,7 @@ local function rounding_warning(runs)
 end
 
 local function print_plan(s, runs, duplicates, status_of, store_problem)
-  local speed, basis = estimate_speed(s, s.store_path)
+  local speed, basis = estimate_speed(s, s.store_path, runs)
   local lines = {}
   local header = string.format("%4s  %-9s %-9s %-28s %-9s %-9s %-8s %-9s %-9s %s", "#", "non-emb.", "params", "shape (L×d, heads)",
     "D", "epochs", "lr", "FLOPs", "time", "status")
@@ -623,7 +632,7 @@ local function print_plan(s, runs, duplicates, status_of, store_problem)
   lines[#lines + 1] = header
   local total_flops, total_seconds, todo = 0, 0, 0
   for _, r in ipairs(runs) do
-    local seconds = speed == math.huge and 0 or r.flops / speed
+    local seconds = speed == math.huge and 0 or r.hardware_flops / speed
     r.estimated_seconds = seconds
     local status = status_of and status_of[r.hash] or "new"
     if to_train(status) then

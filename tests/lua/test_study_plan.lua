@@ -168,6 +168,26 @@ t.test("the dry run times new runs by the store's finished ones, and does not co
   t.near(s.runs[3].estimated_seconds, 10 * s.runs[3].flops / ran.runs[1].flops, 1e-9)
 end)
 
+t.test("the dry run times runs by the trainer's FLOPs, output logits included, not by 6·N·D", function()
+  -- GPT-2's vocabulary on small models under Kaplan's count: 6·N·D leaves out the logits, 6·V·d a
+  -- token, most of the work here, so a run ten times larger in N is far less than ten times slower.
+  -- Run 1 took 10 s; run 2's estimate is 10 s times the ratio of their hardware FLOPs,
+  -- 6(N + V·d) + 12·L·ctx·d a token, by hand.
+  local model_ = { aspect = 32, vocab = 50257, ctx = 64 }
+  local function backend() return { loss = 3, metrics = { wall_seconds = 10 } } end
+  plan("logits", { model = model_, backend = backend, quiet = true, report = false, params = "non_embedding",
+    sweep = sweep.grid { N = { 1e5 }, D = { 1e6 } } }, {})
+  local s = plan("logits", { model = model_, backend = backend, params = "non_embedding",
+    sweep = sweep.grid { N = { 1e5, 1e6 }, D = { 1e6 } } })
+  local function hardware(r)
+    local m = r.shape
+    return (6 * (r.non_embedding_params + m.vocab * m.d_model) + 12 * m.n_layer * m.ctx * m.d_model) * r.tokens
+  end
+  t.near(s.runs[2].estimated_seconds, 10 * hardware(s.runs[2]) / hardware(s.runs[1]), 1e-9)
+  local by_6ND = 10 * s.runs[2].flops / s.runs[1].flops
+  t.ok(s.runs[2].estimated_seconds < by_6ND / 2, "the logits' share: " .. s.runs[2].estimated_seconds .. " against " .. by_6ND)
+end)
+
 t.test("a user function is the model family; identities are stable and exclude nothing that matters", function()
   local family = function(N)
     local d = 16 * math.max(1, math.floor((N / 12 / 2) ^ 0.5 / 16 + 0.5))

@@ -27,7 +27,7 @@ volatile std::sig_atomic_t g_signal_seen = 0;  // the signal (SIGINT, SIGTERM) t
 // that coroutine's, so Ctrl-C arms the hook of each of them as well as the main thread's. Written
 // outside the signal handler (the entry before the depth), read in it.
 constexpr int kMaxResumed = 256;  // deeper nesting than Lua's C stack allows (LUAI_MAXCCALLS 200)
-lua_State* g_resumed[kMaxResumed];
+lua_State* volatile g_resumed[kMaxResumed];  // volatile: written before the depth, in that order
 volatile std::sig_atomic_t g_resumed_depth = 0;
 
 class Resuming {

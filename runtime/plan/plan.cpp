@@ -207,8 +207,9 @@ void collect(const Answer& point, const std::vector<Answer>& samples, Answer& ou
       if (s.has(q.name)) values.push_back(s.value(q.name));
     if (values.size() < 2) continue;
     const fit::Interval interval = fit::percentile_interval(std::move(values));
-    // Inputs (the budget, the unique tokens, a target) do not vary across samples: no interval.
-    if (interval.hi - interval.lo > 1e-8 * std::fabs(q.value)) q.interval = interval;
+    // Inputs (the budget, the unique tokens, a target) do not vary across samples: no interval. An
+    // unbounded one ([x, ∞], or [∞, ∞] when nearly every sample is unbounded) is kept.
+    if (std::isinf(interval.hi) || interval.hi - interval.lo > 1e-8 * std::fabs(q.value)) q.interval = interval;
   }
   for (size_t r = 0; r < out.rows.size(); ++r) {
     std::vector<Answer> row_samples;
@@ -244,7 +245,8 @@ std::string factor_text(double f) {
   const double step = std::pow(10.0, exponent - 1), rounded = std::round(f / step) * step;
   if (rounded < 10) return format_significant(rounded, 2);
   if (rounded < 1e4) return std::to_string(std::llround(rounded));
-  return str(format_significant(rounded / std::pow(10.0, exponent), 2), "e", exponent);
+  const int shown = rounded >= std::pow(10.0, exponent + 1) ? exponent + 1 : exponent;  // 9960 rounds to 1e4
+  return str(format_significant(rounded / std::pow(10.0, shown), 2), "e", shown);
 }
 
 void note_extrapolation(const fit::FittedLaw& law, Answer& a) {

@@ -808,6 +808,16 @@ TEST_CASE("the compute for a loss some samples never reach is unbounded above, s
   CHECK_THAT(a.Summary(), Contains("(10 without an answer)"));
   CHECK_THAT(a.Markdown(), Contains("95% intervals over 100 bootstrap samples (10 without an answer, left out: the "
                                     "intervals are over the other 90)."));
+  // 99 of 100 unbounded: both ends ∞, still an interval (it was dropped, and the answer looked bounded).
+  for (int i = 1; i <= 99; ++i) law.samples[i][0] = 2.1, law.samples[i][1] = 406.4, law.samples[i][2] = 410.7;
+  law.samples[0] = law.law.values();
+  const plan::Answer nearly_all = plan::compute_for(law, c);
+  CHECK(std::isinf(nearly_all.quantity("flops").interval.lo));
+  CHECK(std::isinf(nearly_all.quantity("flops").interval.hi));
+  CHECK_THAT(nearly_all.Summary(), Contains("[∞, ∞]"));
+  REQUIRE(!nearly_all.notes.empty());
+  CHECK_THAT(nearly_all.notes.back(), Contains("99 of 100 bootstrap samples never reach loss 2") &&
+                                          Contains("the 95% intervals are open above"));
 }
 
 TEST_CASE("an answer beyond the runs its law was fitted to says how far, in N, D and compute") {
@@ -855,6 +865,9 @@ TEST_CASE("an answer beyond the runs its law was fitted to says how far, in N, D
                               Contains("compute 1700× the largest (6.00e18)"));
   // Past 1e4 times, the factor in powers of ten: 1e24 FLOP is 1.7e5 times 6e18.
   CHECK_THAT(beyond(plan::optimal(fitted, at(1e24))), Contains("compute 1.7e5× the largest (6.00e18)"));
+  // Rounded to two digits, 9960 and 99600 times are 1e4 and 1e5 times (not "10e3").
+  CHECK_THAT(beyond(plan::optimal(fitted, at(9960 * 6e18))), Contains("compute 1e4× the largest"));
+  CHECK_THAT(beyond(plan::optimal(fitted, at(99600 * 6e18))), Contains("compute 1e5× the largest"));
   // A published law was fitted to no runs of ours: no such note.
   CHECK(beyond(plan::optimal(wrap(truth), at(1e22))).empty());
 }

@@ -14,11 +14,13 @@ void clear_interrupt() noexcept;
 void check_interrupt();                // throws Interrupted if requested (and clears the request)
 
 // For Lua code: a request is pending from request_interrupt until settled, whoever took it (a C++
-// loop's check_interrupt, the host's hook on one Lua thread): while it is, the host's hooks raise it
-// in every Lua thread that runs, so that Lua code catching the error (pcall, coroutine.resume) does
-// not go on as if nothing happened. Settled when the host's call ends, or by a computation that
-// stopped cleanly on it and returns its result (train.run in the REPL). settle_interrupt also clears
-// the request.
+// loop's check_interrupt, the host's hook on one Lua thread). The host arms a hook, when the signal
+// comes, on the main thread and on each coroutine being resumed; while the request is pending each
+// of them raises it once, so that a coroutine.resume catching its coroutine's interruption does not
+// end it (the resuming thread raises it too). Threads not running Lua at the signal are not armed,
+// and a thread raises once only (as lua.c's hook): Lua code that catches the error goes on. Settled
+// when the host's call ends, or by a computation that stopped cleanly on it and returns its result
+// (train.run in the REPL). settle_interrupt also clears the request.
 bool interrupt_pending() noexcept;
 void settle_interrupt() noexcept;
 

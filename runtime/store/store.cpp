@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -16,7 +15,6 @@
 #include <utility>
 
 #include "core/error.h"
-#include "core/interrupt.h"
 #include "store/sha256.h"
 
 namespace scalelab::store {
@@ -25,30 +23,8 @@ namespace {
 
 // ---- SQLite helpers -------------------------------------------------------------------------
 
-// SQLite's busy handler: waits for another connection's lock for up to `timeout_ms` (the store's
-// busy_timeout, carried in the pointer), in slices of at most 20 ms, and gives up at once on Ctrl-C
-// or SIGTERM (core/interrupt.h), which sqlite3_busy_timeout would sleep through for up to a minute.
-// Not while a computation defers the interruption (train.run calling back into Lua that writes to
-// a store): that computation stops by itself, and its callback must not fail under it.
-int wait_for_lock(void* timeout_ms, int attempts) {
-  constexpr int kSlices[] = {1, 2, 5, 10, 20};
-  constexpr int kCount = static_cast<int>(sizeof kSlices / sizeof kSlices[0]);
-  int waited = 0;
-  for (int i = 0; i < attempts; ++i) waited += kSlices[std::min(i, kCount - 1)];
-  if (waited >= static_cast<int>(reinterpret_cast<intptr_t>(timeout_ms))) return 0;
-  if (interrupt_requested() && !interrupt_deferred()) return 0;
-  sqlite3_sleep(kSlices[std::min(attempts, kCount - 1)]);
-  return 1;
-}
-
-void set_busy_timeout(sqlite3* db, double seconds) {
-  sqlite3_busy_handler(db, wait_for_lock, reinterpret_cast<void*>(static_cast<intptr_t>(seconds * 1000)));
-}
-
 [[noreturn]] void sql_fail(sqlite3* db, const std::string& path, const std::string& what) {
   const int code = db ? sqlite3_extended_errcode(db) & 0xff : SQLITE_ERROR;
-  // A wait for another process's lock that Ctrl-C (or SIGTERM) ended: the interruption, not a busy store.
-  if ((code == SQLITE_BUSY || code == SQLITE_LOCKED) && !interrupt_deferred()) check_interrupt();
   std::string message = db ? sqlite3_errmsg(db) : "unknown error";
   if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB)
     fail("results store '", path, "' is corrupted (", message, " while ", what,
@@ -292,7 +268,7 @@ sqlite3* open_for_reading(const std::string& path, double busy_timeout_seconds) 
       sqlite3_close(db);
       return nullptr;
     }
-    set_busy_timeout(db, busy_timeout_seconds);
+    sqlite3_busy_timeout(db, static_cast<int>(busy_timeout_seconds * 1000));
     sqlite3_extended_result_codes(db, 1);
     // The first read is where a WAL database opens its log and shared memory, and fails if it cannot.
     char* error = nullptr;
@@ -684,7 +660,7 @@ Store Store::Open(const std::string& path, const StoreOptions& options) {
     fail("cannot open results store '", path, "': ", message);
   }
   Store store(path, options, db);
-  set_busy_timeout(db, options.busy_timeout_seconds);
+  sqlite3_busy_timeout(db, static_cast<int>(options.busy_timeout_seconds * 1000));
   sqlite3_extended_result_codes(db, 1);
   exec(db, path, "PRAGMA foreign_keys = ON", "enabling foreign keys");
   {

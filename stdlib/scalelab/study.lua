@@ -260,6 +260,11 @@ local function plan_runs(s)
       checks.fail(s.where, string.format("study: sweep point %d (%s): tokens_per_param must be a positive number",
         i, sweep_mod.describe_point(p)), { "sweep" })
     end
+    if ratio and p.budget ~= nil then
+      checks.fail(s.where, string.format("study: sweep point %d (%s) gives a budget and tokens_per_param: a budget's "
+        .. "runs train on D = budget / 6N, a ratio's on D = tokens_per_param·N; give one of the two", i,
+        sweep_mod.describe_point(p)), { "sweep" })
+    end
     if ratio and type(p.D) == "number" and type(p.N) == "number" and math.abs(p.D / (ratio * p.N) - 1) > 0.01 then
       checks.fail(s.where, string.format("study: sweep point %d (%s) gives tokens_per_param = %s and D = %s, but its "
         .. "runs train on D = tokens_per_param·N (%s here): give one of the two", i, sweep_mod.describe_point(p),

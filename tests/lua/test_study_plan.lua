@@ -63,6 +63,10 @@ t.test("a grid by tokens_per_param trains each run on that ratio of its model's 
     plan("ratio-D", { model = { aspect = 32, vocab = 256, ctx = 64 },
                       sweep = sweep.list { { N = 1e5, D = 5e6, tokens_per_param = 20 } } })
   end, "gives tokens_per_param = 20 and D = 5M, but its runs train on D = tokens_per_param·N (2M here)")
+  t.raises(function()
+    plan("ratio-budget", { model = { aspect = 32, vocab = 256, ctx = 64 },
+                           sweep = sweep.list { { N = 1e5, budget = 1e13, tokens_per_param = 20 } } })
+  end, "gives a budget and tokens_per_param")
 end)
 
 t.test("hyperparameter defaults follow REFERENCE.md, and rules may be functions of the run", function()

@@ -323,8 +323,7 @@ int allocation(lua_State* L) {
     if (lua_getfield(L, -1, "D_law") != LUA_TNIL) rule.D_law = to_power_law(L, -1, "plan.allocation: isoflop.D_law", "D_opt");
     lua_pop(L, 1);
     // The analysis's bootstrap resamples ({ a =, k = } each, as fit.isoflop and fit.approach1 give
-    // them) become the power laws' samples, so that answers from the rule carry its intervals:
-    // N_opt = k·C^a, D_opt = C/(6·N_opt) = (1/(6k))·C^(1−a) (plan::AllocationRule::FromIsoFlop's).
+    // them) become the power laws' samples, so that answers from the rule carry its intervals.
     if (lua_getfield(L, -1, "samples") == LUA_TTABLE && rule.N_law.samples.empty()) {
       const int samples = lua_gettop(L);
       const lua_Integer n = luaL_len(L, samples);
@@ -336,8 +335,7 @@ int allocation(lua_State* L) {
           fail("plan.allocation: isoflop.samples[", i, "] must be { k = ..., a = ... } (a bootstrap resample's power law)");
         const double k = lua_tonumber(L, -2), a = lua_tonumber(L, -1);
         lua_pop(L, 3);
-        rule.N_law.samples.push_back({k, a});
-        if (rule.D_law) rule.D_law->samples.push_back({1.0 / (6.0 * k), 1.0 - a});
+        rule.add_isoflop_resample(k, a);
       }
     }
     lua_pop(L, 1);

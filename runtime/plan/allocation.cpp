@@ -32,13 +32,16 @@ AllocationRule AllocationRule::FromIsoFlop(const fit::IsoFlopResult& isoflop, st
   rule.N_law = isoflop.N_law;
   rule.D_law = isoflop.D_law;
   // The analysis's bootstrap (a, k per resample) becomes the power laws' samples, so that answers
-  // from the rule carry its intervals: N_opt = k·C^a and D_opt = C/(6·N_opt) = (1/(6k))·C^(1−a).
-  for (size_t i = 0; i < isoflop.a_samples.size() && i < isoflop.k_samples.size(); ++i) {
-    rule.N_law.samples.push_back({isoflop.k_samples[i], isoflop.a_samples[i]});
-    rule.D_law->samples.push_back({1.0 / (6.0 * isoflop.k_samples[i]), 1.0 - isoflop.a_samples[i]});
-  }
+  // from the rule carry its intervals.
+  for (size_t i = 0; i < isoflop.a_samples.size() && i < isoflop.k_samples.size(); ++i)
+    rule.add_isoflop_resample(isoflop.k_samples[i], isoflop.a_samples[i]);
   rule.Validate();
   return rule;
+}
+
+void AllocationRule::add_isoflop_resample(double k, double a) {
+  N_law.samples.push_back({k, a});
+  if (D_law) D_law->samples.push_back({1.0 / (6.0 * k), 1.0 - a});
 }
 
 double AllocationRule::flops_for_params(double N) const {

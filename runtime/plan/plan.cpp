@@ -219,9 +219,6 @@ void collect(const Answer& point, const std::vector<Answer>& samples, Answer& ou
   }
 }
 
-// Answers with the point law, then with every bootstrap sample; percentile intervals per quantity.
-// `check` (when given) judges the point answer before any sample is solved: an answer it rejects
-// costs no bootstrap work.
 // A fit that could not determine some parameters (fit::FittedLaw::undetermined: a term driven to
 // zero, parameters that only move together) holds arbitrary values for them; the fit's own summary
 // then declines to state the allocation, and an answer computed from those values must say so.
@@ -280,12 +277,21 @@ void note_kaplan_joint(const Law& law, Answer& a) {
                         "size: for that allocation use the rule plan.published.kaplan"));
 }
 
+// What an answer from a fitted law must say of the fit: the parameters it could not determine, and
+// how far the answer lies beyond its runs.
+void note_fit_limits(const fit::FittedLaw& law, Answer& a) {
+  note_undetermined(law, a);
+  note_extrapolation(law, a);
+}
+
+// Answers with the point law, then with every bootstrap sample; percentile intervals per quantity.
+// `check` (when given) judges the point answer before any sample is solved: an answer it rejects
+// costs no bootstrap work.
 Answer with_intervals(const fit::FittedLaw& law, const std::function<Answer(const Law&)>& solve,
                       const std::function<void(Answer&)>& check = {}) {
   Answer point = solve(law.law);
   if (check) check(point);
-  note_undetermined(law, point);
-  note_extrapolation(law, point);
+  note_fit_limits(law, point);
   if (law.samples.empty()) return point;
   std::vector<Answer> answers;
   int failed = 0;
@@ -466,8 +472,7 @@ Answer optimal(const AllocationRule& rule, const OptimalOptions& options, const 
   const double N = rule.N_at(C), D = rule.D_at(C);
   Answer out;
   set_allocation(out, C, N, D, law ? predict(law->law, N, D, fit::kMissing) : fit::kMissing);
-  if (law) note_undetermined(*law, out);
-  if (law) note_extrapolation(*law, out);
+  if (law) note_fit_limits(*law, out);
   if (std::fabs(6 * N * D / C - 1) > 1e-3) {
     out.set("flops_6ND", 6 * N * D, Unit::Flops, "6·N·D");
     out.notes.push_back("the rule's N_opt and D_opt are separate fits: 6·N·D differs from the budget");

@@ -53,6 +53,9 @@ struct AllocationRule {
   double D_at(double flops) const;
   // Approach 2: the power laws through the vertices of an IsoFLOP analysis (fit::fit_isoflop).
   static AllocationRule FromIsoFlop(const fit::IsoFlopResult& isoflop, std::string name = "isoflop");
+  // One bootstrap resample of an IsoFLOP analysis (N_opt = k·C^a) as the power laws' sample:
+  // N_opt = k·C^a and, where there is a D law, D_opt = C/(6·N_opt) = (1/(6k))·C^(1−a).
+  void add_isoflop_resample(double k, double a);
   // The compute at which the rule picks N parameters (inverts N_opt(C)).
   double flops_for_params(double N) const;
   void Validate() const;  // power laws with output N_opt (and D_opt), positive k

@@ -38,6 +38,8 @@ class Host {
   // interrupted_status(), 128 + the signal (130, 143), as a shell expects of a command the signal ended.
   bool interrupted() const { return interrupted_; }
   int interrupted_status() const { return 128 + (stop_signal_ != 0 ? stop_signal_ : SIGINT); }
+  // The exit status of a failed call: interrupted_status() when a signal ended it, else 1.
+  int failed_status() const { return interrupted_ ? interrupted_status() : 1; }
   // True when SIGTERM arrived during the last call, whether or not the call failed (train.run in the
   // REPL returns its stopped run): the session ends after it.
   bool terminated() const { return stop_signal_ == SIGTERM; }

@@ -3,7 +3,8 @@
 //   scalelab                     the REPL on a terminal; otherwise runs standard input
 //   scalelab -                   runs standard input
 // Exit status: 0 success, 1 script error (message and traceback on stderr), 2 bad usage, 130 a
-// script stopped by Ctrl-C, 143 by SIGTERM; scalelab results whose reader went away (| head) ends by SIGPIPE, as cat.
+// script stopped by Ctrl-C, 143 by SIGTERM; scalelab results whose reader went away (| head) ends
+// by SIGPIPE, as cat.
 #include <unistd.h>
 
 #include <csignal>
@@ -63,7 +64,7 @@ int main(int argc, char** argv) {
       const char code[] = "return require('scalelab.results').main(arg)";
       if (luaL_loadbuffer(L, code, sizeof code - 1, "=results") != LUA_OK || host.call(0, 1) != LUA_OK) {
         host.report();
-        return host.interrupted() ? host.interrupted_status() : 1;
+        return host.failed_status();
       }
       status = lua_isinteger(L, -1) ? static_cast<int>(lua_tointeger(L, -1)) : 0;
       lua_pop(L, 1);
@@ -123,7 +124,7 @@ int main(int argc, char** argv) {
     for (const auto& [kind, value] : actions) {
       bool ok = kind == 'e' ? host.run_string(value, "=(command line)") : host.require(value);
       if (!ok) {
-        if (host.interrupted() || !interactive) return host.interrupted() ? host.interrupted_status() : 1;
+        if (host.interrupted() || !interactive) return host.failed_status();
         failed = true;
         break;
       }
@@ -131,7 +132,7 @@ int main(int argc, char** argv) {
     if (script > 0 && !failed) {
       std::vector<std::string> args(all.begin() + script + 1, all.end());
       if (!host.run_file(all[script], args)) {
-        if (host.interrupted() || !interactive) return host.interrupted() ? host.interrupted_status() : 1;
+        if (host.interrupted() || !interactive) return host.failed_status();
         failed = true;
       }
     }
@@ -145,7 +146,7 @@ int main(int argc, char** argv) {
         host.repl();
         if (host.terminated()) return host.interrupted_status();
       } else if (!host.run_file("-", {})) {
-        return host.interrupted() ? host.interrupted_status() : 1;
+        return host.failed_status();
       }
     }
   } catch (const std::exception& e) {

@@ -282,23 +282,31 @@ t.test("progress lines of simulated runs show no times and no ETA", function()
   t.ok(table.concat(lines):find("loss 4.0000  2", 1, true), table.concat(lines))
 end)
 
-t.test("the ETA is the FLOPs left at this session's rate; a diverged run counts as finished", function()
+-- Runs body(set_now) with the study's clock stubbed: it reads the time set_now(t) last set (0 at first).
+local function with_stub_clock(body)
   local native = require "scalelab.native.study"
-  local clock, now = native.clock, 100
+  local clock, now = native.clock, 0
   native.clock = function() return now end
-  local ok, err = pcall(function()
+  local ok, err = pcall(body, function(t) now = t end)
+  native.clock = clock
+  if not ok then error(err, 0) end
+end
+
+t.test("the ETA is the FLOPs left at this session's rate; a diverged run counts as finished", function()
+  with_stub_clock(function(set_now)
+    set_now(100)
     local out = { write = function() end, flush = function() end }
     -- 4e12 FLOPs in all, 1e12 of them finished before this session.
     local p = Progress.new { runs = 4, flops = 4e12, done_runs = 1, done_flops = 1e12, out = out, terminal = false }
     t.eq(p:eta(), nil)  -- nothing trained this session yet: no rate
     local a = { hash = "a", ordinal = 2, label = "a", flops = 1e12 }
     p:started(a)
-    now = 110
+    set_now(110)
     p:finished(a, { status = "done", loss = 4, wall_seconds = 10 })
     t.near(p:eta(), 20)  -- 1e12 FLOP in 10 s is 1e11 FLOP/s; 2e12 left
     local b = { hash = "b", ordinal = 3, label = "b", flops = 1e12 }
     p:started(b)
-    now = 120
+    set_now(120)
     p:finished(b, { status = "diverged", wall_seconds = 10 })
     t.near(p:eta(), 10)  -- 2e12 in 20 s; 1e12 left
     t.eq(p.failed, 0)
@@ -306,8 +314,26 @@ t.test("the ETA is the FLOPs left at this session's rate; a diverged run counts 
     t.ok(p:sweep_line():find("sweep [" .. ("#"):rep(18) .. ("."):rep(6) .. "] 3/4 runs  3e12/4e12 FLOP  ETA ", 1, true),
       p:sweep_line())
   end)
-  native.clock = clock
-  if not ok then error(err, 0) end
+end)
+
+t.test("the ETA goes by the runs' hardware FLOPs (logits included), not by 6ND", function()
+  with_stub_clock(function(set_now)
+    local out = { write = function() end, flush = function() end }
+    -- A small run whose logits double its work, then a large one whose work is about 6ND: the FLOPs
+    -- shown are 1e10 and 1e12, the work 2e10 and 1.1e12.
+    local p = Progress.new { runs = 2, flops = 1.01e12, work = 1.12e12, out = out, terminal = false }
+    local small = { hash = "s", ordinal = 1, label = "s", flops = 1e10, hardware_flops = 2e10 }
+    p:started(small)
+    set_now(2)
+    p:finished(small, { status = "done", loss = 4, wall_seconds = 2 })
+    -- 2e10 of work in 2 s is 1e10/s; 1.1e12 left is 110 s (by 6ND it would be 1e12 / 5e9 = 200 s).
+    t.near(p:eta(), 110)
+    t.ok(p:sweep_line():find("1/2 runs  1e10/1e12 FLOP", 1, true), p:sweep_line())  -- the FLOPs shown stay 6ND
+    -- Without work given, the FLOPs are the work (as before).
+    local q = Progress.new { runs = 2, flops = 2e12, done_flops = 1e12, out = out, terminal = false }
+    t.eq(q.total_work, 2e12)
+    t.eq(q.done_work, 1e12)
+  end)
 end)
 
 -- ---- Figures: the fitted laws, and why one was not drawn --------------------------------------------------------

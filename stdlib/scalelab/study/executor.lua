@@ -417,11 +417,14 @@ function executor.execute(s, options)
   end
 
   local pending, done_runs, done_flops, total_flops, diverged_runs = {}, 0, 0, 0, 0
+  local done_work, total_work = 0, 0  -- in hardware FLOPs, what the ETA is reckoned in
   for _, run in ipairs(s.runs) do
     total_flops = total_flops + run.flops
+    total_work = total_work + (run.hardware_flops or run.flops)
     if run.status == "done" or run.status == "diverged" then
       -- A diverged run is not trained again (it would diverge again): it counts as finished.
       done_runs, done_flops = done_runs + 1, done_flops + run.flops
+      done_work = done_work + (run.hardware_flops or run.flops)
       if run.status == "diverged" then diverged_runs = diverged_runs + 1 end
     else
       pending[#pending + 1] = run
@@ -444,7 +447,7 @@ function executor.execute(s, options)
   jobs = math.max(1, math.min(jobs, #pending))
 
   local progress = Progress.new { runs = #s.runs, flops = total_flops, done_runs = done_runs, done_flops = done_flops,
-                                  quiet = s.quiet }
+                                  work = total_work, done_work = done_work, quiet = s.quiet }
   if not s.quiet then
     print(string.format("study %s: %s, %d done%s, %d to %s%s; store %s", s.name, core.format_counted(#s.runs, "run"),
       done_runs - diverged_runs,

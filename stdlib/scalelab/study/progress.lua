@@ -8,7 +8,8 @@ local Progress = {}
 Progress.__index = Progress
 
 -- options: { runs = total runs, flops = total FLOPs, done_runs =, done_flops = (already finished),
---            out = io.stdout, terminal = nil (auto) | true | false, quiet = false }
+--            work =, done_work = (the same in what the time goes with: the runs' hardware FLOPs; the
+--            FLOPs when not given), out = io.stdout, terminal = nil (auto) | true | false, quiet = false }
 function Progress.new(options)
   local self = setmetatable({}, Progress)
   self.out = options.out or io.stdout
@@ -25,7 +26,11 @@ function Progress.new(options)
   self.total_flops = options.flops or 0
   self.done_runs = options.done_runs or 0
   self.done_flops = options.done_flops or 0
-  self.session_flops = 0
+  -- The ETA is reckoned in work, not in the FLOPs shown: a run's hardware FLOPs (output logits
+  -- included) are what its time goes with, and their share of 6·N·D differs between small and large runs.
+  self.total_work = options.work or self.total_flops
+  self.done_work = options.done_work or self.done_flops
+  self.session_work = 0
   self.start = native.clock()
   self.active = {}  -- key -> { run =, started =, fraction =, loss = }
   self.order = {}
@@ -48,9 +53,9 @@ end
 function Progress:eta()
   if self.simulated then return nil end
   local elapsed = native.clock() - self.start
-  if self.session_flops <= 0 or elapsed <= 0 then return nil end
-  local rate = self.session_flops / elapsed
-  local remaining = math.max(0, self.total_flops - self.done_flops)
+  if self.session_work <= 0 or elapsed <= 0 then return nil end
+  local rate = self.session_work / elapsed
+  local remaining = math.max(0, self.total_work - self.done_work)
   return remaining / rate
 end
 
@@ -142,7 +147,9 @@ function Progress:finished(run, outcome)
   if outcome.status == "done" or outcome.status == "diverged" then
     self.done_runs = self.done_runs + 1
     self.done_flops = self.done_flops + (run.flops or 0)
-    self.session_flops = self.session_flops + (run.flops or 0)
+    local work = run.hardware_flops or run.flops or 0
+    self.done_work = self.done_work + work
+    self.session_work = self.session_work + work
   else
     self.failed = self.failed + 1
   end

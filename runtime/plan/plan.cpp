@@ -654,13 +654,17 @@ Answer compare(const fit::FittedLaw& fitted, const CompareOptions& options) {
       // The compute the law's optimum needs to reach this loss, as a fraction of this run's compute:
       // the budget for the optimum itself, more than the budget for a run below its loss (one that
       // spends more than the budget can get there).
+      // A loss the optimum already reaches below the search's least compute counts as 0 compute (a
+      // run so far off the optimum that its efficiency is nil); one it never reaches, as ∞. Neither
+      // is left out of the intervals, as compute_for's unreachable samples are not.
       double equivalent = C;
       if (l != best.loss) {
-        try {
+        if (!(optimal_loss(law, kMinCompute, U, function) > l))
+          equivalent = 0;
+        else if (!(optimal_loss(law, kMaxCompute, U, function) < l))
+          equivalent = std::numeric_limits<double>::infinity();
+        else
           equivalent = invert_optimal_loss(law, l, U, function);
-        } catch (const Error&) {
-          equivalent = fit::kMissing;
-        }
       }
       r.set("compute_equivalent", equivalent, Unit::Flops, "optimum needs");
       r.set("efficiency", equivalent / (6 * N * D), Unit::Fraction, "efficiency");

@@ -448,6 +448,29 @@ TEST_CASE("a candidate beyond the budget is credited the compute the optimum nee
   CHECK(a.rows[0].value("compute_equivalent") == C);
 }
 
+// A run so far off the optimum that the optimum reaches its loss with less than the search's least
+// compute (1e4 FLOP) has efficiency 0; its compute equivalent was missing, and its bootstrap samples
+// were left out of the intervals.
+TEST_CASE("a candidate whose loss the optimum reaches with almost no compute has efficiency 0") {
+  plan::CompareOptions o;
+  o.compute = 1e22;
+  o.candidates.push_back({"one parameter", 1, 1e22 / 6, std::nullopt});
+  fit::FittedLaw law = wrap(fit::published::chinchilla());
+  for (int i = 0; i < 20; ++i) {  // samples around the published law
+    std::vector<double> v = law.law.values();
+    v[1] *= 1 + 0.01 * (i - 10);  // A
+    law.samples.push_back(v);
+  }
+  plan::Answer a = plan::compare(law, o);
+  REQUIRE(a.rows.size() == 2);
+  const plan::Answer& one = a.rows[1];
+  CHECK(one.value("loss") > 400);
+  CHECK(one.value("compute_equivalent") == 0);
+  CHECK(one.value("efficiency") == 0);
+  CHECK(a.rows[0].value("efficiency") == Approx(1));
+  CHECK_THAT(a.Summary(), Contains("one parameter"));
+}
+
 TEST_CASE("allocation rules: Kaplan's C^0.73") {
   plan::AllocationRule k = plan::published::kaplan();
   // N = 1.3e9 at one PF-day.

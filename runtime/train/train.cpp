@@ -320,8 +320,13 @@ void TrainConfig::Validate() const {
 }
 
 double learning_rate(const TrainConfig& c, int64_t step, int64_t steps) {
-  const int64_t warmup = static_cast<int64_t>(std::llround(c.warmup * static_cast<double>(steps)));
-  if (step < warmup) return c.lr * static_cast<double>(step + 1) / static_cast<double>(warmup);
+  // w warmup steps climb lr/(w+1), 2·lr/(w+1), ..., w·lr/(w+1); the peak lr is step w's, the first
+  // of the decay, which ends at min_lr_ratio·lr on the last step. The warmup leaves at least that
+  // one step of decay after the peak (w <= steps − 2), so a warmup that would cover the run still
+  // ends it at the floor; a run of one step takes it at the peak.
+  const int64_t asked = static_cast<int64_t>(std::llround(c.warmup * static_cast<double>(steps)));
+  const int64_t warmup = std::min(asked, std::max<int64_t>(0, steps - 2));
+  if (step < warmup) return c.lr * static_cast<double>(step + 1) / static_cast<double>(warmup + 1);
   const double span = static_cast<double>(std::max<int64_t>(1, steps - 1 - warmup));
   const double progress = std::min(1.0, static_cast<double>(step - warmup) / span);
   const double min_lr = c.min_lr_ratio * c.lr;

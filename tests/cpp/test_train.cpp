@@ -688,13 +688,37 @@ TEST_CASE("the learning rate warms up linearly and decays by cosine to 10% at th
   c.lr = 1e-3;
   c.warmup = 0.1;
   const int64_t steps = 100;
-  CHECK(train::learning_rate(c, 0, steps) == Approx(1e-4));
-  CHECK(train::learning_rate(c, 9, steps) == Approx(1e-3));
+  // 10 warmup steps at 1/11 to 10/11 of the peak, the peak once (step 10, the decay's first), then
+  // cosine to 10% at step 99: lr_min + (lr − lr_min)·(1 + cos(π·(s − 10)/89))/2.
+  for (int64_t s = 0; s < 10; ++s) CHECK(train::learning_rate(c, s, steps) == Approx(1e-3 * (s + 1) / 11.0));
   CHECK(train::learning_rate(c, 10, steps) == Approx(1e-3));
   CHECK(train::learning_rate(c, 99, steps) == Approx(1e-4));
-  CHECK(train::learning_rate(c, 10 + 89 / 2.0, steps) > 5e-4);
-  for (int64_t s = 11; s < steps; ++s)
-    CHECK(train::learning_rate(c, s, steps) < train::learning_rate(c, s - 1, steps));
+  for (int64_t s : {11, 40, 54, 77, 98})
+    CHECK(train::learning_rate(c, s, steps) ==
+          Approx(1e-4 + 9e-4 * 0.5 * (1 + std::cos(3.141592653589793 * double(s - 10) / 89.0))));
+  for (int64_t s = 1; s < steps; ++s)
+    if (s != 10) CHECK((train::learning_rate(c, s, steps) < train::learning_rate(c, s - 1, steps)) == (s > 10));
+}
+
+// A warmup that would cover the whole run (or all but its last step) held the last step at the
+// peak: the decay must still end at the floor.
+TEST_CASE("a warmup as long as the run still ends the run at 10% of the peak") {
+  train::TrainConfig c;
+  c.lr = 1e-3;
+  for (double warmup : {0.9, 0.95, 0.99})
+    for (int64_t steps : {2, 3, 10, 20}) {
+      INFO("warmup " << warmup << ", " << steps << " steps");
+      c.warmup = warmup;
+      CHECK(train::learning_rate(c, steps - 1, steps) == Approx(1e-4));
+      CHECK(train::learning_rate(c, steps - 2, steps) == Approx(1e-3));  // the peak, once
+      for (int64_t s = 1; s < steps - 1; ++s)
+        CHECK(train::learning_rate(c, s, steps) > train::learning_rate(c, s - 1, steps));
+    }
+  // One step: the peak. The default warmup (1%) of a 50-step run is one step, at half the peak.
+  c.warmup = 0.01;
+  CHECK(train::learning_rate(c, 0, 1) == Approx(1e-3));
+  CHECK(train::learning_rate(c, 0, 50) == Approx(5e-4));
+  CHECK(train::learning_rate(c, 1, 50) == Approx(1e-3));
 }
 
 // ---- Training runs ------------------------------------------------------------------------------

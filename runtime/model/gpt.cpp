@@ -93,15 +93,15 @@ int64_t GptConfig::non_embedding_params() const { return n_layer * block_params(
 
 int64_t GptConfig::params() const { return embedding_params() + non_embedding_params(); }
 
-double GptConfig::flops_per_token(FlopConvention convention) const {
+double GptConfig::flops_per_token(FlopConvention convention, int64_t seq_len) const {
   const double n = static_cast<double>(non_embedding_params());
-  const double attention = static_cast<double>(n_layer) * ctx * d_model;
+  const double attention = static_cast<double>(n_layer) * (seq_len > 0 ? seq_len : ctx) * d_model;
   return 6 * n + (convention == FlopConvention::Kaplan ? 6 : 12) * attention;
 }
 
-double GptConfig::hardware_flops_per_token() const {
+double GptConfig::hardware_flops_per_token(int64_t seq_len) const {
   const double n = static_cast<double>(non_embedding_params() + vocab * d_model);
-  return 6 * n + 12.0 * n_layer * ctx * d_model;
+  return 6 * n + 12.0 * n_layer * (seq_len > 0 ? seq_len : ctx) * d_model;
 }
 
 std::string GptConfig::Summary() const {

@@ -12,7 +12,8 @@
 //   Kaplan:        6N + 6·L·T·d   (the causal half of attention's score and value products)
 //   PaLM/nanoGPT:  6N + 12·L·T·d  (the full T×T products)
 // Neither counts the output logits (2·V·d per token forward); hardware_flops_per_token() does, for
-// MFU: 6·(N + V·d) + 12·L·T·d.
+// MFU: 6·(N + V·d) + 12·L·T·d. T is the length of the rows trained on: ctx unless a run's rows are
+// shorter (`seq_len`), when attention's products are that much smaller.
 #pragma once
 
 #include <cstdint>
@@ -42,8 +43,9 @@ struct GptConfig {
   int64_t non_embedding_params() const;   // Kaplan's N
   int64_t params() const;                 // everything, the output tied to the token embedding
 
-  double flops_per_token(FlopConvention convention = FlopConvention::Kaplan) const;
-  double hardware_flops_per_token() const;
+  // seq_len: the rows' length, 1 to ctx; 0 means ctx.
+  double flops_per_token(FlopConvention convention = FlopConvention::Kaplan, int64_t seq_len = 0) const;
+  double hardware_flops_per_token(int64_t seq_len = 0) const;
 
   // "GPT(L=12, d=768, heads=12, ff=3072, ctx=1024, vocab=50257; 124M params, 85.1M non-embedding)"
   std::string Summary() const;

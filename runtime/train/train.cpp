@@ -646,8 +646,9 @@ RunResult train(const TrainConfig& config) {
       break;
     }
   result.final_train_loss = result.curve.empty() ? last_train : result.curve.back().train_loss;
-  result.flops = shape.flops_per_token(model::FlopConvention::Kaplan) * static_cast<double>(result.tokens);
-  result.flops_palm = shape.flops_per_token(model::FlopConvention::PaLM) * static_cast<double>(result.tokens);
+  // Attention's FLOPs go with the rows' length T, which may be less than the model's ctx.
+  result.flops = shape.flops_per_token(model::FlopConvention::Kaplan, T) * static_cast<double>(result.tokens);
+  result.flops_palm = shape.flops_per_token(model::FlopConvention::PaLM, T) * static_cast<double>(result.tokens);
   // The whole run's figures, earlier sessions included (a resumed run reports the run, not the
   // few milliseconds of its last session).
   // A finished run's seconds are those its final checkpoint holds, so resuming it reports at least
@@ -658,9 +659,9 @@ RunResult train(const TrainConfig& config) {
   const double timed_tokens = static_cast<double>((state.timed_steps + state.step - first_step) * tokens_per_step);
   if (!draws) {  // a simulation's speed means nothing: it reports none
     result.tokens_per_second = result.train_seconds > 0 ? timed_tokens / result.train_seconds : 0;
-    result.flops_per_second = result.tokens_per_second * shape.flops_per_token(model::FlopConvention::Kaplan);
+    result.flops_per_second = result.tokens_per_second * shape.flops_per_token(model::FlopConvention::Kaplan, T);
     if (const double peak = backend->peak_flops(); peak > 0)
-      result.mfu = result.tokens_per_second * shape.hardware_flops_per_token() / peak;
+      result.mfu = result.tokens_per_second * shape.hardware_flops_per_token(T) / peak;
   }
   return result;
 }

@@ -36,6 +36,10 @@ TEST_CASE("FLOPs per token follow the Kaplan and PaLM conventions") {
   CHECK(c.flops_per_token(model::FlopConvention::Kaplan) == Approx(6 * n + 6.0 * 12 * 1024 * 768));
   CHECK(c.flops_per_token(model::FlopConvention::PaLM) == Approx(6 * n + 12.0 * 12 * 1024 * 768));
   CHECK(c.hardware_flops_per_token() == Approx(6 * (n + 50257.0 * 768) + 12.0 * 12 * 1024 * 768));
+  // On rows of 256 tokens (seq_len < ctx), attention's products are a quarter as long.
+  CHECK(c.flops_per_token(model::FlopConvention::Kaplan, 256) == Approx(6 * n + 6.0 * 12 * 256 * 768));
+  CHECK(c.flops_per_token(model::FlopConvention::PaLM, 256) == Approx(6 * n + 12.0 * 12 * 256 * 768));
+  CHECK(c.hardware_flops_per_token(256) == Approx(6 * (n + 50257.0 * 768) + 12.0 * 12 * 256 * 768));
 }
 
 TEST_CASE("a custom d_ff changes the block count accordingly") {

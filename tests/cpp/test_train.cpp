@@ -791,6 +791,22 @@ TEST_CASE("a small model learns a Markov source to within a few percent of its e
   CHECK(r.tokens_per_second > 0);
 }
 
+// Attention's FLOPs go with the rows trained on: a model of ctx 64 trained on rows of 16 tokens does
+// a quarter of the attention products a row of 64 would (6N + 6·L·16·d per token, Kaplan), and its
+// FLOP/s and MFU count those. They were counted at ctx whatever the rows.
+TEST_CASE("a run on rows shorter than the model's ctx counts attention at the rows' length") {
+  MarkovSource data(16, 16, 4, 100, 1), held_out(16, 16, 4, 100, 2);
+  train::TrainConfig c = markov_run(data, held_out, tiny(16, 64, 32, 2, 2), 3);
+  c.eval_tokens = 640;
+  const train::RunResult r = train::train(c);
+  REQUIRE(r.status == train::RunStatus::Done);
+  const double N = static_cast<double>(c.model.non_embedding_params());
+  CHECK(r.flops == Approx(r.tokens * (6 * N + 6.0 * 2 * 16 * 32)).epsilon(1e-12));
+  CHECK(r.flops_palm == Approx(r.tokens * (6 * N + 12.0 * 2 * 16 * 32)).epsilon(1e-12));
+  CHECK(r.flops_per_second == Approx(r.tokens_per_second * (6 * N + 6.0 * 2 * 16 * 32)).epsilon(1e-12));
+  CHECK(r.flops < r.tokens * c.model.flops_per_token());
+}
+
 TEST_CASE("a larger model reaches a lower held-out loss than a smaller one on the same data") {
   auto run = [](GptConfig shape) {
     MarkovSource data(64, 32, 16, 200, 1, 2.0), held_out(64, 32, 16, 200, 2, 2.0);

@@ -1,6 +1,7 @@
 #include "core/units.h"
 
 #include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <string>
 
@@ -11,6 +12,14 @@ std::string format_significant(double value, int digits) {
   char buffer[64];
   std::snprintf(buffer, sizeof buffer, "%.*g", digits, value);
   return buffer;
+}
+
+std::string format_round_trip(double value) {
+  for (int digits = 6; digits < 17; ++digits) {
+    std::string text = format_significant(value, digits);
+    if (std::strtod(text.c_str(), nullptr) == value) return text;
+  }
+  return format_significant(value, 17);
 }
 
 namespace {

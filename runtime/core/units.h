@@ -25,5 +25,8 @@ std::string format_duration(double seconds);
 
 // A number with `digits` significant digits, trailing zeros dropped: 2.22560 -> "2.2256".
 std::string format_significant(double value, int digits);
+// The fewest significant digits (6 to 17) that read back as exactly `value`: 0.003 -> "0.003",
+// 1/3 -> "0.3333333333333333".
+std::string format_round_trip(double value);
 
 }  // namespace scalelab

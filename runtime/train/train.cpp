@@ -39,9 +39,22 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-// Everything the run's trajectory depends on: a checkpoint only resumes the same run.
-std::string fingerprint(const TrainConfig& c, const std::string& backend, int64_t batch, int64_t T,
-                        int64_t steps) {
+// Everything the run's trajectory and its held-out losses depend on: a checkpoint only resumes the
+// same run. The held-out measure (eval_batches of eval_B × eval_T tokens) is in it, so that the curve
+// and the best loss compare losses measured alike; the evaluations' interval is not (it changes
+// neither). The numbers are exact (as many digits as read back the same). A checkpoint of an earlier
+// version holds the legacy fingerprint (six significant digits, no held-out measure), which still resumes.
+std::string fingerprint(const TrainConfig& c, const std::string& backend, int64_t batch, int64_t T, int64_t steps,
+                        int64_t eval_batches, int64_t eval_B, int64_t eval_T) {
+  const OptimizerOptions& o = c.optimizer;
+  auto exact = [](double v) { return format_round_trip(v); };
+  return str(c.model.Summary(), "; backend ", backend, "; batch ", batch, " x ", T, "; steps ", steps, "; lr ",
+             exact(c.lr), " warmup ", exact(c.warmup), " min ", exact(c.min_lr_ratio), "; adamw ", exact(o.beta1), " ",
+             exact(o.beta2), " ", exact(o.eps), " wd ", exact(o.weight_decay), " clip ", exact(o.clip), "; seed ",
+             c.seed, "; held-out ", eval_batches, " x ", eval_B, " x ", eval_T);
+}
+std::string legacy_fingerprint(const TrainConfig& c, const std::string& backend, int64_t batch, int64_t T,
+                               int64_t steps) {
   const OptimizerOptions& o = c.optimizer;
   return str(c.model.Summary(), "; backend ", backend, "; batch ", batch, " x ", T, "; steps ", steps,
              "; lr ", c.lr, " warmup ", c.warmup, " min ", c.min_lr_ratio, "; adamw ", o.beta1, " ",
@@ -121,7 +134,7 @@ void write_checkpoint(const std::string& path, const std::string& print, const R
 
 // Reads and checks every field before changing anything the caller holds: a truncated or corrupt
 // checkpoint throws with the backend's state as initialised and the sampler where it was.
-bool read_checkpoint(const std::string& path, const std::string& print, RunState& s,
+bool read_checkpoint(const std::string& path, const std::string& print, const std::string& legacy_print, RunState& s,
                      data::BatchSource* data, Backend& backend) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return false;
@@ -148,7 +161,7 @@ bool read_checkpoint(const std::string& path, const std::string& print, RunState
          "', this one reads '", kCheckpointMagic, "' and '", kCheckpointMagicV1,
          "'); pass resume = false to start over, give another checkpoint path, or resume it with that version");
   const std::string stored = r.string();
-  if (stored != print)
+  if (stored != print && stored != legacy_print)
     fail("checkpoint ", path, " belongs to another run (", stored, "), not this one (", print,
          "); delete it, give another checkpoint path, or pass resume = false to start over");
   RunState read;
@@ -429,7 +442,8 @@ RunResult train(const TrainConfig& config) {
   if (!config.checkpoint.empty()) prepare_checkpoint_folder(config.checkpoint);
   backend->init(shape, config.optimizer, std::max(micro, eval_B), config.seed);
   const std::string eval_start = read_eval ? eval->state() : std::string();
-  const std::string print = fingerprint(config, backend->name(), batch, T, steps);
+  const std::string print = fingerprint(config, backend->name(), batch, T, steps, eval_batches, eval_B, eval_T);
+  const std::string legacy_print = legacy_fingerprint(config, backend->name(), batch, T, steps);
 
   RunResult result;
   result.backend = backend->name();
@@ -462,7 +476,7 @@ RunResult train(const TrainConfig& config) {
   RunState state;
   const std::string data_start = feed ? data->state() : std::string();
   const bool resumed = !config.checkpoint.empty() && config.resume &&
-                       read_checkpoint(config.checkpoint, print, state, feed ? data : nullptr, *backend);
+                       read_checkpoint(config.checkpoint, print, legacy_print, state, feed ? data : nullptr, *backend);
   const int64_t first_step = state.step;
   // Before any step: the data must hold every batch the run will ask for (a sampler plans its
   // batches; a run that asked for more would fail only once it had used them all).

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstdlib>
 
 #include "core/error.h"
 #include "core/interrupt.h"
@@ -34,6 +35,16 @@ TEST_CASE("format_flops and format_duration") {
   CHECK(format_duration(12.3) == "12.3 s");
   CHECK(format_duration(252) == "4.2 min");
   CHECK(format_duration(3.1 * 3600) == "3.1 h");
+}
+
+TEST_CASE("format_round_trip gives the fewest digits that read back exactly") {
+  CHECK(format_round_trip(0.003) == "0.003");
+  CHECK(format_round_trip(1e-8) == "1e-08");
+  CHECK(format_round_trip(0.95) == "0.95");
+  CHECK(format_round_trip(1.0 / 3) == "0.3333333333333333");
+  CHECK(format_round_trip(3e-3 * (1 + 1e-9)) == "0.0030000000030000005");
+  for (double v : {0.1, 2.0 / 3, 1e300, -4.25e-7, 123456.7})
+    CHECK(std::strtod(format_round_trip(v).c_str(), nullptr) == v);
 }
 
 TEST_CASE("format_counted puts the noun in the plural unless the count is 1") {

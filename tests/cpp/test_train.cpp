@@ -885,6 +885,41 @@ TEST_CASE("runs are deterministic and resume bitwise from a checkpoint") {
   train::TrainConfig other = config(d5, h5, 2, part);
   other.lr = 1e-2;
   CHECK_THROWS_WITH(train::train(other), Catch::Contains("belongs to another run"));
+  // So is one whose held-out loss is measured on other tokens (the curve and the best loss would
+  // mix two measures), and one whose lr differs in the 10th digit. Evaluating more often changes
+  // neither the run nor its measure: it resumes.
+  for (int change = 0; change < 2; ++change) {
+    MarkovSource d7(16, 16, 16, 5, 1), h7(16, 16, 16, 5, 2);
+    train::TrainConfig c7 = config(d7, h7, 2, part);
+    if (change == 0) c7.eval_tokens = 4096;
+    else c7.lr *= 1 + 1e-9;
+    CHECK_THROWS_WITH(train::train(c7), Catch::Contains("belongs to another run") && Catch::Contains("held-out 8 x 16 x 16"));
+  }
+  MarkovSource d8(16, 16, 16, 5, 1), h8(16, 16, 16, 5, 2);
+  train::TrainConfig c8 = config(d8, h8, 2, part);
+  c8.eval_interval = 16 * 32;
+  CHECK(train::train(c8).status == train::RunStatus::Done);
+  // A checkpoint written before the held-out measure was in the fingerprint (six significant
+  // digits, ending at the seed) still resumes.
+  {
+    std::string bytes = read_bytes(part);
+    uint64_t magic_size = 0, print_size = 0;
+    std::memcpy(&magic_size, bytes.data(), 8);
+    const size_t at = 8 + magic_size;
+    std::memcpy(&print_size, bytes.data() + at, 8);
+    const std::string print = bytes.substr(at + 8, print_size);
+    const size_t cut = print.find("; held-out ");
+    REQUIRE(cut != std::string::npos);
+    const std::string legacy = print.substr(0, cut);
+    CHECK_THAT(legacy, Catch::EndsWith("; lr 0.003 warmup 0.05 min 0.1; adamw 0.9 0.95 1e-08 wd 0.1 clip 1; seed 17"));
+    const uint64_t legacy_size = legacy.size();
+    bytes.replace(at, 8 + print_size, std::string(reinterpret_cast<const char*>(&legacy_size), 8) + legacy);
+    std::ofstream(part, std::ios::binary) << bytes;
+    MarkovSource d9(16, 16, 16, 5, 1), h9(16, 16, 16, 5, 2);
+    const train::RunResult legacy_resumed = train::train(config(d9, h9, 2, part));
+    CHECK(legacy_resumed.status == train::RunStatus::Done);
+    CHECK(legacy_resumed.final_loss == a.final_loss);
+  }
   std::remove(full.c_str());
   std::remove(part.c_str());
 }

@@ -11,8 +11,10 @@
 #include <fstream>
 #include <functional>
 #include <initializer_list>
+#include <limits>
 #include <memory>
 #include <sstream>
+#include <string>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -29,6 +31,7 @@
 #include "model/layers.h"
 #include "model/rng.h"
 #include "train/adamw.h"
+#include "train/bytes.h"
 #include "train/cpu_backend.h"
 #include "train/simulated_backend.h"
 #include "train/train.h"
@@ -583,6 +586,117 @@ TEST_CASE("the parameter layout counts what GptConfig counts, and GPT-2 init has
   CHECK(gpt.param(Param::FcB)[5] == 0.0f);
 }
 
+namespace {
+// Every parameter kind of model/layout.h, in layout order, with what GPT-2 does to it, written out
+// here by hand from the documented rules: the tests below compare the code with this table, never
+// with model::param_decays or model::param_is_residual_projection (which CpuGpt::init itself uses
+// to choose each kind's initialisation, so a mistake there would agree with itself).
+enum class Init {
+  One,       // LayerNorm gains: 1
+  Zero,      // LayerNorm biases and every bias: 0
+  Normal,    // N(0, 0.02): embeddings, qkv_w, fc_w
+  Residual,  // N(0, 0.02/√(2·n_layer)): the residual projections attproj_w, fcproj_w
+};
+struct KindRule {
+  Param param;
+  const char* name;
+  bool decays;     // AdamW's weight decay: matrices and embeddings do, LayerNorm gains and biases do not
+  Init init;
+  bool per_layer;  // one slice per layer (all but the embeddings and the final LayerNorm)
+};
+const KindRule kKindRules[] = {
+    {Param::Wte, "wte", true, Init::Normal, false},
+    {Param::Wpe, "wpe", true, Init::Normal, false},
+    {Param::Ln1W, "ln1_w", false, Init::One, true},
+    {Param::Ln1B, "ln1_b", false, Init::Zero, true},
+    {Param::QkvW, "qkv_w", true, Init::Normal, true},
+    {Param::QkvB, "qkv_b", false, Init::Zero, true},
+    {Param::AttProjW, "attproj_w", true, Init::Residual, true},
+    {Param::AttProjB, "attproj_b", false, Init::Zero, true},
+    {Param::Ln2W, "ln2_w", false, Init::One, true},
+    {Param::Ln2B, "ln2_b", false, Init::Zero, true},
+    {Param::FcW, "fc_w", true, Init::Normal, true},
+    {Param::FcB, "fc_b", false, Init::Zero, true},
+    {Param::FcProjW, "fcproj_w", true, Init::Residual, true},
+    {Param::FcProjB, "fcproj_b", false, Init::Zero, true},
+    {Param::LnfW, "lnf_w", false, Init::One, false},
+    {Param::LnfB, "lnf_b", false, Init::Zero, false},
+};
+static_assert(sizeof(kKindRules) / sizeof(kKindRules[0]) == kParamKinds, "one rule per parameter kind");
+}  // namespace
+
+TEST_CASE("every parameter kind decays as a hand-written table says: matrices and embeddings do and norms and biases do not") {
+  // The table is in layout order and names every kind once, so a kind added to the layout without
+  // a decision here fails (the static_assert above, or the order check).
+  int decaying = 0;
+  for (int kind = 0; kind < kParamKinds; ++kind) {
+    const KindRule& rule = kKindRules[kind];
+    INFO(rule.name);
+    REQUIRE(rule.param == static_cast<Param>(kind));
+    CHECK(std::string(param_name(rule.param)) == rule.name);
+    CHECK(param_decays(rule.param) == rule.decays);
+    CHECK(param_is_residual_projection(rule.param) == (rule.init == Init::Residual));
+    decaying += rule.decays ? 1 : 0;
+  }
+  CHECK(decaying == 6);  // wte, wpe and the four matrices of a block
+}
+
+TEST_CASE("GPT-2 init gives every parameter kind its documented value or spread at two depths") {
+  // Through the cpu backend's init (what train() calls), at n_layer 1 and 4: the residual
+  // projections' σ is 0.02/√2 ≈ 0.0141 at one layer and 0.02/√8 ≈ 0.0071 at four, so a constant
+  // scale (0.02, or 0.02/√2 at every depth) fails at one of them. d_model = ctx = 128 makes the
+  // smallest random slice (attproj_w of one layer, d² values; wpe, ctx·d values) 16,384 draws:
+  //   σ̂ has relative standard error 1/√(2n) ≈ 0.55%, so 3% is about 5 standard errors, and the
+  //     nearest wrong σ (0.02/√2 against 0.02/√8, or 0.02 against 0.0141) is 29% to 100% away;
+  //   the mean's standard error is σ/√n: within 5 of them;
+  //   the share of draws beyond 2σ is 4.55% for a normal (standard error 0.16%): within ±1%, which
+  //     a uniform draw of the same σ (0% beyond 1.73σ) fails, so "normal" is checked, not just σ.
+  // Each layer's slice is checked on its own: a scale applied to some layers only fails too.
+  for (int64_t layers : {1, 4}) {
+    GptConfig c = tiny(256, 128, 128, layers, 4);
+    c.d_ff = 0;
+    c.Validate();
+    const ParameterLayout layout(c);
+    auto backend = train::make_cpu_backend(1);
+    backend->init(c, train::OptimizerOptions{}, 1, 5);
+    const std::vector<float> w = backend->parameters();
+    REQUIRE(static_cast<int64_t>(w.size()) == layout.total);
+    for (const KindRule& rule : kKindRules) {
+      const int64_t slices = rule.per_layer ? layers : 1;
+      const int64_t n = layout.size_of(rule.param) / slices;
+      REQUIRE(n * slices == layout.size_of(rule.param));
+      for (int64_t s = 0; s < slices; ++s) {
+        INFO("n_layer " << layers << ", " << rule.name << " slice " << s << " of " << slices << " (" << n
+                        << " values)");
+        const float* x = w.data() + layout.offset_of(rule.param) + s * n;
+        if (rule.init == Init::One || rule.init == Init::Zero) {
+          const float value = rule.init == Init::One ? 1.0f : 0.0f;
+          int64_t other = 0;
+          for (int64_t i = 0; i < n; ++i) other += x[i] != value ? 1 : 0;
+          CHECK(other == 0);
+          continue;
+        }
+        const double sigma = rule.init == Init::Normal ? 0.02 : 0.02 / std::sqrt(2.0 * static_cast<double>(layers));
+        REQUIRE(n >= 16384);
+        double sum = 0, squares = 0;
+        int64_t beyond = 0;
+        for (int64_t i = 0; i < n; ++i) {
+          sum += x[i];
+          beyond += std::fabs(x[i]) > 2 * sigma ? 1 : 0;
+        }
+        const double mean = sum / static_cast<double>(n);
+        for (int64_t i = 0; i < n; ++i) squares += (x[i] - mean) * (x[i] - mean);
+        const double sd = std::sqrt(squares / static_cast<double>(n - 1));
+        INFO("mean " << mean << ", σ " << sd << " (expected " << sigma << "), beyond 2σ "
+                     << static_cast<double>(beyond) / static_cast<double>(n));
+        CHECK(sd == Approx(sigma).epsilon(0.03));
+        CHECK(std::fabs(mean) < 5 * sigma / std::sqrt(static_cast<double>(n)));
+        CHECK(static_cast<double>(beyond) / static_cast<double>(n) == Approx(0.0455).margin(0.01));
+      }
+    }
+  }
+}
+
 // ---- Optimizer and schedule ---------------------------------------------------------------------
 
 TEST_CASE("AdamW matches a hand computation and skips decay on norms and biases") {
@@ -599,6 +713,52 @@ TEST_CASE("AdamW matches a hand computation and skips decay on norms and biases"
   CHECK(w[layout.offset_of(Param::LnfW)] == Approx(1.0 - adam).epsilon(1e-6));
   CHECK(m[0] == Approx(0.05));
   CHECK(v[0] == Approx(0.05 * 0.5 * 0.5).epsilon(1e-5));
+}
+
+TEST_CASE("a zero-gradient AdamW step of the cpu backend shrinks exactly the decaying kinds by 1 - lr·wd and leaves the rest unchanged") {
+  // With a zero gradient both moments stay 0 and Adam's term is 0/(0 + eps) = 0, so one step is
+  // the decoupled decay alone: w ← w·(1 − lr·wd) on the kinds the hand-written table says decay,
+  // w unchanged on the rest. The parameters are loaded as random non-zero values in every kind (the
+  // initial biases are 0 and the gains 1, where a wrongly decayed 0 would not show). The gradient
+  // is a real one scaled by 0 (accumulate with scale 0), and update's norm of 0 confirms it.
+  // lr·wd = 0.05 tells a decayed weight from an unchanged one by 5%, far beyond float rounding.
+  const GptConfig config = tiny();
+  const ParameterLayout layout(config);
+  const auto tokens = random_tokens(2 * 6, config.vocab, 4);
+  const double lr = 0.1;
+  train::OptimizerOptions o;
+  o.weight_decay = 0.5;
+  std::vector<float> w0 = randn(layout.total, 31);
+  for (float& x : w0) x = std::copysign(0.25f + std::fabs(x), x);  // away from 0
+  const std::vector<float> zeros(static_cast<size_t>(layout.total), 0.0f);
+  train::ByteWriter state;  // the cpu backend's save() format: step, parameters, m, v
+  state.string("cpu-adamw-1");
+  state.i64(0);
+  state.floats(w0.data(), layout.total);
+  state.floats(zeros.data(), layout.total);
+  state.floats(zeros.data(), layout.total);
+  for (int threads : {1, 2}) {  // within ops, and over rows (two replicas)
+    auto backend = train::make_cpu_backend(threads);
+    backend->init(config, o, 2, 3);
+    backend->load(state.bytes());
+    REQUIRE(backend->parameters() == w0);
+    backend->accumulate(tokens.data(), 2, 5, 0.0f);
+    REQUIRE(backend->update(lr) == 0.0);
+    const std::vector<float> w = backend->parameters();
+    for (const KindRule& rule : kKindRules) {
+      INFO(threads << " threads, " << rule.name << (rule.decays ? " (decays)" : " (does not decay)"));
+      const int64_t begin = layout.offset_of(rule.param), end = begin + layout.size_of(rule.param);
+      double worst = 0;  // the largest relative distance from the expected value
+      for (int64_t i = begin; i < end; ++i) {
+        const double expected = rule.decays ? w0[i] * (1 - lr * o.weight_decay) : w0[i];
+        worst = std::max(worst, std::fabs(w[i] - expected) / std::fabs(expected));
+      }
+      if (rule.decays)
+        CHECK(worst < 1e-6);  // float rounding of w·decay
+      else
+        CHECK(worst == 0.0);  // bit for bit: w·1 − 0
+    }
+  }
 }
 
 TEST_CASE("AdamW over three steps matches the textbook update in double: the scaled gradient in both moments, eps outside the root") {
@@ -1036,6 +1196,102 @@ TEST_CASE("a NaN ends the run with status diverged, never a crash") {
   CHECK(r.status == train::RunStatus::Diverged);
   CHECK(r.steps < 50);
   CHECK(r.BriefReport().find("diverged") == 0);
+}
+
+namespace {
+// A backend that computes nothing and does what the test scripts: a finite training loss always,
+// a bad gradient norm (NaN or Inf) from the bad_update-th update on, a NaN held-out loss from the
+// bad_evaluation-th evaluate on (0: never). The registry keeps its factory for the whole program,
+// so the script is a global each test sets, not a test's locals.
+struct StubScript {
+  int64_t bad_update = 0;
+  double bad_norm = std::numeric_limits<double>::quiet_NaN();
+  int64_t bad_evaluation = 0;
+  int64_t accumulates = 0, updates = 0, evaluations = 0;  // calls made
+};
+StubScript stub_script;
+
+class StubBackend final : public train::Backend {
+ public:
+  std::string name() const override { return "test-stub"; }
+  std::string device() const override { return "nothing"; }
+  void init(const GptConfig&, const train::OptimizerOptions&, int64_t, uint64_t) override {}
+  double accumulate(const int32_t*, int64_t, int64_t, float) override {
+    ++stub_script.accumulates;
+    return 2.0;
+  }
+  double update(double) override {
+    ++stub_script.updates;
+    const bool bad = stub_script.bad_update > 0 && stub_script.updates >= stub_script.bad_update;
+    return bad ? stub_script.bad_norm : 1.0;
+  }
+  double evaluate(const int32_t*, int64_t, int64_t) override {
+    ++stub_script.evaluations;
+    const bool bad = stub_script.bad_evaluation > 0 && stub_script.evaluations >= stub_script.bad_evaluation;
+    return bad ? std::numeric_limits<double>::quiet_NaN() : 2.5;
+  }
+  std::string save() const override { return "stub"; }
+  void load(const std::string&) override {}
+  std::vector<float> parameters() const override { return {}; }
+};
+
+// 10 steps of 8 rows × 16 tokens on the stub, evaluated every 2 steps on one held-out batch (so
+// evaluate calls count evaluations: the first at step 0, then at steps 2, 4, ...).
+train::TrainConfig stub_run(MarkovSource& data, MarkovSource& held_out, const StubScript& script) {
+  train::register_backend("test-stub", [](int, const train::LossLaw&) { return std::make_unique<StubBackend>(); });
+  stub_script = script;
+  train::TrainConfig c;
+  c.model = tiny(16, 16, 16, 2, 2);
+  c.data = &data;
+  c.eval_data = &held_out;
+  c.backend = "test-stub";
+  c.steps = 10;
+  c.eval_interval = 2 * 8 * 16;
+  c.eval_tokens = 8 * 16;
+  return c;
+}
+}  // namespace
+
+TEST_CASE("a NaN or Inf gradient norm with a finite loss ends the run as diverged naming the gradient norm") {
+  // The training loss stays finite (the first check of a step passes), so only the check on
+  // update's norm can stop the run: at the third step, with two steps taken and nothing after.
+  for (double bad : {std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity()}) {
+    MarkovSource data(16, 16, 8, 5, 1), held_out(16, 16, 8, 5, 2);
+    StubScript script;
+    script.bad_update = 3;
+    script.bad_norm = bad;
+    const train::RunResult r = train::train(stub_run(data, held_out, script));
+    INFO(r.BriefReport());
+    CHECK(r.status == train::RunStatus::Diverged);
+    CHECK_THAT(r.message, Catch::Contains("the gradient norm became"));
+    CHECK_THAT(r.message, Catch::Contains(str("became ", std::isnan(bad) ? "nan" : "inf", " at step 3")));
+    CHECK(r.BriefReport().find("diverged") == 0);
+    CHECK(r.steps == 2);
+    CHECK(r.tokens == 2 * 8 * 16);
+    CHECK(stub_script.accumulates == 3);
+    CHECK(stub_script.updates == 3);
+    CHECK(stub_script.evaluations == 2);  // at steps 0 and 2, none after the bad step
+  }
+}
+
+TEST_CASE("a held-out loss that becomes NaN after the first evaluation ends the run as diverged at that evaluation") {
+  // train.h: NaN/Inf ends the run with status Diverged. The held-out loss at step 0 is finite, the
+  // next evaluation's (at step 2) NaN while training stays finite: the run stops there, the NaN
+  // point on its curve, the best loss the finite one, and no further step.
+  MarkovSource data(16, 16, 8, 5, 1), held_out(16, 16, 8, 5, 2);
+  StubScript script;
+  script.bad_evaluation = 2;
+  const train::RunResult r = train::train(stub_run(data, held_out, script));
+  INFO(r.BriefReport());
+  CHECK(r.status == train::RunStatus::Diverged);
+  CHECK_THAT(r.message, Catch::Contains("the held-out loss became nan at step 2"));
+  CHECK(r.steps == 2);
+  CHECK(stub_script.updates == 2);
+  CHECK(stub_script.evaluations == 2);
+  REQUIRE(r.curve.size() == 2);
+  CHECK(r.curve[0].eval_loss == 2.5);
+  CHECK(std::isnan(r.curve[1].eval_loss));
+  CHECK(r.best_loss == 2.5);
 }
 
 TEST_CASE("the simulated backend draws the law's curve without data") {

@@ -604,6 +604,12 @@ RunResult train(const TrainConfig& config) {
       state.train_sum = loss;
       state.train_count = 1;
       finish_point(eval_at_start);
+      if (can_eval && !std::isfinite(eval_at_start)) {
+        result.status = RunStatus::Diverged;
+        result.message = str("the held-out loss of the initial parameters is ", format_significant(eval_at_start, 6),
+                             "; check the held-out data (eval_data)");
+        break;
+      }
     }
     const double norm = draws ? 1.0 : backend->update(learning_rate(config, state.step, steps));
     train_seconds += seconds_since(step_start);
@@ -653,12 +659,15 @@ RunResult train(const TrainConfig& config) {
   result.steps = state.step;
   result.tokens = state.step * tokens_per_step;
   result.best_loss = state.best;
+  // A diverged run has no final loss: the last finite one on its curve would pass for its result.
   result.final_loss = kNaN;
-  for (auto p = result.curve.rbegin(); p != result.curve.rend(); ++p)
-    if (!std::isnan(p->eval_loss) || !can_eval) {
-      result.final_loss = p->eval_loss;
-      break;
-    }
+  if (result.status != RunStatus::Diverged) {
+    for (auto p = result.curve.rbegin(); p != result.curve.rend(); ++p)
+      if (!std::isnan(p->eval_loss) || !can_eval) {
+        result.final_loss = p->eval_loss;
+        break;
+      }
+  }
   result.final_train_loss = result.curve.empty() ? last_train : result.curve.back().train_loss;
   // Attention's FLOPs go with the rows' length T, which may be less than the model's ctx.
   result.flops = shape.flops_per_token(model::FlopConvention::Kaplan, T) * static_cast<double>(result.tokens);
@@ -684,6 +693,9 @@ std::string RunResult::BriefReport() const {
   std::string loss = std::isnan(final_loss) ? str("train loss ", format_significant(final_train_loss, 4))
                                             : str("held-out loss ", format_significant(final_loss, 4),
                                                   " (best ", format_significant(best_loss, 4), ")");
+  if (status == RunStatus::Diverged)
+    loss = std::isfinite(best_loss) ? str("no final loss (best held-out ", format_significant(best_loss, 4), " before)")
+                                    : "no final loss";
   std::string text = str(status_name(status), ": ", loss, " after ", format_count(static_cast<double>(tokens)),
                          " tokens");
   if (requested_tokens > 0 && requested_tokens != tokens && status == RunStatus::Done)

@@ -88,8 +88,8 @@ struct RunResult {
   RunStatus status = RunStatus::Done;
   std::string message;          // why it diverged or was interrupted
 
-  double final_loss = 0;        // held-out loss at the end (NaN without held-out data)
-  double best_loss = 0;         // lowest held-out loss seen
+  double final_loss = 0;        // held-out loss at the end (NaN without held-out data, and for a diverged run)
+  double best_loss = 0;         // lowest held-out loss seen (a diverged run's, before it diverged)
   double final_train_loss = 0;  // mean training loss over the last curve interval
   std::vector<CurvePoint> curve;
 

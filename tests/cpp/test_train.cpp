@@ -1292,6 +1292,25 @@ TEST_CASE("a held-out loss that becomes NaN after the first evaluation ends the 
   CHECK(r.curve[0].eval_loss == 2.5);
   CHECK(std::isnan(r.curve[1].eval_loss));
   CHECK(r.best_loss == 2.5);
+  // A diverged run has no final loss (its last finite one passed for it): the summary says so.
+  CHECK(std::isnan(r.final_loss));
+  CHECK_THAT(r.BriefReport(), Catch::StartsWith("diverged: no final loss (best held-out 2.5 before) after 256 tokens"));
+}
+
+// The evaluation of the initial parameters was put on the curve unchecked: a NaN there trained on
+// to the next evaluation.
+TEST_CASE("a held-out loss of the initial parameters that is NaN ends the run before its first step") {
+  MarkovSource data(16, 16, 8, 5, 1), held_out(16, 16, 8, 5, 2);
+  StubScript script;
+  script.bad_evaluation = 1;
+  const train::RunResult r = train::train(stub_run(data, held_out, script));
+  INFO(r.BriefReport());
+  CHECK(r.status == train::RunStatus::Diverged);
+  CHECK_THAT(r.message, Catch::Contains("the held-out loss of the initial parameters is nan"));
+  CHECK(r.steps == 0);
+  CHECK(stub_script.updates == 0);
+  CHECK(std::isnan(r.final_loss));
+  CHECK_THAT(r.BriefReport(), Catch::StartsWith("diverged: no final loss after 0 tokens"));
 }
 
 TEST_CASE("the simulated backend draws the law's curve without data") {

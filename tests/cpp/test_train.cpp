@@ -1274,14 +1274,21 @@ TEST_CASE("a NaN or Inf gradient norm with a finite loss ends the run as diverge
   }
 }
 
+namespace {
+// The stub's run whose k-th evaluation (1: the initial parameters') gives NaN.
+train::RunResult run_to_bad_evaluation(int k) {
+  MarkovSource data(16, 16, 8, 5, 1), held_out(16, 16, 8, 5, 2);
+  StubScript script;
+  script.bad_evaluation = k;
+  return train::train(stub_run(data, held_out, script));
+}
+}  // namespace
+
 TEST_CASE("a held-out loss that becomes NaN after the first evaluation ends the run as diverged at that evaluation") {
   // train.h: NaN/Inf ends the run with status Diverged. The held-out loss at step 0 is finite, the
   // next evaluation's (at step 2) NaN while training stays finite: the run stops there, the NaN
   // point on its curve, the best loss the finite one, and no further step.
-  MarkovSource data(16, 16, 8, 5, 1), held_out(16, 16, 8, 5, 2);
-  StubScript script;
-  script.bad_evaluation = 2;
-  const train::RunResult r = train::train(stub_run(data, held_out, script));
+  const train::RunResult r = run_to_bad_evaluation(2);
   INFO(r.BriefReport());
   CHECK(r.status == train::RunStatus::Diverged);
   CHECK_THAT(r.message, Catch::Contains("the held-out loss became nan at step 2"));
@@ -1300,10 +1307,7 @@ TEST_CASE("a held-out loss that becomes NaN after the first evaluation ends the 
 // The evaluation of the initial parameters was put on the curve unchecked: a NaN there trained on
 // to the next evaluation.
 TEST_CASE("a held-out loss of the initial parameters that is NaN ends the run before its first step") {
-  MarkovSource data(16, 16, 8, 5, 1), held_out(16, 16, 8, 5, 2);
-  StubScript script;
-  script.bad_evaluation = 1;
-  const train::RunResult r = train::train(stub_run(data, held_out, script));
+  const train::RunResult r = run_to_bad_evaluation(1);
   INFO(r.BriefReport());
   CHECK(r.status == train::RunStatus::Diverged);
   CHECK_THAT(r.message, Catch::Contains("the held-out loss of the initial parameters is nan"));

@@ -331,7 +331,7 @@ void law_arg(lua_State* L, const Args& args, train::LossLaw& law) {
 // train.run{...} and train.simulate{...}; `function` names the one the user called in every error.
 int run_as(lua_State* L, const char* function) {
   Args args(L, 1, function,
-            {"model", "data", "eval_data", "tokens", "steps", "batch", "seq_len", "lr", "warmup",
+            {"model", "data", "eval_data", "tokens", "steps", "batch", "micro_batch", "seq_len", "lr", "warmup",
              "min_lr_ratio", "beta1", "beta2", "eps", "weight_decay", "clip", "seed", "eval_interval",
              "eval_tokens", "checkpoint", "checkpoint_interval", "resume", "backend", "threads", "law",
              "noise", "progress"});
@@ -388,6 +388,7 @@ int run_as(lua_State* L, const char* function) {
            c.data ? "; the data source plans nothing more to deliver" : "");
   }
   c.batch = args.count("batch", 0, 1, "rows per optimizer step");
+  c.micro_batch = args.count("micro_batch", 0, 1, "rows per forward and backward pass");
   c.seq_len = args.count("seq_len", 0, 1, "tokens per row");
   c.lr = args.number("lr", c.lr);
   c.warmup = args.number("warmup", c.warmup);
@@ -591,6 +592,8 @@ int open_train(lua_State* L) {
        {"non_embedding_params", &bound<integer_field<&R::non_embedding_params>>, "N without embeddings (Kaplan)"},
        {"tokens", &bound<integer_field<&R::tokens>>, "D, training tokens processed"},
        {"steps", &bound<integer_field<&R::steps>>, "optimizer steps taken"},
+       {"micro_batch", &bound<integer_field<&R::micro_batch>>,
+        "rows per forward and backward pass (fewer than the sampler's batch when given, or chosen to fit memory)"},
        {"requested_tokens", &bound<integer_field<&R::requested_tokens>>,
         "tokens as asked (0 when steps were given); tokens is it rounded down to whole steps"},
        {"flops", &bound<number_field<&R::flops>>, "training FLOPs, Kaplan convention: D·(6N + 6·L·T·d)"},
@@ -609,7 +612,9 @@ int open_train(lua_State* L) {
         "train.run{ model = model.gpt{...}, data = sampler, tokens = D | steps = S (default: what the sampler "
         "still plans to deliver) [, eval_data = held_out "
         "(default data:held_out())] [, lr = 1e-3, warmup = 0.01, min_lr_ratio = 0.1, batch = rows per step "
-        "(a multiple of the sampler's batch: gradient accumulation), beta1 = 0.9, beta2 = 0.95, eps = 1e-8, "
+        "(a multiple of the sampler's batch: gradient accumulation), micro_batch = rows per forward and backward "
+        "pass (a divisor of the sampler's batch; default: it, or on the cpu backend the largest divisor that fits "
+        "in memory), beta1 = 0.9, beta2 = 0.95, eps = 1e-8, "
         "weight_decay = 0.1, clip = 1.0, seed = 1, eval_interval = tokens (0: about 20 evaluations per run), "
         "eval_tokens = held-out tokens per evaluation (0: 16 batches), checkpoint = path, "
         "checkpoint_interval = tokens (0: only at the end or on Ctrl-C), resume = true, "

@@ -253,9 +253,8 @@ int64_t interval_steps(int64_t tokens, int64_t tokens_per_step) {
   return std::max<int64_t>(1, steps);
 }
 
-// A lower bound on the bytes the CPU backend allocates (model::CpuGpt's buffers and the AdamW
-// moments): 16 bytes per parameter (weights, gradients, two moments) and the activations kept for
-// the backward pass of `rows` rows of ctx tokens (attention probabilities included).
+}  // namespace
+
 double cpu_backend_bytes(const model::GptConfig& m, int64_t rows, double* activations) {
   const double L = double(m.n_layer), C = double(m.d_model), F = double(m.ff()), V = double(m.vocab),
                T = double(m.ctx), H = double(m.n_head), B = double(rows), N = B * T;
@@ -265,7 +264,50 @@ double cpu_backend_bytes(const model::GptConfig& m, int64_t rows, double* activa
   return 16 * double(m.params()) + 4 * acts;
 }
 
-}  // namespace
+MicroBatches plan_micro_batches(const model::GptConfig& m, int64_t rows, int64_t eval_rows, int64_t micro_batch,
+                                double available) {
+  auto fits = [&](int64_t r) {
+    double activations = 0;
+    return !(available > 0) || cpu_backend_bytes(m, r, &activations) <= available;
+  };
+  // The largest divisor of n that is at most `limit` and fits beside `beside` rows.
+  auto largest_divisor = [&](int64_t n, int64_t limit, int64_t beside) -> int64_t {
+    for (int64_t d = std::min(n, limit); d >= 1; --d)
+      if (n % d == 0 && fits(std::max(d, beside))) return d;
+    return 0;
+  };
+  MicroBatches out;
+  if (micro_batch > 0) {
+    if (rows % micro_batch != 0)
+      fail("train: micro_batch = ", micro_batch, " rows must divide the sampler's batch of ", rows,
+           " rows (each of its batches is split into micro-batches of that many rows)");
+    out.train = micro_batch;
+    // Evaluations go in passes of at most as many rows.
+    out.eval = largest_divisor(eval_rows, micro_batch, 0);
+  } else if (fits(std::max(rows, eval_rows))) {
+    out.train = rows;
+    out.eval = eval_rows;
+  } else {
+    out.train = largest_divisor(rows, rows, 0);
+    out.eval = out.train > 0 ? largest_divisor(eval_rows, eval_rows, out.train) : 0;
+    out.split_for_memory = out.train > 0 && out.eval > 0;
+  }
+  if (out.train == 0 || out.eval == 0 || !fits(std::max(out.train, out.eval))) {
+    // Not even the rows given (or one row) fit.
+    const int64_t least = micro_batch > 0 ? std::max(micro_batch, out.eval) : 1;
+    double activations = 0;
+    const double need = cpu_backend_bytes(m, least, &activations);
+    fail("train: the cpu backend needs at least ", format_bytes(need), " of memory for this run (",
+         format_count(static_cast<double>(m.params())),
+         " parameters × 16 bytes for the weights, gradients and AdamW moments, plus ", format_bytes(activations),
+         " of activations for ", least, least == 1 ? " row" : " rows", " of ", m.ctx, " tokens), but ",
+         format_bytes(available), " are available; give ",
+         micro_batch > 0 && fits(1) ? "a smaller micro_batch (or leave it out to have the rows chosen to fit), " : "",
+         "a smaller model (model = model.shape_for{ params = ... }), or backend = \"simulated\" to draw the "
+         "losses from a law");
+  }
+  return out;
+}
 
 const char* status_name(RunStatus status) {
   switch (status) {
@@ -286,6 +328,9 @@ void TrainConfig::Validate() const {
     fail("train: give exactly one of tokens (training tokens D) and steps (optimizer steps); got tokens = ",
          tokens, ", steps = ", steps);
   if (batch < 0) fail("train: batch must be >= 1 rows per optimizer step (got ", batch, "; 0: the sampler's batch)");
+  if (micro_batch < 0)
+    fail("train: micro_batch must be >= 1 rows per forward and backward pass (got ", micro_batch,
+         "; 0: the sampler's batch, split to fit memory)");
   if (seq_len < 0) fail("train: seq_len must be >= 1 tokens per row (got ", seq_len, "; 0: the sampler's)");
   if (resolve_backend(backend) == "simulated") law.Validate(m.vocab);
   if (!data && backend != "simulated")
@@ -299,8 +344,10 @@ void TrainConfig::Validate() const {
            "; use a sampler with seq_len <= ", m.ctx, " or a model with ctx >= ", data->seq_len());
     if (batch > 0 && batch % data->batch() != 0)
       fail("train: batch (", batch, " rows) must be a multiple of the sampler's batch (", data->batch(),
-           " rows), which is the micro-batch; gradients are accumulated over batch / ", data->batch(),
-           " micro-batches");
+           " rows); gradients are accumulated over batch / ", data->batch(), " of its batches");
+    if (micro_batch > 0 && data->batch() % micro_batch != 0)
+      fail("train: micro_batch = ", micro_batch, " rows must divide the sampler's batch of ", data->batch(),
+           " rows (each of its batches is split into micro-batches of that many rows)");
     if (seq_len > 0 && seq_len != data->seq_len())
       fail("train: seq_len (", seq_len, ") differs from the sampler's (", data->seq_len(),
            "); leave seq_len out to use the sampler's");
@@ -354,10 +401,12 @@ RunResult train(const TrainConfig& config) {
 
   data::BatchSource* data = config.data;
   data::BatchSource* eval = config.eval_data;
-  const int64_t micro = data ? data->batch() : config.batch;
+  // The source's rows per batch; a step takes `accumulation` of its batches, each fed to the backend
+  // in `splits` micro-batches (plan_micro_batches, below).
+  const int64_t source_rows = data ? data->batch() : config.batch;
   const int64_t T = data ? data->seq_len() : config.seq_len;
-  const int64_t batch = config.batch > 0 ? config.batch : micro;
-  const int64_t accumulation = batch / micro;
+  const int64_t batch = config.batch > 0 ? config.batch : source_rows;
+  const int64_t accumulation = batch / source_rows;
   // Every count of tokens below (steps × batch × seq_len, positions in the run) must fit in int64.
   constexpr int64_t kMaxCount = std::numeric_limits<int64_t>::max();
   if (batch > kMaxCount / T)
@@ -382,7 +431,7 @@ RunResult train(const TrainConfig& config) {
   // A backend that draws its losses skips whole stretches of steps and never reads the data.
   const bool draws = backend->draws_losses();
   const bool feed = data && backend->needs_tokens() && !draws;
-  const int64_t eval_B = eval ? eval->batch() : micro;
+  const int64_t eval_B = eval ? eval->batch() : source_rows;
   const int64_t eval_T = eval ? eval->seq_len() : T;
   const bool can_eval = eval || !backend->needs_tokens();
   const bool read_eval = eval && !draws;
@@ -424,23 +473,14 @@ RunResult train(const TrainConfig& config) {
            kMaxEvalPasses * pass * eval_batch_tokens, " (", kMaxEvalPasses, " passes; one pass is ",
            pass * eval_batch_tokens, "), or hold out more of the corpus (data.sampler{ validation = ... })");
   }
-  if (backend->name() == "cpu") {
-    const int64_t rows = std::max(micro, eval_B);
-    double activations = 0;
-    const double need = cpu_backend_bytes(shape, rows, &activations);
-    const int64_t available = available_memory_bytes();
-    if (available > 0 && need > static_cast<double>(available))
-      fail("train: the cpu backend needs at least ", format_bytes(need), " of memory for this run (",
-           format_count(static_cast<double>(shape.params())),
-           " parameters × 16 bytes for the weights, gradients and AdamW moments, plus ", format_bytes(activations),
-           " of activations for ", rows, " rows of ", shape.ctx, " tokens), but ", format_bytes(double(available)),
-           " are available; give a smaller model (model = model.shape_for{ params = ... }), fewer rows per "
-           "micro-batch (the sampler's batch; batch = keeps the rows per step by accumulating gradients), or "
-           "backend = \"simulated\" to draw the losses from a law");
-  }
+  const MicroBatches micro_batches = plan_micro_batches(
+      shape, source_rows, eval_B, config.micro_batch,
+      backend->name() == "cpu" ? static_cast<double>(available_memory_bytes()) : 0.0);
+  const int64_t micro = micro_batches.train, splits = source_rows / micro;
+  const int64_t eval_micro = micro_batches.eval, eval_splits = eval_B / eval_micro;
 
   if (!config.checkpoint.empty()) prepare_checkpoint_folder(config.checkpoint);
-  backend->init(shape, config.optimizer, std::max(micro, eval_B), config.seed);
+  backend->init(shape, config.optimizer, std::max(micro, eval_micro), config.seed);
   const std::string eval_start = read_eval ? eval->state() : std::string();
   const std::string print = fingerprint(config, backend->name(), batch, T, steps, eval_batches, eval_B, eval_T);
   const std::string legacy_print = legacy_fingerprint(config, backend->name(), batch, T, steps);
@@ -452,6 +492,8 @@ RunResult train(const TrainConfig& config) {
   result.params = shape.params();
   result.non_embedding_params = shape.non_embedding_params();
   result.requested_tokens = config.steps > 0 ? 0 : config.tokens;
+  result.micro_batch = micro;
+  result.split_for_memory = micro_batches.split_for_memory;
 
   std::vector<int32_t> tokens;
   // Ctrl-C during an evaluation stops it within one batch: it returns NaN and sets eval_interrupted
@@ -468,9 +510,11 @@ RunResult train(const TrainConfig& config) {
         return kNaN;
       }
       if (read_eval) eval->next_batch(tokens);
-      sum += backend->evaluate(read_eval ? tokens.data() : nullptr, eval_B, eval_T);
+      for (int64_t part = 0; part < eval_splits; ++part)
+        sum += backend->evaluate(read_eval ? tokens.data() + part * eval_micro * (eval_T + 1) : nullptr, eval_micro,
+                                 eval_T);
     }
-    return sum / static_cast<double>(eval_batches);
+    return sum / static_cast<double>(eval_batches * eval_splits);
   };
 
   RunState state;
@@ -482,7 +526,7 @@ RunResult train(const TrainConfig& config) {
   // batches; a run that asked for more would fail only once it had used them all).
   if (feed && state.step < steps && data->remaining_batches() >= 0) {
     const int64_t remaining = data->remaining_batches();
-    const int64_t micro_tokens = micro * T;
+    const int64_t micro_tokens = source_rows * T;
     // The messages' products fit in int64: steps × tokens_per_step does (checked above), and each
     // refusal's `remaining` is below what the run needs (accumulation, or needed ≤ steps × accumulation).
     auto refuse = [&](const std::string& message) {
@@ -494,10 +538,10 @@ RunResult train(const TrainConfig& config) {
              "has none left for this run; make a new data.sampler{...} for it, or plan more tokens with "
              "data.sampler{ tokens = ... }");
     if (accumulation > remaining)
-      refuse(str("train: batch = ", batch, " rows takes ", accumulation, " of the sampler's batches of ", micro,
+      refuse(str("train: batch = ", batch, " rows takes ", accumulation, " of the sampler's batches of ", source_rows,
                  " rows per optimizer step, but the sampler has only ", remaining, " batches (",
-                 remaining * micro_tokens, " tokens) left to give; lower batch to at most ", remaining * micro,
-                 " rows (a multiple of ", micro, "), or plan more tokens with data.sampler{ tokens = ... }"));
+                 remaining * micro_tokens, " tokens) left to give; lower batch to at most ", remaining * source_rows,
+                 " rows (a multiple of ", source_rows, "), or plan more tokens with data.sampler{ tokens = ... }"));
     const int64_t needed = (steps - state.step) * accumulation;
     if (needed > remaining)
       refuse(str("train: this run needs ", needed * micro_tokens, " tokens (", steps - state.step, " steps of ",
@@ -587,12 +631,14 @@ RunResult train(const TrainConfig& config) {
       loss = backend->advance(advance, batch, T);
     } else {
       double loss_sum = 0;
+      const int64_t passes = accumulation * splits;
       for (int64_t a = 0; a < accumulation; ++a) {
         if (feed) data->next_batch(tokens);
-        loss_sum += backend->accumulate(feed ? tokens.data() : nullptr, micro, T,
-                                        1.0f / static_cast<float>(accumulation));
+        for (int64_t part = 0; part < splits; ++part)
+          loss_sum += backend->accumulate(feed ? tokens.data() + part * micro * (T + 1) : nullptr, micro, T,
+                                          1.0f / static_cast<float>(passes));
       }
-      loss = loss_sum / static_cast<double>(accumulation);
+      loss = loss_sum / static_cast<double>(passes);
     }
     if (!std::isfinite(loss)) {
       result.status = RunStatus::Diverged;
@@ -700,6 +746,7 @@ std::string RunResult::BriefReport() const {
                          " tokens");
   if (requested_tokens > 0 && requested_tokens != tokens && status == RunStatus::Done)
     text += str(" (tokens = ", requested_tokens, " rounded down to ", steps, " whole steps)");
+  if (split_for_memory) text += str(" (in micro-batches of ", micro_batch, micro_batch == 1 ? " row" : " rows", " to fit memory)");
   text += str(", ", format_flops(flops), " FLOP, ", format_duration(wall_seconds));
   if (backend == "simulated") text += ", simulated";
   else text += str(", ", format_count(tokens_per_second), " tokens/s, ", format_flops(flops_per_second), " FLOP/s on ", backend);

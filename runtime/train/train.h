@@ -12,9 +12,10 @@
 // warmup over the first `warmup` fraction of the steps, then cosine decay to min_lr_ratio·lr that
 // ends exactly at the run's last step (Chinchilla: a longer cycle than the run biases the loss),
 // gradients clipped to global norm `clip`. A batch larger than the data source's rows is made of
-// several micro-batches whose gradients are accumulated.
+// several of its batches whose gradients are accumulated, and each of those goes through the
+// backend in passes of micro_batch rows (chosen to fit memory on the cpu backend unless given).
 //
-// Determinism: the same config, seed, data and thread count give bitwise identical losses. A
+// Determinism: the same config, seed, data, thread count and micro-batches give bitwise identical losses. A
 // checkpoint holds the parameters, the optimizer state, the sampler's position, the random state
 // and the curve so far; resuming from it continues bitwise identically to an uninterrupted run.
 #pragma once
@@ -51,6 +52,9 @@ struct TrainConfig {
   int64_t steps = 0;       // optimizer steps (exactly one of the two)
   int64_t batch = 0;       // rows per optimizer step; 0: the source's batch. A multiple of it.
   int64_t seq_len = 0;     // tokens per row; 0: the source's seq_len (needed without data)
+  int64_t micro_batch = 0; // rows per forward and backward pass, a divisor of the source's batch;
+                           // 0: the source's batch, or on the cpu backend the largest divisor of it
+                           // whose activations fit in the memory available (gradients accumulated)
 
   double lr = 1e-3;            // peak learning rate
   double warmup = 0.01;        // fraction of the steps spent warming up linearly
@@ -88,6 +92,8 @@ struct RunResult {
   RunStatus status = RunStatus::Done;
   std::string message;          // why it diverged or was interrupted
 
+  int64_t micro_batch = 0;      // rows per forward and backward pass (split_for_memory: chosen to fit)
+  bool split_for_memory = false;
   double final_loss = 0;        // held-out loss at the end (NaN without held-out data, and for a diverged run)
   double best_loss = 0;         // lowest held-out loss seen (a diverged run's, before it diverged)
   double final_train_loss = 0;  // mean training loss over the last curve interval
@@ -118,6 +124,23 @@ struct RunResult {
   std::string BriefReport() const;
   std::string Summary() const { return BriefReport(); }
 };
+
+// Rows per forward and backward pass, for training and for evaluation. `rows` is the data source's
+// batch, `eval_rows` the held-out source's, `micro_batch` the config's (0: choose). available_bytes
+// > 0 (the cpu backend: the memory available) bounds the rows to those whose activations fit
+// (cpu_backend_bytes): without a micro_batch given, the largest divisor of `rows` that fits, and of
+// `eval_rows` the largest that fits beside it. Throws scalelab::Error naming the fix when a given
+// micro_batch does not divide `rows`, or when not even one row fits.
+struct MicroBatches {
+  int64_t train = 0, eval = 0;
+  bool split_for_memory = false;  // fewer rows than the sources' batches, chosen to fit
+};
+MicroBatches plan_micro_batches(const model::GptConfig& model, int64_t rows, int64_t eval_rows, int64_t micro_batch,
+                                double available_bytes);
+// A lower bound on the bytes the CPU backend allocates for `rows` rows of ctx tokens: 16 bytes per
+// parameter (weights, gradients, two AdamW moments) and the activations kept for the backward pass
+// (attention probabilities included); *activations gets the latter.
+double cpu_backend_bytes(const model::GptConfig& model, int64_t rows, double* activations);
 
 // The learning rate at optimizer step `step` (0-based) of `steps`.
 double learning_rate(const TrainConfig& config, int64_t step, int64_t steps);

@@ -1102,6 +1102,64 @@ TEST_CASE("a batch made of two accumulated micro-batches takes the same step as 
   CHECK(half.second != Approx(whole.second).epsilon(1e-5));         // and the check can fail
 }
 
+// micro_batch splits each of the sampler's batches into passes of fewer rows: the same rows, the
+// same step as the whole batch (to rounding), and the same held-out loss measured in passes.
+TEST_CASE("a sampler's batch split into micro-batches takes the same steps as the whole batch") {
+  auto run = [](int64_t micro_batch, int64_t batch) {
+    MarkovSource data(16, 16, 16, 5, 1), held_out(16, 16, 16, 5, 2);
+    train::TrainConfig c = markov_run(data, held_out, tiny(16, 16, 16, 2, 2), 4);
+    c.batch = batch;
+    c.micro_batch = micro_batch;
+    c.eval_tokens = 4096;
+    c.eval_interval = 16 * 16;
+    c.lr = 1e-2;
+    return train::train(c);
+  };
+  const train::RunResult whole = run(0, 32), split = run(4, 32);
+  CHECK(whole.micro_batch == 16);
+  CHECK(split.micro_batch == 4);
+  CHECK_FALSE(split.split_for_memory);
+  REQUIRE(split.curve.size() == whole.curve.size());
+  CHECK(split.curve[0].eval_loss == Approx(whole.curve[0].eval_loss).epsilon(1e-6));  // the initial parameters
+  for (size_t i = 0; i < whole.curve.size(); ++i) {
+    INFO("point " << i);
+    CHECK(split.curve[i].train_loss == Approx(whole.curve[i].train_loss).epsilon(1e-5));
+    CHECK(split.curve[i].eval_loss == Approx(whole.curve[i].eval_loss).epsilon(1e-5));
+  }
+  CHECK(run(0, 16).final_loss != Approx(whole.final_loss).epsilon(1e-5));  // and the check can fail
+  CHECK_THROWS_WITH(run(3, 32), Catch::Contains("micro_batch = 3 rows must divide the sampler's batch of 16 rows"));
+  CHECK_THROWS_WITH(run(-1, 32), Catch::Contains("micro_batch must be >= 1"));
+}
+
+// The rows per pass the cpu backend's memory holds: with room for 3 rows of activations, a batch of
+// 8 goes in passes of 2 (the largest divisor that fits) and so do evaluations of 8 rows; a given
+// micro_batch is kept, evaluations in passes of at most as many rows.
+TEST_CASE("micro-batches are chosen to fit the memory available") {
+  const GptConfig m = tiny(256, 64, 64, 2, 2);
+  double activations = 0;
+  const double room = train::cpu_backend_bytes(m, 3, &activations);
+  CHECK(train::cpu_backend_bytes(m, 4, &activations) > room);
+  train::MicroBatches p = train::plan_micro_batches(m, 8, 8, 0, room);
+  CHECK(p.train == 2);
+  CHECK(p.eval == 2);
+  CHECK(p.split_for_memory);
+  p = train::plan_micro_batches(m, 9, 6, 0, room);  // 9 = 3 × 3: passes of 3; evaluations of 6 in 3 too
+  CHECK(p.train == 3);
+  CHECK(p.eval == 3);
+  p = train::plan_micro_batches(m, 8, 8, 0, 0);  // unknown memory (or another backend): the whole batches
+  CHECK(p.train == 8);
+  CHECK(p.eval == 8);
+  CHECK_FALSE(p.split_for_memory);
+  p = train::plan_micro_batches(m, 8, 6, 4, 0);
+  CHECK(p.train == 4);
+  CHECK(p.eval == 3);
+  CHECK_FALSE(p.split_for_memory);
+  CHECK_THROWS_WITH(train::plan_micro_batches(m, 8, 8, 8, room),
+                    Catch::Contains("for 8 rows of 64 tokens") && Catch::Contains("give a smaller micro_batch"));
+  CHECK_THROWS_WITH(train::plan_micro_batches(m, 8, 8, 0, train::cpu_backend_bytes(m, 1, &activations) - 1),
+                    Catch::Contains("for 1 row of 64 tokens") && Catch::Contains("smaller model"));
+}
+
 TEST_CASE("backward with overwrite stores what zero_grad then backward would, whatever grads held") {
   // 2 layers; sequences of 6 in a context of 8, so that the last rows of Wpe get no gradient and
   // must come out as zeros, not as what grads held.

@@ -108,6 +108,13 @@ t.test("zero, negative and out-of-range values are errors naming the key and the
   t.raises(function() run{ model = "m" } end, "train.run: model must be a model shape, model.gpt{")
   t.raises(function() run{ model = "m" } end, "(got string \"m\")")
   t.raises(function() run{ law = { E = 1 } } end, "law applies only to the simulated backend")
+  t.raises(function() run{ micro_batch = 0 } end, "micro_batch (rows per forward and backward pass) must be >= 1 (got 0)")
+  t.raises(function() run{ micro_batch = 3 } end, "micro_batch = 3 rows must divide the sampler's batch of 8 rows")
+  -- Passes of 4 rows: the same run as whole batches of 8, to rounding.
+  local whole, split = run{}, run{ micro_batch = 4 }
+  t.eq(whole.micro_batch, 8)
+  t.eq(split.micro_batch, 4)
+  t.near(split.loss, whole.loss, 1e-5)
 end)
 
 t.test("0 means the documented default for eval_interval, eval_tokens, checkpoint_interval and threads", function()

@@ -110,6 +110,7 @@ AllocationRule kaplan() {
       "Kaplan et al. 2020 (eq. 6.1, fig. 14): N_opt = 1.3e9·(C / PF-day)^0.73 non-embedding parameters, D = C/(6N).";
   // 1.3e9·(C / 8.64e19)^0.73 = k·C^0.73 with k = 1.3e9 / 8.64e19^0.73.
   rule.N_law = power(std::log(1.3e9) - 0.73 * std::log(kPetaflopDay), 0.73, "N_opt");
+  rule.non_embedding = true;
   return rule;
 }
 

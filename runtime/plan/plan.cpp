@@ -277,6 +277,20 @@ void note_kaplan_joint(const Law& law, Answer& a) {
                         "size: for that allocation use the rule plan.published.kaplan"));
 }
 
+// A rule of non-embedding N (Kaplan's) read with a law that is not one of Kaplan's: such a law
+// (Chinchilla's, Muennighoff's, a study's by default) counts all parameters, so the loss it gives
+// for that N is of a smaller model than the rule means.
+void note_rule_params(const AllocationRule& rule, const Law& law, Answer& a) {
+  if (!rule.non_embedding) return;
+  switch (law.kind()) {
+    case fit::LawKind::KaplanN: case fit::LawKind::KaplanND: case fit::LawKind::KaplanCurve: return;
+    default: break;
+  }
+  a.notes.push_back(str("the rule '", rule.name, "' counts non-embedding parameters (Kaplan et al.'s N), law '",
+                        law.name(), "' all of them if it counts as Chinchilla's, Muennighoff's, Besiroglu et al.'s "
+                        "and a study's laws do by default: the rule's models are larger than N by their embeddings"));
+}
+
 // What an answer from a fitted law must say of the fit: the parameters it could not determine, and
 // how far the answer lies beyond its runs.
 void note_fit_limits(const fit::FittedLaw& law, Answer& a) {
@@ -473,6 +487,7 @@ Answer optimal(const AllocationRule& rule, const OptimalOptions& options, const 
   Answer out;
   set_allocation(out, C, N, D, law ? predict(law->law, N, D, fit::kMissing) : fit::kMissing);
   if (law) note_fit_limits(*law, out);
+  if (law) note_rule_params(rule, law->law, out);
   if (std::fabs(6 * N * D / C - 1) > 1e-3) {
     out.set("flops_6ND", 6 * N * D, Unit::Flops, "6·N·D");
     out.notes.push_back("the rule's N_opt and D_opt are separate fits: 6·N·D differs from the budget");
@@ -684,6 +699,7 @@ Answer compare(const fit::FittedLaw& fitted, const CompareOptions& options) {
     const auto [N, D] = allocation_of(c);
     if (std::fabs(6 * N * D / C - 1) > 0.02)
       out.notes.push_back(str("'", c.name, "' uses ", flops_text(6 * N * D), " (6·N·D), not the budget ", flops_text(C)));
+    if (c.rule) note_rule_params(*c.rule, fitted.law, out);
   }
   out.notes.push_back("efficiency: the compute the law's optimum needs for the same loss, over the run's compute");
   out.method = "each candidate's loss under the law, against the law's optimum";
@@ -751,6 +767,7 @@ Answer table(const AllocationRule& rule, const TableOptions& options, const fit:
   };
   Answer out = rows_of(rule, true);
   if (law) note_undetermined(*law, out);
+  if (law) note_rule_params(rule, law->law, out);
   // Intervals of the FLOPs and tokens from the rule's bootstrap samples: each resample's N law
   // inverted at N, its D law (paired by index when the D law has as many samples, else the point D
   // law, else D = C/(6N)) read at that compute.

@@ -46,6 +46,9 @@ struct AllocationRule {
   std::string doc;
   fit::FittedLaw N_law;
   std::optional<fit::FittedLaw> D_law;
+  // Whether N_opt counts non-embedding parameters (Kaplan et al.'s N) rather than all of them: an
+  // answer that reads such an N with a law of all parameters says so.
+  bool non_embedding = false;
 
   // k·C^a of a power law (its parameters k and a).
   static double evaluate(const fit::Law& power_law, double flops);

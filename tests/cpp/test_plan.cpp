@@ -471,6 +471,36 @@ TEST_CASE("a candidate whose loss the optimum reaches with almost no compute has
   CHECK_THAT(a.Summary(), Contains("one parameter"));
 }
 
+// Kaplan's C^0.73 gives non-embedding parameters; Chinchilla's law reads N as all of them. An answer
+// that reads one with the other says so; one with a law of Kaplan's own form, or a rule of all
+// parameters, does not.
+TEST_CASE("a rule of non-embedding parameters read with a law of all parameters is noted") {
+  auto noted = [](const plan::Answer& a) {
+    return std::count_if(a.notes.begin(), a.notes.end(), [](const std::string& n) {
+      return n.find("counts non-embedding parameters") != std::string::npos;
+    });
+  };
+  const fit::FittedLaw chinchilla = wrap(fit::published::chinchilla());
+  CHECK(plan::published::kaplan().non_embedding);
+  CHECK_FALSE(plan::published::chinchilla_approach1().non_embedding);
+  plan::CompareOptions o;
+  o.compute = 1e22;
+  o.candidates.push_back({"Kaplan", fit::kMissing, fit::kMissing, plan::published::kaplan()});
+  o.candidates.push_back({"approach 1", fit::kMissing, fit::kMissing, plan::published::chinchilla_approach1()});
+  const plan::Answer a = plan::compare(chinchilla, o);
+  CHECK(noted(a) == 1);
+  CHECK_THAT(a.Summary(), Contains("the rule 'kaplan' counts non-embedding parameters (Kaplan et al.'s N), law 'chinchilla' all of them"));
+  CHECK(noted(plan::optimal(plan::published::kaplan(), at(1e22), &chinchilla)) == 1);
+  CHECK(noted(plan::optimal(plan::published::chinchilla_approach1(), at(1e22), &chinchilla)) == 0);
+  CHECK(noted(plan::optimal(plan::published::kaplan(), at(1e22))) == 0);  // no law: nothing read
+  plan::TableOptions t;
+  t.params = {1e9};
+  CHECK(noted(plan::table(plan::published::kaplan(), t, &chinchilla)) == 1);
+  const fit::FittedLaw kaplan_nd = wrap(fit::published::kaplan());
+  o.candidates.pop_back();
+  CHECK(noted(plan::compare(kaplan_nd, o)) == 0);
+}
+
 TEST_CASE("allocation rules: Kaplan's C^0.73") {
   plan::AllocationRule k = plan::published::kaplan();
   // N = 1.3e9 at one PF-day.

@@ -48,10 +48,32 @@ fit::FittedLaw to_law(lua_State* L, int index, const std::string& function) {
   if (!lua_istable(L, index))
     fail(function, ": law must be a Law (fit.published.chinchilla, a fitted law) or a table { kind = \"chinchilla\", "
          "E = ..., ... } (got ", type_name(L, index), ")");
-  if (lua_getfield(L, index, "kind") != LUA_TSTRING)
-    fail(function, ": a law given as a table needs kind = \"chinchilla\" | \"data_constrained\" | \"kaplan_ND\" | ...");
-  fit::Law law = fit::Law::Make(fit::law_kind_from_name(lua_tostring(L, -1)));
-  lua_pop(L, 1);
+  auto has = [&](const char* key) {
+    const bool present = lua_getfield(L, index, key) != LUA_TNIL;
+    lua_pop(L, 1);
+    return present;
+  };
+  fit::LawKind kind;
+  if (lua_getfield(L, index, "kind") == LUA_TSTRING) {
+    const std::string name = lua_tostring(L, -1);
+    lua_pop(L, 1);
+    kind = fit::law_kind_from_name(name);
+  } else if (has("N_law") || has("minima") || has("parabolas")) {
+    lua_pop(L, 1);
+    // fit.isoflop's and fit.approach1's results give N_opt(C), not a loss: an allocation.
+    fail(function, ": law = an IsoFLOP analysis (fit.isoflop, fit.approach1) gives N_opt(C) and D_opt(C), not a "
+         "loss law; ask with allocation = plan.allocation{ isoflop = analysis } instead (plan.optimal{ compute = ..., "
+         "allocation = plan.allocation{ isoflop = f } }), or fit a loss law (fit.chinchilla(obs))");
+  } else if (has("E") && has("A") && has("B") && has("alpha") && has("beta")) {
+    lua_pop(L, 1);
+    // Chinchilla's parameters (with R_D and R_N, Muennighoff's): the form says which law it is.
+    kind = has("R_D") || has("R_N") ? fit::LawKind::DataConstrained : fit::LawKind::Chinchilla;
+  } else {
+    lua_pop(L, 1);
+    fail(function, ": a law given as a table needs kind = \"chinchilla\" | \"data_constrained\" | \"kaplan_ND\" | ... "
+         "(or Chinchilla's parameters E, A, B, alpha, beta, which need no kind)");
+  }
+  fit::Law law = fit::Law::Make(kind);
   const std::vector<std::string> names = law.names();
   auto read_values = [&](int table, const std::string& where) {
     std::vector<double> values;

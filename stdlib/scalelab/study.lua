@@ -750,9 +750,12 @@ local function run_study(name, spec, where)
       end
       local ok_answer, method = pcall(function() return q.answer end)
       if not (ok_answer and type(method) == "function") then
+        -- An answer (a question asked with law = ...) is the commonest slip: the study brings the law.
+        local answered = checks.type_name(q) == "an Answer"
         checks.fail(where, string.format("study: questions[%d] is not a question (got %s%s); write a question as "
-          .. "plan.optimal{ compute = 1e21 } (help(plan) lists the others)", k, checks.type_name(q),
-          type(q) == "string" and (" \"" .. q .. "\"") or ""), { "questions" })
+          .. "plan.optimal{ compute = 1e21 } (help(plan) lists the others)%s", k, checks.type_name(q),
+          type(q) == "string" and (" \"" .. q .. "\"") or "",
+          answered and ", without law =: the study answers its questions with the laws it fits" or ""), { "questions" })
       end
     end
   end

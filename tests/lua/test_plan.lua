@@ -146,6 +146,20 @@ t.test("bad inputs say why", function()
   t.raises(function() plan.optimal{ compute = 1e22, law = chinchilla, gpu = "V100" } end, "plan.optimal: unknown GPU 'V100'")
   t.eq(plan.cost{ flops = 1e22, gpu = "TPU v5p", peak = 459e12 }.gpu, "TPU v5p")  -- with peak, any name
   t.raises(function() plan.optimal{ compute = 1e22, law = chinchilla, method = "fast" } end, "method must be")
+  -- A table of Chinchilla's parameters needs no kind (the form the simulated backend takes); with R_D
+  -- and R_N it is Muennighoff's law. One with neither kind nor that form is refused, naming both.
+  local plain = { E = 1.69, A = 406.4, B = 410.7, alpha = 0.34, beta = 0.28 }
+  t.near(plan.optimal{ compute = 1e22, law = plain }.N, plan.optimal{ compute = 1e22, law = chinchilla }.N, 1e-12)
+  local dc = { E = 1.869, A = 520.8, B = 1487.7, alpha = 0.3527, beta = 0.3527, R_D = 15.39, R_N = 5.31 }
+  t.near(plan.optimal{ compute = 1e22, unique_tokens = 25e9, law = dc }.N, 7.0e9, 0.02)
+  t.raises(function() plan.optimal{ compute = 1e22, law = { E = 1.69, A = 406.4 } } end,
+    "a law given as a table needs kind = \"chinchilla\" | \"data_constrained\" | \"kaplan_ND\" | ... (or Chinchilla's "
+    .. "parameters E, A, B, alpha, beta, which need no kind)")
+  -- An IsoFLOP analysis is an allocation, not a loss law: the error says how to ask with it.
+  local iso = { N_law = fit.published.chinchilla, minima = {} }
+  t.raises(function() plan.optimal{ compute = 1e22, law = iso } end,
+    "law = an IsoFLOP analysis (fit.isoflop, fit.approach1) gives N_opt(C) and D_opt(C), not a loss law; ask with "
+    .. "allocation = plan.allocation{ isoflop = analysis } instead")
 end)
 
 t.test("answers as records and Markdown for reports", function()

@@ -172,6 +172,18 @@ study "x" {
   t.eq(code, 1, out)
   t.ok(out:find("s.lua:4: study: questions[1] is not a question (got a string \"how big?\")", 1, true), out)
   t.ok(out:find("plan.optimal{ compute = 1e21 }", 1, true), out)
+  -- A question asked with law = is an answer: the study brings the law.
+  dir = script([[
+study "x" {
+  sweep = sweep.grid{ N = { 1e5 }, D = { 1e7 } },
+  backend = "simulated",
+  questions = { plan.optimal{ compute = 1e21, law = fit.published.chinchilla } },
+}
+]])
+  code, out = scalelab(dir, "s.lua", "--dry-run")
+  t.eq(code, 1, out)
+  t.ok(out:find("questions[1] is not a question (got an Answer); write a question as plan.optimal{ compute = 1e21 } "
+    .. "(help(plan) lists the others), without law =: the study answers its questions with the laws it fits", 1, true), out)
 
   dir = script([[
 study "x" {

@@ -129,12 +129,13 @@ end
 function checks.type_name(value)
   local kind = type(value)
   if kind == "number" then return math.type(value) == "integer" and "an integer" or "a number " .. tostring(value) end
+  local function article(name) return (name:match("^[AEIOUaeiou]") and "an " or "a ") .. name end
   if kind == "table" and getmetatable(value) and getmetatable(value).__name then
-    return "a " .. getmetatable(value).__name
+    return article(getmetatable(value).__name)
   end
   if kind == "userdata" then
     local mt = getmetatable(value)
-    return "a " .. (mt and mt.__name or "userdata")
+    return article(mt and mt.__name or "userdata")
   end
   return ({ string = "a string", table = "a table", ["function"] = "a function", boolean = "a boolean" })[kind] or kind
 end

@@ -297,6 +297,20 @@ Observations read_csv(const std::string& path, const std::map<std::string, std::
            near.empty() ? "" : "; did you mean '" + near + "'?", " (columns: N, D, U, C, S, loss, weight, run)");
     }
   }
+  // Without a mapping, a file whose loss is all it holds of ours fits no law: a scalelab results export
+  // (params, tokens) says which of its columns to map.
+  if (mapping.empty() && map.count("loss") && !map.count("N") && !map.count("D") && !map.count("C")) {
+    const bool export_file = std::find(header.begin(), header.end(), "params") != header.end() &&
+                             std::find(header.begin(), header.end(), "tokens") != header.end();
+    std::string headers;
+    for (const auto& h : header) headers += (headers.empty() ? "'" : ", '") + h + "'";
+    fail("fit.read_csv: '", path, "' has a loss column but none named N, D or C, so no law can be fitted to it; ",
+         export_file ? str("it is a scalelab results export: fit.read_csv(\"", path, "\", { N = \"params\", D = "
+                           "\"tokens\", U = \"unique_tokens\", loss = \"loss\" }) (N = \"non_embedding_params\" "
+                           "for Kaplan's count)")
+                     : str("map them: fit.read_csv(\"", path, "\", { N = \"<header>\", D = \"<header>\", loss = \"loss\" }) "
+                           "(its headers: ", headers, ")"));
+  }
   if (!map.count("loss")) {
     std::string headers;
     for (const auto& h : header) headers += (headers.empty() ? "'" : ", '") + h + "'";

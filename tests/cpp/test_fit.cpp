@@ -262,6 +262,21 @@ TEST_CASE("read_csv: mapping, missing columns, bad numbers and ragged rows") {
     out << "N,loss,weight\n1e8,3.0,-1\n";
   }
   CHECK_THROWS_WITH(read_csv(bad, {}), Catch::Contains("(weight) = -1 must be finite and non-negative"));
+  // A file whose only column of ours is loss fits no law: it was read as losses alone. A scalelab
+  // results export is told which of its columns to map; another file, its headers.
+  {
+    std::ofstream out(bad);
+    out << "study,params,non_embedding_params,tokens,unique_tokens,loss\ns,1e6,8e5,1e8,,3.1\n";
+  }
+  CHECK_THROWS_WITH(read_csv(bad, {}), Catch::Contains("has a loss column but none named N, D or C") &&
+                                           Catch::Contains("it is a scalelab results export: fit.read_csv(\"" + bad +
+                                                           "\", { N = \"params\", D = \"tokens\""));
+  {
+    std::ofstream out(bad);
+    out << "size,loss\n1e6,3.1\n";
+  }
+  CHECK_THROWS_WITH(read_csv(bad, {}), Catch::Contains("(its headers: 'size', 'loss')"));
+  CHECK(read_csv(bad, {{"N", "size"}, {"loss", "loss"}}).column("N") == std::vector<double>{1e6});
   std::remove(bad.c_str());
 }
 

@@ -73,6 +73,10 @@ t.test("bad rows name the row and what to give", function()
   -- A study's plan (s.runs) carries the size it asked for and no D: the error says what to give.
   t.raises(function() fit.chinchilla { { N = 1e8, N_fit = 1.04e8, tokens = 1e9, loss = 3 } } end,
     "fit.chinchilla: row 1 is a study's planned run (s.runs: N is the size it asked for, and it has no D); give s:observations()")
+  -- A store's run (store:runs{...}) has params and tokens, not N and D: the error says how to map them.
+  t.raises(function() fit.chinchilla { { params = 1e8, non_embedding_params = 8e7, tokens = 1e9, loss = 3 } } end,
+    "fit.chinchilla: row 1 is a stored run (params =, tokens =; no N or D); give a study's s:observations(), which "
+    .. "counts N as its fits do, or rows { N = r.params (or r.non_embedding_params for Kaplan's count), D = r.tokens")
   t.raises(function() fit.chinchilla { 3 } end, "must be Observations")
   t.raises(function() fit.chinchilla {} end, "fit.chinchilla: no observations (an empty list)")
   t.raises(function() fit.observations {} end, "fit.observations: no observations (an empty table)")

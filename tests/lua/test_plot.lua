@@ -107,6 +107,101 @@ t.test("ticks: decades on log axes in the field's units", function()
   t.eq(table.concat(labels, " "), "-0.4% -0.2% 0% 0.2% 0.4% 0.6%")
 end)
 
+-- Values a few ulps apart (a study whose losses are all capped at ln 256) once gave an axis a range
+-- no tick step could advance through: v + step == v, and the tick loop appended ticks until memory
+-- ran out. These tests hang (or fail) without the minimum span in widen and the tick loop's guard.
+local function next_up(x) -- the next float above a positive x
+  return (string.unpack("<d", string.pack("<i8", string.unpack("<i8", string.pack("<d", x)) + 1)))
+end
+
+-- The labels of an axis's ticks in a figure's script.
+local function tic_labels(script, axis)
+  local tics = script:match("set " .. axis .. "tics %(([^)]*)%)")
+  local labels = {}
+  for label in (tics or ""):gmatch("'([^']*)'") do labels[#labels + 1] = label end
+  return labels
+end
+
+local function check_ticks(ticks, lo, hi, what)
+  t.ok(#ticks >= 1 and #ticks <= 100, what .. ": a bounded number of ticks (" .. #ticks .. ")")
+  for _, tick in ipairs(ticks) do
+    t.ok(tick[1] >= lo and tick[1] <= hi, what .. ": tick " .. string.format("%.17g", tick[1]) .. " in the range")
+  end
+end
+
+t.test("ticks: a range one ulp wide ends with a bounded number of ticks", function()
+  local lo, hi = 5.5451774444795614, 5.5451774444795623  -- ln 256 and the float above it
+  t.eq(next_up(lo), hi)
+  check_ticks(plot.ticks(lo, hi, false), lo, hi, "ln 256, 1 ulp")
+  check_ticks(plot.ticks(1.0, next_up(1.0), false), 1.0, next_up(1.0), "1, 1 ulp")
+  check_ticks(plot.ticks(1e12, next_up(1e12), false), 1e12, next_up(1e12), "1e12, 1 ulp")
+  check_ticks(plot.ticks(-next_up(2.0), -2.0, false), -next_up(2.0), -2.0, "-2, 1 ulp")
+  -- A figure of such values: its range padded like a single value's, its ticks distinct.
+  local f = plot.figure {}
+  f:points { x = { 1, 2 }, y = { 1.0, next_up(1.0) } }
+  local r = F.ranges(f)
+  t.ok(r.y[1] <= 0.95 and r.y[2] >= 1.05, string.format("y range padded: {%.17g, %.17g}", r.y[1], r.y[2]))
+  local labels = tic_labels(F.script(f), "y")
+  t.ok(#labels >= 3, "y tick labels: " .. table.concat(labels, " "))
+  for i = 2, #labels do t.ok(labels[i] ~= labels[i - 1], "distinct y tick labels: " .. table.concat(labels, " ")) end
+end)
+
+t.test("ticks: a range of one value gets one tick at it", function()
+  for _, v in ipairs({ 0, 1, -3.5, 5.5451774444795614, 1e12 }) do
+    local ticks = plot.ticks(v, v, false)
+    t.eq(#ticks, 1, "one tick at " .. v)
+    t.eq(ticks[1][1], v)
+  end
+  t.eq(plot.ticks(1, 1, false)[1][2], "1")
+  -- A figure whose values are all equal, on both axes: padded as before.
+  local f = plot.figure {}
+  f:points { x = { 3, 3 }, y = { 2, 2 } }
+  local r = F.ranges(f)
+  t.near(r.x[1], 2.7, 1e-12)
+  t.near(r.x[2], 3.3, 1e-12)
+  t.near(r.y[1], 1.8, 1e-12)
+  t.near(r.y[2], 2.2, 1e-12)
+end)
+
+t.test("ticks: a tiny relative span at a large magnitude is padded like a single value", function()
+  local lo, hi = 1e12, 1e12 * (1 + 1e-15)
+  t.ok(hi > lo, "the values differ")
+  check_ticks(plot.ticks(lo, hi, false), lo, hi, "1e12 (1 + 1e-15)")
+  local f = plot.figure {}
+  f:points { x = { 1, 2 }, y = { lo, hi } }
+  local r = F.ranges(f)
+  t.ok(r.y[1] <= 0.95e12 and r.y[2] >= 1.05e12, string.format("y range padded: {%.17g, %.17g}", r.y[1], r.y[2]))
+  local labels = tic_labels(F.script(f), "y")
+  t.ok(#labels >= 3, "y tick labels: " .. table.concat(labels, " "))
+  for i = 2, #labels do t.ok(labels[i] ~= labels[i - 1], "distinct y tick labels: " .. table.concat(labels, " ")) end
+  -- The colour scale too: z values a few ulps apart get a padded scale with distinct labels.
+  local g = plot.figure { colorbar = { label = "loss" } }
+  g:points { x = { 1, 2 }, y = { 1, 2 }, z = { 5.5451774444795614, 5.5451774444795623 } }
+  local cb = F.ranges(g).cb
+  t.ok(cb[1] <= 5.3 and cb[2] >= 5.8, string.format("colour scale padded: {%.17g, %.17g}", cb[1], cb[2]))
+  labels = tic_labels(F.script(g), "cb")
+  t.ok(#labels >= 3, "colour-scale tick labels: " .. table.concat(labels, " "))
+end)
+
+t.test("ticks: a log axis one ulp wide, or of one value, ends; log bounds must be positive", function()
+  local lo, hi = 5.5451774444795614, 5.5451774444795623
+  check_ticks(plot.ticks(lo, hi, true), lo, hi, "log, ln 256, 1 ulp")
+  check_ticks(plot.ticks(1e12, next_up(1e12), true), 1e12, next_up(1e12), "log, 1e12, 1 ulp")
+  check_ticks(plot.ticks(1e12, 1e12 * (1 + 1e-15), true), 1e12, 1e12 * (1 + 1e-15), "log, 1e12 (1 + 1e-15)")
+  local ticks = plot.ticks(2, 2, true)
+  t.eq(#ticks, 1)
+  t.eq(ticks[1][1], 2)
+  local f = plot.figure { ylog = true }
+  f:points { x = { 1, 2 }, y = { lo, hi } }
+  local r = F.ranges(f)
+  t.ok(r.y[1] <= lo / 1.5 and r.y[2] >= hi * 1.5, string.format("log y range padded: {%.17g, %.17g}", r.y[1], r.y[2]))
+  local labels = tic_labels(F.script(f), "y")
+  t.ok(#labels >= 3, "log y tick labels: " .. table.concat(labels, " "))
+  -- log10(0) and log10(inf) would make the decade loops endless: an error instead.
+  t.raises(function() plot.ticks(0, 10, true) end, "a log axis needs positive finite bounds")
+  t.raises(function() plot.ticks(1, math.huge, true) end, "a log axis needs positive finite bounds")
+end)
+
 t.test("figure: help documents its methods; Tab on f: offers only them", function()
   local f = plot.figure { title = "T" }
   f:points { x = { 1, 2 }, y = { 3, 4 } }

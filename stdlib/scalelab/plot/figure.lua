@@ -148,11 +148,29 @@ local function nice_step(span, target)
   return 10 * base
 end
 
+-- The most ticks one axis gets: a bound on the tick loop, which a range narrower than the floats
+-- can step through (a span of a few ulps: a step below one ulp of v, so v + step == v) would
+-- otherwise never end.
+local max_ticks = 100
+
+-- Ticks when no step fits the range (lo == hi, or a span of a few ulps): its ends, or one tick where
+-- their labels are the same.
+local function end_ticks(lo, hi, fmt)
+  if not (is_finite(lo) and is_finite(hi) and lo <= hi) then return {} end
+  local ticks = { { lo, fmt(lo), false } }
+  if hi > lo and fmt(hi) ~= ticks[1][2] then ticks[2] = { hi, fmt(hi), false } end
+  return ticks
+end
+
 -- Ticks for an axis: { {value, label, minor} ... }.
 function M.ticks(lo, hi, log, format)
   local fmt = type(format) == "function" and format or formats[format or "number"]
   local ticks = {}
   if log then
+    -- log10(0) is -inf and log10(inf) is inf: the decade loops below would never end.
+    if not (is_finite(lo) and is_finite(hi) and lo > 0 and hi > 0) then
+      error(string.format("plot.ticks: a log axis needs positive finite bounds, not {%s, %s}", tostring(lo), tostring(hi)))
+    end
     local span = math.log(hi / lo, 10)
     local first, last = math.ceil(math.log(lo, 10) - 1e-9), math.floor(math.log(hi, 10) + 1e-9)
     if last - first + 1 >= 2 then
@@ -206,11 +224,16 @@ function M.ticks(lo, hi, log, format)
     return ticks
   end
   local step = nice_step(hi - lo, 6)
+  -- A step of 0 (lo == hi), below one ulp of the range's values, or far below its span: no ticks
+  -- can be stepped through it.
+  if not (step > 0 and step < math.huge) or (hi - lo) / step > max_ticks then return end_ticks(lo, hi, fmt) end
   local v = math.ceil(lo / step - 1e-9) * step
   while v <= hi + step * 1e-9 do
     local value = math.abs(v) < step * 1e-9 and 0 or v
     ticks[#ticks + 1] = { value, fmt(value), false }
-    v = v + step
+    local following = v + step
+    if not (following > v) or #ticks >= max_ticks then return end_ticks(lo, hi, fmt) end
+    v = following
   end
   return ticks
 end
@@ -342,15 +365,26 @@ end
 
 -- ---- ranges ---------------------------------------------------------------------------------
 
+-- A range narrower than this, relative to its magnitude, is as good as a single value: values
+-- a few ulps apart (losses all capped at ln 256) would otherwise get a range no step of ticks can
+-- advance through, and are padded as if they were equal.
+local min_relative_span = 1e-9
+
+local function narrow(lo, hi, log)
+  if log then return hi / lo - 1 <= min_relative_span end
+  return hi - lo <= min_relative_span * math.max(math.abs(lo), math.abs(hi))
+end
+
 local function widen(lo, hi, log, pad)
   pad = pad or 0.04
   if log then
-    if lo == hi then return lo / 2, hi * 2 end
+    if narrow(lo, hi, true) then return lo / 2, hi * 2 end
     local span = math.log(hi / lo)
     return lo * math.exp(-pad * span), hi * math.exp(pad * span)
   end
-  if lo == hi then
-    local d = lo == 0 and 1 or math.abs(lo) * 0.1
+  if narrow(lo, hi, false) then
+    local m = math.max(math.abs(lo), math.abs(hi))
+    local d = m == 0 and 1 or m * 0.1
     return lo - d, hi + d
   end
   local d = (hi - lo) * pad
@@ -419,7 +453,7 @@ function M.ranges(self)
   end
   if bounds.cb[1] <= bounds.cb[2] then
     local lo, hi = bounds.cb[1], bounds.cb[2]
-    if lo == hi then lo, hi = widen(lo, hi, cblog) end
+    if narrow(lo, hi, cblog) then lo, hi = widen(lo, hi, cblog) end
     if self.colorbar and self.colorbar.range then lo, hi = self.colorbar.range[1], self.colorbar.range[2] end
     out.cb = { lo, hi }
   end

@@ -26,7 +26,15 @@ for _, name in ipairs(scalelab.modules) do
 end
 
 local help = require "scalelab.help"
-_G.help = help.help
+-- help is called (help(), help(fit)); typed alone at the prompt it says so, as Python's does, rather
+-- than showing a function's address.
+_G.help = setmetatable({}, {
+  __name = "help",
+  __call = function(_, ...) return help.help(...) end,
+  __tostring = function()
+    return "help() lists the modules; help(x) documents a module, function or object: help(plot), help(fit.chinchilla)"
+  end,
+})
 _G.doc = help.doc
 _G.pretty = require("scalelab.pretty").format
 

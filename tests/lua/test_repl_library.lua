@@ -165,6 +165,13 @@ t.test("help(): one short line per module", function()
   t.ok(text:find("\n  plot  +the standard scaling%-law figures"), text)
 end)
 
+t.test("help typed alone says how to call it, instead of a function's address", function()
+  t.eq(tostring(help), "help() lists the modules; help(x) documents a module, function or object: help(plot), "
+    .. "help(fit.chinchilla)")
+  t.ok(pretty(help):find("help() lists the modules", 1, true), pretty(help))
+  t.ok(help_text(fit.chinchilla):find("fit.chinchilla(obs", 1, true))
+end)
+
 t.test("help wraps a listing's entries rather than cutting them, and keeps parentheses whole", function()
   local text = help_text(study)
   t.ok(text:find("(shape, tokens rounded to whole steps, epochs, hyperparameters, identity", 1, true) or

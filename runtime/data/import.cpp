@@ -62,10 +62,25 @@ struct stat stat_or_fail(const std::string& what, const std::string& path) {
   return st;
 }
 
-void list_files(const std::string& what, const std::string& path, std::vector<std::string>& out) {
+// Whether a file looks binary: a NUL byte in its first 8 KiB (as grep and git decide).
+bool looks_binary(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return false;  // reading it fails later, with its reason
+  char head[8192];
+  const size_t n = std::fread(head, 1, sizeof head, f);
+  std::fclose(f);
+  return std::memchr(head, '\0', n) != nullptr;
+}
+
+// The files at `path`: the file itself, or a folder's files, recursively in sorted order. A binary
+// file found in a folder (an executable, a database, an image beside the text) goes to `binary`
+// instead; one named itself is read as asked.
+void list_files(const std::string& what, const std::string& path, std::vector<std::string>& out,
+                std::vector<std::string>& binary, bool named = true) {
   struct stat st = stat_or_fail(what, path);
   if (S_ISREG(st.st_mode)) {
-    out.push_back(path);
+    if (!named && looks_binary(path)) binary.push_back(path);
+    else out.push_back(path);
     return;
   }
   if (!S_ISDIR(st.st_mode)) fail(what, ": '", path, "' is neither a file nor a folder");
@@ -77,7 +92,7 @@ void list_files(const std::string& what, const std::string& path, std::vector<st
   ::closedir(dir);
   std::sort(names.begin(), names.end());
   std::string prefix = path.back() == '/' ? path : path + "/";
-  for (const auto& n : names) list_files(what, prefix + n, out);
+  for (const auto& n : names) list_files(what, prefix + n, out, binary, false);
 }
 
 std::string read_file(const std::string& what, const std::string& path) {
@@ -122,8 +137,8 @@ void TextImportOptions::Validate() const {
 Corpus ImportText(const TextImportOptions& options) {
   options.Validate();
   const std::string what = "data.files";
-  std::vector<std::string> files;
-  for (const auto& p : options.paths) list_files(what, p, files);
+  std::vector<std::string> files, binary;
+  for (const auto& p : options.paths) list_files(what, p, files, binary);
   InputHash key;
   key.add(options.documents);
   for (const auto& f : files) key.add_file(f, stat_or_fail(what, f));
@@ -137,8 +152,13 @@ Corpus ImportText(const TextImportOptions& options) {
   m.tokenizer = "bytes";
   std::string listed;
   for (const auto& p : options.paths) listed += (listed.empty() ? "" : ", ") + p;
-  m.source = str("text files ", listed, " (", format_counted(double(files.size()), "file"), ", one document per ", options.documents, ")");
-  if (files.empty()) fail("empty corpus: no files found in ", listed);
+  m.source = str("text files ", listed, " (", format_counted(double(files.size()), "file"), ", one document per ", options.documents,
+                 binary.empty() ? "" : str("; ", format_counted(double(binary.size()), "binary file"), " in the folders left out, such as ", binary[0]),
+                 ")");
+  if (files.empty())
+    fail("empty corpus: no ", binary.empty() ? "" : "text ", "files found in ", listed,
+         binary.empty() ? "" : str(" (", format_counted(double(binary.size()), "binary file"), " left out, such as ", binary[0],
+                                   "; name a file itself to read it anyway)"));
   CorpusWriter writer(256, m, out);
   for (const auto& f : files) {
     check_interrupt();

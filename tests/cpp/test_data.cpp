@@ -758,6 +758,31 @@ std::string llmc_shard(const TempDir& dir, const std::string& name, const std::v
 
 }  // namespace
 
+// A folder of text often holds other files (a build, a database): a file with a NUL byte in its first
+// 8 KiB, found in a folder, is left out, and the corpus says so; one named itself is read as asked.
+TEST_CASE("binary files found in a folder are left out of a text import, named ones are read") {
+  TempDir dir;
+  ::mkdir((dir.path + "/notes").c_str(), 0755);
+  dir.file("notes/a.txt", "text\n");
+  std::string binary = dir.file("notes/b.db", std::string("SQLite format 3\0\x01\x02", 18));
+  TextImportOptions o;
+  o.paths = {dir.path + "/notes"};
+  o.out = dir.path + "/notes.tok";
+  Corpus c = ImportText(o);
+  CHECK(c.documents() == 1);
+  CHECK(c.tokens() == 5);  // "text\n"
+  CHECK_THAT(c.metadata().source, Catch::Contains("(1 file, one document per file; 1 binary file in the folders left out, "
+                                                  "such as " + binary + ")"));
+  o.paths = {dir.path + "/notes", binary};
+  o.out = dir.path + "/named.tok";
+  CHECK(ImportText(o).documents() == 2);
+  ::remove((dir.path + "/notes/a.txt").c_str());
+  o.paths = {dir.path + "/notes"};
+  o.out = dir.path + "/none.tok";
+  CHECK_THROWS_WITH(ImportText(o), Catch::Contains("no text files found in " + dir.path + "/notes (1 binary file left out") &&
+                                       Catch::Contains("name a file itself to read it anyway"));
+}
+
 TEST_CASE("text files and folders import as byte documents") {
   TempDir dir;
   ::mkdir((dir.path + "/books").c_str(), 0755);

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <string>
 
+#include "core/units.h"
+
 namespace scalelab::lua {
 
 namespace {
@@ -356,7 +358,8 @@ double Args::number(const char* key, double fallback) const {
   }
   double value = lua_tonumber(L_, -1);
   lua_pop(L_, 1);
-  if (!std::isfinite(value)) fail(function_, ": ", key, " must be finite (got ", value, ")");
+  // NaN prints as "nan" whatever its sign (the stream would say "-nan" for 0/0).
+  if (!std::isfinite(value)) fail(function_, ": ", key, " must be a finite number (got ", format_significant(value, 6), ")");
   return value;
 }
 

@@ -631,7 +631,9 @@ Answer inference(const fit::FittedLaw& fitted, const InferenceOptions& options) 
     ans.set("N_compute_optimal", ref.N, Unit::Params, "params, compute-optimal");
     ans.set("D_compute_optimal", ref.D, Unit::Tokens, "tokens, compute-optimal");
     ans.set("total_flops_compute_optimal", total_ref, Unit::Flops, "total FLOP, compute-optimal");
-    ans.set("saving", 1.0 - (6 * N * D + 2 * N * T) / total_ref, Unit::Fraction, "saving");
+    // A saving within the searches' tolerance is none (with no inference the two allocations are one).
+    const double saving = 1.0 - (6 * N * D + 2 * N * T) / total_ref;
+    ans.set("saving", std::fabs(saving) < 1e-8 ? 0.0 : saving, Unit::Fraction, "saving");
     return ans;
   });
   out.question = "inference-aware allocation for " + format_count(T) + " inference tokens, target " +

@@ -146,6 +146,9 @@ t.test("bad inputs say why", function()
   t.raises(function() plan.optimal{ compute = 1e22, law = chinchilla, gpu = "V100" } end, "plan.optimal: unknown GPU 'V100'")
   t.eq(plan.cost{ flops = 1e22, gpu = "TPU v5p", peak = 459e12 }.gpu, "TPU v5p")  -- with peak, any name
   t.raises(function() plan.optimal{ compute = 1e22, law = chinchilla, method = "fast" } end, "method must be")
+  t.raises(function() plan.optimal{ compute = 0 / 0, law = chinchilla } end, "compute must be a finite number (got nan)")
+  -- Without inference the inference-aware allocation is the compute-optimal one: no saving at all.
+  t.eq(plan.inference{ compute = 1e23, inference_tokens = 0, law = chinchilla }.saving, 0)
   -- A table of Chinchilla's parameters needs no kind (the form the simulated backend takes); with R_D
   -- and R_N it is Muennighoff's law. One with neither kind nor that form is refused, naming both.
   local plain = { E = 1.69, A = 406.4, B = 410.7, alpha = 0.34, beta = 0.28 }

@@ -1,6 +1,6 @@
 -- quickstart: a complete scaling study in a few minutes on a laptop-class CPU.
 --
---   build/scalelab scripts/quickstart.lua [--dry-run] [--jobs N]
+--   build/scalelab scripts/quickstart.lua [--dry-run | -n] [--jobs N | -j N] [--quiet | -q] [--help | -h]
 --
 -- What it does, in order:
 --   1. Data: a synthetic language drawn from a random probabilistic grammar (data.synthetic, kind
@@ -11,7 +11,9 @@
 --   2. Calibration: two short training runs measure this machine's training speed, and the sweep's
 --      compute budgets are the largest whose sweep, estimated with a margin of 1.5, trains within two
 --      and a half minutes on all cores (on 2 cores it takes about one, and the whole script about
---      100 s). The choice is saved beside the store, so a rerun plans the very same runs.
+--      100 s). The choice is saved beside the store, so a rerun plans the very same runs. A dry run
+--      (--dry-run, -n) saves nothing: it calibrates (or takes the saved choice) and times the plan by
+--      the measured speed.
 --   3. The study: an IsoFLOP sweep (Chinchilla's approach 2) of real training runs, up to six model
 --      sizes at each of four compute budgets (sizes that round to the same shape are trained once),
 --      in parallel, each recorded in quickstart.db. The model family and the learning rate are
@@ -30,6 +32,11 @@
 -- the simulated backend (losses drawn from a known law plus noise) and says so.
 local native = require "scalelab.native.study"
 local core = require "scalelab.native.core"
+
+-- The study's own options (--dry-run, --jobs, --quiet, --help), parsed before any work: --help prints
+-- the usage and exits, and a bad option exits 2 with it, before the data, the calibration or the
+-- budget file.
+local options = require("scalelab.study").script_options(arg)
 
 local cores = native.cpu_count()
 local have_trainer = rawget(_G, "train") ~= nil and rawget(_G, "data") ~= nil
@@ -125,11 +132,14 @@ end
 -- worse, and 4e-2 mostly worse.
 local learning_rate = 1.5e-2
 local top_budget = read_budget()
-local dry_run = false
-for _, a in ipairs(arg or {}) do dry_run = dry_run or a == "--dry-run" end
+local chosen_now = not top_budget
+-- Calibrated when the budget is still to choose, and in a dry run, whose estimate it times.
+local rate
+if have_trainer and (chosen_now or options.dry_run) then rate = calibrate() end
+-- Workers run side by side on the cores; on a GPU they share the one device.
+local parallel = calibrated_backend == "cuda" and 1 or math.min(cores, 5)
 if not top_budget then
   if have_trainer then
-    local rate = calibrate()
     -- The largest top budget (on a grid of thirds of a decade) whose runs, spread over the cores,
     -- train within the time target.
     top_budget = 1e9
@@ -142,14 +152,31 @@ if not top_budget then
       -- Every run trains on fresh tokens: its D must fit in the corpus's training split.
       local fits_corpus = true
       for p in plan_sweep(C):each() do fits_corpus = fits_corpus and p.D <= 0.9 * source.tokens end
-      -- Workers run side by side on the cores; on a GPU they share the one device.
-      local parallel = calibrated_backend == "cuda" and 1 or math.min(cores, 5)
       if fits_corpus and 1.5 * seconds / parallel <= seconds_target then top_budget = C end
     end
   else
     top_budget = 1e15
   end
-  if not dry_run then native.write_file(budget_file, string.format("%.17g\n", top_budget)) end
+  -- A dry run shows the plan but fixes nothing: the real run chooses (and saves) the budget itself.
+  if not options.dry_run then native.write_file(budget_file, string.format("%.17g\n", top_budget)) end
+end
+
+-- The speed the calibration measured, as the dry run times runs (hardware FLOP/s: the trainer's
+-- FLOPs, output logits included, over all the workers together): the sweep's hardware FLOPs over
+-- the time the calibration predicts for it, without the sizing's margin of 1.5. The dry run's
+-- estimate then agrees with the sizing above instead of assuming a speed per core.
+local measured_speed
+if rate then
+  local flops, seconds = 0, 0
+  for p in plan_sweep(top_budget):each() do
+    flops = flops + family(p.N).hardware_flops_per_token * p.D
+    seconds = seconds + p.D / rate(p.N)
+  end
+  measured_speed = flops / (seconds / parallel)
+end
+if options.dry_run and chosen_now then
+  print(string.format("quickstart: dry run: top budget %s FLOP, not saved (the real run calibrates again and saves its choice)",
+    core.format_flops(top_budget)))
 end
 local question_compute = 100 * top_budget
 
@@ -179,6 +206,7 @@ local s = study "quickstart" {
   store = store,
   fits = fits,
   questions = { plan.optimal { compute = question_compute } },
+  measured_speed = measured_speed,
 }
 
 if s.dry_run then return end

@@ -49,6 +49,7 @@ local VALID = {
   models = { "table", "string", "function" },
   point_keys = "table",
   repeat_data = "boolean",
+  measured_speed = "positive",
 }
 
 local MODEL_VALID = { aspect = { "positive", "string" }, shape = { "string", "function" }, vocab = "integer",
@@ -564,7 +565,8 @@ local function estimate_speed(s, store_path, runs)
   -- Simulated runs take no training time: the store's times of earlier simulated runs say nothing.
   if backends.simulates(s.backend_kind) then return math.huge, "simulated: no training" end
   -- Measured on the store's finished runs that this plan has too (their shapes give their hardware
-  -- FLOPs), when there are some; else the backend's assumption.
+  -- FLOPs), when there are some; else the speed the script measured and gave (measured_speed);
+  -- else the backend's assumption.
   local ok, store = pcall(native_store.open, store_path, { read_only = true })
   if ok then
     local planned = {}
@@ -578,6 +580,10 @@ local function estimate_speed(s, store_path, runs)
     end
     store:close()
     if seconds > 0 then return flops / seconds, "measured on this machine's finished runs" end
+  end
+  if s.measured_speed then
+    return s.measured_speed, string.format("measured %s FLOP/s for backend %s, given by the script: measured_speed",
+      core.format_flops(s.measured_speed), s.backend_kind)
   end
   local speed = backends.assumed_flops_per_second(s.backend_kind, native.cpu_count())
   if speed == math.huge then return speed, "simulated: no training" end
@@ -823,6 +829,7 @@ local function run_study(name, spec, where)
   s.checkpoint_dir = spec.checkpoints or (base .. ".checkpoints")
   s.report_base = type(spec.report) == "string" and strip_db(spec.report):gsub("%.md$", "") or base
   s.quiet = spec.quiet or options.quiet
+  s.measured_speed = spec.measured_speed
   if backends.trains(kind) then
     if spec.data == nil then
       checks.fail(where, "study: backend \"" .. kind .. "\" trains models on data: give the study data = a corpus "
@@ -987,7 +994,10 @@ data_constrained = { base = "single_epoch" } fits the base law on the single-epo
 Muennighoff et al. did; base = a law freezes that law; without base all seven parameters are fitted;
 a simulated law with R_D, R_N simulates the data-constrained law), questions, jobs, executor,
 seed, eval ({ interval =, tokens = }), report (path, or false: no report files or figures, though
-the fits and answers are still made), checkpoints (folder), quiet,
+the fits and answers are still made), checkpoints (folder), quiet, measured_speed (the training speed
+the script measured on this machine, in hardware FLOP/s: trainer FLOPs a token, output logits included,
+times tokens a second, over all the runs that train at once; the dry run times its runs by it instead
+of the backend's assumed speed, unless the store has finished runs of the plan to time them by),
 repeat_data (true: runs wanting more tokens than the corpus holds repeat it; otherwise that is an
 error before training), point_keys (names of your own sweep-point values that your model or hyper
 functions read; any other unknown key in a point is an error).

@@ -10,10 +10,69 @@ local dir = t.scratch("quickstart")
 
 local read = t.read_file
 
-local function quickstart(args)
-  local code, output = t.run(dir, "'" .. script .. "' " .. (args or ""), { SCALELAB_QUICKSTART_STORE = "qs.db" })
+local function quickstart(args, where)
+  local code, output = t.run(where or dir, "'" .. script .. "' " .. (args or ""), { SCALELAB_QUICKSTART_STORE = "qs.db" })
   return code, output
 end
+
+-- Its options, before any work and in a folder of their own, with no budget file: --help and a bad
+-- option neither build the data nor calibrate (nothing is printed before the usage) nor leave a
+-- file; a dry run calibrates, times the plan by the measured speed and saves nothing.
+-- Returns the exit status, the output and the files left: the budget file and the store (nil: none).
+local function in_fresh_folder(option)
+  local fresh = t.fresh_dir(dir .. "/options")
+  local code, out = quickstart(option, fresh)
+  return code, out, read(fresh .. "/qs.budget"), read(fresh .. "/qs.db")
+end
+
+t.test("--help prints the usage at once and leaves nothing behind", function()
+  for _, option in ipairs { "--help", "-h" } do
+    local code, out, budget, store = in_fresh_folder(option)
+    t.eq(code, 0, out)
+    t.ok(out:find("^usage: scalelab SCRIPT.lua "), option .. " prints the usage first, with no work before it:\n" .. out)
+    t.ok(out:find("--dry-run, -n", 1, true), out)
+    t.ok(not out:find("calibration:", 1, true) and not out:find("data:", 1, true), out)
+    t.eq(budget, nil, option .. " writes no budget file")
+    t.eq(store, nil, option .. " makes no store")
+  end
+end)
+
+t.test("an unknown option exits 2 with the usage, before any work", function()
+  local code, out, budget = in_fresh_folder("--dryrun")
+  t.eq(code, 2, out)
+  t.ok(out:find("unknown option '--dryrun'; did you mean '--dry-run'?", 1, true), out)
+  t.ok(out:find("usage: scalelab SCRIPT.lua ", 1, true), out)
+  t.ok(not out:find("calibration:", 1, true), out)
+  t.eq(budget, nil, "no budget file")
+end)
+
+-- The seconds of a printed duration ("850 ms", "67 s", "4.71 min").
+local function seconds_of(text)
+  local value, unit = text:match("^(%S+) (%S+)$")
+  local scale = { ms = 1e-3, s = 1, min = 60, h = 3600, d = 86400 }
+  return tonumber(value) and scale[unit] and tonumber(value) * scale[unit]
+end
+
+t.test("-n is --dry-run: it times the plan by the calibration and saves no budget", function()
+  for _, option in ipairs { "-n", "--dry-run" } do
+    local code, out, budget, store = in_fresh_folder(option)
+    t.eq(code, 0, out)
+    t.ok(out:find("calibration: ", 1, true), out)
+    local estimate = out:match("total: %d+ runs %(%d+ to train%), %S+ FLOP, estimated (.-) on ")
+    t.ok(out:find("FLOP/s for backend auto, given by the script: measured_speed)", 1, true), out)
+    t.ok(not out:find("(assumed ", 1, true), out)
+    -- The budget was chosen so that the calibration puts the sweep within the target (150 s) with a
+    -- margin of 1.5: the estimate, by the same measurement, is within 100 s (whole steps add a
+    -- little), unless even the smallest top budget, 1e9 FLOP, was over (a machine far slower than
+    -- any we run on).
+    local target = tonumber(os.getenv("SCALELAB_QUICKSTART_SECONDS") or "") or 150
+    local seconds = estimate and seconds_of(estimate)
+    t.ok(seconds and (seconds <= 1.1 * target / 1.5 or out:find("top budget 1e9 FLOP,", 1, true)),
+      "estimated " .. tostring(estimate) .. ":\n" .. out)
+    t.eq(budget, nil, option .. " saves no budget")
+    t.eq(store, nil, option .. " makes no store")
+  end
+end)
 
 -- A top budget of 4.6e10 FLOP: four budgets from 1.7e9, about 15 s of training on 2 cores.
 native.write_file(dir .. "/qs.budget", "4.6415888336127775e10\n")
@@ -58,6 +117,7 @@ t.test("--dry-run plans the same sweep and trains nothing", function()
   local code, out = quickstart("--dry-run")
   t.eq(code, 0, out)
   t.ok(out:find("total: ", 1, true), out)
+  t.eq(read(dir .. "/qs.budget"), "4.6415888336127775e10\n", "the saved budget is kept as it was")
 end)
 
 t.done()

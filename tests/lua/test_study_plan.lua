@@ -1,6 +1,7 @@
 -- Planning a study without running it (--dry-run): model families, hyperparameter rules by size,
 -- run identities, the N convention, and what the plan prints.
 local t = require "scalelab.test"
+local core = require "scalelab.native.core"
 
 local store_dir = t.scratch("study-plan")
 
@@ -170,6 +171,40 @@ t.test("the dry run times new runs by the store's finished ones, and does not co
   t.ok(text:find("measured on this machine's finished runs", 1, true), text)
   -- Run 1's speed, FLOPs / 10 s, over run 3's FLOPs.
   t.near(s.runs[3].estimated_seconds, 10 * s.runs[3].flops / ran.runs[1].flops, 1e-9)
+end)
+
+t.test("measured_speed: the dry run times runs by the speed the script measured, and says so", function()
+  local corpus = data.synthetic { kind = "markov", vocab = 64, order = 1, seed = 3, tokens = 3e5 }
+  local spec = function(speed)
+    return { data = corpus, backend = "cpu", model = { aspect = 16, ctx = 32 }, measured_speed = speed,
+             sweep = sweep.grid { N = { 1e4, 3e4 }, D = { 1e5, 2e5 } } }
+  end
+  local s, text = plan("measured-speed", spec(2.5e9))
+  t.ok(text:find("(measured 2.5e9 FLOP/s for backend cpu, given by the script: measured_speed)", 1, true), text)
+  t.ok(not text:find("assumed", 1, true), text)
+  local total = 0
+  for _, r in ipairs(s.runs) do
+    t.near(r.estimated_seconds, r.hardware_flops / 2.5e9, 1e-12)
+    total = total + r.estimated_seconds
+  end
+  t.ok(text:find("estimated " .. core.format_duration(total) .. " on ", 1, true), text)
+  -- Without it, the backend's assumption, as before.
+  local _, assumed = plan("measured-speed-none", spec(nil))
+  t.ok(assumed:find("(assumed ", 1, true), assumed)
+  for _, bad in ipairs { 0, -1, 0 / 0, math.huge, "fast" } do
+    t.raises(function() plan("measured-speed-bad", spec(bad)) end, "measured_speed must be")
+  end
+end)
+
+t.test("the store's finished runs time the dry run before measured_speed does", function()
+  local model_ = { aspect = 32, vocab = 256, ctx = 64 }
+  local function backend() return { loss = 3, metrics = { wall_seconds = 10 } } end
+  local ran = plan("speed-first", { model = model_, backend = backend, quiet = true, report = false,
+    sweep = sweep.grid { N = { 1e5 }, D = { 1e6 } } }, {})
+  local s, text = plan("speed-first", { model = model_, backend = backend, measured_speed = 1e6,
+    sweep = sweep.grid { N = { 1e5 }, D = { 1e6, 4e6 } } })
+  t.ok(text:find("measured on this machine's finished runs", 1, true), text)
+  t.near(s.runs[2].estimated_seconds, 10 * s.runs[2].flops / ran.runs[1].flops, 1e-9)
 end)
 
 t.test("the dry run times runs by the trainer's FLOPs, output logits included, not by 6·N·D", function()

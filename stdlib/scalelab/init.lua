@@ -35,6 +35,7 @@ _G.help = setmetatable({}, {
     return "help() lists the modules; help(x) documents a module, function or object: help(plot), help(fit.chinchilla)"
   end,
 })
+help.doc(_G.help, require("scalelab.native.core").docs()[help.help])
 _G.doc = help.doc
 _G.pretty = require("scalelab.pretty").format
 

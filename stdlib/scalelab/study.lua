@@ -560,7 +560,8 @@ end
 
 -- The speed the dry run times runs by, in hardware FLOP/s (a run's hardware_flops: the trainer's
 -- work, output logits included, which 6·N·D leaves out: with a large vocabulary and a small model
--- most of the time goes there).
+-- most of the time goes there), its basis, and whether it is one run's speed (measured on finished
+-- runs, each timed by its own wall clock) rather than the machine's (shared by the runs at once).
 local function estimate_speed(s, store_path, runs)
   -- Simulated runs take no training time: the store's times of earlier simulated runs say nothing.
   if backends.simulates(s.backend_kind) then return math.huge, "simulated: no training" end
@@ -579,7 +580,7 @@ local function estimate_speed(s, store_path, runs)
       end
     end
     store:close()
-    if seconds > 0 then return flops / seconds, "measured on this machine's finished runs" end
+    if seconds > 0 then return flops / seconds, "measured on this machine's finished runs", true end
   end
   if s.measured_speed then
     return s.measured_speed, string.format("measured %s FLOP/s for backend %s, given by the script: measured_speed",
@@ -632,8 +633,17 @@ local function rounding_warning(runs)
     worst.batch > 1 and "lower the batch (hyper = { batch = ... }) or ctx" or "use a shorter ctx")
 end
 
-local function print_plan(s, runs, duplicates, status_of, store_problem)
-  local speed, basis = estimate_speed(s, s.store_path, runs)
+local function print_plan(s, runs, duplicates, status_of, store_problem, jobs_asked)
+  local speed, basis, per_run = estimate_speed(s, s.store_path, runs)
+  -- The runs train `jobs` at once, each at the machine's speed shared among them (or at one run's
+  -- measured speed): the total is their times spread over the jobs, and at least the longest run.
+  local todo_count = 0
+  for _, r in ipairs(runs) do
+    if to_train(status_of and status_of[r.hash] or "new") then todo_count = todo_count + 1 end
+  end
+  local jobs = math.max(1, math.min(executor.jobs(s, jobs_asked), todo_count))
+  local run_speed = per_run and speed or speed / jobs
+  local longest = 0
   local lines = {}
   local header = string.format("%4s  %-9s %-9s %-28s %-9s %-9s %-8s %-9s %-9s %s", "#", "non-emb.", "params", "shape (L×d, heads)",
     "D", "epochs", "lr", "FLOPs", "time", "status")
@@ -643,12 +653,13 @@ local function print_plan(s, runs, duplicates, status_of, store_problem)
   lines[#lines + 1] = header
   local total_flops, total_seconds, todo = 0, 0, 0
   for _, r in ipairs(runs) do
-    local seconds = speed == math.huge and 0 or r.hardware_flops / speed
+    local seconds = speed == math.huge and 0 or r.hardware_flops / run_speed
     r.estimated_seconds = seconds
     local status = status_of and status_of[r.hash] or "new"
     if to_train(status) then
       todo = todo + 1
       total_seconds = total_seconds + seconds
+      longest = math.max(longest, seconds)
     end
     total_flops = total_flops + r.flops
     lines[#lines + 1] = string.format("%4d  %-9s %-9s %-28s %-9s %-9s %-8s %-9s %-9s %s", r.ordinal,
@@ -662,10 +673,11 @@ local function print_plan(s, runs, duplicates, status_of, store_problem)
     lines[#lines + 1] = string.format("total: %s (%d to simulate), %s FLOP if trained; simulated: %s",
       core.format_counted(#runs, "run"), todo, core.format_flops(total_flops), backends.describe_simulation(s.backend_identity))
   else
-    lines[#lines + 1] = string.format("total: %s (%d to train), %s FLOP, estimated %s on %s (%s)",
+    lines[#lines + 1] = string.format("total: %s (%d to train), %s FLOP, estimated %s on %s%s (%s)",
       core.format_counted(#runs, "run"), todo, core.format_flops(total_flops),
-      speed == math.huge and "-" or core.format_duration(total_seconds),
-      backends.device(s.backend_kind) == "cuda" and "the GPU" or core.format_counted(native.cpu_count(), "core"), basis)
+      speed == math.huge and "-" or core.format_duration(math.max(total_seconds / jobs, longest)),
+      backends.device(s.backend_kind) == "cuda" and "the GPU" or core.format_counted(native.cpu_count(), "core"),
+      jobs > 1 and string.format(", %d runs at once", jobs) or "", basis)
   end
   local _, capped = backends.capped(s.backend_identity, runs)
   if capped then lines[#lines + 1] = "warning: " .. capped end
@@ -867,7 +879,7 @@ local function run_study(name, spec, where)
   end
 
   if options.dry_run then
-    print_plan(s, runs, duplicates, stored_statuses(s))
+    print_plan(s, runs, duplicates, stored_statuses(s), nil, options.jobs or spec.jobs)
     s.dry_run = true
     return s
   end

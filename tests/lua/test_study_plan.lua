@@ -171,6 +171,13 @@ t.test("the dry run times new runs by the store's finished ones, and does not co
   t.ok(text:find("measured on this machine's finished runs", 1, true), text)
   -- Run 1's speed, FLOPs / 10 s, over run 3's FLOPs.
   t.near(s.runs[3].estimated_seconds, 10 * s.runs[3].flops / ran.runs[1].flops, 1e-9)
+  -- That is one run's speed (timed by its own clock): runs that train at once each keep it, and the
+  -- total is their times spread over the jobs (it summed them, as if they trained one after another).
+  local s4, text4 = plan("speed", { model = model_, backend = backend, jobs = 2,
+    sweep = sweep.grid { N = { 1e5 }, D = { 1e6, 2e6, 4e6, 8e6 } } })
+  t.near(s4.runs[4].estimated_seconds, 10 * s4.runs[4].flops / ran.runs[1].flops, 1e-9)
+  local spread = math.max((s4.runs[3].estimated_seconds + s4.runs[4].estimated_seconds) / 2, s4.runs[4].estimated_seconds)
+  t.ok(text4:find("(2 to train), 1.1e13 FLOP, estimated " .. core.format_duration(spread) .. " on ", 1, true), text4)
 end)
 
 t.test("measured_speed: the dry run times runs by the speed the script measured, and says so", function()
@@ -182,12 +189,16 @@ t.test("measured_speed: the dry run times runs by the speed the script measured,
   local s, text = plan("measured-speed", spec(2.5e9))
   t.ok(text:find("(measured 2.5e9 FLOP/s for backend cpu, given by the script: measured_speed)", 1, true), text)
   t.ok(not text:find("assumed", 1, true), text)
-  local total = 0
+  -- The machine's speed is shared by the runs that train at once (one per core, at most the 4 runs):
+  -- each run at 2.5e9 / jobs, the total their times spread over the jobs (at least the longest).
+  local jobs = math.min(require("scalelab.native.study").cpu_count(), 4)
+  local total, longest = 0, 0
   for _, r in ipairs(s.runs) do
-    t.near(r.estimated_seconds, r.hardware_flops / 2.5e9, 1e-12)
-    total = total + r.estimated_seconds
+    t.near(r.estimated_seconds, r.hardware_flops / (2.5e9 / jobs), 1e-12)
+    total, longest = total + r.estimated_seconds, math.max(longest, r.estimated_seconds)
   end
-  t.ok(text:find("estimated " .. core.format_duration(total) .. " on ", 1, true), text)
+  t.ok(text:find("estimated " .. core.format_duration(math.max(total / jobs, longest)) .. " on ", 1, true), text)
+  t.ok((jobs > 1) == (text:find(string.format(", %d runs at once (measured", jobs), 1, true) ~= nil), text)
   -- Without it, the backend's assumption, as before.
   local _, assumed = plan("measured-speed-none", spec(nil))
   t.ok(assumed:find("(assumed ", 1, true), assumed)

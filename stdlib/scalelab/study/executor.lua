@@ -362,6 +362,19 @@ local function worker_progress(path)
   return fraction, loss
 end
 
+-- How many of the study's runs train at once: `asked` (--jobs, the study's jobs =) or, by default,
+-- one per core for training runs and one in all for simulated and custom ones (quick: one process
+-- does them fastest); one where there is no script to start workers from (the REPL, -e).
+function executor.jobs(s, asked)
+  local jobs = asked
+  if not jobs then
+    jobs = (s.backend_kind == "simulated" or s.backend_kind == "law" or s.backend_kind == "custom") and 1
+      or native.cpu_count()
+  end
+  if not s.script_path then jobs = 1 end
+  return jobs
+end
+
 function executor.execute(s, options)
   local store = native_store.open(s.store_path)
   local lock, holder = native.lock(native.store_lock_path(s.store_path))
@@ -433,13 +446,7 @@ function executor.execute(s, options)
   native.make_dirs(s.checkpoint_dir)
 
   local cores = native.cpu_count()
-  local jobs = options.jobs
-  if not jobs then
-    -- Simulated and custom runs are quick: one process does them fastest. Training runs go in
-    -- parallel over the cores, one thread each.
-    jobs = (s.backend_kind == "simulated" or s.backend_kind == "law" or s.backend_kind == "custom") and 1 or cores
-  end
-  if not s.script_path then jobs = 1 end  -- no script to start workers from (REPL, -e)
+  local jobs = executor.jobs(s, options.jobs)
   -- The threads each run trains on: the cores shared by the runs of the whole sweep that train at
   -- once, not by those still pending. The CPU trainer's rounding depends on its thread count, so a
   -- rerun that finds one run left trains it (or resumes it) as the uninterrupted sweep did.

@@ -879,7 +879,8 @@ local function run_study(name, spec, where)
   end
 
   if options.dry_run then
-    print_plan(s, runs, duplicates, stored_statuses(s), nil, options.jobs or spec.jobs)
+    local status_of, store_problem = stored_statuses(s)
+    print_plan(s, runs, duplicates, status_of, store_problem, options.jobs or spec.jobs)
     s.dry_run = true
     return s
   end

@@ -171,7 +171,9 @@ int tokens_bin(lua_State* L) {
 }
 
 int synthetic(lua_State* L) {
-  luaL_checktype(L, 1, LUA_TTABLE);
+  if (!lua_istable(L, 1))
+    fail("data.synthetic expects a table of named arguments, like data.synthetic{ kind = \"markov\", vocab = 256, "
+         "seed = 1 }; got ", luaL_typename(L, 1));
   lua_getfield(L, 1, "kind");
   std::string kind = lua_isstring(L, -1) ? lua_tostring(L, -1) : "";
   lua_pop(L, 1);

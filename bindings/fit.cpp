@@ -1031,7 +1031,9 @@ double optional_number(lua_State* L, int table, const char* key, const std::stri
 // analysis. runs: { { N =, curve = { { tokens =, train_loss =, eval_loss = }, ... } }, ... }, the
 // shape a study's runs and store:curve give (a point's `loss` counts as its training loss).
 int approach1(lua_State* L) {
-  luaL_checktype(L, 1, LUA_TTABLE);
+  if (!lua_istable(L, 1))
+    fail("fit.approach1 expects the runs with their curves, a list of { N =, curve = { { tokens =, train_loss = }, "
+         "... } } as a study's s.runs gives them; got ", luaL_typename(L, 1));
   fit::Approach1Options options;
   if (!lua_isnoneornil(L, 2)) {
     Args args(L, 2, "fit.approach1", {"loss", "points_per_decade", "smoothing", "bootstrap", "seed"});

@@ -498,7 +498,18 @@ int run_as(lua_State* L, const char* function) {
 
 // train.simulate{...}: train.run on the simulated backend (a shallow copy of the arguments).
 int simulate(lua_State* L) {
-  luaL_checktype(L, 1, LUA_TTABLE);
+  if (!lua_istable(L, 1))
+    fail("train.simulate expects a table of named arguments, like train.simulate{ model = model.gpt{...}, tokens = "
+         "1e9, batch = 8, seq_len = 256 }; got ", luaL_typename(L, 1));
+  // N and D are what a law speaks of; a run is given by its model and its tokens.
+  for (const char* key : {"N", "D"})
+    if (lua_getfield(L, 1, key) != LUA_TNIL) {
+      lua_pop(L, 1);
+      fail("train.simulate: give the model and its tokens, not ", key, " =: model = model.shape_for{ params = N } "
+           "(or model.gpt{...}) and tokens = D");
+    } else {
+      lua_pop(L, 1);
+    }
   lua_newtable(L);
   lua_pushnil(L);
   while (lua_next(L, 1)) {

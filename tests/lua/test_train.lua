@@ -108,6 +108,11 @@ t.test("zero, negative and out-of-range values are errors naming the key and the
   t.raises(function() run{ model = "m" } end, "train.run: model must be a model shape, model.gpt{")
   t.raises(function() run{ model = "m" } end, "(got string \"m\")")
   t.raises(function() run{ law = { E = 1 } } end, "law applies only to the simulated backend")
+  t.raises(function() train.simulate() end, "train.simulate expects a table of named arguments, like train.simulate{ model = ")
+  t.raises(function() train.simulate{ N = 1e6, D = 1e8 } end,
+    "train.simulate: give the model and its tokens, not N =: model = model.shape_for{ params = N }")
+  t.raises(function() data.synthetic() end, "data.synthetic expects a table of named arguments, like data.synthetic{ kind = ")
+  t.raises(function() fit.approach1() end, "fit.approach1 expects the runs with their curves")
   t.raises(function() run{ micro_batch = 0 } end, "micro_batch (rows per forward and backward pass) must be >= 1 (got 0)")
   t.raises(function() run{ micro_batch = 3 } end, "micro_batch = 3 rows must divide the sampler's batch of 8 rows")
   -- Passes of 4 rows: the same run as whole batches of 8, to rounding.

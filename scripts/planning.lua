@@ -1,6 +1,18 @@
 -- Planning questions with the published laws: the numbers of REFERENCE.md, reproduced, and where
 -- the published laws disagree with each other (which matters more for a plan than any one number).
 --   scalelab scripts/planning.lua
+-- It takes no options: --help (-h) prints these lines; anything else is bad usage (status 2).
+local own_arg = rawget(_G, "arg")
+if type(own_arg) == "table" and own_arg[1] ~= nil then
+  if own_arg[1] == "--help" or own_arg[1] == "-h" then
+    print("Planning questions with the published laws: the numbers of REFERENCE.md, reproduced, and where the\n"
+      .. "published laws disagree with each other.\nusage: scalelab scripts/planning.lua   (no options)")
+    os.exit(0)
+  end
+  io.stderr:write("scalelab: planning.lua takes no options (got ", table.concat(own_arg, " "),
+    ")\nusage: scalelab scripts/planning.lua\n")
+  os.exit(2)
+end
 local function law(name, values)
   -- fit.published.<name> when the fit module is there; the same constants as a table otherwise.
   if fit and fit.published and fit.published[name] then

@@ -1,6 +1,17 @@
 -- The planning demo script runs and prints the reproduced numbers.
 local t = require "scalelab.test"
 
+t.test("scripts/planning.lua takes no options: --help says what it is, anything else is bad usage", function()
+  local dir = t.scratch("plan-demo")
+  local script = "'" .. os.getenv("SCALELAB_SOURCE_DIR") .. "/scripts/planning.lua'"
+  local code, out = t.run(dir, script .. " --help")
+  t.eq(code, 0, out)
+  t.ok(out:find("usage: scalelab scripts/planning.lua", 1, true) and not out:find("Gopher", 1, true), out)
+  code, out = t.run(dir, script .. " --bogus")
+  t.eq(code, 2, out)
+  t.ok(out:find("planning.lua takes no options (got --bogus)", 1, true), out)
+end)
+
 t.test("scripts/planning.lua runs", function()
   local lines = {}
   local print_ = print

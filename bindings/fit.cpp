@@ -1303,7 +1303,9 @@ int open_fit(lua_State* L) {
         "fit.observations(rows): a list of rows { N =, D =, loss =, ... } such as a study's s:observations()"},
        {"read_csv", &bound<read_csv>,
         "fit.read_csv(path [, { N = \"params\", D = \"tokens\", loss = \"loss\", ... }]) -> Observations"},
-       {"chinchilla", &bound<chinchilla>, "fit.chinchilla(obs [, options]) -> law: E + A/N^alpha + B/D^beta"},
+       {"chinchilla", &bound<chinchilla>,
+        "fit.chinchilla(obs [, { bootstrap = 0, free =, tie =, init =, bounds =, grid =, starts =, huber_delta = 1e-3, "
+        "... }]) -> law: E + A/N^alpha + B/D^beta, fitted as Hoffmann et al. did (help(fit): the options)"},
        {"data_constrained", &bound<data_constrained>,
         "fit.data_constrained(obs [, { base = law, free = {\"R_D\", \"R_N\"}, ... }]) -> law"},
        {"kaplan", &bound<kaplan>, "fit.kaplan(obs [, { form = \"N\"|\"D\"|\"C\"|\"ND\"|\"curve\", ... }]) -> law"},

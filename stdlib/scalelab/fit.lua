@@ -64,6 +64,18 @@ fit: scaling laws and their fitting.
   fit.custom{ params =, predict =, inputs =, data = obs }   a law written in Lua
   fit.extrapolate(law, obs, { below = C })   fit below C, report errors predicting the runs above
   fit.published.chinchilla / .epoch / .datablations / .kaplan (and kaplan_N, kaplan_D, kaplan_C, kaplan_curve)
+Fitting options (opts of chinchilla, data_constrained, kaplan, law and custom; all optional):
+  bootstrap = 0           resamples of the runs refitted for intervals (e.g. 200, as Epoch did); seed = 1
+  free = {"R_D", ...}     parameters to fit; the others are held at init's (or the law's) values
+  tie = {"alpha", "beta"} parameters fitted as one value (or a list of such lists)
+  init = { E = 1.69 }     starting and held values; bounds = { alpha = {0, 3} } in natural units
+  grid = { alpha = {...} } start grid per parameter (ln value for A, B, E); starts = { {...}, ... }
+                          whole start vectors instead of the grid
+  huber_delta = 1e-3      Huber's delta on ln residuals; false for least squares
+  parametrisation = "lse" log-space LogSumExp (the published method) or "direct"
+  max_iterations = 1000, function_tolerance = 1e-9, threads = 2, covariance = true (standard
+  errors), merge_starts = true (a start stops at an optimum another reached), bootstrap_starts = 4
+  (the best optima each bootstrap refit starts from)
 A law: law.params, law.intervals, law.objective, law.r2, law:predict{N =, D =}, law:summary(),
 law:allocation(C), law:interval(name or function, level), law.samples, law.warnings,
 law.standard_errors, law.undetermined (parameters the data cannot determine: no standard error).]])

@@ -450,4 +450,15 @@ t.test("a fit that drives E to zero does not warn of disagreeing starts or rival
   t.eq(#law.warnings, 0, table.concat(law.warnings, "\n"))
 end)
 
+t.test("help(fit) documents every fitting option", function()
+  local text = require("scalelab.native.core").docs()[fit]
+  for _, key in ipairs { "bootstrap", "seed", "starts", "grid", "bounds", "tie", "free", "threads", "huber_delta",
+                         "max_iterations", "covariance", "init", "parametrisation", "merge_starts", "bootstrap_starts",
+                         "function_tolerance" } do
+    t.ok(text:find(key .. " =", 1, true), "help(fit) does not document " .. key)
+  end
+  -- An option not among them is refused, naming them (so the list above is the whole of them).
+  t.raises(function() fit.chinchilla({ { N = 1e8, D = 1e9, loss = 3 } }, { bootsrap = 10 }) end, "did you mean 'bootstrap'")
+end)
+
 t.done()

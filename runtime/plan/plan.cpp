@@ -532,9 +532,21 @@ Answer loss(const fit::FittedLaw& fitted, const LossOptions& options) {
     Answer ans;
     set_allocation(ans, 6 * options.N * options.D, options.N, options.D,
                    predict(law, options.N, options.D, options.unique_tokens));
-    if (given(options.unique_tokens)) set_data(ans, law, options.N, options.D, options.unique_tokens);
+    if (given(options.unique_tokens)) {
+      set_data(ans, law, options.N, options.D, options.unique_tokens);
+    } else if (law.kind() == LawKind::DataConstrained) {
+      // On fresh data (U = D) Muennighoff's law still counts parameters beyond N_opt(D) as worth
+      // less: the answer shows the N' its loss comes from.
+      const double effective = fit::effective_params(options.N, options.D, law.param("R_N"), law.param("A"),
+                                                     law.param("B"), law.param("alpha"), law.param("beta"));
+      if (effective < options.N * (1 - 1e-9)) ans.set("effective_N", effective, Unit::Params, "effective params N'");
+    }
     return ans;
   });
+  if (!given(options.unique_tokens) && out.has("effective_N"))
+    out.notes.push_back(str("on fresh data (no unique_tokens given, U = D) the law counts the parameters beyond N_opt(D) "
+                            "as worth less (excess parameters): its loss is that of N' = ",
+                            format_count(out.value("effective_N")), " effective parameters"));
   out.question = "loss of " + format_count(options.N) + " parameters on " + format_count(options.D) + " tokens";
   if (given(options.unique_tokens)) out.question += " (" + format_count(options.unique_tokens) + " unique)";
   out.law = law_label(fitted);

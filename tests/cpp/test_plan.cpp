@@ -177,6 +177,20 @@ TEST_CASE("plan.loss's effective N and D are REFERENCE.md's, with U_D = min(U, D
     CHECK(a.value("epochs") == Approx(run.D / run.U).epsilon(1e-12));
     CHECK(a.value("loss") == Approx(hand.loss(run.N, run.D, run.U)).epsilon(1e-12));
   }
+  // Without unique_tokens (fresh data, U = D) the law still discounts parameters beyond N_opt(D):
+  // the answer shows N' and says why its loss is above the base law's. Within N_opt(D), nothing.
+  plan::LossOptions fresh;
+  fresh.N = 5e9;
+  fresh.D = 1e8;
+  REQUIRE(hand.N_opt(fresh.D) < fresh.N);
+  plan::Answer a = plan::loss(wrap(hand.law()), fresh);
+  CHECK(a.value("effective_N") == Approx(hand.N_eff(fresh.N, fresh.D, fresh.D)).epsilon(1e-12));
+  CHECK(a.value("loss") == Approx(hand.loss(fresh.N, fresh.D, fresh.D)).epsilon(1e-12));
+  CHECK(std::count_if(a.notes.begin(), a.notes.end(), [](const std::string& n) {
+          return n.find("on fresh data (no unique_tokens given, U = D) the law counts the parameters beyond N_opt(D)") == 0;
+        }) == 1);
+  fresh.N = 0.5 * hand.N_opt(fresh.D);
+  CHECK_FALSE(plan::loss(wrap(hand.law()), fresh).has("effective_N"));
 }
 
 TEST_CASE("the loss floor of limited unique data is the law's limit, and compute_for names it") {

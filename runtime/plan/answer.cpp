@@ -114,6 +114,23 @@ std::string pad(const std::string& s, size_t w, bool right) {
   return right ? std::string(w - n, ' ') + s : s + std::string(w - n, ' ');
 }
 
+// Whether the block of quantities says nothing the first row does not (plan.compare's answer is the
+// law's optimum, its first row): printed once, in the table.
+bool repeats_first_row(const Answer& a) {
+  if (a.rows.empty() || a.quantities.empty()) return false;
+  auto same = [](double x, double y) {
+    return x == y || (std::isnan(x) && std::isnan(y)) || std::fabs(x - y) <= 1e-12 * std::max(std::fabs(x), std::fabs(y));
+  };
+  const Answer& first = a.rows.front();
+  for (const auto& q : a.quantities) {
+    if (!first.has(q.name)) return false;
+    const Quantity& r = first.quantity(q.name);
+    if (!same(q.value, r.value) || q.interval.valid() != r.interval.valid()) return false;
+    if (q.interval.valid() && !(same(q.interval.lo, r.interval.lo) && same(q.interval.hi, r.interval.hi))) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 std::string Answer::Summary() const {
@@ -127,9 +144,10 @@ std::string Answer::Summary() const {
   }
   out << "\n";
   size_t label_width = 0;
+  const bool block = !repeats_first_row(*this);
   for (const auto& q : quantities) label_width = std::max(label_width, width(q.label));
   for (const auto& q : quantities)
-    out << "  " << pad(q.label, label_width, false) << "  " << cell(q) << "\n";
+    if (block) out << "  " << pad(q.label, label_width, false) << "  " << cell(q) << "\n";
   if (cost) out << "  cost: " << cost->Summary() << "\n";
   if (!rows.empty()) {
     // Columns: the union of row quantities, in first-seen order.
@@ -205,7 +223,7 @@ std::string Answer::Markdown() const {
           << samples - samples_failed << ")";
     out << ".\n";
   }
-  if (!quantities.empty()) {
+  if (!quantities.empty() && !repeats_first_row(*this)) {
     const bool intervals = std::any_of(quantities.begin(), quantities.end(), [](const Quantity& q) { return q.interval.valid(); });
     out << (intervals ? "\n| quantity | value | 95% interval |\n|---|---:|---|\n" : "\n| quantity | value |\n|---|---:|\n");
     for (const auto& q : quantities) {

@@ -483,6 +483,14 @@ TEST_CASE("a candidate whose loss the optimum reaches with almost no compute has
   CHECK(one.value("efficiency") == 0);
   CHECK(a.rows[0].value("efficiency") == Approx(1));
   CHECK_THAT(a.Summary(), Contains("one parameter"));
+  // The law's optimum, with its intervals, is printed once: as the table's first row, not also as a
+  // block of quantities above it (the answer's own quantities stay, for a.value("N")).
+  CHECK(a.quantity("N").interval.valid());
+  CHECK(a.value("N") == a.rows[0].value("N"));
+  CHECK_THAT(a.Summary(), !Contains("\n  params ") && Contains("\n  law's optimum "));
+  CHECK_THAT(a.Markdown(), !Contains("| quantity |") && Contains("| law's optimum |"));
+  // Where the block differs from the first row it stays (an optimal answer has no rows at all).
+  CHECK_THAT(plan::optimal(law, at(1e22)).Summary(), Contains("\n  params "));
 }
 
 // Kaplan's C^0.73 gives non-embedding parameters; Chinchilla's law reads N as all of them. An answer

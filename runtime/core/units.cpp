@@ -82,7 +82,11 @@ std::string format_duration(double seconds) {
   if (seconds < 120) return format_significant(seconds, 3) + " s";
   if (seconds < 7200) return format_significant(seconds / 60, 3) + " min";
   if (seconds < 3 * 86400) return format_significant(seconds / 3600, 3) + " h";
-  return format_significant(seconds / 86400, 3) + " d";
+  // Days up to 999, then years ("2.74 years", "1.2k years"): never "2.89e+03 d".
+  const double days = std::stod(format_significant(seconds / 86400, 3));
+  if (days < 1000) return format_significant(days, 3) + " d";
+  const double years = seconds / (365.25 * 86400);
+  return (years < 999.5 ? format_significant(years, 3) : format_count(years)) + " years";
 }
 
 }  // namespace scalelab

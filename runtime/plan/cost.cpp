@@ -41,6 +41,7 @@ void CostOptions::Validate(const std::string& caller) const {
   if (!(mfu > 0 && mfu <= 1))
     fail(caller, ": mfu (model FLOP utilisation) must be in (0, 1], e.g. 0.4 (got ", mfu, ")");
   if (!(gpus >= 1) || !std::isfinite(gpus)) fail(caller, ": gpus must be at least 1 (got ", gpus, ")");
+  if (gpus != std::floor(gpus)) fail(caller, ": gpus must be a whole number of GPUs (got ", gpus, ")");
   if (peak < 0 || !std::isfinite(peak)) fail(caller, ": peak must be a positive FLOP/s (got ", peak, ")");
   if (peak == 0) {  // the named GPU gives the peak; given a peak, the name is only a label
     try {
@@ -58,7 +59,10 @@ Cost cost(double flops, const CostOptions& options) {
   c.flops = flops;
   if (options.peak > 0) {
     c.peak = options.peak;
-    c.gpu = options.gpu.empty() || lower(options.gpu) == "h100" ? "custom GPU" : options.gpu;
+    c.gpu = options.gpu.empty() || lower(options.gpu) == "custom" ? "custom GPU" : options.gpu;
+    // A GPU of the table named with another peak: priced at the peak given, and the summary says so.
+    for (const Gpu& g : gpus())
+      if (lower(g.name) == lower(options.gpu) && g.peak != options.peak) c.peak_overridden = true;
   } else {
     const Gpu& g = gpu(options.gpu);
     c.peak = g.peak;
@@ -77,7 +81,8 @@ std::string Cost::Summary() const {
   std::ostringstream out;
   out << format_flops(flops) << " FLOP = " << (pf_days >= 1000 ? format_count(pf_days) : format_significant(pf_days, 3)) << " PF-days: "
       << format_count(gpu_hours) << " " << gpu << "-hours at " << format_significant(mfu * 100, 3)
-      << "% MFU (" << format_significant(peak / 1e12, 4) << " TFLOP/s peak), "
+      << "% MFU (" << format_significant(peak / 1e12, 4) << " TFLOP/s peak"
+      << (peak_overridden ? ", as given, not the " + gpu + "'s own" : "") << "), "
       << format_duration(hours * 3600.0) << " on " << format_significant(gpus, 6) << " GPU"
       << (gpus == 1 ? "" : "s");
   return out.str();

@@ -27,7 +27,7 @@ const Gpu& gpu(const std::string& name);  // case-insensitive; throws naming the
 struct CostOptions {
   std::string gpu = "H100";   // a name from gpus(), or "custom" with `peak`
   double peak = 0;            // FLOP/s; overrides the named GPU's peak when > 0
-  double gpus = 1;            // GPUs running in parallel (wall clock = GPU-hours / gpus)
+  double gpus = 1;            // GPUs running in parallel, a whole number (wall clock = GPU-hours / gpus)
   double mfu = 0.4;           // model FLOP utilisation in (0, 1]
   // Throws naming `caller` (the function the user called, e.g. "plan.optimal") and the option.
   void Validate(const std::string& caller = "plan.cost") const;
@@ -37,6 +37,7 @@ struct Cost {
   double flops = 0;
   std::string gpu;
   double peak = 0, mfu = 0, gpus = 0;
+  bool peak_overridden = false;  // a named GPU priced at another peak than its own (CostOptions.peak)
   double gpu_hours = 0;       // flops / (peak · mfu) / 3600
   double hours = 0;           // wall clock on `gpus` GPUs
   double days = 0;

@@ -35,6 +35,11 @@ TEST_CASE("format_flops and format_duration") {
   CHECK(format_duration(12.3) == "12.3 s");
   CHECK(format_duration(252) == "4.2 min");
   CHECK(format_duration(3.1 * 3600) == "3.1 h");
+  CHECK(format_duration(5 * 86400) == "5 d");
+  CHECK(format_duration(999 * 86400) == "999 d");
+  CHECK(format_duration(2890 * 86400) == "7.91 years");  // not "2.89e+03 d"
+  CHECK(format_duration(999.6 * 86400) == "2.74 years");  // rounds to 1000 d: years
+  CHECK(format_duration(5e6 * 86400) == "13.7k years");
 }
 
 TEST_CASE("format_round_trip gives the fewest digits that read back exactly") {

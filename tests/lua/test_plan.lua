@@ -145,6 +145,14 @@ t.test("bad inputs say why", function()
     "plan.optimal: gpus must be at least 1 (got 0)")
   t.raises(function() plan.optimal{ compute = 1e22, law = chinchilla, gpu = "V100" } end, "plan.optimal: unknown GPU 'V100'")
   t.eq(plan.cost{ flops = 1e22, gpu = "TPU v5p", peak = 459e12 }.gpu, "TPU v5p")  -- with peak, any name
+  -- A GPU of the table at another peak keeps its name, and the summary says whose peak it is.
+  local h100 = plan.cost{ flops = 1e23, gpu = "H100", peak = 1e15 }
+  t.eq(h100.gpu, "H100")
+  t.ok(tostring(h100):find("(1000 TFLOP/s peak, as given, not the H100's own)", 1, true), tostring(h100))
+  t.ok(tostring(h100):find("7.92 years on 1 GPU", 1, true), tostring(h100))
+  t.ok(not tostring(plan.cost{ flops = 1e23, gpu = "H100" }):find("as given", 1, true))
+  t.eq(plan.cost{ flops = 1e23, peak = 1e15 }.gpu, "custom GPU")
+  t.raises(function() plan.cost{ flops = 1e23, gpus = 1.5 } end, "plan.cost: gpus must be a whole number of GPUs (got 1.5)")
   t.raises(function() plan.optimal{ compute = 1e22, law = chinchilla, method = "fast" } end, "method must be")
   t.raises(function() plan.optimal{ compute = 0 / 0, law = chinchilla } end, "compute must be a finite number (got nan)")
   -- Without inference the inference-aware allocation is the compute-optimal one: no saving at all.

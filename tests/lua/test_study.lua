@@ -179,12 +179,19 @@ print(string.format("RESULT a=%.6f lo=%.6f hi=%.6f", law.params.a, law.intervals
 -- The same fit from the REPL: the study's runs with their curves.
 local runs = s:curves()
 print(string.format("DIRECT a=%.6f runs=%d curve=%d", fit.approach1(runs).a, #runs, #runs[1].curve))
+-- Curve points count whole tokens (3e9 / 60 per point), the last one all of D.
+local whole = true
+for _, r in ipairs(runs) do
+  for _, p in ipairs(r.curve) do whole = whole and p.tokens == math.floor(p.tokens) end
+end
+print("WHOLE " .. tostring(whole) .. " LAST ")
 ]])
   local code, out = scalelab(dir, "a1.lua")
   t.eq(code, 0, out)
   local a, lo, hi = out:match("RESULT a=([%d.]+) lo=([%d.]+) hi=([%d.]+)")
   a, lo, hi = tonumber(a), tonumber(lo), tonumber(hi)
   t.ok(out:find(string.format("DIRECT a=%.6f runs=12 curve=60", a), 1, true), out)
+  t.ok(out:find("WHOLE true LAST ", 1, true), out)
   -- The JSON report carries the switches the law goes through.
   local json = read(dir .. "/a1.report.json")
   t.ok(json and json:find('"switches": [', 1, true) and json:find('"frontier_sizes": ', 1, true), json)

@@ -94,7 +94,7 @@ function backends.simulate(run, options)
   local done = read_checkpoint(run.checkpoint)
   local curve = {}
   for k = 1, points do
-    local tokens = D * k / points
+    local tokens = math.floor(D * k / points + 0.5)  -- a count of tokens (the last point: all D)
     -- Within a run the loss follows the law at the tokens seen so far (a cosine schedule makes the
     -- middle of a run a little worse; the simulation ignores that).
     local clean = backends.law_loss(law, N, tokens, run.unique_tokens)

@@ -190,6 +190,51 @@ local function store_in_use(path)
   return pid ~= nil and pid > 0 and native_study.kill(pid, 0)
 end
 
+-- A run's configuration as dotted keys and printed values: { ["backend.noise"] = "0.005", ... }.
+local function flatten(value, prefix, into)
+  into = into or {}
+  if type(value) == "table" then
+    for k, v in pairs(value) do flatten(v, prefix and (prefix .. "." .. tostring(k)) or tostring(k), into) end
+  elseif prefix then
+    into[prefix] = math.type(value) == "float" and string.format("%.6g", value) or tostring(value)
+  end
+  return into
+end
+
+-- For the runs that share a row number (the same point of different versions of a plan: another
+-- backend noise, learning rate, ...), what tells each apart: "backend.noise=0.005" by run hash.
+local function differences(runs)
+  local by_ordinal = {}
+  for _, r in ipairs(runs) do
+    local key = tostring(r.ordinal) .. "\0" .. tostring(r.label)
+    by_ordinal[key] = by_ordinal[key] or {}
+    table.insert(by_ordinal[key], r)
+  end
+  local out = {}
+  for _, group in pairs(by_ordinal) do
+    if #group > 1 then
+      local flat, keys = {}, {}
+      for i, r in ipairs(group) do
+        flat[i] = flatten(type(r.config) == "table" and r.config or {})
+        for k in pairs(flat[i]) do keys[k] = true end
+      end
+      local differing = {}
+      for k in pairs(keys) do
+        for i = 2, #group do
+          if flat[i][k] ~= flat[1][k] then differing[#differing + 1] = k break end
+        end
+      end
+      table.sort(differing)
+      for i, r in ipairs(group) do
+        local parts = {}
+        for _, k in ipairs(differing) do parts[#parts + 1] = k .. "=" .. (flat[i][k] or "none") end
+        out[r.hash] = table.concat(parts, " ")
+      end
+    end
+  end
+  return out
+end
+
 -- Prints the runs of the store as a table, with both parameter counts, each labelled: N in a
 -- study's labels, fits and questions counts every parameter unless the study says
 -- params = "non_embedding", so an unlabelled N would be ambiguous. Line by line, a study's runs at a
@@ -206,6 +251,7 @@ function results.list(store, filter)
       -- told apart: the store keeps them all; the current script reuses the runs whose configuration
       -- it still plans and leaves the others out of its report.
       local earlier, running = 0, 0
+      local differs = differences(runs)
       for _, r in ipairs(runs) do
         local old = (r.script_hash or "") ~= "" and (s.script_hash or "") ~= "" and r.script_hash ~= s.script_hash
         if old then earlier = earlier + 1 end
@@ -214,10 +260,14 @@ function results.list(store, filter)
           cell(r.params, core.format_count), cell(r.non_embedding_params, core.format_count),
           cell(r.tokens, core.format_count), cell(r.flops, core.format_flops),
           cell(r.loss, function(x) return string.format("%.4f", x) end),
-          cell(r.wall_seconds, core.format_duration), r.hash:sub(1, 12)))
+          cell(r.wall_seconds, core.format_duration), r.hash:sub(1, 12))
+          .. (differs[r.hash] and differs[r.hash] ~= "" and ("  " .. differs[r.hash]) or ""))
       end
       out(string.format("  %s; N (all): every parameter (Chinchilla's count, studies' default); "
         .. "N (non-emb.): without the embeddings (Kaplan's)", core.format_counted(#runs, "run")))
+      if next(differs) then
+        out("  rows that share a number are the same point of plans that differ: after the hash, what tells them apart")
+      end
       if earlier > 0 then
         out(string.format("  *: %s made by an earlier version of the script (not sha256 %s); the current script "
           .. "reuses those whose configuration it still plans, and its report leaves the others out (--csv "

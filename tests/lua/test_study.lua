@@ -572,6 +572,24 @@ study "r" {
   t.ok(read(dir .. "/curves.csv"):find("^study,hash,step,tokens,train_loss,eval_loss"))
   code, out = scalelab(dir, "results", "missing.db")
   t.ok(code ~= 0 and out:find("no results store at 'missing.db'", 1, true), out)
+  t.ok(not out:find("rows that share a number", 1, true), out)
+  -- The same plan with another noise: its runs are new ones at the same row numbers, and the table
+  -- says what tells the two apart (the rows looked the same but for their losses).
+  write(dir .. "/r.lua", (read(dir .. "/r.lua"):gsub('backend = "simulated"', 'backend = { kind = "simulated", noise = 0.02 }')))
+  code, out = scalelab(dir, "r.lua")
+  t.eq(code, 0, out)
+  code, out = scalelab(dir, "results", "r.db")
+  t.eq(code, 0, out)
+  t.ok(out:find("8 runs", 1, true), out)
+  local tagged = 0
+  for line in out:gmatch("[^\n]+") do
+    if line:find("^%s+%d+%*?%s+done") then
+      t.ok(line:find("%x%x%x%x%x%x%x%x%x%x%x%x  backend_noise=0%.02 ") or line:find("%x%x%x%x%x%x%x%x%x%x%x%x  backend_noise=0 "), line)
+      tagged = tagged + 1
+    end
+  end
+  t.eq(tagged, 8)
+  t.ok(out:find("rows that share a number are the same point of plans that differ", 1, true), out)
 end)
 
 t.done()

@@ -8,6 +8,7 @@
 
 #include "bindings/binding.h"
 #include "bindings/modules.h"
+#include "core/units.h"
 #include "data/corpus.h"
 #include "data/sampler.h"
 #include "data/synthetic.h"
@@ -431,6 +432,7 @@ int s_stats(lua_State* L) {
   set_integer(L, "planned_tokens", st.planned_tokens);
   set_integer(L, "planned_steps", st.planned_steps);
   set_integer(L, "unique_tokens", st.unique_tokens);
+  set_integer(L, "unique_tokens_asked", st.unique_tokens_asked);
   set_integer(L, "epoch_tokens", st.epoch_tokens);
   set_integer(L, "windows", st.windows);
   set_integer(L, "documents", st.documents);
@@ -488,7 +490,25 @@ int s_option(lua_State* L) {
   lua_pushinteger(L, check<SamplerObject>(L, 1).sampler->options().*Field);
   return 1;
 }
-// U as the sampler uses it: tokens when left out, the training split's size for "all".
+// unique_windows(U, train_tokens, tokens, seq_len, batch) -> N: the whole sequences a sampler of
+// these options cuts its unique stream into (the study plans its runs' U in use with it).
+int unique_windows(lua_State* L) {
+  int64_t v[5];
+  const char* names[] = {"U", "train_tokens", "tokens", "seq_len", "batch"};
+  for (int i = 0; i < 5; ++i) {
+    lua_Integer n = 0;
+    if (!lua_isnumber(L, i + 1) || !lua_numbertointeger(std::floor(lua_tonumber(L, i + 1)), &n) ||
+        double(n) != lua_tonumber(L, i + 1) || n < 1)
+      fail("unique_windows: ", names[i], " must be a whole number >= 1 (got ", lua_typename(L, lua_type(L, i + 1)), " ",
+           lua_isnumber(L, i + 1) ? format_significant(lua_tonumber(L, i + 1), 17) : std::string(), ")");
+    v[i] = n;
+  }
+  lua_pushinteger(L, data::RepetitionSampler::UniqueWindows(v[0], v[1], v[2], v[3], v[4]));
+  return 1;
+}
+
+// U as the sampler uses it: whole sequences of the U asked (tokens when left out, the training split's
+// size for "all"), as many as the run's rows.
 int s_unique_tokens(lua_State* L) {
   lua_pushinteger(L, check<SamplerObject>(L, 1).sampler->stats().unique_tokens);
   return 1;
@@ -619,7 +639,8 @@ int open_data(lua_State* L) {
        {"tokens", &bound<s_option<&data::SamplerOptions::tokens>>, "D as asked"},
        {"planned_tokens", &bound<s_planned_tokens>, "D rounded down to whole batches: what the sampler delivers"},
        {"unique_tokens", &bound<s_unique_tokens>,
-        "U, the unique tokens used (= tokens when left out; the training split's size for \"all\")"},
+        "U, the unique tokens used: the U asked (= tokens when left out; the training split's size for \"all\") in "
+        "whole sequences of seq_len, as many as the run's rows"},
        {"seed", &bound<s_seed>, "the shuffle seed"},
        {"order_seed", &bound<s_order_seed>, "the document order's seed (= seed when left out)"}});
 
@@ -658,7 +679,10 @@ int open_data(lua_State* L) {
        {"sampler", &bound<sampler>,
         "sampler{ corpus =, tokens = D [, unique_tokens = U] [, seq_len = 256] [, batch = 8] [, seed = 0] "
         "[, order_seed = seed] [, validation = 0.01] } -> Sampler"},
-       {"held_out", &bound<held_out>, "held_out{ corpus = [, seq_len =, batch =, validation = 0.01] } -> HeldOut"}});
+       {"held_out", &bound<held_out>, "held_out{ corpus = [, seq_len =, batch =, validation = 0.01] } -> HeldOut"},
+       {"unique_windows", &bound<unique_windows>,
+        "unique_windows(U, train_tokens, tokens, seq_len, batch) -> the whole sequences of seq_len targets a sampler "
+        "of these options trains on (its U in use is that times seq_len)"}});
   return 1;
 }
 

@@ -255,11 +255,19 @@ RepetitionSampler::RepetitionSampler(Corpus corpus, const SamplerOptions& option
          ") in ", format_counted(double(split_.train.size()), "document"), " (", split_.validation_tokens,
          " more are held out for validation); lower unique_tokens", options_.unique_tokens > 0 ? "" : " (it defaults to tokens)",
          ", use the whole split with unique_tokens = \"all\", or use a larger corpus");
-  const int64_t usable = std::min(U, split_.train_tokens - 1);
-  windows_ = usable / T;
+  planned_rows_ = options_.tokens / (options_.batch * T) * options_.batch;
+  windows_ = UniqueWindows(U, split_.train_tokens, options_.tokens, T, options_.batch);
   if (windows_ < 1)
     fail("sampler: unique_tokens U = ", U, " holds no whole sequence of seq_len + 1 = ", T + 1,
          " tokens; raise unique_tokens or lower seq_len");
+  // Fresh data (U left out) that the split holds only by repeating a sequence: every row needs the
+  // token after its last target, so the split's last token is no target.
+  if (options_.unique_tokens == 0 && planned_rows_ > windows_)
+    fail("sampler: tokens = ", options_.tokens, " of fresh data (no unique_tokens) needs ", planned_rows_,
+         " sequences of ", T, " targets, but the training split of corpus ", corpus_name(corpus_), " (",
+         split_.train_tokens, " tokens) holds ", windows_, " (each also needs the token after it), so one would be "
+         "repeated; give tokens <= ", windows_ / options_.batch * options_.batch * T, ", or unique_tokens = \"all\" to "
+         "repeat the split");
 
   std::vector<int64_t> order = split_.train;
   Rng rng(mix64(options_.document_order_seed() ^ kOrderKey));
@@ -267,9 +275,14 @@ RepetitionSampler::RepetitionSampler(Corpus corpus, const SamplerOptions& option
   stream_ = DocumentStream(corpus_, order, windows_ * T + 1);
   SCALELAB_CHECK(stream_.size() == windows_ * T + 1);
   stream_.IndexWindows(T, windows_);
-  planned_rows_ = options_.tokens / (options_.batch * T) * options_.batch;
   perm_ = Permutation(windows_, epoch_key(options_.seed, 0));
   epoch_ = 0;
+}
+
+int64_t RepetitionSampler::UniqueWindows(int64_t U, int64_t train_tokens, int64_t tokens, int64_t T, int64_t B) {
+  const int64_t whole = std::min(U, train_tokens - 1) / T;  // the stream's last token is no window's target
+  const int64_t rows = tokens / (B * T) * B;
+  return std::min(whole, rows);
 }
 
 void RepetitionSampler::NextBatch(int32_t* out) {
@@ -344,9 +357,10 @@ SamplerStats RepetitionSampler::stats() const {
   s.tokens = rows_ * T;
   s.planned_tokens = planned_rows_ * T;
   s.planned_steps = planned_rows_ / options_.batch;
-  s.unique_tokens = options_.unique_tokens > 0                ? options_.unique_tokens
-                    : options_.unique_tokens == SamplerOptions::kAllTokens ? split_.train_tokens
-                                                          : options_.tokens;
+  s.unique_tokens_asked = options_.unique_tokens > 0                ? options_.unique_tokens
+                          : options_.unique_tokens == SamplerOptions::kAllTokens ? split_.train_tokens
+                                                                : options_.tokens;
+  s.unique_tokens = windows_ * T;
   s.windows = windows_;
   s.epoch_tokens = windows_ * T;
   s.documents = stream_.documents();
@@ -362,8 +376,13 @@ SamplerStats RepetitionSampler::stats() const {
 
 std::string RepetitionSampler::Summary() const {
   const SamplerStats s = stats();
-  return str("sampler over ", corpus_name(corpus_), ": U = ", format_count(double(s.unique_tokens)),
-             " unique tokens, D = ", format_count(double(s.planned_tokens)), " tokens (",
+  return str("sampler over ", corpus_name(corpus_), ": U = ", format_count(double(s.unique_tokens)), " unique tokens",
+             s.unique_tokens_asked != s.unique_tokens
+                 ? str(" (", format_count(double(s.unique_tokens_asked)), " asked: whole sequences of ", options_.seq_len,
+                       s.unique_tokens_asked > s.unique_tokens && planned_rows_ == windows_ ? ", as many as the run's rows" : "",
+                       ")")
+                 : std::string(),
+             ", D = ", format_count(double(s.planned_tokens)), " tokens (",
              format_significant(s.planned_epochs, 4), format_significant(s.planned_epochs, 4) == "1" ? " epoch" : " epochs",
              "), seq_len ", options_.seq_len, ", batch ",
              options_.batch, ", seed ", options_.seed, "; ", s.steps, " of ", s.planned_steps, " steps done");

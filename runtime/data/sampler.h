@@ -9,16 +9,20 @@
 //   stream is their concatenation cut after U + 1 tokens (U = unique_tokens). A smaller U is a prefix
 //   of a larger U's stream: runs with less data see a subset of the data of runs with more.
 //
-// Sequences. The unique stream is cut into N = floor(U / T) windows of T + 1 tokens with stride T
-//   (window w holds stream tokens [wT, wT + T]); the T targets of window w are stream positions
-//   wT + 1 … wT + T, so every position 1 … N·T is a target exactly once per epoch.
+// Sequences. The unique stream is cut into N = floor(min(U, training split − 1) / T) windows of
+//   T + 1 tokens with stride T (window w holds stream tokens [wT, wT + T]); the T targets of window w
+//   are stream positions wT + 1 … wT + T, so every position 1 … N·T is a target exactly once per
+//   epoch. A run of fewer rows than that (U > D) takes the first of them, as many as its rows: its
+//   data is then the first D tokens of the stream, a subset of every larger U's and a superset of
+//   every smaller U's (fresh-data runs nest with repeated ones).
 //
 // Epochs. Row r of the run is window perm_e(r mod N) of epoch e = floor(r / N), where perm_e is a
 //   fresh pseudo-random permutation of the N windows for every epoch (a keyed Feistel network with
 //   cycle walking, seeded by `seed` and e: O(1) memory, random access, so resuming is instant).
 //   The run plans floor(D / (B·T)) batches of B rows (D = tokens); a fractional last epoch simply
 //   stops part-way through its permutation, and accounting is exact. U ≥ D is plain fresh-data
-//   sampling: at most one epoch, no position repeated.
+//   sampling: one epoch, no position repeated; with U left out (U = D) a run that the split cannot
+//   hold without repeating a sequence is refused.
 //
 // From C++ (a trainer):
 //   data::Corpus corpus = data::NamedCorpus("gcide");      // or MarkovSource(o).Generate(...)
@@ -76,7 +80,8 @@ struct SamplerStats {
   int64_t tokens = 0;           // target tokens delivered: rows·T
   int64_t planned_tokens = 0;   // floor(D / (B·T))·B·T
   int64_t planned_steps = 0;
-  int64_t unique_tokens = 0;    // U as asked
+  int64_t unique_tokens = 0;    // U in use: N·T (U as asked cut to whole windows, and to the run's rows)
+  int64_t unique_tokens_asked = 0;  // U as asked (D when left out; the split's size for "all")
   int64_t epoch_tokens = 0;     // N·T: distinct target positions, each seen once per epoch
   int64_t windows = 0;          // N
   int64_t documents = 0;        // training documents touched by the unique stream (last one cut)
@@ -149,6 +154,11 @@ class RepetitionSampler : public BatchSource {
   int64_t remaining_batches() const override { return (planned_rows_ - rows_) / options_.batch; }
   std::string state() const override;
   void restore(const std::string& state) override;
+
+  // N, the windows of T targets a sampler of these options cuts its unique stream into (see above):
+  // what its U in use is, N·T. The study plans with it before any sampler exists.
+  static int64_t UniqueWindows(int64_t unique_tokens, int64_t train_tokens, int64_t tokens, int64_t seq_len,
+                               int64_t batch);
 
   // Fills `tokens` (B·(T+1) entries, already sized) without reallocating: the fast path.
   void NextBatch(int32_t* tokens);

@@ -127,11 +127,15 @@ data.sampler{ corpus =, tokens = D [, unique_tokens = U] [, seq_len = 256] [, ba
               [, order_seed = seed] [, validation = 0.01] } -> Sampler
 The repetition sampler of data-constrained studies: the unique subset is the first U tokens of one
 fixed order of the training documents (order_seed), so smaller U is a subset of larger U; it is cut
-into floor(U / seq_len) sequences that are reshuffled every epoch (seed); floor(D / (batch·seq_len))
-batches are planned, so epochs = D / U with an exact fractional last epoch. U omitted (or U >= D):
-fresh data; unique_tokens = "all": the whole training split, repeated as D requires. sampler:next_batch(), sampler:stats(), sampler:state()/restore(s), sampler:held_out().
+into floor(U / seq_len) sequences (each also needs the token after it) that are reshuffled every
+epoch (seed); floor(D / (batch·seq_len)) batches are planned, so epochs = D / U in use, with an exact
+fractional last epoch. U >= D: fresh data, the first D tokens of that order (so fresh runs nest with
+repeated ones); U omitted: the same, refused when the split cannot hold D without repeating;
+unique_tokens = "all": the whole training split, repeated as D requires. sampler:next_batch(),
+sampler:stats(), sampler:state()/restore(s), sampler:held_out().
 Fields: tokens (D as asked), planned_tokens (D rounded down to whole batches), unique_tokens (U in
-use: = tokens when left out, the split's size for "all"), seq_len, batch, seed, order_seed, vocab.]])
+use: the U asked, = tokens when left out, the split's size for "all", in whole sequences and at most
+the run's rows; stats() also gives unique_tokens_asked), seq_len, batch, seed, order_seed, vocab.]])
 
 document(data.bpe, [[
 data.bpe{ corpus =, vocab = [, out =] [, max_train_bytes = 64 MiB] [, validation = 0.01] } -> Corpus

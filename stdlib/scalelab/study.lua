@@ -22,6 +22,7 @@ local sweep_mod = require "scalelab.sweep"
 local native = require "scalelab.native.study"
 local native_store = require "scalelab.native.store"
 local core = require "scalelab.native.core"
+local native_data = require "scalelab.native.data"
 local doc = core.document
 
 local M = {}
@@ -304,24 +305,32 @@ local function plan_runs(s)
           .. "%s training tokens (%s); lower U, or give the study a larger corpus", i, sweep_mod.describe_point(p),
           fmt_count(run.unique_tokens), fmt_count(held), s.corpus_description), { "sweep" })
       end
-      if not run.unique_tokens and run.tokens > held then
+      -- Fresh tokens the split cannot hold without repeating a sequence (every sequence also needs the
+      -- token after it): as many whole sequences as the run has rows (the sampler's rule).
+      local T = shape.ctx
+      local fresh_fits = run.tokens <= held and
+        native_data.unique_windows(run.tokens, held, run.tokens, T, run.batch) * T >= run.tokens
+      if not run.unique_tokens and not fresh_fits then
         if not s.repeat_data then
+          local how_often = run.tokens > held and string.format("so it would see them %.3g times", run.tokens / held)
+            or string.format("whose sequences of ctx = %d targets (each also needing the token after it) number fewer "
+              .. "than the run's rows, so one would be seen twice", T)
           checks.fail(s.where, string.format("study: sweep point %d (%s) trains on D = %s tokens, but the data holds "
-            .. "only %s training tokens (%s), so it would see them %.3g times; give the study repeat_data = true to "
-            .. "repeat them, give the sweep U (unique tokens: sweep.data_constrained), lower the budgets or sizes, or "
-            .. "use a larger corpus", i, sweep_mod.describe_point(p), fmt_count(run.tokens), fmt_count(held),
-            s.corpus_description, run.tokens / held), { "sweep" })
+            .. "only %s training tokens (%s), %s; give the study repeat_data = true to repeat them, give the sweep U "
+            .. "(unique tokens: sweep.data_constrained), lower the budgets or sizes, or use a larger corpus", i,
+            sweep_mod.describe_point(p), fmt_count(run.tokens), fmt_count(held), s.corpus_description, how_often),
+            { "sweep" })
         end
         run.unique_tokens = held
         run.repeats_corpus = true
       end
       if run.unique_tokens then
         -- The sampler cuts U (whole tokens, at most the split less one) into floor(U / ctx) sequences
-        -- of ctx targets: those are the unique tokens the run sees once an epoch, and what its epochs,
-        -- label and fits count. The asked U stays the run's identity (its config), which the sampler reads.
-        local T = shape.ctx
+        -- of ctx targets, at most as many as the run's rows: those are the unique tokens the run sees
+        -- once an epoch, and what its epochs, label and fits count. The asked U stays the run's
+        -- identity (its config), which the sampler reads.
         local asked = run.unique_tokens
-        local seen = math.floor(math.min(math.floor(asked + 0.5), held - 1) / T) * T
+        local seen = native_data.unique_windows(math.max(1, math.floor(asked + 0.5)), held, run.tokens, T, run.batch) * T
         if seen < T then
           checks.fail(s.where, string.format("study: sweep point %d (%s): U = %s unique tokens hold no whole sequence "
             .. "of ctx = %d targets (and the one token after them); raise U or lower ctx", i, sweep_mod.describe_point(p),

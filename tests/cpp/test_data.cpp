@@ -461,8 +461,9 @@ TEST_CASE("sampler input errors name the sizes and the fix") {
   {
     RepetitionSampler all(c, o);
     Split split = Split::Make(c, 0.01);
-    CHECK(all.stats().unique_tokens == split.train_tokens);
+    CHECK(all.stats().unique_tokens_asked == split.train_tokens);
     CHECK(all.stats().windows == (split.train_tokens - 1) / 64);
+    CHECK(all.stats().unique_tokens == all.stats().windows * 64);  // in use: whole sequences
     CHECK(all.stats().planned_epochs > 9);
   }
   o.unique_tokens = -2;

@@ -93,6 +93,54 @@ t.test("nested subsets: every sequence a smaller U trains on is in a larger U's 
   t.ok(outside > 0, "another document order should give another subset")
 end)
 
+-- A run of fewer rows than its U holds sequences (fresh data: U left out, or U > D) took a random
+-- choice of them, so it did not hold the data of a run repeating a smaller U: 64 of 156 sequences
+-- were missing for U = 30k, D = 25k. It takes the first ones now, so nesting holds across all runs.
+t.test("fresh-data runs (U left out, or U > D) nest with runs repeating a smaller U", function()
+  local function rows_of(options)
+    options.corpus, options.seq_len, options.batch, options.order_seed = markov, 64, 4, 7
+    local s, seen, n = data.sampler(options), {}, 0
+    while not s.exhausted do
+      for _, row in ipairs(s:next_batch()) do
+        local key = table.concat(row, ",")
+        if not seen[key] then n = n + 1 end
+        seen[key] = true
+      end
+    end
+    return seen, n, s
+  end
+  local repeated, count = rows_of { unique_tokens = 10000, tokens = 40000, seed = 1 }
+  t.eq(count, 10000 // 64)
+  for _, options in ipairs { { tokens = 25000, seed = 2 }, { unique_tokens = 30000, tokens = 25000, seed = 3 },
+                             { unique_tokens = "all", tokens = 25000, seed = 4 } } do
+    local fresh, n, s = rows_of(options)
+    t.eq(n, 25000 // 256 * 4, "one epoch, no sequence twice")
+    t.eq(s.unique_tokens, 25000 // 256 * 4 * 64)
+    local missing = 0
+    for key in pairs(repeated) do if not fresh[key] then missing = missing + 1 end end
+    t.eq(missing, 0)
+  end
+  -- U in use, and U asked, when they differ: whole sequences of seq_len.
+  local odd = data.sampler{ corpus = markov, unique_tokens = 100, tokens = 1000, seq_len = 64, batch = 4 }
+  t.eq(odd.unique_tokens, 64)
+  t.eq(odd:stats().unique_tokens_asked, 100)
+  t.ok(tostring(odd):find("U = 64 unique tokens (100 asked: whole sequences of 64), D = 768 tokens (12 epochs)", 1, true),
+    tostring(odd))
+end)
+
+t.test("fresh data that the split holds only by repeating a sequence is refused", function()
+  -- 4096 training tokens hold 63 sequences of 64 targets (each needs the token after it): a fresh run
+  -- of 64 rows repeated one, and said 1.016 epochs.
+  local small = data.synthetic{ kind = "markov", vocab = 64, order = 1, seed = 1, tokens = 8192 }
+  local split = small:split().train_tokens
+  t.raises(function() data.sampler{ corpus = small, tokens = split, seq_len = 64, batch = 4 } end,
+    "sampler: tokens = " .. split .. " of fresh data (no unique_tokens) needs " .. split // 64 .. " sequences of 64 "
+    .. "targets, but the training split of corpus markov (" .. split .. " tokens) holds " .. (split - 1) // 64)
+  -- Repetition asked for is given: the whole split, 1.016 epochs of it.
+  local all = data.sampler{ corpus = small, tokens = split, unique_tokens = "all", seq_len = 64, batch = 4 }
+  t.ok(all:stats().planned_epochs > 1, tostring(all))
+end)
+
 t.test("held-out batches are deterministic and rewind", function()
   local s = data.sampler{ corpus = markov, tokens = 10000, seq_len = 32, batch = 2 }
   local h = s:held_out()
@@ -110,7 +158,8 @@ t.test("bad input gives clear errors", function()
   t.raises(function() data.sampler{ corpus = markov, unique_tokens = 1e9, tokens = 1e9, seq_len = 64 } end,
            "is larger than the training split of corpus markov")
   local all = data.sampler{ corpus = markov, unique_tokens = "all", tokens = 1e6, seq_len = 64 }
-  t.eq(all:stats().unique_tokens, markov:split().train_tokens)
+  t.eq(all:stats().unique_tokens_asked, markov:split().train_tokens)
+  t.eq(all:stats().unique_tokens, (markov:split().train_tokens - 1) // 64 * 64)  -- in use: whole sequences
   t.raises(function() data.sampler{ corpus = markov, unique_tokens = "most", tokens = 1e6 } end, "or \"all\"")
   t.raises(function() data.sampler{ corpus = markov, tokens = 1e6, seq_len = 64, bacth = 4 } end,
            "did you mean 'batch'")

@@ -909,7 +909,8 @@ study "x" {
   backend = function(run, context)
     if run.unique_tokens > 2e4 and run.unique_tokens < 4e4 then
       local stats = context.sampler(run):stats()
-      print(string.format("SAMPLER U=%d epoch=%d", stats.unique_tokens, stats.epoch_tokens))
+      print(string.format("SAMPLER U=%d asked=%d epoch=%d", stats.unique_tokens, stats.unique_tokens_asked,
+        stats.epoch_tokens))
     end
     return { loss = 3 }
   end,
@@ -918,7 +919,25 @@ study "x" {
 ]])
   local code, out = scalelab(dir, "s.lua")
   t.eq(code, 0, out)
-  t.ok(out:find("SAMPLER U=31623 epoch=31616", 1, true), out)
+  t.ok(out:find("SAMPLER U=31616 asked=31623 epoch=31616", 1, true), out)
+end)
+
+t.test("a fresh-data point that the corpus holds only by repeating a sequence is refused at planning", function()
+  -- 4096 training tokens hold 63 sequences of 64 targets: D = 4096 (64 rows) would repeat one; the
+  -- sampler refused it at the run's start, after planning. Both points of more than the split are refused too.
+  local dir = script([[
+local corpus = data.synthetic{ kind = "markov", vocab = 64, order = 1, seed = 1, tokens = 8192 }
+assert(corpus:split().train_tokens == 4096, corpus:split().train_tokens)
+study "x" {
+  data = corpus, model = { aspect = 16, ctx = 64 }, hyper = { batch = 4 },
+  sweep = sweep.grid{ N = { 2e4 }, D = { 4096 } },
+  backend = "cpu", report = false, fits = {},
+}
+]])
+  local code, out = scalelab(dir, "s.lua", "--dry-run")
+  t.eq(code, 1, out)
+  t.ok(out:find("trains on D = 4.1k tokens, but the data holds only 4.1k training tokens", 1, true), out)
+  t.ok(out:find("number fewer than the run's rows, so one would be seen twice; give the study repeat_data = true", 1, true), out)
 end)
 
 t.done()

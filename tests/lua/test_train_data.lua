@@ -65,11 +65,13 @@ end)
 
 t.test("sampler fields give the numbers in use, never a sentinel", function()
   local fresh = data.sampler{ corpus = corpus, tokens = 20000, seq_len = 32, batch = 16, seed = 4 }
-  t.eq(fresh.unique_tokens, 20000)        -- left out: U = tokens
+  t.eq(fresh.unique_tokens, 39 * 16 * 32)  -- left out: U = tokens, as many whole sequences as the run's rows
   t.eq(fresh.planned_tokens, 39 * 16 * 32)
   t.eq(fresh.order_seed, 4)               -- left out: = seed
   local all = data.sampler{ corpus = corpus, tokens = 20000, unique_tokens = "all", seq_len = 32, batch = 16 }
-  t.eq(all.unique_tokens, corpus:split().train_tokens)
+  t.eq(all.unique_tokens, 39 * 16 * 32)  -- the split, but no more than the run's rows (D < the split: fresh)
+  t.eq(data.sampler{ corpus = corpus, tokens = 1e6, unique_tokens = "all", seq_len = 32, batch = 16 }.unique_tokens,
+    (corpus:split().train_tokens - 1) // 32 * 32)  -- the split in whole sequences
   t.raises(function() data.sampler{ corpus = corpus, tokens = 20000, unique_tokens = 0 } end,
     "unique_tokens (U) must be >= 1 token or \"all\" (got 0)")
   t.raises(function() data.sampler{ corpus = corpus, tokens = 1e20 } end,

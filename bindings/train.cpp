@@ -8,6 +8,7 @@
 // The held-out data is eval_data = ..., or else data:held_out() when the object has that method.
 #include <lua.hpp>
 
+#include <algorithm>
 #include <cctype>
 #include <unistd.h>
 
@@ -22,6 +23,7 @@
 #include "bindings/modules.h"
 #include "core/interrupt.h"
 #include "core/units.h"
+#include "data/sampler.h"
 #include "model/gpt.h"
 #include "train/train.h"
 
@@ -328,6 +330,25 @@ void law_arg(lua_State* L, const Args& args, train::LossLaw& law) {
   law.noise = args.number("noise", law.noise);
 }
 
+// A held-out source over the corpus a sampler trains on, split with another validation fraction:
+// some of its documents are in the sampler's training split, and its "held-out" loss is partly
+// training loss. Refused, naming how many documents and the fix.
+void refuse_trained_held_out(const char* function, const data::BatchSource* train_data, const data::BatchSource* eval) {
+  const auto* sampler = dynamic_cast<const data::RepetitionSampler*>(train_data);
+  const auto* held_out = dynamic_cast<const data::HeldOutSource*>(eval);
+  if (!sampler || !held_out || sampler->corpus().raw_tokens() != held_out->corpus().raw_tokens()) return;
+  const auto& trained = sampler->split().train;
+  const auto& held = held_out->split().validation;
+  int64_t shared = 0;
+  for (int64_t d : held) shared += std::binary_search(trained.begin(), trained.end(), d) ? 1 : 0;
+  if (shared == 0) return;
+  const std::string ours = format_significant(sampler->options().validation, 6);
+  fail(function, ": eval_data holds out validation = ", format_significant(held_out->options().validation, 6),
+       " of the corpus, but data trains on all but validation = ", ours, " of it: ", shared, " of the ", held.size(),
+       " held-out documents are trained on; give eval_data = data:held_out() (or data.held_out{ ..., validation = ",
+       ours, " })");
+}
+
 // train.run{...} and train.simulate{...}; `function` names the one the user called in every error.
 int run_as(lua_State* L, const char* function) {
   Args args(L, 1, function,
@@ -372,6 +393,7 @@ int run_as(lua_State* L, const char* function) {
   lua_pop(L, 1);
   if (args.push("eval_data") != LUA_TNIL) eval = to_source(L, lua_gettop(L), str(function, ": eval_data"));
   lua_pop(L, 1);
+  refuse_trained_held_out(function, data.get(), eval.get());
   c.data = data.get();
   c.eval_data = eval.get();
 

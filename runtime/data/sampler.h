@@ -218,6 +218,8 @@ class HeldOutSource : public BatchSource {
   int64_t tokens() const { return stream_.size(); }             // validation tokens
   int64_t batches_per_pass() const override { return (windows_ + options_.batch - 1) / options_.batch; }
   const Split& split() const { return split_; }
+  const Corpus& corpus() const { return corpus_; }
+  const HeldOutOptions& options() const { return options_; }
   std::string Summary() const;
 
  private:

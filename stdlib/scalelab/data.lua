@@ -148,7 +148,9 @@ contents, vocab, validation and max_train_bytes; else it is trained again and ov
 
 document(data.held_out, [[
 data.held_out{ corpus = [, seq_len = 256] [, batch = 8] [, validation = 0.01] } -> HeldOut
-Deterministic batches over the validation documents; held:rewind() restarts; held.batches_per_pass.]])
+Deterministic batches over the validation documents; held:rewind() restarts; held.batches_per_pass.
+Its validation must be the training sampler's (sampler:held_out() takes it from there): another
+fraction holds out documents the sampler trains on, which train.run refuses.]])
 
 document(data.open, "data.open(path [, { verify = true }]) -> Corpus: maps a corpus file, checking its checksum")
 document(data.tokenizer, "data.tokenizer(path) -> Tokenizer: loads a BPE tokenizer file")

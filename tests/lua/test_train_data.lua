@@ -58,6 +58,18 @@ t.test("resuming a finished run from its checkpoint gives the run back, with its
   t.ok(again.wall_seconds >= first.wall_seconds)
 end)
 
+t.test("eval_data split with another validation than the sampler's is refused: it held out trained documents", function()
+  local s = data.sampler{ corpus = corpus, unique_tokens = "all", tokens = 20000, seq_len = 32, batch = 16 }
+  local other = data.held_out{ corpus = corpus, seq_len = 32, batch = 16, validation = 0.05 }
+  t.raises(function() train.run{ model = gpt, data = s, eval_data = other, steps = 1 } end,
+    "train.run: eval_data holds out validation = 0.05 of the corpus, but data trains on all but validation = 0.01 of it: ")
+  t.raises(function() train.run{ model = gpt, data = s, eval_data = other, steps = 1 } end,
+    "held-out documents are trained on; give eval_data = data:held_out()")
+  -- The same fraction, or the sampler's own held_out(), trains.
+  local same = data.held_out{ corpus = corpus, seq_len = 32, batch = 16, validation = 0.01 }
+  t.eq(train.run{ model = gpt, data = s, eval_data = same, steps = 1, threads = 1 }.status, "done")
+end)
+
 t.test("data = a corpus says how to make a sampler from it", function()
   t.raises(function() train.run{ model = gpt, data = corpus, tokens = 1e4 } end,
     "train.run: data: expected a batch source, got a corpus (markov): make a sampler from it, data.sampler{ corpus = c")

@@ -616,7 +616,9 @@ int open_data(lua_State* L) {
        {"license", &bound<c_meta<&data::CorpusMetadata::license>>, "the text's license"},
        {"path", &bound<c_path>, "the corpus file (\"\" in memory)"},
        {"entropy_per_token", &bound<c_entropy>,
-        "exact entropy rate in nats per token (synthetic sources), else nil: the irreducible loss"}});
+        "exact entropy rate in nats per token (synthetic sources), else nil: the irreducible loss of a model with "
+        "unlimited context, a lower bound for rows of seq_len tokens (their first targets see less context: an "
+        "order-k source adds about k·(H(1-token context) − rate)/seq_len)"}});
 
   Class<SamplerObject>::define(
       L,

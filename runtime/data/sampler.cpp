@@ -288,8 +288,8 @@ int64_t RepetitionSampler::UniqueWindows(int64_t U, int64_t train_tokens, int64_
 void RepetitionSampler::NextBatch(int32_t* out) {
   const int64_t T = options_.seq_len, B = options_.batch;
   if (rows_ + B > planned_rows_)
-    fail("sampler exhausted: all ", planned_rows_ * T, " planned tokens (", planned_rows_ / B,
-         " batches) were delivered");
+    fail("sampler exhausted: all ", planned_rows_ * T, " planned tokens (", planned_rows_ / B, planned_rows_ / B == 1 ? " batch" : " batches",
+         ") were delivered");
   // The batch's windows first, then the copies, each prefetched a few rows ahead: the rows lie at
   // random places in the corpus, so their loads are what costs.
   windows_of_batch_.resize(size_t(B));

@@ -6,7 +6,7 @@
 --   local rows = s:next_batch()            -- 8 rows of 257 token ids
 --   print(s:stats().epochs)                -- exact accounting
 --   local m = data.synthetic{ kind = "markov", vocab = 64, order = 2, tokens = 1e6 }
---   print(m.entropy_per_token)             -- nats per token: the irreducible loss
+--   print(m.entropy_per_token)             -- nats per token: the irreducible loss (with unlimited context)
 --   local b = data.bpe{ corpus = c, vocab = 2048 }
 --
 -- Corpora: data.corpus(name or file), data.files{...}, data.tokens_bin(path), data.synthetic{...},

@@ -838,6 +838,30 @@ int law_with(lua_State* L) {
   return 1;
 }
 
+// law:with_samples(samples) -> the same fitted law with these bootstrap samples, each { name =
+// value } with every parameter: intervals from a bootstrap run outside the fitter (a two-stage
+// procedure that refits a frozen part on every resample too).
+int law_with_samples(lua_State* L) {
+  const FittedLaw& f = check<FittedLaw>(L, 1);
+  if (!lua_istable(L, 2)) fail("law:with_samples: samples must be a list of { name = value } (got ", luaL_typename(L, 2), ")");
+  FittedLaw out = f;
+  out.samples.clear();
+  const lua_Integer n = luaL_len(L, 2);
+  for (lua_Integer i = 1; i <= n; ++i) {
+    lua_geti(L, 2, i);
+    const std::string what = str("law:with_samples: samples[", i, "]");
+    std::vector<double> values =
+        read_named(L, -1, f.law, std::vector<double>(f.law.size(), std::numeric_limits<double>::quiet_NaN()), what);
+    lua_pop(L, 1);
+    const std::vector<std::string> names = f.law.names();
+    for (size_t j = 0; j < values.size(); ++j)
+      if (!std::isfinite(values[j])) fail(what, ".", names[j], " is missing or not finite (a sample gives every parameter)");
+    out.samples.push_back(std::move(values));
+  }
+  push(L, std::move(out));
+  return 1;
+}
+
 // law:interval(name | function(law) -> number [, level = 0.95]) -> {lo, hi}
 int law_interval(lua_State* L) {
   const FittedLaw& f = check<FittedLaw>(L, 1);
@@ -1266,6 +1290,9 @@ int open_fit(lua_State* L) {
         "the bootstrap samples"},
        {"sample", &bound<law_sample>, "law:sample(i) -> the law at bootstrap sample i"},
        {"with", &bound<law_with>, "law:with{ name = value, ... } -> the same form with other values (a published law becomes \"<name>, modified\")"},
+       {"with_samples", &bound<law_with_samples>,
+        "law:with_samples{ { name = value, ... }, ... } -> the same fitted law with these bootstrap samples (every "
+        "parameter in each): intervals from a bootstrap run outside the fitter"},
        {"allocation", &bound<law_allocation>,
         "law:allocation(C) -> { a, b, G, N_opt, D_opt, tokens_per_parameter [, intervals] } under C = 6ND"}},
       {{"kind", &bound<law_kind>, "the law's kind: chinchilla, data_constrained, kaplan_ND, ..."},

@@ -1012,8 +1012,9 @@ fit.chinchilla or fit.data_constrained law), noise = (default 0: the relative sp
 e.g. 0.01) } | { kind = "cpu", threads = 4 } (trainer options) | function(run);
 a table without kind simulates when it gives law or noise, else trains as "auto"), store (path, default "<name>.db"), fits
 ({"isoflop", "chinchilla", "approach1", "kaplan", "data_constrained"}, or { name = options }: e.g.
-data_constrained = { base = "single_epoch" } fits the base law on the single-epoch runs first, as
-Muennighoff et al. did; base = a law freezes that law; without base all seven parameters are fitted;
+data_constrained = { base = "single_epoch" } fits the base law on the single-epoch runs without excess
+parameters first (refused with fewer than 8), as Muennighoff et al. did, and its bootstrap refits
+both steps; base = a law freezes that law; without base all seven parameters are fitted;
 a simulated law with R_D, R_N simulates the data-constrained law), questions, jobs, executor,
 seed, eval ({ interval =, tokens = }), report (path, or false: no report files or figures, though
 the fits and answers are still made), checkpoints (folder), quiet, measured_speed (the training speed

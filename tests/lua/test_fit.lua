@@ -450,6 +450,23 @@ t.test("a fit that drives E to zero does not warn of disagreeing starts or rival
   t.eq(#law.warnings, 0, table.concat(law.warnings, "\n"))
 end)
 
+t.test("law:with_samples gives a law bootstrap samples made outside the fitter", function()
+  local law = fit.published.chinchilla
+  local samples = {}
+  for i = 1, 41 do
+    samples[i] = { E = 1.69, A = 406.4, B = 410.7, alpha = 0.34 + (i - 21) * 0.001, beta = 0.28 }
+  end
+  local with = law:with_samples(samples)
+  t.eq(#with.samples, 41)
+  t.near(with:interval("alpha")[1], 0.34 - 0.019, 1e-9)  -- numpy's 2.5th percentile of 0.320 .. 0.360: at 0.025·40 = 1
+  t.near(with:interval("alpha")[2], 0.34 + 0.019, 1e-9)
+  t.eq(with.params.alpha, 0.34)  -- the point law stays
+  t.raises(function() law:with_samples { { E = 1.69, A = 406.4 } } end,
+    "law:with_samples: samples[1].B is missing or not finite (a sample gives every parameter)")
+  t.raises(function() law:with_samples { { E = 1.69, A = 406.4, B = 410.7, alpha = 0.34, beta = 0.28, gamma = 1 } } end,
+    "gamma")
+end)
+
 t.test("help(fit) documents every fitting option", function()
   local text = require("scalelab.native.core").docs()[fit]
   for _, key in ipairs { "bootstrap", "seed", "starts", "grid", "bounds", "tie", "free", "threads", "huber_delta",

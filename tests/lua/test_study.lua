@@ -122,10 +122,14 @@ print(string.format("ANSWER N=%.6g lo=%.6g hi=%.6g epochs=%.6g TRUE N=%.6g epoch
   N, lo, hi, epochs, N_true, epochs_true = tonumber(N), tonumber(lo), tonumber(hi), tonumber(epochs), tonumber(N_true), tonumber(epochs_true)
   t.ok(N and math.abs(math.log(N / N_true)) < 0.25, string.format("N %.4g vs true %.4g", N or 0, N_true or 0))
   t.ok(lo < N and N < hi, "the answer's interval holds it")
+  -- The bootstrap refits the base law on every resample too (two stages), so the interval carries
+  -- its uncertainty and holds the truth; the second step alone held the base fixed.
+  t.ok(lo < N_true and N_true < hi, string.format("the true N %.4g in [%.4g, %.4g]", N_true, lo, hi))
   t.ok(math.abs(math.log(epochs / epochs_true)) < 0.25, string.format("epochs %.4g vs true %.4g", epochs, epochs_true))
   -- The report names the procedure and the question.
   local md = read(dir .. "/dc.report.md")
   t.ok(md and md:find("single-epoch runs without excess parameters", 1, true), "the report names the procedure")
+  t.ok(md:find("two-stage bootstrap resamples (the base law refitted on each", 1, true), "the report names the bootstrap")
   t.ok(md:find("100M unique tokens", 1, true), "the question in the report")
 end)
 
@@ -163,6 +167,28 @@ study "few" {
   t.ok(report:find("needs at least 8 single-epoch runs over 3 sizes and 2 token counts; the finished runs have "
     .. "6 single-epoch runs over 3 sizes and 2 token counts (give the sweep more sizes or unique-token counts at "
     .. "epochs = 1", 1, true), report)
+end)
+
+-- Muennighoff et al.'s law at GPT-2's vocabulary: most single-epoch runs of these sizes have excess
+-- parameters (N above N_opt(U)). The filter kept all 15 when fewer than 8 passed, fitted the base
+-- law on them, and said they had none: R_D* 6.0 [4.7, 7.0] against 15.4.
+t.test("base = \"single_epoch\" with too few runs free of excess parameters is refused, not fitted on the others", function()
+  local dir = t.fresh_dir(root)
+  write(dir .. "/excess.lua", [[
+study "excess" {
+  models = { aspect = 64, vocab = 50304, ctx = 2048 },
+  sweep = sweep.data_constrained{ unique_tokens = { 1e8, 1e9, 1e10 }, epochs = { 1, 2, 4, 8 }, sizes = sweep.log(5e7, 3e9, 5) },
+  backend = { kind = "simulated", noise = 0.003,
+              law = { E = 1.869, A = 520.8, B = 1487.7, alpha = 0.3527, beta = 0.3527, R_D = 15.39, R_N = 5.31 } },
+  fits = { data_constrained = { base = "single_epoch" } },
+}
+]])
+  local code, out = scalelab(dir, "excess.lua")
+  t.eq(code, 0, out)
+  local report = read(dir .. "/excess.report.md")
+  t.ok(report:find("of the 15 single-epoch runs are without excess parameters (N <= N_opt(U) of the base law fitted "
+    .. "to them); the base law needs 8 such runs", 1, true), report)
+  t.ok(not report:find("R_D*, R_N* on", 1, true), report)
 end)
 
 t.test("approach 1 (the lower envelope of the training curves) brackets the law's allocation exponent", function()

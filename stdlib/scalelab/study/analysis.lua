@@ -288,6 +288,43 @@ function analysis.with_curves(s, obs)
   return out, failure
 end
 
+-- Bootstrap of the two-step data-constrained fit: each resample of the runs refits the base law on
+-- its single-epoch runs without excess parameters (those of `used` it drew), then R_D*, R_N* on all
+-- it drew with that base frozen. A bootstrap of the second step alone holds the base law fixed, and
+-- its intervals exclude the truth of a simulated law. Each refit starts from the point fit. Returns
+-- the samples ({ name = value }, all seven) and how many resamples were drawn (those with fewer
+-- than 8 base runs, or whose fits fail, are left out).
+function analysis.two_stage_bootstrap(fit, fn, obs, used, base_law, law, B, seed)
+  local in_base = {}
+  for _, o in ipairs(used) do in_base[o] = true end
+  local state = math.tointeger(seed or 1) or 1
+  local function draw(n)  -- a generator of its own: the script's math.random stays as it was
+    state = state * 6364136223846793005 + 1442695040888963407
+    return (state >> 33) % n + 1
+  end
+  local b0, p = base_law.params, law.params
+  local base_start = { { E = b0.E, A = b0.A, B = b0.B, alpha = b0.alpha, beta = b0.beta } }
+  local samples = {}
+  for _ = 1, B do
+    local drew, base_rows = {}, {}
+    for i = 1, #obs do
+      local o = obs[draw(#obs)]
+      drew[i] = o
+      if in_base[o] then base_rows[#base_rows + 1] = o end
+    end
+    if #base_rows >= 8 then
+      local ok, sample = pcall(function()
+        local base_b = fit.chinchilla(fit_observations(fit, base_rows), { covariance = false, starts = base_start })
+        local q = base_b.params
+        return fn(fit_observations(fit, drew, { "U" }), { free = { "R_D", "R_N" }, base = base_b, covariance = false,
+          starts = { { E = q.E, A = q.A, B = q.B, alpha = q.alpha, beta = q.beta, R_D = p.R_D, R_N = p.R_N } } }).params
+      end)
+      if ok then samples[#samples + 1] = sample end
+    end
+  end
+  return samples, B
+end
+
 local function run_fit(name, options, obs, s)
   local fit = fit_module()
   if name == "approach1" then
@@ -334,10 +371,10 @@ local function run_fit(name, options, obs, s)
       end
       do
         -- Runs with excess parameters (N above the base law's optimum for their unique tokens) pay
-        -- the R_N* penalty even in one epoch: drop them and refit until the set settles.
-        local base_law, used = nil, single
-        for _ = 1, 5 do
-          base_law = fit.chinchilla(fit_observations(fit, used), { covariance = false })
+        -- the R_N* penalty even in one epoch: drop them and refit until the set settles. Fewer than
+        -- 8 left is refused: the base law fitted to the runs with excess parameters (which the
+        -- filter then judges by) is wrong, and so is everything fitted on top of it.
+        local function without_excess(base_law)
           local p = base_law.params
           local G = (p.alpha * p.A / (p.beta * p.B)) ^ (1 / (p.alpha + p.beta))
           local kept = {}
@@ -345,15 +382,40 @@ local function run_fit(name, options, obs, s)
             local N_opt = (o.D * G) ^ (p.beta / p.alpha) * G  -- N_opt(U) = (U·G)^(β/α)·G, U = D here
             if o.N <= N_opt * 1.05 then kept[#kept + 1] = o end
           end
-          if #kept == #used or #kept < 8 then break end
+          return kept
+        end
+        local base_law, used = nil, single
+        for round = 1, 6 do
+          base_law = fit.chinchilla(fit_observations(fit, used), { covariance = false })
+          local kept = without_excess(base_law)
+          if #kept < 8 then
+            error(string.format("data_constrained: base = \"single_epoch\": only %d of the %s are without excess "
+              .. "parameters (N <= N_opt(U) of the base law fitted to them); the base law needs 8 such runs: give the "
+              .. "sweep smaller sizes or more unique tokens at epochs = 1, or leave base out to fit all seven "
+              .. "parameters at once", #kept, core.format_counted(#single, "single-epoch run")), 0)
+          end
+          if #kept == #used or round == 6 then break end  -- kept ⊆ single and the filter only narrows
           used = kept
+        end
+        if #without_excess(base_law) ~= #used then
+          error(string.format("data_constrained: base = \"single_epoch\": the runs without excess parameters did not "
+            .. "settle (the base law fitted to %d runs keeps %d); give the sweep smaller sizes at epochs = 1, or leave "
+            .. "base out to fit all seven parameters at once", #used, #without_excess(base_law)), 0)
         end
         local o = { free = { "R_D", "R_N" } }
         for k, v in pairs(options) do o[k] = v end
-        o.base = base_law
+        o.base, o.bootstrap = base_law, nil
         local law = fn(fit_observations(fit, obs, { "U" }), o)
-        return law, string.format("fit.data_constrained: R_D*, R_N* on %d runs, base law fit.chinchilla on the %d "
-          .. "single-epoch runs without excess parameters, frozen (Muennighoff et al.'s procedure)", #obs, #used)
+        local description = string.format("fit.data_constrained: R_D*, R_N* on %d runs, base law fit.chinchilla on "
+          .. "the %d single-epoch runs without excess parameters, frozen (Muennighoff et al.'s procedure)", #obs, #used)
+        local B = options.bootstrap or 0
+        if B > 0 then
+          local samples, drawn = analysis.two_stage_bootstrap(fit, fn, obs, used, base_law, law, B, options.seed)
+          law = law:with_samples(samples)
+          description = description .. string.format("; intervals over %d of %d two-stage bootstrap resamples (the "
+            .. "base law refitted on each, so its uncertainty is carried)", #samples, drawn)
+        end
+        return law, description
       end
     end
     if type(base) == "string" then

@@ -129,6 +129,14 @@ GptConfig make(int64_t d, int64_t f, int64_t h, int64_t l, const ShapeOptions& o
   return c;
 }
 
+// The heads' width for a model `d` wide: head_dim when given, else 64 from 256 wide and 32 below,
+// halved (down to 8) until there are at least two heads.
+int64_t heads_width(int64_t head_dim, double d) {
+  int64_t head = head_dim > 0 ? head_dim : (d >= 256 ? 64 : 32);
+  while (head > 8 && d / static_cast<double>(head) < 2) head /= 2;
+  return head;
+}
+
 }  // namespace
 
 GptConfig shape_for(const ShapeOptions& o) {
@@ -180,11 +188,16 @@ GptConfig shape_for(const ShapeOptions& o) {
     const double d_target = std::sqrt(o.params / (12.0 * l));
     const double ratio = d_target / l;
     if (ratio < o.aspect / 2 || ratio > o.aspect * 2) continue;
-    int64_t head = o.head_dim > 0 ? o.head_dim : (d_target >= 256 ? 64 : 32);
-    while (head > 8 && d_target / head < 2) head /= 2;  // at least two heads where possible
+    // The widths step by whole heads of the target's width; each shape's heads then follow from its
+    // own width alone, so that one (L, d) is one shape whichever target reached it (the heads of
+    // the target's width gave 32 wide 4 heads for one target and 2 for the next).
+    int64_t head = heads_width(o.head_dim, d_target);
     for (int64_t k = std::max<int64_t>(1, static_cast<int64_t>(d_target / head) - 1);
          k <= static_cast<int64_t>(d_target / head) + 2; ++k) {
-      GptConfig c = make(k * head, 4 * k * head, k, l, o);
+      const int64_t d = k * head;
+      int64_t own = heads_width(o.head_dim, static_cast<double>(d));
+      while (d % own != 0) own /= 2;
+      GptConfig c = make(d, 4 * d, d / own, l, o);
       candidates.push_back({c, std::fabs(std::log(static_cast<double>(c.non_embedding_params())) - log_target),
                             std::fabs(std::log(static_cast<double>(c.d_model) / static_cast<double>(l) / o.aspect))});
     }

@@ -1,6 +1,8 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <map>
+#include <tuple>
 
 #include "core/error.h"
 #include "model/gpt.h"
@@ -77,6 +79,35 @@ TEST_CASE("shape_for lands near the target with the requested aspect") {
     CHECK(aspect < 128);
     CHECK(c.d_model % c.n_head == 0);
   }
+}
+
+// The heads followed the target's width, not the shape's: targets 1e4 and 3.16e4 (aspect 32) both
+// built 1 layer 32 wide, with 4 heads and with 2, so a sweep trained the same model twice as two
+// runs. One (L, d) is one shape now: heads of 32 below 256 wide and 64 from there, at least two.
+TEST_CASE("shape_for gives one head count per depth and width, whichever target reached them") {
+  std::map<std::tuple<int64_t, int64_t, double, int64_t>, int64_t> heads;
+  for (double aspect : {16.0, 32.0, 64.0, 128.0})
+    for (int64_t vocab : {256, 50257})
+      for (int i = 0; i <= 120; ++i) {
+        model::ShapeOptions o;
+        o.params = std::pow(10.0, 4 + i * 6.0 / 120);
+        o.aspect = aspect;
+        o.vocab = vocab;
+        o.ctx = 256;
+        GptConfig c;
+        try {
+          c = model::shape_for(o);
+        } catch (const Error&) {
+          continue;  // no shape of this aspect so small
+        }
+        INFO("target " << o.params << ", aspect " << aspect << ": " << c.Summary());
+        const auto key = std::make_tuple(c.n_layer, c.d_model, aspect, vocab);
+        const auto [at, fresh] = heads.emplace(key, c.n_head);
+        CHECK(at->second == c.n_head);
+        int64_t width = c.d_model >= 256 ? 64 : (c.d_model >= 64 ? 32 : c.d_model >= 32 ? 16 : 8);
+        while (c.d_model % width != 0) width /= 2;
+        CHECK(c.d_model / c.n_head == width);
+      }
 }
 
 TEST_CASE("shape_for keeps the aspect across a sweep's sizes, a few percent off the target N at most") {

@@ -55,12 +55,15 @@ Observations observations_from_rows(lua_State* L, int index, const std::string& 
     lua_pop(L, 1);
     // A run as a store gives it (store:runs{...}): params and tokens, no N or D. Which N its study fits
     // (all parameters or non-embedding) the row cannot say.
+    // Rows of other laws' inputs (N and S, or C) may carry tokens too: only a row with none of N, D
+    // and C is a stored run.
     const bool has_N = lua_getfield(L, row, "N") != LUA_TNIL;
-    const bool has_params = lua_getfield(L, row, "params") != LUA_TNIL;
     const bool has_D = lua_getfield(L, row, "D") != LUA_TNIL;
+    const bool has_C = lua_getfield(L, row, "C") != LUA_TNIL;
+    const bool has_params = lua_getfield(L, row, "params") != LUA_TNIL;
     const bool has_tokens = lua_getfield(L, row, "tokens") != LUA_TNIL;
-    lua_pop(L, 4);
-    if ((has_params && !has_N) || (has_tokens && !has_D))
+    lua_pop(L, 5);
+    if (!has_N && !has_D && !has_C && (has_params || has_tokens))
       fail(function, ": row ", i, " is a stored run (params =, tokens =; no N or D); give a study's s:observations(), "
            "which counts N as its fits do, or rows { N = r.params (or r.non_embedding_params for Kaplan's count), "
            "D = r.tokens, U = r.unique_tokens, loss = r.loss }");

@@ -77,6 +77,13 @@ t.test("bad rows name the row and what to give", function()
   t.raises(function() fit.chinchilla { { params = 1e8, non_embedding_params = 8e7, tokens = 1e9, loss = 3 } } end,
     "fit.chinchilla: row 1 is a stored run (params =, tokens =; no N or D); give a study's s:observations(), which "
     .. "counts N as its fits do, or rows { N = r.params (or r.non_embedding_params for Kaplan's count), D = r.tokens")
+  -- Rows of Kaplan's L(N, S) (or of C) that carry tokens as well are not stored runs.
+  local curve_rows = {}
+  for i, N in ipairs { 1e6, 3e6, 1e7, 3e7, 1e8 } do
+    local S = 1e4 * i
+    curve_rows[i] = { N = N, S = S, tokens = S * 512, loss = (8.8e13 / N) ^ 0.076 + (2.1e3 / S) ^ 0.76 }
+  end
+  t.eq(#fit.observations(curve_rows), 5)
   t.raises(function() fit.chinchilla { 3 } end, "must be Observations")
   t.raises(function() fit.chinchilla {} end, "fit.chinchilla: no observations (an empty list)")
   t.raises(function() fit.observations {} end, "fit.observations: no observations (an empty table)")

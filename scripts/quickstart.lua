@@ -136,8 +136,9 @@ local chosen_now = not top_budget
 -- Calibrated when the budget is still to choose, and in a dry run, whose estimate it times.
 local rate
 if have_trainer and (chosen_now or options.dry_run) then rate = calibrate() end
--- Workers run side by side on the cores; on a GPU they share the one device.
-local parallel = calibrated_backend == "cuda" and 1 or math.min(cores, 5)
+-- Workers run side by side on the cores; on a GPU they share the one device. The study runs as many
+-- at once as the sizing assumes (or as --jobs says), so that its time and its dry run's agree.
+local parallel = options.jobs or (calibrated_backend == "cuda" and 1 or math.min(cores, 5))
 if not top_budget then
   if have_trainer then
     -- The largest top budget (on a grid of thirds of a decade) whose runs, spread over the cores,
@@ -207,6 +208,7 @@ local s = study "quickstart" {
   fits = fits,
   questions = { plan.optimal { compute = question_compute } },
   measured_speed = measured_speed,
+  jobs = parallel,
 }
 
 if s.dry_run then return end

@@ -324,13 +324,28 @@ uint64_t RepetitionSampler::Fingerprint(bool with_contents) const {
   return h;
 }
 
+// The state names the sequences the unique stream is cut into: a row's position means a row of the
+// same shuffle only over as many. (States saved before it did cut floor(min(U, split − 1) / T).)
 std::string RepetitionSampler::state() const {
-  return make_state("repetition-sampler", rows_, corpus_, Fingerprint(true));
+  return make_state("repetition-sampler", rows_, corpus_, Fingerprint(true)) + str(" windows=", windows_);
 }
 
 void RepetitionSampler::restore(const std::string& state) {
   int64_t rows = parse_state(state, "repetition-sampler", corpus_, Fingerprint(true), Fingerprint(false));
   if (rows > planned_rows_) fail("cannot restore the sampler: the state is past its planned ", planned_rows_, " rows");
+  long long saved = -1;
+  const size_t at = state.find(" windows=");
+  if (at == std::string::npos || std::sscanf(state.c_str() + at, " windows=%lld", &saved) != 1) {
+    const int64_t U = options_.unique_tokens > 0                            ? options_.unique_tokens
+                      : options_.unique_tokens == SamplerOptions::kAllTokens ? split_.train_tokens
+                                                                             : options_.tokens;
+    saved = std::min(U, split_.train_tokens - 1) / options_.seq_len;
+  }
+  if (saved != windows_)
+    fail("cannot restore this sampler from its saved state: it was saved cutting the unique stream into ", saved,
+         " sequences, and this one cuts it into ", windows_, " (a run of fewer rows than U holds takes as many as its "
+         "rows), so the rest of the run would not be the rows of the same shuffle; start the run again (resume = false, "
+         "or delete its checkpoint)");
   rows_ = rows;
 }
 

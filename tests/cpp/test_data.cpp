@@ -439,6 +439,26 @@ TEST_CASE("samplers are deterministic and resume bitwise from a saved state") {
   CHECK(x != y);
   CHECK_THROWS_WITH(c2.restore(saved), Catch::Contains("another corpus or other options"));
   CHECK_THROWS_WITH(c2.restore("nonsense"), Catch::Contains("not a state saved by one"));
+
+  // A state names the sequences it shuffles. One saved before it did (no " windows=") restores where
+  // the earlier rule, floor(min(U, split − 1) / T), cut as many as this sampler; where it cut more
+  // (U > D: now as many as the run's rows) it is refused, not resumed into another shuffle.
+  CHECK(saved.find(" windows=312") != std::string::npos);  // floor(10000 / 32)
+  const std::string before = saved.substr(0, saved.find(" windows="));
+  RepetitionSampler old_state(c, o);
+  old_state.restore(before);
+  CHECK(old_state.stats().rows == 300);
+  SamplerOptions fresh = o;
+  fresh.unique_tokens = 30000;
+  fresh.tokens = 20000;  // 125 batches of 5 rows: 625 sequences of the 937 U holds
+  RepetitionSampler f(c, fresh), g(c, fresh);
+  f.next_batch(x);
+  const std::string fresh_state = f.state();
+  CHECK(fresh_state.find(" windows=625") != std::string::npos);
+  g.restore(fresh_state);
+  CHECK_THROWS_WITH(g.restore(fresh_state.substr(0, fresh_state.find(" windows="))),
+                    Catch::Contains("it was saved cutting the unique stream into 937 sequences, and this one cuts it "
+                                    "into 625") && Catch::Contains("resume = false"));
 }
 
 TEST_CASE("sampler input errors name the sizes and the fix") {

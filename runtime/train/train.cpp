@@ -45,13 +45,13 @@ double seconds_since(Clock::time_point start) {
 // neither). The numbers are exact (as many digits as read back the same). A checkpoint of an earlier
 // version holds the legacy fingerprint (six significant digits, no held-out measure), which still resumes.
 std::string fingerprint(const TrainConfig& c, const std::string& backend, int64_t batch, int64_t T, int64_t steps,
-                        int64_t eval_batches, int64_t eval_B, int64_t eval_T) {
+                        int64_t eval_batches, int64_t eval_B, int64_t eval_T, const std::string& passes) {
   const OptimizerOptions& o = c.optimizer;
   auto exact = [](double v) { return format_round_trip(v); };
   return str(c.model.Summary(), "; backend ", backend, "; batch ", batch, " x ", T, "; steps ", steps, "; lr ",
              exact(c.lr), " warmup ", exact(c.warmup), " min ", exact(c.min_lr_ratio), "; adamw ", exact(o.beta1), " ",
              exact(o.beta2), " ", exact(o.eps), " wd ", exact(o.weight_decay), " clip ", exact(o.clip), "; seed ",
-             c.seed, "; held-out ", eval_batches, " x ", eval_B, " x ", eval_T);
+             c.seed, "; held-out ", eval_batches, " x ", eval_B, " x ", eval_T, passes);
 }
 std::string legacy_fingerprint(const TrainConfig& c, const std::string& backend, int64_t batch, int64_t T,
                                int64_t steps) {
@@ -290,7 +290,7 @@ MicroBatches plan_micro_batches(const model::GptConfig& m, int64_t rows, int64_t
   } else {
     out.train = largest_divisor(rows, rows, 0);
     out.eval = out.train > 0 ? largest_divisor(eval_rows, eval_rows, out.train) : 0;
-    out.split_for_memory = out.train > 0 && out.eval > 0;
+    out.split_for_memory = out.train > 0 && out.eval > 0 && out.train < rows;
   }
   if (out.train == 0 || out.eval == 0 || !fits(std::max(out.train, out.eval))) {
     // Not even the rows given (or one row) fit.
@@ -482,7 +482,11 @@ RunResult train(const TrainConfig& config) {
   if (!config.checkpoint.empty()) prepare_checkpoint_folder(config.checkpoint);
   backend->init(shape, config.optimizer, std::max(micro, eval_micro), config.seed);
   const std::string eval_start = read_eval ? eval->state() : std::string();
-  const std::string print = fingerprint(config, backend->name(), batch, T, steps, eval_batches, eval_B, eval_T);
+  // Batches split into passes of fewer rows round otherwise: a run resumes only in the same passes.
+  const std::string passes =
+      micro != source_rows || eval_micro != eval_B ? str("; passes of ", micro, " and ", eval_micro, " rows") : "";
+  const std::string print =
+      fingerprint(config, backend->name(), batch, T, steps, eval_batches, eval_B, eval_T, passes);
   const std::string legacy_print = legacy_fingerprint(config, backend->name(), batch, T, steps);
 
   RunResult result;

@@ -1128,6 +1128,22 @@ TEST_CASE("a sampler's batch split into micro-batches takes the same steps as th
   }
   CHECK(run(0, 16).final_loss != Approx(whole.final_loss).epsilon(1e-5));  // and the check can fail
   CHECK_THROWS_WITH(run(3, 32), Catch::Contains("micro_batch = 3 rows must divide the sampler's batch of 16 rows"));
+  // Passes of other rows round otherwise: a checkpoint resumes only in the passes it was written in
+  // (the default ones can differ between machines, with their memory).
+  const std::string path = std::string(SCALELAB_BINARY) + ".train-test-micro.ckpt";
+  std::remove(path.c_str());
+  auto checkpointed = [&](int64_t micro_batch) {
+    MarkovSource data(16, 16, 16, 5, 1), held_out(16, 16, 16, 5, 2);
+    train::TrainConfig c = markov_run(data, held_out, tiny(16, 16, 16, 2, 2), 4);
+    c.micro_batch = micro_batch;
+    c.eval_tokens = 4096;
+    c.checkpoint = path;
+    return train::train(c);
+  };
+  REQUIRE(checkpointed(4).status == train::RunStatus::Done);
+  CHECK_THROWS_WITH(checkpointed(0), Catch::Contains("belongs to another run") && Catch::Contains("passes of 4 and 4 rows"));
+  CHECK(checkpointed(4).status == train::RunStatus::Done);
+  std::remove(path.c_str());
   CHECK_THROWS_WITH(run(-1, 32), Catch::Contains("micro_batch must be >= 1"));
 }
 
@@ -1146,6 +1162,10 @@ TEST_CASE("micro-batches are chosen to fit the memory available") {
   p = train::plan_micro_batches(m, 9, 6, 0, room);  // 9 = 3 × 3: passes of 3; evaluations of 6 in 3 too
   CHECK(p.train == 3);
   CHECK(p.eval == 3);
+  p = train::plan_micro_batches(m, 2, 8, 0, room);  // training fits whole, evaluations go in passes of 2
+  CHECK(p.train == 2);
+  CHECK(p.eval == 2);
+  CHECK_FALSE(p.split_for_memory);  // the summary says so of training only
   p = train::plan_micro_batches(m, 8, 8, 0, 0);  // unknown memory (or another backend): the whole batches
   CHECK(p.train == 8);
   CHECK(p.eval == 8);

@@ -536,14 +536,16 @@ Answer loss(const fit::FittedLaw& fitted, const LossOptions& options) {
       set_data(ans, law, options.N, options.D, options.unique_tokens);
     } else if (law.kind() == LawKind::DataConstrained) {
       // On fresh data (U = D) Muennighoff's law still counts parameters beyond N_opt(D) as worth
-      // less: the answer shows the N' its loss comes from.
-      const double effective = fit::effective_params(options.N, options.D, law.param("R_N"), law.param("A"),
-                                                     law.param("B"), law.param("alpha"), law.param("beta"));
-      if (effective < options.N * (1 - 1e-9)) ans.set("effective_N", effective, Unit::Params, "effective params N'");
+      // less: the answer shows the N' its loss comes from (N itself within N_opt(D)), in every
+      // sample, so that its interval is over them all.
+      ans.set("effective_N",
+              fit::effective_params(options.N, options.D, law.param("R_N"), law.param("A"), law.param("B"),
+                                    law.param("alpha"), law.param("beta")),
+              Unit::Params, "effective params N'");
     }
     return ans;
   });
-  if (!given(options.unique_tokens) && out.has("effective_N"))
+  if (!given(options.unique_tokens) && out.has("effective_N") && out.value("effective_N") < options.N * (1 - 1e-9))
     out.notes.push_back(str("on fresh data (no unique_tokens given, U = D) the law counts the parameters beyond N_opt(D) "
                             "as worth less (excess parameters): its loss is that of N' = ",
                             format_count(out.value("effective_N")), " effective parameters"));

@@ -64,7 +64,8 @@ fit: scaling laws and their fitting.
   fit.custom{ params =, predict =, inputs =, data = obs }   a law written in Lua
   fit.extrapolate(law, obs, { below = C })   fit below C, report errors predicting the runs above
   fit.published.chinchilla / .epoch / .datablations / .kaplan (and kaplan_N, kaplan_D, kaplan_C, kaplan_curve)
-Fitting options (opts of chinchilla, data_constrained, kaplan, law and custom; all optional):
+Fitting options (opts of chinchilla, data_constrained, kaplan and law, all optional; fit.custom takes
+them too but threads, parametrisation, merge_starts and bootstrap_starts: it fits on one thread):
   bootstrap = 0           resamples of the runs refitted for intervals (e.g. 200, as Epoch did); seed = 1
   free = {"R_D", ...}     parameters to fit; the others are held at init's (or the law's) values
   tie = {"alpha", "beta"} parameters fitted as one value (or a list of such lists)

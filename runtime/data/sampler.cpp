@@ -391,9 +391,12 @@ SamplerStats RepetitionSampler::stats() const {
 
 std::string RepetitionSampler::Summary() const {
   const SamplerStats s = stats();
-  return str("sampler over ", corpus_name(corpus_), ": U = ", format_count(double(s.unique_tokens)), " unique tokens",
+  // U in use and U asked, in full where three digits would print them alike ("20k (20k asked").
+  const bool alike = format_count(double(s.unique_tokens_asked)) == format_count(double(s.unique_tokens));
+  auto count = [&](int64_t n) { return alike ? str(n) : format_count(double(n)); };
+  return str("sampler over ", corpus_name(corpus_), ": U = ", count(s.unique_tokens), " unique tokens",
              s.unique_tokens_asked != s.unique_tokens
-                 ? str(" (", format_count(double(s.unique_tokens_asked)), " asked: whole sequences of ", options_.seq_len,
+                 ? str(" (", count(s.unique_tokens_asked), " asked: whole sequences of ", options_.seq_len,
                        s.unique_tokens_asked > s.unique_tokens && planned_rows_ == windows_ ? ", as many as the run's rows" : "",
                        ")")
                  : std::string(),

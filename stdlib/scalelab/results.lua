@@ -196,7 +196,16 @@ local function flatten(value, prefix, into)
   if type(value) == "table" then
     for k, v in pairs(value) do flatten(v, prefix and (prefix .. "." .. tostring(k)) or tostring(k), into) end
   elseif prefix then
-    into[prefix] = math.type(value) == "float" and string.format("%.6g", value) or tostring(value)
+    -- Floats as the fewest digits that read back the same: two plans that differ past the sixth
+    -- digit must not look alike.
+    local text = value
+    if math.type(value) == "float" then
+      for digits = 6, 17 do
+        text = string.format("%." .. digits .. "g", value)
+        if tonumber(text) == value then break end
+      end
+    end
+    into[prefix] = tostring(text)
   end
   return into
 end

@@ -126,6 +126,10 @@ t.test("fresh-data runs (U left out, or U > D) nest with runs repeating a smalle
   t.eq(odd:stats().unique_tokens_asked, 100)
   t.ok(tostring(odd):find("U = 64 unique tokens (100 asked: whole sequences of 64), D = 768 tokens (12 epochs)", 1, true),
     tostring(odd))
+  -- Where three digits print them alike, in full.
+  local near = data.sampler{ corpus = markov, tokens = 20000, seq_len = 64, batch = 4 }
+  t.ok(tostring(near):find("U = 19968 unique tokens (20000 asked: whole sequences of 64, as many as the run's rows)", 1, true),
+    tostring(near))
 end)
 
 t.test("fresh data that the split holds only by repeating a sequence is refused", function()

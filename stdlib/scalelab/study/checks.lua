@@ -129,7 +129,7 @@ end
 function checks.type_name(value)
   local kind = type(value)
   if kind == "number" then return math.type(value) == "integer" and "an integer" or "a number " .. tostring(value) end
-  local function article(name) return (name:match("^[AEIOUaeiou]") and "an " or "a ") .. name end
+  local function article(name) return (name:match("^[AEIOaeio]") and "an " or "a ") .. name end  -- a userdata
   if kind == "table" and getmetatable(value) and getmetatable(value).__name then
     return article(getmetatable(value).__name)
   end

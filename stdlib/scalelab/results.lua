@@ -254,8 +254,18 @@ function results.list(store, filter)
       out(string.format("study %s: script %s (sha256 %s), scalelab %s", s.name, s.script_path ~= "" and s.script_path or "?",
         (s.script_hash or ""):sub(1, 12), s.scalelab_version or "?"))
       local runs = store:runs { study = s.name, status = filter.status }
-      local line = "  %4s  %-11s %-9s %-12s %-9s %-9s %-9s %-9s %s"  -- status: up to "interrupted"
-      out(string.format(line, "#", "status", "N (all)", "N (non-emb.)", "D", "FLOPs", "loss", "time", "hash"))
+      -- Unique tokens U and epochs where a listed run has U (a data-constrained sweep, a corpus
+      -- repeated), as the study's report gives them: otherwise runs of the same N and D (U = 1B for 2
+      -- epochs, U = 2B for 1) print alike but for their loss and hash.
+      local repeats = false
+      for _, r in ipairs(runs) do repeats = repeats or r.unique_tokens ~= nil end
+      local line = "  %4s  %-11s %-9s %-12s %-9s " .. (repeats and "%-9s %-7s " or "") .. "%-9s %-9s %-9s %s"  -- status: up to "interrupted"
+      local function row(first, ...)
+        local cells = { first, ... }
+        if not repeats then table.remove(cells, 6) table.remove(cells, 6) end
+        return string.format(line, table.unpack(cells, 1, repeats and 11 or 9))
+      end
+      out(row("#", "status", "N (all)", "N (non-emb.)", "D", "U", "epochs", "FLOPs", "loss", "time", "hash"))
       -- Runs made by an earlier version of the script are marked, so that a changed study's rows are
       -- told apart: the store keeps them all; the current script reuses the runs whose configuration
       -- it still plans and leaves the others out of its report.
@@ -265,15 +275,18 @@ function results.list(store, filter)
         local old = (r.script_hash or "") ~= "" and (s.script_hash or "") ~= "" and r.script_hash ~= s.script_hash
         if old then earlier = earlier + 1 end
         if r.status == "running" then running = running + 1 end
-        out(string.format(line, r.ordinal .. (old and "*" or ""), r.status,
+        out(row(r.ordinal .. (old and "*" or ""), r.status,
           cell(r.params, core.format_count), cell(r.non_embedding_params, core.format_count),
-          cell(r.tokens, core.format_count), cell(r.flops, core.format_flops),
+          cell(r.tokens, core.format_count), cell(r.unique_tokens, core.format_count),
+          r.unique_tokens and cell(r.epochs, function(x) return string.format("%.3g", x) end) or "1",
+          cell(r.flops, core.format_flops),
           cell(r.loss, function(x) return string.format("%.4f", x) end),
           cell(r.wall_seconds, core.format_duration), r.hash:sub(1, 12))
           .. (differs[r.hash] and differs[r.hash] ~= "" and ("  " .. differs[r.hash]) or ""))
       end
       out(string.format("  %s; N (all): every parameter (Chinchilla's count, studies' default); "
-        .. "N (non-emb.): without the embeddings (Kaplan's)", core.format_counted(#runs, "run")))
+        .. "N (non-emb.): without the embeddings (Kaplan's)%s", core.format_counted(#runs, "run"),
+        repeats and "; U: the unique tokens a run repeats, epochs: D / U (1 for a run without U: every token new)" or ""))
       if next(differs) then
         out("  rows that share a number are the same point of plans that differ: after the hash, what tells them apart")
       end

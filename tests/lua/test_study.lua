@@ -588,6 +588,7 @@ study "r" {
   t.ok(out:find("study r: script r.lua", 1, true), out)
   t.ok(out:find("4 runs", 1, true), out)
   t.ok(not out:find("rows that share a number", 1, true), out)  -- one plan: no row shares its number
+  t.ok(not out:find("epochs", 1, true), out)  -- no run repeats data: no U or epochs columns
   code, out = scalelab(dir, "results", "r.db --csv runs.csv --json runs.json --curves curves.csv")
   t.eq(code, 0, out)
   local csv = read(dir .. "/runs.csv")
@@ -616,6 +617,45 @@ study "r" {
   end
   t.eq(tagged, 8)
   t.ok(out:find("rows that share a number are the same point of plans that differ", 1, true), out)
+end)
+
+t.test("scalelab results tells data-constrained runs of the same N and D apart by their U and epochs", function()
+  local dir = t.fresh_dir(root)
+  write(dir .. "/dc.lua", [[
+study "dc" {
+  sweep = sweep.data_constrained{ unique_tokens = { 1e9, 2e9 }, epochs = { 1, 2, 4 }, sizes = { 1e8 } },
+  backend = "simulated",
+  fits = {},
+}
+]])
+  local code, out = scalelab(dir, "dc.lua", "-q")
+  t.eq(code, 0, out)
+  code, out = scalelab(dir, "results", "dc.db")
+  t.eq(code, 0, out)
+  local header = out:match("\n(%s+#%s+status[^\n]*)")
+  t.ok(header and header:find("D         U         epochs  FLOPs", 1, true), out)
+  -- D = 2B is U = 1B for 2 epochs, or U = 2B for 1: two rows, told apart by their U and epochs.
+  local rows = {}
+  for line in out:gmatch("[^\n]+") do
+    if line:find("^%s+%d+%s+done") then
+      rows[#rows + 1] = line
+      -- Aligned: every column starts where its header does.
+      for _, column in ipairs { "U", "epochs", "FLOPs", "loss", "hash" } do
+        local at = header:find("%f[%S]" .. column .. "%f[%s\0]")
+        t.ok(line:sub(at - 1, at - 1) == " " and line:sub(at, at) ~= " ", column .. " misaligned:\n" .. header .. "\n" .. line)
+      end
+    end
+  end
+  t.eq(#rows, 6, out)
+  local function row(D, U, epochs)
+    for _, line in ipairs(rows) do
+      if line:find("%s" .. D .. "%s+" .. U .. "%s+" .. epochs .. "%s") then return line end
+    end
+  end
+  t.ok(row("2B", "1B", "2"), out)
+  t.ok(row("2B", "2B", "1"), out)
+  t.ok(row("8B", "2B", "4"), out)
+  t.ok(out:find("U: the unique tokens a run repeats, epochs: D / U", 1, true), out)
 end)
 
 t.done()

@@ -209,6 +209,61 @@ local function shape_table(shape)
            n_head = shape.n_head, d_ff = shape.d_ff }
 end
 
+-- The smallest model the study's family of shapes builds for targets from N upwards (a family of its
+-- own, a function of N, is not searched): the shape, or nil when none is found below 1e12.
+local function smallest_model(s, point)
+  if s.family_info.family == "function" then return nil end
+  local function build(target)
+    local ok, shape = pcall(s.family, target, point, s.count)
+    return ok and shape or nil
+  end
+  local lo, hi = point.N, nil
+  while lo < 1e12 do
+    hi = lo * 2
+    if build(hi) then break end
+    lo, hi = hi, nil
+  end
+  if not hi then return nil end
+  for _ = 1, 40 do  -- to a fraction of a percent of the target
+    local mid = math.sqrt(lo * hi)
+    if build(mid) then hi = mid else lo = mid end
+    if hi / lo < 1.002 then break end
+  end
+  return build(hi)
+end
+
+-- The study's message for a sweep point whose model its family cannot build: the family's reason
+-- (without the location it gave, the study's call: the message is located once, at the model key),
+-- and for a point below the smallest model the family builds, that model and what to change.
+local function model_failure(s, i, p, N, message)
+  message = tostring(message)
+  local own = s.where and (s.where.short_src .. ":" .. s.where.line .. ": ")
+  if own and message:sub(1, #own) == own then message = message:sub(#own + 1) end
+  local text = string.format("study: model for sweep point %d (N = %s): %s", i, fmt_count(N), message)
+  local smallest = smallest_model(s, p)
+  if not smallest then return text end
+  local N_min = s.count == "all" and smallest.params or smallest.non_embedding_params
+  if N_min <= N then return text end
+  local how = string.format("the smallest model the study's models build is N = %s (%d×%d, %d head%s; vocab %d, ctx %d)",
+    fmt_count(N_min), smallest.n_layer, smallest.d_model, smallest.n_head, smallest.n_head == 1 and "" or "s",
+    smallest.vocab, smallest.ctx)
+  local raise
+  if type(p.budget) == "number" then
+    -- At the point's own tokens per parameter, D = budget / 6N gives N = sqrt(budget / 6r).
+    raise = string.format("raise the budget (this point's %s FLOP would need about %s for N = %s at its %s tokens per "
+      .. "parameter)", core.format_flops(p.budget), core.format_flops(p.budget * (N_min / N) ^ 2), fmt_count(N_min),
+      core.format_significant(p.budget / (6 * N * N), 3))
+  else
+    raise = "raise the sweep's sizes"
+  end
+  local embedding = s.count == "all" and string.format(", or lower vocab or ctx (models = { vocab = ..., ctx = ... }: "
+    .. "their embeddings are %s of its %s parameters)", fmt_count(smallest.params - smallest.non_embedding_params),
+    fmt_count(smallest.params)) or ""
+  local aspect = s.family_info.family == "aspect" and string.format(", or a smaller aspect (d_model / n_layer, %s now)",
+    core.format_significant(s.family_info.aspect, 3)) or ""
+  return string.format("%s; %s: %s%s%s", text, how, raise, embedding, aspect)
+end
+
 -- Turns the sweep into runs: shape, tokens, hyperparameters, identity.
 local function plan_runs(s)
   local runs, by_hash, duplicates = {}, {}, 0
@@ -234,7 +289,7 @@ local function plan_runs(s)
         sweep_mod.describe_point(p)), { "sweep" })
     end
     local ok, shape = pcall(s.family, N, p, s.count)
-    if not ok then checks.fail(s.where, "study: model for sweep point " .. i .. " (N = " .. fmt_count(N) .. "): " .. tostring(shape), { "model" }) end
+    if not ok then checks.fail(s.where, model_failure(s, i, p, N, shape), { s.spec.models ~= nil and "models" or "model" }) end
     local model_vocab = s.data_vocab and select(2, pcall(function() return shape.vocab end))
     if math.type(model_vocab) == "integer" and model_vocab < s.data_vocab then
       checks.fail(s.where, string.format("study: the data's vocabulary (%d tokens) is larger than the model's (%d) for "
@@ -642,6 +697,54 @@ local function rounding_warning(runs)
     worst.batch > 1 and "lower the batch (hyper = { batch = ... }) or ctx" or "use a shorter ctx")
 end
 
+-- IsoFLOP budgets left with fewer than the 3 distinct model sizes a parabola needs, in a study that
+-- fits isoflop: sweep points that gave identical runs (nearby sizes on the same shape) were merged,
+-- or the sweep gave fewer. A warning naming each such budget and its sizes, or nil.
+local function isoflop_sizes_warning(s, runs)
+  local fitted = false
+  for _, f in ipairs(analysis.wanted_fits(s)) do fitted = fitted or f.name == "isoflop" end
+  if not fitted then return nil end
+  local points, sizes, budgets = {}, {}, {}
+  for _, p in ipairs(s.sweep.points) do
+    if type(p.budget) == "number" then points[p.budget] = (points[p.budget] or 0) + 1 end
+  end
+  for _, r in ipairs(runs) do
+    if type(r.budget) == "number" then
+      if not sizes[r.budget] then
+        sizes[r.budget] = { count = 0, runs = 0 }
+        budgets[#budgets + 1] = r.budget
+      end
+      local b = sizes[r.budget]
+      b.runs = b.runs + 1
+      if not b[r.N_fit] then
+        b[r.N_fit] = true
+        b.count = b.count + 1
+      end
+    end
+  end
+  table.sort(budgets)
+  local few, left = {}, 0
+  for _, C in ipairs(budgets) do
+    local b = sizes[C]
+    if b.count < 3 then
+      local merged = (points[C] or b.runs) - b.runs
+      few[#few + 1] = string.format("the IsoFLOP budget C = %s has %s%s", core.format_flops(C),
+        core.format_counted(b.count, "distinct model size"),
+        merged > 0 and string.format(" (%d of its %d sweep points merged into identical runs: nearby sizes landed on the "
+          .. "same shape)", merged, points[C]) or "")
+    else
+      left = left + 1
+    end
+  end
+  if #few == 0 then return nil end
+  return string.format("%s: the isoflop fit needs 3 or more sizes per budget for its parabola and will leave %s "
+    .. "out%s; give %s sizes further apart (sweep.isoflop's sizes, or points and ratio)", table.concat(few, "; "),
+    #few == 1 and "it" or "them",
+    left < 2 and string.format(", which leaves %s with a parabola (the fit needs two or more)",
+      left == 0 and "no budget" or "one budget") or "",
+    #few == 1 and "that budget" or "those budgets")
+end
+
 local function print_plan(s, runs, duplicates, status_of, store_problem, jobs_asked)
   local speed, basis, per_run = estimate_speed(s, s.store_path, runs)
   -- The runs train `jobs` at once, each at the machine's speed shared among them (or at one run's
@@ -692,6 +795,8 @@ local function print_plan(s, runs, duplicates, status_of, store_problem, jobs_as
   if capped then lines[#lines + 1] = "warning: " .. capped end
   local rounded = rounding_warning(runs)
   if rounded then lines[#lines + 1] = "warning: " .. rounded end
+  local few_sizes = isoflop_sizes_warning(s, runs)
+  if few_sizes then lines[#lines + 1] = "warning: " .. few_sizes end
   local repeating = 0
   for _, r in ipairs(runs) do repeating = repeating + (r.repeats_corpus and 1 or 0) end
   if repeating > 0 then
@@ -844,6 +949,9 @@ local function run_study(name, spec, where)
   if not ok_fits then checks.fail(where, "study: fits: " .. tostring(fits_or_error), { "fits" }) end
   s.fits_wanted = fits_or_error
   s.questions = spec.questions or {}
+  -- A question that none of the fits can answer would be found only after every run: refused now.
+  local _, unanswerable = analysis.unanswerable(s.questions, s.fits_wanted, s.sweep.kind)
+  if unanswerable then checks.fail(where, "study: " .. unanswerable, { "questions" }) end
   s.script_path, s.script_text = read_script(where)
   s.store_path = spec.store or (name:gsub("[^%w%-_.]", "_") .. ".db")
   local base = strip_db(s.store_path)
@@ -910,6 +1018,8 @@ local function run_study(name, spec, where)
     if capped then io.stderr:write(string.format("study %s: warning: %s\n", name, capped)) end
     local rounded = rounding_warning(runs)
     if rounded then io.stderr:write(string.format("study %s: warning: %s\n", name, rounded)) end
+    local few_sizes = isoflop_sizes_warning(s, runs)
+    if few_sizes then io.stderr:write(string.format("study %s: warning: %s\n", name, few_sizes)) end
   end
   -- Progress shows no training times for runs that do not train.
   if backends.simulates(kind) then

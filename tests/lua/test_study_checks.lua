@@ -526,16 +526,74 @@ study "x" {
   t.raises(function() sweep.seeds(sweep.grid { N = 1e5, D = 1e6 }, { "a" }) end, "seeds[1] must be a whole number >= 0")
 end)
 
-t.test("an IsoFLOP law refuses a question about repeated data rather than answering it as fresh data", function()
+t.test("a question none of the study's fits can answer is refused at declaration, not after every run", function()
+  -- The dry run of an IsoFLOP study with these fits (a line of the script, or "") and questions.
+  local function dry_run(fits, questions)
+    local dir = script(string.format([[
+study "x" {
+  backend = { kind = "simulated", noise = 0.01 }, models = { aspect = 16, ctx = 64 },
+  sweep = sweep.isoflop{ budgets = { 1e17, 1e18, 1e19 }, sizes = sweep.log(1e6, 1e9, 7) },
+  %s
+  questions = { %s },
+}
+]], fits ~= "" and (fits .. ",") or "", questions))
+    local code, out = scalelab(dir, "s.lua", "--dry-run")
+    return code, out, dir
+  end
+  for _, case in ipairs {
+    -- No fit: nothing answers even a compute-optimal allocation.
+    { 'fits = {}', 'plan.optimal{ compute = 1e21 }',
+      'questions[1] (compute-optimal allocation at 1.00e21 FLOP) cannot be answered', 'the study fits no law (fits = {})',
+      'add a fit: fits = { "chinchilla" }' },
+    -- The IsoFLOP allocation is no law of the loss.
+    { 'fits = { "isoflop" }', 'plan.optimal{ compute = 1e21 }, plan.compute_for{ loss = 2.5 }',
+      'questions[2] (compute to reach loss 2.5) cannot be answered: it needs a law of the loss in N and D',
+      'none of the study\'s fits (isoflop) does', 'add a parametric fit: fits = { "isoflop", "chinchilla" }' },
+    -- Nor does it (or chinchilla) know repeated data: it would answer as if every token were new.
+    { 'fits = { "isoflop", "chinchilla" }', 'plan.optimal{ compute = 1e21, unique_tokens = 1e9 }',
+      'questions[1] (compute-optimal allocation at 1.00e21 FLOP with 1B unique tokens) cannot be answered: it is about '
+        .. 'repeated data (unique_tokens = 1B)', 'chinchilla takes every token as new',
+      'add a data-constrained fit: fits = { "isoflop", "chinchilla", "data_constrained" }' },
+    { 'fits = { "isoflop" }', 'plan.optimal{ compute = 1e21, epochs = 4 }', 'repeated data (epochs = 4)',
+      'isoflop fits N_opt and D_opt against C and answers plan.optimal{ compute = ... } on fresh data only', '"data_constrained" }' },
+    -- Without fits =, the sweep's default fits are the study's.
+    { '', 'plan.returns{ unique_tokens = 1e9 }', 'return on compute spent repeating 1B unique tokens',
+      '(isoflop, chinchilla, the default for a sweep.isoflop sweep without fits =)', '"data_constrained" }' },
+    { 'fits = { kaplan = { form = "N" } }', 'plan.optimal{ compute = 1e21 }', 'kaplan with form = "N" is not a law of the loss', 'fits = { "kaplan", "chinchilla" }' },
+  } do
+    local code, out, dir = dry_run(case[1], case[2])
+    t.eq(code, 1, out)
+    local message = out:match("scalelab: [^\n]*")
+    t.ok(message and message:find("scalelab: s.lua:5: study: questions[", 1, true), out)  -- the questions key's line
+    for k = 3, #case do t.ok(message:find(case[k], 1, true), case[k] .. "\n" .. out) end
+    no_internal(message)
+    t.ok(not exists(dir .. "/x.db"), "nothing ran")
+  end
+  -- What some fit answers is not refused: every fit answers a compute-optimal allocation, kaplan's joint
+  -- law and chinchilla questions of the loss, data_constrained those about repeated data.
+  for _, case in ipairs {
+    { 'fits = { "isoflop" }', 'plan.optimal{ compute = 1e21 }' },
+    { 'fits = { "approach1" }', 'plan.optimal{ compute = 1e21 }' },
+    { 'fits = { "kaplan" }', 'plan.loss{ N = 1e9, D = 1e10 }, plan.table{ params = { 1e9 } }, plan.optimal{ compute = 1e21 }' },
+    { 'fits = { kaplan = { form = "ND" } }', 'plan.compute_for{ loss = 2.5 }' },
+    { '', 'plan.compute_for{ loss = 2.5 }, plan.inference{ compute = 1e21, inference_tokens = 1e12 }' },
+    { 'fits = { "isoflop", "data_constrained" }', 'plan.optimal{ compute = 1e21, epochs = 4 }, plan.returns{ unique_tokens = 1e9 }, '
+      .. 'plan.compare{ compute = 1e21, unique_tokens = 1e9, candidates = { { N = 1e9, D = 1e10 } } }' },
+  } do
+    local code, out = dry_run(case[1], case[2])
+    t.eq(code, 0, case[1] .. " " .. case[2] .. "\n" .. out)
+  end
+  -- The IsoFLOP law still refuses, in the report, what another fit answers: the question about
+  -- repeated data is the data-constrained law's, not answered by the IsoFLOP law as fresh data.
   local dir = script([[
 study "x" {
   backend = { kind = "simulated", noise = 0.01 }, models = { aspect = 16, ctx = 64 },
   sweep = sweep.isoflop{ budgets = { 1e17, 1e18, 1e19 }, sizes = sweep.log(1e6, 1e9, 7) },
-  fits = { "isoflop" },
+  fits = { "isoflop", data_constrained = { bootstrap = 0 } },
   questions = { plan.optimal{ compute = 1e21, epochs = 4 }, plan.optimal{ compute = 1e21 } },
 }
 ]])
-  local code, out = scalelab(dir, "s.lua")
+  local code, out = scalelab(dir, "s.lua", "-q")
   t.eq(code, 0, out)
   local report = read(dir .. "/x.report.md")
   t.ok(report:find("the IsoFLOP allocation answers compute-optimal questions on fresh data only", 1, true), report)
@@ -597,6 +655,63 @@ study "dc" { models = { aspect = 16, ctx = 64 }, hyper = { batch = 8 },
   t.raises(function() sweep.isoflop { budgets = { 1e18 }, ratio = { 4, math.huge } } end, "both finite")
 end)
 
+t.test("a budget too small for any model: one location, the smallest model the family builds and the fix", function()
+  local dir = script([[
+study "x" {
+  backend = "simulated",
+  models = { vocab = 256, ctx = 64 },
+  sweep = sweep.isoflop{ budgets = { 1e9 } },
+}
+]])
+  local code, out = scalelab(dir, "s.lua", "--dry-run")
+  t.eq(code, 1, out)
+  local message = out:match("scalelab: [^\n]*")
+  t.ok(message:find("scalelab: s.lua:3: study: model for sweep point 1 (N = 1.29k): shape_for: found no shape near 1.29k "
+    .. "parameters; ", 1, true), message)
+  t.eq(select(2, message:gsub("s%.lua:%d+: ", "")), 1, message)  -- located once, at the models key
+  t.ok(message:find("the smallest model the study's models build is N = 23k (1×32, 2 heads; vocab 256, ctx 64)", 1, true), message)
+  t.ok(message:find("raise the budget (this point's 1e9 FLOP would need about 3.2e11 for N = 23k", 1, true), message)
+  t.ok(message:find("or lower vocab or ctx (models = { vocab = ..., ctx = ... }", 1, true), message)
+  no_internal(message)
+end)
+
+t.test("the plan warns of an IsoFLOP budget that merging identical runs leaves with fewer than 3 sizes", function()
+  local body = [[
+study "x" {
+  backend = { kind = "simulated", law = { E = 1.8, A = 80, B = 150, alpha = 0.34, beta = 0.28 } },
+  models = { aspect = 16, ctx = 64 },
+  -- At 1e14 the three sizes near 1e5 land on one shape: two of the budget's four points merge.
+  sweep = sweep.isoflop{ budgets = { 1e14, 1e15, 1e16 }, sizes = function(C)
+    if C < 1e15 then return { 1e5, 1.005e5, 1.01e5, 4e5 } end
+    return { 1e5, 4e5, 1.6e6 }
+  end },
+  %s
+}
+]]
+  local warning = "warning: the IsoFLOP budget C = 1e14 has 2 distinct model sizes (2 of its 4 sweep points merged into "
+    .. "identical runs: nearby sizes landed on the same shape): the isoflop fit needs 3 or more sizes per budget for its "
+    .. "parabola and will leave it out; give that budget sizes further apart"
+  local dir = script(string.format(body, 'fits = { "isoflop" },'))
+  local code, out = scalelab(dir, "s.lua", "--dry-run")
+  t.eq(code, 0, out)
+  t.ok(out:find(warning, 1, true), out)
+  t.ok(not out:find("C = 1e15 has", 1, true), out)
+  -- A real run says it on standard error before the runs, as the plan's other warnings.
+  local _, err
+  code, out, err = scalelab(dir, "s.lua", "-q")
+  t.eq(code, 0, out)
+  t.ok(err:find("study x: " .. warning, 1, true), err)
+  -- Without the isoflop fit (neither asked for nor a default) the sizes per budget matter to no fit.
+  dir = script(string.format(body, 'fits = { "chinchilla" },'))
+  code, out = scalelab(dir, "s.lua", "--dry-run")
+  t.eq(code, 0, out)
+  t.ok(not out:find("distinct model size", 1, true), out)
+  -- The default fits of an IsoFLOP sweep include it.
+  dir = script(string.format(body, ""))
+  code, out = scalelab(dir, "s.lua", "--dry-run")
+  t.ok(out:find(warning, 1, true), out)
+end)
+
 t.test("a report over runs that learned nothing says so instead of fitting noise", function()
   local dir = script([[
 study "x" {
@@ -610,6 +725,8 @@ study "x" {
   local report = read(dir .. "/x.report.md")
   t.ok(report:find("every finished run has the same loss (5.5452)", 1, true), report)
   t.ok(report:find("not answered: no law was fitted", 1, true), report)
+  -- Nothing was answered: the report says nothing of intervals.
+  t.ok(not report:find("intervals", 1, true) and not report:find("bootstrap", 1, true), report)
   t.ok(report:find("N in the fits and questions counts all parameters", 1, true), report)
   t.ok(not report:find("Can't plot", 1, true) and not report:find("predict needs", 1, true), report)
   no_internal(report)

@@ -493,6 +493,109 @@ local function answer(q, law)
   error("cannot answer " .. describe_question(q), 0)
 end
 
+-- ---- Which fits answer which questions: checked when the study is declared -------------------------------------
+
+-- What question q needs of a law, by the rules answer() follows: "allocation" (a compute-optimal
+-- allocation on fresh data, which every fit gives, the IsoFLOP and approach-1 allocations included),
+-- "loss" (a law of the loss in N and D: chinchilla, kaplan's joint form, data_constrained) or "data"
+-- (a term for repeated data: data_constrained); second, the question's repeated data in words. nil
+-- for a question whose kind this does not know (an object of the user's own with an answer method).
+local function question_need(q)
+  local ok_kind, kind = pcall(function() return q.kind end)
+  if not ok_kind or type(kind) ~= "string" then return nil end
+  local ok_inputs, inputs = pcall(function() return q.inputs end)
+  if not ok_inputs or type(inputs) ~= "table" then inputs = {} end
+  if type(inputs.unique_tokens) == "number" then return "data", "unique_tokens = " .. core.format_count(inputs.unique_tokens) end
+  if type(inputs.epochs) == "number" then return "data", "epochs = " .. core.format_significant(inputs.epochs, 4) end
+  if kind == "returns" then return "data", "the return on repeating unique tokens" end
+  if kind == "optimal" then return "allocation" end
+  if kind == "loss" or kind == "compute_for" or kind == "inference" or kind == "compare" or kind == "table" then
+    return "loss"
+  end
+  return nil
+end
+
+-- Whether fit f ({ name =, options = }, as parse_fits gives it) answers a question that needs `need`.
+local function fit_answers(f, need)
+  if f.name == "data_constrained" then return true end
+  if need == "data" then return false end
+  if f.name == "chinchilla" then return true end
+  -- fit.kaplan's joint L(N, D) is a law of the loss; its forms of N, D or C alone, and the
+  -- learning-curve form, are not (plan refuses them).
+  if f.name == "kaplan" then return f.options.form == nil or f.options.form == "ND" end
+  return need == "allocation"  -- isoflop, approach1: N_opt and D_opt against C
+end
+
+-- The fits a study fits: those it asks for, else its sweep's defaults.
+function analysis.wanted_fits(s)
+  return s.fits_wanted or default_fits(s.sweep and s.sweep.kind)
+end
+
+-- Why fit f does not answer a question that needs `need` (fit_answers(f, need) is false).
+local function why_not(f, need)
+  if f.name == "isoflop" or f.name == "approach1" then
+    return f.name .. " fits N_opt and D_opt against C and answers plan.optimal{ compute = ... } on fresh data only"
+  end
+  if f.name == "kaplan" and not (f.options.form == nil or f.options.form == "ND") then
+    return string.format("kaplan with form = \"%s\" is not a law of the loss in N and D", tostring(f.options.form))
+  end
+  return f.name .. " takes every token as new"
+end
+
+-- The first of `questions` that none of the fits `wanted` (parse_fits' list, or nil: the defaults of
+-- a sweep of kind `sweep_kind`) can answer: its index and why, naming the question, the fits and what
+-- to add; nil when every question has a fit to answer it. The study refuses such a question when it
+-- is declared, rather than after training every run.
+function analysis.unanswerable(questions, wanted, sweep_kind)
+  local fits = wanted or default_fits(sweep_kind)
+  local names = {}
+  for i, f in ipairs(fits) do names[i] = f.name end
+  local function add_to_fits(name)
+    local list = {}
+    for i, n in ipairs(names) do list[i] = "\"" .. n .. "\"" end
+    list[#list + 1] = "\"" .. name .. "\""
+    return "fits = { " .. table.concat(list, ", ") .. " }"
+  end
+  for i, q in ipairs(questions or {}) do
+    local need, data = question_need(q)
+    local answered = need == nil
+    local reasons = {}
+    for _, f in ipairs(fits) do
+      if fit_answers(f, need) then answered = true else reasons[#reasons + 1] = why_not(f, need) end
+    end
+    if not answered then
+      local what
+      if need == "allocation" then
+        what = "a compute-optimal allocation comes from a law the study fits"
+      elseif need == "loss" then
+        what = "it needs a law of the loss in N and D"
+      else
+        what = string.format("it is about repeated data (%s), which needs a law with a term for it (R_D*, R_N*)", data)
+      end
+      local have
+      if #fits == 0 then
+        have = "the study fits no law (fits = {})"
+      else
+        have = string.format("none of the study's fits (%s%s) does: %s", table.concat(names, ", "),
+          wanted == nil and string.format(", the default for a sweep.%s sweep without fits =", tostring(sweep_kind)) or "",
+          table.concat(reasons, "; "))
+      end
+      local fix
+      if need == "data" then
+        fix = string.format("add a data-constrained fit: %s, on runs that repeat data (sweep.data_constrained)",
+          add_to_fits("data_constrained"))
+      elseif need == "loss" then
+        fix = string.format("add a parametric fit: %s (or \"data_constrained\"; \"kaplan\" for Kaplan's L(N, D))",
+          add_to_fits("chinchilla"))
+      else
+        fix = string.format("add a fit: %s (on an IsoFLOP sweep \"isoflop\" answers it too)", add_to_fits("chinchilla"))
+      end
+      return i, string.format("questions[%d] (%s) cannot be answered: %s, and %s; %s", i, describe_question(q), what,
+        have, fix)
+    end
+  end
+  return nil
+end
 
 -- ---- The report ------------------------------------------------------------------------------------------------------
 
@@ -697,21 +800,25 @@ local function report_markdown(s, fits, answers, totals)
         for _, note in ipairs(a.answer.notes) do add(string.format("- %s (%s): %s", a.question, a.law, note)) end
       end
     end
-    local any_interval = false
+    local any_interval, any_answered = false, false
     for _, a in ipairs(answers) do
       if a.answer and type(a.answer.intervals) == "table" and next(a.answer.intervals) then any_interval = true end
+      any_answered = any_answered or a.answer ~= nil
     end
-    add()
-    if any_interval then
-      add("Intervals are 95% bootstrap percentile intervals where the fit was bootstrapped.")
-    else
-      local resampled = false
-      for _, f in ipairs(fits) do
-        local ok, samples = pcall(function() return f.law and f.law.samples end)
-        if ok and type(samples) == "table" and #samples > 0 then resampled = true end
+    -- Whether the answers carry intervals: said only where some question was answered.
+    if any_answered then
+      add()
+      if any_interval then
+        add("Intervals are 95% bootstrap percentile intervals where the fit was bootstrapped.")
+      else
+        local resampled = false
+        for _, f in ipairs(fits) do
+          local ok, samples = pcall(function() return f.law and f.law.samples end)
+          if ok and type(samples) == "table" and #samples > 0 then resampled = true end
+        end
+        add(resampled and "No intervals: the fits' bootstrap resamples gave no spread to these answers (noise-free runs?)."
+          or "No intervals: no fit behind these answers was bootstrapped (give the fit bootstrap = n).")
       end
-      add(resampled and "No intervals: the fits' bootstrap resamples gave no spread to these answers (noise-free runs?)."
-        or "No intervals: no fit behind these answers was bootstrapped (give the fit bootstrap = n).")
     end
     local without_loss = {}
     for _, a in ipairs(answers) do

@@ -774,8 +774,9 @@ int law_span(lua_State* L) {
 
 bool has_allocation(const Law& law) { return fit::has_closed_form_allocation(law); }
 
-// law.intervals: { name = {lo, hi} } for every parameter, plus a, b (allocation exponents) where
-// defined; nil without bootstrap samples.
+// law.intervals: { name = {lo, hi} } for every parameter the fit did not hold (a held one has no
+// interval: it is absent), plus a, b (allocation exponents) where defined; nil without bootstrap
+// samples.
 int law_intervals(lua_State* L) {
   const FittedLaw& f = check<FittedLaw>(L, 1);
   if (f.samples.empty()) {
@@ -784,6 +785,7 @@ int law_intervals(lua_State* L) {
   }
   lua_newtable(L);
   for (const auto& name : f.law.names()) {
+    if (f.is_held(name)) continue;
     push_interval(L, f.interval(name));
     lua_setfield(L, -2, name.c_str());
   }
@@ -1320,7 +1322,7 @@ int open_fit(lua_State* L) {
        {"starts_at_best", &bound<law_int<&FittedLaw::starts_at_best>>, "starts reaching the best objective"},
        {"report", &bound<law_report>, "Ceres's brief report of the final solve"},
        {"warnings", &bound<law_warnings>, "warnings: best point on a bound, disagreeing starts, ..."},
-       {"intervals", &bound<law_intervals>, "{ name = {lo, hi} } 95% bootstrap intervals (and a, b), or nil"},
+       {"intervals", &bound<law_intervals>, "{ name = {lo, hi} } 95% bootstrap intervals of the parameters fitted (a held one has none), and a, b; or nil"},
        {"standard_errors", &bound<law_standard_errors>, "{ name = se } covariance standard errors, or nil"},
        {"undetermined", &bound<law_undetermined>,
         "names of the parameters the data cannot determine (their values are arbitrary; no standard error)"},

@@ -361,6 +361,33 @@ int allocation(lua_State* L) {
       }
     }
     lua_pop(L, 1);
+    // The compute the power laws were fitted on: fit.isoflop's budgets whose vertices they go
+    // through (curves, each { C =, used = }), or fit.approach1's switches (each { C = }). Answers
+    // far outside it say so.
+    const bool approach1 = lua_getfield(L, -1, "switches") == LUA_TTABLE;
+    if (!approach1) {
+      lua_pop(L, 1);
+      lua_getfield(L, -1, "curves");
+    }
+    if (lua_istable(L, -1)) {
+      std::vector<double> compute;
+      const lua_Integer n = luaL_len(L, -1);
+      for (lua_Integer i = 1; i <= n; ++i) {
+        lua_geti(L, -1, i);
+        if (lua_istable(L, -1)) {
+          const bool number = lua_getfield(L, -1, "C") == LUA_TNUMBER;
+          const bool used = approach1 || lua_getfield(L, -2, "used") == LUA_TNIL || lua_toboolean(L, -1);
+          if (!approach1) lua_pop(L, 1);
+          if (number && used) compute.push_back(lua_tonumber(L, -1));
+          lua_pop(L, 1);
+        }
+        lua_pop(L, 1);
+      }
+      const size_t count = compute.size();
+      rule.set_span(compute, approach1 ? str(count, " approach-1 frontier switch", count == 1 ? "" : "es")
+                                       : format_counted(static_cast<double>(count), "IsoFLOP budget"));
+    }
+    lua_pop(L, 1);
     if (rule.doc.empty()) rule.doc = "Chinchilla approach 2: power laws through the vertices of IsoFLOP parabolas";
   } else {
     if (args.push("N") == LUA_TNIL) fail("plan.allocation: missing N (the power law N_opt = k·C^a) or isoflop =");
@@ -805,7 +832,8 @@ int open_plan(lua_State* L) {
        {"allocation", &bound<allocation>,
         "plan.allocation{ N = power_law [, D = power_law] [, name =] } or plan.allocation{ isoflop = fit.isoflop(obs) } "
         "-> an allocation rule from power laws of C (fit.power_law results, an IsoFLOP fit's N_law and D_law, or "
-        "{ k =, a = })"}});
+        "{ k =, a = }); one from fit.isoflop or fit.approach1 knows the compute it was fitted on, and its answers "
+        "far outside it say how far"}});
   push_published(L);
   document(L, -1,
            "Published allocation rules and laws: chinchilla_approach1 (Chinchilla table 3), kaplan (N = 1.3e9·C_PFday^0.73), "

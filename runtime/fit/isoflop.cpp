@@ -205,6 +205,22 @@ IsoFlopResult fit_isoflop(const Observations& obs, const IsoFlopOptions& options
     out.k_samples.push_back(std::exp(ln_k));
     out.b_samples.push_back(1 - a);  // D_opt = C/(6·N_opt)
   }
+  // Resamples are left out where too few of their budgets' parabolas have a minimum (inside the
+  // sizes drawn): those kept are the ones the noise disturbed least, so when most are left out the
+  // intervals are narrower than the uncertainty they stand for.
+  const size_t kept = out.a_samples.size(), drawn = static_cast<size_t>(options.bootstrap);
+  if (drawn > 0 && 2 * kept < drawn) {
+    const std::string remedy = "add sizes around each budget's optimum (5 or more a budget), or reduce the noise in "
+                               "the losses (more evaluation tokens, several seeds)";
+    if (kept == 0)
+      out.warnings.push_back(str("none of the ", drawn, " bootstrap resamples was kept (each had too few budgets whose parabolas ",
+                                 "have a minimum): there are no intervals; ", remedy));
+    else
+      out.warnings.push_back(str("only ", kept, " of ", drawn, " bootstrap resamples were kept (the other ", drawn - kept,
+                                 " had too few budgets whose parabolas have a minimum): the intervals rest on the resamples "
+                                 "whose parabolas had minima, the ones the noise disturbed least, so they are likely too "
+                                 "narrow and unreliable; ", remedy));
+  }
   return out;
 }
 

@@ -399,6 +399,12 @@ bool FittedLaw::is_undetermined(const std::string& parameter) const {
   return std::find(undetermined.begin(), undetermined.end(), parameter) != undetermined.end();
 }
 
+bool FittedLaw::is_held(const std::string& parameter) const {
+  if (!fitted || !law.has(parameter)) return false;
+  const size_t j = law.index(parameter);
+  return j < free.size() && !free[j];
+}
+
 bool Interval::valid() const { return !std::isnan(lo) && !std::isnan(hi); }
 
 double percentile(std::vector<double> values, double level) {
@@ -448,13 +454,15 @@ std::string FittedLaw::Summary() const {
   for (size_t j = 0; j < names.size(); ++j) {
     out << "  " << std::left << std::setw(static_cast<int>(width)) << names[j] << " = " << std::setw(10)
         << number(law.values()[j]);
-    if (!samples.empty()) {
+    // A held parameter has the same value in every resample: no interval ([x, x] would read as a
+    // measured certainty).
+    if (!samples.empty() && !is_held(names[j])) {
       Interval i = interval(names[j]);
       out << "  95% [" << number(i.lo) << ", " << number(i.hi) << "]";
     }
     if (j < standard_errors.size() && !std::isnan(standard_errors[j])) out << "  se " << number(standard_errors[j]);
     if (is_undetermined(names[j])) out << "  (undetermined by the data)";
-    if (fitted && j < free.size() && !free[j]) out << "  (held)";
+    if (is_held(names[j])) out << "  (held)";
     for (const auto& group : ties)
       if (std::find(group.begin(), group.end(), names[j]) != group.end() && group.front() != names[j])
         out << "  (tied to " << group.front() << ")";

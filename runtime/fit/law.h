@@ -195,6 +195,8 @@ struct FittedLaw {
   // their values are arbitrary; Summary() says so instead of printing them as if exact.
   std::vector<std::string> undetermined;
   bool is_undetermined(const std::string& parameter) const;
+  // Whether a fitted law held `parameter` at its given value (free[j] false): it has no interval.
+  bool is_held(const std::string& parameter) const;
 
   // Percentile interval of a parameter, or of any derived quantity, over the bootstrap samples.
   // Invalid (NaN) when there are no samples.

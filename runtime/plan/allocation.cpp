@@ -1,4 +1,5 @@
 // Allocation rules: power laws N_opt(C), D_opt(C) (Chinchilla approaches 1 and 2, Kaplan's rule).
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -35,8 +36,41 @@ AllocationRule AllocationRule::FromIsoFlop(const fit::IsoFlopResult& isoflop, st
   // from the rule carry its intervals.
   for (size_t i = 0; i < isoflop.a_samples.size() && i < isoflop.k_samples.size(); ++i)
     rule.add_isoflop_resample(isoflop.k_samples[i], isoflop.a_samples[i]);
+  rule.set_span(used, format_counted(static_cast<double>(used.size()), "IsoFLOP budget"));
   rule.Validate();
   return rule;
+}
+
+AllocationRule AllocationRule::FromApproach1(const fit::Approach1Result& approach1, std::string name) {
+  AllocationRule rule;
+  rule.name = std::move(name);
+  if (!approach1.N_law.fitted)
+    fail("allocation rule '", rule.name, "': the approach-1 analysis has no power laws",
+         approach1.unfitted.empty() ? "" : " (" + approach1.unfitted + ")");
+  std::vector<double> C;
+  for (const fit::FrontierSwitch& w : approach1.switches) C.push_back(w.C);
+  const char* plural = C.size() == 1 ? "" : "es";
+  rule.doc = str("Chinchilla approach 1: power laws through the ", C.size(), " switch", plural,
+                 " of the training curves' lower envelope");
+  rule.N_law = approach1.N_law;
+  rule.D_law = approach1.D_law;
+  for (size_t i = 0; i < approach1.a_samples.size() && i < approach1.k_samples.size(); ++i)
+    rule.add_isoflop_resample(approach1.k_samples[i], approach1.a_samples[i]);
+  rule.set_span(C, str(C.size(), " approach-1 frontier switch", plural));
+  rule.Validate();
+  return rule;
+}
+
+void AllocationRule::set_span(const std::vector<double>& compute, std::string what) {
+  fit::Interval span;
+  span.level = 1;
+  for (double c : compute) {
+    if (!(c > 0) || !std::isfinite(c)) continue;
+    span.lo = std::isnan(span.lo) ? c : std::min(span.lo, c);
+    span.hi = std::isnan(span.hi) ? c : std::max(span.hi, c);
+  }
+  span_C = span;
+  span_of = span.valid() ? std::move(what) : std::string();
 }
 
 void AllocationRule::add_isoflop_resample(double k, double a) {

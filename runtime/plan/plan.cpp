@@ -246,23 +246,43 @@ std::string factor_text(double f) {
   return str(format_significant(rounded / std::pow(10.0, shown), 2), "e", shown);
 }
 
+// "compute 160× the largest (1.0e20)" or "N 1/52 of the smallest (10M)" where `v` lies more than
+// twice beyond `span`; empty inside it, or without a span.
+std::string beyond_span(const char* what, double v, const fit::Interval& span, Unit unit) {
+  if (!span.valid() || !(v > 0) || !std::isfinite(v)) return "";
+  if (v > 2 * span.hi) return str(what, " ", factor_text(v / span.hi), "× the largest (", format_quantity(span.hi, unit), ")");
+  if (v < span.lo / 2) return str(what, " 1/", factor_text(span.lo / v), " of the smallest (", format_quantity(span.lo, unit), ")");
+  return "";
+}
+
 void note_extrapolation(const fit::FittedLaw& law, Answer& a) {
   std::string parts;
   auto check = [&](const char* name, const char* what, const fit::Interval& span, Unit unit) {
-    if (!a.has(name) || !span.valid()) return;
-    const double v = a.value(name);
-    if (!(v > 0) || !std::isfinite(v)) return;
-    std::string part;
-    if (v > 2 * span.hi)
-      part = str(what, " ", factor_text(v / span.hi), "× the largest (", format_quantity(span.hi, unit), ")");
-    else if (v < span.lo / 2)
-      part = str(what, " 1/", factor_text(span.lo / v), " of the smallest (", format_quantity(span.lo, unit), ")");
+    if (!a.has(name)) return;
+    const std::string part = beyond_span(what, a.value(name), span, unit);
     if (!part.empty()) parts += (parts.empty() ? "" : ", ") + part;
   };
   check("N", "N", law.span_N, Unit::Params);
   check("D", "D", law.span_D, Unit::Tokens);
   check("flops", "compute", law.span_C, Unit::Flops);
   if (!parts.empty()) a.notes.push_back("beyond the " + std::to_string(law.observations) + " runs fitted: " + parts);
+}
+
+// The same for an allocation rule fitted on a range of compute (AllocationRule::span_C: an IsoFLOP
+// or approach-1 analysis): an answer at compute far outside it, or a table's rows there, says how
+// far ("beyond the 4 IsoFLOP budgets fitted: compute 1000× the largest (1.0e20)"). Rules without a
+// span (published, hand-made) say nothing.
+void note_rule_extrapolation(const AllocationRule& rule, Answer& a) {
+  if (!rule.span_C.valid()) return;
+  std::string parts;
+  if (a.has("flops")) parts = beyond_span("compute", a.value("flops"), rule.span_C, Unit::Flops);
+  for (const Answer& row : a.rows) {
+    if (!row.has("flops")) continue;
+    const std::string part = beyond_span("compute", row.value("flops"), rule.span_C, Unit::Flops);
+    if (part.empty()) continue;
+    parts += (parts.empty() ? "" : "; ") + part + (row.has("N") ? " at " + format_quantity(row.value("N"), Unit::Params) + " params" : "");
+  }
+  if (!parts.empty()) a.notes.push_back("beyond the " + rule.span_of + " fitted: " + parts);
 }
 
 // Kaplan et al.'s joint L(N, D) minimised under C = 6·N·D puts N ∝ C^(α_D/(α_N + α_D)) (0.575
@@ -513,6 +533,7 @@ Answer optimal(const AllocationRule& rule, const OptimalOptions& options, const 
   out.question = optimal_question(options);
   out.law = "allocation rule " + rule.name + (law ? "; loss from " + law_label(*law) : "");
   out.method = "power laws N_opt(C)" + std::string(rule.D_law ? ", D_opt(C)" : ", D = C/(6N)");
+  note_rule_extrapolation(rule, out);
   check_model_size(out, "plan.optimal");
   return out;
 }
@@ -807,6 +828,7 @@ Answer table(const AllocationRule& rule, const TableOptions& options, const fit:
   out.question = "compute-optimal FLOPs and tokens per model size";
   out.law = "allocation rule " + rule.name + (law ? "; loss from " + law_label(*law) : "");
   out.method = "power laws";
+  note_rule_extrapolation(rule, out);
   return out;
 }
 

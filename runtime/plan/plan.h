@@ -49,6 +49,12 @@ struct AllocationRule {
   // Whether N_opt counts non-embedding parameters (Kaplan et al.'s N) rather than all of them: an
   // answer that reads such an N with a law of all parameters says so.
   bool non_embedding = false;
+  // The compute the rule was fitted on, lo..hi (the budgets of an IsoFLOP analysis whose vertices
+  // the power laws go through, the switches of an approach-1 envelope), and what those were ("4
+  // IsoFLOP budgets"): an answer far outside it says how far, as answers from a fitted loss law do.
+  // Invalid (no note) for rules without one: published rules, hand-made power laws.
+  fit::Interval span_C;
+  std::string span_of;
 
   // k·C^a of a power law (its parameters k and a).
   static double evaluate(const fit::Law& power_law, double flops);
@@ -56,6 +62,12 @@ struct AllocationRule {
   double D_at(double flops) const;
   // Approach 2: the power laws through the vertices of an IsoFLOP analysis (fit::fit_isoflop).
   static AllocationRule FromIsoFlop(const fit::IsoFlopResult& isoflop, std::string name = "isoflop");
+  // Approach 1: the power laws through the switches of the training curves' lower envelope
+  // (fit::fit_approach1).
+  static AllocationRule FromApproach1(const fit::Approach1Result& approach1, std::string name = "approach1");
+  // Sets span_C to the least and greatest of `compute` (positive, finite values) and span_of to
+  // `what`; leaves the rule without a span when there are none.
+  void set_span(const std::vector<double>& compute, std::string what);
   // One bootstrap resample of an IsoFLOP analysis (N_opt = k·C^a) as the power laws' sample:
   // N_opt = k·C^a and, where there is a D law, D_opt = C/(6·N_opt) = (1/(6k))·C^(1−a).
   void add_isoflop_resample(double k, double a);

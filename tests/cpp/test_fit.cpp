@@ -12,6 +12,7 @@
 #include <iomanip>
 #include <random>
 #include <set>
+#include <sstream>
 
 #include "core/error.h"
 #include "fit/chinchilla_kernel.h"
@@ -430,6 +431,34 @@ TEST_CASE("tied and held parameters, bounds and the on-bound warning") {
   CHECK_THROWS_WITH(fit_law(Law::Make(LawKind::Chinchilla), obs, bad), Catch::Contains("'gamma'"));
 }
 
+TEST_CASE("a held parameter prints without an interval, and the bootstrapped free ones with theirs") {
+  Law truth = Law::Make(LawKind::Chinchilla, {1.8, 500, 1500, 0.35, 0.35});
+  Observations obs = draw(truth, 60, 0.005, 9);
+  FitOptions held = quick_chinchilla();
+  held.free = {"A", "B", "alpha", "beta"};
+  held.bootstrap = 20;
+  FittedLaw h = fit_law(Law::Make(LawKind::Chinchilla, {1.8, 100, 100, 0.3, 0.3}), obs, held);
+  REQUIRE(h.samples.size() == 20);
+  CHECK(h.is_held("E"));
+  CHECK_FALSE(h.is_held("A"));
+  const std::string summary = h.Summary();
+  INFO(summary);
+  std::string e_line, a_line;
+  std::istringstream lines(summary);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("  E ", 0) == 0) e_line = line;
+    if (line.rfind("  A ", 0) == 0) a_line = line;
+  }
+  // "E = 1.8  (held)", not "E = 1.8  95% [1.8, 1.8]  (held)": the same value in every resample is
+  // no measured certainty.
+  CHECK_THAT(e_line, Catch::Contains("(held)") && !Catch::Contains("95%") && !Catch::Contains("["));
+  CHECK_THAT(a_line, Catch::Contains("95% [") && !Catch::Contains("(held)"));
+  // A published law holds nothing.
+  FittedLaw published;
+  published.law = truth;
+  CHECK_FALSE(published.is_held("E"));
+}
+
 TEST_CASE("Kaplan laws are recovered from synthetic data") {
   for (Law truth : {published::kaplan_N(), published::kaplan_D(), published::kaplan(), published::kaplan_curve()}) {
     INFO(truth.name());
@@ -689,6 +718,50 @@ TEST_CASE("the IsoFLOP analysis fits through the minima inside their sizes, and 
   CHECK_FALSE(sparse.a_samples.empty());
   CHECK(sparse.a_samples.size() < 200);
   for (double a : sparse.a_samples) CHECK(a == Approx(0.5).epsilon(1e-9));
+}
+
+TEST_CASE("an IsoFLOP bootstrap that leaves most resamples out warns that its intervals are unreliable") {
+  auto loss = [](double N, double centre, double C) {
+    const double u = std::log(N / centre);
+    return 2 + 0.1 * u * u - 0.05 * std::log10(C);
+  };
+  auto bootstrap_warning = [](const IsoFlopResult& r) {
+    for (const auto& w : r.warnings)
+      if (w.find("bootstrap resamples") != std::string::npos) return w;
+    return std::string();
+  };
+  // Three sizes a budget, each budget's minimum in the middle: a draw that misses a budget's middle
+  // size (or any of its three) has no parabola there, and most resamples have too few minima.
+  Observations three;
+  for (double C : {6e14, 6e15, 6e16})
+    for (double f : {0.25, 1.0, 4.0}) {
+      const double N = std::sqrt(C / 120) * f;
+      three.Add(row(N, C / (6 * N), kMissing, C, kMissing, loss(N, std::sqrt(C / 120), C)));
+    }
+  IsoFlopResult sparse = fit_isoflop(three, 200, 1);
+  INFO(sparse.Summary());
+  const size_t kept = sparse.a_samples.size();
+  REQUIRE(kept > 0);
+  REQUIRE(kept < 100);
+  const std::string warning = bootstrap_warning(sparse);
+  CHECK_THAT(warning, Catch::StartsWith("only " + std::to_string(kept) + " of 200 bootstrap resamples were kept (the other " +
+                                        std::to_string(200 - kept) + " had too few budgets whose parabolas have a minimum)"));
+  CHECK_THAT(warning, Catch::Contains("the intervals rest on the resamples whose parabolas had minima") &&
+                          Catch::Contains("likely too narrow and unreliable") &&
+                          Catch::Contains("add sizes around each budget's optimum") && Catch::Contains("noise"));
+  CHECK_THAT(sparse.Summary(), Catch::Contains("warning: only " + std::to_string(kept) + " of 200 bootstrap resamples"));
+  // Five sizes a budget: nearly every resample keeps its parabolas, and nothing is said.
+  Observations five;
+  for (double C : {6e14, 6e15, 6e16})
+    for (double f : {0.125, 0.25, 1.0, 4.0, 8.0}) {
+      const double N = std::sqrt(C / 120) * f;
+      five.Add(row(N, C / (6 * N), kMissing, C, kMissing, loss(N, std::sqrt(C / 120), C)));
+    }
+  IsoFlopResult dense = fit_isoflop(five, 200, 1);
+  CHECK(dense.a_samples.size() > 100);
+  CHECK(bootstrap_warning(dense).empty());
+  // No bootstrap, no warning.
+  CHECK(bootstrap_warning(fit_isoflop(three, 0, 1)).empty());
 }
 
 TEST_CASE("the IsoFLOP analysis finds no minimum in flat or linear losses, and its bootstrap stays finite") {

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <memory>
 #include <cstdio>
+#include <functional>
 #include <random>
 #include <string>
 
@@ -79,6 +80,34 @@ void check_95(const fit::Interval& interval, const std::vector<double>& values) 
   REQUIRE(interval.valid());
   CHECK(interval.lo == Approx(quantile(values, 0.025)).epsilon(1e-9));
   CHECK(interval.hi == Approx(quantile(values, 0.975)).epsilon(1e-9));
+}
+
+// Runs of `law` on IsoFLOP lines: at each budget 9 sizes, half an octave apart around its
+// compute-optimal N; each loss exact, or times factor() (noise) when given.
+fit::Observations isoflop_runs(const fit::Law& law, const std::vector<double>& budgets,
+                               const std::function<double()>& factor = {}) {
+  const fit::Allocation truth = fit::compute_optimal(law);
+  fit::Observations obs;
+  for (double C : budgets)
+    for (int i = -4; i <= 4; ++i) {
+      fit::Observation o;
+      o.N = truth.N_opt(C) * std::pow(2.0, i * 0.5);
+      o.D = C / (6 * o.N);
+      o.C = C;
+      fit::Point p;
+      p.N = o.N;
+      p.D = o.D;
+      o.loss = law.predict(p) * (factor ? factor() : 1.0);
+      obs.Add(o);
+    }
+  return obs;
+}
+
+// The answer's note that starts with `prefix`, or "" when there is none.
+std::string note_starting(const plan::Answer& a, const std::string& prefix) {
+  for (const auto& n : a.notes)
+    if (n.rfind(prefix, 0) == 0) return n;
+  return std::string();
 }
 
 }  // namespace
@@ -735,21 +764,7 @@ TEST_CASE("approach 2: an IsoFLOP analysis of synthetic runs recovers the law's 
   // gives the approach-2 power laws; the planner's allocation from them matches the closed form.
   fit::Law law = fit::published::chinchilla();
   fit::Allocation truth = fit::compute_optimal(law);
-  fit::Observations obs;
-  for (double C : {1e18, 1e19, 1e20, 1e21}) {
-    const double n_opt = truth.N_opt(C);
-    for (int i = -4; i <= 4; ++i) {
-      fit::Observation o;
-      o.N = n_opt * std::pow(2.0, i * 0.5);
-      o.D = C / (6 * o.N);
-      o.C = C;
-      fit::Point p;
-      p.N = o.N;
-      p.D = o.D;
-      o.loss = law.predict(p);
-      obs.Add(o);
-    }
-  }
+  fit::Observations obs = isoflop_runs(law, {1e18, 1e19, 1e20, 1e21});
   plan::AllocationRule rule = plan::AllocationRule::FromIsoFlop(fit::fit_isoflop(obs));
   CHECK(rule.N_law.law.param("a") == Approx(truth.a).margin(0.01));
   CHECK_THAT(rule.doc, Catch::Contains("the vertices of 4 IsoFLOP parabolas (1e18 to 1e21 FLOP)"));
@@ -764,6 +779,58 @@ TEST_CASE("approach 2: an IsoFLOP analysis of synthetic runs recovers the law's 
   fit::FittedLaw fl = wrap(law);
   plan::Answer with_loss = plan::optimal(rule, at(1e22), &fl);
   CHECK(with_loss.value("loss") == Approx(plan::optimal(fl, at(1e22)).value("loss")).epsilon(1e-4));
+}
+
+TEST_CASE("answers from an IsoFLOP or approach-1 rule far beyond the compute it was fitted on say how far") {
+  // Exact runs of Chinchilla's law on four IsoFLOP lines, 1e17 to 1e20 FLOP.
+  fit::Law law = fit::published::chinchilla();
+  fit::Allocation truth = fit::compute_optimal(law);
+  plan::AllocationRule rule = plan::AllocationRule::FromIsoFlop(fit::fit_isoflop(isoflop_runs(law, {1e17, 1e18, 1e19, 1e20})));
+  REQUIRE(rule.span_C.valid());
+  CHECK(rule.span_C.lo == Approx(1e17));
+  CHECK(rule.span_C.hi == Approx(1e20));
+  auto beyond = [](const plan::Answer& a) { return note_starting(a, "beyond the "); };
+  // 1e23 FLOP, 1000 times the largest budget: said, in the words of a fitted law's answers.
+  const plan::Answer far = plan::optimal(rule, at(1e23));
+  CHECK(beyond(far) == "beyond the 4 IsoFLOP budgets fitted: compute 1000× the largest (1.00e20)");
+  CHECK_THAT(far.Summary(), Contains("note: beyond the 4 IsoFLOP budgets fitted: compute 1000× the largest"));
+  // Below the smallest budget too; inside, or less than twice beyond: nothing.
+  CHECK(beyond(plan::optimal(rule, at(1e15))) == "beyond the 4 IsoFLOP budgets fitted: compute 1/100 of the smallest (1.00e17)");
+  CHECK(beyond(plan::optimal(rule, at(1e19))).empty());
+  CHECK(beyond(plan::optimal(rule, at(1.9e20))).empty());
+  // With a law for the loss, both the law's runs and the rule's budgets are checked.
+  fit::FittedLaw published = wrap(law);
+  CHECK(beyond(plan::optimal(rule, at(1e23), &published)) == beyond(far));
+  // A table names the rows beyond the budgets.
+  plan::TableOptions sizes;
+  sizes.params = {rule.N_at(1e18), rule.N_at(1e22)};
+  const plan::Answer t = plan::table(rule, sizes);
+  CHECK_THAT(beyond(t), StartsWith("beyond the 4 IsoFLOP budgets fitted: compute 100× the largest (1.00e20) at ") &&
+                            !Contains(";"));
+  sizes.params = {rule.N_at(1e18)};
+  CHECK(beyond(plan::table(rule, sizes)).empty());
+  // Approach 1: the compute of the envelope's switches.
+  fit::Approach1Result a1;
+  for (double C : {1e18, 3e18, 1e19}) a1.switches.push_back({C, 0, 0, truth.N_opt(C)});
+  std::vector<double> c, n, d;
+  for (const auto& w : a1.switches) {
+    c.push_back(w.C);
+    n.push_back(w.N);
+    d.push_back(w.C / (6 * w.N));
+  }
+  a1.N_law = fit::fit_power_law(c, n, fit::Input::C, "N_opt");
+  a1.D_law = fit::fit_power_law(c, d, fit::Input::C, "D_opt");
+  plan::AllocationRule from_a1 = plan::AllocationRule::FromApproach1(a1);
+  CHECK(beyond(plan::optimal(from_a1, at(1e22))) == "beyond the 3 approach-1 frontier switches fitted: compute 1000× the largest (1.00e19)");
+  CHECK(beyond(plan::optimal(from_a1, at(5e18))).empty());
+  // Rules fitted on no compute the planner knows of say nothing new: published ones, hand-made ones.
+  CHECK(beyond(plan::optimal(plan::published::kaplan(), at(1e25))).empty());
+  CHECK(beyond(plan::optimal(plan::published::chinchilla_approach1(), at(1e25))).empty());
+  plan::AllocationRule hand;
+  hand.name = "hand";
+  hand.N_law = a1.N_law;
+  CHECK_FALSE(hand.span_C.valid());
+  CHECK(beyond(plan::optimal(hand, at(1e25))).empty());
 }
 
 TEST_CASE("allocation rules carry bootstrap intervals") {
@@ -793,20 +860,7 @@ TEST_CASE("an allocation rule from a bootstrapped IsoFLOP analysis carries its i
   fit::Allocation truth = fit::compute_optimal(law);
   std::mt19937 rng(5);
   std::normal_distribution<double> noise(0, 0.002);
-  fit::Observations obs;
-  for (double C : {1e18, 1e19, 1e20, 1e21}) {
-    for (int i = -4; i <= 4; ++i) {
-      fit::Observation o;
-      o.N = truth.N_opt(C) * std::pow(2.0, i * 0.5);
-      o.D = C / (6 * o.N);
-      o.C = C;
-      fit::Point p;
-      p.N = o.N;
-      p.D = o.D;
-      o.loss = law.predict(p) * std::exp(noise(rng));
-      obs.Add(o);
-    }
-  }
+  fit::Observations obs = isoflop_runs(law, {1e18, 1e19, 1e20, 1e21}, [&] { return std::exp(noise(rng)); });
   fit::IsoFlopResult iso = fit::fit_isoflop(obs, 200, 1);
   REQUIRE(iso.a_samples.size() >= 100);
   plan::AllocationRule rule = plan::AllocationRule::FromIsoFlop(iso);
@@ -919,11 +973,7 @@ TEST_CASE("an answer beyond the runs its law was fitted to says how far, in N, D
   CHECK(fitted.span_D.hi == 1e10);
   CHECK(fitted.span_C.lo == Approx(6e15));
   CHECK(fitted.span_C.hi == Approx(6e18));
-  auto beyond = [](const plan::Answer& a) {
-    for (const auto& n : a.notes)
-      if (n.find("beyond the 9 runs fitted: ") == 0) return n;
-    return std::string();
-  };
+  auto beyond = [](const plan::Answer& a) { return note_starting(a, "beyond the 9 runs fitted: "); };
   // Inside the runs, or less than twice beyond them: nothing to say.
   plan::LossOptions inside;
   inside.N = 5e7;

@@ -315,6 +315,15 @@ t.test("fit.approach1 reads the envelope of the runs' curves, as a study's runs 
   t.ok(r.envelope[1].run >= 1 and runs[r.envelope[1].run].N == r.envelope[1].N)
   t.ok(#r.samples >= 45 and r.intervals.a[1] < truth and truth < r.intervals.a[2])
   t.ok(tostring(r):find("approach1 fit (Chinchilla approach 1)", 1, true), tostring(r))
+  -- As an allocation rule it knows the compute of the switches it was fitted through: an answer
+  -- 1000 times beyond the last says so; one among them says nothing.
+  local rule = plan.allocation { isoflop = r }
+  local last = r.switches[#r.switches].C
+  local far = plan.optimal { compute = 1000 * last, allocation = rule }
+  local note = far.notes[1] or ""
+  t.ok(note:find(string.format("beyond the %d approach-1 frontier switches fitted: compute 1000× the largest (",
+    #r.switches), 1, true) == 1, note)
+  t.eq(#plan.optimal { compute = math.sqrt(r.switches[1].C * last), allocation = rule }.notes, 0)
   t.eq(fit.approach1(runs, { loss = "eval" }).runs, 15)
   t.near(fit.approach1(runs, { smoothing = 0 }).a, truth, 0.005)
   -- The study's one-line reason when no law can be drawn through the envelope.

@@ -24,9 +24,31 @@ t.test("the IsoFLOP summary says how many bootstrap resamples were drawn, kept, 
   local summary = law:summary()
   t.ok(summary:find(string.format(", %d of 200 bootstrap resamples (95%% intervals; the other %d put fewer budgets' minima inside their sizes",
     law.bootstrap, 200 - law.bootstrap), 1, true), summary)
+  -- Most left out (170 of 200 here): fit.isoflop's warning that the intervals are then unreliable,
+  -- which the summary prints with the other warnings.
+  t.ok(law.bootstrap < 100, "most resamples are left out here: " .. law.bootstrap)
+  t.ok(summary:find(string.format("warning: only %d of 200 bootstrap resamples were kept (the other %d had too few "
+    .. "budgets whose parabolas have a minimum): the intervals rest on the resamples whose parabolas had minima",
+    law.bootstrap, 200 - law.bootstrap), 1, true), summary)
+  t.ok(summary:find("likely too narrow and unreliable; add sizes around each budget's optimum", 1, true), summary)
   -- All kept: the plain count, no "of".
   law.bootstrap_drawn = law.bootstrap
   t.ok(law:summary():find(string.format(", %d bootstrap resamples (95%% intervals)", law.bootstrap), 1, true), law:summary())
+end)
+
+-- The budgets are 6e14 to 6e16 FLOP: an answer at 1000 times the largest says so, as the answers of
+-- a fitted loss law say how far they lie beyond its runs; one between the budgets says nothing, nor
+-- does a law without the analysis's rule (made by hand).
+t.test("the IsoFLOP law's answers far beyond its budgets say how far", function()
+  local law = analysis.isoflop(runs(), { bootstrap = 0 })
+  local far = law:optimal(6e19)
+  t.eq(far.notes and far.notes[1], "beyond the 3 IsoFLOP budgets fitted: compute 1000× the largest (6.00e16)")
+  t.eq(law:optimal(6e11).notes and law:optimal(6e11).notes[1],
+    "beyond the 3 IsoFLOP budgets fitted: compute 1/1000 of the smallest (6.00e14)")
+  t.eq(law:optimal(1e16).notes, nil)
+  t.near(far.N, law:N_opt(6e19))
+  local hand = setmetatable({ params = { k = 0.05, a = 0.5 } }, analysis.IsoflopLaw)
+  t.eq(hand:optimal(1e25).notes, nil)
 end)
 
 -- Epoch AI's law (a = 0.513) with the same six sizes at every budget. At 1e18 FLOPs the optimum

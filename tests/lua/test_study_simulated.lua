@@ -166,6 +166,44 @@ t.test("report = false writes no report, yet the study still fits its laws and a
   t.ok(not text:find("no documentation", 1, true), text)
 end)
 
+-- Three sizes a budget with 1% noise, E held at Chinchilla's value, and a question at 1000 times the
+-- largest budget: the report's questions note how far the IsoFLOP answer lies beyond the budgets (as
+-- the parametric law's notes its runs), the IsoFLOP fit warns that most bootstrap resamples were
+-- left out, and the held E prints, in Markdown and JSON, without an interval.
+t.test("the report notes IsoFLOP answers beyond the budgets, warns of a thin bootstrap, and gives a held E no interval", function()
+  local s = declare("report-notes", {
+    sweep = sweep.isoflop { budgets = { 1e18, 1e19, 1e20 }, sizes = sweep.log(1e7, 1e9, 3) },
+    backend = { kind = "simulated", law = CHINCHILLA, noise = 0.01 },
+    fits = { isoflop = { bootstrap = 200 },
+             chinchilla = { free = { "A", "B", "alpha", "beta" }, init = { E = 1.69 }, bootstrap = 20 } },
+    questions = { plan.optimal { compute = 1e23 }, plan.optimal { compute = 3e19 } },
+  }, true)
+  local base = s.store_path:gsub("%.db$", "")
+  local md = read(base .. ".report.md")
+  t.ok(md, "the Markdown report")
+  md = md or ""
+  local questions = md:match("## Questions(.*)$") or ""
+  t.ok(questions:find("- compute-optimal allocation at 1.00e23 FLOP (isoflop): beyond the 3 IsoFLOP budgets fitted: "
+    .. "compute 1000× the largest (1.00e20)", 1, true), questions)
+  t.ok(not questions:find("3.00e19 FLOP (isoflop): beyond", 1, true), questions)
+  t.ok(md:find("warning: only %d+ of 200 bootstrap resamples were kept"), md)
+  local E_line = md:match("\n(  E +=[^\n]*)")
+  t.ok(E_line and E_line:find("(held)", 1, true) and not E_line:find("[", 1, true), E_line or md)
+  t.ok(not md:find("[1.69, 1.69]", 1, true), md)
+  -- The JSON report (keys sorted: the fits' chinchilla before isoflop): E among the parameters, not
+  -- among the intervals; the IsoFLOP fit's warnings; the answer's note.
+  local report = read(base .. ".report.json") or ""
+  local fits = report:match('\n  "fits": {(.*)$') or ""
+  local chinchilla = fits:match('"chinchilla": {(.-)\n    "isoflop": {') or ""
+  local intervals = chinchilla:match('"intervals": {(.-)\n      }') or ""
+  t.ok(intervals:find('"alpha": [', 1, true), "a free parameter's interval: " .. chinchilla)
+  t.ok(not intervals:find('"E"', 1, true), "no interval for the held E: " .. intervals)
+  t.ok(chinchilla:find('"E": 1.69', 1, true), chinchilla)
+  local isoflop = fits:match('\n    "isoflop": {(.-)\n    }') or ""
+  t.ok(isoflop:find('"warnings": [', 1, true) and isoflop:find("bootstrap resamples were kept", 1, true), isoflop)
+  t.ok(report:find('"beyond the 3 IsoFLOP budgets fitted: compute 1000× the largest (1.00e20)"', 1, true), report)
+end)
+
 -- ---- Losses above ln(vocab) ----------------------------------------------------------------------------------------
 
 -- README's study example ("A study") on the simulated backend: Chinchilla's law at 5k-40k parameters

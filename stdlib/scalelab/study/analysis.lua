@@ -10,6 +10,7 @@ local checks = require "scalelab.study.checks"
 local core = require "scalelab.native.core"
 local native = require "scalelab.native.study"
 local native_fit = require "scalelab.native.fit"
+local native_plan = require "scalelab.native.plan"
 local backends = require "scalelab.study.backends"
 
 local analysis = {}
@@ -131,7 +132,20 @@ function IsoflopLaw:optimal(C)
     end
     out.intervals = { N = interval(Ns), D = interval(Ds), tokens_per_param = interval(rs) }
   end
+  -- What plan.optimal says of the same rule at C: how far C lies beyond the compute fitted on (the
+  -- budgets, or the switches), as answers from a fitted loss law say how far beyond their runs.
+  if self.rule then
+    local ok, a = pcall(native_plan.optimal, { compute = C, allocation = self.rule })
+    if ok and #a.notes > 0 then out.notes = a.notes end
+  end
   return out
+end
+
+-- The native allocation rule of an analysis's result r (fit.isoflop's or fit.approach1's), which
+-- knows the compute it was fitted on; nil where r's power laws make none.
+local function rule_of(r, name)
+  local ok, rule = pcall(native_plan.allocation, { isoflop = r, name = name })
+  return ok and rule or nil
 end
 
 local function fmt_interval(iv, format)
@@ -210,7 +224,8 @@ function analysis.isoflop(obs, options)
     end
   end
   local law = setmetatable({ kind = "isoflop", params = { a = r.a, k = r.k, b = r.b, k_D = r.k_D }, minima = minima,
-                             warnings = r.warnings, n_obs = #budget, bootstrap = 0 }, IsoflopLaw)
+                             warnings = r.warnings, n_obs = #budget, bootstrap = 0, rule = rule_of(r, "isoflop") },
+                           IsoflopLaw)
   return with_native_samples(law, r)
 end
 
@@ -246,7 +261,8 @@ function analysis.approach1(runs, options)
   if not r.N_law then error("approach1: " .. r.unfitted, 0) end
   local law = setmetatable({ kind = "approach1", params = { a = r.a, k = r.k, b = r.b, k_D = r.k_D },
                              envelope = r.envelope, switches = r.switches, loss = r.loss, n_runs = r.runs, sizes = r.sizes,
-                             frontier_sizes = r.frontier_sizes, warnings = r.warnings, bootstrap = 0, minima = {} },
+                             frontier_sizes = r.frontier_sizes, warnings = r.warnings, bootstrap = 0, minima = {},
+                             rule = rule_of(r, "approach1") },
                            Approach1Law)
   return with_native_samples(law, r)
 end
@@ -659,6 +675,8 @@ local function law_json(law)
     end
     out.bootstrap = law.bootstrap
     out.bootstrap_drawn = law.bootstrap_drawn
+    -- fit.isoflop's warnings (an edge minimum, most bootstrap resamples left out, ...).
+    if law.warnings and #law.warnings > 0 then out.warnings = law.warnings end
   elseif getmetatable(law) == Approach1Law then
     -- The measured points the law goes through (the envelope itself, hundreds of points, stays out).
     out.switches = {}

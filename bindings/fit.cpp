@@ -785,7 +785,7 @@ int law_intervals(lua_State* L) {
   }
   lua_newtable(L);
   for (const auto& name : f.law.names()) {
-    if (f.is_held(name)) continue;
+    if (!f.has_interval(name)) continue;
     push_interval(L, f.interval(name));
     lua_setfield(L, -2, name.c_str());
   }

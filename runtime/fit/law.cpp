@@ -399,6 +399,13 @@ bool FittedLaw::is_undetermined(const std::string& parameter) const {
   return std::find(undetermined.begin(), undetermined.end(), parameter) != undetermined.end();
 }
 
+bool FittedLaw::has_interval(const std::string& parameter) const {
+  if (samples.empty()) return false;
+  if (!is_held(parameter)) return true;
+  const Interval i = interval(parameter);
+  return i.hi - i.lo > 1e-12 * std::max(std::fabs(i.lo), std::fabs(i.hi));
+}
+
 bool FittedLaw::is_held(const std::string& parameter) const {
   if (!fitted || !law.has(parameter)) return false;
   const size_t j = law.index(parameter);
@@ -454,15 +461,13 @@ std::string FittedLaw::Summary() const {
   for (size_t j = 0; j < names.size(); ++j) {
     out << "  " << std::left << std::setw(static_cast<int>(width)) << names[j] << " = " << std::setw(10)
         << number(law.values()[j]);
-    // A held parameter has the same value in every resample: no interval ([x, x] would read as a
-    // measured certainty).
-    if (!samples.empty() && !is_held(names[j])) {
+    if (has_interval(names[j])) {
       Interval i = interval(names[j]);
       out << "  95% [" << number(i.lo) << ", " << number(i.hi) << "]";
     }
     if (j < standard_errors.size() && !std::isnan(standard_errors[j])) out << "  se " << number(standard_errors[j]);
     if (is_undetermined(names[j])) out << "  (undetermined by the data)";
-    if (is_held(names[j])) out << "  (held)";
+    if (is_held(names[j])) out << (has_interval(names[j]) ? "  (held here, refitted in each resample)" : "  (held)");
     for (const auto& group : ties)
       if (std::find(group.begin(), group.end(), names[j]) != group.end() && group.front() != names[j])
         out << "  (tied to " << group.front() << ")";

@@ -197,6 +197,10 @@ struct FittedLaw {
   bool is_undetermined(const std::string& parameter) const;
   // Whether a fitted law held `parameter` at its given value (free[j] false): it has no interval.
   bool is_held(const std::string& parameter) const;
+  // Whether the parameter has an interval: samples where it varies. A held one has the same value in
+  // every resample ([x, x] would read as a measured certainty), unless a bootstrap outside the fitter
+  // refitted what this fit held (law:with_samples: the two-stage data-constrained bootstrap).
+  bool has_interval(const std::string& parameter) const;
 
   // Percentile interval of a parameter, or of any derived quantity, over the bootstrap samples.
   // Invalid (NaN) when there are no samples.

@@ -100,6 +100,9 @@ local s = study "dc" {
   questions = { plan.optimal{ compute = 1e19, unique_tokens = 1e8 } },
 }
 local law = s.fits.data_constrained
+-- The base law is held in the fit and refitted in each resample: its parameters have intervals.
+print("HELD " .. tostring(law.intervals.E ~= nil and law.intervals.E[2] > law.intervals.E[1]) .. " "
+  .. tostring(tostring(law):find("(held here, refitted in each resample)", 1, true) ~= nil))
 print(string.format("RESULT R_D=%.6g %.6g %.6g R_N=%.6g %.6g %.6g r2=%.6f", law.params.R_D, law.intervals.R_D[1],
   law.intervals.R_D[2], law.params.R_N, law.intervals.R_N[1], law.intervals.R_N[2], law.r2))
 local answer = s.answers[1].answer
@@ -109,6 +112,7 @@ print(string.format("ANSWER N=%.6g lo=%.6g hi=%.6g epochs=%.6g TRUE N=%.6g epoch
 ]])
   local code, out = scalelab(dir, "dc.lua")
   t.eq(code, 0, out)
+  t.ok(out:find("HELD true true", 1, true), out)
   local R_D, R_D_lo, R_D_hi, R_N, R_N_lo, R_N_hi, r2 =
     out:match("RESULT R_D=(%S+) (%S+) (%S+) R_N=(%S+) (%S+) (%S+) r2=(%S+)")
   R_D, R_N, r2 = tonumber(R_D), tonumber(R_N), tonumber(r2)

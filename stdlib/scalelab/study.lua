@@ -745,6 +745,36 @@ local function isoflop_sizes_warning(s, runs)
     #few == 1 and "that budget" or "those budgets")
 end
 
+-- Runs whose model lands more than 20% off the target N (the family has no shape nearer at that
+-- size: a tiny target under a large vocabulary or ctx, or an aspect few depths fit).
+local function size_warning(runs)
+  local off, worst, worst_ratio = 0, nil, 1
+  for _, r in ipairs(runs) do
+    local ratio = r.N_fit / r.N
+    if ratio > 1.2 or ratio < 1 / 1.2 then
+      off = off + 1
+      if math.abs(math.log(ratio)) > math.abs(math.log(worst_ratio)) then worst, worst_ratio = r, ratio end
+    end
+  end
+  if not worst then return nil end
+  return string.format("%s build%s a model more than 20%% off the target N (run %d: N = %s asked, %s built, %.2f×): "
+    .. "the model family has no shape nearer at that size; labels and fits use the N built (to come nearer, change "
+    .. "the sweep's sizes, or the models' aspect, vocab or ctx)", core.format_counted(off, "run"), off == 1 and "s" or "",
+    worst.ordinal, fmt_count(worst.N), fmt_count(worst.N_fit), worst_ratio)
+end
+
+-- The warnings of a plan, for the dry run and for stderr before a real run: a simulated law above
+-- ln(vocab), D far from whole steps, models far from their targets, IsoFLOP budgets of few sizes.
+local function plan_warnings(s, runs)
+  local out = {}
+  local _, capped = backends.capped(s.backend_identity, runs)
+  for _, w in ipairs { capped or false, rounding_warning(runs) or false, size_warning(runs) or false,
+                       isoflop_sizes_warning(s, runs) or false } do
+    if w then out[#out + 1] = w end
+  end
+  return out
+end
+
 local function print_plan(s, runs, duplicates, status_of, store_problem, jobs_asked)
   local speed, basis, per_run = estimate_speed(s, s.store_path, runs)
   -- The runs train `jobs` at once, each at the machine's speed shared among them (or at one run's
@@ -791,12 +821,7 @@ local function print_plan(s, runs, duplicates, status_of, store_problem, jobs_as
       backends.device(s.backend_kind) == "cuda" and "the GPU" or core.format_counted(native.cpu_count(), "core"),
       jobs > 1 and string.format(", %d runs at once", jobs) or "", basis)
   end
-  local _, capped = backends.capped(s.backend_identity, runs)
-  if capped then lines[#lines + 1] = "warning: " .. capped end
-  local rounded = rounding_warning(runs)
-  if rounded then lines[#lines + 1] = "warning: " .. rounded end
-  local few_sizes = isoflop_sizes_warning(s, runs)
-  if few_sizes then lines[#lines + 1] = "warning: " .. few_sizes end
+  for _, warning in ipairs(plan_warnings(s, runs)) do lines[#lines + 1] = "warning: " .. warning end
   local repeating = 0
   for _, r in ipairs(runs) do repeating = repeating + (r.repeats_corpus and 1 or 0) end
   if repeating > 0 then
@@ -1013,13 +1038,8 @@ local function run_study(name, spec, where)
     end
   end
   -- Before simulating: a law that puts the planned runs above ln(vocab) makes results that show nothing.
-  do
-    local _, capped = backends.capped(s.backend_identity, runs)
-    if capped then io.stderr:write(string.format("study %s: warning: %s\n", name, capped)) end
-    local rounded = rounding_warning(runs)
-    if rounded then io.stderr:write(string.format("study %s: warning: %s\n", name, rounded)) end
-    local few_sizes = isoflop_sizes_warning(s, runs)
-    if few_sizes then io.stderr:write(string.format("study %s: warning: %s\n", name, few_sizes)) end
+  for _, warning in ipairs(plan_warnings(s, runs)) do
+    io.stderr:write(string.format("study %s: warning: %s\n", name, warning))
   end
   -- Progress shows no training times for runs that do not train.
   if backends.simulates(kind) then

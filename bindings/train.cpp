@@ -345,8 +345,11 @@ void refuse_trained_held_out(const char* function, const data::BatchSource* trai
   const std::string ours = format_significant(sampler->options().validation, 6);
   fail(function, ": eval_data holds out validation = ", format_significant(held_out->options().validation, 6),
        " of the corpus, but data trains on all but validation = ", ours, " of it: ", shared, " of the ", held.size(),
-       " held-out documents are trained on; give eval_data = data:held_out() (or data.held_out{ ..., validation = ",
-       ours, " })");
+       " held-out documents are trained on; ",
+       sampler->options().validation > 0
+           ? "give eval_data = data:held_out() (or data.held_out{ ..., validation = " + ours + " })"
+           : std::string("evaluate on held-out data of another corpus, or make the sampler with validation > 0 and "
+                         "evaluate on data:held_out()"));
 }
 
 // train.run{...} and train.simulate{...}; `function` names the one the user called in every error.

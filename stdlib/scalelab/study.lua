@@ -745,19 +745,19 @@ local function isoflop_sizes_warning(s, runs)
     #few == 1 and "that budget" or "those budgets")
 end
 
--- Runs whose model lands more than 20% off the target N (the family has no shape nearer at that
+-- Runs whose model lands more than 1.5 times off the target N (the family has no shape nearer at that
 -- size: a tiny target under a large vocabulary or ctx, or an aspect few depths fit).
 local function size_warning(runs)
   local off, worst, worst_ratio = 0, nil, 1
   for _, r in ipairs(runs) do
     local ratio = r.N_fit / r.N
-    if ratio > 1.2 or ratio < 1 / 1.2 then
+    if ratio > 1.5 or ratio < 1 / 1.5 then
       off = off + 1
       if math.abs(math.log(ratio)) > math.abs(math.log(worst_ratio)) then worst, worst_ratio = r, ratio end
     end
   end
   if not worst then return nil end
-  return string.format("%s build%s a model more than 20%% off the target N (run %d: N = %s asked, %s built, %.2f×): "
+  return string.format("%s build%s a model more than 1.5 times off the target N (run %d: N = %s asked, %s built, %.2f×): "
     .. "the model family has no shape nearer at that size; labels and fits use the N built (to come nearer, change "
     .. "the sweep's sizes, or the models' aspect, vocab or ctx)", core.format_counted(off, "run"), off == 1 and "s" or "",
     worst.ordinal, fmt_count(worst.N), fmt_count(worst.N_fit), worst_ratio)

@@ -29,9 +29,14 @@ t.test("a sampler that holds out nothing (validation = 0) says to give eval_data
     "train.run: data gives no held-out split to evaluate on (the sampler was made with validation = 0)")
   t.ok(message:find("give eval_data = a held-out source, or make the sampler with validation > 0", 1, true), message)
   t.eq(sampler:stats().tokens, 0)
-  -- With eval_data it trains.
+  -- With eval_data of another corpus it trains; the same corpus's held-out documents are its
+  -- training data here, which is refused.
   local other = data.sampler{ corpus = corpus, tokens = 16 * 32 * 4, seq_len = 32, batch = 16 }
-  local r = train.run{ model = gpt, data = sampler, eval_data = other:held_out(), threads = 1, progress = false }
+  t.raises(function() train.run{ model = gpt, data = sampler, eval_data = other:held_out(), threads = 1 } end,
+    "held-out documents are trained on; evaluate on held-out data of another corpus, or make the sampler with validation > 0")
+  local elsewhere = data.synthetic{ kind = "markov", vocab = 32, order = 1, seed = 5, tokens = 20000 }
+  local r = train.run{ model = gpt, data = sampler, threads = 1, progress = false,
+                       eval_data = data.sampler{ corpus = elsewhere, tokens = 512, seq_len = 32, batch = 16 }:held_out() }
   t.eq(r.status, "done")
   -- Any other reason the held-out split cannot serve is passed on as it is.
   local long = data.sampler{ corpus = corpus, tokens = 4096 * 2, seq_len = 4096, batch = 1, validation = 0.02 }

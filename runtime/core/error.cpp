@@ -47,6 +47,22 @@ std::string closest_name(const std::string& name, const std::vector<std::string>
       best = candidate;
     }
   }
+  if (!best.empty()) return best;
+  // A longer name for the same thing: its words' initials, then one of its words.
+  std::vector<std::string> words;
+  for (size_t at = 0; at <= folded.size();) {
+    const size_t end = std::min(folded.find('_', at), folded.size());
+    if (end > at) words.push_back(folded.substr(at, end - at));
+    at = end + 1;
+  }
+  if (words.size() < 2) return best;
+  std::string initials;
+  for (const auto& w : words) initials += w[0];
+  for (const auto& candidate : candidates)
+    if (lower(candidate) == initials) return candidate;
+  for (const auto& w : words)
+    for (const auto& candidate : candidates)
+      if (w.size() >= 2 && lower(candidate) == w) return candidate;
   return best;
 }
 

@@ -885,6 +885,14 @@ local function run_study(name, spec, where)
   if type(spec) ~= "table" then
     checks.fail(where, "study \"" .. name .. "\" expects a table: study \"" .. name .. "\" { sweep = ..., ... }")
   end
+  -- A list given as its one item: say how to write the list.
+  for key, example in pairs { fits = '{ "isoflop" }', questions = "{ plan.optimal{ compute = 1e21 } }" } do
+    local value = spec[key]
+    if value ~= nil and (type(value) ~= "table" or getmetatable(value) ~= nil) then
+      checks.fail(where, string.format("study: %s must be a list (got %s): write it in braces, %s = %s", key,
+        checks.type_name(value), key, example), { key })
+    end
+  end
   checks.table(spec, VALID, "study", where)
   if spec.sweep == nil then
     checks.fail(where, "study \"" .. name .. "\": sweep is required (sweep.isoflop{...}, sweep.grid{...}, ...)")

@@ -81,6 +81,11 @@ TEST_CASE("closest_name suggests near misses and nothing for far ones") {
   CHECK(closest_name("d_modle", {"vocab", "ctx", "d_model", "n_layer"}) == "d_model");
   CHECK(closest_name("nlayers", {"vocab", "ctx", "d_model", "n_layer"}) == "n_layer");
   CHECK(closest_name("banana", {"vocab", "ctx", "d_model", "n_layer"}).empty());
+  // Longer names for the same thing: a snake_case name's initials, or one of its words.
+  CHECK(closest_name("learning_rate", {"batch", "lr", "min_lr", "warmup"}) == "lr");
+  CHECK(closest_name("aspect_ratio", {"aspect", "ctx", "vocab"}) == "aspect");
+  CHECK(closest_name("batch_size", {"batch", "lr"}) == "batch");
+  CHECK(closest_name("weight_decay_rate", {"batch", "lr"}).empty());
   // Letter case is free, and breaks ties between otherwise equally near names.
   CHECK(closest_name("D_MODLE", {"vocab", "ctx", "d_model", "n_layer"}) == "d_model");
   CHECK(closest_name("Alfa", {"alpha", "Alpha"}) == "Alpha");

@@ -1074,4 +1074,22 @@ study "x" {
   t.ok(out:find("8 runs planned", 1, true), out)
 end)
 
+t.test("a list given as its one item, and longer names of keys, say what to write", function()
+  local function dry(body)
+    local dir = script("study \"x\" { sweep = sweep.grid{ N = { 1e5 }, D = { 1e7 } }, backend = \"simulated\", " .. body .. " }\n")
+    local code, out = scalelab(dir, "s.lua", "--dry-run")
+    t.eq(code, 1, out)
+    return out
+  end
+  local out = dry("questions = plan.optimal{ compute = 1e21 }")
+  t.ok(out:find("s.lua:1: study: questions must be a list (got a Question): write it in braces, questions = "
+    .. "{ plan.optimal{ compute = 1e21 } }", 1, true), out)
+  out = dry('fits = "isoflop"')
+  t.ok(out:find('study: fits must be a list (got a string): write it in braces, fits = { "isoflop" }', 1, true), out)
+  out = dry("hyper = { learning_rate = 1e-3 }")
+  t.ok(out:find("unknown key 'learning_rate'; did you mean 'lr'?", 1, true), out)
+  out = dry("models = { aspect_ratio = 32 }")
+  t.ok(out:find("unknown key 'aspect_ratio'; did you mean 'aspect'?", 1, true), out)
+end)
+
 t.done()

@@ -48,21 +48,42 @@ std::string closest_name(const std::string& name, const std::vector<std::string>
     }
   }
   if (!best.empty()) return best;
-  // A longer name for the same thing: its words' initials, then one of its words.
-  std::vector<std::string> words;
-  for (size_t at = 0; at <= folded.size();) {
-    const size_t end = std::min(folded.find('_', at), folded.size());
-    if (end > at) words.push_back(folded.substr(at, end - at));
-    at = end + 1;
-  }
+  // Another name for the same thing, when it is plainly that: a candidate holding all the name's
+  // words ("min_lr": min_lr_ratio), the words' initials ("learning_rate": lr), or one word where the
+  // others only say it is a size ("aspect_ratio": aspect, "batch_size": batch). Not one word of
+  // several otherwise: "min_lr" is not lr, nor "micro_batch" batch.
+  auto words_of = [](const std::string& text) {
+    std::vector<std::string> words;
+    for (size_t at = 0; at <= text.size();) {
+      const size_t end = std::min(text.find('_', at), text.size());
+      if (end > at) words.push_back(text.substr(at, end - at));
+      at = end + 1;
+    }
+    return words;
+  };
+  const std::vector<std::string> words = words_of(folded);
   if (words.size() < 2) return best;
+  for (const auto& candidate : candidates) {
+    const std::vector<std::string> theirs = words_of(lower(candidate));
+    const bool all = std::all_of(words.begin(), words.end(), [&](const std::string& w) {
+      return std::find(theirs.begin(), theirs.end(), w) != theirs.end();
+    });
+    if (all && (best.empty() || candidate.size() < best.size())) best = candidate;
+  }
+  if (!best.empty()) return best;
   std::string initials;
   for (const auto& w : words) initials += w[0];
   for (const auto& candidate : candidates)
     if (lower(candidate) == initials) return candidate;
+  static const char* const kSizeWords[] = {"ratio", "size", "len", "length"};
   for (const auto& w : words)
-    for (const auto& candidate : candidates)
-      if (w.size() >= 2 && lower(candidate) == w) return candidate;
+    for (const auto& candidate : candidates) {
+      if (lower(candidate) != w) continue;
+      const bool rest_is_size = std::all_of(words.begin(), words.end(), [&](const std::string& other) {
+        return other == w || std::find(std::begin(kSizeWords), std::end(kSizeWords), other) != std::end(kSizeWords);
+      });
+      if (rest_is_size) return candidate;
+    }
   return best;
 }
 

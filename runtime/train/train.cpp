@@ -43,7 +43,8 @@ double seconds_since(Clock::time_point start) {
 // same run. The held-out measure (eval_batches of eval_B × eval_T tokens) is in it, so that the curve
 // and the best loss compare losses measured alike; the evaluations' interval is not (it changes
 // neither). The numbers are exact (as many digits as read back the same). A checkpoint of an earlier
-// version holds the legacy fingerprint (six significant digits, no held-out measure), which still resumes.
+// version holds the legacy fingerprint (six significant digits, no held-out measure), which still
+// resumes; a run split into passes (`passes`) resumes only in the same passes, whatever wrote it.
 std::string fingerprint(const TrainConfig& c, const std::string& backend, int64_t batch, int64_t T, int64_t steps,
                         int64_t eval_batches, int64_t eval_B, int64_t eval_T, const std::string& passes) {
   const OptimizerOptions& o = c.optimizer;

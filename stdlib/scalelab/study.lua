@@ -888,7 +888,8 @@ local function run_study(name, spec, where)
   -- A list given as its one item: say how to write the list.
   for key, example in pairs { fits = '{ "isoflop" }', questions = "{ plan.optimal{ compute = 1e21 } }" } do
     local value = spec[key]
-    if value ~= nil and (type(value) ~= "table" or getmetatable(value) ~= nil) then
+    local meta = type(value) == "table" and getmetatable(value)
+    if value ~= nil and (type(value) ~= "table" or (type(meta) == "table" and rawget(meta, "__name") ~= nil)) then
       checks.fail(where, string.format("study: %s must be a list (got %s): write it in braces, %s = %s", key,
         checks.type_name(value), key, example), { key })
     end

@@ -86,6 +86,15 @@ TEST_CASE("closest_name suggests near misses and nothing for far ones") {
   CHECK(closest_name("aspect_ratio", {"aspect", "ctx", "vocab"}) == "aspect");
   CHECK(closest_name("batch_size", {"batch", "lr"}) == "batch");
   CHECK(closest_name("weight_decay_rate", {"batch", "lr"}).empty());
+  // Not one word of several where the others change the meaning.
+  const std::initializer_list<const char*> train_keys = {"batch", "micro_batch", "lr", "min_lr_ratio", "steps",
+                                                         "tokens", "eval_interval", "eval_tokens"};
+  CHECK(closest_name("min_lr", train_keys) == "min_lr_ratio");
+  CHECK(closest_name("lr_min", train_keys) == "min_lr_ratio");
+  CHECK(closest_name("eval_steps", train_keys).empty());
+  CHECK(closest_name("batch_tokens", {"batch", "lr"}).empty());
+  CHECK(closest_name("micro_batch", {"batch", "lr", "min_lr"}).empty());
+  CHECK(closest_name("final_lr", {"lr", "min_lr"}).empty());
   // Letter case is free, and breaks ties between otherwise equally near names.
   CHECK(closest_name("D_MODLE", {"vocab", "ctx", "d_model", "n_layer"}) == "d_model");
   CHECK(closest_name("Alfa", {"alpha", "Alpha"}) == "Alpha");

@@ -1090,6 +1090,15 @@ t.test("a list given as its one item, and longer names of keys, say what to writ
   t.ok(out:find("unknown key 'learning_rate'; did you mean 'lr'?", 1, true), out)
   out = dry("models = { aspect_ratio = 32 }")
   t.ok(out:find("unknown key 'aspect_ratio'; did you mean 'aspect'?", 1, true), out)
+  -- A list with a metatable is a list, and a question object of the user's own (its kind a plan
+  -- kind) answers as it answers: neither is refused.
+  local dir = script([[
+local mine = { kind = "loss", answer = function(q, law) return { loss = 3 } end }
+study "x" { sweep = sweep.grid{ N = { 1e5 }, D = { 1e7 } }, backend = "simulated", fits = { "isoflop" },
+  questions = setmetatable({ plan.optimal{ compute = 1e21 }, mine }, { __index = table }) }
+]])
+  local code, text = scalelab(dir, "s.lua", "--dry-run")
+  t.eq(code, 0, text)
 end)
 
 t.done()

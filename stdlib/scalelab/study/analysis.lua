@@ -517,6 +517,9 @@ end
 -- (a term for repeated data: data_constrained); second, the question's repeated data in words. nil
 -- for a question whose kind this does not know (an object of the user's own with an answer method).
 local function question_need(q)
+  -- Only the plan module's questions: a question object of the user's own answers as it answers.
+  local ok_meta, meta = pcall(getmetatable, q)
+  if not ok_meta or type(meta) ~= "table" or rawget(meta, "__name") ~= "Question" then return nil end
   local ok_kind, kind = pcall(function() return q.kind end)
   if not ok_kind or type(kind) ~= "string" then return nil end
   local ok_inputs, inputs = pcall(function() return q.inputs end)

@@ -679,15 +679,21 @@ end
 
 -- Runs train on whole steps of batch × ctx tokens: where a planned D is a step or less, the tokens
 -- trained (and the compute) are far from it. The warning names the run furthest off, or nil.
-local function rounding_warning(runs)
+-- The runs whose ratio_of(run) lies outside [lo, hi]: how many, the one farthest off (in log) and its ratio.
+local function outside(runs, ratio_of, lo, hi)
   local off, worst, worst_ratio = 0, nil, 1
   for _, r in ipairs(runs) do
-    local ratio = r.tokens / r.planned_tokens
-    if ratio > 1.1 or ratio < 0.9 then
+    local ratio = ratio_of(r)
+    if ratio > hi or ratio < lo then
       off = off + 1
       if math.abs(math.log(ratio)) > math.abs(math.log(worst_ratio)) then worst, worst_ratio = r, ratio end
     end
   end
+  return off, worst, worst_ratio
+end
+
+local function rounding_warning(runs)
+  local off, worst, worst_ratio = outside(runs, function(r) return r.tokens / r.planned_tokens end, 0.9, 1.1)
   if not worst then return nil end
   return string.format("%s train%s on whole steps of batch × ctx tokens far from the planned D (run %d: D = %s "
     .. "planned, %s trained in %s of %d × %d%s): %s, or raise the budgets or token counts",
@@ -748,14 +754,7 @@ end
 -- Runs whose model lands more than 1.5 times off the target N (the family has no shape nearer at that
 -- size: a tiny target under a large vocabulary or ctx, or an aspect few depths fit).
 local function size_warning(runs)
-  local off, worst, worst_ratio = 0, nil, 1
-  for _, r in ipairs(runs) do
-    local ratio = r.N_fit / r.N
-    if ratio > 1.5 or ratio < 1 / 1.5 then
-      off = off + 1
-      if math.abs(math.log(ratio)) > math.abs(math.log(worst_ratio)) then worst, worst_ratio = r, ratio end
-    end
-  end
+  local off, worst, worst_ratio = outside(runs, function(r) return r.N_fit / r.N end, 1 / 1.5, 1.5)
   if not worst then return nil end
   return string.format("%s build%s a model more than 1.5 times off the target N (run %d: N = %s asked, %s built, %.2f×): "
     .. "the model family has no shape nearer at that size; labels and fits use the N built (to come nearer, change "

@@ -18,7 +18,7 @@ void Approach1Options::Validate() const {
   if (points_per_decade < 1 || points_per_decade > 10000)
     fail("fit.approach1: points_per_decade must be between 1 and 10000 (got ", points_per_decade,
          "); 100 reads the envelope finely enough");
-  if (bootstrap < 0) fail("fit.approach1: bootstrap must be a non-negative count (got ", bootstrap, ")");
+  check_bootstrap(bootstrap, "fit.approach1");
   if (!(smoothing >= 0 && smoothing <= 10))
     fail("fit.approach1: smoothing must be between 0 and 10 decades (got ", smoothing, "); 0 reads the curves as they are");
 }
@@ -268,6 +268,11 @@ Approach1Result fit_approach1(const std::vector<TrainingCurve>& runs, const Appr
     out.k_samples.push_back(std::exp(ln_k));
     out.b_samples.push_back(1 - a);  // D_opt = C/(6·N_opt)
   }
+  const std::string too_few = drop_too_few_samples(
+      out.a_samples, out.k_samples, out.b_samples, options.bootstrap,
+      "the others' envelopes had fewer than 2 switches between sizes to fit a line through",
+      "add sizes, so that more of them take turns on the envelope, or longer curves (more evaluations per run)");
+  if (!too_few.empty()) out.warnings.push_back(too_few);
   return out;
 }
 

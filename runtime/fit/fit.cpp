@@ -1078,10 +1078,7 @@ void FitOptions::Validate() const {
   if (!(huber_delta > 0)) fail("fit: huber_delta must be positive (or infinite for least squares), got ", huber_delta);
   if (threads < 1) fail("fit: threads must be at least 1, got ", threads);
   if (max_iterations < 1) fail("fit: max_iterations must be at least 1, got ", max_iterations);
-  if (bootstrap < 0) fail("fit: bootstrap must be a non-negative count of resamples, got ", bootstrap);
-  if (bootstrap == 1)
-    fail("fit: bootstrap = 1 resample gives no interval (a percentile interval of one value); give 0 for none, or "
-         "100 or more");
+  check_bootstrap(bootstrap, "fit");
   if (bootstrap_starts < 1) fail("fit: bootstrap_starts must be at least 1, got ", bootstrap_starts);
   for (const auto& [name, axis] : grid) {
     if (axis.empty()) fail("fit: the grid for ", name, " is empty");
@@ -1446,6 +1443,26 @@ bool fit_log_line(const std::vector<double>& x, const std::vector<double>& y, do
 
 size_t draw_below(std::mt19937_64& rng, size_t n) {
   return static_cast<size_t>((static_cast<unsigned __int128>(rng()) * n) >> 64);
+}
+
+void check_bootstrap(int bootstrap, const char* who) {
+  if (bootstrap < 0) fail(who, ": bootstrap must be a non-negative count of resamples, got ", bootstrap);
+  if (bootstrap > 0 && bootstrap < kMinBootstrap)
+    fail(who, ": bootstrap = ", bootstrap, bootstrap == 1 ? " resample is" : " resamples are",
+         " too few for a 95% interval (below ", kMinBootstrap, ", its 2.5th and 97.5th percentiles are the extreme draws); "
+         "give 0 for none, or ", kMinBootstrap, " or more (200 to 1000 for intervals that settle)");
+}
+
+std::string drop_too_few_samples(std::vector<double>& a_samples, std::vector<double>& k_samples,
+                                 std::vector<double>& b_samples, int drawn, const std::string& left_out,
+                                 const std::string& remedy) {
+  const size_t kept = a_samples.size();
+  if (drawn <= 0 || kept >= static_cast<size_t>(kMinBootstrap)) return "";
+  a_samples.clear();
+  k_samples.clear();
+  b_samples.clear();
+  return str(kept == 0 ? "none" : str("only ", kept), " of the ", drawn, " bootstrap resamples ", kept == 1 ? "was" : "were",
+             " kept (", left_out, "): there are no intervals (they need ", kMinBootstrap, " kept resamples); ", remedy);
 }
 
 std::string allocation_line(const FittedLaw& N_law, const FittedLaw& D_law, const std::vector<double>& a_samples,

@@ -108,6 +108,21 @@ bool fit_log_line(const std::vector<double>& x, const std::vector<double>& y, do
 // standard; uniform_int_distribution's mapping differs between standard libraries).
 size_t draw_below(std::mt19937_64& rng, size_t n);
 
+// The fewest bootstrap resamples a 95% percentile interval is taken from: its 2.5th and 97.5th
+// percentiles are the extreme draws below that. Fits refuse bootstrap = 1 to 19, and approaches 1
+// and 2, whose resamples can fail, give no intervals when fewer than this many were kept.
+constexpr int kMinBootstrap = 20;
+
+// Fails, naming `who` ("fit", "fit.isoflop"), unless bootstrap is 0 (none) or at least kMinBootstrap.
+void check_bootstrap(int bootstrap, const char* who);
+
+// Approaches 1 and 2, after their bootstrap: where fewer than kMinBootstrap of the `drawn` resamples
+// were kept, drops the samples (there are no intervals) and returns the warning that says so (why
+// the others were left out: `left_out`, and what to do: `remedy`); otherwise returns "".
+std::string drop_too_few_samples(std::vector<double>& a_samples, std::vector<double>& k_samples,
+                                 std::vector<double>& b_samples, int drawn, const std::string& left_out,
+                                 const std::string& remedy);
+
 // "N_opt = k*C^a, D_opt = k'*C^b  (a 95% [..], b 95% [..]; n of m resamples)": how approaches 1 and 2
 // state their allocation laws (fitted) and the bootstrap's intervals (when it kept samples).
 std::string allocation_line(const FittedLaw& N_law, const FittedLaw& D_law, const std::vector<double>& a_samples,

@@ -13,7 +13,7 @@
 namespace scalelab::fit {
 
 void IsoFlopOptions::Validate(size_t observations) const {
-  if (bootstrap < 0) fail("fit.isoflop: bootstrap must be a non-negative count (got ", bootstrap, ")");
+  check_bootstrap(bootstrap, "fit.isoflop");
   if (!budgets.empty() && budgets.size() != observations)
     fail("fit.isoflop: budget has ", budgets.size(), " values but there are ", observations,
          " observations; give one budget per run");
@@ -208,18 +208,20 @@ IsoFlopResult fit_isoflop(const Observations& obs, const IsoFlopOptions& options
   // Resamples are left out where too few of their budgets' parabolas have a minimum (inside the
   // sizes drawn): those kept are the ones the noise disturbed least, so when most are left out the
   // intervals are narrower than the uncertainty they stand for.
-  const size_t kept = out.a_samples.size(), drawn = static_cast<size_t>(options.bootstrap);
-  if (drawn > 0 && 2 * kept < drawn) {
-    const std::string remedy = "add sizes around each budget's optimum (5 or more a budget), or reduce the noise in "
-                               "the losses (more evaluation tokens, several seeds)";
-    if (kept == 0)
-      out.warnings.push_back(str("none of the ", drawn, " bootstrap resamples was kept (each had too few budgets whose parabolas ",
-                                 "have a minimum): there are no intervals; ", remedy));
-    else
-      out.warnings.push_back(str("only ", kept, " of ", drawn, " bootstrap resamples were kept (the other ", drawn - kept,
-                                 " had too few budgets whose parabolas have a minimum): the intervals rest on the resamples "
-                                 "whose parabolas had minima, the ones the noise disturbed least, so they are likely too "
-                                 "narrow and unreliable; ", remedy));
+  const size_t drawn = static_cast<size_t>(options.bootstrap);
+  const std::string remedy = "add sizes around each budget's optimum (5 or more a budget), or reduce the noise in "
+                             "the losses (more evaluation tokens, several seeds)";
+  const std::string too_few = drop_too_few_samples(
+      out.a_samples, out.k_samples, out.b_samples, options.bootstrap,
+      "the others had too few budgets whose parabolas have a minimum", remedy);
+  if (!too_few.empty()) {
+    out.warnings.push_back(too_few);
+  } else if (2 * out.a_samples.size() < drawn) {
+    const size_t kept = out.a_samples.size();
+    out.warnings.push_back(str("only ", kept, " of ", drawn, " bootstrap resamples were kept (the other ", drawn - kept,
+                               " had too few budgets whose parabolas have a minimum): the intervals rest on the resamples "
+                               "whose parabolas had minima, the ones the noise disturbed least, so they are likely too "
+                               "narrow and unreliable; ", remedy));
   }
   return out;
 }

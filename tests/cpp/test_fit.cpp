@@ -762,6 +762,39 @@ TEST_CASE("an IsoFLOP bootstrap that leaves most resamples out warns that its in
   CHECK(bootstrap_warning(dense).empty());
   // No bootstrap, no warning.
   CHECK(bootstrap_warning(fit_isoflop(three, 0, 1)).empty());
+  // Fewer than 20 kept (of 20 drawn here): no intervals at all, rather than percentiles of a handful,
+  // and the warning says so. (It printed "a 95% [x, y]; 3 of 20 resamples" before.)
+  IsoFlopResult few = fit_isoflop(three, 20, 1);
+  INFO(few.Summary());
+  CHECK(few.a_samples.empty());
+  CHECK(few.k_samples.empty());
+  CHECK(few.b_samples.empty());
+  CHECK_THAT(bootstrap_warning(few), Catch::Contains(" of the 20 bootstrap resamples") &&
+                                         Catch::Contains("(the others had too few budgets whose parabolas have a minimum): "
+                                                         "there are no intervals (they need 20 kept resamples)"));
+  CHECK_THAT(few.Summary(), !Catch::Contains("95%"));
+}
+
+TEST_CASE("fits refuse a bootstrap of 1 to 19 resamples, too few for a 95% interval") {
+  for (int n : {1, 2, 19}) {
+    INFO(n);
+    FitOptions fo;
+    fo.bootstrap = n;
+    CHECK_THROWS_WITH(fo.Validate(), Catch::StartsWith("fit: bootstrap = " + std::to_string(n)) &&
+                                         Catch::Contains("too few for a 95% interval") &&
+                                         Catch::Contains("give 0 for none, or 20 or more"));
+    IsoFlopOptions io;
+    io.bootstrap = n;
+    CHECK_THROWS_WITH(io.Validate(9), Catch::StartsWith("fit.isoflop: bootstrap = " + std::to_string(n)));
+    Approach1Options ao;
+    ao.bootstrap = n;
+    CHECK_THROWS_WITH(ao.Validate(), Catch::StartsWith("fit.approach1: bootstrap = " + std::to_string(n)));
+  }
+  for (int n : {0, 20, 200}) {
+    FitOptions fo;
+    fo.bootstrap = n;
+    CHECK_NOTHROW(fo.Validate());
+  }
 }
 
 TEST_CASE("the IsoFLOP analysis finds no minimum in flat or linear losses, and its bootstrap stays finite") {

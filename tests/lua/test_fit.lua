@@ -382,7 +382,7 @@ end)
 
 t.test("the API's smaller checks: bootstrap = 1, fit.objective's delta, law:interval(\"a\"), fit.table, plan.loss of a law without a loss", function()
   t.raises(function() fit.chinchilla(obs, { bootstrap = 1, starts = { { E = 1.8, A = 482, B = 2085, alpha = 0.348, beta = 0.366 } } }) end,
-    "bootstrap = 1 resample gives no interval")
+    "bootstrap = 1 resample is too few for a 95% interval")
   local law = fit.chinchilla(obs, { bootstrap = 20, starts = { { E = 1.8, A = 482, B = 2085, alpha = 0.348, beta = 0.366 } } })
   t.raises(function() fit.objective(law, obs, -1) end, "delta (the Huber loss's) must be positive, or false for least squares")
   t.raises(function() fit.objective(law, obs, 0) end, "must be positive")

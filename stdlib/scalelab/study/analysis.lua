@@ -74,11 +74,11 @@ local function interval(values)
   return { i[1], i[2] }
 end
 
--- The allocation exponents' 95% intervals from the bootstrap samples, when at least 20 resamples gave
--- a fit (fewer say nothing reliable: the samples are then dropped).
+-- The allocation exponents' 95% intervals from the bootstrap samples, where there are any (the native
+-- fits keep none when fewer than 20 resamples gave a fit, and warn).
 local function with_bootstrap_intervals(law, as, bs, drawn)
   law.bootstrap_drawn = drawn
-  if #law.samples >= 20 then
+  if #law.samples > 0 then
     law.bootstrap = #law.samples
     law.intervals = { a = interval(as), b = interval(bs) }
   else

@@ -882,6 +882,9 @@ int law_interval(lua_State* L) {
                                   level));
       return 1;
     }
+    if (f.law.has(name) && !f.has_interval(name))
+      fail("law:interval: ", name, " was held at ", format_significant(f.law.param(name), 6),
+           " in this fit and in its resamples, so it has no interval; name it in free (fit it) to get one");
     push_interval(L, f.interval(name, level));
     return 1;
   }
@@ -1292,7 +1295,7 @@ int open_fit(lua_State* L) {
        {"summary", &bound<law_summary>, "law:summary() -> the readable block as a string"},
        {"interval", &bound<law_interval>,
         "law:interval(name | function(law) -> number [, level = 0.95]) -> {lo, hi}: percentile interval over "
-        "the bootstrap samples"},
+        "the bootstrap samples (a parameter held in the fit and its resamples has none)"},
        {"sample", &bound<law_sample>, "law:sample(i) -> the law at bootstrap sample i"},
        {"with", &bound<law_with>, "law:with{ name = value, ... } -> the same form with other values (a published law becomes \"<name>, modified\")"},
        {"with_samples", &bound<law_with_samples>,

@@ -65,6 +65,11 @@ t.test("unbounded, the same objective has lower optima, and the fit says so", fu
   t.ok(law.intervals.R_D[1] <= 15.39 and 15.39 <= law.intervals.R_D[2])
   t.ok(law.intervals.R_N[1] <= 5.31 and 5.31 <= law.intervals.R_N[2])
   t.ok(tostring(law):find("R_N"))
+  -- law:interval of a fitted parameter is law.intervals'; a held one has none (it gave [E, E]).
+  t.eq(law:interval("R_N")[1], law.intervals.R_N[1])
+  t.eq(law.intervals.E, nil)
+  t.raises(function() law:interval("E") end,
+    "law:interval: E was held at 1.86914 in this fit and in its resamples, so it has no interval; name it in free")
 end)
 
 t.test("reading the CSV with a wrong mapping names the file's columns", function()

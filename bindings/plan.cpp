@@ -332,12 +332,15 @@ int cost(lua_State* L) {
 int allocation(lua_State* L) {
   Args args(L, 1, "plan.allocation", {"N", "D", "isoflop", "name", "doc"});
   plan::AllocationRule rule;
-  rule.name = args.string("name", args.has("isoflop") ? "isoflop" : "custom");
   rule.doc = args.string("doc", "");
   if (args.push("isoflop") != LUA_TNIL) {
-    // The table fit.isoflop returns: its power laws through the parabolas' vertices (approach 2).
+    // The table fit.isoflop returns: its power laws through the parabolas' vertices (approach 2), or
+    // fit.approach1's, through the lower envelope's switches (it has switches).
     if (args.has("N") || args.has("D")) fail("plan.allocation: give isoflop = or N = (and D =), not both");
-    if (!lua_istable(L, -1)) args.type_error("isoflop", "the table fit.isoflop(obs) returns");
+    if (!lua_istable(L, -1)) args.type_error("isoflop", "the table fit.isoflop(obs) or fit.approach1(obs) returns");
+    const bool approach1 = lua_getfield(L, -1, "switches") == LUA_TTABLE;
+    lua_pop(L, 1);
+    rule.name = args.string("name", approach1 ? "approach1" : "isoflop");
     if (lua_getfield(L, -1, "N_law") == LUA_TNIL)
       fail("plan.allocation: the isoflop result has no N_law (its power laws need two budgets or more whose parabola has a minimum)");
     rule.N_law = to_power_law(L, -1, "plan.allocation: isoflop.N_law", "N_opt");
@@ -364,11 +367,7 @@ int allocation(lua_State* L) {
     // The compute the power laws were fitted on: fit.isoflop's budgets whose vertices they go
     // through (curves, each { C =, used = }), or fit.approach1's switches (each { C = }). Answers
     // far outside it say so.
-    const bool approach1 = lua_getfield(L, -1, "switches") == LUA_TTABLE;
-    if (!approach1) {
-      lua_pop(L, 1);
-      lua_getfield(L, -1, "curves");
-    }
+    lua_getfield(L, -1, approach1 ? "switches" : "curves");
     if (lua_istable(L, -1)) {
       std::vector<double> compute;
       const lua_Integer n = luaL_len(L, -1);
@@ -388,8 +387,11 @@ int allocation(lua_State* L) {
                                        : format_counted(static_cast<double>(count), "IsoFLOP budget"));
     }
     lua_pop(L, 1);
-    if (rule.doc.empty()) rule.doc = "Chinchilla approach 2: power laws through the vertices of IsoFLOP parabolas";
+    if (rule.doc.empty())
+      rule.doc = approach1 ? "Chinchilla approach 1: power laws through the switches of the training curves' lower envelope"
+                           : "Chinchilla approach 2: power laws through the vertices of IsoFLOP parabolas";
   } else {
+    rule.name = args.string("name", "custom");
     if (args.push("N") == LUA_TNIL) fail("plan.allocation: missing N (the power law N_opt = k·C^a) or isoflop =");
     rule.N_law = to_power_law(L, -1, "plan.allocation: N", "N_opt");
     lua_pop(L, 1);

@@ -318,6 +318,10 @@ t.test("fit.approach1 reads the envelope of the runs' curves, as a study's runs 
   -- As an allocation rule it knows the compute of the switches it was fitted through: an answer
   -- 1000 times beyond the last says so; one among them says nothing.
   local rule = plan.allocation { isoflop = r }
+  t.eq(rule.name, "approach1")  -- not "isoflop": answers name the rule they came from
+  t.ok(rule.doc:find("Chinchilla approach 1", 1, true), rule.doc)
+  t.eq(plan.optimal { compute = 1e22, allocation = rule }.law, "allocation rule approach1")
+  t.eq(plan.allocation { isoflop = r, name = "mine" }.name, "mine")
   local last = r.switches[#r.switches].C
   local far = plan.optimal { compute = 1000 * last, allocation = rule }
   local note = far.notes[1] or ""

@@ -59,6 +59,7 @@ t.test("approach 2: an allocation rule from fit.isoflop", function()
   local iso = fit.isoflop(isoflop_runs(truth, 0))
   local rule = plan.allocation{ isoflop = iso }
   t.eq(rule.name, "isoflop")
+  t.ok(rule.doc:find("Chinchilla approach 2", 1, true), rule.doc)
   local a = plan.optimal{ compute = 1e22, law = rule }
   t.near(a.N, plan.optimal{ compute = 1e22, law = truth }.N, 0.03)
   local same = plan.optimal{ compute = 1e22, allocation = plan.allocation{ N = iso.N_law, D = iso.D_law } }

@@ -162,6 +162,53 @@ int traceback_level(lua_State* L, const char* message, std::string* library_fram
   return 1;
 }
 
+// Lua names a library function by where package.loaded holds it: 'scalelab.native.model.gpt',
+// 'scalelab.data.sampler', or for a function that two modules hold, either of them, as the table's
+// order falls: 'scalelab.plot.figures.isoflop' as often as 'scalelab.plot.isoflop'. The user calls
+// them model.gpt, data.sampler and plot.isoflop: `traceback` with the names so written. A name of
+// three parts or more becomes <module>.<function> when the global module holds that same function;
+// a function the user cannot call by name (scalelab.study.checks.fail) keeps its library name.
+std::string with_user_names(lua_State* L, const std::string& traceback) {
+  static const std::regex library_name(R"(function 'scalelab\.(native\.)?([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)')");
+  std::string out;
+  size_t copied = 0;
+  lua_checkstack(L, 4);
+  for (std::sregex_iterator it(traceback.begin(), traceback.end(), library_name), end; it != end; ++it) {
+    const std::smatch& match = *it;
+    const std::string path = match[2];
+    const size_t first_dot = path.find('.'), last_dot = path.rfind('.');
+    std::string name = path;
+    if (first_dot != last_dot) {
+      // The function package.loaded's entry holds, compared with the global module's of that name.
+      const std::string module = "scalelab." + std::string(match[1]) + path.substr(0, last_dot);
+      const std::string function = path.substr(last_dot + 1), global = path.substr(0, first_dot);
+      const int top = lua_gettop(L);
+      luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+      lua_pushstring(L, module.c_str());
+      bool same = false;
+      if (lua_rawget(L, -2) == LUA_TTABLE) {
+        lua_pushstring(L, function.c_str());
+        lua_rawget(L, -2);
+        lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+        lua_pushstring(L, global.c_str());
+        if (lua_rawget(L, -2) == LUA_TTABLE) {
+          lua_pushstring(L, function.c_str());
+          lua_rawget(L, -2);
+          same = !lua_isnil(L, -1) && lua_rawequal(L, -1, -4);
+        }
+      }
+      lua_settop(L, top);
+      if (!same) continue;
+      name = global + "." + function;
+    }
+    out.append(traceback, copied, match.position(0) - copied);
+    out += "function '" + name + "'";
+    copied = match.position(0) + match.length(0);
+  }
+  out.append(traceback, copied, std::string::npos);
+  return out;
+}
+
 int message_handler(lua_State* L) {
   const char* message = lua_tostring(L, 1);
   if (!message) {
@@ -172,10 +219,7 @@ int message_handler(lua_State* L) {
   const int top = lua_gettop(L);
   try {
     luaL_traceback(L, L, message, traceback_level(L, message, &library_frame));
-    // Lua names a library function by where package.loaded holds it: 'scalelab.native.model.gpt',
-    // 'scalelab.data.sampler'. The user calls them model.gpt and data.sampler: name them so.
-    static const std::regex library_name(R"(function '(?:scalelab\.native\.|scalelab\.)([A-Za-z_]\w*\.[A-Za-z_]\w*)')");
-    std::string named = std::regex_replace(lua_tostring(L, -1), library_name, "function '$1'");
+    std::string named = with_user_names(L, lua_tostring(L, -1));
     if (!library_frame.empty()) {
       const size_t frames = named.find("\nstack traceback:");
       const size_t at = frames == std::string::npos ? frames : named.find(library_frame, frames);

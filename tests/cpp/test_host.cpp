@@ -128,6 +128,23 @@ TEST_CASE("a traceback names library functions as the user calls them") {
   CHECK_THAT(r.err, Catch::Contains("in function 'data.sampler'"));
 }
 
+TEST_CASE("a traceback names a function two library modules hold as the user calls it, every time") {
+  // plot.isoflop is also scalelab.plot.figures.isoflop: Lua named it by whichever entry of
+  // package.loaded it met first, and a run in three said 'scalelab.plot.figures.isoflop'.
+  for (int i = 0; i < 8; ++i) {
+    auto r = scalelab_run({"-e", "plot.isoflop()"});
+    CHECK(r.status == 1);
+    CHECK_THAT(r.err, Catch::Contains("in function 'plot.isoflop'"));
+  }
+  // Without scalelab.plot in package.loaded, Lua can only find it under its inner module's name.
+  auto r = scalelab_run({"-e", "package.loaded['scalelab.plot'] = nil; plot.isoflop()"});
+  CHECK_THAT(r.err, Catch::Contains("in function 'plot.isoflop'"));
+  CHECK_THAT(r.err, !Catch::Contains("scalelab.plot.figures"));
+  // A library function the user cannot call by name keeps the name Lua gave it.
+  r = scalelab_run({"-e", "require('scalelab.study.checks').table(5, {}, 'x')"});
+  CHECK_THAT(r.err, Catch::Contains("in function 'scalelab.study.checks.table'"));
+}
+
 TEST_CASE("an error the library raises at the user's line: the traceback starts at the call the user wrote") {
   std::string dir = temp_dir();
   write_file(dir + "/neg.lua", "local f = plot.figure{ ylog = true }\nf:points{ x = {1, 2}, y = {1, -1} }\n"

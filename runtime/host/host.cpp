@@ -8,6 +8,7 @@
 #include <fstream>
 #include <regex>
 #include <string>
+#include <vector>
 
 #include "bindings/binding.h"
 #include "bindings/modules.h"
@@ -162,6 +163,82 @@ int traceback_level(lua_State* L, const char* message, std::string* library_fram
   return 1;
 }
 
+// The string keys of the table at `index` that could be names typed for it (no "__" metamethods).
+std::vector<std::string> names_in(lua_State* L, int index) {
+  index = lua_absindex(L, index);
+  std::vector<std::string> names;
+  lua_pushnil(L);
+  while (lua_next(L, index)) {
+    if (lua_type(L, -2) == LUA_TSTRING) {
+      std::string name = lua_tostring(L, -2);
+      if (name.rfind("__", 0) != 0) names.push_back(std::move(name));
+    }
+    lua_pop(L, 1);
+  }
+  return names;
+}
+
+// The string field `key` of the table at `index`, read rawly (no metamethod runs in the message
+// handler), or "" when it is not a string.
+std::string raw_string(lua_State* L, int index, const char* key) {
+  lua_pushstring(L, key);
+  const bool is_string = lua_rawget(L, index) == LUA_TSTRING;
+  std::string value = is_string ? lua_tostring(L, -1) : "";
+  lua_pop(L, 1);
+  return value;
+}
+
+constexpr char kMissing[] = "scalelab.missing";  // the last name a module or class lacked (scalelab/missing.lua)
+
+// Forgets the last miss scalelab.missing noted: a later error cannot be about it.
+void forget_miss(lua_State* L) {
+  if (lua_getfield(L, LUA_REGISTRYINDEX, kMissing) == LUA_TTABLE) {
+    lua_pushnil(L);
+    lua_setfield(L, -2, "key");  // the record is a plain table: no metamethod runs
+  }
+  lua_pop(L, 1);
+}
+
+// What to add to Lua's message about a nil read by a name that does not exist, so that it says the
+// name meant: "attempt to call a nil value (field 'rnu')" after train.rnu{...} (a miss that
+// scalelab.missing noted in the module train) gets "; did you mean 'train.run'?", and so does
+// "(global 'trian')" ("train"), or "(method 'mapp')" on a Sweep ("map"). "" when none applies.
+std::string missing_name_hint(lua_State* L, const std::string& message) {
+  static const std::string nil_value = " a nil value (";
+  const size_t at = message.rfind(nil_value);
+  if (at == std::string::npos || message.size() < 2 || message.compare(message.size() - 2, 2, "')") != 0) return "";
+  const std::string what = message.substr(at + nil_value.size(), message.size() - 2 - at - nil_value.size());
+  const size_t quote = what.find(" '");
+  if (quote == std::string::npos) return "";
+  const std::string kind = what.substr(0, quote), name = what.substr(quote + 2);
+  if (name.empty() || name.find('\'') != std::string::npos) return "";
+  lua_checkstack(L, 8);
+  const int top = lua_gettop(L);
+  std::string hint;
+  if (kind == "global") {
+    // A short name is near too many others to guess from ('x' is two edits from 'os').
+    if (name.size() < 4) return "";
+    lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+    const std::string near = closest_name(name, names_in(L, -1));
+    if (!near.empty()) hint = "; did you mean '" + near + "'?";
+  } else if ((kind == "field" || kind == "method") && lua_getfield(L, LUA_REGISTRYINDEX, kMissing) == LUA_TTABLE) {
+    const int record = lua_gettop(L);
+    const std::string label = raw_string(L, record, "label"), owner_kind = raw_string(L, record, "kind");
+    lua_pushliteral(L, "owner");
+    if (raw_string(L, record, "key") == name && !label.empty() && lua_rawget(L, record) == LUA_TTABLE) {
+      const std::string near = closest_name(name, names_in(L, -1));
+      if (owner_kind == "module") {
+        hint = near.empty() ? "; " + label + " has no '" + name + "' (help(" + label + ") lists what it has)"
+                            : "; did you mean '" + label + "." + near + "'?";
+      } else if (!near.empty()) {
+        hint = "; did you mean '" + near + "'?";
+      }
+    }
+  }
+  lua_settop(L, top);
+  return hint;
+}
+
 // Lua names a library function by where package.loaded holds it: 'scalelab.native.model.gpt',
 // 'scalelab.data.sampler', or for a function that two modules hold, either of them, as the table's
 // order falls: 'scalelab.plot.figures.isoflop' as often as 'scalelab.plot.isoflop'. The user calls
@@ -216,8 +293,14 @@ int message_handler(lua_State* L) {
     message = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
   }
   std::string library_frame;
-  const int top = lua_gettop(L);
+  int traceback_top = lua_gettop(L);  // the traceback goes above this
   try {
+    if (lua_type(L, 1) == LUA_TSTRING) {
+      const std::string hint = missing_name_hint(L, message);
+      forget_miss(L);
+      if (!hint.empty()) message = lua_pushfstring(L, "%s%s", message, hint.c_str());
+    }
+    traceback_top = lua_gettop(L);
     luaL_traceback(L, L, message, traceback_level(L, message, &library_frame));
     std::string named = with_user_names(L, lua_tostring(L, -1));
     if (!library_frame.empty()) {
@@ -229,8 +312,12 @@ int message_handler(lua_State* L) {
   } catch (const std::exception&) {
     // No memory for the C++ strings (this is a lua_CFunction: no C++ exception may leave it, or
     // lua_pcall returns the unknown status -1): the traceback as Lua writes it.
-    if (lua_gettop(L) == top) luaL_traceback(L, L, message, 1);
-    else lua_settop(L, top + 1);
+    if (lua_gettop(L) <= traceback_top) {
+      lua_settop(L, traceback_top);
+      luaL_traceback(L, L, message, 1);
+    } else {
+      lua_settop(L, traceback_top + 1);
+    }
   }
   return 1;
 }
@@ -311,6 +398,7 @@ int Host::call(int nargs, int nresults) {
   const int base = lua_gettop(L_) - nargs;
   lua_pushcfunction(L_, message_handler);
   lua_insert(L_, base);
+  forget_miss(L_);  // a name missed by an earlier call is not this call's error
   settle_interrupt();
   g_signal_seen = 0;
   g_running = L_;

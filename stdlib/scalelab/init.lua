@@ -21,8 +21,10 @@ local scalelab = {
   },
 }
 
+local missing = require "scalelab.missing"
 for _, name in ipairs(scalelab.modules) do
-  _G[name] = require("scalelab." .. name)
+  -- A mistyped function (train.rnu{...}) is an error that names the one meant (scalelab.missing).
+  _G[name] = missing.note_misses(require("scalelab." .. name), name, "module")
 end
 
 local help = require "scalelab.help"

@@ -567,6 +567,8 @@ end
 
 local Study = { __name = "Study" }
 Study.__index = Study
+-- A mistyped method (s:reprot()) is an error that names the one meant.
+require("scalelab.missing").note_misses(Study, "a Study", "class")
 
 function Study:__tostring()
   local done = 0

@@ -15,6 +15,8 @@ local sweep = {}
 
 local Sweep = { __name = "Sweep" }
 Sweep.__index = Sweep
+-- A mistyped method (s:mapp()) is an error that names the one meant.
+require("scalelab.missing").note_misses(Sweep, "a Sweep", "class")
 
 local function new(kind, points, info)
   local s = setmetatable({ kind = kind, points = points }, Sweep)

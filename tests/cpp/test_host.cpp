@@ -145,6 +145,35 @@ TEST_CASE("a traceback names a function two library modules hold as the user cal
   CHECK_THAT(r.err, Catch::Contains("in function 'scalelab.study.checks.table'"));
 }
 
+TEST_CASE("a mistyped module function, global or method: the error says the name meant") {
+  auto r = scalelab_run({"-e", "train.rnu{ tokens = 1e6 }"});
+  CHECK(r.status == 1);
+  CHECK_THAT(r.err, Catch::StartsWith("scalelab: (command line):1: attempt to call a nil value (field 'rnu'); "
+                                      "did you mean 'train.run'?\nstack traceback:"));
+  r = scalelab_run({"-e", "local s = data.sampeler{}"});
+  CHECK_THAT(r.err, Catch::Contains("(field 'sampeler'); did you mean 'data.sampler'?"));
+  r = scalelab_run({"-e", "x = fit.chinchila.E"});  // indexed rather than called
+  CHECK_THAT(r.err, Catch::Contains("attempt to index a nil value (field 'chinchila'); did you mean 'fit.chinchilla'?"));
+  // Nothing near: where to find the module's names.
+  r = scalelab_run({"-e", "train.zzzzzzzz()"});
+  CHECK_THAT(r.err, Catch::Contains("(field 'zzzzzzzz'); train has no 'zzzzzzzz' (help(train) lists what it has)"));
+  // A mistyped module or function name at the top level.
+  r = scalelab_run({"-e", "trian.run{}"});
+  CHECK_THAT(r.err, Catch::Contains("attempt to index a nil value (global 'trian'); did you mean 'train'?"));
+  r = scalelab_run({"-e", "pirnt(1)"});
+  CHECK_THAT(r.err, Catch::Contains("(global 'pirnt'); did you mean 'print'?"));
+  r = scalelab_run({"-e", "x.y = 1"});  // a short name is near too many to guess
+  CHECK_THAT(r.err, Catch::Contains("(global 'x')\nstack traceback:"));
+  // A method of the library's Lua objects.
+  r = scalelab_run({"-e", "s = sweep.grid{ N = {1e6}, D = {1e7} }; s:seed(3)"});
+  CHECK_THAT(r.err, Catch::Contains("attempt to call a nil value (method 'seed'); did you mean 'seeds'?"));
+  // Reading a name a module lacks still gives nil (a script may test for one), and the miss says
+  // nothing of another table's field of that name in a later call.
+  r = scalelab_run({"-e", "print(train.rnu, fit.published ~= nil)", "-e", "local t = {}; t.rnu()"});
+  CHECK_THAT(r.out, Catch::StartsWith("nil\ttrue\n"));
+  CHECK_THAT(r.err, Catch::Contains("(field 'rnu')\nstack traceback:"));
+}
+
 TEST_CASE("an error the library raises at the user's line: the traceback starts at the call the user wrote") {
   std::string dir = temp_dir();
   write_file(dir + "/neg.lua", "local f = plot.figure{ ylog = true }\nf:points{ x = {1, 2}, y = {1, -1} }\n"

@@ -178,6 +178,20 @@ function M.help(...)
   if kind == "string" then
     local named = value:match("^%s*([%a_][%w_.:]*)%s*$") and resolve(value:match("^%s*(.-)%s*$"))
     if named ~= nil and type(named) ~= "string" then return M.help(named) end
+    -- "train.rnu": the name meant among train's; "plott": among the modules.
+    local owner_name, last = value:match("^%s*([%a_][%w_.:]*)[.:]([%a_][%w_]*)%s*$")
+    local owner = owner_name and resolve(owner_name)
+    if type(owner) == "table" then
+      local names = {}
+      for name in pairs(owner) do
+        if type(name) == "string" and not name:find("^__") then names[#names + 1] = name end
+      end
+      table.sort(names)
+      local suggestion = native.closest_name(last, names)
+      print(string.format("help: %s has no '%s'%s; help(%s) lists what it has", owner_name, last,
+        suggestion and ("; did you mean '" .. owner_name .. "." .. suggestion .. "'?") or "", owner_name))
+      return
+    end
     local names = {}
     for _, name in ipairs(require("scalelab").modules) do names[#names + 1] = name end
     local suggestion = native.closest_name(value, names)

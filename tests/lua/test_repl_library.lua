@@ -189,6 +189,9 @@ t.test("help(nil) says so; help('name') documents that module or value", functio
   t.eq(help_text("plot"), help_text(plot))
   t.eq(help_text("fit.chinchilla"), help_text(fit.chinchilla))
   t.ok(help_text("plott"):find("no module or global named 'plott'; did you mean 'plot'?", 1, true), help_text("plott"))
+  -- A mistyped function of a module: the name meant among the module's.
+  t.eq(help_text("train.rnu"), "help: train has no 'rnu'; did you mean 'train.run'?; help(train) lists what it has")
+  t.eq(help_text("fit.zzzzzzzz"), "help: fit has no 'zzzzzzzz'; help(fit) lists what it has")
   t.ok(help_text():find("Modules:", 1, true), "help() alone still lists the modules")
 end)
 

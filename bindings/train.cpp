@@ -354,6 +354,10 @@ void refuse_trained_held_out(const char* function, const data::BatchSource* trai
 
 // train.run{...} and train.simulate{...}; `function` names the one the user called in every error.
 int run_as(lua_State* L, const char* function) {
+  // In the REPL, Ctrl-C returns to the prompt: a loop of runs whose run Ctrl-C stopped starts no next.
+  if (stopped_by_interrupt())
+    throw Interrupted(str("interrupted: ", function, " did not start, as Ctrl-C stopped a run earlier on this line "
+                          "(that run returned its result)"));
   Args args(L, 1, function,
             {"model", "data", "eval_data", "tokens", "steps", "batch", "micro_batch", "seq_len", "lr", "warmup",
              "min_lr_ratio", "beta1", "beta2", "eps", "weight_decay", "clip", "seed", "eval_interval",
@@ -506,6 +510,7 @@ int run_as(lua_State* L, const char* function) {
     // nothing. In the REPL the caller gets its result; in a script Ctrl-C ends the script, which must
     // not go on to its next run.
     settle_interrupt();
+    note_stopped_by_interrupt();
     if (interrupt_ends_script()) {
       // The script ends here: say what was kept and how to go on.
       if (!c.checkpoint.empty() && c.resume)

@@ -9,6 +9,7 @@ namespace scalelab {
 namespace {
 std::atomic<bool> g_interrupt{false};
 std::atomic<bool> g_pending{false};
+std::atomic<bool> g_stopped{false};
 std::atomic<bool> g_ends_script{true};
 std::atomic<int> g_deferred{0};
 std::atomic<bool> g_repeated_kills{true};
@@ -26,6 +27,9 @@ void settle_interrupt() noexcept {
   g_pending.store(false, std::memory_order_relaxed);
   g_interrupt.store(false, std::memory_order_relaxed);
 }
+void note_stopped_by_interrupt() noexcept { g_stopped.store(true, std::memory_order_relaxed); }
+bool stopped_by_interrupt() noexcept { return g_stopped.load(std::memory_order_relaxed); }
+void forget_stopped_by_interrupt() noexcept { g_stopped.store(false, std::memory_order_relaxed); }
 bool interrupt_requested() noexcept { return g_interrupt.load(std::memory_order_relaxed); }
 void clear_interrupt() noexcept { g_interrupt.store(false, std::memory_order_relaxed); }
 

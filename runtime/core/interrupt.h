@@ -24,6 +24,15 @@ void check_interrupt();                // throws Interrupted if requested (and c
 bool interrupt_pending() noexcept;
 void settle_interrupt() noexcept;
 
+// Whether Ctrl-C has stopped a computation that returned its result (train.run in the REPL, status
+// "interrupted") since the host's call began: the rest of the typed line goes on, so that
+// r = train.run{...} keeps the run, but starts no other run (a loop of runs returns to the prompt
+// rather than training the next one). Noted by that computation as it settles the interruption;
+// forgotten by the host at each call's start.
+void note_stopped_by_interrupt() noexcept;
+bool stopped_by_interrupt() noexcept;
+void forget_stopped_by_interrupt() noexcept;
+
 // Who asked, in the words of a message: "interrupted by the user" (SIGINT: Ctrl-C) or "interrupted
 // by SIGTERM" (kill, timeout, a batch scheduler's end of job). The host treats both alike: the
 // computation stops cleanly, and a script ends with status 128 + the signal.

@@ -400,6 +400,7 @@ int Host::call(int nargs, int nresults) {
   lua_insert(L_, base);
   forget_miss(L_);  // a name missed by an earlier call is not this call's error
   settle_interrupt();
+  forget_stopped_by_interrupt();
   g_signal_seen = 0;
   g_running = L_;
   struct sigaction action {}, previous_int {}, previous_term {};

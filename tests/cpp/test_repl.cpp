@@ -248,19 +248,22 @@ TEST_CASE("Ctrl-C while train.run calls a Lua data source stops the run cleanly,
 }
 
 namespace {
-// In a REPL session: r = <call> (its "%s" replaced by a train.run's arguments for a run of minutes),
-// then a moment for the run to get going.
-void start_long_run(Pty& session, std::string call) {
-  call.replace(call.find("%s"), 2,
+// In a REPL session: the line `line` (its "%s" replaced by a train.run's arguments for a run of
+// minutes), then a moment for the run to get going.
+void start_long_line(Pty& session, std::string line) {
+  line.replace(line.find("%s"), 2,
                "model = model.gpt{ vocab = 64, ctx = 32, d_model = 64, n_layer = 2, n_head = 2 }, "
                "data = data.sampler{ corpus = src, tokens = 4e6, unique_tokens = 'all', seq_len = 32, batch = 8 }, "
                "tokens = 4e6, lr = 1e-3, progress = false, threads = 1");
   REQUIRE(shows(session, "> "));
   session.send("src = data.synthetic{ kind = 'markov', vocab = 64, order = 1, seed = 3, tokens = 2e5 }\r");
   REQUIRE(shows(session, "> "));
-  session.send("r = " + call + "\r");
+  session.send(line + "\r");
   session.expect("(never shown)", 1.5);
 }
+
+// start_long_line of r = <call>.
+void start_long_run(Pty& session, const std::string& call) { start_long_line(session, "r = " + call); }
 
 // start_long_run, Ctrl-C, then r holds the run's result, status interrupted, at the prompt.
 void repl_keeps_interrupted_run(const std::string& dir, const std::string& call) {
@@ -293,6 +296,23 @@ TEST_CASE("Ctrl-C in the REPL stops train.run called in a coroutine with its res
   // The host arms its hook on the main thread; train.run disarmed only the coroutine's, so the hook
   // raised \"interrupted!\" as soon as the coroutine returned, and the result was lost.
   repl_keeps_interrupted_run(temp_dir(), "coroutine.wrap(function() return train.run{ %s } end)()");
+}
+
+TEST_CASE("Ctrl-C in the REPL during a loop of train.run calls returns to the prompt: the next run does not start") {
+  // The run stopped and returned its result, and the loop went on to train the next one.
+  Pty session({SCALELAB_BINARY}, {"HOME=" + temp_dir()});
+  start_long_line(session, "runs = {} for i = 1, 3 do runs[i] = train.run{ %s } print('run ' .. i .. ' ' .. runs[i].status) end");
+  session.interrupt();
+  REQUIRE(shows(session, "run 1 interrupted"));
+  REQUIRE(shows(session, "interrupted: train.run did not start, as Ctrl-C stopped a run earlier on this line"));
+  REQUIRE(shows(session, "> "));
+  CHECK(session.output().find("run 2") == std::string::npos);
+  // The next line's runs start again.
+  session.send("print('kept ' .. #runs .. ' ' .. runs[1].status)\r");
+  REQUIRE(shows(session, "kept 1 interrupted"));
+  REQUIRE(shows(session, "> "));
+  session.send("\x04");
+  CHECK(session.wait() == 0);
 }
 
 TEST_CASE("SIGTERM in the REPL stops train.run cleanly, its checkpoint written, and ends the session with status 143") {

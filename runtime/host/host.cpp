@@ -63,11 +63,16 @@ void arm(lua_State* L) { lua_sethook(L, interrupt_hook, LUA_MASKCALL | LUA_MASKR
 
 // SIGINT (Ctrl-C) and SIGTERM (kill, timeout, a scheduler ending the job) alike: the computation
 // stops cleanly, a training run writing its checkpoint, rather than the process dying mid-step.
+// A second signal while the first is still pending (the computation has not stopped on it, or Lua
+// code caught its error and went on) kills the process, as lua.c's does; one after the first was
+// settled (train.run stopped on it and returned its result, and the line goes on) is a new first
+// one: the REPL's session must not die of the Ctrl-C that stops the next thing the line does.
 void on_stop_signal(int signal) {
-  if (repeated_interrupt_kills()) {
-    std::signal(signal, SIG_DFL);  // a second one before the hook runs kills the process
-  } else if (g_signal_seen) {
-    return;  // a study's worker, stopping already (core/interrupt.h)
+  if (g_signal_seen && (interrupt_pending() || !repeated_interrupt_kills())) {
+    if (!repeated_interrupt_kills()) return;  // a study's worker, stopping already (core/interrupt.h)
+    std::signal(signal, SIG_DFL);
+    std::raise(signal);  // delivered, with its default action, as the handler returns
+    return;
   }
   g_signal_seen = signal;
   request_interrupt(signal);     // for C++ loops (core/interrupt.h)

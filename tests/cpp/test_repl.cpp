@@ -315,6 +315,39 @@ TEST_CASE("Ctrl-C in the REPL during a loop of train.run calls returns to the pr
   CHECK(session.wait() == 0);
 }
 
+TEST_CASE("a second Ctrl-C after train.run stopped on the first interrupts what the line does next, not the session") {
+  // The first Ctrl-C left SIGINT's default action in place for the rest of the line: the second,
+  // meant for the loop after the run, ended the REPL and everything computed in it.
+  Pty session({SCALELAB_BINARY}, {"HOME=" + temp_dir()});
+  start_long_run(session, "train.run{ %s }; print('status ' .. r.status) while true do end");
+  session.interrupt();
+  REQUIRE(shows(session, "status interrupted"));
+  session.expect("(never shown)", 0.5);
+  session.interrupt();
+  REQUIRE(shows(session, "interrupted!"));
+  REQUIRE(shows(session, "> "));
+  session.send("print('still ' .. r.status)\r");
+  REQUIRE(shows(session, "still interrupted"));
+  REQUIRE(shows(session, "> "));
+  session.send("\x04");
+  CHECK(session.wait() == 0);
+}
+
+TEST_CASE("a second Ctrl-C while the first is still pending ends the program, as in lua") {
+  // The line catches each interruption and goes on: the person's way out is a second Ctrl-C.
+  Pty session({SCALELAB_BINARY}, {"HOME=" + temp_dir()});
+  REQUIRE(shows(session, "> "));
+  session.send("print('look' .. 'ing') while true do pcall(function() while true do end end) end\r");
+  REQUIRE(shows(session, "looking"));
+  session.expect("(never shown)", 0.5);  // into the loop, past print
+  session.interrupt();
+  session.expect("(never shown)", 0.5);
+  session.interrupt();
+  const int status = session.wait();
+  INFO(session.output());
+  CHECK(status == 128 + SIGINT);
+}
+
 TEST_CASE("SIGTERM in the REPL stops train.run cleanly, its checkpoint written, and ends the session with status 143") {
   // Not Ctrl-C: the session does not go on to its prompt, but nor does the run die mid-step.
   const std::string dir = temp_dir();

@@ -292,6 +292,9 @@ void Host::repl() {
 #endif
     return read_plain(prompt, terminal, out);
   };
+#ifdef SCALELAB_HAVE_READLINE
+  bool history_lost = false;  // said once: the history file cannot be written
+#endif
   auto remember = [&](const std::string& entry) {
 #ifdef SCALELAB_HAVE_READLINE
     if (use_readline && !is_blank(entry)) {
@@ -300,12 +303,20 @@ void Host::repl() {
       // multi-line entry so the file starts inside it (and is then read one line per entry).
       // Cut back to 900 once past 1000, so the whole file is rewritten once every 100 entries.
       constexpr int kEntries = 1000, kKept = 900;
+      int error = 0;
       if (history_length > kEntries) {
         stifle_history(kKept);
-        write_history(history.c_str());
+        error = write_history(history.c_str());
         unstifle_history();
       } else if (append_history(1, history.c_str()) != 0) {
-        write_history(history.c_str());
+        error = write_history(history.c_str());
+      }
+      // Up still recalls the session's lines; the next session will not have them: say so, once.
+      if (error != 0 && !history_lost) {
+        history_lost = true;
+        std::fprintf(stderr, "scalelab: the history cannot be saved in %s: %s; this session's lines will not be "
+                             "there next time\n", history.c_str(), std::strerror(error));
+        std::fflush(stderr);
       }
     }
 #else

@@ -1,5 +1,6 @@
 // The REPL, driven through a pseudo-terminal as a person would use it.
 #include <catch2/catch.hpp>
+#include <sys/stat.h>
 
 #include <csignal>
 #include <fstream>
@@ -451,6 +452,28 @@ TEST_CASE("a multi-line entry comes back whole in the next session's history") {
   REQUIRE(shows(second, "> "));
   second.send("\x04");
   CHECK(second.wait() == 0);
+}
+
+TEST_CASE("a history file that cannot be written is said once, and the session goes on") {
+  // Every line was silently lost to the next session.
+  const std::string dir = temp_dir();
+  REQUIRE(::mkdir((dir + "/.scalelab_history").c_str(), 0755) == 0);  // a folder: even root cannot write it
+  Pty session({SCALELAB_BINARY}, {"HOME=" + dir});
+  REQUIRE(shows(session, "> "));
+  session.send("1 + 1\r");
+  REQUIRE(shows(session, "scalelab: the history cannot be saved in " + dir + "/.scalelab_history: Is a directory; "
+                         "this session's lines will not be there next time"));
+  REQUIRE(shows(session, "2\r\n"));
+  session.send("2 + 2\r");
+  REQUIRE(shows(session, "4\r\n"));
+  REQUIRE(shows(session, "> "));
+  CHECK(session.output().find("cannot be saved") == session.output().rfind("cannot be saved"));  // once
+  // Up still recalls the session's own lines.
+  session.send("\x1b[A\r");
+  REQUIRE(shows(session, "4\r\n"));
+  REQUIRE(shows(session, "> "));
+  session.send("\x04");
+  CHECK(session.wait() == 0);
 }
 
 TEST_CASE("a long history is trimmed by whole entries, so a multi-line entry survives at its start") {

@@ -79,10 +79,38 @@ local function format_scalar(value, quote)
   return safe_tostring(value)  -- nil, booleans, userdata with __tostring, threads
 end
 
--- A table's entries: n (its length, the array part shown first) and its other keys in a stable
--- order (numbers, then strings, then the rest), with the values its pairs gave. Returns nil and
--- the message when __len or __pairs raises.
-local function entries(t)
+-- The order keys are shown in: numbers, then strings, then the rest (by their text).
+local RANK = { number = 1, string = 2 }
+local function key_before(a, b)
+  local ra, rb = RANK[type(a)] or 3, RANK[type(b)] or 3
+  if ra ~= rb then return ra < rb end
+  if ra <= 2 then return a < b end
+  return safe_tostring(a) < safe_tostring(b)
+end
+
+-- The first `limit` of `list` in key_before's order. Sorting a table of a million keys to show 30
+-- took seconds: past a few times `limit`, the first ones are kept in a short sorted list instead.
+local function first_keys(list, limit)
+  if #list <= 4 * limit then
+    table.sort(list, key_before)
+    return list
+  end
+  local first = {}
+  for _, k in ipairs(list) do
+    if #first < limit or (#first > 0 and key_before(k, first[#first])) then
+      local at = #first + 1
+      while at > 1 and key_before(k, first[at - 1]) do at = at - 1 end
+      table.insert(first, at, k)
+      first[limit + 1] = nil
+    end
+  end
+  return first
+end
+
+-- A table's entries: n (its length, the array part shown first), the number of its other keys, the
+-- first `limit` of them in a stable order (key_before), and the values its pairs gave. Returns nil
+-- and the message when __len or __pairs raises.
+local function entries(t, limit)
   local values, keys = {}, {}
   local ok, message = pcall(function()
     for k, v in pairs(t) do
@@ -90,12 +118,13 @@ local function entries(t)
       values[k] = v
     end
   end)
-  if not ok then return nil, nil, nil, failed(t, "__pairs", message) end
+  if not ok then return nil, nil, nil, nil, failed(t, "__pairs", message) end
   local got, n = pcall(function() return #t end)
-  if not got then return nil, nil, nil, failed(t, "__len", n) end
+  if not got then return nil, nil, nil, nil, failed(t, "__len", n) end
   if math.type(n) ~= "integer" or n < 0 then n = 0 end
-  -- The array part: values pairs did not give (a proxy's __index) are read by indexing.
-  for i = 1, n do
+  -- The array part: values pairs did not give (a proxy's __index) are read by indexing, as far as
+  -- they are shown (a __len of a billion reads no more).
+  for i = 1, math.min(n, limit) do
     if values[i] == nil then
       local read, v = pcall(function() return t[i] end)
       if read then values[i] = v end
@@ -105,14 +134,7 @@ local function entries(t)
   for _, k in ipairs(keys) do
     if not (math.type(k) == "integer" and k >= 1 and k <= n) then others[#others + 1] = k end
   end
-  local rank = { number = 1, string = 2 }
-  table.sort(others, function(a, b)
-    local ra, rb = rank[type(a)] or 3, rank[type(b)] or 3
-    if ra ~= rb then return ra < rb end
-    if ra <= 2 then return a < b end
-    return safe_tostring(a) < safe_tostring(b)
-  end)
-  return n, others, values
+  return n, #others, first_keys(others, limit), values
 end
 
 -- A multi-line text's later lines moved to start at `by`: their common leading blanks are replaced
@@ -149,9 +171,9 @@ local function format_value(value, options, level, seen, indent, lead)
   local meta = getmetatable(value)
   if type(meta) == "table" and rawget(meta, "__tostring") then return safe_tostring(value) end
   if seen[value] then return "<cycle>" end
-  local n, keys, values, problem = entries(value)
+  local n, other_count, keys, values, problem = entries(value, options.length)
   if problem then return problem end
-  local count = n + #keys
+  local count = n + other_count
   if count == 0 then return "{}" end
   if level >= options.depth then return string.format("{...%d %s}", count, count == 1 and "item" or "items") end
   seen[value] = true
@@ -182,7 +204,7 @@ local function format_value(value, options, level, seen, indent, lead)
   seen[value] = nil
   local one_line = "{" .. table.concat(items, ", ") .. "}"
   if #one_line + #indent + (lead or 0) <= options.width and not one_line:find("\n") then return one_line end
-  if #keys == 0 and not one_line:find("\n") then
+  if other_count == 0 and not one_line:find("\n") then
     -- An array of short values: as many to a line as fit, rather than one per line.
     local pieces = {}
     for i, item in ipairs(items) do pieces[i] = item .. (i < #items and "," or "") end

@@ -147,6 +147,36 @@ t.test("pretty: objects with multi-line summaries in a table (fit.published) ind
   t.ok(pretty(wide):find("\n    k9 = \"yyyyyyyyyy\"\n  }\n}$"), pretty(wide))
 end)
 
+t.test("pretty shows a large table's first entries without reading or sorting all of it", function()
+  -- A proxy whose __len says a million: each index up to it was read, to show 30.
+  local reads = 0
+  local proxy = setmetatable({}, { __len = function() return 1000000 end,
+                                   __index = function(_, i) reads = reads + 1 return i end })
+  local shown_proxy = pretty(proxy)
+  t.ok(reads <= 30, "indices read: " .. reads)
+  t.ok(shown_proxy:find("^{\n  1, 2, 3,"), shown_proxy)
+  t.ok(shown_proxy:find("...(999970 more)", 1, true), shown_proxy)
+  -- Many keys: the first 30 in order, as a full sort gives them, for a few comparisons per key
+  -- (each comparison of these keys writes both as text) rather than a full sort's ~2·log2(n).
+  local texts = 0
+  local key_meta = { __tostring = function(k) texts = texts + 1 return k.name end }
+  local many, names = {}, {}
+  for i = 1, 4000 do
+    local name = string.format("key%07d", (i * 7919) % 4000)
+    many[setmetatable({ name = name }, key_meta)] = i
+    names[#names + 1] = name
+  end
+  table.sort(names)
+  texts = 0
+  local text = pretty(many)
+  t.ok(texts < 4 * 4000 * 2, "keys written as text: " .. texts)
+  local shown = {}
+  for name in text:gmatch("%[(key%d+)%]") do shown[#shown + 1] = name end
+  t.eq(#shown, 30)
+  for i = 1, 30 do t.eq(shown[i], names[i]) end
+  t.ok(text:find("...(3970 more)", 1, true), text)
+end)
+
 -- Runs help(...) and returns what it printed.
 local function help_text(...)
   local lines = {}

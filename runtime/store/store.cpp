@@ -348,8 +348,19 @@ bool inspect_existing(const std::string& path, bool read_only) {
     while (s.step()) problems.push_back(s.text(0));
   }
   if (!(problems.size() == 1 && problems[0] == "ok")) {
+    // One line: SQLite's report spans several ("*** in database main ***\nPage 3: ..."), and an
+    // error's first line is all that scalelab results and a study's dry run print.
     std::string detail;
-    for (const auto& p : problems) detail += (detail.empty() ? "" : "; ") + p;
+    for (const auto& p : problems) {
+      size_t begin = 0;
+      while (begin <= p.size()) {
+        size_t end = p.find('\n', begin);
+        if (end == std::string::npos) end = p.size();
+        const std::string line = p.substr(begin, end - begin);
+        if (!line.empty()) detail += (detail.empty() ? "" : "; ") + line;
+        begin = end + 1;
+      }
+    }
     fail("results store '", path, "' is corrupted (integrity check: ", detail,
          "); scalelab will not write to it. Restore it from a copy, or give the study another store path.");
   }

@@ -316,6 +316,9 @@ TEST_CASE("a corrupted store is refused with a clear message and left untouched"
     for (size_t i = 4096; i < bytes.size(); i += 7) bytes[i] = static_cast<char>(0xA5 ^ i);
   }
   SECTION("truncated") { bytes.resize(bytes.size() / 2 + 100); }
+  SECTION("one page overwritten (SQLite's integrity check reports it over several lines)") {
+    for (size_t i = 2 * 4096; i < 3 * 4096; ++i) bytes[i] = 'A';
+  }
   SECTION("a newer schema version") {
     // user_version is the big-endian 32-bit integer at offset 60 of the header.
     bytes[60] = 0, bytes[61] = 0, bytes[62] = 0, bytes[63] = 99;
@@ -332,6 +335,11 @@ TEST_CASE("a corrupted store is refused with a clear message and left untouched"
            message.find("written by a newer scalelab") != std::string::npos ||
            message.find("is damaged") != std::string::npos));
     CHECK(message.find(path) != std::string::npos);
+    // One line: scalelab results and the study print an error's first line alone, and the way out
+    // must be on it.
+    CHECK(message.find('\n') == std::string::npos);
+    CHECK((message.find("Restore it from a copy") != std::string::npos ||
+           message.find("Upgrade scalelab") != std::string::npos || message.find("untouched") != std::string::npos));
   }
   CHECK(read_file(path) == before);
 }

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -34,6 +35,13 @@ namespace {
          "); is another scalelab writing to it?");
   if (code == SQLITE_READONLY)
     fail("results store '", path, "' is read-only here (", message, ") while ", what);
+  // A write the disk refused: SQLITE_FULL where the system said ENOSPC; a quota, a file size limit or
+  // a failing disk are SQLite's "disk I/O error".
+  if (code == SQLITE_FULL || code == SQLITE_IOERR)
+    fail("results store '", path, "' could not be written (", message, " while ", what, "): ",
+         code == SQLITE_FULL ? "the disk holding it is full" : "the disk holding it may be full, over a quota or "
+         "a file size limit, or failing", ". The write was not made; what the store held before it is kept. Free "
+         "some space (df -h ", path, ") and run again, or give the study a store path on another disk");
   throw SystemError(str("results store '", path, "': ", message, " while ", what));
 }
 

@@ -150,20 +150,18 @@ int Pty::wait(double timeout_seconds) {
   return -1;
 }
 
-std::string in_child_without_root(const std::function<std::string()>& body) {
+std::string in_child(const std::function<std::string()>& body) {
   int pipe_fds[2];
   if (::pipe(pipe_fds) != 0) throw std::runtime_error("pipe failed");
   const pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
     ::close(pipe_fds[0]);
-    std::string message = "cannot drop to nobody";
-    if (::geteuid() != 0 || (::setgid(65534) == 0 && ::setuid(65534) == 0)) {
-      try {
-        message = body();
-      } catch (const std::exception& e) {
-        message = e.what();
-      }
+    std::string message;
+    try {
+      message = body();
+    } catch (const std::exception& e) {
+      message = e.what();
     }
     (void)!::write(pipe_fds[1], message.data(), message.size());
     ::_exit(0);
@@ -175,6 +173,13 @@ std::string in_child_without_root(const std::function<std::string()>& body) {
   ::close(pipe_fds[0]);
   ::waitpid(pid, nullptr, 0);
   return message;
+}
+
+std::string in_child_without_root(const std::function<std::string()>& body) {
+  return in_child([&] {
+    if (::geteuid() == 0 && !(::setgid(65534) == 0 && ::setuid(65534) == 0)) return std::string("cannot drop to nobody");
+    return body();
+  });
 }
 
 std::string temp_dir() {

@@ -19,6 +19,10 @@ struct ProcessResult {
 ProcessResult run_process(const std::vector<std::string>& argv, const std::string& input = "",
                           const std::vector<std::string>& env = {});
 
+// Runs `body` in a child process (where it may change what the process may do: limits, user); returns
+// the text the body returned, or what it threw.
+std::string in_child(const std::function<std::string()>& body);
+
 // Runs `body` in a child process that, when this one runs as root (who may write anywhere), drops to
 // nobody first; returns the text the body returned (what it threw, typically), or "cannot drop to
 // nobody". For tests of what a user without write access meets.

@@ -3,10 +3,12 @@
 #include <catch2/catch.hpp>
 
 #include <sqlite3.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -356,6 +358,42 @@ TEST_CASE("two connections write to one store in turn") {
   b.FinishRun("demo", hash, outcome);
   CHECK(a.Run("demo", hash)->loss == 2.5);
   CHECK_THAT(a.Summary(), Catch::Contains("2 done, 1 planned"));
+}
+
+TEST_CASE("a write with no room (a full disk\, a file size limit) says so and how to go on\, and keeps what was stored") {
+  const std::string dir = temp_dir();
+  const std::string path = make_store(dir);
+  Store::Open(path).Close();  // the log folded into the file
+  // In a child whose files may not grow past 128 KiB (as a full disk stops them): plans runs with
+  // long configurations until a write has no room.
+  const std::string message = scalelab::testing::in_child([&] {
+    std::signal(SIGXFSZ, SIG_IGN);
+    struct rlimit limit {};
+    limit.rlim_cur = limit.rlim_max = 128 * 1024;
+    ::setrlimit(RLIMIT_FSIZE, &limit);
+    Store store = Store::Open(path);
+    for (int batch = 0; batch < 100; ++batch) {
+      std::vector<RunPlan> plans;
+      for (int i = 0; i < 10; ++i) {
+        RunPlan p = plan("demo", 10 + 10 * batch + i);
+        p.config.push_back(Value::Text("notes", std::string(4000, 'x')));
+        plans.push_back(p);
+      }
+      store.PlanRuns(plans);
+    }
+    return std::string("every write went through");
+  });
+  INFO(message);
+  CHECK(message.find("results store '" + path + "' could not be written") != std::string::npos);
+  CHECK(message.find("Free some space") != std::string::npos);
+  CHECK(message.find("what the store held before it is kept") != std::string::npos);
+  // The run finished before is there as it was.
+  Store store = Store::Open(path);
+  const auto run = store.Run("demo", plan("demo", 0).hash);
+  REQUIRE(run);
+  CHECK(run->status == RunStatus::Done);
+  CHECK(run->loss == 3.25);
+  CHECK(store.Curve("demo", run->hash).size() == 5);
 }
 
 TEST_CASE("curves: step is the optimizer step of each point, seconds and lr are columns only when recorded") {

@@ -301,6 +301,30 @@ print("AFTER THE STUDY")
   t.ok(rerun_out:find("AFTER THE STUDY", 1, true), rerun_out)
 end)
 
+t.test("a worker that fails before it starts its run fails the run, saying what the worker said", function()
+  -- The script fails in worker mode only, before it reaches the study: the runs were left planned,
+  -- the study said only "2 planned", and a rerun met the same without a word.
+  local dir = t.script(root, [[
+if os.getenv("SCALELAB_STUDY_WORKER") then error("no licence server in the worker") end
+study "early" {
+  sweep = sweep.grid{ N = { 1e5, 2e5 }, D = { 1e7 } },
+  backend = { kind = "law", points = 4 },
+  jobs = 2,
+  fits = {},
+}
+]], "early.lua")
+  local code, out = t.run(dir, "early.lua")
+  t.eq(code, 1, out)
+  local runs = snapshot(dir .. "/early.db")
+  for _, r in pairs(runs) do
+    t.eq(r.status, "failed", out)
+    t.eq(r.attempts, 0, out)
+  end
+  t.ok(out:find("failed: worker exit 1 before it started the run: scalelab: early.lua:1: no licence server in the "
+    .. "worker; its log early.checkpoints/", 1, true), out)
+  t.ok(out:find("study early: 2 of 2 runs failed (listed above)", 1, true), out)
+end)
+
 -- ---- A damaged store -------------------------------------------------------------------------------------
 
 t.test("the dry run of a study whose store cannot be read says so, rather than plan every run as new", function()

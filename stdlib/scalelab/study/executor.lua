@@ -493,10 +493,26 @@ function executor.execute(s, options)
     end,
     collect = function(run, code, signal)
       local r = store:run(s.name, run.hash)
-      if r and r.status == "running" then
+      -- A worker that ended before it started the run (the script failed in worker mode before it
+      -- reached the study, or no longer plans the run) left the run as it was: a failure too, with
+      -- what the worker said, or a rerun would meet it again without a word.
+      local unstarted = r and r.status ~= "done" and r.status ~= "diverged" and (r.attempts or 0) == (run.attempts or 0)
+      if r and (r.status == "running" or unstarted) then
         local log = s.checkpoint_dir .. "/" .. run.hash .. ".log"
         local how = signal ~= 0 and ("killed by signal " .. signal) or ("exit " .. code)
-        local message = string.format("worker %s without recording the run; its log %s ends:\n%s", how, log, tail(log))
+        local message
+        if unstarted then
+          -- What it said last: its error ("scalelab: file:line: ...", "scalelab worker: ...") or its last line.
+          local last
+          for line in tail(log, 40):gmatch("[^\n]+") do
+            local said = line:find("^scalelab:") or line:find("^scalelab worker:")
+            if said or not (last and (last:find("^scalelab:") or last:find("^scalelab worker:"))) then last = line end
+          end
+          message = string.format("worker %s before it started the run: %s; its log %s ends:\n%s", how,
+            last or "(its log is empty)", log, tail(log))
+        else
+          message = string.format("worker %s without recording the run; its log %s ends:\n%s", how, log, tail(log))
+        end
         store:finish_run { study = s.name, hash = run.hash, status = "failed", error = message, script_hash = s.script_hash }
         return { status = "failed", error = message }
       end

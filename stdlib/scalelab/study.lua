@@ -1025,7 +1025,23 @@ local function run_study(name, spec, where)
 
   local target = worker_target()
   if target then
-    if target.name ~= name then return s end  -- another study of this script is the worker's
+    if target.name ~= name then
+      -- The worker of a study that comes later in this script: the executor's process ran this one
+      -- first, and the script between the two may use its results (s:observations(), s.fits). So
+      -- the study is here as it was there: its runs as its store holds them, its fits and answers
+      -- made again (no report written).
+      local ok, store = pcall(native_store.open, s.store_path, { read_only = true })
+      if ok then
+        executor.merge_stored(s, store)
+        s.store = store
+        analysis.analyse(s, false)
+        s.failed = 0
+        for _, r in ipairs(s.runs) do
+          if r.status ~= "done" and r.status ~= "diverged" then s.failed = s.failed + 1 end
+        end
+      end
+      return s
+    end
     local status = executor.work(s, target.hash)
     os.exit(status)
   end

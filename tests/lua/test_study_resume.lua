@@ -325,6 +325,38 @@ study "early" {
   t.ok(out:find("study early: 2 of 2 runs failed (listed above)", 1, true), out)
 end)
 
+t.test("the workers of a script's second study find its first study as the script had it: runs, fits", function()
+  -- Each worker runs the script again up to its study; the first study, done, came back with no
+  -- results there, and the line that used them failed every run of the second.
+  local dir = t.script(root, [[
+local first = study "first" {
+  sweep = sweep.isoflop{ budgets = { 1e15, 1e16 }, sizes = sweep.log(1e6, 1e7, 4) },
+  backend = { kind = "law", points = 4 },
+  fits = { "isoflop" },
+  quiet = true,
+}
+local best = first:observations()[1].loss
+local N_opt = first.fits.isoflop:N_opt(1e17)
+print(string.format("first: %d runs, N_opt %.6g, failed %d", #first:observations(), N_opt, first.failed))
+study "second" {
+  sweep = sweep.grid{ N = { N_opt / 2, N_opt }, D = { 1e8 } },
+  backend = { kind = "law", points = 4 },
+  jobs = 2,
+  fits = {},
+  quiet = true,
+}
+]], "two.lua")
+  local code, out = t.run(dir, "two.lua")
+  t.eq(code, 0, out)
+  local runs = snapshot(dir .. "/second.db")
+  local count = 0
+  for _, r in pairs(runs) do
+    count = count + 1
+    t.eq(r.status, "done", out .. (r.error or ""))
+  end
+  t.eq(count, 2, out)
+end)
+
 -- ---- A damaged store -------------------------------------------------------------------------------------
 
 t.test("the dry run of a study whose store cannot be read says so, rather than plan every run as new", function()

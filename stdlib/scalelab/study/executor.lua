@@ -318,6 +318,7 @@ end
 
 -- ---- Executing a study -----------------------------------------------------------------------------------------
 
+-- Sets each planned run's status and results as `store` has them; returns the stored runs by hash.
 local function merge_stored(s, store)
   local stored = {}
   for _, r in ipairs(store:runs { study = s.name }) do stored[r.hash] = r end
@@ -330,6 +331,7 @@ local function merge_stored(s, store)
   end
   return stored
 end
+executor.merge_stored = merge_stored
 
 -- A sentence about the study's runs in the store that its sweep no longer plans (an earlier version
 -- of the script planned them), or nil when there are none. `stored` holds the stored runs' hashes

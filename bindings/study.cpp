@@ -167,6 +167,11 @@ int lock(lua_State* L) {
   return 1;
 }
 
+int lock_held(lua_State* L) {
+  lua_pushboolean(L, study::lock_held(luaL_checkstring(L, 1)));
+  return 1;
+}
+
 // store_lock_path(store) -> the path of the store's lock file (study/workers.h).
 int store_lock_path(lua_State* L) {
   lua_pushstring(L, study::store_lock_path(luaL_checkstring(L, 1)).c_str());
@@ -211,6 +216,8 @@ int open_study(lua_State* L) {
        {"make_dirs", &bound<make_dirs>, "make_dirs(path): creates the folder and its parents"},
        {"write_file", &bound<write_file>, "write_file(path, text): through a temporary file and a rename"},
        {"lock", &bound<lock>, "lock(path) -> FileLock, or nil and who holds it"},
+       {"lock_held", &bound<lock_held>,
+        "lock_held(path) -> true while a process holds the lock on path (lock(path)); creates and takes nothing"},
        {"store_lock_path", &bound<store_lock_path>,
         "store_lock_path(store) -> the store's lock file: its real path (symlinks resolved) .. \".lock\""}});
   return 1;

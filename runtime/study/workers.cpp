@@ -252,6 +252,14 @@ std::string FileLock::Summary() const {
   return held() ? str("FileLock(", path_, ", held)") : str("FileLock(released)");
 }
 
+bool lock_held(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const bool held = ::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  ::close(fd);  // and with it the shared lock, if taken
+  return held;
+}
+
 std::string store_lock_path(const std::string& store_path) {
   auto real = [](const std::string& path) -> std::string {
     char* resolved = ::realpath(path.c_str(), nullptr);

@@ -79,6 +79,10 @@ class FileLock {
   std::string path_;
 };
 
+// Whether a process holds the FileLock on `path` now. Creates nothing and takes nothing that outlives
+// the call (a shared lock tried and dropped at once); false when there is no such file.
+bool lock_held(const std::string& path);
+
 // The lock file of the store at `store_path`: "<the store's real path>.lock", so that every path to
 // one store (through a symlink, "..", another working folder) finds the one lock. A store not made
 // yet is named by its folder's real path and its own name.

@@ -178,16 +178,12 @@ local function cell(x, format)
   return format(x)
 end
 
--- Whether a scalelab runs a study on the store at `path` now: while one does, it holds the lock file
--- beside the store, which names its pid (study/workers.cpp's FileLock; emptied on release, left as
--- it was by a process killed). Read only: results takes no lock and writes nothing.
+-- Whether a scalelab runs a study on the store at `path` now: while one does, it holds the lock on
+-- the file beside the store (study/workers.cpp's FileLock). The pid the file names says nothing:
+-- a killed process leaves it there, its number may since be another process's, and a live study of
+-- another user cannot be signalled to ask. Read only: results tries the lock and keeps nothing.
 local function store_in_use(path)
-  local file = io.open(native_study.store_lock_path(path), "r")
-  if not file then return false end
-  local text = file:read("a") or ""
-  file:close()
-  local pid = math.tointeger(tonumber(text:match("pid (%d+)")))
-  return pid ~= nil and pid > 0 and native_study.kill(pid, 0)
+  return native_study.lock_held(native_study.store_lock_path(path))
 end
 
 -- A run's configuration as dotted keys and printed values: { ["backend.noise"] = "0.005", ... }.

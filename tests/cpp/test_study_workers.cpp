@@ -114,3 +114,32 @@ TEST_CASE("a store's lock file is named by the store's real path: every path to 
   CHECK(store_lock_path("no/such/folder/x.db") == "no/such/folder/x.db.lock");
   std::system(("rm -rf '" + folder + "'").c_str());
 }
+
+TEST_CASE("lock_held says whether a process holds a lock file now\, whatever pid the file names") {
+  char folder_template[] = "/tmp/scalelab-lock-XXXXXX";
+  REQUIRE(::mkdtemp(folder_template) != nullptr);
+  const std::string path = std::string(folder_template) + "/x.db.lock";
+  CHECK_FALSE(lock_held(path));  // no file: nobody holds it, and none is made
+  CHECK_FALSE(std::ifstream(path).good());
+  {
+    FileLock lock;
+    std::string holder;
+    REQUIRE(lock.try_acquire(path, &holder));
+    CHECK(lock_held(path));
+    // Another process asks as well as this one.
+    const pid_t child = ::fork();
+    if (child == 0) ::_exit(lock_held(path) ? 0 : 1);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 0));
+  }
+  // Released, or left by a killed process naming a pid that lives on (init's): not held.
+  std::ofstream(path) << "pid 1\n";
+  CHECK_FALSE(lock_held(path));
+  // Asking took nothing: the lock can be taken at once.
+  FileLock again;
+  std::string holder;
+  CHECK(again.try_acquire(path, &holder));
+  again.release();
+  std::system(("rm -rf '" + std::string(folder_template) + "'").c_str());
+}

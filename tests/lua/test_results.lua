@@ -325,6 +325,11 @@ t.test("runs left running by a study that stopped are told apart from runs a liv
   write(dir .. "/big.db.lock", "pid 0\n")
   code, out = scalelab(dir, "results big.db")
   t.ok(out:find("running: 1 run marked so", 1, true), out)
+  -- Nor a live process that holds no lock: the killed study's pid, since taken by another process
+  -- (here init's, pid 1, which lives as long as the machine).
+  write(dir .. "/big.db.lock", "pid 1\n")
+  code, out = scalelab(dir, "results big.db")
+  t.ok(out:find("running: 1 run marked so", 1, true), out)
   -- A study running on it: the lock held by this process, which names its pid.
   local lock = require("scalelab.native.study").lock(dir .. "/big.db.lock")
   code, out = scalelab(dir, "results big.db")

@@ -451,6 +451,26 @@ study "x" {
   t.ok(out:find("link.lua:1: study x: the store link.db is in use by another scalelab (pid " .. native.getpid(), 1, true), out)
 end)
 
+t.test("a study stopped by an error after it took its store's lock lets it go: run again in the same process, it runs", function()
+  -- The checkpoint folder cannot be made: the study fails after it took the lock, which stayed held
+  -- by the process, so the same study run again there (the REPL, a pcall) found its store "in use by
+  -- another scalelab" (itself).
+  local dir = script([[
+local function declare(checkpoints)
+  return study "x" { sweep = sweep.grid{ N = { 1e5 }, D = { 1e7 } }, backend = "simulated", fits = {},
+                     quiet = true, report = false, checkpoints = checkpoints }
+end
+print("first:", pcall(declare, "/proc/no/such/folder"))
+local s = declare("x.checkpoints")
+print("second:", s.runs[1].status)
+]])
+  local code, out = scalelab(dir, "s.lua")
+  t.eq(code, 0, out)
+  t.ok(out:find("first:\tfalse\t", 1, true), out)
+  t.ok(out:find("cannot create folder '/proc/no'", 1, true), out)
+  t.ok(out:find("second:\tdone", 1, true), out)
+end)
+
 t.test("the dry run notes a store folder that does not exist yet (a mistyped path would otherwise be made)", function()
   local dir = script([[
 study "x" {

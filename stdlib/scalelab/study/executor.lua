@@ -377,14 +377,9 @@ function executor.jobs(s, asked)
   return jobs
 end
 
-function executor.execute(s, options)
-  local store = native_store.open(s.store_path)
-  local lock, holder = native.lock(native.store_lock_path(s.store_path))
-  if not lock then
-    store:close()
-    error(string.format("study %s: the store %s is in use by another scalelab (%s); wait for it to finish", s.name,
-      s.store_path, holder), 0)
-  end
+-- What execute does while it holds the store's lock: records the study and its plan, trains the
+-- pending runs, and reads them back.
+local function execute_locked(s, options, store)
   local version = require("scalelab.native.core").version
   s.script_hash = store:record_study { name = s.name, script_path = s.script_path or "", script_text = s.script_text or "",
                                        scalelab_version = version,
@@ -553,6 +548,20 @@ function executor.execute(s, options)
   local ok, message = pcall(exec.execute, exec, batch)
   progress:close()
   merge_stored(s, store)
+  if not ok then error(message, 0) end
+end
+
+function executor.execute(s, options)
+  local store = native_store.open(s.store_path)
+  local lock, holder = native.lock(native.store_lock_path(s.store_path))
+  if not lock then
+    store:close()
+    error(string.format("study %s: the store %s is in use by another scalelab (%s); wait for it to finish", s.name,
+      s.store_path, holder), 0)
+  end
+  -- Whatever stops it (a checkpoint folder that cannot be made, a full disk, Ctrl-C), the lock and
+  -- the store are let go: the study run again in this process (the REPL, a pcall) finds them free.
+  local ok, message = pcall(execute_locked, s, options, store)
   lock:release()
   if not ok then
     store:close()

@@ -49,6 +49,10 @@ t.test("the IsoFLOP law's answers far beyond its budgets say how far", function(
   t.near(far.N, law:N_opt(6e19))
   local hand = setmetatable({ params = { k = 0.05, a = 0.5 } }, analysis.IsoflopLaw)
   t.eq(hand:optimal(1e25).notes, nil)
+  -- As plan.optimal takes it, { compute = C }; anything else names the input (it failed on arithmetic).
+  t.eq(law:optimal { compute = 6e19 }.N, far.N)
+  t.raises(function() law:optimal { flops = 1e17 } end, "law:optimal(C): C must be the training compute in FLOP")
+  t.raises(function() law:optimal(-1) end, "(got -1)")
 end)
 
 -- Epoch AI's law (a = 0.513) with the same six sizes at every budget. At 1e18 FLOPs the optimum

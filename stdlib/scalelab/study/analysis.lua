@@ -120,8 +120,14 @@ end
 function IsoflopLaw:N_opt(C) return (allocation(self.params.k, self.params.a, C)) end
 function IsoflopLaw:D_opt(C) return select(2, allocation(self.params.k, self.params.a, C)) end
 
--- The compute-optimal allocation at C, with bootstrap intervals.
+-- The compute-optimal allocation at C (FLOP, or { compute = C } as plan.optimal takes it), with
+-- bootstrap intervals.
 function IsoflopLaw:optimal(C)
+  if type(C) == "table" and getmetatable(C) == nil then C = C.compute end
+  if type(C) ~= "number" or not (C > 0 and C < math.huge) then
+    error(string.format("law:optimal(C): C must be the training compute in FLOP, a positive number, e.g. "
+      .. "law:optimal(1e21) or law:optimal{ compute = 1e21 } (got %s)", tostring(C)), 2)
+  end
   local N, D = allocation(self.params.k, self.params.a, C)
   local out = { compute = C, N = N, D = D, tokens_per_param = D / N }
   if self.samples and #self.samples > 0 then

@@ -197,6 +197,12 @@ std::optional<plan::AllocationRule> allocation_arg(lua_State* L, const Args& arg
     return std::nullopt;
   }
   auto* rule = test<plan::AllocationRule>(L, -1);
+  if (!rule && lua_istable(L, -1) && lua_getfield(L, -1, "N_law") != LUA_TNIL) {
+    const bool approach1 = lua_getfield(L, -2, "switches") == LUA_TTABLE;
+    fail(args.function(), ": allocation = the table fit.", approach1 ? "approach1" : "isoflop",
+         " returns is an analysis, not yet a rule; make it one with allocation = plan.allocation{ ",
+         approach1 ? "approach1" : "isoflop", " = result }");
+  }
   if (!rule)
     args.type_error("allocation", "an allocation rule (plan.allocation{...}, plan.published.chinchilla_approach1, plan.published.kaplan)");
   plan::AllocationRule out = *rule;
@@ -330,22 +336,30 @@ int cost(lua_State* L) {
 }
 
 int allocation(lua_State* L) {
-  Args args(L, 1, "plan.allocation", {"N", "D", "isoflop", "name", "doc"});
+  Args args(L, 1, "plan.allocation", {"N", "D", "isoflop", "approach1", "name", "doc"});
   plan::AllocationRule rule;
+  // isoflop = and approach1 = take either analysis (the two tables have the same fields): the rule is
+  // named and documented after the analysis it is given, whichever key holds it.
+  if (args.has("isoflop") && args.has("approach1")) fail("plan.allocation: give isoflop = or approach1 =, not both");
+  const char* key = args.has("approach1") ? "approach1" : "isoflop";
   rule.doc = args.string("doc", "");
-  if (args.push("isoflop") != LUA_TNIL) {
+  if (args.push(key) != LUA_TNIL) {
     // The table fit.isoflop returns: its power laws through the parabolas' vertices (approach 2), or
-    // fit.approach1's, through the lower envelope's switches (it has switches).
-    if (args.has("N") || args.has("D")) fail("plan.allocation: give isoflop = or N = (and D =), not both");
-    if (!lua_istable(L, -1)) args.type_error("isoflop", "the table fit.isoflop(obs) or fit.approach1(obs) returns");
-    const bool approach1 = lua_getfield(L, -1, "switches") == LUA_TTABLE;
+    // fit.approach1's: through the switches of the training curves' lower envelope (approach 1).
+    if (args.has("N") || args.has("D")) fail("plan.allocation: give ", key, " = or N = (and D =), not both");
+    if (!lua_istable(L, -1)) args.type_error(key, "the table fit.isoflop(obs) or fit.approach1(runs) returns");
+    const bool is_approach1 = lua_getfield(L, -1, "switches") == LUA_TTABLE;
     lua_pop(L, 1);
-    rule.name = args.string("name", approach1 ? "approach1" : "isoflop");
+    const char* analysis = is_approach1 ? "approach1" : "isoflop";
+    rule.name = args.string("name", analysis);
     if (lua_getfield(L, -1, "N_law") == LUA_TNIL)
-      fail("plan.allocation: the isoflop result has no N_law (its power laws need two budgets or more whose parabola has a minimum)");
-    rule.N_law = to_power_law(L, -1, "plan.allocation: isoflop.N_law", "N_opt");
+      fail("plan.allocation: the ", analysis, " result has no N_law (",
+           is_approach1 ? "its power laws need two switches or more between sizes on the envelope"
+                        : "its power laws need two budgets or more whose parabola has a minimum",
+           ")");
+    rule.N_law = to_power_law(L, -1, str("plan.allocation: ", analysis, ".N_law"), "N_opt");
     lua_pop(L, 1);
-    if (lua_getfield(L, -1, "D_law") != LUA_TNIL) rule.D_law = to_power_law(L, -1, "plan.allocation: isoflop.D_law", "D_opt");
+    if (lua_getfield(L, -1, "D_law") != LUA_TNIL) rule.D_law = to_power_law(L, -1, str("plan.allocation: ", analysis, ".D_law"), "D_opt");
     lua_pop(L, 1);
     // The analysis's bootstrap resamples ({ a =, k = } each, as fit.isoflop and fit.approach1 give
     // them) become the power laws' samples, so that answers from the rule carry its intervals.
@@ -367,7 +381,11 @@ int allocation(lua_State* L) {
     // The compute the power laws were fitted on: fit.isoflop's budgets whose vertices they go
     // through (curves, each { C =, used = }), or fit.approach1's switches (each { C = }). Answers
     // far outside it say so.
-    lua_getfield(L, -1, approach1 ? "switches" : "curves");
+    const bool approach1 = lua_getfield(L, -1, "switches") == LUA_TTABLE;
+    if (!approach1) {
+      lua_pop(L, 1);
+      lua_getfield(L, -1, "curves");
+    }
     if (lua_istable(L, -1)) {
       std::vector<double> compute;
       const lua_Integer n = luaL_len(L, -1);
@@ -388,11 +406,11 @@ int allocation(lua_State* L) {
     }
     lua_pop(L, 1);
     if (rule.doc.empty())
-      rule.doc = approach1 ? "Chinchilla approach 1: power laws through the switches of the training curves' lower envelope"
-                           : "Chinchilla approach 2: power laws through the vertices of IsoFLOP parabolas";
+      rule.doc = is_approach1 ? "Chinchilla approach 1: power laws through the switches of the training curves' lower envelope"
+                              : "Chinchilla approach 2: power laws through the vertices of IsoFLOP parabolas";
   } else {
     rule.name = args.string("name", "custom");
-    if (args.push("N") == LUA_TNIL) fail("plan.allocation: missing N (the power law N_opt = k·C^a) or isoflop =");
+    if (args.push("N") == LUA_TNIL) fail("plan.allocation: missing N (the power law N_opt = k·C^a), or isoflop = / approach1 = (an analysis)");
     rule.N_law = to_power_law(L, -1, "plan.allocation: N", "N_opt");
     lua_pop(L, 1);
     if (args.push("D") != LUA_TNIL) rule.D_law = to_power_law(L, -1, "plan.allocation: D", "D_opt");
@@ -833,9 +851,10 @@ int open_plan(lua_State* L) {
         "plan.cost{ flops = C [, gpu = \"A100\"|\"H100\"|\"H200\"] [, peak = FLOP/s] [, gpus = 1] [, mfu = 0.4] } -> Cost"},
        {"allocation", &bound<allocation>,
         "plan.allocation{ N = power_law [, D = power_law] [, name =] } or plan.allocation{ isoflop = fit.isoflop(obs) } "
-        "-> an allocation rule from power laws of C (fit.power_law results, an IsoFLOP fit's N_law and D_law, or "
-        "{ k =, a = }); one from fit.isoflop or fit.approach1 knows the compute it was fitted on, and its answers "
-        "far outside it say how far"}});
+        "or plan.allocation{ approach1 = fit.approach1(runs) } -> an allocation rule from power laws of C "
+        "(fit.power_law results, an analysis's N_law and D_law, or { k =, a = }); the laws' bootstrap samples give "
+        "its answers intervals; one from fit.isoflop or fit.approach1 knows the compute it was fitted on, and its "
+        "answers far outside it say how far"}});
   push_published(L);
   document(L, -1,
            "Published allocation rules and laws: chinchilla_approach1 (Chinchilla table 3), kaplan (N = 1.3e9·C_PFday^0.73), "

@@ -273,6 +273,7 @@ Approach1Result fit_approach1(const std::vector<TrainingCurve>& runs, const Appr
       "the others' envelopes had fewer than 2 switches between sizes to fit a line through",
       "add sizes, so that more of them take turns on the envelope, or longer curves (more evaluations per run)");
   if (!too_few.empty()) out.warnings.push_back(too_few);
+  set_allocation_samples(out.N_law, out.D_law, out.k_samples, out.a_samples);
   return out;
 }
 

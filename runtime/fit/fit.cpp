@@ -1479,6 +1479,17 @@ std::string allocation_line(const FittedLaw& N_law, const FittedLaw& D_law, cons
   return text;
 }
 
+void set_allocation_samples(FittedLaw& N_law, FittedLaw& D_law, const std::vector<double>& k_samples,
+                            const std::vector<double>& a_samples) {
+  N_law.samples.clear();
+  D_law.samples.clear();
+  if (!N_law.fitted) return;
+  for (size_t i = 0; i < k_samples.size() && i < a_samples.size(); ++i) {
+    N_law.samples.push_back({k_samples[i], a_samples[i]});
+    D_law.samples.push_back({1.0 / (6.0 * k_samples[i]), 1.0 - a_samples[i]});
+  }
+}
+
 FittedLaw fit_power_law(const std::vector<double>& x, const std::vector<double>& y, Input input,
                         const std::string& output, int bootstrap, unsigned seed) {
   if (x.size() != y.size())

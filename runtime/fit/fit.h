@@ -128,6 +128,12 @@ std::string drop_too_few_samples(std::vector<double>& a_samples, std::vector<dou
 std::string allocation_line(const FittedLaw& N_law, const FittedLaw& D_law, const std::vector<double>& a_samples,
                             const std::vector<double>& b_samples, int bootstrap_drawn);
 
+// Approaches 1 and 2: their bootstrap resamples (N_opt = k·C^a each) as the samples of the power laws
+// they fitted, N_law {k, a} and D_law {1/(6k), 1 − a} (D_opt = C/(6·N_opt)), so that the laws carry
+// their intervals wherever they go (law.intervals, plan.allocation{ N = iso.N_law, D = iso.D_law }).
+void set_allocation_samples(FittedLaw& N_law, FittedLaw& D_law, const std::vector<double>& k_samples,
+                            const std::vector<double>& a_samples);
+
 // A power law y = k·x^a fitted by least squares in log space (Chinchilla approaches 1 and 2).
 FittedLaw fit_power_law(const std::vector<double>& x, const std::vector<double>& y, Input input = Input::C,
                         const std::string& output = "N_opt", int bootstrap = 0, unsigned seed = 1);

@@ -223,6 +223,7 @@ IsoFlopResult fit_isoflop(const Observations& obs, const IsoFlopOptions& options
                                "whose parabolas had minima, the ones the noise disturbed least, so they are likely too "
                                "narrow and unreliable; ", remedy));
   }
+  set_allocation_samples(out.N_law, out.D_law, out.k_samples, out.a_samples);
   return out;
 }
 

@@ -30,12 +30,10 @@ AllocationRule AllocationRule::FromIsoFlop(const fit::IsoFlopResult& isoflop, st
          "parabola has a minimum; ", used.size(), " here)");
   rule.doc = str("Chinchilla approach 2: power laws through the vertices of ", used.size(), " IsoFLOP parabolas (",
                  format_flops(used.front()), " to ", format_flops(used.back()), " FLOP)");
+  // The power laws carry the analysis's bootstrap (a, k per resample) as their samples
+  // (fit::set_allocation_samples), so that answers from the rule carry its intervals.
   rule.N_law = isoflop.N_law;
   rule.D_law = isoflop.D_law;
-  // The analysis's bootstrap (a, k per resample) becomes the power laws' samples, so that answers
-  // from the rule carry its intervals.
-  for (size_t i = 0; i < isoflop.a_samples.size() && i < isoflop.k_samples.size(); ++i)
-    rule.add_isoflop_resample(isoflop.k_samples[i], isoflop.a_samples[i]);
   rule.set_span(used, format_counted(static_cast<double>(used.size()), "IsoFLOP budget"));
   rule.Validate();
   return rule;
@@ -52,10 +50,8 @@ AllocationRule AllocationRule::FromApproach1(const fit::Approach1Result& approac
   const char* plural = C.size() == 1 ? "" : "es";
   rule.doc = str("Chinchilla approach 1: power laws through the ", C.size(), " switch", plural,
                  " of the training curves' lower envelope");
-  rule.N_law = approach1.N_law;
+  rule.N_law = approach1.N_law;  // with the bootstrap's samples, as in FromIsoFlop
   rule.D_law = approach1.D_law;
-  for (size_t i = 0; i < approach1.a_samples.size() && i < approach1.k_samples.size(); ++i)
-    rule.add_isoflop_resample(approach1.k_samples[i], approach1.a_samples[i]);
   rule.set_span(C, str(C.size(), " approach-1 frontier switch", plural));
   rule.Validate();
   return rule;

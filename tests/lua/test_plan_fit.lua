@@ -94,6 +94,53 @@ t.test("an allocation rule from a bootstrapped fit.isoflop carries its intervals
   t.eq(a.samples, #iso.samples)
 end)
 
+t.test("an IsoFLOP analysis's own power laws carry its bootstrap into a rule built from them", function()
+  -- plan.allocation{ N = iso.N_law, D = iso.D_law } (what help and the errors suggest) answered
+  -- without intervals: the resamples lived only in iso.samples, not in the laws.
+  local iso = fit.isoflop(isoflop_runs(fit.published.chinchilla, 0.003), { bootstrap = 200 })
+  t.eq(#iso.N_law.samples, #iso.samples)
+  t.eq(#iso.D_law.samples, #iso.samples)
+  local iv = iso.N_law:interval("a")
+  t.near(iv[1], iso.intervals.a[1], 1e-12)
+  t.near(iv[2], iso.intervals.a[2], 1e-12)
+  local whole = plan.optimal{ compute = 1e23, allocation = plan.allocation{ isoflop = iso } }
+  local parts = plan.optimal{ compute = 1e23, allocation = plan.allocation{ N = iso.N_law, D = iso.D_law } }
+  t.eq(parts.samples, #iso.samples)
+  t.eq(whole.samples, #iso.samples)   -- not twice: the rule takes the laws' samples once
+  for _, name in ipairs { "N", "D" } do
+    local a, b = whole:interval(name)
+    local c, d = parts:interval(name)
+    t.ok(c, "an interval for " .. name .. "\n" .. tostring(parts))
+    t.near(c, a, 1e-12)
+    t.near(d, b, 1e-12)
+  end
+end)
+
+t.test("plan.allocation names a rule after the analysis it is given", function()
+  local truth = fit.published.chinchilla
+  local runs = {}
+  for k = 0, 8 do
+    local n = 1e7 * 10 ^ (k / 4)
+    local curve = {}
+    for j = 0, 100 do
+      local tokens = n * 0.5 * 10 ^ (j / 25)
+      curve[#curve + 1] = { tokens = tokens, eval_loss = truth:predict{ N = n, D = tokens } }
+    end
+    runs[#runs + 1] = { N = n, curve = curve }
+  end
+  local a1 = fit.approach1(runs, { bootstrap = 20 })
+  local rule = plan.allocation{ approach1 = a1 }
+  t.eq(rule.name, "approach1")
+  t.ok(tostring(rule):find("approach 1", 1, true) or rule.doc:find("approach 1", 1, true), rule.doc)
+  -- Under isoflop = (the key that takes both tables) it is still approach 1's rule.
+  t.eq(plan.allocation{ isoflop = a1 }.name, "approach1")
+  t.eq(plan.allocation{ isoflop = fit.isoflop(isoflop_runs(truth, 0)) }.name, "isoflop")
+  t.eq(plan.optimal{ compute = 1e20, allocation = rule }.samples, #a1.samples)
+  t.raises(function() plan.allocation{ approach1 = a1, isoflop = a1 } end, "not both")
+  -- The analysis itself given as allocation = says how to make it a rule.
+  t.raises(function() plan.optimal{ compute = 1e20, allocation = a1 } end, "plan.allocation{ approach1 = result }")
+end)
+
 -- A published law given other values is no longer the published law: answers and summaries say so.
 t.test("a modified published law is named as modified", function()
   local epoch = fit.published.epoch

@@ -311,11 +311,21 @@ void note_rule_params(const AllocationRule& rule, const Law& law, Answer& a) {
                         "and a study's laws do by default: the rule's models are larger than N by their embeddings"));
 }
 
-// What an answer from a fitted law must say of the fit: the parameters it could not determine, and
-// how far the answer lies beyond its runs.
+// An answer from a fitted law (or rule) that has no bootstrap samples has no intervals: it says so,
+// rather than printing its numbers as if they were exact (REFERENCE: uncertainty on every fitted and
+// derived number is not optional).
+void note_no_bootstrap(const fit::FittedLaw& law, const std::string& what, Answer& a) {
+  if (!law.fitted || !law.samples.empty()) return;
+  a.notes.push_back(str("no intervals: ", what, " was fitted without a bootstrap, so the uncertainty of this answer is "
+                        "not known; refit it with bootstrap = 200 for 95% intervals"));
+}
+
+// What an answer from a fitted law must say of the fit: the parameters it could not determine, how
+// far the answer lies beyond its runs, and that it has no intervals when the fit has no bootstrap.
 void note_fit_limits(const fit::FittedLaw& law, Answer& a) {
   note_undetermined(law, a);
   note_extrapolation(law, a);
+  note_no_bootstrap(law, "law '" + law.law.name() + "'", a);
 }
 
 // Answers with the point law, then with every bootstrap sample; percentile intervals per quantity.
@@ -534,6 +544,7 @@ Answer optimal(const AllocationRule& rule, const OptimalOptions& options, const 
   out.law = "allocation rule " + rule.name + (law ? "; loss from " + law_label(*law) : "");
   out.method = "power laws N_opt(C)" + std::string(rule.D_law ? ", D_opt(C)" : ", D = C/(6N)");
   note_rule_extrapolation(rule, out);
+  note_no_bootstrap(rule.N_law, "the rule '" + rule.name + "'", out);
   check_model_size(out, "plan.optimal");
   return out;
 }
@@ -829,6 +840,7 @@ Answer table(const AllocationRule& rule, const TableOptions& options, const fit:
   out.law = "allocation rule " + rule.name + (law ? "; loss from " + law_label(*law) : "");
   out.method = "power laws";
   note_rule_extrapolation(rule, out);
+  note_no_bootstrap(rule.N_law, "the rule '" + rule.name + "'", out);
   return out;
 }
 

@@ -141,6 +141,41 @@ t.test("plan.allocation names a rule after the analysis it is given", function()
   t.raises(function() plan.optimal{ compute = 1e20, allocation = a1 } end, "plan.allocation{ approach1 = result }")
 end)
 
+t.test("an answer from a law fitted without a bootstrap says it has no intervals", function()
+  -- It printed its numbers bare, as if they were exact; with a bootstrap, or from a published law
+  -- (a value, not an estimate here), it says nothing of the kind.
+  local truth = fit.published.chinchilla
+  local N, D, L = {}, {}, {}
+  for _, n in ipairs { 1e7, 3e7, 1e8, 3e8, 1e9 } do
+    for _, r in ipairs { 5, 20, 80 } do
+      N[#N + 1], D[#D + 1] = n, r * n
+      L[#L + 1] = truth:predict{ N = n, D = r * n } * math.exp(0.01 * math.sin(#N * 12.9898))
+    end
+  end
+  local obs = fit.observations{ N = N, D = D, loss = L }
+  local function said(a)
+    for _, note in ipairs(a.notes) do
+      if note:find("no intervals: ", 1, true) == 1 then return note end
+    end
+  end
+  local bare = plan.optimal{ compute = 1e20, law = fit.chinchilla(obs) }
+  local note = said(bare)
+  t.ok(note, tostring(bare))
+  t.ok(note:find("law 'chinchilla' was fitted without a bootstrap", 1, true), note)
+  t.ok(note:find("bootstrap = 200", 1, true), note)
+  t.ok(tostring(bare):find("note: no intervals", 1, true), tostring(bare))
+  t.ok(said(plan.loss{ N = 1e8, D = 2e9, law = fit.chinchilla(obs) }))
+  t.eq(said(plan.optimal{ compute = 1e20, law = fit.chinchilla(obs, { bootstrap = 20 }) }), nil)
+  t.eq(said(plan.optimal{ compute = 1e20, law = truth }), nil)
+  -- The same of a rule fitted by an analysis without a bootstrap, in its optimum and its table.
+  local rule = plan.allocation{ isoflop = fit.isoflop(isoflop_runs(truth, 0.003)) }
+  t.ok(said(plan.optimal{ compute = 1e20, allocation = rule }))
+  t.ok(said(plan.table{ params = { 1e9 }, allocation = rule }))
+  local booted = plan.allocation{ isoflop = fit.isoflop(isoflop_runs(truth, 0.003), { bootstrap = 50 }) }
+  t.eq(said(plan.optimal{ compute = 1e20, allocation = booted }), nil)
+  t.eq(said(plan.optimal{ compute = 1e20, allocation = plan.published.chinchilla_approach1 }), nil)
+end)
+
 -- A published law given other values is no longer the published law: answers and summaries say so.
 t.test("a modified published law is named as modified", function()
   local epoch = fit.published.epoch

@@ -1248,6 +1248,7 @@ FittedLaw fit_with(const Law& law, const Observations& obs, const FitOptions& op
                                    "): the fit is ill-conditioned on these data"));
     }
   }
+  if (const std::string repeated = obs.RepeatedRowsWarning(); !repeated.empty()) out.warnings.push_back(repeated);
   if (at_best.size() == 1 && starts.size() >= 20)
     out.warnings.push_back(str("only 1 of ", starts.size(),
                                " starts reached the best objective: the optimum may be fragile (try a finer grid)"));

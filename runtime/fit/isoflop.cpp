@@ -127,6 +127,7 @@ IsoFlopResult fit_isoflop(const Observations& obs, const IsoFlopOptions& options
   }
 
   IsoFlopResult out;
+  if (const std::string repeated = obs.RepeatedRowsWarning(); !repeated.empty()) out.warnings.push_back(repeated);
   std::vector<double> values;
   for (const auto& [budget, runs] : groups) {
     const size_t sizes = distinct_sizes(runs);

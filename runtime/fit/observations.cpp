@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "core/error.h"
@@ -134,6 +135,45 @@ void Observations::SetRuns(std::vector<std::string> runs) { run_ = std::move(run
 const std::string& Observations::run(size_t row) const {
   static const std::string none;
   return run_.empty() ? none : run_[row];
+}
+
+std::vector<std::pair<size_t, size_t>> Observations::RepeatedRows() const {
+  // Rows in order of their values (NaN, an absent column, compares as equal to NaN), then equal
+  // neighbours: each row after the first of a run of equal ones repeats that first one.
+  std::vector<std::vector<double>> keys(size());
+  for (size_t r = 0; r < size(); ++r)
+    for (const auto* c : {&N_, &D_, &U_, &C_, &S_, &loss_, &weight_})
+      if (!c->empty()) keys[r].push_back(std::isnan((*c)[r]) ? -std::numeric_limits<double>::infinity() : (*c)[r]);
+  auto same = [&](size_t a, size_t b) { return keys[a] == keys[b] && run(a) == run(b); };
+  std::vector<size_t> order(size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return keys[a] != keys[b] ? keys[a] < keys[b] : run(a) < run(b);
+  });
+  std::vector<std::pair<size_t, size_t>> out;
+  size_t first = 0;
+  for (size_t i = 1; i < order.size(); ++i) {
+    if (same(order[i], order[first]))
+      out.emplace_back(order[i], order[first]);
+    else
+      first = i;
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::string Observations::RepeatedRowsWarning() const {
+  const auto repeated = RepeatedRows();
+  if (repeated.empty()) return "";
+  std::string list;
+  for (size_t i = 0; i < repeated.size() && i < 3; ++i)
+    list += str(i ? ", " : "", "row ", repeated[i].first + 1, " = row ", repeated[i].second + 1);
+  if (repeated.size() > 3) list += ", ...";
+  return str(repeated.size(), " of the ", size(), repeated.size() == 1 ? " rows repeats" : " rows repeat",
+             " an earlier row exactly (", list,
+             "): each copy counts as one more run, pulling the fit toward it and narrowing the bootstrap intervals "
+             "as if it were a new measurement; drop the copies (a table read or appended twice?): a run repeated with the "
+             "very same result adds no information");
 }
 
 Point Observations::point(size_t row) const {

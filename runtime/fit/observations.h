@@ -16,6 +16,7 @@
 #include <limits>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace scalelab::fit {
@@ -88,6 +89,12 @@ class Observations {
   // Throws naming the missing columns if a law needing `inputs` cannot be fitted to these
   // observations, or if there are fewer than `min_rows` rows (`law` names the law in the message).
   void Require(const std::vector<Input>& inputs, size_t min_rows, const std::string& law) const;
+
+  // Rows that repeat an earlier row exactly (every column, run id included), as (row, earlier row),
+  // 0-based: a table read or appended twice. Each copy would count as one more run.
+  std::vector<std::pair<size_t, size_t>> RepeatedRows() const;
+  // The warning a fit gives for them ("" when there are none): which rows, and what the copies do.
+  std::string RepeatedRowsWarning() const;
 
   // The rows at `rows` (indices may repeat: a bootstrap resample).
   Observations Subset(const std::vector<size_t>& rows) const;

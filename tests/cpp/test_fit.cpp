@@ -334,6 +334,66 @@ TEST_CASE("Chinchilla bootstrap: the truth lies inside the 95% intervals") {
   CHECK(f.Summary().find("95% [") != std::string::npos);
 }
 
+TEST_CASE("a fit warns of rows that repeat an earlier row exactly\, which narrow its bootstrap intervals") {
+  // The same runs appended twice (a table read twice): the fit is the same but every run counts
+  // double, and the bootstrap resamples twice the rows, so its intervals shrink by about √2 with
+  // nothing new measured. It said nothing.
+  Law truth = published::chinchilla();
+  Observations once = draw(truth, 30, 0.01, 8);
+  Observations twice = once;
+  for (size_t i = 0; i < once.size(); ++i) {
+    Observation o;
+    const Point p = once.point(i);
+    o.N = p.N;
+    o.D = p.D;
+    o.loss = once.loss(i);
+    twice.Add(o);
+  }
+  CHECK(once.RepeatedRows().empty());
+  const auto repeated = twice.RepeatedRows();
+  REQUIRE(repeated.size() == 30);
+  CHECK(repeated.front() == std::make_pair(size_t{30}, size_t{0}));
+  CHECK(repeated.back() == std::make_pair(size_t{59}, size_t{29}));
+  FitOptions o = quick_chinchilla();
+  auto warned = [](const FittedLaw& f) {
+    for (const auto& w : f.warnings)
+      if (w.find("an earlier row exactly") != std::string::npos) return w;
+    return std::string();
+  };
+  CHECK(warned(fit_law(Law::Make(LawKind::Chinchilla), once, o)).empty());
+  const std::string w = warned(fit_law(Law::Make(LawKind::Chinchilla), twice, o));
+  CHECK_THAT(w, Catch::Contains("30 of the 60 rows repeat an earlier row exactly (row 31 = row 1, row 32 = row 2, "
+                                "row 33 = row 3, ...)") &&
+                    Catch::Contains("narrowing the bootstrap intervals"));
+  // Repeats of a run that differ in anything (a seed's loss, the run id) are not copies.
+  Observations seeds = once;
+  Observation again;
+  again.N = once.point(0).N;
+  again.D = once.point(0).D;
+  again.loss = once.loss(0) * 1.001;
+  seeds.Add(again);
+  CHECK(seeds.RepeatedRows().empty());
+  Observations named;
+  named.Add(row(1e8, 2e9, kMissing, kMissing, kMissing, 3.0));
+  named.Add(row(1e8, 2e9, kMissing, kMissing, kMissing, 3.0));
+  named.SetRuns({"seed-1", "seed-2"});
+  CHECK(named.RepeatedRows().empty());
+  named.SetRuns({"seed-1", "seed-1"});
+  CHECK(named.RepeatedRows().size() == 1);
+  // The IsoFLOP analysis says the same.
+  Observations iso;
+  for (double c : {1e18, 1e19, 1e20})
+    for (int k = -2; k <= 2; ++k) {
+      const double n = compute_optimal(truth).N_opt(c) * std::pow(3.0, k);
+      iso.Add(row(n, c / (6 * n), kMissing, kMissing, kMissing, truth.predict(Point{n, c / (6 * n)})));
+    }
+  CHECK(fit_isoflop(iso).warnings.size() == fit_isoflop(iso.Subset({0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14})).warnings.size());
+  bool said = false;
+  for (const auto& v : fit_isoflop(iso.Subset({0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 2})).warnings)
+    said = said || v.find("1 of the 16 rows repeats an earlier row exactly (row 16 = row 3)") == 0;
+  CHECK(said);
+}
+
 TEST_CASE("percentiles interpolate linearly between order statistics, and a 95% interval cuts 2.5% off each end") {
   // numpy's default ("linear"): the q-quantile of n sorted values sits at position q·(n − 1).
   CHECK(percentile({4, 1, 3, 2}, 0.5) == Approx(2.5));

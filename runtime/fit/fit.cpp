@@ -1127,8 +1127,16 @@ FittedLaw fit_with(const Law& law, const Observations& obs, const FitOptions& op
   options.Validate();
   obs.Validate();
   Setup setup = make_setup(law, options, direct);
-  obs.Require(law.inputs(), options.min_observations > 0 ? options.min_observations : static_cast<size_t>(setup.k) + 1,
-              law.name() + " fit");
+  obs.Require(law.inputs(), 0, law.name() + " fit");
+  if (options.min_observations > 0) {
+    obs.Require(law.inputs(), options.min_observations, law.name() + " fit");
+  } else if (obs.size() < static_cast<size_t>(setup.k) + 1) {
+    // One more run than free parameters, so that some scatter is left to judge the fit by.
+    fail(law.name(), " fit needs at least ", setup.k + 1, " observations for its ", setup.k, " free parameter",
+         setup.k == 1 ? "" : "s", " (one more, so that some scatter is left to judge the fit by); got ", obs.size(),
+         ": add runs, or fit fewer parameters (hold some at given values with free = {...} and init = {...}, or fit "
+         "some as one value with tie = {...})");
+  }
   Data data = make_data(setup, obs);
   std::vector<std::vector<double>> starts = make_starts(setup, options);
   const int threads = law.thread_safe() ? options.threads : 1;

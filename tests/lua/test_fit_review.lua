@@ -84,4 +84,15 @@ t.test("plan answers name the law used, and refuse budgets too small for a model
   t.ok(not m:find("does it depend on both N and D", 1, true), m)
 end)
 
+t.test("a fit with too few runs says how many its free parameters need and how to need fewer", function()
+  local c = fit.published.chinchilla
+  local rows = {}
+  for _, n in ipairs { 1e7, 1e8, 1e9 } do rows[#rows + 1] = { N = n, D = 20 * n, loss = c:predict{ N = n, D = 20 * n } } end
+  t.raises(function() fit.chinchilla(rows) end, "chinchilla fit needs at least 6 observations for its 5 free parameters")
+  t.raises(function() fit.chinchilla(rows) end, "got 3: add runs, or fit fewer parameters (hold some at given values with free =")
+  -- Holding three of them, the two left need 3 runs: these.
+  local law = fit.chinchilla(rows, { free = { "A", "alpha" }, init = { E = 1.69, B = 410.7, beta = 0.28 } })
+  t.near(law.params.alpha, 0.34, 1e-6)
+end)
+
 t.done()

@@ -4,6 +4,7 @@
 #include <lua.hpp>
 
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <map>
 #include <memory>
@@ -904,7 +905,10 @@ int law_interval(lua_State* L) {
   return 1;
 }
 
-// law:allocation(C) -> { a, b, G, N_opt, D_opt, tokens_per_parameter [, intervals] }
+void set_tostring(lua_State* L, const std::string& summary);
+
+// law:allocation(C) -> { a, b, G, N_opt, D_opt, tokens_per_parameter [, intervals] }, printed with
+// its units and intervals (or why it has none).
 int law_allocation(lua_State* L) {
   const FittedLaw& f = check<FittedLaw>(L, 1);
   double c = luaL_checknumber(L, 2);
@@ -931,6 +935,30 @@ int law_allocation(lua_State* L) {
     lua_setfield(L, -2, "tokens_per_parameter");
     lua_setfield(L, -2, "intervals");
   }
+  // "N_opt 5.16B params [4.1B, 6.3B], D_opt 323B tokens [...], 62.6 tokens/param at 1.00e22 FLOP ...".
+  auto with_interval = [&](double value, const std::function<double(const Law&)>& derived, const char* unit) {
+    std::string text = format_count(value) + unit;
+    if (!f.samples.empty()) {
+      const fit::Interval i = f.interval(derived);
+      text += " [" + format_count(i.lo) + ", " + format_count(i.hi) + "]";
+    }
+    return text;
+  };
+  std::string text = str(
+      "compute-optimal allocation under ", f.law.name(), " at ", format_count(c), " FLOP (C = 6ND): N_opt ",
+      with_interval(a.N_opt(c), [c](const Law& l) { return fit::compute_optimal(l).N_opt(c); }, " params"), ", D_opt ",
+      with_interval(a.D_opt(c), [c](const Law& l) { return fit::compute_optimal(l).D_opt(c); }, " tokens"), ", ",
+      format_significant(a.tokens_per_parameter(c), 3), " tokens/param; N_opt ∝ C^", format_significant(a.a, 3),
+      ", D_opt ∝ C^", format_significant(a.b, 3));
+  if (!f.samples.empty())
+    text += str(" (95% intervals over ", f.samples.size(), " bootstrap resamples)");
+  else if (f.fitted)
+    text += " (no intervals: the law was fitted without a bootstrap; refit with bootstrap = 200)";
+  std::string blockers;
+  for (const char* p : {"A", "B", "alpha", "beta"})
+    if (f.is_undetermined(p)) blockers += (blockers.empty() ? "" : ", ") + std::string(p);
+  if (!blockers.empty()) text += "; the fit could not determine " + blockers + ": these numbers are arbitrary";
+  set_tostring(L, text);
   return 1;
 }
 

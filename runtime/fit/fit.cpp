@@ -1286,16 +1286,23 @@ FittedLaw fit_with(const Law& law, const Observations& obs, const FitOptions& op
       if (fresh) rivals.push_back(i);
     }
     if (!rivals.empty()) {
+      const bool exact = !(best_cost > 1e-14);
       std::string list;
       for (size_t n = 0; n < rivals.size() && n < 3; ++n) {
         const Outcome& o = outcomes[rivals[n]];
         list += n ? "; " : "";
         for (int k = 0; k < setup.k; ++k)
           list += str(k ? ", " : "", setup.slot_name(k), " ", format_significant(setup.to_natural(setup.members[k][0], o.x[k]), 4));
-        list += str(" (objective +", format_significant(100 * (o.cost / best_cost - 1), 2), "%)");
+        // An objective of about 0 (the law through every run) makes percentages of it meaningless:
+        // +18% of 1e-22 is as exact a fit as the best. Such optima are named by their objective.
+        list += exact ? str(" (objective ", format_significant(o.cost, 2), ")")
+                      : str(" (objective +", format_significant(100 * (o.cost / best_cost - 1), 2), "%)");
       }
       out.warnings.push_back(str(rivals.size(), rivals.size() == 1 ? " other optimum lies" : " other optima lie",
-                                 " within 1% of the best objective at different parameters: ", list,
+                                 exact ? " as close to the runs as the best (every objective here is about 0: the law "
+                                         "passes through them all)"
+                                       : " within 1% of the best objective",
+                                 " at different parameters: ", list,
                                  ". The data barely tell them apart: read the bootstrap intervals, not the point"));
     }
   }

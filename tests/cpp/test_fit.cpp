@@ -1175,6 +1175,23 @@ TEST_CASE("a fit to identical losses says the data cannot determine the paramete
 }
 
 // Two parameters that only act as a product: the Jacobian has a null direction; both are named.
+TEST_CASE("other optima of a fit through every run are not said to be within 1% when their objective is +18%") {
+  // Noise-free runs at one size: the law passes through them all from many points, every objective
+  // about 1e-22. The warning listing other optima said "within 1% of the best objective" and then
+  // "(objective +18%)": percentages of about 0.
+  Law truth = published::chinchilla();
+  Observations obs;
+  for (double d : {1e8, 2e8, 4e8, 8e8, 1.6e9, 3.2e9, 6.4e9})
+    obs.Add(row(1e8, d, kMissing, kMissing, kMissing, truth.predict(Point{1e8, d})));
+  FittedLaw f = fit_law(Law::Make(LawKind::Chinchilla), obs);
+  std::string rivals;
+  for (const auto& w : f.warnings)
+    if (w.find("at different parameters") != std::string::npos) rivals = w;
+  REQUIRE(!rivals.empty());
+  CHECK_THAT(rivals, Catch::Contains("as close to the runs as the best (every objective here is about 0"));
+  CHECK_THAT(rivals, !Catch::Contains("within 1%") && !Catch::Contains("%)"));
+}
+
 TEST_CASE("parameters that only move together are reported undetermined") {
   Observations obs = draw(Law::Make(LawKind::KaplanN, {8.8e13, 0.076}), 30, 0.01, 11);
   std::vector<ParameterSpec> specs = {{"p", "", true, {std::log(1e2)}}, {"q", "", true, {std::log(1e2)}},

@@ -829,6 +829,8 @@ TEST_CASE("an IsoFLOP bootstrap that leaves most resamples out warns that its in
   CHECK(few.a_samples.empty());
   CHECK(few.k_samples.empty());
   CHECK(few.b_samples.empty());
+  CHECK(few.N_law.samples.empty());  // nor do the power laws carry them
+  CHECK(few.D_law.samples.empty());
   CHECK_THAT(bootstrap_warning(few), Catch::Contains(" of the 20 bootstrap resamples") &&
                                          Catch::Contains("(the others had too few budgets whose parabolas have a minimum): "
                                                          "there are no intervals (they need 20 kept resamples)"));

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <memory>
 
 #include "bindings/binding.h"
@@ -108,6 +109,11 @@ class LuaBatchSource final : public data::BatchSource {
     const lua_Integer id = lua_tointegerx(L_, -1, &ok);
     lua_pop(L_, 1);
     if (!ok) fail(what_, ":next_batch(): entry ", position + 1, " is not an integer token id");
+    // Checked here, not only by the backend against the model's vocabulary: an id past 2^31 would
+    // otherwise wrap to another token (2^40 became 0) and train on it silently.
+    if (id < 0 || id >= vocab_ || id > std::numeric_limits<int32_t>::max())
+      fail(what_, ":next_batch(): entry ", position + 1, " is ", id, ", outside the source's vocabulary [0, ", vocab_,
+           ") (its vocab field); give token ids in that range, or a vocab that holds them");
     return static_cast<int32_t>(id);
   }
   // Calls obj:method(args...) with `nargs` arguments already on the stack.

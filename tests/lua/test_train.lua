@@ -122,6 +122,26 @@ t.test("zero, negative and out-of-range values are errors naming the key and the
   t.near(split.loss, whole.loss, 1e-5)
 end)
 
+t.test("a Lua source's token ids outside its vocabulary are refused, not wrapped to other tokens", function()
+  local function source(id)
+    local src = { vocab = 32, seq_len = 16, batch = 8 }
+    function src:next_batch() local out = {} for i = 1, 8 * 17 do out[i] = i % 32 end out[5] = id return out end
+    function src:state() return "" end
+    function src:restore() end
+    return src
+  end
+  local big = model.gpt{ vocab = 64, ctx = 16, d_model = 32, n_layer = 1, n_head = 2 }
+  -- 2^40 wrapped to token 0 (its low 32 bits) and trained on that, silently.
+  t.raises(function() train.run{ model = gpt, data = source(2 ^ 40), steps = 1, threads = 1, progress = false } end,
+    "train.run: data:next_batch(): entry 5 is 1099511627776, outside the source's vocabulary [0, 32)")
+  t.raises(function() train.run{ model = gpt, data = source(2 ^ 32 + 3), steps = 1, threads = 1, progress = false } end,
+    "entry 5 is 4294967299, outside the source's vocabulary [0, 32)")
+  -- Within the model's vocabulary but not the source's: the source and its vocab disagree.
+  t.raises(function() train.run{ model = big, data = source(40), steps = 1, threads = 1, progress = false } end,
+    "entry 5 is 40, outside the source's vocabulary [0, 32) (its vocab field)")
+  t.eq(train.run{ model = gpt, data = source(31), steps = 1, threads = 1, progress = false }.status, "done")
+end)
+
 t.test("0 means the documented default for eval_interval, eval_tokens, checkpoint_interval and threads", function()
   local function run(extra)
     local c = { model = gpt, data = cycle_source(32, 16, 8, 1), steps = 40, threads = 1 }

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -210,9 +211,6 @@ class ProgressBar {
     last_ = now;
     drawn_ = true;
     const double fraction = p.steps > 0 ? static_cast<double>(p.step) / static_cast<double>(p.steps) : 0;
-    const int width = 24, filled = static_cast<int>(fraction * width);
-    std::string bar(static_cast<size_t>(filled), '#');
-    bar.append(static_cast<size_t>(width - filled), '-');
     std::string speed = "simulated";
     if (!simulated_) {
       speed = format_count(p.tokens_per_second) + " tokens/s  ETA ";
@@ -221,14 +219,29 @@ class ProgressBar {
                    : std::string("?");
     }
     std::string eval = std::isnan(p.eval_loss) ? "" : "  held-out " + format_significant(p.eval_loss, 4);
-    std::fprintf(stderr, "\r\033[K[%s] %s/%s tokens  loss %s%s  %s", bar.c_str(),
-                 format_count(static_cast<double>(p.tokens)).c_str(),
-                 format_count(static_cast<double>(p.total_tokens)).c_str(),
-                 format_significant(p.train_loss, 4).c_str(), eval.c_str(), speed.c_str());
+    const std::string rest = str("] ", format_count(static_cast<double>(p.tokens)), "/",
+                                 format_count(static_cast<double>(p.total_tokens)), " tokens  loss ",
+                                 format_significant(p.train_loss, 4), eval, "  ", speed);
+    // One line narrower than the terminal: a line that wraps leaves a row behind at every redraw
+    // ("\r" goes back to the start of the last row only). The bar narrows first, then the line is cut.
+    const int columns = terminal_columns();
+    int width = 24;
+    if (columns > 0) width = std::clamp(columns - 2 - static_cast<int>(rest.size()), 8, 24);
+    const int filled = static_cast<int>(fraction * width);
+    std::string line = "[" + std::string(static_cast<size_t>(filled), '#') +
+                       std::string(static_cast<size_t>(width - filled), '-') + rest;
+    if (columns > 1 && line.size() >= static_cast<size_t>(columns)) line.resize(static_cast<size_t>(columns - 1));
+    std::fprintf(stderr, "\r\033[K%s", line.c_str());
     std::fflush(stderr);
   }
 
  private:
+  // The terminal's width now (it may be resized during a run); 0 when unknown.
+  static int terminal_columns() {
+    struct winsize size {};
+    if (::ioctl(fileno(stderr), TIOCGWINSZ, &size) != 0) return 0;
+    return size.ws_col;
+  }
   bool enabled_, simulated_;
   bool drawn_ = false;
   std::chrono::steady_clock::time_point last_;

@@ -536,6 +536,34 @@ TEST_CASE("train.run's progress bar on a terminal: speed and ETA when training, 
   CHECK(drawing.find("ETA") == std::string::npos);
 }
 
+TEST_CASE("train.run's progress bar fits a narrow terminal: each redraw is one row and never a wrapped one") {
+  const std::string dir = temp_dir();
+  write_file(dir + "/narrow.lua",
+             "local gpt = model.gpt{ vocab = 64, ctx = 16, d_model = 32, n_layer = 1, n_head = 2 }\n"
+             "local src = data.synthetic{ kind = 'markov', vocab = 64, order = 1, seed = 3, tokens = 1e5 }\n"
+             "local s = data.sampler{ corpus = src, tokens = 2e4, unique_tokens = 'all', seq_len = 16, batch = 8 }\n"
+             "train.run{ model = gpt, data = s, tokens = 2e4, lr = 1e-3, threads = 1 }\n"
+             "print('trained') io.stdout:flush()\n");
+  // 60 columns: the bar's full line (about 100 characters) wrapped, and "\r" went back to the start
+  // of its last row only, leaving a row behind at every redraw.
+  Pty script({"/bin/sh", "-c", "stty cols 60 && exec '" SCALELAB_BINARY "' '" + dir + "/narrow.lua'"}, {"HOME=" + dir});
+  const int status = script.wait(60);
+  const std::string& out = script.output();
+  INFO(out);
+  REQUIRE(status == 0);
+  const std::string training = out.substr(0, out.find("trained"));
+  int redraws = 0;
+  for (size_t at = training.find("\r\033[K["); at != std::string::npos; at = training.find("\r\033[K[", at + 1)) {
+    const size_t start = at + 4, end = training.find('\r', start);
+    const std::string line = training.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    INFO(line);
+    CHECK(line.size() <= 59);
+    CHECK(line.find("tokens  loss ") != std::string::npos);
+    ++redraws;
+  }
+  CHECK(redraws > 0);
+}
+
 TEST_CASE("Tab completion after a line that broke the REPL's own module: no candidates, and the REPL goes on") {
   const std::string dir = temp_dir();
   Pty repl({SCALELAB_BINARY}, {"HOME=" + dir});

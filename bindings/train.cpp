@@ -450,6 +450,9 @@ int run_as(lua_State* L, const char* function) {
   c.eval_interval = args.count("eval_interval", 0, 0, "tokens between evaluations, 0: about 20 per run", true);
   c.eval_tokens = args.count("eval_tokens", 0, 0, "held-out tokens per evaluation, 0: 16 batches", true);
   c.checkpoint = args.string("checkpoint", "");
+  if (args.has("checkpoint") && c.checkpoint.empty())
+    fail(function, ": checkpoint = \"\" names no file; give a path (checkpoint = \"run.ckpt\"), or leave checkpoint out "
+         "to train without one");
   c.checkpoint_interval = args.count("checkpoint_interval", 0, 0, "tokens between checkpoints, 0: only at the end", true);
   c.resume = args.boolean("resume", true);
   // A sampler is a stream: a second run on it trains on the tokens after the first run's. Without a
@@ -559,6 +562,14 @@ int simulate(lua_State* L) {
     } else {
       lua_pop(L, 1);
     }
+  // The backend is what train.simulate chooses: another one asked of it would be dropped unsaid.
+  if (lua_getfield(L, 1, "backend") != LUA_TNIL &&
+      !(lua_type(L, -1) == LUA_TSTRING && std::string(lua_tostring(L, -1)) == "simulated")) {
+    const std::string got = lua_type(L, -1) == LUA_TSTRING ? str("\"", lua_tostring(L, -1), "\"") : luaL_typename(L, -1);
+    fail("train.simulate: backend = ", got, " contradicts train.simulate, which draws the losses from a law; leave "
+         "backend out, or train the model with train.run{ backend = ", got, ", data = ... }");
+  }
+  lua_pop(L, 1);
   lua_newtable(L);
   lua_pushnil(L);
   while (lua_next(L, 1)) {

@@ -377,6 +377,12 @@ void TrainConfig::Validate() const {
   if (!(o.clip >= 0)) fail("train: clip must be >= 0 (0 disables clipping; got ", o.clip, ")");
   if (eval_interval < 0 || eval_tokens < 0 || checkpoint_interval < 0)
     fail("train: eval_interval, eval_tokens and checkpoint_interval must be >= 0");
+  // Asked-for evaluations with nothing to evaluate on would be dropped without a word (a simulated
+  // run draws its held-out losses without data).
+  if (eval_tokens > 0 && !eval_data && resolve_backend(backend) != "simulated")
+    fail("train: eval_tokens = ", eval_tokens, " sets the held-out tokens of each evaluation, but this run has no "
+         "held-out data to evaluate on; give eval_data = a held-out source (sampler:held_out(), data.held_out{...}), "
+         "or leave eval_tokens out");
   if (threads < 0) fail("train: threads must be >= 0 (0: all cores; got ", threads, ")");
 }
 

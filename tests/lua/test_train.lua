@@ -142,6 +142,22 @@ t.test("a Lua source's token ids outside its vocabulary are refused, not wrapped
   t.eq(train.run{ model = gpt, data = source(31), steps = 1, threads = 1, progress = false }.status, "done")
 end)
 
+t.test("options that contradict the run are errors naming them, not dropped", function()
+  local no_held_out = cycle_source(32, 16, 8, 1)
+  no_held_out.held_out = nil
+  -- eval_tokens with nothing to evaluate on: the run trained without a held-out loss, unsaid.
+  t.raises(function() train.run{ model = gpt, data = no_held_out, steps = 2, threads = 1, eval_tokens = 1024 } end,
+    "train: eval_tokens = 1024 sets the held-out tokens of each evaluation, but this run has no held-out data")
+  t.eq(train.run{ model = gpt, data = no_held_out, steps = 2, threads = 1, eval_tokens = 0 }.status, "done")
+  -- train.simulate always simulates: backend = "cpu" was dropped and the losses drawn.
+  t.raises(function() train.simulate{ model = gpt, tokens = 1e5, batch = 8, seq_len = 16, backend = "cpu" } end,
+    "train.simulate: backend = \"cpu\" contradicts train.simulate")
+  t.eq(train.simulate{ model = gpt, tokens = 1e5, batch = 8, seq_len = 16, backend = "simulated" }.backend, "simulated")
+  -- checkpoint = "" trained without a checkpoint, unsaid.
+  t.raises(function() train.run{ model = gpt, data = cycle_source(32, 16, 8, 1), steps = 2, threads = 1, checkpoint = "" } end,
+    "train.run: checkpoint = \"\" names no file; give a path")
+end)
+
 t.test("0 means the documented default for eval_interval, eval_tokens, checkpoint_interval and threads", function()
   local function run(extra)
     local c = { model = gpt, data = cycle_source(32, 16, 8, 1), steps = 40, threads = 1 }

@@ -1771,7 +1771,6 @@ TEST_CASE("a truncated or corrupt checkpoint is refused with the sampler where i
   auto config = [&](PlannedSource& data) {
     train::TrainConfig c = sampled_run(data);
     c.steps = 12;
-    c.eval_tokens = 128;
     c.checkpoint = path;
     return c;
   };
@@ -1820,7 +1819,6 @@ TEST_CASE("a resumed run that the sampler cannot finish is refused with the samp
   auto config = [&](PlannedSource& data) {
     train::TrainConfig c = sampled_run(data);
     c.steps = 20;
-    c.eval_tokens = 128;
     c.checkpoint = path;
     return c;
   };
@@ -1966,7 +1964,6 @@ TEST_CASE("a checkpoint's folder is made before the first step, and one that can
   PlannedSource d1(m1, 39);
   train::TrainConfig c = sampled_run(d1);
   c.steps = 4;
-  c.eval_tokens = 128;
   // A folder that does not exist yet is made (as a results store's is), and the run saves there.
   c.checkpoint = base + "/new/sub/run.ckpt";
   CHECK(train::train(c).status == train::RunStatus::Done);
@@ -2016,7 +2013,6 @@ TEST_CASE("a checkpoint path holding another file, or a broken checkpoint, is re
   auto config = [&](PlannedSource& data) {
     train::TrainConfig c = sampled_run(data);
     c.steps = 4;
-    c.eval_tokens = 128;
     c.checkpoint = path;
     return c;
   };

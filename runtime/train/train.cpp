@@ -133,6 +133,24 @@ void write_checkpoint(const std::string& path, const std::string& print, const R
   write_durably(path, w.bytes());
 }
 
+// The "; "-separated parts of a run's fingerprint `a` that `b` lacks, joined again ("nothing" when none).
+std::string parts_not_in(const std::string& a, const std::string& b) {
+  auto split = [](const std::string& text) {
+    std::vector<std::string> parts;
+    for (size_t start = 0;;) {
+      const size_t end = text.find("; ", start);
+      parts.push_back(text.substr(start, end == std::string::npos ? std::string::npos : end - start));
+      if (end == std::string::npos) return parts;
+      start = end + 2;
+    }
+  };
+  const std::vector<std::string> theirs = split(b);
+  std::string out;
+  for (const std::string& part : split(a))
+    if (std::find(theirs.begin(), theirs.end(), part) == theirs.end()) out += (out.empty() ? "" : "; ") + part;
+  return out.empty() ? "nothing in their place" : out;
+}
+
 // Reads and checks every field before changing anything the caller holds: a truncated or corrupt
 // checkpoint throws with the backend's state as initialised and the sampler where it was.
 bool read_checkpoint(const std::string& path, const std::string& print, const std::string& legacy_print, RunState& s,
@@ -162,9 +180,15 @@ bool read_checkpoint(const std::string& path, const std::string& print, const st
          "', this one reads '", kCheckpointMagic, "' and '", kCheckpointMagicV1,
          "'); pass resume = false to start over, give another checkpoint path, or resume it with that version");
   const std::string stored = r.string();
-  if (stored != print && stored != legacy_print)
-    fail("checkpoint ", path, " belongs to another run (", stored, "), not this one (", print,
-         "); delete it, give another checkpoint path, or pass resume = false to start over");
+  if (stored != print && stored != legacy_print) {
+    // The parts that differ, not the two whole descriptions (some 300 characters each, alike but
+    // for one number that the user had to find). A legacy checkpoint is compared in its own terms.
+    const bool legacy = stored.find("; held-out ") == std::string::npos;
+    const std::string ours = legacy ? legacy_print : print;
+    fail("checkpoint ", path, " belongs to another run: it was made with ", parts_not_in(stored, ours),
+         ", this run has ", parts_not_in(ours, stored),
+         "; delete it, give another checkpoint path, or pass resume = false to start over");
+  }
   RunState read;
   read.step = r.i64();
   read.train_sum = r.f64();

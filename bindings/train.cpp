@@ -214,9 +214,7 @@ class ProgressBar {
     std::string speed = "simulated";
     if (!simulated_) {
       speed = format_count(p.tokens_per_second) + " tokens/s  ETA ";
-      speed += p.tokens_per_second > 0  // "?" until the first step's rate is known
-                   ? format_duration(static_cast<double>(p.total_tokens - p.tokens) / p.tokens_per_second)
-                   : std::string("?");
+      speed += p.step < p.steps && p.eta_seconds <= 0 ? std::string("?") : format_duration(p.eta_seconds);
     }
     std::string eval = std::isnan(p.eval_loss) ? "" : "  held-out " + format_significant(p.eval_loss, 4);
     const std::string rest = str("] ", format_count(static_cast<double>(p.tokens)), "/",
@@ -504,12 +502,13 @@ int run_as(lua_State* L, const char* function) {
     // skip the callback so the loop stops cleanly at the next step with status "interrupted".
     if (callback == LUA_NOREF || interrupt_requested()) return;
     lua_rawgeti(L, LUA_REGISTRYINDEX, callback);
-    lua_createtable(L, 0, 8);
+    lua_createtable(L, 0, 9);
     const std::pair<const char*, double> fields[] = {
         {"step", static_cast<double>(p.step)},     {"steps", static_cast<double>(p.steps)},
         {"tokens", static_cast<double>(p.tokens)}, {"total_tokens", static_cast<double>(p.total_tokens)},
         {"loss", p.train_loss},                    {"eval_loss", p.eval_loss},
-        {"elapsed", p.elapsed_seconds},            {"tokens_per_second", p.tokens_per_second}};
+        {"elapsed", p.elapsed_seconds},            {"tokens_per_second", p.tokens_per_second},
+        {"eta", p.eta_seconds}};
     for (const auto& [name, value] : fields) {
       if (std::isnan(value)) continue;
       lua_pushnumber(L, value);
@@ -692,7 +691,9 @@ int open_train(lua_State* L) {
         "backend = \"cpu\" | \"simulated\" | \"auto\", "
         "threads = 0 (all cores), law = {E, A, B, alpha, beta, noise} or a Chinchilla-form Law, noise = (simulated), "
         "seq_len = (without data), "
-        "progress = true | false | function(p)] } -> RunResult. tokens is rounded down to whole steps of "
+        "progress = true | false | function(p) (after every step: p.step, steps, tokens, total_tokens, loss, "
+        "eval_loss, elapsed, tokens_per_second (training only) and eta (seconds left, evaluations included))] } "
+        "-> RunResult. tokens is rounded down to whole steps of "
         "batch × seq_len tokens (the summary says so). Checked before the first step: the sampler must plan "
         "every batch the run needs, and the model must fit in memory."},
        {"simulate", &bound<simulate>,

@@ -717,6 +717,9 @@ RunResult train(const TrainConfig& config) {
       p.elapsed_seconds = seconds_since(start);
       p.tokens_per_second =
           train_seconds > 0 ? static_cast<double>((state.step - first_step) * tokens_per_step) / train_seconds : 0;
+      if (!draws && state.step > first_step)
+        p.eta_seconds = p.elapsed_seconds * static_cast<double>(steps - state.step) /
+                        static_cast<double>(state.step - first_step);
       config.progress(p);
     }
   }

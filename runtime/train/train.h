@@ -40,7 +40,11 @@ struct Progress {
   double train_loss = 0;           // mean over the last step's micro-batches
   double eval_loss = 0;            // the latest held-out loss (NaN before the first)
   double elapsed_seconds = 0;
-  double tokens_per_second = 0;
+  double tokens_per_second = 0;    // training steps only
+  // The rest of the run at this session's pace so far, evaluations and checkpoints included (a
+  // time left from tokens_per_second alone leaves them out: 2 to 3 times short with the default
+  // 20 evaluations of a small run); 0 at the end and for a backend that draws its losses.
+  double eta_seconds = 0;
 };
 
 struct TrainConfig {

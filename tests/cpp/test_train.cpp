@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <sys/stat.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -15,6 +16,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -1546,6 +1548,48 @@ TEST_CASE("a model too large for this machine's memory is refused up front, with
   CHECK_THROWS_WITH(train::train(c), Catch::Contains("needs at least") && Catch::Contains("TB of memory") &&
                                          Catch::Contains("are available") && Catch::Contains("smaller model"));
   CHECK_THROWS_WITH(train::train(c), !Catch::Contains("out of memory"));
+}
+
+// A held-out source whose every batch takes at least `delay` seconds: evaluations that cost far more
+// than the training steps between them.
+class SlowSource final : public data::BatchSource {
+ public:
+  SlowSource(MarkovSource& inner, double delay) : inner_(inner), delay_(delay) {}
+  int64_t vocab() const override { return inner_.vocab(); }
+  int64_t seq_len() const override { return inner_.seq_len(); }
+  int64_t batch() const override { return inner_.batch(); }
+  void next_batch(std::vector<int32_t>& tokens) override {
+    std::this_thread::sleep_for(std::chrono::duration<double>(delay_));
+    inner_.next_batch(tokens);
+  }
+  std::string state() const override { return inner_.state(); }
+  void restore(const std::string& s) override { inner_.restore(s); }
+
+ private:
+  MarkovSource& inner_;
+  double delay_;
+};
+
+TEST_CASE("the time left that progress reports counts the evaluations and not only the training steps") {
+  MarkovSource data(16, 16, 8, 5, 1), held(16, 16, 8, 5, 2);
+  SlowSource slow(held, 0.002);
+  train::TrainConfig c = sampled_run(data);
+  c.eval_data = &slow;
+  c.steps = 8;
+  c.eval_interval = 8 * 16;  // an evaluation of 2 batches (4 ms at least) after every step
+  c.eval_tokens = 2 * 8 * 16;
+  std::vector<train::Progress> seen;
+  c.progress = [&](const train::Progress& p) { seen.push_back(p); };
+  REQUIRE(train::train(c).status == train::RunStatus::Done);
+  REQUIRE(seen.size() == 8);
+  for (const train::Progress& p : seen) {
+    INFO("step " << p.step << ": eta " << p.eta_seconds << " s, " << p.tokens_per_second << " tokens/s");
+    // Each step left takes its evaluation's 4 ms at least: a time left from the training speed alone
+    // (the tokens left / tokens_per_second) was a small fraction of that.
+    CHECK(p.eta_seconds >= 0.004 * static_cast<double>(p.steps - p.step));
+    CHECK(p.eta_seconds == Approx(p.elapsed_seconds * static_cast<double>(p.steps - p.step) / static_cast<double>(p.step)));
+  }
+  CHECK(seen.back().eta_seconds == 0);
 }
 
 TEST_CASE("tokens are rounded down to whole steps, and fewer than one step is refused") {

@@ -49,9 +49,12 @@ struct TypeName<TokenizerObject> {
   static constexpr const char* value = "scalelab.Tokenizer";
 };
 
-data::Corpus check_corpus(lua_State* L, int index) {
+data::Corpus check_corpus(lua_State* L, int index, const std::string& function) {
   if (data::Corpus* c = test<data::Corpus>(L, index)) return *c;
-  fail("expected a corpus (from data.corpus, data.files, data.tokens_bin, data.synthetic or data.bpe), got ",
+  if (lua_isnil(L, index))
+    fail(function, ": missing required key 'corpus': give corpus = data.corpus \"gcide\", data.files{...}, "
+         "data.tokens_bin(...), data.synthetic{...} or data.bpe{...}");
+  fail(function, ": corpus: expected a corpus (from data.corpus, data.files, data.tokens_bin, data.synthetic or data.bpe), got ",
        luaL_typename(L, index));
 }
 
@@ -226,7 +229,7 @@ int synthetic(lua_State* L) {
 int bpe(lua_State* L) {
   Args args(L, 1, "data.bpe", {"corpus", "vocab", "out", "max_train_bytes", "validation"});
   args.push("corpus");
-  Corpus source = check_corpus(L, -1);
+  Corpus source = check_corpus(L, -1, "data.bpe");
   lua_pop(L, 1);
   data::BpeOptions options;
   options.vocab = args.integer("vocab");
@@ -369,7 +372,7 @@ int sampler(lua_State* L) {
   Args args(L, 1, "data.sampler",
             {"corpus", "unique_tokens", "tokens", "seq_len", "batch", "seed", "order_seed", "validation"});
   args.push("corpus");
-  Corpus c = check_corpus(L, -1);
+  Corpus c = check_corpus(L, -1, "data.sampler");
   lua_pop(L, 1);
   data::SamplerOptions o;
   o.tokens = args.count("tokens", 1, "D, the training tokens planned");
@@ -397,7 +400,7 @@ int sampler(lua_State* L) {
 int held_out(lua_State* L) {
   Args args(L, 1, "data.held_out", {"corpus", "seq_len", "batch", "validation"});
   args.push("corpus");
-  Corpus c = check_corpus(L, -1);
+  Corpus c = check_corpus(L, -1, "data.held_out");
   lua_pop(L, 1);
   data::HeldOutOptions o;
   o.seq_len = args.count("seq_len", o.seq_len, 1, "T, tokens per row");

@@ -171,7 +171,11 @@ t.test("bad input gives clear errors", function()
   t.raises(function() data.synthetic{ kind = "markov", vocab = 256, order = 4 } end, "lower vocab, order or support")
   t.raises(function() data.corpus "gcied" end, "did you mean 'gcide'")
   t.raises(function() data.open "/nonexistent/corpus.tok" end, "cannot open corpus file '/nonexistent/corpus.tok'")
-  t.raises(function() data.sampler{ corpus = 5, tokens = 100 } end, "expected a corpus")
+  t.raises(function() data.sampler{ corpus = 5, tokens = 100 } end, "data.sampler: corpus: expected a corpus")
+  -- A missing corpus is named as one, with the function ("expected a corpus ..., got nil" named neither).
+  t.raises(function() data.sampler{ tokens = 100 } end, "data.sampler: missing required key 'corpus': give corpus = ")
+  t.raises(function() data.held_out{ seq_len = 16 } end, "data.held_out: missing required key 'corpus'")
+  t.raises(function() data.bpe{ vocab = 300 } end, "data.bpe: missing required key 'corpus'")
   -- Errors name the caller's line, not the library's.
   local message = t.raises(function() data.files(5) end, "expects a path")
   t.ok(message:find("test_data.lua:", 1, true), message)

@@ -940,5 +940,26 @@ t.test("curves on runs without curves points to an opened store's s:curve", func
   t.ok(not message:find("store:curve", 1, true), message)
 end)
 
+t.test("a law's name is shown as it is spelled: its _ is no subscript (data_constrained, chinchilla_unrounded)", function()
+  local law = fx.chinchilla(nil, "data_constrained")
+  local runs = fx.isoflop_runs(law)
+  local title = plot.residuals(runs, law).title
+  t.ok(title:find("^data\\_constrained: L = "), title)
+  local label
+  for _, s in ipairs(plot.loss_compute(runs, law).series) do
+    if s.label and s.label:find("constrained", 1, true) then label = s.label end
+  end
+  t.ok(label and label:find("^data\\_constrained: L = "), tostring(label))
+  local allocation = plot.allocation { law = fx.chinchilla(nil, "chinchilla_unrounded"), compute = 1e21 }
+  local n_label
+  for _, s in ipairs(allocation.panels[1].series) do if s.kind == "line" then n_label = n_label or s.label end end
+  t.ok(n_label:find("^chinchilla\\_unrounded: N_{opt}"), n_label)
+  -- A label the caller gives is enhanced text already, kept as given.
+  local labelled = fx.chinchilla(nil, "x")
+  labelled.label = "L_{fit}"
+  t.eq(F.escape("a_b"), "a\\_b")
+  t.eq(require("scalelab.plot.figures").law_label(labelled), "L_{fit}")
+end)
+
 os.execute("rm -rf " .. dir)
 t.done()

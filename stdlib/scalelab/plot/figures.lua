@@ -149,7 +149,9 @@ function M.law_label(law, default)
   if type(label) == "string" then return label end
   local params = get(law, "params")
   local name = first(law, "name", "kind")
-  local text = type(name) == "string" and name or default
+  -- A law's name is shown as it is spelled: labels are enhanced text, where the _ of
+  -- "data_constrained" or "chinchilla_unrounded" would make a subscript of the next letter.
+  local text = type(name) == "string" and F.escape(name) or default
   local E, A, B, alpha, beta = get(params, "E"), get(params, "A"), get(params, "B"), get(params, "alpha"), get(params, "beta")
   if E and A and B and alpha and beta then
     text = string.format("%s: L = %s + %s/N^{%s} + %s/D^{%s}", text, fmt(E), fmt(A), fmt(alpha, 2), fmt(B), fmt(beta, 2))
@@ -690,9 +692,11 @@ function M.allocation(spec)
     -- optimum is found numerically: no exponent to name.)
     local p = get(spec.law, "params")
     local alpha, beta = get(p, "alpha"), get(p, "beta")
-    local name = first(spec.law, "label", "name", "kind")
+    local label, name = first(spec.law, "label"), first(spec.law, "name", "kind")
+    -- A label is the caller's enhanced text; a name is shown as it is spelled (M.law_label).
+    name = (type(label) == "string" and label) or (type(name) == "string" and F.escape(name)) or "law"
     if closed and alpha and beta and alpha + beta > 0 then
-      n_label = string.format("%s: N_{opt} ∝ C^{%.3f}", type(name) == "string" and name or "law", beta / (alpha + beta))
+      n_label = string.format("%s: N_{opt} ∝ C^{%.3f}", name, beta / (alpha + beta))
     else
       n_label = M.law_label(spec.law, "law")
     end

@@ -961,5 +961,41 @@ t.test("a law's name is shown as it is spelled: its _ is no subscript (data_cons
   t.eq(require("scalelab.plot.figures").law_label(labelled), "L_{fit}")
 end)
 
+t.test("a colour bar reads from its smallest value to its largest: its ends are labelled", function()
+  -- IsoFLOP budgets of 1e17 to 1e20 FLOP as a study's runs give them, the top one a few ulps short
+  -- of 1e20: the top tick 10^{20} fell outside the colour range, and the largest budget had no label.
+  local budgets = plot.figure { colorbar = { label = "compute C (FLOP)", log = true, format = "flops" } }
+  budgets:points { x = { 1, 2, 3, 4 }, y = { 1, 2, 3, 4 }, z = { 9.999991547e16, 1.000000339e18, 1.000000006e19, 9.999999767e19 } }
+  local cb = F.ranges(budgets).cb
+  t.eq(cb[2], 1e20, "the colour range reaches the tick just above the largest budget")
+  t.ok(cb[1] <= 1e17, "and the one at the smallest")
+  local script = F.script(budgets)
+  t.ok(script:find("'10^{20}' 1e+20", 1, true) and script:find("'10^{17}' 1e+17", 1, true), script)
+  -- Model sizes of 10.03M to 1.05B (shapes round N): 10M, just below the smallest, is labelled.
+  local sizes = plot.figure { colorbar = { label = "parameters N", log = true, format = "count" } }
+  sizes:points { x = { 1, 2 }, y = { 1, 2 }, z = { 10028160, 1048270080 } }
+  t.eq(F.ranges(sizes).cb[1], 1e7)
+  t.ok(F.script(sizes):find("'10M' 10000000", 1, true), F.script(sizes))
+  -- 8M to 2.12B: no labelled tick near the top (1B is a third of a decade below): the top is
+  -- labelled with its value; 10M is near enough the bottom.
+  local wide = plot.figure { colorbar = { label = "parameters N", log = true, format = "count" } }
+  wide:points { x = { 1, 2 }, y = { 1, 2 }, z = { 8029184, 2121636608 } }
+  t.eq(F.ranges(wide).cb[1], 8029184)
+  t.eq(F.ranges(wide).cb[2], 2121636608)
+  local wide_script = F.script(wide)
+  t.ok(wide_script:find("'2.12B' 2121636608", 1, true), wide_script)
+  t.ok(not wide_script:find("'8.03M'", 1, true), wide_script)
+  -- One model size: the range around it ends at labelled ticks.
+  local one = plot.figure { colorbar = { label = "parameters N", log = true, format = "count" } }
+  one:points { x = { 1 }, y = { 1 }, z = { 98799360 } }
+  t.eq(F.ranges(one).cb[2], 2e8)
+  t.ok(F.script(one):find("'50M' 50000000", 1, true) and F.script(one):find("'200M' 200000000", 1, true), F.script(one))
+  -- A range the caller gives is kept as given.
+  local given = plot.figure { colorbar = { log = true, format = "flops", range = { 2e17, 9e19 } } }
+  given:points { x = { 1, 2 }, y = { 1, 2 }, z = { 2e17, 9e19 } }
+  t.eq(F.ranges(given).cb[1], 2e17)
+  t.eq(F.ranges(given).cb[2], 9e19)
+end)
+
 os.execute("rm -rf " .. dir)
 t.done()

@@ -454,10 +454,56 @@ function M.ranges(self)
   if bounds.cb[1] <= bounds.cb[2] then
     local lo, hi = bounds.cb[1], bounds.cb[2]
     if narrow(lo, hi, cblog) then lo, hi = widen(lo, hi, cblog) end
-    if self.colorbar and self.colorbar.range then lo, hi = self.colorbar.range[1], self.colorbar.range[2] end
+    if self.colorbar and self.colorbar.range then
+      lo, hi = self.colorbar.range[1], self.colorbar.range[2]
+    else
+      lo, hi = M.snap_colorbar(lo, hi, cblog, formatter("plot", self.colorbar and self.colorbar.format))
+    end
     out.cb = { lo, hi }
   end
   return out
+end
+
+-- How near an end of the colour scale (a fraction of its span, log span on a log scale) a labelled
+-- tick must be for that end to be read off the bar: a labelled tick just outside the data's range
+-- takes the range out to it, and an end with none this near is labelled with its own value.
+local colorbar_reach = 0.08
+
+-- The colour range out to the labelled ticks just beyond the data's extremes (lo, hi): budgets of
+-- 1e17 to 1e20 FLOP come out as 1e17 to 9.99999998e19, whose top tick 10^{20} would fall outside
+-- the bar and leave the largest budget unlabelled.
+function M.snap_colorbar(lo, hi, log, fmt)
+  if not (is_finite(lo) and is_finite(hi) and lo < hi) or (log and lo <= 0) then return lo, hi end
+  local span = log and math.log(hi / lo) or hi - lo
+  local wlo = log and lo * math.exp(-colorbar_reach * span) or lo - colorbar_reach * span
+  local whi = log and hi * math.exp(colorbar_reach * span) or hi + colorbar_reach * span
+  local new_lo, new_hi = lo, hi
+  for _, t in ipairs(M.ticks(wlo, whi, log, fmt)) do
+    if not t[3] and t[2] ~= "" then
+      if t[1] < lo and t[1] >= wlo and (new_lo == lo or t[1] > new_lo) then new_lo = t[1] end
+      if t[1] > hi and t[1] <= whi and (new_hi == hi or t[1] < new_hi) then new_hi = t[1] end
+    end
+  end
+  return new_lo, new_hi
+end
+
+-- The colour bar's ticks over {lo, hi}, with an end that has no labelled tick near it (within
+-- colorbar_reach of the span) labelled with its own value: the bar then reads from its smallest
+-- value to its largest (a sweep of 8M to 2.1B parameters shows 2.1B at the top, not only 1B).
+function M.colorbar_ticks(lo, hi, log, fmt)
+  local ticks = M.ticks(lo, hi, log, fmt)
+  if not (is_finite(lo) and is_finite(hi) and lo < hi) or (log and lo <= 0) then return ticks end
+  local function position(v) return log and math.log(v / lo) / math.log(hi / lo) or (v - lo) / (hi - lo) end
+  local near_lo, near_hi = false, false
+  for _, t in ipairs(ticks) do
+    if not t[3] and t[2] ~= "" then
+      if position(t[1]) <= colorbar_reach then near_lo = true end
+      if position(t[1]) >= 1 - colorbar_reach then near_hi = true end
+    end
+  end
+  if not near_lo then table.insert(ticks, 1, { lo, fmt(lo), false }) end
+  if not near_hi then ticks[#ticks + 1] = { hi, fmt(hi), false } end
+  return ticks
 end
 
 -- ---- gnuplot script -------------------------------------------------------------------------
@@ -557,7 +603,7 @@ local function colorbar_of(self, r)
   r = r or M.ranges(self)
   if not r.cb then return nil end
   local cb = self.colorbar or {}
-  local ticks = M.ticks(r.cb[1], r.cb[2], cb.log, formatter("plot", cb.format))
+  local ticks = M.colorbar_ticks(r.cb[1], r.cb[2], cb.log, formatter("plot", cb.format))
   return ticks, M.colorbar_layout(ticks, cb.label)
 end
 

@@ -997,5 +997,43 @@ t.test("a colour bar reads from its smallest value to its largest: its ends are 
   t.eq(F.ranges(given).cb[2], 9e19)
 end)
 
+t.test("data_constrained: a sweep.data_constrained whose runs share computes by chance is drawn per N and U_D", function()
+  local dl = fx.datablations()
+  -- sweep.data_constrained{ unique_tokens = { 1e8, 1e9 }, epochs = { 1, 2, 4, 8, 16, 40 }, N = { 2e7, 1e8 } }:
+  -- C = 6·N·U·epochs, and N = 2e7 on 1e9 unique tokens shares its computes with N = 1e8 on 1e8
+  -- (2e7·1e9·2 = 1e8·1e8·4): most runs share a budget, none shares its N and D.
+  local runs = {}
+  for _, U in ipairs({ 1e8, 1e9 }) do
+    for _, e in ipairs({ 1, 2, 4, 8, 16, 40 }) do
+      for _, N in ipairs({ 2e7, 1e8 }) do
+        runs[#runs + 1] = { N = N, D = U * e, unique_tokens = U, loss = dl:predict { N = N, D = U * e, unique_tokens = U } }
+      end
+    end
+  end
+  local left = plot.data_constrained(runs, dl).panels[1]
+  t.eq(left.title, "Loss against epochs at fixed N and unique data U_{D}")
+  t.eq(left.colorbar.label, "parameters N")
+  local lines = 0
+  for _, s in ipairs(left.series) do
+    if s.kind == "line" and not s.legend_only then
+      lines = lines + 1
+      -- Each law line is the law at its set's N and U_D (at fixed compute it was the law at a mean N).
+      local N, U
+      for _, candidate in ipairs({ 1e8, 1e9 }) do
+        local matches = true
+        for j, e in ipairs(s.x) do
+          local expected = dl:predict { N = s.z, D = candidate * e, unique_tokens = candidate }
+          if math.abs(expected - s.y[j]) > 1e-9 then matches = false end
+        end
+        if matches then N, U = s.z, candidate end
+      end
+      t.ok(N and U, string.format("law line %d is the law at one of the runs' N and U_D", lines))
+    end
+  end
+  t.eq(lines, 4, "one law line per model size and unique data")
+  -- Runs at fixed compute keep their figure: one N and D per budget, the epochs traded against U_D.
+  t.eq(plot.data_constrained(fx.repeated_runs(dl), dl).panels[1].title, "Loss against epochs at fixed compute")
+end)
+
 os.execute("rm -rf " .. dir)
 t.done()

@@ -835,9 +835,9 @@ M.R_D_source = R_D_source
 -- plot.data_constrained(runs [, law] [, { R_D =, title = }]): two panels after Muennighoff et al.:
 -- loss against epochs, and the return on repeated data: what U unique tokens seen for E epochs
 -- are worth, D'/U = 1 + R_D*(1 − e^{−(E−1)/R_D*}), against new data. The left panel follows the
--- sweep: runs that share a compute budget (Muennighoff's figure 3: fixed compute, the epochs
--- traded against unique data) are drawn per budget, coloured by compute, with the law's loss
--- for that budget's model size; runs of a sweep.data_constrained (fixed N and unique data U_D,
+-- sweep: runs that share a model size and a number of tokens (Muennighoff's figure 3: fixed
+-- compute, the epochs traded against unique data) are drawn per N and D, coloured by compute,
+-- with the law's loss L(N, D, D/E); runs of a sweep.data_constrained (fixed N and unique data U_D,
 -- more epochs costing more compute) per model size and U_D, coloured by N, with the law's loss
 -- L(N, E·U_D, U_D).
 function M.data_constrained(runs, law, opts)
@@ -852,11 +852,34 @@ function M.data_constrained(runs, law, opts)
   for _, r in ipairs(rs) do max_epochs = math.max(max_epochs, r.epochs * 1.3) end
   local predict = law and M.predictor("plot.data_constrained", law)
 
-  -- Fixed compute when most runs share their budget with another run; else fixed N and U_D.
-  local groups = M.budgets(rs)
-  local shared = 0
-  for _, g in ipairs(groups) do if #g.runs > 1 then shared = shared + #g.runs end end
-  local fixed_compute = shared * 2 > #rs
+  -- Runs grouped by model size and one other quantity (each within 2%), sorted by N then that
+  -- quantity: { { N =, [key] =, runs = {...} }, ... }.
+  local function sets_by(key)
+    local sets, sorted = {}, {}
+    for i, r in ipairs(rs) do sorted[i] = r end
+    table.sort(sorted, function(a, b) return a.N < b.N or (a.N == b.N and a[key] < b[key]) end)
+    for _, r in ipairs(sorted) do
+      local found
+      for _, set in ipairs(sets) do
+        if math.abs(math.log(r.N / set.N)) < 0.02 and math.abs(math.log(r[key] / set[key])) < 0.02 then found = set break end
+      end
+      if not found then found = { N = r.N, [key] = r[key], runs = {} }; sets[#sets + 1] = found end
+      found.runs[#found.runs + 1] = r
+    end
+    return sets
+  end
+  local function in_shared(sets)
+    local n = 0
+    for _, set in ipairs(sets) do if #set.runs > 1 then n = n + #set.runs end end
+    return n
+  end
+  -- Fixed compute (one N and D, the epochs traded against unique data) when most runs share their
+  -- N and D with another run, and more than share their N and U_D; else fixed N and U_D (a
+  -- sweep.data_constrained, whose runs share a compute only by chance: N = 2e7 on 1e9 tokens and
+  -- N = 1e8 on 2e8 do, and are no set the law can draw one line for).
+  local at_compute, at_unique = sets_by("D"), sets_by("unique_tokens")
+  local shared = in_shared(at_compute)
+  local fixed_compute = shared * 2 > #rs and shared > in_shared(at_unique)
   local left
   -- One set of runs (a budget, or a model size with its unique data) coloured by z: its points, and
   -- the law's loss at each number of epochs (loss_at(epochs)), or a line through the points.
@@ -877,29 +900,16 @@ function M.data_constrained(runs, law, opts)
     left = F.figure { title = "Loss against epochs at fixed compute", xlabel = "epochs over the unique data",
       ylabel = "final loss (nats/token)", xlog = true, xformat = "number",
       colorbar = { label = "compute C (FLOP)", log = true, format = "flops" }, legend = "top left" }
-    for _, g in ipairs(groups) do
-      table.sort(g.runs, function(a, b) return a.epochs < b.epochs end)
+    for _, set in ipairs(at_compute) do
+      table.sort(set.runs, function(a, b) return a.epochs < b.epochs end)
       local x, y = {}, {}
-      local logN = 0
-      for i, r in ipairs(g.runs) do x[i], y[i] = r.epochs, r.loss; logN = logN + math.log(r.N) end
-      local N = math.exp(logN / #g.runs)
-      local D = g.C / (6 * N)
-      draw_set(x, y, g.C, function(e) return predict(N, D, D / e) end)
+      local logC = 0
+      for i, r in ipairs(set.runs) do x[i], y[i] = r.epochs, r.loss; logC = logC + math.log(r.C) end
+      draw_set(x, y, math.exp(logC / #set.runs), function(e) return predict(set.N, set.D, set.D / e) end)
     end
   else
-    -- Runs grouped by model size and unique data (each within 2%).
-    local sets = {}
-    local sorted = {}
-    for i, r in ipairs(rs) do sorted[i] = r end
-    table.sort(sorted, function(a, b) return a.N < b.N or (a.N == b.N and a.unique_tokens < b.unique_tokens) end)
-    for _, r in ipairs(sorted) do
-      local found
-      for _, set in ipairs(sets) do
-        if math.abs(math.log(r.N / set.N)) < 0.02 and math.abs(math.log(r.unique_tokens / set.U)) < 0.02 then found = set break end
-      end
-      if not found then found = { N = r.N, U = r.unique_tokens, runs = {} }; sets[#sets + 1] = found end
-      found.runs[#found.runs + 1] = r
-    end
+    local sets = at_unique
+    for _, set in ipairs(sets) do set.U = set.unique_tokens end
     local one_U = true
     for _, set in ipairs(sets) do if math.abs(math.log(set.U / sets[1].U)) >= 0.02 then one_U = false end end
     local title = one_U and string.format("Loss against epochs: fixed N, U_{D} = %s unique tokens", F.formats.count(sets[1].U))

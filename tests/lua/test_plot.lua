@@ -1035,5 +1035,49 @@ t.test("data_constrained: a sweep.data_constrained whose runs share computes by 
   t.eq(plot.data_constrained(fx.repeated_runs(dl), dl).panels[1].title, "Loss against epochs at fixed compute")
 end)
 
+t.test("a loosely fitted law's bootstrap band: samples that give no value are left out, and the band does not squeeze the data", function()
+  -- A fit on a few runs: most bootstrap refits near the fit, some far off (an exponent near 0,
+  -- a coefficient of 1e147), and some whose parameters give no N_opt at all (NaN).
+  local p = { E = 1.7, A = 400, B = 410, alpha = 0.34, beta = 0.28 }
+  local law = fx.chinchilla(p, "chinchilla")
+  law.samples = {}
+  for i = 1, 200 do
+    local wobble = 1 + 0.05 * math.sin(i * 12.9898)
+    law.samples[i] = { params = { E = 1.7, A = 400 * wobble, B = 410, alpha = 0.34 * wobble, beta = 0.28 } }
+  end
+  for i = 1, 6 do law.samples[i].params = { E = 0, A = 1e147, B = 18, alpha = 24, beta = 0.004 } end
+  for i = 7, 60, 3 do law.samples[i].params = { E = 0, A = 12, B = 18, alpha = -0.45, beta = 0.3 } end  -- N_opt is NaN
+  local allocation = plot.allocation { law = law, compute = 1e21, minima = { { C = 1e18, N = 1e8 }, { C = 1e19, N = 3e8 } } }
+  local n_panel = allocation.panels[1]
+  local band, line
+  for _, s in ipairs(n_panel.series) do
+    if s.kind == "band" then band = s elseif s.kind == "line" and not line then line = s end
+  end
+  t.ok(band, "the panel has its bootstrap band")
+  for i = 1, #band.x do
+    t.ok(band.low[i] == band.low[i] and band.high[i] == band.high[i], "no NaN in the band at " .. band.x[i])
+    t.ok(band.low[i] <= line.y[i] and line.y[i] <= band.high[i], "the band holds the fitted line at " .. band.x[i])
+    if i > 1 then
+      t.ok(band.low[i] >= band.low[i - 1] and band.high[i] >= band.high[i - 1], "the band rises with compute, as N_opt does")
+    end
+  end
+  t.eq(require("scalelab.plot.figures").interval95({ 0 / 0, 3, 1, 0 / 0, 2 }), 1.05)
+  -- A band over twenty decades: the y range holds the data and the line, and the band runs off the
+  -- panel; not twenty decades with the data in a sliver.
+  local f = plot.figure { ylog = true }
+  f:band { x = { 1, 2, 3 }, low = { 1e-3, 1e-3, 1e-3 }, high = { 1e20, 1e20, 1e20 } }
+  f:line { x = { 1, 2, 3 }, y = { 1e8, 2e8, 4e8 } }
+  local y = F.ranges(f).y
+  t.ok(y[1] > 1e6 and y[2] < 1e11, string.format("y range {%g, %g}", y[1], y[2]))
+  -- A band alone sets the range; a band within the data's reach widens it as before.
+  local alone = plot.figure { ylog = true }
+  alone:band { x = { 1, 2 }, low = { 1, 1 }, high = { 100, 100 } }
+  t.ok(F.ranges(alone).y[1] <= 1 and F.ranges(alone).y[2] >= 100)
+  local near = plot.figure {}
+  near:band { x = { 1, 2 }, low = { -0.02, -0.02 }, high = { 0.02, 0.02 } }
+  near:points { x = { 1, 2 }, y = { -0.01, 0.01 } }
+  t.ok(F.ranges(near).y[1] <= -0.02 and F.ranges(near).y[2] >= 0.02)
+end)
+
 os.execute("rm -rf " .. dir)
 t.done()

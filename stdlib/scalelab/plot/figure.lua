@@ -398,7 +398,9 @@ end
 -- The axis ranges the figure will use: { x = {lo, hi}, y = {lo, hi}, cb = {lo, hi} or nil }
 -- (require("scalelab.plot.figure").ranges(f)).
 function M.ranges(self)
-  local bounds = { x = { math.huge, -math.huge }, y = { math.huge, -math.huge }, cb = { math.huge, -math.huge } }
+  -- band: the y extent of the bands (shaded intervals), which widen the y range only so far (below).
+  local bounds = { x = { math.huge, -math.huge }, y = { math.huge, -math.huge }, cb = { math.huge, -math.huge },
+                   band = { math.huge, -math.huge } }
   local function take(axis, v, log, s, i, what)
     if not is_finite(v) then return end
     if log and v <= 0 then
@@ -417,8 +419,9 @@ function M.ranges(self)
         if finite then
           take("x", s.x[j], self.xlog, s, i, "x")
           if s.y then take("y", s.y[j], self.ylog, s, i, "y") end
-          if s.low then take("y", s.low[j], self.ylog, s, i, "low") end
-          if s.high then take("y", s.high[j], self.ylog, s, i, "high") end
+          local into = s.kind == "band" and "band" or "y"
+          if s.low then take(into, s.low[j], self.ylog, s, i, "low") end
+          if s.high then take(into, s.high[j], self.ylog, s, i, "high") end
         end
       end
     end
@@ -430,6 +433,23 @@ function M.ranges(self)
   end
   for _, r in ipairs(self.rules) do
     take(r.axis, r.at, self[r.axis .. "log"], { kind = r.axis == "x" and "vline" or "hline", label = r.label }, 0, r.axis)
+  end
+  -- A band widens the y range by at most the span of the rest of the data on either side (a decade
+  -- at least on a log axis): the bootstrap band of a loosely determined fit can run over twenty
+  -- decades, and the data and the fitted line would be squeezed into a sliver of the panel. Such a
+  -- band runs off the panel's edge, which shows it is wider than the panel.
+  local y, band = bounds.y, bounds.band
+  if band[1] <= band[2] then
+    if y[1] > y[2] then
+      y[1], y[2] = band[1], band[2]
+    elseif self.ylog then
+      local reach = math.max(y[2] / y[1], 10)
+      y[1], y[2] = math.min(y[1], math.max(band[1], y[1] / reach)), math.max(y[2], math.min(band[2], y[2] * reach))
+    else
+      local reach = y[2] - y[1]
+      if reach <= 0 then reach = math.max(math.abs(y[1]), 1) end
+      y[1], y[2] = math.min(y[1], math.max(band[1], y[1] - reach)), math.max(y[2], math.min(band[2], y[2] + reach))
+    end
   end
   local out = {}
   for _, axis in ipairs({ "x", "y" }) do

@@ -233,9 +233,22 @@ local function quantile(sorted, q)
   local pos = 1 + (#sorted - 1) * q
   local i = math.floor(pos)
   local frac = pos - i
-  if i >= #sorted then return sorted[#sorted] end
+  if i >= #sorted or sorted[i] == sorted[i + 1] then return sorted[i] end  -- equal ends: no inf - inf
   return sorted[i] + frac * (sorted[i + 1] - sorted[i])
 end
+
+-- The 95% interval of bootstrap values (2.5% and 97.5% quantiles), or nil when fewer than two are
+-- numbers. A sample whose parameters give no value (NaN: a negative exponent's root, 0/0) is left
+-- out: NaN has no order, and sorting it with the others left the band's values in a different
+-- order at each compute (a band that zigzags over twenty decades).
+local function interval95(values)
+  local kept = {}
+  for _, v in ipairs(values) do if v == v then kept[#kept + 1] = v end end
+  if #kept < 2 then return nil end
+  table.sort(kept)
+  return quantile(kept, 0.025), quantile(kept, 0.975)
+end
+M.interval95 = interval95
 
 -- A question's budget: a number of FLOPs, or a planning question or answer that carries one
 -- (plan.optimal{ compute = 1e21 } has .compute).
@@ -348,9 +361,8 @@ function M.loss_compute(runs, law, opts)
             values[#values + 1] = p.E + p.A / N ^ p.alpha + p.B / D ^ p.beta
           end
         end
-        if #values < 2 then low = nil break end
-        table.sort(values)
-        low[i], high[i] = quantile(values, 0.025), quantile(values, 0.975)
+        low[i], high[i] = interval95(values)
+        if not low[i] then low = nil break end
       end
       if low then f:band { x = Cs, low = low, high = high, color = "#d62728", opacity = 0.18, label = "95% bootstrap band" } end
     end
@@ -590,9 +602,8 @@ local function power_band(pl, Cs, C_pivot)
         local k, a = first(get(s, "params") or s, "k"), first(get(s, "params") or s, "a")
         if k and a then values[#values + 1] = k * C ^ a end
       end
-      table.sort(values)
-      if #values < 2 then return nil end
-      low[i], high[i] = quantile(values, 0.025), quantile(values, 0.975)
+      low[i], high[i] = interval95(values)
+      if not low[i] then return nil end
     end
     return low, high, "95% bootstrap band"
   end
@@ -750,10 +761,10 @@ function M.allocation(spec)
           local N = chinchilla_n_opt(get(s, "params") or s)(C)
           values[#values + 1] = which == "N" and N or C / (6 * N)
         end
-        table.sort(values)
-        low[i], high[i] = quantile(values, 0.025), quantile(values, 0.975)
+        low[i], high[i] = interval95(values)
+        if not low[i] then low = nil break end
       end
-      band_label = "95% bootstrap band"
+      band_label = low and "95% bootstrap band" or nil
     end
     if low then f:band { x = Cs, low = low, high = high, color = "#1f77b4", opacity = 0.22, label = band_label } end
     f:line { x = Cs, y = y, color = "#1f77b4", width = 2.5, label = label }
@@ -779,8 +790,8 @@ function M.allocation(spec)
             local N = chinchilla_n_opt(get(s, "params") or s)(spec.compute)
             values[#values + 1] = which == "N" and N or spec.compute / (6 * N)
           end
-          table.sort(values)
-          ql, qh = { quantile(values, 0.025) }, { quantile(values, 0.975) }
+          local l, h = interval95(values)
+          if l then ql, qh = { l }, { h } end
         end
         if ql then text = text .. string.format(" [%s, %s]", F.formats.count(ql[1]), F.formats.count(qh[1])) end
       end

@@ -769,8 +769,8 @@ end
 local function plan_warnings(s, runs)
   local out = {}
   local _, capped = backends.capped(s.backend_identity, runs)
-  for _, w in ipairs { capped or false, rounding_warning(runs) or false, size_warning(runs) or false,
-                       isoflop_sizes_warning(s, runs) or false } do
+  for _, w in ipairs { capped or false, backends.repetition_ignored(s.backend_identity, runs) or false,
+                       rounding_warning(runs) or false, size_warning(runs) or false, isoflop_sizes_warning(s, runs) or false } do
     if w then out[#out + 1] = w end
   end
   return out

@@ -77,6 +77,30 @@ t.test("a fitted Chinchilla law and a data-constrained law are simulated from th
   t.near(result.loss, fit.published.datablations:predict { N = r.N_fit, D = r.tokens, U = r.unique_tokens }, 1e-9)
 end)
 
+-- A sweep that repeats data, simulated from a law of Chinchilla's form (the default among them), gets
+-- the loss of fresh data for every run: the plan and the report say so, and how to simulate repetition.
+-- (The same N and D gave the same loss at U = 100M and 1B, and a data-constrained fit of such runs
+-- found R_D* ≈ 700, repeated data as good as new, without a word.)
+t.test("a sweep that repeats data on a simulated law without R_D, R_N is warned that repetition costs nothing there", function()
+  local dc_sweep = function() return sweep.data_constrained { unique_tokens = { 1e8, 1e9 }, epochs = { 1, 4 }, sizes = { 1e8 } } end
+  local s, printed = declare("no-repetition", { sweep = dc_sweep(), backend = { kind = "simulated", noise = 0.01 } })
+  t.ok(printed:find("warning: 2 of 4 runs repeat their unique tokens (run 2: 4 epochs of 100M), but the simulated backend's "
+    .. "law has no R_D, R_N (the default, Chinchilla's fit): it gives them the loss of fresh data", 1, true), printed)
+  t.ok(printed:find("give backend.law a data-constrained law (law = fit.published.datablations", 1, true), printed)
+  -- Explicitly Chinchilla's form: the same warning, naming the form.
+  local _, explicit = declare("no-repetition-2", { sweep = dc_sweep(), backend = { kind = "simulated", law = CHINCHILLA } })
+  t.ok(explicit:find("law has no R_D, R_N (Chinchilla's form)", 1, true), explicit)
+  -- A data-constrained law, or runs that do not repeat: nothing said.
+  local _, dc = declare("repetition", { sweep = dc_sweep(), backend = { kind = "simulated", law = fit.published.datablations } })
+  t.ok(not dc:find("repeat their unique tokens", 1, true), dc)
+  local _, fresh = declare("fresh", { sweep = GRID(), backend = { kind = "simulated" } })
+  t.ok(not fresh:find("repeat their unique tokens", 1, true), fresh)
+  -- The report carries it too.
+  local run = declare("no-repetition-run", { sweep = dc_sweep(), backend = { kind = "simulated" } }, true)
+  local md = read(run.store_path:gsub("%.db$", "") .. ".report.md") or ""
+  t.ok(md:find("- warning: 2 of 4 runs repeat their unique tokens", 1, true), md)
+end)
+
 t.test("under Kaplan's count a law is simulated at the non-embedding N the fits count", function()
   -- The trainer's simulator draws at all parameters; a study that fits non-embedding N must draw
   -- there, or its fits cannot recover the law it was given. No noise: the law's own value.

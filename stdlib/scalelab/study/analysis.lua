@@ -753,6 +753,7 @@ local function report_markdown(s, fits, answers, totals)
     simulated and ("simulated: " .. backends.describe_simulation(s.backend_identity))
       or (core.format_duration(totals.seconds) .. " of training")))
   if s.simulation_warning then add("- warning: " .. s.simulation_warning) end
+  if s.repetition_warning then add("- warning: " .. s.repetition_warning) end
   add()
   add("## Runs")
   add()
@@ -984,6 +985,7 @@ function analysis.analyse(s, write)
     end
   end
   s.simulation_warning = select(2, backends.capped(s.backend_identity, s.runs))
+  s.repetition_warning = backends.repetition_ignored(s.backend_identity, s.runs)
   local wanted = s.fits_wanted or default_fits(s.sweep.kind)
   local fits = {}
   s.fits = {}
@@ -1066,7 +1068,8 @@ function analysis.analyse(s, write)
     study = s.name, description = s.description, script = s.script_path, script_hash = s.script_hash,
     scalelab_version = core.version, store = s.store_path, backend = s.backend_identity,
     runs = {}, fits = {}, answers = answers, totals = totals, generated_at = native.now(),
-    warnings = s.simulation_warning and { s.simulation_warning } or nil,
+    warnings = (s.simulation_warning or s.repetition_warning)
+      and { s.simulation_warning or s.repetition_warning, s.simulation_warning and s.repetition_warning or nil } or nil,
   }
   for _, r in ipairs(s.runs) do
     report.runs[#report.runs + 1] = { ordinal = r.ordinal, hash = r.hash, N = r.N_fit, params = r.params,

@@ -469,5 +469,30 @@ function backends.capped(identity, runs)
   return out, message
 end
 
+-- For a simulated backend whose law ignores repetition (no R_D, R_N: Chinchilla's form) and planned
+-- runs of which some repeat their unique tokens: a message saying that those runs get the loss of fresh
+-- data, and how to simulate repetition; nil otherwise.
+function backends.repetition_ignored(identity, runs)
+  if type(identity) ~= "table" or not backends.simulates(identity.kind) or type(identity.law) ~= "table"
+      or is_data_constrained(identity.law) then
+    return nil
+  end
+  local repeating, first = 0, nil
+  for _, r in ipairs(runs) do
+    -- (Beyond whole steps' rounding, which puts a one-epoch run a few sequences past its U.)
+    if r.unique_tokens and r.tokens > 1.05 * r.unique_tokens then
+      repeating = repeating + 1
+      first = first or r
+    end
+  end
+  if repeating == 0 then return nil end
+  return string.format("%d of %d runs repeat their unique tokens (run %d: %s epochs of %s), but the simulated "
+    .. "backend's law has no R_D, R_N (%s): it gives them the loss of fresh data, so repeating costs nothing and "
+    .. "runs of one N and D get one loss whatever their U; to simulate repetition give backend.law a "
+    .. "data-constrained law (law = fit.published.datablations, or R_D = and R_N = beside E, A, B, alpha, beta)",
+    repeating, #runs, first.ordinal or 0, g3(first.tokens / first.unique_tokens), core_format_count(first.unique_tokens),
+    identity.law == backends.default_law and "the default, Chinchilla's fit" or "Chinchilla's form")
+end
+
 backends.encode = json.encode
 return backends

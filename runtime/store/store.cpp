@@ -904,19 +904,16 @@ RunRecord read_run(const Statement& s) {
 }
 }  // namespace
 
-std::vector<RunRecord> Store::Runs(const RunFilter& filter) const {
-  if (!filter.status.empty()) parse_status(filter.status);
-  std::string sql = std::string(kRunColumns) +
-                    " WHERE (?1 = '' OR study = ?1) AND (?2 = '' OR status = ?2) ORDER BY study, ordinal, id";
-  Statement s(db(), path_, sql.c_str());
-  s.bind(1, filter.study).bind(2, filter.status);
+namespace {
+// The runs that `s` (a SELECT of kRunColumns, bound) gives, each with its configuration and metric values.
+std::vector<RunRecord> read_runs(sqlite3* db, const std::string& path, Statement& s) {
   std::vector<RunRecord> out;
   std::vector<int64_t> ids;
   while (s.step()) {
     out.push_back(read_run(s));
     ids.push_back(s.integer(0));
   }
-  Statement values(db_, path_, "SELECT kind, key, number, text FROM run_values WHERE run = ? ORDER BY kind, key");
+  Statement values(db, path, "SELECT kind, key, number, text FROM run_values WHERE run = ? ORDER BY kind, key");
   for (size_t i = 0; i < out.size(); ++i) {
     values.bind(1, ids[i]);
     while (values.step()) {
@@ -928,11 +925,26 @@ std::vector<RunRecord> Store::Runs(const RunFilter& filter) const {
   }
   return out;
 }
+}  // namespace
 
+std::vector<RunRecord> Store::Runs(const RunFilter& filter) const {
+  if (!filter.status.empty()) parse_status(filter.status);
+  std::string sql = std::string(kRunColumns) +
+                    " WHERE (?1 = '' OR study = ?1) AND (?2 = '' OR status = ?2) ORDER BY study, ordinal, id";
+  Statement s(db(), path_, sql.c_str());
+  s.bind(1, filter.study).bind(2, filter.status);
+  return read_runs(db_, path_, s);
+}
+
+// One run by its (study, hash) key, through the key's index: a study looks its runs up one at a
+// time, and reading every run of the study for each (as this did) made a sweep of n runs cost n².
 std::optional<RunRecord> Store::Run(const std::string& study, const std::string& hash) const {
-  for (RunRecord& r : Runs({study, ""}))
-    if (r.hash == hash) return std::move(r);
-  return std::nullopt;
+  const std::string sql = std::string(kRunColumns) + " WHERE study = ?1 AND hash = ?2";
+  Statement s(db(), path_, sql.c_str());
+  s.bind(1, study).bind(2, hash);
+  std::vector<RunRecord> found = read_runs(db_, path_, s);
+  if (found.empty()) return std::nullopt;
+  return std::move(found.front());
 }
 
 std::vector<CurvePoint> Store::Curve(const std::string& study, const std::string& hash) const {

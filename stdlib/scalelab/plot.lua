@@ -37,7 +37,7 @@ doc("ticks", figure.ticks, "plot.ticks(lo, hi, log, format) -> { {value, label, 
 doc("loss_compute", figures.loss_compute,
   "plot.loss_compute(runs [, law] [, { compute =, curves = true, frontier = true, title = }]) -> figure\n" ..
   "Loss against compute for every run (and its training curve), coloured by N; the compute-efficient frontier;\n" ..
-  "the law's compute-optimal loss, extended to `compute` (Kaplan fig. 1, Chinchilla fig. 1).")
+  "the law's compute-optimal loss, extended to `compute` (Kaplan fig. 1, Chinchilla fig. 1); `compute` needs a law.")
 doc("isoflop", figures.isoflop,
   "plot.isoflop(runs [, fit_or_law] [, { title = }]) -> figure\n" ..
   "Loss against N at each compute budget, coloured by budget, with each budget's parabola (from an IsoFLOP fit,\n" ..
@@ -95,7 +95,10 @@ doc("study_figures", function(spec)
       "s.fits.approach1), with its switches (got " .. type(spec.approach1) .. ")", 2)
   end
   local runs = figures.runs("plot.study_figures", spec.runs)
-  draw("loss_compute", function() return figures.loss_compute(runs, spec.law, { compute = spec.compute }) end)
+  -- The question's budget is drawn where a law extends its compute-optimal loss to it.
+  draw("loss_compute", function()
+    return figures.loss_compute(runs, spec.law, { compute = spec.law and spec.compute or nil })
+  end)
 
   local budgets = figures.budgets(runs)
   local profiled = 0  -- budgets with three model sizes or more: a parabola each

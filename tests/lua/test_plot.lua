@@ -505,6 +505,16 @@ t.test("loss_compute: runs, curves, frontier and the law out to the question's b
   k:save(dir .. "/kaplan_c.svg")
 end)
 
+t.test("loss_compute: a question's compute without a law is refused, not ignored", function()
+  -- compute is where the law's compute-optimal loss is extended to: with no law it was dropped
+  -- without a word, and the figure stopped at the runs.
+  t.raises(function() plot.loss_compute(runs, nil, { compute = 1e21 }) end,
+    "plot.loss_compute: compute = 1e+21 is the budget the law's compute-optimal loss is extended to, and no law " ..
+    "was given: pass the law, plot.loss_compute(runs, law, { compute = 1e+21 })")
+  t.raises(function() plot.loss_compute(runs, nil, { compute = { compute = 1e23 } }) end, "and no law was given")
+  t.ok(tostring(plot.loss_compute(runs)):find("^figure 'Loss against compute'"), "no compute, no law: drawn")
+end)
+
 t.test("allocation: power laws with bands, extended to the question, with their values", function()
   need_gnuplot()
   local p = law.params
@@ -728,8 +738,9 @@ t.test("study_figures skips, with the reason, the figures its inputs do not allo
   t.ok(read(sub .. "/allocation.gp"):find("N_{opt} = 0.1·C^{0.500}", 1, true), read(sub .. "/allocation.gp"))
   t.raises(function() plot.study_figures { dir = sub, runs = grid, approach1 = 5 } end,
     "approach1 must be an approach 1 fit (fit.approach1's result, or a study's s.fits.approach1), with its switches (got number)")
-  -- IsoFLOP runs without a law: the allocation is fitted to the minima; no residuals.
-  paths, skipped = plot.study_figures { dir = sub, runs = fx.isoflop_runs(law, false) }
+  -- IsoFLOP runs without a law: the allocation is fitted to the minima; no residuals. The question's
+  -- compute goes to the allocation; loss_compute, with no law to extend, is drawn without it.
+  paths, skipped = plot.study_figures { dir = sub, runs = fx.isoflop_runs(law, false), compute = 1e21 }
   local names = {}
   for _, p in ipairs(paths) do names[#names + 1] = p:match("([^/]+)%.svg$") end
   t.eq(table.concat(names, " "), "loss_compute isoflop allocation")

@@ -280,6 +280,14 @@ end
 function M.loss_compute(runs, law, opts)
   opts = check("plot.loss_compute", opts, { "compute", "title", "curves", "frontier", "label" })
   opts.compute = compute_of("plot.loss_compute", opts.compute)
+  -- `compute` is where the law's compute-optimal loss is extended to and its value marked: without
+  -- a law there is nothing to extend, and ignoring it left the caller's question silently undrawn.
+  if opts.compute and not law then
+    error(string.format("plot.loss_compute: compute = %s is the budget the law's compute-optimal loss is " ..
+      "extended to, and no law was given: pass the law, plot.loss_compute(runs, law, { compute = %s }) " ..
+      "(a fitted law such as a study's s.fits.parametric, or fit.published.chinchilla), or leave compute out",
+      string.format("%g", opts.compute), string.format("%g", opts.compute)), 2)
+  end
   local rs = M.runs("plot.loss_compute", runs)
   -- The legend goes below the plot: training curves start high across the whole compute range
   -- and the law runs on to the question's budget, so no corner inside is reliably empty.

@@ -37,7 +37,8 @@ doc("ticks", figure.ticks, "plot.ticks(lo, hi, log, format) -> { {value, label, 
 doc("loss_compute", figures.loss_compute,
   "plot.loss_compute(runs [, law] [, { compute =, curves = true, frontier = true, title = }]) -> figure\n" ..
   "Loss against compute for every run (and its training curve), coloured by N; the compute-efficient frontier;\n" ..
-  "the law's compute-optimal loss, extended to `compute` (Kaplan fig. 1, Chinchilla fig. 1); `compute` needs a law.")
+  "the law's compute-optimal loss, extended to `compute` (Kaplan fig. 1, Chinchilla fig. 1): solid over the runs'\n" ..
+  "compute, dashed beyond it (extrapolated); `compute` needs a law.")
 doc("isoflop", figures.isoflop,
   "plot.isoflop(runs [, fit_or_law] [, { title = }]) -> figure\n" ..
   "Loss against N at each compute budget, coloured by budget, with each budget's parabola (from an IsoFLOP fit,\n" ..
@@ -48,7 +49,8 @@ doc("allocation", figures.allocation,
   "plot.allocation{ minima = | runs = [, isoflop =], N_opt =, D_opt = | law =, compute =, reference =, title = } -> panels\n" ..
   "(minima: { {C =, N =}, ... }, e.g. IsoFLOP minima, or fit.approach1's .switches, drawn as approach 1's switches)\n" ..
   "N_opt and D_opt against compute with the fitted power laws and their 95% bands, extended to the question's\n" ..
-  "budget `compute` (Chinchilla fig. 3, middle and right). Bands come from law.samples or law.intervals.a.")
+  "budget `compute` (Chinchilla fig. 3, middle and right): solid over the compute of the minima and runs, dashed\n" ..
+  "beyond it (extrapolated). Bands come from law.samples or law.intervals.a.")
 doc("data_constrained", figures.data_constrained,
   "plot.data_constrained(runs [, law] [, { R_D =, max_epochs =, title = }]) -> panels\n" ..
   "Loss against epochs at each compute budget with the law's prediction, and the return on repeated data\n" ..
@@ -111,9 +113,11 @@ doc("study_figures", function(spec)
       -- its own power law, when there is no other).
       local switches = spec.approach1 and spec.approach1.switches
       local N_opt = spec.N_opt or (not spec.law and spec.approach1) or nil
+      -- The runs give the compute the data cover (the law is drawn solid there, dashed beyond); no
+      -- budget of theirs has the sizes for an IsoFLOP minimum (minima = {}: none is sought).
       draw("allocation", function()
-        return figures.allocation { N_opt = N_opt, D_opt = spec.D_opt, law = (not N_opt) and spec.law or nil,
-          minima = switches and #switches > 0 and switches or nil, compute = spec.compute or budgets[#budgets].C }
+        return figures.allocation { runs = runs, N_opt = N_opt, D_opt = spec.D_opt, law = (not N_opt) and spec.law or nil,
+          minima = switches and #switches > 0 and switches or {}, compute = spec.compute or budgets[#budgets].C }
       end)
     else
       skip("allocation", reason .. ", and no law or N_opt was given")

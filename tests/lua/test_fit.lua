@@ -283,7 +283,10 @@ t.test("fit.isoflop describes curves with no minimum, unused vertices and edges"
   t.ok(text:find("the losses at C = 1e17 are flat or linear in ln N", 1, true), text)
   t.ok(text:find("the minimum at C = 1e20 (N = ", 1, true) and text:find("the power laws leave it out", 1, true), text)
   -- plot.allocation reads the arrays: the budgets without a minimum are no points.
-  local minima = plot.allocation{ isoflop = iso }.panels[1].series[2]
+  local minima
+  for _, s in ipairs(plot.allocation{ isoflop = iso }.panels[1].series) do
+    if s.kind == "points" and s.marker == "diamond" then minima = s end
+  end
   t.eq(minima.label, "IsoFLOP minima")
   t.eq(#minima.x, 3)
   t.eq(minima.x[1], 1e18)

@@ -470,8 +470,9 @@ t.test("loss_compute: runs, curves, frontier and the law out to the question's b
   f:save(dir .. "/loss_compute.svg")
   local svg = read(dir .. "/loss_compute.svg")
   t.ok(well_formed(svg))
-  -- 35 training curves + their legend entry + runs + frontier + law + question marker + vline entry
-  t.eq(curves(svg), 35 + 1 + 1 + 1 + 1 + 1 + 1)
+  -- 35 training curves + their legend entry + runs + frontier + law (solid over the runs, dashed
+  -- beyond, and the dashed stretch's legend entry) + question marker + vline entry
+  t.eq(curves(svg), 35 + 1 + 1 + 1 + 3 + 1 + 1)
   local lo, hi = range_of(read(dir .. "/loss_compute.gp"), "x")
   t.ok(hi > 1e21 and lo < 1e16, "x range reaches the question's budget")
   t.ok(svg:find("compute-efficient frontier", 1, true))
@@ -500,7 +501,9 @@ t.test("loss_compute: runs, curves, frontier and the law out to the question's b
     return (self.params.C_c / q.C) ^ self.params.alpha_C
   end }
   local k = plot.loss_compute(runs, kaplan_c, { compute = 1e21 })
-  local last = k.series[#k.series - 1]
+  local last
+  for _, s in ipairs(k.series) do if s.kind == "line" and s.dash == "dashed" and not s.legend_only then last = s end end
+  t.eq(last.x[#last.x], 1e21)
   t.near(last.y[#last.y], (3.1e8 * 8.64e19 / 1e21) ^ 0.05, 1e-9)
   k:save(dir .. "/kaplan_c.svg")
 end)
@@ -545,6 +548,90 @@ t.test("allocation: power laws with bands, extended to the question, with their 
   local q = plot.allocation { runs = runs, N_opt = N_opt, compute = { compute = 1e21, law = "later" } }
   t.eq(q.panels[1].rules[1].at, 1e21)
   t.raises(function() plot.allocation { runs = runs, compute = { loss = 2 } } end, "planning question with .compute")
+end)
+
+-- The lines of a fitted law in a figure (its colour, not legend entries): { solid = {...}, dashed = {...} },
+-- and the legend entry for the dashed stretches.
+local function law_lines(f, color)
+  local solid, dashed, entry = {}, {}, nil
+  for _, s in ipairs(f.series) do
+    if s.kind == "line" and s.color == color then
+      if s.legend_only then
+        if s.label:find("^dashed: extrapolated") then entry = s end
+      elseif s.dash == "dashed" then dashed[#dashed + 1] = s
+      else solid[#solid + 1] = s end
+    end
+  end
+  return solid, dashed, entry
+end
+
+local function x_span(lines)
+  local lo, hi = math.huge, 0
+  for _, s in ipairs(lines) do
+    for _, x in ipairs(s.x) do lo, hi = math.min(lo, x), math.max(hi, x) end
+  end
+  return lo, hi
+end
+
+t.test("a fitted law is drawn solid over the data's compute and dashed beyond it, as the legend says", function()
+  -- The review: N_opt(C) drawn solid from the IsoFLOP budgets (1e16 to 1e18 here) out to the
+  -- question's 1e21, a thousand times the largest run, read as measured.
+  local p = law.params
+  local N_opt = fx.power_law(fx.n_opt(law, 1), p.beta / (p.alpha + p.beta), 0.02)
+  local panels = plot.allocation { runs = runs, N_opt = N_opt, compute = 1e21 }
+  for i, panel in ipairs(panels.panels) do
+    local solid, dashed, entry = law_lines(panel, "#1f77b4")
+    t.eq(#solid, 1, "panel " .. i .. ": one solid stretch")
+    local lo, hi = x_span(solid)
+    t.near(lo, fx.budgets[1], 0.02)  -- solid from the smallest budget
+    t.near(hi, fx.budgets[#fx.budgets], 0.02)  -- to the largest
+    t.ok(solid[1].label and #solid[1].label > 0, "the solid stretch names the law")
+    local dlo, dhi = x_span(dashed)
+    t.ok(dhi >= 1e21, "panel " .. i .. ": dashed on to the question's budget")
+    t.ok(dlo < fx.budgets[1], "panel " .. i .. ": dashed below the smallest budget")
+    for _, s in ipairs(dashed) do
+      t.eq(s.label, nil)
+      t.ok(s.x[1] >= hi or s.x[#s.x] <= lo, "a dashed stretch lies outside the data")
+    end
+    t.ok(entry, "panel " .. i .. ": the legend says what dashed means")
+  end
+  panels:save(dir .. "/allocation_extrapolated.svg")
+  local gp = read(dir .. "/allocation_extrapolated.gp")
+  t.ok(gp:find("dt 2 lc rgb '#1f77b4' title 'dashed: extrapolated'", 1, true), gp)
+  -- Minima alone (approach 1's switches) give the range too; a law with no data at all is drawn solid.
+  local switched = plot.allocation { N_opt = N_opt, compute = 1e21, minima = { { C = 1e18, N = 2e8 }, { C = 1e19, N = 6e8 } } }
+  local solid = law_lines(switched.panels[1], "#1f77b4")
+  t.eq(select(2, x_span(solid)), 1e19)
+  local bare = plot.allocation { law = fx.chinchilla(), compute = 1e21 }
+  local bare_solid, bare_dashed, bare_entry = law_lines(bare.panels[1], "#1f77b4")
+  t.eq(#bare_solid, 1)
+  t.eq(#bare_dashed, 0)
+  t.eq(bare_entry, nil)
+  -- Chinchilla's published allocation, for comparison, is dash-dotted: dashed means extrapolated.
+  local ref = plot.allocation { runs = runs, N_opt = N_opt, compute = 1e21, reference = true }
+  local seen = false
+  for _, s in ipairs(ref.panels[1].series) do
+    if s.label == "Chinchilla (published, approach 3)" then t.eq(s.dash, "dashdot"); seen = true end
+  end
+  t.ok(seen, "the reference line")
+
+  -- loss against compute: the law's compute-optimal loss, solid over the runs, dashed to 1e21.
+  local Cmin, Cmax = math.huge, 0
+  for _, r in ipairs(runs) do Cmin, Cmax = math.min(Cmin, r.C), math.max(Cmax, r.C) end
+  local f = plot.loss_compute(runs, law, { compute = 1e21 })
+  local lsolid, ldashed, lentry = law_lines(f, "#d62728")
+  t.eq(#lsolid, 1)
+  t.eq(select(2, x_span(lsolid)), Cmax)
+  t.eq(#ldashed, 1)
+  t.eq(ldashed[1].x[1], Cmax)
+  t.eq(ldashed[1].x[#ldashed[1].x], 1e21)
+  t.eq(lentry and lentry.label, "dashed: extrapolated beyond the runs")
+  -- No question beyond the runs: nothing is extrapolated, nothing dashed.
+  local g = plot.loss_compute(runs, law)
+  local gsolid, gdashed, gentry = law_lines(g, "#d62728")
+  t.eq(#gsolid, 1)
+  t.eq(#gdashed, 0)
+  t.eq(gentry, nil)
 end)
 
 t.test("data_constrained: loss against epochs and the return on repeated data", function()
@@ -672,7 +759,9 @@ t.test("inputs shaped like the fit module's and the results store's", function()
   local f = plot.isoflop(runs, result)
   for i, m in ipairs(f.minima) do t.near(m.N, result.N_opt[i], 1e-9) end
   local alloc = plot.allocation { isoflop = result, compute = 1e21 }
-  t.eq(#alloc.panels[1].series, 4)  -- band, law, minima, question marker (the vline is a rule)
+  -- band, law (solid over the budgets, dashed below and beyond them, the dashed stretches' legend
+  -- entry), minima, question marker (the vline is a rule)
+  t.eq(#alloc.panels[1].series, 7)
   t.eq(alloc.panels[1].series[1].label, "95% bootstrap band")
   -- Runs as the results store lists them: params, tokens, flops, status; curves with train_loss.
   local stored = {}
@@ -736,6 +825,9 @@ t.test("study_figures skips, with the reason, the figures its inputs do not allo
   paths, skipped = plot.study_figures { dir = sub, runs = grid, approach1 = a1 }
   t.eq(skipped_names(skipped), "isoflop data_constrained residuals curves")
   t.ok(read(sub .. "/allocation.gp"):find("N_{opt} = 0.1·C^{0.500}", 1, true), read(sub .. "/allocation.gp"))
+  -- A law and a question far beyond the grid: the runs' compute is where the law is drawn solid.
+  paths, skipped = plot.study_figures { dir = sub, runs = grid, law = law, compute = 1e23 }
+  t.ok(read(sub .. "/allocation.gp"):find("title 'dashed: extrapolated'", 1, true), read(sub .. "/allocation.gp"))
   t.raises(function() plot.study_figures { dir = sub, runs = grid, approach1 = 5 } end,
     "approach1 must be an approach 1 fit (fit.approach1's result, or a study's s.fits.approach1), with its switches (got number)")
   -- IsoFLOP runs without a law: the allocation is fitted to the minima; no residuals. The question's
@@ -1060,14 +1152,13 @@ t.test("a loosely fitted law's bootstrap band: samples that give no value are le
   for i = 7, 60, 3 do law.samples[i].params = { E = 0, A = 12, B = 18, alpha = -0.45, beta = 0.3 } end  -- N_opt is NaN
   local allocation = plot.allocation { law = law, compute = 1e21, minima = { { C = 1e18, N = 1e8 }, { C = 1e19, N = 3e8 } } }
   local n_panel = allocation.panels[1]
-  local band, line
-  for _, s in ipairs(n_panel.series) do
-    if s.kind == "band" then band = s elseif s.kind == "line" and not line then line = s end
-  end
+  local band
+  for _, s in ipairs(n_panel.series) do if s.kind == "band" then band = s end end
   t.ok(band, "the panel has its bootstrap band")
   for i = 1, #band.x do
     t.ok(band.low[i] == band.low[i] and band.high[i] == band.high[i], "no NaN in the band at " .. band.x[i])
-    t.ok(band.low[i] <= line.y[i] and line.y[i] <= band.high[i], "the band holds the fitted line at " .. band.x[i])
+    local fitted = fx.n_opt(law, band.x[i])
+    t.ok(band.low[i] <= fitted and fitted <= band.high[i], "the band holds the fitted line at " .. band.x[i])
     if i > 1 then
       t.ok(band.low[i] >= band.low[i - 1] and band.high[i] >= band.high[i - 1], "the band rises with compute, as N_opt does")
     end

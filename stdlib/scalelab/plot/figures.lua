@@ -195,6 +195,50 @@ local function logspace(lo, hi, n)
 end
 M.logspace = logspace
 
+-- The legend's word for the dashed stretches of fitted_line: in full where the legend has room (below
+-- the plot), short in a corner (the allocation panels', whose width would cover the smaller minima).
+M.extrapolated_label = "dashed: extrapolated beyond the runs"
+M.extrapolated_short = "dashed: extrapolated"
+
+-- Draws a fitted curve value(C) over [lo, hi] on figure f: solid over the compute the data covers,
+-- [data_lo, data_hi], and dashed beyond it (a law drawn solid out to a question's budget, 100 or
+-- 1000 times the largest run, reads as measured). The solid stretch carries style.label; each
+-- stretch has about n points (in proportion to its width in decades) and they meet at the data's
+-- ends. With no data range (nil), or one covering [lo, hi], it is one solid line over logspace(lo, hi, n).
+-- Adds a legend entry, style.extrapolated or M.extrapolated_label, when a stretch is dashed; returns
+-- whether one is.
+function M.fitted_line(f, value, lo, hi, data_lo, data_hi, n, style)
+  local function stretch(a, b, dash, label)
+    if not (b > a) then return false end
+    local count = math.max(2, math.floor(n * math.log(b / a) / math.log(hi / lo) + 0.5))
+    if a == lo and b == hi then count = n end
+    local x, y = {}, {}
+    local Cs = logspace(a, b, count)
+    Cs[1], Cs[#Cs] = a, b  -- exactly: the stretches meet at the data's ends
+    for _, C in ipairs(Cs) do
+      local v = value(C)
+      if F.is_finite(v) then x[#x + 1], y[#y + 1] = C, v end
+    end
+    if #x == 0 then return false end
+    f:line { x = x, y = y, color = style.color, width = style.width, dash = dash, label = label }
+    return dash == "dashed"
+  end
+  if not (data_lo and data_hi) then
+    stretch(lo, hi, nil, style.label)
+    return false
+  end
+  local a, b = math.max(lo, data_lo), math.min(hi, data_hi)
+  if not (b > a) then a, b = lo, lo end  -- the data lie outside the drawn range: all of it is extrapolated
+  stretch(a, b, nil, style.label)
+  local dashed = stretch(lo, a, "dashed", not (b > a) and style.label or nil)
+  dashed = stretch(b, hi, "dashed", not (b > a) and not dashed and style.label or nil) or dashed
+  if dashed then
+    f:line { x = { 1 }, y = { 1 }, color = style.color, width = style.width, dash = "dashed",
+             label = style.extrapolated or M.extrapolated_label, legend_only = true }
+  end
+  return dashed
+end
+
 -- The number of model sizes (distinct within 2%) among runs.
 function M.sizes(runs)
   local Ns = {}
@@ -276,7 +320,8 @@ end
 -- plot.loss_compute(runs [, law] [, { compute =, title =, curves = true, frontier = true }]):
 -- every run's loss against its compute, coloured by N (with its training curve when the run has
 -- one), the compute-efficient frontier (the lowest loss reached at each compute), and the law's
--- compute-optimal loss L*(C), extended to `compute` (a planning question's budget).
+-- compute-optimal loss L*(C), extended to `compute` (a planning question's budget): solid over the
+-- runs' compute, dashed beyond it.
 function M.loss_compute(runs, law, opts)
   opts = check("plot.loss_compute", opts, { "compute", "title", "curves", "frontier", "label" })
   opts.compute = compute_of("plot.loss_compute", opts.compute)
@@ -349,11 +394,6 @@ function M.loss_compute(runs, law, opts)
     end
     local hi = math.max(Cmax, opts.compute or 0)
     local Cs = logspace(Cmin, hi, 60)
-    local lx, ly = {}, {}
-    for _, C in ipairs(Cs) do
-      local _, L = best(C)
-      lx[#lx + 1], ly[#ly + 1] = C, L
-    end
     -- A bootstrapped Chinchilla-form law: the 95% band of L*(C) over its samples (closed form).
     local samples = first(law, "samples", "bootstrap")
     if not of_compute and type(samples) == "table" and #samples > 1 then
@@ -374,8 +414,9 @@ function M.loss_compute(runs, law, opts)
       end
       if low then f:band { x = Cs, low = low, high = high, color = "#d62728", opacity = 0.18, label = "95% bootstrap band" } end
     end
-    f:line { x = lx, y = ly, color = "#d62728", width = 2.5, dash = "dashed",
-             label = opts.label or (M.law_label(law, "fitted law") .. (of_compute and "" or " (compute-optimal)")) }
+    -- Solid over the runs' compute, dashed on to the question's budget.
+    M.fitted_line(f, function(C) return select(2, best(C)) end, Cmin, hi, Cmin, Cmax, 60, { color = "#d62728",
+      width = 2.5, label = opts.label or (M.law_label(law, "fitted law") .. (of_compute and "" or " (compute-optimal)")) })
     if opts.compute then
       local N, L = best(opts.compute)
       f:vline { x = opts.compute, color = "#d62728", dash = "dotted", label = "question: " .. F.formats.flops(opts.compute) .. " FLOP" }
@@ -653,7 +694,8 @@ end
 -- plot.allocation{ minima =, runs =, isoflop =, N_opt =, D_opt =, law =, compute =, title =, reference = }:
 -- compute-optimal parameters and tokens against compute (Chinchilla figure 3, middle and right),
 -- two panels, with the fitted power laws and their interval bands extended to `compute` (the
--- planning question's budget, marked with the predicted N_opt and D_opt).
+-- planning question's budget, marked with the predicted N_opt and D_opt); the laws are drawn solid
+-- over the compute the minima and runs cover, dashed beyond it (M.fitted_line).
 --   minima   { { C =, N =, D = }, ... } (also accepts N_opt/D_opt/compute spellings), or computed
 --            from runs (+ isoflop fit) as plot.isoflop does.
 --   N_opt, D_opt   allocation power laws (params k, a); D_opt defaults to C/(6·N_opt).
@@ -745,6 +787,16 @@ function M.allocation(spec)
   local Cmin, Cmax = math.huge, 0
   for _, m in ipairs(minima) do Cmin, Cmax = math.min(Cmin, m.C), math.max(Cmax, m.C) end
   if spec.compute then positive(where, "compute", spec.compute) end
+  -- The compute the data cover (the minima's budgets, and the runs'), over which the fitted laws are
+  -- drawn solid; dashed beyond. A law given with no minima or runs has no such range: drawn solid.
+  local data_lo, data_hi
+  if #minima > 0 then data_lo, data_hi = Cmin, Cmax end
+  if spec.runs then
+    for _, r in ipairs(M.runs(where, spec.runs)) do
+      data_lo, data_hi = math.min(data_lo or r.C, r.C), math.max(data_hi or r.C, r.C)
+    end
+  end
+  if Cmin == math.huge and data_lo then Cmin, Cmax = data_lo, data_hi end  -- runs with no IsoFLOP minima
   if Cmin == math.huge then
     if not spec.compute then error(where .. ": give minima, runs or compute so the figure has a compute range", 2) end
     Cmin, Cmax = spec.compute / 1e4, spec.compute
@@ -758,8 +810,6 @@ function M.allocation(spec)
     -- (labelled to the left of its point at the top right) stays clear of the legend.
     local f = F.figure { title = title, xlabel = "training compute C (FLOP)", ylabel = ylabel, xlog = true, ylog = true,
       xformat = "flops", yformat = "count", legend = "bottom right" }
-    local y = {}
-    for i, C in ipairs(Cs) do y[i] = law.predict(C) end
     local low, high, band_label = power_band(law, Cs, C_pivot)
     if not low and law_samples then
       low, high = {}, {}
@@ -775,12 +825,15 @@ function M.allocation(spec)
       band_label = low and "95% bootstrap band" or nil
     end
     if low then f:band { x = Cs, low = low, high = high, color = "#1f77b4", opacity = 0.22, label = band_label } end
-    f:line { x = Cs, y = y, color = "#1f77b4", width = 2.5, label = label }
+    -- Solid over the data's compute, dashed on to the question's budget: an extrapolation.
+    M.fitted_line(f, law.predict, lo, hi, data_lo, data_hi, 60, { color = "#1f77b4", width = 2.5, label = label,
+      extrapolated = M.extrapolated_short })
     if spec.reference then
       local chinchilla = chinchilla_n_opt { E = 1.69, A = 406.4, B = 410.7, alpha = 0.34, beta = 0.28 }
       local ry = {}
       for i, C in ipairs(Cs) do local N = chinchilla(C); ry[i] = which == "N" and N or C / (6 * N) end
-      f:line { x = Cs, y = ry, color = "#888888", width = 1.5, dash = "dashed", label = "Chinchilla (published, approach 3)" }
+      -- Dash-dotted: dashed is the fitted law's extrapolation.
+      f:line { x = Cs, y = ry, color = "#888888", width = 1.5, dash = "dashdot", label = "Chinchilla (published, approach 3)" }
     end
     if #minima > 0 then
       local mx, my = {}, {}

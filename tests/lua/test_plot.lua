@@ -1138,6 +1138,62 @@ t.test("data_constrained: a sweep.data_constrained whose runs share computes by 
   t.eq(plot.data_constrained(fx.repeated_runs(dl), dl).panels[1].title, "Loss against epochs at fixed compute")
 end)
 
+t.test("data_constrained: sets of one N at several U_D, coloured alike by N, differ in marker and dash, named in the legend", function()
+  -- The review: N = 2e7 at U_D = 100M and at 1B were two dark lines with dark dots, nothing to say which was which.
+  local dl = fx.datablations()
+  local runs = {}
+  for _, U in ipairs({ 1e8, 1e9 }) do
+    for _, e in ipairs({ 1, 2, 4, 8, 16 }) do
+      for _, N in ipairs({ 2e7, 1e8 }) do
+        runs[#runs + 1] = { N = N, D = U * e, unique_tokens = U, loss = dl:predict { N = N, D = U * e, unique_tokens = U } }
+      end
+    end
+  end
+  -- The unique data of a set, read back from its runs' points (epochs, loss) or its law line.
+  local function U_of(s)
+    for _, U in ipairs({ 1e8, 1e9 }) do
+      if math.abs(dl:predict { N = s.z, D = U * s.x[1], unique_tokens = U } - s.y[1]) < 1e-9 then return U end
+    end
+  end
+  for _, law in ipairs({ dl, false }) do
+    local left = plot.data_constrained(runs, law or nil).panels[1]
+    local style = { points = {}, line = {} }  -- U -> marker, U -> dash
+    local entries = {}
+    for _, s in ipairs(left.series) do
+      if s.legend_only then
+        entries[#entries + 1] = s
+      elseif s.kind == "points" or s.kind == "line" then
+        local U = U_of(s)
+        t.ok(U, "each set is at one U_D")
+        local value = s.kind == "points" and (s.marker or "circle") or (s.dash or "solid")
+        local seen = style[s.kind][U]
+        t.ok(seen == nil or seen == value, "one style per U_D")
+        style[s.kind][U] = value
+      end
+    end
+    t.ok(style.points[1e8] ~= style.points[1e9], "the two U_D have different markers")
+    t.ok(style.line[1e8] ~= style.line[1e9], "the two U_D have different dashes")
+    -- The legend names each U_D with its marker and dash.
+    t.eq(#entries, 2)
+    for i, U in ipairs({ 1e8, 1e9 }) do
+      t.eq(entries[i].label, string.format("U_{D} = %s: runs and %s", U == 1e8 and "100M" or "1B",
+        law and "law" or "line through them"))
+      t.eq(entries[i].marker, style.points[U])
+      t.eq(entries[i].dash or "solid", style.line[U])
+    end
+  end
+  -- One U_D: circles and solid lines, as before, and the legend's runs and law.
+  local one = {}
+  for _, r in ipairs(runs) do if r.unique_tokens == 1e9 then one[#one + 1] = r end end
+  local left = plot.data_constrained(one, dl).panels[1]
+  local labels = {}
+  for _, s in ipairs(left.series) do
+    if s.legend_only then labels[#labels + 1] = s.label
+    else t.eq(s.marker, nil); t.eq(s.dash, nil) end
+  end
+  t.eq(table.concat(labels, "; "), "runs; law, same N and U_{D}")
+end)
+
 t.test("a loosely fitted law's bootstrap band: samples that give no value are left out, and the band does not squeeze the data", function()
   -- A fit on a few runs: most bootstrap refits near the fit, some far off (an exponent near 0,
   -- a coefficient of 1e147), and some whose parameters give no N_opt at all (NaN).

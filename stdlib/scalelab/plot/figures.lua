@@ -886,6 +886,10 @@ end
 
 -- ---- 4. data-constrained scaling ------------------------------------------------------------
 
+-- The markers and dashes that tell unique data U_D apart in the data-constrained figure, smallest U_D first.
+M.U_markers = { "circle", "square", "triangle", "diamond", "down", "pentagon" }
+M.U_dashes = { "solid", "dashed", "dotted", "dashdot", "long dashed" }
+
 -- Published R_D* of Muennighoff et al. (used when the law carries none).
 M.published_R_D = 15.39
 
@@ -911,7 +915,7 @@ M.R_D_source = R_D_source
 -- compute, the epochs traded against unique data) are drawn per N and D, coloured by compute,
 -- with the law's loss L(N, D, D/E); runs of a sweep.data_constrained (fixed N and unique data U_D,
 -- more epochs costing more compute) per model size and U_D, coloured by N, with the law's loss
--- L(N, E·U_D, U_D).
+-- L(N, E·U_D, U_D); where there are several U_D, each has its own marker and dash, named in the legend.
 function M.data_constrained(runs, law, opts)
   opts = check("plot.data_constrained", opts, { "R_D", "title", "max_epochs" })
   local rs = M.runs("plot.data_constrained", runs)
@@ -955,19 +959,22 @@ function M.data_constrained(runs, law, opts)
   local left
   -- One set of runs (a budget, or a model size with its unique data) coloured by z: its points, and
   -- the law's loss at each number of epochs (loss_at(epochs)), or a line through the points.
-  local function draw_set(x, y, z, loss_at)
-    left:points { x = x, y = y, z = z, size = 1.2 }
+  -- style: { marker =, dash = } of the set's points and line (nil: circles, solid).
+  local function draw_set(x, y, z, loss_at, style)
+    style = style or {}
+    left:points { x = x, y = y, z = z, size = 1.2, marker = style.marker }
     if predict then
       local lx, ly = {}, {}
       for _, e in ipairs(logspace(1, max_epochs, 40)) do
         local v = loss_at(e)
         if F.is_finite(v) then lx[#lx + 1], ly[#ly + 1] = e, v end
       end
-      left:line { x = lx, y = ly, z = z, width = 1.8 }
+      left:line { x = lx, y = ly, z = z, width = 1.8, dash = style.dash }
     elseif #x > 1 then
-      left:line { x = x, y = y, z = z, width = 1 }
+      left:line { x = x, y = y, z = z, width = 1, dash = style.dash }
     end
   end
+  local per_U  -- the unique data of each style, when sets of one N differ in U_D: { { U =, marker =, dash = }, ... }
   if fixed_compute then
     left = F.figure { title = "Loss against epochs at fixed compute", xlabel = "epochs over the unique data",
       ylabel = "final loss (nats/token)", xlog = true, xformat = "number",
@@ -989,17 +996,43 @@ function M.data_constrained(runs, law, opts)
     left = F.figure { title = title, xlabel = "epochs over the unique data", ylabel = "final loss (nats/token)",
       xlog = true, xformat = "number", colorbar = { label = "parameters N", log = true, format = "count" },
       legend = "top right" }
+    -- Sets of one N at several U_D share the colour of N: each U_D gets a marker and a dash, named
+    -- in the legend, so that they can be told apart.
+    if not one_U then
+      per_U = {}
+      local Us = {}
+      for _, set in ipairs(sets) do
+        local known = false
+        for _, U in ipairs(Us) do if math.abs(math.log(set.U / U)) < 0.02 then known = true end end
+        if not known then Us[#Us + 1] = set.U end
+      end
+      table.sort(Us)
+      for i, U in ipairs(Us) do
+        per_U[i] = { U = U, marker = M.U_markers[(i - 1) % #M.U_markers + 1], dash = M.U_dashes[(i - 1) % #M.U_dashes + 1] }
+      end
+    end
+    local function style_of(U)
+      for _, s in ipairs(per_U or {}) do if math.abs(math.log(U / s.U)) < 0.02 then return s end end
+    end
     for _, set in ipairs(sets) do
       table.sort(set.runs, function(a, b) return a.epochs < b.epochs end)
       local x, y = {}, {}
       for i, r in ipairs(set.runs) do x[i], y[i] = r.epochs, r.loss end
-      draw_set(x, y, set.N, function(e) return predict(set.N, set.U * e, set.U) end)
+      draw_set(x, y, set.N, function(e) return predict(set.N, set.U * e, set.U) end, style_of(set.U))
     end
   end
-  left:points { x = { 1 }, y = { 1 }, color = "#666666", label = "runs", legend_only = true }
-  if predict then
-    left:line { x = { 1 }, y = { 1 }, color = "#666666", width = 1.8,
-                label = fixed_compute and "law, same N and D" or "law, same N and U_{D}", legend_only = true }
+  if per_U then
+    for _, s in ipairs(per_U) do
+      left:line { x = { 1 }, y = { 1 }, color = "#666666", width = predict and 1.8 or 1, dash = s.dash, marker = s.marker,
+                  size = 1.2, label = string.format("U_{D} = %s: runs and %s", F.formats.count(s.U),
+                    predict and "law" or "line through them"), legend_only = true }
+    end
+  else
+    left:points { x = { 1 }, y = { 1 }, color = "#666666", label = "runs", legend_only = true }
+    if predict then
+      left:line { x = { 1 }, y = { 1 }, color = "#666666", width = 1.8,
+                  label = fixed_compute and "law, same N and D" or "law, same N and U_{D}", legend_only = true }
+    end
   end
 
   local params = law and get(law, "params")

@@ -644,6 +644,10 @@ t.test("data_constrained: loss against epochs and the return on repeated data", 
   t.eq(plot_count(svg), 2)
   t.ok(svg:find("4 epochs: worth 3.7 (93%)", 1, true), "the 4-epoch return (Muennighoff et al.)")
   t.ok(svg:find("16 epochs: worth 10.6 (66%)", 1, true))
+  -- The return panel reaches 128 epochs, so that the 16-epoch label (written to the point's right,
+  -- about 0.7 of a decade long) ends inside it; at 64 it ran past the panel's edge.
+  local xs = panels.panels[2].series[1].x
+  t.ok(xs[#xs] >= 128, "the return panel ends at " .. xs[#xs] .. " epochs")
   t.raises(function() plot.data_constrained(runs, dl) end, "run 1 has neither epochs nor unique_tokens")
 end)
 

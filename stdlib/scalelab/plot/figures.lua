@@ -1042,7 +1042,9 @@ function M.data_constrained(runs, law, opts)
   local right = F.figure { title = "Return on repeated data", xlabel = "epochs E over U_D unique tokens",
     ylabel = "effective data D'/U_D", xlog = true, ylog = true, xformat = "number", yformat = "number",
     legend = "top left" }
-  local E = logspace(1, math.max(64, max_epochs), 60)
+  -- Out to 128 epochs at least (or twice the runs' most): the 16-epoch point's label, written to its
+  -- right, ran past the panel's edge when the axis ended at 64.
+  local E = logspace(1, math.max(128, 2 * max_epochs), 60)
   -- 1 - exp(-x) without cancellation for small x (R* in the millions or more makes x tiny; Lua has
   -- no expm1): the series to x^3 where its next term is below double precision.
   local function one_minus_exp_neg(x)

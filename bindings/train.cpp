@@ -534,15 +534,20 @@ int run_as(lua_State* L, const char* function) {
     note_stopped_by_interrupt();
     if (interrupt_ends_script()) {
       // The script ends here: say what was kept and how to go on.
+      const std::string note = result.note.empty() ? "" : str(" (note: ", result.note, ")");
+      if (result.checkpoint_failed) throw Interrupted(str(result.message, note));
       if (!c.checkpoint.empty() && c.resume)
         throw Interrupted(str(result.message, "; the checkpoint ", c.checkpoint,
-                              " holds it: run the script again to resume from there"));
+                              " holds it: run the script again to resume from there", note));
       if (!c.checkpoint.empty())
         throw Interrupted(str(result.message, "; the checkpoint ", c.checkpoint,
-                              " holds it: train.run resumes from it unless resume = false"));
-      throw Interrupted(str(result.message, " (no checkpoint: give train.run checkpoint = \"run.ckpt\" to be able to resume)"));
+                              " holds it: train.run resumes from it unless resume = false", note));
+      throw Interrupted(str(result.message, " (no checkpoint: give train.run checkpoint = \"run.ckpt\" to be able to resume)", note));
     }
   }
+  // Said as it happens, also to a script that never prints the result: a checkpoint not written, a
+  // resume on another thread count.
+  if (!result.note.empty()) std::fprintf(stderr, "%s: note: %s\n", function, result.note.c_str());
   push(L, std::move(result));
   return 1;
 }
@@ -654,6 +659,9 @@ int open_train(lua_State* L) {
       {},
       {{"status", &bound<status>, "\"done\", \"diverged\" or \"interrupted\""},
        {"message", &bound<string_field<&R::message>>, "why the run diverged or was interrupted"},
+       {"note", &bound<string_field<&R::note>>,
+        "what else to know of the run (\"\" when nothing): a checkpoint that could not be written, a resume on "
+        "another thread count than the checkpoint's (not the bitwise continuation)"},
        {"loss", &bound<number_field<&R::final_loss>>, "held-out loss at the end (nats/token; nil without held-out data)"},
        {"best_loss", &bound<number_field<&R::best_loss>>, "lowest held-out loss seen"},
        {"train_loss", &bound<number_field<&R::final_train_loss>>, "mean training loss over the last interval"},

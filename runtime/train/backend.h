@@ -74,6 +74,11 @@ class Backend {
   // Only backends whose draws_losses() is true implement it.
   virtual double advance(int64_t steps, int64_t B, int64_t T);
 
+  // The thread count its arithmetic depends on: a run resumed on another count does not continue
+  // bitwise as it would have (the cpu backend's sums are split by thread); 0 for a backend whose
+  // numbers are the same on any count (simulated, cuda). Recorded in the checkpoint.
+  virtual int rounding_threads() const { return 0; }
+
   virtual std::string save() const = 0;
   virtual void load(const std::string& state) = 0;  // throws scalelab::Error if it does not fit
 

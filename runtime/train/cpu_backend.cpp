@@ -101,6 +101,8 @@ class CpuBackend final : public Backend {
     });
   }
 
+  int rounding_threads() const override { return threads_; }
+
   std::string save() const override {
     const model::CpuGpt& m = main();
     ByteWriter w;

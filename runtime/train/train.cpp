@@ -25,7 +25,8 @@ namespace scalelab::train {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-const char* const kCheckpointMagic = "scalelab-checkpoint-2";     // + the run's seconds so far
+const char* const kCheckpointMagic = "scalelab-checkpoint-3";     // + the thread count it was made on
+const char* const kCheckpointMagicV2 = "scalelab-checkpoint-2";   // + the run's seconds so far
 const char* const kCheckpointMagicV1 = "scalelab-checkpoint-1";
 // The most evaluations, and the most checkpoints, a simulated run draws: its cost is bounded
 // whatever the step count, eval_interval and checkpoint_interval.
@@ -70,6 +71,9 @@ struct RunState {
   std::vector<CurvePoint> curve;
   double wall_seconds = 0, train_seconds = 0;  // of the sessions before this one
   int64_t timed_steps = 0;                     // steps those train_seconds measured
+  // The backend's rounding_threads() when the checkpoint was written (0: its numbers do not depend
+  // on them); -1: not recorded (a checkpoint of an earlier version).
+  int64_t threads = -1;
 };
 
 // Writes a checkpoint's bytes to path + ".tmp", flushes them to the disk, renames the file over
@@ -130,6 +134,7 @@ void write_checkpoint(const std::string& path, const std::string& print, const R
   w.f64(s.wall_seconds);
   w.f64(s.train_seconds);
   w.i64(s.timed_steps);
+  w.i64(backend.rounding_threads());
   write_durably(path, w.bytes());
 }
 
@@ -175,9 +180,9 @@ bool read_checkpoint(const std::string& path, const std::string& print, const st
          "path, or delete that file if you do not need it (resume = false would write over it)");
   ByteReader r(bytes, "checkpoint " + path, fix);
   const std::string magic = r.string();
-  if (magic != kCheckpointMagic && magic != kCheckpointMagicV1)
+  if (magic != kCheckpointMagic && magic != kCheckpointMagicV2 && magic != kCheckpointMagicV1)
     fail("checkpoint ", path, " was written by another version of scalelab (format '", magic.substr(0, 40),
-         "', this one reads '", kCheckpointMagic, "' and '", kCheckpointMagicV1,
+         "', this one reads '", kCheckpointMagic, "', '", kCheckpointMagicV2, "' and '", kCheckpointMagicV1,
          "'); pass resume = false to start over, give another checkpoint path, or resume it with that version");
   const std::string stored = r.string();
   if (stored != print && stored != legacy_print) {
@@ -205,12 +210,13 @@ bool read_checkpoint(const std::string& path, const std::string& print, const st
   }
   const std::string sampler = r.string();
   const std::string parameters = r.string();
-  if (magic == kCheckpointMagic) {
+  if (magic != kCheckpointMagicV1) {
     read.wall_seconds = r.f64();
     read.train_seconds = r.f64();
     read.timed_steps = r.i64();
   }
-  if (!r.done() || read.step < 0 || read.train_count < 0 || read.timed_steps < 0)
+  if (magic == kCheckpointMagic) read.threads = r.i64();
+  if (!r.done() || read.step < 0 || read.train_count < 0 || read.timed_steps < 0 || read.threads < -1)
     fail("checkpoint ", path, " is truncated or corrupted", fix);
   try {
     backend.load(parameters);
@@ -260,6 +266,15 @@ void prepare_checkpoint_folder(const std::string& path) {
   if (::access(folder.c_str(), W_OK) != 0)
     fail("train: checkpoint = \"", path, "\" cannot be written: its folder '", folder.string(), "' is not writable (",
          std::strerror(errno), "); give a checkpoint path in a folder you can write");
+  // access() says yes to root whatever the folder: a read-only file system, an immutable folder. A
+  // file made there (the one each checkpoint is first written to) says what a write will meet.
+  const std::string probe = path + ".tmp";
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0)
+    fail("train: checkpoint = \"", path, "\" cannot be written: a file cannot be made in its folder '",
+         folder.string(), "' (", std::strerror(errno), "); give a checkpoint path in a folder you can write");
+  ::close(fd);
+  std::remove(probe.c_str());
 }
 
 // The step after `step` that is a multiple of `every`, or `last` when that comes first (no overflow
@@ -557,6 +572,15 @@ RunResult train(const TrainConfig& config) {
   const bool resumed = !config.checkpoint.empty() && config.resume &&
                        read_checkpoint(config.checkpoint, print, legacy_print, state, feed ? data : nullptr, *backend);
   const int64_t first_step = state.step;
+  auto add_note = [&](const std::string& text) { result.note += (result.note.empty() ? "" : "; ") + text; };
+  // The cpu backend's sums are split by thread: on another count the run goes on (a checkpoint must
+  // move to another machine), but not as it would have on the count the checkpoint was made on.
+  if (resumed && state.threads > 0 && backend->rounding_threads() != state.threads) {
+    auto threads = [](int64_t n) { return str(n, n == 1 ? " thread" : " threads"); };
+    add_note(str("resumed on ", threads(backend->rounding_threads()), " from a checkpoint made on ", state.threads,
+                 ": the continuation is not bitwise the one ", threads(state.threads),
+                 state.threads == 1 ? " gives" : " give", "; threads = ", state.threads, " for that"));
+  }
   // Before any step: the data must hold every batch the run will ask for (a sampler plans its
   // batches; a run that asked for more would fail only once it had used them all).
   if (feed && state.step < steps && data->remaining_batches() >= 0) {
@@ -634,14 +658,36 @@ RunResult train(const TrainConfig& config) {
   double last_train = kNaN;
   const double prior_wall = state.wall_seconds;
   double saved_wall = -1;  // the run's seconds as the last checkpoint recorded them
+  // A checkpoint that cannot be written (a full disk, its folder gone) does not throw the training
+  // away: the run goes on (the next checkpoint tries again) and its result says what was not saved.
+  int64_t written_step = resumed ? first_step : -1;  // the step of the last checkpoint written there
+  int64_t failed_writes = 0, first_failed_step = 0;
+  std::string first_failure;
+  bool last_write_failed = false;
   auto save = [&]() {
-    state.wall_seconds = saved_wall = prior_wall + seconds_since(start);
+    const double wall = prior_wall + seconds_since(start);
+    state.wall_seconds = wall;
     const double prior_train = state.train_seconds;
     state.train_seconds += train_seconds;
     state.timed_steps += state.step - first_step;
-    write_checkpoint(config.checkpoint, print, state, feed ? data : nullptr, *backend);
+    std::string failure;
+    try {
+      write_checkpoint(config.checkpoint, print, state, feed ? data : nullptr, *backend);
+    } catch (const Interrupted&) {
+      throw;
+    } catch (const Error& e) {
+      failure = e.what();
+    }
     state.train_seconds = prior_train;
     state.timed_steps -= state.step - first_step;
+    last_write_failed = !failure.empty();
+    if (!last_write_failed) {
+      saved_wall = wall;
+      written_step = state.step;
+    } else if (failed_writes++ == 0) {
+      first_failure = failure;
+      first_failed_step = state.step;
+    }
   };
   // A checkpoint written when Ctrl-C stopped an evaluation holds the step before it, without the
   // curve's point there: evaluate it first, as the uninterrupted run did after that step.
@@ -724,6 +770,21 @@ RunResult train(const TrainConfig& config) {
     }
   }
   if (result.status != RunStatus::Diverged && !config.checkpoint.empty()) save();
+  if (failed_writes > 0) {
+    const std::string more = failed_writes > 1 ? str(", and ", failed_writes - 1, failed_writes == 2 ? " later one" : " later ones") : "";
+    const std::string there = written_step >= 0 ? str("; the last checkpoint written there is of step ", written_step)
+                                                : "; none was written there";
+    result.checkpoint_failed = last_write_failed;
+    if (last_write_failed)
+      add_note(str("the checkpoint ", config.checkpoint, " could not be written at step ", first_failed_step, more,
+                   " (", first_failure, ")", there, ": this result holds the run's numbers, but resuming it ",
+                   written_step >= 0 ? str("goes back to step ", written_step) : std::string("starts over"),
+                   "; free the disk or give a checkpoint path you can write"));
+    else
+      add_note(str("the checkpoint ", config.checkpoint, " could not be written at step ", first_failed_step, more,
+                   " (", first_failure, "); the run went on, and its last checkpoint, of step ", written_step,
+                   ", was written"));
+  }
 
   result.curve = state.curve;
   // Interrupted between evaluations: measure the held-out loss where training stopped, for the
@@ -790,6 +851,7 @@ std::string RunResult::BriefReport() const {
   else text += str(", ", format_count(tokens_per_second), " tokens/s, ", format_flops(flops_per_second), " FLOP/s on ", backend);
   if (mfu > 0) text += str(" (MFU ", format_significant(100 * mfu, 3), "%)");
   if (status != RunStatus::Done && !message.empty()) text += " (" + message + ")";
+  if (!note.empty()) text += " (note: " + note + ")";
   return text;
 }
 

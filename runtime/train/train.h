@@ -95,6 +95,11 @@ struct CurvePoint {
 struct RunResult {
   RunStatus status = RunStatus::Done;
   std::string message;          // why it diverged or was interrupted
+  // What else the caller should know of the run, whatever its status ("" when nothing): resumed on
+  // another thread count than its checkpoint was made on (not the bitwise continuation), or a
+  // checkpoint that could not be written (checkpoint_failed).
+  std::string note;
+  bool checkpoint_failed = false;  // the last checkpoint write failed: the file holds an earlier one, or none
 
   int64_t micro_batch = 0;      // rows per forward and backward pass (split_for_memory: chosen to fit)
   bool split_for_memory = false;

@@ -2,7 +2,9 @@
 // the initial loss, learning a Markov source down to its exact entropy rate, capacity ordering,
 // determinism, checkpoint-resume identity, divergence and interruption, the schedule and AdamW.
 #include <catch2/catch.hpp>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <csignal>
 
 #include <chrono>
 #include <cmath>
@@ -987,6 +989,11 @@ std::string read_bytes(const std::string& path) {
   s << in.rdbuf();
   return s.str();
 }
+// A checkpoint's bytes without the run's seconds so far (wall, train, steps timed: the clock's), the
+// 24 bytes before its last field (the thread count).
+std::string without_clock(const std::string& checkpoint) {
+  return checkpoint.substr(0, checkpoint.size() - 32) + checkpoint.substr(checkpoint.size() - 8);
+}
 }  // namespace
 
 TEST_CASE("runs are deterministic and resume bitwise from a checkpoint") {
@@ -1039,9 +1046,9 @@ TEST_CASE("runs are deterministic and resume bitwise from a checkpoint") {
   }
   const std::string fa = read_bytes(full), fb = read_bytes(part);
   CHECK(fa.size() > 1000);
-  // Parameters, AdamW moments, sampler position, curve: all identical; only the run's seconds so
-  // far (the last 24 bytes: wall, train, steps timed) are the clock's.
-  CHECK(fa.substr(0, fa.size() - 24) == fb.substr(0, fb.size() - 24));
+  // Parameters, AdamW moments, sampler position, curve, thread count: all identical; only the run's
+  // seconds so far are the clock's.
+  CHECK(without_clock(fa) == without_clock(fb));
   // A checkpoint of another run is refused with a clear message.
   MarkovSource d5(16, 16, 16, 5, 1), h5(16, 16, 16, 5, 2);
   train::TrainConfig other = config(d5, h5, 2, part);
@@ -1966,7 +1973,7 @@ TEST_CASE("Ctrl-C during an evaluation stops the run within a batch, and resumin
     }
     CHECK(resumed.best_loss == a.best_loss);
     const std::string fa = read_bytes(full), fb = read_bytes(part);
-    CHECK(fa.substr(0, fa.size() - 24) == fb.substr(0, fb.size() - 24));  // all but the clock's seconds
+    CHECK(without_clock(fa) == without_clock(fb));
   }
   std::remove(full.c_str());
   std::remove(part.c_str());
@@ -2109,4 +2116,172 @@ TEST_CASE("a checkpoint path holding another file, or a broken checkpoint, is re
                                                              "'scalelab-checkpoint-9'") &&
                                                  Catch::Contains("pass resume = false to start over"));
   std::remove(path.c_str());
+}
+
+TEST_CASE("a checkpoint records its thread count: a resume on another says it is not the bitwise continuation\, and older checkpoints still resume") {
+  const std::string dir = scalelab::testing::temp_dir();
+  const std::string path = dir + "/run.ckpt";
+  auto config = [&](PlannedSource& data, int threads) {
+    train::TrainConfig c = sampled_run(data);
+    c.steps = 12;
+    c.threads = threads;
+    c.checkpoint = path;
+    c.checkpoint_interval = 16 * 8;  // every step
+    return c;
+  };
+  // Stopped after 5 of 12 steps on 1 thread (the progress function throws, as a Lua one raising does).
+  auto stop_at_5 = [&](int threads) {
+    std::remove(path.c_str());
+    MarkovSource m(16, 16, 8, 5, 1);
+    PlannedSource d(m, 39);
+    train::TrainConfig c = config(d, threads);
+    c.progress = [](const train::Progress& p) {
+      if (p.step == 5) throw Error("stop here");
+    };
+    CHECK_THROWS_WITH(train::train(c), "stop here");
+  };
+  MarkovSource m0(16, 16, 8, 5, 1);
+  PlannedSource d0(m0, 39);
+  train::TrainConfig whole = config(d0, 1);
+  whole.checkpoint.clear();
+  const train::RunResult one_thread = train::train(whole);
+  CHECK(one_thread.note.empty());
+
+  // Resumed on the same count: bitwise the uninterrupted run, nothing to say.
+  stop_at_5(1);
+  const std::string at_5 = read_bytes(path);
+  MarkovSource m1(16, 16, 8, 5, 1);
+  PlannedSource d1(m1, 39);
+  const train::RunResult same = train::train(config(d1, 1));
+  REQUIRE(same.status == train::RunStatus::Done);
+  CHECK(same.note.empty());
+  CHECK(same.final_train_loss == one_thread.final_train_loss);
+
+  // Resumed on 2 threads: it goes on (a checkpoint must move to another machine) and says so.
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << at_5;
+  MarkovSource m2(16, 16, 8, 5, 1);
+  PlannedSource d2(m2, 39);
+  const train::RunResult other = train::train(config(d2, 2));
+  REQUIRE(other.status == train::RunStatus::Done);
+  CHECK(other.steps == 12);
+  CHECK(other.note ==
+        "resumed on 2 threads from a checkpoint made on 1: the continuation is not bitwise the one 1 thread gives; "
+        "threads = 1 for that");
+  CHECK_THAT(other.BriefReport(), Catch::Contains("(note: resumed on 2 threads from a checkpoint made on 1"));
+  // Its checkpoints are now of a run on 2 threads: resuming them on 2 says nothing more.
+  MarkovSource m3(16, 16, 8, 5, 1);
+  PlannedSource d3(m3, 39);
+  CHECK(train::train(config(d3, 2)).note.empty());
+  MarkovSource m4(16, 16, 8, 5, 1);
+  PlannedSource d4(m4, 39);
+  CHECK_THAT(train::train(config(d4, 1)).note, Catch::StartsWith("resumed on 1 thread from a checkpoint made on 2: "
+                                                                 "the continuation is not bitwise the one 2 threads give"));
+
+  // A checkpoint of the previous format (no thread count after the run's seconds) still resumes, on
+  // any count: what it was made on is not known.
+  const size_t version_at = 8 + std::string("scalelab-checkpoint-").size();
+  REQUIRE(at_5.substr(8, version_at - 8 + 1) == "scalelab-checkpoint-3");
+  std::string older = at_5.substr(0, at_5.size() - 8);
+  older[version_at] = '2';
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << older;
+  MarkovSource m5(16, 16, 8, 5, 1);
+  PlannedSource d5(m5, 39);
+  const train::RunResult legacy = train::train(config(d5, 1));
+  REQUIRE(legacy.status == train::RunStatus::Done);
+  CHECK(legacy.final_train_loss == one_thread.final_train_loss);
+  CHECK(legacy.note.empty());
+
+  // The simulated backend's numbers do not depend on the threads: nothing to say.
+  train::TrainConfig s = simulated_small(64 * 8 * 64);
+  s.checkpoint = dir + "/simulated.ckpt";
+  s.threads = 1;
+  s.progress = [](const train::Progress& p) {
+    if (p.step >= 8) throw Error("stop here");
+  };
+  CHECK_THROWS_WITH(train::train(s), "stop here");
+  s.progress = nullptr;
+  s.threads = 2;
+  const train::RunResult simulated = train::train(s);
+  CHECK(simulated.status == train::RunStatus::Done);
+  CHECK(simulated.note.empty());
+}
+
+TEST_CASE("a checkpoint that cannot be written does not lose the run: its result comes back with a note") {
+  const std::string dir = scalelab::testing::temp_dir();
+  const std::string folder = dir + "/checkpoints";
+  const std::string path = folder + "/run.ckpt";
+  auto config = [&](PlannedSource& data) {
+    train::TrainConfig c = sampled_run(data);
+    c.steps = 12;
+    c.checkpoint = path;
+    return c;
+  };
+  MarkovSource m0(16, 16, 8, 5, 1);
+  PlannedSource d0(m0, 39);
+  train::TrainConfig plain = config(d0);
+  plain.checkpoint.clear();
+  const train::RunResult expected = train::train(plain);
+
+  // The final checkpoint: its folder replaced by a file during the last step.
+  std::filesystem::remove_all(folder);
+  MarkovSource m1(16, 16, 8, 5, 1);
+  PlannedSource d1(m1, 39);
+  train::TrainConfig c = config(d1);
+  c.progress = [&](const train::Progress& p) {
+    if (p.step == p.steps) {
+      std::filesystem::remove_all(folder);
+      std::ofstream(folder) << "in the way";
+    }
+  };
+  train::RunResult r;
+  REQUIRE_NOTHROW(r = train::train(c));
+  CHECK(r.status == train::RunStatus::Done);
+  CHECK(r.steps == 12);
+  CHECK(r.final_train_loss == expected.final_train_loss);
+  CHECK(r.checkpoint_failed);
+  CHECK_THAT(r.note, Catch::StartsWith("the checkpoint " + path + " could not be written at step 12 (cannot write the "
+                                       "checkpoint " + path + ".tmp (Not a directory)") &&
+                         Catch::Contains("none was written there: this result holds the run's numbers, but resuming "
+                                         "it starts over"));
+  CHECK_THAT(r.BriefReport(), Catch::Contains("(note: the checkpoint " + path + " could not be written"));
+
+  // Checkpoints along the way: those the run cannot write are skipped, the run goes on, and the next
+  // ones (the folder back) are written.
+  std::filesystem::remove_all(folder);
+  MarkovSource m2(16, 16, 8, 5, 1);
+  PlannedSource d2(m2, 39);
+  c = config(d2);
+  c.checkpoint_interval = 16 * 8;  // every step
+  c.progress = [&](const train::Progress& p) {
+    if (p.step == 3) std::filesystem::remove_all(folder);
+    if (p.step == 6) std::filesystem::create_directories(folder);
+  };
+  REQUIRE_NOTHROW(r = train::train(c));
+  CHECK(r.status == train::RunStatus::Done);
+  CHECK(r.final_train_loss == expected.final_train_loss);
+  CHECK_FALSE(r.checkpoint_failed);
+  CHECK_THAT(r.note, Catch::StartsWith("the checkpoint " + path + " could not be written at step 4, and 2 later ones (") &&
+                         Catch::EndsWith("the run went on, and its last checkpoint, of step 12, was written"));
+  MarkovSource m3(16, 16, 8, 5, 1);
+  PlannedSource d3(m3, 39);
+  const train::RunResult resumed = train::train(config(d3));
+  CHECK(resumed.final_train_loss == expected.final_train_loss);
+  CHECK(resumed.steps == 12);  // the finished run, read back
+
+  // A disk that fills: in a child whose files may not grow past 4 KiB, every write of the checkpoint
+  // (tens of KiB) fails; the run ends with its numbers and says why.
+  std::filesystem::remove_all(folder);
+  const std::string message = scalelab::testing::in_child([&] {
+    std::signal(SIGXFSZ, SIG_IGN);
+    struct rlimit limit {};
+    limit.rlim_cur = limit.rlim_max = 4096;
+    ::setrlimit(RLIMIT_FSIZE, &limit);
+    MarkovSource m(16, 16, 8, 5, 1);
+    PlannedSource d(m, 39);
+    const train::RunResult full = train::train(config(d));
+    return str(train::status_name(full.status), " ", full.final_train_loss == expected.final_train_loss ? "same" : "other", " ",
+               full.note);
+  });
+  CHECK_THAT(message, Catch::StartsWith("done same the checkpoint " + path + " could not be written at step 12") &&
+                          Catch::Contains("File too large"));
 }

@@ -69,6 +69,51 @@ t.test("a checkpoint resumes to the same result", function()
   os.remove(path)
 end)
 
+t.test("a resume on another thread count goes on and says it is not the bitwise continuation", function()
+  local path = os.tmpname()
+  os.remove(path)
+  local function config(extra)
+    local c = { model = gpt, data = cycle_source(32, 16, 8, 3), steps = 12, checkpoint = path,
+                checkpoint_interval = 16 * 8 }
+    for k, v in pairs(extra) do c[k] = v end
+    return c
+  end
+  t.raises(function()
+    train.run(config{ threads = 1, progress = function(p) if p.step == 5 then error("stop here") end end })
+  end, "stop here")
+  local r = train.run(config{ threads = 2 })
+  t.eq(r.status, "done")
+  t.eq(r.steps, 12)
+  t.eq(r.note, "resumed on 2 threads from a checkpoint made on 1: the continuation is not bitwise the one 1 thread "
+    .. "gives; threads = 1 for that")
+  t.ok(tostring(r):find("(note: resumed on 2 threads", 1, true), tostring(r))
+  -- Its checkpoint is now of a run on 2 threads: on 2 again, nothing to say.
+  t.eq(train.run(config{ threads = 2 }).note, "")
+  os.remove(path)
+end)
+
+t.test("a run whose checkpoint cannot be written returns its result with a note saying so", function()
+  local folder = os.tmpname()
+  os.remove(folder)
+  t.ok(os.execute("mkdir " .. folder))
+  local path = folder .. "/run.ckpt"
+  local plain = train.run{ model = gpt, data = cycle_source(32, 16, 8, 3), steps = 6, threads = 1 }
+  -- The folder replaced by a file before the final checkpoint.
+  local r = train.run{ model = gpt, data = cycle_source(32, 16, 8, 3), steps = 6, threads = 1, checkpoint = path,
+    progress = function(p)
+      if p.step == p.steps then
+        os.remove(folder)
+        t.write_file(folder, "in the way")
+      end
+    end }
+  os.remove(folder)
+  t.eq(r.status, "done")
+  t.eq(r.train_loss, plain.train_loss)
+  t.eq(r.loss, plain.loss)
+  t.ok(r.note:find("the checkpoint " .. path .. " could not be written at step 6 (", 1, true), r.note)
+  t.ok(r.note:find("this result holds the run's numbers, but resuming it starts over", 1, true), r.note)
+end)
+
 t.test("backends: cpu and simulated are built in, auto picks one that runs here", function()
   local names = table.concat(train.backends(), " ")
   t.ok(names:find("cpu") and names:find("simulated"), names)

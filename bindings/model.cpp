@@ -29,7 +29,13 @@ int gpt(lua_State* L) {
   config.d_ff = args.integer("d_ff", 0);
   if (args.has("d_ff") && config.d_ff <= 0)
     fail("model.gpt: d_ff must be a positive integer (got ", config.d_ff, "), or left out for 4·d_model");
-  config.Validate();
+  try {
+    config.Validate();
+  } catch (const Interrupted&) {
+    throw;
+  } catch (const Error& e) {
+    fail("model.gpt: ", e.what());
+  }
   push(L, config);
   return 1;
 }
@@ -94,6 +100,31 @@ int to_table(lua_State* L) {
   return 1;
 }
 
+// m.vocab = 5: a shape is a value (train.run and a study's runs hold it), so it is read-only; say so
+// and give the model.gpt call that makes the changed one.
+int assign(lua_State* L) {
+  const GptConfig& c = check<GptConfig>(L, 1);
+  const std::string key = luaL_tolstring(L, 2, nullptr);
+  const std::string value = luaL_tolstring(L, 3, nullptr);
+  lua_pop(L, 2);
+  const std::pair<const char*, int64_t> fields[] = {{"vocab", c.vocab},     {"ctx", c.ctx},
+                                                    {"d_model", c.d_model}, {"n_layer", c.n_layer},
+                                                    {"n_head", c.n_head},   {"d_ff", c.ff()}};
+  std::string call;
+  bool known = false;
+  for (const auto& [name, current] : fields) {
+    const bool changed = key == name;
+    known = known || changed;
+    if (!changed && std::string(name) == "d_ff" && current == 4 * c.d_model) continue;  // the default
+    call += str(call.empty() ? "" : ", ", name, " = ", changed ? value : std::to_string(current));
+  }
+  if (!known)
+    fail("a model is read-only and has no field '", key, "' to set; its shape is vocab, ctx, d_model, n_layer, n_head "
+         "and d_ff: make another with model.gpt{ ", call, " } with the field changed");
+  fail("a model is read-only: ", key, " cannot be set on it; make another with the field changed: model.gpt{ ", call,
+       " }");
+}
+
 int equal(lua_State* L) {
   const GptConfig& a = check<GptConfig>(L, 1);
   const GptConfig& b = check<GptConfig>(L, 2);
@@ -132,6 +163,8 @@ int open_model(lua_State* L) {
   luaL_getmetatable(L, TypeName<GptConfig>::value);
   lua_pushcfunction(L, &bound<equal>);
   lua_setfield(L, -2, "__eq");
+  lua_pushcfunction(L, &bound<assign>);
+  lua_setfield(L, -2, "__newindex");
   lua_pop(L, 1);
 
   new_module(L, "Model shapes: model.gpt{...} and model.shape_for{...}.",

@@ -464,6 +464,17 @@ int run_as(lua_State* L, const char* function) {
                  function, format_count(static_cast<double>(sampler.given)).c_str(),
                  format_count(static_cast<double>(sampler.planned)).c_str());
   c.backend = args.string("backend", "cpu");
+  // An unknown name, said with the nearest one before the rest of the run is checked.
+  const std::vector<std::string> names = train::backend_names();
+  if (c.backend != "auto" && std::find(names.begin(), names.end(), c.backend) == names.end()) {
+    try {
+      train::make_backend(c.backend, 1, c.law);
+    } catch (const Interrupted&) {
+      throw;
+    } catch (const Error& e) {
+      fail(function, ": ", e.what());
+    }
+  }
   c.threads = static_cast<int>(args.count("threads", 0, 0, "CPU threads, 0: all cores"));
   if (c.threads > 4096) fail(function, ": threads must be in [0, 4096] (got ", c.threads, "; 0: all cores)");
   for (const char* key : {"law", "noise"})
@@ -522,7 +533,18 @@ int run_as(lua_State* L, const char* function) {
     // Ctrl-C while the run calls a Lua data source or progress function stops the run at its next
     // step (checkpoint written, result returned), rather than unwinding it from inside the callback.
     DeferInterrupt defer;
-    result = train::train(c);
+    try {
+      result = train::train(c);
+    } catch (const Interrupted&) {
+      throw;
+    } catch (const Error& e) {
+      // The trainer's errors name it "train:"; the user called train.run or train.simulate.
+      const std::string what = e.what();
+      if (what.rfind("train: ", 0) == 0) throw Error(str(function, ": ", what.substr(7)));
+      if (what.rfind("backend \"", 0) == 0 || what.rfind("unknown backend", 0) == 0)
+        throw Error(str(function, ": ", what));
+      throw;
+    }
   }
   if (result.status == train::RunStatus::Interrupted) {
     // The host's SIGINT handler also armed hooks that would turn Ctrl-C into a Lua error at the

@@ -62,6 +62,14 @@ std::string format_counted(double value, const std::string& noun) {
   return format_count(value) + " " + noun + (value == 1 ? "" : "s");
 }
 
+std::string format_counted(const std::string& number, const std::string& singular, const std::string& plural) {
+  return number + " " + (number == "1" ? singular : plural);
+}
+
+std::string format_counted(int64_t count, const std::string& singular, const std::string& plural) {
+  return format_counted(std::to_string(count), singular, plural);
+}
+
 std::string format_flops(double value) { return format_scientific(value, 2); }
 
 std::string format_bytes(double bytes) {

@@ -12,6 +12,11 @@ std::string format_count(double value);
 
 // A count and its noun, plural unless the count is 1: "1 document", "12 documents", "1.2k files".
 std::string format_counted(double value, const std::string& noun);
+// A number as written and its noun, singular when the number reads "1": "1 batch", "3 batches",
+// "1 epoch", "2.5 epochs".
+std::string format_counted(const std::string& number, const std::string& singular, const std::string& plural);
+// The same for an exact count: "1 batch", "12 batches".
+std::string format_counted(int64_t count, const std::string& singular, const std::string& plural);
 
 // FLOP counts in scientific notation with two significant digits: 1.2e+22 -> "1.2e22".
 std::string format_flops(double value);

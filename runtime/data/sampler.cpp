@@ -219,21 +219,21 @@ int64_t Permutation::inverse(int64_t j) const {
 // ---- RepetitionSampler --------------------------------------------------------------------------
 
 void SamplerOptions::Validate() const {
-  if (seq_len < 1) fail("sampler: seq_len must be a positive number of tokens (got ", seq_len, ")");
-  if (batch < 1) fail("sampler: batch must be a positive number of rows (got ", batch, ")");
-  if (tokens < 1) fail("sampler: tokens (D, the training tokens) must be positive (got ", tokens, ")");
+  if (seq_len < 1) fail("data.sampler: seq_len must be a positive number of tokens (got ", seq_len, ")");
+  if (batch < 1) fail("data.sampler: batch must be a positive number of rows (got ", batch, ")");
+  if (tokens < 1) fail("data.sampler: tokens (D, the training tokens) must be positive (got ", tokens, ")");
   if (unique_tokens < kAllTokens)
-    fail("sampler: unique_tokens must be ≥ 0 (got ", unique_tokens, "; 0 means = tokens, −1 the whole training split)");
+    fail("data.sampler: unique_tokens must be ≥ 0 (got ", unique_tokens, "; 0 means = tokens, −1 the whole training split)");
   if (tokens < batch * seq_len)
-    fail("sampler: tokens = ", tokens, " is less than one batch of batch·seq_len = ", batch * seq_len, " tokens");
+    fail("data.sampler: tokens = ", tokens, " is less than one batch of batch·seq_len = ", batch * seq_len, " tokens");
   if (!(validation >= 0 && validation < 1))
-    fail("sampler: validation must be a fraction of documents in [0, 1) (got ", validation, ")");
+    fail("data.sampler: validation must be a fraction of documents in [0, 1) (got ", validation, ")");
 }
 
 std::string SamplerStats::BriefReport() const {
   std::string text = str(format_count(double(tokens)), " of ", format_count(double(planned_tokens)),
                          " tokens delivered (", steps, " of ", planned_steps, " steps), ",
-                         format_significant(epochs, 4), " epochs over ", format_count(double(epoch_tokens)),
+                         format_counted(format_significant(epochs, 4), "epoch", "epochs"), " over ", format_count(double(epoch_tokens)),
                          " unique tokens; seen counts:");
   for (size_t k = 0; k < repetitions.size(); ++k)
     if (repetitions[k] > 0) text += str(" ", k, "×: ", format_count(double(repetitions[k])));
@@ -242,7 +242,7 @@ std::string SamplerStats::BriefReport() const {
 
 RepetitionSampler::RepetitionSampler(Corpus corpus, const SamplerOptions& options)
     : corpus_(std::move(corpus)), options_(options) {
-  if (corpus_.empty()) fail("sampler: no corpus given");
+  if (corpus_.empty()) fail("data.sampler: no corpus given");
   options_.Validate();
   split_ = Split::Make(corpus_, options_.validation);
   const int64_t T = options_.seq_len;
@@ -250,7 +250,7 @@ RepetitionSampler::RepetitionSampler(Corpus corpus, const SamplerOptions& option
                     : options_.unique_tokens == SamplerOptions::kAllTokens ? split_.train_tokens
                                                           : options_.tokens;
   if (U > split_.train_tokens)
-    fail("sampler: unique_tokens U = ", U, " (", format_count(double(U)), ") is larger than the training split of corpus ",
+    fail("data.sampler: unique_tokens U = ", U, " (", format_count(double(U)), ") is larger than the training split of corpus ",
          corpus_name(corpus_), ": ", split_.train_tokens, " tokens (", format_count(double(split_.train_tokens)),
          ") in ", format_counted(double(split_.train.size()), "document"), " (", split_.validation_tokens,
          " more are held out for validation); lower unique_tokens", options_.unique_tokens > 0 ? "" : " (it defaults to tokens)",
@@ -258,12 +258,12 @@ RepetitionSampler::RepetitionSampler(Corpus corpus, const SamplerOptions& option
   planned_rows_ = options_.tokens / (options_.batch * T) * options_.batch;
   windows_ = UniqueWindows(U, split_.train_tokens, options_.tokens, T, options_.batch);
   if (windows_ < 1)
-    fail("sampler: unique_tokens U = ", U, " holds no whole sequence of seq_len + 1 = ", T + 1,
+    fail("data.sampler: unique_tokens U = ", U, " holds no whole sequence of seq_len + 1 = ", T + 1,
          " tokens; raise unique_tokens or lower seq_len");
   // Fresh data (U left out) that the split holds only by repeating a sequence: every row needs the
   // token after its last target, so the split's last token is no target.
   if (options_.unique_tokens == 0 && planned_rows_ > windows_)
-    fail("sampler: tokens = ", options_.tokens, " of fresh data (no unique_tokens) needs ", planned_rows_,
+    fail("data.sampler: tokens = ", options_.tokens, " of fresh data (no unique_tokens) needs ", planned_rows_,
          " sequences of ", T, " targets, but the training split of corpus ", corpus_name(corpus_), " (",
          split_.train_tokens, " tokens) holds ", windows_, " (each also needs the token after it), so one would be "
          "repeated; give tokens <= ", windows_ / options_.batch * options_.batch * T, ", or unique_tokens = \"all\" to "
@@ -456,7 +456,7 @@ void HeldOutSource::restore(const std::string& state) {
 std::string HeldOutSource::Summary() const {
   return str("held-out source over ", corpus_name(corpus_), ": ", format_count(double(stream_.size())),
              " validation tokens in ", format_counted(double(split_.validation.size()), "document"), ", ", windows_, " sequences of ",
-             options_.seq_len, " (", batches_per_pass(), " batches of ", options_.batch, " per pass)");
+             options_.seq_len, " (", format_counted(batches_per_pass(), "batch", "batches"), " of ", options_.batch, " per pass)");
 }
 
 }  // namespace scalelab::data

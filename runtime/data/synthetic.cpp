@@ -89,20 +89,20 @@ void start_synthetic_corpus(const char* name, const std::string& description, do
 // ---- Markov -------------------------------------------------------------------------------------
 
 void MarkovOptions::Validate() const {
-  if (vocab < 2 || vocab > (int64_t{1} << 31)) fail("markov: vocab must be in [2, 2^31] (got ", vocab, ")");
-  if (order < 0) fail("markov: order must be ≥ 0 (got ", order, ")");
+  if (vocab < 2 || vocab > (int64_t{1} << 31)) fail("data.synthetic{ kind = \"markov\" }: vocab must be in [2, 2^31] (got ", vocab, ")");
+  if (order < 0) fail("data.synthetic{ kind = \"markov\" }: order must be ≥ 0 (got ", order, ")");
   if (support < 1 || support > vocab)
-    fail("markov: support must be in [1, vocab = ", vocab, "] (got ", support, ")");
+    fail("data.synthetic{ kind = \"markov\" }: support must be in [1, vocab = ", vocab, "] (got ", support, ")");
   double transitions = std::pow(double(vocab), order) * double(support);
   if (transitions > double(kMaxTransitions))
-    fail("markov: vocab^order · support = ", vocab, "^", order, " · ", support, " = ", format_count(transitions),
+    fail("data.synthetic{ kind = \"markov\" }: vocab^order · support = ", vocab, "^", order, " · ", support, " = ", format_count(transitions),
          " transitions is beyond the limit of ", format_count(double(kMaxTransitions)),
          "; lower vocab, order or support");
-  if (!std::isfinite(zipf) || zipf < 0) fail("markov: zipf must be a finite exponent ≥ 0 (got ", zipf, ")");
+  if (!std::isfinite(zipf) || zipf < 0) fail("data.synthetic{ kind = \"markov\" }: zipf must be a finite exponent ≥ 0 (got ", zipf, ")");
   if (!std::isfinite(spread) || spread < 0 || zipf - spread < 0)
-    fail("markov: spread must be ≥ 0 and ≤ zipf (got spread ", spread, ", zipf ", zipf, ")");
-  if (profiles < 1 || profiles > 256) fail("markov: profiles must be in [1, 256] (got ", profiles, ")");
-  if (!(epsilon > 0 && epsilon < 1)) fail("markov: epsilon must be in (0, 1) (got ", epsilon, ")");
+    fail("data.synthetic{ kind = \"markov\" }: spread must be ≥ 0 and ≤ zipf (got spread ", spread, ", zipf ", zipf, ")");
+  if (profiles < 1 || profiles > 256) fail("data.synthetic{ kind = \"markov\" }: profiles must be in [1, 256] (got ", profiles, ")");
+  if (!(epsilon > 0 && epsilon < 1)) fail("data.synthetic{ kind = \"markov\" }: epsilon must be in (0, 1) (got ", epsilon, ")");
 }
 
 MarkovSource::MarkovSource(const MarkovOptions& options) : options_(options) {
@@ -250,15 +250,15 @@ Corpus MarkovSource::Generate(int64_t tokens, int64_t document_tokens, uint64_t 
 // ---- Grammar ------------------------------------------------------------------------------------
 
 void GrammarOptions::Validate() const {
-  if (vocab < 2 || vocab > (int64_t{1} << 31)) fail("grammar: vocab must be in [2, 2^31] (got ", vocab, ")");
-  if (nonterminals < 1 || nonterminals > 512) fail("grammar: nonterminals must be in [1, 512] (got ", nonterminals, ")");
+  if (vocab < 2 || vocab > (int64_t{1} << 31)) fail("data.synthetic{ kind = \"grammar\" }: vocab must be in [2, 2^31] (got ", vocab, ")");
+  if (nonterminals < 1 || nonterminals > 512) fail("data.synthetic{ kind = \"grammar\" }: nonterminals must be in [1, 512] (got ", nonterminals, ")");
   if (min_rules < 1 || max_rules < min_rules || max_rules > vocab)
-    fail("grammar: need 1 ≤ min_rules ≤ max_rules ≤ vocab (got min_rules ", min_rules, ", max_rules ", max_rules,
+    fail("data.synthetic{ kind = \"grammar\" }: need 1 ≤ min_rules ≤ max_rules ≤ vocab (got min_rules ", min_rules, ", max_rules ", max_rules,
          ", vocab ", vocab, ")");
-  if (max_body < 0 || max_body > 64) fail("grammar: max_body must be in [0, 64] (got ", max_body, ")");
-  if (!std::isfinite(zipf) || zipf < 0) fail("grammar: zipf must be a finite exponent ≥ 0 (got ", zipf, ")");
+  if (max_body < 0 || max_body > 64) fail("data.synthetic{ kind = \"grammar\" }: max_body must be in [0, 64] (got ", max_body, ")");
+  if (!std::isfinite(zipf) || zipf < 0) fail("data.synthetic{ kind = \"grammar\" }: zipf must be a finite exponent ≥ 0 (got ", zipf, ")");
   if (!(branching >= 0 && branching < 0.98))
-    fail("grammar: branching (mean nonterminal children) must be in [0, 0.98) (got ", branching, ")");
+    fail("data.synthetic{ kind = \"grammar\" }: branching (mean nonterminal children) must be in [0, 0.98) (got ", branching, ")");
 }
 
 GrammarSource::GrammarSource(const GrammarOptions& options) : options_(options) {

@@ -137,22 +137,24 @@ int64_t heads_width(int64_t head_dim, double d) {
   return head;
 }
 
+bool search_aspect(const ShapeOptions& o, double log_target, GptConfig* out);
+
 }  // namespace
 
 GptConfig shape_for(const ShapeOptions& o) {
   if (!(o.params > 0) || !std::isfinite(o.params))
-    fail("shape_for: params must be a positive number of non-embedding parameters (got ", o.params, ")");
+    fail("model.shape_for: params must be a positive number of non-embedding parameters (got ", o.params, ")");
   // Parameter counts are int64: a target this far below the limit (9.2e18) keeps every shape the
   // search considers (within a factor 2 of the target, plus its embeddings) representable.
   constexpr double kMaxParams = 1e18;
   if (o.params > kMaxParams)
-    fail("shape_for: params = ", format_significant(o.params, 3), " is above the largest target supported, ",
+    fail("model.shape_for: params = ", format_significant(o.params, 3), " is above the largest target supported, ",
          format_significant(kMaxParams, 3), " non-embedding parameters (parameter counts are 64-bit integers)");
-  if (o.vocab <= 0 || o.ctx <= 0) fail("shape_for: vocab and ctx must be positive");
+  if (o.vocab <= 0 || o.ctx <= 0) fail("model.shape_for: vocab and ctx must be positive");
   // The search multiplies the head size by small counts: keep it far from the int64 limit.
   constexpr int64_t kMaxHeadDim = int64_t{1} << 30;
   if (o.head_dim < 0 || o.head_dim > kMaxHeadDim)
-    fail("shape_for: head_dim = ", o.head_dim, " must be between 1 and ", kMaxHeadDim, " (or 0 for the default)");
+    fail("model.shape_for: head_dim = ", o.head_dim, " must be between 1 and ", kMaxHeadDim, " (or 0 for the default)");
   const double log_target = std::log(o.params);
   GptConfig best;
   double best_error = std::numeric_limits<double>::infinity();
@@ -168,12 +170,33 @@ GptConfig shape_for(const ShapeOptions& o) {
     const double lo = static_cast<double>(make(128, 512, 4, 3, o).non_embedding_params());
     const double hi = static_cast<double>(make(1024, 4096, 16, 16, o).non_embedding_params());
     if (o.params < lo / 2 || o.params > hi * 2)
-      fail("shape_for: aspect = \"chinchilla\" has shapes from ", format_count(lo), " to ",
+      fail("model.shape_for: aspect = \"chinchilla\" has shapes from ", format_count(lo), " to ",
            format_count(hi), " non-embedding parameters; ", format_count(o.params),
            " is outside; use a numeric aspect (d_model / n_layer) instead");
     return best;
   }
-  if (!(o.aspect > 0)) fail("shape_for: aspect (d_model / n_layer) must be positive (got ", o.aspect, ")");
+  if (!(o.aspect > 0)) fail("model.shape_for: aspect (d_model / n_layer) must be positive (got ", o.aspect, ")");
+  GptConfig found;
+  if (search_aspect(o, log_target, &found)) return found;
+  // Below the smallest shape near the aspect (one layer a few heads wide): name the smallest target
+  // that has one, and its shape (vocab and ctx as asked), rather than only "no shape".
+  for (double target = o.params * 1.25; target <= kMaxParams; target *= 1.25) {
+    ShapeOptions larger = o;
+    larger.params = target;
+    if (!search_aspect(larger, std::log(target), &found)) continue;
+    const int64_t n = found.non_embedding_params();
+    fail("model.shape_for: params = ", format_count(o.params), " is below the smallest shape of aspect ",
+         format_significant(o.aspect, 3), " (d_model / n_layer): the smallest is ", found.Summary(),
+         " (model.shape_for{ params = ", n, " }); give params >= ", n,
+         ", a smaller aspect, or an exact shape with model.gpt{...}");
+  }
+  fail("model.shape_for: found no shape near ", format_count(o.params), " parameters");
+}
+
+namespace {
+
+// The numeric-aspect search of shape_for: false when no shape is near the aspect (a target too small).
+bool search_aspect(const ShapeOptions& o, double log_target, GptConfig* out) {
   // N ≈ 12·L·d² with d = aspect·L gives L ≈ (N / (12·aspect²))^(1/3); search around it.
   const double layers_guess = std::cbrt(o.params / (12 * o.aspect * o.aspect));
   const int64_t l_lo = std::max<int64_t>(1, static_cast<int64_t>(std::floor(layers_guess / 2)));
@@ -202,7 +225,7 @@ GptConfig shape_for(const ShapeOptions& o) {
                             std::fabs(std::log(static_cast<double>(c.d_model) / static_cast<double>(l) / o.aspect))});
     }
   }
-  if (candidates.empty()) fail("shape_for: found no shape near ", format_count(o.params), " parameters");
+  if (candidates.empty()) return false;
   // Of the shapes within 5% of the target N (or within 2% of the nearest, where none is that near),
   // the one nearest the aspect: ranking on N alone let d/L land anywhere from half to twice the
   // aspect (at aspect 64, 1e9 took d/L 33.5 over a d/L-64 shape 3% under the target). The runs' own
@@ -219,7 +242,10 @@ GptConfig shape_for(const ShapeOptions& o) {
         (c.aspect_error == chosen->aspect_error && c.n_error < chosen->n_error))
       chosen = &c;
   }
-  return chosen->config;
+  *out = chosen->config;
+  return true;
 }
+
+}  // namespace
 
 }  // namespace scalelab::model

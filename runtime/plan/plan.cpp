@@ -380,7 +380,7 @@ void set_data(Answer& a, const Law& law, double N, double D, double U) {
 std::string optimal_question(const OptimalOptions& o) {
   std::string q = "compute-optimal allocation at " + flops_text(o.compute);
   if (given(o.unique_tokens)) q += " with " + format_count(o.unique_tokens) + " unique tokens";
-  if (given(o.epochs)) q += " at " + format_significant(o.epochs, 4) + " epochs";
+  if (given(o.epochs)) q += " at " + format_counted(format_significant(o.epochs, 4), "epoch", "epochs");
   return q;
 }
 

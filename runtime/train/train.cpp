@@ -501,19 +501,19 @@ RunResult train(const TrainConfig& config) {
     const int64_t eval_batch_tokens = eval_B * eval_T;
     const std::string asked =
         config.eval_tokens > 0
-            ? str("eval_tokens = ", config.eval_tokens, " asks each evaluation for ", eval_batches, " batches of ",
+            ? str("eval_tokens = ", config.eval_tokens, " asks each evaluation for ", format_counted(eval_batches, "batch", "batches"), " of ",
                   eval_B, " × ", eval_T, " held-out tokens")
-            : str("each evaluation reads ", eval_batches, " batches of ", eval_B, " × ", eval_T,
+            : str("each evaluation reads ", format_counted(eval_batches, "batch", "batches"), " of ", eval_B, " × ", eval_T,
                   " held-out tokens (the default, eval_tokens = 0)");
     const int64_t remaining = eval->remaining_batches();
     if (remaining >= 0 && remaining < eval_batches)
-      fail("train: ", asked, ", but eval_data has only ", remaining, " batches (", remaining * eval_batch_tokens,
+      fail("train: ", asked, ", but eval_data has only ", format_counted(remaining, "batch", "batches"), " (", remaining * eval_batch_tokens,
            " tokens) to give; give eval_tokens <= ", remaining * eval_batch_tokens,
            " or a held-out source that cycles (sampler:held_out())");
     const int64_t pass = eval->batches_per_pass();
     if (config.eval_tokens > 0 && pass > 0 && pass <= kMaxCount / kMaxEvalPasses &&
         eval_batches > kMaxEvalPasses * pass)
-      fail("train: ", asked, ", but the held-out data holds ", pass, " batches (", pass * eval_batch_tokens,
+      fail("train: ", asked, ", but the held-out data holds ", format_counted(pass, "batch", "batches"), " (", pass * eval_batch_tokens,
            " tokens) and then repeats them: that is ", format_significant(double(eval_batches) / double(pass), 3),
            " passes over the same tokens, each measuring the same loss. Give eval_tokens <= ",
            kMaxEvalPasses * pass * eval_batch_tokens, " (", kMaxEvalPasses, " passes; one pass is ",
@@ -598,14 +598,14 @@ RunResult train(const TrainConfig& config) {
              "data.sampler{ tokens = ... }");
     if (accumulation > remaining)
       refuse(str("train: batch = ", batch, " rows takes ", accumulation, " of the sampler's batches of ", source_rows,
-                 " rows per optimizer step, but the sampler has only ", remaining, " batches (",
+                 " rows per optimizer step, but the sampler has only ", format_counted(remaining, "batch", "batches"), " (",
                  remaining * micro_tokens, " tokens) left to give; lower batch to at most ", remaining * source_rows,
                  " rows (a multiple of ", source_rows, "), or plan more tokens with data.sampler{ tokens = ... }"));
     const int64_t needed = (steps - state.step) * accumulation;
     if (needed > remaining)
       refuse(str("train: this run needs ", needed * micro_tokens, " tokens (", steps - state.step, " steps of ",
-                 batch, " × ", T, ") but the sampler has only ", remaining * micro_tokens, " (", remaining,
-                 " batches) left to give; train on at most tokens = ", remaining / accumulation * tokens_per_step,
+                 batch, " × ", T, ") but the sampler has only ", remaining * micro_tokens, " (", format_counted(remaining, "batch", "batches"),
+                 ") left to give; train on at most tokens = ", remaining / accumulation * tokens_per_step,
                  " (or leave tokens and steps out to train on what the sampler plans), or plan the run's tokens "
                  "with data.sampler{ tokens = ", steps * tokens_per_step, ", ... }"));
   }

@@ -244,6 +244,8 @@ local function model_failure(s, i, p, N, message)
   if not smallest then return text end
   local N_min = s.count == "all" and smallest.params or smallest.non_embedding_params
   if N_min <= N then return text end
+  -- model.shape_for's own account of its smallest shape is the study's below, in the study's terms.
+  text = text:gsub("( is below the smallest shape of aspect [^:]*): .*", "%1")
   local how = string.format("the smallest model the study's models build is N = %s (%d×%d, %d head%s; vocab %d, ctx %d)",
     fmt_count(N_min), smallest.n_layer, smallest.d_model, smallest.n_head, smallest.n_head == 1 and "" or "s",
     smallest.vocab, smallest.ctx)

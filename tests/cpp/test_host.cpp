@@ -208,7 +208,7 @@ TEST_CASE("a C++ exception in a script reports the script's line") {
   write_file(dir + "/shape.lua", "\n\nlocal m = model.gpt{ vocab = 256, ctx = 64, d_model = 100, n_layer = 2, n_head = 3 }\n");
   auto r = scalelab_run({dir + "/shape.lua"});
   CHECK(r.status == 1);
-  CHECK_THAT(r.err, Catch::Contains("shape.lua:3: d_model (100) must be divisible by n_head (3)"));
+  CHECK_THAT(r.err, Catch::Contains("shape.lua:3: model.gpt: d_model (100) must be divisible by n_head (3)"));
 }
 
 TEST_CASE("bad usage exits 2 with the usage line") {

@@ -374,7 +374,7 @@ TEST_CASE("an error from a library function called on the typed line names the l
   REQUIRE(shows(repl, "> "));
   // ... and a C++ one (lua::raise) alike.
   repl.send("model.gpt{ vocab = 0, ctx = 64, d_model = 64, n_layer = 2, n_head = 2 }\r");
-  REQUIRE(shows(repl, "stdin:1: vocab must be a positive integer"));
+  REQUIRE(shows(repl, "stdin:1: model.gpt: vocab must be a positive integer"));
   REQUIRE(shows(repl, "> "));
   // The traceback starts at the function the user called: the library's inner frames are left out.
   const std::string out = repl.output();

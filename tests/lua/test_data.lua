@@ -196,4 +196,21 @@ t.test("a native error through data's Lua wrappers names the user's line once", 
   t.eq(locations, 1, first)
 end)
 
+t.test("option errors name the function called, and one batch or epoch is singular", function()
+  t.raises(function() data.synthetic{ kind = "markov", vocab = 1 } end,
+    'data.synthetic{ kind = "markov" }: vocab must be in [2, 2^31] (got 1)')
+  t.raises(function() data.synthetic{ kind = "grammar", vocab = 16, max_body = 100 } end,
+    'data.synthetic{ kind = "grammar" }: max_body must be in [0, 64] (got 100)')
+  local c = data.synthetic{ kind = "markov", vocab = 16, tokens = 20000 }
+  t.raises(function() data.sampler{ corpus = c, seq_len = 8, batch = 2, tokens = 1000, validation = 1 } end,
+    "data.sampler: validation must be a fraction of documents in [0, 1) (got 1)")
+  t.raises(function() data.sampler{ corpus = c, seq_len = 8, batch = 2, tokens = 10 } end,
+    "data.sampler: tokens = 10 is less than one batch")
+  -- One epoch of its unique tokens: "1 epoch", not "1 epochs".
+  local s = data.sampler{ corpus = c, seq_len = 8, batch = 2, tokens = 160, unique_tokens = 160 }
+  for _ = 1, 10 do s:next_batch() end
+  local report = s:stats().report
+  t.ok(report:find(" 1 epoch over 160 unique tokens", 1, true), report)
+end)
+
 t.done()

@@ -51,7 +51,7 @@ t.test("a checkpoint path that names a folder (a trailing /) is refused before a
   local sampler = data.sampler{ corpus = corpus, tokens = 16 * 32 * 4, seq_len = 32, batch = 16 }
   t.raises(function()
     train.run{ model = gpt, data = sampler, threads = 1, progress = false, checkpoint = dir .. "/ck1/" }
-  end, "train: checkpoint = \"" .. dir .. "/ck1/\" names a folder; give the path of a file in it")
+  end, "train.run: checkpoint = \"" .. dir .. "/ck1/\" names a folder; give the path of a file in it")
   t.eq(io.open(dir .. "/ck1"), nil)
 end)
 

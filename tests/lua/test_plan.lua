@@ -43,6 +43,8 @@ end)
 t.test("fixed epochs and fewer unique tokens", function()
   local four = plan.optimal{ compute = 1e22, epochs = 4, law = datablations }
   t.near(four.epochs, 4, 1e-9)
+  local one = tostring(plan.optimal{ compute = 1e22, epochs = 1, law = datablations })
+  t.ok(one:find("^compute%-optimal allocation at 1%.00e22 FLOP at 1 epoch\n"), one)
   local prev = 0
   for _, u in ipairs { 200e9, 50e9, 10e9 } do
     local a = plan.optimal{ compute = 1e22, unique_tokens = u, law = datablations }

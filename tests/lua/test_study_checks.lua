@@ -686,8 +686,8 @@ study "x" {
   local code, out = scalelab(dir, "s.lua", "--dry-run")
   t.eq(code, 1, out)
   local message = out:match("scalelab: [^\n]*")
-  t.ok(message:find("scalelab: s.lua:3: study: model for sweep point 1 (N = 1.29k): shape_for: found no shape near 1.29k "
-    .. "parameters; ", 1, true), message)
+  t.ok(message:find("scalelab: s.lua:3: study: model for sweep point 1 (N = 1.29k): model.shape_for: params = 1.29k is below "
+    .. "the smallest shape of aspect 64 (d_model / n_layer); ", 1, true), message)
   t.eq(select(2, message:gsub("s%.lua:%d+: ", "")), 1, message)  -- located once, at the models key
   t.ok(message:find("the smallest model the study's models build is N = 23k (1×32, 2 heads; vocab 256, ctx 64)", 1, true), message)
   t.ok(message:find("raise the budget (this point's 1e9 FLOP would need about 3.2e11 for N = 23k", 1, true), message)

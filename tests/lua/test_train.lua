@@ -192,7 +192,7 @@ t.test("options that contradict the run are errors naming them, not dropped", fu
   no_held_out.held_out = nil
   -- eval_tokens with nothing to evaluate on: the run trained without a held-out loss, unsaid.
   t.raises(function() train.run{ model = gpt, data = no_held_out, steps = 2, threads = 1, eval_tokens = 1024 } end,
-    "train: eval_tokens = 1024 sets the held-out tokens of each evaluation, but this run has no held-out data")
+    "train.run: eval_tokens = 1024 sets the held-out tokens of each evaluation, but this run has no held-out data")
   t.eq(train.run{ model = gpt, data = no_held_out, steps = 2, threads = 1, eval_tokens = 0 }.status, "done")
   -- train.simulate always simulates: backend = "cpu" was dropped and the losses drawn.
   t.raises(function() train.simulate{ model = gpt, tokens = 1e5, batch = 8, seq_len = 16, backend = "cpu" } end,
@@ -293,8 +293,23 @@ train.run{ model = gpt, data = s, tokens = 1024, lr = 1e-3, threads = 1, progres
   t.ok(err:find("make a new data.sampler{...} with the same arguments", 1, true), err)
   local _, notes = err:gsub("note:", "")
   t.eq(notes, 1, err)  -- none for the first run, none before the error
-  t.ok(err:find("s.lua:8: train: the sampler has given every batch it planned", 1, true), err)
+  t.ok(err:find("s.lua:8: train.run: the sampler has given every batch it planned", 1, true), err)
   t.ok(not err:find("at most 0 rows", 1, true), err)
+end)
+
+t.test("train.run's and train.simulate's errors name them, and one batch is singular", function()
+  t.raises(function() train.run{ model = gpt, data = cycle_source(32, 16, 8, 1), tokens = 1000, backend = "cpux" } end,
+    'train.run: unknown backend "cpux"; did you mean "cpu"?')
+  t.raises(function() train.run{ model = gpt, steps = 1, batch = 1, seq_len = 8 } end, "train.run: data is missing")
+  t.raises(function() train.simulate{ model = gpt, steps = 1, batch = 1, seq_len = 80 } end,
+    "train.simulate: without data, give seq_len between 1 and the model's ctx (16)")
+  local c = data.synthetic{ kind = "markov", vocab = 16, tokens = 20000 }
+  local held_out = data.sampler{ corpus = c, seq_len = 16, batch = 2, tokens = 32 }  -- one batch, no more
+  t.raises(function()
+    train.run{ model = gpt, data = data.sampler{ corpus = c, seq_len = 16, batch = 2, tokens = 320 }, eval_data = held_out,
+               threads = 1 }
+  end, "train.run: each evaluation reads 16 batches of 2 × 16 held-out tokens (the default, eval_tokens = 0), but "
+    .. "eval_data has only 1 batch (32 tokens) to give")
 end)
 
 t.done()

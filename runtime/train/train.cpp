@@ -772,14 +772,15 @@ RunResult train(const TrainConfig& config) {
   if (result.status != RunStatus::Diverged && !config.checkpoint.empty()) save();
   if (failed_writes > 0) {
     const std::string more = failed_writes > 1 ? str(", and ", failed_writes - 1, failed_writes == 2 ? " later one" : " later ones") : "";
-    const std::string there = written_step >= 0 ? str("; the last checkpoint written there is of step ", written_step)
-                                                : "; none was written there";
     result.checkpoint_failed = last_write_failed;
+    std::error_code error;  // the folder may have gone with the file
+    const bool there = written_step >= 0 && std::filesystem::is_regular_file(config.checkpoint, error);
     if (last_write_failed)
       add_note(str("the checkpoint ", config.checkpoint, " could not be written at step ", first_failed_step, more,
-                   " (", first_failure, ")", there, ": this result holds the run's numbers, but resuming it ",
-                   written_step >= 0 ? str("goes back to step ", written_step) : std::string("starts over"),
-                   "; free the disk or give a checkpoint path you can write"));
+                   " (", first_failure, ")",
+                   there ? str("; the last one written there is of step ", written_step, ", where a resume goes back to")
+                         : std::string("; no checkpoint is there now, so a resume starts over"),
+                   "; make room, or give a checkpoint path you can write"));
     else
       add_note(str("the checkpoint ", config.checkpoint, " could not be written at step ", first_failed_step, more,
                    " (", first_failure, "); the run went on, and its last checkpoint, of step ", written_step,

@@ -2241,8 +2241,8 @@ TEST_CASE("a checkpoint that cannot be written does not lose the run: its result
   CHECK(r.checkpoint_failed);
   CHECK_THAT(r.note, Catch::StartsWith("the checkpoint " + path + " could not be written at step 12 (cannot write the "
                                        "checkpoint " + path + ".tmp (Not a directory)") &&
-                         Catch::Contains("none was written there: this result holds the run's numbers, but resuming "
-                                         "it starts over"));
+                         Catch::EndsWith("; no checkpoint is there now, so a resume starts over; make room, or give a "
+                                         "checkpoint path you can write"));
   CHECK_THAT(r.BriefReport(), Catch::Contains("(note: the checkpoint " + path + " could not be written"));
 
   // Checkpoints along the way: those the run cannot write are skipped, the run goes on, and the next
@@ -2262,11 +2262,28 @@ TEST_CASE("a checkpoint that cannot be written does not lose the run: its result
   CHECK_FALSE(r.checkpoint_failed);
   CHECK_THAT(r.note, Catch::StartsWith("the checkpoint " + path + " could not be written at step 4, and 2 later ones (") &&
                          Catch::EndsWith("the run went on, and its last checkpoint, of step 12, was written"));
+  // Writes that fail to the end leave the last one written, which a resume goes back to.
+  std::filesystem::remove(path);
+  MarkovSource m4(16, 16, 8, 5, 1);
+  PlannedSource d4(m4, 39);
+  c = config(d4);
+  c.checkpoint_interval = 16 * 8;
+  const std::string blocked = path + ".tmp";
+  c.progress = [&](const train::Progress& p) {
+    if (p.step == 9) std::filesystem::create_directories(blocked);  // the next writes cannot make their file
+  };
+  REQUIRE_NOTHROW(r = train::train(c));
+  std::filesystem::remove_all(blocked);
+  CHECK(r.final_train_loss == expected.final_train_loss);
+  CHECK(r.checkpoint_failed);
+  CHECK_THAT(r.note, Catch::StartsWith("the checkpoint " + path + " could not be written at step 10, and 2 later ones (") &&
+                         Catch::EndsWith("; the last one written there is of step 9, where a resume goes back to; "
+                                         "make room, or give a checkpoint path you can write"));
   MarkovSource m3(16, 16, 8, 5, 1);
   PlannedSource d3(m3, 39);
   const train::RunResult resumed = train::train(config(d3));
   CHECK(resumed.final_train_loss == expected.final_train_loss);
-  CHECK(resumed.steps == 12);  // the finished run, read back
+  CHECK(resumed.steps == 12);  // from the checkpoint of step 9, to the same end
 
   // A disk that fills: in a child whose files may not grow past 4 KiB, every write of the checkpoint
   // (tens of KiB) fails; the run ends with its numbers and says why.

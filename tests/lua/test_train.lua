@@ -111,7 +111,7 @@ t.test("a run whose checkpoint cannot be written returns its result with a note 
   t.eq(r.train_loss, plain.train_loss)
   t.eq(r.loss, plain.loss)
   t.ok(r.note:find("the checkpoint " .. path .. " could not be written at step 6 (", 1, true), r.note)
-  t.ok(r.note:find("this result holds the run's numbers, but resuming it starts over", 1, true), r.note)
+  t.ok(r.note:find("no checkpoint is there now, so a resume starts over", 1, true), r.note)
 end)
 
 t.test("backends: cpu and simulated are built in, auto picks one that runs here", function()

@@ -675,7 +675,7 @@ int open_train(lua_State* L) {
   using R = train::RunResult;
   Class<R>::define(
       L,
-      "The result of train.run: status, loss (final held-out), best_loss, train_loss, curve, "
+      "The result of train.run: status, message, note, loss (final held-out), best_loss, train_loss, curve, "
       "tokens, requested_tokens, flops, flops_palm, tokens_per_second, flops_per_second, mfu, params, "
       "non_embedding_params, wall_seconds, backend, device.",
       {},

@@ -55,6 +55,16 @@ t.test("--dry-run prints the plans and fits nothing", function()
   t.ok(not out:find("| approach |", 1, true), out)
 end)
 
+t.test("--help says what the demo is and names its own argument, the noise, and fits nothing", function()
+  for _, option in ipairs { "--help", "-h" } do
+    local code, out = t.run(t.scratch("approaches-help"), "'" .. script .. "' " .. option)
+    t.eq(code, 0, out)
+    t.ok(out:find("usage: scalelab scripts/approaches.lua [--dry-run | -n] [--jobs N | -j N] [--quiet | -q] [-- noise]", 1, true), out)
+    t.ok(out:find("-- noise ", 1, true) and out:find("default 0.005", 1, true), out)
+    t.ok(not out:find("| approach |", 1, true) and not out:find("runs planned", 1, true), out)
+  end
+end)
+
 t.test("a noise that is not a number is refused, saying where it goes", function()
   for _, args in ipairs { "-- lots", "-- 0.01 more", "-- 0.5" } do
     local code, out = t.run(t.scratch("approaches-bad"), "'" .. script .. "' " .. args)

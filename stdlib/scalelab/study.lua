@@ -1162,12 +1162,14 @@ doc(M.count_words, "study.count_words(count) -> what N counts in a study with pa
 doc(M.study, [[study "name" { sweep = ..., model = ..., hyper = ..., backend = ..., store = ..., fits = ..., questions = ... }
 Declares and runs a scaling study: trains the sweep's runs not yet in the store (resuming
 interrupted ones), fits the laws asked for, answers the questions and writes the report beside the
-store. Keys: description, data, model or models ({ aspect =, vocab =, ctx =, head_dim = } | "chinchilla" |
-function(N) -> model.gpt{...}), hyper (lr, batch, warmup, min_lr, weight_decay, beta1, beta2, clip:
-numbers or functions of the run), sweep, backend ("simulated" | "cpu" | "cuda" | "auto" |
+store. Keys: description, data, model or models ({ aspect =, vocab =, ctx =, head_dim =,
+shape = "chinchilla" | function(N) } | "chinchilla" | function(N) -> model.gpt{...}), params ("all",
+the default: N counts every parameter, Chinchilla's count | "non_embedding": Kaplan's N), hyper (lr,
+batch, warmup, min_lr, weight_decay, beta1, beta2, clip: numbers or functions of the run), sweep, backend ("simulated" | "cpu" | "cuda" | "auto" |
 { kind = "simulated", law = { E =, A =, B =, alpha =, beta = } or a Law (fit.published.chinchilla, a fitted
 fit.chinchilla or fit.data_constrained law), noise = (default 0: the relative spread of each run's held-out loss,
-e.g. 0.01) } | { kind = "cpu", threads = 4 } (trainer options) | function(run);
+e.g. 0.01) } | { kind = "law", law =, noise =, points = 20 } (each run's whole loss curve drawn from the law,
+every point with its own noise) | { kind = "cpu", threads = 4 } (trainer options) | function(run);
 a table without kind simulates when it gives law or noise, else trains as "auto"), store (path, default "<name>.db"), fits
 ({"isoflop", "chinchilla", "approach1", "kaplan", "data_constrained"}, or { name = options }: e.g.
 data_constrained = { base = "single_epoch" } fits the base law on the single-epoch runs without excess

@@ -307,8 +307,8 @@ void note_rule_params(const AllocationRule& rule, const Law& law, Answer& a) {
     default: break;
   }
   a.notes.push_back(str("the rule '", rule.name, "' counts non-embedding parameters (Kaplan et al.'s N), law '",
-                        law.name(), "' all of them if it counts as Chinchilla's, Muennighoff's, Besiroglu et al.'s "
-                        "and a study's laws do by default: the rule's models are larger than N by their embeddings"));
+                        law.name(), "' all of them (as Chinchilla's, Muennighoff's and Besiroglu et al.'s laws do, and a "
+                        "study's by default): the rule's models are larger than N by their embeddings"));
 }
 
 // An answer from a fitted law (or rule) that has no bootstrap samples has no intervals: it says so,
@@ -908,6 +908,7 @@ Answer returns(const fit::FittedLaw& fitted, const ReturnsOptions& options) {
   note_kaplan_joint(fitted.law, out);
   out.method = "numeric data-constrained optimum per budget";
   out.notes.push_back("return: the compute that unlimited unique data would need for the same loss, over the compute spent");
+  out.notes.push_back("marginal return: the effective FLOP gained since the row above, over the FLOP spent since it");
   return out;
 }
 

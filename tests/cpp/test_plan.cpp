@@ -542,7 +542,7 @@ TEST_CASE("a rule of non-embedding parameters read with a law of all parameters 
   o.candidates.push_back({"approach 1", fit::kMissing, fit::kMissing, plan::published::chinchilla_approach1()});
   const plan::Answer a = plan::compare(chinchilla, o);
   CHECK(noted(a) == 1);
-  CHECK_THAT(a.Summary(), Contains("the rule 'kaplan' counts non-embedding parameters (Kaplan et al.'s N), law 'chinchilla' all of them"));
+  CHECK_THAT(a.Summary(), Contains("the rule 'kaplan' counts non-embedding parameters (Kaplan et al.'s N), law 'chinchilla' all of them (as Chinchilla's, Muennighoff's and Besiroglu et al.'s laws do, and a study's by default)"));
   CHECK(noted(plan::optimal(plan::published::kaplan(), at(1e22), &chinchilla)) == 1);
   CHECK(noted(plan::optimal(plan::published::chinchilla_approach1(), at(1e22), &chinchilla)) == 0);
   CHECK(noted(plan::optimal(plan::published::kaplan(), at(1e22))) == 0);  // no law: nothing read

@@ -62,6 +62,10 @@ t.test("fixed epochs and fewer unique tokens", function()
   t.eq(#curve.rows, 11)
   t.near(curve.rows[1]["return"], 1, 1e-3)
   t.ok(curve.rows[11]["return"] < 0.2)
+  -- Both fraction columns are explained beneath the table.
+  t.ok(tostring(curve):find("note: return: the compute that unlimited unique data would need", 1, true), tostring(curve))
+  t.ok(tostring(curve):find("note: marginal return: the effective FLOP gained since the row above, over the FLOP spent since it", 1, true),
+    tostring(curve))
 end)
 
 t.test("approach-1 table and Gopher comparison", function()

@@ -194,13 +194,17 @@ end
 local fits = { isoflop = { bootstrap = 400 } }
 if rawget(_G, "fit") and fit.chinchilla then fits.chinchilla = { bootstrap = 100 } end
 
+-- What N counts: Kaplan's N, without the embeddings (at this scale they would swamp the trend).
+-- Every answer below names it, as the report does.
+local params_count = "non_embedding"
+local N_counts = params_count == "all" and "parameters" or "non-embedding parameters"
 local s = study "quickstart" {
   description = "Chinchilla's approach 2 on a synthetic grammar of known entropy"
     .. (entropy and string.format(" (%.4f nats/token)", entropy) or "")
     .. (have_trainer and ", trained on this machine (backend auto: its GPU if it has one, else its CPU)." or ", on the simulated backend (no trainer in this build)."),
   data = source,
   model = family,
-  params = "non_embedding",  -- Kaplan's N: at this scale embeddings would swamp the trend
+  params = params_count,  -- Kaplan's N (above)
   sweep = plan_sweep(top_budget),
   hyper = { lr = learning_rate, batch = 16 },
   backend = backend,
@@ -222,8 +226,8 @@ for _, a in ipairs(s.answers or {}) do
     if ok_iv and type(iv) == "table" and iv.N then
       range = string.format(" (95%%: %s to %s)", core.format_count(iv.N[1]), core.format_count(iv.N[2]))
     end
-    print(string.format("\nWith %s FLOP (100x the largest budget), the %s fit says: train N = %s parameters%s on D = %s tokens.",
-      core.format_flops(question_compute), a.law, core.format_count(N), range, core.format_count(D)))
+    print(string.format("\nWith %s FLOP (100x the largest budget), the %s fit says: train N = %s %s%s on D = %s tokens.",
+      core.format_flops(question_compute), a.law, core.format_count(N), N_counts, range, core.format_count(D)))
   end
 end
 if entropy and s.fits and s.fits.chinchilla then
@@ -255,7 +259,7 @@ if entropy and s.fits and s.fits.chinchilla then
   print(fixed)
   local answer = plan.optimal { compute = question_compute, law = fixed }
   local iv = answer.intervals
-  print(string.format("With E known, at %s FLOP: train N = %s parameters (95%%: %s to %s) on D = %s tokens.",
-    core.format_flops(question_compute), core.format_count(answer.N), core.format_count(iv.N[1]), core.format_count(iv.N[2]),
+  print(string.format("With E known, at %s FLOP: train N = %s %s (95%%: %s to %s) on D = %s tokens.",
+    core.format_flops(question_compute), core.format_count(answer.N), N_counts, core.format_count(iv.N[1]), core.format_count(iv.N[2]),
     core.format_count(answer.D)))
 end

@@ -87,8 +87,9 @@ t.test("the quickstart trains its IsoFLOP sweep, fits, and answers the planning 
   -- The IsoFLOP analysis uses its budgets' minima; the answers come with intervals.
   t.ok(out:find("IsoFLOP (approach 2): N_opt", 1, true), "IsoFLOP analysis")
   for _, law in ipairs { "chinchilla", "isoflop" } do
-    local N, lo, hi = out:match("the " .. law .. " fit says: train N = (%S+) parameters %(95%%: (%S+) to (%S+)%)")
-    t.ok(N and lo and hi, "the " .. law .. " answer with its interval")
+    -- N counts what the study's N counts (params = "non_embedding"), and the sentence says so.
+    local N, lo, hi = out:match("the " .. law .. " fit says: train N = (%S+) non%-embedding parameters %(95%%: (%S+) to (%S+)%)")
+    t.ok(N and lo and hi, "the " .. law .. " answer with its interval, in non-embedding parameters")
   end
   -- The free fit's E is compared with the true entropy, and the verdict matches the numbers printed.
   local lo, hi, truth = out:match("Fitted irreducible loss E = %S+ %(95%%: (%S+) to (%S+)%); the grammar's true entropy is (%S+) nats/token")
@@ -102,7 +103,8 @@ t.test("the quickstart trains its IsoFLOP sweep, fits, and answers the planning 
       t.ok(by and math.abs(by - math.max(lo - truth, truth - hi)) < 2e-3, "the verdict: misses, by the printed gap")
     end
   end
-  t.ok(out:find("With E known, at 4.6e12 FLOP: train N = ", 1, true), "the answer with E held at the entropy")
+  t.ok(out:find("With E known, at 4.6e12 FLOP: train N = %S+ non%-embedding parameters %(95%%: "),
+    "the answer with E held at the entropy, in non-embedding parameters")
   t.ok(out:find("(held)", 1, true), "E is held in the second fit")
   local md = read(dir .. "/qs.report.md")
   t.ok(md and md:find("compute-optimal allocation at 4.64e12 FLOP", 1, true), "the Markdown report holds the question")

@@ -1365,7 +1365,10 @@ int open_fit(lua_State* L) {
         "fit.observations{ N = {...}, D = {...}, loss = {...} [, U =, C =, S =, weight =, run =] } -> Observations; "
         "fit.observations(rows): a list of rows { N =, D =, loss =, ... } such as a study's s:observations()"},
        {"read_csv", &bound<read_csv>,
-        "fit.read_csv(path [, { N = \"params\", D = \"tokens\", loss = \"loss\", ... }]) -> Observations"},
+        "fit.read_csv(path [, mapping]) -> Observations: the file's columns named N, D, loss (and U, C, S, weight, "
+        "run where present); a mapping names the columns to read instead, and only those: { N = \"params\", "
+        "D = \"tokens\", U = \"unique_tokens\", loss = \"loss\" } reads a scalelab results export (an empty U is a "
+        "run on fresh tokens, U = D)"},
        {"chinchilla", &bound<chinchilla>,
         "fit.chinchilla(obs [, { bootstrap = 0, free =, tie =, init =, bounds =, grid =, starts =, huber_delta = 1e-3, "
         "... }]) -> law: E + A/N^alpha + B/D^beta, fitted as Hoffmann et al. did (help(fit): the options)"},

@@ -374,6 +374,7 @@ Observations read_csv(const std::string& path, const std::map<std::string, std::
 
   std::map<std::string, std::vector<double>> columns;
   std::vector<std::string> runs;
+  std::vector<size_t> fresh_rows;  // rows whose U is empty: U = D
   size_t line_number = 1;
   while (std::getline(in, line)) {
     ++line_number;
@@ -388,6 +389,16 @@ Observations read_csv(const std::string& path, const std::map<std::string, std::
         runs.push_back(text);
         continue;
       }
+      // An empty U is a run on fresh tokens, U = D (as a row without U is to fit.observations): a
+      // results export leaves unique_tokens empty for every run not given U.
+      if (ours == "U" && text.find_first_not_of(" \t\r") == std::string::npos) {
+        if (!position.count("D"))
+          fail("fit.read_csv: ", path, ":", line_number, ": column '", map[ours], "' (U) is empty, which means fresh "
+               "tokens (U = D), but no column is mapped to D; map one: { D = \"<header>\", ... }");
+        fresh_rows.push_back(columns["U"].size());
+        columns["U"].push_back(0);  // D, set below once the row's D is read
+        continue;
+      }
       char* end = nullptr;
       double value = std::strtod(text.c_str(), &end);
       if (text.empty() || *end != '\0')
@@ -399,6 +410,7 @@ Observations read_csv(const std::string& path, const std::map<std::string, std::
       columns[ours].push_back(value);
     }
   }
+  for (size_t row : fresh_rows) columns["U"][row] = columns["D"][row];
   Observations obs;
   for (auto& [ours, values] : columns) obs.SetColumn(ours, std::move(values));
   if (!runs.empty()) obs.SetRuns(std::move(runs));

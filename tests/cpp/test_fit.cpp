@@ -272,6 +272,11 @@ TEST_CASE("read_csv: mapping, missing columns, bad numbers and ragged rows") {
   CHECK_THROWS_WITH(read_csv(bad, {}), Catch::Contains("has a loss column but none named N, D or C") &&
                                            Catch::Contains("it is a scalelab results export: fit.read_csv(\"" + bad +
                                                            "\", { N = \"params\", D = \"tokens\""));
+  // The mapping that error gives reads the export: its empty unique_tokens (a run on fresh data) is U = D.
+  Observations exported = read_csv(bad, {{"N", "params"}, {"D", "tokens"}, {"U", "unique_tokens"}, {"loss", "loss"}});
+  CHECK(exported.column("U") == std::vector<double>{1e8});
+  CHECK_THROWS_WITH(read_csv(bad, {{"N", "params"}, {"U", "unique_tokens"}, {"loss", "loss"}}),
+                    Catch::Contains("(U) is empty, which means fresh tokens (U = D), but no column is mapped to D"));
   {
     std::ofstream out(bad);
     out << "size,loss\n1e6,3.1\n";

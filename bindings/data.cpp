@@ -686,7 +686,7 @@ int open_data(lua_State* L) {
         "[, order_seed = seed] [, validation = 0.01] } -> Sampler"},
        {"held_out", &bound<held_out>, "held_out{ corpus = [, seq_len =, batch =, validation = 0.01] } -> HeldOut"},
        {"unique_windows", &bound<unique_windows>,
-        "unique_windows(U, train_tokens, tokens, seq_len, batch) -> the whole sequences of seq_len targets a sampler "
+        "data.unique_windows(U, train_tokens, tokens, seq_len, batch) -> the whole sequences of seq_len targets a sampler "
         "of these options trains on (its U in use is that times seq_len)"}});
   return 1;
 }

@@ -1389,7 +1389,8 @@ int open_fit(lua_State* L) {
         "as a study's runs or store:curve give them; loss 'auto' reads held-out loss where every run has two or "
         "more eval points"},
        {"power_law", &bound<power_law>,
-        "fit.power_law{ x = {...}, y = {...} [, input = \"C\", output = \"N_opt\", bootstrap = n] } -> law y = k*x^a"},
+        "fit.power_law{ x = {...}, y = {...} [, input = \"C\" (what x is: N, D, U, C or S), output = \"y\" (what y is "
+        "called, e.g. \"N_opt\"), bootstrap = 0, seed = 1] } -> law y = k*x^a, fitted by least squares in ln y"},
        {"extrapolate", &bound<extrapolate>,
         "fit.extrapolate(law, obs, { below = C, ...options }) -> fit below C, errors on the runs above"},
        {"interval", &bound<interval>,

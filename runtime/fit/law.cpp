@@ -502,7 +502,8 @@ std::string FittedLaw::Summary() const {
       out << ", R² undefined (every observed value is the same: no variation to explain) and RMSE ";
     else
       out << ", R² " << format_significant(r2, 4) << " and RMSE ";
-    out << format_significant(rmse, 3) << " in ln L\n";
+    // The residuals are of ln(output): the loss's, or a power law's y (N_opt, ...).
+    out << format_significant(rmse, 3) << " in ln " << (law.output() == "loss" ? "L" : law.output()) << "\n";
     out << "  starts " << starts << ", converged " << starts_converged << ", at the best objective "
         << starts_at_best << "; " << format_duration(seconds);
     if (!samples.empty()) out << "; bootstrap " << samples.size() << " resamples";

@@ -188,6 +188,8 @@ t.test("kaplan, power law, isoflop", function()
   local pl = fit.power_law{ x = { 1e18, 1e19, 1e20 }, y = { 1e8, 10 ^ 8.5, 1e9 }, output = "N_opt" }
   t.near(pl.params.a, 0.5, 1e-9)
   t.near(pl:predict{ C = 1e22 }, 1e10, 1e-6)
+  -- Its fit quality is in ln N_opt, the output it was given, not in the ln L of a loss law.
+  t.ok(tostring(pl):find(" in ln N_opt\n", 1, true) and not tostring(pl):find("in ln L", 1, true), tostring(pl))
   -- IsoFLOP runs from the Chinchilla law at three budgets.
   local c = fit.published.chinchilla
   local IN, ID, IC, IL = {}, {}, {}, {}

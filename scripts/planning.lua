@@ -1,12 +1,14 @@
--- Planning questions with the published laws: the numbers of REFERENCE.md, reproduced, and where
--- the published laws disagree with each other (which matters more for a plan than any one number).
+-- Planning questions answered with the published laws (Hoffmann et al. 2022, Besiroglu et al. 2024,
+-- Muennighoff et al. 2023, Sardana et al. 2023): Chinchilla's table reproduced, and where the
+-- published laws disagree with each other (which matters more for a plan than any one number).
 --   scalelab scripts/planning.lua
 -- It takes no options: --help (-h) prints these lines; anything else is bad usage (status 2).
 local own_arg = rawget(_G, "arg")
 if type(own_arg) == "table" and own_arg[1] ~= nil then
   if own_arg[1] == "--help" or own_arg[1] == "-h" then
-    print("Planning questions with the published laws: the numbers of REFERENCE.md, reproduced, and where the\n"
-      .. "published laws disagree with each other.\nusage: scalelab scripts/planning.lua   (no options)")
+    print("Planning questions answered with the published laws (Hoffmann et al. 2022, Besiroglu et al. 2024,\n"
+      .. "Muennighoff et al. 2023, Sardana et al. 2023): Chinchilla's table reproduced, and where the published\n"
+      .. "laws disagree with each other.\nusage: scalelab scripts/planning.lua   (no options)")
     os.exit(0)
   end
   io.stderr:write("scalelab: planning.lua takes no options (got ", table.concat(own_arg, " "),

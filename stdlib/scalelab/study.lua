@@ -978,6 +978,10 @@ local function run_study(name, spec, where)
   -- default, all parameters, adds nothing: runs stored before keep their identity).
   if identity.implementation == "study" and s.count ~= "all" then identity.N_counts = s.count end
   s.backend_kind, s.backend_identity, s.backend_run = kind, identity, run_fn
+  -- Both are the study's own closures, listed by help(s): say what they are.
+  doc(s.family, "s.family(N [, point, count]) -> the model.gpt shape the study trains for a target N (its model key)")
+  doc(s.backend_run, "s.backend_run(run, context) -> trains or simulates one planned run on the study's backend "
+    .. "(the executor calls it; s.runs holds the plan)")
   s.data_identity = describe_data(spec.data)
   s.point_keys = spec.point_keys
   s.repeat_data = spec.repeat_data

@@ -25,6 +25,24 @@ local function no_internal(text)
     and not text:find("results.lua", 1, true) and not text:find("analysis.lua", 1, true), "internal location in:\n" .. text)
 end
 
+t.test("help(study.study) names every key a study and its model spec accept", function()
+  local dir = t.fresh_dir(root)
+  local _, help_text = scalelab(dir, [[-e 'help(study.study)']])
+  -- The keys the study accepts, as its unknown-key error lists them.
+  for _, declaration in ipairs { [[study "x" { bogus = 1 }]],
+      [[study "x" { model = { bogus = 1 }, sweep = sweep.list{ { N = 1e5, D = 1e6 } }, backend = "simulated" }]] } do
+    local code, out = scalelab(dir, "-e '" .. declaration .. "'")
+    t.eq(code, 1, out)
+    local valid = out:match("unknown key 'bogus' %(valid keys: ([^)]+)%)")
+    t.ok(valid, out)
+    for key in (valid or ""):gmatch("[%w_]+") do
+      t.ok(help_text:find("%f[%w_]" .. key .. "%f[^%w_]"), "help(study.study) names the key " .. key .. ":\n" .. help_text)
+    end
+  end
+  -- The backend kinds a study accepts, "law" among them (scripts/approaches.lua uses it).
+  t.ok(help_text:find('kind = "law"', 1, true), help_text)
+end)
+
 t.test("the default backend trains: without data the study says to give data or ask for simulated", function()
   local dir = script([[
 study "x" {

@@ -830,18 +830,20 @@ int open_plan(lua_State* L) {
   new_module(
       L,
       "Planning questions answered with a scaling law. Each takes law = (a Law; without it the call returns a "
-      "Question answered later by question:answer(law)), and gpu =, gpus =, mfu = to price the training compute.",
+      "Question answered later by question:answer(law)), and gpu =, gpus =, mfu =, peak = (as plan.cost) to price the "
+      "training compute.",
       {{"optimal", &bound<optimal>,
         "plan.optimal{ compute = C [, unique_tokens = U | epochs = e] [, law = L] [, allocation = rule] [, method = "
-        "\"auto\"|\"closed_form\"|\"numeric\"] } -> Answer (.N, .D, .tokens_per_param, .loss, .epochs) or a Question"},
+        "\"auto\"|\"closed_form\"|\"numeric\"] [, grid = 241 (numeric: points over ln N before refining)] } -> Answer "
+        "(.N, .D, .tokens_per_param, .loss, .epochs) or a Question"},
        {"loss", &bound<loss>, "plan.loss{ N =, D = [, unique_tokens =], law = } -> Answer with .loss"},
        {"compute_for", &bound<compute_for>,
         "plan.compute_for{ loss = [, unique_tokens =], law = } -> the least compute whose optimal run reaches the loss"},
        {"inference", &bound<inference>,
-        "plan.inference{ loss = | compute =, inference_tokens = T, law = } -> N, D minimising 6·N·D + 2·N·T at the "
+        "plan.inference{ loss = | compute =, inference_tokens = T [, unique_tokens = U], law = } -> N, D minimising 6·N·D + 2·N·T at the "
         "target loss (Sardana et al.), with the saving over the compute-optimal run"},
        {"compare", &bound<compare>,
-        "plan.compare{ compute = C, law =, candidates = { Gopher = { N = 280e9, D = 300e9 }, kaplan = "
+        "plan.compare{ compute = C [, unique_tokens = U], law =, candidates = { Gopher = { N = 280e9, D = 300e9 }, kaplan = "
         "plan.published.kaplan } } -> rows: loss, gap to the optimum, efficiency"},
        {"table", &bound<table>,
         "plan.table{ params = { 400e6, 1e9, ... }, law = | allocation = } -> compute-optimal FLOPs and tokens per size"},
@@ -850,7 +852,7 @@ int open_plan(lua_State* L) {
        {"cost", &bound<cost>,
         "plan.cost{ flops = C [, gpu = \"A100\"|\"H100\"|\"H200\"] [, peak = FLOP/s] [, gpus = 1] [, mfu = 0.4] } -> Cost"},
        {"allocation", &bound<allocation>,
-        "plan.allocation{ N = power_law [, D = power_law] [, name =] } or plan.allocation{ isoflop = fit.isoflop(obs) } "
+        "plan.allocation{ N = power_law [, D = power_law] [, name =] [, doc = text] } or plan.allocation{ isoflop = fit.isoflop(obs) } "
         "or plan.allocation{ approach1 = fit.approach1(runs) } -> an allocation rule from power laws of C "
         "(fit.power_law results, an analysis's N_law and D_law, or { k =, a = }); the laws' bootstrap samples give "
         "its answers intervals; one from fit.isoflop or fit.approach1 knows the compute it was fitted on, and its "

@@ -23,10 +23,12 @@ end
 
 doc("figure", figure.figure,
   "plot.figure{ title =, xlabel =, ylabel =, xlog =, ylog =, xrange = {lo, hi}, yrange =, xformat =, yformat =,\n" ..
-  "  colorbar = { label =, log =, format = }, legend = 'top right'|'outside'|false, width =, height = } -> figure\n" ..
-  "Add series with f:points{ x =, y = [, z =, label =, color =, marker =, size =] }, f:line{ x =, y = [, dash =, width =] },\n" ..
-  "f:band{ x =, low =, high = }, f:errorbars{ x =, y =, low =, high = }, f:text{ x =, y =, text = }, f:vline{ x = },\n" ..
-  "f:hline{ y = }; z gives colours from the colour scale. Formats: count (7.02B), flops (10^{21}), power, number, percent.\n" ..
+  "  colorbar = { label =, log =, range = {lo, hi}, format = }, legend = 'top right'|'top left'|'bottom right'|\n" ..
+  "  'bottom left'|'center right'|'center left'|'outside'|'below'|false, legend_font_size =, width =, height =,\n" ..
+  "  grid = true, headroom = (a fraction of the y span left empty above the data, for the legend) } -> figure\n" ..
+  "Add series with f:points{ x =, y = [, z =, label =, color =, marker =, size =] },\n" ..
+  "f:line{ x =, y = [, dash =, width =] }, f:band{ x =, low =, high = }, f:errorbars{ x =, y =, low =, high = },\n" ..
+  "f:text{ x =, y =, text = }, f:vline{ x = }, f:hline{ y = }; z gives colours from the colour scale. Formats: count (7.02B), flops (10^{21}), power, number, percent.\n" ..
   "f:save 'name.svg' (or .png, .pdf) writes the figure and beside it name.gp (script) and name.dat (data); f:show().")
 doc("escape", figure.escape,
   "plot.escape(text) -> text that labels show literally: titles and labels are gnuplot enhanced text, where\n" ..
@@ -35,7 +37,8 @@ doc("panels", figure.panels,
   "plot.panels{ fig1, fig2, ..., columns =, title =, width =, height = } -> figures side by side, saved as one")
 doc("ticks", figure.ticks, "plot.ticks(lo, hi, log, format) -> { {value, label, minor}, ... }: the axis ticks a figure uses")
 doc("loss_compute", figures.loss_compute,
-  "plot.loss_compute(runs [, law] [, { compute =, curves = true, frontier = true, title = }]) -> figure\n" ..
+  "plot.loss_compute(runs [, law] [, { compute =, curves = true, frontier = true, title =, label = (the law's legend\n" ..
+  "  entry) }]) -> figure\n" ..
   "Loss against compute for every run (and its training curve), coloured by N; the compute-efficient frontier;\n" ..
   "the law's compute-optimal loss, extended to `compute` (Kaplan fig. 1, Chinchilla fig. 1): solid over the runs'\n" ..
   "compute, dashed beyond it (extrapolated); `compute` needs a law.")

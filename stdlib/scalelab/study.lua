@@ -846,6 +846,13 @@ local function print_plan(s, runs, duplicates, status_of, store_problem, jobs_as
     lines[#lines + 1] = string.format("note: the store cannot be read, so the statuses above take it for empty, and "
       .. "running the study would stop before training: %s", store_problem)
   end
+  local unwritable = not store_problem and executor.store_unwritable(s.store_path)
+  if unwritable then
+    lines[#lines + 1] = string.format("note: the store %s is read-only (%s): %s", s.store_path, unwritable,
+      todo_count == 0 and "every run is done, so running the study reads it and writes the report without training"
+        or string.format("running the study would stop before training %s (copy the store somewhere writable, "
+          .. "or chmod u+w it)", core.format_counted(todo_count, "run")))
+  end
   if s.backend_missing and todo > 0 then
     lines[#lines + 1] = string.format("note: backend %s cannot train on this machine (%s); running the study here "
       .. "would stop before training", s.backend_kind, s.backend_missing)
@@ -1077,7 +1084,8 @@ local function run_study(name, spec, where)
   if backends.simulates(kind) then
     for _, r in ipairs(runs) do r.simulated = true end
   end
-  local ok_run, run_error = pcall(executor.execute, s, { jobs = options.jobs or spec.jobs, executor = spec.executor })
+  local ok_run, run_error = pcall(executor.execute, s, { jobs = options.jobs or spec.jobs, executor = spec.executor,
+                                                         report = spec.report })
   if not ok_run then
     local message = tostring(run_error)
     -- Ctrl-C: what was done is kept, and the study says so at the user's line (the host exits 130).

@@ -478,4 +478,118 @@ print("LOSS " .. s.runs[1].loss)
     .. "it changes what the runs compute, give the study a new store", 1, true), out)
 end)
 
+-- ---- A store that cannot be written ---------------------------------------------------------------------
+
+-- Runs `scalelab <args>` in `dir` as a user whom file modes stop: this user when not root; as root
+-- (whom chmod does not stop), as nobody through setpriv. Skips the test where neither can be had,
+-- or where chmod a-w does not stop that user from writing `probe` (a file system that ignores modes).
+local function run_unprivileged(dir, args, env, probe)
+  local prefix = ""
+  for k, v in pairs(env or {}) do prefix = prefix .. k .. "='" .. v .. "' " end
+  local id = io.popen("id -u")
+  local uid = id:read("l")
+  id:close()
+  local as = ""
+  if uid == "0" then
+    as = "setpriv --reuid=65534 --regid=65534 --clear-groups "
+    if not os.execute(as .. "true 2>/dev/null") then
+      t.skip("running as root, whom chmod does not stop, and setpriv cannot run the study as user nobody here")
+    end
+  end
+  if probe and os.execute(string.format("%s/bin/sh -c 'test -w \"%s\"'", as, probe)) then
+    t.skip("chmod a-w did not stop " .. (as == "" and "this user" or "nobody") .. " from writing " .. probe)
+  end
+  local err_path = os.tmpname()
+  local code = os.execute(string.format("cd '%s' && %s%s'%s' %s >'%s.out' 2>'%s'", dir, prefix, as, exe, args,
+                                        err_path, err_path))
+  local out, err = read(err_path .. ".out") or "", read(err_path) or ""
+  os.remove(err_path)
+  os.remove(err_path .. ".out")
+  return code and 0 or 1, out .. err, err
+end
+
+-- An IsoFLOP study simulated from a law, with a question; BUDGETS=3 adds a third budget (five more runs).
+local READ_ONLY = [[
+study "shared" {
+  sweep = sweep.isoflop{ budgets = os.getenv("BUDGETS") == "3" and { 1e15, 1e16, 3e16 } or { 1e15, 1e16 }, points = 5 },
+  backend = { kind = "law", law = { E = 1.8, A = 80, B = 150, alpha = 0.34, beta = 0.28 } },
+  fits = { "isoflop" },
+  questions = { plan.optimal{ compute = 1e21 } },
+  store = "shared.db",
+  quiet = true,
+}
+]]
+
+-- A folder whose store holds every run of READ_ONLY done, made by this user, then its store made
+-- read-only (and the folder writable by all, so that nobody can write the report beside it).
+local function read_only_store()
+  local dir = t.script(root, READ_ONLY, "shared.lua")
+  local code, out = t.run(dir, "shared.lua")
+  t.eq(code, 0, out)
+  os.execute(string.format("cd '%s' && rm -rf shared.report.md shared.report.json shared.figures shared.db.lock "
+    .. "&& chmod 444 shared.db && chmod 777 .", dir))
+  return dir
+end
+
+-- The dry run of READ_ONLY on the read-only store in `dir`: it lists `done` runs done and `new` new,
+-- and its note on the store ends with `note`.
+local function dry_run_on_read_only(dir, env, done, new, note)
+  local code, out = run_unprivileged(dir, "shared.lua --dry-run", env)
+  t.eq(code, 0, out)
+  t.eq(select(2, out:gsub("simulated done", "")), done, out)
+  t.eq(select(2, out:gsub("simulated new", "")), new, out)
+  t.ok(out:find("note: the store shared.db is read-only (the file is not writable: Permission denied): " .. note, 1,
+                true), out)
+end
+
+t.test("a study whose store is read-only but holds every planned run done fits, answers and reports from it", function()
+  local dir = read_only_store()
+  local before = read(dir .. "/shared.db")
+  local code, out, err = run_unprivileged(dir, "shared.lua", nil, dir .. "/shared.db")
+  t.eq(code, 0, out)
+  local said = "study shared: the store shared.db is read-only (the file is not writable: Permission denied): it "
+    .. "holds all 10 runs done, so nothing was trained or written to it; the fits and report are made from it as it is"
+  t.ok(err:find(said, 1, true), err)
+  t.eq(select(2, err:gsub("is read%-only", "")), 1, err)   -- said once
+  local report = read(dir .. "/shared.report.md")
+  t.ok(report and report:find("IsoFLOP", 1, true) and report:find("runs: 10 done of 10", 1, true), report or out)
+  t.ok(read(dir .. "/shared.report.json"), "the JSON report is written beside the store")
+  t.eq(read(dir .. "/shared.db"), before, "the store is untouched")
+  t.ok(not read(dir .. "/shared.db-wal"), "no journal was made beside the store")
+  -- The dry run shows the statuses and says what a run would do.
+  dry_run_on_read_only(dir, nil, 10, 0, "every run is done, so running the study reads it and writes the report "
+    .. "without training")
+  os.execute("chmod 644 '" .. dir .. "/shared.db'")
+end)
+
+t.test("a study whose read-only store lacks runs refuses, counting them and saying how to get a writable store", function()
+  local dir = read_only_store()
+  local before = read(dir .. "/shared.db")
+  local code, out = run_unprivileged(dir, "shared.lua", { BUDGETS = "3" }, dir .. "/shared.db")
+  t.eq(code, 1, out)
+  t.ok(out:find("study shared: the store shared.db cannot be written (the file is not writable: Permission denied), "
+    .. "and 5 of 15 runs are still to simulate: simulating needs a writable store; copy it to a folder you can write "
+    .. "(cp shared.db DIR/) and give the copy as store =, or make it writable (chmod u+w shared.db). The 10 done are "
+    .. "kept as they are", 1, true), out)
+  t.eq(read(dir .. "/shared.db"), before, "the store is untouched")
+  t.ok(not read(dir .. "/shared.report.md"), "no report is written")
+  -- The dry run shows which runs are done and which are not, and that a run would stop.
+  dry_run_on_read_only(dir, { BUDGETS = "3" }, 10, 5, "running the study would stop before training 5 runs (copy "
+    .. "the store somewhere writable, or chmod u+w it)")
+  os.execute("chmod 644 '" .. dir .. "/shared.db'")
+end)
+
+t.test("a read-only store in a folder that cannot be written either: the study names the folder and the fix", function()
+  local dir = read_only_store()
+  os.execute("chmod 555 '" .. dir .. "'")
+  local code, out = run_unprivileged(dir, "shared.lua", nil, dir)
+  os.execute("chmod 755 '" .. dir .. "' && chmod 644 '" .. dir .. "/shared.db'")
+  t.eq(code, 1, out)
+  t.ok(out:find("study shared: the store shared.db is read-only (the file is not writable: Permission denied) and "
+    .. "the folder '.' of its report cannot be written either, so the report (shared.report.md) and its figures have "
+    .. "nowhere to go: copy the store to a folder you can write (cp shared.db DIR/) and give the copy as store =, or "
+    .. "give report = \"DIR/shared\"", 1, true), out)
+  t.ok(not read(dir .. "/shared.report.md"), "no report is written")
+end)
+
 t.done()

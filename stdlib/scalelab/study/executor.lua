@@ -551,8 +551,87 @@ local function execute_locked(s, options, store)
   if not ok then error(message, 0) end
 end
 
+-- The folder of `path` ("." for a bare name).
+local function folder_of(path)
+  return path:match("^(.*)/[^/]*$") or "."
+end
+
+-- Whether the folder can take a new file: tried by making one and removing it (Lua has no access()).
+local function folder_writable(folder)
+  local probe = string.format("%s/.scalelab-write-probe-%d", folder == "" and "/" or folder, native.getpid())
+  local file = io.open(probe, "wb")
+  if not file then return false end
+  file:close()
+  os.remove(probe)
+  return true
+end
+
+-- Why the existing store at `path` cannot be written (its file or its folder, where SQLite keeps its
+-- journal and the study its lock file), or nil when it can be or when it does not exist.
+local function store_unwritable(path)
+  local reading = io.open(path, "rb")
+  if not reading then return nil end
+  reading:close()
+  local file, why = io.open(path, "r+b")  -- opens for writing, changes nothing
+  if not file then return "the file is not writable: " .. tostring(why):gsub("^[^:]*: ", "") end
+  file:close()
+  local folder = folder_of(path)
+  if not folder_writable(folder) then return "its folder '" .. folder .. "' is not writable" end
+  return nil
+end
+executor.store_unwritable = store_unwritable
+
+-- A study whose store cannot be written: when the store holds every planned run finished, the study
+-- reads it as it is (its fits, answers and report come from it, nothing is trained or written to
+-- it); else it refuses, saying how many runs are missing and how to get a store it can write.
+local function execute_read_only(s, options, why)
+  local store = native_store.open(s.store_path, { read_only = true })
+  s.script_hash = s.script_text and native_store.sha256(s.script_text) or ""
+  local stored = merge_stored(s, store)
+  local missing = 0
+  for _, run in ipairs(s.runs) do
+    if run.status ~= "done" and run.status ~= "diverged" then missing = missing + 1 end
+  end
+  local folder = folder_of(s.store_path)
+  local copy = string.format("copy it to a folder you can write (cp %s DIR/) and give the copy as store =, or make "
+    .. "it writable (%s)", s.store_path, why:find("folder", 1, true) and ("chmod u+w " .. folder .. " for its folder")
+    or ("chmod u+w " .. s.store_path))
+  if missing > 0 then
+    store:close()
+    local done = #s.runs - missing
+    local simulates = s.backend_kind == "simulated" or s.backend_kind == "law"
+    error(string.format("study %s: the store %s cannot be written (%s), and %d of %s %s still to %s: %s needs a "
+      .. "writable store; %s. The %d done %s kept as %s", s.name, s.store_path, why, missing,
+      core.format_counted(#s.runs, "run"), missing == 1 and "is" or "are", simulates and "simulate" or "train",
+      simulates and "simulating" or "training", copy, done, done == 1 and "is" or "are",
+      done == 1 and "it is" or "they are"), 0)
+  end
+  if options.report ~= false then
+    local folder = folder_of(s.report_base)
+    if not folder_writable(folder) then
+      store:close()
+      error(string.format("study %s: the store %s is read-only (%s) and the folder '%s' of its report cannot be "
+        .. "written either, so the report (%s.report.md) and its figures have nowhere to go: copy the store to a "
+        .. "folder you can write (cp %s DIR/) and give the copy as store =, or give report = \"DIR/%s\"",
+        s.name, s.store_path, why, folder, s.report_base, s.store_path, s.report_base:match("[^/]*$")), 0)
+    end
+  end
+  local unplanned = executor.unplanned_note(s, stored)
+  if unplanned then print("study " .. s.name .. ": " .. unplanned) end
+  io.stderr:write(string.format("study %s: the store %s is read-only (%s): it holds all %s done, so nothing was "
+    .. "trained or written to it; the fits and report are made from it as it is\n", s.name, s.store_path, why,
+    core.format_counted(#s.runs, "run")))
+  s.store, s.read_only = store, true
+  return s
+end
+
 function executor.execute(s, options)
-  local store = native_store.open(s.store_path)
+  local ok_open, store = pcall(native_store.open, s.store_path)
+  if not ok_open then
+    local why = store_unwritable(s.store_path)
+    if why then return execute_read_only(s, options, why) end
+    error(store, 0)
+  end
   local lock, holder = native.lock(native.store_lock_path(s.store_path))
   if not lock then
     store:close()

@@ -12,7 +12,9 @@
 -- finished runs and resumes interrupted ones from their checkpoints), fits the laws asked for on the
 -- stored results, answers the questions, prints the report and writes it as Markdown and JSON beside
 -- the store. `scalelab script.lua --dry-run` prints the planned runs and totals and trains nothing;
--- `--jobs N` sets how many runs train at once.
+-- `--jobs N` sets how many runs train at once. A store that cannot be written (a colleague's copy, a
+-- read-only mount) but holds every planned run done is read as it is: the fits, answers and report
+-- are made from it, and nothing is trained or written to it.
 local checks = require "scalelab.study.checks"
 local json = require "scalelab.study.json"
 local backends = require "scalelab.study.backends"

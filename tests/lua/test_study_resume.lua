@@ -495,6 +495,11 @@ local function run_unprivileged(dir, args, env, probe)
     if not os.execute(as .. "true 2>/dev/null") then
       t.skip("running as root, whom chmod does not stop, and setpriv cannot run the study as user nobody here")
     end
+    -- A build under a folder closed to other users (a clone in /root) cannot be run by nobody.
+    if not os.execute(string.format("%s'%s' -e '' >/dev/null 2>&1", as, exe)) then
+      t.skip("running as root, whom chmod does not stop, and user nobody cannot run " .. exe
+        .. " (a folder on its path is closed to other users)")
+    end
   end
   if probe and os.execute(string.format("%s/bin/sh -c 'test -w \"%s\"'", as, probe)) then
     t.skip("chmod a-w did not stop " .. (as == "" and "this user" or "nobody") .. " from writing " .. probe)

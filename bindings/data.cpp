@@ -280,6 +280,12 @@ int c_path(lua_State* L) {
   push_string(L, check<Corpus>(L, 1).path());
   return 1;
 }
+int c_checksum(lua_State* L) {
+  char hex[9];
+  std::snprintf(hex, sizeof hex, "%08x", unsigned(check<Corpus>(L, 1).checksum()));
+  push_string(L, hex);
+  return 1;
+}
 int c_entropy(lua_State* L) {
   double h = check<Corpus>(L, 1).metadata().entropy_per_token;
   if (std::isnan(h)) lua_pushnil(L);
@@ -618,6 +624,8 @@ int open_data(lua_State* L) {
         "\"bytes\", \"bpe:<file>\", \"gpt2\", \"llama3\" or \"synthetic\""},
        {"license", &bound<c_meta<&data::CorpusMetadata::license>>, "the text's license"},
        {"path", &bound<c_path>, "the corpus file (\"\" in memory)"},
+       {"checksum", &bound<c_checksum>,
+        "CRC-32 of the corpus's document table and tokens, 8 hex digits: what it holds, whatever its file's name"},
        {"entropy_per_token", &bound<c_entropy>,
         "exact entropy rate in nats per token (synthetic sources), else nil: the irreducible loss of a model with "
         "unlimited context, a lower bound for rows of seq_len tokens (their first targets see less context: an "

@@ -202,6 +202,23 @@ local function describe_data(value)
   return (tostring(value):gsub("0x%x+", ""))
 end
 
+-- The data's part of a run's identity: its description and, for a corpus (or a corpus file's path),
+-- its contents' checksum. A corpus file prepared again from edited text (data.files with out =, a
+-- corpus file overwritten) can print the same summary, and its runs are not the old ones. A corpus
+-- name ("gcide") stays itself.
+local function data_identity(value)
+  local text = describe_data(value)
+  local corpus = value
+  if type(value) == "string" then
+    local ok, opened = pcall(require("scalelab.native.data").open, value, { verify = false })
+    corpus = ok and opened or nil
+  end
+  if corpus == nil or type(corpus) == "number" or type(corpus) == "function" then return text end
+  local ok, checksum = pcall(function() return corpus.checksum end)
+  if ok and type(checksum) == "string" then text = text .. "; contents " .. checksum end
+  return text
+end
+
 -- ---- Planning ---------------------------------------------------------------------------------------------
 
 local function fmt_count(x) return core.format_count(x) end
@@ -991,7 +1008,7 @@ local function run_study(name, spec, where)
   doc(s.family, "s.family(N [, point, count]) -> the model.gpt shape the study trains for a target N (its model key)")
   doc(s.backend_run, "s.backend_run(run, context) -> trains or simulates one planned run on the study's backend "
     .. "(the executor calls it; s.runs holds the plan)")
-  s.data_identity = describe_data(spec.data)
+  s.data_identity = data_identity(spec.data)
   s.point_keys = spec.point_keys
   s.repeat_data = spec.repeat_data
   s.sweep = spec.sweep

@@ -253,6 +253,36 @@ t.test("a user function is the model family; identities are stable and exclude n
     "the model function must return a model.gpt{...} shape")
 end)
 
+t.test("a corpus file prepared again from edited text is new data: its runs' identities change", function()
+  -- data.files with out = rewrites one file: the same name, size and counts, so the same summary.
+  local text, out = store_dir .. "/edited.txt", store_dir .. "/edited.tok"
+  local words = {}
+  for i = 1, 4000 do words[i] = ({ "cat", "dog", "owl", "elk" })[i % 4 + 1] end
+  t.write_file(text, table.concat(words, " ") .. "\n")
+  local function declare()
+    local corpus = data.files { text, out = out, name = "edited" }
+    return plan("edited", { data = corpus, backend = "cpu", model = { aspect = 16, ctx = 32 },
+      sweep = sweep.grid { N = { 2e4 }, D = { 4e3 } } }), corpus
+  end
+  local before, old = declare()
+  t.eq(declare().runs[1].hash, before.runs[1].hash, "the same text is the same data")
+  t.write_file(text, (table.concat(words, " "):gsub("owl", "emu")) .. "\n")
+  local after, new = declare()
+  t.eq(tostring(new):gsub("0x%x+", ""), tostring(old):gsub("0x%x+", ""))
+  t.ok(new.checksum ~= old.checksum, new.checksum)
+  t.ok(after.runs[1].hash ~= before.runs[1].hash, "the edited text is new data")
+  -- data = the corpus file's path: the file's contents, not its name, are the data.
+  local function by_path()
+    return plan("edited-path", { data = out, backend = "cpu", model = { aspect = 16, vocab = 256, ctx = 32 },
+      sweep = sweep.grid { N = { 2e4 }, D = { 4e3 } } }).runs[1].hash
+  end
+  local path_after = by_path()
+  t.eq(by_path(), path_after, "the same file is the same data")
+  t.write_file(text, table.concat(words, " ") .. "\n")
+  data.files { text, out = out, name = "edited" }
+  t.ok(by_path() ~= path_after, "the file prepared again from other text is new data")
+end)
+
 t.test("data-constrained runs carry their unique tokens and epochs; identical points merge", function()
   local s, text = plan("dc", {
     model = { aspect = 32, vocab = 256, ctx = 64 },

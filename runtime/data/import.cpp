@@ -139,9 +139,30 @@ Corpus ImportText(const TextImportOptions& options) {
   const std::string what = "data.files";
   std::vector<std::string> files, binary;
   for (const auto& p : options.paths) list_files(what, p, files, binary);
+  // A file reached twice (named twice, or named beside its folder) is read once, where it first
+  // comes: a second copy would be a second document with the same text, which the held-out split
+  // could hold out while the sampler trains on the first.
+  std::set<std::pair<dev_t, ino_t>> seen;
+  std::vector<std::string> unique;
+  int64_t repeated = 0;
   InputHash key;
   key.add(options.documents);
-  for (const auto& f : files) key.add_file(f, stat_or_fail(what, f));
+  for (const auto& f : files) {
+    const struct stat st = stat_or_fail(what, f);
+    if (!seen.insert({st.st_dev, st.st_ino}).second) {
+      ++repeated;
+      continue;
+    }
+    unique.push_back(f);
+    key.add_file(f, st);
+  }
+  files.swap(unique);
+  binary.erase(std::remove_if(binary.begin(), binary.end(),
+                              [&](const std::string& b) {
+                                struct stat st;
+                                return ::stat(b.c_str(), &st) == 0 && seen.count({st.st_dev, st.st_ino}) > 0;
+                              }),
+               binary.end());
   std::string name = options.name.empty() ? stem(options.paths[0]) : options.name;
   std::string out = options.out.empty() ? cache_dir() + "/corpora/files-" + safe_file_name(name) + "-" + hex(key.h) + ".tok" : options.out;
   if (options.out.empty())
@@ -154,6 +175,7 @@ Corpus ImportText(const TextImportOptions& options) {
   for (const auto& p : options.paths) listed += (listed.empty() ? "" : ", ") + p;
   m.source = str("text files ", listed, " (", format_counted(double(files.size()), "file"), ", one document per ", options.documents,
                  binary.empty() ? "" : str("; ", format_counted(double(binary.size()), "binary file"), " in the folders left out, such as ", binary[0]),
+                 repeated == 0 ? "" : str("; ", format_counted(double(repeated), "file"), " named more than once read once"),
                  ")");
   if (files.empty())
     fail("empty corpus: no ", binary.empty() ? "" : "text ", "files found in ", listed,

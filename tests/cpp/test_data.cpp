@@ -804,6 +804,25 @@ TEST_CASE("binary files found in a folder are left out of a text import, named o
                                        Catch::Contains("name a file itself to read it anyway"));
 }
 
+// A file reached twice (a folder and a file in it, the same file twice) is one document: two copies of
+// one text could be split between the held-out and the training documents.
+TEST_CASE("a file named twice or beside its folder is read once") {
+  TempDir dir;
+  ::mkdir((dir.path + "/books").c_str(), 0755);
+  const std::string a = dir.file("books/a.txt", "first book\n");
+  dir.file("books/b.txt", "second book\n");
+  TextImportOptions o;
+  o.paths = {dir.path + "/books", a, a};
+  o.out = dir.path + "/books.tok";
+  Corpus c = ImportText(o);
+  CHECK(c.documents() == 2);
+  CHECK(c.tokens() == 11 + 12);
+  CHECK_THAT(c.metadata().source, Catch::Contains("(2 files, one document per file; 2 files named more than once read once)"));
+  o.paths = {a, dir.path + "/books/../books/a.txt"};
+  o.out = dir.path + "/a.tok";
+  CHECK(ImportText(o).documents() == 1);
+}
+
 TEST_CASE("text files and folders import as byte documents") {
   TempDir dir;
   ::mkdir((dir.path + "/books").c_str(), 0755);

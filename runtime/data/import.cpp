@@ -1,6 +1,7 @@
 #include "data/import.h"
 
 #include <dirent.h>
+#include <glob.h>
 #include <sys/stat.h>
 #include <zlib.h>
 
@@ -138,7 +139,25 @@ Corpus ImportText(const TextImportOptions& options) {
   options.Validate();
   const std::string what = "data.files";
   std::vector<std::string> files, binary;
-  for (const auto& p : options.paths) list_files(what, p, files, binary);
+  for (const auto& p : options.paths) {
+    // A pattern ("books/*.txt") that is not itself a file's name: the files and folders it matches,
+    // in sorted order; a binary file among them is left out, as in a folder.
+    struct stat st;
+    if (p.find_first_of("*?[") != std::string::npos && ::stat(p.c_str(), &st) != 0) {
+      glob_t matches;
+      const int status = ::glob(p.c_str(), GLOB_ERR, nullptr, &matches);
+      std::vector<std::string> found;
+      if (status == 0)
+        for (size_t i = 0; i < matches.gl_pathc; ++i) found.push_back(matches.gl_pathv[i]);
+      ::globfree(&matches);
+      if (status == GLOB_NOMATCH || (status == 0 && found.empty()))
+        fail(what, ": no file or folder matches '", p, "'; check the pattern, or name the files");
+      if (status != 0) fail(what, ": cannot read the folders of the pattern '", p, "': ", errno_text());
+      for (const auto& f : found) list_files(what, f, files, binary, false);
+      continue;
+    }
+    list_files(what, p, files, binary);
+  }
   // A file reached twice (named twice, or named beside its folder) is read once, where it first
   // comes: a second copy would be a second document with the same text, which the held-out split
   // could hold out while the sampler trains on the first.

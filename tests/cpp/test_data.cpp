@@ -823,6 +823,27 @@ TEST_CASE("a file named twice or beside its folder is read once") {
   CHECK(ImportText(o).documents() == 1);
 }
 
+// A pattern is expanded as a shell would (no shell stands between a script and data.files), in
+// sorted order; matched binary files are left out as in a folder, and a pattern matching nothing is
+// an error naming it.
+TEST_CASE("data.files expands file name patterns") {
+  TempDir dir;
+  ::mkdir((dir.path + "/books").c_str(), 0755);
+  dir.file("books/b.txt", "second\n");
+  dir.file("books/a.txt", "first\n");
+  dir.file("books/c.md", "notes\n");
+  dir.file("books/d.txt", std::string("bin\0ary\n", 8));
+  TextImportOptions o;
+  o.paths = {dir.path + "/books/*.txt"};
+  o.out = dir.path + "/books.tok";
+  Corpus c = ImportText(o);
+  REQUIRE(c.documents() == 2);
+  CHECK(DecodeTokens(c, c.Tokens(0, c.tokens())) == "first\nsecond\n");
+  CHECK_THAT(c.metadata().source, Catch::Contains("1 binary file in the folders left out"));
+  o.paths = {dir.path + "/books/*.rst"};
+  CHECK_THROWS_WITH(ImportText(o), Catch::Contains("no file or folder matches '" + dir.path + "/books/*.rst'"));
+}
+
 TEST_CASE("text files and folders import as byte documents") {
   TempDir dir;
   ::mkdir((dir.path + "/books").c_str(), 0755);

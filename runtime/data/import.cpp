@@ -201,16 +201,18 @@ Corpus ImportText(const TextImportOptions& options) {
          binary.empty() ? "" : str(" (", format_counted(double(binary.size()), "binary file"), " left out, such as ", binary[0],
                                    "; name a file itself to read it anyway)"));
   CorpusWriter writer(256, m, out);
+  // Each file is read in blocks, so memory stays at a block (and the longest paragraph or line)
+  // whatever the file's size: a whole file held as text, then as a stream of it, then as tokens
+  // took three times a large file's size.
+  std::vector<char> block(size_t{1} << 20);
+  std::vector<int32_t> ids;
   for (const auto& f : files) {
     check_interrupt();
-    std::string text = read_file(what, f);
-    if (options.documents == "file") {
-      writer.AddBytes(text);
-      continue;
-    }
-    std::istringstream in(text);
+    std::FILE* in = std::fopen(f.c_str(), "rb");
+    if (!in) fail(what, ": cannot read '", f, "': ", errno_text());
     std::string line, paragraph;
-    while (std::getline(in, line)) {
+    bool started = false;  // "file": this file's document was begun
+    auto take_line = [&] {
       if (options.documents == "line") {
         if (!blank(line)) writer.AddBytes(line + "\n");
       } else if (blank(line)) {
@@ -219,8 +221,41 @@ Corpus ImportText(const TextImportOptions& options) {
       } else {
         paragraph += line + "\n";
       }
+      line.clear();
+    };
+    try {
+      size_t n;
+      while ((n = std::fread(block.data(), 1, block.size(), in)) > 0) {
+        check_interrupt();
+        if (options.documents == "file") {
+          ids.assign(reinterpret_cast<const unsigned char*>(block.data()),
+                     reinterpret_cast<const unsigned char*>(block.data()) + n);
+          if (started) writer.ExtendDocument(ids.data(), int64_t(n), f);
+          else writer.AddDocument(ids, f);
+          started = true;
+          continue;
+        }
+        for (size_t at = 0; at < n;) {
+          const char* newline = static_cast<const char*>(std::memchr(block.data() + at, '\n', n - at));
+          const size_t end = newline ? size_t(newline - block.data()) : n;
+          line.append(block.data() + at, end - at);
+          at = end;
+          if (newline) {
+            take_line();
+            ++at;
+          }
+        }
+      }
+      if (std::ferror(in)) fail(what, ": error reading '", f, "': ", errno_text());
+    } catch (...) {
+      std::fclose(in);
+      throw;
     }
-    writer.AddBytes(paragraph);
+    std::fclose(in);
+    if (options.documents != "file") {
+      if (!line.empty()) take_line();  // a last line without its newline
+      writer.AddBytes(paragraph);
+    }
   }
   return writer.Finish();
 }

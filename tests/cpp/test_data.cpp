@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iterator>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <map>
 #include <set>
 #include <string>
@@ -842,6 +843,59 @@ TEST_CASE("data.files expands file name patterns") {
   CHECK_THAT(c.metadata().source, Catch::Contains("1 binary file in the folders left out"));
   o.paths = {dir.path + "/books/*.rst"};
   CHECK_THROWS_WITH(ImportText(o), Catch::Contains("no file or folder matches '" + dir.path + "/books/*.rst'"));
+}
+
+namespace {
+// The process's resident set (VmRSS) or its peak (VmHWM) in bytes, from /proc/self/status.
+int64_t status_bytes(const std::string& key) {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.compare(0, key.size() + 1, key + ":") == 0) return std::atoll(line.c_str() + key.size() + 1) * 1024;
+  return -1;
+}
+}  // namespace
+
+// A large text file is read in blocks: memory grows by a block and the writer's buffer, not by the
+// file's size (the whole file read as text, then copied into a stream of it or into tokens, took
+// two to three times its size).
+TEST_CASE("importing a large text file takes memory by the block and not by the file") {
+  TempDir dir;
+  const int64_t size = int64_t{64} << 20;
+  {
+    std::ofstream out(dir.path + "/big.txt", std::ios::binary);
+    std::string paragraph;
+    for (int i = 0; i < 20; ++i) paragraph += "a line of a long book, with words in it " + std::to_string(i) + "\n";
+    paragraph += "\n";
+    for (int64_t written = 0; written < size; written += int64_t(paragraph.size())) out << paragraph;
+  }
+  for (const char* documents : {"file", "paragraph"}) {
+    INFO(documents);
+    // In a child process, so that its peak resident set is the import's alone.
+    const pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+      int code = 2;
+      try {
+        const int64_t before = status_bytes("VmRSS");
+        TextImportOptions o;
+        o.paths = {dir.path + "/big.txt"};
+        o.documents = documents;
+        o.out = dir.path + "/big-" + documents + ".tok";
+        const Corpus c = ImportText(o);
+        const int64_t grew = status_bytes("VmHWM") - before;
+        code = c.tokens() >= size / 10 * 9 && grew < (int64_t{40} << 20) ? 0 : 1;
+        if (code) std::fprintf(stderr, "import of %lld bytes grew the resident set by %lld bytes\n", (long long)size, (long long)grew);
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "%s\n", e.what());
+      }
+      std::_Exit(code);
+    }
+    int status = 0;
+    REQUIRE(::waitpid(child, &status, 0) == child);
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+  }
 }
 
 TEST_CASE("text files and folders import as byte documents") {

@@ -342,6 +342,10 @@ Corpus TrainBpeCorpus(const Corpus& source, const BpeOptions& options, std::vect
     std::string base = source.path().empty() ? cache_dir() + "/corpora/" + safe_file_name(sm.name) : without_extension(source.path());
     out = str(base, ".bpe", options.vocab, ".tok");
   }
+  if (struct stat out_st, source_st; !source.path().empty() && ::stat(out.c_str(), &out_st) == 0 &&
+      ::stat(source.path().c_str(), &source_st) == 0 && out_st.st_dev == source_st.st_dev && out_st.st_ino == source_st.st_ino)
+    fail("data.bpe: out = '", out, "' is the source corpus's own file, and writing the BPE corpus there would replace "
+         "it; give out = another path (or leave it out: '", without_extension(out), ".bpe", options.vocab, ".tok')");
   const auto inputs = bpe_inputs(source, options);
   // The tokenizer's file is named by its inputs: a retrain at the same out writes a new one beside
   // the old, so a corpus object still open on the old file keeps decoding its own tokens.

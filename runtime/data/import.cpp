@@ -182,6 +182,10 @@ Corpus ImportText(const TextImportOptions& options) {
                                 return ::stat(b.c_str(), &st) == 0 && seen.count({st.st_dev, st.st_ino}) > 0;
                               }),
                binary.end());
+  // The corpus file is renamed onto out when complete: out = one of the texts would replace it.
+  if (struct stat st; !options.out.empty() && ::stat(options.out.c_str(), &st) == 0 && seen.count({st.st_dev, st.st_ino}))
+    fail(what, ": out = '", options.out, "' is one of the files to read, and writing the corpus there would replace "
+         "the text; give out = another path (such as '", options.out, ".tok')");
   std::string name = options.name.empty() ? stem(options.paths[0]) : options.name;
   std::string out = options.out.empty() ? cache_dir() + "/corpora/files-" + safe_file_name(name) + "-" + hex(key.h) + ".tok" : options.out;
   if (options.out.empty())
@@ -279,7 +283,15 @@ Corpus ImportTokensBin(const TokensBinOptions& options) {
   if (options.format == "nanogpt") key.add(std::string("documents end after end-of-text"));  // earlier caches cut before it
   key.add(uint64_t(options.vocab));
   key.add(uint64_t(options.eot));
-  for (const auto& p : options.paths) key.add_file(p, stat_or_fail(what, p));
+  struct stat out_st;
+  const bool out_exists = !options.out.empty() && ::stat(options.out.c_str(), &out_st) == 0;
+  for (const auto& p : options.paths) {
+    const struct stat st = stat_or_fail(what, p);
+    if (out_exists && st.st_dev == out_st.st_dev && st.st_ino == out_st.st_ino)
+      fail(what, ": out = '", options.out, "' is one of the shards to read, and writing the corpus there would "
+           "replace it; give out = another path (such as '", options.out, ".tok')");
+    key.add_file(p, st);
+  }
   std::string name = options.name.empty() ? stem(options.paths[0]) : options.name;
   std::string out = options.out.empty() ? cache_dir() + "/corpora/bin-" + safe_file_name(name) + "-" + hex(key.h) + ".tok" : options.out;
   if (options.out.empty())

@@ -1275,6 +1275,43 @@ bool mentions(const std::vector<std::string>& notes, const std::string& what) {
   return false;
 }
 
+// A corpus file is renamed onto out when complete: an out that is one of the inputs would replace the
+// user's text, shard or source corpus with the new corpus. It is refused, and the input is kept.
+TEST_CASE("out = one of the inputs is refused and the input is left as it was") {
+  TempDir dir;
+  const std::string text = "words to keep\n";
+  const std::string notes = dir.file("notes.txt", text);
+  auto contents = [](const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  TextImportOptions o;
+  o.paths = {notes};
+  o.out = notes;
+  CHECK_THROWS_WITH(ImportText(o), Catch::Contains("out = '" + notes + "' is one of the files to read") &&
+                                       Catch::Contains("give out = another path"));
+  o.paths = {dir.path};
+  o.out = dir.path + "/./notes.txt";
+  CHECK_THROWS_WITH(ImportText(o), Catch::Contains("is one of the files to read"));
+  CHECK(contents(notes) == text);
+
+  const std::string shard = llmc_shard(dir, "a.bin", {50256, 10, 11}, 20240520, 1);
+  const std::string shard_bytes = contents(shard);
+  TokensBinOptions t;
+  t.paths = {shard};
+  t.out = shard;
+  CHECK_THROWS_WITH(ImportTokensBin(t), Catch::Contains("is one of the shards to read"));
+  CHECK(contents(shard) == shard_bytes);
+
+  Corpus source = random_words(dir.path + "/src.tok", 1);
+  const std::string source_bytes = contents(source.path());
+  BpeOptions b;
+  b.vocab = 300;
+  b.out = source.path();
+  CHECK_THROWS_WITH(TrainBpeCorpus(source, b), Catch::Contains("is the source corpus's own file"));
+  CHECK(contents(source.path()) == source_bytes);
+}
+
 TEST_CASE("a BPE corpus file is reused only for the same source contents, vocab, validation and budget") {
   TempDir dir;
   Corpus first = random_words(dir.path + "/src.tok", 1);

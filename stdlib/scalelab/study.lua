@@ -203,9 +203,11 @@ local function describe_data(value)
 end
 
 -- The data's part of a run's identity: its description and, for a corpus (or a corpus file's path),
--- its contents' checksum. A corpus file prepared again from edited text (data.files with out =, a
--- corpus file overwritten) can print the same summary, and its runs are not the old ones. A corpus
--- name ("gcide") stays itself.
+-- its contents' checksum instead of where its file lies. A corpus file prepared again from edited
+-- text (data.files with out =, a corpus file overwritten) can print the same summary, and its runs
+-- are not the old ones; the same tokens prepared into another file (data.files caches by the texts'
+-- modification times: a touched text, a copy on another machine) are the same data, and keep their
+-- runs. A corpus name ("gcide") stays itself.
 local function data_identity(value)
   local text = describe_data(value)
   local corpus = value
@@ -215,8 +217,11 @@ local function data_identity(value)
   end
   if corpus == nil or type(corpus) == "number" or type(corpus) == "function" then return text end
   local ok, checksum = pcall(function() return corpus.checksum end)
-  if ok and type(checksum) == "string" then text = text .. "; contents " .. checksum end
-  return text
+  if not ok or type(checksum) ~= "string" then return text end
+  local ok_path, path = pcall(function() return corpus.path end)
+  local where = ok_path and type(path) == "string" and path ~= "" and "; file " .. path
+  if where and text:sub(-#where) == where then text = text:sub(1, -#where - 1) end
+  return text .. "; contents " .. checksum
 end
 
 -- ---- Planning ---------------------------------------------------------------------------------------------

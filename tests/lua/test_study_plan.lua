@@ -283,6 +283,23 @@ t.test("a corpus file prepared again from edited text is new data: its runs' ide
   t.ok(by_path() ~= path_after, "the file prepared again from other text is new data")
 end)
 
+t.test("the same text is the same data wherever its corpus file lies: a touched text keeps its runs", function()
+  -- data.files caches by the texts' names, sizes and modification times: a text touched (a git
+  -- checkout, a copy to another machine) is prepared again into another cache file, with the same tokens.
+  local text = store_dir .. "/touched.txt"
+  t.write_file(text, string.rep("the same words again and again\n", 200))
+  local function declare()
+    local corpus = data.files { text, name = "touched" }
+    return plan("touched", { data = corpus, backend = "cpu", model = { aspect = 16, ctx = 32 },
+      sweep = sweep.grid { N = { 2e4 }, D = { 4e3 } } }).runs[1].hash, corpus.path
+  end
+  local hash, path = declare()
+  assert(os.execute("touch -d '2001-02-03 04:05:06' '" .. text .. "'"))
+  local touched_hash, touched_path = declare()
+  t.ok(touched_path ~= path, touched_path)
+  t.eq(touched_hash, hash, "the same tokens are the same data")
+end)
+
 t.test("data-constrained runs carry their unique tokens and epochs; identical points merge", function()
   local s, text = plan("dc", {
     model = { aspect = 32, vocab = 256, ctx = 64 },

@@ -145,7 +145,9 @@ Corpus ImportText(const TextImportOptions& options) {
     struct stat st;
     if (p.find_first_of("*?[") != std::string::npos && ::stat(p.c_str(), &st) != 0) {
       glob_t matches;
-      const int status = ::glob(p.c_str(), GLOB_ERR, nullptr, &matches);
+      // A folder of the pattern that is not there matches nothing; one that cannot be read is an error.
+      const int status = ::glob(p.c_str(), 0, [](const char*, int error) { return error != ENOENT && error != ENOTDIR ? 1 : 0; },
+                                &matches);
       std::vector<std::string> found;
       if (status == 0)
         for (size_t i = 0; i < matches.gl_pathc; ++i) found.push_back(matches.gl_pathv[i]);

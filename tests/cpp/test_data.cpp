@@ -843,6 +843,8 @@ TEST_CASE("data.files expands file name patterns") {
   CHECK_THAT(c.metadata().source, Catch::Contains("1 binary file in the folders left out"));
   o.paths = {dir.path + "/books/*.rst"};
   CHECK_THROWS_WITH(ImportText(o), Catch::Contains("no file or folder matches '" + dir.path + "/books/*.rst'"));
+  o.paths = {dir.path + "/missing/*.txt"};
+  CHECK_THROWS_WITH(ImportText(o), Catch::Contains("no file or folder matches '" + dir.path + "/missing/*.txt'"));
 }
 
 namespace {

@@ -75,9 +75,10 @@ bool looks_binary(const std::string& path) {
 
 // The files at `path`: the file itself, or a folder's files, recursively in sorted order. A binary
 // file found in a folder (an executable, a database, an image beside the text) goes to `binary`
-// instead; one named itself is read as asked.
+// instead; one named itself is read as asked. A folder already listed (reached again through a
+// link, such as a link to its parent) is not listed again: `folders` holds those listed.
 void list_files(const std::string& what, const std::string& path, std::vector<std::string>& out,
-                std::vector<std::string>& binary, bool named = true) {
+                std::vector<std::string>& binary, std::set<std::pair<dev_t, ino_t>>& folders, bool named = true) {
   struct stat st = stat_or_fail(what, path);
   if (S_ISREG(st.st_mode)) {
     if (!named && looks_binary(path)) binary.push_back(path);
@@ -85,6 +86,7 @@ void list_files(const std::string& what, const std::string& path, std::vector<st
     return;
   }
   if (!S_ISDIR(st.st_mode)) fail(what, ": '", path, "' is neither a file nor a folder");
+  if (!folders.insert({st.st_dev, st.st_ino}).second) return;
   DIR* dir = ::opendir(path.c_str());
   if (!dir) fail(what, ": cannot read folder '", path, "': ", errno_text());
   std::vector<std::string> names;
@@ -93,7 +95,7 @@ void list_files(const std::string& what, const std::string& path, std::vector<st
   ::closedir(dir);
   std::sort(names.begin(), names.end());
   std::string prefix = path.back() == '/' ? path : path + "/";
-  for (const auto& n : names) list_files(what, prefix + n, out, binary, false);
+  for (const auto& n : names) list_files(what, prefix + n, out, binary, folders, false);
 }
 
 std::string read_file(const std::string& what, const std::string& path) {
@@ -139,6 +141,7 @@ Corpus ImportText(const TextImportOptions& options) {
   options.Validate();
   const std::string what = "data.files";
   std::vector<std::string> files, binary;
+  std::set<std::pair<dev_t, ino_t>> folders;
   for (const auto& p : options.paths) {
     // A pattern ("books/*.txt") that is not itself a file's name: the files and folders it matches,
     // in sorted order; a binary file among them is left out, as in a folder.
@@ -155,10 +158,10 @@ Corpus ImportText(const TextImportOptions& options) {
       if (status == GLOB_NOMATCH || (status == 0 && found.empty()))
         fail(what, ": no file or folder matches '", p, "'; check the pattern, or name the files");
       if (status != 0) fail(what, ": cannot read the folders of the pattern '", p, "': ", errno_text());
-      for (const auto& f : found) list_files(what, f, files, binary, false);
+      for (const auto& f : found) list_files(what, f, files, binary, folders, false);
       continue;
     }
-    list_files(what, p, files, binary);
+    list_files(what, p, files, binary, folders);
   }
   // A file reached twice (named twice, or named beside its folder) is read once, where it first
   // comes: a second copy would be a second document with the same text, which the held-out split

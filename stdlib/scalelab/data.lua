@@ -85,7 +85,7 @@ data.files{ "notes.txt", "books/", documents = "file" | "paragraph" | "line", ou
 Byte-level tokens (vocabulary 256) of text files; folders are read recursively in sorted order,
 leaving out binary files found in them (a NUL byte in the first 8 KiB; the corpus says how many).
 A pattern ("books/*.txt", "ch?/*.md") reads what it matches, in sorted order, as a folder's files.
-A file reached twice (named twice, or beside its folder) is one document.
+A file or folder reached twice (named twice, beside its folder, or through a link) is read once.
 The corpus file is cached (by the inputs' names, sizes and modification times) unless out = is given.
 data.files("one.txt") works too.]])
 

@@ -822,6 +822,15 @@ TEST_CASE("a file named twice or beside its folder is read once") {
   o.paths = {a, dir.path + "/books/../books/a.txt"};
   o.out = dir.path + "/a.tok";
   CHECK(ImportText(o).documents() == 1);
+  // A link to a folder already read (here to the parent: a loop) is not followed again.
+  ::mkdir((dir.path + "/books/more").c_str(), 0755);
+  dir.file("books/more/c.txt", "third book\n");
+  REQUIRE(::symlink("..", (dir.path + "/books/more/up").c_str()) == 0);
+  o.paths = {dir.path + "/books"};
+  o.out = dir.path + "/linked.tok";
+  Corpus linked = ImportText(o);
+  CHECK(linked.documents() == 3);
+  CHECK(linked.tokens() == 11 + 12 + 11);
 }
 
 // A pattern is expanded as a shell would (no shell stands between a script and data.files), in

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <numeric>
 
 #include "core/error.h"
@@ -19,6 +20,21 @@ constexpr uint64_t kEpochKey = 0x45504F4348ull;   // "EPOCH"
 
 std::string corpus_name(const Corpus& corpus) {
   return corpus.metadata().name.empty() ? std::string("(unnamed)") : corpus.metadata().name;
+}
+
+// A BPE corpus's tokenizer was trained on the documents outside its own validation fraction
+// (data.bpe's validation). Splits nest in their fraction, so a larger fraction holds out documents the
+// tokenizer learned from: its held-out loss would not be of unseen text.
+void check_tokenizer_split(const Corpus& corpus, double validation, const char* what) {
+  const auto& extra = corpus.metadata().extra;
+  auto trained = extra.find("bpe_validation");
+  if (trained == extra.end()) return;
+  const double tokenizer_validation = std::strtod(trained->second.c_str(), nullptr);
+  if (Split::Make(corpus, validation).validation.size() <= Split::Make(corpus, tokenizer_validation).validation.size())
+    return;
+  fail(what, ": validation = ", validation, " holds out documents that the BPE tokenizer of corpus ", corpus_name(corpus),
+       " was trained on (data.bpe used validation = ", trained->second, "); use validation = ", trained->second,
+       " here, or make the BPE corpus with data.bpe{ ..., validation = ", validation, " }");
 }
 
 uint64_t epoch_key(uint64_t seed, int64_t epoch) { return mix64(mix64(seed ^ kEpochKey) + uint64_t(epoch)); }
@@ -245,6 +261,7 @@ RepetitionSampler::RepetitionSampler(Corpus corpus, const SamplerOptions& option
   if (corpus_.empty()) fail("data.sampler: no corpus given");
   options_.Validate();
   split_ = Split::Make(corpus_, options_.validation);
+  check_tokenizer_split(corpus_, options_.validation, "data.sampler");
   const int64_t T = options_.seq_len;
   const int64_t U = options_.unique_tokens > 0                ? options_.unique_tokens
                     : options_.unique_tokens == SamplerOptions::kAllTokens ? split_.train_tokens
@@ -420,6 +437,7 @@ HeldOutSource::HeldOutSource(Corpus corpus, const HeldOutOptions& options)
   if (corpus_.empty()) fail("held-out source: no corpus given");
   options_.Validate();
   split_ = Split::Make(corpus_, options_.validation);
+  check_tokenizer_split(corpus_, options_.validation, "held-out source");
   stream_ = DocumentStream(corpus_, split_.validation, -1);
   windows_ = (stream_.size() - 1) / options_.seq_len;
   if (windows_ < 1)

@@ -146,7 +146,9 @@ never seen; validation = 0 trains on every document, for a one-document corpus) 
 (<corpus>.tokenizer, found from any folder) and is corpus.tokenizer. Encoding and decoding round-trip any bytes exactly.
 A text with fewer pairs to merge stops the tokenizer short: corpus.vocab is the tokenizer's vocab, and corpus.source
 says so. An existing out file (default: beside the source corpus) is reused only if made from the same source
-contents, vocab, validation and max_train_bytes; else it is trained again and overwritten, with a note.]])
+contents, vocab, validation and max_train_bytes; else it is trained again and overwritten, with a note.
+A sampler or held-out source over it with a larger validation than data.bpe's is refused: it would hold
+out text the tokenizer was trained on.]])
 
 document(data.held_out, [[
 data.held_out{ corpus = [, seq_len = 256] [, batch = 8] [, validation = 0.01] } -> HeldOut

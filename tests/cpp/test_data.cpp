@@ -1323,6 +1323,36 @@ TEST_CASE("out = one of the inputs is refused and the input is left as it was") 
   CHECK(contents(source.path()) == source_bytes);
 }
 
+// data.bpe trains on the documents outside its validation fraction; splits nest in their fraction, so
+// a sampler or held-out source with a larger one would hold out (and score on) text the tokenizer
+// learned from. It is refused; the same or a smaller fraction is fine.
+TEST_CASE("a sampler over a BPE corpus refuses a validation that holds out the tokenizer's training text") {
+  TempDir dir;
+  Corpus source = random_words(dir.path + "/src.tok", 3, 400);
+  BpeOptions b;
+  b.vocab = 300;
+  b.validation = 0.01;
+  Corpus bpe = TrainBpeCorpus(source, b);
+  SamplerOptions o;
+  o.tokens = 1024;
+  o.seq_len = 16;
+  o.batch = 4;
+  o.validation = 0.05;
+  CHECK_THROWS_WITH(RepetitionSampler(bpe, o), Catch::Contains("data.sampler: validation = 0.05 holds out documents that "
+                                                               "the BPE tokenizer of corpus random-bpe300 was trained on") &&
+                                                   Catch::Contains("data.bpe used validation = 0.01"));
+  HeldOutOptions h;
+  h.seq_len = 16;
+  h.validation = 0.05;
+  CHECK_THROWS_WITH(HeldOutSource(bpe, h), Catch::Contains("held-out source: validation = 0.05 holds out documents"));
+  o.validation = 0.01;
+  CHECK_NOTHROW(RepetitionSampler(bpe, o));
+  o.validation = 0.002;  // the same one document of 400
+  CHECK_NOTHROW(RepetitionSampler(bpe, o));
+  o.validation = 0.05;
+  CHECK_NOTHROW(RepetitionSampler(source, o));  // a byte corpus has no tokenizer to have seen it
+}
+
 TEST_CASE("a BPE corpus file is reused only for the same source contents, vocab, validation and budget") {
   TempDir dir;
   Corpus first = random_words(dir.path + "/src.tok", 1);

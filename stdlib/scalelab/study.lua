@@ -208,14 +208,25 @@ end
 -- are not the old ones; the same tokens prepared into another file (data.files caches by the texts'
 -- modification times: a touched text, a copy on another machine) are the same data, and keep their
 -- runs. A corpus name ("gcide") stays itself.
-local function data_identity(value)
+local data_identity
+function data_identity(value)
   local text = describe_data(value)
   local corpus = value
   if type(value) == "string" then
     local ok, opened = pcall(require("scalelab.native.data").open, value, { verify = false })
     corpus = ok and opened or nil
   end
-  if corpus == nil or type(corpus) == "number" or type(corpus) == "function" then return text end
+  if type(value) == "function" then
+    -- A function(run) returning a sampler: the corpora it holds (its upvalues) are its data.
+    for i = 1, 255 do
+      local name, upvalue = debug.getupvalue(value, i)
+      if name == nil then break end
+      local ok, checksum = pcall(function() return upvalue.checksum end)
+      if ok and type(checksum) == "string" then text = text .. " of " .. name .. " = " .. data_identity(upvalue) end
+    end
+    return text
+  end
+  if corpus == nil or type(corpus) == "number" then return text end
   local ok, checksum = pcall(function() return corpus.checksum end)
   if not ok or type(checksum) ~= "string" then return text end
   local ok_path, path = pcall(function() return corpus.path end)

@@ -281,6 +281,18 @@ t.test("a corpus file prepared again from edited text is new data: its runs' ide
   t.write_file(text, table.concat(words, " ") .. "\n")
   data.files { text, out = out, name = "edited" }
   t.ok(by_path() ~= path_after, "the file prepared again from other text is new data")
+  -- data = function(run) returning a sampler: the corpus it holds is its data.
+  local function by_function()
+    local corpus = data.files { text, out = out, name = "edited" }
+    return plan("edited-function", { data = function(run)
+        return data.sampler { corpus = corpus, tokens = run.tokens, seq_len = run.shape.ctx, batch = run.batch }
+      end, backend = "cpu", model = { aspect = 16, vocab = 256, ctx = 32 },
+      sweep = sweep.grid { N = { 2e4 }, D = { 4e3 } } }).runs[1].hash
+  end
+  local function_before = by_function()
+  t.eq(by_function(), function_before, "the same corpus is the same data")
+  t.write_file(text, (table.concat(words, " "):gsub("owl", "emu")) .. "\n")
+  t.ok(by_function() ~= function_before, "the function's corpus prepared again from other text is new data")
 end)
 
 t.test("the same text is the same data wherever its corpus file lies: a touched text keeps its runs", function()

@@ -191,7 +191,17 @@ Corpus ImportText(const TextImportOptions& options) {
   if (struct stat st; !options.out.empty() && ::stat(options.out.c_str(), &st) == 0 && seen.count({st.st_dev, st.st_ino}))
     fail(what, ": out = '", options.out, "' is one of the files to read, and writing the corpus there would replace "
          "the text; give out = another path (such as '", options.out, ".tok')");
-  std::string name = options.name.empty() ? stem(options.paths[0]) : options.name;
+  std::string name = options.name;
+  if (name.empty()) {
+    // A pattern is named after its folder ("books/*.txt" is "books"), not its wildcard.
+    std::string first = options.paths[0];
+    struct stat st;
+    if (const size_t wild = first.find_first_of("*?["); wild != std::string::npos && ::stat(first.c_str(), &st) != 0) {
+      const size_t slash = first.rfind('/', wild);
+      first = slash == std::string::npos || slash == 0 ? "" : first.substr(0, slash);
+    }
+    name = first.empty() ? "files" : stem(first);
+  }
   std::string out = options.out.empty() ? cache_dir() + "/corpora/files-" + safe_file_name(name) + "-" + hex(key.h) + ".tok" : options.out;
   if (options.out.empty())
     if (Corpus c = cached(out); !c.empty()) return c;

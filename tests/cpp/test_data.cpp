@@ -850,6 +850,7 @@ TEST_CASE("data.files expands file name patterns") {
   REQUIRE(c.documents() == 2);
   CHECK(DecodeTokens(c, c.Tokens(0, c.tokens())) == "first\nsecond\n");
   CHECK_THAT(c.metadata().source, Catch::Contains("1 binary file in the folders left out"));
+  CHECK(c.metadata().name == "books");  // the pattern's folder, not "*"
   o.paths = {dir.path + "/books/*.rst"};
   CHECK_THROWS_WITH(ImportText(o), Catch::Contains("no file or folder matches '" + dir.path + "/books/*.rst'"));
   o.paths = {dir.path + "/missing/*.txt"};

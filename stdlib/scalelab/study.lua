@@ -207,7 +207,8 @@ end
 -- text (data.files with out =, a corpus file overwritten) can print the same summary, and its runs
 -- are not the old ones; the same tokens prepared into another file (data.files caches by the texts'
 -- modification times: a touched text, a copy on another machine) are the same data, and keep their
--- runs. A corpus name ("gcide") stays itself.
+-- runs, as do the same BPE tokens with a tokenizer file of another name. A corpus name ("gcide")
+-- stays itself.
 local data_identity
 function data_identity(value)
   local text = describe_data(value)
@@ -232,6 +233,14 @@ function data_identity(value)
   local ok_path, path = pcall(function() return corpus.path end)
   local where = ok_path and type(path) == "string" and path ~= "" and "; file " .. path
   if where and text:sub(-#where) == where then text = text:sub(1, -#where - 1) end
+  -- A BPE tokenizer's file is named after the corpus file it was made beside: its tokens (the
+  -- checksum) and vocab are what a run trains on.
+  local ok_tokenizer, tokenizer = pcall(function() return corpus.tokenizer_name end)
+  if ok_tokenizer and type(tokenizer) == "string" and tokenizer:sub(1, 4) == "bpe:" then
+    local named = " (" .. tokenizer .. ")"
+    local at = text:find(named, 1, true)
+    if at then text = text:sub(1, at - 1) .. " (bpe)" .. text:sub(at + #named) end
+  end
   return text .. "; contents " .. checksum
 end
 

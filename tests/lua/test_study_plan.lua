@@ -305,11 +305,21 @@ t.test("the same text is the same data wherever its corpus file lies: a touched 
     return plan("touched", { data = corpus, backend = "cpu", model = { aspect = 16, ctx = 32 },
       sweep = sweep.grid { N = { 2e4 }, D = { 4e3 } } }).runs[1].hash, corpus.path
   end
+  local function declare_bpe()
+    local corpus = data.bpe { corpus = data.files { text, name = "touched", documents = "line" }, vocab = 300 }
+    return plan("touched-bpe", { data = corpus, backend = "cpu", model = { aspect = 16, ctx = 32 }, repeat_data = true,
+      sweep = sweep.grid { N = { 2e4 }, D = { 4e3 } } }).runs[1].hash, corpus.tokenizer_name
+  end
   local hash, path = declare()
+  local bpe_hash, bpe_tokenizer = declare_bpe()
   assert(os.execute("touch -d '2001-02-03 04:05:06' '" .. text .. "'"))
   local touched_hash, touched_path = declare()
   t.ok(touched_path ~= path, touched_path)
   t.eq(touched_hash, hash, "the same tokens are the same data")
+  -- Its BPE corpus: a tokenizer file named after the new cache file, the same tokens.
+  local touched_bpe_hash, touched_tokenizer = declare_bpe()
+  t.ok(touched_tokenizer ~= bpe_tokenizer, touched_tokenizer)
+  t.eq(touched_bpe_hash, bpe_hash, "the same BPE tokens are the same data")
 end)
 
 t.test("data-constrained runs carry their unique tokens and epochs; identical points merge", function()

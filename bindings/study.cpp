@@ -115,6 +115,20 @@ int getpid(lua_State* L) {
   return 1;
 }
 
+// writable(path) -> true, or false and why (access(2) with W_OK: the mode bits for this user, a
+// read-only file system), without making or changing anything there.
+int writable(lua_State* L) {
+  const char* path = luaL_checkstring(L, 1);
+  if (::access(path, W_OK) == 0) {
+    lua_pushboolean(L, 1);
+    return 1;
+  }
+  const int error = errno;
+  lua_pushboolean(L, 0);
+  lua_pushstring(L, std::strerror(error));
+  return 2;
+}
+
 int stream_fd(lua_State* L, int index) {
   const std::string name = luaL_optstring(L, index, "stdout");
   if (name == "stdout") return STDOUT_FILENO;
@@ -206,6 +220,7 @@ int open_study(lua_State* L) {
        {"clock", &bound<clock>, "clock() -> monotonic seconds, for durations"},
        {"now", &bound<now>, "now() -> seconds since the epoch, with fractions"},
        {"getpid", &bound<getpid>, "getpid() -> this process's id"},
+       {"writable", &bound<writable>, "writable(path) -> true, or false and why: whether this user may write path"},
        {"watch_lifeline", &bound<watch_lifeline>,
         "watch_lifeline() -> true if this worker now ends itself when the executor that spawned it dies"},
        {"take_one_interrupt", &bound<take_one_interrupt>,

@@ -556,14 +556,9 @@ local function folder_of(path)
   return path:match("^(.*)/[^/]*$") or "."
 end
 
--- Whether the folder can take a new file: tried by making one and removing it (Lua has no access()).
+-- Whether the folder can take a new file, asked of the system (access(2)): nothing is made there.
 local function folder_writable(folder)
-  local probe = string.format("%s/.scalelab-write-probe-%d", folder == "" and "/" or folder, native.getpid())
-  local file = io.open(probe, "wb")
-  if not file then return false end
-  file:close()
-  os.remove(probe)
-  return true
+  return (native.writable(folder == "" and "/" or folder))
 end
 
 -- Why the existing store at `path` cannot be written (its file or its folder, where SQLite keeps its

@@ -752,8 +752,7 @@ local function report_markdown(s, fits, answers, totals)
     #not_done > 0 and (" (" .. table.concat(not_done, ", ") .. ")") or "", core.format_flops(totals.flops),
     simulated and ("simulated: " .. backends.describe_simulation(s.backend_identity))
       or (core.format_duration(totals.seconds) .. " of training")))
-  if s.simulation_warning then add("- warning: " .. s.simulation_warning) end
-  if s.repetition_warning then add("- warning: " .. s.repetition_warning) end
+  for _, w in ipairs(s.simulation_warnings or {}) do add("- warning: " .. w) end
   add()
   add("## Runs")
   add()
@@ -984,8 +983,13 @@ function analysis.analyse(s, write)
       totals.seconds = totals.seconds + (r.wall_seconds or 0)
     end
   end
+  -- What the simulated backend's law makes of these runs, at the report's top: losses capped at
+  -- ln(vocab) (kept apart too, for the note on runs that all have one loss), repetition ignored.
   s.simulation_warning = select(2, backends.capped(s.backend_identity, s.runs))
-  s.repetition_warning = backends.repetition_ignored(s.backend_identity, s.runs)
+  s.simulation_warnings = {}
+  for _, w in ipairs { s.simulation_warning or false, backends.repetition_ignored(s.backend_identity, s.runs) or false } do
+    if w then s.simulation_warnings[#s.simulation_warnings + 1] = w end
+  end
   local wanted = s.fits_wanted or default_fits(s.sweep.kind)
   local fits = {}
   s.fits = {}
@@ -1068,8 +1072,7 @@ function analysis.analyse(s, write)
     study = s.name, description = s.description, script = s.script_path, script_hash = s.script_hash,
     scalelab_version = core.version, store = s.store_path, backend = s.backend_identity,
     runs = {}, fits = {}, answers = answers, totals = totals, generated_at = native.now(),
-    warnings = (s.simulation_warning or s.repetition_warning)
-      and { s.simulation_warning or s.repetition_warning, s.simulation_warning and s.repetition_warning or nil } or nil,
+    warnings = s.simulation_warnings and #s.simulation_warnings > 0 and s.simulation_warnings or nil,
   }
   for _, r in ipairs(s.runs) do
     report.runs[#report.runs + 1] = { ordinal = r.ordinal, hash = r.hash, N = r.N_fit, params = r.params,

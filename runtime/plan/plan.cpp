@@ -492,7 +492,17 @@ Answer optimal(const fit::FittedLaw& fitted, const OptimalOptions& options) {
       ans.set("N_unlimited", free.N, Unit::Params, "params, unlimited data");
     }
     ans.method = a.closed_form ? "closed form" : "numeric";
-    if (!a.closed_form && a.local_minima > 1) {
+    // At the floor of U unique tokens (D' and N' both saturated) the loss is flat in N: the N found
+    // is one of many of that loss, not an optimum, and the grid's "local optima" are rounding.
+    const double floor = given(options.unique_tokens) ? data_floor(law, options.unique_tokens) : fit::kMissing;
+    const bool at_floor = given(floor) && a.loss - floor <= 1e-6 * floor;
+    if (at_floor)
+      ans.notes.push_back(str("the loss ", format_significant(a.loss, 5), " is the floor of ", format_count(options.unique_tokens),
+                              " unique tokens (the lowest loss the law allows them at any compute, "
+                              "to 1 part in 10^6): repeating them more and adding parameters have stopped helping, so the loss does not "
+                              "determine N here (many N give it; this one is arbitrary) and a smaller budget reaches about the "
+                              "same loss (plan.returns shows where the returns run out)"));
+    if (!a.closed_form && a.local_minima > 1 && !at_floor) {
       std::string others;
       for (double n : a.other_N) others += (others.empty() ? "" : ", ") + format_count(n);
       ans.notes.push_back(str(a.local_minima, " local optima in N; the best kept (the others at ", others, ")"));

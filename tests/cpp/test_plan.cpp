@@ -247,6 +247,36 @@ TEST_CASE("the loss floor of limited unique data is the law's limit, and compute
   }
 }
 
+TEST_CASE("data-constrained: an optimum at the loss floor of the unique tokens says N is not determined there") {
+  // REFERENCE.md's published law by hand. With 1e22 FLOP on 100M (or 1B) unique tokens, D' and N'
+  // have both saturated (D' → U(1 + R_D*), N' → N_opt(U)(1 + R_N*)): the loss is the floor for a
+  // wide range of N, so the N given is arbitrary and most of the budget buys nothing.
+  const DataConstrainedByHand hand{std::exp(0.6254804), std::exp(6.255414), std::exp(7.3049974), 0.3526596, 0.3526596,
+                                   15.387756, 5.309743};
+  auto has = [](const plan::Answer& a, const std::string& text) {
+    return std::any_of(a.notes.begin(), a.notes.end(), [&](const std::string& n) { return n.find(text) != std::string::npos; });
+  };
+  struct {
+    double U, N_lo, N_hi;  // N from N_lo to N_hi all within 1e-6 of the floor (by hand)
+  } flat[] = {{1e8, 1e9, 3e10}, {1e9, 4e9, 8e9}};
+  for (auto f : flat) {
+    const double U = f.U;
+    INFO("U " << U << ", floor " << hand.floor(U));
+    CHECK(hand.loss(f.N_lo, 1e22 / 6 / f.N_lo, U) - hand.floor(U) < 1e-6 * hand.floor(U));
+    CHECK(hand.loss(f.N_hi, 1e22 / 6 / f.N_hi, U) - hand.floor(U) < 1e-6 * hand.floor(U));
+    const plan::Answer a = plan::optimal(wrap(hand.law()), at(1e22, U));
+    CHECK(a.value("loss") == Approx(hand.floor(U)).epsilon(1e-9));
+    CHECK(has(a, "is the floor of " + format_count(U) + " unique tokens"));
+    CHECK(has(a, format_significant(hand.floor(U), 5)));
+    CHECK(!has(a, "local optima"));  // a flat loss, not several optima
+  }
+  CHECK(format_significant(hand.floor(1e8), 5) == "3.879");
+  // 25B unique tokens at 1e22 FLOP: a determined optimum (7.0B parameters), well above the floor.
+  const plan::Answer determined = plan::optimal(wrap(hand.law()), at(1e22, 25e9));
+  CHECK(determined.value("loss") > hand.floor(25e9) + 0.05);
+  CHECK(!has(determined, "floor"));
+}
+
 TEST_CASE("data-constrained: robust to several local optima") {
   // A custom law with two basins along the iso-FLOP line: the grid + Brent search finds the deeper one.
   fit::Law law = fit::Law::Custom(

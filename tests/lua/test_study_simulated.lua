@@ -202,6 +202,26 @@ t.test("report = false writes no report, yet the study still fits its laws and a
   t.ok(not text:find("no documentation", 1, true), text)
 end)
 
+-- A data-constrained question asks what N, how many epochs and what loss: the report's questions
+-- table gives the answer's unique tokens and epochs (the runs table does for the runs). The values
+-- by hand from REFERENCE.md's law (the runs are noise-free, so the fit is the published law): with
+-- 1e22 FLOP on 25B unique tokens, 7.03B parameters on 237B tokens, 9.49 epochs (REFERENCE: "about
+-- 9.5"); at 4 epochs, 6.24B on 267B tokens of 66.8B unique.
+t.test("the report's questions table gives a data-constrained answer's unique tokens and epochs", function()
+  local s = declare("dc-epochs", {
+    sweep = sweep.data_constrained { unique_tokens = { 1e9, 1e10 }, epochs = { 1, 4, 16 }, sizes = { 1e8, 1e9 } },
+    backend = { kind = "simulated", law = fit.published.datablations },
+    fits = { data_constrained = { base = fit.published.datablations } },
+    questions = { plan.optimal { compute = 1e22, unique_tokens = 25e9 }, plan.optimal { compute = 1e22, epochs = 4 } },
+  }, true)
+  local md = read(s.store_path:gsub("%.db$", "") .. ".report.md") or ""
+  local questions = md:match("## Questions(.*)$") or ""
+  t.ok(questions:find("| question | law | FLOP | N | D | U | epochs | tokens/param | loss |", 1, true), questions)
+  t.ok(questions:find("with 25B unique tokens | data_constrained | 1e22 | 7.03B | 237B | 25B | 9.49 | 33.8 | 2.2221 |", 1, true),
+    questions)
+  t.ok(questions:find("at 4 epochs | data_constrained | 1e22 | 6.24B | 267B | 66.8B | 4 | 42.8 | 2.1968 |", 1, true), questions)
+end)
+
 -- Three sizes a budget with 1% noise, E held at Chinchilla's value, and a question at 1000 times the
 -- largest budget: the report's questions note how far the IsoFLOP answer lies beyond the budgets (as
 -- the parametric law's notes its runs), the IsoFLOP fit warns that most bootstrap resamples were

@@ -793,18 +793,23 @@ local function report_markdown(s, fits, answers, totals)
     add()
     add("## Questions")
     add()
-    add("| question | law | FLOP | N | D | tokens/param | loss |")
-    add("|---|---|---|---|---|---|---|")
+    -- Data-constrained answers (what N, how many epochs, what loss) add their unique tokens and epochs.
+    local data = false
+    for _, a in ipairs(answers) do if a.answer and a.answer.epochs then data = true end end
+    add("| question | law | FLOP | N | D | " .. (data and "U | epochs | " or "") .. "tokens/param | loss |")
+    add("|---|---|---|---|---|" .. (data and "---|---|" or "") .. "---|---|")
     for _, a in ipairs(answers) do
       if a.answer then
         local iv = a.answer.intervals or {}
-        add(string.format("| %s | %s | %s | %s | %s | %s | %s |", a.question, a.law,
+        add(string.format("| %s | %s | %s | %s | %s | %s%s | %s |", a.question, a.law,
           cell_with_interval(a.answer.flops, iv.flops, core.format_flops),
           cell_with_interval(a.answer.N, iv.N, core.format_count), cell_with_interval(a.answer.D, iv.D, core.format_count),
+          data and string.format("%s | %s | ", cell_with_interval(a.answer.unique_tokens, iv.unique_tokens, core.format_count),
+            cell_with_interval(a.answer.epochs, iv.epochs, g3)) or "",
           cell_with_interval(a.answer.tokens_per_param, iv.tokens_per_param, g3),
           cell_with_interval(a.answer.loss, iv.loss, function(x) return string.format("%.4f", x) end)))
       else
-        add(string.format("| %s | %s | %s |  |  |  |  |", a.question, a.law, a.error or a.text or ""))
+        add(string.format("| %s | %s | %s |%s", a.question, a.law, a.error or a.text or "", string.rep("  |", data and 6 or 4)))
       end
     end
     -- Answers that are more than an allocation, whole.

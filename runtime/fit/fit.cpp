@@ -1104,7 +1104,7 @@ double objective(const Law& law, const Observations& obs, double huber_delta) {
 
 namespace {
 
-// The span of the observations' N, D and C (each row's C given or 6·N·D), for FittedLaw::span_*.
+// The span of the observations' N, D and C (each row's C given or 6·N·D) and epochs D / U, for FittedLaw::span_*.
 void set_spans(const Observations& obs, FittedLaw& out) {
   auto span = [&](const std::function<double(size_t)>& value) {
     Interval s;
@@ -1120,6 +1120,8 @@ void set_spans(const Observations& obs, FittedLaw& out) {
   if (obs.has(Input::N)) out.span_N = span([&](size_t i) { return obs.point(i).N; });
   if (obs.has(Input::D)) out.span_D = span([&](size_t i) { return obs.point(i).D; });
   if (obs.has(Input::C)) out.span_C = span([&](size_t i) { return obs.compute(i); });
+  if (obs.has(Input::U) && obs.has(Input::D))
+    out.span_epochs = span([&](size_t i) { return obs.point(i).D / obs.point(i).U; });
 }
 
 FittedLaw fit_with(const Law& law, const Observations& obs, const FitOptions& options, bool direct) {

@@ -178,7 +178,8 @@ struct FittedLaw {
   size_t observations = 0;
   // The span of the runs fitted, lo..hi, per input (NaN when not fitted, or the runs had no such
   // input; C is given or 6·N·D): answers far outside it are extrapolations, and plan says how far.
-  Interval span_N, span_D, span_C;
+  // span_epochs: D / U of runs with unique tokens U (a data-constrained law's runs).
+  Interval span_N, span_D, span_C, span_epochs;
   std::vector<double> residuals;  // ln L̂ − ln L per observation
   int starts = 0;                 // starts tried
   int starts_converged = 0;       // Ceres reported convergence

@@ -265,6 +265,8 @@ void note_extrapolation(const fit::FittedLaw& law, Answer& a) {
   check("N", "N", law.span_N, Unit::Params);
   check("D", "D", law.span_D, Unit::Tokens);
   check("flops", "compute", law.span_C, Unit::Flops);
+  // More repetition than the runs saw (fewer epochs than theirs, fresh data, is no extrapolation).
+  if (a.has("epochs") && a.value("epochs") > law.span_epochs.hi) check("epochs", "epochs", law.span_epochs, Unit::Epochs);
   if (!parts.empty()) a.notes.push_back("beyond the " + std::to_string(law.observations) + " runs fitted: " + parts);
 }
 

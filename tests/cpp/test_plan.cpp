@@ -277,6 +277,40 @@ TEST_CASE("data-constrained: an optimum at the loss floor of the unique tokens s
   CHECK(!has(determined, "floor"));
 }
 
+TEST_CASE("a data-constrained answer at more epochs than its law's runs repeated says how far") {
+  // Runs of REFERENCE.md's published law (by hand), 100M..1B parameters on 1B and 10B unique tokens
+  // repeated 1 to 16 times; R_D*, R_N* fitted with the base law held. 1e22 FLOP on 1B unique tokens
+  // wants 305 epochs (by hand), 19× the most the runs saw; 25B unique tokens 9.49 epochs, inside.
+  const DataConstrainedByHand hand{std::exp(0.6254804), std::exp(6.255414), std::exp(7.3049974), 0.3526596, 0.3526596,
+                                   15.387756, 5.309743};
+  fit::Observations obs;
+  for (double n : {1e8, 3e8, 1e9})
+    for (double u : {1e9, 1e10})
+      for (double e : {1.0, 4.0, 16.0}) {
+        fit::Observation o;
+        o.N = n;
+        o.D = e * u;
+        o.U = u;
+        o.loss = hand.loss(n, e * u, u);
+        obs.Add(o);
+      }
+  fit::FitOptions options;
+  options.free = {"R_D", "R_N"};
+  options.covariance = false;
+  fit::FittedLaw fitted = fit::fit_law(hand.law(), obs, options);
+  REQUIRE(fitted.span_epochs.valid());
+  CHECK(fitted.span_epochs.lo == 1);
+  CHECK(fitted.span_epochs.hi == 16);
+  const plan::Answer far = plan::optimal(fitted, at(1e22, 1e9));
+  CHECK(far.value("epochs") == Approx(305).epsilon(0.01));
+  CHECK_THAT(note_starting(far, "beyond the 18 runs fitted: "), Contains("epochs 19× the largest (16)"));
+  const plan::Answer inside = plan::optimal(fitted, at(1e22, 25e9));
+  CHECK(inside.value("epochs") == Approx(9.49).epsilon(0.01));
+  CHECK_THAT(note_starting(inside, "beyond the 18 runs fitted: "), !Contains("epochs"));
+  // Fewer epochs than the runs (one epoch of more unique tokens than needed) is no extrapolation.
+  CHECK_THAT(note_starting(plan::optimal(fitted, at(1e19, 1e15)), "beyond"), !Contains("epochs"));
+}
+
 TEST_CASE("data-constrained: robust to several local optima") {
   // A custom law with two basins along the iso-FLOP line: the grid + Brent search finds the deeper one.
   fit::Law law = fit::Law::Custom(

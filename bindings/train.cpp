@@ -546,6 +546,14 @@ int run_as(lua_State* L, const char* function) {
       throw;
     }
   }
+  // The data's repetition, which only the sampler knows: U in use, and epochs = D / U. A simulated
+  // run reads no data (its law draws the losses without it): none.
+  if (const auto* sampler = dynamic_cast<const data::RepetitionSampler*>(data.get());
+      sampler && result.backend != "simulated") {
+    result.unique_tokens = sampler->stats().unique_tokens;
+    if (result.unique_tokens > 0)
+      result.epochs = static_cast<double>(result.tokens) / static_cast<double>(result.unique_tokens);
+  }
   if (result.status == train::RunStatus::Interrupted) {
     // The host's SIGINT handler also armed hooks that would turn Ctrl-C into a Lua error at the
     // next instruction of the main thread and of each coroutine being resumed; the run already
@@ -638,6 +646,21 @@ int string_field(lua_State* L) {
   return 1;
 }
 
+// unique_tokens and epochs: nil where the data is no data.sampler (0 in the result).
+int unique_tokens(lua_State* L) {
+  const train::RunResult& r = check<train::RunResult>(L, 1);
+  if (r.unique_tokens > 0) lua_pushinteger(L, r.unique_tokens);
+  else lua_pushnil(L);
+  return 1;
+}
+
+int epochs(lua_State* L) {
+  const train::RunResult& r = check<train::RunResult>(L, 1);
+  if (r.unique_tokens > 0) lua_pushnumber(L, r.epochs);
+  else lua_pushnil(L);
+  return 1;
+}
+
 int status(lua_State* L) {
   lua_pushstring(L, train::status_name(check<train::RunResult>(L, 1).status));
   return 1;
@@ -676,8 +699,8 @@ int open_train(lua_State* L) {
   Class<R>::define(
       L,
       "The result of train.run: status, message, note, loss (final held-out), best_loss, train_loss, curve, "
-      "tokens, requested_tokens, flops, flops_palm, tokens_per_second, flops_per_second, mfu, params, "
-      "non_embedding_params, wall_seconds, backend, device.",
+      "tokens, unique_tokens, epochs, requested_tokens, flops, flops_palm, tokens_per_second, flops_per_second, "
+      "mfu, params, non_embedding_params, wall_seconds, backend, device.",
       {},
       {{"status", &bound<status>, "\"done\", \"diverged\" or \"interrupted\""},
        {"message", &bound<string_field<&R::message>>, "why the run diverged or was interrupted"},
@@ -691,6 +714,10 @@ int open_train(lua_State* L) {
        {"params", &bound<integer_field<&R::params>>, "N, all parameters (Chinchilla)"},
        {"non_embedding_params", &bound<integer_field<&R::non_embedding_params>>, "N without embeddings (Kaplan)"},
        {"tokens", &bound<integer_field<&R::tokens>>, "D, training tokens processed"},
+       {"unique_tokens", &bound<unique_tokens>,
+        "U, the unique tokens a data.sampler cycles over (its U in use); nil for other data and simulated runs"},
+       {"epochs", &bound<epochs>,
+        "tokens / unique_tokens: how often the run saw its unique tokens (D = epochs × U); nil without unique_tokens"},
        {"steps", &bound<integer_field<&R::steps>>, "optimizer steps taken"},
        {"micro_batch", &bound<integer_field<&R::micro_batch>>,
         "rows per forward and backward pass (fewer than the sampler's batch when given, or chosen to fit memory)"},

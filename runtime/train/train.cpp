@@ -847,6 +847,9 @@ std::string RunResult::BriefReport() const {
   if (requested_tokens > 0 && requested_tokens != tokens && status == RunStatus::Done)
     text += str(" (tokens = ", requested_tokens, " rounded down to ", steps, " whole steps)");
   if (split_for_memory) text += str(" (in micro-batches of ", micro_batch, micro_batch == 1 ? " row" : " rows", " to fit memory)");
+  if (unique_tokens > 0 && tokens > unique_tokens)
+    text += str(", ", format_significant(epochs, 3), " epochs of ", format_count(static_cast<double>(unique_tokens)),
+                " unique tokens");
   text += str(", ", format_flops(flops), " FLOP, ", format_duration(wall_seconds));
   if (backend == "simulated") text += ", simulated";
   else text += str(", ", format_count(tokens_per_second), " tokens/s, ", format_flops(flops_per_second), " FLOP/s on ", backend);

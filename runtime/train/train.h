@@ -128,8 +128,16 @@ struct RunResult {
   std::string backend, device;
   std::string model;                 // GptConfig::Summary()
 
+  // The data's repetition where the data is a repetition sampler (data::RepetitionSampler, set by
+  // the caller that knows it: the Lua binding); 0 otherwise, and for a simulated run, which reads
+  // no data. unique_tokens is U, the unique tokens the sampler cycles over (its U in use), and
+  // epochs = tokens / unique_tokens (D = epochs × U).
+  int64_t unique_tokens = 0;
+  double epochs = 0;
+
   // "done: held-out loss 1.234 (best 1.230) after 20M tokens, 1.2e15 FLOP, 3.2 min, 104k tokens/s";
-  // a run whose tokens were rounded down to whole steps says so.
+  // a run whose tokens were rounded down to whole steps says so, and one that repeated its data
+  // (epochs > 1) says how often: "after 100k tokens, 3.33 epochs of 30k unique tokens, ...".
   std::string BriefReport() const;
   std::string Summary() const { return BriefReport(); }
 };

@@ -93,6 +93,34 @@ t.test("sampler fields give the numbers in use, never a sentinel", function()
   t.raises(function() data.sampler{ corpus = corpus, tokens = 20000, batch = 0 } end, "batch (B, rows per batch) must be >= 1")
 end)
 
+t.test("a run on repeated data reports its unique tokens and epochs, and its summary says how often", function()
+  -- U = 96 windows of 32 tokens, D = 20 batches of 16 × 32: 10240 / 3072 = 3.33 epochs.
+  local repeated = data.sampler{ corpus = corpus, unique_tokens = 3072, tokens = 10240, seq_len = 32, batch = 16 }
+  local r = train.run{ model = gpt, data = repeated, threads = 1, eval_tokens = 512, progress = false }
+  t.eq(r.tokens, 10240)
+  t.eq(r.unique_tokens, 3072)
+  t.near(r.epochs, 10240 / 3072, 1e-12)
+  t.eq(r.epochs, repeated:stats().epochs)
+  t.ok(tostring(r):find(" after 10.2k tokens, 3.33 epochs of 3.07k unique tokens, ", 1, true), tostring(r))
+  t.ok(pretty(r):find("3.33 epochs of 3.07k unique tokens", 1, true), pretty(r))  -- the REPL's print
+  -- help(r) lists them, from the result's documentation and its fields'.
+  local docs, meta = require("scalelab.native.core").docs(), getmetatable(r)
+  t.ok(docs[meta]:find("tokens, unique_tokens, epochs,", 1, true), docs[meta])
+  t.ok(docs[meta.__properties.unique_tokens]:find("U, the unique tokens", 1, true))
+  t.ok(docs[meta.__properties.epochs]:find("tokens / unique_tokens", 1, true))
+  -- Fresh data (one epoch) says nothing of repetition; a simulated run reads no data: no U, no epochs.
+  local fresh = data.sampler{ corpus = corpus, tokens = 16 * 32 * 4, seq_len = 32, batch = 16 }
+  local once = train.run{ model = gpt, data = fresh, threads = 1, eval_tokens = 512, progress = false }
+  t.eq(once.unique_tokens, 16 * 32 * 4)
+  t.eq(once.epochs, 1.0)
+  t.ok(not tostring(once):find("epochs", 1, true), tostring(once))
+  local sim = train.simulate{ model = gpt, tokens = 10240, batch = 16, seq_len = 32,
+    data = data.sampler{ corpus = corpus, unique_tokens = 3072, tokens = 10240, seq_len = 32, batch = 16 } }
+  t.eq(sim.unique_tokens, nil)
+  t.eq(sim.epochs, nil)
+  t.ok(not tostring(sim):find("epochs", 1, true), tostring(sim))
+end)
+
 t.test("data's counts share train's checks and messages (one Args::count)", function()
   t.raises(function() data.sampler{ corpus = corpus } end, "data.sampler: missing required key 'tokens' (D, the training tokens planned)")
   t.raises(function() data.sampler{ corpus = corpus, tokens = 2.5e4 / 3 } end,

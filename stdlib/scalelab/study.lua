@@ -834,8 +834,14 @@ local function print_plan(s, runs, duplicates, status_of, store_problem, jobs_as
   local run_speed = per_run and speed or speed / jobs
   local longest = 0
   local lines = {}
-  local header = string.format("%4s  %-9s %-9s %-28s %-9s %-9s %-8s %-9s %-9s %s", "#", "non-emb.", "params", "shape (L×d, heads)",
-    "D", "epochs", "lr", "FLOPs", "time", "status")
+  -- Unique tokens U where runs repeat data (a data-constrained sweep, or a corpus repeated), as the
+  -- report's runs table gives them: otherwise runs of the same D (U = 1M for 4 epochs, U = 4M for 1)
+  -- differ in the epochs column alone.
+  local repeats = false
+  for _, r in ipairs(runs) do if r.unique_tokens and r.epochs and r.epochs > 1.0001 then repeats = true end end
+  local line = "%4s  %-9s %-9s %-28s %-9s " .. (repeats and "%-9s " or "%s") .. "%-9s %-8s %-9s %-9s %s"
+  local header = string.format(line, "#", "non-emb.", "params", "shape (L×d, heads)",
+    "D", repeats and "U" or "", "epochs", "lr", "FLOPs", "time", "status")
   lines[#lines + 1] = string.format("study %s: %s planned, backend %s, store %s", s.name, core.format_counted(#runs, "run"),
     s.backend_kind, s.store_path)
   lines[#lines + 1] = "N in run labels and fits counts " .. M.count_words(s.count) .. "; the table gives both counts"
@@ -851,10 +857,11 @@ local function print_plan(s, runs, duplicates, status_of, store_problem, jobs_as
       longest = math.max(longest, seconds)
     end
     total_flops = total_flops + r.flops
-    lines[#lines + 1] = string.format("%4d  %-9s %-9s %-28s %-9s %-9s %-8s %-9s %-9s %s", r.ordinal,
+    lines[#lines + 1] = string.format(line, r.ordinal,
       fmt_count(r.non_embedding_params), fmt_count(r.params),
       string.format("%d×%d, %d (ctx %d)", r.shape.n_layer, r.shape.d_model, r.shape.n_head, r.shape.ctx),
-      fmt_count(r.tokens), r.epochs and string.format("%.3g", r.epochs) or "1",
+      fmt_count(r.tokens), repeats and (r.unique_tokens and fmt_count(r.unique_tokens) or "-") or "",
+      r.epochs and string.format("%.3g", r.epochs) or "1",
       string.format("%.2g", r.lr), core.format_flops(r.flops),
       backends.simulates(s.backend_kind) and "simulated" or speed == math.huge and "-" or core.format_duration(seconds), status)
   end

@@ -573,7 +573,18 @@ study "plan" {
   t.ok(out:find("total: 8 runs (8 to train)", 1, true), out)
   t.ok(out:find("FLOP/s for backend cpu", 1, true), out)
   t.ok(out:find(" 4 ", 1, true), "epochs column")
+  -- Runs repeat data: U (unique tokens) beside D and epochs, a count as D is; D = 400k is U = 100k
+  -- for 4 epochs (4.01: U cut to whole sequences) or U = 400k for 1.
+  t.ok(out:find("  D         U         epochs    lr ", 1, true), out)
+  t.ok(out:find("%s400k%s+100k%s+4%.01%s"), out)
+  t.ok(out:find("%s400k%s+400k%s+1%s"), out)
   t.ok(not exists(dir .. "/plan.db"), "a dry run writes no store")
+  -- No run repeats data: no U column.
+  write(dir .. "/fresh.lua",
+    (read(dir .. "/plan.lua"):gsub("sweep = [^\n]*", "sweep = sweep.grid{ N = { 1e5 }, D = { 1e5, 4e5 } },")))
+  code, out = scalelab(dir, "fresh.lua", "--dry-run")
+  t.eq(code, 0, out)
+  t.ok(out:find("  D         epochs    lr ", 1, true), out)
 end)
 
 t.test("scalelab results lists runs and exports CSV and JSON", function()

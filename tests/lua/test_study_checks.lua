@@ -800,7 +800,7 @@ study "x" {
   write(dir .. "/r.lua", (read(dir .. "/s.lua"):gsub('backend = "cpu",', 'backend = "cpu", repeat_data = true,')))
   code, out = scalelab(dir, "r.lua", "--dry-run")
   t.eq(code, 0, out)
-  local epochs = out:match("\n%s+2%s+%S+%s+%S+%s+[^\n]-%)%s+%S+%s+(%S+)")
+  local epochs = out:match("\n%s+2%s+%S+%s+%S+%s+[^\n]-%)%s+%S+%s+%S+%s+(%S+)")  -- after D and U
   t.ok(out:find("note: 1 run wants more tokens than the corpus's", 1, true), out)
   t.ok(tonumber(epochs) and tonumber(epochs) > 1.9 and tonumber(epochs) < 2.2, "epochs of run 2: " .. tostring(epochs) .. "\n" .. out)
 

@@ -168,6 +168,19 @@ study "few" {
   -- Runs that repeat data: the runs table has their unique tokens and epochs.
   t.ok(report:find("| # | N (non-emb.) | N (all) | D | U | epochs | C (6ND) | loss | time | status |", 1, true), report)
   t.ok(report:find("| 100M | 10M | 10 |", 1, true) or report:find("| 40M | 10M | 4 |", 1, true), report)
+  -- The JSON report's runs give their epochs beside D and U (named as in the CSV export), D / U.
+  local json = read(dir .. "/few.report.json")
+  local runs = json:match('"runs": (%b[])')
+  t.ok(runs, json)
+  local repeated = 0
+  for run in runs:gmatch("%b{}") do
+    local D, U, epochs = tonumber(run:match('"D": ([^,\n]+)')), tonumber(run:match('"U": ([^,\n]+)')),
+      tonumber(run:match('"epochs": ([^,\n]+)'))
+    t.ok(D and U and epochs, run)
+    t.near(epochs, D / U, 1e-9)
+    if epochs > 3.9 then repeated = repeated + 1 end
+  end
+  t.eq(repeated, 6, runs)  -- epochs = 4: both U, three sizes
   t.ok(report:find("needs at least 8 single-epoch runs over 3 sizes and 2 token counts; the finished runs have "
     .. "6 single-epoch runs over 3 sizes and 2 token counts (give the sweep more sizes or unique-token counts at "
     .. "epochs = 1", 1, true), report)

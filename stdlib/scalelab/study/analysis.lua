@@ -1082,7 +1082,7 @@ function analysis.analyse(s, write)
   for _, r in ipairs(s.runs) do
     report.runs[#report.runs + 1] = { ordinal = r.ordinal, hash = r.hash, N = r.N_fit, params = r.params,
       non_embedding_params = r.non_embedding_params,
-      D = r.tokens, U = r.unique_tokens, C = r.flops, budget = r.budget, loss = r.loss, status = r.status,
+      D = r.tokens, U = r.unique_tokens, epochs = r.epochs, C = r.flops, budget = r.budget, loss = r.loss, status = r.status,
       wall_seconds = r.wall_seconds, error = r.status ~= "done" and r.error and r.error:match("^[^\n]*") or nil }
   end
   for _, f in ipairs(fits) do

@@ -508,6 +508,30 @@ std::string FittedLaw::Summary() const {
         << starts_at_best << "; " << format_duration(seconds);
     if (!samples.empty()) out << "; bootstrap " << samples.size() << " resamples";
     out << "\n";
+    // A data-constrained law fitted on a frozen base (base = a law, or Muennighoff et al.'s two steps):
+    // the covariance standard errors of R_D, R_N take the base as exact; a two-stage bootstrap refits
+    // the base in each resample, and its intervals are much wider. Said beside them.
+    if (law.kind() == LawKind::DataConstrained) {
+      bool frozen = true, refitted = false;
+      for (const char* p : {"E", "A", "B", "alpha", "beta"}) {
+        frozen = frozen && is_held(p);
+        refitted = refitted || has_interval(p);
+      }
+      std::vector<std::string> with_se;
+      for (const char* p : {"R_D", "R_N"}) {
+        const size_t j = law.index(p);
+        if (j < standard_errors.size() && !std::isnan(standard_errors[j]) && !is_held(p)) with_se.push_back(p);
+      }
+      if (frozen && !with_se.empty()) {
+        out << "  note: "
+            << (with_se.size() == 1 ? "the standard error (se) of " + with_se[0] + " is"
+                                    : "the standard errors (se) of " + with_se[0] + ", " + with_se[1] + " are")
+            << " conditional on the base law held fixed";
+        if (refitted) out << "; the bootstrap intervals include the base's uncertainty (refitted in each resample)";
+        else if (!samples.empty()) out << ", as are the bootstrap intervals (the base held in each resample)";
+        out << "\n";
+      }
+    }
     for (const auto& w : warnings) out << "  warning: " << w << "\n";
   } else if (!law.doc().empty()) {
     out << "  " << law.doc() << "\n";

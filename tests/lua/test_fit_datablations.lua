@@ -72,6 +72,38 @@ t.test("unbounded, the same objective has lower optima, and the fit says so", fu
     "law:interval: E was held at 1.86914 in this fit and in its resamples, so it has no interval; name it in free")
 end)
 
+t.test("on a frozen base, R_D and R_N's standard errors are labelled conditional on it, beside the intervals", function()
+  local note = "note: the standard errors (se) of R_D, R_N are conditional on the base law held fixed"
+  local bounds = { R_D = { 0, 20 }, R_N = { 0, 20 } }
+  local law = fit.data_constrained(obs, { base = fit.published.datablations, bounds = bounds })
+  t.ok(tostring(law):find("se ", 1, true), tostring(law))
+  t.ok(tostring(law):find(note, 1, true), tostring(law))
+  -- No bootstrap: nothing said of intervals.
+  t.ok(not tostring(law):find(note .. ",", 1, true) and not tostring(law):find(note .. ";", 1, true), tostring(law))
+  t.ok(law:summary():find(note, 1, true), law:summary())
+  -- The fitter's bootstrap holds the base too: its intervals are as conditional.
+  local boot = fit.data_constrained(obs, { base = fit.published.datablations, bounds = bounds, bootstrap = 20 })
+  t.ok(tostring(boot):find(note .. ", as are the bootstrap intervals (the base held in each resample)", 1, true),
+    tostring(boot))
+  -- A two-stage bootstrap (the study's base = "single_epoch") refits the base in each resample.
+  local samples = {}
+  for i = 1, 20 do
+    local p = {}
+    for k, v in pairs(law.params) do p[k] = v end
+    p.E, p.R_D, p.R_N = p.E * (1 + 0.01 * (i - 10) / 10), p.R_D * (1 + (i - 10) / 10), p.R_N * (1 + (i - 10) / 20)
+    samples[i] = p
+  end
+  local two_stage = law:with_samples(samples)
+  t.ok(tostring(two_stage):find(note .. "; the bootstrap intervals include the base's uncertainty (refitted in each "
+    .. "resample)", 1, true), tostring(two_stage))
+  -- R_N held too: R_D's alone.
+  local one = fit.data_constrained(obs, { base = fit.published.datablations, free = { "R_D" }, bounds = bounds })
+  t.ok(tostring(one):find("note: the standard error (se) of R_D is conditional on the base law held fixed", 1, true),
+    tostring(one))
+  -- The published law (nothing fitted) says nothing of it.
+  t.ok(not tostring(fit.published.datablations):find("conditional", 1, true))
+end)
+
 t.test("reading the CSV with a wrong mapping names the file's columns", function()
   t.raises(function()
     fit.read_csv(os.getenv("SCALELAB_TEST_DATA") .. "/datablations_parametric_fit_182pts.csv", { N = "params", loss = "c4_val_loss" })

@@ -296,9 +296,12 @@ int c_entropy(lua_State* L) {
 int c_read(lua_State* L) {
   const Corpus& c = check<Corpus>(L, 1);
   lua_Integer first = luaL_checkinteger(L, 2), count = luaL_optinteger(L, 3, 1);
-  if (first < 1 || count < 0 || first - 1 + count > c.tokens())
-    fail("corpus:read(", first, ", ", count, "): tokens ", first, "..", first + count - 1,
-         " are outside the corpus's 1..", c.tokens());
+  // Compared without first - 1 + count, which overflows for a first near 2^63 (math.maxinteger),
+  // wrapped negative and read far outside the corpus.
+  if (first < 1 || count < 0 || first > c.tokens() || count > c.tokens() - (first - 1))
+    fail("corpus:read(", first, ", ", count, "): tokens ", first, "..",
+         format_significant(static_cast<double>(first) + static_cast<double>(count) - 1, 20),
+         " are outside the corpus's 1..", c.tokens(), "; give first >= 1 and first + count - 1 <= ", c.tokens());
   std::vector<int32_t> t = c.Tokens(first - 1, count);
   push_ints(L, t.data(), count);
   return 1;

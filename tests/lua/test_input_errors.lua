@@ -109,4 +109,13 @@ t.test("resuming a checkpoint on another corpus of the same name and size is ref
   t.eq(run(corpus).status, "done")  -- its own corpus resumes it
 end)
 
+t.test("corpus:read at a first token near 2^63 is refused, not read outside the corpus", function()
+  -- first - 1 + count overflowed to a negative number and passed the bounds check: a segfault.
+  t.raises(function() corpus:read(math.maxinteger, 10) end,
+    "corpus:read(9223372036854775807, 10): tokens 9223372036854775807..")
+  t.raises(function() corpus:read(corpus.tokens, 2) end, "are outside the corpus's 1..100000")
+  t.eq(#corpus:read(corpus.tokens, 1), 1)
+  t.eq(#corpus:read(1, corpus.tokens), corpus.tokens)
+end)
+
 t.done()

@@ -30,7 +30,7 @@ std::string format_scientific(double value, int digits) {
   int exponent = static_cast<int>(std::floor(std::log10(std::fabs(value))));
   double mantissa = value / std::pow(10.0, exponent);
   // Round first, so that 9.96e21 prints as 1e22 (two digits) rather than 10e21.
-  if (std::fabs(std::stod(format_significant(mantissa, digits))) >= 10) {
+  if (std::fabs(std::strtod(format_significant(mantissa, digits).c_str(), nullptr)) >= 10) {
     mantissa /= 10;
     exponent += 1;
   }
@@ -45,8 +45,9 @@ std::string format_count(double value) {
       {1e15, "P"}, {1e12, "T"}, {1e9, "B"}, {1e6, "M"}, {1e3, "k"}};
   double magnitude = std::fabs(value);
   for (const auto& unit : units) {
-    // Round first so that 999.96e6 prints as 1B rather than 1e+03M.
-    double scaled = std::stod(format_significant(magnitude / unit.scale, 3));
+    // Round first so that 999.96e6 prints as 1B rather than 1e+03M. strtod, not std::stod: stod
+    // throws out_of_range ("stod") for a subnormal, which 1e-300 / 1e15 is.
+    double scaled = std::strtod(format_significant(magnitude / unit.scale, 3).c_str(), nullptr);
     if (scaled >= 1.0) {
       if (scaled >= 1000) {
         if (unit.scale < 1e15) continue;
@@ -91,7 +92,7 @@ std::string format_duration(double seconds) {
   if (seconds < 7200) return format_significant(seconds / 60, 3) + " min";
   if (seconds < 3 * 86400) return format_significant(seconds / 3600, 3) + " h";
   // Days up to 999, then years ("2.74 years", "1.2k years"): never "2.89e+03 d".
-  const double days = std::stod(format_significant(seconds / 86400, 3));
+  const double days = std::strtod(format_significant(seconds / 86400, 3).c_str(), nullptr);
   if (days < 1000) return format_significant(days, 3) + " d";
   const double years = seconds / (365.25 * 86400);
   return (years < 999.5 ? format_significant(years, 3) : format_count(years)) + " years";

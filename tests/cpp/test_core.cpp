@@ -23,6 +23,9 @@ TEST_CASE("format_count uses the field's suffixes with three significant digits"
   CHECK(format_count(999.6e15) == "1e18");  // past P: scientific, never "1e+03P"
   CHECK(format_count(7.48e26) == "7.48e26");
   CHECK(format_count(-6.52e91) == "-6.52e91");
+  // A count so small that its scaled value is subnormal: std::stod threw out_of_range("stod").
+  CHECK(format_count(1e-300) == "1e-300");
+  CHECK(format_count(-2.5e-310) == "-2.5e-310");
 }
 
 TEST_CASE("format_flops and format_duration") {
@@ -31,6 +34,7 @@ TEST_CASE("format_flops and format_duration") {
   CHECK(format_flops(9.96e21) == "1e22");
   CHECK(format_flops(9.94e21) == "9.9e21");
   CHECK(format_flops(-3e-5) == "-3e-5");
+  CHECK(format_flops(1e-310) == "1e-310");
   CHECK(format_duration(0.85) == "850 ms");
   CHECK(format_duration(12.3) == "12.3 s");
   CHECK(format_duration(252) == "4.2 min");

@@ -139,6 +139,12 @@ int64_t heads_width(int64_t head_dim, double d) {
 
 bool search_aspect(const ShapeOptions& o, double log_target, GptConfig* out);
 
+// The numeric-aspect search visits every depth from half to twice L ≈ (N / (12·aspect²))^(1/3): an
+// aspect near 0 (1e-9) asked for tens of millions of depths, and ran a minute before running out
+// of memory. Deeper than this is no shape anyone trains (1e18 parameters at aspect 64 is 27k layers).
+constexpr double kMaxLayers = 1e5;
+double layers_guess(double params, double aspect) { return std::cbrt(params / (12 * aspect * aspect)); }
+
 }  // namespace
 
 GptConfig shape_for(const ShapeOptions& o) {
@@ -176,6 +182,12 @@ GptConfig shape_for(const ShapeOptions& o) {
     return best;
   }
   if (!(o.aspect > 0)) fail("model.shape_for: aspect (d_model / n_layer) must be positive (got ", o.aspect, ")");
+  if (!(layers_guess(o.params, o.aspect) <= kMaxLayers))
+    fail("model.shape_for: aspect = ", format_significant(o.aspect, 3), " (d_model / n_layer) would give about ",
+         format_count(layers_guess(o.params, o.aspect)), " layers for ", format_count(o.params),
+         " parameters, more than the ", format_count(kMaxLayers), " searched; give aspect >= ",
+         format_significant(std::sqrt(o.params / (12 * kMaxLayers * kMaxLayers * kMaxLayers)), 3),
+         " (Kaplan found 20 to 200 all fine), or an exact shape with model.gpt{...}");
   GptConfig found;
   if (search_aspect(o, log_target, &found)) return found;
   // Below the smallest shape near the aspect (one layer a few heads wide): name the smallest target
@@ -198,9 +210,10 @@ namespace {
 // The numeric-aspect search of shape_for: false when no shape is near the aspect (a target too small).
 bool search_aspect(const ShapeOptions& o, double log_target, GptConfig* out) {
   // N ≈ 12·L·d² with d = aspect·L gives L ≈ (N / (12·aspect²))^(1/3); search around it.
-  const double layers_guess = std::cbrt(o.params / (12 * o.aspect * o.aspect));
-  const int64_t l_lo = std::max<int64_t>(1, static_cast<int64_t>(std::floor(layers_guess / 2)));
-  const int64_t l_hi = std::max<int64_t>(2, static_cast<int64_t>(std::ceil(layers_guess * 2)));
+  const double layers = layers_guess(o.params, o.aspect);
+  if (!(layers <= kMaxLayers)) return false;
+  const int64_t l_lo = std::max<int64_t>(1, static_cast<int64_t>(std::floor(layers / 2)));
+  const int64_t l_hi = std::max<int64_t>(2, static_cast<int64_t>(std::ceil(layers * 2)));
   // The candidates: for each depth, the widths (in whole heads) that bring N near the target.
   struct Candidate {
     GptConfig config;

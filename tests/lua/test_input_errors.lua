@@ -127,4 +127,15 @@ t.test("a tiny number is refused (or formatted) by its name, not with a C++ exce
   t.ok(tostring(sweep.grid{ N = { 1e-300 }, D = { 1e6 } }):find("N=1e-300", 1, true))
 end)
 
+t.test("model.shape_for with an aspect near 0 is refused at once, naming the aspect that works", function()
+  -- aspect = 1e-9 searched some 66 million depths: a minute, then out of memory.
+  local start = os.clock()
+  t.raises(function() model.shape_for{ params = 1e6, aspect = 1e-9 } end,
+    "model.shape_for: aspect = 1e-09 (d_model / n_layer) would give about 43.7M layers for 1M parameters, "
+    .. "more than the 100k searched; give aspect >= 9.13e-06")
+  t.raises(function() model.shape_for{ params = 1e6, aspect = 1e-300 } end, "give aspect >= 9.13e-06")
+  t.ok(os.clock() - start < 5, "refused in " .. (os.clock() - start) .. " s")
+  t.eq(model.shape_for{ params = 1e18, aspect = 10 }.n_layer, 94112)
+end)
+
 t.done()

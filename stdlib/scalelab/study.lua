@@ -1064,6 +1064,14 @@ local function run_study(name, spec, where)
         .. "(data.synthetic{...}, data.corpus \"gcide\", ...) or a function(run) returning a sampler; or ask for "
         .. "backend = \"simulated\" (losses drawn from a law, no training)", { "backend" })
     end
+    -- Anything else than these failed every run, one by one, once the study had started training.
+    local data_meta = type(spec.data) == "userdata" and getmetatable(spec.data)
+    if not (type(data_meta) == "table" and data_meta.__name == "Corpus") and type(spec.data) ~= "string"
+        and type(spec.data) ~= "function" then
+      checks.fail(where, "study: data must be a corpus (data.synthetic{...}, data.corpus \"gcide\", data.files{...}), "
+        .. "a corpus's name or file, or a function(run) returning a sampler (got " .. checks.type_name(spec.data) .. ")",
+        { "data" })
+    end
     -- How many training tokens the corpus holds (the sampler's split), to plan epochs with.
     -- The data's vocabulary: a model with a smaller one cannot train on it (checked per run below,
     -- before anything trains, rather than by every run failing).

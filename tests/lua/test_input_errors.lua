@@ -138,4 +138,18 @@ t.test("model.shape_for with an aspect near 0 is refused at once, naming the asp
   t.eq(model.shape_for{ params = 1e18, aspect = 10 }.n_layer, 94112)
 end)
 
+t.test("a study that trains refuses data that is no corpus before any run, rather than failing every run", function()
+  local dir = t.scratch("input-errors-study-data")
+  for _, bad in ipairs{ { 0, "an integer" }, { { 1, 2 }, "a table" }, { fit.published.chinchilla, "a Law" } } do
+    t.raises(function()
+      study.study("bad-data") {
+        backend = "cpu", data = bad[1], models = { aspect = 16, ctx = 16, vocab = 32 },
+        sweep = sweep.grid{ N = { 3e4 }, D = { 2e4 } }, store = dir .. "/s.db", report = false, quiet = true,
+      }
+    end, "study: data must be a corpus (data.synthetic{...}, data.corpus \"gcide\", data.files{...}), a corpus's "
+      .. "name or file, or a function(run) returning a sampler (got " .. bad[2] .. ")")
+  end
+  t.eq(io.open(dir .. "/s.db"), nil)
+end)
+
 t.done()

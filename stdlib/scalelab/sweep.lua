@@ -307,11 +307,13 @@ end
 -- Every point of the first sweep combined with every point of the next ones.
 function sweep.product(...)
   local at = where()
-  local parts = { ... }
-  if #parts == 0 then checks.fail(at, "sweep.product needs at least one sweep") end
+  -- Counted with select("#"), not #{...}: a nil argument (a misspelled variable) is an error, where
+  -- ipairs stopped at it and left out every sweep after it.
+  local parts = table.pack(...)
+  if parts.n == 0 then checks.fail(at, "sweep.product needs at least one sweep") end
   local points = { {} }
-  for i, part in ipairs(parts) do
-    local s = as_sweep(part, at, "sweep.product: argument " .. i)
+  for i = 1, parts.n do
+    local s = as_sweep(parts[i], at, "sweep.product: argument " .. i)
     local next_points = {}
     for _, p in ipairs(points) do
       for _, q in ipairs(s.points) do next_points[#next_points + 1] = merge(p, q, at, "sweep.product") end
@@ -321,8 +323,8 @@ function sweep.product(...)
   -- The product is a sweep of the kind of its first part that is one of models and data (isoflop,
   -- grid, ...), not of sweep.values (hyperparameters), whichever order they come in.
   local kind_of = as_sweep(parts[1], at, "sweep.product: argument 1")
-  for i, part in ipairs(parts) do
-    local s = as_sweep(part, at, "sweep.product: argument " .. i)
+  for i = 1, parts.n do
+    local s = as_sweep(parts[i], at, "sweep.product: argument " .. i)
     if s.kind ~= "values" then kind_of = s break end
   end
   return new(kind_of.kind, points, { budgets = kind_of.budgets })
@@ -331,10 +333,10 @@ end
 -- Point i of each sweep combined; the sweeps must have the same length.
 function sweep.zip(...)
   local at = where()
-  local parts = { ... }
-  if #parts == 0 then checks.fail(at, "sweep.zip needs at least one sweep") end
+  local parts = table.pack(...)  -- as sweep.product's: a nil argument is an error, not the end
+  if parts.n == 0 then checks.fail(at, "sweep.zip needs at least one sweep") end
   local sweeps = {}
-  for i, part in ipairs(parts) do sweeps[i] = as_sweep(part, at, "sweep.zip: argument " .. i) end
+  for i = 1, parts.n do sweeps[i] = as_sweep(parts[i], at, "sweep.zip: argument " .. i) end
   local n = #sweeps[1].points
   for i, s in ipairs(sweeps) do
     if #s.points ~= n then

@@ -112,4 +112,15 @@ t.test("product, zip, filter, seeds, values, list", function()
   t.raises(function() sweep.list { 5 } end, "point 1 must be a table")
 end)
 
+t.test("a nil among sweep.product's or sweep.zip's sweeps is an error, not the end of the list", function()
+  local g = sweep.grid { N = { 1e6, 2e6 }, D = { 1e7 } }
+  local v = sweep.values { lr = { 1e-3, 2e-3 } }
+  local missing  -- a misspelled variable: ipairs stopped at it and left v out, silently
+  t.raises(function() sweep.product(g, missing, v) end, "sweep.product: argument 2 must be a sweep (got nil)")
+  t.raises(function() sweep.zip(g, missing, v) end, "sweep.zip: argument 2 must be a sweep (got nil)")
+  t.raises(function() sweep.zip(missing, v) end, "sweep.zip: argument 1 must be a sweep (got nil)")
+  t.eq(#sweep.product(g, v), 4)
+  t.eq(#sweep.zip(sweep.values { seed = { 1, 2 } }, v), 2)
+end)
+
 t.done()

@@ -156,6 +156,10 @@ std::optional<plan::CostOptions> cost_options(const Args& args) {
   o.gpus = args.number("gpus", 1);
   o.mfu = args.number("mfu", 0.4);
   o.peak = args.number("peak", 0);
+  // 0 is CostOptions' "no peak given": peak = 0 was read as that, pricing at the named GPU's peak
+  // (or, without gpu =, refused as "unknown GPU 'custom'", a name the user never gave).
+  if (args.has("peak") && !(o.peak > 0))
+    fail(args.function(), ": peak must be a positive FLOP/s (got ", o.peak, "); leave it out for the GPU's own peak");
   o.Validate(args.function());
   return o;
 }

@@ -151,6 +151,11 @@ t.test("bad inputs say why", function()
     "plan.optimal: gpus must be at least 1 (got 0)")
   t.raises(function() plan.optimal{ compute = 1e22, law = chinchilla, gpu = "V100" } end, "plan.optimal: unknown GPU 'V100'")
   t.eq(plan.cost{ flops = 1e22, gpu = "TPU v5p", peak = 459e12 }.gpu, "TPU v5p")  -- with peak, any name
+  -- peak = 0 is no peak: it was refused as "unknown GPU 'custom'" or, with gpu =, silently ignored.
+  t.raises(function() plan.cost{ flops = 1e22, peak = 0 } end,
+    "plan.cost: peak must be a positive FLOP/s (got 0); leave it out for the GPU's own peak")
+  t.raises(function() plan.optimal{ compute = 1e22, law = chinchilla }:cost_on{ gpu = "H100", peak = 0 } end,
+    "answer:cost_on: peak must be a positive FLOP/s (got 0)")
   -- A GPU of the table at another peak keeps its name, and the summary says whose peak it is.
   local h100 = plan.cost{ flops = 1e23, gpu = "H100", peak = 1e15 }
   t.eq(h100.gpu, "H100")

@@ -152,4 +152,25 @@ t.test("a study that trains refuses data that is no corpus before any run, rathe
   t.eq(io.open(dir .. "/s.db"), nil)
 end)
 
+t.test("a study of a table built elsewhere is located at its call, not at a later line that sets the same key", function()
+  local dir = t.scratch("input-errors-key-line")
+  t.write_file(dir .. "/s.lua", table.concat({
+    'local spec = { backend = "bogus", models = { aspect = 16, ctx = 16, vocab = 32 },',
+    '  sweep = sweep.grid{ N = { 3e4 }, D = { 1e6 } }, store = "' .. dir .. '/s.db", report = false, quiet = true }',
+    'study "elsewhere" (spec)',
+    'local other = {',
+    '  backend = "simulated",  -- another table\'s key: the error named this line',
+    '}',
+  }, "\n"))
+  t.raises(function() dofile(dir .. "/s.lua") end, dir .. "/s.lua:3: study: backend: \"bogus\" is not a backend")
+  -- A table written at the call is still located at the key's own line, past a brace in a comment.
+  t.write_file(dir .. "/k.lua", table.concat({
+    'study "here" {',
+    '  models = { aspect = 16, ctx = 16, vocab = 32 },  -- a { in a comment',
+    '  backend = "bogus",',
+    '  sweep = sweep.grid{ N = { 3e4 }, D = { 1e6 } }, store = "' .. dir .. '/k.db", report = false, quiet = true }',
+  }, "\n"))
+  t.raises(function() dofile(dir .. "/k.lua") end, dir .. "/k.lua:3: study: backend: \"bogus\" is not a backend")
+end)
+
 t.done()

@@ -43,15 +43,46 @@ local function source_lines(where)
   return source_cache[path]
 end
 
--- The line of `key =` in the script at or after where.line (after the line of each key in `path`
--- first, for nested keys), or where.line when it cannot be found.
+-- The last line of the table constructor that opens on line `first` (its braces counted outside
+-- strings and comments), or nil when no brace opens there: the call's argument is a variable.
+local function table_end(lines, first)
+  local depth, opened = 0, false
+  for i = first, math.min(#lines, first + 400) do
+    local text, at = lines[i], 1
+    while at <= #text do
+      local c = text:sub(at, at)
+      if c == "-" and text:sub(at + 1, at + 1) == "-" then break end
+      if c == '"' or c == "'" then
+        local close = at + 1
+        while close <= #text and text:sub(close, close) ~= c do
+          close = close + (text:sub(close, close) == "\\" and 2 or 1)
+        end
+        at = close
+      elseif c == "{" then
+        depth, opened = depth + 1, true
+      elseif c == "}" then
+        depth = depth - 1
+      end
+      at = at + 1
+    end
+    if not opened then return nil end
+    if depth <= 0 then return i end
+  end
+  return math.min(#lines, first + 400)
+end
+
+-- The line of `key =` in the table written at the call on where.line (after the line of each key in
+-- `path` first, for nested keys), or where.line when it cannot be found. Only that table's lines are
+-- searched: a study of a table built elsewhere, study "x" (spec), was located at the next `key =`
+-- of the script below it, another study's or function's.
 function checks.key_line(where, path)
   local lines = source_lines(where)
   local line = where.line
-  if not lines then return line end
+  local last = lines and table_end(lines, line)
+  if not last then return line end
   for _, key in ipairs(path) do
     local pattern = "%f[%w_]" .. key:gsub("%p", "%%%0") .. "%s*="
-    for i = line, math.min(#lines, line + 400) do
+    for i = line, last do
       if lines[i]:find(pattern) then
         line = i
         break

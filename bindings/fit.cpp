@@ -473,12 +473,20 @@ int data_constrained(lua_State* L) {
 int kaplan(lua_State* L) {
   const Observations& obs = observations_arg(L, 1, "fit.kaplan");
   std::string form;
+  bool given = false;
   if (lua_istable(L, 2)) {
     lua_getfield(L, 2, "form");
-    if (!lua_isnil(L, -1)) form = luaL_checkstring(L, -1);
+    // luaL_checkstring on a stack slot said "bad argument #-1 to 'f'", naming neither form nor kaplan.
+    if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING)
+      fail("fit.kaplan: form must be \"N\", \"D\", \"C\", \"ND\" or \"curve\" (got ", type_name(L, -1),
+           "); leave it out to choose from the observations' columns");
+    if (!lua_isnil(L, -1)) {
+      form = lua_tostring(L, -1);
+      given = true;
+    }
     lua_pop(L, 1);
   }
-  if (form.empty()) {
+  if (!given) {
     if (obs.has(Input::S) && obs.has(Input::N)) form = "curve";
     else if (obs.has(Input::N) && obs.has(Input::D)) form = "ND";
     else if (obs.has(Input::N)) form = "N";

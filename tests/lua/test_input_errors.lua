@@ -173,4 +173,13 @@ t.test("a study of a table built elsewhere is located at its call, not at a late
   t.raises(function() dofile(dir .. "/k.lua") end, dir .. "/k.lua:3: study: backend: \"bogus\" is not a backend")
 end)
 
+t.test("fit.kaplan with a form that is not a string names form and its values", function()
+  local obs = fit.observations{ N = { 1e6, 2e6, 4e6, 8e6 }, D = { 1e8, 2e8, 1e8, 3e8 }, loss = { 3.1, 2.9, 2.95, 2.7 } }
+  -- It said "bad argument #-1 to 'f' (string expected, got table)".
+  t.raises(function() fit.kaplan(obs, { form = {} }) end,
+    'fit.kaplan: form must be "N", "D", "C", "ND" or "curve" (got table); leave it out to choose from the observations\' columns')
+  t.raises(function() fit.kaplan(obs, { form = "" }) end, 'fit.kaplan: form must be "N", "D", "C", "ND" or "curve" (got "")')
+  t.eq(fit.kaplan(obs, { form = "N" }).kind, "kaplan_N")
+end)
+
 t.done()

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 
 #include "bindings/binding.h"
@@ -48,6 +49,18 @@ template <>
 struct TypeName<TokenizerObject> {
   static constexpr const char* value = "scalelab.Tokenizer";
 };
+
+// The corpus file that out = (or corpus:save) names, checked before the corpus is made: a folder was
+// found only at the end, after generating, importing or training a BPE, as "cannot rename
+// '<folder>.tmp.<pid>' onto '<folder>': Is a directory". "" is out = left out.
+std::string corpus_file_path(const char* function, const char* key, const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  if (!path.empty() && (path.back() == '/' || fs::is_directory(path, error)))
+    fail(function, ": ", key, " = \"", path, "\" names a folder; give the path of a corpus file in it (", key, " = \"",
+         (fs::path(path) / "corpus.tok").string(), "\")");
+  return path;
+}
 
 data::Corpus check_corpus(lua_State* L, int index, const std::string& function) {
   if (data::Corpus* c = test<data::Corpus>(L, index)) return *c;
@@ -144,7 +157,7 @@ int files(lua_State* L) {
   }
   lua_pop(L, 1);
   options.documents = args.string("documents", options.documents);
-  options.out = args.string("out", "");
+  options.out = corpus_file_path("data.files", "out", args.string("out", ""));
   options.name = args.string("name", "");
   push(L, data::ImportText(options));
   return 1;
@@ -168,7 +181,7 @@ int tokens_bin(lua_State* L) {
   options.format = args.string("format", options.format);
   options.vocab = args.integer("vocab", 0);
   options.eot = args.integer("eot", -2);
-  options.out = args.string("out", "");
+  options.out = corpus_file_path("data.tokens_bin", "out", args.string("out", ""));
   options.name = args.string("name", "");
   push(L, data::ImportTokensBin(options));
   return 1;
@@ -198,7 +211,7 @@ int synthetic(lua_State* L) {
     push(L, source.Generate(args.count("tokens", 1000000, 1, "tokens to generate"),
                             args.count("document_tokens", 4096, 1, "tokens per document"),
                             uint64_t(args.count("stream_seed", int64_t(o.seed), 0, "the stream's seed")),
-                            args.string("out", "")));
+                            corpus_file_path("data.synthetic", "out", args.string("out", ""))));
     return 1;
   }
   if (kind == "grammar") {
@@ -218,7 +231,7 @@ int synthetic(lua_State* L) {
     push(L, source.Generate(args.count("tokens", 1000000, 1, "tokens to generate"),
                             args.count("document_tokens", 4096, 1, "tokens per document"),
                             uint64_t(args.count("stream_seed", int64_t(o.seed), 0, "the stream's seed")),
-                            args.string("out", "")));
+                            corpus_file_path("data.synthetic", "out", args.string("out", ""))));
     return 1;
   }
   std::string suggestion = closest_name(kind, {"markov", "grammar"});
@@ -233,7 +246,7 @@ int bpe(lua_State* L) {
   lua_pop(L, 1);
   data::BpeOptions options;
   options.vocab = args.integer("vocab");
-  options.out = args.string("out", "");
+  options.out = corpus_file_path("data.bpe", "out", args.string("out", ""));
   options.max_train_bytes = args.integer("max_train_bytes", options.max_train_bytes);
   options.validation = args.number("validation", options.validation);
   std::vector<std::string> notes;
@@ -344,7 +357,10 @@ int c_encode(lua_State* L) {
 }
 
 int c_save(lua_State* L) {
-  check<Corpus>(L, 1).Save(luaL_checkstring(L, 2));
+  const Corpus& c = check<Corpus>(L, 1);
+  const std::string path = corpus_file_path("corpus:save", "path", luaL_checkstring(L, 2));
+  if (path.empty()) fail("corpus:save(path): give the path of a corpus file (got \"\")");
+  c.Save(path);
   lua_settop(L, 1);
   return 1;
 }

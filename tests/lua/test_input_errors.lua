@@ -182,4 +182,19 @@ t.test("fit.kaplan with a form that is not a string names form and its values", 
   t.eq(fit.kaplan(obs, { form = "N" }).kind, "kaplan_N")
 end)
 
+t.test("out = a folder is refused before the corpus is made, naming out and a file in it", function()
+  local dir = t.scratch("input-errors-out-folder")
+  -- It failed only after generating (or training a BPE), as "cannot rename '<dir>.tmp.<pid>' onto '<dir>'".
+  t.raises(function() data.synthetic{ kind = "markov", vocab = 32, order = 1, seed = 1, tokens = 1000, out = dir } end,
+    'data.synthetic: out = "' .. dir .. '" names a folder; give the path of a corpus file in it (out = "' .. dir .. '/corpus.tok")')
+  t.raises(function() data.synthetic{ kind = "markov", vocab = 32, order = 1, seed = 1, tokens = 1000, out = dir .. "/new/" } end,
+    'out = "' .. dir .. '/new/" names a folder')
+  t.write_file(dir .. "/notes.txt", "some text to tokenize\n")
+  local text = data.files{ dir .. "/notes.txt", out = dir .. "/notes.tok" }
+  t.raises(function() data.bpe{ corpus = text, vocab = 260, validation = 0, out = dir } end, 'data.bpe: out = "' .. dir .. '" names a folder')
+  t.raises(function() data.files{ dir .. "/notes.txt", out = dir } end, 'data.files: out = "' .. dir .. '" names a folder')
+  t.raises(function() text:save(dir) end, 'corpus:save: path = "' .. dir .. '" names a folder; give the path of a corpus file in it')
+  t.raises(function() text:save("") end, 'corpus:save(path): give the path of a corpus file (got "")')
+end)
+
 t.done()

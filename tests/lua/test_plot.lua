@@ -1242,4 +1242,22 @@ t.test("a loosely fitted law's bootstrap band: samples that give no value are le
 end)
 
 os.execute("rm -rf " .. dir)
+t.test("a figure's options of the wrong kind are refused where they are given, naming the option", function()
+  -- They failed at f:save inside figure.lua ("attempt to concatenate a table value", "bad argument #2
+  -- to 'format'"), or were ignored (xrange = "0:10", grid = "yes").
+  t.raises(function() plot.figure{ title = {} } end, "plot.figure: title must be a string (got a table)")
+  t.raises(function() plot.figure{ width = "wide" } end, 'plot.figure: width must be a positive number (got "wide")')
+  t.raises(function() plot.figure{ xrange = "0:10" } end, 'plot.figure: xrange must be {lo, hi}, two numbers (got "0:10")')
+  t.raises(function() plot.figure{ grid = "yes" } end, 'plot.figure: grid must be true or false (got "yes")')
+  t.raises(function() plot.figure{ colorbar = { log = 1 } } end, "plot.figure colorbar: log must be true or false (got 1)")
+  local f = plot.figure{ title = "t", headroom = 0.22, xrange = { 1, 10 } }
+  t.raises(function() f:points{ x = { 1 }, y = { 2 }, label = {} } end, "figure:points: label must be a string (got a table)")
+  t.raises(function() f:line{ x = { 1 }, y = { 2 }, width = -1 } end, "figure:line: width must be a positive number (got -1)")
+  t.raises(function() f:band{ x = { 1 }, low = { 1 }, high = { 2 }, opacity = 2 } end,
+    "figure:band: opacity must be a number from 0 to 1 (got 2)")
+  t.raises(function() f:vline{ x = 1, color = {} } end, "figure:vline: color must be a string (got a table)")
+  t.raises(function() plot.panels{ f, columns = "2" } end, 'plot.panels: columns must be a whole number >= 1 (got "2")')
+  t.eq(#f.series, 0)
+end)
+
 t.done()

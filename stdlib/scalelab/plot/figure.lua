@@ -16,6 +16,7 @@ local core = require "scalelab.native.core"
 -- line (the first frame outside scalelab's library), however deep the library's own calls go. The
 -- level arguments below are kept for reading only.
 local error = require("scalelab.study.checks").error_at_user
+local type_name = require("scalelab.study.checks").type_name
 
 local M = {}
 
@@ -98,6 +99,32 @@ end
 -- ---- number formats for tick labels ---------------------------------------------------------
 
 local function is_finite(v) return type(v) == "number" and v == v and v ~= math.huge and v ~= -math.huge end
+
+-- The values an option takes, checked where it is given: a wrong one failed only at f:save, inside
+-- this file ("attempt to concatenate a table value", "bad argument #2 to 'format'"), naming no
+-- option, or was ignored (xrange = "0:10").
+local option_kinds = {
+  text = { "a string", function(v) return type(v) == "string" or type(v) == "number" end },
+  flag = { "true or false", function(v) return type(v) == "boolean" end },
+  positive = { "a positive number", function(v) return is_finite(v) and v > 0 end },
+  fraction = { "a number from 0 to 1", function(v) return is_finite(v) and v >= 0 and v <= 1 end },
+  nonnegative = { "a number >= 0", function(v) return is_finite(v) and v >= 0 end },
+  count = { "a whole number >= 1", function(v) return is_finite(v) and v >= 1 and v == math.floor(v) end },
+  range = { "{lo, hi}, two numbers", function(v)
+    return type(v) == "table" and #v == 2 and is_finite(v[1]) and is_finite(v[2]) end },
+}
+
+local function check_options(where, spec, kinds, level)
+  for key, kind in pairs(kinds) do
+    local value = spec[key]
+    local says, valid = option_kinds[kind][1], option_kinds[kind][2]
+    if value ~= nil and not valid(value) then
+      local got = type(value) == "string" and string.format("%q", value) or
+        (type(value) == "number" and tostring(value) or type_name(value))
+      error(string.format("%s: %s must be %s (got %s)", where, key, says, got), level + 1)
+    end
+  end
+end
 M.is_finite = is_finite
 
 local function trim_zeros(s)
@@ -261,7 +288,13 @@ local colorbar_keys = set { "label", "log", "range", "format" }
 function M.figure(spec)
   spec = spec or {}
   M.check_keys("plot.figure", spec, figure_keys)
-  if spec.colorbar ~= nil then M.check_keys("plot.figure colorbar", spec.colorbar, colorbar_keys) end
+  check_options("plot.figure", spec, { title = "text", xlabel = "text", ylabel = "text", xlog = "flag", ylog = "flag",
+    xrange = "range", yrange = "range", width = "positive", height = "positive", grid = "flag",
+    legend_font_size = "positive", headroom = "nonnegative" }, 2)
+  if spec.colorbar ~= nil then
+    M.check_keys("plot.figure colorbar", spec.colorbar, colorbar_keys)
+    check_options("plot.figure colorbar", spec.colorbar, { label = "text", log = "flag", range = "range" }, 2)
+  end
   if spec.legend ~= nil and spec.legend ~= false and not legend_places[spec.legend] then
     error("plot.figure: legend must be false or one of: " .. table.concat(names_of(legend_places), ", ") ..
       " (got '" .. tostring(spec.legend) .. "')", 2)
@@ -275,8 +308,11 @@ function M.figure(spec)
   return f
 end
 
+local series_options = { label = "text", color = "text", size = "positive", width = "positive", opacity = "fraction" }
+
 local function add_series(f, kind, where, spec, allowed, level)
   M.check_keys(where, spec, allowed, level + 1)
+  check_options(where, spec, series_options, level + 1)
   local s = { kind = kind }
   for k, v in pairs(spec) do s[k] = v end
   s.x = numbers(where, "x", spec.x, level + 1)
@@ -339,6 +375,7 @@ end
 -- f:text{ x =, y =, text =, align = "left"|"center"|"right", color =, size =, offset = {dx, dy} (characters) }
 function Figure:text(spec)
   M.check_keys("figure:text", spec, set { "x", "y", "text", "align", "color", "size", "offset" })
+  check_options("figure:text", spec, series_options, 2)
   if type(spec.x) ~= "number" or type(spec.y) ~= "number" or type(spec.text) ~= "string" then
     error("figure:text: needs x and y numbers and a text string", 2)
   end
@@ -349,6 +386,7 @@ end
 -- f:vline{ x =, color =, dash = "dashed", label = } and f:hline{ y =, ... }: a rule across the plot.
 function Figure:vline(spec)
   M.check_keys("figure:vline", spec, set { "x", "color", "dash", "label", "width" })
+  check_options("figure:vline", spec, series_options, 2)
   if type(spec.x) ~= "number" then error("figure:vline: x must be a number", 2) end
   self.rules[#self.rules + 1] = { axis = "x", at = spec.x, color = spec.color, dash = spec.dash, label = spec.label,
                                   width = spec.width }
@@ -357,6 +395,7 @@ end
 
 function Figure:hline(spec)
   M.check_keys("figure:hline", spec, set { "y", "color", "dash", "label", "width" })
+  check_options("figure:hline", spec, series_options, 2)
   if type(spec.y) ~= "number" then error("figure:hline: y must be a number", 2) end
   self.rules[#self.rules + 1] = { axis = "y", at = spec.y, color = spec.color, dash = spec.dash, label = spec.label,
                                   width = spec.width }
@@ -983,6 +1022,7 @@ M.Panels = Panels
 -- side (gnuplot's multiplot), saved and shown as one.
 function M.panels(spec)
   M.check_keys("plot.panels", spec, set { "columns", "title", "width", "height" })
+  check_options("plot.panels", spec, { columns = "count", title = "text", width = "positive", height = "positive" }, 2)
   local p = setmetatable({ panels = {}, columns = spec.columns, title = spec.title }, Panels)
   for i, f in ipairs(spec) do
     if getmetatable(f) ~= Figure then error(string.format("plot.panels: entry %d is not a plot.figure", i), 2) end

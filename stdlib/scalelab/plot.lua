@@ -8,6 +8,7 @@ local core = require "scalelab.native.core"
 local native = require "scalelab.native.plot"
 local figure = require "scalelab.plot.figure"
 local figures = require "scalelab.plot.figures"
+local type_name = require("scalelab.study.checks").type_name
 
 local plot = {
   config = figure.config,
@@ -64,7 +65,12 @@ doc("residuals", figures.residuals,
 doc("curves", figures.curves,
   "plot.curves(run_or_runs [, { x = 'tokens'|'compute', eval = true, title = }]) -> figure: training loss (lines)\n" ..
   "and evaluation loss (points) of one run or all runs")
-doc("gnuplot", function(script) return native.gnuplot(script, { program = plot.config.program, timeout = plot.config.timeout }) end,
+doc("gnuplot", function(script)
+  if type(script) ~= "string" then
+    error("plot.gnuplot(script): script must be a string of gnuplot commands (got " .. type_name(script) .. ")", 2)
+  end
+  return native.gnuplot(script, { program = plot.config.program, timeout = plot.config.timeout })
+end,
   "plot.gnuplot(script) -> { output, warnings, seconds, program }: runs any gnuplot script (errors quote the line)")
 doc("available", function()
   local ok = pcall(native.find_gnuplot, { program = plot.config.program })
@@ -84,6 +90,12 @@ doc("study_figures", function(spec)
   local plain = require("scalelab.study.checks").plain
   local dir = spec.dir or "."
   local ext = spec.format or "svg"
+  -- Strings, checked here: anything else failed at the first figure, inside this file.
+  for key, value in pairs { dir = dir, format = ext } do
+    if type(value) ~= "string" then
+      error("plot.study_figures: " .. key .. " must be a string (got " .. type_name(value) .. ")", 2)
+    end
+  end
   local written, skipped = {}, {}
   local function skip(name, reason) skipped[#skipped + 1] = { name = name, reason = reason } end
   -- Builds the figure and saves it; a failure of either skips the figure with its reason.

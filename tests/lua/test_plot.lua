@@ -1260,4 +1260,15 @@ t.test("a figure's options of the wrong kind are refused where they are given, n
   t.eq(#f.series, 0)
 end)
 
+t.test("plot.ticks, plot.gnuplot and plot.study_figures name a bad argument instead of failing inside the library", function()
+  t.raises(function() plot.ticks(1, 100, true, "bogus") end, "plot.ticks(lo, hi, log, format): format: unknown format 'bogus'")
+  t.raises(function() plot.ticks() end, "plot.ticks(lo, hi, log, format): lo and hi must be numbers (got nil, nil)")
+  t.raises(function() plot.gnuplot({}) end, "plot.gnuplot(script): script must be a string of gnuplot commands (got a table)")
+  local runs = { { N = 1e6, D = 1e7, loss = 3 } }
+  t.raises(function() plot.study_figures{ dir = {}, runs = runs } end, "plot.study_figures: dir must be a string (got a table)")
+  t.raises(function() plot.study_figures{ dir = "x", format = 5, runs = runs } end,
+    "plot.study_figures: format must be a string (got an integer)")
+  t.eq(#plot.ticks(0, 10, false, function(v) return tostring(v) end), 6)
+end)
+
 t.done()

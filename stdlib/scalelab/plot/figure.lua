@@ -191,7 +191,13 @@ end
 
 -- Ticks for an axis: { {value, label, minor} ... }.
 function M.ticks(lo, hi, log, format)
-  local fmt = type(format) == "function" and format or formats[format or "number"]
+  -- Checked here: a bad format or a missing bound failed further down, inside this file ("attempt to
+  -- call a nil value (local 'fmt')", "attempt to perform arithmetic on a nil value (local 'hi')").
+  local fmt = formatter("plot.ticks(lo, hi, log, format): format", format)
+  if type(lo) ~= "number" or type(hi) ~= "number" then
+    error(string.format("plot.ticks(lo, hi, log, format): lo and hi must be numbers (got %s, %s)",
+      tostring(lo), tostring(hi)))
+  end
   local ticks = {}
   if log then
     -- log10(0) is -inf and log10(inf) is inf: the decade loops below would never end.

@@ -664,6 +664,10 @@ core.document(Study.report, "s:report() -> the report's Markdown (printed), or n
 
 -- What N means in a study (params = "all" or "non_embedding"), in words.
 function M.count_words(count)
+  if count ~= "all" and count ~= "non_embedding" then  -- anything else read as "non_embedding"
+    checks.error_at_user("study.count_words(count): count must be \"all\" or \"non_embedding\" (got "
+      .. (type(count) == "string" and ("\"" .. count .. "\"") or checks.type_name(count)) .. ")")
+  end
   return count == "all" and "all parameters (params = \"all\", Chinchilla's count)"
     or "non-embedding parameters (params = \"non_embedding\", Kaplan's count)"
 end
@@ -1217,9 +1221,25 @@ A script that declares a study trains the runs its store lacks (resuming interru
 laws, answers the questions and writes <store>.report.md and .report.json. help(study.study) lists
 the keys; scalelab script.lua --dry-run prints the plan; scalelab results FILE.db lists the runs.]])
 
-M.plan_runs = plan_runs
+-- The public forms check their argument: anything but a declared Study, or a run with a positive
+-- params, failed inside this file ("attempt to index a number value (local 's')").
+M.plan_runs = function(s)
+  if getmetatable(s) ~= Study then
+    checks.error_at_user("study.plan_runs(s): s must be a declared Study (s = study \"name\" { ... }), got "
+      .. checks.type_name(s))
+  end
+  return plan_runs(s)
+end
 M.Study = Study
-M.pythia_lr = pythia_lr
+M.pythia_lr = function(run)
+  local ok, params = pcall(function() return run.params end)
+  if not ok or type(params) ~= "number" or not (params > 0 and params < math.huge) then
+    checks.error_at_user("study.pythia_lr(run): run.params must be a positive number of parameters (got "
+      .. (ok and type(params) == "number" and tostring(params) or checks.type_name(ok and params or run))
+      .. "), as in study.pythia_lr{ params = 124e6 }")
+  end
+  return pythia_lr(run)
+end
 
 doc(M.plan_runs, [[study.plan_runs(s) -> runs, duplicates: turns a study's sweep into runs (shape, tokens rounded
 to whole steps, epochs, hyperparameters, identity hash, label), as --dry-run prints them; s is a

@@ -197,4 +197,17 @@ t.test("out = a folder is refused before the corpus is made, naming out and a fi
   t.raises(function() text:save("") end, 'corpus:save(path): give the path of a corpus file (got "")')
 end)
 
+t.test("study.plan_runs, study.pythia_lr and study.count_words name a bad argument", function()
+  -- They failed inside study.lua ("attempt to index a number value (local 's')"), or, for
+  -- count_words, read anything but "all" as "non_embedding".
+  t.raises(function() study.plan_runs(5) end,
+    'study.plan_runs(s): s must be a declared Study (s = study "name" { ... }), got an integer')
+  t.raises(function() study.pythia_lr{ params = -1 } end,
+    "study.pythia_lr(run): run.params must be a positive number of parameters (got -1)")
+  t.raises(function() study.pythia_lr() end, "study.pythia_lr(run): run.params must be a positive number")
+  t.raises(function() study.count_words("bogus") end,
+    'study.count_words(count): count must be "all" or "non_embedding" (got "bogus")')
+  t.eq(study.pythia_lr{ params = 70e6 }, 1e-3)
+end)
+
 t.done()

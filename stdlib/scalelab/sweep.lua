@@ -27,6 +27,10 @@ end
 function Sweep.__len(s) return #s.points end
 
 function Sweep:each()
+  -- s.each() (a dot for the colon) failed at the first point, inside this file.
+  if getmetatable(self) ~= Sweep then
+    checks.error_at_user("sweep:each(): call it with a colon, s:each(), on a sweep (got " .. checks.type_name(self) .. ")")
+  end
   local i = 0
   return function()
     i = i + 1
@@ -45,6 +49,10 @@ local function format_value(v)
 end
 
 function sweep.describe_point(p)
+  if type(p) ~= "table" then  -- it failed inside this file, "bad argument #1 to 'for iterator'"
+    checks.error_at_user("sweep.describe_point(point): point must be a table such as { N = 1e6, D = 2e7 } (got "
+      .. checks.type_name(p) .. ")")
+  end
   local keys = {}
   for k in pairs(p) do keys[#keys + 1] = k end
   local order = { N = 1, D = 2, U = 3, epochs = 4, budget = 5, seed = 6 }

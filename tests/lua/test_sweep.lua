@@ -123,4 +123,14 @@ t.test("a nil among sweep.product's or sweep.zip's sweeps is an error, not the e
   t.eq(#sweep.zip(sweep.values { seed = { 1, 2 } }, v), 2)
 end)
 
+t.test("sweep.describe_point of no table and s.each() with a dot name the mistake", function()
+  local g = sweep.grid { N = { 1e6 }, D = { 1e7 } }
+  t.raises(function() sweep.describe_point(5) end,
+    "sweep.describe_point(point): point must be a table such as { N = 1e6, D = 2e7 } (got an integer)")
+  t.raises(function() for _ in g.each() do end end, "sweep:each(): call it with a colon, s:each(), on a sweep (got nil)")
+  local n = 0
+  for _ in g:each() do n = n + 1 end
+  t.eq(n, 1)
+end)
+
 t.done()

@@ -677,7 +677,9 @@ int open_data(lua_State* L) {
        {"order_seed", &bound<s_order_seed>, "the document order's seed (= seed when left out)"}});
 
   Class<HeldOutObject>::define(
-      L, "Deterministic batches over a corpus's validation split, cycling; rewind() restarts a pass.",
+      // Its head, to ": ", is what an argument error says it wants (held.next_batch() with a dot said
+      // "must be Deterministic batches over ... restarts a pass., got nothing").
+      L, "A held-out source: deterministic batches over a corpus's validation split, cycling; rewind() restarts a pass.",
       {{"next_batch", &bound<h_next_batch>, "held:next_batch() -> batch rows of seq_len + 1 token ids"},
        {"state", &bound<h_state>, "held:state() -> string"},
        {"restore", &bound<h_restore>, "held:restore(state)"},

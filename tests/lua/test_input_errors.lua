@@ -210,4 +210,10 @@ t.test("study.plan_runs, study.pythia_lr and study.count_words name a bad argume
   t.eq(study.pythia_lr{ params = 70e6 }, 1e-3)
 end)
 
+t.test("a held-out method called with a dot names a held-out source and the colon", function()
+  local held = data.sampler{ corpus = corpus, tokens = 16 * 32 * 4, seq_len = 32, batch = 16 }:held_out()
+  t.raises(function() held.next_batch() end, "held:next_batch: argument #1 must be a held-out source, got nothing; "
+    .. "call the method with a colon: held:next_batch(...), not held.next_batch(...)")
+end)
+
 t.done()

@@ -68,7 +68,7 @@ data::Corpus check_corpus(lua_State* L, int index, const std::string& function) 
     fail(function, ": missing required key 'corpus': give corpus = data.corpus \"gcide\", data.files{...}, "
          "data.tokens_bin(...), data.synthetic{...} or data.bpe{...}");
   fail(function, ": corpus: expected a corpus (from data.corpus, data.files, data.tokens_bin, data.synthetic or data.bpe), got ",
-       luaL_typename(L, index));
+       type_name(L, index));
 }
 
 std::shared_ptr<data::BatchSource> check_batch_source(lua_State* L, int index) {
@@ -193,6 +193,8 @@ int synthetic(lua_State* L) {
          "seed = 1 }; got ", luaL_typename(L, 1));
   lua_getfield(L, 1, "kind");
   std::string kind = lua_isstring(L, -1) ? lua_tostring(L, -1) : "";
+  // What kind was when it is no string: a table or a function said "got nothing".
+  const std::string got = lua_isstring(L, -1) || lua_isnil(L, -1) ? "nothing" : type_name(L, -1);
   lua_pop(L, 1);
   if (kind == "markov") {
     Args args(L, 1, "data.synthetic",
@@ -235,7 +237,7 @@ int synthetic(lua_State* L) {
     return 1;
   }
   std::string suggestion = closest_name(kind, {"markov", "grammar"});
-  fail("data.synthetic: kind must be \"markov\" or \"grammar\" (got ", kind.empty() ? "nothing" : "\"" + kind + "\"",
+  fail("data.synthetic: kind must be \"markov\" or \"grammar\" (got ", kind.empty() ? got : "\"" + kind + "\"",
        ")", suggestion.empty() ? "" : "; did you mean \"" + suggestion + "\"?");
 }
 
@@ -527,8 +529,8 @@ int unique_windows(lua_State* L) {
     lua_Integer n = 0;
     if (!lua_isnumber(L, i + 1) || !lua_numbertointeger(std::floor(lua_tonumber(L, i + 1)), &n) ||
         double(n) != lua_tonumber(L, i + 1) || n < 1)
-      fail("unique_windows: ", names[i], " must be a whole number >= 1 (got ", lua_typename(L, lua_type(L, i + 1)), " ",
-           lua_isnumber(L, i + 1) ? format_significant(lua_tonumber(L, i + 1), 17) : std::string(), ")");
+      fail("data.unique_windows: ", names[i], " (argument ", i + 1, ") must be a whole number >= 1 (got ",
+           lua_type(L, i + 1) == LUA_TNUMBER ? format_significant(lua_tonumber(L, i + 1), 17) : type_name(L, i + 1), ")");
     v[i] = n;
   }
   lua_pushinteger(L, data::RepetitionSampler::UniqueWindows(v[0], v[1], v[2], v[3], v[4]));

@@ -216,4 +216,12 @@ t.test("a held-out method called with a dot names a held-out source and the colo
     .. "call the method with a colon: held:next_batch(...), not held.next_batch(...)")
 end)
 
+t.test("data's argument errors say what they got: a table, a Law, not \"nothing\" or \"userdata\"", function()
+  t.raises(function() data.synthetic{ kind = {} } end, 'data.synthetic: kind must be "markov" or "grammar" (got table)')
+  t.raises(function() data.sampler{ corpus = fit.published.chinchilla, tokens = 1000 } end,
+    "data.sampler: corpus: expected a corpus (from data.corpus, data.files, data.tokens_bin, data.synthetic or data.bpe), got Law")
+  t.raises(function() data.unique_windows(1000, {}, 4096, 16, 16) end,
+    "data.unique_windows: train_tokens (argument 2) must be a whole number >= 1 (got table)")
+end)
+
 t.done()

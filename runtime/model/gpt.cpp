@@ -202,7 +202,10 @@ GptConfig shape_for(const ShapeOptions& o) {
          " (model.shape_for{ params = ", n, " }); give params >= ", n,
          ", a smaller aspect, or an exact shape with model.gpt{...}");
   }
-  fail("model.shape_for: found no shape near ", format_count(o.params), " parameters");
+  // An aspect so large that no depth is near it at any target (1e308): say which input and the fix.
+  fail("model.shape_for: found no shape near ", format_count(o.params), " parameters at aspect = ",
+       format_significant(o.aspect, 3), " (d_model / n_layer), at any target up to ", format_count(kMaxParams),
+       "; give a smaller aspect (Kaplan found 20 to 200 all fine), or an exact shape with model.gpt{...}");
 }
 
 namespace {

@@ -224,4 +224,11 @@ t.test("data's argument errors say what they got: a table, a Law, not \"nothing\
     "data.unique_windows: train_tokens (argument 2) must be a whole number >= 1 (got table)")
 end)
 
+t.test("model.shape_for with an aspect too large for any shape names the aspect and the fix", function()
+  -- It said only "found no shape near 1M parameters".
+  t.raises(function() model.shape_for{ params = 1e6, aspect = 1e308 } end,
+    "model.shape_for: found no shape near 1M parameters at aspect = 1e+308 (d_model / n_layer), at any target up to "
+    .. "1e18; give a smaller aspect (Kaplan found 20 to 200 all fine), or an exact shape with model.gpt{...}")
+end)
+
 t.done()

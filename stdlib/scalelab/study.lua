@@ -1076,6 +1076,12 @@ local function run_study(name, spec, where)
         .. "a corpus's name or file, or a function(run) returning a sampler (got " .. checks.type_name(spec.data) .. ")",
         { "data" })
     end
+    -- A corpus file that is not there (or a misspelt name) too: opened without reading it through;
+    -- "gcide" is prepared by its first run, not by a dry run.
+    if type(spec.data) == "string" and spec.data ~= "gcide" and not pcall(native_data.open, spec.data, { verify = false }) then
+      local opened, why = pcall(native_data.corpus, spec.data)
+      if not opened then checks.fail(where, "study: data = \"" .. spec.data .. "\": " .. checks.plain(why), { "data" }) end
+    end
     -- How many training tokens the corpus holds (the sampler's split), to plan epochs with.
     -- The data's vocabulary: a model with a smaller one cannot train on it (checked per run below,
     -- before anything trains, rather than by every run failing).

@@ -231,4 +231,18 @@ t.test("model.shape_for with an aspect too large for any shape names the aspect 
     .. "1e18; give a smaller aspect (Kaplan found 20 to 200 all fine), or an exact shape with model.gpt{...}")
 end)
 
+t.test("a study that trains refuses a corpus name or file that is not there before any run", function()
+  local dir = t.scratch("input-errors-study-data-name")
+  local function declare(data_value)
+    return study.study("bad-data-name") {
+      backend = "cpu", data = data_value, models = { aspect = 16, ctx = 16, vocab = 32 },
+      sweep = sweep.grid{ N = { 3e4 }, D = { 2e4 } }, store = dir .. "/s.db", report = false, quiet = true,
+    }
+  end
+  t.raises(function() declare("gcdie") end, "study: data = \"gcdie\": data.corpus: unknown corpus 'gcdie'; did you mean 'gcide'?")
+  t.raises(function() declare(dir .. "/missing.tok") end,
+    "study: data = \"" .. dir .. "/missing.tok\": data.corpus: unknown corpus '" .. dir .. "/missing.tok': there is no such file")
+  t.eq(io.open(dir .. "/s.db"), nil)
+end)
+
 t.done()

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <string>
 
 #include "core/units.h"
@@ -377,6 +378,20 @@ int64_t Args::integer(const char* key, int64_t fallback) const {
     fail(function_, ": ", key, " = ", value, " is too large: give an integer in [-9007199254740992, 9007199254740992] "
          "(±2^53, the integers a number holds exactly)");
   return static_cast<int64_t>(value);
+}
+
+int64_t Args::in_range(const char* key, int64_t fallback, int64_t min, int64_t max) const {
+  const int64_t value = integer(key, fallback);
+  if (value < min || value > max) fail(function_, ": ", key, " = ", value, " is outside [", min, ", ", max, "]");
+  return value;
+}
+
+int Args::int_value(const char* key, int fallback) const {
+  return static_cast<int>(in_range(key, fallback, std::numeric_limits<int>::min(), std::numeric_limits<int>::max()));
+}
+
+unsigned Args::unsigned_value(const char* key, unsigned fallback) const {
+  return static_cast<unsigned>(in_range(key, fallback, 0, std::numeric_limits<unsigned>::max()));
 }
 
 int64_t Args::count(const char* key, int64_t fallback, int64_t min, const char* what, bool round_down) const {

@@ -164,6 +164,11 @@ class Args {
   double number(const char* key, double fallback) const;
   int64_t integer(const char* key) const;
   int64_t integer(const char* key, int64_t fallback) const;
+  // integer() for a C++ int or unsigned: a value outside its range is an error naming the key and the
+  // range, where a static_cast wrapped it silently (order = 2^32 + 1 read as 1, seed = 2^32 + 1 as 1,
+  // bootstrap = 2^32 as none).
+  int int_value(const char* key, int fallback) const;
+  unsigned unsigned_value(const char* key, unsigned fallback) const;
   // A count (tokens, steps, rows, a seed) given as a Lua number, 1e9 included: a whole number in
   // [min, 2^63), else an error naming the key, `what` it counts and the range. Absent: fallback.
   // round_down: a fraction (a computed token budget, 2.5e9 / 3) is dropped rather than refused.
@@ -182,6 +187,7 @@ class Args {
 
  private:
   int64_t checked_count(const char* key, int64_t min, const char* what, bool round_down, bool has_default) const;
+  int64_t in_range(const char* key, int64_t fallback, int64_t min, int64_t max) const;
 
   lua_State* L_;
   int index_;

@@ -202,11 +202,11 @@ int synthetic(lua_State* L) {
                "document_tokens", "stream_seed", "out"});
     data::MarkovOptions o;
     o.vocab = args.integer("vocab", o.vocab);
-    o.order = int(args.integer("order", o.order));
+    o.order = args.int_value("order", o.order);
     o.support = args.integer("support", std::min<int64_t>(o.support, o.vocab));
     o.zipf = args.number("zipf", o.zipf);
     o.spread = args.number("spread", std::min(o.spread, o.zipf));
-    o.profiles = int(args.integer("profiles", o.profiles));
+    o.profiles = args.int_value("profiles", o.profiles);
     o.epsilon = args.number("epsilon", o.epsilon);
     o.seed = uint64_t(args.count("seed", 0, 0, "the source's seed"));
     data::MarkovSource source(o);
@@ -222,10 +222,10 @@ int synthetic(lua_State* L) {
                "tokens", "document_tokens", "stream_seed", "out"});
     data::GrammarOptions o;
     o.vocab = args.integer("vocab", o.vocab);
-    o.nonterminals = int(args.integer("nonterminals", o.nonterminals));
-    o.min_rules = int(args.integer("min_rules", o.min_rules));
-    o.max_rules = int(args.integer("max_rules", std::min<int64_t>(o.max_rules, o.vocab)));
-    o.max_body = int(args.integer("max_body", o.max_body));
+    o.nonterminals = args.int_value("nonterminals", o.nonterminals);
+    o.min_rules = args.int_value("min_rules", o.min_rules);
+    o.max_rules = args.int_value("max_rules", static_cast<int>(std::min<int64_t>(o.max_rules, o.vocab)));
+    o.max_body = args.int_value("max_body", o.max_body);
     o.zipf = args.number("zipf", o.zipf);
     o.branching = args.number("branching", o.branching);
     o.seed = uint64_t(args.count("seed", 0, 0, "the source's seed"));

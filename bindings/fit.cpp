@@ -334,11 +334,11 @@ ParsedOptions read_options(lua_State* L, int index, const std::string& function,
   keys.insert(keys.end(), extra.begin(), extra.end());
   Args args(L, index, function, keys);
   fit::FitOptions& o = out.options;
-  o.bootstrap = static_cast<int>(args.integer("bootstrap", 0));
-  o.seed = static_cast<unsigned>(args.integer("seed", 1));
-  o.threads = static_cast<int>(args.integer("threads", o.threads));
-  o.max_iterations = static_cast<int>(args.integer("max_iterations", o.max_iterations));
-  o.bootstrap_starts = static_cast<int>(args.integer("bootstrap_starts", o.bootstrap_starts));
+  o.bootstrap = args.int_value("bootstrap", 0);
+  o.seed = args.unsigned_value("seed", 1);
+  o.threads = args.int_value("threads", o.threads);
+  o.max_iterations = args.int_value("max_iterations", o.max_iterations);
+  o.bootstrap_starts = args.int_value("bootstrap_starts", o.bootstrap_starts);
   o.function_tolerance = args.number("function_tolerance", o.function_tolerance);
   o.covariance = args.boolean("covariance", o.covariance);
   o.merge_starts = args.boolean("merge_starts", o.merge_starts);
@@ -1207,8 +1207,8 @@ int power_law(lua_State* L) {
       found = true;
     }
   if (!found) fail("fit.power_law: input must be one of N, D, U, C, S (got \"", input, "\")");
-  push(L, fit::fit_power_law(x, y, in, args.string("output", "y"), static_cast<int>(args.integer("bootstrap", 0)),
-                             static_cast<unsigned>(args.integer("seed", 1))));
+  push(L, fit::fit_power_law(x, y, in, args.string("output", "y"), args.int_value("bootstrap", 0),
+                             args.unsigned_value("seed", 1)));
   return 1;
 }
 

@@ -222,7 +222,7 @@ int optimal(lua_State* L) {
   o.compute = args.number("compute", kMissing);
   o.unique_tokens = args.number("unique_tokens", kMissing);
   o.epochs = args.number("epochs", kMissing);
-  o.grid = static_cast<int>(args.integer("grid", o.grid));
+  o.grid = args.int_value("grid", o.grid);
   std::string method = args.string("method", "auto");
   if (method == "auto") o.method = plan::OptimalOptions::Method::Auto;
   else if (method == "closed_form") o.method = plan::OptimalOptions::Method::ClosedForm;

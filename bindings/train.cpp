@@ -475,8 +475,10 @@ int run_as(lua_State* L, const char* function) {
       fail(function, ": ", e.what());
     }
   }
-  c.threads = static_cast<int>(args.count("threads", 0, 0, "CPU threads, 0: all cores"));
-  if (c.threads > 4096) fail(function, ": threads must be in [0, 4096] (got ", c.threads, "; 0: all cores)");
+  // Checked before the cast to int, which took threads = 2^32 as 0 (all cores).
+  const int64_t threads = args.count("threads", 0, 0, "CPU threads, 0: all cores");
+  if (threads > 4096) fail(function, ": threads must be in [0, 4096] (got ", threads, "; 0: all cores)");
+  c.threads = static_cast<int>(threads);
   for (const char* key : {"law", "noise"})
     if (args.has(key) && train::resolve_backend(c.backend) != "simulated")
       fail("train.run: ", key, " applies only to the simulated backend (backend = \"simulated\", or train.simulate{...}); "

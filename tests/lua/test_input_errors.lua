@@ -245,4 +245,21 @@ t.test("a study that trains refuses a corpus name or file that is not there befo
   t.eq(io.open(dir .. "/s.db"), nil)
 end)
 
+t.test("an integer option beyond a C++ int is refused, not wrapped round to another value", function()
+  local obs = fit.observations{ N = { 1e6, 2e6, 4e6, 8e6, 1e7, 3e7 }, D = { 1e8, 2e8, 1e8, 3e8, 5e8, 1e9 },
+                                loss = { 3.1, 2.9, 2.95, 2.7, 2.6, 2.4 } }
+  -- bootstrap = 2^32 ran no resamples, seed = 2^32 + 1 was seed 1, order = 2^32 + 1 was order 1.
+  t.raises(function() fit.chinchilla(obs, { bootstrap = 2^32 }) end,
+    "fit.chinchilla: bootstrap = 4294967296 is outside [-2147483648, 2147483647]")
+  t.raises(function() fit.chinchilla(obs, { seed = 2^32 + 1 }) end, "fit.chinchilla: seed = 4294967297 is outside [0, 4294967295]")
+  t.raises(function() fit.power_law{ x = { 1, 2, 3, 4 }, y = { 2, 4, 6, 9 }, seed = -1 } end,
+    "fit.power_law: seed = -1 is outside [0, 4294967295]")
+  t.raises(function() data.synthetic{ kind = "markov", vocab = 32, order = 2^32 + 1, seed = 1, tokens = 1000 } end,
+    "data.synthetic: order = 4294967297 is outside [-2147483648, 2147483647]")
+  t.raises(function() plan.optimal{ compute = 1e21, law = fit.published.chinchilla, method = "numeric", grid = 2^32 + 2 } end,
+    "plan.optimal: grid = 4294967298 is outside")
+  t.raises(function() train.run{ model = gpt, backend = "simulated", tokens = 1e5, batch = 16, seq_len = 16, threads = 2^32 } end,
+    "train.run: threads must be in [0, 4096] (got 4294967296; 0: all cores)")
+end)
+
 t.done()

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstring>
+#include <limits>
 #include <string>
 
 #include "bindings/binding.h"
@@ -66,10 +67,13 @@ int wait(lua_State* L) {
 }
 
 int kill(lua_State* L) {
-  const auto pid = static_cast<pid_t>(luaL_checkinteger(L, 1));
-  const int signal = static_cast<int>(luaL_optinteger(L, 2, SIGTERM));
-  if (pid <= 0) fail("kill: pid must be positive (got ", pid, ")");
-  lua_pushboolean(L, study::send_signal(pid, signal));
+  // Checked before narrowing: a pid of 2^32 + 1 would become 1 (init) as a pid_t.
+  const lua_Integer pid = luaL_checkinteger(L, 1);
+  const lua_Integer signal = luaL_optinteger(L, 2, SIGTERM);
+  if (pid <= 0 || pid > std::numeric_limits<pid_t>::max())
+    fail("kill: pid must be a process id, 1..", std::numeric_limits<pid_t>::max(), " (got ", pid, ")");
+  if (signal < 0 || signal > 64) fail("kill: signal must be 0..64 (got ", signal, ")");
+  lua_pushboolean(L, study::send_signal(static_cast<pid_t>(pid), static_cast<int>(signal)));
   return 1;
 }
 

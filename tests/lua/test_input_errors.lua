@@ -262,4 +262,15 @@ t.test("an integer option beyond a C++ int is refused, not wrapped round to anot
     "train.run: threads must be in [0, 4096] (got 4294967296; 0: all cores)")
 end)
 
+t.test("the executor's kill refuses a pid that a pid_t cannot hold, before any signal", function()
+  -- 2^32 + 1 narrowed to a 32-bit pid_t is 1 (init): it must be refused, not sent SIGTERM.
+  local native = require "scalelab.native.study"
+  t.raises(function() native.kill(2^32 + 1) end, "kill: pid must be a process id, 1..2147483647 (got 4294967297)")
+  t.raises(function() native.kill(math.maxinteger) end, "kill: pid must be a process id")
+  t.raises(function() native.kill(0) end, "kill: pid must be a process id")
+  t.raises(function() native.kill(native.getpid(), 2^32 + 15) end, "kill: signal must be 0..64 (got 4294967311)")
+  -- Signal 0 asks only whether the process exists: this one does.
+  t.eq(native.kill(native.getpid(), 0), true)
+end)
+
 t.done()

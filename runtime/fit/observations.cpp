@@ -316,13 +316,29 @@ std::vector<std::string> split_csv_line(const std::string& line) {
   return fields;
 }
 
+// The next record of a CSV file into `record`: a line, and the lines after it while a quoted field
+// is open (RFC 4180 lets a quoted field hold line breaks, as a failed run's error does in a scalelab
+// results export). Adds the lines read to `lines_read`; false at the end of the file.
+bool read_csv_record(std::istream& in, std::string& record, size_t& lines_read) {
+  if (!std::getline(in, record)) return false;
+  ++lines_read;
+  std::string more;
+  while (std::count(record.begin(), record.end(), '"') % 2 == 1 && std::getline(in, more)) {
+    ++lines_read;
+    record += '\n';
+    record += more;
+  }
+  return true;
+}
+
 }  // namespace
 
 Observations read_csv(const std::string& path, const std::map<std::string, std::string>& mapping) {
   std::ifstream in(path);
   if (!in) fail("fit.read_csv: cannot open '", path, "'");
   std::string line;
-  if (!std::getline(in, line)) fail("fit.read_csv: '", path, "' is empty (expected a header row)");
+  size_t lines_read = 0;
+  if (!read_csv_record(in, line, lines_read)) fail("fit.read_csv: '", path, "' is empty (expected a header row)");
   std::vector<std::string> header = split_csv_line(line);
 
   std::map<std::string, std::string> map = mapping;
@@ -375,9 +391,8 @@ Observations read_csv(const std::string& path, const std::map<std::string, std::
   std::map<std::string, std::vector<double>> columns;
   std::vector<std::string> runs;
   std::vector<size_t> fresh_rows;  // rows whose U is empty: U = D
-  size_t line_number = 1;
-  while (std::getline(in, line)) {
-    ++line_number;
+  // line_number: where the record starts, for the messages.
+  for (size_t line_number = lines_read + 1; read_csv_record(in, line, lines_read); line_number = lines_read + 1) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     std::vector<std::string> fields = split_csv_line(line);
     if (fields.size() != header.size())

@@ -286,6 +286,31 @@ TEST_CASE("read_csv: mapping, missing columns, bad numbers and ragged rows") {
   std::remove(bad.c_str());
 }
 
+TEST_CASE("read_csv reads quoted fields that hold line breaks\, as a results export writes them") {
+  // scalelab results --csv quotes a field with a line break (a study's name, a run's error with its
+  // traceback) as RFC 4180 says: the record goes on over the next lines.
+  std::string path = "/tmp/scalelab_test_fit_multiline.csv";
+  {
+    std::ofstream out(path);
+    out << "study,params,tokens,loss,error\n"
+           "\"two\nlines\",1e6,1e8,3.1,\n"
+           "s,2e6,1e8,3.0,\"x, \"\"y\"\"\nstack traceback:\n\tz\"\n"
+           "s,4e6,1e8,2.9,\n";
+  }
+  Observations obs = read_csv(path, {{"N", "params"}, {"D", "tokens"}, {"loss", "loss"}, {"run", "error"}});
+  CHECK(obs.column("N") == std::vector<double>{1e6, 2e6, 4e6});
+  CHECK(obs.column("loss") == std::vector<double>{3.1, 3.0, 2.9});
+  CHECK(obs.run(1) == "x, \"y\"\nstack traceback:\n\tz");
+  // A message names the line its record starts on, counting the lines a record spans.
+  {
+    std::ofstream out(path);
+    out << "study,params,tokens,loss\n\"a\nb\",1e6,1e8,3.1\ns,2e6,1e8,bad\n";
+  }
+  CHECK_THROWS_WITH(read_csv(path, {{"N", "params"}, {"D", "tokens"}, {"loss", "loss"}}),
+                    Catch::Contains(path + ":4: column 'loss'"));
+  std::remove(path.c_str());
+}
+
 TEST_CASE("the Chinchilla start grid is the 4500-point grid of Hoffmann et al.") {
   auto grid = chinchilla_grid();
   REQUIRE(grid.size() == 4500);

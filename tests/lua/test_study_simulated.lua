@@ -596,4 +596,21 @@ t.test("the figures get the study's fitted laws: the data-constrained law, the I
   end)
 end)
 
+t.test("the JSON report gives each run's epochs and what N counts, as the Markdown report does", function()
+  local json = require "scalelab.study.json"
+  for _, count in ipairs { "all", "non_embedding" } do
+    local s = declare("dc-json", {
+      sweep = sweep.data_constrained { unique_tokens = { 1e9 }, epochs = { 1, 4 }, sizes = { 1e8 } },
+      backend = { kind = "simulated", law = fit.published.datablations }, params = count, fits = {},
+    }, true)
+    local text = read(s.report_json_path)
+    t.ok(text:find('"N_counts": "' .. count .. '"', 1, true), text)
+    t.ok(s.report_text:find("runs table gives both counts", 1, true), s.report_text)
+    for _, r in ipairs(s.runs) do
+      t.ok(r.epochs > 0.99, tostring(r.epochs))
+      t.ok(text:find('"epochs": ' .. json.number(r.epochs) .. ',', 1, true), text)
+    end
+  end
+end)
+
 t.done()

@@ -1076,6 +1076,8 @@ function analysis.analyse(s, write)
   local report = {
     study = s.name, description = s.description, script = s.script_path, script_hash = s.script_hash,
     scalelab_version = core.version, store = s.store_path, backend = s.backend_identity,
+    -- What N counts in runs, fits and answers, as the Markdown report says: "all" or "non_embedding".
+    N_counts = s.count,
     runs = {}, fits = {}, answers = answers, totals = totals, generated_at = native.now(),
     warnings = s.simulation_warnings and #s.simulation_warnings > 0 and s.simulation_warnings or nil,
   }

@@ -416,7 +416,12 @@ Observations read_csv(const std::string& path, const std::map<std::string, std::
       }
       char* end = nullptr;
       double value = std::strtod(text.c_str(), &end);
-      if (text.empty() || *end != '\0')
+      // An empty cell is a value the row lacks: in a results export, a run that failed or did not finish.
+      if (text.empty())
+        fail("fit.read_csv: ", path, ":", line_number, ": column '", map[ours], "' (", ours, ") is empty: the row has no ",
+             ours, " (a run that failed or did not finish, in a scalelab results export); leave such rows out "
+             "(scalelab results FILE.db --status done --csv ", path, ")");
+      if (*end != '\0')
         fail("fit.read_csv: ", path, ":", line_number, ": column '", map[ours], "' (", ours, ") = '", text,
              "' is not a number");
       if (!std::isfinite(value) || (ours == "weight" ? value < 0 : value <= 0))

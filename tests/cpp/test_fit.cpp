@@ -308,6 +308,14 @@ TEST_CASE("read_csv reads quoted fields that hold line breaks\, as a results exp
   }
   CHECK_THROWS_WITH(read_csv(path, {{"N", "params"}, {"D", "tokens"}, {"loss", "loss"}}),
                     Catch::Contains(path + ":4: column 'loss'"));
+  // A run that failed has no loss: the message says what an empty cell is and how to leave such rows out.
+  {
+    std::ofstream out(path);
+    out << "study,status,params,tokens,loss\ns,done,1e6,1e8,3.1\ns,failed,2e6,1e8,\n";
+  }
+  CHECK_THROWS_WITH(read_csv(path, {{"N", "params"}, {"D", "tokens"}, {"loss", "loss"}}),
+                    Catch::Contains(path + ":3: column 'loss' (loss) is empty") &&
+                        Catch::Contains("--status done --csv " + path));
   std::remove(path.c_str());
 }
 

@@ -1217,6 +1217,12 @@ function M.study(name)
   if type(name) ~= "string" or name == "" then
     checks.fail(where, "study expects a name: study \"my-study\" { ... } (got " .. checks.type_name(name) .. ")")
   end
+  -- The name heads the Markdown report and each study's lines in `scalelab results`: one line.
+  if name:find("%c") then
+    checks.fail(where, "study " .. (string.format("%q", name):gsub("\\\n", "\\n")) .. ": a study's name is one line "
+      .. "without control characters (a line break, a tab): it heads the report and the study's runs in scalelab "
+      .. "results; give one such as \"my-study\"")
+  end
   return function(spec)
     return run_study(name, spec, checks.where(2) or where)
   end

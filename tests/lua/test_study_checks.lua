@@ -1139,4 +1139,14 @@ study "x" { sweep = sweep.grid{ N = { 1e5 }, D = { 1e7 } }, backend = "simulated
   t.eq(code, 0, text)
 end)
 
+t.test("a study name with a line break or another control character is refused, naming it", function()
+  -- It would split the report's heading and the study's line in scalelab results.
+  local dir = t.fresh_dir(root)
+  local code, out = scalelab(dir, [[-e 'study "two\nlines" { sweep = sweep.list{ { N = 1e5, D = 1e6 } }, backend = "simulated" }']])
+  t.eq(code, 1, out)
+  t.ok(out:find('study "two\\nlines": a study\'s name is one line without control characters', 1, true), out)
+  t.ok(not exists(dir .. "/two_lines.db"), "nothing is written")
+  no_internal(out)
+end)
+
 t.done()

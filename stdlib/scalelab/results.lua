@@ -19,6 +19,17 @@ Options (each at most once; --option VALUE or --option=VALUE):
   --curves PATH    write the loss curves, one row per point (step, tokens, train_loss, eval_loss);
                    PATH ends in .csv or .json
   -h, --help       this help
+The runs' columns: study and hash (together the run's key), ordinal, label, status, attempts; params
+(all parameters, Chinchilla's N) and non_embedding_params (Kaplan's N); tokens (D, training tokens),
+unique_tokens (U, empty for a run whose every token is new) and epochs (D / U, empty likewise);
+flops (6·N·D, in FLOP, with the N the study's fits count: params, or non_embedding_params where it
+says params = "non_embedding"); loss (the held-out cross-entropy, in nats per token); wall_seconds;
+created_at, started_at and finished_at (Unix time, in seconds); script_hash, scalelab_version,
+worker, error (why a run failed); then the run's configuration (model_d_model, lr, batch, ...) and
+what its backend reported (result_ before a name taken). The curves' columns: study and hash (the
+run's key), step (the optimizer step), tokens, train_loss and eval_loss (nats per token), and
+seconds and lr where recorded. A value a run lacks (or a NaN) is an empty field in CSV and null in
+JSON; an infinity is inf or -inf in CSV, null in JSON.
 A reader that stops early (scalelab results FILE.db | head) ends it quietly, as it ends cat: the
 store is closed first, and the exit status is that of a closed pipe (141 under set -o pipefail).
 ]]

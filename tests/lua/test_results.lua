@@ -355,4 +355,20 @@ t.test("--study lists that study's runs alone", function()
   t.ok(out:find("\n  1 run; ", 1, true), out)
 end)
 
+t.test("--help names each column of the exports, with its units", function()
+  local dir = study_dir()
+  local code, help = scalelab(dir, "results --help")
+  t.eq(code, 0, help)
+  -- The columns every export has (a store without failed runs exports the headers alone).
+  local _, runs = csv_rows(select(2, scalelab(dir, "results s.db --status failed --csv -")))
+  t.eq(scalelab(dir, "results s.db --status failed --curves c.csv"), 0)
+  local _, curves = csv_rows(read(dir .. "/c.csv"))
+  for column in (runs .. "," .. curves .. ",seconds,lr"):gmatch("[^,]+") do
+    t.ok(help:find("%f[%w_]" .. column .. "%f[^%w_]"), "--help names the column " .. column .. ":\n" .. help)
+  end
+  for _, unit in ipairs { "in FLOP", "nats per token", "Unix time, in seconds", "6·N·D" } do
+    t.ok(help:find(unit, 1, true), unit .. ":\n" .. help)
+  end
+end)
+
 t.done()

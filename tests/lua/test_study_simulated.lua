@@ -613,4 +613,25 @@ t.test("the JSON report gives each run's epochs and what N counts, as the Markdo
   end
 end)
 
+t.test("a study whose report replaces another study's in a shared store says so", function()
+  local body = [[
+study "%s" { sweep = sweep.grid{ N = { 1e7, 1e8 }, D = { 1e9 } }, backend = "simulated", fits = {}, store = "both.db",
+             quiet = true }
+]]
+  local dir = t.script(root, body:format("first"), "first.lua")
+  write(dir .. "/second.lua", body:format("second"))
+  local code, out, err = scalelab(dir, "first.lua")
+  t.eq(code, 0, out)
+  t.eq(err, "", err)
+  code, out, err = scalelab(dir, "second.lua")
+  t.eq(code, 0, out)
+  t.ok(err:find('study second: warning: its report both.report.md (with .report.json and .figures) replaces that of '
+    .. 'study "first", which shares the store both.db; give each study its own report = "path" to keep both', 1, true), err)
+  t.ok(read(dir .. "/both.report.md"):find("# Study second", 1, true))
+  -- Its own report again: nothing to say.
+  code, out, err = scalelab(dir, "second.lua")
+  t.eq(code, 0, out)
+  t.eq(err, "", err)
+end)
+
 t.done()

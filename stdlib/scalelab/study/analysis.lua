@@ -1050,6 +1050,19 @@ function analysis.analyse(s, write)
     local _ = qi
   end
   if write == false then return s end
+  -- Studies that share a store share its report's paths: another study's report there is replaced, and
+  -- that is said (its JSON names its study at the top level).
+  local previous = io.open(s.report_base .. ".report.json", "r")
+  if previous then
+    local text = previous:read("a") or ""
+    previous:close()
+    local other = text:match('\n  "study": ("[^\n]*"),?\n')
+    if other and other ~= json.encode(s.name) then
+      io.stderr:write(string.format("study %s: warning: its report %s.report.md (with .report.json and .figures) "
+        .. "replaces that of study %s, which shares the store %s; give each study its own report = \"path\" to keep "
+        .. "both\n", s.name, s.report_base, other, s.store_path))
+    end
+  end
   local figures, figures_error, skipped = analysis.figures(s, obs)
   local markdown = report_markdown(s, fits, answers, totals)
   if #figures > 0 then

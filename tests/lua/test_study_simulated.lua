@@ -634,4 +634,18 @@ study "%s" { sweep = sweep.grid{ N = { 1e7, 1e8 }, D = { 1e9 } }, backend = "sim
   t.eq(err, "", err)
 end)
 
+t.test("the JSON report gives its figures' paths from the report's folder, as the Markdown report does", function()
+  with_plot({ study_figures = function(spec)
+    write(spec.dir .. "/loss_compute.svg", "<svg/>")
+    return { spec.dir .. "/loss_compute.svg" }, {}
+  end }, function()
+    local dir = t.fresh_dir(root)
+    os.execute("mkdir -p '" .. dir .. "/sub'")
+    local s = declare("paths", { sweep = GRID(), backend = "simulated", fits = {}, store = dir .. "/sub/x.db" }, true)
+    t.ok(s.report_text:find("![loss_compute](x.figures/loss_compute.svg)", 1, true), s.report_text)
+    local text = read(dir .. "/sub/x.report.json")
+    t.ok(text:find('"figures": [\n    "x.figures/loss_compute.svg"\n  ]', 1, true), text)
+  end)
+end)
+
 t.done()

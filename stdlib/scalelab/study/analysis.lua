@@ -1064,13 +1064,15 @@ function analysis.analyse(s, write)
     end
   end
   local figures, figures_error, skipped = analysis.figures(s, obs)
+  -- The figures' paths from the reports' folder, where the Markdown and the JSON report are read.
+  local from_report = {}
+  for i, path in ipairs(figures) do from_report[i] = path:sub(#(s.report_base:match("^(.*/)") or "") + 1) end
   local markdown = report_markdown(s, fits, answers, totals)
   if #figures > 0 then
     local lines = { "", "## Figures", "" }
-    for _, path in ipairs(figures) do
+    for i, path in ipairs(figures) do
       local name = path:match("([^/]*)%.%w+$")
-      local relative = path:sub(#(s.report_base:match("^(.*/)") or "") + 1)
-      lines[#lines + 1] = string.format("![%s](%s)", name, relative)
+      lines[#lines + 1] = string.format("![%s](%s)", name, from_report[i])
     end
     for _, skip in ipairs(skipped or {}) do
       lines[#lines + 1] = ""
@@ -1107,7 +1109,7 @@ function analysis.analyse(s, write)
   s.report_path = s.report_base .. ".report.md"
   s.report_json_path = s.report_base .. ".report.json"
   native.write_file(s.report_path, markdown)
-  report.figures = json.array(figures or {})
+  report.figures = json.array(from_report)
   local not_drawn = {}
   if figures_error then not_drawn[1] = { reason = figures_error } end
   for _, skip in ipairs(skipped or {}) do not_drawn[#not_drawn + 1] = skip end

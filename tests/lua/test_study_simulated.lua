@@ -648,4 +648,42 @@ t.test("the JSON report gives its figures' paths from the report's folder, as th
   end)
 end)
 
+t.test("runs reused from the store that another scalelab version made are counted and named, once", function()
+  local core = require "scalelab.native.core"
+  local dir = script([[
+study "prov" { sweep = sweep.grid{ N = { 1e7, 1e8 }, D = { 1e9, 1e10 } }, backend = "simulated", fits = {}, quiet = true }
+]])
+  local code, out, err = scalelab(dir, "s.lua")
+  t.eq(code, 0, out)
+  t.eq(err, "", err)
+  -- Two of the runs as an older scalelab would have finished them (the version of the study's last run).
+  local db = store.open(dir .. "/prov.db")
+  local runs = db:runs { study = "prov" }
+  db:record_study { name = "prov", scalelab_version = "0.0.9", script_text = "older" }
+  for i = 1, 2 do
+    db:finish_run { study = "prov", hash = runs[i].hash, status = "done", loss = runs[i].loss, wall_seconds = 0 }
+  end
+  db:close()
+  code, out, err = scalelab(dir, "s.lua")
+  t.eq(code, 0, out)
+  local _, count = err:gsub("study prov: warning: of the 4 finished runs reused from prov.db, 2 were made by scalelab "
+    .. "0.0.9 %(2%), not by this scalelab " .. core.version:gsub("%.", "%%.") .. ": their results are kept", "")
+  t.eq(count, 1, err)
+  t.ok(err:find('give the study a new store (store = "prov-' .. core.version .. '.db")', 1, true), err)
+  local report = read(dir .. "/prov.report.md")
+  t.ok(report:find("- warning: of the 4 finished runs reused from prov.db, 2 were made by scalelab 0.0.9", 1, true), report)
+  local json = read(dir .. "/prov.report.json")
+  t.ok(json:find('"scalelab_version": "0.0.9"', 1, true), json)
+  t.ok(json:find('"warnings": [\n    "of the 4 finished runs reused', 1, true), json)
+  -- On backend "auto", runs trained on another device than this machine's are counted too.
+  local executor = require "scalelab.study.executor"
+  local here = backends.device("auto")
+  local there = here == "cpu" and "cuda" or "cpu"
+  local note = executor.provenance_note({ backend_kind = "auto", store_path = "x.db", runs = { { hash = "a" }, { hash = "b" } } },
+    { a = { status = "done", scalelab_version = core.version, metrics = { backend = there } },
+      b = { status = "done", scalelab_version = core.version, metrics = { backend = here } } })
+  t.ok(note and note:find("of the 2 finished runs reused from x.db, 1 was trained on " .. there .. " (1), where backend "
+    .. '"auto" trains on ' .. here .. " here", 1, true), tostring(note))
+end)
+
 t.done()

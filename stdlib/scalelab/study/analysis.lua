@@ -992,7 +992,9 @@ function analysis.analyse(s, write)
   -- ln(vocab) (kept apart too, for the note on runs that all have one loss), repetition ignored.
   s.simulation_warning = select(2, backends.capped(s.backend_identity, s.runs))
   s.simulation_warnings = {}
-  for _, w in ipairs { s.simulation_warning or false, backends.repetition_ignored(s.backend_identity, s.runs) or false } do
+  -- Runs reused from the store although another scalelab version (or device) made them.
+  for _, w in ipairs { s.simulation_warning or false, backends.repetition_ignored(s.backend_identity, s.runs) or false,
+                       s.provenance_note or false } do
     if w then s.simulation_warnings[#s.simulation_warnings + 1] = w end
   end
   local wanted = s.fits_wanted or default_fits(s.sweep.kind)
@@ -1100,6 +1102,7 @@ function analysis.analyse(s, write)
     report.runs[#report.runs + 1] = { ordinal = r.ordinal, hash = r.hash, N = r.N_fit, params = r.params,
       non_embedding_params = r.non_embedding_params,
       D = r.tokens, U = r.unique_tokens, epochs = r.epochs, C = r.flops, budget = r.budget, loss = r.loss, status = r.status,
+      scalelab_version = r.scalelab_version,
       wall_seconds = r.wall_seconds, error = r.status ~= "done" and r.error and r.error:match("^[^\n]*") or nil }
   end
   for _, f in ipairs(fits) do

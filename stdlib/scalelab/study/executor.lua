@@ -327,6 +327,7 @@ local function merge_stored(s, store)
     if r then
       run.status, run.loss, run.wall_seconds, run.attempts = r.status, r.loss, r.wall_seconds, r.attempts
       run.metrics, run.error, run.finished_at = r.metrics, r.error, r.finished_at
+      run.scalelab_version = r.scalelab_version ~= "" and r.scalelab_version or nil
     end
   end
   return stored
@@ -349,6 +350,49 @@ function executor.unplanned_note(s, stored)
     .. "left out of this study's fits and report (scalelab results %s lists %s with a *)",
     core.format_counted(others, "run"), s.store_path, others == 1 and "is" or "are",
     others == 1 and "it" or "them", others == 1 and "It is" or "They are", s.store_path, others == 1 and "it" or "them")
+end
+
+-- A sentence about the finished runs that the study reuses from its store although another scalelab
+-- version made them (or, on backend "auto", another device trained them), or nil when there are none.
+-- A run's identity leaves both out, so that an upgrade does not train a whole store again: the runs
+-- are kept as they are, and the study says so. `stored` holds the stored runs by hash.
+function executor.provenance_note(s, stored)
+  local device = s.backend_kind == "auto" and backends.device("auto") or nil
+  local versions, devices, older, moved, reused = {}, {}, 0, 0, 0
+  for _, run in ipairs(s.runs) do
+    local r = stored[run.hash]
+    if r and (r.status == "done" or r.status == "diverged") then
+      reused = reused + 1
+      local v = r.scalelab_version
+      if type(v) == "string" and v ~= "" and v ~= core.version then
+        older, versions[v] = older + 1, (versions[v] or 0) + 1
+      end
+      local d = device and type(r.metrics) == "table" and r.metrics.backend
+      if type(d) == "string" and d ~= device then moved, devices[d] = moved + 1, (devices[d] or 0) + 1 end
+    end
+  end
+  if older == 0 and moved == 0 then return nil end
+  local function listed(counts)
+    local names = {}
+    for name in pairs(counts) do names[#names + 1] = name end
+    table.sort(names)
+    for i, name in ipairs(names) do names[i] = string.format("%s (%d)", name, counts[name]) end
+    return table.concat(names, ", ")
+  end
+  local parts = {}
+  if older > 0 then
+    parts[#parts + 1] = string.format("%d %s made by scalelab %s, not by this scalelab %s", older,
+      older == 1 and "was" or "were", listed(versions), core.version)
+  end
+  if moved > 0 then
+    parts[#parts + 1] = string.format("%d %s trained on %s, where backend \"auto\" trains on %s here", moved,
+      moved == 1 and "was" or "were", listed(devices), device)
+  end
+  local base = s.store_path:gsub("%.db$", "")
+  return string.format("of the %s reused from %s, %s: their results are kept, though this trainer may give other "
+    .. "losses (a run's identity leaves out the version and the device, so that an upgrade does not train a store "
+    .. "again); to train them here, give the study a new store (store = \"%s-%s.db\")",
+    core.format_counted(reused, "finished run"), s.store_path, table.concat(parts, "; "), base, core.version)
 end
 
 -- Reads the progress line a worker last wrote to its log.
@@ -412,6 +456,8 @@ local function execute_locked(s, options, store)
     end
   end
   local unplanned = executor.unplanned_note(s, stored)
+  s.provenance_note = executor.provenance_note(s, stored)
+  if s.provenance_note then io.stderr:write("study " .. s.name .. ": warning: " .. s.provenance_note .. "\n") end
   -- A backend or data given as a function enters a run's identity only as "custom" or "function":
   -- finished runs an earlier version of the script made are reused, though the function may since
   -- compute something else. The study cannot tell; it says so.
@@ -613,6 +659,8 @@ local function execute_read_only(s, options, why)
   end
   local unplanned = executor.unplanned_note(s, stored)
   if unplanned then print("study " .. s.name .. ": " .. unplanned) end
+  s.provenance_note = executor.provenance_note(s, stored)
+  if s.provenance_note then io.stderr:write("study " .. s.name .. ": warning: " .. s.provenance_note .. "\n") end
   io.stderr:write(string.format("study %s: the store %s is read-only (%s): it holds all %s done, so nothing was "
     .. "trained or written to it; the fits and report are made from it as it is\n", s.name, s.store_path, why,
     core.format_counted(#s.runs, "run")))

@@ -477,19 +477,26 @@ local function plan_runs(s)
                                 tokens = "held-out tokens per evaluation; 0 for the trainer's default" } do
       local v = run["eval_" .. key]
       if v ~= nil and not checks.is(v, "count") then
-        checks.fail(s.where, string.format("study: eval.%s must be a whole number >= 0 (%s), for sweep point %d (got %s)",
-          key, meaning, i, tostring(v)), { "eval", key })
+        checks.fail(s.where, string.format("study: eval.%s must be %s (%s), for sweep point %d (got %s)",
+          key, checks.count_range, meaning, i, tostring(v)), { "eval", key })
       end
     end
     if run.seed ~= nil and not checks.is(run.seed, "count") then
-      checks.fail(s.where, string.format("study: the seed of sweep point %d must be a whole number >= 0 (got %s)", i,
-        tostring(run.seed)), p.seed ~= nil and { "sweep" } or { "seed" })
+      checks.fail(s.where, string.format("study: the seed of sweep point %d must be %s (got %s)", i,
+        checks.count_range, tostring(run.seed)), p.seed ~= nil and { "sweep" } or { "seed" })
     end
     -- The identity of the run: everything that changes its result, nothing else.
     local extra = {}
     for k, v in pairs(p) do
       if k ~= "N" and k ~= "D" and k ~= "U" and k ~= "epochs" and k ~= "seed" and k ~= "budget" and k ~= "tokens_per_param"
           and (type(v) == "number" or type(v) == "string" or type(v) == "boolean") then
+        -- The store keeps a point's numbers as doubles: a larger integer would be stored as another.
+        if math.type(v) == "integer" and (v >= 2 ^ 53 or v <= -2 ^ 53) then
+          checks.fail(s.where, string.format("study: sweep point %d has %s = %d, which the store cannot hold exactly: a "
+            .. "whole number in a sweep point must be from -(2^53 - 1) to 2^53 - 1 = 9007199254740991 (the store keeps "
+            .. "numbers as doubles); give it as a string (%s = \"%d\") if your functions only need it to tell runs apart",
+            i, tostring(k), v, tostring(k), v), { "sweep" })
+        end
         extra[k] = v
       end
     end

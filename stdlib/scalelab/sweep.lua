@@ -388,7 +388,8 @@ function sweep.seeds(s, seeds)
   if type(seeds) ~= "table" or #seeds == 0 then checks.fail(at, "sweep.seeds(s, seeds): seeds must be a count or a non-empty list") end
   for i, seed in ipairs(seeds) do
     if not checks.is(seed, "count") then
-      checks.fail(at, string.format("sweep.seeds(s, seeds): seeds[%d] must be a whole number >= 0 (got %s)", i, tostring(seed)))
+      checks.fail(at, string.format("sweep.seeds(s, seeds): seeds[%d] must be %s (got %s)", i, checks.count_range,
+        tostring(seed)))
     end
   end
   local points = {}

@@ -540,9 +540,20 @@ end)
 
 t.test("eval settings, seeds and simulation settings are checked at declaration, not by every run failing", function()
   local cases = {
-    { "eval = { interval = -5 },", "study: eval.interval must be a whole number >= 0" },
-    { "eval = { tokens = function() return 1.5 end },", "study: eval.tokens must be a whole number >= 0" },
-    { "seed = -3,", "study: the seed of sweep point 1 must be a whole number >= 0 (got -3)" },
+    { "eval = { interval = -5 },", "study: eval.interval must be a whole number from 0 to 2^53 - 1" },
+    { "eval = { tokens = function() return 1.5 end },", "study: eval.tokens must be a whole number from 0 to 2^53 - 1" },
+    { "seed = -3,", "study: the seed of sweep point 1 must be a whole number from 0 to 2^53 - 1 = 9007199254740991 "
+      .. "(the store keeps numbers as doubles, which hold whole numbers exactly only below 2^53) (got -3)" },
+    -- A whole number >= 0 all the same, but one the store would keep as another: the message says why.
+    { "seed = 9007199254740993,", "study: the seed of sweep point 1 must be a whole number from 0 to 2^53 - 1 = "
+      .. "9007199254740991 (the store keeps numbers as doubles, which hold whole numbers exactly only below 2^53) (got "
+      .. "9007199254740993)" },
+    -- A sweep point's own value: stored as a double, 2^53 + 1 would be kept as 2^53.
+    { "point_keys = { \"width\" }, sweep = sweep.product(sweep.grid{ N = { 1e5 }, D = { 1e7 } }, "
+      .. "sweep.values{ width = { 9007199254740993 } }),",
+      "study: sweep point 1 has width = 9007199254740993, which the store cannot hold exactly: a whole number in a "
+      .. "sweep point must be from -(2^53 - 1) to 2^53 - 1 = 9007199254740991 (the store keeps numbers as doubles); "
+      .. "give it as a string (width = \"9007199254740993\")" },
     { "backend = { kind = \"simulated\", law = { E = 0/0, A = 1, B = 1, alpha = 0.3, beta = 0.3 } },",
       "backend.law.E must be a finite number" },
     { "backend = { kind = \"law\", points = 0 },", "backend.points must be a whole number of curve points from 1" },
@@ -561,7 +572,7 @@ study "x" {
     t.ok(out:find(case[2], 1, true), case[1] .. "\n" .. out)
   end
   t.raises(function() sweep.seeds(sweep.grid { N = 1e5, D = 1e6 }, math.huge) end, "n must be a whole number from 1 to 10000")
-  t.raises(function() sweep.seeds(sweep.grid { N = 1e5, D = 1e6 }, { "a" }) end, "seeds[1] must be a whole number >= 0")
+  t.raises(function() sweep.seeds(sweep.grid { N = 1e5, D = 1e6 }, { "a" }) end, "seeds[1] must be a whole number from 0 to 2^53 - 1")
 end)
 
 t.test("a question none of the study's fits can answer is refused at declaration, not after every run", function()

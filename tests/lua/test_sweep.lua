@@ -106,7 +106,8 @@ t.test("product, zip, filter, seeds, values, list", function()
   t.eq(#base:seeds { 11, 12 }, 4)
   -- Seeds are whole numbers a double holds exactly: up to 2^53 - 1.
   t.eq(base:seeds { 2 ^ 53 - 1 }.points[1].seed, 2 ^ 53 - 1)
-  t.raises(function() base:seeds { 2 ^ 53 } end, "seeds[1] must be a whole number >= 0")
+  t.raises(function() base:seeds { 2 ^ 53 } end, "seeds[1] must be a whole number from 0 to 2^53 - 1 = 9007199254740991 "
+    .. "(the store keeps numbers as doubles")
   t.eq(#sweep.filter(base, function() return false end), 0)
   t.ok(tostring(p):find("Sweep%(grid: 6 points%)"))
   t.raises(function() sweep.list { 5 } end, "point 1 must be a table")

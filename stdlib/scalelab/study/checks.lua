@@ -171,8 +171,12 @@ function checks.type_name(value)
   return ({ string = "a string", table = "a table", ["function"] = "a function", boolean = "a boolean" })[kind] or kind
 end
 
+-- What checks.is(v, "count") accepts, for messages: the store keeps numbers as doubles.
+checks.count_range = "a whole number from 0 to 2^53 - 1 = 9007199254740991 (the store keeps numbers as doubles, "
+  .. "which hold whole numbers exactly only below 2^53)"
+
 local descriptions = {
-  number = "a number", positive = "a positive number", integer = "a whole number", count = "a whole number >= 0",
+  number = "a number", positive = "a positive number", integer = "a whole number", count = checks.count_range,
   string = "a string", table = "a table", ["function"] = "a function", boolean = "true or false",
   sweep = "a sweep (sweep.grid{...}, sweep.isoflop{...}, ...)", any = "any value", userdata = "an object",
   list = "a list", number_or_list = "a number or a list of numbers",

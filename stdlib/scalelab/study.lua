@@ -352,7 +352,7 @@ local function plan_runs(s)
     -- A point with a budget trains on D = budget / 6N (its model's N): a D of its own that says
     -- otherwise would be ignored. (sweep.isoflop's points carry D = budget / 6N of their target N.)
     if type(p.budget) == "number" and type(p.D) == "number" and type(p.N) == "number"
-        and math.abs(6 * p.N * p.D / p.budget - 1) > 0.01 then
+        and math.abs(6.0 * p.N * p.D / p.budget - 1) > 0.01 then
       checks.fail(s.where, string.format("study: sweep point %d (%s) gives budget = %s and D = %s, but a budget's runs "
         .. "train on D = budget / 6N (%s here): give the budget or D, not both", i, sweep_mod.describe_point(p),
         core.format_flops(p.budget), fmt_count(p.D), fmt_count(p.budget / (6 * p.N))), { "sweep" })
@@ -368,15 +368,26 @@ local function plan_runs(s)
         .. "runs train on D = budget / 6N, a ratio's on D = tokens_per_param·N; give one of the two", i,
         sweep_mod.describe_point(p)), { "sweep" })
     end
-    if ratio and type(p.D) == "number" and type(p.N) == "number" and math.abs(p.D / (ratio * p.N) - 1) > 0.01 then
+    if ratio and type(p.D) == "number" and type(p.N) == "number" and math.abs(p.D / (ratio * (p.N + 0.0)) - 1) > 0.01 then
       checks.fail(s.where, string.format("study: sweep point %d (%s) gives tokens_per_param = %s and D = %s, but its "
         .. "runs train on D = tokens_per_param·N (%s here): give one of the two", i, sweep_mod.describe_point(p),
-        tostring(ratio), fmt_count(p.D), fmt_count(ratio * p.N)), { "sweep" })
+        tostring(ratio), fmt_count(p.D), fmt_count(ratio * (p.N + 0.0))), { "sweep" })
     end
-    local D = p.budget and p.budget / (6 * run.N_fit) or (ratio and ratio * run.N_fit) or p.D
+    -- (In doubles: whole numbers near 2^63 would wrap.)
+    local D = p.budget and p.budget / (6.0 * run.N_fit) or (ratio and ratio * (run.N_fit + 0.0)) or p.D
     if type(D) ~= "number" or not (D > 0) then
       checks.fail(s.where, string.format("study: sweep point %d has no positive D (training tokens): %s", i,
         sweep_mod.describe_point(p)), { "sweep" })
+    end
+    -- A run counts its tokens in whole numbers, which the store keeps as doubles: exact below 2^53.
+    for _, count in ipairs { { "D", D }, { "U", p.U } } do
+      local key, value = count[1], count[2]
+      if type(value) == "number" and value >= 2 ^ 53 then
+        checks.fail(s.where, string.format("study: sweep point %d (%s) has %s = %s tokens, more than a run can count "
+          .. "exactly: token counts must be below 2^53 = 9007199254740992 (the store keeps numbers as doubles); lower "
+          .. "the sweep's %s", i, sweep_mod.describe_point(p), key, string.format("%.0f", value),
+          key == "U" and "unique tokens" or "token counts, budgets or tokens_per_param"), { "sweep" })
+      end
     end
     run.tokens = D
     run.unique_tokens = p.U

@@ -99,6 +99,15 @@ local function numbers(value, what, at, positive)
   return value
 end
 
+-- a * b for the positive values of a sweep, without wrapping: integers whose product leaves the
+-- 64-bit range are multiplied as doubles (a study then refuses a D it cannot count: study.lua).
+local function times(a, b)
+  local exact = a * b
+  local float = (a + 0.0) * b
+  if math.type(exact) == "integer" and math.abs(float) >= 2 ^ 63 then return float end
+  return exact
+end
+
 local function copy(t)
   local out = {}
   for k, v in pairs(t) do out[k] = v end
@@ -147,7 +156,8 @@ function sweep.linear(lo, hi, n)
   n = value_count(at, "sweep.linear", n)
   if n == 1 then return { lo } end
   local out = {}
-  for i = 0, n - 1 do out[i + 1] = lo + (hi - lo) * i / (n - 1) end
+  -- In doubles: whole-number ends near 2^63 would wrap (the same values below 2^53).
+  for i = 0, n - 1 do out[i + 1] = lo + (hi + 0.0 - lo) * i / (n - 1) end
   return out
 end
 
@@ -173,7 +183,7 @@ function sweep.grid(options)
     local ratios = numbers(options.tokens_per_param, "sweep.grid: tokens_per_param", at, true)
     for _, N in ipairs(Ns) do
       -- D of the target N; a study trains on r times its model's N (study.lua).
-      for _, r in ipairs(ratios) do points[#points + 1] = { N = N, D = r * N, tokens_per_param = r } end
+      for _, r in ipairs(ratios) do points[#points + 1] = { N = N, D = times(r, N), tokens_per_param = r } end
     end
   end
   return new("grid", points)
@@ -216,7 +226,7 @@ function sweep.isoflop(options)
       -- D/N = r with D = C/(6N) gives N = sqrt(C / (6r)).
       sizes = sweep.log(math.sqrt(C / (6 * ratio[2])), math.sqrt(C / (6 * ratio[1])), n)
     end
-    for _, N in ipairs(sizes) do points[#points + 1] = { N = N, D = C / (6 * N), budget = C } end
+    for _, N in ipairs(sizes) do points[#points + 1] = { N = N, D = C / times(6, N), budget = C } end
   end
   return new("isoflop", points, { budgets = budgets })
 end
@@ -241,7 +251,7 @@ function sweep.data_constrained(options)
   local points = {}
   for _, U in ipairs(Us) do
     for _, e in ipairs(epochs) do
-      for _, N in ipairs(Ns) do points[#points + 1] = { N = N, U = U, epochs = e, D = U * e } end
+      for _, N in ipairs(Ns) do points[#points + 1] = { N = N, U = U, epochs = e, D = times(U, e) } end
     end
   end
   return new("data_constrained", points)

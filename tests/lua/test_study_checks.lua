@@ -1160,4 +1160,24 @@ t.test("a study name with a line break or another control character is refused, 
   no_internal(out)
 end)
 
+t.test("a sweep whose token counts reach 2^53 or wrap near 2^63 is refused, naming the value", function()
+  local cases = {
+    { "sweep.grid{ N = { 1e7 }, D = { math.maxinteger } }", "study: sweep point 1 (N=10M D=9.22e18) has D = "
+      .. "9223372036854775808 tokens, more than a run can count exactly: token counts must be below 2^53 = "
+      .. "9007199254740992 (the store keeps numbers as doubles); lower the sweep's token counts" },
+    { "sweep.data_constrained{ unique_tokens = { 2^62 // 1 }, epochs = { 4 }, sizes = { 1e7 } }",
+      "study: sweep point 1 (N=10M D=1.84e19 U=4.61e18 epochs=4) has D = 18446744073709551616 tokens" },
+    { "sweep.grid{ N = { 3037000500 }, tokens_per_param = { 3037000500 } }", "more than a run can count exactly" },
+    { "sweep.list{ { N = 1e7, U = 2^53, D = 1e9 } }", "has U = 9007199254740992 tokens, more than a run can count "
+      .. "exactly: token counts must be below 2^53 = 9007199254740992 (the store keeps numbers as doubles); lower the "
+      .. "sweep's unique tokens" },
+  }
+  for _, case in ipairs(cases) do
+    local dir = script('study "x" { backend = "simulated", repeat_data = true, fits = {}, sweep = ' .. case[1] .. " }\n")
+    local code, out = scalelab(dir, "s.lua", "--dry-run")
+    t.eq(code, 1, case[1] .. "\n" .. out)
+    t.ok(out:find(case[2], 1, true), case[1] .. "\n" .. out)
+  end
+end)
+
 t.done()

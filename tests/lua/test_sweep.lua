@@ -134,4 +134,17 @@ t.test("sweep.describe_point of no table and s.each() with a dot name the mistak
   t.eq(n, 1)
 end)
 
+t.test("whole-number values near 2^63 do not wrap in a sweep's products", function()
+  local big = math.maxinteger // 2 + 1  -- 2^62
+  t.eq(sweep.data_constrained { unique_tokens = big, epochs = 4, sizes = 1e7 }.points[1].D, 2.0 ^ 64)
+  t.eq(sweep.grid { N = 3037000500, tokens_per_param = 3037000500 }.points[1].D, 3037000500.0 ^ 2)
+  t.ok(sweep.isoflop { budgets = 1e20, sizes = { big } }.points[1].D > 0)
+  local line = sweep.linear(1, math.maxinteger, 3)
+  t.ok(line[2] > 4e18 and line[3] > 9e18, table.concat(line, " "))
+  -- Below 2^53 the values are as before.
+  t.eq(sweep.data_constrained { unique_tokens = 1000, epochs = 4, sizes = 1e7 }.points[1].D, 4000)
+  t.eq(math.type(sweep.data_constrained { unique_tokens = 1000, epochs = 4, sizes = 1e7 }.points[1].D), "integer")
+  t.eq(sweep.linear(0, 10, 3)[2], 5.0)
+end)
+
 t.done()

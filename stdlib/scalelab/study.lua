@@ -729,12 +729,12 @@ end
 -- Second: why the store, which exists, cannot be read (corrupted, of a newer scalelab, not a
 -- store), or nil.
 local function stored_statuses(s)
-  local status_of = {}
+  local status_of, records = {}, {}
   local ok_open, store = pcall(native_store.open, s.store_path, { read_only = true })
   if ok_open then
-    for _, r in ipairs(store:runs { study = s.name }) do status_of[r.hash] = r.status end
+    for _, r in ipairs(store:runs { study = s.name }) do status_of[r.hash], records[r.hash] = r.status, r end
     store:close()
-    return status_of
+    return status_of, nil, records
   end
   local exists = io.open(s.store_path, "rb")
   if not exists then return status_of end
@@ -844,7 +844,7 @@ local function plan_warnings(s, runs)
   return out
 end
 
-local function print_plan(s, runs, duplicates, status_of, store_problem, jobs_asked)
+local function print_plan(s, runs, duplicates, status_of, store_problem, jobs_asked, records)
   local speed, basis, per_run = estimate_speed(s, s.store_path, runs)
   -- The runs train `jobs` at once, each at the machine's speed shared among them (or at one run's
   -- measured speed): the total is their times spread over the jobs, and at least the longest run.
@@ -932,6 +932,8 @@ local function print_plan(s, runs, duplicates, status_of, store_problem, jobs_as
   end
   local unplanned = executor.unplanned_note(s, status_of or {})
   if unplanned then lines[#lines + 1] = "note: " .. unplanned end
+  local provenance = executor.provenance_note(s, records or {})
+  if provenance then lines[#lines + 1] = "note: " .. provenance end
   if duplicates > 0 then
     lines[#lines + 1] = string.format("note: %s gave a run identical to another (same shape and tokens) and %s merged",
       core.format_counted(duplicates, "sweep point"), duplicates == 1 and "was" or "were")
@@ -1147,8 +1149,8 @@ local function run_study(name, spec, where)
   end
 
   if options.dry_run then
-    local status_of, store_problem = stored_statuses(s)
-    print_plan(s, runs, duplicates, status_of, store_problem, options.jobs or spec.jobs)
+    local status_of, store_problem, records = stored_statuses(s)
+    print_plan(s, runs, duplicates, status_of, store_problem, options.jobs or spec.jobs, records)
     s.dry_run = true
     return s
   end

@@ -675,6 +675,10 @@ study "prov" { sweep = sweep.grid{ N = { 1e7, 1e8 }, D = { 1e9, 1e10 } }, backen
   local json = read(dir .. "/prov.report.json")
   t.ok(json:find('"scalelab_version": "0.0.9"', 1, true), json)
   t.ok(json:find('"warnings": [\n    "of the 4 finished runs reused', 1, true), json)
+  -- The dry run says it too, before anything runs.
+  code, out = scalelab(dir, "s.lua", "--dry-run")
+  t.eq(code, 0, out)
+  t.ok(out:find("note: of the 4 finished runs reused from prov.db, 2 were made by scalelab 0.0.9 (2)", 1, true), out)
   -- On backend "auto", runs trained on another device than this machine's are counted too.
   local executor = require "scalelab.study.executor"
   local here = backends.device("auto")

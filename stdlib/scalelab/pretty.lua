@@ -12,11 +12,9 @@ local function is_identifier(key)
   return type(key) == "string" and key:match("^[%a_][%w_]*$") ~= nil and not KEYWORDS[key]
 end
 
--- A string as a Lua literal on one line: "a\nb" (string.format's %q would break the line).
-local ESCAPES = { ["\\"] = "\\\\", ['"'] = '\\"', ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t" }
--- Bytes that are no part of valid UTF-8 as decimal escapes ("\255"), so that the literal reads back
--- as the same string; valid multibyte characters stay as they are.
-local function escape_invalid_utf8(text)
+-- text with each byte that is no part of valid UTF-8 replaced by replace(byte); valid characters,
+-- multibyte ones included, stay as they are.
+function pretty.replace_invalid_utf8(text, replace)
   if utf8.len(text) then return text end
   local out, i = {}, 1
   while i <= #text do
@@ -27,11 +25,19 @@ local function escape_invalid_utf8(text)
       out[#out + 1] = piece
       i = i + length
     else
-      out[#out + 1] = string.format("\\%03d", b)
+      out[#out + 1] = replace(b)
       i = i + 1
     end
   end
   return table.concat(out)
+end
+
+-- A string as a Lua literal on one line: "a\nb" (string.format's %q would break the line).
+local ESCAPES = { ["\\"] = "\\\\", ['"'] = '\\"', ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t" }
+-- Bytes that are no part of valid UTF-8 as decimal escapes ("\255"), so that the literal reads back
+-- as the same string.
+local function escape_invalid_utf8(text)
+  return pretty.replace_invalid_utf8(text, function(b) return string.format("\\%03d", b) end)
 end
 
 local function quoted(text)

@@ -138,6 +138,91 @@ function test.stored_runs(path)
   return runs
 end
 
+-- A strict JSON reader, for tests that check what scalelab writes for other programs: the value of
+-- `text` (objects and arrays as tables, arrays marked with the metatable test.JSON_ARRAY, null as
+-- test.JSON_NULL), or an error naming the byte where the text is not JSON as RFC 8259 has it
+-- (valid UTF-8, no raw control characters in strings, no NaN or Infinity, nothing after the value).
+test.JSON_ARRAY, test.JSON_NULL = { __name = "JSON array" }, setmetatable({}, { __name = "JSON null" })
+function test.json(text)
+  if not utf8.len(text) then
+    local _, at = utf8.len(text)
+    error(string.format("not JSON: byte %d is no part of valid UTF-8", at), 2)
+  end
+  local at = 1
+  local function fail(what) error(string.format("not JSON at byte %d (%q): %s", at, text:sub(at, at + 20), what), 0) end
+  local function space() at = text:find("[^ \t\r\n]", at) or #text + 1 end
+  local value
+  local function str()
+    local out = {}
+    at = at + 1
+    while true do
+      local c = text:sub(at, at)
+      if c == "" then fail("a string not closed") end
+      if c == '"' then at = at + 1 return table.concat(out) end
+      if c:byte() < 0x20 then fail("a raw control character in a string") end
+      if c == "\\" then
+        local e = text:sub(at + 1, at + 1)
+        local simple = { ['"'] = '"', ["\\"] = "\\", ["/"] = "/", b = "\b", f = "\f", n = "\n", r = "\r", t = "\t" }
+        if simple[e] then out[#out + 1], at = simple[e], at + 2
+        elseif e == "u" and text:sub(at + 2, at + 5):match("^%x%x%x%x$") then
+          out[#out + 1], at = utf8.char(tonumber(text:sub(at + 2, at + 5), 16)), at + 6
+        else fail("a bad escape") end
+      else
+        out[#out + 1], at = c, at + 1
+      end
+    end
+  end
+  function value()
+    space()
+    local c = text:sub(at, at)
+    -- The members of an object or the items of an array, up to `close`.
+    local function members(out, close, member)
+      at = at + 1
+      space()
+      if text:sub(at, at) == close then at = at + 1 return out end
+      while true do
+        member(out)
+        space()
+        local next_c = text:sub(at, at)
+        if next_c == close then at = at + 1 return out end
+        if next_c ~= "," then fail("no ',' or '" .. close .. "'") end
+        at = at + 1
+      end
+    end
+    if c == "{" then
+      return members({}, "}", function(out)
+        space()
+        if text:sub(at, at) ~= '"' then fail("an object key that is not a string") end
+        local key = str()
+        space()
+        if text:sub(at, at) ~= ":" then fail("no ':' after a key") end
+        at = at + 1
+        out[key] = value()
+      end)
+    elseif c == "[" then
+      return members(setmetatable({}, test.JSON_ARRAY), "]", function(out) out[#out + 1] = value() end)
+    elseif c == '"' then
+      return str()
+    end
+    for word, v in pairs { ["true"] = true, ["false"] = false, null = test.JSON_NULL } do
+      if text:sub(at, at + #word - 1) == word then at = at + #word return v end
+    end
+    local number = text:match("^-?%d[%d.eE+-]*", at) or fail("not a value")
+    local int, rest = number:match("^-?(%d+)(.*)$")
+    local fraction = rest == "" or rest:match("^%.%d+$") or rest:match("^[eE][-+]?%d+$") or rest:match("^%.%d+[eE][-+]?%d+$")
+    if (#int > 1 and int:sub(1, 1) == "0") or not fraction then fail("a bad number") end
+    at = at + #number
+    return tonumber(number)
+  end
+  local ok, result = pcall(value)
+  if ok then
+    space()
+    if at <= #text then ok, result = pcall(fail, "more after the value") end
+  end
+  if not ok then error(result, 2) end
+  return result
+end
+
 function test.done()
   for _, dir in ipairs(scratch_dirs) do
     if test.failed == 0 then os.execute("rm -rf '" .. dir .. "'")

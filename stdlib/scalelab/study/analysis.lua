@@ -1059,7 +1059,7 @@ function analysis.analyse(s, write)
     local text = previous:read("a") or ""
     previous:close()
     local other = text:match('\n  "study": ("[^\n]*"),?\n')
-    if other and other ~= json.encode(s.name) then
+    if other and other ~= json.valid_utf8(json.encode(s.name)) then
       io.stderr:write(string.format("study %s: warning: its report %s.report.md (with .report.json and .figures) "
         .. "replaces that of study %s, which shares the store %s; give each study its own report = \"path\" to keep "
         .. "both\n", s.name, s.report_base, other, s.store_path))
@@ -1119,7 +1119,7 @@ function analysis.analyse(s, write)
   if #not_drawn > 0 then report.figures_skipped = not_drawn end
   json.array(report.runs)
   report.answers = json.array(report.answers or {})
-  native.write_file(s.report_json_path, json.encode(report, "  ") .. "\n")
+  native.write_file(s.report_json_path, json.valid_utf8(json.encode(report, "  ")) .. "\n")
   if not s.quiet then
     io.stdout:write("\n", markdown)
     print(string.format("report: %s, %s", s.report_path, s.report_json_path))

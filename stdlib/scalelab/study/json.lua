@@ -77,4 +77,12 @@ function json.encode(value, indent)
   return encode(value, indent, 0, {})
 end
 
+-- JSON text is UTF-8, and a reader refuses the whole file for one byte that is not: a report or an
+-- export for other programs goes through json.valid_utf8, which replaces each byte that is no part of
+-- valid UTF-8 (a description or a path in Latin-1) by U+FFFD. The store keeps the bytes as they were,
+-- and so does the canonical encoding, which must tell any two strings apart (a run's identity).
+function json.valid_utf8(text)
+  return require("scalelab.pretty").replace_invalid_utf8(text, function() return "\u{FFFD}" end)
+end
+
 return json

@@ -371,4 +371,47 @@ t.test("--help names each column of the exports, with its units", function()
   end
 end)
 
+-- RFC 4180 CSV: fields quoted with "" for a quote, holding commas and line breaks.
+local function csv_records(text)
+  local records, record, field, i, quoted = {}, {}, {}, 1, false
+  while i <= #text do
+    local c = text:sub(i, i)
+    if quoted then
+      if c == '"' and text:sub(i + 1, i + 1) == '"' then field[#field + 1], i = '"', i + 1
+      elseif c == '"' then quoted = false
+      else field[#field + 1] = c end
+    elseif c == '"' then quoted = true
+    elseif c == "," then record[#record + 1], field = table.concat(field), {}
+    elseif c == "\n" then
+      record[#record + 1], field = table.concat(field), {}
+      records[#records + 1], record = record, {}
+    else field[#field + 1] = c end
+    i = i + 1
+  end
+  return records
+end
+
+t.test("the exports are valid UTF-8 CSV and JSON whatever a study's name and a run's error hold", function()
+  local dir = t.fresh_dir(root)
+  -- A name in Latin-1 (café), and an error with a quote, a comma, a line break and a stray byte.
+  write(dir .. "/s.lua", 'study "caf\233" {\n  sweep = sweep.grid{ N = { 1e5 }, D = { 1e7 } },\n'
+    .. '  backend = function(run) error(\'bad "x", \\255 here\\nsecond line\', 0) end, fits = {},\n}\n')
+  local code, out, err = scalelab(dir, "s.lua")
+  t.eq(code, 1, out .. err)
+  code, out, err = scalelab(dir, "results caf_.db --csv r.csv --json r.json --curves c.json")
+  t.eq(code, 0, out .. err)
+  for _, name in ipairs { "r.csv", "r.json", "c.json" } do t.ok(utf8.len(read(dir .. "/" .. name)), name .. " is not UTF-8") end
+  local runs = t.json(read(dir .. "/r.json"))
+  t.eq(#runs, 1)
+  t.eq(runs[1].study, "caf\u{FFFD}")
+  t.ok(runs[1].error:find('bad "x", \u{FFFD} here\nsecond line', 1, true), runs[1].error)
+  t.eq(getmetatable(t.json(read(dir .. "/c.json"))), t.JSON_ARRAY)
+  local records = csv_records(read(dir .. "/r.csv"))
+  t.eq(#records, 2)
+  local row = {}
+  for i, column in ipairs(records[1]) do row[column] = records[2][i] end
+  t.eq(row.study, "caf\u{FFFD}")
+  t.ok(row.error:find('bad "x", \u{FFFD} here\nsecond line', 1, true), row.error)
+end)
+
 t.done()

@@ -356,6 +356,19 @@ t.test("escape: labels with enhanced-text characters shown literally", function(
   t.ok(read(dir .. "/escape.svg"):find("<title>run_12</title>", 1, true))
 end)
 
+t.test("save: titles and labels with line breaks, control characters, bytes not UTF-8 and <&> give well-formed SVG", function()
+  need_gnuplot()
+  local f = plot.figure { title = "caf\233 <b> & \"q\"\nsecond\r\nthird", xlabel = "a<b\1", ylabel = "\27[1m" }
+  f:points { x = { 1, 2 }, y = { 1, 2 }, label = "runs\nof \255 & <x>" }
+  f:line { x = { 1, 2 }, y = { 2, 1 }, label = "EOD\nEOD" }
+  f:save(dir .. "/strings.svg")
+  local svg = read(dir .. "/strings.svg")
+  t.ok(utf8.len(svg), "the SVG is not UTF-8")
+  t.ok(not svg:find("[%z\1-\8\11\12\14-\31]"), "a control character XML forbids")
+  t.ok(well_formed(svg))
+  t.ok(svg:find("caf\u{FFFD}", 1, true), svg)
+end)
+
 t.test("allocation from a parametric law matches its closed form", function()
   local law = fx.chinchilla()
   local panels = plot.allocation { law = law, compute = 5.76e23 }

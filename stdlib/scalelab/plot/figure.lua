@@ -579,9 +579,23 @@ function M.escape(text)
 end
 
 local function quote(s)
-  return "'" .. tostring(s):gsub("'", "''"):gsub("\n", "\\n") .. "'"
+  return "'" .. tostring(s):gsub("'", "''"):gsub("\r?\n", "\\n"):gsub("\r", "\\n") .. "'"
 end
 M.quote = quote
+
+-- A title or label as a quoted string of the script, shown as text: each byte that is no part of
+-- valid UTF-8 becomes U+FFFD and each control character but a line break a space, as gnuplot writes
+-- them into the SVG as they are, where an XML reader (a browser) refuses the whole file for one.
+local function text(s)
+  local shown = require("scalelab.pretty").replace_invalid_utf8(tostring(s), function() return "\u{FFFD}" end)
+  return quote((shown:gsub("[%z\1-\8\11-\31]", " ")))
+end
+
+-- A title or label in a comment of the script, on the comment's one line: a line break in it would
+-- end the comment, and gnuplot would read the rest as a command (or as data, in a data block).
+local function one_line(text)
+  return (tostring(text):gsub("[\r\n]+", " "))
+end
 
 local function num(v)
   if not is_finite(v) then return "NaN" end
@@ -600,7 +614,7 @@ local function figure_data_blocks(self)
   local blocks = {}
   for i, s in ipairs(self.series) do
     if not s.legend_only then
-      local lines = { string.format("# series %d: %s%s", #blocks, s.kind, s.label and (" '" .. s.label .. "'") or "") }
+      local lines = { string.format("# series %d: %s%s", #blocks, s.kind, s.label and (" '" .. one_line(s.label) .. "'") or "") }
       local columns
       if s.kind == "band" then columns = { "x", "low", "high" }
       elseif s.kind == "errorbars" then columns = { "x", "y", "low", "high" }
@@ -690,8 +704,8 @@ local function figure_body(self, data, first_block, framed, right)
   local fs = active.size
   local out = {}
   local function add(...) out[#out + 1] = string.format(...) end
-  add("# ---- %s", self.title or "figure")
-  if self.title then add("set title %s font ',%d'", quote(self.title), fs + 2) end
+  add("# ---- %s", one_line(self.title or "figure"))
+  if self.title then add("set title %s font ',%d'", text(self.title), fs + 2) end
   add("set border 3 lw 1 lc rgb '#444444'")
   add("set tics nomirror out scale 0.8,0.4")
   if self.grid then add("set grid xtics ytics lw 1 lc rgb '#dedede'") end
@@ -700,7 +714,7 @@ local function figure_body(self, data, first_block, framed, right)
     if log then add("set logscale %s 10", axis) end
     add("set %srange [%s:%s]", axis, num(r[axis][1]), num(r[axis][2]))
     add("%s", tics_command(axis, M.ticks(r[axis][1], r[axis][2], log, formatter("plot", self[axis .. "format"]))))
-    if self[axis .. "label"] then add("set %slabel %s", axis, quote(self[axis .. "label"])) end
+    if self[axis .. "label"] then add("set %slabel %s", axis, text(self[axis .. "label"])) end
   end
   if r.cb then
     local cb = self.colorbar or {}
@@ -723,11 +737,11 @@ local function figure_body(self, data, first_block, framed, right)
     add("set colorbox vertical user origin screen %s, graph 0 size screen %s, graph 1",
       num((right + layout.box_from) / active.width), num((layout.box_to - layout.box_from) / active.width))
     if cb.label and layout.above then
-      add("set label %d %s at screen %s, graph 1 left offset 0,1 front", #self.labels + 1, quote(cb.label),
+      add("set label %d %s at screen %s, graph 1 left offset 0,1 front", #self.labels + 1, text(cb.label),
         num((right + layout.label_at) / active.width))
     elseif cb.label then
       add("set label %d %s at screen %s, graph 0.5 center rotate by 90 font ',%d' front", #self.labels + 1,
-        quote(cb.label), num((right + layout.label_at) / active.width), fs)
+        text(cb.label), num((right + layout.label_at) / active.width), fs)
     end
   else
     add("unset colorbox")
@@ -750,7 +764,7 @@ local function figure_body(self, data, first_block, framed, right)
   end
   if #self.labels > 0 then add("set style textbox opaque fc rgb 'white' noborder margins 2,1") end
   for i, l in ipairs(self.labels) do
-    add("set label %d %s at %s,%s %s offset character %s,%s tc rgb %s font ',%d' boxed front", i, quote(l.text), num(l.x),
+    add("set label %d %s at %s,%s %s offset character %s,%s tc rgb %s font ',%d' boxed front", i, text(l.text), num(l.x),
       num(l.y), l.align or "left", num(l.offset and l.offset[1] or 0), num(l.offset and l.offset[2] or 0),
       quote(l.color or "#222222"), l.size or (fs - 1))
   end
@@ -768,12 +782,12 @@ local function figure_body(self, data, first_block, framed, right)
   for _, rule in ipairs(self.rules) do
     if rule.label then
       elements[#elements + 1] = string.format("keyentry with lines dt %s lw %s lc rgb %s title %s",
-        tostring(dashes[rule.dash or "dashed"]), num(rule.width or 1.2), quote(rule.color or "#777777"), quote(rule.label))
+        tostring(dashes[rule.dash or "dashed"]), num(rule.width or 1.2), quote(rule.color or "#777777"), text(rule.label))
     end
   end
   for _, s in ipairs(order) do
     local source = s.legend_only and "keyentry" or string.format("%s index %d", data, first_block + s.block)
-    local title = s.label and ("title " .. quote(s.label)) or "notitle"
+    local title = s.label and ("title " .. text(s.label)) or "notitle"
     local color = color_spec(s, s.index)
     local using, with
     local zcol = type(s.z) == "table"
@@ -858,7 +872,7 @@ M.Render = Render
 
 
 local function header(self, terminal, output)
-  local lines = { "# scalelab " .. core.version .. ": " .. (self.title or "figure"),
+  local lines = { "# scalelab " .. core.version .. ": " .. one_line(self.title or "figure"),
                   "set encoding utf8" }
   if terminal then lines[#lines + 1] = terminal end
   if output then lines[#lines + 1] = "set output " .. quote(output) end
@@ -1054,7 +1068,7 @@ local function panels_body(self, data, first)
   local rows = math.ceil(#self.panels / self.columns)
   local W, H = active.width, active.height
   local title_px = self.title and 2.6 * active.size or 0
-  local out = { "set multiplot" .. (self.title and (" title " .. quote(self.title) ..
+  local out = { "set multiplot" .. (self.title and (" title " .. text(self.title) ..
     string.format(" font ',%d'", active.size + 2)) or "") }
   local offset = first
   for i, f in ipairs(self.panels) do

@@ -705,4 +705,33 @@ t.test("the JSON report is valid UTF-8 whatever bytes the study's strings hold: 
   t.ok(stored[s.runs[1].hash].label:find("caf\233 \255", 1, true), stored[s.runs[1].hash].label)
 end)
 
+t.test("the Markdown report shows the study's strings as text: its tables, headings and blocks keep their layout", function()
+  -- A question of the user's own, whose text and failure hold what Markdown reads as layout.
+  local question = setmetatable({}, {
+    __tostring = function() return "q \\| `x` <!-- hidden" end,
+    __index = { answer = function() error("no luck | <b>bold ``` #", 0) end },
+  })
+  local s = declare("a|`b` <i> #", { sweep = sweep.grid { N = { 1e7, 3e7, 1e8 }, D = { 1e9, 3e9, 1e10 } },
+    backend = { kind = "simulated", law = CHINCHILLA }, fits = { "chinchilla" }, questions = { question },
+    store = t.fresh_dir(root) .. "/x.db" }, true)
+  local md = s.report_text
+  t.ok(md:find("# Study a\\|\\`b\\` \\<i> \\#\n", 1, true), md)
+  local headings, fences, columns = {}, 0, nil
+  for line in md:gmatch("[^\n]*") do
+    if line:match("^#") then headings[#headings + 1] = line:match("^#+ [%w ]*") end
+    if line:match("^```") then fences = fences + 1 end
+    -- An HTML tag or comment that the report did not write itself.
+    t.ok(not line:gsub("<br>", ""):find("[^\\]<[!%a/]"), line)
+    if line:match("^|") then
+      -- Every row of a table has the header's number of cells (unescaped |).
+      local cells = select(2, line:gsub("\\\\", ""):gsub("\\|", ""):gsub("|", ""))
+      if line:match("^| question") or line:match("^| #") then columns = cells end
+      t.eq(cells, columns, line)
+    end
+  end
+  t.eq((table.concat(headings, ";"):gsub(";## Figures$", "")), "# Study a;## Runs;## Fits;### Parametric law L ;## Questions")
+  t.eq(fences % 2, 0, md)
+  t.ok(md:find("| q \\\\\\| \\`x\\` \\<!-- hidden | chinchilla | not answered: no luck \\| \\<b>bold \\`\\`\\` \\# |", 1, true), md)
+end)
+
 t.done()

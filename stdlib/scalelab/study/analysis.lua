@@ -730,18 +730,53 @@ local function cell_with_interval(value, iv, format)
   return format(value) .. (iv and string.format(" [%s, %s]", format(iv[1]), format(iv[2])) or "")
 end
 
+-- ---- The Markdown report: the user's strings as text, whatever they hold -----------------------------------------
+
+-- Text for one line of the report (a table cell, a heading, a list item): shown as it is, not read as
+-- Markdown that breaks the layout. A backslash before punctuation, `, < that starts HTML (a tag, or a
+-- comment that hides the rest), | (a cell's end) and a heading's closing #s are escaped; line breaks are
+-- <br>.
+local function md_text(text)
+  text = tostring(text):gsub("\\(%p)", "\\\\%1"):gsub("[`|]", "\\%0"):gsub("<([%a/!?])", "\\<%1")
+  return (text:gsub("\r?\n", "<br>"):gsub("\r", "<br>"):gsub("(#+)(%s*)$", function(h, tail) return h:gsub("#", "\\#") .. tail end))
+end
+
+-- Text as a code span, with a fence of more backticks than it holds.
+local function md_code(text)
+  local longest = 0
+  for run in text:gmatch("`+") do longest = math.max(longest, #run) end
+  local fence = string.rep("`", longest + 1)
+  local pad = (text:find("^`") or text:find("`$")) and " " or ""
+  return fence .. pad .. text:gsub("[\r\n]+", " ") .. pad .. fence
+end
+
+-- A fenced block of text: a fence longer than any run of backticks in it.
+local function md_block(add, text)
+  local longest = 2
+  for run in text:gmatch("`+") do longest = math.max(longest, #run) end
+  add(string.rep("`", longest + 1))
+  add(text)
+  add(string.rep("`", longest + 1))
+end
+
+-- A path as a link's destination: characters that end or break one (space, parentheses, <, >) and %
+-- percent-encoded.
+local function md_destination(path)
+  return (path:gsub("[%s()<>%%]", function(c) return string.format("%%%02X", c:byte()) end))
+end
+
 local function report_markdown(s, fits, answers, totals)
   local out = {}
   local function add(line) out[#out + 1] = line or "" end
-  add("# Study " .. s.name)
+  add("# Study " .. md_text(s.name))
   add()
   if s.description then
     add(s.description)
     add()
   end
-  add(string.format("- script: `%s` (SHA-256 `%s`), scalelab %s", s.script_path or "(interactive)",
+  add(string.format("- script: %s (SHA-256 `%s`), scalelab %s", s.script_path and md_code(s.script_path) or "(interactive)",
     (s.script_hash or ""):sub(1, 16), core.version))
-  add(string.format("- store: `%s`, backend `%s`", s.store_path, s.backend_kind))
+  add(string.format("- store: %s, backend %s", md_code(s.store_path), md_code(s.backend_kind)))
   add(string.format("- N in the fits and questions counts %s; the runs table gives both counts",
     s.count == "non_embedding" and "non-embedding parameters (Kaplan's convention)" or "all parameters (Chinchilla's convention)"))
   local simulated = backends.simulates(s.backend_kind)
@@ -752,7 +787,7 @@ local function report_markdown(s, fits, answers, totals)
     #not_done > 0 and (" (" .. table.concat(not_done, ", ") .. ")") or "", core.format_flops(totals.flops),
     simulated and ("simulated: " .. backends.describe_simulation(s.backend_identity))
       or (core.format_duration(totals.seconds) .. " of training")))
-  for _, w in ipairs(s.simulation_warnings or {}) do add("- warning: " .. w) end
+  for _, w in ipairs(s.simulation_warnings or {}) do add("- warning: " .. md_text(w)) end
   add()
   add("## Runs")
   add()
@@ -764,7 +799,7 @@ local function report_markdown(s, fits, answers, totals)
   add("|---|---|---|---|" .. (repeats and "---|---|" or "") .. "---|---|---|---|")
   for _, r in ipairs(s.runs) do
     local status = r.status or "?"
-    if status ~= "done" and r.error then status = status .. ": " .. r.error:match("^[^\n]*"):gsub("|", "\\|") end
+    if status ~= "done" and r.error then status = md_text(status .. ": " .. r.error:match("^[^\n]*")) end
     add(string.format("| %d | %s | %s | %s | %s%s | %s | %s | %s |", r.ordinal, core.format_count(r.non_embedding_params),
       core.format_count(r.params), core.format_count(r.tokens),
       repeats and string.format("%s | %s | ", r.unique_tokens and core.format_count(r.unique_tokens) or "",
@@ -777,16 +812,14 @@ local function report_markdown(s, fits, answers, totals)
   add("## Fits")
   for _, f in ipairs(fits) do
     add()
-    add("### " .. (FIT_TITLES[f.name] or f.name))
+    add("### " .. (FIT_TITLES[f.name] or md_text(f.name)))
     add()
     if f.law then
       add("Fitted by " .. f.by .. ".")
       add()
-      add("```")
-      add(law_summary(f.law))
-      add("```")
+      md_block(add, law_summary(f.law))
     else
-      add("Not fitted: " .. f.error)
+      add("Not fitted: " .. md_text(f.error))
     end
   end
   if #answers > 0 then
@@ -801,7 +834,7 @@ local function report_markdown(s, fits, answers, totals)
     for _, a in ipairs(answers) do
       if a.answer then
         local iv = a.answer.intervals or {}
-        add(string.format("| %s | %s | %s | %s | %s | %s%s | %s |", a.question, a.law,
+        add(string.format("| %s | %s | %s | %s | %s | %s%s | %s |", md_text(a.question), md_text(a.law),
           cell_with_interval(a.answer.flops, iv.flops, core.format_flops),
           cell_with_interval(a.answer.N, iv.N, core.format_count), cell_with_interval(a.answer.D, iv.D, core.format_count),
           data and string.format("%s | %s | ", cell_with_interval(a.answer.unique_tokens, iv.unique_tokens, core.format_count),
@@ -809,18 +842,17 @@ local function report_markdown(s, fits, answers, totals)
           cell_with_interval(a.answer.tokens_per_param, iv.tokens_per_param, g3),
           cell_with_interval(a.answer.loss, iv.loss, function(x) return string.format("%.4f", x) end)))
       else
-        add(string.format("| %s | %s | %s |%s", a.question, a.law, a.error or a.text or "", string.rep("  |", data and 6 or 4)))
+        add(string.format("| %s | %s | %s |%s", md_text(a.question), md_text(a.law), md_text(a.error or a.text or ""),
+          string.rep("  |", data and 6 or 4)))
       end
     end
     -- Answers that are more than an allocation, whole.
     for _, a in ipairs(answers) do
       if a.answer and a.answer.text then
         add()
-        add(string.format("%s (%s):", a.question, a.law))
+        add(string.format("%s (%s):", md_text(a.question), md_text(a.law)))
         add()
-        add("```")
-        add((a.answer.text:gsub("\n$", "")))
-        add("```")
+        md_block(add, (a.answer.text:gsub("\n$", "")))
       end
     end
     -- The notes of the answers in the table (a whole answer above carries its own).
@@ -829,7 +861,9 @@ local function report_markdown(s, fits, answers, totals)
       if a.answer and a.answer.notes and not a.answer.text then
         if not noted then add() end
         noted = true
-        for _, note in ipairs(a.answer.notes) do add(string.format("- %s (%s): %s", a.question, a.law, note)) end
+        for _, note in ipairs(a.answer.notes) do
+          add(string.format("- %s (%s): %s", md_text(a.question), md_text(a.law), md_text(note)))
+        end
       end
     end
     local any_interval, any_answered = false, false
@@ -1074,12 +1108,12 @@ function analysis.analyse(s, write)
     local lines = { "", "## Figures", "" }
     for i, path in ipairs(figures) do
       local name = path:match("([^/]*)%.%w+$")
-      lines[#lines + 1] = string.format("![%s](%s)", name, from_report[i])
+      lines[#lines + 1] = string.format("![%s](%s)", md_text(name), md_destination(from_report[i]))
     end
     for _, skip in ipairs(skipped or {}) do
       lines[#lines + 1] = ""
-      lines[#lines + 1] = string.format("Not drawn: %s%s", skip.name and ("the " .. skip.name .. " figure") or "a figure",
-        skip.reason and (": " .. skip.reason) or "")
+      lines[#lines + 1] = md_text(string.format("Not drawn: %s%s", skip.name and ("the " .. skip.name .. " figure") or "a figure",
+        skip.reason and (": " .. skip.reason) or ""))
     end
     markdown = markdown .. table.concat(lines, "\n") .. "\n"
   elseif figures_error or (skipped and #skipped > 0) then
@@ -1088,7 +1122,7 @@ function analysis.analyse(s, write)
     for _, skip in ipairs(skipped or {}) do
       reasons[#reasons + 1] = (skip.name and ("the " .. skip.name .. " figure: ") or "") .. (skip.reason or "skipped")
     end
-    markdown = markdown .. "\n## Figures\n\nNot drawn: " .. table.concat(reasons, "; ") .. "\n"
+    markdown = markdown .. "\n## Figures\n\nNot drawn: " .. md_text(table.concat(reasons, "; ")) .. "\n"
   end
   local report = {
     study = s.name, description = s.description, script = s.script_path, script_hash = s.script_hash,

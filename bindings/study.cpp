@@ -9,6 +9,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstring>
+#include <filesystem>
 #include <limits>
 #include <string>
 
@@ -165,6 +166,20 @@ int make_dirs(lua_State* L) {
   return 0;
 }
 
+// relative_path(path, folder) -> path as seen from folder (both from this process's folder, symlinks
+// resolved where they exist), or path made absolute when no relative path leads there.
+int relative_path(lua_State* L) {
+  namespace fs = std::filesystem;
+  const auto real = [](const char* path) {
+    fs::path out = fs::weakly_canonical(fs::absolute(path));
+    return out.has_filename() || out == out.root_path() ? out : out.parent_path();
+  };
+  const fs::path target = real(luaL_checkstring(L, 1));
+  const fs::path relative = target.lexically_relative(real(luaL_checkstring(L, 2)));
+  lua_pushstring(L, (relative.empty() ? target : relative).c_str());
+  return 1;
+}
+
 int write_file(lua_State* L) {
   size_t length = 0;
   const char* text = luaL_checklstring(L, 2, &length);
@@ -234,6 +249,8 @@ int open_study(lua_State* L) {
        {"columns", &bound<columns>, "columns('stdout') -> terminal width, 0 when not a terminal"},
        {"make_dirs", &bound<make_dirs>, "make_dirs(path): creates the folder and its parents"},
        {"write_file", &bound<write_file>, "write_file(path, text): through a temporary file and a rename"},
+       {"relative_path", &bound<relative_path>,
+        "relative_path(path, folder) -> path from folder (symlinks resolved), or absolute where none leads there"},
        {"lock", &bound<lock>, "lock(path) -> FileLock, or nil and who holds it"},
        {"lock_held", &bound<lock_held>,
         "lock_held(path) -> true while a process holds the lock on path (lock(path)); creates and takes nothing"},

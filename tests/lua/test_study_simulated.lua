@@ -734,4 +734,20 @@ t.test("the Markdown report shows the study's strings as text: its tables, headi
   t.ok(md:find("| q \\\\\\| \\`x\\` \\<!-- hidden | chinchilla | not answered: no luck \\| \\<b>bold \\`\\`\\` \\# |", 1, true), md)
 end)
 
+t.test("the reports give the script's and the store's paths from the report's folder, as they give the figures'", function()
+  local dir = t.fresh_dir(root)
+  os.execute("mkdir -p '" .. dir .. "/sub' '" .. dir .. "/scripts'")
+  write(dir .. "/scripts/s.lua", [[
+study "paths" { sweep = sweep.grid{ N = { 1e7, 1e8 }, D = { 1e9 } }, backend = "simulated", fits = {}, store = "sub/x.db" }
+]])
+  local code, out = scalelab(dir, "scripts/s.lua")
+  t.eq(code, 0, out)
+  local report = t.json(read(dir .. "/sub/x.report.json"))
+  t.eq(report.store, "x.db")
+  t.eq(report.script, "../scripts/s.lua")
+  local md = read(dir .. "/sub/x.report.md")
+  t.ok(md:find("- script: `../scripts/s.lua` (SHA-256", 1, true), md)
+  t.ok(md:find("- store: `x.db`, backend `simulated`", 1, true), md)
+end)
+
 t.done()

@@ -765,7 +765,7 @@ local function md_destination(path)
   return (path:gsub("[%s()<>%%]", function(c) return string.format("%%%02X", c:byte()) end))
 end
 
-local function report_markdown(s, fits, answers, totals)
+local function report_markdown(s, fits, answers, totals, paths)
   local out = {}
   local function add(line) out[#out + 1] = line or "" end
   add("# Study " .. md_text(s.name))
@@ -774,9 +774,9 @@ local function report_markdown(s, fits, answers, totals)
     add(s.description)
     add()
   end
-  add(string.format("- script: %s (SHA-256 `%s`), scalelab %s", s.script_path and md_code(s.script_path) or "(interactive)",
+  add(string.format("- script: %s (SHA-256 `%s`), scalelab %s", paths.script and md_code(paths.script) or "(interactive)",
     (s.script_hash or ""):sub(1, 16), core.version))
-  add(string.format("- store: %s, backend %s", md_code(s.store_path), md_code(s.backend_kind)))
+  add(string.format("- store: %s, backend %s", md_code(paths.store), md_code(s.backend_kind)))
   add(string.format("- N in the fits and questions counts %s; the runs table gives both counts",
     s.count == "non_embedding" and "non-embedding parameters (Kaplan's convention)" or "all parameters (Chinchilla's convention)"))
   local simulated = backends.simulates(s.backend_kind)
@@ -1103,7 +1103,12 @@ function analysis.analyse(s, write)
   -- The figures' paths from the reports' folder, where the Markdown and the JSON report are read.
   local from_report = {}
   for i, path in ipairs(figures) do from_report[i] = path:sub(#(s.report_base:match("^(.*/)") or "") + 1) end
-  local markdown = report_markdown(s, fits, answers, totals)
+  -- The script's and the store's paths from the reports' folder too (the study has them from the folder
+  -- it ran in), so that a reader of either report finds them.
+  local folder = s.report_base:match("^(.*/)") or "."
+  local paths = { store = native.relative_path(s.store_path, folder),
+                  script = s.script_path and native.relative_path(s.script_path, folder) }
+  local markdown = report_markdown(s, fits, answers, totals, paths)
   if #figures > 0 then
     local lines = { "", "## Figures", "" }
     for i, path in ipairs(figures) do
@@ -1125,8 +1130,8 @@ function analysis.analyse(s, write)
     markdown = markdown .. "\n## Figures\n\nNot drawn: " .. md_text(table.concat(reasons, "; ")) .. "\n"
   end
   local report = {
-    study = s.name, description = s.description, script = s.script_path, script_hash = s.script_hash,
-    scalelab_version = core.version, store = s.store_path, backend = s.backend_identity,
+    study = s.name, description = s.description, script = paths.script, script_hash = s.script_hash,
+    scalelab_version = core.version, store = paths.store, backend = s.backend_identity,
     -- What N counts in runs, fits and answers, as the Markdown report says: "all" or "non_embedding".
     N_counts = s.count,
     runs = {}, fits = {}, answers = answers, totals = totals, generated_at = native.now(),

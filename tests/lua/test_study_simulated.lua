@@ -690,7 +690,7 @@ study "prov" { sweep = sweep.grid{ N = { 1e7, 1e8 }, D = { 1e9, 1e10 } }, backen
     .. '"auto" trains on ' .. here .. " here", 1, true), tostring(note))
 end)
 
-t.test("the JSON report is valid UTF-8 whatever bytes the study's strings hold: each invalid byte is U+FFFD", function()
+t.test("the JSON and Markdown reports are valid UTF-8 whatever bytes the study's strings hold: each invalid byte is U+FFFD", function()
   local points = {}
   for _, p in ipairs(GRID().points) do points[#points + 1] = { N = p.N, D = p.D, tag = "caf\233 \255" } end
   local dir = t.fresh_dir(root)
@@ -700,6 +700,9 @@ t.test("the JSON report is valid UTF-8 whatever bytes the study's strings hold: 
   local ok, report = pcall(t.json, text)
   t.ok(ok, report)
   t.eq(report.description, "r\u{FFFD}sum\u{FFFD} \u{FFFD}, kept: \u{e9}")
+  local md = read(s.report_path)
+  t.ok(utf8.len(md), "the Markdown report is valid UTF-8 too")
+  t.ok(md:find("r\u{FFFD}sum\u{FFFD} \u{FFFD}, kept: \u{e9}", 1, true), md)
   -- The store keeps the bytes as they were.
   local stored = t.stored_runs(dir .. "/bytes.db")
   t.ok(stored[s.runs[1].hash].label:find("caf\233 \255", 1, true), stored[s.runs[1].hash].label)

@@ -1147,6 +1147,9 @@ function analysis.analyse(s, write)
   for _, f in ipairs(fits) do
     report.fits[f.name] = f.law and law_json(f.law) or { error = f.error }
   end
+  -- Markdown is UTF-8 text to its readers as JSON is: each byte of the study's strings that is not
+  -- valid UTF-8 is U+FFFD there too.
+  markdown = json.valid_utf8(markdown)
   s.report_text = markdown
   s.report_path = s.report_base .. ".report.md"
   s.report_json_path = s.report_base .. ".report.json"

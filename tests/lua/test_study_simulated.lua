@@ -753,4 +753,16 @@ study "paths" { sweep = sweep.grid{ N = { 1e7, 1e8 }, D = { 1e9 } }, backend = "
   t.ok(md:find("- store: `x.db`, backend `simulated`", 1, true), md)
 end)
 
+t.test("the Markdown report's figure links lead to the figures whatever the store's name holds", function()
+  with_plot({ study_figures = function(spec)
+    write(spec.dir .. "/loss_compute.svg", "<svg/>")
+    return { spec.dir .. "/loss_compute.svg" }, {}
+  end }, function()
+    local s = declare("links", { sweep = GRID(), backend = "simulated", fits = {},
+      store = t.fresh_dir(root) .. "/run #1 (100%?).db" }, true)
+    t.ok(s.report_text:find("![loss_compute](run%20%231%20%28100%25%3F%29.figures/loss_compute.svg)", 1, true),
+      s.report_text)
+  end)
+end)
+
 t.done()

@@ -759,10 +759,10 @@ local function md_block(add, text)
   add(string.rep("`", longest + 1))
 end
 
--- A path as a link's destination: characters that end or break one (space, parentheses, <, >) and %
--- percent-encoded.
+-- A path as a link's destination: characters that end or break one (space, parentheses, <, >, a
+-- backslash), that start a URL's fragment or query (#, ?) and % percent-encoded.
 local function md_destination(path)
-  return (path:gsub("[%s()<>%%]", function(c) return string.format("%%%02X", c:byte()) end))
+  return (path:gsub("[%s%c()<>\\#?%%]", function(c) return string.format("%%%02X", c:byte()) end))
 end
 
 local function report_markdown(s, fits, answers, totals, paths)

@@ -765,4 +765,12 @@ t.test("the Markdown report's figure links lead to the figures whatever the stor
   end)
 end)
 
+t.test("the Markdown report keeps a description's Markdown in its paragraph: no line of it starts a block", function()
+  local s = declare("described", { sweep = GRID(), backend = "simulated", fits = {},
+    description = "Goals <!-- x\n# not a heading\n  - not a list\n---\n| a | b |\n|---|---|\n    not code\n1. one\n"
+      .. "`kept` *as* Markdown" }, true)
+  t.ok(s.report_text:find("\n\nGoals \\<!-- x\n\\# not a heading\n\\- not a list\n\\---\n\\| a | b |\n\\|---|---|\n"
+    .. "not code\n1\\. one\n`kept` *as* Markdown\n\n- script", 1, true), s.report_text)
+end)
+
 t.done()

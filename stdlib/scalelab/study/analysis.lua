@@ -732,12 +732,29 @@ end
 
 -- ---- The Markdown report: the user's strings as text, whatever they hold -----------------------------------------
 
+-- Text with the < that would start HTML (a tag, or a comment that hides the rest of the report) escaped.
+local function md_html(text)
+  return (text:gsub("<([%a/!?])", "\\<%1"))
+end
+
+-- A line of text that stays in its paragraph: what would start a block at the start of a line (a
+-- heading, a list, a quote, a table, a rule, a fence, an indented code block) is escaped.
+local function md_line(text)
+  text = text:gsub("^%s+", "")
+  local c = text:sub(1, 1)
+  local block = c == "#" or c == ">" or c == "|"                            -- a heading, a quote, a table
+    or (c:match("^[-+*]$") and (#text == 1 or text:match("^.%s")))         -- a list item
+    or (c:match("^[-=*_]$") and text:gsub("[%" .. c .. "%s]", "") == "")   -- a rule, a heading's underline
+    or text:match("^```") or text:match("^~~~")                             -- a fence
+  if block then text = "\\" .. text end
+  return (text:gsub("^(%d+)([.)]%s)", "%1\\%2"):gsub("^(%d+)([.)])$", "%1\\%2"))  -- a numbered item
+end
+
 -- Text for one line of the report (a table cell, a heading, a list item): shown as it is, not read as
--- Markdown that breaks the layout. A backslash before punctuation, `, < that starts HTML (a tag, or a
--- comment that hides the rest), | (a cell's end) and a heading's closing #s are escaped; line breaks are
--- <br>.
+-- Markdown that breaks the layout. A backslash before punctuation, `, | (a cell's end), HTML and a
+-- heading's closing #s are escaped; line breaks are <br>.
 local function md_text(text)
-  text = tostring(text):gsub("\\(%p)", "\\\\%1"):gsub("[`|]", "\\%0"):gsub("<([%a/!?])", "\\<%1")
+  text = md_html(tostring(text):gsub("\\(%p)", "\\\\%1"):gsub("[`|]", "\\%0"))
   return (text:gsub("\r?\n", "<br>"):gsub("\r", "<br>"):gsub("(#+)(%s*)$", function(h, tail) return h:gsub("#", "\\#") .. tail end))
 end
 
@@ -771,7 +788,8 @@ local function report_markdown(s, fits, answers, totals, paths)
   add("# Study " .. md_text(s.name))
   add()
   if s.description then
-    add(s.description)
+    -- The user's own Markdown (`code`, *emphasis*), in a paragraph that no line of it can leave.
+    add((s.description:gsub("[^\n]+", function(line) return md_line(md_html(line)) end)))
     add()
   end
   add(string.format("- script: %s (SHA-256 `%s`), scalelab %s", paths.script and md_code(paths.script) or "(interactive)",
@@ -850,7 +868,7 @@ local function report_markdown(s, fits, answers, totals, paths)
     for _, a in ipairs(answers) do
       if a.answer and a.answer.text then
         add()
-        add(string.format("%s (%s):", md_text(a.question), md_text(a.law)))
+        add(md_line(string.format("%s (%s):", md_text(a.question), md_text(a.law))))
         add()
         md_block(add, (a.answer.text:gsub("\n$", "")))
       end

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <limits>
 #include <string>
+#include <system_error>
 
 #include "bindings/binding.h"
 #include "bindings/modules.h"
@@ -170,8 +171,14 @@ int make_dirs(lua_State* L) {
 // resolved where they exist), or path made absolute when no relative path leads there.
 int relative_path(lua_State* L) {
   namespace fs = std::filesystem;
+  // A path that cannot be resolved (a folder this process may not search) is taken as written, made
+  // absolute and normalised, so that a report never fails for the sake of a path it only mentions.
   const auto real = [](const char* path) {
-    fs::path out = fs::weakly_canonical(fs::absolute(path));
+    std::error_code error;
+    fs::path out = fs::absolute(path, error);
+    if (error) out = fs::path(path);
+    fs::path resolved = fs::weakly_canonical(out, error);
+    out = error ? out.lexically_normal() : resolved;
     return out.has_filename() || out == out.root_path() ? out : out.parent_path();
   };
   const fs::path target = real(luaL_checkstring(L, 1));

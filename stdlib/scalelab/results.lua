@@ -251,6 +251,20 @@ local function differences(runs)
   return out
 end
 
+-- Which N the FLOPs column's 6·N·D counts: a study's runs carry C = 6·N·D with the N its fits count
+-- (all parameters unless it says params = "non_embedding"), which the store keeps only in C itself.
+local function flops_count(runs)
+  local counts = {}
+  for _, r in ipairs(runs) do
+    local N = type(r.flops) == "number" and type(r.tokens) == "number" and r.tokens > 0 and r.flops / (6 * r.tokens)
+    local function near(x) return type(x) == "number" and N and math.abs(N - x) <= 1e-9 * x end
+    counts[near(r.params) and "N (all)" or near(r.non_embedding_params) and "N (non-emb.)" or "?"] = true
+  end
+  local only = next(counts)
+  if only and only ~= "?" and next(counts, only) == nil then return only end
+  return "the N the study counts (params = \"all\" or \"non_embedding\")"
+end
+
 -- Prints the runs of the store as a table, with both parameter counts, each labelled: N in a
 -- study's labels, fits and questions counts every parameter unless the study says
 -- params = "non_embedding", so an unlabelled N would be ambiguous. Line by line, a study's runs at a
@@ -292,8 +306,8 @@ function results.list(store, filter)
           .. (differs[r.hash] and differs[r.hash] ~= "" and ("  " .. differs[r.hash]) or ""))
       end
       out(string.format("  %s; N (all): every parameter (Chinchilla's count, studies' default); "
-        .. "N (non-emb.): without the embeddings (Kaplan's)%s", core.format_counted(#runs, "run"),
-        repeats and "; U: the unique tokens a run repeats, epochs: D / U (1 for a run without U: every token new)" or ""))
+        .. "N (non-emb.): without the embeddings (Kaplan's); FLOPs: 6·N·D with %s%s", core.format_counted(#runs, "run"),
+        flops_count(runs), repeats and "; U: the unique tokens a run repeats, epochs: D / U (1 for a run without U: every token new)" or ""))
       if next(differs) then
         out("  rows that share a number are the same point of plans that differ: after the hash, what tells them apart")
       end

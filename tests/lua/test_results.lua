@@ -132,6 +132,24 @@ t.test("the runs table labels both parameter counts as the study report does", f
   t.ok(row and row:find("^" .. all:gsub("%.", "%%.") .. "%s+" .. non:gsub("%.", "%%.") .. "%s"), tostring(row))
 end)
 
+t.test("the runs table says which N its FLOPs column's 6·N·D counts", function()
+  -- The column is C = 6·N·D with the N the study's fits count: a study of Kaplan's count
+  -- (params = "non_embedding") gave it with non-embedding N beside both counts, unlabelled.
+  local dir = study_dir()
+  local code, out, err = scalelab(dir, "results s.db")
+  t.eq(code, 0, out .. err)
+  t.ok(out:find("FLOPs: 6·N·D with N (all)", 1, true), out)
+  write(dir .. "/k.lua", (read(dir .. "/s.lua"):gsub('study "s" {', 'study "k" {\n  params = "non_embedding", store = "k.db",')))
+  code, out, err = scalelab(dir, "k.lua")
+  t.eq(code, 0, out .. err)
+  code, out, err = scalelab(dir, "results k.db")
+  t.eq(code, 0, out .. err)
+  t.ok(out:find("FLOPs: 6·N·D with N (non-emb.)", 1, true), out)
+  local s = native_store.open(dir .. "/k.db", { read_only = true })
+  for _, r in ipairs(s:runs()) do t.near(r.flops, 6 * r.non_embedding_params * r.tokens, 1e-12) end
+  s:close()
+end)
+
 t.test("a read leaves no file beside the store", function()
   local dir = study_dir()
   local before = files(dir)

@@ -26,7 +26,10 @@ flops (6·N·D, in FLOP, with the N the study's fits count: params, or non_embed
 says params = "non_embedding"); loss (the held-out cross-entropy, in nats per token); wall_seconds;
 created_at, started_at and finished_at (Unix time, in seconds); script_hash, scalelab_version,
 worker, error (why a run failed); then the run's configuration (model_d_model, lr, batch, ...) and
-what its backend reported (result_ before a name taken). The curves' columns: study and hash (the
+what its backend reported (result_ before a name taken): the trainer's result_flops and flops_kaplan
+are D·(6N + 6·L·T·d) FLOP (Kaplan's convention, N non-embedding, T the rows' length), flops_palm
+D·(6N + 12·L·T·d) (PaLM's), flops_per_second result_flops per second of training (FLOP/s) and
+tokens_per_second the training tokens per second. The curves' columns: study and hash (the
 run's key), step (the optimizer step), tokens, train_loss and eval_loss (nats per token), and
 seconds and lr where recorded. A value a run lacks (or a NaN) is an empty field in CSV and null in
 JSON; an infinity is inf or -inf in CSV, null in JSON.

@@ -432,4 +432,16 @@ t.test("the exports are valid UTF-8 CSV and JSON whatever a study's name and a r
   t.ok(row.error:find('bad "x", \u{FFFD} here\nsecond line', 1, true), row.error)
 end)
 
+t.test("--help says which FLOP convention each of the trainer's FLOP columns counts", function()
+  -- A trained run's export holds flops (6·N·D), result_flops, flops_kaplan, flops_palm and
+  -- flops_per_second: four conventions' numbers, the last four unexplained.
+  local code, help = scalelab(t.fresh_dir(root), "results --help")
+  t.eq(code, 0, help)
+  local text = help:gsub("%s+", " ")
+  for _, said in ipairs { "result_flops and flops_kaplan are D·(6N + 6·L·T·d) FLOP (Kaplan's convention, N non-embedding",
+                          "flops_palm D·(6N + 12·L·T·d)", "flops_per_second result_flops per second", "tokens_per_second" } do
+    t.ok(text:find(said, 1, true), said .. ":\n" .. help)
+  end
+end)
+
 t.done()

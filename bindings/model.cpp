@@ -157,9 +157,9 @@ int open_model(lua_State* L) {
        {"flops_per_token", &bound<flops_per_token>,
         "training FLOPs per token, Kaplan convention: 6N + 6·n_layer·ctx·d_model (N non-embedding)"},
        {"flops_per_token_palm", &bound<flops_per_token_palm>,
-        "training FLOPs per token, PaLM/nanoGPT convention: 6N + 12·n_layer·ctx·d_model"},
+        "training FLOPs per token, PaLM/nanoGPT convention: 6N + 12·n_layer·ctx·d_model (N non-embedding)"},
        {"hardware_flops_per_token", &bound<hardware_flops_per_token>,
-        "FLOPs per token including the output logits, for MFU: 6(N + V·d) + 12·n_layer·ctx·d_model"}});
+        "FLOPs per token including the output logits, for MFU: 6(N + V·d) + 12·n_layer·ctx·d_model (N non-embedding)"}});
   luaL_getmetatable(L, TypeName<GptConfig>::value);
   lua_pushcfunction(L, &bound<equal>);
   lua_setfield(L, -2, "__eq");

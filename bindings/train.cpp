@@ -725,12 +725,12 @@ int open_train(lua_State* L) {
         "rows per forward and backward pass (fewer than the sampler's batch when given, or chosen to fit memory)"},
        {"requested_tokens", &bound<integer_field<&R::requested_tokens>>,
         "tokens as asked (0 when steps were given); tokens is it rounded down to whole steps"},
-       {"flops", &bound<number_field<&R::flops>>, "training FLOPs, Kaplan convention: D·(6N + 6·L·T·d)"},
-       {"flops_palm", &bound<number_field<&R::flops_palm>>, "training FLOPs, PaLM convention: D·(6N + 12·L·T·d)"},
+       {"flops", &bound<number_field<&R::flops>>, "training FLOPs, Kaplan convention: D·(6N + 6·L·T·d), N non-embedding, T the rows' length"},
+       {"flops_palm", &bound<number_field<&R::flops_palm>>, "training FLOPs, PaLM convention: D·(6N + 12·L·T·d), N non-embedding, T the rows' length"},
        {"wall_seconds", &bound<number_field<&R::wall_seconds>>, "the whole run, evaluations included"},
        {"train_seconds", &bound<number_field<&R::train_seconds>>, "training steps only"},
        {"tokens_per_second", &bound<number_field<&R::tokens_per_second>>, "training tokens per second, over every session of a resumed run (0 when simulated)"},
-       {"flops_per_second", &bound<number_field<&R::flops_per_second>>, "achieved FLOP/s (Kaplan convention)"},
+       {"flops_per_second", &bound<number_field<&R::flops_per_second>>, "achieved FLOP/s: tokens_per_second × (6N + 6·L·T·d) (Kaplan convention, as flops; N non-embedding)"},
        {"mfu", &bound<number_field<&R::mfu>>, "model FLOPs utilisation, 6(N + V·d) + 12·L·T·d per token over the device's peak (0: unknown peak)"},
        {"backend", &bound<string_field<&R::backend>>, "\"cpu\", \"simulated\", \"cuda\""},
        {"device", &bound<string_field<&R::device>>, "what ran it"},
@@ -759,7 +759,8 @@ int open_train(lua_State* L) {
        {"simulate", &bound<simulate>,
         "train.simulate{ model =, tokens = | steps =, batch =, seq_len = [, law = {E, A, B, alpha, beta, noise} | a "
         "Chinchilla-form Law (fit.published.chinchilla, fit.chinchilla(obs))] [, noise = 0.02] "
-        "[, data = ...] } -> RunResult drawn from L(N, D) = E + A/N^alpha + B/D^beta times (1 + noise·ε), "
+        "[, data = ...] } -> RunResult drawn from L(N, D) = E + A/N^alpha + B/D^beta (N all parameters, Chinchilla's "
+        "count) times (1 + noise·ε), "
         "every draw in [0, ln(vocab)]; Chinchilla's published law by default. E in [0, ln(vocab)), A, B >= 0, "
         "alpha, beta > 0, noise in [0, 1). Instant whatever the step count (the losses between evaluations "
         "are drawn in closed form; at most 1000 evaluations and 1000 checkpoints, their intervals widened to fit); reports no speed (tokens/s means nothing here)"},

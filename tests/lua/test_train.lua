@@ -47,6 +47,24 @@ t.test("the simulated backend needs no data", function()
   t.near(r.loss, 1.0 + 10 / gpt.params ^ 0.3 + 50 / r.tokens ^ 0.3, 1e-6)
 end)
 
+t.test("help names the N and T of every FLOP count and the N of the simulated law", function()
+  -- REFERENCE: Kaplan counts non-embedding N, Chinchilla all parameters; name the convention.
+  -- r.flops, r.flops_palm and r.flops_per_second said "6N" without saying which N, and
+  -- train.simulate's L(N, D) did not say that it draws at all parameters (r.loss above).
+  local docs = require("scalelab.native.core").docs()
+  local r = train.simulate{ model = gpt, tokens = 1e4, batch = 8, seq_len = 16 }
+  local props = getmetatable(r).__properties
+  for _, key in ipairs { "flops", "flops_palm", "flops_per_second" } do
+    t.ok(docs[props[key]]:find("N non-embedding", 1, true), key .. ": " .. docs[props[key]])
+  end
+  t.ok(docs[props.flops]:find("T the rows' length", 1, true), docs[props.flops])
+  t.ok(docs[train.simulate]:find("N all parameters", 1, true), docs[train.simulate])
+  local shape = getmetatable(gpt).__properties
+  for _, key in ipairs { "flops_per_token", "flops_per_token_palm", "hardware_flops_per_token" } do
+    t.ok(docs[shape[key]]:find("N non-embedding", 1, true), key .. ": " .. docs[shape[key]])
+  end
+end)
+
 t.test("a checkpoint resumes to the same result", function()
   local path = os.tmpname()
   os.remove(path)

@@ -223,10 +223,15 @@ bool search_aspect(const ShapeOptions& o, double log_target, GptConfig* out) {
     double n_error, aspect_error;  // |ln N − ln target|, |ln(d/L) − ln aspect|
   };
   std::vector<Candidate> candidates;
+  bool any_depth_in_band = false;
   for (int64_t l = l_lo; l <= l_hi; ++l) {
     const double d_target = std::sqrt(o.params / (12.0 * l));
+    // A depth whose target width is outside the aspect's factor of 2 still offers the shapes of its
+    // own aspect inside it: skipping the depth left 1e5 at aspect 16 on 4×48, 12% under the target,
+    // beside 2×64 (d/L 32, twice the aspect) 0.1% over it.
     const double ratio = d_target / l;
-    if (ratio < o.aspect / 2 || ratio > o.aspect * 2) continue;
+    const bool depth_in_band = ratio >= o.aspect / 2 && ratio <= o.aspect * 2;
+    any_depth_in_band = any_depth_in_band || depth_in_band;
     // The widths step by whole heads of the target's width; each shape's heads then follow from its
     // own width alone, so that one (L, d) is one shape whichever target reached it (the heads of
     // the target's width gave 32 wide 4 heads for one target and 2 for the next).
@@ -234,6 +239,8 @@ bool search_aspect(const ShapeOptions& o, double log_target, GptConfig* out) {
     for (int64_t k = std::max<int64_t>(1, static_cast<int64_t>(d_target / head) - 1);
          k <= static_cast<int64_t>(d_target / head) + 2; ++k) {
       const int64_t d = k * head;
+      const double aspect = static_cast<double>(d) / static_cast<double>(l);
+      if (!depth_in_band && (aspect < o.aspect / 2 || aspect > o.aspect * 2)) continue;
       int64_t own = heads_width(o.head_dim, static_cast<double>(d));
       while (d % own != 0) own /= 2;
       GptConfig c = make(d, 4 * d, d / own, l, o);
@@ -241,7 +248,8 @@ bool search_aspect(const ShapeOptions& o, double log_target, GptConfig* out) {
                             std::fabs(std::log(static_cast<double>(c.d_model) / static_cast<double>(l) / o.aspect))});
     }
   }
-  if (candidates.empty()) return false;
+  // (Only where some depth's target width is near the aspect: below that, the smallest shape is named.)
+  if (candidates.empty() || !any_depth_in_band) return false;
   // Of the shapes within 5% of the target N (or within 2% of the nearest, where none is that near),
   // the one nearest the aspect: ranking on N alone let d/L land anywhere from half to twice the
   // aspect (at aspect 64, 1e9 took d/L 33.5 over a d/L-64 shape 3% under the target). The runs' own

@@ -866,7 +866,7 @@ local function print_plan(s, runs, duplicates, status_of, store_problem, jobs_as
     "D", repeats and "U" or "", "epochs", "lr", "FLOPs", "time", "status")
   lines[#lines + 1] = string.format("study %s: %s planned, backend %s, store %s", s.name, core.format_counted(#runs, "run"),
     s.backend_kind, s.store_path)
-  lines[#lines + 1] = "N in run labels and fits counts " .. M.count_words(s.count) .. "; the table gives both counts"
+  lines[#lines + 1] = "N in run labels, fits and FLOPs (6·N·D) counts " .. M.count_words(s.count) .. "; the table gives both counts"
   lines[#lines + 1] = header
   local total_flops, total_seconds, todo = 0, 0, 0
   for _, r in ipairs(runs) do

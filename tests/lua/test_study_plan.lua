@@ -44,6 +44,8 @@ t.test("the fixed-aspect family lands near each target N; IsoFLOP runs sit on th
   end
   t.ok(text:find("study aspect: 8 runs planned", 1, true), text)
   t.ok(text:find("total: 8 runs (8 to simulate), 4.4e16 FLOP if trained; simulated", 1, true), text)
+  -- The FLOPs column (6·N·D) says which of the table's two N it counts.
+  t.ok(text:find("N in run labels, fits and FLOPs (6·N·D) counts non-embedding parameters", 1, true), text)
 end)
 
 t.test("a grid by tokens_per_param trains each run on that ratio of its model's N, not of the target N", function()

@@ -72,6 +72,7 @@ std::string format_counted(int64_t count, const std::string& singular, const std
 }
 
 std::string format_flops(double value) { return format_scientific(value, 2); }
+std::string format_flops(double value, int digits) { return format_scientific(value, digits); }
 
 std::string format_bytes(double bytes) {
   if (!std::isfinite(bytes)) return format_significant(bytes, 3) + " B";  // "nan B", "inf B"

@@ -18,8 +18,10 @@ std::string format_counted(const std::string& number, const std::string& singula
 // The same for an exact count: "1 batch", "12 batches".
 std::string format_counted(int64_t count, const std::string& singular, const std::string& plural);
 
-// FLOP counts in scientific notation with two significant digits: 1.2e+22 -> "1.2e22".
+// FLOP counts in scientific notation with two significant digits: 1.2e+22 -> "1.2e22"; or with
+// `digits` of them (5.76e23 -> "5.76e23" with 3).
 std::string format_flops(double value);
+std::string format_flops(double value, int digits);
 
 // Bytes in decimal units with three significant digits: "512 B", "3.2 MB", "1.4 GB", "3.3 TB";
 // a negative amount with its sign ("-3.2 MB"), NaN and infinities as "nan B", "inf B", "-inf B".

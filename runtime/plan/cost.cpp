@@ -79,7 +79,9 @@ Cost cost(double flops, const CostOptions& options) {
 
 std::string Cost::Summary() const {
   std::ostringstream out;
-  out << format_flops(flops) << " FLOP = " << (pf_days >= 1000 ? format_count(pf_days) : format_significant(pf_days, 3)) << " PF-days: "
+  // The FLOPs to three digits, as the PF-days beside them: at two, 5.76e23 read "5.8e23 FLOP = 6.67k
+  // PF-days", which 5.8e23 is not (6.71k).
+  out << format_flops(flops, 3) << " FLOP = " << (pf_days >= 1000 ? format_count(pf_days) : format_significant(pf_days, 3)) << " PF-days: "
       << format_count(gpu_hours) << " " << gpu << "-hours at " << format_significant(mfu * 100, 3)
       << "% MFU (" << format_significant(peak / 1e12, 4) << " TFLOP/s peak"
       << (peak_overridden ? ", as given, not the " + gpu + "'s own" : "") << "), "

@@ -1106,21 +1106,39 @@ study "x" {
   t.ok(out:find("number fewer than the run's rows, so one would be seen twice; give the study repeat_data = true", 1, true), out)
 end)
 
-t.test("runs whose model lands far off the target N are named in a warning, and one shape is one run", function()
-  -- At aspect 32, 1 layer 32 wide (25.1k parameters) is the shape nearest targets 10k and 30k: both
-  -- build it, with the same heads, so they are one run (they were two, with 4 heads and 2).
-  local dir = script([[
+-- The dry run of a study of models of aspect 32 (vocab 256, ctx 128) at sizes `sizes`, with `more`.
+local function dry_run_aspect32(sizes, more)
+  local dir = script(string.format([[
 study "x" {
   model = { aspect = 32, vocab = 256, ctx = 128 },
-  sweep = sweep.grid{ N = { 1e4, 3e4, 1e5, 1e6, 1e7, 1e8 }, D = { 1e9 } },
-  backend = { kind = "simulated", law = { E = 1.0, A = 20, B = 200, alpha = 0.3, beta = 0.3 } },
+  sweep = sweep.grid{ N = { %s }, D = { 1e9 } }, %s
 }
-]])
+]], sizes, more))
   local code, out = scalelab(dir, "s.lua", "--dry-run")
   t.eq(code, 0, out)
-  t.ok(out:find("warning: 1 run builds a model more than 1.5 times off the target N (run 1: N = 10k asked, 25.1k built, 2.51×)",
+  return out
+end
+
+t.test("runs whose model lands far off the target N are named in a warning, and one shape is one run", function()
+  -- At aspect 32 the smallest shape is 1 layer 16 wide (9.46k parameters): targets 5k and 6k both
+  -- build it, with the same heads, so they are one run (they were two, with 4 heads and 2).
+  local out = dry_run_aspect32("5e3, 6e3, 1e5, 1e6, 1e7",
+    "backend = { kind = \"simulated\", law = { E = 1.0, A = 20, B = 200, alpha = 0.3, beta = 0.3 } },")
+  t.ok(out:find("warning: 1 run builds a model more than 1.5 times off the target N (run 1: N = 5k asked, 9.46k built, 1.89×)",
     1, true), out)
-  t.ok(out:find("5 runs planned", 1, true), out)
+  t.ok(out:find("4 runs planned", 1, true), out)
+end)
+
+t.test("a study counting all parameters builds the shape nearest each N, and every N that has one", function()
+  -- model.shape_for aims at non-embedding N: aiming it at N less the embeddings of the shape landed
+  -- on went back and forth between 1×32 (25.1k) and 1×16 for 16.6k, past 1×24 (16.5k), and a
+  -- target under the smallest shape on the way failed the study at 12.6k ("params = 301 is below
+  -- the smallest shape"), a size it builds. The shapes of this family: 9456, 16488, 25056, 37760.
+  local out = dry_run_aspect32("1.26e4, 1.66e4, 2.5e4, 3.8e4", "backend = \"simulated\", report = false,")
+  local built = {}
+  for params in out:gmatch("\n%s+%d+%s+[%d.]+k%s+([%d.]+k)%s") do built[#built + 1] = params end
+  t.eq(table.concat(built, " "), "16.5k 25.1k 37.8k", out)  -- 12.6k and 16.6k: one run, merged
+  t.ok(out:find("3 runs planned", 1, true), out)
 end)
 
 t.test("a list given as its one item, and longer names of keys, say what to write", function()

@@ -321,6 +321,21 @@ t.test("save: PNG and PDF by the extension; an unknown extension is a clear erro
   t.raises(function() f:save(dir .. "/x.svg", { widht = 3 }) end, "did you mean 'width'?")
 end)
 
+t.test("save: a path with a line break or another control character is refused before anything is written", function()
+  -- It wrote 'a<newline>b.dat' and '.gp', and gnuplot the figure to 'a\\nb.svg'.
+  local f = plot.figure {}
+  f:line { x = { 0, 1 }, y = { 0, 1 } }
+  t.raises(function() f:save(dir .. "/ctl\nname.svg") end,
+    "figure:save: the path '" .. dir .. "/ctl\\nname.svg' holds a control character (\\n); name the file without "
+      .. "line breaks, tabs or other control characters")
+  t.raises(function() f:save(dir .. "/ctl\tname.png") end, "holds a control character (\\t)")
+  t.raises(function() f:save(dir .. "/ctl\rname.svg", { script = true }) end, "holds a control character (\\r)")
+  t.raises(function() f:save(dir .. "/ctl\27name.svg") end, "holds a control character (\\27)")
+  local listing = io.popen("ls -A " .. dir):read("a")
+  t.ok(not listing:find("ctl", 1, true), listing)
+  t.eq(f.saved, nil)
+end)
+
 t.test("a save that fails leaves no partial files behind", function()
   need_gnuplot()
   local neg = plot.figure { ylog = true }

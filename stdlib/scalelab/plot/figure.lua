@@ -913,6 +913,15 @@ function Render.save(self, path, opts)
   opts = opts or {}
   M.check_keys("figure:save", opts, set { "width", "height", "script" })
   if type(path) ~= "string" or path == "" then error("figure:save: expects a file name such as 'loss.svg'", 2) end
+  -- gnuplot's `set output` takes the path on one line, and a quoted string cannot hold a line break:
+  -- the figure went to another name than the script and data beside it.
+  local control = path:match("[%z\1-\31\127]")
+  if control then
+    local shown = { ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t" }
+    local function show(c) return shown[c] or ("\\" .. c:byte()) end
+    error(string.format("figure:save: the path '%s' holds a control character (%s); name the file without line "
+      .. "breaks, tabs or other control characters", path:gsub("[%z\1-\31\127]", show), show(control)), 2)
+  end
   local width, height = opts.width or self.width or M.config.width, opts.height or self.height or M.config.height
   local stem = path:gsub("%.[%w]+$", "")
   local dir, base = stem:match("^(.*/)([^/]*)$")

@@ -850,7 +850,7 @@ std::string RunResult::BriefReport() const {
   if (unique_tokens > 0 && tokens > unique_tokens)
     text += str(", ", format_significant(epochs, 3), " epochs of ", format_count(static_cast<double>(unique_tokens)),
                 " unique tokens");
-  text += str(", ", format_flops(flops), " FLOP, ", format_duration(wall_seconds));
+  text += str(", ", format_flops(flops), " FLOP (Kaplan's D·(6N + 6·L·T·d), N non-embedding), ", format_duration(wall_seconds));
   if (backend == "simulated") text += ", simulated";
   else text += str(", ", format_count(tokens_per_second), " tokens/s, ", format_flops(flops_per_second), " FLOP/s on ", backend);
   if (mfu > 0) text += str(" (MFU ", format_significant(100 * mfu, 3), "%)");

@@ -1614,6 +1614,21 @@ TEST_CASE("tokens are rounded down to whole steps, and fewer than one step is re
   CHECK_THROWS_WITH(train::train(c), Catch::Contains("tokens (training tokens D) must be >= 1 (got -5)"));
 }
 
+TEST_CASE("the summary names the FLOP convention of its FLOPs") {
+  // It gave "5e+12 FLOP" beside results tables that count 6·N·D with all parameters.
+  train::RunResult r;
+  r.final_loss = r.best_loss = 2.7;
+  r.tokens = 999424;
+  r.flops = 5e12;
+  r.wall_seconds = r.train_seconds = 69.1;
+  r.tokens_per_second = 14463;
+  r.flops_per_second = 7.2e10;
+  r.backend = "cpu";
+  CHECK_THAT(r.BriefReport(), Catch::Contains(" FLOP (Kaplan's D·(6N + 6·L·T·d), N non-embedding), 69.1 s, "));
+  r.backend = "simulated";
+  CHECK_THAT(r.BriefReport(), Catch::Contains(" FLOP (Kaplan's D·(6N + 6·L·T·d), N non-embedding), 69.1 s, simulated"));
+}
+
 TEST_CASE("the simulated backend's cost does not grow with the number of steps") {
   // The built-in simulated backend, counting: registered under its own name (the trainer lets only
   // "simulated" run without data), and put back at the end.

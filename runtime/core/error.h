@@ -61,10 +61,11 @@ template <class... Args>
                                                     ": internal check failed: ", #cond));     \
   } while (0)
 
-// The name among `candidates` closest to `name` (edit distance, within max(2, size/3) edits;
-// letter case ignored except between equally near candidates), or "" if none is close. Where none
-// is, a snake_case name's initials ("learning_rate": lr) or one of its words ("aspect_ratio": aspect)
-// that is a candidate. Used for "unknown key 'd_modle'; did you mean 'd_model'?".
+// The name among `candidates` closest to `name` (edit distance, a swap of neighbouring letters one
+// edit, within max(2, size/3) edits; letter case ignored except between equally near candidates),
+// or "" if none is close. Where none is, a snake_case name's initials ("learning_rate": lr) or one
+// of its words ("aspect_ratio": aspect) that is a candidate. Used for "unknown key 'd_modle'; did
+// you mean 'd_model'?".
 std::string closest_name(const std::string& name, const std::initializer_list<const char*>& candidates);
 std::string closest_name(const std::string& name, const std::vector<std::string>& candidates);
 

@@ -103,6 +103,10 @@ TEST_CASE("closest_name suggests near misses and nothing for far ones") {
   CHECK(closest_name("D_MODLE", {"vocab", "ctx", "d_model", "n_layer"}) == "d_model");
   CHECK(closest_name("Alfa", {"alpha", "Alpha"}) == "Alpha");
   CHECK(closest_name("alfa", {"Alpha", "alpha"}) == "alpha");
+  // Two neighbouring letters swapped are one slip, not two: "cdua" is "cuda", not "cpu".
+  CHECK(closest_name("cdua", {"auto", "cpu", "cuda", "simulated"}) == "cuda");
+  CHECK(closest_name("smiulated", {"auto", "cpu", "cuda", "simulated"}) == "simulated");
+  CHECK(closest_name("tpu", {"auto", "cpu", "cuda", "simulated"}) == "cpu");
 }
 
 TEST_CASE("check_interrupt throws once per request") {

@@ -690,7 +690,14 @@ int backends(lua_State* L) {
 }
 
 int backend_available(lua_State* L) {
-  lua_pushboolean(L, train::backend_available(luaL_checkstring(L, 1)));
+  const std::string name = luaL_checkstring(L, 1);
+  bool available = false;
+  try {
+    available = train::backend_available(name);
+  } catch (const Error& e) {
+    fail("train.backend_available: ", e.what());
+  }
+  lua_pushboolean(L, available);
   return 1;
 }
 
@@ -766,8 +773,8 @@ int open_train(lua_State* L) {
         "are drawn in closed form; at most 1000 evaluations and 1000 checkpoints, their intervals widened to fit); reports no speed (tokens/s means nothing here)"},
        {"backends", &bound<backends>, "train.backends() -> the names of the backends built in"},
        {"backend_available", &bound<backend_available>,
-        "train.backend_available(name) -> true when backend `name` can train on this machine (\"cuda\" built "
-        "but no GPU: false)"}});
+        "train.backend_available(name) -> true when backend `name` can train on this machine (\"cuda\" not "
+        "built, or built but no GPU: false); an unknown name is an error"}});
   return 1;
 }
 

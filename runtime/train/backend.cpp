@@ -1,5 +1,6 @@
 #include "train/backend.h"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <mutex>
@@ -57,6 +58,14 @@ std::map<std::string, Entry>& registry() {
   return backends;
 }
 
+// Refuses an unknown backend name, naming it, the nearest of `names` and all of them.
+[[noreturn]] void fail_unknown(const std::string& name, const std::vector<std::string>& names, const char* label) {
+  std::string list;
+  for (const auto& n : names) list += (list.empty() ? "" : ", ") + ("\"" + n + "\"");
+  const std::string near = closest_name(name, names);
+  fail("unknown backend \"", name, "\"", near.empty() ? "" : "; did you mean \"" + near + "\"?", " (", label, list, ")");
+}
+
 }  // namespace
 
 void register_backend(const std::string& name, BackendFactory factory,
@@ -87,7 +96,15 @@ bool backend_available(const std::string& name) {
   {
     std::lock_guard<std::mutex> lock(registry_mutex);
     auto found = registry().find(name);
-    if (found == registry().end()) return false;
+    if (found == registry().end()) {
+      // "cuda" is known where it is not built: it cannot train here. Any other name is a mistake.
+      if (name == "cuda") return false;
+      std::vector<std::string> names{"auto"};
+      for (const auto& [n, e] : registry()) names.push_back(n);
+      if (!registry().count("cuda")) names.push_back("cuda");
+      std::sort(names.begin(), names.end());
+      fail_unknown(name, names, "known backends: ");
+    }
     available = found->second.available;
   }
   return !available || available();
@@ -102,11 +119,7 @@ std::unique_ptr<Backend> make_backend(const std::string& requested, int threads,
     if (found == registry().end()) {
       std::vector<std::string> names{"auto"};
       for (const auto& [n, e] : registry()) names.push_back(n);
-      std::string list;
-      for (const auto& n : names) list += (list.empty() ? "" : ", ") + ("\"" + n + "\"");
-      const std::string near = closest_name(name, names);
-      fail("unknown backend \"", name, "\"", near.empty() ? "" : "; did you mean \"" + near + "\"?",
-           " (backends here: ", list, ")");
+      fail_unknown(name, names, "backends here: ");
     }
     entry = found->second;
   }

@@ -102,7 +102,8 @@ std::vector<std::string> backend_names();
 std::unique_ptr<Backend> make_backend(const std::string& name, int threads, const LossLaw& law);
 std::string resolve_backend(const std::string& name);
 // Whether `name` can train here: "auto" always can; a registered backend unless its `available`
-// says no device is present (CUDA built, no GPU); an unknown name cannot.
+// says no device is present (CUDA built, no GPU); "cuda" not built cannot. Any other name throws,
+// naming the known backends and the nearest.
 bool backend_available(const std::string& name);
 
 // 0 → the machine's cores.

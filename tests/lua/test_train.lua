@@ -152,6 +152,17 @@ t.test("bad input is named", function()
     "unknown backend")
 end)
 
+t.test("backend_available: a misspelt name is an error naming it, the known backends and the near one", function()
+  -- It said false, as for a backend this machine cannot run.
+  t.raises(function() train.backend_available("cdua") end,
+    'train.backend_available: unknown backend "cdua"; did you mean "cuda"? (known backends: "auto", "cpu", "cuda", "simulated")')
+  t.raises(function() train.backend_available("tpu") end, 'unknown backend "tpu"; did you mean "cpu"? (known backends: ')
+  t.eq(train.backend_available("cpu"), true)
+  t.eq(train.backend_available("simulated"), true)
+  t.eq(train.backend_available("auto"), true)
+  t.eq(type(train.backend_available("cuda")), "boolean")  -- a known name, built here or not
+end)
+
 t.test("zero, negative and out-of-range values are errors naming the key and the range", function()
   local function run(extra)
     local c = { model = gpt, data = cycle_source(32, 16, 8, 1), tokens = 1000, threads = 1 }

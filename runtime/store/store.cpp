@@ -573,8 +573,18 @@ Row run_row(const RunRecord& r) {
   return row;
 }
 
+// Whether a study's run drew its losses instead of training (backend "simulated" or "law"): such a
+// run measured no speed, whatever its backend reported (0, or tokens over the drawing's milliseconds).
+bool simulated_run(const RunRecord& r) {
+  for (const Value& v : r.config)
+    if (v.key == "backend_kind" && !v.is_number && (v.text == "simulated" || v.text == "law")) return true;
+  for (const Value& v : r.metrics)
+    if (v.key == "backend" && !v.is_number && v.text == "simulated") return true;
+  return false;
+}
+
 // Rows for the run exports: the fixed columns, then configuration keys, then metric keys (a metric
-// whose name is already a column gets the prefix "result_").
+// whose name is already a column gets the prefix "result_"). A simulated run's speeds are missing.
 void run_table(const std::vector<RunRecord>& runs, std::vector<std::string>* columns, std::vector<Row>* rows) {
   *columns = run_columns();
   const std::set<std::string> fixed(run_columns().begin(), run_columns().end());
@@ -593,8 +603,13 @@ void run_table(const std::vector<RunRecord>& runs, std::vector<std::string>* col
     Row row = run_row(r);
     for (const Value& v : r.config)
       if (!fixed.count(v.key)) row[v.key] = v.is_number ? number_cell(v.number) : text_cell(v.text);
-    for (const Value& v : r.metrics)
-      row[metric_column(v.key)] = v.is_number ? number_cell(v.number) : text_cell(v.text);
+    const bool simulated = simulated_run(r);
+    for (const Value& v : r.metrics) {
+      const bool speed = v.key == "tokens_per_second" || v.key == "flops_per_second" || v.key == "mfu";
+      row[metric_column(v.key)] = simulated && speed ? number_cell(kMissing)
+                                  : v.is_number      ? number_cell(v.number)
+                                                     : text_cell(v.text);
+    }
     rows->push_back(std::move(row));
   }
 }

@@ -29,7 +29,8 @@ worker, error (why a run failed); then the run's configuration (model_d_model, l
 what its backend reported (result_ before a name taken): the trainer's result_flops and flops_kaplan
 are D·(6N + 6·L·T·d) FLOP (Kaplan's convention, N non-embedding, T the rows' length), flops_palm
 D·(6N + 12·L·T·d) (PaLM's), flops_per_second result_flops per second of training (FLOP/s) and
-tokens_per_second the training tokens per second. The curves' columns: study and hash (the
+tokens_per_second the training tokens per second (both empty for a simulated run, which measures
+no speed). The curves' columns: study and hash (the
 run's key), step (the optimizer step), tokens, train_loss and eval_loss (nats per token), and
 seconds and lr where recorded. A value a run lacks (or a NaN) is an empty field in CSV and null in
 JSON; an infinity is inf or -inf in CSV, null in JSON.

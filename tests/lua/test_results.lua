@@ -444,4 +444,37 @@ t.test("--help says which FLOP convention each of the trainer's FLOP columns cou
   end
 end)
 
+t.test("a simulated run's speed is empty in CSV and null in JSON: it measured none", function()
+  -- They exported tokens_per_second and flops_per_second 0 (the trainer's simulation), or the
+  -- tokens over the milliseconds the drawing took (the study's law).
+  local dir = t.fresh_dir(root)
+  write(dir .. "/s.lua", [[
+study "sim" { backend = "simulated", sweep = sweep.grid{ N = { 1e5 }, D = { 1e6 } }, fits = {} }
+study "law" {
+  backend = { kind = "law", law = { E = 1.5, A = 400, B = 400, alpha = 0.34, beta = 0.28 } },
+  sweep = sweep.grid{ N = { 1e5 }, D = { 1e6 } }, fits = {},
+}
+]])
+  local code, out, err = scalelab(dir, "s.lua")
+  t.eq(code, 0, out .. err)
+  for _, name in ipairs { "sim", "law" } do
+    local _, csv = scalelab(dir, "results " .. name .. ".db --csv -")
+    local records = csv_records(csv)
+    t.eq(#records, 2, csv)
+    local row = {}
+    for i, column in ipairs(records[1]) do row[column] = records[2][i] end
+    t.eq(row.tokens_per_second, "", name .. ":\n" .. csv)
+    t.eq(row.flops_per_second or "", "", name .. ":\n" .. csv)
+    t.ok(tonumber(row.wall_seconds), csv)  -- the time the run took is what it is
+    local _, json = scalelab(dir, "results " .. name .. ".db --json -")
+    local runs = t.json(json)
+    t.eq(runs[1].tokens_per_second, t.JSON_NULL, name .. ":\n" .. json)
+    if name == "sim" then t.eq(runs[1].flops_per_second, t.JSON_NULL, json) end
+  end
+  -- A run that trained keeps its speed.
+  local trained = study_dir()
+  local rows = csv_rows(select(2, scalelab(trained, "results s.db --csv -")))
+  t.ok(tonumber(rows[1].tokens_per_second) > 0, rows[1].tokens_per_second)
+end)
+
 t.done()

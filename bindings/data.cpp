@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <mutex>
+#include <set>
 
 #include "bindings/binding.h"
 #include "bindings/modules.h"
@@ -91,6 +93,20 @@ namespace {
 using data::Corpus;
 
 void push_string(lua_State* L, const std::string& s) { lua_pushlstring(L, s.data(), s.size()); }
+
+// A split's warning (a held-out share far above the validation fraction asked), on stderr once a
+// process: a study's runs and train.run's held-out source make the same split again.
+void warn_once(const char* function, const data::Split& split) {
+  static std::mutex mutex;
+  static std::set<std::string> said;
+  if (split.warning.empty()) return;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (!said.insert(split.warning).second) return;
+  }
+  std::fprintf(stderr, "%s: warning: %s\n", function, split.warning.c_str());
+  std::fflush(stderr);
+}
 
 void push_ints(lua_State* L, const int32_t* values, int64_t count) {
   lua_createtable(L, int(count), 0);
@@ -420,7 +436,9 @@ int sampler(lua_State* L) {
   o.seed = uint64_t(args.count("seed", 0, 0, "the shuffle seed"));
   o.order_seed = args.count("order_seed", -1, 0, "the document order's seed");
   o.validation = args.number("validation", o.validation);
-  push(L, SamplerObject{std::make_shared<data::RepetitionSampler>(std::move(c), o)});
+  auto made = std::make_shared<data::RepetitionSampler>(std::move(c), o);
+  warn_once("data.sampler", made->split());
+  push(L, SamplerObject{std::move(made)});
   return 1;
 }
 
@@ -433,7 +451,9 @@ int held_out(lua_State* L) {
   o.seq_len = args.count("seq_len", o.seq_len, 1, "T, tokens per row");
   o.batch = args.count("batch", o.batch, 1, "B, rows per batch");
   o.validation = args.number("validation", o.validation);
-  push(L, HeldOutObject{std::make_shared<data::HeldOutSource>(std::move(c), o)});
+  auto made = std::make_shared<data::HeldOutSource>(std::move(c), o);
+  warn_once("data.held_out", made->split());
+  push(L, HeldOutObject{std::move(made)});
   return 1;
 }
 
@@ -504,7 +524,9 @@ int s_held_out(lua_State* L) {
     o.seq_len = args.integer("seq_len", o.seq_len);
     o.batch = args.integer("batch", o.batch);
   }
-  push(L, HeldOutObject{std::make_shared<data::HeldOutSource>(s.corpus(), o)});
+  auto made = std::make_shared<data::HeldOutSource>(s.corpus(), o);
+  warn_once("sampler:held_out", made->split());
+  push(L, HeldOutObject{std::move(made)});
   return 1;
 }
 int s_exhausted(lua_State* L) {

@@ -123,6 +123,15 @@ Split Split::Make(const Corpus& corpus, double validation) {
   std::sort(split.train.begin(), split.train.end());
   for (int64_t d : split.validation) split.validation_tokens += corpus.document_end(d) - corpus.document_begin(d);
   split.train_tokens = corpus.tokens() - split.validation_tokens;
+  const double share = corpus.tokens() > 0 ? double(split.validation_tokens) / double(corpus.tokens()) : 0;
+  if (validation > 0 && share > 2 * validation && share > 0.05)
+    split.warning = str("corpus ", corpus_name(corpus), ": validation = ", validation, " holds out ", held, " of ",
+                        format_counted(double(n), "document"), ", ", format_significant(100 * share, 3),
+                        "% of its tokens (", format_count(double(split.validation_tokens)), " of ",
+                        format_count(double(corpus.tokens())), "), not ", format_significant(100 * validation, 3),
+                        "%: the split holds out whole documents; cut the corpus into more of them (documents = "
+                        "\"paragraph\" or \"line\" in data.files, a smaller document_tokens in data.synthetic), "
+                        "or give it more documents");
   return split;
 }
 

@@ -50,6 +50,10 @@ struct Split {
   std::vector<int64_t> validation;  // document indices, ascending
   int64_t train_tokens = 0;
   int64_t validation_tokens = 0;
+  // Set when the held-out documents hold far more of the tokens than `validation` asks (more than
+  // twice the fraction and over 5% of them: whole documents of a corpus of few), naming the numbers
+  // and the fix; "" otherwise. The split is what it is (runs' identities depend on it): this says so.
+  std::string warning;
 
   // Throws scalelab::Error if validation is not in [0, 1), or if it is positive and the corpus has
   // fewer than 2 documents (naming the corpus and the fix).

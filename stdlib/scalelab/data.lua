@@ -135,6 +135,10 @@ fractional last epoch. U >= D: fresh data, the first D tokens of that order (so 
 repeated ones); U omitted: the same, refused when the split cannot hold D without repeating;
 unique_tokens = "all": the whole training split, repeated as D requires. sampler:next_batch(),
 sampler:stats(), sampler:state()/restore(s), sampler:held_out().
+validation holds out ceil(validation × documents) whole documents (1 at least): a corpus of few
+documents holds out far more of its tokens than asked, which stderr warns of once (documents =
+"paragraph" or "line" in data.files, a smaller document_tokens in data.synthetic, or more
+documents bring it near the fraction).
 Fields: tokens (D as asked), planned_tokens (D rounded down to whole batches), unique_tokens (U in
 use: the U asked, = tokens when left out, the split's size for "all", in whole sequences and at most
 the run's rows; stats() also gives unique_tokens_asked), seq_len, batch, seed, order_seed, vocab.]])

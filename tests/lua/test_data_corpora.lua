@@ -50,6 +50,35 @@ t.test("data.files takes paths = { ... }, alone or after positional paths, in or
   t.eq(mixed:text(3), "third file\n")
 end)
 
+t.test("a corpus of few documents: the held-out share far above validation is warned of once", function()
+  -- 3 files of 1000 bytes: validation = 0.01 holds out one whole file, a third of the tokens, silently.
+  local run_dir = t.script(t.scratch("data-few-documents"), [[
+for i = 1, 3 do
+  local f = assert(io.open("doc" .. i .. ".txt", "wb"))
+  f:write(string.rep(string.char(96 + i) .. "bcdefghi\n", 100))
+  f:close()
+end
+local three = data.files{ "doc1.txt", "doc2.txt", "doc3.txt", name = "three", out = "three.tok" }
+local s = data.sampler{ corpus = three, tokens = 64, seq_len = 16, batch = 4 }
+s:held_out()
+data.held_out{ corpus = three, seq_len = 16, batch = 4 }
+local split = three:split()
+print("split", split.validation_documents, split.validation_tokens, split.train_tokens)
+local lines = data.files{ "doc1.txt", "doc2.txt", "doc3.txt", documents = "line", name = "lines", out = "lines.tok" }
+data.sampler{ corpus = lines, tokens = 64, seq_len = 16, batch = 4 }
+]])
+  local code, out, err = t.run(run_dir, "s.lua")
+  t.eq(code, 0, out)
+  t.ok(out:find("split\t1\t1000\t2000", 1, true), out)  -- the split itself is as it was
+  local warning = "data.sampler: warning: corpus three: validation = 0.01 holds out 1 of 3 documents, 33.3% of its "
+    .. "tokens (1k of 3k), not 1%: the split holds out whole documents; cut the corpus into more of them "
+    .. "(documents = \"paragraph\" or \"line\" in data.files, a smaller document_tokens in data.synthetic), or "
+    .. "give it more documents"
+  t.ok(err:find(warning, 1, true), err)
+  local _, count = err:gsub("warning:", "")
+  t.eq(count, 1, err)  -- once, not again for its held-out sources nor for 300 one-line documents
+end)
+
 t.test("data.bpe trains a tokenizer saved beside the corpus; encode/decode round-trips", function()
   local c = data.files{ dir .. "/texts", name = "texts" }
   local b = data.bpe{ corpus = c, vocab = 300 }

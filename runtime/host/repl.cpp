@@ -3,7 +3,8 @@
 //     scalelab.repl.show, which pretty-prints tables and one-line summaries of objects);
 //     a trailing ';' silences the values;
 //   - a chunk that ends early (a syntax error at <eof>) continues on a second prompt ">> ";
-//   - readline history in ~/.scalelab_history (a multi-line entry stays one entry across sessions);
+//   - readline history in ~/.scalelab_history (a multi-line entry stays one entry across sessions;
+//     without HOME, the session's only);
 //     Tab completes globals, fields and methods
 //     (scalelab.repl.complete, which follows __index metatables);
 //   - Ctrl-C during a computation interrupts it (Host::call); at the prompt it clears the line,
@@ -202,9 +203,11 @@ Read read_readline(const char* prompt, std::string& out) {
   return Read::Line;
 }
 
+// "" when HOME is unset or empty: the history is then kept for the session only (it went to the
+// folder the REPL was started in, wherever that was).
 std::string history_path() {
   const char* home = std::getenv("HOME");
-  return std::string(home && *home ? home : ".") + "/.scalelab_history";
+  return home && *home ? std::string(home) + "/.scalelab_history" : "";
 }
 #endif
 
@@ -269,7 +272,13 @@ void Host::repl() {
     // still reads as one entry per line.
     history_write_timestamps = 1;
     history_comment_char = '#';
-    read_history(history.c_str());
+    if (!history.empty()) {
+      read_history(history.c_str());
+    } else {
+      std::fprintf(stderr, "scalelab: HOME is not set (or empty), so this session's history will not be saved; set "
+                           "HOME to keep it in $HOME/.scalelab_history\n");
+      std::fflush(stderr);
+    }
   }
 #else
   const bool use_readline = false;
@@ -299,6 +308,7 @@ void Host::repl() {
 #ifdef SCALELAB_HAVE_READLINE
     if (use_readline && !is_blank(entry)) {
       add_history(entry.c_str());
+      if (history.empty()) return;  // no HOME: this session's only (said at the start)
       // Trimmed by entries, not lines: history_truncate_file keeps the last lines, which can cut a
       // multi-line entry so the file starts inside it (and is then read one line per entry).
       // Cut back to 900 once past 1000, so the whole file is rewritten once every 100 entries.

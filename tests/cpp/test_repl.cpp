@@ -476,6 +476,29 @@ TEST_CASE("a history file that cannot be written is said once, and the session g
   CHECK(session.wait() == 0);
 }
 
+TEST_CASE("without HOME the history is kept for the session only\, which the REPL says once at the start") {
+  // It went to .scalelab_history in whatever folder the REPL was started in.
+  for (const std::string how : {"unset HOME", "HOME="}) {
+    INFO(how);
+    const std::string dir = temp_dir();
+    Pty session({"/bin/sh", "-c", how + "; cd '" + dir + "' && exec '" + SCALELAB_BINARY + "'"});
+    REQUIRE(shows(session, "scalelab: HOME is not set (or empty), so this session's history will not be saved; set "
+                           "HOME to keep it in $HOME/.scalelab_history"));
+    REQUIRE(shows(session, "> "));
+    session.send("1 + 1\r");
+    REQUIRE(shows(session, "2\r\n"));
+    REQUIRE(shows(session, "> "));
+    session.send("\x1b[A\r");  // Up still recalls the session's own lines
+    REQUIRE(shows(session, "2\r\n"));
+    REQUIRE(shows(session, "> "));
+    session.send("\x04");
+    CHECK(session.wait() == 0);
+    CHECK(session.output().find("will not be saved") == session.output().rfind("will not be saved"));  // once
+    struct stat info {};
+    CHECK(::stat((dir + "/.scalelab_history").c_str(), &info) != 0);
+  }
+}
+
 TEST_CASE("a long history is trimmed by whole entries, so a multi-line entry survives at its start") {
   const std::string dir = temp_dir();
   {

@@ -26,7 +26,7 @@ using fit::Observations;
 
 // A list of rows, one per run: { { N =, D =, loss = [, U =, C =, S =, weight =, run =] }, ... }, as a
 // study's s:observations() gives them. Other fields (a run's seed, budget, hash) are the rows' own
-// business and not read. A column is in every row or in none; U alone may be missing from some
+// business and not read here (fit.isoflop reads budget: row_budgets). A column is in every row or in none; U alone may be missing from some
 // rows: those runs trained on fresh tokens, U = D.
 bool is_row_list(lua_State* L, int index) {
   if (!lua_istable(L, index) || lua_getmetatable(L, index)) {
@@ -1023,10 +1023,29 @@ void push_allocation(lua_State* L, const FittedLaw& N_law, const FittedLaw& D_la
   lua_setfield(L, -2, "intervals");
 }
 
+// The budget of every row of a row list (a study's s:observations() of an IsoFLOP sweep), or none
+// when a row lacks a number budget: rows are then grouped by C, as Observations are.
+std::vector<double> row_budgets(lua_State* L, int index) {
+  std::vector<double> budgets;
+  if (!is_row_list(L, index)) return budgets;
+  const lua_Integer n = static_cast<lua_Integer>(lua_rawlen(L, index));
+  for (lua_Integer i = 1; i <= n; ++i) {
+    const bool row = lua_rawgeti(L, index, i) == LUA_TTABLE;
+    const bool number = row && lua_getfield(L, -1, "budget") == LUA_TNUMBER;
+    if (number) budgets.push_back(lua_tonumber(L, -1));
+    lua_pop(L, row ? 2 : 1);
+    if (!number) return {};
+  }
+  return budgets;
+}
+
 // fit.isoflop(obs [, { bootstrap =, seed =, budget = { per run } }]): fit/isoflop.h's analysis.
+// Without budget =, rows that each carry their budget are grouped by it, as the study's fit groups them.
 int isoflop(lua_State* L) {
+  std::vector<double> budgets = row_budgets(L, 1);
   const Observations& obs = observations_arg(L, 1, "fit.isoflop");
   fit::IsoFlopOptions options;
+  options.budgets = std::move(budgets);
   if (!lua_isnoneornil(L, 2)) {
     Args args(L, 2, "fit.isoflop", {"bootstrap", "seed", "budget"});
     const int64_t bootstrap = args.count("bootstrap", 0, 0, "resamples");
@@ -1388,7 +1407,9 @@ int open_fit(lua_State* L) {
        {"custom", &bound<custom>,
         "fit.custom{ name =, params = { name = {starts} | { start =, scale = \"log\", lower =, upper = } }, "
         "predict = function(p, x) ... end, inputs = {\"N\", \"D\"} [, data = obs, options...] } -> law"},
-       {"isoflop", &bound<isoflop>, "fit.isoflop(obs [, { bootstrap = n, seed =, budget = { C of each run } }]) -> IsoFLOP analysis (approach 2)"},
+       {"isoflop", &bound<isoflop>, "fit.isoflop(obs [, { bootstrap = n, seed =, budget = { C of each run } }]) -> IsoFLOP analysis (approach 2); "
+        "without budget, rows that each carry a budget (a study's s:observations() of an IsoFLOP sweep) are grouped by it, "
+        "other runs by C (or 6ND) to 3 digits"},
        {"approach1", &bound<approach1>,
         "fit.approach1(runs [, { loss = 'auto'|'eval'|'train', points_per_decade = 100, smoothing = 0.5, bootstrap = n, "
         "seed = }]) -> the lower envelope of the runs' loss curves (each smoothed over +-smoothing decades) against "

@@ -175,7 +175,9 @@ int open_model(lua_State* L) {
                "[, ctx = 256] } -> a GptConfig for that non-embedding N: of the shapes (whole heads, "
                "aspect d_model / n_layer within a factor of 2 of the one asked for) whose N is within 5% of "
                "the target, or within 2% of the nearest where none is that near, the one nearest the "
-               "aspect (1e12 at aspect 64 gives d_model 17472, n_layer 273); for an exact shape use model.gpt"}});
+               "aspect (1e12 at aspect 64 gives d_model 17472, n_layer 273); aspect = \"chinchilla\": the shape "
+               "of Chinchilla's table (595k to 202M non-embedding) nearest in N, however far (1e6 gives 595k), for "
+               "targets from half its smallest to twice its largest; for an exact shape use model.gpt"}});
   return 1;
 }
 

@@ -147,7 +147,8 @@ document(data.bpe, [[
 data.bpe{ corpus =, vocab = [, out =] [, max_train_bytes = 64 MiB] [, validation = 0.01] } -> Corpus
 Trains a byte-level BPE with `vocab` tokens on the corpus's training split (validation documents are
 never seen; validation = 0 trains on every document, for a one-document corpus) and re-encodes every document; the tokenizer is saved beside the new corpus file
-(<corpus>.tokenizer, found from any folder) and is corpus.tokenizer. Encoding and decoding round-trip any bytes exactly.
+(its name without .tok, then 8 hex digits of the training inputs: notes.bpe300.a8a6e4a6.tokenizer beside
+notes.bpe300.tok; found from any folder) and is corpus.tokenizer. Encoding and decoding round-trip any bytes exactly.
 A text with fewer pairs to merge stops the tokenizer short: corpus.vocab is the tokenizer's vocab, and corpus.source
 says so. An existing out file (default: beside the source corpus) is reused only if made from the same source
 contents, vocab, validation and max_train_bytes; else it is trained again and overwritten, with a note.

@@ -51,7 +51,8 @@ fit: scaling laws and their fitting.
                                    a parabola in ln N per budget (.curves: coefficients, N_opt, L_min,
                                    inside, used, edge), N_opt = k*C^a and D_opt through the vertices
                                    inside their sizes (.N_law, .D_law, .a, .b, .samples, .warnings);
-                                   without budget, runs are grouped by C (or 6ND) to 3 digits
+                                   without budget, rows that carry one (a study's s:observations() of
+                                   an IsoFLOP sweep) are grouped by it, other runs by C (or 6ND) to 3 digits
   fit.approach1(runs, { loss = "auto"|"eval"|"train", smoothing = 0.5, points_per_decade = 100,
                 bootstrap = n, seed = })   Chinchilla approach 1: runs { { N =, curve = { {tokens =,
                                    train_loss =, eval_loss =}, ... } }, ... } (a study's runs, store:curve);
@@ -63,7 +64,8 @@ fit: scaling laws and their fitting.
   fit.power_law{ x =, y = }        y = k*x^a by least squares in log space
   fit.custom{ params =, predict =, inputs =, data = obs }   a law written in Lua
   fit.extrapolate(law, obs, { below = C })   fit below C, report errors predicting the runs above
-  fit.published.chinchilla / .epoch / .datablations / .kaplan (and kaplan_N, kaplan_D, kaplan_C, kaplan_curve)
+  fit.published.chinchilla / .chinchilla_unrounded / .epoch / .datablations / .kaplan (and kaplan_N, kaplan_D,
+                                   kaplan_C, kaplan_curve): print one for its constants and source
 Fitting options (opts of chinchilla, data_constrained, kaplan and law, all optional; fit.custom takes
 them too but threads, parametrisation, merge_starts and bootstrap_starts: it fits on one thread):
   bootstrap = 0           resamples of the runs refitted for intervals (e.g. 200, as Epoch did); seed = 1
@@ -80,6 +82,11 @@ them too but threads, parametrisation, merge_starts and bootstrap_starts: it fit
 A law: law.params, law.intervals, law.objective, law.r2, law:predict{N =, D =}, law:summary(),
 law:allocation(C), law:interval(name or function, level), law.samples, law.warnings,
 law.standard_errors, law.undetermined (parameters the data cannot determine: no standard error).]])
+
+document(fit.published, "The published laws, as Laws: chinchilla (Hoffmann et al. 2022, approach 3, as printed), "
+  .. "chinchilla_unrounded (the same with E, alpha, beta unrounded), epoch (Besiroglu et al. 2024's refit), "
+  .. "datablations (Muennighoff et al. 2023), kaplan (Kaplan et al. 2020, L(N, D)) and kaplan_N, kaplan_D, kaplan_C, "
+  .. "kaplan_curve; print one for its constants and source.")
 
 -- Convenience: fit.table(law) -> a plain table of the parameters with intervals, for printing or saving.
 function fit.table(law)

@@ -79,7 +79,7 @@ end, "plot.available() -> true when gnuplot can be found (plot.config.program, $
 
 -- plot.study_figures{ dir =, runs =, law =, isoflop =, N_opt =, D_opt =, compute =, format = "svg",
 -- data_constrained =, approach1 = } -> written, skipped: every standard figure the inputs allow, written into
--- dir. `written` is the array of paths written (as before); `skipped` lists each standard figure
+-- dir (made if missing). `written` is the array of paths written (as before); `skipped` lists each standard figure
 -- not drawn, { { name = "allocation", reason = "..." }, ... }, in the order the figures are
 -- tried (loss_compute, isoflop, allocation, data_constrained, residuals, curves): what the inputs
 -- do not allow, or why gnuplot could not draw it. One figure that cannot be drawn never stops the
@@ -112,6 +112,9 @@ doc("study_figures", function(spec)
       "s.fits.approach1), with its switches (got " .. type(spec.approach1) .. ")", 2)
   end
   local runs = figures.runs("plot.study_figures", spec.runs)
+  -- The folder is made, as a study makes its report's: a missing one skipped every figure ("cannot write").
+  local made, why = pcall(require("scalelab.native.study").make_dirs, dir)
+  if not made then error("plot.study_figures: dir = '" .. dir .. "': " .. plain(why), 2) end
   -- The question's budget is drawn where a law extends its compute-optimal loss to it.
   draw("loss_compute", function()
     return figures.loss_compute(runs, spec.law, { compute = spec.law and spec.compute or nil })
@@ -174,7 +177,7 @@ doc("study_figures", function(spec)
   end
   return written, skipped
 end, "plot.study_figures{ dir =, runs =, law =, isoflop =, N_opt =, D_opt =, compute =, format = 'svg',\n" ..
-  "  data_constrained =, approach1 = (its switches join the allocation figure) } -> written, skipped: every standard figure the inputs allow, written into dir (what a\n" ..
+  "  data_constrained =, approach1 = (its switches join the allocation figure) } -> written, skipped: every standard figure the inputs allow, written into dir, made if missing (what a\n" ..
   "study writes beside its report): written = the paths; skipped = { { name =, reason = }, ... } for each figure\n" ..
   "the inputs do not allow or gnuplot could not draw. A figure that fails never stops the others.")
 

@@ -1,6 +1,7 @@
 -- study: a scaling study as a short, versioned script.
 --
 --   study "isoflop-demo" {
+--     data     = data.synthetic{ kind = "markov", vocab = 256, seed = 1, tokens = 2e7 },  -- what runs train on
 --     model    = { aspect = 32, vocab = 256, ctx = 64 },        -- how a target N becomes a shape
 --     sweep    = sweep.isoflop{ budgets = { 1e12, 3e12, 1e13 } },
 --     backend  = "cpu",                 -- default "auto"; or "simulated", { kind = "simulated", law = ... (a table or Law) }

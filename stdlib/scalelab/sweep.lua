@@ -1,5 +1,7 @@
--- sweep: the sets of runs a study trains. A sweep is a list of points; each point is a table of
--- named values: N (target non-embedding parameters), D (training tokens), U (unique tokens),
+-- sweep: the sets of runs a study trains. A sweep holds a list of points (s.points; s:each() iterates
+-- them, #s counts them; s[i] is not a point); each point is a table of named values: N (target
+-- parameters, counted as the study counts them: all by default, non-embedding under params =
+-- "non_embedding"), D (training tokens), U (unique tokens),
 -- budget (training FLOPs C, for IsoFLOP sweeps), epochs, seed, and any hyperparameter or value of
 -- your own (lr, batch, ...), which the study's rules and the run's configuration see.
 --
@@ -416,6 +418,10 @@ end
 Sweep.filter = sweep.filter
 Sweep.seeds = sweep.seeds
 sweep.is_sweep = function(s) return getmetatable(s) == Sweep end
+
+doc(Sweep, "A sweep: its points (s.points, a list of tables such as { N = 1e6, D = 2e7 }), its kind (grid, isoflop, ...); "
+  .. "#s counts the points and s:each() iterates them (s[i] and ipairs(s) do not: use s.points[i]).")
+doc(Sweep.each, "s:each() -> an iterator over the sweep's points: for point in s:each() do ... end")
 
 doc(sweep, "Sweeps: sweep.grid, sweep.isoflop, sweep.data_constrained, sweep.list, sweep.values; combinators "
   .. "sweep.product, sweep.zip, sweep.filter, sweep.seeds; spacing sweep.log(lo, hi, n), sweep.linear(lo, hi, n).")

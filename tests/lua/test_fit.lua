@@ -255,6 +255,28 @@ t.test("fit.isoflop groups runs by the budgets given and describes each curve", 
   t.ok(other.samples[1].a ~= iso.samples[1].a or other.samples[2].a ~= iso.samples[2].a, "seed 4 drew as seed 3 did")
 end)
 
+t.test("fit.isoflop groups a study's rows by the budget each carries, as the study's own fit does", function()
+  -- s:observations() of an IsoFLOP sweep: rows { N, D, C, loss, budget } whose C (6ND of the shape
+  -- and whole steps the run got) lies off its budget. Grouped by C, each run was its own budget.
+  local truth = fit.published.chinchilla
+  local rows = {}
+  for _, b in ipairs { 1e18, 1e19, 1e20 } do
+    local n_opt = plan.optimal{ compute = b, law = truth }.N
+    for i, f in ipairs { 0.25, 0.5, 1, 2, 4 } do
+      local n, d = n_opt * f, b / (6 * n_opt * f)
+      rows[#rows + 1] = { N = n, D = d, C = b * (1 + 0.01 * (i + 1)), loss = truth:predict{ N = n, D = d }, budget = b }
+    end
+  end
+  local iso = fit.isoflop(rows)
+  t.eq(#iso.curves, 3)
+  t.eq(iso.minima, 3)
+  t.near(iso.a, truth:allocation(1e20).a, 0.03)
+  -- budget = {...} still decides; rows without a budget (a grid's) are grouped by C as before.
+  t.raises(function() fit.isoflop(rows, { budget = { 1e18 } }) end, "budget has 1 values but there are 15 observations")
+  for _, r in ipairs(rows) do r.budget = nil end
+  t.raises(function() fit.isoflop(rows) end, "give budget = { ... } per run")
+end)
+
 t.test("fit.isoflop describes curves with no minimum, unused vertices and edges", function()
   -- y = 0.1·(ln N − ln centre)² per budget: 1e18 and 1e19 bracket their optimum, 1e20's sizes all
   -- lie below it (an extrapolated vertex, at its largest size's edge, not used), 1e17's losses are

@@ -877,6 +877,18 @@ t.test("study_figures skips, with the reason, the figures its inputs do not allo
   t.raises(function() plot.study_figures { dir = sub, runs = {} } end, "no runs to plot")
 end)
 
+t.test("study_figures makes its folder, as a study makes its report's", function()
+  need_gnuplot()
+  local sub = dir .. "/made/figures"
+  local paths, skipped = plot.study_figures { dir = sub, runs = runs, law = law }
+  t.eq(#paths, 5, skipped_names(skipped))
+  for _, p in ipairs(paths) do t.ok(exists(p), p) end
+  t.eq(skipped_names(skipped), "data_constrained")
+  -- A folder that cannot be made is an error naming dir, not six skipped figures.
+  t.write_file(dir .. "/a_file", "x")
+  t.raises(function() plot.study_figures { dir = dir .. "/a_file/figures", runs = runs } end, "plot.study_figures: dir = ")
+end)
+
 t.test("isoflop with a fit that is no fit: a clear error", function()
   t.raises(function() plot.isoflop({ { N = 1e8, D = 1e9, loss = 3 } }, 42) end,
     "plot.isoflop: the fit must be an IsoFLOP fit (fit.isoflop's result, a study's s.fits.isoflop) or a law")

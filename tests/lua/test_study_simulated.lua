@@ -299,6 +299,22 @@ t.test("the dry run warns when the law puts the runs above ln(vocab), and says w
   t.ok(not out:find("warning", 1, true), out)
 end)
 
+t.test("the ln(vocab) warning's fix keeps the backend's kind: kind = \"law\" is told to give its law, not to simulate", function()
+  local dir = script((README_STUDY:gsub('backend = "simulated"', 'backend = { kind = "law" }')))
+  local code, out = scalelab(dir, "s.lua", "--dry-run")
+  t.eq(code, 0, out)
+  local warning = out:match("\nwarning: ([^\n]*)")
+  t.ok(warning and warning:find("worse than a uniform guess", 1, true), out)
+  t.ok(warning:find('(backend = { kind = "law", law = { E =, A =, B =, alpha =, beta = } })', 1, true), warning)
+  -- A data-constrained law is told to keep its R_D and R_N: without them it would simulate Chinchilla's form.
+  dir = script((README_STUDY:gsub('backend = "simulated"', 'backend = { kind = "simulated", law = fit.published.datablations }')))
+  code, out = scalelab(dir, "s.lua", "--dry-run")
+  t.eq(code, 0, out)
+  warning = out:match("\nwarning: ([^\n]*)")
+  t.ok(warning and warning:find('(backend = { kind = "simulated", law = { E =, A =, B =, alpha =, beta =, R_D =, R_N = } })',
+    1, true), out)
+end)
+
 t.test("a study whose law is capped says so before simulating and blames the law, not training, in its report", function()
   local dir = script(README_STUDY)
   local code, out, err = scalelab(dir, "s.lua")

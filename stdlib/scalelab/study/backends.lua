@@ -466,12 +466,13 @@ function backends.capped(identity, runs)
   end
   local message = string.format("the simulated backend's law (E = %s, A = %s, B = %s, alpha = %s, beta = %s) predicts "
     .. "a loss above ln(vocab) = ln(%d) = %.4f for %d of %d runs (even run %d, %s params on %s tokens: %.3g)%s; "
-    .. "give the backend a law whose values fit this scale (backend = { kind = \"simulated\", law = { E =, A =, B =, "
-    .. "alpha =, beta = } }), or %s",
+    .. "give the backend a law whose values fit this scale (backend = { kind = %q, law = { E =, A =, B =, "
+    .. "alpha =, beta =%s } }), or %s",
     g3(law.E), g3(law.A), g3(law.B), g3(law.alpha), g3(law.beta), out.vocab, out.cap, out.count, out.runs,
     r.ordinal or 0, core_format_count(r.params), core_format_count(r.tokens), out.loss,
     capped and ", and the backend caps those losses there, so they carry no information about N or D"
-      or ": worse than a uniform guess, which no trained model scores", scale)
+      or ": worse than a uniform guess, which no trained model scores", identity.kind,
+    is_data_constrained(law) and ", R_D =, R_N =" or "", scale)
   return out, message
 end
 

@@ -96,13 +96,15 @@ void push_string(lua_State* L, const std::string& s) { lua_pushlstring(L, s.data
 
 // A split's warning (a held-out share far above the validation fraction asked), on stderr once a
 // process: a study's runs and train.run's held-out source make the same split again.
+// With function = nullptr the warning is only marked said: corpus:split() hands it to its caller (a
+// study reports it among its plan's warnings), and the samplers of this process do not print it again.
 void warn_once(const char* function, const data::Split& split) {
   static std::mutex mutex;
   static std::set<std::string> said;
   if (split.warning.empty()) return;
   {
     std::lock_guard<std::mutex> lock(mutex);
-    if (!said.insert(split.warning).second) return;
+    if (!said.insert(split.warning).second || function == nullptr) return;
   }
   std::fprintf(stderr, "%s: warning: %s\n", function, split.warning.c_str());
   std::fflush(stderr);
@@ -395,6 +397,11 @@ int c_split(lua_State* L) {
   lua_setfield(L, -2, "train_tokens");
   lua_pushinteger(L, s.validation_tokens);
   lua_setfield(L, -2, "validation_tokens");
+  if (!s.warning.empty()) {
+    push_string(L, s.warning);
+    lua_setfield(L, -2, "warning");
+    warn_once(nullptr, s);
+  }
   return 1;
 }
 
@@ -655,7 +662,9 @@ int open_data(lua_State* L) {
        {"save", &bound<c_save>, "corpus:save(path) writes the corpus file (temp file + rename)"},
        {"split", &bound<c_split>,
         "corpus:split([validation = 0.01]) -> { train_documents, validation_documents, train_tokens, "
-        "validation_tokens }: the held-out documents every sampler leaves out"}},
+        "validation_tokens [, warning] }: the held-out documents every sampler leaves out; warning when they hold far "
+        "more of the tokens than validation asks (whole documents of a corpus of few), which, handed to the caller "
+        "here, data.sampler and data.held_out then do not print on stderr again in this process"}},
       {{"tokens", &bound<c_tokens>, "number of tokens"},
        {"documents", &bound<c_documents>, "number of documents"},
        {"vocab", &bound<c_vocab>, "vocabulary size"},

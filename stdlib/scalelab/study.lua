@@ -845,12 +845,14 @@ local function size_warning(runs)
 end
 
 -- The warnings of a plan, for the dry run and for stderr before a real run: a simulated law above
--- ln(vocab), D far from whole steps, models far from their targets, IsoFLOP budgets of few sizes.
+-- ln(vocab), D far from whole steps, models far from their targets, IsoFLOP budgets of few sizes, a
+-- corpus's validation split far above its fraction.
 local function plan_warnings(s, runs)
   local out = {}
   local _, capped = backends.capped(s.backend_identity, runs)
   for _, w in ipairs { capped or false, backends.repetition_ignored(s.backend_identity, runs) or false,
-                       rounding_warning(runs) or false, size_warning(runs) or false, isoflop_sizes_warning(s, runs) or false } do
+                       rounding_warning(runs) or false, size_warning(runs) or false, isoflop_sizes_warning(s, runs) or false,
+                       s.split_warning or false } do
     if w then out[#out + 1] = w end
   end
   return out
@@ -1122,6 +1124,9 @@ local function run_study(name, spec, where)
     local ok_split, split = pcall(function() return spec.data:split() end)
     if ok_split and type(split) == "table" and type(split.train_tokens) == "number" then
       s.corpus_tokens = split.train_tokens
+      -- Held out far more than the validation fraction (a corpus of few documents): one of the plan's
+      -- warnings, said once by the study; the samplers of its runs (workers included) leave it unsaid.
+      s.split_warning = type(split.warning) == "string" and split.warning or nil
       s.corpus_description = string.format("%s; training split %s, %s more tokens held out for validation",
         (describe_data(spec.data) or "the corpus"):match("^[^\n]*"),
         core.format_counted(split.train_documents or 0, "document"), fmt_count(split.validation_tokens or 0))

@@ -178,6 +178,57 @@ study "x" {
   t.ok(not out:find("run 1", 1, true), "nothing was started: " .. out)
 end)
 
+t.test("a corpus of few documents: the study warns once that its split holds out far more than asked, workers never", function()
+  -- 3 files of 1000 bytes: validation = 0.01 holds out a whole file, a third of the tokens. The dry run
+  -- lists it among the plan's warnings; a run says it once, before training, and its workers (each a
+  -- process that makes the runs' samplers) say nothing of it.
+  local dir = script([[
+for i = 1, 3 do
+  local f = assert(io.open("doc" .. i .. ".txt", "wb"))
+  f:write(string.rep(string.char(96 + i) .. "bcdefghi\n", 100))
+  f:close()
+end
+local native = require "scalelab.native.study"
+-- The local executor's workers, one by one, each with a log kept (a finished run's log is removed).
+local kept = {
+  execute = function(self, batch)
+    for i, run in ipairs(batch.runs) do
+      local command = batch.command(run)
+      batch.started(run, "kept")
+      native.spawn { argv = command.argv, env = command.env, log = "worker" .. i .. ".log" }
+      local _, code, signal = native.wait(true)
+      batch.finished(run, batch.collect(run, code, signal))
+    end
+  end,
+}
+study "few" {
+  data = data.files{ "doc1.txt", "doc2.txt", "doc3.txt", name = "three", out = "three.tok" },
+  models = { aspect = 16, vocab = 256, ctx = 16 },
+  sweep = sweep.grid{ N = { 2e4, 4e4 }, D = { 1024 } },
+  hyper = { batch = 4 },
+  backend = "cpu",
+  executor = kept,
+  fits = {},
+}
+]])
+  local warning = "warning: corpus three: validation = 0.01 holds out 1 of 3 documents, 33.3% of its tokens"
+  local code, out = scalelab(dir, "s.lua", "--dry-run")
+  t.eq(code, 0, out)
+  t.ok(out:find("\n" .. warning, 1, true), out)
+  local _, count = out:gsub("holds out 1 of 3", "")
+  t.eq(count, 1, out)
+  code, out = scalelab(dir, "s.lua")
+  t.eq(code, 0, out)
+  t.ok(out:find("study few: " .. warning, 1, true), out)
+  _, count = out:gsub("holds out 1 of 3", "")
+  t.eq(count, 1, out)
+  for i = 1, 2 do
+    local log = read(dir .. "/worker" .. i .. ".log") or ""
+    t.ok(log:find("scalelab worker", 1, true), log)
+    t.ok(not log:find("holds out", 1, true), log)
+  end
+end)
+
 t.test("questions, hyperparameters and sweep-point keys are checked at declaration", function()
   local dir = script([[
 study "x" {

@@ -913,7 +913,7 @@ int law_interval(lua_State* L) {
   return 1;
 }
 
-void set_tostring(lua_State* L, const std::string& summary);
+void set_tostring(lua_State* L, const std::string& summary, const char* doc = nullptr);
 
 // law:allocation(C) -> { a, b, G, N_opt, D_opt, tokens_per_parameter [, intervals] }, printed with
 // its units and intervals (or why it has none).
@@ -977,17 +977,50 @@ void set_numbers(lua_State* L, const char* name, const std::vector<double>& v) {
   lua_setfield(L, -2, name);
 }
 
-void set_tostring(lua_State* L, const std::string& summary) {
+// The table on top of the stack prints as `summary`. With `doc`, its metatable is the one of every
+// result documented by it, which help(result) prints.
+void set_tostring(lua_State* L, const std::string& summary, const char* doc) {
   lua_pushlstring(L, summary.data(), summary.size());
   lua_setfield(L, -2, "summary");
-  lua_newtable(L);
-  lua_pushcfunction(L, [](lua_State* S) -> int {
-    lua_getfield(S, 1, "summary");
-    return 1;
-  });
-  lua_setfield(L, -2, "__tostring");
+  if (doc == nullptr || lua_rawgetp(L, LUA_REGISTRYINDEX, doc) != LUA_TTABLE) {
+    if (doc != nullptr) lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushcfunction(L, [](lua_State* S) -> int {
+      lua_getfield(S, 1, "summary");
+      return 1;
+    });
+    lua_setfield(L, -2, "__tostring");
+    if (doc != nullptr) {
+      document(L, -1, doc);
+      lua_pushvalue(L, -1);
+      lua_rawsetp(L, LUA_REGISTRYINDEX, doc);
+    }
+  }
   lua_setmetatable(L, -2);
 }
+
+const char* const kIsoflopDoc =
+    "An IsoFLOP analysis (Chinchilla's approach 2, fit.isoflop); printing shows the vertices, laws and warnings "
+    "(its summary field).\n"
+    "Fields: budgets, N_opt, D_opt, L_min (one per budget with a parabola, NaN where it has no minimum); curves "
+    "(per budget: C, runs, sizes = { smallest, largest }, coefficients = { c0, c1, c2 } of loss = c0 + c1*ln N + "
+    "c2*ln^2 N, has_minimum, flat, inside (the vertex within the sizes), used (the power laws go through it), and "
+    "where it has a minimum N_opt, D_opt, L_min, curvature; edge and edge_N when the lowest loss is at the smallest "
+    "or largest size); minima, inside (how many curves have a minimum, and of those inside their sizes); "
+    "parabolas (a Law holding every curve's coefficients); N_law, D_law, a, k, b, k_D (N_opt = k*C^a, D_opt = "
+    "k_D*C^b through the vertices used: present when two or more are); bootstrap_drawn, samples ({ a =, k =, b = } "
+    "of the resamples kept), intervals (95% of a and b, with a bootstrap); warnings; summary.";
+
+const char* const kApproach1Doc =
+    "An approach-1 analysis (Chinchilla's approach 1, fit.approach1): the lower envelope of the runs' loss curves "
+    "against C = 6*N*tokens; printing shows the envelope, laws and warnings (its summary field).\n"
+    "Fields: loss (\"eval\" or \"train\": the loss read off the curves); runs, sizes (curves with two or more "
+    "points of it, and their distinct N); envelope (the bracketed frontier by C ascending: { C =, N =, D = C/(6N), "
+    "loss =, run = its index in the runs given }); frontier_sizes (distinct N on it); switches (the computes where "
+    "the frontier passes from one size to the next: { C =, N_before =, N_after =, N = their geometric mean }); "
+    "N_law, D_law, a, k, b, k_D (N_opt = k*C^a, D_opt = k_D*C^b through the switches: present when two or more), "
+    "else unfitted (why not, and what to change); bootstrap_drawn, samples ({ a =, k =, b = } of the resamples "
+    "kept), intervals (95% of a and b, with a bootstrap); warnings; summary.";
 
 // Fields of the table on top of the stack for approaches 1 and 2: N_law, D_law, a, k, b, k_D (when
 // fitted), bootstrap_drawn, samples (the kept resamples' { a =, k =, b = }) and intervals (95% of a
@@ -1100,7 +1133,7 @@ int isoflop(lua_State* L) {
   push_allocation(L, r.N_law, r.D_law, r.bootstrap_drawn, r.a_samples, r.k_samples, r.b_samples);
   push_strings(L, r.warnings);
   lua_setfield(L, -2, "warnings");
-  set_tostring(L, r.Summary());
+  set_tostring(L, r.Summary(), kIsoflopDoc);
   return 1;
 }
 
@@ -1210,7 +1243,7 @@ int approach1(lua_State* L) {
   }
   push_strings(L, r.warnings);
   lua_setfield(L, -2, "warnings");
-  set_tostring(L, r.Summary());
+  set_tostring(L, r.Summary(), kApproach1Doc);
   return 1;
 }
 

@@ -514,6 +514,36 @@ t.test("law:with_samples gives a law bootstrap samples made outside the fitter",
     "gamma")
 end)
 
+t.test("help documents the results of fit.isoflop and fit.approach1, naming each of their fields", function()
+  local c = fit.published.chinchilla
+  local rows, runs = {}, {}
+  for _, C in ipairs { 1e18, 1e19, 1e20 } do
+    for _, N in ipairs { 3e7, 1e8, 3e8, 1e9, 3e9 } do
+      rows[#rows + 1] = { N = N, D = C / (6 * N), loss = c:predict { N = N, D = C / (6 * N) }, budget = C }
+    end
+  end
+  for i = 0, 7 do
+    local n = 1e7 * 1000 ^ (i / 7)
+    local curve = {}
+    for j = 0, 19 do
+      local d = 1e8 * 1e4 ^ (j / 19)
+      curve[#curve + 1] = { tokens = d, train_loss = c:predict { N = n, D = d } }
+    end
+    runs[#runs + 1] = { N = n, curve = curve }
+  end
+  for name, r in pairs { isoflop = fit.isoflop(rows, { bootstrap = 20 }), approach1 = fit.approach1(runs, { bootstrap = 20 }) } do
+    local printed, saved = {}, print
+    print = function(...) printed[#printed + 1] = table.concat({ ... }, "\t") end
+    local ok, err = pcall(help, r)
+    print = saved
+    t.ok(ok, err)
+    local text = table.concat(printed, "\n")
+    t.ok(not text:find("no documentation", 1, true), name .. ": " .. text)
+    t.ok(text:find("fit." .. name, 1, true), name .. ": " .. text)
+    for key in pairs(r) do t.ok(text:find(key, 1, true), name .. ": help does not name the field " .. key .. "\n" .. text) end
+  end
+end)
+
 t.test("help(fit) documents every fitting option", function()
   local text = require("scalelab.native.core").docs()[fit]
   for _, key in ipairs { "bootstrap", "seed", "starts", "grid", "bounds", "tie", "free", "threads", "huber_delta",

@@ -881,6 +881,14 @@ local function print_plan(s, runs, duplicates, status_of, store_problem, jobs_as
   lines[#lines + 1] = string.format("study %s: %s planned, backend %s, store %s", s.name, core.format_counted(#runs, "run"),
     s.backend_kind, s.store_path)
   lines[#lines + 1] = "N in run labels, fits and FLOPs (6·N·D) counts " .. M.count_words(s.count) .. "; the table gives both counts"
+  -- A run the store holds finished is timed by its record, not by the estimate.
+  local recorded = false
+  for _, r in ipairs(runs) do
+    if not to_train(status_of and status_of[r.hash] or "new") then recorded = true end
+  end
+  if recorded and not backends.simulates(s.backend_kind) then
+    lines[#lines + 1] = "time: as recorded in the store for runs done or diverged, estimated for the runs to train"
+  end
   lines[#lines + 1] = header
   local total_flops, total_seconds, todo = 0, 0, 0
   for _, r in ipairs(runs) do
@@ -893,13 +901,19 @@ local function print_plan(s, runs, duplicates, status_of, store_problem, jobs_as
       longest = math.max(longest, seconds)
     end
     total_flops = total_flops + r.flops
+    local time = speed == math.huge and "-" or core.format_duration(seconds)
+    if not to_train(status) then
+      local record = records and records[r.hash]
+      local took = record and record.wall_seconds
+      time = type(took) == "number" and took > 0 and core.format_duration(took) or "-"
+    end
     lines[#lines + 1] = string.format(line, r.ordinal,
       fmt_count(r.non_embedding_params), fmt_count(r.params),
       string.format("%d×%d, %d (ctx %d)", r.shape.n_layer, r.shape.d_model, r.shape.n_head, r.shape.ctx),
       fmt_count(r.tokens), repeats and (r.unique_tokens and fmt_count(r.unique_tokens) or "-") or "",
       r.epochs and string.format("%.3g", r.epochs) or "1",
       string.format("%.2g", r.lr), core.format_flops(r.flops),
-      backends.simulates(s.backend_kind) and "simulated" or speed == math.huge and "-" or core.format_duration(seconds), status)
+      backends.simulates(s.backend_kind) and "simulated" or time, status)
   end
   if backends.simulates(s.backend_kind) then
     lines[#lines + 1] = string.format("total: %s (%d to simulate), %s FLOP if trained; simulated: %s",

@@ -184,6 +184,23 @@ t.test("the dry run times new runs by the store's finished ones, and does not co
   t.ok(text4:find("(2 to train), " .. core.format_flops(total) .. " FLOP, estimated " .. core.format_duration(spread) .. " on ", 1, true), text4)
 end)
 
+t.test("the dry run gives runs done their recorded time, and estimates only the runs to train", function()
+  local model_ = { aspect = 32, vocab = 256, ctx = 64 }
+  -- Run 1 took 10 s, run 2 (twice the tokens) 50 s: the speed over both times run 1 at about 20 s.
+  local function backend(run) return { loss = 3, metrics = { wall_seconds = run.point.D == 1e6 and 10 or 50 } } end
+  plan("recorded", { model = model_, backend = backend, quiet = true, report = false,
+    sweep = sweep.grid { N = { 1e5 }, D = { 1e6, 2e6 } } }, {})
+  local s, text = plan("recorded", { model = model_, backend = backend, sweep = sweep.grid { N = { 1e5 }, D = { 1e6, 2e6, 4e6 } } })
+  t.ok(text:find("time: as recorded in the store for runs done or diverged, estimated for the runs to train", 1, true), text)
+  local rows = {}
+  for row in text:gmatch("\n   (%d[^\n]*)") do rows[#rows + 1] = row end
+  t.eq(#rows, 3, text)
+  t.ok(rows[1]:find(" " .. core.format_duration(10) .. "%s+done$"), rows[1])
+  t.ok(rows[2]:find(" " .. core.format_duration(50) .. "%s+done$"), rows[2])
+  t.ok(math.abs(s.runs[1].estimated_seconds - 10) > 5, "the estimate differs from the record: " .. s.runs[1].estimated_seconds)
+  t.ok(rows[3]:find(" " .. core.format_duration(s.runs[3].estimated_seconds) .. "%s+new$"), rows[3])
+end)
+
 t.test("measured_speed: the dry run times runs by the speed the script measured, and says so", function()
   local corpus = data.synthetic { kind = "markov", vocab = 64, order = 1, seed = 3, tokens = 3e5 }
   local spec = function(speed)

@@ -1077,6 +1077,8 @@ std::vector<double> row_budgets(lua_State* L, int index) {
 int isoflop(lua_State* L) {
   std::vector<double> budgets = row_budgets(L, 1);
   const Observations& obs = observations_arg(L, 1, "fit.isoflop");
+  // Observations that carry each run's budget (fit.read_csv of a results export) are grouped by it too.
+  if (budgets.empty() && obs.has_column("budget")) budgets = obs.column("budget");
   fit::IsoFlopOptions options;
   options.budgets = std::move(budgets);
   if (!lua_isnoneornil(L, 2)) {
@@ -1359,7 +1361,8 @@ void push_published(lua_State* L, const Law& law, const char* name) {
 int open_fit(lua_State* L) {
   Class<Observations>::define(
       L, "Observations (made by fit.observations{ N =, D =, loss = } or fit.read_csv(path), or a list of rows such as "
-      "a study's s:observations()): a table of training runs (N, D, U, C, S, loss, weight, run), validated.",
+      "a study's s:observations()): a table of training runs (N, D, U, C, S, loss, weight, run; budget, each run's "
+      "IsoFLOP budget, from fit.read_csv), validated.",
       {},
       {{"size", &bound<obs_size>, "number of runs"},
        {"N", &bound<obs_column<kN>>, "parameters per run (array), or nil"},
@@ -1428,7 +1431,8 @@ int open_fit(lua_State* L) {
         "fit.read_csv(path [, mapping]) -> Observations: the file's columns named N, D, loss (and U, C, S, weight, "
         "run where present); a mapping names the columns to read instead, and only those: { N = \"params\", "
         "D = \"tokens\", U = \"unique_tokens\", loss = \"loss\" } reads a scalelab results export (an empty U is a "
-        "run on fresh tokens, U = D)"},
+        "run on fresh tokens, U = D). A column named budget (an IsoFLOP sweep's, in an export) is read too where every "
+        "row has one, mapped or not: fit.isoflop groups the runs by it, as it groups a study's s:observations()"},
        {"chinchilla", &bound<chinchilla>,
         "fit.chinchilla(obs [, { bootstrap = 0, free =, tie =, init =, bounds =, grid =, starts =, huber_delta = 1e-3, "
         "... }]) -> law: E + A/N^alpha + B/D^beta, fitted as Hoffmann et al. did (help(fit): the options)"},
@@ -1441,8 +1445,9 @@ int open_fit(lua_State* L) {
         "fit.custom{ name =, params = { name = {starts} | { start =, scale = \"log\", lower =, upper = } }, "
         "predict = function(p, x) ... end, inputs = {\"N\", \"D\"} [, data = obs, options...] } -> law"},
        {"isoflop", &bound<isoflop>, "fit.isoflop(obs [, { bootstrap = n, seed =, budget = { C of each run } }]) -> IsoFLOP analysis (approach 2); "
-        "without budget, rows that each carry a budget (a study's s:observations() of an IsoFLOP sweep) are grouped by it, "
-        "other runs by C (or 6ND) to 3 digits"},
+        "without budget, rows that each carry a budget (a study's s:observations() of an IsoFLOP sweep) or observations "
+        "with a budget column (fit.read_csv of its scalelab results export) are grouped by it, other runs by C (or 6ND) "
+        "to 3 digits"},
        {"approach1", &bound<approach1>,
         "fit.approach1(runs [, { loss = 'auto'|'eval'|'train', points_per_decade = 100, smoothing = 0.5, bootstrap = n, "
         "seed = }]) -> the lower envelope of the runs' loss curves (each smoothed over +-smoothing decades) against "

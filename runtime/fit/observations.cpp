@@ -56,7 +56,7 @@ double Point::compute() const {
 }
 
 const std::vector<std::string>& Observations::ColumnNames() {
-  static const std::vector<std::string> names = {"N", "D", "U", "C", "S", "loss", "weight", "run"};
+  static const std::vector<std::string> names = {"N", "D", "U", "C", "S", "loss", "weight", "run", "budget"};
   return names;
 }
 
@@ -68,6 +68,7 @@ std::vector<double>* Observations::mutable_column(const std::string& name) {
   if (name == "S") return &S_;
   if (name == "loss") return &loss_;
   if (name == "weight") return &weight_;
+  if (name == "budget") return &budget_;
   return nullptr;
 }
 
@@ -76,7 +77,7 @@ const std::vector<double>& Observations::column(const std::string& name) const {
   if (!column) {
     std::string near = closest_name(name, ColumnNames());
     fail("observations have no column '", name, "'", near.empty() ? "" : "; did you mean '" + near + "'?",
-         " (columns: N, D, U, C, S, loss, weight, run)");
+         " (columns: N, D, U, C, S, loss, weight, run, budget)");
   }
   return *column;
 }
@@ -125,7 +126,7 @@ void Observations::SetColumn(const std::string& name, std::vector<double> values
   if (!column) {
     std::string near = closest_name(name, ColumnNames());
     fail("observations: unknown column '", name, "'", near.empty() ? "" : "; did you mean '" + near + "'?",
-         " (columns: N, D, U, C, S, loss, weight, run)");
+         " (columns: N, D, U, C, S, loss, weight, run, budget)");
   }
   *column = std::move(values);
 }
@@ -142,7 +143,7 @@ std::vector<std::pair<size_t, size_t>> Observations::RepeatedRows() const {
   // neighbours: each row after the first of a run of equal ones repeats that first one.
   std::vector<std::vector<double>> keys(size());
   for (size_t r = 0; r < size(); ++r)
-    for (const auto* c : {&N_, &D_, &U_, &C_, &S_, &loss_, &weight_})
+    for (const auto* c : {&N_, &D_, &U_, &C_, &S_, &loss_, &weight_, &budget_})
       if (!c->empty()) keys[r].push_back(std::isnan((*c)[r]) ? -std::numeric_limits<double>::infinity() : (*c)[r]);
   auto same = [&](size_t a, size_t b) { return keys[a] == keys[b] && run(a) == run(b); };
   std::vector<size_t> order(size());
@@ -201,7 +202,7 @@ void Observations::Validate() const {
     fail("observations: no rows");
   }
   const std::pair<const char*, const std::vector<double>*> columns[] = {
-      {"N", &N_}, {"D", &D_}, {"U", &U_}, {"C", &C_}, {"S", &S_}, {"loss", &loss_}, {"weight", &weight_}};
+      {"N", &N_}, {"D", &D_}, {"U", &U_}, {"C", &C_}, {"S", &S_}, {"loss", &loss_}, {"weight", &weight_}, {"budget", &budget_}};
   for (const auto& [name, column] : columns) {
     if (column->empty()) continue;
     if (column->size() != n)
@@ -252,6 +253,7 @@ Observations Observations::Subset(const std::vector<size_t>& rows) const {
   pick(S_, out.S_);
   pick(loss_, out.loss_);
   pick(weight_, out.weight_);
+  pick(budget_, out.budget_);
   if (!run_.empty())
     for (size_t r : rows) out.run_.push_back(run_.at(r));
   return out;
@@ -344,13 +346,20 @@ Observations read_csv(const std::string& path, const std::map<std::string, std::
   std::map<std::string, std::string> map = mapping;
   if (map.empty())
     for (const auto& name : Observations::ColumnNames())
-      if (std::find(header.begin(), header.end(), name) != header.end()) map[name] = name;
+      if (name != "budget" && std::find(header.begin(), header.end(), name) != header.end()) map[name] = name;
+  // A column named budget that the mapping leaves out (a results export's: an IsoFLOP sweep's budget of
+  // each run) is read too, where every row has a positive number there: fit.isoflop groups by it, as
+  // it groups a study's s:observations().
+  const auto budget_header = std::find(header.begin(), header.end(), "budget");
+  const bool optional_budget = !map.count("budget") && budget_header != header.end();
+  std::vector<double> budgets;
+  bool budgets_valid = optional_budget;
   for (const auto& [ours, _] : map) {
     const auto& names = Observations::ColumnNames();
     if (std::find(names.begin(), names.end(), ours) == names.end()) {
       std::string near = closest_name(ours, names);
       fail("fit.read_csv: unknown column '", ours, "' in the mapping",
-           near.empty() ? "" : "; did you mean '" + near + "'?", " (columns: N, D, U, C, S, loss, weight, run)");
+           near.empty() ? "" : "; did you mean '" + near + "'?", " (columns: N, D, U, C, S, loss, weight, run, budget)");
     }
   }
   // Without a mapping, a file whose loss is all it holds of ours fits no law: a scalelab results export
@@ -398,6 +407,13 @@ Observations read_csv(const std::string& path, const std::map<std::string, std::
     if (fields.size() != header.size())
       fail("fit.read_csv: ", path, ":", line_number, ": ", fields.size(), " fields but the header has ",
            header.size(), " (a ragged row)");
+    if (budgets_valid) {
+      const std::string& text = fields[static_cast<size_t>(budget_header - header.begin())];
+      char* end = nullptr;
+      const double value = std::strtod(text.c_str(), &end);
+      budgets_valid = !text.empty() && *end == '\0' && std::isfinite(value) && value > 0;
+      budgets.push_back(value);
+    }
     for (const auto& [ours, index] : position) {
       const std::string& text = fields[index];
       if (ours == "run") {
@@ -434,6 +450,7 @@ Observations read_csv(const std::string& path, const std::map<std::string, std::
   Observations obs;
   for (auto& [ours, values] : columns) obs.SetColumn(ours, std::move(values));
   if (!runs.empty()) obs.SetRuns(std::move(runs));
+  if (budgets_valid && !budgets.empty()) obs.SetColumn("budget", std::move(budgets));
   if (obs.empty()) fail("fit.read_csv: '", path, "' has a header but no rows");
   obs.Validate();
   return obs;

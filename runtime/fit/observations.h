@@ -57,7 +57,7 @@ struct Observation {
 class Observations {
  public:
   // The column names accepted by SetColumn, Observations tables in Lua and CSV mappings.
-  static const std::vector<std::string>& ColumnNames();  // N D U C S loss weight run
+  static const std::vector<std::string>& ColumnNames();  // N D U C S loss weight run budget
 
   // Row-wise: a column absent in earlier rows (NaN) may not appear later and vice versa; Validate
   // reports such ragged rows by row number.
@@ -104,15 +104,18 @@ class Observations {
  private:
   std::vector<double>* mutable_column(const std::string& name);
 
-  std::vector<double> N_, D_, U_, C_, S_, loss_, weight_;
+  // budget_: each run's compute budget (an IsoFLOP sweep's, which its own FLOPs differ from), by
+  // which fit.isoflop groups the runs; no law reads it.
+  std::vector<double> N_, D_, U_, C_, S_, loss_, weight_, budget_;
   std::vector<std::string> run_;
 };
 
 // Reads a CSV file with a header row. `mapping` maps our column names (N, D, U, C, S, loss, weight,
-// run) to the file's header names; a column mapped to a header that is not in the file is an error
-// naming both. Unmapped columns of the file are ignored. Values must parse as numbers (except run);
-// errors name the file, line and column. With an empty mapping, headers named exactly like our
-// columns are used.
+// run, budget) to the file's header names; a column mapped to a header that is not in the file is an
+// error naming both. Unmapped columns of the file are ignored, but for one named budget (a scalelab
+// results export's, of an IsoFLOP sweep's runs), read where every row has a positive number there.
+// Values must parse as numbers (except run); errors name the file, line and column. With an empty
+// mapping, headers named exactly like our columns are used.
 Observations read_csv(const std::string& path, const std::map<std::string, std::string>& mapping);
 
 }  // namespace scalelab::fit

@@ -277,6 +277,39 @@ t.test("fit.isoflop groups a study's rows by the budget each carries, as the stu
   t.raises(function() fit.isoflop(rows) end, "give budget = { ... } per run")
 end)
 
+t.test("fit.isoflop on fit.read_csv of a results export groups by each run's budget, as on s:observations()", function()
+  -- The README's IsoFLOP study, simulated: its runs' own 6ND lie off their budgets, so grouped by C
+  -- they fall into other groups (1e10, 9.9e9, ...) than the study's budgets.
+  local dir = t.script(t.scratch("fit-export"), [==[
+local s = study "iso" {
+  models = { aspect = 16, ctx = 64, vocab = 64 },
+  sweep = sweep.isoflop{ budgets = { 1e10, 3e10, 1e11 }, sizes = sweep.log(4e3, 4e4, 5) },
+  backend = { kind = "simulated", law = { E = 1.5, A = 8, B = 15, alpha = 0.34, beta = 0.28 } },
+  fits = {}, report = false, quiet = true,
+}
+local native = require "scalelab.native.study"
+assert(os.execute(string.format("'%s' results iso.db --csv runs.csv", native.executable())))
+local function budgets(obs)
+  local ok, r = pcall(fit.isoflop, obs)
+  if not ok then return tostring(r) end
+  local out = {}
+  for i, b in ipairs(r.budgets) do out[i] = string.format("%.6g", b) end
+  return table.concat(out, " ")
+end
+print("study: " .. budgets(s:observations()))
+print("export: " .. budgets(fit.read_csv("runs.csv", { N = "params", D = "tokens", loss = "loss" })))
+]==])
+  local code, out = t.run(dir, "s.lua")
+  t.eq(code, 0, out)
+  t.ok(out:find("study: 1e+10 3e+10 1e+11\n", 1, true), out)
+  t.ok(out:find("export: 1e+10 3e+10 1e+11\n", 1, true), out)
+  -- A budget column some rows leave empty (a grid's runs beside an IsoFLOP sweep's) is not read, and
+  -- does not stop the file being read.
+  t.write_file(dir .. "/mixed.csv", "N,D,loss,budget\n1e6,2e7,3.1,1e14\n2e6,2e7,3.0,\n4e6,2e7,2.9,1e14\n")
+  local mixed = fit.read_csv(dir .. "/mixed.csv")
+  t.eq(mixed.size, 3)
+end)
+
 t.test("fit.isoflop describes curves with no minimum, unused vertices and edges", function()
   -- y = 0.1·(ln N − ln centre)² per budget: 1e18 and 1e19 bracket their optimum, 1e20's sizes all
   -- lie below it (an extrapolated vertex, at its largest size's edge, not used), 1e17's losses are

@@ -69,9 +69,14 @@ doc("gnuplot", function(script)
   if type(script) ~= "string" then
     error("plot.gnuplot(script): script must be a string of gnuplot commands (got " .. type_name(script) .. ")", 2)
   end
-  return native.gnuplot(script, { program = plot.config.program, timeout = plot.config.timeout })
+  -- gnuplot's print writes on its standard error, which holds its errors: set print "-" sends it to
+  -- the output returned, as the script's first command (its line numbers stay the script's own).
+  return native.gnuplot(script, { program = plot.config.program, timeout = plot.config.timeout,
+                                  arguments = { "-e", 'set print "-"' } })
 end,
-  "plot.gnuplot(script) -> { output, warnings, seconds, program }: runs any gnuplot script (errors quote the line)")
+  "plot.gnuplot(script) -> { output, warnings, seconds, program }: runs any gnuplot script (errors quote the line);\n" ..
+  "output is what it prints: print's text (plot.gnuplot('print 1+1').output is \"2\\n\", unless the script sets\n" ..
+  "print elsewhere) and what a text terminal (set terminal dumb) draws")
 doc("available", function()
   local ok = pcall(native.find_gnuplot, { program = plot.config.program })
   return ok

@@ -413,6 +413,16 @@ t.test("gnuplot's own errors reach the user with the script line", function()
   t.ok(message:find("script line 2", 1, true), message)
 end)
 
+t.test("plot.gnuplot returns what the script prints, as its help says", function()
+  need_gnuplot()
+  local help_text = require("scalelab.native.core").docs()[plot.gnuplot]
+  t.ok(help_text:find("plot.gnuplot('print 1+1').output is \"2\\n\"", 1, true), help_text)
+  t.eq(plot.gnuplot("print 1+1").output, "2\n")
+  -- Errors keep the script's own line numbers.
+  local message = t.raises(function() plot.gnuplot("print 1\nplot nosuchthing\n") end, "undefined variable: nosuchthing")
+  t.ok(message:find("script line 2", 1, true), message)
+end)
+
 t.test("a missing gnuplot: a clear error naming gnuplot-nox; script and data still saved", function()
   local saved = plot.config.program
   plot.config.program = "/nonexistent/bin/gnuplot"

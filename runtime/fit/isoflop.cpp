@@ -109,6 +109,48 @@ void choose_vertices(std::vector<IsoFlopCurve>& curves, std::vector<double>& C, 
   }
 }
 
+// A budget's runs for the residual bootstrap: the parabola's loss at each run, and the pool of its
+// relative residuals (loss/fitted − 1), each divided by √(1 − leverage) so that its spread is the
+// noise's rather than the smaller spread of least-squares residuals; a run the parabola must pass
+// through (leverage 1: one of exactly 3 sizes) leaves none.
+void add_residuals(const IsoFlopCurve& c, const std::vector<Run>& runs, std::vector<double>& fitted,
+                   std::vector<double>& pool) {
+  double mean_x = 0;
+  for (const Run& r : runs) mean_x += r.ln_n / static_cast<double>(runs.size());
+  Eigen::MatrixXd X(runs.size(), 3);  // centred in ln N: the leverages are the same, the QR better conditioned
+  for (size_t i = 0; i < runs.size(); ++i) {
+    const double u = runs[i].ln_n - mean_x;
+    X.row(i) << u * u, u, 1;
+  }
+  const Eigen::MatrixXd Q = Eigen::HouseholderQR<Eigen::MatrixXd>(X).householderQ() *
+                            Eigen::MatrixXd::Identity(static_cast<Eigen::Index>(runs.size()), 3);
+  for (size_t i = 0; i < runs.size(); ++i) {
+    const double x = runs[i].ln_n, at = c.k2 * x * x + c.k1 * x + c.k0;
+    fitted.push_back(at);
+    const double free = 1 - Q.row(static_cast<Eigen::Index>(i)).squaredNorm();
+    if (free > 1e-9 && at > 0) pool.push_back((runs[i].loss / at - 1) / std::sqrt(free));
+  }
+}
+
+// A standard normal draw (Box-Muller on the generator's 53-bit outputs: the same everywhere, which
+// std::normal_distribution is not).
+double draw_normal(std::mt19937_64& rng) {
+  const double u1 = (static_cast<double>(rng() >> 11) + 0.5) * 0x1.0p-53;
+  const double u2 = static_cast<double>(rng() >> 11) * 0x1.0p-53;
+  return std::sqrt(-2 * std::log(u1)) * std::cos(6.283185307179586 * u2);
+}
+
+// The noise's scale relative to the residuals' on `dof` degrees of freedom: √(dof/χ²_dof), a draw
+// from the spread that a scale estimated from so few residuals has about the true one.
+double draw_scale(std::mt19937_64& rng, size_t dof) {
+  double q = 0;
+  for (size_t i = 0; i < dof; ++i) {
+    const double z = draw_normal(rng);
+    q += z * z;
+  }
+  return std::sqrt(static_cast<double>(dof) / q);
+}
+
 }  // namespace
 
 IsoFlopResult fit_isoflop(const Observations& obs, const IsoFlopOptions& options) {
@@ -185,29 +227,57 @@ IsoFlopResult fit_isoflop(const Observations& obs, const IsoFlopOptions& options
   out.N_law = fit_power_law(C, N, Input::C, "N_opt");
   out.D_law = fit_power_law(C, D, Input::C, "D_opt");
 
-  // Bootstrap: each budget's runs drawn with replacement, the same analysis on the draw.
-  std::mt19937_64 rng(options.seed);
+  // Bootstrap (residual): each budget keeps its sizes; its losses are redrawn as its parabola's
+  // times (1 + a residual drawn from every budget's pool), the residuals scaled in each resample by a
+  // draw of the noise's scale given the pool's degrees of freedom; the same analysis on the draw.
+  std::vector<std::vector<double>> fitted;
+  std::vector<double> pool;
+  size_t dof = 0;
+  {
+    size_t ci = 0;
+    for (const auto& [budget, runs] : groups) {
+      if (distinct_sizes(runs) < 3) continue;
+      fitted.emplace_back();
+      add_residuals(out.curves[ci++], runs, fitted.back(), pool);
+      dof += runs.size() - 3;
+    }
+    double mean = 0;
+    for (double r : pool) mean += r / static_cast<double>(pool.size());
+    for (double& r : pool) r -= mean;
+  }
   out.bootstrap_drawn = options.bootstrap;
+  if (options.bootstrap > 0 && (dof == 0 || pool.empty())) {
+    out.warnings.push_back(str("every budget's parabola passes through its runs (3 sizes each, no more runs): no "
+                               "residuals are left to tell the noise from, so the bootstrap has no intervals; add sizes "
+                               "around each budget's optimum (5 or more a budget)"));
+    set_allocation_samples(out.N_law, out.D_law, out.k_samples, out.a_samples);
+    return out;
+  }
+  std::mt19937_64 rng(options.seed);
   for (int b = 0; b < options.bootstrap; ++b) {
+    const double scale = draw_scale(rng, dof);
     std::vector<IsoFlopCurve> curves;
+    size_t ci = 0;
     for (const auto& [budget, runs] : groups) {
       if (distinct_sizes(runs) < 3) continue;
       std::vector<Run> drawn;
-      for (size_t k = 0; k < runs.size(); ++k) drawn.push_back(runs[draw_below(rng, runs.size())]);
-      if (distinct_sizes(drawn) >= 3) curves.push_back(curve_of(budget, drawn));
+      for (size_t k = 0; k < runs.size(); ++k)
+        drawn.push_back({runs[k].ln_n, fitted[ci][k] * (1 + scale * pool[draw_below(rng, pool.size())])});
+      ++ci;
+      curves.push_back(curve_of(budget, drawn));
     }
     std::vector<double> bc, bn;
     size_t minima = 0, inside = 0;
     choose_vertices(curves, bc, bn, minima, inside);
     double a = 0, ln_k = 0;
-    if (bc.size() < 2 || inside < std::min<size_t>(2, out.inside) || !fit_log_line(bc, bn, a, ln_k)) continue;
+    if (bc.size() < 2 || !fit_log_line(bc, bn, a, ln_k)) continue;
     if (!std::isfinite(a) || !std::isfinite(ln_k)) continue;
     out.a_samples.push_back(a);
     out.k_samples.push_back(std::exp(ln_k));
     out.b_samples.push_back(1 - a);  // D_opt = C/(6·N_opt)
   }
-  // Resamples are left out where too few of their budgets' parabolas have a minimum (inside the
-  // sizes drawn): those kept are the ones the noise disturbed least, so when most are left out the
+  // Resamples are left out where fewer than two of their budgets' parabolas have a minimum (no line
+  // to fit): those kept are the ones the noise disturbed least, so when most are left out the
   // intervals are narrower than the uncertainty they stand for.
   const size_t drawn = static_cast<size_t>(options.bootstrap);
   const std::string remedy = "add sizes around each budget's optimum (5 or more a budget), or reduce the noise in "

@@ -2,7 +2,7 @@
 // "isoflop" fit share: the runs grouped by compute budget, a least-squares parabola in ln N per
 // budget (loss = k2·ln²N + k1·ln N + k0), its vertex as N_opt(C) and L_min(C), and power laws
 // N_opt = k·C^a and D_opt = C/(6·N_opt) = k'·C^b through the vertices; bootstrap samples of a, k
-// and b from resampling the runs within each budget.
+// and b from redrawing the runs' losses (a residual bootstrap, below).
 //
 //   fit::IsoFlopOptions options;
 //   options.bootstrap = 200;
@@ -12,8 +12,19 @@
 //
 // Which vertices the power laws go through: those inside their budget's sizes when at least two
 // are (a vertex outside the sizes tried is an extrapolation of the parabola), else every minimum.
-// A bootstrap resample whose parabolas put fewer budgets' minima inside their sizes than the fit did
-// (up to two) is an extrapolation too: it is left out, and counted.
+//
+// The bootstrap keeps every run's size (the design as run) and redraws its loss: the parabola's loss
+// there times (1 + r), r drawn from the residuals of every budget pooled (relative to the parabola,
+// each divided by √(1 − its leverage)), all of a resample's r scaled by √(ν/χ²_ν), ν the residual
+// degrees of freedom (runs − 3 per budget): the noise's scale is estimated from the residuals, and
+// with few of them the percentile interval is otherwise too narrow (a z for a t). The analysis above
+// runs on each resample; only those with fewer than two minima (no line) are left out, and counted.
+// Measured on Chinchilla's law, 1000 simulated studies a design (3-5 budgets of 4-9 sizes, 0.5-1%
+// relative or 0.02 additive noise): the 95% interval of a holds the truth in 94.2-97.7% of studies.
+// Drawing each budget's runs with replacement instead, and leaving out the resamples with fewer minima
+// inside than the fit (before), held it in 95.4-99.2%, 1.3-1.7 times as wide as the spread of a, and
+// with 4 sizes a budget kept 63% of resamples, a selection of those the noise disturbed least.
+// Every budget of exactly 3 runs leaves no residuals: no intervals, and a warning.
 #pragma once
 
 #include <cstdint>
@@ -26,7 +37,7 @@
 namespace scalelab::fit {
 
 struct IsoFlopOptions {
-  int bootstrap = 0;   // resamples of the runs within each budget (0: none)
+  int bootstrap = 0;   // resamples of the runs' losses, each budget's sizes as run (0: none)
   uint64_t seed = 1;   // the resamples' generator (mt19937_64, portable draws)
   // Each observation's compute budget, the curve it belongs to (a sweep's budget: the runs' own
   // FLOPs differ from it by the attention and the rounding of D to whole steps). Empty: each run's

@@ -53,7 +53,12 @@ fit: scaling laws and their fitting.
                                    inside their sizes (.N_law, .D_law, .a, .b, .samples, .warnings);
                                    without budget, rows that carry one (a study's s:observations() of
                                    an IsoFLOP sweep, or fit.read_csv of its scalelab results export) are
-                                   grouped by it, other runs by C (or 6ND) to 3 digits
+                                   grouped by it, other runs by C (or 6ND) to 3 digits;
+                                   bootstrap: a residual bootstrap that keeps every run's size and redraws
+                                   its loss (parabola x (1 + a pooled relative residual, leverage-corrected,
+                                   scaled per resample for the few residual degrees of freedom)); 95%
+                                   intervals of a held the truth in 94-98% of simulated studies (3-5 budgets
+                                   of 4-9 sizes); budgets of exactly 3 runs leave no residuals, no intervals
   fit.approach1(runs, { loss = "auto"|"eval"|"train", smoothing = 0.5, points_per_decade = 100,
                 bootstrap = n, seed = })   Chinchilla approach 1: runs { { N =, curve = { {tokens =,
                                    train_loss =, eval_loss =}, ... } }, ... } (a study's runs, store:curve);

@@ -784,25 +784,23 @@ TEST_CASE("the IsoFLOP analysis fits through the minima inside their sizes, and 
   CHECK_THAT(r.Summary(), Catch::Contains("lies outside the sizes tried: it is extrapolated, and the power laws leave it out"));
   CHECK(r.N_law.law.param("a") == Approx(0.5).epsilon(1e-9));
 
-  // Each budget's runs drawn with replacement. A draw of only sizes below a budget's optimum puts
-  // its vertex outside them, and one of fewer than 3 distinct sizes has no parabola: with fewer than
-  // two budgets inside (the fit had three), a resample would go through the off-trend vertex, so it
-  // is left out. Every one kept goes through inside vertices only: a = 1/2.
+  // The bootstrap keeps each budget's sizes and redraws the losses about the parabolas: these are
+  // exact parabolas, with no residuals to redraw, so every resample is the fit itself (the off-trend
+  // vertex stays outside its sizes and out of the power laws): a = 1/2, all kept.
   CHECK(r.bootstrap_drawn == 400);
-  CHECK(r.a_samples.size() > 300);
-  CHECK(r.a_samples.size() < 400);
+  CHECK(r.a_samples.size() == 400);
   REQUIRE(r.k_samples.size() == r.a_samples.size());
   for (size_t i = 0; i < r.a_samples.size(); ++i) {
     CHECK(r.a_samples[i] == Approx(0.5).epsilon(1e-9));
     CHECK(r.k_samples[i] == Approx(std::sqrt(1.0 / 120)).epsilon(1e-8));
     CHECK(r.b_samples[i] == Approx(1 - r.a_samples[i]));
   }
-  CHECK_THAT(r.Summary(), Catch::Contains(" of 400 resamples"));
+  CHECK_THAT(r.Summary(), Catch::Contains("400 resamples"));
   CHECK(fit_isoflop(obs, 400, 7).a_samples == r.a_samples);  // the same seed, the same samples
 
   // Three sizes a budget, each above its optimum (at a third of the middle size), so that every
-  // vertex is extrapolated and all are used. A draw of a budget's sizes keeps its parabola only with
-  // all three (2 draws in 9), never through two, which do not determine one. Every sample kept: a = 1/2.
+  // vertex is extrapolated and all are used. Each parabola passes through its three runs: no
+  // residuals tell the noise, so there are no intervals, and a warning says why.
   Observations three;
   for (double C : {6e14, 6e15, 6e16})
     for (double f : {0.5, 1.0, 2.0}) {
@@ -813,9 +811,11 @@ TEST_CASE("the IsoFLOP analysis fits through the minima inside their sizes, and 
   INFO(sparse.Summary());
   CHECK(sparse.inside == 0);
   CHECK(sparse.N_law.law.param("a") == Approx(0.5).epsilon(1e-9));
-  CHECK_FALSE(sparse.a_samples.empty());
-  CHECK(sparse.a_samples.size() < 200);
-  for (double a : sparse.a_samples) CHECK(a == Approx(0.5).epsilon(1e-9));
+  CHECK(sparse.a_samples.empty());
+  CHECK(sparse.N_law.samples.empty());
+  CHECK_THAT(sparse.Summary(), Catch::Contains("no residuals are left to tell the noise from, so the bootstrap has no "
+                                               "intervals; add sizes around each budget's optimum") &&
+                                   !Catch::Contains("95%"));
 }
 
 TEST_CASE("an IsoFLOP bootstrap that leaves most resamples out warns that its intervals are unreliable") {
@@ -828,16 +828,20 @@ TEST_CASE("an IsoFLOP bootstrap that leaves most resamples out warns that its in
       if (w.find("bootstrap resamples") != std::string::npos) return w;
     return std::string();
   };
-  // Three sizes a budget, each budget's minimum in the middle: a draw that misses a budget's middle
-  // size (or any of its three) has no parabola there, and most resamples have too few minima.
-  Observations three;
-  for (double C : {6e14, 6e15, 6e16})
-    for (double f : {0.25, 1.0, 4.0}) {
-      const double N = std::sqrt(C / 120) * f;
-      three.Add(row(N, C / (6 * N), kMissing, C, kMissing, loss(N, std::sqrt(C / 120), C)));
+  // Two budgets of five sizes whose losses barely curve (0.001·ln²(N/N_opt)) under a wiggle of 0.01
+  // that no parabola follows (the cubic of five even steps): redrawn about their parabolas, each
+  // budget's has a minimum about half the time, and most resamples have fewer than two.
+  Observations weak;
+  const double wiggle[] = {-1, 2, 0, -2, 1};
+  for (double C : {6e14, 6e16})
+    for (int i = 0; i < 5; ++i) {
+      const double N = std::sqrt(C / 120) * std::pow(2.0, i - 2);
+      weak.Add(row(N, C / (6 * N), kMissing, C, kMissing,
+                   2 + 0.001 * std::pow(std::log(N / std::sqrt(C / 120)), 2) - 0.05 * std::log10(C) + 0.01 * wiggle[i]));
     }
-  IsoFlopResult sparse = fit_isoflop(three, 200, 1);
+  IsoFlopResult sparse = fit_isoflop(weak, 200, 1);
   INFO(sparse.Summary());
+  REQUIRE(sparse.minima == 2);
   const size_t kept = sparse.a_samples.size();
   REQUIRE(kept > 0);
   REQUIRE(kept < 100);
@@ -859,10 +863,10 @@ TEST_CASE("an IsoFLOP bootstrap that leaves most resamples out warns that its in
   CHECK(dense.a_samples.size() > 100);
   CHECK(bootstrap_warning(dense).empty());
   // No bootstrap, no warning.
-  CHECK(bootstrap_warning(fit_isoflop(three, 0, 1)).empty());
+  CHECK(bootstrap_warning(fit_isoflop(weak, 0, 1)).empty());
   // Fewer than 20 kept (of 20 drawn here): no intervals at all, rather than percentiles of a handful,
   // and the warning says so. (It printed "a 95% [x, y]; 3 of 20 resamples" before.)
-  IsoFlopResult few = fit_isoflop(three, 20, 1);
+  IsoFlopResult few = fit_isoflop(weak, 20, 1);
   INFO(few.Summary());
   CHECK(few.a_samples.empty());
   CHECK(few.k_samples.empty());

@@ -166,7 +166,7 @@ function IsoflopLaw:summary()
   local lines = {
     string.format("IsoFLOP (approach 2): N_opt = %s·C^a, D_opt = C/(6·N_opt) = %s·C^b; %d budgets, %d runs%s",
       g3(p.k), g3(p.k_D), #self.minima, self.n_obs,
-      bootstrap_phrase(self, "put fewer budgets' minima inside their sizes than the fit did: extrapolations, left out")),
+      bootstrap_phrase(self, "had fewer than two budgets whose parabolas have a minimum, no line to fit: left out")),
     string.format("  a = %.3f%s   b = %.3f%s", p.a, fmt_interval(iv.a, function(x) return string.format("%.3f", x) end),
       p.b, fmt_interval(iv.b, function(x) return string.format("%.3f", x) end)),
   }

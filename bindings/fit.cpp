@@ -915,6 +915,14 @@ int law_interval(lua_State* L) {
 
 void set_tostring(lua_State* L, const std::string& summary, const char* doc = nullptr);
 
+const char* const kAllocationDoc =
+    "A compute-optimal allocation under a law of Chinchilla's form (law:allocation(C)), with C = 6*N*D; printing "
+    "shows N_opt and D_opt with their units and intervals, or why it has none (its summary field).\n"
+    "Fields: N_opt, D_opt (parameters and tokens at C), tokens_per_parameter (D_opt / N_opt); a, b, G (N_opt = "
+    "G*(C/6)^a, D_opt = (C/6)^b / G, a = beta/(alpha+beta), b = alpha/(alpha+beta), G = "
+    "(alpha*A/(beta*B))^(1/(alpha+beta))); intervals (a law with bootstrap samples only: { lo, hi } at 95% of a, b, "
+    "N_opt, D_opt and tokens_per_parameter); summary.";
+
 // law:allocation(C) -> { a, b, G, N_opt, D_opt, tokens_per_parameter [, intervals] }, printed with
 // its units and intervals (or why it has none).
 int law_allocation(lua_State* L) {
@@ -966,7 +974,7 @@ int law_allocation(lua_State* L) {
   for (const char* p : {"A", "B", "alpha", "beta"})
     if (f.is_undetermined(p)) blockers += (blockers.empty() ? "" : ", ") + std::string(p);
   if (!blockers.empty()) text += "; the fit could not determine " + blockers + ": these numbers are arbitrary";
-  set_tostring(L, text);
+  set_tostring(L, text, kAllocationDoc);
   return 1;
 }
 
@@ -1266,6 +1274,14 @@ int power_law(lua_State* L) {
   return 1;
 }
 
+const char* const kExtrapolationDoc =
+    "An extrapolation check (fit.extrapolate): the law fitted on the runs below a compute threshold, and its "
+    "errors predicting the runs at or above it; printing shows the errors (its summary field).\n"
+    "Fields: fit (the law fitted on the runs below), train_runs, test_runs (how many runs below and at or above "
+    "the threshold); predicted, actual (the law's loss and the observed loss of each run at or above it); rmse (the "
+    "RMSE of ln predicted - ln actual), mean_abs_relative, max_abs_relative (of |predicted - actual| / actual); "
+    "summary.";
+
 int extrapolate(lua_State* L) {
   const FittedLaw& law = check<FittedLaw>(L, 1);
   const Observations& obs = observations_arg(L, 2, "fit.extrapolate");
@@ -1291,7 +1307,7 @@ int extrapolate(lua_State* L) {
   lua_setfield(L, -2, "train_runs");
   lua_pushinteger(L, static_cast<lua_Integer>(e.test_runs));
   lua_setfield(L, -2, "test_runs");
-  set_tostring(L, e.Summary());
+  set_tostring(L, e.Summary(), kExtrapolationDoc);
   return 1;
 }
 

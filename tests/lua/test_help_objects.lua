@@ -1,0 +1,89 @@
+-- help(x) on what the API gives back: every object a call returns, and the settings tables of the
+-- modules, is documented (none says "(a table with no documentation)").
+local t = require "scalelab.test"
+
+local root = t.scratch("help-objects")
+
+-- What help(value) prints.
+local function help_text(value)
+  local printed, saved = {}, print
+  print = function(...)
+    local parts = {}
+    for i = 1, select("#", ...) do parts[i] = tostring(select(i, ...)) end
+    printed[#printed + 1] = table.concat(parts, "\t")
+  end
+  local ok, err = pcall(help, value)
+  print = saved
+  t.ok(ok, err)
+  return table.concat(printed, "\n")
+end
+
+-- Runs drawn from Chinchilla's published law: the points of an IsoFLOP sweep, and loss curves.
+local chinchilla = fit.published.chinchilla
+local function isoflop_rows()
+  local rows = {}
+  for p in sweep.isoflop({ budgets = { 1e18, 1e19, 1e20 }, sizes = { 3e7, 1e8, 3e8, 1e9, 3e9 } }):each() do
+    rows[#rows + 1] = { N = p.N, D = p.D, loss = chinchilla:predict { N = p.N, D = p.D }, budget = p.budget }
+  end
+  return rows
+end
+local function curves()
+  local runs = {}
+  for i, n in ipairs(sweep.log(1e7, 1e10, 6)) do
+    runs[i] = { N = n, curve = {} }
+    for j, d in ipairs(sweep.log(1e8, 1e12, 15)) do runs[i].curve[j] = { tokens = d, train_loss = chinchilla:predict { N = n, D = d } } end
+  end
+  return runs
+end
+
+t.test("help documents every object the API returns", function()
+  local rows = isoflop_rows()
+  local obs = fit.observations(rows)
+  local law = fit.chinchilla(obs, { threads = 1 })
+  local gpt = model.gpt { vocab = 256, ctx = 16, d_model = 16, n_layer = 1, n_head = 2 }
+  local corpus = data.synthetic { kind = "markov", seed = 1, tokens = 2e4, document_tokens = 512 }
+  local sampler = data.sampler { corpus = corpus, tokens = 4096, seq_len = 16, batch = 2 }
+  local objects = {
+    ["model.gpt"] = gpt,
+    ["data.synthetic"] = corpus,
+    ["data.sampler"] = sampler,
+    ["data.held_out"] = data.held_out { corpus = corpus, seq_len = 16, batch = 2 },
+    ["train.run (simulated)"] = train.run { model = gpt, tokens = 1e5, batch = 8, seq_len = 16, backend = "simulated",
+      progress = false },
+    ["fit.observations"] = obs,
+    ["fit.chinchilla"] = law,
+    ["fit.published"] = fit.published,
+    ["law:allocation(C)"] = law:allocation(1e21),
+    ["fit.published.chinchilla:allocation(C)"] = chinchilla:allocation(1e21),
+    ["fit.extrapolate"] = fit.extrapolate(chinchilla, obs, { below = 5e19, threads = 1 }),
+    ["fit.isoflop"] = fit.isoflop(rows),
+    ["fit.approach1"] = fit.approach1(curves()),
+    ["fit.power_law"] = fit.power_law { x = { 1e18, 1e19, 1e20 }, y = { 1e8, 3e8, 1e9 }, input = "C" },
+    ["plan.optimal (a question)"] = plan.optimal { compute = 1e21 },
+    ["plan.optimal (an answer)"] = plan.optimal { compute = 1e21, law = chinchilla },
+    ["plan.cost"] = plan.cost { flops = 1e21, gpu = "H100" },
+    ["plan.allocation"] = plan.allocation { isoflop = fit.isoflop(rows) },
+    ["plot.figure"] = plot.figure { title = "t" },
+    ["plot.panels"] = plot.panels { plot.figure {}, plot.figure {} },
+    ["sweep.grid"] = sweep.grid { N = { 1e5, 2e5 }, D = { 1e6 } },
+    ["store.open"] = store.open(root .. "/help.db"),
+  }
+  local undocumented = {}
+  for name, value in pairs(objects) do
+    local text = help_text(value)
+    if text:find("no documentation", 1, true) then undocumented[#undocumented + 1] = name .. ": " .. text end
+  end
+  table.sort(undocumented)
+  t.ok(#undocumented == 0, "help documents none of these:\n" .. table.concat(undocumented, "\n"))
+  -- The results printed through their summary say what they are and name each of their fields.
+  for _, name in ipairs { "law:allocation(C)", "fit.extrapolate" } do
+    local text = help_text(objects[name])
+    t.ok(text:find(name, 1, true), name .. ": " .. text)
+    for key in pairs(objects[name]) do
+      t.ok(text:find(key, 1, true), name .. ": help does not name the field " .. key .. "\n" .. text)
+    end
+    t.eq(tostring(objects[name]), objects[name].summary)
+  end
+end)
+
+t.done()

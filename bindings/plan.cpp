@@ -871,6 +871,9 @@ int open_plan(lua_State* L) {
     lua_pushnumber(L, g.peak);
     lua_setfield(L, -2, g.name.c_str());
   }
+  document(L, -1,
+           "plan.gpus: the peak dense bf16 FLOP/s of each GPU that gpu = names (plan.cost and every planning question): "
+           "A100 312e12, H100 989e12, H200 989e12 (the H100's compute); give peak = FLOP/s for another.");
   lua_setfield(L, -2, "gpus");
   lua_pushnumber(L, plan::kPetaflopDay);
   lua_setfield(L, -2, "PF_DAY");

@@ -17,6 +17,23 @@ local plot = {
   formats = figure.formats,
 }
 
+core.document(plot.config, "plot.config: settings every figure uses; change them in a script or the REPL. program "
+  .. "(the gnuplot program; nil: $SCALELAB_GNUPLOT, else gnuplot on PATH), timeout (seconds before a gnuplot run "
+  .. "is stopped, 60), width, height (pixels of SVG and PNG, 900 x 620; PDF uses width/120 inches), font "
+  .. "(\"Helvetica\"), font_size (13).")
+core.document(plot.colors, "plot.colors: the colours of a figure's series in turn, as \"#rrggbb\" (a series's "
+  .. "color = overrides).")
+core.document(plot.palette, "plot.palette: the colour scale of z = values and colorbars (viridis without its "
+  .. "palest yellow), as \"#rrggbb\" from low to high.")
+core.document(plot.formats, "plot.formats: the tick label formats that xformat =, yformat = and colorbar format = "
+  .. "name: count (7.02B), flops and power (10^{21}), number (%.4g; 10^{n} form where that has an exponent), percent "
+  .. "(0.25 -> 25%); each is a function(value) -> label.")
+core.document(plot.formats.count, "count(v) -> '7.02B', '1.23M': v with a unit prefix (format 'count')")
+core.document(plot.formats.power, "power(v) -> '10^{21}', '3.16×10^{21}': v as a power of ten (formats 'flops' and 'power')")
+core.document(plot.formats.number, "number(v) -> '0.25', '12.5': v to 4 significant digits, as a power of ten where that "
+  .. "takes an exponent (format 'number')")
+core.document(plot.formats.percent, "percent(v) -> '25%' for 0.25 (format 'percent')")
+
 local function doc(name, fn, text)
   plot[name] = fn
   core.document(fn, text)

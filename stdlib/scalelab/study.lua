@@ -1313,6 +1313,14 @@ doc(M.script_options, "study.script_options(arg) -> { dry_run =, jobs =, quiet =
   .. "a bad one exits with status 2 and the usage (" .. M.usage .. ")")
 doc(M.count_words, "study.count_words(count) -> what N counts in a study with params = count, in words")
 
+doc(M.default_hyper, [[study.default_hyper: the hyperparameters of a study's runs where its hyper = and sweep
+points give none (each a number or a function of the run): lr (Pythia's, study.pythia_lr), batch (16
+sequences per step, fewer for short runs so that every run takes at least 50 steps), warmup (0.01 of
+the steps), min_lr (0.1: the cosine ends at 0.1·lr), weight_decay (0.1), beta1 (0.9), beta2 (0.95),
+clip (1.0).]])
+doc(M.default_hyper.lr, "lr(run) -> Pythia's learning rate for run.params total parameters (study.pythia_lr)")
+doc(M.default_hyper.batch, "batch(run) -> sequences per step: 16, fewer for short runs so that every run takes at least "
+  .. "50 steps (run.tokens / (run.shape.ctx·50), at least 1)")
 doc(M.study, [[study "name" { sweep = ..., model = ..., hyper = ..., backend = ..., store = ..., fits = ..., questions = ... }
 Declares and runs a scaling study: trains the sweep's runs not yet in the store (resuming
 interrupted ones), fits the laws asked for, answers the questions and writes the report beside the

@@ -67,6 +67,12 @@ t.test("help documents every object the API returns", function()
     ["plot.panels"] = plot.panels { plot.figure {}, plot.figure {} },
     ["sweep.grid"] = sweep.grid { N = { 1e5, 2e5 }, D = { 1e6 } },
     ["store.open"] = store.open(root .. "/help.db"),
+    ["plan.gpus"] = plan.gpus,
+    ["plot.config"] = plot.config,
+    ["plot.colors"] = plot.colors,
+    ["plot.palette"] = plot.palette,
+    ["plot.formats"] = plot.formats,
+    ["study.default_hyper"] = study.default_hyper,
   }
   local undocumented = {}
   for name, value in pairs(objects) do

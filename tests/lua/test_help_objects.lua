@@ -74,6 +74,16 @@ t.test("help documents every object the API returns", function()
     ["plot.formats"] = plot.formats,
     ["study.default_hyper"] = study.default_hyper,
   }
+  -- A study simulated from a law, and its IsoFLOP and approach-1 fits.
+  local saved_arg = arg
+  arg = { [-1] = "scalelab", [0] = "help.lua" }
+  local s = study "help-objects" {
+    sweep = sweep.isoflop { budgets = { 1e12, 3e12, 1e13 }, sizes = { 5e4, 1e5, 2e5, 4e5, 8e5 } },
+    backend = { kind = "simulated", law = { E = 1, A = 20, B = 20, alpha = 0.3, beta = 0.3 }, noise = 0.001 },
+    store = root .. "/study.db", quiet = true, fits = { "isoflop", "approach1" },
+  }
+  arg = saved_arg
+  objects["study"], objects["s.fits.isoflop"], objects["s.fits.approach1"] = s, s.fits.isoflop, s.fits.approach1
   local undocumented = {}
   for name, value in pairs(objects) do
     local text = help_text(value)
@@ -82,13 +92,14 @@ t.test("help documents every object the API returns", function()
   table.sort(undocumented)
   t.ok(#undocumented == 0, "help documents none of these:\n" .. table.concat(undocumented, "\n"))
   -- The results printed through their summary say what they are and name each of their fields.
-  for _, name in ipairs { "law:allocation(C)", "fit.extrapolate" } do
+  for _, name in ipairs { "law:allocation(C)", "fit.extrapolate", "s.fits.isoflop", "s.fits.approach1" } do
     local text = help_text(objects[name])
     t.ok(text:find(name, 1, true), name .. ": " .. text)
     for key in pairs(objects[name]) do
       t.ok(text:find(key, 1, true), name .. ": help does not name the field " .. key .. "\n" .. text)
     end
-    t.eq(tostring(objects[name]), objects[name].summary)
+    local summary = objects[name].summary
+    t.eq(tostring(objects[name]), type(summary) == "function" and objects[name]:summary() or summary)
   end
 end)
 

@@ -190,6 +190,22 @@ function IsoflopLaw:summary()
   return table.concat(lines, "\n")
 end
 IsoflopLaw.__tostring = IsoflopLaw.summary
+core.document(IsoflopLaw, "A study's IsoFLOP fit (s.fits.isoflop: Chinchilla's approach 2 on its runs, by fit.isoflop): "
+  .. "N_opt = k*C^a, D_opt = C/(6*N_opt) through the vertices of the budgets' parabolas; printing shows the laws, "
+  .. "the minima and the warnings (law:summary()).\n"
+  .. "Fields: kind (\"isoflop\"); params (a, k, b, k_D: N_opt = k*C^a, D_opt = k_D*C^b); minima (per budget with a "
+  .. "parabola minimum: { C =, N_opt =, D_opt =, loss =, curvature =, coefficients =, inside =, used = [, edge =, "
+  .. "edge_N =] }); n_obs (the runs fitted); bootstrap, bootstrap_drawn (resamples kept and drawn), samples "
+  .. "({ a =, k = } of those kept), intervals (95% of a and b; with a bootstrap); warnings; rule (the plan.allocation "
+  .. "rule of these laws, which knows the compute fitted on; nil where none can be made).\n"
+  .. "Methods: law:N_opt(C), law:D_opt(C); law:optimal(C or { compute = C }) -> { compute, N, D, tokens_per_param "
+  .. "[, intervals = { N, D, tokens_per_param }] [, notes] }, as a study's questions get it; law:summary().")
+core.document(IsoflopLaw.N_opt, "law:N_opt(C) -> k*C^a: the compute-optimal parameters at C FLOP")
+core.document(IsoflopLaw.D_opt, "law:D_opt(C) -> C/(6*N_opt): the compute-optimal tokens at C FLOP")
+core.document(IsoflopLaw.optimal, "law:optimal(C or { compute = C }) -> { compute, N, D, tokens_per_param [, intervals "
+  .. "= { N, D, tokens_per_param } (95%, from the bootstrap samples)] [, notes (how far C lies beyond the compute "
+  .. "fitted on)] }")
+core.document(IsoflopLaw.summary, "law:summary() -> the text it prints as: the laws with their intervals, each minimum, the warnings")
 
 -- obs: { {N =, D =, loss =, budget = C}, ... }; runs without a budget are not of an IsoFLOP sweep
 -- and are left out. options: { bootstrap = 200, seed = 1 }.
@@ -254,6 +270,19 @@ function Approach1Law:summary()
   return table.concat(lines, "\n")
 end
 Approach1Law.__tostring = Approach1Law.summary
+core.document(Approach1Law, "A study's approach-1 fit (s.fits.approach1: Chinchilla's approach 1 on its runs' loss "
+  .. "curves, by fit.approach1): N_opt = k*C^a, D_opt = C/(6*N_opt) through the computes where the lower envelope of "
+  .. "the curves passes from one size to the next; printing shows the laws, the envelope and the warnings "
+  .. "(law:summary()).\n"
+  .. "Fields: kind (\"approach1\"); params (a, k, b, k_D: N_opt = k*C^a, D_opt = k_D*C^b); loss (\"eval\" or "
+  .. "\"train\": the loss read off the curves); n_runs, sizes (how many curves were read, and how many distinct N); "
+  .. "envelope (the frontier by C: { C =, N =, D =, loss =, run = }); frontier_sizes (how many distinct N are on it); switches ({ C =, N_before =, "
+  .. "N_after =, N = } where the frontier changes size); minima (empty); bootstrap, bootstrap_drawn (resamples kept "
+  .. "and drawn), samples ({ a =, k = } of those kept), intervals (95% of a and b; with a bootstrap); warnings; rule "
+  .. "(the plan.allocation rule of these laws; nil where none can be made).\n"
+  .. "Methods: law:N_opt(C), law:D_opt(C), law:optimal(C or { compute = C }) and law:summary(), as a study's IsoFLOP "
+  .. "fit has them (help(s.fits.isoflop)).")
+core.document(Approach1Law.summary, "law:summary() -> the text it prints as: the laws with their intervals, the envelope's span, the warnings")
 
 -- runs: { { N =, curve = { {tokens =, train_loss =, eval_loss =}, ... } }, ... }; options: { bootstrap = 200,
 -- seed = 1, loss = "auto", points_per_decade = 100, smoothing = 0.5 }. fit.approach1

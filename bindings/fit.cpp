@@ -25,9 +25,10 @@ using fit::Observations;
 // ---- Observations -------------------------------------------------------------------------------
 
 // A list of rows, one per run: { { N =, D =, loss = [, U =, C =, S =, weight =, run =] }, ... }, as a
-// study's s:observations() gives them. Other fields (a run's seed, budget, hash) are the rows' own
-// business and not read here (fit.isoflop reads budget: row_budgets). A column is in every row or in none; U alone may be missing from some
-// rows: those runs trained on fresh tokens, U = D.
+// study's s:observations() gives them. A column is in every row or in none; U alone may be missing
+// from some rows: those runs trained on fresh tokens, U = D. budget (an IsoFLOP sweep's, by which
+// fit.isoflop groups) is kept where every row has a positive number there, as fit.read_csv keeps it;
+// other fields (a run's seed, hash) are the rows' own business and not read.
 bool is_row_list(lua_State* L, int index) {
   if (!lua_istable(L, index) || lua_getmetatable(L, index)) {
     if (lua_istable(L, index)) lua_pop(L, 1);
@@ -46,6 +47,8 @@ Observations observations_from_rows(lua_State* L, int index, const std::string& 
   std::vector<std::string> runs;
   std::vector<char> has_run;  // per row: run given (an empty string counts)
   bool any_run = false;
+  std::vector<double> budgets;  // while every row so far has a positive budget
+  bool budgeted = true;
   for (lua_Integer i = 1; i <= n; ++i) {
     if (lua_rawgeti(L, index, i) != LUA_TTABLE)
       fail(function, ": row ", i, " must be a table { N =, D =, loss =, ... } (got ", luaL_typename(L, -1), ")");
@@ -82,6 +85,12 @@ Observations observations_from_rows(lua_State* L, int index, const std::string& 
       }
       lua_pop(L, 1);
     }
+    if (budgeted) {
+      const double budget = lua_getfield(L, row, "budget") == LUA_TNUMBER ? lua_tonumber(L, -1) : 0;
+      budgeted = std::isfinite(budget) && budget > 0;
+      budgets.push_back(budget);
+      lua_pop(L, 1);
+    }
     if (lua_getfield(L, row, "run") != LUA_TNIL) {
       any_run = true;
       runs.resize(static_cast<size_t>(n));
@@ -104,6 +113,7 @@ Observations observations_from_rows(lua_State* L, int index, const std::string& 
   }
   Observations obs;
   for (auto& [column, column_values] : values) obs.SetColumn(column, std::move(column_values));
+  if (budgeted && !budgets.empty()) obs.SetColumn("budget", std::move(budgets));
   if (any_run) {
     has_run.resize(static_cast<size_t>(n), 0);
     for (size_t i = 0; i < has_run.size(); ++i)
@@ -1064,31 +1074,13 @@ void push_allocation(lua_State* L, const FittedLaw& N_law, const FittedLaw& D_la
   lua_setfield(L, -2, "intervals");
 }
 
-// The budget of every row of a row list (a study's s:observations() of an IsoFLOP sweep), or none
-// when a row lacks a number budget: rows are then grouped by C, as Observations are.
-std::vector<double> row_budgets(lua_State* L, int index) {
-  std::vector<double> budgets;
-  if (!is_row_list(L, index)) return budgets;
-  const lua_Integer n = static_cast<lua_Integer>(lua_rawlen(L, index));
-  for (lua_Integer i = 1; i <= n; ++i) {
-    const bool row = lua_rawgeti(L, index, i) == LUA_TTABLE;
-    const bool number = row && lua_getfield(L, -1, "budget") == LUA_TNUMBER;
-    if (number) budgets.push_back(lua_tonumber(L, -1));
-    lua_pop(L, row ? 2 : 1);
-    if (!number) return {};
-  }
-  return budgets;
-}
-
 // fit.isoflop(obs [, { bootstrap =, seed =, budget = { per run } }]): fit/isoflop.h's analysis.
-// Without budget =, rows that each carry their budget are grouped by it, as the study's fit groups them.
+// Without budget =, observations that carry each run's budget are grouped by it, as the study's fit groups them.
 int isoflop(lua_State* L) {
-  std::vector<double> budgets = row_budgets(L, 1);
   const Observations& obs = observations_arg(L, 1, "fit.isoflop");
-  // Observations that carry each run's budget (fit.read_csv of a results export) are grouped by it too.
-  if (budgets.empty() && obs.has_column("budget")) budgets = obs.column("budget");
+  // Observations that carry each run's budget (a study's rows, fit.read_csv of a results export).
   fit::IsoFlopOptions options;
-  options.budgets = std::move(budgets);
+  if (obs.has_column("budget")) options.budgets = obs.column("budget");
   if (!lua_isnoneornil(L, 2)) {
     Args args(L, 2, "fit.isoflop", {"bootstrap", "seed", "budget"});
     const int64_t bootstrap = args.count("bootstrap", 0, 0, "resamples");
@@ -1378,7 +1370,7 @@ int open_fit(lua_State* L) {
   Class<Observations>::define(
       L, "Observations (made by fit.observations{ N =, D =, loss = } or fit.read_csv(path), or a list of rows such as "
       "a study's s:observations()): a table of training runs (N, D, U, C, S, loss, weight, run; budget, each run's "
-      "IsoFLOP budget, from fit.read_csv), validated.",
+      "IsoFLOP budget, from fit.read_csv or rows that each carry one), validated.",
       {},
       {{"size", &bound<obs_size>, "number of runs"},
        {"N", &bound<obs_column<kN>>, "parameters per run (array), or nil"},

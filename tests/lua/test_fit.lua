@@ -271,6 +271,10 @@ t.test("fit.isoflop groups a study's rows by the budget each carries, as the stu
   t.eq(#iso.curves, 3)
   t.eq(iso.minima, 3)
   t.near(iso.a, truth:allocation(1e20).a, 0.03)
+  -- The rows made Observations first keep their budgets: the same curves.
+  local via = fit.isoflop(fit.observations(rows))
+  t.eq(#via.curves, 3)
+  t.eq(via.a, iso.a)
   -- budget = {...} still decides; rows without a budget (a grid's) are grouped by C as before.
   t.raises(function() fit.isoflop(rows, { budget = { 1e18 } }) end, "budget has 1 values but there are 15 observations")
   for _, r in ipairs(rows) do r.budget = nil end

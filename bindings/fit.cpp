@@ -238,7 +238,8 @@ int obs_column(lua_State* L) {
   push_numbers(L, column);
   return 1;
 }
-constexpr char kN[] = "N", kD[] = "D", kU[] = "U", kC[] = "C", kS[] = "S", kLoss[] = "loss", kWeight[] = "weight";
+constexpr char kN[] = "N", kD[] = "D", kU[] = "U", kC[] = "C", kS[] = "S", kLoss[] = "loss", kWeight[] = "weight",
+               kBudget[] = "budget";
 
 int obs_runs(lua_State* L) {
   const Observations& obs = check<Observations>(L, 1);
@@ -1380,6 +1381,7 @@ int open_fit(lua_State* L) {
        {"S", &bound<obs_column<kS>>, "optimiser steps per run, or nil"},
        {"loss", &bound<obs_column<kLoss>>, "final loss per run"},
        {"weight", &bound<obs_column<kWeight>>, "weights, or nil"},
+       {"budget", &bound<obs_column<kBudget>>, "each run's IsoFLOP budget in FLOP (fit.isoflop groups by it), or nil"},
        {"run", &bound<obs_runs>, "run ids, or nil"}});
   luaL_getmetatable(L, TypeName<Observations>::value);
   lua_pushcfunction(L, &bound<obs_len>);

@@ -275,6 +275,12 @@ t.test("fit.isoflop groups a study's rows by the budget each carries, as the stu
   local via = fit.isoflop(fit.observations(rows))
   t.eq(#via.curves, 3)
   t.eq(via.a, iso.a)
+  -- They are a column of the Observations, as help says, read as the others are.
+  local budgets = fit.observations(rows).budget
+  t.eq(#budgets, 15)
+  t.eq(budgets[1], 1e18)
+  t.eq(budgets[15], 1e20)
+  t.eq(fit.observations { N = { 1, 2 }, D = { 1, 2 }, loss = { 1, 2 } }.budget, nil)
   -- budget = {...} still decides; rows without a budget (a grid's) are grouped by C as before.
   t.raises(function() fit.isoflop(rows, { budget = { 1e18 } }) end, "budget has 1 values but there are 15 observations")
   for _, r in ipairs(rows) do r.budget = nil end

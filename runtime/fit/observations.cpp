@@ -433,6 +433,12 @@ Observations read_csv(const std::string& path, const std::map<std::string, std::
       char* end = nullptr;
       double value = std::strtod(text.c_str(), &end);
       // An empty cell is a value the row lacks: in a results export, a run that failed or did not finish.
+      // An empty budget is a run of no IsoFLOP sweep (a grid's), however it finished.
+      if (text.empty() && ours == "budget")
+        fail("fit.read_csv: ", path, ":", line_number, ": column '", map[ours], "' (budget) is empty: the row is of no "
+             "IsoFLOP sweep (a grid's run, in a scalelab results export); leave budget out of the mapping (a column "
+             "named budget is read where every row has one, and fit.isoflop groups the others by C), or leave such "
+             "rows out");
       if (text.empty())
         fail("fit.read_csv: ", path, ":", line_number, ": column '", map[ours], "' (", ours, ") is empty: the row has no ",
              ours, " (a run that failed or did not finish, in a scalelab results export); leave such rows out "

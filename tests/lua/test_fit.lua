@@ -318,6 +318,11 @@ print("export: " .. budgets(fit.read_csv("runs.csv", { N = "params", D = "tokens
   t.write_file(dir .. "/mixed.csv", "N,D,loss,budget\n1e6,2e7,3.1,1e14\n2e6,2e7,3.0,\n4e6,2e7,2.9,1e14\n")
   local mixed = fit.read_csv(dir .. "/mixed.csv")
   t.eq(mixed.size, 3)
+  -- Mapped, an empty budget is refused as the grid's run it is, not as a run that did not finish.
+  local ok, err = pcall(fit.read_csv, dir .. "/mixed.csv", { N = "N", D = "D", loss = "loss", budget = "budget" })
+  t.ok(not ok)
+  t.ok(tostring(err):find("mixed.csv:3: column 'budget' (budget) is empty: the row is of no IsoFLOP sweep", 1, true), err)
+  t.ok(not tostring(err):find("did not finish", 1, true), err)
 end)
 
 t.test("fit.isoflop describes curves with no minimum, unused vertices and edges", function()

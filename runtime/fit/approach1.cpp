@@ -29,6 +29,7 @@ namespace {
 struct Curve {
   double N = 0;
   std::vector<double> ln_c, loss;
+  std::vector<double> leverage;  // after smooth: each point's weight in its own smoothed loss
 };
 
 size_t finite_points(const std::vector<double>& v) {
@@ -73,6 +74,7 @@ Curve curve_of(const TrainingCurve& r, bool eval) {
 // through them; through 2, their line; 1 stays as it is). A parabola rather than a line or a mean follows the curve's bend, which matters
 // most at its end, where the window is one-sided and the envelope often reads it.
 void smooth(Curve& c, double half_width) {
+  c.leverage.assign(c.loss.size(), 1.0);
   if (half_width <= 0) return;
   std::vector<double> out(c.loss.size());
   size_t lo = 0, hi = 0;  // the window [lo, hi)
@@ -89,8 +91,12 @@ void smooth(Curve& c, double half_width) {
       b += row * c.loss[j];
     }
     const int terms = static_cast<int>(std::min<size_t>(3, hi - lo));
-    const Eigen::VectorXd fit = A.topLeftCorner(terms, terms).ldlt().solve(b.head(terms));
+    const auto ldlt = A.topLeftCorner(terms, terms).ldlt();
+    const Eigen::VectorXd fit = ldlt.solve(b.head(terms));
     out[i] = std::isfinite(fit(0)) ? fit(0) : c.loss[i];
+    // The point's own weight in its smoothed loss: (A⁻¹)₀₀, the point being at u = 0.
+    const double own = ldlt.solve(Eigen::VectorXd::Unit(terms, 0))(0);
+    if (std::isfinite(fit(0)) && std::isfinite(own)) c.leverage[i] = std::clamp(own, 0.0, 1.0);
   }
   c.loss = std::move(out);
 }
@@ -153,6 +159,98 @@ Envelope envelope_of(const std::vector<const Curve*>& curves, const std::vector<
   return e;
 }
 
+// A curve's (smoothed) loss at ln C = x, linear in ln C between its points; NaN outside it.
+double loss_at(const Curve& c, double x) {
+  if (x < c.ln_c.front() || x > c.ln_c.back()) return std::numeric_limits<double>::quiet_NaN();
+  const size_t k = std::min<size_t>(
+      static_cast<size_t>(std::max<std::ptrdiff_t>(std::upper_bound(c.ln_c.begin(), c.ln_c.end(), x) - c.ln_c.begin(), 1) - 1),
+      c.ln_c.size() - 2);
+  const double t = std::clamp((x - c.ln_c[k]) / (c.ln_c[k + 1] - c.ln_c[k]), 0.0, 1.0);
+  return c.loss[k] + t * (c.loss[k + 1] - c.loss[k]);
+}
+
+// Each run's offset from the others (a level it keeps along its whole curve, as a seed or a data
+// order gives), read across sizes: at computes 0.1 decade apart, each size's lowest smoothed ln loss
+// there against the quadratic in ln N through the two sizes below and the two above that reach the
+// same compute (a fourth difference: the law's own bend in ln N, which decides the envelope, is
+// nearly quadratic over five neighbouring sizes), averaged over the computes where the run is that
+// size's lowest, divided by the spread that an offset of 1 gives it (√(1 + Σ weight²)). Runs of the
+// two smallest and two largest sizes have none. Centred.
+std::vector<double> offset_pool(const std::vector<Curve>& curves) {
+  std::vector<double> sizes;
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+  for (const Curve& c : curves) {
+    sizes.push_back(c.N);
+    lo = std::min(lo, c.ln_c.front());
+    hi = std::max(hi, c.ln_c.back());
+  }
+  std::sort(sizes.begin(), sizes.end());
+  sizes.erase(std::unique(sizes.begin(), sizes.end()), sizes.end());
+  std::vector<double> sum_d(curves.size(), 0), sum_f(curves.size(), 0);
+  std::vector<size_t> count(curves.size(), 0);
+  const double step = std::log(10.0) / 10;
+  for (double j = std::ceil(lo / step); j * step <= hi; ++j) {
+    const double x = j * step;
+    std::vector<double> u, v;
+    std::vector<size_t> who;
+    for (double N : sizes) {
+      size_t run = curves.size();
+      double best = 0;
+      for (size_t i = 0; i < curves.size(); ++i) {
+        if (curves[i].N != N) continue;
+        const double l = loss_at(curves[i], x);
+        if (std::isfinite(l) && l > 0 && (run == curves.size() || l < best)) {
+          run = i;
+          best = l;
+        }
+      }
+      if (run == curves.size()) continue;
+      u.push_back(std::log(N));
+      v.push_back(std::log(best));
+      who.push_back(run);
+    }
+    for (size_t m = 2; m + 2 < u.size(); ++m) {
+      Eigen::Matrix<double, 4, 3> X;
+      Eigen::Vector4d y;
+      int row = 0;
+      for (size_t k : {m - 2, m - 1, m + 1, m + 2}) {
+        const double du = u[k] - u[m];
+        X.row(row) << 1, du, du * du;
+        y(row++) = v[k];
+      }
+      const Eigen::Vector4d w = X * (X.transpose() * X).ldlt().solve(Eigen::Vector3d::Unit(0));
+      const double d = v[m] - w.dot(y), f = 1 + w.squaredNorm();
+      if (!std::isfinite(d) || !std::isfinite(f)) continue;
+      sum_d[who[m]] += d;
+      sum_f[who[m]] += f;
+      ++count[who[m]];
+    }
+  }
+  std::vector<double> pool;
+  for (size_t i = 0; i < curves.size(); ++i)
+    if (count[i] > 0) pool.push_back(sum_d[i] / std::sqrt(sum_f[i] * static_cast<double>(count[i])));
+  double mean = 0;
+  for (double z : pool) mean += z / static_cast<double>(pool.size());
+  for (double& z : pool) z -= mean;
+  return pool;
+}
+
+// The noise along the curves: each point's loss relative to its smoothed loss, less 1, divided by
+// √(1 − its own weight in the smoothing) so that its spread is the noise's; pooled over every curve,
+// centred. Empty when the curves are not smoothed.
+std::vector<double> point_pool(const std::vector<Curve>& curves, const std::vector<std::vector<double>>& raw) {
+  std::vector<double> pool;
+  for (size_t i = 0; i < curves.size(); ++i)
+    for (size_t j = 0; j < raw[i].size(); ++j) {
+      const double free = 1 - curves[i].leverage[j];
+      if (free > 1e-9 && curves[i].loss[j] > 0) pool.push_back((raw[i][j] / curves[i].loss[j] - 1) / std::sqrt(free));
+    }
+  double mean = 0;
+  for (double r : pool) mean += r / static_cast<double>(pool.size());
+  for (double& r : pool) r -= mean;
+  return pool;
+}
+
 }  // namespace
 
 Approach1Result fit_approach1(const std::vector<TrainingCurve>& runs, const Approach1Options& options) {
@@ -171,6 +269,7 @@ Approach1Result fit_approach1(const std::vector<TrainingCurve>& runs, const Appr
   out.loss = eval ? "eval" : "train";
 
   std::vector<Curve> curves;
+  std::vector<std::vector<double>> raw;  // each curve's losses before smoothing
   std::vector<size_t> index;
   size_t left_out = 0;
   for (size_t i = 0; i < runs.size(); ++i) {
@@ -179,6 +278,7 @@ Approach1Result fit_approach1(const std::vector<TrainingCurve>& runs, const Appr
       ++left_out;
       continue;
     }
+    raw.push_back(c.loss);
     smooth(c, options.smoothing * std::log(10.0));
     curves.push_back(std::move(c));
     index.push_back(i);
@@ -245,18 +345,30 @@ Approach1Result fit_approach1(const std::vector<TrainingCurve>& runs, const Appr
   out.N_law = fit_power_law(C, N, Input::C, "N_opt");
   out.D_law = fit_power_law(C, D, Input::C, "D_opt");
 
-  // Bootstrap: the runs drawn with replacement, the same envelope and line on the draw.
-  std::mt19937_64 rng(options.seed);
+  // Bootstrap (residual): every run kept, its curve redrawn as its smoothed curve times (1 + an
+  // offset for the whole run + a residual at each point), smoothed again; the same envelope and line.
   out.bootstrap_drawn = options.bootstrap;
-  std::vector<const Curve*> drawn(curves.size());
-  std::vector<size_t> drawn_index(curves.size());
+  const std::vector<double> offsets = options.bootstrap > 0 ? offset_pool(curves) : std::vector<double>();
+  const std::vector<double> points = options.bootstrap > 0 ? point_pool(curves, raw) : std::vector<double>();
+  if (options.bootstrap > 0 && offsets.size() < 2)
+    out.warnings.push_back(str("the runs' offsets from one another (a level each keeps along its curve) could not be "
+                               "estimated, which needs two or more sizes with two sizes below and two above reaching "
+                               "the same compute: the intervals cover the noise along each curve only, and are too narrow "
+                               "where runs differ by more; add sizes"));
+  std::mt19937_64 rng(options.seed);
+  std::vector<Curve> redrawn = curves;
+  std::vector<const Curve*> drawn;
+  for (const Curve& c : redrawn) drawn.push_back(&c);
   for (int b = 0; b < options.bootstrap; ++b) {
+    // The offsets' scale is estimated from few runs: each resample's drawn from its spread (ν = runs − 1).
+    const double scale = offsets.size() >= 2 ? draw_scale(rng, offsets.size() - 1) : 0.0;
     for (size_t k = 0; k < curves.size(); ++k) {
-      const size_t pick = draw_below(rng, curves.size());
-      drawn[k] = &curves[pick];
-      drawn_index[k] = index[pick];
+      const double offset = offsets.size() >= 2 ? scale * offsets[draw_below(rng, offsets.size())] : 0.0;
+      for (size_t j = 0; j < curves[k].loss.size(); ++j)
+        redrawn[k].loss[j] = curves[k].loss[j] * (1 + offset + (points.empty() ? 0.0 : points[draw_below(rng, points.size())]));
+      smooth(redrawn[k], options.smoothing * std::log(10.0));
     }
-    const Envelope d = envelope_of(drawn, drawn_index, options.points_per_decade);
+    const Envelope d = envelope_of(drawn, index, options.points_per_decade);
     std::vector<double> bc, bn;
     for (const FrontierSwitch& w : d.switches) {
       bc.push_back(w.C);

@@ -1464,6 +1464,21 @@ size_t draw_below(std::mt19937_64& rng, size_t n) {
   return static_cast<size_t>((static_cast<unsigned __int128>(rng()) * n) >> 64);
 }
 
+double draw_normal(std::mt19937_64& rng) {
+  const double u1 = (static_cast<double>(rng() >> 11) + 0.5) * 0x1.0p-53;
+  const double u2 = static_cast<double>(rng() >> 11) * 0x1.0p-53;
+  return std::sqrt(-2 * std::log(u1)) * std::cos(6.283185307179586 * u2);
+}
+
+double draw_scale(std::mt19937_64& rng, size_t dof) {
+  double q = 0;
+  for (size_t i = 0; i < dof; ++i) {
+    const double z = draw_normal(rng);
+    q += z * z;
+  }
+  return std::sqrt(static_cast<double>(dof) / q);
+}
+
 void check_bootstrap(int bootstrap, const char* who) {
   if (bootstrap < 0) fail(who, ": bootstrap must be a non-negative count of resamples, got ", bootstrap);
   if (bootstrap > 0 && bootstrap < kMinBootstrap)

@@ -108,6 +108,14 @@ bool fit_log_line(const std::vector<double>& x, const std::vector<double>& y, do
 // standard; uniform_int_distribution's mapping differs between standard libraries).
 size_t draw_below(std::mt19937_64& rng, size_t n);
 
+// A standard normal draw for the residual bootstraps of approaches 1 and 2 (Box-Muller on the
+// generator's 53-bit outputs: the same everywhere, which std::normal_distribution is not).
+double draw_normal(std::mt19937_64& rng);
+
+// The noise's scale relative to residuals' on `dof` degrees of freedom: √(dof/χ²_dof), a draw from
+// the spread that a scale estimated from so few residuals has about the true one.
+double draw_scale(std::mt19937_64& rng, size_t dof);
+
 // The fewest bootstrap resamples a 95% percentile interval is taken from: its 2.5th and 97.5th
 // percentiles are the extreme draws below that. Fits refuse bootstrap = 1 to 19, and approaches 1
 // and 2, whose resamples can fail, give no intervals when fewer than this many were kept.

@@ -132,25 +132,6 @@ void add_residuals(const IsoFlopCurve& c, const std::vector<Run>& runs, std::vec
   }
 }
 
-// A standard normal draw (Box-Muller on the generator's 53-bit outputs: the same everywhere, which
-// std::normal_distribution is not).
-double draw_normal(std::mt19937_64& rng) {
-  const double u1 = (static_cast<double>(rng() >> 11) + 0.5) * 0x1.0p-53;
-  const double u2 = static_cast<double>(rng() >> 11) * 0x1.0p-53;
-  return std::sqrt(-2 * std::log(u1)) * std::cos(6.283185307179586 * u2);
-}
-
-// The noise's scale relative to the residuals' on `dof` degrees of freedom: √(dof/χ²_dof), a draw
-// from the spread that a scale estimated from so few residuals has about the true one.
-double draw_scale(std::mt19937_64& rng, size_t dof) {
-  double q = 0;
-  for (size_t i = 0; i < dof; ++i) {
-    const double z = draw_normal(rng);
-    q += z * z;
-  }
-  return std::sqrt(static_cast<double>(dof) / q);
-}
-
 }  // namespace
 
 IsoFlopResult fit_isoflop(const Observations& obs, const IsoFlopOptions& options) {

@@ -66,7 +66,13 @@ fit: scaling laws and their fitting.
                                    a smaller and a larger size bound the best (.envelope), N_opt = k*C^a
                                    through the computes where it passes from one size to the next
                                    (.switches, .N_law, .D_law, .a, .b, .samples, .warnings; .unfitted says
-                                   why when no law can be drawn)
+                                   why when no law can be drawn); bootstrap: every run kept, its curve redrawn
+                                   as smoothed curve x (1 + a run offset + a residual a point), the offsets
+                                   read across sizes (each against the quadratic in ln N through two sizes
+                                   below and two above at the same compute), the residuals pooled over the
+                                   curves; 95% intervals of a held the truth in 92-99% of simulated studies
+                                   with 8 sizes, 96-100% with 12-24 (drawing whole runs, before: 36-46% with
+                                   8 sizes, keeping 20-22% of resamples)
   fit.power_law{ x =, y = }        y = k*x^a by least squares in log space
   fit.custom{ params =, predict =, inputs =, data = obs }   a law written in Lua
   fit.extrapolate(law, obs, { below = C })   fit below C, report errors predicting the runs above

@@ -1567,6 +1567,16 @@ TEST_CASE("approach 1 reads eval loss where every run has it, says why it cannot
   const Approach1Result five = fit_approach1(law_curves(truth, {1e8, 2e8, 4e8, 8e8, 1.6e9}, 40, 0, 1));
   CHECK(five.N_law.fitted);
   CHECK_THAT(five.Summary(), Catch::Contains("only 3 sizes take turns on the frontier: the exponent rests on 2 switches"));
+  // Five sizes: only the middle one has two on each side, too few offsets to tell their spread; the
+  // bootstrap redraws the points' noise only, and says so.
+  Approach1Options boot;
+  boot.bootstrap = 20;
+  CHECK_THAT(fit_approach1(law_curves(truth, {1e8, 2e8, 4e8, 8e8, 1.6e9}, 40, 0.003, 1), boot).Summary(),
+             Catch::Contains("offsets from one another (a level each keeps along its curve) could not be estimated") &&
+                 Catch::Contains("the intervals cover the noise along each curve only"));
+  const Approach1Result eight = fit_approach1(law_curves(truth, log_sizes(3e7, 3e9, 8), 40, 0.003, 1), boot);
+  CHECK(eight.a_samples.size() == 20);
+  CHECK_THAT(eight.Summary(), !Catch::Contains("offsets from one another"));
   // The middle size best at every compute.
   std::vector<TrainingCurve> flat;
   for (double N : {1.0, 2.0, 3.0}) flat.push_back({N, {1e9, 1e10, 1e11}, {N == 2 ? 2.0 : 3.0, N == 2 ? 1.5 : 2.5, N == 2 ? 1.0 : 2.0}, {}});

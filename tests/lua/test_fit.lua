@@ -388,7 +388,12 @@ t.test("fit.approach1 reads the envelope of the runs' curves, as a study's runs 
   local w = r.switches[1]
   t.near(w.N, math.sqrt(w.N_before * w.N_after), 1e-9)
   t.ok(r.envelope[1].run >= 1 and runs[r.envelope[1].run].N == r.envelope[1].N)
-  t.ok(#r.samples >= 45 and r.intervals.a[1] < truth and truth < r.intervals.a[2])
+  -- Noise-free curves: the bootstrap redraws each curve about its smoothed curve, and only the
+  -- smoothing's small misfit is left to redraw, so the interval is narrow about a, within the
+  -- envelope's own discretisation (0.0006 here) of the truth.
+  local iv = r.intervals.a
+  t.ok(#r.samples >= 45 and iv[1] <= r.a and r.a <= iv[2] and iv[2] - iv[1] < 0.005, iv[1] .. " " .. iv[2])
+  t.ok(iv[1] < truth + 0.002 and truth - 0.002 < iv[2], iv[1] .. " " .. iv[2])
   t.ok(tostring(r):find("approach1 fit (Chinchilla approach 1)", 1, true), tostring(r))
   -- As an allocation rule it knows the compute of the switches it was fitted through: an answer
   -- 1000 times beyond the last says so; one among them says nothing.

@@ -8,17 +8,12 @@ local truth = fit.published.chinchilla
 local a_true = truth:allocation(1e20).a
 
 -- A portable generator (LCG) and Box-Muller normals, so that the studies are the same everywhere.
-local state = 0
-local function uniform()
-  state = (state * 1103515245 + 12345) % 2147483648
-  return (state + 0.5) / 2147483648
-end
-local function gauss() return math.sqrt(-2 * math.log(uniform())) * math.cos(2 * math.pi * uniform()) end
+local _, gauss, reseed = require "portable_random"()
 
 -- `studies` studies of `sizes` sizes a budget, log-spaced from 1/4 to 4 times each budget's optimum:
 -- how many intervals held the true a, how many left out their own a, and the fraction of resamples kept.
 local function simulate(sizes, studies, seed)
-  state = seed
+  reseed(seed)
   local held, outside, kept = 0, 0, 0
   for study = 1, studies do
     local N, D, L, budget = {}, {}, {}, {}

@@ -27,8 +27,8 @@ using fit::Observations;
 // A list of rows, one per run: { { N =, D =, loss = [, U =, C =, S =, weight =, run =] }, ... }, as a
 // study's s:observations() gives them. A column is in every row or in none; U alone may be missing
 // from some rows: those runs trained on fresh tokens, U = D. budget (an IsoFLOP sweep's, by which
-// fit.isoflop groups) is kept where every row has a positive number there, as fit.read_csv keeps it;
-// other fields (a run's seed, hash) are the rows' own business and not read.
+// fit.isoflop groups) is kept where some row has a positive number there, NaN on the others (runs of
+// no sweep, which fit.isoflop leaves out), as fit.read_csv keeps it; other fields (a run's seed, hash) are the rows' own business and not read.
 bool is_row_list(lua_State* L, int index) {
   if (!lua_istable(L, index) || lua_getmetatable(L, index)) {
     if (lua_istable(L, index)) lua_pop(L, 1);
@@ -47,8 +47,8 @@ Observations observations_from_rows(lua_State* L, int index, const std::string& 
   std::vector<std::string> runs;
   std::vector<char> has_run;  // per row: run given (an empty string counts)
   bool any_run = false;
-  std::vector<double> budgets;  // while every row so far has a positive budget
-  bool budgeted = true;
+  std::vector<double> budgets;  // NaN where a row has no positive budget
+  bool any_budget = false;
   for (lua_Integer i = 1; i <= n; ++i) {
     if (lua_rawgeti(L, index, i) != LUA_TTABLE)
       fail(function, ": row ", i, " must be a table { N =, D =, loss =, ... } (got ", luaL_typename(L, -1), ")");
@@ -85,10 +85,11 @@ Observations observations_from_rows(lua_State* L, int index, const std::string& 
       }
       lua_pop(L, 1);
     }
-    if (budgeted) {
+    {
       const double budget = lua_getfield(L, row, "budget") == LUA_TNUMBER ? lua_tonumber(L, -1) : 0;
-      budgeted = std::isfinite(budget) && budget > 0;
-      budgets.push_back(budget);
+      const bool budgeted = std::isfinite(budget) && budget > 0;
+      any_budget = any_budget || budgeted;
+      budgets.push_back(budgeted ? budget : fit::kMissing);
       lua_pop(L, 1);
     }
     if (lua_getfield(L, row, "run") != LUA_TNIL) {
@@ -113,7 +114,7 @@ Observations observations_from_rows(lua_State* L, int index, const std::string& 
   }
   Observations obs;
   for (auto& [column, column_values] : values) obs.SetColumn(column, std::move(column_values));
-  if (budgeted && !budgets.empty()) obs.SetColumn("budget", std::move(budgets));
+  if (any_budget) obs.SetColumn("budget", std::move(budgets));
   if (any_run) {
     has_run.resize(static_cast<size_t>(n), 0);
     for (size_t i = 0; i < has_run.size(); ++i)
@@ -1076,12 +1077,11 @@ void push_allocation(lua_State* L, const FittedLaw& N_law, const FittedLaw& D_la
 }
 
 // fit.isoflop(obs [, { bootstrap =, seed =, budget = { per run } }]): fit/isoflop.h's analysis.
-// Without budget =, observations that carry each run's budget are grouped by it, as the study's fit groups them.
+// Without budget =, observations that carry each run's budget are grouped by it, as the study's fit groups them,
+// and the runs without one (of no IsoFLOP sweep: a grid's) are left out, as the study's fit leaves them out.
 int isoflop(lua_State* L) {
-  const Observations& obs = observations_arg(L, 1, "fit.isoflop");
-  // Observations that carry each run's budget (a study's rows, fit.read_csv of a results export).
+  const Observations& given = observations_arg(L, 1, "fit.isoflop");
   fit::IsoFlopOptions options;
-  if (obs.has_column("budget")) options.budgets = obs.column("budget");
   if (!lua_isnoneornil(L, 2)) {
     Args args(L, 2, "fit.isoflop", {"bootstrap", "seed", "budget"});
     const int64_t bootstrap = args.count("bootstrap", 0, 0, "resamples");
@@ -1094,7 +1094,33 @@ int isoflop(lua_State* L) {
         fail("fit.isoflop: budget is empty; give each run's compute budget, or leave budget out to group the runs by C");
     }
   }
-  fit::IsoFlopResult r = fit::fit_isoflop(obs, options);
+  // Observations that carry each run's budget (a study's rows, fit.read_csv of a results export).
+  const Observations* obs = &given;
+  Observations budgeted;
+  std::string left_out;
+  if (options.budgets.empty() && given.has_column("budget")) {
+    const std::vector<double>& budgets = given.column("budget");
+    std::vector<size_t> rows;
+    for (size_t i = 0; i < budgets.size(); ++i)
+      if (!std::isnan(budgets[i])) rows.push_back(i);
+    if (rows.size() < given.size()) {
+      const size_t others = given.size() - rows.size();
+      left_out = str("left out ", others, " of the ", given.size(), " runs: ", others == 1 ? "it has" : "they have",
+                     " no budget, so belong", others == 1 ? "s" : "", " to no IsoFLOP sweep (a grid's runs, beside the "
+                     "sweep's); to include them, give budget = { ... } per run");
+      budgeted = given.Subset(rows);
+      obs = &budgeted;
+    }
+    options.budgets = obs->column("budget");
+  }
+  fit::IsoFlopResult r;
+  try {
+    r = fit::fit_isoflop(*obs, options);
+  } catch (const Error& e) {
+    if (left_out.empty()) throw;
+    fail(e.what(), " (", left_out, ")");
+  }
+  if (!left_out.empty()) r.warnings.insert(r.warnings.begin(), left_out);
   lua_newtable(L);
   set_numbers(L, "budgets", r.budgets);
   set_numbers(L, "N_opt", r.N_opt);
@@ -1371,7 +1397,7 @@ int open_fit(lua_State* L) {
   Class<Observations>::define(
       L, "Observations (made by fit.observations{ N =, D =, loss = } or fit.read_csv(path), or a list of rows such as "
       "a study's s:observations()): a table of training runs (N, D, U, C, S, loss, weight, run; budget, each run's "
-      "IsoFLOP budget, from fit.read_csv or rows that each carry one), validated.",
+      "IsoFLOP budget, from fit.read_csv or rows that carry one, NaN on a run without one), validated.",
       {},
       {{"size", &bound<obs_size>, "number of runs"},
        {"N", &bound<obs_column<kN>>, "parameters per run (array), or nil"},
@@ -1381,7 +1407,7 @@ int open_fit(lua_State* L) {
        {"S", &bound<obs_column<kS>>, "optimiser steps per run, or nil"},
        {"loss", &bound<obs_column<kLoss>>, "final loss per run"},
        {"weight", &bound<obs_column<kWeight>>, "weights, or nil"},
-       {"budget", &bound<obs_column<kBudget>>, "each run's IsoFLOP budget in FLOP (fit.isoflop groups by it), or nil"},
+       {"budget", &bound<obs_column<kBudget>>, "each run's IsoFLOP budget in FLOP (fit.isoflop groups by it; NaN: no sweep's run, left out), or nil"},
        {"run", &bound<obs_runs>, "run ids, or nil"}});
   luaL_getmetatable(L, TypeName<Observations>::value);
   lua_pushcfunction(L, &bound<obs_len>);
@@ -1441,8 +1467,9 @@ int open_fit(lua_State* L) {
         "fit.read_csv(path [, mapping]) -> Observations: the file's columns named N, D, loss (and U, C, S, weight, "
         "run where present); a mapping names the columns to read instead, and only those: { N = \"params\", "
         "D = \"tokens\", U = \"unique_tokens\", loss = \"loss\" } reads a scalelab results export (an empty U is a "
-        "run on fresh tokens, U = D). A column named budget (an IsoFLOP sweep's, in an export) is read too where every "
-        "row has one, mapped or not: fit.isoflop groups the runs by it, as it groups a study's s:observations()"},
+        "run on fresh tokens, U = D). A column named budget (an IsoFLOP sweep's, in an export) is read too where some "
+        "row has one (NaN on the rows without; mapped, every row needs one): fit.isoflop groups the runs by it and "
+        "leaves out those without one, as it does a study's s:observations()"},
        {"chinchilla", &bound<chinchilla>,
         "fit.chinchilla(obs [, { bootstrap = 0, free =, tie =, init =, bounds =, grid =, starts =, huber_delta = 1e-3, "
         "... }]) -> law: E + A/N^alpha + B/D^beta, fitted as Hoffmann et al. did (help(fit): the options)"},
@@ -1455,9 +1482,10 @@ int open_fit(lua_State* L) {
         "fit.custom{ name =, params = { name = {starts} | { start =, scale = \"log\", lower =, upper = } }, "
         "predict = function(p, x) ... end, inputs = {\"N\", \"D\"} [, data = obs, options...] } -> law"},
        {"isoflop", &bound<isoflop>, "fit.isoflop(obs [, { bootstrap = n, seed =, budget = { C of each run } }]) -> IsoFLOP analysis (approach 2); "
-        "without budget, rows that each carry a budget (a study's s:observations() of an IsoFLOP sweep) or observations "
-        "with a budget column (fit.read_csv of its scalelab results export) are grouped by it, other runs by C (or 6ND) "
-        "to 3 digits"},
+        "without budget, rows that carry a budget (a study's s:observations() of an IsoFLOP sweep) or observations "
+        "with a budget column (fit.read_csv of its scalelab results export) are grouped by it, and the runs without "
+        "one (a grid's, beside the sweep's) are left out with a warning; runs none of which carries a budget are "
+        "grouped by C (or 6ND) to 3 digits"},
        {"approach1", &bound<approach1>,
         "fit.approach1(runs [, { loss = 'auto'|'eval'|'train', points_per_decade = 100, smoothing = 0.5, bootstrap = n, "
         "seed = }]) -> the lower envelope of the runs' loss curves (each smoothed over +-smoothing decades) against "

@@ -211,6 +211,8 @@ void Observations::Validate() const {
     for (size_t i = 0; i < n; ++i) {
       double v = (*column)[i];
       bool is_weight = std::string(name) == "weight";
+      // A run without a budget (NaN) is of no IsoFLOP sweep: a grid's, beside a sweep's runs.
+      if (std::isnan(v) && std::string(name) == "budget") continue;
       if (std::isnan(v))
         fail("observations: ", row_name(*this, i), " has no ", name,
              " value, but other rows do (give it on every row or on none)");
@@ -348,12 +350,12 @@ Observations read_csv(const std::string& path, const std::map<std::string, std::
     for (const auto& name : Observations::ColumnNames())
       if (name != "budget" && std::find(header.begin(), header.end(), name) != header.end()) map[name] = name;
   // A column named budget that the mapping leaves out (a results export's: an IsoFLOP sweep's budget of
-  // each run) is read too, where every row has a positive number there: fit.isoflop groups by it, as
-  // it groups a study's s:observations().
+  // each run) is read too, where some row has a positive number there (NaN on the others, runs of no
+  // sweep): fit.isoflop groups by it, as it groups a study's s:observations().
   const auto budget_header = std::find(header.begin(), header.end(), "budget");
   const bool optional_budget = !map.count("budget") && budget_header != header.end();
   std::vector<double> budgets;
-  bool budgets_valid = optional_budget;
+  bool any_budget = false;
   for (const auto& [ours, _] : map) {
     const auto& names = Observations::ColumnNames();
     if (std::find(names.begin(), names.end(), ours) == names.end()) {
@@ -407,12 +409,13 @@ Observations read_csv(const std::string& path, const std::map<std::string, std::
     if (fields.size() != header.size())
       fail("fit.read_csv: ", path, ":", line_number, ": ", fields.size(), " fields but the header has ",
            header.size(), " (a ragged row)");
-    if (budgets_valid) {
+    if (optional_budget) {
       const std::string& text = fields[static_cast<size_t>(budget_header - header.begin())];
       char* end = nullptr;
       const double value = std::strtod(text.c_str(), &end);
-      budgets_valid = !text.empty() && *end == '\0' && std::isfinite(value) && value > 0;
-      budgets.push_back(value);
+      const bool valid = !text.empty() && *end == '\0' && std::isfinite(value) && value > 0;
+      any_budget = any_budget || valid;
+      budgets.push_back(valid ? value : kMissing);
     }
     for (const auto& [ours, index] : position) {
       const std::string& text = fields[index];
@@ -437,8 +440,8 @@ Observations read_csv(const std::string& path, const std::map<std::string, std::
       if (text.empty() && ours == "budget")
         fail("fit.read_csv: ", path, ":", line_number, ": column '", map[ours], "' (budget) is empty: the row is of no "
              "IsoFLOP sweep (a grid's run, in a scalelab results export); leave budget out of the mapping (a column "
-             "named budget is read where every row has one, and fit.isoflop groups the others by C), or leave such "
-             "rows out");
+             "named budget is read where some row has one, and fit.isoflop leaves out the rows without one), or "
+             "leave such rows out");
       if (text.empty())
         fail("fit.read_csv: ", path, ":", line_number, ": column '", map[ours], "' (", ours, ") is empty: the row has no ",
              ours, " (a run that failed or did not finish, in a scalelab results export); leave such rows out "
@@ -456,7 +459,7 @@ Observations read_csv(const std::string& path, const std::map<std::string, std::
   Observations obs;
   for (auto& [ours, values] : columns) obs.SetColumn(ours, std::move(values));
   if (!runs.empty()) obs.SetRuns(std::move(runs));
-  if (budgets_valid && !budgets.empty()) obs.SetColumn("budget", std::move(budgets));
+  if (any_budget) obs.SetColumn("budget", std::move(budgets));
   if (obs.empty()) fail("fit.read_csv: '", path, "' has a header but no rows");
   obs.Validate();
   return obs;

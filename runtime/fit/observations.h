@@ -83,7 +83,7 @@ class Observations {
   const std::vector<double>& losses() const { return loss_; }
 
   // Every present column has size() entries; every value is finite and positive (weights ≥ 0 and
-  // not all zero); a column is either given on every row or on none. Throws scalelab::Error naming
+  // not all zero); a column is either given on every row or on none, but for budget (NaN: no sweep's). Throws scalelab::Error naming
   // the row (1-based, with its run id) and the column.
   void Validate() const;
   // Throws naming the missing columns if a law needing `inputs` cannot be fitted to these
@@ -105,7 +105,7 @@ class Observations {
   std::vector<double>* mutable_column(const std::string& name);
 
   // budget_: each run's compute budget (an IsoFLOP sweep's, which its own FLOPs differ from), by
-  // which fit.isoflop groups the runs; no law reads it.
+  // which fit.isoflop groups the runs; NaN on a run of no sweep (it leaves those out); no law reads it.
   std::vector<double> N_, D_, U_, C_, S_, loss_, weight_, budget_;
   std::vector<std::string> run_;
 };
@@ -113,7 +113,8 @@ class Observations {
 // Reads a CSV file with a header row. `mapping` maps our column names (N, D, U, C, S, loss, weight,
 // run, budget) to the file's header names; a column mapped to a header that is not in the file is an
 // error naming both. Unmapped columns of the file are ignored, but for one named budget (a scalelab
-// results export's, of an IsoFLOP sweep's runs), read where every row has a positive number there.
+// results export's, of an IsoFLOP sweep's runs), read where some row has a positive number there (NaN
+// on the rows without one).
 // Values must parse as numbers (except run); errors name the file, line and column. With an empty
 // mapping, headers named exactly like our columns are used.
 Observations read_csv(const std::string& path, const std::map<std::string, std::string>& mapping);

@@ -53,7 +53,9 @@ fit: scaling laws and their fitting.
                                    inside their sizes (.N_law, .D_law, .a, .b, .samples, .warnings);
                                    without budget, rows that carry one (a study's s:observations() of
                                    an IsoFLOP sweep, or fit.read_csv of its scalelab results export) are
-                                   grouped by it, other runs by C (or 6ND) to 3 digits;
+                                   grouped by it and the runs without one (a grid's) left out, with a
+                                   warning; runs none of which carries one are grouped by C (or 6ND) to
+                                   3 digits;
                                    bootstrap: a residual bootstrap that keeps every run's size and redraws
                                    its loss (parabola x (1 + a pooled relative residual, leverage-corrected,
                                    scaled per resample for the few residual degrees of freedom)); 95%

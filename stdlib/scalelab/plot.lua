@@ -118,6 +118,9 @@ doc("study_figures", function(spec)
       error("plot.study_figures: " .. key .. " must be a string (got " .. type_name(value) .. ")", 2)
     end
   end
+  -- Refused before the folder is made, as figure:save refuses each figure's path in it.
+  local refused = figure.control_character("plot.study_figures", "dir =", dir, "folder")
+  if refused then error(refused, 2) end
   local written, skipped = {}, {}
   local function skip(name, reason) skipped[#skipped + 1] = { name = name, reason = reason } end
   -- Builds the figure and saves it; a failure of either skips the figure with its reason.

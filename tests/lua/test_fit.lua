@@ -313,16 +313,56 @@ print("export: " .. budgets(fit.read_csv("runs.csv", { N = "params", D = "tokens
   t.eq(code, 0, out)
   t.ok(out:find("study: 1e+10 3e+10 1e+11\n", 1, true), out)
   t.ok(out:find("export: 1e+10 3e+10 1e+11\n", 1, true), out)
-  -- A budget column some rows leave empty (a grid's runs beside an IsoFLOP sweep's) is not read, and
-  -- does not stop the file being read.
+  -- A budget column some rows leave empty (a grid's runs beside an IsoFLOP sweep's) is read, NaN on
+  -- those rows, and does not stop the file being read.
   t.write_file(dir .. "/mixed.csv", "N,D,loss,budget\n1e6,2e7,3.1,1e14\n2e6,2e7,3.0,\n4e6,2e7,2.9,1e14\n")
   local mixed = fit.read_csv(dir .. "/mixed.csv")
   t.eq(mixed.size, 3)
+  t.eq(mixed.budget[1], 1e14)
+  t.ok(mixed.budget[2] ~= mixed.budget[2], "NaN where the row has no budget")
   -- Mapped, an empty budget is refused as the grid's run it is, not as a run that did not finish.
   local ok, err = pcall(fit.read_csv, dir .. "/mixed.csv", { N = "N", D = "D", loss = "loss", budget = "budget" })
   t.ok(not ok)
   t.ok(tostring(err):find("mixed.csv:3: column 'budget' (budget) is empty: the row is of no IsoFLOP sweep", 1, true), err)
   t.ok(not tostring(err):find("did not finish", 1, true), err)
+end)
+
+t.test("fit.isoflop leaves out the runs without a budget where others carry one, as the study's fit does", function()
+  -- An IsoFLOP sweep's runs (budget, C off it) beside a grid's (no budget): grouped all by C, no
+  -- curve had 3 sizes ('give budget = {...} per run'); the study's fit leaves the grid's runs out.
+  local truth = fit.published.chinchilla
+  local rows, lines = {}, { "N,D,C,loss,budget" }
+  local function add(n, d, c, b)
+    local loss = truth:predict{ N = n, D = d }
+    rows[#rows + 1] = { N = n, D = d, C = c, loss = loss, budget = b }
+    lines[#lines + 1] = string.format("%.17g,%.17g,%.17g,%.17g,%s", n, d, c, loss, b and string.format("%.17g", b) or "")
+  end
+  for _, b in ipairs { 1e18, 1e19, 1e20 } do
+    local n_opt = plan.optimal{ compute = b, law = truth }.N
+    for i, f in ipairs { 0.25, 0.5, 1, 2, 4 } do add(n_opt * f, b / (6 * n_opt * f), b * (1 + 0.01 * (i + 1)), b) end
+  end
+  for _, n in ipairs { 1e8, 2e8, 4e8, 8e8 } do add(n, 2e10, 6 * n * 2e10, nil) end
+  local dir = t.scratch("fit-mixed")
+  t.write_file(dir .. "/runs.csv", table.concat(lines, "\n") .. "\n")
+  for name, obs in pairs { rows = rows, observations = fit.observations(rows), read_csv = fit.read_csv(dir .. "/runs.csv") } do
+    local ok, iso = pcall(fit.isoflop, obs)
+    t.ok(ok, name .. ": " .. tostring(iso))
+    t.eq(#iso.budgets, 3, name)
+    t.eq(iso.budgets[1], 1e18, name)
+    t.near(iso.a, truth:allocation(1e20).a, 0.03)
+    t.ok(iso.warnings[1]:find("left out 4 of the 19 runs: they have no budget, so belong to no IsoFLOP sweep", 1, true),
+      name .. ": " .. tostring(iso.warnings[1]))
+    t.ok(iso.warnings[1]:find("give budget = { ... } per run", 1, true), name)
+  end
+  t.ok(fit.observations(rows).budget[16] ~= fit.observations(rows).budget[16], "NaN where a row has no budget")
+  -- budget = {...} still decides: every run, grouped as given.
+  local budget = {}
+  for i, r in ipairs(rows) do budget[i] = r.budget or 2.4e20 end
+  local all = fit.isoflop(rows, { budget = budget })
+  t.eq(#all.budgets, 4)
+  for _, w in ipairs(all.warnings) do t.ok(not w:find("left out", 1, true), w) end
+  -- Too few runs with a budget: the error says which were left out.
+  t.raises(function() fit.isoflop { rows[1], rows[2], rows[16], rows[17], rows[18] } end, "left out 3 of the 5 runs")
 end)
 
 t.test("fit.isoflop describes curves with no minimum, unused vertices and edges", function()

@@ -887,6 +887,17 @@ t.test("study_figures skips, with the reason, the figures its inputs do not allo
   t.raises(function() plot.study_figures { dir = sub, runs = {} } end, "no runs to plot")
 end)
 
+t.test("study_figures refuses a dir with a control character before it makes anything", function()
+  -- It made the folder 'ctl<newline>figures', then figure:save refused every figure in it.
+  t.raises(function() plot.study_figures { dir = dir .. "/ctl\nfigures", runs = runs } end,
+    "plot.study_figures: dir = '" .. dir .. "/ctl\\nfigures' holds a control character (\\n); name the folder "
+      .. "without line breaks, tabs or other control characters")
+  t.raises(function() plot.study_figures { dir = dir .. "/ctl\27figures", runs = runs } end,
+    "holds a control character (\\27)")
+  local listing = io.popen("ls -A " .. dir):read("a")
+  t.ok(not listing:find("ctl", 1, true), listing)
+end)
+
 t.test("study_figures makes its folder, as a study makes its report's", function()
   need_gnuplot()
   local sub = dir .. "/made/figures"

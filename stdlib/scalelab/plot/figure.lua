@@ -906,6 +906,17 @@ local function write(path, text)
   file:close()
 end
 
+-- The message refusing a path that holds a control character ("where: what 'a\nb' holds a control
+-- character (\n); name the noun without ..."), control characters shown as \n, \t, \27; nil if none.
+function M.control_character(where, what, path, noun)
+  local control = path:match("[%z\1-\31\127]")
+  if not control then return nil end
+  local shown = { ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t" }
+  local function show(c) return shown[c] or ("\\" .. c:byte()) end
+  return string.format("%s: %s '%s' holds a control character (%s); name the %s without line breaks, tabs or "
+    .. "other control characters", where, what, path:gsub("[%z\1-\31\127]", show), show(control), noun)
+end
+
 -- f:save(path [, { width =, height =, script = true }]) -> f. Writes the figure (.svg, .png or
 -- .pdf by the extension), and beside it NAME.gp (the gnuplot script, which reads NAME.dat) and
 -- NAME.dat (the data, one block per series), so it can be restyled with `gnuplot NAME.gp`.
@@ -915,13 +926,8 @@ function Render.save(self, path, opts)
   if type(path) ~= "string" or path == "" then error("figure:save: expects a file name such as 'loss.svg'", 2) end
   -- gnuplot's `set output` takes the path on one line, and a quoted string cannot hold a line break:
   -- the figure went to another name than the script and data beside it.
-  local control = path:match("[%z\1-\31\127]")
-  if control then
-    local shown = { ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t" }
-    local function show(c) return shown[c] or ("\\" .. c:byte()) end
-    error(string.format("figure:save: the path '%s' holds a control character (%s); name the file without line "
-      .. "breaks, tabs or other control characters", path:gsub("[%z\1-\31\127]", show), show(control)), 2)
-  end
+  local refused = M.control_character("figure:save", "the path", path, "file")
+  if refused then error(refused, 2) end
   local width, height = opts.width or self.width or M.config.width, opts.height or self.height or M.config.height
   local stem = path:gsub("%.[%w]+$", "")
   local dir, base = stem:match("^(.*/)([^/]*)$")

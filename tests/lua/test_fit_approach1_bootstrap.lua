@@ -61,3 +61,5 @@ t.test("fit.approach1's 95% bootstrap interval holds the true exponent in about 
   t.ok(kept >= 0.9, what)
   t.ok(ratio >= 0.8, what)  -- not narrower than the spread it stands for
 end)
+
+t.done()

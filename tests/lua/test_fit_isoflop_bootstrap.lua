@@ -50,3 +50,5 @@ t.test("fit.isoflop's 95% bootstrap interval holds the true exponent in about 95
     t.ok(kept >= 0.95, what)
   end
 end)
+
+t.done()

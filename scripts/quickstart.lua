@@ -65,14 +65,35 @@ local function read_budget()
   return value
 end
 
+-- The model family: under a fixed aspect ratio tiny models come in coarse steps of size, so for each
+-- target N this takes the nearest of all shapes with 1 to 4 layers, widths in multiples of 8 (heads
+-- of 8) and d_model / n_layer between 16 and 64. (Deep, narrow models do much worse than their size
+-- predicts here: 2 layers of width 16 lost 0.26 nats to 1 layer of width 24 of the same size.)
+local function family(N)
+  local best, best_error
+  for layers = 1, 4 do
+    for width = 16, 256, 8 do
+      if width / layers >= 16 and width / layers <= 64 then
+        local m = model.gpt { n_layer = layers, d_model = width, n_head = width // 8, vocab = source and source.vocab or 256,
+                              ctx = ctx }
+        local err = math.abs(math.log(m.non_embedding_params / N))
+        if not best or err < best_error then best, best_error = m, err end
+      end
+    end
+  end
+  return best
+end
+
 local calibrated_backend = "cpu"
 local function calibrate()
-  -- Training speed (tokens/s on one thread: the sweep trains one model per core) at two sizes that
-  -- bracket the sweep's; between and beyond them, interpolated in log-log.
+  -- Training speed (tokens/s on one thread: the sweep trains one model per core) of the family's
+  -- shapes, the ones the sweep trains (their heads of 8 train slower per parameter than other
+  -- shapes of the same N), at two sizes that bracket the sweep's; between and beyond them,
+  -- interpolated in log-log.
   local backends = require "scalelab.study.backends"
   local measured = {}
   for _, target in ipairs { 4e3, 1e5 } do
-    local shape = model.shape_for { params = target, aspect = 16, vocab = source.vocab, ctx = ctx }
+    local shape = family(target)
     local batch = 16
     local tokens = 24 * batch * ctx
     local sampler = data.sampler { corpus = source, tokens = tokens, seq_len = ctx, batch = batch, seed = 99 }
@@ -105,25 +126,6 @@ local function plan_sweep(C)
     local slide = (budget / lowest) ^ -0.4
     return sweep.log(math.sqrt(budget / (6 * 1000 * slide)), math.sqrt(budget / (6 * 16 * slide)), 6)
   end }
-end
-
--- The model family: under a fixed aspect ratio tiny models come in coarse steps of size, so for each
--- target N this takes the nearest of all shapes with 1 to 4 layers, widths in multiples of 8 (heads
--- of 8) and d_model / n_layer between 16 and 64. (Deep, narrow models do much worse than their size
--- predicts here: 2 layers of width 16 lost 0.26 nats to 1 layer of width 24 of the same size.)
-local function family(N)
-  local best, best_error
-  for layers = 1, 4 do
-    for width = 16, 256, 8 do
-      if width / layers >= 16 and width / layers <= 64 then
-        local m = model.gpt { n_layer = layers, d_model = width, n_head = width // 8, vocab = source and source.vocab or 256,
-                              ctx = ctx }
-        local err = math.abs(math.log(m.non_embedding_params / N))
-        if not best or err < best_error then best, best_error = m, err end
-      end
-    end
-  end
-  return best
 end
 
 -- The learning rate. Models this small want a much larger rate than the 1e-3 of published tables for

@@ -229,9 +229,7 @@ std::vector<double> offset_pool(const std::vector<Curve>& curves) {
   std::vector<double> pool;
   for (size_t i = 0; i < curves.size(); ++i)
     if (count[i] > 0) pool.push_back(sum_d[i] / std::sqrt(sum_f[i] * static_cast<double>(count[i])));
-  double mean = 0;
-  for (double z : pool) mean += z / static_cast<double>(pool.size());
-  for (double& z : pool) z -= mean;
+  centre(pool);
   return pool;
 }
 
@@ -245,9 +243,7 @@ std::vector<double> point_pool(const std::vector<Curve>& curves, const std::vect
       const double free = 1 - curves[i].leverage[j];
       if (free > 1e-9 && curves[i].loss[j] > 0) pool.push_back((raw[i][j] / curves[i].loss[j] - 1) / std::sqrt(free));
     }
-  double mean = 0;
-  for (double r : pool) mean += r / static_cast<double>(pool.size());
-  for (double& r : pool) r -= mean;
+  centre(pool);
   return pool;
 }
 

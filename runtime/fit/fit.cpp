@@ -1479,6 +1479,12 @@ double draw_scale(std::mt19937_64& rng, size_t dof) {
   return std::sqrt(static_cast<double>(dof) / q);
 }
 
+void centre(std::vector<double>& values) {
+  double mean = 0;
+  for (double v : values) mean += v / static_cast<double>(values.size());
+  for (double& v : values) v -= mean;
+}
+
 void check_bootstrap(int bootstrap, const char* who) {
   if (bootstrap < 0) fail(who, ": bootstrap must be a non-negative count of resamples, got ", bootstrap);
   if (bootstrap > 0 && bootstrap < kMinBootstrap)

@@ -116,6 +116,10 @@ double draw_normal(std::mt19937_64& rng);
 // the spread that a scale estimated from so few residuals has about the true one.
 double draw_scale(std::mt19937_64& rng, size_t dof);
 
+// Subtracts their mean from the values: the residual pools the bootstraps of approaches 1 and 2 draw
+// from are centred, so that a resample's losses scatter about the fit and not about a shifted one.
+void centre(std::vector<double>& values);
+
 // The fewest bootstrap resamples a 95% percentile interval is taken from: its 2.5th and 97.5th
 // percentiles are the extreme draws below that. Fits refuse bootstrap = 1 to 19, and approaches 1
 // and 2, whose resamples can fail, give no intervals when fewer than this many were kept.

@@ -222,9 +222,7 @@ IsoFlopResult fit_isoflop(const Observations& obs, const IsoFlopOptions& options
       add_residuals(out.curves[ci++], runs, fitted.back(), pool);
       dof += runs.size() - 3;
     }
-    double mean = 0;
-    for (double r : pool) mean += r / static_cast<double>(pool.size());
-    for (double& r : pool) r -= mean;
+    centre(pool);
   }
   out.bootstrap_drawn = options.bootstrap;
   if (options.bootstrap > 0 && (dof == 0 || pool.empty())) {

@@ -944,6 +944,7 @@ TEST_CASE("an allocation rule from a bootstrapped IsoFLOP analysis carries its i
   check_95(N.interval, n);
   check_95(D.interval, d);
   CHECK(N.interval.contains(N.value));
+  CHECK(N.interval.contains(truth.N_opt(C)));
   CHECK(a.samples == static_cast<int>(iso.a_samples.size()));
 }
 

@@ -223,6 +223,20 @@ function test.json(text)
   return result
 end
 
+-- What help(...) prints, as one string (its lines joined by "\n"); an error in help is raised.
+function test.help_text(...)
+  local printed, saved = {}, print
+  print = function(...)
+    local parts = {}
+    for i = 1, select("#", ...) do parts[i] = tostring(select(i, ...)) end
+    printed[#printed + 1] = table.concat(parts, "\t")
+  end
+  local ok, err = pcall(help, ...)
+  print = saved
+  if not ok then error(err, 2) end
+  return table.concat(printed, "\n")
+end
+
 function test.done()
   for _, dir in ipairs(scratch_dirs) do
     if test.failed == 0 then os.execute("rm -rf '" .. dir .. "'")

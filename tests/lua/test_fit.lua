@@ -625,12 +625,7 @@ t.test("help documents the results of fit.isoflop and fit.approach1, naming each
     runs[#runs + 1] = { N = n, curve = curve }
   end
   for name, r in pairs { isoflop = fit.isoflop(rows, { bootstrap = 20 }), approach1 = fit.approach1(runs, { bootstrap = 20 }) } do
-    local printed, saved = {}, print
-    print = function(...) printed[#printed + 1] = table.concat({ ... }, "\t") end
-    local ok, err = pcall(help, r)
-    print = saved
-    t.ok(ok, err)
-    local text = table.concat(printed, "\n")
+    local text = t.help_text(r)
     t.ok(not text:find("no documentation", 1, true), name .. ": " .. text)
     t.ok(text:find("fit." .. name, 1, true), name .. ": " .. text)
     for key in pairs(r) do t.ok(text:find(key, 1, true), name .. ": help does not name the field " .. key .. "\n" .. text) end

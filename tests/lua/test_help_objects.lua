@@ -4,19 +4,7 @@ local t = require "scalelab.test"
 
 local root = t.scratch("help-objects")
 
--- What help(value) prints.
-local function help_text(value)
-  local printed, saved = {}, print
-  print = function(...)
-    local parts = {}
-    for i = 1, select("#", ...) do parts[i] = tostring(select(i, ...)) end
-    printed[#printed + 1] = table.concat(parts, "\t")
-  end
-  local ok, err = pcall(help, value)
-  print = saved
-  t.ok(ok, err)
-  return table.concat(printed, "\n")
-end
+local help_text = t.help_text
 
 -- Runs drawn from Chinchilla's published law: the points of an IsoFLOP sweep, and loss curves.
 local chinchilla = fit.published.chinchilla

@@ -205,13 +205,7 @@ end)
 t.test("figure: help documents its methods; Tab on f: offers only them", function()
   local f = plot.figure { title = "T" }
   f:points { x = { 1, 2 }, y = { 3, 4 } }
-  local lines = {}
-  local saved = print
-  print = function(...) lines[#lines + 1] = table.concat({ ... }, "\t") end
-  local ok, message = pcall(help, f)
-  print = saved
-  assert(ok, message)
-  local text = table.concat(lines, "\n")
+  local text = t.help_text(f)
   t.ok(not text:find("no documentation", 1, true), text)
   for _, name in ipairs({ "points", "line", "band", "errorbars", "text", "vline", "hline", "save", "show" }) do
     t.ok(text:find("\n  :" .. name .. " ", 1, true), "help(f) lists :" .. name .. "\n" .. text)

@@ -64,23 +64,12 @@ end)
 
 
 t.test("help lists every documented function with its whole signature", function()
-  local lines = {}
-  local saved = print
-  print = function(...) lines[#lines + 1] = table.concat({ ... }, "\t") end
-  local ok, message = pcall(help, data)
-  print = saved
-  assert(ok, message)
   -- The listing wraps long entries onto indented lines: read them joined.
-  local listing = table.concat(lines, "\n"):gsub("\n  +", " ")
+  local listing = t.help_text(data):gsub("\n  +", " ")
   -- data.sampler's signature spans two lines of its documentation; the listing joins them.
   t.ok(listing:find("[, order_seed = seed] [, validation = 0.01] } -> Sampler", 1, true), listing)
-  lines = {}
-  print = function(...) lines[#lines + 1] = table.concat({ ... }, "\t") end
-  ok, message = pcall(help, plot)
-  print = saved
-  assert(ok, message)
   -- A first sentence broken after "where" is not cut there.
-  t.ok(table.concat(lines, "\n"):find("where _x is a subscript", 1, true))
+  t.ok(t.help_text(plot):find("where _x is a subscript", 1, true))
 end)
 
 t.test("pretty: arrays of short values fill lines; strings are escaped on one line", function()
@@ -177,16 +166,7 @@ t.test("pretty shows a large table's first entries without reading or sorting al
   t.ok(text:find("...(3970 more)", 1, true), text)
 end)
 
--- Runs help(...) and returns what it printed.
-local function help_text(...)
-  local lines = {}
-  local saved = print
-  print = function(...) lines[#lines + 1] = table.concat({ ... }, "\t") end
-  local ok, message = pcall(help, ...)
-  print = saved
-  assert(ok, message)
-  return table.concat(lines, "\n")
-end
+local help_text = t.help_text
 
 t.test("help(): one short line per module", function()
   local text = help_text()

@@ -190,12 +190,7 @@ t.test("report = false writes no report, yet the study still fits its laws and a
   t.ok(not io.open(base .. ".report.md"), "no report file")
   t.ok(not io.open(base .. ".figures"), "no figures")
   -- help(s) documents the Study: its fields and methods.
-  local printed, saved = {}, print
-  print = function(...) printed[#printed + 1] = table.concat({ ... }, "\t") end
-  local ok, err = pcall(help, s)
-  print = saved
-  t.ok(ok, err)
-  local text = table.concat(printed, "\n")
+  local text = t.help_text(s)
   t.ok(text:find("^Study%(no%-report"), text)
   t.ok(text:find("fits (the", 1, true) and text:find("answers (each", 1, true), text)
   t.ok(text:find(":observations", 1, true) and text:find(":report", 1, true), text)

@@ -255,7 +255,9 @@ std::string beyond_span(const char* what, double v, const fit::Interval& span, U
   return "";
 }
 
-void note_extrapolation(const fit::FittedLaw& law, Answer& a) {
+// "N 380× the largest (100M), compute 2.1e5× the largest (4.80e18)" for the quantities of `a` (an
+// answer, or one of its rows) beyond the law's runs; empty when none is.
+std::string extrapolation_parts(const fit::FittedLaw& law, const Answer& a) {
   std::string parts;
   auto check = [&](const char* name, const char* what, const fit::Interval& span, Unit unit) {
     if (!a.has(name)) return;
@@ -267,6 +269,21 @@ void note_extrapolation(const fit::FittedLaw& law, Answer& a) {
   check("flops", "compute", law.span_C, Unit::Flops);
   // More repetition than the runs saw (fewer epochs than theirs, fresh data, is no extrapolation).
   if (a.has("epochs") && a.value("epochs") > law.span_epochs.hi) check("epochs", "epochs", law.span_epochs, Unit::Epochs);
+  return parts;
+}
+
+// The answer's own numbers, then its rows' (a table's model sizes, a return curve's budgets, the
+// allocations compared), each row beyond the runs named by its size; a row that repeats the
+// answer's numbers (compare's optimum) is not said twice.
+void note_extrapolation(const fit::FittedLaw& law, Answer& a) {
+  const std::string own = extrapolation_parts(law, a);
+  std::string parts = own;
+  for (const Answer& row : a.rows) {
+    const std::string part = extrapolation_parts(law, row);
+    if (part.empty() || part == own) continue;
+    parts += (parts.empty() ? "" : "; ") +
+             (row.has("N") ? "at " + format_quantity(row.value("N"), Unit::Params) + " params: " : std::string()) + part;
+  }
   if (!parts.empty()) a.notes.push_back("beyond the " + std::to_string(law.observations) + " runs fitted: " + parts);
 }
 

@@ -110,6 +110,47 @@ std::string note_starting(const plan::Answer& a, const std::string& prefix) {
   return std::string();
 }
 
+// Nine runs of Chinchilla's law (exact losses), N 10M..100M, D 100M..10B (C = 6·N·D spans
+// 6e15..6e18), and the chinchilla form fitted to them.
+fit::FittedLaw fitted_to_nine_runs() {
+  fit::Law truth = fit::published::chinchilla();
+  fit::Observations obs;
+  for (double n : {1e7, 3e7, 1e8})
+    for (double d : {1e8, 1e9, 1e10}) {
+      fit::Observation o;
+      o.N = n;
+      o.D = d;
+      fit::Point p;
+      p.N = n;
+      p.D = d;
+      o.loss = truth.predict(p);
+      obs.Add(o);
+    }
+  return fit::fit_law(fit::Law::Make(fit::LawKind::Chinchilla), obs);
+}
+
+// Runs of REFERENCE.md's published data-constrained law (by hand), 100M..1B parameters on 1B and 10B
+// unique tokens repeated 1 to 16 times (18 runs), and R_D*, R_N* fitted to them with the base law held.
+fit::FittedLaw fitted_to_repeated_runs() {
+  const DataConstrainedByHand hand{std::exp(0.6254804), std::exp(6.255414), std::exp(7.3049974), 0.3526596, 0.3526596,
+                                   15.387756, 5.309743};
+  fit::Observations obs;
+  for (double n : {1e8, 3e8, 1e9})
+    for (double u : {1e9, 1e10})
+      for (double e : {1.0, 4.0, 16.0}) {
+        fit::Observation o;
+        o.N = n;
+        o.D = e * u;
+        o.U = u;
+        o.loss = hand.loss(n, e * u, u);
+        obs.Add(o);
+      }
+  fit::FitOptions options;
+  options.free = {"R_D", "R_N"};
+  options.covariance = false;
+  return fit::fit_law(hand.law(), obs, options);
+}
+
 }  // namespace
 
 TEST_CASE("closed form and numeric optimum agree for Chinchilla laws") {
@@ -281,23 +322,7 @@ TEST_CASE("a data-constrained answer at more epochs than its law's runs repeated
   // Runs of REFERENCE.md's published law (by hand), 100M..1B parameters on 1B and 10B unique tokens
   // repeated 1 to 16 times; R_D*, R_N* fitted with the base law held. 1e22 FLOP on 1B unique tokens
   // wants 305 epochs (by hand), 19× the most the runs saw; 25B unique tokens 9.49 epochs, inside.
-  const DataConstrainedByHand hand{std::exp(0.6254804), std::exp(6.255414), std::exp(7.3049974), 0.3526596, 0.3526596,
-                                   15.387756, 5.309743};
-  fit::Observations obs;
-  for (double n : {1e8, 3e8, 1e9})
-    for (double u : {1e9, 1e10})
-      for (double e : {1.0, 4.0, 16.0}) {
-        fit::Observation o;
-        o.N = n;
-        o.D = e * u;
-        o.U = u;
-        o.loss = hand.loss(n, e * u, u);
-        obs.Add(o);
-      }
-  fit::FitOptions options;
-  options.free = {"R_D", "R_N"};
-  options.covariance = false;
-  fit::FittedLaw fitted = fit::fit_law(hand.law(), obs, options);
+  fit::FittedLaw fitted = fitted_to_repeated_runs();
   REQUIRE(fitted.span_epochs.valid());
   CHECK(fitted.span_epochs.lo == 1);
   CHECK(fitted.span_epochs.hi == 16);
@@ -1022,20 +1047,7 @@ TEST_CASE("the compute for a loss some samples never reach is unbounded above, s
 
 TEST_CASE("an answer beyond the runs its law was fitted to says how far, in N, D and compute") {
   // Nine runs of Chinchilla's law, N 10M..100M, D 100M..10B: C = 6·N·D spans 6e15..6e18.
-  fit::Law truth = fit::published::chinchilla();
-  fit::Observations obs;
-  for (double n : {1e7, 3e7, 1e8})
-    for (double d : {1e8, 1e9, 1e10}) {
-      fit::Observation o;
-      o.N = n;
-      o.D = d;
-      fit::Point p;
-      p.N = n;
-      p.D = d;
-      o.loss = truth.predict(p);
-      obs.Add(o);
-    }
-  fit::FittedLaw fitted = fit::fit_law(fit::Law::Make(fit::LawKind::Chinchilla), obs);
+  fit::FittedLaw fitted = fitted_to_nine_runs();
   CHECK(fitted.span_N.lo == 1e7);
   CHECK(fitted.span_N.hi == 1e8);
   CHECK(fitted.span_D.lo == 1e8);
@@ -1065,7 +1077,7 @@ TEST_CASE("an answer beyond the runs its law was fitted to says how far, in N, D
   CHECK_THAT(beyond(plan::optimal(fitted, at(9960 * 6e18))), Contains("compute 1e4× the largest"));
   CHECK_THAT(beyond(plan::optimal(fitted, at(99600 * 6e18))), Contains("compute 1e5× the largest"));
   // A published law was fitted to no runs of ours: no such note.
-  CHECK(beyond(plan::optimal(wrap(truth), at(1e22))).empty());
+  CHECK(beyond(plan::optimal(wrap(fit::published::chinchilla()), at(1e22))).empty());
 }
 
 TEST_CASE("answers from a fit that could not determine some parameters say so") {
@@ -1109,6 +1121,48 @@ TEST_CASE("answers from a fit that could not determine some parameters say so") 
   CHECK(noted(plan::optimal(plan::published::chinchilla_approach1(), at(1e22), &fitted)));
   CHECK_FALSE(noted(plan::optimal(wrap(truth), at(1e22))));
   for (const auto& n : plan::optimal(wrap(truth), at(1e22)).notes) CHECK(n.find("could not determine") == std::string::npos);
+}
+
+TEST_CASE("a table\, return curve or comparison from a fitted law names its rows beyond the runs") {
+  // Nine runs of Chinchilla's law, N 10M..100M, D 100M..10B (C 6e15..6e18).
+  const fit::FittedLaw fitted = fitted_to_nine_runs();
+  auto beyond = [](const plan::Answer& a) { return note_starting(a, "beyond the 9 runs fitted: "); };
+  // A table: the 30M row lies inside the runs (its compute, by hand, 6·30M·(C/(6·30M)) inside 6e15..6e18);
+  // the 1T row is 1e4 times the largest N, and says so by its size.
+  plan::TableOptions sizes;
+  sizes.params = {3e7, 1e12};
+  const plan::Answer t = plan::table(fitted, sizes);
+  REQUIRE(t.rows.size() == 2);
+  CHECK(t.rows[0].value("flops") < 6e18);
+  CHECK_THAT(beyond(t), StartsWith("beyond the 9 runs fitted: at 1T params: N 1e4× the largest (100M), D ") &&
+                            Contains("compute ") && !Contains("at 30M params") && !Contains(";"));
+  sizes.params = {3e7};
+  CHECK(beyond(plan::table(fitted, sizes)).empty());
+  // A comparison: the optimum's numbers once, then the candidate far beyond them by its size.
+  plan::CompareOptions c;
+  c.compute = 1e18;
+  c.candidates.push_back({"huge", 1e12, fit::kMissing, std::nullopt});
+  const plan::Answer cmp = plan::compare(fitted, c);
+  CHECK_THAT(beyond(cmp), StartsWith("beyond the 9 runs fitted: at 1T params: N 1e4× the largest (100M)"));
+  c.candidates[0].N = 5e7;
+  CHECK(beyond(plan::compare(fitted, c)).empty());
+}
+
+TEST_CASE("a return curve from a fitted data-constrained law names its budgets beyond the runs' epochs") {
+  // Runs of the published law (by hand), 100M..1B parameters on 1B and 10B unique tokens repeated 1 to
+  // 16 times, R_D*, R_N* fitted with the base held. The return curve of 1B unique tokens doubles the
+  // one-epoch budget ten times: its last rows repeat them far more than 16 times.
+  const fit::FittedLaw fitted = fitted_to_repeated_runs();
+  plan::ReturnsOptions r;
+  r.unique_tokens = 1e9;
+  const plan::Answer curve = plan::returns(fitted, r);
+  REQUIRE(curve.rows.size() == 11);
+  REQUIRE(curve.rows.back().value("epochs") > 32);
+  const std::string note = note_starting(curve, "beyond the 18 runs fitted: ");
+  CHECK_THAT(note, StartsWith("beyond the 18 runs fitted: ") && Contains("epochs "));
+  // The first row (one epoch at the optimum) is inside the runs: it is not named.
+  CHECK_THAT(note, !Contains("at " + plan::format_quantity(curve.rows.front().value("N"), plan::Unit::Params) + " params"));
+  CHECK_THAT(note, Contains("at " + plan::format_quantity(curve.rows.back().value("N"), plan::Unit::Params) + " params: "));
 }
 
 TEST_CASE("tables from a law: closed form and numeric inversion of N_opt(C)") {

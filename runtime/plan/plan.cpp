@@ -683,15 +683,21 @@ Answer inference(const fit::FittedLaw& fitted, const InferenceOptions& options) 
     const double ln_n_min = search::bisect(
         [&](double ln_n) { return predict(law, std::exp(ln_n), std::exp(ln_d_max), U) < target ? 1.0 : -1.0; }, 0.0,
         ln_n_max, 1e-9);
-    auto total = [&](double ln_n) {
-      const double n = std::exp(ln_n);
+    // The search variable is s = ln(ln N − ln N_min): the total cost is infinite at N_min (the target
+    // needs unbounded tokens there) and grows like N far above it, and the heavier the inference
+    // demand the closer above N_min the optimum lies (N/N_min − 1 falls about as T^(−β/(1+β)) under
+    // E + A/N^α + B/D^β: 1.05 at 1e17 inference tokens for an 81M-parameter target). A grid even in
+    // ln N (121 points over 12 decades: its first point 1.26·N_min) put such optima at its edge.
+    // ln N − ln N_min from 1e-9 to 12 decades.
+    auto ln_n_at = [&](double s) { return ln_n_min + std::exp(s); };
+    auto total = [&](double s) {
+      const double n = std::exp(ln_n_at(s));
       return 6.0 * n * tokens_for(n) + 2.0 * n * T;
     };
-    // Total cost is infinite at N_min and grows like N beyond the optimum: search 12 decades above N_min.
-    search::Minimum m = search::minimize(total, ln_n_min + 1e-6, ln_n_min + std::log(1e12), 121);
+    search::Minimum m = search::minimize(total, std::log(1e-9), std::log(std::log(1e12)), 241);
     if (!std::isfinite(m.f) || m.at_edge)
       fail(function, ": found no interior optimum of training + inference compute for loss ", format_significant(target, 5));
-    const double N = std::exp(m.x), D = tokens_for(N);
+    const double N = std::exp(ln_n_at(m.x)), D = tokens_for(N);
     Answer ans;
     set_allocation(ans, 6 * N * D, N, D, target);
     ans.set("inference_tokens", T, Unit::Tokens, "inference tokens");

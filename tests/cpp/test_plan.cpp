@@ -474,6 +474,30 @@ TEST_CASE("inference-aware allocation") {
   CHECK(by_loss.value("N") == Approx(heavy.value("N")).epsilon(1e-4));
 }
 
+TEST_CASE("inference-aware allocation under heavy inference demand: the optimum close above the least model that reaches the target") {
+  // Chinchilla's law, the target the loss of the compute-optimal run at 1e18 FLOP (81M parameters on
+  // 2B tokens). The least model that reaches it with unlimited tokens is N_min = (A/(l − E))^(1/α),
+  // 7.78M; the more inference tokens T, the closer above it the optimum (by hand, along the
+  // constraint D(N) = (B/(l − E − A/N^α))^(1/β): 1.15·N_min at T = 1e15, 1.088 at 1e16, 1.052 at 1e17).
+  const double E = 1.69, A = 406.4, B = 410.7, alpha = 0.34, beta = 0.28;
+  fit::FittedLaw chin = wrap(fit::published::chinchilla());
+  plan::InferenceOptions o;
+  o.compute = 1e18;
+  for (const auto& [T, ratio] : {std::pair{1e15, 1.1502}, std::pair{1e16, 1.0881}, std::pair{1e17, 1.0523}}) {
+    o.inference_tokens = T;
+    const plan::Answer a = plan::inference(chin, o);
+    const double target = a.value("loss"), n_min = std::pow(A / (target - E), 1 / alpha);
+    CHECK(n_min == Approx(7.7776e6).epsilon(1e-4));
+    CHECK(a.value("N") / n_min == Approx(ratio).epsilon(2e-4));
+    auto total = [&](double n) { return 6 * n * std::pow(B / (target - E - A / std::pow(n, alpha)), 1 / beta) + 2 * n * T; };
+    CHECK(a.value("total_flops") == Approx(total(a.value("N"))).epsilon(1e-6));
+    for (double f : {1.001, 1.01}) {
+      CHECK(total(a.value("N") * f) > a.value("total_flops"));
+      CHECK(total(a.value("N") / f) > a.value("total_flops"));
+    }
+  }
+}
+
 TEST_CASE("compute_for inverts the optimal loss") {
   fit::FittedLaw chin = wrap(fit::published::chinchilla());
   plan::Answer opt = plan::optimal(chin, at(3e22));

@@ -172,8 +172,9 @@ double data_floor(const Law& law, double U) {
   return law.param("E") + A / std::pow(n_max, alpha) + B / std::pow(d_max, beta);
 }
 
-// The least compute whose optimal run reaches `target`.
-double invert_optimal_loss(const Law& law, double target, double U, const std::string& function) {
+// A loss target no run reaches under the law: at or below its E, or (with U unique tokens) at or
+// below the floor of those tokens. The error names the bound and what to change.
+void check_target(const Law& law, double target, double U, const std::string& function) {
   if (law.has("E") && target <= law.param("E"))
     fail(function, ": loss target ", format_significant(target, 5), " is at or below the law's irreducible loss E = ",
          format_significant(law.param("E"), 5), "; no amount of compute reaches it (choose a target above E)");
@@ -184,6 +185,11 @@ double invert_optimal_loss(const Law& law, double target, double U, const std::s
            " (repeated data and excess parameters stop helping); loss target ", format_significant(target, 5),
            " needs more unique data");
   }
+}
+
+// The least compute whose optimal run reaches `target`.
+double invert_optimal_loss(const Law& law, double target, double U, const std::string& function) {
+  check_target(law, target, U, function);
   const double at_max = optimal_loss(law, kMaxCompute, U, function);
   if (!(at_max < target))
     fail(function, ": loss target ", format_significant(target, 5), " is not reached below ", flops_text(kMaxCompute),
@@ -666,9 +672,7 @@ Answer inference(const fit::FittedLaw& fitted, const InferenceOptions& options) 
   const double T = options.inference_tokens;
   Answer out = with_intervals(fitted, [&](const Law& law) {
     const double target = given(options.loss) ? options.loss : optimal_loss(law, options.compute, U, function);
-    if (law.has("E") && target <= law.param("E"))
-      fail(function, ": loss target ", format_significant(target, 5), " is at or below the law's irreducible loss E = ",
-           format_significant(law.param("E"), 5), "; no model reaches it");
+    check_target(law, target, U, function);
     // Training tokens for N parameters to reach the target (infinite when N is too small).
     const double ln_d_max = std::log(1e32);
     auto tokens_for = [&](double n) {
@@ -678,8 +682,11 @@ Answer inference(const fit::FittedLaw& fitted, const InferenceOptions& options) 
     };
     // The smallest model that can reach the target with unlimited training tokens.
     const double ln_n_max = std::log(1e18);
-    if (!(predict(law, std::exp(ln_n_max), std::exp(ln_d_max), U) < target))
-      fail(function, ": loss target ", format_significant(target, 5), " is out of the law's reach");
+    const double at_max = predict(law, std::exp(ln_n_max), std::exp(ln_d_max), U);
+    if (!(at_max < target))
+      fail(function, ": loss target ", format_significant(target, 5), " is not reached by any model of up to 1e18 parameters "
+           "on up to 1e32 tokens (the law predicts ", format_significant(at_max, 5), " there); choose a target further above ",
+           law.has("E") ? "the law's irreducible loss E = " + format_significant(law.param("E"), 5) : std::string("the law's limit"));
     const double ln_n_min = search::bisect(
         [&](double ln_n) { return predict(law, std::exp(ln_n), std::exp(ln_d_max), U) < target ? 1.0 : -1.0; }, 0.0,
         ln_n_max, 1e-9);

@@ -265,7 +265,7 @@ TEST_CASE("plan.loss's effective N and D are REFERENCE.md's, with U_D = min(U, D
   CHECK(within.notes.empty());
 }
 
-TEST_CASE("the loss floor of limited unique data is the law's limit, and compute_for names it") {
+TEST_CASE("the loss floor of limited unique data is the law's limit, and compute_for and inference name it") {
   // REFERENCE.md's published law (alpha = beta) and one with alpha != beta, at U = 25B tokens.
   const DataConstrainedByHand laws[] = {
       {std::exp(0.6254804), std::exp(6.255414), std::exp(7.3049974), 0.3526596, 0.3526596, 15.387756, 5.309743},
@@ -285,7 +285,24 @@ TEST_CASE("the loss floor of limited unique data is the law's limit, and compute
     below.unique_tokens = U;
     CHECK_THROWS_WITH(plan::compute_for(wrap(hand.law()), below),
                       Contains("the law cannot go below loss " + format_significant(floor, 5)));
+    // The inference-aware allocation of the same target names the same floor and the same fix.
+    plan::InferenceOptions inference;
+    inference.loss = below.loss;
+    inference.unique_tokens = U;
+    inference.inference_tokens = 1e12;
+    CHECK_THROWS_WITH(plan::inference(wrap(hand.law()), inference),
+                      Contains("the law cannot go below loss " + format_significant(floor, 5)) &&
+                          Contains("needs more unique data"));
   }
+  // A target just above E that no model within the search reaches: said with how far it looked and
+  // what the law gives there. Chinchilla's law needs (A/1e-4)^(1/alpha), about 2.7e19 parameters, for 1.6901.
+  plan::InferenceOptions near_e;
+  near_e.loss = 1.6901;
+  near_e.inference_tokens = 1e12;
+  CHECK_THROWS_WITH(plan::inference(wrap(fit::published::chinchilla()), near_e),
+                    Contains("loss target 1.6901 is not reached by any model of up to 1e18 parameters on up to 1e32 tokens "
+                             "(the law predicts 1.69") &&
+                        Contains("choose a target further above the law's irreducible loss E = 1.69"));
 }
 
 TEST_CASE("data-constrained: an optimum at the loss floor of the unique tokens says N is not determined there") {

@@ -204,6 +204,31 @@ double invert_optimal_loss(const Law& law, double target, double U, const std::s
   return std::exp(ln_c);
 }
 
+// The compute whose compute-optimal run (every token unique) has `target` parameters, or tokens
+// when `of_tokens`, for laws without the closed form: N_opt(C) and D_opt(C) increase with C, bisected
+// on ln C between kMinCompute and kMaxCompute. A target whose budget lies outside them is an error:
+// the bisection would stop at the end, and a table row of that budget's C and D = C/(6N) would be
+// no optimum (Kaplan's joint law gave 1e22 parameters 1e40 FLOP on 1.7e17 tokens, 1.7e-5 per
+// parameter, where its optimum needs 1.6e42 FLOP on 2.7e19 tokens).
+double compute_of_optimum(const Law& law, double target, bool of_tokens, const std::string& function) {
+  auto at = [&](double ln_c) {
+    const Allocation a = allocate(law, std::exp(ln_c), fit::kMissing, fit::kMissing, Method::Auto, 121, function);
+    return of_tokens ? a.D : a.N;
+  };
+  const double ln_c = search::bisect([&](double x) { return std::log(at(x)) - std::log(target); }, std::log(kMinCompute),
+                                     std::log(kMaxCompute), 1e-9);
+  const double reached = at(ln_c);
+  if (std::fabs(std::log(reached / target)) > 1e-6) {
+    const bool above = target > reached;
+    const char* what = of_tokens ? "tokens" : "parameters";
+    fail(function, ": under law '", law.name(), "' a compute-optimal run of ", format_count(target), " ", what, " needs ",
+         above ? "more than " : "less than ", flops_text(above ? kMaxCompute : kMinCompute), ", beyond the budgets searched (",
+         flops_text(kMinCompute), " to ", flops_text(kMaxCompute), "; the optimum at ",
+         flops_text(above ? kMaxCompute : kMinCompute), " has ", format_count(reached), " ", what, ")");
+  }
+  return std::exp(ln_c);
+}
+
 // ---- bootstrap intervals ---------------------------------------------------------------------
 
 void collect(const Answer& point, const std::vector<Answer>& samples, Answer& out) {
@@ -811,13 +836,7 @@ Answer table(const fit::FittedLaw& fitted, const TableOptions& options) {
         fit::Allocation a = fit::compute_optimal(law);
         C = 6.0 * std::pow(N / a.G, 1.0 / a.a);
       } else {
-        // N_opt(C) increases with C: bisect on ln C.
-        C = std::exp(search::bisect(
-            [&](double ln_c) {
-              return std::log(allocate(law, std::exp(ln_c), fit::kMissing, fit::kMissing, Method::Auto, 121, function).N) -
-                     std::log(N);
-            },
-            std::log(kMinCompute), std::log(kMaxCompute), 1e-9));
+        C = compute_of_optimum(law, N, false, function);
       }
       const double D = C / (6.0 * N);
       Answer r;
@@ -901,12 +920,7 @@ Answer returns(const fit::FittedLaw& fitted, const ReturnsOptions& options) {
       fit::Allocation a = fit::compute_optimal(law);
       one_epoch = 6.0 * std::pow(U * a.G, 1.0 / a.b);
     } else {
-      one_epoch = std::exp(search::bisect(
-          [&](double ln_c) {
-            return std::log(allocate(law, std::exp(ln_c), fit::kMissing, fit::kMissing, Method::Auto, 121, function).D) -
-                   std::log(U);
-          },
-          std::log(kMinCompute), std::log(kMaxCompute), 1e-9));
+      one_epoch = compute_of_optimum(law, U, true, function);
     }
     if (budgets.empty())
       for (int k = 0; k <= 10; ++k) budgets.push_back(one_epoch * std::pow(2.0, k));

@@ -1223,6 +1223,45 @@ TEST_CASE("tables from a law: closed form and numeric inversion of N_opt(C)") {
   CHECK_THROWS_WITH(plan::optimal(chin, e), Contains("(epochs = 4) needs a law"));
 }
 
+TEST_CASE("a table or return curve that needs a budget beyond the searched 1e4 to 1e40 FLOP says so instead of stopping there") {
+  // Kaplan's joint law (numeric): N_opt(C) = (p·N_c^p·C/(6·D_c))^(1/(p+1)), p = alpha_N/alpha_D, by hand
+  // (the stationarity condition of the earlier test), so C(N) = 6·D_c·N^(p+1)/(p·N_c^p): 1e22
+  // parameters need 1.6e42 FLOP. The table had given 1e40 FLOP on 1.7e17 tokens, no optimum.
+  const double Nc = 6.4e13, Dc = 1.8e13, p = 0.076 / 0.103;
+  auto flops_for = [&](double n) { return 6 * Dc * std::pow(n, p + 1) / (p * std::pow(Nc, p)); };
+  REQUIRE(flops_for(1e22) == Approx(1.63e42).epsilon(1e-2));
+  fit::FittedLaw kaplan = wrap(fit::published::kaplan());
+  plan::TableOptions sizes;
+  sizes.params = {1e9, 1e22};
+  CHECK_THROWS_WITH(plan::table(kaplan, sizes),
+                    Contains("plan.table: under law 'kaplan' a compute-optimal run of ") &&
+                        Contains(" parameters needs more than 1.00e40 FLOP, beyond the budgets searched (1.00e4 FLOP to "
+                                 "1.00e40 FLOP; the optimum at 1.00e40 FLOP has "));
+  // Inside the range the inversion stands (by hand, to the bisection's 1e-9 in ln C).
+  sizes.params = {1e9, 1e20};
+  const plan::Answer t = plan::table(kaplan, sizes);
+  CHECK(t.rows[0].value("flops") == Approx(flops_for(1e9)).epsilon(1e-6));
+  CHECK(t.rows[1].value("flops") == Approx(flops_for(1e20)).epsilon(1e-6));
+  // A return curve's first budget (one epoch of U at the optimum) the same way: a law of N, D and U
+  // without the closed form (Chinchilla's, written as a custom law), 1e25 unique tokens, whose
+  // one-epoch optimum needs about 4e46 FLOP (D_opt(C) = (C/6)^b / G).
+  fit::Law custom = fit::Law::Custom(
+      "chinchilla_of_U", {{"E", "irreducible loss", false, {}}}, {fit::Input::N, fit::Input::D, fit::Input::U},
+      [](const std::vector<double>& v, const fit::Point& x) {
+        return v[0] + 406.4 / std::pow(x.N, 0.34) + 410.7 / std::pow(x.D, 0.28) + 0 * x.U;
+      },
+      "E + 406.4/N^0.34 + 410.7/D^0.28", true);
+  plan::ReturnsOptions r;
+  r.unique_tokens = 1e25;
+  CHECK_THROWS_WITH(plan::returns(wrap(custom.with("E", 1.69)), r),
+                    Contains("plan.returns: under law 'chinchilla_of_U' a compute-optimal run of ") &&
+                        Contains(" tokens needs more than 1.00e40 FLOP"));
+  r.unique_tokens = 25e9;
+  const fit::Allocation truth = fit::compute_optimal(fit::published::chinchilla());
+  CHECK(plan::returns(wrap(custom.with("E", 1.69)), r).value("one_epoch_flops") ==
+        Approx(6 * std::pow(25e9 * truth.G, 1 / truth.b)).epsilon(1e-6));
+}
+
 TEST_CASE("answers from a bootstrapped fit carry intervals that cover the truth") {
   // Synthetic runs from the published Chinchilla law with 1% noise; fit with bootstrap; the
   // planner's interval for N_opt(1e22) covers the true value and is narrower than the point ±50%.

@@ -11,6 +11,7 @@
 
 #include "bindings/modules.h"
 #include "core/units.h"
+#include "plan/plan.h"
 
 namespace scalelab::lua {
 
@@ -933,7 +934,9 @@ const char* const kAllocationDoc =
     "Fields: N_opt, D_opt (parameters and tokens at C), tokens_per_parameter (D_opt / N_opt); a, b, G (N_opt = "
     "G*(C/6)^a, D_opt = (C/6)^b / G, a = beta/(alpha+beta), b = alpha/(alpha+beta), G = "
     "(alpha*A/(beta*B))^(1/(alpha+beta))); intervals (a law with bootstrap samples only: { lo, hi } at 95% of a, b, "
-    "N_opt, D_opt and tokens_per_parameter); summary.";
+    "N_opt, D_opt and tokens_per_parameter); beyond (a fitted law only, where N_opt, D_opt or C lie more than twice "
+    "beyond its runs: how far, as plan's answers note it, e.g. \"beyond the 25 runs fitted: N 380× the largest (100M), "
+    "...\"); summary.";
 
 // law:allocation(C) -> { a, b, G, N_opt, D_opt, tokens_per_parameter [, intervals] }, printed with
 // its units and intervals (or why it has none).
@@ -986,6 +989,13 @@ int law_allocation(lua_State* L) {
   for (const char* p : {"A", "B", "alpha", "beta"})
     if (f.is_undetermined(p)) blockers += (blockers.empty() ? "" : ", ") + std::string(p);
   if (!blockers.empty()) text += "; the fit could not determine " + blockers + ": these numbers are arbitrary";
+  // Far beyond the runs fitted, said as plan.optimal's answer says it (nil field, nothing printed, within them).
+  const std::string beyond = plan::beyond_runs(f, a.N_opt(c), a.D_opt(c), c);
+  if (!beyond.empty()) {
+    text += "; " + beyond;
+    lua_pushstring(L, beyond.c_str());
+    lua_setfield(L, -2, "beyond");
+  }
   set_tostring(L, text, kAllocationDoc);
   return 1;
 }

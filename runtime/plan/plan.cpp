@@ -458,6 +458,13 @@ void positive(double x, const std::string& function, const char* name, const cha
 
 }  // namespace
 
+std::string beyond_runs(const fit::FittedLaw& law, double N, double D, double C) {
+  Answer a;
+  set_allocation(a, C, N, D, fit::kMissing);
+  note_extrapolation(law, a);
+  return a.notes.empty() ? std::string() : a.notes.front();
+}
+
 // ---- options -----------------------------------------------------------------------------------
 
 void OptimalOptions::Validate() const {

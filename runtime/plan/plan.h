@@ -146,6 +146,12 @@ struct Answer {
 // Formats a value in a quantity's unit: 7.02B, 237B, 9.49, 2.2256, 1.2e22, 33.8, 12.3%.
 std::string format_quantity(double value, Unit unit);
 
+// How far a run of N parameters on D tokens at C FLOP lies beyond the runs `law` was fitted to, as
+// answers note it ("beyond the 25 runs fitted: N 380× the largest (100M), D ..., compute ..."): empty
+// within twice their span, and for a law fitted to no runs of ours (a published one). For numbers
+// computed from a law outside plan's answers (law:allocation(C)).
+std::string beyond_runs(const fit::FittedLaw& law, double N, double D, double C);
+
 // ---- Questions ----------------------------------------------------------------------------------
 struct OptimalOptions {
   double compute = fit::kMissing;        // training FLOP (C = 6ND); required

@@ -195,6 +195,17 @@ t.test("law:allocation(C) prints its numbers with their units and intervals, not
     .. "D_opt [%d.]+[BT] tokens %[[%d.]+[BT], [%d.]+[BT]%]"), text)
   t.ok(text:find("(95% intervals over 20 bootstrap resamples)", 1, true), text)
   t.near(a.N_opt, plan.optimal{ compute = 1e22, law = law }.N, 1e-12)
+  -- The runs go up to 1B parameters (4.8e20 FLOP): 1e22 FLOP wants several times more, and the
+  -- allocation says how far, in the words of plan.optimal's answer; 1e20 FLOP, inside, says nothing.
+  local answer = plan.optimal{ compute = 1e22, law = law }
+  local note
+  for _, n in ipairs(answer.notes) do if n:find("^beyond the 15 runs fitted: ") then note = n end end
+  t.ok(note and note:find("N [%d.]+× the largest %(1B%)") and note:find("compute 21× the largest %(4%.80e20%)"), note)
+  t.eq(a.beyond, note)
+  t.ok(text:find("; " .. note, 1, true), text)
+  t.eq(law:allocation(1e20).beyond, nil)
+  t.ok(not tostring(law:allocation(1e20)):find("beyond", 1, true))
+  t.eq(fit.published.chinchilla:allocation(1e30).beyond, nil)
 end)
 
 -- A published law given other values is no longer the published law: answers and summaries say so.

@@ -498,6 +498,31 @@ TEST_CASE("inference-aware allocation") {
   CHECK(by_loss.value("N") == Approx(heavy.value("N")).epsilon(1e-4));
 }
 
+TEST_CASE("with no inference demand the inference-aware answer is the compute-optimal run under every kind of law") {
+  // Kaplan's joint law (numeric) and the data-constrained law with 25B unique tokens at 1e22 FLOP
+  // (REFERENCE.md's 7.0B on 237B tokens), beside Chinchilla's of the test above.
+  struct Case {
+    fit::Law law;
+    double compute, unique_tokens;
+  } cases[] = {{fit::published::kaplan(), 1e22, fit::kMissing},
+               {plan::published::datablations_exact(), 1e22, 25e9},
+               {fit::published::epoch(), 5.76e23, fit::kMissing}};
+  for (const auto& c : cases) {
+    INFO(c.law.name());
+    plan::InferenceOptions o;
+    o.compute = c.compute;
+    o.unique_tokens = c.unique_tokens;
+    o.inference_tokens = 0;
+    const plan::Answer none = plan::inference(wrap(c.law), o);
+    const plan::Answer opt = plan::optimal(wrap(c.law), at(c.compute, c.unique_tokens));
+    CHECK(none.value("N") == Approx(opt.value("N")).epsilon(1e-4));
+    CHECK(none.value("D") == Approx(opt.value("D")).epsilon(1e-4));
+    CHECK(none.value("flops") == Approx(c.compute).epsilon(1e-6));
+    CHECK(none.value("saving") == Approx(0).margin(1e-8));
+    CHECK(none.value("N_compute_optimal") == Approx(opt.value("N")).epsilon(1e-6));
+  }
+}
+
 TEST_CASE("inference-aware allocation under heavy inference demand: the optimum close above the least model that reaches the target") {
   // Chinchilla's law, the target the loss of the compute-optimal run at 1e18 FLOP (81M parameters on
   // 2B tokens). The least model that reaches it with unlimited tokens is N_min = (A/(l − E))^(1/α),

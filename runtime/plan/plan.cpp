@@ -882,7 +882,7 @@ Answer table(const AllocationRule& rule, const TableOptions& options, const fit:
     return ans;
   };
   Answer out = rows_of(rule, true);
-  if (law) note_undetermined(*law, out);
+  if (law) note_fit_limits(*law, out);  // as plan.optimal with a rule and a law: its loss column is the law's
   if (law) note_rule_params(rule, law->law, out);
   // Intervals of the FLOPs and tokens from the rule's bootstrap samples: each resample's N law
   // inverted at N, its D law (paired by index when the D law has as many samples, else the point D

@@ -1221,6 +1221,24 @@ TEST_CASE("a table\, return curve or comparison from a fitted law names its rows
   CHECK(beyond(plan::compare(fitted, c)).empty());
 }
 
+TEST_CASE("a rule's table with a fitted law for its loss says what plan.optimal says of that law") {
+  // Chinchilla's approach-1 rule, the loss from a law fitted (without a bootstrap) to nine runs of
+  // 10M..100M parameters. Its 30M row lies inside them (1.06e17 FLOP on 589M tokens); its 100B row
+  // 1000 times beyond, with a loss the law extrapolates, as plan.optimal at that compute says.
+  const fit::FittedLaw fitted = fitted_to_nine_runs();
+  const plan::AllocationRule rule = plan::published::chinchilla_approach1();
+  plan::TableOptions sizes;
+  sizes.params = {3e7, 1e11};
+  const plan::Answer t = plan::table(rule, sizes, &fitted);
+  CHECK_THAT(note_starting(t, "beyond the 9 runs fitted: "),
+             StartsWith("beyond the 9 runs fitted: at 100B params: N 1000× the largest (100M), D ") && !Contains("30M"));
+  CHECK_THAT(note_starting(t, "no intervals: "), StartsWith("no intervals: law 'chinchilla' was fitted without a bootstrap"));
+  const plan::Answer o = plan::optimal(rule, at(t.rows[1].value("flops")), &fitted);
+  CHECK_THAT(note_starting(o, "beyond the 9 runs fitted: "), StartsWith("beyond the 9 runs fitted: N 1000× the largest (100M), D "));
+  sizes.params = {3e7};
+  CHECK(note_starting(plan::table(rule, sizes, &fitted), "beyond").empty());
+}
+
 TEST_CASE("a return curve from a fitted data-constrained law names its budgets beyond the runs' epochs") {
   // Runs of the published law (by hand), 100M..1B parameters on 1B and 10B unique tokens repeated 1 to
   // 16 times, R_D*, R_N* fitted with the base held. The return curve of 1B unique tokens doubles the

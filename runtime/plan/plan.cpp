@@ -904,6 +904,18 @@ Answer table(const AllocationRule& rule, const TableOptions& options, const fit:
     collect(point, samples, out);
     out.samples = static_cast<int>(n_samples.size());
   }
+  // Intervals of the loss from the law's bootstrap samples at each row's N and D, as plan.optimal with
+  // a rule and a law gives its loss's.
+  if (law && law->samples.size() >= 2) {
+    for (Answer& row : out.rows) {
+      std::vector<double> losses;
+      for (size_t i = 0; i < law->samples.size(); ++i)
+        losses.push_back(predict(law->sample(i), row.value("N"), row.value("D"), fit::kMissing));
+      for (auto& q : row.quantities)
+        if (q.name == "loss") q.interval = fit::percentile_interval(losses);
+    }
+    out.samples = std::max(out.samples, static_cast<int>(law->samples.size()));
+  }
   out.question = "compute-optimal FLOPs and tokens per model size";
   out.law = "allocation rule " + rule.name + (law ? "; loss from " + law_label(*law) : "");
   out.method = "power laws";

@@ -110,6 +110,21 @@ std::string note_starting(const plan::Answer& a, const std::string& prefix) {
   return std::string();
 }
 
+// Chinchilla's law with 100 samples of its parameters, alpha and beta each times 1 + N(0, 0.01):
+// stand-ins for bootstrap samples.
+fit::FittedLaw chinchilla_with_samples(unsigned seed) {
+  fit::FittedLaw law = wrap(fit::published::chinchilla());
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> noise(0, 0.01);
+  for (int i = 0; i < 100; ++i) {
+    std::vector<double> v = law.law.values();
+    v[3] *= 1 + noise(rng);  // alpha
+    v[4] *= 1 + noise(rng);  // beta
+    law.samples.push_back(v);
+  }
+  return law;
+}
+
 // Nine runs of Chinchilla's law (exact losses), N 10M..100M, D 100M..10B (C = 6·N·D spans
 // 6e15..6e18), and the chinchilla form fitted to them.
 fit::FittedLaw fitted_to_nine_runs() {
@@ -798,15 +813,7 @@ TEST_CASE("the grid search counts a plateau as one minimum, lists the others apa
 }
 
 TEST_CASE("bootstrap samples give percentile intervals") {
-  fit::FittedLaw law = wrap(fit::published::chinchilla());
-  std::mt19937 rng(7);
-  std::normal_distribution<double> noise(0, 0.01);
-  for (int i = 0; i < 100; ++i) {
-    std::vector<double> v = law.law.values();
-    v[3] *= 1 + noise(rng);  // alpha
-    v[4] *= 1 + noise(rng);  // beta
-    law.samples.push_back(v);
-  }
+  fit::FittedLaw law = chinchilla_with_samples(7);
   plan::Answer a = plan::optimal(law, at(1e22));
   const auto& n = a.quantity("N");
   REQUIRE(n.interval.valid());
@@ -1237,6 +1244,26 @@ TEST_CASE("a rule's table with a fitted law for its loss says what plan.optimal 
   CHECK_THAT(note_starting(o, "beyond the 9 runs fitted: "), StartsWith("beyond the 9 runs fitted: N 1000× the largest (100M), D "));
   sizes.params = {3e7};
   CHECK(note_starting(plan::table(rule, sizes, &fitted), "beyond").empty());
+}
+
+TEST_CASE("a rule's table with a bootstrapped law for its loss gives the loss its interval") {
+  // Chinchilla's law with 100 samples of alpha and beta; the loss of each row of the approach-1 rule's table is the law's at the row's N and
+  // D, its interval the 2.5th to 97.5th percentile of the samples' losses there, as plan.optimal's.
+  const fit::FittedLaw law = chinchilla_with_samples(11);
+  const plan::AllocationRule rule = plan::published::chinchilla_approach1();
+  plan::TableOptions sizes;
+  sizes.params = {1e9, 70e9};
+  const plan::Answer t = plan::table(rule, sizes, &law);
+  CHECK(t.samples == 100);
+  for (const plan::Answer& row : t.rows) {
+    const double N = row.value("N"), D = row.value("D");
+    std::vector<double> losses;
+    for (const auto& v : law.samples) losses.push_back(v[0] + v[1] / std::pow(N, v[3]) + v[2] / std::pow(D, v[4]));
+    check_95(row.quantity("loss").interval, losses);
+    const plan::Answer o = plan::optimal(rule, at(row.value("flops")), &law);
+    CHECK(o.quantity("loss").interval.lo == Approx(row.quantity("loss").interval.lo).epsilon(1e-9));
+    CHECK(o.quantity("loss").interval.hi == Approx(row.quantity("loss").interval.hi).epsilon(1e-9));
+  }
 }
 
 TEST_CASE("a return curve from a fitted data-constrained law names its budgets beyond the runs' epochs") {

@@ -63,6 +63,28 @@ void require_loss_law(const Law& law, const std::string& function) {
          "; planning needs a loss law of N and D (chinchilla, data_constrained, kaplan (joint L(N,D)), or a custom law of N and D)");
 }
 
+// The same, and a built-in law given by hand (a table { kind =, ... }, law:with{ ... }: not fitted)
+// must have values its form allows: every parameter a positive finite number (E may be 0). Otherwise
+// alpha = 0 made G = 0 and the answer 'predict needs a positive finite N (got 0)', a negative A or a
+// NaN 'predict needs N', and E = -1 an allocation with no loss at all.
+void require_loss_law(const fit::FittedLaw& fitted, const std::string& function) {
+  const Law& law = fitted.law;
+  require_loss_law(law, function);
+  if (fitted.fitted || law.kind() == LawKind::Custom) return;
+  const auto& specs = law.parameters();
+  for (size_t j = 0; j < specs.size(); ++j) {
+    const double v = law.values()[j];
+    const bool zero_ok = specs[j].name == "E";
+    if (std::isfinite(v) && (v > 0 || (zero_ok && v == 0))) continue;
+    std::string names;
+    for (const auto& s : specs) names += (names.empty() ? "" : ", ") + s.name;
+    fail(function, ": law '", law.name(), "' has ", specs[j].name, " = ", format_significant(v, 6), " (", specs[j].doc,
+         "); the parameters of a ", fit::law_kind_name(law.kind()), " law (", names, ") must be positive finite numbers",
+         zero_ok ? " (E may be 0)" : "", ": give ", specs[j].name, " a ", zero_ok ? "non-negative" : "positive",
+         " value");
+  }
+}
+
 void require_data_law(const Law& law, const std::string& function, const std::string& what) {
   if (!takes(law, Input::U))
     fail(function, ": a data-constrained question (", what,
@@ -531,7 +553,7 @@ void ReturnsOptions::Validate() const {
 Answer optimal(const fit::FittedLaw& fitted, const OptimalOptions& options) {
   options.Validate();
   const std::string function = "plan.optimal";
-  require_loss_law(fitted.law, function);
+  require_loss_law(fitted, function);
   const bool constrained = given(options.unique_tokens) || given(options.epochs);
   if (constrained) require_data_law(fitted.law, function,
                                     given(options.unique_tokens) ? "unique_tokens = " + format_count(options.unique_tokens)
@@ -578,7 +600,7 @@ Answer optimal(const AllocationRule& rule, const OptimalOptions& options, const 
   if (given(options.unique_tokens) || given(options.epochs))
     fail("plan.optimal: an allocation rule (power laws of C) knows nothing of unique tokens or epochs; ask a "
          "data-constrained law instead (law = fit.published.datablations)");
-  if (law) require_loss_law(law->law, "plan.optimal");
+  if (law) require_loss_law(*law, "plan.optimal");
   const double C = options.compute;
   const double N = rule.N_at(C), D = rule.D_at(C);
   Answer out;
@@ -618,7 +640,7 @@ Answer optimal(const AllocationRule& rule, const OptimalOptions& options, const 
 
 Answer loss(const fit::FittedLaw& fitted, const LossOptions& options) {
   options.Validate();
-  require_loss_law(fitted.law, "plan.loss");
+  require_loss_law(fitted, "plan.loss");
   if (given(options.unique_tokens)) require_data_law(fitted.law, "plan.loss", "unique_tokens = " + format_count(options.unique_tokens));
   // A law that predicts no loss here (a custom law's NaN or a value <= 0) is an error, not an answer
   // without its loss.
@@ -658,7 +680,7 @@ Answer loss(const fit::FittedLaw& fitted, const LossOptions& options) {
 Answer compute_for(const fit::FittedLaw& fitted, const ComputeForOptions& options) {
   options.Validate();
   const std::string function = "plan.compute_for";
-  require_loss_law(fitted.law, function);
+  require_loss_law(fitted, function);
   if (given(options.unique_tokens)) require_data_law(fitted.law, function, "unique_tokens = " + format_count(options.unique_tokens));
   // The point law must reach the target (its error says why). A bootstrap sample whose law never
   // does (its E, or its floor on this data, at or above the target) needs unbounded compute: it
@@ -698,7 +720,7 @@ Answer compute_for(const fit::FittedLaw& fitted, const ComputeForOptions& option
 Answer inference(const fit::FittedLaw& fitted, const InferenceOptions& options) {
   options.Validate();
   const std::string function = "plan.inference";
-  require_loss_law(fitted.law, function);
+  require_loss_law(fitted, function);
   const double U = options.unique_tokens;
   if (given(U)) require_data_law(fitted.law, function, "unique_tokens = " + format_count(U));
   const double T = options.inference_tokens;
@@ -768,7 +790,7 @@ Answer inference(const fit::FittedLaw& fitted, const InferenceOptions& options) 
 Answer compare(const fit::FittedLaw& fitted, const CompareOptions& options) {
   options.Validate();
   const std::string function = "plan.compare";
-  require_loss_law(fitted.law, function);
+  require_loss_law(fitted, function);
   const double C = options.compute, U = options.unique_tokens;
   if (given(U)) require_data_law(fitted.law, function, "unique_tokens = " + format_count(U));
   for (const auto& c : options.candidates)
@@ -834,7 +856,7 @@ Answer compare(const fit::FittedLaw& fitted, const CompareOptions& options) {
 Answer table(const fit::FittedLaw& fitted, const TableOptions& options) {
   options.Validate();
   const std::string function = "plan.table";
-  require_loss_law(fitted.law, function);
+  require_loss_law(fitted, function);
   Answer out = with_intervals(fitted, [&](const Law& law) {
     Answer ans;
     for (double N : options.params) {
@@ -866,7 +888,7 @@ Answer table(const fit::FittedLaw& fitted, const TableOptions& options) {
 Answer table(const AllocationRule& rule, const TableOptions& options, const fit::FittedLaw* law) {
   options.Validate();
   rule.Validate();
-  if (law) require_loss_law(law->law, "plan.table");
+  if (law) require_loss_law(*law, "plan.table");
   auto rows_of = [&](const AllocationRule& r, bool with_loss) {
     Answer ans;
     for (double N : options.params) {
@@ -927,7 +949,7 @@ Answer table(const AllocationRule& rule, const TableOptions& options, const fit:
 Answer returns(const fit::FittedLaw& fitted, const ReturnsOptions& options) {
   options.Validate();
   const std::string function = "plan.returns";
-  require_loss_law(fitted.law, function);
+  require_loss_law(fitted, function);
   const double U = options.unique_tokens;
   require_data_law(fitted.law, function, "unique_tokens = " + format_count(U));
   // The budgets come from the point law so that every sample answers the same rows.

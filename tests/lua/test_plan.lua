@@ -174,6 +174,28 @@ t.test("bad inputs say why", function()
   t.near(plan.optimal{ compute = 1e22, law = plain }.N, plan.optimal{ compute = 1e22, law = chinchilla }.N, 1e-12)
   local dc = { E = 1.869, A = 520.8, B = 1487.7, alpha = 0.3527, beta = 0.3527, R_D = 15.39, R_N = 5.31 }
   t.near(plan.optimal{ compute = 1e22, unique_tokens = 25e9, law = dc }.N, 7.0e9, 0.02)
+  -- A law given by hand must have values its form allows: a zero or negative exponent or coefficient,
+  -- a NaN, a negative E are named (they gave 'predict needs a positive finite N (got 0)', 'predict
+  -- needs N', or, for E = -1, an allocation with no loss). E = 0 is a law without irreducible loss.
+  local function with(changes)
+    local law = {}
+    for k, v in pairs(plain) do law[k] = v end
+    for k, v in pairs(changes) do law[k] = v end
+    return law
+  end
+  t.raises(function() plan.optimal{ compute = 1e22, law = with{ alpha = 0 } } end,
+    "plan.optimal: law 'chinchilla' has alpha = 0 (exponent in N); the parameters of a chinchilla law (E, A, B, alpha, "
+    .. "beta) must be positive finite numbers: give alpha a positive value")
+  t.raises(function() plan.loss{ N = 1e9, D = 1e10, law = with{ A = -406.4 } } end, "plan.loss: law 'chinchilla' has A = -406.4")
+  t.raises(function() plan.optimal{ compute = 1e22, law = with{ beta = 0 / 0 } } end, "has beta = nan (exponent in D)")
+  t.raises(function() plan.optimal{ compute = 1e22, law = with{ E = -1 } } end,
+    "has E = -1 (irreducible loss); the parameters of a chinchilla law (E, A, B, alpha, beta) must be positive finite "
+    .. "numbers (E may be 0): give E a non-negative value")
+  t.raises(function() plan.optimal{ compute = 1e22, unique_tokens = 25e9, law = with{ R_D = -1, R_N = 5.31 } } end,
+    "law 'data_constrained' has R_D = -1")
+  t.raises(function() plan.inference{ compute = 1e22, inference_tokens = 0, law = fit.published.chinchilla:with{ alpha = -0.34 } } end,
+    "plan.inference: law 'chinchilla, modified' has alpha = -0.34")
+  t.near(plan.optimal{ compute = 1e22, law = with{ E = 0 } }.loss, plan.optimal{ compute = 1e22, law = plain }.loss - 1.69, 1e-9)
   t.raises(function() plan.optimal{ compute = 1e22, law = { E = 1.69, A = 406.4 } } end,
     "a law given as a table needs kind = \"chinchilla\" | \"data_constrained\" | \"kaplan_ND\" | ... (or Chinchilla's "
     .. "parameters E, A, B, alpha, beta, which need no kind)")

@@ -944,6 +944,15 @@ int law_allocation(lua_State* L) {
   const FittedLaw& f = check<FittedLaw>(L, 1);
   double c = luaL_checknumber(L, 2);
   if (!(c > 0)) fail("law:allocation(C): C must be positive FLOP");
+  // A law given by hand (law:with{ ... }, not fitted) with values the closed form cannot take: said,
+  // naming the value, rather than printed as N_opt 0 or nan (alpha = 0 makes G = 0).
+  if (!f.fitted && fit::has_closed_form_allocation(f.law))
+    for (const char* p : {"A", "B", "alpha", "beta"}) {
+      const double v = f.law.param(p);
+      if (!(v > 0) || !std::isfinite(v))
+        fail("law:allocation(C): law '", f.law.name(), "' has ", p, " = ", v, "; the allocation N_opt = G*(C/6)^a, "
+             "G = (alpha*A/(beta*B))^(1/(alpha+beta)), needs A, B, alpha and beta positive and finite");
+    }
   fit::Allocation a = fit::compute_optimal(f.law);
   lua_newtable(L);
   const std::pair<const char*, double> fields[] = {{"a", a.a}, {"b", a.b}, {"G", a.G}, {"N_opt", a.N_opt(c)},

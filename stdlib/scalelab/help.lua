@@ -218,12 +218,19 @@ function M.help(...)
     for name, v in pairs(value) do
       if type(v) == "function" then functions[#functions + 1] = { name, lookup(v) or "" } end
     end
-    if class and type(class.__index) == "table" and class.__index ~= value then
-      for name, v in pairs(class.__index) do
-        if type(v) == "function" and type(name) == "string" and not name:find("^__") then
+    -- The methods along the whole __index chain, as Tab completes them: a class's own, then those it
+    -- inherits (a study's approach-1 fit has :optimal from the IsoFLOP fit's class), the nearest first.
+    local index, listed = class and class.__index, {}
+    for _ = 1, 8 do
+      if type(index) ~= "table" or index == value then break end
+      for name, v in pairs(index) do
+        if type(v) == "function" and type(name) == "string" and not name:find("^__") and not listed[name] then
+          listed[name] = true
           methods[#methods + 1] = { ":" .. name, lookup(v) or "" }
         end
       end
+      local meta_of_index = getmetatable(index)
+      index = type(meta_of_index) == "table" and rawget(meta_of_index, "__index") or nil
     end
     list("Functions:", functions)
     list("Methods:", methods)

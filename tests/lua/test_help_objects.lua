@@ -89,6 +89,13 @@ t.test("help documents every object the API returns", function()
     local summary = objects[name].summary
     t.eq(tostring(objects[name]), type(summary) == "function" and objects[name]:summary() or summary)
   end
+  -- Help's listing of methods follows the __index chain as Tab does: an approach-1 fit inherits
+  -- :N_opt, :D_opt and :optimal from the IsoFLOP fit's class, and its help lists them with their text.
+  local approach1_help = help_text(s.fits.approach1)
+  for _, method in ipairs { "N_opt", "D_opt", "optimal", "summary" } do
+    t.ok(approach1_help:find("\n  :" .. method .. " +law:" .. method .. "%("),
+      "help(s.fits.approach1) does not list :" .. method .. "\n" .. approach1_help)
+  end
 end)
 
 t.done()

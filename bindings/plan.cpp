@@ -39,6 +39,17 @@ constexpr double kMissing = fit::kMissing;
 
 // ---- reading laws -------------------------------------------------------------------------------
 
+// law = an analysis of compute-optimal allocation rather than a loss law: fit.isoflop's and
+// fit.approach1's results, and a study's IsoFLOP and approach-1 fits (s.fits.isoflop, s.fits.approach1,
+// tables of kind "isoflop" or "approach1"), give N_opt(C), not a loss.
+[[noreturn]] void fail_not_a_loss_law(const std::string& function) {
+  fail(function, ": law = an IsoFLOP or approach-1 analysis (fit.isoflop, fit.approach1, a study's s.fits.isoflop "
+       "or s.fits.approach1) gives N_opt(C) and D_opt(C), not a loss law; ask with allocation = "
+       "plan.allocation{ isoflop = analysis } instead (plan.optimal{ compute = ..., allocation = "
+       "plan.allocation{ isoflop = f } }; a study's fit: allocation = s.fits.isoflop.rule, or "
+       "s.fits.isoflop:optimal(C)), or fit a loss law (fit.chinchilla(obs))");
+}
+
 // A law at `index`: a Law object (fit.published.*, a fitted law), or a table naming a built-in kind
 // and its parameters, e.g. { kind = "chinchilla", E = 1.69, A = 406.4, B = 410.7, alpha = 0.34,
 // beta = 0.28 [, samples = { {E =, A =, ...}, ... }] }.
@@ -57,13 +68,11 @@ fit::FittedLaw to_law(lua_State* L, int index, const std::string& function) {
   if (lua_getfield(L, index, "kind") == LUA_TSTRING) {
     const std::string name = lua_tostring(L, -1);
     lua_pop(L, 1);
+    if (name == "isoflop" || name == "approach1") fail_not_a_loss_law(function);
     kind = fit::law_kind_from_name(name);
   } else if (has("N_law") || has("minima") || has("parabolas")) {
     lua_pop(L, 1);
-    // fit.isoflop's and fit.approach1's results give N_opt(C), not a loss: an allocation.
-    fail(function, ": law = an IsoFLOP analysis (fit.isoflop, fit.approach1) gives N_opt(C) and D_opt(C), not a "
-         "loss law; ask with allocation = plan.allocation{ isoflop = analysis } instead (plan.optimal{ compute = ..., "
-         "allocation = plan.allocation{ isoflop = f } }), or fit a loss law (fit.chinchilla(obs))");
+    fail_not_a_loss_law(function);
   } else if (has("E") && has("A") && has("B") && has("alpha") && has("beta")) {
     lua_pop(L, 1);
     // Chinchilla's parameters (with R_D and R_N, Muennighoff's): the form says which law it is.

@@ -201,9 +201,28 @@ t.test("bad inputs say why", function()
     .. "parameters E, A, B, alpha, beta, which need no kind)")
   -- An IsoFLOP analysis is an allocation, not a loss law: the error says how to ask with it.
   local iso = { N_law = fit.published.chinchilla, minima = {} }
-  t.raises(function() plan.optimal{ compute = 1e22, law = iso } end,
-    "law = an IsoFLOP analysis (fit.isoflop, fit.approach1) gives N_opt(C) and D_opt(C), not a loss law; ask with "
-    .. "allocation = plan.allocation{ isoflop = analysis } instead")
+  local not_a_loss_law = "law = an IsoFLOP or approach-1 analysis (fit.isoflop, fit.approach1, a study's "
+    .. "s.fits.isoflop or s.fits.approach1) gives N_opt(C) and D_opt(C), not a loss law; ask with allocation = "
+    .. "plan.allocation{ isoflop = analysis } instead"
+  t.raises(function() plan.optimal{ compute = 1e22, law = iso } end, not_a_loss_law)
+  -- So is a study's IsoFLOP or approach-1 fit (s.fits.isoflop, s.fits.approach1: kind "isoflop" or
+  -- "approach1"), which plan.optimal, plan.compare and question:answer refused with Law::Make's
+  -- "an IsoFLOP law needs Law::IsoFlop(budgets, values)" and "unknown law kind 'approach1'".
+  local rows = {}
+  for p in sweep.isoflop({ budgets = { 1e18, 1e19, 1e20 }, sizes = { 3e7, 1e8, 3e8, 1e9, 3e9 } }):each() do
+    rows[#rows + 1] = { N = p.N, D = p.D, loss = fit.published.chinchilla:predict { N = p.N, D = p.D }, budget = p.budget }
+  end
+  local study_fit = require("scalelab.study.analysis").isoflop(rows, { bootstrap = 0 })
+  t.eq(study_fit.kind, "isoflop")
+  local approach1_fit = { kind = "approach1", params = study_fit.params, minima = {}, switches = {} }
+  for _, f in ipairs { study_fit, approach1_fit } do
+    t.raises(function() plan.optimal{ compute = 1e22, law = f } end, "plan.optimal: " .. not_a_loss_law)
+    t.raises(function() plan.optimal{ compute = 1e22 }:answer(f) end, not_a_loss_law)
+    t.raises(function() plan.compare{ compute = 1e22, law = f, candidates = { { name = "x", N = 1e9, D = 1e10 } } } end,
+      not_a_loss_law)
+  end
+  -- The ways the message gives answer.
+  t.near(plan.optimal{ compute = 1e22, allocation = study_fit.rule }.N, study_fit:N_opt(1e22), 1e-9)
 end)
 
 t.test("answers as records and Markdown for reports", function()

@@ -72,6 +72,7 @@ t.test("help documents every object the API returns", function()
   }
   arg = saved_arg
   objects["study"], objects["s.fits.isoflop"], objects["s.fits.approach1"] = s, s.fits.isoflop, s.fits.approach1
+  objects["s.fits.isoflop:optimal(C)"] = s.fits.isoflop:optimal(1e15)
   local undocumented = {}
   for name, value in pairs(objects) do
     local text = help_text(value)
@@ -80,7 +81,8 @@ t.test("help documents every object the API returns", function()
   table.sort(undocumented)
   t.ok(#undocumented == 0, "help documents none of these:\n" .. table.concat(undocumented, "\n"))
   -- The results printed through their summary say what they are and name each of their fields.
-  for _, name in ipairs { "law:allocation(C)", "fit.extrapolate", "s.fits.isoflop", "s.fits.approach1" } do
+  for _, name in ipairs { "law:allocation(C)", "fit.extrapolate", "s.fits.isoflop", "s.fits.approach1",
+                          "s.fits.isoflop:optimal(C)" } do
     local text = help_text(objects[name])
     t.ok(text:find(name, 1, true), name .. ": " .. text)
     for key in pairs(objects[name]) do
@@ -89,6 +91,10 @@ t.test("help documents every object the API returns", function()
     local summary = objects[name].summary
     t.eq(tostring(objects[name]), type(summary) == "function" and objects[name]:summary() or summary)
   end
+  -- A study fit's answer prints as plan.optimal's answers do, not as a table of 15-digit numbers.
+  local optimal = pretty(objects["s.fits.isoflop:optimal(C)"])
+  t.ok(optimal:find("^compute%-optimal allocation at 1e15 FLOP\n  law: isoflop "), optimal)
+  t.ok(optimal:find("\n  params        %S+ %[%S+, %S+%]\n"), optimal)
   -- Help's listing of methods follows the __index chain as Tab does: an approach-1 fit inherits
   -- :N_opt, :D_opt and :optimal from the IsoFLOP fit's class, and its help lists them with their text.
   local approach1_help = help_text(s.fits.approach1)

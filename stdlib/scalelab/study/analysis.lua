@@ -120,6 +120,10 @@ end
 function IsoflopLaw:N_opt(C) return (allocation(self.params.k, self.params.a, C)) end
 function IsoflopLaw:D_opt(C) return select(2, allocation(self.params.k, self.params.a, C)) end
 
+-- What law:optimal(C) returns (its summary is written below, with the laws').
+local AllocationAnswer = { __name = "AllocationAnswer" }
+AllocationAnswer.__index = AllocationAnswer
+
 -- The compute-optimal allocation at C (FLOP, or { compute = C } as plan.optimal takes it), with
 -- bootstrap intervals.
 function IsoflopLaw:optimal(C)
@@ -129,7 +133,7 @@ function IsoflopLaw:optimal(C)
       .. "law:optimal(1e21) or law:optimal{ compute = 1e21 } (got %s)", tostring(C)), 2)
   end
   local N, D = allocation(self.params.k, self.params.a, C)
-  local out = { compute = C, N = N, D = D, tokens_per_param = D / N }
+  local out = setmetatable({ compute = C, N = N, D = D, tokens_per_param = D / N, law = self.kind }, AllocationAnswer)
   if self.samples and #self.samples > 0 then
     local Ns, Ds, rs = {}, {}, {}
     for i, s in ipairs(self.samples) do
@@ -160,6 +164,37 @@ local function fmt_interval(iv, format)
 end
 
 local function g3(x) return core.format_significant(x, 3) end
+
+-- What law:optimal(C) returns: a table of numbers that prints as plan.optimal's answers print (its
+-- quantities with their intervals, one a line), rather than as a table of 15-digit numbers.
+function AllocationAnswer:summary()
+  local iv = self.intervals or {}
+  local function row(label, value, format, interval_)
+    return string.format("  %-13s %s%s", label, format(value), fmt_interval(interval_, format))
+  end
+  local lines = {
+    string.format("compute-optimal allocation at %s FLOP", core.format_flops(self.compute)),
+    string.format("  law: %s · power law N_opt = k·C^a, D_opt = C/(6·N_opt)%s", self.law,
+      next(iv) and " · 95% intervals over its bootstrap samples" or ""),
+    row("params", self.N, core.format_count, iv.N),
+    row("tokens", self.D, core.format_count, iv.D),
+    row("tokens/param", self.tokens_per_param, g3, iv.tokens_per_param),
+    row("FLOP", self.compute, core.format_flops),
+  }
+  for _, note in ipairs(self.notes or {}) do lines[#lines + 1] = "  note: " .. note end
+  return table.concat(lines, "\n")
+end
+AllocationAnswer.__tostring = AllocationAnswer.summary
+core.document(AllocationAnswer, "The compute-optimal allocation a study's IsoFLOP or approach-1 fit gives at a compute C "
+  .. "(s.fits.isoflop:optimal(C), s.fits.approach1:optimal(C), and a study's answers from those fits): "
+  .. "N_opt = k*C^a, D_opt = C/(6*N_opt); printing shows each quantity with its 95% interval (answer:summary()).\n"
+  .. "Fields: compute (C, FLOP); N (parameters); D (tokens); tokens_per_param (D/N); intervals ({ N =, D =, "
+  .. "tokens_per_param = }, each { lo, hi }: 95% percentile intervals over the fit's bootstrap samples; nil without "
+  .. "them); notes (how far C lies beyond the compute fitted on; nil when within it); law (the fit that answered: "
+  .. "\"isoflop\" or \"approach1\").\n"
+  .. "Methods: answer:summary().")
+core.document(AllocationAnswer.summary, "answer:summary() -> the text it prints as: the compute, then params, tokens and "
+  .. "tokens/param with their 95% intervals, and the notes")
 
 function IsoflopLaw:summary()
   local p, iv = self.params, self.intervals or {}
@@ -204,7 +239,7 @@ core.document(IsoflopLaw.N_opt, "law:N_opt(C) -> k*C^a: the compute-optimal para
 core.document(IsoflopLaw.D_opt, "law:D_opt(C) -> C/(6*N_opt): the compute-optimal tokens at C FLOP")
 core.document(IsoflopLaw.optimal, "law:optimal(C or { compute = C }) -> { compute, N, D, tokens_per_param [, intervals "
   .. "= { N, D, tokens_per_param } (95%, from the bootstrap samples)] [, notes (how far C lies beyond the compute "
-  .. "fitted on)] }")
+  .. "fitted on)], law }, which prints as plan.optimal's answers do")
 core.document(IsoflopLaw.summary, "law:summary() -> the text it prints as: the laws with their intervals, each minimum, the warnings")
 
 -- obs: { {N =, D =, loss =, budget = C}, ... }; runs without a budget are not of an IsoFLOP sweep

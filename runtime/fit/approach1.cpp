@@ -9,6 +9,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "core/interrupt.h"
 #include "core/units.h"
 #include "fit/fit.h"
 
@@ -356,6 +357,7 @@ Approach1Result fit_approach1(const std::vector<TrainingCurve>& runs, const Appr
   std::vector<const Curve*> drawn;
   for (const Curve& c : redrawn) drawn.push_back(&c);
   for (int b = 0; b < options.bootstrap; ++b) {
+    check_interrupt();  // Ctrl-C stops a long bootstrap (100k resamples: tens of seconds) now, not at its end
     // The offsets' scale is estimated from few runs: each resample's drawn from its spread (ν = runs − 1).
     const double scale = offsets.size() >= 2 ? draw_scale(rng, offsets.size() - 1) : 0.0;
     for (size_t k = 0; k < curves.size(); ++k) {

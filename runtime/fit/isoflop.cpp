@@ -7,6 +7,7 @@
 #include <random>
 
 #include "core/error.h"
+#include "core/interrupt.h"
 #include "core/units.h"
 #include "fit/fit.h"
 
@@ -234,6 +235,7 @@ IsoFlopResult fit_isoflop(const Observations& obs, const IsoFlopOptions& options
   }
   std::mt19937_64 rng(options.seed);
   for (int b = 0; b < options.bootstrap; ++b) {
+    check_interrupt();  // Ctrl-C stops a long bootstrap (a million resamples: seconds) now, not at its end
     const double scale = draw_scale(rng, dof);
     std::vector<IsoFlopCurve> curves;
     size_t ci = 0;

@@ -7,14 +7,17 @@
 #include <ceres/jet.h>
 
 #include <array>
+#include <chrono>
 #include <cmath>
 #include <fstream>
 #include <iomanip>
 #include <random>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "core/error.h"
+#include "core/interrupt.h"
 #include "fit/chinchilla_kernel.h"
 #include "fit/fit.h"
 #include "fit/law.h"
@@ -1689,4 +1692,62 @@ TEST_CASE("approach 1 reads eval loss where every run has it, says why it cannot
   tiny[0].N = 1e-200;
   for (double& t : tiny[0].tokens) t *= 1e-200;
   CHECK_NOTHROW(fit_approach1(tiny));
+}
+
+namespace {
+// Whether `fit` (a call that bootstraps `resamples` times) throws Interrupted when Ctrl-C comes in
+// the middle of its bootstrap: the call is timed first without a bootstrap and with a small one, the
+// bootstrap sized to run two seconds or more (20 times the wait below), and the interruption requested
+// from another thread well after the point fit is done (three times its time), long before the
+// bootstrap ends.
+template <class Fit>
+bool interrupted_in_bootstrap(Fit fit) {
+  using clock = std::chrono::steady_clock;
+  auto seconds = [](clock::time_point since) { return std::chrono::duration<double>(clock::now() - since).count(); };
+  clear_interrupt();
+  clock::time_point start = clock::now();
+  fit(0);
+  const double point = seconds(start);
+  start = clock::now();
+  fit(200);
+  const double per_resample = std::max(seconds(start) - point, 1e-6) / 200;
+  const double delay = 3 * point + 0.05;
+  const int resamples = static_cast<int>(std::min(1e6, std::max(2000.0, std::max(2.0, 20 * delay) / per_resample)));
+  INFO("point fit " << point << " s, " << per_resample << " s a resample, " << resamples << " resamples, Ctrl-C after "
+                    << delay << " s");
+  std::thread ctrl_c([delay] {
+    std::this_thread::sleep_for(std::chrono::duration<double>(delay));
+    request_interrupt();
+  });
+  bool interrupted = false;
+  try {
+    fit(resamples);
+  } catch (const Interrupted&) {
+    interrupted = true;
+  }
+  ctrl_c.join();
+  clear_interrupt();
+  return interrupted;
+}
+}  // namespace
+
+TEST_CASE("Ctrl-C stops the bootstraps of approaches 1 and 2 in their resamples\, not after them") {
+  // Without a check in the resamples, a bootstrap of 100k ran tens of seconds on to its end before
+  // the REPL could return to its prompt (and a second Ctrl-C meanwhile ended the session).
+  const Law truth = published::chinchilla();
+  std::vector<TrainingCurve> runs = law_curves(truth, log_sizes(3e7, 3e9, 8), 40, 0.003, 7);
+  CHECK(interrupted_in_bootstrap([&](int resamples) {
+    Approach1Options options;
+    options.bootstrap = resamples;
+    return fit_approach1(runs, options);
+  }));
+  Observations obs;
+  for (double budget : {1e18, 1e19, 1e20}) {
+    const double n_opt = compute_optimal(truth).N_opt(budget);
+    for (double f = 0.25; f <= 4.01; f *= 1.41) {
+      const double N = n_opt * f, D = budget / (6 * N);
+      obs.Add(row(N, D, kMissing, budget, kMissing, truth.predict({N, D}) * (1 + 0.003 * std::sin(N))));
+    }
+  }
+  CHECK(interrupted_in_bootstrap([&](int resamples) { return fit_isoflop(obs, resamples); }));
 }

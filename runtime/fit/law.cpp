@@ -459,19 +459,24 @@ std::string FittedLaw::Summary() const {
   size_t width = 0;
   for (const auto& n : names) width = std::max(width, n.size());
   for (size_t j = 0; j < names.size(); ++j) {
-    out << "  " << std::left << std::setw(static_cast<int>(width)) << names[j] << " = " << std::setw(10)
-        << number(law.values()[j]);
+    // Each parameter's line, its value padded to align what follows it; written without trailing
+    // blanks where nothing does (a published law's values have no interval or standard error).
+    std::ostringstream line;
+    line << "  " << std::left << std::setw(static_cast<int>(width)) << names[j] << " = " << std::setw(10)
+         << number(law.values()[j]);
     if (has_interval(names[j])) {
       Interval i = interval(names[j]);
-      out << "  95% [" << number(i.lo) << ", " << number(i.hi) << "]";
+      line << "  95% [" << number(i.lo) << ", " << number(i.hi) << "]";
     }
-    if (j < standard_errors.size() && !std::isnan(standard_errors[j])) out << "  se " << number(standard_errors[j]);
-    if (is_undetermined(names[j])) out << "  (undetermined by the data)";
-    if (is_held(names[j])) out << (has_interval(names[j]) ? "  (held here, refitted in each resample)" : "  (held)");
+    if (j < standard_errors.size() && !std::isnan(standard_errors[j])) line << "  se " << number(standard_errors[j]);
+    if (is_undetermined(names[j])) line << "  (undetermined by the data)";
+    if (is_held(names[j])) line << (has_interval(names[j]) ? "  (held here, refitted in each resample)" : "  (held)");
     for (const auto& group : ties)
       if (std::find(group.begin(), group.end(), names[j]) != group.end() && group.front() != names[j])
-        out << "  (tied to " << group.front() << ")";
-    out << "\n";
+        line << "  (tied to " << group.front() << ")";
+    std::string text = line.str();
+    text.erase(text.find_last_not_of(' ') + 1);
+    out << text << "\n";
   }
   std::string allocation_blockers;
   for (const char* p : {"A", "B", "alpha", "beta"})

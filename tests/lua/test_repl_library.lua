@@ -128,6 +128,28 @@ t.test("pretty: objects with multi-line summaries in a table (fit.published) ind
     -- A key's line, or a summary's line under it.
     t.ok(line:find("^  [%a_][%w_]* = ") or line:find("^    "), "a key or a line under one: " .. line)
   end
+  -- Typed alone, a law prints its summary as it is: no line of it ends in blanks (the values of a
+  -- published law were padded to 10 columns for an interval that never follows them).
+  for _, name in ipairs { "chinchilla", "kaplan", "datablations" } do
+    for line in (pretty(fit.published[name]) .. "\n"):gmatch("([^\n]*)\n") do
+      t.ok(not line:find("%s$"), "fit.published." .. name .. ": a line ends in blanks: '" .. line .. "'")
+    end
+  end
+  local rows = {}
+  for _, N in ipairs { 1e7, 3e7, 1e8, 3e8, 1e9 } do
+    for _, D in ipairs { 1e9, 3e9, 1e10, 3e10, 1e11 } do
+      rows[#rows + 1] = { N = N, D = D, loss = fit.published.chinchilla:predict { N = N, D = D } * (1 + 0.003 * math.sin(N + D)) }
+    end
+  end
+  local fitted = pretty(fit.chinchilla(rows, { threads = 1 }))
+  for line in (fitted .. "\n"):gmatch("([^\n]*)\n") do t.ok(not line:find("%s$"), "a fitted law's line ends in blanks: '" .. line .. "'") end
+  -- What follows a value stays aligned: the standard errors start in one column.
+  local columns = {}
+  for line in fitted:gmatch("[^\n]+") do
+    if line:find("^  [%a_]+ += %S+ +se ") then columns[#columns + 1] = line:find(" se ", 1, true) end
+  end
+  t.eq(#columns, 5, fitted)
+  for i = 2, #columns do t.eq(columns[i], columns[1], fitted) end
   -- Plain nested tables keep their own layout and commas.
   local wide = { nested = {} }
   for i = 1, 12 do wide.nested["k" .. i] = string.rep("y", 10) end

@@ -344,6 +344,9 @@ void Host::repl() {
       lua_settop(L_, base - 1);
       return;
     }
+    // Ctrl-C stopped a training run that returned its result, and the line went on: say so (after
+    // the values), as Ctrl-C is said otherwise ("interrupted!"); `r = train.run{...}` shows nothing.
+    const bool stopped_run = stopped_by_interrupt();
     const int results = lua_gettop(L_) - base + 1;
     if (show && results > 0) {
       lua_pushcfunction(L_, show_values);
@@ -352,6 +355,11 @@ void Host::repl() {
     }
     lua_settop(L_, base - 1);
     std::fflush(stdout);
+    if (stopped_run) {
+      std::fputs("interrupted: Ctrl-C stopped train.run, which returned its result (status \"interrupted\", the "
+                 "tokens trained so far; a run given checkpoint = resumes from it when called again)\n", stderr);
+      std::fflush(stderr);
+    }
   };
 
   std::string pending;

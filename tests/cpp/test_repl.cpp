@@ -271,6 +271,8 @@ void repl_keeps_interrupted_run(const std::string& dir, const std::string& call)
   Pty session({SCALELAB_BINARY}, {"HOME=" + dir});
   start_long_run(session, call);
   session.interrupt();
+  // r = train.run{...} prints nothing: the REPL says that the run stopped and r holds its result.
+  REQUIRE(shows(session, "interrupted: Ctrl-C stopped train.run, which returned its result (status \"interrupted\""));
   REQUIRE(shows(session, "> "));
   session.send("print('status: ' .. r.status)\r");
   REQUIRE(shows(session, "status: interrupted"));

@@ -276,8 +276,11 @@ end
 function results.list(store, filter)
   for _, s in ipairs(store:studies()) do
     if not filter.study or filter.study == s.name then
-      out(string.format("study %s: script %s (sha256 %s), scalelab %s", s.name, s.script_path ~= "" and s.script_path or "?",
-        (s.script_hash or ""):sub(1, 12), s.scalelab_version or "?"))
+      -- A study declared in the REPL, or in a script read from standard input, kept no script: its
+      -- hash is that of no text at all, which would read as a script's.
+      local script = (s.script_path or "") == "" and "no script (declared in the REPL or read from standard input)"
+        or string.format("script %s (sha256 %s)", s.script_path, (s.script_hash or ""):sub(1, 12))
+      out(string.format("study %s: %s, scalelab %s", s.name, script, s.scalelab_version or "?"))
       local runs = store:runs { study = s.name, status = filter.status }
       -- Unique tokens U and epochs where a listed run has U (a data-constrained sweep, a corpus
       -- repeated), as the study's report gives them: otherwise runs of the same N and D (U = 1B for 2

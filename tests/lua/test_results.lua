@@ -369,6 +369,10 @@ t.test("--study lists that study's runs alone", function()
   code, out = scalelab(dir, "results big.db --study other")
   t.eq(code, 0, out)
   t.ok(out:find("study other:", 1, true), out)
+  -- A study recorded without a script (declared in the REPL) says so, rather than "script ?" and
+  -- the sha256 of no text (e3b0c44298fc...).
+  t.ok(out:find("study other: no script (declared in the REPL or read from standard input), scalelab ", 1, true), out)
+  t.ok(not out:find("e3b0c44298fc", 1, true), out)
   t.ok(not out:find("study big:", 1, true), out)
   t.ok(out:find("\n  1 run; ", 1, true), out)
 end)

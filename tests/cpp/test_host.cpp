@@ -167,6 +167,19 @@ TEST_CASE("a mistyped module function, global or method: the error says the name
   // A method of the library's Lua objects.
   r = scalelab_run({"-e", "s = sweep.grid{ N = {1e6}, D = {1e7} }; s:seed(3)"});
   CHECK_THAT(r.err, Catch::Contains("attempt to call a nil value (method 'seed'); did you mean 'seeds'?"));
+  // And of its other objects made in Lua: a figure, panels, a study's IsoFLOP fit (whose class an
+  // approach-1 fit inherits).
+  r = scalelab_run({"-e", "f = plot.figure{}; f:pionts{ x = {1}, y = {1} }"});
+  CHECK_THAT(r.err, Catch::Contains("attempt to call a nil value (method 'pionts'); did you mean 'points'?"));
+  r = scalelab_run({"-e", "p = plot.panels{ plot.figure{}, plot.figure{} }; p:svae('x.svg')"});
+  CHECK_THAT(r.err, Catch::Contains("attempt to call a nil value (method 'svae'); did you mean 'save'?"));
+  r = scalelab_run({"-e", "local rows = {} "
+                          "for p in sweep.isoflop{ budgets = {1e18, 1e19, 1e20}, sizes = {3e7, 1e8, 3e8, 1e9, 3e9} }:each() do "
+                          "rows[#rows + 1] = { N = p.N, D = p.D, budget = p.budget, "
+                          "loss = fit.published.chinchilla:predict{ N = p.N, D = p.D } } end "
+                          "local law = require('scalelab.study.analysis').isoflop(rows, { bootstrap = 0 }) "
+                          "law:optimla(1e21)"});
+  CHECK_THAT(r.err, Catch::Contains("attempt to call a nil value (method 'optimla'); did you mean 'optimal'?"));
   // Reading a name a module lacks still gives nil (a script may test for one), and the miss says
   // nothing of another table's field of that name in a later call.
   r = scalelab_run({"-e", "print(train.rnu, fit.published ~= nil)", "-e", "local t = {}; t.rnu()"});

@@ -276,6 +276,8 @@ end
 local Figure = {}
 Figure.__index = Figure
 M.Figure = Figure
+-- A mistyped method (f:pionts{...}) is an error that names the one meant.
+require("scalelab.missing").note_misses(Figure, "a figure", "class")
 
 -- The machinery of figures and panels (ranges, data blocks, the gnuplot body) is kept out of their
 -- metatables, so that f: offers (Tab in the REPL) and help(f) lists only what users call:
@@ -1052,6 +1054,7 @@ Figure.__tostring = function(self) return Render.tostring(self, "figure") end
 local Panels = {}
 Panels.__index = Panels
 M.Panels = Panels
+require("scalelab.missing").note_misses(Panels, "panels", "class")
 
 -- plot.panels{ figure1, figure2, ..., columns = 2, title =, width =, height = }: figures side by
 -- side (gnuplot's multiplot), saved and shown as one.

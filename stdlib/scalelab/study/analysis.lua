@@ -110,6 +110,9 @@ end
 
 local IsoflopLaw = { __name = "IsoflopLaw" }
 IsoflopLaw.__index = IsoflopLaw
+-- A mistyped method (s.fits.isoflop:optimla(C), and of an approach-1 fit, which inherits these) is an
+-- error that names the one meant.
+require("scalelab.missing").note_misses(IsoflopLaw, "an IsoFLOP fit", "class")
 
 -- N = k·C^a and D = C/(6·N) (C = 6·N·D).
 local function allocation(k, a, C)

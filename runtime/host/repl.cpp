@@ -8,7 +8,7 @@
 //     Tab completes globals, fields and methods
 //     (scalelab.repl.complete, which follows __index metatables);
 //   - Ctrl-C during a computation interrupts it (Host::call); at the prompt it clears the line,
-//     and a second Ctrl-C on an empty prompt leaves; Ctrl-D leaves too.
+//     and a second Ctrl-C on an empty prompt leaves; Ctrl-D leaves too; Ctrl-Z suspends (job control).
 // Without a terminal, or without readline, lines are read plainly.
 #include <sys/select.h>
 #include <termios.h>
@@ -157,7 +157,24 @@ int on_ctrl_c(int, int) {
   return 0;
 }
 
+int g_prep_meta = 1;  // what readline last asked prep_terminal for (its 8-bit input setting)
+void prep_terminal(int meta);
+
+// Ctrl-Z while editing a line, a key too (ISIG is off): suspend the REPL as the terminal would with
+// ISIG on (as lua.c and python are suspended; `fg` resumes), with the terminal's settings restored
+// meanwhile, then take the terminal again and redraw the prompt and the line being edited. Where
+// job control cannot stop the process (an orphaned process group), SIGTSTP is discarded and
+// editing goes on.
+int on_ctrl_z(int, int) {
+  rl_deprep_terminal();
+  std::raise(SIGTSTP);
+  prep_terminal(g_prep_meta);
+  rl_forced_update_display();
+  return 0;
+}
+
 void prep_terminal(int meta) {
+  g_prep_meta = meta;
   rl_prep_terminal(meta);  // saves the terminal's settings; rl_deprep_terminal restores them, ISIG too
   termios settings;
   if (tcgetattr(STDIN_FILENO, &settings) == 0) {
@@ -260,6 +277,7 @@ void Host::repl() {
     rl_catch_signals = 0;
     rl_prep_term_function = prep_terminal;
     rl_bind_key(3, on_ctrl_c);  // Ctrl-C
+    rl_bind_key(26, on_ctrl_z);  // Ctrl-Z
     rl_attempted_completion_function = complete;
     rl_basic_word_break_characters = const_cast<char*>(" \t\n\"\\'`@$><=;|&{(,+-*/%^~#[]");
     rl_completer_word_break_characters = rl_basic_word_break_characters;

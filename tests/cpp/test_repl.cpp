@@ -604,3 +604,24 @@ TEST_CASE("Tab completion after a line that broke the REPL's own module: no cand
   repl.send("\x04");
   CHECK(repl.wait() == 0);
 }
+
+TEST_CASE("Ctrl-Z at the prompt suspends the REPL as job control does\, and fg brings it back with its line") {
+  // ISIG is off while readline reads (Ctrl-C comes as a key), so Ctrl-Z only beeped and the REPL went
+  // on, where lua and python are suspended. A shell with job control runs it here, as a terminal's does.
+  const std::string dir = temp_dir();
+  Pty shell({"/bin/sh", "-c", "set -m; '" SCALELAB_BINARY "'; echo \"[suspended $?]\"; fg"}, {"HOME=" + dir});
+  REQUIRE(shows(shell, "> "));
+  shell.send("x = 41\r");
+  REQUIRE(shows(shell, "> "));
+  shell.send("x + 1");
+  REQUIRE(shows(shell, "x + 1"));
+  shell.send("\x1a");
+  REQUIRE(shows(shell, "[suspended 148]"));  // 128 + SIGTSTP: the shell has the terminal back
+  // fg: the REPL resumes, redraws its prompt and the line being edited, which Enter then runs.
+  REQUIRE(shows(shell, "> x + 1"));
+  shell.send("\r");
+  REQUIRE(shows(shell, "42\r\n"));
+  REQUIRE(shows(shell, "> "));
+  shell.send("\x04");
+  CHECK(shell.wait() == 0);
+}

@@ -143,6 +143,8 @@ int main(int argc, char** argv) {
     } else if (script == 0 && actions.empty() && !version) {
       if (isatty(STDIN_FILENO)) {
         print_version();
+        // Where to start, for someone who has only typed `scalelab` (as lua's banner and trepl's say).
+        std::printf("help() lists the modules, help(x) documents x; Tab completes, Ctrl-C interrupts, Ctrl-D leaves\n");
         host.repl();
         if (host.terminated()) return host.interrupted_status();
       } else if (!host.run_file("-", {})) {

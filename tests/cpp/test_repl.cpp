@@ -128,6 +128,8 @@ TEST_CASE("the REPL evaluates, continues, completes, survives Ctrl-C and keeps h
 
 TEST_CASE("Ctrl-D leaves the REPL") {
   Pty repl({SCALELAB_BINARY}, {"HOME=" + temp_dir()});
+  // The banner says where to start: it gave the version alone.
+  REQUIRE(shows(repl, "help() lists the modules, help(x) documents x; Tab completes"));
   REQUIRE(shows(repl, "> "));
   repl.send("\x04");
   CHECK(repl.wait() == 0);

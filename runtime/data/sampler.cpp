@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <numeric>
 
 #include "core/error.h"
@@ -249,8 +250,13 @@ void SamplerOptions::Validate() const {
   if (tokens < 1) fail("data.sampler: tokens (D, the training tokens) must be positive (got ", tokens, ")");
   if (unique_tokens < kAllTokens)
     fail("data.sampler: unique_tokens must be ≥ 0 (got ", unique_tokens, "; 0 means = tokens, −1 the whole training split)");
-  if (tokens < batch * seq_len)
-    fail("data.sampler: tokens = ", tokens, " is less than one batch of batch·seq_len = ", batch * seq_len, " tokens");
+  // tokens < batch·seq_len, without the product: it overflows for sizes near 2^63 (batch = seq_len = 2^32
+  // wrapped it to 0, and the planned batches divided by it).
+  if (tokens / seq_len < batch)
+    fail("data.sampler: tokens = ", tokens, " is less than one batch of batch·seq_len = ",
+         batch <= std::numeric_limits<int64_t>::max() / seq_len ? str(batch * seq_len)
+                                                                  : format_significant(double(batch) * double(seq_len), 4),
+         " tokens");
   if (!(validation >= 0 && validation < 1))
     fail("data.sampler: validation must be a fraction of documents in [0, 1) (got ", validation, ")");
 }
@@ -281,7 +287,7 @@ RepetitionSampler::RepetitionSampler(Corpus corpus, const SamplerOptions& option
          ") in ", format_counted(double(split_.train.size()), "document"), " (", split_.validation_tokens,
          " more are held out for validation); lower unique_tokens", options_.unique_tokens > 0 ? "" : " (it defaults to tokens)",
          ", use the whole split with unique_tokens = \"all\", or use a larger corpus");
-  planned_rows_ = options_.tokens / (options_.batch * T) * options_.batch;
+  planned_rows_ = options_.tokens / T / options_.batch * options_.batch;  // floor(D / (B·T))·B, without B·T
   windows_ = UniqueWindows(U, split_.train_tokens, options_.tokens, T, options_.batch);
   if (windows_ < 1)
     fail("data.sampler: unique_tokens U = ", U, " holds no whole sequence of seq_len + 1 = ", T + 1,
@@ -307,7 +313,7 @@ RepetitionSampler::RepetitionSampler(Corpus corpus, const SamplerOptions& option
 
 int64_t RepetitionSampler::UniqueWindows(int64_t U, int64_t train_tokens, int64_t tokens, int64_t T, int64_t B) {
   const int64_t whole = std::min(U, train_tokens - 1) / T;  // the stream's last token is no window's target
-  const int64_t rows = tokens / (B * T) * B;
+  const int64_t rows = tokens / T / B * B;  // floor(D / (B·T))·B; B·T itself can overflow
   return std::min(whole, rows);
 }
 

@@ -498,6 +498,28 @@ TEST_CASE("sampler input errors name the sizes and the fix") {
   CHECK_THROWS_WITH(o.Validate(), Catch::Contains("seq_len must be a positive"));
 }
 
+TEST_CASE("a batch of batch·seq_len tokens beyond 2^63 is refused, not planned with its overflowed product") {
+  // batch = seq_len = 2^32: the product wrapped to 0 and the planned batches were divided by it (SIGFPE).
+  Corpus c = position_corpus(10000);
+  SamplerOptions o;
+  o.tokens = int64_t{1} << 62;
+  o.unique_tokens = SamplerOptions::kAllTokens;
+  o.seq_len = int64_t{1} << 32;
+  o.batch = int64_t{1} << 32;
+  CHECK_THROWS_WITH(o.Validate(), Catch::Contains("is less than one batch of batch·seq_len = 1.845e+19 tokens"));
+  CHECK(RepetitionSampler::UniqueWindows(1000, 1000, o.tokens, o.seq_len, o.batch) == 0);
+  // A product that wraps negative passed the check and planned a negative number of rows.
+  o.seq_len = int64_t{1} << 33;
+  o.batch = (int64_t{1} << 30) + 1;
+  CHECK_THROWS_WITH(o.Validate(), Catch::Contains("less than one batch"));
+  // Near the limit, what fits is still planned exactly: floor(D / (B·T))·B rows.
+  o.tokens = 9'000'000'000'000'000'000;
+  o.seq_len = 1000;
+  o.batch = 3'000'000'000'000'000;
+  CHECK_NOTHROW(o.Validate());
+  CHECK(RepetitionSampler::UniqueWindows(o.tokens + 1, o.tokens + 1, o.tokens, o.seq_len, o.batch) == 3 * o.batch);
+}
+
 TEST_CASE("the held-out source covers only validation documents, deterministically, and rewinds") {
   Corpus c = position_corpus(100000);
   HeldOutOptions ho;

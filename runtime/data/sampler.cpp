@@ -443,6 +443,11 @@ std::string RepetitionSampler::Summary() const {
 void HeldOutOptions::Validate() const {
   if (seq_len < 1) fail("held-out source: seq_len must be positive (got ", seq_len, ")");
   if (batch < 1) fail("held-out source: batch must be positive (got ", batch, ")");
+  // A batch holds batch·(seq_len + 1) ids: a count beyond 2^63 wrapped (batch = 2^62, seq_len = 3 to 0),
+  // and the batch was written past the buffer sized by it.
+  if (seq_len == std::numeric_limits<int64_t>::max() || batch > std::numeric_limits<int64_t>::max() / (seq_len + 1))
+    fail("held-out source: batch = ", batch, " rows of seq_len + 1 = ", seq_len + 1, " token ids are ",
+         format_significant(double(batch) * double(seq_len + 1), 4), " ids a batch, beyond what can be counted; lower batch");
   if (!(validation > 0 && validation < 1))
     fail("held-out source: validation must be a fraction of documents in (0, 1) (got ", validation, ")");
 }

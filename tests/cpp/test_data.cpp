@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <map>
@@ -548,6 +549,20 @@ TEST_CASE("the held-out source covers only validation documents, deterministical
   h.Rewind();
   h.next_batch(b);
   CHECK(b == first[0]);
+}
+
+TEST_CASE("a held-out batch of more ids than can be counted is refused, not written past its buffer") {
+  // batch = 2^62 rows of 4 ids: the buffer was sized by the product, wrapped to 0 (a segfault).
+  Corpus c = position_corpus(100000);
+  HeldOutOptions o;
+  o.seq_len = 3;
+  o.batch = int64_t{1} << 62;
+  CHECK_THROWS_WITH(HeldOutSource(c, o), Catch::Contains("batch = 4611686018427387904 rows of seq_len + 1 = 4 token ids") &&
+                                             Catch::Contains("lower batch"));
+  // The largest batch that can be counted is taken; one pass is one batch.
+  o.batch = std::numeric_limits<int64_t>::max() / 4;
+  HeldOutSource h(c, o);
+  CHECK(h.batches_per_pass() == 1);
 }
 
 TEST_CASE("Markov source: exact entropy rate matches empirical estimates from long samples") {

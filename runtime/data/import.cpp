@@ -374,6 +374,12 @@ Corpus ImportTokensBin(const TokensBinOptions& options) {
     if (!writer) {
       const int64_t vocab = options.vocab > 0 ? options.vocab : version == 2 ? 128256 : 50257;
       eot = options.eot != -2 ? options.eot : version == 2 ? 128000 : 50256;
+      // An eot no token can be split nothing: each shard was one document, without a word.
+      if (options.eot >= vocab)
+        fail(what, ": eot = ", options.eot, " is outside the vocabulary [0, ", vocab, ")", options.vocab > 0 ? "" : " of the shards' tokenizer",
+             ", so no token is the end-of-text and no shard would be split into documents; give the end-of-text id of "
+             "the shards' tokenizer, eot = -1 for none (each shard one document)",
+             options.vocab > 0 ? ", or a larger vocab" : ", or vocab = the tokenizer's size");
       CorpusMetadata m;
       m.name = name;
       m.tokenizer = version == 2 ? "llama3" : "gpt2";

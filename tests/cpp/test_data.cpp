@@ -1086,6 +1086,19 @@ TEST_CASE("llm.c and nanoGPT token shards import with documents split at end-of-
   REQUIRE(n.documents() == 3);
   CHECK(n.document_end(0) == 3);
   CHECK(n.document_end(1) == 6);
+
+  // An eot outside the vocabulary is no token: the shard was one document, without a word.
+  o.eot = 70000;
+  o.out = dir.path + "/eot.tok";
+  CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Contains("eot = 70000 is outside the vocabulary [0, 50257) of the shards' "
+                                                        "tokenizer") &&
+                                            Catch::Contains("eot = -1 for none"));
+  o.vocab = 60000;
+  CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Contains("eot = 70000 is outside the vocabulary [0, 60000)") &&
+                                            Catch::Contains("or a larger vocab"));
+  CHECK(::stat(o.out.c_str(), &st) != 0);
+  o.eot = 4;  // inside it: split after each 4 ([1 2 50256 3 4] [50256 5])
+  CHECK(ImportTokensBin(o).documents() == 2);
 }
 
 TEST_CASE("GCIDE markup is stripped to plain text") {

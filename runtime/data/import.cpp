@@ -322,6 +322,16 @@ Corpus ImportTokensBin(const TokensBinOptions& options) {
     std::string bytes = read_file(what, path);
     std::vector<int32_t> tokens;
     if (options.format == "nanogpt") {
+      // An llm.c shard read as nanoGPT's headerless uint16: its header's ints became tokens (20240520 → 55432),
+      // and the error blamed them on the vocabulary.
+      if (bytes.size() >= 1024) {
+        int32_t head[3];
+        std::memcpy(head, bytes.data(), sizeof head);
+        const int width = head[0] == 20240520 && head[1] == 1 ? 2 : head[0] == 20240801 && head[1] == 7 ? 4 : 0;
+        if (width > 0 && head[2] >= 0 && int64_t(bytes.size()) == 1024 + int64_t(head[2]) * width)
+          fail(what, ": '", path, "' is an llm.c token shard (its header has magic ", head[0], ", version ", head[1], " and ",
+               head[2], " tokens), not a headerless nanoGPT file; leave format out (format = \"llmc\") to read it");
+      }
       if (bytes.size() % 2 != 0) fail(what, ": '", path, "' has an odd number of bytes; not a uint16 token file");
       tokens.resize(bytes.size() / 2);
       for (size_t i = 0; i < tokens.size(); ++i) {
@@ -333,7 +343,8 @@ Corpus ImportTokensBin(const TokensBinOptions& options) {
     } else {
       int32_t header[256];
       if (bytes.size() < sizeof header)
-        fail(what, ": '", path, "' is ", bytes.size(), " bytes, shorter than llm.c's 1024-byte header");
+        fail(what, ": '", path, "' is ", bytes.size(), " bytes, shorter than llm.c's 1024-byte header; for a headerless "
+             "nanoGPT train.bin pass format = \"nanogpt\"");
       std::memcpy(header, bytes.data(), sizeof header);
       // llm.c's dev/data/data_common.py: GPT-2 shards are magic 20240520, version 1, uint16 tokens;
       // LLaMA-3 shards are magic 20240801, version 7, uint32 tokens. header[2] is the token count.

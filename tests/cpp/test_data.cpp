@@ -1099,6 +1099,22 @@ TEST_CASE("llm.c and nanoGPT token shards import with documents split at end-of-
   CHECK(::stat(o.out.c_str(), &st) != 0);
   o.eot = 4;  // inside it: split after each 4 ([1 2 50256 3 4] [50256 5])
   CHECK(ImportTokensBin(o).documents() == 2);
+
+  // The other format's file: the error says it is one and which format reads it.
+  o.vocab = 0;
+  o.eot = -2;
+  o.out = dir.path + "/wrong.tok";
+  o.paths = {a};  // llm.c's, read as nanoGPT's: its header was tokens 55432 ..., "outside the vocabulary"
+  CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Contains("is an llm.c token shard (its header has magic 20240520, version 1 "
+                                                        "and 7 tokens)") &&
+                                            Catch::Contains("leave format out (format = \"llmc\")"));
+  o.paths = {llama};
+  CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Contains("is an llm.c token shard (its header has magic 20240801, version 7"));
+  o.format = "llmc";  // nanoGPT's, read as llm.c's
+  o.paths = {dir.path + "/train.bin"};
+  CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Contains("shorter than llm.c's 1024-byte header; for a headerless nanoGPT "
+                                                        "train.bin pass format = \"nanogpt\""));
+  CHECK(::stat(o.out.c_str(), &st) != 0);
 }
 
 TEST_CASE("GCIDE markup is stripped to plain text") {

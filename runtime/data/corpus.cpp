@@ -277,13 +277,20 @@ void Corpus::Save(const std::string& path) const {
 }
 
 Corpus Corpus::Open(const std::string& path, const OpenOptions& options) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a named pipe waited for a writer that never came (a hang); for a file it is nothing.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) fail("cannot open corpus file '", path, "': ", errno_text());
   struct stat st;
   if (fstat(fd, &st) != 0) {
     std::string why = errno_text();
     ::close(fd);
     fail("cannot read corpus file '", path, "': ", why);
+  }
+  // A folder was "cannot map corpus file: No such device".
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    fail("'", path, "' is ", S_ISDIR(st.st_mode) ? "a folder" : "not a regular file", ", not a corpus file; give the path of a "
+         "corpus file (one that data.files, data.tokens_bin, data.synthetic{ out = }, data.bpe or corpus:save wrote)");
   }
   const int64_t size = st.st_size;
   if (size < kHeaderBytes) {

@@ -163,6 +163,32 @@ TEST_CASE("corrupted, truncated, missing and foreign corpus files are clear erro
   std::remove(path.c_str());
 }
 
+TEST_CASE("a folder or a named pipe is said not to be a corpus file, and opening a pipe does not wait") {
+  const std::string folder = temp_path("folder.tok");
+  REQUIRE(::mkdir(folder.c_str(), 0755) == 0);
+  CHECK_THROWS_WITH(Corpus::Open(folder), Catch::Contains("'" + folder + "' is a folder, not a corpus file"));  // was "No such device"
+  ::rmdir(folder.c_str());
+  // A named pipe: opening it waited for a writer. The open runs in a child, which the test ends if it waits.
+  const std::string pipe = temp_path("pipe.tok");
+  REQUIRE(::mkfifo(pipe.c_str(), 0644) == 0);
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    ::alarm(5);
+    try {
+      Corpus::Open(pipe);
+    } catch (const Error& e) {
+      ::_exit(std::string(e.what()).find("is not a regular file, not a corpus file") != std::string::npos ? 0 : 2);
+    }
+    ::_exit(3);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  std::remove(pipe.c_str());
+  CHECK(WIFEXITED(status));  // not killed by its alarm
+  CHECK(WEXITSTATUS(status) == 0);
+}
+
 TEST_CASE("a streaming writer writes the same file as an in-memory one, and nothing if unfinished") {
   CorpusMetadata m;
   m.name = "stream";

@@ -75,17 +75,35 @@ bool looks_binary(const std::string& path) {
 
 // The files at `path`: the file itself, or a folder's files, recursively in sorted order. A binary
 // file found in a folder (an executable, a database, an image beside the text) goes to `binary`
-// instead; one named itself is read as asked. A folder already listed (reached again through a
-// link, such as a link to its parent) is not listed again: `folders` holds those listed.
+// instead; one named itself is read as asked. What a folder holds that is no file to read, a link
+// to nothing or a special file (a named pipe, a socket), goes to `others`; named itself it is an
+// error (one in a folder failed the whole import). A folder already listed (reached again through
+// a link, such as a link to its parent) is not listed again: `folders` holds those listed.
 void list_files(const std::string& what, const std::string& path, std::vector<std::string>& out,
-                std::vector<std::string>& binary, std::set<std::pair<dev_t, ino_t>>& folders, bool named = true) {
-  struct stat st = stat_or_fail(what, path);
+                std::vector<std::string>& binary, std::vector<std::string>& others,
+                std::set<std::pair<dev_t, ino_t>>& folders, bool named = true) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    const int error = errno;
+    struct stat link;
+    if (!named && error == ENOENT && ::lstat(path.c_str(), &link) == 0 && S_ISLNK(link.st_mode)) {
+      others.push_back(path);
+      return;
+    }
+    fail(what, ": cannot read '", path, "': ", std::strerror(error));
+  }
   if (S_ISREG(st.st_mode)) {
     if (!named && looks_binary(path)) binary.push_back(path);
     else out.push_back(path);
     return;
   }
-  if (!S_ISDIR(st.st_mode)) fail(what, ": '", path, "' is neither a file nor a folder");
+  if (!S_ISDIR(st.st_mode)) {
+    if (!named) {
+      others.push_back(path);
+      return;
+    }
+    fail(what, ": '", path, "' is neither a file nor a folder");
+  }
   if (!folders.insert({st.st_dev, st.st_ino}).second) return;
   DIR* dir = ::opendir(path.c_str());
   if (!dir) fail(what, ": cannot read folder '", path, "': ", errno_text());
@@ -95,7 +113,7 @@ void list_files(const std::string& what, const std::string& path, std::vector<st
   ::closedir(dir);
   std::sort(names.begin(), names.end());
   std::string prefix = path.back() == '/' ? path : path + "/";
-  for (const auto& n : names) list_files(what, prefix + n, out, binary, folders, false);
+  for (const auto& n : names) list_files(what, prefix + n, out, binary, others, folders, false);
 }
 
 std::string read_file(const std::string& what, const std::string& path) {
@@ -140,7 +158,7 @@ void TextImportOptions::Validate() const {
 Corpus ImportText(const TextImportOptions& options) {
   options.Validate();
   const std::string what = "data.files";
-  std::vector<std::string> files, binary;
+  std::vector<std::string> files, binary, others;
   std::set<std::pair<dev_t, ino_t>> folders;
   for (const auto& p : options.paths) {
     // A pattern ("books/*.txt") that is not itself a file's name: the files and folders it matches,
@@ -158,10 +176,10 @@ Corpus ImportText(const TextImportOptions& options) {
       if (status == GLOB_NOMATCH || (status == 0 && found.empty()))
         fail(what, ": no file or folder matches '", p, "'; check the pattern, or name the files");
       if (status != 0) fail(what, ": cannot read the folders of the pattern '", p, "': ", errno_text());
-      for (const auto& f : found) list_files(what, f, files, binary, folders, false);
+      for (const auto& f : found) list_files(what, f, files, binary, others, folders, false);
       continue;
     }
-    list_files(what, p, files, binary, folders);
+    list_files(what, p, files, binary, others, folders);
   }
   // A file reached twice (named twice, or named beside its folder) is read once, where it first
   // comes: a second copy would be a second document with the same text, which the held-out split
@@ -213,12 +231,17 @@ Corpus ImportText(const TextImportOptions& options) {
   for (const auto& p : options.paths) listed += (listed.empty() ? "" : ", ") + p;
   m.source = str("text files ", listed, " (", format_counted(double(files.size()), "file"), ", one document per ", options.documents,
                  binary.empty() ? "" : str("; ", format_counted(double(binary.size()), "binary file"), " in the folders left out, such as ", binary[0]),
+                 others.empty() ? "" : str("; ", format_counted(int64_t(others.size()), "link to nothing or special file",
+                                                                "links to nothing or special files"),
+                                           " in the folders left out, such as ", others[0]),
                  repeated == 0 ? "" : str("; ", format_counted(double(repeated), "file"), " named more than once read once"),
                  ")");
   if (files.empty())
     fail("empty corpus: no ", binary.empty() ? "" : "text ", "files found in ", listed,
          binary.empty() ? "" : str(" (", format_counted(double(binary.size()), "binary file"), " left out, such as ", binary[0],
-                                   "; name a file itself to read it anyway)"));
+                                   "; name a file itself to read it anyway)"),
+         others.empty() ? "" : str(" (", format_counted(int64_t(others.size()), "link to nothing or special file",
+                                                        "links to nothing or special files"), " left out, such as ", others[0], ")"));
   CorpusWriter writer(256, m, out);
   // Each file is read in blocks, so memory stays at a block (and the longest paragraph or line)
   // whatever the file's size: a whole file held as text, then as a stream of it, then as tokens

@@ -83,7 +83,8 @@ end)
 document(data.files, [[
 data.files{ "notes.txt", "books/", documents = "file" | "paragraph" | "line", out =, name = } -> Corpus
 Byte-level tokens (vocabulary 256) of text files; folders are read recursively in sorted order,
-leaving out binary files found in them (a NUL byte in the first 8 KiB; the corpus says how many).
+leaving out binary files found in them (a NUL byte in the first 8 KiB), links to nothing and special
+files (named pipes, sockets); the corpus's source says how many.
 A pattern ("books/*.txt", "ch?/*.md") reads what it matches, in sorted order, as a folder's files.
 A file or folder reached twice (named twice, beside its folder, or through a link) is read once.
 The corpus file is cached (by the inputs' names, sizes and modification times) unless out = is given.

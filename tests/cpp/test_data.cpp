@@ -845,7 +845,7 @@ std::string llmc_shard(const TempDir& dir, const std::string& name, const std::v
 
 // A folder of text often holds other files (a build, a database): a file with a NUL byte in its first
 // 8 KiB, found in a folder, is left out, and the corpus says so; one named itself is read as asked.
-TEST_CASE("binary files found in a folder are left out of a text import, named ones are read") {
+TEST_CASE("binary files, links to nothing and named pipes found in a folder are left out of a text import, named ones read or refused") {
   TempDir dir;
   ::mkdir((dir.path + "/notes").c_str(), 0755);
   dir.file("notes/a.txt", "text\n");
@@ -861,11 +861,28 @@ TEST_CASE("binary files found in a folder are left out of a text import, named o
   o.paths = {dir.path + "/notes", binary};
   o.out = dir.path + "/named.tok";
   CHECK(ImportText(o).documents() == 2);
+  // A link to nothing or a named pipe in the folder failed the whole import ("cannot read
+  // 'notes/old.txt': No such file or directory"); named, they are errors.
+  const std::string dangling = dir.path + "/notes/old.txt", pipe = dir.path + "/notes/pipe";
+  REQUIRE(::symlink("gone.txt", dangling.c_str()) == 0);
+  REQUIRE(::mkfifo(pipe.c_str(), 0644) == 0);
+  o.paths = {dir.path + "/notes"};
+  o.out = dir.path + "/others.tok";
+  Corpus others = ImportText(o);
+  CHECK(others.tokens() == 5);
+  CHECK_THAT(others.metadata().source, Catch::Contains("(1 file, one document per file; 1 binary file in the folders left out, "
+                                                       "such as " + binary + "; 2 links to nothing or special files in the "
+                                                       "folders left out, such as " + dangling + ")"));
+  o.paths = {dangling};
+  CHECK_THROWS_WITH(ImportText(o), Catch::Contains("cannot read '" + dangling + "': No such file or directory"));
+  o.paths = {pipe};
+  CHECK_THROWS_WITH(ImportText(o), Catch::Contains("'" + pipe + "' is neither a file nor a folder"));
   ::remove((dir.path + "/notes/a.txt").c_str());
   o.paths = {dir.path + "/notes"};
   o.out = dir.path + "/none.tok";
   CHECK_THROWS_WITH(ImportText(o), Catch::Contains("no text files found in " + dir.path + "/notes (1 binary file left out") &&
-                                       Catch::Contains("name a file itself to read it anyway"));
+                                       Catch::Contains("name a file itself to read it anyway") &&
+                                       Catch::Contains("(2 links to nothing or special files left out, such as " + dangling + ")"));
 }
 
 // A file reached twice (a folder and a file in it, the same file twice) is one document: two copies of

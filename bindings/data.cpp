@@ -54,13 +54,18 @@ struct TypeName<TokenizerObject> {
 
 // The corpus file that out = (or corpus:save) names, checked before the corpus is made: a folder was
 // found only at the end, after generating, importing or training a BPE, as "cannot rename
-// '<folder>.tmp.<pid>' onto '<folder>': Is a directory". "" is out = left out.
+// '<folder>.tmp.<pid>' onto '<folder>': Is a directory"; a file that is no corpus (a text, a
+// script: out = a typo) was replaced by the corpus. "" is out = left out.
 std::string corpus_file_path(const char* function, const char* key, const std::string& path) {
   namespace fs = std::filesystem;
   std::error_code error;
   if (!path.empty() && (path.back() == '/' || fs::is_directory(path, error)))
     fail(function, ": ", key, " = \"", path, "\" names a folder; give the path of a corpus file in it (", key, " = \"",
          (fs::path(path) / "corpus.tok").string(), "\")");
+  if (!path.empty() && fs::is_regular_file(path, error) && fs::file_size(path, error) > 0 && !error &&
+      !data::has_corpus_magic(path))
+    fail(function, ": ", key, " = \"", path, "\" is a file that is not a scalelab corpus, and writing the corpus there "
+         "would replace it; give another path (such as \"", path, ".tok\")");
   return path;
 }
 

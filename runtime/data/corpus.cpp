@@ -360,6 +360,15 @@ Corpus Corpus::Open(const std::string& path, const OpenOptions& options) {
   return Corpus(std::move(storage));
 }
 
+bool has_corpus_magic(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return false;
+  char magic[sizeof kMagic];
+  const bool same = std::fread(magic, 1, sizeof magic, f) == sizeof magic && std::memcmp(magic, kMagic, sizeof magic) == 0;
+  std::fclose(f);
+  return same;
+}
+
 std::string safe_file_name(const std::string& name) {
   std::string out = name.empty() ? std::string("corpus") : name;
   for (char& c : out)

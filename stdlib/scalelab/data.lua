@@ -88,6 +88,8 @@ files (named pipes, sockets); the corpus's source says how many.
 A pattern ("books/*.txt", "ch?/*.md") reads what it matches, in sorted order, as a folder's files.
 A file or folder reached twice (named twice, beside its folder, or through a link) is read once.
 The corpus file is cached (by the inputs' names, sizes and modification times) unless out = is given.
+out = (here, in data.tokens_bin, data.synthetic and data.bpe, and corpus:save's path) replaces a corpus
+file there, never another file: a text or script at that path is an error, left as it was.
 data.files("one.txt") works too.]])
 
 data.tokens_bin = forward(function(args, options)

@@ -289,6 +289,12 @@ RepetitionSampler::RepetitionSampler(Corpus corpus, const SamplerOptions& option
          ", use the whole split with unique_tokens = \"all\", or use a larger corpus");
   planned_rows_ = options_.tokens / T / options_.batch * options_.batch;  // floor(D / (B·T))·B, without B·T
   windows_ = UniqueWindows(U, split_.train_tokens, options_.tokens, T, options_.batch);
+  // The split itself too short for a sequence: a larger U cannot help (it said "raise unique_tokens" to
+  // unique_tokens = "all", and to a U that was the whole split).
+  if (windows_ < 1 && split_.train_tokens - 1 < T)
+    fail("data.sampler: the training split of corpus ", corpus_name(corpus_), " has ", split_.train_tokens, " tokens (",
+         split_.validation_tokens, " more are held out for validation), fewer than one sequence of seq_len + 1 = ", T + 1,
+         " tokens; lower seq_len, or use a larger corpus");
   if (windows_ < 1)
     fail("data.sampler: unique_tokens U = ", U, " holds no whole sequence of seq_len + 1 = ", T + 1,
          " tokens; raise unique_tokens or lower seq_len");

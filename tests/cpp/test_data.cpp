@@ -518,6 +518,29 @@ TEST_CASE("sampler input errors name the sizes and the fix") {
   CHECK_THROWS_WITH(o.Validate(), Catch::Contains("unique_tokens must be"));
   o.unique_tokens = 10;
   CHECK_THROWS_WITH(RepetitionSampler(c, o), Catch::Contains("no whole sequence"));
+  {
+    // A split shorter than one sequence: no U helps, "all" or the whole split.
+    CorpusMetadata m;
+    m.name = "small";
+    CorpusWriter writer(256, m);
+    for (int d = 0; d < 10; ++d) writer.AddDocument(std::vector<int32_t>(10, d));
+    Corpus small = writer.Finish();
+    SamplerOptions s;
+    s.tokens = 1000;
+    s.seq_len = 99;
+    s.batch = 1;
+    s.validation = 0.1;  // 90 tokens to train on
+    const Split split = Split::Make(small, s.validation);
+    const std::string said = "the training split of corpus small has " + std::to_string(split.train_tokens) +
+                             " tokens (" + std::to_string(split.validation_tokens) +
+                             " more are held out for validation), fewer than one sequence of seq_len + 1 = 100 "
+                             "tokens; lower seq_len, or use a larger corpus";
+    for (int64_t u : {SamplerOptions::kAllTokens, split.train_tokens}) {
+      s.unique_tokens = u;
+      INFO("unique_tokens " << u);
+      CHECK_THROWS_WITH(RepetitionSampler(small, s), Catch::Contains(said));
+    }
+  }
   o.unique_tokens = 0;
   o.tokens = 100;
   CHECK_THROWS_WITH(RepetitionSampler(c, o), Catch::Contains("less than one batch"));

@@ -116,20 +116,6 @@ void list_files(const std::string& what, const std::string& path, std::vector<st
   for (const auto& n : names) list_files(what, prefix + n, out, binary, others, folders, false);
 }
 
-std::string read_file(const std::string& what, const std::string& path) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) fail(what, ": cannot read '", path, "': ", errno_text());
-  struct stat st;
-  std::string text;
-  if (::fstat(fileno(f), &st) == 0 && st.st_size > 0) text.resize(size_t(st.st_size));
-  size_t n = text.empty() ? 0 : std::fread(&text[0], 1, text.size(), f);
-  bool ok = n == text.size() && !std::ferror(f);
-  std::string why = errno_text();
-  std::fclose(f);
-  if (!ok) fail(what, ": error reading '", path, "': ", why);
-  return text;
-}
-
 bool blank(const std::string& line) {
   return std::all_of(line.begin(), line.end(), [](char c) { return c == ' ' || c == '\t' || c == '\r'; });
 }
@@ -340,35 +326,54 @@ Corpus ImportTokensBin(const TokensBinOptions& options) {
   std::string listed;
   for (const auto& p : options.paths) listed += (listed.empty() ? "" : ", ") + p;
   int64_t eot = -1;
+  // Each shard is read in blocks of tokens, so memory stays at a block whatever its size: the whole
+  // shard held as bytes and then as int32 tokens took three times its size (a nanoGPT OpenWebText
+  // train.bin of 17 GB asked for 51 GB).
+  constexpr int64_t kBlockTokens = int64_t{1} << 20;
+  std::vector<unsigned char> raw;
+  std::vector<int32_t> tokens;
   for (const auto& path : options.paths) {
     check_interrupt();
-    std::string bytes = read_file(what, path);
-    std::vector<int32_t> tokens;
+    std::FILE* in = std::fopen(path.c_str(), "rb");
+    if (!in) fail(what, ": cannot read '", path, "': ", errno_text());
+    struct InFile {
+      std::FILE* f;
+      ~InFile() { std::fclose(f); }
+    } closer{in};
+    struct stat st;
+    if (::fstat(fileno(in), &st) != 0) fail(what, ": cannot read '", path, "': ", errno_text());
+    const int64_t size = int64_t(st.st_size);
+    // Reads exactly n bytes into raw, or fails naming the file (it changed while read).
+    auto read_bytes = [&](int64_t n) {
+      raw.resize(size_t(n));
+      if (n > 0 && std::fread(raw.data(), 1, size_t(n), in) != size_t(n))
+        fail(what, ": error reading '", path, "': ", std::ferror(in) ? errno_text() : std::string("it ended early (did it change?)"));
+    };
+    int width = 2;
+    int64_t count = 0;
     if (options.format == "nanogpt") {
       // An llm.c shard read as nanoGPT's headerless uint16: its header's ints became tokens (20240520 → 55432),
       // and the error blamed them on the vocabulary.
-      if (bytes.size() >= 1024) {
+      if (size >= 1024) {
         int32_t head[3];
-        std::memcpy(head, bytes.data(), sizeof head);
-        const int width = head[0] == 20240520 && head[1] == 1 ? 2 : head[0] == 20240801 && head[1] == 7 ? 4 : 0;
-        if (width > 0 && head[2] >= 0 && int64_t(bytes.size()) == 1024 + int64_t(head[2]) * width)
+        read_bytes(sizeof head);
+        std::memcpy(head, raw.data(), sizeof head);
+        const int shard_width = head[0] == 20240520 && head[1] == 1 ? 2 : head[0] == 20240801 && head[1] == 7 ? 4 : 0;
+        if (shard_width > 0 && head[2] >= 0 && size == 1024 + int64_t(head[2]) * shard_width)
           fail(what, ": '", path, "' is an llm.c token shard (its header has magic ", head[0], ", version ", head[1], " and ",
                head[2], " tokens), not a headerless nanoGPT file; leave format out (format = \"llmc\") to read it");
+        std::rewind(in);
       }
-      if (bytes.size() % 2 != 0) fail(what, ": '", path, "' has an odd number of bytes; not a uint16 token file");
-      tokens.resize(bytes.size() / 2);
-      for (size_t i = 0; i < tokens.size(); ++i) {
-        uint16_t t;
-        std::memcpy(&t, bytes.data() + 2 * i, 2);
-        tokens[i] = t;
-      }
+      if (size % 2 != 0) fail(what, ": '", path, "' has an odd number of bytes; not a uint16 token file");
+      count = size / 2;
       version = 1;
     } else {
       int32_t header[256];
-      if (bytes.size() < sizeof header)
-        fail(what, ": '", path, "' is ", bytes.size(), " bytes, shorter than llm.c's 1024-byte header; for a headerless "
+      if (size < int64_t(sizeof header))
+        fail(what, ": '", path, "' is ", size, " bytes, shorter than llm.c's 1024-byte header; for a headerless "
              "nanoGPT train.bin pass format = \"nanogpt\"");
-      std::memcpy(header, bytes.data(), sizeof header);
+      read_bytes(sizeof header);
+      std::memcpy(header, raw.data(), sizeof header);
       // llm.c's dev/data/data_common.py: GPT-2 shards are magic 20240520, version 1, uint16 tokens;
       // LLaMA-3 shards are magic 20240801, version 7, uint32 tokens. header[2] is the token count.
       int kind = 0;
@@ -384,27 +389,12 @@ Corpus ImportTokensBin(const TokensBinOptions& options) {
         fail(what, ": '", path, "' uses the ", kind == 1 ? "GPT-2" : "LLaMA-3", " layout but earlier shards do not; "
              "shards of one corpus share a tokenizer");
       version = kind;
-      const int width = version == 1 ? 2 : 4;
-      const int64_t count = header[2];
-      if (count < 0 || int64_t(bytes.size()) != 1024 + count * width)
+      width = version == 1 ? 2 : 4;
+      count = header[2];
+      if (count < 0 || size != 1024 + count * width)
         fail(what, ": '", path, "': the header says ", count, " tokens of ", width, " bytes but the file holds ",
-             int64_t(bytes.size()) - 1024, " bytes after the header (truncated or corrupted)");
-      tokens.resize(size_t(count));
-      for (int64_t i = 0; i < count; ++i) {
-        if (width == 2) {
-          uint16_t t;
-          std::memcpy(&t, bytes.data() + 1024 + 2 * i, 2);
-          tokens[size_t(i)] = t;
-        } else {
-          uint32_t t;
-          std::memcpy(&t, bytes.data() + 1024 + 4 * i, 4);
-          if (t > uint32_t(INT32_MAX)) fail(what, ": '", path, "': token ", i, " is ", t, ", beyond 2^31");
-          tokens[size_t(i)] = int32_t(t);
-        }
-      }
+             size - 1024, " bytes after the header (truncated or corrupted)");
     }
-    bytes.clear();
-    bytes.shrink_to_fit();
     if (!writer) {
       const int64_t vocab = options.vocab > 0 ? options.vocab : version == 2 ? 128256 : 50257;
       eot = options.eot != -2 ? options.eot : version == 2 ? 128000 : 50256;
@@ -422,15 +412,49 @@ Corpus ImportTokensBin(const TokensBinOptions& options) {
     }
     const std::string where = str(what, ": '", path, "'");
     // Where the end-of-text token stands: llm.c's shards begin each document with it (a document
-    // starts at each one); nanoGPT's prepare.py appends it to each (a document ends after each one).
+    // starts at each one, but the shard's first); nanoGPT's prepare.py appends it to each (a
+    // document ends after each one). A document in progress at a block's end goes on in the next.
     const bool eot_ends = options.format == "nanogpt";
-    size_t begin = 0;
-    for (size_t i = 1; i <= tokens.size(); ++i) {
-      const bool boundary = eot >= 0 && (eot_ends ? tokens[i - 1] == eot : i < tokens.size() && tokens[i] == eot);
-      if (i == tokens.size() || boundary) {
-        writer->AddDocument(tokens.data() + begin, int64_t(i - begin), str(where, " from token ", begin));
-        begin = i;
+    bool open = false;  // a document of this shard is in progress: the next tokens extend it
+    int64_t at = 0;     // the shard's tokens before this block
+    auto take = [&](size_t begin, size_t end) {
+      if (end <= begin) return;
+      const std::string from = str(where, " from token ", at + int64_t(begin));
+      if (open) writer->ExtendDocument(tokens.data() + begin, int64_t(end - begin), from);
+      else writer->AddDocument(tokens.data() + begin, int64_t(end - begin), from);
+      open = true;
+    };
+    for (; at < count; at += int64_t(tokens.size())) {
+      check_interrupt();
+      const int64_t n = std::min(kBlockTokens, count - at);
+      read_bytes(n * width);
+      tokens.resize(size_t(n));
+      for (int64_t i = 0; i < n; ++i) {
+        if (width == 2) {
+          uint16_t t;
+          std::memcpy(&t, raw.data() + 2 * i, 2);
+          tokens[size_t(i)] = t;
+        } else {
+          uint32_t t;
+          std::memcpy(&t, raw.data() + 4 * i, 4);
+          if (t > uint32_t(INT32_MAX)) fail(what, ": '", path, "': token ", at + i, " is ", t, ", beyond 2^31");
+          tokens[size_t(i)] = int32_t(t);
+        }
       }
+      size_t begin = 0;
+      for (size_t i = 0; i < tokens.size(); ++i) {
+        if (eot < 0 || tokens[i] != eot) continue;
+        if (eot_ends) {
+          take(begin, i + 1);
+          begin = i + 1;
+          open = false;
+        } else if (open || i > begin) {
+          take(begin, i);
+          begin = i;
+          open = false;
+        }
+      }
+      take(begin, tokens.size());
     }
   }
   return writer->Finish();

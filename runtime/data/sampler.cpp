@@ -300,12 +300,15 @@ RepetitionSampler::RepetitionSampler(Corpus corpus, const SamplerOptions& option
          " tokens; raise unique_tokens or lower seq_len");
   // Fresh data (U left out) that the split holds only by repeating a sequence: every row needs the
   // token after its last target, so the split's last token is no target.
+  // The split holding fewer fresh sequences than one batch: "give tokens <= 0" named no fix; a smaller batch is one.
   if (options_.unique_tokens == 0 && planned_rows_ > windows_)
     fail("data.sampler: tokens = ", options_.tokens, " of fresh data (no unique_tokens) needs ", planned_rows_,
          " sequences of ", T, " targets, but the training split of corpus ", corpus_name(corpus_), " (",
          split_.train_tokens, " tokens) holds ", windows_, " (each also needs the token after it), so one would be "
-         "repeated; give tokens <= ", windows_ / options_.batch * options_.batch * T, ", or unique_tokens = \"all\" to "
-         "repeat the split");
+         "repeated; give ",
+         windows_ >= options_.batch ? str("tokens <= ", windows_ / options_.batch * options_.batch * T)
+                                    : str("batch <= ", windows_, " (not one batch of ", options_.batch, " fits)"),
+         ", or unique_tokens = \"all\" to repeat the split");
 
   std::vector<int64_t> order = split_.train;
   Rng rng(mix64(options_.document_order_seed() ^ kOrderKey));

@@ -140,6 +140,12 @@ t.test("fresh data that the split holds only by repeating a sequence is refused"
   t.raises(function() data.sampler{ corpus = small, tokens = split, seq_len = 64, batch = 4 } end,
     "sampler: tokens = " .. split .. " of fresh data (no unique_tokens) needs " .. split // 64 .. " sequences of 64 "
     .. "targets, but the training split of corpus markov (" .. split .. " tokens) holds " .. (split - 1) // 64)
+  t.raises(function() data.sampler{ corpus = small, tokens = split, seq_len = 64, batch = 4 } end,
+    "so one would be repeated; give tokens <= " .. ((split - 1) // 64 // 4 * 4 * 64) .. ", or unique_tokens = \"all\"")
+  -- A split of fewer fresh sequences than one batch: the fix is a smaller batch ("give tokens <= 0" was none).
+  t.raises(function() data.sampler{ corpus = small, tokens = split, seq_len = split // 2, batch = 2 } end,
+    "holds 1 (each also needs the token after it), so one would be repeated; give batch <= 1 (not one batch of 2 fits), "
+    .. "or unique_tokens = \"all\" to repeat the split")
   -- Repetition asked for is given: the whole split, 1.016 epochs of it.
   local all = data.sampler{ corpus = small, tokens = split, unique_tokens = "all", seq_len = 64, batch = 4 }
   t.ok(all:stats().planned_epochs > 1, tostring(all))

@@ -105,10 +105,21 @@ Split Split::Make(const Corpus& corpus, double validation) {
   Split split;
   int64_t held = 0;
   if (validation > 0) {
-    if (n < 2)
-      fail("corpus ", corpus_name(corpus), " has ", n, " document", n == 1 ? "" : "s",
-           "; a validation split needs at least 2: import it with more documents (documents = \"paragraph\" "
-           "or \"line\") or set validation = 0");
+    if (n < 2) {
+      // The way to more documents is the importer's that made the corpus: documents = "paragraph" was
+      // named to every corpus, a synthetic one (data.synthetic{ tokens = 4000 }: one document of the
+      // default 4096) and llm.c shards too, where it is no option.
+      const std::string& tokenizer = corpus.metadata().tokenizer;
+      const std::string more =
+          tokenizer == "synthetic" ? str("make it with a document_tokens below its ", corpus.tokens(), " tokens (data.synthetic{ ..., "
+                                         "document_tokens = ", std::max<int64_t>(1, corpus.tokens() / 100), " })")
+          : tokenizer == "bytes"   ? std::string("import it with more documents (documents = \"paragraph\" or \"line\" in data.files)")
+          : tokenizer == "gpt2" || tokenizer == "llama3"
+              ? std::string("import it split at its end-of-text token (eot = its id in data.tokens_bin), or from more shards")
+              : std::string("give it more documents");
+      fail("corpus ", corpus_name(corpus), " has ", n, " document", n == 1 ? "" : "s", "; a validation split needs at least 2: ",
+           more, ", or set validation = 0");
+    }
     held = std::clamp<int64_t>(int64_t(std::ceil(validation * double(n))), 1, n - 1);
   }
   std::vector<int64_t> order(static_cast<size_t>(n));

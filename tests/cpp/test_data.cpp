@@ -268,6 +268,31 @@ TEST_CASE("the validation split is disjoint, complete, deterministic and nested 
   Corpus single = one.Finish();
   CHECK_THROWS_WITH(Split::Make(single, 0.01), Catch::Contains("validation split needs at least 2"));
   CHECK(Split::Make(single, 0).train.size() == 1);
+
+  // The fix named is the one of the importer that made the corpus (documents = "paragraph" was named
+  // to a synthetic corpus of one document and to llm.c shards, where it is no option).
+  auto one_document = [](const std::string& tokenizer) {
+    CorpusMetadata m;
+    m.name = "one";
+    m.tokenizer = tokenizer;
+    CorpusWriter writer(256, m);
+    writer.AddDocument(std::vector<int32_t>(4000, 7));
+    return writer.Finish();
+  };
+  CHECK_THROWS_WITH(Split::Make(one_document("bytes"), 0.01),
+                    Catch::Contains("at least 2: import it with more documents (documents = \"paragraph\" or \"line\" in "
+                                    "data.files), or set validation = 0"));
+  CHECK_THROWS_WITH(Split::Make(one_document("synthetic"), 0.01),
+                    Catch::Contains("at least 2: make it with a document_tokens below its 4000 tokens (data.synthetic{ ..., "
+                                    "document_tokens = 40 }), or set validation = 0"));
+  CHECK_THROWS_WITH(Split::Make(one_document("gpt2"), 0.01),
+                    Catch::Contains("at least 2: import it split at its end-of-text token (eot = its id in data.tokens_bin), "
+                                    "or from more shards, or set validation = 0"));
+  MarkovOptions o;
+  o.vocab = 16;
+  o.support = 8;
+  const Corpus synthetic = MarkovSource(o).Generate(4000, 4096, 1);  // the default document_tokens: one document
+  CHECK_THROWS_WITH(Split::Make(synthetic, 0.01), Catch::Contains("document_tokens below its 4000 tokens"));
 }
 
 TEST_CASE("Feistel permutations are bijections with exact inverses") {

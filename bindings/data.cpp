@@ -686,7 +686,9 @@ int open_data(lua_State* L) {
        {"entropy_per_token", &bound<c_entropy>,
         "exact entropy rate in nats per token (synthetic sources), else nil: the irreducible loss of a model with "
         "unlimited context, a lower bound for rows of seq_len tokens (their first targets see less context: an "
-        "order-k source adds about k·(H(1-token context) − rate)/seq_len)"}});
+        "order-k source adds about k·(H(1-token context) − rate)/seq_len) and, for a markov source, for documents of "
+        "document_tokens (a document's first k targets follow another document's tokens in the shuffled stream: "
+        "help(data.synthetic))"}});
 
   Class<SamplerObject>::define(
       L,

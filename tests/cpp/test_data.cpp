@@ -284,7 +284,7 @@ TEST_CASE("the validation split is disjoint, complete, deterministic and nested 
                                     "data.files), or set validation = 0"));
   CHECK_THROWS_WITH(Split::Make(one_document("synthetic"), 0.01),
                     Catch::Contains("at least 2: make it with a document_tokens below its 4000 tokens (data.synthetic{ ..., "
-                                    "document_tokens = 40 }), or set validation = 0"));
+                                    "document_tokens = 512 }), or set validation = 0"));
   CHECK_THROWS_WITH(Split::Make(one_document("gpt2"), 0.01),
                     Catch::Contains("at least 2: import it split at its end-of-text token (eot = its id in data.tokens_bin), "
                                     "or from more shards, or set validation = 0"));
@@ -640,14 +640,21 @@ TEST_CASE("a held-out batch of more ids than can be counted is refused, not writ
   CHECK(h.batches_per_pass() == 1);
 }
 
+namespace {
+// A default-like order-2 chain over 64 tokens (16 successors a state).
+MarkovSource order2_chain() {
+  MarkovOptions o;
+  o.vocab = 64;
+  o.order = 2;
+  o.support = 16;
+  o.seed = 5;
+  return MarkovSource(o);
+}
+}  // namespace
+
 TEST_CASE("Markov source: exact entropy rate matches empirical estimates from long samples") {
   SECTION("log-likelihood of a long sample (default-like chain, order 2)") {
-    MarkovOptions o;
-    o.vocab = 64;
-    o.order = 2;
-    o.support = 16;
-    o.seed = 5;
-    MarkovSource src(o);
+    const MarkovSource src = order2_chain();
     const int64_t n = 2000000;
     std::vector<int32_t> x = src.Sample(n, 42);
     int64_t state = x[0] * 64 + x[1];
@@ -728,6 +735,41 @@ TEST_CASE("Markov source: exact entropy rate matches empirical estimates from lo
     o.support = 300;
     CHECK_THROWS_WITH(o.Validate(), Catch::Contains("support must be in [1, vocab = 256]"));
   }
+}
+
+// What help(data.synthetic) says: a sampler shuffles documents, so a markov document's first `order`
+// tokens follow another's, and the source's own probabilities score the rows above the entropy rate
+// by about order/document_tokens of the targets times their lost context.
+TEST_CASE("Markov source: a sampler's rows score above the entropy rate by the share of document starts") {
+  const MarkovSource src = order2_chain();
+  auto excess = [&](int64_t document_tokens) {
+    SamplerOptions so;
+    so.tokens = 1000000;
+    so.unique_tokens = SamplerOptions::kAllTokens;
+    so.seq_len = 64;
+    so.batch = 8;
+    RepetitionSampler s(src.Generate(1000000, document_tokens, 1), so);
+    std::vector<int32_t> b;
+    double nll = 0;
+    int64_t n = 0;
+    while (!s.exhausted()) {
+      s.next_batch(b);
+      for (int64_t r = 0; r < so.batch; ++r) {
+        const int32_t* row = b.data() + r * (so.seq_len + 1);
+        int64_t state = row[0] * 64 + row[1];  // the targets after the first `order` have their whole context in the row
+        for (int64_t t = 2; t <= so.seq_len; ++t, ++n) {
+          nll -= std::log(src.probability(state, row[t]));
+          state = src.next_state(state, row[t]);
+        }
+      }
+    }
+    return nll / double(n) - src.entropy_per_token();
+  };
+  const double long_documents = excess(4096), short_documents = excess(64);
+  INFO("excess at 4096 tokens a document " << long_documents << ", at 64 " << short_documents);
+  CHECK(std::abs(long_documents) < 0.01);
+  CHECK(short_documents > 0.05);
+  CHECK(short_documents < 0.15);
 }
 
 TEST_CASE("Markov source: its stationary distribution solves pi P = pi and its entropy rate is -sum pi p log p, at orders 1 to 3") {

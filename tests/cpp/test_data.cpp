@@ -1621,7 +1621,7 @@ TEST_CASE("a sampler over a BPE corpus refuses a validation that holds out the t
   CHECK_NOTHROW(RepetitionSampler(source, o));  // a byte corpus has no tokenizer to have seen it
 }
 
-TEST_CASE("a BPE corpus file is reused only for the same source contents, vocab, validation and budget") {
+TEST_CASE("a BPE corpus file is reused only for the same source contents, vocab, validation and budget, its tokenizer read once") {
   TempDir dir;
   Corpus first = random_words(dir.path + "/src.tok", 1);
   BpeOptions o;
@@ -1632,8 +1632,16 @@ TEST_CASE("a BPE corpus file is reused only for the same source contents, vocab,
   CHECK(notes.empty());
   CHECK(all_text(a) == all_text(first));
   // The same inputs: reused, with no note.
-  TrainBpeCorpus(first, o, &notes);
+  const Corpus reused = TrainBpeCorpus(first, o, &notes);
   CHECK(notes.empty());
+  // Its tokenizer is read from its file once while the file is unchanged (corpus:text(i), decode and
+  // encode read and parsed the whole file on every call), for any object over the corpus file.
+  const auto tokenizer = CorpusTokenizer(a);
+  CHECK(CorpusTokenizer(a) == tokenizer);
+  CHECK(CorpusTokenizer(reused) == tokenizer);
+  BpeTokenizer::Load(tokenizer->path()).Save(tokenizer->path());  // written again: a new inode and time
+  CHECK(CorpusTokenizer(a) != tokenizer);
+  CHECK(CorpusTokenizer(a)->merges() == tokenizer->merges());
 
   // Other text of the same size, name, tokens and documents: trained again, not the old tokens.
   Corpus second = random_words(dir.path + "/src.tok", 2);

@@ -116,6 +116,25 @@ void list_files(const std::string& what, const std::string& path, std::vector<st
   for (const auto& n : names) list_files(what, prefix + n, out, binary, others, folders, false);
 }
 
+// What a pattern ("books/*.txt") that is not itself a file's name matches, in sorted order; nothing
+// (std::nullopt) for a path that is no pattern. Matching nothing is an error naming the pattern.
+std::optional<std::vector<std::string>> pattern_matches(const std::string& what, const std::string& p) {
+  struct stat st;
+  if (p.find_first_of("*?[") == std::string::npos || ::stat(p.c_str(), &st) == 0) return std::nullopt;
+  glob_t matches;
+  // A folder of the pattern that is not there matches nothing; one that cannot be read is an error.
+  const int status = ::glob(p.c_str(), 0, [](const char*, int error) { return error != ENOENT && error != ENOTDIR ? 1 : 0; },
+                            &matches);
+  std::vector<std::string> found;
+  if (status == 0)
+    for (size_t i = 0; i < matches.gl_pathc; ++i) found.push_back(matches.gl_pathv[i]);
+  ::globfree(&matches);
+  if (status == GLOB_NOMATCH || (status == 0 && found.empty()))
+    fail(what, ": no file or folder matches '", p, "'; check the pattern, or name the files");
+  if (status != 0) fail(what, ": cannot read the folders of the pattern '", p, "': ", errno_text());
+  return found;
+}
+
 bool blank(const std::string& line) {
   return std::all_of(line.begin(), line.end(), [](char c) { return c == ' ' || c == '\t' || c == '\r'; });
 }
@@ -147,22 +166,10 @@ Corpus ImportText(const TextImportOptions& options) {
   std::vector<std::string> files, binary, others;
   std::set<std::pair<dev_t, ino_t>> folders;
   for (const auto& p : options.paths) {
-    // A pattern ("books/*.txt") that is not itself a file's name: the files and folders it matches,
-    // in sorted order; a binary file among them is left out, as in a folder.
-    struct stat st;
-    if (p.find_first_of("*?[") != std::string::npos && ::stat(p.c_str(), &st) != 0) {
-      glob_t matches;
-      // A folder of the pattern that is not there matches nothing; one that cannot be read is an error.
-      const int status = ::glob(p.c_str(), 0, [](const char*, int error) { return error != ENOENT && error != ENOTDIR ? 1 : 0; },
-                                &matches);
-      std::vector<std::string> found;
-      if (status == 0)
-        for (size_t i = 0; i < matches.gl_pathc; ++i) found.push_back(matches.gl_pathv[i]);
-      ::globfree(&matches);
-      if (status == GLOB_NOMATCH || (status == 0 && found.empty()))
-        fail(what, ": no file or folder matches '", p, "'; check the pattern, or name the files");
-      if (status != 0) fail(what, ": cannot read the folders of the pattern '", p, "': ", errno_text());
-      for (const auto& f : found) list_files(what, f, files, binary, others, folders, false);
+    // A pattern ("books/*.txt"): the files and folders it matches; a binary file among them is left
+    // out, as in a folder.
+    if (std::optional<std::vector<std::string>> found = pattern_matches(what, p)) {
+      for (const auto& f : *found) list_files(what, f, files, binary, others, folders, false);
       continue;
     }
     list_files(what, p, files, binary, others, folders);
@@ -299,9 +306,19 @@ void TokensBinOptions::Validate() const {
   if (eot < -2) fail("data.tokens_bin: eot must be a token id, −1 for none or left out (got ", eot, ")");
 }
 
-Corpus ImportTokensBin(const TokensBinOptions& options) {
-  options.Validate();
+Corpus ImportTokensBin(const TokensBinOptions& given) {
+  given.Validate();
   const std::string what = "data.tokens_bin";
+  // A pattern ("fineweb10B/fineweb_train_*.bin", llm.c's shards) reads the shards it matches in
+  // sorted order; it was "cannot read '...*.bin': No such file or directory".
+  TokensBinOptions options = given;
+  options.paths.clear();
+  for (const auto& p : given.paths) {
+    if (std::optional<std::vector<std::string>> found = pattern_matches(what, p))
+      options.paths.insert(options.paths.end(), found->begin(), found->end());
+    else
+      options.paths.push_back(p);
+  }
   InputHash key;
   key.add(options.format);
   if (options.format == "nanogpt") key.add(std::string("documents end after end-of-text"));  // earlier caches cut before it
@@ -324,7 +341,8 @@ Corpus ImportTokensBin(const TokensBinOptions& options) {
   int version = 0;
   std::optional<CorpusWriter> writer;
   std::string listed;
-  for (const auto& p : options.paths) listed += (listed.empty() ? "" : ", ") + p;
+  for (const auto& p : given.paths) listed += (listed.empty() ? "" : ", ") + p;
+  if (options.paths.size() != given.paths.size()) listed += str(" (", format_counted(double(options.paths.size()), "shard"), ")");
   int64_t eot = -1;
   // Each shard is read in blocks of tokens, so memory stays at a block whatever its size: the whole
   // shard held as bytes and then as int32 tokens took three times its size (a nanoGPT OpenWebText

@@ -102,7 +102,8 @@ magic 20240801 version 7 = LLaMA-3 uint32 tokens, then the token count; e.g. Fin
 from llm.c's dev/data scripts) or,
 with format = "nanogpt", nanoGPT's headerless uint16 train.bin. Documents are split at the
 end-of-text token (50256 for GPT-2, 128000 for LLaMA 3; eot = -1 for none): before it in llm.c's
-shards, which begin each document with it, after it in nanoGPT's, which append it to each.]])
+shards, which begin each document with it, after it in nanoGPT's, which append it to each.
+A pattern ("fineweb10B/fineweb_train_*.bin") reads the shards it matches, in sorted order.]])
 
 document(data.corpus, [[
 data.corpus(name [, { max_documents =, refresh = }]) -> Corpus

@@ -1203,6 +1203,16 @@ TEST_CASE("llm.c and nanoGPT token shards import with documents split at end-of-
   CHECK(l.documents() == 2);
   CHECK(l.metadata().tokenizer == "llama3");
 
+  // A pattern reads the shards it matches in sorted order (llm.c's fineweb_train_000001.bin, ...).
+  o.paths = {dir.path + "/[ab].bin"};
+  o.out = dir.path + "/pattern.tok";
+  const Corpus matched = ImportTokensBin(o);
+  CHECK(matched.Tokens(0, matched.tokens()) == c.Tokens(0, c.tokens()));
+  CHECK(matched.documents() == c.documents());
+  CHECK_THAT(matched.metadata().source, Catch::Contains("llm.c token shards " + dir.path + "/[ab].bin (2 shards)"));
+  o.paths = {dir.path + "/z*.bin"};
+  CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Contains("no file or folder matches '" + dir.path + "/z*.bin'"));
+
   o.paths = {a, llama};
   CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Contains("share a tokenizer"));
   o.paths = {a, llmc_shard(dir, "bad.bin", {1, 2, 60000}, 20240520, 1)};

@@ -641,7 +641,15 @@ Corpus NamedCorpus(const std::string& name, const NamedCorpusOptions& options) {
     return PrepareGcide(g);
   }
   struct stat st;
-  if (::stat(name.c_str(), &st) == 0) return Corpus::Open(name);
+  if (::stat(name.c_str(), &st) == 0) {
+    // Options of a preparation have none to act on in a corpus file: max_documents = 10 read all of it.
+    if (options.max_documents > 0 || options.refresh)
+      fail("data.corpus: ", options.max_documents > 0 ? str("max_documents = ", options.max_documents) : std::string("refresh = true"),
+           " prepares a named corpus (gcide); '", name, "' is a corpus file, read whole as it is: leave it out",
+           options.max_documents > 0 ? ", or make a corpus of fewer documents (data.files, data.synthetic{ tokens = }) and open that"
+                                     : "");
+    return Corpus::Open(name);
+  }
   const int stat_errno = errno;
   // A path (a folder in it, or a file extension) is a file that is not there, not a misspelt name.
   if (name.find('/') != std::string::npos || !std::filesystem::path(name).extension().empty())

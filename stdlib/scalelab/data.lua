@@ -111,7 +111,7 @@ data.corpus(name [, { max_documents =, refresh = }]) -> Corpus
 package dict-gcide, installed by setup.sh): markup stripped to plain text, one document per entry,
 byte tokens. Prepared once into the cache folder ($SCALELAB_CACHE, else $XDG_CACHE_HOME/scalelab,
 else ~/.cache/scalelab). max_documents = n prepares only the first n entries. Any other name is read
-as the path of a corpus file.]])
+as the path of a corpus file, whole (max_documents and refresh are for gcide only).]])
 
 document(data.synthetic, [[
 data.synthetic{ kind = "markov" | "grammar", seed =, tokens = 1e6, document_tokens = 4096 [, stream_seed = seed]

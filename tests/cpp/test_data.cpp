@@ -1853,6 +1853,20 @@ TEST_CASE("data.corpus of a path that is not there says there is no such file, n
   // A name (no folder, no extension) that is not known: the known names, after a full stop.
   CHECK_THROWS_WITH(NamedCorpus("wikitext"), Catch::Contains("unknown corpus 'wikitext'. Known names: gcide"));
   CHECK_THROWS_WITH(NamedCorpus("gcid"), Catch::Contains("unknown corpus 'gcid'; did you mean 'gcide'? Known names"));
+
+  // A corpus file is read whole: max_documents (or refresh) has nothing to act on, and was ignored
+  // (max_documents = 10 gave all 40 documents).
+  const std::string path = temp_path("named.tok");
+  position_corpus(10000).Save(path);
+  CHECK(NamedCorpus(path).tokens() == 10000);
+  NamedCorpusOptions first;
+  first.max_documents = 10;
+  CHECK_THROWS_WITH(NamedCorpus(path, first), Catch::Contains("data.corpus: max_documents = 10 prepares a named corpus (gcide); '" +
+                                                              path + "' is a corpus file, read whole as it is: leave it out"));
+  NamedCorpusOptions again;
+  again.refresh = true;
+  CHECK_THROWS_WITH(NamedCorpus(path, again), Catch::Contains("data.corpus: refresh = true prepares a named corpus"));
+  std::remove(path.c_str());
 }
 
 TEST_CASE("a sampler's state is refused by a sampler over another corpus of the same name, size and documents") {

@@ -531,6 +531,12 @@ int s_held_out(lua_State* L) {
   o.seq_len = s.seq_len();
   o.batch = s.batch();
   o.validation = s.options().validation;
+  // Was "held-out source: validation must be a fraction of documents in (0, 1) (got 0)", of an option
+  // this call has not got.
+  if (o.validation == 0)
+    fail("sampler:held_out: this sampler holds no documents out (validation = 0, it trains on all of them), so it has "
+         "no held-out split; make it with validation > 0 (the default is 0.01), or evaluate on another corpus with "
+         "data.held_out{ corpus = ... }");
   if (!lua_isnoneornil(L, 2)) {
     Args args(L, 2, "sampler:held_out", {"seq_len", "batch"});
     o.seq_len = args.integer("seq_len", o.seq_len);

@@ -159,6 +159,14 @@ t.test("fresh data that the split holds only by repeating a sequence is refused"
   t.ok(all:stats().planned_epochs > 1, tostring(all))
 end)
 
+t.test("sampler:held_out of a sampler that holds nothing out says so", function()
+  -- It said "held-out source: validation must be a fraction of documents in (0, 1) (got 0)", an option
+  -- the call has not got.
+  local s = data.sampler{ corpus = markov, tokens = 1024, seq_len = 64, batch = 4, validation = 0 }
+  t.raises(function() s:held_out() end, "sampler:held_out: this sampler holds no documents out (validation = 0, it "
+    .. "trains on all of them), so it has no held-out split; make it with validation > 0")
+end)
+
 t.test("held-out batches are deterministic and rewind", function()
   local s = data.sampler{ corpus = markov, tokens = 10000, seq_len = 32, batch = 2 }
   local h = s:held_out()

@@ -54,13 +54,18 @@ struct TypeName<TokenizerObject> {
 
 // The corpus file that out = (or corpus:save) names, checked before the corpus is made: a folder was
 // found only at the end, after generating, importing or training a BPE, as "cannot rename
-// '<folder>.tmp.<pid>' onto '<folder>': Is a directory". "" is out = left out.
+// '<folder>.tmp.<pid>' onto '<folder>': Is a directory"; a file that is no corpus (a text, a
+// script: out = a typo) was replaced by the corpus. "" is out = left out.
 std::string corpus_file_path(const char* function, const char* key, const std::string& path) {
   namespace fs = std::filesystem;
   std::error_code error;
   if (!path.empty() && (path.back() == '/' || fs::is_directory(path, error)))
     fail(function, ": ", key, " = \"", path, "\" names a folder; give the path of a corpus file in it (", key, " = \"",
          (fs::path(path) / "corpus.tok").string(), "\")");
+  if (!path.empty() && fs::is_regular_file(path, error) && fs::file_size(path, error) > 0 && !error &&
+      !data::has_corpus_magic(path))
+    fail(function, ": ", key, " = \"", path, "\" is a file that is not a scalelab corpus, and writing the corpus there "
+         "would replace it; give another path (such as \"", path, ".tok\")");
   return path;
 }
 
@@ -526,6 +531,12 @@ int s_held_out(lua_State* L) {
   o.seq_len = s.seq_len();
   o.batch = s.batch();
   o.validation = s.options().validation;
+  // Was "held-out source: validation must be a fraction of documents in (0, 1) (got 0)", of an option
+  // this call has not got.
+  if (o.validation == 0)
+    fail("sampler:held_out: this sampler holds no documents out (validation = 0, it trains on all of them), so it has "
+         "no held-out split; make it with validation > 0 (the default is 0.01), or evaluate on another corpus with "
+         "data.held_out{ corpus = ... }");
   if (!lua_isnoneornil(L, 2)) {
     Args args(L, 2, "sampler:held_out", {"seq_len", "batch"});
     o.seq_len = args.integer("seq_len", o.seq_len);
@@ -681,7 +692,9 @@ int open_data(lua_State* L) {
        {"entropy_per_token", &bound<c_entropy>,
         "exact entropy rate in nats per token (synthetic sources), else nil: the irreducible loss of a model with "
         "unlimited context, a lower bound for rows of seq_len tokens (their first targets see less context: an "
-        "order-k source adds about k·(H(1-token context) − rate)/seq_len)"}});
+        "order-k source adds about k·(H(1-token context) − rate)/seq_len) and, for a markov source, for documents of "
+        "document_tokens (a document's first k targets follow another document's tokens in the shuffled stream: "
+        "help(data.synthetic))"}});
 
   Class<SamplerObject>::define(
       L,

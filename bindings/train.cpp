@@ -402,7 +402,7 @@ int run_as(lua_State* L, const char* function) {
         if (digits != std::string::npos && digits > colon + 1 && why.compare(digits, 2, ": ") == 0) why.erase(0, digits + 2);
         // A sampler made with validation = 0 holds nothing out: say what to give instead. Any other
         // error (a split too small, an interruption, memory) goes on as it came.
-        if (why.find("validation must be a fraction of documents in (0, 1) (got 0)") == std::string::npos) {
+        if (why.find("this sampler holds no documents out (validation = 0") == std::string::npos) {
           lua_pushstring(L, full.c_str());
           lua_error(L);
         }

@@ -277,13 +277,20 @@ void Corpus::Save(const std::string& path) const {
 }
 
 Corpus Corpus::Open(const std::string& path, const OpenOptions& options) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a named pipe waited for a writer that never came (a hang); for a file it is nothing.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) fail("cannot open corpus file '", path, "': ", errno_text());
   struct stat st;
   if (fstat(fd, &st) != 0) {
     std::string why = errno_text();
     ::close(fd);
     fail("cannot read corpus file '", path, "': ", why);
+  }
+  // A folder was "cannot map corpus file: No such device".
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    fail("'", path, "' is ", S_ISDIR(st.st_mode) ? "a folder" : "not a regular file", ", not a corpus file; give the path of a "
+         "corpus file (one that data.files, data.tokens_bin, data.synthetic{ out = }, data.bpe or corpus:save wrote)");
   }
   const int64_t size = st.st_size;
   if (size < kHeaderBytes) {
@@ -351,6 +358,15 @@ Corpus Corpus::Open(const std::string& path, const OpenOptions& options) {
     }
   }
   return Corpus(std::move(storage));
+}
+
+bool has_corpus_magic(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return false;
+  char magic[sizeof kMagic];
+  const bool same = std::fread(magic, 1, sizeof magic, f) == sizeof magic && std::memcmp(magic, kMagic, sizeof magic) == 0;
+  std::fclose(f);
+  return same;
 }
 
 std::string safe_file_name(const std::string& name) {

@@ -145,6 +145,10 @@ class CorpusWriter {
 void WriteCorpusFile(const std::string& path, int64_t vocab, int width, const CorpusMetadata& metadata,
                      const void* tokens, int64_t tokens_count, const int64_t* starts, int64_t documents);
 
+// Whether the file at `path` begins as a corpus file does (its magic bytes, whatever its version or
+// state): what may be overwritten by a new corpus at that path. False for a missing or unreadable file.
+bool has_corpus_magic(const std::string& path);
+
 // The folder where prepared corpora are cached: $SCALELAB_CACHE, else $XDG_CACHE_HOME/scalelab,
 // else ~/.cache/scalelab. Created on demand by the functions that write into it.
 std::string cache_dir();

@@ -75,17 +75,35 @@ bool looks_binary(const std::string& path) {
 
 // The files at `path`: the file itself, or a folder's files, recursively in sorted order. A binary
 // file found in a folder (an executable, a database, an image beside the text) goes to `binary`
-// instead; one named itself is read as asked. A folder already listed (reached again through a
-// link, such as a link to its parent) is not listed again: `folders` holds those listed.
+// instead; one named itself is read as asked. What a folder holds that is no file to read, a link
+// to nothing or a special file (a named pipe, a socket), goes to `others`; named itself it is an
+// error (one in a folder failed the whole import). A folder already listed (reached again through
+// a link, such as a link to its parent) is not listed again: `folders` holds those listed.
 void list_files(const std::string& what, const std::string& path, std::vector<std::string>& out,
-                std::vector<std::string>& binary, std::set<std::pair<dev_t, ino_t>>& folders, bool named = true) {
-  struct stat st = stat_or_fail(what, path);
+                std::vector<std::string>& binary, std::vector<std::string>& others,
+                std::set<std::pair<dev_t, ino_t>>& folders, bool named = true) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    const int error = errno;
+    struct stat link;
+    if (!named && error == ENOENT && ::lstat(path.c_str(), &link) == 0 && S_ISLNK(link.st_mode)) {
+      others.push_back(path);
+      return;
+    }
+    fail(what, ": cannot read '", path, "': ", std::strerror(error));
+  }
   if (S_ISREG(st.st_mode)) {
     if (!named && looks_binary(path)) binary.push_back(path);
     else out.push_back(path);
     return;
   }
-  if (!S_ISDIR(st.st_mode)) fail(what, ": '", path, "' is neither a file nor a folder");
+  if (!S_ISDIR(st.st_mode)) {
+    if (!named) {
+      others.push_back(path);
+      return;
+    }
+    fail(what, ": '", path, "' is neither a file nor a folder");
+  }
   if (!folders.insert({st.st_dev, st.st_ino}).second) return;
   DIR* dir = ::opendir(path.c_str());
   if (!dir) fail(what, ": cannot read folder '", path, "': ", errno_text());
@@ -95,21 +113,26 @@ void list_files(const std::string& what, const std::string& path, std::vector<st
   ::closedir(dir);
   std::sort(names.begin(), names.end());
   std::string prefix = path.back() == '/' ? path : path + "/";
-  for (const auto& n : names) list_files(what, prefix + n, out, binary, folders, false);
+  for (const auto& n : names) list_files(what, prefix + n, out, binary, others, folders, false);
 }
 
-std::string read_file(const std::string& what, const std::string& path) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) fail(what, ": cannot read '", path, "': ", errno_text());
+// What a pattern ("books/*.txt") that is not itself a file's name matches, in sorted order; nothing
+// (std::nullopt) for a path that is no pattern. Matching nothing is an error naming the pattern.
+std::optional<std::vector<std::string>> pattern_matches(const std::string& what, const std::string& p) {
   struct stat st;
-  std::string text;
-  if (::fstat(fileno(f), &st) == 0 && st.st_size > 0) text.resize(size_t(st.st_size));
-  size_t n = text.empty() ? 0 : std::fread(&text[0], 1, text.size(), f);
-  bool ok = n == text.size() && !std::ferror(f);
-  std::string why = errno_text();
-  std::fclose(f);
-  if (!ok) fail(what, ": error reading '", path, "': ", why);
-  return text;
+  if (p.find_first_of("*?[") == std::string::npos || ::stat(p.c_str(), &st) == 0) return std::nullopt;
+  glob_t matches;
+  // A folder of the pattern that is not there matches nothing; one that cannot be read is an error.
+  const int status = ::glob(p.c_str(), 0, [](const char*, int error) { return error != ENOENT && error != ENOTDIR ? 1 : 0; },
+                            &matches);
+  std::vector<std::string> found;
+  if (status == 0)
+    for (size_t i = 0; i < matches.gl_pathc; ++i) found.push_back(matches.gl_pathv[i]);
+  ::globfree(&matches);
+  if (status == GLOB_NOMATCH || (status == 0 && found.empty()))
+    fail(what, ": no file or folder matches '", p, "'; check the pattern, or name the files");
+  if (status != 0) fail(what, ": cannot read the folders of the pattern '", p, "': ", errno_text());
+  return found;
 }
 
 bool blank(const std::string& line) {
@@ -140,28 +163,16 @@ void TextImportOptions::Validate() const {
 Corpus ImportText(const TextImportOptions& options) {
   options.Validate();
   const std::string what = "data.files";
-  std::vector<std::string> files, binary;
+  std::vector<std::string> files, binary, others;
   std::set<std::pair<dev_t, ino_t>> folders;
   for (const auto& p : options.paths) {
-    // A pattern ("books/*.txt") that is not itself a file's name: the files and folders it matches,
-    // in sorted order; a binary file among them is left out, as in a folder.
-    struct stat st;
-    if (p.find_first_of("*?[") != std::string::npos && ::stat(p.c_str(), &st) != 0) {
-      glob_t matches;
-      // A folder of the pattern that is not there matches nothing; one that cannot be read is an error.
-      const int status = ::glob(p.c_str(), 0, [](const char*, int error) { return error != ENOENT && error != ENOTDIR ? 1 : 0; },
-                                &matches);
-      std::vector<std::string> found;
-      if (status == 0)
-        for (size_t i = 0; i < matches.gl_pathc; ++i) found.push_back(matches.gl_pathv[i]);
-      ::globfree(&matches);
-      if (status == GLOB_NOMATCH || (status == 0 && found.empty()))
-        fail(what, ": no file or folder matches '", p, "'; check the pattern, or name the files");
-      if (status != 0) fail(what, ": cannot read the folders of the pattern '", p, "': ", errno_text());
-      for (const auto& f : found) list_files(what, f, files, binary, folders, false);
+    // A pattern ("books/*.txt"): the files and folders it matches; a binary file among them is left
+    // out, as in a folder.
+    if (std::optional<std::vector<std::string>> found = pattern_matches(what, p)) {
+      for (const auto& f : *found) list_files(what, f, files, binary, others, folders, false);
       continue;
     }
-    list_files(what, p, files, binary, folders);
+    list_files(what, p, files, binary, others, folders);
   }
   // A file reached twice (named twice, or named beside its folder) is read once, where it first
   // comes: a second copy would be a second document with the same text, which the held-out split
@@ -213,12 +224,17 @@ Corpus ImportText(const TextImportOptions& options) {
   for (const auto& p : options.paths) listed += (listed.empty() ? "" : ", ") + p;
   m.source = str("text files ", listed, " (", format_counted(double(files.size()), "file"), ", one document per ", options.documents,
                  binary.empty() ? "" : str("; ", format_counted(double(binary.size()), "binary file"), " in the folders left out, such as ", binary[0]),
+                 others.empty() ? "" : str("; ", format_counted(int64_t(others.size()), "link to nothing or special file",
+                                                                "links to nothing or special files"),
+                                           " in the folders left out, such as ", others[0]),
                  repeated == 0 ? "" : str("; ", format_counted(double(repeated), "file"), " named more than once read once"),
                  ")");
   if (files.empty())
     fail("empty corpus: no ", binary.empty() ? "" : "text ", "files found in ", listed,
          binary.empty() ? "" : str(" (", format_counted(double(binary.size()), "binary file"), " left out, such as ", binary[0],
-                                   "; name a file itself to read it anyway)"));
+                                   "; name a file itself to read it anyway)"),
+         others.empty() ? "" : str(" (", format_counted(int64_t(others.size()), "link to nothing or special file",
+                                                        "links to nothing or special files"), " left out, such as ", others[0], ")"));
   CorpusWriter writer(256, m, out);
   // Each file is read in blocks, so memory stays at a block (and the longest paragraph or line)
   // whatever the file's size: a whole file held as text, then as a stream of it, then as tokens
@@ -290,9 +306,19 @@ void TokensBinOptions::Validate() const {
   if (eot < -2) fail("data.tokens_bin: eot must be a token id, −1 for none or left out (got ", eot, ")");
 }
 
-Corpus ImportTokensBin(const TokensBinOptions& options) {
-  options.Validate();
+Corpus ImportTokensBin(const TokensBinOptions& given) {
+  given.Validate();
   const std::string what = "data.tokens_bin";
+  // A pattern ("fineweb10B/fineweb_train_*.bin", llm.c's shards) reads the shards it matches in
+  // sorted order; it was "cannot read '...*.bin': No such file or directory".
+  TokensBinOptions options = given;
+  options.paths.clear();
+  for (const auto& p : given.paths) {
+    if (std::optional<std::vector<std::string>> found = pattern_matches(what, p))
+      options.paths.insert(options.paths.end(), found->begin(), found->end());
+    else
+      options.paths.push_back(p);
+  }
   InputHash key;
   key.add(options.format);
   if (options.format == "nanogpt") key.add(std::string("documents end after end-of-text"));  // earlier caches cut before it
@@ -315,26 +341,57 @@ Corpus ImportTokensBin(const TokensBinOptions& options) {
   int version = 0;
   std::optional<CorpusWriter> writer;
   std::string listed;
-  for (const auto& p : options.paths) listed += (listed.empty() ? "" : ", ") + p;
+  for (const auto& p : given.paths) listed += (listed.empty() ? "" : ", ") + p;
+  if (options.paths.size() != given.paths.size()) listed += str(" (", format_counted(double(options.paths.size()), "shard"), ")");
   int64_t eot = -1;
+  // Each shard is read in blocks of tokens, so memory stays at a block whatever its size: the whole
+  // shard held as bytes and then as int32 tokens took three times its size (a nanoGPT OpenWebText
+  // train.bin of 17 GB asked for 51 GB).
+  constexpr int64_t kBlockTokens = int64_t{1} << 20;
+  std::vector<unsigned char> raw;
+  std::vector<int32_t> tokens;
   for (const auto& path : options.paths) {
     check_interrupt();
-    std::string bytes = read_file(what, path);
-    std::vector<int32_t> tokens;
+    std::FILE* in = std::fopen(path.c_str(), "rb");
+    if (!in) fail(what, ": cannot read '", path, "': ", errno_text());
+    struct InFile {
+      std::FILE* f;
+      ~InFile() { std::fclose(f); }
+    } closer{in};
+    struct stat st;
+    if (::fstat(fileno(in), &st) != 0) fail(what, ": cannot read '", path, "': ", errno_text());
+    const int64_t size = int64_t(st.st_size);
+    // Reads exactly n bytes into raw, or fails naming the file (it changed while read).
+    auto read_bytes = [&](int64_t n) {
+      raw.resize(size_t(n));
+      if (n > 0 && std::fread(raw.data(), 1, size_t(n), in) != size_t(n))
+        fail(what, ": error reading '", path, "': ", std::ferror(in) ? errno_text() : std::string("it ended early (did it change?)"));
+    };
+    int width = 2;
+    int64_t count = 0;
     if (options.format == "nanogpt") {
-      if (bytes.size() % 2 != 0) fail(what, ": '", path, "' has an odd number of bytes; not a uint16 token file");
-      tokens.resize(bytes.size() / 2);
-      for (size_t i = 0; i < tokens.size(); ++i) {
-        uint16_t t;
-        std::memcpy(&t, bytes.data() + 2 * i, 2);
-        tokens[i] = t;
+      // An llm.c shard read as nanoGPT's headerless uint16: its header's ints became tokens (20240520 → 55432),
+      // and the error blamed them on the vocabulary.
+      if (size >= 1024) {
+        int32_t head[3];
+        read_bytes(sizeof head);
+        std::memcpy(head, raw.data(), sizeof head);
+        const int shard_width = head[0] == 20240520 && head[1] == 1 ? 2 : head[0] == 20240801 && head[1] == 7 ? 4 : 0;
+        if (shard_width > 0 && head[2] >= 0 && size == 1024 + int64_t(head[2]) * shard_width)
+          fail(what, ": '", path, "' is an llm.c token shard (its header has magic ", head[0], ", version ", head[1], " and ",
+               head[2], " tokens), not a headerless nanoGPT file; leave format out (format = \"llmc\") to read it");
+        std::rewind(in);
       }
+      if (size % 2 != 0) fail(what, ": '", path, "' has an odd number of bytes; not a uint16 token file");
+      count = size / 2;
       version = 1;
     } else {
       int32_t header[256];
-      if (bytes.size() < sizeof header)
-        fail(what, ": '", path, "' is ", bytes.size(), " bytes, shorter than llm.c's 1024-byte header");
-      std::memcpy(header, bytes.data(), sizeof header);
+      if (size < int64_t(sizeof header))
+        fail(what, ": '", path, "' is ", size, " bytes, shorter than llm.c's 1024-byte header; for a headerless "
+             "nanoGPT train.bin pass format = \"nanogpt\"");
+      read_bytes(sizeof header);
+      std::memcpy(header, raw.data(), sizeof header);
       // llm.c's dev/data/data_common.py: GPT-2 shards are magic 20240520, version 1, uint16 tokens;
       // LLaMA-3 shards are magic 20240801, version 7, uint32 tokens. header[2] is the token count.
       int kind = 0;
@@ -350,30 +407,21 @@ Corpus ImportTokensBin(const TokensBinOptions& options) {
         fail(what, ": '", path, "' uses the ", kind == 1 ? "GPT-2" : "LLaMA-3", " layout but earlier shards do not; "
              "shards of one corpus share a tokenizer");
       version = kind;
-      const int width = version == 1 ? 2 : 4;
-      const int64_t count = header[2];
-      if (count < 0 || int64_t(bytes.size()) != 1024 + count * width)
+      width = version == 1 ? 2 : 4;
+      count = header[2];
+      if (count < 0 || size != 1024 + count * width)
         fail(what, ": '", path, "': the header says ", count, " tokens of ", width, " bytes but the file holds ",
-             int64_t(bytes.size()) - 1024, " bytes after the header (truncated or corrupted)");
-      tokens.resize(size_t(count));
-      for (int64_t i = 0; i < count; ++i) {
-        if (width == 2) {
-          uint16_t t;
-          std::memcpy(&t, bytes.data() + 1024 + 2 * i, 2);
-          tokens[size_t(i)] = t;
-        } else {
-          uint32_t t;
-          std::memcpy(&t, bytes.data() + 1024 + 4 * i, 4);
-          if (t > uint32_t(INT32_MAX)) fail(what, ": '", path, "': token ", i, " is ", t, ", beyond 2^31");
-          tokens[size_t(i)] = int32_t(t);
-        }
-      }
+             size - 1024, " bytes after the header (truncated or corrupted)");
     }
-    bytes.clear();
-    bytes.shrink_to_fit();
     if (!writer) {
       const int64_t vocab = options.vocab > 0 ? options.vocab : version == 2 ? 128256 : 50257;
       eot = options.eot != -2 ? options.eot : version == 2 ? 128000 : 50256;
+      // An eot no token can be split nothing: each shard was one document, without a word.
+      if (options.eot >= vocab)
+        fail(what, ": eot = ", options.eot, " is outside the vocabulary [0, ", vocab, ")", options.vocab > 0 ? "" : " of the shards' tokenizer",
+             ", so no token is the end-of-text and no shard would be split into documents; give the end-of-text id of "
+             "the shards' tokenizer, eot = -1 for none (each shard one document)",
+             options.vocab > 0 ? ", or a larger vocab" : ", or vocab = the tokenizer's size");
       CorpusMetadata m;
       m.name = name;
       m.tokenizer = version == 2 ? "llama3" : "gpt2";
@@ -382,15 +430,49 @@ Corpus ImportTokensBin(const TokensBinOptions& options) {
     }
     const std::string where = str(what, ": '", path, "'");
     // Where the end-of-text token stands: llm.c's shards begin each document with it (a document
-    // starts at each one); nanoGPT's prepare.py appends it to each (a document ends after each one).
+    // starts at each one, but the shard's first); nanoGPT's prepare.py appends it to each (a
+    // document ends after each one). A document in progress at a block's end goes on in the next.
     const bool eot_ends = options.format == "nanogpt";
-    size_t begin = 0;
-    for (size_t i = 1; i <= tokens.size(); ++i) {
-      const bool boundary = eot >= 0 && (eot_ends ? tokens[i - 1] == eot : i < tokens.size() && tokens[i] == eot);
-      if (i == tokens.size() || boundary) {
-        writer->AddDocument(tokens.data() + begin, int64_t(i - begin), str(where, " from token ", begin));
-        begin = i;
+    bool open = false;  // a document of this shard is in progress: the next tokens extend it
+    int64_t at = 0;     // the shard's tokens before this block
+    auto take = [&](size_t begin, size_t end) {
+      if (end <= begin) return;
+      const std::string from = str(where, " from token ", at + int64_t(begin));
+      if (open) writer->ExtendDocument(tokens.data() + begin, int64_t(end - begin), from);
+      else writer->AddDocument(tokens.data() + begin, int64_t(end - begin), from);
+      open = true;
+    };
+    for (; at < count; at += int64_t(tokens.size())) {
+      check_interrupt();
+      const int64_t n = std::min(kBlockTokens, count - at);
+      read_bytes(n * width);
+      tokens.resize(size_t(n));
+      for (int64_t i = 0; i < n; ++i) {
+        if (width == 2) {
+          uint16_t t;
+          std::memcpy(&t, raw.data() + 2 * i, 2);
+          tokens[size_t(i)] = t;
+        } else {
+          uint32_t t;
+          std::memcpy(&t, raw.data() + 4 * i, 4);
+          if (t > uint32_t(INT32_MAX)) fail(what, ": '", path, "': token ", at + i, " is ", t, ", beyond 2^31");
+          tokens[size_t(i)] = int32_t(t);
+        }
       }
+      size_t begin = 0;
+      for (size_t i = 0; i < tokens.size(); ++i) {
+        if (eot < 0 || tokens[i] != eot) continue;
+        if (eot_ends) {
+          take(begin, i + 1);
+          begin = i + 1;
+          open = false;
+        } else if (open || i > begin) {
+          take(begin, i);
+          begin = i;
+          open = false;
+        }
+      }
+      take(begin, tokens.size());
     }
   }
   return writer->Finish();
@@ -559,7 +641,15 @@ Corpus NamedCorpus(const std::string& name, const NamedCorpusOptions& options) {
     return PrepareGcide(g);
   }
   struct stat st;
-  if (::stat(name.c_str(), &st) == 0) return Corpus::Open(name);
+  if (::stat(name.c_str(), &st) == 0) {
+    // Options of a preparation have none to act on in a corpus file: max_documents = 10 read all of it.
+    if (options.max_documents > 0 || options.refresh)
+      fail("data.corpus: ", options.max_documents > 0 ? str("max_documents = ", options.max_documents) : std::string("refresh = true"),
+           " prepares a named corpus (gcide); '", name, "' is a corpus file, read whole as it is: leave it out",
+           options.max_documents > 0 ? ", or make a corpus of fewer documents (data.files, data.synthetic{ tokens = }) and open that"
+                                     : "");
+    return Corpus::Open(name);
+  }
   const int stat_errno = errno;
   // A path (a folder in it, or a file extension) is a file that is not there, not a misspelt name.
   if (name.find('/') != std::string::npos || !std::filesystem::path(name).extension().empty())

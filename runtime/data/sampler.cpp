@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <numeric>
 
 #include "core/error.h"
@@ -104,10 +105,25 @@ Split Split::Make(const Corpus& corpus, double validation) {
   Split split;
   int64_t held = 0;
   if (validation > 0) {
-    if (n < 2)
-      fail("corpus ", corpus_name(corpus), " has ", n, " document", n == 1 ? "" : "s",
-           "; a validation split needs at least 2: import it with more documents (documents = \"paragraph\" "
-           "or \"line\") or set validation = 0");
+    if (n < 2) {
+      // The way to more documents is the importer's that made the corpus: documents = "paragraph" was
+      // named to every corpus, a synthetic one (data.synthetic{ tokens = 4000 }: one document of the
+      // default 4096) and llm.c shards too, where it is no option.
+      // The document_tokens proposed is not below 512: a markov source's short documents raise the loss
+      // its rows allow above entropy_per_token (order 2, vocab 64: +0.08 nats at 64 tokens, +0.25 at 40).
+      const std::string& tokenizer = corpus.metadata().tokenizer;
+      const std::string more =
+          tokenizer == "synthetic" ? str("make it with a document_tokens below its ", corpus.tokens(), " tokens (data.synthetic{ ..., "
+                                         "document_tokens = ",
+                                         std::max<int64_t>(1, std::min(std::max<int64_t>(corpus.tokens() / 100, 512), corpus.tokens() / 2)),
+                                         " })")
+          : tokenizer == "bytes"   ? std::string("import it with more documents (documents = \"paragraph\" or \"line\" in data.files)")
+          : tokenizer == "gpt2" || tokenizer == "llama3"
+              ? std::string("import it split at its end-of-text token (eot = its id in data.tokens_bin), or from more shards")
+              : std::string("give it more documents");
+      fail("corpus ", corpus_name(corpus), " has ", n, " document", n == 1 ? "" : "s", "; a validation split needs at least 2: ",
+           more, ", or set validation = 0");
+    }
     held = std::clamp<int64_t>(int64_t(std::ceil(validation * double(n))), 1, n - 1);
   }
   std::vector<int64_t> order(static_cast<size_t>(n));
@@ -249,8 +265,13 @@ void SamplerOptions::Validate() const {
   if (tokens < 1) fail("data.sampler: tokens (D, the training tokens) must be positive (got ", tokens, ")");
   if (unique_tokens < kAllTokens)
     fail("data.sampler: unique_tokens must be ≥ 0 (got ", unique_tokens, "; 0 means = tokens, −1 the whole training split)");
-  if (tokens < batch * seq_len)
-    fail("data.sampler: tokens = ", tokens, " is less than one batch of batch·seq_len = ", batch * seq_len, " tokens");
+  // tokens < batch·seq_len, without the product: it overflows for sizes near 2^63 (batch = seq_len = 2^32
+  // wrapped it to 0, and the planned batches divided by it).
+  if (tokens / seq_len < batch)
+    fail("data.sampler: tokens = ", tokens, " is less than one batch of batch·seq_len = ",
+         batch <= std::numeric_limits<int64_t>::max() / seq_len ? str(batch * seq_len)
+                                                                  : format_significant(double(batch) * double(seq_len), 4),
+         " tokens");
   if (!(validation >= 0 && validation < 1))
     fail("data.sampler: validation must be a fraction of documents in [0, 1) (got ", validation, ")");
 }
@@ -281,19 +302,28 @@ RepetitionSampler::RepetitionSampler(Corpus corpus, const SamplerOptions& option
          ") in ", format_counted(double(split_.train.size()), "document"), " (", split_.validation_tokens,
          " more are held out for validation); lower unique_tokens", options_.unique_tokens > 0 ? "" : " (it defaults to tokens)",
          ", use the whole split with unique_tokens = \"all\", or use a larger corpus");
-  planned_rows_ = options_.tokens / (options_.batch * T) * options_.batch;
+  planned_rows_ = options_.tokens / T / options_.batch * options_.batch;  // floor(D / (B·T))·B, without B·T
   windows_ = UniqueWindows(U, split_.train_tokens, options_.tokens, T, options_.batch);
+  // The split itself too short for a sequence: a larger U cannot help (it said "raise unique_tokens" to
+  // unique_tokens = "all", and to a U that was the whole split).
+  if (windows_ < 1 && split_.train_tokens - 1 < T)
+    fail("data.sampler: the training split of corpus ", corpus_name(corpus_), " has ", split_.train_tokens, " tokens (",
+         split_.validation_tokens, " more are held out for validation), fewer than one sequence of seq_len + 1 = ", T + 1,
+         " tokens; lower seq_len, or use a larger corpus");
   if (windows_ < 1)
     fail("data.sampler: unique_tokens U = ", U, " holds no whole sequence of seq_len + 1 = ", T + 1,
          " tokens; raise unique_tokens or lower seq_len");
   // Fresh data (U left out) that the split holds only by repeating a sequence: every row needs the
   // token after its last target, so the split's last token is no target.
+  // The split holding fewer fresh sequences than one batch: "give tokens <= 0" named no fix; a smaller batch is one.
   if (options_.unique_tokens == 0 && planned_rows_ > windows_)
     fail("data.sampler: tokens = ", options_.tokens, " of fresh data (no unique_tokens) needs ", planned_rows_,
          " sequences of ", T, " targets, but the training split of corpus ", corpus_name(corpus_), " (",
          split_.train_tokens, " tokens) holds ", windows_, " (each also needs the token after it), so one would be "
-         "repeated; give tokens <= ", windows_ / options_.batch * options_.batch * T, ", or unique_tokens = \"all\" to "
-         "repeat the split");
+         "repeated; give ",
+         windows_ >= options_.batch ? str("tokens <= ", windows_ / options_.batch * options_.batch * T)
+                                    : str("batch <= ", windows_, " (not one batch of ", options_.batch, " fits)"),
+         ", or unique_tokens = \"all\" to repeat the split");
 
   std::vector<int64_t> order = split_.train;
   Rng rng(mix64(options_.document_order_seed() ^ kOrderKey));
@@ -307,7 +337,7 @@ RepetitionSampler::RepetitionSampler(Corpus corpus, const SamplerOptions& option
 
 int64_t RepetitionSampler::UniqueWindows(int64_t U, int64_t train_tokens, int64_t tokens, int64_t T, int64_t B) {
   const int64_t whole = std::min(U, train_tokens - 1) / T;  // the stream's last token is no window's target
-  const int64_t rows = tokens / (B * T) * B;
+  const int64_t rows = tokens / T / B * B;  // floor(D / (B·T))·B; B·T itself can overflow
   return std::min(whole, rows);
 }
 
@@ -437,6 +467,11 @@ std::string RepetitionSampler::Summary() const {
 void HeldOutOptions::Validate() const {
   if (seq_len < 1) fail("held-out source: seq_len must be positive (got ", seq_len, ")");
   if (batch < 1) fail("held-out source: batch must be positive (got ", batch, ")");
+  // A batch holds batch·(seq_len + 1) ids: a count beyond 2^63 wrapped (batch = 2^62, seq_len = 3 to 0),
+  // and the batch was written past the buffer sized by it.
+  if (seq_len == std::numeric_limits<int64_t>::max() || batch > std::numeric_limits<int64_t>::max() / (seq_len + 1))
+    fail("held-out source: batch = ", batch, " rows of seq_len + 1 = ", seq_len + 1, " token ids are ",
+         format_significant(double(batch) * double(seq_len + 1), 4), " ids a batch, beyond what can be counted; lower batch");
   if (!(validation > 0 && validation < 1))
     fail("held-out source: validation must be a fraction of documents in (0, 1) (got ", validation, ")");
 }

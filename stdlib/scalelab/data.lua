@@ -83,10 +83,13 @@ end)
 document(data.files, [[
 data.files{ "notes.txt", "books/", documents = "file" | "paragraph" | "line", out =, name = } -> Corpus
 Byte-level tokens (vocabulary 256) of text files; folders are read recursively in sorted order,
-leaving out binary files found in them (a NUL byte in the first 8 KiB; the corpus says how many).
+leaving out binary files found in them (a NUL byte in the first 8 KiB), links to nothing and special
+files (named pipes, sockets); the corpus's source says how many.
 A pattern ("books/*.txt", "ch?/*.md") reads what it matches, in sorted order, as a folder's files.
 A file or folder reached twice (named twice, beside its folder, or through a link) is read once.
 The corpus file is cached (by the inputs' names, sizes and modification times) unless out = is given.
+out = (here, in data.tokens_bin, data.synthetic and data.bpe, and corpus:save's path) replaces a corpus
+file there, never another file: a text or script at that path is an error, left as it was.
 data.files("one.txt") works too.]])
 
 data.tokens_bin = forward(function(args, options)
@@ -99,7 +102,8 @@ magic 20240801 version 7 = LLaMA-3 uint32 tokens, then the token count; e.g. Fin
 from llm.c's dev/data scripts) or,
 with format = "nanogpt", nanoGPT's headerless uint16 train.bin. Documents are split at the
 end-of-text token (50256 for GPT-2, 128000 for LLaMA 3; eot = -1 for none): before it in llm.c's
-shards, which begin each document with it, after it in nanoGPT's, which append it to each.]])
+shards, which begin each document with it, after it in nanoGPT's, which append it to each.
+A pattern ("fineweb10B/fineweb_train_*.bin") reads the shards it matches, in sorted order.]])
 
 document(data.corpus, [[
 data.corpus(name [, { max_documents =, refresh = }]) -> Corpus
@@ -107,7 +111,7 @@ data.corpus(name [, { max_documents =, refresh = }]) -> Corpus
 package dict-gcide, installed by setup.sh): markup stripped to plain text, one document per entry,
 byte tokens. Prepared once into the cache folder ($SCALELAB_CACHE, else $XDG_CACHE_HOME/scalelab,
 else ~/.cache/scalelab). max_documents = n prepares only the first n entries. Any other name is read
-as the path of a corpus file.]])
+as the path of a corpus file, whole (max_documents and refresh are for gcide only).]])
 
 document(data.synthetic, [[
 data.synthetic{ kind = "markov" | "grammar", seed =, tokens = 1e6, document_tokens = 4096 [, stream_seed = seed]
@@ -116,6 +120,11 @@ A synthetic corpus whose exact entropy rate (nats per token) is corpus.entropy_p
 the source (its transition tables or grammar), stream_seed the sample drawn from it; out = writes it
 to a corpus file as it is generated (for corpora larger than memory). A corpus that cannot fit (in
 memory, or on disk with out =) is refused before any token is generated, with the bytes it needs.
+Samplers shuffle documents, so a markov document's first `order` tokens follow another document's:
+the source's own probabilities score a sampler's rows above entropy_per_token (measured, order 2,
+vocab 64, seq_len 64: +0.002 nats at document_tokens = 4096, +0.01 at 512, +0.08 at 64, +0.25 at 40),
+and a study's fitted E is above it the same way; keep its documents long. A grammar's documents are
+whole independent sentences and lose nothing.
 markov:  vocab = 256, order = 2, support = 32, zipf = 1.2, spread = 0.5, profiles = 32, epsilon = 0.01
          a random order-k Markov chain; each state gives Zipf weights (r+1)^-a to `support` random
          successors (a per state in zipf ± spread), plus a uniform floor epsilon/vocab; the rate is

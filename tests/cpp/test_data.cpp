@@ -8,7 +8,9 @@
 #include <cstring>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <iterator>
+#include <limits>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <map>
@@ -162,6 +164,32 @@ TEST_CASE("corrupted, truncated, missing and foreign corpus files are clear erro
   std::remove(path.c_str());
 }
 
+TEST_CASE("a folder or a named pipe is said not to be a corpus file, and opening a pipe does not wait") {
+  const std::string folder = temp_path("folder.tok");
+  REQUIRE(::mkdir(folder.c_str(), 0755) == 0);
+  CHECK_THROWS_WITH(Corpus::Open(folder), Catch::Contains("'" + folder + "' is a folder, not a corpus file"));  // was "No such device"
+  ::rmdir(folder.c_str());
+  // A named pipe: opening it waited for a writer. The open runs in a child, which the test ends if it waits.
+  const std::string pipe = temp_path("pipe.tok");
+  REQUIRE(::mkfifo(pipe.c_str(), 0644) == 0);
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    ::alarm(5);
+    try {
+      Corpus::Open(pipe);
+    } catch (const Error& e) {
+      ::_exit(std::string(e.what()).find("is not a regular file, not a corpus file") != std::string::npos ? 0 : 2);
+    }
+    ::_exit(3);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  std::remove(pipe.c_str());
+  CHECK(WIFEXITED(status));  // not killed by its alarm
+  CHECK(WEXITSTATUS(status) == 0);
+}
+
 TEST_CASE("a streaming writer writes the same file as an in-memory one, and nothing if unfinished") {
   CorpusMetadata m;
   m.name = "stream";
@@ -240,6 +268,31 @@ TEST_CASE("the validation split is disjoint, complete, deterministic and nested 
   Corpus single = one.Finish();
   CHECK_THROWS_WITH(Split::Make(single, 0.01), Catch::Contains("validation split needs at least 2"));
   CHECK(Split::Make(single, 0).train.size() == 1);
+
+  // The fix named is the one of the importer that made the corpus (documents = "paragraph" was named
+  // to a synthetic corpus of one document and to llm.c shards, where it is no option).
+  auto one_document = [](const std::string& tokenizer) {
+    CorpusMetadata m;
+    m.name = "one";
+    m.tokenizer = tokenizer;
+    CorpusWriter writer(256, m);
+    writer.AddDocument(std::vector<int32_t>(4000, 7));
+    return writer.Finish();
+  };
+  CHECK_THROWS_WITH(Split::Make(one_document("bytes"), 0.01),
+                    Catch::Contains("at least 2: import it with more documents (documents = \"paragraph\" or \"line\" in "
+                                    "data.files), or set validation = 0"));
+  CHECK_THROWS_WITH(Split::Make(one_document("synthetic"), 0.01),
+                    Catch::Contains("at least 2: make it with a document_tokens below its 4000 tokens (data.synthetic{ ..., "
+                                    "document_tokens = 512 }), or set validation = 0"));
+  CHECK_THROWS_WITH(Split::Make(one_document("gpt2"), 0.01),
+                    Catch::Contains("at least 2: import it split at its end-of-text token (eot = its id in data.tokens_bin), "
+                                    "or from more shards, or set validation = 0"));
+  MarkovOptions o;
+  o.vocab = 16;
+  o.support = 8;
+  const Corpus synthetic = MarkovSource(o).Generate(4000, 4096, 1);  // the default document_tokens: one document
+  CHECK_THROWS_WITH(Split::Make(synthetic, 0.01), Catch::Contains("document_tokens below its 4000 tokens"));
 }
 
 TEST_CASE("Feistel permutations are bijections with exact inverses") {
@@ -491,11 +544,56 @@ TEST_CASE("sampler input errors name the sizes and the fix") {
   CHECK_THROWS_WITH(o.Validate(), Catch::Contains("unique_tokens must be"));
   o.unique_tokens = 10;
   CHECK_THROWS_WITH(RepetitionSampler(c, o), Catch::Contains("no whole sequence"));
+  {
+    // A split shorter than one sequence: no U helps, "all" or the whole split.
+    CorpusMetadata m;
+    m.name = "small";
+    CorpusWriter writer(256, m);
+    for (int d = 0; d < 10; ++d) writer.AddDocument(std::vector<int32_t>(10, d));
+    Corpus small = writer.Finish();
+    SamplerOptions s;
+    s.tokens = 1000;
+    s.seq_len = 99;
+    s.batch = 1;
+    s.validation = 0.1;  // 90 tokens to train on
+    const Split split = Split::Make(small, s.validation);
+    const std::string said = "the training split of corpus small has " + std::to_string(split.train_tokens) +
+                             " tokens (" + std::to_string(split.validation_tokens) +
+                             " more are held out for validation), fewer than one sequence of seq_len + 1 = 100 "
+                             "tokens; lower seq_len, or use a larger corpus";
+    for (int64_t u : {SamplerOptions::kAllTokens, split.train_tokens}) {
+      s.unique_tokens = u;
+      INFO("unique_tokens " << u);
+      CHECK_THROWS_WITH(RepetitionSampler(small, s), Catch::Contains(said));
+    }
+  }
   o.unique_tokens = 0;
   o.tokens = 100;
   CHECK_THROWS_WITH(RepetitionSampler(c, o), Catch::Contains("less than one batch"));
   o.seq_len = 0;
   CHECK_THROWS_WITH(o.Validate(), Catch::Contains("seq_len must be a positive"));
+}
+
+TEST_CASE("a batch of batch·seq_len tokens beyond 2^63 is refused, not planned with its overflowed product") {
+  // batch = seq_len = 2^32: the product wrapped to 0 and the planned batches were divided by it (SIGFPE).
+  Corpus c = position_corpus(10000);
+  SamplerOptions o;
+  o.tokens = int64_t{1} << 62;
+  o.unique_tokens = SamplerOptions::kAllTokens;
+  o.seq_len = int64_t{1} << 32;
+  o.batch = int64_t{1} << 32;
+  CHECK_THROWS_WITH(o.Validate(), Catch::Contains("is less than one batch of batch·seq_len = 1.845e+19 tokens"));
+  CHECK(RepetitionSampler::UniqueWindows(1000, 1000, o.tokens, o.seq_len, o.batch) == 0);
+  // A product that wraps negative passed the check and planned a negative number of rows.
+  o.seq_len = int64_t{1} << 33;
+  o.batch = (int64_t{1} << 30) + 1;
+  CHECK_THROWS_WITH(o.Validate(), Catch::Contains("less than one batch"));
+  // Near the limit, what fits is still planned exactly: floor(D / (B·T))·B rows.
+  o.tokens = 9'000'000'000'000'000'000;
+  o.seq_len = 1000;
+  o.batch = 3'000'000'000'000'000;
+  CHECK_NOTHROW(o.Validate());
+  CHECK(RepetitionSampler::UniqueWindows(o.tokens + 1, o.tokens + 1, o.tokens, o.seq_len, o.batch) == 3 * o.batch);
 }
 
 TEST_CASE("the held-out source covers only validation documents, deterministically, and rewinds") {
@@ -528,14 +626,35 @@ TEST_CASE("the held-out source covers only validation documents, deterministical
   CHECK(b == first[0]);
 }
 
+TEST_CASE("a held-out batch of more ids than can be counted is refused, not written past its buffer") {
+  // batch = 2^62 rows of 4 ids: the buffer was sized by the product, wrapped to 0 (a segfault).
+  Corpus c = position_corpus(100000);
+  HeldOutOptions o;
+  o.seq_len = 3;
+  o.batch = int64_t{1} << 62;
+  CHECK_THROWS_WITH(HeldOutSource(c, o), Catch::Contains("batch = 4611686018427387904 rows of seq_len + 1 = 4 token ids") &&
+                                             Catch::Contains("lower batch"));
+  // The largest batch that can be counted is taken; one pass is one batch.
+  o.batch = std::numeric_limits<int64_t>::max() / 4;
+  HeldOutSource h(c, o);
+  CHECK(h.batches_per_pass() == 1);
+}
+
+namespace {
+// A default-like order-2 chain over 64 tokens (16 successors a state).
+MarkovSource order2_chain() {
+  MarkovOptions o;
+  o.vocab = 64;
+  o.order = 2;
+  o.support = 16;
+  o.seed = 5;
+  return MarkovSource(o);
+}
+}  // namespace
+
 TEST_CASE("Markov source: exact entropy rate matches empirical estimates from long samples") {
   SECTION("log-likelihood of a long sample (default-like chain, order 2)") {
-    MarkovOptions o;
-    o.vocab = 64;
-    o.order = 2;
-    o.support = 16;
-    o.seed = 5;
-    MarkovSource src(o);
+    const MarkovSource src = order2_chain();
     const int64_t n = 2000000;
     std::vector<int32_t> x = src.Sample(n, 42);
     int64_t state = x[0] * 64 + x[1];
@@ -616,6 +735,41 @@ TEST_CASE("Markov source: exact entropy rate matches empirical estimates from lo
     o.support = 300;
     CHECK_THROWS_WITH(o.Validate(), Catch::Contains("support must be in [1, vocab = 256]"));
   }
+}
+
+// What help(data.synthetic) says: a sampler shuffles documents, so a markov document's first `order`
+// tokens follow another's, and the source's own probabilities score the rows above the entropy rate
+// by about order/document_tokens of the targets times their lost context.
+TEST_CASE("Markov source: a sampler's rows score above the entropy rate by the share of document starts") {
+  const MarkovSource src = order2_chain();
+  auto excess = [&](int64_t document_tokens) {
+    SamplerOptions so;
+    so.tokens = 1000000;
+    so.unique_tokens = SamplerOptions::kAllTokens;
+    so.seq_len = 64;
+    so.batch = 8;
+    RepetitionSampler s(src.Generate(1000000, document_tokens, 1), so);
+    std::vector<int32_t> b;
+    double nll = 0;
+    int64_t n = 0;
+    while (!s.exhausted()) {
+      s.next_batch(b);
+      for (int64_t r = 0; r < so.batch; ++r) {
+        const int32_t* row = b.data() + r * (so.seq_len + 1);
+        int64_t state = row[0] * 64 + row[1];  // the targets after the first `order` have their whole context in the row
+        for (int64_t t = 2; t <= so.seq_len; ++t, ++n) {
+          nll -= std::log(src.probability(state, row[t]));
+          state = src.next_state(state, row[t]);
+        }
+      }
+    }
+    return nll / double(n) - src.entropy_per_token();
+  };
+  const double long_documents = excess(4096), short_documents = excess(64);
+  INFO("excess at 4096 tokens a document " << long_documents << ", at 64 " << short_documents);
+  CHECK(std::abs(long_documents) < 0.01);
+  CHECK(short_documents > 0.05);
+  CHECK(short_documents < 0.15);
 }
 
 TEST_CASE("Markov source: its stationary distribution solves pi P = pi and its entropy rate is -sum pi p log p, at orders 1 to 3") {
@@ -782,7 +936,7 @@ std::string llmc_shard(const TempDir& dir, const std::string& name, const std::v
 
 // A folder of text often holds other files (a build, a database): a file with a NUL byte in its first
 // 8 KiB, found in a folder, is left out, and the corpus says so; one named itself is read as asked.
-TEST_CASE("binary files found in a folder are left out of a text import, named ones are read") {
+TEST_CASE("binary files, links to nothing and named pipes found in a folder are left out of a text import, named ones read or refused") {
   TempDir dir;
   ::mkdir((dir.path + "/notes").c_str(), 0755);
   dir.file("notes/a.txt", "text\n");
@@ -798,11 +952,28 @@ TEST_CASE("binary files found in a folder are left out of a text import, named o
   o.paths = {dir.path + "/notes", binary};
   o.out = dir.path + "/named.tok";
   CHECK(ImportText(o).documents() == 2);
+  // A link to nothing or a named pipe in the folder failed the whole import ("cannot read
+  // 'notes/old.txt': No such file or directory"); named, they are errors.
+  const std::string dangling = dir.path + "/notes/old.txt", pipe = dir.path + "/notes/pipe";
+  REQUIRE(::symlink("gone.txt", dangling.c_str()) == 0);
+  REQUIRE(::mkfifo(pipe.c_str(), 0644) == 0);
+  o.paths = {dir.path + "/notes"};
+  o.out = dir.path + "/others.tok";
+  Corpus others = ImportText(o);
+  CHECK(others.tokens() == 5);
+  CHECK_THAT(others.metadata().source, Catch::Contains("(1 file, one document per file; 1 binary file in the folders left out, "
+                                                       "such as " + binary + "; 2 links to nothing or special files in the "
+                                                       "folders left out, such as " + dangling + ")"));
+  o.paths = {dangling};
+  CHECK_THROWS_WITH(ImportText(o), Catch::Contains("cannot read '" + dangling + "': No such file or directory"));
+  o.paths = {pipe};
+  CHECK_THROWS_WITH(ImportText(o), Catch::Contains("'" + pipe + "' is neither a file nor a folder"));
   ::remove((dir.path + "/notes/a.txt").c_str());
   o.paths = {dir.path + "/notes"};
   o.out = dir.path + "/none.tok";
   CHECK_THROWS_WITH(ImportText(o), Catch::Contains("no text files found in " + dir.path + "/notes (1 binary file left out") &&
-                                       Catch::Contains("name a file itself to read it anyway"));
+                                       Catch::Contains("name a file itself to read it anyway") &&
+                                       Catch::Contains("(2 links to nothing or special files left out, such as " + dangling + ")"));
 }
 
 // A file reached twice (a folder and a file in it, the same file twice) is one document: two copies of
@@ -879,6 +1050,29 @@ int64_t status_bytes(const std::string& key) {
     if (line.compare(0, key.size() + 1, key + ":") == 0) return std::atoll(line.c_str() + key.size() + 1) * 1024;
   return -1;
 }
+
+// Runs `import` in a child process, so that its peak resident set is the import's alone: whether it made
+// at least `tokens` tokens and grew the resident set by less than 40 MiB (what it grew by is on stderr if not).
+bool imports_in_little_memory(const std::function<Corpus()>& import, int64_t tokens) {
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    int code = 2;
+    try {
+      const int64_t before = status_bytes("VmRSS");
+      const Corpus c = import();
+      const int64_t grew = status_bytes("VmHWM") - before;
+      code = c.tokens() >= tokens && (grew < (int64_t{40} << 20) || kAddressSanitizer) ? 0 : 1;
+      if (code) std::fprintf(stderr, "import of %lld tokens grew the resident set by %lld bytes\n", (long long)c.tokens(), (long long)grew);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "%s\n", e.what());
+    }
+    std::_Exit(code);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
 }  // namespace
 
 // A large text file is read in blocks: memory grows by a block and the writer's buffer, not by the
@@ -896,30 +1090,15 @@ TEST_CASE("importing a large text file takes memory by the block and not by the 
   }
   for (const char* documents : {"file", "paragraph"}) {
     INFO(documents);
-    // In a child process, so that its peak resident set is the import's alone.
-    const pid_t child = ::fork();
-    REQUIRE(child >= 0);
-    if (child == 0) {
-      int code = 2;
-      try {
-        const int64_t before = status_bytes("VmRSS");
-        TextImportOptions o;
-        o.paths = {dir.path + "/big.txt"};
-        o.documents = documents;
-        o.out = dir.path + "/big-" + documents + ".tok";
-        const Corpus c = ImportText(o);
-        const int64_t grew = status_bytes("VmHWM") - before;
-        code = c.tokens() >= size / 10 * 9 && (grew < (int64_t{40} << 20) || kAddressSanitizer) ? 0 : 1;
-        if (code) std::fprintf(stderr, "import of %lld bytes grew the resident set by %lld bytes\n", (long long)size, (long long)grew);
-      } catch (const std::exception& e) {
-        std::fprintf(stderr, "%s\n", e.what());
-      }
-      std::_Exit(code);
-    }
-    int status = 0;
-    REQUIRE(::waitpid(child, &status, 0) == child);
-    REQUIRE(WIFEXITED(status));
-    CHECK(WEXITSTATUS(status) == 0);
+    CHECK(imports_in_little_memory(
+        [&] {
+          TextImportOptions o;
+          o.paths = {dir.path + "/big.txt"};
+          o.documents = documents;
+          o.out = dir.path + "/big-" + documents + ".tok";
+          return ImportText(o);
+        },
+        size / 10 * 9));
   }
 }
 
@@ -1024,6 +1203,16 @@ TEST_CASE("llm.c and nanoGPT token shards import with documents split at end-of-
   CHECK(l.documents() == 2);
   CHECK(l.metadata().tokenizer == "llama3");
 
+  // A pattern reads the shards it matches in sorted order (llm.c's fineweb_train_000001.bin, ...).
+  o.paths = {dir.path + "/[ab].bin"};
+  o.out = dir.path + "/pattern.tok";
+  const Corpus matched = ImportTokensBin(o);
+  CHECK(matched.Tokens(0, matched.tokens()) == c.Tokens(0, c.tokens()));
+  CHECK(matched.documents() == c.documents());
+  CHECK_THAT(matched.metadata().source, Catch::Contains("llm.c token shards " + dir.path + "/[ab].bin (2 shards)"));
+  o.paths = {dir.path + "/z*.bin"};
+  CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Contains("no file or folder matches '" + dir.path + "/z*.bin'"));
+
   o.paths = {a, llama};
   CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Contains("share a tokenizer"));
   o.paths = {a, llmc_shard(dir, "bad.bin", {1, 2, 60000}, 20240520, 1)};
@@ -1049,6 +1238,81 @@ TEST_CASE("llm.c and nanoGPT token shards import with documents split at end-of-
   REQUIRE(n.documents() == 3);
   CHECK(n.document_end(0) == 3);
   CHECK(n.document_end(1) == 6);
+
+  // An eot outside the vocabulary is no token: the shard was one document, without a word.
+  o.eot = 70000;
+  o.out = dir.path + "/eot.tok";
+  CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Contains("eot = 70000 is outside the vocabulary [0, 50257) of the shards' "
+                                                        "tokenizer") &&
+                                            Catch::Contains("eot = -1 for none"));
+  o.vocab = 60000;
+  CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Contains("eot = 70000 is outside the vocabulary [0, 60000)") &&
+                                            Catch::Contains("or a larger vocab"));
+  CHECK(::stat(o.out.c_str(), &st) != 0);
+  o.eot = 4;  // inside it: split after each 4 ([1 2 50256 3 4] [50256 5])
+  CHECK(ImportTokensBin(o).documents() == 2);
+
+  // The other format's file: the error says it is one and which format reads it.
+  o.vocab = 0;
+  o.eot = -2;
+  o.out = dir.path + "/wrong.tok";
+  o.paths = {a};  // llm.c's, read as nanoGPT's: its header was tokens 55432 ..., "outside the vocabulary"
+  CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Contains("is an llm.c token shard (its header has magic 20240520, version 1 "
+                                                        "and 7 tokens)") &&
+                                            Catch::Contains("leave format out (format = \"llmc\")"));
+  o.paths = {llama};
+  CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Contains("is an llm.c token shard (its header has magic 20240801, version 7"));
+  o.format = "llmc";  // nanoGPT's, read as llm.c's
+  o.paths = {dir.path + "/train.bin"};
+  CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Contains("shorter than llm.c's 1024-byte header; for a headerless nanoGPT "
+                                                        "train.bin pass format = \"nanogpt\""));
+  CHECK(::stat(o.out.c_str(), &st) != 0);
+}
+
+TEST_CASE("token shards import by the block: memory stays small, and documents go on across blocks") {
+  // The whole shard was held as bytes and again as int32 tokens: three times its size (a nanoGPT
+  // OpenWebText train.bin of 17 GB asked for 51 GB).
+  TempDir dir;
+  const int64_t count = int64_t{32} << 20;  // 64 MiB of uint16
+  const int64_t block = int64_t{1} << 20;   // the importer's block, to put end-of-texts at its edges
+  std::vector<uint16_t> ids(static_cast<size_t>(count));
+  Rng rng(3);
+  for (auto& t : ids) t = uint16_t(rng.below(50256));
+  std::vector<int64_t> eots;
+  for (int64_t p = 700; p < count; p += 700 + int64_t(rng.below(5000))) eots.push_back(p);
+  for (int64_t p : {block - 1, block, 2 * block + 1, 3 * block - 1}) eots.push_back(p);
+  std::sort(eots.begin(), eots.end());
+  eots.erase(std::unique(eots.begin(), eots.end()), eots.end());
+  for (int64_t p : eots) ids[size_t(p)] = 50256;
+  const std::string raw(reinterpret_cast<const char*>(ids.data()), ids.size() * 2);
+  const std::string nano = dir.file("train.bin", raw);
+  std::string header(1024, '\0');
+  const int32_t head[3] = {20240520, 1, int32_t(count)};
+  std::memcpy(&header[0], head, sizeof head);
+  const std::string shard = dir.file("shard.bin", header + raw);
+  for (const char* format : {"nanogpt", "llmc"}) {
+    INFO(format);
+    const std::string out = dir.path + "/" + format + ".tok";
+    CHECK(imports_in_little_memory(
+        [&] {
+          TokensBinOptions o;
+          o.paths = {std::string(format) == "nanogpt" ? nano : shard};
+          o.format = format;
+          o.out = out;
+          return ImportTokensBin(o);
+        },
+        count));
+    // The documents are those of the whole shard at once: nanoGPT's end after each end-of-text,
+    // llm.c's start at each (but the first token), wherever the blocks are cut.
+    const Corpus c = Corpus::Open(out);
+    std::vector<int64_t> starts{0};
+    for (int64_t p : eots) {
+      const int64_t start = std::string(format) == "nanogpt" ? p + 1 : p;
+      if (start > 0 && start < count) starts.push_back(start);
+    }
+    CHECK(std::vector<int64_t>(c.document_starts(), c.document_starts() + c.documents()) == starts);
+    CHECK(c.Tokens(block - 2, 4) == std::vector<int32_t>{ids[size_t(block - 2)], 50256, 50256, ids[size_t(block + 1)]});
+  }
 }
 
 TEST_CASE("GCIDE markup is stripped to plain text") {
@@ -1367,7 +1631,7 @@ TEST_CASE("a sampler over a BPE corpus refuses a validation that holds out the t
   CHECK_NOTHROW(RepetitionSampler(source, o));  // a byte corpus has no tokenizer to have seen it
 }
 
-TEST_CASE("a BPE corpus file is reused only for the same source contents, vocab, validation and budget") {
+TEST_CASE("a BPE corpus file is reused only for the same source contents, vocab, validation and budget, its tokenizer read once") {
   TempDir dir;
   Corpus first = random_words(dir.path + "/src.tok", 1);
   BpeOptions o;
@@ -1378,8 +1642,16 @@ TEST_CASE("a BPE corpus file is reused only for the same source contents, vocab,
   CHECK(notes.empty());
   CHECK(all_text(a) == all_text(first));
   // The same inputs: reused, with no note.
-  TrainBpeCorpus(first, o, &notes);
+  const Corpus reused = TrainBpeCorpus(first, o, &notes);
   CHECK(notes.empty());
+  // Its tokenizer is read from its file once while the file is unchanged (corpus:text(i), decode and
+  // encode read and parsed the whole file on every call), for any object over the corpus file.
+  const auto tokenizer = CorpusTokenizer(a);
+  CHECK(CorpusTokenizer(a) == tokenizer);
+  CHECK(CorpusTokenizer(reused) == tokenizer);
+  BpeTokenizer::Load(tokenizer->path()).Save(tokenizer->path());  // written again: a new inode and time
+  CHECK(CorpusTokenizer(a) != tokenizer);
+  CHECK(CorpusTokenizer(a)->merges() == tokenizer->merges());
 
   // Other text of the same size, name, tokens and documents: trained again, not the old tokens.
   Corpus second = random_words(dir.path + "/src.tok", 2);
@@ -1581,6 +1853,20 @@ TEST_CASE("data.corpus of a path that is not there says there is no such file, n
   // A name (no folder, no extension) that is not known: the known names, after a full stop.
   CHECK_THROWS_WITH(NamedCorpus("wikitext"), Catch::Contains("unknown corpus 'wikitext'. Known names: gcide"));
   CHECK_THROWS_WITH(NamedCorpus("gcid"), Catch::Contains("unknown corpus 'gcid'; did you mean 'gcide'? Known names"));
+
+  // A corpus file is read whole: max_documents (or refresh) has nothing to act on, and was ignored
+  // (max_documents = 10 gave all 40 documents).
+  const std::string path = temp_path("named.tok");
+  position_corpus(10000).Save(path);
+  CHECK(NamedCorpus(path).tokens() == 10000);
+  NamedCorpusOptions first;
+  first.max_documents = 10;
+  CHECK_THROWS_WITH(NamedCorpus(path, first), Catch::Contains("data.corpus: max_documents = 10 prepares a named corpus (gcide); '" +
+                                                              path + "' is a corpus file, read whole as it is: leave it out"));
+  NamedCorpusOptions again;
+  again.refresh = true;
+  CHECK_THROWS_WITH(NamedCorpus(path, again), Catch::Contains("data.corpus: refresh = true prepares a named corpus"));
+  std::remove(path.c_str());
 }
 
 TEST_CASE("a sampler's state is refused by a sampler over another corpus of the same name, size and documents") {

@@ -18,6 +18,14 @@ t.test("a synthetic corpus prints its tokens, documents, vocabulary and source",
   t.eq(markov.tokenizer_name, "synthetic")
 end)
 
+t.test("help says a markov source's short documents keep a sampler's rows above its entropy rate", function()
+  -- Documents are shuffled: each one's first `order` tokens follow another's (measured: +0.08 nats at 64 tokens).
+  local text = t.help_text(data.synthetic):gsub("%s+", " ")
+  t.ok(text:find("a markov document's first `order` tokens follow another document's", 1, true), text)
+  t.ok(text:find("+0.08 at 64, +0.25 at 40), and a study's fitted E is above it the same way; keep its documents long", 1, true), text)
+  t.ok(t.help_text(markov):gsub("%s+", " "):find("for a markov source, for documents of document_tokens", 1, true))
+end)
+
 t.test("markov and grammar sources are deterministic from their seed", function()
   local again = data.synthetic{ kind = "markov", vocab = 64, order = 2, support = 16, tokens = 300000,
                                 document_tokens = 1000, seed = 3 }
@@ -140,9 +148,23 @@ t.test("fresh data that the split holds only by repeating a sequence is refused"
   t.raises(function() data.sampler{ corpus = small, tokens = split, seq_len = 64, batch = 4 } end,
     "sampler: tokens = " .. split .. " of fresh data (no unique_tokens) needs " .. split // 64 .. " sequences of 64 "
     .. "targets, but the training split of corpus markov (" .. split .. " tokens) holds " .. (split - 1) // 64)
+  t.raises(function() data.sampler{ corpus = small, tokens = split, seq_len = 64, batch = 4 } end,
+    "so one would be repeated; give tokens <= " .. ((split - 1) // 64 // 4 * 4 * 64) .. ", or unique_tokens = \"all\"")
+  -- A split of fewer fresh sequences than one batch: the fix is a smaller batch ("give tokens <= 0" was none).
+  t.raises(function() data.sampler{ corpus = small, tokens = split, seq_len = split // 2, batch = 2 } end,
+    "holds 1 (each also needs the token after it), so one would be repeated; give batch <= 1 (not one batch of 2 fits), "
+    .. "or unique_tokens = \"all\" to repeat the split")
   -- Repetition asked for is given: the whole split, 1.016 epochs of it.
   local all = data.sampler{ corpus = small, tokens = split, unique_tokens = "all", seq_len = 64, batch = 4 }
   t.ok(all:stats().planned_epochs > 1, tostring(all))
+end)
+
+t.test("sampler:held_out of a sampler that holds nothing out says so", function()
+  -- It said "held-out source: validation must be a fraction of documents in (0, 1) (got 0)", an option
+  -- the call has not got.
+  local s = data.sampler{ corpus = markov, tokens = 1024, seq_len = 64, batch = 4, validation = 0 }
+  t.raises(function() s:held_out() end, "sampler:held_out: this sampler holds no documents out (validation = 0, it "
+    .. "trains on all of them), so it has no held-out split; make it with validation > 0")
 end)
 
 t.test("held-out batches are deterministic and rewind", function()

@@ -172,6 +172,32 @@ t.test("corrupted and missing files are clear errors", function()
   t.raises(function() data.files{ dir .. "/empty" } end, "empty corpus")
 end)
 
+t.test("out = a file that is no corpus is refused and the file is left as it was", function()
+  -- A text, a script: out = a typo replaced it with the corpus, without a word.
+  local notes = write("notes.md", "my notes\n")
+  local c = data.files{ dir .. "/texts", name = "texts" }
+  local function unchanged()
+    local f = assert(io.open(notes, "rb"))
+    local text = f:read("a")
+    f:close()
+    t.eq(text, "my notes\n")
+  end
+  local said = 'out = "' .. notes .. '" is a file that is not a scalelab corpus'
+  t.raises(function() data.files{ dir .. "/texts/first.txt", out = notes } end, said)
+  unchanged()
+  t.raises(function() data.synthetic{ kind = "markov", tokens = 1000, out = notes } end, said)
+  unchanged()
+  t.raises(function() data.bpe{ corpus = c, vocab = 260, out = notes } end, said)
+  unchanged()
+  t.raises(function() c:save(notes) end, 'path = "' .. notes .. '" is a file that is not a scalelab corpus')
+  unchanged()
+  -- A corpus file, or an empty file, is replaced as asked.
+  local corpus = dir .. "/replaced.tok"
+  c:save(corpus)
+  t.eq(data.files{ dir .. "/texts/first.txt", out = corpus }.documents, 1)
+  t.eq(data.files{ dir .. "/texts/first.txt", out = write("empty.tok", "") }.documents, 1)
+end)
+
 t.test("data.corpus 'gcide' prepares the dictionary (a prefix here) with its licence", function()
   local probe = io.open("/usr/share/dictd/gcide.dict.dz", "rb")
   if not probe then t.skip("dict-gcide is not installed (bash setup.sh)") end

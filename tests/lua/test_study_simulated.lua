@@ -113,6 +113,35 @@ t.test("a study's runs on the trainer's simulated backend write no checkpoints",
   t.eq(io.open(r.checkpoint, "rb"), nil, "no checkpoint file at " .. r.checkpoint)
 end)
 
+-- The "law" backend wrote a checkpoint (a file written and renamed) after every point of every run:
+-- 40 a run of 40 points (3444 renames in scripts/approaches.lua with the executor's one a run), for
+-- runs drawn in microseconds and drawn again to the same losses when killed. Unpaced it writes none; paced (seconds_per_point > 0,
+-- the runs that tests interrupt) it still writes one a point.
+t.test("the law backend checkpoints a run only when it is paced", function()
+  local native_study = require "scalelab.native.study"
+  local write_file = native_study.write_file
+  local function count_writes(backend)
+    local s = declare("law-checkpoints", { sweep = GRID(), backend = backend })
+    local r = s.runs[#s.runs]
+    r.checkpoint = t.fresh_dir(root) .. "/run.ckpt"
+    local writes = 0
+    native_study.write_file = function(path, ...)
+      if path == r.checkpoint then writes = writes + 1 end
+      return write_file(path, ...)
+    end
+    local ok, result = pcall(s.backend_run, r, {})
+    native_study.write_file = write_file
+    t.ok(ok, tostring(result))
+    t.eq(#result.curve, backend.points)
+    return writes, result
+  end
+  local writes, result = count_writes { kind = "law", law = CHINCHILLA, noise = 0.01, points = 40 }
+  t.eq(writes, 0, "checkpoints written by an unpaced run of 40 points")
+  local paced_writes, paced = count_writes { kind = "law", law = CHINCHILLA, noise = 0.01, points = 5, seconds_per_point = 1e-4 }
+  t.eq(paced_writes, 5, "checkpoints written by a paced run of 5 points")
+  t.ok(result.loss > CHINCHILLA.E and paced.loss > CHINCHILLA.E)
+end)
+
 t.test("under Kaplan's count a law is simulated at the non-embedding N the fits count", function()
   -- The trainer's simulator draws at all parameters; a study that fits non-embedding N must draw
   -- there, or its fits cannot recover the law it was given. No noise: the law's own value.

@@ -226,6 +226,38 @@ t.test("report = false writes no report, yet the study still fits its laws and a
   t.ok(not text:find("no documentation", 1, true), text)
 end)
 
+-- A study's IsoFLOP or approach-1 fit given whole where an allocation rule is meant (allocation =, a
+-- candidate of plan.compare) is its rule: plan.optimal refused it as "must be an allocation rule",
+-- though allocation = s.fits.isoflop.rule was taken. Anything else is still refused, by name.
+t.test("a study's IsoFLOP and approach-1 fits are taken as allocation = their rule", function()
+  local iso = declare("fit-as-rule", { sweep = sweep.isoflop { budgets = { 1e18, 1e19 }, sizes = sweep.log(1e7, 1e9, 5) },
+    backend = { kind = "simulated", law = CHINCHILLA }, fits = { "isoflop" }, report = false }, true)
+  local grid = declare("fit-as-rule-a1", { sweep = sweep.grid { N = sweep.log(1e7, 1e9, 6), D = { 2.5e9, 1e10, 4e10 } },
+    backend = { kind = "law", law = CHINCHILLA, points = 8 }, fits = { "approach1" }, report = false }, true)
+  for _, f in ipairs { iso.fits.isoflop, grid.fits.approach1 } do
+    t.ok(f.rule, f.kind .. " made a rule")
+    local by_fit = plan.optimal { compute = 1e21, allocation = f }
+    local by_rule = plan.optimal { compute = 1e21, allocation = f.rule }
+    t.eq(by_fit.N, by_rule.N, f.kind)
+    t.eq(by_fit.D, by_rule.D, f.kind)
+    t.eq(tostring(by_fit), tostring(by_rule), f.kind)
+    local table_by_fit = plan.table { params = { 1e9, 1e10 }, allocation = f }
+    t.eq(tostring(table_by_fit), tostring(plan.table { params = { 1e9, 1e10 }, allocation = f.rule }), f.kind)
+    -- plan.compare's candidates: the fit itself, or { allocation = fit }.
+    local cmp = plan.compare { compute = 1e21, law = fit.published.chinchilla,
+      candidates = { fitted = f, named = { allocation = f } } }
+    local cmp_rule = plan.compare { compute = 1e21, law = fit.published.chinchilla,
+      candidates = { fitted = f.rule, named = { allocation = f.rule } } }
+    t.eq(tostring(cmp), tostring(cmp_rule), f.kind)
+  end
+  -- A study's fit that made no rule says so; any other table is refused as before.
+  t.raises(function() plan.optimal { compute = 1e21, allocation = { kind = "isoflop" } } end,
+    "plan.optimal: allocation: the study's IsoFLOP fit has no allocation rule")
+  t.raises(function() plan.optimal { compute = 1e21, allocation = { N = 1 } } end,
+    "plan.optimal: allocation must be an allocation rule")
+  t.raises(function() plan.table { params = { 1e9 }, allocation = 3 } end, "plan.table: allocation must be an allocation rule")
+end)
+
 -- A data-constrained question asks what N, how many epochs and what loss: the report's questions
 -- table gives the answer's unique tokens and epochs (the runs table does for the runs). The values
 -- by hand from REFERENCE.md's law (the runs are noise-free, so the fit is the published law): with

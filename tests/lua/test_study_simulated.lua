@@ -258,6 +258,21 @@ t.test("a study's IsoFLOP and approach-1 fits are taken as allocation = their ru
   t.raises(function() plan.table { params = { 1e9 }, allocation = 3 } end, "plan.table: allocation must be an allocation rule")
 end)
 
+-- s.answers holds each question beside its answer; printed (in the REPL, by pretty.format), the
+-- question said "unanswered: question:answer(law) answers it ..." next to the answer it had.
+t.test("a study's answered questions do not print as unanswered", function()
+  local s = declare("answered-print", { sweep = sweep.isoflop { budgets = { 1e18, 1e19 }, sizes = sweep.log(1e7, 1e9, 5) },
+    backend = { kind = "simulated", law = CHINCHILLA }, fits = { "isoflop" },
+    questions = { plan.optimal { compute = 1e21 } }, report = false }, true)
+  t.eq(#s.answers, 1)
+  local pretty = require "scalelab.pretty"
+  for _, text in ipairs { tostring(s.answers[1].question), pretty.format(s.answers[1]), pretty.format(s.answers) } do
+    t.ok(not text:find("unanswered", 1, true), text)
+    t.ok(text:find("compute-optimal allocation at 1.00e21 FLOP", 1, true), text)
+  end
+  t.ok(tostring(s.answers[1].question):find("asked without a law", 1, true), tostring(s.answers[1].question))
+end)
+
 -- A data-constrained question asks what N, how many epochs and what loss: the report's questions
 -- table gives the answer's unique tokens and epochs (the runs table does for the runs). The values
 -- by hand from REFERENCE.md's law (the runs are noise-free, so the fit is the published law): with

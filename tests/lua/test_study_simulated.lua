@@ -142,6 +142,26 @@ t.test("the law backend checkpoints a run only when it is paced", function()
   t.ok(result.loss > CHINCHILLA.E and paced.loss > CHINCHILLA.E)
 end)
 
+-- The executor noted each run's thread count beside its checkpoint (<checkpoint>.threads, written
+-- and renamed), for the CPU trainer to resume on the same threads: for a simulated run, which
+-- computes nothing on threads, a file a run for nothing. It notes none for them.
+t.test("a study on a simulated backend writes no thread-count notes", function()
+  local native_study = require "scalelab.native.study"
+  local write_file = native_study.write_file
+  for _, backend in ipairs { { kind = "law", law = CHINCHILLA, points = 4 }, { kind = "simulated", law = CHINCHILLA } } do
+    local notes = 0
+    native_study.write_file = function(path, ...)
+      if tostring(path):find("%.threads$") then notes = notes + 1 end
+      return write_file(path, ...)
+    end
+    local ok, s = pcall(declare, "threads-notes-" .. backend.kind, { sweep = GRID(), backend = backend, fits = {} }, true)
+    native_study.write_file = write_file
+    t.ok(ok, tostring(s))
+    t.eq(#s:observations(), 4, backend.kind)
+    t.eq(notes, 0, "thread-count notes written by a study on the " .. backend.kind .. " backend")
+  end
+end)
+
 t.test("under Kaplan's count a law is simulated at the non-embedding N the fits count", function()
   -- The trainer's simulator draws at all parameters; a study that fits non-embedding N must draw
   -- there, or its fits cannot recover the law it was given. No noise: the law's own value.

@@ -46,7 +46,7 @@ constexpr double kMissing = fit::kMissing;
   fail(function, ": law = an IsoFLOP or approach-1 analysis (fit.isoflop, fit.approach1, a study's s.fits.isoflop "
        "or s.fits.approach1) gives N_opt(C) and D_opt(C), not a loss law; ask with allocation = "
        "plan.allocation{ isoflop = analysis } instead (plan.optimal{ compute = ..., allocation = "
-       "plan.allocation{ isoflop = f } }; a study's fit: allocation = s.fits.isoflop.rule, or "
+       "plan.allocation{ isoflop = f } }; a study's fit: allocation = s.fits.isoflop, or "
        "s.fits.isoflop:optimal(C)), or fit a loss law (fit.chinchilla(obs))");
 }
 
@@ -189,6 +189,28 @@ int ask(lua_State* L, const Args& args, plan::Question question, bool has_law) {
   return 1;
 }
 
+// The allocation rule at `index`: a rule itself, or a study's IsoFLOP or approach-1 fit (s.fits.isoflop,
+// s.fits.approach1: a table of kind "isoflop" or "approach1" holding its rule in .rule), whose rule is
+// meant. A study's fit that made no rule (its power laws could not be fitted) fails with the reason;
+// anything else is nullptr.
+const plan::AllocationRule* rule_at(lua_State* L, int index, const std::string& where) {
+  index = lua_absindex(L, index);
+  if (auto* rule = test<plan::AllocationRule>(L, index)) return rule;
+  if (!lua_istable(L, index)) return nullptr;
+  std::string kind;
+  if (lua_getfield(L, index, "kind") == LUA_TSTRING) kind = lua_tostring(L, -1);
+  lua_pop(L, 1);
+  if (kind != "isoflop" && kind != "approach1") return nullptr;
+  lua_getfield(L, index, "rule");
+  auto* rule = test<plan::AllocationRule>(L, -1);
+  lua_pop(L, 1);  // the fit's table, still on the stack below, keeps its rule alive
+  if (!rule)
+    fail(where, ": the study's ", kind == "isoflop" ? "IsoFLOP" : "approach-1", " fit has no allocation rule (its power "
+         "laws N_opt(C), D_opt(C) could not be made: see its warnings, print s.fits.", kind, "); give another rule, e.g. "
+         "plan.published.chinchilla_approach1");
+  return rule;
+}
+
 // law = may also be an allocation rule (plan.table{ law = plan.published.chinchilla_approach1 }).
 bool law_is_rule(lua_State* L, const Args& args) {
   args.push("law");
@@ -209,7 +231,7 @@ std::optional<plan::AllocationRule> allocation_arg(lua_State* L, const Args& arg
     lua_pop(L, 1);
     return std::nullopt;
   }
-  auto* rule = test<plan::AllocationRule>(L, -1);
+  auto* rule = rule_at(L, -1, args.function() + ": allocation");
   if (!rule && lua_istable(L, -1) && lua_getfield(L, -1, "N_law") != LUA_TNIL) {
     const bool approach1 = lua_getfield(L, -2, "switches") == LUA_TTABLE;
     fail(args.function(), ": allocation = the table fit.", approach1 ? "approach1" : "isoflop",
@@ -217,7 +239,8 @@ std::optional<plan::AllocationRule> allocation_arg(lua_State* L, const Args& arg
          approach1 ? "approach1" : "isoflop", " = result }");
   }
   if (!rule)
-    args.type_error("allocation", "an allocation rule (plan.allocation{...}, plan.published.chinchilla_approach1, plan.published.kaplan)");
+    args.type_error("allocation", "an allocation rule (plan.allocation{...}, plan.published.chinchilla_approach1, plan.published.kaplan, "
+                    "a study's s.fits.isoflop or s.fits.approach1)");
   plan::AllocationRule out = *rule;
   lua_pop(L, 1);
   return out;
@@ -272,7 +295,7 @@ plan::Candidate to_candidate(lua_State* L, int index, std::string name, const st
   index = lua_absindex(L, index);
   plan::Candidate c;
   c.name = std::move(name);
-  if (auto* rule = test<plan::AllocationRule>(L, index)) {
+  if (auto* rule = rule_at(L, index, where)) {
     c.rule = *rule;
     if (c.name.empty()) c.name = rule->name;
     return c;
@@ -282,7 +305,7 @@ plan::Candidate to_candidate(lua_State* L, int index, std::string name, const st
   Args entry(L, index, where, {"name", "N", "D", "allocation"});
   if (entry.has("name")) c.name = entry.string("name");
   if (entry.push("allocation") != LUA_TNIL) {
-    auto* rule = test<plan::AllocationRule>(L, -1);
+    auto* rule = rule_at(L, -1, where + ": allocation");
     if (!rule) entry.type_error("allocation", "an allocation rule");
     c.rule = *rule;
     if (c.name.empty()) c.name = rule->name;
@@ -820,7 +843,8 @@ int open_plan(lua_State* L) {
   Class<plan::AllocationRule>::define(
       L,
       "An allocation rule: power laws N_opt = k·C^a and D_opt = k'·C^b (Chinchilla approaches 1 and 2, Kaplan's "
-      "C^0.73). Use it as allocation = rule in plan.optimal, plan.table, or as a candidate in plan.compare.",
+      "C^0.73). Use it as allocation = rule in plan.optimal, plan.table, or as a candidate in plan.compare; "
+      "a study's IsoFLOP or approach-1 fit (s.fits.isoflop, s.fits.approach1) is taken there as its rule.",
       {{"N_at", &bound<rule_N_at>, "rule:N_at(C) -> parameters at compute C (FLOP)"},
        {"D_at", &bound<rule_D_at>, "rule:D_at(C) -> tokens at compute C (C/(6N) without a D law)"},
        {"flops_for_params", &bound<rule_flops_for_params>, "rule:flops_for_params(N) -> the compute at which the rule picks N"}},

@@ -258,7 +258,7 @@ class Question {
   bool needs_law() const;
   Answer answer(const fit::FittedLaw& law) const;
   Answer answer() const;  // allocation-rule questions only; throws saying a law is needed otherwise
-  std::string Summary() const;  // "question: compute-optimal allocation at 1.0e21 FLOP (unanswered)"
+  std::string Summary() const;  // "question optimal: compute-optimal allocation at 1.00e21 FLOP\n  asked without a law: ..."
 
  private:
   Kind kind_ = Kind::Optimal;

@@ -180,7 +180,11 @@ std::string Question::Summary() const {
       break;
   }
   if (rule_) out << " (allocation rule " << rule_->name << ")";
-  out << "\n  unanswered: question:answer(law) answers it with a fitted or published law";
+  // A Question holds no answer (question:answer(law) returns a new Answer), and the same Question may
+  // have been answered already (a study's s.answers holds it beside its answer): the text says what it
+  // was asked without, not that it is unanswered.
+  out << "\n  asked without a law: question:answer(law) answers it with a fitted or published law "
+         "(a study's questions are answered in s.answers)";
   return out.str();
 }
 

@@ -113,6 +113,55 @@ t.test("a study's runs on the trainer's simulated backend write no checkpoints",
   t.eq(io.open(r.checkpoint, "rb"), nil, "no checkpoint file at " .. r.checkpoint)
 end)
 
+-- The "law" backend wrote a checkpoint (a file written and renamed) after every point of every run:
+-- 40 a run of 40 points (3444 renames in scripts/approaches.lua with the executor's one a run), for
+-- runs drawn in microseconds and drawn again to the same losses when killed. Unpaced it writes none; paced (seconds_per_point > 0,
+-- the runs that tests interrupt) it still writes one a point.
+t.test("the law backend checkpoints a run only when it is paced", function()
+  local native_study = require "scalelab.native.study"
+  local write_file = native_study.write_file
+  local function count_writes(backend)
+    local s = declare("law-checkpoints", { sweep = GRID(), backend = backend })
+    local r = s.runs[#s.runs]
+    r.checkpoint = t.fresh_dir(root) .. "/run.ckpt"
+    local writes = 0
+    native_study.write_file = function(path, ...)
+      if path == r.checkpoint then writes = writes + 1 end
+      return write_file(path, ...)
+    end
+    local ok, result = pcall(s.backend_run, r, {})
+    native_study.write_file = write_file
+    t.ok(ok, tostring(result))
+    t.eq(#result.curve, backend.points)
+    return writes, result
+  end
+  local writes, result = count_writes { kind = "law", law = CHINCHILLA, noise = 0.01, points = 40 }
+  t.eq(writes, 0, "checkpoints written by an unpaced run of 40 points")
+  local paced_writes, paced = count_writes { kind = "law", law = CHINCHILLA, noise = 0.01, points = 5, seconds_per_point = 1e-4 }
+  t.eq(paced_writes, 5, "checkpoints written by a paced run of 5 points")
+  t.ok(result.loss > CHINCHILLA.E and paced.loss > CHINCHILLA.E)
+end)
+
+-- The executor noted each run's thread count beside its checkpoint (<checkpoint>.threads, written
+-- and renamed), for the CPU trainer to resume on the same threads: for a simulated run, which
+-- computes nothing on threads, a file a run for nothing. It notes none for them.
+t.test("a study on a simulated backend writes no thread-count notes", function()
+  local native_study = require "scalelab.native.study"
+  local write_file = native_study.write_file
+  for _, backend in ipairs { { kind = "law", law = CHINCHILLA, points = 4 }, { kind = "simulated", law = CHINCHILLA } } do
+    local notes = 0
+    native_study.write_file = function(path, ...)
+      if tostring(path):find("%.threads$") then notes = notes + 1 end
+      return write_file(path, ...)
+    end
+    local ok, s = pcall(declare, "threads-notes-" .. backend.kind, { sweep = GRID(), backend = backend, fits = {} }, true)
+    native_study.write_file = write_file
+    t.ok(ok, tostring(s))
+    t.eq(#s:observations(), 4, backend.kind)
+    t.eq(notes, 0, "thread-count notes written by a study on the " .. backend.kind .. " backend")
+  end
+end)
+
 t.test("under Kaplan's count a law is simulated at the non-embedding N the fits count", function()
   -- The trainer's simulator draws at all parameters; a study that fits non-embedding N must draw
   -- there, or its fits cannot recover the law it was given. No noise: the law's own value.
@@ -195,6 +244,53 @@ t.test("report = false writes no report, yet the study still fits its laws and a
   t.ok(text:find("fits (the", 1, true) and text:find("answers (each", 1, true), text)
   t.ok(text:find(":observations", 1, true) and text:find(":report", 1, true), text)
   t.ok(not text:find("no documentation", 1, true), text)
+end)
+
+-- A study's IsoFLOP or approach-1 fit given whole where an allocation rule is meant (allocation =, a
+-- candidate of plan.compare) is its rule: plan.optimal refused it as "must be an allocation rule",
+-- though allocation = s.fits.isoflop.rule was taken. Anything else is still refused, by name.
+t.test("a study's IsoFLOP and approach-1 fits are taken as allocation = their rule", function()
+  local iso = declare("fit-as-rule", { sweep = sweep.isoflop { budgets = { 1e18, 1e19 }, sizes = sweep.log(1e7, 1e9, 5) },
+    backend = { kind = "simulated", law = CHINCHILLA }, fits = { "isoflop" }, report = false }, true)
+  local grid = declare("fit-as-rule-a1", { sweep = sweep.grid { N = sweep.log(1e7, 1e9, 6), D = { 2.5e9, 1e10, 4e10 } },
+    backend = { kind = "law", law = CHINCHILLA, points = 8 }, fits = { "approach1" }, report = false }, true)
+  for _, f in ipairs { iso.fits.isoflop, grid.fits.approach1 } do
+    t.ok(f.rule, f.kind .. " made a rule")
+    local by_fit = plan.optimal { compute = 1e21, allocation = f }
+    local by_rule = plan.optimal { compute = 1e21, allocation = f.rule }
+    t.eq(by_fit.N, by_rule.N, f.kind)
+    t.eq(by_fit.D, by_rule.D, f.kind)
+    t.eq(tostring(by_fit), tostring(by_rule), f.kind)
+    local table_by_fit = plan.table { params = { 1e9, 1e10 }, allocation = f }
+    t.eq(tostring(table_by_fit), tostring(plan.table { params = { 1e9, 1e10 }, allocation = f.rule }), f.kind)
+    -- plan.compare's candidates: the fit itself, or { allocation = fit }.
+    local cmp = plan.compare { compute = 1e21, law = fit.published.chinchilla,
+      candidates = { fitted = f, named = { allocation = f } } }
+    local cmp_rule = plan.compare { compute = 1e21, law = fit.published.chinchilla,
+      candidates = { fitted = f.rule, named = { allocation = f.rule } } }
+    t.eq(tostring(cmp), tostring(cmp_rule), f.kind)
+  end
+  -- A study's fit that made no rule says so; any other table is refused as before.
+  t.raises(function() plan.optimal { compute = 1e21, allocation = { kind = "isoflop" } } end,
+    "plan.optimal: allocation: the study's IsoFLOP fit has no allocation rule")
+  t.raises(function() plan.optimal { compute = 1e21, allocation = { N = 1 } } end,
+    "plan.optimal: allocation must be an allocation rule")
+  t.raises(function() plan.table { params = { 1e9 }, allocation = 3 } end, "plan.table: allocation must be an allocation rule")
+end)
+
+-- s.answers holds each question beside its answer; printed (in the REPL, by pretty.format), the
+-- question said "unanswered: question:answer(law) answers it ..." next to the answer it had.
+t.test("a study's answered questions do not print as unanswered", function()
+  local s = declare("answered-print", { sweep = sweep.isoflop { budgets = { 1e18, 1e19 }, sizes = sweep.log(1e7, 1e9, 5) },
+    backend = { kind = "simulated", law = CHINCHILLA }, fits = { "isoflop" },
+    questions = { plan.optimal { compute = 1e21 } }, report = false }, true)
+  t.eq(#s.answers, 1)
+  local pretty = require "scalelab.pretty"
+  for _, text in ipairs { tostring(s.answers[1].question), pretty.format(s.answers[1]), pretty.format(s.answers) } do
+    t.ok(not text:find("unanswered", 1, true), text)
+    t.ok(text:find("compute-optimal allocation at 1.00e21 FLOP", 1, true), text)
+  end
+  t.ok(tostring(s.answers[1].question):find("asked without a law", 1, true), tostring(s.answers[1].question))
 end)
 
 -- A data-constrained question asks what N, how many epochs and what loss: the report's questions

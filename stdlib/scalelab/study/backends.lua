@@ -5,7 +5,8 @@
 --       held-out loss; for fast pipeline tests and teaching (a fit must recover the law it was
 --       given). The trainer's simulated backend when present.
 --   { kind = "law", law =, noise =, points =, seconds_per_point = }: the same idea computed here,
---       paced and checkpointed point by point (tests of the executor, of progress, of resumption)
+--       paced and (when paced) checkpointed point by point (tests of the executor, of progress, of
+--       resumption)
 --   function(run, context) -> result: your own backend; result = { loss =, curve = {...}, ... }
 local json = require "scalelab.study.json"
 local native_store = require "scalelab.native.store"
@@ -92,6 +93,12 @@ function backends.simulate(run, options)
   local seed = seed_of(run.config_json)
   local start = native.clock()
   local done = read_checkpoint(run.checkpoint)
+  -- A checkpoint after every point only where the run is paced (seconds_per_point > 0: the runs that
+  -- tests interrupt and resume). Unpaced, a run draws its whole curve in well under a millisecond and
+  -- one killed is drawn again to the same losses (the noise is seeded by the run and the point), so a
+  -- checkpoint buys nothing: writing one a point (a file written and renamed) was 3360 of the 3444
+  -- renames of scripts/approaches.lua's 84 runs of 40 points.
+  local checkpoint = delay > 0 and run.checkpoint or nil
   local curve = {}
   for k = 1, points do
     local tokens = math.floor(D * k / points + 0.5)  -- a count of tokens (the last point: all D)
@@ -104,7 +111,7 @@ function backends.simulate(run, options)
                  train_loss = train_loss, eval_loss = eval_loss }
     if k > done then
       if delay > 0 then native.sleep(delay) end
-      if run.checkpoint then native.write_file(run.checkpoint, tostring(k) .. "\n") end
+      if checkpoint then native.write_file(checkpoint, tostring(k) .. "\n") end
       if run.on_progress then run.on_progress(k / points, eval_loss) end
     end
   end
@@ -285,7 +292,7 @@ end
 --       the trainer, else the law simulation below; { kind = "simulated", law =, noise = }
 --   { kind = "law", law =, noise =, points = 20, seconds_per_point = 0 }: a loss curve drawn here
 --       from the law, deterministic per run, paced by seconds_per_point (for exercising executors,
---       progress and resumption: it checkpoints after every point)
+--       progress and resumption: paced, it checkpoints after every point; unpaced, never)
 --   { kind = "cpu" | "cuda" | "auto", <trainer options> }: the trainer with those options (threads, ...)
 --   a table without kind: "simulated" when it gives law or noise, else the default ("auto"), as for
 --       nil and strings: backend = { threads = 4 } trains

@@ -48,8 +48,10 @@ end
 -- The threads an attempt at a run trains on: `threads`, except that an attempt resuming from a
 -- checkpoint takes the count that checkpoint was made with, noted beside it (<checkpoint>.threads).
 -- The CPU trainer's rounding depends on its thread count: resumed on other threads (the study run
--- again with another --jobs), a run would not continue as it would have uninterrupted.
-local function attempt_threads(checkpoint, threads)
+-- again with another --jobs), a run would not continue as it would have uninterrupted. A simulated
+-- run (backends.simulates) computes nothing on threads, and a note for it was a file written and
+-- renamed a run for nothing (84 of scripts/approaches.lua's renames): note_it false writes none.
+local function attempt_threads(checkpoint, threads, note_it)
   if threads == nil then return nil end
   local note = checkpoint .. ".threads"
   local resuming = io.open(checkpoint, "rb")
@@ -61,7 +63,7 @@ local function attempt_threads(checkpoint, threads)
     if math.type(noted) == "integer" and noted >= 1 then return noted end
   end
   -- Best effort: where the note cannot be written, the trainer says what is wrong with the folder.
-  pcall(native.write_file, note, string.format("%d\n", threads))
+  if note_it then pcall(native.write_file, note, string.format("%d\n", threads)) end
   return threads
 end
 
@@ -130,7 +132,7 @@ function executor.train_one(s, store, run, options)
     local stored = store:run(s.name, run.hash)
     return { status = stored.status, loss = stored.loss, wall_seconds = stored.wall_seconds, skipped = true }
   end
-  run.threads = attempt_threads(run.checkpoint, options.threads)
+  run.threads = attempt_threads(run.checkpoint, options.threads, not backends.simulates(s.backend_kind))
   run.on_progress = options.on_progress
   local start = native.clock()
   local function attempt()
@@ -152,7 +154,7 @@ function executor.train_one(s, store, run, options)
       io.stderr:write(string.format("study %s: run %s: its checkpoint %s could not be read (truncated or corrupted); "
         .. "it is kept as %s, and the run trains again from the start\n", s.name, run.label, run.checkpoint, discarded))
       io.stderr:flush()
-      run.threads = attempt_threads(run.checkpoint, options.threads)
+      run.threads = attempt_threads(run.checkpoint, options.threads, not backends.simulates(s.backend_kind))
       ok, result = attempt()
     else
       result = tostring(result) .. "\n(moving it aside failed: " .. tostring(why) .. ")"

@@ -745,6 +745,7 @@ local function stored_statuses(s)
   local ok_open, store = pcall(native_store.open, s.store_path, { read_only = true })
   if ok_open then
     for _, r in ipairs(store:runs { study = s.name }) do status_of[r.hash], records[r.hash] = r.status, r end
+    s.renamed_note = executor.renamed_note(s, store)
     store:close()
     return status_of, nil, records
   end
@@ -962,6 +963,7 @@ local function print_plan(s, runs, duplicates, status_of, store_problem, jobs_as
   if unplanned then lines[#lines + 1] = "note: " .. unplanned end
   local provenance = executor.provenance_note(s, records or {})
   if provenance then lines[#lines + 1] = "note: " .. provenance end
+  if s.renamed_note then lines[#lines + 1] = "note: " .. s.renamed_note end
   if duplicates > 0 then
     lines[#lines + 1] = string.format("note: %s gave a run identical to another (same shape and tokens) and %s merged",
       core.format_counted(duplicates, "sweep point"), duplicates == 1 and "was" or "were")

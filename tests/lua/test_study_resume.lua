@@ -447,6 +447,46 @@ study "edited" {
   t.ok(report:find("runs: 3 done of 3", 1, true), report)
 end)
 
+t.test("a study renamed in a shared store says that its runs are stored finished under its old name", function()
+  local body = [[
+study (os.getenv("NAME")) {
+  store = "shared.db",
+  sweep = sweep.grid{ N = { 1e5, 2e5, 4e5 }, D = { 1e7 } },
+  backend = "simulated",
+  fits = {},
+}
+]]
+  local dir = t.script(root, body, "renamed.lua")
+  local code, out = t.run(dir, "renamed.lua", { NAME = "first" })
+  t.eq(code, 0, out)
+  t.ok(not out:find("stored finished", 1, true), out)
+  -- Renamed: the store keeps runs by study, so all three train again; the plan and the run say why
+  -- and how to reuse them, before anything trains.
+  local note = "3 of this study's 3 runs are stored finished in shared.db under study \"first\", with the same "
+    .. "configuration, but a store keeps runs by study name, so they train again for this study; if it is \"first\" "
+    .. "renamed, give it that name again (study \"first\" { ... }) to reuse them"
+  code, out = t.run(dir, "renamed.lua --dry-run", { NAME = "second" })
+  t.eq(code, 0, out)
+  t.ok(out:find("note: " .. note, 1, true), out)
+  code, out = t.run(dir, "renamed.lua", { NAME = "second" })
+  t.eq(code, 0, out)
+  local said = out:find("study second: " .. note, 1, true)
+  t.ok(said, out)
+  t.ok(said and said < out:find("start N=", 1, true), "said before the first run starts: " .. out)
+  -- Finished under its new name too: nothing to say any more; the old name's runs are still there.
+  code, out = t.run(dir, "renamed.lua", { NAME = "second" })
+  t.eq(code, 0, out)
+  t.ok(not out:find("stored finished", 1, true), out)
+  local shared <close> = native_store.open(dir .. "/shared.db", { read_only = true })
+  t.eq(#shared:runs { study = "first", status = "done" }, 3)
+  t.eq(#shared:runs { study = "second", status = "done" }, 3)
+  -- A third name: both old ones are named, with their counts.
+  code, out = t.run(dir, "renamed.lua --dry-run", { NAME = "third" })
+  t.eq(code, 0, out)
+  t.ok(out:find("note: 3 of this study's 3 runs are stored finished in shared.db under studies \"first\" (3), "
+    .. "\"second\" (3)", 1, true), out)
+end)
+
 t.test("a rerun of a script whose backend function was edited warns that it reuses the runs the old one made", function()
   -- A function enters a run's identity only as "custom": the study cannot see an edit of it, and
   -- must say that it reuses the runs as they are rather than mix them silently with new ones.

@@ -691,6 +691,14 @@ Store Store::Open(const std::string& path, const StoreOptions& options) {
       std::string head(100, '\0');
       in.read(&head[0], 100);
       head.resize(static_cast<size_t>(in.gcount()));
+      // A store cut short (a crash, a full disk or a copy that stopped) before the end of SQLite's
+      // 100-byte header: it begins as one, so saying it is no SQLite database would mislead.
+      if (head.size() < 100 && head.size() >= 6 &&
+          std::memcmp(head.data(), kSqliteMagic, std::min<size_t>(head.size(), 16)) == 0)
+        fail("results store '", path, "' is truncated: it holds ", head.size(), " bytes, which begin as an SQLite "
+             "database but end before its 100-byte header does (cut short by a crash, a full disk or a copy that "
+             "stopped). scalelab left it untouched; restore it from a copy",
+             options.read_only ? "" : ", or give the study another store path", ".");
       if (head.size() < 100 || std::memcmp(head.data(), kSqliteMagic, 16) != 0)
         fail("'", path, "' is not a scalelab results store: it is not an SQLite database (it begins \"",
              printable_prefix(head), "\"). scalelab left it untouched",

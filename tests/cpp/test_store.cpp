@@ -277,6 +277,31 @@ TEST_CASE("a file that is not SQLite is refused and left untouched") {
   CHECK_FALSE(exists(path + "-wal"));
 }
 
+TEST_CASE("a store cut short inside SQLite's header is called truncated\, not 'not an SQLite database'") {
+  const std::string dir = temp_dir();
+  const std::string whole = dir + "/whole.db";
+  { Store store = Store::Open(whole); }
+  const std::string bytes = read_file(whole);
+  REQUIRE(bytes.size() > 100);
+  for (size_t size : {size_t{16}, size_t{50}, size_t{99}}) {
+    const std::string path = dir + "/cut" + std::to_string(size) + ".db";
+    write_file(path, bytes.substr(0, size));
+    CHECK_THROWS_WITH(Store::Open(path),
+                      Catch::Contains("'" + path + "' is truncated: it holds " + std::to_string(size) + " bytes") &&
+                          Catch::Contains("restore it from a copy, or give the study another store path") &&
+                          !Catch::Contains("not an SQLite database"));
+    StoreOptions reading;
+    reading.read_only = true;
+    reading.create = false;
+    CHECK_THROWS_WITH(Store::Open(path, reading), Catch::Contains("is truncated") && !Catch::Contains("study"));
+    CHECK(read_file(path) == bytes.substr(0, size));
+  }
+  // A short file that does not begin as SQLite is still no SQLite database.
+  const std::string other = dir + "/short.db";
+  write_file(other, "notes");
+  CHECK_THROWS_WITH(Store::Open(other), Catch::Contains("it is not an SQLite database"));
+}
+
 TEST_CASE("another application's SQLite database is refused and left untouched") {
   const std::string dir = temp_dir();
   const std::string path = dir + "/other.db";

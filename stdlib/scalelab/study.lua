@@ -621,7 +621,13 @@ end
 local function read_script(where)
   if where and where.source:sub(1, 1) == "@" then
     local path = where.source:sub(2)
-    local file = io.open(path, "rb")
+    -- A study's worker ran the script from the copy of its text that the study started with (the
+    -- host loads it under the script's name, where it can read it): that text, not the file, which
+    -- may have been edited since.
+    local script, copy = (os.getenv("SCALELAB_STUDY_WORKER") and os.getenv("SCALELAB_STUDY_SCRIPT") or "")
+      :match("^(.-)\n(.+)$")
+    local a = rawget(_G, "arg")
+    local file = script == path and type(a) == "table" and a[0] == path and io.open(copy, "rb") or io.open(path, "rb")
     if file then
       local text = file:read("a")
       file:close()

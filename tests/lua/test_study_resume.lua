@@ -447,6 +447,51 @@ study "edited" {
   t.ok(report:find("runs: 3 done of 3", 1, true), report)
 end)
 
+t.test("a script edited while its study runs: the workers started after the edit train the study as it began", function()
+  -- The first run edits the script, as a user would while a long study runs (the next sweep's token
+  -- count): every run of the study as it began changes. Workers read the script anew; without the
+  -- copy of its text that the study started with, each one started after the edit failed its run
+  -- ('study live has no run ... (was the script edited?)').
+  local body = [[
+study "live" {
+  sweep = sweep.grid{ N = { 1e5, 2e5, 4e5, 8e5 }, D = { 1e7 } },
+  backend = function(run)
+    if run.N < 1.5e5 then
+      local file = assert(io.open(arg[0], "rb"))
+      local text = file:read("a")
+      file:close()
+      file = assert(io.open(arg[0], "wb"))
+      file:write((text:gsub("D = { 1" .. "e7 }", "D = { 2e7 }")))
+      file:close()
+    end
+    return { loss = 3 + run.N / 1e6 }
+  end,
+  fits = {},
+  quiet = true,
+}
+]]
+  local dir = t.script(root, body, "live.lua")
+  local code, out = t.run(dir, "live.lua --jobs 2")
+  t.eq(code, 0, out)
+  t.ok(read(dir .. "/live.lua"):find("D = { 2e7 }", 1, true), "the first run edited the script")
+  local count = 0
+  for _, r in pairs(t.stored_runs(dir .. "/live.db")) do
+    count = count + 1
+    t.eq(r.status, "done", r.label)
+    t.ok(r.tokens < 1.5e7, r.label .. ": trained on the D of the study as it began (1e7), not the edited one (2e7)")
+    -- Recorded with the script as the study began.
+    t.eq(r.script_hash, native_store.sha256(body), r.label)
+  end
+  t.eq(count, 4)
+  -- The copy beside the store is gone once the study ends.
+  local listing = io.popen("ls '" .. dir .. "'"):read("a")
+  t.ok(not listing:find("script-", 1, true), listing)
+  -- The edited script, run again, is another study's sweep: its runs are new, and the old ones noted.
+  code, out = t.run(dir, "live.lua --dry-run")
+  t.eq(code, 0, out)
+  t.ok(out:find("4 runs of this study in live.db are not in this sweep", 1, true), out)
+end)
+
 t.test("a study renamed in a shared store says that its runs are stored finished under its old name", function()
   local body = [[
 study (os.getenv("NAME")) {

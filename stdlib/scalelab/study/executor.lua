@@ -557,6 +557,21 @@ local function execute_locked(s, options, store)
   if type(a) == "table" then
     for i = 1, #a do script_args[i] = a[i] end
   end
+  -- The workers run the script as it is now, from a copy of its text beside the store (whose folder
+  -- the study writes, and which every worker reaches): an edit of the script while the study runs
+  -- (the next sweep's points, another lr) would otherwise change the runs that the workers started
+  -- after it plan, and fail each run the edit changed. The copy goes when the sweep ends.
+  local script_copy
+  if s.script_path and s.script_text and #pending > 0 then
+    script_copy = string.format("%s.script-%s.lua", s.store_path, native_store.sha256(s.script_text):sub(1, 16))
+    local file = io.open(script_copy, "wb")
+    local written = file and file:write(s.script_text)
+    if not (file and written and file:close()) then
+      if file then file:close() end
+      os.remove(script_copy)
+      script_copy = nil
+    end
+  end
   local batch = {
     study = s.name,
     runs = pending,
@@ -567,7 +582,8 @@ local function execute_locked(s, options, store)
       return {
         argv = argv,
         env = { "SCALELAB_STUDY_WORKER=" .. s.name .. "\n" .. run.hash, "SCALELAB_STUDY_THREADS=" .. threads,
-                "OMP_NUM_THREADS=" .. threads, "OPENBLAS_NUM_THREADS=" .. threads },
+                "OMP_NUM_THREADS=" .. threads, "OPENBLAS_NUM_THREADS=" .. threads,
+                "SCALELAB_STUDY_SCRIPT=" .. (script_copy and s.script_path .. "\n" .. script_copy or "") },
         log = s.checkpoint_dir .. "/" .. run.hash .. ".log",
       }
     end,
@@ -635,6 +651,7 @@ local function execute_locked(s, options, store)
     error("study " .. s.name .. ": executor must be \"local\" or a table with an execute(batch) method", 0)
   end
   local ok, message = pcall(exec.execute, exec, batch)
+  if script_copy then os.remove(script_copy) end
   progress:close()
   merge_stored(s, store)
   if not ok then error(message, 0) end

@@ -207,9 +207,14 @@ class Store {
  private:
   Store(std::string path, StoreOptions options, sqlite3* db);
   sqlite3* db() const;
+  // After a write: refuses to go on when the file at path_ is no longer the one opened (deleted or
+  // replaced while open), after saving what the connection holds, which would go at its close.
+  void check_file() const;
   std::string path_;
   StoreOptions options_;
   sqlite3* db_ = nullptr;
+  bool identified_ = false;  // the file opened for writing: its device and inode
+  uint64_t file_device_ = 0, file_inode_ = 0;
 };
 
 // Writes `text` to `path` through a temporary file and a rename (never a half-written export).

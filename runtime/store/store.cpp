@@ -710,7 +710,8 @@ void Store::check_file() const {
     }
   }
   if (there)
-    fail("results store '", path_, "' was replaced by another file while scalelab had it open; what scalelab "
+    fail("results store '", path_, "' was replaced by another file while scalelab had it open (or deleted and "
+         "written back by another process of the study); what scalelab "
          "had recorded in it (up to the last write, included) is saved as '", saved, "', and the file now at '",
          path_, "' was left alone. Put the saved store in its place (mv '", saved, "' '", path_, "') or give the "
          "study store = \"", saved, "\", and run it again to go on");

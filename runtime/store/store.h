@@ -204,6 +204,11 @@ class Store {
   // "Store(results.db: schema 1, 1 study, 24 runs: 20 done, 4 planned)"
   std::string Summary() const;
 
+  // Fails when the file at the store's path is no longer the one opened for writing (deleted or
+  // replaced while open), after saving what the connection holds; every write checks it. A study
+  // checks it once more when it ends, for a store deleted after its last write.
+  void CheckFile() const { check_file(); }
+
  private:
   Store(std::string path, StoreOptions options, sqlite3* db);
   sqlite3* db() const;

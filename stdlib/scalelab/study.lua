@@ -1233,6 +1233,12 @@ local function run_study(name, spec, where)
     error(run_error, 0)
   end
   analysis.analyse(s, spec.report ~= false)
+  -- A store deleted after the study's last write (while it fitted and reported) would go with this
+  -- process: written back, and the study fails saying so, rather than end as if its runs were kept.
+  if s.store and not s.read_only then
+    local kept, why = pcall(s.store.check_file, s.store)
+    if not kept then checks.fail(where, "study " .. name .. ": " .. checks.plain(why)) end
+  end
   -- After the report: a study with runs that failed or did not finish (a worker stopped alone, with
   -- SIGINT, records its run interrupted while the sweep goes on) is not a success, and says so. A
   -- script that nothing protects ends with an error (exit status 1); a caller that would catch that

@@ -492,6 +492,31 @@ study "live" {
   t.ok(out:find("4 runs of this study in live.db are not in this sweep", 1, true), out)
 end)
 
+t.test("a store deleted after the study's last write is written back, and the study fails saying so", function()
+  -- The executor removes the store once its runs are recorded, as a clean-up script might while the
+  -- study fits and reports: without the check at the end the study ended with status 0, its runs
+  -- gone with the open file.
+  local dir = t.script(root, [[
+study "vanish" {
+  sweep = sweep.grid{ N = { 1e5, 2e5 }, D = { 1e7 } },
+  backend = "simulated",
+  executor = { execute = function(self, batch)
+    for _, run in ipairs(batch.runs) do batch.finished(run, batch.run_here(run)) end
+    for _, suffix in ipairs { "", "-wal", "-shm" } do os.remove("vanish.db" .. suffix) end
+  end },
+  fits = {},
+  quiet = true,
+}
+]], "vanish.lua")
+  local code, out = t.run(dir, "vanish.lua")
+  t.eq(code, 1, out)
+  t.ok(out:find("scalelab: vanish.lua:1: study vanish: results store 'vanish.db' was deleted while scalelab had it "
+    .. "open; scalelab wrote it back there, with everything recorded up to the last write, included", 1, true), out)
+  local done = 0
+  for _, r in pairs(t.stored_runs(dir .. "/vanish.db")) do done = done + (r.status == "done" and 1 or 0) end
+  t.eq(done, 2)
+end)
+
 t.test("a study renamed in a shared store says that its runs are stored finished under its old name", function()
   local body = [[
 study (os.getenv("NAME")) {

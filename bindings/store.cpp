@@ -351,6 +351,11 @@ int to_text(lua_State* L) {
   return 1;
 }
 
+int check_file(lua_State* L) {
+  check<Store>(L, 1).CheckFile();
+  return 0;
+}
+
 int close_store(lua_State* L) {
   check<Store>(L, 1).Close();
   return 0;
@@ -390,6 +395,9 @@ int open_store(lua_State* L) {
         "store:finish_run{ study =, hash =, status = 'done', loss =, wall_seconds =, metrics = {...}, "
         "curve = { {step =, tokens =, train_loss =, eval_loss =, seconds =, lr =}, ... }, error = }: one "
         "transaction; step is the optimizer step of the point, seconds and lr are optional"},
+       {"check_file", &bound<check_file>,
+        "store:check_file(): fails when the store's file was deleted or replaced since it was opened for writing, "
+        "after writing it back (or saving it beside); every write checks this"},
        {"reset_run", &bound<reset_run>, "store:reset_run(study, hash): back to planned, results dropped"},
        {"run", &bound<run>, "store:run(study, hash) -> the run as a table, or nil"},
        {"runs", &bound<runs>, "store:runs{ study =, status = } -> the runs, as tables with .config and .metrics"},

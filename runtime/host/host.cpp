@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <regex>
 #include <string>
 #include <vector>
@@ -456,7 +457,35 @@ void Host::set_arg(const std::vector<std::string>& argv, int script_index) {
 
 bool Host::run_file(const std::string& path, const std::vector<std::string>& args) {
   const bool from_stdin = path == "-";
-  int status = luaL_loadfile(L_, from_stdin ? nullptr : path.c_str());
+  // A study's worker runs the script as it was when its study started: the executor gives it a copy
+  // of the script's text then, beside the store (SCALELAB_STUDY_SCRIPT), so that an edit of the
+  // script while the study runs cannot change the runs its workers plan. The copy loads under the
+  // script's own name, so messages, package.path and arg are the script's. A worker that cannot read
+  // the copy (a cluster's machine that does not see that folder) runs the script file as before.
+  // The variable holds the script's path and the copy's, a line each: a scalelab that the worker's
+  // script starts on another script runs that one.
+  const char* copy = std::getenv("SCALELAB_STUDY_SCRIPT");
+  std::ifstream copied;
+  if (!from_stdin && copy && std::getenv("SCALELAB_STUDY_WORKER")) {
+    const std::string value = copy;
+    const size_t newline = value.find('\n');
+    if (newline != std::string::npos && value.compare(0, newline, path) == 0 && newline + 1 < value.size())
+      copied.open(value.substr(newline + 1), std::ios::binary);
+  }
+  int status;
+  if (copied.is_open()) {
+    std::string text((std::istreambuf_iterator<char>(copied)), std::istreambuf_iterator<char>());
+    // As luaL_loadfile: a byte-order mark and a first line of '#' (#!/usr/bin/env scalelab) are
+    // skipped, the line's end kept so that line numbers stay the file's.
+    if (text.compare(0, 3, "\xEF\xBB\xBF") == 0) text.erase(0, 3);
+    if (!text.empty() && text[0] == '#') {
+      const size_t end = text.find('\n');
+      text.erase(0, end == std::string::npos ? text.size() : end);
+    }
+    status = luaL_loadbuffer(L_, text.data(), text.size(), ("@" + path).c_str());
+  } else {
+    status = luaL_loadfile(L_, from_stdin ? nullptr : path.c_str());
+  }
   if (status == LUA_ERRFILE) {
     // luaL_loadfile's message is "cannot open x.lua"; say what to do.
     lua_pop(L_, 1);

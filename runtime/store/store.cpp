@@ -654,7 +654,12 @@ Store::Store(std::string path, StoreOptions options, sqlite3* db)
     : path_(std::move(path)), options_(options), db_(db) {}
 
 Store::Store(Store&& other) noexcept
-    : path_(std::move(other.path_)), options_(other.options_), db_(std::exchange(other.db_, nullptr)) {}
+    : path_(std::move(other.path_)),
+      options_(other.options_),
+      db_(std::exchange(other.db_, nullptr)),
+      identified_(other.identified_),
+      file_device_(other.file_device_),
+      file_inode_(other.file_inode_) {}
 
 Store& Store::operator=(Store&& other) noexcept {
   if (this != &other) {
@@ -662,6 +667,9 @@ Store& Store::operator=(Store&& other) noexcept {
     path_ = std::move(other.path_);
     options_ = other.options_;
     db_ = std::exchange(other.db_, nullptr);
+    identified_ = other.identified_;
+    file_device_ = other.file_device_;
+    file_inode_ = other.file_inode_;
   }
   return *this;
 }
@@ -678,6 +686,39 @@ sqlite3* Store::db() const {
   return db_;
 }
 
+void Store::check_file() const {
+  if (!identified_ || !db_) return;
+  struct stat info {};
+  const bool there = ::stat(path_.c_str(), &info) == 0;
+  if (there && static_cast<uint64_t>(info.st_dev) == file_device_ && static_cast<uint64_t>(info.st_ino) == file_inode_)
+    return;
+  // Deleted (rm, a clean-up) or replaced (mv, cp over it) while open: SQLite goes on writing to the
+  // file this connection holds, which no path names any more, so all it holds would go at its close
+  // and the study would end as if it had recorded its runs. Saved first: back in its place when the
+  // place is free, else beside it, leaving the file that is there now alone.
+  const std::string saved = there ? str(path_, ".saved-", ::getpid(), ".db") : path_;
+  {
+    Statement vacuum(db_, path_, "VACUUM INTO ?");
+    vacuum.bind(1, saved);
+    try {
+      vacuum.run();
+    } catch (const std::exception& e) {
+      fail("results store '", path_, "' was ", there ? "replaced by another file" : "deleted",
+           " while scalelab had it open, and what it recorded could not be saved (", e.what(),
+           "): it goes when this scalelab ends. Keep this program running and free the path ", saved,
+           " if you can; scalelab stops writing here");
+    }
+  }
+  if (there)
+    fail("results store '", path_, "' was replaced by another file while scalelab had it open (or deleted and "
+         "written back by another process of the study); what scalelab "
+         "had recorded in it (up to the last write, included) is saved as '", saved, "', and the file now at '",
+         path_, "' was left alone. Put the saved store in its place (mv '", saved, "' '", path_, "') or give the "
+         "study store = \"", saved, "\", and run it again to go on");
+  fail("results store '", path_, "' was deleted while scalelab had it open; scalelab wrote it back there, with "
+       "everything recorded up to the last write, included, and stops here. Run the study again to go on");
+}
+
 Store Store::Open(const std::string& path, const StoreOptions& options) {
   options.Validate();
   if (path.empty()) fail("results store: the path is empty");
@@ -691,6 +732,14 @@ Store Store::Open(const std::string& path, const StoreOptions& options) {
       std::string head(100, '\0');
       in.read(&head[0], 100);
       head.resize(static_cast<size_t>(in.gcount()));
+      // A store cut short (a crash, a full disk or a copy that stopped) before the end of SQLite's
+      // 100-byte header: it begins as one, so saying it is no SQLite database would mislead.
+      if (head.size() < 100 && head.size() >= 6 &&
+          std::memcmp(head.data(), kSqliteMagic, std::min<size_t>(head.size(), 16)) == 0)
+        fail("results store '", path, "' is truncated: it holds ", head.size(), " bytes, which begin as an SQLite "
+             "database but end before its 100-byte header does (cut short by a crash, a full disk or a copy that "
+             "stopped). scalelab left it untouched; restore it from a copy",
+             options.read_only ? "" : ", or give the study another store path", ".");
       if (head.size() < 100 || std::memcmp(head.data(), kSqliteMagic, 16) != 0)
         fail("'", path, "' is not a scalelab results store: it is not an SQLite database (it begins \"",
              printable_prefix(head), "\"). scalelab left it untouched",
@@ -765,6 +814,12 @@ Store Store::Open(const std::string& path, const StoreOptions& options) {
     }
     tx.commit();
   }
+  struct stat opened {};
+  if (::stat(path.c_str(), &opened) == 0) {
+    store.identified_ = true;
+    store.file_device_ = static_cast<uint64_t>(opened.st_dev);
+    store.file_inode_ = static_cast<uint64_t>(opened.st_ino);
+  }
   return store;
 }
 
@@ -791,6 +846,7 @@ std::string Store::RecordStudy(const StudyInfo& info) {
       .bind(5, info.spec_json).bind(6, now);
   study.run();
   tx.commit();
+  check_file();
   return hash;
 }
 
@@ -847,6 +903,7 @@ void Store::PlanRuns(const std::vector<RunPlan>& plans) {
     write_values(db_, path_, run, "config", p.config);
   }
   tx.commit();
+  check_file();
 }
 
 RunRecord Store::PlanRun(const RunPlan& plan) {
@@ -868,6 +925,7 @@ bool Store::StartRun(const std::string& study, const std::string& hash, const st
   update.bind(1, now_seconds()).bind(2, worker).bind(3, checkpoint).bind(4, script_hash).bind(5, study).bind(6, hash);
   update.run();
   tx.commit();
+  check_file();
   return true;
 }
 
@@ -918,6 +976,7 @@ void Store::FinishRun(const std::string& study, const std::string& hash, const R
     point.run();
   }
   tx.commit();
+  check_file();
 }
 
 void Store::ResetRun(const std::string& study, const std::string& hash) {
@@ -929,6 +988,7 @@ void Store::ResetRun(const std::string& study, const std::string& hash) {
   reset.bind(1, run).run();
   drop_results(db_, path_, run);
   tx.commit();
+  check_file();
 }
 
 namespace {

@@ -204,12 +204,22 @@ class Store {
   // "Store(results.db: schema 1, 1 study, 24 runs: 20 done, 4 planned)"
   std::string Summary() const;
 
+  // Fails when the file at the store's path is no longer the one opened for writing (deleted or
+  // replaced while open), after saving what the connection holds; every write checks it. A study
+  // checks it once more when it ends, for a store deleted after its last write.
+  void CheckFile() const { check_file(); }
+
  private:
   Store(std::string path, StoreOptions options, sqlite3* db);
   sqlite3* db() const;
+  // After a write: refuses to go on when the file at path_ is no longer the one opened (deleted or
+  // replaced while open), after saving what the connection holds, which would go at its close.
+  void check_file() const;
   std::string path_;
   StoreOptions options_;
   sqlite3* db_ = nullptr;
+  bool identified_ = false;  // the file opened for writing: its device and inode
+  uint64_t file_device_ = 0, file_inode_ = 0;
 };
 
 // Writes `text` to `path` through a temporary file and a rename (never a half-written export).

@@ -621,7 +621,13 @@ end
 local function read_script(where)
   if where and where.source:sub(1, 1) == "@" then
     local path = where.source:sub(2)
-    local file = io.open(path, "rb")
+    -- A study's worker ran the script from the copy of its text that the study started with (the
+    -- host loads it under the script's name, where it can read it): that text, not the file, which
+    -- may have been edited since.
+    local script, copy = (os.getenv("SCALELAB_STUDY_WORKER") and os.getenv("SCALELAB_STUDY_SCRIPT") or "")
+      :match("^(.-)\n(.+)$")
+    local a = rawget(_G, "arg")
+    local file = script == path and type(a) == "table" and a[0] == path and io.open(copy, "rb") or io.open(path, "rb")
     if file then
       local text = file:read("a")
       file:close()
@@ -745,6 +751,7 @@ local function stored_statuses(s)
   local ok_open, store = pcall(native_store.open, s.store_path, { read_only = true })
   if ok_open then
     for _, r in ipairs(store:runs { study = s.name }) do status_of[r.hash], records[r.hash] = r.status, r end
+    s.renamed_note = executor.renamed_note(s, store)
     store:close()
     return status_of, nil, records
   end
@@ -962,6 +969,7 @@ local function print_plan(s, runs, duplicates, status_of, store_problem, jobs_as
   if unplanned then lines[#lines + 1] = "note: " .. unplanned end
   local provenance = executor.provenance_note(s, records or {})
   if provenance then lines[#lines + 1] = "note: " .. provenance end
+  if s.renamed_note then lines[#lines + 1] = "note: " .. s.renamed_note end
   if duplicates > 0 then
     lines[#lines + 1] = string.format("note: %s gave a run identical to another (same shape and tokens) and %s merged",
       core.format_counted(duplicates, "sweep point"), duplicates == 1 and "was" or "were")
@@ -1225,6 +1233,12 @@ local function run_study(name, spec, where)
     error(run_error, 0)
   end
   analysis.analyse(s, spec.report ~= false)
+  -- A store deleted after the study's last write (while it fitted and reported) would go with this
+  -- process: written back, and the study fails saying so, rather than end as if its runs were kept.
+  if s.store and not s.read_only then
+    local kept, why = pcall(s.store.check_file, s.store)
+    if not kept then checks.fail(where, "study " .. name .. ": " .. checks.plain(why)) end
+  end
   -- After the report: a study with runs that failed or did not finish (a worker stopped alone, with
   -- SIGINT, records its run interrupted while the sweep goes on) is not a success, and says so. A
   -- script that nothing protects ends with an error (exit status 1); a caller that would catch that

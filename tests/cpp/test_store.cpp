@@ -277,6 +277,86 @@ TEST_CASE("a file that is not SQLite is refused and left untouched") {
   CHECK_FALSE(exists(path + "-wal"));
 }
 
+TEST_CASE("a store cut short inside SQLite's header is called truncated\, not 'not an SQLite database'") {
+  const std::string dir = temp_dir();
+  const std::string whole = dir + "/whole.db";
+  { Store store = Store::Open(whole); }
+  const std::string bytes = read_file(whole);
+  REQUIRE(bytes.size() > 100);
+  for (size_t size : {size_t{16}, size_t{50}, size_t{99}}) {
+    const std::string path = dir + "/cut" + std::to_string(size) + ".db";
+    write_file(path, bytes.substr(0, size));
+    CHECK_THROWS_WITH(Store::Open(path),
+                      Catch::Contains("'" + path + "' is truncated: it holds " + std::to_string(size) + " bytes") &&
+                          Catch::Contains("restore it from a copy, or give the study another store path") &&
+                          !Catch::Contains("not an SQLite database"));
+    StoreOptions reading;
+    reading.read_only = true;
+    reading.create = false;
+    CHECK_THROWS_WITH(Store::Open(path, reading), Catch::Contains("is truncated") && !Catch::Contains("study"));
+    CHECK(read_file(path) == bytes.substr(0, size));
+  }
+  // A short file that does not begin as SQLite is still no SQLite database.
+  const std::string other = dir + "/short.db";
+  write_file(other, "notes");
+  CHECK_THROWS_WITH(Store::Open(other), Catch::Contains("it is not an SQLite database"));
+}
+
+TEST_CASE("a store deleted or replaced while open is saved and the write that finds it fails\, losing nothing") {
+  const std::string dir = temp_dir();
+  const std::string path = dir + "/gone.db";
+  auto started = [&](Store& store) {
+    store.RecordStudy({"demo", "demo.lua", "", "0.1.0", "{}"});
+    for (int i = 0; i < 2; ++i) store.PlanRun(plan("demo", i));
+    REQUIRE(store.StartRun("demo", plan("demo", 0).hash, "w", "", ""));
+  };
+  RunOutcome outcome;
+  outcome.loss = 3.25;
+  {
+    // Deleted (rm of the store and its log): the run that finishes then is written back with the rest.
+    Store store = Store::Open(path);
+    started(store);
+    REQUIRE(::unlink(path.c_str()) == 0);
+    ::unlink((path + "-wal").c_str());
+    ::unlink((path + "-shm").c_str());
+    CHECK_THROWS_WITH(store.FinishRun("demo", plan("demo", 0).hash, outcome),
+                      Catch::Contains("results store '" + path + "' was deleted while scalelab had it open") &&
+                          Catch::Contains("wrote it back there") && Catch::Contains("Run the study again"));
+  }
+  {
+    StoreOptions reading;
+    reading.read_only = true;
+    reading.create = false;
+    Store back = Store::Open(path, reading);
+    const auto run = back.Run("demo", plan("demo", 0).hash);
+    REQUIRE(run);
+    CHECK(run->status == RunStatus::Done);
+    CHECK(run->loss == 3.25);
+    CHECK(back.Runs().size() == 2);
+  }
+  {
+    // Replaced by another file (mv over it): that file is left alone, the open one saved beside it.
+    const std::string other = dir + "/other.db";
+    { Store fresh = Store::Open(other); }
+    Store store = Store::Open(path);
+    store.StartRun("demo", plan("demo", 1).hash, "w", "", "");
+    const std::string other_bytes = read_file(other);
+    REQUIRE(::rename(other.c_str(), path.c_str()) == 0);
+    const std::string saved = path + ".saved-" + std::to_string(::getpid()) + ".db";
+    CHECK_THROWS_WITH(store.FinishRun("demo", plan("demo", 1).hash, outcome),
+                      Catch::Contains("was replaced by another file while scalelab had it open") &&
+                          Catch::Contains("saved as '" + saved + "'") && Catch::Contains("mv '" + saved + "'"));
+    CHECK(read_file(path) == other_bytes);
+    StoreOptions reading;
+    reading.read_only = true;
+    reading.create = false;
+    Store kept = Store::Open(saved, reading);
+    REQUIRE(kept.Run("demo", plan("demo", 1).hash));
+    CHECK(kept.Run("demo", plan("demo", 1).hash)->status == RunStatus::Done);
+    CHECK(kept.Run("demo", plan("demo", 0).hash)->status == RunStatus::Done);
+  }
+}
+
 TEST_CASE("another application's SQLite database is refused and left untouched") {
   const std::string dir = temp_dir();
   const std::string path = dir + "/other.db";

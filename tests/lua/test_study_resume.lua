@@ -447,6 +447,116 @@ study "edited" {
   t.ok(report:find("runs: 3 done of 3", 1, true), report)
 end)
 
+t.test("a script edited while its study runs: the workers started after the edit train the study as it began", function()
+  -- The first run edits the script, as a user would while a long study runs (the next sweep's token
+  -- count): every run of the study as it began changes. Workers read the script anew; without the
+  -- copy of its text that the study started with, each one started after the edit failed its run
+  -- ('study live has no run ... (was the script edited?)').
+  local body = [[
+study "live" {
+  sweep = sweep.grid{ N = { 1e5, 2e5, 4e5, 8e5 }, D = { 1e7 } },
+  backend = function(run)
+    if run.N < 1.5e5 then
+      local file = assert(io.open(arg[0], "rb"))
+      local text = file:read("a")
+      file:close()
+      file = assert(io.open(arg[0], "wb"))
+      file:write((text:gsub("D = { 1" .. "e7 }", "D = { 2e7 }")))
+      file:close()
+    end
+    return { loss = 3 + run.N / 1e6 }
+  end,
+  fits = {},
+  quiet = true,
+}
+]]
+  local dir = t.script(root, body, "live.lua")
+  local code, out = t.run(dir, "live.lua --jobs 2")
+  t.eq(code, 0, out)
+  t.ok(read(dir .. "/live.lua"):find("D = { 2e7 }", 1, true), "the first run edited the script")
+  local count = 0
+  for _, r in pairs(t.stored_runs(dir .. "/live.db")) do
+    count = count + 1
+    t.eq(r.status, "done", r.label)
+    t.ok(r.tokens < 1.5e7, r.label .. ": trained on the D of the study as it began (1e7), not the edited one (2e7)")
+    -- Recorded with the script as the study began.
+    t.eq(r.script_hash, native_store.sha256(body), r.label)
+  end
+  t.eq(count, 4)
+  -- The copy beside the store is gone once the study ends.
+  local listing = io.popen("ls '" .. dir .. "'"):read("a")
+  t.ok(not listing:find("script-", 1, true), listing)
+  -- The edited script, run again, is another study's sweep: its runs are new, and the old ones noted.
+  code, out = t.run(dir, "live.lua --dry-run")
+  t.eq(code, 0, out)
+  t.ok(out:find("4 runs of this study in live.db are not in this sweep", 1, true), out)
+end)
+
+t.test("a store deleted after the study's last write is written back, and the study fails saying so", function()
+  -- The executor removes the store once its runs are recorded, as a clean-up script might while the
+  -- study fits and reports: without the check at the end the study ended with status 0, its runs
+  -- gone with the open file.
+  local dir = t.script(root, [[
+study "vanish" {
+  sweep = sweep.grid{ N = { 1e5, 2e5 }, D = { 1e7 } },
+  backend = "simulated",
+  executor = { execute = function(self, batch)
+    for _, run in ipairs(batch.runs) do batch.finished(run, batch.run_here(run)) end
+    for _, suffix in ipairs { "", "-wal", "-shm" } do os.remove("vanish.db" .. suffix) end
+  end },
+  fits = {},
+  quiet = true,
+}
+]], "vanish.lua")
+  local code, out = t.run(dir, "vanish.lua")
+  t.eq(code, 1, out)
+  t.ok(out:find("scalelab: vanish.lua:1: study vanish: results store 'vanish.db' was deleted while scalelab had it "
+    .. "open; scalelab wrote it back there, with everything recorded up to the last write, included", 1, true), out)
+  local done = 0
+  for _, r in pairs(t.stored_runs(dir .. "/vanish.db")) do done = done + (r.status == "done" and 1 or 0) end
+  t.eq(done, 2)
+end)
+
+t.test("a study renamed in a shared store says that its runs are stored finished under its old name", function()
+  local body = [[
+study (os.getenv("NAME")) {
+  store = "shared.db",
+  sweep = sweep.grid{ N = { 1e5, 2e5, 4e5 }, D = { 1e7 } },
+  backend = "simulated",
+  fits = {},
+}
+]]
+  local dir = t.script(root, body, "renamed.lua")
+  local code, out = t.run(dir, "renamed.lua", { NAME = "first" })
+  t.eq(code, 0, out)
+  t.ok(not out:find("stored finished", 1, true), out)
+  -- Renamed: the store keeps runs by study, so all three train again; the plan and the run say why
+  -- and how to reuse them, before anything trains.
+  local note = "3 of this study's 3 runs are stored finished in shared.db under study \"first\", with the same "
+    .. "configuration, but a store keeps runs by study name, so they train again for this study; if it is \"first\" "
+    .. "renamed, give it that name again (study \"first\" { ... }) to reuse them"
+  code, out = t.run(dir, "renamed.lua --dry-run", { NAME = "second" })
+  t.eq(code, 0, out)
+  t.ok(out:find("note: " .. note, 1, true), out)
+  code, out = t.run(dir, "renamed.lua", { NAME = "second" })
+  t.eq(code, 0, out)
+  local said = out:find("study second: " .. note, 1, true)
+  t.ok(said, out)
+  t.ok(said and said < out:find("start N=", 1, true), "said before the first run starts: " .. out)
+  -- Finished under its new name too: nothing to say any more; the old name's runs are still there.
+  code, out = t.run(dir, "renamed.lua", { NAME = "second" })
+  t.eq(code, 0, out)
+  t.ok(not out:find("stored finished", 1, true), out)
+  local shared <close> = native_store.open(dir .. "/shared.db", { read_only = true })
+  t.eq(#shared:runs { study = "first", status = "done" }, 3)
+  t.eq(#shared:runs { study = "second", status = "done" }, 3)
+  -- A third name: both old ones are named, with their counts.
+  code, out = t.run(dir, "renamed.lua --dry-run", { NAME = "third" })
+  t.eq(code, 0, out)
+  t.ok(out:find("note: 3 of this study's 3 runs are stored finished in shared.db under studies \"first\" (3), "
+    .. "\"second\" (3)", 1, true), out)
+end)
+
 t.test("a rerun of a script whose backend function was edited warns that it reuses the runs the old one made", function()
   -- A function enters a run's identity only as "custom": the study cannot see an edit of it, and
   -- must say that it reuses the runs as they are rather than mix them silently with new ones.

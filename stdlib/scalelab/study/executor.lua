@@ -354,6 +354,47 @@ function executor.unplanned_note(s, stored)
     others == 1 and "it" or "them", others == 1 and "It is" or "They are", s.store_path, others == 1 and "it" or "them")
 end
 
+-- A sentence about the planned runs that this study has not finished but that its store holds finished
+-- under another study's name (the same configuration: the study renamed, or another study that shares
+-- the store and these points), or nil when there are none. A store keeps runs by study, so they train
+-- again for this one: said before they do, with how to reuse them. `store` is the open store.
+function executor.renamed_note(s, store)
+  local mine, planned = {}, {}
+  for _, run in ipairs(s.runs) do planned[run.hash] = true end
+  local others, names, count = {}, {}, 0
+  for _, r in ipairs(store:runs {}) do
+    if r.study == s.name then
+      if r.status == "done" or r.status == "diverged" then mine[r.hash] = true end
+    elseif planned[r.hash] and (r.status == "done" or r.status == "diverged") then
+      others[r.study] = others[r.study] or {}
+      others[r.study][r.hash] = true
+    end
+  end
+  local counted = {}
+  for name, hashes in pairs(others) do
+    local n = 0
+    for hash in pairs(hashes) do
+      if not mine[hash] then
+        n = n + 1
+        if not counted[hash] then counted[hash], count = true, count + 1 end
+      end
+    end
+    if n > 0 then names[#names + 1] = { name = name, n = n } end
+  end
+  if count == 0 then return nil end
+  table.sort(names, function(a, b) if a.n ~= b.n then return a.n > b.n end return a.name < b.name end)
+  local listed = {}
+  for i, e in ipairs(names) do listed[i] = string.format("%q (%d)", e.name, e.n) end
+  local under = #listed == 1 and string.format("study %q", names[1].name)
+    or "studies " .. table.concat(listed, ", ")
+  return string.format("%d of this study's %s %s stored finished in %s under %s, with the same configuration, but "
+    .. "a store keeps runs by study name, so %s again for this study; if it is %s renamed, give it %s again (study "
+    .. "%q { ... }) to reuse them", count, core.format_counted(#s.runs, "run"), count == 1 and "is" or "are",
+    s.store_path, under, count == 1 and "it trains" or "they train",
+    #listed == 1 and string.format("%q", names[1].name) or "one of these", #listed == 1 and "that name" or "its old name",
+    names[1].name)
+end
+
 -- A sentence about the finished runs that the study reuses from its store although another scalelab
 -- version made them (or, on backend "auto", another device trained them), or nil when there are none.
 -- A run's identity leaves both out, so that an upgrade does not train a whole store again: the runs
@@ -458,6 +499,7 @@ local function execute_locked(s, options, store)
     end
   end
   local unplanned = executor.unplanned_note(s, stored)
+  local renamed = executor.renamed_note(s, store)
   s.provenance_note = executor.provenance_note(s, stored)
   if s.provenance_note then io.stderr:write("study " .. s.name .. ": warning: " .. s.provenance_note .. "\n") end
   -- A backend or data given as a function enters a run's identity only as "custom" or "function":
@@ -506,6 +548,7 @@ local function execute_locked(s, options, store)
       diverged_runs > 0 and string.format(", %d diverged (not trained again: lower their lr)", diverged_runs) or "", #pending, backends.simulates(s.backend_kind) and "simulate" or "train", #pending > 0 and string.format(" (%d at a time, backend %s)", jobs, s.backend_kind) or "",
       s.store_path))
     if unplanned then print("study " .. s.name .. ": " .. unplanned) end
+    if renamed then print("study " .. s.name .. ": " .. renamed) end
     if #pending > 0 then
       print("N in run labels counts " .. (s.count == "all" and "all parameters" or "non-embedding parameters"))
     end
@@ -515,6 +558,21 @@ local function execute_locked(s, options, store)
   local a = rawget(_G, "arg")
   if type(a) == "table" then
     for i = 1, #a do script_args[i] = a[i] end
+  end
+  -- The workers run the script as it is now, from a copy of its text beside the store (whose folder
+  -- the study writes, and which every worker reaches): an edit of the script while the study runs
+  -- (the next sweep's points, another lr) would otherwise change the runs that the workers started
+  -- after it plan, and fail each run the edit changed. The copy goes when the sweep ends.
+  local script_copy
+  if s.script_path and s.script_text and #pending > 0 then
+    script_copy = string.format("%s.script-%s.lua", s.store_path, native_store.sha256(s.script_text):sub(1, 16))
+    local file = io.open(script_copy, "wb")
+    local written = file and file:write(s.script_text)
+    if not (file and written and file:close()) then
+      if file then file:close() end
+      os.remove(script_copy)
+      script_copy = nil
+    end
   end
   local batch = {
     study = s.name,
@@ -526,7 +584,8 @@ local function execute_locked(s, options, store)
       return {
         argv = argv,
         env = { "SCALELAB_STUDY_WORKER=" .. s.name .. "\n" .. run.hash, "SCALELAB_STUDY_THREADS=" .. threads,
-                "OMP_NUM_THREADS=" .. threads, "OPENBLAS_NUM_THREADS=" .. threads },
+                "OMP_NUM_THREADS=" .. threads, "OPENBLAS_NUM_THREADS=" .. threads,
+                "SCALELAB_STUDY_SCRIPT=" .. (script_copy and s.script_path .. "\n" .. script_copy or "") },
         log = s.checkpoint_dir .. "/" .. run.hash .. ".log",
       }
     end,
@@ -594,6 +653,7 @@ local function execute_locked(s, options, store)
     error("study " .. s.name .. ": executor must be \"local\" or a table with an execute(batch) method", 0)
   end
   local ok, message = pcall(exec.execute, exec, batch)
+  if script_copy then os.remove(script_copy) end
   progress:close()
   merge_stored(s, store)
   if not ok then error(message, 0) end

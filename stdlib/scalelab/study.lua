@@ -1079,7 +1079,7 @@ local function run_study(name, spec, where)
   s.hyper = setmetatable(spec.hyper or {}, { __index = M.default_hyper })
   s.eval = spec.eval or {}
   s.seed = spec.seed or 1
-  local ok, kind, identity, run_fn = pcall(backends.resolve, spec.backend, s.count)
+  local ok, kind, identity, run_fn, keeps = pcall(backends.resolve, spec.backend, s.count)
   if not ok then
     -- One location, the user's line: an error raised inside (by a native function, say) may carry its own.
     -- backends.resolve names the key at fault ("backend.law.B must be a number"): once, and located at
@@ -1222,9 +1222,8 @@ local function run_study(name, spec, where)
       for _, r in ipairs(s.runs) do
         if r.status == "done" or r.status == "diverged" then done = done + 1 end
       end
-      checks.fail(where, string.format("study %s: interrupted with %d of %s finished; they are kept in %s, and the "
-        .. "runs stopped keep their checkpoints: run the study again to resume", name, done,
-        core.format_counted(#s.runs, "run"), s.store_path))
+      checks.fail(where, string.format("study %s: interrupted with %d of %s finished; they are kept in %s, and %s",
+        name, done, core.format_counted(#s.runs, "run"), s.store_path, backends.stopped_runs(keeps)))
     end
     -- The study's own refusals ("study x: the store x.db is in use by another scalelab ..."): at the
     -- user's line, as the declaration's are; anything else as it came.

@@ -287,7 +287,9 @@ end
 
 -- backend: the study's backend value (default "auto": a study about training trains). Returns kind
 -- ("simulated" | "law" | trainer name | "custom"),
--- the part of it that belongs in each run's identity, and the function that runs one run.
+-- the part of it that belongs in each run's identity, the function that runs one run, and what a run
+-- stopped midway keeps (backends.stopped_runs): "checkpoints" (the trainer's runs, a paced law's),
+-- "nothing" (a simulation that writes none: it is drawn again) or "custom" (the backend's own affair).
 --   "simulated": the trainer's simulated backend (a law plus noise, instantly) when this scalelab has
 --       the trainer, else the law simulation below; { kind = "simulated", law =, noise = }
 --   { kind = "law", law =, noise =, points = 20, seconds_per_point = 0 }: a loss curve drawn here
@@ -343,11 +345,12 @@ function backends.resolve(backend, count)
   if backend == "simulated" then backend = { kind = "simulated" } end
   if backend == "law" then backend = { kind = "law" } end
   if type(backend) == "function" then
-    return "custom", { kind = "custom" }, function(run, context) return backend(run, context) end
+    return "custom", { kind = "custom" }, function(run, context) return backend(run, context) end, "custom"
   end
   if type(backend) == "string" then
     check_name(backend, "")
-    return backend, { kind = backend }, function(run, context) return backends.train(run, backend, context) end
+    return backend, { kind = backend }, function(run, context) return backends.train(run, backend, context) end,
+      "checkpoints"
   end
   -- A table without kind is the default backend with options (backend = { threads = 4 } trains, as
   -- backend = nil and "auto" do), unless it gives a law to simulate.
@@ -376,7 +379,7 @@ function backends.resolve(backend, count)
       return "simulated", identity, function(run, context)
         context.trainer_options = { law = trainer_law }
         return backends.train(run, "simulated", context)
-      end
+      end, "nothing"
     end
     local points = backend.points
     if points ~= nil and (type(points) ~= "number" or points ~= math.floor(points) or points < 1 or points > 100000) then
@@ -390,7 +393,7 @@ function backends.resolve(backend, count)
     return kind, identity, function(run)
       return backends.simulate(run, { law = law, noise = noise, points = backend.points,
                                       seconds_per_point = backend.seconds_per_point })
-    end
+    end, (pace or 0) > 0 and "checkpoints" or "nothing"
   end
   local trainer_options = {}
   for k, v in pairs(backend) do
@@ -399,7 +402,20 @@ function backends.resolve(backend, count)
   return kind, { kind = kind, trainer = trainer_options }, function(run, context)
     context.trainer_options = trainer_options
     return backends.train(run, kind, context)
+  end, "checkpoints"
+end
+
+-- What a study interrupted by Ctrl-C says of its runs that were stopped midway, by what they keep
+-- (backends.resolve's fourth result): a simulated run that writes no checkpoint is drawn again.
+function backends.stopped_runs(keeps)
+  if keeps == "checkpoints" then
+    return "the runs stopped keep their checkpoints: run the study again to resume"
+  elseif keeps == "nothing" then
+    return "the runs stopped keep no checkpoints (their losses are drawn from a law in well under a second): "
+      .. "run the study again to draw them again, to the same losses"
   end
+  return "the runs stopped resume only where your backend function keeps checkpoints of its own: run the study "
+    .. "again to finish them"
 end
 
 -- Assumed training speed (FLOP/s) per backend for dry-run estimates, when the store has no

@@ -1,5 +1,6 @@
 #include "store/store.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -725,7 +726,13 @@ Store Store::Open(const std::string& path, const StoreOptions& options) {
   struct stat info {};
   bool initialised = false;
   if (::stat(path.c_str(), &info) == 0) {
-    if (!S_ISREG(info.st_mode)) fail("results store '", path, "' exists but is not a regular file");
+    if (S_ISDIR(info.st_mode))
+      fail("results store '", path, "' is a folder, not a file: a results store is one SQLite file. Give a file "
+           "path inside it (e.g. '", (std::filesystem::path(path) / "results.db").string(), "')",
+           options.read_only ? "" : ", or the path of a new file in a writable folder");
+    if (!S_ISREG(info.st_mode))
+      fail("results store '", path, "' exists but is not a regular file (a device, pipe or socket): a results store "
+           "is one SQLite file. Give the path of a file", options.read_only ? "" : " (a new one in a writable folder)");
     if (info.st_size > 0) {
       std::ifstream in(path, std::ios::binary);
       if (!in) fail("cannot read results store '", path, "': ", std::strerror(errno));
@@ -787,6 +794,20 @@ Store Store::Open(const std::string& path, const StoreOptions& options) {
       SQLITE_OK) {
     std::string message = db ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close(db);
+    // SQLite says only "unable to open database file": where the store is new, make the file here
+    // to learn why (a folder that holds no files, as /sys or /proc even for root, or a read-only
+    // one), and remove it again.
+    if (::access(path.c_str(), F_OK) != 0) {
+      const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644);
+      if (fd < 0) {
+        std::string folder = std::filesystem::path(path).parent_path().string();
+        if (folder.empty()) folder = ".";
+        fail("cannot create results store '", path, "': its folder '", folder, "' cannot hold a new file (",
+             std::strerror(errno), "). Give a store path in a folder you can write");
+      }
+      ::close(fd);
+      ::unlink(path.c_str());
+    }
     fail("cannot open results store '", path, "': ", message);
   }
   Store store(path, options, db);

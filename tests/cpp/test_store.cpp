@@ -757,3 +757,22 @@ TEST_CASE("a write waiting for another process's lock gives up after busy_timeou
   }
   sqlite3_close(other);
 }
+
+TEST_CASE("a store path that is a folder\, or in a folder that holds no files\, says so and what to give instead") {
+  // A folder was refused as "exists but is not a regular file", with no fix.
+  const std::string dir = temp_dir();
+  CHECK_THROWS_WITH(Store::Open(dir), Catch::Contains("is a folder, not a file") &&
+                                          Catch::Contains("Give a file path inside it (e.g. '" + dir + "/results.db')"));
+  StoreOptions reading;
+  reading.read_only = true;
+  reading.create = false;
+  CHECK_THROWS_WITH(Store::Open(dir, reading), Catch::Contains("Give a file path inside it"));
+  // As root, /sys passes access(W_OK) but holds no new files: SQLite said only "unable to open
+  // database file".
+  if (::geteuid() == 0 && std::filesystem::is_directory("/sys/kernel")) {
+    CHECK_THROWS_WITH(Store::Open("/sys/kernel/scalelab-test.db"),
+                      Catch::Contains("cannot create results store '/sys/kernel/scalelab-test.db': its folder "
+                                      "'/sys/kernel' cannot hold a new file (") &&
+                          Catch::Contains("Give a store path in a folder you can write"));
+  }
+}

@@ -283,7 +283,22 @@ int bpe(lua_State* L) {
 
 int tokenizer(lua_State* L) {
   std::string path = luaL_checkstring(L, 1);
-  push(L, TokenizerObject{std::make_shared<const data::BpeTokenizer>(data::BpeTokenizer::Load(path))});
+  std::shared_ptr<const data::BpeTokenizer> loaded;
+  try {
+    loaded = std::make_shared<const data::BpeTokenizer>(data::BpeTokenizer::Load(path));
+  } catch (const std::exception& e) {
+    // The loader's errors begin "bpe:" (data.bpe's words); here they are data.tokenizer's, and a
+    // corpus's tokenizer name given for a file says what the function takes instead.
+    std::string why = e.what();
+    if (why.rfind("bpe: ", 0) == 0) why = why.substr(5);
+    const bool name = path == "bytes" || path == "gpt2" || path == "llama3" || path == "synthetic";
+    fail("data.tokenizer: ", why,
+         name ? std::string("; \"") + path + "\" is the name of a corpus's tokenizer (corpus.tokenizer_name), not a "
+                    "file: data.tokenizer loads a BPE tokenizer file that data.bpe saved (corpus.tokenizer gives a BPE "
+                    "corpus's own)"
+              : std::string());
+  }
+  push(L, TokenizerObject{loaded});
   return 1;
 }
 

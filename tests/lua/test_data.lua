@@ -235,4 +235,21 @@ t.test("option errors name the function called, and one batch or epoch is singul
   t.ok(report:find(" 1 epoch over 160 unique tokens", 1, true), report)
 end)
 
+
+t.test("data.tokenizer's errors are its own, and a tokenizer name given for a file says what it takes", function()
+  -- They began "bpe:", the words of data.bpe, which the script did not call.
+  local ok, message = pcall(data.tokenizer, "bytes")
+  t.ok(not ok)
+  message = tostring(message)
+  t.ok(message:find("data.tokenizer: cannot read tokenizer file 'bytes'", 1, true), message)
+  t.ok(message:find("\"bytes\" is the name of a corpus's tokenizer", 1, true), message)
+  t.ok(not message:find("bpe:", 1, true), message)
+  local dir = t.scratch("data-tokenizer")
+  t.write_file(dir .. "/not.tokenizer", "hello")
+  ok, message = pcall(data.tokenizer, dir .. "/not.tokenizer")
+  t.ok(not ok)
+  t.ok(tostring(message):find("data.tokenizer: '" .. dir .. "/not.tokenizer' is not a scalelab BPE tokenizer file", 1,
+    true), tostring(message))
+end)
+
 t.done()

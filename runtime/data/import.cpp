@@ -36,6 +36,16 @@ std::string stem(const std::string& path) {
   return dot == std::string::npos || dot == 0 ? base : base.substr(0, dot);
 }
 
+// The name of a corpus read from `path`: stem(path), but for "." or ".." (".", "books/..", "./*.txt"'s
+// folder) the name of the folder it is, as for any other folder ("" for the root).
+std::string corpus_name(const std::string& path) {
+  const std::string name = stem(path);
+  if (name != "." && name != "..") return name;
+  std::error_code error;
+  const std::filesystem::path real = std::filesystem::weakly_canonical(path, error);
+  return error ? name : stem(real.string());
+}
+
 std::string hex(uint64_t x) {
   char buffer[17];
   std::snprintf(buffer, sizeof buffer, "%016llx", static_cast<unsigned long long>(x));
@@ -211,7 +221,8 @@ Corpus ImportText(const TextImportOptions& options) {
       const size_t slash = first.rfind('/', wild);
       first = slash == std::string::npos || slash == 0 ? "" : first.substr(0, slash);
     }
-    name = first.empty() ? "files" : stem(first);
+    name = first.empty() ? "files" : corpus_name(first);
+    if (name.empty()) name = "files";
   }
   std::string out = options.out.empty() ? cache_dir() + "/corpora/files-" + safe_file_name(name) + "-" + hex(key.h) + ".tok" : options.out;
   if (options.out.empty())

@@ -216,5 +216,17 @@ t.test("data.corpus 'gcide' prepares the dictionary (a prefix here) with its lic
   t.near(s:stats().planned_epochs, (80000 // 512 * 512) / (20000 // 128 * 128), 1e-12)
 end)
 
+t.test("data.files names a corpus read from \".\" or \"..\" after the folder it is", function()
+  -- data.files{ "." } named its corpus ".", where any other folder gives its own name.
+  t.eq(data.files{ dir .. "/texts/sub/.", out = dir .. "/dot.tok" }.name, "sub")
+  t.eq(data.files{ dir .. "/texts/sub/./", out = dir .. "/dot_slash.tok" }.name, "sub")
+  t.eq(data.files{ dir .. "/texts/sub/..", out = dir .. "/dotdot.tok" }.name, "texts")
+  write("dot.lua", 'print("name=" .. data.files{ "." }.name)')
+  local code, out = t.run(dir .. "/texts/sub", "'" .. dir .. "/dot.lua'")
+  t.eq(code, 0, out)
+  t.ok(out:find("name=sub\n", 1, true), out)
+end)
+
 os.execute("rm -rf '" .. dir .. "'")
+
 t.done()

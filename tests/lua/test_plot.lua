@@ -229,6 +229,16 @@ t.test("figure: help documents its methods; Tab on f: offers only them", functio
   t.eq(tostring(f), "figure 'T': 3 series (1 set of points, 2 lines)")
 end)
 
+t.test("figures and panels with no series say they are empty, and panels how many figures they are", function()
+  -- plot.panels{ plot.figure{}, plot.figure{} } printed "panels: 0 series ()".
+  t.eq(tostring(plot.panels { plot.figure {}, plot.figure {} }), "panels: 2 empty figures (no series)")
+  t.eq(tostring(plot.figure { title = "T" }), "figure 'T': empty (no series)")
+  local f = plot.figure {}
+  f:line { x = { 1, 2 }, y = { 3, 4 } }
+  t.eq(tostring(plot.panels { f, plot.figure {}, title = "P" }), "panels 'P': 2 figures (1 empty), 1 series (1 line)")
+  t.eq(tostring(plot.panels { f }), "panels: 1 figure, 1 series (1 line)")
+end)
+
 t.test("figure: ranges, validation and the script, without running gnuplot", function()
   local f = plot.figure { xlog = true, ylog = true, xformat = "flops", title = "T" }
   f:points { x = { 1e18, 1e20 }, y = { 3, 2.5 }, label = "runs" }

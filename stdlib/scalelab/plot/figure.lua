@@ -1024,11 +1024,13 @@ end
 
 function Render.tostring(self, kind)
   local count = {}
-  local n = 0
+  local n, empty = 0, 0
   local function tally(f)
+    local before = n
     for _, s in ipairs(f.series) do
       if not s.legend_only then count[s.kind] = (count[s.kind] or 0) + 1; n = n + 1 end
     end
+    if n == before then empty = empty + 1 end
   end
   if self.panels then for _, p in ipairs(self.panels) do tally(p) end else tally(self) end
   local kinds = {}
@@ -1036,8 +1038,21 @@ function Render.tostring(self, kind)
                   errorbars = { "set of error bars", "sets of error bars" } }
   for k, c in pairs(count) do kinds[#kinds + 1] = c .. " " .. (nouns[k] and nouns[k][c == 1 and 1 or 2] or k) end
   table.sort(kinds)
-  local text = string.format("%s%s: %d series (%s)", kind, self.title and (" '" .. self.title .. "'") or "", n,
-    table.concat(kinds, ", "))
+  -- What it holds: its series by kind, or that it has none ("0 series ()" said nothing); panels say
+  -- how many figures they are, and how many of them are empty.
+  local held = n == 0 and "no series" or string.format("%d series (%s)", n, table.concat(kinds, ", "))
+  if self.panels then
+    local figures = #self.panels
+    local noun = figures == 1 and "figure" or "figures"
+    if n == 0 then
+      held = string.format("%d empty %s (no series)", figures, noun)
+    else
+      held = string.format("%d %s%s, %s", figures, noun, empty > 0 and string.format(" (%d empty)", empty) or "", held)
+    end
+  elseif n == 0 then
+    held = "empty (no series)"
+  end
+  local text = string.format("%s%s: %s", kind, self.title and (" '" .. self.title .. "'") or "", held)
   if self.saved then text = text .. "; saved " .. table.concat(self.saved, ", ") end
   if self.warnings and #self.warnings > 0 then
     text = text .. string.format("; %d gnuplot warning(s): %s", #self.warnings, self.warnings[1])

@@ -512,7 +512,16 @@ uint64_t HeldOutSource::Fingerprint(bool with_contents) const {
 std::string HeldOutSource::state() const { return make_state("held-out", rows_, corpus_, Fingerprint(true)); }
 
 void HeldOutSource::restore(const std::string& state) {
-  rows_ = parse_state(state, "held-out", corpus_, Fingerprint(true), Fingerprint(false));
+  const int64_t rows = parse_state(state, "held-out", corpus_, Fingerprint(true), Fingerprint(false));
+  // The position counts every row given since the start, past the end of a pass too: no source gives
+  // 2^62 rows, and a count near 2^63 would wrap at the next batch (rows=9223372036854775807 read from
+  // a negative row of the split).
+  constexpr int64_t kMaxRows = std::numeric_limits<int64_t>::max() / 2;
+  if (rows > kMaxRows)
+    fail("cannot restore this held-out source from '", state.substr(0, 120), "': its rows = ", rows,
+         " is beyond the ", kMaxRows, " rows a held-out source can count (no source gives that many); restore a "
+         "state that held:state() saved, or held:rewind() to start a pass");
+  rows_ = rows;
 }
 
 std::string HeldOutSource::Summary() const {

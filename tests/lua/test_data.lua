@@ -167,6 +167,16 @@ t.test("sampler:held_out of a sampler that holds nothing out says so", function(
     .. "trains on all of them), so it has no held-out split; make it with validation > 0")
 end)
 
+t.test("a held-out state whose rows are beyond counting is refused, naming it, and the source goes on", function()
+  local h = data.held_out{ corpus = markov, seq_len = 32, batch = 2 }
+  local first = h:next_batch()
+  h:rewind()
+  local bad = h:state():gsub("rows=0", "rows=9223372036854775807")
+  t.raises(function() h:restore(bad) end, "cannot restore this held-out source from '" .. bad
+    .. "': its rows = 9223372036854775807 is beyond the 4611686018427387903 rows a held-out source can count")
+  t.eq(table.concat(h:next_batch()[1], ","), table.concat(first[1], ","))  -- nothing lost
+end)
+
 t.test("held-out batches are deterministic and rewind", function()
   local s = data.sampler{ corpus = markov, tokens = 10000, seq_len = 32, batch = 2 }
   local h = s:held_out()

@@ -389,6 +389,12 @@ std::string RepetitionSampler::state() const {
 void RepetitionSampler::restore(const std::string& state) {
   int64_t rows = parse_state(state, "repetition-sampler", corpus_, Fingerprint(true), Fingerprint(false));
   if (rows > planned_rows_) fail("cannot restore the sampler: the state is past its planned ", planned_rows_, " rows");
+  // A sampler gives whole batches: a state between two is no state one saved, and would deliver rows
+  // of two batches in one (its batch's windows taken from the wrong rows).
+  if (rows % options_.batch != 0)
+    fail("cannot restore the sampler from '", state.substr(0, 120), "': its rows = ", rows,
+         " is not a whole number of batches of ", options_.batch, " rows, so no sampler of these options saved it; "
+         "restore a state that sampler:state() saved");
   long long saved = -1;
   const size_t at = state.find(" windows=");
   if (at == std::string::npos || std::sscanf(state.c_str() + at, " windows=%lld", &saved) != 1) {

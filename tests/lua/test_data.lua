@@ -80,6 +80,16 @@ t.test("sampler state and restore continue bitwise", function()
            "another corpus or other options")
 end)
 
+t.test("a sampler state whose rows are not whole batches is refused, naming it, and the sampler goes on", function()
+  local opts = { corpus = markov, tokens = 60000, seq_len = 32, batch = 4, seed = 5 }
+  local s = data.sampler(opts)
+  local bad = s:state():gsub("rows=0", "rows=3")
+  t.raises(function() s:restore(bad) end, "cannot restore the sampler from '" .. bad
+    .. "': its rows = 3 is not a whole number of batches of 4 rows")
+  t.eq(s:stats().tokens, 0)  -- nothing lost: still at its start
+  t.eq(table.concat(s:next_batch()[1], ","), table.concat(data.sampler(opts):next_batch()[1], ","))
+end)
+
 t.test("nested subsets: every sequence a smaller U trains on is in a larger U's subset", function()
   -- Same order_seed and seq_len: the smaller unique stream is a prefix of the larger, so its
   -- sequences are among the larger run's sequences (one full epoch of it lists them all).

@@ -28,6 +28,10 @@ class BatchSource {
   // after which it gives the same batches again; -1 when it does not cycle or cannot tell. Trainers
   // refuse an evaluation that would go round the same data many times over.
   virtual int64_t batches_per_pass() const { return -1; }
+  // For a source that cycles: how many distinct rows one pass gives (a pass's last batch may end
+  // partway and its other rows start the next pass); -1: batches_per_pass() × batch(). Trainers
+  // evaluate a held-out split smaller than their default evaluation over these rows once.
+  virtual int64_t rows_per_pass() const { return -1; }
 
   // The position, serialised, for checkpoints; restore() continues bitwise identically from it.
   // A held-out source is rewound to its initial state before each evaluation the same way.

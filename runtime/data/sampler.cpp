@@ -389,6 +389,12 @@ std::string RepetitionSampler::state() const {
 void RepetitionSampler::restore(const std::string& state) {
   int64_t rows = parse_state(state, "repetition-sampler", corpus_, Fingerprint(true), Fingerprint(false));
   if (rows > planned_rows_) fail("cannot restore the sampler: the state is past its planned ", planned_rows_, " rows");
+  // A sampler gives whole batches: a state between two is no state one saved, and would deliver rows
+  // of two batches in one (its batch's windows taken from the wrong rows).
+  if (rows % options_.batch != 0)
+    fail("cannot restore the sampler from '", state.substr(0, 120), "': its rows = ", rows,
+         " is not a whole number of batches of ", options_.batch, " rows, so no sampler of these options saved it; "
+         "restore a state that sampler:state() saved");
   long long saved = -1;
   const size_t at = state.find(" windows=");
   if (at == std::string::npos || std::sscanf(state.c_str() + at, " windows=%lld", &saved) != 1) {
@@ -512,7 +518,16 @@ uint64_t HeldOutSource::Fingerprint(bool with_contents) const {
 std::string HeldOutSource::state() const { return make_state("held-out", rows_, corpus_, Fingerprint(true)); }
 
 void HeldOutSource::restore(const std::string& state) {
-  rows_ = parse_state(state, "held-out", corpus_, Fingerprint(true), Fingerprint(false));
+  const int64_t rows = parse_state(state, "held-out", corpus_, Fingerprint(true), Fingerprint(false));
+  // The position counts every row given since the start, past the end of a pass too: no source gives
+  // 2^62 rows, and a count near 2^63 would wrap at the next batch (rows=9223372036854775807 read from
+  // a negative row of the split).
+  constexpr int64_t kMaxRows = std::numeric_limits<int64_t>::max() / 2;
+  if (rows > kMaxRows)
+    fail("cannot restore this held-out source from '", state.substr(0, 120), "': its rows = ", rows,
+         " is beyond the ", kMaxRows, " rows a held-out source can count (no source gives that many); restore a "
+         "state that held:state() saved, or held:rewind() to start a pass");
+  rows_ = rows;
 }
 
 std::string HeldOutSource::Summary() const {

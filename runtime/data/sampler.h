@@ -221,6 +221,7 @@ class HeldOutSource : public BatchSource {
   int64_t windows() const { return windows_; }                  // rows in one full pass
   int64_t tokens() const { return stream_.size(); }             // validation tokens
   int64_t batches_per_pass() const override { return (windows_ + options_.batch - 1) / options_.batch; }
+  int64_t rows_per_pass() const override { return windows_; }
   const Split& split() const { return split_; }
   const Corpus& corpus() const { return corpus_; }
   const HeldOutOptions& options() const { return options_; }

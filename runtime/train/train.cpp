@@ -481,8 +481,25 @@ RunResult train(const TrainConfig& config) {
   const int64_t eval_T = eval ? eval->seq_len() : T;
   const bool can_eval = eval || !backend->needs_tokens();
   const bool read_eval = eval && !draws;
+  constexpr int64_t kDefaultEvalBatches = 16;
+  // The distinct rows one pass over a held-out source that cycles gives (-1: it does not cycle).
+  const int64_t eval_pass = read_eval ? eval->batches_per_pass() : -1;
+  const int64_t eval_pass_rows =
+      !read_eval ? -1
+      : eval->rows_per_pass() > 0 ? eval->rows_per_pass()
+      : eval_pass > 0 && eval_pass <= kMaxCount / eval_B ? eval_pass * eval_B
+                                                         : -1;
+  // The default evaluation over a held-out split smaller than it reads the whole split once, every
+  // sequence weighted equally: its 16 batches would go round the same few sequences, counting
+  // those at the start of a pass more often than the others.
+  const bool eval_whole_split =
+      config.eval_tokens == 0 && eval_pass_rows > 0 && eval_pass_rows < kDefaultEvalBatches * eval_B;
   const int64_t eval_batches =
-      config.eval_tokens > 0 ? std::max<int64_t>(1, ceil_div(config.eval_tokens, eval_B * eval_T)) : 16;
+      config.eval_tokens > 0 ? std::max<int64_t>(1, ceil_div(config.eval_tokens, eval_B * eval_T))
+      : eval_whole_split     ? ceil_div(eval_pass_rows, eval_B)
+                             : kDefaultEvalBatches;
+  // The rows an evaluation weighs: a whole split's last batch may count only its first rows.
+  const int64_t eval_rows = eval_whole_split ? eval_pass_rows : eval_batches * eval_B;
   int64_t eval_every = config.eval_interval > 0 ? interval_steps(config.eval_interval, tokens_per_step)
                                                 : std::max<int64_t>(1, steps / 20);
   int64_t checkpoint_every =
@@ -552,6 +569,8 @@ RunResult train(const TrainConfig& config) {
   auto evaluate = [&]() -> double {
     if (!can_eval) return kNaN;
     if (read_eval) eval->restore(eval_start);
+    // Each pass's mean loss weighted by its rows over eval_micro: a full pass counts 1 (the sum as
+    // it always was), a whole split's partial last one its share.
     double sum = 0;
     for (int64_t i = 0; i < eval_batches; ++i) {
       if (interrupt_requested()) {
@@ -560,11 +579,15 @@ RunResult train(const TrainConfig& config) {
         return kNaN;
       }
       if (read_eval) eval->next_batch(tokens);
-      for (int64_t part = 0; part < eval_splits; ++part)
-        sum += backend->evaluate(read_eval ? tokens.data() + part * eval_micro * (eval_T + 1) : nullptr, eval_micro,
-                                 eval_T);
+      for (int64_t part = 0; part < eval_splits; ++part) {
+        const int64_t rows = std::min(eval_micro, eval_rows - i * eval_B - part * eval_micro);
+        if (rows <= 0) break;
+        const double loss = backend->evaluate(
+            read_eval ? tokens.data() + part * eval_micro * (eval_T + 1) : nullptr, rows, eval_T);
+        sum += rows == eval_micro ? loss : loss * static_cast<double>(rows) / static_cast<double>(eval_micro);
+      }
     }
-    return sum / static_cast<double>(eval_batches * eval_splits);
+    return sum / (static_cast<double>(eval_rows) / static_cast<double>(eval_micro));
   };
 
   RunState state;
@@ -581,6 +604,11 @@ RunResult train(const TrainConfig& config) {
                  ": the continuation is not bitwise the one ", threads(state.threads),
                  state.threads == 1 ? " gives" : " give", "; threads = ", state.threads, " for that"));
   }
+  if (eval_whole_split)
+    add_note(str("the held-out data holds ", format_counted(eval_pass_rows, "sequence", "sequences"), " of ", eval_T, " tokens (",
+                 eval_pass_rows * eval_T, " tokens), fewer than the default evaluation's ", kDefaultEvalBatches,
+                 " batches of ", eval_B, " × ", eval_T, ": each evaluation reads every held-out sequence once, "
+                 "each weighted equally; hold out more of the corpus (data.sampler{ validation = ... }) for a larger measure"));
   // Before any step: the data must hold every batch the run will ask for (a sampler plans its
   // batches; a run that asked for more would fail only once it had used them all).
   if (feed && state.step < steps && data->remaining_batches() >= 0) {

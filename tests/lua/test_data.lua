@@ -80,6 +80,16 @@ t.test("sampler state and restore continue bitwise", function()
            "another corpus or other options")
 end)
 
+t.test("a sampler state whose rows are not whole batches is refused, naming it, and the sampler goes on", function()
+  local opts = { corpus = markov, tokens = 60000, seq_len = 32, batch = 4, seed = 5 }
+  local s = data.sampler(opts)
+  local bad = s:state():gsub("rows=0", "rows=3")
+  t.raises(function() s:restore(bad) end, "cannot restore the sampler from '" .. bad
+    .. "': its rows = 3 is not a whole number of batches of 4 rows")
+  t.eq(s:stats().tokens, 0)  -- nothing lost: still at its start
+  t.eq(table.concat(s:next_batch()[1], ","), table.concat(data.sampler(opts):next_batch()[1], ","))
+end)
+
 t.test("nested subsets: every sequence a smaller U trains on is in a larger U's subset", function()
   -- Same order_seed and seq_len: the smaller unique stream is a prefix of the larger, so its
   -- sequences are among the larger run's sequences (one full epoch of it lists them all).
@@ -165,6 +175,16 @@ t.test("sampler:held_out of a sampler that holds nothing out says so", function(
   local s = data.sampler{ corpus = markov, tokens = 1024, seq_len = 64, batch = 4, validation = 0 }
   t.raises(function() s:held_out() end, "sampler:held_out: this sampler holds no documents out (validation = 0, it "
     .. "trains on all of them), so it has no held-out split; make it with validation > 0")
+end)
+
+t.test("a held-out state whose rows are beyond counting is refused, naming it, and the source goes on", function()
+  local h = data.held_out{ corpus = markov, seq_len = 32, batch = 2 }
+  local first = h:next_batch()
+  h:rewind()
+  local bad = h:state():gsub("rows=0", "rows=9223372036854775807")
+  t.raises(function() h:restore(bad) end, "cannot restore this held-out source from '" .. bad
+    .. "': its rows = 9223372036854775807 is beyond the 4611686018427387903 rows a held-out source can count")
+  t.eq(table.concat(h:next_batch()[1], ","), table.concat(first[1], ","))  -- nothing lost
 end)
 
 t.test("held-out batches are deterministic and rewind", function()

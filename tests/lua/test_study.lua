@@ -686,4 +686,30 @@ study "dc" {
   t.ok(out:find("U: the unique tokens a run repeats, epochs: D / U", 1, true), out)
 end)
 
+t.test("a study whose held-out split is smaller than the default evaluation says once that its runs read it whole", function()
+  local dir = t.fresh_dir(root)
+  local script = [[
+study "held" {
+  data = data.synthetic{ kind = "markov", vocab = 64, order = 1, seed = 1, tokens = TOKENS, document_tokens = 500 },
+  model = { aspect = 16, vocab = 64, ctx = 32 },
+  sweep = sweep.grid{ N = { 2e4, 4e4 }, D = { 8192 } },
+  backend = "cpu",
+}
+]]
+  write(dir .. "/held.lua", (script:gsub("TOKENS", "40000")))  -- one held-out document: 15 sequences of 32
+  local code, out = scalelab(dir, "held.lua", "--jobs 1 --quiet")
+  t.eq(code, 0, out)
+  local note = "the held-out split holds 15 sequences of 32 tokens, fewer than the default evaluation's 16 batches"
+  local first = out:find(note, 1, true)
+  t.ok(first, out)
+  t.ok(not out:find(note, first + 1, true), "said once: " .. out)
+  t.ok(out:find("all 2 runs evaluate every held-out sequence once, each weighted equally", 1, true), out)
+  -- A held-out split of many batches: the default evaluation as it was, and no note.
+  local big = t.fresh_dir(root)
+  write(big .. "/held.lua", (script:gsub("TOKENS", "400000")))  -- 8 documents: 124 sequences
+  code, out = scalelab(big, "held.lua", "--jobs 1 --quiet")
+  t.eq(code, 0, out)
+  t.ok(not out:find("held-out split holds", 1, true), out)
+end)
+
 t.done()

@@ -157,4 +157,34 @@ t.test("data.bpe takes validation = 0, its own advice for a one-document corpus"
   for _, p in ipairs{ text, out, out .. ".corpus", out .. ".bpe", out .. ".bpe.tokenizer" } do os.remove(p) end
 end)
 
+t.test("a held-out split smaller than the default evaluation is evaluated once, every sequence weighted equally", function()
+  -- 40 documents of 500 tokens: the held-out split is a document or so, a few sequences of 32.
+  local small = data.synthetic{ kind = "markov", vocab = 32, order = 1, seed = 3, tokens = 20000, document_tokens = 500 }
+  local function run(held_batch)
+    local held = data.held_out{ corpus = small, seq_len = 32, batch = held_batch }
+    local sampler = data.sampler{ corpus = small, tokens = 16 * 32 * 4, seq_len = 32, batch = 16, seed = 1 }
+    return train.run{ model = gpt, data = sampler, eval_data = held, threads = 1 }
+  end
+  local windows = data.held_out{ corpus = small, seq_len = 32, batch = 8 }.windows
+  t.ok(windows < 16 * 8 and windows % 8 ~= 0,
+    "the split's " .. windows .. " sequences are fewer than the default 16 batches of 8 and end partway into a batch")
+  -- One batch of all the split's sequences: its mean is the equally weighted loss (without the fix, 16
+  -- copies of the same batch: the same mean).
+  local whole = run(windows)
+  local r = run(8)  -- 16 batches of 8 went round the split, counting its first sequences once more than the rest
+  t.eq(r.status, "done")
+  t.near(r.curve[1].eval_loss, whole.curve[1].eval_loss, 1e-12)
+  t.near(r.loss, whole.loss, 1e-12)
+  t.ok(r.loss ~= whole.curve[1].eval_loss, "the model trained between the two evaluations")
+  local note = "each evaluation reads every held-out sequence once, each weighted equally"
+  local count, at = 0, 1
+  while true do
+    local _, last = (r.note or ""):find(note, at, true)
+    if not last then break end
+    count, at = count + 1, last + 1
+  end
+  t.eq(count, 1, "the note, once: " .. tostring(r.note))
+  t.ok(r.note:find(windows .. " sequences of 32 tokens", 1, true), r.note)
+end)
+
 t.done()

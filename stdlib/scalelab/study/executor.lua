@@ -211,6 +211,37 @@ function executor.train_one(s, store, run, options)
   return { status = status, loss = loss, wall_seconds = wall }
 end
 
+-- The study's runs that train (on its corpus) and evaluate by default on a held-out split smaller
+-- than the default evaluation's 16 batches read the whole split once, each sequence weighted
+-- equally: train.run says so in each run's note, which only a worker's log (deleted when the run is
+-- done) would show. The study says it once, for all of them; nil when no run does.
+function executor.held_out_note(s)
+  local data = rawget(_G, "data")
+  local spec = s.spec.data
+  if s.backend_kind ~= "cpu" and s.backend_kind ~= "cuda" and s.backend_kind ~= "auto" then return nil end
+  if spec == nil or type(spec) == "function" or not (data and type(data.held_out) == "function") then return nil end
+  local windows, count, example = {}, 0, nil
+  for _, run in ipairs(s.runs) do
+    if not run.eval_tokens or run.eval_tokens == 0 then
+      local ctx = run.shape.ctx
+      if windows[ctx] == nil then
+        local ok, held = pcall(data.held_out, { corpus = spec, seq_len = ctx, batch = 1 })
+        windows[ctx] = ok and held.windows or false
+      end
+      if windows[ctx] and windows[ctx] < 16 * run.batch then
+        count = count + 1
+        example = example or { windows = windows[ctx], ctx = ctx, batch = run.batch }
+      end
+    end
+  end
+  if count == 0 then return nil end
+  return string.format("the held-out split holds %d sequences of %d tokens, fewer than the default evaluation's 16 "
+    .. "batches of %d × %d: %s evaluate%s every held-out sequence once, each weighted equally; give the study a "
+    .. "larger corpus for a larger measure", example.windows, example.ctx, example.batch, example.ctx,
+    count == #s.runs and (count == 1 and "the run" or "all " .. count .. " runs") or (count .. " of the " .. #s.runs .. " runs"),
+    count == 1 and "s" or "")
+end
+
 -- Worker mode: the study script was started by the local executor to train run `hash`.
 function executor.work(s, hash)
   -- A worker whose executor has died (killed, crashed) stops at once, so that a rerun never finds
@@ -502,6 +533,8 @@ local function execute_locked(s, options, store)
   local renamed = executor.renamed_note(s, store)
   s.provenance_note = executor.provenance_note(s, stored)
   if s.provenance_note then io.stderr:write("study " .. s.name .. ": warning: " .. s.provenance_note .. "\n") end
+  local held_note = executor.held_out_note(s)
+  if held_note then io.stderr:write("study " .. s.name .. ": note: " .. held_note .. "\n") end
   -- A backend or data given as a function enters a run's identity only as "custom" or "function":
   -- finished runs an earlier version of the script made are reused, though the function may since
   -- compute something else. The study cannot tell; it says so.

@@ -62,6 +62,9 @@ function repl.complete(text)
       base = next_value
     end
     if type(base) ~= "table" and type(base) ~= "userdata" and type(base) ~= "string" then return {} end
+    -- A string has methods (s:upper()) and no fields: "name." of one (law.name.) offered the string
+    -- library as fields (law.name.upper, a function, not the name's upper case).
+    if type(base) == "string" and separator == "." then return {} end
   end
   for name, value in pairs(fields(base)) do
     if separator ~= ":" or type(value) == "function" then candidates[name] = true end

@@ -58,6 +58,11 @@ t.test("completion covers globals, fields, metatables and bound objects", functi
   child = setmetatable({ own = 2 }, { __index = base })
   t.ok(has(repl.complete("child.inh"), "child.inherited"))
   local s = "abc"
+  -- A string: its methods after ':', and no fields after '.'.
+  word = "abc"
+  t.ok(has(repl.complete("word:up"), "word:upper"))
+  t.eq(#repl.complete("word."), 0)
+  t.eq(#repl.complete("fit.published.chinchilla.name."), 0)
   t.ok(#repl.complete("nosuchthing.x") == 0)
   t.ok(#repl.complete("cfg.nosuchfield.") == 0, "a failing index completes to nothing")
 end)

@@ -232,4 +232,23 @@ t.test("help(nil) says so; help('name') documents that module or value", functio
   t.ok(help_text():find("Modules:", 1, true), "help() alone still lists the modules")
 end)
 
+t.test("every global function scalelab adds is documented: help(pretty) says how to see a whole table", function()
+  -- help(pretty) said "(no documentation; defined at .../pretty.lua:228)".
+  local lua_globals = {}
+  for name in ([[assert collectgarbage dofile error getmetatable ipairs load loadfile next pairs pcall print
+    rawequal rawget rawlen rawset require select setmetatable tonumber tostring type warn xpcall]]):gmatch("%S+") do
+    lua_globals[name] = true
+  end
+  local checked = 0
+  for name, value in pairs(_G) do
+    if type(value) == "function" and not lua_globals[name] then
+      local text = help_text(value)
+      t.ok(not text:find("no documentation", 1, true), name .. ": " .. text)
+      checked = checked + 1
+    end
+  end
+  t.ok(checked >= 2, "doc and pretty at least")
+  t.ok(help_text(pretty):find("length = math.huge", 1, true), help_text(pretty))
+end)
+
 t.done()

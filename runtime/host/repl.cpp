@@ -3,6 +3,7 @@
 //     scalelab.repl.show, which pretty-prints tables and one-line summaries of objects);
 //     a trailing ';' silences the values;
 //   - a chunk that ends early (a syntax error at <eof>) continues on a second prompt ">> ";
+//   - lines pasted together (readline's bracketed paste hands them over at once) run one by one;
 //   - readline history in ~/.scalelab_history (a multi-line entry stays one entry across sessions;
 //     without HOME, the session's only);
 //     Tab completes globals, fields and methods
@@ -20,6 +21,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -252,6 +254,25 @@ std::string after_return(const std::string& line) {
   return line.substr(i);
 }
 
+// The lines of what one read returned: several when a paste reached readline whole (bracketed
+// paste, where a terminal marks pasted text and readline inserts it, line breaks and all, into the
+// line Enter then ends). A line break that ends the text ends its last line; it adds no empty one.
+std::vector<std::string> split_lines(const std::string& text) {
+  std::vector<std::string> lines;
+  size_t start = 0;
+  while (start < text.size()) {
+    const size_t end = text.find_first_of("\r\n", start);
+    if (end == std::string::npos) {
+      lines.push_back(text.substr(start));
+      break;
+    }
+    lines.push_back(text.substr(start, end - start));
+    start = end + (text.compare(end, 2, "\r\n") == 0 ? 2 : 1);
+  }
+  if (lines.empty()) lines.emplace_back();
+  return lines;
+}
+
 // True when the syntax error on the stack top says the chunk simply ended too early.
 bool incomplete(lua_State* L) {
   size_t length = 0;
@@ -352,15 +373,17 @@ void Host::repl() {
 #endif
   };
   // Runs the chunk below its `nargs` arguments on the stack top; prints its values unless silenced.
-  auto execute = [&](bool show, int nargs) {
+  // Returns false when Ctrl-C stopped it (or a training run in it): what was pasted after it is dropped.
+  auto execute = [&](bool show, int nargs) -> bool {
     const int base = lua_gettop(L_) - nargs;
     if (call(nargs, LUA_MULTRET) != LUA_OK) {
+      const bool stopped = interrupted();
       report(false);
-      return;
+      return !stopped;
     }
     if (terminated()) {  // SIGTERM: the session ends (the loop below leaves), its values unshown
       lua_settop(L_, base - 1);
-      return;
+      return false;
     }
     // Ctrl-C stopped a training run that returned its result, and the line went on: say so (after
     // the values), as Ctrl-C is said otherwise ("interrupted!"); `r = train.run{...}` shows nothing.
@@ -371,6 +394,7 @@ void Host::repl() {
       lua_insert(L_, base);
       if (call(results, 0) != LUA_OK) report(false);
     }
+    const bool shown_interrupted = interrupted();  // Ctrl-C while the values were printed
     lua_settop(L_, base - 1);
     std::fflush(stdout);
     if (stopped_run) {
@@ -378,26 +402,41 @@ void Host::repl() {
                  "tokens trained so far; a run given checkpoint = resumes from it when called again)\n", stderr);
       std::fflush(stderr);
     }
+    return !stopped_run && !shown_interrupted;
   };
 
   std::string pending;
+  // The lines of a paste after the one being run: each runs in turn as if typed (an expression shows
+  // its value, an unfinished statement continues on the next), without a prompt of its own. As one
+  // chunk, "1+1\n2+2" was a syntax error and "x = 1\nx" waited for more.
+  std::deque<std::string> pasted;
   bool exit_armed = false;
   for (;;) {
     std::string line;
-    const Read result = read(pending.empty() ? "> " : ">> ", line);
-    if (result == Read::Eof) break;
-    if (result == Read::Interrupted || result == Read::InterruptedEmpty) {
-      const bool at_empty_prompt = pending.empty() && result == Read::InterruptedEmpty;
-      if (at_empty_prompt && exit_armed) break;
-      exit_armed = false;
-      if (at_empty_prompt) {
-        std::fputs("(to leave, press Ctrl-C again or Ctrl-D)\n", stdout);
-        exit_armed = true;
+    if (!pasted.empty()) {
+      line = std::move(pasted.front());
+      pasted.pop_front();
+    } else {
+      const Read result = read(pending.empty() ? "> " : ">> ", line);
+      if (result == Read::Eof) break;
+      if (result == Read::Interrupted || result == Read::InterruptedEmpty) {
+        const bool at_empty_prompt = pending.empty() && result == Read::InterruptedEmpty;
+        if (at_empty_prompt && exit_armed) break;
+        exit_armed = false;
+        if (at_empty_prompt) {
+          std::fputs("(to leave, press Ctrl-C again or Ctrl-D)\n", stdout);
+          exit_armed = true;
+        }
+        pending.clear();
+        continue;
       }
-      pending.clear();
-      continue;
+      exit_armed = false;
+      if (line.find_first_of("\r\n") != std::string::npos) {
+        std::vector<std::string> lines = split_lines(line);
+        line = std::move(lines.front());
+        pasted.insert(pasted.end(), std::make_move_iterator(lines.begin() + 1), std::make_move_iterator(lines.end()));
+      }
     }
-    exit_armed = false;
     if (pending.empty() && is_blank(line)) continue;
     const std::string chunk = pending.empty() ? line : pending + "\n" + line;
     // An expression first, whole (over every line typed so far): its values are printed. "return
@@ -422,7 +461,7 @@ void Host::repl() {
       }
       pending.clear();
       remember(chunk);
-      execute(!ends_with_semicolon(chunk), 0);
+      if (!execute(!ends_with_semicolon(chunk), 0)) pasted.clear();
       if (terminated()) break;
       continue;
     }
@@ -442,7 +481,7 @@ void Host::repl() {
       report(false);
       continue;
     }
-    execute(!ends_with_semicolon(chunk), 0);
+    if (!execute(!ends_with_semicolon(chunk), 0)) pasted.clear();
     if (terminated()) break;
   }
   sigaction(SIGINT, &previous, nullptr);

@@ -627,3 +627,50 @@ TEST_CASE("Ctrl-Z at the prompt suspends the REPL as job control does\, and fg b
   shell.send("\x04");
   CHECK(shell.wait() == 0);
 }
+
+TEST_CASE("lines pasted together run one by one as if typed\, and an unfinished statement in them still continues") {
+  // A terminal with bracketed paste (TERM=xterm) hands readline the pasted text whole, line breaks
+  // and all: "1+1\n2+2" then failed as one chunk ("syntax error near '2'") and "x = 1\nx" waited
+  // on a ">>" prompt for more.
+  const std::string dir = temp_dir();
+  Pty repl({"/bin/sh", "-c", "TERM=xterm exec '" SCALELAB_BINARY "'"}, {"HOME=" + dir});
+  REQUIRE(shows(repl, "> "));
+  // Pasted text in the terminal's markers, then Enter, which runs the line readline then holds.
+  auto paste = [&](const std::string& text) { repl.send("\x1b[200~" + text + "\x1b[201~\r"); };
+  paste("10+1\r20+2\r");
+  REQUIRE(shows(repl, "11\r\n"));
+  REQUIRE(shows(repl, "22\r\n"));
+  REQUIRE(shows(repl, "> "));
+  paste("x = 40\rx + 2");
+  REQUIRE(shows(repl, "42\r\n"));
+  REQUIRE(shows(repl, "> "));
+  // A function over several pasted lines continues as typed, and the lines after it run in turn.
+  paste("function add(a, b)\r  return a + b\rend\radd(300, 33)\r");
+  REQUIRE(shows(repl, "333\r\n"));
+  REQUIRE(shows(repl, "> "));
+  // An error in one line leaves the others to run, as typed lines do.
+  paste("error('first ' .. 'fails')\r'second ' .. 'runs'\r");
+  REQUIRE(shows(repl, "first fails"));
+  REQUIRE(shows(repl, "second runs"));
+  REQUIRE(shows(repl, "> "));
+  // A paste that ends inside a statement continues on the next prompt.
+  paste("function mul(a, b)\r  return a * b\r");
+  REQUIRE(shows(repl, ">> "));
+  repl.send("end\r");
+  REQUIRE(shows(repl, "> "));
+  repl.send("mul(6, 7) + 1000\r");
+  REQUIRE(shows(repl, "1042\r\n"));
+  REQUIRE(shows(repl, "> "));
+  // Ctrl-C stops the line running and drops the rest of the paste, as it flushes keys typed ahead.
+  paste("print('spin' .. 'ning') while true do end\rprint('never ' .. 'run')\r");
+  REQUIRE(shows(repl, "spinning"));
+  repl.interrupt();
+  REQUIRE(shows(repl, "interrupted!"));
+  repl.send("'after ' .. 'Ctrl-C'\r");
+  REQUIRE(shows(repl, "after Ctrl-C"));
+  REQUIRE(shows(repl, "> "));
+  CHECK(repl.output().find("never run") == std::string::npos);
+  CHECK(repl.output().find("syntax error") == std::string::npos);
+  repl.send("\x04");
+  CHECK(repl.wait() == 0);
+}

@@ -21,6 +21,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <deque>
 #include <iostream>
 #include <string>
@@ -228,6 +229,98 @@ std::string history_path() {
   const char* home = std::getenv("HOME");
   return home && *home ? std::string(home) + "/.scalelab_history" : "";
 }
+
+// The history file is readline's format, read and written here: each entry is a "#<time>" line
+// and the entry's lines after it. Readline's own reader takes any line "#<digit>..." for the next
+// entry's time, so a line of that form inside an entry (a long string holding "#1700000000", an
+// expression "#1") split its entry in two, and the next session recalled its halves. Written here,
+// such a line gets a backslash before it ("\#1700000000"), as does a line that already has
+// backslashes there ("\\#1..." keeps its own); reading takes one off again.
+bool is_timestamp(const std::string& line) {
+  return line.size() >= 2 && line[0] == '#' && std::isdigit(static_cast<unsigned char>(line[1]));
+}
+
+bool is_escaped_timestamp(const std::string& line) {
+  const size_t first = line.find_first_not_of('\\');
+  return first != 0 && first != std::string::npos && is_timestamp(line.substr(first));
+}
+
+// Appends the entry, its time line first. Returns 0, or the errno of what failed.
+int write_history_entry(std::FILE* file, const char* text, const char* time) {
+  std::string out = time && is_timestamp(time) ? time : "#" + std::to_string(static_cast<long long>(std::time(nullptr)));
+  out += '\n';
+  std::string entry = text;
+  size_t start = 0;
+  for (;;) {
+    const size_t end = entry.find('\n', start);
+    const std::string line = entry.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    if (is_timestamp(line) || is_escaped_timestamp(line)) out += '\\';
+    out += line;
+    out += '\n';
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return std::fwrite(out.data(), 1, out.size(), file) == out.size() ? 0 : (errno != 0 ? errno : EIO);
+}
+
+// Writes the history's entries from `first` on to the file, appended or in place of what it held.
+// Returns 0, or the errno of what failed.
+int write_history_file(const std::string& path, int first, bool append) {
+  errno = 0;
+  std::FILE* file = std::fopen(path.c_str(), append ? "a" : "w");
+  if (!file) return errno != 0 ? errno : EIO;
+  int error = 0;
+  HIST_ENTRY** entries = history_list();
+  for (int i = first; entries && i < history_length && error == 0; ++i)
+    error = write_history_entry(file, entries[i]->line, entries[i]->timestamp);
+  if (std::fclose(file) != 0 && error == 0) error = errno != 0 ? errno : EIO;
+  return error;
+}
+
+// Reads the file's entries into the history. A file without time lines (one readline wrote without
+// them) is one entry a line.
+void read_history_file(const std::string& path) {
+  std::FILE* file = std::fopen(path.c_str(), "r");
+  if (!file) return;
+  std::vector<std::string> lines;
+  std::string line;
+  for (int c; (c = std::fgetc(file)) != EOF;) {
+    if (c != '\n') {
+      line.push_back(static_cast<char>(c));
+      continue;
+    }
+    lines.push_back(std::move(line));
+    line.clear();
+  }
+  if (!line.empty()) lines.push_back(std::move(line));
+  std::fclose(file);
+  std::string entry, time;
+  bool open = false;  // an entry (after a time line) is being read
+  auto flush = [&] {
+    if (open && !entry.empty()) {
+      add_history(entry.c_str());
+      if (!time.empty()) add_history_time(time.c_str());
+    }
+    entry.clear();
+    open = false;
+  };
+  for (std::string& text : lines) {
+    if (!text.empty() && text.back() == '\r') text.pop_back();
+    if (is_timestamp(text)) {
+      flush();
+      time = text;
+      open = true;
+      continue;
+    }
+    if (is_escaped_timestamp(text)) text.erase(0, 1);
+    if (!open) {  // before any time line: an entry a line
+      if (!text.empty()) add_history(text.c_str());
+      continue;
+    }
+    if (!entry.empty() || !text.empty()) entry += (entry.empty() ? "" : "\n") + text;
+  }
+  flush();
+}
 #endif
 
 bool ends_with_semicolon(const std::string& line) {
@@ -305,14 +398,11 @@ void Host::repl() {
     using_history();
     // A multi-line entry (a function typed over several prompts) is one entry of the history: the
     // file gets a "#<time>" line before each entry, and on reading, the lines after one belong to
-    // its entry (readline >= 8.0), so Up recalls the whole function in the next session too.
-    // Readline writes the "#<time>" lines only when history_comment_char is set, and reads a
-    // file's entries as multi-line only when it finds them: a file without them (written before)
-    // still reads as one entry per line.
-    history_write_timestamps = 1;
+    // its entry, so Up recalls the whole function in the next session too (read_history_file).
+    // add_history records each entry's time as "#<time>" when history_comment_char is set.
     history_comment_char = '#';
     if (!history.empty()) {
-      read_history(history.c_str());
+      read_history_file(history);
     } else {
       std::fprintf(stderr, "scalelab: HOME is not set (or empty), so this session's history will not be saved; set "
                            "HOME to keep it in $HOME/.scalelab_history\n");
@@ -355,10 +445,10 @@ void Host::repl() {
       int error = 0;
       if (history_length > kEntries) {
         stifle_history(kKept);
-        error = write_history(history.c_str());
         unstifle_history();
-      } else if (append_history(1, history.c_str()) != 0) {
-        error = write_history(history.c_str());
+        error = write_history_file(history, 0, false);
+      } else {
+        error = write_history_file(history, history_length - 1, true);
       }
       // Up still recalls the session's lines; the next session will not have them: say so, once.
       if (error != 0 && !history_lost) {

@@ -674,3 +674,39 @@ TEST_CASE("lines pasted together run one by one as if typed\, and an unfinished 
   repl.send("\x04");
   CHECK(repl.wait() == 0);
 }
+
+TEST_CASE("a history entry with a line that looks like a time line comes back whole in the next session") {
+  // Readline read "#1700000000" inside a long string as the next entry's time: the entry came back
+  // as its first line alone, and its last line as an entry of its own.
+  const std::string dir = temp_dir();
+  {
+    Pty first({SCALELAB_BINARY}, {"HOME=" + dir});
+    REQUIRE(shows(first, "> "));
+    first.send("s = [[\r");
+    REQUIRE(shows(first, ">> "));
+    first.send("#1700000000\r");
+    REQUIRE(shows(first, ">> "));
+    first.send("\\#1700000001\r");  // a backslash of its own before one: kept as typed
+    REQUIRE(shows(first, ">> "));
+    first.send("tail]]\r");
+    REQUIRE(shows(first, "> "));
+    first.send("u = 1\r");
+    REQUIRE(shows(first, "> "));
+    first.send("\x04");
+    CHECK(first.wait() == 0);
+  }
+  Pty second({SCALELAB_BINARY}, {"HOME=" + dir});
+  REQUIRE(shows(second, "> "));
+  second.send("\x1b[A\x1b[A\r");  // Up twice: past "u = 1" to the whole long string
+  REQUIRE(shows(second, "> "));
+  second.send("s == '#1700000000\\n\\\\#1700000001\\ntail', u\r");
+  REQUIRE(shows(second, "true\tnil\r\n"));
+  REQUIRE(shows(second, "> "));
+  second.send("\x04");
+  CHECK(second.wait() == 0);
+  // The file stays readline's format: a "#<time>" line before each entry.
+  std::ifstream history(dir + "/.scalelab_history");
+  std::string first_line;
+  std::getline(history, first_line);
+  CHECK(first_line.rfind("#1", 0) == 0);
+}

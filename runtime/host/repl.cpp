@@ -3,6 +3,7 @@
 //     scalelab.repl.show, which pretty-prints tables and one-line summaries of objects);
 //     a trailing ';' silences the values;
 //   - a chunk that ends early (a syntax error at <eof>) continues on a second prompt ">> ";
+//   - statements and then an expression ("x = 2; x * 21") run, and the expression's values print;
 //   - lines pasted together (readline's bracketed paste hands them over at once) run one by one;
 //   - readline history in ~/.scalelab_history (a multi-line entry stays one entry across sessions;
 //     without HOME, the session's only);
@@ -366,6 +367,44 @@ std::vector<std::string> split_lines(const std::string& text) {
   return lines;
 }
 
+// "return <values>" as the arguments of an identity function, compiled: "return f(x)" is a tail
+// call, and f's frame would replace the line's, so that an error about f's arguments
+// (checks.error_at_user, lua::raise) would find no frame of the user's line to name, as it does in
+// a script. As arguments, its values are the same, `...` in it is still the chunk's (none), and
+// its frame stays below every function it calls. The closing parenthesis goes on the last line
+// (so that errors name the lines typed), or after a newline when that line ends in a comment.
+// `before` (statements) comes first. Pushes the function and returns true, or pushes nothing.
+bool load_values(lua_State* L, const std::string& before, const std::string& values) {
+  const std::string call = before + "return (function(...) return ... end)(" + values;
+  for (const char* close : {" )", "\n)"}) {
+    const std::string wrapped = call + close;
+    if (luaL_loadbuffer(L, wrapped.data(), wrapped.size(), "=stdin") == LUA_OK) return true;
+    lua_pop(L, 1);
+  }
+  return false;
+}
+
+// Statements and then an expression, split at a ';': "x = 2; x * 21" compiled as "x = 2; return
+// x * 21". The split is at the last ';' (trailing ones aside: they silence the line, "x = 1; x;"
+// shows nothing) before which the text compiles alone: one of the chunk's top-level statements
+// ends there, and not one in a string, a comment or a block ("while c do f(); g() end" stays a
+// loop). Pushes the function and returns true, or pushes nothing.
+bool load_with_last_expression(lua_State* L, const std::string& chunk) {
+  for (size_t at = chunk.rfind(';'); at != std::string::npos; at = at == 0 ? std::string::npos : chunk.rfind(';', at - 1)) {
+    const std::string expression = without_semicolons(chunk.substr(at + 1));
+    if (is_blank(expression)) continue;
+    const std::string statements = chunk.substr(0, at + 1);
+    const bool whole = luaL_loadbuffer(L, statements.data(), statements.size(), "=stdin") == LUA_OK;
+    lua_pop(L, 1);
+    if (!whole) continue;
+    const std::string plain = statements + " return " + expression;
+    const bool values = luaL_loadbuffer(L, plain.data(), plain.size(), "=stdin") == LUA_OK;
+    lua_pop(L, 1);
+    return values && load_values(L, statements + " ", expression);
+  }
+  return false;
+}
+
 // True when the syntax error on the stack top says the chunk simply ended too early.
 bool incomplete(lua_State* L) {
   size_t length = 0;
@@ -534,21 +573,7 @@ void Host::repl() {
     const std::string values = after_return(chunk);
     const std::string expression = "return " + values;
     if (luaL_loadbuffer(L_, expression.data(), expression.size(), "=stdin") == LUA_OK) {
-      // "return f(x)" is a tail call: f's frame would replace the line's, and an error about f's
-      // arguments (checks.error_at_user, lua::raise) would find no frame of the user's line to
-      // name, as it does in a script. So the line runs as the arguments of an identity function
-      // instead: its values are the same, `...` in it is still the chunk's (none), and its frame
-      // stays below every function it calls. The closing parenthesis goes on the last line (so
-      // that errors name the lines typed), or after a newline when that line ends in a comment.
-      const std::string call = "return (function(...) return ... end)(" + without_semicolons(values);
-      for (const char* close : {" )", "\n)"}) {
-        const std::string wrapped = call + close;
-        if (luaL_loadbuffer(L_, wrapped.data(), wrapped.size(), "=stdin") == LUA_OK) {
-          lua_remove(L_, -2);
-          break;
-        }
-        lua_pop(L_, 1);
-      }
+      if (load_values(L_, "", without_semicolons(values))) lua_remove(L_, -2);  // else runs as "return ..."
       pending.clear();
       remember(chunk);
       if (!execute(!ends_with_semicolon(chunk), 0)) pasted.clear();
@@ -557,6 +582,16 @@ void Host::repl() {
     }
     const bool expression_incomplete = incomplete(L_);
     lua_pop(L_, 1);
+    // Statements, then an expression after the last ';' ("x = 2; x * 21", "f(); g()"): the
+    // statements run and the expression's values print, as a notebook shows a cell's last value.
+    // Without this, "x = 1; x" waited on ">>" for more (a statement cannot end in "x"), as in lua.c.
+    if (load_with_last_expression(L_, chunk)) {
+      pending.clear();
+      remember(chunk);
+      if (!execute(!ends_with_semicolon(chunk), 0)) pasted.clear();
+      if (terminated()) break;
+      continue;
+    }
     // Else statements. Either form ending too early asks for more: "x = 1 +" as a statement, "1 +"
     // as an expression.
     const int status = luaL_loadbuffer(L_, chunk.data(), chunk.size(), "=stdin");

@@ -710,3 +710,33 @@ TEST_CASE("a history entry with a line that looks like a time line comes back wh
   std::getline(history, first_line);
   CHECK(first_line.rfind("#1", 0) == 0);
 }
+
+TEST_CASE("statements then an expression on one line: the statements run and the expression's values print") {
+  // "x = 20; x + 1" waited on a ">>" prompt for more (a statement cannot end in an expression), as in lua.c.
+  const std::string dir = temp_dir();
+  Pty repl({SCALELAB_BINARY}, {"HOME=" + dir});
+  REQUIRE(shows(repl, "> "));
+  repl.send("x = 20; x + 1\r");
+  REQUIRE(shows(repl, "21\r\n"));
+  REQUIRE(shows(repl, "> "));
+  repl.send("local t = {1, 2, 3}; #t, t[3]\r");
+  REQUIRE(shows(repl, "3\t3\r\n"));
+  REQUIRE(shows(repl, "> "));
+  // A trailing ';' still silences; a ';' in a string or a loop's body is no split.
+  repl.send("y = 5; y * 1000;\r");
+  repl.send("s = 'a;' .. 'b'; s\r");
+  REQUIRE(shows(repl, "a;b\r\n"));
+  REQUIRE(shows(repl, "> "));
+  CHECK(repl.output().find("5000") == std::string::npos);
+  repl.send("i = 0; while i < 3 do i = i + 1; print('tick ' .. i) end; 'i=' .. i\r");
+  REQUIRE(shows(repl, "tick 3\r\ni=3\r\n"));
+  REQUIRE(shows(repl, "> "));
+  repl.send("z = 1; -- sets z\r");
+  repl.send("z + 99\r");
+  REQUIRE(shows(repl, "100\r\n"));
+  REQUIRE(shows(repl, "> "));
+  CHECK(repl.output().find(">> ") == std::string::npos);
+  CHECK(repl.output().find("syntax error") == std::string::npos);
+  repl.send("\x04");
+  CHECK(repl.wait() == 0);
+}

@@ -10,7 +10,8 @@
 //     Tab completes globals, fields and methods
 //     (scalelab.repl.complete, which follows __index metatables);
 //   - Ctrl-C during a computation interrupts it (Host::call); at the prompt it clears the line,
-//     and a second Ctrl-C on an empty prompt leaves; Ctrl-D leaves too; Ctrl-Z suspends (job control).
+//     and a second Ctrl-C on an empty prompt leaves; Ctrl-D leaves too (on ">> ", on a terminal, it
+//     drops the unfinished entry); Ctrl-Z suspends (job control).
 // Without a terminal, or without readline, lines are read plainly.
 #include <sys/select.h>
 #include <termios.h>
@@ -547,6 +548,16 @@ void Host::repl() {
       pasted.pop_front();
     } else {
       const Read result = read(pending.empty() ? "> " : ">> ", line);
+      if (result == Read::Eof && !pending.empty() && terminal) {
+        // Ctrl-D on a ">>" prompt drops the unfinished entry, as bash does, instead of ending the
+        // session and everything it holds (models, runs, fits); Ctrl-D on "> " leaves. The entry
+        // goes to the history, for Up to bring back and finish.
+        std::clearerr(stdin);
+        remember(pending);
+        pending.clear();
+        std::fputs("(Ctrl-D: the unfinished entry was dropped; Up recalls it, and Ctrl-D again leaves)\n", stdout);
+        continue;
+      }
       if (result == Read::Eof) break;
       if (result == Read::Interrupted || result == Read::InterruptedEmpty) {
         const bool at_empty_prompt = pending.empty() && result == Read::InterruptedEmpty;

@@ -740,3 +740,28 @@ TEST_CASE("statements then an expression on one line: the statements run and the
   repl.send("\x04");
   CHECK(repl.wait() == 0);
 }
+
+TEST_CASE("Ctrl-D on a continuation prompt drops the unfinished entry and keeps the session") {
+  // It ended the session, and every model, run and fit it held, as Ctrl-D on "> " does.
+  const std::string dir = temp_dir();
+  Pty repl({SCALELAB_BINARY}, {"HOME=" + dir});
+  REQUIRE(shows(repl, "> "));
+  repl.send("kept = 42\r");
+  REQUIRE(shows(repl, "> "));
+  repl.send("function f()\r");
+  REQUIRE(shows(repl, ">> "));
+  repl.send("\x04");
+  REQUIRE(shows(repl, "the unfinished entry was dropped"));
+  REQUIRE(shows(repl, "> "));
+  repl.send("kept + 1\r");
+  REQUIRE(shows(repl, "43\r\n"));
+  REQUIRE(shows(repl, "> "));
+  // Up recalls it (past "kept + 1"), to be finished.
+  repl.send("\x1b[A\x1b[A return 7 end\r");
+  REQUIRE(shows(repl, "> "));
+  repl.send("f() * 6\r");
+  REQUIRE(shows(repl, "42\r\n"));
+  REQUIRE(shows(repl, "> "));
+  repl.send("\x04");  // on "> ": leaves
+  CHECK(repl.wait() == 0);
+}

@@ -765,3 +765,28 @@ TEST_CASE("Ctrl-D on a continuation prompt drops the unfinished entry and keeps 
   repl.send("\x04");  // on "> ": leaves
   CHECK(repl.wait() == 0);
 }
+
+TEST_CASE("a syntax error at a character outside ASCII names the character and what Lua takes instead") {
+  // Lua named the character's first byte: "unexpected symbol near '<\207>'" for "π = 3.14".
+  const std::string dir = temp_dir();
+  Pty repl({SCALELAB_BINARY}, {"HOME=" + dir});
+  REQUIRE(shows(repl, "> "));
+  repl.send("\xcf\x80 = 3.14\r");  // π
+  REQUIRE(shows(repl, "stdin:1: unexpected symbol near '\xcf\x80' (Lua's names are ASCII letters, digits and _"));
+  REQUIRE(shows(repl, "> "));
+  repl.send("print(\xe2\x80\x9chi\xe2\x80\x9d)\r");  // “hi”, pasted from a page
+  REQUIRE(shows(repl, "near '\xe2\x80\x9c' (a typographic quote: Lua's strings are in \" or ')"));
+  REQUIRE(shows(repl, "> "));
+  repl.send("if 1\r");
+  REQUIRE(shows(repl, ">> "));
+  repl.send("\xe2\x89\xa4 2 then print('small') end\r");  // ≤, on the chunk's second line
+  REQUIRE(shows(repl, "near '\xe2\x89\xa4' (an operator Lua writes in ASCII: <=, >=, ~=, -, *, /)"));
+  REQUIRE(shows(repl, "> "));
+  // Text in a string is text.
+  repl.send("'\xcf\x80 \xe2\x89\xa4 4'\r");
+  REQUIRE(shows(repl, "\xcf\x80 \xe2\x89\xa4 4\r\n"));
+  REQUIRE(shows(repl, "> "));
+  CHECK(repl.output().find("<\\") == std::string::npos);
+  repl.send("\x04");
+  CHECK(repl.wait() == 0);
+}

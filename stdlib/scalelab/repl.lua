@@ -3,11 +3,13 @@ local pretty = require "scalelab.pretty"
 
 local repl = {}
 
--- Prints each value an expression returned, pretty-printed, separated by tabs as print does.
+-- Prints each value an expression returned, pretty-printed to the terminal's width (a table's lines
+-- were 100 wide whatever the terminal's), separated by tabs as print does.
 function repl.show(...)
   local n = select("#", ...)
   local parts = {}
-  for i = 1, n do parts[i] = pretty.format((select(i, ...))) end
+  local options = { width = pretty.columns() }
+  for i = 1, n do parts[i] = pretty.format((select(i, ...)), options) end
   print(table.concat(parts, "\t"))
 end
 

@@ -790,3 +790,60 @@ TEST_CASE("a syntax error at a character outside ASCII names the character and w
   repl.send("\x04");
   CHECK(repl.wait() == 0);
 }
+
+namespace {
+// The widest line of `text` (line breaks "\r\n" or "\n"), each line checked against `columns`; a
+// line starting with `skip` is left out. Counts the lines in `count`.
+size_t widest_line(const std::string& text, size_t columns, const std::string& skip, int& count) {
+  std::istringstream lines(text);
+  size_t most = 0;
+  count = 0;
+  for (std::string line; std::getline(lines, line); ++count) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.rfind(skip, 0) == 0) continue;
+    INFO(line);
+    CHECK(line.size() <= columns);
+    most = std::max(most, line.size());
+  }
+  return most;
+}
+}  // namespace
+
+TEST_CASE("tables\, help and text figures fit the terminal's width\, in the REPL and in a script") {
+  // The REPL printed tables 100 wide whatever the terminal's width; help and f:show() followed
+  // $COLUMNS, which readline sets in the REPL but a script does not see (bash does not export it):
+  // there they were 100 wide, and on a narrower terminal each long line wrapped.
+  const std::string dir = temp_dir();
+  const std::string figure = "if plot.available() then f = plot.figure{ title = 'narrow' } f:line{ x = {1, 2, 3}, "
+                             "y = {3, 1, 2} } f:show() else for i = 1, 5 do print('no gnuplot') end end";
+  const std::string skip = "plot: no window";  // a sentence, which the terminal wraps at words
+  int count = 0;
+  {
+    Pty repl({"/bin/sh", "-c", "stty cols 70 rows 30 && exec '" SCALELAB_BINARY "'"}, {"HOME=" + dir, "DISPLAY="});
+    REQUIRE(shows(repl, "> "));
+    // What the command prints, between the markers "<NAME" and "NAME>".
+    auto printed = [&](const std::string& name, const std::string& command) {
+      repl.send("print('<' .. '" + name + "')\r");
+      repl.send(command + "\r");
+      repl.send("print('" + name + "' .. '>')\r");
+      REQUIRE(shows(repl, name + ">\r\n"));
+      const std::string& out = repl.output();
+      const size_t from = out.rfind("<" + name + "\r\n"), to = out.rfind(name + ">\r\n");
+      REQUIRE(from != std::string::npos);
+      return out.substr(from, to - from);
+    };
+    CHECK(widest_line(printed("table", "t = {} for i = 1, 40 do t[i] = 100000 + i end; t"), 70, skip, count) > 50);
+    CHECK(count > 3);
+    CHECK(widest_line(printed("help", "help(train.run)"), 70, skip, count) > 50);
+    CHECK(widest_line(printed("figure", figure), 70, skip, count) > 0);
+    CHECK(count > 3);
+    repl.send("\x04");
+    CHECK(repl.wait() == 0);
+  }
+  write_file(dir + "/narrow.lua", "help(train.run)\n" + figure + "\n");
+  Pty script({"/bin/sh", "-c", "stty cols 70 rows 30 && exec '" SCALELAB_BINARY "' '" + dir + "/narrow.lua'"},
+             {"HOME=" + dir, "DISPLAY="});
+  REQUIRE(script.wait(30) == 0);
+  CHECK(widest_line(script.output(), 70, skip, count) > 50);
+  CHECK(count > 20);
+}

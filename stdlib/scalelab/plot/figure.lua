@@ -1058,7 +1058,9 @@ function Render.show(self)
   end
   local why = (not display or display == "") and "there is no display (DISPLAY is not set)"
       or "this gnuplot has no window terminal (gnuplot-nox; install gnuplot-qt for windows)"
-  local columns = tonumber(os.getenv("COLUMNS") or "") or 100
+  -- The terminal's width (one column spare: a line that fills the last column wraps on some
+  -- terminals); it was $COLUMNS or 100, and a 100-column figure on a narrower terminal wrapped every row.
+  local columns = math.max(require("scalelab.pretty").columns() - 1, 40)
   local rows = tonumber(os.getenv("LINES") or "") or 34
   -- Text on the dumb terminal: a character a cell, markup as plain text (M.plain: 10^{19} as
   -- 10^19), without the form feed gnuplot writes before each page (a "^L" or a blank page where

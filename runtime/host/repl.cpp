@@ -479,6 +479,11 @@ void Host::repl() {
   if (use_readline) {
     g_completion_state = L_;
     rl_readline_name = "scalelab";
+    // Readline exported the terminal's size at start as COLUMNS and LINES, which then went stale
+    // when the terminal was resized during a computation (its handler is off then): tables, help
+    // and figures, which take $COLUMNS first (pretty.columns), kept the old width, and so did every
+    // program started from the REPL. Left alone, they ask the terminal itself.
+    rl_change_environment = 0;
     rl_catch_signals = 0;
     rl_prep_term_function = prep_terminal;
     rl_bind_key(3, on_ctrl_c);  // Ctrl-C

@@ -837,6 +837,12 @@ TEST_CASE("tables\, help and text figures fit the terminal's width\, in the REPL
     CHECK(widest_line(printed("help", "help(train.run)"), 70, skip, count) > 50);
     CHECK(widest_line(printed("figure", figure), 70, skip, count) > 0);
     CHECK(count > 3);
+    // The terminal narrowed during a computation: the next table takes the new width (readline's
+    // COLUMNS, exported at the start, kept the old one).
+    repl.send("os.execute('stty cols 50')\r");
+    REQUIRE(shows(repl, "> "));
+    CHECK(widest_line(printed("narrower", "t"), 50, skip, count) > 35);
+    CHECK(count > 3);
     repl.send("\x04");
     CHECK(repl.wait() == 0);
   }

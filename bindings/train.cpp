@@ -508,12 +508,21 @@ int run_as(lua_State* L, const char* function) {
     ~Unref() { luaL_unref(L, LUA_REGISTRYINDEX, ref); }
   } unref{L, callback};
 
+  // The progress function's error, kept while the run stops and writes its checkpoint: raised by
+  // lua_call from inside the loop, it unwound the run, and a long run lost every step it had trained.
+  struct Failure {
+    lua_State* L;
+    int ref = LUA_NOREF;
+    ~Failure() { luaL_unref(L, LUA_REGISTRYINDEX, ref); }
+  } failure{L};
+  c.stop = [&] { return failure.ref != LUA_NOREF; };
+
   ProgressBar bar(bar_enabled, train::resolve_backend(c.backend) == "simulated");
   c.progress = [&](const train::Progress& p) {
     bar(p);
     // After Ctrl-C the host has armed a hook that raises a Lua error in the next Lua code run;
     // skip the callback so the loop stops cleanly at the next step with status "interrupted".
-    if (callback == LUA_NOREF || interrupt_requested()) return;
+    if (callback == LUA_NOREF || failure.ref != LUA_NOREF || interrupt_requested()) return;
     lua_rawgeti(L, LUA_REGISTRYINDEX, callback);
     lua_createtable(L, 0, 9);
     const std::pair<const char*, double> fields[] = {
@@ -527,7 +536,7 @@ int run_as(lua_State* L, const char* function) {
       lua_pushnumber(L, value);
       lua_setfield(L, -2, name);
     }
-    lua_call(L, 1, 0);
+    if (lua_pcall(L, 1, 0, 0) != LUA_OK) failure.ref = luaL_ref(L, LUA_REGISTRYINDEX);
   };
 
   train::RunResult result;
@@ -547,6 +556,24 @@ int run_as(lua_State* L, const char* function) {
         throw Error(str(function, ": ", what));
       throw;
     }
+  }
+  if (failure.ref != LUA_NOREF) {
+    // The progress function's error, raised now that the run stopped: it says what was kept.
+    lua_rawgeti(L, LUA_REGISTRYINDEX, failure.ref);
+    if (lua_type(L, -1) == LUA_TSTRING) {
+      std::string kept = c.checkpoint.empty()
+                             ? str(" without a checkpoint, so its training is lost (give ", function,
+                                   " checkpoint = \"run.ckpt\" to keep it when something fails)")
+                             : result.checkpoint_failed
+                                   ? str("; ", result.note)
+                                   : str("; the checkpoint ", c.checkpoint, " holds it, from which ", function,
+                                         " resumes when called again (unless resume = false)");
+      const std::string message = str(lua_tostring(L, -1), " (in the progress function: ", function, " ",
+                                      result.message, kept, ")");
+      lua_pop(L, 1);
+      lua_pushlstring(L, message.data(), message.size());
+    }
+    lua_error(L);
   }
   // The data's repetition, which only the sampler knows: U in use, and epochs = D / U. A simulated
   // run reads no data (its law draws the losses without it): none.

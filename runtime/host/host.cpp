@@ -455,6 +455,63 @@ void Host::set_arg(const std::vector<std::string>& argv, int script_index) {
   lua_setglobal(L_, "arg");
 }
 
+// A syntax error at a character outside ASCII, which Lua names by its first byte ("stdin:1:
+// unexpected symbol near '<\207>'" for "π = 3.14", '<\226>' for a typographic quote pasted from a
+// page): the message on the stack top is given the character itself and what Lua takes instead.
+// `source` is the text that was compiled (a line typed, a script).
+void explain_non_ascii(lua_State* L, const std::string& chunk) {
+  size_t length = 0;
+  const char* text = lua_tolstring(L, -1, &length);
+  if (!text) return;
+  const std::string message(text, length);
+  const size_t at = message.find("'<\\"), end = at == std::string::npos ? at : message.find(">'", at);
+  if (end == std::string::npos) return;
+  const int byte = std::atoi(message.c_str() + at + 3);
+  if (byte < 0xC0 || byte > 0xF4) return;  // ASCII controls, or no UTF-8 lead byte
+  // The line: the number between the last two ':' before the character ("dir/x.lua:3: ...").
+  const size_t after_line = message.rfind(':', at);
+  const size_t before_line = after_line == std::string::npos || after_line == 0 ? std::string::npos
+                                                                               : message.rfind(':', after_line - 1);
+  if (before_line == std::string::npos) return;
+  const int line_number = std::atoi(message.c_str() + before_line + 1);
+  size_t start = 0;
+  for (int n = 1; n < line_number && start != std::string::npos; ++n) {
+    start = chunk.find('\n', start);
+    if (start != std::string::npos) ++start;
+  }
+  if (start == std::string::npos) return;
+  const std::string line = chunk.substr(start, chunk.find('\n', start) - start);
+  // The character: the first on that line that starts with the byte outside a quoted string (a long
+  // string or comment from an earlier line aside, where Lua would not have stopped).
+  const size_t size = byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : 2;
+  std::string character;
+  char quote = 0;
+  for (size_t i = 0; i < line.size() && character.empty(); ++i) {
+    const char c = line[i];
+    if (quote) {
+      if (c == '\\') ++i;
+      else if (c == quote) quote = 0;
+    } else if (c == '"' || c == '\'') {
+      quote = c;
+    } else if (c == '-' && line.compare(i, 2, "--") == 0) {
+      break;
+    } else if (static_cast<unsigned char>(c) == byte) {
+      character = line.substr(i, size);
+    }
+  }
+  if (character.empty()) return;
+  std::string hint;
+  for (const char* quote : {"\u201C", "\u201D", "\u2018", "\u2019", "\u201E", "\u00AB", "\u00BB"})
+    if (character == quote) hint = "a typographic quote: Lua's strings are in \" or '";
+  for (const char* op : {"\u2264", "\u2265", "\u2260", "\u2212", "\u00D7", "\u00F7", "\u2013", "\u2014", "\u00B7"})
+    if (character == op) hint = "an operator Lua writes in ASCII: <=, >=, ~=, -, *, /";
+  if (character == "\u00A0") hint = "a no-break space: Lua's blanks are ASCII spaces";
+  if (hint.empty()) hint = "Lua's names are ASCII letters, digits and _; other text goes in quotes";
+  const std::string explained = message.substr(0, at) + "'" + character + "' (" + hint + ")" + message.substr(end + 2);
+  lua_pop(L, 1);
+  lua_pushlstring(L, explained.data(), explained.size());
+}
+
 bool Host::run_file(const std::string& path, const std::vector<std::string>& args) {
   const bool from_stdin = path == "-";
   // A study's worker runs the script as it was when its study started: the executor gives it a copy
@@ -486,6 +543,10 @@ bool Host::run_file(const std::string& path, const std::vector<std::string>& arg
   } else {
     status = luaL_loadfile(L_, from_stdin ? nullptr : path.c_str());
   }
+  if (status == LUA_ERRSYNTAX && !from_stdin) {
+    std::ifstream file(path, std::ios::binary);
+    explain_non_ascii(L_, std::string((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>()));
+  }
   if (status == LUA_ERRFILE) {
     // luaL_loadfile's message is "cannot open x.lua"; say what to do.
     lua_pop(L_, 1);
@@ -502,6 +563,7 @@ bool Host::run_file(const std::string& path, const std::vector<std::string>& arg
 
 bool Host::run_string(const std::string& code, const std::string& chunkname) {
   int status = luaL_loadbuffer(L_, code.data(), code.size(), chunkname.c_str());
+  if (status == LUA_ERRSYNTAX) explain_non_ascii(L_, code);
   if (status == LUA_OK) status = call(0, 0);
   if (status != LUA_OK) report();
   return status == LUA_OK;

@@ -12,6 +12,10 @@
 
 namespace scalelab::host {
 
+// Gives a syntax error on the stack top at a character outside ASCII (Lua names its first byte:
+// "near '<\207>'") the character and what Lua takes instead. `source`: the text compiled.
+void explain_non_ascii(lua_State* L, const std::string& source);
+
 class Host {
  public:
   // Opens the state, registers the natives and the stdlib searcher, and loads "scalelab" (which

@@ -3,12 +3,15 @@
 //     scalelab.repl.show, which pretty-prints tables and one-line summaries of objects);
 //     a trailing ';' silences the values;
 //   - a chunk that ends early (a syntax error at <eof>) continues on a second prompt ">> ";
+//   - statements and then an expression ("x = 2; x * 21") run, and the expression's values print;
+//   - lines pasted together (readline's bracketed paste hands them over at once) run one by one;
 //   - readline history in ~/.scalelab_history (a multi-line entry stays one entry across sessions;
 //     without HOME, the session's only);
 //     Tab completes globals, fields and methods
 //     (scalelab.repl.complete, which follows __index metatables);
 //   - Ctrl-C during a computation interrupts it (Host::call); at the prompt it clears the line,
-//     and a second Ctrl-C on an empty prompt leaves; Ctrl-D leaves too; Ctrl-Z suspends (job control).
+//     and a second Ctrl-C on an empty prompt leaves; Ctrl-D leaves too (on ">> ", on a terminal, it
+//     drops the unfinished entry); Ctrl-Z suspends (job control).
 // Without a terminal, or without readline, lines are read plainly.
 #include <sys/select.h>
 #include <termios.h>
@@ -20,6 +23,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
+#include <deque>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -226,6 +231,98 @@ std::string history_path() {
   const char* home = std::getenv("HOME");
   return home && *home ? std::string(home) + "/.scalelab_history" : "";
 }
+
+// The history file is readline's format, read and written here: each entry is a "#<time>" line
+// and the entry's lines after it. Readline's own reader takes any line "#<digit>..." for the next
+// entry's time, so a line of that form inside an entry (a long string holding "#1700000000", an
+// expression "#1") split its entry in two, and the next session recalled its halves. Written here,
+// such a line gets a backslash before it ("\#1700000000"), as does a line that already has
+// backslashes there ("\\#1..." keeps its own); reading takes one off again.
+bool is_timestamp(const std::string& line) {
+  return line.size() >= 2 && line[0] == '#' && std::isdigit(static_cast<unsigned char>(line[1]));
+}
+
+bool is_escaped_timestamp(const std::string& line) {
+  const size_t first = line.find_first_not_of('\\');
+  return first != 0 && first != std::string::npos && is_timestamp(line.substr(first));
+}
+
+// Appends the entry, its time line first. Returns 0, or the errno of what failed.
+int write_history_entry(std::FILE* file, const char* text, const char* time) {
+  std::string out = time && is_timestamp(time) ? time : "#" + std::to_string(static_cast<long long>(std::time(nullptr)));
+  out += '\n';
+  std::string entry = text;
+  size_t start = 0;
+  for (;;) {
+    const size_t end = entry.find('\n', start);
+    const std::string line = entry.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    if (is_timestamp(line) || is_escaped_timestamp(line)) out += '\\';
+    out += line;
+    out += '\n';
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return std::fwrite(out.data(), 1, out.size(), file) == out.size() ? 0 : (errno != 0 ? errno : EIO);
+}
+
+// Writes the history's entries from `first` on to the file, appended or in place of what it held.
+// Returns 0, or the errno of what failed.
+int write_history_file(const std::string& path, int first, bool append) {
+  errno = 0;
+  std::FILE* file = std::fopen(path.c_str(), append ? "a" : "w");
+  if (!file) return errno != 0 ? errno : EIO;
+  int error = 0;
+  HIST_ENTRY** entries = history_list();
+  for (int i = first; entries && i < history_length && error == 0; ++i)
+    error = write_history_entry(file, entries[i]->line, entries[i]->timestamp);
+  if (std::fclose(file) != 0 && error == 0) error = errno != 0 ? errno : EIO;
+  return error;
+}
+
+// Reads the file's entries into the history. A file without time lines (one readline wrote without
+// them) is one entry a line.
+void read_history_file(const std::string& path) {
+  std::FILE* file = std::fopen(path.c_str(), "r");
+  if (!file) return;
+  std::vector<std::string> lines;
+  std::string line;
+  for (int c; (c = std::fgetc(file)) != EOF;) {
+    if (c != '\n') {
+      line.push_back(static_cast<char>(c));
+      continue;
+    }
+    lines.push_back(std::move(line));
+    line.clear();
+  }
+  if (!line.empty()) lines.push_back(std::move(line));
+  std::fclose(file);
+  std::string entry, time;
+  bool open = false;  // an entry (after a time line) is being read
+  auto flush = [&] {
+    if (open && !entry.empty()) {
+      add_history(entry.c_str());
+      if (!time.empty()) add_history_time(time.c_str());
+    }
+    entry.clear();
+    open = false;
+  };
+  for (std::string& text : lines) {
+    if (!text.empty() && text.back() == '\r') text.pop_back();
+    if (is_timestamp(text)) {
+      flush();
+      time = text;
+      open = true;
+      continue;
+    }
+    if (is_escaped_timestamp(text)) text.erase(0, 1);
+    if (!open) {  // before any time line: an entry a line
+      if (!text.empty()) add_history(text.c_str());
+      continue;
+    }
+    if (!entry.empty() || !text.empty()) entry += (entry.empty() ? "" : "\n") + text;
+  }
+  flush();
+}
 #endif
 
 bool ends_with_semicolon(const std::string& line) {
@@ -252,6 +349,63 @@ std::string after_return(const std::string& line) {
   return line.substr(i);
 }
 
+// The lines of what one read returned: several when a paste reached readline whole (bracketed
+// paste, where a terminal marks pasted text and readline inserts it, line breaks and all, into the
+// line Enter then ends). A line break that ends the text ends its last line; it adds no empty one.
+std::vector<std::string> split_lines(const std::string& text) {
+  std::vector<std::string> lines;
+  size_t start = 0;
+  while (start < text.size()) {
+    const size_t end = text.find_first_of("\r\n", start);
+    if (end == std::string::npos) {
+      lines.push_back(text.substr(start));
+      break;
+    }
+    lines.push_back(text.substr(start, end - start));
+    start = end + (text.compare(end, 2, "\r\n") == 0 ? 2 : 1);
+  }
+  if (lines.empty()) lines.emplace_back();
+  return lines;
+}
+
+// "return <values>" as the arguments of an identity function, compiled: "return f(x)" is a tail
+// call, and f's frame would replace the line's, so that an error about f's arguments
+// (checks.error_at_user, lua::raise) would find no frame of the user's line to name, as it does in
+// a script. As arguments, its values are the same, `...` in it is still the chunk's (none), and
+// its frame stays below every function it calls. The closing parenthesis goes on the last line
+// (so that errors name the lines typed), or after a newline when that line ends in a comment.
+// `before` (statements) comes first. Pushes the function and returns true, or pushes nothing.
+bool load_values(lua_State* L, const std::string& before, const std::string& values) {
+  const std::string call = before + "return (function(...) return ... end)(" + values;
+  for (const char* close : {" )", "\n)"}) {
+    const std::string wrapped = call + close;
+    if (luaL_loadbuffer(L, wrapped.data(), wrapped.size(), "=stdin") == LUA_OK) return true;
+    lua_pop(L, 1);
+  }
+  return false;
+}
+
+// Statements and then an expression, split at a ';': "x = 2; x * 21" compiled as "x = 2; return
+// x * 21". The split is at the last ';' (trailing ones aside: they silence the line, "x = 1; x;"
+// shows nothing) before which the text compiles alone: one of the chunk's top-level statements
+// ends there, and not one in a string, a comment or a block ("while c do f(); g() end" stays a
+// loop). Pushes the function and returns true, or pushes nothing.
+bool load_with_last_expression(lua_State* L, const std::string& chunk) {
+  for (size_t at = chunk.rfind(';'); at != std::string::npos; at = at == 0 ? std::string::npos : chunk.rfind(';', at - 1)) {
+    const std::string expression = without_semicolons(chunk.substr(at + 1));
+    if (is_blank(expression)) continue;
+    const std::string statements = chunk.substr(0, at + 1);
+    const bool whole = luaL_loadbuffer(L, statements.data(), statements.size(), "=stdin") == LUA_OK;
+    lua_pop(L, 1);
+    if (!whole) continue;
+    const std::string plain = statements + " return " + expression;
+    const bool values = luaL_loadbuffer(L, plain.data(), plain.size(), "=stdin") == LUA_OK;
+    lua_pop(L, 1);
+    return values && load_values(L, statements + " ", expression);
+  }
+  return false;
+}
+
 // True when the syntax error on the stack top says the chunk simply ended too early.
 bool incomplete(lua_State* L) {
   size_t length = 0;
@@ -274,6 +428,11 @@ void Host::repl() {
   if (use_readline) {
     g_completion_state = L_;
     rl_readline_name = "scalelab";
+    // Readline exported the terminal's size at start as COLUMNS and LINES, which then went stale
+    // when the terminal was resized during a computation (its handler is off then): tables, help
+    // and figures, which take $COLUMNS first (pretty.columns), kept the old width, and so did every
+    // program started from the REPL. Left alone, they ask the terminal itself.
+    rl_change_environment = 0;
     rl_catch_signals = 0;
     rl_prep_term_function = prep_terminal;
     rl_bind_key(3, on_ctrl_c);  // Ctrl-C
@@ -284,14 +443,11 @@ void Host::repl() {
     using_history();
     // A multi-line entry (a function typed over several prompts) is one entry of the history: the
     // file gets a "#<time>" line before each entry, and on reading, the lines after one belong to
-    // its entry (readline >= 8.0), so Up recalls the whole function in the next session too.
-    // Readline writes the "#<time>" lines only when history_comment_char is set, and reads a
-    // file's entries as multi-line only when it finds them: a file without them (written before)
-    // still reads as one entry per line.
-    history_write_timestamps = 1;
+    // its entry, so Up recalls the whole function in the next session too (read_history_file).
+    // add_history records each entry's time as "#<time>" when history_comment_char is set.
     history_comment_char = '#';
     if (!history.empty()) {
-      read_history(history.c_str());
+      read_history_file(history);
     } else {
       std::fprintf(stderr, "scalelab: HOME is not set (or empty), so this session's history will not be saved; set "
                            "HOME to keep it in $HOME/.scalelab_history\n");
@@ -334,10 +490,10 @@ void Host::repl() {
       int error = 0;
       if (history_length > kEntries) {
         stifle_history(kKept);
-        error = write_history(history.c_str());
         unstifle_history();
-      } else if (append_history(1, history.c_str()) != 0) {
-        error = write_history(history.c_str());
+        error = write_history_file(history, 0, false);
+      } else {
+        error = write_history_file(history, history_length - 1, true);
       }
       // Up still recalls the session's lines; the next session will not have them: say so, once.
       if (error != 0 && !history_lost) {
@@ -352,15 +508,17 @@ void Host::repl() {
 #endif
   };
   // Runs the chunk below its `nargs` arguments on the stack top; prints its values unless silenced.
-  auto execute = [&](bool show, int nargs) {
+  // Returns false when Ctrl-C stopped it (or a training run in it): what was pasted after it is dropped.
+  auto execute = [&](bool show, int nargs) -> bool {
     const int base = lua_gettop(L_) - nargs;
     if (call(nargs, LUA_MULTRET) != LUA_OK) {
+      const bool stopped = interrupted();
       report(false);
-      return;
+      return !stopped;
     }
     if (terminated()) {  // SIGTERM: the session ends (the loop below leaves), its values unshown
       lua_settop(L_, base - 1);
-      return;
+      return false;
     }
     // Ctrl-C stopped a training run that returned its result, and the line went on: say so (after
     // the values), as Ctrl-C is said otherwise ("interrupted!"); `r = train.run{...}` shows nothing.
@@ -371,6 +529,7 @@ void Host::repl() {
       lua_insert(L_, base);
       if (call(results, 0) != LUA_OK) report(false);
     }
+    const bool shown_interrupted = interrupted();  // Ctrl-C while the values were printed
     lua_settop(L_, base - 1);
     std::fflush(stdout);
     if (stopped_run) {
@@ -378,26 +537,51 @@ void Host::repl() {
                  "tokens trained so far; a run given checkpoint = resumes from it when called again)\n", stderr);
       std::fflush(stderr);
     }
+    return !stopped_run && !shown_interrupted;
   };
 
   std::string pending;
+  // The lines of a paste after the one being run: each runs in turn as if typed (an expression shows
+  // its value, an unfinished statement continues on the next), without a prompt of its own. As one
+  // chunk, "1+1\n2+2" was a syntax error and "x = 1\nx" waited for more.
+  std::deque<std::string> pasted;
   bool exit_armed = false;
   for (;;) {
     std::string line;
-    const Read result = read(pending.empty() ? "> " : ">> ", line);
-    if (result == Read::Eof) break;
-    if (result == Read::Interrupted || result == Read::InterruptedEmpty) {
-      const bool at_empty_prompt = pending.empty() && result == Read::InterruptedEmpty;
-      if (at_empty_prompt && exit_armed) break;
-      exit_armed = false;
-      if (at_empty_prompt) {
-        std::fputs("(to leave, press Ctrl-C again or Ctrl-D)\n", stdout);
-        exit_armed = true;
+    if (!pasted.empty()) {
+      line = std::move(pasted.front());
+      pasted.pop_front();
+    } else {
+      const Read result = read(pending.empty() ? "> " : ">> ", line);
+      if (result == Read::Eof && !pending.empty() && terminal) {
+        // Ctrl-D on a ">>" prompt drops the unfinished entry, as bash does, instead of ending the
+        // session and everything it holds (models, runs, fits); Ctrl-D on "> " leaves. The entry
+        // goes to the history, for Up to bring back and finish.
+        std::clearerr(stdin);
+        remember(pending);
+        pending.clear();
+        std::fputs("(Ctrl-D: the unfinished entry was dropped; Up recalls it, and Ctrl-D again leaves)\n", stdout);
+        continue;
       }
-      pending.clear();
-      continue;
+      if (result == Read::Eof) break;
+      if (result == Read::Interrupted || result == Read::InterruptedEmpty) {
+        const bool at_empty_prompt = pending.empty() && result == Read::InterruptedEmpty;
+        if (at_empty_prompt && exit_armed) break;
+        exit_armed = false;
+        if (at_empty_prompt) {
+          std::fputs("(to leave, press Ctrl-C again or Ctrl-D)\n", stdout);
+          exit_armed = true;
+        }
+        pending.clear();
+        continue;
+      }
+      exit_armed = false;
+      if (line.find_first_of("\r\n") != std::string::npos) {
+        std::vector<std::string> lines = split_lines(line);
+        line = std::move(lines.front());
+        pasted.insert(pasted.end(), std::make_move_iterator(lines.begin() + 1), std::make_move_iterator(lines.end()));
+      }
     }
-    exit_armed = false;
     if (pending.empty() && is_blank(line)) continue;
     const std::string chunk = pending.empty() ? line : pending + "\n" + line;
     // An expression first, whole (over every line typed so far): its values are printed. "return
@@ -405,29 +589,25 @@ void Host::repl() {
     const std::string values = after_return(chunk);
     const std::string expression = "return " + values;
     if (luaL_loadbuffer(L_, expression.data(), expression.size(), "=stdin") == LUA_OK) {
-      // "return f(x)" is a tail call: f's frame would replace the line's, and an error about f's
-      // arguments (checks.error_at_user, lua::raise) would find no frame of the user's line to
-      // name, as it does in a script. So the line runs as the arguments of an identity function
-      // instead: its values are the same, `...` in it is still the chunk's (none), and its frame
-      // stays below every function it calls. The closing parenthesis goes on the last line (so
-      // that errors name the lines typed), or after a newline when that line ends in a comment.
-      const std::string call = "return (function(...) return ... end)(" + without_semicolons(values);
-      for (const char* close : {" )", "\n)"}) {
-        const std::string wrapped = call + close;
-        if (luaL_loadbuffer(L_, wrapped.data(), wrapped.size(), "=stdin") == LUA_OK) {
-          lua_remove(L_, -2);
-          break;
-        }
-        lua_pop(L_, 1);
-      }
+      if (load_values(L_, "", without_semicolons(values))) lua_remove(L_, -2);  // else runs as "return ..."
       pending.clear();
       remember(chunk);
-      execute(!ends_with_semicolon(chunk), 0);
+      if (!execute(!ends_with_semicolon(chunk), 0)) pasted.clear();
       if (terminated()) break;
       continue;
     }
     const bool expression_incomplete = incomplete(L_);
     lua_pop(L_, 1);
+    // Statements, then an expression after the last ';' ("x = 2; x * 21", "f(); g()"): the
+    // statements run and the expression's values print, as a notebook shows a cell's last value.
+    // Without this, "x = 1; x" waited on ">>" for more (a statement cannot end in "x"), as in lua.c.
+    if (load_with_last_expression(L_, chunk)) {
+      pending.clear();
+      remember(chunk);
+      if (!execute(!ends_with_semicolon(chunk), 0)) pasted.clear();
+      if (terminated()) break;
+      continue;
+    }
     // Else statements. Either form ending too early asks for more: "x = 1 +" as a statement, "1 +"
     // as an expression.
     const int status = luaL_loadbuffer(L_, chunk.data(), chunk.size(), "=stdin");
@@ -439,10 +619,11 @@ void Host::repl() {
     pending.clear();
     remember(chunk);
     if (status != LUA_OK) {
+      if (status == LUA_ERRSYNTAX) explain_non_ascii(L_, chunk);
       report(false);
       continue;
     }
-    execute(!ends_with_semicolon(chunk), 0);
+    if (!execute(!ends_with_semicolon(chunk), 0)) pasted.clear();
     if (terminated()) break;
   }
   sigaction(SIGINT, &previous, nullptr);

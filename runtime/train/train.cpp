@@ -731,6 +731,11 @@ RunResult train(const TrainConfig& config) {
       result.message = str(interrupt_cause(), " after ", state.step, " of ", steps, " steps");
       break;
     }
+    if (config.stop && config.stop()) {
+      result.status = RunStatus::Interrupted;
+      result.message = str("stopped after ", state.step, " of ", steps, " steps");
+      break;
+    }
     const auto step_start = Clock::now();
     // One step, or for a backend that draws its losses every step up to the next event at once
     // (the first step alone: the curve's first point is the initial parameters' loss).

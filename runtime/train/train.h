@@ -82,6 +82,9 @@ struct TrainConfig {
   LossLaw law;                      // the simulated backend's law
 
   std::function<void(const Progress&)> progress;  // after every step (keep it cheap)
+  // Asked before every step: true stops the run there as Ctrl-C does (status Interrupted, the
+  // checkpoint written). train.run's: its progress function raised an error.
+  std::function<bool()> stop;
 
   // Throws scalelab::Error naming the first bad field and the fix.
   void Validate() const;

@@ -49,10 +49,11 @@ local function first_line(text)
 end
 M.first_line = first_line
 
--- The width listings wrap to: $COLUMNS, else 100.
+-- The width listings wrap to: the terminal's (pretty.columns: $COLUMNS, else the terminal's width,
+-- else 100), and no narrower than 60. It was $COLUMNS alone, which programs mostly do not see, so
+-- listings wrapped at 100 on a narrower terminal, which wrapped each long line again.
 local function width()
-  local columns = tonumber(os.getenv("COLUMNS") or "")
-  return columns and columns >= 60 and columns or 100
+  return math.max(require("scalelab.pretty").columns(), 60)
 end
 
 -- text wrapped at spaces to lines of at most `room` characters (a longer word stays whole). A

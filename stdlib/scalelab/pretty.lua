@@ -224,6 +224,17 @@ local function format_value(value, options, level, seen, indent, lead)
   return "{\n" .. table.concat(out, "\n") .. "\n" .. indent .. "}"
 end
 
+-- The columns text shown in the terminal may take: $COLUMNS where it is set (bash keeps it a shell
+-- variable, unexported, so programs mostly find it unset), else the width of the terminal standard
+-- output is, else 100 (a file or a pipe).
+function pretty.columns()
+  local columns = tonumber(os.getenv("COLUMNS") or "")
+  if columns and columns >= 1 then return math.floor(columns) end
+  local ok, native = pcall(require, "scalelab.native.study")
+  local width = ok and native.columns("stdout") or 0
+  return width > 0 and width or 100
+end
+
 -- pretty.format(value [, { depth = 3, length = 30, width = 100 }]) -> string
 function pretty.format(value, options)
   local o = {}

@@ -3,11 +3,13 @@ local pretty = require "scalelab.pretty"
 
 local repl = {}
 
--- Prints each value an expression returned, pretty-printed, separated by tabs as print does.
+-- Prints each value an expression returned, pretty-printed to the terminal's width (a table's lines
+-- were 100 wide whatever the terminal's), separated by tabs as print does.
 function repl.show(...)
   local n = select("#", ...)
   local parts = {}
-  for i = 1, n do parts[i] = pretty.format((select(i, ...))) end
+  local options = { width = pretty.columns() }
+  for i = 1, n do parts[i] = pretty.format((select(i, ...)), options) end
   print(table.concat(parts, "\t"))
 end
 
@@ -62,6 +64,9 @@ function repl.complete(text)
       base = next_value
     end
     if type(base) ~= "table" and type(base) ~= "userdata" and type(base) ~= "string" then return {} end
+    -- A string has methods (s:upper()) and no fields: "name." of one (law.name.) offered the string
+    -- library as fields (law.name.upper, a function, not the name's upper case).
+    if type(base) == "string" and separator == "." then return {} end
   end
   for name, value in pairs(fields(base)) do
     if separator ~= ":" or type(value) == "function" then candidates[name] = true end

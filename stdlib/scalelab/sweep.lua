@@ -28,10 +28,15 @@ end
 
 function Sweep.__len(s) return #s.points end
 
-function Sweep:each()
+function Sweep:each(...)
   -- s.each() (a dot for the colon) failed at the first point, inside this file.
   if getmetatable(self) ~= Sweep then
     checks.error_at_user("sweep:each(): call it with a colon, s:each(), on a sweep (got " .. checks.type_name(self) .. ")")
+  end
+  -- s:each(function(p) ... end) returned the iterator and called the function on no point, silently.
+  if select("#", ...) > 0 then
+    checks.error_at_user("sweep:each() takes no arguments (got " .. checks.type_name((...)) .. "): it returns an "
+      .. "iterator, for point in s:each() do ... end")
   end
   local i = 0
   return function()

@@ -118,6 +118,19 @@ TEST_CASE("a script error exits 1 with file:line and a traceback") {
   CHECK_THAT(r.err, Catch::Contains("bad.lua:5: in main chunk"));
 }
 
+TEST_CASE("a script's syntax error at a character outside ASCII names the character and what Lua takes instead") {
+  // As in the REPL: Lua named the character's first byte, "unexpected symbol near '<\226>'".
+  std::string dir = temp_dir();
+  write_file(dir + "/quotes.lua", "#!/usr/bin/env scalelab\nlocal ok = 'fine: \xe2\x80\x9c'\nprint(\xe2\x80\x9chello\xe2\x80\x9d)\n");
+  auto r = scalelab_run({dir + "/quotes.lua"});
+  CHECK(r.status == 1);
+  CHECK_THAT(r.err, Catch::Contains("quotes.lua:3: unexpected symbol near '\xe2\x80\x9c' (a typographic quote: Lua's "
+                                    "strings are in \" or ')"));
+  r = scalelab_run({"-e", "\xcf\x80 = 3.14"});
+  CHECK(r.status == 1);
+  CHECK_THAT(r.err, Catch::Contains("(command line):1: unexpected symbol near '\xcf\x80' (Lua's names are ASCII"));
+}
+
 TEST_CASE("a traceback names library functions as the user calls them") {
   auto r = scalelab_run({"-e", "model.gpt{ vocab = 0, ctx = 64, d_model = 64, n_layer = 2, n_head = 2 }"});
   CHECK(r.status == 1);

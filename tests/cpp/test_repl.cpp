@@ -627,3 +627,229 @@ TEST_CASE("Ctrl-Z at the prompt suspends the REPL as job control does\, and fg b
   shell.send("\x04");
   CHECK(shell.wait() == 0);
 }
+
+TEST_CASE("lines pasted together run one by one as if typed\, and an unfinished statement in them still continues") {
+  // A terminal with bracketed paste (TERM=xterm) hands readline the pasted text whole, line breaks
+  // and all: "1+1\n2+2" then failed as one chunk ("syntax error near '2'") and "x = 1\nx" waited
+  // on a ">>" prompt for more.
+  const std::string dir = temp_dir();
+  Pty repl({"/bin/sh", "-c", "TERM=xterm exec '" SCALELAB_BINARY "'"}, {"HOME=" + dir});
+  REQUIRE(shows(repl, "> "));
+  // Pasted text in the terminal's markers, then Enter, which runs the line readline then holds.
+  auto paste = [&](const std::string& text) { repl.send("\x1b[200~" + text + "\x1b[201~\r"); };
+  paste("10+1\r20+2\r");
+  REQUIRE(shows(repl, "11\r\n"));
+  REQUIRE(shows(repl, "22\r\n"));
+  REQUIRE(shows(repl, "> "));
+  paste("x = 40\rx + 2");
+  REQUIRE(shows(repl, "42\r\n"));
+  REQUIRE(shows(repl, "> "));
+  // A function over several pasted lines continues as typed, and the lines after it run in turn.
+  paste("function add(a, b)\r  return a + b\rend\radd(300, 33)\r");
+  REQUIRE(shows(repl, "333\r\n"));
+  REQUIRE(shows(repl, "> "));
+  // An error in one line leaves the others to run, as typed lines do.
+  paste("error('first ' .. 'fails')\r'second ' .. 'runs'\r");
+  REQUIRE(shows(repl, "first fails"));
+  REQUIRE(shows(repl, "second runs"));
+  REQUIRE(shows(repl, "> "));
+  // A paste that ends inside a statement continues on the next prompt.
+  paste("function mul(a, b)\r  return a * b\r");
+  REQUIRE(shows(repl, ">> "));
+  repl.send("end\r");
+  REQUIRE(shows(repl, "> "));
+  repl.send("mul(6, 7) + 1000\r");
+  REQUIRE(shows(repl, "1042\r\n"));
+  REQUIRE(shows(repl, "> "));
+  // Ctrl-C stops the line running and drops the rest of the paste, as it flushes keys typed ahead.
+  paste("print('spin' .. 'ning') while true do end\rprint('never ' .. 'run')\r");
+  REQUIRE(shows(repl, "spinning"));
+  repl.interrupt();
+  REQUIRE(shows(repl, "interrupted!"));
+  repl.send("'after ' .. 'Ctrl-C'\r");
+  REQUIRE(shows(repl, "after Ctrl-C"));
+  REQUIRE(shows(repl, "> "));
+  CHECK(repl.output().find("never run") == std::string::npos);
+  CHECK(repl.output().find("syntax error") == std::string::npos);
+  repl.send("\x04");
+  CHECK(repl.wait() == 0);
+}
+
+TEST_CASE("a history entry with a line that looks like a time line comes back whole in the next session") {
+  // Readline read "#1700000000" inside a long string as the next entry's time: the entry came back
+  // as its first line alone, and its last line as an entry of its own.
+  const std::string dir = temp_dir();
+  {
+    Pty first({SCALELAB_BINARY}, {"HOME=" + dir});
+    REQUIRE(shows(first, "> "));
+    first.send("s = [[\r");
+    REQUIRE(shows(first, ">> "));
+    first.send("#1700000000\r");
+    REQUIRE(shows(first, ">> "));
+    first.send("\\#1700000001\r");  // a backslash of its own before one: kept as typed
+    REQUIRE(shows(first, ">> "));
+    first.send("tail]]\r");
+    REQUIRE(shows(first, "> "));
+    first.send("u = 1\r");
+    REQUIRE(shows(first, "> "));
+    first.send("\x04");
+    CHECK(first.wait() == 0);
+  }
+  Pty second({SCALELAB_BINARY}, {"HOME=" + dir});
+  REQUIRE(shows(second, "> "));
+  second.send("\x1b[A\x1b[A\r");  // Up twice: past "u = 1" to the whole long string
+  REQUIRE(shows(second, "> "));
+  second.send("s == '#1700000000\\n\\\\#1700000001\\ntail', u\r");
+  REQUIRE(shows(second, "true\tnil\r\n"));
+  REQUIRE(shows(second, "> "));
+  second.send("\x04");
+  CHECK(second.wait() == 0);
+  // The file stays readline's format: a "#<time>" line before each entry.
+  std::ifstream history(dir + "/.scalelab_history");
+  std::string first_line;
+  std::getline(history, first_line);
+  CHECK(first_line.rfind("#1", 0) == 0);
+}
+
+TEST_CASE("statements then an expression on one line: the statements run and the expression's values print") {
+  // "x = 20; x + 1" waited on a ">>" prompt for more (a statement cannot end in an expression), as in lua.c.
+  const std::string dir = temp_dir();
+  Pty repl({SCALELAB_BINARY}, {"HOME=" + dir});
+  REQUIRE(shows(repl, "> "));
+  repl.send("x = 20; x + 1\r");
+  REQUIRE(shows(repl, "21\r\n"));
+  REQUIRE(shows(repl, "> "));
+  repl.send("local t = {1, 2, 3}; #t, t[3]\r");
+  REQUIRE(shows(repl, "3\t3\r\n"));
+  REQUIRE(shows(repl, "> "));
+  // A trailing ';' still silences; a ';' in a string or a loop's body is no split.
+  repl.send("y = 5; y * 1000;\r");
+  repl.send("s = 'a;' .. 'b'; s\r");
+  REQUIRE(shows(repl, "a;b\r\n"));
+  REQUIRE(shows(repl, "> "));
+  CHECK(repl.output().find("5000") == std::string::npos);
+  repl.send("i = 0; while i < 3 do i = i + 1; print('tick ' .. i) end; 'i=' .. i\r");
+  REQUIRE(shows(repl, "tick 3\r\ni=3\r\n"));
+  REQUIRE(shows(repl, "> "));
+  repl.send("z = 1; -- sets z\r");
+  repl.send("z + 99\r");
+  REQUIRE(shows(repl, "100\r\n"));
+  REQUIRE(shows(repl, "> "));
+  CHECK(repl.output().find(">> ") == std::string::npos);
+  CHECK(repl.output().find("syntax error") == std::string::npos);
+  repl.send("\x04");
+  CHECK(repl.wait() == 0);
+}
+
+TEST_CASE("Ctrl-D on a continuation prompt drops the unfinished entry and keeps the session") {
+  // It ended the session, and every model, run and fit it held, as Ctrl-D on "> " does.
+  const std::string dir = temp_dir();
+  Pty repl({SCALELAB_BINARY}, {"HOME=" + dir});
+  REQUIRE(shows(repl, "> "));
+  repl.send("kept = 42\r");
+  REQUIRE(shows(repl, "> "));
+  repl.send("function f()\r");
+  REQUIRE(shows(repl, ">> "));
+  repl.send("\x04");
+  REQUIRE(shows(repl, "the unfinished entry was dropped"));
+  REQUIRE(shows(repl, "> "));
+  repl.send("kept + 1\r");
+  REQUIRE(shows(repl, "43\r\n"));
+  REQUIRE(shows(repl, "> "));
+  // Up recalls it (past "kept + 1"), to be finished.
+  repl.send("\x1b[A\x1b[A return 7 end\r");
+  REQUIRE(shows(repl, "> "));
+  repl.send("f() * 6\r");
+  REQUIRE(shows(repl, "42\r\n"));
+  REQUIRE(shows(repl, "> "));
+  repl.send("\x04");  // on "> ": leaves
+  CHECK(repl.wait() == 0);
+}
+
+TEST_CASE("a syntax error at a character outside ASCII names the character and what Lua takes instead") {
+  // Lua named the character's first byte: "unexpected symbol near '<\207>'" for "π = 3.14".
+  const std::string dir = temp_dir();
+  Pty repl({SCALELAB_BINARY}, {"HOME=" + dir});
+  REQUIRE(shows(repl, "> "));
+  repl.send("\xcf\x80 = 3.14\r");  // π
+  REQUIRE(shows(repl, "stdin:1: unexpected symbol near '\xcf\x80' (Lua's names are ASCII letters, digits and _"));
+  REQUIRE(shows(repl, "> "));
+  repl.send("print(\xe2\x80\x9chi\xe2\x80\x9d)\r");  // “hi”, pasted from a page
+  REQUIRE(shows(repl, "near '\xe2\x80\x9c' (a typographic quote: Lua's strings are in \" or ')"));
+  REQUIRE(shows(repl, "> "));
+  repl.send("if 1\r");
+  REQUIRE(shows(repl, ">> "));
+  repl.send("\xe2\x89\xa4 2 then print('small') end\r");  // ≤, on the chunk's second line
+  REQUIRE(shows(repl, "near '\xe2\x89\xa4' (an operator Lua writes in ASCII: <=, >=, ~=, -, *, /)"));
+  REQUIRE(shows(repl, "> "));
+  // Text in a string is text.
+  repl.send("'\xcf\x80 \xe2\x89\xa4 4'\r");
+  REQUIRE(shows(repl, "\xcf\x80 \xe2\x89\xa4 4\r\n"));
+  REQUIRE(shows(repl, "> "));
+  CHECK(repl.output().find("<\\") == std::string::npos);
+  repl.send("\x04");
+  CHECK(repl.wait() == 0);
+}
+
+namespace {
+// The widest line of `text` (line breaks "\r\n" or "\n"), each line checked against `columns`; a
+// line starting with `skip` is left out. Counts the lines in `count`.
+size_t widest_line(const std::string& text, size_t columns, const std::string& skip, int& count) {
+  std::istringstream lines(text);
+  size_t most = 0;
+  count = 0;
+  for (std::string line; std::getline(lines, line); ++count) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.rfind(skip, 0) == 0) continue;
+    INFO(line);
+    CHECK(line.size() <= columns);
+    most = std::max(most, line.size());
+  }
+  return most;
+}
+}  // namespace
+
+TEST_CASE("tables\, help and text figures fit the terminal's width\, in the REPL and in a script") {
+  // The REPL printed tables 100 wide whatever the terminal's width; help and f:show() followed
+  // $COLUMNS, which readline sets in the REPL but a script does not see (bash does not export it):
+  // there they were 100 wide, and on a narrower terminal each long line wrapped.
+  const std::string dir = temp_dir();
+  const std::string figure = "if plot.available() then f = plot.figure{ title = 'narrow' } f:line{ x = {1, 2, 3}, "
+                             "y = {3, 1, 2} } f:show() else for i = 1, 5 do print('no gnuplot') end end";
+  const std::string skip = "plot: no window";  // a sentence, which the terminal wraps at words
+  int count = 0;
+  {
+    Pty repl({"/bin/sh", "-c", "stty cols 70 rows 30 && exec '" SCALELAB_BINARY "'"}, {"HOME=" + dir, "DISPLAY="});
+    REQUIRE(shows(repl, "> "));
+    // What the command prints, between the markers "<NAME" and "NAME>".
+    auto printed = [&](const std::string& name, const std::string& command) {
+      repl.send("print('<' .. '" + name + "')\r");
+      repl.send(command + "\r");
+      repl.send("print('" + name + "' .. '>')\r");
+      REQUIRE(shows(repl, name + ">\r\n"));
+      const std::string& out = repl.output();
+      const size_t from = out.rfind("<" + name + "\r\n"), to = out.rfind(name + ">\r\n");
+      REQUIRE(from != std::string::npos);
+      return out.substr(from, to - from);
+    };
+    CHECK(widest_line(printed("table", "t = {} for i = 1, 40 do t[i] = 100000 + i end; t"), 70, skip, count) > 50);
+    CHECK(count > 3);
+    CHECK(widest_line(printed("help", "help(train.run)"), 70, skip, count) > 50);
+    CHECK(widest_line(printed("figure", figure), 70, skip, count) > 0);
+    CHECK(count > 3);
+    // The terminal narrowed during a computation: the next table takes the new width (readline's
+    // COLUMNS, exported at the start, kept the old one).
+    repl.send("os.execute('stty cols 50')\r");
+    REQUIRE(shows(repl, "> "));
+    CHECK(widest_line(printed("narrower", "t"), 50, skip, count) > 35);
+    CHECK(count > 3);
+    repl.send("\x04");
+    CHECK(repl.wait() == 0);
+  }
+  write_file(dir + "/narrow.lua", "help(train.run)\n" + figure + "\n");
+  Pty script({"/bin/sh", "-c", "stty cols 70 rows 30 && exec '" SCALELAB_BINARY "' '" + dir + "/narrow.lua'"},
+             {"HOME=" + dir, "DISPLAY="});
+  REQUIRE(script.wait(30) == 0);
+  CHECK(widest_line(script.output(), 70, skip, count) > 50);
+  CHECK(count > 20);
+}

@@ -466,6 +466,39 @@ t.test("show without a display draws text and says why", function()
   t.ok(text:find("shown", 1, true), "the text rendering has the title")
 end)
 
+t.test("show's text rendering is plain text: no markup, no form feed", function()
+  -- It printed gnuplot's enhanced-text markup as it is ("10^{18}", "L_{opt}", "run\\_12") after a
+  -- form feed, shown as ^L on a dumb terminal and in a file.
+  need_gnuplot()
+  if os.getenv("DISPLAY") then t.skip("a display is present") end
+  local f = plot.figure { title = "loss against compute", xlog = true, ylog = true, xlabel = "compute C_{train}" }
+  f:line { x = { 1e18, 1e19, 1e20 }, y = { 3, 2.5, 2.2 }, label = "L_{opt} of " .. plot.escape("run_12") }
+  local written = {}
+  local write = io.write
+  io.write = function(...) for _, v in ipairs({ ... }) do written[#written + 1] = tostring(v) end end
+  local ok, err = pcall(function() f:show() end)
+  io.write = write
+  t.ok(ok, tostring(err))
+  local text = table.concat(written)
+  t.ok(not text:find("\f", 1, true), "no form feed")
+  t.ok(not text:find("[%^_]{"), text)
+  t.ok(not text:find("\\", 1, true), text)
+  for _, shown in ipairs({ "10^18", "10^20", "L_opt of run_12", "compute C_train" }) do
+    t.ok(text:find(shown, 1, true), shown .. " in\n" .. text)
+  end
+  t.eq(text:sub(-1), "\n")
+end)
+
+t.test("plot.figure's plain turns enhanced text into plain text", function()
+  t.eq(F.plain("10^{18}"), "10^18")
+  t.eq(F.plain("3×10^{−3}"), "3×10^−3")
+  t.eq(F.plain("N_{opt} ∝ C^{0.500}"), "N_opt ∝ C^0.500")
+  t.eq(F.plain("e^{−(E−1)/R_D*}"), "e^(−(E−1)/R_D*)")
+  t.eq(F.plain(plot.escape("run_12^{x}\\")), "run_12^{x}\\")
+  t.eq(F.plain("{/Symbol a}b"), "ab")
+  t.eq(F.plain("x^2 {unclosed"), "x^2 {unclosed")
+end)
+
 local law = fx.chinchilla()
 local runs = fx.isoflop_runs(law, true)
 

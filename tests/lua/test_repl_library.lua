@@ -58,6 +58,11 @@ t.test("completion covers globals, fields, metatables and bound objects", functi
   child = setmetatable({ own = 2 }, { __index = base })
   t.ok(has(repl.complete("child.inh"), "child.inherited"))
   local s = "abc"
+  -- A string: its methods after ':', and no fields after '.'.
+  word = "abc"
+  t.ok(has(repl.complete("word:up"), "word:upper"))
+  t.eq(#repl.complete("word."), 0)
+  t.eq(#repl.complete("fit.published.chinchilla.name."), 0)
   t.ok(#repl.complete("nosuchthing.x") == 0)
   t.ok(#repl.complete("cfg.nosuchfield.") == 0, "a failing index completes to nothing")
 end)
@@ -225,6 +230,25 @@ t.test("help(nil) says so; help('name') documents that module or value", functio
   t.eq(help_text("train.rnu"), "help: train has no 'rnu'; did you mean 'train.run'?; help(train) lists what it has")
   t.eq(help_text("fit.zzzzzzzz"), "help: fit has no 'zzzzzzzz'; help(fit) lists what it has")
   t.ok(help_text():find("Modules:", 1, true), "help() alone still lists the modules")
+end)
+
+t.test("every global function scalelab adds is documented: help(pretty) says how to see a whole table", function()
+  -- help(pretty) said "(no documentation; defined at .../pretty.lua:228)".
+  local lua_globals = {}
+  for name in ([[assert collectgarbage dofile error getmetatable ipairs load loadfile next pairs pcall print
+    rawequal rawget rawlen rawset require select setmetatable tonumber tostring type warn xpcall]]):gmatch("%S+") do
+    lua_globals[name] = true
+  end
+  local checked = 0
+  for name, value in pairs(_G) do
+    if type(value) == "function" and not lua_globals[name] then
+      local text = help_text(value)
+      t.ok(not text:find("no documentation", 1, true), name .. ": " .. text)
+      checked = checked + 1
+    end
+  end
+  t.ok(checked >= 2, "doc and pretty at least")
+  t.ok(help_text(pretty):find("length = math.huge", 1, true), help_text(pretty))
 end)
 
 t.done()

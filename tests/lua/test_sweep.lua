@@ -132,6 +132,10 @@ t.test("sweep.describe_point of no table and s.each() with a dot name the mistak
   local n = 0
   for _ in g:each() do n = n + 1 end
   t.eq(n, 1)
+  -- A function given to each, as to a foreach, was never called: the mistake is named.
+  t.raises(function() g:each(function(p) n = n + 1 end) end,
+    "sweep:each() takes no arguments (got a function): it returns an iterator, for point in s:each() do ... end")
+  t.eq(n, 1)
 end)
 
 t.test("whole-number values near 2^63 do not wrap in a sweep's products", function()

@@ -87,6 +87,37 @@ t.test("a checkpoint resumes to the same result", function()
   os.remove(path)
 end)
 
+t.test("an error in the progress function stops the run with its checkpoint written, and says so", function()
+  -- The error unwound the run from inside its loop: without checkpoint_interval (checkpoints only at
+  -- the end or on Ctrl-C) the checkpoint was never written, and every step trained was lost.
+  local path = os.tmpname()
+  os.remove(path)
+  local function config(extra)
+    local c = { model = gpt, data = cycle_source(32, 16, 8, 3), steps = 20, threads = 1 }
+    for k, v in pairs(extra or {}) do c[k] = v end
+    return c
+  end
+  local full = train.run(config())
+  local ok, message = pcall(train.run, config{ checkpoint = path,
+    progress = function(p) if p.step == 9 then error("stop here") end end })
+  t.ok(not ok)
+  t.ok(tostring(message):find("stop here (in the progress function: train.run stopped after 9 of 20 steps; the "
+    .. "checkpoint " .. path .. " holds it, from which train.run resumes when called again", 1, true), message)
+  t.ok(io.open(path, "rb"), "checkpoint written")
+  local again = train.run(config{ checkpoint = path })
+  t.eq(again.steps, 20)
+  t.eq(again.loss, full.loss)
+  for i = 1, #full.curve do t.eq(again.curve[i].train_loss, full.curve[i].train_loss) end
+  os.remove(path)
+  -- Without a checkpoint: what was lost, and how to keep it.
+  ok, message = pcall(train.run, config{ progress = function(p) if p.step == 4 then error({ code = 4 }) end end })
+  t.eq(type(message), "table", "an error value that is no string comes as it was")
+  t.eq(message.code, 4)
+  ok, message = pcall(train.run, config{ progress = function(p) if p.step == 4 then error("oops") end end })
+  t.ok(tostring(message):find("oops (in the progress function: train.run stopped after 4 of 20 steps without a "
+    .. "checkpoint, so its training is lost", 1, true), message)
+end)
+
 t.test("a resume on another thread count goes on and says it is not the bitwise continuation", function()
   local path = os.tmpname()
   os.remove(path)

@@ -585,10 +585,57 @@ local function quote(s)
 end
 M.quote = quote
 
+-- Enhanced text as plain text, for the dumb terminal, which shows markup as it is ("10^{18}",
+-- "N_{opt}", "run\\_12"): a group after ^ or _ loses its braces ("10^18", "N_opt"), or gets
+-- parentheses where it is more than one word or number ("e^(−(E−1)/R_D*)"); an escaped character is
+-- itself; a font group ({/Symbol a}) and a plain group ({ab}) are their text.
+-- (require("scalelab.plot.figure").plain(text))
+function M.plain(text)
+  text = tostring(text)
+  local out, i, n = {}, 1, #text
+  local function group(from)  -- the text inside the braces opening at `from`, and the index after them
+    local depth, j = 0, from
+    while j <= n do
+      local c = text:sub(j, j)
+      if c == "\\" then j = j + 1
+      elseif c == "{" then depth = depth + 1
+      elseif c == "}" then
+        depth = depth - 1
+        if depth == 0 then return text:sub(from + 1, j - 1), j + 1 end
+      end
+      j = j + 1
+    end
+    return nil
+  end
+  while i <= n do
+    local c = text:sub(i, i)
+    if c == "\\" and i < n then
+      out[#out + 1] = text:sub(i + 1, i + 1)
+      i = i + 2
+    elseif (c == "^" or c == "_") and text:sub(i + 1, i + 1) == "{" and group(i + 1) then
+      local inner, after = group(i + 1)
+      inner = M.plain(inner)
+      local simple = inner:gsub("\u{2212}", "-"):match("^[%-+]?[%w%.]+$")
+      out[#out + 1] = c .. (simple and inner or "(" .. inner .. ")")
+      i = after
+    elseif c == "{" and group(i) then
+      local inner, after = group(i)
+      out[#out + 1] = M.plain((inner:gsub("^/[^%s]*%s?", "")))
+      i = after
+    else
+      out[#out + 1] = c
+      i = i + 1
+    end
+  end
+  return table.concat(out)
+end
+
 -- A title or label as a quoted string of the script, shown as text: each byte that is no part of
 -- valid UTF-8 becomes U+FFFD and each control character but a line break a space, as gnuplot writes
 -- them into the SVG as they are, where an XML reader (a browser) refuses the whole file for one.
+-- On the dumb terminal, plain text (M.plain).
 local function text(s)
+  if active.dumb then s = M.plain(s) end
   local shown = require("scalelab.pretty").replace_invalid_utf8(tostring(s), function() return "\u{FFFD}" end)
   return quote((shown:gsub("[%z\1-\8\11-\31]", " ")))
 end
@@ -692,7 +739,8 @@ local function tics_command(axis, ticks)
   local entries = {}
   for _, t in ipairs(ticks) do
     -- gnuplot reads explicit tic labels as formats: a literal % is written %%.
-    entries[#entries + 1] = string.format("%s %s%s", quote(t[2]:gsub("%%", "%%%%")), num(t[1]), t[3] and " 1" or "")
+    local label = active.dumb and M.plain(t[2]) or t[2]
+    entries[#entries + 1] = string.format("%s %s%s", quote(label:gsub("%%", "%%%%")), num(t[1]), t[3] and " 1" or "")
   end
   return string.format("set %stics (%s)", axis, table.concat(entries, ", "))
 end
@@ -1010,14 +1058,19 @@ function Render.show(self)
   end
   local why = (not display or display == "") and "there is no display (DISPLAY is not set)"
       or "this gnuplot has no window terminal (gnuplot-nox; install gnuplot-qt for windows)"
-  local columns = tonumber(os.getenv("COLUMNS") or "") or 100
+  -- The terminal's width (one column spare: a line that fills the last column wraps on some
+  -- terminals); it was $COLUMNS or 100, and a 100-column figure on a narrower terminal wrapped every row.
+  local columns = math.max(require("scalelab.pretty").columns() - 1, 40)
   local rows = tonumber(os.getenv("LINES") or "") or 34
-  -- Text on the dumb terminal: a character a cell, markup (^{19}) shown as it is.
+  -- Text on the dumb terminal: a character a cell, markup as plain text (M.plain: 10^{19} as
+  -- 10^19), without the form feed gnuplot writes before each page (a "^L" or a blank page where
+  -- it went to a file, a pipe or a pager), and ending its last line.
   active.em, active.dumb = active.width / columns, true
   local script = M.script(self, { terminal = string.format("set terminal dumb size %d,%d", columns, rows - 2) })
   active.dumb = nil
   local result = native.gnuplot(script, options())
-  io.write(result.output)
+  local rendering = result.output:gsub("\f", "")
+  io.write(rendering, rendering:sub(-1) == "\n" and "" or "\n")
   print("plot: no window: " .. why .. ". Above is a text rendering; :save 'name.svg' (or .png, .pdf) writes a file.")
   return self
 end

@@ -489,17 +489,17 @@ RunResult train(const TrainConfig& config) {
       : eval->rows_per_pass() > 0 ? eval->rows_per_pass()
       : eval_pass > 0 && eval_pass <= kMaxCount / eval_B ? eval_pass * eval_B
                                                          : -1;
-  // The default evaluation over a held-out split smaller than it reads the whole split once, every
-  // sequence weighted equally: its 16 batches would go round the same few sequences, counting
-  // those at the start of a pass more often than the others.
-  const bool eval_whole_split =
-      config.eval_tokens == 0 && eval_pass_rows > 0 && eval_pass_rows < kDefaultEvalBatches * eval_B;
-  const int64_t eval_batches =
-      config.eval_tokens > 0 ? std::max<int64_t>(1, ceil_div(config.eval_tokens, eval_B * eval_T))
-      : eval_whole_split     ? ceil_div(eval_pass_rows, eval_B)
-                             : kDefaultEvalBatches;
+  // The batches an evaluation asks for: eval_tokens in whole batches, or the default 16.
+  const int64_t asked_batches =
+      config.eval_tokens > 0 ? std::max<int64_t>(1, ceil_div(config.eval_tokens, eval_B * eval_T)) : kDefaultEvalBatches;
+  // An evaluation that asks for more rows than a held-out source that cycles holds reads its whole
+  // split once, every sequence weighted equally: going round it would count the sequences at the
+  // start of a pass more often than the others (the default 16 batches, or an eval_tokens of up to
+  // 16 passes, over a small split).
+  const bool eval_whole_split = eval_pass_rows > 0 && asked_batches > eval_pass_rows / eval_B;
+  int64_t eval_batches = eval_whole_split ? ceil_div(eval_pass_rows, eval_B) : asked_batches;
   // The rows an evaluation weighs: a whole split's last batch may count only its first rows.
-  const int64_t eval_rows = eval_whole_split ? eval_pass_rows : eval_batches * eval_B;
+  int64_t eval_rows = eval_whole_split ? eval_pass_rows : eval_batches * eval_B;
   int64_t eval_every = config.eval_interval > 0 ? interval_steps(config.eval_interval, tokens_per_step)
                                                 : std::max<int64_t>(1, steps / 20);
   int64_t checkpoint_every =
@@ -518,9 +518,9 @@ RunResult train(const TrainConfig& config) {
     const int64_t eval_batch_tokens = eval_B * eval_T;
     const std::string asked =
         config.eval_tokens > 0
-            ? str("eval_tokens = ", config.eval_tokens, " asks each evaluation for ", format_counted(eval_batches, "batch", "batches"), " of ",
+            ? str("eval_tokens = ", config.eval_tokens, " asks each evaluation for ", format_counted(asked_batches, "batch", "batches"), " of ",
                   eval_B, " × ", eval_T, " held-out tokens")
-            : str("each evaluation reads ", format_counted(eval_batches, "batch", "batches"), " of ", eval_B, " × ", eval_T,
+            : str("each evaluation reads ", format_counted(asked_batches, "batch", "batches"), " of ", eval_B, " × ", eval_T,
                   " held-out tokens (the default, eval_tokens = 0)");
     const int64_t remaining = eval->remaining_batches();
     if (remaining >= 0 && remaining < eval_batches)
@@ -528,13 +528,18 @@ RunResult train(const TrainConfig& config) {
            " tokens) to give; give eval_tokens <= ", remaining * eval_batch_tokens,
            " or a held-out source that cycles (sampler:held_out())");
     const int64_t pass = eval->batches_per_pass();
-    if (config.eval_tokens > 0 && pass > 0 && pass <= kMaxCount / kMaxEvalPasses &&
-        eval_batches > kMaxEvalPasses * pass)
-      fail("train: ", asked, ", but the held-out data holds ", format_counted(pass, "batch", "batches"), " (", pass * eval_batch_tokens,
-           " tokens) and then repeats them: that is ", format_significant(double(eval_batches) / double(pass), 3),
-           " passes over the same tokens, each measuring the same loss. Give eval_tokens <= ",
-           kMaxEvalPasses * pass * eval_batch_tokens, " (", kMaxEvalPasses, " passes; one pass is ",
-           pass * eval_batch_tokens, "), or hold out more of the corpus (data.sampler{ validation = ... })");
+    if (config.eval_tokens > 0 && pass > 0 && pass <= kMaxCount / kMaxEvalPasses && eval_pass_rows > 0 &&
+        eval_pass_rows <= kMaxCount / eval_T && asked_batches > kMaxEvalPasses * pass) {
+      const int64_t split_tokens = eval_pass_rows * eval_T;
+      fail("train: ", asked, ", but the held-out data holds ", format_counted(eval_pass_rows, "sequence", "sequences"), " of ",
+           eval_T, " tokens (", split_tokens, " tokens, ", format_counted(pass, "batch", "batches"),
+           ") and then repeats them: that is ", format_significant(double(config.eval_tokens) / double(split_tokens), 3),
+           " passes over the same tokens, and an evaluation reads the held-out split at most once, every sequence "
+           "weighted equally. Give eval_tokens <= ", split_tokens, " (the whole split; up to ",
+           kMaxEvalPasses * pass * eval_batch_tokens, ", ", kMaxEvalPasses, " passes of ",
+           format_counted(pass, "batch", "batches"), ", reads it once too), or hold out more of the corpus "
+           "(data.sampler{ validation = ... })");
+    }
   }
   const MicroBatches micro_batches = plan_micro_batches(
       shape, source_rows, eval_B, config.micro_batch,
@@ -604,11 +609,18 @@ RunResult train(const TrainConfig& config) {
                  ": the continuation is not bitwise the one ", threads(state.threads),
                  state.threads == 1 ? " gives" : " give", "; threads = ", state.threads, " for that"));
   }
-  if (eval_whole_split)
+  // Said when the run asked for more than the split (an eval_tokens that rounds up to whole batches
+  // past its end reads it once without a word: what was asked for, or a few sequences more).
+  if (eval_whole_split && config.eval_tokens == 0)
     add_note(str("the held-out data holds ", format_counted(eval_pass_rows, "sequence", "sequences"), " of ", eval_T, " tokens (",
                  eval_pass_rows * eval_T, " tokens), fewer than the default evaluation's ", kDefaultEvalBatches,
                  " batches of ", eval_B, " × ", eval_T, ": each evaluation reads every held-out sequence once, "
                  "each weighted equally; hold out more of the corpus (data.sampler{ validation = ... }) for a larger measure"));
+  else if (eval_whole_split && (config.eval_tokens - 1) / eval_T >= eval_pass_rows)
+    add_note(str("eval_tokens = ", config.eval_tokens, " asks for more than the held-out data holds, ",
+                 format_counted(eval_pass_rows, "sequence", "sequences"), " of ", eval_T, " tokens (", eval_pass_rows * eval_T,
+                 " tokens): each evaluation reads every held-out sequence once, each weighted equally; hold out more of "
+                 "the corpus (data.sampler{ validation = ... }) for a larger measure"));
   // Before any step: the data must hold every batch the run will ask for (a sampler plans its
   // batches; a run that asked for more would fail only once it had used them all).
   if (feed && state.step < steps && data->remaining_batches() >= 0) {

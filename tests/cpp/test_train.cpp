@@ -2005,17 +2005,19 @@ TEST_CASE("an eval_tokens beyond what the held-out data gives is refused before 
   c.eval_data = &held_out;
   c.eval_tokens = 16 * 2048 + 1;  // 129 batches: just past 16 passes
   REQUIRE_THROWS_WITH(train::train(c), Catch::Contains("eval_tokens = 32769 asks each evaluation for 129 batches") &&
-                                           Catch::Contains("holds 8 batches (2048 tokens) and then repeats them") &&
-                                           Catch::Contains("Give eval_tokens <= 32768"));
+                                           Catch::Contains("holds 128 sequences of 16 tokens (2048 tokens, 8 batches) "
+                                                           "and then repeats them") &&
+                                           Catch::Contains("Give eval_tokens <= 2048 (the whole split; up to 32768, "
+                                                           "16 passes of 8 batches, reads it once too)"));
   c.eval_tokens = 1'000'000'000'000;
   CHECK_THROWS_WITH(train::train(c), Catch::Contains("eval_tokens = 1000000000000 asks each evaluation for "
                                                      "3906250000 batches") &&
-                                         Catch::Contains("Give eval_tokens <= 32768"));
+                                         Catch::Contains("Give eval_tokens <= 2048"));
   CHECK(data.given() == 0);
   CHECK(held_out.calls() == 0);
-  c.eval_tokens = 16 * 2048;  // 16 passes: allowed
+  c.eval_tokens = 16 * 2048;  // 16 passes: allowed, and read as one (the same batches, each counted once)
   CHECK(train::train(c).status == train::RunStatus::Done);
-  CHECK(held_out.calls() == 2 * 128);
+  CHECK(held_out.calls() == 2 * 8);
   // A source that does not cycle: eval_tokens is bounded by what it has left.
   MarkovSource d2(16, 16, 16, 5, 1), h2(16, 16, 16, 5, 2);
   PlannedSource data2(d2, 1000), finite(h2, 3);

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <limits>
 #include <sstream>
+#include <vector>
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -41,19 +42,23 @@ double seconds_since(Clock::time_point start) {
 }
 
 // Everything the run's trajectory and its held-out losses depend on: a checkpoint only resumes the
-// same run. The held-out measure (eval_batches of eval_B × eval_T tokens) is in it, so that the curve
-// and the best loss compare losses measured alike; the evaluations' interval is not (it changes
+// same run. The held-out measure (eval_batches of eval_B × eval_T tokens, and the rows it weighs
+// where a whole split's last batch counts only its first: held_out_measure) is in it, so that the
+// curve and the best loss compare losses measured alike; the evaluations' interval is not (it changes
 // neither). The numbers are exact (as many digits as read back the same). A checkpoint of an earlier
 // version holds the legacy fingerprint (six significant digits, no held-out measure), which still
 // resumes; a run split into passes (`passes`) resumes only in the same passes, whatever wrote it.
 std::string fingerprint(const TrainConfig& c, const std::string& backend, int64_t batch, int64_t T, int64_t steps,
-                        int64_t eval_batches, int64_t eval_B, int64_t eval_T, const std::string& passes) {
+                        const std::string& held_out, const std::string& passes) {
   const OptimizerOptions& o = c.optimizer;
   auto exact = [](double v) { return format_round_trip(v); };
   return str(c.model.Summary(), "; backend ", backend, "; batch ", batch, " x ", T, "; steps ", steps, "; lr ",
              exact(c.lr), " warmup ", exact(c.warmup), " min ", exact(c.min_lr_ratio), "; adamw ", exact(o.beta1), " ",
              exact(o.beta2), " ", exact(o.eps), " wd ", exact(o.weight_decay), " clip ", exact(o.clip), "; seed ",
-             c.seed, "; held-out ", eval_batches, " x ", eval_B, " x ", eval_T, passes);
+             c.seed, "; held-out ", held_out, passes);
+}
+std::string held_out_measure(int64_t batches, int64_t B, int64_t T, int64_t rows) {
+  return str(batches, " x ", B, " x ", T, rows != batches * B ? str(", ", rows, " rows") : std::string());
 }
 std::string legacy_fingerprint(const TrainConfig& c, const std::string& backend, int64_t batch, int64_t T,
                                int64_t steps) {
@@ -158,8 +163,11 @@ std::string parts_not_in(const std::string& a, const std::string& b) {
 
 // Reads and checks every field before changing anything the caller holds: a truncated or corrupt
 // checkpoint throws with the backend's state as initialised and the sampler where it was.
-bool read_checkpoint(const std::string& path, const std::string& print, const std::string& legacy_print, RunState& s,
-                     data::BatchSource* data, Backend& backend) {
+// `prints`: the fingerprints of the run that a checkpoint may hold, this version's first (the others:
+// the same run as earlier versions described it); *which is set to the one it holds.
+bool read_checkpoint(const std::string& path, const std::vector<std::string>& prints, const std::string& legacy_print,
+                     RunState& s, data::BatchSource* data, Backend& backend, size_t* which) {
+  const std::string& print = prints.front();
   std::ifstream in(path, std::ios::binary);
   if (!in) return false;
   std::stringstream buffer;
@@ -185,7 +193,8 @@ bool read_checkpoint(const std::string& path, const std::string& print, const st
          "', this one reads '", kCheckpointMagic, "', '", kCheckpointMagicV2, "' and '", kCheckpointMagicV1,
          "'); pass resume = false to start over, give another checkpoint path, or resume it with that version");
   const std::string stored = r.string();
-  if (stored != print && stored != legacy_print) {
+  const size_t match = static_cast<size_t>(std::find(prints.begin(), prints.end(), stored) - prints.begin());
+  if (match == prints.size() && stored != legacy_print) {
     // The parts that differ, not the two whole descriptions (some 300 characters each, alike but
     // for one number that the user had to find). A legacy checkpoint is compared in its own terms.
     const bool legacy = stored.find("; held-out ") == std::string::npos;
@@ -237,6 +246,7 @@ bool read_checkpoint(const std::string& path, const std::string& print, const st
     }
   }
   s = std::move(read);
+  *which = match == prints.size() ? 0 : match;
   return true;
 }
 
@@ -553,8 +563,22 @@ RunResult train(const TrainConfig& config) {
   // Batches split into passes of fewer rows round otherwise: a run resumes only in the same passes.
   const std::string passes =
       micro != source_rows || eval_micro != eval_B ? str("; passes of ", micro, " and ", eval_micro, " rows") : "";
-  const std::string print =
-      fingerprint(config, backend->name(), batch, T, steps, eval_batches, eval_B, eval_T, passes);
+  // The run as this version describes it, then as earlier ones did where they measured the held-out
+  // loss otherwise: before a held-out split smaller than an evaluation was read once, the evaluation
+  // went round it (asked_batches of eval_B rows, the measure kOldMeasure resumes with, so that the
+  // run's curve and best loss stay measured alike); and the default's whole split was first written
+  // without its rows (where that reads as the older measure, the older wins: it was out far longer).
+  std::vector<std::string> prints{fingerprint(config, backend->name(), batch, T, steps,
+                                              held_out_measure(eval_batches, eval_B, eval_T, eval_rows), passes)};
+  constexpr size_t kOldMeasure = 1;
+  if (eval_whole_split) {
+    prints.push_back(fingerprint(config, backend->name(), batch, T, steps,
+                                 held_out_measure(asked_batches, eval_B, eval_T, asked_batches * eval_B), passes));
+    if (config.eval_tokens == 0 && eval_rows != eval_batches * eval_B)
+      prints.push_back(fingerprint(config, backend->name(), batch, T, steps,
+                                   held_out_measure(eval_batches, eval_B, eval_T, eval_batches * eval_B), passes));
+  }
+  const std::string& print = prints.front();
   const std::string legacy_print = legacy_fingerprint(config, backend->name(), batch, T, steps);
 
   RunResult result;
@@ -597,10 +621,29 @@ RunResult train(const TrainConfig& config) {
 
   RunState state;
   const std::string data_start = feed ? data->state() : std::string();
-  const bool resumed = !config.checkpoint.empty() && config.resume &&
-                       read_checkpoint(config.checkpoint, print, legacy_print, state, feed ? data : nullptr, *backend);
+  size_t held_print = 0;
+  const bool resumed =
+      !config.checkpoint.empty() && config.resume &&
+      read_checkpoint(config.checkpoint, prints, legacy_print, state, feed ? data : nullptr, *backend, &held_print);
   const int64_t first_step = state.step;
   auto add_note = [&](const std::string& text) { result.note += (result.note.empty() ? "" : "; ") + text; };
+  // A checkpoint an earlier version made of this run, its evaluations going round a small split: the
+  // run goes on measuring so (its curve and best loss measured alike), and says so.
+  const bool old_measure = resumed && held_print == kOldMeasure;
+  if (old_measure) {
+    add_note(str("resumed from a checkpoint made by an earlier scalelab, whose evaluations read ",
+                 format_counted(asked_batches, "batch", "batches"), " of ", eval_B, " × ", eval_T,
+                 config.eval_tokens > 0 ? str(" (eval_tokens = ", config.eval_tokens, ")") : std::string(" (the default)"),
+                 " going round the held-out data's ", format_counted(eval_pass_rows, "sequence", "sequences"),
+                 asked_batches * eval_B % eval_pass_rows != 0
+                     ? std::string(", counting some more often than others")
+                     : str(", each ", asked_batches * eval_B / eval_pass_rows, " times"),
+                 "; the run goes on measuring so, for a curve and best loss "
+                 "measured alike; resume = false starts it over with each evaluation reading every sequence once, "
+                 "each weighted equally"));
+    eval_batches = asked_batches;
+    eval_rows = asked_batches * eval_B;
+  }
   // The cpu backend's sums are split by thread: on another count the run goes on (a checkpoint must
   // move to another machine), but not as it would have on the count the checkpoint was made on.
   if (resumed && state.threads > 0 && backend->rounding_threads() != state.threads) {
@@ -611,12 +654,12 @@ RunResult train(const TrainConfig& config) {
   }
   // Said when the run asked for more than the split (an eval_tokens that rounds up to whole batches
   // past its end reads it once without a word: what was asked for, or a few sequences more).
-  if (eval_whole_split && config.eval_tokens == 0)
+  if (eval_whole_split && !old_measure && config.eval_tokens == 0)
     add_note(str("the held-out data holds ", format_counted(eval_pass_rows, "sequence", "sequences"), " of ", eval_T, " tokens (",
                  eval_pass_rows * eval_T, " tokens), fewer than the default evaluation's ", kDefaultEvalBatches,
                  " batches of ", eval_B, " × ", eval_T, ": each evaluation reads every held-out sequence once, "
                  "each weighted equally; hold out more of the corpus (data.sampler{ validation = ... }) for a larger measure"));
-  else if (eval_whole_split && (config.eval_tokens - 1) / eval_T >= eval_pass_rows)
+  else if (eval_whole_split && !old_measure && (config.eval_tokens - 1) / eval_T >= eval_pass_rows)
     add_note(str("eval_tokens = ", config.eval_tokens, " asks for more than the held-out data holds, ",
                  format_counted(eval_pass_rows, "sequence", "sequences"), " of ", eval_T, " tokens (", eval_pass_rows * eval_T,
                  " tokens): each evaluation reads every held-out sequence once, each weighted equally; hold out more of "

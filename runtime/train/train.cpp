@@ -161,6 +161,36 @@ std::string parts_not_in(const std::string& a, const std::string& b) {
   return out.empty() ? "nothing in their place" : out;
 }
 
+// Where the only part of a run's fingerprint that differs from a checkpoint's is its held-out measure
+// ("held-out K x B x T[, R rows]", both sides): what it means and what to give to resume the
+// checkpoint, to go after the two parts in the refusal; else "".
+std::string held_out_fix(const std::string& theirs, const std::string& ours) {
+  struct Measure {
+    long long batches = 0, B = 0, T = 0, rows = 0;
+  };
+  auto parse = [](const std::string& part, Measure& m) {
+    if (part.find("; ") != std::string::npos) return false;
+    int used = 0;
+    if (std::sscanf(part.c_str(), "held-out %lld x %lld x %lld%n", &m.batches, &m.B, &m.T, &used) != 3) return false;
+    if (part.size() == static_cast<size_t>(used)) return true;
+    int more = 0;
+    return std::sscanf(part.c_str() + used, ", %lld rows%n", &m.rows, &more) == 1 &&
+           part.size() == static_cast<size_t>(used + more);
+  };
+  Measure a, b;
+  if (!parse(theirs, a) || !parse(ours, b)) return "";
+  const std::string what = " (the held-out measure: each evaluation's batches x rows x tokens, and the rows it "
+                           "weighs of a split read whole)";
+  if (a.B != b.B || a.T != b.T)
+    return str(what, ": its held-out batches were of ", a.B, " × ", a.T, " tokens, this run's are of ", b.B, " × ", b.T,
+               "; give eval_data in batches of ", a.B, " sequences of ", a.T, " tokens to resume it");
+  if (a.rows == 0)
+    return str(what, ": give eval_tokens = ", a.batches * a.B * a.T, " (", a.batches, a.batches == 1 ? " batch" : " batches",
+               ") to resume it");
+  return str(what, ": it read a whole held-out split of ", a.rows, " sequences of ", a.T,
+             " tokens; resume it on that held-out data, with the eval_tokens it was made with");
+}
+
 // Reads and checks every field before changing anything the caller holds: a truncated or corrupt
 // checkpoint throws with the backend's state as initialised and the sampler where it was.
 // `prints`: the fingerprints of the run that a checkpoint may hold, this version's first (the others:
@@ -199,8 +229,9 @@ bool read_checkpoint(const std::string& path, const std::vector<std::string>& pr
     // for one number that the user had to find). A legacy checkpoint is compared in its own terms.
     const bool legacy = stored.find("; held-out ") == std::string::npos;
     const std::string ours = legacy ? legacy_print : print;
-    fail("checkpoint ", path, " belongs to another run: it was made with ", parts_not_in(stored, ours),
-         ", this run has ", parts_not_in(ours, stored),
+    const std::string theirs_differ = parts_not_in(stored, ours), ours_differ = parts_not_in(ours, stored);
+    fail("checkpoint ", path, " belongs to another run: it was made with ", theirs_differ, ", this run has ",
+         ours_differ, held_out_fix(theirs_differ, ours_differ),
          "; delete it, give another checkpoint path, or pass resume = false to start over");
   }
   RunState read;

@@ -1069,6 +1069,13 @@ TEST_CASE("runs are deterministic and resume bitwise from a checkpoint") {
                                             Catch::Contains(change == 0 ? "held-out 8 x 16 x 16, this run has held-out 16 x 16 x 16"
                                                                         : "lr 0.003 warmup 0.05 min 0.1, this run has lr 0.0030000000030000005 warmup") &&
                                             !Catch::Contains("adamw"));
+    // The held-out measure alone: what it is and the eval_tokens that resumes the checkpoint.
+    if (change == 0)
+      CHECK_THROWS_WITH(train::train(c7), Catch::Contains("(the held-out measure: each evaluation's batches x rows x "
+                                                          "tokens, and the rows it weighs of a split read whole): give "
+                                                          "eval_tokens = 2048 (8 batches) to resume it; delete it"));
+    else
+      CHECK_THROWS_WITH(train::train(c7), !Catch::Contains("held-out measure"));
   }
   MarkovSource d8(16, 16, 16, 5, 1), h8(16, 16, 16, 5, 2);
   train::TrainConfig c8 = config(d8, h8, 2, part);
@@ -2148,7 +2155,9 @@ TEST_CASE("a checkpoint that an earlier version made of a run on a small held-ou
       const size_t at = print.find("; held-out ");
       return print.substr(0, at) + "; held-out 4 x 8 x 16" + print.substr(print.find(" x 16", at) + 5);
     });
-    CHECK_THROWS_WITH(run(true, part, 0), Catch::Contains("belongs to another run: it was made with held-out 4 x 8 x 16"));
+    CHECK_THROWS_WITH(run(true, part, 0), Catch::Contains("belongs to another run: it was made with held-out 4 x 8 x 16, "
+                                                          "this run has held-out 2 x 8 x 16, 15 rows (the held-out measure") &&
+                                              Catch::Contains("give eval_tokens = 512 (4 batches) to resume it"));
   }
   std::remove(part.c_str());
 }

@@ -541,8 +541,11 @@ RunResult train(const TrainConfig& config) {
   int64_t eval_batches = eval_whole_split ? ceil_div(eval_pass_rows, eval_B) : asked_batches;
   // The rows an evaluation weighs: a whole split's last batch may count only its first rows.
   int64_t eval_rows = eval_whole_split ? eval_pass_rows : eval_batches * eval_B;
+  // The default: at most 20 evaluations after the initial one, as evenly spaced as whole steps allow
+  // (steps / 20 rounded down evaluated a run of 39 steps at every step: 39 evaluations, each of 16
+  // batches, several times the cost of its training).
   int64_t eval_every = config.eval_interval > 0 ? interval_steps(config.eval_interval, tokens_per_step)
-                                                : std::max<int64_t>(1, steps / 20);
+                                                : std::max<int64_t>(1, ceil_div(steps, 20));
   int64_t checkpoint_every =
       config.checkpoint_interval > 0 ? interval_steps(config.checkpoint_interval, tokens_per_step) : 0;
   // A backend that draws its losses ends a stretch at every evaluation and every checkpoint: at

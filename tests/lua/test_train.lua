@@ -257,6 +257,13 @@ t.test("the default evaluation interval makes at most 20 evaluations after the i
   end
 end)
 
+t.test("train.run's help says that eval_tokens is read in whole batches, and at most the held-out split once", function()
+  -- eval_tokens = 100 on batches of 8 × 16 reads one batch, 128 tokens: the help said "held-out tokens per evaluation".
+  local text = t.help_text(train.run):gsub("%s*\n%s*", " ")
+  t.ok(text:find("eval_tokens = held-out tokens per evaluation, rounded up to whole batches of eval_data (0: 16 "
+    .. "batches; at most the held-out split, read once, each sequence weighted equally)", 1, true), text)
+end)
+
 t.test("a run of more tokens than int64 counts is refused with the limit, not an internal error", function()
   local ok, err = pcall(train.simulate, { model = gpt, steps = 1e17, batch = 64, seq_len = 16 })
   t.ok(not ok)

@@ -779,7 +779,7 @@ int open_train(lua_State* L) {
         "pass (a divisor of the sampler's batch; default: it, or on the cpu backend the largest divisor that fits "
         "in memory), beta1 = 0.9, beta2 = 0.95, eps = 1e-8, "
         "weight_decay = 0.1, clip = 1.0, seed = 1, eval_interval = tokens (0: about 20 evaluations per run), "
-        "eval_tokens = held-out tokens per evaluation (0: 16 batches, or a smaller held-out split once), checkpoint = path, "
+        "eval_tokens = held-out tokens per evaluation, rounded up to whole batches of eval_data (0: 16 batches; at most the held-out split, read once, each sequence weighted equally), checkpoint = path, "
         "checkpoint_interval = tokens (0: only at the end or on Ctrl-C), resume = true, "
         "backend = \"cpu\" (the default) | \"cuda\" | \"auto\" (CUDA where built and a GPU is visible, else the CPU) | "
         "\"simulated\", "

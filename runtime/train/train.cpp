@@ -10,6 +10,7 @@
 #include <fstream>
 #include <limits>
 #include <sstream>
+#include <vector>
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -41,19 +42,23 @@ double seconds_since(Clock::time_point start) {
 }
 
 // Everything the run's trajectory and its held-out losses depend on: a checkpoint only resumes the
-// same run. The held-out measure (eval_batches of eval_B × eval_T tokens) is in it, so that the curve
-// and the best loss compare losses measured alike; the evaluations' interval is not (it changes
+// same run. The held-out measure (eval_batches of eval_B × eval_T tokens, and the rows it weighs
+// where a whole split's last batch counts only its first: held_out_measure) is in it, so that the
+// curve and the best loss compare losses measured alike; the evaluations' interval is not (it changes
 // neither). The numbers are exact (as many digits as read back the same). A checkpoint of an earlier
 // version holds the legacy fingerprint (six significant digits, no held-out measure), which still
 // resumes; a run split into passes (`passes`) resumes only in the same passes, whatever wrote it.
 std::string fingerprint(const TrainConfig& c, const std::string& backend, int64_t batch, int64_t T, int64_t steps,
-                        int64_t eval_batches, int64_t eval_B, int64_t eval_T, const std::string& passes) {
+                        const std::string& held_out, const std::string& passes) {
   const OptimizerOptions& o = c.optimizer;
   auto exact = [](double v) { return format_round_trip(v); };
   return str(c.model.Summary(), "; backend ", backend, "; batch ", batch, " x ", T, "; steps ", steps, "; lr ",
              exact(c.lr), " warmup ", exact(c.warmup), " min ", exact(c.min_lr_ratio), "; adamw ", exact(o.beta1), " ",
              exact(o.beta2), " ", exact(o.eps), " wd ", exact(o.weight_decay), " clip ", exact(o.clip), "; seed ",
-             c.seed, "; held-out ", eval_batches, " x ", eval_B, " x ", eval_T, passes);
+             c.seed, "; held-out ", held_out, passes);
+}
+std::string held_out_measure(int64_t batches, int64_t B, int64_t T, int64_t rows) {
+  return str(batches, " x ", B, " x ", T, rows != batches * B ? str(", ", rows, " rows") : std::string());
 }
 std::string legacy_fingerprint(const TrainConfig& c, const std::string& backend, int64_t batch, int64_t T,
                                int64_t steps) {
@@ -156,10 +161,43 @@ std::string parts_not_in(const std::string& a, const std::string& b) {
   return out.empty() ? "nothing in their place" : out;
 }
 
+// Where the only part of a run's fingerprint that differs from a checkpoint's is its held-out measure
+// ("held-out K x B x T[, R rows]", both sides): what it means and what to give to resume the
+// checkpoint, to go after the two parts in the refusal; else "".
+std::string held_out_fix(const std::string& theirs, const std::string& ours) {
+  struct Measure {
+    long long batches = 0, B = 0, T = 0, rows = 0;
+  };
+  auto parse = [](const std::string& part, Measure& m) {
+    if (part.find("; ") != std::string::npos) return false;
+    int used = 0;
+    if (std::sscanf(part.c_str(), "held-out %lld x %lld x %lld%n", &m.batches, &m.B, &m.T, &used) != 3) return false;
+    if (part.size() == static_cast<size_t>(used)) return true;
+    int more = 0;
+    return std::sscanf(part.c_str() + used, ", %lld rows%n", &m.rows, &more) == 1 &&
+           part.size() == static_cast<size_t>(used + more);
+  };
+  Measure a, b;
+  if (!parse(theirs, a) || !parse(ours, b)) return "";
+  const std::string what = " (the held-out measure: each evaluation's batches x rows x tokens, and the rows it "
+                           "weighs of a split read whole)";
+  if (a.B != b.B || a.T != b.T)
+    return str(what, ": its held-out batches were of ", a.B, " × ", a.T, " tokens, this run's are of ", b.B, " × ", b.T,
+               "; give eval_data in batches of ", a.B, " sequences of ", a.T, " tokens to resume it");
+  if (a.rows == 0)
+    return str(what, ": give eval_tokens = ", a.batches * a.B * a.T, " (", a.batches, a.batches == 1 ? " batch" : " batches",
+               ") to resume it");
+  return str(what, ": it read a whole held-out split of ", a.rows, " sequences of ", a.T,
+             " tokens; resume it on that held-out data, with the eval_tokens it was made with");
+}
+
 // Reads and checks every field before changing anything the caller holds: a truncated or corrupt
 // checkpoint throws with the backend's state as initialised and the sampler where it was.
-bool read_checkpoint(const std::string& path, const std::string& print, const std::string& legacy_print, RunState& s,
-                     data::BatchSource* data, Backend& backend) {
+// `prints`: the fingerprints of the run that a checkpoint may hold, this version's first (the others:
+// the same run as earlier versions described it); *which is set to the one it holds.
+bool read_checkpoint(const std::string& path, const std::vector<std::string>& prints, const std::string& legacy_print,
+                     RunState& s, data::BatchSource* data, Backend& backend, size_t* which) {
+  const std::string& print = prints.front();
   std::ifstream in(path, std::ios::binary);
   if (!in) return false;
   std::stringstream buffer;
@@ -185,13 +223,15 @@ bool read_checkpoint(const std::string& path, const std::string& print, const st
          "', this one reads '", kCheckpointMagic, "', '", kCheckpointMagicV2, "' and '", kCheckpointMagicV1,
          "'); pass resume = false to start over, give another checkpoint path, or resume it with that version");
   const std::string stored = r.string();
-  if (stored != print && stored != legacy_print) {
+  const size_t match = static_cast<size_t>(std::find(prints.begin(), prints.end(), stored) - prints.begin());
+  if (match == prints.size() && stored != legacy_print) {
     // The parts that differ, not the two whole descriptions (some 300 characters each, alike but
     // for one number that the user had to find). A legacy checkpoint is compared in its own terms.
     const bool legacy = stored.find("; held-out ") == std::string::npos;
     const std::string ours = legacy ? legacy_print : print;
-    fail("checkpoint ", path, " belongs to another run: it was made with ", parts_not_in(stored, ours),
-         ", this run has ", parts_not_in(ours, stored),
+    const std::string theirs_differ = parts_not_in(stored, ours), ours_differ = parts_not_in(ours, stored);
+    fail("checkpoint ", path, " belongs to another run: it was made with ", theirs_differ, ", this run has ",
+         ours_differ, held_out_fix(theirs_differ, ours_differ),
          "; delete it, give another checkpoint path, or pass resume = false to start over");
   }
   RunState read;
@@ -237,6 +277,7 @@ bool read_checkpoint(const std::string& path, const std::string& print, const st
     }
   }
   s = std::move(read);
+  *which = match == prints.size() ? 0 : match;
   return true;
 }
 
@@ -489,19 +530,22 @@ RunResult train(const TrainConfig& config) {
       : eval->rows_per_pass() > 0 ? eval->rows_per_pass()
       : eval_pass > 0 && eval_pass <= kMaxCount / eval_B ? eval_pass * eval_B
                                                          : -1;
-  // The default evaluation over a held-out split smaller than it reads the whole split once, every
-  // sequence weighted equally: its 16 batches would go round the same few sequences, counting
-  // those at the start of a pass more often than the others.
-  const bool eval_whole_split =
-      config.eval_tokens == 0 && eval_pass_rows > 0 && eval_pass_rows < kDefaultEvalBatches * eval_B;
-  const int64_t eval_batches =
-      config.eval_tokens > 0 ? std::max<int64_t>(1, ceil_div(config.eval_tokens, eval_B * eval_T))
-      : eval_whole_split     ? ceil_div(eval_pass_rows, eval_B)
-                             : kDefaultEvalBatches;
+  // The batches an evaluation asks for: eval_tokens in whole batches, or the default 16.
+  const int64_t asked_batches =
+      config.eval_tokens > 0 ? std::max<int64_t>(1, ceil_div(config.eval_tokens, eval_B * eval_T)) : kDefaultEvalBatches;
+  // An evaluation that asks for more rows than a held-out source that cycles holds reads its whole
+  // split once, every sequence weighted equally: going round it would count the sequences at the
+  // start of a pass more often than the others (the default 16 batches, or an eval_tokens of up to
+  // 16 passes, over a small split).
+  const bool eval_whole_split = eval_pass_rows > 0 && asked_batches > eval_pass_rows / eval_B;
+  int64_t eval_batches = eval_whole_split ? ceil_div(eval_pass_rows, eval_B) : asked_batches;
   // The rows an evaluation weighs: a whole split's last batch may count only its first rows.
-  const int64_t eval_rows = eval_whole_split ? eval_pass_rows : eval_batches * eval_B;
+  int64_t eval_rows = eval_whole_split ? eval_pass_rows : eval_batches * eval_B;
+  // The default: at most 20 evaluations after the initial one, as evenly spaced as whole steps allow
+  // (steps / 20 rounded down evaluated a run of 39 steps at every step: 39 evaluations, each of 16
+  // batches, several times the cost of its training).
   int64_t eval_every = config.eval_interval > 0 ? interval_steps(config.eval_interval, tokens_per_step)
-                                                : std::max<int64_t>(1, steps / 20);
+                                                : std::max<int64_t>(1, ceil_div(steps, 20));
   int64_t checkpoint_every =
       config.checkpoint_interval > 0 ? interval_steps(config.checkpoint_interval, tokens_per_step) : 0;
   // A backend that draws its losses ends a stretch at every evaluation and every checkpoint: at
@@ -518,9 +562,9 @@ RunResult train(const TrainConfig& config) {
     const int64_t eval_batch_tokens = eval_B * eval_T;
     const std::string asked =
         config.eval_tokens > 0
-            ? str("eval_tokens = ", config.eval_tokens, " asks each evaluation for ", format_counted(eval_batches, "batch", "batches"), " of ",
+            ? str("eval_tokens = ", config.eval_tokens, " asks each evaluation for ", format_counted(asked_batches, "batch", "batches"), " of ",
                   eval_B, " × ", eval_T, " held-out tokens")
-            : str("each evaluation reads ", format_counted(eval_batches, "batch", "batches"), " of ", eval_B, " × ", eval_T,
+            : str("each evaluation reads ", format_counted(asked_batches, "batch", "batches"), " of ", eval_B, " × ", eval_T,
                   " held-out tokens (the default, eval_tokens = 0)");
     const int64_t remaining = eval->remaining_batches();
     if (remaining >= 0 && remaining < eval_batches)
@@ -528,13 +572,18 @@ RunResult train(const TrainConfig& config) {
            " tokens) to give; give eval_tokens <= ", remaining * eval_batch_tokens,
            " or a held-out source that cycles (sampler:held_out())");
     const int64_t pass = eval->batches_per_pass();
-    if (config.eval_tokens > 0 && pass > 0 && pass <= kMaxCount / kMaxEvalPasses &&
-        eval_batches > kMaxEvalPasses * pass)
-      fail("train: ", asked, ", but the held-out data holds ", format_counted(pass, "batch", "batches"), " (", pass * eval_batch_tokens,
-           " tokens) and then repeats them: that is ", format_significant(double(eval_batches) / double(pass), 3),
-           " passes over the same tokens, each measuring the same loss. Give eval_tokens <= ",
-           kMaxEvalPasses * pass * eval_batch_tokens, " (", kMaxEvalPasses, " passes; one pass is ",
-           pass * eval_batch_tokens, "), or hold out more of the corpus (data.sampler{ validation = ... })");
+    if (config.eval_tokens > 0 && pass > 0 && pass <= kMaxCount / kMaxEvalPasses && eval_pass_rows > 0 &&
+        eval_pass_rows <= kMaxCount / eval_T && asked_batches > kMaxEvalPasses * pass) {
+      const int64_t split_tokens = eval_pass_rows * eval_T;
+      fail("train: ", asked, ", but the held-out data holds ", format_counted(eval_pass_rows, "sequence", "sequences"), " of ",
+           eval_T, " tokens (", split_tokens, " tokens, ", format_counted(pass, "batch", "batches"),
+           ") and then repeats them: that is ", format_significant(double(config.eval_tokens) / double(split_tokens), 3),
+           " passes over the same tokens, and an evaluation reads the held-out split at most once, every sequence "
+           "weighted equally. Give eval_tokens <= ", split_tokens, " (the whole split; up to ",
+           kMaxEvalPasses * pass * eval_batch_tokens, ", ", kMaxEvalPasses, " passes of ",
+           format_counted(pass, "batch", "batches"), ", reads it once too), or hold out more of the corpus "
+           "(data.sampler{ validation = ... })");
+    }
   }
   const MicroBatches micro_batches = plan_micro_batches(
       shape, source_rows, eval_B, config.micro_batch,
@@ -548,8 +597,22 @@ RunResult train(const TrainConfig& config) {
   // Batches split into passes of fewer rows round otherwise: a run resumes only in the same passes.
   const std::string passes =
       micro != source_rows || eval_micro != eval_B ? str("; passes of ", micro, " and ", eval_micro, " rows") : "";
-  const std::string print =
-      fingerprint(config, backend->name(), batch, T, steps, eval_batches, eval_B, eval_T, passes);
+  // The run as this version describes it, then as earlier ones did where they measured the held-out
+  // loss otherwise: before a held-out split smaller than an evaluation was read once, the evaluation
+  // went round it (asked_batches of eval_B rows, the measure kOldMeasure resumes with, so that the
+  // run's curve and best loss stay measured alike); and the default's whole split was first written
+  // without its rows (where that reads as the older measure, the older wins: it was out far longer).
+  std::vector<std::string> prints{fingerprint(config, backend->name(), batch, T, steps,
+                                              held_out_measure(eval_batches, eval_B, eval_T, eval_rows), passes)};
+  constexpr size_t kOldMeasure = 1;
+  if (eval_whole_split) {
+    prints.push_back(fingerprint(config, backend->name(), batch, T, steps,
+                                 held_out_measure(asked_batches, eval_B, eval_T, asked_batches * eval_B), passes));
+    if (config.eval_tokens == 0 && eval_rows != eval_batches * eval_B)
+      prints.push_back(fingerprint(config, backend->name(), batch, T, steps,
+                                   held_out_measure(eval_batches, eval_B, eval_T, eval_batches * eval_B), passes));
+  }
+  const std::string& print = prints.front();
   const std::string legacy_print = legacy_fingerprint(config, backend->name(), batch, T, steps);
 
   RunResult result;
@@ -592,10 +655,29 @@ RunResult train(const TrainConfig& config) {
 
   RunState state;
   const std::string data_start = feed ? data->state() : std::string();
-  const bool resumed = !config.checkpoint.empty() && config.resume &&
-                       read_checkpoint(config.checkpoint, print, legacy_print, state, feed ? data : nullptr, *backend);
+  size_t held_print = 0;
+  const bool resumed =
+      !config.checkpoint.empty() && config.resume &&
+      read_checkpoint(config.checkpoint, prints, legacy_print, state, feed ? data : nullptr, *backend, &held_print);
   const int64_t first_step = state.step;
   auto add_note = [&](const std::string& text) { result.note += (result.note.empty() ? "" : "; ") + text; };
+  // A checkpoint an earlier version made of this run, its evaluations going round a small split: the
+  // run goes on measuring so (its curve and best loss measured alike), and says so.
+  const bool old_measure = resumed && held_print == kOldMeasure;
+  if (old_measure) {
+    add_note(str("resumed from a checkpoint made by an earlier scalelab, whose evaluations read ",
+                 format_counted(asked_batches, "batch", "batches"), " of ", eval_B, " × ", eval_T,
+                 config.eval_tokens > 0 ? str(" (eval_tokens = ", config.eval_tokens, ")") : std::string(" (the default)"),
+                 " going round the held-out data's ", format_counted(eval_pass_rows, "sequence", "sequences"),
+                 asked_batches * eval_B % eval_pass_rows != 0
+                     ? std::string(", counting some more often than others")
+                     : str(", each ", asked_batches * eval_B / eval_pass_rows, " times"),
+                 "; the run goes on measuring so, for a curve and best loss "
+                 "measured alike; resume = false starts it over with each evaluation reading every sequence once, "
+                 "each weighted equally"));
+    eval_batches = asked_batches;
+    eval_rows = asked_batches * eval_B;
+  }
   // The cpu backend's sums are split by thread: on another count the run goes on (a checkpoint must
   // move to another machine), but not as it would have on the count the checkpoint was made on.
   if (resumed && state.threads > 0 && backend->rounding_threads() != state.threads) {
@@ -604,11 +686,18 @@ RunResult train(const TrainConfig& config) {
                  ": the continuation is not bitwise the one ", threads(state.threads),
                  state.threads == 1 ? " gives" : " give", "; threads = ", state.threads, " for that"));
   }
-  if (eval_whole_split)
+  // Said when the run asked for more than the split (an eval_tokens that rounds up to whole batches
+  // past its end reads it once without a word: what was asked for, or a few sequences more).
+  if (eval_whole_split && !old_measure && config.eval_tokens == 0)
     add_note(str("the held-out data holds ", format_counted(eval_pass_rows, "sequence", "sequences"), " of ", eval_T, " tokens (",
                  eval_pass_rows * eval_T, " tokens), fewer than the default evaluation's ", kDefaultEvalBatches,
                  " batches of ", eval_B, " × ", eval_T, ": each evaluation reads every held-out sequence once, "
                  "each weighted equally; hold out more of the corpus (data.sampler{ validation = ... }) for a larger measure"));
+  else if (eval_whole_split && !old_measure && (config.eval_tokens - 1) / eval_T >= eval_pass_rows)
+    add_note(str("eval_tokens = ", config.eval_tokens, " asks for more than the held-out data holds, ",
+                 format_counted(eval_pass_rows, "sequence", "sequences"), " of ", eval_T, " tokens (", eval_pass_rows * eval_T,
+                 " tokens): each evaluation reads every held-out sequence once, each weighted equally; hold out more of "
+                 "the corpus (data.sampler{ validation = ... }) for a larger measure"));
   // Before any step: the data must hold every batch the run will ask for (a sampler plans its
   // batches; a run that asked for more would fail only once it had used them all).
   if (feed && state.step < steps && data->remaining_batches() >= 0) {

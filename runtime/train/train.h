@@ -66,10 +66,12 @@ struct TrainConfig {
   OptimizerOptions optimizer;
   uint64_t seed = 1;
 
-  int64_t eval_interval = 0;   // tokens between evaluations; 0: about 20 per run (simulated: at
-                               // most 1000 per run, the interval widened to fit)
-  int64_t eval_tokens = 0;     // held-out tokens per evaluation; 0: 16 batches of eval_data, or
-                               // its whole split once when smaller (each sequence weighted equally)
+  int64_t eval_interval = 0;   // tokens between evaluations; 0: about 20 per run, at most 20 after
+                               // the initial one (simulated: at most 1000 per run, the interval
+                               // widened to fit)
+  int64_t eval_tokens = 0;     // held-out tokens per evaluation; 0: 16 batches of eval_data. At
+                               // most a held-out split that cycles: asked for more, an evaluation
+                               // reads the whole split once (each sequence weighted equally)
 
   std::string checkpoint;           // path; empty: no checkpoints
   int64_t checkpoint_interval = 0;  // tokens between checkpoints; 0: only at the end or on Ctrl-C

@@ -496,7 +496,8 @@ local function plan_runs(s)
     run.min_lr_ratio = run.min_lr
     run.eval_interval = s.eval.interval and (type(s.eval.interval) == "function" and s.eval.interval(run) or s.eval.interval)
     run.eval_tokens = s.eval.tokens and (type(s.eval.tokens) == "function" and s.eval.tokens(run) or s.eval.tokens)
-    for key, meaning in pairs { interval = "optimizer steps between evaluations; 0 for the trainer's default",
+    for key, meaning in pairs { interval = "training tokens between evaluations, as train.run's eval_interval (a step "
+                                  .. "is batch × ctx tokens); 0 for the trainer's default, about 20 a run",
                                 tokens = "held-out tokens per evaluation; 0 for the trainer's default" } do
       local v = run["eval_" .. key]
       if v ~= nil and not checks.is(v, "count") then
@@ -1351,7 +1352,8 @@ data_constrained = { base = "single_epoch" } fits the base law on the single-epo
 parameters first (refused with fewer than 8), as Muennighoff et al. did, and its bootstrap refits
 both steps; base = a law freezes that law; without base all seven parameters are fitted;
 a simulated law with R_D, R_N simulates the data-constrained law), questions, jobs, executor,
-seed, eval ({ interval =, tokens = }), report (path, or false: no report files or figures, though
+seed, eval ({ interval = training tokens between evaluations, tokens = held-out tokens per evaluation: train.run's
+eval_interval and eval_tokens, 0 for its defaults }), report (path, or false: no report files or figures, though
 the fits and answers are still made), checkpoints (folder), quiet, measured_speed (the training speed
 the script measured on this machine, in hardware FLOP/s: trainer FLOPs a token, output logits included,
 times tokens a second, over all the runs that train at once; the dry run times its runs by it instead

@@ -1069,6 +1069,13 @@ TEST_CASE("runs are deterministic and resume bitwise from a checkpoint") {
                                             Catch::Contains(change == 0 ? "held-out 8 x 16 x 16, this run has held-out 16 x 16 x 16"
                                                                         : "lr 0.003 warmup 0.05 min 0.1, this run has lr 0.0030000000030000005 warmup") &&
                                             !Catch::Contains("adamw"));
+    // The held-out measure alone: what it is and the eval_tokens that resumes the checkpoint.
+    if (change == 0)
+      CHECK_THROWS_WITH(train::train(c7), Catch::Contains("(the held-out measure: each evaluation's batches x rows x "
+                                                          "tokens, and the rows it weighs of a split read whole): give "
+                                                          "eval_tokens = 2048 (8 batches) to resume it; delete it"));
+    else
+      CHECK_THROWS_WITH(train::train(c7), !Catch::Contains("held-out measure"));
   }
   MarkovSource d8(16, 16, 16, 5, 1), h8(16, 16, 16, 5, 2);
   train::TrainConfig c8 = config(d8, h8, 2, part);
@@ -2005,17 +2012,19 @@ TEST_CASE("an eval_tokens beyond what the held-out data gives is refused before 
   c.eval_data = &held_out;
   c.eval_tokens = 16 * 2048 + 1;  // 129 batches: just past 16 passes
   REQUIRE_THROWS_WITH(train::train(c), Catch::Contains("eval_tokens = 32769 asks each evaluation for 129 batches") &&
-                                           Catch::Contains("holds 8 batches (2048 tokens) and then repeats them") &&
-                                           Catch::Contains("Give eval_tokens <= 32768"));
+                                           Catch::Contains("holds 128 sequences of 16 tokens (2048 tokens, 8 batches) "
+                                                           "and then repeats them") &&
+                                           Catch::Contains("Give eval_tokens <= 2048 (the whole split; up to 32768, "
+                                                           "16 passes of 8 batches, reads it once too)"));
   c.eval_tokens = 1'000'000'000'000;
   CHECK_THROWS_WITH(train::train(c), Catch::Contains("eval_tokens = 1000000000000 asks each evaluation for "
                                                      "3906250000 batches") &&
-                                         Catch::Contains("Give eval_tokens <= 32768"));
+                                         Catch::Contains("Give eval_tokens <= 2048"));
   CHECK(data.given() == 0);
   CHECK(held_out.calls() == 0);
-  c.eval_tokens = 16 * 2048;  // 16 passes: allowed
+  c.eval_tokens = 16 * 2048;  // 16 passes: allowed, and read as one (the same batches, each counted once)
   CHECK(train::train(c).status == train::RunStatus::Done);
-  CHECK(held_out.calls() == 2 * 128);
+  CHECK(held_out.calls() == 2 * 8);
   // A source that does not cycle: eval_tokens is bounded by what it has left.
   MarkovSource d2(16, 16, 16, 5, 1), h2(16, 16, 16, 5, 2);
   PlannedSource data2(d2, 1000), finite(h2, 3);
@@ -2026,6 +2035,131 @@ TEST_CASE("an eval_tokens beyond what the held-out data gives is refused before 
                                          Catch::Contains("eval_data has only 3 batches (768 tokens) to give") &&
                                          Catch::Contains("give eval_tokens <= 768"));
   CHECK(data2.given() == 0);
+}
+
+namespace {
+// A held-out split of `rows` fixed sequences read in batches of `batch`, going round it as the data
+// module's held-out source does. `tells` false hides how many rows a pass holds, as an earlier
+// trainer saw such a split: it read its evaluations round it.
+class CyclingHeldOut final : public data::BatchSource {
+ public:
+  CyclingHeldOut(int64_t T, int64_t batch, int64_t rows, bool tells) : T_(T), batch_(batch), rows_(rows), tells_(tells) {
+    MarkovSource all(16, T, rows, 5, 2);
+    all.next_batch(tokens_);
+  }
+  int64_t vocab() const override { return 16; }
+  int64_t seq_len() const override { return T_; }
+  int64_t batch() const override { return batch_; }
+  void next_batch(std::vector<int32_t>& tokens) override {
+    tokens.resize(static_cast<size_t>(batch_ * (T_ + 1)));
+    for (int64_t b = 0; b < batch_; ++b, ++at_)
+      std::copy_n(tokens_.begin() + (at_ % rows_) * (T_ + 1), T_ + 1, tokens.begin() + b * (T_ + 1));
+  }
+  int64_t batches_per_pass() const override { return tells_ ? (rows_ + batch_ - 1) / batch_ : -1; }
+  int64_t rows_per_pass() const override { return tells_ ? rows_ : -1; }
+  std::string state() const override { return std::to_string(at_); }
+  void restore(const std::string& s) override { at_ = std::stoll(s); }
+
+ private:
+  int64_t T_, batch_, rows_;
+  bool tells_;
+  int64_t at_ = 0;
+  std::vector<int32_t> tokens_;
+};
+
+// Replaces the fingerprint a checkpoint file holds by what `edit` makes of it.
+void edit_fingerprint(const std::string& path, const std::function<std::string(const std::string&)>& edit) {
+  std::string bytes = read_bytes(path);
+  uint64_t magic_size = 0, print_size = 0;
+  std::memcpy(&magic_size, bytes.data(), 8);
+  const size_t at = 8 + magic_size;
+  std::memcpy(&print_size, bytes.data() + at, 8);
+  const std::string print = edit(bytes.substr(at + 8, print_size));
+  const uint64_t size = print.size();
+  bytes.replace(at, 8 + print_size, std::string(reinterpret_cast<const char*>(&size), 8) + print);
+  std::ofstream(path, std::ios::binary) << bytes;
+}
+}  // namespace
+
+TEST_CASE("a checkpoint that an earlier version made of a run on a small held-out split resumes\, measuring as it did") {
+  const std::string part = std::string(SCALELAB_BINARY) + ".train-test-old-measure.ckpt";
+  // 15 held-out sequences of 16 tokens in batches of 8: earlier versions went round them (the
+  // default's 16 batches, or eval_tokens' 3), counting some twice as often as others; this one
+  // reads the 15 once. The checkpoint's identity held that measure, and it was refused.
+  for (const int64_t eval_tokens : {int64_t{0}, int64_t{3 * 8 * 16}}) {
+    INFO("eval_tokens = " << eval_tokens);
+    auto run = [&](bool tells, const std::string& path, int64_t stop_at) {
+      MarkovSource d(16, 16, 16, 5, 1), unused(16, 16, 16, 5, 2);
+      CyclingHeldOut held(16, 8, 15, tells);
+      train::TrainConfig c = markov_run(d, unused, tiny(16, 16, 16, 2, 2), 12);
+      c.eval_data = &held;
+      c.eval_tokens = eval_tokens;
+      c.eval_interval = 16 * 16 * 4;
+      c.checkpoint = path;
+      if (stop_at > 0)
+        c.progress = [stop_at](const train::Progress& p) {
+          if (p.step == stop_at) request_interrupt();
+        };
+      return train::train(c);
+    };
+    const train::RunResult old_whole = run(false, "", 0), new_whole = run(true, "", 0);
+    REQUIRE(old_whole.status == train::RunStatus::Done);
+    CHECK(old_whole.final_loss != new_whole.final_loss);  // two measures
+    // An earlier version's run stopped at step 6 (its checkpoint: 16 or 3 batches of 8 × 16), resumed here.
+    std::remove(part.c_str());
+    REQUIRE(run(false, part, 6).status == train::RunStatus::Interrupted);
+    clear_interrupt();
+    CHECK_THAT(read_bytes(part), Catch::Contains(eval_tokens == 0 ? "; held-out 16 x 8 x 16" : "; held-out 3 x 8 x 16"));
+    const train::RunResult resumed = run(true, part, 0);
+    REQUIRE(resumed.status == train::RunStatus::Done);
+    // The run it would have been: its curve and best loss measured alike throughout.
+    REQUIRE(resumed.curve.size() == old_whole.curve.size());
+    for (size_t i = 0; i < resumed.curve.size(); ++i) CHECK(resumed.curve[i].eval_loss == old_whole.curve[i].eval_loss);
+    CHECK(resumed.final_loss == old_whole.final_loss);
+    CHECK(resumed.best_loss == old_whole.best_loss);
+    CHECK_THAT(resumed.note, Catch::Contains(std::string("resumed from a checkpoint made by an earlier scalelab, whose "
+                                                         "evaluations read ") +
+                                             (eval_tokens == 0 ? "16 batches of 8 × 16 (the default)"
+                                                               : "3 batches of 8 × 16 (eval_tokens = 384)") +
+                                             " going round the held-out data's 15 sequences") &&
+                                 Catch::Contains("resume = false starts it over") &&
+                                 !Catch::Contains("reads every held-out sequence once, each weighted equally"));
+    // This version's checkpoint of the run resumes as this version's run.
+    std::remove(part.c_str());
+    REQUIRE(run(true, part, 6).status == train::RunStatus::Interrupted);
+    clear_interrupt();
+    CHECK_THAT(read_bytes(part), Catch::Contains("; held-out 2 x 8 x 16, 15 rows"));
+    const train::RunResult again = run(true, part, 0);
+    CHECK(again.final_loss == new_whole.final_loss);
+    CHECK_THAT(again.note, !Catch::Contains("earlier scalelab"));
+    // The default's whole split as the version before this one wrote it (without its rows) resumes too.
+    if (eval_tokens == 0) {
+      std::remove(part.c_str());
+      REQUIRE(run(true, part, 6).status == train::RunStatus::Interrupted);
+      clear_interrupt();
+      edit_fingerprint(part, [](const std::string& print) {
+        const size_t rows = print.find(", 15 rows");
+        REQUIRE(rows != std::string::npos);
+        return print.substr(0, rows) + print.substr(rows + 9);
+      });
+      const train::RunResult before = run(true, part, 0);
+      CHECK(before.status == train::RunStatus::Done);
+      CHECK(before.final_loss == new_whole.final_loss);
+      CHECK_THAT(before.note, !Catch::Contains("earlier scalelab"));
+    }
+    // Another measure is still another run's (4 batches: no version measured this run so).
+    std::remove(part.c_str());
+    REQUIRE(run(false, part, 6).status == train::RunStatus::Interrupted);
+    clear_interrupt();
+    edit_fingerprint(part, [](const std::string& print) {
+      const size_t at = print.find("; held-out ");
+      return print.substr(0, at) + "; held-out 4 x 8 x 16" + print.substr(print.find(" x 16", at) + 5);
+    });
+    CHECK_THROWS_WITH(run(true, part, 0), Catch::Contains("belongs to another run: it was made with held-out 4 x 8 x 16, "
+                                                          "this run has held-out 2 x 8 x 16, 15 rows (the held-out measure") &&
+                                              Catch::Contains("give eval_tokens = 512 (4 batches) to resume it"));
+  }
+  std::remove(part.c_str());
 }
 
 TEST_CASE("a checkpoint's folder is made before the first step, and one that cannot be is refused before it") {

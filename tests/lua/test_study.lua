@@ -712,4 +712,40 @@ study "held" {
   t.ok(not out:find("held-out split holds", 1, true), out)
 end)
 
+t.test("a study's small-split note covers every run to train, and is not said when none is left to train", function()
+  local dir = t.fresh_dir(root)
+  local script = [[
+study "held" {
+  data = data.synthetic{ kind = "markov", vocab = 64, order = 1, seed = 1, tokens = 40000, document_tokens = 500 },
+  model = { aspect = 16, vocab = 64, ctx = 32 },
+  sweep = sweep.grid{ N = { NS }, D = { 8192 } },
+  hyper = { batch = function(run) return run.N > 3e4 and 6 or 4 end },
+  backend = "cpu",
+}
+]]
+  local function with(ns) return (script:gsub("NS", ns)) end
+  -- Two runs of batches 4 and 6: the note gives both sizes (it said "16 batches of 4 × 32" for both).
+  write(dir .. "/held.lua", with("2e4, 4e4"))
+  local code, out = scalelab(dir, "held.lua", "--jobs 1 --quiet")
+  t.eq(code, 0, out)
+  t.ok(out:find("the held-out split holds 15 sequences of 32 tokens, fewer than the default evaluation's 16 batches "
+    .. "of 4 to 6 × 32: all 2 runs evaluate every held-out sequence once", 1, true), out)
+  -- Run again, every run done: nothing will be evaluated, and nothing is said.
+  code, out = scalelab(dir, "held.lua", "--jobs 1 --quiet")
+  t.eq(code, 0, out)
+  t.ok(not out:find("held-out split holds", 1, true), out)
+  -- A third point: only the run to train is counted.
+  write(dir .. "/held.lua", with("2e4, 4e4, 6e4"))
+  code, out = scalelab(dir, "held.lua", "--jobs 1 --quiet")
+  t.eq(code, 0, out)
+  t.ok(out:find("16 batches of 6 × 32: the run to train evaluates every held-out sequence once", 1, true), out)
+  -- Runs whose eval_tokens ask for more than the split read it once too, and the note says so.
+  local asked = t.fresh_dir(root)
+  write(asked .. "/held.lua", (with("2e4, 4e4"):gsub('backend = "cpu",', 'backend = "cpu", eval = { tokens = 1000 },')))
+  code, out = scalelab(asked, "held.lua", "--jobs 1 --quiet")
+  t.eq(code, 0, out)
+  t.ok(out:find("the held-out split holds 15 sequences of 32 tokens, fewer than eval_tokens = 1000: all 2 runs "
+    .. "evaluate every held-out sequence once", 1, true), out)
+end)
+
 t.done()

@@ -592,6 +592,9 @@ end)
 t.test("eval settings, seeds and simulation settings are checked at declaration, not by every run failing", function()
   local cases = {
     { "eval = { interval = -5 },", "study: eval.interval must be a whole number from 0 to 2^53 - 1" },
+    -- In the trainer's unit, tokens (it said optimizer steps: eval.interval = 10 then evaluated every step).
+    { "eval = { interval = -5 },", "(training tokens between evaluations, as train.run's eval_interval (a step is "
+      .. "batch × ctx tokens); 0 for the trainer's default, about 20 a run" },
     { "eval = { tokens = function() return 1.5 end },", "study: eval.tokens must be a whole number from 0 to 2^53 - 1" },
     { "seed = -3,", "study: the seed of sweep point 1 must be a whole number from 0 to 2^53 - 1 = 9007199254740991 "
       .. "(the store keeps numbers as doubles, which hold whole numbers exactly only below 2^53) (got -3)" },

@@ -277,6 +277,24 @@ t.test("0 means the documented default for eval_interval, eval_tokens, checkpoin
   t.eq(run{ threads = 0 }.status, "done")  -- all cores
 end)
 
+t.test("the default evaluation interval makes at most 20 evaluations after the initial one", function()
+  -- steps / 20 rounded down evaluated a run of 39 steps at every step (40 points) and one of 59 at
+  -- every second (31 points).
+  for _, case in ipairs { { steps = 39, points = 21 }, { steps = 59, points = 21 }, { steps = 21, points = 12 },
+                          { steps = 40, points = 21 }, { steps = 7, points = 8 } } do
+    local r = train.run{ model = gpt, data = cycle_source(32, 16, 8, 1), steps = case.steps, threads = 1 }
+    t.eq(#r.curve, case.points, case.steps .. " steps")
+    t.eq(r.curve[#r.curve].tokens, case.steps * 8 * 16, case.steps .. " steps: the last point at the end")
+  end
+end)
+
+t.test("train.run's help says that eval_tokens is read in whole batches, and at most the held-out split once", function()
+  -- eval_tokens = 100 on batches of 8 × 16 reads one batch, 128 tokens: the help said "held-out tokens per evaluation".
+  local text = t.help_text(train.run):gsub("%s*\n%s*", " ")
+  t.ok(text:find("eval_tokens = held-out tokens per evaluation, rounded up to whole batches of eval_data (0: 16 "
+    .. "batches; at most the held-out split, read once, each sequence weighted equally)", 1, true), text)
+end)
+
 t.test("a run of more tokens than int64 counts is refused with the limit, not an internal error", function()
   local ok, err = pcall(train.simulate, { model = gpt, steps = 1e17, batch = 64, seq_len = 16 })
   t.ok(not ok)

@@ -187,4 +187,42 @@ t.test("a held-out split smaller than the default evaluation is evaluated once, 
   t.ok(r.note:find(windows .. " sequences of 32 tokens", 1, true), r.note)
 end)
 
+t.test("an eval_tokens of more than a small held-out split reads every sequence once, each weighted equally", function()
+  -- 40 documents of 500 tokens: a held-out split of 15 sequences of 32, two batches of 8 a pass.
+  local small = data.synthetic{ kind = "markov", vocab = 32, order = 1, seed = 3, tokens = 20000, document_tokens = 500 }
+  local function run(held_batch, eval_tokens)
+    local held = data.held_out{ corpus = small, seq_len = 32, batch = held_batch }
+    local sampler = data.sampler{ corpus = small, tokens = 16 * 32 * 4, seq_len = 32, batch = 16, seed = 1 }
+    return train.run{ model = gpt, data = sampler, eval_data = held, threads = 1, eval_tokens = eval_tokens }
+  end
+  local windows = data.held_out{ corpus = small, seq_len = 32, batch = 8 }.windows
+  t.eq(windows, 15)
+  -- The equally weighted loss: one batch of all the split's sequences, read once.
+  local whole = run(windows, windows * 32)
+  t.ok(not (whole.note or ""):find("held-out", 1, true), tostring(whole.note))
+  local note = "each evaluation reads every held-out sequence once, each weighted equally"
+  -- 3 batches of 8 (24 rows: the first 9 sequences twice), 1.5 passes, and 16 passes of 2 batches
+  -- (the most taken): each reads the 15 sequences once, and says so.
+  for _, eval_tokens in ipairs { 3 * 8 * 32, 720, 16 * 2 * 8 * 32 } do
+    local r = run(8, eval_tokens)
+    t.eq(r.status, "done")
+    -- Without the fix, 3 batches of 8 gave 3.48620 against 3.48322 for the split read once.
+    t.ok(math.abs(r.curve[1].eval_loss - whole.curve[1].eval_loss) <= 1e-12 * whole.curve[1].eval_loss,
+      string.format("eval_tokens = %d: initial held-out loss %.9g, the split read once %.9g", eval_tokens,
+        r.curve[1].eval_loss, whole.curve[1].eval_loss))
+    t.near(r.loss, whole.loss, 1e-12)
+    t.ok((r.note or ""):find("eval_tokens = " .. eval_tokens .. " asks for more than the held-out data holds, "
+      .. "15 sequences of 32 tokens (480 tokens): " .. note, 1, true), tostring(r.note))
+  end
+  -- 470 tokens rounds up to 2 batches (16 rows): the split once, what was asked for, without a note.
+  local r = run(8, 470)
+  t.near(r.loss, whole.loss, 1e-12)
+  t.ok(not (r.note or ""):find("held-out", 1, true), tostring(r.note))
+  -- Past 16 passes: refused, naming the split and the bound.
+  t.raises(function() run(8, 16 * 2 * 8 * 32 + 1) end,
+    "the held-out data holds 15 sequences of 32 tokens (480 tokens, 2 batches) and then repeats them")
+  t.raises(function() run(8, 16 * 2 * 8 * 32 + 1) end,
+    "Give eval_tokens <= 480 (the whole split; up to 8192, 16 passes of 2 batches, reads it once too)")
+end)
+
 t.done()

@@ -211,34 +211,66 @@ function executor.train_one(s, store, run, options)
   return { status = status, loss = loss, wall_seconds = wall }
 end
 
--- The study's runs that train (on its corpus) and evaluate by default on a held-out split smaller
--- than the default evaluation's 16 batches read the whole split once, each sequence weighted
--- equally: train.run says so in each run's note, which only a worker's log (deleted when the run is
--- done) would show. The study says it once, for all of them; nil when no run does.
-function executor.held_out_note(s)
+-- The study's runs to train (on its corpus) whose evaluations ask for more than the held-out split
+-- holds (the default 16 batches, or their eval_tokens) read the whole split once, each sequence
+-- weighted equally: train.run says so in each run's note, which only a worker's log (deleted when
+-- the run is done) would show. The study says it once, before they train, for all of them: every
+-- split size (by ctx) and batch or eval_tokens among them. nil when no run to train does.
+function executor.held_out_note(s, pending)
   local data = rawget(_G, "data")
   local spec = s.spec.data
   if s.backend_kind ~= "cpu" and s.backend_kind ~= "cuda" and s.backend_kind ~= "auto" then return nil end
   if spec == nil or type(spec) == "function" or not (data and type(data.held_out) == "function") then return nil end
-  local windows, count, example = {}, 0, nil
-  for _, run in ipairs(s.runs) do
-    if not run.eval_tokens or run.eval_tokens == 0 then
-      local ctx = run.shape.ctx
-      if windows[ctx] == nil then
-        local ok, held = pcall(data.held_out, { corpus = spec, seq_len = ctx, batch = 1 })
-        windows[ctx] = ok and held.windows or false
-      end
-      if windows[ctx] and windows[ctx] < 16 * run.batch then
-        count = count + 1
-        example = example or { windows = windows[ctx], ctx = ctx, batch = run.batch }
-      end
+  local windows, splits, count = {}, {}, 0
+  local batches, tokens = {}, {}  -- the ranges of the runs' batches (default evaluation) and eval_tokens
+  local function widen(range, v)
+    range.low, range.high = math.min(range.low or v, v), math.max(range.high or v, v)
+  end
+  for _, run in ipairs(pending) do
+    local ctx = run.shape.ctx
+    if windows[ctx] == nil then
+      local ok, held = pcall(data.held_out, { corpus = spec, seq_len = ctx, batch = 1 })
+      windows[ctx] = ok and held.windows or false
+    end
+    local w, asked = windows[ctx], run.eval_tokens or 0
+    if w and asked == 0 and w < 16 * run.batch then
+      count, splits[ctx] = count + 1, w
+      widen(batches, run.batch)
+    elseif w and asked > w * ctx then
+      count, splits[ctx] = count + 1, w
+      widen(tokens, asked)
     end
   end
   if count == 0 then return nil end
-  return string.format("the held-out split holds %d sequences of %d tokens, fewer than the default evaluation's 16 "
-    .. "batches of %d × %d: %s evaluate%s every held-out sequence once, each weighted equally; give the study a "
-    .. "larger corpus for a larger measure", example.windows, example.ctx, example.batch, example.ctx,
-    count == #s.runs and (count == 1 and "the run" or "all " .. count .. " runs") or (count .. " of the " .. #s.runs .. " runs"),
+  local ctxs = {}
+  for ctx in pairs(splits) do ctxs[#ctxs + 1] = ctx end
+  table.sort(ctxs)
+  local sizes = {}
+  for i, ctx in ipairs(ctxs) do
+    sizes[i] = string.format(i == 1 and "%d sequences of %d tokens" or "%d of %d", splits[ctx], ctx)
+  end
+  local held = #sizes == 1 and sizes[1] or table.concat(sizes, ", ", 1, #sizes - 1) .. " and " .. sizes[#sizes]
+  local function range(r)
+    return r.low == r.high and string.format("%d", r.low) or string.format("%d to %d", r.low, r.high)
+  end
+  local asked = {}
+  if batches.low then
+    asked[#asked + 1] = #ctxs == 1 and string.format("the default evaluation's 16 batches of %s × %d", range(batches), ctxs[1])
+      or string.format("the default evaluation's 16 batches of %s sequences", range(batches))
+  end
+  if tokens.low then
+    asked[#asked + 1] = (tokens.low == tokens.high and "eval_tokens = " or "eval_tokens of ") .. range(tokens)
+  end
+  local all = #pending == #s.runs
+  local who
+  if count == #pending then
+    who = all and (count == 1 and "the run" or "all " .. count .. " runs")
+      or (count == 1 and "the run to train" or "the " .. count .. " runs to train")
+  else
+    who = string.format("%d of the %d runs%s", count, #pending, all and "" or " to train")
+  end
+  return string.format("the held-out split holds %s, fewer than %s: %s evaluate%s every held-out sequence once, each "
+    .. "weighted equally; give the study a larger corpus for a larger measure", held, table.concat(asked, " or "), who,
     count == 1 and "s" or "")
 end
 
@@ -533,8 +565,6 @@ local function execute_locked(s, options, store)
   local renamed = executor.renamed_note(s, store)
   s.provenance_note = executor.provenance_note(s, stored)
   if s.provenance_note then io.stderr:write("study " .. s.name .. ": warning: " .. s.provenance_note .. "\n") end
-  local held_note = executor.held_out_note(s)
-  if held_note then io.stderr:write("study " .. s.name .. ": note: " .. held_note .. "\n") end
   -- A backend or data given as a function enters a run's identity only as "custom" or "function":
   -- finished runs an earlier version of the script made are reused, though the function may since
   -- compute something else. The study cannot tell; it says so.
@@ -563,6 +593,8 @@ local function execute_locked(s, options, store)
       pending[#pending + 1] = run
     end
   end
+  local held_note = executor.held_out_note(s, pending)
+  if held_note then io.stderr:write("study " .. s.name .. ": note: " .. held_note .. "\n") end
   native.make_dirs(s.checkpoint_dir)
 
   local cores = native.cpu_count()

@@ -333,6 +333,7 @@ Corpus ImportTokensBin(const TokensBinOptions& given) {
   InputHash key;
   key.add(options.format);
   if (options.format == "nanogpt") key.add(std::string("documents end after end-of-text"));  // earlier caches cut before it
+  key.add(std::string("documents go on across shards"));  // earlier caches cut them at each shard's end
   key.add(uint64_t(options.vocab));
   key.add(uint64_t(options.eot));
   struct stat out_st;
@@ -361,8 +362,15 @@ Corpus ImportTokensBin(const TokensBinOptions& given) {
   constexpr int64_t kBlockTokens = int64_t{1} << 20;
   std::vector<unsigned char> raw;
   std::vector<int32_t> tokens;
+  // A document in progress: the next tokens extend it. It goes on across shards as across blocks:
+  // llm.c's shards are cut at a fixed token count (data_common.py's shard_size), wherever a document
+  // stands, and nanoGPT's tokens are one stream, so only an end-of-text ends a document, not a
+  // shard's end; split there, one document was two, and the held-out split could hold out its half.
+  // With no end-of-text (eot = -1) each shard is one document.
+  bool open = false;
   for (const auto& path : options.paths) {
     check_interrupt();
+    if (eot < 0) open = false;
     std::FILE* in = std::fopen(path.c_str(), "rb");
     if (!in) fail(what, ": cannot read '", path, "': ", errno_text());
     struct InFile {
@@ -444,7 +452,6 @@ Corpus ImportTokensBin(const TokensBinOptions& given) {
     // starts at each one, but the shard's first); nanoGPT's prepare.py appends it to each (a
     // document ends after each one). A document in progress at a block's end goes on in the next.
     const bool eot_ends = options.format == "nanogpt";
-    bool open = false;  // a document of this shard is in progress: the next tokens extend it
     int64_t at = 0;     // the shard's tokens before this block
     auto take = [&](size_t begin, size_t end) {
       if (end <= begin) return;

@@ -103,6 +103,7 @@ from llm.c's dev/data scripts) or,
 with format = "nanogpt", nanoGPT's headerless uint16 train.bin. Documents are split at the
 end-of-text token (50256 for GPT-2, 128000 for LLaMA 3; eot = -1 for none): before it in llm.c's
 shards, which begin each document with it, after it in nanoGPT's, which append it to each.
+A document goes on across shards until its end-of-text (llm.c cuts shards at a fixed token count).
 A pattern ("fineweb10B/fineweb_train_*.bin") reads the shards it matches, in sorted order.]])
 
 document(data.corpus, [[

@@ -1190,9 +1190,9 @@ TEST_CASE("llm.c and nanoGPT token shards import with documents split at end-of-
   CHECK(c.token_bytes() == 2);
   CHECK(c.metadata().tokenizer == "gpt2");
   CHECK(c.tokens() == 11);
-  REQUIRE(c.documents() == 4);  // [EOT 10 11 12] [EOT 20 21] [30] [EOT 40 41]
-  CHECK(c.Tokens(c.document_begin(1), 3) == std::vector<int32_t>{50256, 20, 21});
-  CHECK(c.Tokens(c.document_begin(2), 1) == std::vector<int32_t>{30});
+  REQUIRE(c.documents() == 3);  // [EOT 10 11 12] [EOT 20 21 | 30] [EOT 40 41]: a document goes on across shards
+  CHECK(c.Tokens(c.document_begin(1), 4) == std::vector<int32_t>{50256, 20, 21, 30});
+  CHECK(c.document_end(1) == c.document_begin(1) + 4);
 
   std::string llama = llmc_shard(dir, "l.bin", {128000, 5, 128255, 128000, 7}, 20240801, 7);
   o.paths = {llama};
@@ -1267,6 +1267,73 @@ TEST_CASE("llm.c and nanoGPT token shards import with documents split at end-of-
   CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Contains("shorter than llm.c's 1024-byte header; for a headerless nanoGPT "
                                                         "train.bin pass format = \"nanogpt\""));
   CHECK(::stat(o.out.c_str(), &st) != 0);
+}
+
+// llm.c cuts its shards at a fixed token count (data_common.py's shard_size), wherever a document
+// stands: the rest of it begins the next shard, with no end-of-text before it. It was a document of
+// its own, its first part another, and the held-out split could train on one half and hold out the other.
+TEST_CASE("a document that goes on across a shard boundary is one document to the split and the sampler") {
+  TempDir dir;
+  const int32_t E = 50256;
+  // [E 1 2] [E 3 4 | 5 6] [E 7 8 | 9 | (none)] [E 10], the last shard but one holding no end-of-text at all.
+  const std::vector<std::string> shards{llmc_shard(dir, "s0.bin", {50256, 1, 2, 50256, 3, 4}, 20240520, 1),
+                                        llmc_shard(dir, "s1.bin", {5, 6, 50256, 7, 8}, 20240520, 1),
+                                        llmc_shard(dir, "s2.bin", {9}, 20240520, 1),
+                                        llmc_shard(dir, "s3.bin", {50256, 10}, 20240520, 1)};
+  TokensBinOptions o;
+  o.paths = shards;
+  o.out = dir.path + "/across.tok";
+  const Corpus c = ImportTokensBin(o);
+  auto documents = [](const Corpus& corpus) {
+    std::vector<std::vector<int32_t>> out;
+    for (int64_t d = 0; d < corpus.documents(); ++d)
+      out.push_back(corpus.Tokens(corpus.document_begin(d), corpus.document_end(d) - corpus.document_begin(d)));
+    return out;
+  };
+  CHECK(documents(c) == std::vector<std::vector<int32_t>>{{E, 1, 2}, {E, 3, 4, 5, 6}, {E, 7, 8, 9}, {E, 10}});
+  // The held-out split holds out whole documents, so both halves of one fall on the same side.
+  for (double validation : {0.25, 0.5, 0.75}) {
+    const Split split = Split::Make(c, validation);
+    CHECK(split.validation.size() == size_t(std::ceil(validation * 4)));
+    CHECK(split.train_tokens + split.validation_tokens == 14);
+  }
+  // The sampler's unique stream puts documents in a shuffled order: each comes whole, never its
+  // tail after another document.
+  for (int64_t seed = 0; seed < 12; ++seed) {
+    SamplerOptions so;
+    so.unique_tokens = SamplerOptions::kAllTokens;
+    so.tokens = 13;  // all 14 tokens: 13 windows of seq_len 1 and the token after each
+    so.seq_len = 1;
+    so.batch = 1;
+    so.validation = 0;
+    so.order_seed = seed;
+    const RepetitionSampler sampler(c, so);
+    const DocumentStream& stream = sampler.unique_stream();
+    std::vector<int32_t> all(size_t(stream.size()));
+    stream.Copy(0, stream.size(), all.data());
+    REQUIRE(all.size() == 14);
+    auto from = [&](size_t i, size_t n) {
+      return std::vector<int32_t>(all.begin() + long(i), all.begin() + long(std::min(all.size(), i + n)));
+    };
+    for (size_t i = 0; i < all.size(); ++i) {
+      INFO("order_seed " << seed << ", stream position " << i);
+      if (all[i] == 3) CHECK(from(i, 4) == std::vector<int32_t>{3, 4, 5, 6});
+      if (all[i] == 7) CHECK(from(i, 3) == std::vector<int32_t>{7, 8, 9});
+    }
+  }
+  // Without an end-of-text (eot = -1) there is nothing to go on from: each shard is one document.
+  o.eot = -1;
+  o.out = dir.path + "/none.tok";
+  CHECK(ImportTokensBin(o).documents() == 4);
+  // nanoGPT's files are one stream too: a document not ended by its end-of-text goes on in the next file.
+  auto nano = [&](const std::string& name, const std::vector<uint16_t>& ids) {
+    return dir.file(name, std::string(reinterpret_cast<const char*>(ids.data()), ids.size() * 2));
+  };
+  o.paths = {nano("n0.bin", {1, 2, 50256, 3}), nano("n1.bin", {4, 50256, 5})};
+  o.format = "nanogpt";
+  o.eot = -2;
+  o.out = dir.path + "/nano.tok";
+  CHECK(documents(ImportTokensBin(o)) == std::vector<std::vector<int32_t>>{{1, 2, E}, {3, 4, E}, {5}});
 }
 
 TEST_CASE("token shards import by the block: memory stays small, and documents go on across blocks") {

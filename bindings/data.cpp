@@ -206,7 +206,10 @@ int tokens_bin(lua_State* L) {
   options.eot = args.integer("eot", -2);
   options.out = corpus_file_path("data.tokens_bin", "out", args.string("out", ""));
   options.name = args.string("name", "");
-  push(L, data::ImportTokensBin(options));
+  std::vector<std::string> notes;
+  Corpus made = data::ImportTokensBin(options, &notes);
+  for (const auto& note : notes) std::fprintf(stderr, "data.tokens_bin: note: %s\n", note.c_str());
+  push(L, made);
   return 1;
 }
 

@@ -317,9 +317,25 @@ void TokensBinOptions::Validate() const {
   if (eot < -2) fail("data.tokens_bin: eot must be a token id, −1 for none or left out (got ", eot, ")");
 }
 
-Corpus ImportTokensBin(const TokensBinOptions& given) {
+Corpus ImportTokensBin(const TokensBinOptions& given, std::vector<std::string>* notes) {
   given.Validate();
   const std::string what = "data.tokens_bin";
+  // eot left out with a vocab that does not hold the tokenizer's end-of-text (nanoGPT's
+  // shakespeare_char: 65 characters, none of them an end-of-text): the tokens are another
+  // tokenizer's, with no end-of-text known, so each shard is one document. That was so before, but
+  // unsaid: the corpus said "gpt2" and nothing of its documents. The note says it and names eot =.
+  auto no_eot_note = [&](int version) -> std::string {
+    const int64_t tokenizer_eot = version == 2 ? 128000 : 50256;
+    if (given.eot != -2 || given.vocab <= 0 || given.vocab > tokenizer_eot) return "";
+    const char* shard = given.format == "nanogpt" ? "file" : "shard";
+    return str("no end-of-text token: vocab = ", given.vocab, " does not hold ", version == 2 ? "LLaMA 3" : "GPT-2",
+               "'s (", tokenizer_eot, "), so each ", shard, " is one document; give eot = the end-of-text id of the ",
+               shard, "s' tokenizer to split them into documents, or eot = -1 to say there is none");
+  };
+  auto noted = [&](Corpus c, int version) {
+    if (const std::string note = no_eot_note(version); !note.empty() && notes) notes->push_back(note);
+    return c;
+  };
   // A pattern ("fineweb10B/fineweb_train_*.bin", llm.c's shards) reads the shards it matches in
   // sorted order; it was "cannot read '...*.bin': No such file or directory".
   TokensBinOptions options = given;
@@ -348,7 +364,7 @@ Corpus ImportTokensBin(const TokensBinOptions& given) {
   std::string name = options.name.empty() ? stem(options.paths[0]) : options.name;
   std::string out = options.out.empty() ? cache_dir() + "/corpora/bin-" + safe_file_name(name) + "-" + hex(key.h) + ".tok" : options.out;
   if (options.out.empty())
-    if (Corpus c = cached(out); !c.empty()) return c;
+    if (Corpus c = cached(out); !c.empty()) return noted(c, c.metadata().tokenizer == "llama3" ? 2 : 1);
 
   int version = 0;
   std::optional<CorpusWriter> writer;
@@ -434,7 +450,8 @@ Corpus ImportTokensBin(const TokensBinOptions& given) {
     }
     if (!writer) {
       const int64_t vocab = options.vocab > 0 ? options.vocab : version == 2 ? 128256 : 50257;
-      eot = options.eot != -2 ? options.eot : version == 2 ? 128000 : 50256;
+      const std::string note = no_eot_note(version);
+      eot = options.eot != -2 ? options.eot : !note.empty() ? -1 : version == 2 ? 128000 : 50256;
       // An eot no token can be split nothing: each shard was one document, without a word.
       if (options.eot >= vocab)
         fail(what, ": eot = ", options.eot, " is outside the vocabulary [0, ", vocab, ")", options.vocab > 0 ? "" : " of the shards' tokenizer",
@@ -444,7 +461,8 @@ Corpus ImportTokensBin(const TokensBinOptions& given) {
       CorpusMetadata m;
       m.name = name;
       m.tokenizer = version == 2 ? "llama3" : "gpt2";
-      m.source = str(options.format == "llmc" ? "llm.c token shards " : "nanoGPT token file ", listed);
+      m.source = str(options.format == "llmc" ? "llm.c token shards " : "nanoGPT token file ", listed,
+                     note.empty() ? "" : "; " + note);
       writer.emplace(vocab, m, out);
     }
     const std::string where = str(what, ": '", path, "'");
@@ -493,7 +511,7 @@ Corpus ImportTokensBin(const TokensBinOptions& given) {
       take(begin, tokens.size());
     }
   }
-  return writer->Finish();
+  return noted(writer->Finish(), version);
 }
 
 // ---- GCIDE --------------------------------------------------------------------------------------

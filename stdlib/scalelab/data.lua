@@ -102,7 +102,9 @@ magic 20240801 version 7 = LLaMA-3 uint32 tokens, then the token count; e.g. Fin
 from llm.c's dev/data scripts) or,
 with format = "nanogpt", nanoGPT's headerless uint16 train.bin. Documents are split at the
 end-of-text token (50256 for GPT-2, 128000 for LLaMA 3; eot = -1 for none): before it in llm.c's
-shards, which begin each document with it, after it in nanoGPT's, which append it to each.
+shards, which begin each document with it, after it in nanoGPT's, which append it to each. A vocab =
+that does not hold it (nanoGPT's shakespeare_char, vocab = 65) has no end-of-text unless eot = names
+one: each shard is then one document, and a note on stderr says so.
 A document goes on across shards until its end-of-text (llm.c cuts shards at a fixed token count).
 A pattern ("fineweb10B/fineweb_train_*.bin") reads the shards it matches, in sorted order.]])
 

@@ -1336,6 +1336,64 @@ TEST_CASE("a document that goes on across a shard boundary is one document to th
   CHECK(documents(ImportTokensBin(o)) == std::vector<std::vector<int32_t>>{{1, 2, E}, {3, 4, E}, {5}});
 }
 
+// nanoGPT's shakespeare_char is 65 characters with no end-of-text: eot left out was GPT-2's 50256,
+// which no token of vocab 65 can be, so each file was one document and the corpus said nothing of it.
+TEST_CASE("eot left out with a vocab that does not hold the tokenizer's end-of-text says so and names eot =") {
+  TempDir dir;
+  auto nano = [&](const std::string& name, const std::vector<uint16_t>& ids) {
+    return dir.file(name, std::string(reinterpret_cast<const char*>(ids.data()), ids.size() * 2));
+  };
+  TokensBinOptions o;
+  o.paths = {nano("train.bin", {1, 2, 0, 3, 64}), nano("more.bin", {5, 0, 6})};
+  o.format = "nanogpt";
+  o.vocab = 65;
+  o.out = dir.path + "/chars.tok";
+  std::vector<std::string> notes;
+  const Corpus c = ImportTokensBin(o, &notes);
+  CHECK(c.documents() == 2);  // one per file
+  REQUIRE(notes.size() == 1);
+  CHECK_THAT(notes[0], Catch::Contains("vocab = 65 does not hold GPT-2's (50256), so each file is one document") &&
+                           Catch::Contains("give eot = the end-of-text id") && Catch::Contains("eot = -1 to say there is none"));
+  CHECK_THAT(c.metadata().source, Catch::Contains(notes[0]));
+  // From the cache (no out =) too, the note is given each time.
+  const char* cache = std::getenv("SCALELAB_CACHE");
+  const std::string saved = cache ? cache : "";
+  ::setenv("SCALELAB_CACHE", (dir.path + "/cache").c_str(), 1);
+  o.out.clear();
+  for (int time = 0; time < 2; ++time) {
+    notes.clear();
+    CHECK(ImportTokensBin(o, &notes).documents() == 2);
+    CHECK(notes.size() == 1);
+  }
+  if (cache) ::setenv("SCALELAB_CACHE", saved.c_str(), 1);
+  else ::unsetenv("SCALELAB_CACHE");
+  // Named, it splits, and there is no note; eot = -1 says there is none, and no note either.
+  o.out = dir.path + "/split.tok";
+  o.eot = 0;
+  notes.clear();
+  CHECK(ImportTokensBin(o, &notes).documents() == 3);  // [1 2 0] [3 64 5 0] [6]
+  o.eot = -1;
+  o.out = dir.path + "/none.tok";
+  CHECK(ImportTokensBin(o, &notes).documents() == 2);
+  CHECK(notes.empty());
+  // LLaMA-3 shards with a vocab below 128000 say LLaMA 3's.
+  o.paths = {llmc_shard(dir, "l.bin", {1, 2, 3}, 20240801, 7)};
+  o.format = "llmc";
+  o.eot = -2;
+  o.vocab = 1000;
+  o.out = dir.path + "/llama.tok";
+  CHECK(ImportTokensBin(o, &notes).documents() == 1);
+  REQUIRE(notes.size() == 1);
+  CHECK_THAT(notes[0], Catch::Contains("vocab = 1000 does not hold LLaMA 3's (128000), so each shard is one document"));
+  // A vocab that holds it keeps the tokenizer's end-of-text, without a note.
+  notes.clear();
+  o.paths = {llmc_shard(dir, "g.bin", {1, 50256, 3}, 20240520, 1)};
+  o.vocab = 50304;  // GPT-2's padded to a multiple of 64, as llm.c's models do
+  o.out = dir.path + "/padded.tok";
+  CHECK(ImportTokensBin(o, &notes).documents() == 2);
+  CHECK(notes.empty());
+}
+
 TEST_CASE("token shards import by the block: memory stays small, and documents go on across blocks") {
   // The whole shard was held as bytes and again as int32 tokens: three times its size (a nanoGPT
   // OpenWebText train.bin of 17 GB asked for 51 GB).

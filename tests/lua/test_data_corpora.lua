@@ -156,6 +156,15 @@ t.test("data.tokens_bin imports llm.c shards", function()
            "not an llm.c token shard")
 end)
 
+t.test("data.tokens_bin with a vocab that does not hold GPT-2's end-of-text says each file is one document", function()
+  -- nanoGPT's shakespeare_char: 65 characters, no end-of-text; eot left out was GPT-2's 50256, unsaid.
+  local chars = write("chars.bin", string.pack("<I2I2I2I2I2", 1, 2, 0, 3, 64))
+  local c = data.tokens_bin(chars, { format = "nanogpt", vocab = 65, out = dir .. "/chars.tok" })
+  t.eq(c.documents, 1)
+  t.ok(c.source:find("vocab = 65 does not hold GPT-2's (50256), so each file is one document; give eot = ", 1, true), c.source)
+  t.eq(data.tokens_bin(chars, { format = "nanogpt", vocab = 65, eot = 0, out = dir .. "/chars0.tok" }).documents, 2)
+end)
+
 t.test("corrupted and missing files are clear errors", function()
   local c = data.files{ dir .. "/texts", name = "texts" }
   local copy = dir .. "/copy.tok"

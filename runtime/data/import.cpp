@@ -15,6 +15,7 @@
 #include <optional>
 #include <set>
 #include <sstream>
+#include <string_view>
 
 #include "core/error.h"
 #include "core/interrupt.h"
@@ -145,10 +146,6 @@ std::optional<std::vector<std::string>> pattern_matches(const std::string& what,
   return found;
 }
 
-bool blank(const std::string& line) {
-  return std::all_of(line.begin(), line.end(), [](char c) { return c == ' ' || c == '\t' || c == '\r'; });
-}
-
 // A cached corpus if it is there and valid; else an empty Corpus.
 Corpus cached(const std::string& path) {
   struct stat st;
@@ -247,47 +244,62 @@ Corpus ImportText(const TextImportOptions& options) {
          others.empty() ? "" : str(" (", format_counted(int64_t(others.size()), "link to nothing or special file",
                                                         "links to nothing or special files"), " left out, such as ", others[0], ")"));
   CorpusWriter writer(256, m, out);
-  // Each file is read in blocks, so memory stays at a block (and the longest paragraph or line)
-  // whatever the file's size: a whole file held as text, then as a stream of it, then as tokens
-  // took three times a large file's size.
+  // Each file is read in blocks, and its bytes go to the writer as they come, so memory stays at a
+  // block whatever the size of the file, its paragraphs or its lines: a whole file held as text, then
+  // as a stream of it, then as tokens took three times a large file's size, and a paragraph or line
+  // held whole (as the line, the line with its newline, the paragraph, and the writer's copy) four
+  // times a long one's. Only a line's leading spaces, tabs and CRs wait, until the line shows text
+  // (it is a line of the document) or ends (a blank line: the end of a paragraph).
+  const bool by_file = options.documents == "file", by_line = options.documents == "line";
   std::vector<char> block(size_t{1} << 20);
-  std::vector<int32_t> ids;
   for (const auto& f : files) {
     check_interrupt();
     std::FILE* in = std::fopen(f.c_str(), "rb");
     if (!in) fail(what, ": cannot read '", f, "': ", errno_text());
-    std::string line, paragraph;
-    bool started = false;  // "file": this file's document was begun
-    auto take_line = [&] {
-      if (options.documents == "line") {
-        if (!blank(line)) writer.AddBytes(line + "\n");
-      } else if (blank(line)) {
-        writer.AddBytes(paragraph);
-        paragraph.clear();
-      } else {
-        paragraph += line + "\n";
+    bool open = false;  // this file's document is in progress: the next bytes extend it
+    std::string blanks; // the line's leading blanks, until it shows text or ends
+    bool text = false;  // the line has shown text
+    auto put = [&](std::string_view bytes) {
+      if (bytes.empty()) return;
+      if (open) writer.ExtendBytes(bytes);
+      else writer.AddBytes(bytes);
+      open = true;
+    };
+    // Bytes of the current line (no newline among them).
+    auto take = [&](std::string_view bytes) {
+      if (!text) {
+        const size_t first = bytes.find_first_not_of(" \t\r");
+        if (first == std::string_view::npos) {
+          blanks.append(bytes);
+          return;
+        }
+        text = true;
+        put(blanks);
+        blanks.clear();
       }
-      line.clear();
+      put(bytes);
+    };
+    auto end_line = [&] {
+      if (text) put("\n");
+      if (by_line || !text) open = false;  // a line is a document; a blank line ends a paragraph
+      blanks.clear();
+      text = false;
     };
     try {
       size_t n;
       while ((n = std::fread(block.data(), 1, block.size(), in)) > 0) {
         check_interrupt();
-        if (options.documents == "file") {
-          ids.assign(reinterpret_cast<const unsigned char*>(block.data()),
-                     reinterpret_cast<const unsigned char*>(block.data()) + n);
-          if (started) writer.ExtendDocument(ids.data(), int64_t(n), f);
-          else writer.AddDocument(ids, f);
-          started = true;
+        if (by_file) {
+          put(std::string_view(block.data(), n));
           continue;
         }
         for (size_t at = 0; at < n;) {
           const char* newline = static_cast<const char*>(std::memchr(block.data() + at, '\n', n - at));
           const size_t end = newline ? size_t(newline - block.data()) : n;
-          line.append(block.data() + at, end - at);
+          take(std::string_view(block.data() + at, end - at));
           at = end;
           if (newline) {
-            take_line();
+            end_line();
             ++at;
           }
         }
@@ -298,10 +310,7 @@ Corpus ImportText(const TextImportOptions& options) {
       throw;
     }
     std::fclose(in);
-    if (options.documents != "file") {
-      if (!line.empty()) take_line();  // a last line without its newline
-      writer.AddBytes(paragraph);
-    }
+    if (text) end_line();  // a last line without its newline
   }
   return writer.Finish();
 }

@@ -239,6 +239,17 @@ TEST_CASE("ExtendDocument appends to the last document, and starts one when ther
   REQUIRE(corpus.documents() == 2);
   CHECK(corpus.Tokens(corpus.document_begin(0), corpus.document_end(0)) == std::vector<int32_t>{1, 2, 3});
   CHECK(corpus.Tokens(corpus.document_begin(1), 4) == std::vector<int32_t>{4, 5, 6, 3});
+  // ExtendBytes does the same with bytes (an importer streams a long line through it).
+  CorpusWriter bytes(256, CorpusMetadata{});
+  bytes.ExtendBytes("ab");  // no document yet: this one starts the first
+  bytes.ExtendBytes("");
+  bytes.ExtendBytes("c");
+  bytes.AddBytes("d");
+  bytes.ExtendBytes("e");
+  const Corpus text = bytes.Finish();
+  REQUIRE(text.documents() == 2);
+  CHECK(text.Tokens(0, text.document_end(0)) == std::vector<int32_t>{'a', 'b', 'c'});
+  CHECK(text.Tokens(text.document_begin(1), 2) == std::vector<int32_t>{'d', 'e'});
 }
 
 TEST_CASE("token ids beyond the vocabulary and empty corpora are rejected") {
@@ -1099,6 +1110,45 @@ TEST_CASE("importing a large text file takes memory by the block and not by the 
           return ImportText(o);
         },
         size / 10 * 9));
+  }
+}
+
+// A paragraph or line was held whole, four times over (the line, the line with its newline, the
+// paragraph, the writer's copy): a text of one 64 MiB line took ~256 MiB. Its bytes go to the writer
+// as they come now, and the documents are those of the whole line at once.
+TEST_CASE("a huge line imports by paragraph or by line in little memory") {
+  TempDir dir;
+  const int64_t size = int64_t{64} << 20;
+  std::string line(size_t(size), 'x');
+  for (size_t i = 0; i < line.size(); i += 4099) line[i] = char('a' + i % 26);
+  line[size_t(size / 2)] = ' ';
+  // A blank line of spaces, a tab and a CR ends the first paragraph; the long line has leading
+  // blanks (kept) and spans the reader's blocks; the last line has no newline.
+  const std::string text = "first paragraph\n \t\r\n  " + line + "\n\n\nlast";
+  const std::string path = dir.file("long.txt", text);
+  line.clear();
+  line.shrink_to_fit();
+  for (const char* documents : {"paragraph", "line"}) {
+    INFO(documents);
+    const std::string out = dir.path + "/long-" + documents + ".tok";
+    CHECK(imports_in_little_memory(
+        [&] {
+          TextImportOptions o;
+          o.paths = {path};
+          o.documents = documents;
+          o.out = out;
+          return ImportText(o);
+        },
+        size));
+    const Corpus c = Corpus::Open(out);
+    REQUIRE(c.documents() == 3);
+    CHECK(DecodeTokens(c, c.Tokens(0, c.document_end(0))) == "first paragraph\n");
+    CHECK(c.document_end(1) - c.document_begin(1) == size + 3);  // "  ", the line, "\n"
+    CHECK(DecodeTokens(c, c.Tokens(c.document_begin(1), 3)) == "  a");
+    CHECK(DecodeTokens(c, c.Tokens(c.document_begin(1) + 2 + 4099 * 1000, 2)) == std::string(1, char('a' + 4099 * 1000 % 26)) + "x");
+    CHECK(DecodeTokens(c, c.Tokens(c.document_end(1) - 2, 2)) == "x\n");
+    CHECK(DecodeTokens(c, c.Tokens(c.document_begin(2), 5)) == "last\n");
+    CHECK(c.tokens() == int64_t(text.size()) - 4 - 2 + 1);  // less the blank lines' bytes, plus the last line's newline
   }
 }
 

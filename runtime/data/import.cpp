@@ -146,6 +146,15 @@ std::optional<std::vector<std::string>> pattern_matches(const std::string& what,
   return found;
 }
 
+// A blank name (a variable left empty) was "cannot read '': No such file or directory", which named
+// neither the entry nor that it was blank: refused as blank, by its place in the list.
+void refuse_blank_names(const std::string& what, const std::vector<std::string>& paths, const std::string& kind) {
+  for (size_t i = 0; i < paths.size(); ++i)
+    if (paths[i].find_first_not_of(" \t\r\n") == std::string::npos)
+      fail(what, ": path ", i + 1, " of ", paths.size(), " is blank (\"", paths[i], "\"); give the name of ", kind,
+           paths.size() > 1 ? ", or leave it out of the list" : "");
+}
+
 // A cached corpus if it is there and valid; else an empty Corpus.
 Corpus cached(const std::string& path) {
   struct stat st;
@@ -163,6 +172,7 @@ Corpus cached(const std::string& path) {
 
 void TextImportOptions::Validate() const {
   if (paths.empty()) fail("data.files: give at least one file or folder");
+  refuse_blank_names("data.files", paths, "a file or folder");
   if (documents != "file" && documents != "paragraph" && documents != "line")
     fail("data.files: documents must be \"file\", \"paragraph\" or \"line\" (got \"", documents, "\")");
 }

@@ -1218,6 +1218,12 @@ TEST_CASE("text files and folders import as byte documents") {
 
   o.paths = {dir.path + "/missing.txt"};
   CHECK_THROWS_WITH(ImportText(o), Catch::Contains("cannot read '" + dir.path + "/missing.txt'"));
+  // A blank name is refused as one, by its place in the list (it was "cannot read ''").
+  o.paths = {""};
+  CHECK_THROWS_WITH(ImportText(o), Catch::Equals("data.files: path 1 of 1 is blank (\"\"); give the name of a file or folder"));
+  o.paths = {single, "   "};
+  CHECK_THROWS_WITH(ImportText(o), Catch::Equals("data.files: path 2 of 2 is blank (\"   \"); give the name of a file or "
+                                                 "folder, or leave it out of the list"));
   ::mkdir((dir.path + "/empty").c_str(), 0755);
   o.paths = {dir.path + "/empty"};
   CHECK_THROWS_WITH(ImportText(o), Catch::Contains("empty corpus: no files found"));

@@ -298,7 +298,7 @@ TEST_CASE("the validation split is disjoint, complete, deterministic and nested 
                                     "document_tokens = 512 }), or set validation = 0"));
   CHECK_THROWS_WITH(Split::Make(one_document("gpt2"), 0.01),
                     Catch::Contains("at least 2: import it split at its end-of-text token (eot = its id in data.tokens_bin), "
-                                    "or from more shards, or set validation = 0"));
+                                    "or from more shards with eot = -1 (each shard one document), or set validation = 0"));
   MarkovOptions o;
   o.vocab = 16;
   o.support = 8;
@@ -1381,6 +1381,15 @@ TEST_CASE("a document that goes on across a shard boundary is one document to th
   o.eot = -1;
   o.out = dir.path + "/none.tok";
   CHECK(ImportTokensBin(o).documents() == 4);
+  // Shards holding no end-of-text are one document now, so "more shards" alone gives no split: the
+  // advice says eot = -1, and following it splits.
+  o.paths = {shards[2], llmc_shard(dir, "s4.bin", {11, 12}, 20240520, 1)};
+  o.eot = -2;
+  o.out = dir.path + "/no_eot.tok";
+  CHECK_THROWS_WITH(Split::Make(ImportTokensBin(o), 0.01), Catch::Contains("or from more shards with eot = -1 (each shard one document)"));
+  o.eot = -1;
+  o.out = dir.path + "/no_eot_none.tok";
+  CHECK(Split::Make(ImportTokensBin(o), 0.01).validation.size() == 1);
   // nanoGPT's files are one stream too: a document not ended by its end-of-text goes on in the next file.
   auto nano = [&](const std::string& name, const std::vector<uint16_t>& ids) {
     return dir.file(name, std::string(reinterpret_cast<const char*>(ids.data()), ids.size() * 2));

@@ -329,6 +329,7 @@ Corpus ImportText(const TextImportOptions& options) {
 
 void TokensBinOptions::Validate() const {
   if (paths.empty()) fail("data.tokens_bin: give at least one shard");
+  refuse_blank_names("data.tokens_bin", paths, "a shard");
   if (format != "llmc" && format != "nanogpt")
     fail("data.tokens_bin: format must be \"llmc\" (header magic 20240520) or \"nanogpt\" (headerless uint16), got \"",
          format, "\"");

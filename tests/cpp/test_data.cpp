@@ -1282,6 +1282,9 @@ TEST_CASE("llm.c and nanoGPT token shards import with documents split at end-of-
   CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Contains("not an llm.c token shard (magic 1234"));
   o.paths = {dir.path + "/nothing.bin"};
   CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Contains("cannot read '" + dir.path + "/nothing.bin'"));
+  o.paths = {a, "\t"};  // a blank name was "cannot read '\t'"
+  CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Equals("data.tokens_bin: path 2 of 2 is blank (\"\t\"); give the name of a "
+                                                      "shard, or leave it out of the list"));
 
   // nanoGPT: headerless uint16, the end-of-text appended to each document (its prepare.py), so a
   // document ends after each one: [1 2 eot] [3 4 eot] [5].

@@ -154,6 +154,7 @@ t.test("data.tokens_bin imports llm.c shards", function()
   t.raises(function() data.tokens_bin(bad) end, "is 60000, outside the vocabulary [0, 50257)")
   t.raises(function() data.tokens_bin(write("text.bin", string.rep("hello ", 300))) end,
            "not an llm.c token shard")
+  t.raises(function() data.tokens_bin("") end, 'data.tokens_bin: path 1 of 1 is blank (""); give the name of a shard')
 end)
 
 t.test("data.tokens_bin with a vocab that does not hold GPT-2's end-of-text says each file is one document", function()

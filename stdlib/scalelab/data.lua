@@ -34,8 +34,28 @@ local function forward(fn)
   end
 end
 
+-- The entries 1..n of a list, n its largest integer key: a nil among them (a variable not set) is
+-- an error naming its place (`first` is the list's place in the whole). `#list` and ipairs stopped
+-- at it, or not, as the table happened to be stored: data.files{ "a.txt", nil, "b.txt" } read
+-- a.txt alone, without a word.
+local function entries(fname, list, first, kind)
+  local n = 0
+  for k in pairs(list) do
+    if math.type(k) == "integer" and k > n then n = k end
+  end
+  local out = {}
+  for i = 1, n do
+    if list[i] == nil then
+      error(string.format("%s: path %d is nil (a variable not set?); give the name of %s, or leave it out of the list",
+                          fname, first + i - 1, kind), 0)
+    end
+    out[i] = list[i]
+  end
+  return out
+end
+
 -- Positional paths (and a lone string) become the `paths` list of the native call.
-local function with_paths(fname, args, ...)
+local function with_paths(fname, kind, args, ...)
   if type(args) == "string" then
     local t = { paths = { args } }
     local options = select(1, ...)
@@ -48,14 +68,13 @@ local function with_paths(fname, args, ...)
   if type(args) ~= "table" then
     error(fname .. " expects a path or a table of paths and options, got " .. type(args), 0)
   end
-  local t = { paths = {} }
+  local t = { paths = entries(fname, args, 1, kind) }
   for k, v in pairs(args) do
-    if type(k) == "number" then t.paths[k] = v
-    elseif k ~= "paths" then t[k] = v end
+    if type(k) ~= "number" and k ~= "paths" then t[k] = v end
   end
   -- paths = { ... } follows the positional paths, in its own order (the native call checks each).
   if type(args.paths) == "table" then
-    for _, p in ipairs(args.paths) do t.paths[#t.paths + 1] = p end
+    for _, p in ipairs(entries(fname, args.paths, #t.paths + 1, kind)) do t.paths[#t.paths + 1] = p end
   elseif args.paths ~= nil then
     t.paths[#t.paths + 1] = args.paths
   end
@@ -78,7 +97,7 @@ for _, name in ipairs{ "sampler", "held_out", "bpe" } do
 end
 
 data.files = forward(function(args, options)
-  return native.files(with_paths("data.files", args, options))
+  return native.files(with_paths("data.files", "a file or folder", args, options))
 end)
 document(data.files, [[
 data.files{ "notes.txt", "books/", documents = "file" | "paragraph" | "line", out =, name = } -> Corpus
@@ -93,7 +112,7 @@ file there, never another file: a text or script at that path is an error, left 
 data.files("one.txt") works too.]])
 
 data.tokens_bin = forward(function(args, options)
-  return native.tokens_bin(with_paths("data.tokens_bin", args, options))
+  return native.tokens_bin(with_paths("data.tokens_bin", "a shard", args, options))
 end)
 document(data.tokens_bin, [[
 data.tokens_bin(path [, { format =, vocab =, eot =, out =, name = }]) or data.tokens_bin{ path1, path2, ... } -> Corpus

@@ -35,6 +35,19 @@ t.test("data.files reads folders as byte documents and prints itself", function(
   t.eq(again.path, c.path)  -- cached by the inputs
 end)
 
+t.test("a nil among data.files's or data.tokens_bin's paths is an error naming its place", function()
+  -- data.files{ a, nil, b } (a variable not set) read a alone, without a word: #t stopped at the nil.
+  local a, b = dir .. "/texts/first.txt", dir .. "/texts/sub/doc01.txt"
+  local unset
+  t.raises(function() data.files{ a, unset, b } end,
+           "data.files: path 2 is nil (a variable not set?); give the name of a file or folder, or leave it out of the list")
+  t.raises(function() data.files{ unset, b } end, "data.files: path 1 is nil")
+  t.raises(function() data.files{ a, paths = { b, unset, a } } end, "data.files: path 3 is nil")
+  t.raises(function() data.tokens_bin{ a, unset, b } end, "data.tokens_bin: path 2 is nil (a variable not set?); give the name of a shard")
+  -- A nil after the last path loses nothing: the list is what comes before it.
+  t.eq(data.files{ a, b, unset, out = dir .. "/trailing_nil.tok" }.documents, 2)
+end)
+
 t.test("data.files takes paths = { ... }, alone or after positional paths, in order", function()
   local a = write("paths_a.txt", "first file\n")
   local b = write("paths_b.txt", "second file\n")

@@ -374,13 +374,25 @@ Corpus ImportTokensBin(const TokensBinOptions& given, std::vector<std::string>* 
   key.add(uint64_t(options.eot));
   struct stat out_st;
   const bool out_exists = !options.out.empty() && ::stat(options.out.c_str(), &out_st) == 0;
+  // A shard reached twice (named twice, or named beside a pattern that matches it) is read once,
+  // where it first comes, as data.files reads a file: its documents twice over were a copy that the
+  // held-out split could hold out while the sampler trained on the other.
+  std::set<std::pair<dev_t, ino_t>> seen;
+  std::vector<std::string> unique;
+  int64_t repeated = 0;
   for (const auto& p : options.paths) {
     const struct stat st = stat_or_fail(what, p);
     if (out_exists && st.st_dev == out_st.st_dev && st.st_ino == out_st.st_ino)
       fail(what, ": out = '", options.out, "' is one of the shards to read, and writing the corpus there would "
            "replace it; give out = another path (such as '", options.out, ".tok')");
+    if (!seen.insert({st.st_dev, st.st_ino}).second) {
+      ++repeated;
+      continue;
+    }
+    unique.push_back(p);
     key.add_file(p, st);
   }
+  options.paths.swap(unique);
   std::string name = options.name.empty() ? stem(options.paths[0]) : options.name;
   std::string out = options.out.empty() ? cache_dir() + "/corpora/bin-" + safe_file_name(name) + "-" + hex(key.h) + ".tok" : options.out;
   if (options.out.empty())
@@ -390,7 +402,9 @@ Corpus ImportTokensBin(const TokensBinOptions& given, std::vector<std::string>* 
   std::optional<CorpusWriter> writer;
   std::string listed;
   for (const auto& p : given.paths) listed += (listed.empty() ? "" : ", ") + p;
-  if (options.paths.size() != given.paths.size()) listed += str(" (", format_counted(double(options.paths.size()), "shard"), ")");
+  if (options.paths.size() + size_t(repeated) != given.paths.size() || repeated > 0)
+    listed += str(" (", format_counted(double(options.paths.size()), "shard"),
+                  repeated == 0 ? "" : str("; ", format_counted(double(repeated), "shard"), " named more than once read once"), ")");
   int64_t eot = -1;
   // Each shard is read in blocks of tokens, so memory stays at a block whatever its size: the whole
   // shard held as bytes and then as int32 tokens took three times its size (a nanoGPT OpenWebText

@@ -1269,6 +1269,15 @@ TEST_CASE("llm.c and nanoGPT token shards import with documents split at end-of-
   o.paths = {dir.path + "/z*.bin"};
   CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Contains("no file or folder matches '" + dir.path + "/z*.bin'"));
 
+  // A shard named twice, or beside a pattern that matches it, is read once: its documents twice
+  // over were a copy the held-out split could hold out while the sampler trained on the other.
+  o.paths = {a, b, a, dir.path + "/[ab].bin"};
+  o.out = dir.path + "/twice.tok";
+  const Corpus twice = ImportTokensBin(o);
+  CHECK(twice.Tokens(0, twice.tokens()) == c.Tokens(0, c.tokens()));
+  CHECK(twice.documents() == c.documents());
+  CHECK_THAT(twice.metadata().source, Catch::Contains("(2 shards; 3 shards named more than once read once)"));
+
   o.paths = {a, llama};
   CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Contains("share a tokenizer"));
   o.paths = {a, llmc_shard(dir, "bad.bin", {1, 2, 60000}, 20240520, 1)};

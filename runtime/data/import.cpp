@@ -704,6 +704,9 @@ Corpus PrepareGcide(const GcideOptions& options) {
 }
 
 Corpus NamedCorpus(const std::string& name, const NamedCorpusOptions& options) {
+  // A blank name (a variable left empty) was "unknown corpus ''" beside the known names, as if misspelt.
+  if (name.find_first_not_of(" \t\r\n") == std::string::npos)
+    fail("data.corpus: the name is blank (\"", name, "\"); give a known name (gcide) or the path of a corpus file");
   if (name == "gcide") {
     GcideOptions g;
     g.max_documents = options.max_documents;

@@ -2055,6 +2055,10 @@ TEST_CASE("data.corpus of a path that is not there says there is no such file, n
   // A name (no folder, no extension) that is not known: the known names, after a full stop.
   CHECK_THROWS_WITH(NamedCorpus("wikitext"), Catch::Contains("unknown corpus 'wikitext'. Known names: gcide"));
   CHECK_THROWS_WITH(NamedCorpus("gcid"), Catch::Contains("unknown corpus 'gcid'; did you mean 'gcide'? Known names"));
+  // A blank name is said to be blank (it was "unknown corpus ''", as if misspelt).
+  for (const std::string blank : {"", "  ", "\t"})
+    CHECK_THROWS_WITH(NamedCorpus(blank), Catch::Equals("data.corpus: the name is blank (\"" + blank + "\"); give a known name "
+                                                        "(gcide) or the path of a corpus file"));
 
   // A corpus file is read whole: max_documents (or refresh) has nothing to act on, and was ignored
   // (max_documents = 10 gave all 40 documents).

@@ -1389,6 +1389,12 @@ TEST_CASE("a document that goes on across a shard boundary is one document to th
       if (all[i] == 7) CHECK(from(i, 3) == std::vector<int32_t>{7, 8, 9});
     }
   }
+  // A shard that ends with an end-of-text ends with the first token of a document whose rest is in
+  // the next shard: [E 1 2] [E | 3 4].
+  o.paths = {llmc_shard(dir, "e0.bin", {50256, 1, 2, 50256}, 20240520, 1), llmc_shard(dir, "e1.bin", {3, 4}, 20240520, 1)};
+  o.out = dir.path + "/ends_with_eot.tok";
+  CHECK(documents(ImportTokensBin(o)) == std::vector<std::vector<int32_t>>{{E, 1, 2}, {E, 3, 4}});
+  o.paths = shards;
   // Without an end-of-text (eot = -1) there is nothing to go on from: each shard is one document.
   o.eot = -1;
   o.out = dir.path + "/none.tok";

@@ -54,19 +54,32 @@ local function entries(fname, list, first, kind)
   return out
 end
 
--- Positional paths (and a lone string) become the `paths` list of the native call.
-local function with_paths(fname, kind, args, ...)
+-- Positional paths (and a lone string) become the `paths` list of the native call. The options of
+-- a second argument join those of the first, whether it is a path or a table: they were ignored
+-- after a table (data.files({ "a.txt" }, { documents = "line" }) read one document per file), and
+-- after a path their paths = replaced the path (data.files("a.txt", { paths = { "b.txt" } }) read
+-- b.txt alone).
+local function with_paths(fname, kind, args, options)
   if type(args) == "string" then
-    local t = { paths = { args } }
-    local options = select(1, ...)
-    if options ~= nil then
-      if type(options) ~= "table" then error(fname .. ": options must be a table", 0) end
-      for k, v in pairs(options) do t[k] = v end
-    end
-    return t
-  end
-  if type(args) ~= "table" then
+    args = { args }
+  elseif type(args) ~= "table" then
     error(fname .. " expects a path or a table of paths and options, got " .. type(args), 0)
+  end
+  if options ~= nil then
+    if type(options) ~= "table" then error(fname .. ": options must be a table", 0) end
+    local merged = {}
+    for k, v in pairs(args) do merged[k] = v end
+    for k, v in pairs(options) do
+      if type(k) == "number" then
+        error(fname .. ": the options (second argument) take named keys only; give every path in the first, "
+              .. "as " .. fname .. "{ \"a\", \"b\", ... }, or in paths = { ... }", 0)
+      end
+      if merged[k] ~= nil then
+        error(fname .. ": " .. tostring(k) .. " = is given twice, in the first argument and in the options; give it once", 0)
+      end
+      merged[k] = v
+    end
+    args = merged
   end
   local t = { paths = entries(fname, args, 1, kind) }
   for k, v in pairs(args) do
@@ -109,7 +122,8 @@ A file or folder reached twice (named twice, beside its folder, or through a lin
 The corpus file is cached (by the inputs' names, sizes and modification times) unless out = is given.
 out = (here, in data.tokens_bin, data.synthetic and data.bpe, and corpus:save's path) replaces a corpus
 file there, never another file: a text or script at that path is an error, left as it was.
-data.files("one.txt") works too.]])
+data.files("one.txt") works too, and options may come as a second argument after a path or a list of
+paths: data.files({ "a.txt", "b.txt" }, { documents = "line" }).]])
 
 data.tokens_bin = forward(function(args, options)
   return native.tokens_bin(with_paths("data.tokens_bin", "a shard", args, options))

@@ -48,6 +48,21 @@ t.test("a nil among data.files's or data.tokens_bin's paths is an error naming i
   t.eq(data.files{ a, b, unset, out = dir .. "/trailing_nil.tok" }.documents, 2)
 end)
 
+t.test("a second argument's options join the first's, after a path or a table of paths", function()
+  local a, b = dir .. "/texts/first.txt", dir .. "/texts/sub/doc01.txt"
+  -- After a table they were ignored: one document per file, not per line.
+  local lines = data.files({ a, b }, { documents = "line", out = dir .. "/opts_lines.tok" })
+  t.ok(lines.source:find("one document per line", 1, true), lines.source)
+  -- After a path, paths = replaced it: b alone.
+  local both = data.files(a, { paths = { b }, out = dir .. "/opts_paths.tok" })
+  t.eq(both.documents, 2)
+  t.ok(both.source:find("text files " .. a .. ", " .. b, 1, true), both.source)
+  t.raises(function() data.files({ a, out = dir .. "/x.tok" }, { out = dir .. "/y.tok" }) end,
+           "data.files: out = is given twice, in the first argument and in the options; give it once")
+  t.raises(function() data.files(a, { b }) end, "data.files: the options (second argument) take named keys only")
+  t.raises(function() data.tokens_bin({ a }, 5) end, "data.tokens_bin: options must be a table")
+end)
+
 t.test("data.files takes paths = { ... }, alone or after positional paths, in order", function()
   local a = write("paths_a.txt", "first file\n")
   local b = write("paths_b.txt", "second file\n")

@@ -59,6 +59,10 @@ struct TypeName<TokenizerObject> {
 std::string corpus_file_path(const char* function, const char* key, const std::string& path) {
   namespace fs = std::filesystem;
   std::error_code error;
+  // A blank path (a variable of spaces) wrote the corpus to a file named "  " in the working folder.
+  if (!path.empty() && path.find_first_not_of(" \t\r\n") == std::string::npos)
+    fail(function, ": ", key, " = \"", path, "\" is blank; give the path of a corpus file",
+         std::string(key) == "out" ? ", or leave out = out to keep the corpus in the cache folder" : "");
   if (!path.empty() && (path.back() == '/' || fs::is_directory(path, error)))
     fail(function, ": ", key, " = \"", path, "\" names a folder; give the path of a corpus file in it (", key, " = \"",
          (fs::path(path) / "corpus.tok").string(), "\")");

@@ -212,6 +212,18 @@ t.test("corrupted and missing files are clear errors", function()
   t.raises(function() data.files{ dir .. "/empty" } end, "empty corpus")
 end)
 
+t.test("a blank out = or save path is refused, and no file of that name is written", function()
+  -- out = "  " wrote the corpus to a file named two spaces in the working folder.
+  local a = dir .. "/texts/first.txt"
+  t.raises(function() data.files(a, { out = "  " }) end,
+           'data.files: out = "  " is blank; give the path of a corpus file, or leave out = out to keep the corpus in the cache folder')
+  t.raises(function() data.synthetic{ kind = "markov", vocab = 8, support = 4, tokens = 1000, out = "\t" } end,
+           'data.synthetic: out = "\t" is blank')
+  local c = data.files(a, { out = dir .. "/blank_save.tok" })
+  t.raises(function() c:save(" ") end, 'corpus:save: path = " " is blank; give the path of a corpus file')
+  for _, name in ipairs{ "  ", "\t", " " } do t.eq(io.open(name, "rb"), nil) end
+end)
+
 t.test("out = a file that is no corpus is refused and the file is left as it was", function()
   -- A text, a script: out = a typo replaced it with the corpus, without a word.
   local notes = write("notes.md", "my notes\n")

@@ -146,13 +146,22 @@ std::optional<std::vector<std::string>> pattern_matches(const std::string& what,
   return found;
 }
 
+// Whether a name is empty or only spaces, tabs, CRs and newlines.
+bool blank(const std::string& text) { return text.find_first_not_of(" \t\r\n") == std::string::npos; }
+
 // A blank name (a variable left empty) was "cannot read '': No such file or directory", which named
 // neither the entry nor that it was blank: refused as blank, by its place in the list.
 void refuse_blank_names(const std::string& what, const std::vector<std::string>& paths, const std::string& kind) {
   for (size_t i = 0; i < paths.size(); ++i)
-    if (paths[i].find_first_not_of(" \t\r\n") == std::string::npos)
+    if (blank(paths[i]))
       fail(what, ": path ", i + 1, " of ", paths.size(), " is blank (\"", paths[i], "\"); give the name of ", kind,
            paths.size() > 1 ? ", or leave it out of the list" : "");
+}
+
+// name = "  " (a variable of spaces) named the corpus "  " and its cache file "..-__-..."; "" is name = left out.
+void refuse_blank_corpus_name(const std::string& what, const std::string& name) {
+  if (!name.empty() && blank(name))
+    fail(what, ": name = \"", name, "\" is blank; give the corpus a name, or leave name = out to name it after the first path");
 }
 
 // A cached corpus if it is there and valid; else an empty Corpus.
@@ -173,6 +182,7 @@ Corpus cached(const std::string& path) {
 void TextImportOptions::Validate() const {
   if (paths.empty()) fail("data.files: give at least one file or folder");
   refuse_blank_names("data.files", paths, "a file or folder");
+  refuse_blank_corpus_name("data.files", name);
   if (documents != "file" && documents != "paragraph" && documents != "line")
     fail("data.files: documents must be \"file\", \"paragraph\" or \"line\" (got \"", documents, "\")");
 }
@@ -330,6 +340,7 @@ Corpus ImportText(const TextImportOptions& options) {
 void TokensBinOptions::Validate() const {
   if (paths.empty()) fail("data.tokens_bin: give at least one shard");
   refuse_blank_names("data.tokens_bin", paths, "a shard");
+  refuse_blank_corpus_name("data.tokens_bin", name);
   if (format != "llmc" && format != "nanogpt")
     fail("data.tokens_bin: format must be \"llmc\" (header magic 20240520) or \"nanogpt\" (headerless uint16), got \"",
          format, "\"");
@@ -705,7 +716,7 @@ Corpus PrepareGcide(const GcideOptions& options) {
 
 Corpus NamedCorpus(const std::string& name, const NamedCorpusOptions& options) {
   // A blank name (a variable left empty) was "unknown corpus ''" beside the known names, as if misspelt.
-  if (name.find_first_not_of(" \t\r\n") == std::string::npos)
+  if (blank(name))
     fail("data.corpus: the name is blank (\"", name, "\"); give a known name (gcide) or the path of a corpus file");
   if (name == "gcide") {
     GcideOptions g;

@@ -1221,6 +1221,11 @@ TEST_CASE("text files and folders import as byte documents") {
   // A blank name is refused as one, by its place in the list (it was "cannot read ''").
   o.paths = {""};
   CHECK_THROWS_WITH(ImportText(o), Catch::Equals("data.files: path 1 of 1 is blank (\"\"); give the name of a file or folder"));
+  o.paths = {single};
+  o.name = " ";  // named the corpus " "
+  CHECK_THROWS_WITH(ImportText(o), Catch::Equals("data.files: name = \" \" is blank; give the corpus a name, or leave name = out "
+                                                 "to name it after the first path"));
+  o.name.clear();
   o.paths = {single, "   "};
   CHECK_THROWS_WITH(ImportText(o), Catch::Equals("data.files: path 2 of 2 is blank (\"   \"); give the name of a file or "
                                                  "folder, or leave it out of the list"));
@@ -1291,6 +1296,10 @@ TEST_CASE("llm.c and nanoGPT token shards import with documents split at end-of-
   CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Contains("not an llm.c token shard (magic 1234"));
   o.paths = {dir.path + "/nothing.bin"};
   CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Contains("cannot read '" + dir.path + "/nothing.bin'"));
+  o.paths = {a};
+  o.name = "\t";
+  CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Contains("data.tokens_bin: name = \"\t\" is blank"));
+  o.name.clear();
   o.paths = {a, "\t"};  // a blank name was "cannot read '\t'"
   CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Equals("data.tokens_bin: path 2 of 2 is blank (\"\t\"); give the name of a "
                                                       "shard, or leave it out of the list"));

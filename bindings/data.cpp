@@ -59,6 +59,10 @@ struct TypeName<TokenizerObject> {
 std::string corpus_file_path(const char* function, const char* key, const std::string& path) {
   namespace fs = std::filesystem;
   std::error_code error;
+  // A blank path (a variable of spaces) wrote the corpus to a file named "  " in the working folder.
+  if (!path.empty() && path.find_first_not_of(" \t\r\n") == std::string::npos)
+    fail(function, ": ", key, " = \"", path, "\" is blank; give the path of a corpus file",
+         std::string(key) == "out" ? ", or leave out = out to keep the corpus in the cache folder" : "");
   if (!path.empty() && (path.back() == '/' || fs::is_directory(path, error)))
     fail(function, ": ", key, " = \"", path, "\" names a folder; give the path of a corpus file in it (", key, " = \"",
          (fs::path(path) / "corpus.tok").string(), "\")");
@@ -206,7 +210,10 @@ int tokens_bin(lua_State* L) {
   options.eot = args.integer("eot", -2);
   options.out = corpus_file_path("data.tokens_bin", "out", args.string("out", ""));
   options.name = args.string("name", "");
-  push(L, data::ImportTokensBin(options));
+  std::vector<std::string> notes;
+  Corpus made = data::ImportTokensBin(options, &notes);
+  for (const auto& note : notes) std::fprintf(stderr, "data.tokens_bin: note: %s\n", note.c_str());
+  push(L, made);
   return 1;
 }
 

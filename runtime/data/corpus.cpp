@@ -525,8 +525,20 @@ void CorpusWriter::ExtendDocument(const int32_t* tokens, int64_t count, const st
   starts_.back() = this->tokens();
 }
 
-void CorpusWriter::AddBytes(const std::string& text) {
+void CorpusWriter::AddBytes(std::string_view text) {
   if (text.empty()) return;
+  AppendBytes(text);
+  starts_.push_back(tokens());
+}
+
+void CorpusWriter::ExtendBytes(std::string_view text) {
+  if (text.empty()) return;
+  if (documents() == 0) return AddBytes(text);
+  AppendBytes(text);
+  starts_.back() = tokens();
+}
+
+void CorpusWriter::AppendBytes(std::string_view text) {
   if (vocab_ < 256) fail("a byte-level document needs a vocabulary of at least 256 (this corpus has ", vocab_, ")");
   if (file_ && bytes_.size() >= (size_t{8} << 20)) Flush();
   size_t at = bytes_.size();
@@ -537,7 +549,6 @@ void CorpusWriter::AddBytes(const std::string& text) {
     else if (width_ == 2) { uint16_t x = static_cast<uint16_t>(v); std::memcpy(&bytes_[at + 2 * i], &x, 2); }
     else std::memcpy(&bytes_[at + 4 * i], &v, 4);
   }
-  starts_.push_back(tokens());
 }
 
 void CorpusWriter::CheckNotEmpty() const {

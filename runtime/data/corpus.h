@@ -21,6 +21,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace scalelab::data {
@@ -113,7 +114,10 @@ class CorpusWriter {
     AddDocument(tokens.data(), static_cast<int64_t>(tokens.size()), what);
   }
   // A byte-level document (vocabulary ≥ 256): each byte is one token.
-  void AddBytes(const std::string& text);
+  void AddBytes(std::string_view text);
+  // Appends bytes to the current last document (a new one if none), as ExtendDocument does tokens:
+  // an importer streams a long document through it in pieces.
+  void ExtendBytes(std::string_view text);
   // Appends to the current last document instead of starting a new one (a new one if none).
   void ExtendDocument(const int32_t* tokens, int64_t count, const std::string& what = "document");
 
@@ -128,6 +132,7 @@ class CorpusWriter {
  private:
   void CheckNotEmpty() const;
   void Append(const int32_t* tokens, int64_t count, const std::string& what);
+  void AppendBytes(std::string_view text);
   void Flush();
   int64_t vocab_;
   int width_;

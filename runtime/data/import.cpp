@@ -15,6 +15,7 @@
 #include <optional>
 #include <set>
 #include <sstream>
+#include <string_view>
 
 #include "core/error.h"
 #include "core/interrupt.h"
@@ -145,8 +146,22 @@ std::optional<std::vector<std::string>> pattern_matches(const std::string& what,
   return found;
 }
 
-bool blank(const std::string& line) {
-  return std::all_of(line.begin(), line.end(), [](char c) { return c == ' ' || c == '\t' || c == '\r'; });
+// Whether a name is empty or only spaces, tabs, CRs and newlines.
+bool blank(const std::string& text) { return text.find_first_not_of(" \t\r\n") == std::string::npos; }
+
+// A blank name (a variable left empty) was "cannot read '': No such file or directory", which named
+// neither the entry nor that it was blank: refused as blank, by its place in the list.
+void refuse_blank_names(const std::string& what, const std::vector<std::string>& paths, const std::string& kind) {
+  for (size_t i = 0; i < paths.size(); ++i)
+    if (blank(paths[i]))
+      fail(what, ": path ", i + 1, " of ", paths.size(), " is blank (\"", paths[i], "\"); give the name of ", kind,
+           paths.size() > 1 ? ", or leave it out of the list" : "");
+}
+
+// name = "  " (a variable of spaces) named the corpus "  " and its cache file "..-__-..."; "" is name = left out.
+void refuse_blank_corpus_name(const std::string& what, const std::string& name) {
+  if (!name.empty() && blank(name))
+    fail(what, ": name = \"", name, "\" is blank; give the corpus a name, or leave name = out to name it after the first path");
 }
 
 // A cached corpus if it is there and valid; else an empty Corpus.
@@ -166,6 +181,8 @@ Corpus cached(const std::string& path) {
 
 void TextImportOptions::Validate() const {
   if (paths.empty()) fail("data.files: give at least one file or folder");
+  refuse_blank_names("data.files", paths, "a file or folder");
+  refuse_blank_corpus_name("data.files", name);
   if (documents != "file" && documents != "paragraph" && documents != "line")
     fail("data.files: documents must be \"file\", \"paragraph\" or \"line\" (got \"", documents, "\")");
 }
@@ -247,47 +264,62 @@ Corpus ImportText(const TextImportOptions& options) {
          others.empty() ? "" : str(" (", format_counted(int64_t(others.size()), "link to nothing or special file",
                                                         "links to nothing or special files"), " left out, such as ", others[0], ")"));
   CorpusWriter writer(256, m, out);
-  // Each file is read in blocks, so memory stays at a block (and the longest paragraph or line)
-  // whatever the file's size: a whole file held as text, then as a stream of it, then as tokens
-  // took three times a large file's size.
+  // Each file is read in blocks, and its bytes go to the writer as they come, so memory stays at a
+  // block whatever the size of the file, its paragraphs or its lines: a whole file held as text, then
+  // as a stream of it, then as tokens took three times a large file's size, and a paragraph or line
+  // held whole (as the line, the line with its newline, the paragraph, and the writer's copy) four
+  // times a long one's. Only a line's leading spaces, tabs and CRs wait, until the line shows text
+  // (it is a line of the document) or ends (a blank line: the end of a paragraph).
+  const bool by_file = options.documents == "file", by_line = options.documents == "line";
   std::vector<char> block(size_t{1} << 20);
-  std::vector<int32_t> ids;
   for (const auto& f : files) {
     check_interrupt();
     std::FILE* in = std::fopen(f.c_str(), "rb");
     if (!in) fail(what, ": cannot read '", f, "': ", errno_text());
-    std::string line, paragraph;
-    bool started = false;  // "file": this file's document was begun
-    auto take_line = [&] {
-      if (options.documents == "line") {
-        if (!blank(line)) writer.AddBytes(line + "\n");
-      } else if (blank(line)) {
-        writer.AddBytes(paragraph);
-        paragraph.clear();
-      } else {
-        paragraph += line + "\n";
+    bool open = false;  // this file's document is in progress: the next bytes extend it
+    std::string blanks; // the line's leading blanks, until it shows text or ends
+    bool text = false;  // the line has shown text
+    auto put = [&](std::string_view bytes) {
+      if (bytes.empty()) return;
+      if (open) writer.ExtendBytes(bytes);
+      else writer.AddBytes(bytes);
+      open = true;
+    };
+    // Bytes of the current line (no newline among them).
+    auto take = [&](std::string_view bytes) {
+      if (!text) {
+        const size_t first = bytes.find_first_not_of(" \t\r");
+        if (first == std::string_view::npos) {
+          blanks.append(bytes);
+          return;
+        }
+        text = true;
+        put(blanks);
+        blanks.clear();
       }
-      line.clear();
+      put(bytes);
+    };
+    auto end_line = [&] {
+      if (text) put("\n");
+      if (by_line || !text) open = false;  // a line is a document; a blank line ends a paragraph
+      blanks.clear();
+      text = false;
     };
     try {
       size_t n;
       while ((n = std::fread(block.data(), 1, block.size(), in)) > 0) {
         check_interrupt();
-        if (options.documents == "file") {
-          ids.assign(reinterpret_cast<const unsigned char*>(block.data()),
-                     reinterpret_cast<const unsigned char*>(block.data()) + n);
-          if (started) writer.ExtendDocument(ids.data(), int64_t(n), f);
-          else writer.AddDocument(ids, f);
-          started = true;
+        if (by_file) {
+          put(std::string_view(block.data(), n));
           continue;
         }
         for (size_t at = 0; at < n;) {
           const char* newline = static_cast<const char*>(std::memchr(block.data() + at, '\n', n - at));
           const size_t end = newline ? size_t(newline - block.data()) : n;
-          line.append(block.data() + at, end - at);
+          take(std::string_view(block.data() + at, end - at));
           at = end;
           if (newline) {
-            take_line();
+            end_line();
             ++at;
           }
         }
@@ -298,10 +330,7 @@ Corpus ImportText(const TextImportOptions& options) {
       throw;
     }
     std::fclose(in);
-    if (options.documents != "file") {
-      if (!line.empty()) take_line();  // a last line without its newline
-      writer.AddBytes(paragraph);
-    }
+    if (text) end_line();  // a last line without its newline
   }
   return writer.Finish();
 }
@@ -310,6 +339,8 @@ Corpus ImportText(const TextImportOptions& options) {
 
 void TokensBinOptions::Validate() const {
   if (paths.empty()) fail("data.tokens_bin: give at least one shard");
+  refuse_blank_names("data.tokens_bin", paths, "a shard");
+  refuse_blank_corpus_name("data.tokens_bin", name);
   if (format != "llmc" && format != "nanogpt")
     fail("data.tokens_bin: format must be \"llmc\" (header magic 20240520) or \"nanogpt\" (headerless uint16), got \"",
          format, "\"");
@@ -317,9 +348,25 @@ void TokensBinOptions::Validate() const {
   if (eot < -2) fail("data.tokens_bin: eot must be a token id, −1 for none or left out (got ", eot, ")");
 }
 
-Corpus ImportTokensBin(const TokensBinOptions& given) {
+Corpus ImportTokensBin(const TokensBinOptions& given, std::vector<std::string>* notes) {
   given.Validate();
   const std::string what = "data.tokens_bin";
+  // eot left out with a vocab that does not hold the tokenizer's end-of-text (nanoGPT's
+  // shakespeare_char: 65 characters, none of them an end-of-text): the tokens are another
+  // tokenizer's, with no end-of-text known, so each shard is one document. That was so before, but
+  // unsaid: the corpus said "gpt2" and nothing of its documents. The note says it and names eot =.
+  auto no_eot_note = [&](int version) -> std::string {
+    const int64_t tokenizer_eot = version == 2 ? 128000 : 50256;
+    if (given.eot != -2 || given.vocab <= 0 || given.vocab > tokenizer_eot) return "";
+    const char* shard = given.format == "nanogpt" ? "file" : "shard";
+    return str("no end-of-text token: vocab = ", given.vocab, " does not hold ", version == 2 ? "LLaMA 3" : "GPT-2",
+               "'s (", tokenizer_eot, "), so each ", shard, " is one document; give eot = the end-of-text id of the ",
+               shard, "s' tokenizer to split them into documents, or eot = -1 to say there is none");
+  };
+  auto noted = [&](Corpus c, int version) {
+    if (const std::string note = no_eot_note(version); !note.empty() && notes) notes->push_back(note);
+    return c;
+  };
   // A pattern ("fineweb10B/fineweb_train_*.bin", llm.c's shards) reads the shards it matches in
   // sorted order; it was "cannot read '...*.bin': No such file or directory".
   TokensBinOptions options = given;
@@ -333,27 +380,42 @@ Corpus ImportTokensBin(const TokensBinOptions& given) {
   InputHash key;
   key.add(options.format);
   if (options.format == "nanogpt") key.add(std::string("documents end after end-of-text"));  // earlier caches cut before it
+  key.add(std::string("documents go on across shards"));  // earlier caches cut them at each shard's end
   key.add(uint64_t(options.vocab));
   key.add(uint64_t(options.eot));
   struct stat out_st;
   const bool out_exists = !options.out.empty() && ::stat(options.out.c_str(), &out_st) == 0;
+  // A shard reached twice (named twice, or named beside a pattern that matches it) is read once,
+  // where it first comes, as data.files reads a file: its documents twice over were a copy that the
+  // held-out split could hold out while the sampler trained on the other.
+  std::set<std::pair<dev_t, ino_t>> seen;
+  std::vector<std::string> unique;
+  int64_t repeated = 0;
   for (const auto& p : options.paths) {
     const struct stat st = stat_or_fail(what, p);
     if (out_exists && st.st_dev == out_st.st_dev && st.st_ino == out_st.st_ino)
       fail(what, ": out = '", options.out, "' is one of the shards to read, and writing the corpus there would "
            "replace it; give out = another path (such as '", options.out, ".tok')");
+    if (!seen.insert({st.st_dev, st.st_ino}).second) {
+      ++repeated;
+      continue;
+    }
+    unique.push_back(p);
     key.add_file(p, st);
   }
+  options.paths.swap(unique);
   std::string name = options.name.empty() ? stem(options.paths[0]) : options.name;
   std::string out = options.out.empty() ? cache_dir() + "/corpora/bin-" + safe_file_name(name) + "-" + hex(key.h) + ".tok" : options.out;
   if (options.out.empty())
-    if (Corpus c = cached(out); !c.empty()) return c;
+    if (Corpus c = cached(out); !c.empty()) return noted(c, c.metadata().tokenizer == "llama3" ? 2 : 1);
 
   int version = 0;
   std::optional<CorpusWriter> writer;
   std::string listed;
   for (const auto& p : given.paths) listed += (listed.empty() ? "" : ", ") + p;
-  if (options.paths.size() != given.paths.size()) listed += str(" (", format_counted(double(options.paths.size()), "shard"), ")");
+  if (options.paths.size() + size_t(repeated) != given.paths.size() || repeated > 0)
+    listed += str(" (", format_counted(double(options.paths.size()), "shard"),
+                  repeated == 0 ? "" : str("; ", format_counted(double(repeated), "shard"), " named more than once read once"), ")");
   int64_t eot = -1;
   // Each shard is read in blocks of tokens, so memory stays at a block whatever its size: the whole
   // shard held as bytes and then as int32 tokens took three times its size (a nanoGPT OpenWebText
@@ -361,8 +423,15 @@ Corpus ImportTokensBin(const TokensBinOptions& given) {
   constexpr int64_t kBlockTokens = int64_t{1} << 20;
   std::vector<unsigned char> raw;
   std::vector<int32_t> tokens;
+  // A document in progress: the next tokens extend it. It goes on across shards as across blocks:
+  // llm.c's shards are cut at a fixed token count (data_common.py's shard_size), wherever a document
+  // stands, and nanoGPT's tokens are one stream, so only an end-of-text ends a document, not a
+  // shard's end; split there, one document was two, and the held-out split could hold out its half.
+  // With no end-of-text (eot = -1) each shard is one document.
+  bool open = false;
   for (const auto& path : options.paths) {
     check_interrupt();
+    if (eot < 0) open = false;
     std::FILE* in = std::fopen(path.c_str(), "rb");
     if (!in) fail(what, ": cannot read '", path, "': ", errno_text());
     struct InFile {
@@ -426,7 +495,8 @@ Corpus ImportTokensBin(const TokensBinOptions& given) {
     }
     if (!writer) {
       const int64_t vocab = options.vocab > 0 ? options.vocab : version == 2 ? 128256 : 50257;
-      eot = options.eot != -2 ? options.eot : version == 2 ? 128000 : 50256;
+      const std::string note = no_eot_note(version);
+      eot = options.eot != -2 ? options.eot : !note.empty() ? -1 : version == 2 ? 128000 : 50256;
       // An eot no token can be split nothing: each shard was one document, without a word.
       if (options.eot >= vocab)
         fail(what, ": eot = ", options.eot, " is outside the vocabulary [0, ", vocab, ")", options.vocab > 0 ? "" : " of the shards' tokenizer",
@@ -436,7 +506,8 @@ Corpus ImportTokensBin(const TokensBinOptions& given) {
       CorpusMetadata m;
       m.name = name;
       m.tokenizer = version == 2 ? "llama3" : "gpt2";
-      m.source = str(options.format == "llmc" ? "llm.c token shards " : "nanoGPT token file ", listed);
+      m.source = str(options.format == "llmc" ? "llm.c token shards " : "nanoGPT token file ", listed,
+                     note.empty() ? "" : "; " + note);
       writer.emplace(vocab, m, out);
     }
     const std::string where = str(what, ": '", path, "'");
@@ -444,7 +515,6 @@ Corpus ImportTokensBin(const TokensBinOptions& given) {
     // starts at each one, but the shard's first); nanoGPT's prepare.py appends it to each (a
     // document ends after each one). A document in progress at a block's end goes on in the next.
     const bool eot_ends = options.format == "nanogpt";
-    bool open = false;  // a document of this shard is in progress: the next tokens extend it
     int64_t at = 0;     // the shard's tokens before this block
     auto take = [&](size_t begin, size_t end) {
       if (end <= begin) return;
@@ -486,7 +556,7 @@ Corpus ImportTokensBin(const TokensBinOptions& given) {
       take(begin, tokens.size());
     }
   }
-  return writer->Finish();
+  return noted(writer->Finish(), version);
 }
 
 // ---- GCIDE --------------------------------------------------------------------------------------
@@ -645,6 +715,9 @@ Corpus PrepareGcide(const GcideOptions& options) {
 }
 
 Corpus NamedCorpus(const std::string& name, const NamedCorpusOptions& options) {
+  // A blank name (a variable left empty) was "unknown corpus ''" beside the known names, as if misspelt.
+  if (blank(name))
+    fail("data.corpus: the name is blank (\"", name, "\"); give a known name (gcide) or the path of a corpus file");
   if (name == "gcide") {
     GcideOptions g;
     g.max_documents = options.max_documents;

@@ -30,13 +30,18 @@ struct TokensBinOptions {
   std::string format = "llmc";
   int64_t vocab = 0;   // 0: 50257 (GPT-2) for GPT-2 shards and nanogpt, 128256 for LLaMA-3 shards
   int64_t eot = -2;    // document separator token that starts each document; −2: the tokenizer's
-                       // (50256 GPT-2, 128000 LLaMA 3); −1: none (each shard one document)
+                       // (50256 GPT-2, 128000 LLaMA 3), or none when a vocab given does not hold it
+                       // (nanoGPT's shakespeare_char, vocab 65: no end-of-text), with a note;
+                       // −1: none (each shard one document)
   std::string out;     // corpus file; "" → the cache folder
   std::string name;
   void Validate() const;
 };
 
-Corpus ImportTokensBin(const TokensBinOptions& options);
+// `notes` gets a line when eot was left out and the vocab given does not hold the tokenizer's
+// end-of-text: no token splits the shards into documents, and the line names eot = (the corpus's
+// source says it too).
+Corpus ImportTokensBin(const TokensBinOptions& options, std::vector<std::string>* notes = nullptr);
 
 struct GcideOptions {
   std::string dict = "/usr/share/dictd/gcide.dict.dz";  // dict-gcide's dictzip file

@@ -119,7 +119,8 @@ Split Split::Make(const Corpus& corpus, double validation) {
                                          " })")
           : tokenizer == "bytes"   ? std::string("import it with more documents (documents = \"paragraph\" or \"line\" in data.files)")
           : tokenizer == "gpt2" || tokenizer == "llama3"
-              ? std::string("import it split at its end-of-text token (eot = its id in data.tokens_bin), or from more shards")
+              ? std::string("import it split at its end-of-text token (eot = its id in data.tokens_bin), or from more shards with "
+                            "eot = -1 (each shard one document)")
               : std::string("give it more documents");
       fail("corpus ", corpus_name(corpus), " has ", n, " document", n == 1 ? "" : "s", "; a validation split needs at least 2: ",
            more, ", or set validation = 0");

@@ -34,28 +34,60 @@ local function forward(fn)
   end
 end
 
--- Positional paths (and a lone string) become the `paths` list of the native call.
-local function with_paths(fname, args, ...)
-  if type(args) == "string" then
-    local t = { paths = { args } }
-    local options = select(1, ...)
-    if options ~= nil then
-      if type(options) ~= "table" then error(fname .. ": options must be a table", 0) end
-      for k, v in pairs(options) do t[k] = v end
-    end
-    return t
+-- The entries 1..n of a list, n its largest integer key: a nil among them (a variable not set) is
+-- an error naming its place (`first` is the list's place in the whole). `#list` and ipairs stopped
+-- at it, or not, as the table happened to be stored: data.files{ "a.txt", nil, "b.txt" } read
+-- a.txt alone, without a word.
+local function entries(fname, list, first, kind)
+  local n = 0
+  for k in pairs(list) do
+    if math.type(k) == "integer" and k > n then n = k end
   end
-  if type(args) ~= "table" then
+  local out = {}
+  for i = 1, n do
+    if list[i] == nil then
+      error(string.format("%s: path %d is nil (a variable not set?); give the name of %s, or leave it out of the list",
+                          fname, first + i - 1, kind), 0)
+    end
+    out[i] = list[i]
+  end
+  return out
+end
+
+-- Positional paths (and a lone string) become the `paths` list of the native call. The options of
+-- a second argument join those of the first, whether it is a path or a table: they were ignored
+-- after a table (data.files({ "a.txt" }, { documents = "line" }) read one document per file), and
+-- after a path their paths = replaced the path (data.files("a.txt", { paths = { "b.txt" } }) read
+-- b.txt alone).
+local function with_paths(fname, kind, args, options)
+  if type(args) == "string" then
+    args = { args }
+  elseif type(args) ~= "table" then
     error(fname .. " expects a path or a table of paths and options, got " .. type(args), 0)
   end
-  local t = { paths = {} }
+  if options ~= nil then
+    if type(options) ~= "table" then error(fname .. ": options must be a table", 0) end
+    local merged = {}
+    for k, v in pairs(args) do merged[k] = v end
+    for k, v in pairs(options) do
+      if type(k) == "number" then
+        error(fname .. ": the options (second argument) take named keys only; give every path in the first, "
+              .. "as " .. fname .. "{ \"a\", \"b\", ... }, or in paths = { ... }", 0)
+      end
+      if merged[k] ~= nil then
+        error(fname .. ": " .. tostring(k) .. " = is given twice, in the first argument and in the options; give it once", 0)
+      end
+      merged[k] = v
+    end
+    args = merged
+  end
+  local t = { paths = entries(fname, args, 1, kind) }
   for k, v in pairs(args) do
-    if type(k) == "number" then t.paths[k] = v
-    elseif k ~= "paths" then t[k] = v end
+    if type(k) ~= "number" and k ~= "paths" then t[k] = v end
   end
   -- paths = { ... } follows the positional paths, in its own order (the native call checks each).
   if type(args.paths) == "table" then
-    for _, p in ipairs(args.paths) do t.paths[#t.paths + 1] = p end
+    for _, p in ipairs(entries(fname, args.paths, #t.paths + 1, kind)) do t.paths[#t.paths + 1] = p end
   elseif args.paths ~= nil then
     t.paths[#t.paths + 1] = args.paths
   end
@@ -78,7 +110,7 @@ for _, name in ipairs{ "sampler", "held_out", "bpe" } do
 end
 
 data.files = forward(function(args, options)
-  return native.files(with_paths("data.files", args, options))
+  return native.files(with_paths("data.files", "a file or folder", args, options))
 end)
 document(data.files, [[
 data.files{ "notes.txt", "books/", documents = "file" | "paragraph" | "line", out =, name = } -> Corpus
@@ -90,10 +122,11 @@ A file or folder reached twice (named twice, beside its folder, or through a lin
 The corpus file is cached (by the inputs' names, sizes and modification times) unless out = is given.
 out = (here, in data.tokens_bin, data.synthetic and data.bpe, and corpus:save's path) replaces a corpus
 file there, never another file: a text or script at that path is an error, left as it was.
-data.files("one.txt") works too.]])
+data.files("one.txt") works too, and options may come as a second argument after a path or a list of
+paths: data.files({ "a.txt", "b.txt" }, { documents = "line" }).]])
 
 data.tokens_bin = forward(function(args, options)
-  return native.tokens_bin(with_paths("data.tokens_bin", args, options))
+  return native.tokens_bin(with_paths("data.tokens_bin", "a shard", args, options))
 end)
 document(data.tokens_bin, [[
 data.tokens_bin(path [, { format =, vocab =, eot =, out =, name = }]) or data.tokens_bin{ path1, path2, ... } -> Corpus
@@ -102,8 +135,12 @@ magic 20240801 version 7 = LLaMA-3 uint32 tokens, then the token count; e.g. Fin
 from llm.c's dev/data scripts) or,
 with format = "nanogpt", nanoGPT's headerless uint16 train.bin. Documents are split at the
 end-of-text token (50256 for GPT-2, 128000 for LLaMA 3; eot = -1 for none): before it in llm.c's
-shards, which begin each document with it, after it in nanoGPT's, which append it to each.
-A pattern ("fineweb10B/fineweb_train_*.bin") reads the shards it matches, in sorted order.]])
+shards, which begin each document with it, after it in nanoGPT's, which append it to each. A vocab =
+that does not hold it (nanoGPT's shakespeare_char, vocab = 65) has no end-of-text unless eot = names
+one: each shard is then one document, and a note on stderr says so.
+A document goes on across shards until its end-of-text (llm.c cuts shards at a fixed token count).
+A pattern ("fineweb10B/fineweb_train_*.bin") reads the shards it matches, in sorted order; a shard
+reached twice (named twice, or beside a pattern that matches it) is read once.]])
 
 document(data.corpus, [[
 data.corpus(name [, { max_documents =, refresh = }]) -> Corpus

@@ -239,6 +239,17 @@ TEST_CASE("ExtendDocument appends to the last document, and starts one when ther
   REQUIRE(corpus.documents() == 2);
   CHECK(corpus.Tokens(corpus.document_begin(0), corpus.document_end(0)) == std::vector<int32_t>{1, 2, 3});
   CHECK(corpus.Tokens(corpus.document_begin(1), 4) == std::vector<int32_t>{4, 5, 6, 3});
+  // ExtendBytes does the same with bytes (an importer streams a long line through it).
+  CorpusWriter bytes(256, CorpusMetadata{});
+  bytes.ExtendBytes("ab");  // no document yet: this one starts the first
+  bytes.ExtendBytes("");
+  bytes.ExtendBytes("c");
+  bytes.AddBytes("d");
+  bytes.ExtendBytes("e");
+  const Corpus text = bytes.Finish();
+  REQUIRE(text.documents() == 2);
+  CHECK(text.Tokens(0, text.document_end(0)) == std::vector<int32_t>{'a', 'b', 'c'});
+  CHECK(text.Tokens(text.document_begin(1), 2) == std::vector<int32_t>{'d', 'e'});
 }
 
 TEST_CASE("token ids beyond the vocabulary and empty corpora are rejected") {
@@ -287,7 +298,7 @@ TEST_CASE("the validation split is disjoint, complete, deterministic and nested 
                                     "document_tokens = 512 }), or set validation = 0"));
   CHECK_THROWS_WITH(Split::Make(one_document("gpt2"), 0.01),
                     Catch::Contains("at least 2: import it split at its end-of-text token (eot = its id in data.tokens_bin), "
-                                    "or from more shards, or set validation = 0"));
+                                    "or from more shards with eot = -1 (each shard one document), or set validation = 0"));
   MarkovOptions o;
   o.vocab = 16;
   o.support = 8;
@@ -1102,6 +1113,45 @@ TEST_CASE("importing a large text file takes memory by the block and not by the 
   }
 }
 
+// A paragraph or line was held whole, four times over (the line, the line with its newline, the
+// paragraph, the writer's copy): a text of one 64 MiB line took ~256 MiB. Its bytes go to the writer
+// as they come now, and the documents are those of the whole line at once.
+TEST_CASE("a huge line imports by paragraph or by line in little memory") {
+  TempDir dir;
+  const int64_t size = int64_t{64} << 20;
+  std::string line(size_t(size), 'x');
+  for (size_t i = 0; i < line.size(); i += 4099) line[i] = char('a' + i % 26);
+  line[size_t(size / 2)] = ' ';
+  // A blank line of spaces, a tab and a CR ends the first paragraph; the long line has leading
+  // blanks (kept) and spans the reader's blocks; the last line has no newline.
+  const std::string text = "first paragraph\n \t\r\n  " + line + "\n\n\nlast";
+  const std::string path = dir.file("long.txt", text);
+  line.clear();
+  line.shrink_to_fit();
+  for (const char* documents : {"paragraph", "line"}) {
+    INFO(documents);
+    const std::string out = dir.path + "/long-" + documents + ".tok";
+    CHECK(imports_in_little_memory(
+        [&] {
+          TextImportOptions o;
+          o.paths = {path};
+          o.documents = documents;
+          o.out = out;
+          return ImportText(o);
+        },
+        size));
+    const Corpus c = Corpus::Open(out);
+    REQUIRE(c.documents() == 3);
+    CHECK(DecodeTokens(c, c.Tokens(0, c.document_end(0))) == "first paragraph\n");
+    CHECK(c.document_end(1) - c.document_begin(1) == size + 3);  // "  ", the line, "\n"
+    CHECK(DecodeTokens(c, c.Tokens(c.document_begin(1), 3)) == "  a");
+    CHECK(DecodeTokens(c, c.Tokens(c.document_begin(1) + 2 + 4099 * 1000, 2)) == std::string(1, char('a' + 4099 * 1000 % 26)) + "x");
+    CHECK(DecodeTokens(c, c.Tokens(c.document_end(1) - 2, 2)) == "x\n");
+    CHECK(DecodeTokens(c, c.Tokens(c.document_begin(2), 5)) == "last\n");
+    CHECK(c.tokens() == int64_t(text.size()) - 4 - 2 + 1);  // less the blank lines' bytes, plus the last line's newline
+  }
+}
+
 TEST_CASE("text files and folders import as byte documents") {
   TempDir dir;
   ::mkdir((dir.path + "/books").c_str(), 0755);
@@ -1168,6 +1218,17 @@ TEST_CASE("text files and folders import as byte documents") {
 
   o.paths = {dir.path + "/missing.txt"};
   CHECK_THROWS_WITH(ImportText(o), Catch::Contains("cannot read '" + dir.path + "/missing.txt'"));
+  // A blank name is refused as one, by its place in the list (it was "cannot read ''").
+  o.paths = {""};
+  CHECK_THROWS_WITH(ImportText(o), Catch::Equals("data.files: path 1 of 1 is blank (\"\"); give the name of a file or folder"));
+  o.paths = {single};
+  o.name = " ";  // named the corpus " "
+  CHECK_THROWS_WITH(ImportText(o), Catch::Equals("data.files: name = \" \" is blank; give the corpus a name, or leave name = out "
+                                                 "to name it after the first path"));
+  o.name.clear();
+  o.paths = {single, "   "};
+  CHECK_THROWS_WITH(ImportText(o), Catch::Equals("data.files: path 2 of 2 is blank (\"   \"); give the name of a file or "
+                                                 "folder, or leave it out of the list"));
   ::mkdir((dir.path + "/empty").c_str(), 0755);
   o.paths = {dir.path + "/empty"};
   CHECK_THROWS_WITH(ImportText(o), Catch::Contains("empty corpus: no files found"));
@@ -1190,9 +1251,9 @@ TEST_CASE("llm.c and nanoGPT token shards import with documents split at end-of-
   CHECK(c.token_bytes() == 2);
   CHECK(c.metadata().tokenizer == "gpt2");
   CHECK(c.tokens() == 11);
-  REQUIRE(c.documents() == 4);  // [EOT 10 11 12] [EOT 20 21] [30] [EOT 40 41]
-  CHECK(c.Tokens(c.document_begin(1), 3) == std::vector<int32_t>{50256, 20, 21});
-  CHECK(c.Tokens(c.document_begin(2), 1) == std::vector<int32_t>{30});
+  REQUIRE(c.documents() == 3);  // [EOT 10 11 12] [EOT 20 21 | 30] [EOT 40 41]: a document goes on across shards
+  CHECK(c.Tokens(c.document_begin(1), 4) == std::vector<int32_t>{50256, 20, 21, 30});
+  CHECK(c.document_end(1) == c.document_begin(1) + 4);
 
   std::string llama = llmc_shard(dir, "l.bin", {128000, 5, 128255, 128000, 7}, 20240801, 7);
   o.paths = {llama};
@@ -1213,6 +1274,15 @@ TEST_CASE("llm.c and nanoGPT token shards import with documents split at end-of-
   o.paths = {dir.path + "/z*.bin"};
   CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Contains("no file or folder matches '" + dir.path + "/z*.bin'"));
 
+  // A shard named twice, or beside a pattern that matches it, is read once: its documents twice
+  // over were a copy the held-out split could hold out while the sampler trained on the other.
+  o.paths = {a, b, a, dir.path + "/[ab].bin"};
+  o.out = dir.path + "/twice.tok";
+  const Corpus twice = ImportTokensBin(o);
+  CHECK(twice.Tokens(0, twice.tokens()) == c.Tokens(0, c.tokens()));
+  CHECK(twice.documents() == c.documents());
+  CHECK_THAT(twice.metadata().source, Catch::Contains("(2 shards; 3 shards named more than once read once)"));
+
   o.paths = {a, llama};
   CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Contains("share a tokenizer"));
   o.paths = {a, llmc_shard(dir, "bad.bin", {1, 2, 60000}, 20240520, 1)};
@@ -1226,6 +1296,13 @@ TEST_CASE("llm.c and nanoGPT token shards import with documents split at end-of-
   CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Contains("not an llm.c token shard (magic 1234"));
   o.paths = {dir.path + "/nothing.bin"};
   CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Contains("cannot read '" + dir.path + "/nothing.bin'"));
+  o.paths = {a};
+  o.name = "\t";
+  CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Contains("data.tokens_bin: name = \"\t\" is blank"));
+  o.name.clear();
+  o.paths = {a, "\t"};  // a blank name was "cannot read '\t'"
+  CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Equals("data.tokens_bin: path 2 of 2 is blank (\"\t\"); give the name of a "
+                                                      "shard, or leave it out of the list"));
 
   // nanoGPT: headerless uint16, the end-of-text appended to each document (its prepare.py), so a
   // document ends after each one: [1 2 eot] [3 4 eot] [5].
@@ -1267,6 +1344,146 @@ TEST_CASE("llm.c and nanoGPT token shards import with documents split at end-of-
   CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Contains("shorter than llm.c's 1024-byte header; for a headerless nanoGPT "
                                                         "train.bin pass format = \"nanogpt\""));
   CHECK(::stat(o.out.c_str(), &st) != 0);
+}
+
+// llm.c cuts its shards at a fixed token count (data_common.py's shard_size), wherever a document
+// stands: the rest of it begins the next shard, with no end-of-text before it. It was a document of
+// its own, its first part another, and the held-out split could train on one half and hold out the other.
+TEST_CASE("a document that goes on across a shard boundary is one document to the split and the sampler") {
+  TempDir dir;
+  const int32_t E = 50256;
+  // [E 1 2] [E 3 4 | 5 6] [E 7 8 | 9 | (none)] [E 10], the last shard but one holding no end-of-text at all.
+  const std::vector<std::string> shards{llmc_shard(dir, "s0.bin", {50256, 1, 2, 50256, 3, 4}, 20240520, 1),
+                                        llmc_shard(dir, "s1.bin", {5, 6, 50256, 7, 8}, 20240520, 1),
+                                        llmc_shard(dir, "s2.bin", {9}, 20240520, 1),
+                                        llmc_shard(dir, "s3.bin", {50256, 10}, 20240520, 1)};
+  TokensBinOptions o;
+  o.paths = shards;
+  o.out = dir.path + "/across.tok";
+  const Corpus c = ImportTokensBin(o);
+  auto documents = [](const Corpus& corpus) {
+    std::vector<std::vector<int32_t>> out;
+    for (int64_t d = 0; d < corpus.documents(); ++d)
+      out.push_back(corpus.Tokens(corpus.document_begin(d), corpus.document_end(d) - corpus.document_begin(d)));
+    return out;
+  };
+  CHECK(documents(c) == std::vector<std::vector<int32_t>>{{E, 1, 2}, {E, 3, 4, 5, 6}, {E, 7, 8, 9}, {E, 10}});
+  // The held-out split holds out whole documents, so both halves of one fall on the same side.
+  for (double validation : {0.25, 0.5, 0.75}) {
+    const Split split = Split::Make(c, validation);
+    CHECK(split.validation.size() == size_t(std::ceil(validation * 4)));
+    CHECK(split.train_tokens + split.validation_tokens == 14);
+  }
+  // The sampler's unique stream puts documents in a shuffled order: each comes whole, never its
+  // tail after another document.
+  for (int64_t seed = 0; seed < 12; ++seed) {
+    SamplerOptions so;
+    so.unique_tokens = SamplerOptions::kAllTokens;
+    so.tokens = 13;  // all 14 tokens: 13 windows of seq_len 1 and the token after each
+    so.seq_len = 1;
+    so.batch = 1;
+    so.validation = 0;
+    so.order_seed = seed;
+    const RepetitionSampler sampler(c, so);
+    const DocumentStream& stream = sampler.unique_stream();
+    std::vector<int32_t> all(size_t(stream.size()));
+    stream.Copy(0, stream.size(), all.data());
+    REQUIRE(all.size() == 14);
+    auto from = [&](size_t i, size_t n) {
+      return std::vector<int32_t>(all.begin() + long(i), all.begin() + long(std::min(all.size(), i + n)));
+    };
+    for (size_t i = 0; i < all.size(); ++i) {
+      INFO("order_seed " << seed << ", stream position " << i);
+      if (all[i] == 3) CHECK(from(i, 4) == std::vector<int32_t>{3, 4, 5, 6});
+      if (all[i] == 7) CHECK(from(i, 3) == std::vector<int32_t>{7, 8, 9});
+    }
+  }
+  // A shard that ends with an end-of-text ends with the first token of a document whose rest is in
+  // the next shard: [E 1 2] [E | 3 4].
+  o.paths = {llmc_shard(dir, "e0.bin", {50256, 1, 2, 50256}, 20240520, 1), llmc_shard(dir, "e1.bin", {3, 4}, 20240520, 1)};
+  o.out = dir.path + "/ends_with_eot.tok";
+  CHECK(documents(ImportTokensBin(o)) == std::vector<std::vector<int32_t>>{{E, 1, 2}, {E, 3, 4}});
+  o.paths = shards;
+  // Without an end-of-text (eot = -1) there is nothing to go on from: each shard is one document.
+  o.eot = -1;
+  o.out = dir.path + "/none.tok";
+  CHECK(ImportTokensBin(o).documents() == 4);
+  // Shards holding no end-of-text are one document now, so "more shards" alone gives no split: the
+  // advice says eot = -1, and following it splits.
+  o.paths = {shards[2], llmc_shard(dir, "s4.bin", {11, 12}, 20240520, 1)};
+  o.eot = -2;
+  o.out = dir.path + "/no_eot.tok";
+  CHECK_THROWS_WITH(Split::Make(ImportTokensBin(o), 0.01), Catch::Contains("or from more shards with eot = -1 (each shard one document)"));
+  o.eot = -1;
+  o.out = dir.path + "/no_eot_none.tok";
+  CHECK(Split::Make(ImportTokensBin(o), 0.01).validation.size() == 1);
+  // nanoGPT's files are one stream too: a document not ended by its end-of-text goes on in the next file.
+  auto nano = [&](const std::string& name, const std::vector<uint16_t>& ids) {
+    return dir.file(name, std::string(reinterpret_cast<const char*>(ids.data()), ids.size() * 2));
+  };
+  o.paths = {nano("n0.bin", {1, 2, 50256, 3}), nano("n1.bin", {4, 50256, 5})};
+  o.format = "nanogpt";
+  o.eot = -2;
+  o.out = dir.path + "/nano.tok";
+  CHECK(documents(ImportTokensBin(o)) == std::vector<std::vector<int32_t>>{{1, 2, E}, {3, 4, E}, {5}});
+}
+
+// nanoGPT's shakespeare_char is 65 characters with no end-of-text: eot left out was GPT-2's 50256,
+// which no token of vocab 65 can be, so each file was one document and the corpus said nothing of it.
+TEST_CASE("eot left out with a vocab that does not hold the tokenizer's end-of-text says so and names eot =") {
+  TempDir dir;
+  auto nano = [&](const std::string& name, const std::vector<uint16_t>& ids) {
+    return dir.file(name, std::string(reinterpret_cast<const char*>(ids.data()), ids.size() * 2));
+  };
+  TokensBinOptions o;
+  o.paths = {nano("train.bin", {1, 2, 0, 3, 64}), nano("more.bin", {5, 0, 6})};
+  o.format = "nanogpt";
+  o.vocab = 65;
+  o.out = dir.path + "/chars.tok";
+  std::vector<std::string> notes;
+  const Corpus c = ImportTokensBin(o, &notes);
+  CHECK(c.documents() == 2);  // one per file
+  REQUIRE(notes.size() == 1);
+  CHECK_THAT(notes[0], Catch::Contains("vocab = 65 does not hold GPT-2's (50256), so each file is one document") &&
+                           Catch::Contains("give eot = the end-of-text id") && Catch::Contains("eot = -1 to say there is none"));
+  CHECK_THAT(c.metadata().source, Catch::Contains(notes[0]));
+  // From the cache (no out =) too, the note is given each time.
+  const char* cache = std::getenv("SCALELAB_CACHE");
+  const std::string saved = cache ? cache : "";
+  ::setenv("SCALELAB_CACHE", (dir.path + "/cache").c_str(), 1);
+  o.out.clear();
+  for (int time = 0; time < 2; ++time) {
+    notes.clear();
+    CHECK(ImportTokensBin(o, &notes).documents() == 2);
+    CHECK(notes.size() == 1);
+  }
+  if (cache) ::setenv("SCALELAB_CACHE", saved.c_str(), 1);
+  else ::unsetenv("SCALELAB_CACHE");
+  // Named, it splits, and there is no note; eot = -1 says there is none, and no note either.
+  o.out = dir.path + "/split.tok";
+  o.eot = 0;
+  notes.clear();
+  CHECK(ImportTokensBin(o, &notes).documents() == 3);  // [1 2 0] [3 64 5 0] [6]
+  o.eot = -1;
+  o.out = dir.path + "/none.tok";
+  CHECK(ImportTokensBin(o, &notes).documents() == 2);
+  CHECK(notes.empty());
+  // LLaMA-3 shards with a vocab below 128000 say LLaMA 3's.
+  o.paths = {llmc_shard(dir, "l.bin", {1, 2, 3}, 20240801, 7)};
+  o.format = "llmc";
+  o.eot = -2;
+  o.vocab = 1000;
+  o.out = dir.path + "/llama.tok";
+  CHECK(ImportTokensBin(o, &notes).documents() == 1);
+  REQUIRE(notes.size() == 1);
+  CHECK_THAT(notes[0], Catch::Contains("vocab = 1000 does not hold LLaMA 3's (128000), so each shard is one document"));
+  // A vocab that holds it keeps the tokenizer's end-of-text, without a note.
+  notes.clear();
+  o.paths = {llmc_shard(dir, "g.bin", {1, 50256, 3}, 20240520, 1)};
+  o.vocab = 50304;  // GPT-2's padded to a multiple of 64, as llm.c's models do
+  o.out = dir.path + "/padded.tok";
+  CHECK(ImportTokensBin(o, &notes).documents() == 2);
+  CHECK(notes.empty());
 }
 
 TEST_CASE("token shards import by the block: memory stays small, and documents go on across blocks") {
@@ -1853,6 +2070,10 @@ TEST_CASE("data.corpus of a path that is not there says there is no such file, n
   // A name (no folder, no extension) that is not known: the known names, after a full stop.
   CHECK_THROWS_WITH(NamedCorpus("wikitext"), Catch::Contains("unknown corpus 'wikitext'. Known names: gcide"));
   CHECK_THROWS_WITH(NamedCorpus("gcid"), Catch::Contains("unknown corpus 'gcid'; did you mean 'gcide'? Known names"));
+  // A blank name is said to be blank (it was "unknown corpus ''", as if misspelt).
+  for (const std::string blank : {"", "  ", "\t"})
+    CHECK_THROWS_WITH(NamedCorpus(blank), Catch::Equals("data.corpus: the name is blank (\"" + blank + "\"); give a known name "
+                                                        "(gcide) or the path of a corpus file"));
 
   // A corpus file is read whole: max_documents (or refresh) has nothing to act on, and was ignored
   // (max_documents = 10 gave all 40 documents).

@@ -35,6 +35,34 @@ t.test("data.files reads folders as byte documents and prints itself", function(
   t.eq(again.path, c.path)  -- cached by the inputs
 end)
 
+t.test("a nil among data.files's or data.tokens_bin's paths is an error naming its place", function()
+  -- data.files{ a, nil, b } (a variable not set) read a alone, without a word: #t stopped at the nil.
+  local a, b = dir .. "/texts/first.txt", dir .. "/texts/sub/doc01.txt"
+  local unset
+  t.raises(function() data.files{ a, unset, b } end,
+           "data.files: path 2 is nil (a variable not set?); give the name of a file or folder, or leave it out of the list")
+  t.raises(function() data.files{ unset, b } end, "data.files: path 1 is nil")
+  t.raises(function() data.files{ a, paths = { b, unset, a } } end, "data.files: path 3 is nil")
+  t.raises(function() data.tokens_bin{ a, unset, b } end, "data.tokens_bin: path 2 is nil (a variable not set?); give the name of a shard")
+  -- A nil after the last path loses nothing: the list is what comes before it.
+  t.eq(data.files{ a, b, unset, out = dir .. "/trailing_nil.tok" }.documents, 2)
+end)
+
+t.test("a second argument's options join the first's, after a path or a table of paths", function()
+  local a, b = dir .. "/texts/first.txt", dir .. "/texts/sub/doc01.txt"
+  -- After a table they were ignored: one document per file, not per line.
+  local lines = data.files({ a, b }, { documents = "line", out = dir .. "/opts_lines.tok" })
+  t.ok(lines.source:find("one document per line", 1, true), lines.source)
+  -- After a path, paths = replaced it: b alone.
+  local both = data.files(a, { paths = { b }, out = dir .. "/opts_paths.tok" })
+  t.eq(both.documents, 2)
+  t.ok(both.source:find("text files " .. a .. ", " .. b, 1, true), both.source)
+  t.raises(function() data.files({ a, out = dir .. "/x.tok" }, { out = dir .. "/y.tok" }) end,
+           "data.files: out = is given twice, in the first argument and in the options; give it once")
+  t.raises(function() data.files(a, { b }) end, "data.files: the options (second argument) take named keys only")
+  t.raises(function() data.tokens_bin({ a }, 5) end, "data.tokens_bin: options must be a table")
+end)
+
 t.test("data.files takes paths = { ... }, alone or after positional paths, in order", function()
   local a = write("paths_a.txt", "first file\n")
   local b = write("paths_b.txt", "second file\n")
@@ -154,6 +182,16 @@ t.test("data.tokens_bin imports llm.c shards", function()
   t.raises(function() data.tokens_bin(bad) end, "is 60000, outside the vocabulary [0, 50257)")
   t.raises(function() data.tokens_bin(write("text.bin", string.rep("hello ", 300))) end,
            "not an llm.c token shard")
+  t.raises(function() data.tokens_bin("") end, 'data.tokens_bin: path 1 of 1 is blank (""); give the name of a shard')
+end)
+
+t.test("data.tokens_bin with a vocab that does not hold GPT-2's end-of-text says each file is one document", function()
+  -- nanoGPT's shakespeare_char: 65 characters, no end-of-text; eot left out was GPT-2's 50256, unsaid.
+  local chars = write("chars.bin", string.pack("<I2I2I2I2I2", 1, 2, 0, 3, 64))
+  local c = data.tokens_bin(chars, { format = "nanogpt", vocab = 65, out = dir .. "/chars.tok" })
+  t.eq(c.documents, 1)
+  t.ok(c.source:find("vocab = 65 does not hold GPT-2's (50256), so each file is one document; give eot = ", 1, true), c.source)
+  t.eq(data.tokens_bin(chars, { format = "nanogpt", vocab = 65, eot = 0, out = dir .. "/chars0.tok" }).documents, 2)
 end)
 
 t.test("corrupted and missing files are clear errors", function()
@@ -167,9 +205,23 @@ t.test("corrupted and missing files are clear errors", function()
   f:close()
   t.raises(function() data.open(copy) end, "data checksum mismatch")
   t.raises(function() data.files{ dir .. "/nope.txt" } end, "cannot read '" .. dir .. "/nope.txt'")
+  t.raises(function() data.files{ dir .. "/texts", paths = { "  " } } end, 'data.files: path 2 of 2 is blank ("  ")')
+  t.raises(function() data.files("") end, 'data.files: path 1 of 1 is blank ("")')
   t.raises(function() data.corpus(dir .. "/nope.tok") end, "unknown corpus")
   assert(os.execute("mkdir -p '" .. dir .. "/empty'"))
   t.raises(function() data.files{ dir .. "/empty" } end, "empty corpus")
+end)
+
+t.test("a blank out = or save path is refused, and no file of that name is written", function()
+  -- out = "  " wrote the corpus to a file named two spaces in the working folder.
+  local a = dir .. "/texts/first.txt"
+  t.raises(function() data.files(a, { out = "  " }) end,
+           'data.files: out = "  " is blank; give the path of a corpus file, or leave out = out to keep the corpus in the cache folder')
+  t.raises(function() data.synthetic{ kind = "markov", vocab = 8, support = 4, tokens = 1000, out = "\t" } end,
+           'data.synthetic: out = "\t" is blank')
+  local c = data.files(a, { out = dir .. "/blank_save.tok" })
+  t.raises(function() c:save(" ") end, 'corpus:save: path = " " is blank; give the path of a corpus file')
+  for _, name in ipairs{ "  ", "\t", " " } do t.eq(io.open(name, "rb"), nil) end
 end)
 
 t.test("out = a file that is no corpus is refused and the file is left as it was", function()

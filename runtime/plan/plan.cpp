@@ -369,6 +369,62 @@ void note_kaplan_joint(const Law& law, Answer& a) {
                         "size: for that allocation use the rule plan.published.kaplan"));
 }
 
+// Kaplan et al.'s overfitting bound (their eq. 4.4, REFERENCE.md): D ≳ 5e3·N^0.74 tokens for N
+// non-embedding parameters. It is where the joint law's data term puts the loss 2% above what N
+// parameters reach on unlimited data (eq. 4.3: δL = (1 + (N/N_c)^(α_N/α_D)·D_c/D)^α_D − 1 = 0.02),
+// which with the joint fit's constants is 5.5e3·N^0.738, printed rounded as 5e3·N^0.74. Below it
+// Kaplan et al.'s runs overfit, and their laws of N, of C and the compute-efficient rule (which
+// assume data enough not to) no longer describe the run (their §6.3: compute-efficient training,
+// D ∝ C^0.27, runs into the bound, D ∝ C^0.54). A law of the joint form with other constants (a
+// study's fit) has its own bound from eq. 4.3; the published law and Kaplan's rule use eq. 4.4.
+struct OverfittingBound {
+  const Law* law = nullptr;  // a joint law with other constants than Kaplan et al.'s, or none
+  double at(double N) const {
+    if (!law) return 5e3 * std::pow(N, 0.74);
+    const double alpha_N = law->param("alpha_N"), alpha_D = law->param("alpha_D");
+    return law->param("D_c") * std::pow(N / law->param("N_c"), alpha_N / alpha_D) / (std::pow(1.02, 1 / alpha_D) - 1);
+  }
+  std::string formula() const {
+    if (!law) return "Kaplan et al.'s overfitting bound D ≳ 5e3·N^0.74 (their eq. 4.4)";
+    return str("law '", law->name(), "''s overfitting bound (Kaplan et al.'s eq. 4.3 with its constants: D ≳ ",
+               format_significant(at(1.0), 3), "·N^", format_significant(law->param("alpha_N") / law->param("alpha_D"), 3),
+               ", where its data term puts the loss 2% above L(N))");
+  }
+};
+
+// An answer from Kaplan et al.'s joint law, or from an allocation rule of Kaplan's non-embedding N
+// (plan.published.kaplan), whose D (or a row's) lies below the overfitting bound says so: how far,
+// and that the answer is outside the data-rich regime the laws describe.
+void note_kaplan_overfitting(const Law* law, const AllocationRule* rule, Answer& a) {
+  OverfittingBound bound;
+  if (law && law->kind() == fit::LawKind::KaplanND) {
+    if (!law->published()) bound.law = law;
+  } else if (!(rule && rule->non_embedding)) {
+    return;
+  }
+  auto part = [&](const Answer& x) -> std::string {
+    if (!x.has("N") || !x.has("D")) return "";
+    const double N = x.value("N"), D = x.value("D"), need = bound.at(N);
+    if (!(N > 0) || !(D > 0) || !std::isfinite(N) || !std::isfinite(D) || !(D < need)) return "";
+    return str("D = ", format_quantity(D, Unit::Tokens), " tokens for N = ", format_quantity(N, Unit::Params), " is ",
+               format_significant(D / need, 2), "× the bound (", format_quantity(need, Unit::Tokens), ")");
+  };
+  const std::string own = part(a);
+  std::string parts = own;
+  for (size_t r = 0; r < a.rows.size(); ++r) {
+    const std::string p = part(a.rows[r]);
+    if (p.empty() || p == own) continue;
+    const std::string name = r < a.row_names.size() ? a.row_names[r] : format_quantity(a.rows[r].value("N"), Unit::Params) + " params";
+    parts += (parts.empty() ? "" : "; ") + ("at " + name + ": ") + p;
+  }
+  if (parts.empty()) return;
+  a.notes.push_back(str("below ", bound.formula(), ": ", parts,
+                        ". With less data than the bound Kaplan et al.'s runs overfit (the loss more than 2% above what N "
+                        "parameters reach on unlimited data): the answer lies outside the data-rich regime their laws "
+                        "of N and C and their compute-efficient allocation describe (their §6.3: that allocation, "
+                        "D ∝ C^0.27, runs into the bound, D ∝ C^0.54)"));
+}
+
 // A rule of non-embedding N (Kaplan's) read with a law that is not one of Kaplan's: such a law
 // (Chinchilla's, Muennighoff's, a study's by default) counts all parameters, so the loss it gives
 // for that N is of a smaller model than the rule means.
@@ -591,6 +647,7 @@ Answer optimal(const fit::FittedLaw& fitted, const OptimalOptions& options) {
   out.question = optimal_question(options);
   out.law = law_label(fitted);
   note_kaplan_joint(fitted.law, out);
+  note_kaplan_overfitting(&fitted.law, nullptr, out);
   return out;
 }
 
@@ -635,6 +692,7 @@ Answer optimal(const AllocationRule& rule, const OptimalOptions& options, const 
   note_rule_extrapolation(rule, out);
   note_no_bootstrap(rule.N_law, "the rule '" + rule.name + "'", out);
   check_model_size(out, "plan.optimal");
+  note_kaplan_overfitting(law ? &law->law : nullptr, &rule, out);
   return out;
 }
 
@@ -674,6 +732,7 @@ Answer loss(const fit::FittedLaw& fitted, const LossOptions& options) {
   if (given(options.unique_tokens)) out.question += " (" + format_count(options.unique_tokens) + " unique)";
   out.law = law_label(fitted);
   out.method = "prediction";
+  note_kaplan_overfitting(&fitted.law, nullptr, out);
   return out;
 }
 
@@ -713,6 +772,7 @@ Answer compute_for(const fit::FittedLaw& fitted, const ComputeForOptions& option
   if (given(options.unique_tokens)) out.question += " with " + format_count(options.unique_tokens) + " unique tokens";
   out.law = law_label(fitted);
   note_kaplan_joint(fitted.law, out);
+  note_kaplan_overfitting(&fitted.law, nullptr, out);
   out.method = "inverse of the optimal loss L*(C) by bisection";
   return out;
 }
@@ -783,6 +843,7 @@ Answer inference(const fit::FittedLaw& fitted, const InferenceOptions& options) 
                                       : "the loss of the compute-optimal run at " + flops_text(options.compute));
   out.law = law_label(fitted);
   note_kaplan_joint(fitted.law, out);
+  note_kaplan_overfitting(&fitted.law, nullptr, out);
   out.method = "min 6·N·D_train + 2·N·D_inference s.t. L(N, D_train) = target (Sardana et al. 2023)";
   return out;
 }
@@ -850,6 +911,7 @@ Answer compare(const fit::FittedLaw& fitted, const CompareOptions& options) {
   out.question = "allocations compared at " + flops_text(C) + (given(U) ? " with " + format_count(U) + " unique tokens" : "");
   out.law = law_label(fitted);
   note_kaplan_joint(fitted.law, out);
+  note_kaplan_overfitting(&fitted.law, nullptr, out);
   return out;
 }
 
@@ -881,6 +943,7 @@ Answer table(const fit::FittedLaw& fitted, const TableOptions& options) {
   out.question = "compute-optimal FLOPs and tokens per model size";
   out.law = law_label(fitted);
   note_kaplan_joint(fitted.law, out);
+  note_kaplan_overfitting(&fitted.law, nullptr, out);
   out.method = closed_form_applies(fitted.law) ? "closed form" : "numeric";
   return out;
 }
@@ -943,6 +1006,7 @@ Answer table(const AllocationRule& rule, const TableOptions& options, const fit:
   out.method = "power laws";
   note_rule_extrapolation(rule, out);
   note_no_bootstrap(rule.N_law, "the rule '" + rule.name + "'", out);
+  note_kaplan_overfitting(law ? &law->law : nullptr, &rule, out);
   return out;
 }
 
@@ -1003,6 +1067,7 @@ Answer returns(const fit::FittedLaw& fitted, const ReturnsOptions& options) {
   out.question = "return on compute spent repeating " + format_count(U) + " unique tokens";
   out.law = law_label(fitted);
   note_kaplan_joint(fitted.law, out);
+  note_kaplan_overfitting(&fitted.law, nullptr, out);
   out.method = "numeric data-constrained optimum per budget";
   out.notes.push_back("return: the compute that unlimited unique data would need for the same loss, over the compute spent");
   out.notes.push_back("marginal return: the effective FLOP gained since the row above, over the FLOP spent since it");

@@ -256,4 +256,55 @@ t.test("answers as records and Markdown for reports", function()
   t.ok(cf:markdown():find(" – ∞ |", 1, true), cf:markdown())
 end)
 
+-- Kaplan et al.'s overfitting bound (REFERENCE.md, their eq. 4.4): D ≳ 5e3·N^0.74. A plan from their
+-- laws whose D lies below it says so, with the bound; one above it says nothing. By hand here: the
+-- rule's N = 1.3e9·(C / 8.64e19)^0.73 and D = C/(6N), and for a joint law of other constants the bound
+-- is the D at which L(N, D) is 2% above L(N, ∞) (eq. 4.3).
+local function note_with(answer, text)
+  for _, n in ipairs(answer.notes) do if n:find(text, 1, true) then return n end end
+end
+
+t.test("a Kaplan plan below the overfitting bound D ≳ 5e3·N^0.74 says so, one above it does not", function()
+  local bound = function(N) return 5e3 * N ^ 0.74 end
+  local head = "below Kaplan et al.'s overfitting bound D ≳ 5e3·N^0.74 (their eq. 4.4)"
+  -- The compute-efficient rule at 1e22 FLOP: 41.7B parameters on 40B tokens, 0.11× the bound (361B).
+  local C = 1e22
+  local N = 1.3e9 * (C / 8.64e19) ^ 0.73
+  local D = C / (6 * N)
+  t.ok(D < 0.2 * bound(N), "by hand: the rule's D is far below the bound")
+  local a = plan.optimal{ compute = C, allocation = plan.published.kaplan }
+  t.near(a.N, N, 1e-9)
+  local note = note_with(a, head)
+  t.ok(note, tostring(a))
+  t.ok(note:find(string.format("D = 40B tokens for N = 41.7B is %.2g× the bound (361B)", D / bound(N)), 1, true), note)
+  t.ok(tostring(a):find("note: " .. head, 1, true), tostring(a))
+  t.ok(a:markdown():find(head, 1, true), a:markdown())
+  -- At 1e15 FLOP the rule's D (515M tokens) is 8.5× the bound: no note.
+  N = 1.3e9 * (1e15 / 8.64e19) ^ 0.73
+  t.ok(1e15 / (6 * N) > 5 * bound(N), "by hand: above the bound")
+  t.ok(not note_with(plan.optimal{ compute = 1e15, allocation = plan.published.kaplan }, "overfitting"))
+  -- The published joint law: its compute-optimal D is always about 0.3× the bound (the stationary point
+  -- puts D_c/D at α_N/α_D times (N_c/N)^(α_N/α_D)); a loss at ample data has no note.
+  local kaplan = published("kaplan", { kind = "kaplan_ND", N_c = 6.4e13, D_c = 1.8e13, alpha_N = 0.076, alpha_D = 0.103 })
+  local opt = plan.optimal{ compute = C, law = kaplan }
+  t.ok(note_with(opt, head), tostring(opt))
+  t.ok(opt.D < bound(opt.N) and opt.D > 0.25 * bound(opt.N), "0.3× the bound")
+  t.ok(note_with(plan.loss{ N = 1e9, D = 1e9, law = kaplan }, head))
+  t.ok(not note_with(plan.loss{ N = 1e9, D = 1e12, law = kaplan }, "overfitting"))
+  -- A table's rows: each below the bound named by its size.
+  local tab = plan.table{ params = { 1e6, 1e9 }, law = kaplan }
+  t.ok(note_with(tab, "at 1M params: D = "), tostring(tab))
+  -- A joint law of other constants: its own bound, where L(N, D) = 1.02·L(N, ∞).
+  local own = { kind = "kaplan_ND", N_c = 1e12, D_c = 1e10, alpha_N = 0.1, alpha_D = 0.2 }
+  local n = 1e7
+  local d = own.D_c * (n / own.N_c) ^ (own.alpha_N / own.alpha_D) / (1.02 ^ (1 / own.alpha_D) - 1)
+  local at_bound = plan.loss{ N = n, D = d, law = own }.loss
+  t.near(at_bound / ((own.N_c / n) ^ own.alpha_N), 1.02, 1e-9)
+  local below = plan.loss{ N = n, D = 0.99 * d, law = own }
+  t.ok(note_with(below, "law 'kaplan_ND''s overfitting bound (Kaplan et al.'s eq. 4.3 with its constants"), tostring(below))
+  t.ok(not note_with(plan.loss{ N = n, D = 1.01 * d, law = own }, "overfitting"))
+  -- Other laws say nothing of it.
+  t.ok(not note_with(plan.loss{ N = 1e9, D = 1e9, law = chinchilla }, "overfitting"))
+end)
+
 t.done()

@@ -145,7 +145,13 @@ Allocation allocate(const Law& law, double C, double U, double epochs, Method me
   search::Minimum m = search::minimize(f, lo, hi, grid);
   if (!std::isfinite(m.f))
     fail(function, ": law '", law.name(), "' gives no finite loss at ", flops_text(C), " for any model size");
-  if (m.at_edge && !allow_edge) {
+  // At the floor of U unique tokens (data_floor: D' and N' both saturated) the loss is flat in N to
+  // rounding, and which N of that flat stretch the grid keeps is arbitrary: an edge of the searched
+  // range as well as an interior point. Either is the answer at the floor (plan.optimal notes that N
+  // is not determined there), so that 10k unique tokens answer as 1M do, not with an error.
+  const bool at_floor = given(U) && law.kind() == LawKind::DataConstrained &&
+                        m.f - data_floor(law, U) <= 1e-6 * data_floor(law, U);
+  if (m.at_edge && !allow_edge && !at_floor) {
     const double n = std::exp(m.x);
     const std::string toward = str(" keeps falling toward ", format_quantity(C / (6 * n) / n, Unit::Ratio),
                                    " tokens per parameter, the end of the searched range (1e-6 to 1e8)");

@@ -1441,14 +1441,11 @@ TEST_CASE("a budget too small for any model fails before the bootstrap samples a
 }
 
 TEST_CASE("too little unique data is blamed on the data, not the law's form") {
-  try {
-    plan::optimal(wrap(plan::published::datablations_exact()), at(1e22, 1));
-    FAIL("expected an error");
-  } catch (const Error& e) {
-    const std::string m = e.what();
-    INFO(m);
-    CHECK(m.find("does it depend on both N and D") == std::string::npos);
-    CHECK(m.find("unique tokens") != std::string::npos);
-    CHECK(m.find("Give more unique tokens") != std::string::npos);
-  }
+  // One unique token at 1e22 FLOP: the answer is the floor of that data (as for 1M), and says so.
+  const plan::Answer a = plan::optimal(wrap(plan::published::datablations_exact()), at(1e22, 1));
+  std::string notes;
+  for (const auto& n : a.notes) notes += n + "\n";
+  INFO(notes);
+  CHECK(notes.find("does it depend on both N and D") == std::string::npos);
+  CHECK(notes.find("is the floor of 1 unique tokens") != std::string::npos);
 }

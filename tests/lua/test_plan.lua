@@ -307,4 +307,22 @@ t.test("a Kaplan plan below the overfitting bound D ≳ 5e3·N^0.74 says so, one
   t.ok(not note_with(plan.loss{ N = 1e9, D = 1e9, law = chinchilla }, "overfitting"))
 end)
 
+-- Muennighoff et al.'s floor of U unique tokens (REFERENCE.md's law by hand, the unrounded constants of
+-- plan.published.datablations_exact): D' → U(1 + R_D*), N' → N_opt(U)(1 + R_N*).
+t.test("too few unique tokens answer at their loss floor with the note, 10k as 1M do", function()
+  local E, A, B = math.exp(0.6254804), math.exp(6.255414), math.exp(7.3049974)
+  local alpha, R_D, R_N = 0.3526596, 15.387756, 5.309743
+  local G = (alpha * A / (alpha * B)) ^ (1 / (2 * alpha))
+  local function floor(U) return E + A / ((U * G) * G * (1 + R_N)) ^ alpha + B / (U * (1 + R_D)) ^ alpha end
+  for _, case in ipairs { { 1e6, "1M" }, { 1e4, "10k" }, { 1e3, "1k" } } do
+    local U, name = case[1], case[2]
+    for _, C in ipairs { 1e20, 1e22 } do
+      local a = plan.optimal{ compute = C, unique_tokens = U, law = datablations }
+      t.near(a.loss, floor(U), 1e-6)
+      t.ok(note_with(a, "is the floor of " .. name .. " unique tokens"), tostring(a))
+      t.near(6 * a.N * a.D, C, 1e-9)
+    end
+  end
+end)
+
 t.done()

@@ -325,4 +325,22 @@ t.test("too few unique tokens answer at their loss floor with the note, 10k as 1
   end
 end)
 
+t.test("an mfu above the 80% any run has measured is noted with its value, above 1 refused", function()
+  local c = plan.cost{ flops = 1e22, mfu = 0.9 }
+  t.eq(#c.notes, 1)
+  t.ok(c.notes[1]:find("mfu = 0.9 (90% of peak) is above what any training run has reached", 1, true), c.notes[1])
+  t.ok(tostring(c):find("\n  note: mfu = 0.9 (90% of peak)", 1, true), tostring(c))
+  t.near(c.gpu_hours, 1e22 / (989e12 * 0.9) / 3600, 1e-12)   -- priced as asked
+  t.eq(#plan.cost{ flops = 1e22, mfu = 0.8 }.notes, 0)
+  t.eq(#plan.cost{ flops = 1e22 }.notes, 0)
+  local a = plan.optimal{ compute = 1e22, law = chinchilla, gpu = "A100", mfu = 0.95 }
+  t.ok(note_with(a, "mfu = 0.95 (95% of peak)"), tostring(a))
+  local text = tostring(a)
+  local _, count = text:gsub("mfu = 0.95", "")
+  t.eq(count, 1, text)   -- said once, among the notes
+  t.ok(a:markdown():find("- mfu = 0.95", 1, true), a:markdown())
+  t.ok(note_with(plan.optimal{ compute = 1e22, law = chinchilla }:cost_on{ mfu = 0.85 }, "mfu = 0.85"))
+  t.raises(function() plan.cost{ flops = 1e22, mfu = 1.2 } end, "mfu (model FLOP utilisation) must be in (0, 1]")
+end)
+
 t.done()

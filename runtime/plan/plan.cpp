@@ -540,6 +540,24 @@ void positive(double x, const std::string& function, const char* name, const cha
     fail(function, ": ", name, " must be positive and finite (got ", format_significant(x, 6), "); ", hint);
 }
 
+// A training budget a question searches at: positive, and at most kMaxCompute, the end of the budgets
+// planning searches (compute_for and table say so of budgets they would need beyond it). Beyond it
+// the searches' own bounds overflow: compute = 1e305 failed with 'datablations law: predict needs N'.
+void budget(double x, const std::string& function, const char* name, const char* hint) {
+  positive(x, function, name, hint);
+  if (x > kMaxCompute)
+    fail(function, ": ", name, " = ", flops_text(x), " is beyond the budgets planning covers (up to ", flops_text(kMaxCompute),
+         ", 1e14 times the largest training runs); give a budget of at most 1e40 FLOP");
+}
+
+// The compute of a question's answer (a table row's budget, a return curve's default budgets) beyond
+// kMaxCompute, or beyond any double: the same refusal, naming the input that asks for it.
+void check_budget_of(double C, const std::string& function, const std::string& what) {
+  if (!(C <= kMaxCompute))
+    fail(function, ": ", what, " needs ", std::isfinite(C) ? flops_text(C) : std::string("more FLOP than a double holds"),
+         ", beyond the budgets planning covers (up to ", flops_text(kMaxCompute), ")");
+}
+
 }  // namespace
 
 std::string beyond_runs(const fit::FittedLaw& law, double N, double D, double C) {
@@ -552,7 +570,7 @@ std::string beyond_runs(const fit::FittedLaw& law, double N, double D, double C)
 // ---- options -----------------------------------------------------------------------------------
 
 void OptimalOptions::Validate() const {
-  positive(compute, "plan.optimal", "compute", "training FLOP, e.g. compute = 1e21");
+  budget(compute, "plan.optimal", "compute", "training FLOP, e.g. compute = 1e21");
   if (given(unique_tokens)) positive(unique_tokens, "plan.optimal", "unique_tokens", "unique tokens available, e.g. 25e9");
   if (given(epochs)) {
     if (!(epochs >= 1) || !std::isfinite(epochs))
@@ -580,7 +598,7 @@ void InferenceOptions::Validate() const {
     fail("plan.inference: give exactly one target: loss = (the loss to reach) or compute = (reach the loss of the "
          "compute-optimal run at this budget)");
   if (given(loss)) positive(loss, "plan.inference", "loss", "the target loss, e.g. loss = 2.0");
-  if (given(compute)) positive(compute, "plan.inference", "compute", "training FLOP, e.g. compute = 1e23");
+  if (given(compute)) budget(compute, "plan.inference", "compute", "training FLOP, e.g. compute = 1e23");
   if (!given(inference_tokens))
     fail("plan.inference: missing inference_tokens (tokens the model will process over its lifetime, e.g. 2e12)");
   if (!(inference_tokens >= 0) || !std::isfinite(inference_tokens))
@@ -589,7 +607,7 @@ void InferenceOptions::Validate() const {
 }
 
 void CompareOptions::Validate() const {
-  positive(compute, "plan.compare", "compute", "the budget in FLOP, e.g. compute = 5.76e23");
+  budget(compute, "plan.compare", "compute", "the budget in FLOP, e.g. compute = 5.76e23");
   if (given(unique_tokens)) positive(unique_tokens, "plan.compare", "unique_tokens", "unique tokens, e.g. 25e9");
   if (candidates.empty())
     fail("plan.compare: no candidates; give allocations to compare, e.g. candidates = { { name = \"Gopher\", N = 280e9, D = 300e9 } }");
@@ -607,7 +625,7 @@ void TableOptions::Validate() const {
 
 void ReturnsOptions::Validate() const {
   positive(unique_tokens, "plan.returns", "unique_tokens", "unique tokens available, e.g. 25e9");
-  for (double c : compute) positive(c, "plan.returns", "every entry of compute", "budgets in FLOP");
+  for (double c : compute) budget(c, "plan.returns", "every entry of compute", "budgets in FLOP");
 }
 
 // ---- questions -----------------------------------------------------------------------------------
@@ -932,6 +950,7 @@ Answer table(const fit::FittedLaw& fitted, const TableOptions& options) {
       if (closed_form_applies(law)) {
         fit::Allocation a = fit::compute_optimal(law);
         C = 6.0 * std::pow(N / a.G, 1.0 / a.a);
+        check_budget_of(C, function, "a compute-optimal run of " + format_count(N) + " parameters under law '" + law.name() + "'");
       } else {
         C = compute_of_optimum(law, N, false, function);
       }
@@ -1033,8 +1052,11 @@ Answer returns(const fit::FittedLaw& fitted, const ReturnsOptions& options) {
     } else {
       one_epoch = compute_of_optimum(law, U, true, function);
     }
-    if (budgets.empty())
+    if (budgets.empty()) {
+      check_budget_of(one_epoch * 1024, function, "the default return curve for unique_tokens = " + format_count(U) +
+                      " (from the compute whose optimum sees them once to 1024 times it; give compute = { ... } instead)");
       for (int k = 0; k <= 10; ++k) budgets.push_back(one_epoch * std::pow(2.0, k));
+    }
     std::sort(budgets.begin(), budgets.end());
   }
   Answer out = with_intervals(fitted, [&](const Law& law) {

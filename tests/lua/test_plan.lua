@@ -343,4 +343,25 @@ t.test("an mfu above the 80% any run has measured is noted with its value, above
   t.raises(function() plan.cost{ flops = 1e22, mfu = 1.2 } end, "mfu (model FLOP utilisation) must be in (0, 1]")
 end)
 
+t.test("budgets beyond the 1e40 FLOP planning covers are refused naming the input, not failing inside", function()
+  -- Before: 'datablations law: predict needs N' (the search's bounds overflowed), an internal check of
+  -- the search for plan.returns, and 'chinchilla law: predict needs a positive finite D' for plan.table.
+  local beyond = "is beyond the budgets planning covers (up to 1.00e40 FLOP"
+  t.raises(function() plan.optimal{ compute = 1e305, unique_tokens = 1e9, law = datablations } end,
+    "plan.optimal: compute = 1.00e305 FLOP " .. beyond)
+  t.raises(function() plan.optimal{ compute = 1e60, law = chinchilla } end, "plan.optimal: compute = 1.00e60 FLOP " .. beyond)
+  t.raises(function() plan.inference{ compute = 1e41, inference_tokens = 1e12, law = chinchilla } end,
+    "plan.inference: compute = 1.00e41 FLOP " .. beyond)
+  t.raises(function() plan.compare{ compute = 1e50, law = chinchilla, candidates = { a = { N = 1e9 } } } end,
+    "plan.compare: compute = 1.00e50 FLOP " .. beyond)
+  t.raises(function() plan.returns{ unique_tokens = 1e9, compute = { 1e21, 1e300 }, law = datablations } end, beyond)
+  t.raises(function() plan.returns{ unique_tokens = 1e300, law = datablations } end,
+    "plan.returns: the default return curve for unique_tokens = 1e300")
+  t.raises(function() plan.table{ params = { 1e9, 1e300 }, law = chinchilla } end,
+    "plan.table: a compute-optimal run of 1e300 parameters under law 'chinchilla' needs more FLOP than a double holds")
+  -- At the end of the range planning answers.
+  local a = plan.optimal{ compute = 1e40, law = chinchilla }
+  t.near(6 * a.N * a.D, 1e40, 1e-9)
+end)
+
 t.done()

@@ -522,22 +522,47 @@ std::string optimal_question(const OptimalOptions& o) {
 // token (the budget is too small for any model), a note below 1000 parameters (smaller than any
 // language model scaling laws were measured on: Kaplan et al. 2020 go down to about 1e3
 // non-embedding parameters), where the law is extrapolated far beyond its data.
-void check_model_size(Answer& a, const std::string& function) {
+void check_model_size(Answer& a, const std::string& function, bool note = true) {
   if (!a.has("N") || !a.has("D")) return;
   const double N = a.value("N"), D = a.value("D"), C = a.value("flops");
   if (!(N >= 1) || !(D >= 1))
     fail(function, ": at ", flops_text(C), " the compute-optimal run would have ", format_significant(N, 3), " parameters and ",
          format_significant(D, 3), " tokens: ", !(N >= 1) ? "less than one parameter" : "less than one token",
          "; the budget is far too small for any model (C = 6·N·D: even 1000 parameters on 20k tokens need 1.2e8 FLOP)");
-  if (N < 1000)
+  if (note && N < 1000)
     a.notes.push_back(str("N = ", format_significant(N, 3), " parameters is smaller than any language model scaling laws "
                           "were measured on (about 1e3 and up): the law is extrapolated far below its data"));
+}
+
+// The same note for rows (a table's model sizes, the allocations compared) and for answers that are
+// not a compute-optimal allocation (a loss at given N, an inference-aware model): one note naming
+// every model below 1000 parameters.
+void note_small_models(Answer& a) {
+  std::vector<std::string> sizes;
+  auto look = [&](const Answer& x) {
+    if (!x.has("N") || !(x.value("N") < 1000)) return;
+    const std::string size = format_significant(x.value("N"), 3);
+    if (std::find(sizes.begin(), sizes.end(), size) == sizes.end()) sizes.push_back(size);
+  };
+  look(a);
+  for (const Answer& row : a.rows) look(row);
+  if (sizes.empty()) return;
+  std::string list;
+  for (const auto& size : sizes) list += (list.empty() ? "" : ", ") + size;
+  a.notes.push_back(str("N = ", list, " parameters ", sizes.size() == 1 ? "is" : "are", " smaller than any language model "
+                        "scaling laws were measured on (about 1e3 and up): the law is extrapolated far below its data"));
 }
 
 void positive(double x, const std::string& function, const char* name, const char* hint) {
   if (!given(x)) fail(function, ": missing ", name, " (", hint, ")");
   if (!(x > 0) || !std::isfinite(x))
     fail(function, ": ", name, " must be positive and finite (got ", format_significant(x, 6), "); ", hint);
+}
+
+// A count of parameters or tokens: at least one (a model of 0.5 parameters on 0.1 tokens is none).
+void at_least_one(double x, const std::string& function, const char* name, const char* hint) {
+  positive(x, function, name, hint);
+  if (x < 1) fail(function, ": ", name, " must be at least 1 (got ", format_significant(x, 6), "); ", hint);
 }
 
 // A training budget a question searches at: positive, and at most kMaxCompute, the end of the budgets
@@ -583,8 +608,8 @@ void OptimalOptions::Validate() const {
 }
 
 void LossOptions::Validate() const {
-  positive(N, "plan.loss", "N", "parameters, e.g. N = 7e9");
-  positive(D, "plan.loss", "D", "training tokens, e.g. D = 1.4e12");
+  at_least_one(N, "plan.loss", "N", "parameters, e.g. N = 7e9");
+  at_least_one(D, "plan.loss", "D", "training tokens, e.g. D = 1.4e12");
   if (given(unique_tokens)) positive(unique_tokens, "plan.loss", "unique_tokens", "unique tokens, e.g. 25e9");
 }
 
@@ -613,14 +638,18 @@ void CompareOptions::Validate() const {
     fail("plan.compare: no candidates; give allocations to compare, e.g. candidates = { { name = \"Gopher\", N = 280e9, D = 300e9 } }");
   for (const auto& c : candidates) {
     if (c.rule) continue;
-    positive(c.N, "plan.compare", ("N of candidate '" + c.name + "'").c_str(), "parameters");
-    if (given(c.D)) positive(c.D, "plan.compare", ("D of candidate '" + c.name + "'").c_str(), "tokens");
+    at_least_one(c.N, "plan.compare", ("N of candidate '" + c.name + "'").c_str(), "parameters");
+    if (given(c.D)) at_least_one(c.D, "plan.compare", ("D of candidate '" + c.name + "'").c_str(), "tokens");
+    else if (compute / (6 * c.N) < 1)
+      fail("plan.compare: candidate '", c.name, "' of ", format_count(c.N), " parameters would train on D = C/(6N) = ",
+           format_significant(compute / (6 * c.N), 3), " tokens at ", flops_text(compute),
+           ", less than one; give it D = (its tokens) or fewer parameters");
   }
 }
 
 void TableOptions::Validate() const {
   if (params.empty()) fail("plan.table: params is empty; give model sizes, e.g. params = { 400e6, 1e9, 10e9 }");
-  for (double n : params) positive(n, "plan.table", "every entry of params", "model sizes in parameters");
+  for (double n : params) at_least_one(n, "plan.table", "every entry of params", "model sizes in parameters");
 }
 
 void ReturnsOptions::Validate() const {
@@ -756,6 +785,7 @@ Answer loss(const fit::FittedLaw& fitted, const LossOptions& options) {
   if (given(options.unique_tokens)) out.question += " (" + format_count(options.unique_tokens) + " unique)";
   out.law = law_label(fitted);
   out.method = "prediction";
+  note_small_models(out);
   note_kaplan_overfitting(&fitted.law, nullptr, out);
   return out;
 }
@@ -869,6 +899,7 @@ Answer inference(const fit::FittedLaw& fitted, const InferenceOptions& options) 
   note_kaplan_joint(fitted.law, out);
   note_kaplan_overfitting(&fitted.law, nullptr, out);
   out.method = "min 6·N·D_train + 2·N·D_inference s.t. L(N, D_train) = target (Sardana et al. 2023)";
+  note_small_models(out);
   return out;
 }
 
@@ -920,7 +951,7 @@ Answer compare(const fit::FittedLaw& fitted, const CompareOptions& options) {
       ans.rows.push_back(row(N, D));
     }
     return ans;
-  });
+  }, [&](Answer& point) { check_model_size(point, function, false); });
   out.row_label = "allocation";
   out.row_names.push_back("law's optimum");
   for (const auto& c : options.candidates) out.row_names.push_back(c.name);
@@ -931,6 +962,7 @@ Answer compare(const fit::FittedLaw& fitted, const CompareOptions& options) {
     if (c.rule) note_rule_params(*c.rule, fitted.law, out);
   }
   out.notes.push_back("efficiency: the compute the law's optimum needs for the same loss, over the run's compute");
+  note_small_models(out);
   out.method = "each candidate's loss under the law, against the law's optimum";
   out.question = "allocations compared at " + flops_text(C) + (given(U) ? " with " + format_count(U) + " unique tokens" : "");
   out.law = law_label(fitted);
@@ -970,6 +1002,7 @@ Answer table(const fit::FittedLaw& fitted, const TableOptions& options) {
   note_kaplan_joint(fitted.law, out);
   note_kaplan_overfitting(&fitted.law, nullptr, out);
   out.method = closed_form_applies(fitted.law) ? "closed form" : "numeric";
+  note_small_models(out);
   return out;
 }
 
@@ -1029,6 +1062,7 @@ Answer table(const AllocationRule& rule, const TableOptions& options, const fit:
   out.question = "compute-optimal FLOPs and tokens per model size";
   out.law = "allocation rule " + rule.name + (law ? "; loss from " + law_label(*law) : "");
   out.method = "power laws";
+  note_small_models(out);
   note_rule_extrapolation(rule, out);
   note_no_bootstrap(rule.N_law, "the rule '" + rule.name + "'", out);
   note_kaplan_overfitting(law ? &law->law : nullptr, &rule, out);

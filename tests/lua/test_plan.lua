@@ -364,4 +364,30 @@ t.test("budgets beyond the 1e40 FLOP planning covers are refused naming the inpu
   t.near(6 * a.N * a.D, 1e40, 1e-9)
 end)
 
+t.test("models below one parameter or token are refused and below 1000 parameters noted, in every question", function()
+  -- plan.optimal already did both; plan.table answered 0.5 parameters, plan.loss 0.5 parameters on 0.1
+  -- tokens, plan.compare a candidate of 0.01 parameters and an optimum of 4.79, all without a word.
+  t.raises(function() plan.table{ params = { 0.5 }, law = chinchilla } end, "plan.table: every entry of params must be at least 1 (got 0.5)")
+  t.raises(function() plan.table{ params = { 0.5 }, allocation = plan.published.chinchilla_approach1 } end,
+    "every entry of params must be at least 1")
+  t.raises(function() plan.loss{ N = 0.5, D = 1e6, law = chinchilla } end, "plan.loss: N must be at least 1 (got 0.5)")
+  t.raises(function() plan.loss{ N = 1e6, D = 0.1, law = chinchilla } end, "plan.loss: D must be at least 1 (got 0.1)")
+  t.raises(function() plan.compare{ compute = 1e21, law = chinchilla, candidates = { a = { N = 0.01 } } } end,
+    "plan.compare: N of candidate 'a' must be at least 1")
+  t.raises(function() plan.compare{ compute = 1e6, law = chinchilla, candidates = { big = { N = 1e9 } } } end,
+    "plan.compare: candidate 'big' of 1B parameters would train on D = C/(6N) = 0.000167 tokens at 1.00e6 FLOP, less than one")
+  t.raises(function() plan.compare{ compute = 1, law = chinchilla, candidates = { a = { N = 1, D = 1 } } } end,
+    "less than one parameter")
+  local small = "parameters is smaller than any language model scaling laws were measured on"
+  local tab = plan.table{ params = { 500, 1e9 }, law = chinchilla }
+  t.ok(note_with(tab, "N = 500 " .. small), tostring(tab))
+  t.ok(note_with(plan.loss{ N = 100, D = 1e6, law = chinchilla }, "N = 100 " .. small))
+  local cmp = plan.compare{ compute = 1e8, law = chinchilla, candidates = { a = { N = 200 } } }
+  t.ok(note_with(cmp, "N = ") and note_with(cmp, "200"), tostring(cmp))
+  t.ok(note_with(plan.inference{ loss = 100, inference_tokens = 1e3, law = chinchilla }, small))
+  -- Models of ordinary size say nothing of it.
+  t.ok(not note_with(plan.table{ params = { 1e6, 1e9 }, law = chinchilla }, "smaller than any"))
+  t.ok(not note_with(plan.loss{ N = 1e6, D = 1e8, law = chinchilla }, "smaller than any"))
+end)
+
 t.done()

@@ -840,6 +840,16 @@ Answer inference(const fit::FittedLaw& fitted, const InferenceOptions& options) 
   const double T = options.inference_tokens;
   Answer out = with_intervals(fitted, [&](const Law& law) {
     const double target = given(options.loss) ? options.loss : optimal_loss(law, options.compute, U, function);
+    // A target taken from a budget whose optimum is already at the floor of U (few unique tokens, or
+    // a large budget) is no loss the user gave: say what the budget and the data did.
+    if (!given(options.loss) && given(U)) {
+      const double floor = data_floor(law, U);
+      if (given(floor) && target - floor <= 1e-6 * floor)
+        fail(function, ": at ", flops_text(options.compute), " with ", format_count(U), " unique tokens the compute-optimal "
+             "run is already at the floor of those tokens (loss ", format_significant(target, 5), ", the lowest the law "
+             "allows them at any compute): no model reaches it on finite training tokens, so there is no inference-aware "
+             "allocation for that target; give more unique tokens, a smaller compute, or a loss = target above the floor");
+    }
     check_target(law, target, U, function);
     // Training tokens for N parameters to reach the target (infinite when N is too small).
     const double ln_d_max = std::log(1e32);

@@ -390,4 +390,17 @@ t.test("models below one parameter or token are refused and below 1000 parameter
   t.ok(not note_with(plan.loss{ N = 1e6, D = 1e8, law = chinchilla }, "smaller than any"))
 end)
 
+t.test("an inference question whose budget's optimum is at the floor of its unique tokens says so", function()
+  -- 1e20 FLOP on 10k unique tokens: the optimum is at the floor (53.607). The error spoke of a 'loss
+  -- target 53.607' and 'more unique data', a target the user never gave.
+  local m = t.raises(function()
+    plan.inference{ compute = 1e20, inference_tokens = 1e12, unique_tokens = 1e4, law = datablations }
+  end, "plan.inference: at 1.00e20 FLOP with 10k unique tokens the compute-optimal run is already at the floor of those "
+    .. "tokens (loss 53.607")
+  t.ok(m:find("give more unique tokens, a smaller compute, or a loss = target above the floor", 1, true), m)
+  -- A budget well short of the floor answers as before.
+  local a = plan.inference{ compute = 1e21, inference_tokens = 1e12, unique_tokens = 25e9, law = datablations }
+  t.ok(a.N > 0 and a.N <= a.N_compute_optimal, tostring(a))
+end)
+
 t.done()

@@ -769,6 +769,10 @@ int cost_gpu(lua_State* L) {
   push_string(L, check<plan::Cost>(L, 1).gpu);
   return 1;
 }
+int cost_notes(lua_State* L) {
+  push_strings(L, check<plan::Cost>(L, 1).notes);
+  return 1;
+}
 
 void push_published(lua_State* L) {
   lua_newtable(L);
@@ -862,7 +866,8 @@ int open_plan(lua_State* L) {
        {"gpu_hours", &bound<cost_field<&plan::Cost::gpu_hours>>, "GPU-hours: flops / (peak · mfu) / 3600"},
        {"hours", &bound<cost_field<&plan::Cost::hours>>, "wall-clock hours on `gpus` GPUs"},
        {"days", &bound<cost_field<&plan::Cost::days>>, "wall-clock days on `gpus` GPUs"},
-       {"pf_days", &bound<cost_field<&plan::Cost::pf_days>>, "PF-days: flops / 8.64e19"}});
+       {"pf_days", &bound<cost_field<&plan::Cost::pf_days>>, "PF-days: flops / 8.64e19"},
+       {"notes", &bound<cost_notes>, "remarks on the inputs: an mfu above the 80% that the best measured runs reach"}});
 
   new_module(
       L,

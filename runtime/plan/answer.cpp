@@ -148,7 +148,7 @@ std::string Answer::Summary() const {
   for (const auto& q : quantities) label_width = std::max(label_width, width(q.label));
   for (const auto& q : quantities)
     if (block) out << "  " << pad(q.label, label_width, false) << "  " << cell(q) << "\n";
-  if (cost) out << "  cost: " << cost->Summary() << "\n";
+  if (cost) out << "  cost: " << cost->Line() << "\n";
   if (!rows.empty()) {
     // Columns: the union of row quantities, in first-seen order.
     std::vector<std::pair<std::string, std::string>> columns;  // name, label
@@ -237,7 +237,7 @@ std::string Answer::Markdown() const {
       out << "\n";
     }
   }
-  if (cost) out << "\nCost: " << cost->Summary() << "\n";
+  if (cost) out << "\nCost: " << cost->Line() << "\n";
   if (!rows.empty()) {
     std::vector<std::pair<std::string, std::string>> columns;
     for (const auto& row : rows)

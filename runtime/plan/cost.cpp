@@ -74,10 +74,21 @@ Cost cost(double flops, const CostOptions& options) {
   c.hours = c.gpu_hours / c.gpus;
   c.days = c.hours / 24.0;
   c.pf_days = flops / kPetaflopDay;
+  if (c.mfu > kMaxMeasuredMfu)
+    c.notes.push_back(str("mfu = ", format_significant(c.mfu, 6), " (", format_significant(c.mfu * 100, 4),
+                          "% of peak) is above what any training run has reached (the best measured is about 80%, "
+                          "790 of the H100's 989 TFLOP/s; large runs report 40-60%): the GPU-hours and days are likely "
+                          "too few; price at a measured MFU, e.g. mfu = 0.4"));
   return c;
 }
 
 std::string Cost::Summary() const {
+  std::string out = Line();
+  for (const auto& note : notes) out += "\n  note: " + note;
+  return out;
+}
+
+std::string Cost::Line() const {
   std::ostringstream out;
   // The FLOPs to three digits, as the PF-days beside them: at two, 5.76e23 read "5.8e23 FLOP = 6.67k
   // PF-days", which 5.8e23 is not (6.71k).

@@ -13,6 +13,9 @@
 namespace scalelab::plan {
 
 constexpr double kPetaflopDay = 8.64e19;  // FLOP in one PF-day (1e15 FLOP/s for 86400 s)
+// The highest model FLOP utilisation measured in training (REFERENCE.md: about 790 of the H100's 989
+// TFLOP/s, 80%; large runs report 40-60%). A cost at a higher MFU carries a note naming it.
+constexpr double kMaxMeasuredMfu = 0.8;
 
 // A named accelerator and its dense bf16 peak (FLOP/s).
 struct Gpu {
@@ -42,7 +45,12 @@ struct Cost {
   double hours = 0;           // wall clock on `gpus` GPUs
   double days = 0;
   double pf_days = 0;         // flops / 8.64e19
+  // Remarks on the inputs: an MFU above what any training run has reached (kMaxMeasuredMfu), with
+  // the GPU-hours it then understates.
+  std::vector<std::string> notes;
   // "1.2e22 FLOP = 139 PF-days: 8.43k H100-hours at 40% MFU (989 TFLOP/s), 8.2 h on 1024 GPUs"
+  std::string Line() const;
+  // The line, then a "  note: ..." line for each note.
   std::string Summary() const;
 };
 

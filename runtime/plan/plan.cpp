@@ -145,7 +145,13 @@ Allocation allocate(const Law& law, double C, double U, double epochs, Method me
   search::Minimum m = search::minimize(f, lo, hi, grid);
   if (!std::isfinite(m.f))
     fail(function, ": law '", law.name(), "' gives no finite loss at ", flops_text(C), " for any model size");
-  if (m.at_edge && !allow_edge) {
+  // At the floor of U unique tokens (data_floor: D' and N' both saturated) the loss is flat in N to
+  // rounding, and which N of that flat stretch the grid keeps is arbitrary: an edge of the searched
+  // range as well as an interior point. Either is the answer at the floor (plan.optimal notes that N
+  // is not determined there), so that 10k unique tokens answer as 1M do, not with an error.
+  const bool at_floor = given(U) && law.kind() == LawKind::DataConstrained &&
+                        m.f - data_floor(law, U) <= 1e-6 * data_floor(law, U);
+  if (m.at_edge && !allow_edge && !at_floor) {
     const double n = std::exp(m.x);
     const std::string toward = str(" keeps falling toward ", format_quantity(C / (6 * n) / n, Unit::Ratio),
                                    " tokens per parameter, the end of the searched range (1e-6 to 1e8)");
@@ -369,6 +375,62 @@ void note_kaplan_joint(const Law& law, Answer& a) {
                         "size: for that allocation use the rule plan.published.kaplan"));
 }
 
+// Kaplan et al.'s overfitting bound (their eq. 4.4, REFERENCE.md): D ≳ 5e3·N^0.74 tokens for N
+// non-embedding parameters. It is where the joint law's data term puts the loss 2% above what N
+// parameters reach on unlimited data (eq. 4.3: δL = (1 + (N/N_c)^(α_N/α_D)·D_c/D)^α_D − 1 = 0.02),
+// which with the joint fit's constants is 5.5e3·N^0.738, printed rounded as 5e3·N^0.74. Below it
+// Kaplan et al.'s runs overfit, and their laws of N, of C and the compute-efficient rule (which
+// assume data enough not to) no longer describe the run (their §6.3: compute-efficient training,
+// D ∝ C^0.27, runs into the bound, D ∝ C^0.54). A law of the joint form with other constants (a
+// study's fit) has its own bound from eq. 4.3; the published law and Kaplan's rule use eq. 4.4.
+struct OverfittingBound {
+  const Law* law = nullptr;  // a joint law with other constants than Kaplan et al.'s, or none
+  double at(double N) const {
+    if (!law) return 5e3 * std::pow(N, 0.74);
+    const double alpha_N = law->param("alpha_N"), alpha_D = law->param("alpha_D");
+    return law->param("D_c") * std::pow(N / law->param("N_c"), alpha_N / alpha_D) / (std::pow(1.02, 1 / alpha_D) - 1);
+  }
+  std::string formula() const {
+    if (!law) return "Kaplan et al.'s overfitting bound D ≳ 5e3·N^0.74 (their eq. 4.4)";
+    return str("law '", law->name(), "''s overfitting bound (Kaplan et al.'s eq. 4.3 with its constants: D ≳ ",
+               format_significant(at(1.0), 3), "·N^", format_significant(law->param("alpha_N") / law->param("alpha_D"), 3),
+               ", where its data term puts the loss 2% above L(N))");
+  }
+};
+
+// An answer from Kaplan et al.'s joint law, or from an allocation rule of Kaplan's non-embedding N
+// (plan.published.kaplan), whose D (or a row's) lies below the overfitting bound says so: how far,
+// and that the answer is outside the data-rich regime the laws describe.
+void note_kaplan_overfitting(const Law* law, const AllocationRule* rule, Answer& a) {
+  OverfittingBound bound;
+  if (law && law->kind() == fit::LawKind::KaplanND) {
+    if (!law->published()) bound.law = law;
+  } else if (!(rule && rule->non_embedding)) {
+    return;
+  }
+  auto part = [&](const Answer& x) -> std::string {
+    if (!x.has("N") || !x.has("D")) return "";
+    const double N = x.value("N"), D = x.value("D"), need = bound.at(N);
+    if (!(N > 0) || !(D > 0) || !std::isfinite(N) || !std::isfinite(D) || !(D < need)) return "";
+    return str("D = ", format_quantity(D, Unit::Tokens), " tokens for N = ", format_quantity(N, Unit::Params), " is ",
+               format_significant(D / need, 2), "× the bound (", format_quantity(need, Unit::Tokens), ")");
+  };
+  const std::string own = part(a);
+  std::string parts = own;
+  for (size_t r = 0; r < a.rows.size(); ++r) {
+    const std::string p = part(a.rows[r]);
+    if (p.empty() || p == own) continue;
+    const std::string name = r < a.row_names.size() ? a.row_names[r] : format_quantity(a.rows[r].value("N"), Unit::Params) + " params";
+    parts += (parts.empty() ? "" : "; ") + ("at " + name + ": ") + p;
+  }
+  if (parts.empty()) return;
+  a.notes.push_back(str("below ", bound.formula(), ": ", parts,
+                        ". With less data than the bound Kaplan et al.'s runs overfit (the loss more than 2% above what N "
+                        "parameters reach on unlimited data): the answer lies outside the data-rich regime their laws "
+                        "of N and C and their compute-efficient allocation describe (their §6.3: that allocation, "
+                        "D ∝ C^0.27, runs into the bound, D ∝ C^0.54)"));
+}
+
 // A rule of non-embedding N (Kaplan's) read with a law that is not one of Kaplan's: such a law
 // (Chinchilla's, Muennighoff's, a study's by default) counts all parameters, so the loss it gives
 // for that N is of a smaller model than the rule means.
@@ -460,22 +522,65 @@ std::string optimal_question(const OptimalOptions& o) {
 // token (the budget is too small for any model), a note below 1000 parameters (smaller than any
 // language model scaling laws were measured on: Kaplan et al. 2020 go down to about 1e3
 // non-embedding parameters), where the law is extrapolated far beyond its data.
-void check_model_size(Answer& a, const std::string& function) {
+void check_model_size(Answer& a, const std::string& function, bool note = true) {
   if (!a.has("N") || !a.has("D")) return;
   const double N = a.value("N"), D = a.value("D"), C = a.value("flops");
   if (!(N >= 1) || !(D >= 1))
     fail(function, ": at ", flops_text(C), " the compute-optimal run would have ", format_significant(N, 3), " parameters and ",
          format_significant(D, 3), " tokens: ", !(N >= 1) ? "less than one parameter" : "less than one token",
          "; the budget is far too small for any model (C = 6·N·D: even 1000 parameters on 20k tokens need 1.2e8 FLOP)");
-  if (N < 1000)
+  if (note && N < 1000)
     a.notes.push_back(str("N = ", format_significant(N, 3), " parameters is smaller than any language model scaling laws "
                           "were measured on (about 1e3 and up): the law is extrapolated far below its data"));
+}
+
+// The same note for rows (a table's model sizes, the allocations compared) and for answers that are
+// not a compute-optimal allocation (a loss at given N, an inference-aware model): one note naming
+// every model below 1000 parameters.
+void note_small_models(Answer& a) {
+  std::vector<std::string> sizes;
+  auto look = [&](const Answer& x) {
+    if (!x.has("N") || !(x.value("N") < 1000)) return;
+    const std::string size = format_significant(x.value("N"), 3);
+    if (std::find(sizes.begin(), sizes.end(), size) == sizes.end()) sizes.push_back(size);
+  };
+  look(a);
+  for (const Answer& row : a.rows) look(row);
+  if (sizes.empty()) return;
+  std::string list;
+  for (const auto& size : sizes) list += (list.empty() ? "" : ", ") + size;
+  a.notes.push_back(str("N = ", list, " parameters ", sizes.size() == 1 ? "is" : "are", " smaller than any language model "
+                        "scaling laws were measured on (about 1e3 and up): the law is extrapolated far below its data"));
 }
 
 void positive(double x, const std::string& function, const char* name, const char* hint) {
   if (!given(x)) fail(function, ": missing ", name, " (", hint, ")");
   if (!(x > 0) || !std::isfinite(x))
     fail(function, ": ", name, " must be positive and finite (got ", format_significant(x, 6), "); ", hint);
+}
+
+// A count of parameters or tokens: at least one (a model of 0.5 parameters on 0.1 tokens is none).
+void at_least_one(double x, const std::string& function, const char* name, const char* hint) {
+  positive(x, function, name, hint);
+  if (x < 1) fail(function, ": ", name, " must be at least 1 (got ", format_significant(x, 6), "); ", hint);
+}
+
+// A training budget a question searches at: positive, and at most kMaxCompute, the end of the budgets
+// planning searches (compute_for and table say so of budgets they would need beyond it). Beyond it
+// the searches' own bounds overflow: compute = 1e305 failed with 'datablations law: predict needs N'.
+void budget(double x, const std::string& function, const char* name, const char* hint) {
+  positive(x, function, name, hint);
+  if (x > kMaxCompute)
+    fail(function, ": ", name, " = ", flops_text(x), " is beyond the budgets planning covers (up to ", flops_text(kMaxCompute),
+         ", 1e14 times the largest training runs); give a budget of at most 1e40 FLOP");
+}
+
+// The compute of a question's answer (a table row's budget, a return curve's default budgets) beyond
+// kMaxCompute, or beyond any double: the same refusal, naming the input that asks for it.
+void check_budget_of(double C, const std::string& function, const std::string& what) {
+  if (!(C <= kMaxCompute))
+    fail(function, ": ", what, " needs ", std::isfinite(C) ? flops_text(C) : std::string("more FLOP than a double holds"),
+         ", beyond the budgets planning covers (up to ", flops_text(kMaxCompute), ")");
 }
 
 }  // namespace
@@ -490,7 +595,7 @@ std::string beyond_runs(const fit::FittedLaw& law, double N, double D, double C)
 // ---- options -----------------------------------------------------------------------------------
 
 void OptimalOptions::Validate() const {
-  positive(compute, "plan.optimal", "compute", "training FLOP, e.g. compute = 1e21");
+  budget(compute, "plan.optimal", "compute", "training FLOP, e.g. compute = 1e21");
   if (given(unique_tokens)) positive(unique_tokens, "plan.optimal", "unique_tokens", "unique tokens available, e.g. 25e9");
   if (given(epochs)) {
     if (!(epochs >= 1) || !std::isfinite(epochs))
@@ -503,8 +608,8 @@ void OptimalOptions::Validate() const {
 }
 
 void LossOptions::Validate() const {
-  positive(N, "plan.loss", "N", "parameters, e.g. N = 7e9");
-  positive(D, "plan.loss", "D", "training tokens, e.g. D = 1.4e12");
+  at_least_one(N, "plan.loss", "N", "parameters, e.g. N = 7e9");
+  at_least_one(D, "plan.loss", "D", "training tokens, e.g. D = 1.4e12");
   if (given(unique_tokens)) positive(unique_tokens, "plan.loss", "unique_tokens", "unique tokens, e.g. 25e9");
 }
 
@@ -518,7 +623,7 @@ void InferenceOptions::Validate() const {
     fail("plan.inference: give exactly one target: loss = (the loss to reach) or compute = (reach the loss of the "
          "compute-optimal run at this budget)");
   if (given(loss)) positive(loss, "plan.inference", "loss", "the target loss, e.g. loss = 2.0");
-  if (given(compute)) positive(compute, "plan.inference", "compute", "training FLOP, e.g. compute = 1e23");
+  if (given(compute)) budget(compute, "plan.inference", "compute", "training FLOP, e.g. compute = 1e23");
   if (!given(inference_tokens))
     fail("plan.inference: missing inference_tokens (tokens the model will process over its lifetime, e.g. 2e12)");
   if (!(inference_tokens >= 0) || !std::isfinite(inference_tokens))
@@ -527,25 +632,29 @@ void InferenceOptions::Validate() const {
 }
 
 void CompareOptions::Validate() const {
-  positive(compute, "plan.compare", "compute", "the budget in FLOP, e.g. compute = 5.76e23");
+  budget(compute, "plan.compare", "compute", "the budget in FLOP, e.g. compute = 5.76e23");
   if (given(unique_tokens)) positive(unique_tokens, "plan.compare", "unique_tokens", "unique tokens, e.g. 25e9");
   if (candidates.empty())
     fail("plan.compare: no candidates; give allocations to compare, e.g. candidates = { { name = \"Gopher\", N = 280e9, D = 300e9 } }");
   for (const auto& c : candidates) {
     if (c.rule) continue;
-    positive(c.N, "plan.compare", ("N of candidate '" + c.name + "'").c_str(), "parameters");
-    if (given(c.D)) positive(c.D, "plan.compare", ("D of candidate '" + c.name + "'").c_str(), "tokens");
+    at_least_one(c.N, "plan.compare", ("N of candidate '" + c.name + "'").c_str(), "parameters");
+    if (given(c.D)) at_least_one(c.D, "plan.compare", ("D of candidate '" + c.name + "'").c_str(), "tokens");
+    else if (compute / (6 * c.N) < 1)
+      fail("plan.compare: candidate '", c.name, "' of ", format_count(c.N), " parameters would train on D = C/(6N) = ",
+           format_significant(compute / (6 * c.N), 3), " tokens at ", flops_text(compute),
+           ", less than one; give it D = (its tokens) or fewer parameters");
   }
 }
 
 void TableOptions::Validate() const {
   if (params.empty()) fail("plan.table: params is empty; give model sizes, e.g. params = { 400e6, 1e9, 10e9 }");
-  for (double n : params) positive(n, "plan.table", "every entry of params", "model sizes in parameters");
+  for (double n : params) at_least_one(n, "plan.table", "every entry of params", "model sizes in parameters");
 }
 
 void ReturnsOptions::Validate() const {
   positive(unique_tokens, "plan.returns", "unique_tokens", "unique tokens available, e.g. 25e9");
-  for (double c : compute) positive(c, "plan.returns", "every entry of compute", "budgets in FLOP");
+  for (double c : compute) budget(c, "plan.returns", "every entry of compute", "budgets in FLOP");
 }
 
 // ---- questions -----------------------------------------------------------------------------------
@@ -591,6 +700,7 @@ Answer optimal(const fit::FittedLaw& fitted, const OptimalOptions& options) {
   out.question = optimal_question(options);
   out.law = law_label(fitted);
   note_kaplan_joint(fitted.law, out);
+  note_kaplan_overfitting(&fitted.law, nullptr, out);
   return out;
 }
 
@@ -635,6 +745,7 @@ Answer optimal(const AllocationRule& rule, const OptimalOptions& options, const 
   note_rule_extrapolation(rule, out);
   note_no_bootstrap(rule.N_law, "the rule '" + rule.name + "'", out);
   check_model_size(out, "plan.optimal");
+  note_kaplan_overfitting(law ? &law->law : nullptr, &rule, out);
   return out;
 }
 
@@ -674,6 +785,8 @@ Answer loss(const fit::FittedLaw& fitted, const LossOptions& options) {
   if (given(options.unique_tokens)) out.question += " (" + format_count(options.unique_tokens) + " unique)";
   out.law = law_label(fitted);
   out.method = "prediction";
+  note_small_models(out);
+  note_kaplan_overfitting(&fitted.law, nullptr, out);
   return out;
 }
 
@@ -713,6 +826,7 @@ Answer compute_for(const fit::FittedLaw& fitted, const ComputeForOptions& option
   if (given(options.unique_tokens)) out.question += " with " + format_count(options.unique_tokens) + " unique tokens";
   out.law = law_label(fitted);
   note_kaplan_joint(fitted.law, out);
+  note_kaplan_overfitting(&fitted.law, nullptr, out);
   out.method = "inverse of the optimal loss L*(C) by bisection";
   return out;
 }
@@ -726,6 +840,16 @@ Answer inference(const fit::FittedLaw& fitted, const InferenceOptions& options) 
   const double T = options.inference_tokens;
   Answer out = with_intervals(fitted, [&](const Law& law) {
     const double target = given(options.loss) ? options.loss : optimal_loss(law, options.compute, U, function);
+    // A target taken from a budget whose optimum is already at the floor of U (few unique tokens, or
+    // a large budget) is no loss the user gave: say what the budget and the data did.
+    if (!given(options.loss) && given(U)) {
+      const double floor = data_floor(law, U);
+      if (given(floor) && target - floor <= 1e-6 * floor)
+        fail(function, ": at ", flops_text(options.compute), " with ", format_count(U), " unique tokens the compute-optimal "
+             "run is already at the floor of those tokens (loss ", format_significant(target, 5), ", the lowest the law "
+             "allows them at any compute): no model reaches it on finite training tokens, so there is no inference-aware "
+             "allocation for that target; give more unique tokens, a smaller compute, or a loss = target above the floor");
+    }
     check_target(law, target, U, function);
     // Training tokens for N parameters to reach the target (infinite when N is too small).
     const double ln_d_max = std::log(1e32);
@@ -783,7 +907,9 @@ Answer inference(const fit::FittedLaw& fitted, const InferenceOptions& options) 
                                       : "the loss of the compute-optimal run at " + flops_text(options.compute));
   out.law = law_label(fitted);
   note_kaplan_joint(fitted.law, out);
+  note_kaplan_overfitting(&fitted.law, nullptr, out);
   out.method = "min 6·N·D_train + 2·N·D_inference s.t. L(N, D_train) = target (Sardana et al. 2023)";
+  note_small_models(out);
   return out;
 }
 
@@ -835,7 +961,7 @@ Answer compare(const fit::FittedLaw& fitted, const CompareOptions& options) {
       ans.rows.push_back(row(N, D));
     }
     return ans;
-  });
+  }, [&](Answer& point) { check_model_size(point, function, false); });
   out.row_label = "allocation";
   out.row_names.push_back("law's optimum");
   for (const auto& c : options.candidates) out.row_names.push_back(c.name);
@@ -846,10 +972,12 @@ Answer compare(const fit::FittedLaw& fitted, const CompareOptions& options) {
     if (c.rule) note_rule_params(*c.rule, fitted.law, out);
   }
   out.notes.push_back("efficiency: the compute the law's optimum needs for the same loss, over the run's compute");
+  note_small_models(out);
   out.method = "each candidate's loss under the law, against the law's optimum";
   out.question = "allocations compared at " + flops_text(C) + (given(U) ? " with " + format_count(U) + " unique tokens" : "");
   out.law = law_label(fitted);
   note_kaplan_joint(fitted.law, out);
+  note_kaplan_overfitting(&fitted.law, nullptr, out);
   return out;
 }
 
@@ -864,6 +992,7 @@ Answer table(const fit::FittedLaw& fitted, const TableOptions& options) {
       if (closed_form_applies(law)) {
         fit::Allocation a = fit::compute_optimal(law);
         C = 6.0 * std::pow(N / a.G, 1.0 / a.a);
+        check_budget_of(C, function, "a compute-optimal run of " + format_count(N) + " parameters under law '" + law.name() + "'");
       } else {
         C = compute_of_optimum(law, N, false, function);
       }
@@ -881,7 +1010,9 @@ Answer table(const fit::FittedLaw& fitted, const TableOptions& options) {
   out.question = "compute-optimal FLOPs and tokens per model size";
   out.law = law_label(fitted);
   note_kaplan_joint(fitted.law, out);
+  note_kaplan_overfitting(&fitted.law, nullptr, out);
   out.method = closed_form_applies(fitted.law) ? "closed form" : "numeric";
+  note_small_models(out);
   return out;
 }
 
@@ -941,8 +1072,10 @@ Answer table(const AllocationRule& rule, const TableOptions& options, const fit:
   out.question = "compute-optimal FLOPs and tokens per model size";
   out.law = "allocation rule " + rule.name + (law ? "; loss from " + law_label(*law) : "");
   out.method = "power laws";
+  note_small_models(out);
   note_rule_extrapolation(rule, out);
   note_no_bootstrap(rule.N_law, "the rule '" + rule.name + "'", out);
+  note_kaplan_overfitting(law ? &law->law : nullptr, &rule, out);
   return out;
 }
 
@@ -963,8 +1096,11 @@ Answer returns(const fit::FittedLaw& fitted, const ReturnsOptions& options) {
     } else {
       one_epoch = compute_of_optimum(law, U, true, function);
     }
-    if (budgets.empty())
+    if (budgets.empty()) {
+      check_budget_of(one_epoch * 1024, function, "the default return curve for unique_tokens = " + format_count(U) +
+                      " (from the compute whose optimum sees them once to 1024 times it; give compute = { ... } instead)");
       for (int k = 0; k <= 10; ++k) budgets.push_back(one_epoch * std::pow(2.0, k));
+    }
     std::sort(budgets.begin(), budgets.end());
   }
   Answer out = with_intervals(fitted, [&](const Law& law) {
@@ -1003,6 +1139,7 @@ Answer returns(const fit::FittedLaw& fitted, const ReturnsOptions& options) {
   out.question = "return on compute spent repeating " + format_count(U) + " unique tokens";
   out.law = law_label(fitted);
   note_kaplan_joint(fitted.law, out);
+  note_kaplan_overfitting(&fitted.law, nullptr, out);
   out.method = "numeric data-constrained optimum per budget";
   out.notes.push_back("return: the compute that unlimited unique data would need for the same loss, over the compute spent");
   out.notes.push_back("marginal return: the effective FLOP gained since the row above, over the FLOP spent since it");

@@ -122,8 +122,11 @@ std::vector<std::pair<std::string, double>> Question::inputs() const {
 bool Question::needs_law() const { return !((kind_ == Kind::Optimal || kind_ == Kind::Table) && rule_); }
 
 namespace {
+// The cost's notes (an MFU above any measured) are the answer's too: said where its notes are.
 void add_cost(Answer& a, const std::optional<CostOptions>& options) {
-  if (options && a.has("flops")) a.cost = cost(a.value("flops"), *options);
+  if (!options || !a.has("flops")) return;
+  a.cost = cost(a.value("flops"), *options);
+  a.notes.insert(a.notes.end(), a.cost->notes.begin(), a.cost->notes.end());
 }
 }  // namespace
 

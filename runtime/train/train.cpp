@@ -399,6 +399,10 @@ const char* status_name(RunStatus status) {
   return "?";
 }
 
+// Above these an optimizer setting is legal but extreme: the run's note says so (see train()).
+constexpr double kExtremeLearningRate = 0.1;
+constexpr double kExtremeEps = 1e-3;
+
 void TrainConfig::Validate() const {
   model::GptConfig m = model;
   m.Validate();
@@ -445,15 +449,29 @@ void TrainConfig::Validate() const {
       fail("train: the held-out rows have ", eval_data->seq_len(), " tokens, more than the model's ctx (",
            m.ctx, ")");
   }
-  if (!(lr > 0) || !std::isfinite(lr)) fail("train: lr must be a positive number (got ", lr, ")");
+  if (!(lr > 0) || !std::isfinite(lr))
+    fail("train: lr must be a positive number (got ", lr, "); give the peak learning rate, e.g. lr = 1e-3 (Pythia's "
+         "at 14M-70M parameters)");
   if (!(warmup >= 0 && warmup < 1)) fail("train: warmup is a fraction of the run in [0, 1) (got ", warmup, ")");
   if (!(min_lr_ratio >= 0 && min_lr_ratio <= 1))
     fail("train: min_lr_ratio must be in [0, 1] (got ", min_lr_ratio, ")");
   const OptimizerOptions& o = optimizer;
   if (!(o.beta1 >= 0 && o.beta1 < 1) || !(o.beta2 >= 0 && o.beta2 < 1))
     fail("train: betas must be in [0, 1) (got ", o.beta1, ", ", o.beta2, ")");
-  if (!(o.eps > 0)) fail("train: eps must be positive (got ", o.eps, ")");
-  if (!(o.weight_decay >= 0)) fail("train: weight_decay must be >= 0 (got ", o.weight_decay, ")");
+  // AdamW divides each step by √v̂ + eps: eps = 0 divides by zero where a gradient is 0, and an
+  // infinite eps makes every step 0 (nothing would train).
+  if (!(o.eps > 0) || !std::isfinite(o.eps))
+    fail("train: eps must be a positive finite number (got ", o.eps, "); AdamW adds it to √v̂ before dividing: "
+         "give eps = 1e-8 (the usual) or leave it out");
+  if (!(o.weight_decay >= 0) || !std::isfinite(o.weight_decay))
+    fail("train: weight_decay must be a finite number >= 0 (got ", o.weight_decay, "); e.g. weight_decay = 0.1 "
+         "(Pythia's), or 0 for none");
+  // The decoupled decay scales each decayed weight by 1 − lr·weight_decay at every step: at 1 or more
+  // it zeroes (or flips) every weight matrix at the peak learning rate.
+  if (lr * o.weight_decay >= 1)
+    fail("train: lr × weight_decay = ", lr, " × ", o.weight_decay, " = ", lr * o.weight_decay,
+         " is 1 or more: AdamW's decay multiplies every weight matrix by 1 − lr·weight_decay at each step, which "
+         "would zero or flip it; lower weight_decay (0.1 is usual) or lr");
   if (!(o.clip >= 0)) fail("train: clip must be >= 0 (0 disables clipping; got ", o.clip, ")");
   if (eval_interval < 0 || eval_tokens < 0 || checkpoint_interval < 0)
     fail("train: eval_interval, eval_tokens and checkpoint_interval must be >= 0");
@@ -686,6 +704,20 @@ RunResult train(const TrainConfig& config) {
                  ": the continuation is not bitwise the one ", threads(state.threads),
                  state.threads == 1 ? " gives" : " give", "; threads = ", state.threads, " for that"));
   }
+  // Legal but extreme optimizer settings, said where the run's other notes are (a backend that draws
+  // its losses from a law uses none of them). AdamW moves each weight by up to about lr a step: above
+  // 0.1 that is several times the weights themselves (initialised at about 0.02), and transformers
+  // train at 1e-4 to 1e-2 (REFERENCE.md: Pythia 1e-3 at 14M-70M). An eps far above AdamW's 1e-8 exceeds
+  // √v̂ (a weight's gradient RMS, often 1e-4 to 1e-2 in small models), where the step becomes
+  // lr·m̂/eps: no longer normalised, and smaller than lr says.
+  if (!draws && config.lr > kExtremeLearningRate)
+    add_note(str("lr = ", config.lr, " is far above the learning rates AdamW trains transformers at (1e-4 to 1e-2; "
+                 "Pythia 1e-3 at 14M-70M parameters): each step moves every weight by up to about lr, many times the "
+                 "weights themselves, and such a run usually diverges; sweep lr from 1e-4 to 1e-1"));
+  if (!draws && config.optimizer.eps > kExtremeEps)
+    add_note(str("eps = ", config.optimizer.eps, " is far above AdamW's usual 1e-8: where it exceeds √v̂ (a weight's "
+                 "gradient RMS, often 1e-4 to 1e-2 in small models) the step is lr·m̂/eps, smaller than lr and no "
+                 "longer normalised per weight (momentum SGD at lr/eps); give eps = 1e-8 unless that is meant"));
   // Said when the run asked for more than the split (an eval_tokens that rounds up to whole batches
   // past its end reads it once without a word: what was asked for, or a few sequences more).
   if (eval_whole_split && !old_measure && config.eval_tokens == 0)

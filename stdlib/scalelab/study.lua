@@ -417,7 +417,11 @@ local function plan_runs(s)
     end
     run.batch = math.tointeger(batch)
     local per_step = run.batch * shape.ctx
-    run.steps = math.max(1, math.floor(D / per_step + 0.5))
+    -- Whole steps: the nearest number for a run of fresh data; for a run that repeats U unique
+    -- tokens, rounded down, so that it never sees them more often than asked (59 steps for D = U =
+    -- 58.5 steps of tokens trained 1.0085 epochs of a point asked for 1).
+    local rounding = type(p.U) == "number" and 0 or 0.5
+    run.steps = math.max(1, math.floor(D / per_step + rounding))
     run.tokens = run.steps * per_step
     run.planned_tokens = D
     if s.corpus_tokens then
@@ -459,6 +463,17 @@ local function plan_runs(s)
           checks.fail(s.where, string.format("study: sweep point %d (%s): U = %s unique tokens hold no whole sequence "
             .. "of ctx = %d targets (and the one token after them); raise U or lower ctx", i, sweep_mod.describe_point(p),
             fmt_count(asked), T), { "sweep" })
+        end
+        -- The epochs asked are of the U asked; the sampler repeats the whole sequences it cut U
+        -- into (seen <= U): the run's tokens are those epochs of them, in whole steps rounded down
+        -- (D = 4000 on U = 1000, 960 of them in sequences of 64, is 3840 tokens, 4 epochs: not
+        -- 4096, 4.27 epochs). A run of fewer rows than U's sequences sees each of its tokens once.
+        if type(p.U) == "number" and seen < asked then
+          local steps = math.max(1, math.floor(run.planned_tokens / asked * seen / per_step))
+          if steps < run.steps then
+            run.steps, run.tokens = steps, steps * per_step
+            seen = native_data.unique_windows(math.max(1, math.floor(asked + 0.5)), held, run.tokens, T, run.batch) * T
+          end
         end
         run.unique_tokens_asked = asked
         run.unique_tokens = seen

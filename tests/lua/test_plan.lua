@@ -256,4 +256,151 @@ t.test("answers as records and Markdown for reports", function()
   t.ok(cf:markdown():find(" – ∞ |", 1, true), cf:markdown())
 end)
 
+-- Kaplan et al.'s overfitting bound (REFERENCE.md, their eq. 4.4): D ≳ 5e3·N^0.74. A plan from their
+-- laws whose D lies below it says so, with the bound; one above it says nothing. By hand here: the
+-- rule's N = 1.3e9·(C / 8.64e19)^0.73 and D = C/(6N), and for a joint law of other constants the bound
+-- is the D at which L(N, D) is 2% above L(N, ∞) (eq. 4.3).
+local function note_with(answer, text)
+  for _, n in ipairs(answer.notes) do if n:find(text, 1, true) then return n end end
+end
+
+t.test("a Kaplan plan below the overfitting bound D ≳ 5e3·N^0.74 says so, one above it does not", function()
+  local bound = function(N) return 5e3 * N ^ 0.74 end
+  local head = "below Kaplan et al.'s overfitting bound D ≳ 5e3·N^0.74 (their eq. 4.4)"
+  -- The compute-efficient rule at 1e22 FLOP: 41.7B parameters on 40B tokens, 0.11× the bound (361B).
+  local C = 1e22
+  local N = 1.3e9 * (C / 8.64e19) ^ 0.73
+  local D = C / (6 * N)
+  t.ok(D < 0.2 * bound(N), "by hand: the rule's D is far below the bound")
+  local a = plan.optimal{ compute = C, allocation = plan.published.kaplan }
+  t.near(a.N, N, 1e-9)
+  local note = note_with(a, head)
+  t.ok(note, tostring(a))
+  t.ok(note:find(string.format("D = 40B tokens for N = 41.7B is %.2g× the bound (361B)", D / bound(N)), 1, true), note)
+  t.ok(tostring(a):find("note: " .. head, 1, true), tostring(a))
+  t.ok(a:markdown():find(head, 1, true), a:markdown())
+  -- At 1e15 FLOP the rule's D (515M tokens) is 8.5× the bound: no note.
+  N = 1.3e9 * (1e15 / 8.64e19) ^ 0.73
+  t.ok(1e15 / (6 * N) > 5 * bound(N), "by hand: above the bound")
+  t.ok(not note_with(plan.optimal{ compute = 1e15, allocation = plan.published.kaplan }, "overfitting"))
+  -- The published joint law: its compute-optimal D is always about 0.3× the bound (the stationary point
+  -- puts D_c/D at α_N/α_D times (N_c/N)^(α_N/α_D)); a loss at ample data has no note.
+  local kaplan = published("kaplan", { kind = "kaplan_ND", N_c = 6.4e13, D_c = 1.8e13, alpha_N = 0.076, alpha_D = 0.103 })
+  local opt = plan.optimal{ compute = C, law = kaplan }
+  t.ok(note_with(opt, head), tostring(opt))
+  t.ok(opt.D < bound(opt.N) and opt.D > 0.25 * bound(opt.N), "0.3× the bound")
+  t.ok(note_with(plan.loss{ N = 1e9, D = 1e9, law = kaplan }, head))
+  t.ok(not note_with(plan.loss{ N = 1e9, D = 1e12, law = kaplan }, "overfitting"))
+  -- A table's rows: each below the bound named by its size.
+  local tab = plan.table{ params = { 1e6, 1e9 }, law = kaplan }
+  t.ok(note_with(tab, "at 1M params: D = "), tostring(tab))
+  -- A joint law of other constants: its own bound, where L(N, D) = 1.02·L(N, ∞).
+  local own = { kind = "kaplan_ND", N_c = 1e12, D_c = 1e10, alpha_N = 0.1, alpha_D = 0.2 }
+  local n = 1e7
+  local d = own.D_c * (n / own.N_c) ^ (own.alpha_N / own.alpha_D) / (1.02 ^ (1 / own.alpha_D) - 1)
+  local at_bound = plan.loss{ N = n, D = d, law = own }.loss
+  t.near(at_bound / ((own.N_c / n) ^ own.alpha_N), 1.02, 1e-9)
+  local below = plan.loss{ N = n, D = 0.99 * d, law = own }
+  t.ok(note_with(below, "law 'kaplan_ND''s overfitting bound (Kaplan et al.'s eq. 4.3 with its constants"), tostring(below))
+  t.ok(not note_with(plan.loss{ N = n, D = 1.01 * d, law = own }, "overfitting"))
+  -- Other laws say nothing of it.
+  t.ok(not note_with(plan.loss{ N = 1e9, D = 1e9, law = chinchilla }, "overfitting"))
+end)
+
+-- Muennighoff et al.'s floor of U unique tokens (REFERENCE.md's law by hand, the unrounded constants of
+-- plan.published.datablations_exact): D' → U(1 + R_D*), N' → N_opt(U)(1 + R_N*).
+t.test("too few unique tokens answer at their loss floor with the note, 10k as 1M do", function()
+  local E, A, B = math.exp(0.6254804), math.exp(6.255414), math.exp(7.3049974)
+  local alpha, R_D, R_N = 0.3526596, 15.387756, 5.309743
+  local G = (alpha * A / (alpha * B)) ^ (1 / (2 * alpha))
+  local function floor(U) return E + A / ((U * G) * G * (1 + R_N)) ^ alpha + B / (U * (1 + R_D)) ^ alpha end
+  for _, case in ipairs { { 1e6, "1M" }, { 1e4, "10k" }, { 1e3, "1k" } } do
+    local U, name = case[1], case[2]
+    for _, C in ipairs { 1e20, 1e22 } do
+      local a = plan.optimal{ compute = C, unique_tokens = U, law = datablations }
+      t.near(a.loss, floor(U), 1e-6)
+      t.ok(note_with(a, "is the floor of " .. name .. " unique tokens"), tostring(a))
+      t.near(6 * a.N * a.D, C, 1e-9)
+    end
+  end
+end)
+
+t.test("an mfu above the 80% any run has measured is noted with its value, above 1 refused", function()
+  local c = plan.cost{ flops = 1e22, mfu = 0.9 }
+  t.eq(#c.notes, 1)
+  t.ok(c.notes[1]:find("mfu = 0.9 (90% of peak) is above what any training run has reached", 1, true), c.notes[1])
+  t.ok(tostring(c):find("\n  note: mfu = 0.9 (90% of peak)", 1, true), tostring(c))
+  t.near(c.gpu_hours, 1e22 / (989e12 * 0.9) / 3600, 1e-12)   -- priced as asked
+  t.eq(#plan.cost{ flops = 1e22, mfu = 0.8 }.notes, 0)
+  t.eq(#plan.cost{ flops = 1e22 }.notes, 0)
+  local a = plan.optimal{ compute = 1e22, law = chinchilla, gpu = "A100", mfu = 0.95 }
+  t.ok(note_with(a, "mfu = 0.95 (95% of peak)"), tostring(a))
+  local text = tostring(a)
+  local _, count = text:gsub("mfu = 0.95", "")
+  t.eq(count, 1, text)   -- said once, among the notes
+  t.ok(a:markdown():find("- mfu = 0.95", 1, true), a:markdown())
+  t.ok(note_with(plan.optimal{ compute = 1e22, law = chinchilla }:cost_on{ mfu = 0.85 }, "mfu = 0.85"))
+  t.raises(function() plan.cost{ flops = 1e22, mfu = 1.2 } end, "mfu (model FLOP utilisation) must be in (0, 1]")
+end)
+
+t.test("budgets beyond the 1e40 FLOP planning covers are refused naming the input, not failing inside", function()
+  -- Before: 'datablations law: predict needs N' (the search's bounds overflowed), an internal check of
+  -- the search for plan.returns, and 'chinchilla law: predict needs a positive finite D' for plan.table.
+  local beyond = "is beyond the budgets planning covers (up to 1.00e40 FLOP"
+  t.raises(function() plan.optimal{ compute = 1e305, unique_tokens = 1e9, law = datablations } end,
+    "plan.optimal: compute = 1.00e305 FLOP " .. beyond)
+  t.raises(function() plan.optimal{ compute = 1e60, law = chinchilla } end, "plan.optimal: compute = 1.00e60 FLOP " .. beyond)
+  t.raises(function() plan.inference{ compute = 1e41, inference_tokens = 1e12, law = chinchilla } end,
+    "plan.inference: compute = 1.00e41 FLOP " .. beyond)
+  t.raises(function() plan.compare{ compute = 1e50, law = chinchilla, candidates = { a = { N = 1e9 } } } end,
+    "plan.compare: compute = 1.00e50 FLOP " .. beyond)
+  t.raises(function() plan.returns{ unique_tokens = 1e9, compute = { 1e21, 1e300 }, law = datablations } end, beyond)
+  t.raises(function() plan.returns{ unique_tokens = 1e300, law = datablations } end,
+    "plan.returns: the default return curve for unique_tokens = 1e300")
+  t.raises(function() plan.table{ params = { 1e9, 1e300 }, law = chinchilla } end,
+    "plan.table: a compute-optimal run of 1e300 parameters under law 'chinchilla' needs more FLOP than a double holds")
+  -- At the end of the range planning answers.
+  local a = plan.optimal{ compute = 1e40, law = chinchilla }
+  t.near(6 * a.N * a.D, 1e40, 1e-9)
+end)
+
+t.test("models below one parameter or token are refused and below 1000 parameters noted, in every question", function()
+  -- plan.optimal already did both; plan.table answered 0.5 parameters, plan.loss 0.5 parameters on 0.1
+  -- tokens, plan.compare a candidate of 0.01 parameters and an optimum of 4.79, all without a word.
+  t.raises(function() plan.table{ params = { 0.5 }, law = chinchilla } end, "plan.table: every entry of params must be at least 1 (got 0.5)")
+  t.raises(function() plan.table{ params = { 0.5 }, allocation = plan.published.chinchilla_approach1 } end,
+    "every entry of params must be at least 1")
+  t.raises(function() plan.loss{ N = 0.5, D = 1e6, law = chinchilla } end, "plan.loss: N must be at least 1 (got 0.5)")
+  t.raises(function() plan.loss{ N = 1e6, D = 0.1, law = chinchilla } end, "plan.loss: D must be at least 1 (got 0.1)")
+  t.raises(function() plan.compare{ compute = 1e21, law = chinchilla, candidates = { a = { N = 0.01 } } } end,
+    "plan.compare: N of candidate 'a' must be at least 1")
+  t.raises(function() plan.compare{ compute = 1e6, law = chinchilla, candidates = { big = { N = 1e9 } } } end,
+    "plan.compare: candidate 'big' of 1B parameters would train on D = C/(6N) = 0.000167 tokens at 1.00e6 FLOP, less than one")
+  t.raises(function() plan.compare{ compute = 1, law = chinchilla, candidates = { a = { N = 1, D = 1 } } } end,
+    "less than one parameter")
+  local small = "parameters is smaller than any language model scaling laws were measured on"
+  local tab = plan.table{ params = { 500, 1e9 }, law = chinchilla }
+  t.ok(note_with(tab, "N = 500 " .. small), tostring(tab))
+  t.ok(note_with(plan.loss{ N = 100, D = 1e6, law = chinchilla }, "N = 100 " .. small))
+  local cmp = plan.compare{ compute = 1e8, law = chinchilla, candidates = { a = { N = 200 } } }
+  t.ok(note_with(cmp, "N = ") and note_with(cmp, "200"), tostring(cmp))
+  t.ok(note_with(plan.inference{ loss = 100, inference_tokens = 1e3, law = chinchilla }, small))
+  -- Models of ordinary size say nothing of it.
+  t.ok(not note_with(plan.table{ params = { 1e6, 1e9 }, law = chinchilla }, "smaller than any"))
+  t.ok(not note_with(plan.loss{ N = 1e6, D = 1e8, law = chinchilla }, "smaller than any"))
+end)
+
+t.test("an inference question whose budget's optimum is at the floor of its unique tokens says so", function()
+  -- 1e20 FLOP on 10k unique tokens: the optimum is at the floor (53.607). The error spoke of a 'loss
+  -- target 53.607' and 'more unique data', a target the user never gave.
+  local m = t.raises(function()
+    plan.inference{ compute = 1e20, inference_tokens = 1e12, unique_tokens = 1e4, law = datablations }
+  end, "plan.inference: at 1.00e20 FLOP with 10k unique tokens the compute-optimal run is already at the floor of those "
+    .. "tokens (loss 53.607")
+  t.ok(m:find("give more unique tokens, a smaller compute, or a loss = target above the floor", 1, true), m)
+  -- A budget well short of the floor answers as before.
+  local a = plan.inference{ compute = 1e21, inference_tokens = 1e12, unique_tokens = 25e9, law = datablations }
+  t.ok(a.N > 0 and a.N <= a.N_compute_optimal, tostring(a))
+end)
+
 t.done()

@@ -586,11 +586,11 @@ study "plan" {
   t.ok(out:find("total: 8 runs (8 to train)", 1, true), out)
   t.ok(out:find("FLOP/s for backend cpu", 1, true), out)
   t.ok(out:find(" 4 ", 1, true), "epochs column")
-  -- Runs repeat data: U (unique tokens) beside D and epochs, a count as D is; D = 400k is U = 100k
-  -- for 4 epochs (4.01: U cut to whole sequences) or U = 400k for 1.
+  -- Runs repeat data: U (unique tokens) beside D and epochs, a count as D is; D = 399k is U = 100k
+  -- for 4 epochs (3.99: 4 epochs of U cut to whole sequences, in whole steps rounded down) or U = 400k for 1 (399k of it, each token once).
   t.ok(out:find("  D         U         epochs    lr ", 1, true), out)
-  t.ok(out:find("%s400k%s+100k%s+4%.01%s"), out)
-  t.ok(out:find("%s400k%s+400k%s+1%s"), out)
+  t.ok(out:find("%s399k%s+100k%s+3%.99%s"), out)
+  t.ok(out:find("%s399k%s+399k%s+1%s"), out)
   t.ok(not exists(dir .. "/plan.db"), "a dry run writes no store")
   -- No run repeats data: no U column.
   write(dir .. "/fresh.lua",

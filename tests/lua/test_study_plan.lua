@@ -153,7 +153,10 @@ t.test("U may be the whole training split of the study's corpus, and no more", f
   -- The run asks for all of it; the sampler cuts the split less its last token into sequences of 32.
   local whole = declare("whole-split", held).runs[1]
   t.eq(whole.config.unique_tokens, held)
-  t.eq(whole.unique_tokens, (held - 1) // 32 * 32)
+  -- One epoch of it in whole steps, rounded down: fewer rows than its sequences, each seen once.
+  t.ok(whole.tokens <= (held - 1) // 32 * 32 and whole.tokens > (held - 1) // 32 * 32 - whole.batch * 32, whole.tokens)
+  t.eq(whole.unique_tokens, whole.tokens)
+  t.eq(whole.epochs, 1)
   t.raises(function() declare("past-split", held + 1) end, "unique tokens, but the data holds")
 end)
 
@@ -396,9 +399,10 @@ t.test("a run on a corpus counts the unique tokens its sampler gives: whole sequ
   for _, r in ipairs(s.runs) do by_u[r.config.unique_tokens] = r end
   local r = by_u[1000]
   t.eq(r.unique_tokens, 960)
-  t.eq(r.tokens, 4096)  -- 4000 planned, whole steps of 4 × 64
-  t.near(r.epochs, 4096 / 960, 1e-12)
-  t.ok(r.label:find("U=960 (4.27 ep)", 1, true), r.label)
+  -- 4000 planned: 4 epochs of the 960 in whole steps of 4 × 64, rounded down (not 4096: 4.27 epochs).
+  t.eq(r.tokens, 3840)
+  t.near(r.epochs, 4, 1e-12)
+  t.ok(r.label:find("U=960 (4 ep)", 1, true), r.label)
   t.eq(by_u[4096].unique_tokens, 4096)
   t.near(by_u[4096].epochs, 4, 1e-12)
   -- The sampler the run trains on agrees.
@@ -413,6 +417,33 @@ t.test("a run on a corpus counts the unique tokens its sampler gives: whole sequ
     plan("dc-short", { data = corpus, backend = "cpu", models = { aspect = 16, ctx = 64 },
       sweep = sweep.data_constrained { unique_tokens = { 50 }, epochs = { 4 }, N = { 2e4 } } })
   end, "U = 50 unique tokens hold no whole sequence of ctx = 64 targets")
+end)
+
+t.test("a run asked for 1 epoch of U trains 1 epoch, not the extra rows of whole steps rounded up", function()
+  -- U = D = 59904 tokens is 58.5 steps of 16 × 64: 59 steps (60416 tokens) saw 512 of them twice,
+  -- 1.0085 epochs. Rounded down: 58 steps, 59392 tokens, the sampler's 928 sequences each once.
+  local corpus = data.synthetic { kind = "markov", vocab = 64, order = 1, seed = 1, tokens = 2e5 }
+  local s, text = plan("one-epoch", { data = corpus, backend = "cpu", models = { aspect = 16, ctx = 64 },
+    hyper = { batch = 16 }, sweep = sweep.data_constrained { unique_tokens = { 59904 }, epochs = { 1, 4 }, N = { 2e4 } } })
+  local by_epochs = {}
+  for _, r in ipairs(s.runs) do by_epochs[r.point.epochs] = r end
+  local one = by_epochs[1]
+  t.eq(one.tokens, 58 * 16 * 64)
+  t.eq(one.unique_tokens, 58 * 16 * 64)
+  t.eq(one.epochs, 1)
+  t.ok(one.label:find("(1 ep)", 1, true), one.label)
+  t.eq(by_epochs[4].tokens, 4 * 59904)   -- 234 whole steps
+  t.eq(by_epochs[4].epochs, 4)
+  -- What the run trains on agrees: the sampler plans the same tokens, each once.
+  local stats = data.sampler { corpus = corpus, unique_tokens = one.config.unique_tokens, tokens = one.tokens,
+                               seq_len = 64, batch = 16, seed = one.seed }:stats()
+  t.eq(stats.planned_tokens, one.tokens)
+  t.eq(stats.planned_epochs, 1)
+  -- A run without U keeps the nearest whole step (its FLOPs closest to the plan).
+  local fresh = plan("one-epoch-fresh", { data = corpus, backend = "cpu", models = { aspect = 16, ctx = 64 },
+    hyper = { batch = 16 }, sweep = sweep.list { { N = 2e4, D = 59904 } } })
+  t.eq(fresh.runs[1].tokens, 59 * 16 * 64)
+  local _ = text
 end)
 
 t.done()

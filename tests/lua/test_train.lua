@@ -390,4 +390,33 @@ t.test("train.run's and train.simulate's errors name them, and one batch is sing
     .. "eval_data has only 1 batch (32 tokens) to give")
 end)
 
+t.test("impossible AdamW settings are refused naming the key and the fix, extreme ones noted", function()
+  local function run(extra)
+    local args = { model = gpt, data = cycle_source(32, 16, 8, 1), steps = 2, threads = 1 }
+    for k, v in pairs(extra) do args[k] = v end
+    return train.run(args)
+  end
+  -- eps: AdamW divides by √v̂ + eps; 0 or less is no eps (NaN and ∞ are refused as every number is).
+  t.raises(function() run{ eps = math.huge } end, "eps must be a finite number (got inf)")
+  for _, eps in ipairs { 0, -1e-8 } do
+    local message = t.raises(function() run{ eps = eps } end, "train.run: eps must be a positive finite number (got ")
+    t.ok(message:find("give eps = 1e-8 (the usual) or leave it out", 1, true), message)
+  end
+  -- lr: the fix names a usual value.
+  t.raises(function() run{ lr = 0 } end, "lr must be a positive number (got 0); give the peak learning rate, e.g. lr = 1e-3")
+  -- weight decay that zeroes or flips the weights at each step: lr·wd ≥ 1 (lr = 1e3 with the default 0.1).
+  t.raises(function() run{ lr = 1e3 } end,
+    "train.run: lr × weight_decay = 1000 × 0.1 = 100 is 1 or more: AdamW's decay multiplies every weight matrix by 1 − lr·weight_decay")
+  t.raises(function() run{ lr = 2, weight_decay = 0.5 } end, "lr × weight_decay = 2 × 0.5 = 1 is 1 or more")
+  -- Legal but extreme: the run goes on, and its note (and stderr) says why it may fail.
+  local r = run{ lr = 1e3, weight_decay = 0 }
+  t.ok(r.note:find("lr = 1000 is far above the learning rates AdamW trains transformers at", 1, true), r.note)
+  r = run{ eps = 0.01 }
+  t.eq(r.status, "done")
+  t.ok(r.note:find("eps = 0.01 is far above AdamW's usual 1e-8", 1, true), r.note)
+  t.ok(tostring(r):find("eps = 0.01", 1, true), tostring(r))
+  -- Usual settings say nothing.
+  t.eq(run{ lr = 1e-2, eps = 1e-8 }.note, "")
+end)
+
 t.done()

@@ -492,6 +492,47 @@ study "live" {
   t.ok(out:find("4 runs of this study in live.db are not in this sweep", 1, true), out)
 end)
 
+t.test("a parallel study killed with its workers leaves its script's copy: the next run of the edited script removes it", function()
+  -- kill -9 of a parallel study leaves the copy of its script beside the store, which the study
+  -- removes only when its sweep ends. Named after the text it holds, it was never written over once
+  -- the script was edited: it stayed there for good, one more file for each edit and crash.
+  local body = [[
+study "crashed" {
+  sweep = sweep.grid{ N = { 1e5, 2e5, 4e5, 8e5 }, D = { 1e7 } },
+  backend = { kind = "law", points = 20, seconds_per_point = 0.05 },
+  jobs = 2,
+  fits = {},
+}
+]]
+  local dir = t.script(root, body, "crashed.lua")
+  local pid = start(dir, "crashed.lua")
+  t.ok(wait_for(function()
+    for _, r in pairs(snapshot(dir .. "/crashed.db")) do
+      if r.status == "running" then return true end
+    end
+    return false
+  end, 30), "a run in flight:\n" .. (read(dir .. "/killed.log") or ""))
+  crash(pid)
+  local copy = dir .. "/crashed.db.script-" .. native_store.sha256(body):sub(1, 16) .. ".lua"
+  t.eq(read(copy), body, "the killed study left the copy of its script")
+  -- The script edited (every run's D): the rerun trains the edited sweep, and nothing is left beside
+  -- the store but the store, its lock and what the study keeps (checkpoints, report).
+  write(dir .. "/crashed.lua", (body:gsub("D = { 1e7 }", "D = { 2e7 }")))
+  local code, out = t.run(dir, "crashed.lua")
+  t.eq(code, 0, out)
+  local edited = 0
+  for _, r in pairs(snapshot(dir .. "/crashed.db")) do
+    if r.tokens > 1.5e7 then
+      edited = edited + 1
+      t.eq(r.status, "done", r.label)
+    end
+  end
+  t.eq(edited, 4, out)
+  t.eq(read(copy), nil, "the killed study's copy is removed")
+  local listing = io.popen("ls '" .. dir .. "'"):read("a")
+  t.ok(not listing:find("script-", 1, true), listing)
+end)
+
 t.test("a store deleted after the study's last write is written back, and the study fails saying so", function()
   -- The executor removes the store once its runs are recorded, as a clean-up script might while the
   -- study fits and reports: without the check at the end the study ended with status 0, its runs

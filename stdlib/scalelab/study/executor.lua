@@ -495,6 +495,22 @@ function executor.jobs(s, asked)
   return jobs
 end
 
+-- The files a study writes beside its store for its workers while its sweep runs: the copy of its
+-- script (<store>.script-<sha16>.lua), removed when the sweep ends. A study killed (kill -9, a crash
+-- of the machine) leaves them there, named after texts that an edit since has changed, so that no
+-- later run would write over them: the next study on the store, which holds the store's lock and so
+-- knows that no other study's workers read them, removes them before it writes its own.
+local function remove_worker_copies(s)
+  local prefix = s.store_path:match("^(.*/)") or ""
+  local names = native.list_dir(prefix == "" and "." or prefix)
+  if not names then return end
+  local own = s.store_path:sub(#prefix + 1)
+  for _, name in ipairs(names) do
+    local rest = name:sub(1, #own) == own and name:sub(#own + 1)
+    if rest and rest:match("^%.script%-%x+%.lua$") then os.remove(prefix .. name) end
+  end
+end
+
 -- What execute does while it holds the store's lock: records the study and its plan, trains the
 -- pending runs, and reads them back.
 local function execute_locked(s, options, store)
@@ -596,6 +612,7 @@ local function execute_locked(s, options, store)
   -- the study writes, and which every worker reaches): an edit of the script while the study runs
   -- (the next sweep's points, another lr) would otherwise change the runs that the workers started
   -- after it plan, and fail each run the edit changed. The copy goes when the sweep ends.
+  remove_worker_copies(s)
   local script_copy
   if s.script_path and s.script_text and #pending > 0 then
     script_copy = string.format("%s.script-%s.lua", s.store_path, native_store.sha256(s.script_text):sub(1, 16))

@@ -492,6 +492,50 @@ study "live" {
   t.ok(out:find("4 runs of this study in live.db are not in this sweep", 1, true), out)
 end)
 
+t.test("a module the script requires, edited while its study runs: the workers use it as the study began", function()
+  -- The sweep's D comes from a module beside the script, which the first run edits. Each worker
+  -- required the module anew from its file: those started after the edit planned another sweep and
+  -- failed their runs ('study modular has no run ... (was the script edited?)').
+  local dir = t.fresh_dir(root)
+  local module = "-- the sweep's token counts\nreturn { D = 1e7 }\n"
+  write(dir .. "/sizes.lua", module)
+  write(dir .. "/modular.lua", [[
+local sizes = require "sizes"
+study "modular" {
+  sweep = sweep.grid{ N = { 1e5, 2e5, 4e5, 8e5 }, D = { sizes.D } },
+  backend = function(run)
+    if run.N < 1.5e5 then
+      local file = assert(io.open("sizes.lua", "wb"))
+      file:write("return { D = 2e7 }\n")
+      file:close()
+    end
+    return { loss = 3 + run.N / 1e6 }
+  end,
+  fits = {},
+  quiet = true,
+}
+]])
+  local code, out = t.run(dir, "modular.lua --jobs 2")
+  t.eq(code, 0, out)
+  t.eq(read(dir .. "/sizes.lua"), "return { D = 2e7 }\n", "the first run edited the module")
+  local count = 0
+  for _, r in pairs(t.stored_runs(dir .. "/modular.db")) do
+    count = count + 1
+    t.eq(r.status, "done", r.label .. ": " .. tostring(r.error))
+    t.ok(r.tokens < 1.5e7, r.label .. ": trained on the D of the module as the study began (1e7), not the edited one")
+  end
+  t.eq(count, 4, out)
+  -- The copies beside the store are gone once the study ends.
+  local listing = io.popen("ls '" .. dir .. "'"):read("a")
+  t.ok(not listing:find("module-", 1, true) and not listing:find("script-", 1, true), listing)
+  -- A module with an error still says where, under its file's name.
+  write(dir .. "/sizes.lua", "return { D = }\n")
+  code, out = t.run(dir, "modular.lua --dry-run")
+  t.eq(code, 1, out)
+  t.ok(out:find("error loading module 'sizes' from file './sizes.lua':\n\t./sizes.lua:1: unexpected symbol near '}'", 1,
+    true), out)
+end)
+
 t.test("a parallel study killed with its workers leaves its script's copy: the next run of the edited script removes it", function()
   -- kill -9 of a parallel study leaves the copy of its script beside the store, which the study
   -- removes only when its sweep ends. Named after the text it holds, it was never written over once

@@ -26,6 +26,7 @@ local core = require "scalelab.native.core"
 local json = require "scalelab.study.json"
 local Progress = require "scalelab.study.progress"
 local backends = require "scalelab.study.backends"
+local modules = require "scalelab.study.modules"
 
 local executor = {}
 
@@ -495,8 +496,9 @@ function executor.jobs(s, asked)
   return jobs
 end
 
--- The files a study writes beside its store for its workers while its sweep runs: the copy of its
--- script (<store>.script-<sha16>.lua), removed when the sweep ends. A study killed (kill -9, a crash
+-- The files a study writes beside its store for its workers while its sweep runs: the copies of its
+-- script (<store>.script-<sha16>.lua) and of the modules it required (<store>.module-<sha16>.lua,
+-- scalelab.study.modules), removed when the sweep ends. A study killed (kill -9, a crash
 -- of the machine) leaves them there, named after texts that an edit since has changed, so that no
 -- later run would write over them: the next study on the store, which holds the store's lock and so
 -- knows that no other study's workers read them, removes them before it writes its own.
@@ -507,7 +509,9 @@ local function remove_worker_copies(s)
   local own = s.store_path:sub(#prefix + 1)
   for _, name in ipairs(names) do
     local rest = name:sub(1, #own) == own and name:sub(#own + 1)
-    if rest and rest:match("^%.script%-%x+%.lua$") then os.remove(prefix .. name) end
+    if rest and (rest:match("^%.script%-%x+%.lua$") or rest:match("^%.module%-%x+%.lua$")) then
+      os.remove(prefix .. name)
+    end
   end
 end
 
@@ -611,7 +615,9 @@ local function execute_locked(s, options, store)
   -- The workers run the script as it is now, from a copy of its text beside the store (whose folder
   -- the study writes, and which every worker reaches): an edit of the script while the study runs
   -- (the next sweep's points, another lr) would otherwise change the runs that the workers started
-  -- after it plan, and fail each run the edit changed. The copy goes when the sweep ends.
+  -- after it plan, and fail each run the edit changed. So with the modules it has required, each
+  -- from a copy of the text it was loaded from (scalelab.study.modules). The copies go when the
+  -- sweep ends.
   remove_worker_copies(s)
   local script_copy
   if s.script_path and s.script_text and #pending > 0 then
@@ -624,6 +630,12 @@ local function execute_locked(s, options, store)
       script_copy = nil
     end
   end
+  local module_copies, module_list = {}, nil
+  if script_copy then module_copies, module_list = modules.write_copies(s.store_path, s.script_path) end
+  local function remove_copies()
+    if script_copy then os.remove(script_copy) end
+    for _, copy in ipairs(module_copies) do os.remove(copy) end
+  end
   local batch = {
     study = s.name,
     runs = pending,
@@ -635,7 +647,8 @@ local function execute_locked(s, options, store)
         argv = argv,
         env = { "SCALELAB_STUDY_WORKER=" .. s.name .. "\n" .. run.hash, "SCALELAB_STUDY_THREADS=" .. threads,
                 "OMP_NUM_THREADS=" .. threads, "OPENBLAS_NUM_THREADS=" .. threads,
-                "SCALELAB_STUDY_SCRIPT=" .. (script_copy and s.script_path .. "\n" .. script_copy or "") },
+                "SCALELAB_STUDY_SCRIPT=" .. (script_copy and s.script_path .. "\n" .. script_copy or ""),
+                "SCALELAB_STUDY_MODULES=" .. (module_list or "") },
         log = s.checkpoint_dir .. "/" .. run.hash .. ".log",
       }
     end,
@@ -703,7 +716,7 @@ local function execute_locked(s, options, store)
     error("study " .. s.name .. ": executor must be \"local\" or a table with an execute(batch) method", 0)
   end
   local ok, message = pcall(exec.execute, exec, batch)
-  if script_copy then os.remove(script_copy) end
+  remove_copies()
   progress:close()
   merge_stored(s, store)
   if not ok then error(message, 0) end

@@ -746,17 +746,30 @@ end
 -- The status of each of the study's runs already in its store (by run hash); empty without a store.
 -- Second: why the store, which exists, cannot be read (corrupted, of a newer scalelab, not a
 -- store), or nil.
+-- (It sets s.renamed_note and s.neighbour_note, for a study whose runs are stored finished under
+-- another name, in its store or beside it.)
 local function stored_statuses(s)
   local status_of, records = {}, {}
+  local function neighbours()
+    local mine = {}
+    for hash, status in pairs(status_of) do
+      if status == "done" or status == "diverged" then mine[hash] = true end
+    end
+    s.neighbour_note = executor.neighbour_store_note(s, mine)
+  end
   local ok_open, store = pcall(native_store.open, s.store_path, { read_only = true })
   if ok_open then
     for _, r in ipairs(store:runs { study = s.name }) do status_of[r.hash], records[r.hash] = r.status, r end
     s.renamed_note = executor.renamed_note(s, store)
     store:close()
+    neighbours()
     return status_of, nil, records
   end
   local exists = io.open(s.store_path, "rb")
-  if not exists then return status_of end
+  if not exists then
+    neighbours()
+    return status_of
+  end
   exists:close()
   return status_of, checks.plain(tostring(store))
 end
@@ -970,6 +983,7 @@ local function print_plan(s, runs, duplicates, status_of, store_problem, jobs_as
   local provenance = executor.provenance_note(s, records or {})
   if provenance then lines[#lines + 1] = "note: " .. provenance end
   if s.renamed_note then lines[#lines + 1] = "note: " .. s.renamed_note end
+  if s.neighbour_note then lines[#lines + 1] = "note: " .. s.neighbour_note end
   if duplicates > 0 then
     lines[#lines + 1] = string.format("note: %s gave a run identical to another (same shape and tokens) and %s merged",
       core.format_counted(duplicates, "sweep point"), duplicates == 1 and "was" or "were")

@@ -642,6 +642,45 @@ study (os.getenv("NAME")) {
     .. "\"second\" (3)", 1, true), out)
 end)
 
+t.test("a study renamed on its default store names the old study's store beside it and how to reuse its runs", function()
+  -- The default store is named after the study: renamed, the study started a new store and trained
+  -- everything again without a word about the old store beside it and its finished runs.
+  local body = [[
+study (os.getenv("NAME")) {
+  sweep = sweep.grid{ N = { 1e5, 2e5, 4e5 }, D = { 1e7 } },
+  backend = "simulated",
+  store = os.getenv("STORE"),
+  fits = {},
+}
+]]
+  local dir = t.script(root, body, "moved.lua")
+  local code, out = t.run(dir, "moved.lua", { NAME = "first" })
+  t.eq(code, 0, out)
+  t.ok(not out:find("beside its store", 1, true), out)
+  local note = "3 of this study's 3 runs are stored finished in first.db, beside its store second.db, under study "
+    .. "\"first\", with the same configuration; a study's default store is named after the study, so if this one is "
+    .. "\"first\" renamed, give it that name again (study \"first\" { ... }, whose store is first.db) to reuse them; under "
+    .. "this name they are simulated again in second.db"
+  code, out = t.run(dir, "moved.lua --dry-run", { NAME = "second" })
+  t.eq(code, 0, out)
+  t.ok(out:find("note: " .. note, 1, true), out)
+  -- Said, not refused: the runs are simulated again under the new name.
+  code, out = t.run(dir, "moved.lua", { NAME = "second" })
+  t.eq(code, 0, out)
+  t.ok(out:find("study second: note: " .. note, 1, true), out)
+  local done = 0
+  for _, r in pairs(t.stored_runs(dir .. "/second.db")) do done = done + (r.status == "done" and 1 or 0) end
+  t.eq(done, 3, out)
+  -- Once the study has finished runs of its own, nothing more to say.
+  code, out = t.run(dir, "moved.lua", { NAME = "second" })
+  t.eq(code, 0, out)
+  t.ok(not out:find("beside its store", 1, true), out)
+  -- A store the study names is its own choice: nothing said of the others beside it.
+  code, out = t.run(dir, "moved.lua --dry-run", { NAME = "third", STORE = "third.db" })
+  t.eq(code, 0, out)
+  t.ok(not out:find("beside its store", 1, true), out)
+end)
+
 t.test("a rerun of a script whose backend function was edited warns that it reuses the runs the old one made", function()
   -- A function enters a run's identity only as "custom": the study cannot see an edit of it, and
   -- must say that it reuses the runs as they are rather than mix them silently with new ones.

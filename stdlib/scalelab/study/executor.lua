@@ -427,6 +427,50 @@ function executor.renamed_note(s, store)
     names[1].name)
 end
 
+-- A study's default store is named after the study (<name>.db): renamed in its script, a study starts
+-- a store of its own and finds nothing of what it did under its old name, in the old store beside
+-- the new one. A sentence naming the store beside this one (in its folder) that holds the most of
+-- this plan's runs finished, under which study, and how to reuse them; nil when none does. Said
+-- only of a study on its default store that has no finished run there (it starts from nothing):
+-- `mine` holds the hashes of its finished runs in its store. Each store is opened read-only.
+function executor.neighbour_store_note(s, mine)
+  if s.spec.store ~= nil or next(mine) then return nil end
+  local prefix = s.store_path:match("^(.*/)") or ""
+  local names = native.list_dir(prefix == "" and "." or prefix)
+  if not names then return nil end
+  local planned = {}
+  for _, run in ipairs(s.runs) do planned[run.hash] = true end
+  local own, best = s.store_path:sub(#prefix + 1), nil
+  for _, name in ipairs(names) do
+    local ok, store = false, nil
+    if name ~= own and name:match(".%.db$") then ok, store = pcall(native_store.open, prefix .. name, { read_only = true }) end
+    if ok then
+      local by_study = {}
+      local listed, runs = pcall(store.runs, store, {})
+      for _, r in ipairs(listed and runs or {}) do
+        if planned[r.hash] and (r.status == "done" or r.status == "diverged") then
+          by_study[r.study] = (by_study[r.study] or 0) + 1
+        end
+      end
+      store:close()
+      for study, n in pairs(by_study) do
+        if not best or n > best.n or (n == best.n and (name .. "\n" .. study) < (best.path .. "\n" .. best.study)) then
+          best = { path = prefix .. name, study = study, n = n }
+        end
+      end
+    end
+  end
+  if not best then return nil end
+  local default = best.path == prefix .. best.study:gsub("[^%w%-_.]", "_") .. ".db"
+  return string.format("%d of this study's %s %s stored finished in %s, beside its store %s, under study %q, with "
+    .. "the same configuration; a study's default store is named after the study, so if this one is %q renamed, %s "
+    .. "to reuse them; under this name they %s again in %s", best.n, core.format_counted(#s.runs, "run"),
+    best.n == 1 and "is" or "are", best.path, s.store_path, best.study, best.study,
+    default and string.format("give it that name again (study %q { ... }, whose store is %s)", best.study, best.path)
+      or string.format("give it that name and that store again (study %q { store = %q, ... })", best.study, best.path),
+    backends.simulates(s.backend_kind) and "are simulated" or "train", s.store_path)
+end
+
 -- A sentence about the finished runs that the study reuses from its store although another scalelab
 -- version made them (or, on backend "auto", another device trained them), or nil when there are none.
 -- A run's identity leaves both out, so that an upgrade does not train a whole store again: the runs
@@ -553,6 +597,12 @@ local function execute_locked(s, options, store)
   local renamed = executor.renamed_note(s, store)
   s.provenance_note = executor.provenance_note(s, stored)
   if s.provenance_note then io.stderr:write("study " .. s.name .. ": warning: " .. s.provenance_note .. "\n") end
+  local mine = {}
+  for hash, r in pairs(stored) do
+    if r.status == "done" or r.status == "diverged" then mine[hash] = true end
+  end
+  local neighbour = executor.neighbour_store_note(s, mine)
+  if neighbour then io.stderr:write("study " .. s.name .. ": note: " .. neighbour .. "\n") end
   local held_note = executor.held_out_note(s)
   if held_note then io.stderr:write("study " .. s.name .. ": note: " .. held_note .. "\n") end
   -- A backend or data given as a function enters a run's identity only as "custom" or "function":

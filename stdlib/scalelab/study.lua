@@ -1069,6 +1069,17 @@ local function run_study(name, spec, where)
   end
   if spec.eval then checks.table(spec.eval, EVAL_VALID, "study: eval", where, { "eval" }) end
   if spec.jobs and spec.jobs < 1 then checks.fail(where, "study: jobs must be at least 1 (got " .. spec.jobs .. ")", { "jobs" }) end
+  -- The executor too: refused only once the study had made its store, recorded its plan and written
+  -- its script's copy beside it (executor = "slurm"), it left that copy there.
+  if spec.executor ~= nil and spec.executor ~= "local" then
+    local executor_spec = spec.executor
+    local ok_execute, execute = pcall(function() return executor_spec.execute end)
+    if type(executor_spec) ~= "table" or not (ok_execute and type(execute) == "function") then
+      checks.fail(where, string.format("study: executor must be \"local\" (the default: worker processes on this machine) "
+        .. "or a table with an execute(batch) method (got %s)", type(executor_spec) == "string" and
+        string.format("%q", executor_spec) or checks.type_name(executor_spec)), { "executor" })
+    end
+  end
 
   local options = script_options()
   local s = setmetatable({ name = name, spec = spec, where = where, description = spec.description }, Study)

@@ -56,6 +56,30 @@ study "x" {
   no_internal(out:match("scalelab: [^\n]*"))  -- the message; the traceback below it is for debugging
 end)
 
+t.test("an executor that is not one is refused at declaration: no store is made and nothing is left beside it", function()
+  -- executor = "slurm" was refused only once the study had made its store, recorded its plan and
+  -- written its script's copy beside it, which it left there.
+  for _, case in ipairs { { '"slurm"', 'got "slurm"' }, { "{ run = print }", "got a table" } } do
+    local dir = script(string.format([[
+study "x" {
+  sweep = sweep.grid{ N = { 1e5, 2e5 }, D = { 1e7 } },
+  backend = { kind = "law" },
+  jobs = 2,
+  executor = %s,
+  fits = {},
+}
+]], case[1]))
+    for _, args in ipairs { "--dry-run", "" } do
+      local code, out = scalelab(dir, "s.lua", args)
+      t.eq(code, 1, out)
+      t.ok(out:find("s.lua:5: study: executor must be \"local\" (the default: worker processes on this machine) or a "
+        .. "table with an execute(batch) method (" .. case[2] .. ")", 1, true), out)
+    end
+    local listing = io.popen("ls '" .. dir .. "'"):read("a")
+    t.eq(listing, "s.lua\n", "nothing made beside the script")
+  end
+end)
+
 t.test("an unknown backend is refused at declaration, even in a dry run, with the nearest name", function()
   local dir = script([[
 study "x" {

@@ -955,9 +955,16 @@ local function print_plan(s, runs, duplicates, status_of, store_problem, jobs_as
       fmt_count(s.corpus_tokens), repeating == 1 and "s" or "")
   end
   -- A store path in a folder that is not there yet: made when the study runs, so a mistyped folder
-  -- would go unnoticed; the dry run says so.
+  -- would go unnoticed; the dry run says so. A new store where this user cannot make it would stop
+  -- the study before it trains: said too, rather than promised made.
   local folder = s.store_path:match("^(.*)/[^/]*$")
-  if folder and folder ~= "" then
+  local exists = io.open(s.store_path, "rb")
+  if exists then exists:close() end
+  local blocked = not exists and not store_problem and executor.new_file_unwritable(s.store_path)
+  if blocked then
+    lines[#lines + 1] = string.format("note: the store %s cannot be made: %s; running the study would stop before "
+      .. "training (give store = a path in a folder you can write)", s.store_path, blocked)
+  elseif folder and folder ~= "" then
     local probe = io.open(folder, "r")
     if probe then probe:close() else
       lines[#lines + 1] = string.format("note: the store's folder %s does not exist; running the study makes it", folder)

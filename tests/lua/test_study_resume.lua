@@ -747,6 +747,37 @@ local function run_unprivileged(dir, args, env, probe)
   return code and 0 or 1, out .. err, err
 end
 
+t.test("the dry run of a new store in a folder that cannot be written says that running would stop", function()
+  -- It said nothing (a store in a read-only folder), or that running the study would make the
+  -- store's folder (a missing folder under a read-only one); the run then stopped at once.
+  local dir = t.script(root, [[
+study "blocked" {
+  sweep = sweep.grid{ N = { 1e5, 2e5 }, D = { 1e7 } },
+  backend = { kind = "law" },
+  store = os.getenv("STORE"),
+  fits = {},
+}
+]], "blocked.lua")
+  os.execute("mkdir '" .. dir .. "/ro' && chmod 555 '" .. dir .. "/ro' && chmod 777 '" .. dir .. "'")
+  for _, case in ipairs {
+      { "ro/x.db", "its folder 'ro' is not writable (Permission denied)" },
+      { "ro/sub/x.db", "its folder 'ro/sub' does not exist, and 'ro', where it would be made, is not writable "
+        .. "(Permission denied)" } } do
+    local code, out = run_unprivileged(dir, "blocked.lua --dry-run", { STORE = case[1] }, dir .. "/ro")
+    t.eq(code, 0, out)
+    t.ok(out:find("note: the store " .. case[1] .. " cannot be made: " .. case[2] .. "; running the study would stop "
+      .. "before training (give store = a path in a folder you can write)", 1, true), out)
+    t.ok(not out:find("running the study makes it", 1, true), out)
+    code, out = run_unprivileged(dir, "blocked.lua", { STORE = case[1] })
+    t.eq(code, 1, out)
+  end
+  -- A missing folder that can be made is still said to be made.
+  local code, out = run_unprivileged(dir, "blocked.lua --dry-run", { STORE = "new/x.db" })
+  t.eq(code, 0, out)
+  t.ok(out:find("note: the store's folder new does not exist; running the study makes it", 1, true), out)
+  os.execute("chmod 755 '" .. dir .. "/ro'")
+end)
+
 -- An IsoFLOP study simulated from a law, with a question; BUDGETS=3 adds a third budget (five more runs).
 local READ_ONLY = [[
 study "shared" {

@@ -797,6 +797,25 @@ local function store_unwritable(path)
 end
 executor.store_unwritable = store_unwritable
 
+-- Why a new file at `path` (a store not made yet, a report) cannot be made: its folder, or where that
+-- folder is missing the nearest one above it that exists, where the missing ones would be made, is
+-- not writable (the system's answer: access(2)); nil when it can be.
+local NO_SUCH_FILE = select(2, native.writable(""))  -- ENOENT as this process words it
+function executor.new_file_unwritable(path)
+  local folder, missing = folder_of(path), nil
+  while true do
+    local ok, why = native.writable(folder == "" and "/" or folder)
+    if ok then return nil end
+    if why ~= NO_SUCH_FILE then
+      return missing and string.format("its folder '%s' does not exist, and '%s', where it would be made, is not writable "
+        .. "(%s)", missing, folder, why) or string.format("its folder '%s' is not writable (%s)", folder, why)
+    end
+    if folder == "." or folder == "" then return nil end
+    missing = missing or folder
+    folder = folder_of(folder)
+  end
+end
+
 -- A study whose store cannot be written: when the store holds every planned run finished, the study
 -- reads it as it is (its fits, answers and report come from it, nothing is trained or written to
 -- it); else it refuses, saying how many runs are missing and how to get a store it can write.

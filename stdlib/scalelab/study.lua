@@ -981,6 +981,10 @@ local function print_plan(s, runs, duplicates, status_of, store_problem, jobs_as
         or string.format("running the study would stop before training %s (copy the store somewhere writable, "
           .. "or chmod u+w it)", core.format_counted(todo_count, "run")))
   end
+  local report_problem = not unwritable and executor.report_unwritable(s, s.spec.report)
+  if report_problem then
+    lines[#lines + 1] = string.format("note: %s; running the study would stop before training", report_problem)
+  end
   if s.backend_missing and todo > 0 then
     lines[#lines + 1] = string.format("note: backend %s cannot train on this machine (%s); running the study here "
       .. "would stop before training", s.backend_kind, s.backend_missing)

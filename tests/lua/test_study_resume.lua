@@ -747,18 +747,25 @@ local function run_unprivileged(dir, args, env, probe)
   return code and 0 or 1, out .. err, err
 end
 
+-- A folder (for user nobody to write) holding `name`.lua, a two-run study simulated by the law backend
+-- whose declaration ends with `key` = os.getenv(`env`), and a read-only folder ro.
+local function study_beside_read_only_folder(name, key, env)
+  local dir = t.script(root, string.format([[
+study "%s" {
+  sweep = sweep.grid{ N = { 1e5, 2e5 }, D = { 1e7 } },
+  backend = { kind = "law" },
+  fits = {},
+  %s = os.getenv("%s"),
+}
+]], name, key, env), name .. ".lua")
+  os.execute("mkdir '" .. dir .. "/ro' && chmod 555 '" .. dir .. "/ro' && chmod 777 '" .. dir .. "'")
+  return dir
+end
+
 t.test("the dry run of a new store in a folder that cannot be written says that running would stop", function()
   -- It said nothing (a store in a read-only folder), or that running the study would make the
   -- store's folder (a missing folder under a read-only one); the run then stopped at once.
-  local dir = t.script(root, [[
-study "blocked" {
-  sweep = sweep.grid{ N = { 1e5, 2e5 }, D = { 1e7 } },
-  backend = { kind = "law" },
-  store = os.getenv("STORE"),
-  fits = {},
-}
-]], "blocked.lua")
-  os.execute("mkdir '" .. dir .. "/ro' && chmod 555 '" .. dir .. "/ro' && chmod 777 '" .. dir .. "'")
+  local dir = study_beside_read_only_folder("blocked", "store", "STORE")
   for _, case in ipairs {
       { "ro/x.db", "its folder 'ro' is not writable (Permission denied)" },
       { "ro/sub/x.db", "its folder 'ro/sub' does not exist, and 'ro', where it would be made, is not writable "
@@ -775,6 +782,28 @@ study "blocked" {
   local code, out = run_unprivileged(dir, "blocked.lua --dry-run", { STORE = "new/x.db" })
   t.eq(code, 0, out)
   t.ok(out:find("note: the store's folder new does not exist; running the study makes it", 1, true), out)
+  os.execute("chmod 755 '" .. dir .. "/ro'")
+end)
+
+t.test("a study whose report cannot be written refuses before it trains, and its dry run says so", function()
+  -- The report in a folder this user cannot write: every run was trained, and only then did the
+  -- study fail, with 'cannot write 'ro/rep.report.md': Permission denied', naming neither the study
+  -- nor the fix; the dry run said nothing.
+  local dir = study_beside_read_only_folder("unreported", "report", "REPORT")
+  local said = "its report ro/rep.report.md cannot be written: its folder 'ro' is not writable (Permission denied), so "
+    .. "the report and its figures would have nowhere to go once the runs are done; give report = \"DIR/rep\" in a "
+    .. "folder you can write, or report = false (no report files)"
+  local code, out = run_unprivileged(dir, "unreported.lua --dry-run", { REPORT = "ro/rep" }, dir .. "/ro")
+  t.eq(code, 0, out)
+  t.ok(out:find("note: " .. said .. "; running the study would stop before training", 1, true), out)
+  code, out = run_unprivileged(dir, "unreported.lua", { REPORT = "ro/rep" })
+  t.eq(code, 1, out)
+  t.ok(out:find("unreported.lua:1: study unreported: " .. said, 1, true), out)
+  t.eq(read(dir .. "/unreported.db"), nil, "nothing trained, no store made")
+  -- Given a folder it can write, the study trains and reports.
+  code, out = run_unprivileged(dir, "unreported.lua", { REPORT = "rep" })
+  t.eq(code, 0, out)
+  t.ok(read(dir .. "/rep.report.md"), out)
   os.execute("chmod 755 '" .. dir .. "/ro'")
 end)
 

@@ -862,7 +862,22 @@ local function execute_read_only(s, options, why)
   return s
 end
 
+-- Why the study's report (<report>.report.md, .report.json and .figures) cannot be written, in a
+-- sentence that says what to give instead; nil when it can be, or when the study writes none.
+function executor.report_unwritable(s, report)
+  if report == false then return nil end
+  local why = executor.new_file_unwritable(s.report_base .. ".report.md")
+  if not why then return nil end
+  return string.format("its report %s.report.md cannot be written: %s, so the report and its figures would have "
+    .. "nowhere to go once the runs are done; give report = \"DIR/%s\" in a folder you can write, or report = false "
+    .. "(no report files)", s.report_base, why, s.report_base:match("[^/]*$"))
+end
+
 function executor.execute(s, options)
+  -- A report that cannot be written is found before anything trains, rather than after every run
+  -- (a read-only store says so in its own words, below).
+  local report_problem = not store_unwritable(s.store_path) and executor.report_unwritable(s, options.report)
+  if report_problem then error(string.format("study %s: %s", s.name, report_problem), 0) end
   local ok_open, store = pcall(native_store.open, s.store_path)
   if not ok_open then
     local why = store_unwritable(s.store_path)

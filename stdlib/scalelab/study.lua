@@ -770,7 +770,14 @@ local function stored_statuses(s)
     neighbours()
     return status_of
   end
+  -- An empty file (made by touch, or by a study stopped before its first write) is a new database to
+  -- SQLite: running the study makes it the store, as it makes a missing one.
+  local byte, unreadable = exists:read(1)
   exists:close()
+  if byte == nil and unreadable == nil then
+    neighbours()
+    return status_of
+  end
   return status_of, checks.plain(tostring(store))
 end
 

@@ -385,6 +385,29 @@ study "damaged" {
   end
 end)
 
+t.test("the dry run of a study whose store is an empty file plans it as new, as running the study makes it", function()
+  -- An empty file (touch, a study stopped before its first write) is a new database to SQLite, and
+  -- the study makes it its store; the dry run said that the store could not be read and that the
+  -- study would stop before training.
+  local dir = t.script(root, [[
+study "touched" {
+  sweep = sweep.grid{ N = { 1e5, 2e5 }, D = { 1e7 } },
+  backend = { kind = "law" },
+  fits = {},
+}
+]], "touched.lua")
+  write(dir .. "/touched.db", "")
+  local code, out = t.run(dir, "touched.lua --dry-run")
+  t.eq(code, 0, out)
+  t.ok(not out:find("cannot be read", 1, true) and not out:find("would stop", 1, true), out)
+  t.eq(select(2, out:gsub("simulated new", "")), 2, out)
+  code, out = t.run(dir, "touched.lua")
+  t.eq(code, 0, out)
+  local done = 0
+  for _, r in pairs(snapshot(dir .. "/touched.db")) do done = done + (r.status == "done" and 1 or 0) end
+  t.eq(done, 2, out)
+end)
+
 -- ---- The script edited between runs -------------------------------------------------------------------
 
 t.test("a law-simulated study switched to Kaplan's N draws its runs again rather than reusing the other N's losses", function()

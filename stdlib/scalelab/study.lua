@@ -767,6 +767,8 @@ local function stored_statuses(s)
   end
   local exists = io.open(s.store_path, "rb")
   if not exists then
+    -- Something this user cannot read (a folder, another user's store) is not a new store.
+    if executor.path_exists(s.store_path) then return status_of, checks.plain(tostring(store)) end
     neighbours()
     return status_of
   end
@@ -971,11 +973,8 @@ local function print_plan(s, runs, duplicates, status_of, store_problem, jobs_as
   if blocked then
     lines[#lines + 1] = string.format("note: the store %s cannot be made: %s; running the study would stop before "
       .. "training (give store = a path in a folder you can write)", s.store_path, blocked)
-  elseif folder and folder ~= "" then
-    local probe = io.open(folder, "r")
-    if probe then probe:close() else
-      lines[#lines + 1] = string.format("note: the store's folder %s does not exist; running the study makes it", folder)
-    end
+  elseif folder and folder ~= "" and not executor.path_exists(folder) then
+    lines[#lines + 1] = string.format("note: the store's folder %s does not exist; running the study makes it", folder)
   end
   if store_problem then
     lines[#lines + 1] = string.format("note: the store cannot be read, so the statuses above take it for empty, and "

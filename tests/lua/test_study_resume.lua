@@ -808,6 +808,27 @@ t.test("the dry run of a new store in a folder that cannot be written says that 
   os.execute("chmod 755 '" .. dir .. "/ro'")
 end)
 
+t.test("the dry run of a store this user cannot read says so, rather than plan every run as new", function()
+  -- A folder or a store that this user may not read (another user's, mode 700 or 600) was taken
+  -- for no store at all: every run planned new and nothing said, or the store's folder said not to
+  -- exist, while running the study stopped at once.
+  local dir = study_beside_read_only_folder("closed", "store", "STORE")
+  local code, out = t.run(dir, "closed.lua", { STORE = "theirs.db" })
+  t.eq(code, 0, out)
+  os.execute(string.format("cd '%s' && mkdir private && chmod 700 private theirs.db && chmod 600 theirs.db", dir))
+  for _, case in ipairs {
+      { "private", "results store 'private' is a folder, not a file" },
+      { "theirs.db", "cannot read results store 'theirs.db': Permission denied" },
+      { "private/x.db", "cannot open results store 'private/x.db': Permission denied" } } do
+    code, out = run_unprivileged(dir, "closed.lua --dry-run", { STORE = case[1] }, dir .. "/private")
+    t.eq(code, 0, out)
+    t.ok(out:find("note: the store cannot be read, so the statuses above take it for empty, and running the study "
+      .. "would stop before training: " .. case[2], 1, true), out)
+    t.ok(not out:find("does not exist", 1, true), out)
+  end
+  os.execute("chmod 755 '" .. dir .. "/ro' '" .. dir .. "/private'")
+end)
+
 t.test("a study whose report cannot be written refuses before it trains, and its dry run says so", function()
   -- The report in a folder this user cannot write: every run was trained, and only then did the
   -- study fail, with 'cannot write 'ro/rep.report.md': Permission denied', naming neither the study

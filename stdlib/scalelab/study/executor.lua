@@ -801,6 +801,13 @@ executor.store_unwritable = store_unwritable
 -- folder is missing the nearest one above it that exists, where the missing ones would be made, is
 -- not writable (the system's answer: access(2)); nil when it can be.
 local NO_SUCH_FILE = select(2, native.writable(""))  -- ENOENT as this process words it
+
+-- Whether anything is at `path`: a file or a folder, one this process may not read too (which
+-- io.open takes for nothing there).
+function executor.path_exists(path)
+  local ok, why = native.writable(path)
+  return ok or why ~= NO_SUCH_FILE
+end
 function executor.new_file_unwritable(path)
   local folder, missing = folder_of(path), nil
   while true do

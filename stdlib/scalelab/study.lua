@@ -1154,6 +1154,16 @@ local function run_study(name, spec, where)
   local _, unanswerable = analysis.unanswerable(s.questions, s.fits_wanted, s.sweep.kind)
   if unanswerable then checks.fail(where, "study: " .. unanswerable, { "questions" }) end
   s.script_path, s.script_text = read_script(where)
+  -- A path written as to a shell: Lua does not expand ~, so "~/runs/x.db" would make a folder named
+  -- "~" in the current one (one that `rm -rf ~` then aims at the home folder to remove).
+  for _, key in ipairs { "store", "checkpoints", "report" } do
+    local path = spec[key]
+    if type(path) == "string" and (path == "~" or path:sub(1, 2) == "~/") then
+      checks.fail(where, string.format("study: %s = %q: ~ is not the home folder in a Lua string (only a shell expands "
+        .. "it), and this would make a folder named '~' in the current one; write %s = os.getenv(\"HOME\") .. %q, or "
+        .. "\"./%s\" for a folder that is named ~", key, path, key, path:sub(2), path), { key })
+    end
+  end
   s.store_path = spec.store or (name:gsub("[^%w%-_.]", "_") .. ".db")
   local base = strip_db(s.store_path)
   s.checkpoint_dir = spec.checkpoints or (base .. ".checkpoints")

@@ -80,6 +80,29 @@ study "x" {
   end
 end)
 
+t.test("a store, checkpoints or report path under ~ is refused at declaration: Lua does not expand it", function()
+  -- store = "~/runs/x.db" made a folder named '~' in the current folder and the store in it.
+  for _, key in ipairs { "store", "checkpoints", "report" } do
+    local dir = script(string.format([[
+study "x" {
+  sweep = sweep.grid{ N = { 1e5, 2e5 }, D = { 1e7 } },
+  backend = { kind = "law" },
+  %s = "~/runs/x",
+  fits = {},
+}
+]], key))
+    for _, args in ipairs { "--dry-run", "" } do
+      local code, out = scalelab(dir, "s.lua", args)
+      t.eq(code, 1, out)
+      t.ok(out:find(string.format("s.lua:4: study: %s = \"~/runs/x\": ~ is not the home folder in a Lua string (only a "
+        .. "shell expands it), and this would make a folder named '~' in the current one; write %s = "
+        .. "os.getenv(\"HOME\") .. \"/runs/x\", or \"./~/runs/x\" for a folder that is named ~", key, key), 1, true), out)
+    end
+    local listing = io.popen("ls '" .. dir .. "'"):read("a")
+    t.eq(listing, "s.lua\n", "nothing made beside the script")
+  end
+end)
+
 t.test("an unknown backend is refused at declaration, even in a dry run, with the nearest name", function()
   local dir = script([[
 study "x" {

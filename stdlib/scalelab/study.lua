@@ -1156,8 +1156,13 @@ local function run_study(name, spec, where)
   s.script_path, s.script_text = read_script(where)
   -- A path written as to a shell: Lua does not expand ~, so "~/runs/x.db" would make a folder named
   -- "~" in the current one (one that `rm -rf ~` then aims at the home folder to remove).
+  -- A path holding a control character (a line break) made files that every listing shows broken,
+  -- and a report whose figures plot.study_figures then refused: refused now, as those figures are.
   for _, key in ipairs { "store", "checkpoints", "report" } do
     local path = spec[key]
+    local control = type(path) == "string" and
+      require("scalelab.plot.figure").control_character("study", key .. " =", path, key == "checkpoints" and "folder" or key)
+    if control then checks.fail(where, control, { key }) end
     if type(path) == "string" and (path == "~" or path:sub(1, 2) == "~/") then
       checks.fail(where, string.format("study: %s = %q: ~ is not the home folder in a Lua string (only a shell expands "
         .. "it), and this would make a folder named '~' in the current one; write %s = os.getenv(\"HOME\") .. %q, or "

@@ -987,6 +987,12 @@ local function print_plan(s, runs, duplicates, status_of, store_problem, jobs_as
         or string.format("running the study would stop before training %s (copy the store somewhere writable, "
           .. "or chmod u+w it)", core.format_counted(todo_count, "run")))
   end
+  -- Another scalelab running a study on the store holds its lock: this study, run now, would stop.
+  if not store_problem and native.lock_held(native.store_lock_path(s.store_path)) then
+    lines[#lines + 1] = string.format("note: the store %s is in use by another scalelab now (a study runs on it; its "
+      .. "runs in flight show as running): running the study now would stop before training; wait for it to finish",
+      s.store_path)
+  end
   local report_problem = not unwritable and executor.report_unwritable(s, s.spec.report)
   if report_problem then
     lines[#lines + 1] = string.format("note: %s; running the study would stop before training", report_problem)

@@ -600,6 +600,40 @@ study "crashed" {
   t.ok(not listing:find("script-", 1, true), listing)
 end)
 
+t.test("the dry run of a study whose store another scalelab is running a study on says so", function()
+  -- It listed the runs in flight as running and said nothing more, while running the study then
+  -- stopped at once ('the store busy.db is in use by another scalelab (pid ...); wait for it to finish').
+  local dir = t.script(root, [[
+study "busy" {
+  sweep = sweep.grid{ N = { 1e5, 2e5, 4e5, 8e5 }, D = { 1e7 } },
+  backend = { kind = "law", points = 40, seconds_per_point = 0.1 },
+  jobs = 2,
+  fits = {},
+}
+]], "busy.lua")
+  local note = "note: the store busy.db is in use by another scalelab now (a study runs on it; its runs in flight show "
+    .. "as running): running the study now would stop before training; wait for it to finish"
+  local code, out = t.run(dir, "busy.lua --dry-run")
+  t.eq(code, 0, out)
+  t.ok(not out:find("in use", 1, true), out)
+  local pid = start(dir, "busy.lua")
+  local running = wait_for(function()
+    for _, r in pairs(snapshot(dir .. "/busy.db")) do
+      if r.status == "running" then return true end
+    end
+    return false
+  end, 30)
+  code, out = t.run(dir, "busy.lua --dry-run")
+  crash(pid)
+  t.ok(running, "a run in flight:\n" .. (read(dir .. "/killed.log") or ""))
+  t.eq(code, 0, out)
+  t.ok(out:find(note, 1, true), out)
+  -- Once that study is gone, nothing to say.
+  code, out = t.run(dir, "busy.lua --dry-run")
+  t.eq(code, 0, out)
+  t.ok(not out:find("in use", 1, true), out)
+end)
+
 t.test("a store deleted after the study's last write is written back, and the study fails saying so", function()
   -- The executor removes the store once its runs are recorded, as a clean-up script might while the
   -- study fits and reports: without the check at the end the study ended with status 0, its runs

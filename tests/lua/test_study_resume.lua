@@ -31,6 +31,16 @@ local function wait_for(ready, seconds)
   return false
 end
 
+-- Waits (at most 30 s) until the store at `path` has a run in flight; returns whether it had.
+local function run_in_flight(path)
+  return wait_for(function()
+    for _, r in pairs(snapshot(path)) do
+      if r.status == "running" then return true end
+    end
+    return false
+  end, 30)
+end
+
 -- SIGKILLs the process group of `pid` (the study and its workers at once, as a crash would) and
 -- reaps it.
 local function crash(pid)
@@ -573,12 +583,7 @@ study "crashed" {
 ]]
   local dir = t.script(root, body, "crashed.lua")
   local pid = start(dir, "crashed.lua")
-  t.ok(wait_for(function()
-    for _, r in pairs(snapshot(dir .. "/crashed.db")) do
-      if r.status == "running" then return true end
-    end
-    return false
-  end, 30), "a run in flight:\n" .. (read(dir .. "/killed.log") or ""))
+  t.ok(run_in_flight(dir .. "/crashed.db"), "a run in flight:\n" .. (read(dir .. "/killed.log") or ""))
   crash(pid)
   local copy = dir .. "/crashed.db.script-" .. native_store.sha256(body):sub(1, 16) .. ".lua"
   t.eq(read(copy), body, "the killed study left the copy of its script")
@@ -617,12 +622,7 @@ study "busy" {
   t.eq(code, 0, out)
   t.ok(not out:find("in use", 1, true), out)
   local pid = start(dir, "busy.lua")
-  local running = wait_for(function()
-    for _, r in pairs(snapshot(dir .. "/busy.db")) do
-      if r.status == "running" then return true end
-    end
-    return false
-  end, 30)
+  local running = run_in_flight(dir .. "/busy.db")
   code, out = t.run(dir, "busy.lua --dry-run")
   crash(pid)
   t.ok(running, "a run in flight:\n" .. (read(dir .. "/killed.log") or ""))

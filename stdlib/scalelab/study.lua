@@ -1179,6 +1179,11 @@ local function run_study(name, spec, where)
   local base = strip_db(s.store_path)
   s.checkpoint_dir = spec.checkpoints or (base .. ".checkpoints")
   s.report_base = type(spec.report) == "string" and strip_db(spec.report):gsub("%.md$", "") or base
+  -- A folder (report = "out/", ".", ".."): the report goes in it, named after the store, rather than
+  -- as hidden files named only by their suffixes ("out/.report.md", "..report.md").
+  if type(spec.report) == "string" and (spec.report:sub(-1) == "/" or spec.report:match("^%.%.?$")) then
+    s.report_base = spec.report:gsub("/+$", "") .. "/" .. base:match("[^/]*$")
+  end
   s.quiet = spec.quiet or options.quiet
   s.measured_speed = spec.measured_speed
   if backends.trains(kind) then
@@ -1414,7 +1419,7 @@ data_constrained = { base = "single_epoch" } fits the base law on the single-epo
 parameters first (refused with fewer than 8), as Muennighoff et al. did, and its bootstrap refits
 both steps; base = a law freezes that law; without base all seven parameters are fitted;
 a simulated law with R_D, R_N simulates the data-constrained law), questions, jobs, executor,
-seed, eval ({ interval =, tokens = }), report (path, or false: no report files or figures, though
+seed, eval ({ interval =, tokens = }), report (path; a folder, "out/", puts the report there under the store's name; or false: no report files or figures, though
 the fits and answers are still made), checkpoints (folder), quiet, measured_speed (the training speed
 the script measured on this machine, in hardware FLOP/s: trainer FLOPs a token, output logits included,
 times tokens a second, over all the runs that train at once; the dry run times its runs by it instead

@@ -600,6 +600,30 @@ study "plan" {
   t.ok(out:find("  D         epochs    lr ", 1, true), out)
 end)
 
+t.test("a report given as a folder goes in it, named after the store, not as hidden files", function()
+  -- report = "out/" wrote out/.report.md, out/.report.json and out/.figures (files named by their
+  -- suffixes alone, which ls does not show); report = "." wrote ..report.md beside the script.
+  local dir = t.script(root, [[
+study "foldered" {
+  sweep = sweep.grid{ N = { 1e5, 2e5, 4e5 }, D = { 1e7 } },
+  backend = { kind = "law", law = { E = 1.8, A = 80, B = 150, alpha = 0.34, beta = 0.28 } },
+  report = os.getenv("REPORT"),
+  fits = {},
+  quiet = true,
+}
+]], "foldered.lua")
+  for _, case in ipairs { { "out/", "out/foldered" }, { "deep/er//", "deep/er/foldered" }, { ".", "foldered" } } do
+    local code, out = t.run(dir, "foldered.lua", { REPORT = case[1] })
+    t.eq(code, 0, out)
+    t.ok(read(dir .. "/" .. case[2] .. ".report.md"), case[1] .. ": " .. out)
+    t.ok(read(dir .. "/" .. case[2] .. ".report.json"), case[1] .. ": " .. out)
+    local listing = io.popen("ls -A '" .. dir .. "' '" .. dir .. "/" .. (case[2]:match("^(.*)/") or ".") .. "'"):read("a")
+    t.ok(not listing:find("\n%.%.?report", 1) and not listing:find("\n%.%.?figures"), listing)
+  end
+  -- The Markdown report names the store from its own folder.
+  t.ok(read(dir .. "/out/foldered.report.md"):find("store: `../foldered.db`", 1, true))
+end)
+
 t.test("scalelab results lists runs and exports CSV and JSON", function()
   local dir = t.fresh_dir(root)
   write(dir .. "/r.lua", [[

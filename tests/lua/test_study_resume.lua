@@ -480,6 +480,31 @@ study "edited" {
   t.ok(report:find("runs: 3 done of 3", 1, true), report)
 end)
 
+t.test("the commands a study suggests quote a store path that a shell would split or take for an option", function()
+  -- 'scalelab results my runs.db lists them with a *' named two files to a shell.
+  local body = [[
+study "quoted" {
+  sweep = sweep.grid{ N = { 1e5, 2e5 }, D = { 1e7 } },
+  backend = { kind = "law", law = { E = 1.8, A = 80, B = 150, alpha = 0.34, beta = os.getenv("BETA") + 0 } },
+  store = os.getenv("STORE"),
+  fits = {},
+}
+]]
+  local dir = t.script(root, body, "quoted.lua")
+  for _, case in ipairs { { "my runs.db", "'my runs.db'" }, { "a&b.db", "'a&b.db'" }, { "-x.db", "./-x.db" },
+                          { "sub/plain.db", "sub/plain.db" } } do
+    local code, out = t.run(dir, "quoted.lua", { BETA = "0.28", STORE = case[1] })
+    t.eq(code, 0, out)
+    code, out = t.run(dir, "quoted.lua --dry-run", { BETA = "0.3", STORE = case[1] })
+    t.eq(code, 0, out)
+    t.ok(out:find("(scalelab results " .. case[2] .. " lists them with a *)", 1, true), out)
+  end
+  -- The command as suggested lists the runs.
+  local code, out = t.run(dir, "results 'my runs.db' --status done")
+  t.eq(code, 0, out)
+  t.ok(out:find("quoted", 1, true), out)
+end)
+
 t.test("a script edited while its study runs: the workers started after the edit train the study as it began", function()
   -- The first run edits the script, as a user would while a long study runs (the next sweep's token
   -- count): every run of the study as it began changes. Workers read the script anew; without the

@@ -368,6 +368,15 @@ local function merge_stored(s, store)
 end
 executor.merge_stored = merge_stored
 
+-- `path` as one word of a shell command the study suggests (scalelab results x.db, cp x.db DIR/): as it
+-- is where a shell reads it so, else in single quotes ("cp my runs.db DIR/" copied two files), and
+-- from ./ where it begins with a dash (which a command takes for an option).
+local function shell_word(path)
+  if path:sub(1, 1) == "-" then path = "./" .. path end
+  if path:match("^[%w%%+,./:=@_-]+$") then return path end
+  return "'" .. path:gsub("'", "'\\''") .. "'"
+end
+
 -- A sentence about the study's runs in the store that its sweep no longer plans (an earlier version
 -- of the script planned them), or nil when there are none. `stored` holds the stored runs' hashes
 -- as keys.
@@ -383,7 +392,8 @@ function executor.unplanned_note(s, stored)
     .. "sweep point, the seed, the model, the data, the backend or a hyperparameter differs). %s kept there, "
     .. "left out of this study's fits and report (scalelab results %s lists %s with a *)",
     core.format_counted(others, "run"), s.store_path, others == 1 and "is" or "are",
-    others == 1 and "it" or "them", others == 1 and "It is" or "They are", s.store_path, others == 1 and "it" or "them")
+    others == 1 and "it" or "them", others == 1 and "It is" or "They are", shell_word(s.store_path),
+    others == 1 and "it" or "them")
 end
 
 -- A sentence about the planned runs that this study has not finished but that its store holds finished
@@ -836,8 +846,8 @@ local function execute_read_only(s, options, why)
   end
   local folder = folder_of(s.store_path)
   local copy = string.format("copy it to a folder you can write (cp %s DIR/) and give the copy as store =, or make "
-    .. "it writable (%s)", s.store_path, why:find("folder", 1, true) and ("chmod u+w " .. folder .. " for its folder")
-    or ("chmod u+w " .. s.store_path))
+    .. "it writable (%s)", shell_word(s.store_path), why:find("folder", 1, true) and ("chmod u+w " ..
+    shell_word(folder) .. " for its folder") or ("chmod u+w " .. shell_word(s.store_path)))
   if missing > 0 then
     store:close()
     local done = #s.runs - missing
@@ -855,7 +865,7 @@ local function execute_read_only(s, options, why)
       error(string.format("study %s: the store %s is read-only (%s) and the folder '%s' of its report cannot be "
         .. "written either, so the report (%s.report.md) and its figures have nowhere to go: copy the store to a "
         .. "folder you can write (cp %s DIR/) and give the copy as store =, or give report = \"DIR/%s\"",
-        s.name, s.store_path, why, folder, s.report_base, s.store_path, s.report_base:match("[^/]*$")), 0)
+        s.name, s.store_path, why, folder, s.report_base, shell_word(s.store_path), s.report_base:match("[^/]*$")), 0)
     end
   end
   local unplanned = executor.unplanned_note(s, stored)

@@ -621,6 +621,12 @@ end
 local function read_script(where)
   if where and where.source:sub(1, 1) == "@" then
     local path = where.source:sub(2)
+    -- The script the program runs, as the host loaded it (a worker's: from its study's copy): its file
+    -- may have been edited since, before the script reached its study.
+    local loaded = debug.getregistry()["scalelab.script"]
+    if type(loaded) == "table" and loaded.path == path and type(loaded.text) == "string" then
+      return path, loaded.text
+    end
     -- A study's worker ran the script from the copy of its text that the study started with (the
     -- host loads it under the script's name, where it can read it): that text, not the file, which
     -- may have been edited since.

@@ -550,6 +550,42 @@ study "live" {
   t.ok(out:find("4 runs of this study in live.db are not in this sweep", 1, true), out)
 end)
 
+t.test("a script edited before it reaches its study: the study and its workers run it as it was loaded", function()
+  -- The study read its script's text from the file when it began, not as the program had loaded it:
+  -- an edit in between (a long preparation before the study, an editor saving) went into the copy
+  -- its workers run and into the store's record, and the workers planned another sweep than the
+  -- study's, failing their runs ('study early has no run ... (was the script edited?)').
+  local body = [[
+local file = assert(io.open(arg[0], "rb"))
+local text = file:read("a")
+file:close()
+if not text:find("-- EDIT" .. "ED", 1, true) then
+  file = assert(io.open(arg[0], "wb"))
+  file:write((text:gsub("D = { 1" .. "e7 }", "D = { 2e7 } -- EDIT" .. "ED")))
+  file:close()
+end
+study "early" {
+  sweep = sweep.grid{ N = { 1e5, 2e5, 4e5 }, D = { 1e7 } },
+  backend = function(run) return { loss = 3 + run.N / 1e6 } end,
+  jobs = 2,
+  fits = {},
+  quiet = true,
+}
+]]
+  local dir = t.script(root, body, "early.lua")
+  local code, out = t.run(dir, "early.lua")
+  t.eq(code, 0, out)
+  t.ok(read(dir .. "/early.lua"):find("D = { 2e7 } -- EDITED", 1, true), "the script edited itself before its study")
+  local count = 0
+  for _, r in pairs(snapshot(dir .. "/early.db")) do
+    count = count + 1
+    t.eq(r.status, "done", r.label .. ": " .. tostring(r.error))
+    t.ok(r.tokens < 1.5e7, r.label .. ": trained on the D of the script as loaded")
+    t.eq(r.script_hash, native_store.sha256(body), r.label)
+  end
+  t.eq(count, 3, out)
+end)
+
 t.test("a module the script requires, edited while its study runs: the workers use it as the study began", function()
   -- The sweep's D comes from a module beside the script, which the first run edits. Each worker
   -- required the module anew from its file: those started after the edit planned another sweep and

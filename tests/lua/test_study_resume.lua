@@ -505,6 +505,20 @@ study "quoted" {
   t.ok(out:find("quoted", 1, true), out)
 end)
 
+-- The runs of the store at `path` (tests of a sweep whose D = 1e7 an edit turns into 2e7), each
+-- checked done on D = 1e7, the D before the edit, and with `script` (when given) as its recorded
+-- script; returns how many there are.
+local function done_on_first_D(path, script)
+  local count = 0
+  for _, r in pairs(snapshot(path)) do
+    count = count + 1
+    t.eq(r.status, "done", r.label .. ": " .. tostring(r.error))
+    t.ok(r.tokens < 1.5e7, r.label .. ": trained on the D before the edit (1e7), not the edited one (2e7)")
+    if script then t.eq(r.script_hash, native_store.sha256(script), r.label) end
+  end
+  return count
+end
+
 t.test("a script edited while its study runs: the workers started after the edit train the study as it began", function()
   -- The first run edits the script, as a user would while a long study runs (the next sweep's token
   -- count): every run of the study as it began changes. Workers read the script anew; without the
@@ -532,15 +546,8 @@ study "live" {
   local code, out = t.run(dir, "live.lua --jobs 2")
   t.eq(code, 0, out)
   t.ok(read(dir .. "/live.lua"):find("D = { 2e7 }", 1, true), "the first run edited the script")
-  local count = 0
-  for _, r in pairs(t.stored_runs(dir .. "/live.db")) do
-    count = count + 1
-    t.eq(r.status, "done", r.label)
-    t.ok(r.tokens < 1.5e7, r.label .. ": trained on the D of the study as it began (1e7), not the edited one (2e7)")
-    -- Recorded with the script as the study began.
-    t.eq(r.script_hash, native_store.sha256(body), r.label)
-  end
-  t.eq(count, 4)
+  -- Recorded with the script as the study began.
+  t.eq(done_on_first_D(dir .. "/live.db", body), 4, out)
   -- The copy beside the store is gone once the study ends.
   local listing = io.popen("ls '" .. dir .. "'"):read("a")
   t.ok(not listing:find("script-", 1, true), listing)
@@ -576,14 +583,7 @@ study "early" {
   local code, out = t.run(dir, "early.lua")
   t.eq(code, 0, out)
   t.ok(read(dir .. "/early.lua"):find("D = { 2e7 } -- EDITED", 1, true), "the script edited itself before its study")
-  local count = 0
-  for _, r in pairs(snapshot(dir .. "/early.db")) do
-    count = count + 1
-    t.eq(r.status, "done", r.label .. ": " .. tostring(r.error))
-    t.ok(r.tokens < 1.5e7, r.label .. ": trained on the D of the script as loaded")
-    t.eq(r.script_hash, native_store.sha256(body), r.label)
-  end
-  t.eq(count, 3, out)
+  t.eq(done_on_first_D(dir .. "/early.db", body), 3, out)
 end)
 
 t.test("a module the script requires, edited while its study runs: the workers use it as the study began", function()
@@ -612,13 +612,7 @@ study "modular" {
   local code, out = t.run(dir, "modular.lua --jobs 2")
   t.eq(code, 0, out)
   t.eq(read(dir .. "/sizes.lua"), "return { D = 2e7 }\n", "the first run edited the module")
-  local count = 0
-  for _, r in pairs(t.stored_runs(dir .. "/modular.db")) do
-    count = count + 1
-    t.eq(r.status, "done", r.label .. ": " .. tostring(r.error))
-    t.ok(r.tokens < 1.5e7, r.label .. ": trained on the D of the module as the study began (1e7), not the edited one")
-  end
-  t.eq(count, 4, out)
+  t.eq(done_on_first_D(dir .. "/modular.db"), 4, out)
   -- The copies beside the store are gone once the study ends.
   local listing = io.popen("ls '" .. dir .. "'"):read("a")
   t.ok(not listing:find("module-", 1, true) and not listing:find("script-", 1, true), listing)

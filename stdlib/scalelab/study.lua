@@ -1184,7 +1184,13 @@ local function run_study(name, spec, where)
   s.store_path = spec.store or (name:gsub("[^%w%-_.]", "_") .. ".db")
   local base = strip_db(s.store_path)
   s.checkpoint_dir = spec.checkpoints or (base .. ".checkpoints")
-  s.report_base = type(spec.report) == "string" and strip_db(spec.report):gsub("%.md$", "") or base
+  s.report_base = base
+  if type(spec.report) == "string" then
+    -- The report's own file names given (summary.report.md, summary.md, summary.json): the base they
+    -- share, not summary.report.report.md and summary.json.report.md.
+    s.report_base = strip_db(spec.report):gsub("%.report%.md$", ""):gsub("%.report%.json$", "")
+      :gsub("%.md$", ""):gsub("%.json$", "")
+  end
   -- A folder (report = "out/", ".", ".."): the report goes in it, named after the store, rather than
   -- as hidden files named only by their suffixes ("out/.report.md", "..report.md").
   if type(spec.report) == "string" and (spec.report:sub(-1) == "/" or spec.report:match("^%.%.?$")) then

@@ -624,6 +624,28 @@ study "foldered" {
   t.ok(read(dir .. "/out/foldered.report.md"):find("store: `../foldered.db`", 1, true))
 end)
 
+t.test("a report given by the name of one of its files is written under that name, not a doubled one", function()
+  -- report = "summary.report.md" wrote summary.report.report.md, and "summary.json" summary.json.report.md.
+  local dir = t.script(root, [[
+study "named" {
+  sweep = sweep.grid{ N = { 1e5, 2e5, 4e5 }, D = { 1e7 } },
+  backend = { kind = "law", law = { E = 1.8, A = 80, B = 150, alpha = 0.34, beta = 0.28 } },
+  report = os.getenv("REPORT"),
+  fits = {},
+  quiet = true,
+}
+]], "named.lua")
+  for _, name in ipairs { "a.report.md", "b.report.json", "c.md", "d.json", "e" } do
+    local code, out = t.run(dir, "named.lua", { REPORT = name })
+    t.eq(code, 0, out)
+    local stem = name:match("^(%a)")
+    t.ok(read(dir .. "/" .. stem .. ".report.md") and read(dir .. "/" .. stem .. ".report.json"), name .. ": " .. out)
+  end
+  local listing = io.popen("ls '" .. dir .. "'"):read("a")
+  t.ok(not listing:find("report.report", 1, true) and not listing:find("json.report", 1, true)
+    and not listing:find("md.report", 1, true), listing)
+end)
+
 t.test("scalelab results lists runs and exports CSV and JSON", function()
   local dir = t.fresh_dir(root)
   write(dir .. "/r.lua", [[

@@ -999,9 +999,11 @@ local function print_plan(s, runs, duplicates, status_of, store_problem, jobs_as
       .. "runs in flight show as running): running the study now would stop before training; wait for it to finish",
       s.store_path)
   end
-  local report_problem = not unwritable and executor.report_unwritable(s, s.spec.report)
-  if report_problem then
-    lines[#lines + 1] = string.format("note: %s; running the study would stop before training", report_problem)
+  for _, problem in ipairs { not unwritable and executor.report_unwritable(s, s.spec.report) or false,
+                             not unwritable and executor.checkpoints_unwritable(s) or false } do
+    if problem then
+      lines[#lines + 1] = string.format("note: %s; running the study would stop before training", problem)
+    end
   end
   if s.backend_missing and todo > 0 then
     lines[#lines + 1] = string.format("note: backend %s cannot train on this machine (%s); running the study here "

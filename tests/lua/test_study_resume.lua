@@ -940,6 +940,25 @@ t.test("a study whose report cannot be written refuses before it trains, and its
   os.execute("chmod 755 '" .. dir .. "/ro'")
 end)
 
+t.test("a study whose checkpoints cannot be written refuses before it makes its store, and its dry run says so", function()
+  -- checkpoints = "ro/ck" under a read-only folder: the study made its store and recorded its plan,
+  -- then stopped with 'cannot create folder 'ro/ck': Permission denied', naming neither the study nor
+  -- the fix; the dry run said nothing.
+  local dir = study_beside_read_only_folder("unsaved", "checkpoints", "CK")
+  local said = "its runs' checkpoints cannot be written in ro/ck: its folder 'ro/ck' does not exist, and 'ro', where it "
+    .. "would be made, is not writable (Permission denied); give checkpoints = \"DIR\" in a folder you can write"
+  local code, out = run_unprivileged(dir, "unsaved.lua --dry-run", { CK = "ro/ck" }, dir .. "/ro")
+  t.eq(code, 0, out)
+  t.ok(out:find("note: " .. said .. "; running the study would stop before training", 1, true), out)
+  code, out = run_unprivileged(dir, "unsaved.lua", { CK = "ro/ck" })
+  t.eq(code, 1, out)
+  t.ok(out:find("unsaved.lua:1: study unsaved: " .. said, 1, true), out)
+  t.eq(read(dir .. "/unsaved.db"), nil, "no store made")
+  code, out = run_unprivileged(dir, "unsaved.lua", { CK = "ck" })
+  t.eq(code, 0, out)
+  os.execute("chmod 755 '" .. dir .. "/ro'")
+end)
+
 -- An IsoFLOP study simulated from a law, with a question; BUDGETS=3 adds a third budget (five more runs).
 local READ_ONLY = [[
 study "shared" {

@@ -890,11 +890,23 @@ function executor.report_unwritable(s, report)
     .. "(no report files)", s.report_base, why, s.report_base:match("[^/]*$"))
 end
 
+-- Why the folder of the study's checkpoints (and its workers' logs), which the study makes before it
+-- trains, cannot be made or written, in a sentence that says what to give instead; nil when it can.
+function executor.checkpoints_unwritable(s)
+  local why = executor.new_file_unwritable(s.checkpoint_dir .. "/run.ckpt")
+  if not why then return nil end
+  return string.format("its runs' checkpoints cannot be written in %s: %s; give checkpoints = \"DIR\" in a folder you "
+    .. "can write", s.checkpoint_dir, why)
+end
+
 function executor.execute(s, options)
   -- A report that cannot be written is found before anything trains, rather than after every run
   -- (a read-only store says so in its own words, below).
-  local report_problem = not store_unwritable(s.store_path) and executor.report_unwritable(s, options.report)
+  local writable = not store_unwritable(s.store_path)
+  local report_problem = writable and executor.report_unwritable(s, options.report)
   if report_problem then error(string.format("study %s: %s", s.name, report_problem), 0) end
+  local checkpoints_problem = writable and executor.checkpoints_unwritable(s)
+  if checkpoints_problem then error(string.format("study %s: %s", s.name, checkpoints_problem), 0) end
   local ok_open, store = pcall(native_store.open, s.store_path)
   if not ok_open then
     local why = store_unwritable(s.store_path)

@@ -918,45 +918,42 @@ t.test("the dry run of a store this user cannot read says so, rather than plan e
   os.execute("chmod 755 '" .. dir .. "/ro' '" .. dir .. "/private'")
 end)
 
+-- A study whose `key` names a folder under the read-only folder ro (`value`): its dry run says `said`
+-- and that running would stop, the run refuses with `said` before it makes its store, and with
+-- `writable` instead the study runs.
+local function refused_before_the_store(name, key, env, value, said, writable)
+  local dir = study_beside_read_only_folder(name, key, env)
+  local code, out = run_unprivileged(dir, name .. ".lua --dry-run", { [env] = value }, dir .. "/ro")
+  t.eq(code, 0, out)
+  t.ok(out:find("note: " .. said .. "; running the study would stop before training", 1, true), out)
+  code, out = run_unprivileged(dir, name .. ".lua", { [env] = value })
+  t.eq(code, 1, out)
+  t.ok(out:find(name .. ".lua:1: study " .. name .. ": " .. said, 1, true), out)
+  t.eq(read(dir .. "/" .. name .. ".db"), nil, "nothing trained, no store made")
+  code, out = run_unprivileged(dir, name .. ".lua", { [env] = writable })
+  t.eq(code, 0, out)
+  os.execute("chmod 755 '" .. dir .. "/ro'")
+  return dir
+end
+
 t.test("a study whose report cannot be written refuses before it trains, and its dry run says so", function()
   -- The report in a folder this user cannot write: every run was trained, and only then did the
   -- study fail, with 'cannot write 'ro/rep.report.md': Permission denied', naming neither the study
   -- nor the fix; the dry run said nothing.
-  local dir = study_beside_read_only_folder("unreported", "report", "REPORT")
-  local said = "its report ro/rep.report.md cannot be written: its folder 'ro' is not writable (Permission denied), so "
-    .. "the report and its figures would have nowhere to go once the runs are done; give report = \"DIR/rep\" in a "
-    .. "folder you can write, or report = false (no report files)"
-  local code, out = run_unprivileged(dir, "unreported.lua --dry-run", { REPORT = "ro/rep" }, dir .. "/ro")
-  t.eq(code, 0, out)
-  t.ok(out:find("note: " .. said .. "; running the study would stop before training", 1, true), out)
-  code, out = run_unprivileged(dir, "unreported.lua", { REPORT = "ro/rep" })
-  t.eq(code, 1, out)
-  t.ok(out:find("unreported.lua:1: study unreported: " .. said, 1, true), out)
-  t.eq(read(dir .. "/unreported.db"), nil, "nothing trained, no store made")
-  -- Given a folder it can write, the study trains and reports.
-  code, out = run_unprivileged(dir, "unreported.lua", { REPORT = "rep" })
-  t.eq(code, 0, out)
-  t.ok(read(dir .. "/rep.report.md"), out)
-  os.execute("chmod 755 '" .. dir .. "/ro'")
+  local dir = refused_before_the_store("unreported", "report", "REPORT", "ro/rep", "its report ro/rep.report.md cannot "
+    .. "be written: its folder 'ro' is not writable (Permission denied), so the report and its figures would have "
+    .. "nowhere to go once the runs are done; give report = \"DIR/rep\" in a folder you can write, or report = false "
+    .. "(no report files)", "rep")
+  t.ok(read(dir .. "/rep.report.md"), "given a folder it can write, the study reports")
 end)
 
 t.test("a study whose checkpoints cannot be written refuses before it makes its store, and its dry run says so", function()
   -- checkpoints = "ro/ck" under a read-only folder: the study made its store and recorded its plan,
   -- then stopped with 'cannot create folder 'ro/ck': Permission denied', naming neither the study nor
   -- the fix; the dry run said nothing.
-  local dir = study_beside_read_only_folder("unsaved", "checkpoints", "CK")
-  local said = "its runs' checkpoints cannot be written in ro/ck: its folder 'ro/ck' does not exist, and 'ro', where it "
-    .. "would be made, is not writable (Permission denied); give checkpoints = \"DIR\" in a folder you can write"
-  local code, out = run_unprivileged(dir, "unsaved.lua --dry-run", { CK = "ro/ck" }, dir .. "/ro")
-  t.eq(code, 0, out)
-  t.ok(out:find("note: " .. said .. "; running the study would stop before training", 1, true), out)
-  code, out = run_unprivileged(dir, "unsaved.lua", { CK = "ro/ck" })
-  t.eq(code, 1, out)
-  t.ok(out:find("unsaved.lua:1: study unsaved: " .. said, 1, true), out)
-  t.eq(read(dir .. "/unsaved.db"), nil, "no store made")
-  code, out = run_unprivileged(dir, "unsaved.lua", { CK = "ck" })
-  t.eq(code, 0, out)
-  os.execute("chmod 755 '" .. dir .. "/ro'")
+  refused_before_the_store("unsaved", "checkpoints", "CK", "ro/ck", "its runs' checkpoints cannot be written in ro/ck: "
+    .. "its folder 'ro/ck' does not exist, and 'ro', where it would be made, is not writable (Permission denied); give "
+    .. "checkpoints = \"DIR\" in a folder you can write", "ck")
 end)
 
 -- An IsoFLOP study simulated from a law, with a question; BUDGETS=3 adds a third budget (five more runs).

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -13,6 +14,7 @@
 #include <limits>
 #include <string>
 #include <system_error>
+#include <vector>
 
 #include "bindings/binding.h"
 #include "bindings/modules.h"
@@ -187,6 +189,29 @@ int relative_path(lua_State* L) {
   return 1;
 }
 
+// list_dir(path) -> the names of the entries in the folder (sorted, without "." and ".."), or nil
+// and why it cannot be read.
+int list_dir(lua_State* L) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  std::vector<std::string> names;
+  for (fs::directory_iterator entry(luaL_checkstring(L, 1), error), end; !error && entry != end;
+       entry.increment(error))
+    names.push_back(entry->path().filename().string());
+  if (error) {
+    lua_pushnil(L);
+    lua_pushstring(L, error.message().c_str());
+    return 2;
+  }
+  std::sort(names.begin(), names.end());
+  lua_createtable(L, static_cast<int>(names.size()), 0);
+  for (size_t i = 0; i < names.size(); ++i) {
+    lua_pushlstring(L, names[i].data(), names[i].size());
+    lua_rawseti(L, -2, static_cast<lua_Integer>(i + 1));
+  }
+  return 1;
+}
+
 int write_file(lua_State* L) {
   size_t length = 0;
   const char* text = luaL_checklstring(L, 2, &length);
@@ -255,6 +280,8 @@ int open_study(lua_State* L) {
        {"isatty", &bound<isatty>, "isatty('stdout' | 'stderr' | 'stdin') -> true on a terminal"},
        {"columns", &bound<columns>, "columns('stdout') -> terminal width, 0 when not a terminal"},
        {"make_dirs", &bound<make_dirs>, "make_dirs(path): creates the folder and its parents"},
+       {"list_dir", &bound<list_dir>,
+        "list_dir(path) -> the names in the folder, sorted (without . and ..), or nil and why it cannot be read"},
        {"write_file", &bound<write_file>, "write_file(path, text): through a temporary file and a rename"},
        {"relative_path", &bound<relative_path>,
         "relative_path(path, folder) -> path from folder (symlinks resolved), or absolute where none leads there"},

@@ -1,5 +1,7 @@
 #include "host/host.h"
 
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -512,6 +514,9 @@ void explain_non_ascii(lua_State* L, const std::string& chunk) {
   lua_pushlstring(L, explained.data(), explained.size());
 }
 
+// The registry's field holding the script this host runs, as loaded: { path =, text = }.
+constexpr const char* kScriptTextKey = "scalelab.script";
+
 bool Host::run_file(const std::string& path, const std::vector<std::string>& args) {
   const bool from_stdin = path == "-";
   // A study's worker runs the script as it was when its study started: the executor gives it a copy
@@ -529,9 +534,25 @@ bool Host::run_file(const std::string& path, const std::vector<std::string>& arg
     if (newline != std::string::npos && value.compare(0, newline, path) == 0 && newline + 1 < value.size())
       copied.open(value.substr(newline + 1), std::ios::binary);
   }
+  // A script that is a regular file is read whole and loaded from that text, which the registry keeps
+  // (kScriptTextKey: { path =, text = }): a study records the script as it was loaded, and gives its
+  // workers a copy of that text, not of the file as it is when the study starts (an edit of the file
+  // in between would have the workers plan another sweep than the study's). Standard input, a pipe
+  // or a file that cannot be read load as before.
+  std::ifstream whole;
+  struct stat info {};
+  if (!from_stdin && !copied.is_open() && ::stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode))
+    whole.open(path, std::ios::binary);
+  std::ifstream& source = copied.is_open() ? copied : whole;
   int status;
-  if (copied.is_open()) {
-    std::string text((std::istreambuf_iterator<char>(copied)), std::istreambuf_iterator<char>());
+  if (source.is_open()) {
+    std::string text((std::istreambuf_iterator<char>(source)), std::istreambuf_iterator<char>());
+    lua_createtable(L_, 0, 2);
+    lua_pushlstring(L_, path.data(), path.size());
+    lua_setfield(L_, -2, "path");
+    lua_pushlstring(L_, text.data(), text.size());
+    lua_setfield(L_, -2, "text");
+    lua_setfield(L_, LUA_REGISTRYINDEX, kScriptTextKey);
     // As luaL_loadfile: a byte-order mark and a first line of '#' (#!/usr/bin/env scalelab) are
     // skipped, the line's end kept so that line numbers stay the file's.
     if (text.compare(0, 3, "\xEF\xBB\xBF") == 0) text.erase(0, 3);

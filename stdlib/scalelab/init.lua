@@ -27,6 +27,9 @@ for _, name in ipairs(scalelab.modules) do
   _G[name] = missing.note_misses(require("scalelab." .. name), name, "module")
 end
 
+-- Modules a script requires are kept as read, for the workers of its studies (scalelab.study.modules).
+require("scalelab.study.modules").install()
+
 local help = require "scalelab.help"
 -- help is called (help(), help(fit)); typed alone at the prompt it says so, as Python's does, rather
 -- than showing a function's address.

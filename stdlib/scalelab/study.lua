@@ -637,6 +637,12 @@ end
 local function read_script(where)
   if where and where.source:sub(1, 1) == "@" then
     local path = where.source:sub(2)
+    -- The script the program runs, as the host loaded it (a worker's: from its study's copy): its file
+    -- may have been edited since, before the script reached its study.
+    local loaded = debug.getregistry()["scalelab.script"]
+    if type(loaded) == "table" and loaded.path == path and type(loaded.text) == "string" then
+      return path, loaded.text
+    end
     -- A study's worker ran the script from the copy of its text that the study started with (the
     -- host loads it under the script's name, where it can read it): that text, not the file, which
     -- may have been edited since.
@@ -762,18 +768,40 @@ end
 -- The status of each of the study's runs already in its store (by run hash); empty without a store.
 -- Second: why the store, which exists, cannot be read (corrupted, of a newer scalelab, not a
 -- store), or nil.
+-- (It sets s.renamed_note and s.neighbour_note, for a study whose runs are stored finished under
+-- another name, in its store or beside it.)
 local function stored_statuses(s)
   local status_of, records = {}, {}
+  local function neighbours()
+    local mine = {}
+    for hash, status in pairs(status_of) do
+      if status == "done" or status == "diverged" then mine[hash] = true end
+    end
+    s.neighbour_note = executor.neighbour_store_note(s, mine)
+  end
   local ok_open, store = pcall(native_store.open, s.store_path, { read_only = true })
   if ok_open then
     for _, r in ipairs(store:runs { study = s.name }) do status_of[r.hash], records[r.hash] = r.status, r end
     s.renamed_note = executor.renamed_note(s, store)
     store:close()
+    neighbours()
     return status_of, nil, records
   end
   local exists = io.open(s.store_path, "rb")
-  if not exists then return status_of end
+  if not exists then
+    -- Something this user cannot read (a folder, another user's store) is not a new store.
+    if executor.path_exists(s.store_path) then return status_of, checks.plain(tostring(store)) end
+    neighbours()
+    return status_of
+  end
+  -- An empty file (made by touch, or by a study stopped before its first write) is a new database to
+  -- SQLite: running the study makes it the store, as it makes a missing one.
+  local byte, unreadable = exists:read(1)
   exists:close()
+  if byte == nil and unreadable == nil then
+    neighbours()
+    return status_of
+  end
   return status_of, checks.plain(tostring(store))
 end
 
@@ -958,13 +986,17 @@ local function print_plan(s, runs, duplicates, status_of, store_problem, jobs_as
       fmt_count(s.corpus_tokens), repeating == 1 and "s" or "")
   end
   -- A store path in a folder that is not there yet: made when the study runs, so a mistyped folder
-  -- would go unnoticed; the dry run says so.
+  -- would go unnoticed; the dry run says so. A new store where this user cannot make it would stop
+  -- the study before it trains: said too, rather than promised made.
   local folder = s.store_path:match("^(.*)/[^/]*$")
-  if folder and folder ~= "" then
-    local probe = io.open(folder, "r")
-    if probe then probe:close() else
-      lines[#lines + 1] = string.format("note: the store's folder %s does not exist; running the study makes it", folder)
-    end
+  local exists = io.open(s.store_path, "rb")
+  if exists then exists:close() end
+  local blocked = not exists and not store_problem and executor.new_file_unwritable(s.store_path)
+  if blocked then
+    lines[#lines + 1] = string.format("note: the store %s cannot be made: %s; running the study would stop before "
+      .. "training (give store = a path in a folder you can write)", s.store_path, blocked)
+  elseif folder and folder ~= "" and not executor.path_exists(folder) then
+    lines[#lines + 1] = string.format("note: the store's folder %s does not exist; running the study makes it", folder)
   end
   if store_problem then
     lines[#lines + 1] = string.format("note: the store cannot be read, so the statuses above take it for empty, and "
@@ -977,6 +1009,18 @@ local function print_plan(s, runs, duplicates, status_of, store_problem, jobs_as
         or string.format("running the study would stop before training %s (copy the store somewhere writable, "
           .. "or chmod u+w it)", core.format_counted(todo_count, "run")))
   end
+  -- Another scalelab running a study on the store holds its lock: this study, run now, would stop.
+  if not store_problem and native.lock_held(native.store_lock_path(s.store_path)) then
+    lines[#lines + 1] = string.format("note: the store %s is in use by another scalelab now (a study runs on it; its "
+      .. "runs in flight show as running): running the study now would stop before training; wait for it to finish",
+      s.store_path)
+  end
+  for _, problem in ipairs { not unwritable and executor.report_unwritable(s, s.spec.report) or false,
+                             not unwritable and executor.checkpoints_unwritable(s) or false } do
+    if problem then
+      lines[#lines + 1] = string.format("note: %s; running the study would stop before training", problem)
+    end
+  end
   if s.backend_missing and todo > 0 then
     lines[#lines + 1] = string.format("note: backend %s cannot train on this machine (%s); running the study here "
       .. "would stop before training", s.backend_kind, s.backend_missing)
@@ -986,6 +1030,7 @@ local function print_plan(s, runs, duplicates, status_of, store_problem, jobs_as
   local provenance = executor.provenance_note(s, records or {})
   if provenance then lines[#lines + 1] = "note: " .. provenance end
   if s.renamed_note then lines[#lines + 1] = "note: " .. s.renamed_note end
+  if s.neighbour_note then lines[#lines + 1] = "note: " .. s.neighbour_note end
   if duplicates > 0 then
     lines[#lines + 1] = string.format("note: %s gave a run identical to another (same shape and tokens) and %s merged",
       core.format_counted(duplicates, "sweep point"), duplicates == 1 and "was" or "were")
@@ -1071,6 +1116,17 @@ local function run_study(name, spec, where)
   end
   if spec.eval then checks.table(spec.eval, EVAL_VALID, "study: eval", where, { "eval" }) end
   if spec.jobs and spec.jobs < 1 then checks.fail(where, "study: jobs must be at least 1 (got " .. spec.jobs .. ")", { "jobs" }) end
+  -- The executor too: refused only once the study had made its store, recorded its plan and written
+  -- its script's copy beside it (executor = "slurm"), it left that copy there.
+  if spec.executor ~= nil and spec.executor ~= "local" then
+    local executor_spec = spec.executor
+    local ok_execute, execute = pcall(function() return executor_spec.execute end)
+    if type(executor_spec) ~= "table" or not (ok_execute and type(execute) == "function") then
+      checks.fail(where, string.format("study: executor must be \"local\" (the default: worker processes on this machine) "
+        .. "or a table with an execute(batch) method (got %s)", type(executor_spec) == "string" and
+        string.format("%q", executor_spec) or checks.type_name(executor_spec)), { "executor" })
+    end
+  end
 
   local options = script_options()
   local s = setmetatable({ name = name, spec = spec, where = where, description = spec.description }, Study)
@@ -1128,10 +1184,36 @@ local function run_study(name, spec, where)
   local _, unanswerable = analysis.unanswerable(s.questions, s.fits_wanted, s.sweep.kind)
   if unanswerable then checks.fail(where, "study: " .. unanswerable, { "questions" }) end
   s.script_path, s.script_text = read_script(where)
+  -- A path written as to a shell: Lua does not expand ~, so "~/runs/x.db" would make a folder named
+  -- "~" in the current one (one that `rm -rf ~` then aims at the home folder to remove).
+  -- A path holding a control character (a line break) made files that every listing shows broken,
+  -- and a report whose figures plot.study_figures then refused: refused now, as those figures are.
+  for _, key in ipairs { "store", "checkpoints", "report" } do
+    local path = spec[key]
+    local control = type(path) == "string" and
+      require("scalelab.plot.figure").control_character("study", key .. " =", path, key == "checkpoints" and "folder" or key)
+    if control then checks.fail(where, control, { key }) end
+    if type(path) == "string" and (path == "~" or path:sub(1, 2) == "~/") then
+      checks.fail(where, string.format("study: %s = %q: ~ is not the home folder in a Lua string (only a shell expands "
+        .. "it), and this would make a folder named '~' in the current one; write %s = os.getenv(\"HOME\") .. %q, or "
+        .. "\"./%s\" for a folder that is named ~", key, path, key, path:sub(2), path), { key })
+    end
+  end
   s.store_path = spec.store or (name:gsub("[^%w%-_.]", "_") .. ".db")
   local base = strip_db(s.store_path)
   s.checkpoint_dir = spec.checkpoints or (base .. ".checkpoints")
-  s.report_base = type(spec.report) == "string" and strip_db(spec.report):gsub("%.md$", "") or base
+  s.report_base = base
+  if type(spec.report) == "string" then
+    -- The report's own file names given (summary.report.md, summary.md, summary.json): the base they
+    -- share, not summary.report.report.md and summary.json.report.md.
+    s.report_base = strip_db(spec.report):gsub("%.report%.md$", ""):gsub("%.report%.json$", "")
+      :gsub("%.md$", ""):gsub("%.json$", "")
+  end
+  -- A folder (report = "out/", ".", ".."): the report goes in it, named after the store, rather than
+  -- as hidden files named only by their suffixes ("out/.report.md", "..report.md").
+  if type(spec.report) == "string" and (spec.report:sub(-1) == "/" or spec.report:match("^%.%.?$")) then
+    s.report_base = spec.report:gsub("/+$", "") .. "/" .. base:match("[^/]*$")
+  end
   s.quiet = spec.quiet or options.quiet
   s.measured_speed = spec.measured_speed
   if backends.trains(kind) then
@@ -1368,7 +1450,7 @@ parameters first (refused with fewer than 8), as Muennighoff et al. did, and its
 both steps; base = a law freezes that law; without base all seven parameters are fitted;
 a simulated law with R_D, R_N simulates the data-constrained law), questions, jobs, executor,
 seed, eval ({ interval = training tokens between evaluations, tokens = held-out tokens per evaluation: train.run's
-eval_interval and eval_tokens, 0 for its defaults }), report (path, or false: no report files or figures, though
+eval_interval and eval_tokens, 0 for its defaults }), report (path; a folder, "out/", puts the report there under the store's name; or false: no report files or figures, though
 the fits and answers are still made), checkpoints (folder), quiet, measured_speed (the training speed
 the script measured on this machine, in hardware FLOP/s: trainer FLOPs a token, output logits included,
 times tokens a second, over all the runs that train at once; the dry run times its runs by it instead

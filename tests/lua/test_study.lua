@@ -600,6 +600,50 @@ study "plan" {
   t.ok(out:find("  D         epochs    lr ", 1, true), out)
 end)
 
+-- A folder holding `name`.lua, a study of three runs simulated by the law backend, named `name`,
+-- whose report = os.getenv("REPORT").
+local function study_with_report_from_env(name)
+  return t.script(root, string.format([[
+study "%s" {
+  sweep = sweep.grid{ N = { 1e5, 2e5, 4e5 }, D = { 1e7 } },
+  backend = { kind = "law", law = { E = 1.8, A = 80, B = 150, alpha = 0.34, beta = 0.28 } },
+  report = os.getenv("REPORT"),
+  fits = {},
+  quiet = true,
+}
+]], name), name .. ".lua")
+end
+
+t.test("a report given as a folder goes in it, named after the store, not as hidden files", function()
+  -- report = "out/" wrote out/.report.md, out/.report.json and out/.figures (files named by their
+  -- suffixes alone, which ls does not show); report = "." wrote ..report.md beside the script.
+  local dir = study_with_report_from_env("foldered")
+  for _, case in ipairs { { "out/", "out/foldered" }, { "deep/er//", "deep/er/foldered" }, { ".", "foldered" } } do
+    local code, out = t.run(dir, "foldered.lua", { REPORT = case[1] })
+    t.eq(code, 0, out)
+    t.ok(read(dir .. "/" .. case[2] .. ".report.md"), case[1] .. ": " .. out)
+    t.ok(read(dir .. "/" .. case[2] .. ".report.json"), case[1] .. ": " .. out)
+    local listing = io.popen("ls -A '" .. dir .. "' '" .. dir .. "/" .. (case[2]:match("^(.*)/") or ".") .. "'"):read("a")
+    t.ok(not listing:find("\n%.%.?report", 1) and not listing:find("\n%.%.?figures"), listing)
+  end
+  -- The Markdown report names the store from its own folder.
+  t.ok(read(dir .. "/out/foldered.report.md"):find("store: `../foldered.db`", 1, true))
+end)
+
+t.test("a report given by the name of one of its files is written under that name, not a doubled one", function()
+  -- report = "summary.report.md" wrote summary.report.report.md, and "summary.json" summary.json.report.md.
+  local dir = study_with_report_from_env("named")
+  for _, name in ipairs { "a.report.md", "b.report.json", "c.md", "d.json", "e" } do
+    local code, out = t.run(dir, "named.lua", { REPORT = name })
+    t.eq(code, 0, out)
+    local stem = name:match("^(%a)")
+    t.ok(read(dir .. "/" .. stem .. ".report.md") and read(dir .. "/" .. stem .. ".report.json"), name .. ": " .. out)
+  end
+  local listing = io.popen("ls '" .. dir .. "'"):read("a")
+  t.ok(not listing:find("report.report", 1, true) and not listing:find("json.report", 1, true)
+    and not listing:find("md.report", 1, true), listing)
+end)
+
 t.test("scalelab results lists runs and exports CSV and JSON", function()
   local dir = t.fresh_dir(root)
   write(dir .. "/r.lua", [[

@@ -56,6 +56,76 @@ study "x" {
   no_internal(out:match("scalelab: [^\n]*"))  -- the message; the traceback below it is for debugging
 end)
 
+t.test("an executor that is not one is refused at declaration: no store is made and nothing is left beside it", function()
+  -- executor = "slurm" was refused only once the study had made its store, recorded its plan and
+  -- written its script's copy beside it, which it left there.
+  for _, case in ipairs { { '"slurm"', 'got "slurm"' }, { "{ run = print }", "got a table" } } do
+    local dir = script(string.format([[
+study "x" {
+  sweep = sweep.grid{ N = { 1e5, 2e5 }, D = { 1e7 } },
+  backend = { kind = "law" },
+  jobs = 2,
+  executor = %s,
+  fits = {},
+}
+]], case[1]))
+    for _, args in ipairs { "--dry-run", "" } do
+      local code, out = scalelab(dir, "s.lua", args)
+      t.eq(code, 1, out)
+      t.ok(out:find("s.lua:5: study: executor must be \"local\" (the default: worker processes on this machine) or a "
+        .. "table with an execute(batch) method (" .. case[2] .. ")", 1, true), out)
+    end
+    local listing = io.popen("ls '" .. dir .. "'"):read("a")
+    t.eq(listing, "s.lua\n", "nothing made beside the script")
+  end
+end)
+
+t.test("a store, checkpoints or report path with a line break is refused at declaration, as its figures are", function()
+  -- store = "a\nb.db" made a store, its lock, checkpoints and report under names with a line break,
+  -- and the report's figures were refused by plot.study_figures after every run.
+  for _, case in ipairs { { "store", "store" }, { "checkpoints", "folder" }, { "report", "report" } } do
+    local dir = script(string.format([[
+study "x" {
+  sweep = sweep.grid{ N = { 1e5, 2e5 }, D = { 1e7 } },
+  backend = { kind = "law" },
+  %s = "runs\nx",
+  fits = {},
+}
+]], case[1]))
+    for _, args in ipairs { "--dry-run", "" } do
+      local code, out = scalelab(dir, "s.lua", args)
+      t.eq(code, 1, out)
+      t.ok(out:find(string.format("s.lua:4: study: %s = 'runs\\nx' holds a control character (\\n); name the %s without "
+        .. "line breaks, tabs or other control characters", case[1], case[2]), 1, true), out)
+    end
+    local listing = io.popen("ls '" .. dir .. "'"):read("a")
+    t.eq(listing, "s.lua\n", "nothing made beside the script")
+  end
+end)
+
+t.test("a store, checkpoints or report path under ~ is refused at declaration: Lua does not expand it", function()
+  -- store = "~/runs/x.db" made a folder named '~' in the current folder and the store in it.
+  for _, key in ipairs { "store", "checkpoints", "report" } do
+    local dir = script(string.format([[
+study "x" {
+  sweep = sweep.grid{ N = { 1e5, 2e5 }, D = { 1e7 } },
+  backend = { kind = "law" },
+  %s = "~/runs/x",
+  fits = {},
+}
+]], key))
+    for _, args in ipairs { "--dry-run", "" } do
+      local code, out = scalelab(dir, "s.lua", args)
+      t.eq(code, 1, out)
+      t.ok(out:find(string.format("s.lua:4: study: %s = \"~/runs/x\": ~ is not the home folder in a Lua string (only a "
+        .. "shell expands it), and this would make a folder named '~' in the current one; write %s = "
+        .. "os.getenv(\"HOME\") .. \"/runs/x\", or \"./~/runs/x\" for a folder that is named ~", key, key), 1, true), out)
+    end
+    local listing = io.popen("ls '" .. dir .. "'"):read("a")
+    t.eq(listing, "s.lua\n", "nothing made beside the script")
+  end
+end)
+
 t.test("an unknown backend is refused at declaration, even in a dry run, with the nearest name", function()
   local dir = script([[
 study "x" {

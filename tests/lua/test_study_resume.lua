@@ -31,6 +31,16 @@ local function wait_for(ready, seconds)
   return false
 end
 
+-- Waits (at most 30 s) until the store at `path` has a run in flight; returns whether it had.
+local function run_in_flight(path)
+  return wait_for(function()
+    for _, r in pairs(snapshot(path)) do
+      if r.status == "running" then return true end
+    end
+    return false
+  end, 30)
+end
+
 -- SIGKILLs the process group of `pid` (the study and its workers at once, as a crash would) and
 -- reaps it.
 local function crash(pid)
@@ -385,6 +395,29 @@ study "damaged" {
   end
 end)
 
+t.test("the dry run of a study whose store is an empty file plans it as new, as running the study makes it", function()
+  -- An empty file (touch, a study stopped before its first write) is a new database to SQLite, and
+  -- the study makes it its store; the dry run said that the store could not be read and that the
+  -- study would stop before training.
+  local dir = t.script(root, [[
+study "touched" {
+  sweep = sweep.grid{ N = { 1e5, 2e5 }, D = { 1e7 } },
+  backend = { kind = "law" },
+  fits = {},
+}
+]], "touched.lua")
+  write(dir .. "/touched.db", "")
+  local code, out = t.run(dir, "touched.lua --dry-run")
+  t.eq(code, 0, out)
+  t.ok(not out:find("cannot be read", 1, true) and not out:find("would stop", 1, true), out)
+  t.eq(select(2, out:gsub("simulated new", "")), 2, out)
+  code, out = t.run(dir, "touched.lua")
+  t.eq(code, 0, out)
+  local done = 0
+  for _, r in pairs(snapshot(dir .. "/touched.db")) do done = done + (r.status == "done" and 1 or 0) end
+  t.eq(done, 2, out)
+end)
+
 -- ---- The script edited between runs -------------------------------------------------------------------
 
 t.test("a law-simulated study switched to Kaplan's N draws its runs again rather than reusing the other N's losses", function()
@@ -447,6 +480,45 @@ study "edited" {
   t.ok(report:find("runs: 3 done of 3", 1, true), report)
 end)
 
+t.test("the commands a study suggests quote a store path that a shell would split or take for an option", function()
+  -- 'scalelab results my runs.db lists them with a *' named two files to a shell.
+  local body = [[
+study "quoted" {
+  sweep = sweep.grid{ N = { 1e5, 2e5 }, D = { 1e7 } },
+  backend = { kind = "law", law = { E = 1.8, A = 80, B = 150, alpha = 0.34, beta = os.getenv("BETA") + 0 } },
+  store = os.getenv("STORE"),
+  fits = {},
+}
+]]
+  local dir = t.script(root, body, "quoted.lua")
+  for _, case in ipairs { { "my runs.db", "'my runs.db'" }, { "a&b.db", "'a&b.db'" }, { "-x.db", "./-x.db" },
+                          { "sub/plain.db", "sub/plain.db" } } do
+    local code, out = t.run(dir, "quoted.lua", { BETA = "0.28", STORE = case[1] })
+    t.eq(code, 0, out)
+    code, out = t.run(dir, "quoted.lua --dry-run", { BETA = "0.3", STORE = case[1] })
+    t.eq(code, 0, out)
+    t.ok(out:find("(scalelab results " .. case[2] .. " lists them with a *)", 1, true), out)
+  end
+  -- The command as suggested lists the runs.
+  local code, out = t.run(dir, "results 'my runs.db' --status done")
+  t.eq(code, 0, out)
+  t.ok(out:find("quoted", 1, true), out)
+end)
+
+-- The runs of the store at `path` (tests of a sweep whose D = 1e7 an edit turns into 2e7), each
+-- checked done on D = 1e7, the D before the edit, and with `script` (when given) as its recorded
+-- script; returns how many there are.
+local function done_on_first_D(path, script)
+  local count = 0
+  for _, r in pairs(snapshot(path)) do
+    count = count + 1
+    t.eq(r.status, "done", r.label .. ": " .. tostring(r.error))
+    t.ok(r.tokens < 1.5e7, r.label .. ": trained on the D before the edit (1e7), not the edited one (2e7)")
+    if script then t.eq(r.script_hash, native_store.sha256(script), r.label) end
+  end
+  return count
+end
+
 t.test("a script edited while its study runs: the workers started after the edit train the study as it began", function()
   -- The first run edits the script, as a user would while a long study runs (the next sweep's token
   -- count): every run of the study as it began changes. Workers read the script anew; without the
@@ -474,15 +546,8 @@ study "live" {
   local code, out = t.run(dir, "live.lua --jobs 2")
   t.eq(code, 0, out)
   t.ok(read(dir .. "/live.lua"):find("D = { 2e7 }", 1, true), "the first run edited the script")
-  local count = 0
-  for _, r in pairs(t.stored_runs(dir .. "/live.db")) do
-    count = count + 1
-    t.eq(r.status, "done", r.label)
-    t.ok(r.tokens < 1.5e7, r.label .. ": trained on the D of the study as it began (1e7), not the edited one (2e7)")
-    -- Recorded with the script as the study began.
-    t.eq(r.script_hash, native_store.sha256(body), r.label)
-  end
-  t.eq(count, 4)
+  -- Recorded with the script as the study began.
+  t.eq(done_on_first_D(dir .. "/live.db", body), 4, out)
   -- The copy beside the store is gone once the study ends.
   local listing = io.popen("ls '" .. dir .. "'"):read("a")
   t.ok(not listing:find("script-", 1, true), listing)
@@ -490,6 +555,138 @@ study "live" {
   code, out = t.run(dir, "live.lua --dry-run")
   t.eq(code, 0, out)
   t.ok(out:find("4 runs of this study in live.db are not in this sweep", 1, true), out)
+end)
+
+t.test("a script edited before it reaches its study: the study and its workers run it as it was loaded", function()
+  -- The study read its script's text from the file when it began, not as the program had loaded it:
+  -- an edit in between (a long preparation before the study, an editor saving) went into the copy
+  -- its workers run and into the store's record, and the workers planned another sweep than the
+  -- study's, failing their runs ('study early has no run ... (was the script edited?)').
+  local body = [[
+local file = assert(io.open(arg[0], "rb"))
+local text = file:read("a")
+file:close()
+if not text:find("-- EDIT" .. "ED", 1, true) then
+  file = assert(io.open(arg[0], "wb"))
+  file:write((text:gsub("D = { 1" .. "e7 }", "D = { 2e7 } -- EDIT" .. "ED")))
+  file:close()
+end
+study "early" {
+  sweep = sweep.grid{ N = { 1e5, 2e5, 4e5 }, D = { 1e7 } },
+  backend = function(run) return { loss = 3 + run.N / 1e6 } end,
+  jobs = 2,
+  fits = {},
+  quiet = true,
+}
+]]
+  local dir = t.script(root, body, "early.lua")
+  local code, out = t.run(dir, "early.lua")
+  t.eq(code, 0, out)
+  t.ok(read(dir .. "/early.lua"):find("D = { 2e7 } -- EDITED", 1, true), "the script edited itself before its study")
+  t.eq(done_on_first_D(dir .. "/early.db", body), 3, out)
+end)
+
+t.test("a module the script requires, edited while its study runs: the workers use it as the study began", function()
+  -- The sweep's D comes from a module beside the script, which the first run edits. Each worker
+  -- required the module anew from its file: those started after the edit planned another sweep and
+  -- failed their runs ('study modular has no run ... (was the script edited?)').
+  local dir = t.fresh_dir(root)
+  local module = "-- the sweep's token counts\nreturn { D = 1e7 }\n"
+  write(dir .. "/sizes.lua", module)
+  write(dir .. "/modular.lua", [[
+local sizes = require "sizes"
+study "modular" {
+  sweep = sweep.grid{ N = { 1e5, 2e5, 4e5, 8e5 }, D = { sizes.D } },
+  backend = function(run)
+    if run.N < 1.5e5 then
+      local file = assert(io.open("sizes.lua", "wb"))
+      file:write("return { D = 2e7 }\n")
+      file:close()
+    end
+    return { loss = 3 + run.N / 1e6 }
+  end,
+  fits = {},
+  quiet = true,
+}
+]])
+  local code, out = t.run(dir, "modular.lua --jobs 2")
+  t.eq(code, 0, out)
+  t.eq(read(dir .. "/sizes.lua"), "return { D = 2e7 }\n", "the first run edited the module")
+  t.eq(done_on_first_D(dir .. "/modular.db"), 4, out)
+  -- The copies beside the store are gone once the study ends.
+  local listing = io.popen("ls '" .. dir .. "'"):read("a")
+  t.ok(not listing:find("module-", 1, true) and not listing:find("script-", 1, true), listing)
+  -- A module with an error still says where, under its file's name.
+  write(dir .. "/sizes.lua", "return { D = }\n")
+  code, out = t.run(dir, "modular.lua --dry-run")
+  t.eq(code, 1, out)
+  t.ok(out:find("error loading module 'sizes' from file './sizes.lua':\n\t./sizes.lua:1: unexpected symbol near '}'", 1,
+    true), out)
+end)
+
+t.test("a parallel study killed with its workers leaves its script's copy: the next run of the edited script removes it", function()
+  -- kill -9 of a parallel study leaves the copy of its script beside the store, which the study
+  -- removes only when its sweep ends. Named after the text it holds, it was never written over once
+  -- the script was edited: it stayed there for good, one more file for each edit and crash.
+  local body = [[
+study "crashed" {
+  sweep = sweep.grid{ N = { 1e5, 2e5, 4e5, 8e5 }, D = { 1e7 } },
+  backend = { kind = "law", points = 20, seconds_per_point = 0.05 },
+  jobs = 2,
+  fits = {},
+}
+]]
+  local dir = t.script(root, body, "crashed.lua")
+  local pid = start(dir, "crashed.lua")
+  t.ok(run_in_flight(dir .. "/crashed.db"), "a run in flight:\n" .. (read(dir .. "/killed.log") or ""))
+  crash(pid)
+  local copy = dir .. "/crashed.db.script-" .. native_store.sha256(body):sub(1, 16) .. ".lua"
+  t.eq(read(copy), body, "the killed study left the copy of its script")
+  -- The script edited (every run's D): the rerun trains the edited sweep, and nothing is left beside
+  -- the store but the store, its lock and what the study keeps (checkpoints, report).
+  write(dir .. "/crashed.lua", (body:gsub("D = { 1e7 }", "D = { 2e7 }")))
+  local code, out = t.run(dir, "crashed.lua")
+  t.eq(code, 0, out)
+  local edited = 0
+  for _, r in pairs(snapshot(dir .. "/crashed.db")) do
+    if r.tokens > 1.5e7 then
+      edited = edited + 1
+      t.eq(r.status, "done", r.label)
+    end
+  end
+  t.eq(edited, 4, out)
+  t.eq(read(copy), nil, "the killed study's copy is removed")
+  local listing = io.popen("ls '" .. dir .. "'"):read("a")
+  t.ok(not listing:find("script-", 1, true), listing)
+end)
+
+t.test("the dry run of a study whose store another scalelab is running a study on says so", function()
+  -- It listed the runs in flight as running and said nothing more, while running the study then
+  -- stopped at once ('the store busy.db is in use by another scalelab (pid ...); wait for it to finish').
+  local dir = t.script(root, [[
+study "busy" {
+  sweep = sweep.grid{ N = { 1e5, 2e5, 4e5, 8e5 }, D = { 1e7 } },
+  backend = { kind = "law", points = 40, seconds_per_point = 0.1 },
+  jobs = 2,
+  fits = {},
+}
+]], "busy.lua")
+  local note = "note: the store busy.db is in use by another scalelab now (a study runs on it; its runs in flight show "
+    .. "as running): running the study now would stop before training; wait for it to finish"
+  local code, out = t.run(dir, "busy.lua --dry-run")
+  t.eq(code, 0, out)
+  t.ok(not out:find("in use", 1, true), out)
+  local pid = start(dir, "busy.lua")
+  local running = run_in_flight(dir .. "/busy.db")
+  code, out = t.run(dir, "busy.lua --dry-run")
+  crash(pid)
+  t.ok(running, "a run in flight:\n" .. (read(dir .. "/killed.log") or ""))
+  t.eq(code, 0, out)
+  t.ok(out:find(note, 1, true), out)
+  -- Once that study is gone, nothing to say.
+  code, out = t.run(dir, "busy.lua --dry-run")
+  t.eq(code, 0, out)
+  t.ok(not out:find("in use", 1, true), out)
 end)
 
 t.test("a store deleted after the study's last write is written back, and the study fails saying so", function()
@@ -557,6 +754,45 @@ study (os.getenv("NAME")) {
     .. "\"second\" (3)", 1, true), out)
 end)
 
+t.test("a study renamed on its default store names the old study's store beside it and how to reuse its runs", function()
+  -- The default store is named after the study: renamed, the study started a new store and trained
+  -- everything again without a word about the old store beside it and its finished runs.
+  local body = [[
+study (os.getenv("NAME")) {
+  sweep = sweep.grid{ N = { 1e5, 2e5, 4e5 }, D = { 1e7 } },
+  backend = "simulated",
+  store = os.getenv("STORE"),
+  fits = {},
+}
+]]
+  local dir = t.script(root, body, "moved.lua")
+  local code, out = t.run(dir, "moved.lua", { NAME = "first" })
+  t.eq(code, 0, out)
+  t.ok(not out:find("beside its store", 1, true), out)
+  local note = "3 of this study's 3 runs are stored finished in first.db, beside its store second.db, under study "
+    .. "\"first\", with the same configuration; a study's default store is named after the study, so if this one is "
+    .. "\"first\" renamed, give it that name again (study \"first\" { ... }, whose store is first.db) to reuse them; under "
+    .. "this name they are simulated again in second.db"
+  code, out = t.run(dir, "moved.lua --dry-run", { NAME = "second" })
+  t.eq(code, 0, out)
+  t.ok(out:find("note: " .. note, 1, true), out)
+  -- Said, not refused: the runs are simulated again under the new name.
+  code, out = t.run(dir, "moved.lua", { NAME = "second" })
+  t.eq(code, 0, out)
+  t.ok(out:find("study second: note: " .. note, 1, true), out)
+  local done = 0
+  for _, r in pairs(t.stored_runs(dir .. "/second.db")) do done = done + (r.status == "done" and 1 or 0) end
+  t.eq(done, 3, out)
+  -- Once the study has finished runs of its own, nothing more to say.
+  code, out = t.run(dir, "moved.lua", { NAME = "second" })
+  t.eq(code, 0, out)
+  t.ok(not out:find("beside its store", 1, true), out)
+  -- A store the study names is its own choice: nothing said of the others beside it.
+  code, out = t.run(dir, "moved.lua --dry-run", { NAME = "third", STORE = "third.db" })
+  t.eq(code, 0, out)
+  t.ok(not out:find("beside its store", 1, true), out)
+end)
+
 t.test("a rerun of a script whose backend function was edited warns that it reuses the runs the old one made", function()
   -- A function enters a run's identity only as "custom": the study cannot see an edit of it, and
   -- must say that it reuses the runs as they are rather than mix them silently with new ones.
@@ -622,6 +858,103 @@ local function run_unprivileged(dir, args, env, probe)
   os.remove(err_path .. ".out")
   return code and 0 or 1, out .. err, err
 end
+
+-- A folder (for user nobody to write) holding `name`.lua, a two-run study simulated by the law backend
+-- whose declaration ends with `key` = os.getenv(`env`), and a read-only folder ro.
+local function study_beside_read_only_folder(name, key, env)
+  local dir = t.script(root, string.format([[
+study "%s" {
+  sweep = sweep.grid{ N = { 1e5, 2e5 }, D = { 1e7 } },
+  backend = { kind = "law" },
+  fits = {},
+  %s = os.getenv("%s"),
+}
+]], name, key, env), name .. ".lua")
+  os.execute("mkdir '" .. dir .. "/ro' && chmod 555 '" .. dir .. "/ro' && chmod 777 '" .. dir .. "'")
+  return dir
+end
+
+t.test("the dry run of a new store in a folder that cannot be written says that running would stop", function()
+  -- It said nothing (a store in a read-only folder), or that running the study would make the
+  -- store's folder (a missing folder under a read-only one); the run then stopped at once.
+  local dir = study_beside_read_only_folder("blocked", "store", "STORE")
+  for _, case in ipairs {
+      { "ro/x.db", "its folder 'ro' is not writable (Permission denied)" },
+      { "ro/sub/x.db", "its folder 'ro/sub' does not exist, and 'ro', where it would be made, is not writable "
+        .. "(Permission denied)" } } do
+    local code, out = run_unprivileged(dir, "blocked.lua --dry-run", { STORE = case[1] }, dir .. "/ro")
+    t.eq(code, 0, out)
+    t.ok(out:find("note: the store " .. case[1] .. " cannot be made: " .. case[2] .. "; running the study would stop "
+      .. "before training (give store = a path in a folder you can write)", 1, true), out)
+    t.ok(not out:find("running the study makes it", 1, true), out)
+    code, out = run_unprivileged(dir, "blocked.lua", { STORE = case[1] })
+    t.eq(code, 1, out)
+  end
+  -- A missing folder that can be made is still said to be made.
+  local code, out = run_unprivileged(dir, "blocked.lua --dry-run", { STORE = "new/x.db" })
+  t.eq(code, 0, out)
+  t.ok(out:find("note: the store's folder new does not exist; running the study makes it", 1, true), out)
+  os.execute("chmod 755 '" .. dir .. "/ro'")
+end)
+
+t.test("the dry run of a store this user cannot read says so, rather than plan every run as new", function()
+  -- A folder or a store that this user may not read (another user's, mode 700 or 600) was taken
+  -- for no store at all: every run planned new and nothing said, or the store's folder said not to
+  -- exist, while running the study stopped at once.
+  local dir = study_beside_read_only_folder("closed", "store", "STORE")
+  local code, out = t.run(dir, "closed.lua", { STORE = "theirs.db" })
+  t.eq(code, 0, out)
+  os.execute(string.format("cd '%s' && mkdir private && chmod 700 private theirs.db && chmod 600 theirs.db", dir))
+  for _, case in ipairs {
+      { "private", "results store 'private' is a folder, not a file" },
+      { "theirs.db", "cannot read results store 'theirs.db': Permission denied" },
+      { "private/x.db", "cannot open results store 'private/x.db': Permission denied" } } do
+    code, out = run_unprivileged(dir, "closed.lua --dry-run", { STORE = case[1] }, dir .. "/private")
+    t.eq(code, 0, out)
+    t.ok(out:find("note: the store cannot be read, so the statuses above take it for empty, and running the study "
+      .. "would stop before training: " .. case[2], 1, true), out)
+    t.ok(not out:find("does not exist", 1, true), out)
+  end
+  os.execute("chmod 755 '" .. dir .. "/ro' '" .. dir .. "/private'")
+end)
+
+-- A study whose `key` names a folder under the read-only folder ro (`value`): its dry run says `said`
+-- and that running would stop, the run refuses with `said` before it makes its store, and with
+-- `writable` instead the study runs.
+local function refused_before_the_store(name, key, env, value, said, writable)
+  local dir = study_beside_read_only_folder(name, key, env)
+  local code, out = run_unprivileged(dir, name .. ".lua --dry-run", { [env] = value }, dir .. "/ro")
+  t.eq(code, 0, out)
+  t.ok(out:find("note: " .. said .. "; running the study would stop before training", 1, true), out)
+  code, out = run_unprivileged(dir, name .. ".lua", { [env] = value })
+  t.eq(code, 1, out)
+  t.ok(out:find(name .. ".lua:1: study " .. name .. ": " .. said, 1, true), out)
+  t.eq(read(dir .. "/" .. name .. ".db"), nil, "nothing trained, no store made")
+  code, out = run_unprivileged(dir, name .. ".lua", { [env] = writable })
+  t.eq(code, 0, out)
+  os.execute("chmod 755 '" .. dir .. "/ro'")
+  return dir
+end
+
+t.test("a study whose report cannot be written refuses before it trains, and its dry run says so", function()
+  -- The report in a folder this user cannot write: every run was trained, and only then did the
+  -- study fail, with 'cannot write 'ro/rep.report.md': Permission denied', naming neither the study
+  -- nor the fix; the dry run said nothing.
+  local dir = refused_before_the_store("unreported", "report", "REPORT", "ro/rep", "its report ro/rep.report.md cannot "
+    .. "be written: its folder 'ro' is not writable (Permission denied), so the report and its figures would have "
+    .. "nowhere to go once the runs are done; give report = \"DIR/rep\" in a folder you can write, or report = false "
+    .. "(no report files)", "rep")
+  t.ok(read(dir .. "/rep.report.md"), "given a folder it can write, the study reports")
+end)
+
+t.test("a study whose checkpoints cannot be written refuses before it makes its store, and its dry run says so", function()
+  -- checkpoints = "ro/ck" under a read-only folder: the study made its store and recorded its plan,
+  -- then stopped with 'cannot create folder 'ro/ck': Permission denied', naming neither the study nor
+  -- the fix; the dry run said nothing.
+  refused_before_the_store("unsaved", "checkpoints", "CK", "ro/ck", "its runs' checkpoints cannot be written in ro/ck: "
+    .. "its folder 'ro/ck' does not exist, and 'ro', where it would be made, is not writable (Permission denied); give "
+    .. "checkpoints = \"DIR\" in a folder you can write", "ck")
+end)
 
 -- An IsoFLOP study simulated from a law, with a question; BUDGETS=3 adds a third budget (five more runs).
 local READ_ONLY = [[

@@ -26,6 +26,7 @@ local core = require "scalelab.native.core"
 local json = require "scalelab.study.json"
 local Progress = require "scalelab.study.progress"
 local backends = require "scalelab.study.backends"
+local modules = require "scalelab.study.modules"
 
 local executor = {}
 
@@ -399,6 +400,15 @@ local function merge_stored(s, store)
 end
 executor.merge_stored = merge_stored
 
+-- `path` as one word of a shell command the study suggests (scalelab results x.db, cp x.db DIR/): as it
+-- is where a shell reads it so, else in single quotes ("cp my runs.db DIR/" copied two files), and
+-- from ./ where it begins with a dash (which a command takes for an option).
+local function shell_word(path)
+  if path:sub(1, 1) == "-" then path = "./" .. path end
+  if path:match("^[%w%%+,./:=@_-]+$") then return path end
+  return "'" .. path:gsub("'", "'\\''") .. "'"
+end
+
 -- A sentence about the study's runs in the store that its sweep no longer plans (an earlier version
 -- of the script planned them), or nil when there are none. `stored` holds the stored runs' hashes
 -- as keys.
@@ -414,7 +424,8 @@ function executor.unplanned_note(s, stored)
     .. "sweep point, the seed, the model, the data, the backend or a hyperparameter differs). %s kept there, "
     .. "left out of this study's fits and report (scalelab results %s lists %s with a *)",
     core.format_counted(others, "run"), s.store_path, others == 1 and "is" or "are",
-    others == 1 and "it" or "them", others == 1 and "It is" or "They are", s.store_path, others == 1 and "it" or "them")
+    others == 1 and "it" or "them", others == 1 and "It is" or "They are", shell_word(s.store_path),
+    others == 1 and "it" or "them")
 end
 
 -- A sentence about the planned runs that this study has not finished but that its store holds finished
@@ -456,6 +467,50 @@ function executor.renamed_note(s, store)
     s.store_path, under, count == 1 and "it trains" or "they train",
     #listed == 1 and string.format("%q", names[1].name) or "one of these", #listed == 1 and "that name" or "its old name",
     names[1].name)
+end
+
+-- A study's default store is named after the study (<name>.db): renamed in its script, a study starts
+-- a store of its own and finds nothing of what it did under its old name, in the old store beside
+-- the new one. A sentence naming the store beside this one (in its folder) that holds the most of
+-- this plan's runs finished, under which study, and how to reuse them; nil when none does. Said
+-- only of a study on its default store that has no finished run there (it starts from nothing):
+-- `mine` holds the hashes of its finished runs in its store. Each store is opened read-only.
+function executor.neighbour_store_note(s, mine)
+  if s.spec.store ~= nil or next(mine) then return nil end
+  local prefix = s.store_path:match("^(.*/)") or ""
+  local names = native.list_dir(prefix == "" and "." or prefix)
+  if not names then return nil end
+  local planned = {}
+  for _, run in ipairs(s.runs) do planned[run.hash] = true end
+  local own, best = s.store_path:sub(#prefix + 1), nil
+  for _, name in ipairs(names) do
+    local ok, store = false, nil
+    if name ~= own and name:match(".%.db$") then ok, store = pcall(native_store.open, prefix .. name, { read_only = true }) end
+    if ok then
+      local by_study = {}
+      local listed, runs = pcall(store.runs, store, {})
+      for _, r in ipairs(listed and runs or {}) do
+        if planned[r.hash] and (r.status == "done" or r.status == "diverged") then
+          by_study[r.study] = (by_study[r.study] or 0) + 1
+        end
+      end
+      store:close()
+      for study, n in pairs(by_study) do
+        if not best or n > best.n or (n == best.n and (name .. "\n" .. study) < (best.path .. "\n" .. best.study)) then
+          best = { path = prefix .. name, study = study, n = n }
+        end
+      end
+    end
+  end
+  if not best then return nil end
+  local default = best.path == prefix .. best.study:gsub("[^%w%-_.]", "_") .. ".db"
+  return string.format("%d of this study's %s %s stored finished in %s, beside its store %s, under study %q, with "
+    .. "the same configuration; a study's default store is named after the study, so if this one is %q renamed, %s "
+    .. "to reuse them; under this name they %s again in %s", best.n, core.format_counted(#s.runs, "run"),
+    best.n == 1 and "is" or "are", best.path, s.store_path, best.study, best.study,
+    default and string.format("give it that name again (study %q { ... }, whose store is %s)", best.study, best.path)
+      or string.format("give it that name and that store again (study %q { store = %q, ... })", best.study, best.path),
+    backends.simulates(s.backend_kind) and "are simulated" or "train", s.store_path)
 end
 
 -- A sentence about the finished runs that the study reuses from its store although another scalelab
@@ -527,6 +582,25 @@ function executor.jobs(s, asked)
   return jobs
 end
 
+-- The files a study writes beside its store for its workers while its sweep runs: the copies of its
+-- script (<store>.script-<sha16>.lua) and of the modules it required (<store>.module-<sha16>.lua,
+-- scalelab.study.modules), removed when the sweep ends. A study killed (kill -9, a crash
+-- of the machine) leaves them there, named after texts that an edit since has changed, so that no
+-- later run would write over them: the next study on the store, which holds the store's lock and so
+-- knows that no other study's workers read them, removes them before it writes its own.
+local function remove_worker_copies(s)
+  local prefix = s.store_path:match("^(.*/)") or ""
+  local names = native.list_dir(prefix == "" and "." or prefix)
+  if not names then return end
+  local own = s.store_path:sub(#prefix + 1)
+  for _, name in ipairs(names) do
+    local rest = name:sub(1, #own) == own and name:sub(#own + 1)
+    if rest and (rest:match("^%.script%-%x+%.lua$") or rest:match("^%.module%-%x+%.lua$")) then
+      os.remove(prefix .. name)
+    end
+  end
+end
+
 -- What execute does while it holds the store's lock: records the study and its plan, trains the
 -- pending runs, and reads them back.
 local function execute_locked(s, options, store)
@@ -565,6 +639,12 @@ local function execute_locked(s, options, store)
   local renamed = executor.renamed_note(s, store)
   s.provenance_note = executor.provenance_note(s, stored)
   if s.provenance_note then io.stderr:write("study " .. s.name .. ": warning: " .. s.provenance_note .. "\n") end
+  local mine = {}
+  for hash, r in pairs(stored) do
+    if r.status == "done" or r.status == "diverged" then mine[hash] = true end
+  end
+  local neighbour = executor.neighbour_store_note(s, mine)
+  if neighbour then io.stderr:write("study " .. s.name .. ": note: " .. neighbour .. "\n") end
   -- A backend or data given as a function enters a run's identity only as "custom" or "function":
   -- finished runs an earlier version of the script made are reused, though the function may since
   -- compute something else. The study cannot tell; it says so.
@@ -627,7 +707,10 @@ local function execute_locked(s, options, store)
   -- The workers run the script as it is now, from a copy of its text beside the store (whose folder
   -- the study writes, and which every worker reaches): an edit of the script while the study runs
   -- (the next sweep's points, another lr) would otherwise change the runs that the workers started
-  -- after it plan, and fail each run the edit changed. The copy goes when the sweep ends.
+  -- after it plan, and fail each run the edit changed. So with the modules it has required, each
+  -- from a copy of the text it was loaded from (scalelab.study.modules). The copies go when the
+  -- sweep ends.
+  remove_worker_copies(s)
   local script_copy
   if s.script_path and s.script_text and #pending > 0 then
     script_copy = string.format("%s.script-%s.lua", s.store_path, native_store.sha256(s.script_text):sub(1, 16))
@@ -638,6 +721,12 @@ local function execute_locked(s, options, store)
       os.remove(script_copy)
       script_copy = nil
     end
+  end
+  local module_copies, module_list = {}, nil
+  if script_copy then module_copies, module_list = modules.write_copies(s.store_path, s.script_path) end
+  local function remove_copies()
+    if script_copy then os.remove(script_copy) end
+    for _, copy in ipairs(module_copies) do os.remove(copy) end
   end
   local batch = {
     study = s.name,
@@ -650,7 +739,8 @@ local function execute_locked(s, options, store)
         argv = argv,
         env = { "SCALELAB_STUDY_WORKER=" .. s.name .. "\n" .. run.hash, "SCALELAB_STUDY_THREADS=" .. threads,
                 "OMP_NUM_THREADS=" .. threads, "OPENBLAS_NUM_THREADS=" .. threads,
-                "SCALELAB_STUDY_SCRIPT=" .. (script_copy and s.script_path .. "\n" .. script_copy or "") },
+                "SCALELAB_STUDY_SCRIPT=" .. (script_copy and s.script_path .. "\n" .. script_copy or ""),
+                "SCALELAB_STUDY_MODULES=" .. (module_list or "") },
         log = s.checkpoint_dir .. "/" .. run.hash .. ".log",
       }
     end,
@@ -718,7 +808,7 @@ local function execute_locked(s, options, store)
     error("study " .. s.name .. ": executor must be \"local\" or a table with an execute(batch) method", 0)
   end
   local ok, message = pcall(exec.execute, exec, batch)
-  if script_copy then os.remove(script_copy) end
+  remove_copies()
   progress:close()
   merge_stored(s, store)
   if not ok then error(message, 0) end
@@ -749,6 +839,32 @@ local function store_unwritable(path)
 end
 executor.store_unwritable = store_unwritable
 
+-- Why a new file at `path` (a store not made yet, a report) cannot be made: its folder, or where that
+-- folder is missing the nearest one above it that exists, where the missing ones would be made, is
+-- not writable (the system's answer: access(2)); nil when it can be.
+local NO_SUCH_FILE = select(2, native.writable(""))  -- ENOENT as this process words it
+
+-- Whether anything is at `path`: a file or a folder, one this process may not read too (which
+-- io.open takes for nothing there).
+function executor.path_exists(path)
+  local ok, why = native.writable(path)
+  return ok or why ~= NO_SUCH_FILE
+end
+function executor.new_file_unwritable(path)
+  local folder, missing = folder_of(path), nil
+  while true do
+    local ok, why = native.writable(folder == "" and "/" or folder)
+    if ok then return nil end
+    if why ~= NO_SUCH_FILE then
+      return missing and string.format("its folder '%s' does not exist, and '%s', where it would be made, is not writable "
+        .. "(%s)", missing, folder, why) or string.format("its folder '%s' is not writable (%s)", folder, why)
+    end
+    if folder == "." or folder == "" then return nil end
+    missing = missing or folder
+    folder = folder_of(folder)
+  end
+end
+
 -- A study whose store cannot be written: when the store holds every planned run finished, the study
 -- reads it as it is (its fits, answers and report come from it, nothing is trained or written to
 -- it); else it refuses, saying how many runs are missing and how to get a store it can write.
@@ -762,8 +878,8 @@ local function execute_read_only(s, options, why)
   end
   local folder = folder_of(s.store_path)
   local copy = string.format("copy it to a folder you can write (cp %s DIR/) and give the copy as store =, or make "
-    .. "it writable (%s)", s.store_path, why:find("folder", 1, true) and ("chmod u+w " .. folder .. " for its folder")
-    or ("chmod u+w " .. s.store_path))
+    .. "it writable (%s)", shell_word(s.store_path), why:find("folder", 1, true) and ("chmod u+w " ..
+    shell_word(folder) .. " for its folder") or ("chmod u+w " .. shell_word(s.store_path)))
   if missing > 0 then
     store:close()
     local done = #s.runs - missing
@@ -781,7 +897,7 @@ local function execute_read_only(s, options, why)
       error(string.format("study %s: the store %s is read-only (%s) and the folder '%s' of its report cannot be "
         .. "written either, so the report (%s.report.md) and its figures have nowhere to go: copy the store to a "
         .. "folder you can write (cp %s DIR/) and give the copy as store =, or give report = \"DIR/%s\"",
-        s.name, s.store_path, why, folder, s.report_base, s.store_path, s.report_base:match("[^/]*$")), 0)
+        s.name, s.store_path, why, folder, s.report_base, shell_word(s.store_path), s.report_base:match("[^/]*$")), 0)
     end
   end
   local unplanned = executor.unplanned_note(s, stored)
@@ -795,7 +911,34 @@ local function execute_read_only(s, options, why)
   return s
 end
 
+-- Why the study's report (<report>.report.md, .report.json and .figures) cannot be written, in a
+-- sentence that says what to give instead; nil when it can be, or when the study writes none.
+function executor.report_unwritable(s, report)
+  if report == false then return nil end
+  local why = executor.new_file_unwritable(s.report_base .. ".report.md")
+  if not why then return nil end
+  return string.format("its report %s.report.md cannot be written: %s, so the report and its figures would have "
+    .. "nowhere to go once the runs are done; give report = \"DIR/%s\" in a folder you can write, or report = false "
+    .. "(no report files)", s.report_base, why, s.report_base:match("[^/]*$"))
+end
+
+-- Why the folder of the study's checkpoints (and its workers' logs), which the study makes before it
+-- trains, cannot be made or written, in a sentence that says what to give instead; nil when it can.
+function executor.checkpoints_unwritable(s)
+  local why = executor.new_file_unwritable(s.checkpoint_dir .. "/run.ckpt")
+  if not why then return nil end
+  return string.format("its runs' checkpoints cannot be written in %s: %s; give checkpoints = \"DIR\" in a folder you "
+    .. "can write", s.checkpoint_dir, why)
+end
+
 function executor.execute(s, options)
+  -- A report that cannot be written is found before anything trains, rather than after every run
+  -- (a read-only store says so in its own words, below).
+  local writable = not store_unwritable(s.store_path)
+  local report_problem = writable and executor.report_unwritable(s, options.report)
+  if report_problem then error(string.format("study %s: %s", s.name, report_problem), 0) end
+  local checkpoints_problem = writable and executor.checkpoints_unwritable(s)
+  if checkpoints_problem then error(string.format("study %s: %s", s.name, checkpoints_problem), 0) end
   local ok_open, store = pcall(native_store.open, s.store_path)
   if not ok_open then
     local why = store_unwritable(s.store_path)

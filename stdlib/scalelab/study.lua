@@ -688,7 +688,8 @@ end
 
 core.document(Study, "A study, as study \"name\" { ... } returns it once its runs are done: name, runs (each run's " ..
   "plan and result: N_fit, params, tokens, flops, loss, status, ...), failed (how many runs failed or did not finish), fits " ..
-  "(the fitted laws by name: s.fits.chinchilla, ...), answers (each question's answer per law: { question, law, " ..
+  "(the fitted laws by name: s.fits.chinchilla, ...), fit_errors (why each fit that failed was not fitted, by name: " ..
+  "s.fit_errors.data_constrained; a study with report = false that is not quiet also says so on stderr), answers (each question's answer per law: { question, law, " ..
   "answer }), store_path, report_path (nil with report = false). Under --dry-run the study trains and fits " ..
   "nothing: s.dry_run is true, s.runs is the plan, s.fits and s.answers are nil and s:observations() is empty; " ..
   "a script that goes on after study{} can test s.dry_run.")

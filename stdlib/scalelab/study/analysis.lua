@@ -1118,7 +1118,9 @@ function analysis.analyse(s, write)
   end
   local wanted = s.fits_wanted or default_fits(s.sweep.kind)
   local fits = {}
-  s.fits = {}
+  -- s.fit_errors: why each fit that failed was not fitted, by name, for a script that reads the fits
+  -- (with report = false the report that says so is not written).
+  s.fits, s.fit_errors = {}, {}
   for _, f in ipairs(wanted) do
     local entry = { name = f.name }
     local degenerate = degenerate_losses(obs, s)
@@ -1133,6 +1135,13 @@ function analysis.analyse(s, write)
         s.fits[f.name] = law
       else
         entry.error = checks.plain(law)
+      end
+    end
+    if entry.error then
+      s.fit_errors[f.name] = entry.error
+      -- Without a report, the one place that says why: stderr (a quiet study leaves it to s.fit_errors).
+      if write == false and not s.quiet then
+        io.stderr:write(string.format("study %s: %s not fitted: %s\n", s.name, f.name, entry.error))
       end
     end
     fits[#fits + 1] = entry

@@ -946,4 +946,30 @@ print("ERRORS " .. tostring(s.fit_errors.chinchilla) .. " | " .. tostring(s.fit_
   t.ok((read(dir .. "/few.report.md") or ""):find("Not fitted: " .. why, 1, true), read(dir .. "/few.report.md"))
 end)
 
+t.test("base = \"single_epoch\" on noisy runs near N_opt(U) settles on runs that are all without excess parameters", function()
+  -- 2% noise on scripts/repetition.lua's sweep: refiltering all the single-epoch runs each round
+  -- swung between sets ("the base law fitted to 18 runs keeps 26") and the fit was refused.
+  local s = declare("noisy-base", {
+    model = { aspect = 32, vocab = 256, ctx = 256 },
+    sweep = sweep.data_constrained { unique_tokens = sweep.log(1e9, 1e11, 5), epochs = { 1, 4, 16, 64 },
+                                     sizes = sweep.log(1e7, 3e9, 6) },
+    backend = { kind = "simulated", law = fit.published.datablations, noise = 0.02 },
+    fits = { data_constrained = { base = "single_epoch", threads = 1 } },
+    report = false,
+  }, true)
+  t.eq(s.fit_errors.data_constrained, nil)
+  local law = s.fits.data_constrained
+  t.ok(law, "fitted")
+  -- The base law's runs: single-epoch runs at or below N_opt(U) of the base law (E, A, B, alpha, beta
+  -- of the fit). Recomputed here, with the paper's N_opt(D) = (D·G)^(β/α)·G.
+  local p = law.params
+  local G = (p.alpha * p.A / (p.beta * p.B)) ^ (1 / (p.alpha + p.beta))
+  local below = 0
+  for _, o in ipairs(s:observations()) do
+    if o.D <= o.U * 1.05 and o.N <= (o.U * G) ^ (p.beta / p.alpha) * G * 1.05 then below = below + 1 end
+  end
+  t.ok(below >= 8, below .. " single-epoch runs without excess parameters under the fitted base law")
+  t.ok(p.R_D > 0 and p.R_D < 1e3 and p.R_N > 0 and p.R_N < 1e3, string.format("R_D* %g, R_N* %g", p.R_D, p.R_N))
+end)
+
 t.done()

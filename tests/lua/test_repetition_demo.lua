@@ -187,6 +187,13 @@ t.test("its own arguments ask another question of the same runs: Muennighoff et 
   local dry_code, dry = run(dir, "--dry-run -- compute=1e22 unique_tokens=25e9")
   t.eq(dry_code, 0, dry)
   t.ok(dry:find("total: 210 runs (0 to simulate)", 1, true), dry)
+  -- More noise draws the runs anew (beside the others in the store): R_D*'s interval widens.
+  local noisy_code, noisy = run(dir, "-- noise=0.02")
+  t.eq(noisy_code, 0, noisy)
+  t.ok(noisy:find("with 2% noise on each loss", 1, true), noisy)
+  local _, iv = with_interval(row(noisy, "R_D*")[3])
+  local _, iv_default = with_interval(row(out, "R_D*")[3])
+  t.ok(iv[2] - iv[1] > 2 * (iv_default[2] - iv_default[1]), row(noisy, "R_D*")[3] .. " vs " .. row(out, "R_D*")[3])
 end)
 
 t.test("--help says what the demo is and names its own arguments, and draws nothing", function()
@@ -195,7 +202,7 @@ t.test("--help says what the demo is and names its own arguments, and draws noth
     t.eq(c, 0, o)
     t.ok(o:find("usage: scalelab scripts/repetition.lua [--dry-run | -n] [--jobs N | -j N] [--quiet | -q] "
       .. "[-- compute=C unique_tokens=U noise=x]", 1, true), o)
-    for _, name in ipairs { "-- compute=C ", "-- unique_tokens=U ", "-- noise=x ", "default 1e21", "default 5e9", "default 0.005" } do
+    for _, name in ipairs { "-- compute=C ", "-- unique_tokens=U ", "-- noise=x ", "default 1e21", "default 5e9", "default 0.005", "from 0 to 0.05" } do
       t.ok(o:find(name, 1, true), name .. " in\n" .. o)
     end
     t.ok(not o:find("| parameter |", 1, true) and not o:find("total:", 1, true), o)
@@ -206,7 +213,7 @@ t.test("bad arguments are refused with status 2, the usage and what was wrong", 
   for _, case in ipairs {
     { "-- lots", "after -- give compute=C, unique_tokens=U or noise=x (got lots)" },
     { "-- epochs=4", "after -- give compute=C, unique_tokens=U or noise=x (got epochs=4)" },
-    { "-- noise=0.5", "noise must be a number from 0 to 0.2 (got noise=0.5)" },
+    { "-- noise=0.5", "noise must be a number from 0 to 0.05 (got noise=0.5)" },
     { "-- compute=big", "compute must be a number from 1e18 to 1e26 (got compute=big)" },
     { "-- unique_tokens=1e3", "unique_tokens must be a number from 1e8 to 1e14 (got unique_tokens=1e3)" },
     { "-- compute=1e21 compute=1e22", "compute is given twice (compute=1e21 and compute=1e22)" },

@@ -78,8 +78,9 @@ local s = study "repetition" {
   sweep = sweep.data_constrained { unique_tokens = Us, epochs = epochs, sizes = sizes },
   backend = { kind = "simulated", law = truth, noise = noise },
   -- threads = 1: on more threads a multi-start fit's starts merge into the optima others found first,
-  -- in whichever order the threads reach them, and its result can differ in the fifth digit from run
-  -- to run; on one thread a second run prints exactly what the first did.
+  -- in whichever order the threads reach them, so its best start, and the last digits of its result
+  -- (the eighth), can differ from run to run; on one thread a second run prints exactly what the
+  -- first did.
   fits = { data_constrained = { base = "single_epoch", bootstrap = 100, threads = 1 },
            chinchilla = { bootstrap = 100, threads = 1 } },
   questions = { plan.optimal { compute = C, unique_tokens = U } },

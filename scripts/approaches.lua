@@ -13,27 +13,17 @@
 --   grid's runs (fit.chinchilla).
 -- The stores (approaches-*.db) are written beside where it runs; a second run reuses them.
 -- The script's own arguments follow "--" (before it, the study's options: --jobs, --dry-run, --quiet).
-local own = {}
-for i = 1, #(arg or {}) do
-  if arg[i] == "--" then
-    table.move(arg, i + 1, #arg, 1, own)
-    break
-  end
-  -- --help: what the demo is and its own argument, then the study options it shares with every study.
-  if arg[i] == "--help" or arg[i] == "-h" then
-    print("Chinchilla's three approaches to N_opt(C), side by side, on runs drawn from Chinchilla's published law\n"
-      .. "(nothing is trained: about a second), each against the allocation that law implies.\n"
-      .. "usage: scalelab scripts/approaches.lua [--dry-run | -n] [--jobs N | -j N] [--quiet | -q] [-- noise]\n"
-      .. "  -- noise        the relative noise on every point of every run's loss curve, from 0 to 0.2\n"
-      .. "                  (default 0.005: 0.5%); -- 0.02 shows which approach's intervals widen first\n"
-      .. "  --dry-run, -n   print the two studies' planned runs; fit nothing\n"
-      .. "  --jobs N, -j N  runs drawn at once\n"
-      .. "  --quiet, -q     accepted, as by every study (the demo's studies are quiet already)\n"
-      .. "The stores approaches-grid.db and approaches-isoflop.db are written in the current folder; a second\n"
-      .. "run with the same noise reuses them.")
-    os.exit(0)
-  end
-end
+-- --help: what the demo is and its own argument, then the study options it shares with every study.
+local own = study.script_arguments("Chinchilla's three approaches to N_opt(C), side by side, on runs drawn from Chinchilla's published law\n"
+  .. "(nothing is trained: about a second), each against the allocation that law implies.\n"
+  .. "usage: scalelab scripts/approaches.lua [--dry-run | -n] [--jobs N | -j N] [--quiet | -q] [-- noise]\n"
+  .. "  -- noise        the relative noise on every point of every run's loss curve, from 0 to 0.2\n"
+  .. "                  (default 0.005: 0.5%); -- 0.02 shows which approach's intervals widen first\n"
+  .. "  --dry-run, -n   print the two studies' planned runs; fit nothing\n"
+  .. "  --jobs N, -j N  runs drawn at once\n"
+  .. "  --quiet, -q     accepted, as by every study (the demo's studies are quiet already)\n"
+  .. "The stores approaches-grid.db and approaches-isoflop.db are written in the current folder; a second\n"
+  .. "run with the same noise reuses them.")
 local noise = own[1] == nil and 0.005 or tonumber(own[1])
 if #own > 1 or not (noise and noise >= 0 and noise <= 0.2) then
   -- Bad usage: status 2 and the usage, as the program's own options and a study's get.

@@ -1171,8 +1171,16 @@ FittedLaw fit_with(const Law& law, const Observations& obs, const FitOptions& op
          ". Check the start values and the observations",
          law.kind() == LawKind::Custom ? ", and predict (a parameter that must stay positive can be given scale = \"log\")" : "");
   }
-  // Polish the best start once more, with Ceres's report.
-  Solver polish(setup, data, options);
+  // Polish the best start once more, with Ceres's report, to a tolerance far below the starts': they
+  // stop once the objective moves less than 1e-9 relative per step, which on the nearly piecewise
+  // linear Huber objective leaves a flat parameter (R_D* of a data-constrained fit) 0.1% short of
+  // the optimum, and where the best start stopped depends on which starts merged into which basins
+  // first, so on the threads' timing: the same fit on 2 threads differed from run to run in the
+  // fifth digit. Polished to 1e-15, every best start ends at the same optimum.
+  FitOptions polish_options = options;
+  polish_options.function_tolerance = std::min(options.function_tolerance, 1e-15);
+  polish_options.parameter_tolerance = std::min(options.parameter_tolerance, 1e-15);
+  Solver polish(setup, data, polish_options);
   Outcome final = polish.Solve(outcomes[best].x, true);
   if (!(final.cost <= outcomes[best].cost)) {
     final.x = outcomes[best].x;

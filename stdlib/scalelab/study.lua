@@ -626,6 +626,32 @@ function M.script_options(a)
   return options
 end
 
+-- The script's own arguments: those after "--" (a list), for a study script that takes some. With
+-- `help`, a --help (-h) among the study's options before "--" prints it and exits 0, in place of the
+-- study's own help, so that the script can say what its arguments are. Without a script (the REPL,
+-- -e) there are none.
+function M.script_arguments(help, a)
+  a = a or rawget(_G, "arg")
+  local own = {}
+  if type(a) ~= "table" or a[-1] == nil then return own end
+  local i = 1
+  while a[i] ~= nil do
+    local v = a[i]
+    if v == "--" then
+      table.move(a, i + 1, #a, 1, own)
+      break
+    end
+    if help ~= nil and (v == "--help" or v == "-h") then
+      io.stdout:write(tostring(help), tostring(help):sub(-1) == "\n" and "" or "\n")
+      io.stdout:flush()
+      os.exit(0)
+    end
+    if v == "--jobs" or v == "-j" then i = i + 1 end  -- its value, whatever it reads
+    i = i + 1
+  end
+  return own
+end
+
 -- The options of the script being run. Without a script (the REPL, -e), arg holds the program's own
 -- options from arg[1] on and nothing before arg[0] (lua.c's convention): none are the study's.
 local function script_options()
@@ -710,7 +736,8 @@ end
 
 core.document(Study, "A study, as study \"name\" { ... } returns it once its runs are done: name, runs (each run's " ..
   "plan and result: N_fit, params, tokens, flops, loss, status, ...), failed (how many runs failed or did not finish), fits " ..
-  "(the fitted laws by name: s.fits.chinchilla, ...), answers (each question's answer per law: { question, law, " ..
+  "(the fitted laws by name: s.fits.chinchilla, ...), fit_errors (why each fit that failed was not fitted, by name: " ..
+  "s.fit_errors.data_constrained; a study with report = false that is not quiet also says so on stderr), answers (each question's answer per law: { question, law, " ..
   "answer }), store_path, report_path (nil with report = false). Under --dry-run the study trains and fits " ..
   "nothing: s.dry_run is true, s.runs is the plan, s.fits and s.answers are nil and s:observations() is empty; " ..
   "a script that goes on after study{} can test s.dry_run.")
@@ -1422,6 +1449,9 @@ doc(M.pythia_lr, [[study.pythia_lr(run) -> lr: Pythia's learning rate for run.pa
 70M, 6e-4 at 160M, 3e-4 at 410M, interpolated in log-log (the default hyper.lr rule)]])
 doc(M.script_options, "study.script_options(arg) -> { dry_run =, jobs =, quiet = }: a study script's options; "
   .. "a bad one exits with status 2 and the usage (" .. M.usage .. ")")
+doc(M.script_arguments, "study.script_arguments([help]) -> the script's own arguments, those after \"--\" "
+  .. "(scalelab s.lua --jobs 2 -- 0.02 gives { \"0.02\" }); with help (a string), --help or -h before \"--\" prints "
+  .. "it and exits 0 instead of the study's help (as scripts/approaches.lua and scripts/repetition.lua do)")
 doc(M.count_words, "study.count_words(count) -> what N counts in a study with params = count, in words")
 
 doc(M.default_hyper, [[study.default_hyper: the hyperparameters of a study's runs where its hyper = and sweep

@@ -404,6 +404,44 @@ print("RAN")
   end
 end)
 
+t.test("study.script_arguments: the script's own arguments after --, and its own --help in place of the study's", function()
+  local dir = script([[
+local own = study.script_arguments("HELP of the script\nusage: scalelab s.lua [-- x]")
+print("OWN " .. #own .. " " .. table.concat(own, ","))
+local plain = study.script_arguments()
+print("PLAIN " .. #plain .. " " .. table.concat(plain, ","))
+study "x" { sweep = sweep.grid{ N = { 1e5 }, D = { 1e7 } }, backend = "simulated", report = false, quiet = true }
+]])
+  for _, case in ipairs {
+    { "", "OWN 0 " },
+    { "--jobs 2 -- 0.02 b=3", "OWN 2 0.02,b=3" },
+    { "--dry-run -- --help -h", "OWN 2 --help,-h" },     -- after --, the script's own
+    { "-j -h -- 1", "OWN 1 1" },                          -- the value of -j is not the script's help
+  } do
+    local code, out = scalelab(dir, "s.lua", case[1])
+    t.eq(code, case[1] == "-j -h -- 1" and 2 or 0, case[1] .. ": " .. out)
+    if code == 0 then
+      t.ok(out:find(case[2], 1, true) and out:find("PLAIN " .. case[2]:sub(5), 1, true), case[1] .. ": " .. out)
+    end
+  end
+  -- --help or -h before --: the script's help, status 0, nothing else run; without a help text, the study's.
+  for _, args in ipairs { "--help", "-h", "--jobs 2 --help -- 1" } do
+    local code, out = scalelab(dir, "s.lua", args)
+    t.eq(code, 0, args .. ": " .. out)
+    t.ok(out:find("^HELP of the script\nusage: scalelab s.lua %[%-%- x%]\n$"), args .. ": " .. out)
+  end
+  local code, out = scalelab(script([[
+local own = study.script_arguments()
+print("RAN")
+]]), "s.lua", "--help")
+  t.eq(code, 0, out)
+  t.ok(out:find("RAN", 1, true), out)  -- no help text: --help is left to the study, which this script has not
+  -- Without a script (scalelab -e), there are none.
+  code, out = scalelab(t.fresh_dir(root), "-e", [['print(#study.script_arguments("H"))']])
+  t.eq(code, 0, out)
+  t.ok(out:find("^0\n"), out)
+end)
+
 t.test("a study whose runs fail exits 1 after writing its report, which says why in plain words", function()
   local dir = script([[
 study "x" {

@@ -6,6 +6,8 @@
 //   obj:next_batch()                         B·(T+1) token ids, flat or as B rows of T+1
 //   obj:state() -> string, obj:restore(s)    for checkpoints and held-out rewinds
 // The held-out data is eval_data = ..., or else data:held_out() when the object has that method.
+// A method's error stops the run before the step (or at the evaluation) it was reading for, its
+// checkpoint written (train::SourceFailed), and is raised then, saying where the run stopped.
 #include <lua.hpp>
 
 #include <algorithm>
@@ -18,6 +20,7 @@
 #include <cstdio>
 #include <limits>
 #include <memory>
+#include <optional>
 
 #include "bindings/binding.h"
 #include "bindings/data.h"
@@ -103,6 +106,14 @@ class LuaBatchSource final : public data::BatchSource {
     call("restore", 1, 0);
   }
 
+  // Pushes the last error value a method raised that is no string (a table) and returns true, or
+  // returns false when there is none.
+  bool push_error() const {
+    if (error_.ref == LUA_NOREF) return false;
+    lua_rawgeti(L_, LUA_REGISTRYINDEX, error_.ref);
+    return true;
+  }
+
  private:
   int32_t token(lua_Integer key, int64_t position) const {
     lua_geti(L_, -1, key);
@@ -117,8 +128,11 @@ class LuaBatchSource final : public data::BatchSource {
            ") (its vocab field); give token ids in that range, or a vocab that holds them");
     return static_cast<int32_t>(id);
   }
-  // Calls obj:method(args...) with `nargs` arguments already on the stack.
+  // Calls obj:method(args...) with `nargs` arguments already on the stack. The method's error is
+  // thrown as scalelab::Error (its value kept in error_ when it is no string): raised by lua_call, it
+  // unwound the trainer from inside its step, which then could not stop and write its checkpoint.
   void call(const char* method, int nargs, int nresults) const {
+    error_.clear();
     lua_rawgeti(L_, LUA_REGISTRYINDEX, pin_.ref);
     if (lua_getfield(L_, -1, method) != LUA_TFUNCTION) {
       lua_pop(L_, 2 + nargs);
@@ -126,7 +140,15 @@ class LuaBatchSource final : public data::BatchSource {
     }
     lua_insert(L_, -2 - nargs);  // function below the arguments
     lua_insert(L_, -1 - nargs);  // object as the first argument
-    lua_call(L_, nargs + 1, nresults);
+    if (lua_pcall(L_, nargs + 1, nresults, 0) == LUA_OK) return;
+    if (lua_type(L_, -1) == LUA_TSTRING) {
+      std::string message = lua_tostring(L_, -1);
+      lua_pop(L_, 1);
+      throw Error(message);
+    }
+    const std::string type = luaL_typename(L_, -1);
+    error_.set(L_);
+    fail("a ", type, " value raised by ", what_.substr(what_.find(": ") + 2), ":", method, "()");
   }
   int64_t integer_field(const char* name) {
     lua_rawgeti(L_, LUA_REGISTRYINDEX, pin_.ref);
@@ -161,6 +183,23 @@ class LuaBatchSource final : public data::BatchSource {
   std::string what_;
   Pin pin_;
   int64_t vocab_ = 0, seq_len_ = 0, batch_ = 0;
+  // The last error value a method raised that is no string (a table), in the registry: train.run
+  // raises it as it was once the run has stopped.
+  struct KeptError {
+    lua_State* L = nullptr;
+    int ref = LUA_NOREF;
+    void set(lua_State* state) {  // pops the value
+      clear();
+      L = state;
+      ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    }
+    void clear() {
+      if (L) luaL_unref(L, LUA_REGISTRYINDEX, ref);
+      ref = LUA_NOREF;
+    }
+    ~KeptError() { clear(); }
+  };
+  mutable KeptError error_;
 };
 
 // The data module's samplers and held-out sources directly (no Lua in the training loop); any
@@ -540,6 +579,8 @@ int run_as(lua_State* L, const char* function) {
   };
 
   train::RunResult result;
+  // A data source's error part-way through the run: the run stopped and wrote its checkpoint.
+  std::optional<train::SourceFailed> source_failed;
   {
     // Ctrl-C while the run calls a Lua data source or progress function stops the run at its next
     // step (checkpoint written, result returned), rather than unwinding it from inside the callback.
@@ -548,6 +589,9 @@ int run_as(lua_State* L, const char* function) {
       result = train::train(c);
     } catch (const Interrupted&) {
       throw;
+    } catch (const train::SourceFailed& e) {
+      source_failed = e;
+      result = e.result;
     } catch (const Error& e) {
       // The trainer's errors name it "train:"; the user called train.run or train.simulate.
       const std::string what = e.what();
@@ -557,19 +601,26 @@ int run_as(lua_State* L, const char* function) {
       throw;
     }
   }
+  if (source_failed) {
+    // The source's error, raised now that the run stopped: where it failed, and what was kept. The
+    // held-out source is named as the user gave it: eval_data, or the data's own data:held_out().
+    const train::SourceFailed& f = *source_failed;
+    const bool held_out = f.source == "eval_data";
+    const std::string source = held_out && !args.has("eval_data") ? "data:held_out()" : f.source;
+    const auto* lua_source = dynamic_cast<const LuaBatchSource*>(held_out ? eval.get() : data.get());
+    if (!lua_source || !lua_source->push_error()) {
+      const std::string message = str(f.cause, " (in ", source, ":", f.method, "()", f.step, ": ", function, " ",
+                                      result.message, train::where_kept(function, c, result), ")");
+      lua_pushlstring(L, message.data(), message.size());
+    }
+    lua_error(L);
+  }
   if (failure.ref != LUA_NOREF) {
     // The progress function's error, raised now that the run stopped: it says what was kept.
     lua_rawgeti(L, LUA_REGISTRYINDEX, failure.ref);
     if (lua_type(L, -1) == LUA_TSTRING) {
-      std::string kept = c.checkpoint.empty()
-                             ? str(" without a checkpoint, so its training is lost (give ", function,
-                                   " checkpoint = \"run.ckpt\" to keep it when something fails)")
-                             : result.checkpoint_failed
-                                   ? str("; ", result.note)
-                                   : str("; the checkpoint ", c.checkpoint, " holds it, from which ", function,
-                                         " resumes when called again (unless resume = false)");
       const std::string message = str(lua_tostring(L, -1), " (in the progress function: ", function, " ",
-                                      result.message, kept, ")");
+                                      result.message, train::where_kept(function, c, result), ")");
       lua_pop(L, 1);
       lua_pushlstring(L, message.data(), message.size());
     }

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <optional>
 #include <sstream>
 #include <vector>
 
@@ -119,8 +120,9 @@ void write_durably(const std::string& path, const std::string& bytes) {
   }
 }
 
+// `data_state`: the training source's state() ("" without one).
 void write_checkpoint(const std::string& path, const std::string& print, const RunState& s,
-                      const data::BatchSource* data, const Backend& backend) {
+                      const std::string& data_state, const Backend& backend) {
   ByteWriter w;
   w.string(kCheckpointMagic);
   w.string(print);
@@ -134,7 +136,7 @@ void write_checkpoint(const std::string& path, const std::string& print, const R
     w.f64(p.train_loss);
     w.f64(p.eval_loss);
   }
-  w.string(data ? data->state() : std::string());
+  w.string(data_state);
   w.string(backend.save());
   w.f64(s.wall_seconds);
   w.f64(s.train_seconds);
@@ -644,12 +646,35 @@ RunResult train(const TrainConfig& config) {
   result.split_for_memory = micro_batches.split_for_memory;
 
   std::vector<int32_t> tokens;
+  // A data source's error during the run (a Lua source's next_batch raising): the run stops as
+  // Ctrl-C stops it, writes its checkpoint and throws SourceFailed saying where. Unwinding from the
+  // call, as it did, lost every step trained since the last checkpoint.
+  struct SourceFailure {
+    std::string source, method, step, cause;
+  };
+  std::optional<SourceFailure> source_failure;
+  // Calls `call` on a source; on its error keeps it in source_failure and returns false.
+  auto call_source = [&](const char* source, const char* method, const std::string& step, auto&& call) -> bool {
+    try {
+      call();
+      return true;
+    } catch (const Interrupted&) {
+      throw;
+    } catch (const Error& e) {
+      source_failure = SourceFailure{source, method, step, e.what()};
+      return false;
+    }
+  };
   // Ctrl-C during an evaluation stops it within one batch: it returns NaN and sets eval_interrupted
-  // (an evaluation of many batches can take as long as many steps).
-  bool eval_interrupted = false;
+  // (an evaluation of many batches can take as long as many steps); the held-out source's error
+  // too, setting eval_failed.
+  bool eval_interrupted = false, eval_failed = false;
   auto evaluate = [&]() -> double {
     if (!can_eval) return kNaN;
-    if (read_eval) eval->restore(eval_start);
+    if (read_eval && !call_source("eval_data", "restore", "", [&] { eval->restore(eval_start); })) {
+      eval_failed = true;
+      return kNaN;
+    }
     // Each pass's mean loss weighted by its rows over eval_micro: a full pass counts 1 (the sum as
     // it always was), a whole split's partial last one its share.
     double sum = 0;
@@ -659,7 +684,10 @@ RunResult train(const TrainConfig& config) {
         eval_interrupted = true;
         return kNaN;
       }
-      if (read_eval) eval->next_batch(tokens);
+      if (read_eval && !call_source("eval_data", "next_batch", "", [&] { eval->next_batch(tokens); })) {
+        eval_failed = true;
+        return kNaN;
+      }
       for (int64_t part = 0; part < eval_splits; ++part) {
         const int64_t rows = std::min(eval_micro, eval_rows - i * eval_B - part * eval_micro);
         if (rows <= 0) break;
@@ -785,14 +813,14 @@ RunResult train(const TrainConfig& config) {
   result.status = RunStatus::Done;
   auto interrupted_during_evaluation = [&]() {
     result.status = RunStatus::Interrupted;
-    result.message = str(interrupt_cause(), " during the held-out evaluation after ", state.step, " of ", steps,
-                         " steps (a resumed run evaluates there again)");
+    result.message = str(eval_failed ? "stopped" : interrupt_cause(), " during the held-out evaluation after ",
+                         state.step, " of ", steps, " steps (a resumed run evaluates there again)");
   };
-  if (eval_interrupted) interrupted_during_evaluation();
+  if (eval_interrupted || eval_failed) interrupted_during_evaluation();
   // The evaluation at state.step and the curve's point there; false when it ended the run.
   auto evaluate_point = [&]() -> bool {
     const double eval_loss = evaluate();
-    if (eval_interrupted) {
+    if (eval_interrupted || eval_failed) {
       interrupted_during_evaluation();
       return false;
     }
@@ -813,7 +841,9 @@ RunResult train(const TrainConfig& config) {
   int64_t failed_writes = 0, first_failed_step = 0;
   std::string first_failure;
   bool last_write_failed = false;
-  auto save = [&]() {
+  // `data_state`: the training source's position to record, when not where it is now (a step whose
+  // reading failed part-way: the position before it).
+  auto save = [&](const std::string* data_state = nullptr) {
     const double wall = prior_wall + seconds_since(start);
     state.wall_seconds = wall;
     const double prior_train = state.train_seconds;
@@ -821,7 +851,8 @@ RunResult train(const TrainConfig& config) {
     state.timed_steps += state.step - first_step;
     std::string failure;
     try {
-      write_checkpoint(config.checkpoint, print, state, feed ? data : nullptr, *backend);
+      write_checkpoint(config.checkpoint, print, state,
+                       data_state ? *data_state : feed ? data->state() : std::string(), *backend);
     } catch (const Interrupted&) {
       throw;
     } catch (const Error& e) {
@@ -845,6 +876,7 @@ RunResult train(const TrainConfig& config) {
   if (evaluation_pending && result.status == RunStatus::Done && evaluate_point() && checkpoints &&
       state.step % checkpoint_every == 0 && state.step < steps)
     save();
+  std::string step_data_state;  // the training source's state() before the step in progress
   while (result.status == RunStatus::Done && state.step < steps) {
     if (interrupt_requested()) {
       clear_interrupt();
@@ -867,11 +899,21 @@ RunResult train(const TrainConfig& config) {
     } else {
       double loss_sum = 0;
       const int64_t passes = accumulation * splits;
-      for (int64_t a = 0; a < accumulation; ++a) {
-        if (feed) data->next_batch(tokens);
+      // The source's position before the step: a step whose reading fails part-way (its second of
+      // `accumulation` batches, or a batch the source had advanced past before raising) is dropped,
+      // and its checkpoint holds this position, from which a resume reads the step again.
+      const std::string step = str(" for step ", state.step + 1, " of ", steps);
+      bool read = !feed || call_source("data", "state", step, [&] { step_data_state = data->state(); });
+      for (int64_t a = 0; read && a < accumulation; ++a) {
+        if (feed && !(read = call_source("data", "next_batch", step, [&] { data->next_batch(tokens); }))) break;
         for (int64_t part = 0; part < splits; ++part)
           loss_sum += backend->accumulate(feed ? tokens.data() + part * micro * (T + 1) : nullptr, micro, T,
                                           1.0f / static_cast<float>(passes));
+      }
+      if (!read) {
+        result.status = RunStatus::Interrupted;
+        result.message = str("stopped after ", state.step, " of ", steps, " steps");
+        break;
       }
       loss = loss_sum / static_cast<double>(passes);
     }
@@ -923,7 +965,9 @@ RunResult train(const TrainConfig& config) {
       config.progress(p);
     }
   }
-  if (result.status != RunStatus::Diverged && !config.checkpoint.empty()) save();
+  // A step whose reading failed holds the source's position before it (its state() did not fail).
+  const bool read_failed = source_failure && source_failure->source == "data" && source_failure->method != "state";
+  if (result.status != RunStatus::Diverged && !config.checkpoint.empty()) save(read_failed ? &step_data_state : nullptr);
   if (failed_writes > 0) {
     const std::string more = failed_writes > 1 ? str(", and ", failed_writes - 1, failed_writes == 2 ? " later one" : " later ones") : "";
     result.checkpoint_failed = last_write_failed;
@@ -944,14 +988,19 @@ RunResult train(const TrainConfig& config) {
   result.curve = state.curve;
   // Interrupted between evaluations: measure the held-out loss where training stopped, for the
   // result only (the checkpoint keeps the curve of an uninterrupted run, so resuming stays exact).
-  // Not when Ctrl-C stopped an evaluation (the user asked to stop it), nor when Ctrl-C stops this one.
-  if (result.status == RunStatus::Interrupted && !eval_interrupted && can_eval && state.step > 0 &&
+  // Not when Ctrl-C stopped an evaluation (the user asked to stop it), nor when Ctrl-C stops this one;
+  // not when a source failed (the run raises its error), nor when the held-out source fails in this one.
+  if (result.status == RunStatus::Interrupted && !eval_interrupted && !source_failure && can_eval && state.step > 0 &&
       (result.curve.empty() || result.curve.back().tokens < state.step * tokens_per_step)) {
     CurvePoint p;
     p.tokens = state.step * tokens_per_step;
     p.train_loss = state.train_count ? state.train_sum / static_cast<double>(state.train_count) : kNaN;
     p.eval_loss = evaluate();
-    if (!eval_interrupted) {
+    if (eval_failed) {  // the run stopped already, its checkpoint written: this point was for the result only
+      add_note(str("the held-out loss where the run stopped is not measured: the held-out source's ",
+                   source_failure->method, "() failed (", source_failure->cause, ")"));
+      source_failure.reset();
+    } else if (!eval_interrupted) {
       result.curve.push_back(p);
       if (std::isfinite(p.eval_loss) && !(p.eval_loss >= state.best)) state.best = p.eval_loss;
     }
@@ -986,7 +1035,22 @@ RunResult train(const TrainConfig& config) {
     if (const double peak = backend->peak_flops(); peak > 0)
       result.mfu = result.tokens_per_second * shape.hardware_flops_per_token(T) / peak;
   }
+  if (source_failure) {
+    const SourceFailure& f = *source_failure;
+    const std::string what = str(f.cause, " (in ", f.source, ":", f.method, "()", f.step, ": train ", result.message,
+                                 where_kept("train", config, result), ")");
+    throw SourceFailed(what, f.source, f.method, f.step, f.cause, std::move(result));
+  }
   return result;
+}
+
+std::string where_kept(const std::string& caller, const TrainConfig& config, const RunResult& result) {
+  if (config.checkpoint.empty())
+    return str(" without a checkpoint, so its training is lost (give ", caller,
+               " checkpoint = \"run.ckpt\" to keep it when something fails)");
+  if (result.checkpoint_failed) return str("; ", result.note);
+  return str("; the checkpoint ", config.checkpoint, " holds it, from which ", caller,
+             " resumes when called again (unless resume = false)");
 }
 
 std::string RunResult::BriefReport() const {

@@ -23,8 +23,10 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "core/error.h"
 #include "data/batch_source.h"
 #include "model/gpt.h"
 #include "train/backend.h"
@@ -168,11 +170,37 @@ double cpu_backend_bytes(const model::GptConfig& model, int64_t rows, double* ac
 // The learning rate at optimizer step `step` (0-based) of `steps`.
 double learning_rate(const TrainConfig& config, int64_t step, int64_t steps);
 
+// A data source's error part-way through a run (its next_batch, state or restore threw
+// scalelab::Error: a data source written in Lua raised one). The run stopped as Ctrl-C stops it,
+// before the step it was reading for (the step's batches read so far are dropped) or at the
+// evaluation it was reading for, wrote its checkpoint of the state before (the parameters, the
+// optimizer and the training source's position before that step, so that a resume with a source
+// that works continues bitwise as the uninterrupted run), and throws this, saying where it stopped.
+class SourceFailed : public Error {
+ public:
+  SourceFailed(const std::string& what, std::string source, std::string method, std::string step, std::string cause,
+               RunResult result)
+      : Error(what), source(std::move(source)), method(std::move(method)), step(std::move(step)),
+        cause(std::move(cause)), result(std::move(result)) {}
+  std::string source;  // "data" or "eval_data" (the held-out source, given or the data's own)
+  std::string method;  // "next_batch", "state" or "restore"
+  std::string step;    // " for step 10 of 20" (the training data's), or "" (an evaluation's)
+  std::string cause;   // the source's error message
+  RunResult result;    // the run as it stopped: status Interrupted, its message where
+};
+
+// Where a run that stopped on an error left its training, for that error's message: "; the
+// checkpoint P holds it, from which <caller> resumes when called again (unless resume = false)", the
+// note of a checkpoint that could not be written, or " without a checkpoint, so its training is
+// lost (give <caller> checkpoint = ...)". `caller` is the function the user called (train.run).
+std::string where_kept(const std::string& caller, const TrainConfig& config, const RunResult& result);
+
 // Runs the training. Errors in the configuration or data throw scalelab::Error before any work
 // (among them a run of more tokens than int64 counts, steps × batch × seq_len >= 2^63, a sampler that plans fewer batches than the run needs, a held-out source too short
 // for one evaluation, and a model the cpu backend cannot fit in the memory available);
 // NaN/Inf ends the run with status Diverged, Ctrl-C (core/interrupt.h) with status Interrupted
-// (after writing the checkpoint, when there is one).
+// (after writing the checkpoint, when there is one). A data source's error during the run throws
+// SourceFailed after the checkpoint is written.
 RunResult train(const TrainConfig& config);
 
 }  // namespace scalelab::train

@@ -1607,6 +1607,70 @@ TEST_CASE("the time left that progress reports counts the evaluations and not on
   CHECK(seen.back().eta_seconds == 0);
 }
 
+// `inner`, whose next_batch throws at its k-th call (and works at every other), as a data source
+// written in Lua raises.
+class FailingSource final : public data::BatchSource {
+ public:
+  FailingSource(MarkovSource& inner, int64_t k) : inner_(inner), k_(k) {}
+  int64_t vocab() const override { return inner_.vocab(); }
+  int64_t seq_len() const override { return inner_.seq_len(); }
+  int64_t batch() const override { return inner_.batch(); }
+  void next_batch(std::vector<int32_t>& tokens) override {
+    if (++calls_ == k_) fail("the source broke");
+    inner_.next_batch(tokens);
+  }
+  std::string state() const override { return inner_.state(); }
+  void restore(const std::string& s) override { inner_.restore(s); }
+
+ private:
+  MarkovSource& inner_;
+  int64_t k_, calls_ = 0;
+};
+
+TEST_CASE("a data source's error part-way through a step stops the run with the checkpoint of the step before") {
+  // The error unwound the run from inside its step: without checkpoint_interval no checkpoint was
+  // written, and every step trained was lost.
+  const std::string path = std::string(SCALELAB_BINARY) + ".train-test-source-failed.ckpt";
+  std::remove(path.c_str());
+  auto config = [&](data::BatchSource& d, MarkovSource& h) {
+    train::TrainConfig c = markov_run(h, h, tiny(16, 16, 16, 2, 2), 12);
+    c.data = &d;  // markov_run takes a MarkovSource
+    c.batch = 32;  // two of the source's batches a step: the 14th call fails part-way through step 7
+    c.eval_tokens = 2048;
+    return c;
+  };
+  MarkovSource d1(16, 16, 16, 5, 1), h1(16, 16, 16, 5, 2);
+  const train::RunResult full = train::train(config(d1, h1));
+  MarkovSource d2(16, 16, 16, 5, 1), h2(16, 16, 16, 5, 2);
+  FailingSource failing(d2, 14);
+  train::TrainConfig c = config(failing, h2);
+  c.checkpoint = path;
+  try {
+    train::train(c);
+    FAIL("no error");
+  } catch (const train::SourceFailed& e) {
+    CHECK(std::string(e.what()) ==
+          "the source broke (in data:next_batch() for step 7 of 12: train stopped after 6 of 12 steps; the checkpoint " +
+              path + " holds it, from which train resumes when called again (unless resume = false))");
+    CHECK(e.source == "data");
+    CHECK(e.method == "next_batch");
+    CHECK(e.result.status == train::RunStatus::Interrupted);
+    CHECK(e.result.steps == 6);
+  }
+  // Resumed with a source that works: the uninterrupted run, bit for bit.
+  MarkovSource d3(16, 16, 16, 5, 1), h3(16, 16, 16, 5, 2);
+  c = config(d3, h3);
+  c.checkpoint = path;
+  const train::RunResult resumed = train::train(c);
+  CHECK(resumed.status == train::RunStatus::Done);
+  REQUIRE(resumed.curve.size() == full.curve.size());
+  for (size_t i = 0; i < full.curve.size(); ++i) {
+    CHECK(resumed.curve[i].train_loss == full.curve[i].train_loss);
+    CHECK(resumed.curve[i].eval_loss == full.curve[i].eval_loss);
+  }
+  std::remove(path.c_str());
+}
+
 TEST_CASE("tokens are rounded down to whole steps, and fewer than one step is refused") {
   MarkovSource data(16, 16, 8, 5, 1);
   train::TrainConfig c = sampled_run(data);

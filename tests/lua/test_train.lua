@@ -118,6 +118,104 @@ t.test("an error in the progress function stops the run with its checkpoint writ
     .. "checkpoint, so its training is lost", 1, true), message)
 end)
 
+-- `src` whose method `method` raises `err` at its k-th call (and works at every other).
+local function failing_at(src, method, k, err)
+  local calls, works = 0, src[method]
+  src[method] = function(self, ...)
+    calls = calls + 1
+    if calls == k then error(err) end
+    return works(self, ...)
+  end
+  return src
+end
+
+-- `again`, a resumed run, is `full`, the run uninterrupted, bit for bit.
+local function same_run(again, full)
+  t.eq(again.steps, full.steps)
+  t.eq(again.loss, full.loss)
+  t.eq(#again.curve, #full.curve)
+  for i = 1, #full.curve do
+    t.eq(again.curve[i].train_loss, full.curve[i].train_loss)
+    t.eq(again.curve[i].eval_loss, full.curve[i].eval_loss)
+  end
+end
+
+t.test("a data source's error stops the run with the checkpoint of the step before, and says so", function()
+  -- The error unwound the run from inside its step: the checkpoint (at the end or on Ctrl-C only,
+  -- without checkpoint_interval) was never written, and every step trained was lost.
+  local path = os.tmpname()
+  os.remove(path)
+  -- batch = 16 rows of the source's 8: two of its batches a step, so the 20th call fails part-way
+  -- through step 10, the source already past the step's first batch.
+  local function config(extra)
+    local c = { model = gpt, data = cycle_source(32, 16, 8, 3), steps = 20, batch = 16, threads = 1 }
+    for k, v in pairs(extra or {}) do c[k] = v end
+    return c
+  end
+  local full = train.run(config())
+  local ok, message = pcall(train.run, config{ checkpoint = path,
+    data = failing_at(cycle_source(32, 16, 8, 3), "next_batch", 20, "the source broke") })
+  t.ok(not ok)
+  t.ok(tostring(message):find("the source broke (in data:next_batch() for step 10 of 20: train.run stopped after 9 "
+    .. "of 20 steps; the checkpoint " .. path .. " holds it, from which train.run resumes when called again", 1, true),
+    message)
+  t.ok(io.open(path, "rb"), "checkpoint written")
+  -- Resumed with a source that works: the uninterrupted run's result, bit for bit (the checkpoint
+  -- holds the source's position before step 10, not after the batch it read).
+  local again = train.run(config{ checkpoint = path })
+  same_run(again, full)
+  os.remove(path)
+  -- Its state() failing before a step stops it there too (its 1st call is at the run's start).
+  ok, message = pcall(train.run, config{ checkpoint = path,
+    data = failing_at(cycle_source(32, 16, 8, 3), "state", 4, "no state") })
+  t.ok(tostring(message):find("no state (in data:state() for step 3 of 20: train.run stopped after 2 of 20 steps; "
+    .. "the checkpoint " .. path .. " holds it", 1, true), message)
+  again = train.run(config{ checkpoint = path })
+  t.eq(again.loss, full.loss)
+  os.remove(path)
+  -- Without a checkpoint: what was lost, and how to keep it. An error value that is no string comes as it was.
+  ok, message = pcall(train.run, config{ data = failing_at(cycle_source(32, 16, 8, 3), "next_batch", 5, "oops") })
+  t.ok(tostring(message):find("oops (in data:next_batch() for step 3 of 20: train.run stopped after 2 of 20 steps "
+    .. "without a checkpoint, so its training is lost", 1, true), message)
+  ok, message = pcall(train.run, config{ data = failing_at(cycle_source(32, 16, 8, 3), "next_batch", 5, { code = 5 }) })
+  t.eq(type(message), "table", tostring(message))
+  t.eq(message.code, 5)
+end)
+
+t.test("a held-out source's error stops the run at that evaluation with its checkpoint written, and says so", function()
+  local path = os.tmpname()
+  os.remove(path)
+  -- One held-out batch per evaluation, every 2 steps: the 5th evaluation is the one after step 8.
+  local function config(extra)
+    local c = { model = gpt, data = cycle_source(32, 16, 8, 3), eval_data = cycle_source(32, 16, 8, 1003),
+                steps = 20, eval_tokens = 8 * 16, eval_interval = 2 * 8 * 16, threads = 1 }
+    for k, v in pairs(extra or {}) do c[k] = v end
+    return c
+  end
+  local full = train.run(config())
+  local ok, message = pcall(train.run, config{ checkpoint = path,
+    eval_data = failing_at(cycle_source(32, 16, 8, 1003), "next_batch", 5, "held-out broke") })
+  t.ok(not ok)
+  t.ok(tostring(message):find("held-out broke (in eval_data:next_batch(): train.run stopped during the held-out "
+    .. "evaluation after 8 of 20 steps (a resumed run evaluates there again); the checkpoint " .. path .. " holds it",
+    1, true), message)
+  t.ok(io.open(path, "rb"), "checkpoint written")
+  local again = train.run(config{ checkpoint = path })
+  same_run(again, full)
+  os.remove(path)
+  -- Its rewind (restore) failing, and the data's own held-out source named as the user knows it.
+  ok, message = pcall(train.run, config{ eval_data = failing_at(cycle_source(32, 16, 8, 1003), "restore", 2, "no rewind") })
+  t.ok(tostring(message):find("no rewind (in eval_data:restore(): train.run stopped during the held-out evaluation "
+    .. "after 2 of 20 steps", 1, true), message)
+  local src = cycle_source(32, 16, 8, 3)
+  function src:held_out() return failing_at(cycle_source(32, 16, 8, 1003), "next_batch", 1, "none held out") end
+  local c = config{ data = src }
+  c.eval_data = nil
+  ok, message = pcall(train.run, c)
+  t.ok(tostring(message):find("none held out (in data:held_out():next_batch(): train.run stopped during the held-out "
+    .. "evaluation after 0 of 20 steps", 1, true), message)
+end)
+
 t.test("a resume on another thread count goes on and says it is not the bitwise continuation", function()
   local path = os.tmpname()
   os.remove(path)

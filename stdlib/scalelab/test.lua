@@ -82,14 +82,26 @@ function test.write_file(path, text)
   f:close()
 end
 
--- A scratch folder for one test script, /tmp/scalelab-test-<name>-<pid> (made now): test.done()
--- removes it when every test passed, and keeps it, saying where, when one failed.
+-- A scratch folder for one test script, made now and new: /tmp/scalelab-test-<name>-<pid>, or that
+-- name with -2, -3, ... after it where a folder has it already. test.done() removes it when every
+-- test passed, and keeps it, saying where, when one failed. Process ids come round again (pid_max
+-- is 32768 on many machines, cycled in minutes while builds and tests run), so an earlier script of
+-- this id may have left its folder (kept for inspection): taking that folder ran this script's
+-- tests among the earlier one's files, and the clean-up of the kept folder removed this script's
+-- stores and checkpoints while its studies ran ("results store ... was deleted").
 local scratch_dirs = {}
 function test.scratch(name)
-  local dir = string.format("/tmp/scalelab-test-%s-%d", name, require("scalelab.native.study").getpid())
-  require("scalelab.native.study").make_dirs(dir)
-  scratch_dirs[#scratch_dirs + 1] = dir
-  return dir
+  local base = string.format("/tmp/scalelab-test-%s-%d", name, require("scalelab.native.study").getpid())
+  for n = 1, 100 do
+    local dir = n == 1 and base or base .. "-" .. n
+    -- mkdir(1) without -p fails where the folder exists: the folder taken is one this script made.
+    if os.execute("mkdir '" .. dir .. "' 2>/dev/null") then
+      scratch_dirs[#scratch_dirs + 1] = dir
+      return dir
+    end
+  end
+  error("test.scratch: " .. base .. " and its 99 numbered variants exist already (or /tmp cannot be written): "
+    .. "remove the scratch folders that failed test scripts kept there", 2)
 end
 
 -- A new folder for one test: root/1, then root/2, ... (one more per call with the same root;

@@ -477,17 +477,18 @@ class StartSolver {
   virtual Outcome Solve(const std::vector<double>& start) = 0;
 };
 
-// The optima found so far by a multi-start fit, shared by its threads. A start whose iterate comes
-// within merge tolerance of a known optimum (every fit coordinate within 1e-2·(1 + |x*|), objective
-// within 1e-4 relative above it) is counted as converging to that optimum and stopped there: the
-// grid's thousands of starts mostly fall into a few basins, and the slow end game (the Huber
-// objective at δ = 1e-3 is nearly piecewise linear) then runs once per basin, not once per start.
+// The optima found so far by a multi-start fit. A start whose iterate comes within merge tolerance
+// of a known optimum (every fit coordinate within 1e-2·(1 + |x*|), objective within 1e-4 relative
+// above it) is counted as converging to that optimum and stopped there: the grid's thousands of
+// starts mostly fall into a few basins, and the slow end game (the Huber objective at δ = 1e-3 is
+// nearly piecewise linear) then runs once per basin, not once per start. The starts run in rounds
+// (see run_starts): during a round the threads only read the known optima; the round's converged
+// starts join them afterwards, in start order, on one thread.
 class Basins {
  public:
   explicit Basins(double tolerance) : tolerance_(tolerance) {}
 
   bool Near(const double* x, int k, double cost, Outcome* out) const {
-    std::lock_guard<std::mutex> lock(mutex_);
     const Outcome* o = Find(x, k, cost);
     if (o) *out = *o;
     return o != nullptr;
@@ -495,7 +496,6 @@ class Basins {
 
   void Add(const Outcome& o) {
     if (!std::isfinite(o.cost)) return;
-    std::lock_guard<std::mutex> lock(mutex_);
     if (const Outcome* known = Find(o.x.data(), static_cast<int>(o.x.size()), o.cost)) {
       if (o.cost < known->cost) {  // keep the basin's best point, in cost order
         optima_.erase(optima_.begin() + (known - optima_.data()));
@@ -529,29 +529,26 @@ class Basins {
   }
 
   double tolerance_;
-  mutable std::mutex mutex_;
   std::vector<Outcome> optima_;
 };
 
 // The end of one start's search, shared by the start solvers: a start merged into a known basin
 // reports that basin's optimum (already in `out`); any other reports its own point, which joins the
-// known basins once it has converged.
-Outcome finish_start(Outcome out, const double* x, int k, double cost, int iterations, bool converged, bool merged,
-                     Basins* basins) {
+// known basins after its round if it has converged.
+Outcome finish_start(Outcome out, const double* x, int k, double cost, int iterations, bool converged, bool merged) {
   out.iterations = iterations;
   out.merged = merged;
   if (merged) return out;
   out.x.assign(x, x + k);
   out.cost = std::isfinite(cost) ? cost : kInf;
   out.converged = converged;
-  if (converged && basins) basins->Add(out);
   return out;
 }
 
 template <int K>
 class TinyStartSolver final : public StartSolver {
  public:
-  TinyStartSolver(const Setup& setup, const Data& data, const FitOptions& options, Basins* basins)
+  TinyStartSolver(const Setup& setup, const Data& data, const FitOptions& options, const Basins* basins)
       : function_(setup, data, options.huber_delta), options_(options), basins_(basins) {
     x_.resize(setup.k);
     solver_.options.gradient_tolerance = options.gradient_tolerance;
@@ -591,13 +588,13 @@ class TinyStartSolver final : public StartSolver {
         break;
       }
     }
-    return finish_start(std::move(out), x_.data(), k, cost, used, converged, merged, basins_);
+    return finish_start(std::move(out), x_.data(), k, cost, used, converged, merged);
   }
 
  private:
   StackedHuber<K> function_;
   const FitOptions& options_;
-  Basins* basins_;
+  const Basins* basins_;
   ceres::TinySolver<StackedHuber<K>> solver_;
   typename ceres::TinySolver<StackedHuber<K>>::Parameters x_;
   Eigen::VectorXd residuals_;
@@ -611,7 +608,7 @@ class TinyStartSolver final : public StartSolver {
 // so are the convergence tests, with the function tolerance relative to the objective.
 class ChinchillaStartSolver final : public StartSolver {
  public:
-  ChinchillaStartSolver(const Data& data, const FitOptions& options, Basins* basins)
+  ChinchillaStartSolver(const Data& data, const FitOptions& options, const Basins* basins)
       : columns_(data.columns()), kernel_(kernels::chinchilla_normal()), options_(options), basins_(basins) {}
 
   Outcome Solve(const std::vector<double>& start) override {
@@ -694,7 +691,7 @@ class ChinchillaStartSolver final : public StartSolver {
         }
       }
     }
-    return finish_start(std::move(out), x.data(), 5, cost, used, converged, merged, basins_);
+    return finish_start(std::move(out), x.data(), 5, cost, used, converged, merged);
   }
 
  private:
@@ -713,7 +710,7 @@ class ChinchillaStartSolver final : public StartSolver {
   kernels::ChinchillaColumns columns_;
   kernels::ChinchillaNormalFn kernel_;
   const FitOptions& options_;
-  Basins* basins_;
+  const Basins* basins_;
 };
 
 // The full Ceres solver (per-observation residual blocks with ceres::HuberLoss), for bounded fits.
@@ -733,7 +730,7 @@ bool bounded(const Setup& s) {
 }
 
 std::unique_ptr<StartSolver> make_start_solver(const Setup& s, const Data& data, const FitOptions& options,
-                                               Basins* basins = nullptr) {
+                                               const Basins* basins = nullptr) {
   if (bounded(s)) return std::make_unique<CeresStartSolver>(s, data, options);
   if (s.law.kind() == LawKind::Chinchilla && !s.direct && s.k == 5 && s.slot == std::vector<int>{0, 1, 2, 3, 4})
     return std::make_unique<ChinchillaStartSolver>(data, options, basins);
@@ -923,6 +920,43 @@ void parallel(int threads, size_t n, MakeSolver make_solver, Work work) {
   for (auto& t : pool) t.join();
   check_interrupt();
   if (!error.empty()) fail(error);
+}
+
+// Runs every start from `starts` on `threads` threads; outcome i is start i's. With merge_starts,
+// a start stops at an optimum that a start before it converged to (Basins), and which optima were
+// known when a start checked must not depend on the threads' timing: a start that joined the known
+// optima the moment it finished made the same fit on several threads differ from run to run (in
+// starts_converged, starts_at_best and, where the best start stopped short of its optimum, the
+// eighth digit of the parameters). So the starts run in rounds fixed by start index, of 1, 2, 4,
+// ... up to kRound starts: a round's starts see the optima of the rounds before it, and its own
+// converged starts join them when the whole round has finished, in start order. The fit is then
+// the same, bit for bit, on any number of threads. The rounds start small so that the first
+// optima are known early; a round of kRound keeps the threads busy (each waits for the round's
+// slowest start) while costing little merging (most starts reach an optimum known from earlier).
+std::vector<Outcome> run_starts(const Setup& setup, const Data& data, const FitOptions& options, int threads,
+                                const std::vector<std::vector<double>>& starts) {
+  constexpr size_t kRound = 256;
+  std::vector<Outcome> outcomes(starts.size());
+  Basins basins(1e-2);
+  // Bounded fits run full Ceres, which does not merge starts: one round of them all.
+  const bool merge = options.merge_starts && !bounded(setup);
+  std::vector<std::unique_ptr<StartSolver>> solvers(std::max(1, threads));  // one per thread, kept across rounds
+  for (size_t begin = 0, size = merge ? 1 : starts.size(); begin < starts.size();
+       begin += size, size = std::min(2 * size, kRound)) {
+    const size_t end = std::min(starts.size(), begin + size);
+    std::atomic<int> next_slot{0};
+    parallel(
+        threads, end - begin, [&] { return next_slot++; },
+        [&](int slot, size_t i) {
+          auto& solver = solvers[slot];
+          if (!solver) solver = make_start_solver(setup, data, options, merge ? &basins : nullptr);
+          outcomes[begin + i] = solver->Solve(starts[begin + i]);
+        });
+    if (merge)
+      for (size_t i = begin; i < end; ++i)
+        if (outcomes[i].converged && !outcomes[i].merged) basins.Add(outcomes[i]);
+  }
+  return outcomes;
 }
 
 double objective_of(const Setup& setup, const Data& data, const std::vector<double>& x, double delta,
@@ -1143,12 +1177,7 @@ FittedLaw fit_with(const Law& law, const Observations& obs, const FitOptions& op
   std::vector<std::vector<double>> starts = make_starts(setup, options);
   const int threads = law.thread_safe() ? options.threads : 1;
 
-  std::vector<Outcome> outcomes(starts.size());
-  Basins basins(1e-2);
-  Basins* merge = options.merge_starts ? &basins : nullptr;
-  parallel(
-      threads, starts.size(), [&] { return make_start_solver(setup, data, options, merge); },
-      [&](std::unique_ptr<StartSolver>& solver, size_t i) { outcomes[i] = solver->Solve(starts[i]); });
+  const std::vector<Outcome> outcomes = run_starts(setup, data, options, threads, starts);
 
   size_t best = 0;
   for (size_t i = 1; i < outcomes.size(); ++i)
@@ -1175,8 +1204,9 @@ FittedLaw fit_with(const Law& law, const Observations& obs, const FitOptions& op
   // stop once the objective moves less than 1e-9 relative per step, which on the nearly piecewise
   // linear Huber objective leaves a flat parameter (R_D* of a data-constrained fit) 0.1% short of
   // the optimum, and where the best start stopped depends on which starts merged into which basins
-  // first, so on the threads' timing: the same fit on 2 threads differed from run to run in the
-  // fifth digit. Polished to 1e-15, every best start ends at the same optimum.
+  // (on the grid and, before run_starts ran them in rounds, on the threads' timing: the same fit on
+  // 2 threads differed from run to run in the fifth digit). Polished to 1e-15, every best start ends
+  // at the same optimum.
   FitOptions polish_options = options;
   polish_options.function_tolerance = std::min(options.function_tolerance, 1e-15);
   polish_options.parameter_tolerance = std::min(options.parameter_tolerance, 1e-15);

@@ -707,12 +707,19 @@ function Study:__tostring()
     self.store_path)
 end
 
--- The finished runs as observations: a list of { N, params, D, U, C, loss, budget, epochs, seed }.
+-- A count as a float (nil stays nil): exact below 2^53, and 6 * N * D of a large run is its compute,
+-- where integer counts would wrap past 2^63 (N = 2e9, D = 6e10) in a script's own arithmetic.
+local function as_float(count) return count and count + 0.0 end
+
+-- The finished runs as observations: a list of { N, params, D, U, C, loss, budget, epochs, seed },
+-- the counts as floats, as every fit takes them.
 function Study:observations()
   local out = {}
   for _, r in ipairs(self.runs) do
     if r.status == "done" and r.loss then
-      out[#out + 1] = { N = r.N_fit, params = r.params, non_embedding_params = r.non_embedding_params, D = r.tokens, U = r.unique_tokens,
+      out[#out + 1] = { N = as_float(r.N_fit), params = as_float(r.params),
+                        non_embedding_params = as_float(r.non_embedding_params), D = as_float(r.tokens),
+                        U = as_float(r.unique_tokens),
                         C = r.flops, loss = r.loss, budget = r.budget, epochs = r.epochs, seed = r.seed,
                         hash = r.hash }
     end
@@ -742,7 +749,7 @@ core.document(Study, "A study, as study \"name\" { ... } returns it once its run
   "nothing: s.dry_run is true, s.runs is the plan, s.fits and s.answers are nil and s:observations() is empty; " ..
   "a script that goes on after study{} can test s.dry_run.")
 core.document(Study.observations, "s:observations() -> the finished runs as a list of { N, params, D, U, C, loss, " ..
-  "budget, epochs, seed, hash }")
+  "budget, epochs, seed, hash }; N, params, D, U and C are floats (6 * o.N * o.D is a run's compute)")
 core.document(Study.curves, "s:curves() -> s:observations() with each run's stored loss curve as .curve " ..
   "({ {step, tokens, train_loss, eval_loss, ...}, ... }): fit.approach1(s:curves()), plot.curves(s:curves())")
 core.document(Study.report, "s:report() -> the report's Markdown (printed), or nil when none was written")

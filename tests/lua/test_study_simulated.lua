@@ -431,6 +431,21 @@ end)
 
 -- ---- Progress without training times ----------------------------------------------------------------------------
 
+t.test("s:observations() gives N and D as floats, so 6 * N * D of a large run is its compute, not a wrapped integer", function()
+  -- N = 2e9, D = 6e10: as Lua integers 6 * N * D = 7e20 wrapped past 2^63 to a wrong number;
+  -- every fit takes N and D as floats anyway.
+  local s = declare("large", { sweep = sweep.grid { N = { 2e9 }, D = { 6e10 } },
+    backend = { kind = "simulated", law = CHINCHILLA }, fits = {}, report = false }, true)
+  local obs = s:observations()
+  t.eq(#obs, 1)
+  local o = obs[1]
+  for _, key in ipairs { "N", "params", "non_embedding_params", "D" } do
+    t.eq(math.type(o[key]), "float", key)
+  end
+  t.ok(math.abs(6 * o.N * o.D / o.C - 1) < 1e-12, string.format("6 * N * D = %.17g, C = %.17g", 6 * o.N * o.D, o.C))
+  t.ok(o.N == s.runs[1].N_fit and o.D == s.runs[1].tokens, "the same counts, exactly")
+end)
+
 t.test("noise is the relative spread of each run's held-out loss, on either simulation", function()
   -- 24 runs around the law; the RMS of ln(loss / law) estimates the spread (within about ±30% at 24 runs).
   local function spread(law, noise)

@@ -164,6 +164,11 @@ t.test("bad inputs say why", function()
   t.ok(not tostring(plan.cost{ flops = 1e23, gpu = "H100" }):find("as given", 1, true))
   t.eq(plan.cost{ flops = 1e23, peak = 1e15 }.gpu, "custom GPU")
   t.raises(function() plan.cost{ flops = 1e23, gpus = 1.5 } end, "plan.cost: gpus must be a whole number of GPUs (got 1.5)")
+  -- Values no hardware has were priced: peak = 1e-300 at inf GPU-hours, gpus = 1e300 at "2.53e-291 ms".
+  t.raises(function() plan.cost{ flops = 1e23, peak = 1e-300 } end,
+    "plan.cost: peak = 1e-300 FLOP/s is no accelerator's peak; give one from 1e9 to 1e18 FLOP/s")
+  t.raises(function() plan.cost{ flops = 1e23, gpus = 1e300 } end,
+    "plan.cost: gpus = 1e300 is more GPUs than any cluster has; give from 1 to 1e7")
   t.raises(function() plan.optimal{ compute = 1e22, law = chinchilla, method = "fast" } end, "method must be")
   t.raises(function() plan.optimal{ compute = 0 / 0, law = chinchilla } end, "compute must be a finite number (got nan)")
   -- Without inference the inference-aware allocation is the compute-optimal one: no saving at all.

@@ -173,6 +173,12 @@ t.test("bad inputs say why", function()
   t.raises(function() plan.optimal{ compute = 0 / 0, law = chinchilla } end, "compute must be a finite number (got nan)")
   -- Without inference the inference-aware allocation is the compute-optimal one: no saving at all.
   t.eq(plan.inference{ compute = 1e23, inference_tokens = 0, law = chinchilla }.saving, 0)
+  -- An inference demand past the search's range names inference_tokens and the fix; it said only
+  -- "found no interior optimum ... for loss 2.1".
+  t.raises(function() plan.inference{ compute = 1e23, inference_tokens = 1e300, law = chinchilla } end,
+    "at inference_tokens = 1e300: ")
+  t.raises(function() plan.inference{ compute = 1e23, inference_tokens = 1e300, law = chinchilla } end,
+    "give fewer inference_tokens")
   -- A table of Chinchilla's parameters needs no kind (the form the simulated backend takes); with R_D
   -- and R_N it is Muennighoff's law. One with neither kind nor that form is refused, naming both.
   local plain = { E = 1.69, A = 406.4, B = 410.7, alpha = 0.34, beta = 0.28 }

@@ -140,6 +140,9 @@ end)
 t.test("bad inputs say why", function()
   t.raises(function() plan.optimal{ compute = 0, law = chinchilla } end, "compute must be positive")
   t.raises(function() plan.optimal{ compute = -5, law = chinchilla } end, "compute must be positive")
+  -- A number in quotes: the error says how to write it.
+  t.raises(function() plan.optimal{ compute = "1e21", law = chinchilla } end,
+    "plan.optimal: compute must be a number (got string); write it without quotes: compute = 1e21")
   t.raises(function() plan.optimal{ compute = 1e22, unique_tokens = 25e9, law = chinchilla } end,
     "needs a law with a term for repeated data")
   t.raises(function() plan.compute_for{ loss = 1.2, law = chinchilla } end, "irreducible loss E = 1.69")

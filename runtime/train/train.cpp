@@ -1052,6 +1052,10 @@ RunResult train(const TrainConfig& config) {
 }
 
 std::string where_kept(const std::string& caller, const TrainConfig& config, const RunResult& result) {
+  // Nothing trained (the first step failed) is nothing lost: it said "so its training is lost".
+  if (config.checkpoint.empty() && result.steps == 0)
+    return str(" without a checkpoint: nothing was trained yet, so nothing is lost (give ", caller,
+               " checkpoint = \"run.ckpt\" to keep a run's training when something fails later)");
   if (config.checkpoint.empty())
     return str(" without a checkpoint, so its training is lost (give ", caller,
                " checkpoint = \"run.ckpt\" to keep it when something fails)");

@@ -1693,6 +1693,24 @@ TEST_CASE("an eval_interval under half a step says the run evaluates every step"
   CHECK_THAT(train::train(c).note, !Catch::Contains("eval_interval"));
 }
 
+TEST_CASE("a data source's error on the first step without a checkpoint says nothing was trained") {
+  // It said "without a checkpoint, so its training is lost" of a run that had trained nothing.
+  MarkovSource d(16, 16, 16, 5, 1), h(16, 16, 16, 5, 2);
+  FailingSource failing(d, 1);
+  train::TrainConfig c = markov_run(h, h, tiny(16, 16, 16, 2, 2), 12);
+  c.data = &failing;
+  c.eval_tokens = 2048;
+  try {
+    train::train(c);
+    FAIL("no error");
+  } catch (const train::SourceFailed& e) {
+    CHECK_THAT(std::string(e.what()), Catch::Contains("train stopped after 0 of 12 steps without a checkpoint: nothing "
+                                                      "was trained yet, so nothing is lost") &&
+                                          !Catch::Contains("training is lost"));
+    CHECK(e.result.steps == 0);
+  }
+}
+
 TEST_CASE("tokens are rounded down to whole steps, and fewer than one step is refused") {
   MarkovSource data(16, 16, 8, 5, 1);
   train::TrainConfig c = sampled_run(data);

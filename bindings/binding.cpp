@@ -354,7 +354,22 @@ double Args::number(const char* key, double fallback) const {
     return fallback;
   }
   if (type != LUA_TNUMBER) {
+    // A number in quotes (compute = "1e21") was refused as "must be a number (got string)", leaving
+    // the user to see why: say how to write it.
+    std::string quoted;
+    if (type == LUA_TSTRING) {
+      quoted = lua_tostring(L_, -1);
+      const size_t first = quoted.find_first_not_of(" \t\n\r"), last = quoted.find_last_not_of(" \t\n\r");
+      quoted = first == std::string::npos ? "" : quoted.substr(first, last - first + 1);
+      if (quoted.empty() || lua_stringtonumber(L_, quoted.c_str()) == 0)
+        quoted.clear();
+      else
+        lua_pop(L_, 1);  // the number lua_stringtonumber pushed
+    }
     lua_pop(L_, 1);
+    if (!quoted.empty())
+      fail(function_, ": ", key, " must be a number (got string); write it without quotes: ", key, " = ",
+           quoted);
     type_error(key, "a number");
   }
   double value = lua_tonumber(L_, -1);

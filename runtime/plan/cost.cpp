@@ -42,7 +42,17 @@ void CostOptions::Validate(const std::string& caller) const {
     fail(caller, ": mfu (model FLOP utilisation) must be in (0, 1], e.g. 0.4 (got ", mfu, ")");
   if (!(gpus >= 1) || !std::isfinite(gpus)) fail(caller, ": gpus must be at least 1 (got ", gpus, ")");
   if (gpus != std::floor(gpus)) fail(caller, ": gpus must be a whole number of GPUs (got ", gpus, ")");
+  // Beyond any cluster built (the largest hold a few hundred thousand GPUs): 1e300 GPUs priced a
+  // run at "2.53e-291 ms".
+  if (gpus > kMaxGpus)
+    fail(caller, ": gpus = ", format_flops(gpus, 6), " is more GPUs than any cluster has; give from 1 to ",
+         format_flops(kMaxGpus, 3), " (the largest clusters hold about 1e5)");
   if (peak < 0 || !std::isfinite(peak)) fail(caller, ": peak must be a positive FLOP/s (got ", peak, ")");
+  // A peak no accelerator has: peak = 1e-300 gave inf GPU-hours. 0 is "no peak given".
+  if (peak > 0 && (peak < kMinPeak || peak > kMaxPeak))
+    fail(caller, ": peak = ", format_flops(peak, 6), " FLOP/s is no accelerator's peak; give one from ",
+         format_flops(kMinPeak, 3), " to ", format_flops(kMaxPeak, 3),
+         " FLOP/s (the H100's is 989e12), or leave it out for the GPU's own peak");
   if (peak == 0) {  // the named GPU gives the peak; given a peak, the name is only a label
     try {
       (void)plan::gpu(gpu);

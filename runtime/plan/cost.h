@@ -16,6 +16,12 @@ constexpr double kPetaflopDay = 8.64e19;  // FLOP in one PF-day (1e15 FLOP/s for
 // The highest model FLOP utilisation measured in training (REFERENCE.md: about 790 of the H100's 989
 // TFLOP/s, 80%; large runs report 40-60%). A cost at a higher MFU carries a note naming it.
 constexpr double kMaxMeasuredMfu = 0.8;
+// The range of a per-GPU peak (FLOP/s) and of a GPU count that CostOptions accepts: from a 1 GFLOP/s
+// processor to 1 EFLOP/s (1000 times a B200's), and up to ten million GPUs (the largest clusters
+// hold about 1e5). Outside them a cost is no run's: peak = 1e-300 gave inf GPU-hours.
+constexpr double kMinPeak = 1e9;
+constexpr double kMaxPeak = 1e18;
+constexpr double kMaxGpus = 1e7;
 
 // A named accelerator and its dense bf16 peak (FLOP/s).
 struct Gpu {

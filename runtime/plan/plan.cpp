@@ -880,8 +880,18 @@ Answer inference(const fit::FittedLaw& fitted, const InferenceOptions& options) 
       return 6.0 * n * tokens_for(n) + 2.0 * n * T;
     };
     search::Minimum m = search::minimize(total, std::log(1e-9), std::log(std::log(1e12)), 241);
-    if (!std::isfinite(m.f) || m.at_edge)
-      fail(function, ": found no interior optimum of training + inference compute for loss ", format_significant(target, 5));
+    // Named by its input: inference_tokens = 1e300 ended here as "found no interior optimum ...", no
+    // word of which input took the search off its range.
+    if (!std::isfinite(m.f) || m.at_edge) {
+      const bool small_edge = std::isfinite(m.f) && m.x < 0.5 * (std::log(1e-9) + std::log(std::log(1e12)));
+      fail(function, ": found no interior optimum of training + inference compute for loss ", format_significant(target, 5),
+           " at inference_tokens = ", format_count(T), ": ",
+           !std::isfinite(m.f) ? "the total 6·N·D + 2·N·inference_tokens overflows at every model size"
+           : small_edge ? "inference outweighs training so far that the optimum is the smallest model that reaches the loss at all"
+                        : "the optimum lies beyond 1e12 times the smallest model that reaches the loss",
+           "; give fewer inference_tokens (a model's lifetime is rarely above 1e16 tokens), or a target loss further "
+           "above the law's floor");
+    }
     const double N = std::exp(ln_n_at(m.x)), D = tokens_for(N);
     Answer ans;
     set_allocation(ans, 6 * N * D, N, D, target);

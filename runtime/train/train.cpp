@@ -746,6 +746,13 @@ RunResult train(const TrainConfig& config) {
     add_note(str("eps = ", config.optimizer.eps, " is far above AdamW's usual 1e-8: where it exceeds √v̂ (a weight's "
                  "gradient RMS, often 1e-4 to 1e-2 in small models) the step is lr·m̂/eps, smaller than lr and no "
                  "longer normalised per weight (momentum SGD at lr/eps); give eps = 1e-8 unless that is meant"));
+  // An eval_interval under half a step rounds to no steps, evaluated at every one: eval_interval = 10
+  // with 512 tokens a step evaluated every step without a word.
+  if (can_eval && config.eval_interval > 0 && config.eval_interval < tokens_per_step - tokens_per_step / 2 &&
+      eval_every == 1)
+    add_note(str("eval_interval = ", config.eval_interval, " tokens is under half a step (", tokens_per_step,
+                 " tokens a step, batch × seq_len = ", batch, " × ", T, "): the run evaluates after every step; give "
+                 "eval_interval = ", tokens_per_step, " for that, or a multiple of it for fewer evaluations"));
   // Said when the run asked for more than the split (an eval_tokens that rounds up to whole batches
   // past its end reads it once without a word: what was asked for, or a few sequences more).
   if (eval_whole_split && !old_measure && config.eval_tokens == 0)
@@ -1045,6 +1052,10 @@ RunResult train(const TrainConfig& config) {
 }
 
 std::string where_kept(const std::string& caller, const TrainConfig& config, const RunResult& result) {
+  // Nothing trained (the first step failed) is nothing lost: it said "so its training is lost".
+  if (config.checkpoint.empty() && result.steps == 0)
+    return str(" without a checkpoint: nothing was trained yet, so nothing is lost (give ", caller,
+               " checkpoint = \"run.ckpt\" to keep a run's training when something fails later)");
   if (config.checkpoint.empty())
     return str(" without a checkpoint, so its training is lost (give ", caller,
                " checkpoint = \"run.ckpt\" to keep it when something fails)");

@@ -73,7 +73,10 @@ TEST_CASE("argument tables reject unknown keys and wrong types, naming them") {
   CHECK_THAT(protected_run(host, "model.gpt{ vocab = 256, ctx = 64, d_modle = 64, n_layer = 2, n_head = 2 }"),
              Catch::Contains("test:1: model.gpt: unknown key 'd_modle'; did you mean 'd_model'?"));
   CHECK_THAT(protected_run(host, "model.gpt{ vocab = '256', ctx = 64, d_model = 64, n_layer = 2, n_head = 2 }"),
-             Catch::Contains("model.gpt: vocab must be a number (got string)"));
+             Catch::Contains("model.gpt: vocab must be a number (got string); write it without quotes: vocab = 256"));
+  // A string that is no number gets no such advice.
+  CHECK_THAT(protected_run(host, "model.gpt{ vocab = 'many', ctx = 64, d_model = 64, n_layer = 2, n_head = 2 }"),
+             Catch::Contains("model.gpt: vocab must be a number (got string)") && !Catch::Contains("without quotes"));
   CHECK_THAT(protected_run(host, "model.gpt{ vocab = 256, ctx = 64, d_model = 64, n_layer = 2.5, n_head = 2 }"),
              Catch::Contains("n_layer must be an integer (got 2.5)"));
   CHECK_THAT(protected_run(host, "model.gpt{ vocab = 256, ctx = 64, d_model = 64, n_layer = 2 }"),

@@ -882,6 +882,25 @@ TEST_CASE("cost: GPU-hours, days and PF-days") {
   CHECK_THROWS_WITH(plan::cost(0, {}), StartsWith("plan.cost: flops must be positive"));
 }
 
+TEST_CASE("cost: a peak or a GPU count no hardware has is refused\, naming it and the range") {
+  plan::CostOptions o;
+  o.peak = 1e-300;  // was inf GPU-hours
+  CHECK_THROWS_WITH(plan::cost(1e22, o), StartsWith("plan.cost: peak = 1e-300 FLOP/s is no accelerator's peak") &&
+                                             Contains("from 1e9 to 1e18 FLOP/s"));
+  o.peak = 1e30;
+  CHECK_THROWS_WITH(o.Validate("plan.optimal"), StartsWith("plan.optimal: peak = 1e30 FLOP/s"));
+  o.peak = 0;
+  o.gpus = 1e300;  // was "2.53e-291 ms"
+  CHECK_THROWS_WITH(plan::cost(1e22, o), StartsWith("plan.cost: gpus = 1e300 is more GPUs than any cluster has") &&
+                                             Contains("from 1 to 1e7"));
+  // The edges are accepted, and priced finitely.
+  o.gpus = plan::kMaxGpus;
+  o.peak = plan::kMinPeak;
+  CHECK(std::isfinite(plan::cost(1e30, o).hours));
+  o.peak = plan::kMaxPeak;
+  CHECK(plan::cost(1e22, o).hours > 0);
+}
+
 TEST_CASE("questions are values answered later") {
   plan::Question q = plan::Question::Optimal(at(1e21));
   CHECK(q.needs_law());

@@ -1671,6 +1671,46 @@ TEST_CASE("a data source's error part-way through a step stops the run with the 
   std::remove(path.c_str());
 }
 
+TEST_CASE("an eval_interval under half a step says the run evaluates every step") {
+  // eval_interval = 10 with 128 tokens a step rounded to no steps and evaluated every step, unsaid.
+  MarkovSource data(16, 16, 8, 5, 1), held(16, 16, 8, 5, 2);
+  train::TrainConfig c = sampled_run(data);
+  c.eval_data = &held;
+  c.steps = 3;
+  c.eval_tokens = 8 * 16;
+  c.eval_interval = 10;
+  const train::RunResult r = train::train(c);
+  CHECK(r.curve.size() == 4);  // the initial evaluation and one after each step
+  CHECK_THAT(r.note, Catch::Contains("eval_interval = 10 tokens is under half a step (128 tokens a step, batch × "
+                                     "seq_len = 8 × 16): the run evaluates after every step; give eval_interval = 128"));
+  // Half a step and more round to whole steps, and say nothing.
+  MarkovSource data2(16, 16, 8, 5, 1), held2(16, 16, 8, 5, 2);
+  c = sampled_run(data2);
+  c.eval_data = &held2;
+  c.steps = 3;
+  c.eval_tokens = 8 * 16;
+  c.eval_interval = 64;
+  CHECK_THAT(train::train(c).note, !Catch::Contains("eval_interval"));
+}
+
+TEST_CASE("a data source's error on the first step without a checkpoint says nothing was trained") {
+  // It said "without a checkpoint, so its training is lost" of a run that had trained nothing.
+  MarkovSource d(16, 16, 16, 5, 1), h(16, 16, 16, 5, 2);
+  FailingSource failing(d, 1);
+  train::TrainConfig c = markov_run(h, h, tiny(16, 16, 16, 2, 2), 12);
+  c.data = &failing;
+  c.eval_tokens = 2048;
+  try {
+    train::train(c);
+    FAIL("no error");
+  } catch (const train::SourceFailed& e) {
+    CHECK_THAT(std::string(e.what()), Catch::Contains("train stopped after 0 of 12 steps without a checkpoint: nothing "
+                                                      "was trained yet, so nothing is lost") &&
+                                          !Catch::Contains("training is lost"));
+    CHECK(e.result.steps == 0);
+  }
+}
+
 TEST_CASE("tokens are rounded down to whole steps, and fewer than one step is refused") {
   MarkovSource data(16, 16, 8, 5, 1);
   train::TrainConfig c = sampled_run(data);

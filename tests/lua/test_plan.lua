@@ -140,6 +140,9 @@ end)
 t.test("bad inputs say why", function()
   t.raises(function() plan.optimal{ compute = 0, law = chinchilla } end, "compute must be positive")
   t.raises(function() plan.optimal{ compute = -5, law = chinchilla } end, "compute must be positive")
+  -- A number in quotes: the error says how to write it.
+  t.raises(function() plan.optimal{ compute = "1e21", law = chinchilla } end,
+    "plan.optimal: compute must be a number (got string); write it without quotes: compute = 1e21")
   t.raises(function() plan.optimal{ compute = 1e22, unique_tokens = 25e9, law = chinchilla } end,
     "needs a law with a term for repeated data")
   t.raises(function() plan.compute_for{ loss = 1.2, law = chinchilla } end, "irreducible loss E = 1.69")
@@ -164,10 +167,21 @@ t.test("bad inputs say why", function()
   t.ok(not tostring(plan.cost{ flops = 1e23, gpu = "H100" }):find("as given", 1, true))
   t.eq(plan.cost{ flops = 1e23, peak = 1e15 }.gpu, "custom GPU")
   t.raises(function() plan.cost{ flops = 1e23, gpus = 1.5 } end, "plan.cost: gpus must be a whole number of GPUs (got 1.5)")
+  -- Values no hardware has were priced: peak = 1e-300 at inf GPU-hours, gpus = 1e300 at "2.53e-291 ms".
+  t.raises(function() plan.cost{ flops = 1e23, peak = 1e-300 } end,
+    "plan.cost: peak = 1e-300 FLOP/s is no accelerator's peak; give one from 1e9 to 1e18 FLOP/s")
+  t.raises(function() plan.cost{ flops = 1e23, gpus = 1e300 } end,
+    "plan.cost: gpus = 1e300 is more GPUs than any cluster has; give from 1 to 1e7")
   t.raises(function() plan.optimal{ compute = 1e22, law = chinchilla, method = "fast" } end, "method must be")
   t.raises(function() plan.optimal{ compute = 0 / 0, law = chinchilla } end, "compute must be a finite number (got nan)")
   -- Without inference the inference-aware allocation is the compute-optimal one: no saving at all.
   t.eq(plan.inference{ compute = 1e23, inference_tokens = 0, law = chinchilla }.saving, 0)
+  -- An inference demand past the search's range names inference_tokens and the fix; it said only
+  -- "found no interior optimum ... for loss 2.1".
+  t.raises(function() plan.inference{ compute = 1e23, inference_tokens = 1e300, law = chinchilla } end,
+    "at inference_tokens = 1e300: ")
+  t.raises(function() plan.inference{ compute = 1e23, inference_tokens = 1e300, law = chinchilla } end,
+    "give fewer inference_tokens")
   -- A table of Chinchilla's parameters needs no kind (the form the simulated backend takes); with R_D
   -- and R_N it is Muennighoff's law. One with neither kind nor that form is refused, naming both.
   local plain = { E = 1.69, A = 406.4, B = 410.7, alpha = 0.34, beta = 0.28 }

@@ -223,6 +223,17 @@ study "bad" {
   t.eq(code, 1, out)
   t.ok(out:find("^scalelab: s.lua:2: sweep.grid: D must be a number or a list of numbers %(got a string%)"), out)
   t.eq(table.concat(frames(out), "\n"), "[scalelab]: in function 'sweep.grid'\ns.lua:2: in main chunk")
+  -- A number in quotes: the error says how to write it.
+  dir = script([[
+study "bad" {
+  sweep = sweep.grid{ N = { 1e8 }, D = "1e9" },
+  backend = "simulated",
+}
+]])
+  code, out = scalelab(dir, "s.lua", "--dry-run")
+  t.eq(code, 1, out)
+  t.ok(out:find("sweep.grid: D must be a number or a list of numbers (got a string); write it without quotes: D = 1e9",
+    1, true), out)
 end)
 
 t.test("a backend that cannot train here: the dry run says so, a run stops before training", function()

@@ -177,6 +177,10 @@ t.test("a data source's error stops the run with the checkpoint of the step befo
   ok, message = pcall(train.run, config{ data = failing_at(cycle_source(32, 16, 8, 3), "next_batch", 5, "oops") })
   t.ok(tostring(message):find("oops (in data:next_batch() for step 3 of 20: train.run stopped after 2 of 20 steps "
     .. "without a checkpoint, so its training is lost", 1, true), message)
+  -- On the first step nothing was trained, and nothing is lost: it said "so its training is lost".
+  ok, message = pcall(train.run, config{ data = failing_at(cycle_source(32, 16, 8, 3), "next_batch", 1, "oops") })
+  t.ok(tostring(message):find("oops (in data:next_batch() for step 1 of 20: train.run stopped after 0 of 20 steps "
+    .. "without a checkpoint: nothing was trained yet, so nothing is lost", 1, true), message)
   ok, message = pcall(train.run, config{ data = failing_at(cycle_source(32, 16, 8, 3), "next_batch", 5, { code = 5 }) })
   t.eq(type(message), "table", tostring(message))
   t.eq(message.code, 5)

@@ -151,8 +151,12 @@ function checks.table(t, valid, what, where, prefix)
         suggestion and ("; did you mean '" .. suggestion .. "'?") or "", table.concat(names, ", ")), path)
     end
     if not checks.is(value, expected) then
-      checks.fail(where, string.format("%s: %s must be %s (got %s)", what, key, checks.describe(expected),
-        checks.type_name(value)), path)
+      -- A number in quotes (D = "1e9"): say how to write it, as the C++ bindings do.
+      local as_number = type(value) == "string" and tonumber(value)
+      local hint = as_number and checks.is(as_number, expected)
+        and string.format("; write it without quotes: %s = %s", key, value:match("^%s*(.-)%s*$")) or ""
+      checks.fail(where, string.format("%s: %s must be %s (got %s)%s", what, key, checks.describe(expected),
+        checks.type_name(value), hint), path)
     end
   end
 end

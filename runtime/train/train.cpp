@@ -755,16 +755,18 @@ RunResult train(const TrainConfig& config) {
                  "eval_interval = ", tokens_per_step, " for that, or a multiple of it for fewer evaluations"));
   // Said when the run asked for more than the split (an eval_tokens that rounds up to whole batches
   // past its end reads it once without a word: what was asked for, or a few sequences more).
-  if (eval_whole_split && !old_measure && config.eval_tokens == 0)
-    add_note(str("the held-out data holds ", format_counted(eval_pass_rows, "sequence", "sequences"), " of ", eval_T, " tokens (",
-                 eval_pass_rows * eval_T, " tokens), fewer than the default evaluation's ", kDefaultEvalBatches,
-                 " batches of ", eval_B, " × ", eval_T, ": each evaluation reads every held-out sequence once, "
-                 "each weighted equally; hold out more of the corpus (data.sampler{ validation = ... }) for a larger measure"));
-  else if (eval_whole_split && !old_measure && (config.eval_tokens - 1) / eval_T >= eval_pass_rows)
-    add_note(str("eval_tokens = ", config.eval_tokens, " asks for more than the held-out data holds, ",
-                 format_counted(eval_pass_rows, "sequence", "sequences"), " of ", eval_T, " tokens (", eval_pass_rows * eval_T,
-                 " tokens): each evaluation reads every held-out sequence once, each weighted equally; hold out more of "
-                 "the corpus (data.sampler{ validation = ... }) for a larger measure"));
+  if (eval_whole_split && !old_measure) {
+    const std::string whole_split = str(format_counted(eval_pass_rows, "sequence", "sequences"), " of ", eval_T,
+                                        " tokens (", eval_pass_rows * eval_T, " tokens)");
+    const std::string read_once = ": each evaluation reads every held-out sequence once, each weighted equally; hold "
+                                  "out more of the corpus (data.sampler{ validation = ... }) for a larger measure";
+    if (config.eval_tokens == 0)
+      add_note(str("the held-out data holds ", whole_split, ", fewer than the default evaluation's ", kDefaultEvalBatches,
+                   " batches of ", eval_B, " × ", eval_T, read_once));
+    else if ((config.eval_tokens - 1) / eval_T >= eval_pass_rows)
+      add_note(str("eval_tokens = ", config.eval_tokens, " asks for more than the held-out data holds, ", whole_split,
+                   read_once));
+  }
   // Before any step: the data must hold every batch the run will ask for (a sampler plans its
   // batches; a run that asked for more would fail only once it had used them all).
   if (feed && state.step < steps && data->remaining_batches() >= 0) {

@@ -1177,6 +1177,43 @@ TEST_CASE("a huge line of blanks imports by paragraph or by line in little memor
   }
 }
 
+// A UTF-8 byte-order mark at a file's start (Windows' editors save one) was kept: 3 tokens at the
+// start of the file's first document, and in paragraph mode, before a blank line, a document of its own.
+TEST_CASE("a UTF-8 byte-order mark at a file's start is left out of the text, and the source says so") {
+  TempDir dir;
+  const std::string bom = "\xEF\xBB\xBF";
+  const std::string marked = dir.file("marked.txt", bom + "\r\n\r\nHello\r\n\r\nWorld " + bom + "inside");
+  const std::string plain = dir.file("plain.txt", "plain\n");
+  auto texts = [](const Corpus& corpus) {
+    std::vector<std::string> out;
+    for (int64_t d = 0; d < corpus.documents(); ++d)
+      out.push_back(DecodeTokens(corpus, corpus.Tokens(corpus.document_begin(d), corpus.document_end(d) - corpus.document_begin(d))));
+    return out;
+  };
+  TextImportOptions o;
+  o.paths = {marked, plain};
+  o.documents = "paragraph";
+  o.out = dir.path + "/paragraph.tok";
+  Corpus c = ImportText(o);
+  // Only the mark that begins the file: one inside the text is text.
+  CHECK(texts(c) == std::vector<std::string>{"Hello\r\n", "World " + bom + "inside\n", "plain\n"});
+  CHECK_THAT(c.metadata().source, Catch::EndsWith("(2 files, one document per paragraph; the UTF-8 byte-order mark that "
+                                                  "began 1 file left out)"));
+  o.documents = "file";
+  o.out = dir.path + "/file.tok";
+  CHECK(texts(ImportText(o)) == std::vector<std::string>{"\r\n\r\nHello\r\n\r\nWorld " + bom + "inside", "plain\n"});
+  o.documents = "line";
+  o.out = dir.path + "/line.tok";
+  CHECK(texts(ImportText(o)).front() == "Hello\r\n");
+  // A file of the mark alone holds no text; without a mark the source says nothing of one.
+  o.paths = {dir.file("mark.txt", bom)};
+  o.out = dir.path + "/mark.tok";
+  CHECK_THROWS_WITH(ImportText(o), Catch::Contains("empty corpus"));
+  o.paths = {plain};
+  o.out = dir.path + "/plain.tok";
+  CHECK_THAT(ImportText(o).metadata().source, !Catch::Contains("byte-order mark"));
+}
+
 TEST_CASE("text files and folders import as byte documents") {
   TempDir dir;
   ::mkdir((dir.path + "/books").c_str(), 0755);

@@ -413,6 +413,7 @@ Corpus ImportTokensBin(const TokensBinOptions& given, std::vector<std::string>* 
   key.add(options.format);
   if (options.format == "nanogpt") key.add(std::string("documents end after end-of-text"));  // earlier caches cut before it
   key.add(std::string("documents go on across shards"));  // earlier caches cut them at each shard's end
+  key.add(std::string("a run of end-of-text tokens is one boundary"));  // earlier caches made a document of each
   key.add(uint64_t(options.vocab));
   key.add(uint64_t(options.eot));
   struct stat out_st;
@@ -461,6 +462,19 @@ Corpus ImportTokensBin(const TokensBinOptions& given, std::vector<std::string>* 
   // shard's end; split there, one document was two, and the held-out split could hold out its half.
   // With no end-of-text (eot = -1) each shard is one document.
   bool open = false;
+  bool text = false;    // tokens other than the end-of-text were written: a run waiting goes between documents
+  int64_t waiting = 0;  // end-of-text tokens of a run not yet written (see below)
+  std::vector<int32_t> eots;
+  auto put_waiting = [&] {
+    if (waiting > 0 && eots.empty()) eots.assign(4096, int32_t(eot));
+    while (waiting > 0) {
+      const int64_t n = std::min<int64_t>(waiting, int64_t(eots.size()));
+      if (open) writer->ExtendDocument(eots.data(), n, what);
+      else writer->AddDocument(eots.data(), n, what);
+      open = true;
+      waiting -= n;
+    }
+  };
   for (const auto& path : options.paths) {
     check_interrupt();
     if (eot < 0) open = false;
@@ -546,6 +560,11 @@ Corpus ImportTokensBin(const TokensBinOptions& given, std::vector<std::string>* 
     // Where the end-of-text token stands: llm.c's shards begin each document with it (a document
     // starts at each one, but the shard's first); nanoGPT's prepare.py appends it to each (a
     // document ends after each one). A document in progress at a block's end goes on in the next.
+    // A run of end-of-text tokens (E E E) is one boundary, not documents of an end-of-text alone
+    // (they were counted as documents, and the split held them out as such): the run stays in the
+    // stream, with the document it begins (llm.c) or ends (nanoGPT); a run before the first text
+    // begins the first document, and one after the last text ends the last. What the run goes with
+    // is known only at the next text, so its tokens wait, counted, until then.
     const bool eot_ends = options.format == "nanogpt";
     int64_t at = 0;     // the shard's tokens before this block
     auto take = [&](size_t begin, size_t end) {
@@ -554,6 +573,17 @@ Corpus ImportTokensBin(const TokensBinOptions& given, std::vector<std::string>* 
       if (open) writer->ExtendDocument(tokens.data() + begin, int64_t(end - begin), from);
       else writer->AddDocument(tokens.data() + begin, int64_t(end - begin), from);
       open = true;
+    };
+    // Text (tokens other than the end-of-text), after the run waiting before it.
+    auto take_text = [&](size_t begin, size_t end) {
+      if (end <= begin) return;
+      if (waiting > 0) {
+        if (open && text && !eot_ends) open = false;  // llm.c: the run begins the next document
+        put_waiting();
+        if (eot_ends && text) open = false;           // nanoGPT: it ended the one before
+      }
+      take(begin, end);
+      text = true;
     };
     for (; at < count; at += int64_t(tokens.size())) {
       check_interrupt();
@@ -572,22 +602,21 @@ Corpus ImportTokensBin(const TokensBinOptions& given, std::vector<std::string>* 
           tokens[size_t(i)] = int32_t(t);
         }
       }
+      if (eot < 0) {
+        take(0, tokens.size());
+        continue;
+      }
       size_t begin = 0;
       for (size_t i = 0; i < tokens.size(); ++i) {
-        if (eot < 0 || tokens[i] != eot) continue;
-        if (eot_ends) {
-          take(begin, i + 1);
-          begin = i + 1;
-          open = false;
-        } else if (open || i > begin) {
-          take(begin, i);
-          begin = i;
-          open = false;
-        }
+        if (tokens[i] != eot) continue;
+        take_text(begin, i);
+        ++waiting;
+        begin = i + 1;
       }
-      take(begin, tokens.size());
+      take_text(begin, tokens.size());
     }
   }
+  put_waiting();  // a run after the last text ends the last document
   return noted(writer->Finish(), version);
 }
 

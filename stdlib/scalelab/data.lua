@@ -139,6 +139,8 @@ shards, which begin each document with it, after it in nanoGPT's, which append i
 that does not hold it (nanoGPT's shakespeare_char, vocab = 65) has no end-of-text unless eot = names
 one: each shard is then one document, and a note on stderr says so.
 A document goes on across shards until its end-of-text (llm.c cuts shards at a fixed token count).
+A run of end-of-text tokens (E E E) is one boundary, not documents of an end-of-text alone: its
+tokens stay, with the document the run begins (llm.c) or ends (nanoGPT).
 A pattern ("fineweb10B/fineweb_train_*.bin") reads the shards it matches, in sorted order; a shard
 reached twice (named twice, or beside a pattern that matches it) is read once.]])
 

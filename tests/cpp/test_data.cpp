@@ -1490,6 +1490,51 @@ TEST_CASE("a document that goes on across a shard boundary is one document to th
   CHECK(documents(ImportTokensBin(o)) == std::vector<std::vector<int32_t>>{{1, 2, E}, {3, 4, E}, {5}});
 }
 
+// Several end-of-text tokens in a row (E E E) made a document of each: documents of an end-of-text
+// alone, counted as documents, which the held-out split held out as such (half the documents of
+// [E E E 1 2 E 3] were a lone E). A run of them is one boundary now; its tokens stay in the stream,
+// with the document the run begins (llm.c) or ends (nanoGPT).
+TEST_CASE("a run of end-of-text tokens is one boundary between documents, not documents of an end-of-text alone") {
+  TempDir dir;
+  const int32_t E = 50256;
+  auto documents = [](const Corpus& corpus) {
+    std::vector<std::vector<int32_t>> out;
+    for (int64_t d = 0; d < corpus.documents(); ++d)
+      out.push_back(corpus.Tokens(corpus.document_begin(d), corpus.document_end(d) - corpus.document_begin(d)));
+    return out;
+  };
+  TokensBinOptions o;
+  // llm.c: each document begins with its end-of-text; a run before the first text begins the first
+  // document, one after the last ends the last; a run cut by a shard's end is one run.
+  o.paths = {llmc_shard(dir, "a.bin", {50256, 50256, 50256, 1, 2, 50256, 3, 50256}, 20240520, 1),
+             llmc_shard(dir, "b.bin", {50256, 4, 50256, 50256}, 20240520, 1)};
+  o.out = dir.path + "/llmc.tok";
+  const Corpus c = ImportTokensBin(o);
+  CHECK(c.tokens() == 12);
+  CHECK(documents(c) == std::vector<std::vector<int32_t>>{{E, E, E, 1, 2}, {E, 3}, {E, E, 4, E, E}});
+  // The split counts 3 documents, and holds out whole ones with text in them.
+  const Split split = Split::Make(c, 0.5);
+  CHECK(split.validation.size() + split.train.size() == 3);
+  CHECK(split.validation.size() == 2);
+  CHECK(split.train_tokens + split.validation_tokens == 12);
+  // nanoGPT: each document ends with its end-of-text; a run after a text ends it.
+  auto nano = [&](const std::string& name, const std::vector<uint16_t>& ids) {
+    return dir.file(name, std::string(reinterpret_cast<const char*>(ids.data()), ids.size() * 2));
+  };
+  o.paths = {nano("n0.bin", {50256, 50256, 1, 50256, 50256}), nano("n1.bin", {50256, 2, 50256, 3})};
+  o.format = "nanogpt";
+  o.out = dir.path + "/nano.tok";
+  CHECK(documents(ImportTokensBin(o)) == std::vector<std::vector<int32_t>>{{E, E, 1, E, E, E}, {2, E}, {3}});
+  // End-of-text tokens alone are one document of them all: the tokens stay, and no document is empty.
+  o.paths = {nano("eots.bin", {50256, 50256, 50256})};
+  o.out = dir.path + "/eots.tok";
+  CHECK(documents(ImportTokensBin(o)) == std::vector<std::vector<int32_t>>{{E, E, E}});
+  o.paths = {llmc_shard(dir, "eots.bin", {50256, 50256, 50256}, 20240520, 1)};
+  o.format = "llmc";
+  o.out = dir.path + "/eots-llmc.tok";
+  CHECK(documents(ImportTokensBin(o)) == std::vector<std::vector<int32_t>>{{E, E, E}});
+}
+
 // nanoGPT's shakespeare_char is 65 characters with no end-of-text: eot left out was GPT-2's 50256,
 // which no token of vocab 65 can be, so each file was one document and the corpus said nothing of it.
 TEST_CASE("eot left out with a vocab that does not hold the tokenizer's end-of-text says so and names eot =") {
@@ -1582,11 +1627,14 @@ TEST_CASE("token shards import by the block: memory stays small, and documents g
         },
         count));
     // The documents are those of the whole shard at once: nanoGPT's end after each end-of-text,
-    // llm.c's start at each (but the first token), wherever the blocks are cut.
+    // llm.c's start at each (but the first token), wherever the blocks are cut; a run of them (the
+    // two at the first block's edge) is one boundary, after its last or at its first.
     const Corpus c = Corpus::Open(out);
     std::vector<int64_t> starts{0};
-    for (int64_t p : eots) {
-      const int64_t start = std::string(format) == "nanogpt" ? p + 1 : p;
+    for (size_t k = 0; k < eots.size(); ++k) {
+      const int64_t p = eots[k];
+      const bool first = k == 0 || eots[k - 1] != p - 1, last = k + 1 == eots.size() || eots[k + 1] != p + 1;
+      const int64_t start = std::string(format) == "nanogpt" ? (last ? p + 1 : -1) : (first ? p : -1);
       if (start > 0 && start < count) starts.push_back(start);
     }
     CHECK(std::vector<int64_t>(c.document_starts(), c.document_starts() + c.documents()) == starts);

@@ -395,8 +395,24 @@ Corpus ImportTokensBin(const TokensBinOptions& given, std::vector<std::string>* 
                "'s (", tokenizer_eot, "), so each ", shard, " is one document; give eot = the end-of-text id of the ",
                shard, "s' tokenizer to split them into documents, or eot = -1 to say there is none");
   };
+  // What the ids are: the tokenizer the layout names (llm.c's header: GPT-2 or LLaMA 3; nanoGPT's
+  // files: GPT-2, its prepare.py's) only where the vocab holds it. A smaller vocab given, or a nanoGPT
+  // file with no id above a byte's, is another tokenizer's ids (nanoGPT's shakespeare_char, 65
+  // characters): the corpus said "gpt2" of them, which they are not, and its tokenizer is "unknown" now.
+  auto small_vocab_text = [&](int version) {
+    return str("token ids of an unknown tokenizer: vocab = ", given.vocab, " is smaller than ",
+               version == 2 ? "LLaMA 3's 128256" : "GPT-2's 50257");
+  };
+  auto small_ids_note = [&](const std::string& largest) {
+    return str("the largest token id is ", largest, ", where GPT-2 text has ids far beyond 255: these are another "
+               "tokenizer's ids (nanoGPT's shakespeare_char has 65 characters), so the corpus's tokenizer is \"unknown\", "
+               "not \"gpt2\"; give vocab = the tokenizer's size (nanoGPT's meta.pkl holds it as vocab_size) for a model of "
+               "that vocabulary rather than GPT-2's 50257");
+  };
   auto noted = [&](Corpus c, int version) {
     if (const std::string note = no_eot_note(version); !note.empty() && notes) notes->push_back(note);
+    const auto largest = c.metadata().extra.find("largest_id");
+    if (largest != c.metadata().extra.end() && notes) notes->push_back(small_ids_note(largest->second));
     return c;
   };
   // A pattern ("fineweb10B/fineweb_train_*.bin", llm.c's shards) reads the shards it matches in
@@ -414,6 +430,7 @@ Corpus ImportTokensBin(const TokensBinOptions& given, std::vector<std::string>* 
   if (options.format == "nanogpt") key.add(std::string("documents end after end-of-text"));  // earlier caches cut before it
   key.add(std::string("documents go on across shards"));  // earlier caches cut them at each shard's end
   key.add(std::string("a run of end-of-text tokens is one boundary"));  // earlier caches made a document of each
+  key.add(std::string("tokenizer unknown where the vocab or ids are not GPT-2's"));  // earlier caches said "gpt2"
   key.add(uint64_t(options.vocab));
   key.add(uint64_t(options.eot));
   struct stat out_st;
@@ -462,6 +479,7 @@ Corpus ImportTokensBin(const TokensBinOptions& given, std::vector<std::string>* 
   // shard's end; split there, one document was two, and the held-out split could hold out its half.
   // With no end-of-text (eot = -1) each shard is one document.
   bool open = false;
+  int64_t largest = -1;  // the largest token id read
   bool text = false;    // tokens other than the end-of-text were written: a run waiting goes between documents
   int64_t waiting = 0;  // end-of-text tokens of a run not yet written (see below)
   std::vector<int32_t> eots;
@@ -551,9 +569,10 @@ Corpus ImportTokensBin(const TokensBinOptions& given, std::vector<std::string>* 
              options.vocab > 0 ? ", or a larger vocab" : ", or vocab = the tokenizer's size");
       CorpusMetadata m;
       m.name = name;
-      m.tokenizer = version == 2 ? "llama3" : "gpt2";
+      const bool small = options.vocab > 0 && options.vocab < (version == 2 ? 128256 : 50257);
+      m.tokenizer = small ? "unknown" : version == 2 ? "llama3" : "gpt2";
       m.source = str(options.format == "llmc" ? "llm.c token shards " : "nanoGPT token file ", listed,
-                     note.empty() ? "" : "; " + note);
+                     small ? "; " + small_vocab_text(version) : "", note.empty() ? "" : "; " + note);
       writer.emplace(vocab, m, out);
     }
     const std::string where = str(what, ": '", path, "'");
@@ -602,6 +621,7 @@ Corpus ImportTokensBin(const TokensBinOptions& given, std::vector<std::string>* 
           tokens[size_t(i)] = int32_t(t);
         }
       }
+      for (const int32_t t : tokens) largest = std::max<int64_t>(largest, t);
       if (eot < 0) {
         take(0, tokens.size());
         continue;
@@ -617,6 +637,12 @@ Corpus ImportTokensBin(const TokensBinOptions& given, std::vector<std::string>* 
     }
   }
   put_waiting();  // a run after the last text ends the last document
+  if (options.format == "nanogpt" && options.vocab <= 0 && largest < 256 && writer->tokens() > 0) {
+    CorpusMetadata& m = writer->metadata();
+    m.tokenizer = "unknown";
+    m.extra["largest_id"] = str(largest);
+    m.source += "; " + small_ids_note(str(largest));
+  }
   return noted(writer->Finish(), version);
 }
 

@@ -118,7 +118,7 @@ Split Split::Make(const Corpus& corpus, double validation) {
                                          std::max<int64_t>(1, std::min(std::max<int64_t>(corpus.tokens() / 100, 512), corpus.tokens() / 2)),
                                          " })")
           : tokenizer == "bytes"   ? std::string("import it with more documents (documents = \"paragraph\" or \"line\" in data.files)")
-          : tokenizer == "gpt2" || tokenizer == "llama3"
+          : tokenizer == "gpt2" || tokenizer == "llama3" || tokenizer == "unknown"
               ? std::string("import it split at its end-of-text token (eot = its id in data.tokens_bin), or from more shards with "
                             "eot = -1 (each shard one document)")
               : std::string("give it more documents");

@@ -924,6 +924,22 @@ struct TempDir {
   }
 };
 
+// SCALELAB_CACHE set to `path` while it lives, as it was after.
+struct CacheFolder {
+  std::string saved;
+  bool had;
+  explicit CacheFolder(const std::string& path) {
+    const char* cache = std::getenv("SCALELAB_CACHE");
+    had = cache != nullptr;
+    saved = had ? cache : "";
+    ::setenv("SCALELAB_CACHE", path.c_str(), 1);
+  }
+  ~CacheFolder() {
+    if (had) ::setenv("SCALELAB_CACHE", saved.c_str(), 1);
+    else ::unsetenv("SCALELAB_CACHE");
+  }
+};
+
 std::string llmc_shard(const TempDir& dir, const std::string& name, const std::vector<uint32_t>& tokens, int magic,
                        int version, int64_t claimed = -1) {
   std::string bytes(1024, '\0');
@@ -1591,6 +1607,77 @@ TEST_CASE("eot left out with a vocab that does not hold the tokenizer's end-of-t
   o.out = dir.path + "/padded.tok";
   CHECK(ImportTokensBin(o, &notes).documents() == 2);
   CHECK(notes.empty());
+}
+
+// A token file of a vocab smaller than GPT-2's, given (vocab = 65) or plain from its ids (none above
+// 255, nanoGPT's shakespeare_char with vocab left out), was labelled "gpt2": ids of another tokenizer
+// that the corpus said were GPT-2's. Its tokenizer is "unknown" now, and the source (and a note) says why.
+TEST_CASE("a token file of a vocab smaller than the tokenizer's is not labelled gpt2 or llama3") {
+  TempDir dir;
+  auto nano = [&](const std::string& name, const std::vector<uint16_t>& ids) {
+    return dir.file(name, std::string(reinterpret_cast<const char*>(ids.data()), ids.size() * 2));
+  };
+  TokensBinOptions o;
+  o.format = "nanogpt";
+  o.paths = {nano("chars.bin", {1, 2, 0, 3, 64})};
+  o.vocab = 65;
+  o.out = dir.path + "/chars.tok";
+  std::vector<std::string> notes;
+  Corpus c = ImportTokensBin(o, &notes);
+  CHECK(c.metadata().tokenizer == "unknown");
+  CHECK_THAT(c.metadata().source, Catch::Contains("token ids of an unknown tokenizer: vocab = 65 is smaller than GPT-2's 50257"));
+  CHECK_THAT(c.Summary(), Catch::Contains("vocab 65 (unknown)"));
+  // One document (no end-of-text in vocab 65): the split's advice is a token file's, as for gpt2.
+  CHECK_THROWS_WITH(Split::Make(c, 0.01), Catch::Contains("import it split at its end-of-text token (eot = its id in "
+                                                          "data.tokens_bin)"));
+  // Left out, the vocab is GPT-2's, but ids no larger than a byte's are not GPT-2 text: said so, with the fix.
+  o.vocab = 0;
+  o.out = dir.path + "/bytes.tok";
+  notes.clear();
+  c = ImportTokensBin(o, &notes);
+  CHECK(c.vocab() == 50257);
+  CHECK(c.metadata().tokenizer == "unknown");
+  REQUIRE(notes.size() == 1);
+  CHECK_THAT(notes[0], Catch::Contains("the largest token id is 64, where GPT-2 text has ids far beyond 255") &&
+                           Catch::Contains("give vocab = the tokenizer's size (nanoGPT's meta.pkl holds it as vocab_size)"));
+  CHECK_THAT(c.metadata().source, Catch::Contains(notes[0]));
+  // From the cache (no out =) the note is given again.
+  {
+    const CacheFolder cache(dir.path + "/cache");
+    o.out.clear();
+    for (int time = 0; time < 2; ++time) {
+      notes.clear();
+      CHECK(ImportTokensBin(o, &notes).metadata().tokenizer == "unknown");
+      CHECK(notes.size() == 1);
+    }
+  }
+  // GPT-2 ids (one above 255), or GPT-2's vocab padded (50304), are GPT-2's, without a note.
+  o.paths = {nano("gpt2.bin", {1, 2, 50256, 464, 3})};
+  o.out = dir.path + "/gpt2.tok";
+  notes.clear();
+  CHECK(ImportTokensBin(o, &notes).metadata().tokenizer == "gpt2");
+  o.vocab = 50304;
+  o.out = dir.path + "/padded.tok";
+  CHECK(ImportTokensBin(o, &notes).metadata().tokenizer == "gpt2");
+  CHECK(notes.empty());
+  // An llm.c shard's header names its tokenizer: ids below 256 are still GPT-2's, but not a vocab below it.
+  o.format = "llmc";
+  o.vocab = 0;
+  o.paths = {llmc_shard(dir, "g.bin", {50256, 1, 2}, 20240520, 1)};
+  o.out = dir.path + "/llmc.tok";
+  CHECK(ImportTokensBin(o, &notes).metadata().tokenizer == "gpt2");
+  o.vocab = 256;
+  o.eot = -1;
+  o.paths = {llmc_shard(dir, "g2.bin", {255, 1, 2}, 20240520, 1)};
+  o.out = dir.path + "/llmc256.tok";
+  CHECK(ImportTokensBin(o, &notes).metadata().tokenizer == "unknown");
+  o.vocab = 1000;
+  o.eot = -2;
+  o.paths = {llmc_shard(dir, "l.bin", {1, 2, 3}, 20240801, 7)};
+  o.out = dir.path + "/llama.tok";
+  c = ImportTokensBin(o, &notes);
+  CHECK(c.metadata().tokenizer == "unknown");
+  CHECK_THAT(c.metadata().source, Catch::Contains("vocab = 1000 is smaller than LLaMA 3's 128256"));
 }
 
 TEST_CASE("token shards import by the block: memory stays small, and documents go on across blocks") {

@@ -377,6 +377,10 @@ void TokensBinOptions::Validate() const {
     fail("data.tokens_bin: format must be \"llmc\" (header magic 20240520) or \"nanogpt\" (headerless uint16), got \"",
          format, "\"");
   if (vocab < 0) fail("data.tokens_bin: vocab must be positive (got ", vocab, ")");
+  // Was "vocabulary size 1099511627776 is beyond 2^31 token ids", naming neither the function nor the fix.
+  if (vocab > (int64_t{1} << 31))
+    fail("data.tokens_bin: vocab = ", vocab, " is beyond the 2^31 token ids a corpus holds; give the shards' "
+         "tokenizer's vocabulary size (50257 for GPT-2, 128256 for LLaMA 3), or leave vocab out for theirs");
   if (eot < -2) fail("data.tokens_bin: eot must be a token id, −1 for none or left out (got ", eot, ")");
 }
 
@@ -559,6 +563,11 @@ Corpus ImportTokensBin(const TokensBinOptions& given, std::vector<std::string>* 
     }
     if (!writer) {
       const int64_t vocab = options.vocab > 0 ? options.vocab : version == 2 ? 128256 : 50257;
+      // uint16 ids are below 65536: a larger vocab (2^31) was taken, a corpus of ids no file holds,
+      // stored 4 bytes a token, for a model whose embedding no machine has.
+      if (width == 2 && vocab > 65536)
+        fail(what, ": vocab = ", vocab, " is larger than the 65536 ids that the uint16 tokens of '", path, "' can be; give "
+             "the shards' tokenizer's vocabulary size (50257 for GPT-2), or leave vocab out for GPT-2's");
       const std::string note = no_eot_note(version);
       eot = options.eot != -2 ? options.eot : !note.empty() ? -1 : version == 2 ? 128000 : 50256;
       // An eot no token can be split nothing: each shard was one document, without a word.

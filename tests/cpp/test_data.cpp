@@ -1680,6 +1680,37 @@ TEST_CASE("a token file of a vocab smaller than the tokenizer's is not labelled 
   CHECK_THAT(c.metadata().source, Catch::Contains("vocab = 1000 is smaller than LLaMA 3's 128256"));
 }
 
+// vocab = 2^40 was "vocabulary size 1099511627776 is beyond 2^31 token ids", naming neither the
+// function nor the fix, and vocab = 2^31 over a uint16 file made a corpus of 4-byte tokens whose ids
+// can be no larger than 65535, for a model of 2^31 embeddings.
+TEST_CASE("a vocab beyond what the token file's ids can be is refused, naming it and the fix") {
+  TempDir dir;
+  const std::vector<uint16_t> ids{1, 2, 50256, 3};
+  TokensBinOptions o;
+  o.paths = {dir.file("train.bin", std::string(reinterpret_cast<const char*>(ids.data()), ids.size() * 2))};
+  o.format = "nanogpt";
+  o.out = dir.path + "/big.tok";
+  o.vocab = int64_t{1} << 40;
+  CHECK_THROWS_WITH(ImportTokensBin(o), Catch::StartsWith("data.tokens_bin: vocab = 1099511627776 is beyond the 2^31 token "
+                                                          "ids a corpus holds; give the shards' tokenizer's vocabulary size"));
+  o.vocab = int64_t{1} << 31;
+  CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Contains("data.tokens_bin: vocab = 2147483648 is larger than the 65536 ids that "
+                                                        "the uint16 tokens of '" + o.paths[0] + "' can be"));
+  o.paths = {llmc_shard(dir, "g.bin", {50256, 1, 2}, 20240520, 1)};
+  o.format = "llmc";
+  o.vocab = 65537;
+  CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Contains("vocab = 65537 is larger than the 65536 ids"));
+  struct stat st;
+  CHECK(::stat(o.out.c_str(), &st) != 0);
+  o.vocab = 65536;  // every uint16 id
+  CHECK(ImportTokensBin(o).vocab() == 65536);
+  // LLaMA 3's uint32 ids go up to 2^31.
+  o.paths = {llmc_shard(dir, "l.bin", {128000, 5, 6}, 20240801, 7)};
+  o.vocab = 200000;
+  o.out = dir.path + "/llama.tok";
+  CHECK(ImportTokensBin(o).vocab() == 200000);
+}
+
 TEST_CASE("token shards import by the block: memory stays small, and documents go on across blocks") {
   // The whole shard was held as bytes and again as int32 tokens: three times its size (a nanoGPT
   // OpenWebText train.bin of 17 GB asked for 51 GB).

@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "core/units.h"
+#include "data/bpe.h"
 #include "data/rng.h"
 
 namespace scalelab::data {
@@ -372,6 +373,8 @@ void RepetitionSampler::next_batch(std::vector<int32_t>& tokens) {
   NextBatch(tokens.data());
 }
 
+BatchSource::Vocabulary RepetitionSampler::vocabulary() const { return CorpusVocabulary(corpus_); }
+
 uint64_t RepetitionSampler::Fingerprint(bool with_contents) const {
   uint64_t h = corpus_fingerprint(corpus_, with_contents);
   for (uint64_t x : {uint64_t(options_.unique_tokens), uint64_t(options_.tokens), uint64_t(options_.seq_len),
@@ -508,6 +511,8 @@ void HeldOutSource::next_batch(std::vector<int32_t>& tokens) {
   tokens.resize(size_t(options_.batch * (options_.seq_len + 1)));
   NextBatch(tokens.data());
 }
+
+BatchSource::Vocabulary HeldOutSource::vocabulary() const { return CorpusVocabulary(corpus_); }
 
 uint64_t HeldOutSource::Fingerprint(bool with_contents) const {
   uint64_t h = corpus_fingerprint(corpus_, with_contents);

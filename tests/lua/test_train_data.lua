@@ -114,6 +114,37 @@ t.test("held-out data of another vocabulary or tokenizer than the training data'
                   eval_tokens = 512, progress = false }.status, "done")
 end)
 
+t.test("held-out data encoded by a BPE of other merges is refused; the same merges in another file evaluate", function()
+  local dir = t.scratch("train-data-bpe")
+  local function text(name, words)
+    local lines = {}
+    for i = 1, 300 do
+      local line = {}
+      for j = 1, 12 do line[j] = words[(i * 7 + j * j) % #words + 1] end
+      lines[i] = table.concat(line, " ")
+    end
+    t.write_file(dir .. "/" .. name .. ".txt", table.concat(lines, "\n") .. "\n")
+    return data.files{ dir .. "/" .. name .. ".txt", documents = "line", out = dir .. "/" .. name .. ".tok" }
+  end
+  local a = text("a", { "the", "cat", "sat", "on", "mat", "with", "a", "hat", "and", "bat" })
+  local b = text("b", { "zorb", "quix", "vlem", "ptarg", "wux", "ghyll", "fnord", "kyzz", "jorp", "mlek" })
+  local bpe_a = data.bpe{ corpus = a, vocab = 270, out = dir .. "/a.bpe.tok" }
+  local bpe_b = data.bpe{ corpus = b, vocab = 270, out = dir .. "/b.bpe.tok" }
+  local again = data.bpe{ corpus = a, vocab = 270, out = dir .. "/again.bpe.tok" }
+  t.eq(bpe_a.vocab, 270)
+  t.eq(bpe_b.vocab, 270)
+  t.ok(bpe_a.tokenizer_name ~= again.tokenizer_name, "another file: " .. again.tokenizer_name)
+  local m = model.gpt{ vocab = 270, ctx = 32, d_model = 16, n_layer = 1, n_head = 2 }
+  local function run(held)
+    return train.run{ model = m, data = data.sampler{ corpus = bpe_a, tokens = 16 * 32, seq_len = 32, batch = 16 },
+                      eval_data = data.held_out{ corpus = held, seq_len = 32, batch = 16 }, steps = 1, threads = 1,
+                      eval_tokens = 512, progress = false }
+  end
+  t.raises(function() run(bpe_b) end, "(vocab 270, tokenizer " .. bpe_b.tokenizer_name .. "), so the held-out loss "
+    .. "would score ids of another tokenizer")
+  t.eq(run(again).status, "done")
+end)
+
 t.test("data = a corpus says how to make a sampler from it", function()
   t.raises(function() train.run{ model = gpt, data = corpus, tokens = 1e4 } end,
     "train.run: data: expected a batch source, got a corpus (markov): make a sampler from it, data.sampler{ corpus = c")

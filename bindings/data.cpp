@@ -298,7 +298,7 @@ int tokenizer(lua_State* L) {
     // corpus's tokenizer name given for a file says what the function takes instead.
     std::string why = e.what();
     if (why.rfind("bpe: ", 0) == 0) why = why.substr(5);
-    const bool name = path == "bytes" || path == "gpt2" || path == "llama3" || path == "synthetic";
+    const bool name = path == "bytes" || path == "gpt2" || path == "llama3" || path == "synthetic" || path == "unknown";
     fail("data.tokenizer: ", why,
          name ? std::string("; \"") + path + "\" is the name of a corpus's tokenizer (corpus.tokenizer_name), not a "
                     "file: data.tokenizer loads a BPE tokenizer file that data.bpe saved (corpus.tokenizer gives a BPE "
@@ -706,7 +706,8 @@ int open_data(lua_State* L) {
        {"source", &bound<c_meta<&data::CorpusMetadata::source>>, "where the tokens came from"},
        {"tokenizer", &bound<c_tokenizer>, "the BPE Tokenizer object of a BPE corpus, else nil"},
        {"tokenizer_name", &bound<c_meta<&data::CorpusMetadata::tokenizer>>,
-        "\"bytes\", \"bpe:<file>\", \"gpt2\", \"llama3\" or \"synthetic\""},
+        "\"bytes\", \"bpe:<file>\", \"gpt2\", \"llama3\", \"synthetic\" or \"unknown\" (token ids of a tokenizer "
+        "scalelab does not know: a token file of a vocab smaller than GPT-2's)"},
        {"license", &bound<c_meta<&data::CorpusMetadata::license>>, "the text's license"},
        {"path", &bound<c_path>, "the corpus file (\"\" in memory)"},
        {"checksum", &bound<c_checksum>,

@@ -33,6 +33,16 @@ class BatchSource {
   // evaluate a held-out split smaller than their default evaluation over these rows once.
   virtual int64_t rows_per_pass() const { return -1; }
 
+  // What the ids are, where the source knows it, so that trainers refuse held-out data whose ids are
+  // not the training data's (bytes scored against GPT-2 tokens): `data` names the data ("corpus
+  // gcide"), `tokenizer` the tokenizer that made the ids ("bytes", "gpt2", "bpe:<file>", ...), and
+  // `identity` is the same for two sources of the same tokenizer (a BPE's by its merges),
+  // "" when the source cannot tell (a source written in Lua, a corpus of an unknown tokenizer).
+  struct Vocabulary {
+    std::string data, tokenizer, identity;
+  };
+  virtual Vocabulary vocabulary() const { return {}; }
+
   // The position, serialised, for checkpoints; restore() continues bitwise identically from it.
   // A held-out source is rewound to its initial state before each evaluation the same way.
   virtual std::string state() const = 0;

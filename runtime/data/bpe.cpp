@@ -17,6 +17,7 @@
 #include "core/error.h"
 #include "core/interrupt.h"
 #include "core/units.h"
+#include "data/rng.h"
 #include "data/sampler.h"
 
 namespace scalelab::data {
@@ -466,6 +467,28 @@ std::shared_ptr<const BpeTokenizer> CorpusTokenizer(const Corpus& corpus) {
   if (loaded.size() >= 8) loaded.erase(loaded.begin());  // the oldest: a few tokenizers in use at once
   loaded.push_back({file, st.st_dev, st.st_ino, st.st_size, modified, tokenizer});
   return tokenizer;
+}
+
+BatchSource::Vocabulary CorpusVocabulary(const Corpus& corpus) {
+  BatchSource::Vocabulary v;
+  const CorpusMetadata& m = corpus.metadata();
+  v.data = str("corpus ", m.name.empty() ? std::string("(unnamed)") : m.name);
+  v.tokenizer = m.tokenizer;
+  if (m.tokenizer == "bytes" || m.tokenizer == "gpt2" || m.tokenizer == "llama3" || m.tokenizer == "synthetic") {
+    v.identity = m.tokenizer;
+  } else if (m.tokenizer.compare(0, 4, "bpe:") == 0) {
+    try {
+      const auto bpe = CorpusTokenizer(corpus);
+      uint64_t h = mix64(uint64_t(bpe->vocab()));
+      for (const auto& [a, b] : bpe->merges()) h = mix64(h ^ (uint64_t(uint32_t(a)) << 32 | uint32_t(b)));
+      char hex[17];
+      std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+      v.identity = str("bpe ", hex);
+    } catch (const Error&) {
+      // its file not found: what the ids are cannot be told
+    }
+  }
+  return v;
 }
 
 std::string DecodeTokens(const Corpus& corpus, const std::vector<int32_t>& ids) {

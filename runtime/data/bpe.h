@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "data/batch_source.h"
 #include "data/corpus.h"
 
 namespace scalelab::data {
@@ -71,6 +72,11 @@ Corpus TrainBpeCorpus(const Corpus& source, const BpeOptions& options, std::vect
 std::shared_ptr<const BpeTokenizer> CorpusTokenizer(const Corpus& corpus);
 // The path CorpusTokenizer loads ("" for other tokenizers).
 std::string CorpusTokenizerFile(const Corpus& corpus);
+// What a corpus's ids are (BatchSource::vocabulary(), for trainers to compare training and held-out
+// data): data "corpus <name>", its tokenizer label, and an identity that corpora of one tokenizer
+// share: the label for bytes, gpt2, llama3 and synthetic ids, a hash of the merges for a BPE, and ""
+// where it cannot tell (an unknown tokenizer, a BPE file not found).
+BatchSource::Vocabulary CorpusVocabulary(const Corpus& corpus);
 // Text ↔ ids with the corpus's tokenizer (bytes or BPE); other tokenizers are an error.
 std::string DecodeTokens(const Corpus& corpus, const std::vector<int32_t>& ids);
 std::vector<int32_t> EncodeText(const Corpus& corpus, const std::string& text);

@@ -29,7 +29,7 @@ namespace scalelab::data {
 struct CorpusMetadata {
   std::string name;       // short name: "gcide", "markov", a file's stem
   std::string source;     // where the tokens came from (files, package, generator and its options)
-  std::string tokenizer;  // "bytes", "bpe:<tokenizer file>", "gpt2", "llama3", "synthetic"
+  std::string tokenizer;  // "bytes", "bpe:<tokenizer file>", "gpt2", "llama3", "synthetic", "unknown"
   std::string license;    // the text's licence, when known
   // The source's exact entropy rate in nats per token (synthetic sources); NaN when unknown.
   double entropy_per_token = std::numeric_limits<double>::quiet_NaN();

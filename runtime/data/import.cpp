@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <glob.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -209,6 +210,7 @@ Corpus ImportText(const TextImportOptions& options) {
   int64_t repeated = 0;
   InputHash key;
   key.add(options.documents);
+  key.add(std::string("a UTF-8 byte-order mark at a file's start left out"));  // earlier caches kept it
   for (const auto& f : files) {
     const struct stat st = stat_or_fail(what, f);
     if (!seen.insert({st.st_dev, st.st_ino}).second) {
@@ -269,15 +271,19 @@ Corpus ImportText(const TextImportOptions& options) {
   // as a stream of it, then as tokens took three times a large file's size, and a paragraph or line
   // held whole (as the line, the line with its newline, the paragraph, and the writer's copy) four
   // times a long one's. Only a line's leading spaces, tabs and CRs wait, until the line shows text
-  // (it is a line of the document) or ends (a blank line: the end of a paragraph).
+  // (it is a line of the document) or ends (a blank line: the end of a paragraph); what waits is
+  // where they lie in the file, not the bytes: a line of blanks alone was held whole (a blank line
+  // of 64 MiB took 128 MiB), and the blanks before a line's text are read again from the file.
   const bool by_file = options.documents == "file", by_line = options.documents == "line";
-  std::vector<char> block(size_t{1} << 20);
+  std::vector<char> block(size_t{1} << 20), again;
+  int64_t marked = 0;  // files that began with a UTF-8 byte-order mark
   for (const auto& f : files) {
     check_interrupt();
     std::FILE* in = std::fopen(f.c_str(), "rb");
     if (!in) fail(what, ": cannot read '", f, "': ", errno_text());
     bool open = false;  // this file's document is in progress: the next bytes extend it
-    std::string blanks; // the line's leading blanks, until it shows text or ends
+    int64_t block_at = 0;  // the file offset of block[0]
+    int64_t blanks_at = 0, blanks = 0;  // the line's leading blanks: their offset and count
     bool text = false;  // the line has shown text
     auto put = [&](std::string_view bytes) {
       if (bytes.empty()) return;
@@ -285,38 +291,59 @@ Corpus ImportText(const TextImportOptions& options) {
       else writer.AddBytes(bytes);
       open = true;
     };
-    // Bytes of the current line (no newline among them).
-    auto take = [&](std::string_view bytes) {
+    // The waiting blanks, once their line shows text. Those of the block in hand are in the bytes
+    // taken with the text; these came in earlier blocks, and are read again from the file.
+    auto put_blanks = [&] {
+      if (blanks == 0) return;
+      again.resize(block.size());
+      for (int64_t done = 0; done < blanks;) {
+        const ssize_t got = ::pread(fileno(in), again.data(), size_t(std::min<int64_t>(blanks - done, int64_t(again.size()))),
+                                    off_t(blanks_at + done));
+        if (got <= 0)
+          fail(what, ": error reading '", f, "' again at byte ", blanks_at + done, ": ",
+               got < 0 ? errno_text() : std::string("it ended early (did it change?)"));
+        put(std::string_view(again.data(), size_t(got)));
+        done += got;
+      }
+      blanks = 0;
+    };
+    // Bytes of the current line (no newline among them), at file offset `at`.
+    auto take = [&](std::string_view bytes, int64_t at) {
       if (!text) {
         const size_t first = bytes.find_first_not_of(" \t\r");
+        if (blanks == 0) blanks_at = at;
         if (first == std::string_view::npos) {
-          blanks.append(bytes);
+          blanks += int64_t(bytes.size());
           return;
         }
         text = true;
-        put(blanks);
-        blanks.clear();
+        put_blanks();
       }
       put(bytes);
     };
     auto end_line = [&] {
       if (text) put("\n");
       if (by_line || !text) open = false;  // a line is a document; a blank line ends a paragraph
-      blanks.clear();
+      blanks = 0;
       text = false;
     };
     try {
       size_t n;
-      while ((n = std::fread(block.data(), 1, block.size(), in)) > 0) {
+      for (; (n = std::fread(block.data(), 1, block.size(), in)) > 0; block_at += int64_t(n)) {
         check_interrupt();
+        // A UTF-8 byte-order mark begins many a text saved on Windows: it marks the encoding, not
+        // text, and was kept as 3 tokens at the start of the file's first document (in paragraph
+        // mode a document of its own where a blank line followed it).
+        const size_t skip = block_at == 0 && n >= 3 && std::memcmp(block.data(), "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+        marked += skip > 0 ? 1 : 0;
         if (by_file) {
-          put(std::string_view(block.data(), n));
+          put(std::string_view(block.data() + skip, n - skip));
           continue;
         }
-        for (size_t at = 0; at < n;) {
+        for (size_t at = skip; at < n;) {
           const char* newline = static_cast<const char*>(std::memchr(block.data() + at, '\n', n - at));
           const size_t end = newline ? size_t(newline - block.data()) : n;
-          take(std::string_view(block.data() + at, end - at));
+          take(std::string_view(block.data() + at, end - at), block_at + int64_t(at));
           at = end;
           if (newline) {
             end_line();
@@ -332,6 +359,11 @@ Corpus ImportText(const TextImportOptions& options) {
     std::fclose(in);
     if (text) end_line();  // a last line without its newline
   }
+  if (marked > 0) {  // said in the source's parenthesis, with the files left out
+    std::string& source = writer.metadata().source;
+    source.insert(source.size() - 1, str("; the UTF-8 byte-order mark that began ", format_counted(double(marked), "file"),
+                                         " left out"));
+  }
   return writer.Finish();
 }
 
@@ -345,6 +377,10 @@ void TokensBinOptions::Validate() const {
     fail("data.tokens_bin: format must be \"llmc\" (header magic 20240520) or \"nanogpt\" (headerless uint16), got \"",
          format, "\"");
   if (vocab < 0) fail("data.tokens_bin: vocab must be positive (got ", vocab, ")");
+  // Was "vocabulary size 1099511627776 is beyond 2^31 token ids", naming neither the function nor the fix.
+  if (vocab > (int64_t{1} << 31))
+    fail("data.tokens_bin: vocab = ", vocab, " is beyond the 2^31 token ids a corpus holds; give the shards' "
+         "tokenizer's vocabulary size (50257 for GPT-2, 128256 for LLaMA 3), or leave vocab out for theirs");
   if (eot < -2) fail("data.tokens_bin: eot must be a token id, −1 for none or left out (got ", eot, ")");
 }
 
@@ -363,8 +399,24 @@ Corpus ImportTokensBin(const TokensBinOptions& given, std::vector<std::string>* 
                "'s (", tokenizer_eot, "), so each ", shard, " is one document; give eot = the end-of-text id of the ",
                shard, "s' tokenizer to split them into documents, or eot = -1 to say there is none");
   };
+  // What the ids are: the tokenizer the layout names (llm.c's header: GPT-2 or LLaMA 3; nanoGPT's
+  // files: GPT-2, its prepare.py's) only where the vocab holds it. A smaller vocab given, or a nanoGPT
+  // file with no id above a byte's, is another tokenizer's ids (nanoGPT's shakespeare_char, 65
+  // characters): the corpus said "gpt2" of them, which they are not, and its tokenizer is "unknown" now.
+  auto small_vocab_text = [&](int version) {
+    return str("token ids of an unknown tokenizer: vocab = ", given.vocab, " is smaller than ",
+               version == 2 ? "LLaMA 3's 128256" : "GPT-2's 50257");
+  };
+  auto small_ids_note = [&](const std::string& largest) {
+    return str("the largest token id is ", largest, ", where GPT-2 text has ids far beyond 255: these are another "
+               "tokenizer's ids (nanoGPT's shakespeare_char has 65 characters), so the corpus's tokenizer is \"unknown\", "
+               "not \"gpt2\"; give vocab = the tokenizer's size (nanoGPT's meta.pkl holds it as vocab_size) for a model of "
+               "that vocabulary rather than GPT-2's 50257");
+  };
   auto noted = [&](Corpus c, int version) {
     if (const std::string note = no_eot_note(version); !note.empty() && notes) notes->push_back(note);
+    const auto largest = c.metadata().extra.find("largest_id");
+    if (largest != c.metadata().extra.end() && notes) notes->push_back(small_ids_note(largest->second));
     return c;
   };
   // A pattern ("fineweb10B/fineweb_train_*.bin", llm.c's shards) reads the shards it matches in
@@ -381,6 +433,8 @@ Corpus ImportTokensBin(const TokensBinOptions& given, std::vector<std::string>* 
   key.add(options.format);
   if (options.format == "nanogpt") key.add(std::string("documents end after end-of-text"));  // earlier caches cut before it
   key.add(std::string("documents go on across shards"));  // earlier caches cut them at each shard's end
+  key.add(std::string("a run of end-of-text tokens is one boundary"));  // earlier caches made a document of each
+  key.add(std::string("tokenizer unknown where the vocab or ids are not GPT-2's"));  // earlier caches said "gpt2"
   key.add(uint64_t(options.vocab));
   key.add(uint64_t(options.eot));
   struct stat out_st;
@@ -429,6 +483,20 @@ Corpus ImportTokensBin(const TokensBinOptions& given, std::vector<std::string>* 
   // shard's end; split there, one document was two, and the held-out split could hold out its half.
   // With no end-of-text (eot = -1) each shard is one document.
   bool open = false;
+  int64_t largest = -1;  // the largest token id read
+  bool text = false;    // tokens other than the end-of-text were written: a run waiting goes between documents
+  int64_t waiting = 0;  // end-of-text tokens of a run not yet written (see below)
+  std::vector<int32_t> eots;
+  auto put_waiting = [&] {
+    if (waiting > 0 && eots.empty()) eots.assign(4096, int32_t(eot));
+    while (waiting > 0) {
+      const int64_t n = std::min<int64_t>(waiting, int64_t(eots.size()));
+      if (open) writer->ExtendDocument(eots.data(), n, what);
+      else writer->AddDocument(eots.data(), n, what);
+      open = true;
+      waiting -= n;
+    }
+  };
   for (const auto& path : options.paths) {
     check_interrupt();
     if (eot < 0) open = false;
@@ -495,6 +563,11 @@ Corpus ImportTokensBin(const TokensBinOptions& given, std::vector<std::string>* 
     }
     if (!writer) {
       const int64_t vocab = options.vocab > 0 ? options.vocab : version == 2 ? 128256 : 50257;
+      // uint16 ids are below 65536: a larger vocab (2^31) was taken, a corpus of ids no file holds,
+      // stored 4 bytes a token, for a model whose embedding no machine has.
+      if (width == 2 && vocab > 65536)
+        fail(what, ": vocab = ", vocab, " is larger than the 65536 ids that the uint16 tokens of '", path, "' can be; give "
+             "the shards' tokenizer's vocabulary size (50257 for GPT-2), or leave vocab out for GPT-2's");
       const std::string note = no_eot_note(version);
       eot = options.eot != -2 ? options.eot : !note.empty() ? -1 : version == 2 ? 128000 : 50256;
       // An eot no token can be split nothing: each shard was one document, without a word.
@@ -505,15 +578,21 @@ Corpus ImportTokensBin(const TokensBinOptions& given, std::vector<std::string>* 
              options.vocab > 0 ? ", or a larger vocab" : ", or vocab = the tokenizer's size");
       CorpusMetadata m;
       m.name = name;
-      m.tokenizer = version == 2 ? "llama3" : "gpt2";
+      const bool small = options.vocab > 0 && options.vocab < (version == 2 ? 128256 : 50257);
+      m.tokenizer = small ? "unknown" : version == 2 ? "llama3" : "gpt2";
       m.source = str(options.format == "llmc" ? "llm.c token shards " : "nanoGPT token file ", listed,
-                     note.empty() ? "" : "; " + note);
+                     small ? "; " + small_vocab_text(version) : "", note.empty() ? "" : "; " + note);
       writer.emplace(vocab, m, out);
     }
     const std::string where = str(what, ": '", path, "'");
     // Where the end-of-text token stands: llm.c's shards begin each document with it (a document
     // starts at each one, but the shard's first); nanoGPT's prepare.py appends it to each (a
     // document ends after each one). A document in progress at a block's end goes on in the next.
+    // A run of end-of-text tokens (E E E) is one boundary, not documents of an end-of-text alone
+    // (they were counted as documents, and the split held them out as such): the run stays in the
+    // stream, with the document it begins (llm.c) or ends (nanoGPT); a run before the first text
+    // begins the first document, and one after the last text ends the last. What the run goes with
+    // is known only at the next text, so its tokens wait, counted, until then.
     const bool eot_ends = options.format == "nanogpt";
     int64_t at = 0;     // the shard's tokens before this block
     auto take = [&](size_t begin, size_t end) {
@@ -522,6 +601,17 @@ Corpus ImportTokensBin(const TokensBinOptions& given, std::vector<std::string>* 
       if (open) writer->ExtendDocument(tokens.data() + begin, int64_t(end - begin), from);
       else writer->AddDocument(tokens.data() + begin, int64_t(end - begin), from);
       open = true;
+    };
+    // Text (tokens other than the end-of-text), after the run waiting before it.
+    auto take_text = [&](size_t begin, size_t end) {
+      if (end <= begin) return;
+      if (waiting > 0) {
+        if (open && text && !eot_ends) open = false;  // llm.c: the run begins the next document
+        put_waiting();
+        if (eot_ends && text) open = false;           // nanoGPT: it ended the one before
+      }
+      take(begin, end);
+      text = true;
     };
     for (; at < count; at += int64_t(tokens.size())) {
       check_interrupt();
@@ -540,21 +630,27 @@ Corpus ImportTokensBin(const TokensBinOptions& given, std::vector<std::string>* 
           tokens[size_t(i)] = int32_t(t);
         }
       }
+      for (const int32_t t : tokens) largest = std::max<int64_t>(largest, t);
+      if (eot < 0) {
+        take(0, tokens.size());
+        continue;
+      }
       size_t begin = 0;
       for (size_t i = 0; i < tokens.size(); ++i) {
-        if (eot < 0 || tokens[i] != eot) continue;
-        if (eot_ends) {
-          take(begin, i + 1);
-          begin = i + 1;
-          open = false;
-        } else if (open || i > begin) {
-          take(begin, i);
-          begin = i;
-          open = false;
-        }
+        if (tokens[i] != eot) continue;
+        take_text(begin, i);
+        ++waiting;
+        begin = i + 1;
       }
-      take(begin, tokens.size());
+      take_text(begin, tokens.size());
     }
+  }
+  put_waiting();  // a run after the last text ends the last document
+  if (options.format == "nanogpt" && options.vocab <= 0 && largest < 256 && writer->tokens() > 0) {
+    CorpusMetadata& m = writer->metadata();
+    m.tokenizer = "unknown";
+    m.extra["largest_id"] = str(largest);
+    m.source += "; " + small_ids_note(str(largest));
   }
   return noted(writer->Finish(), version);
 }

@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "core/units.h"
+#include "data/bpe.h"
 #include "data/rng.h"
 
 namespace scalelab::data {
@@ -118,7 +119,7 @@ Split Split::Make(const Corpus& corpus, double validation) {
                                          std::max<int64_t>(1, std::min(std::max<int64_t>(corpus.tokens() / 100, 512), corpus.tokens() / 2)),
                                          " })")
           : tokenizer == "bytes"   ? std::string("import it with more documents (documents = \"paragraph\" or \"line\" in data.files)")
-          : tokenizer == "gpt2" || tokenizer == "llama3"
+          : tokenizer == "gpt2" || tokenizer == "llama3" || tokenizer == "unknown"
               ? std::string("import it split at its end-of-text token (eot = its id in data.tokens_bin), or from more shards with "
                             "eot = -1 (each shard one document)")
               : std::string("give it more documents");
@@ -297,6 +298,21 @@ RepetitionSampler::RepetitionSampler(Corpus corpus, const SamplerOptions& option
   const int64_t U = options_.unique_tokens > 0                ? options_.unique_tokens
                     : options_.unique_tokens == SamplerOptions::kAllTokens ? split_.train_tokens
                                                           : options_.tokens;
+  // Fresh data (unique_tokens left out) beyond the split was "unique_tokens U = <tokens> is larger ...;
+  // lower unique_tokens (it defaults to tokens)", of a key not given, without the tokens that fit.
+  const int64_t split_windows = (split_.train_tokens - 1) / T;  // fresh sequences the split holds
+  if (U > split_.train_tokens && options_.unique_tokens == 0 && split_windows >= 1)
+    fail("data.sampler: tokens = ", options_.tokens, " (", format_count(double(options_.tokens)),
+         ") of fresh data (unique_tokens left out: no token seen twice) is more than the training split of corpus ",
+         corpus_name(corpus_), " holds: ", split_.train_tokens, " tokens (", format_count(double(split_.train_tokens)), ") in ",
+         format_counted(double(split_.train.size()), "document"), " (", split_.validation_tokens,
+         " more are held out for validation); give ",
+         split_windows >= options_.batch
+             ? str("tokens <= ", split_windows / options_.batch * options_.batch * T, " (whole batches of ", options_.batch,
+                   " sequences of ", T, ", each also needing the token after it)")
+             : str("batch <= ", split_windows, " (not one batch of ", options_.batch, " sequences of ", T, " fits)"),
+         ", unique_tokens = \"all\" to repeat the split (about ",
+         format_significant(double(options_.tokens) / double(split_windows * T), 3), " epochs), or a larger corpus");
   if (U > split_.train_tokens)
     fail("data.sampler: unique_tokens U = ", U, " (", format_count(double(U)), ") is larger than the training split of corpus ",
          corpus_name(corpus_), ": ", split_.train_tokens, " tokens (", format_count(double(split_.train_tokens)),
@@ -371,6 +387,8 @@ void RepetitionSampler::next_batch(std::vector<int32_t>& tokens) {
   tokens.resize(size_t(options_.batch * (options_.seq_len + 1)));
   NextBatch(tokens.data());
 }
+
+BatchSource::Vocabulary RepetitionSampler::vocabulary() const { return CorpusVocabulary(corpus_); }
 
 uint64_t RepetitionSampler::Fingerprint(bool with_contents) const {
   uint64_t h = corpus_fingerprint(corpus_, with_contents);
@@ -508,6 +526,8 @@ void HeldOutSource::next_batch(std::vector<int32_t>& tokens) {
   tokens.resize(size_t(options_.batch * (options_.seq_len + 1)));
   NextBatch(tokens.data());
 }
+
+BatchSource::Vocabulary HeldOutSource::vocabulary() const { return CorpusVocabulary(corpus_); }
 
 uint64_t HeldOutSource::Fingerprint(bool with_contents) const {
   uint64_t h = corpus_fingerprint(corpus_, with_contents);

@@ -156,6 +156,7 @@ class RepetitionSampler : public BatchSource {
   int64_t batch() const override { return options_.batch; }
   void next_batch(std::vector<int32_t>& tokens) override;
   int64_t remaining_batches() const override { return (planned_rows_ - rows_) / options_.batch; }
+  Vocabulary vocabulary() const override;
   std::string state() const override;
   void restore(const std::string& state) override;
 
@@ -213,6 +214,7 @@ class HeldOutSource : public BatchSource {
   int64_t seq_len() const override { return options_.seq_len; }
   int64_t batch() const override { return options_.batch; }
   void next_batch(std::vector<int32_t>& tokens) override;
+  Vocabulary vocabulary() const override;
   std::string state() const override;
   void restore(const std::string& state) override;
   void NextBatch(int32_t* tokens);

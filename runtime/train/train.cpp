@@ -443,6 +443,24 @@ void TrainConfig::Validate() const {
     if (seq_len <= 0 || seq_len > m.ctx)
       fail("train: without data, give seq_len between 1 and the model's ctx (", m.ctx, ")");
   }
+  // Held-out ids of another vocabulary or tokenizer than the training data's (a byte corpus evaluated
+  // on GPT-2 tokens) gave a held-out loss that meant nothing, or ids beyond the data's vocabulary.
+  if (data && eval_data) {
+    const data::BatchSource::Vocabulary trained = data->vocabulary(), held = eval_data->vocabulary();
+    const bool other_vocab = data->vocab() != eval_data->vocab();
+    if (other_vocab || (!trained.identity.empty() && !held.identity.empty() && trained.identity != held.identity)) {
+      auto described = [](const data::BatchSource& s, const data::BatchSource::Vocabulary& v) {
+        return str(v.data.empty() ? std::string() : v.data + " (", "vocab ", s.vocab(),
+                   v.tokenizer.empty() ? std::string() : ", tokenizer " + v.tokenizer, v.data.empty() ? "" : ")");
+      };
+      fail("train: the held-out data's token ids are not the training data's: data is ", described(*data, trained),
+           " and eval_data is ", described(*eval_data, held), ", so the held-out loss would score ",
+           other_vocab ? "ids of another vocabulary" : "ids of another tokenizer",
+           " and mean nothing; evaluate on held-out data of the training data's tokenizer and vocabulary: leave "
+           "eval_data out (the training corpus's own held-out split, data:held_out()), or give a held-out source "
+           "over a corpus made with the same tokenizer", other_vocab ? " and vocab" : "");
+    }
+  }
   if (eval_data) {
     if (eval_data->vocab() > m.vocab)
       fail("train: the held-out data's vocabulary (", eval_data->vocab(), ") is larger than the model's (",

@@ -138,7 +138,12 @@ end-of-text token (50256 for GPT-2, 128000 for LLaMA 3; eot = -1 for none): befo
 shards, which begin each document with it, after it in nanoGPT's, which append it to each. A vocab =
 that does not hold it (nanoGPT's shakespeare_char, vocab = 65) has no end-of-text unless eot = names
 one: each shard is then one document, and a note on stderr says so.
+corpus.tokenizer_name is "gpt2" (or "llama3") only where the vocab holds that tokenizer's: a smaller
+vocab =, or a nanoGPT file with no id above 255 and vocab left out (a note says so), is "unknown",
+another tokenizer's ids.
 A document goes on across shards until its end-of-text (llm.c cuts shards at a fixed token count).
+A run of end-of-text tokens (E E E) is one boundary, not documents of an end-of-text alone: its
+tokens stay, with the document the run begins (llm.c) or ends (nanoGPT).
 A pattern ("fineweb10B/fineweb_train_*.bin") reads the shards it matches, in sorted order; a shard
 reached twice (named twice, or beside a pattern that matches it) is read once.]])
 

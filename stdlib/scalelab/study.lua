@@ -468,8 +468,12 @@ local function plan_runs(s)
         -- into (seen <= U): the run's tokens are those epochs of them, in whole steps rounded down
         -- (D = 4000 on U = 1000, 960 of them in sequences of 64, is 3840 tokens, 4 epochs: not
         -- 4096, 4.27 epochs). A run of fewer rows than U's sequences sees each of its tokens once.
-        if type(p.U) == "number" and seen < asked then
-          local steps = math.max(1, math.floor(run.planned_tokens / asked * seen / per_step))
+        -- Epochs of U's whole sequences, not of those the run's rows reach: a run of fewer rows than
+        -- U's sequences (epochs below 1) reaches only some, and scaling by those cut it again (U = 4096
+        -- at 0.5 epochs, ctx 64: 1024 tokens trained for the 2048 planned).
+        local whole = math.min(math.max(1, math.floor(asked + 0.5)), held - 1) // T * T
+        if type(p.U) == "number" and whole < asked then
+          local steps = math.max(1, math.floor(run.planned_tokens / asked * whole / per_step))
           if steps < run.steps then
             run.steps, run.tokens = steps, steps * per_step
             seen = native_data.unique_windows(math.max(1, math.floor(asked + 0.5)), held, run.tokens, T, run.batch) * T

@@ -924,6 +924,22 @@ struct TempDir {
   }
 };
 
+// SCALELAB_CACHE set to `path` while it lives, as it was after.
+struct CacheFolder {
+  std::string saved;
+  bool had;
+  explicit CacheFolder(const std::string& path) {
+    const char* cache = std::getenv("SCALELAB_CACHE");
+    had = cache != nullptr;
+    saved = had ? cache : "";
+    ::setenv("SCALELAB_CACHE", path.c_str(), 1);
+  }
+  ~CacheFolder() {
+    if (had) ::setenv("SCALELAB_CACHE", saved.c_str(), 1);
+    else ::unsetenv("SCALELAB_CACHE");
+  }
+};
+
 std::string llmc_shard(const TempDir& dir, const std::string& name, const std::vector<uint32_t>& tokens, int magic,
                        int version, int64_t claimed = -1) {
   std::string bytes(1024, '\0');
@@ -1084,6 +1100,19 @@ bool imports_in_little_memory(const std::function<Corpus()>& import, int64_t tok
   REQUIRE(::waitpid(child, &status, 0) == child);
   return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
+
+// imports_in_little_memory for the text file `path` read one document per `documents` into `out`.
+bool text_imports_in_little_memory(const std::string& path, const char* documents, const std::string& out, int64_t tokens) {
+  return imports_in_little_memory(
+      [&] {
+        TextImportOptions o;
+        o.paths = {path};
+        o.documents = documents;
+        o.out = out;
+        return ImportText(o);
+      },
+      tokens);
+}
 }  // namespace
 
 // A large text file is read in blocks: memory grows by a block and the writer's buffer, not by the
@@ -1101,15 +1130,7 @@ TEST_CASE("importing a large text file takes memory by the block and not by the 
   }
   for (const char* documents : {"file", "paragraph"}) {
     INFO(documents);
-    CHECK(imports_in_little_memory(
-        [&] {
-          TextImportOptions o;
-          o.paths = {dir.path + "/big.txt"};
-          o.documents = documents;
-          o.out = dir.path + "/big-" + documents + ".tok";
-          return ImportText(o);
-        },
-        size / 10 * 9));
+    CHECK(text_imports_in_little_memory(dir.path + "/big.txt", documents, dir.path + "/big-" + documents + ".tok", size / 10 * 9));
   }
 }
 
@@ -1131,15 +1152,7 @@ TEST_CASE("a huge line imports by paragraph or by line in little memory") {
   for (const char* documents : {"paragraph", "line"}) {
     INFO(documents);
     const std::string out = dir.path + "/long-" + documents + ".tok";
-    CHECK(imports_in_little_memory(
-        [&] {
-          TextImportOptions o;
-          o.paths = {path};
-          o.documents = documents;
-          o.out = out;
-          return ImportText(o);
-        },
-        size));
+    CHECK(text_imports_in_little_memory(path, documents, out, size));
     const Corpus c = Corpus::Open(out);
     REQUIRE(c.documents() == 3);
     CHECK(DecodeTokens(c, c.Tokens(0, c.document_end(0))) == "first paragraph\n");
@@ -1150,6 +1163,71 @@ TEST_CASE("a huge line imports by paragraph or by line in little memory") {
     CHECK(DecodeTokens(c, c.Tokens(c.document_begin(2), 5)) == "last\n");
     CHECK(c.tokens() == int64_t(text.size()) - 4 - 2 + 1);  // less the blank lines' bytes, plus the last line's newline
   }
+}
+
+// A line of blanks alone (spaces, tabs, CRs) waited in memory whole, to be written if text came
+// after it: a blank line of 64 MiB took 128 MiB, in a mode that otherwise streams. What waits now is
+// where the blanks lie in the file; blanks that text follows are read again from there, byte for byte.
+TEST_CASE("a huge line of blanks imports by paragraph or by line in little memory") {
+  TempDir dir;
+  const int64_t size = int64_t{64} << 20;
+  std::string blanks(size_t(size), ' ');
+  for (size_t i = 0; i < blanks.size(); i += 4099) blanks[i] = i % 3 == 0 ? '\t' : '\r';
+  // A blank line of 64 MiB between two paragraphs, then 64 MiB of blanks before a line's text.
+  const std::string path = dir.file("blank.txt", "first\n" + blanks + "\nsecond\n\n" + blanks + "third\n");
+  for (const char* documents : {"paragraph", "line"}) {
+    INFO(documents);
+    const std::string out = dir.path + "/blank-" + documents + ".tok";
+    CHECK(text_imports_in_little_memory(path, documents, out, size));
+    const Corpus c = Corpus::Open(out);
+    REQUIRE(c.documents() == 3);
+    CHECK(DecodeTokens(c, c.Tokens(0, c.document_end(0))) == "first\n");
+    CHECK(DecodeTokens(c, c.Tokens(c.document_begin(1), c.document_end(1) - c.document_begin(1))) == "second\n");
+    // The blanks before "third" are the line's, every byte as in the file.
+    const int64_t begin = c.document_begin(2);
+    REQUIRE(c.document_end(2) - begin == size + 6);
+    int64_t differ = 0;
+    for (int64_t i = 0; i < size; ++i) differ += c.token(begin + i) != uint8_t(blanks[size_t(i)]) ? 1 : 0;
+    CHECK(differ == 0);
+    CHECK(DecodeTokens(c, c.Tokens(begin + size, 6)) == "third\n");
+  }
+}
+
+// A UTF-8 byte-order mark at a file's start (Windows' editors save one) was kept: 3 tokens at the
+// start of the file's first document, and in paragraph mode, before a blank line, a document of its own.
+TEST_CASE("a UTF-8 byte-order mark at a file's start is left out of the text, and the source says so") {
+  TempDir dir;
+  const std::string bom = "\xEF\xBB\xBF";
+  const std::string marked = dir.file("marked.txt", bom + "\r\n\r\nHello\r\n\r\nWorld " + bom + "inside");
+  const std::string plain = dir.file("plain.txt", "plain\n");
+  auto texts = [](const Corpus& corpus) {
+    std::vector<std::string> out;
+    for (int64_t d = 0; d < corpus.documents(); ++d)
+      out.push_back(DecodeTokens(corpus, corpus.Tokens(corpus.document_begin(d), corpus.document_end(d) - corpus.document_begin(d))));
+    return out;
+  };
+  TextImportOptions o;
+  o.paths = {marked, plain};
+  o.documents = "paragraph";
+  o.out = dir.path + "/paragraph.tok";
+  Corpus c = ImportText(o);
+  // Only the mark that begins the file: one inside the text is text.
+  CHECK(texts(c) == std::vector<std::string>{"Hello\r\n", "World " + bom + "inside\n", "plain\n"});
+  CHECK_THAT(c.metadata().source, Catch::EndsWith("(2 files, one document per paragraph; the UTF-8 byte-order mark that "
+                                                  "began 1 file left out)"));
+  o.documents = "file";
+  o.out = dir.path + "/file.tok";
+  CHECK(texts(ImportText(o)) == std::vector<std::string>{"\r\n\r\nHello\r\n\r\nWorld " + bom + "inside", "plain\n"});
+  o.documents = "line";
+  o.out = dir.path + "/line.tok";
+  CHECK(texts(ImportText(o)).front() == "Hello\r\n");
+  // A file of the mark alone holds no text; without a mark the source says nothing of one.
+  o.paths = {dir.file("mark.txt", bom)};
+  o.out = dir.path + "/mark.tok";
+  CHECK_THROWS_WITH(ImportText(o), Catch::Contains("empty corpus"));
+  o.paths = {plain};
+  o.out = dir.path + "/plain.tok";
+  CHECK_THAT(ImportText(o).metadata().source, !Catch::Contains("byte-order mark"));
 }
 
 TEST_CASE("text files and folders import as byte documents") {
@@ -1428,6 +1506,51 @@ TEST_CASE("a document that goes on across a shard boundary is one document to th
   CHECK(documents(ImportTokensBin(o)) == std::vector<std::vector<int32_t>>{{1, 2, E}, {3, 4, E}, {5}});
 }
 
+// Several end-of-text tokens in a row (E E E) made a document of each: documents of an end-of-text
+// alone, counted as documents, which the held-out split held out as such (half the documents of
+// [E E E 1 2 E 3] were a lone E). A run of them is one boundary now; its tokens stay in the stream,
+// with the document the run begins (llm.c) or ends (nanoGPT).
+TEST_CASE("a run of end-of-text tokens is one boundary between documents, not documents of an end-of-text alone") {
+  TempDir dir;
+  const int32_t E = 50256;
+  auto documents = [](const Corpus& corpus) {
+    std::vector<std::vector<int32_t>> out;
+    for (int64_t d = 0; d < corpus.documents(); ++d)
+      out.push_back(corpus.Tokens(corpus.document_begin(d), corpus.document_end(d) - corpus.document_begin(d)));
+    return out;
+  };
+  TokensBinOptions o;
+  // llm.c: each document begins with its end-of-text; a run before the first text begins the first
+  // document, one after the last ends the last; a run cut by a shard's end is one run.
+  o.paths = {llmc_shard(dir, "a.bin", {50256, 50256, 50256, 1, 2, 50256, 3, 50256}, 20240520, 1),
+             llmc_shard(dir, "b.bin", {50256, 4, 50256, 50256}, 20240520, 1)};
+  o.out = dir.path + "/llmc.tok";
+  const Corpus c = ImportTokensBin(o);
+  CHECK(c.tokens() == 12);
+  CHECK(documents(c) == std::vector<std::vector<int32_t>>{{E, E, E, 1, 2}, {E, 3}, {E, E, 4, E, E}});
+  // The split counts 3 documents, and holds out whole ones with text in them.
+  const Split split = Split::Make(c, 0.5);
+  CHECK(split.validation.size() + split.train.size() == 3);
+  CHECK(split.validation.size() == 2);
+  CHECK(split.train_tokens + split.validation_tokens == 12);
+  // nanoGPT: each document ends with its end-of-text; a run after a text ends it.
+  auto nano = [&](const std::string& name, const std::vector<uint16_t>& ids) {
+    return dir.file(name, std::string(reinterpret_cast<const char*>(ids.data()), ids.size() * 2));
+  };
+  o.paths = {nano("n0.bin", {50256, 50256, 1, 50256, 50256}), nano("n1.bin", {50256, 2, 50256, 3})};
+  o.format = "nanogpt";
+  o.out = dir.path + "/nano.tok";
+  CHECK(documents(ImportTokensBin(o)) == std::vector<std::vector<int32_t>>{{E, E, 1, E, E, E}, {2, E}, {3}});
+  // End-of-text tokens alone are one document of them all: the tokens stay, and no document is empty.
+  o.paths = {nano("eots.bin", {50256, 50256, 50256})};
+  o.out = dir.path + "/eots.tok";
+  CHECK(documents(ImportTokensBin(o)) == std::vector<std::vector<int32_t>>{{E, E, E}});
+  o.paths = {llmc_shard(dir, "eots.bin", {50256, 50256, 50256}, 20240520, 1)};
+  o.format = "llmc";
+  o.out = dir.path + "/eots-llmc.tok";
+  CHECK(documents(ImportTokensBin(o)) == std::vector<std::vector<int32_t>>{{E, E, E}});
+}
+
 // nanoGPT's shakespeare_char is 65 characters with no end-of-text: eot left out was GPT-2's 50256,
 // which no token of vocab 65 can be, so each file was one document and the corpus said nothing of it.
 TEST_CASE("eot left out with a vocab that does not hold the tokenizer's end-of-text says so and names eot =") {
@@ -1486,6 +1609,108 @@ TEST_CASE("eot left out with a vocab that does not hold the tokenizer's end-of-t
   CHECK(notes.empty());
 }
 
+// A token file of a vocab smaller than GPT-2's, given (vocab = 65) or plain from its ids (none above
+// 255, nanoGPT's shakespeare_char with vocab left out), was labelled "gpt2": ids of another tokenizer
+// that the corpus said were GPT-2's. Its tokenizer is "unknown" now, and the source (and a note) says why.
+TEST_CASE("a token file of a vocab smaller than the tokenizer's is not labelled gpt2 or llama3") {
+  TempDir dir;
+  auto nano = [&](const std::string& name, const std::vector<uint16_t>& ids) {
+    return dir.file(name, std::string(reinterpret_cast<const char*>(ids.data()), ids.size() * 2));
+  };
+  TokensBinOptions o;
+  o.format = "nanogpt";
+  o.paths = {nano("chars.bin", {1, 2, 0, 3, 64})};
+  o.vocab = 65;
+  o.out = dir.path + "/chars.tok";
+  std::vector<std::string> notes;
+  Corpus c = ImportTokensBin(o, &notes);
+  CHECK(c.metadata().tokenizer == "unknown");
+  CHECK_THAT(c.metadata().source, Catch::Contains("token ids of an unknown tokenizer: vocab = 65 is smaller than GPT-2's 50257"));
+  CHECK_THAT(c.Summary(), Catch::Contains("vocab 65 (unknown)"));
+  // One document (no end-of-text in vocab 65): the split's advice is a token file's, as for gpt2.
+  CHECK_THROWS_WITH(Split::Make(c, 0.01), Catch::Contains("import it split at its end-of-text token (eot = its id in "
+                                                          "data.tokens_bin)"));
+  // Left out, the vocab is GPT-2's, but ids no larger than a byte's are not GPT-2 text: said so, with the fix.
+  o.vocab = 0;
+  o.out = dir.path + "/bytes.tok";
+  notes.clear();
+  c = ImportTokensBin(o, &notes);
+  CHECK(c.vocab() == 50257);
+  CHECK(c.metadata().tokenizer == "unknown");
+  REQUIRE(notes.size() == 1);
+  CHECK_THAT(notes[0], Catch::Contains("the largest token id is 64, where GPT-2 text has ids far beyond 255") &&
+                           Catch::Contains("give vocab = the tokenizer's size (nanoGPT's meta.pkl holds it as vocab_size)"));
+  CHECK_THAT(c.metadata().source, Catch::Contains(notes[0]));
+  // From the cache (no out =) the note is given again.
+  {
+    const CacheFolder cache(dir.path + "/cache");
+    o.out.clear();
+    for (int time = 0; time < 2; ++time) {
+      notes.clear();
+      CHECK(ImportTokensBin(o, &notes).metadata().tokenizer == "unknown");
+      CHECK(notes.size() == 1);
+    }
+  }
+  // GPT-2 ids (one above 255), or GPT-2's vocab padded (50304), are GPT-2's, without a note.
+  o.paths = {nano("gpt2.bin", {1, 2, 50256, 464, 3})};
+  o.out = dir.path + "/gpt2.tok";
+  notes.clear();
+  CHECK(ImportTokensBin(o, &notes).metadata().tokenizer == "gpt2");
+  o.vocab = 50304;
+  o.out = dir.path + "/padded.tok";
+  CHECK(ImportTokensBin(o, &notes).metadata().tokenizer == "gpt2");
+  CHECK(notes.empty());
+  // An llm.c shard's header names its tokenizer: ids below 256 are still GPT-2's, but not a vocab below it.
+  o.format = "llmc";
+  o.vocab = 0;
+  o.paths = {llmc_shard(dir, "g.bin", {50256, 1, 2}, 20240520, 1)};
+  o.out = dir.path + "/llmc.tok";
+  CHECK(ImportTokensBin(o, &notes).metadata().tokenizer == "gpt2");
+  o.vocab = 256;
+  o.eot = -1;
+  o.paths = {llmc_shard(dir, "g2.bin", {255, 1, 2}, 20240520, 1)};
+  o.out = dir.path + "/llmc256.tok";
+  CHECK(ImportTokensBin(o, &notes).metadata().tokenizer == "unknown");
+  o.vocab = 1000;
+  o.eot = -2;
+  o.paths = {llmc_shard(dir, "l.bin", {1, 2, 3}, 20240801, 7)};
+  o.out = dir.path + "/llama.tok";
+  c = ImportTokensBin(o, &notes);
+  CHECK(c.metadata().tokenizer == "unknown");
+  CHECK_THAT(c.metadata().source, Catch::Contains("vocab = 1000 is smaller than LLaMA 3's 128256"));
+}
+
+// vocab = 2^40 was "vocabulary size 1099511627776 is beyond 2^31 token ids", naming neither the
+// function nor the fix, and vocab = 2^31 over a uint16 file made a corpus of 4-byte tokens whose ids
+// can be no larger than 65535, for a model of 2^31 embeddings.
+TEST_CASE("a vocab beyond what the token file's ids can be is refused, naming it and the fix") {
+  TempDir dir;
+  const std::vector<uint16_t> ids{1, 2, 50256, 3};
+  TokensBinOptions o;
+  o.paths = {dir.file("train.bin", std::string(reinterpret_cast<const char*>(ids.data()), ids.size() * 2))};
+  o.format = "nanogpt";
+  o.out = dir.path + "/big.tok";
+  o.vocab = int64_t{1} << 40;
+  CHECK_THROWS_WITH(ImportTokensBin(o), Catch::StartsWith("data.tokens_bin: vocab = 1099511627776 is beyond the 2^31 token "
+                                                          "ids a corpus holds; give the shards' tokenizer's vocabulary size"));
+  o.vocab = int64_t{1} << 31;
+  CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Contains("data.tokens_bin: vocab = 2147483648 is larger than the 65536 ids that "
+                                                        "the uint16 tokens of '" + o.paths[0] + "' can be"));
+  o.paths = {llmc_shard(dir, "g.bin", {50256, 1, 2}, 20240520, 1)};
+  o.format = "llmc";
+  o.vocab = 65537;
+  CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Contains("vocab = 65537 is larger than the 65536 ids"));
+  struct stat st;
+  CHECK(::stat(o.out.c_str(), &st) != 0);
+  o.vocab = 65536;  // every uint16 id
+  CHECK(ImportTokensBin(o).vocab() == 65536);
+  // LLaMA 3's uint32 ids go up to 2^31.
+  o.paths = {llmc_shard(dir, "l.bin", {128000, 5, 6}, 20240801, 7)};
+  o.vocab = 200000;
+  o.out = dir.path + "/llama.tok";
+  CHECK(ImportTokensBin(o).vocab() == 200000);
+}
+
 TEST_CASE("token shards import by the block: memory stays small, and documents go on across blocks") {
   // The whole shard was held as bytes and again as int32 tokens: three times its size (a nanoGPT
   // OpenWebText train.bin of 17 GB asked for 51 GB).
@@ -1520,11 +1745,14 @@ TEST_CASE("token shards import by the block: memory stays small, and documents g
         },
         count));
     // The documents are those of the whole shard at once: nanoGPT's end after each end-of-text,
-    // llm.c's start at each (but the first token), wherever the blocks are cut.
+    // llm.c's start at each (but the first token), wherever the blocks are cut; a run of them (the
+    // two at the first block's edge) is one boundary, after its last or at its first.
     const Corpus c = Corpus::Open(out);
     std::vector<int64_t> starts{0};
-    for (int64_t p : eots) {
-      const int64_t start = std::string(format) == "nanogpt" ? p + 1 : p;
+    for (size_t k = 0; k < eots.size(); ++k) {
+      const int64_t p = eots[k];
+      const bool first = k == 0 || eots[k - 1] != p - 1, last = k + 1 == eots.size() || eots[k + 1] != p + 1;
+      const int64_t start = std::string(format) == "nanogpt" ? (last ? p + 1 : -1) : (first ? p : -1);
       if (start > 0 && start < count) starts.push_back(start);
     }
     CHECK(std::vector<int64_t>(c.document_starts(), c.document_starts() + c.documents()) == starts);

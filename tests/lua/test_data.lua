@@ -200,6 +200,28 @@ t.test("held-out batches are deterministic and rewind", function()
   t.eq(table.concat(h2:next_batch()[2], ","), table.concat(first[2], ","))
 end)
 
+-- tokens beyond the split, unique_tokens left out, was "unique_tokens U = 1000000 is larger than the
+-- training split ...; lower unique_tokens (it defaults to tokens)": a key not given, and no number that fits.
+t.test("fresh data beyond the training split names tokens, the tokens that fit and the epochs of repeating it", function()
+  local small = data.synthetic{ kind = "markov", vocab = 16, seed = 1, tokens = 20000, document_tokens = 500 }
+  t.eq(small:split().train_tokens, 19500)  -- 39 of 40 documents of 500
+  local message = t.raises(function() data.sampler{ corpus = small, tokens = 1e6, seq_len = 32, batch = 4 } end,
+    "data.sampler: tokens = 1000000 (1M) of fresh data (unique_tokens left out: no token seen twice) is more than the "
+    .. "training split of corpus markov holds: 19500 tokens (19.5k) in 39 documents (500 more are held out for validation); "
+    .. "give tokens <= 19456 (whole batches of 4 sequences of 32, each also needing the token after it), "
+    .. "unique_tokens = \"all\" to repeat the split (about 51.3 epochs), or a larger corpus")
+  t.ok(not message:find("lower unique_tokens", 1, true), message)
+  -- The tokens it names fit; unique_tokens = "all" repeats the split as it says.
+  t.eq(data.sampler{ corpus = small, tokens = 19456, seq_len = 32, batch = 4 }.planned_tokens, 19456)
+  t.near(data.sampler{ corpus = small, tokens = 1e6, seq_len = 32, batch = 4, unique_tokens = "all" }:stats().planned_epochs,
+    1e6 // 128 * 128 / (609 * 32), 1e-12)
+  t.raises(function() data.sampler{ corpus = small, tokens = 1e6, seq_len = 4096, batch = 8 } end,
+    "give batch <= 4 (not one batch of 8 sequences of 4096 fits)")
+  -- unique_tokens given beyond the split keeps its own message.
+  t.raises(function() data.sampler{ corpus = small, tokens = 1e6, unique_tokens = 1e5, seq_len = 32, batch = 4 } end,
+    "data.sampler: unique_tokens U = 100000 (100k) is larger than the training split of corpus markov")
+end)
+
 t.test("bad input gives clear errors", function()
   t.raises(function() data.sampler{ corpus = markov, unique_tokens = 1e9, tokens = 1e9, seq_len = 64 } end,
            "is larger than the training split of corpus markov")

@@ -419,6 +419,28 @@ t.test("a run on a corpus counts the unique tokens its sampler gives: whole sequ
   end, "U = 50 unique tokens hold no whole sequence of ctx = 64 targets")
 end)
 
+t.test("a run asked for fewer than 1 epoch of U trains its planned tokens, each once", function()
+  -- U = 4096 at 0.5 epochs, ctx 64, batch 4: D = 2048, 8 steps of 256. The run's rows reach 32 of U's
+  -- 64 sequences; its tokens were scaled by those 32 of 64 again: 1024 tokens, 4 steps.
+  local corpus = data.synthetic { kind = "markov", vocab = 64, order = 1, seed = 3, tokens = 100000 }
+  local s = plan("dc-half", { data = corpus, backend = "cpu", models = { aspect = 16, ctx = 64 },
+    hyper = { batch = 4 }, sweep = sweep.data_constrained { unique_tokens = { 4096, 1000 }, epochs = { 0.5 }, N = { 2e4 } } })
+  local by_u = {}
+  for _, r in ipairs(s.runs) do by_u[r.config.unique_tokens] = r end
+  local half = by_u[4096]
+  t.eq(half.tokens, 2048)
+  t.eq(half.unique_tokens, 2048)  -- what it sees, each once
+  t.eq(half.epochs, 1)
+  -- U = 1000 is 960 in whole sequences: 0.5 epochs of them is 480 tokens, one whole step of 256.
+  t.eq(by_u[1000].tokens, 256)
+  for _, run in ipairs(s.runs) do
+    local stats = data.sampler { corpus = corpus, unique_tokens = run.config.unique_tokens, tokens = run.tokens,
+                                 seq_len = 64, batch = run.batch, seed = run.seed }:stats()
+    t.eq(stats.planned_tokens, run.tokens)
+    t.eq(stats.epoch_tokens, run.unique_tokens)
+  end
+end)
+
 t.test("a run asked for 1 epoch of U trains 1 epoch, not the extra rows of whole steps rounded up", function()
   -- U = D = 59904 tokens is 58.5 steps of 16 × 64: 59 steps (60416 tokens) saw 512 of them twice,
   -- 1.0085 epochs. Rounded down: 58 steps, 59392 tokens, the sampler's 928 sequences each once.

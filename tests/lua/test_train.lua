@@ -186,6 +186,15 @@ t.test("a data source's error stops the run with the checkpoint of the step befo
   t.eq(message.code, 5)
 end)
 
+t.test("held-out data of a Lua source with another vocabulary than the training data's is refused", function()
+  -- A held-out source of vocab 16 under a model of 32 trained on ids of 32: ids of another vocabulary.
+  t.raises(function()
+    train.run{ model = gpt, data = cycle_source(32, 16, 8, 3), eval_data = cycle_source(16, 16, 8, 1003), steps = 1,
+               threads = 1, progress = false }
+  end, "train.run: the held-out data's token ids are not the training data's: data is vocab 32 and eval_data is "
+    .. "vocab 16, so the held-out loss would score ids of another vocabulary")
+end)
+
 t.test("a held-out source's error stops the run at that evaluation with its checkpoint written, and says so", function()
   local path = os.tmpname()
   os.remove(path)

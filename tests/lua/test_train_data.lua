@@ -70,6 +70,81 @@ t.test("eval_data split with another validation than the sampler's is refused: i
   t.eq(train.run{ model = gpt, data = s, eval_data = same, steps = 1, threads = 1 }.status, "done")
 end)
 
+-- Held-out data of another vocabulary or tokenizer than the training data's was evaluated: a byte
+-- corpus trained and scored on GPT-2 token ids gave a held-out loss that meant nothing.
+t.test("held-out data of another vocabulary or tokenizer than the training data's is refused, naming both", function()
+  local dir = t.scratch("train-data-vocab")
+  -- 200 GPT-2 documents of 40 tokens (nanoGPT's layout: each ends with the end-of-text, 50256).
+  local ids = {}
+  for d = 1, 200 do
+    for i = 1, 39 do ids[#ids + 1] = string.pack("<I2", 256 + (d * 7 + i * 13) % 50000) end
+    ids[#ids + 1] = string.pack("<I2", 50256)
+  end
+  t.write_file(dir .. "/gpt2.bin", table.concat(ids))
+  local gpt2 = data.tokens_bin{ dir .. "/gpt2.bin", format = "nanogpt", out = dir .. "/gpt2.tok" }
+  t.eq(gpt2.tokenizer_name, "gpt2")
+  local lines = {}
+  for i = 1, 400 do lines[#lines + 1] = "line " .. i .. " of a text of bytes, long enough for a row" end
+  t.write_file(dir .. "/text.txt", table.concat(lines, "\n") .. "\n")
+  local bytes = data.files{ dir .. "/text.txt", documents = "line", out = dir .. "/text.tok" }
+  local on_bytes = data.sampler{ corpus = bytes, tokens = 16 * 32, seq_len = 32, batch = 16 }
+  local wide = model.gpt{ vocab = 50257, ctx = 32, d_model = 16, n_layer = 1, n_head = 2 }
+  local message = t.raises(function()
+    train.run{ model = wide, data = on_bytes, eval_data = data.held_out{ corpus = gpt2, seq_len = 32, batch = 16 },
+               steps = 1, threads = 1, progress = false }
+  end, "the held-out data's token ids are not the training data's: data is corpus text (vocab 256, tokenizer bytes) "
+    .. "and eval_data is corpus gpt2 (vocab 50257, tokenizer gpt2), so the held-out loss would score ids of another "
+    .. "vocabulary and mean nothing; evaluate on held-out data of the training data's tokenizer and vocabulary")
+  t.ok(message:find("leave eval_data out (the training corpus's own held-out split, data:held_out()), or give a held-out "
+    .. "source over a corpus made with the same tokenizer and vocab", 1, true), message)
+  t.eq(on_bytes:stats().tokens, 0)  -- refused before the first step
+  -- The same vocabulary of another tokenizer: synthetic ids scored on bytes.
+  local markov = data.synthetic{ kind = "markov", vocab = 256, order = 1, seed = 2, tokens = 40000, document_tokens = 400 }
+  local bytes_model = model.gpt{ vocab = 256, ctx = 32, d_model = 16, n_layer = 1, n_head = 2 }
+  t.raises(function()
+    train.run{ model = bytes_model, data = data.sampler{ corpus = markov, tokens = 16 * 32, seq_len = 32, batch = 16 },
+               eval_data = data.held_out{ corpus = bytes, seq_len = 32, batch = 16 }, steps = 1, threads = 1, progress = false }
+  end, "data is corpus markov (vocab 256, tokenizer synthetic) and eval_data is corpus text (vocab 256, tokenizer bytes), "
+    .. "so the held-out loss would score ids of another tokenizer and mean nothing")
+  -- Another corpus of the same tokenizer and vocabulary is held-out data of another text: it trains.
+  t.write_file(dir .. "/other.txt", string.rep("another text of bytes, held out from another source\n", 300))
+  local other = data.files{ dir .. "/other.txt", documents = "line", out = dir .. "/other.tok" }
+  t.eq(train.run{ model = bytes_model, data = data.sampler{ corpus = bytes, tokens = 16 * 32, seq_len = 32, batch = 16 },
+                  eval_data = data.held_out{ corpus = other, seq_len = 32, batch = 16 }, steps = 1, threads = 1,
+                  eval_tokens = 512, progress = false }.status, "done")
+end)
+
+t.test("held-out data encoded by a BPE of other merges is refused; the same merges in another file evaluate", function()
+  local dir = t.scratch("train-data-bpe")
+  local function text(name, words)
+    local lines = {}
+    for i = 1, 300 do
+      local line = {}
+      for j = 1, 12 do line[j] = words[(i * 7 + j * j) % #words + 1] end
+      lines[i] = table.concat(line, " ")
+    end
+    t.write_file(dir .. "/" .. name .. ".txt", table.concat(lines, "\n") .. "\n")
+    return data.files{ dir .. "/" .. name .. ".txt", documents = "line", out = dir .. "/" .. name .. ".tok" }
+  end
+  local a = text("a", { "the", "cat", "sat", "on", "mat", "with", "a", "hat", "and", "bat" })
+  local b = text("b", { "zorb", "quix", "vlem", "ptarg", "wux", "ghyll", "fnord", "kyzz", "jorp", "mlek" })
+  local bpe_a = data.bpe{ corpus = a, vocab = 270, out = dir .. "/a.bpe.tok" }
+  local bpe_b = data.bpe{ corpus = b, vocab = 270, out = dir .. "/b.bpe.tok" }
+  local again = data.bpe{ corpus = a, vocab = 270, out = dir .. "/again.bpe.tok" }
+  t.eq(bpe_a.vocab, 270)
+  t.eq(bpe_b.vocab, 270)
+  t.ok(bpe_a.tokenizer_name ~= again.tokenizer_name, "another file: " .. again.tokenizer_name)
+  local m = model.gpt{ vocab = 270, ctx = 32, d_model = 16, n_layer = 1, n_head = 2 }
+  local function run(held)
+    return train.run{ model = m, data = data.sampler{ corpus = bpe_a, tokens = 16 * 32, seq_len = 32, batch = 16 },
+                      eval_data = data.held_out{ corpus = held, seq_len = 32, batch = 16 }, steps = 1, threads = 1,
+                      eval_tokens = 512, progress = false }
+  end
+  t.raises(function() run(bpe_b) end, "(vocab 270, tokenizer " .. bpe_b.tokenizer_name .. "), so the held-out loss "
+    .. "would score ids of another tokenizer")
+  t.eq(run(again).status, "done")
+end)
+
 t.test("data = a corpus says how to make a sampler from it", function()
   t.raises(function() train.run{ model = gpt, data = corpus, tokens = 1e4 } end,
     "train.run: data: expected a batch source, got a corpus (markov): make a sampler from it, data.sampler{ corpus = c")

@@ -40,9 +40,15 @@ local function escape_invalid_utf8(text)
   return pretty.replace_invalid_utf8(text, function(b) return string.format("\\%03d", b) end)
 end
 
+-- The C1 control characters U+0080..U+009F (valid UTF-8, C2 80..C2 9F) as "\u{9B}": some terminals
+-- act on them (U+009B as ESC [) rather than show them.
+local function escape_c1(text)
+  return (text:gsub("\194([\128-\159])", function(c) return string.format("\\u{%X}", c:byte()) end))
+end
+
 local function quoted(text)
   local escaped = text:gsub('[%c"\\]', function(c) return ESCAPES[c] or string.format("\\%03d", c:byte()) end)
-  return '"' .. escape_invalid_utf8(escaped) .. '"'
+  return '"' .. escape_invalid_utf8(escape_c1(escaped)) .. '"'
 end
 
 -- The name of a value's type for messages: its metatable's __name (bound objects: "Law",
@@ -68,10 +74,22 @@ local function safe_tostring(value)
   return failed(value, "__tostring", ok and ("it returned " .. type(text)) or text)
 end
 
+-- A string shown bare (a value alone, as the REPL prints text a function returned: a summary, a
+-- report) keeps its line breaks, tabs and valid UTF-8, but not what a terminal acts on rather than
+-- shows: the other control characters (the ESC of an ANSI sequence, which recoloured the terminal or
+-- moved its cursor; \r, which overwrote the line; backspace; the bell), the C1 controls (escape_c1)
+-- and bytes that are no part of valid UTF-8 show as a Lua literal writes them ("\027[31m", "\r",
+-- "\u{9B}", "\255"). print(s) writes the string as it is.
+local BARE_ESCAPES = { ["\r"] = "\\r", ["\a"] = "\\a", ["\b"] = "\\b", ["\f"] = "\\f", ["\v"] = "\\v" }
+local function bare(text)
+  local shown = text:gsub("[%z\1-\8\11-\31\127]", function(c) return BARE_ESCAPES[c] or string.format("\\%03d", c:byte()) end)
+  return escape_invalid_utf8(escape_c1(shown))
+end
+
 local function format_scalar(value, quote)
   local kind = type(value)
   if kind == "string" then
-    return quote and quoted(value) or value
+    return quote and quoted(value) or bare(value)
   elseif kind == "number" then
     if math.type(value) == "float" and value == math.floor(value) and math.abs(value) < 1e15 then
       return string.format("%.1f", value)

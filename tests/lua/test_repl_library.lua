@@ -93,6 +93,27 @@ t.test("pretty: arrays of short values fill lines; strings are escaped on one li
   t.ok(pretty(wide):find("\n  alpha = {1, 2, 3},\n", 1, true), pretty(wide))
 end)
 
+t.test("pretty: a bare string keeps its lines and text but shows what a terminal would act on as escapes", function()
+  t.eq(pretty("line 1\n\tline 2 \u{e9}\u{2192}"), "line 1\n\tline 2 \u{e9}\u{2192}", "line breaks, tabs, UTF-8 as they are")
+  -- ANSI sequences (colour, clear screen, cursor moves), a carriage return, backspace, bell, NUL.
+  t.eq(pretty("\27[31mred\27[0m \27[2J"), "\\027[31mred\\027[0m \\027[2J")
+  t.eq(pretty("done 50%\rdone 100%\r\n"), "done 50%\\rdone 100%\\r\n")
+  t.eq(pretty("a\bb\ac\0d\127"), "a\\bb\\ac\\000d\\127")
+  -- C1 controls (U+009B is ESC [ to some terminals) and bytes outside UTF-8, as in a table's literals.
+  t.eq(pretty("x\u{9B}31m"), "x\\u{9B}31m")
+  t.eq(pretty({ "x\u{9B}31m" }), '{"x\\u{9B}31m"}')
+  t.eq(load("return " .. pretty({ "x\u{9B}\u{85}y" }))()[1], "x\u{9B}\u{85}y", "the literal reads back as the string")
+  t.eq(pretty("bad \255 byte"), "bad \\255 byte")
+  -- The REPL shows a typed string so.
+  local lines = {}
+  local saved = print
+  print = function(...) lines[#lines + 1] = table.concat({ ... }, "\t") end
+  local ok, message = pcall(repl.show, "\27]0;title\7", "plain")
+  print = saved
+  assert(ok, message)
+  t.eq(lines[1], "\\027]0;title\\a\tplain")
+end)
+
 t.test("pretty: a value whose __tostring, __pairs or __len raises prints a short placeholder", function()
   local law = setmetatable({}, { __name = "Law", __tostring = function() error("no summary today") end })
   t.eq(pretty(law), "<Law: __tostring failed: no summary today>")

@@ -86,6 +86,95 @@ local function bare(text)
   return escape_invalid_utf8(escape_c1(shown))
 end
 
+-- The names users call the library's functions by (and the standard library's), built once per
+-- pretty.format call that shows a function: by name, a function the library wraps (data.sampler,
+-- whose Lua wrapper is shared by data.lua's functions) showed as that wrapper's file and line, and a
+-- built-in one as "builtin", neither saying which function it was. Best first: a module's function
+-- as the module's global names it (data.sampler, plot.formats.count), a class's method as
+-- Class:method (Sampler:next_batch, Study:curves), then the standard library's (string.format,
+-- print), then the head of its documentation ("s:each() -> ..." names s:each).
+local names  -- function -> name, for the format call in progress (nil: not built yet)
+
+local function identifier(key)
+  return type(key) == "string" and key:match("^[%a_][%w_]*$") ~= nil
+end
+
+local function library_names()
+  local best, rank = {}, {}
+  local function add(fn, name, priority)
+    local old = rank[fn]
+    if old == nil or priority < old or (priority == old and (#name < #best[fn] or (#name == #best[fn] and name < best[fn]))) then
+      best[fn], rank[fn] = name, priority
+    end
+  end
+  local function is_class(t)
+    return type(rawget(t, "__name")) == "string" and rawget(t, "__index") == t
+  end
+  local seen = {}
+  local function walk(t, prefix, depth)
+    if seen[t] then return end
+    seen[t] = true
+    for key, value in next, t do
+      if identifier(key) then
+        if type(value) == "function" then
+          if is_class(t) then add(value, rawget(t, "__name") .. ":" .. key, 2)
+          else add(value, prefix .. "." .. key, 1) end
+        elseif type(value) == "table" and depth < 3 then
+          walk(value, prefix .. "." .. key, depth + 1)
+        end
+      end
+    end
+  end
+  local loaded = package.loaded
+  local scalelab = loaded["scalelab"]
+  for _, module in ipairs(type(scalelab) == "table" and scalelab.modules or {}) do
+    if type(loaded["scalelab." .. module]) == "table" then walk(loaded["scalelab." .. module], module, 1) end
+  end
+  for _, global in ipairs { "pretty", "doc" } do
+    if type(rawget(_G, global)) == "function" then add(rawget(_G, global), global, 1) end
+  end
+  -- The bound classes' methods: their metatables are in the registry as "scalelab.Sampler".
+  for key, meta in next, debug.getregistry() do
+    if type(key) == "string" and key:find("^scalelab%.[%a_][%w_]*$") and type(meta) == "table"
+        and type(rawget(meta, "__methods")) == "table" then
+      for method, fn in next, rawget(meta, "__methods") do
+        if identifier(method) and type(fn) == "function" then add(fn, key:sub(10) .. ":" .. method, 2) end
+      end
+    end
+  end
+  -- The standard library, as Lua's tracebacks name it: package.loaded's modules and the globals.
+  for module, t in next, loaded do
+    if type(module) == "string" and type(t) == "table" and module ~= "_G" and not module:find("^scalelab") then
+      for key, fn in next, t do
+        if identifier(key) and type(fn) == "function" then add(fn, module .. "." .. key, 3) end
+      end
+    end
+  end
+  for key, fn in next, _G do
+    if identifier(key) and type(fn) == "function" then add(fn, key, 3) end
+  end
+  local ok, docs = pcall(function() return require("scalelab.native.core").docs() end)
+  for fn, text in next, ok and type(docs) == "table" and docs or {} do
+    local head = type(fn) == "function" and type(text) == "string" and text:match("^([%a_][%w_]*[.:][%a_][%w_.:]*)%s*[%({\"]")
+    if head then add(fn, head, 4) end
+  end
+  return best
+end
+
+local library_source = require("scalelab.native.core").library_source
+
+-- "function: data.sampler" for a function of the library (or a built-in one) that has a name, else
+-- where a Lua function was defined ("function: stdin:3", the user's own), or "function: builtin".
+local function format_function(fn)
+  local info = debug.getinfo(fn, "S")
+  if info.what == "C" or library_source(info.source) then
+    names = names or library_names()
+    if names[fn] then return "function: " .. names[fn] end
+  end
+  if info.what == "C" then return "function: builtin" end
+  return string.format("function: %s:%d", info.short_src, info.linedefined)
+end
+
 local function format_scalar(value, quote)
   local kind = type(value)
   if kind == "string" then
@@ -96,9 +185,7 @@ local function format_scalar(value, quote)
     end
     return tostring(value)
   elseif kind == "function" then
-    local info = debug.getinfo(value, "S")
-    if info.what == "C" then return "function: builtin" end
-    return string.format("function: %s:%d", info.short_src, info.linedefined)
+    return format_function(value)
   end
   return safe_tostring(value)  -- nil, booleans, userdata with __tostring, threads
 end
@@ -261,6 +348,7 @@ function pretty.format(value, options)
     if DEFAULTS[k] == nil then error("pretty.format: unknown option '" .. tostring(k) .. "'", 2) end
     o[k] = v
   end
+  names = nil  -- built again for this call, when it shows a function: the modules may have changed
   return format_value(value, o, 0, {}, "")
 end
 

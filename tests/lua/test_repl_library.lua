@@ -114,6 +114,41 @@ t.test("pretty: a bare string keeps its lines and text but shows what a terminal
   t.eq(lines[1], "\\027]0;title\\a\tplain")
 end)
 
+t.test("pretty names the library's functions as users call them, and the user's by where they are defined", function()
+  -- data.lua's functions share one Lua wrapper: each printed as that wrapper's file and line.
+  t.eq(pretty(data.sampler), "function: data.sampler")
+  t.eq(pretty(data.bpe), "function: data.bpe")
+  local listing = pretty(data)
+  t.ok(listing:find("sampler = function: data.sampler,", 1, true), listing)
+  t.ok(listing:find("tokens_bin = function: data.tokens_bin", 1, true), listing)
+  t.ok(not listing:find("data.lua", 1, true), listing)
+  -- Built-in ones printed as "builtin": their names now, the library's and the standard library's.
+  t.eq(pretty(train.run), "function: train.run")
+  t.eq(pretty(model.gpt), "function: model.gpt")
+  t.eq(pretty({ f = string.format }), "{f = function: string.format}")
+  t.eq(pretty(print), "function: print")
+  t.eq(pretty(plot.formats.count), "function: plot.formats.count")
+  -- Methods, of bound classes and of the library's Lua classes.
+  local corpus = data.synthetic{ kind = "markov", vocab = 8, order = 1, seed = 1, tokens = 1e4, document_tokens = 100 }
+  local sampler = data.sampler{ corpus = corpus, tokens = 1000, seq_len = 8, batch = 2 }
+  t.eq(pretty(sampler.next_batch), "function: Sampler:next_batch")
+  t.eq(pretty(study.Study.observations), "function: Study:observations")
+  -- The user's own functions keep their file and line, even when a module of the library holds one.
+  local mine = function() end
+  t.ok(pretty(mine):find("^function: .*test_repl_library%.lua:%d+$"), pretty(mine))
+  data.my_helper = mine
+  t.ok(pretty(data.my_helper):find("test_repl_library%.lua:%d+$"), pretty(data.my_helper))
+  data.my_helper = nil
+  -- The REPL shows a typed function so.
+  local lines = {}
+  local saved = print
+  print = function(...) lines[#lines + 1] = table.concat({ ... }, "\t") end
+  local ok, message = pcall(repl.show, data.files)
+  print = saved
+  assert(ok, message)
+  t.eq(lines[1], "function: data.files")
+end)
+
 t.test("pretty: a value whose __tostring, __pairs or __len raises prints a short placeholder", function()
   local law = setmetatable({}, { __name = "Law", __tostring = function() error("no summary today") end })
   t.eq(pretty(law), "<Law: __tostring failed: no summary today>")

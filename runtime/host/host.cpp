@@ -314,11 +314,39 @@ std::string with_user_names(lua_State* L, const std::string& traceback) {
   return out;
 }
 
+// describe(value) -> the value as the REPL prints it (scalelab.pretty), a few levels and entries of it
+// on one line. Called protected.
+int describe(lua_State* L) {
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  lua_getfield(L, -1, "scalelab.pretty");
+  lua_getfield(L, -1, "format");
+  lua_pushvalue(L, 1);
+  lua_createtable(L, 0, 3);
+  lua_pushinteger(L, 2);
+  lua_setfield(L, -2, "depth");
+  lua_pushinteger(L, 10);
+  lua_setfield(L, -2, "length");
+  lua_pushinteger(L, 1000);
+  lua_setfield(L, -2, "width");
+  lua_call(L, 2, 1);
+  return 1;
+}
+
 int message_handler(lua_State* L) {
   const char* message = lua_tostring(L, 1);
   if (!message) {
     if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
-    message = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+    // A table raised as the error (error({ code = 42, file = "x" })) said only "(error object is a
+    // table value)": what it holds is what the user needs to see.
+    if (lua_type(L, 1) == LUA_TTABLE) {
+      lua_pushcfunction(L, describe);
+      lua_pushvalue(L, 1);
+      if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_type(L, -1) == LUA_TSTRING)
+        message = lua_pushfstring(L, "(error object is a table: %s)", lua_tostring(L, -1));
+      else
+        lua_pop(L, 1);
+    }
+    if (!message) message = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
   }
   std::string library_frame, library_name;
   int traceback_top = lua_gettop(L);  // the traceback goes above this

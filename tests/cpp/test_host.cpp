@@ -121,6 +121,19 @@ TEST_CASE("a script error exits 1 with file:line and a traceback") {
   CHECK_THAT(r.err, Catch::Contains("bad.lua:5: in main chunk"));
 }
 
+TEST_CASE("a table raised as the error is shown with what it holds\, with the traceback") {
+  // It said "(error object is a table value)" alone: not what the table held.
+  auto r = scalelab_run({"-e", "error({ code = 42, file = 'runs.csv', rows = { 1, 2 } })"});
+  CHECK(r.status == 1);
+  CHECK_THAT(r.err, Catch::StartsWith("scalelab: (error object is a table: {code = 42, file = \"runs.csv\", rows = {1, 2}})\n"));
+  CHECK_THAT(r.err, Catch::Contains("stack traceback:"));
+  // Other values as before; a table whose own listing fails, by its type.
+  r = scalelab_run({"-e", "error(nil)"});
+  CHECK_THAT(r.err, Catch::StartsWith("scalelab: (error object is a nil value)\n"));
+  r = scalelab_run({"-e", "error(setmetatable({}, { __pairs = function() error('no') end }))"});
+  CHECK_THAT(r.err, Catch::StartsWith("scalelab: (error object is a table: <table: __pairs failed: no>)\n"));
+}
+
 TEST_CASE("a script's syntax error at a character outside ASCII names the character and what Lua takes instead") {
   // As in the REPL: Lua named the character's first byte, "unexpected symbol near '<\226>'".
   std::string dir = temp_dir();

@@ -545,13 +545,21 @@ void Host::repl() {
   // its value, an unfinished statement continues on the next), without a prompt of its own. As one
   // chunk, "1+1\n2+2" was a syntax error and "x = 1\nx" waited for more.
   std::deque<std::string> pasted;
+  // Errors name a line of the paste as its line: the chunk of the entry that starts on line n of the
+  // paste is compiled after n - 1 empty lines. Each pasted line was compiled alone, so an error in the
+  // fifth said "stdin:1:", as the first's did, and nothing told which line had failed. A typed entry
+  // is line 1 on, as in lua.c.
+  int line_number = 1;  // the line being read: its number in its paste (1 when typed)
+  int entry_line = 1;   // the line the entry being read (pending) starts on
   bool exit_armed = false;
   for (;;) {
     std::string line;
     if (!pasted.empty()) {
       line = std::move(pasted.front());
       pasted.pop_front();
+      ++line_number;
     } else {
+      line_number = 1;
       const Read result = read(pending.empty() ? "> " : ">> ", line);
       if (result == Read::Eof && !pending.empty() && terminal) {
         // Ctrl-D on a ">>" prompt drops the unfinished entry, as bash does, instead of ending the
@@ -583,13 +591,16 @@ void Host::repl() {
       }
     }
     if (pending.empty() && is_blank(line)) continue;
+    if (pending.empty()) entry_line = line_number;
     const std::string chunk = pending.empty() ? line : pending + "\n" + line;
+    const std::string before(static_cast<size_t>(entry_line - 1), '\n');  // compiled before the chunk
+    const std::string numbered = before + chunk;
     // An expression first, whole (over every line typed so far): its values are printed. "return
     // <values>" typed out is the same expression.
     const std::string values = after_return(chunk);
-    const std::string expression = "return " + values;
+    const std::string expression = before + "return " + values;
     if (luaL_loadbuffer(L_, expression.data(), expression.size(), "=stdin") == LUA_OK) {
-      if (load_values(L_, "", without_semicolons(values))) lua_remove(L_, -2);  // else runs as "return ..."
+      if (load_values(L_, before, without_semicolons(values))) lua_remove(L_, -2);  // else runs as "return ..."
       pending.clear();
       remember(chunk);
       if (!execute(!ends_with_semicolon(chunk), 0)) pasted.clear();
@@ -601,7 +612,7 @@ void Host::repl() {
     // Statements, then an expression after the last ';' ("x = 2; x * 21", "f(); g()"): the
     // statements run and the expression's values print, as a notebook shows a cell's last value.
     // Without this, "x = 1; x" waited on ">>" for more (a statement cannot end in "x"), as in lua.c.
-    if (load_with_last_expression(L_, chunk)) {
+    if (load_with_last_expression(L_, numbered)) {
       pending.clear();
       remember(chunk);
       if (!execute(!ends_with_semicolon(chunk), 0)) pasted.clear();
@@ -610,7 +621,7 @@ void Host::repl() {
     }
     // Else statements. Either form ending too early asks for more: "x = 1 +" as a statement, "1 +"
     // as an expression.
-    const int status = luaL_loadbuffer(L_, chunk.data(), chunk.size(), "=stdin");
+    const int status = luaL_loadbuffer(L_, numbered.data(), numbered.size(), "=stdin");
     if (status == LUA_ERRSYNTAX && (incomplete(L_) || expression_incomplete)) {
       lua_pop(L_, 1);
       pending = chunk;
@@ -619,7 +630,7 @@ void Host::repl() {
     pending.clear();
     remember(chunk);
     if (status != LUA_OK) {
-      if (status == LUA_ERRSYNTAX) explain_non_ascii(L_, chunk);
+      if (status == LUA_ERRSYNTAX) explain_non_ascii(L_, numbered);
       report(false);
       continue;
     }

@@ -20,6 +20,14 @@ bool shows(Pty& pty, const std::string& text) {
                               << out.substr(out.size() > 1500 ? out.size() - 1500 : 0));
   return false;
 }
+
+// The REPL's command on a terminal with bracketed paste (TERM=xterm), which hands readline a paste
+// whole, line breaks and all.
+std::vector<std::string> pasting_terminal() { return {"/bin/sh", "-c", "TERM=xterm exec '" SCALELAB_BINARY "'"}; }
+
+// Pastes `text` (its lines ended by \r) in the terminal's markers, then Enter, which runs the line
+// readline then holds.
+void paste(Pty& repl, const std::string& text) { repl.send("\x1b[200~" + text + "\x1b[201~\r"); }
 }  // namespace
 
 TEST_CASE("the REPL evaluates, continues, completes, survives Ctrl-C and keeps history") {
@@ -632,11 +640,9 @@ TEST_CASE("lines pasted together run one by one as if typed\, and an unfinished 
   // A terminal with bracketed paste (TERM=xterm) hands readline the pasted text whole, line breaks
   // and all: "1+1\n2+2" then failed as one chunk ("syntax error near '2'") and "x = 1\nx" waited
   // on a ">>" prompt for more.
-  const std::string dir = temp_dir();
-  Pty repl({"/bin/sh", "-c", "TERM=xterm exec '" SCALELAB_BINARY "'"}, {"HOME=" + dir});
+  Pty repl(pasting_terminal(), {"HOME=" + temp_dir()});
   REQUIRE(shows(repl, "> "));
-  // Pasted text in the terminal's markers, then Enter, which runs the line readline then holds.
-  auto paste = [&](const std::string& text) { repl.send("\x1b[200~" + text + "\x1b[201~\r"); };
+  auto paste = [&](const std::string& text) { ::paste(repl, text); };
   paste("10+1\r20+2\r");
   REQUIRE(shows(repl, "11\r\n"));
   REQUIRE(shows(repl, "22\r\n"));
@@ -671,6 +677,30 @@ TEST_CASE("lines pasted together run one by one as if typed\, and an unfinished 
   REQUIRE(shows(repl, "> "));
   CHECK(repl.output().find("never run") == std::string::npos);
   CHECK(repl.output().find("syntax error") == std::string::npos);
+  repl.send("\x04");
+  CHECK(repl.wait() == 0);
+}
+
+TEST_CASE("an error in a pasted line names that line of the paste\, and a typed line stays line 1") {
+  // Each pasted line was compiled alone, as line 1: an error in the paste's fifth line said
+  // "stdin:1:" as one in its first would, and nothing told which line of the paste had failed.
+  Pty repl(pasting_terminal(), {"HOME=" + temp_dir()});
+  REQUIRE(shows(repl, "> "));
+  paste(repl, "x = 1\ry = x + nil\rz = 3\r");
+  REQUIRE(shows(repl, "stdin:2: attempt to perform arithmetic on a nil value"));
+  REQUIRE(shows(repl, "> "));
+  // A function over pasted lines 2 to 4 fails on line 3, called from line 6 (after a blank line); the
+  // library's errors name the paste's line too, and so does a syntax error.
+  paste(repl, "a = 1\rfunction f()\r  return 'x' .. nil\rend\r\rf()\rmodel.gpt{ vocab = 0 }\rx = = 2\r");
+  REQUIRE(shows(repl, "stdin:3: attempt to concatenate a nil value"));
+  REQUIRE(shows(repl, "stdin:6: in main chunk"));
+  REQUIRE(shows(repl, "stdin:7: model.gpt"));
+  REQUIRE(shows(repl, "stdin:8: unexpected symbol near '='"));
+  REQUIRE(shows(repl, "> "));
+  // Typed, an entry starts at line 1 whatever the paste before it.
+  repl.send("nil + 1\r");
+  REQUIRE(shows(repl, "stdin:1: attempt to perform arithmetic on a nil value"));
+  REQUIRE(shows(repl, "> "));
   repl.send("\x04");
   CHECK(repl.wait() == 0);
 }

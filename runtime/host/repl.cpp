@@ -406,6 +406,37 @@ bool load_with_last_expression(lua_State* L, const std::string& chunk) {
   return false;
 }
 
+// The names that a `local` statement beginning the entry declares ("local a, b = 1, 2": a and b;
+// "local function f": f, and *function is set), or none when the entry begins otherwise.
+std::vector<std::string> leading_locals(const std::string& chunk, bool* function) {
+  std::vector<std::string> names;
+  auto skip = [&](size_t at) { return at >= chunk.size() ? std::string::npos : chunk.find_first_not_of(" \t\r\n", at); };
+  auto word_at = [&](size_t at) {
+    size_t end = at;
+    while (end < chunk.size() && (std::isalnum(static_cast<unsigned char>(chunk[end])) || chunk[end] == '_')) ++end;
+    return chunk.substr(at, end - at);
+  };
+  size_t at = skip(0);
+  if (at == std::string::npos || word_at(at) != "local") return names;
+  at = skip(at + 5);
+  *function = at != std::string::npos && word_at(at) == "function";
+  if (*function) at = skip(at + 8);
+  while (at != std::string::npos) {
+    const std::string name = word_at(at);
+    if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) break;
+    names.push_back(name);
+    at = skip(at + name.size());
+    if (*function) break;
+    if (at != std::string::npos && chunk[at] == '<') {  // an attribute: local x <const> = 1
+      at = chunk.find('>', at);
+      at = at == std::string::npos ? at : skip(at + 1);
+    }
+    if (at == std::string::npos || chunk[at] != ',') break;
+    at = skip(at + 1);
+  }
+  return names;
+}
+
 // True when the syntax error on the stack top says the chunk simply ended too early.
 bool incomplete(lua_State* L) {
   size_t length = 0;
@@ -509,8 +540,10 @@ void Host::repl() {
   };
   // Runs the chunk below its `nargs` arguments on the stack top; prints its values unless silenced.
   // Returns false when Ctrl-C stopped it (or a training run in it): what was pasted after it is dropped.
+  bool ran = false;  // the last entry run ended without an error
   auto execute = [&](bool show, int nargs) -> bool {
     const int base = lua_gettop(L_) - nargs;
+    ran = false;
     if (call(nargs, LUA_MULTRET) != LUA_OK) {
       const bool stopped = interrupted();
       report(false);
@@ -520,6 +553,7 @@ void Host::repl() {
       lua_settop(L_, base - 1);
       return false;
     }
+    ran = true;
     // Ctrl-C stopped a training run that returned its result, and the line went on: say so (after
     // the values), as Ctrl-C is said otherwise ("interrupted!"); `r = train.run{...}` shows nothing.
     const bool stopped_run = stopped_by_interrupt();
@@ -538,6 +572,24 @@ void Host::repl() {
       std::fflush(stderr);
     }
     return !stopped_run && !shown_interrupted;
+  };
+
+  // `local m = model.gpt{...}` typed as in a script declares m for that entry alone: each entry is a
+  // chunk of its own, so m is nil on the next line, and `train.run{ model = m }` then said the model was
+  // missing, with nothing to tell why. Said once a session, after the first such entry runs.
+  bool local_said = false;
+  auto say_local = [&](const std::string& chunk) {
+    if (local_said || !ran) return;
+    bool function = false;
+    const std::vector<std::string> names = leading_locals(chunk, &function);
+    if (names.empty()) return;
+    local_said = true;
+    std::string list;
+    for (const std::string& name : names) list += (list.empty() ? "" : ", ") + name;
+    std::fprintf(stdout, "(note: local %s ends with this entry, as each entry runs as a chunk of its own; to keep %s, "
+                         "leave out local: %s)\n", list.c_str(), names.size() == 1 ? "it" : "them",
+                 function ? ("function " + names.front() + "(...) ... end").c_str() : (list + " = ...").c_str());
+    std::fflush(stdout);
   };
 
   std::string pending;
@@ -617,6 +669,7 @@ void Host::repl() {
       remember(chunk);
       if (!execute(!ends_with_semicolon(chunk), 0)) pasted.clear();
       if (terminated()) break;
+      say_local(chunk);
       continue;
     }
     // Else statements. Either form ending too early asks for more: "x = 1 +" as a statement, "1 +"
@@ -636,6 +689,7 @@ void Host::repl() {
     }
     if (!execute(!ends_with_semicolon(chunk), 0)) pasted.clear();
     if (terminated()) break;
+    say_local(chunk);
   }
   sigaction(SIGINT, &previous, nullptr);
 }

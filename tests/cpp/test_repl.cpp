@@ -705,6 +705,29 @@ TEST_CASE("an error in a pasted line names that line of the paste\, and a typed 
   CHECK(repl.wait() == 0);
 }
 
+TEST_CASE("an entry that begins with local says once that its locals end with it") {
+  // `local m = ...` typed as in a script: m was nil on the next line, without a word of why.
+  const std::string dir = temp_dir();
+  Pty repl({SCALELAB_BINARY}, {"HOME=" + dir});
+  REQUIRE(shows(repl, "> "));
+  repl.send("local m, n <const> = 6, 7; print(m * n)\r");
+  REQUIRE(shows(repl, "42\r\n"));
+  REQUIRE(shows(repl, "(note: local m, n ends with this entry, as each entry runs as a chunk of its own; to keep "
+                      "them, leave out local: m, n = ...)"));
+  REQUIRE(shows(repl, "> "));
+  repl.send("m\r");
+  REQUIRE(shows(repl, "nil\r\n"));
+  // Once a session: the next local says nothing; nor does a line that does not begin with local.
+  repl.send("local function f() return 1 end\r");
+  repl.send("localx = 5\r");
+  repl.send("'after ' .. localx\r");
+  REQUIRE(shows(repl, "after 5"));
+  CHECK(repl.output().find("(note: local f") == std::string::npos);
+  CHECK(repl.output().find("(note: local") == repl.output().rfind("(note: local"));
+  repl.send("\x04");
+  CHECK(repl.wait() == 0);
+}
+
 TEST_CASE("a history entry with a line that looks like a time line comes back whole in the next session") {
   // Readline read "#1700000000" inside a long string as the next entry's time: the entry came back
   // as its first line alone, and its last line as an entry of its own.

@@ -332,6 +332,28 @@ int describe(lua_State* L) {
   return 1;
 }
 
+// `traceback` with each library function written in Lua that was called through a C function
+// (core.keep_caller) shown as one frame, as it was before it went through one: "<file>:387: in
+// function 'sweep.filter'" for the pair "<file>:387: in function <<file>:381>" (unnamed: a C
+// function called it) and "[C]: in function 'sweep.filter'".
+std::string with_kept_callers_merged(lua_State* L, std::string traceback) {
+  lua_Debug ar, inner;
+  for (int level = 1; lua_getstack(L, level, &ar); ++level) {
+    if (!lua_getinfo(L, "f", &ar)) break;
+    const bool kept = lua::keeps_caller(L, -1);
+    lua_pop(L, 1);
+    if (!kept || !lua_getstack(L, level - 1, &inner) || !lua_getinfo(L, "Sl", &inner) ||
+        std::strcmp(inner.what, "Lua") != 0)
+      continue;
+    const std::string where = std::string("\n\t") + inner.short_src + ":" + std::to_string(inner.currentline) + ":";
+    const std::string pair = where + " in function <" + inner.short_src + ":" + std::to_string(inner.linedefined) +
+                             ">\n\t[C]:";
+    const size_t at = traceback.find(pair);
+    if (at != std::string::npos) traceback.replace(at, pair.size(), where);
+  }
+  return traceback;
+}
+
 int message_handler(lua_State* L) {
   const char* message = lua_tostring(L, 1);
   if (!message) {
@@ -358,7 +380,7 @@ int message_handler(lua_State* L) {
     }
     traceback_top = lua_gettop(L);
     luaL_traceback(L, L, message, traceback_level(L, message, &library_frame, &library_name));
-    std::string named = with_user_names(L, lua_tostring(L, -1));
+    std::string named = with_kept_callers_merged(L, with_user_names(L, lua_tostring(L, -1)));
     if (!library_frame.empty()) {
       const size_t frames = named.find("\nstack traceback:");
       const size_t at = frames == std::string::npos ? frames : named.find(library_frame, frames);

@@ -157,6 +157,17 @@ TEST_CASE("a traceback names library functions as the user calls them") {
   CHECK_THAT(r.err, Catch::Contains("in function 'data.sampler'"));
 }
 
+TEST_CASE("a library function written in Lua that calls the user's function is one frame of the traceback\, named") {
+  // Called through a C function (core.keep_caller), it showed as two frames: the Lua function
+  // unnamed ("in function <stdlib/scalelab/sweep.lua:381>") and "[C]: in function 'sweep.filter'".
+  auto r = scalelab_run({"-e", "sweep.filter(sweep.grid{ N = { 1e6 }, D = { 1e7 } }, function(p) return p.X > 1 end)"});
+  CHECK(r.status == 1);
+  CHECK_THAT(r.err, Catch::StartsWith("scalelab: (command line):1: attempt to compare"));
+  CHECK_THAT(r.err, Catch::Contains(": in function 'sweep.filter'\n\t(command line):1: in main chunk"));
+  CHECK_THAT(r.err, !Catch::Contains("[C]: in function 'sweep.filter'"));
+  CHECK_THAT(r.err, !Catch::Contains("in function <stdlib"));
+}
+
 TEST_CASE("a traceback names a function two library modules hold as the user calls it, every time") {
   // plot.isoflop is also scalelab.plot.figures.isoflop: Lua named it by whichever entry of
   // package.loaded it met first, and a run in three said 'scalelab.plot.figures.isoflop'.

@@ -59,7 +59,19 @@ void interrupt_hook(lua_State* L, lua_Debug*) {
   if (interrupt_deferred()) return;
   lua_sethook(L, nullptr, 0, 0);
   clear_interrupt();
-  luaL_error(L, "interrupted!");
+  // Located where the computation was: at the first frame of the user's code from the running
+  // function down. luaL_error's level 1 is the running function's caller, so a loop in the user's
+  // function that a library function called (sweep.filter(s, function(p) ... end)) was
+  // "stdlib/scalelab/sweep.lua:387: interrupted!", and one in the user's f() named the line calling f.
+  lua_Debug ar;
+  for (int level = 0; lua_getstack(L, level, &ar); ++level) {
+    if (!lua_getinfo(L, "Sl", &ar)) break;
+    if (std::strcmp(ar.what, "C") == 0 || lua::library_source(ar.source) || ar.currentline <= 0) continue;
+    lua_pushfstring(L, "%s:%d: interrupted!", ar.short_src, ar.currentline);
+    lua_error(L);
+  }
+  lua_pushliteral(L, "interrupted!");
+  lua_error(L);
 }
 
 void arm(lua_State* L) { lua_sethook(L, interrupt_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1); }

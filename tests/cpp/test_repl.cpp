@@ -193,6 +193,36 @@ void script_stops_at_checkpoint(const std::function<void(Pty&)>& stop, int statu
 }
 }  // namespace
 
+TEST_CASE("Ctrl-C in a loop of the user's says the line where it was\, also inside a library function's callback") {
+  // "interrupted!" was located at the caller of the function running: the library's own line
+  // ("stdlib/scalelab/sweep.lua:387: interrupted!") for a callback of sweep.filter, the line that
+  // called f for a loop in f.
+  const std::string dir = temp_dir();
+  write_file(dir + "/loop.lua",
+             "local function f()\n  while true do end\nend\n\nsweep.filter(sweep.grid{ N = { 1e6 }, D = { 1e7 } }, "
+             "function(p)\n  print('loop' .. 'ing') io.stdout:flush()\n  f()\nend)\n");
+  Pty script({SCALELAB_BINARY, dir + "/loop.lua"}, {"HOME=" + dir});
+  REQUIRE(shows(script, "looping"));
+  script.expect("(never shown)", 0.5);  // into the loop, past print
+  script.interrupt();
+  CHECK(script.wait(30) == 130);
+  INFO(script.output());
+  CHECK(script.output().find("loop.lua:2: interrupted!") != std::string::npos);
+  CHECK(script.output().find("sweep.lua:387: interrupted!") == std::string::npos);
+  // In the REPL, a loop typed at the prompt: its line.
+  Pty repl({SCALELAB_BINARY}, {"HOME=" + dir});
+  REQUIRE(shows(repl, "> "));
+  repl.send("for i = 1, 3 do\r");
+  repl.send("print('spin' .. 'ning') while true do end end\r");
+  REQUIRE(shows(repl, "spinning"));
+  repl.expect("(never shown)", 0.5);
+  repl.interrupt();
+  REQUIRE(shows(repl, "stdin:2: interrupted!"));
+  REQUIRE(shows(repl, "> "));
+  repl.send("\x04");
+  CHECK(repl.wait() == 0);
+}
+
 TEST_CASE("Ctrl-C in a script's train.run with a checkpoint says where it is and how to resume") {
   script_stops_at_checkpoint([](Pty& script) { script.interrupt(); }, 130, "interrupted by the user after ");
 }

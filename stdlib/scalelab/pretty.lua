@@ -165,13 +165,21 @@ local library_source = require("scalelab.native.core").library_source
 
 -- "function: data.sampler" for a function of the library (or a built-in one) that has a name, else
 -- where a Lua function was defined ("function: stdin:3", the user's own), or "function: builtin".
-local function format_function(fn)
+local format_function
+function format_function(fn)
   local info = debug.getinfo(fn, "S")
   if info.what == "C" or library_source(info.source) then
     names = names or library_names()
     if names[fn] then return "function: " .. names[fn] end
   end
-  if info.what == "C" then return "function: builtin" end
+  if info.what == "C" then
+    -- A library function written in Lua that is called through a C function (core.keep_caller, such
+    -- as the one study "x" returns) and has no name: shown as the function it calls.
+    local _, inner = debug.getupvalue(fn, 1)
+    local inner_info = type(inner) == "function" and debug.getinfo(inner, "S")
+    if inner_info and inner_info.what == "Lua" and library_source(inner_info.source) then return format_function(inner) end
+    return "function: builtin"
+  end
   return string.format("function: %s:%d", info.short_src, info.linedefined)
 end
 

@@ -133,6 +133,8 @@ t.test("pretty names the library's functions as users call them, and the user's 
   local sampler = data.sampler{ corpus = corpus, tokens = 1000, seq_len = 8, batch = 2 }
   t.eq(pretty(sampler.next_batch), "function: Sampler:next_batch")
   t.eq(pretty(study.Study.observations), "function: Study:observations")
+  -- One of the library's without a name, called through a C function: where the library defines it.
+  t.ok(pretty(study "x"):find("^function: .*study%.lua:%d+$"), pretty(study "x"))
   -- The user's own functions keep their file and line, even when a module of the library holds one.
   local mine = function() end
   t.ok(pretty(mine):find("^function: .*test_repl_library%.lua:%d+$"), pretty(mine))

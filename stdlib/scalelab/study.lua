@@ -1508,6 +1508,8 @@ anything else exits with status 2 and the usage; arguments after -- are the scri
 -- that ends a user's function (return s:observations()) names the user's line (checks.keep_callers).
 checks.keep_callers(Study)
 
+-- study "name" calls the module: through a C function too, which `return study(name)` ending a
+-- user's function tail-calls without replacing the user's frame (checks.keep_callers).
 return setmetatable(M, {
-  __call = function(_, name) return M.study(name) end,
+  __call = core.keep_caller(function(_, name) return M.study(name) end),
 })

@@ -248,6 +248,8 @@ t.test("a bad call that ends the user's function (a tail call) is an error at it
     -- A method of the library's Lua objects too.
     { [[return sweep.grid{ N = { 1e8 }, D = { 1e9 } }:each(1)]], "sweep:each() takes no arguments (got an integer)" },
     { [[return train.run{ model = 3 }]], "train.run: model must be a model shape" },  -- C: it always kept the line
+    -- The study's name, given to the module itself (its __call).
+    { [[return study(3)]], "study expects a name: study \"my-study\" { ... } (got an integer)" },
     -- The study's checks find the key at fault in the table written at the call: at its own line.
     { "return study \"bad\" {\n    sweep = sweep.grid{ N = { 1e8 }, D = { 1e9 } },\n    jbos = 2,\n  }",
       "study: unknown key 'jbos'; did you mean 'jobs'?", line = 4 },

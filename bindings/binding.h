@@ -41,6 +41,10 @@ void push_out_of_memory(lua_State* L);
 // name the user's line; the stdlib's checks use the same rule (core.library_source).
 bool library_source(const char* source);
 
+// True when the function at `index` is one that core.keep_caller made to call a library function
+// written in Lua (bindings/core.cpp): a traceback names it as that library function.
+bool keeps_caller(lua_State* L, int index);
+
 // The Lua thread (coroutine or main) whose call into a bound function is running on this OS thread,
 // or null: a Lua callback that C++ calls back (a custom law's predict) runs on it, not on the main
 // thread, so that its errors unwind the coroutine that called.

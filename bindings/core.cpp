@@ -58,6 +58,28 @@ int library_source(lua_State* L) {
   return 1;
 }
 
+// The function keep_caller made: calls its upvalue with its arguments and returns all it returns. A
+// yield inside goes through (lua_callk's continuation returns the results after the resume).
+int returned(lua_State* L, int, lua_KContext) { return lua_gettop(L); }
+int call_keeping_caller(lua_State* L) {
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_callk(L, lua_gettop(L) - 1, LUA_MULTRET, 0, returned);
+  return returned(L, LUA_OK, 0);
+}
+
+// keep_caller(fn) -> a C function that calls fn. `return f{...}` at the end of a user's function is a
+// tail call: f's frame replaces the user's, and an error about f's arguments, located at the first
+// frame outside the library, named the line that called the user's function instead (or the line
+// of the call further up). A C function called so runs above the frame that called it, which stays
+// on the stack with its line: the library's Lua functions that users call go through one.
+int keep_caller(lua_State* L) {
+  luaL_checktype(L, 1, LUA_TFUNCTION);
+  lua_settop(L, 1);
+  lua_pushcclosure(L, call_keeping_caller, 1);
+  return 1;
+}
+
 // closest_name(name, candidates): core's "did you mean" rule (core/error.h), so that Lua and C++
 // suggest the same names.
 int closest_name(lua_State* L) {
@@ -101,6 +123,8 @@ int throw_for_test(lua_State* L) {
 
 }  // namespace
 
+bool keeps_caller(lua_State* L, int index) { return lua_tocfunction(L, index) == call_keeping_caller; }
+
 int open_core(lua_State* L) {
   new_module(L, "scalelab's native core: version, unit formatting, documentation, name suggestions.",
              {{"format_count", &bound<format<scalelab::format_count>>,
@@ -119,6 +143,9 @@ int open_core(lua_State* L) {
                "true while a script runs (Ctrl-C ends it; so does an error nothing catches), false at the REPL's prompt"},
               {"library_source", &bound<library_source>,
                "library_source(source) -> true when a chunk of that debug.getinfo source is scalelab's own library"},
+              {"keep_caller", &bound<keep_caller>,
+               "keep_caller(fn) -> a function that calls fn and returns its results: a C function, whose caller's "
+               "frame (and line, for errors) a tail call keeps"},
               {"closest_name", &bound<closest_name>,
                "closest_name(name, candidates) -> the candidate nearest to name (edit distance at most "
                "max(2, #name // 3), case counts; the first of equals), or nil when none is that near: "

@@ -59,7 +59,19 @@ void interrupt_hook(lua_State* L, lua_Debug*) {
   if (interrupt_deferred()) return;
   lua_sethook(L, nullptr, 0, 0);
   clear_interrupt();
-  luaL_error(L, "interrupted!");
+  // Located where the computation was: at the first frame of the user's code from the running
+  // function down. luaL_error's level 1 is the running function's caller, so a loop in the user's
+  // function that a library function called (sweep.filter(s, function(p) ... end)) was
+  // "stdlib/scalelab/sweep.lua:387: interrupted!", and one in the user's f() named the line calling f.
+  lua_Debug ar;
+  for (int level = 0; lua_getstack(L, level, &ar); ++level) {
+    if (!lua_getinfo(L, "Sl", &ar)) break;
+    if (std::strcmp(ar.what, "C") == 0 || lua::library_source(ar.source) || ar.currentline <= 0) continue;
+    lua_pushfstring(L, "%s:%d: interrupted!", ar.short_src, ar.currentline);
+    lua_error(L);
+  }
+  lua_pushliteral(L, "interrupted!");
+  lua_error(L);
 }
 
 void arm(lua_State* L) { lua_sethook(L, interrupt_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1); }
@@ -145,7 +157,12 @@ void record_resumes(lua_State* L) {
 // file): the frames inside the library say nothing to the user. Every other error (in the user's
 // own functions, or located inside the library) keeps all its frames. When the traceback starts at
 // a Lua function of the library, *library_frame is set to its location as the traceback writes it.
-int traceback_level(lua_State* L, const char* message, std::string* library_frame) {
+//
+// A library function in Lua that users call goes through a C function (core.keep_caller), which the
+// traceback shows as that function: "[scalelab]", and, where Lua finds no global name for it (only
+// "in field 'isoflop'": the user removed its module from package.loaded), *library_name is set to
+// the name its documentation gives it ("plot.isoflop").
+int traceback_level(lua_State* L, const char* message, std::string* library_frame, std::string* library_name) {
   lua_Debug ar;
   for (int level = 1; lua_getstack(L, level, &ar); ++level) {
     if (!lua_getinfo(L, "Sl", &ar)) break;
@@ -159,11 +176,26 @@ int traceback_level(lua_State* L, const char* message, std::string* library_fram
     while (*end >= '0' && *end <= '9') ++end;
     if (end == digits || *end != ':') return 1;
     lua_Debug callee;
-    if (!lua_getstack(L, level - 1, &callee) || !lua_getinfo(L, "Slnt", &callee)) return level;
+    if (!lua_getstack(L, level - 1, &callee) || !lua_getinfo(L, "Slntf", &callee)) return level;
+    const bool kept = lua::keeps_caller(L, -1);  // the C function before a library function in Lua
+    if (kept && library_name) {
+      lua::push_docs(L);
+      lua_pushvalue(L, -2);
+      if (const char* doc = lua_rawget(L, -2) == LUA_TSTRING ? lua_tostring(L, -1) : nullptr) {
+        const std::string head(doc, std::strcspn(doc, "({ \n"));
+        const size_t dot = head.rfind('.');
+        if (dot != std::string::npos && callee.name && head.compare(dot + 1, std::string::npos, callee.name) == 0)
+          *library_name = head;
+      }
+      lua_pop(L, 2);
+    }
+    lua_pop(L, 1);
     const bool named = callee.namewhat && *callee.namewhat;
     if (callee.istailcall || !named) return level;
     // A function of the library written in Lua shows as the user calls it, as a C function shows:
-    // "[scalelab]: in function 'sweep.grid'", not the library's file and line.
+    // "[scalelab]: in function 'sweep.grid'", not the library's file and line, nor "[C]" for the C
+    // function that calls it (core.keep_caller).
+    if (library_frame && kept) *library_frame = "\n\t[C]:";
     if (library_frame && std::strcmp(callee.what, "C") != 0 && callee.currentline > 0)
       *library_frame = std::string("\n\t") + callee.short_src + ":" + std::to_string(callee.currentline) + ":";
     return level - 1;
@@ -294,13 +326,63 @@ std::string with_user_names(lua_State* L, const std::string& traceback) {
   return out;
 }
 
+// describe(value) -> the value as the REPL prints it (scalelab.pretty), a few levels and entries of it
+// on one line. Called protected.
+int describe(lua_State* L) {
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  lua_getfield(L, -1, "scalelab.pretty");
+  lua_getfield(L, -1, "format");
+  lua_pushvalue(L, 1);
+  lua_createtable(L, 0, 3);
+  lua_pushinteger(L, 2);
+  lua_setfield(L, -2, "depth");
+  lua_pushinteger(L, 10);
+  lua_setfield(L, -2, "length");
+  lua_pushinteger(L, 1000);
+  lua_setfield(L, -2, "width");
+  lua_call(L, 2, 1);
+  return 1;
+}
+
+// `traceback` with each library function written in Lua that was called through a C function
+// (core.keep_caller) shown as one frame, as it was before it went through one: "<file>:387: in
+// function 'sweep.filter'" for the pair "<file>:387: in function <<file>:381>" (unnamed: a C
+// function called it) and "[C]: in function 'sweep.filter'".
+std::string with_kept_callers_merged(lua_State* L, std::string traceback) {
+  lua_Debug ar, inner;
+  for (int level = 1; lua_getstack(L, level, &ar); ++level) {
+    if (!lua_getinfo(L, "f", &ar)) break;
+    const bool kept = lua::keeps_caller(L, -1);
+    lua_pop(L, 1);
+    if (!kept || !lua_getstack(L, level - 1, &inner) || !lua_getinfo(L, "Sl", &inner) ||
+        std::strcmp(inner.what, "Lua") != 0)
+      continue;
+    const std::string where = std::string("\n\t") + inner.short_src + ":" + std::to_string(inner.currentline) + ":";
+    const std::string pair = where + " in function <" + inner.short_src + ":" + std::to_string(inner.linedefined) +
+                             ">\n\t[C]:";
+    const size_t at = traceback.find(pair);
+    if (at != std::string::npos) traceback.replace(at, pair.size(), where);
+  }
+  return traceback;
+}
+
 int message_handler(lua_State* L) {
   const char* message = lua_tostring(L, 1);
   if (!message) {
     if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
-    message = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+    // A table raised as the error (error({ code = 42, file = "x" })) said only "(error object is a
+    // table value)": what it holds is what the user needs to see.
+    if (lua_type(L, 1) == LUA_TTABLE) {
+      lua_pushcfunction(L, describe);
+      lua_pushvalue(L, 1);
+      if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_type(L, -1) == LUA_TSTRING)
+        message = lua_pushfstring(L, "(error object is a table: %s)", lua_tostring(L, -1));
+      else
+        lua_pop(L, 1);
+    }
+    if (!message) message = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
   }
-  std::string library_frame;
+  std::string library_frame, library_name;
   int traceback_top = lua_gettop(L);  // the traceback goes above this
   try {
     if (lua_type(L, 1) == LUA_TSTRING) {
@@ -309,12 +391,18 @@ int message_handler(lua_State* L) {
       if (!hint.empty()) message = lua_pushfstring(L, "%s%s", message, hint.c_str());
     }
     traceback_top = lua_gettop(L);
-    luaL_traceback(L, L, message, traceback_level(L, message, &library_frame));
-    std::string named = with_user_names(L, lua_tostring(L, -1));
+    luaL_traceback(L, L, message, traceback_level(L, message, &library_frame, &library_name));
+    std::string named = with_kept_callers_merged(L, with_user_names(L, lua_tostring(L, -1)));
     if (!library_frame.empty()) {
       const size_t frames = named.find("\nstack traceback:");
       const size_t at = frames == std::string::npos ? frames : named.find(library_frame, frames);
-      if (at != std::string::npos) named.replace(at, library_frame.size(), "\n\t[scalelab]:");
+      if (at != std::string::npos) {
+        named.replace(at, library_frame.size(), "\n\t[scalelab]:");
+        const std::string field = " in field '" + library_name.substr(library_name.rfind('.') + 1) + "'";
+        const size_t name_at = at + std::strlen("\n\t[scalelab]:");
+        if (!library_name.empty() && named.compare(name_at, field.size(), field) == 0)
+          named.replace(name_at, field.size(), " in function '" + library_name + "'");
+      }
     }
     lua_pushlstring(L, named.data(), named.size());
   } catch (const std::exception&) {

@@ -406,6 +406,37 @@ bool load_with_last_expression(lua_State* L, const std::string& chunk) {
   return false;
 }
 
+// The names that a `local` statement beginning the entry declares ("local a, b = 1, 2": a and b;
+// "local function f": f, and *function is set), or none when the entry begins otherwise.
+std::vector<std::string> leading_locals(const std::string& chunk, bool* function) {
+  std::vector<std::string> names;
+  auto skip = [&](size_t at) { return at >= chunk.size() ? std::string::npos : chunk.find_first_not_of(" \t\r\n", at); };
+  auto word_at = [&](size_t at) {
+    size_t end = at;
+    while (end < chunk.size() && (std::isalnum(static_cast<unsigned char>(chunk[end])) || chunk[end] == '_')) ++end;
+    return chunk.substr(at, end - at);
+  };
+  size_t at = skip(0);
+  if (at == std::string::npos || word_at(at) != "local") return names;
+  at = skip(at + 5);
+  *function = at != std::string::npos && word_at(at) == "function";
+  if (*function) at = skip(at + 8);
+  while (at != std::string::npos) {
+    const std::string name = word_at(at);
+    if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) break;
+    names.push_back(name);
+    at = skip(at + name.size());
+    if (*function) break;
+    if (at != std::string::npos && chunk[at] == '<') {  // an attribute: local x <const> = 1
+      at = chunk.find('>', at);
+      at = at == std::string::npos ? at : skip(at + 1);
+    }
+    if (at == std::string::npos || chunk[at] != ',') break;
+    at = skip(at + 1);
+  }
+  return names;
+}
+
 // True when the syntax error on the stack top says the chunk simply ended too early.
 bool incomplete(lua_State* L) {
   size_t length = 0;
@@ -509,8 +540,10 @@ void Host::repl() {
   };
   // Runs the chunk below its `nargs` arguments on the stack top; prints its values unless silenced.
   // Returns false when Ctrl-C stopped it (or a training run in it): what was pasted after it is dropped.
+  bool ran = false;  // the last entry run ended without an error
   auto execute = [&](bool show, int nargs) -> bool {
     const int base = lua_gettop(L_) - nargs;
+    ran = false;
     if (call(nargs, LUA_MULTRET) != LUA_OK) {
       const bool stopped = interrupted();
       report(false);
@@ -520,6 +553,7 @@ void Host::repl() {
       lua_settop(L_, base - 1);
       return false;
     }
+    ran = true;
     // Ctrl-C stopped a training run that returned its result, and the line went on: say so (after
     // the values), as Ctrl-C is said otherwise ("interrupted!"); `r = train.run{...}` shows nothing.
     const bool stopped_run = stopped_by_interrupt();
@@ -540,18 +574,44 @@ void Host::repl() {
     return !stopped_run && !shown_interrupted;
   };
 
+  // `local m = model.gpt{...}` typed as in a script declares m for that entry alone: each entry is a
+  // chunk of its own, so m is nil on the next line, and `train.run{ model = m }` then said the model was
+  // missing, with nothing to tell why. Said once a session, after the first such entry runs.
+  bool local_said = false;
+  auto say_local = [&](const std::string& chunk) {
+    if (local_said || !ran) return;
+    bool function = false;
+    const std::vector<std::string> names = leading_locals(chunk, &function);
+    if (names.empty()) return;
+    local_said = true;
+    std::string list;
+    for (const std::string& name : names) list += (list.empty() ? "" : ", ") + name;
+    std::fprintf(stdout, "(note: local %s ends with this entry, as each entry runs as a chunk of its own; to keep %s, "
+                         "leave out local: %s)\n", list.c_str(), names.size() == 1 ? "it" : "them",
+                 function ? ("function " + names.front() + "(...) ... end").c_str() : (list + " = ...").c_str());
+    std::fflush(stdout);
+  };
+
   std::string pending;
   // The lines of a paste after the one being run: each runs in turn as if typed (an expression shows
   // its value, an unfinished statement continues on the next), without a prompt of its own. As one
   // chunk, "1+1\n2+2" was a syntax error and "x = 1\nx" waited for more.
   std::deque<std::string> pasted;
+  // Errors name a line of the paste as its line: the chunk of the entry that starts on line n of the
+  // paste is compiled after n - 1 empty lines. Each pasted line was compiled alone, so an error in the
+  // fifth said "stdin:1:", as the first's did, and nothing told which line had failed. A typed entry
+  // is line 1 on, as in lua.c.
+  int line_number = 1;  // the line being read: its number in its paste (1 when typed)
+  int entry_line = 1;   // the line the entry being read (pending) starts on
   bool exit_armed = false;
   for (;;) {
     std::string line;
     if (!pasted.empty()) {
       line = std::move(pasted.front());
       pasted.pop_front();
+      ++line_number;
     } else {
+      line_number = 1;
       const Read result = read(pending.empty() ? "> " : ">> ", line);
       if (result == Read::Eof && !pending.empty() && terminal) {
         // Ctrl-D on a ">>" prompt drops the unfinished entry, as bash does, instead of ending the
@@ -583,13 +643,16 @@ void Host::repl() {
       }
     }
     if (pending.empty() && is_blank(line)) continue;
+    if (pending.empty()) entry_line = line_number;
     const std::string chunk = pending.empty() ? line : pending + "\n" + line;
+    const std::string before(static_cast<size_t>(entry_line - 1), '\n');  // compiled before the chunk
+    const std::string numbered = before + chunk;
     // An expression first, whole (over every line typed so far): its values are printed. "return
     // <values>" typed out is the same expression.
     const std::string values = after_return(chunk);
-    const std::string expression = "return " + values;
+    const std::string expression = before + "return " + values;
     if (luaL_loadbuffer(L_, expression.data(), expression.size(), "=stdin") == LUA_OK) {
-      if (load_values(L_, "", without_semicolons(values))) lua_remove(L_, -2);  // else runs as "return ..."
+      if (load_values(L_, before, without_semicolons(values))) lua_remove(L_, -2);  // else runs as "return ..."
       pending.clear();
       remember(chunk);
       if (!execute(!ends_with_semicolon(chunk), 0)) pasted.clear();
@@ -601,16 +664,17 @@ void Host::repl() {
     // Statements, then an expression after the last ';' ("x = 2; x * 21", "f(); g()"): the
     // statements run and the expression's values print, as a notebook shows a cell's last value.
     // Without this, "x = 1; x" waited on ">>" for more (a statement cannot end in "x"), as in lua.c.
-    if (load_with_last_expression(L_, chunk)) {
+    if (load_with_last_expression(L_, numbered)) {
       pending.clear();
       remember(chunk);
       if (!execute(!ends_with_semicolon(chunk), 0)) pasted.clear();
       if (terminated()) break;
+      say_local(chunk);
       continue;
     }
     // Else statements. Either form ending too early asks for more: "x = 1 +" as a statement, "1 +"
     // as an expression.
-    const int status = luaL_loadbuffer(L_, chunk.data(), chunk.size(), "=stdin");
+    const int status = luaL_loadbuffer(L_, numbered.data(), numbered.size(), "=stdin");
     if (status == LUA_ERRSYNTAX && (incomplete(L_) || expression_incomplete)) {
       lua_pop(L_, 1);
       pending = chunk;
@@ -619,12 +683,13 @@ void Host::repl() {
     pending.clear();
     remember(chunk);
     if (status != LUA_OK) {
-      if (status == LUA_ERRSYNTAX) explain_non_ascii(L_, chunk);
+      if (status == LUA_ERRSYNTAX) explain_non_ascii(L_, numbered);
       report(false);
       continue;
     }
     if (!execute(!ends_with_semicolon(chunk), 0)) pasted.clear();
     if (terminated()) break;
+    say_local(chunk);
   }
   sigaction(SIGINT, &previous, nullptr);
 }

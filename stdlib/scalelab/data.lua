@@ -19,7 +19,9 @@ local data = {}
 for name, value in pairs(native) do data[name] = value end
 
 -- Wraps a Lua-side function so that its errors (its own and the native call's) point at the
--- user's line, not at this file.
+-- user's line, not at this file: the first frame outside the library (called through the C function
+-- that init.lua puts before the module's functions, error(message, 2) named no line).
+local error_at_user = require("scalelab.study.checks").error_at_user
 local function forward(fn)
   return function(...)
     local results = table.pack(pcall(fn, ...))
@@ -29,7 +31,7 @@ local function forward(fn)
     -- This file's own errors are re-raised at the caller's line. A native function's errors
     -- already name the user's line (the bindings skip the library's frames): keep it, once.
     local own, mine = message:gsub("^[^\n]-data%.lua:%d+: ", "", 1)
-    if mine > 0 or not message:find("^[^\n]-:%d+: ") then error(own, 2) end
+    if mine > 0 or not message:find("^[^\n]-:%d+: ") then error_at_user(own) end
     error(message, 0)
   end
 end

@@ -106,8 +106,8 @@ document(fit.published, "The published laws, as Laws: chinchilla (Hoffmann et al
 function fit.table(law)
   local ok, names = pcall(function() return law.names end)
   if not ok or type(names) ~= "table" then
-    error("fit.table(law): law must be a fitted or published law (fit.chinchilla(obs), fit.published.chinchilla), got "
-      .. type(law), 2)
+    require("scalelab.study.checks").error_at_user("fit.table(law): law must be a fitted or published law "
+      .. "(fit.chinchilla(obs), fit.published.chinchilla), got " .. type(law))
   end
   local out = {}
   local intervals = law.intervals

@@ -21,10 +21,13 @@ local scalelab = {
   },
 }
 
+-- A module's functions written in Lua are called through a C function, as its functions written in
+-- C are, so that an error in a tail call of one names the user's line (checks.keep_callers).
+local keep_callers = require("scalelab.study.checks").keep_callers
 local missing = require "scalelab.missing"
 for _, name in ipairs(scalelab.modules) do
   -- A mistyped function (train.rnu{...}) is an error that names the one meant (scalelab.missing).
-  _G[name] = missing.note_misses(require("scalelab." .. name), name, "module")
+  _G[name] = missing.note_misses(keep_callers(require("scalelab." .. name)), name, "module")
 end
 
 -- Modules a script requires are kept as read, for the workers of its studies (scalelab.study.modules).

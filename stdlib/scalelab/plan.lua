@@ -24,6 +24,9 @@
 pcall(require, "scalelab.native.fit")  -- registers the Law type first, when the fit module exists
 local native = require "scalelab.native.plan"
 local core = require "scalelab.native.core"
+-- Errors about plan.answer's arguments, at the user's line: through the C function that calls the
+-- module's functions (init.lua), error(message, 2) named no line.
+local error_at_user = require("scalelab.study.checks").error_at_user
 
 local plan = {}
 for name, value in pairs(native) do plan[name] = value end
@@ -32,14 +35,14 @@ function plan.answer(questions, law)
   local mt = getmetatable(questions)
   if mt and mt.__name == "Question" then return questions:answer(law) end
   if type(questions) ~= "table" then
-    error("plan.answer(questions, law): questions must be a Question or a table of Questions (got " ..
-      type(questions) .. ")", 2)
+    error_at_user("plan.answer(questions, law): questions must be a Question or a table of Questions (got " ..
+      type(questions) .. ")")
   end
   local answers = {}
   for key, question in pairs(questions) do
     local qmt = getmetatable(question)
     if not (qmt and qmt.__name == "Question") then
-      error("plan.answer: questions[" .. tostring(key) .. "] is not a Question", 2)
+      error_at_user("plan.answer: questions[" .. tostring(key) .. "] is not a Question")
     end
     answers[key] = question:answer(law)
   end

@@ -9,6 +9,9 @@ local native = require "scalelab.native.plot"
 local figure = require "scalelab.plot.figure"
 local figures = require "scalelab.plot.figures"
 local type_name = require("scalelab.study.checks").type_name
+-- Errors about the caller's arguments, at the user's line however the call came: through the C
+-- function that calls the module's functions (init.lua), error(message, 2) named no line.
+local error_at_user = require("scalelab.study.checks").error_at_user
 
 local plot = {
   config = figure.config,
@@ -84,7 +87,7 @@ doc("curves", figures.curves,
   "and evaluation loss (points) of one run or all runs")
 doc("gnuplot", function(script)
   if type(script) ~= "string" then
-    error("plot.gnuplot(script): script must be a string of gnuplot commands (got " .. type_name(script) .. ")", 2)
+    error_at_user("plot.gnuplot(script): script must be a string of gnuplot commands (got " .. type_name(script) .. ")")
   end
   -- gnuplot's print writes on its standard error, which holds its errors: set print "-" sends it to
   -- the output returned, as the script's first command (its line numbers stay the script's own).
@@ -115,12 +118,12 @@ doc("study_figures", function(spec)
   -- Strings, checked here: anything else failed at the first figure, inside this file.
   for key, value in pairs { dir = dir, format = ext } do
     if type(value) ~= "string" then
-      error("plot.study_figures: " .. key .. " must be a string (got " .. type_name(value) .. ")", 2)
+      error_at_user("plot.study_figures: " .. key .. " must be a string (got " .. type_name(value) .. ")")
     end
   end
   -- Refused before the folder is made, as figure:save refuses each figure's path in it.
   local refused = figure.control_character("plot.study_figures", "dir =", dir, "folder")
-  if refused then error(refused, 2) end
+  if refused then error_at_user(refused) end
   local written, skipped = {}, {}
   local function skip(name, reason) skipped[#skipped + 1] = { name = name, reason = reason } end
   -- Builds the figure and saves it; a failure of either skips the figure with its reason.
@@ -133,13 +136,13 @@ doc("study_figures", function(spec)
     written[#written + 1] = path
   end
   if spec.approach1 ~= nil and not (type(spec.approach1) == "table" and type(spec.approach1.switches) == "table") then
-    error("plot.study_figures: approach1 must be an approach 1 fit (fit.approach1's result, or a study's " ..
-      "s.fits.approach1), with its switches (got " .. type(spec.approach1) .. ")", 2)
+    error_at_user("plot.study_figures: approach1 must be an approach 1 fit (fit.approach1's result, or a study's " ..
+      "s.fits.approach1), with its switches (got " .. type(spec.approach1) .. ")")
   end
   local runs = figures.runs("plot.study_figures", spec.runs)
   -- The folder is made, as a study makes its report's: a missing one skipped every figure ("cannot write").
   local made, why = pcall(require("scalelab.native.study").make_dirs, dir)
-  if not made then error("plot.study_figures: dir = '" .. dir .. "': " .. plain(why), 2) end
+  if not made then error_at_user("plot.study_figures: dir = '" .. dir .. "': " .. plain(why)) end
   -- The question's budget is drawn where a law extends its compute-optimal loss to it.
   draw("loss_compute", function()
     return figures.loss_compute(runs, spec.law, { compute = spec.law and spec.compute or nil })

@@ -40,9 +40,15 @@ local function escape_invalid_utf8(text)
   return pretty.replace_invalid_utf8(text, function(b) return string.format("\\%03d", b) end)
 end
 
+-- The C1 control characters U+0080..U+009F (valid UTF-8, C2 80..C2 9F) as "\u{9B}": some terminals
+-- act on them (U+009B as ESC [) rather than show them.
+local function escape_c1(text)
+  return (text:gsub("\194([\128-\159])", function(c) return string.format("\\u{%X}", c:byte()) end))
+end
+
 local function quoted(text)
   local escaped = text:gsub('[%c"\\]', function(c) return ESCAPES[c] or string.format("\\%03d", c:byte()) end)
-  return '"' .. escape_invalid_utf8(escaped) .. '"'
+  return '"' .. escape_invalid_utf8(escape_c1(escaped)) .. '"'
 end
 
 -- The name of a value's type for messages: its metatable's __name (bound objects: "Law",
@@ -68,19 +74,126 @@ local function safe_tostring(value)
   return failed(value, "__tostring", ok and ("it returned " .. type(text)) or text)
 end
 
+-- A string shown bare (a value alone, as the REPL prints text a function returned: a summary, a
+-- report) keeps its line breaks, tabs and valid UTF-8, but not what a terminal acts on rather than
+-- shows: the other control characters (the ESC of an ANSI sequence, which recoloured the terminal or
+-- moved its cursor; \r, which overwrote the line; backspace; the bell), the C1 controls (escape_c1)
+-- and bytes that are no part of valid UTF-8 show as a Lua literal writes them ("\027[31m", "\r",
+-- "\u{9B}", "\255"). print(s) writes the string as it is.
+local BARE_ESCAPES = { ["\r"] = "\\r", ["\a"] = "\\a", ["\b"] = "\\b", ["\f"] = "\\f", ["\v"] = "\\v" }
+local function bare(text)
+  local shown = text:gsub("[%z\1-\8\11-\31\127]", function(c) return BARE_ESCAPES[c] or string.format("\\%03d", c:byte()) end)
+  return escape_invalid_utf8(escape_c1(shown))
+end
+
+-- The names users call the library's functions by (and the standard library's), built once per
+-- pretty.format call that shows a function: by name, a function the library wraps (data.sampler,
+-- whose Lua wrapper is shared by data.lua's functions) showed as that wrapper's file and line, and a
+-- built-in one as "builtin", neither saying which function it was. Best first: a module's function
+-- as the module's global names it (data.sampler, plot.formats.count), a class's method as
+-- Class:method (Sampler:next_batch, Study:curves), then the standard library's (string.format,
+-- print), then the head of its documentation ("s:each() -> ..." names s:each).
+local names  -- function -> name, for the format call in progress (nil: not built yet)
+
+local function identifier(key)
+  return type(key) == "string" and key:match("^[%a_][%w_]*$") ~= nil
+end
+
+local function library_names()
+  local best, rank = {}, {}
+  local function add(fn, name, priority)
+    local old = rank[fn]
+    if old == nil or priority < old or (priority == old and (#name < #best[fn] or (#name == #best[fn] and name < best[fn]))) then
+      best[fn], rank[fn] = name, priority
+    end
+  end
+  local function is_class(t)
+    return type(rawget(t, "__name")) == "string" and rawget(t, "__index") == t
+  end
+  local seen = {}
+  local function walk(t, prefix, depth)
+    if seen[t] then return end
+    seen[t] = true
+    for key, value in next, t do
+      if identifier(key) then
+        if type(value) == "function" then
+          if is_class(t) then add(value, rawget(t, "__name") .. ":" .. key, 2)
+          else add(value, prefix .. "." .. key, 1) end
+        elseif type(value) == "table" and depth < 3 then
+          walk(value, prefix .. "." .. key, depth + 1)
+        end
+      end
+    end
+  end
+  local loaded = package.loaded
+  local scalelab = loaded["scalelab"]
+  for _, module in ipairs(type(scalelab) == "table" and scalelab.modules or {}) do
+    if type(loaded["scalelab." .. module]) == "table" then walk(loaded["scalelab." .. module], module, 1) end
+  end
+  for _, global in ipairs { "pretty", "doc" } do
+    if type(rawget(_G, global)) == "function" then add(rawget(_G, global), global, 1) end
+  end
+  -- The bound classes' methods: their metatables are in the registry as "scalelab.Sampler".
+  for key, meta in next, debug.getregistry() do
+    if type(key) == "string" and key:find("^scalelab%.[%a_][%w_]*$") and type(meta) == "table"
+        and type(rawget(meta, "__methods")) == "table" then
+      for method, fn in next, rawget(meta, "__methods") do
+        if identifier(method) and type(fn) == "function" then add(fn, key:sub(10) .. ":" .. method, 2) end
+      end
+    end
+  end
+  -- The standard library, as Lua's tracebacks name it: package.loaded's modules and the globals.
+  for module, t in next, loaded do
+    if type(module) == "string" and type(t) == "table" and module ~= "_G" and not module:find("^scalelab") then
+      for key, fn in next, t do
+        if identifier(key) and type(fn) == "function" then add(fn, module .. "." .. key, 3) end
+      end
+    end
+  end
+  for key, fn in next, _G do
+    if identifier(key) and type(fn) == "function" then add(fn, key, 3) end
+  end
+  local ok, docs = pcall(function() return require("scalelab.native.core").docs() end)
+  for fn, text in next, ok and type(docs) == "table" and docs or {} do
+    local head = type(fn) == "function" and type(text) == "string" and text:match("^([%a_][%w_]*[.:][%a_][%w_.:]*)%s*[%({\"]")
+    if head then add(fn, head, 4) end
+  end
+  return best
+end
+
+local library_source = require("scalelab.native.core").library_source
+
+-- "function: data.sampler" for a function of the library (or a built-in one) that has a name, else
+-- where a Lua function was defined ("function: stdin:3", the user's own), or "function: builtin".
+local format_function
+function format_function(fn)
+  local info = debug.getinfo(fn, "S")
+  if info.what == "C" or library_source(info.source) then
+    names = names or library_names()
+    if names[fn] then return "function: " .. names[fn] end
+  end
+  if info.what == "C" then
+    -- A library function written in Lua that is called through a C function (core.keep_caller, such
+    -- as the one study "x" returns) and has no name: shown as the function it calls.
+    local _, inner = debug.getupvalue(fn, 1)
+    local inner_info = type(inner) == "function" and debug.getinfo(inner, "S")
+    if inner_info and inner_info.what == "Lua" and library_source(inner_info.source) then return format_function(inner) end
+    return "function: builtin"
+  end
+  return string.format("function: %s:%d", info.short_src, info.linedefined)
+end
+
 local function format_scalar(value, quote)
   local kind = type(value)
   if kind == "string" then
-    return quote and quoted(value) or value
+    return quote and quoted(value) or bare(value)
   elseif kind == "number" then
     if math.type(value) == "float" and value == math.floor(value) and math.abs(value) < 1e15 then
       return string.format("%.1f", value)
     end
     return tostring(value)
   elseif kind == "function" then
-    local info = debug.getinfo(value, "S")
-    if info.what == "C" then return "function: builtin" end
-    return string.format("function: %s:%d", info.short_src, info.linedefined)
+    return format_function(value)
   end
   return safe_tostring(value)  -- nil, booleans, userdata with __tostring, threads
 end
@@ -243,6 +356,7 @@ function pretty.format(value, options)
     if DEFAULTS[k] == nil then error("pretty.format: unknown option '" .. tostring(k) .. "'", 2) end
     o[k] = v
   end
+  names = nil  -- built again for this call, when it shows a function: the modules may have changed
   return format_value(value, o, 0, {}, "")
 end
 

@@ -736,7 +736,7 @@ end
 -- the plots of training curves read, with N counted as the study's fits count it.
 function Study:curves()
   local runs, failure = analysis.with_curves(self, self:observations())
-  if failure then error("s:curves: the store could not give a run's loss curve: " .. failure, 2) end
+  if failure then checks.error_at_user("s:curves: the store could not give a run's loss curve: " .. failure) end
   return runs
 end
 
@@ -1423,9 +1423,11 @@ function M.study(name)
       .. "without control characters (a line break, a tab): it heads the report and the study's runs in scalelab "
       .. "results; give one such as \"my-study\"")
   end
-  return function(spec)
+  -- Called through a C function, which keeps the caller's frame in a tail call (`return study "x" {
+  -- ... }` ending a function): the checks name the line of the call and of the key at fault.
+  return core.keep_caller(function(spec)
     return run_study(name, spec, checks.where(2) or where)
-  end
+  end)
 end
 
 doc(M, [[Scaling studies: study "name" { sweep = sweep.isoflop{...}, backend = "cpu", fits = {...}, questions = {...} }.
@@ -1506,6 +1508,12 @@ gets the Study (its fits and answers) with failed > 0 and a line saying so.
 Script options: --dry-run (-n: print the plan, train nothing), --jobs N (-j N), --quiet, --help (-h);
 anything else exits with status 2 and the usage; arguments after -- are the script's own.]])
 
+-- Methods called through a C function, as the module's functions are (init.lua): an error of one
+-- that ends a user's function (return s:observations()) names the user's line (checks.keep_callers).
+checks.keep_callers(Study)
+
+-- study "name" calls the module: through a C function too, which `return study(name)` ending a
+-- user's function tail-calls without replacing the user's frame (checks.keep_callers).
 return setmetatable(M, {
-  __call = function(_, name) return M.study(name) end,
+  __call = core.keep_caller(function(_, name) return M.study(name) end),
 })

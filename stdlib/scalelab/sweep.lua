@@ -445,5 +445,8 @@ doc(sweep.log, "sweep.log(lo, hi, n) -> n values from lo to hi evenly spaced in 
 doc(sweep.linear, "sweep.linear(lo, hi, n) -> n evenly spaced values (n at most sweep.max_values)")
 doc(sweep.describe_point, "sweep.describe_point(point) -> 'N=1.2M D=24M C=1.7e14 ...': a point as one line (N, D, U, epochs, budget, seed first)")
 doc(sweep.is_sweep, "sweep.is_sweep(value) -> true when value is a sweep (made by sweep.grid, sweep.isoflop, ...)")
+-- Methods called through a C function, as the module's functions are (init.lua): an error of one
+-- that ends a user's function (return s:filter(...)) names the user's line (checks.keep_callers).
+checks.keep_callers(Sweep)
 
 return sweep

@@ -121,6 +121,19 @@ TEST_CASE("a script error exits 1 with file:line and a traceback") {
   CHECK_THAT(r.err, Catch::Contains("bad.lua:5: in main chunk"));
 }
 
+TEST_CASE("a table raised as the error is shown with what it holds\, with the traceback") {
+  // It said "(error object is a table value)" alone: not what the table held.
+  auto r = scalelab_run({"-e", "error({ code = 42, file = 'runs.csv', rows = { 1, 2 } })"});
+  CHECK(r.status == 1);
+  CHECK_THAT(r.err, Catch::StartsWith("scalelab: (error object is a table: {code = 42, file = \"runs.csv\", rows = {1, 2}})\n"));
+  CHECK_THAT(r.err, Catch::Contains("stack traceback:"));
+  // Other values as before; a table whose own listing fails, by its type.
+  r = scalelab_run({"-e", "error(nil)"});
+  CHECK_THAT(r.err, Catch::StartsWith("scalelab: (error object is a nil value)\n"));
+  r = scalelab_run({"-e", "error(setmetatable({}, { __pairs = function() error('no') end }))"});
+  CHECK_THAT(r.err, Catch::StartsWith("scalelab: (error object is a table: <table: __pairs failed: no>)\n"));
+}
+
 TEST_CASE("a script's syntax error at a character outside ASCII names the character and what Lua takes instead") {
   // As in the REPL: Lua named the character's first byte, "unexpected symbol near '<\226>'".
   std::string dir = temp_dir();
@@ -142,6 +155,17 @@ TEST_CASE("a traceback names library functions as the user calls them") {
   r = scalelab_run({"-e", "data.sampler{ corpus = 5 }"});  // a Lua wrapper of the data module
   CHECK(r.status == 1);
   CHECK_THAT(r.err, Catch::Contains("in function 'data.sampler'"));
+}
+
+TEST_CASE("a library function written in Lua that calls the user's function is one frame of the traceback\, named") {
+  // Called through a C function (core.keep_caller), it showed as two frames: the Lua function
+  // unnamed ("in function <stdlib/scalelab/sweep.lua:381>") and "[C]: in function 'sweep.filter'".
+  auto r = scalelab_run({"-e", "sweep.filter(sweep.grid{ N = { 1e6 }, D = { 1e7 } }, function(p) return p.X > 1 end)"});
+  CHECK(r.status == 1);
+  CHECK_THAT(r.err, Catch::StartsWith("scalelab: (command line):1: attempt to compare"));
+  CHECK_THAT(r.err, Catch::Contains(": in function 'sweep.filter'\n\t(command line):1: in main chunk"));
+  CHECK_THAT(r.err, !Catch::Contains("[C]: in function 'sweep.filter'"));
+  CHECK_THAT(r.err, !Catch::Contains("in function <stdlib"));
 }
 
 TEST_CASE("a traceback names a function two library modules hold as the user calls it, every time") {

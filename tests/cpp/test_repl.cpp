@@ -20,6 +20,14 @@ bool shows(Pty& pty, const std::string& text) {
                               << out.substr(out.size() > 1500 ? out.size() - 1500 : 0));
   return false;
 }
+
+// The REPL's command on a terminal with bracketed paste (TERM=xterm), which hands readline a paste
+// whole, line breaks and all.
+std::vector<std::string> pasting_terminal() { return {"/bin/sh", "-c", "TERM=xterm exec '" SCALELAB_BINARY "'"}; }
+
+// Pastes `text` (its lines ended by \r) in the terminal's markers, then Enter, which runs the line
+// readline then holds.
+void paste(Pty& repl, const std::string& text) { repl.send("\x1b[200~" + text + "\x1b[201~\r"); }
 }  // namespace
 
 TEST_CASE("the REPL evaluates, continues, completes, survives Ctrl-C and keeps history") {
@@ -184,6 +192,36 @@ void script_stops_at_checkpoint(const std::function<void(Pty&)>& stop, int statu
   CHECK(std::ifstream(dir + "/run1.ckpt").good());
 }
 }  // namespace
+
+TEST_CASE("Ctrl-C in a loop of the user's says the line where it was\, also inside a library function's callback") {
+  // "interrupted!" was located at the caller of the function running: the library's own line
+  // ("stdlib/scalelab/sweep.lua:387: interrupted!") for a callback of sweep.filter, the line that
+  // called f for a loop in f.
+  const std::string dir = temp_dir();
+  write_file(dir + "/loop.lua",
+             "local function f()\n  while true do end\nend\n\nsweep.filter(sweep.grid{ N = { 1e6 }, D = { 1e7 } }, "
+             "function(p)\n  print('loop' .. 'ing') io.stdout:flush()\n  f()\nend)\n");
+  Pty script({SCALELAB_BINARY, dir + "/loop.lua"}, {"HOME=" + dir});
+  REQUIRE(shows(script, "looping"));
+  script.expect("(never shown)", 0.5);  // into the loop, past print
+  script.interrupt();
+  CHECK(script.wait(30) == 130);
+  INFO(script.output());
+  CHECK(script.output().find("loop.lua:2: interrupted!") != std::string::npos);
+  CHECK(script.output().find("sweep.lua:387: interrupted!") == std::string::npos);
+  // In the REPL, a loop typed at the prompt: its line.
+  Pty repl({SCALELAB_BINARY}, {"HOME=" + dir});
+  REQUIRE(shows(repl, "> "));
+  repl.send("for i = 1, 3 do\r");
+  repl.send("print('spin' .. 'ning') while true do end end\r");
+  REQUIRE(shows(repl, "spinning"));
+  repl.expect("(never shown)", 0.5);
+  repl.interrupt();
+  REQUIRE(shows(repl, "stdin:2: interrupted!"));
+  REQUIRE(shows(repl, "> "));
+  repl.send("\x04");
+  CHECK(repl.wait() == 0);
+}
 
 TEST_CASE("Ctrl-C in a script's train.run with a checkpoint says where it is and how to resume") {
   script_stops_at_checkpoint([](Pty& script) { script.interrupt(); }, 130, "interrupted by the user after ");
@@ -632,11 +670,9 @@ TEST_CASE("lines pasted together run one by one as if typed\, and an unfinished 
   // A terminal with bracketed paste (TERM=xterm) hands readline the pasted text whole, line breaks
   // and all: "1+1\n2+2" then failed as one chunk ("syntax error near '2'") and "x = 1\nx" waited
   // on a ">>" prompt for more.
-  const std::string dir = temp_dir();
-  Pty repl({"/bin/sh", "-c", "TERM=xterm exec '" SCALELAB_BINARY "'"}, {"HOME=" + dir});
+  Pty repl(pasting_terminal(), {"HOME=" + temp_dir()});
   REQUIRE(shows(repl, "> "));
-  // Pasted text in the terminal's markers, then Enter, which runs the line readline then holds.
-  auto paste = [&](const std::string& text) { repl.send("\x1b[200~" + text + "\x1b[201~\r"); };
+  auto paste = [&](const std::string& text) { ::paste(repl, text); };
   paste("10+1\r20+2\r");
   REQUIRE(shows(repl, "11\r\n"));
   REQUIRE(shows(repl, "22\r\n"));
@@ -671,6 +707,53 @@ TEST_CASE("lines pasted together run one by one as if typed\, and an unfinished 
   REQUIRE(shows(repl, "> "));
   CHECK(repl.output().find("never run") == std::string::npos);
   CHECK(repl.output().find("syntax error") == std::string::npos);
+  repl.send("\x04");
+  CHECK(repl.wait() == 0);
+}
+
+TEST_CASE("an error in a pasted line names that line of the paste\, and a typed line stays line 1") {
+  // Each pasted line was compiled alone, as line 1: an error in the paste's fifth line said
+  // "stdin:1:" as one in its first would, and nothing told which line of the paste had failed.
+  Pty repl(pasting_terminal(), {"HOME=" + temp_dir()});
+  REQUIRE(shows(repl, "> "));
+  paste(repl, "x = 1\ry = x + nil\rz = 3\r");
+  REQUIRE(shows(repl, "stdin:2: attempt to perform arithmetic on a nil value"));
+  REQUIRE(shows(repl, "> "));
+  // A function over pasted lines 2 to 4 fails on line 3, called from line 6 (after a blank line); the
+  // library's errors name the paste's line too, and so does a syntax error.
+  paste(repl, "a = 1\rfunction f()\r  return 'x' .. nil\rend\r\rf()\rmodel.gpt{ vocab = 0 }\rx = = 2\r");
+  REQUIRE(shows(repl, "stdin:3: attempt to concatenate a nil value"));
+  REQUIRE(shows(repl, "stdin:6: in main chunk"));
+  REQUIRE(shows(repl, "stdin:7: model.gpt"));
+  REQUIRE(shows(repl, "stdin:8: unexpected symbol near '='"));
+  REQUIRE(shows(repl, "> "));
+  // Typed, an entry starts at line 1 whatever the paste before it.
+  repl.send("nil + 1\r");
+  REQUIRE(shows(repl, "stdin:1: attempt to perform arithmetic on a nil value"));
+  REQUIRE(shows(repl, "> "));
+  repl.send("\x04");
+  CHECK(repl.wait() == 0);
+}
+
+TEST_CASE("an entry that begins with local says once that its locals end with it") {
+  // `local m = ...` typed as in a script: m was nil on the next line, without a word of why.
+  const std::string dir = temp_dir();
+  Pty repl({SCALELAB_BINARY}, {"HOME=" + dir});
+  REQUIRE(shows(repl, "> "));
+  repl.send("local m, n <const> = 6, 7; print(m * n)\r");
+  REQUIRE(shows(repl, "42\r\n"));
+  REQUIRE(shows(repl, "(note: local m, n ends with this entry, as each entry runs as a chunk of its own; to keep "
+                      "them, leave out local: m, n = ...)"));
+  REQUIRE(shows(repl, "> "));
+  repl.send("m\r");
+  REQUIRE(shows(repl, "nil\r\n"));
+  // Once a session: the next local says nothing; nor does a line that does not begin with local.
+  repl.send("local function f() return 1 end\r");
+  repl.send("localx = 5\r");
+  repl.send("'after ' .. localx\r");
+  REQUIRE(shows(repl, "after 5"));
+  CHECK(repl.output().find("(note: local f") == std::string::npos);
+  CHECK(repl.output().find("(note: local") == repl.output().rfind("(note: local"));
   repl.send("\x04");
   CHECK(repl.wait() == 0);
 }

@@ -93,6 +93,64 @@ t.test("pretty: arrays of short values fill lines; strings are escaped on one li
   t.ok(pretty(wide):find("\n  alpha = {1, 2, 3},\n", 1, true), pretty(wide))
 end)
 
+t.test("pretty: a bare string keeps its lines and text but shows what a terminal would act on as escapes", function()
+  t.eq(pretty("line 1\n\tline 2 \u{e9}\u{2192}"), "line 1\n\tline 2 \u{e9}\u{2192}", "line breaks, tabs, UTF-8 as they are")
+  -- ANSI sequences (colour, clear screen, cursor moves), a carriage return, backspace, bell, NUL.
+  t.eq(pretty("\27[31mred\27[0m \27[2J"), "\\027[31mred\\027[0m \\027[2J")
+  t.eq(pretty("done 50%\rdone 100%\r\n"), "done 50%\\rdone 100%\\r\n")
+  t.eq(pretty("a\bb\ac\0d\127"), "a\\bb\\ac\\000d\\127")
+  -- C1 controls (U+009B is ESC [ to some terminals) and bytes outside UTF-8, as in a table's literals.
+  t.eq(pretty("x\u{9B}31m"), "x\\u{9B}31m")
+  t.eq(pretty({ "x\u{9B}31m" }), '{"x\\u{9B}31m"}')
+  t.eq(load("return " .. pretty({ "x\u{9B}\u{85}y" }))()[1], "x\u{9B}\u{85}y", "the literal reads back as the string")
+  t.eq(pretty("bad \255 byte"), "bad \\255 byte")
+  -- The REPL shows a typed string so.
+  local lines = {}
+  local saved = print
+  print = function(...) lines[#lines + 1] = table.concat({ ... }, "\t") end
+  local ok, message = pcall(repl.show, "\27]0;title\7", "plain")
+  print = saved
+  assert(ok, message)
+  t.eq(lines[1], "\\027]0;title\\a\tplain")
+end)
+
+t.test("pretty names the library's functions as users call them, and the user's by where they are defined", function()
+  -- data.lua's functions share one Lua wrapper: each printed as that wrapper's file and line.
+  t.eq(pretty(data.sampler), "function: data.sampler")
+  t.eq(pretty(data.bpe), "function: data.bpe")
+  local listing = pretty(data)
+  t.ok(listing:find("sampler = function: data.sampler,", 1, true), listing)
+  t.ok(listing:find("tokens_bin = function: data.tokens_bin", 1, true), listing)
+  t.ok(not listing:find("data.lua", 1, true), listing)
+  -- Built-in ones printed as "builtin": their names now, the library's and the standard library's.
+  t.eq(pretty(train.run), "function: train.run")
+  t.eq(pretty(model.gpt), "function: model.gpt")
+  t.eq(pretty({ f = string.format }), "{f = function: string.format}")
+  t.eq(pretty(print), "function: print")
+  t.eq(pretty(plot.formats.count), "function: plot.formats.count")
+  -- Methods, of bound classes and of the library's Lua classes.
+  local corpus = data.synthetic{ kind = "markov", vocab = 8, order = 1, seed = 1, tokens = 1e4, document_tokens = 100 }
+  local sampler = data.sampler{ corpus = corpus, tokens = 1000, seq_len = 8, batch = 2 }
+  t.eq(pretty(sampler.next_batch), "function: Sampler:next_batch")
+  t.eq(pretty(study.Study.observations), "function: Study:observations")
+  -- One of the library's without a name, called through a C function: where the library defines it.
+  t.ok(pretty(study "x"):find("^function: .*study%.lua:%d+$"), pretty(study "x"))
+  -- The user's own functions keep their file and line, even when a module of the library holds one.
+  local mine = function() end
+  t.ok(pretty(mine):find("^function: .*test_repl_library%.lua:%d+$"), pretty(mine))
+  data.my_helper = mine
+  t.ok(pretty(data.my_helper):find("test_repl_library%.lua:%d+$"), pretty(data.my_helper))
+  data.my_helper = nil
+  -- The REPL shows a typed function so.
+  local lines = {}
+  local saved = print
+  print = function(...) lines[#lines + 1] = table.concat({ ... }, "\t") end
+  local ok, message = pcall(repl.show, data.files)
+  print = saved
+  assert(ok, message)
+  t.eq(lines[1], "function: data.files")
+end)
+
 t.test("pretty: a value whose __tostring, __pairs or __len raises prints a short placeholder", function()
   local law = setmetatable({}, { __name = "Law", __tostring = function() error("no summary today") end })
   t.eq(pretty(law), "<Law: __tostring failed: no summary today>")

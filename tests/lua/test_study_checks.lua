@@ -236,6 +236,37 @@ study "bad" {
     1, true), out)
 end)
 
+t.test("a bad call that ends the user's function (a tail call) is an error at its own line, not its caller's", function()
+  -- `return f{...}` replaced the user's frame by f's when f was written in Lua: its errors, located at
+  -- the first frame outside the library, named the line that called the user's function.
+  for _, case in ipairs {
+    { [[return sweep.grid{ N = { 1e8 }, D = "many" }]], "sweep.grid: D must be a number or a list of numbers (got a string)" },
+    { [[return data.sampler{ corpus = 3, tokens = 100 }]], "data.sampler: corpus: expected a corpus" },
+    { [[return plan.answer(3)]], "plan.answer(questions, law): questions must be a Question or a table of Questions" },
+    { [[return fit.table(3)]], "fit.table(law): law must be a fitted or published law" },
+    { [[return plot.gnuplot(3)]], "plot.gnuplot(script): script must be a string of gnuplot commands" },
+    -- A method of the library's Lua objects too.
+    { [[return sweep.grid{ N = { 1e8 }, D = { 1e9 } }:each(1)]], "sweep:each() takes no arguments (got an integer)" },
+    { [[return train.run{ model = 3 }]], "train.run: model must be a model shape" },  -- C: it always kept the line
+    -- The study's name, given to the module itself (its __call).
+    { [[return study(3)]], "study expects a name: study \"my-study\" { ... } (got an integer)" },
+    -- The study's checks find the key at fault in the table written at the call: at its own line.
+    { "return study \"bad\" {\n    sweep = sweep.grid{ N = { 1e8 }, D = { 1e9 } },\n    jbos = 2,\n  }",
+      "study: unknown key 'jbos'; did you mean 'jobs'?", line = 4 },
+  } do
+    local dir = script("local function declare()\n  " .. case[1] .. "\nend\n\ndeclare()\n")
+    local code, out = scalelab(dir, "s.lua", "--dry-run")
+    t.eq(code, 1, out)
+    local expected = "scalelab: s.lua:" .. (case.line or 2) .. ": " .. case[2]
+    t.eq(out:sub(1, #expected), expected, case[1])
+    -- The traceback has the user's function and its caller, and nothing of the library.
+    local list = frames(out)
+    t.eq(list[#list - 1], "s.lua:2: in local 'declare'", out)
+    t.eq(list[#list], "s.lua:" .. (5 + select(2, case[1]:gsub("\n", ""))) .. ": in main chunk", out)
+    no_internal(out)
+  end
+end)
+
 t.test("a backend that cannot train here: the dry run says so, a run stops before training", function()
   if train.backend_available("cuda") then t.skip("this machine has a CUDA device") end
   t.eq(train.backend_available("cpu"), true)

@@ -793,6 +793,50 @@ study (os.getenv("NAME")) {
   t.ok(not out:find("beside its store", 1, true), out)
 end)
 
+t.test("a store moved (mv x.db y.db) resumes its interrupted run from the checkpoint its old name kept", function()
+  -- The checkpoints' folder is named after the store (x.checkpoints): a study whose store was moved
+  -- looked in y.checkpoints, found nothing and trained its interrupted run again from the start.
+  local body = [[
+study "moved" {
+  sweep = sweep.grid{ N = { 1e5 }, D = { 1e7 } },
+  backend = function(run)
+    local file = io.open(run.checkpoint, "rb")
+    if file then
+      local at = tonumber(file:read("a"))
+      file:close()
+      return { loss = 3, resumed_from = at }
+    end
+    file = assert(io.open(run.checkpoint, "wb"))
+    file:write("0.5")
+    file:close()
+    error("interrupted: stopped halfway, its checkpoint written")
+  end,
+  store = os.getenv("STORE"),
+  fits = {},
+  quiet = true,
+}
+]]
+  local dir = t.script(root, body, "moved.lua")
+  local code, out = t.run(dir, "moved.lua", { STORE = "x.db" })
+  t.ok(code ~= 0, out)
+  local hash = next(t.stored_runs(dir .. "/x.db"))
+  t.eq(t.stored_runs(dir .. "/x.db")[hash].status, "interrupted", out)
+  t.eq(read(dir .. "/x.checkpoints/" .. hash .. ".ckpt"), "0.5")
+  t.ok(os.rename(dir .. "/x.db", dir .. "/y.db"))
+  code, out = t.run(dir, "moved.lua", { STORE = "y.db" })
+  t.eq(code, 0, out)
+  local run = t.stored_runs(dir .. "/y.db")[hash]
+  t.eq(run.status, "done", out)
+  t.eq(run.metrics.resumed_from, 0.5, "resumed from the checkpoint: " .. out)
+  t.eq(run.attempts, 2)
+  -- Said, with where the checkpoint was and where it is now: beside the store, whose folder it joins.
+  t.ok(out:find(": its checkpoint x.checkpoints/" .. hash .. ".ckpt, where the store "
+    .. "recorded it (the store or its checkpoints folder was moved or renamed since), moves to y.checkpoints/" .. hash
+    .. ".ckpt, beside the store, and the run resumes from it", 1, true), out)
+  t.eq(read(dir .. "/x.checkpoints/" .. hash .. ".ckpt"), nil)
+  t.eq(read(dir .. "/y.checkpoints/" .. hash .. ".ckpt"), nil, "removed with the run done")
+end)
+
 t.test("a rerun of a script whose backend function was edited warns that it reuses the runs the old one made", function()
   -- A function enters a run's identity only as "custom": the study cannot see an edit of it, and
   -- must say that it reuses the runs as they are rather than mix them silently with new ones.

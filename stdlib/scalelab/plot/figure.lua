@@ -1214,5 +1214,9 @@ core.document(Figure, "A figure: series drawn by gnuplot (plot.figure{...}, or o
 document_methods(Panels, { save = SAVE, show = SHOW })
 core.document(Panels, "Figures side by side (plot.panels{...}, plot.allocation, plot.data_constrained, plot.residuals),\n" ..
   "saved and shown as one; p.panels holds the figures.")
+-- Methods called through a C function, as the module's functions are (init.lua): an error of one
+-- that ends a user's function (return f:save "x.svg") names the user's line (checks.keep_callers).
+require("scalelab.study.checks").keep_callers(Figure)
+require("scalelab.study.checks").keep_callers(Panels)
 
 return M

@@ -132,8 +132,8 @@ AllocationAnswer.__index = AllocationAnswer
 function IsoflopLaw:optimal(C)
   if type(C) == "table" and getmetatable(C) == nil then C = C.compute end
   if type(C) ~= "number" or not (C > 0 and C < math.huge) then
-    error(string.format("law:optimal(C): C must be the training compute in FLOP, a positive number, e.g. "
-      .. "law:optimal(1e21) or law:optimal{ compute = 1e21 } (got %s)", tostring(C)), 2)
+    checks.error_at_user(string.format("law:optimal(C): C must be the training compute in FLOP, a positive number, "
+      .. "e.g. law:optimal(1e21) or law:optimal{ compute = 1e21 } (got %s)", tostring(C)))
   end
   local N, D = allocation(self.params.k, self.params.a, C)
   local out = setmetatable({ compute = C, N = N, D = D, tokens_per_param = D / N, law = self.kind }, AllocationAnswer)
@@ -1266,6 +1266,10 @@ function analysis.analyse(s, write)
   end
   return s
 end
+
+-- Methods called through a C function, as the modules' functions are (init.lua): an error of one that
+-- ends a user's function (return law:optimal(C)) names the user's line (checks.keep_callers).
+for _, class in ipairs { IsoflopLaw, AllocationAnswer, Approach1Law } do checks.keep_callers(class) end
 
 analysis.IsoflopLaw = IsoflopLaw
 return analysis

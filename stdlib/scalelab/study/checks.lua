@@ -14,6 +14,28 @@ function checks.in_library(info)
 end
 local in_library = checks.in_library
 
+-- Has each function of `t` (a module, a class's methods) that the library wrote in Lua called
+-- through a C function from now on (core.keep_caller), its documentation with it; returns t.
+-- `return sweep.grid{...}` ending a user's function is a tail call: the user's frame gave way to the
+-- Lua function's, and an error about the call's arguments, located at the first frame outside the
+-- library, named the line that called the user's function (or one further up). A C function runs
+-- above the frame that tail-calls it, which keeps its line. Metamethods (__tostring) stay as they are.
+local core = require "scalelab.native.core"
+function checks.keep_callers(t)
+  local docs = core.docs()
+  for key, value in pairs(t) do
+    if type(key) == "string" and not key:find("^__") and type(value) == "function" then
+      local info = debug.getinfo(value, "S")
+      if info.what == "Lua" and library_source(info.source) then
+        local kept = core.keep_caller(value)
+        if docs[value] ~= nil then core.document(kept, docs[value]) end
+        t[key] = kept
+      end
+    end
+  end
+  return t
+end
+
 -- The position in the user's script of the call being checked: the first Lua frame from `level`
 -- levels above the caller of where() upwards that is not part of scalelab's own library.
 function checks.where(level)

@@ -46,6 +46,39 @@ local function checkpoint_path(s, run)
   return s.checkpoint_dir .. "/" .. run.hash .. ".ckpt"
 end
 
+local function exists(path)
+  local file = io.open(path, "rb")
+  if file then file:close() end
+  return file ~= nil
+end
+
+-- The checkpoint an attempt at `run` resumes from. Its folder is named after the store (x.db keeps
+-- x.checkpoints): a store moved or renamed since its run was stopped (mv x.db y.db) looked in
+-- y.checkpoints, found nothing, and trained the run again from the start, the checkpoint its store
+-- records left where it was. That one is moved into the store's folder now, its threads note with it,
+-- and the study says so; where it cannot be moved (another file system), the run resumes from it
+-- where it is. `recorded`: the run as the store has it (nil for a new run).
+local function resumable_checkpoint(s, run, recorded)
+  local path = checkpoint_path(s, run)
+  local old = recorded and recorded.checkpoint
+  if type(old) ~= "string" or old == "" or old == path or recorded.status == "done" or exists(path) or not exists(old) then
+    return path
+  end
+  pcall(native.make_dirs, s.checkpoint_dir)
+  local moved, why = os.rename(old, path)
+  if moved then
+    if exists(old .. ".threads") then os.rename(old .. ".threads", path .. ".threads") end
+    io.stderr:write(string.format("study %s: run %s: its checkpoint %s, where the store recorded it (the store or its "
+      .. "checkpoints folder was moved or renamed since), moves to %s, beside the store, and the run resumes from it\n",
+      s.name, run.label, old, path))
+    return path
+  end
+  io.stderr:write(string.format("study %s: run %s resumes from its checkpoint %s, where the store recorded it (the "
+    .. "store or its checkpoints folder was moved or renamed since; moving it to %s failed: %s)\n", s.name, run.label,
+    old, path, tostring(why)))
+  return old
+end
+
 -- The threads an attempt at a run trains on: `threads`, except that an attempt resuming from a
 -- checkpoint takes the count that checkpoint was made with, noted beside it (<checkpoint>.threads).
 -- The CPU trainer's rounding depends on its thread count: resumed on other threads (the study run
@@ -122,10 +155,10 @@ end
 -- raised again so that the sweep stops.
 function executor.train_one(s, store, run, options)
   options = options or {}
-  run.checkpoint = checkpoint_path(s, run)
   -- The time of the attempts before this one, which it resumes from their checkpoint: a run's wall
   -- time (and the speed the dry run estimates from it) is that of all the attempts that trained it.
   local before = store:run(s.name, run.hash)
+  run.checkpoint = resumable_checkpoint(s, run, before)
   local earlier = before and (before.status == "interrupted" or before.status == "failed")
     and tonumber(before.wall_seconds) or 0
   if not store:start_run { study = s.name, hash = run.hash, worker = options.worker or ("pid " .. native.getpid()),

@@ -790,6 +790,13 @@ local function plain_answer(a)
   local ok, iv = pcall(function() return a.intervals end)
   if ok and type(iv) == "table" and next(iv) ~= nil then out.intervals = interval_pairs(iv) end
   if next(out) == nil then out.text = tostring(a) end
+  -- The cost of its training compute where the question named a GPU (gpu =, gpus =, mfu =, peak =):
+  -- the GPU-hours it was asked for, and that its notes speak of (an mfu above any measured).
+  local ok_cost, c = pcall(function() return a.cost end)
+  if ok_cost and c ~= nil then
+    out.cost = { gpu = c.gpu, peak = c.peak, mfu = c.mfu, gpus = c.gpus, gpu_hours = c.gpu_hours, hours = c.hours,
+                 days = c.days, pf_days = c.pf_days, text = tostring(c):match("^[^\n]*") }
+  end
   -- Its notes (an extrapolation far beyond the runs, parameters the fit could not determine, ...).
   local ok_notes, notes = pcall(function() return a.notes end)
   if ok_notes and type(notes) == "table" and #notes > 0 then out.notes = notes end
@@ -944,13 +951,16 @@ local function report_markdown(s, fits, answers, totals, paths)
         md_block(add, (a.answer.text:gsub("\n$", "")))
       end
     end
-    -- The notes of the answers in the table (a whole answer above carries its own).
+    -- The cost and the notes of the answers in the table (a whole answer above carries its own).
     local noted = false
     for _, a in ipairs(answers) do
-      if a.answer and a.answer.notes and not a.answer.text then
+      if a.answer and (a.answer.notes or a.answer.cost) and not a.answer.text then
         if not noted then add() end
         noted = true
-        for _, note in ipairs(a.answer.notes) do
+        if a.answer.cost then
+          add(string.format("- %s (%s): cost: %s", md_text(a.question), md_text(a.law), md_text(a.answer.cost.text)))
+        end
+        for _, note in ipairs(a.answer.notes or {}) do
           add(string.format("- %s (%s): %s", md_text(a.question), md_text(a.law), md_text(note)))
         end
       end

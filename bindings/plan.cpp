@@ -104,7 +104,11 @@ fit::FittedLaw to_law(lua_State* L, int index, const std::string& function) {
     for (const auto& n : names) {
       int type = lua_getfield(L, table, n.c_str());
       if (type != LUA_TNUMBER) {
+        const std::string quoted = quoted_number(L, -1);
         lua_pop(L, 1);
+        if (!quoted.empty())
+          fail(function, ": ", where, ": parameter ", n, " must be a number (got string); write it without quotes: ", n,
+               " = ", quoted);
         fail(function, ": ", where, ": parameter ", n, " must be a number (law ", law.name(), " needs every one of its parameters)");
       }
       values.push_back(lua_tonumber(L, -1));

@@ -143,6 +143,17 @@ t.test("bad inputs say why", function()
   -- A number in quotes: the error says how to write it.
   t.raises(function() plan.optimal{ compute = "1e21", law = chinchilla } end,
     "plan.optimal: compute must be a number (got string); write it without quotes: compute = 1e21")
+  -- The same inside a list of numbers (budgets, model sizes) and a law given as a table: the element
+  -- named by its index or parameter (they said only "[2] must be a number (got string)").
+  t.raises(function() plan.returns{ unique_tokens = 25e9, compute = { 1e21, "2e22" }, law = datablations } end,
+    "plan.returns: compute[2] must be a number (got string); write it without quotes: compute[2] = 2e22")
+  t.raises(function() plan.table{ params = { " 1e9 " }, law = chinchilla } end,
+    "plan.table: params[1] must be a number (got string); write it without quotes: params[1] = 1e9")
+  t.raises(function() plan.table{ params = { 1e9, "many" }, law = chinchilla } end,
+    "plan.table: params[2] must be a number (got string)")
+  t.ok(not select(2, pcall(plan.table, { params = { 1e9, "many" }, law = chinchilla })):find("quotes", 1, true))
+  t.raises(function() plan.optimal{ compute = 1e22, law = { E = "1.69", A = 406.4, B = 410.7, alpha = 0.34, beta = 0.28 } } end,
+    "plan.optimal: law: parameter E must be a number (got string); write it without quotes: E = 1.69")
   t.raises(function() plan.optimal{ compute = 1e22, unique_tokens = 25e9, law = chinchilla } end,
     "needs a law with a term for repeated data")
   t.raises(function() plan.compute_for{ loss = 1.2, law = chinchilla } end, "irreducible loss E = 1.69")

@@ -309,16 +309,44 @@ t.test("a Kaplan plan below the overfitting bound D ≳ 5e3·N^0.74 says so, one
   t.ok(1e15 / (6 * N) > 5 * bound(N), "by hand: above the bound")
   t.ok(not note_with(plan.optimal{ compute = 1e15, allocation = plan.published.kaplan }, "overfitting"))
   -- The published joint law: its compute-optimal D is always about 0.3× the bound (the stationary point
-  -- puts D_c/D at α_N/α_D times (N_c/N)^(α_N/α_D)); a loss at ample data has no note.
+  -- puts D_c/D at α_N/α_D times (N_c/N)^(α_N/α_D), the bound (N/N_c)^(α_N/α_D)·D_c/D at 1.02^(1/α_D) − 1),
+  -- at every budget: a property of the law, said once in the note on the joint law's allocation (and
+  -- in the law's description), not as a note on each answer or row that would be there every time.
+  -- A loss at a given N and D is below the bound or not by the user's choice: noted where it is.
   local kaplan = published("kaplan", { kind = "kaplan_ND", N_c = 6.4e13, D_c = 1.8e13, alpha_N = 0.076, alpha_D = 0.103 })
-  local opt = plan.optimal{ compute = C, law = kaplan }
-  t.ok(note_with(opt, head), tostring(opt))
-  t.ok(opt.D < bound(opt.N) and opt.D > 0.25 * bound(opt.N), "0.3× the bound")
+  local ratio = (1.02 ^ (1 / 0.103) - 1) / (0.076 / 0.103)
+  t.near(ratio, 0.287, 0, 0.001)
+  local property = string.format("Every compute-optimal run of this law, at any budget, has D at %.2f× Kaplan et al.'s "
+    .. "overfitting bound", ratio)
+  for _, c in ipairs { 1e15, 1e22, 1e28 } do
+    local opt = plan.optimal{ compute = c, law = kaplan }
+    t.ok(opt.D < bound(opt.N) and opt.D > 0.25 * bound(opt.N), "0.3× the bound")
+    t.ok(not note_with(opt, head), tostring(opt))
+    t.ok(note_with(opt, "Kaplan et al.'s joint L(N, D) under C = 6ND puts N_opt ∝ C^0.575"):find(property, 1, true),
+      tostring(opt))
+    local count = 0
+    for _, n in ipairs(opt.notes) do if n:find("overfit", 1, true) then count = count + 1 end end
+    t.eq(count, 1, tostring(opt))
+  end
+  t.ok(not note_with(plan.compute_for{ loss = 2.5, law = kaplan }, head))
   t.ok(note_with(plan.loss{ N = 1e9, D = 1e9, law = kaplan }, head))
   t.ok(not note_with(plan.loss{ N = 1e9, D = 1e12, law = kaplan }, "overfitting"))
-  -- A table's rows: each below the bound named by its size.
+  if fit and fit.published and fit.published.kaplan then
+    t.ok(fit.published.kaplan.doc:find("has D at 0.29× the overfitting bound", 1, true), fit.published.kaplan.doc)
+  end
+  -- A table of the law's optima: the property once, no row by row list of the same 0.3×.
   local tab = plan.table{ params = { 1e6, 1e9 }, law = kaplan }
-  t.ok(note_with(tab, "at 1M params: D = "), tostring(tab))
+  t.ok(not note_with(tab, "at 1M params: D = "), tostring(tab))
+  t.ok(not note_with(tab, head), tostring(tab))
+  t.ok(note_with(tab, property), tostring(tab))
+  -- A comparison: the law's optimum is not listed, a candidate below the bound is; one above it is not.
+  local cmp = plan.compare{ compute = C, law = kaplan, candidates = { small_data = { N = 1e11 }, ample = { N = 1e9 } } }
+  local listed = note_with(cmp, head)
+  t.ok(listed and listed:find("at small_data: D = ", 1, true), tostring(cmp))
+  t.ok(not listed:find("law's optimum", 1, true) and not listed:find("ample", 1, true), listed)
+  -- The inference-aware model (not the law's optimum: smaller, on more tokens) is checked as itself.
+  local inf = plan.inference{ compute = C, inference_tokens = 1e9, law = kaplan }
+  t.eq(note_with(inf, head) ~= nil, inf.D < bound(inf.N), tostring(inf))
   -- A joint law of other constants: its own bound, where L(N, D) = 1.02·L(N, ∞).
   local own = { kind = "kaplan_ND", N_c = 1e12, D_c = 1e10, alpha_N = 0.1, alpha_D = 0.2 }
   local n = 1e7
@@ -328,6 +356,14 @@ t.test("a Kaplan plan below the overfitting bound D ≳ 5e3·N^0.74 says so, one
   local below = plan.loss{ N = n, D = 0.99 * d, law = own }
   t.ok(note_with(below, "law 'kaplan_ND''s overfitting bound (Kaplan et al.'s eq. 4.3 with its constants"), tostring(below))
   t.ok(not note_with(plan.loss{ N = n, D = 1.01 * d, law = own }, "overfitting"))
+  -- Its optima lie at (1.02^5 − 1)/0.5 = 0.21× its own bound, said once; a joint law whose optima
+  -- are above its bound (α_N/α_D = 0.05 < 1.02^5 − 1) says nothing of overfitting.
+  local own_opt = plan.optimal{ compute = 1e20, law = own }
+  t.near(own_opt.D / (own.D_c * (own_opt.N / own.N_c) ^ 0.5 / (1.02 ^ 5 - 1)), (1.02 ^ 5 - 1) / 0.5, 1e-4)
+  t.ok(note_with(own_opt, "has D at 0.21× its overfitting bound (Kaplan et al.'s eq. 4.3 with its constants)"), tostring(own_opt))
+  t.ok(not note_with(own_opt, "below law"), tostring(own_opt))
+  local rich = plan.optimal{ compute = 1e20, law = { kind = "kaplan_ND", N_c = 1e12, D_c = 1e10, alpha_N = 0.01, alpha_D = 0.2 } }
+  t.ok(not tostring(rich):find("overfit", 1, true), tostring(rich))
   -- Other laws say nothing of it.
   t.ok(not note_with(plan.loss{ N = 1e9, D = 1e9, law = chinchilla }, "overfitting"))
 end)

@@ -1184,7 +1184,9 @@ Answer returns(const fit::FittedLaw& fitted, const ReturnsOptions& options) {
   note_kaplan_overfitting(&fitted.law, nullptr, out, Optima::All);
   out.method = "numeric data-constrained optimum per budget";
   out.notes.push_back("return: the compute that unlimited unique data would need for the same loss, over the compute spent");
-  out.notes.push_back("marginal return: the effective FLOP gained since the row above, over the FLOP spent since it");
+  // Said of the column where there is one: a single budget (compute = { 1e22 }) has no row above it.
+  if (std::any_of(out.rows.begin(), out.rows.end(), [](const Answer& r) { return r.has("marginal_return"); }))
+    out.notes.push_back("marginal return: the effective FLOP gained since the row above, over the FLOP spent since it");
   return out;
 }
 

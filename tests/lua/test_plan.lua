@@ -66,6 +66,11 @@ t.test("fixed epochs and fewer unique tokens", function()
   t.ok(tostring(curve):find("note: return: the compute that unlimited unique data would need", 1, true), tostring(curve))
   t.ok(tostring(curve):find("note: marginal return: the effective FLOP gained since the row above, over the FLOP spent since it", 1, true),
     tostring(curve))
+  -- A single budget has no row above it: no marginal return column, and no note explaining one.
+  local single = plan.returns{ unique_tokens = 25e9, compute = { 1e22 }, law = datablations }
+  t.ok(not single.rows[1]:has("marginal_return"))
+  t.ok(tostring(single):find("note: return: the compute", 1, true), tostring(single))
+  t.ok(not tostring(single):find("marginal", 1, true), tostring(single))
 end)
 
 t.test("approach-1 table and Gopher comparison", function()

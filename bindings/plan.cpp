@@ -495,7 +495,8 @@ const QuantityDoc kQuantities[] = {
     {"one_epoch_flops", "returns: the compute whose unconstrained optimum sees every unique token once"},
     {"effective_flops", "returns: the compute unlimited data would need for the same loss"},
     {"return", "returns: effective_flops / flops"},
-    {"marginal_return", "returns: effective FLOP gained per FLOP since the previous budget"}};
+    {"marginal_return", "returns: effective FLOP gained per FLOP since the previous budget"},
+    {"gpu_hours", "rows of a table or return curve asked with gpu =: GPU-hours of the row's training compute (row.cost has the rest)"}};
 
 template <int I>
 int quantity(lua_State* L) {
@@ -624,6 +625,7 @@ const char* unit_name(plan::Unit unit) {
     case plan::Unit::Epochs: return "epochs";
     case plan::Unit::Ratio: return "ratio";
     case plan::Unit::Fraction: return "fraction";
+    case plan::Unit::Hours: return "hours";
     case plan::Unit::Plain: return "";
   }
   return "";

@@ -16,6 +16,7 @@ std::string format_quantity(double value, Unit unit) {
   switch (unit) {
     case Unit::Params:
     case Unit::Tokens:
+    case Unit::Hours:
       return format_count(value);
     case Unit::TokensFine: {
       static const struct { double scale; const char* suffix; } units[] = {

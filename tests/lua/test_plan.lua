@@ -112,6 +112,22 @@ t.test("compute_for and cost", function()
   t.near(c.days, c.gpu_hours / 8 / 24, 1e-12)
   t.near(plan.cost{ flops = 1e21, peak = 2e15, mfu = 1 }.gpu_hours, 1e21 / 2e15 / 3600, 1e-12)
   t.near(opt:cost_on{ gpu = "H100", mfu = 0.4 }.gpu_hours, 2e22 / (989e12 * 0.4) / 3600, 1e-12)
+  -- A table of model sizes and a return curve have no one compute: each row is priced (gpu = was
+  -- taken and priced nothing, without a word). By hand: a row's FLOPs / (peak · mfu) / 3600.
+  local tab = plan.table{ params = { 1e9, 1e10 }, law = chinchilla, gpu = "A100", gpus = 64, mfu = 0.5 }
+  for _, row in ipairs(tab.rows) do
+    t.near(row.gpu_hours, row.flops / (312e12 * 0.5) / 3600, 1e-12)
+    t.near(row.cost.days, row.flops / (312e12 * 0.5) / 3600 / 64 / 24, 1e-12)
+  end
+  t.eq(tab.cost, nil)
+  t.ok(tostring(tab):find("A100-hours", 1, true), tostring(tab))
+  t.eq(tab:record().rows[2].cost.gpus, 64)
+  local rule_tab = plan.table{ params = { 400e6 }, allocation = plan.published.chinchilla_approach1, gpu = "H100", mfu = 0.9 }
+  t.near(rule_tab.rows[1].gpu_hours, 1.92e19 / (989e12 * 0.9) / 3600, 0.005)
+  local _, mfu_notes = tostring(rule_tab):gsub("mfu = 0.9 %(90%% of peak%)", "")
+  t.eq(mfu_notes, 1, tostring(rule_tab))
+  local ret = plan.returns{ unique_tokens = 25e9, compute = { 1e21, 1e22 }, law = datablations, gpu = "H100" }
+  t.near(ret.rows[2].gpu_hours, 1e22 / (989e12 * 0.4) / 3600, 1e-12)
 end)
 
 t.test("questions declared before the law", function()

@@ -720,6 +720,16 @@ int question_answer(lua_State* L) {
   }
   return 1;
 }
+// question:cost_of(flops): the Cost of `flops` on the GPUs the question named (gpu =, gpus =, mfu =,
+// peak =), or nil when it named none: for answers made without question:answer (a study's IsoFLOP
+// and approach-1 allocations), which price their compute as the question asked.
+int question_cost_of(lua_State* L) {
+  const plan::Question& q = check<plan::Question>(L, 1);
+  const double flops = luaL_checknumber(L, 2);
+  if (q.cost()) push(L, plan::cost(flops, *q.cost()));
+  else lua_pushnil(L);
+  return 1;
+}
 int question_kind(lua_State* L) {
   lua_pushstring(L, check<plan::Question>(L, 1).kind_name());
   return 1;
@@ -846,7 +856,10 @@ int open_plan(lua_State* L) {
       "A planning question not yet answered: made by plan.optimal{ compute = 1e21 } (or any plan question) without "
       "law =. question:answer(law) answers it with a fitted or published law; the study DSL does this with the "
       "study's fitted law.",
-      {{"answer", &bound<question_answer>, "question:answer(law) -> Answer (law may be omitted for allocation-rule questions)"}},
+      {{"answer", &bound<question_answer>, "question:answer(law) -> Answer (law may be omitted for allocation-rule questions)"},
+       {"cost_of", &bound<question_cost_of>,
+        "question:cost_of(flops) -> the Cost of that compute on the GPUs the question named (gpu =, gpus =, mfu =, "
+        "peak =), or nil when it named none"}},
       {{"kind", &bound<question_kind>, "\"optimal\", \"loss\", \"compute_for\", \"inference\", \"compare\", \"table\", \"returns\""},
        {"needs_law", &bound<question_needs_law>, "whether answering needs a law"},
        {"inputs", &bound<question_inputs>, "{ compute =, unique_tokens =, ... }: the numbers the question was asked with"}});

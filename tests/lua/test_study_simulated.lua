@@ -342,6 +342,27 @@ t.test("the report gives a priced question's cost beside its notes, in Markdown 
   t.eq(count, 1, "only the priced question has a cost")
 end)
 
+-- The same question answered by a study's IsoFLOP fit (its own allocation, not plan's answer): it
+-- dropped both the cost and the cost's note; now priced as the question asked, as plan's answers are.
+t.test("a study's IsoFLOP answer to a priced question carries its cost and the cost's note", function()
+  local s = declare("priced-isoflop", {
+    sweep = sweep.isoflop { budgets = { 1e18, 1e19, 1e20 }, sizes = sweep.log(1e7, 1e9, 5) },
+    backend = { kind = "simulated", law = CHINCHILLA },
+    fits = { "isoflop" },
+    questions = { plan.optimal { compute = 1e20, gpu = "H100", gpus = 8, mfu = 0.9 }, plan.optimal { compute = 1e19 } },
+  }, true)
+  local priced = s.answers[1].answer
+  t.eq(s.answers[1].law, "isoflop")
+  t.near(priced.cost.gpu_hours, 1e20 / (989e12 * 0.9) / 3600, 1e-12)
+  local note = priced.notes and priced.notes[#priced.notes] or ""
+  t.ok(note:find("mfu = 0.9 (90% of peak) is above what any training run has reached", 1, true), tostring(priced))
+  t.ok(tostring(priced):find("\n  cost: 1e20 FLOP = 1.16 PF-days: 31.2 H100-hours at 90% MFU", 1, true), tostring(priced))
+  t.eq(s.answers[2].answer.cost, nil)
+  local questions = (read(s.store_path:gsub("%.db$", "") .. ".report.md") or ""):match("## Questions(.*)$") or ""
+  t.ok(questions:find("- compute-optimal allocation at 1.00e20 FLOP (isoflop): cost: 1e20 FLOP = ", 1, true), questions)
+  t.ok(questions:find("- compute-optimal allocation at 1.00e20 FLOP (isoflop): mfu = 0.9", 1, true), questions)
+end)
+
 -- Three sizes a budget with 1% noise, E held at Chinchilla's value, and a question at 1000 times the
 -- largest budget: the report's questions note how far the IsoFLOP answer lies beyond the budgets (as
 -- the parametric law's notes its runs), the IsoFLOP fit warns that most bootstrap resamples were

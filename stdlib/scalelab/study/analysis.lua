@@ -184,6 +184,7 @@ function AllocationAnswer:summary()
     row("tokens/param", self.tokens_per_param, g3, iv.tokens_per_param),
     row("FLOP", self.compute, core.format_flops),
   }
+  if self.cost then lines[#lines + 1] = "  cost: " .. tostring(self.cost):match("^[^\n]*") end
   for _, note in ipairs(self.notes or {}) do lines[#lines + 1] = "  note: " .. note end
   return table.concat(lines, "\n")
 end
@@ -193,8 +194,8 @@ core.document(AllocationAnswer, "The compute-optimal allocation a study's IsoFLO
   .. "N_opt = k*C^a, D_opt = C/(6*N_opt); printing shows each quantity with its 95% interval (answer:summary()).\n"
   .. "Fields: compute (C, FLOP); N (parameters); D (tokens); tokens_per_param (D/N); intervals ({ N =, D =, "
   .. "tokens_per_param = }, each { lo, hi }: 95% percentile intervals over the fit's bootstrap samples; nil without "
-  .. "them); notes (how far C lies beyond the compute fitted on; nil when within it); law (the fit that answered: "
-  .. "\"isoflop\" or \"approach1\").\n"
+  .. "them); notes (how far C lies beyond the compute fitted on, the cost's remarks; nil when none); cost (a study's "
+  .. "answer to a question priced with gpu =: the Cost of C); law (the fit that answered: \"isoflop\" or \"approach1\").\n"
   .. "Methods: answer:summary().")
 core.document(AllocationAnswer.summary, "answer:summary() -> the text it prints as: the compute, then params, tokens and "
   .. "tokens/param with their 95% intervals, and the notes")
@@ -566,7 +567,20 @@ local function answer(q, law)
   if ok_method and type(method) == "function" then
     if getmetatable(law) == IsoflopLaw or getmetatable(law) == Approach1Law then
       local C = plan_optimal_compute(q)
-      if C then return law:optimal(C) end
+      if C then
+        local a = law:optimal(C)
+        -- Priced as the question asked (gpu =, gpus =, mfu =), with the cost's notes (an mfu above
+        -- any measured), as plan's answers are: the allocation alone dropped both.
+        local ok_cost, c = pcall(function() return q:cost_of(C) end)
+        if ok_cost and c ~= nil then
+          a.cost = c
+          if #c.notes > 0 then
+            a.notes = a.notes or {}
+            for _, note in ipairs(c.notes) do a.notes[#a.notes + 1] = note end
+          end
+        end
+        return a
+      end
       local name = getmetatable(law) == Approach1Law and "approach-1" or "IsoFLOP"
       local ok_kind, kind = pcall(function() return q.kind end)
       if ok_kind and kind == "optimal" then

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <sstream>
 
 #include "core/error.h"
@@ -9,6 +10,18 @@
 #include "plan/plan.h"
 
 namespace scalelab::plan {
+
+namespace {
+// Three significant digits without printf's exponent form, which printed a data-hungry allocation's
+// "tokens/param 1.67e+03" beside "1.00e22 FLOP": 1670 up to 9990, then 1.67e4; below 1e-3, 1.81e-6.
+std::string three_digits(double value) {
+  const double shown = std::strtod(format_significant(value, 3).c_str(), nullptr);
+  const double magnitude = std::fabs(shown);
+  if (!std::isfinite(value) || value == 0 || (magnitude >= 1e-3 && magnitude < 1000)) return format_significant(value, 3);
+  if (magnitude >= 1000 && magnitude < 1e4) return std::to_string(std::llround(shown));
+  return format_flops(value, 3);
+}
+}  // namespace
 
 std::string format_quantity(double value, Unit unit) {
   if (std::isnan(value)) return "—";
@@ -49,13 +62,13 @@ std::string format_quantity(double value, Unit unit) {
     }
     case Unit::Epochs:
     case Unit::Ratio:
-      return format_significant(value, 3);
+      return three_digits(value);
     case Unit::Fraction:
-      return format_significant(value * 100, 3) + "%";
+      return three_digits(value * 100) + "%";
     case Unit::Plain:
-      return format_significant(value, 3);
+      return three_digits(value);
   }
-  return format_significant(value, 3);
+  return three_digits(value);
 }
 
 bool Answer::has(const std::string& name) const {

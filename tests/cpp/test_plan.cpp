@@ -782,6 +782,18 @@ TEST_CASE("answers print values in their units: never 1000 of a unit, fractions 
   CHECK(plan::format_quantity(9.9996e19, Unit::Flops) == "1.00e20");
   CHECK(plan::format_quantity(9.994e19, Unit::Flops) == "9.99e19");
   CHECK(plan::format_quantity(0.123, Unit::Fraction) == "12.3%");
+  // Plain numbers to three digits without printf's exponent form ("1.67e+03 tokens/param" beside
+  // "1.00e22 FLOP"): whole from 1000 to 9990, then 1.23e5; very small ones the same way.
+  CHECK(plan::format_quantity(1666.7, Unit::Ratio) == "1670");
+  CHECK(plan::format_quantity(9994, Unit::Ratio) == "9990");
+  CHECK(plan::format_quantity(9996, Unit::Ratio) == "1e4");
+  CHECK(plan::format_quantity(123456, Unit::Epochs) == "1.23e5");
+  CHECK(plan::format_quantity(999.6, Unit::Ratio) == "1000");
+  CHECK(plan::format_quantity(33.8, Unit::Ratio) == "33.8");
+  CHECK(plan::format_quantity(0.0123, Unit::Plain) == "0.0123");
+  CHECK(plan::format_quantity(1.81e-6, Unit::Epochs) == "1.81e-6");
+  CHECK(plan::format_quantity(-2.5e-5, Unit::Plain) == "-2.5e-5");
+  CHECK(plan::format_quantity(250, Unit::Fraction) == "2.5e4%");
   plan::Answer a;
   a.question = "q";
   a.set("b", 0.5, Unit::Fraction, "β");

@@ -196,6 +196,12 @@ std::string Question::Summary() const {
       break;
   }
   if (rule_) out << " (allocation rule " << rule_->name << ")";
+  // What it is priced on, and what of that deserves a word now (an mfu above any measured), rather
+  // than only once it is answered.
+  if (cost_) {
+    out << "\n  priced on " << cost_->Describe();
+    for (const auto& note : cost_->Notes()) out << "\n  note: " << note;
+  }
   // A Question holds no answer (question:answer(law) returns a new Answer), and the same Question may
   // have been answered already (a study's s.answers holds it beside its answer): the text says what it
   // was asked without, not that it is unanswered.

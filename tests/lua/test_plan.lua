@@ -137,6 +137,14 @@ t.test("questions declared before the law", function()
   t.eq(q.inputs.compute, 1e21)
   t.eq(q.inputs.unique_tokens, nil)
   t.ok(tostring(q):find("asked without a law: question:answer(law) answers it", 1, true), tostring(q))
+  -- What it is priced on is part of what was asked (it printed only the compute); an mfu no run has
+  -- reached is said as the question is declared, not only in its answers.
+  t.ok(tostring(q):find("\n  priced on 64 H100s at 40% MFU (989 TFLOP/s peak)\n", 1, true), tostring(q))
+  t.ok(not tostring(q):find("note:", 1, true), tostring(q))
+  local eager = plan.compute_for{ loss = 2.0, gpu = "TPU v5p", peak = 459e12, mfu = 0.9 }
+  t.ok(tostring(eager):find("\n  priced on 1 TPU v5p at 90% MFU (459 TFLOP/s peak)\n  note: mfu = 0.9 (90% of peak) is above", 1, true),
+    tostring(eager))
+  t.ok(not tostring(plan.optimal{ compute = 1e21 }):find("priced", 1, true))
   local a = q:answer(chinchilla)
   t.near(a.N, plan.optimal{ compute = 1e21, law = chinchilla }.N, 1e-12)
   t.eq(a.cost.gpus, 64)

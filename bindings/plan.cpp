@@ -704,6 +704,13 @@ int answer_record(lua_State* L) {
 int answer_cost_on(lua_State* L) {
   const plan::Answer& a = check<plan::Answer>(L, 1);
   Args args(L, 2, "answer:cost_on", kCostKeys);
+  // A table of model sizes or a return curve has a compute per row, none of its own: it was refused
+  // as "this answer (...) has no 'flops' (it has )".
+  if (!a.has("flops"))
+    fail("answer:cost_on: this answer (", a.question, ") has no training compute of its own",
+         a.rows.empty() ? "" : ", only its rows have one each",
+         a.rows.empty() ? "" : ": price a row, answer.rows[i]:cost_on{ ... }, or ask the question with gpu = (gpus =, "
+                               "mfu =) to price every row");
   push(L, plan::cost(a.value("flops"), cost_options(args).value_or(plan::CostOptions{})));
   return 1;
 }

@@ -84,7 +84,9 @@ const Quantity& Answer::quantity(const std::string& name) const {
   for (const auto& q : quantities) list += (list.empty() ? "" : ", ") + q.name;
   std::string suggestion = closest_name(name, names());
   fail("this answer (", question, ") has no '", name, "'",
-       suggestion.empty() ? "" : "; did you mean '" + suggestion + "'?", " (it has ", list, ")");
+       suggestion.empty() ? "" : "; did you mean '" + suggestion + "'?",
+       list.empty() ? (rows.empty() ? " (it has no quantities)" : " (it has no quantities of its own, only rows: answer.rows[i]." + name + ")")
+                    : " (it has " + list + ")");
 }
 
 Answer& Answer::set(const std::string& name, double value, Unit unit, const std::string& label) {

@@ -126,6 +126,14 @@ t.test("compute_for and cost", function()
   t.near(rule_tab.rows[1].gpu_hours, 1.92e19 / (989e12 * 0.9) / 3600, 0.005)
   local _, mfu_notes = tostring(rule_tab):gsub("mfu = 0.9 %(90%% of peak%)", "")
   t.eq(mfu_notes, 1, tostring(rule_tab))
+  -- Priced after the fact, a table has no compute of its own: the error says where it is (it was
+  -- "this answer (...) has no 'flops' (it has )").
+  local plain_tab = plan.table{ params = { 1e9 }, law = chinchilla }
+  t.raises(function() plain_tab:cost_on{ gpu = "H100" } end,
+    "answer:cost_on: this answer (compute-optimal FLOPs and tokens per model size) has no training compute of its own, "
+    .. "only its rows have one each: price a row, answer.rows[i]:cost_on{ ... }")
+  t.near(plain_tab.rows[1]:cost_on{ gpu = "H100" }.gpu_hours, plain_tab.rows[1].flops / (989e12 * 0.4) / 3600, 1e-12)
+  t.raises(function() local _ = plain_tab.flops end, "has no 'flops' (it has no quantities of its own, only rows: answer.rows[i].flops)")
   local ret = plan.returns{ unique_tokens = 25e9, compute = { 1e21, 1e22 }, law = datablations, gpu = "H100" }
   t.near(ret.rows[2].gpu_hours, 1e22 / (989e12 * 0.4) / 3600, 1e-12)
 end)

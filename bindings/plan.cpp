@@ -554,7 +554,9 @@ int answer_rows(lua_State* L) {
   lua_createtable(L, static_cast<int>(a.rows.size()), 0);
   for (size_t i = 0; i < a.rows.size(); ++i) {
     plan::Answer row = a.rows[i];
-    if (i < a.row_names.size()) row.question = a.row_names[i];
+    // A row of a comparison is named by its allocation; one of a table or return curve had no name
+    // at all, and printed as an empty line above its quantities.
+    row.question = i < a.row_names.size() ? a.row_names[i] : str("row ", i + 1, " of ", a.question);
     row.law = a.law;
     push(L, std::move(row));
     lua_rawseti(L, -2, static_cast<lua_Integer>(i + 1));

@@ -120,6 +120,9 @@ t.test("compute_for and cost", function()
     t.near(row.cost.days, row.flops / (312e12 * 0.5) / 3600 / 64 / 24, 1e-12)
   end
   t.eq(tab.cost, nil)
+  -- A row printed alone says what it is a row of (its first line was empty).
+  t.eq(tostring(tab.rows[2]):match("^[^\n]*"), "row 2 of compute-optimal FLOPs and tokens per model size")
+  t.eq(tab.rows[2].question, "row 2 of compute-optimal FLOPs and tokens per model size")
   t.ok(tostring(tab):find("A100-hours", 1, true), tostring(tab))
   t.eq(tab:record().rows[2].cost.gpus, 64)
   local rule_tab = plan.table{ params = { 400e6 }, allocation = plan.published.chinchilla_approach1, gpu = "H100", mfu = 0.9 }

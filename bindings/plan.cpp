@@ -901,7 +901,7 @@ int open_plan(lua_State* L) {
       L,
       "Planning questions answered with a scaling law. Each takes law = (a Law; without it the call returns a "
       "Question answered later by question:answer(law)), and gpu =, gpus =, mfu =, peak = (as plan.cost) to price the "
-      "training compute.",
+      "training compute (answer.cost; a table's or return curve's row by row: row.cost and the column gpu_hours).",
       {{"optimal", &bound<optimal>,
         "plan.optimal{ compute = C [, unique_tokens = U | epochs = e] [, law = L] [, allocation = rule] [, method = "
         "\"auto\"|\"closed_form\"|\"numeric\"] [, grid = 241 (numeric: points over ln N before refining)] } -> Answer "

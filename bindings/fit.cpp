@@ -93,7 +93,18 @@ Observations observations_from_rows(lua_State* L, int index, const std::string& 
       lua_pop(L, 1);
     }
     {
-      const double budget = lua_getfield(L, row, "budget") == LUA_TNUMBER ? lua_tonumber(L, -1) : 0;
+      // A budget that is not a number was taken for none, and the run grouped by its C without a
+      // word (budget = "1e20", as text read from a file): refused as the columns are.
+      const int type = lua_getfield(L, row, "budget");
+      if (type != LUA_TNIL && type != LUA_TNUMBER) {
+        const std::string quoted = quoted_number(L, -1);
+        if (!quoted.empty())
+          fail(function, ": row ", i, ", budget must be a number (got string); write it without quotes: budget = ", quoted,
+               " (tonumber(x) converts text read from a file)");
+        fail(function, ": row ", i, ", budget must be a number, the run's IsoFLOP budget in FLOP (got ",
+             lua_typename(L, type), "); leave it out for a run of no IsoFLOP budget");
+      }
+      const double budget = type == LUA_TNUMBER ? lua_tonumber(L, -1) : 0;
       const bool budgeted = std::isfinite(budget) && budget > 0;
       any_budget = any_budget || budgeted;
       budgets.push_back(budgeted ? budget : fit::kMissing);

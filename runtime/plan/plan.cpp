@@ -860,6 +860,7 @@ Answer compute_for(const fit::FittedLaw& fitted, const ComputeForOptions& option
   note_kaplan_joint(fitted.law, out);
   note_kaplan_overfitting(&fitted.law, nullptr, out, Optima::All);
   out.method = "inverse of the optimal loss L*(C) by bisection";
+  note_small_models(out);
   return out;
 }
 
@@ -1183,6 +1184,7 @@ Answer returns(const fit::FittedLaw& fitted, const ReturnsOptions& options) {
   note_kaplan_joint(fitted.law, out);
   note_kaplan_overfitting(&fitted.law, nullptr, out, Optima::All);
   out.method = "numeric data-constrained optimum per budget";
+  note_small_models(out);
   out.notes.push_back("return: the compute that unlimited unique data would need for the same loss, over the compute spent");
   // Said of the column where there is one: a single budget (compute = { 1e22 }) has no row above it.
   if (std::any_of(out.rows.begin(), out.rows.end(), [](const Answer& r) { return r.has("marginal_return"); }))

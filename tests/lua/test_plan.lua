@@ -486,6 +486,16 @@ t.test("models below one parameter or token are refused and below 1000 parameter
   local cmp = plan.compare{ compute = 1e8, law = chinchilla, candidates = { a = { N = 200 } } }
   t.ok(note_with(cmp, "N = ") and note_with(cmp, "200"), tostring(cmp))
   t.ok(note_with(plan.inference{ loss = 100, inference_tokens = 1e3, law = chinchilla }, small))
+  -- The compute for a loss whose optimum is a 201-parameter model, and a return curve on 100 unique
+  -- tokens (its first rows below 1000 parameters), said nothing of it.
+  local cf = plan.compute_for{ loss = 150, law = chinchilla }
+  t.ok(cf.N < 1000, tostring(cf))
+  t.ok(note_with(cf, small), tostring(cf))
+  local ret = plan.returns{ unique_tokens = 100, law = datablations }
+  t.ok(ret.rows[1].N < 1000, tostring(ret))
+  t.ok(note_with(ret, "are smaller than any language model scaling laws were measured on"), tostring(ret))
+  t.ok(not note_with(plan.compute_for{ loss = 2.5, law = chinchilla }, "smaller than any"))
+  t.ok(not note_with(plan.returns{ unique_tokens = 25e9, law = datablations }, "smaller than any"))
   -- Models of ordinary size say nothing of it.
   t.ok(not note_with(plan.table{ params = { 1e6, 1e9 }, law = chinchilla }, "smaller than any"))
   t.ok(not note_with(plan.loss{ N = 1e6, D = 1e8, law = chinchilla }, "smaller than any"))

@@ -145,6 +145,20 @@ fit::FittedLaw to_power_law(lua_State* L, int index, const std::string& what, co
       lua_pop(L, 2);
       return f;
     }
+    // { k = ..., a = ... } with one of them missing or not a number: named, rather than "got table"
+    // as if the table were no power law at all ({ k = "0.1", a = 0.5 } was).
+    const bool has_k = !lua_isnil(L, -2), has_a = !lua_isnil(L, -1);
+    if (has_k || has_a) {
+      for (int slot : {-2, -1}) {
+        const char* key = slot == -2 ? "k" : "a";
+        if (lua_type(L, slot) == LUA_TNUMBER) continue;
+        if (lua_isnil(L, slot)) fail(what, ": a power law { k = ..., a = ... } (k·C^a) needs ", key, " too");
+        const std::string quoted = quoted_number(L, slot);
+        if (!quoted.empty())
+          fail(what, ".", key, " must be a number (got string); write it without quotes: ", key, " = ", quoted);
+        fail(what, ".", key, " must be a number (got ", luaL_typename(L, slot), ")");
+      }
+    }
     lua_pop(L, 2);
   }
   fail(what, " must be a power law of compute (fit.power_law(...), or { k = ..., a = ... } for k·C^a); got ",

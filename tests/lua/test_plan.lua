@@ -194,6 +194,13 @@ t.test("bad inputs say why", function()
   t.ok(not select(2, pcall(plan.table, { params = { 1e9, "many" }, law = chinchilla })):find("quotes", 1, true))
   t.raises(function() plan.optimal{ compute = 1e22, law = { E = "1.69", A = 406.4, B = 410.7, alpha = 0.34, beta = 0.28 } } end,
     "plan.optimal: law: parameter E must be a number (got string); write it without quotes: E = 1.69")
+  -- A power law { k =, a = } with one of them quoted or missing was refused as "got table".
+  t.raises(function() plan.allocation{ N = { k = "0.1", a = 0.5 } } end,
+    "plan.allocation: N.k must be a number (got string); write it without quotes: k = 0.1")
+  t.raises(function() plan.allocation{ N = { k = 0.1 } } end, "plan.allocation: N: a power law { k = ..., a = ... } (k·C^a) needs a too")
+  t.raises(function() plan.allocation{ N = { k = 0.1, a = 0.5 }, D = { k = 1.7, a = true } } end,
+    "plan.allocation: D.a must be a number (got boolean)")
+  t.raises(function() plan.allocation{ N = { kk = 0.1 } } end, "plan.allocation: N must be a power law of compute")
   t.raises(function() plan.optimal{ compute = 1e22, unique_tokens = 25e9, law = chinchilla } end,
     "needs a law with a term for repeated data")
   t.raises(function() plan.compute_for{ loss = 1.2, law = chinchilla } end, "irreducible loss E = 1.69")

@@ -175,6 +175,18 @@ t.test("bootstrap samples give intervals", function()
   t.ok(lo < a.N and a.N < hi, "interval brackets the point")
   t.eq(a.intervals.N[1], lo)
   t.eq(a.samples, 40)
+  t.ok(tostring(a):find(" · 95% intervals over 40 bootstrap samples\n", 1, true), tostring(a))
+  -- Samples that all give the same numbers (a law fitted to noise-free runs) leave no interval: the
+  -- answer said "95% intervals over 20 bootstrap samples" above numbers without one.
+  local same = { kind = "chinchilla", E = 1.69, A = 406.4, B = 410.7, alpha = 0.34, beta = 0.28, samples = {} }
+  for i = 1, 20 do same.samples[i] = { E = 1.69, A = 406.4, B = 410.7, alpha = 0.34, beta = 0.28 } end
+  for _, b in ipairs { plan.optimal{ compute = 1e22, law = same }, plan.table{ params = { 1e9, 1e10 }, law = same } } do
+    t.eq(b.samples, 20)
+    t.eq(next(b.intervals), nil)
+    t.ok(tostring(b):find(" · no intervals: its 20 bootstrap samples all give these numbers\n", 1, true), tostring(b))
+    t.ok(not tostring(b):find("95%", 1, true), tostring(b))
+    t.ok(b:markdown():find("\nNo intervals: the 20 bootstrap samples all give these numbers.\n", 1, true), b:markdown())
+  end
 end)
 
 t.test("bad inputs say why", function()

@@ -356,16 +356,7 @@ double Args::number(const char* key, double fallback) const {
   if (type != LUA_TNUMBER) {
     // A number in quotes (compute = "1e21") was refused as "must be a number (got string)", leaving
     // the user to see why: say how to write it.
-    std::string quoted;
-    if (type == LUA_TSTRING) {
-      quoted = lua_tostring(L_, -1);
-      const size_t first = quoted.find_first_not_of(" \t\n\r"), last = quoted.find_last_not_of(" \t\n\r");
-      quoted = first == std::string::npos ? "" : quoted.substr(first, last - first + 1);
-      if (quoted.empty() || lua_stringtonumber(L_, quoted.c_str()) == 0)
-        quoted.clear();
-      else
-        lua_pop(L_, 1);  // the number lua_stringtonumber pushed
-    }
+    const std::string quoted = quoted_number(L_, -1);
     lua_pop(L_, 1);
     if (!quoted.empty())
       fail(function_, ": ", key, " must be a number (got string); write it without quotes: ", key, " = ",
@@ -484,10 +475,30 @@ std::vector<double> to_numbers(lua_State* L, int index, const std::string& what)
     int type = lua_geti(L, index, i);
     double value = lua_tonumber(L, -1);
     lua_pop(L, 1);
-    if (type != LUA_TNUMBER) fail(what, "[", i, "] must be a number (got ", lua_typename(L, type), ")");
+    if (type != LUA_TNUMBER) {
+      lua_geti(L, index, i);
+      const std::string quoted = quoted_number(L, -1);
+      if (!quoted.empty()) {
+        // `what` is "function: key": the hint names the element as the user writes it, key[i] = value.
+        const size_t colon = what.rfind(": ");
+        fail(what, "[", i, "] must be a number (got string); write it without quotes: ",
+             colon == std::string::npos ? what : what.substr(colon + 2), "[", i, "] = ", quoted);
+      }
+      fail(what, "[", i, "] must be a number (got ", lua_typename(L, type), ")");
+    }
     values.push_back(value);
   }
   return values;
+}
+
+std::string quoted_number(lua_State* L, int index) {
+  if (lua_type(L, index) != LUA_TSTRING) return "";
+  std::string text = lua_tostring(L, index);
+  const size_t first = text.find_first_not_of(" \t\n\r"), last = text.find_last_not_of(" \t\n\r");
+  text = first == std::string::npos ? "" : text.substr(first, last - first + 1);
+  if (text.empty() || lua_stringtonumber(L, text.c_str()) == 0) return "";
+  lua_pop(L, 1);  // the number lua_stringtonumber pushed
+  return text;
 }
 
 void push_numbers(lua_State* L, const std::vector<double>& values) {

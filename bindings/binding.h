@@ -204,8 +204,12 @@ class Args {
 // Lua type.
 std::string type_name(lua_State* L, int index);
 
-// Reads a Lua array of numbers at `index` (throws naming `what` when it is not one).
+// Reads a Lua array of numbers at `index` (throws naming `what` when it is not one; an element that is
+// a number in quotes, { 1e21, "1e22" }, is named by its index with how to write it).
 std::vector<double> to_numbers(lua_State* L, int index, const std::string& what);
+// The text of the value at `index` when it is a string that reads as a number ("1e21", " 2e9 "),
+// trimmed; empty otherwise (a word, or not a string). For the hint "write it without quotes".
+std::string quoted_number(lua_State* L, int index);
 void push_numbers(lua_State* L, const std::vector<double>& values);
 void push_strings(lua_State* L, const std::vector<std::string>& values);
 

@@ -74,8 +74,14 @@ Observations observations_from_rows(lua_State* L, int index, const std::string& 
            "D = r.tokens, U = r.unique_tokens, loss = r.loss }");
     for (const char* column : columns) {
       const int type = lua_getfield(L, row, column);
-      if (type != LUA_TNIL && type != LUA_TNUMBER)
+      if (type != LUA_TNIL && type != LUA_TNUMBER) {
+        // A number in quotes (N = "1e9", as read from a CSV file's text): say how to write it.
+        const std::string quoted = quoted_number(L, -1);
+        if (!quoted.empty())
+          fail(function, ": row ", i, ", ", column, " must be a number (got string); write it without quotes: ", column,
+               " = ", quoted, " (tonumber(x) converts text read from a file)");
         fail(function, ": row ", i, ", ", column, " must be a number (got ", lua_typename(L, type), ")");
+      }
       if (type == LUA_TNUMBER) {
         const double value = lua_tonumber(L, -1);
         if (std::isnan(value))
@@ -87,7 +93,18 @@ Observations observations_from_rows(lua_State* L, int index, const std::string& 
       lua_pop(L, 1);
     }
     {
-      const double budget = lua_getfield(L, row, "budget") == LUA_TNUMBER ? lua_tonumber(L, -1) : 0;
+      // A budget that is not a number was taken for none, and the run grouped by its C without a
+      // word (budget = "1e20", as text read from a file): refused as the columns are.
+      const int type = lua_getfield(L, row, "budget");
+      if (type != LUA_TNIL && type != LUA_TNUMBER) {
+        const std::string quoted = quoted_number(L, -1);
+        if (!quoted.empty())
+          fail(function, ": row ", i, ", budget must be a number (got string); write it without quotes: budget = ", quoted,
+               " (tonumber(x) converts text read from a file)");
+        fail(function, ": row ", i, ", budget must be a number, the run's IsoFLOP budget in FLOP (got ",
+             lua_typename(L, type), "); leave it out for a run of no IsoFLOP budget");
+      }
+      const double budget = type == LUA_TNUMBER ? lua_tonumber(L, -1) : 0;
       const bool budgeted = std::isfinite(budget) && budget > 0;
       any_budget = any_budget || budgeted;
       budgets.push_back(budgeted ? budget : fit::kMissing);
@@ -155,8 +172,13 @@ int observations(lua_State* L) {
     std::vector<double> values;
     for (lua_Integer i = 1; i <= n; ++i) {
       int type = lua_geti(L, -1, i);
-      if (type != LUA_TNUMBER)
+      if (type != LUA_TNUMBER) {
+        const std::string quoted = quoted_number(L, -1);
+        if (!quoted.empty())
+          fail("fit.observations: row ", i, ", column ", column, " must be a number (got string); write it without "
+               "quotes: ", column, "[", i, "] = ", quoted, " (tonumber(x) converts text read from a file)");
         fail("fit.observations: row ", i, ", column ", column, " must be a number (got ", lua_typename(L, type), ")");
+      }
       const double value = lua_tonumber(L, -1);
       if (std::isnan(value))  // inside, NaN marks a value missing from a file's row: not what a NaN here means
         fail("fit.observations: row ", i, ", column ", column, " is NaN; give a finite number, or leave the run out");

@@ -104,7 +104,11 @@ fit::FittedLaw to_law(lua_State* L, int index, const std::string& function) {
     for (const auto& n : names) {
       int type = lua_getfield(L, table, n.c_str());
       if (type != LUA_TNUMBER) {
+        const std::string quoted = quoted_number(L, -1);
         lua_pop(L, 1);
+        if (!quoted.empty())
+          fail(function, ": ", where, ": parameter ", n, " must be a number (got string); write it without quotes: ", n,
+               " = ", quoted);
         fail(function, ": ", where, ": parameter ", n, " must be a number (law ", law.name(), " needs every one of its parameters)");
       }
       values.push_back(lua_tonumber(L, -1));
@@ -140,6 +144,20 @@ fit::FittedLaw to_power_law(lua_State* L, int index, const std::string& what, co
       f.law = fit::Law::PowerLaw(lua_tonumber(L, -2), lua_tonumber(L, -1), fit::Input::C, output);
       lua_pop(L, 2);
       return f;
+    }
+    // { k = ..., a = ... } with one of them missing or not a number: named, rather than "got table"
+    // as if the table were no power law at all ({ k = "0.1", a = 0.5 } was).
+    const bool has_k = !lua_isnil(L, -2), has_a = !lua_isnil(L, -1);
+    if (has_k || has_a) {
+      for (int slot : {-2, -1}) {
+        const char* key = slot == -2 ? "k" : "a";
+        if (lua_type(L, slot) == LUA_TNUMBER) continue;
+        if (lua_isnil(L, slot)) fail(what, ": a power law { k = ..., a = ... } (k·C^a) needs ", key, " too");
+        const std::string quoted = quoted_number(L, slot);
+        if (!quoted.empty())
+          fail(what, ".", key, " must be a number (got string); write it without quotes: ", key, " = ", quoted);
+        fail(what, ".", key, " must be a number (got ", luaL_typename(L, slot), ")");
+      }
     }
     lua_pop(L, 2);
   }
@@ -491,7 +509,8 @@ const QuantityDoc kQuantities[] = {
     {"one_epoch_flops", "returns: the compute whose unconstrained optimum sees every unique token once"},
     {"effective_flops", "returns: the compute unlimited data would need for the same loss"},
     {"return", "returns: effective_flops / flops"},
-    {"marginal_return", "returns: effective FLOP gained per FLOP since the previous budget"}};
+    {"marginal_return", "returns: effective FLOP gained per FLOP since the previous budget"},
+    {"gpu_hours", "rows of a table or return curve asked with gpu =: GPU-hours of the row's training compute (row.cost has the rest)"}};
 
 template <int I>
 int quantity(lua_State* L) {
@@ -549,7 +568,9 @@ int answer_rows(lua_State* L) {
   lua_createtable(L, static_cast<int>(a.rows.size()), 0);
   for (size_t i = 0; i < a.rows.size(); ++i) {
     plan::Answer row = a.rows[i];
-    if (i < a.row_names.size()) row.question = a.row_names[i];
+    // A row of a comparison is named by its allocation; one of a table or return curve had no name
+    // at all, and printed as an empty line above its quantities.
+    row.question = i < a.row_names.size() ? a.row_names[i] : str("row ", i + 1, " of ", a.question);
     row.law = a.law;
     push(L, std::move(row));
     lua_rawseti(L, -2, static_cast<lua_Integer>(i + 1));
@@ -620,6 +641,7 @@ const char* unit_name(plan::Unit unit) {
     case plan::Unit::Epochs: return "epochs";
     case plan::Unit::Ratio: return "ratio";
     case plan::Unit::Fraction: return "fraction";
+    case plan::Unit::Hours: return "hours";
     case plan::Unit::Plain: return "";
   }
   return "";
@@ -698,6 +720,13 @@ int answer_record(lua_State* L) {
 int answer_cost_on(lua_State* L) {
   const plan::Answer& a = check<plan::Answer>(L, 1);
   Args args(L, 2, "answer:cost_on", kCostKeys);
+  // A table of model sizes or a return curve has a compute per row, none of its own: it was refused
+  // as "this answer (...) has no 'flops' (it has )".
+  if (!a.has("flops"))
+    fail("answer:cost_on: this answer (", a.question, ") has no training compute of its own",
+         a.rows.empty() ? "" : ", only its rows have one each",
+         a.rows.empty() ? "" : ": price a row, answer.rows[i]:cost_on{ ... }, or ask the question with gpu = (gpus =, "
+                               "mfu =) to price every row");
   push(L, plan::cost(a.value("flops"), cost_options(args).value_or(plan::CostOptions{})));
   return 1;
 }
@@ -712,6 +741,16 @@ int question_answer(lua_State* L) {
     fit::FittedLaw law = to_law(L, 2, "question:answer");
     push(L, q.answer(law));
   }
+  return 1;
+}
+// question:cost_of(flops): the Cost of `flops` on the GPUs the question named (gpu =, gpus =, mfu =,
+// peak =), or nil when it named none: for answers made without question:answer (a study's IsoFLOP
+// and approach-1 allocations), which price their compute as the question asked.
+int question_cost_of(lua_State* L) {
+  const plan::Question& q = check<plan::Question>(L, 1);
+  const double flops = luaL_checknumber(L, 2);
+  if (q.cost()) push(L, plan::cost(flops, *q.cost()));
+  else lua_pushnil(L);
   return 1;
 }
 int question_kind(lua_State* L) {
@@ -840,7 +879,10 @@ int open_plan(lua_State* L) {
       "A planning question not yet answered: made by plan.optimal{ compute = 1e21 } (or any plan question) without "
       "law =. question:answer(law) answers it with a fitted or published law; the study DSL does this with the "
       "study's fitted law.",
-      {{"answer", &bound<question_answer>, "question:answer(law) -> Answer (law may be omitted for allocation-rule questions)"}},
+      {{"answer", &bound<question_answer>, "question:answer(law) -> Answer (law may be omitted for allocation-rule questions)"},
+       {"cost_of", &bound<question_cost_of>,
+        "question:cost_of(flops) -> the Cost of that compute on the GPUs the question named (gpu =, gpus =, mfu =, "
+        "peak =), or nil when it named none"}},
       {{"kind", &bound<question_kind>, "\"optimal\", \"loss\", \"compute_for\", \"inference\", \"compare\", \"table\", \"returns\""},
        {"needs_law", &bound<question_needs_law>, "whether answering needs a law"},
        {"inputs", &bound<question_inputs>, "{ compute =, unique_tokens =, ... }: the numbers the question was asked with"}});
@@ -873,7 +915,7 @@ int open_plan(lua_State* L) {
       L,
       "Planning questions answered with a scaling law. Each takes law = (a Law; without it the call returns a "
       "Question answered later by question:answer(law)), and gpu =, gpus =, mfu =, peak = (as plan.cost) to price the "
-      "training compute.",
+      "training compute (answer.cost; a table's or return curve's row by row: row.cost and the column gpu_hours).",
       {{"optimal", &bound<optimal>,
         "plan.optimal{ compute = C [, unique_tokens = U | epochs = e] [, law = L] [, allocation = rule] [, method = "
         "\"auto\"|\"closed_form\"|\"numeric\"] [, grid = 241 (numeric: points over ln N before refining)] } -> Answer "

@@ -608,7 +608,11 @@ Law kaplan() {
   return Law::Make(LawKind::KaplanND, {6.4e13, 1.8e13, 0.076, 0.103})
       .with_doc("Kaplan et al. 2020 (arXiv:2001.08361) eq. 1.5 with the fit of table 2: N_c 6.4e13, D_c 1.8e13 "
                 "tokens, alpha_N 0.076, alpha_D 0.103 (the joint fit; the separate L(N), L(D) fits of eqs. 1.1, 1.2 "
-                "differ slightly). N counts non-embedding parameters.")
+                "differ slightly). N counts non-embedding parameters. Minimised under C = 6ND it puts N_opt ∝ C^0.575 "
+                "(not the compute-efficient C^0.73 of L(N, S): plan.published.kaplan), and every such optimum, at any "
+                "budget, has D at 0.29× the overfitting bound of eq. 4.3 with these constants (about 0.3× eq. 4.4's "
+                "D ≳ 5e3·N^0.74), where their runs overfit: the compute-optimal runs of this law lie in the data-limited "
+                "regime (their section 6.3).")
       .with_name("kaplan")
       .as_published();
 }

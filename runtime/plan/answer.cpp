@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <sstream>
 
 #include "core/error.h"
@@ -10,12 +11,25 @@
 
 namespace scalelab::plan {
 
+namespace {
+// Three significant digits without printf's exponent form, which printed a data-hungry allocation's
+// "tokens/param 1.67e+03" beside "1.00e22 FLOP": 1670 up to 9990, then 1.67e4; below 1e-3, 1.81e-6.
+std::string three_digits(double value) {
+  const double shown = std::strtod(format_significant(value, 3).c_str(), nullptr);
+  const double magnitude = std::fabs(shown);
+  if (!std::isfinite(value) || value == 0 || (magnitude >= 1e-3 && magnitude < 1000)) return format_significant(value, 3);
+  if (magnitude >= 1000 && magnitude < 1e4) return std::to_string(std::llround(shown));
+  return format_flops(value, 3);
+}
+}  // namespace
+
 std::string format_quantity(double value, Unit unit) {
   if (std::isnan(value)) return "—";
   if (std::isinf(value)) return value > 0 ? "∞" : "−∞";
   switch (unit) {
     case Unit::Params:
     case Unit::Tokens:
+    case Unit::Hours:
       return format_count(value);
     case Unit::TokensFine: {
       static const struct { double scale; const char* suffix; } units[] = {
@@ -48,13 +62,13 @@ std::string format_quantity(double value, Unit unit) {
     }
     case Unit::Epochs:
     case Unit::Ratio:
-      return format_significant(value, 3);
+      return three_digits(value);
     case Unit::Fraction:
-      return format_significant(value * 100, 3) + "%";
+      return three_digits(value * 100) + "%";
     case Unit::Plain:
-      return format_significant(value, 3);
+      return three_digits(value);
   }
-  return format_significant(value, 3);
+  return three_digits(value);
 }
 
 bool Answer::has(const std::string& name) const {
@@ -70,7 +84,9 @@ const Quantity& Answer::quantity(const std::string& name) const {
   for (const auto& q : quantities) list += (list.empty() ? "" : ", ") + q.name;
   std::string suggestion = closest_name(name, names());
   fail("this answer (", question, ") has no '", name, "'",
-       suggestion.empty() ? "" : "; did you mean '" + suggestion + "'?", " (it has ", list, ")");
+       suggestion.empty() ? "" : "; did you mean '" + suggestion + "'?",
+       list.empty() ? (rows.empty() ? " (it has no quantities)" : " (it has no quantities of its own, only rows: answer.rows[i]." + name + ")")
+                    : " (it has " + list + ")");
 }
 
 Answer& Answer::set(const std::string& name, double value, Unit unit, const std::string& label) {
@@ -131,6 +147,15 @@ bool repeats_first_row(const Answer& a) {
   return true;
 }
 
+// Whether any quantity of the answer or of its rows has an interval: bootstrap samples that all give
+// the same numbers (a law fitted to noise-free runs) leave none, and "95% intervals over 20 bootstrap
+// samples" above a table without one promised what it did not show.
+bool any_interval(const Answer& a) {
+  for (const auto& q : a.quantities)
+    if (q.interval.valid()) return true;
+  return std::any_of(a.rows.begin(), a.rows.end(), any_interval);
+}
+
 }  // namespace
 
 std::string Answer::Summary() const {
@@ -138,7 +163,9 @@ std::string Answer::Summary() const {
   out << question;
   if (!law.empty()) out << "\n  law: " << law;
   if (!method.empty()) out << " · " << method;
-  if (samples > 0) {
+  if (samples > 0 && !any_interval(*this)) {
+    out << " · no intervals: its " << samples << " bootstrap samples all give these numbers";
+  } else if (samples > 0) {
     out << " · 95% intervals over " << samples << " bootstrap samples";
     if (samples_failed > 0) out << " (" << samples_failed << " without an answer)";
   }
@@ -215,7 +242,9 @@ std::string Answer::Markdown() const {
   if (!law.empty()) out << " — " << law;
   if (!method.empty()) out << " (" << method << ")";
   out << "\n";
-  if (samples > 0) {
+  if (samples > 0 && !any_interval(*this)) {
+    out << "\nNo intervals: the " << samples << " bootstrap samples all give these numbers.\n";
+  } else if (samples > 0) {
     out << "\n95% intervals over " << samples << " bootstrap samples";
     // As Summary() says: the samples that had no answer are left out of the intervals.
     if (samples_failed > 0)

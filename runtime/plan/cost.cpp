@@ -84,12 +84,32 @@ Cost cost(double flops, const CostOptions& options) {
   c.hours = c.gpu_hours / c.gpus;
   c.days = c.hours / 24.0;
   c.pf_days = flops / kPetaflopDay;
-  if (c.mfu > kMaxMeasuredMfu)
-    c.notes.push_back(str("mfu = ", format_significant(c.mfu, 6), " (", format_significant(c.mfu * 100, 4),
-                          "% of peak) is above what any training run has reached (the best measured is about 80%, "
-                          "790 of the H100's 989 TFLOP/s; large runs report 40-60%): the GPU-hours and days are likely "
-                          "too few; price at a measured MFU, e.g. mfu = 0.4"));
+  c.notes = options.Notes();
   return c;
+}
+
+std::vector<std::string> CostOptions::Notes() const {
+  std::vector<std::string> notes;
+  if (mfu > kMaxMeasuredMfu)
+    notes.push_back(str("mfu = ", format_significant(mfu, 6), " (", format_significant(mfu * 100, 4),
+                        "% of peak) is above what any training run has reached (the best measured is about 80%, "
+                        "790 of the H100's 989 TFLOP/s; large runs report 40-60%): the GPU-hours and days are likely "
+                        "too few; price at a measured MFU, e.g. mfu = 0.4"));
+  return notes;
+}
+
+std::string CostOptions::Describe() const {
+  std::string name = gpu;
+  double at = peak;
+  if (peak <= 0) {
+    const Gpu& g = plan::gpu(gpu);
+    name = g.name;
+    at = g.peak;
+  } else if (name.empty() || lower(name) == "custom") {
+    name = "custom GPU";
+  }
+  return str(format_significant(gpus, 6), " ", name, gpus == 1 ? "" : "s", " at ", format_significant(mfu * 100, 3),
+             "% MFU (", format_significant(at / 1e12, 4), " TFLOP/s peak)");
 }
 
 std::string Cost::Summary() const {

@@ -40,6 +40,11 @@ struct CostOptions {
   double mfu = 0.4;           // model FLOP utilisation in (0, 1]
   // Throws naming `caller` (the function the user called, e.g. "plan.optimal") and the option.
   void Validate(const std::string& caller = "plan.cost") const;
+  // Remarks on these inputs, whatever the compute priced: an MFU above what any training run has
+  // reached (kMaxMeasuredMfu), with the GPU-hours it then understates. Cost::notes holds them.
+  std::vector<std::string> Notes() const;
+  // "64 H100s at 40% MFU (989 TFLOP/s peak)": what a question declared with these options is priced on.
+  std::string Describe() const;
 };
 
 struct Cost {

@@ -363,18 +363,6 @@ void note_rule_extrapolation(const AllocationRule& rule, Answer& a) {
   if (!parts.empty()) a.notes.push_back("beyond the " + rule.span_of + " fitted: " + parts);
 }
 
-// Kaplan et al.'s joint L(N, D) minimised under C = 6·N·D puts N ∝ C^(α_D/(α_N + α_D)) (0.575
-// with the joint fit's α_N = 0.076, α_D = 0.103); their compute-efficient N ∝ C^0.73 comes from L(N, S) and the
-// critical batch size instead (REFERENCE.md), and is the rule plan.published.kaplan. An allocation
-// answered with the joint law says so.
-void note_kaplan_joint(const Law& law, Answer& a) {
-  if (law.kind() != fit::LawKind::KaplanND) return;
-  const double exponent = law.param("alpha_D") / (law.param("alpha_N") + law.param("alpha_D"));
-  a.notes.push_back(str("Kaplan et al.'s joint L(N, D) under C = 6ND puts N_opt ∝ C^", format_significant(exponent, 3),
-                        ", not their compute-efficient N ∝ C^0.73, which comes from L(N, S) and the critical batch "
-                        "size: for that allocation use the rule plan.published.kaplan"));
-}
-
 // Kaplan et al.'s overfitting bound (their eq. 4.4, REFERENCE.md): D ≳ 5e3·N^0.74 tokens for N
 // non-embedding parameters. It is where the joint law's data term puts the loss 2% above what N
 // parameters reach on unlimited data (eq. 4.3: δL = (1 + (N/N_c)^(α_N/α_D)·D_c/D)^α_D − 1 = 0.02),
@@ -398,16 +386,59 @@ struct OverfittingBound {
   }
 };
 
+// The D of every compute-optimal run of a joint law [(N_c/N)^r + D_c/D]^α_D (r = α_N/α_D) over the
+// D of its overfitting bound at the same N (eq. 4.3 with the law's constants): the optimum under
+// C = 6·N·D has D_c/D = r·(N_c/N)^r, the bound (N/N_c)^r·D_c/D = 1.02^(1/α_D) − 1, so the ratio is
+// (1.02^(1/α_D) − 1)/r at every budget, a property of the law (Kaplan et al.'s §6.3 draws the same
+// conclusion): 0.29 for the published constants, about 0.3 against eq. 4.4's rounded 5e3·N^0.74.
+double optimum_over_bound(const Law& law) {
+  const double alpha_N = law.param("alpha_N"), alpha_D = law.param("alpha_D");
+  return (std::pow(1.02, 1 / alpha_D) - 1) / (alpha_N / alpha_D);
+}
+
+// Kaplan et al.'s joint L(N, D) minimised under C = 6·N·D puts N ∝ C^(α_D/(α_N + α_D)) (0.575
+// with the joint fit's α_N = 0.076, α_D = 0.103); their compute-efficient N ∝ C^0.73 comes from L(N, S) and the
+// critical batch size instead (REFERENCE.md), and is the rule plan.published.kaplan. An allocation
+// answered with the joint law says so, and, once, where the law's optima lie against the overfitting
+// bound (optimum_over_bound: the same at every budget, so said of the law, not of each answer or row).
+void note_kaplan_joint(const Law& law, Answer& a) {
+  if (law.kind() != fit::LawKind::KaplanND) return;
+  const double exponent = law.param("alpha_D") / (law.param("alpha_N") + law.param("alpha_D"));
+  std::string note = str("Kaplan et al.'s joint L(N, D) under C = 6ND puts N_opt ∝ C^", format_significant(exponent, 3),
+                         ", not their compute-efficient N ∝ C^0.73, which comes from L(N, S) and the critical batch "
+                         "size: for that allocation use the rule plan.published.kaplan");
+  const double ratio = optimum_over_bound(law);
+  if (ratio < 1) {
+    note += str(". Every compute-optimal run of this law, at any budget, has D at ", format_significant(ratio, 2), "× ",
+                law.published() ? "Kaplan et al.'s overfitting bound (their eq. 4.3 with the joint fit's constants; about "
+                                  "0.3× the rounded D ≳ 5e3·N^0.74 of eq. 4.4)"
+                                : "its overfitting bound (Kaplan et al.'s eq. 4.3 with its constants)",
+                ", where Kaplan et al.'s runs overfit: outside the data-rich regime their laws of N and C and their "
+                "compute-efficient allocation describe (their §6.3)");
+  }
+  a.notes.push_back(note);
+}
+
+// Which of an answer's allocations are the law's own compute-optimal runs, of which note_kaplan_joint
+// already says where they lie against the bound: none (a loss at a given N and D, an inference-aware
+// model), all (plan.optimal, compute_for, a table of the law's optima), or the answer itself and its
+// first row (plan.compare: the law's optimum, then the candidates).
+enum class Optima { None, All, FirstRow };
+
 // An answer from Kaplan et al.'s joint law, or from an allocation rule of Kaplan's non-embedding N
 // (plan.published.kaplan), whose D (or a row's) lies below the overfitting bound says so: how far,
-// and that the answer is outside the data-rich regime the laws describe.
-void note_kaplan_overfitting(const Law* law, const AllocationRule* rule, Answer& a) {
+// and that the answer is outside the data-rich regime the laws describe. The joint law's own optima
+// (`optima`) are left to note_kaplan_joint, which says it of them all at once.
+void note_kaplan_overfitting(const Law* law, const AllocationRule* rule, Answer& a, Optima optima = Optima::None) {
   OverfittingBound bound;
-  if (law && law->kind() == fit::LawKind::KaplanND) {
+  const bool joint = law && law->kind() == fit::LawKind::KaplanND;
+  if (joint) {
     if (!law->published()) bound.law = law;
   } else if (!(rule && rule->non_embedding)) {
     return;
   }
+  // Only a joint law (not a rule) makes its optima; optimum_over_bound < 1 is the case the joint note says.
+  const bool skip_own = joint && !rule && optima != Optima::None;
   auto part = [&](const Answer& x) -> std::string {
     if (!x.has("N") || !x.has("D")) return "";
     const double N = x.value("N"), D = x.value("D"), need = bound.at(N);
@@ -415,9 +446,10 @@ void note_kaplan_overfitting(const Law* law, const AllocationRule* rule, Answer&
     return str("D = ", format_quantity(D, Unit::Tokens), " tokens for N = ", format_quantity(N, Unit::Params), " is ",
                format_significant(D / need, 2), "× the bound (", format_quantity(need, Unit::Tokens), ")");
   };
-  const std::string own = part(a);
+  const std::string own = skip_own ? "" : part(a);
   std::string parts = own;
   for (size_t r = 0; r < a.rows.size(); ++r) {
+    if (skip_own && (optima == Optima::All || r == 0)) continue;
     const std::string p = part(a.rows[r]);
     if (p.empty() || p == own) continue;
     const std::string name = r < a.row_names.size() ? a.row_names[r] : format_quantity(a.rows[r].value("N"), Unit::Params) + " params";
@@ -700,7 +732,7 @@ Answer optimal(const fit::FittedLaw& fitted, const OptimalOptions& options) {
   out.question = optimal_question(options);
   out.law = law_label(fitted);
   note_kaplan_joint(fitted.law, out);
-  note_kaplan_overfitting(&fitted.law, nullptr, out);
+  note_kaplan_overfitting(&fitted.law, nullptr, out, Optima::All);
   return out;
 }
 
@@ -826,8 +858,9 @@ Answer compute_for(const fit::FittedLaw& fitted, const ComputeForOptions& option
   if (given(options.unique_tokens)) out.question += " with " + format_count(options.unique_tokens) + " unique tokens";
   out.law = law_label(fitted);
   note_kaplan_joint(fitted.law, out);
-  note_kaplan_overfitting(&fitted.law, nullptr, out);
+  note_kaplan_overfitting(&fitted.law, nullptr, out, Optima::All);
   out.method = "inverse of the optimal loss L*(C) by bisection";
+  note_small_models(out);
   return out;
 }
 
@@ -987,7 +1020,7 @@ Answer compare(const fit::FittedLaw& fitted, const CompareOptions& options) {
   out.question = "allocations compared at " + flops_text(C) + (given(U) ? " with " + format_count(U) + " unique tokens" : "");
   out.law = law_label(fitted);
   note_kaplan_joint(fitted.law, out);
-  note_kaplan_overfitting(&fitted.law, nullptr, out);
+  note_kaplan_overfitting(&fitted.law, nullptr, out, Optima::FirstRow);
   return out;
 }
 
@@ -1020,7 +1053,7 @@ Answer table(const fit::FittedLaw& fitted, const TableOptions& options) {
   out.question = "compute-optimal FLOPs and tokens per model size";
   out.law = law_label(fitted);
   note_kaplan_joint(fitted.law, out);
-  note_kaplan_overfitting(&fitted.law, nullptr, out);
+  note_kaplan_overfitting(&fitted.law, nullptr, out, Optima::All);
   out.method = closed_form_applies(fitted.law) ? "closed form" : "numeric";
   note_small_models(out);
   return out;
@@ -1149,10 +1182,13 @@ Answer returns(const fit::FittedLaw& fitted, const ReturnsOptions& options) {
   out.question = "return on compute spent repeating " + format_count(U) + " unique tokens";
   out.law = law_label(fitted);
   note_kaplan_joint(fitted.law, out);
-  note_kaplan_overfitting(&fitted.law, nullptr, out);
+  note_kaplan_overfitting(&fitted.law, nullptr, out, Optima::All);
   out.method = "numeric data-constrained optimum per budget";
+  note_small_models(out);
   out.notes.push_back("return: the compute that unlimited unique data would need for the same loss, over the compute spent");
-  out.notes.push_back("marginal return: the effective FLOP gained since the row above, over the FLOP spent since it");
+  // Said of the column where there is one: a single budget (compute = { 1e22 }) has no row above it.
+  if (std::any_of(out.rows.begin(), out.rows.end(), [](const Answer& r) { return r.has("marginal_return"); }))
+    out.notes.push_back("marginal return: the effective FLOP gained since the row above, over the FLOP spent since it");
   return out;
 }
 

@@ -104,6 +104,7 @@ enum class Unit {
   Epochs,          // "9.49"
   Ratio,           // tokens per parameter, multiples: "33.8"
   Fraction,        // "12.3%"
+  Hours,           // GPU-hours, as a count: "7.02k"
   Plain,           // a number with 3 significant digits
 };
 
@@ -124,7 +125,10 @@ struct Answer {
   std::string row_label;               // first column of rows ("allocation", "params")
   std::vector<std::string> row_names;  // one per row
   std::vector<std::string> notes;
-  std::optional<Cost> cost;            // of the answer's training compute, when a GPU was given
+  // Of the answer's training compute, when a GPU was given. An answer of rows without one compute of
+  // its own (a table of model sizes, a return curve) prices each row instead: each row's cost, and its
+  // GPU-hours as the rows' quantity gpu_hours.
+  std::optional<Cost> cost;
   int samples = 0;                     // bootstrap samples the intervals come from
   int samples_failed = 0;              // samples for which the question had no answer
 

@@ -122,11 +122,24 @@ std::vector<std::pair<std::string, double>> Question::inputs() const {
 bool Question::needs_law() const { return !((kind_ == Kind::Optimal || kind_ == Kind::Table) && rule_); }
 
 namespace {
-// The cost's notes (an MFU above any measured) are the answer's too: said where its notes are.
+// The cost's notes (an MFU above any measured) are the answer's too: said where its notes are. An
+// answer without one compute of its own (plan.table's model sizes, plan.returns' budgets) prices
+// each row: gpu = "H100" on those was taken and priced nothing, without a word.
 void add_cost(Answer& a, const std::optional<CostOptions>& options) {
-  if (!options || !a.has("flops")) return;
-  a.cost = cost(a.value("flops"), *options);
-  a.notes.insert(a.notes.end(), a.cost->notes.begin(), a.cost->notes.end());
+  if (!options) return;
+  if (a.has("flops")) {
+    a.cost = cost(a.value("flops"), *options);
+    a.notes.insert(a.notes.end(), a.cost->notes.begin(), a.cost->notes.end());
+    return;
+  }
+  std::vector<std::string> notes;
+  for (Answer& row : a.rows) {
+    if (!row.has("flops")) continue;
+    row.cost = cost(row.value("flops"), *options);
+    row.set("gpu_hours", row.cost->gpu_hours, Unit::Hours, row.cost->gpu + "-hours");
+    if (notes.empty()) notes = row.cost->notes;  // the same inputs give the same notes on every row
+  }
+  a.notes.insert(a.notes.end(), notes.begin(), notes.end());
 }
 }  // namespace
 
@@ -183,6 +196,12 @@ std::string Question::Summary() const {
       break;
   }
   if (rule_) out << " (allocation rule " << rule_->name << ")";
+  // What it is priced on, and what of that deserves a word now (an mfu above any measured), rather
+  // than only once it is answered.
+  if (cost_) {
+    out << "\n  priced on " << cost_->Describe();
+    for (const auto& note : cost_->Notes()) out << "\n  note: " << note;
+  }
   // A Question holds no answer (question:answer(law) returns a new Answer), and the same Question may
   // have been answered already (a study's s.answers holds it beside its answer): the text says what it
   // was asked without, not that it is unanswered.

@@ -96,7 +96,10 @@ local function numbers(value, what, at, positive)
   if type(value) ~= "table" then checks.fail(at, what .. " must be a number or a list of numbers (got " .. checks.type_name(value) .. ")") end
   for i, v in ipairs(value) do
     if type(v) ~= "number" or v ~= v then
-      checks.fail(at, string.format("%s[%d] must be a number (got %s)", what, i, checks.type_name(v)))
+      -- A number in quotes ({ 1e10, "3e10" }): say which and how to write it, as for a single value.
+      local hint = type(v) == "string" and tonumber(v) and string.format("; write it without quotes: %s[%d] = %s",
+        what:match(":%s*(.*)$") or what, i, v:match("^%s*(.-)%s*$")) or ""
+      checks.fail(at, string.format("%s[%d] must be a number (got %s)%s", what, i, checks.type_name(v), hint))
     end
     if positive and not (v > 0 and v < math.huge) then
       checks.fail(at, string.format("%s[%d] must be positive and finite (got %s)", what, i, tostring(v)))
@@ -203,6 +206,8 @@ function sweep.isoflop(options)
   if type(options) ~= "table" then checks.fail(at, "sweep.isoflop expects a table: sweep.isoflop{ budgets = {...} }") end
   checks.table(options, { budgets = "number_or_list", N = { "number_or_list", "function" },
                           sizes = { "number_or_list", "function" }, points = "integer", ratio = "table" }, "sweep.isoflop", at)
+  -- The sizes' key as the user wrote it, for errors that name an element (sizes[2]).
+  local sizes_key = options.sizes ~= nil and "sizes" or "N"
   if options.sizes ~= nil then
     if options.N ~= nil then checks.fail(at, "sweep.isoflop: sizes and N are the same key; give one", { "sizes" }) end
     options = setmetatable({ N = options.sizes }, { __index = options })
@@ -226,9 +231,9 @@ function sweep.isoflop(options)
   for _, C in ipairs(budgets) do
     local sizes
     if type(options.N) == "function" then
-      sizes = numbers(options.N(C), "sweep.isoflop: N(" .. C .. ")", at, true)
+      sizes = numbers(options.N(C), "sweep.isoflop: " .. sizes_key .. "(" .. C .. ")", at, true)
     elseif options.N then
-      sizes = numbers(options.N, "sweep.isoflop: N", at, true)
+      sizes = numbers(options.N, "sweep.isoflop: " .. sizes_key, at, true)
     else
       -- D/N = r with D = C/(6N) gives N = sqrt(C / (6r)).
       sizes = sweep.log(math.sqrt(C / (6 * ratio[2])), math.sqrt(C / (6 * ratio[1])), n)
@@ -245,6 +250,8 @@ function sweep.data_constrained(options)
   if type(options) ~= "table" then checks.fail(at, "sweep.data_constrained expects a table") end
   checks.table(options, { unique_tokens = "number_or_list", epochs = "number_or_list", N = "number_or_list",
                           sizes = "number_or_list" }, "sweep.data_constrained", at)
+  -- The sizes' key as the user wrote it, for errors that name an element (sizes[2]).
+  local sizes_key = options.sizes ~= nil and "sizes" or "N"
   if options.sizes ~= nil then
     if options.N ~= nil then checks.fail(at, "sweep.data_constrained: sizes and N are the same key; give one", { "sizes" }) end
     options = setmetatable({ N = options.sizes }, { __index = options })

@@ -67,6 +67,18 @@ t.test("bad rows name the row and what to give", function()
   t.raises(function() fit.observations { { N = 1e8, D = 1e9, loss = 3, run = "a" }, { N = 2e8, D = 1e9, loss = 2.9 } } end,
     "row 2 has no run, but other rows do")
   t.raises(function() fit.observations { { N = 1e8, D = 1e9, loss = "3" } } end, "row 1, loss must be a number (got string)")
+  -- A number in quotes (text read from a file) is named by its row and field, with how to write it.
+  t.raises(function() fit.chinchilla { { N = 1e8, D = 1e9, loss = 3 }, { N = "2e8", D = 1e9, loss = 2.9 } } end,
+    "fit.chinchilla: row 2, N must be a number (got string); write it without quotes: N = 2e8")
+  t.raises(function() fit.observations { { N = 1e8, D = 1e9, loss = "x" } } end, "row 1, loss must be a number (got string)")
+  t.ok(not select(2, pcall(fit.observations, { { N = 1e8, D = 1e9, loss = "x" } })):find("quotes", 1, true))
+  -- A row's IsoFLOP budget in quotes was taken for no budget, without a word.
+  t.raises(function() fit.observations { { N = 1e8, D = 1e9, loss = 3, budget = "6e17" } } end,
+    "fit.observations: row 1, budget must be a number (got string); write it without quotes: budget = 6e17")
+  t.raises(function() fit.isoflop { { N = 1e8, D = 1e9, loss = 3, budget = true } } end,
+    "fit.isoflop: row 1, budget must be a number, the run's IsoFLOP budget in FLOP (got boolean)")
+  t.raises(function() fit.observations{ N = { 1e8, "2e8" }, loss = { 3, 2.9 } } end,
+    "fit.observations: row 2, column N must be a number (got string); write it without quotes: N[2] = 2e8")
   t.raises(function() fit.observations { { N = 1e8, D = 1e9, loss = 0 / 0 } } end, "row 1, loss is NaN")
   t.raises(function() fit.observations { { N = 1e8, D = 1e9, loss = 3 }, "x" } end, "row 2 must be a table")
   t.raises(function() fit.observations { { N = 1e8, D = 1e9 } } end, "the loss column is missing")

@@ -66,6 +66,11 @@ t.test("fixed epochs and fewer unique tokens", function()
   t.ok(tostring(curve):find("note: return: the compute that unlimited unique data would need", 1, true), tostring(curve))
   t.ok(tostring(curve):find("note: marginal return: the effective FLOP gained since the row above, over the FLOP spent since it", 1, true),
     tostring(curve))
+  -- A single budget has no row above it: no marginal return column, and no note explaining one.
+  local single = plan.returns{ unique_tokens = 25e9, compute = { 1e22 }, law = datablations }
+  t.ok(not single.rows[1]:has("marginal_return"))
+  t.ok(tostring(single):find("note: return: the compute", 1, true), tostring(single))
+  t.ok(not tostring(single):find("marginal", 1, true), tostring(single))
 end)
 
 t.test("approach-1 table and Gopher comparison", function()
@@ -107,6 +112,33 @@ t.test("compute_for and cost", function()
   t.near(c.days, c.gpu_hours / 8 / 24, 1e-12)
   t.near(plan.cost{ flops = 1e21, peak = 2e15, mfu = 1 }.gpu_hours, 1e21 / 2e15 / 3600, 1e-12)
   t.near(opt:cost_on{ gpu = "H100", mfu = 0.4 }.gpu_hours, 2e22 / (989e12 * 0.4) / 3600, 1e-12)
+  -- A table of model sizes and a return curve have no one compute: each row is priced (gpu = was
+  -- taken and priced nothing, without a word). By hand: a row's FLOPs / (peak · mfu) / 3600.
+  local tab = plan.table{ params = { 1e9, 1e10 }, law = chinchilla, gpu = "A100", gpus = 64, mfu = 0.5 }
+  for _, row in ipairs(tab.rows) do
+    t.near(row.gpu_hours, row.flops / (312e12 * 0.5) / 3600, 1e-12)
+    t.near(row.cost.days, row.flops / (312e12 * 0.5) / 3600 / 64 / 24, 1e-12)
+  end
+  t.eq(tab.cost, nil)
+  -- A row printed alone says what it is a row of (its first line was empty).
+  t.eq(tostring(tab.rows[2]):match("^[^\n]*"), "row 2 of compute-optimal FLOPs and tokens per model size")
+  t.eq(tab.rows[2].question, "row 2 of compute-optimal FLOPs and tokens per model size")
+  t.ok(tostring(tab):find("A100-hours", 1, true), tostring(tab))
+  t.eq(tab:record().rows[2].cost.gpus, 64)
+  local rule_tab = plan.table{ params = { 400e6 }, allocation = plan.published.chinchilla_approach1, gpu = "H100", mfu = 0.9 }
+  t.near(rule_tab.rows[1].gpu_hours, 1.92e19 / (989e12 * 0.9) / 3600, 0.005)
+  local _, mfu_notes = tostring(rule_tab):gsub("mfu = 0.9 %(90%% of peak%)", "")
+  t.eq(mfu_notes, 1, tostring(rule_tab))
+  -- Priced after the fact, a table has no compute of its own: the error says where it is (it was
+  -- "this answer (...) has no 'flops' (it has )").
+  local plain_tab = plan.table{ params = { 1e9 }, law = chinchilla }
+  t.raises(function() plain_tab:cost_on{ gpu = "H100" } end,
+    "answer:cost_on: this answer (compute-optimal FLOPs and tokens per model size) has no training compute of its own, "
+    .. "only its rows have one each: price a row, answer.rows[i]:cost_on{ ... }")
+  t.near(plain_tab.rows[1]:cost_on{ gpu = "H100" }.gpu_hours, plain_tab.rows[1].flops / (989e12 * 0.4) / 3600, 1e-12)
+  t.raises(function() local _ = plain_tab.flops end, "has no 'flops' (it has no quantities of its own, only rows: answer.rows[i].flops)")
+  local ret = plan.returns{ unique_tokens = 25e9, compute = { 1e21, 1e22 }, law = datablations, gpu = "H100" }
+  t.near(ret.rows[2].gpu_hours, 1e22 / (989e12 * 0.4) / 3600, 1e-12)
 end)
 
 t.test("questions declared before the law", function()
@@ -116,6 +148,14 @@ t.test("questions declared before the law", function()
   t.eq(q.inputs.compute, 1e21)
   t.eq(q.inputs.unique_tokens, nil)
   t.ok(tostring(q):find("asked without a law: question:answer(law) answers it", 1, true), tostring(q))
+  -- What it is priced on is part of what was asked (it printed only the compute); an mfu no run has
+  -- reached is said as the question is declared, not only in its answers.
+  t.ok(tostring(q):find("\n  priced on 64 H100s at 40% MFU (989 TFLOP/s peak)\n", 1, true), tostring(q))
+  t.ok(not tostring(q):find("note:", 1, true), tostring(q))
+  local eager = plan.compute_for{ loss = 2.0, gpu = "TPU v5p", peak = 459e12, mfu = 0.9 }
+  t.ok(tostring(eager):find("\n  priced on 1 TPU v5p at 90% MFU (459 TFLOP/s peak)\n  note: mfu = 0.9 (90% of peak) is above", 1, true),
+    tostring(eager))
+  t.ok(not tostring(plan.optimal{ compute = 1e21 }):find("priced", 1, true))
   local a = q:answer(chinchilla)
   t.near(a.N, plan.optimal{ compute = 1e21, law = chinchilla }.N, 1e-12)
   t.eq(a.cost.gpus, 64)
@@ -135,6 +175,18 @@ t.test("bootstrap samples give intervals", function()
   t.ok(lo < a.N and a.N < hi, "interval brackets the point")
   t.eq(a.intervals.N[1], lo)
   t.eq(a.samples, 40)
+  t.ok(tostring(a):find(" · 95% intervals over 40 bootstrap samples\n", 1, true), tostring(a))
+  -- Samples that all give the same numbers (a law fitted to noise-free runs) leave no interval: the
+  -- answer said "95% intervals over 20 bootstrap samples" above numbers without one.
+  local same = { kind = "chinchilla", E = 1.69, A = 406.4, B = 410.7, alpha = 0.34, beta = 0.28, samples = {} }
+  for i = 1, 20 do same.samples[i] = { E = 1.69, A = 406.4, B = 410.7, alpha = 0.34, beta = 0.28 } end
+  for _, b in ipairs { plan.optimal{ compute = 1e22, law = same }, plan.table{ params = { 1e9, 1e10 }, law = same } } do
+    t.eq(b.samples, 20)
+    t.eq(next(b.intervals), nil)
+    t.ok(tostring(b):find(" · no intervals: its 20 bootstrap samples all give these numbers\n", 1, true), tostring(b))
+    t.ok(not tostring(b):find("95%", 1, true), tostring(b))
+    t.ok(b:markdown():find("\nNo intervals: the 20 bootstrap samples all give these numbers.\n", 1, true), b:markdown())
+  end
 end)
 
 t.test("bad inputs say why", function()
@@ -143,6 +195,24 @@ t.test("bad inputs say why", function()
   -- A number in quotes: the error says how to write it.
   t.raises(function() plan.optimal{ compute = "1e21", law = chinchilla } end,
     "plan.optimal: compute must be a number (got string); write it without quotes: compute = 1e21")
+  -- The same inside a list of numbers (budgets, model sizes) and a law given as a table: the element
+  -- named by its index or parameter (they said only "[2] must be a number (got string)").
+  t.raises(function() plan.returns{ unique_tokens = 25e9, compute = { 1e21, "2e22" }, law = datablations } end,
+    "plan.returns: compute[2] must be a number (got string); write it without quotes: compute[2] = 2e22")
+  t.raises(function() plan.table{ params = { " 1e9 " }, law = chinchilla } end,
+    "plan.table: params[1] must be a number (got string); write it without quotes: params[1] = 1e9")
+  t.raises(function() plan.table{ params = { 1e9, "many" }, law = chinchilla } end,
+    "plan.table: params[2] must be a number (got string)")
+  t.ok(not select(2, pcall(plan.table, { params = { 1e9, "many" }, law = chinchilla })):find("quotes", 1, true))
+  t.raises(function() plan.optimal{ compute = 1e22, law = { E = "1.69", A = 406.4, B = 410.7, alpha = 0.34, beta = 0.28 } } end,
+    "plan.optimal: law: parameter E must be a number (got string); write it without quotes: E = 1.69")
+  -- A power law { k =, a = } with one of them quoted or missing was refused as "got table".
+  t.raises(function() plan.allocation{ N = { k = "0.1", a = 0.5 } } end,
+    "plan.allocation: N.k must be a number (got string); write it without quotes: k = 0.1")
+  t.raises(function() plan.allocation{ N = { k = 0.1 } } end, "plan.allocation: N: a power law { k = ..., a = ... } (k·C^a) needs a too")
+  t.raises(function() plan.allocation{ N = { k = 0.1, a = 0.5 }, D = { k = 1.7, a = true } } end,
+    "plan.allocation: D.a must be a number (got boolean)")
+  t.raises(function() plan.allocation{ N = { kk = 0.1 } } end, "plan.allocation: N must be a power law of compute")
   t.raises(function() plan.optimal{ compute = 1e22, unique_tokens = 25e9, law = chinchilla } end,
     "needs a law with a term for repeated data")
   t.raises(function() plan.compute_for{ loss = 1.2, law = chinchilla } end, "irreducible loss E = 1.69")
@@ -298,16 +368,44 @@ t.test("a Kaplan plan below the overfitting bound D ≳ 5e3·N^0.74 says so, one
   t.ok(1e15 / (6 * N) > 5 * bound(N), "by hand: above the bound")
   t.ok(not note_with(plan.optimal{ compute = 1e15, allocation = plan.published.kaplan }, "overfitting"))
   -- The published joint law: its compute-optimal D is always about 0.3× the bound (the stationary point
-  -- puts D_c/D at α_N/α_D times (N_c/N)^(α_N/α_D)); a loss at ample data has no note.
+  -- puts D_c/D at α_N/α_D times (N_c/N)^(α_N/α_D), the bound (N/N_c)^(α_N/α_D)·D_c/D at 1.02^(1/α_D) − 1),
+  -- at every budget: a property of the law, said once in the note on the joint law's allocation (and
+  -- in the law's description), not as a note on each answer or row that would be there every time.
+  -- A loss at a given N and D is below the bound or not by the user's choice: noted where it is.
   local kaplan = published("kaplan", { kind = "kaplan_ND", N_c = 6.4e13, D_c = 1.8e13, alpha_N = 0.076, alpha_D = 0.103 })
-  local opt = plan.optimal{ compute = C, law = kaplan }
-  t.ok(note_with(opt, head), tostring(opt))
-  t.ok(opt.D < bound(opt.N) and opt.D > 0.25 * bound(opt.N), "0.3× the bound")
+  local ratio = (1.02 ^ (1 / 0.103) - 1) / (0.076 / 0.103)
+  t.near(ratio, 0.287, 0, 0.001)
+  local property = string.format("Every compute-optimal run of this law, at any budget, has D at %.2f× Kaplan et al.'s "
+    .. "overfitting bound", ratio)
+  for _, c in ipairs { 1e15, 1e22, 1e28 } do
+    local opt = plan.optimal{ compute = c, law = kaplan }
+    t.ok(opt.D < bound(opt.N) and opt.D > 0.25 * bound(opt.N), "0.3× the bound")
+    t.ok(not note_with(opt, head), tostring(opt))
+    t.ok(note_with(opt, "Kaplan et al.'s joint L(N, D) under C = 6ND puts N_opt ∝ C^0.575"):find(property, 1, true),
+      tostring(opt))
+    local count = 0
+    for _, n in ipairs(opt.notes) do if n:find("overfit", 1, true) then count = count + 1 end end
+    t.eq(count, 1, tostring(opt))
+  end
+  t.ok(not note_with(plan.compute_for{ loss = 2.5, law = kaplan }, head))
   t.ok(note_with(plan.loss{ N = 1e9, D = 1e9, law = kaplan }, head))
   t.ok(not note_with(plan.loss{ N = 1e9, D = 1e12, law = kaplan }, "overfitting"))
-  -- A table's rows: each below the bound named by its size.
+  if fit and fit.published and fit.published.kaplan then
+    t.ok(fit.published.kaplan.doc:find("has D at 0.29× the overfitting bound", 1, true), fit.published.kaplan.doc)
+  end
+  -- A table of the law's optima: the property once, no row by row list of the same 0.3×.
   local tab = plan.table{ params = { 1e6, 1e9 }, law = kaplan }
-  t.ok(note_with(tab, "at 1M params: D = "), tostring(tab))
+  t.ok(not note_with(tab, "at 1M params: D = "), tostring(tab))
+  t.ok(not note_with(tab, head), tostring(tab))
+  t.ok(note_with(tab, property), tostring(tab))
+  -- A comparison: the law's optimum is not listed, a candidate below the bound is; one above it is not.
+  local cmp = plan.compare{ compute = C, law = kaplan, candidates = { small_data = { N = 1e11 }, ample = { N = 1e9 } } }
+  local listed = note_with(cmp, head)
+  t.ok(listed and listed:find("at small_data: D = ", 1, true), tostring(cmp))
+  t.ok(not listed:find("law's optimum", 1, true) and not listed:find("ample", 1, true), listed)
+  -- The inference-aware model (not the law's optimum: smaller, on more tokens) is checked as itself.
+  local inf = plan.inference{ compute = C, inference_tokens = 1e9, law = kaplan }
+  t.eq(note_with(inf, head) ~= nil, inf.D < bound(inf.N), tostring(inf))
   -- A joint law of other constants: its own bound, where L(N, D) = 1.02·L(N, ∞).
   local own = { kind = "kaplan_ND", N_c = 1e12, D_c = 1e10, alpha_N = 0.1, alpha_D = 0.2 }
   local n = 1e7
@@ -317,6 +415,14 @@ t.test("a Kaplan plan below the overfitting bound D ≳ 5e3·N^0.74 says so, one
   local below = plan.loss{ N = n, D = 0.99 * d, law = own }
   t.ok(note_with(below, "law 'kaplan_ND''s overfitting bound (Kaplan et al.'s eq. 4.3 with its constants"), tostring(below))
   t.ok(not note_with(plan.loss{ N = n, D = 1.01 * d, law = own }, "overfitting"))
+  -- Its optima lie at (1.02^5 − 1)/0.5 = 0.21× its own bound, said once; a joint law whose optima
+  -- are above its bound (α_N/α_D = 0.05 < 1.02^5 − 1) says nothing of overfitting.
+  local own_opt = plan.optimal{ compute = 1e20, law = own }
+  t.near(own_opt.D / (own.D_c * (own_opt.N / own.N_c) ^ 0.5 / (1.02 ^ 5 - 1)), (1.02 ^ 5 - 1) / 0.5, 1e-4)
+  t.ok(note_with(own_opt, "has D at 0.21× its overfitting bound (Kaplan et al.'s eq. 4.3 with its constants)"), tostring(own_opt))
+  t.ok(not note_with(own_opt, "below law"), tostring(own_opt))
+  local rich = plan.optimal{ compute = 1e20, law = { kind = "kaplan_ND", N_c = 1e12, D_c = 1e10, alpha_N = 0.01, alpha_D = 0.2 } }
+  t.ok(not tostring(rich):find("overfit", 1, true), tostring(rich))
   -- Other laws say nothing of it.
   t.ok(not note_with(plan.loss{ N = 1e9, D = 1e9, law = chinchilla }, "overfitting"))
 end)
@@ -399,6 +505,16 @@ t.test("models below one parameter or token are refused and below 1000 parameter
   local cmp = plan.compare{ compute = 1e8, law = chinchilla, candidates = { a = { N = 200 } } }
   t.ok(note_with(cmp, "N = ") and note_with(cmp, "200"), tostring(cmp))
   t.ok(note_with(plan.inference{ loss = 100, inference_tokens = 1e3, law = chinchilla }, small))
+  -- The compute for a loss whose optimum is a 201-parameter model, and a return curve on 100 unique
+  -- tokens (its first rows below 1000 parameters), said nothing of it.
+  local cf = plan.compute_for{ loss = 150, law = chinchilla }
+  t.ok(cf.N < 1000, tostring(cf))
+  t.ok(note_with(cf, small), tostring(cf))
+  local ret = plan.returns{ unique_tokens = 100, law = datablations }
+  t.ok(ret.rows[1].N < 1000, tostring(ret))
+  t.ok(note_with(ret, "are smaller than any language model scaling laws were measured on"), tostring(ret))
+  t.ok(not note_with(plan.compute_for{ loss = 2.5, law = chinchilla }, "smaller than any"))
+  t.ok(not note_with(plan.returns{ unique_tokens = 25e9, law = datablations }, "smaller than any"))
   -- Models of ordinary size say nothing of it.
   t.ok(not note_with(plan.table{ params = { 1e6, 1e9 }, law = chinchilla }, "smaller than any"))
   t.ok(not note_with(plan.loss{ N = 1e6, D = 1e8, law = chinchilla }, "smaller than any"))

@@ -623,6 +623,12 @@ t.test("allocation: power laws with bands, extended to the question, with their 
   local q = plot.allocation { runs = runs, N_opt = N_opt, compute = { compute = 1e21, law = "later" } }
   t.eq(q.panels[1].rules[1].at, 1e21)
   t.raises(function() plot.allocation { runs = runs, compute = { loss = 2 } } end, "planning question with .compute")
+  -- A question as plan declares it (no law yet: its budget in .inputs) was refused, and an answer.
+  local declared = plot.allocation { runs = runs, N_opt = N_opt, compute = plan.optimal { compute = 3e21 } }
+  t.eq(declared.panels[1].rules[1].at, 3e21)
+  local answered = plot.allocation { runs = runs, N_opt = N_opt,
+                                     compute = plan.optimal { compute = 2e21, law = fit.published.chinchilla } }
+  t.eq(answered.panels[1].rules[1].at, 2e21)
 end)
 
 -- The lines of a fitted law in a figure (its colour, not legend entries): { solid = {...}, dashed = {...} },

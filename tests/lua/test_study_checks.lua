@@ -234,6 +234,13 @@ study "bad" {
   t.eq(code, 1, out)
   t.ok(out:find("sweep.grid: D must be a number or a list of numbers (got a string); write it without quotes: D = 1e9",
     1, true), out)
+  -- And inside a list (a list of budgets): the element named by its index.
+  t.raises(function() sweep.isoflop{ budgets = { 1e10, "3e10" }, sizes = { 1e4, 2e4 } } end,
+    "sweep.isoflop: budgets[2] must be a number (got a string); write it without quotes: budgets[2] = 3e10")
+  t.raises(function() sweep.isoflop{ budgets = { 1e10 }, sizes = { 1e4, " 2e4" } } end,
+    "sweep.isoflop: sizes[2] must be a number (got a string); write it without quotes: sizes[2] = 2e4")
+  t.raises(function() sweep.grid{ N = { 1e8 }, D = { "lots" } } end, "sweep.grid: D[1] must be a number (got a string)")
+  t.ok(not select(2, pcall(sweep.grid, { N = { 1e8 }, D = { "lots" } })):find("quotes", 1, true))
 end)
 
 t.test("a bad call that ends the user's function (a tail call) is an error at its own line, not its caller's", function()

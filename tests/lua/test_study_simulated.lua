@@ -313,6 +313,56 @@ t.test("the report's questions table gives a data-constrained answer's unique to
   t.ok(questions:find("at 4 epochs | data_constrained | 1e22 | 6.24B | 267B | 66.8B | 4 | 42.8 | 2.1968 |", 1, true), questions)
 end)
 
+-- A question priced on GPUs (gpu =, gpus =, mfu =): its GPU-hours were left out of the report (the
+-- table has no column for them, and the JSON answer kept only N, D, loss, ...), while its note that an
+-- mfu of 0.9 makes "the GPU-hours and days likely too few" was there, about hours the report never
+-- gave. 1e22 FLOP at 90% of the H100's 989 TFLOP/s: 1e22 / (989e12 · 0.9) / 3600 = 3.12k H100-hours.
+t.test("the report gives a priced question's cost beside its notes, in Markdown and JSON", function()
+  local s = declare("priced", {
+    sweep = sweep.data_constrained { unique_tokens = { 1e9, 1e10 }, epochs = { 1, 4 }, sizes = { 1e8, 1e9 } },
+    backend = { kind = "simulated", law = fit.published.datablations },
+    fits = { data_constrained = { base = fit.published.datablations } },
+    questions = { plan.optimal { compute = 1e22, unique_tokens = 25e9, gpu = "H100", gpus = 1024, mfu = 0.9 },
+                  plan.optimal { compute = 1e21, unique_tokens = 25e9 } },
+  }, true)
+  local hours = 1e22 / (989e12 * 0.9) / 3600
+  t.near(hours, 3121, 0, 1)
+  local base = s.store_path:gsub("%.db$", "")
+  local questions = (read(base .. ".report.md") or ""):match("## Questions(.*)$") or ""
+  local q = "- compute-optimal allocation at 1.00e22 FLOP with 25B unique tokens (data_constrained): "
+  t.ok(questions:find(q .. "cost: 1e22 FLOP = 116 PF-days: 3.12k H100-hours at 90% MFU (989 TFLOP/s peak), 3.05 h on "
+    .. "1024 GPUs", 1, true), questions)
+  t.ok(questions:find(q .. "mfu = 0.9 (90% of peak) is above what any training run has reached", 1, true), questions)
+  t.ok(not questions:find("1.00e21 FLOP with 25B unique tokens (data_constrained): cost", 1, true), questions)
+  local report = read(base .. ".report.json") or ""
+  local gpu_hours = tonumber(report:match('"gpu_hours": ([%d.e+]+)'))
+  t.ok(gpu_hours, report)
+  t.near(gpu_hours or 0, hours, 1e-9)
+  local _, count = report:gsub('"gpu_hours"', "")
+  t.eq(count, 1, "only the priced question has a cost")
+end)
+
+-- The same question answered by a study's IsoFLOP fit (its own allocation, not plan's answer): it
+-- dropped both the cost and the cost's note; now priced as the question asked, as plan's answers are.
+t.test("a study's IsoFLOP answer to a priced question carries its cost and the cost's note", function()
+  local s = declare("priced-isoflop", {
+    sweep = sweep.isoflop { budgets = { 1e18, 1e19, 1e20 }, sizes = sweep.log(1e7, 1e9, 5) },
+    backend = { kind = "simulated", law = CHINCHILLA },
+    fits = { "isoflop" },
+    questions = { plan.optimal { compute = 1e20, gpu = "H100", gpus = 8, mfu = 0.9 }, plan.optimal { compute = 1e19 } },
+  }, true)
+  local priced = s.answers[1].answer
+  t.eq(s.answers[1].law, "isoflop")
+  t.near(priced.cost.gpu_hours, 1e20 / (989e12 * 0.9) / 3600, 1e-12)
+  local note = priced.notes and priced.notes[#priced.notes] or ""
+  t.ok(note:find("mfu = 0.9 (90% of peak) is above what any training run has reached", 1, true), tostring(priced))
+  t.ok(tostring(priced):find("\n  cost: 1e20 FLOP = 1.16 PF-days: 31.2 H100-hours at 90% MFU", 1, true), tostring(priced))
+  t.eq(s.answers[2].answer.cost, nil)
+  local questions = (read(s.store_path:gsub("%.db$", "") .. ".report.md") or ""):match("## Questions(.*)$") or ""
+  t.ok(questions:find("- compute-optimal allocation at 1.00e20 FLOP (isoflop): cost: 1e20 FLOP = ", 1, true), questions)
+  t.ok(questions:find("- compute-optimal allocation at 1.00e20 FLOP (isoflop): mfu = 0.9", 1, true), questions)
+end)
+
 -- Three sizes a budget with 1% noise, E held at Chinchilla's value, and a question at 1000 times the
 -- largest budget: the report's questions note how far the IsoFLOP answer lies beyond the budgets (as
 -- the parametric law's notes its runs), the IsoFLOP fit warns that most bootstrap resamples were

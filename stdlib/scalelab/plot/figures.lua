@@ -294,14 +294,16 @@ local function interval95(values)
 end
 M.interval95 = interval95
 
--- A question's budget: a number of FLOPs, or a planning question or answer that carries one
--- (plan.optimal{ compute = 1e21 } has .compute).
+-- A question's budget: a number of FLOPs, or a planning question or answer that carries one: a
+-- Question declared without a law (plan.optimal{ compute = 1e21 }) in .inputs.compute (it was
+-- refused, having no .compute), an Answer in .flops, a table { compute = } as .compute.
 local function compute_of(where, value)
   if value == nil or type(value) == "number" then
     if value ~= nil then positive(where, "compute", value) end
     return value
   end
   local C = first(value, "compute", "C", "flops")
+  if C == nil then C = get(get(value, "inputs"), "compute") end
   if type(C) ~= "number" then
     error(where .. ": compute must be a number of FLOPs or a planning question with .compute", 3)
   end

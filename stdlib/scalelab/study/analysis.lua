@@ -184,6 +184,7 @@ function AllocationAnswer:summary()
     row("tokens/param", self.tokens_per_param, g3, iv.tokens_per_param),
     row("FLOP", self.compute, core.format_flops),
   }
+  if self.cost then lines[#lines + 1] = "  cost: " .. tostring(self.cost):match("^[^\n]*") end
   for _, note in ipairs(self.notes or {}) do lines[#lines + 1] = "  note: " .. note end
   return table.concat(lines, "\n")
 end
@@ -193,8 +194,8 @@ core.document(AllocationAnswer, "The compute-optimal allocation a study's IsoFLO
   .. "N_opt = k*C^a, D_opt = C/(6*N_opt); printing shows each quantity with its 95% interval (answer:summary()).\n"
   .. "Fields: compute (C, FLOP); N (parameters); D (tokens); tokens_per_param (D/N); intervals ({ N =, D =, "
   .. "tokens_per_param = }, each { lo, hi }: 95% percentile intervals over the fit's bootstrap samples; nil without "
-  .. "them); notes (how far C lies beyond the compute fitted on; nil when within it); law (the fit that answered: "
-  .. "\"isoflop\" or \"approach1\").\n"
+  .. "them); notes (how far C lies beyond the compute fitted on, the cost's remarks; nil when none); cost (a study's "
+  .. "answer to a question priced with gpu =: the Cost of C); law (the fit that answered: \"isoflop\" or \"approach1\").\n"
   .. "Methods: answer:summary().")
 core.document(AllocationAnswer.summary, "answer:summary() -> the text it prints as: the compute, then params, tokens and "
   .. "tokens/param with their 95% intervals, and the notes")
@@ -566,7 +567,20 @@ local function answer(q, law)
   if ok_method and type(method) == "function" then
     if getmetatable(law) == IsoflopLaw or getmetatable(law) == Approach1Law then
       local C = plan_optimal_compute(q)
-      if C then return law:optimal(C) end
+      if C then
+        local a = law:optimal(C)
+        -- Priced as the question asked (gpu =, gpus =, mfu =), with the cost's notes (an mfu above
+        -- any measured), as plan's answers are: the allocation alone dropped both.
+        local ok_cost, c = pcall(function() return q:cost_of(C) end)
+        if ok_cost and c ~= nil then
+          a.cost = c
+          if #c.notes > 0 then
+            a.notes = a.notes or {}
+            for _, note in ipairs(c.notes) do a.notes[#a.notes + 1] = note end
+          end
+        end
+        return a
+      end
       local name = getmetatable(law) == Approach1Law and "approach-1" or "IsoFLOP"
       local ok_kind, kind = pcall(function() return q.kind end)
       if ok_kind and kind == "optimal" then
@@ -790,6 +804,13 @@ local function plain_answer(a)
   local ok, iv = pcall(function() return a.intervals end)
   if ok and type(iv) == "table" and next(iv) ~= nil then out.intervals = interval_pairs(iv) end
   if next(out) == nil then out.text = tostring(a) end
+  -- The cost of its training compute where the question named a GPU (gpu =, gpus =, mfu =, peak =):
+  -- the GPU-hours it was asked for, and that its notes speak of (an mfu above any measured).
+  local ok_cost, c = pcall(function() return a.cost end)
+  if ok_cost and c ~= nil then
+    out.cost = { gpu = c.gpu, peak = c.peak, mfu = c.mfu, gpus = c.gpus, gpu_hours = c.gpu_hours, hours = c.hours,
+                 days = c.days, pf_days = c.pf_days, text = tostring(c):match("^[^\n]*") }
+  end
   -- Its notes (an extrapolation far beyond the runs, parameters the fit could not determine, ...).
   local ok_notes, notes = pcall(function() return a.notes end)
   if ok_notes and type(notes) == "table" and #notes > 0 then out.notes = notes end
@@ -944,13 +965,16 @@ local function report_markdown(s, fits, answers, totals, paths)
         md_block(add, (a.answer.text:gsub("\n$", "")))
       end
     end
-    -- The notes of the answers in the table (a whole answer above carries its own).
+    -- The cost and the notes of the answers in the table (a whole answer above carries its own).
     local noted = false
     for _, a in ipairs(answers) do
-      if a.answer and a.answer.notes and not a.answer.text then
+      if a.answer and (a.answer.notes or a.answer.cost) and not a.answer.text then
         if not noted then add() end
         noted = true
-        for _, note in ipairs(a.answer.notes) do
+        if a.answer.cost then
+          add(string.format("- %s (%s): cost: %s", md_text(a.question), md_text(a.law), md_text(a.answer.cost.text)))
+        end
+        for _, note in ipairs(a.answer.notes or {}) do
           add(string.format("- %s (%s): %s", md_text(a.question), md_text(a.law), md_text(note)))
         end
       end

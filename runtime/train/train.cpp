@@ -746,13 +746,20 @@ RunResult train(const TrainConfig& config) {
     add_note(str("eps = ", config.optimizer.eps, " is far above AdamW's usual 1e-8: where it exceeds √v̂ (a weight's "
                  "gradient RMS, often 1e-4 to 1e-2 in small models) the step is lr·m̂/eps, smaller than lr and no "
                  "longer normalised per weight (momentum SGD at lr/eps); give eps = 1e-8 unless that is meant"));
-  // An eval_interval under half a step rounds to no steps, evaluated at every one: eval_interval = 10
-  // with 512 tokens a step evaluated every step without a word.
-  if (can_eval && config.eval_interval > 0 && config.eval_interval < tokens_per_step - tokens_per_step / 2 &&
-      eval_every == 1)
-    add_note(str("eval_interval = ", config.eval_interval, " tokens is under half a step (", tokens_per_step,
-                 " tokens a step, batch × seq_len = ", batch, " × ", T, "): the run evaluates after every step; give "
-                 "eval_interval = ", tokens_per_step, " for that, or a multiple of it for fewer evaluations"));
+  // An interval under half a step rounds to no steps, done at every one: eval_interval = 10 with 512
+  // tokens a step evaluated every step without a word, and checkpoint_interval = 10 wrote a
+  // checkpoint every step (the whole model and optimizer state each time). Said alike for both.
+  auto note_under_half_step = [&](const char* name, int64_t interval, int64_t every, const char* done,
+                                  const char* fewer) {
+    if (interval > 0 && interval < tokens_per_step - tokens_per_step / 2 && every == 1)
+      add_note(str(name, " = ", interval, " tokens is under half a step (", tokens_per_step,
+                   " tokens a step, batch × seq_len = ", batch, " × ", T, "): the run ", done, " after every step; give ",
+                   name, " = ", tokens_per_step, " for that, or a multiple of it for fewer ", fewer));
+  };
+  if (can_eval) note_under_half_step("eval_interval", config.eval_interval, eval_every, "evaluates", "evaluations");
+  if (!config.checkpoint.empty())
+    note_under_half_step("checkpoint_interval", config.checkpoint_interval, checkpoint_every,
+                         "writes its checkpoint", "checkpoints");
   // Said when the run asked for more than the split (an eval_tokens that rounds up to whole batches
   // past its end reads it once without a word: what was asked for, or a few sequences more).
   if (eval_whole_split && !old_measure) {

@@ -1693,6 +1693,42 @@ TEST_CASE("an eval_interval under half a step says the run evaluates every step"
   CHECK_THAT(train::train(c).note, !Catch::Contains("eval_interval"));
 }
 
+TEST_CASE("a checkpoint_interval under half a step says the run writes its checkpoint every step\, as eval_interval does") {
+  // checkpoint_interval = 10 with 128 tokens a step rounded to no steps and wrote the whole model and
+  // optimizer state after every step, unsaid (an eval_interval so short was already said).
+  const std::string path = std::string(SCALELAB_BINARY) + ".train-test-checkpoint-interval.ckpt";
+  auto run = [&](int64_t interval, const std::string& checkpoint) {
+    std::remove(path.c_str());
+    MarkovSource data(16, 16, 8, 5, 1), held(16, 16, 8, 5, 2);
+    train::TrainConfig c = sampled_run(data);
+    c.eval_data = &held;
+    c.steps = 3;
+    c.eval_tokens = 8 * 16;
+    c.checkpoint = checkpoint;
+    c.checkpoint_interval = interval;
+    int64_t written = 0;  // the steps after which a checkpoint file is there
+    c.progress = [&](const train::Progress& p) {
+      if (p.step < p.steps && std::filesystem::exists(path)) {
+        ++written;
+        std::remove(path.c_str());
+      }
+    };
+    const train::RunResult r = train::train(c);
+    std::remove(path.c_str());
+    return std::pair{r, written};
+  };
+  const auto [every_step, written] = run(10, path);
+  CHECK(written == 2);  // after steps 1 and 2 (and the final one at the end)
+  CHECK_THAT(every_step.note, Catch::Contains("checkpoint_interval = 10 tokens is under half a step (128 tokens a step, "
+                                              "batch × seq_len = 8 × 16): the run writes its checkpoint after every "
+                                              "step; give checkpoint_interval = 128 for that, or a multiple of it for "
+                                              "fewer checkpoints"));
+  // Half a step and more round to whole steps, and say nothing.
+  const auto [half_step, written_half] = run(64, path);
+  CHECK(written_half == 2);
+  CHECK_THAT(half_step.note, !Catch::Contains("checkpoint_interval"));
+}
+
 TEST_CASE("a data source's error on the first step without a checkpoint says nothing was trained") {
   // It said "without a checkpoint, so its training is lost" of a run that had trained nothing.
   MarkovSource d(16, 16, 16, 5, 1), h(16, 16, 16, 5, 2);

@@ -605,6 +605,13 @@ int run_as(lua_State* L, const char* function) {
     // The source's error, raised now that the run stopped: where it failed, and what was kept. The
     // held-out source is named as the user gave it: eval_data, or the data's own data:held_out().
     const train::SourceFailed& f = *source_failed;
+    // Ctrl-C stopped the run, whose held-out source then failed measuring its result: the run stopped
+    // cleanly on it, so the interruption is settled (as for a result returned) and the error raised
+    // is the source's, saying where the run stopped; a script still ends on it (exit status 130).
+    if (interrupt_pending()) {
+      settle_interrupt();
+      note_stopped_by_interrupt();
+    }
     const bool held_out = f.source == "eval_data";
     const std::string source = held_out && !args.has("eval_data") ? "data:held_out()" : f.source;
     const auto* lua_source = dynamic_cast<const LuaBatchSource*>(held_out ? eval.get() : data.get());

@@ -1005,17 +1005,17 @@ RunResult train(const TrainConfig& config) {
   // Interrupted between evaluations: measure the held-out loss where training stopped, for the
   // result only (the checkpoint keeps the curve of an uninterrupted run, so resuming stays exact).
   // Not when Ctrl-C stopped an evaluation (the user asked to stop it), nor when Ctrl-C stops this one;
-  // not when a source failed (the run raises its error), nor when the held-out source fails in this one.
+  // not when a source failed (the run raises its error). The held-out source failing in this one is
+  // raised as any source's error is (SourceFailed, below), the checkpoint written already: it was a
+  // note beside a result that gave the loss of the evaluation before as the run's.
   if (result.status == RunStatus::Interrupted && !eval_interrupted && !source_failure && can_eval && state.step > 0 &&
       (result.curve.empty() || result.curve.back().tokens < state.step * tokens_per_step)) {
     CurvePoint p;
     p.tokens = state.step * tokens_per_step;
     p.train_loss = state.train_count ? state.train_sum / static_cast<double>(state.train_count) : kNaN;
     p.eval_loss = evaluate();
-    if (eval_failed) {  // the run stopped already, its checkpoint written: this point was for the result only
-      add_note(str("the held-out loss where the run stopped is not measured: the held-out source's ",
-                   source_failure->method, "() failed (", source_failure->cause, ")"));
-      source_failure.reset();
+    if (eval_failed) {
+      source_failure->step = " measuring the held-out loss where the run stopped";
     } else if (!eval_interrupted) {
       result.curve.push_back(p);
       if (std::isfinite(p.eval_loss) && !(p.eval_loss >= state.best)) state.best = p.eval_loss;

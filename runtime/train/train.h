@@ -184,7 +184,8 @@ class SourceFailed : public Error {
         cause(std::move(cause)), result(std::move(result)) {}
   std::string source;  // "data" or "eval_data" (the held-out source, given or the data's own)
   std::string method;  // "next_batch", "state" or "restore"
-  std::string step;    // " for step 10 of 20" (the training data's), or "" (an evaluation's)
+  std::string step;    // " for step 10 of 20" (the training data's), "" (an evaluation's), or " measuring the
+                       // held-out loss where the run stopped" (the evaluation an interrupted run makes for its result)
   std::string cause;   // the source's error message
   RunResult result;    // the run as it stopped: status Interrupted, its message where
 };

@@ -1729,6 +1729,54 @@ TEST_CASE("a checkpoint_interval under half a step says the run writes its check
   CHECK_THAT(half_step.note, !Catch::Contains("checkpoint_interval"));
 }
 
+TEST_CASE("the held-out source failing where an interrupted run measures its result raises its error\, the checkpoint kept") {
+  // It became a note ("the held-out loss where the run stopped is not measured: ..."), beside a
+  // result that gave the evaluation before's loss as the run's.
+  const std::string path = std::string(SCALELAB_BINARY) + ".train-test-result-evaluation.ckpt";
+  std::remove(path.c_str());
+  auto config = [&](data::BatchSource& held, MarkovSource& d) {
+    train::TrainConfig c = markov_run(d, d, tiny(16, 16, 16, 2, 2), 12);
+    c.eval_data = &held;
+    c.eval_tokens = 16 * 16;          // one held-out batch an evaluation
+    c.eval_interval = 4 * 16 * 16;    // at 0, 4, 8 and 12 steps
+    return c;
+  };
+  MarkovSource d1(16, 16, 16, 5, 1), h1(16, 16, 16, 5, 2);
+  const train::RunResult full = train::train(config(h1, d1));
+  REQUIRE(full.status == train::RunStatus::Done);
+  // Ctrl-C after step 6: the evaluation there, for the result, is the held-out source's 3rd batch.
+  MarkovSource d2(16, 16, 16, 5, 1), h2(16, 16, 16, 5, 2);
+  FailingSource failing(h2, 3);
+  train::TrainConfig c = config(failing, d2);
+  c.checkpoint = path;
+  c.progress = [](const train::Progress& p) {
+    if (p.step == 6) request_interrupt();
+  };
+  try {
+    train::train(c);
+    FAIL("no error");
+  } catch (const train::SourceFailed& e) {
+    CHECK(std::string(e.what()) ==
+          "the source broke (in eval_data:next_batch() measuring the held-out loss where the run stopped: train "
+          "interrupted by the user after 6 of 12 steps; the checkpoint " + path +
+              " holds it, from which train resumes when called again (unless resume = false))");
+    CHECK(e.source == "eval_data");
+    CHECK(e.result.status == train::RunStatus::Interrupted);
+    CHECK(e.result.steps == 6);
+  }
+  clear_interrupt();
+  // The checkpoint, resumed with a source that works: the uninterrupted run, bit for bit.
+  MarkovSource d3(16, 16, 16, 5, 1), h3(16, 16, 16, 5, 2);
+  c = config(h3, d3);
+  c.checkpoint = path;
+  const train::RunResult resumed = train::train(c);
+  CHECK(resumed.status == train::RunStatus::Done);
+  REQUIRE(resumed.curve.size() == full.curve.size());
+  for (size_t i = 0; i < full.curve.size(); ++i) CHECK(resumed.curve[i].eval_loss == full.curve[i].eval_loss);
+  CHECK(resumed.final_loss == full.final_loss);
+  std::remove(path.c_str());
+}
+
 TEST_CASE("a data source's error on the first step without a checkpoint says nothing was trained") {
   // It said "without a checkpoint, so its training is lost" of a run that had trained nothing.
   MarkovSource d(16, 16, 16, 5, 1), h(16, 16, 16, 5, 2);

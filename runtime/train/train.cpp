@@ -196,7 +196,8 @@ std::string held_out_fix(const std::string& theirs, const std::string& ours) {
 // Reads and checks every field before changing anything the caller holds: a truncated or corrupt
 // checkpoint throws with the backend's state as initialised and the sampler where it was.
 // `prints`: the fingerprints of the run that a checkpoint may hold, this version's first (the others:
-// the same run as earlier versions described it); *which is set to the one it holds.
+// the same run as earlier versions described it); *which is set to the one it holds (prints.size():
+// `legacy_print`, which records no held-out measure).
 bool read_checkpoint(const std::string& path, const std::vector<std::string>& prints, const std::string& legacy_print,
                      RunState& s, data::BatchSource* data, Backend& backend, size_t* which) {
   const std::string& print = prints.front();
@@ -279,7 +280,7 @@ bool read_checkpoint(const std::string& path, const std::vector<std::string>& pr
     }
   }
   s = std::move(read);
-  *which = match == prints.size() ? 0 : match;
+  *which = match;
   return true;
 }
 
@@ -632,7 +633,6 @@ RunResult train(const TrainConfig& config) {
       prints.push_back(fingerprint(config, backend->name(), batch, T, steps,
                                    held_out_measure(eval_batches, eval_B, eval_T, eval_batches * eval_B), passes));
   }
-  const std::string& print = prints.front();
   const std::string legacy_print = legacy_fingerprint(config, backend->name(), batch, T, steps);
 
   RunResult result;
@@ -708,8 +708,16 @@ RunResult train(const TrainConfig& config) {
   const int64_t first_step = state.step;
   auto add_note = [&](const std::string& text) { result.note += (result.note.empty() ? "" : "; ") + text; };
   // A checkpoint an earlier version made of this run, its evaluations going round a small split: the
-  // run goes on measuring so (its curve and best loss measured alike), and says so.
-  const bool old_measure = resumed && held_print == kOldMeasure;
+  // run goes on measuring so (its curve and best loss measured alike), and says so. So does one of a
+  // version that did not record the held-out measure (legacy_print): every such version went round
+  // the split (read once came later), and going on with the split read once mixed two measures on
+  // the curve, unsaid. The checkpoints it writes record the measure it goes on with: written as this
+  // version's, a second resume went on reading the split once.
+  // (prints holds the earlier measure only where the split is read whole: elsewhere prints.size() is
+  // kOldMeasure, and a legacy checkpoint is of this version's measure.)
+  const bool legacy_resume = resumed && held_print == prints.size();
+  const bool old_measure = resumed && eval_whole_split && (held_print == kOldMeasure || legacy_resume);
+  const std::string& print = old_measure ? prints[kOldMeasure] : prints.front();
   if (old_measure) {
     add_note(str("resumed from a checkpoint made by an earlier scalelab, whose evaluations read ",
                  format_counted(asked_batches, "batch", "batches"), " of ", eval_B, " × ", eval_T,
@@ -718,6 +726,9 @@ RunResult train(const TrainConfig& config) {
                  asked_batches * eval_B % eval_pass_rows != 0
                      ? std::string(", counting some more often than others")
                      : str(", each ", asked_batches * eval_B / eval_pass_rows, " times"),
+                 legacy_resume ? " (that version's checkpoints do not record the held-out measure: its evaluations "
+                                 "are taken to be of this run's eval_tokens)"
+                               : "",
                  "; the run goes on measuring so, for a curve and best loss "
                  "measured alike; resume = false starts it over with each evaluation reading every sequence once, "
                  "each weighted equally"));

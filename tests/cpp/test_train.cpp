@@ -2351,6 +2351,59 @@ TEST_CASE("a checkpoint that an earlier version made of a run on a small held-ou
   std::remove(part.c_str());
 }
 
+TEST_CASE("a run resumed from an earlier version's measure keeps it over later resumes\, and so does a checkpoint that records none") {
+  // The run resumed from an earlier version's checkpoint (its evaluations going round a 15-sequence
+  // split) wrote its own checkpoints as this version's run: stopped and resumed again, it went on
+  // reading the split once, its curve then of two measures. A checkpoint of a version that recorded
+  // no held-out measure (all of them went round the split) resumed reading it once, mixing them too.
+  const std::string part = std::string(SCALELAB_BINARY) + ".train-test-old-measure-kept.ckpt";
+  auto run = [&](bool tells, const std::string& path, int64_t stop_at) {
+    MarkovSource d(16, 16, 16, 5, 1), unused(16, 16, 16, 5, 2);
+    CyclingHeldOut held(16, 8, 15, tells);
+    train::TrainConfig c = markov_run(d, unused, tiny(16, 16, 16, 2, 2), 12);
+    c.eval_data = &held;
+    c.eval_tokens = 0;
+    c.eval_interval = 16 * 16 * 2;
+    c.checkpoint = path;
+    if (stop_at > 0)
+      c.progress = [stop_at](const train::Progress& p) {
+        if (p.step == stop_at) request_interrupt();
+      };
+    const train::RunResult r = train::train(c);
+    clear_interrupt();
+    return r;
+  };
+  const train::RunResult old_whole = run(false, "", 0), new_whole = run(true, "", 0);
+  REQUIRE(old_whole.final_loss != new_whole.final_loss);
+  auto same_as_old = [&](const train::RunResult& r) {
+    REQUIRE(r.status == train::RunStatus::Done);
+    REQUIRE(r.curve.size() == old_whole.curve.size());
+    for (size_t i = 0; i < r.curve.size(); ++i) CHECK(r.curve[i].eval_loss == old_whole.curve[i].eval_loss);
+    CHECK(r.best_loss == old_whole.best_loss);
+  };
+  // An earlier version's run stopped at step 4, resumed here and stopped at step 8, resumed again.
+  std::remove(part.c_str());
+  REQUIRE(run(false, part, 4).status == train::RunStatus::Interrupted);
+  const train::RunResult middle = run(true, part, 8);
+  REQUIRE(middle.status == train::RunStatus::Interrupted);
+  CHECK_THAT(read_bytes(part), Catch::Contains("; held-out 16 x 8 x 16") && !Catch::Contains("15 rows"));
+  const train::RunResult twice = run(true, part, 0);
+  same_as_old(twice);
+  CHECK_THAT(twice.note, Catch::Contains("resumed from a checkpoint made by an earlier scalelab"));
+  // A checkpoint of a version that recorded no held-out measure (its fingerprint ends at the seed).
+  std::remove(part.c_str());
+  REQUIRE(run(false, part, 4).status == train::RunStatus::Interrupted);
+  edit_fingerprint(part, [](const std::string& print) { return print.substr(0, print.find("; held-out ")); });
+  const train::RunResult legacy = run(true, part, 0);
+  same_as_old(legacy);
+  CHECK_THAT(legacy.note, Catch::Contains("resumed from a checkpoint made by an earlier scalelab, whose evaluations "
+                                          "read 16 batches of 8 × 16 (the default) going round the held-out data's 15 "
+                                          "sequences, counting some more often than others (that version's checkpoints "
+                                          "do not record the held-out measure: its evaluations are taken to be of this "
+                                          "run's eval_tokens); the run goes on measuring so"));
+  std::remove(part.c_str());
+}
+
 TEST_CASE("a checkpoint's folder is made before the first step, and one that cannot be is refused before it") {
   const std::string base = std::string(SCALELAB_BINARY) + ".train-test-checkpoint-folder";
   std::filesystem::remove_all(base);

@@ -769,6 +769,16 @@ int curve(lua_State* L) {
   return 1;
 }
 
+// train.checkpoint_held_out(path): the held-out measure the checkpoint records, false where it records
+// none (an earlier version's), nil where path holds no checkpoint.
+int checkpoint_held_out(lua_State* L) {
+  const std::optional<std::string> measure = train::checkpoint_held_out_measure(luaL_checkstring(L, 1));
+  if (!measure) lua_pushnil(L);
+  else if (measure->empty()) lua_pushboolean(L, false);
+  else lua_pushlstring(L, measure->data(), measure->size());
+  return 1;
+}
+
 int backends(lua_State* L) {
   push_strings(L, train::backend_names());
   return 1;
@@ -857,6 +867,11 @@ int open_train(lua_State* L) {
         "alpha, beta > 0, noise in [0, 1). Instant whatever the step count (the losses between evaluations "
         "are drawn in closed form; at most 1000 evaluations and 1000 checkpoints, their intervals widened to fit); reports no speed (tokens/s means nothing here)"},
        {"backends", &bound<backends>, "train.backends() -> the names of the backends built in"},
+       {"checkpoint_held_out", &bound<checkpoint_held_out>,
+        "train.checkpoint_held_out(path) -> the held-out measure the checkpoint at path records (\"16 x 8 x 16\": "
+        "each evaluation's batches x rows x tokens; \"2 x 8 x 16, 15 rows\": a split of 15 rows read whole), false "
+        "where it records none (an earlier scalelab's: its evaluations went round a held-out split smaller than "
+        "them, as a run resumed from it goes on doing), nil where path holds no checkpoint"},
        {"backend_available", &bound<backend_available>,
         "train.backend_available(name) -> true when backend `name` can train on this machine (\"cuda\" not "
         "built, or built but no GPU: false); an unknown name is an error"}});

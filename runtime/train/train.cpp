@@ -1071,6 +1071,28 @@ RunResult train(const TrainConfig& config) {
   return result;
 }
 
+std::optional<std::string> checkpoint_held_out_measure(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  // A length-prefixed string (ByteWriter::string) of at most `limit` bytes, or nullopt.
+  auto read_string = [&](uint64_t limit) -> std::optional<std::string> {
+    uint64_t size = 0;
+    if (!in.read(reinterpret_cast<char*>(&size), sizeof size) || size > limit) return std::nullopt;
+    std::string text(static_cast<size_t>(size), '\0');
+    if (!in.read(text.data(), static_cast<std::streamsize>(size))) return std::nullopt;
+    return text;
+  };
+  const std::optional<std::string> magic = read_string(64);
+  if (!magic || (*magic != kCheckpointMagic && *magic != kCheckpointMagicV2 && *magic != kCheckpointMagicV1))
+    return std::nullopt;
+  const std::optional<std::string> print = read_string(1 << 16);
+  if (!print) return std::nullopt;
+  const std::string key = "; held-out ";
+  const size_t at = print->find(key);
+  if (at == std::string::npos) return std::string();
+  const size_t from = at + key.size();
+  return print->substr(from, print->find("; ", from) - from);
+}
+
 std::string where_kept(const std::string& caller, const TrainConfig& config, const RunResult& result) {
   // Nothing trained (the first step failed) is nothing lost: it said "so its training is lost".
   if (config.checkpoint.empty() && result.steps == 0)

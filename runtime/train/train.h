@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -195,6 +196,13 @@ class SourceFailed : public Error {
 // note of a checkpoint that could not be written, or " without a checkpoint, so its training is
 // lost (give <caller> checkpoint = ...)". `caller` is the function the user called (train.run).
 std::string where_kept(const std::string& caller, const TrainConfig& config, const RunResult& result);
+
+// The held-out measure that the checkpoint at `path` records, as its run's identity gives it ("16 x 8 x
+// 16", "2 x 8 x 16, 15 rows": each evaluation's batches x rows x tokens, and the rows it weighs of a
+// split read whole); "" for a checkpoint of a version that recorded none (every such version went
+// round a held-out split smaller than an evaluation, as train() goes on doing on resuming it);
+// nullopt where `path` holds no scalelab checkpoint. Reads only the start of the file.
+std::optional<std::string> checkpoint_held_out_measure(const std::string& path);
 
 // Runs the training. Errors in the configuration or data throw scalelab::Error before any work
 // (among them a run of more tokens than int64 counts, steps × batch × seq_len >= 2^63, a sampler that plans fewer batches than the run needs, a held-out source too short

@@ -794,4 +794,37 @@ study "held" {
     .. "evaluate every held-out sequence once", 1, true), out)
 end)
 
+t.test("the small-split note names the runs that resume an earlier version's checkpoint, which go on going round the split", function()
+  -- It said that every run to train reads the split once, while a run resuming a checkpoint of an
+  -- earlier scalelab (whose evaluations went round the split) goes on measuring as that one did.
+  local executor = require "scalelab.study.executor"
+  local dir = t.fresh_dir(root)
+  local s = { spec = { data = data.synthetic{ kind = "markov", vocab = 64, order = 1, seed = 1, tokens = 40000,
+                                                document_tokens = 500 } },
+              backend_kind = "cpu", checkpoint_dir = dir }
+  s.runs = { { hash = "a", ordinal = 1, batch = 4, shape = { ctx = 32 } },
+             { hash = "b", ordinal = 2, batch = 4, shape = { ctx = 32 } } }
+  local function checkpoint(hash, measure)
+    local print = "GPT(L=1, d=16); backend cpu; batch 4 x 32; steps 64; seed 1" .. (measure and "; held-out " .. measure or "")
+    t.write_file(dir .. "/" .. hash .. ".ckpt", string.pack("=s8s8", "scalelab-checkpoint-3", print) .. "rest")
+  end
+  local note = executor.held_out_note(s, s.runs)
+  t.ok(note:find("16 batches of 4 × 32: all 2 runs evaluate every held-out sequence once", 1, true), note)
+  -- This version's checkpoint (the split read whole) resumes reading it once.
+  checkpoint("a", "4 x 4 x 32, 15 rows")
+  t.eq(executor.held_out_note(s, s.runs), note)
+  -- An earlier version's, going round the 15 sequences in 16 batches of 4.
+  checkpoint("a", "16 x 4 x 32")
+  note = executor.held_out_note(s, s.runs)
+  t.ok(note:find("16 batches of 4 × 32: 1 of the 2 runs evaluates every held-out sequence once, each weighted "
+    .. "equally, but run 1 resumes a checkpoint of an earlier scalelab whose evaluations went round the split rather "
+    .. "than reading it once, and goes on measuring so, for a curve measured alike (remove its checkpoint in " .. dir
+    .. " to train it again reading it once)", 1, true), note)
+  -- A version that recorded no held-out measure went round it too; so both runs.
+  checkpoint("b", nil)
+  note = executor.held_out_note(s, s.runs)
+  t.ok(note:find("16 batches of 4 × 32: runs 1 and 2 resume a checkpoint of an earlier scalelab", 1, true), note)
+  t.ok(not note:find("evaluates every held-out sequence once", 1, true), note)
+end)
+
 t.done()

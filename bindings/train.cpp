@@ -848,7 +848,7 @@ int open_train(lua_State* L) {
         "in memory), beta1 = 0.9, beta2 = 0.95, eps = 1e-8, "
         "weight_decay = 0.1, clip = 1.0, seed = 1, eval_interval = tokens (0: about 20 evaluations per run), "
         "eval_tokens = held-out tokens per evaluation, rounded up to whole batches of eval_data (0: 16 batches; at most the held-out split, read once, each sequence weighted equally), checkpoint = path, "
-        "checkpoint_interval = tokens (0: only at the end or on Ctrl-C), resume = true, "
+        "checkpoint_interval = tokens between checkpoints, with checkpoint (0: only at the end or on Ctrl-C), resume = true, "
         "backend = \"cpu\" (the default) | \"cuda\" | \"auto\" (CUDA where built and a GPU is visible, else the CPU) | "
         "\"simulated\", "
         "threads = 0 (all cores), law = {E, A, B, alpha, beta, noise} or a Chinchilla-form Law, noise = (simulated), "

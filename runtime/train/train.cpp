@@ -484,6 +484,13 @@ void TrainConfig::Validate() const {
     fail("train: eval_tokens = ", eval_tokens, " sets the held-out tokens of each evaluation, but this run has no "
          "held-out data to evaluate on; give eval_data = a held-out source (sampler:held_out(), data.held_out{...}), "
          "or leave eval_tokens out");
+  // Likewise checkpoints asked for with no file to write them to: checkpoint_interval = 1e6 without a
+  // checkpoint trained to the end writing nothing, and a run stopped (Ctrl-C, a source's error) lost
+  // what the user took to be saved.
+  if (checkpoint_interval > 0 && checkpoint.empty())
+    fail("train: checkpoint_interval = ", checkpoint_interval, " sets the tokens between checkpoints, but this run "
+         "has no checkpoint to write; give checkpoint = \"run.ckpt\" (the file to write them to), or leave "
+         "checkpoint_interval out");
   if (threads < 0) fail("train: threads must be >= 0 (0: all cores; got ", threads, ")");
 }
 

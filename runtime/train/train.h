@@ -77,7 +77,7 @@ struct TrainConfig {
                                // reads the whole split once (each sequence weighted equally)
 
   std::string checkpoint;           // path; empty: no checkpoints
-  int64_t checkpoint_interval = 0;  // tokens between checkpoints; 0: only at the end or on Ctrl-C
+  int64_t checkpoint_interval = 0;  // tokens between checkpoints (only with a checkpoint path); 0: only at the end or on Ctrl-C
                                     // (simulated: at most 1000 per run, the interval widened to fit)
   bool resume = true;               // continue from `checkpoint` when the file exists
 

@@ -1453,6 +1453,15 @@ TEST_CASE("bad configurations are refused with the field and the fix") {
   CHECK_THROWS_WITH(train::train(c), Catch::Contains("vocabulary (16) is larger"));
   c.model = tiny(16, 8, 16, 2, 2);
   CHECK_THROWS_WITH(train::train(c), Catch::Contains("context is 8"));
+  // Checkpoints asked for with no file to write them to: the run trained writing none, unsaid.
+  c.model = tiny(16, 16, 16, 2, 2);
+  c.checkpoint_interval = 1024;
+  CHECK_THROWS_WITH(train::train(c), "train: checkpoint_interval = 1024 sets the tokens between checkpoints, but this "
+                                     "run has no checkpoint to write; give checkpoint = \"run.ckpt\" (the file to "
+                                     "write them to), or leave checkpoint_interval out");
+  train::TrainConfig simulated = simulated_small(100'000);
+  simulated.checkpoint_interval = 1024;
+  CHECK_THROWS_WITH(train::train(simulated), Catch::Contains("checkpoint_interval = 1024 sets the tokens"));
 }
 
 // ---- Review findings: checks before the first step, the simulated backend's cost and law ------
@@ -1938,7 +1947,7 @@ TEST_CASE("a simulated run resumes from a checkpoint to the same losses, and its
     train::TrainConfig c = simulated_small(200'000'000);
     c.law = {1.5, 30, 300, 0.3, 0.35, 0.05};
     c.checkpoint = checkpoint;
-    c.checkpoint_interval = 7'000'000;  // not a multiple of the evaluations' interval
+    if (!checkpoint.empty()) c.checkpoint_interval = 7'000'000;  // not a multiple of the evaluations' interval
     return c;
   };
   const train::RunResult plain = train::train(config(""));
@@ -2535,6 +2544,7 @@ TEST_CASE("a checkpoint records its thread count: a resume on another says it is
   PlannedSource d0(m0, 39);
   train::TrainConfig whole = config(d0, 1);
   whole.checkpoint.clear();
+  whole.checkpoint_interval = 0;
   const train::RunResult one_thread = train::train(whole);
   CHECK(one_thread.note.empty());
 

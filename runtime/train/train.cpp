@@ -145,7 +145,7 @@ void write_checkpoint(const std::string& path, const std::string& print, const R
   write_durably(path, w.bytes());
 }
 
-// The "; "-separated parts of a run's fingerprint `a` that `b` lacks, joined again ("nothing" when none).
+// The "; "-separated parts of a run's fingerprint `a` that `b` lacks, joined again ("" when none).
 std::string parts_not_in(const std::string& a, const std::string& b) {
   auto split = [](const std::string& text) {
     std::vector<std::string> parts;
@@ -160,7 +160,26 @@ std::string parts_not_in(const std::string& a, const std::string& b) {
   std::string out;
   for (const std::string& part : split(a))
     if (std::find(theirs.begin(), theirs.end(), part) == theirs.end()) out += (out.empty() ? "" : "; ") + part;
-  return out.empty() ? "nothing in their place" : out;
+  return out;
+}
+
+// Where the only part of a run's fingerprint that differs from a checkpoint's is its passes ("passes of
+// M and E rows", or none: whole batches): what it means and what to give to resume the checkpoint; else "".
+std::string passes_fix(const std::string& theirs, const std::string& ours) {
+  auto passes = [](const std::string& part, long long* rows) {
+    long long eval_rows = 0;
+    int used = 0;
+    return std::sscanf(part.c_str(), "passes of %lld and %lld rows%n", rows, &eval_rows, &used) == 2 &&
+           part.size() == static_cast<size_t>(used);
+  };
+  long long theirs_rows = 0, ours_rows = 0;
+  const bool theirs_passes = passes(theirs, &theirs_rows), ours_passes = passes(ours, &ours_rows);
+  const std::string what = " (the rows of each forward and backward pass, which round the sums otherwise)";
+  if (theirs.empty() && ours_passes)
+    return str(what, ": it was made in whole batches; give micro_batch = the sampler's batch to resume it, where "
+               "this machine's memory holds them");
+  if (theirs_passes && (ours.empty() || ours_passes)) return str(what, ": give micro_batch = ", theirs_rows, " to resume it");
+  return "";
 }
 
 // Where the only part of a run's fingerprint that differs from a checkpoint's is its held-out measure
@@ -233,8 +252,13 @@ bool read_checkpoint(const std::string& path, const std::vector<std::string>& pr
     const bool legacy = stored.find("; held-out ") == std::string::npos;
     const std::string ours = legacy ? legacy_print : print;
     const std::string theirs_differ = parts_not_in(stored, ours), ours_differ = parts_not_in(ours, stored);
-    fail("checkpoint ", path, " belongs to another run: it was made with ", theirs_differ, ", this run has ",
-         ours_differ, held_out_fix(theirs_differ, ours_differ),
+    // A part one side has and the other has not in any form (passes of fewer rows) is said as such:
+    // "it was made with nothing in their place" read as if the checkpoint were empty.
+    const std::string differ = theirs_differ.empty() ? str("this run has ", ours_differ, ", which it was made without")
+                               : ours_differ.empty() ? str("it was made with ", theirs_differ, ", which this run has not")
+                                                     : str("it was made with ", theirs_differ, ", this run has ", ours_differ);
+    fail("checkpoint ", path, " belongs to another run: ", differ, held_out_fix(theirs_differ, ours_differ),
+         passes_fix(theirs_differ, ours_differ),
          "; delete it, give another checkpoint path, or pass resume = false to start over");
   }
   RunState read;

@@ -1162,9 +1162,20 @@ TEST_CASE("a sampler's batch split into micro-batches takes the same steps as th
     c.checkpoint = path;
     return train::train(c);
   };
+  // The refusal says what differs and the micro_batch that resumes it (it said "it was made with
+  // passes of 4 and 4 rows, this run has nothing in their place", and no fix).
   REQUIRE(checkpointed(4).status == train::RunStatus::Done);
-  CHECK_THROWS_WITH(checkpointed(0), Catch::Contains("it was made with passes of 4 and 4 rows, this run has nothing in their place"));
+  CHECK_THROWS_WITH(checkpointed(0), Catch::Contains("belongs to another run: it was made with passes of 4 and 4 rows, "
+                                                     "which this run has not (the rows of each forward and backward "
+                                                     "pass, which round the sums otherwise): give micro_batch = 4 to "
+                                                     "resume it; delete it"));
   CHECK(checkpointed(4).status == train::RunStatus::Done);
+  std::remove(path.c_str());
+  REQUIRE(checkpointed(0).status == train::RunStatus::Done);
+  CHECK_THROWS_WITH(checkpointed(8), Catch::Contains("belongs to another run: this run has passes of 8 and 8 rows, "
+                                                     "which it was made without (the rows of each forward and backward "
+                                                     "pass, which round the sums otherwise): it was made in whole "
+                                                     "batches; give micro_batch = the sampler's batch to resume it"));
   std::remove(path.c_str());
   CHECK_THROWS_WITH(run(-1, 32), Catch::Contains("micro_batch must be >= 1"));
 }

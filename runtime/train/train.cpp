@@ -479,7 +479,20 @@ void TrainConfig::Validate() const {
   if (!(lr > 0) || !std::isfinite(lr))
     fail("train: lr must be a positive number (got ", lr, "); give the peak learning rate, e.g. lr = 1e-3 (Pythia's "
          "at 14M-70M parameters)");
-  if (!(warmup >= 0 && warmup < 1)) fail("train: warmup is a fraction of the run in [0, 1) (got ", warmup, ")");
+  if (!(warmup >= 0 && warmup < 1)) {
+    // A warmup of 1 or more is most likely a count of steps (nanoGPT's warmup_iters; a study's
+    // hyper.warmup takes one): name the fraction that gives it, where the run's steps are known here.
+    const int64_t rows = batch > 0 ? batch : data ? data->batch() : 0;
+    const int64_t T = data ? data->seq_len() : seq_len;
+    const int64_t run_steps = steps > 0 ? steps : rows > 0 && T > 0 && tokens > 0 ? tokens / (rows * T) : 0;
+    std::string fix;
+    if (warmup >= 1 && warmup == std::floor(warmup) && run_steps > 0 && warmup < static_cast<double>(run_steps))
+      fix = str("; for ", warmup, " warmup steps of this run's ", run_steps, " give warmup = ",
+                format_significant(warmup / static_cast<double>(run_steps), 6));
+    else if (warmup >= 1)
+      fix = "; for a number of warmup steps give it divided by the run's steps";
+    fail("train: warmup is a fraction of the run's steps in [0, 1) (got ", warmup, ")", fix);
+  }
   if (!(min_lr_ratio >= 0 && min_lr_ratio <= 1))
     fail("train: min_lr_ratio must be in [0, 1] (got ", min_lr_ratio, ")");
   const OptimizerOptions& o = optimizer;

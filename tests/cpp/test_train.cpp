@@ -1464,6 +1464,20 @@ TEST_CASE("bad configurations are refused with the field and the fix") {
   CHECK_THROWS_WITH(train::train(c), Catch::Contains("vocabulary (16) is larger"));
   c.model = tiny(16, 8, 16, 2, 2);
   CHECK_THROWS_WITH(train::train(c), Catch::Contains("context is 8"));
+  // A warmup given as a count of steps (nanoGPT's warmup_iters) is refused naming the fraction that
+  // gives it: it said only "warmup is a fraction of the run in [0, 1) (got 50)".
+  c.model = tiny(16, 16, 16, 2, 2);
+  c.tokens = 1000 * 8 * 16;  // 1000 steps of the source's 8 × 16
+  c.warmup = 50;
+  CHECK_THROWS_WITH(train::train(c), "train: warmup is a fraction of the run's steps in [0, 1) (got 50); for 50 "
+                                     "warmup steps of this run's 1000 give warmup = 0.05");
+  c.warmup = 1.5;
+  CHECK_THROWS_WITH(train::train(c), Catch::EndsWith("(got 1.5); for a number of warmup steps give it divided by "
+                                                     "the run's steps"));
+  c.warmup = -0.1;
+  CHECK_THROWS_WITH(train::train(c), "train: warmup is a fraction of the run's steps in [0, 1) (got -0.1)");
+  c.warmup = 0.01;
+  c.tokens = 1000;
   // Checkpoints asked for with no file to write them to: the run trained writing none, unsaid.
   c.model = tiny(16, 16, 16, 2, 2);
   c.checkpoint_interval = 1024;

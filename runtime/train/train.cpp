@@ -27,7 +27,8 @@ namespace scalelab::train {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-const char* const kCheckpointMagic = "scalelab-checkpoint-3";     // + the thread count it was made on
+const char* const kCheckpointMagic = "scalelab-checkpoint-4";     // + the held-out source's state at the start
+const char* const kCheckpointMagicV3 = "scalelab-checkpoint-3";   // + the thread count it was made on
 const char* const kCheckpointMagicV2 = "scalelab-checkpoint-2";   // + the run's seconds so far
 const char* const kCheckpointMagicV1 = "scalelab-checkpoint-1";
 // The most evaluations, and the most checkpoints, a simulated run draws: its cost is bounded
@@ -120,9 +121,10 @@ void write_durably(const std::string& path, const std::string& bytes) {
   }
 }
 
-// `data_state`: the training source's state() ("" without one).
+// `data_state`: the training source's state() ("" without one); `held_out_state`: the held-out
+// source's state() at the run's start, before any evaluation ("" where the run reads none).
 void write_checkpoint(const std::string& path, const std::string& print, const RunState& s,
-                      const std::string& data_state, const Backend& backend) {
+                      const std::string& data_state, const std::string& held_out_state, const Backend& backend) {
   ByteWriter w;
   w.string(kCheckpointMagic);
   w.string(print);
@@ -142,6 +144,7 @@ void write_checkpoint(const std::string& path, const std::string& print, const R
   w.f64(s.train_seconds);
   w.i64(s.timed_steps);
   w.i64(backend.rounding_threads());
+  w.string(held_out_state);
   write_durably(path, w.bytes());
 }
 
@@ -217,8 +220,10 @@ std::string held_out_fix(const std::string& theirs, const std::string& ours) {
 // `prints`: the fingerprints of the run that a checkpoint may hold, this version's first (the others:
 // the same run as earlier versions described it); *which is set to the one it holds (prints.size():
 // `legacy_print`, which records no held-out measure).
+// `held_out_state`: this run's held-out source's state() at its start ("" where it reads none).
 bool read_checkpoint(const std::string& path, const std::vector<std::string>& prints, const std::string& legacy_print,
-                     RunState& s, data::BatchSource* data, Backend& backend, size_t* which) {
+                     const std::string& held_out_state, RunState& s, data::BatchSource* data, Backend& backend,
+                     size_t* which) {
   const std::string& print = prints.front();
   std::ifstream in(path, std::ios::binary);
   if (!in) return false;
@@ -240,10 +245,12 @@ bool read_checkpoint(const std::string& path, const std::vector<std::string>& pr
          "path, or delete that file if you do not need it (resume = false would write over it)");
   ByteReader r(bytes, "checkpoint " + path, fix);
   const std::string magic = r.string();
-  if (magic != kCheckpointMagic && magic != kCheckpointMagicV2 && magic != kCheckpointMagicV1)
+  if (magic != kCheckpointMagic && magic != kCheckpointMagicV3 && magic != kCheckpointMagicV2 &&
+      magic != kCheckpointMagicV1)
     fail("checkpoint ", path, " was written by another version of scalelab (format '", magic.substr(0, 40),
-         "', this one reads '", kCheckpointMagic, "', '", kCheckpointMagicV2, "' and '", kCheckpointMagicV1,
-         "'); pass resume = false to start over, give another checkpoint path, or resume it with that version");
+         "', this one reads '", kCheckpointMagic, "', '", kCheckpointMagicV3, "', '", kCheckpointMagicV2, "' and '",
+         kCheckpointMagicV1, "'); pass resume = false to start over, give another checkpoint path, or resume it with "
+         "that version");
   const std::string stored = r.string();
   const size_t match = static_cast<size_t>(std::find(prints.begin(), prints.end(), stored) - prints.begin());
   if (match == prints.size() && stored != legacy_print) {
@@ -282,9 +289,18 @@ bool read_checkpoint(const std::string& path, const std::vector<std::string>& pr
     read.train_seconds = r.f64();
     read.timed_steps = r.i64();
   }
-  if (magic == kCheckpointMagic) read.threads = r.i64();
+  if (magic == kCheckpointMagic || magic == kCheckpointMagicV3) read.threads = r.i64();
+  const std::string made_held_out = magic == kCheckpointMagic ? r.string() : std::string();
   if (!r.done() || read.step < 0 || read.train_count < 0 || read.timed_steps < 0 || read.threads < -1)
     fail("checkpoint ", path, " is truncated or corrupted", fix);
+  // Its curve and best loss were measured on its held-out source: another one of the same shape (its
+  // measure the same) resumed without a word, the curve then of two held-out sets and the best loss
+  // perhaps of the other. Where both sides read one, it must be the same, from the same place.
+  if (!made_held_out.empty() && !held_out_state.empty() && made_held_out != held_out_state)
+    fail("checkpoint ", path, " was made with other held-out data than this run's (eval_data, or the data's own "
+         "held_out()): its curve and best loss were measured on other held-out tokens, which this run's losses "
+         "would not compare with; resume it with the held-out data it was made with, pass resume = false to start "
+         "over, or give another checkpoint path");
   try {
     backend.load(parameters);
   } catch (const Interrupted&) {
@@ -748,7 +764,8 @@ RunResult train(const TrainConfig& config) {
   size_t held_print = 0;
   const bool resumed =
       !config.checkpoint.empty() && config.resume &&
-      read_checkpoint(config.checkpoint, prints, legacy_print, state, feed ? data : nullptr, *backend, &held_print);
+      read_checkpoint(config.checkpoint, prints, legacy_print, eval_start, state, feed ? data : nullptr, *backend,
+                      &held_print);
   const int64_t first_step = state.step;
   auto add_note = [&](const std::string& text) { result.note += (result.note.empty() ? "" : "; ") + text; };
   // A checkpoint an earlier version made of this run, its evaluations going round a small split: the
@@ -923,7 +940,7 @@ RunResult train(const TrainConfig& config) {
     std::string failure;
     try {
       write_checkpoint(config.checkpoint, print, state,
-                       data_state ? *data_state : feed ? data->state() : std::string(), *backend);
+                       data_state ? *data_state : feed ? data->state() : std::string(), eval_start, *backend);
     } catch (const Interrupted&) {
       throw;
     } catch (const Error& e) {
@@ -1126,7 +1143,8 @@ std::optional<std::string> checkpoint_held_out_measure(const std::string& path) 
     return text;
   };
   const std::optional<std::string> magic = read_string(64);
-  if (!magic || (*magic != kCheckpointMagic && *magic != kCheckpointMagicV2 && *magic != kCheckpointMagicV1))
+  if (!magic || (*magic != kCheckpointMagic && *magic != kCheckpointMagicV3 && *magic != kCheckpointMagicV2 &&
+                 *magic != kCheckpointMagicV1))
     return std::nullopt;
   const std::optional<std::string> print = read_string(1 << 16);
   if (!print) return std::nullopt;

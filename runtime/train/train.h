@@ -17,7 +17,8 @@
 //
 // Determinism: the same config, seed, data, thread count and micro-batches give bitwise identical losses. A
 // checkpoint holds the parameters, the optimizer state, the sampler's position, the random state
-// and the curve so far; resuming from it continues bitwise identically to an uninterrupted run.
+// and the curve so far; resuming from it continues bitwise identically to an uninterrupted run. It
+// records the held-out source's state at the run's start: resumed with other held-out data, refused.
 #pragma once
 
 #include <cstdint>

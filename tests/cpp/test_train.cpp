@@ -991,8 +991,20 @@ std::string read_bytes(const std::string& path) {
 }
 // A checkpoint's bytes without the run's seconds so far (wall, train, steps timed: the clock's), the
 // 24 bytes before its last field (the thread count).
+// (The checkpoint ends with the run's wall and training seconds, its timed steps, its thread count and
+// the held-out source's state, a length and its bytes: the two clocks are cut out.)
 std::string without_clock(const std::string& checkpoint) {
-  return checkpoint.substr(0, checkpoint.size() - 32) + checkpoint.substr(checkpoint.size() - 8);
+  size_t tail = 0;  // the held-out state's bytes with their length
+  for (uint64_t length = 0; length + 8 <= checkpoint.size() && length < 4096; ++length) {
+    uint64_t stored = 0;
+    std::memcpy(&stored, checkpoint.data() + checkpoint.size() - length - 8, 8);
+    if (stored == length) {
+      tail = length + 8;
+      break;
+    }
+  }
+  const size_t end = checkpoint.size() - tail;
+  return checkpoint.substr(0, end - 32) + checkpoint.substr(end - 8);
 }
 }  // namespace
 
@@ -1811,6 +1823,39 @@ TEST_CASE("the held-out source failing where an interrupted run measures its res
   std::remove(path.c_str());
 }
 
+TEST_CASE("a checkpoint resumed with other held-out data of the same shape is refused\, naming the fix") {
+  // The held-out measure (batches x rows x tokens) was the same, and the run resumed on another
+  // held-out set without a word: its curve of two sets, its best loss perhaps of the other.
+  const std::string path = std::string(SCALELAB_BINARY) + ".train-test-other-held-out.ckpt";
+  std::remove(path.c_str());
+  auto config = [&](MarkovSource& d, MarkovSource& h) {
+    train::TrainConfig c = markov_run(d, h, tiny(16, 16, 16, 2, 2), 12);
+    c.eval_tokens = 16 * 16;
+    c.eval_interval = 4 * 16 * 16;
+    c.checkpoint = path;
+    return c;
+  };
+  MarkovSource d1(16, 16, 16, 5, 1), h1(16, 16, 16, 5, 2);
+  train::TrainConfig c = config(d1, h1);
+  c.progress = [](const train::Progress& p) {
+    if (p.step == 6) request_interrupt();
+  };
+  REQUIRE(train::train(c).status == train::RunStatus::Interrupted);
+  clear_interrupt();
+  MarkovSource d2(16, 16, 16, 5, 1), other(16, 16, 16, 5, 3);
+  const std::string before = d2.state();
+  CHECK_THROWS_WITH(train::train(config(d2, other)),
+                    "checkpoint " + path + " was made with other held-out data than this run's (eval_data, or the "
+                    "data's own held_out()): its curve and best loss were measured on other held-out tokens, which "
+                    "this run's losses would not compare with; resume it with the held-out data it was made with, "
+                    "pass resume = false to start over, or give another checkpoint path");
+  CHECK(d2.state() == before);  // the training source is where it was
+  // With the held-out data it was made with, it resumes.
+  MarkovSource d3(16, 16, 16, 5, 1), h3(16, 16, 16, 5, 2);
+  CHECK(train::train(config(d3, h3)).status == train::RunStatus::Done);
+  std::remove(path.c_str());
+}
+
 TEST_CASE("a data source's error on the first step without a checkpoint says nothing was trained") {
   // It said "without a checkpoint, so its training is lost" of a run that had trained nothing.
   MarkovSource d(16, 16, 16, 5, 1), h(16, 16, 16, 5, 2);
@@ -2603,19 +2648,24 @@ TEST_CASE("a checkpoint records its thread count: a resume on another says it is
   CHECK_THAT(train::train(config(d4, 1)).note, Catch::StartsWith("resumed on 1 thread from a checkpoint made on 2: "
                                                                  "the continuation is not bitwise the one 2 threads give"));
 
-  // A checkpoint of the previous format (no thread count after the run's seconds) still resumes, on
-  // any count: what it was made on is not known.
+  // Checkpoints of the formats before still resume as they did: 3 (no held-out source's state at its
+  // end: an empty one here, 8 bytes of length), and 2 (no thread count after the run's seconds either),
+  // on any count then, as what it was made on is not known.
   const size_t version_at = 8 + std::string("scalelab-checkpoint-").size();
-  REQUIRE(at_5.substr(8, version_at - 8 + 1) == "scalelab-checkpoint-3");
-  std::string older = at_5.substr(0, at_5.size() - 8);
-  older[version_at] = '2';
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << older;
-  MarkovSource m5(16, 16, 8, 5, 1);
-  PlannedSource d5(m5, 39);
-  const train::RunResult legacy = train::train(config(d5, 1));
-  REQUIRE(legacy.status == train::RunStatus::Done);
-  CHECK(legacy.final_train_loss == one_thread.final_train_loss);
-  CHECK(legacy.note.empty());
+  REQUIRE(at_5.substr(8, version_at - 8 + 1) == "scalelab-checkpoint-4");
+  REQUIRE(at_5.substr(at_5.size() - 8) == std::string(8, '\0'));
+  for (const auto& [version, cut] : {std::pair{'3', size_t{8}}, std::pair{'2', size_t{16}}}) {
+    INFO("format " << version);
+    std::string older = at_5.substr(0, at_5.size() - cut);
+    older[version_at] = version;
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << older;
+    MarkovSource m5(16, 16, 8, 5, 1);
+    PlannedSource d5(m5, 39);
+    const train::RunResult legacy = train::train(config(d5, 1));
+    REQUIRE(legacy.status == train::RunStatus::Done);
+    CHECK(legacy.final_train_loss == one_thread.final_train_loss);
+    CHECK(legacy.note.empty());
+  }
 
   // The simulated backend's numbers do not depend on the threads: nothing to say.
   train::TrainConfig s = simulated_small(64 * 8 * 64);

@@ -605,6 +605,13 @@ int run_as(lua_State* L, const char* function) {
     // The source's error, raised now that the run stopped: where it failed, and what was kept. The
     // held-out source is named as the user gave it: eval_data, or the data's own data:held_out().
     const train::SourceFailed& f = *source_failed;
+    // Ctrl-C stopped the run, whose held-out source then failed measuring its result: the run stopped
+    // cleanly on it, so the interruption is settled (as for a result returned) and the error raised
+    // is the source's, saying where the run stopped; a script still ends on it (exit status 130).
+    if (interrupt_pending()) {
+      settle_interrupt();
+      note_stopped_by_interrupt();
+    }
     const bool held_out = f.source == "eval_data";
     const std::string source = held_out && !args.has("eval_data") ? "data:held_out()" : f.source;
     const auto* lua_source = dynamic_cast<const LuaBatchSource*>(held_out ? eval.get() : data.get());
@@ -762,6 +769,16 @@ int curve(lua_State* L) {
   return 1;
 }
 
+// train.checkpoint_held_out(path): the held-out measure the checkpoint records, false where it records
+// none (an earlier version's), nil where path holds no checkpoint.
+int checkpoint_held_out(lua_State* L) {
+  const std::optional<std::string> measure = train::checkpoint_held_out_measure(luaL_checkstring(L, 1));
+  if (!measure) lua_pushnil(L);
+  else if (measure->empty()) lua_pushboolean(L, false);
+  else lua_pushlstring(L, measure->data(), measure->size());
+  return 1;
+}
+
 int backends(lua_State* L) {
   push_strings(L, train::backend_names());
   return 1;
@@ -831,7 +848,7 @@ int open_train(lua_State* L) {
         "in memory), beta1 = 0.9, beta2 = 0.95, eps = 1e-8, "
         "weight_decay = 0.1, clip = 1.0, seed = 1, eval_interval = tokens (0: about 20 evaluations per run), "
         "eval_tokens = held-out tokens per evaluation, rounded up to whole batches of eval_data (0: 16 batches; at most the held-out split, read once, each sequence weighted equally), checkpoint = path, "
-        "checkpoint_interval = tokens (0: only at the end or on Ctrl-C), resume = true, "
+        "checkpoint_interval = tokens between checkpoints, with checkpoint (0: only at the end or on Ctrl-C), resume = true, "
         "backend = \"cpu\" (the default) | \"cuda\" | \"auto\" (CUDA where built and a GPU is visible, else the CPU) | "
         "\"simulated\", "
         "threads = 0 (all cores), law = {E, A, B, alpha, beta, noise} or a Chinchilla-form Law, noise = (simulated), "
@@ -850,6 +867,11 @@ int open_train(lua_State* L) {
         "alpha, beta > 0, noise in [0, 1). Instant whatever the step count (the losses between evaluations "
         "are drawn in closed form; at most 1000 evaluations and 1000 checkpoints, their intervals widened to fit); reports no speed (tokens/s means nothing here)"},
        {"backends", &bound<backends>, "train.backends() -> the names of the backends built in"},
+       {"checkpoint_held_out", &bound<checkpoint_held_out>,
+        "train.checkpoint_held_out(path) -> the held-out measure the checkpoint at path records (\"16 x 8 x 16\": "
+        "each evaluation's batches x rows x tokens; \"2 x 8 x 16, 15 rows\": a split of 15 rows read whole), false "
+        "where it records none (an earlier scalelab's: its evaluations went round a held-out split smaller than "
+        "them, as a run resumed from it goes on doing), nil where path holds no checkpoint"},
        {"backend_available", &bound<backend_available>,
         "train.backend_available(name) -> true when backend `name` can train on this machine (\"cuda\" not "
         "built, or built but no GPU: false); an unknown name is an error"}});

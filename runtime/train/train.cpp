@@ -27,7 +27,8 @@ namespace scalelab::train {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-const char* const kCheckpointMagic = "scalelab-checkpoint-3";     // + the thread count it was made on
+const char* const kCheckpointMagic = "scalelab-checkpoint-4";     // + the held-out source's state at the start
+const char* const kCheckpointMagicV3 = "scalelab-checkpoint-3";   // + the thread count it was made on
 const char* const kCheckpointMagicV2 = "scalelab-checkpoint-2";   // + the run's seconds so far
 const char* const kCheckpointMagicV1 = "scalelab-checkpoint-1";
 // The most evaluations, and the most checkpoints, a simulated run draws: its cost is bounded
@@ -120,9 +121,10 @@ void write_durably(const std::string& path, const std::string& bytes) {
   }
 }
 
-// `data_state`: the training source's state() ("" without one).
+// `data_state`: the training source's state() ("" without one); `held_out_state`: the held-out
+// source's state() at the run's start, before any evaluation ("" where the run reads none).
 void write_checkpoint(const std::string& path, const std::string& print, const RunState& s,
-                      const std::string& data_state, const Backend& backend) {
+                      const std::string& data_state, const std::string& held_out_state, const Backend& backend) {
   ByteWriter w;
   w.string(kCheckpointMagic);
   w.string(print);
@@ -142,10 +144,11 @@ void write_checkpoint(const std::string& path, const std::string& print, const R
   w.f64(s.train_seconds);
   w.i64(s.timed_steps);
   w.i64(backend.rounding_threads());
+  w.string(held_out_state);
   write_durably(path, w.bytes());
 }
 
-// The "; "-separated parts of a run's fingerprint `a` that `b` lacks, joined again ("nothing" when none).
+// The "; "-separated parts of a run's fingerprint `a` that `b` lacks, joined again ("" when none).
 std::string parts_not_in(const std::string& a, const std::string& b) {
   auto split = [](const std::string& text) {
     std::vector<std::string> parts;
@@ -160,7 +163,26 @@ std::string parts_not_in(const std::string& a, const std::string& b) {
   std::string out;
   for (const std::string& part : split(a))
     if (std::find(theirs.begin(), theirs.end(), part) == theirs.end()) out += (out.empty() ? "" : "; ") + part;
-  return out.empty() ? "nothing in their place" : out;
+  return out;
+}
+
+// Where the only part of a run's fingerprint that differs from a checkpoint's is its passes ("passes of
+// M and E rows", or none: whole batches): what it means and what to give to resume the checkpoint; else "".
+std::string passes_fix(const std::string& theirs, const std::string& ours) {
+  auto passes = [](const std::string& part, long long* rows) {
+    long long eval_rows = 0;
+    int used = 0;
+    return std::sscanf(part.c_str(), "passes of %lld and %lld rows%n", rows, &eval_rows, &used) == 2 &&
+           part.size() == static_cast<size_t>(used);
+  };
+  long long theirs_rows = 0, ours_rows = 0;
+  const bool theirs_passes = passes(theirs, &theirs_rows), ours_passes = passes(ours, &ours_rows);
+  const std::string what = " (the rows of each forward and backward pass, which round the sums otherwise)";
+  if (theirs.empty() && ours_passes)
+    return str(what, ": it was made in whole batches; give micro_batch = the sampler's batch to resume it, where "
+               "this machine's memory holds them");
+  if (theirs_passes && (ours.empty() || ours_passes)) return str(what, ": give micro_batch = ", theirs_rows, " to resume it");
+  return "";
 }
 
 // Where the only part of a run's fingerprint that differs from a checkpoint's is its held-out measure
@@ -196,9 +218,12 @@ std::string held_out_fix(const std::string& theirs, const std::string& ours) {
 // Reads and checks every field before changing anything the caller holds: a truncated or corrupt
 // checkpoint throws with the backend's state as initialised and the sampler where it was.
 // `prints`: the fingerprints of the run that a checkpoint may hold, this version's first (the others:
-// the same run as earlier versions described it); *which is set to the one it holds.
+// the same run as earlier versions described it); *which is set to the one it holds (prints.size():
+// `legacy_print`, which records no held-out measure).
+// `held_out_state`: this run's held-out source's state() at its start ("" where it reads none).
 bool read_checkpoint(const std::string& path, const std::vector<std::string>& prints, const std::string& legacy_print,
-                     RunState& s, data::BatchSource* data, Backend& backend, size_t* which) {
+                     const std::string& held_out_state, RunState& s, data::BatchSource* data, Backend& backend,
+                     size_t* which) {
   const std::string& print = prints.front();
   std::ifstream in(path, std::ios::binary);
   if (!in) return false;
@@ -220,10 +245,12 @@ bool read_checkpoint(const std::string& path, const std::vector<std::string>& pr
          "path, or delete that file if you do not need it (resume = false would write over it)");
   ByteReader r(bytes, "checkpoint " + path, fix);
   const std::string magic = r.string();
-  if (magic != kCheckpointMagic && magic != kCheckpointMagicV2 && magic != kCheckpointMagicV1)
+  if (magic != kCheckpointMagic && magic != kCheckpointMagicV3 && magic != kCheckpointMagicV2 &&
+      magic != kCheckpointMagicV1)
     fail("checkpoint ", path, " was written by another version of scalelab (format '", magic.substr(0, 40),
-         "', this one reads '", kCheckpointMagic, "', '", kCheckpointMagicV2, "' and '", kCheckpointMagicV1,
-         "'); pass resume = false to start over, give another checkpoint path, or resume it with that version");
+         "', this one reads '", kCheckpointMagic, "', '", kCheckpointMagicV3, "', '", kCheckpointMagicV2, "' and '",
+         kCheckpointMagicV1, "'); pass resume = false to start over, give another checkpoint path, or resume it with "
+         "that version");
   const std::string stored = r.string();
   const size_t match = static_cast<size_t>(std::find(prints.begin(), prints.end(), stored) - prints.begin());
   if (match == prints.size() && stored != legacy_print) {
@@ -232,8 +259,13 @@ bool read_checkpoint(const std::string& path, const std::vector<std::string>& pr
     const bool legacy = stored.find("; held-out ") == std::string::npos;
     const std::string ours = legacy ? legacy_print : print;
     const std::string theirs_differ = parts_not_in(stored, ours), ours_differ = parts_not_in(ours, stored);
-    fail("checkpoint ", path, " belongs to another run: it was made with ", theirs_differ, ", this run has ",
-         ours_differ, held_out_fix(theirs_differ, ours_differ),
+    // A part one side has and the other has not in any form (passes of fewer rows) is said as such:
+    // "it was made with nothing in their place" read as if the checkpoint were empty.
+    const std::string differ = theirs_differ.empty() ? str("this run has ", ours_differ, ", which it was made without")
+                               : ours_differ.empty() ? str("it was made with ", theirs_differ, ", which this run has not")
+                                                     : str("it was made with ", theirs_differ, ", this run has ", ours_differ);
+    fail("checkpoint ", path, " belongs to another run: ", differ, held_out_fix(theirs_differ, ours_differ),
+         passes_fix(theirs_differ, ours_differ),
          "; delete it, give another checkpoint path, or pass resume = false to start over");
   }
   RunState read;
@@ -257,9 +289,18 @@ bool read_checkpoint(const std::string& path, const std::vector<std::string>& pr
     read.train_seconds = r.f64();
     read.timed_steps = r.i64();
   }
-  if (magic == kCheckpointMagic) read.threads = r.i64();
+  if (magic == kCheckpointMagic || magic == kCheckpointMagicV3) read.threads = r.i64();
+  const std::string made_held_out = magic == kCheckpointMagic ? r.string() : std::string();
   if (!r.done() || read.step < 0 || read.train_count < 0 || read.timed_steps < 0 || read.threads < -1)
     fail("checkpoint ", path, " is truncated or corrupted", fix);
+  // Its curve and best loss were measured on its held-out source: another one of the same shape (its
+  // measure the same) resumed without a word, the curve then of two held-out sets and the best loss
+  // perhaps of the other. Where both sides read one, it must be the same, from the same place.
+  if (!made_held_out.empty() && !held_out_state.empty() && made_held_out != held_out_state)
+    fail("checkpoint ", path, " was made with other held-out data than this run's (eval_data, or the data's own "
+         "held_out()): its curve and best loss were measured on other held-out tokens, which this run's losses "
+         "would not compare with; resume it with the held-out data it was made with, pass resume = false to start "
+         "over, or give another checkpoint path");
   try {
     backend.load(parameters);
   } catch (const Interrupted&) {
@@ -279,7 +320,7 @@ bool read_checkpoint(const std::string& path, const std::vector<std::string>& pr
     }
   }
   s = std::move(read);
-  *which = match == prints.size() ? 0 : match;
+  *which = match;
   return true;
 }
 
@@ -472,7 +513,20 @@ void TrainConfig::Validate() const {
   if (!(lr > 0) || !std::isfinite(lr))
     fail("train: lr must be a positive number (got ", lr, "); give the peak learning rate, e.g. lr = 1e-3 (Pythia's "
          "at 14M-70M parameters)");
-  if (!(warmup >= 0 && warmup < 1)) fail("train: warmup is a fraction of the run in [0, 1) (got ", warmup, ")");
+  if (!(warmup >= 0 && warmup < 1)) {
+    // A warmup of 1 or more is most likely a count of steps (nanoGPT's warmup_iters; a study's
+    // hyper.warmup takes one): name the fraction that gives it, where the run's steps are known here.
+    const int64_t rows = batch > 0 ? batch : data ? data->batch() : 0;
+    const int64_t T = data ? data->seq_len() : seq_len;
+    const int64_t run_steps = steps > 0 ? steps : rows > 0 && T > 0 && tokens > 0 ? tokens / (rows * T) : 0;
+    std::string fix;
+    if (warmup >= 1 && warmup == std::floor(warmup) && run_steps > 0 && warmup < static_cast<double>(run_steps))
+      fix = str("; for ", warmup, " warmup steps of this run's ", run_steps, " give warmup = ",
+                format_significant(warmup / static_cast<double>(run_steps), 6));
+    else if (warmup >= 1)
+      fix = "; for a number of warmup steps give it divided by the run's steps";
+    fail("train: warmup is a fraction of the run's steps in [0, 1) (got ", warmup, ")", fix);
+  }
   if (!(min_lr_ratio >= 0 && min_lr_ratio <= 1))
     fail("train: min_lr_ratio must be in [0, 1] (got ", min_lr_ratio, ")");
   const OptimizerOptions& o = optimizer;
@@ -501,6 +555,13 @@ void TrainConfig::Validate() const {
     fail("train: eval_tokens = ", eval_tokens, " sets the held-out tokens of each evaluation, but this run has no "
          "held-out data to evaluate on; give eval_data = a held-out source (sampler:held_out(), data.held_out{...}), "
          "or leave eval_tokens out");
+  // Likewise checkpoints asked for with no file to write them to: checkpoint_interval = 1e6 without a
+  // checkpoint trained to the end writing nothing, and a run stopped (Ctrl-C, a source's error) lost
+  // what the user took to be saved.
+  if (checkpoint_interval > 0 && checkpoint.empty())
+    fail("train: checkpoint_interval = ", checkpoint_interval, " sets the tokens between checkpoints, but this run "
+         "has no checkpoint to write; give checkpoint = \"run.ckpt\" (the file to write them to), or leave "
+         "checkpoint_interval out");
   if (threads < 0) fail("train: threads must be >= 0 (0: all cores; got ", threads, ")");
 }
 
@@ -650,7 +711,6 @@ RunResult train(const TrainConfig& config) {
       prints.push_back(fingerprint(config, backend->name(), batch, T, steps,
                                    held_out_measure(eval_batches, eval_B, eval_T, eval_batches * eval_B), passes));
   }
-  const std::string& print = prints.front();
   const std::string legacy_print = legacy_fingerprint(config, backend->name(), batch, T, steps);
 
   RunResult result;
@@ -722,12 +782,21 @@ RunResult train(const TrainConfig& config) {
   size_t held_print = 0;
   const bool resumed =
       !config.checkpoint.empty() && config.resume &&
-      read_checkpoint(config.checkpoint, prints, legacy_print, state, feed ? data : nullptr, *backend, &held_print);
+      read_checkpoint(config.checkpoint, prints, legacy_print, eval_start, state, feed ? data : nullptr, *backend,
+                      &held_print);
   const int64_t first_step = state.step;
   auto add_note = [&](const std::string& text) { result.note += (result.note.empty() ? "" : "; ") + text; };
   // A checkpoint an earlier version made of this run, its evaluations going round a small split: the
-  // run goes on measuring so (its curve and best loss measured alike), and says so.
-  const bool old_measure = resumed && held_print == kOldMeasure;
+  // run goes on measuring so (its curve and best loss measured alike), and says so. So does one of a
+  // version that did not record the held-out measure (legacy_print): every such version went round
+  // the split (read once came later), and going on with the split read once mixed two measures on
+  // the curve, unsaid. The checkpoints it writes record the measure it goes on with: written as this
+  // version's, a second resume went on reading the split once.
+  // (prints holds the earlier measure only where the split is read whole: elsewhere prints.size() is
+  // kOldMeasure, and a legacy checkpoint is of this version's measure.)
+  const bool legacy_resume = resumed && held_print == prints.size();
+  const bool old_measure = resumed && eval_whole_split && (held_print == kOldMeasure || legacy_resume);
+  const std::string& print = old_measure ? prints[kOldMeasure] : prints.front();
   if (old_measure) {
     add_note(str("resumed from a checkpoint made by an earlier scalelab, whose evaluations read ",
                  format_counted(asked_batches, "batch", "batches"), " of ", eval_B, " × ", eval_T,
@@ -736,6 +805,9 @@ RunResult train(const TrainConfig& config) {
                  asked_batches * eval_B % eval_pass_rows != 0
                      ? std::string(", counting some more often than others")
                      : str(", each ", asked_batches * eval_B / eval_pass_rows, " times"),
+                 legacy_resume ? " (that version's checkpoints do not record the held-out measure: its evaluations "
+                                 "are taken to be of this run's eval_tokens)"
+                               : "",
                  "; the run goes on measuring so, for a curve and best loss "
                  "measured alike; resume = false starts it over with each evaluation reading every sequence once, "
                  "each weighted equally"));
@@ -764,13 +836,20 @@ RunResult train(const TrainConfig& config) {
     add_note(str("eps = ", config.optimizer.eps, " is far above AdamW's usual 1e-8: where it exceeds √v̂ (a weight's "
                  "gradient RMS, often 1e-4 to 1e-2 in small models) the step is lr·m̂/eps, smaller than lr and no "
                  "longer normalised per weight (momentum SGD at lr/eps); give eps = 1e-8 unless that is meant"));
-  // An eval_interval under half a step rounds to no steps, evaluated at every one: eval_interval = 10
-  // with 512 tokens a step evaluated every step without a word.
-  if (can_eval && config.eval_interval > 0 && config.eval_interval < tokens_per_step - tokens_per_step / 2 &&
-      eval_every == 1)
-    add_note(str("eval_interval = ", config.eval_interval, " tokens is under half a step (", tokens_per_step,
-                 " tokens a step, batch × seq_len = ", batch, " × ", T, "): the run evaluates after every step; give "
-                 "eval_interval = ", tokens_per_step, " for that, or a multiple of it for fewer evaluations"));
+  // An interval under half a step rounds to no steps, done at every one: eval_interval = 10 with 512
+  // tokens a step evaluated every step without a word, and checkpoint_interval = 10 wrote a
+  // checkpoint every step (the whole model and optimizer state each time). Said alike for both.
+  auto note_under_half_step = [&](const char* name, int64_t interval, int64_t every, const char* done,
+                                  const char* fewer) {
+    if (interval > 0 && interval < tokens_per_step - tokens_per_step / 2 && every == 1)
+      add_note(str(name, " = ", interval, " tokens is under half a step (", tokens_per_step,
+                   " tokens a step, batch × seq_len = ", batch, " × ", T, "): the run ", done, " after every step; give ",
+                   name, " = ", tokens_per_step, " for that, or a multiple of it for fewer ", fewer));
+  };
+  if (can_eval) note_under_half_step("eval_interval", config.eval_interval, eval_every, "evaluates", "evaluations");
+  if (!config.checkpoint.empty())
+    note_under_half_step("checkpoint_interval", config.checkpoint_interval, checkpoint_every,
+                         "writes its checkpoint", "checkpoints");
   // Said when the run asked for more than the split (an eval_tokens that rounds up to whole batches
   // past its end reads it once without a word: what was asked for, or a few sequences more).
   if (eval_whole_split && !old_measure) {
@@ -879,7 +958,7 @@ RunResult train(const TrainConfig& config) {
     std::string failure;
     try {
       write_checkpoint(config.checkpoint, print, state,
-                       data_state ? *data_state : feed ? data->state() : std::string(), *backend);
+                       data_state ? *data_state : feed ? data->state() : std::string(), eval_start, *backend);
     } catch (const Interrupted&) {
       throw;
     } catch (const Error& e) {
@@ -1016,17 +1095,17 @@ RunResult train(const TrainConfig& config) {
   // Interrupted between evaluations: measure the held-out loss where training stopped, for the
   // result only (the checkpoint keeps the curve of an uninterrupted run, so resuming stays exact).
   // Not when Ctrl-C stopped an evaluation (the user asked to stop it), nor when Ctrl-C stops this one;
-  // not when a source failed (the run raises its error), nor when the held-out source fails in this one.
+  // not when a source failed (the run raises its error). The held-out source failing in this one is
+  // raised as any source's error is (SourceFailed, below), the checkpoint written already: it was a
+  // note beside a result that gave the loss of the evaluation before as the run's.
   if (result.status == RunStatus::Interrupted && !eval_interrupted && !source_failure && can_eval && state.step > 0 &&
       (result.curve.empty() || result.curve.back().tokens < state.step * tokens_per_step)) {
     CurvePoint p;
     p.tokens = state.step * tokens_per_step;
     p.train_loss = state.train_count ? state.train_sum / static_cast<double>(state.train_count) : kNaN;
     p.eval_loss = evaluate();
-    if (eval_failed) {  // the run stopped already, its checkpoint written: this point was for the result only
-      add_note(str("the held-out loss where the run stopped is not measured: the held-out source's ",
-                   source_failure->method, "() failed (", source_failure->cause, ")"));
-      source_failure.reset();
+    if (eval_failed) {
+      source_failure->step = " measuring the held-out loss where the run stopped";
     } else if (!eval_interrupted) {
       result.curve.push_back(p);
       if (std::isfinite(p.eval_loss) && !(p.eval_loss >= state.best)) state.best = p.eval_loss;
@@ -1069,6 +1148,29 @@ RunResult train(const TrainConfig& config) {
     throw SourceFailed(what, f.source, f.method, f.step, f.cause, std::move(result));
   }
   return result;
+}
+
+std::optional<std::string> checkpoint_held_out_measure(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  // A length-prefixed string (ByteWriter::string) of at most `limit` bytes, or nullopt.
+  auto read_string = [&](uint64_t limit) -> std::optional<std::string> {
+    uint64_t size = 0;
+    if (!in.read(reinterpret_cast<char*>(&size), sizeof size) || size > limit) return std::nullopt;
+    std::string text(static_cast<size_t>(size), '\0');
+    if (!in.read(text.data(), static_cast<std::streamsize>(size))) return std::nullopt;
+    return text;
+  };
+  const std::optional<std::string> magic = read_string(64);
+  if (!magic || (*magic != kCheckpointMagic && *magic != kCheckpointMagicV3 && *magic != kCheckpointMagicV2 &&
+                 *magic != kCheckpointMagicV1))
+    return std::nullopt;
+  const std::optional<std::string> print = read_string(1 << 16);
+  if (!print) return std::nullopt;
+  const std::string key = "; held-out ";
+  const size_t at = print->find(key);
+  if (at == std::string::npos) return std::string();
+  const size_t from = at + key.size();
+  return print->substr(from, print->find("; ", from) - from);
 }
 
 std::string where_kept(const std::string& caller, const TrainConfig& config, const RunResult& result) {

@@ -17,11 +17,13 @@
 //
 // Determinism: the same config, seed, data, thread count and micro-batches give bitwise identical losses. A
 // checkpoint holds the parameters, the optimizer state, the sampler's position, the random state
-// and the curve so far; resuming from it continues bitwise identically to an uninterrupted run.
+// and the curve so far; resuming from it continues bitwise identically to an uninterrupted run. It
+// records the held-out source's state at the run's start: resumed with other held-out data, refused.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -76,7 +78,7 @@ struct TrainConfig {
                                // reads the whole split once (each sequence weighted equally)
 
   std::string checkpoint;           // path; empty: no checkpoints
-  int64_t checkpoint_interval = 0;  // tokens between checkpoints; 0: only at the end or on Ctrl-C
+  int64_t checkpoint_interval = 0;  // tokens between checkpoints (only with a checkpoint path); 0: only at the end or on Ctrl-C
                                     // (simulated: at most 1000 per run, the interval widened to fit)
   bool resume = true;               // continue from `checkpoint` when the file exists
 
@@ -184,7 +186,8 @@ class SourceFailed : public Error {
         cause(std::move(cause)), result(std::move(result)) {}
   std::string source;  // "data" or "eval_data" (the held-out source, given or the data's own)
   std::string method;  // "next_batch", "state" or "restore"
-  std::string step;    // " for step 10 of 20" (the training data's), or "" (an evaluation's)
+  std::string step;    // " for step 10 of 20" (the training data's), "" (an evaluation's), or " measuring the
+                       // held-out loss where the run stopped" (the evaluation an interrupted run makes for its result)
   std::string cause;   // the source's error message
   RunResult result;    // the run as it stopped: status Interrupted, its message where
 };
@@ -194,6 +197,13 @@ class SourceFailed : public Error {
 // note of a checkpoint that could not be written, or " without a checkpoint, so its training is
 // lost (give <caller> checkpoint = ...)". `caller` is the function the user called (train.run).
 std::string where_kept(const std::string& caller, const TrainConfig& config, const RunResult& result);
+
+// The held-out measure that the checkpoint at `path` records, as its run's identity gives it ("16 x 8 x
+// 16", "2 x 8 x 16, 15 rows": each evaluation's batches x rows x tokens, and the rows it weighs of a
+// split read whole); "" for a checkpoint of a version that recorded none (every such version went
+// round a held-out split smaller than an evaluation, as train() goes on doing on resuming it);
+// nullopt where `path` holds no scalelab checkpoint. Reads only the start of the file.
+std::optional<std::string> checkpoint_held_out_measure(const std::string& path);
 
 // Runs the training. Errors in the configuration or data throw scalelab::Error before any work
 // (among them a run of more tokens than int64 counts, steps × batch × seq_len >= 2^63, a sampler that plans fewer batches than the run needs, a held-out source too short

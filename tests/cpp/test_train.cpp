@@ -991,8 +991,20 @@ std::string read_bytes(const std::string& path) {
 }
 // A checkpoint's bytes without the run's seconds so far (wall, train, steps timed: the clock's), the
 // 24 bytes before its last field (the thread count).
+// (The checkpoint ends with the run's wall and training seconds, its timed steps, its thread count and
+// the held-out source's state, a length and its bytes: the two clocks are cut out.)
 std::string without_clock(const std::string& checkpoint) {
-  return checkpoint.substr(0, checkpoint.size() - 32) + checkpoint.substr(checkpoint.size() - 8);
+  size_t tail = 0;  // the held-out state's bytes with their length
+  for (uint64_t length = 0; length + 8 <= checkpoint.size() && length < 4096; ++length) {
+    uint64_t stored = 0;
+    std::memcpy(&stored, checkpoint.data() + checkpoint.size() - length - 8, 8);
+    if (stored == length) {
+      tail = length + 8;
+      break;
+    }
+  }
+  const size_t end = checkpoint.size() - tail;
+  return checkpoint.substr(0, end - 32) + checkpoint.substr(end - 8);
 }
 }  // namespace
 
@@ -1162,9 +1174,20 @@ TEST_CASE("a sampler's batch split into micro-batches takes the same steps as th
     c.checkpoint = path;
     return train::train(c);
   };
+  // The refusal says what differs and the micro_batch that resumes it (it said "it was made with
+  // passes of 4 and 4 rows, this run has nothing in their place", and no fix).
   REQUIRE(checkpointed(4).status == train::RunStatus::Done);
-  CHECK_THROWS_WITH(checkpointed(0), Catch::Contains("it was made with passes of 4 and 4 rows, this run has nothing in their place"));
+  CHECK_THROWS_WITH(checkpointed(0), Catch::Contains("belongs to another run: it was made with passes of 4 and 4 rows, "
+                                                     "which this run has not (the rows of each forward and backward "
+                                                     "pass, which round the sums otherwise): give micro_batch = 4 to "
+                                                     "resume it; delete it"));
   CHECK(checkpointed(4).status == train::RunStatus::Done);
+  std::remove(path.c_str());
+  REQUIRE(checkpointed(0).status == train::RunStatus::Done);
+  CHECK_THROWS_WITH(checkpointed(8), Catch::Contains("belongs to another run: this run has passes of 8 and 8 rows, "
+                                                     "which it was made without (the rows of each forward and backward "
+                                                     "pass, which round the sums otherwise): it was made in whole "
+                                                     "batches; give micro_batch = the sampler's batch to resume it"));
   std::remove(path.c_str());
   CHECK_THROWS_WITH(run(-1, 32), Catch::Contains("micro_batch must be >= 1"));
 }
@@ -1453,6 +1476,29 @@ TEST_CASE("bad configurations are refused with the field and the fix") {
   CHECK_THROWS_WITH(train::train(c), Catch::Contains("vocabulary (16) is larger"));
   c.model = tiny(16, 8, 16, 2, 2);
   CHECK_THROWS_WITH(train::train(c), Catch::Contains("context is 8"));
+  // A warmup given as a count of steps (nanoGPT's warmup_iters) is refused naming the fraction that
+  // gives it: it said only "warmup is a fraction of the run in [0, 1) (got 50)".
+  c.model = tiny(16, 16, 16, 2, 2);
+  c.tokens = 1000 * 8 * 16;  // 1000 steps of the source's 8 × 16
+  c.warmup = 50;
+  CHECK_THROWS_WITH(train::train(c), "train: warmup is a fraction of the run's steps in [0, 1) (got 50); for 50 "
+                                     "warmup steps of this run's 1000 give warmup = 0.05");
+  c.warmup = 1.5;
+  CHECK_THROWS_WITH(train::train(c), Catch::EndsWith("(got 1.5); for a number of warmup steps give it divided by "
+                                                     "the run's steps"));
+  c.warmup = -0.1;
+  CHECK_THROWS_WITH(train::train(c), "train: warmup is a fraction of the run's steps in [0, 1) (got -0.1)");
+  c.warmup = 0.01;
+  c.tokens = 1000;
+  // Checkpoints asked for with no file to write them to: the run trained writing none, unsaid.
+  c.model = tiny(16, 16, 16, 2, 2);
+  c.checkpoint_interval = 1024;
+  CHECK_THROWS_WITH(train::train(c), "train: checkpoint_interval = 1024 sets the tokens between checkpoints, but this "
+                                     "run has no checkpoint to write; give checkpoint = \"run.ckpt\" (the file to "
+                                     "write them to), or leave checkpoint_interval out");
+  train::TrainConfig simulated = simulated_small(100'000);
+  simulated.checkpoint_interval = 1024;
+  CHECK_THROWS_WITH(train::train(simulated), Catch::Contains("checkpoint_interval = 1024 sets the tokens"));
 }
 
 // ---- Review findings: checks before the first step, the simulated backend's cost and law ------
@@ -1693,6 +1739,123 @@ TEST_CASE("an eval_interval under half a step says the run evaluates every step"
   CHECK_THAT(train::train(c).note, !Catch::Contains("eval_interval"));
 }
 
+TEST_CASE("a checkpoint_interval under half a step says the run writes its checkpoint every step\, as eval_interval does") {
+  // checkpoint_interval = 10 with 128 tokens a step rounded to no steps and wrote the whole model and
+  // optimizer state after every step, unsaid (an eval_interval so short was already said).
+  const std::string path = std::string(SCALELAB_BINARY) + ".train-test-checkpoint-interval.ckpt";
+  auto run = [&](int64_t interval, const std::string& checkpoint) {
+    std::remove(path.c_str());
+    MarkovSource data(16, 16, 8, 5, 1), held(16, 16, 8, 5, 2);
+    train::TrainConfig c = sampled_run(data);
+    c.eval_data = &held;
+    c.steps = 3;
+    c.eval_tokens = 8 * 16;
+    c.checkpoint = checkpoint;
+    c.checkpoint_interval = interval;
+    int64_t written = 0;  // the steps after which a checkpoint file is there
+    c.progress = [&](const train::Progress& p) {
+      if (p.step < p.steps && std::filesystem::exists(path)) {
+        ++written;
+        std::remove(path.c_str());
+      }
+    };
+    const train::RunResult r = train::train(c);
+    std::remove(path.c_str());
+    return std::pair{r, written};
+  };
+  const auto [every_step, written] = run(10, path);
+  CHECK(written == 2);  // after steps 1 and 2 (and the final one at the end)
+  CHECK_THAT(every_step.note, Catch::Contains("checkpoint_interval = 10 tokens is under half a step (128 tokens a step, "
+                                              "batch × seq_len = 8 × 16): the run writes its checkpoint after every "
+                                              "step; give checkpoint_interval = 128 for that, or a multiple of it for "
+                                              "fewer checkpoints"));
+  // Half a step and more round to whole steps, and say nothing.
+  const auto [half_step, written_half] = run(64, path);
+  CHECK(written_half == 2);
+  CHECK_THAT(half_step.note, !Catch::Contains("checkpoint_interval"));
+}
+
+TEST_CASE("the held-out source failing where an interrupted run measures its result raises its error\, the checkpoint kept") {
+  // It became a note ("the held-out loss where the run stopped is not measured: ..."), beside a
+  // result that gave the evaluation before's loss as the run's.
+  const std::string path = std::string(SCALELAB_BINARY) + ".train-test-result-evaluation.ckpt";
+  std::remove(path.c_str());
+  auto config = [&](data::BatchSource& held, MarkovSource& d) {
+    train::TrainConfig c = markov_run(d, d, tiny(16, 16, 16, 2, 2), 12);
+    c.eval_data = &held;
+    c.eval_tokens = 16 * 16;          // one held-out batch an evaluation
+    c.eval_interval = 4 * 16 * 16;    // at 0, 4, 8 and 12 steps
+    return c;
+  };
+  MarkovSource d1(16, 16, 16, 5, 1), h1(16, 16, 16, 5, 2);
+  const train::RunResult full = train::train(config(h1, d1));
+  REQUIRE(full.status == train::RunStatus::Done);
+  // Ctrl-C after step 6: the evaluation there, for the result, is the held-out source's 3rd batch.
+  MarkovSource d2(16, 16, 16, 5, 1), h2(16, 16, 16, 5, 2);
+  FailingSource failing(h2, 3);
+  train::TrainConfig c = config(failing, d2);
+  c.checkpoint = path;
+  c.progress = [](const train::Progress& p) {
+    if (p.step == 6) request_interrupt();
+  };
+  try {
+    train::train(c);
+    FAIL("no error");
+  } catch (const train::SourceFailed& e) {
+    CHECK(std::string(e.what()) ==
+          "the source broke (in eval_data:next_batch() measuring the held-out loss where the run stopped: train "
+          "interrupted by the user after 6 of 12 steps; the checkpoint " + path +
+              " holds it, from which train resumes when called again (unless resume = false))");
+    CHECK(e.source == "eval_data");
+    CHECK(e.result.status == train::RunStatus::Interrupted);
+    CHECK(e.result.steps == 6);
+  }
+  clear_interrupt();
+  // The checkpoint, resumed with a source that works: the uninterrupted run, bit for bit.
+  MarkovSource d3(16, 16, 16, 5, 1), h3(16, 16, 16, 5, 2);
+  c = config(h3, d3);
+  c.checkpoint = path;
+  const train::RunResult resumed = train::train(c);
+  CHECK(resumed.status == train::RunStatus::Done);
+  REQUIRE(resumed.curve.size() == full.curve.size());
+  for (size_t i = 0; i < full.curve.size(); ++i) CHECK(resumed.curve[i].eval_loss == full.curve[i].eval_loss);
+  CHECK(resumed.final_loss == full.final_loss);
+  std::remove(path.c_str());
+}
+
+TEST_CASE("a checkpoint resumed with other held-out data of the same shape is refused\, naming the fix") {
+  // The held-out measure (batches x rows x tokens) was the same, and the run resumed on another
+  // held-out set without a word: its curve of two sets, its best loss perhaps of the other.
+  const std::string path = std::string(SCALELAB_BINARY) + ".train-test-other-held-out.ckpt";
+  std::remove(path.c_str());
+  auto config = [&](MarkovSource& d, MarkovSource& h) {
+    train::TrainConfig c = markov_run(d, h, tiny(16, 16, 16, 2, 2), 12);
+    c.eval_tokens = 16 * 16;
+    c.eval_interval = 4 * 16 * 16;
+    c.checkpoint = path;
+    return c;
+  };
+  MarkovSource d1(16, 16, 16, 5, 1), h1(16, 16, 16, 5, 2);
+  train::TrainConfig c = config(d1, h1);
+  c.progress = [](const train::Progress& p) {
+    if (p.step == 6) request_interrupt();
+  };
+  REQUIRE(train::train(c).status == train::RunStatus::Interrupted);
+  clear_interrupt();
+  MarkovSource d2(16, 16, 16, 5, 1), other(16, 16, 16, 5, 3);
+  const std::string before = d2.state();
+  CHECK_THROWS_WITH(train::train(config(d2, other)),
+                    "checkpoint " + path + " was made with other held-out data than this run's (eval_data, or the "
+                    "data's own held_out()): its curve and best loss were measured on other held-out tokens, which "
+                    "this run's losses would not compare with; resume it with the held-out data it was made with, "
+                    "pass resume = false to start over, or give another checkpoint path");
+  CHECK(d2.state() == before);  // the training source is where it was
+  // With the held-out data it was made with, it resumes.
+  MarkovSource d3(16, 16, 16, 5, 1), h3(16, 16, 16, 5, 2);
+  CHECK(train::train(config(d3, h3)).status == train::RunStatus::Done);
+  std::remove(path.c_str());
+}
+
 TEST_CASE("a data source's error on the first step without a checkpoint says nothing was trained") {
   // It said "without a checkpoint, so its training is lost" of a run that had trained nothing.
   MarkovSource d(16, 16, 16, 5, 1), h(16, 16, 16, 5, 2);
@@ -1854,7 +2017,7 @@ TEST_CASE("a simulated run resumes from a checkpoint to the same losses, and its
     train::TrainConfig c = simulated_small(200'000'000);
     c.law = {1.5, 30, 300, 0.3, 0.35, 0.05};
     c.checkpoint = checkpoint;
-    c.checkpoint_interval = 7'000'000;  // not a multiple of the evaluations' interval
+    if (!checkpoint.empty()) c.checkpoint_interval = 7'000'000;  // not a multiple of the evaluations' interval
     return c;
   };
   const train::RunResult plain = train::train(config(""));
@@ -2267,6 +2430,59 @@ TEST_CASE("a checkpoint that an earlier version made of a run on a small held-ou
   std::remove(part.c_str());
 }
 
+TEST_CASE("a run resumed from an earlier version's measure keeps it over later resumes\, and so does a checkpoint that records none") {
+  // The run resumed from an earlier version's checkpoint (its evaluations going round a 15-sequence
+  // split) wrote its own checkpoints as this version's run: stopped and resumed again, it went on
+  // reading the split once, its curve then of two measures. A checkpoint of a version that recorded
+  // no held-out measure (all of them went round the split) resumed reading it once, mixing them too.
+  const std::string part = std::string(SCALELAB_BINARY) + ".train-test-old-measure-kept.ckpt";
+  auto run = [&](bool tells, const std::string& path, int64_t stop_at) {
+    MarkovSource d(16, 16, 16, 5, 1), unused(16, 16, 16, 5, 2);
+    CyclingHeldOut held(16, 8, 15, tells);
+    train::TrainConfig c = markov_run(d, unused, tiny(16, 16, 16, 2, 2), 12);
+    c.eval_data = &held;
+    c.eval_tokens = 0;
+    c.eval_interval = 16 * 16 * 2;
+    c.checkpoint = path;
+    if (stop_at > 0)
+      c.progress = [stop_at](const train::Progress& p) {
+        if (p.step == stop_at) request_interrupt();
+      };
+    const train::RunResult r = train::train(c);
+    clear_interrupt();
+    return r;
+  };
+  const train::RunResult old_whole = run(false, "", 0), new_whole = run(true, "", 0);
+  REQUIRE(old_whole.final_loss != new_whole.final_loss);
+  auto same_as_old = [&](const train::RunResult& r) {
+    REQUIRE(r.status == train::RunStatus::Done);
+    REQUIRE(r.curve.size() == old_whole.curve.size());
+    for (size_t i = 0; i < r.curve.size(); ++i) CHECK(r.curve[i].eval_loss == old_whole.curve[i].eval_loss);
+    CHECK(r.best_loss == old_whole.best_loss);
+  };
+  // An earlier version's run stopped at step 4, resumed here and stopped at step 8, resumed again.
+  std::remove(part.c_str());
+  REQUIRE(run(false, part, 4).status == train::RunStatus::Interrupted);
+  const train::RunResult middle = run(true, part, 8);
+  REQUIRE(middle.status == train::RunStatus::Interrupted);
+  CHECK_THAT(read_bytes(part), Catch::Contains("; held-out 16 x 8 x 16") && !Catch::Contains("15 rows"));
+  const train::RunResult twice = run(true, part, 0);
+  same_as_old(twice);
+  CHECK_THAT(twice.note, Catch::Contains("resumed from a checkpoint made by an earlier scalelab"));
+  // A checkpoint of a version that recorded no held-out measure (its fingerprint ends at the seed).
+  std::remove(part.c_str());
+  REQUIRE(run(false, part, 4).status == train::RunStatus::Interrupted);
+  edit_fingerprint(part, [](const std::string& print) { return print.substr(0, print.find("; held-out ")); });
+  const train::RunResult legacy = run(true, part, 0);
+  same_as_old(legacy);
+  CHECK_THAT(legacy.note, Catch::Contains("resumed from a checkpoint made by an earlier scalelab, whose evaluations "
+                                          "read 16 batches of 8 × 16 (the default) going round the held-out data's 15 "
+                                          "sequences, counting some more often than others (that version's checkpoints "
+                                          "do not record the held-out measure: its evaluations are taken to be of this "
+                                          "run's eval_tokens); the run goes on measuring so"));
+  std::remove(part.c_str());
+}
+
 TEST_CASE("a checkpoint's folder is made before the first step, and one that cannot be is refused before it") {
   const std::string base = std::string(SCALELAB_BINARY) + ".train-test-checkpoint-folder";
   std::filesystem::remove_all(base);
@@ -2398,6 +2614,7 @@ TEST_CASE("a checkpoint records its thread count: a resume on another says it is
   PlannedSource d0(m0, 39);
   train::TrainConfig whole = config(d0, 1);
   whole.checkpoint.clear();
+  whole.checkpoint_interval = 0;
   const train::RunResult one_thread = train::train(whole);
   CHECK(one_thread.note.empty());
 
@@ -2431,19 +2648,24 @@ TEST_CASE("a checkpoint records its thread count: a resume on another says it is
   CHECK_THAT(train::train(config(d4, 1)).note, Catch::StartsWith("resumed on 1 thread from a checkpoint made on 2: "
                                                                  "the continuation is not bitwise the one 2 threads give"));
 
-  // A checkpoint of the previous format (no thread count after the run's seconds) still resumes, on
-  // any count: what it was made on is not known.
+  // Checkpoints of the formats before still resume as they did: 3 (no held-out source's state at its
+  // end: an empty one here, 8 bytes of length), and 2 (no thread count after the run's seconds either),
+  // on any count then, as what it was made on is not known.
   const size_t version_at = 8 + std::string("scalelab-checkpoint-").size();
-  REQUIRE(at_5.substr(8, version_at - 8 + 1) == "scalelab-checkpoint-3");
-  std::string older = at_5.substr(0, at_5.size() - 8);
-  older[version_at] = '2';
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << older;
-  MarkovSource m5(16, 16, 8, 5, 1);
-  PlannedSource d5(m5, 39);
-  const train::RunResult legacy = train::train(config(d5, 1));
-  REQUIRE(legacy.status == train::RunStatus::Done);
-  CHECK(legacy.final_train_loss == one_thread.final_train_loss);
-  CHECK(legacy.note.empty());
+  REQUIRE(at_5.substr(8, version_at - 8 + 1) == "scalelab-checkpoint-4");
+  REQUIRE(at_5.substr(at_5.size() - 8) == std::string(8, '\0'));
+  for (const auto& [version, cut] : {std::pair{'3', size_t{8}}, std::pair{'2', size_t{16}}}) {
+    INFO("format " << version);
+    std::string older = at_5.substr(0, at_5.size() - cut);
+    older[version_at] = version;
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << older;
+    MarkovSource m5(16, 16, 8, 5, 1);
+    PlannedSource d5(m5, 39);
+    const train::RunResult legacy = train::train(config(d5, 1));
+    REQUIRE(legacy.status == train::RunStatus::Done);
+    CHECK(legacy.final_train_loss == one_thread.final_train_loss);
+    CHECK(legacy.note.empty());
+  }
 
   // The simulated backend's numbers do not depend on the threads: nothing to say.
   train::TrainConfig s = simulated_small(64 * 8 * 64);

@@ -87,10 +87,12 @@ t.test("a data-constrained study recovers R_D* and R_N* and answers a question w
   -- Runs over unique-token budgets × epochs × sizes, simulated from a data-constrained law (the
   -- Chinchilla base law with R_D* = 15, R_N* = 5); the study fits it by Muennighoff et al.'s two
   -- steps (base law on the single-epoch runs, then R_D*, R_N*), and answers "with 1e19 FLOP and
-  -- 100M unique tokens, what N, how many epochs?".
+  -- 100M unique tokens, what N, how many epochs?". Chinchilla's A and B are divided by 4: its own put
+  -- these sizes at 6 to 12 nats, above ln(256) = 5.55, where the simulation caps every loss (a uniform
+  -- guess, which no model starts above); scaling both leaves N_opt and the answer as they were.
   local dir = t.fresh_dir(root)
   write(dir .. "/dc.lua", [[
-local truth = { E = 1.69, A = 406.4, B = 410.7, alpha = 0.34, beta = 0.28, R_D = 15, R_N = 5 }
+local truth = { E = 1.69, A = 101.6, B = 102.7, alpha = 0.34, beta = 0.28, R_D = 15, R_N = 5 }
 local s = study "dc" {
   model = { aspect = 32, vocab = 256, ctx = 64 },
   sweep = sweep.data_constrained{ unique_tokens = sweep.log(1e7, 1e9, 5), epochs = { 1, 3, 10, 30, 100 },
@@ -143,7 +145,7 @@ t.test("a data-constrained fit with an unknown base is refused, naming the choic
 study "bad_base" {
   model = { aspect = 32, vocab = 256, ctx = 64 },
   sweep = sweep.data_constrained{ unique_tokens = { 1e7, 1e8 }, epochs = { 1, 4 }, N = { 1e6, 3e6 } },
-  backend = { kind = "simulated", law = { E = 1.69, A = 406.4, B = 410.7, alpha = 0.34, beta = 0.28, R_D = 15, R_N = 5 } },
+  backend = { kind = "simulated", law = { E = 1.69, A = 101.6, B = 102.7, alpha = 0.34, beta = 0.28, R_D = 15, R_N = 5 } },
   fits = { data_constrained = { base = "one_epoch" } },
 }
 ]])
@@ -158,7 +160,7 @@ t.test("too few single-epoch runs for base = \"single_epoch\": the report counts
 study "few" {
   model = { aspect = 32, vocab = 256, ctx = 64 },
   sweep = sweep.data_constrained{ unique_tokens = { 1e7, 1e8 }, epochs = { 1, 4 }, N = { 1e6, 3e6, 1e7 } },
-  backend = { kind = "simulated", law = { E = 1.69, A = 406.4, B = 410.7, alpha = 0.34, beta = 0.28, R_D = 15, R_N = 5 } },
+  backend = { kind = "simulated", law = { E = 1.69, A = 101.6, B = 102.7, alpha = 0.34, beta = 0.28, R_D = 15, R_N = 5 } },
   fits = { data_constrained = { base = "single_epoch" } },
 }
 ]])
@@ -790,6 +792,39 @@ study "held" {
   t.eq(code, 0, out)
   t.ok(out:find("the held-out split holds 15 sequences of 32 tokens, fewer than eval_tokens = 1000: all 2 runs "
     .. "evaluate every held-out sequence once", 1, true), out)
+end)
+
+t.test("the small-split note names the runs that resume an earlier version's checkpoint, which go on going round the split", function()
+  -- It said that every run to train reads the split once, while a run resuming a checkpoint of an
+  -- earlier scalelab (whose evaluations went round the split) goes on measuring as that one did.
+  local executor = require "scalelab.study.executor"
+  local dir = t.fresh_dir(root)
+  local s = { spec = { data = data.synthetic{ kind = "markov", vocab = 64, order = 1, seed = 1, tokens = 40000,
+                                                document_tokens = 500 } },
+              backend_kind = "cpu", checkpoint_dir = dir }
+  s.runs = { { hash = "a", ordinal = 1, batch = 4, shape = { ctx = 32 } },
+             { hash = "b", ordinal = 2, batch = 4, shape = { ctx = 32 } } }
+  local function checkpoint(hash, measure)
+    local print = "GPT(L=1, d=16); backend cpu; batch 4 x 32; steps 64; seed 1" .. (measure and "; held-out " .. measure or "")
+    t.write_file(dir .. "/" .. hash .. ".ckpt", string.pack("=s8s8", "scalelab-checkpoint-3", print) .. "rest")
+  end
+  local note = executor.held_out_note(s, s.runs)
+  t.ok(note:find("16 batches of 4 × 32: all 2 runs evaluate every held-out sequence once", 1, true), note)
+  -- This version's checkpoint (the split read whole) resumes reading it once.
+  checkpoint("a", "4 x 4 x 32, 15 rows")
+  t.eq(executor.held_out_note(s, s.runs), note)
+  -- An earlier version's, going round the 15 sequences in 16 batches of 4.
+  checkpoint("a", "16 x 4 x 32")
+  note = executor.held_out_note(s, s.runs)
+  t.ok(note:find("16 batches of 4 × 32: 1 of the 2 runs evaluates every held-out sequence once, each weighted "
+    .. "equally, but run 1 resumes a checkpoint of an earlier scalelab whose evaluations went round the split rather "
+    .. "than reading it once, and goes on measuring so, for a curve measured alike (remove its checkpoint in " .. dir
+    .. " to train it again reading it once)", 1, true), note)
+  -- A version that recorded no held-out measure went round it too; so both runs.
+  checkpoint("b", nil)
+  note = executor.held_out_note(s, s.runs)
+  t.ok(note:find("16 batches of 4 × 32: runs 1 and 2 resume a checkpoint of an earlier scalelab", 1, true), note)
+  t.ok(not note:find("evaluates every held-out sequence once", 1, true), note)
 end)
 
 t.done()

@@ -447,7 +447,7 @@ t.test("the ln(vocab) warning's fix keeps the backend's kind: kind = \"law\" is 
   local code, out = scalelab(dir, "s.lua", "--dry-run")
   t.eq(code, 0, out)
   local warning = out:match("\nwarning: ([^\n]*)")
-  t.ok(warning and warning:find("worse than a uniform guess", 1, true), out)
+  t.ok(warning and warning:find("and the backend caps those losses there", 1, true), out)
   t.ok(warning:find('(backend = { kind = "law", law = { E =, A =, B =, alpha =, beta = } })', 1, true), warning)
   -- A data-constrained law is told to keep its R_D and R_N: without them it would simulate Chinchilla's form.
   dir = script((README_STUDY:gsub('backend = "simulated"', 'backend = { kind = "simulated", law = fit.published.datablations }')))
@@ -456,6 +456,35 @@ t.test("the ln(vocab) warning's fix keeps the backend's kind: kind = \"law\" is 
   warning = out:match("\nwarning: ([^\n]*)")
   t.ok(warning and warning:find('(backend = { kind = "simulated", law = { E =, A =, B =, alpha =, beta =, R_D =, R_N = } })',
     1, true), out)
+end)
+
+t.test("the study's own simulation caps every loss at ln(vocab), whatever the law's form and N's count", function()
+  -- Only the trainer's simulation (Chinchilla's form, N all parameters) capped: a data-constrained law,
+  -- kind = "law" or N counted without embeddings drew a tiny model on few tokens above ln(vocab),
+  -- worse than a uniform guess, which no model starts above.
+  local cap = math.log(64)
+  local run = { shape = { vocab = 64 }, params = 2e3, N_fit = 1e3, tokens = 1e4, steps = 10, config_json = "{}" }
+  local datablations = { E = 1.87, A = 521, B = 1488, alpha = 0.35, beta = 0.35, R_D = 15.4, R_N = 5.3 }
+  for _, law in ipairs { datablations, CHINCHILLA } do
+    local clean = backends.law_loss(law, run.N_fit, run.tokens, run.unique_tokens)
+    t.ok(clean > cap, "the law itself is above ln(64): " .. clean)
+    for _, noise in ipairs { 0, 0.2 } do
+      local r = backends.simulate(run, { law = law, noise = noise, points = 20 })
+      if noise == 0 then t.eq(r.loss, cap) end  -- with noise, the cap times the noise's draw where it is below 1
+      for _, p in ipairs(r.curve) do
+        t.ok(p.eval_loss <= cap and p.train_loss <= cap, string.format("at %d tokens: %.4f, %.4f", p.tokens,
+          p.eval_loss, p.train_loss))
+      end
+    end
+  end
+  -- Below the cap the law's values are drawn as they were.
+  local big = { shape = { vocab = 64 }, params = 2e9, N_fit = 2e9, tokens = 1e12, steps = 10, config_json = "{}" }
+  t.eq(backends.simulate(big, { law = datablations, noise = 0 }).loss, backends.law_loss(datablations, 2e9, 1e12))
+  -- The warning says so of every simulation.
+  local capped, message = backends.capped({ kind = "law", law = datablations, implementation = "study" },
+    { { shape = { vocab = 64 }, params = 2e3, N_fit = 1e3, tokens = 1e4, ordinal = 1 } })
+  t.ok(capped and capped.capped, message)
+  t.ok(message:find("and the backend caps those losses there", 1, true), message)
 end)
 
 t.test("a study whose law is capped says so before simulating and blames the law, not training, in its report", function()

@@ -69,8 +69,9 @@ t.test("a checkpoint resumes to the same result", function()
   local path = os.tmpname()
   os.remove(path)
   local function config(extra)
-    local c = { model = gpt, data = cycle_source(32, 16, 8, 3), steps = 20, checkpoint_interval = 16 * 8 }
+    local c = { model = gpt, data = cycle_source(32, 16, 8, 3), steps = 20 }
     for k, v in pairs(extra or {}) do c[k] = v end
+    if c.checkpoint then c.checkpoint_interval = 16 * 8 end
     return c
   end
   local full = train.run(config())
@@ -528,6 +529,46 @@ t.test("impossible AdamW settings are refused naming the key and the fix, extrem
   t.ok(tostring(r):find("eps = 0.01", 1, true), tostring(r))
   -- Usual settings say nothing.
   t.eq(run{ lr = 1e-2, eps = 1e-8 }.note, "")
+end)
+
+t.test("Ctrl-C, then the held-out source failing as the run measures its result: the source's error ends the script", function()
+  -- It became a note at the end of the interruption's message, and in the REPL the result gave the
+  -- evaluation before's loss as the run's; the error is now raised as any source's is, the checkpoint kept.
+  local dir = t.script(t.scratch("train-interrupted"), [[
+local function source(seed, fail_at)
+  local src, calls = { vocab = 32, seq_len = 16, batch = 8, seed = seed }, 0
+  function src:next_batch()
+    calls = calls + 1
+    if calls == fail_at then error("held-out broke", 0) end
+    local out = {}
+    for _ = 1, self.batch * (self.seq_len + 1) do
+      self.seed = (self.seed * 1103515245 + 12345) % 2147483648
+      out[#out + 1] = self.seed % self.vocab
+    end
+    return out
+  end
+  function src:state() return tostring(self.seed) end
+  function src:restore(s) self.seed = tonumber(s) end
+  return src
+end
+local pid = require("scalelab.native.study").getpid()
+train.run{ model = model.gpt{ vocab = 32, ctx = 16, d_model = 32, n_layer = 1, n_head = 2 }, data = source(3),
+  eval_data = source(1003, 3), steps = 12, eval_tokens = 8 * 16, eval_interval = 4 * 8 * 16, threads = 1,
+  checkpoint = "run.ckpt", progress = function(p)
+    if p.step == 6 then
+      os.execute("(sleep 0.1; kill -INT " .. pid .. ") &")
+      require("scalelab.native.study").sleep(3)
+    end
+  end }
+print("went on")
+]])
+  local code, out, err = t.run(dir, "s.lua")
+  t.eq(code, 130, out)
+  t.ok(err:find("held-out broke (in eval_data:next_batch() measuring the held-out loss where the run stopped: train.run "
+    .. "interrupted by the user after 6 of 12 steps; the checkpoint run.ckpt holds it, from which train.run resumes",
+    1, true), err)
+  t.ok(not out:find("went on", 1, true), out)
+  t.ok(io.open(dir .. "/run.ckpt", "rb"), "checkpoint kept")
 end)
 
 t.done()

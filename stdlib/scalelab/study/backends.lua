@@ -99,14 +99,19 @@ function backends.simulate(run, options)
   -- checkpoint buys nothing: writing one a point (a file written and renamed) was 3360 of the 3444
   -- renames of scripts/approaches.lua's 84 runs of 40 points.
   local checkpoint = delay > 0 and run.checkpoint or nil
+  -- Every loss at most ln(vocab), a uniform guess, which no model starts above, as the trainer's
+  -- simulation caps its own: a small model on few tokens under a data-constrained law, or N counted
+  -- without embeddings, was drawn above it.
+  local vocab = run.shape and run.shape.vocab
+  local cap = vocab and vocab > 1 and math.log(vocab) or math.huge
   local curve = {}
   for k = 1, points do
     local tokens = math.floor(D * k / points + 0.5)  -- a count of tokens (the last point: all D)
     -- Within a run the loss follows the law at the tokens seen so far (a cosine schedule makes the
     -- middle of a run a little worse; the simulation ignores that).
-    local clean = backends.law_loss(law, N, tokens, run.unique_tokens)
-    local eval_loss = clean * math.exp(noise * normal(seed, k))
-    local train_loss = clean * math.exp(noise * normal(seed, k + 100003))
+    local clean = math.min(cap, backends.law_loss(law, N, tokens, run.unique_tokens))
+    local eval_loss = math.min(cap, clean * math.exp(noise * normal(seed, k)))
+    local train_loss = math.min(cap, clean * math.exp(noise * normal(seed, k + 100003)))
     curve[k] = { step = math.max(1, math.floor(run.steps * k / points + 0.5)), tokens = tokens,
                  train_loss = train_loss, eval_loss = eval_loss }
     if k > done then
@@ -453,20 +458,18 @@ local function g3(x) return string.format("%.3g", x) end
 
 -- The planned runs whose simulated loss the law puts at or above ln(vocab) (a uniform guess over the
 -- vocabulary), for a simulated backend of identity `identity` (backends.resolve's second result):
--- returns nil when no run is, else { count =, runs = #runs, capped = true when the backend caps
--- those losses at ln(vocab) (the trainer's simulation) and every such run then has that loss,
--- vocab =, cap =, lowest = the one of them with the lowest law loss, loss = that loss } and a message
--- saying so and the fix.
+-- returns nil when no run is, else { count =, runs = #runs, capped = true (every simulation caps
+-- those losses at ln(vocab), and every such run then has that loss), vocab =, cap =, lowest = the one
+-- of them with the lowest law loss, loss = that loss } and a message saying so and the fix.
 function backends.capped(identity, runs)
   if type(identity) ~= "table" or not backends.simulates(identity.kind) or type(identity.law) ~= "table" then return nil end
   local law = identity.law
-  local capped = identity.implementation == "train"
-  local out = { count = 0, runs = #runs, capped = capped }
+  local out = { count = 0, runs = #runs, capped = true }
   for _, r in ipairs(runs) do
     local vocab = r.shape and r.shape.vocab
     if vocab and vocab > 1 then
       -- The trainer's simulation takes N as all parameters; the study's own takes the fit's N.
-      local N = capped and r.params or (r.N_fit or r.params)
+      local N = identity.implementation == "train" and r.params or (r.N_fit or r.params)
       local ok, loss = pcall(backends.law_loss, law, N, r.tokens, r.unique_tokens)
       local cap = math.log(vocab)
       if ok and loss >= cap then
@@ -493,8 +496,7 @@ function backends.capped(identity, runs)
     .. "alpha =, beta =%s } }), or %s",
     g3(law.E), g3(law.A), g3(law.B), g3(law.alpha), g3(law.beta), out.vocab, out.cap, out.count, out.runs,
     r.ordinal or 0, core_format_count(r.params), core_format_count(r.tokens), out.loss,
-    capped and ", and the backend caps those losses there, so they carry no information about N or D"
-      or ": worse than a uniform guess, which no trained model scores", identity.kind,
+    ", and the backend caps those losses there, so they carry no information about N or D", identity.kind,
     is_data_constrained(law) and ", R_D =, R_N =" or "", scale)
   return out, message
 end

@@ -249,13 +249,27 @@ end
 -- holds (the default 16 batches, or their eval_tokens) read the whole split once, each sequence
 -- weighted equally: train.run says so in each run's note, which only a worker's log (deleted when
 -- the run is done) would show. The study says it once, before they train, for all of them: every
--- split size (by ctx) and batch or eval_tokens among them. nil when no run to train does.
+-- split size (by ctx) and batch or eval_tokens among them. nil when no run to train does. A run that
+-- resumes a checkpoint of an earlier scalelab whose evaluations went round the split goes on measuring
+-- so (train.run keeps a run's curve measured alike): the note says which, rather than that it reads
+-- the split once.
+local function resumes_going_round(s, run, windows)
+  local train = rawget(_G, "train")
+  if not (train and type(train.checkpoint_held_out) == "function") then return false end
+  local ok, measure = pcall(train.checkpoint_held_out, checkpoint_path(s, run))
+  if not ok or measure == nil then return false end
+  if measure == false then return true end  -- a version that recorded no measure: it went round
+  local batches, rows = measure:match("^(%d+) x (%d+) x %d+$")
+  return batches ~= nil and tonumber(batches) * tonumber(rows) > windows
+end
+
 function executor.held_out_note(s, pending)
   local data = rawget(_G, "data")
   local spec = s.spec.data
   if s.backend_kind ~= "cpu" and s.backend_kind ~= "cuda" and s.backend_kind ~= "auto" then return nil end
   if spec == nil or type(spec) == "function" or not (data and type(data.held_out) == "function") then return nil end
   local windows, splits, count = {}, {}, 0
+  local round = {}  -- the runs that resume an earlier version's checkpoint going round the split
   local batches, tokens = {}, {}  -- the ranges of the runs' batches (default evaluation) and eval_tokens
   local function widen(range, v)
     range.low, range.high = math.min(range.low or v, v), math.max(range.high or v, v)
@@ -267,15 +281,16 @@ function executor.held_out_note(s, pending)
       windows[ctx] = ok and held.windows or false
     end
     local w, asked = windows[ctx], run.eval_tokens or 0
-    if w and asked == 0 and w < 16 * run.batch then
+    local small = w and ((asked == 0 and w < 16 * run.batch) or asked > w * ctx)
+    if small and resumes_going_round(s, run, w) then
+      round[#round + 1] = run
+      splits[ctx] = w
+    elseif small then
       count, splits[ctx] = count + 1, w
-      widen(batches, run.batch)
-    elseif w and asked > w * ctx then
-      count, splits[ctx] = count + 1, w
-      widen(tokens, asked)
     end
+    if small and asked == 0 then widen(batches, run.batch) elseif small then widen(tokens, asked) end
   end
-  if count == 0 then return nil end
+  if count == 0 and #round == 0 then return nil end
   local ctxs = {}
   for ctx in pairs(splits) do ctxs[#ctxs + 1] = ctx end
   table.sort(ctxs)
@@ -296,16 +311,31 @@ function executor.held_out_note(s, pending)
     asked[#asked + 1] = (tokens.low == tokens.high and "eval_tokens = " or "eval_tokens of ") .. range(tokens)
   end
   local all = #pending == #s.runs
-  local who
-  if count == #pending then
-    who = all and (count == 1 and "the run" or "all " .. count .. " runs")
-      or (count == 1 and "the run to train" or "the " .. count .. " runs to train")
-  else
-    who = string.format("%d of the %d runs%s", count, #pending, all and "" or " to train")
+  local said = {}
+  if count > 0 then
+    local who
+    if count == #pending then
+      who = all and (count == 1 and "the run" or "all " .. count .. " runs")
+        or (count == 1 and "the run to train" or "the " .. count .. " runs to train")
+    else
+      who = string.format("%d of the %d runs%s", count, #pending, all and "" or " to train")
+    end
+    said[#said + 1] = string.format("%s evaluate%s every held-out sequence once, each weighted equally", who,
+      count == 1 and "s" or "")
   end
-  return string.format("the held-out split holds %s, fewer than %s: %s evaluate%s every held-out sequence once, each "
-    .. "weighted equally; give the study a larger corpus for a larger measure", held, table.concat(asked, " or "), who,
-    count == 1 and "s" or "")
+  if #round > 0 then
+    local ordinals = {}
+    for i, run in ipairs(round) do ordinals[i] = tostring(run.ordinal or "?") end
+    local which = #ordinals == 1 and ordinals[1]
+      or table.concat(ordinals, ", ", 1, #ordinals - 1) .. " and " .. ordinals[#ordinals]
+    said[#said + 1] = string.format("run%s %s resume%s a checkpoint of an earlier scalelab whose evaluations went round "
+      .. "the split rather than reading it once, and go%s on measuring so, for a curve measured "
+      .. "alike (remove %s in %s to train %s again reading it once)", #round == 1 and "" or "s", which,
+      #round == 1 and "s" or "", #round == 1 and "es" or "", #round == 1 and "its checkpoint" or "their checkpoints",
+      s.checkpoint_dir, #round == 1 and "it" or "them")
+  end
+  return string.format("the held-out split holds %s, fewer than %s: %s; give the study a larger corpus for a larger "
+    .. "measure", held, table.concat(asked, " or "), table.concat(said, ", but "))
 end
 
 -- Worker mode: the study script was started by the local executor to train run `hash`.

@@ -259,6 +259,26 @@ t.test("figure: ranges, validation and the script, without running gnuplot", fun
   t.ok(script:find("'10^{18}' 1e+18", 1, true), "decade tick labels")
 end)
 
+t.test("figure: a figure without labels has no legend box, one with a label keeps it", function()
+  -- gnuplot draws the key's box even with no entry in it: an empty grey bar in the top right corner,
+  -- which in a text rendering (:show() without a display) covers the point plotted there.
+  local f = plot.figure { title = "squares" }
+  f:points { x = { 1, 2, 3 }, y = { 1, 4, 9 } }
+  f:line { x = { 1, 3 }, y = { 1, 9 } }
+  f:vline { x = 2 }
+  local script = F.script(f)
+  t.ok(script:find("\nunset key\n", 1, true), "no key without labels:\n" .. script)
+  t.ok(not script:find("\nset key", 1, true), "no key box without labels:\n" .. script)
+  for _, legend in ipairs { "top right", "below" } do
+    local g = plot.figure { legend = legend }
+    g:points { x = { 1, 2, 3 }, y = { 1, 4, 9 } }
+    g:vline { x = 2, label = "budget" }
+    local labelled = F.script(g)
+    t.ok(labelled:find("\nset key", 1, true) and not labelled:find("unset key", 1, true),
+      "a labelled rule keeps the legend (" .. legend .. "):\n" .. labelled)
+  end
+end)
+
 t.test("save: well-formed SVG, one element per series, its script and data beside it", function()
   need_gnuplot()
   local f = plot.figure { title = "Loss & compute <test>", xlog = true, ylog = true, xformat = "flops",

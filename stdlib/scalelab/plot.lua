@@ -160,7 +160,7 @@ doc("study_figures", function(spec)
       -- budget of theirs has the sizes for an IsoFLOP minimum (minima = {}: none is sought).
       draw("allocation", function()
         return figures.allocation { runs = runs, N_opt = N_opt, D_opt = spec.D_opt, law = (not N_opt) and spec.law or nil,
-          minima = switches and #switches > 0 and switches or {}, compute = spec.compute or budgets[#budgets].C }
+          minima = switches and #switches > 0 and switches or {}, compute = spec.compute }
       end)
     else
       skip("allocation", reason .. ", and no law or N_opt was given")

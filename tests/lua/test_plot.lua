@@ -927,6 +927,17 @@ t.test("study_figures skips, with the reason, the figures its inputs do not allo
   -- A law and a question far beyond the grid: the runs' compute is where the law is drawn solid.
   paths, skipped = plot.study_figures { dir = sub, runs = grid, law = law, compute = 1e23 }
   t.ok(read(sub .. "/allocation.gp"):find("title 'dashed: extrapolated'", 1, true), read(sub .. "/allocation.gp"))
+  t.ok(read(sub .. "/allocation.gp"):find("title 'question: 10^{23} FLOP'", 1, true), read(sub .. "/allocation.gp"))
+  -- Without a question nothing is marked as one: the largest run's compute (1.2e20) was drawn as
+  -- 'question: 1.2×10^{20} FLOP', with an N_opt and D_opt 'answer' there, for a study whose only
+  -- question the allocation does not answer (one with unique_tokens) or that asked none.
+  for _, given in ipairs { { law = law }, { N_opt = a1, approach1 = a1 } } do
+    given.dir, given.runs = sub, grid
+    paths, skipped = plot.study_figures(given)
+    t.eq(skipped_names(skipped), "isoflop data_constrained" .. (given.law and " curves" or " residuals curves"))
+    local script = read(sub .. "/allocation.gp")
+    t.ok(not script:find("question", 1, true) and not script:find("set label %d+ '[ND]_{opt} = "), script)
+  end
   t.raises(function() plot.study_figures { dir = sub, runs = grid, approach1 = 5 } end,
     "approach1 must be an approach 1 fit (fit.approach1's result, or a study's s.fits.approach1), with its switches (got number)")
   -- IsoFLOP runs without a law: the allocation is fitted to the minima; no residuals. The question's

@@ -8,7 +8,8 @@ local core = require "scalelab.native.core"
 local native = require "scalelab.native.plot"
 local figure = require "scalelab.plot.figure"
 local figures = require "scalelab.plot.figures"
-local type_name = require("scalelab.study.checks").type_name
+local checks = require "scalelab.study.checks"
+local type_name = checks.type_name
 
 local plot = {
   config = figure.config,
@@ -125,10 +126,10 @@ doc("study_figures", function(spec)
   local function skip(name, reason) skipped[#skipped + 1] = { name = name, reason = reason } end
   -- Builds the figure and saves it; a failure of either skips the figure with its reason.
   local function draw(name, build)
-    local built, fig = pcall(build)
+    local built, fig = checks.pcall(build)
     if not built then return skip(name, plain(fig)) end
     local path = dir .. "/" .. name .. "." .. ext
-    local saved, message = pcall(function() fig:save(path) end)
+    local saved, message = checks.pcall(function() fig:save(path) end)
     if not saved then return skip(name, plain(message)) end
     written[#written + 1] = path
   end

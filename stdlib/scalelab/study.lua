@@ -1363,7 +1363,15 @@ local function run_study(name, spec, where)
     if message:sub(1, #own) == own then checks.fail(where, message) end
     error(run_error, 0)
   end
-  analysis.analyse(s, spec.report ~= false)
+  -- Ctrl-C (or SIGTERM) while the study fits, answers and draws stops the script there, as it stops
+  -- training: the runs are in the store, and the next run of the script fits them and reports.
+  local analysed, analysis_error = pcall(analysis.analyse, s, spec.report ~= false)
+  if core.interrupt_pending() then
+    checks.fail(where, string.format("study %s: interrupted while fitting and reporting; its %s finished are kept "
+      .. "in %s: run the script again to fit them and write the report (nothing is trained again)", name,
+      core.format_counted(#s:observations(), "run"), s.store_path))
+  end
+  if not analysed then error(analysis_error, 0) end
   -- A store deleted after the study's last write (while it fitted and reported) would go with this
   -- process: written back, and the study fails saying so, rather than end as if its runs were kept.
   if s.store and not s.read_only then

@@ -142,6 +142,27 @@ t.test("the law backend checkpoints a run only when it is paced", function()
   t.ok(result.loss > CHINCHILLA.E and paced.loss > CHINCHILLA.E)
 end)
 
+-- A rerun after an interruption started "study x: 2 runs, 0 done, 2 to simulate" and "[0/2] start ..."
+-- for a run that went on from its checkpoint, as for one that started over: nothing said it resumed.
+t.test("a study says which runs resume from their checkpoints, as it starts and on their start lines", function()
+  local s = declare("resumes", { sweep = GRID(), backend = { kind = "law", law = CHINCHILLA, points = 4 } })
+  local dir = s.store_path:match("^(.*)/[^/]*$")
+  write(dir .. "/s.lua", string.format([[
+study "resumes" { sweep = sweep.grid { N = { 1e7, 1e8 }, D = { 1e9, 1e10 } }, store = %q, fits = {},
+  backend = { kind = "law", law = { E = 1.69, A = 406.4, B = 410.7, alpha = 0.34, beta = 0.28 }, points = 4 } }
+]], s.store_path))
+  -- Run 3 was stopped after 2 of its 4 points (the law backend's checkpoint: the points drawn).
+  require("scalelab.native.study").make_dirs(s.checkpoint_dir)
+  write(s.checkpoint_dir .. "/" .. s.runs[3].hash .. ".ckpt", "2\n")
+  local code, output = scalelab(dir, "s.lua")
+  t.eq(code, 0, output)
+  t.ok(output:find("study resumes: 4 runs, 0 done, 4 to simulate, 1 resuming from its checkpoint (", 1, true), output)
+  t.ok(output:find("] resume " .. s.runs[3].label .. "\n", 1, true), output)
+  t.ok(output:find("] start " .. s.runs[1].label .. "\n", 1, true), output)
+  local stored = t.stored_runs(s.store_path)
+  t.eq(stored[s.runs[3].hash].status, "done")
+end)
+
 -- The executor noted each run's thread count beside its checkpoint (<checkpoint>.threads, written
 -- and renamed), for the CPU trainer to resume on the same threads: for a simulated run, which
 -- computes nothing on threads, a file a run for nothing. It notes none for them.

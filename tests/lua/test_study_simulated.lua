@@ -163,6 +163,17 @@ study "resumes" { sweep = sweep.grid { N = { 1e7, 1e8 }, D = { 1e9, 1e10 } }, st
   t.eq(stored[s.runs[3].hash].status, "done")
 end)
 
+-- The "law" backend draws each point of a run's curve with its own noise; the plan said "1% noise on
+-- each run's held-out loss", the simulated backend's words (scripts/approaches.lua's dry run among them).
+t.test("the plan of a law-backend study says its noise is on every point of each run's loss curve", function()
+  local _, text = declare("law-noise-words", { sweep = GRID(), backend = { kind = "law", law = CHINCHILLA, noise = 0.02, points = 4 } })
+  t.ok(text:find("losses drawn from a law with 2% noise on every point of each run's loss curve, no training", 1, true), text)
+  _, text = declare("law-no-noise-words", { sweep = GRID(), backend = { kind = "law", law = CHINCHILLA, points = 4 } })
+  t.ok(text:find("backend.noise = 0.01 would give every point of each run's loss curve a 1% spread", 1, true), text)
+  _, text = declare("simulated-noise-words", { sweep = GRID(), backend = { kind = "simulated", law = CHINCHILLA, noise = 0.02 } })
+  t.ok(text:find("losses drawn from a law with 2% noise on each run's held-out loss, no training", 1, true), text)
+end)
+
 -- The executor noted each run's thread count beside its checkpoint (<checkpoint>.threads, written
 -- and renamed), for the CPU trainer to resume on the same threads: for a simulated run, which
 -- computes nothing on threads, a file a run for nothing. It notes none for them.

@@ -1354,8 +1354,10 @@ local function run_study(name, spec, where)
       for _, r in ipairs(s.runs) do
         if r.status == "done" or r.status == "diverged" then done = done + 1 end
       end
-      checks.fail(where, string.format("study %s: interrupted with %d of %s finished; they are kept in %s, and %s",
-        name, done, core.format_counted(#s.runs, "run"), s.store_path, backends.stopped_runs(keeps)))
+      -- With none finished there is nothing to say kept ("0 of 2 runs finished; they are kept in ...").
+      checks.fail(where, string.format("study %s: interrupted with %d of %s finished; %s", name, done,
+        core.format_counted(#s.runs, "run"), done > 0 and string.format("they are kept in %s, and %s", s.store_path,
+        backends.stopped_runs(keeps)) or backends.stopped_runs(keeps)))
     end
     -- The study's own refusals ("study x: the store x.db is in use by another scalelab ..."): at the
     -- user's line, as the declaration's are; anything else as it came.

@@ -108,6 +108,15 @@ int closest_name(lua_State* L) {
   return 1;
 }
 
+// Whether Ctrl-C or SIGTERM came during the current call and is not settled: true from the signal
+// until the call ends (or a computation that stopped on it returned its result, train.run in the REPL).
+// The host raises the interruption once, as a Lua error that a pcall can catch; library code whose
+// pcall caught an error while this is true raises it again, so that the user's Ctrl-C stops the script.
+int interrupt_pending(lua_State* L) {
+  lua_pushboolean(L, scalelab::interrupt_pending());
+  return 1;
+}
+
 int interrupt_ends_script(lua_State* L) {
   lua_pushboolean(L, scalelab::interrupt_ends_script());
   return 1;
@@ -139,6 +148,9 @@ int open_core(lua_State* L) {
               {"docs", &bound<docs>, "the weak table of documentation strings, keyed by value"},
               {"document", &bound<document>, "document(value, text) -> value; help(value) prints text"},
               {"check_interrupt", &bound<check_interrupt>, "raises 'interrupted' if Ctrl-C was pressed"},
+              {"interrupt_pending", &bound<interrupt_pending>,
+               "true from Ctrl-C (or SIGTERM) until the current call ends: an error a pcall caught then is "
+               "(or follows) the interruption, and is raised again"},
               {"interrupt_ends_script", &bound<interrupt_ends_script>,
                "true while a script runs (Ctrl-C ends it; so does an error nothing catches), false at the REPL's prompt"},
               {"library_source", &bound<library_source>,

@@ -186,10 +186,14 @@ std::string Question::Summary() const {
       out << "inference-aware allocation for " << format_count(inference_.inference_tokens) << " inference tokens";
       break;
     case Kind::Compare:
-      out << compare_.candidates.size() << " allocations compared at " << format_quantity(compare_.compute, Unit::Flops) << " FLOP";
+      // As the answer says it (plan.cpp), with the candidates counted: "1 allocation compared at ..."
+      out << format_counted(static_cast<int64_t>(compare_.candidates.size()), "allocation", "allocations")
+          << " compared at " << format_quantity(compare_.compute, Unit::Flops) << " FLOP";
+      if (compare_.unique_tokens == compare_.unique_tokens) out << " with " << format_count(compare_.unique_tokens) << " unique tokens";
       break;
     case Kind::Table:
-      out << "compute-optimal FLOPs and tokens for " << table_.params.size() << " model sizes";
+      out << "compute-optimal FLOPs and tokens for "
+          << format_counted(static_cast<int64_t>(table_.params.size()), "model size", "model sizes");
       break;
     case Kind::Returns:
       out << "return on compute spent repeating " << format_count(returns_.unique_tokens) << " unique tokens";

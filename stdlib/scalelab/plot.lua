@@ -8,10 +8,11 @@ local core = require "scalelab.native.core"
 local native = require "scalelab.native.plot"
 local figure = require "scalelab.plot.figure"
 local figures = require "scalelab.plot.figures"
-local type_name = require("scalelab.study.checks").type_name
+local checks = require "scalelab.study.checks"
+local type_name = checks.type_name
 -- Errors about the caller's arguments, at the user's line however the call came: through the C
 -- function that calls the module's functions (init.lua), error(message, 2) named no line.
-local error_at_user = require("scalelab.study.checks").error_at_user
+local error_at_user = checks.error_at_user
 
 local plot = {
   config = figure.config,
@@ -128,10 +129,10 @@ doc("study_figures", function(spec)
   local function skip(name, reason) skipped[#skipped + 1] = { name = name, reason = reason } end
   -- Builds the figure and saves it; a failure of either skips the figure with its reason.
   local function draw(name, build)
-    local built, fig = pcall(build)
+    local built, fig = checks.pcall(build)
     if not built then return skip(name, plain(fig)) end
     local path = dir .. "/" .. name .. "." .. ext
-    local saved, message = pcall(function() fig:save(path) end)
+    local saved, message = checks.pcall(function() fig:save(path) end)
     if not saved then return skip(name, plain(message)) end
     written[#written + 1] = path
   end
@@ -163,7 +164,7 @@ doc("study_figures", function(spec)
       -- budget of theirs has the sizes for an IsoFLOP minimum (minima = {}: none is sought).
       draw("allocation", function()
         return figures.allocation { runs = runs, N_opt = N_opt, D_opt = spec.D_opt, law = (not N_opt) and spec.law or nil,
-          minima = switches and #switches > 0 and switches or {}, compute = spec.compute or budgets[#budgets].C }
+          minima = switches and #switches > 0 and switches or {}, compute = spec.compute }
       end)
     else
       skip("allocation", reason .. ", and no law or N_opt was given")

@@ -1358,8 +1358,10 @@ local function run_study(name, spec, where)
       for _, r in ipairs(s.runs) do
         if r.status == "done" or r.status == "diverged" then done = done + 1 end
       end
-      checks.fail(where, string.format("study %s: interrupted with %d of %s finished; they are kept in %s, and %s",
-        name, done, core.format_counted(#s.runs, "run"), s.store_path, backends.stopped_runs(keeps)))
+      -- With none finished there is nothing to say kept ("0 of 2 runs finished; they are kept in ...").
+      checks.fail(where, string.format("study %s: interrupted with %d of %s finished; %s", name, done,
+        core.format_counted(#s.runs, "run"), done > 0 and string.format("they are kept in %s, and %s", s.store_path,
+        backends.stopped_runs(keeps)) or backends.stopped_runs(keeps)))
     end
     -- The study's own refusals ("study x: the store x.db is in use by another scalelab ..."): at the
     -- user's line, as the declaration's are; anything else as it came.
@@ -1367,7 +1369,15 @@ local function run_study(name, spec, where)
     if message:sub(1, #own) == own then checks.fail(where, message) end
     error(run_error, 0)
   end
-  analysis.analyse(s, spec.report ~= false)
+  -- Ctrl-C (or SIGTERM) while the study fits, answers and draws stops the script there, as it stops
+  -- training: the runs are in the store, and the next run of the script fits them and reports.
+  local analysed, analysis_error = pcall(analysis.analyse, s, spec.report ~= false)
+  if core.interrupt_pending() then
+    checks.fail(where, string.format("study %s: interrupted while fitting and reporting; its %s finished are kept "
+      .. "in %s: run the script again to fit them and write the report (nothing is trained again)", name,
+      core.format_counted(#s:observations(), "run"), s.store_path))
+  end
+  if not analysed then error(analysis_error, 0) end
   -- A store deleted after the study's last write (while it fitted and reported) would go with this
   -- process: written back, and the study fails saying so, rather than end as if its runs were kept.
   if s.store and not s.read_only then

@@ -533,4 +533,18 @@ t.test("an inference question whose budget's optimum is at the floor of its uniq
   t.ok(a.N > 0 and a.N <= a.N_compute_optimal, tostring(a))
 end)
 
+t.test("a question declared without a law counts what it asks in words: one allocation, one model size", function()
+  -- plan.compare with one candidate was "1 allocations compared at ...", the line a study's report
+  -- names the question by, and its unique tokens were left out (the answer's own line says them).
+  local function first_line(q) return (tostring(q):match("^[^\n]*")) end
+  t.eq(first_line(plan.compare { compute = 1e21, candidates = { big = { N = 1e10, D = 1.6e10 } } }),
+    "question compare: 1 allocation compared at 1.00e21 FLOP")
+  t.eq(first_line(plan.compare { compute = 1e21, candidates = { a = { N = 1e9 }, b = { N = 2e9 } } }),
+    "question compare: 2 allocations compared at 1.00e21 FLOP")
+  t.eq(first_line(plan.compare { compute = 1e21, unique_tokens = 5e9, candidates = { a = { N = 1e9 } } }),
+    "question compare: 1 allocation compared at 1.00e21 FLOP with 5B unique tokens")
+  t.eq(first_line(plan.table { params = { 1e9 } }), "question table: compute-optimal FLOPs and tokens for 1 model size")
+  t.eq(first_line(plan.table { params = { 1e9, 1e10 } }), "question table: compute-optimal FLOPs and tokens for 2 model sizes")
+end)
+
 t.done()

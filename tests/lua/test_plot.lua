@@ -259,6 +259,26 @@ t.test("figure: ranges, validation and the script, without running gnuplot", fun
   t.ok(script:find("'10^{18}' 1e+18", 1, true), "decade tick labels")
 end)
 
+t.test("figure: a figure without labels has no legend box, one with a label keeps it", function()
+  -- gnuplot draws the key's box even with no entry in it: an empty grey bar in the top right corner,
+  -- which in a text rendering (:show() without a display) covers the point plotted there.
+  local f = plot.figure { title = "squares" }
+  f:points { x = { 1, 2, 3 }, y = { 1, 4, 9 } }
+  f:line { x = { 1, 3 }, y = { 1, 9 } }
+  f:vline { x = 2 }
+  local script = F.script(f)
+  t.ok(script:find("\nunset key\n", 1, true), "no key without labels:\n" .. script)
+  t.ok(not script:find("\nset key", 1, true), "no key box without labels:\n" .. script)
+  for _, legend in ipairs { "top right", "below" } do
+    local g = plot.figure { legend = legend }
+    g:points { x = { 1, 2, 3 }, y = { 1, 4, 9 } }
+    g:vline { x = 2, label = "budget" }
+    local labelled = F.script(g)
+    t.ok(labelled:find("\nset key", 1, true) and not labelled:find("unset key", 1, true),
+      "a labelled rule keeps the legend (" .. legend .. "):\n" .. labelled)
+  end
+end)
+
 t.test("save: well-formed SVG, one element per series, its script and data beside it", function()
   need_gnuplot()
   local f = plot.figure { title = "Loss & compute <test>", xlog = true, ylog = true, xformat = "flops",
@@ -913,6 +933,17 @@ t.test("study_figures skips, with the reason, the figures its inputs do not allo
   -- A law and a question far beyond the grid: the runs' compute is where the law is drawn solid.
   paths, skipped = plot.study_figures { dir = sub, runs = grid, law = law, compute = 1e23 }
   t.ok(read(sub .. "/allocation.gp"):find("title 'dashed: extrapolated'", 1, true), read(sub .. "/allocation.gp"))
+  t.ok(read(sub .. "/allocation.gp"):find("title 'question: 10^{23} FLOP'", 1, true), read(sub .. "/allocation.gp"))
+  -- Without a question nothing is marked as one: the largest run's compute (1.2e20) was drawn as
+  -- 'question: 1.2×10^{20} FLOP', with an N_opt and D_opt 'answer' there, for a study whose only
+  -- question the allocation does not answer (one with unique_tokens) or that asked none.
+  for _, given in ipairs { { law = law }, { N_opt = a1, approach1 = a1 } } do
+    given.dir, given.runs = sub, grid
+    paths, skipped = plot.study_figures(given)
+    t.eq(skipped_names(skipped), "isoflop data_constrained" .. (given.law and " curves" or " residuals curves"))
+    local script = read(sub .. "/allocation.gp")
+    t.ok(not script:find("question", 1, true) and not script:find("set label %d+ '[ND]_{opt} = "), script)
+  end
   t.raises(function() plot.study_figures { dir = sub, runs = grid, approach1 = 5 } end,
     "approach1 must be an approach 1 fit (fit.approach1's result, or a study's s.fits.approach1), with its switches (got number)")
   -- IsoFLOP runs without a law: the allocation is fitted to the minima; no residuals. The question's

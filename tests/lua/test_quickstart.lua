@@ -25,12 +25,17 @@ local function in_fresh_folder(option)
   return code, out, read(fresh .. "/qs.budget"), read(fresh .. "/qs.db")
 end
 
-t.test("--help prints the usage at once and leaves nothing behind", function()
+t.test("--help says what the quickstart does and how it is run, at once, and leaves nothing behind", function()
   for _, option in ipairs { "--help", "-h" } do
     local code, out, budget, store = in_fresh_folder(option)
     t.eq(code, 0, out)
-    t.ok(out:find("^usage: scalelab SCRIPT.lua "), option .. " prints the usage first, with no work before it:\n" .. out)
+    t.ok(out:find("^A complete scaling study on this machine: an IsoFLOP sweep"),
+      option .. " says what the script does first, with no work before it:\n" .. out)
+    t.ok(out:find("\nusage: scalelab scripts/quickstart.lua [--dry-run | -n] [--jobs N | -j N] [--quiet | -q]\n", 1, true),
+      "its own usage, with no arguments after --:\n" .. out)
     t.ok(out:find("--dry-run, -n", 1, true), out)
+    t.ok(out:find("SCALELAB_QUICKSTART_STORE", 1, true) and out:find("SCALELAB_QUICKSTART_SECONDS", 1, true),
+      "the environment variables it reads:\n" .. out)
     t.ok(not out:find("calibration:", 1, true) and not out:find("data:", 1, true), out)
     t.eq(budget, nil, option .. " writes no budget file")
     t.eq(store, nil, option .. " makes no store")
@@ -43,6 +48,15 @@ t.test("an unknown option exits 2 with the usage, before any work", function()
   t.ok(out:find("unknown option '--dryrun'; did you mean '--dry-run'?", 1, true), out)
   t.ok(out:find("usage: scalelab SCRIPT.lua ", 1, true), out)
   t.ok(not out:find("calibration:", 1, true), out)
+  t.eq(budget, nil, "no budget file")
+end)
+
+t.test("an argument after -- exits 2 with the usage, before any work: the quickstart takes none", function()
+  local code, out, budget = in_fresh_folder("-- 1e12")
+  t.eq(code, 2, out)
+  t.ok(out:find("quickstart.lua takes no arguments of its own (got -- 1e12)", 1, true), out)
+  t.ok(out:find("usage: scalelab scripts/quickstart.lua ", 1, true), out)
+  t.ok(not out:find("calibration:", 1, true) and not out:find("data:", 1, true), out)
   t.eq(budget, nil, "no budget file")
 end)
 

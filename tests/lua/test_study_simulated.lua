@@ -142,6 +142,38 @@ t.test("the law backend checkpoints a run only when it is paced", function()
   t.ok(result.loss > CHINCHILLA.E and paced.loss > CHINCHILLA.E)
 end)
 
+-- A rerun after an interruption started "study x: 2 runs, 0 done, 2 to simulate" and "[0/2] start ..."
+-- for a run that went on from its checkpoint, as for one that started over: nothing said it resumed.
+t.test("a study says which runs resume from their checkpoints, as it starts and on their start lines", function()
+  local s = declare("resumes", { sweep = GRID(), backend = { kind = "law", law = CHINCHILLA, points = 4 } })
+  local dir = s.store_path:match("^(.*)/[^/]*$")
+  write(dir .. "/s.lua", string.format([[
+study "resumes" { sweep = sweep.grid { N = { 1e7, 1e8 }, D = { 1e9, 1e10 } }, store = %q, fits = {},
+  backend = { kind = "law", law = { E = 1.69, A = 406.4, B = 410.7, alpha = 0.34, beta = 0.28 }, points = 4 } }
+]], s.store_path))
+  -- Run 3 was stopped after 2 of its 4 points (the law backend's checkpoint: the points drawn).
+  require("scalelab.native.study").make_dirs(s.checkpoint_dir)
+  write(s.checkpoint_dir .. "/" .. s.runs[3].hash .. ".ckpt", "2\n")
+  local code, output = scalelab(dir, "s.lua")
+  t.eq(code, 0, output)
+  t.ok(output:find("study resumes: 4 runs, 0 done, 4 to simulate, 1 resuming from its checkpoint (", 1, true), output)
+  t.ok(output:find("] resume " .. s.runs[3].label .. "\n", 1, true), output)
+  t.ok(output:find("] start " .. s.runs[1].label .. "\n", 1, true), output)
+  local stored = t.stored_runs(s.store_path)
+  t.eq(stored[s.runs[3].hash].status, "done")
+end)
+
+-- The "law" backend draws each point of a run's curve with its own noise; the plan said "1% noise on
+-- each run's held-out loss", the simulated backend's words (scripts/approaches.lua's dry run among them).
+t.test("the plan of a law-backend study says its noise is on every point of each run's loss curve", function()
+  local _, text = declare("law-noise-words", { sweep = GRID(), backend = { kind = "law", law = CHINCHILLA, noise = 0.02, points = 4 } })
+  t.ok(text:find("losses drawn from a law with 2% noise on every point of each run's loss curve, no training", 1, true), text)
+  _, text = declare("law-no-noise-words", { sweep = GRID(), backend = { kind = "law", law = CHINCHILLA, points = 4 } })
+  t.ok(text:find("backend.noise = 0.01 would give every point of each run's loss curve a 1% spread", 1, true), text)
+  _, text = declare("simulated-noise-words", { sweep = GRID(), backend = { kind = "simulated", law = CHINCHILLA, noise = 0.02 } })
+  t.ok(text:find("losses drawn from a law with 2% noise on each run's held-out loss, no training", 1, true), text)
+end)
+
 -- The executor noted each run's thread count beside its checkpoint (<checkpoint>.threads, written
 -- and renamed), for the CPU trainer to resume on the same threads: for a simulated run, which
 -- computes nothing on threads, a file a run for nothing. It notes none for them.
@@ -980,19 +1012,24 @@ end)
 t.test("Ctrl-C of a study says what its stopped runs keep: checkpoints for a paced law, none for a simulation", function()
   -- The message said "the runs stopped keep their checkpoints" for every backend; an unpaced law run
   -- and a simulated run write none (an interrupted one is drawn again). The executor here draws the
-  -- first run, then Ctrl-C comes (SIGINT to this process) while the second is started.
+  -- first run (unless the case says none finishes), then Ctrl-C comes (SIGINT to this process) while
+  -- the next is started. With none finished it said "0 of 3 runs finished; they are kept in ...".
+  local paced = 'backend = { kind = "law", points = 5, seconds_per_point = 0.001 }'
   for _, case in ipairs {
-    { 'backend = { kind = "law", points = 5 }', "keep no checkpoints" },
-    { 'backend = "simulated"', "keep no checkpoints" },
-    { 'backend = { kind = "law", points = 5, seconds_per_point = 0.001 }', "keep their checkpoints" },
+    { 'backend = { kind = "law", points = 5 }', "1 of 3 runs finished; they are kept in stop.db, and the runs stopped keep no checkpoints" },
+    { 'backend = "simulated"', "1 of 3 runs finished; they are kept in stop.db, and the runs stopped keep no checkpoints" },
+    { paced, "1 of 3 runs finished; they are kept in stop.db, and the runs stopped keep their checkpoints" },
+    { paced, "0 of 3 runs finished; the runs stopped keep their checkpoints: run the study again to resume", true },
   } do
     local dir = t.script(root, [[
 local native = require "scalelab.native.study"
 study "stop" {
   sweep = sweep.grid{ N = { 1e7, 3e7, 1e8 }, D = { 1e9 } }, ]] .. case[1] .. [[, fits = {}, store = "stop.db",
   executor = { execute = function(self, batch)
-    batch.started(batch.runs[1], nil)
-    batch.finished(batch.runs[1], batch.run_here(batch.runs[1]))
+    if not ]] .. tostring(case[3] == true) .. [[ then
+      batch.started(batch.runs[1], nil)
+      batch.finished(batch.runs[1], batch.run_here(batch.runs[1]))
+    end
     batch.started(batch.runs[2], nil)
     native.kill(native.getpid(), 2)
     for _ = 1, 1e8 do end
@@ -1001,8 +1038,7 @@ study "stop" {
 ]])
     local code, out = scalelab(dir, "s.lua")
     t.eq(code, 130, out)
-    t.ok(out:find("study stop: interrupted with 1 of 3 runs finished; they are kept in stop.db, and the runs stopped "
-      .. case[2], 1, true), case[1] .. ":\n" .. out)
+    t.ok(out:find("study stop: interrupted with " .. case[2], 1, true), case[1] .. ":\n" .. out)
     t.ok(out:find("run the study again to", 1, true), out)
   end
 end)

@@ -796,12 +796,16 @@ local function figure_body(self, data, first_block, framed, right)
   else
     add("unset colorbox")
   end
-  if self.legend == "below" and not framed then
+  -- The legend's entries: the labelled series and rules. With none, gnuplot still draws the key's
+  -- empty box (a grey bar in the corner, which in a text rendering covers the point there).
+  local entries = 0
+  for _, s in ipairs(self.series) do if s.label then entries = entries + 1 end end
+  for _, rule in ipairs(self.rules) do if rule.label then entries = entries + 1 end end
+  if entries == 0 then
+    add("unset key")
+  elseif self.legend == "below" and not framed then
     -- Below the x axis label, in one column: gnuplot's own "key below" overprints the label. The
     -- bottom margin makes room for the entries (about 1.5 font sizes each) and the axis label.
-    local entries = 0
-    for _, s in ipairs(self.series) do if s.label then entries = entries + 1 end end
-    for _, rule in ipairs(self.rules) do if rule.label then entries = entries + 1 end end
     local key_px = (entries + 0.8) * 1.5 * (self.legend_font_size or fs)
     add("set bmargin at screen %s", num(math.min(0.6, (key_px + 4.6 * fs + 8) / active.height)))
     add("set key at screen %s, screen %s center bottom vertical Left reverse opaque box lc rgb '#bbbbbb' samplen 2.5 " ..

@@ -403,7 +403,7 @@ function analysis.two_stage_bootstrap(fit, fn, obs, used, base_law, law, B, seed
       if in_base[o] then base_rows[#base_rows + 1] = o end
     end
     if #base_rows >= 8 then
-      local ok, sample = pcall(function()
+      local ok, sample = checks.pcall(function()
         local base_b = fit.chinchilla(fit_observations(fit, base_rows), { covariance = false, starts = base_start })
         local q = base_b.params
         return fn(fit_observations(fit, drew, { "U" }), { free = { "R_D", "R_N" }, base = base_b, covariance = false,
@@ -1097,7 +1097,7 @@ function analysis.figures(s, obs)
   for k, v in pairs(analysis.figure_laws(s.fits)) do spec[k] = v end
   -- Figures of an earlier report that this one may not redraw must not be listed as its own.
   for _, name in ipairs(FIGURE_NAMES) do os.remove(dir .. "/" .. name .. "." .. format) end
-  local ok, paths, skipped = pcall(function()
+  local ok, paths, skipped = checks.pcall(function()
     native.make_dirs(dir)
     return plot.study_figures(spec)
   end)
@@ -1157,7 +1157,7 @@ function analysis.analyse(s, write)
     elseif degenerate then
       entry.error = degenerate
     else
-      local ok, law, by = pcall(run_fit, f.name, f.options, obs, s)
+      local ok, law, by = checks.pcall(run_fit, f.name, f.options, obs, s)
       if ok then
         entry.law, entry.by = law, by
         s.fits[f.name] = law
@@ -1181,7 +1181,7 @@ function analysis.analyse(s, write)
     local any = false
     for _, f in ipairs(fits) do
       if f.law then
-        local ok, a = pcall(answer, q, f.law)
+        local ok, a = checks.pcall(answer, q, f.law)
         if ok then
           local plain = plain_answer(a)
           -- Questions whose answer is more than an allocation (the compute for a loss, returns on

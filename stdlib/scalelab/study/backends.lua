@@ -445,13 +445,16 @@ end
 
 -- What a simulated study's runs are, for its plan and report: "losses drawn from a law without noise,
 -- no training (...)" or "losses drawn from a law with 1% noise on each run's held-out loss, no training".
+-- The "law" backend draws the noise at every point of a run's curve, each point its own.
 function backends.describe_simulation(identity)
   local noise = type(identity) == "table" and identity.noise or 0
+  local where = type(identity) == "table" and identity.kind == "law" and "every point of each run's loss curve"
+    or "each run's held-out loss"
   if noise > 0 then
-    return string.format("losses drawn from a law with %.3g%% noise on each run's held-out loss, no training", 100 * noise)
+    return string.format("losses drawn from a law with %.3g%% noise on %s, no training", 100 * noise, where)
   end
-  return "losses drawn from a law without noise, no training (backend.noise = 0.01 would give each run's held-out "
-    .. "loss a 1% spread)"
+  return "losses drawn from a law without noise, no training (backend.noise = 0.01 would give " .. where
+    .. " a 1% spread)"
 end
 
 local function g3(x) return string.format("%.3g", x) end

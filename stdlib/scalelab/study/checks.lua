@@ -36,6 +36,19 @@ function checks.keep_callers(t)
   return t
 end
 
+-- pcall for the library's steps that may fail without stopping the rest (a fit, an answer, a figure,
+-- a bootstrap resample): an error caught while Ctrl-C or SIGTERM is pending is that interruption (or
+-- came of it) and is raised again, so that the script stops as the user asked, rather than going on
+-- with the step recorded as failed ("not fitted: interrupted!").
+local interrupt_pending = core.interrupt_pending
+local function unless_interrupted(ok, ...)
+  if not ok and interrupt_pending() then error((...), 0) end
+  return ok, ...
+end
+function checks.pcall(fn, ...)
+  return unless_interrupted(pcall(fn, ...))
+end
+
 -- The position in the user's script of the call being checked: the first Lua frame from `level`
 -- levels above the caller of where() upwards that is not part of scalelab's own library.
 function checks.where(level)

@@ -748,12 +748,25 @@ local function execute_locked(s, options, store)
   local threads = math.max(1, cores // math.max(1, math.min(jobs, #s.runs)))
   jobs = math.max(1, math.min(jobs, #pending))
 
+  -- The runs that go on from a checkpoint of an earlier attempt (interrupted, killed): said as the
+  -- study starts, and on each run's start line, so that a rerun shows it resumes rather than starts over.
+  local resuming = 0
+  for _, run in ipairs(pending) do
+    local file = io.open(checkpoint_path(s, run), "rb")
+    run.resuming = file ~= nil
+    if file then
+      file:close()
+      resuming = resuming + 1
+    end
+  end
   local progress = Progress.new { runs = #s.runs, flops = total_flops, done_runs = done_runs, done_flops = done_flops,
                                   work = total_work, done_work = done_work, quiet = s.quiet }
   if not s.quiet then
-    print(string.format("study %s: %s, %d done%s, %d to %s%s; store %s", s.name, core.format_counted(#s.runs, "run"),
+    print(string.format("study %s: %s, %d done%s, %d to %s%s%s; store %s", s.name, core.format_counted(#s.runs, "run"),
       done_runs - diverged_runs,
-      diverged_runs > 0 and string.format(", %d diverged (not trained again: lower their lr)", diverged_runs) or "", #pending, backends.simulates(s.backend_kind) and "simulate" or "train", #pending > 0 and string.format(" (%d at a time, backend %s)", jobs, s.backend_kind) or "",
+      diverged_runs > 0 and string.format(", %d diverged (not trained again: lower their lr)", diverged_runs) or "", #pending, backends.simulates(s.backend_kind) and "simulate" or "train",
+      resuming > 0 and string.format(", %d resuming from %s", resuming, resuming == 1 and "its checkpoint" or "their checkpoints") or "",
+      #pending > 0 and string.format(" (%d at a time, backend %s)", jobs, s.backend_kind) or "",
       s.store_path))
     if unplanned then print("study " .. s.name .. ": " .. unplanned) end
     if renamed then print("study " .. s.name .. ": " .. renamed) end

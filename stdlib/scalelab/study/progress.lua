@@ -120,7 +120,8 @@ function Progress:started(run, worker)
   self.active[run.hash] = { run = run, started = native.clock() }
   self.order[#self.order + 1] = run.hash
   if not self.terminal and not self.quiet then
-    self.out:write(string.format("[%d/%d] start %s%s\n", self.done_runs, self.total_runs, run.label,
+    self.out:write(string.format("[%d/%d] %s %s%s\n", self.done_runs, self.total_runs,
+      run.resuming and "resume" or "start", run.label,
       worker and (" (" .. worker .. ")") or ""))
     self.out:flush()
   end

@@ -822,6 +822,16 @@ Setup make_setup(const Law& law, const FitOptions& options, bool direct) {
       all_free = all_free && is_free[law.index(name)];
     }
     if (any_free && !all_free) fail(law.name(), " fit: tied parameters must all be free or all held");
+    // A tie of held parameters changes nothing: each keeps the value it was given (init, or a base
+    // law's), tied or not. Accepting it silently let { base = law, tie = { "alpha", "beta" } } fit
+    // R_D*, R_N* on a base whose alpha and beta differ, as if they had been tied.
+    if (!any_free) {
+      std::string names;
+      for (const auto& name : options.ties[g]) names += (names.empty() ? "" : ", ") + name;
+      fail(law.name(), " fit: tie { ", names, " } names only parameters that are held at their given values (left out of "
+           "free = {...}, or frozen by base =), which a tie does not change: they keep their own values. Leave the tie "
+           "out, or fit them (name them in free)");
+    }
   }
   s.slot.assign(m, -1);
   std::map<int, int> group_slot;

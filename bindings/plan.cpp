@@ -495,6 +495,8 @@ const QuantityDoc kQuantities[] = {
     {"effective_N", "N': the worth of N parameters given the unique data (Muennighoff et al.)"},
     {"loss_unlimited", "the optimal loss at the same compute with every token unique"},
     {"N_unlimited", "the optimal N at the same compute with every token unique"},
+    {"limit_cost", "the cost of the data limit: loss - loss_unlimited (0 where the unique tokens do not bind), "
+                   "with its own bootstrap interval"},
     {"inference_tokens", "tokens processed at inference"},
     {"inference_flops", "2·N·inference_tokens"},
     {"total_flops", "training + inference FLOP"},

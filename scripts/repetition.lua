@@ -178,12 +178,12 @@ row("Chinchilla fit (repeats as new)", plain)
 local cost = exact.loss - exact.loss_unlimited
 print(string.format([[
 The true optimum trains %s parameters for %s epochs (%s tokens); with unlimited unique data the
-same compute would train %s on fresh tokens and reach %s: the %s-token limit costs %s nats.
-The data-constrained fit's interval of N, [%s, %s], %s the true %s. The Chinchilla fit has no
+same compute would train %s on fresh tokens and reach %s: the %s-token limit costs %s nats
+(the data-constrained fit says %s). The data-constrained fit's interval of N, [%s, %s], %s the true %s. The Chinchilla fit has no
 U: it answers the same whatever the unique data, and predicts %s where its plan truly scores %s
 (its interval, [%s, %s], %s it).]],
   count(exact.N), sig(exact.epochs), count(exact.D), count(exact.N_unlimited), nats(exact.loss_unlimited), count(U),
-  nats(cost), count(fitted.intervals.N[1]), count(fitted.intervals.N[2]),
+  nats(cost), with_interval(fitted.limit_cost, fitted.intervals.limit_cost, nats), count(fitted.intervals.N[1]), count(fitted.intervals.N[2]),
   inside(exact.N, fitted.intervals.N) and "holds" or "misses", count(exact.N), nats(plain.loss),
   nats(true_loss(plain.N, plain.D)), nats(plain.intervals.loss[1]), nats(plain.intervals.loss[2]),
   inside(true_loss(plain.N, plain.D), plain.intervals.loss) and "holds" or "misses"))
@@ -198,16 +198,11 @@ for k = 0, 5 do  -- 1 to about 50 epochs: inside the sweep's 64
   local u = fresh.D / 2 ^ k
   local t = plan.optimal { compute = C, unique_tokens = u, law = truth }
   local f = plan.optimal { compute = C, unique_tokens = u, law = dc }
-  -- The cost of the limit, loss - loss_unlimited, per bootstrap sample of the fit: its interval.
-  local gap_iv = dc:interval(function(l)
-    local a = plan.optimal { compute = C, unique_tokens = u, law = l }
-    return a.loss - a.loss_unlimited
-  end)
   local miss = plan.loss { N = plain.N, D = plain.D, unique_tokens = u, law = truth }.loss - plain.loss
   rows[#rows + 1] = { epochs = t.epochs, N = t.N, gap = t.loss - t.loss_unlimited, miss = miss }
   print(string.format("| %s | %s | %s | %s | %s | %s | %s | %s |", count(u), sig(t.epochs), sig(f.epochs), count(t.N),
     with_interval(f.N, f.intervals and f.intervals.N, count), nats(t.loss - t.loss_unlimited),
-    with_interval(f.loss - f.loss_unlimited, gap_iv, nats), nats(miss)))
+    with_interval(f.limit_cost, f.intervals.limit_cost, nats), nats(miss)))
 end
 -- The row whose optimum repeats its data about 4 times, and the last.
 local near4, last = rows[1], rows[#rows]

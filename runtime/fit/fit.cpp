@@ -20,6 +20,7 @@
 #include "core/interrupt.h"
 #include "core/units.h"
 #include "fit/chinchilla_kernel.h"
+#include "fit/data_constrained_rows.h"
 #include "fit/law_forms.h"
 #include "fit/numeric_derivative.h"
 
@@ -318,8 +319,10 @@ class StackedHuber {
 
   StackedHuber(const Setup& setup, const Data& data, double delta)
       : setup_(setup), data_(data), delta_(delta),
-        vectorised_(setup.law.kind() == LawKind::Chinchilla && !setup.direct) {
+        vectorised_(setup.law.kind() == LawKind::Chinchilla && !setup.direct),
+        data_constrained_(setup.law.kind() == LawKind::DataConstrained && !setup.direct) {
     for (auto& a : scratch_) a.resize(static_cast<Eigen::Index>(data.points.size()));
+    if (data_constrained_) dc_ = std::make_unique<kernels::DataConstrainedRows>(data.points);
   }
   int NumResiduals() const { return static_cast<int>(data_.points.size()); }
   int NumParameters() const { return setup_.k; }
@@ -351,6 +354,7 @@ class StackedHuber {
       return ok;
     }
     if (vectorised_) return Chinchilla(x, residuals, jacobian);
+    if (data_constrained_) return DataConstrained(x, residuals, jacobian);
     if (!jacobian) {
       double theta[kMaxJet];
       for (size_t j = 0; j < m; ++j) theta[j] = s.slot[j] >= 0 ? x[s.slot[j]] : s.theta_held[j];
@@ -464,11 +468,47 @@ class StackedHuber {
     return J.allFinite();
   }
 
+  // Muennighoff et al.'s law with its analytic derivatives (data_constrained_rows.h), which are kept
+  // with the residuals: TinySolver evaluates a trial point without the Jacobian and, accepting it,
+  // asks for the Jacobian at the same point, which then costs no evaluation of the law.
+  bool DataConstrained(const double* x, double* residuals, double* jacobian) const {
+    const Setup& s = setup_;
+    const int n = NumResiduals();
+    if (cached_x_.empty() || !std::equal(x, x + s.k, cached_x_.begin())) {
+      double theta[7];
+      for (int j = 0; j < 7; ++j) theta[j] = s.slot[j] >= 0 ? x[s.slot[j]] : s.theta_held[j];
+      cached_residuals_.resize(n);
+      derivative_.resize(n);
+      dc_->Evaluate(theta, cached_residuals_.data());
+      cached_ok_ = true;
+      for (int i = 0; i < n; ++i) {
+        cached_residuals_[i] = transform(cached_residuals_[i] - data_.log_loss[i], data_.weight[i], &derivative_[i]);
+        cached_ok_ = cached_ok_ && std::isfinite(cached_residuals_[i]);
+      }
+      cached_x_.assign(x, x + s.k);
+    }
+    std::copy(cached_residuals_.begin(), cached_residuals_.end(), residuals);
+    if (!cached_ok_ || !jacobian) return cached_ok_;
+    std::fill(jacobian, jacobian + static_cast<size_t>(n) * s.k, 0.0);
+    for (int j = 0; j < 7; ++j) {
+      if (s.slot[j] < 0) continue;
+      double* column = jacobian + static_cast<size_t>(s.slot[j]) * n;  // column-major; tied parameters add up
+      const std::vector<double>& partial = dc_->partial(j);
+      for (int i = 0; i < n; ++i) column[i] += derivative_[i] * partial[i];
+    }
+    return true;
+  }
+
   const Setup& setup_;
   const Data& data_;
   double delta_;
   bool vectorised_;
+  bool data_constrained_;
   mutable Eigen::ArrayXd scratch_[6];
+  // The data-constrained path: the rows, and the point last evaluated with its residuals and dr̃/dr.
+  std::unique_ptr<kernels::DataConstrainedRows> dc_;
+  mutable std::vector<double> cached_x_, cached_residuals_, derivative_;
+  mutable bool cached_ok_ = false;
 };
 
 class StartSolver {
@@ -782,6 +822,16 @@ Setup make_setup(const Law& law, const FitOptions& options, bool direct) {
       all_free = all_free && is_free[law.index(name)];
     }
     if (any_free && !all_free) fail(law.name(), " fit: tied parameters must all be free or all held");
+    // A tie of held parameters changes nothing: each keeps the value it was given (init, or a base
+    // law's), tied or not. Accepting it silently let { base = law, tie = { "alpha", "beta" } } fit
+    // R_D*, R_N* on a base whose alpha and beta differ, as if they had been tied.
+    if (!any_free) {
+      std::string names;
+      for (const auto& name : options.ties[g]) names += (names.empty() ? "" : ", ") + name;
+      fail(law.name(), " fit: tie { ", names, " } names only parameters that are held at their given values (left out of "
+           "free = {...}, or frozen by base =), which a tie does not change: they keep their own values. Leave the tie "
+           "out, or fit them (name them in free)");
+    }
   }
   s.slot.assign(m, -1);
   std::map<int, int> group_slot;

@@ -97,7 +97,7 @@ Answer& Answer::set(const std::string& name, double value, Unit unit, const std:
       if (!label.empty()) q.label = label;
       return *this;
     }
-  quantities.push_back({name, value, unit, label.empty() ? name : label, {}});
+  quantities.push_back({name, value, unit, label.empty() ? name : label, {}, false});
   return *this;
 }
 

@@ -268,7 +268,8 @@ void collect(const Answer& point, const std::vector<Answer>& samples, Answer& ou
     const fit::Interval interval = fit::percentile_interval(std::move(values));
     // Inputs (the budget, the unique tokens, a target) do not vary across samples: no interval. An
     // unbounded one ([x, ∞], or [∞, ∞] when nearly every sample is unbounded) is kept.
-    if (std::isinf(interval.hi) || interval.hi - interval.lo > 1e-8 * std::fabs(q.value)) q.interval = interval;
+    if (std::isinf(interval.hi) || interval.hi - interval.lo > 1e-8 * std::fabs(q.value) || q.keeps_flat_interval)
+      q.interval = interval;
   }
   for (size_t r = 0; r < out.rows.size(); ++r) {
     std::vector<Answer> row_samples;
@@ -543,6 +544,19 @@ void set_data(Answer& a, const Law& law, double N, double D, double U) {
   }
 }
 
+// The cost of the data limit: the loss of the data-constrained optimum minus that of the optimum with
+// every token unique at the same compute, computed per law (so per bootstrap sample: its interval is
+// the percentile interval of the differences, not a difference of the two losses' intervals). Exactly
+// 0 where the unlimited optimum's tokens fit in the U unique ones (the limit does not bind: both
+// optima are the same run, found once in closed form and once numerically), and never below 0
+// (the constrained optimum cannot beat the unconstrained one; the searches' rounding can).
+void set_limit_cost(Answer& a, double loss, const Allocation& unlimited, double U) {
+  const double cost = unlimited.D <= U ? 0.0 : std::max(0.0, loss - unlimited.loss);
+  a.set("limit_cost", cost, Unit::Loss, "cost of the data limit");
+  for (auto& q : a.quantities)
+    if (q.name == "limit_cost") q.keeps_flat_interval = true;  // [0, 0] where the limit binds in no sample
+}
+
 std::string optimal_question(const OptimalOptions& o) {
   std::string q = "compute-optimal allocation at " + flops_text(o.compute);
   if (given(o.unique_tokens)) q += " with " + format_count(o.unique_tokens) + " unique tokens";
@@ -710,6 +724,7 @@ Answer optimal(const fit::FittedLaw& fitted, const OptimalOptions& options) {
       Allocation free = allocate(law, C, fit::kMissing, fit::kMissing, Method::Auto, options.grid, function);
       ans.set("loss_unlimited", free.loss, Unit::Loss, "loss, unlimited data");
       ans.set("N_unlimited", free.N, Unit::Params, "params, unlimited data");
+      set_limit_cost(ans, a.loss, free, U);
     }
     ans.method = a.closed_form ? "closed form" : "numeric";
     // At the floor of U unique tokens (D' and N' both saturated) the loss is flat in N: the N found
@@ -1161,6 +1176,7 @@ Answer returns(const fit::FittedLaw& fitted, const ReturnsOptions& options) {
       r.set("epochs", a.D / U, Unit::Epochs, "epochs");
       r.set("loss", a.loss, Unit::Loss, "loss");
       r.set("loss_unlimited", free.loss, Unit::Loss, "loss, unlimited data");
+      set_limit_cost(r, a.loss, free, U);
       double effective = C;
       if (a.loss > free.loss * (1 + 1e-12)) {
         try {

@@ -114,6 +114,9 @@ struct Quantity {
   Unit unit = Unit::Plain;
   std::string label;    // column label: "params", "tokens", ...
   fit::Interval interval;   // percentile interval over bootstrap samples (invalid without samples)
+  // A result that every sample may give alike (the cost of a data limit that does not bind: 0): its
+  // interval is kept when it has no width, where an input's (the budget) is dropped.
+  bool keeps_flat_interval = false;
 };
 
 struct Answer {

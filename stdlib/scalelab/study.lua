@@ -1500,7 +1500,8 @@ a table without kind simulates when it gives law or noise, else trains as "auto"
 ({"isoflop", "chinchilla", "approach1", "kaplan", "data_constrained"}, or { name = options }: e.g.
 data_constrained = { base = "single_epoch" } fits the base law on the single-epoch runs without excess
 parameters first (refused with fewer than 8), as Muennighoff et al. did, and its bootstrap refits
-both steps; base = a law freezes that law; without base all seven parameters are fitted;
+both steps (tie = { "alpha", "beta" } ties them in the base step, as their fit did); base = a law
+freezes that law; without base all seven parameters are fitted;
 a simulated law with R_D, R_N simulates the data-constrained law), questions, jobs, executor,
 seed, eval ({ interval = training tokens between evaluations, tokens = held-out tokens per evaluation: train.run's
 eval_interval and eval_tokens, 0 for its defaults }), report (path; a folder, "out/", puts the report there under the store's name; or false: no report files or figures, though

@@ -19,6 +19,7 @@
 #include "core/error.h"
 #include "core/interrupt.h"
 #include "fit/chinchilla_kernel.h"
+#include "fit/data_constrained_rows.h"
 #include "fit/fit.h"
 #include "fit/law.h"
 #include "fit/numeric_derivative.h"
@@ -1100,6 +1101,62 @@ TEST_CASE("the Chinchilla normal-equation kernels match automatic differentiatio
       }
     }
   }
+}
+
+// The joint data-constrained fit (all seven parameters) took about 50 s on 140 runs: every start's
+// every iteration carried ceres::Jet derivatives through the law row by row, and evaluated it once
+// more without them at each trial point. Its search now uses the law's analytic derivatives
+// (data_constrained_rows.h), checked here against automatic differentiation of the law written
+// straight from REFERENCE.md (E + A/N'^alpha + B/D'^beta in natural units, no LSE).
+TEST_CASE("the data-constrained law's analytic derivatives match automatic differentiation of its closed form") {
+  using J7 = ceres::Jet<double, 7>;
+  // Runs with and without excess parameters (N above N_opt(U) or not), one epoch, many, and fewer
+  // tokens than U.
+  std::vector<Point> points;
+  for (double N : {1e7, 2e8, 3e9, 5e10})
+    for (double U : {1e8, 5e9, 2e11})
+      for (double epochs : {0.5, 1.0, 4.0, 60.0}) {
+        Point p;
+        p.N = N;
+        p.U = U;
+        p.D = U * epochs;
+        points.push_back(p);
+      }
+  kernels::DataConstrainedRows rows(points);
+  const std::vector<std::array<double, 7>> thetas = {
+      {std::log(1.869), std::log(520.8), std::log(1487.7), 0.3527, 0.3527, std::log(15.39), std::log(5.31)},
+      {std::log(1.7), std::log(400), std::log(2000), 0.30, 0.40, std::log(2.0), std::log(0.5)},
+      {std::log(2.5), std::log(50), std::log(80), 0.6, 0.2, std::log(1e6), std::log(1e5)},
+      {std::log(0.5), std::log(3e4), std::log(10), 0.9, 0.15, std::log(0.1), std::log(40)}};
+  std::vector<double> predicted(points.size());
+  int binding = 0, not_binding = 0;  // rows whose U_N = N_opt(U_D) < N, and the others: both are checked
+  for (const auto& theta : thetas) {
+    rows.Evaluate(theta.data(), predicted.data());
+    J7 t[7];
+    for (int j = 0; j < 7; ++j) t[j] = J7(theta[j], j);
+    const J7 E = exp(t[0]), A = exp(t[1]), B = exp(t[2]), alpha = t[3], beta = t[4], R_D = exp(t[5]), R_N = exp(t[6]);
+    const J7 G = pow(alpha * A / (beta * B), 1.0 / (alpha + beta));
+    for (size_t i = 0; i < points.size(); ++i) {
+      const Point& p = points[i];
+      const double U_D = std::min(p.U, p.D), R_D_seen = p.D / U_D - 1;
+      const J7 D_eff = U_D + U_D * R_D * (1.0 - exp(-R_D_seen / R_D));
+      const J7 N_opt = G * pow(U_D * G, beta / alpha);
+      const J7 U_N = N_opt.a < p.N ? N_opt : J7(p.N);
+      (N_opt.a < p.N ? binding : not_binding) += 1;
+      const J7 R_N_seen = p.N / U_N - 1.0;
+      const J7 N_eff = U_N + U_N * R_N * (1.0 - exp(-R_N_seen / R_N));
+      const J7 ln_L = log(E + A / pow(N_eff, alpha) + B / pow(D_eff, beta));
+      INFO("theta " << theta[0] << " " << theta[3] << " " << theta[4] << " " << theta[5] << "; N " << p.N << " D "
+                    << p.D << " U " << p.U);
+      CHECK(predicted[i] == Approx(ln_L.a).epsilon(1e-12));
+      for (int j = 0; j < 7; ++j) {
+        INFO("parameter " << j);
+        CHECK(rows.partial(j)[i] == Approx(ln_L.v[j]).epsilon(1e-8).margin(1e-12));
+      }
+    }
+  }
+  CHECK(binding > 20);
+  CHECK(not_binding > 20);
 }
 
 TEST_CASE("the Chinchilla grid search reaches the optimum full Ceres reaches from the same starts") {

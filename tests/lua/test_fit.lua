@@ -172,6 +172,16 @@ t.test("options: tie, free, init, bounds, explicit starts, errors", function()
   local explicit = fit.chinchilla(obs, { starts = { { E = 1.8, A = 400, B = 2000, alpha = 0.3, beta = 0.3 } } })
   t.eq(explicit.starts, 1)
   t.raises(function() fit.chinchilla(obs, { tie = { "alpha", "betta" } }) end, "did you mean 'beta'")
+  -- A tie of held parameters was accepted and did nothing: base = a law with alpha != beta and
+  -- tie = { "alpha", "beta" } fitted R_D*, R_N* on that base untied, saying nothing.
+  t.raises(function() fit.chinchilla(obs, { free = { "E", "A", "B" }, tie = { "alpha", "beta" } }) end,
+    "chinchilla fit: tie { alpha, beta } names only parameters that are held at their given values")
+  local dc_rows = {}
+  for i, o in ipairs { { 1e8, 1e9, 1e9 }, { 1e8, 4e9, 1e9 }, { 1e9, 1e10, 1e9 }, { 3e8, 3e10, 1e9 } } do
+    dc_rows[i] = { N = o[1], D = o[2], U = o[3], loss = fit.published.datablations:predict { N = o[1], D = o[2], U = o[3] } }
+  end
+  t.raises(function() fit.data_constrained(dc_rows, { base = fit.published.epoch, tie = { "alpha", "beta" } }) end,
+    "frozen by base =")
   t.raises(function() fit.chinchilla(obs, { bootstrapp = 3 }) end, "did you mean 'bootstrap'")
   t.raises(function() fit.chinchilla(obs, { bounds = { alpha = { 1 } } }) end, "{lower, upper}")
   t.raises(function() fit.chinchilla(fit.observations{ N = { 1e8, 2e8 }, D = { 1e9, 2e9 }, loss = { 3, 2.9 } }) end,

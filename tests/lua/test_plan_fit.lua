@@ -227,4 +227,55 @@ t.test("a modified published law is named as modified", function()
   t.eq(plan.optimal{ compute = 1e22, unique_tokens = 25e9, law = dl }.law, "datablations, modified")
 end)
 
+-- The cost of the data limit (loss − the loss with unlimited unique data at the same compute) had no
+-- interval, though the loss and the allocation had theirs: limit_cost carries one, from the same
+-- bootstrap samples, computed per sample.
+t.test("the cost of the data limit has a bootstrap interval: it holds the truth, narrows with more runs, is 0 where U does not bind", function()
+  -- Muennighoff et al.'s law written out from REFERENCE.md, independent of the planner.
+  local datablations = require "datablations_law"
+  local P, loss = datablations.TRUTH, datablations.loss
+  local function optimum(C, U) return datablations.optimum(C, U).loss end
+  local true_cost = optimum(1e21, 5e9) - optimum(1e21, 1e18)
+  t.ok(true_cost > 0.01, "the limit binds: " .. true_cost)
+  -- Runs drawn from the law with 0.5% noise, `copies` draws at each point of the sweep.
+  local function fitted(copies)
+    local rows = {}
+    local _, gauss, reseed = require "portable_random"()
+    reseed(7)
+    for _ = 1, copies do
+      for _, U in ipairs { 1e9, 3e9, 1e10, 3e10, 1e11 } do
+        for _, epochs in ipairs { 1, 2, 4, 8, 16, 32, 64 } do
+          for _, N in ipairs { 1e7, 7e7, 4e8, 3e9 } do
+            rows[#rows + 1] = { N = N, D = U * epochs, U = U, loss = loss(N, U * epochs, U) * (1 + 0.005 * gauss()) }
+          end
+        end
+      end
+    end
+    local start = {}
+    for k, v in pairs(P) do start[k] = v end
+    return fit.data_constrained(rows, { bootstrap = 40, starts = { start }, covariance = false })
+  end
+  local widths = {}
+  for _, copies in ipairs { 1, 4 } do
+    local law = fitted(copies)
+    local a = plan.optimal { compute = 1e21, unique_tokens = 5e9, law = law }
+    t.near(a.limit_cost, a.loss - a.loss_unlimited, 1e-12)
+    local lo, hi = a:interval("limit_cost")
+    t.ok(lo and lo < a.limit_cost and a.limit_cost < hi, "an interval around the cost: " .. tostring(a))
+    t.ok(lo <= true_cost and true_cost <= hi, string.format("%d runs: [%g, %g] holds the true %g", 140 * copies, lo, hi, true_cost))
+    t.ok(tostring(a):find("cost of the data limit", 1, true), tostring(a))
+    widths[#widths + 1] = hi - lo
+    -- Where the unique tokens do not bind (U far above the optimum's D), the cost is 0, exactly, in every sample.
+    local free = plan.optimal { compute = 1e19, unique_tokens = 1e13, law = law }
+    t.eq(free.limit_cost, 0)
+    local free_lo, free_hi = free:interval("limit_cost")
+    t.ok(free_lo == 0 and free_hi == 0, "a zero-width interval: " .. tostring(free))
+  end
+  t.ok(widths[2] < 0.75 * widths[1], string.format("4x the runs narrow the interval: %g -> %g", widths[1], widths[2]))
+  -- plan.returns gives every budget's cost too.
+  local r = plan.returns { unique_tokens = 5e9, law = fit.published.datablations }
+  t.near(r.rows[1].limit_cost, 0, 0, 1e-9)  -- the budget whose optimum sees the U tokens once
+  t.near(r.rows[#r.rows].limit_cost, r.rows[#r.rows].loss - r.rows[#r.rows].loss_unlimited, 1e-12)
+end)
+
 t.done()

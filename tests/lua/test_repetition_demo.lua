@@ -7,39 +7,9 @@ local t = require "scalelab.test"
 local source = assert(os.getenv("SCALELAB_SOURCE_DIR"), "SCALELAB_SOURCE_DIR is not set (run through ctest)")
 local script = source .. "/scripts/repetition.lua"
 
--- Muennighoff et al.'s published constants (the datablations README, unrounded).
-local TRUTH = { E = math.exp(0.6254804), A = math.exp(6.255414), B = math.exp(7.3049974), alpha = 0.3526596,
-                beta = 0.3526596, R_D = 15.387756, R_N = 5.309743 }
-
--- L(N, D, U) of the data-constrained law: D' = U_D + U_D·R_D*·(1 − e^(−R_D/R_D*)), U_D = min(U, D),
--- R_D = D/U_D − 1; N' likewise with U_N = min(N, N_opt(U_D)), N_opt(D) = (D·G)^(β/α)·G.
-local function loss(N, D, U, p)
-  p = p or TRUTH
-  local G = (p.alpha * p.A / (p.beta * p.B)) ^ (1 / (p.alpha + p.beta))
-  local U_D = math.min(U, D)
-  local D_eff = U_D + U_D * p.R_D * (1 - math.exp(-(D / U_D - 1) / p.R_D))
-  local U_N = math.min(N, (U_D * G) ^ (p.beta / p.alpha) * G)
-  local N_eff = U_N + U_N * p.R_N * (1 - math.exp(-(N / U_N - 1) / p.R_N))
-  return p.E + p.A / N_eff ^ p.alpha + p.B / D_eff ^ p.beta
-end
-
--- The optimum at compute C (D = C/(6N)) with U unique tokens: a scan of ln N, then golden sections.
-local function optimum(C, U)
-  local best, best_x = math.huge, nil
-  for x = math.log(1e6), math.log(1e13), 0.01 do
-    local N = math.exp(x)
-    local l = loss(N, C / (6 * N), U)
-    if l < best then best, best_x = l, x end
-  end
-  local a, b, g = best_x - 0.01, best_x + 0.01, (math.sqrt(5) - 1) / 2
-  local function f(x) local N = math.exp(x) return loss(N, C / (6 * N), U) end
-  for _ = 1, 80 do
-    local c, d = b - g * (b - a), a + g * (b - a)
-    if f(c) < f(d) then b = d else a = c end
-  end
-  local N = math.exp((a + b) / 2)
-  return { N = N, D = C / (6 * N), epochs = C / (6 * N) / U, loss = f((a + b) / 2) }
-end
+-- Muennighoff et al.'s law from the paper's formulas, and its optimum at C FLOP with U unique tokens.
+local datablations = require "datablations_law"
+local TRUTH, loss, optimum = datablations.TRUTH, datablations.loss, datablations.optimum
 
 -- "2.07B" -> 2.07e9 (format_count's suffixes).
 local SUFFIX = { [""] = 1, k = 1e3, K = 1e3, M = 1e6, B = 1e9, T = 1e12, P = 1e15 }
@@ -137,6 +107,11 @@ t.test("the question's answer: the true optimum, the fit's interval holding it, 
   t.near(number(plain[6]), loss(pN, pD, 5e9), 0, 2e-3)
   t.ok(predicted < number(plain[6]) - 0.02, "the Chinchilla fit predicts too low a loss: " .. table.concat(plain, " | "))
   t.ok(out:find(string.format("the 5B-token limit costs %.4f nats", exact.loss - optimum(1e21, 1e15).loss), 1, true), out)
+  -- The fit's cost of the limit, with its own interval (the answer's limit_cost), holds the true cost.
+  local said = out:match("%(the data%-constrained fit says ([^%)]+)%)")
+  local fit_cost, cost_iv = with_interval(said or "")
+  local true_cost = exact.loss - optimum(1e21, 1e15).loss
+  t.ok(fit_cost and cost_iv and cost_iv[1] <= true_cost and true_cost <= cost_iv[2], tostring(said) .. " vs " .. true_cost)
 end)
 
 t.test("less and less unique data: the cost of the limit grows, as the law says, inside the fit's intervals", function()

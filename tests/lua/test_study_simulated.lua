@@ -1102,4 +1102,35 @@ t.test("base = \"single_epoch\" on noisy runs near N_opt(U) settles on runs that
   t.ok(p.R_D > 0 and p.R_D < 1e3 and p.R_N > 0 and p.R_N < 1e3, string.format("R_D* %g, R_N* %g", p.R_D, p.R_N))
 end)
 
+t.test("base = \"single_epoch\" ties alpha and beta in the base step when tie = { \"alpha\", \"beta\" } says so", function()
+  -- Muennighoff et al. fitted their base law with alpha = beta. tie was passed on to the second step
+  -- alone, where alpha and beta are held, so it did nothing: the base law was fitted untied.
+  local truth = fit.published.datablations  -- alpha = beta = 0.3526596
+  local spec = function(options)
+    return {
+      model = { aspect = 32, vocab = 256, ctx = 256 },
+      sweep = sweep.data_constrained { unique_tokens = sweep.log(1e9, 1e11, 5), epochs = { 1, 4, 16, 64 },
+                                       sizes = sweep.log(1e7, 3e9, 6) },
+      backend = { kind = "simulated", law = truth, noise = 0.01 },
+      fits = { data_constrained = options },
+      report = false,
+    }
+  end
+  local tied = declare("tied-base", spec { base = "single_epoch", tie = { "alpha", "beta" }, bootstrap = 20 }, true)
+  t.eq(tied.fit_errors.data_constrained, nil)
+  local law = tied.fits.data_constrained
+  t.eq(law.params.alpha, law.params.beta)
+  t.near(law.params.alpha, truth.params.alpha, 0.05)
+  -- The bootstrap's base refits are tied too: every sample has alpha = beta.
+  t.eq(#law.samples > 0, true)
+  for _, sample in ipairs(law.samples) do t.eq(sample.alpha, sample.beta) end
+  -- The same runs untied: alpha and beta differ (the runs' noise moves them apart).
+  local untied = declare("untied-base", spec { base = "single_epoch" }, true)
+  t.ok(untied.fits.data_constrained.params.alpha ~= untied.fits.data_constrained.params.beta, "untied")
+  -- A tie across the two steps is refused, naming them.
+  local mixed = declare("mixed-tie", spec { base = "single_epoch", tie = { "alpha", "R_D" } }, true)
+  t.ok(tostring(mixed.fit_errors.data_constrained):find("a tie joins parameters of one step", 1, true),
+    tostring(mixed.fit_errors.data_constrained))
+end)
+
 t.done()

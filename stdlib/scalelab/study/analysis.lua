@@ -384,7 +384,7 @@ end
 -- its intervals exclude the truth of a simulated law. Each refit starts from the point fit. Returns
 -- the samples ({ name = value }, all seven) and how many resamples were drawn (those with fewer
 -- than 8 base runs, or whose fits fail, are left out).
-function analysis.two_stage_bootstrap(fit, fn, obs, used, base_law, law, B, seed)
+function analysis.two_stage_bootstrap(fit, fn, obs, used, base_law, law, B, seed, base_tie)
   local in_base = {}
   for _, o in ipairs(used) do in_base[o] = true end
   local state = math.tointeger(seed or 1) or 1
@@ -404,7 +404,8 @@ function analysis.two_stage_bootstrap(fit, fn, obs, used, base_law, law, B, seed
     end
     if #base_rows >= 8 then
       local ok, sample = checks.pcall(function()
-        local base_b = fit.chinchilla(fit_observations(fit, base_rows), { covariance = false, starts = base_start })
+        local base_b = fit.chinchilla(fit_observations(fit, base_rows), { covariance = false, starts = base_start,
+          tie = base_tie })
         local q = base_b.params
         return fn(fit_observations(fit, drew, { "U" }), { free = { "R_D", "R_N" }, base = base_b, covariance = false,
           starts = { { E = q.E, A = q.A, B = q.B, alpha = q.alpha, beta = q.beta, R_D = p.R_D, R_N = p.R_N } } }).params
@@ -440,6 +441,38 @@ local function run_fit(name, options, obs, s)
     -- R_N* on all runs; intervals of R_D*, R_N* are then conditional on that base law.
     local base = options.base
     if base == "single_epoch" then
+      -- tie = { "alpha", "beta" } (as some published fits, Muennighoff et al.'s among them, tie them):
+      -- groups of the base law's parameters tie them in the base step, where they are fitted (in
+      -- the second step they are held, and a tie of held parameters does nothing); groups of R_D, R_N
+      -- tie those in the second step.
+      local base_tie, rest_tie
+      if options.tie ~= nil then
+        local groups = options.tie
+        if type(groups) ~= "table" then
+          error("data_constrained: tie must be a list of parameter names, e.g. { \"alpha\", \"beta\" }, or a list of "
+            .. "such lists (got " .. checks.type_name(groups) .. ")", 0)
+        end
+        if type(groups[1]) ~= "table" then groups = { groups } end
+        local in_base = { E = true, A = true, B = true, alpha = true, beta = true }
+        for _, group in ipairs(groups) do
+          local base_names, rest_names = 0, 0
+          for _, name in ipairs(group) do
+            if in_base[name] then base_names = base_names + 1 else rest_names = rest_names + 1 end
+          end
+          if base_names > 0 and rest_names > 0 then
+            error("data_constrained: with base = \"single_epoch\" a tie joins parameters of one step: the base law's "
+              .. "(E, A, B, alpha, beta), fitted first, or R_D, R_N, fitted after it (got { "
+              .. table.concat(group, ", ") .. " })", 0)
+          end
+          if base_names > 0 then
+            base_tie = base_tie or {}
+            base_tie[#base_tie + 1] = group
+          else
+            rest_tie = rest_tie or {}
+            rest_tie[#rest_tie + 1] = group
+          end
+        end
+      end
       local single, sizes, tokens = {}, {}, {}
       for _, o in ipairs(obs) do
         if not o.U or o.D <= o.U * 1.05 then  -- one epoch, up to the rounding of D to whole steps
@@ -480,7 +513,7 @@ local function run_fit(name, options, obs, s)
         -- N_opt(U) went in and out: with 2% noise, "the base law fitted to 18 runs keeps 26".)
         local base_law, used = nil, single
         while true do
-          base_law = fit.chinchilla(fit_observations(fit, used), { covariance = false })
+          base_law = fit.chinchilla(fit_observations(fit, used), { covariance = false, tie = base_tie })
           local keep = {}
           for _, o in ipairs(without_excess(base_law)) do keep[o] = true end
           local kept = {}
@@ -498,13 +531,16 @@ local function run_fit(name, options, obs, s)
         end
         local o = { free = { "R_D", "R_N" } }
         for k, v in pairs(options) do o[k] = v end
-        o.base, o.bootstrap = base_law, nil
+        o.base, o.bootstrap, o.tie = base_law, nil, rest_tie
         local law = fn(fit_observations(fit, obs, { "U" }), o)
+        local tied = ""
+        for _, group in ipairs(base_tie or {}) do tied = tied .. ", " .. table.concat(group, " = ") .. " tied" end
         local description = string.format("fit.data_constrained: R_D*, R_N* on %d runs, base law fit.chinchilla on "
-          .. "the %d single-epoch runs without excess parameters, frozen (Muennighoff et al.'s procedure)", #obs, #used)
+          .. "the %d single-epoch runs without excess parameters%s, frozen (Muennighoff et al.'s procedure)", #obs, #used,
+          tied)
         local B = options.bootstrap or 0
         if B > 0 then
-          local samples, drawn = analysis.two_stage_bootstrap(fit, fn, obs, used, base_law, law, B, options.seed)
+          local samples, drawn = analysis.two_stage_bootstrap(fit, fn, obs, used, base_law, law, B, options.seed, base_tie)
           law = law:with_samples(samples)
           description = description .. string.format("; intervals over %d of %d two-stage bootstrap resamples (the "
             .. "base law refitted on each, so its uncertainty is carried)", #samples, drawn)

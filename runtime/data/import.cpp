@@ -435,6 +435,7 @@ Corpus ImportTokensBin(const TokensBinOptions& given, std::vector<std::string>* 
   key.add(std::string("documents go on across shards"));  // earlier caches cut them at each shard's end
   key.add(std::string("a run of end-of-text tokens is one boundary"));  // earlier caches made a document of each
   key.add(std::string("tokenizer unknown where the vocab or ids are not GPT-2's"));  // earlier caches said "gpt2"
+  key.add(std::string("the shards' layout recorded"));  // earlier caches of "unknown" LLaMA 3 shards lacked it
   key.add(uint64_t(options.vocab));
   key.add(uint64_t(options.eot));
   struct stat out_st;
@@ -461,7 +462,12 @@ Corpus ImportTokensBin(const TokensBinOptions& given, std::vector<std::string>* 
   std::string name = options.name.empty() ? stem(options.paths[0]) : options.name;
   std::string out = options.out.empty() ? cache_dir() + "/corpora/bin-" + safe_file_name(name) + "-" + hex(key.h) + ".tok" : options.out;
   if (options.out.empty())
-    if (Corpus c = cached(out); !c.empty()) return noted(c, c.metadata().tokenizer == "llama3" ? 2 : 1);
+    if (Corpus c = cached(out); !c.empty()) {
+      // The layout, not the tokenizer, says whose end-of-text the note names: LLaMA 3 shards of a
+      // smaller vocab are "unknown", and their note said GPT-2's (50256), or nothing where the vocab held it.
+      const auto layout = c.metadata().extra.find("shard_layout");
+      return noted(c, layout != c.metadata().extra.end() && layout->second == "llama3" ? 2 : 1);
+    }
 
   int version = 0;
   std::optional<CorpusWriter> writer;
@@ -580,6 +586,7 @@ Corpus ImportTokensBin(const TokensBinOptions& given, std::vector<std::string>* 
       m.name = name;
       const bool small = options.vocab > 0 && options.vocab < (version == 2 ? 128256 : 50257);
       m.tokenizer = small ? "unknown" : version == 2 ? "llama3" : "gpt2";
+      m.extra["shard_layout"] = version == 2 ? "llama3" : "gpt2";  // the tokenizer the layout names
       m.source = str(options.format == "llmc" ? "llm.c token shards " : "nanoGPT token file ", listed,
                      small ? "; " + small_vocab_text(version) : "", note.empty() ? "" : "; " + note);
       writer.emplace(vocab, m, out);

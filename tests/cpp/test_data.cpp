@@ -1600,6 +1600,22 @@ TEST_CASE("eot left out with a vocab that does not hold the tokenizer's end-of-t
   CHECK(ImportTokensBin(o, &notes).documents() == 1);
   REQUIRE(notes.size() == 1);
   CHECK_THAT(notes[0], Catch::Contains("vocab = 1000 does not hold LLaMA 3's (128000), so each shard is one document"));
+  // From the cache too: its tokenizer is "unknown" (a vocab below LLaMA 3's), and the cached corpus's
+  // note said GPT-2's (50256) for vocab = 1000, and nothing for vocab = 100000 (which holds 50256).
+  for (const int64_t vocab : {int64_t{1000}, int64_t{100000}}) {
+    INFO(vocab);
+    const CacheFolder cached(dir.path + "/cache-llama");
+    o.vocab = vocab;
+    o.out.clear();
+    for (int time = 0; time < 2; ++time) {
+      INFO("import " << time + 1);
+      notes.clear();
+      const Corpus l = ImportTokensBin(o, &notes);
+      CHECK(l.metadata().tokenizer == "unknown");
+      REQUIRE(notes.size() == 1);
+      CHECK_THAT(notes[0], Catch::Contains("vocab = " + std::to_string(vocab) + " does not hold LLaMA 3's (128000)"));
+    }
+  }
   // A vocab that holds it keeps the tokenizer's end-of-text, without a note.
   notes.clear();
   o.paths = {llmc_shard(dir, "g.bin", {1, 50256, 3}, 20240520, 1)};

@@ -277,6 +277,7 @@ Corpus ImportText(const TextImportOptions& options) {
   const bool by_file = options.documents == "file", by_line = options.documents == "line";
   std::vector<char> block(size_t{1} << 20), again;
   int64_t marked = 0;  // files that began with a UTF-8 byte-order mark
+  int64_t read = 0;    // bytes read, the marks left out
   for (const auto& f : files) {
     check_interrupt();
     std::FILE* in = std::fopen(f.c_str(), "rb");
@@ -336,6 +337,7 @@ Corpus ImportText(const TextImportOptions& options) {
         // mode a document of its own where a blank line followed it).
         const size_t skip = block_at == 0 && n >= 3 && std::memcmp(block.data(), "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
         marked += skip > 0 ? 1 : 0;
+        read += int64_t(n - skip);
         if (by_file) {
           put(std::string_view(block.data() + skip, n - skip));
           continue;
@@ -364,6 +366,11 @@ Corpus ImportText(const TextImportOptions& options) {
     source.insert(source.size() - 1, str("; the UTF-8 byte-order mark that began ", format_counted(double(marked), "file"),
                                          " left out"));
   }
+  // Bytes read and no token written: one document per paragraph or line keeps no blank line, so
+  // every line was blank. That was "empty corpus: ... has no tokens", as of files with nothing in them.
+  if (read > 0 && writer.tokens() == 0)
+    fail("empty corpus: every line of ", writer.metadata().source, " is blank (", format_counted(double(read), "byte"),
+         " of spaces, tabs, CRs and newlines alone), and a blank line is no document's text; give files with text");
   return writer.Finish();
 }
 

@@ -1310,9 +1310,20 @@ TEST_CASE("text files and folders import as byte documents") {
   ::mkdir((dir.path + "/empty").c_str(), 0755);
   o.paths = {dir.path + "/empty"};
   CHECK_THROWS_WITH(ImportText(o), Catch::Contains("empty corpus: no files found"));
-  dir.file("blank.txt", "\n\n   \n");
+  // A file of blank lines alone was "empty corpus: ... has no tokens", as of a file with nothing in
+  // it: which it is, and why, is said now, by paragraph and by line.
+  dir.file("blank.txt", "\n\n \t \r\n");
   o.paths = {dir.path + "/blank.txt"};
-  CHECK_THROWS_WITH(ImportText(o), Catch::Contains("empty corpus"));
+  o.documents = "paragraph";
+  CHECK_THROWS_WITH(ImportText(o), Catch::Equals("empty corpus: every line of text files " + dir.path + "/blank.txt (1 file, "
+                                                 "one document per paragraph) is blank (7 bytes of spaces, tabs, CRs and "
+                                                 "newlines alone), and a blank line is no document's text; give files with text"));
+  o.documents = "line";
+  CHECK_THROWS_WITH(ImportText(o), Catch::Contains("every line of text files " + dir.path + "/blank.txt (1 file, one document "
+                                                   "per line) is blank"));
+  // A file with nothing in it has no line to be blank.
+  o.paths = {dir.file("nothing.txt", "")};
+  CHECK_THROWS_WITH(ImportText(o), Catch::Contains("empty corpus") && !Catch::Contains("blank"));
   o.documents = "sentence";
   CHECK_THROWS_WITH(ImportText(o), Catch::Contains("documents must be"));
 }

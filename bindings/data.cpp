@@ -414,7 +414,12 @@ int c_save(lua_State* L) {
 
 int c_split(lua_State* L) {
   const Corpus& c = check<Corpus>(L, 1);
-  data::Split s = data::Split::Make(c, luaL_optnumber(L, 2, 0.01));
+  const double validation = luaL_optnumber(L, 2, 0.01);
+  // Was Split::Make's "validation must be a fraction of documents in [0, 1) (got 1)", of no function.
+  if (!(validation >= 0 && validation < 1))
+    fail("corpus:split(validation): validation must be a fraction of documents in [0, 1) (got ", validation,
+         "); give the share of documents to hold out (0.01, the default, holds out 1%), or 0 for none");
+  data::Split s = data::Split::Make(c, validation);
   lua_createtable(L, 0, 4);
   lua_pushinteger(L, int64_t(s.train.size()));
   lua_setfield(L, -2, "train_documents");

@@ -36,8 +36,10 @@ class BatchSource {
   // What the ids are, where the source knows it, so that trainers refuse held-out data whose ids are
   // not the training data's (bytes scored against GPT-2 tokens): `data` names the data ("corpus
   // gcide"), `tokenizer` the tokenizer that made the ids ("bytes", "gpt2", "bpe:<file>", ...), and
-  // `identity` is the same for two sources of the same tokenizer (a BPE's by its merges),
-  // "" when the source cannot tell (a source written in Lua, a corpus of an unknown tokenizer).
+  // `identity` is the same for two sources of the same tokenizer (a BPE's by its merges), whose
+  // ids are then the same whatever their vocab (GPT-2's padded to 50304 is GPT-2's), and "" when
+  // the source cannot tell (a source written in Lua, a corpus of an unknown tokenizer): then the
+  // vocab alone is compared.
   struct Vocabulary {
     std::string data, tokenizer, identity;
   };

@@ -474,8 +474,10 @@ BatchSource::Vocabulary CorpusVocabulary(const Corpus& corpus) {
   const CorpusMetadata& m = corpus.metadata();
   v.data = str("corpus ", m.name.empty() ? std::string("(unnamed)") : m.name);
   v.tokenizer = m.tokenizer;
-  if (m.tokenizer == "bytes" || m.tokenizer == "gpt2" || m.tokenizer == "llama3" || m.tokenizer == "synthetic") {
-    v.identity = m.tokenizer;
+  if (m.tokenizer == "bytes" || m.tokenizer == "gpt2" || m.tokenizer == "llama3") {
+    v.identity = m.tokenizer;  // the same ids whatever the vocab (GPT-2's padded to 50304 is GPT-2's)
+  } else if (m.tokenizer == "synthetic") {
+    v.identity = str("synthetic of vocab ", corpus.vocab());  // ids of as many symbols
   } else if (m.tokenizer.compare(0, 4, "bpe:") == 0) {
     try {
       const auto bpe = CorpusTokenizer(corpus);

@@ -74,7 +74,8 @@ std::shared_ptr<const BpeTokenizer> CorpusTokenizer(const Corpus& corpus);
 std::string CorpusTokenizerFile(const Corpus& corpus);
 // What a corpus's ids are (BatchSource::vocabulary(), for trainers to compare training and held-out
 // data): data "corpus <name>", its tokenizer label, and an identity that corpora of one tokenizer
-// share: the label for bytes, gpt2, llama3 and synthetic ids, a hash of the merges for a BPE, and ""
+// share: the label for bytes, gpt2 and llama3 ids (whatever the vocab), the label and vocab for
+// synthetic ids, a hash of the vocab and merges for a BPE, and ""
 // where it cannot tell (an unknown tokenizer, a BPE file not found).
 BatchSource::Vocabulary CorpusVocabulary(const Corpus& corpus);
 // Text ↔ ids with the corpus's tokenizer (bytes or BPE); other tokenizers are an error.

@@ -277,6 +277,7 @@ Corpus ImportText(const TextImportOptions& options) {
   const bool by_file = options.documents == "file", by_line = options.documents == "line";
   std::vector<char> block(size_t{1} << 20), again;
   int64_t marked = 0;  // files that began with a UTF-8 byte-order mark
+  int64_t read = 0;    // bytes read, the marks left out
   for (const auto& f : files) {
     check_interrupt();
     std::FILE* in = std::fopen(f.c_str(), "rb");
@@ -336,6 +337,7 @@ Corpus ImportText(const TextImportOptions& options) {
         // mode a document of its own where a blank line followed it).
         const size_t skip = block_at == 0 && n >= 3 && std::memcmp(block.data(), "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
         marked += skip > 0 ? 1 : 0;
+        read += int64_t(n - skip);
         if (by_file) {
           put(std::string_view(block.data() + skip, n - skip));
           continue;
@@ -364,6 +366,11 @@ Corpus ImportText(const TextImportOptions& options) {
     source.insert(source.size() - 1, str("; the UTF-8 byte-order mark that began ", format_counted(double(marked), "file"),
                                          " left out"));
   }
+  // Bytes read and no token written: one document per paragraph or line keeps no blank line, so
+  // every line was blank. That was "empty corpus: ... has no tokens", as of files with nothing in them.
+  if (read > 0 && writer.tokens() == 0)
+    fail("empty corpus: every line of ", writer.metadata().source, " is blank (", format_counted(double(read), "byte"),
+         " of spaces, tabs, CRs and newlines alone), and a blank line is no document's text; give files with text");
   return writer.Finish();
 }
 
@@ -435,6 +442,7 @@ Corpus ImportTokensBin(const TokensBinOptions& given, std::vector<std::string>* 
   key.add(std::string("documents go on across shards"));  // earlier caches cut them at each shard's end
   key.add(std::string("a run of end-of-text tokens is one boundary"));  // earlier caches made a document of each
   key.add(std::string("tokenizer unknown where the vocab or ids are not GPT-2's"));  // earlier caches said "gpt2"
+  key.add(std::string("the shards' layout recorded"));  // earlier caches of "unknown" LLaMA 3 shards lacked it
   key.add(uint64_t(options.vocab));
   key.add(uint64_t(options.eot));
   struct stat out_st;
@@ -461,7 +469,12 @@ Corpus ImportTokensBin(const TokensBinOptions& given, std::vector<std::string>* 
   std::string name = options.name.empty() ? stem(options.paths[0]) : options.name;
   std::string out = options.out.empty() ? cache_dir() + "/corpora/bin-" + safe_file_name(name) + "-" + hex(key.h) + ".tok" : options.out;
   if (options.out.empty())
-    if (Corpus c = cached(out); !c.empty()) return noted(c, c.metadata().tokenizer == "llama3" ? 2 : 1);
+    if (Corpus c = cached(out); !c.empty()) {
+      // The layout, not the tokenizer, says whose end-of-text the note names: LLaMA 3 shards of a
+      // smaller vocab are "unknown", and their note said GPT-2's (50256), or nothing where the vocab held it.
+      const auto layout = c.metadata().extra.find("shard_layout");
+      return noted(c, layout != c.metadata().extra.end() && layout->second == "llama3" ? 2 : 1);
+    }
 
   int version = 0;
   std::optional<CorpusWriter> writer;
@@ -580,6 +593,7 @@ Corpus ImportTokensBin(const TokensBinOptions& given, std::vector<std::string>* 
       m.name = name;
       const bool small = options.vocab > 0 && options.vocab < (version == 2 ? 128256 : 50257);
       m.tokenizer = small ? "unknown" : version == 2 ? "llama3" : "gpt2";
+      m.extra["shard_layout"] = version == 2 ? "llama3" : "gpt2";  // the tokenizer the layout names
       m.source = str(options.format == "llmc" ? "llm.c token shards " : "nanoGPT token file ", listed,
                      small ? "; " + small_vocab_text(version) : "", note.empty() ? "" : "; " + note);
       writer.emplace(vocab, m, out);

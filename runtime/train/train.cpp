@@ -489,7 +489,11 @@ void TrainConfig::Validate() const {
   if (data && eval_data) {
     const data::BatchSource::Vocabulary trained = data->vocabulary(), held = eval_data->vocabulary();
     const bool other_vocab = data->vocab() != eval_data->vocab();
-    if (other_vocab || (!trained.identity.empty() && !held.identity.empty() && trained.identity != held.identity)) {
+    // Two known identities decide alone: GPT-2's ids under its vocab padded (vocab = 50304, a
+    // model's size) are GPT-2's, and were refused as another vocabulary's. Where either cannot tell,
+    // the vocab does.
+    const bool known = !trained.identity.empty() && !held.identity.empty();
+    if (known ? trained.identity != held.identity : other_vocab) {
       auto described = [](const data::BatchSource& s, const data::BatchSource::Vocabulary& v) {
         return str(v.data.empty() ? std::string() : v.data + " (", "vocab ", s.vocab(),
                    v.tokenizer.empty() ? std::string() : ", tokenizer " + v.tokenizer, v.data.empty() ? "" : ")");

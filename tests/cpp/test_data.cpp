@@ -1310,9 +1310,20 @@ TEST_CASE("text files and folders import as byte documents") {
   ::mkdir((dir.path + "/empty").c_str(), 0755);
   o.paths = {dir.path + "/empty"};
   CHECK_THROWS_WITH(ImportText(o), Catch::Contains("empty corpus: no files found"));
-  dir.file("blank.txt", "\n\n   \n");
+  // A file of blank lines alone was "empty corpus: ... has no tokens", as of a file with nothing in
+  // it: which it is, and why, is said now, by paragraph and by line.
+  dir.file("blank.txt", "\n\n \t \r\n");
   o.paths = {dir.path + "/blank.txt"};
-  CHECK_THROWS_WITH(ImportText(o), Catch::Contains("empty corpus"));
+  o.documents = "paragraph";
+  CHECK_THROWS_WITH(ImportText(o), Catch::Equals("empty corpus: every line of text files " + dir.path + "/blank.txt (1 file, "
+                                                 "one document per paragraph) is blank (7 bytes of spaces, tabs, CRs and "
+                                                 "newlines alone), and a blank line is no document's text; give files with text"));
+  o.documents = "line";
+  CHECK_THROWS_WITH(ImportText(o), Catch::Contains("every line of text files " + dir.path + "/blank.txt (1 file, one document "
+                                                   "per line) is blank"));
+  // A file with nothing in it has no line to be blank.
+  o.paths = {dir.file("nothing.txt", "")};
+  CHECK_THROWS_WITH(ImportText(o), Catch::Contains("empty corpus") && !Catch::Contains("blank"));
   o.documents = "sentence";
   CHECK_THROWS_WITH(ImportText(o), Catch::Contains("documents must be"));
 }
@@ -1600,6 +1611,22 @@ TEST_CASE("eot left out with a vocab that does not hold the tokenizer's end-of-t
   CHECK(ImportTokensBin(o, &notes).documents() == 1);
   REQUIRE(notes.size() == 1);
   CHECK_THAT(notes[0], Catch::Contains("vocab = 1000 does not hold LLaMA 3's (128000), so each shard is one document"));
+  // From the cache too: its tokenizer is "unknown" (a vocab below LLaMA 3's), and the cached corpus's
+  // note said GPT-2's (50256) for vocab = 1000, and nothing for vocab = 100000 (which holds 50256).
+  for (const int64_t vocab : {int64_t{1000}, int64_t{100000}}) {
+    INFO(vocab);
+    const CacheFolder cached(dir.path + "/cache-llama");
+    o.vocab = vocab;
+    o.out.clear();
+    for (int time = 0; time < 2; ++time) {
+      INFO("import " << time + 1);
+      notes.clear();
+      const Corpus l = ImportTokensBin(o, &notes);
+      CHECK(l.metadata().tokenizer == "unknown");
+      REQUIRE(notes.size() == 1);
+      CHECK_THAT(notes[0], Catch::Contains("vocab = " + std::to_string(vocab) + " does not hold LLaMA 3's (128000)"));
+    }
+  }
   // A vocab that holds it keeps the tokenizer's end-of-text, without a note.
   notes.clear();
   o.paths = {llmc_shard(dir, "g.bin", {1, 50256, 3}, 20240520, 1)};

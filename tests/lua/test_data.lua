@@ -268,6 +268,14 @@ t.test("option errors name the function called, and one batch or epoch is singul
   local c = data.synthetic{ kind = "markov", vocab = 16, tokens = 20000 }
   t.raises(function() data.sampler{ corpus = c, seq_len = 8, batch = 2, tokens = 1000, validation = 1 } end,
     "data.sampler: validation must be a fraction of documents in [0, 1) (got 1)")
+  -- corpus:split(1) said the same without naming corpus:split, or what to give.
+  for _, v in ipairs{ 1, -0.5, 0 / 0 } do
+    local message = t.raises(function() c:split(v) end, "corpus:split(validation): validation must be a fraction of documents "
+      .. "in [0, 1) (got ")
+    t.ok(message:find("); give the share of documents to hold out (0.01, the default, holds out 1%), or 0 for none", 1, true),
+      message)
+  end
+  t.eq(c:split(0).validation_documents, 0)
   t.raises(function() data.sampler{ corpus = c, seq_len = 8, batch = 2, tokens = 10 } end,
     "data.sampler: tokens = 10 is less than one batch")
   -- One epoch of its unique tokens: "1 epoch", not "1 epochs".

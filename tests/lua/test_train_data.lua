@@ -114,6 +114,45 @@ t.test("held-out data of another vocabulary or tokenizer than the training data'
                   eval_tokens = 512, progress = false }.status, "done")
 end)
 
+-- GPT-2 token files imported with GPT-2's vocab padded (vocab = 50304, nanoGPT's and llm.c's model
+-- size) and without (50257) hold the same ids: held-out data of one under a model trained on the
+-- other was refused as "ids of another vocabulary", though both say tokenizer gpt2.
+t.test("held-out GPT-2 ids of a padded vocab, or of GPT-2's own, evaluate under a model trained on the other", function()
+  local dir = t.scratch("train-data-padded")
+  local function file(name, seed)
+    local ids = {}
+    for d = 1, 100 do
+      for i = 1, 39 do ids[#ids + 1] = string.pack("<I2", 256 + (d * seed + i * 13) % 50000) end
+      ids[#ids + 1] = string.pack("<I2", 50256)
+    end
+    t.write_file(dir .. "/" .. name .. ".bin", table.concat(ids))
+    return dir .. "/" .. name .. ".bin"
+  end
+  local train_bin, val_bin = file("train", 7), file("val", 11)
+  local padded = data.tokens_bin{ train_bin, format = "nanogpt", vocab = 50304, out = dir .. "/train.tok" }
+  local plain = data.tokens_bin{ val_bin, format = "nanogpt", out = dir .. "/val.tok" }
+  t.eq(padded.tokenizer_name, "gpt2")
+  t.eq(plain.tokenizer_name, "gpt2")
+  t.eq(padded.vocab, 50304)
+  t.eq(plain.vocab, 50257)
+  local m = model.gpt{ vocab = 50304, ctx = 32, d_model = 8, n_layer = 1, n_head = 2 }
+  local function run(train_corpus, held)
+    return train.run{ model = m, data = data.sampler{ corpus = train_corpus, tokens = 4 * 32, seq_len = 32, batch = 4 },
+                      eval_data = data.held_out{ corpus = held, seq_len = 32, batch = 4 }, steps = 1, threads = 1,
+                      eval_tokens = 128, progress = false }
+  end
+  t.eq(run(padded, plain).status, "done")
+  t.eq(run(plain, padded).status, "done")
+  -- A padded vocab of a synthetic source is still another vocabulary: its ids are another process's.
+  local m64 = data.synthetic{ kind = "markov", vocab = 64, order = 1, seed = 2, tokens = 20000, document_tokens = 400 }
+  local m32 = data.synthetic{ kind = "markov", vocab = 32, order = 1, seed = 2, tokens = 20000, document_tokens = 400 }
+  t.raises(function()
+    train.run{ model = model.gpt{ vocab = 64, ctx = 32, d_model = 8, n_layer = 1, n_head = 2 },
+               data = data.sampler{ corpus = m64, tokens = 4 * 32, seq_len = 32, batch = 4 },
+               eval_data = data.held_out{ corpus = m32, seq_len = 32, batch = 4 }, steps = 1, threads = 1, progress = false }
+  end, "so the held-out loss would score ids of another vocabulary")
+end)
+
 t.test("held-out data encoded by a BPE of other merges is refused; the same merges in another file evaluate", function()
   local dir = t.scratch("train-data-bpe")
   local function text(name, words)

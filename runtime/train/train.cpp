@@ -296,6 +296,25 @@ bool read_checkpoint(const std::string& path, const std::vector<std::string>& pr
   // Its curve and best loss were measured on its held-out source: another one of the same shape (its
   // measure the same) resumed without a word, the curve then of two held-out sets and the best loss
   // perhaps of the other. Where both sides read one, it must be the same, from the same place.
+  // Another corpus gives other held-out data too: that the training data is another is said first
+  // (the fix differs), trying the checkpoint's position on it and putting the source back.
+  auto refuse_other_data = [&](const Error& e) {
+    fail("checkpoint ", path, " was made on other data than this run's: ", e.what(),
+         ". Pass resume = false to start over on this data, give another checkpoint path, or resume with the "
+         "data the checkpoint was made with");
+  };
+  if (!made_held_out.empty() && !held_out_state.empty() && made_held_out != held_out_state && data) {
+    const std::string now = data->state();
+    try {
+      data->restore(sampler);
+    } catch (const Interrupted&) {
+      throw;
+    } catch (const Error& e) {
+      data->restore(now);
+      refuse_other_data(e);
+    }
+    data->restore(now);
+  }
   if (!made_held_out.empty() && !held_out_state.empty() && made_held_out != held_out_state)
     fail("checkpoint ", path, " was made with other held-out data than this run's (eval_data, or the data's own "
          "held_out()): its curve and best loss were measured on other held-out tokens, which this run's losses "
@@ -314,9 +333,7 @@ bool read_checkpoint(const std::string& path, const std::vector<std::string>& pr
     } catch (const Interrupted&) {
       throw;
     } catch (const Error& e) {
-      fail("checkpoint ", path, " was made on other data than this run's: ", e.what(),
-           ". Pass resume = false to start over on this data, give another checkpoint path, or resume with the "
-           "data the checkpoint was made with");
+      refuse_other_data(e);
     }
   }
   s = std::move(read);

@@ -754,6 +754,7 @@ TEST_CASE("an entry that begins with local says once that its locals end with it
   REQUIRE(shows(repl, "after 5"));
   CHECK(repl.output().find("(note: local f") == std::string::npos);
   CHECK(repl.output().find("(note: local") == repl.output().rfind("(note: local"));
+  REQUIRE(shows(repl, "> "));  // Ctrl-D once readline reads again, not typed ahead while a line runs
   repl.send("\x04");
   CHECK(repl.wait() == 0);
 }

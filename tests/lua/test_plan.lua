@@ -533,4 +533,24 @@ t.test("an inference question whose budget's optimum is at the floor of its uniq
   t.ok(a.N > 0 and a.N <= a.N_compute_optimal, tostring(a))
 end)
 
+t.test("a table or return curve refuses rows below one token or parameter, as plan.optimal does", function()
+  -- Under Chinchilla's law a 1-parameter model's compute-optimal run sees (1/G)^(1/a) = 0.519 tokens
+  -- (G = (alpha·A/(beta·B))^(1/(alpha+beta)), a = beta/(alpha+beta)): the table answered that row.
+  local law = published("chinchilla", chinchilla)
+  local G = (0.34 * 406.4 / (0.28 * 410.7)) ^ (1 / 0.62)
+  t.near((1 / G) ^ (0.62 / 0.28), 0.519, 0.005)
+  t.raises(function() plan.optimal{ compute = 6 * (1 / G) ^ (0.62 / 0.28), law = law } end, "less than one token")
+  t.raises(function() plan.table{ params = { 1e9, 1 }, law = law } end, "params[2] = 1 would have 1 parameters and 0.519 tokens")
+  t.raises(function() plan.table{ params = { 1 }, law = law } end, "less than one token")
+  -- Two parameters see (2/G)^(1/a)/2 = 1.4 tokens: answered, with the note on tiny models.
+  t.near(plan.table{ params = { 2 }, law = law }.rows[1].D, (2 / G) ^ (0.62 / 0.28) / 2, 1e-9)
+  -- An allocation rule's table: N = 10·C^0.5 gives 10 parameters 1 FLOP, D = 1/60 of a token.
+  t.raises(function() plan.table{ params = { 10 }, allocation = plan.allocation{ N = { k = 10, a = 0.5 } } } end,
+    "params[1] = 10 would have 10 parameters and 0.0167 tokens")
+  -- A return curve's rows: budgets whose data-constrained optimum has less than one parameter.
+  t.raises(function() plan.returns{ unique_tokens = 25e9, compute = { 1e22, 1 }, law = datablations } end,
+    "give larger budgets in compute")
+end)
+
+
 t.done()

@@ -25,6 +25,7 @@ constexpr double kMinTokensPerParam = 1e-6;   // numeric allocation searches thi
 constexpr double kMaxTokensPerParam = 1e8;
 constexpr double kMinCompute = 1e4;           // compute_for brackets its answer in this range
 constexpr double kMaxCompute = 1e40;
+constexpr double kSmallestRun = 6;            // C = 6·N·D of one parameter on one token
 
 bool given(double x) { return !std::isnan(x); }
 
@@ -215,19 +216,20 @@ void check_target(const Law& law, double target, double U, const std::string& fu
   }
 }
 
-// The least compute whose optimal run reaches `target`.
-double invert_optimal_loss(const Law& law, double target, double U, const std::string& function) {
+// The least compute whose optimal run reaches `target`, searched from `lowest` up to kMaxCompute.
+double invert_optimal_loss(const Law& law, double target, double U, const std::string& function,
+                           double lowest = kMinCompute) {
   check_target(law, target, U, function);
   const double at_max = optimal_loss(law, kMaxCompute, U, function);
   if (!(at_max < target))
     fail(function, ": loss target ", format_significant(target, 5), " is not reached below ", flops_text(kMaxCompute),
          " (the law predicts ", format_significant(at_max, 5), " there)");
-  const double at_min = optimal_loss(law, kMinCompute, U, function);
+  const double at_min = optimal_loss(law, lowest, U, function);
   if (!(at_min > target))
-    fail(function, ": loss target ", format_significant(target, 5), " is already reached at ", flops_text(kMinCompute),
+    fail(function, ": loss target ", format_significant(target, 5), " is already reached at ", flops_text(lowest),
          " (the law predicts ", format_significant(at_min, 5), " there); is the target a loss in the law's units?");
   const double ln_c = search::bisect(
-      [&](double x) { return optimal_loss(law, std::exp(x), U, function) - target; }, std::log(kMinCompute),
+      [&](double x) { return optimal_loss(law, std::exp(x), U, function) - target; }, std::log(lowest),
       std::log(kMaxCompute), 1e-9);
   return std::exp(ln_c);
 }
@@ -1181,7 +1183,10 @@ Answer returns(const fit::FittedLaw& fitted, const ReturnsOptions& options) {
       double effective = C;
       if (a.loss > free.loss * (1 + 1e-12)) {
         try {
-          effective = invert_optimal_loss(law, a.loss, fit::kMissing, function);
+          // Searched down to the smallest run there is, as the rows' own budgets may be (100 unique
+          // tokens are seen once at 3.06e3 FLOP under datablations' law): from compute_for's 1e4 FLOP,
+          // a loss reached below it had no effective FLOP.
+          effective = invert_optimal_loss(law, a.loss, fit::kMissing, function, kSmallestRun);
         } catch (const Error&) {
           effective = fit::kMissing;
         }

@@ -552,5 +552,28 @@ t.test("a table or return curve refuses rows below one token or parameter, as pl
     "give larger budgets in compute")
 end)
 
+t.test("a return curve of few unique tokens has every row's effective FLOP", function()
+  -- 100 unique tokens are seen once near 1e3 FLOP: the effective compute of the rows above, searched
+  -- from 1e4 FLOP up, was '—'. The effective compute is the budget whose unlimited-data optimum
+  -- reaches the row's loss: checked against the closed form of the law without repetition (R_D and
+  -- R_N play no part when every token is fresh), L(C) = E + A/N^alpha + B/D^beta at N = G·(C/6)^a.
+  local curve = plan.returns{ unique_tokens = 100, law = datablations }
+  local p = datablations.params or datablations
+  local a = p.beta / (p.alpha + p.beta)
+  local G = (p.alpha * p.A / (p.beta * p.B)) ^ (1 / (p.alpha + p.beta))
+  local function unlimited_loss(C)
+    local N = G * (C / 6) ^ a
+    return p.E + p.A / N ^ p.alpha + p.B / (C / (6 * N)) ^ p.beta
+  end
+  t.eq(#curve.rows, 11)
+  for i, row in ipairs(curve.rows) do
+    local effective = row.effective_flops
+    t.ok(effective == effective and effective > 0, "row " .. i .. " has no effective FLOP:\n" .. tostring(curve))
+    t.near(unlimited_loss(effective), row.loss, 1e-6)
+    t.ok(effective <= row.flops * (1 + 1e-9), "row " .. i)
+  end
+  t.ok(curve.rows[2].effective_flops < 1e4, tostring(curve))
+  t.ok(not tostring(curve):find("—", 1, true), tostring(curve))
+end)
 
 t.done()

@@ -671,4 +671,17 @@ t.test("a law's summary and allocation print numbers as plan's answers do: 6.4e1
   t.ok(not text:find("e+", 1, true), text)
 end)
 
+
+t.test("a fit's warnings print parameter values as its summary does: 1e12, not 1e+12", function()
+  -- Kaplan's L(N) (N_c 8.8e13) fitted with N_c held below 1e12: the best point is on that bound.
+  local truth = fit.published.kaplan_N
+  local N, L = {}, {}
+  for i, n in ipairs { 1e6, 3e6, 1e7, 3e7, 1e8, 3e8, 1e9 } do N[i], L[i] = n, truth:predict{ N = n } end
+  local law = fit.kaplan(fit.observations{ N = N, loss = L }, { form = "N", bounds = { N_c = { 1e10, 1e12 } } })
+  t.near(law.params.N_c, 1e12, 1e-6)
+  local text = table.concat(law.warnings, "\n")
+  t.ok(text:find("the best point has N_c on its bound (1e12)", 1, true), text)
+  t.ok(not tostring(law):find("e+", 1, true), tostring(law))
+end)
+
 t.done()

@@ -1010,7 +1010,7 @@ int law_allocation(lua_State* L) {
       "compute-optimal allocation under ", f.law.name(), " at ", format_count(c), " FLOP (C = 6ND): N_opt ",
       with_interval(a.N_opt(c), [c](const Law& l) { return fit::compute_optimal(l).N_opt(c); }, " params"), ", D_opt ",
       with_interval(a.D_opt(c), [c](const Law& l) { return fit::compute_optimal(l).D_opt(c); }, " tokens"), ", ",
-      format_significant(a.tokens_per_parameter(c), 3), " tokens/param; N_opt ∝ C^", format_significant(a.a, 3),
+      plan::format_quantity(a.tokens_per_parameter(c), plan::Unit::Ratio), " tokens/param; N_opt ∝ C^", format_significant(a.a, 3),
       ", D_opt ∝ C^", format_significant(a.b, 3));
   if (!f.samples.empty())
     text += str(" (95% intervals over ", f.samples.size(), " bootstrap resamples)");

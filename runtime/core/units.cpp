@@ -71,6 +71,11 @@ std::string format_counted(int64_t count, const std::string& singular, const std
   return format_counted(std::to_string(count), singular, plural);
 }
 
+std::string format_number(double value, int digits) {
+  const std::string text = format_significant(value, digits);
+  return text.find('e') == std::string::npos ? text : format_scientific(value, digits);
+}
+
 std::string format_flops(double value) { return format_scientific(value, 2); }
 std::string format_flops(double value, int digits) { return format_scientific(value, digits); }
 

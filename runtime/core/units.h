@@ -32,6 +32,9 @@ std::string format_duration(double seconds);
 
 // A number with `digits` significant digits, trailing zeros dropped: 2.22560 -> "2.2256".
 std::string format_significant(double value, int digits);
+// The same without printf's exponent form, as the planner's answers and FLOP counts print: 6.4e13
+// rather than 6.4e+13, 1.2e-5 rather than 1.2e-05; plain where %g is plain (406.4, 0.0005).
+std::string format_number(double value, int digits);
 // The fewest significant digits (6 to 17) that read back as exactly `value`: 0.003 -> "0.003",
 // 1/3 -> "0.3333333333333333".
 std::string format_round_trip(double value);

@@ -1061,7 +1061,7 @@ Uncertainty standard_errors(const Setup& setup, const Data& data, const FitOptio
   auto values_at = [&] {
     std::string text;
     for (int s = 0; s < k; ++s)
-      text += str(s ? ", " : "", setup.slot_name(s), " = ", format_significant(setup.to_natural(setup.members[s][0], x[s]), 4));
+      text += str(s ? ", " : "", setup.slot_name(s), " = ", format_number(setup.to_natural(setup.members[s][0], x[s]), 4));
     return text;
   };
   if (n <= static_cast<size_t>(k)) {
@@ -1237,10 +1237,10 @@ FittedLaw fit_with(const Law& law, const Observations& obs, const FitOptions& op
     const std::vector<double> values = setup.natural(starts.front().data());
     std::string at;
     for (int k = 0; k < setup.k; ++k)
-      at += str(k ? ", " : "", setup.slot_name(k), " = ", format_significant(values[setup.members[k][0]], 4));
+      at += str(k ? ", " : "", setup.slot_name(k), " = ", format_number(values[setup.members[k][0]], 4));
     std::string returned;
     try {
-      returned = str("; at ", at, " it predicts ", format_significant(law.predict(values, data.points.front()), 4),
+      returned = str("; at ", at, " it predicts ", format_number(law.predict(values, data.points.front()), 4),
                      " for observation 1");
     } catch (const std::exception& e) {
       returned = str("; at ", at, " predicting observation 1 fails: ", e.what());
@@ -1329,7 +1329,7 @@ FittedLaw fit_with(const Law& law, const Observations& obs, const FitOptions& op
     for (double bound : {setup.lower[k], setup.upper[k]})
       if (std::isfinite(bound) && std::abs(v - bound) <= 1e-6 * (1 + std::abs(bound)))
         out.warnings.push_back(str("the best point has ", setup.slot_name(k), " on its bound (",
-                                   format_significant(setup.to_natural(setup.members[k][0], bound), 4),
+                                   format_number(setup.to_natural(setup.members[k][0], bound), 4),
                                    "): widen the bound or question the law"));
   }
   if (at_best.size() > 1) {
@@ -1342,7 +1342,7 @@ FittedLaw fit_with(const Law& law, const Observations& obs, const FitOptions& op
       }
       if (hi - lo > 0.01 * std::max(std::abs(hi), std::abs(lo)) + 1e-4)  // values near 0 agree (E → 0)
         out.warnings.push_back(str("starts reaching the best objective disagree on ", setup.slot_name(k), " (",
-                                   format_significant(lo, 4), " to ", format_significant(hi, 4),
+                                   format_number(lo, 4), " to ", format_number(hi, 4),
                                    "): the fit is ill-conditioned on these data"));
     }
   }
@@ -1382,11 +1382,11 @@ FittedLaw fit_with(const Law& law, const Observations& obs, const FitOptions& op
         const Outcome& o = outcomes[rivals[n]];
         list += n ? "; " : "";
         for (int k = 0; k < setup.k; ++k)
-          list += str(k ? ", " : "", setup.slot_name(k), " ", format_significant(setup.to_natural(setup.members[k][0], o.x[k]), 4));
+          list += str(k ? ", " : "", setup.slot_name(k), " ", format_number(setup.to_natural(setup.members[k][0], o.x[k]), 4));
         // An objective of about 0 (the law through every run) makes percentages of it meaningless:
         // +18% of 1e-22 is as exact a fit as the best. Such optima are named by their objective.
-        list += exact ? str(" (objective ", format_significant(o.cost, 2), ")")
-                      : str(" (objective +", format_significant(100 * (o.cost / best_cost - 1), 2), "%)");
+        list += exact ? str(" (objective ", format_number(o.cost, 2), ")")
+                      : str(" (objective +", format_number(100 * (o.cost / best_cost - 1), 2), "%)");
       }
       out.warnings.push_back(str(rivals.size(), rivals.size() == 1 ? " other optimum lies" : " other optima lie",
                                  exact ? " as close to the runs as the best (every objective here is about 0: the law "
@@ -1595,9 +1595,9 @@ std::string drop_too_few_samples(std::vector<double>& a_samples, std::vector<dou
 
 std::string allocation_line(const FittedLaw& N_law, const FittedLaw& D_law, const std::vector<double>& a_samples,
                             const std::vector<double>& b_samples, int bootstrap_drawn) {
-  std::string text = str("N_opt = ", format_significant(N_law.law.param("k"), 4), "*C^",
-                         format_significant(N_law.law.param("a"), 4), ", D_opt = ",
-                         format_significant(D_law.law.param("k"), 4), "*C^", format_significant(D_law.law.param("a"), 4));
+  std::string text = str("N_opt = ", format_number(N_law.law.param("k"), 4), "*C^",
+                         format_number(N_law.law.param("a"), 4), ", D_opt = ",
+                         format_number(D_law.law.param("k"), 4), "*C^", format_number(D_law.law.param("a"), 4));
   if (!a_samples.empty()) {
     const Interval a = percentile_interval(a_samples), b = percentile_interval(b_samples);
     text += str("  (a 95% [", format_significant(a.lo, 3), ", ", format_significant(a.hi, 3), "], b 95% [",

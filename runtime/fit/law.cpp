@@ -130,11 +130,7 @@ std::shared_ptr<const std::vector<ParameterSpec>> specs_of(LawKind kind) {
 std::string number(double x) {
   if (std::isnan(x)) return "nan";
   double a = std::abs(x);
-  if (a != 0 && (a >= 1e5 || a < 1e-3)) {
-    std::ostringstream out;
-    out << std::setprecision(4) << x;
-    return out.str();
-  }
+  if (a != 0 && (a >= 1e5 || a < 1e-3)) return format_number(x, 4);  // Kaplan's N_c: 8.8e13, not 8.8e+13
   return format_significant(x, 5);
 }
 

@@ -25,6 +25,7 @@ constexpr double kMinTokensPerParam = 1e-6;   // numeric allocation searches thi
 constexpr double kMaxTokensPerParam = 1e8;
 constexpr double kMinCompute = 1e4;           // compute_for brackets its answer in this range
 constexpr double kMaxCompute = 1e40;
+constexpr double kSmallestRun = 6;            // C = 6·N·D of one parameter on one token
 
 bool given(double x) { return !std::isnan(x); }
 
@@ -215,19 +216,20 @@ void check_target(const Law& law, double target, double U, const std::string& fu
   }
 }
 
-// The least compute whose optimal run reaches `target`.
-double invert_optimal_loss(const Law& law, double target, double U, const std::string& function) {
+// The least compute whose optimal run reaches `target`, searched from `lowest` up to kMaxCompute.
+double invert_optimal_loss(const Law& law, double target, double U, const std::string& function,
+                           double lowest = kMinCompute) {
   check_target(law, target, U, function);
   const double at_max = optimal_loss(law, kMaxCompute, U, function);
   if (!(at_max < target))
     fail(function, ": loss target ", format_significant(target, 5), " is not reached below ", flops_text(kMaxCompute),
          " (the law predicts ", format_significant(at_max, 5), " there)");
-  const double at_min = optimal_loss(law, kMinCompute, U, function);
+  const double at_min = optimal_loss(law, lowest, U, function);
   if (!(at_min > target))
-    fail(function, ": loss target ", format_significant(target, 5), " is already reached at ", flops_text(kMinCompute),
+    fail(function, ": loss target ", format_significant(target, 5), " is already reached at ", flops_text(lowest),
          " (the law predicts ", format_significant(at_min, 5), " there); is the target a loss in the law's units?");
   const double ln_c = search::bisect(
-      [&](double x) { return optimal_loss(law, std::exp(x), U, function) - target; }, std::log(kMinCompute),
+      [&](double x) { return optimal_loss(law, std::exp(x), U, function) - target; }, std::log(lowest),
       std::log(kMaxCompute), 1e-9);
   return std::exp(ln_c);
 }
@@ -568,13 +570,18 @@ std::string optimal_question(const OptimalOptions& o) {
 // token (the budget is too small for any model), a note below 1000 parameters (smaller than any
 // language model scaling laws were measured on: Kaplan et al. 2020 go down to about 1e3
 // non-embedding parameters), where the law is extrapolated far beyond its data.
-void check_model_size(Answer& a, const std::string& function, bool note = true) {
+// A row (a table's model size, a return curve's budget) is refused the same way; `row` names the
+// input that asked for it ("params[1] = 1") and `remedy` what to ask instead.
+void check_model_size(Answer& a, const std::string& function, bool note = true, const std::string& row = "",
+                      const std::string& remedy = "") {
   if (!a.has("N") || !a.has("D")) return;
   const double N = a.value("N"), D = a.value("D"), C = a.value("flops");
   if (!(N >= 1) || !(D >= 1))
-    fail(function, ": at ", flops_text(C), " the compute-optimal run would have ", format_significant(N, 3), " parameters and ",
-         format_significant(D, 3), " tokens: ", !(N >= 1) ? "less than one parameter" : "less than one token",
-         "; the budget is far too small for any model (C = 6·N·D: even 1000 parameters on 20k tokens need 1.2e8 FLOP)");
+    fail(function, ": at ", flops_text(C), " the compute-optimal run", row.empty() ? "" : " of " + row, " would have ",
+         format_significant(N, 3), " parameters and ", format_significant(D, 3), " tokens: ",
+         !(N >= 1) ? "less than one parameter" : "less than one token",
+         "; the budget is far too small for any model (C = 6·N·D: even 1000 parameters on 20k tokens need 1.2e8 FLOP)",
+         remedy.empty() ? "" : "; " + remedy);
   if (note && N < 1000)
     a.notes.push_back(str("N = ", format_significant(N, 3), " parameters is smaller than any language model scaling laws "
                           "were measured on (about 1e3 and up): the law is extrapolated far below its data"));
@@ -1039,6 +1046,17 @@ Answer compare(const fit::FittedLaw& fitted, const CompareOptions& options) {
   return out;
 }
 
+namespace {
+// A table's rows are compute-optimal runs, refused as plan.optimal refuses one below one parameter or
+// one token (params = { 1 } under Chinchilla's law: 0.519 tokens), naming the entry.
+void check_table_rows(Answer& table, const std::vector<double>& params, const std::string& function) {
+  for (size_t i = 0; i < table.rows.size() && i < params.size(); ++i)
+    check_model_size(table.rows[i], function, false,
+                     str("params[", i + 1, "] = ", format_significant(params[i], 6)),
+                     "give larger model sizes (plan.optimal refuses such a run too)");
+}
+}  // namespace
+
 Answer table(const fit::FittedLaw& fitted, const TableOptions& options) {
   options.Validate();
   const std::string function = "plan.table";
@@ -1064,7 +1082,7 @@ Answer table(const fit::FittedLaw& fitted, const TableOptions& options) {
       ans.rows.push_back(r);
     }
     return ans;
-  });
+  }, [&](Answer& point) { check_table_rows(point, options.params, function); });
   out.question = "compute-optimal FLOPs and tokens per model size";
   out.law = law_label(fitted);
   note_kaplan_joint(fitted.law, out);
@@ -1093,6 +1111,7 @@ Answer table(const AllocationRule& rule, const TableOptions& options, const fit:
     return ans;
   };
   Answer out = rows_of(rule, true);
+  check_table_rows(out, options.params, "plan.table");
   if (law) note_fit_limits(*law, out);  // as plan.optimal with a rule and a law: its loss column is the law's
   if (law) note_rule_params(rule, law->law, out);
   // Intervals of the FLOPs and tokens from the rule's bootstrap samples: each resample's N law
@@ -1180,7 +1199,10 @@ Answer returns(const fit::FittedLaw& fitted, const ReturnsOptions& options) {
       double effective = C;
       if (a.loss > free.loss * (1 + 1e-12)) {
         try {
-          effective = invert_optimal_loss(law, a.loss, fit::kMissing, function);
+          // Searched down to the smallest run there is, as the rows' own budgets may be (100 unique
+          // tokens are seen once at 3.06e3 FLOP under datablations' law): from compute_for's 1e4 FLOP,
+          // a loss reached below it had no effective FLOP.
+          effective = invert_optimal_loss(law, a.loss, fit::kMissing, function, kSmallestRun);
         } catch (const Error&) {
           effective = fit::kMissing;
         }
@@ -1194,6 +1216,13 @@ Answer returns(const fit::FittedLaw& fitted, const ReturnsOptions& options) {
       ans.rows.push_back(r);
     }
     return ans;
+  }, [&](Answer& point) {
+    // Each row is a compute-optimal run, refused as plan.optimal refuses one below one parameter or token.
+    for (Answer& row : point.rows)
+      check_model_size(row, function, false, "",
+                       options.compute.empty() ? "give more unique_tokens (the default budgets start where the optimum "
+                                                 "sees them once), or budgets as compute = { ... }"
+                                               : "give larger budgets in compute");
   });
   out.question = "return on compute spent repeating " + format_count(U) + " unique tokens";
   out.law = law_label(fitted);

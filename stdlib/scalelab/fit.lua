@@ -94,13 +94,55 @@ them too but threads, parametrisation, merge_starts and bootstrap_starts: it fit
   errors), merge_starts = true (a start stops at an optimum another reached), bootstrap_starts = 4
   (the best optima each bootstrap refit starts from)
 A law: law.params, law.intervals, law.objective, law.r2, law:predict{N =, D =}, law:summary(),
-law:allocation(C), law:interval(name or function, level), law.samples, law.warnings,
+law:allocation(C), law:optimal(C), law:N_opt(C), law:D_opt(C) (plan.optimal's answer, N and D at C FLOP;
+{ compute = C, unique_tokens = U } for a data-constrained law), law:interval(name or function, level), law.samples, law.warnings,
 law.standard_errors, law.undetermined (parameters the data cannot determine: no standard error).]])
 
 document(fit.published, "The published laws, as Laws: chinchilla (Hoffmann et al. 2022, approach 3, as printed), "
   .. "chinchilla_unrounded (the same with E, alpha, beta unrounded), epoch (Besiroglu et al. 2024's refit), "
   .. "datablations (Muennighoff et al. 2023), kaplan (Kaplan et al. 2020, L(N, D)) and kaplan_N, kaplan_D, kaplan_C, "
   .. "kaplan_curve; print one for its constants and source.")
+
+-- The compute-optimal questions an IsoFLOP fit's law answers (s.fits.isoflop:N_opt(C)), asked of any
+-- law (fitted, published, law:with{...}) through the planner: law:optimal(C) is plan.optimal{ compute
+-- = C, law = law }, and law:optimal{ compute = C, unique_tokens = U, ... } takes plan.optimal's options.
+local has_plan, native_plan = pcall(require, "scalelab.native.plan")
+if has_plan then
+  local checks = require "scalelab.study.checks"
+  local methods = getmetatable(native.published.chinchilla).__methods
+  local function optimal_of(law, C, method)
+    local options = { compute = C }
+    if type(C) == "table" and getmetatable(C) == nil then
+      if C.law ~= nil then
+        checks.error_at_user("law:" .. method .. "{ law = ... }: the law is the one whose method this is; leave law = out")
+      end
+      options = {}
+      for k, v in pairs(C) do options[k] = v end
+    elseif type(C) ~= "number" then
+      checks.error_at_user(string.format("law:%s(C): C must be the training compute in FLOP, e.g. law:%s(1e21) or "
+        .. "law:%s{ compute = 1e21, unique_tokens = 25e9 } (got %s)", method, method, method, type(C)))
+    end
+    options.law = law
+    return native_plan.optimal(options)
+  end
+  local core = require "scalelab.native.core"
+  local added = {
+    optimal = { function(law, C) return optimal_of(law, C, "optimal") end,
+      "law:optimal(C or { compute = C [, unique_tokens =, epochs =, ...] }) -> the Answer of plan.optimal{ compute = C, "
+      .. "law = law, ... }: the compute-optimal N, D, tokens/param and loss at C FLOP under C = 6ND" },
+    N_opt = { function(law, C) return optimal_of(law, C, "N_opt").N end,
+      "law:N_opt(C or { compute = C, ... }) -> the compute-optimal parameters at C FLOP: plan.optimal's N" },
+    D_opt = { function(law, C) return optimal_of(law, C, "D_opt").D end,
+      "law:D_opt(C or { compute = C, ... }) -> the compute-optimal tokens at C FLOP: plan.optimal's D" },
+  }
+  for name, entry in pairs(added) do
+    -- Called through a C function, as the modules' functions are: an error names the user's line
+    -- even where the call ends a user's function (checks.keep_callers).
+    local kept = core.keep_caller(entry[1])
+    core.document(kept, entry[2])
+    methods[name] = kept
+  end
+end
 
 -- Convenience: fit.table(law) -> a plain table of the parameters with intervals, for printing or saving.
 function fit.table(law)

@@ -158,6 +158,25 @@ TEST_CASE("laws name their parameters and reject unknown ones") {
   CHECK(published::kaplan_C().predict(Point{kMissing, kMissing, kMissing, 3.1e8 * 8.64e19}) == Approx(1.0));
 }
 
+TEST_CASE("law summaries print constants as plan's answers do: 6.4e13\, not printf's 6.4e+13") {
+  // Kaplan et al. 2020 table 2: N_c 6.4e13, D_c 1.8e13 (the paper writes them so, as plan's answers
+  // print FLOP and large ratios since bc9f451).
+  const Law kaplan = published::kaplan();
+  CHECK_THAT(kaplan.Summary(), Catch::Contains("N_c = 6.4e13") && Catch::Contains("D_c = 1.8e13"));
+  FittedLaw shown;
+  shown.law = kaplan;
+  CHECK_THAT(shown.Summary(), Catch::Contains("6.4e13") && Catch::Contains("1.8e13") && !Catch::Contains("e+"));
+  // Small constants: 5e-6, not 5e-06; 123456 to four digits, 1.235e5; plain between 1e-3 and 1e5.
+  shown.law = Law::Make(LawKind::KaplanN, {123456, 5e-6});
+  CHECK_THAT(shown.Summary(), Catch::Contains("1.235e5") && Catch::Contains("5e-6") && !Catch::Contains("e-0"));
+  CHECK_THAT(published::chinchilla().Summary(), Catch::Contains("A = 406.4") && Catch::Contains("E = 1.69"));
+  // The allocation laws approaches 1 and 2 state: N_opt = k*C^a with a small k, D_opt's large one.
+  FittedLaw N_law, D_law;
+  N_law.law = Law::PowerLaw(1.2e-5, 0.6);
+  D_law.law = Law::PowerLaw(1.4e4, 0.4, Input::C, "D_opt");
+  CHECK(allocation_line(N_law, D_law, {}, {}, 0) == "N_opt = 1.2e-5*C^0.6, D_opt = 1.4e4*C^0.4");
+}
+
 TEST_CASE("published Kaplan laws carry the paper's constants") {
   // Kaplan et al. 2020 (arXiv:2001.08361): eqs. 1.1-1.3, table 2 (L(N,D)), table 3 (L(N,S)).
   CHECK(published::kaplan_N().param("N_c") == 8.8e13);

@@ -665,4 +665,33 @@ t.test("help(fit) documents every fitting option", function()
   t.raises(function() fit.chinchilla({ { N = 1e8, D = 1e9, loss = 3 } }, { bootsrap = 10 }) end, "did you mean 'bootstrap'")
 end)
 
+
+t.test("a law's summary and allocation print numbers as plan's answers do: 6.4e13 and 1420, not 6.4e+13 and 1.42e+03", function()
+  local kaplan = tostring(fit.published.kaplan)
+  t.ok(kaplan:find("N_c     = 6.4e13", 1, true) and not kaplan:find("e+", 1, true), kaplan)
+  -- Chinchilla's tokens per parameter D_opt/N_opt = (C/6)^(b-a)/G^2 pass 1000 near 1e35 FLOP.
+  local c = fit.published.chinchilla
+  local p = c.params
+  local a, b = p.beta / (p.alpha + p.beta), p.alpha / (p.alpha + p.beta)
+  local G = (p.alpha * p.A / (p.beta * p.B)) ^ (1 / (p.alpha + p.beta))
+  local ratio = (1e36 / 6) ^ (b - a) / G ^ 2
+  t.ok(ratio > 1000 and ratio < 9990, ratio)
+  local text = tostring(c:allocation(1e36))
+  t.ok(text:find(string.format(", %d tokens/param;", math.floor(tonumber(string.format("%.3g", ratio)) + 0.5)), 1, true), text)
+  t.ok(not text:find("e+", 1, true), text)
+end)
+
+
+t.test("a fit's warnings print parameter values as its summary does: 1e12, not 1e+12", function()
+  -- Kaplan's L(N) (N_c 8.8e13) fitted with N_c held below 1e12: the best point is on that bound.
+  local truth = fit.published.kaplan_N
+  local N, L = {}, {}
+  for i, n in ipairs { 1e6, 3e6, 1e7, 3e7, 1e8, 3e8, 1e9 } do N[i], L[i] = n, truth:predict{ N = n } end
+  local law = fit.kaplan(fit.observations{ N = N, loss = L }, { form = "N", bounds = { N_c = { 1e10, 1e12 } } })
+  t.near(law.params.N_c, 1e12, 1e-6)
+  local text = table.concat(law.warnings, "\n")
+  t.ok(text:find("the best point has N_c on its bound (1e12)", 1, true), text)
+  t.ok(not tostring(law):find("e+", 1, true), tostring(law))
+end)
+
 t.done()

@@ -547,4 +547,47 @@ t.test("a question declared without a law counts what it asks in words: one allo
   t.eq(first_line(plan.table { params = { 1e9, 1e10 } }), "question table: compute-optimal FLOPs and tokens for 2 model sizes")
 end)
 
+t.test("a table or return curve refuses rows below one token or parameter, as plan.optimal does", function()
+  -- Under Chinchilla's law a 1-parameter model's compute-optimal run sees (1/G)^(1/a) = 0.519 tokens
+  -- (G = (alpha·A/(beta·B))^(1/(alpha+beta)), a = beta/(alpha+beta)): the table answered that row.
+  local law = published("chinchilla", chinchilla)
+  local G = (0.34 * 406.4 / (0.28 * 410.7)) ^ (1 / 0.62)
+  t.near((1 / G) ^ (0.62 / 0.28), 0.519, 0.005)
+  t.raises(function() plan.optimal{ compute = 6 * (1 / G) ^ (0.62 / 0.28), law = law } end, "less than one token")
+  t.raises(function() plan.table{ params = { 1e9, 1 }, law = law } end, "params[2] = 1 would have 1 parameters and 0.519 tokens")
+  t.raises(function() plan.table{ params = { 1 }, law = law } end, "less than one token")
+  -- Two parameters see (2/G)^(1/a)/2 = 1.4 tokens: answered, with the note on tiny models.
+  t.near(plan.table{ params = { 2 }, law = law }.rows[1].D, (2 / G) ^ (0.62 / 0.28) / 2, 1e-9)
+  -- An allocation rule's table: N = 10·C^0.5 gives 10 parameters 1 FLOP, D = 1/60 of a token.
+  t.raises(function() plan.table{ params = { 10 }, allocation = plan.allocation{ N = { k = 10, a = 0.5 } } } end,
+    "params[1] = 10 would have 10 parameters and 0.0167 tokens")
+  -- A return curve's rows: budgets whose data-constrained optimum has less than one parameter.
+  t.raises(function() plan.returns{ unique_tokens = 25e9, compute = { 1e22, 1 }, law = datablations } end,
+    "give larger budgets in compute")
+end)
+
+t.test("a return curve of few unique tokens has every row's effective FLOP", function()
+  -- 100 unique tokens are seen once near 1e3 FLOP: the effective compute of the rows above, searched
+  -- from 1e4 FLOP up, was '—'. The effective compute is the budget whose unlimited-data optimum
+  -- reaches the row's loss: checked against the closed form of the law without repetition (R_D and
+  -- R_N play no part when every token is fresh), L(C) = E + A/N^alpha + B/D^beta at N = G·(C/6)^a.
+  local curve = plan.returns{ unique_tokens = 100, law = datablations }
+  local p = datablations.params or datablations
+  local a = p.beta / (p.alpha + p.beta)
+  local G = (p.alpha * p.A / (p.beta * p.B)) ^ (1 / (p.alpha + p.beta))
+  local function unlimited_loss(C)
+    local N = G * (C / 6) ^ a
+    return p.E + p.A / N ^ p.alpha + p.B / (C / (6 * N)) ^ p.beta
+  end
+  t.eq(#curve.rows, 11)
+  for i, row in ipairs(curve.rows) do
+    local effective = row.effective_flops
+    t.ok(effective == effective and effective > 0, "row " .. i .. " has no effective FLOP:\n" .. tostring(curve))
+    t.near(unlimited_loss(effective), row.loss, 1e-6)
+    t.ok(effective <= row.flops * (1 + 1e-9), "row " .. i)
+  end
+  t.ok(curve.rows[2].effective_flops < 1e4, tostring(curve))
+  t.ok(not tostring(curve):find("—", 1, true), tostring(curve))
+end)
+
 t.done()

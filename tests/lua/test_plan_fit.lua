@@ -278,4 +278,39 @@ t.test("the cost of the data limit has a bootstrap interval: it holds the truth,
   t.near(r.rows[#r.rows].limit_cost, r.rows[#r.rows].loss - r.rows[#r.rows].loss_unlimited, 1e-12)
 end)
 
+t.test("every law answers law:N_opt, law:D_opt and law:optimal as plan.optimal does", function()
+  -- Published and modified laws had none ("Law has no field 'N_opt'"): only an IsoFLOP fit's law did.
+  local chinchilla = fit.published.chinchilla
+  -- The closed form (Hoffmann et al. 2022, appendix: N_opt = G·(C/6)^a, a = beta/(alpha+beta), G =
+  -- (alpha·A/(beta·B))^(1/(alpha+beta))), computed here from the law's constants.
+  local p = chinchilla.params
+  local a = p.beta / (p.alpha + p.beta)
+  local G = (p.alpha * p.A / (p.beta * p.B)) ^ (1 / (p.alpha + p.beta))
+  for _, C in ipairs { 1e18, 5.76e23 } do
+    local N = G * (C / 6) ^ a
+    t.near(chinchilla:N_opt(C), N, 1e-9)
+    t.near(chinchilla:D_opt(C), C / (6 * N), 1e-9)
+    t.near(chinchilla:optimal(C).N, plan.optimal{ compute = C, law = chinchilla }.N, 1e-12)
+    t.near(chinchilla:optimal{ compute = C }.tokens_per_param, C / (6 * N * N), 1e-9)
+  end
+  t.eq(tostring(chinchilla:optimal(1e22)), tostring(plan.optimal{ compute = 1e22, law = chinchilla }))
+  -- A data-constrained law with its options: Muennighoff et al.'s 25B unique tokens at 1e22 FLOP
+  -- (plan's header: 7.03B parameters on 237B tokens).
+  local dc = fit.published.datablations
+  local answer = plan.optimal{ compute = 1e22, unique_tokens = 25e9, law = dc }
+  t.near(dc:N_opt{ compute = 1e22, unique_tokens = 25e9 }, answer.N, 1e-12)
+  t.near(dc:D_opt{ compute = 1e22, unique_tokens = 25e9 }, answer.D, 1e-12)
+  t.near(answer.N, 7.03e9, 0.01)
+  -- A law given other values, and Kaplan's joint law (no closed form: the planner's numeric optimum).
+  local modified = chinchilla:with{ alpha = 0.3 }
+  t.near(modified:N_opt(1e21), plan.optimal{ compute = 1e21, law = modified }.N, 1e-12)
+  t.near(fit.published.kaplan:D_opt(1e21), plan.optimal{ compute = 1e21, law = fit.published.kaplan }.D, 1e-12)
+  -- Errors: the planner's, at the user's line; a law = in the options, a C that is no number.
+  t.raises(function() chinchilla:N_opt(-1) end, "compute")
+  t.raises(function() chinchilla:optimal{ compute = 1e21, law = dc } end, "leave law = out")
+  t.raises(function() chinchilla:D_opt("1e21") end, "law:D_opt(C): C must be the training compute in FLOP")
+  local ok, message = pcall(function() return chinchilla:N_opt(-1) end)
+  t.ok(not ok and message:find("test_plan_fit.lua:%d+:") ~= nil, message)
+end)
+
 t.done()

@@ -456,6 +456,17 @@ int run_as(lua_State* L, const char* function) {
   lua_pop(L, 1);
   if (args.push("eval_data") != LUA_TNIL) eval = to_source(L, lua_gettop(L), str(function, ": eval_data"));
   lua_pop(L, 1);
+  // Errors advise leaving eval_data out only where the data has a held-out split of its own to
+  // evaluate on instead: a Lua source without held_out() has none, nor a sampler with validation = 0.
+  if (args.has("eval_data")) {
+    args.push("data");
+    if (push_held_out_method(L, lua_gettop(L))) {
+      lua_pop(L, 1);
+      const auto* sampler = dynamic_cast<const data::RepetitionSampler*>(data.get());
+      if (!sampler || sampler->options().validation > 0) c.eval_data_default = "data:held_out()";
+    }
+    lua_pop(L, 1);
+  }
   refuse_trained_held_out(function, data.get(), eval.get());
   c.data = data.get();
   c.eval_data = eval.get();

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -53,6 +54,9 @@ std::string hex(uint64_t x) {
   std::snprintf(buffer, sizeof buffer, "%016llx", static_cast<unsigned long long>(x));
   return buffer;
 }
+
+// What a line may begin with and stay blank: spaces, tabs and CRs (a CRLF file's blank line is "\r").
+constexpr std::string_view kLineBlanks = " \t\r";
 
 // Hash of the inputs' names, sizes and modification times: the cache key of an import.
 struct InputHash {
@@ -297,21 +301,13 @@ Corpus ImportText(const TextImportOptions& options) {
     auto put_blanks = [&] {
       if (blanks == 0) return;
       again.resize(block.size());
-      for (int64_t done = 0; done < blanks;) {
-        const ssize_t got = ::pread(fileno(in), again.data(), size_t(std::min<int64_t>(blanks - done, int64_t(again.size()))),
-                                    off_t(blanks_at + done));
-        if (got <= 0)
-          fail(what, ": error reading '", f, "' again at byte ", blanks_at + done, ": ",
-               got < 0 ? errno_text() : std::string("it ended early (did it change?)"));
-        put(std::string_view(again.data(), size_t(got)));
-        done += got;
-      }
+      ReadBlanksAgain(what, f, fileno(in), blanks_at, blanks, again, put);
       blanks = 0;
     };
     // Bytes of the current line (no newline among them), at file offset `at`.
     auto take = [&](std::string_view bytes, int64_t at) {
       if (!text) {
-        const size_t first = bytes.find_first_not_of(" \t\r");
+        const size_t first = bytes.find_first_not_of(kLineBlanks);
         if (blanks == 0) blanks_at = at;
         if (first == std::string_view::npos) {
           blanks += int64_t(bytes.size());
@@ -372,6 +368,27 @@ Corpus ImportText(const TextImportOptions& options) {
     fail("empty corpus: every line of ", writer.metadata().source, " is blank (", format_counted(double(read), "byte"),
          " of spaces, tabs, CRs and newlines alone), and a blank line is no document's text; give files with text");
   return writer.Finish();
+}
+
+void ReadBlanksAgain(const std::string& what, const std::string& file, int fd, int64_t offset, int64_t count,
+                     std::vector<char>& buffer, const std::function<void(std::string_view)>& put) {
+  if (buffer.empty()) buffer.resize(size_t{1} << 20);
+  for (int64_t done = 0; done < count;) {
+    const ssize_t got = ::pread(fd, buffer.data(), size_t(std::min<int64_t>(count - done, int64_t(buffer.size()))),
+                                off_t(offset + done));
+    if (got < 0) fail(what, ": error reading '", file, "' again at byte ", offset + done, ": ", errno_text());
+    // The bytes were a line's leading blanks when first read; a file rewritten in place since (same
+    // size, so the cache key could not tell) would give others, put in the corpus unseen.
+    if (got == 0)
+      fail(what, ": '", file, "' changed while it was read: it ended at byte ", offset + done, ", where ", count - done,
+           " more of the blanks read at bytes ", offset, "-", offset + count - 1, " were; import it again");
+    const std::string_view bytes(buffer.data(), size_t(got));
+    if (const size_t other = bytes.find_first_not_of(kLineBlanks); other != std::string_view::npos)
+      fail(what, ": '", file, "' changed while it was read: byte ", offset + done + int64_t(other),
+           " was a space, tab or CR and is now another byte; import it again");
+    put(bytes);
+    done += got;
+  }
 }
 
 // ---- llm.c / nanoGPT shards ---------------------------------------------------------------------

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "data/corpus.h"
@@ -21,6 +23,14 @@ struct TextImportOptions {
 // Byte-level tokens (vocabulary 256). Throws scalelab::Error for a missing or unreadable path or
 // an empty result. A cached corpus whose inputs (paths, sizes, mtimes) are unchanged is reused.
 Corpus ImportText(const TextImportOptions& options);
+
+// The text reader's second look at a line's leading blanks (spaces, tabs, CRs) that text follows in a
+// later block: `count` bytes at `offset` of `file` (open as `fd`), read again into `buffer` and
+// handed to `put` a buffer at a time. Throws, naming the file and saying to import it again, where
+// they are blanks no longer or the file ended before them: it changed while it was read. `what`
+// names the caller in errors. Exposed for tests.
+void ReadBlanksAgain(const std::string& what, const std::string& file, int fd, int64_t offset, int64_t count,
+                     std::vector<char>& buffer, const std::function<void(std::string_view)>& put);
 
 struct TokensBinOptions {
   std::vector<std::string> paths;  // shards, concatenated in the order given

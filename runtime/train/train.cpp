@@ -518,9 +518,12 @@ void TrainConfig::Validate() const {
       fail("train: the held-out data's token ids are not the training data's: data is ", described(*data, trained),
            " and eval_data is ", described(*eval_data, held), ", so the held-out loss would score ",
            other_vocab ? "ids of another vocabulary" : "ids of another tokenizer",
-           " and mean nothing; evaluate on held-out data of the training data's tokenizer and vocabulary: leave "
-           "eval_data out (the training corpus's own held-out split, data:held_out()), or give a held-out source "
-           "over a corpus made with the same tokenizer", other_vocab ? " and vocab" : "");
+           " and mean nothing; evaluate on held-out data of the training data's tokenizer and vocabulary: ",
+           eval_data_default.empty()
+               ? std::string("give eval_data = a held-out source")
+               : str("leave eval_data out (the training data's own held-out split, ", eval_data_default,
+                     "), or give a held-out source"),
+           " over a corpus made with the same tokenizer", other_vocab ? " and vocab" : "");
     }
   }
   if (eval_data) {

@@ -55,6 +55,11 @@ struct TrainConfig {
   model::GptConfig model;
   data::BatchSource* data = nullptr;       // not owned; may be null for the simulated backend
   data::BatchSource* eval_data = nullptr;  // not owned; null: no held-out loss (simulated: drawn)
+  // What leaving eval_data out would evaluate on, for the errors that advise it: the training data's
+  // own held-out split ("data:held_out()": a sampler made with validation > 0, a Lua source with a
+  // held_out method), or "" where it has none (a Lua source without held_out(), a sampler that holds
+  // nothing out) or eval_data was left out already; then they advise giving eval_data.
+  std::string eval_data_default;
 
   int64_t tokens = 0;      // training tokens D (rounded down to whole steps; at least one step); or
   int64_t steps = 0;       // optimizer steps (exactly one of the two)

@@ -196,6 +196,25 @@ t.test("held-out data of a Lua source with another vocabulary than the training 
     .. "vocab 16, so the held-out loss would score ids of another vocabulary")
 end)
 
+t.test("refusing held-out data of another vocabulary advises data:held_out() only where the data has it", function()
+  -- A Lua source with a held_out method: leaving eval_data out evaluates on its own held-out split.
+  local message = t.raises(function()
+    train.run{ model = gpt, data = cycle_source(32, 16, 8, 3), eval_data = cycle_source(16, 16, 8, 1003), steps = 1,
+               threads = 1, progress = false }
+  end, "evaluate on held-out data of the training data's tokenizer and vocabulary: leave eval_data out (the training "
+    .. "data's own held-out split, data:held_out()), or give a held-out source over a corpus made with the same "
+    .. "tokenizer and vocab")
+  -- One without: it advised data:held_out() all the same, which it has not.
+  local plain = cycle_source(32, 16, 8, 3)
+  plain.held_out = nil
+  message = t.raises(function()
+    train.run{ model = gpt, data = plain, eval_data = cycle_source(16, 16, 8, 1003), steps = 1, threads = 1,
+               progress = false }
+  end, "evaluate on held-out data of the training data's tokenizer and vocabulary: give eval_data = a held-out "
+    .. "source over a corpus made with the same tokenizer and vocab")
+  t.ok(not message:find("held_out", 1, true), message)
+end)
+
 t.test("a held-out source's error stops the run at that evaluation with its checkpoint written, and says so", function()
   local path = os.tmpname()
   os.remove(path)

@@ -95,8 +95,15 @@ t.test("held-out data of another vocabulary or tokenizer than the training data'
   end, "the held-out data's token ids are not the training data's: data is corpus text (vocab 256, tokenizer bytes) "
     .. "and eval_data is corpus gpt2 (vocab 50257, tokenizer gpt2), so the held-out loss would score ids of another "
     .. "vocabulary and mean nothing; evaluate on held-out data of the training data's tokenizer and vocabulary")
-  t.ok(message:find("leave eval_data out (the training corpus's own held-out split, data:held_out()), or give a held-out "
+  t.ok(message:find("leave eval_data out (the training data's own held-out split, data:held_out()), or give a held-out "
     .. "source over a corpus made with the same tokenizer and vocab", 1, true), message)
+  -- A sampler that holds nothing out has no held-out split to leave eval_data out for.
+  message = t.raises(function()
+    train.run{ model = wide, data = data.sampler{ corpus = bytes, tokens = 16 * 32, seq_len = 32, batch = 16, validation = 0 },
+               eval_data = data.held_out{ corpus = gpt2, seq_len = 32, batch = 16 }, steps = 1, threads = 1, progress = false }
+  end, "evaluate on held-out data of the training data's tokenizer and vocabulary: give eval_data = a held-out source "
+    .. "over a corpus made with the same tokenizer and vocab")
+  t.ok(not message:find("held_out()", 1, true), message)
   t.eq(on_bytes:stats().tokens, 0)  -- refused before the first step
   -- The same vocabulary of another tokenizer: synthetic ids scored on bytes.
   local markov = data.synthetic{ kind = "markov", vocab = 256, order = 1, seed = 2, tokens = 40000, document_tokens = 400 }

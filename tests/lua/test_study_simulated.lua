@@ -1133,4 +1133,23 @@ t.test("base = \"single_epoch\" ties alpha and beta in the base step when tie = 
     tostring(mixed.fit_errors.data_constrained))
 end)
 
+t.test("a simulated study leaves no checkpoints folder beside its store: it writes no checkpoint", function()
+  -- The folder was made before the runs and left empty: x.checkpoints beside x.db for nothing.
+  local list_dir = require("scalelab.native.study").list_dir
+  for _, backend in ipairs { "simulated", { kind = "law", points = 5, seconds_per_point = 0.001 } } do
+    local dir = t.fresh_dir(root)
+    local s = declare("nofolder", { sweep = GRID(), backend = backend, fits = {}, report = false,
+                                    store = dir .. "/x.db" }, true)
+    for _, r in ipairs(s.runs) do t.eq(r.status, "done") end
+    t.ok(read(dir .. "/x.db"), "the store is written")
+    t.eq(list_dir(dir .. "/x.checkpoints"), nil, "no checkpoints folder for backend " .. tostring(backend.kind or backend))
+  end
+  -- A folder given that was there before stays, empty or not.
+  local dir = t.fresh_dir(root)
+  os.execute("mkdir -p '" .. dir .. "/mine'")
+  declare("given", { sweep = GRID(), backend = "simulated", fits = {}, report = false, store = dir .. "/x.db",
+                     checkpoints = dir .. "/mine" }, true)
+  t.ok(list_dir(dir .. "/mine"), "the folder the user gave and made is kept")
+end)
+
 t.done()

@@ -1152,4 +1152,22 @@ t.test("a simulated study leaves no checkpoints folder beside its store: it writ
   t.ok(list_dir(dir .. "/mine"), "the folder the user gave and made is kept")
 end)
 
+t.test("a simulated study's dry run says, once, that the backend does not read the data it declares", function()
+  -- Its epochs column said 1 for runs of D = 1e10 on a corpus of 20k tokens, with nothing saying the
+  -- simulated backend never reads it.
+  local corpus = data.synthetic{ kind = "markov", vocab = 16, tokens = 20000 }
+  for _, backend in ipairs { "simulated", { kind = "law", points = 5 } } do
+    local _, printed = declare("ignored-data", { sweep = GRID(), backend = backend, data = corpus })
+    local note = "backend does not read the study's data ("
+    local at = printed:find(note, 1, true)
+    t.ok(at, printed)
+    t.ok(not printed:find(note, at + 1, true), "said once:\n" .. printed)
+    t.ok(printed:find("the epochs column counts passes over the sweep's U where it gives one (1 where not), not over "
+      .. "this corpus", 1, true), printed)
+  end
+  -- Without data, nothing to say.
+  local _, printed = declare("no-data", { sweep = GRID(), backend = "simulated" })
+  t.ok(not printed:find("does not read", 1, true), printed)
+end)
+
 t.done()

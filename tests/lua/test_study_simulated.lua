@@ -1170,4 +1170,25 @@ t.test("a simulated study's dry run says, once, that the backend does not read t
   t.ok(not printed:find("does not read", 1, true), printed)
 end)
 
+t.test("a question of the user's own shows in the report by its name or kind, never as table: 0x...", function()
+  -- A table with an answer method, which the study accepts, showed as "table: 0x55d..." in the
+  -- questions table, and its answer (a plain table) as another address.
+  local answer = function() return { loss = 3, note = "three" } end
+  local questions = {
+    { name = "budget for my cluster", answer = answer },
+    { kind = "headroom", answer = answer },
+    { answer = answer },
+  }
+  local s = declare("own-questions", { sweep = sweep.grid { N = { 1e7, 3e7, 1e8 }, D = { 1e9, 3e9, 1e10 } },
+    backend = { kind = "simulated", law = CHINCHILLA }, fits = { "chinchilla" }, questions = questions,
+    store = t.fresh_dir(root) .. "/x.db" }, true)
+  local md = s.report_text
+  t.ok(not md:find("table: 0x", 1, true), md)
+  t.ok(md:find("| budget for my cluster | chinchilla |", 1, true), md)
+  t.ok(md:find("| headroom | chinchilla |", 1, true), md)
+  t.ok(md:find("a question of your own (a table with an answer method; give it name = \"...\" to name it here)", 1, true), md)
+  -- The kind not a plan kind: the answer's own text, its fields in words.
+  t.ok(md:find("loss = 3, note = three", 1, true), md)
+end)
+
 t.done()

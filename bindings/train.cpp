@@ -408,6 +408,50 @@ void refuse_trained_held_out(const char* function, const data::BatchSource* trai
                          "evaluate on data:held_out()"));
 }
 
+// The required options a call leaves out, all in one error, each with what to give: asked one at a
+// time, train.simulate{ model =, tokens = } said batch was missing, and only once batch was given, seq_len.
+// Without data, a simulated run needs tokens (or steps), batch and seq_len; any other backend needs data.
+void refuse_missing(lua_State* L, const Args& args) {
+  const std::string& function = args.function();
+  std::vector<std::string> missing, give;
+  if (!args.has("model")) {
+    missing.push_back("model");
+    give.push_back("model = model.gpt{...} or model.shape_for{ params = N }");
+  }
+  if (!args.has("data")) {
+    // A backend that is not a string is refused, naming it, once the rest is read.
+    const int type = args.push("backend");
+    const std::string backend = type == LUA_TSTRING ? lua_tostring(L, -1) : type == LUA_TNIL ? "cpu" : "";
+    lua_pop(L, 1);
+    if (backend.empty()) return;
+    if (backend == "simulated") {
+      if (!args.has("tokens") && !args.has("steps")) {
+        missing.push_back("tokens");
+        give.push_back("tokens = D (training tokens; or steps = S, optimizer steps)");
+      }
+      if (!args.has("batch")) {
+        missing.push_back("batch");
+        give.push_back("batch = B (rows per optimizer step)");
+      }
+      if (!args.has("seq_len")) {
+        missing.push_back("seq_len");
+        give.push_back("seq_len = T (tokens per row, at most the model's ctx)");
+      }
+    } else {
+      missing.push_back("data");
+      give.push_back("data = a data.sampler{...} (only backend = \"simulated\" runs without data)");
+    }
+  }
+  if (missing.empty()) return;
+  std::string names, gives;
+  for (size_t i = 0; i < missing.size(); ++i) {
+    const char* sep = i == 0 ? "" : i + 1 == missing.size() ? " and " : ", ";
+    names += sep + missing[i];
+    gives += (i == 0 ? "" : ", ") + give[i];
+  }
+  fail(function, ": ", names, missing.size() == 1 ? " is" : " are", " missing: give ", gives);
+}
+
 // train.run{...} and train.simulate{...}; `function` names the one the user called in every error.
 int run_as(lua_State* L, const char* function) {
   // In the REPL, Ctrl-C returns to the prompt: a loop of runs whose run Ctrl-C stopped starts no next.
@@ -420,7 +464,9 @@ int run_as(lua_State* L, const char* function) {
              "eval_tokens", "checkpoint", "checkpoint_interval", "resume", "backend", "threads", "law",
              "noise", "progress"});
   train::TrainConfig c;
-  c.model = model_arg(L, args);
+  // A model given of the wrong kind is named first, as it was; then every option missing, at once.
+  if (args.has("model")) c.model = model_arg(L, args);
+  refuse_missing(L, args);
 
   std::shared_ptr<data::BatchSource> data, eval;
   if (args.push("data") != LUA_TNIL) {

@@ -48,9 +48,14 @@ doc("figure", figure.figure,
   "  colorbar = { label =, log =, range = {lo, hi}, format = }, legend = 'top right'|'top left'|'bottom right'|\n" ..
   "  'bottom left'|'center right'|'center left'|'outside'|'below'|false, legend_font_size =, width =, height =,\n" ..
   "  grid = true, headroom = (a fraction of the y span left empty above the data, for the legend) } -> figure\n" ..
-  "Add series with f:points{ x =, y = [, z =, label =, color =, marker =, size =] },\n" ..
-  "f:line{ x =, y = [, dash =, width =] }, f:band{ x =, low =, high = }, f:errorbars{ x =, y =, low =, high = },\n" ..
-  "f:text{ x =, y =, text = }, f:vline{ x = }, f:hline{ y = }; z gives colours from the colour scale. Formats: count (7.02B), flops (10^{21}), power, number, percent.\n" ..
+  "Add series with f:points{ x =, y = [, label =, color =, z =, marker =, size =, legend_only =] },\n" ..
+  "f:line{ x =, y = [, label =, color =, z =, dash =, width =, marker =, size =, legend_only =] },\n" ..
+  "f:band{ x =, low =, high = [, label =, color =, z =, opacity =, legend_only =] },\n" ..
+  "f:errorbars{ x =, y =, low =, high = [, label =, color =, z =, marker =, size =, legend_only =] },\n" ..
+  "f:text{ x =, y =, text = [, align =, color =, size =, offset = {dx, dy}] },\n" ..
+  "f:vline{ x = [, label =, color =, dash =, width =] }, f:hline{ y = [, label =, color =, dash =, width =] };\n" ..
+  "label is the series' legend entry; z gives colours from the colour scale; legend_only = true puts the series in\n" ..
+  "the legend without drawing it. Formats: count (7.02B), flops (10^{21}), power, number, percent.\n" ..
   "f:save 'name.svg' (or .png, .pdf) writes the figure and beside it name.gp (script) and name.dat (data); f:show().")
 doc("escape", figure.escape,
   "plot.escape(text) -> text that labels show literally: titles and labels are gnuplot enhanced text, where\n" ..

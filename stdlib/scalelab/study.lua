@@ -1015,6 +1015,14 @@ local function print_plan(s, runs, duplicates, status_of, store_problem, jobs_as
       jobs > 1 and string.format(", %d runs at once", jobs) or "", basis)
   end
   for _, warning in ipairs(plan_warnings(s, runs)) do lines[#lines + 1] = "warning: " .. warning end
+  -- The data a simulated study declares is read by nothing: its epochs column counted passes over
+  -- the sweep's U, or 1, and said "1" for runs that would need thousands of passes over the corpus.
+  if backends.simulates(s.backend_kind) and s.spec and s.spec.data ~= nil then
+    lines[#lines + 1] = string.format("note: the %s backend does not read the study's data (%s): it draws each run's "
+      .. "loss from its law, so the epochs column counts passes over the sweep's U where it gives one (1 where not), "
+      .. "not over this corpus; to train on the data, give backend = \"auto\" (or \"cpu\", \"cuda\")",
+      s.backend_kind, (tostring(describe_data(s.spec.data)):match("^[^\n]*")))
+  end
   local repeating = 0
   for _, r in ipairs(runs) do repeating = repeating + (r.repeats_corpus and 1 or 0) end
   if repeating > 0 then

@@ -1406,4 +1406,35 @@ t.test("plot.ticks, plot.gnuplot and plot.study_figures name a bad argument inst
   t.eq(#plot.ticks(0, 10, false, function(v) return tostring(v) end), 6)
 end)
 
+t.test("help(plot.figure) lists every option each f: method takes, and none it refuses", function()
+  -- f:line's label = (its legend entry) was missing from the help, which listed only dash and width.
+  local text = t.help_text(plot.figure)
+  for _, method in ipairs { "points", "line", "band", "errorbars", "text", "vline", "hline" } do
+    -- What the code takes: the names its error for an unknown argument lists.
+    local f = plot.figure {}
+    local ok, err = pcall(f[method], f, { not_an_option = 1 })
+    t.ok(not ok, method)
+    local valid = tostring(err):match("%(valid: ([^)]*)%)")
+    t.ok(valid, tostring(err))
+    -- The help's f:method{ ... } up to its closing brace (offset = {dx, dy} nests one).
+    local from = text:find("f:" .. method .. "{", 1, true)
+    t.ok(from, "help(plot.figure) names f:" .. method .. "\n" .. text)
+    local depth, to = 0, nil
+    for i = from, #text do
+      local c = text:sub(i, i)
+      if c == "{" then depth = depth + 1 elseif c == "}" then depth = depth - 1 end
+      if depth == 0 and c == "}" then to = i break end
+    end
+    local documented = text:sub(from, to)
+    local names = {}
+    for name in valid:gmatch("[%w_]+") do
+      names[name] = true
+      t.ok(documented:find("[{ ,]" .. name .. " =") ~= nil, "f:" .. method .. " takes " .. name .. " =: " .. documented)
+    end
+    for name in documented:gmatch("([%w_]+) =") do
+      t.ok(names[name], "f:" .. method .. " refuses the documented " .. name .. " =")
+    end
+  end
+end)
+
 t.done()

@@ -1133,4 +1133,62 @@ t.test("base = \"single_epoch\" ties alpha and beta in the base step when tie = 
     tostring(mixed.fit_errors.data_constrained))
 end)
 
+t.test("a simulated study leaves no checkpoints folder beside its store: it writes no checkpoint", function()
+  -- The folder was made before the runs and left empty: x.checkpoints beside x.db for nothing.
+  local list_dir = require("scalelab.native.study").list_dir
+  for _, backend in ipairs { "simulated", { kind = "law", points = 5, seconds_per_point = 0.001 } } do
+    local dir = t.fresh_dir(root)
+    local s = declare("nofolder", { sweep = GRID(), backend = backend, fits = {}, report = false,
+                                    store = dir .. "/x.db" }, true)
+    for _, r in ipairs(s.runs) do t.eq(r.status, "done") end
+    t.ok(read(dir .. "/x.db"), "the store is written")
+    t.eq(list_dir(dir .. "/x.checkpoints"), nil, "no checkpoints folder for backend " .. tostring(backend.kind or backend))
+  end
+  -- A folder given that was there before stays, empty or not.
+  local dir = t.fresh_dir(root)
+  os.execute("mkdir -p '" .. dir .. "/mine'")
+  declare("given", { sweep = GRID(), backend = "simulated", fits = {}, report = false, store = dir .. "/x.db",
+                     checkpoints = dir .. "/mine" }, true)
+  t.ok(list_dir(dir .. "/mine"), "the folder the user gave and made is kept")
+end)
+
+t.test("a simulated study's dry run says, once, that the backend does not read the data it declares", function()
+  -- Its epochs column said 1 for runs of D = 1e10 on a corpus of 20k tokens, with nothing saying the
+  -- simulated backend never reads it.
+  local corpus = data.synthetic{ kind = "markov", vocab = 16, tokens = 20000 }
+  for _, backend in ipairs { "simulated", { kind = "law", points = 5 } } do
+    local _, printed = declare("ignored-data", { sweep = GRID(), backend = backend, data = corpus })
+    local note = "backend does not read the study's data ("
+    local at = printed:find(note, 1, true)
+    t.ok(at, printed)
+    t.ok(not printed:find(note, at + 1, true), "said once:\n" .. printed)
+    t.ok(printed:find("the epochs column counts passes over the sweep's U where it gives one (1 where not), not over "
+      .. "this corpus", 1, true), printed)
+  end
+  -- Without data, nothing to say.
+  local _, printed = declare("no-data", { sweep = GRID(), backend = "simulated" })
+  t.ok(not printed:find("does not read", 1, true), printed)
+end)
+
+t.test("a question of the user's own shows in the report by its name or kind, never as table: 0x...", function()
+  -- A table with an answer method, which the study accepts, showed as "table: 0x55d..." in the
+  -- questions table, and its answer (a plain table) as another address.
+  local answer = function() return { loss = 3, note = "three" } end
+  local questions = {
+    { name = "budget for my cluster", answer = answer },
+    { kind = "headroom", answer = answer },
+    { answer = answer },
+  }
+  local s = declare("own-questions", { sweep = sweep.grid { N = { 1e7, 3e7, 1e8 }, D = { 1e9, 3e9, 1e10 } },
+    backend = { kind = "simulated", law = CHINCHILLA }, fits = { "chinchilla" }, questions = questions,
+    store = t.fresh_dir(root) .. "/x.db" }, true)
+  local md = s.report_text
+  t.ok(not md:find("table: 0x", 1, true), md)
+  t.ok(md:find("| budget for my cluster | chinchilla |", 1, true), md)
+  t.ok(md:find("| headroom | chinchilla |", 1, true), md)
+  t.ok(md:find("a question of your own (a table with an answer method; give it name = \"...\" to name it here)", 1, true), md)
+  -- The kind not a plan kind: the answer's own text, its fields in words.
+  t.ok(md:find("loss = 3, note = three", 1, true), md)
+end)
+
 t.done()

@@ -506,6 +506,21 @@ train.run{ model = gpt, data = s, tokens = 1024, lr = 1e-3, threads = 1, progres
   t.ok(not err:find("at most 0 rows", 1, true), err)
 end)
 
+t.test("train.simulate names every missing required option in one error", function()
+  -- One at a time, it said batch was missing, and only once batch was given, seq_len.
+  t.raises(function() train.simulate{ model = gpt, tokens = 1e6 } end,
+    "train.simulate: batch and seq_len are missing: give batch = B (rows per optimizer step), seq_len = T (tokens per "
+    .. "row, at most the model's ctx)")
+  t.raises(function() train.simulate{ tokens = 1e6 } end,
+    "train.simulate: model, batch and seq_len are missing: give model = model.gpt{...} or model.shape_for{ params = N }, "
+    .. "batch = B")
+  t.raises(function() train.simulate{ model = gpt } end, "train.simulate: tokens, batch and seq_len are missing")
+  t.raises(function() train.simulate{ model = gpt, steps = 2, batch = 2 } end, "train.simulate: seq_len is missing: give seq_len = T")
+  t.raises(function() train.run{ tokens = 1e6 } end, "train.run: model and data are missing")
+  local r = train.simulate{ model = gpt, tokens = 1024, batch = 2, seq_len = 8, progress = false }
+  t.ok(r.loss > 0, tostring(r))
+end)
+
 t.test("train.run's and train.simulate's errors name them, and one batch is singular", function()
   t.raises(function() train.run{ model = gpt, data = cycle_source(32, 16, 8, 1), tokens = 1000, backend = "cpux" } end,
     'train.run: unknown backend "cpux"; did you mean "cpu"?')

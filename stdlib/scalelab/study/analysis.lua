@@ -570,6 +570,20 @@ local function law_params(law)
 end
 
 local function describe_question(q)
+  -- A question of the user's own, a table with an answer method, printed as "table: 0x55d…" in the
+  -- report: its name (or kind) where it gives one, else what it is and how to name it.
+  if type(q) == "table" then
+    local meta = getmetatable(q)
+    if type(meta) ~= "table" or meta.__tostring == nil then
+      for _, key in ipairs { "name", "kind" } do
+        local ok, v = pcall(function() return q[key] end)
+        if ok and (type(v) == "string" and v:match("%S") or type(v) == "number") then
+          return (tostring(v):match("^[^\n]*"))
+        end
+      end
+      return "a question of your own (a table with an answer method; give it name = \"...\" to name it here)"
+    end
+  end
   local ok, text = pcall(tostring, q)
   text = (ok and text or "question"):match("^[^\n]*")
   return (text:gsub("^question[%w_ ]*: ", ""):gsub(" %(unanswered%)$", ""))
@@ -828,6 +842,25 @@ local function law_json(law)
 end
 
 -- An answer (a plan Answer or a table) as a plain table of numbers and intervals.
+-- An answer in words: its own tostring, or for a plain table (a question of the user's own answers
+-- with one, printed "table: 0x55d…") its fields of numbers, strings and booleans, "key = value".
+local function answer_text(a)
+  local meta = type(a) == "table" and getmetatable(a)
+  if type(a) ~= "table" or (type(meta) == "table" and meta.__tostring ~= nil) then return tostring(a) end
+  local keys = {}
+  for k, v in pairs(a) do
+    local kind = type(v)
+    if type(k) == "string" and (kind == "number" or kind == "string" or kind == "boolean") then keys[#keys + 1] = k end
+  end
+  table.sort(keys)
+  local parts = {}
+  for _, k in ipairs(keys) do
+    local v = a[k]
+    parts[#parts + 1] = k .. " = " .. (type(v) == "number" and core.format_significant(v, 4) or tostring(v))
+  end
+  return #parts > 0 and table.concat(parts, ", ") or "an answer with no numbers or text to show"
+end
+
 local function plain_answer(a)
   local out = {}
   for _, key in ipairs { "compute", "flops", "N", "D", "tokens_per_param", "loss", "epochs", "unique_tokens" } do
@@ -839,7 +872,7 @@ local function plain_answer(a)
   out.compute = nil
   local ok, iv = pcall(function() return a.intervals end)
   if ok and type(iv) == "table" and next(iv) ~= nil then out.intervals = interval_pairs(iv) end
-  if next(out) == nil then out.text = tostring(a) end
+  if next(out) == nil then out.text = answer_text(a) end
   -- The cost of its training compute where the question named a GPU (gpu =, gpus =, mfu =, peak =):
   -- the GPU-hours it was asked for, and that its notes speak of (an mfu above any measured).
   local ok_cost, c = pcall(function() return a.cost end)
@@ -1225,7 +1258,7 @@ function analysis.analyse(s, write)
           -- report prints whole under the table.
           local ok_kind, kind = pcall(function() return q.kind end)
           if ok_kind and kind ~= nil and kind ~= "optimal" and kind ~= "loss" then
-            local ok_text, full = pcall(tostring, a)
+            local ok_text, full = pcall(answer_text, a)
             if ok_text then plain.text = full end
           end
           answers[#answers + 1] = { question = text, law = f.name, answer = plain }

@@ -1027,9 +1027,18 @@ function executor.execute(s, options)
     error(string.format("study %s: the store %s is in use by another scalelab (%s); wait for it to finish", s.name,
       s.store_path, holder), 0)
   end
+  -- The checkpoints folder is made before the runs, for whichever of them writes one; a study that
+  -- wrote none (a simulated one, whose runs never checkpoint) left it empty beside its store. One
+  -- this study made and left empty goes at the end; one that holds a checkpoint (a run stopped, to
+  -- resume) or was there before stays.
+  local made_checkpoint_dir = native.list_dir(s.checkpoint_dir) == nil
   -- Whatever stops it (a checkpoint folder that cannot be made, a full disk, Ctrl-C), the lock and
   -- the store are let go: the study run again in this process (the REPL, a pcall) finds them free.
   local ok, message = pcall(execute_locked, s, options, store)
+  if made_checkpoint_dir then
+    local left = native.list_dir(s.checkpoint_dir)
+    if left and #left == 0 then os.remove(s.checkpoint_dir) end
+  end
   lock:release()
   if not ok then
     store:close()

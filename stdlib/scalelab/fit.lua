@@ -102,6 +102,14 @@ document(fit.published, "The published laws, as Laws: chinchilla (Hoffmann et al
   .. "chinchilla_unrounded (the same with E, alpha, beta unrounded), epoch (Besiroglu et al. 2024's refit), "
   .. "datablations (Muennighoff et al. 2023), kaplan (Kaplan et al. 2020, L(N, D)) and kaplan_N, kaplan_D, kaplan_C, "
   .. "kaplan_curve; print one for its constants and source.")
+-- A name fit.published lacks is an error, not a nil taken later for "no law given"
+-- (plan.optimal{ compute = 1e21, law = fit.published.chinchila }); plan.published's rules are named.
+require("scalelab.missing").refuse_misses(fit.published, "fit.published", "law", function(name)
+  local has_plan, native_plan = pcall(require, "scalelab.native.plan")
+  if has_plan and rawget(native_plan.published, name) ~= nil then
+    return "plan.published." .. name .. " is the published rule or law of that name", true
+  end
+end)
 
 -- The compute-optimal questions an IsoFLOP fit's law answers (s.fits.isoflop:N_opt(C)), asked of any
 -- law (fitted, published, law:with{...}) through the planner: law:optimal(C) is plan.optimal{ compute

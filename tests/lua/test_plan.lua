@@ -590,4 +590,35 @@ t.test("a return curve of few unique tokens has every row's effective FLOP", fun
   t.ok(not tostring(curve):find("—", 1, true), tostring(curve))
 end)
 
+t.test("a name the published tables lack is an error naming it and the published laws, not a nil", function()
+  -- plan.published.chinchilla was nil: plan.table{ law = nil } quietly returned a question without a law.
+  local line = debug.getinfo(1, "l").currentline + 1
+  local message = t.raises(function() return plan.table{ params = { 1e9 }, law = plan.published.chinchilla } end,
+    "plan.published has no rule or law 'chinchilla': the published law chinchilla is fit.published.chinchilla. "
+    .. "plan.published holds: chinchilla_approach1, datablations_exact, kaplan")
+  t.ok(message:find("test_plan.lua:" .. line .. ":", 1, true), "located at the user's line " .. line .. ": " .. message)
+  t.raises(function() return plan.published.chinchila_approach1 end,
+    "did you mean plan.published.chinchilla_approach1?")
+  t.raises(function() return plan.published.hoffmann end, "; the published laws are in fit.published: chinchilla, "
+    .. "chinchilla_unrounded, datablations, epoch, kaplan, kaplan_C, kaplan_D, kaplan_N, kaplan_curve")
+  t.raises(function() return fit.published.chinchila end, "fit.published has no law 'chinchila'; did you mean "
+    .. "fit.published.chinchilla? fit.published holds: chinchilla, chinchilla_unrounded, datablations, epoch, kaplan, "
+    .. "kaplan_C, kaplan_D, kaplan_N, kaplan_curve")
+  t.raises(function() return fit.published.chinchilla_approach1 end,
+    "fit.published has no law 'chinchilla_approach1': plan.published.chinchilla_approach1 is the published rule")
+  -- What is there reads as before; pairs, rawget, numeric keys (ipairs) and Tab completion too.
+  t.eq(fit.published.chinchilla.params.alpha, 0.34)
+  t.eq(rawget(fit.published, "chinchila"), nil)
+  t.eq(fit.published[1], nil)
+  for _ in ipairs(plan.published) do t.ok(false, "plan.published has no list part") end
+  local names = {}
+  for name in pairs(plan.published) do names[#names + 1] = name end
+  table.sort(names)
+  t.eq(table.concat(names, " "), "chinchilla_approach1 datablations_exact kaplan")
+  local repl = require "scalelab.repl"
+  t.eq(table.concat(repl.complete("fit.published.kaplan_"), " "),
+    "fit.published.kaplan_C fit.published.kaplan_D fit.published.kaplan_N fit.published.kaplan_curve")
+  t.eq(#repl.complete("plan.published.chinchilla."), 0)
+end)
+
 t.done()

@@ -621,4 +621,16 @@ t.test("a name the published tables lack is an error naming it and the published
   t.eq(#repl.complete("plan.published.chinchilla."), 0)
 end)
 
+t.test("budgets under 10 FLOP print as 3.11 and 0.306 FLOP, not 3.11e0 and 3.06e-1", function()
+  -- One parameter's compute-optimal run under Chinchilla's law: D = (1/G)^(1/a) = 0.519 tokens from
+  -- the closed form N_opt = G·(C/6)^a, so C = 6·1·0.519 = 3.11 FLOP.
+  local law = published("chinchilla", chinchilla)
+  local G = (0.34 * 406.4 / (0.28 * 410.7)) ^ (1 / 0.62)
+  local C = 6 * (1 / G) ^ (0.62 / 0.28)
+  t.eq(string.format("%.3g", C), "3.11")
+  t.raises(function() plan.table{ params = { 1 }, law = law } end, "at 3.11 FLOP the compute-optimal run")
+  t.ok(tostring(plan.cost{ flops = C, gpu = "H100" }):find("^3.11 FLOP = "), tostring(plan.cost{ flops = C, gpu = "H100" }))
+  t.ok(tostring(plan.cost{ flops = 0.306, gpu = "H100" }):find("^0.306 FLOP = "), tostring(plan.cost{ flops = 0.306, gpu = "H100" }))
+end)
+
 t.done()

@@ -554,8 +554,11 @@ t.test("a table or return curve refuses rows below one token or parameter, as pl
   local G = (0.34 * 406.4 / (0.28 * 410.7)) ^ (1 / 0.62)
   t.near((1 / G) ^ (0.62 / 0.28), 0.519, 0.005)
   t.raises(function() plan.optimal{ compute = 6 * (1 / G) ^ (0.62 / 0.28), law = law } end, "less than one token")
-  t.raises(function() plan.table{ params = { 1e9, 1 }, law = law } end, "params[2] = 1 would have 1 parameters and 0.519 tokens")
-  t.raises(function() plan.table{ params = { 1 }, law = law } end, "less than one token")
+  t.raises(function() plan.table{ params = { 1e9, 1 }, law = law } end, "params[2] = 1 would have 1 parameter and 0.519 tokens")
+  -- The user gave model sizes, not a budget: the error says the model is too small, not "the budget".
+  local message = t.raises(function() plan.table{ params = { 1 }, law = law } end,
+    "less than one token; the model is far too small for any compute-optimal run")
+  t.ok(not message:find("budget", 1, true), message)
   -- Two parameters see (2/G)^(1/a)/2 = 1.4 tokens: answered, with the note on tiny models.
   t.near(plan.table{ params = { 2 }, law = law }.rows[1].D, (2 / G) ^ (0.62 / 0.28) / 2, 1e-9)
   -- An allocation rule's table: N = 10·C^0.5 gives 10 parameters 1 FLOP, D = 1/60 of a token.

@@ -1068,8 +1068,8 @@ const char* const kIsoflopDoc =
     "c2*ln^2 N, has_minimum, flat, inside (the vertex within the sizes), used (the power laws go through it), and "
     "where it has a minimum N_opt, D_opt, L_min, curvature; edge and edge_N when the lowest loss is at the smallest "
     "or largest size); minima, inside (how many curves have a minimum, and of those inside their sizes); "
-    "parabolas (a Law holding every curve's coefficients); N_law, D_law, a, k, b, k_D (N_opt = k*C^a, D_opt = "
-    "k_D*C^b through the vertices used: present when two or more are); bootstrap_drawn, samples ({ a =, k =, b = } "
+    "parabolas (a Law holding every curve's coefficients); N_law, D_law, a, k, b, k_D (N_opt = k·C^a, D_opt = "
+    "k_D·C^b through the vertices used: present when two or more are); bootstrap_drawn, samples ({ a =, k =, b = } "
     "of the resamples kept), intervals (95% of a and b, with a bootstrap); warnings; summary.";
 
 const char* const kApproach1Doc =
@@ -1079,7 +1079,7 @@ const char* const kApproach1Doc =
     "points of it, and their distinct N); envelope (the bracketed frontier by C ascending: { C =, N =, D = C/(6N), "
     "loss =, run = its index in the runs given }); frontier_sizes (distinct N on it); switches (the computes where "
     "the frontier passes from one size to the next: { C =, N_before =, N_after =, N = their geometric mean }); "
-    "N_law, D_law, a, k, b, k_D (N_opt = k*C^a, D_opt = k_D*C^b through the switches: present when two or more), "
+    "N_law, D_law, a, k, b, k_D (N_opt = k·C^a, D_opt = k_D·C^b through the switches: present when two or more), "
     "else unfitted (why not, and what to change); bootstrap_drawn, samples ({ a =, k =, b = } of the resamples "
     "kept), intervals (95% of a and b, with a bootstrap); warnings; summary.";
 
@@ -1536,7 +1536,7 @@ int open_fit(lua_State* L) {
         "more eval points"},
        {"power_law", &bound<power_law>,
         "fit.power_law{ x = {...}, y = {...} [, input = \"C\" (what x is: N, D, U, C or S), output = \"y\" (what y is "
-        "called, e.g. \"N_opt\"), bootstrap = 0, seed = 1] } -> law y = k*x^a, fitted by least squares in ln y"},
+        "called, e.g. \"N_opt\"), bootstrap = 0, seed = 1] } -> law y = k·x^a, fitted by least squares in ln y"},
        {"extrapolate", &bound<extrapolate>,
         "fit.extrapolate(law, obs, { below = C, ...options }) -> fit below C, errors on the runs above"},
        {"interval", &bound<interval>,

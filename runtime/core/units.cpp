@@ -24,7 +24,9 @@ std::string format_round_trip(double value) {
 
 namespace {
 
-// `value` as mantissa and power of ten, "1.2e22", the mantissa with `digits` significant digits.
+// `value` as mantissa and power of ten, "1.2e22", the mantissa with `digits` significant digits;
+// from 1e-3 up to 10, as format_number and the planner's answers print there, the same digits
+// plainly: 3.1 and 0.31, not 3.1e0 and 3.1e-1.
 std::string format_scientific(double value, int digits) {
   if (!std::isfinite(value) || value == 0) return format_significant(value, digits);
   int exponent = static_cast<int>(std::floor(std::log10(std::fabs(value))));
@@ -34,6 +36,7 @@ std::string format_scientific(double value, int digits) {
     mantissa /= 10;
     exponent += 1;
   }
+  if (exponent >= -3 && exponent <= 0) return format_significant(value, digits);
   return format_significant(mantissa, digits) + "e" + std::to_string(exponent);
 }
 

@@ -19,7 +19,7 @@ std::string format_counted(const std::string& number, const std::string& singula
 std::string format_counted(int64_t count, const std::string& singular, const std::string& plural);
 
 // FLOP counts in scientific notation with two significant digits: 1.2e+22 -> "1.2e22"; or with
-// `digits` of them (5.76e23 -> "5.76e23" with 3).
+// `digits` of them (5.76e23 -> "5.76e23" with 3). From 1e-3 up to 10 plainly: "3.1", "0.31".
 std::string format_flops(double value);
 std::string format_flops(double value, int digits);
 

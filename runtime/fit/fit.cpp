@@ -1595,9 +1595,9 @@ std::string drop_too_few_samples(std::vector<double>& a_samples, std::vector<dou
 
 std::string allocation_line(const FittedLaw& N_law, const FittedLaw& D_law, const std::vector<double>& a_samples,
                             const std::vector<double>& b_samples, int bootstrap_drawn) {
-  std::string text = str("N_opt = ", format_number(N_law.law.param("k"), 4), "*C^",
+  std::string text = str("N_opt = ", format_number(N_law.law.param("k"), 4), "·C^",
                          format_number(N_law.law.param("a"), 4), ", D_opt = ",
-                         format_number(D_law.law.param("k"), 4), "*C^", format_number(D_law.law.param("a"), 4));
+                         format_number(D_law.law.param("k"), 4), "·C^", format_number(D_law.law.param("a"), 4));
   if (!a_samples.empty()) {
     const Interval a = percentile_interval(a_samples), b = percentile_interval(b_samples);
     text += str("  (a 95% [", format_significant(a.lo, 3), ", ", format_significant(a.hi, 3), "], b 95% [",

@@ -135,7 +135,7 @@ std::string drop_too_few_samples(std::vector<double>& a_samples, std::vector<dou
                                  std::vector<double>& b_samples, int drawn, const std::string& left_out,
                                  const std::string& remedy);
 
-// "N_opt = k*C^a, D_opt = k'*C^b  (a 95% [..], b 95% [..]; n of m resamples)": how approaches 1 and 2
+// "N_opt = k·C^a, D_opt = k'·C^b  (a 95% [..], b 95% [..]; n of m resamples)": how approaches 1 and 2
 // state their allocation laws (fitted) and the bootstrap's intervals (when it kept samples).
 std::string allocation_line(const FittedLaw& N_law, const FittedLaw& D_law, const std::vector<double>& a_samples,
                             const std::vector<double>& b_samples, int bootstrap_drawn);

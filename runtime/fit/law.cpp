@@ -100,8 +100,8 @@ const std::vector<KindInfo>& kinds() {
        {Input::N, Input::C},
        {},
        {}},
-      {LawKind::PowerLaw, "power_law", "y = k*x^a",
-       "A power law, e.g. the allocation laws N_opt = k*C^a and D_opt = k'*C^b of Chinchilla's approaches 1 "
+      {LawKind::PowerLaw, "power_law", "y = k·x^a",
+       "A power law, e.g. the allocation laws N_opt = k·C^a and D_opt = k'·C^b of Chinchilla's approaches 1 "
        "and 2. Fitted by least squares in log space.",
        {Input::C},
        {{"k", "coefficient", true, {-10, 0, 10}}, {"a", "exponent", false, {0, 0.5, 1}}},
@@ -229,7 +229,7 @@ Law Law::PowerLaw(double k, double a, Input input, std::string output) {
   Law law = Make(LawKind::PowerLaw, {k, a});
   law.inputs_ = {input};
   law.output_ = std::move(output);
-  law.formula_ = law.output_ + " = k*" + input_name(input) + "^a";
+  law.formula_ = law.output_ + " = k·" + input_name(input) + "^a";
   return law;
 }
 

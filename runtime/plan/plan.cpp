@@ -572,16 +572,21 @@ std::string optimal_question(const OptimalOptions& o) {
 // non-embedding parameters), where the law is extrapolated far beyond its data.
 // A row (a table's model size, a return curve's budget) is refused the same way; `row` names the
 // input that asked for it ("params[1] = 1") and `remedy` what to ask instead.
+// `why` says what is too small: the budget (the default), or for a table's rows the model size given.
+const char kBudgetTooSmall[] =
+    "the budget is far too small for any model (C = 6·N·D: even 1000 parameters on 20k tokens need 1.2e8 FLOP)";
+const char kModelTooSmall[] =
+    "the model is far too small for any compute-optimal run (scaling laws were measured on models of about 1e3 "
+    "parameters and up)";
 void check_model_size(Answer& a, const std::string& function, bool note = true, const std::string& row = "",
-                      const std::string& remedy = "") {
+                      const std::string& remedy = "", const char* why = kBudgetTooSmall) {
   if (!a.has("N") || !a.has("D")) return;
   const double N = a.value("N"), D = a.value("D"), C = a.value("flops");
   if (!(N >= 1) || !(D >= 1))
     fail(function, ": at ", flops_text(C), " the compute-optimal run", row.empty() ? "" : " of " + row, " would have ",
-         format_significant(N, 3), " parameters and ", format_significant(D, 3), " tokens: ",
-         !(N >= 1) ? "less than one parameter" : "less than one token",
-         "; the budget is far too small for any model (C = 6·N·D: even 1000 parameters on 20k tokens need 1.2e8 FLOP)",
-         remedy.empty() ? "" : "; " + remedy);
+         format_counted(format_significant(N, 3), "parameter", "parameters"), " and ",
+         format_counted(format_significant(D, 3), "token", "tokens"), ": ",
+         !(N >= 1) ? "less than one parameter" : "less than one token", "; ", why, remedy.empty() ? "" : "; " + remedy);
   if (note && N < 1000)
     a.notes.push_back(str("N = ", format_significant(N, 3), " parameters is smaller than any language model scaling laws "
                           "were measured on (about 1e3 and up): the law is extrapolated far below its data"));
@@ -1053,7 +1058,7 @@ void check_table_rows(Answer& table, const std::vector<double>& params, const st
   for (size_t i = 0; i < table.rows.size() && i < params.size(); ++i)
     check_model_size(table.rows[i], function, false,
                      str("params[", i + 1, "] = ", format_significant(params[i], 6)),
-                     "give larger model sizes (plan.optimal refuses such a run too)");
+                     "give larger model sizes (plan.optimal refuses such a run too)", kModelTooSmall);
 }
 }  // namespace
 

@@ -49,7 +49,7 @@ fit: scaling laws and their fitting.
   fit.kaplan(obs, { form = "N"|"D"|"C"|"ND"|"curve" })   Kaplan et al. 2020 laws
   fit.isoflop(obs, { budget = { C of each run }, bootstrap = n, seed = })   Chinchilla approach 2:
                                    a parabola in ln N per budget (.curves: coefficients, N_opt, L_min,
-                                   inside, used, edge), N_opt = k*C^a and D_opt through the vertices
+                                   inside, used, edge), N_opt = k·C^a and D_opt through the vertices
                                    inside their sizes (.N_law, .D_law, .a, .b, .samples, .warnings);
                                    without budget, rows that carry one (a study's s:observations() of
                                    an IsoFLOP sweep, or fit.read_csv of its scalelab results export) are
@@ -65,7 +65,7 @@ fit: scaling laws and their fitting.
                 bootstrap = n, seed = })   Chinchilla approach 1: runs { { N =, curve = { {tokens =,
                                    train_loss =, eval_loss =}, ... } }, ... } (a study's runs, store:curve);
                                    the lower envelope of their smoothed curves against C = 6*N*tokens where
-                                   a smaller and a larger size bound the best (.envelope), N_opt = k*C^a
+                                   a smaller and a larger size bound the best (.envelope), N_opt = k·C^a
                                    through the computes where it passes from one size to the next
                                    (.switches, .N_law, .D_law, .a, .b, .samples, .warnings; .unfitted says
                                    why when no law can be drawn); bootstrap: every run kept, its curve redrawn
@@ -75,7 +75,7 @@ fit: scaling laws and their fitting.
                                    curves; 95% intervals of a held the truth in 92-99% of simulated studies
                                    with 8 sizes, 96-100% with 12-24 (drawing whole runs, before: 36-46% with
                                    8 sizes, keeping 20-22% of resamples)
-  fit.power_law{ x =, y = }        y = k*x^a by least squares in log space
+  fit.power_law{ x =, y = }        y = k·x^a by least squares in log space
   fit.custom{ params =, predict =, inputs =, data = obs }   a law written in Lua
   fit.extrapolate(law, obs, { below = C })   fit below C, report errors predicting the runs above
   fit.published.chinchilla / .chinchilla_unrounded / .epoch / .datablations / .kaplan (and kaplan_N, kaplan_D,
@@ -102,6 +102,14 @@ document(fit.published, "The published laws, as Laws: chinchilla (Hoffmann et al
   .. "chinchilla_unrounded (the same with E, alpha, beta unrounded), epoch (Besiroglu et al. 2024's refit), "
   .. "datablations (Muennighoff et al. 2023), kaplan (Kaplan et al. 2020, L(N, D)) and kaplan_N, kaplan_D, kaplan_C, "
   .. "kaplan_curve; print one for its constants and source.")
+-- A name fit.published lacks is an error, not a nil taken later for "no law given"
+-- (plan.optimal{ compute = 1e21, law = fit.published.chinchila }); plan.published's rules are named.
+require("scalelab.missing").refuse_misses(fit.published, "fit.published", "law", function(name)
+  local has_plan, native_plan = pcall(require, "scalelab.native.plan")
+  if has_plan and rawget(native_plan.published, name) ~= nil then
+    return "plan.published." .. name .. " is the published rule or law of that name", true
+  end
+end)
 
 -- The compute-optimal questions an IsoFLOP fit's law answers (s.fits.isoflop:N_opt(C)), asked of any
 -- law (fitted, published, law:with{...}) through the planner: law:optimal(C) is plan.optimal{ compute

@@ -2,6 +2,8 @@
 -- field does (a script may test `if fit.published then`), but the miss is noted, so that the error
 -- it leads to ("attempt to call a nil value (field 'rnu')" for train.rnu{...}) can say which name
 -- was meant: the host's message handler (runtime/host/host.cpp) adds "did you mean 'train.run'?".
+-- Tables a user picks an entry from by name (fit.published) refuse a name they lack instead
+-- (refuse_misses): there a nil would be taken for "nothing given".
 local M = {}
 
 -- The last miss, in the registry where the message handler reads it: key (the name), owner (the
@@ -10,19 +12,69 @@ local M = {}
 local last = {}
 debug.getregistry()["scalelab.missing"] = last
 
--- Gives `owner` (a module table, or a class that is its objects' __index) an __index that notes each
--- name it lacks. Returns owner.
-function M.note_misses(owner, label, kind)
+-- The metatable of `owner`, given an empty one when it has none.
+local function metatable_of(owner)
   local meta = getmetatable(owner)
   if meta == nil then
     meta = {}
     setmetatable(owner, meta)
   end
+  return meta
+end
+
+-- Gives `owner` (a module table, or a class that is its objects' __index) an __index that notes each
+-- name it lacks. Returns owner.
+function M.note_misses(owner, label, kind)
+  local meta = metatable_of(owner)
   meta.__index = function(_, key)
     if type(key) == "string" then
       last.key, last.owner, last.label, last.kind = key, owner, label, kind
     end
     return nil
+  end
+  return owner
+end
+
+-- The names of `entries` (string keys, sorted), read with pairs: what a refusal lists.
+function M.names(entries)
+  local names = {}
+  for name in pairs(entries) do
+    if type(name) == "string" then names[#names + 1] = name end
+  end
+  table.sort(names)
+  return names
+end
+
+-- Gives `owner`, a table of named entries that a user picks from by name (fit.published,
+-- plan.published), an __index that refuses a name it lacks: reading one is an error at the user's
+-- line that names it, the closest name and the names there are, where a nil went on to be taken for
+-- "nothing given" (plan.table{ law = plan.published.chinchilla } answered with no law). `label` is
+-- how the user writes owner ("fit.published"), `what` what its entries are ("law"). `elsewhere`,
+-- when given, is a function of the name that returns text on where else to look, and true when that
+-- text names the entry meant (no closest name is offered then). Only names are refused: t[1],
+-- ipairs and names beginning "__" read nil. pairs, next and rawget see the entries as before: code that asks whether a
+-- name is there uses rawget(owner, name). Returns owner.
+function M.refuse_misses(owner, label, what, elsewhere)
+  local meta = metatable_of(owner)
+  meta.__index = function(_, key)
+    -- Protocol names (__name, __doc) that generic code may probe on any table read nil too.
+    if type(key) ~= "string" or key:find("^__") then return nil end
+    local checks = require "scalelab.study.checks"
+    local names = M.names(owner)
+    local text, found
+    if elsewhere then text, found = elsewhere(key) end
+    local suggestion = checks.closest(key, names)
+    local message = string.format("%s has no %s '%s'", label, what, key)
+    if found then
+      message = message .. ": " .. text .. "."
+    elseif suggestion then
+      message = message .. "; did you mean " .. label .. "." .. suggestion .. "?"
+    else
+      message = message .. "."
+    end
+    message = message .. " " .. label .. " holds: " .. table.concat(names, ", ")
+    if text and not found then message = message .. "; " .. text end
+    checks.error_at_user(message)
   end
   return owner
 end

@@ -21,7 +21,7 @@
 --
 -- Answers print a compact table and carry 95% percentile intervals when the law has bootstrap
 -- samples (the question is answered once per sample): answer.intervals.N = { lo, hi }.
-pcall(require, "scalelab.native.fit")  -- registers the Law type first, when the fit module exists
+local has_fit, native_fit = pcall(require, "scalelab.native.fit")  -- registers the Law type first, when the fit module exists
 local native = require "scalelab.native.plan"
 local core = require "scalelab.native.core"
 -- Errors about plan.answer's arguments, at the user's line: through the C function that calls the
@@ -51,6 +51,17 @@ end
 core.document(plan.answer,
   "plan.answer(question_or_list, law) -> Answer, or a table of Answers with the same keys: answers questions " ..
   "declared without a law (plan.optimal{ compute = 1e21 }) with the given law")
+
+-- A name plan.published lacks is an error, not a nil that plan.table{ law = plan.published.chinchilla }
+-- took for "no law given" (it answered a question without a law): the published laws are fit.published's.
+local missing = require "scalelab.missing"
+missing.refuse_misses(plan.published, "plan.published", "rule or law", function(name)
+  if not has_fit then return nil end
+  if rawget(native_fit.published, name) ~= nil then
+    return "the published law " .. name .. " is fit.published." .. name, true
+  end
+  return "the published laws are in fit.published: " .. table.concat(missing.names(native_fit.published), ", ")
+end)
 
 -- Documentation of the module table comes from the native half.
 core.document(plan, core.docs()[native])

@@ -35,6 +35,22 @@ TEST_CASE("format_flops and format_duration") {
   CHECK(format_flops(9.94e21) == "9.9e21");
   CHECK(format_flops(-3e-5) == "-3e-5");
   CHECK(format_flops(1e-310) == "1e-310");
+}
+
+TEST_CASE("format_flops prints budgets from 1e-3 up to 10 FLOP without the exponent\, as format_number does") {
+  // 3.11 and 0.306 FLOP printed as 3.1e0 and 3.1e-1; the digits are %g's (printf's own, not ours).
+  CHECK(format_flops(3.11) == "3.1");
+  CHECK(format_flops(3.11, 3) == "3.11");
+  CHECK(format_flops(0.306, 3) == "0.306");
+  CHECK(format_flops(0.0306, 3) == "0.0306");
+  CHECK(format_flops(0.00306, 3) == "0.00306");
+  CHECK(format_flops(-3.11, 3) == "-3.11");
+  // The neighbouring ranges keep the exponent; a value that rounds up to 10 leaves the plain range.
+  CHECK(format_flops(31.1, 3) == "3.11e1");
+  CHECK(format_flops(3.06e-4, 3) == "3.06e-4");
+  CHECK(format_flops(9.96) == "1e1");
+  CHECK(format_flops(9.996e-4, 3) == "0.001");
+  CHECK(format_flops(1) == "1");
   CHECK(format_duration(0.85) == "850 ms");
   CHECK(format_duration(12.3) == "12.3 s");
   CHECK(format_duration(252) == "4.2 min");

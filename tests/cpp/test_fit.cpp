@@ -170,11 +170,13 @@ TEST_CASE("law summaries print constants as plan's answers do: 6.4e13\, not prin
   shown.law = Law::Make(LawKind::KaplanN, {123456, 5e-6});
   CHECK_THAT(shown.Summary(), Catch::Contains("1.235e5") && Catch::Contains("5e-6") && !Catch::Contains("e-0"));
   CHECK_THAT(published::chinchilla().Summary(), Catch::Contains("A = 406.4") && Catch::Contains("E = 1.69"));
-  // The allocation laws approaches 1 and 2 state: N_opt = k*C^a with a small k, D_opt's large one.
+  // The allocation laws approaches 1 and 2 state: N_opt = k·C^a with a small k, D_opt's large one.
   FittedLaw N_law, D_law;
   N_law.law = Law::PowerLaw(1.2e-5, 0.6);
   D_law.law = Law::PowerLaw(1.4e4, 0.4, Input::C, "D_opt");
-  CHECK(allocation_line(N_law, D_law, {}, {}, 0) == "N_opt = 1.2e-5*C^0.6, D_opt = 1.4e4*C^0.4");
+  CHECK(allocation_line(N_law, D_law, {}, {}, 0) == "N_opt = 1.2e-5·C^0.6, D_opt = 1.4e4·C^0.4");
+  // A power law's formula writes its product as every other printout does (plan's rules: 0.0990·C^0.4982).
+  CHECK(D_law.law.formula() == "D_opt = k·C^a");
 }
 
 TEST_CASE("published Kaplan laws carry the paper's constants") {

@@ -774,6 +774,20 @@ TEST_CASE("Kaplan's joint L(N, D) allocates N ∝ C^(alpha_D/(alpha_N + alpha_D)
   CHECK(plan::optimal(wrap(fit::published::chinchilla()), o).notes.empty());
 }
 
+TEST_CASE("answers print budgets from 1e-3 up to 10 FLOP without the exponent: 3.11\, not 3.11e0") {
+  using plan::Unit;
+  // Three significant digits as above 10 FLOP (1.00e21), written plainly where three_digits is plain.
+  CHECK(plan::format_quantity(3.11, Unit::Flops) == "3.11");
+  CHECK(plan::format_quantity(1, Unit::Flops) == "1.00");
+  CHECK(plan::format_quantity(0.306, Unit::Flops) == "0.306");
+  CHECK(plan::format_quantity(0.0306, Unit::Flops) == "0.0306");
+  CHECK(plan::format_quantity(0.00306, Unit::Flops) == "0.00306");
+  CHECK(plan::format_quantity(0.9996, Unit::Flops) == "1.00");
+  CHECK(plan::format_quantity(9.996, Unit::Flops) == "1.00e1");
+  CHECK(plan::format_quantity(31.1, Unit::Flops) == "3.11e1");
+  CHECK(plan::format_quantity(3.06e-4, Unit::Flops) == "3.06e-4");
+}
+
 TEST_CASE("answers print values in their units: never 1000 of a unit, fractions in percent, labels aligned by characters") {
   using plan::Unit;
   // A value that would print as 1000.0 of a unit, or 10.00 of a power of ten, is 1.0 of the next.

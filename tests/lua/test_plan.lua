@@ -554,8 +554,11 @@ t.test("a table or return curve refuses rows below one token or parameter, as pl
   local G = (0.34 * 406.4 / (0.28 * 410.7)) ^ (1 / 0.62)
   t.near((1 / G) ^ (0.62 / 0.28), 0.519, 0.005)
   t.raises(function() plan.optimal{ compute = 6 * (1 / G) ^ (0.62 / 0.28), law = law } end, "less than one token")
-  t.raises(function() plan.table{ params = { 1e9, 1 }, law = law } end, "params[2] = 1 would have 1 parameters and 0.519 tokens")
-  t.raises(function() plan.table{ params = { 1 }, law = law } end, "less than one token")
+  t.raises(function() plan.table{ params = { 1e9, 1 }, law = law } end, "params[2] = 1 would have 1 parameter and 0.519 tokens")
+  -- The user gave model sizes, not a budget: the error says the model is too small, not "the budget".
+  local message = t.raises(function() plan.table{ params = { 1 }, law = law } end,
+    "less than one token; the model is far too small for any compute-optimal run")
+  t.ok(not message:find("budget", 1, true), message)
   -- Two parameters see (2/G)^(1/a)/2 = 1.4 tokens: answered, with the note on tiny models.
   t.near(plan.table{ params = { 2 }, law = law }.rows[1].D, (2 / G) ^ (0.62 / 0.28) / 2, 1e-9)
   -- An allocation rule's table: N = 10·C^0.5 gives 10 parameters 1 FLOP, D = 1/60 of a token.
@@ -588,6 +591,49 @@ t.test("a return curve of few unique tokens has every row's effective FLOP", fun
   end
   t.ok(curve.rows[2].effective_flops < 1e4, tostring(curve))
   t.ok(not tostring(curve):find("—", 1, true), tostring(curve))
+end)
+
+t.test("a name the published tables lack is an error naming it and the published laws, not a nil", function()
+  -- plan.published.chinchilla was nil: plan.table{ law = nil } quietly returned a question without a law.
+  local line = debug.getinfo(1, "l").currentline + 1
+  local message = t.raises(function() return plan.table{ params = { 1e9 }, law = plan.published.chinchilla } end,
+    "plan.published has no rule or law 'chinchilla': the published law chinchilla is fit.published.chinchilla. "
+    .. "plan.published holds: chinchilla_approach1, datablations_exact, kaplan")
+  t.ok(message:find("test_plan.lua:" .. line .. ":", 1, true), "located at the user's line " .. line .. ": " .. message)
+  t.raises(function() return plan.published.chinchila_approach1 end,
+    "did you mean plan.published.chinchilla_approach1?")
+  t.raises(function() return plan.published.hoffmann end, "; the published laws are in fit.published: chinchilla, "
+    .. "chinchilla_unrounded, datablations, epoch, kaplan, kaplan_C, kaplan_D, kaplan_N, kaplan_curve")
+  t.raises(function() return fit.published.chinchila end, "fit.published has no law 'chinchila'; did you mean "
+    .. "fit.published.chinchilla? fit.published holds: chinchilla, chinchilla_unrounded, datablations, epoch, kaplan, "
+    .. "kaplan_C, kaplan_D, kaplan_N, kaplan_curve")
+  t.raises(function() return fit.published.chinchilla_approach1 end,
+    "fit.published has no law 'chinchilla_approach1': plan.published.chinchilla_approach1 is the published rule")
+  -- What is there reads as before; pairs, rawget, numeric keys (ipairs) and Tab completion too.
+  t.eq(fit.published.chinchilla.params.alpha, 0.34)
+  t.eq(rawget(fit.published, "chinchila"), nil)
+  t.eq(fit.published[1], nil)
+  for _ in ipairs(plan.published) do t.ok(false, "plan.published has no list part") end
+  local names = {}
+  for name in pairs(plan.published) do names[#names + 1] = name end
+  table.sort(names)
+  t.eq(table.concat(names, " "), "chinchilla_approach1 datablations_exact kaplan")
+  local repl = require "scalelab.repl"
+  t.eq(table.concat(repl.complete("fit.published.kaplan_"), " "),
+    "fit.published.kaplan_C fit.published.kaplan_D fit.published.kaplan_N fit.published.kaplan_curve")
+  t.eq(#repl.complete("plan.published.chinchilla."), 0)
+end)
+
+t.test("budgets under 10 FLOP print as 3.11 and 0.306 FLOP, not 3.11e0 and 3.06e-1", function()
+  -- One parameter's compute-optimal run under Chinchilla's law: D = (1/G)^(1/a) = 0.519 tokens from
+  -- the closed form N_opt = G·(C/6)^a, so C = 6·1·0.519 = 3.11 FLOP.
+  local law = published("chinchilla", chinchilla)
+  local G = (0.34 * 406.4 / (0.28 * 410.7)) ^ (1 / 0.62)
+  local C = 6 * (1 / G) ^ (0.62 / 0.28)
+  t.eq(string.format("%.3g", C), "3.11")
+  t.raises(function() plan.table{ params = { 1 }, law = law } end, "at 3.11 FLOP the compute-optimal run")
+  t.ok(tostring(plan.cost{ flops = C, gpu = "H100" }):find("^3.11 FLOP = "), tostring(plan.cost{ flops = C, gpu = "H100" }))
+  t.ok(tostring(plan.cost{ flops = 0.306, gpu = "H100" }):find("^0.306 FLOP = "), tostring(plan.cost{ flops = 0.306, gpu = "H100" }))
 end)
 
 t.done()

@@ -191,7 +191,7 @@ end
 AllocationAnswer.__tostring = AllocationAnswer.summary
 core.document(AllocationAnswer, "The compute-optimal allocation a study's IsoFLOP or approach-1 fit gives at a compute C "
   .. "(s.fits.isoflop:optimal(C), s.fits.approach1:optimal(C), and a study's answers from those fits): "
-  .. "N_opt = k*C^a, D_opt = C/(6*N_opt); printing shows each quantity with its 95% interval (answer:summary()).\n"
+  .. "N_opt = k·C^a, D_opt = C/(6·N_opt); printing shows each quantity with its 95% interval (answer:summary()).\n"
   .. "Fields: compute (C, FLOP); N (parameters); D (tokens); tokens_per_param (D/N); intervals ({ N =, D =, "
   .. "tokens_per_param = }, each { lo, hi }: 95% percentile intervals over the fit's bootstrap samples; nil without "
   .. "them); notes (how far C lies beyond the compute fitted on, the cost's remarks; nil when none); cost (a study's "
@@ -230,16 +230,16 @@ function IsoflopLaw:summary()
 end
 IsoflopLaw.__tostring = IsoflopLaw.summary
 core.document(IsoflopLaw, "A study's IsoFLOP fit (s.fits.isoflop: Chinchilla's approach 2 on its runs, by fit.isoflop): "
-  .. "N_opt = k*C^a, D_opt = C/(6*N_opt) through the vertices of the budgets' parabolas; printing shows the laws, "
+  .. "N_opt = k·C^a, D_opt = C/(6·N_opt) through the vertices of the budgets' parabolas; printing shows the laws, "
   .. "the minima and the warnings (law:summary()).\n"
-  .. "Fields: kind (\"isoflop\"); params (a, k, b, k_D: N_opt = k*C^a, D_opt = k_D*C^b); minima (per budget with a "
+  .. "Fields: kind (\"isoflop\"); params (a, k, b, k_D: N_opt = k·C^a, D_opt = k_D·C^b); minima (per budget with a "
   .. "parabola minimum: { C =, N_opt =, D_opt =, loss =, curvature =, coefficients =, inside =, used = [, edge =, "
   .. "edge_N =] }); n_obs (the runs fitted); bootstrap, bootstrap_drawn (resamples kept and drawn), samples "
   .. "({ a =, k = } of those kept), intervals (95% of a and b; with a bootstrap); warnings; rule (the plan.allocation "
   .. "rule of these laws, which knows the compute fitted on; nil where none can be made).\n"
   .. "Methods: law:N_opt(C), law:D_opt(C); law:optimal(C or { compute = C }) -> { compute, N, D, tokens_per_param "
   .. "[, intervals = { N, D, tokens_per_param }] [, notes] }, as a study's questions get it; law:summary().")
-core.document(IsoflopLaw.N_opt, "law:N_opt(C) -> k*C^a: the compute-optimal parameters at C FLOP")
+core.document(IsoflopLaw.N_opt, "law:N_opt(C) -> k·C^a: the compute-optimal parameters at C FLOP")
 core.document(IsoflopLaw.D_opt, "law:D_opt(C) -> C/(6*N_opt): the compute-optimal tokens at C FLOP")
 core.document(IsoflopLaw.optimal, "law:optimal(C or { compute = C }) -> { compute, N, D, tokens_per_param [, intervals "
   .. "= { N, D, tokens_per_param } (95%, from the bootstrap samples)] [, notes (how far C lies beyond the compute "
@@ -310,10 +310,10 @@ function Approach1Law:summary()
 end
 Approach1Law.__tostring = Approach1Law.summary
 core.document(Approach1Law, "A study's approach-1 fit (s.fits.approach1: Chinchilla's approach 1 on its runs' loss "
-  .. "curves, by fit.approach1): N_opt = k*C^a, D_opt = C/(6*N_opt) through the computes where the lower envelope of "
+  .. "curves, by fit.approach1): N_opt = k·C^a, D_opt = C/(6·N_opt) through the computes where the lower envelope of "
   .. "the curves passes from one size to the next; printing shows the laws, the envelope and the warnings "
   .. "(law:summary()).\n"
-  .. "Fields: kind (\"approach1\"); params (a, k, b, k_D: N_opt = k*C^a, D_opt = k_D*C^b); loss (\"eval\" or "
+  .. "Fields: kind (\"approach1\"); params (a, k, b, k_D: N_opt = k·C^a, D_opt = k_D·C^b); loss (\"eval\" or "
   .. "\"train\": the loss read off the curves); n_runs, sizes (how many curves were read, and how many distinct N); "
   .. "envelope (the frontier by C: { C =, N =, D =, loss =, run = }); frontier_sizes (how many distinct N are on it); switches ({ C =, N_before =, "
   .. "N_after =, N = } where the frontier changes size); minima (empty); bootstrap, bootstrap_drawn (resamples kept "

@@ -437,7 +437,8 @@ void refuse_missing(lua_State* L, const Args& args) {
         missing.push_back("seq_len");
         give.push_back("seq_len = T (tokens per row, at most the model's ctx)");
       }
-    } else {
+    } else if (!args.has("law") && !args.has("noise")) {
+      // With law or noise, the simulated backend was meant: that they apply only to it is said below.
       missing.push_back("data");
       give.push_back("data = a data.sampler{...} (only backend = \"simulated\" runs without data)");
     }

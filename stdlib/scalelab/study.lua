@@ -1505,7 +1505,8 @@ fit.chinchilla or fit.data_constrained law), noise = (default 0: the relative sp
 e.g. 0.01) } | { kind = "law", law =, noise =, points = 20 } (each run's whole loss curve drawn from the law,
 every point with its own noise) | { kind = "cpu", threads = 4 } (trainer options) | function(run);
 a table without kind simulates when it gives law or noise, else trains as "auto"), store (path, default "<name>.db"), fits
-({"isoflop", "chinchilla", "approach1", "kaplan", "data_constrained"}, or { name = options }: e.g.
+({"isoflop", "chinchilla", "approach1", "kaplan", "data_constrained"}, or { name = options }; each draws
+bootstrap = 200 resamples for its intervals unless its options say otherwise, 0 for none; e.g.
 data_constrained = { base = "single_epoch" } fits the base law on the single-epoch runs without excess
 parameters first (refused with fewer than 8), as Muennighoff et al. did, and its bootstrap refits
 both steps (tie = { "alpha", "beta" } ties them in the base step, as their fit did); base = a law

@@ -1191,4 +1191,34 @@ t.test("a question of the user's own shows in the report by its name or kind, ne
   t.ok(md:find("loss = 3, note = three", 1, true), md)
 end)
 
+
+t.test("a study's parametric fits answer with bootstrap intervals by default, as its IsoFLOP analysis does", function()
+  -- fits = { "data_constrained" } (and "kaplan") drew no bootstrap: the answers came without intervals,
+  -- though "chinchilla" drew 200 resamples and the README promises answers with uncertainty.
+  local spec = function(fits)
+    return {
+      sweep = sweep.data_constrained { unique_tokens = sweep.log(1e9, 1e11, 3), epochs = { 1, 4, 16 },
+                                       sizes = sweep.log(1e7, 1e9, 4) },
+      backend = { kind = "simulated", law = fit.published.datablations, noise = 0.01 },
+      fits = fits, questions = { plan.optimal { compute = 1e21, unique_tokens = 5e9 } }, report = false,
+    }
+  end
+  local s = declare("default-bootstrap", spec { "data_constrained", "kaplan" }, true)
+  t.eq(#s.fits.data_constrained.samples, 200)
+  t.eq(#s.fits.kaplan.samples, 200)
+  local answer = s.answers[1].answer
+  local iv = answer.intervals
+  t.ok(iv and iv.N and iv.loss and iv.epochs, "intervals of N, loss and epochs")
+  t.ok(iv.N[1] < answer.N and answer.N < iv.N[2], string.format("N %g in [%g, %g]", answer.N, iv.N[1], iv.N[2]))
+  -- The two-step fit draws its two-stage bootstrap by default too; bootstrap = 0 asks for none.
+  local two_step = declare("default-bootstrap-base", spec { data_constrained = { base = "single_epoch" } }, true)
+  t.eq(two_step.fit_errors.data_constrained, nil)
+  -- (Resamples whose base step has fewer than 8 runs without excess parameters are left out.)
+  local kept = #two_step.fits.data_constrained.samples
+  t.ok(kept >= 20 and kept <= 200, kept .. " two-stage resamples kept")
+  local none = declare("no-bootstrap", spec { data_constrained = { bootstrap = 0 } }, true)
+  t.eq(#none.fits.data_constrained.samples, 0)
+  t.eq(next(none.answers[1].answer.intervals or {}), nil)
+end)
+
 t.done()

@@ -440,7 +440,7 @@ local function plan_runs(s)
         native_data.unique_windows(run.tokens, held, run.tokens, T, run.batch) * T >= run.tokens
       if not run.unique_tokens and not fresh_fits then
         if not s.repeat_data then
-          local how_often = run.tokens > held and string.format("so it would see them %.3g times", run.tokens / held)
+          local how_often = run.tokens > held and "so it would see them " .. core.format_significant(run.tokens / held, 3) .. " times"
             or string.format("whose sequences of ctx = %d targets (each also needing the token after it) number fewer "
               .. "than the run's rows, so one would be seen twice", T)
           checks.fail(s.where, string.format("study: sweep point %d (%s) trains on D = %s tokens, but the data holds "
@@ -489,9 +489,9 @@ local function plan_runs(s)
       -- (The planned D, before whole steps round it: a run of a few steps moves the ratio more.)
       local planned = type(p.U) == "number" and run.planned_tokens / p.U
       if type(p.epochs) == "number" and planned and math.abs(planned / p.epochs - 1) > 0.01 then
-        checks.fail(s.where, string.format("study: sweep point %d (%s) gives epochs = %s, but its D and U make %.3g "
+        checks.fail(s.where, string.format("study: sweep point %d (%s) gives epochs = %s, but its D and U make %s "
           .. "(D / U); give D = epochs × U, or leave epochs out", i, sweep_mod.describe_point(p), tostring(p.epochs),
-          planned), { "sweep" })
+          core.format_significant(planned, 3)), { "sweep" })
       end
     end
     run.flops = 6.0 * run.N_fit * run.tokens  -- a float: as an integer product it would overflow past 9.2e18
@@ -556,7 +556,7 @@ local function plan_runs(s)
     run.hash = native_store.sha256(run.config_json)
     run.label = string.format("N=%s D=%s", fmt_count(run.N_fit), fmt_count(run.tokens))
     if run.budget then run.label = run.label .. " C=" .. core.format_flops(run.budget) end
-    if run.unique_tokens then run.label = run.label .. string.format(" U=%s (%.3g ep)", fmt_count(run.unique_tokens), run.epochs) end
+    if run.unique_tokens then run.label = run.label .. string.format(" U=%s (%s ep)", fmt_count(run.unique_tokens), core.format_significant(run.epochs, 3)) end
     if p.seed then run.label = run.label .. " seed=" .. tostring(p.seed) end
     for k, v in pairs(extra) do run.label = run.label .. " " .. k .. "=" .. tostring(v) end
     if by_hash[run.hash] then
@@ -870,7 +870,7 @@ local function rounding_warning(runs)
     .. "planned, %s trained in %s of %d × %d%s): %s, or raise the budgets or token counts",
     core.format_counted(off, "run"), off == 1 and "s" or "", worst.ordinal,
     fmt_count(worst.planned_tokens), fmt_count(worst.tokens), core.format_counted(worst.steps, "step"), worst.batch,
-    worst.shape.ctx, worst.budget and string.format(", %.3g× its budget's compute", worst_ratio) or "",
+    worst.shape.ctx, worst.budget and ", " .. core.format_significant(worst_ratio, 3) .. "× its budget's compute" or "",
     worst.batch > 1 and "lower the batch (hyper = { batch = ... }) or ctx" or "use a shorter ctx")
 end
 
@@ -1000,8 +1000,8 @@ local function print_plan(s, runs, duplicates, status_of, store_problem, jobs_as
       fmt_count(r.non_embedding_params), fmt_count(r.params),
       string.format("%d×%d, %d (ctx %d)", r.shape.n_layer, r.shape.d_model, r.shape.n_head, r.shape.ctx),
       fmt_count(r.tokens), repeats and (r.unique_tokens and fmt_count(r.unique_tokens) or "-") or "",
-      r.epochs and string.format("%.3g", r.epochs) or "1",
-      string.format("%.2g", r.lr), core.format_flops(r.flops),
+      r.epochs and core.format_significant(r.epochs, 3) or "1",
+      core.format_significant(r.lr, 2), core.format_flops(r.flops),
       backends.simulates(s.backend_kind) and "simulated" or time, status)
   end
   if backends.simulates(s.backend_kind) then

@@ -607,8 +607,8 @@ t.test("loss_compute: a question's compute without a law is refused, not ignored
   -- compute is where the law's compute-optimal loss is extended to: with no law it was dropped
   -- without a word, and the figure stopped at the runs.
   t.raises(function() plot.loss_compute(runs, nil, { compute = 1e21 }) end,
-    "plot.loss_compute: compute = 1e+21 is the budget the law's compute-optimal loss is extended to, and no law " ..
-    "was given: pass the law, plot.loss_compute(runs, law, { compute = 1e+21 })")
+    "plot.loss_compute: compute = 1e21 is the budget the law's compute-optimal loss is extended to, and no law " ..
+    "was given: pass the law, plot.loss_compute(runs, law, { compute = 1e21 })")
   t.raises(function() plot.loss_compute(runs, nil, { compute = { compute = 1e23 } }) end, "and no law was given")
   t.ok(tostring(plot.loss_compute(runs)):find("^figure 'Loss against compute'"), "no compute, no law: drawn")
 end)

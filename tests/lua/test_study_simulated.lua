@@ -1221,4 +1221,27 @@ t.test("a study's parametric fits answer with bootstrap intervals by default, as
   t.eq(next(none.answers[1].answer.intervals or {}), nil)
 end)
 
+
+t.test("the report's questions table prints large and small numbers without printf's exponent form", function()
+  -- A wide interval of tokens/param printed as "38.9 [11, 3.06e+03]" (the quickstart's report, on a
+  -- loaded machine), beside N and D in 7.02B form: %.3g, where the rest prints 3.06e3.
+  local core = require "scalelab.native.core"
+  t.eq(core.format_significant(3060.4, 3), "3.06e3")
+  t.eq(core.format_significant(1.2e-5, 2), "1.2e-5")
+  t.eq(core.format_significant(1670, 4), "1670")
+  t.eq(core.format_significant(1670, 3), "1.67e3")
+  t.eq(core.format_significant(0.30612, 3), "0.306")
+  local answer = function()
+    return { N = 1e6, D = 3.06e9, tokens_per_param = 3060, epochs = 1500, unique_tokens = 2.04e6, loss = 2.5,
+             intervals = { tokens_per_param = { 11, 30600 }, epochs = { 2.5e-5, 1.2e4 } } }
+  end
+  local s = declare("wide-questions", { sweep = sweep.grid { N = { 1e7, 3e7, 1e8 }, D = { 1e9, 3e9, 1e10 } },
+    backend = { kind = "simulated", law = CHINCHILLA }, fits = { "chinchilla" },
+    questions = { { name = "wide", answer = answer } }, store = t.fresh_dir(root) .. "/x.db" }, true)
+  local md = s.report_text
+  t.ok(md:find("| wide | chinchilla |  | 1M | 3.06B | 2.04M | 1.5e3 [2.5e-5, 1.2e4] | 3.06e3 [11, 3.06e4] | 2.5000 |",
+    1, true), md)
+  t.ok(not md:find("e+0", 1, true) and not md:find("e-0", 1, true), md)
+end)
+
 t.done()

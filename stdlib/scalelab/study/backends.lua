@@ -457,7 +457,7 @@ function backends.describe_simulation(identity)
     .. " a 1% spread)"
 end
 
-local function g3(x) return string.format("%.3g", x) end
+local function g3(x) return require("scalelab.native.core").format_significant(x, 3) end
 
 -- The planned runs whose simulated loss the law puts at or above ln(vocab) (a uniform guess over the
 -- vocabulary), for a simulated backend of identity `identity` (backends.resolve's second result):

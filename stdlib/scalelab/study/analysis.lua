@@ -202,9 +202,15 @@ core.document(AllocationAnswer.summary, "answer:summary() -> the text it prints 
 
 function IsoflopLaw:summary()
   local p, iv = self.params, self.intervals or {}
+  -- The budgets whose minimum the power laws go through: "3 budgets" over a minimum left out (outside
+  -- the sizes tried) read as three points in the line that answers say "2 IsoFLOP budgets" fitted.
+  local used = 0
+  for _, m in ipairs(self.minima) do if m.used then used = used + 1 end end
+  local budgets = core.format_counted(#self.minima, "budget")
+  if used < #self.minima then budgets = budgets .. string.format(" (%d in the power laws)", used) end
   local lines = {
-    string.format("IsoFLOP (approach 2): N_opt = %s·C^a, D_opt = C/(6·N_opt) = %s·C^b; %d budgets, %d runs%s",
-      g3(p.k), g3(p.k_D), #self.minima, self.n_obs,
+    string.format("IsoFLOP (approach 2): N_opt = %s·C^a, D_opt = C/(6·N_opt) = %s·C^b; %s, %d runs%s",
+      g3(p.k), g3(p.k_D), budgets, self.n_obs,
       bootstrap_phrase(self, "had fewer than two budgets whose parabolas have a minimum, no line to fit: left out")),
     string.format("  a = %.3f%s   b = %.3f%s", p.a, fmt_interval(iv.a, function(x) return string.format("%.3f", x) end),
       p.b, fmt_interval(iv.b, function(x) return string.format("%.3f", x) end)),

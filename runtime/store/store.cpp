@@ -971,6 +971,20 @@ void drop_results(sqlite3* db, const std::string& path, int64_t run) {
 }  // namespace
 
 void Store::FinishRun(const std::string& study, const std::string& hash, const RunOutcome& o) {
+  // The curve keeps one point per optimizer step: a second point at a step would replace the first
+  // (INSERT OR REPLACE), so a curve of 9 points could come back with 5, without a word. Refused
+  // before anything is written, naming both points.
+  {
+    std::map<int64_t, size_t> first_at;
+    for (size_t i = 0; i < o.curve.size(); ++i) {
+      const auto [it, fresh] = first_at.emplace(o.curve[i].step, i);
+      if (!fresh)
+        fail("results store: run ", hash, " of study '", study, "': curve points ", it->second + 1, " and ", i + 1,
+             " (at ", number_text(o.curve[it->second].tokens), " and ", number_text(o.curve[i].tokens),
+             " tokens) both have optimizer step ", o.curve[i].step, "; the store keeps one point per step. Give each "
+             "point its own step, or merge the two; nothing of the run was written");
+    }
+  }
   Transaction tx(db(), path_);
   const int64_t run = run_id(db_, path_, study, hash);
   Statement update(db_, path_,

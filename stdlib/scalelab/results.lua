@@ -30,7 +30,8 @@ what its backend reported (result_ before a name taken): the trainer's result_fl
 are D·(6N + 6·L·T·d) FLOP (Kaplan's convention, N non-embedding, T the rows' length), flops_palm
 D·(6N + 12·L·T·d) (PaLM's), flops_per_second result_flops per second of training (FLOP/s) and
 tokens_per_second the training tokens per second (both empty for a simulated run, which measures
-no speed). The curves' columns: study and hash (the
+no speed); curve_points_merged, where a backend reported several curve points on one optimizer
+step, how many were merged into the point already there. The curves' columns: study and hash (the
 run's key), step (the optimizer step), tokens, train_loss and eval_loss (nats per token), and
 seconds and lr where recorded. A value a run lacks (or a NaN) is an empty field in CSV and null in
 JSON; an infinity is inf or -inf in CSV, null in JSON.

@@ -357,6 +357,32 @@ TEST_CASE("a store deleted or replaced while open is saved and the write that fi
   }
 }
 
+TEST_CASE("a curve with two points at one optimizer step is refused\, naming both\, and nothing is written") {
+  const std::string dir = temp_dir();
+  const std::string path = make_store(dir);
+  Store store = Store::Open(path);
+  const std::string hash = plan("demo", 1).hash;
+  REQUIRE(store.StartRun("demo", hash, "test", "", ""));
+  RunOutcome outcome;
+  outcome.loss = 3.5;
+  for (int k = 0; k < 4; ++k) {
+    CurvePoint p;
+    p.step = (k + 1) / 2;  // 0, 1, 1, 2: points 2 and 3 share step 1
+    p.tokens = 2048.0 * k;
+    p.train_loss = 5.0 - 0.1 * k;
+    outcome.curve.push_back(p);
+  }
+  CHECK_THROWS_WITH(store.FinishRun("demo", hash, outcome),
+                    Catch::Contains("curve points 2 and 3 (at 2048 and 4096 tokens) both have optimizer step 1") &&
+                        Catch::Contains("nothing of the run was written"));
+  CHECK(store.Run("demo", hash)->status == RunStatus::Running);
+  CHECK(store.Curve("demo", hash).empty());
+  // Each point at its own step: all four kept.
+  for (int k = 0; k < 4; ++k) outcome.curve[k].step = k;
+  store.FinishRun("demo", hash, outcome);
+  CHECK(store.Curve("demo", hash).size() == 4);
+}
+
 TEST_CASE("another application's SQLite database is refused and left untouched") {
   const std::string dir = temp_dir();
   const std::string path = dir + "/other.db";

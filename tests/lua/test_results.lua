@@ -90,7 +90,51 @@ t.test("store:finish_run takes no curve point without its step", function()
            "curve[1].step must be the optimizer step of the point")
   s:finish_run { study = "x", hash = "h", loss = 3, curve = { { step = 5, tokens = 10, train_loss = 4 } } }
   t.eq(s:curve("x", "h")[1].step, 5)
+  -- Two points at one step: the second replaced the first, without a word (9 points came back as 5).
+  s:plan_runs { { study = "x", hash = "h2", config_json = "{}" } }
+  t.raises(function()
+    s:finish_run { study = "x", hash = "h2", loss = 3, curve = { { step = 1, tokens = 10 }, { step = 1, tokens = 20 } } }
+  end, "curve points 1 and 2 (at 10 and 20 tokens) both have optimizer step 1")
+  t.eq(s:run("x", "h2").status, "planned")
   s:close()
+end)
+
+t.test("a backend's curve points that fall on one optimizer step are merged, said, and none is lost silently", function()
+  -- Points every half step, and the held-out loss reported apart from the training loss: the store
+  -- keeps one point a step, and kept the last reported at each without a word.
+  local dir = t.fresh_dir(root)
+  write(dir .. "/h.lua", [[
+study "h" {
+  sweep = sweep.grid{ N = { 1e5 }, D = { 1e6 } },
+  backend = function(run)
+    local per = run.batch * run.shape.ctx
+    local curve = {}
+    for k = 0, 8 do curve[#curve + 1] = { tokens = k * per // 2, train_loss = 5 - k / 10 } end
+    curve[#curve + 1] = { tokens = 4 * per, eval_loss = 4.5 }
+    return { loss = 4.7, curve = curve }
+  end,
+  fits = {},
+}
+]])
+  local code, out, err = scalelab(dir, "h.lua")
+  t.eq(code, 0, out .. err)
+  t.ok(err:find("reported 10 curve points on 5 optimizer steps", 1, true), err)
+  local s = native_store.open(dir .. "/h.db", { read_only = true })
+  local r = s:runs()[1]
+  t.eq(r.status, "done")
+  t.eq(r.metrics.curve_points_merged, 5)
+  local curve = s:curve("h", r.hash)
+  s:close()
+  t.eq(#curve, 5)
+  local per = r.config.batch * r.config.model_ctx
+  for i, p in ipairs(curve) do
+    t.eq(p.step, i - 1)
+    t.eq(p.tokens, (i - 1) * per)  -- the later point of each step: the one on it
+    t.near(p.train_loss, 5 - 2 * (i - 1) / 10, 1e-12)
+  end
+  t.eq(curve[5].eval_loss, 4.5)
+  local _, help = scalelab(dir, "results --help")
+  t.ok(help:find("curve_points_merged, where a backend reported several curve points on one optimizer", 1, true), help)
 end)
 
 t.test("runs made by an earlier version of the study's script are marked in the listing", function()

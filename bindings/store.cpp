@@ -1,5 +1,6 @@
 // Lua module scalelab.native.store: the SQLite results store of studies (runtime/store/store.h).
 #include <lua.hpp>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cmath>
@@ -332,6 +333,13 @@ int export_(lua_State* L) {
     text = what == "runs" ? s.RunsJson(filter) : s.CurvesJson(filter);
   else
     fail("store:export: '", path, "' must end in .csv or .json");
+  // The export replaces the file at its path: never the store itself (a store named runs.csv, or a
+  // link to it), which `scalelab results x.csv --csv x.csv` replaced with its export.
+  struct stat target {}, own {};
+  if (::stat(path.c_str(), &target) == 0 && ::stat(s.path().c_str(), &own) == 0 && target.st_dev == own.st_dev &&
+      target.st_ino == own.st_ino)
+    fail("store:export: '", path, "' is the results store '", s.path(), "' itself: the export would replace it. "
+         "Give the export another path; the store was left untouched");
   store::write_file_atomically(path, text);
   lua_pushstring(L, path.c_str());
   return 1;

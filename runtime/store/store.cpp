@@ -539,6 +539,9 @@ std::string to_json(const std::vector<std::string>& columns, const std::vector<R
 
 Cell number_cell(double v) { return Cell{true, v, {}}; }
 Cell text_cell(std::string t) { return Cell{false, 0, std::move(t)}; }
+// A text the run may lack (no label, no error, not started by any worker): missing when empty, as a
+// number it lacks is (an empty field in CSV, null in JSON, where "" would read as a value).
+Cell optional_text_cell(std::string t) { return t.empty() ? number_cell(kMissing) : text_cell(std::move(t)); }
 
 const std::vector<std::string>& run_columns() {
   static const std::vector<std::string> columns = {
@@ -553,7 +556,7 @@ Row run_row(const RunRecord& r) {
   row["study"] = text_cell(r.study);
   row["hash"] = text_cell(r.hash);
   row["ordinal"] = number_cell(static_cast<double>(r.ordinal));
-  row["label"] = text_cell(r.label);
+  row["label"] = optional_text_cell(r.label);
   row["status"] = text_cell(to_string(r.status));
   row["attempts"] = number_cell(static_cast<double>(r.attempts));
   row["params"] = number_cell(r.params);
@@ -567,10 +570,10 @@ Row run_row(const RunRecord& r) {
   row["created_at"] = number_cell(r.created_at);
   row["started_at"] = number_cell(r.started_at);
   row["finished_at"] = number_cell(r.finished_at);
-  row["script_hash"] = text_cell(r.script_hash);
-  row["scalelab_version"] = text_cell(r.scalelab_version);
-  row["worker"] = text_cell(r.worker);
-  row["error"] = text_cell(r.error);
+  row["script_hash"] = optional_text_cell(r.script_hash);
+  row["scalelab_version"] = optional_text_cell(r.scalelab_version);
+  row["worker"] = optional_text_cell(r.worker);
+  row["error"] = optional_text_cell(r.error);
   return row;
 }
 

@@ -179,6 +179,11 @@ TEST_CASE("exports are flat tables with one column per configuration key and met
   CHECK_THAT(json, Catch::Contains("\"status\": \"planned\""));
   CHECK_THAT(json, Catch::Contains("\"loss\": null"));
   CHECK_THAT(json, Catch::Contains("\"tokens_per_second\": 12345.5"));
+  // A text the run lacks (no worker nor error for a planned run) is null, as a number it lacks is:
+  // "" would read as a value (pandas: notna).
+  CHECK_THAT(json, Catch::Contains("\"worker\": \"test\""));
+  CHECK_THAT(json, Catch::Contains("\"worker\": null") && Catch::Contains("\"error\": null"));
+  CHECK_THAT(json, !Catch::Contains(": \"\""));
   // No point has seconds or a learning rate: no always-empty columns.
   CHECK_THAT(store.CurvesCsv(), Catch::StartsWith("study,hash,step,tokens,train_loss,eval_loss\n"));
   CHECK_THAT(store.CurvesJson(), !Catch::Contains("\"seconds\"") && !Catch::Contains("\"lr\""));

@@ -690,6 +690,13 @@ sqlite3* Store::db() const {
   return db_;
 }
 
+sqlite3* Store::writer(const char* what) const {
+  if (options_.read_only)
+    fail("results store '", path_, "' was opened read-only (store.open(path, { read_only = true })), so it cannot ",
+         what, "; open it without read_only to write to it (nothing was written)");
+  return db();
+}
+
 void Store::check_file() const {
   if (!identified_ || !db_) return;
   struct stat info {};
@@ -856,7 +863,7 @@ std::string Store::RecordStudy(const StudyInfo& info) {
   if (info.name.empty()) fail("results store: a study needs a name");
   const std::string hash = sha256_hex(info.script_text);
   const double now = now_seconds();
-  Transaction tx(db(), path_);
+  Transaction tx(writer("record a study"), path_);
   Statement script(db_, path_,
                    "INSERT OR IGNORE INTO scripts(hash, path, content, scalelab_version, first_seen) "
                    "VALUES (?, ?, ?, ?, ?)");
@@ -905,7 +912,7 @@ std::optional<StudyRecord> Store::Study(const std::string& name) const {
 }
 
 void Store::PlanRuns(const std::vector<RunPlan>& plans) {
-  Transaction tx(db(), path_);
+  Transaction tx(writer("plan runs"), path_);
   Statement insert(db_, path_,
                    "INSERT INTO runs(study, hash, ordinal, label, config, status, created_at, params, "
                    "non_embedding_params, tokens, unique_tokens, epochs, flops) "
@@ -937,7 +944,7 @@ RunRecord Store::PlanRun(const RunPlan& plan) {
 
 bool Store::StartRun(const std::string& study, const std::string& hash, const std::string& worker,
                      const std::string& checkpoint, const std::string& script_hash) {
-  Transaction tx(db(), path_);
+  Transaction tx(writer("start a run"), path_);
   Statement s(db_, path_, "SELECT status FROM runs WHERE study = ? AND hash = ?");
   s.bind(1, study).bind(2, hash);
   if (!s.step()) fail("results store: study '", study, "' has no run ", hash);
@@ -988,7 +995,7 @@ void Store::FinishRun(const std::string& study, const std::string& hash, const R
              "point its own step, or merge the two; nothing of the run was written");
     }
   }
-  Transaction tx(db(), path_);
+  Transaction tx(writer("record a run's result"), path_);
   const int64_t run = run_id(db_, path_, study, hash);
   Statement update(db_, path_,
                    "UPDATE runs SET status = ?, loss = ?, wall_seconds = ?, finished_at = ?, error = ?, "
@@ -1018,7 +1025,7 @@ void Store::FinishRun(const std::string& study, const std::string& hash, const R
 }
 
 void Store::ResetRun(const std::string& study, const std::string& hash) {
-  Transaction tx(db(), path_);
+  Transaction tx(writer("reset a run"), path_);
   const int64_t run = run_id(db_, path_, study, hash);
   Statement reset(db_, path_,
                   "UPDATE runs SET status = 'planned', loss = NULL, wall_seconds = NULL, started_at = NULL, "

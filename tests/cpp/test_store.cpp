@@ -571,6 +571,18 @@ TEST_CASE("a read-only open leaves nothing beside the store and changes nothing 
     CHECK(reader.Curve("demo", plan("demo", 0).hash).size() == 5);
     CHECK_THAT(reader.Summary(), Catch::Contains("read-only"));
     CHECK_THROWS_WITH(reader.ResetRun("demo", plan("demo", 0).hash), Catch::Contains("read-only"));
+    // Every write says that the store was opened read-only and how to write to it, not that the
+    // file "is read-only here" (it is not: the connection is) in SQLite's words.
+    const std::string opened = "results store '" + path + "' was opened read-only (store.open(path, { read_only = true }))";
+    const std::string fix = "open it without read_only to write to it";
+    CHECK_THROWS_WITH(reader.RecordStudy({"demo", "", "", "", ""}),
+                      Catch::Contains(opened + ", so it cannot record a study") && Catch::Contains(fix));
+    CHECK_THROWS_WITH(reader.PlanRun(plan("demo", 7)), Catch::Contains(opened + ", so it cannot plan runs"));
+    CHECK_THROWS_WITH(reader.StartRun("demo", plan("demo", 1).hash, "", "", ""),
+                      Catch::Contains(opened + ", so it cannot start a run"));
+    CHECK_THROWS_WITH(reader.FinishRun("demo", plan("demo", 1).hash, RunOutcome{}),
+                      Catch::Contains(opened + ", so it cannot record a run's result"));
+    CHECK(reader.Runs().size() == 3);
   }
   CHECK(listing(dir) == before);
   CHECK(read_file(path) == bytes);

@@ -93,7 +93,9 @@ end
 local CHECK = {
   status = function(v)
     for _, s in ipairs(STATUSES) do if s == v then return nil end end
-    return "--status '" .. v .. "' is not a status; use one of " .. table.concat(STATUSES, ", ")
+    local close = checks.closest(v, STATUSES)
+    return "--status '" .. v .. "' is not a status; " .. (close and ("did you mean '" .. close .. "'? ") or "")
+      .. "use one of " .. table.concat(STATUSES, ", ")
   end,
   csv = function(v)
     if v == "-" or ends_with(v, ".csv") then return nil end
@@ -352,7 +354,9 @@ local function read_store(store, options)
       found = found or s.name == filter.study
     end
     if not found then
-      return failure(string.format("no study '%s' in %s; %s", filter.study, options.path,
+      local close = checks.closest(filter.study, names)
+      return failure(string.format("no study '%s' in %s; %s%s", filter.study, options.path,
+        close and ("did you mean '" .. close .. "'? ") or "",
         #names == 0 and "it holds no studies" or ("its studies: " .. table.concat(names, ", "))))
     end
   end

@@ -419,6 +419,17 @@ t.test("--study lists that study's runs alone", function()
   t.ok(not out:find("e3b0c44298fc", 1, true), out)
   t.ok(not out:find("study big:", 1, true), out)
   t.ok(out:find("\n  1 run; ", 1, true), out)
+  -- A study or status mistyped: the close one is named, not only the list to search.
+  local err
+  code, out, err = scalelab(dir, "results big.db --study Othr")
+  t.eq(code, 1, out .. err)
+  t.ok(err:find("no study 'Othr' in big.db; did you mean 'other'? its studies: big, other", 1, true), err)
+  code, out, err = scalelab(dir, "results big.db --study zzzzzz")
+  t.eq(code, 1, out .. err)
+  t.ok(err:find("no study 'zzzzzz' in big.db; its studies: big, other", 1, true), err)
+  code, out, err = scalelab(dir, "results big.db --status Done")
+  t.eq(code, 2, out .. err)
+  t.ok(err:find("--status 'Done' is not a status; did you mean 'done'? use one of planned,", 1, true), err)
 end)
 
 t.test("an export never replaces the store it reads, whatever the store is named", function()

@@ -1230,11 +1230,31 @@ std::string Store::Summary() const {
   return out + (options_.read_only ? ", read-only)" : ")");
 }
 
+namespace {
+// Why `path` cannot be written, and the fix, after a failure with `error` (errno): its folder missing
+// or not writable, or a folder in its place, rather than the system's bare words.
+[[noreturn]] void cannot_write(const std::string& path, int error) {
+  std::string folder = std::filesystem::path(path).parent_path().string();
+  if (folder.empty()) folder = ".";
+  struct stat info {};
+  if (::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode))
+    fail("cannot write '", path, "': it is a folder; give the path of a file");
+  if (::stat(folder.c_str(), &info) != 0)
+    fail("cannot write '", path, "': its folder '", folder, "' does not exist; create it (mkdir -p '", folder,
+         "') or give a path in a folder that exists");
+  if (!S_ISDIR(info.st_mode)) fail("cannot write '", path, "': '", folder, "' is not a folder; give another path");
+  if (::access(folder.c_str(), W_OK) != 0)
+    fail("cannot write '", path, "': its folder '", folder, "' is not writable (", std::strerror(errno),
+         "); give a path in a folder you can write");
+  fail("cannot write '", path, "': ", std::strerror(error));
+}
+}  // namespace
+
 void write_file_atomically(const std::string& path, const std::string& text) {
   const std::string temporary = path + ".tmp" + std::to_string(::getpid());
   {
     std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    if (!out) fail("cannot write '", path, "': ", std::strerror(errno));
+    if (!out) cannot_write(path, errno);
     out << text;
     out.flush();
     if (!out) {
@@ -1245,7 +1265,7 @@ void write_file_atomically(const std::string& path, const std::string& text) {
   if (std::rename(temporary.c_str(), path.c_str()) != 0) {
     const int error = errno;
     std::remove(temporary.c_str());
-    fail("cannot write '", path, "': ", std::strerror(error));
+    cannot_write(path, error);
   }
 }
 

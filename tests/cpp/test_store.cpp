@@ -192,6 +192,20 @@ TEST_CASE("exports are flat tables with one column per configuration key and met
   CHECK(read_file(dir + "/runs.csv") == csv);
 }
 
+TEST_CASE("an export that cannot be written says why and the fix: a missing folder\, a folder in its place") {
+  const std::string dir = temp_dir();
+  CHECK_THROWS_WITH(write_file_atomically(dir + "/no/such/runs.csv", "x"),
+                    Catch::Contains("cannot write '" + dir + "/no/such/runs.csv': its folder '" + dir +
+                                    "/no/such' does not exist; create it (mkdir -p '" + dir + "/no/such')"));
+  std::filesystem::create_directory(dir + "/runs.csv");
+  CHECK_THROWS_WITH(write_file_atomically(dir + "/runs.csv", "x"),
+                    Catch::Contains("cannot write '" + dir + "/runs.csv': it is a folder; give the path of a file"));
+  write_file(dir + "/plain", "x");
+  CHECK_THROWS_WITH(write_file_atomically(dir + "/plain/runs.csv", "x"),
+                    Catch::Contains("'" + dir + "/plain' is not a folder"));
+  CHECK(listing(dir) == std::set<std::string>{"plain", "runs.csv"});  // no temporary file left
+}
+
 TEST_CASE("a store path with the URI characters ?, # or % in it names that file") {
   const std::string dir = temp_dir();
   for (const std::string name : {"a#b.db", "a?b.db", "a%23b.db"}) {

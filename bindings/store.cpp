@@ -246,8 +246,9 @@ int finish_run(lua_State* L) {
       if (std::isnan(p.tokens)) fail(what, ".tokens is required");
       // The optimizer step: never made up (the point's position is not a step).
       const double step = optional_number(L, point, "step", what);
-      if (std::isnan(step) || step < 0 || step != std::floor(step))
-        fail(what, ".step must be the optimizer step of the point, a whole number >= 0 (got ",
+      // At most 2^53: a larger one is not a step count, and past 2^63 it has no int64 to be stored as.
+      if (std::isnan(step) || step < 0 || step != std::floor(step) || step > 9007199254740992.0)
+        fail(what, ".step must be the optimizer step of the point, a whole number from 0 to 2^53 (got ",
              std::isnan(step) ? std::string("nothing") : str(step), ")");
       p.step = static_cast<int64_t>(step);
       p.train_loss = optional_number(L, point, "train_loss", what);

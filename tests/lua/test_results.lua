@@ -88,6 +88,12 @@ t.test("store:finish_run takes no curve point without its step", function()
   s:plan_runs { { study = "x", hash = "h", config_json = "{}" } }
   t.raises(function() s:finish_run { study = "x", hash = "h", loss = 3, curve = { { tokens = 10, train_loss = 4 } } } end,
            "curve[1].step must be the optimizer step of the point")
+  -- A step past any int64 (1e30) was cast to one, undefined behaviour, and stored as whatever came out.
+  for _, step in ipairs { 1e30, math.huge, 2^53 + 2, -1, 1.5 } do
+    t.raises(function() s:finish_run { study = "x", hash = "h", loss = 3, curve = { { step = step, tokens = 10 } } } end,
+             "curve[1].step must be the optimizer step of the point, a whole number from 0 to 2^53")
+  end
+  t.eq(s:run("x", "h").status, "planned")
   s:finish_run { study = "x", hash = "h", loss = 3, curve = { { step = 5, tokens = 10, train_loss = 4 } } }
   t.eq(s:curve("x", "h")[1].step, 5)
   -- Two points at one step: the second replaced the first, without a word (9 points came back as 5).

@@ -399,7 +399,12 @@ local function run(args)
   -- output, a failed export, an error.
   local read, status = pcall(read_store, store, options)
   store:close()
-  if not read then error(status, 0) end
+  if not read then
+    if getmetatable(status) == Closed then error(status, 0) end
+    -- The store failed mid-read (a row no scalelab writes, a page damaged past the check at open):
+    -- said in one line as any failure to read it, not as an internal error with its traceback.
+    return failure(status)
+  end
   return status
 end
 

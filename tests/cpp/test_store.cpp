@@ -670,6 +670,25 @@ std::vector<std::string> unprivileged(std::string* why) {
 
 }  // namespace
 
+TEST_CASE("scalelab results says in one line that a store failed mid-read\, with no traceback") {
+  // A store that another program changed (a column dropped): it opens, and reading its runs fails.
+  const std::string dir = temp_dir();
+  const std::string path = make_store(dir);
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(db, "ALTER TABLE runs DROP COLUMN unique_tokens", nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+  for (const char* option : {"", "--csv=-"}) {
+    INFO(option);
+    std::vector<std::string> command = {SCALELAB_BINARY, "results", path};
+    if (*option) command.push_back(option);
+    const auto listed = scalelab::testing::run_process(command);
+    CHECK(listed.status == 1);
+    CHECK_THAT(listed.err, Catch::Contains("scalelab results: ") && Catch::Contains("no such column: unique_tokens"));
+    CHECK_THAT(listed.err, !Catch::Contains("traceback") && !Catch::Contains(".lua:"));
+  }
+}
+
 TEST_CASE("scalelab results and store.open read a store in a folder the user cannot write") {
   std::string why;
   const std::vector<std::string> as_user = unprivileged(&why);

@@ -625,6 +625,10 @@ void run_table(const std::vector<RunRecord>& runs, std::vector<std::string>* col
 void StoreOptions::Validate() const {
   if (!(busy_timeout_seconds >= 0) || !std::isfinite(busy_timeout_seconds))
     fail("store options: busy_timeout must be a finite number of seconds >= 0 (got ", busy_timeout_seconds, ")");
+  // SQLite takes the wait in milliseconds as an int: a longer one would overflow it (undefined).
+  if (busy_timeout_seconds > 2147483)
+    fail("store options: busy_timeout must be at most 2147483 seconds (about 24 days: SQLite counts the wait in "
+         "milliseconds in an int); got ", busy_timeout_seconds);
   if (read_only && create) {
     // Nothing to create in read-only mode; silently meaningless, so refuse it.
     fail("store options: read_only and create cannot both be set");

@@ -784,7 +784,10 @@ Store Store::Open(const std::string& path, const StoreOptions& options) {
   }
 
   if (options.read_only) {
-    if (!initialised) fail("results store '", path, "' is empty: nothing to read");
+    if (!initialised)
+      fail("results store '", path, "' is empty (", info.st_size == 0 ? "0 bytes" : "an SQLite database with no tables",
+           "): nothing to read, as no study has written to it (a file made by hand, or a study stopped before its ",
+           "first write). Check the path, or run the study to fill it");
     Store store(path, options, open_for_reading(path, options.busy_timeout_seconds));
     exec(store.db_, path, "PRAGMA foreign_keys = ON", "enabling foreign keys");
     return store;

@@ -424,6 +424,18 @@ TEST_CASE("another application's SQLite database is refused and left untouched")
 TEST_CASE("an empty SQLite file or an empty file becomes a new store") {
   const std::string dir = temp_dir();
   write_file(dir + "/empty.db", "");
+  // Read-only, it is refused saying what it is and what to do, not only that it is empty.
+  CHECK_THROWS_WITH(Store::Open(dir + "/empty.db", StoreOptions{false, true, 1}),
+                    Catch::Contains("results store '" + dir + "/empty.db' is empty (0 bytes): nothing to read, as no "
+                                    "study has written to it") && Catch::Contains("Check the path, or run the study"));
+  {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open((dir + "/tables.db").c_str(), &db) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(db, "VACUUM", nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(db);
+  }
+  CHECK_THROWS_WITH(Store::Open(dir + "/tables.db", StoreOptions{false, true, 1}),
+                    Catch::Contains("is empty (an SQLite database with no tables): nothing to read"));
   CHECK(Store::Open(dir + "/empty.db").schema_version() == kSchemaVersion);
   CHECK_THROWS_WITH(Store::Open(dir + "/missing.db", StoreOptions{false, true, 1}),
                     Catch::Contains("no results store at"));

@@ -191,6 +191,14 @@ local function parse(args)
   return options
 end
 
+-- A name as printed on a line of the listing: a control character (a line break, a carriage return,
+-- a terminal's escape) written as \n, \r, \t or \xHH, so that it neither breaks the line nor moves
+-- the cursor over what was printed.
+local ESCAPES = { ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t" }
+local function printable(text)
+  return (tostring(text):gsub("[%c\127]", function(c) return ESCAPES[c] or string.format("\\x%02x", c:byte()) end))
+end
+
 local function cell(x, format)
   if x == nil then return "" end
   return format(x)
@@ -282,8 +290,8 @@ function results.list(store, filter)
       -- A study declared in the REPL, or in a script read from standard input, kept no script: its
       -- hash is that of no text at all, which would read as a script's.
       local script = (s.script_path or "") == "" and "no script (declared in the REPL or read from standard input)"
-        or string.format("script %s (sha256 %s)", s.script_path, (s.script_hash or ""):sub(1, 12))
-      out(string.format("study %s: %s, scalelab %s", s.name, script, s.scalelab_version or "?"))
+        or string.format("script %s (sha256 %s)", printable(s.script_path), (s.script_hash or ""):sub(1, 12))
+      out(string.format("study %s: %s, scalelab %s", printable(s.name), script, printable(s.scalelab_version or "?")))
       local runs = store:runs { study = s.name, status = filter.status }
       -- Unique tokens U and epochs where a listed run has U (a data-constrained sweep, a corpus
       -- repeated), as the study's report gives them: otherwise runs of the same N and D (U = 1B for 2
@@ -355,8 +363,9 @@ local function read_store(store, options)
     end
     if not found then
       local close = checks.closest(filter.study, names)
-      return failure(string.format("no study '%s' in %s; %s%s", filter.study, options.path,
-        close and ("did you mean '" .. close .. "'? ") or "",
+      for i, name in ipairs(names) do names[i] = printable(name) end
+      return failure(string.format("no study '%s' in %s; %s%s", printable(filter.study), options.path,
+        close and ("did you mean '" .. printable(close) .. "'? ") or "",
         #names == 0 and "it holds no studies" or ("its studies: " .. table.concat(names, ", "))))
     end
   end

@@ -462,6 +462,22 @@ t.test("an export never replaces the store it reads, whatever the store is named
   t.eq(code, 0, out .. err)
 end)
 
+t.test("the listing writes a name's control characters escaped: no line broken, no cursor moved", function()
+  -- A study named with a line break, a carriage return and a terminal escape printed them raw: the
+  -- \r moved the cursor back over the line and the escape turned the terminal red.
+  local dir = t.fresh_dir(root)
+  local s = native_store.open(dir .. "/c.db")
+  s:record_study { name = "a\nb\rc\27[31m", script_path = "x\ty.lua", script_text = "" }
+  s:close()
+  local code, out, err = scalelab(dir, "results c.db")
+  t.eq(code, 0, out .. err)
+  t.ok(out:find("study a\\nb\\rc\\x1b[31m: script x\\ty.lua (sha256 ", 1, true), out)
+  t.ok(not out:find("[\r\27\t]"), out)
+  code, out, err = scalelab(dir, "results c.db --study zz")
+  t.eq(code, 1, out .. err)
+  t.ok(err:find("its studies: a\\nb\\rc\\x1b[31m\n", 1, true), err)
+end)
+
 t.test("--help names each column of the exports, with its units", function()
   local dir = study_dir()
   local code, help = scalelab(dir, "results --help")

@@ -1,5 +1,6 @@
 // Lua module scalelab.native.store: the SQLite results store of studies (runtime/store/store.h).
 #include <lua.hpp>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cmath>
@@ -245,8 +246,9 @@ int finish_run(lua_State* L) {
       if (std::isnan(p.tokens)) fail(what, ".tokens is required");
       // The optimizer step: never made up (the point's position is not a step).
       const double step = optional_number(L, point, "step", what);
-      if (std::isnan(step) || step < 0 || step != std::floor(step))
-        fail(what, ".step must be the optimizer step of the point, a whole number >= 0 (got ",
+      // At most 2^53: a larger one is not a step count, and past 2^63 it has no int64 to be stored as.
+      if (std::isnan(step) || step < 0 || step != std::floor(step) || step > 9007199254740992.0)
+        fail(what, ".step must be the optimizer step of the point, a whole number from 0 to 2^53 (got ",
              std::isnan(step) ? std::string("nothing") : str(step), ")");
       p.step = static_cast<int64_t>(step);
       p.train_loss = optional_number(L, point, "train_loss", what);
@@ -332,6 +334,13 @@ int export_(lua_State* L) {
     text = what == "runs" ? s.RunsJson(filter) : s.CurvesJson(filter);
   else
     fail("store:export: '", path, "' must end in .csv or .json");
+  // The export replaces the file at its path: never the store itself (a store named runs.csv, or a
+  // link to it), which `scalelab results x.csv --csv x.csv` replaced with its export.
+  struct stat target {}, own {};
+  if (::stat(path.c_str(), &target) == 0 && ::stat(s.path().c_str(), &own) == 0 && target.st_dev == own.st_dev &&
+      target.st_ino == own.st_ino)
+    fail("store:export: '", path, "' is the results store '", s.path(), "' itself: the export would replace it. "
+         "Give the export another path; the store was left untouched");
   store::write_file_atomically(path, text);
   lua_pushstring(L, path.c_str());
   return 1;

@@ -539,6 +539,9 @@ std::string to_json(const std::vector<std::string>& columns, const std::vector<R
 
 Cell number_cell(double v) { return Cell{true, v, {}}; }
 Cell text_cell(std::string t) { return Cell{false, 0, std::move(t)}; }
+// A text the run may lack (no label, no error, not started by any worker): missing when empty, as a
+// number it lacks is (an empty field in CSV, null in JSON, where "" would read as a value).
+Cell optional_text_cell(std::string t) { return t.empty() ? number_cell(kMissing) : text_cell(std::move(t)); }
 
 const std::vector<std::string>& run_columns() {
   static const std::vector<std::string> columns = {
@@ -553,7 +556,7 @@ Row run_row(const RunRecord& r) {
   row["study"] = text_cell(r.study);
   row["hash"] = text_cell(r.hash);
   row["ordinal"] = number_cell(static_cast<double>(r.ordinal));
-  row["label"] = text_cell(r.label);
+  row["label"] = optional_text_cell(r.label);
   row["status"] = text_cell(to_string(r.status));
   row["attempts"] = number_cell(static_cast<double>(r.attempts));
   row["params"] = number_cell(r.params);
@@ -567,10 +570,10 @@ Row run_row(const RunRecord& r) {
   row["created_at"] = number_cell(r.created_at);
   row["started_at"] = number_cell(r.started_at);
   row["finished_at"] = number_cell(r.finished_at);
-  row["script_hash"] = text_cell(r.script_hash);
-  row["scalelab_version"] = text_cell(r.scalelab_version);
-  row["worker"] = text_cell(r.worker);
-  row["error"] = text_cell(r.error);
+  row["script_hash"] = optional_text_cell(r.script_hash);
+  row["scalelab_version"] = optional_text_cell(r.scalelab_version);
+  row["worker"] = optional_text_cell(r.worker);
+  row["error"] = optional_text_cell(r.error);
   return row;
 }
 
@@ -622,6 +625,10 @@ void run_table(const std::vector<RunRecord>& runs, std::vector<std::string>* col
 void StoreOptions::Validate() const {
   if (!(busy_timeout_seconds >= 0) || !std::isfinite(busy_timeout_seconds))
     fail("store options: busy_timeout must be a finite number of seconds >= 0 (got ", busy_timeout_seconds, ")");
+  // SQLite takes the wait in milliseconds as an int: a longer one would overflow it (undefined).
+  if (busy_timeout_seconds > 2147483)
+    fail("store options: busy_timeout must be at most 2147483 seconds (about 24 days: SQLite counts the wait in "
+         "milliseconds in an int); got ", busy_timeout_seconds);
   if (read_only && create) {
     // Nothing to create in read-only mode; silently meaningless, so refuse it.
     fail("store options: read_only and create cannot both be set");
@@ -685,6 +692,13 @@ void Store::Close() {
 sqlite3* Store::db() const {
   if (!db_) fail("results store '", path_, "' is closed");
   return db_;
+}
+
+sqlite3* Store::writer(const char* what) const {
+  if (options_.read_only)
+    fail("results store '", path_, "' was opened read-only (store.open(path, { read_only = true })), so it cannot ",
+         what, "; open it without read_only to write to it (nothing was written)");
+  return db();
 }
 
 void Store::check_file() const {
@@ -770,7 +784,10 @@ Store Store::Open(const std::string& path, const StoreOptions& options) {
   }
 
   if (options.read_only) {
-    if (!initialised) fail("results store '", path, "' is empty: nothing to read");
+    if (!initialised)
+      fail("results store '", path, "' is empty (", info.st_size == 0 ? "0 bytes" : "an SQLite database with no tables",
+           "): nothing to read, as no study has written to it (a file made by hand, or a study stopped before its ",
+           "first write). Check the path, or run the study to fill it");
     Store store(path, options, open_for_reading(path, options.busy_timeout_seconds));
     exec(store.db_, path, "PRAGMA foreign_keys = ON", "enabling foreign keys");
     return store;
@@ -853,7 +870,7 @@ std::string Store::RecordStudy(const StudyInfo& info) {
   if (info.name.empty()) fail("results store: a study needs a name");
   const std::string hash = sha256_hex(info.script_text);
   const double now = now_seconds();
-  Transaction tx(db(), path_);
+  Transaction tx(writer("record a study"), path_);
   Statement script(db_, path_,
                    "INSERT OR IGNORE INTO scripts(hash, path, content, scalelab_version, first_seen) "
                    "VALUES (?, ?, ?, ?, ?)");
@@ -902,7 +919,7 @@ std::optional<StudyRecord> Store::Study(const std::string& name) const {
 }
 
 void Store::PlanRuns(const std::vector<RunPlan>& plans) {
-  Transaction tx(db(), path_);
+  Transaction tx(writer("plan runs"), path_);
   Statement insert(db_, path_,
                    "INSERT INTO runs(study, hash, ordinal, label, config, status, created_at, params, "
                    "non_embedding_params, tokens, unique_tokens, epochs, flops) "
@@ -934,7 +951,7 @@ RunRecord Store::PlanRun(const RunPlan& plan) {
 
 bool Store::StartRun(const std::string& study, const std::string& hash, const std::string& worker,
                      const std::string& checkpoint, const std::string& script_hash) {
-  Transaction tx(db(), path_);
+  Transaction tx(writer("start a run"), path_);
   Statement s(db_, path_, "SELECT status FROM runs WHERE study = ? AND hash = ?");
   s.bind(1, study).bind(2, hash);
   if (!s.step()) fail("results store: study '", study, "' has no run ", hash);
@@ -971,7 +988,21 @@ void drop_results(sqlite3* db, const std::string& path, int64_t run) {
 }  // namespace
 
 void Store::FinishRun(const std::string& study, const std::string& hash, const RunOutcome& o) {
-  Transaction tx(db(), path_);
+  // The curve keeps one point per optimizer step: a second point at a step would replace the first
+  // (INSERT OR REPLACE), so a curve of 9 points could come back with 5, without a word. Refused
+  // before anything is written, naming both points.
+  {
+    std::map<int64_t, size_t> first_at;
+    for (size_t i = 0; i < o.curve.size(); ++i) {
+      const auto [it, fresh] = first_at.emplace(o.curve[i].step, i);
+      if (!fresh)
+        fail("results store: run ", hash, " of study '", study, "': curve points ", it->second + 1, " and ", i + 1,
+             " (at ", number_text(o.curve[it->second].tokens), " and ", number_text(o.curve[i].tokens),
+             " tokens) both have optimizer step ", o.curve[i].step, "; the store keeps one point per step. Give each "
+             "point its own step, or merge the two; nothing of the run was written");
+    }
+  }
+  Transaction tx(writer("record a run's result"), path_);
   const int64_t run = run_id(db_, path_, study, hash);
   Statement update(db_, path_,
                    "UPDATE runs SET status = ?, loss = ?, wall_seconds = ?, finished_at = ?, error = ?, "
@@ -1001,7 +1032,7 @@ void Store::FinishRun(const std::string& study, const std::string& hash, const R
 }
 
 void Store::ResetRun(const std::string& study, const std::string& hash) {
-  Transaction tx(db(), path_);
+  Transaction tx(writer("reset a run"), path_);
   const int64_t run = run_id(db_, path_, study, hash);
   Statement reset(db_, path_,
                   "UPDATE runs SET status = 'planned', loss = NULL, wall_seconds = NULL, started_at = NULL, "
@@ -1206,11 +1237,31 @@ std::string Store::Summary() const {
   return out + (options_.read_only ? ", read-only)" : ")");
 }
 
+namespace {
+// Why `path` cannot be written, and the fix, after a failure with `error` (errno): its folder missing
+// or not writable, or a folder in its place, rather than the system's bare words.
+[[noreturn]] void cannot_write(const std::string& path, int error) {
+  std::string folder = std::filesystem::path(path).parent_path().string();
+  if (folder.empty()) folder = ".";
+  struct stat info {};
+  if (::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode))
+    fail("cannot write '", path, "': it is a folder; give the path of a file");
+  if (::stat(folder.c_str(), &info) != 0)
+    fail("cannot write '", path, "': its folder '", folder, "' does not exist; create it (mkdir -p '", folder,
+         "') or give a path in a folder that exists");
+  if (!S_ISDIR(info.st_mode)) fail("cannot write '", path, "': '", folder, "' is not a folder; give another path");
+  if (::access(folder.c_str(), W_OK) != 0)
+    fail("cannot write '", path, "': its folder '", folder, "' is not writable (", std::strerror(errno),
+         "); give a path in a folder you can write");
+  fail("cannot write '", path, "': ", std::strerror(error));
+}
+}  // namespace
+
 void write_file_atomically(const std::string& path, const std::string& text) {
   const std::string temporary = path + ".tmp" + std::to_string(::getpid());
   {
     std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    if (!out) fail("cannot write '", path, "': ", std::strerror(errno));
+    if (!out) cannot_write(path, errno);
     out << text;
     out.flush();
     if (!out) {
@@ -1221,7 +1272,7 @@ void write_file_atomically(const std::string& path, const std::string& text) {
   if (std::rename(temporary.c_str(), path.c_str()) != 0) {
     const int error = errno;
     std::remove(temporary.c_str());
-    fail("cannot write '", path, "': ", std::strerror(error));
+    cannot_write(path, error);
   }
 }
 

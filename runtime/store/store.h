@@ -212,6 +212,8 @@ class Store {
  private:
   Store(std::string path, StoreOptions options, sqlite3* db);
   sqlite3* db() const;
+  // The connection, for a write that would `what` ("plan runs"); refuses a store opened read-only.
+  sqlite3* writer(const char* what) const;
   // After a write: refuses to go on when the file at path_ is no longer the one opened (deleted or
   // replaced while open), after saving what the connection holds, which would go at its close.
   void check_file() const;

@@ -30,7 +30,8 @@ what its backend reported (result_ before a name taken): the trainer's result_fl
 are D·(6N + 6·L·T·d) FLOP (Kaplan's convention, N non-embedding, T the rows' length), flops_palm
 D·(6N + 12·L·T·d) (PaLM's), flops_per_second result_flops per second of training (FLOP/s) and
 tokens_per_second the training tokens per second (both empty for a simulated run, which measures
-no speed). The curves' columns: study and hash (the
+no speed); curve_points_merged, where a backend reported several curve points on one optimizer
+step, how many were merged into the point already there. The curves' columns: study and hash (the
 run's key), step (the optimizer step), tokens, train_loss and eval_loss (nats per token), and
 seconds and lr where recorded. A value a run lacks (or a NaN) is an empty field in CSV and null in
 JSON; an infinity is inf or -inf in CSV, null in JSON.
@@ -92,7 +93,9 @@ end
 local CHECK = {
   status = function(v)
     for _, s in ipairs(STATUSES) do if s == v then return nil end end
-    return "--status '" .. v .. "' is not a status; use one of " .. table.concat(STATUSES, ", ")
+    local close = checks.closest(v, STATUSES)
+    return "--status '" .. v .. "' is not a status; " .. (close and ("did you mean '" .. close .. "'? ") or "")
+      .. "use one of " .. table.concat(STATUSES, ", ")
   end,
   csv = function(v)
     if v == "-" or ends_with(v, ".csv") then return nil end
@@ -188,6 +191,14 @@ local function parse(args)
   return options
 end
 
+-- A name as printed on a line of the listing: a control character (a line break, a carriage return,
+-- a terminal's escape) written as \n, \r, \t or \xHH, so that it neither breaks the line nor moves
+-- the cursor over what was printed.
+local ESCAPES = { ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t" }
+local function printable(text)
+  return (tostring(text):gsub("[%c\127]", function(c) return ESCAPES[c] or string.format("\\x%02x", c:byte()) end))
+end
+
 local function cell(x, format)
   if x == nil then return "" end
   return format(x)
@@ -279,8 +290,8 @@ function results.list(store, filter)
       -- A study declared in the REPL, or in a script read from standard input, kept no script: its
       -- hash is that of no text at all, which would read as a script's.
       local script = (s.script_path or "") == "" and "no script (declared in the REPL or read from standard input)"
-        or string.format("script %s (sha256 %s)", s.script_path, (s.script_hash or ""):sub(1, 12))
-      out(string.format("study %s: %s, scalelab %s", s.name, script, s.scalelab_version or "?"))
+        or string.format("script %s (sha256 %s)", printable(s.script_path), (s.script_hash or ""):sub(1, 12))
+      out(string.format("study %s: %s, scalelab %s", printable(s.name), script, printable(s.scalelab_version or "?")))
       local runs = store:runs { study = s.name, status = filter.status }
       -- Unique tokens U and epochs where a listed run has U (a data-constrained sweep, a corpus
       -- repeated), as the study's report gives them: otherwise runs of the same N and D (U = 1B for 2
@@ -351,7 +362,10 @@ local function read_store(store, options)
       found = found or s.name == filter.study
     end
     if not found then
-      return failure(string.format("no study '%s' in %s; %s", filter.study, options.path,
+      local close = checks.closest(filter.study, names)
+      for i, name in ipairs(names) do names[i] = printable(name) end
+      return failure(string.format("no study '%s' in %s; %s%s", printable(filter.study), options.path,
+        close and ("did you mean '" .. printable(close) .. "'? ") or "",
         #names == 0 and "it holds no studies" or ("its studies: " .. table.concat(names, ", "))))
     end
   end
@@ -394,7 +408,12 @@ local function run(args)
   -- output, a failed export, an error.
   local read, status = pcall(read_store, store, options)
   store:close()
-  if not read then error(status, 0) end
+  if not read then
+    if getmetatable(status) == Closed then error(status, 0) end
+    -- The store failed mid-read (a row no scalelab writes, a page damaged past the check at open):
+    -- said in one line as any failure to read it, not as an internal error with its traceback.
+    return failure(status)
+  end
   return status
 end
 

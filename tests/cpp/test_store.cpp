@@ -179,12 +179,31 @@ TEST_CASE("exports are flat tables with one column per configuration key and met
   CHECK_THAT(json, Catch::Contains("\"status\": \"planned\""));
   CHECK_THAT(json, Catch::Contains("\"loss\": null"));
   CHECK_THAT(json, Catch::Contains("\"tokens_per_second\": 12345.5"));
+  // A text the run lacks (no worker nor error for a planned run) is null, as a number it lacks is:
+  // "" would read as a value (pandas: notna).
+  CHECK_THAT(json, Catch::Contains("\"worker\": \"test\""));
+  CHECK_THAT(json, Catch::Contains("\"worker\": null") && Catch::Contains("\"error\": null"));
+  CHECK_THAT(json, !Catch::Contains(": \"\""));
   // No point has seconds or a learning rate: no always-empty columns.
   CHECK_THAT(store.CurvesCsv(), Catch::StartsWith("study,hash,step,tokens,train_loss,eval_loss\n"));
   CHECK_THAT(store.CurvesJson(), !Catch::Contains("\"seconds\"") && !Catch::Contains("\"lr\""));
   CHECK_THAT(store.CurvesJson(), Catch::Contains("\"eval_loss\": null"));
   write_file_atomically(dir + "/runs.csv", csv);
   CHECK(read_file(dir + "/runs.csv") == csv);
+}
+
+TEST_CASE("an export that cannot be written says why and the fix: a missing folder\, a folder in its place") {
+  const std::string dir = temp_dir();
+  CHECK_THROWS_WITH(write_file_atomically(dir + "/no/such/runs.csv", "x"),
+                    Catch::Contains("cannot write '" + dir + "/no/such/runs.csv': its folder '" + dir +
+                                    "/no/such' does not exist; create it (mkdir -p '" + dir + "/no/such')"));
+  std::filesystem::create_directory(dir + "/runs.csv");
+  CHECK_THROWS_WITH(write_file_atomically(dir + "/runs.csv", "x"),
+                    Catch::Contains("cannot write '" + dir + "/runs.csv': it is a folder; give the path of a file"));
+  write_file(dir + "/plain", "x");
+  CHECK_THROWS_WITH(write_file_atomically(dir + "/plain/runs.csv", "x"),
+                    Catch::Contains("'" + dir + "/plain' is not a folder"));
+  CHECK(listing(dir) == std::set<std::string>{"plain", "runs.csv"});  // no temporary file left
 }
 
 TEST_CASE("a store path with the URI characters ?, # or % in it names that file") {
@@ -357,6 +376,32 @@ TEST_CASE("a store deleted or replaced while open is saved and the write that fi
   }
 }
 
+TEST_CASE("a curve with two points at one optimizer step is refused\, naming both\, and nothing is written") {
+  const std::string dir = temp_dir();
+  const std::string path = make_store(dir);
+  Store store = Store::Open(path);
+  const std::string hash = plan("demo", 1).hash;
+  REQUIRE(store.StartRun("demo", hash, "test", "", ""));
+  RunOutcome outcome;
+  outcome.loss = 3.5;
+  for (int k = 0; k < 4; ++k) {
+    CurvePoint p;
+    p.step = (k + 1) / 2;  // 0, 1, 1, 2: points 2 and 3 share step 1
+    p.tokens = 2048.0 * k;
+    p.train_loss = 5.0 - 0.1 * k;
+    outcome.curve.push_back(p);
+  }
+  CHECK_THROWS_WITH(store.FinishRun("demo", hash, outcome),
+                    Catch::Contains("curve points 2 and 3 (at 2048 and 4096 tokens) both have optimizer step 1") &&
+                        Catch::Contains("nothing of the run was written"));
+  CHECK(store.Run("demo", hash)->status == RunStatus::Running);
+  CHECK(store.Curve("demo", hash).empty());
+  // Each point at its own step: all four kept.
+  for (int k = 0; k < 4; ++k) outcome.curve[k].step = k;
+  store.FinishRun("demo", hash, outcome);
+  CHECK(store.Curve("demo", hash).size() == 4);
+}
+
 TEST_CASE("another application's SQLite database is refused and left untouched") {
   const std::string dir = temp_dir();
   const std::string path = dir + "/other.db";
@@ -379,6 +424,18 @@ TEST_CASE("another application's SQLite database is refused and left untouched")
 TEST_CASE("an empty SQLite file or an empty file becomes a new store") {
   const std::string dir = temp_dir();
   write_file(dir + "/empty.db", "");
+  // Read-only, it is refused saying what it is and what to do, not only that it is empty.
+  CHECK_THROWS_WITH(Store::Open(dir + "/empty.db", StoreOptions{false, true, 1}),
+                    Catch::Contains("results store '" + dir + "/empty.db' is empty (0 bytes): nothing to read, as no "
+                                    "study has written to it") && Catch::Contains("Check the path, or run the study"));
+  {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open((dir + "/tables.db").c_str(), &db) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(db, "VACUUM", nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(db);
+  }
+  CHECK_THROWS_WITH(Store::Open(dir + "/tables.db", StoreOptions{false, true, 1}),
+                    Catch::Contains("is empty (an SQLite database with no tables): nothing to read"));
   CHECK(Store::Open(dir + "/empty.db").schema_version() == kSchemaVersion);
   CHECK_THROWS_WITH(Store::Open(dir + "/missing.db", StoreOptions{false, true, 1}),
                     Catch::Contains("no results store at"));
@@ -540,6 +597,18 @@ TEST_CASE("a read-only open leaves nothing beside the store and changes nothing 
     CHECK(reader.Curve("demo", plan("demo", 0).hash).size() == 5);
     CHECK_THAT(reader.Summary(), Catch::Contains("read-only"));
     CHECK_THROWS_WITH(reader.ResetRun("demo", plan("demo", 0).hash), Catch::Contains("read-only"));
+    // Every write says that the store was opened read-only and how to write to it, not that the
+    // file "is read-only here" (it is not: the connection is) in SQLite's words.
+    const std::string opened = "results store '" + path + "' was opened read-only (store.open(path, { read_only = true }))";
+    const std::string fix = "open it without read_only to write to it";
+    CHECK_THROWS_WITH(reader.RecordStudy({"demo", "", "", "", ""}),
+                      Catch::Contains(opened + ", so it cannot record a study") && Catch::Contains(fix));
+    CHECK_THROWS_WITH(reader.PlanRun(plan("demo", 7)), Catch::Contains(opened + ", so it cannot plan runs"));
+    CHECK_THROWS_WITH(reader.StartRun("demo", plan("demo", 1).hash, "", "", ""),
+                      Catch::Contains(opened + ", so it cannot start a run"));
+    CHECK_THROWS_WITH(reader.FinishRun("demo", plan("demo", 1).hash, RunOutcome{}),
+                      Catch::Contains(opened + ", so it cannot record a run's result"));
+    CHECK(reader.Runs().size() == 3);
   }
   CHECK(listing(dir) == before);
   CHECK(read_file(path) == bytes);
@@ -612,6 +681,25 @@ std::vector<std::string> unprivileged(std::string* why) {
 }
 
 }  // namespace
+
+TEST_CASE("scalelab results says in one line that a store failed mid-read\, with no traceback") {
+  // A store that another program changed (a column dropped): it opens, and reading its runs fails.
+  const std::string dir = temp_dir();
+  const std::string path = make_store(dir);
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(db, "ALTER TABLE runs DROP COLUMN unique_tokens", nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+  for (const char* option : {"", "--csv=-"}) {
+    INFO(option);
+    std::vector<std::string> command = {SCALELAB_BINARY, "results", path};
+    if (*option) command.push_back(option);
+    const auto listed = scalelab::testing::run_process(command);
+    CHECK(listed.status == 1);
+    CHECK_THAT(listed.err, Catch::Contains("scalelab results: ") && Catch::Contains("no such column: unique_tokens"));
+    CHECK_THAT(listed.err, !Catch::Contains("traceback") && !Catch::Contains(".lua:"));
+  }
+}
 
 TEST_CASE("scalelab results and store.open read a store in a folder the user cannot write") {
   std::string why;

@@ -88,9 +88,59 @@ t.test("store:finish_run takes no curve point without its step", function()
   s:plan_runs { { study = "x", hash = "h", config_json = "{}" } }
   t.raises(function() s:finish_run { study = "x", hash = "h", loss = 3, curve = { { tokens = 10, train_loss = 4 } } } end,
            "curve[1].step must be the optimizer step of the point")
+  -- A step past any int64 (1e30) was cast to one, undefined behaviour, and stored as whatever came out.
+  for _, step in ipairs { 1e30, math.huge, 2^53 + 2, -1, 1.5 } do
+    t.raises(function() s:finish_run { study = "x", hash = "h", loss = 3, curve = { { step = step, tokens = 10 } } } end,
+             "curve[1].step must be the optimizer step of the point, a whole number from 0 to 2^53")
+  end
+  t.eq(s:run("x", "h").status, "planned")
   s:finish_run { study = "x", hash = "h", loss = 3, curve = { { step = 5, tokens = 10, train_loss = 4 } } }
   t.eq(s:curve("x", "h")[1].step, 5)
+  -- Two points at one step: the second replaced the first, without a word (9 points came back as 5).
+  s:plan_runs { { study = "x", hash = "h2", config_json = "{}" } }
+  t.raises(function()
+    s:finish_run { study = "x", hash = "h2", loss = 3, curve = { { step = 1, tokens = 10 }, { step = 1, tokens = 20 } } }
+  end, "curve points 1 and 2 (at 10 and 20 tokens) both have optimizer step 1")
+  t.eq(s:run("x", "h2").status, "planned")
   s:close()
+end)
+
+t.test("a backend's curve points that fall on one optimizer step are merged, said, and none is lost silently", function()
+  -- Points every half step, and the held-out loss reported apart from the training loss: the store
+  -- keeps one point a step, and kept the last reported at each without a word.
+  local dir = t.fresh_dir(root)
+  write(dir .. "/h.lua", [[
+study "h" {
+  sweep = sweep.grid{ N = { 1e5 }, D = { 1e6 } },
+  backend = function(run)
+    local per = run.batch * run.shape.ctx
+    local curve = {}
+    for k = 0, 8 do curve[#curve + 1] = { tokens = k * per // 2, train_loss = 5 - k / 10 } end
+    curve[#curve + 1] = { tokens = 4 * per, eval_loss = 4.5 }
+    return { loss = 4.7, curve = curve }
+  end,
+  fits = {},
+}
+]])
+  local code, out, err = scalelab(dir, "h.lua")
+  t.eq(code, 0, out .. err)
+  t.ok(err:find("reported 10 curve points on 5 optimizer steps", 1, true), err)
+  local s = native_store.open(dir .. "/h.db", { read_only = true })
+  local r = s:runs()[1]
+  t.eq(r.status, "done")
+  t.eq(r.metrics.curve_points_merged, 5)
+  local curve = s:curve("h", r.hash)
+  s:close()
+  t.eq(#curve, 5)
+  local per = r.config.batch * r.config.model_ctx
+  for i, p in ipairs(curve) do
+    t.eq(p.step, i - 1)
+    t.eq(p.tokens, (i - 1) * per)  -- the later point of each step: the one on it
+    t.near(p.train_loss, 5 - 2 * (i - 1) / 10, 1e-12)
+  end
+  t.eq(curve[5].eval_loss, 4.5)
+  local _, help = scalelab(dir, "results --help")
+  t.ok(help:find("curve_points_merged, where a backend reported several curve points on one optimizer", 1, true), help)
 end)
 
 t.test("runs made by an earlier version of the study's script are marked in the listing", function()
@@ -375,6 +425,57 @@ t.test("--study lists that study's runs alone", function()
   t.ok(not out:find("e3b0c44298fc", 1, true), out)
   t.ok(not out:find("study big:", 1, true), out)
   t.ok(out:find("\n  1 run; ", 1, true), out)
+  -- A study or status mistyped: the close one is named, not only the list to search.
+  local err
+  code, out, err = scalelab(dir, "results big.db --study Othr")
+  t.eq(code, 1, out .. err)
+  t.ok(err:find("no study 'Othr' in big.db; did you mean 'other'? its studies: big, other", 1, true), err)
+  code, out, err = scalelab(dir, "results big.db --study zzzzzz")
+  t.eq(code, 1, out .. err)
+  t.ok(err:find("no study 'zzzzzz' in big.db; its studies: big, other", 1, true), err)
+  code, out, err = scalelab(dir, "results big.db --status Done")
+  t.eq(code, 2, out .. err)
+  t.ok(err:find("--status 'Done' is not a status; did you mean 'done'? use one of planned,", 1, true), err)
+end)
+
+t.test("an export never replaces the store it reads, whatever the store is named", function()
+  -- A store named runs.csv (or a link to it) and --csv runs.csv: "results only reads", and the store
+  -- was replaced by its own export.
+  local dir = study_dir()
+  os.rename(dir .. "/s.db", dir .. "/runs.csv")
+  local before = read(dir .. "/runs.csv")
+  local code, out, err = scalelab(dir, "results runs.csv --csv ./runs.csv")
+  t.eq(code, 1, out .. err)
+  t.ok(err:find("'./runs.csv' is the results store 'runs.csv' itself: the export would replace it", 1, true), err)
+  t.eq(read(dir .. "/runs.csv"), before)
+  os.execute("ln -s runs.csv '" .. dir .. "/link.json'")
+  code, out, err = scalelab(dir, "results runs.csv --curves link.json")
+  t.eq(code, 1, out .. err)
+  t.ok(err:find("'link.json' is the results store 'runs.csv' itself", 1, true), err)
+  t.eq(read(dir .. "/runs.csv"), before)
+  local s = native_store.open(dir .. "/runs.csv")
+  t.raises(function() s:export(dir .. "/runs.csv") end, "itself: the export would replace it")
+  t.eq(#s:runs(), 2)
+  s:close()
+  -- Any other path is written as before.
+  code, out, err = scalelab(dir, "results runs.csv --csv r.csv")
+  t.eq(code, 0, out .. err)
+end)
+
+t.test("the listing writes a name's control characters escaped: no line broken, no cursor moved", function()
+  -- A study named with a line break, a carriage return and a terminal escape printed them raw: the
+  -- \r moved the cursor back over the line and the escape turned the terminal red.
+  local dir = t.fresh_dir(root)
+  local s = native_store.open(dir .. "/c.db")
+  s:record_study { name = "a\nb\rc\27[31m", script_path = "x\ty.lua", script_text = "" }
+  s:close()
+  local code, out, err = scalelab(dir, "results c.db")
+  t.eq(code, 0, out .. err)
+  t.ok(out:find("study a\\nb\\rc\\x1b[31m: script x\\ty.lua (sha256 ", 1, true), out)
+  t.ok(not out:find("[\r\27\t]"), out)
+  code, out, err = scalelab(dir, "results c.db --study zz")
+  t.eq(code, 1, out .. err)
+  t.ok(err:find("its studies: a\\nb\\rc\\x1b[31m\n", 1, true), err)
 end)
 
 t.test("--help names each column of the exports, with its units", function()

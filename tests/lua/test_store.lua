@@ -18,6 +18,10 @@ end)
 t.test("store.open's options are checked in the names the user wrote", function()
   t.raises(function() store.open(dir .. "/runs.db", { busy_timeout = -1 }) end,
            "busy_timeout must be a finite number of seconds")
+  -- Beyond an int of milliseconds: it was cast to int regardless (undefined behaviour).
+  t.raises(function() store.open(dir .. "/runs.db", { busy_timeout = 1e12 }) end,
+           "busy_timeout must be at most 2147483 seconds (about 24 days")
+  store.open(dir .. "/runs.db", { busy_timeout = 2147483 }):close()
   t.raises(function() store.open(dir .. "/runs.db", { read_only = true, create = true }) end,
            "read_only and create cannot both be set")
 end)

@@ -138,17 +138,28 @@ end
 -- tokens and the run's tokens per step (batch sequences of shape.ctx tokens); seconds and lr where
 -- the backend reports them (train.run reports neither). A backend's own step is kept only where
 -- the run's step size is unknown; the position of a point in the list is never taken for a step.
+-- The store keeps one point a step: points that fall on one step (reported between optimizer steps,
+-- or the training and held-out losses reported apart) are merged into one, the later point's values
+-- over the earlier's. Second: how many points were merged so.
 function executor.curve_points(run, curve)
-  if type(curve) ~= "table" then return nil end
+  if type(curve) ~= "table" then return nil, 0 end
   local per_step = run.batch and run.shape and run.shape.ctx and run.batch * run.shape.ctx
-  local out = {}
-  for i, p in ipairs(curve) do
+  local out, at, merged = {}, {}, 0
+  for _, p in ipairs(curve) do
     local step = p.step
     if per_step and type(p.tokens) == "number" then step = math.floor(p.tokens / per_step + 0.5) end
-    out[i] = { step = step, tokens = p.tokens, train_loss = p.train_loss, eval_loss = p.eval_loss,
-               seconds = p.seconds, lr = p.lr }
+    local point = { step = step, tokens = p.tokens, train_loss = p.train_loss, eval_loss = p.eval_loss,
+                    seconds = p.seconds, lr = p.lr }
+    local earlier = type(step) == "number" and at[step]
+    if earlier then
+      for k, v in pairs(point) do earlier[k] = v end
+      merged = merged + 1
+    else
+      out[#out + 1] = point
+      if type(step) == "number" then at[step] = point end
+    end
   end
-  return out
+  return out, merged
 end
 
 -- Trains `run` here and records it. Returns the outcome. An interruption (Ctrl-C) is recorded and
@@ -234,8 +245,19 @@ function executor.train_one(s, store, run, options)
   -- A diverged run has no final loss to fit or export (the backend may report its last finite one).
   local loss = result.loss
   if status == "diverged" then loss = nil end
+  local curve, merged = executor.curve_points(run, result.curve)
+  if merged > 0 then
+    -- Said in the run's metrics (a worker's own output goes to its log, removed with the run done) and here.
+    metrics.curve_points_merged = merged
+    io.stderr:write(string.format("study %s: run %s: its backend reported %d curve points on %d optimizer steps%s; the "
+      .. "store keeps one point a step, so the %d points that fell on a step already were merged into it (the later "
+      .. "point's values over the earlier's; curve_points_merged in the exports)\n", s.name, tostring(run.label),
+      #curve + merged, #curve, run.batch and run.shape and run.shape.ctx
+        and string.format(" (%d tokens a step)", run.batch * run.shape.ctx) or "", merged))
+    io.stderr:flush()
+  end
   store:finish_run { study = s.name, hash = run.hash, status = status, loss = loss, wall_seconds = wall,
-                     metrics = metrics, curve = executor.curve_points(run, result.curve), script_hash = s.script_hash,
+                     metrics = metrics, curve = curve, script_hash = s.script_hash,
                      error = status == "diverged" and "the loss diverged (NaN or Inf)" or nil }
   if status == "done" or status == "diverged" then
     os.remove(run.checkpoint)

@@ -1496,10 +1496,12 @@ doc(M.default_hyper.batch, "batch(run) -> sequences per step: 16, fewer for shor
 doc(M.study, [[study "name" { sweep = ..., model = ..., hyper = ..., backend = ..., store = ..., fits = ..., questions = ... }
 Declares and runs a scaling study: trains the sweep's runs not yet in the store (resuming
 interrupted ones), fits the laws asked for, answers the questions and writes the report beside the
-store. Keys: description, data, model or models ({ aspect =, vocab =, ctx =, head_dim =,
+store. Keys: description (Markdown text, under the report's title), data (what the runs train on: a Corpus, or
+function(run) -> a data.sampler{...} of the run's tokens), model or models ({ aspect =, vocab =, ctx =, head_dim =,
 shape = "chinchilla" | function(N) } | "chinchilla" | function(N) -> model.gpt{...}), params ("all",
 the default: N counts every parameter, Chinchilla's count | "non_embedding": Kaplan's N), hyper (lr,
-batch, warmup, min_lr, weight_decay, beta1, beta2, clip: numbers or functions of the run), sweep, backend ("simulated" | "cpu" | "cuda" | "auto" |
+batch, warmup, min_lr, weight_decay, beta1, beta2, clip: numbers or functions of the run; help(study.default_hyper):
+the defaults), sweep (the runs: sweep.isoflop{...}, sweep.grid{...}, sweep.data_constrained{...}, ...), backend ("simulated" | "cpu" | "cuda" | "auto" |
 { kind = "simulated", law = { E =, A =, B =, alpha =, beta = } or a Law (fit.published.chinchilla, a fitted
 fit.chinchilla or fit.data_constrained law), noise = (default 0: the relative spread of each run's held-out loss,
 e.g. 0.01) } | { kind = "law", law =, noise =, points = 20 } (each run's whole loss curve drawn from the law,
@@ -1510,10 +1512,16 @@ data_constrained = { base = "single_epoch" } fits the base law on the single-epo
 parameters first (refused with fewer than 8), as Muennighoff et al. did, and its bootstrap refits
 both steps (tie = { "alpha", "beta" } ties them in the base step, as their fit did); base = a law
 freezes that law; without base all seven parameters are fitted;
-a simulated law with R_D, R_N simulates the data-constrained law), questions, jobs, executor,
-seed, eval ({ interval = training tokens between evaluations, tokens = held-out tokens per evaluation: train.run's
+a simulated law with R_D, R_N simulates the data-constrained law), questions ({ plan.optimal{ compute = 1e21 },
+... }: plan's questions asked without law =, each answered with every law the study fits that can; or tables of
+your own with an answer(question, law) method), jobs (how many runs train at once; --jobs N overrides it; default
+one per core, one for simulated runs), executor ("local", the default: worker processes on this machine; or a
+table whose execute(batch) method trains batch.runs elsewhere, such as on a cluster's scheduler: the interface is
+described at the head of stdlib/scalelab/study/executor.lua), seed (the runs' seed, of their initialisation and
+data order, default 1; a sweep point's seed, as sweep.seeds gives, overrides it), eval ({ interval = training tokens between evaluations, tokens = held-out tokens per evaluation: train.run's
 eval_interval and eval_tokens, 0 for its defaults }), report (path; a folder, "out/", puts the report there under the store's name; or false: no report files or figures, though
-the fits and answers are still made), checkpoints (folder), quiet, measured_speed (the training speed
+the fits and answers are still made), checkpoints (folder), quiet (true: as --quiet, no progress lines and
+no printed report), measured_speed (the training speed
 the script measured on this machine, in hardware FLOP/s: trainer FLOPs a token, output logits included,
 times tokens a second, over all the runs that train at once; the dry run times its runs by it instead
 of the backend's assumed speed, unless the store has finished runs of the plan to time them by),

@@ -1000,8 +1000,8 @@ local function print_plan(s, runs, duplicates, status_of, store_problem, jobs_as
       fmt_count(r.non_embedding_params), fmt_count(r.params),
       string.format("%d×%d, %d (ctx %d)", r.shape.n_layer, r.shape.d_model, r.shape.n_head, r.shape.ctx),
       fmt_count(r.tokens), repeats and (r.unique_tokens and fmt_count(r.unique_tokens) or "-") or "",
-      r.epochs and string.format("%.3g", r.epochs) or "1",
-      string.format("%.2g", r.lr), core.format_flops(r.flops),
+      r.epochs and core.format_number(r.epochs, 3) or "1",
+      core.format_number(r.lr, 2), core.format_flops(r.flops),
       backends.simulates(s.backend_kind) and "simulated" or time, status)
   end
   if backends.simulates(s.backend_kind) then

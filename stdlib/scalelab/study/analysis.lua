@@ -984,7 +984,7 @@ local function report_markdown(s, fits, answers, totals, paths)
     add(string.format("| %d | %s | %s | %s | %s%s | %s | %s | %s |", r.ordinal, core.format_count(r.non_embedding_params),
       core.format_count(r.params), core.format_count(r.tokens),
       repeats and string.format("%s | %s | ", r.unique_tokens and core.format_count(r.unique_tokens) or "",
-        r.epochs and string.format("%.3g", r.epochs) or "1") or "",
+        r.epochs and core.format_number(r.epochs, 3) or "1") or "",
       core.format_flops(r.flops), r.loss and string.format("%.4f", r.loss) or "",
       simulated and "simulated" or r.wall_seconds and core.format_duration(r.wall_seconds) or "",
       status))

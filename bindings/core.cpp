@@ -30,7 +30,13 @@ int format_counted(lua_State* L) {
 }
 
 int format_significant(lua_State* L) {
-  // format_number: printf's %g digits without its exponent form (3.06e3, not 3.06e+03).
+  std::string text = scalelab::format_significant(luaL_checknumber(L, 1),
+                                                  static_cast<int>(luaL_optinteger(L, 2, 3)));
+  lua_pushlstring(L, text.data(), text.size());
+  return 1;
+}
+
+int format_number(lua_State* L) {
   std::string text = scalelab::format_number(luaL_checknumber(L, 1), static_cast<int>(luaL_optinteger(L, 2, 3)));
   lua_pushlstring(L, text.data(), text.size());
   return 1;
@@ -144,8 +150,11 @@ int open_core(lua_State* L) {
               {"format_duration", &bound<format<scalelab::format_duration>>,
                "format_duration(seconds) -> '850 ms', '4.2 min', '3.1 h'"},
               {"format_significant", &bound<format_significant>,
-               "format_significant(x, digits = 3) -> x with that many significant digits: '0.306', '1670', "
-               "'3.06e3' (not printf's '3.06e+03'), '1.2e-5'"},
+               "format_significant(x, digits = 3) -> x with that many significant digits"},
+              {"format_number", &bound<format_number>,
+               "format_number(x, digits = 3) -> x with that many significant digits, as the fits' and plan's "
+               "printouts write numbers: plainly where printf's %g is plain (0.0123, 406), else with a plain "
+               "exponent (1.67e3, 5e-6; not 1.67e+03, 5e-06)"},
               {"docs", &bound<docs>, "the weak table of documentation strings, keyed by value"},
               {"document", &bound<document>, "document(value, text) -> value; help(value) prints text"},
               {"check_interrupt", &bound<check_interrupt>, "raises 'interrupted' if Ctrl-C was pressed"},

@@ -923,7 +923,11 @@ int open_train(lua_State* L) {
         "count) times (1 + noise·ε), "
         "every draw in [0, ln(vocab)]; Chinchilla's published law by default. E in [0, ln(vocab)), A, B >= 0, "
         "alpha, beta > 0, noise in [0, 1). Instant whatever the step count (the losses between evaluations "
-        "are drawn in closed form; at most 1000 evaluations and 1000 checkpoints, their intervals widened to fit); reports no speed (tokens/s means nothing here)"},
+        "are drawn in closed form; at most 1000 evaluations and 1000 checkpoints, their intervals widened to fit); reports no speed (tokens/s means nothing here). "
+        "train.run's other options work as there: seed (the noise's draws), eval_interval (the curve's evaluations), "
+        "checkpoint, checkpoint_interval, resume and progress; the rest (lr, warmup, min_lr_ratio, beta1, beta2, eps, "
+        "weight_decay, clip, micro_batch, threads, eval_tokens, eval_data) are checked as there, as a study passes them "
+        "to every backend, and change nothing; backend, if given, must be \"simulated\""},
        {"backends", &bound<backends>, "train.backends() -> the names of the backends built in"},
        {"checkpoint_held_out", &bound<checkpoint_held_out>,
         "train.checkpoint_held_out(path) -> the held-out measure the checkpoint at path records (\"16 x 8 x 16\": "

@@ -131,7 +131,8 @@ data.tokens_bin = forward(function(args, options)
   return native.tokens_bin(with_paths("data.tokens_bin", "a shard", args, options))
 end)
 document(data.tokens_bin, [[
-data.tokens_bin(path [, { format =, vocab =, eot =, out =, name = }]) or data.tokens_bin{ path1, path2, ... } -> Corpus
+data.tokens_bin(path [, { format =, vocab =, eot =, out =, name = }]) or data.tokens_bin{ path1, path2, ... [, format =, ...] }
+(or paths = { path1, ... }) -> Corpus
 Imports llm.c token shards (256 int32 header: magic 20240520 version 1 = GPT-2 uint16 tokens, or
 magic 20240801 version 7 = LLaMA-3 uint32 tokens, then the token count; e.g. FineWeb or TinyStories
 from llm.c's dev/data scripts) or,

@@ -310,7 +310,7 @@ local function model_failure(s, i, p, N, message)
     -- At the point's own tokens per parameter, D = budget / 6N gives N = sqrt(budget / 6r).
     raise = string.format("raise the budget (this point's %s FLOP would need about %s for N = %s at its %s tokens per "
       .. "parameter)", core.format_flops(p.budget), core.format_flops(p.budget * (N_min / N) ^ 2), fmt_count(N_min),
-      core.format_significant(p.budget / (6 * N * N), 3))
+      core.format_number(p.budget / (6 * N * N), 3))
   else
     raise = "raise the sweep's sizes"
   end
@@ -318,7 +318,7 @@ local function model_failure(s, i, p, N, message)
     .. "their embeddings are %s of its %s parameters)", fmt_count(smallest.params - smallest.non_embedding_params),
     fmt_count(smallest.params)) or ""
   local aspect = s.family_info.family == "aspect" and string.format(", or a smaller aspect (d_model / n_layer, %s now)",
-    core.format_significant(s.family_info.aspect, 3)) or ""
+    core.format_number(s.family_info.aspect, 3)) or ""
   return string.format("%s; %s: %s%s%s", text, how, raise, embedding, aspect)
 end
 
@@ -440,7 +440,7 @@ local function plan_runs(s)
         native_data.unique_windows(run.tokens, held, run.tokens, T, run.batch) * T >= run.tokens
       if not run.unique_tokens and not fresh_fits then
         if not s.repeat_data then
-          local how_often = run.tokens > held and "so it would see them " .. core.format_significant(run.tokens / held, 3) .. " times"
+          local how_often = run.tokens > held and "so it would see them " .. core.format_number(run.tokens / held, 3) .. " times"
             or string.format("whose sequences of ctx = %d targets (each also needing the token after it) number fewer "
               .. "than the run's rows, so one would be seen twice", T)
           checks.fail(s.where, string.format("study: sweep point %d (%s) trains on D = %s tokens, but the data holds "
@@ -491,7 +491,7 @@ local function plan_runs(s)
       if type(p.epochs) == "number" and planned and math.abs(planned / p.epochs - 1) > 0.01 then
         checks.fail(s.where, string.format("study: sweep point %d (%s) gives epochs = %s, but its D and U make %s "
           .. "(D / U); give D = epochs × U, or leave epochs out", i, sweep_mod.describe_point(p), tostring(p.epochs),
-          core.format_significant(planned, 3)), { "sweep" })
+          core.format_number(planned, 3)), { "sweep" })
       end
     end
     run.flops = 6.0 * run.N_fit * run.tokens  -- a float: as an integer product it would overflow past 9.2e18
@@ -556,7 +556,7 @@ local function plan_runs(s)
     run.hash = native_store.sha256(run.config_json)
     run.label = string.format("N=%s D=%s", fmt_count(run.N_fit), fmt_count(run.tokens))
     if run.budget then run.label = run.label .. " C=" .. core.format_flops(run.budget) end
-    if run.unique_tokens then run.label = run.label .. string.format(" U=%s (%s ep)", fmt_count(run.unique_tokens), core.format_significant(run.epochs, 3)) end
+    if run.unique_tokens then run.label = run.label .. string.format(" U=%s (%s ep)", fmt_count(run.unique_tokens), core.format_number(run.epochs, 3)) end
     if p.seed then run.label = run.label .. " seed=" .. tostring(p.seed) end
     for k, v in pairs(extra) do run.label = run.label .. " " .. k .. "=" .. tostring(v) end
     if by_hash[run.hash] then
@@ -870,7 +870,7 @@ local function rounding_warning(runs)
     .. "planned, %s trained in %s of %d × %d%s): %s, or raise the budgets or token counts",
     core.format_counted(off, "run"), off == 1 and "s" or "", worst.ordinal,
     fmt_count(worst.planned_tokens), fmt_count(worst.tokens), core.format_counted(worst.steps, "step"), worst.batch,
-    worst.shape.ctx, worst.budget and ", " .. core.format_significant(worst_ratio, 3) .. "× its budget's compute" or "",
+    worst.shape.ctx, worst.budget and ", " .. core.format_number(worst_ratio, 3) .. "× its budget's compute" or "",
     worst.batch > 1 and "lower the batch (hyper = { batch = ... }) or ctx" or "use a shorter ctx")
 end
 
@@ -1000,8 +1000,8 @@ local function print_plan(s, runs, duplicates, status_of, store_problem, jobs_as
       fmt_count(r.non_embedding_params), fmt_count(r.params),
       string.format("%d×%d, %d (ctx %d)", r.shape.n_layer, r.shape.d_model, r.shape.n_head, r.shape.ctx),
       fmt_count(r.tokens), repeats and (r.unique_tokens and fmt_count(r.unique_tokens) or "-") or "",
-      r.epochs and core.format_significant(r.epochs, 3) or "1",
-      core.format_significant(r.lr, 2), core.format_flops(r.flops),
+      r.epochs and core.format_number(r.epochs, 3) or "1",
+      core.format_number(r.lr, 2), core.format_flops(r.flops),
       backends.simulates(s.backend_kind) and "simulated" or time, status)
   end
   if backends.simulates(s.backend_kind) then
@@ -1496,10 +1496,12 @@ doc(M.default_hyper.batch, "batch(run) -> sequences per step: 16, fewer for shor
 doc(M.study, [[study "name" { sweep = ..., model = ..., hyper = ..., backend = ..., store = ..., fits = ..., questions = ... }
 Declares and runs a scaling study: trains the sweep's runs not yet in the store (resuming
 interrupted ones), fits the laws asked for, answers the questions and writes the report beside the
-store. Keys: description, data, model or models ({ aspect =, vocab =, ctx =, head_dim =,
+store. Keys: description (Markdown text, under the report's title), data (what the runs train on: a Corpus, or
+function(run) -> a data.sampler{...} of the run's tokens), model or models ({ aspect =, vocab =, ctx =, head_dim =,
 shape = "chinchilla" | function(N) } | "chinchilla" | function(N) -> model.gpt{...}), params ("all",
 the default: N counts every parameter, Chinchilla's count | "non_embedding": Kaplan's N), hyper (lr,
-batch, warmup, min_lr, weight_decay, beta1, beta2, clip: numbers or functions of the run), sweep, backend ("simulated" | "cpu" | "cuda" | "auto" |
+batch, warmup, min_lr, weight_decay, beta1, beta2, clip: numbers or functions of the run; help(study.default_hyper):
+the defaults), sweep (the runs: sweep.isoflop{...}, sweep.grid{...}, sweep.data_constrained{...}, ...), backend ("simulated" | "cpu" | "cuda" | "auto" |
 { kind = "simulated", law = { E =, A =, B =, alpha =, beta = } or a Law (fit.published.chinchilla, a fitted
 fit.chinchilla or fit.data_constrained law), noise = (default 0: the relative spread of each run's held-out loss,
 e.g. 0.01) } | { kind = "law", law =, noise =, points = 20 } (each run's whole loss curve drawn from the law,
@@ -1511,10 +1513,16 @@ data_constrained = { base = "single_epoch" } fits the base law on the single-epo
 parameters first (refused with fewer than 8), as Muennighoff et al. did, and its bootstrap refits
 both steps (tie = { "alpha", "beta" } ties them in the base step, as their fit did); base = a law
 freezes that law; without base all seven parameters are fitted;
-a simulated law with R_D, R_N simulates the data-constrained law), questions, jobs, executor,
-seed, eval ({ interval = training tokens between evaluations, tokens = held-out tokens per evaluation: train.run's
+a simulated law with R_D, R_N simulates the data-constrained law), questions ({ plan.optimal{ compute = 1e21 },
+... }: plan's questions asked without law =, each answered with every law the study fits that can; or tables of
+your own with an answer(question, law) method), jobs (how many runs train at once; --jobs N overrides it; default
+one per core, one for simulated runs), executor ("local", the default: worker processes on this machine; or a
+table whose execute(batch) method trains batch.runs elsewhere, such as on a cluster's scheduler: the interface is
+described at the head of stdlib/scalelab/study/executor.lua), seed (the runs' seed, of their initialisation and
+data order, default 1; a sweep point's seed, as sweep.seeds gives, overrides it), eval ({ interval = training tokens between evaluations, tokens = held-out tokens per evaluation: train.run's
 eval_interval and eval_tokens, 0 for its defaults }), report (path; a folder, "out/", puts the report there under the store's name; or false: no report files or figures, though
-the fits and answers are still made), checkpoints (folder), quiet, measured_speed (the training speed
+the fits and answers are still made), checkpoints (folder), quiet (true: as --quiet, no progress lines and
+no printed report), measured_speed (the training speed
 the script measured on this machine, in hardware FLOP/s: trainer FLOPs a token, output logits included,
 times tokens a second, over all the runs that train at once; the dry run times its runs by it instead
 of the backend's assumed speed, unless the store has finished runs of the plan to time them by),

@@ -67,4 +67,136 @@ t.test("the README's study example runs end to end (on the simulated backend, fo
   t.ok(t.read_file(dir .. "/isoflop-markov.report.json"), "the JSON report beside the store")
 end)
 
+-- The README's REPL sessions: its lua blocks that begin at a "> " prompt, as entries (a ">> " line
+-- continues the entry above) with the lines the README shows each printing.
+local function sessions()
+  local found = {}
+  for _, body in ipairs(blocks("lua")) do
+    if body:find("^> ") then
+      local entries = {}
+      for line in body:gmatch("([^\n]*)\n") do
+        if line:find("^> ") then entries[#entries + 1] = { code = line:sub(3), shown = {} }
+        elseif line:find("^>> ") then entries[#entries].code = entries[#entries].code .. "\n" .. line:sub(4)
+        else table.insert(entries[#entries].shown, line) end
+      end
+      found[#found + 1] = entries
+    end
+  end
+  return found
+end
+
+-- Types the entries into the REPL itself (scalelab -i reads them from a pipe, as from a terminal but
+-- without prompts), each followed by a marker; returns the exit status, what each entry printed (a
+-- list of lines per entry) and standard error.
+local MARK = "<<end of a README entry>>"
+local function run_session(entries, edit)
+  local dir = t.fresh_dir(root)
+  local input = {}
+  for i, entry in ipairs(entries) do
+    input[#input + 1] = edit and edit(i, entry.code) or entry.code
+    input[#input + 1] = 'do print("' .. MARK .. '") end'
+  end
+  t.write_file(dir .. "/session.txt", table.concat(input, "\n") .. "\n")
+  local code, out, err = t.run(dir, "-i -e '' < session.txt", { COLUMNS = "100" })
+  local printed, lines = {}, {}
+  for line in out:sub(1, #out - #err):gmatch("([^\n]*)\n") do
+    if line == MARK then printed[#printed + 1] = lines; lines = {} else lines[#lines + 1] = line end
+  end
+  return code, printed, err
+end
+
+local function session_with(text)
+  for _, entries in ipairs(sessions()) do
+    for _, entry in ipairs(entries) do
+      if entry.code:find(text, 1, true) then return entries end
+    end
+  end
+end
+
+t.test("the README's model session prints what the README shows", function()
+  local entries = session_with("model.gpt{ vocab = 50257")
+  t.ok(entries, "the README has the model session")
+  local code, printed, err = run_session(entries)
+  t.eq(code, 0, err)
+  t.eq(err, "", "nothing on standard error")
+  t.eq(#printed, #entries, "every entry ran")
+  for i, entry in ipairs(entries) do
+    if #entry.shown > 0 then
+      t.eq(table.concat(printed[i], "\n"), table.concat(entry.shown, "\n"), "what '" .. entry.code .. "' prints")
+    end
+  end
+  -- help(model), last, documents both functions.
+  local help = table.concat(printed[#printed], "\n")
+  t.ok(help:find("model.gpt{", 1, true) and help:find("model.shape_for{", 1, true), help)
+end)
+
+-- The training session trains for about 30 s on 2 cores; here its train.run trains 4 steps (tokens =
+-- 5000, every other option as the README gives it), so that the session's calls, the summary's form
+-- and the fields it reads are checked on each test run. The README's figures for the whole run are
+-- checked against what the program computes for it: its steps, tokens and FLOP (formatted as the
+-- summary formats them) and the source's entropy rate. Its losses (2.699) come from the run itself.
+t.test("the README's training session runs, and its summary is the one the program prints", function()
+  local entries = session_with("train.run{")
+  t.ok(entries, "the README has the training session")
+  local run_entry
+  for i, entry in ipairs(entries) do
+    if entry.code:find("train.run{", 1, true) then run_entry = i end
+  end
+  local code, printed, err = run_session(entries, function(i, text)
+    if i ~= run_entry then return text end
+    local edited, n = text:gsub("tokens = 1e6, ", "tokens = 5000, ")
+    t.eq(n, 1, "the run's tokens = 1e6 is where the test expects it: " .. text)
+    return edited
+  end)
+  t.eq(code, 0, err)
+  t.eq(err, "", "nothing on standard error")
+  t.eq(#printed, #entries, "every entry ran")
+  local shown, summary
+  for i, entry in ipairs(entries) do
+    if #entry.shown > 0 then
+      t.eq(#entry.shown, 1, "one line shown for " .. entry.code)
+      shown, summary = entry.shown[1], table.concat(printed[i], "\n")
+    end
+  end
+  t.ok(shown, "the README shows the run's summary")
+  -- The summary of the 4-step run, and the README's with its numbers in their places: loss, best,
+  -- tokens, tokens asked, steps and FLOP; the time, then the speed (the README leaves it out: "...").
+  local number = "[%d.]+[kMGT]?"
+  local function fields_of(line, speed)
+    return line:match("^done: held%-out loss (" .. number .. ") %(best (" .. number .. ")%) after (" .. number
+      .. ") tokens %(tokens = (%d+) rounded down to (%d+) whole steps%), ([%de.]+) FLOP %(Kaplan's "
+      .. "D·%(6N %+ 6·L·T·d%), N non%-embedding%), [%d.]+ m?s, " .. speed .. "$")
+  end
+  local loss, _, _, asked, steps, flops, speed = fields_of(summary, "(.*)")
+  t.ok(loss, "the 4-step run's summary has the README's form:\n" .. summary)
+  t.eq(asked, "5000")
+  t.eq(steps, "4")
+  t.ok(speed and speed:find("tokens/s", 1, true) and speed:find("FLOP/s on cpu", 1, true), summary)
+  local r_loss, r_best, r_tokens, r_asked, r_steps, r_flops = fields_of(shown, "%.%.%.")
+  t.ok(r_loss, "the README's summary has the program's form:\n" .. shown)
+  -- The whole run's figures: 1e6 tokens in steps of 16 rows of 64 tokens, FLOP = D·flops_per_token.
+  local units = require "scalelab.native.core"
+  local m = model.gpt{ vocab = 64, ctx = 64, d_model = 128, n_layer = 4, n_head = 2 }
+  local whole_steps = math.floor(1e6 / (16 * 64))
+  t.eq(r_asked, "1000000")
+  t.eq(tonumber(r_steps), whole_steps)
+  t.eq(r_tokens, units.format_count(whole_steps * 16 * 64))
+  t.eq(r_flops, units.format_flops(whole_steps * 16 * 64 * m.flops_per_token))
+  -- The 4-step run counts its FLOP so too.
+  t.eq(flops, units.format_flops(4 * 16 * 64 * m.flops_per_token))
+  -- The comment's entropy rate, and a held-out loss above it.
+  local rate = shown and entries[#entries].code:match("the entropy rate is ([%d.]+)")
+  local src = data.synthetic{ kind = "markov", vocab = 64, order = 1, seed = 3, tokens = 2e6 }
+  t.eq(rate, string.format("%.3f", src.entropy_per_token))
+  t.ok(tonumber(r_loss) > src.entropy_per_token and tonumber(r_best) <= tonumber(r_loss), shown)
+  -- The last entry reads r.loss, r.tokens_per_second, r.flops and src.entropy_per_token: four numbers.
+  local values = printed[#printed][1] or ""
+  local fields = {}
+  for v in values:gmatch("[^\t]+") do fields[#fields + 1] = tonumber(v) end
+  t.eq(#fields, 4, "four numbers: " .. values)
+  t.near(fields[1], tonumber(loss), 1e-3)
+  t.near(fields[3], 4 * 16 * 64 * m.flops_per_token, 1e-9)
+  t.near(fields[4], src.entropy_per_token, 1e-12)
+end)
+
 t.done()

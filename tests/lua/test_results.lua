@@ -582,4 +582,27 @@ study "law" {
   t.ok(tonumber(rows[1].tokens_per_second) > 0, rows[1].tokens_per_second)
 end)
 
+-- The epochs column writes exponents as the FLOPs column does (2e3, not printf's 2e+03), in the
+-- listing and in the study's report: 2000 epochs of 1024 unique tokens.
+t.test("the runs table and the report write 2000 epochs as 2e3, not 2e+03", function()
+  local dir = t.fresh_dir(root)
+  write(dir .. "/e.lua", [[
+study "e" {
+  sweep = sweep.data_constrained{ unique_tokens = { 1024 }, epochs = { 2000 }, sizes = { 1e5 } },
+  hyper = { batch = 16 },
+  backend = function(run) return { loss = 4.7 } end,
+  fits = {},
+  quiet = true,
+}
+]])
+  local code, out, err = scalelab(dir, "e.lua")
+  t.eq(code, 0, out .. err)
+  code, out, err = scalelab(dir, "results e.db")
+  t.eq(code, 0, out .. err)
+  local row = out:match("\n%s+1%s+done%s+([^\n]+)")
+  t.ok(row and row:find(" 2e3 ", 1, true) and not row:find("e+", 1, true), out)
+  local report = read(dir .. "/e.report.md") or ""
+  t.ok(report:find("| 2e3 |", 1, true) and not report:find("2e+03", 1, true), report)
+end)
+
 t.done()

@@ -164,4 +164,26 @@ t.test("the IsoFLOP law's compute-optimal allocation spends C = 6·N·D, with th
   t.near(o.intervals.tokens_per_param[2], (r_of(0.04) + r_of(0.03)) / 2)
 end)
 
+-- Numbers print as the fits' and plan's printouts write them (1.67e3, not printf's 1.67e+03). Three
+-- budgets whose minima lie at N = 1e-4·C^0.7 exactly (losses even in ln N about it): k = 1e-4, and
+-- D_opt = C/(6·N_opt) = C^0.3/(6·1e-4), so k_D = 1667; tokens per parameter at 1e10 FLOP, D/N =
+-- C/(6·N²) = 1e-4/6e-8 = 1667 too. The summary said 'D_opt = C/(6·N_opt) = 1.67e+03·C^b'.
+t.test("the IsoFLOP summary and its answers write exponents as the fits' printouts do: 1.67e3, not 1.67e+03", function()
+  local obs = {}
+  for _, C in ipairs { 6e14, 6e15, 6e16 } do
+    local middle = 1e-4 * C ^ 0.7
+    for _, f in ipairs { 0.25, 0.5, 1, 2, 4 } do
+      local N = middle * f
+      obs[#obs + 1] = { N = N, D = C / (6 * N), budget = C, loss = 2 + 0.1 * math.log(f) ^ 2 - 0.05 * math.log10(C) }
+    end
+  end
+  local law = analysis.isoflop(obs, { bootstrap = 0 })
+  t.near(law.params.k, 1e-4, 1e-6)
+  local summary = law:summary()
+  t.ok(summary:find("N_opt = 0.0001·C^a, D_opt = C/(6·N_opt) = 1.67e3·C^b", 1, true), summary)
+  local answer = tostring(law:optimal(1e10))
+  t.ok(answer:find("tokens/param  1.67e3", 1, true), answer)
+  t.ok(not (summary .. answer):find("e%+") and not (summary .. answer):find("e%-0"), summary .. "\n" .. answer)
+end)
+
 t.done()

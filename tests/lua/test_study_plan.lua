@@ -468,4 +468,22 @@ t.test("a run asked for 1 epoch of U trains 1 epoch, not the extra rows of whole
   local _ = text
 end)
 
+-- The plan's columns write numbers as its FLOPs column and the fits do (3e-5, 2e3), not with printf's
+-- exponent (3e-05, 2e+03): a learning rate of 3e-5, and 2000 epochs of 1024 unique tokens.
+t.test("the plan's lr and epochs columns write exponents as its FLOPs do: 3e-5 and 2e3, not 3e-05 and 2e+03", function()
+  local s, text = plan("exponents", {
+    model = { aspect = 16, vocab = 256, ctx = 64 },
+    sweep = sweep.data_constrained { unique_tokens = { 1024 }, epochs = { 2000 }, sizes = { 1e5 } },
+    hyper = { lr = 3e-5, batch = 16 },
+    backend = { kind = "simulated", law = { E = 1, A = 20, B = 30, alpha = 0.34, beta = 0.28 } },
+  })
+  t.eq(#s.runs, 1)
+  t.near(s.runs[1].epochs, 2000, 1e-9)
+  local row = text:match("\n +1 [^\n]*")
+  t.ok(row and row:find(" 2e3 ", 1, true) and row:find(" 3e-5 ", 1, true), text)
+  -- The warning that the law ignores the repetition counts the epochs so too.
+  t.ok(text:find("(run 1: 2e3 epochs of 1.02k)", 1, true), text)
+  t.ok(not text:find("%de[+-]?0") and not text:find("%de%+"), text)
+end)
+
 t.done()

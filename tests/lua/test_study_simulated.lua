@@ -1226,11 +1226,11 @@ t.test("the report's questions table prints large and small numbers without prin
   -- A wide interval of tokens/param printed as "38.9 [11, 3.06e+03]" (the quickstart's report, on a
   -- loaded machine), beside N and D in 7.02B form: %.3g, where the rest prints 3.06e3.
   local core = require "scalelab.native.core"
-  t.eq(core.format_significant(3060.4, 3), "3.06e3")
-  t.eq(core.format_significant(1.2e-5, 2), "1.2e-5")
-  t.eq(core.format_significant(1670, 4), "1670")
-  t.eq(core.format_significant(1670, 3), "1.67e3")
-  t.eq(core.format_significant(0.30612, 3), "0.306")
+  t.eq(core.format_number(3060.4, 3), "3.06e3")
+  t.eq(core.format_number(1.2e-5, 2), "1.2e-5")
+  t.eq(core.format_number(1670, 4), "1670")
+  t.eq(core.format_number(1670, 3), "1.67e3")
+  t.eq(core.format_number(0.30612, 3), "0.306")
   local answer = function()
     return { N = 1e6, D = 3.06e9, tokens_per_param = 3060, epochs = 1500, unique_tokens = 2.04e6, loss = 2.5,
              intervals = { tokens_per_param = { 11, 30600 }, epochs = { 2.5e-5, 1.2e4 } } }

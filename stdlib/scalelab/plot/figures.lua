@@ -334,7 +334,7 @@ function M.loss_compute(runs, law, opts)
     error(string.format("plot.loss_compute: compute = %s is the budget the law's compute-optimal loss is " ..
       "extended to, and no law was given: pass the law, plot.loss_compute(runs, law, { compute = %s }) " ..
       "(a fitted law such as a study's s.fits.parametric, or fit.published.chinchilla), or leave compute out",
-      core.format_significant(opts.compute, 6), core.format_significant(opts.compute, 6)), 2)
+      core.format_number(opts.compute, 6), core.format_number(opts.compute, 6)), 2)
   end
   local rs = M.runs("plot.loss_compute", runs)
   -- The legend goes below the plot: training curves start high across the whole compute range
@@ -1152,7 +1152,7 @@ function M.curves(runs, opts)
     if #with_curves == 1 then
       local r = with_curves[1]
       title = string.format("Training curve: N = %s, D = %s", F.formats.count(r.N), F.formats.count(r.D))
-      if r.epochs and r.epochs > 1.01 then title = title .. ", " .. core.format_significant(r.epochs, 3) .. " epochs" end
+      if r.epochs and r.epochs > 1.01 then title = title .. ", " .. core.format_number(r.epochs, 3) .. " epochs" end
     else
       title = "Training curves"
     end

@@ -166,7 +166,9 @@ local function fmt_interval(iv, format)
   return string.format(" [%s, %s]", format(iv[1]), format(iv[2]))
 end
 
-local function g3(x) return core.format_significant(x, 3) end
+-- Three significant digits, written as the fits' and plan's printouts write numbers (1.67e3, not
+-- printf's 1.67e+03: an IsoFLOP law's D_opt = 8.51e+09·C^b beside its N_opt = 1.96e-11·C^a).
+local function g3(x) return core.format_number(x, 3) end
 
 -- What law:optimal(C) returns: a table of numbers that prints as plan.optimal's answers print (its
 -- quantities with their intervals, one a line), rather than as a table of 15-digit numbers.
@@ -676,7 +678,7 @@ local function question_need(q)
   local ok_inputs, inputs = pcall(function() return q.inputs end)
   if not ok_inputs or type(inputs) ~= "table" then inputs = {} end
   if type(inputs.unique_tokens) == "number" then return "data", "unique_tokens = " .. core.format_count(inputs.unique_tokens) end
-  if type(inputs.epochs) == "number" then return "data", "epochs = " .. core.format_significant(inputs.epochs, 4) end
+  if type(inputs.epochs) == "number" then return "data", "epochs = " .. core.format_number(inputs.epochs, 4) end
   if kind == "returns" then return "data", "the return on repeating unique tokens" end
   if kind == "optimal" then return "allocation" end
   if kind == "loss" or kind == "compute_for" or kind == "inference" or kind == "compare" or kind == "table" then
@@ -866,7 +868,7 @@ local function answer_text(a)
   local parts = {}
   for _, k in ipairs(keys) do
     local v = a[k]
-    parts[#parts + 1] = k .. " = " .. (type(v) == "number" and core.format_significant(v, 4) or tostring(v))
+    parts[#parts + 1] = k .. " = " .. (type(v) == "number" and core.format_number(v, 4) or tostring(v))
   end
   return #parts > 0 and table.concat(parts, ", ") or "an answer with no numbers or text to show"
 end
@@ -992,7 +994,7 @@ local function report_markdown(s, fits, answers, totals, paths)
     add(string.format("| %d | %s | %s | %s | %s%s | %s | %s | %s |", r.ordinal, core.format_count(r.non_embedding_params),
       core.format_count(r.params), core.format_count(r.tokens),
       repeats and string.format("%s | %s | ", r.unique_tokens and core.format_count(r.unique_tokens) or "",
-        r.epochs and g3(r.epochs) or "1") or "",
+        r.epochs and core.format_number(r.epochs, 3) or "1") or "",
       core.format_flops(r.flops), r.loss and string.format("%.4f", r.loss) or "",
       simulated and "simulated" or r.wall_seconds and core.format_duration(r.wall_seconds) or "",
       status))

@@ -457,7 +457,8 @@ function backends.describe_simulation(identity)
     .. " a 1% spread)"
 end
 
-local function g3(x) return require("scalelab.native.core").format_significant(x, 3) end
+-- Three significant digits as the plan's other numbers print (2e3 epochs, not printf's 2e+03).
+local function g3(x) return require("scalelab.native.core").format_number(x, 3) end
 
 -- The planned runs whose simulated loss the law puts at or above ln(vocab) (a uniform guess over the
 -- vocabulary), for a simulated backend of identity `identity` (backends.resolve's second result):

@@ -760,9 +760,19 @@ int question_kind(lua_State* L) {
   return 1;
 }
 int question_inputs(lua_State* L) {
+  const plan::Question& q = check<plan::Question>(L, 1);
   lua_newtable(L);
-  for (const auto& [name, value] : check<plan::Question>(L, 1).inputs()) {
+  for (const auto& [name, value] : q.inputs()) {
     lua_pushnumber(L, value);
+    lua_setfield(L, -2, name.c_str());
+  }
+  // A table's model sizes and a return curve's budgets, as lists: a table question's inputs were {}.
+  for (const auto& [name, values] : q.list_inputs()) {
+    lua_createtable(L, static_cast<int>(values.size()), 0);
+    for (size_t i = 0; i < values.size(); ++i) {
+      lua_pushnumber(L, values[i]);
+      lua_rawseti(L, -2, static_cast<lua_Integer>(i + 1));
+    }
     lua_setfield(L, -2, name.c_str());
   }
   return 1;
@@ -887,7 +897,9 @@ int open_plan(lua_State* L) {
         "peak =), or nil when it named none"}},
       {{"kind", &bound<question_kind>, "\"optimal\", \"loss\", \"compute_for\", \"inference\", \"compare\", \"table\", \"returns\""},
        {"needs_law", &bound<question_needs_law>, "whether answering needs a law"},
-       {"inputs", &bound<question_inputs>, "{ compute =, unique_tokens =, ... }: the numbers the question was asked with"}});
+       {"inputs", &bound<question_inputs>,
+        "{ compute =, unique_tokens =, ... }: the numbers the question was asked with (a table's params and a return "
+        "curve's compute as lists)"}});
   Class<plan::AllocationRule>::define(
       L,
       "An allocation rule: power laws N_opt = k·C^a and D_opt = k'·C^b (Chinchilla approaches 1 and 2, Kaplan's "

@@ -636,4 +636,20 @@ t.test("budgets under 10 FLOP print as 3.11 and 0.306 FLOP, not 3.11e0 and 3.06e
   t.ok(tostring(plan.cost{ flops = 0.306, gpu = "H100" }):find("^0.306 FLOP = "), tostring(plan.cost{ flops = 0.306, gpu = "H100" }))
 end)
 
+t.test("a table or return curve question gives its lists in question.inputs", function()
+  -- A table question's inputs were {}: its model sizes were not among the numbers it was asked with.
+  local q = plan.table{ params = { 400e6, 1e9, 10e9 } }
+  t.eq(q.kind, "table")
+  t.eq(#q.inputs.params, 3)
+  t.eq(q.inputs.params[1], 400e6)
+  t.eq(q.inputs.params[3], 10e9)
+  local r = plan.returns{ unique_tokens = 25e9, compute = { 1e21, 1e22 } }
+  t.eq(r.inputs.unique_tokens, 25e9)
+  t.eq(#r.inputs.compute, 2)
+  t.eq(r.inputs.compute[2], 1e22)
+  -- Without compute = the budgets are the law's to choose: none are inputs.
+  t.eq(plan.returns{ unique_tokens = 25e9 }.inputs.compute, nil)
+  t.eq(plan.optimal{ compute = 1e21 }.inputs.params, nil)
+end)
+
 t.done()

@@ -565,16 +565,21 @@ int answer_names(lua_State* L) {
   }
   return 1;
 }
+// Row i of an answer as an answer of its own (answer.rows[i], and the rows of answer:record()): a row
+// of a comparison is named by its allocation; one of a table or return curve had no name at all, and
+// printed as an empty line above its quantities (and was recorded with question = "").
+plan::Answer row_answer(const plan::Answer& a, size_t i) {
+  plan::Answer row = a.rows[i];
+  row.question = i < a.row_names.size() ? a.row_names[i] : str("row ", i + 1, " of ", a.question);
+  row.law = a.law;
+  return row;
+}
+
 int answer_rows(lua_State* L) {
   const plan::Answer& a = check<plan::Answer>(L, 1);
   lua_createtable(L, static_cast<int>(a.rows.size()), 0);
   for (size_t i = 0; i < a.rows.size(); ++i) {
-    plan::Answer row = a.rows[i];
-    // A row of a comparison is named by its allocation; one of a table or return curve had no name
-    // at all, and printed as an empty line above its quantities.
-    row.question = i < a.row_names.size() ? a.row_names[i] : str("row ", i + 1, " of ", a.question);
-    row.law = a.law;
-    push(L, std::move(row));
+    push(L, row_answer(a, i));
     lua_rawseti(L, -2, static_cast<lua_Integer>(i + 1));
   }
   return 1;
@@ -692,9 +697,7 @@ void push_record(lua_State* L, const plan::Answer& a) {
   lua_setfield(L, -2, "quantities");
   lua_createtable(L, static_cast<int>(a.rows.size()), 0);
   for (size_t i = 0; i < a.rows.size(); ++i) {
-    plan::Answer row = a.rows[i];
-    if (i < a.row_names.size()) row.question = a.row_names[i];
-    push_record(L, row);
+    push_record(L, row_answer(a, i));
     lua_rawseti(L, -2, static_cast<lua_Integer>(i + 1));
   }
   lua_setfield(L, -2, "rows");

@@ -652,4 +652,24 @@ t.test("a table or return curve question gives its lists in question.inputs", fu
   t.eq(plan.optimal{ compute = 1e21 }.inputs.params, nil)
 end)
 
+t.test("rows of a table or return curve are recorded with their question and law, as answer.rows gives them", function()
+  -- answer:record()'s rows had question = "" and law = "" where no row name was given (a table of
+  -- model sizes, a return curve): answer.rows[i] said "row i of <the question>" and the law.
+  local tab = plan.table{ params = { 400e6, 1e9 }, law = chinchilla }
+  local record = tab:record()
+  t.eq(#record.rows, 2)
+  for i, row in ipairs(record.rows) do
+    t.eq(row.question, "row " .. i .. " of compute-optimal FLOPs and tokens per model size")
+    t.eq(row.question, tab.rows[i].question)
+    t.eq(row.law, tab.law)
+  end
+  local curve = plan.returns{ unique_tokens = 25e9, compute = { 1e21, 1e22 }, law = datablations }
+  t.eq(curve:record().rows[2].question, "row 2 of return on compute spent repeating 25B unique tokens")
+  t.eq(curve:record().rows[2].law, "datablations_exact")
+  -- Named rows keep their names.
+  local cmp = plan.compare{ compute = 5.76e23, law = chinchilla, candidates = { { name = "Gopher", N = 280e9, D = 300e9 } } }
+  t.eq(cmp:record().rows[1].question, "law's optimum")
+  t.eq(cmp:record().rows[2].question, "Gopher")
+end)
+
 t.done()

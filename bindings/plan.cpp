@@ -50,12 +50,73 @@ constexpr double kMissing = fit::kMissing;
        "s.fits.isoflop:optimal(C)), or fit a loss law (fit.chinchilla(obs))");
 }
 
+// The names of fit.published's laws (package.loaded["scalelab.native.fit"].published, read raw: its
+// misses raise), sorted; empty without the fit module.
+std::vector<std::string> fit_published_names(lua_State* L) {
+  std::vector<std::string> names;
+  const int top = lua_gettop(L);
+  lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  lua_pushstring(L, "scalelab.native.fit");
+  if (lua_rawget(L, -2) == LUA_TTABLE) {
+    lua_pushstring(L, "published");
+    if (lua_rawget(L, -2) == LUA_TTABLE) {
+      lua_pushnil(L);
+      while (lua_next(L, -2)) {
+        if (lua_type(L, -2) == LUA_TSTRING) names.emplace_back(lua_tostring(L, -2));
+        lua_pop(L, 1);
+      }
+    }
+  }
+  lua_settop(L, top);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// law = "chinchilla": a name where the law itself belongs. Said with the expression that gives it
+// (law = fit.published.chinchilla, plan.published.datablations_exact, a rule's allocation =), a
+// kind's table, or the closest name; it was 'law must be a Law (...) (got string)'.
+[[noreturn]] void fail_law_name(lua_State* L, int index, const std::string& function) {
+  const std::string name = lua_tostring(L, index);
+  const std::string given = "law = \"" + name + "\"";
+  const std::vector<std::string> published = fit_published_names(L);
+  const bool is_published = std::find(published.begin(), published.end(), name) != published.end();
+  if (name == "kaplan" && is_published)
+    fail(function, ": ", given, " is a name, not a law: give the law itself, law = fit.published.kaplan (Kaplan et al.'s "
+         "joint L(N, D)); for their compute-efficient N ∝ C^0.73, allocation = plan.published.kaplan");
+  if (is_published)
+    fail(function, ": ", given, " is a name, not a law: give the law itself, law = fit.published.", name);
+  if (name == "datablations_exact")
+    fail(function, ": ", given, " is a name, not a law: give the law itself, law = plan.published.datablations_exact");
+  if (name == "chinchilla_approach1")
+    fail(function, ": ", given, " names an allocation rule, not a law: give allocation = plan.published.chinchilla_approach1");
+  // The kinds of loss law planning takes, with a published law of each.
+  const std::pair<const char*, const char*> kinds[] = {
+      {"chinchilla", "chinchilla"}, {"data_constrained", "datablations"}, {"kaplan_ND", "kaplan"}};
+  for (const auto& [kind, example] : kinds)
+    if (name == kind)
+      fail(function, ": ", given, " is a kind of law, not a law: give its parameters, law = { kind = \"", kind,
+           "\", ... }, or a published law of that kind, law = fit.published.", example);
+  std::vector<std::string> candidates = published;
+  candidates.push_back("datablations_exact");
+  candidates.push_back("chinchilla_approach1");
+  const std::string suggestion = closest_name(name, candidates);
+  std::string list;
+  for (const auto& n : published) list += (list.empty() ? "" : ", ") + n;
+  const std::string where = suggestion == "datablations_exact" || suggestion == "chinchilla_approach1" ? "plan.published."
+                                                                                                       : "fit.published.";
+  fail(function, ": ", given, " is a name, not a law",
+       suggestion.empty() ? std::string(".") : "; did you mean " + where + suggestion + "?",
+       " Give the law itself: a published one (fit.published.NAME", list.empty() ? "" : " with NAME one of " + list,
+       "; plan.published.datablations_exact), a fitted law, or a table { kind = \"chinchilla\", E = ..., ... }");
+}
+
 // A law at `index`: a Law object (fit.published.*, a fitted law), or a table naming a built-in kind
 // and its parameters, e.g. { kind = "chinchilla", E = 1.69, A = 406.4, B = 410.7, alpha = 0.34,
 // beta = 0.28 [, samples = { {E =, A =, ...}, ... }] }.
 fit::FittedLaw to_law(lua_State* L, int index, const std::string& function) {
   index = lua_absindex(L, index);
   if (auto* law = test<fit::FittedLaw>(L, index)) return *law;
+  if (lua_type(L, index) == LUA_TSTRING) fail_law_name(L, index, function);
   if (!lua_istable(L, index))
     fail(function, ": law must be a Law (fit.published.chinchilla, a fitted law) or a table { kind = \"chinchilla\", "
          "E = ..., ... } (got ", type_name(L, index), ")");

@@ -672,4 +672,30 @@ t.test("rows of a table or return curve are recorded with their question and law
   t.eq(cmp:record().rows[2].question, "Gopher")
 end)
 
+t.test("a law given by its name says how to give the law itself", function()
+  -- law = "chinchilla" was 'law must be a Law (fit.published.chinchilla, a fitted law) or a table ... (got
+  -- string)', the same for a name of a published law, a misspelt one and a rule's.
+  t.raises(function() return plan.optimal{ compute = 1e21, law = "chinchilla" } end,
+    'plan.optimal: law = "chinchilla" is a name, not a law: give the law itself, law = fit.published.chinchilla')
+  t.raises(function() return plan.optimal{ compute = 1e21, law = "epoch" } end, "law = fit.published.epoch")
+  t.raises(function() return plan.optimal{ compute = 1e21, law = "kaplan" } end,
+    "law = fit.published.kaplan (Kaplan et al.'s joint L(N, D)); for their compute-efficient N ∝ C^0.73, allocation = plan.published.kaplan")
+  t.raises(function() return plan.optimal{ compute = 1e21, unique_tokens = 1e9, law = "datablations_exact" } end,
+    "law = plan.published.datablations_exact")
+  t.raises(function() return plan.table{ params = { 1e9 }, law = "chinchilla_approach1" } end,
+    'plan.table: law = "chinchilla_approach1" names an allocation rule, not a law: give allocation = plan.published.chinchilla_approach1')
+  t.raises(function() return plan.optimal{ compute = 1e21, law = "data_constrained" } end,
+    'is a kind of law, not a law: give its parameters, law = { kind = "data_constrained", ... }, or a published law of that kind, law = fit.published.datablations')
+  t.raises(function() return plan.optimal{ compute = 1e21, law = "chinchila" } end,
+    "is a name, not a law; did you mean fit.published.chinchilla? Give the law itself")
+  t.raises(function() return plan.optimal{ compute = 1e21, law = "datablations_exac" } end,
+    "did you mean plan.published.datablations_exact?")
+  t.raises(function() return plan.optimal{ compute = 1e21, law = "hoffmann" } end,
+    'law = "hoffmann" is a name, not a law. Give the law itself: a published one (fit.published.NAME with NAME one of '
+    .. "chinchilla, chinchilla_unrounded, datablations, epoch, kaplan, kaplan_C, kaplan_D, kaplan_N, kaplan_curve; "
+    .. "plan.published.datablations_exact), a fitted law, or a table")
+  t.raises(function() return plan.optimal{ compute = 1e21 }:answer("epoch") end,
+    'question:answer: law = "epoch" is a name, not a law: give the law itself, law = fit.published.epoch')
+end)
+
 t.done()

@@ -698,4 +698,14 @@ t.test("a law given by its name says how to give the law itself", function()
     'question:answer: law = "epoch" is a name, not a law: give the law itself, law = fit.published.epoch')
 end)
 
+t.test("an mfu given as a percentage says so and gives the fraction", function()
+  -- mfu = 40 (meaning 40%) was 'mfu (model FLOP utilisation) must be in (0, 1], e.g. 0.4 (got 40)'.
+  t.raises(function() return plan.cost{ flops = 1e22, mfu = 40 } end,
+    "plan.cost: mfu = 40 is a percentage; mfu (model FLOP utilisation) is a fraction of peak in (0, 1]: for 40% give mfu = 0.4")
+  t.raises(function() return plan.optimal{ compute = 1e21, law = chinchilla, mfu = 55 } end, "for 55% give mfu = 0.55")
+  -- Just above 1 is an overshoot, not 1.2%: the range error as before; above 100 no percentage either.
+  t.raises(function() return plan.cost{ flops = 1e22, mfu = 1.2 } end, "mfu (model FLOP utilisation) must be in (0, 1]")
+  t.raises(function() return plan.cost{ flops = 1e22, mfu = 400 } end, "mfu (model FLOP utilisation) must be in (0, 1]")
+end)
+
 t.done()

@@ -50,12 +50,73 @@ constexpr double kMissing = fit::kMissing;
        "s.fits.isoflop:optimal(C)), or fit a loss law (fit.chinchilla(obs))");
 }
 
+// The names of fit.published's laws (package.loaded["scalelab.native.fit"].published, read raw: its
+// misses raise), sorted; empty without the fit module.
+std::vector<std::string> fit_published_names(lua_State* L) {
+  std::vector<std::string> names;
+  const int top = lua_gettop(L);
+  lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  lua_pushstring(L, "scalelab.native.fit");
+  if (lua_rawget(L, -2) == LUA_TTABLE) {
+    lua_pushstring(L, "published");
+    if (lua_rawget(L, -2) == LUA_TTABLE) {
+      lua_pushnil(L);
+      while (lua_next(L, -2)) {
+        if (lua_type(L, -2) == LUA_TSTRING) names.emplace_back(lua_tostring(L, -2));
+        lua_pop(L, 1);
+      }
+    }
+  }
+  lua_settop(L, top);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// law = "chinchilla": a name where the law itself belongs. Said with the expression that gives it
+// (law = fit.published.chinchilla, plan.published.datablations_exact, a rule's allocation =), a
+// kind's table, or the closest name; it was 'law must be a Law (...) (got string)'.
+[[noreturn]] void fail_law_name(lua_State* L, int index, const std::string& function) {
+  const std::string name = lua_tostring(L, index);
+  const std::string given = "law = \"" + name + "\"";
+  const std::vector<std::string> published = fit_published_names(L);
+  const bool is_published = std::find(published.begin(), published.end(), name) != published.end();
+  if (name == "kaplan" && is_published)
+    fail(function, ": ", given, " is a name, not a law: give the law itself, law = fit.published.kaplan (Kaplan et al.'s "
+         "joint L(N, D)); for their compute-efficient N ∝ C^0.73, allocation = plan.published.kaplan");
+  if (is_published)
+    fail(function, ": ", given, " is a name, not a law: give the law itself, law = fit.published.", name);
+  if (name == "datablations_exact")
+    fail(function, ": ", given, " is a name, not a law: give the law itself, law = plan.published.datablations_exact");
+  if (name == "chinchilla_approach1")
+    fail(function, ": ", given, " names an allocation rule, not a law: give allocation = plan.published.chinchilla_approach1");
+  // The kinds of loss law planning takes, with a published law of each.
+  const std::pair<const char*, const char*> kinds[] = {
+      {"chinchilla", "chinchilla"}, {"data_constrained", "datablations"}, {"kaplan_ND", "kaplan"}};
+  for (const auto& [kind, example] : kinds)
+    if (name == kind)
+      fail(function, ": ", given, " is a kind of law, not a law: give its parameters, law = { kind = \"", kind,
+           "\", ... }, or a published law of that kind, law = fit.published.", example);
+  std::vector<std::string> candidates = published;
+  candidates.push_back("datablations_exact");
+  candidates.push_back("chinchilla_approach1");
+  const std::string suggestion = closest_name(name, candidates);
+  std::string list;
+  for (const auto& n : published) list += (list.empty() ? "" : ", ") + n;
+  const std::string where = suggestion == "datablations_exact" || suggestion == "chinchilla_approach1" ? "plan.published."
+                                                                                                       : "fit.published.";
+  fail(function, ": ", given, " is a name, not a law",
+       suggestion.empty() ? std::string(".") : "; did you mean " + where + suggestion + "?",
+       " Give the law itself: a published one (fit.published.NAME", list.empty() ? "" : " with NAME one of " + list,
+       "; plan.published.datablations_exact), a fitted law, or a table { kind = \"chinchilla\", E = ..., ... }");
+}
+
 // A law at `index`: a Law object (fit.published.*, a fitted law), or a table naming a built-in kind
 // and its parameters, e.g. { kind = "chinchilla", E = 1.69, A = 406.4, B = 410.7, alpha = 0.34,
 // beta = 0.28 [, samples = { {E =, A =, ...}, ... }] }.
 fit::FittedLaw to_law(lua_State* L, int index, const std::string& function) {
   index = lua_absindex(L, index);
   if (auto* law = test<fit::FittedLaw>(L, index)) return *law;
+  if (lua_type(L, index) == LUA_TSTRING) fail_law_name(L, index, function);
   if (!lua_istable(L, index))
     fail(function, ": law must be a Law (fit.published.chinchilla, a fitted law) or a table { kind = \"chinchilla\", "
          "E = ..., ... } (got ", type_name(L, index), ")");
@@ -565,16 +626,21 @@ int answer_names(lua_State* L) {
   }
   return 1;
 }
+// Row i of an answer as an answer of its own (answer.rows[i], and the rows of answer:record()): a row
+// of a comparison is named by its allocation; one of a table or return curve had no name at all, and
+// printed as an empty line above its quantities (and was recorded with question = "").
+plan::Answer row_answer(const plan::Answer& a, size_t i) {
+  plan::Answer row = a.rows[i];
+  row.question = i < a.row_names.size() ? a.row_names[i] : str("row ", i + 1, " of ", a.question);
+  row.law = a.law;
+  return row;
+}
+
 int answer_rows(lua_State* L) {
   const plan::Answer& a = check<plan::Answer>(L, 1);
   lua_createtable(L, static_cast<int>(a.rows.size()), 0);
   for (size_t i = 0; i < a.rows.size(); ++i) {
-    plan::Answer row = a.rows[i];
-    // A row of a comparison is named by its allocation; one of a table or return curve had no name
-    // at all, and printed as an empty line above its quantities.
-    row.question = i < a.row_names.size() ? a.row_names[i] : str("row ", i + 1, " of ", a.question);
-    row.law = a.law;
-    push(L, std::move(row));
+    push(L, row_answer(a, i));
     lua_rawseti(L, -2, static_cast<lua_Integer>(i + 1));
   }
   return 1;
@@ -692,9 +758,7 @@ void push_record(lua_State* L, const plan::Answer& a) {
   lua_setfield(L, -2, "quantities");
   lua_createtable(L, static_cast<int>(a.rows.size()), 0);
   for (size_t i = 0; i < a.rows.size(); ++i) {
-    plan::Answer row = a.rows[i];
-    if (i < a.row_names.size()) row.question = a.row_names[i];
-    push_record(L, row);
+    push_record(L, row_answer(a, i));
     lua_rawseti(L, -2, static_cast<lua_Integer>(i + 1));
   }
   lua_setfield(L, -2, "rows");
@@ -760,9 +824,19 @@ int question_kind(lua_State* L) {
   return 1;
 }
 int question_inputs(lua_State* L) {
+  const plan::Question& q = check<plan::Question>(L, 1);
   lua_newtable(L);
-  for (const auto& [name, value] : check<plan::Question>(L, 1).inputs()) {
+  for (const auto& [name, value] : q.inputs()) {
     lua_pushnumber(L, value);
+    lua_setfield(L, -2, name.c_str());
+  }
+  // A table's model sizes and a return curve's budgets, as lists: a table question's inputs were {}.
+  for (const auto& [name, values] : q.list_inputs()) {
+    lua_createtable(L, static_cast<int>(values.size()), 0);
+    for (size_t i = 0; i < values.size(); ++i) {
+      lua_pushnumber(L, values[i]);
+      lua_rawseti(L, -2, static_cast<lua_Integer>(i + 1));
+    }
     lua_setfield(L, -2, name.c_str());
   }
   return 1;
@@ -887,7 +961,9 @@ int open_plan(lua_State* L) {
         "peak =), or nil when it named none"}},
       {{"kind", &bound<question_kind>, "\"optimal\", \"loss\", \"compute_for\", \"inference\", \"compare\", \"table\", \"returns\""},
        {"needs_law", &bound<question_needs_law>, "whether answering needs a law"},
-       {"inputs", &bound<question_inputs>, "{ compute =, unique_tokens =, ... }: the numbers the question was asked with"}});
+       {"inputs", &bound<question_inputs>,
+        "{ compute =, unique_tokens =, ... }: the numbers the question was asked with (a table's params and a return "
+        "curve's compute as lists)"}});
   Class<plan::AllocationRule>::define(
       L,
       "An allocation rule: power laws N_opt = k·C^a and D_opt = k'·C^b (Chinchilla approaches 1 and 2, Kaplan's "

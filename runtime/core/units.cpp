@@ -1,5 +1,6 @@
 #include "core/units.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstdio>
@@ -25,8 +26,9 @@ std::string format_round_trip(double value) {
 namespace {
 
 // `value` as mantissa and power of ten, "1.2e22", the mantissa with `digits` significant digits;
-// from 1e-3 up to 10, as format_number and the planner's answers print there, the same digits
-// plainly: 3.1 and 0.31, not 3.1e0 and 3.1e-1.
+// from 1e-3 up to 1000, as format_number and the planner's answers print there, the same digits
+// plainly: 311, 31, 3.1 and 0.31, not 3.1e2, 3.1e1, 3.1e0 and 3.1e-1 (a whole number below 1000 in
+// full: 150 at two digits, not %g's 1.5e+02).
 std::string format_scientific(double value, int digits) {
   if (!std::isfinite(value) || value == 0) return format_significant(value, digits);
   int exponent = static_cast<int>(std::floor(std::log10(std::fabs(value))));
@@ -36,7 +38,10 @@ std::string format_scientific(double value, int digits) {
     mantissa /= 10;
     exponent += 1;
   }
-  if (exponent >= -3 && exponent <= 0) return format_significant(value, digits);
+  if (exponent >= -3 && exponent <= 2) {
+    const double rounded = std::strtod(format_significant(value, digits).c_str(), nullptr);
+    return format_significant(rounded, std::max(digits, exponent + 1));
+  }
   return format_significant(mantissa, digits) + "e" + std::to_string(exponent);
 }
 

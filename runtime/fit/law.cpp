@@ -82,9 +82,9 @@ const std::vector<KindInfo>& kinds() {
        {1.69, 406.4, 410.7, 0.34, 0.28}},
       {LawKind::DataConstrained, "data_constrained", "L(N,D,U) = E + A/N'^alpha + B/D'^beta",
        "Muennighoff et al. 2023: repeated data and excess parameters are worth less. "
-       "D' = U_D + U_D*R_D*(1 - exp(-R_D/R_D*)), U_D = min(U, D), R_D = D/U_D - 1; "
-       "N' = U_N + U_N*R_N*(1 - exp(-R_N/R_N*)), U_N = min(N, N_opt(U_D)), R_N = N/U_N - 1, "
-       "N_opt(D) = G*(D*G)^(beta/alpha), G = (alpha*A/(beta*B))^(1/(alpha+beta)).",
+       "D' = U_D + U_D·R_D*·(1 - exp(-R_D/R_D*)), U_D = min(U, D), R_D = D/U_D - 1; "
+       "N' = U_N + U_N·R_N*·(1 - exp(-R_N/R_N*)), U_N = min(N, N_opt(U_D)), R_N = N/U_N - 1, "
+       "N_opt(D) = G·(D·G)^(beta/alpha), G = (alpha·A/(beta·B))^(1/(alpha+beta)).",
        {Input::N, Input::D, Input::U},
        {{"E", "irreducible loss", true, {-1, 0, 1}},
         {"A", "parameter-term coefficient", true, {0, 10, 20}},

@@ -43,9 +43,9 @@ std::string format_quantity(double value, Unit unit) {
       return format_significant(value, 3);
     }
     case Unit::Flops: {
-      // Three significant digits, as in Chinchilla's table: 1.92e19. Below 10 FLOP, down to 1e-3 (as
-      // three_digits prints), the same digits without the exponent: 3.11 and 0.306, not 3.11e0 and
-      // 3.06e-1.
+      // Three significant digits, as in Chinchilla's table: 1.92e19. Below 1000 FLOP, down to 1e-3
+      // (where three_digits prints plainly too), the same digits without the exponent: 311, 31.1, 3.11
+      // and 0.306, not 3.11e2, 3.11e1, 3.11e0 and 3.06e-1.
       if (!std::isfinite(value) || value <= 0) return format_significant(value, 3);
       int exponent = static_cast<int>(std::floor(std::log10(value)));
       double mantissa = value / std::pow(10.0, exponent);
@@ -56,7 +56,7 @@ std::string format_quantity(double value, Unit unit) {
         mantissa /= 10;
         std::snprintf(buffer, sizeof buffer, "%.2f", mantissa);
       }
-      if (exponent >= -3 && exponent <= 0) {
+      if (exponent >= -3 && exponent <= 2) {
         std::snprintf(buffer, sizeof buffer, "%.*f", 2 - exponent, mantissa * std::pow(10.0, exponent));
         return buffer;
       }

@@ -38,6 +38,11 @@ const Gpu& gpu(const std::string& name) {
 }
 
 void CostOptions::Validate(const std::string& caller) const {
+  // A percentage where the fraction belongs (mfu = 40 for 40%) is a unit error: said with the fraction.
+  // Just above 1 (1.2) is more likely a fraction overshot than 1.2%: the plain range error.
+  if (mfu >= 2 && mfu <= 100)
+    fail(caller, ": mfu = ", format_significant(mfu, 6), " is a percentage; mfu (model FLOP utilisation) is a fraction of "
+         "peak in (0, 1]: for ", format_significant(mfu, 6), "% give mfu = ", format_significant(mfu / 100, 6));
   if (!(mfu > 0 && mfu <= 1))
     fail(caller, ": mfu (model FLOP utilisation) must be in (0, 1], e.g. 0.4 (got ", mfu, ")");
   if (!(gpus >= 1) || !std::isfinite(gpus)) fail(caller, ": gpus must be at least 1 (got ", gpus, ")");

@@ -261,6 +261,9 @@ class Question {
   // The numbers the question was asked with, by name (compute, unique_tokens, epochs, N, D, loss,
   // inference_tokens), for reports and the study store.
   std::vector<std::pair<std::string, double>> inputs() const;
+  // The lists it was asked with, by name: a table's model sizes (params), a return curve's budgets
+  // (compute, when given).
+  std::vector<std::pair<std::string, std::vector<double>>> list_inputs() const;
   // Whether answering needs a law (allocation-rule questions do not).
   bool needs_law() const;
   Answer answer(const fit::FittedLaw& law) const;

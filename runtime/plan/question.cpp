@@ -119,6 +119,13 @@ std::vector<std::pair<std::string, double>> Question::inputs() const {
   return out;
 }
 
+std::vector<std::pair<std::string, std::vector<double>>> Question::list_inputs() const {
+  std::vector<std::pair<std::string, std::vector<double>>> out;
+  if (kind_ == Kind::Table) out.emplace_back("params", table_.params);
+  if (kind_ == Kind::Returns && !returns_.compute.empty()) out.emplace_back("compute", returns_.compute);
+  return out;
+}
+
 bool Question::needs_law() const { return !((kind_ == Kind::Optimal || kind_ == Kind::Table) && rule_); }
 
 namespace {

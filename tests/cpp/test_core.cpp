@@ -37,7 +37,7 @@ TEST_CASE("format_flops and format_duration") {
   CHECK(format_flops(1e-310) == "1e-310");
 }
 
-TEST_CASE("format_flops prints budgets from 1e-3 up to 10 FLOP without the exponent\, as format_number does") {
+TEST_CASE("format_flops prints budgets from 1e-3 up to 1000 FLOP without the exponent\, as format_number does") {
   // 3.11 and 0.306 FLOP printed as 3.1e0 and 3.1e-1; the digits are %g's (printf's own, not ours).
   CHECK(format_flops(3.11) == "3.1");
   CHECK(format_flops(3.11, 3) == "3.11");
@@ -45,10 +45,19 @@ TEST_CASE("format_flops prints budgets from 1e-3 up to 10 FLOP without the expon
   CHECK(format_flops(0.0306, 3) == "0.0306");
   CHECK(format_flops(0.00306, 3) == "0.00306");
   CHECK(format_flops(-3.11, 3) == "-3.11");
-  // The neighbouring ranges keep the exponent; a value that rounds up to 10 leaves the plain range.
-  CHECK(format_flops(31.1, 3) == "3.11e1");
+  // Up to 1000 too (31.1 FLOP printed as 3.11e1, 150 as 1.5e2), whole numbers in full, rounded to the
+  // digits asked for; the neighbouring ranges keep the exponent, and a value that rounds up to 1000
+  // leaves the plain range.
+  CHECK(format_flops(31.1, 3) == "31.1");
+  CHECK(format_flops(9.96) == "10");
+  CHECK(format_flops(150) == "150");
+  CHECK(format_flops(156) == "160");
+  CHECK(format_flops(311, 3) == "311");
+  CHECK(format_flops(-311, 3) == "-311");
+  CHECK(format_flops(999.4, 3) == "999");
+  CHECK(format_flops(999.6, 3) == "1e3");
+  CHECK(format_flops(1234, 3) == "1.23e3");
   CHECK(format_flops(3.06e-4, 3) == "3.06e-4");
-  CHECK(format_flops(9.96) == "1e1");
   CHECK(format_flops(9.996e-4, 3) == "0.001");
   CHECK(format_flops(1) == "1");
   CHECK(format_duration(0.85) == "850 ms");

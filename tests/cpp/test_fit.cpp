@@ -1482,6 +1482,22 @@ TEST_CASE("a published law given other values is named as modified, not as the p
   CHECK(fitted.doc() == Law::Make(LawKind::Chinchilla).doc());
 }
 
+// The data-constrained law's doc wrote its products with '*' (U_D*R_D*(1 - ...), G*(D*G)), where R_D*
+// is itself a name ending in '*' and every other formula of the docs writes '·' (the power law's
+// y = k·x^a, plan's N_opt = 0.0990·C^0.4982): U_D*R_D*(...) read as U_D times R_D times (...).
+TEST_CASE("the data-constrained law's doc writes products with a middle dot\, as REFERENCE.md and the other docs do") {
+  const std::string doc = Law::Make(LawKind::DataConstrained).doc();
+  // REFERENCE.md: D' = U_D + U_D·R_D*·(1 − e^(−R_D/R_D*)), N' likewise, N_opt(D) = (D·G)^(β/α)·G.
+  CHECK_THAT(doc, Catch::Matchers::Contains("D' = U_D + U_D·R_D*·(1 - exp(-R_D/R_D*))"));
+  CHECK_THAT(doc, Catch::Matchers::Contains("N' = U_N + U_N·R_N*·(1 - exp(-R_N/R_N*))"));
+  CHECK_THAT(doc, Catch::Matchers::Contains("N_opt(D) = G·(D·G)^(beta/alpha), G = (alpha·A/(beta·B))^(1/(alpha+beta))"));
+  // No '*' but the names R_D* and R_N*.
+  std::string rest = doc;
+  for (const std::string name : {"R_D*", "R_N*"})
+    for (size_t at = rest.find(name); at != std::string::npos; at = rest.find(name)) rest.erase(at, name.size());
+  CHECK(rest.find('*') == std::string::npos);
+}
+
 // The numeric Jacobian column used for custom laws. It shrank its step 19 times by 4 (to ~3.6e-18
 // relative), below double precision: once x ± h == x both sides evaluated at x and a zero column
 // came back as valid, a silently zero derivative.

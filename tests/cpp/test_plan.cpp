@@ -774,17 +774,25 @@ TEST_CASE("Kaplan's joint L(N, D) allocates N ∝ C^(alpha_D/(alpha_N + alpha_D)
   CHECK(plan::optimal(wrap(fit::published::chinchilla()), o).notes.empty());
 }
 
-TEST_CASE("answers print budgets from 1e-3 up to 10 FLOP without the exponent: 3.11\, not 3.11e0") {
+TEST_CASE("answers print budgets from 1e-3 up to 1000 FLOP without the exponent: 3.11 and 311\, not 3.11e0 and 3.11e2") {
   using plan::Unit;
-  // Three significant digits as above 10 FLOP (1.00e21), written plainly where three_digits is plain.
+  // Three significant digits as from 1000 FLOP up (1.00e21), written plainly below it, as three_digits
+  // writes every other unit's numbers below 1000 (Chinchilla's law puts a 10-parameter model's
+  // compute-optimal run at 510 FLOP: it printed as 5.10e2 beside its 8.5 tokens per parameter).
   CHECK(plan::format_quantity(3.11, Unit::Flops) == "3.11");
   CHECK(plan::format_quantity(1, Unit::Flops) == "1.00");
   CHECK(plan::format_quantity(0.306, Unit::Flops) == "0.306");
   CHECK(plan::format_quantity(0.0306, Unit::Flops) == "0.0306");
   CHECK(plan::format_quantity(0.00306, Unit::Flops) == "0.00306");
   CHECK(plan::format_quantity(0.9996, Unit::Flops) == "1.00");
-  CHECK(plan::format_quantity(9.996, Unit::Flops) == "1.00e1");
-  CHECK(plan::format_quantity(31.1, Unit::Flops) == "3.11e1");
+  CHECK(plan::format_quantity(9.996, Unit::Flops) == "10.0");
+  CHECK(plan::format_quantity(10, Unit::Flops) == "10.0");
+  CHECK(plan::format_quantity(31.1, Unit::Flops) == "31.1");
+  CHECK(plan::format_quantity(99.96, Unit::Flops) == "100");
+  CHECK(plan::format_quantity(311, Unit::Flops) == "311");
+  CHECK(plan::format_quantity(999.4, Unit::Flops) == "999");
+  CHECK(plan::format_quantity(999.6, Unit::Flops) == "1.00e3");
+  CHECK(plan::format_quantity(1234, Unit::Flops) == "1.23e3");
   CHECK(plan::format_quantity(3.06e-4, Unit::Flops) == "3.06e-4");
 }
 

@@ -636,4 +636,76 @@ t.test("budgets under 10 FLOP print as 3.11 and 0.306 FLOP, not 3.11e0 and 3.06e
   t.ok(tostring(plan.cost{ flops = 0.306, gpu = "H100" }):find("^0.306 FLOP = "), tostring(plan.cost{ flops = 0.306, gpu = "H100" }))
 end)
 
+t.test("a table or return curve question gives its lists in question.inputs", function()
+  -- A table question's inputs were {}: its model sizes were not among the numbers it was asked with.
+  local q = plan.table{ params = { 400e6, 1e9, 10e9 } }
+  t.eq(q.kind, "table")
+  t.eq(#q.inputs.params, 3)
+  t.eq(q.inputs.params[1], 400e6)
+  t.eq(q.inputs.params[3], 10e9)
+  local r = plan.returns{ unique_tokens = 25e9, compute = { 1e21, 1e22 } }
+  t.eq(r.inputs.unique_tokens, 25e9)
+  t.eq(#r.inputs.compute, 2)
+  t.eq(r.inputs.compute[2], 1e22)
+  -- Without compute = the budgets are the law's to choose: none are inputs.
+  t.eq(plan.returns{ unique_tokens = 25e9 }.inputs.compute, nil)
+  t.eq(plan.optimal{ compute = 1e21 }.inputs.params, nil)
+end)
+
+t.test("rows of a table or return curve are recorded with their question and law, as answer.rows gives them", function()
+  -- answer:record()'s rows had question = "" and law = "" where no row name was given (a table of
+  -- model sizes, a return curve): answer.rows[i] said "row i of <the question>" and the law.
+  local tab = plan.table{ params = { 400e6, 1e9 }, law = chinchilla }
+  local record = tab:record()
+  t.eq(#record.rows, 2)
+  for i, row in ipairs(record.rows) do
+    t.eq(row.question, "row " .. i .. " of compute-optimal FLOPs and tokens per model size")
+    t.eq(row.question, tab.rows[i].question)
+    t.eq(row.law, tab.law)
+  end
+  local curve = plan.returns{ unique_tokens = 25e9, compute = { 1e21, 1e22 }, law = datablations }
+  t.eq(curve:record().rows[2].question, "row 2 of return on compute spent repeating 25B unique tokens")
+  t.eq(curve:record().rows[2].law, "datablations_exact")
+  -- Named rows keep their names.
+  local cmp = plan.compare{ compute = 5.76e23, law = chinchilla, candidates = { { name = "Gopher", N = 280e9, D = 300e9 } } }
+  t.eq(cmp:record().rows[1].question, "law's optimum")
+  t.eq(cmp:record().rows[2].question, "Gopher")
+end)
+
+t.test("a law given by its name says how to give the law itself", function()
+  -- law = "chinchilla" was 'law must be a Law (fit.published.chinchilla, a fitted law) or a table ... (got
+  -- string)', the same for a name of a published law, a misspelt one and a rule's.
+  t.raises(function() return plan.optimal{ compute = 1e21, law = "chinchilla" } end,
+    'plan.optimal: law = "chinchilla" is a name, not a law: give the law itself, law = fit.published.chinchilla')
+  t.raises(function() return plan.optimal{ compute = 1e21, law = "epoch" } end, "law = fit.published.epoch")
+  t.raises(function() return plan.optimal{ compute = 1e21, law = "kaplan" } end,
+    "law = fit.published.kaplan (Kaplan et al.'s joint L(N, D)); for their compute-efficient N ∝ C^0.73, allocation = plan.published.kaplan")
+  t.raises(function() return plan.optimal{ compute = 1e21, unique_tokens = 1e9, law = "datablations_exact" } end,
+    "law = plan.published.datablations_exact")
+  t.raises(function() return plan.table{ params = { 1e9 }, law = "chinchilla_approach1" } end,
+    'plan.table: law = "chinchilla_approach1" names an allocation rule, not a law: give allocation = plan.published.chinchilla_approach1')
+  t.raises(function() return plan.optimal{ compute = 1e21, law = "data_constrained" } end,
+    'is a kind of law, not a law: give its parameters, law = { kind = "data_constrained", ... }, or a published law of that kind, law = fit.published.datablations')
+  t.raises(function() return plan.optimal{ compute = 1e21, law = "chinchila" } end,
+    "is a name, not a law; did you mean fit.published.chinchilla? Give the law itself")
+  t.raises(function() return plan.optimal{ compute = 1e21, law = "datablations_exac" } end,
+    "did you mean plan.published.datablations_exact?")
+  t.raises(function() return plan.optimal{ compute = 1e21, law = "hoffmann" } end,
+    'law = "hoffmann" is a name, not a law. Give the law itself: a published one (fit.published.NAME with NAME one of '
+    .. "chinchilla, chinchilla_unrounded, datablations, epoch, kaplan, kaplan_C, kaplan_D, kaplan_N, kaplan_curve; "
+    .. "plan.published.datablations_exact), a fitted law, or a table")
+  t.raises(function() return plan.optimal{ compute = 1e21 }:answer("epoch") end,
+    'question:answer: law = "epoch" is a name, not a law: give the law itself, law = fit.published.epoch')
+end)
+
+t.test("an mfu given as a percentage says so and gives the fraction", function()
+  -- mfu = 40 (meaning 40%) was 'mfu (model FLOP utilisation) must be in (0, 1], e.g. 0.4 (got 40)'.
+  t.raises(function() return plan.cost{ flops = 1e22, mfu = 40 } end,
+    "plan.cost: mfu = 40 is a percentage; mfu (model FLOP utilisation) is a fraction of peak in (0, 1]: for 40% give mfu = 0.4")
+  t.raises(function() return plan.optimal{ compute = 1e21, law = chinchilla, mfu = 55 } end, "for 55% give mfu = 0.55")
+  -- Just above 1 is an overshoot, not 1.2%: the range error as before; above 100 no percentage either.
+  t.raises(function() return plan.cost{ flops = 1e22, mfu = 1.2 } end, "mfu (model FLOP utilisation) must be in (0, 1]")
+  t.raises(function() return plan.cost{ flops = 1e22, mfu = 400 } end, "mfu (model FLOP utilisation) must be in (0, 1]")
+end)
+
 t.done()

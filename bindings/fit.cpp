@@ -951,11 +951,11 @@ int law_interval(lua_State* L) {
 void set_tostring(lua_State* L, const std::string& summary, const char* doc = nullptr);
 
 const char* const kAllocationDoc =
-    "A compute-optimal allocation under a law of Chinchilla's form (law:allocation(C)), with C = 6*N*D; printing "
+    "A compute-optimal allocation under a law of Chinchilla's form (law:allocation(C)), with C = 6·N·D; printing "
     "shows N_opt and D_opt with their units and intervals, or why it has none (its summary field).\n"
     "Fields: N_opt, D_opt (parameters and tokens at C), tokens_per_parameter (D_opt / N_opt); a, b, G (N_opt = "
-    "G*(C/6)^a, D_opt = (C/6)^b / G, a = beta/(alpha+beta), b = alpha/(alpha+beta), G = "
-    "(alpha*A/(beta*B))^(1/(alpha+beta))); intervals (a law with bootstrap samples only: { lo, hi } at 95% of a, b, "
+    "G·(C/6)^a, D_opt = (C/6)^b / G, a = beta/(alpha+beta), b = alpha/(alpha+beta), G = "
+    "(alpha·A/(beta·B))^(1/(alpha+beta))); intervals (a law with bootstrap samples only: { lo, hi } at 95% of a, b, "
     "N_opt, D_opt and tokens_per_parameter); beyond (a fitted law only, where N_opt, D_opt or C lie more than twice "
     "beyond its runs: how far, as plan's answers note it, e.g. \"beyond the 25 runs fitted: N 380× the largest (100M), "
     "...\"); summary.";
@@ -972,8 +972,8 @@ int law_allocation(lua_State* L) {
     for (const char* p : {"A", "B", "alpha", "beta"}) {
       const double v = f.law.param(p);
       if (!(v > 0) || !std::isfinite(v))
-        fail("law:allocation(C): law '", f.law.name(), "' has ", p, " = ", v, "; the allocation N_opt = G*(C/6)^a, "
-             "G = (alpha*A/(beta*B))^(1/(alpha+beta)), needs A, B, alpha and beta positive and finite");
+        fail("law:allocation(C): law '", f.law.name(), "' has ", p, " = ", v, "; the allocation N_opt = G·(C/6)^a, "
+             "G = (alpha·A/(beta·B))^(1/(alpha+beta)), needs A, B, alpha and beta positive and finite");
     }
   fit::Allocation a = fit::compute_optimal(f.law);
   lua_newtable(L);
@@ -1064,8 +1064,8 @@ const char* const kIsoflopDoc =
     "An IsoFLOP analysis (Chinchilla's approach 2, fit.isoflop); printing shows the vertices, laws and warnings "
     "(its summary field).\n"
     "Fields: budgets, N_opt, D_opt, L_min (one per budget with a parabola, NaN where it has no minimum); curves "
-    "(per budget: C, runs, sizes = { smallest, largest }, coefficients = { c0, c1, c2 } of loss = c0 + c1*ln N + "
-    "c2*ln^2 N, has_minimum, flat, inside (the vertex within the sizes), used (the power laws go through it), and "
+    "(per budget: C, runs, sizes = { smallest, largest }, coefficients = { c0, c1, c2 } of loss = c0 + c1·ln N + "
+    "c2·ln^2 N, has_minimum, flat, inside (the vertex within the sizes), used (the power laws go through it), and "
     "where it has a minimum N_opt, D_opt, L_min, curvature; edge and edge_N when the lowest loss is at the smallest "
     "or largest size); minima, inside (how many curves have a minimum, and of those inside their sizes); "
     "parabolas (a Law holding every curve's coefficients); N_law, D_law, a, k, b, k_D (N_opt = k·C^a, D_opt = "
@@ -1074,7 +1074,7 @@ const char* const kIsoflopDoc =
 
 const char* const kApproach1Doc =
     "An approach-1 analysis (Chinchilla's approach 1, fit.approach1): the lower envelope of the runs' loss curves "
-    "against C = 6*N*tokens; printing shows the envelope, laws and warnings (its summary field).\n"
+    "against C = 6·N·tokens; printing shows the envelope, laws and warnings (its summary field).\n"
     "Fields: loss (\"eval\" or \"train\": the loss read off the curves); runs, sizes (curves with two or more "
     "points of it, and their distinct N); envelope (the bracketed frontier by C ascending: { C =, N =, D = C/(6N), "
     "loss =, run = its index in the runs given }); frontier_sizes (distinct N on it); switches (the computes where "

@@ -64,7 +64,7 @@ fit: scaling laws and their fitting.
   fit.approach1(runs, { loss = "auto"|"eval"|"train", smoothing = 0.5, points_per_decade = 100,
                 bootstrap = n, seed = })   Chinchilla approach 1: runs { { N =, curve = { {tokens =,
                                    train_loss =, eval_loss =}, ... } }, ... } (a study's runs, store:curve);
-                                   the lower envelope of their smoothed curves against C = 6*N*tokens where
+                                   the lower envelope of their smoothed curves against C = 6·N·tokens where
                                    a smaller and a larger size bound the best (.envelope), N_opt = k·C^a
                                    through the computes where it passes from one size to the next
                                    (.switches, .N_law, .D_law, .a, .b, .samples, .warnings; .unfitted says

@@ -104,4 +104,29 @@ t.test("help documents every object the API returns", function()
   end
 end)
 
+
+t.test("no documented formula writes a product with '*': the docs write '·', as REFERENCE.md does", function()
+  -- law:allocation's help wrote N_opt = G*(C/6)^a, G = (alpha*A/(beta*B)), fit.isoflop's c1*ln N and
+  -- C = 6*N*tokens, law:D_opt C/(6*N_opt), beside y = k·x^a elsewhere; where R_D* is a name ending
+  -- in '*', U_D*R_D*(...) reads as a product of three. Every documented value, every module.
+  local core = require "scalelab.native.core"
+  -- Make sure the modules (and their laws' methods) are loaded and documented before reading.
+  local _ = fit.published.chinchilla:allocation(1e22)
+  local products, documented = {}, 0
+  for _, text in pairs(core.docs()) do
+    documented = documented + 1
+    local rest = text:gsub("R_[DN]%*", "")
+    for product in rest:gmatch("[%w%)]%*[%w%(]") do products[#products + 1] = product .. " in: " .. text:sub(1, 120) end
+  end
+  t.ok(documented > 100, documented .. " documented values")
+  t.eq(#products, 0, table.concat(products, "\n"))
+  -- The check sees one: a '*' product in a documented value is found.
+  local probe = core.document({}, "N_opt = G*(C/6)^a")
+  local found = false
+  for value, text in pairs(core.docs()) do
+    if value == probe and text:gsub("R_[DN]%*", ""):find("[%w%)]%*[%w%(]") then found = true end
+  end
+  t.ok(found, "the probe's '*' is found")
+end)
+
 t.done()

@@ -209,8 +209,8 @@ t.test("law:allocation(C) prints its numbers with their units and intervals, not
   -- A law given by hand with values the closed form cannot take is refused, naming the value (alpha = 0
   -- printed 'N_opt 0 params, D_opt inf tokens', alpha = -0.3 'N_opt nan params').
   t.raises(function() fit.published.chinchilla:with{ alpha = 0 }:allocation(1e22) end,
-    "law:allocation(C): law 'chinchilla, modified' has alpha = 0; the allocation N_opt = G*(C/6)^a, G = "
-    .. "(alpha*A/(beta*B))^(1/(alpha+beta)), needs A, B, alpha and beta positive and finite")
+    "law:allocation(C): law 'chinchilla, modified' has alpha = 0; the allocation N_opt = G·(C/6)^a, G = "
+    .. "(alpha·A/(beta·B))^(1/(alpha+beta)), needs A, B, alpha and beta positive and finite")
   t.raises(function() fit.published.epoch:with{ B = -2085 }:allocation(1e22) end, "has B = -2085")
 end)
 

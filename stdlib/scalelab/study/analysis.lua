@@ -248,7 +248,7 @@ core.document(IsoflopLaw, "A study's IsoFLOP fit (s.fits.isoflop: Chinchilla's a
   .. "Methods: law:N_opt(C), law:D_opt(C); law:optimal(C or { compute = C }) -> { compute, N, D, tokens_per_param "
   .. "[, intervals = { N, D, tokens_per_param }] [, notes] }, as a study's questions get it; law:summary().")
 core.document(IsoflopLaw.N_opt, "law:N_opt(C) -> k·C^a: the compute-optimal parameters at C FLOP")
-core.document(IsoflopLaw.D_opt, "law:D_opt(C) -> C/(6*N_opt): the compute-optimal tokens at C FLOP")
+core.document(IsoflopLaw.D_opt, "law:D_opt(C) -> C/(6·N_opt): the compute-optimal tokens at C FLOP")
 core.document(IsoflopLaw.optimal, "law:optimal(C or { compute = C }) -> { compute, N, D, tokens_per_param [, intervals "
   .. "= { N, D, tokens_per_param } (95%, from the bootstrap samples)] [, notes (how far C lies beyond the compute "
   .. "fitted on)], law }, which prints as plan.optimal's answers do")

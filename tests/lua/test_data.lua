@@ -276,6 +276,15 @@ t.test("option errors name the function called, and one batch or epoch is singul
       message)
   end
   t.eq(c:split(0).validation_documents, 0)
+  -- data.bpe{ validation = 1 } said "validation must be a fraction of documents in [0, 1) (got 1)", of no function.
+  local dir = t.scratch("data-bpe-validation")
+  t.write_file(dir .. "/a.txt", "one two three\n\nfour five six\n")
+  local text = data.files{ dir .. "/a.txt", documents = "paragraph", out = dir .. "/a.tok" }
+  for _, v in ipairs{ 1, -0.5 } do
+    local message = t.raises(function() data.bpe{ corpus = text, vocab = 260, validation = v, out = dir .. "/b.tok" } end,
+      "data.bpe: validation must be a fraction of documents in [0, 1) (got ")
+    t.ok(message:find("give 0 to train on every document", 1, true), message)
+  end
   t.raises(function() data.sampler{ corpus = c, seq_len = 8, batch = 2, tokens = 10 } end,
     "data.sampler: tokens = 10 is less than one batch")
   -- One epoch of its unique tokens: "1 epoch", not "1 epochs".

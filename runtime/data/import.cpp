@@ -215,6 +215,7 @@ Corpus ImportText(const TextImportOptions& options) {
   InputHash key;
   key.add(options.documents);
   key.add(std::string("a UTF-8 byte-order mark at a file's start left out"));  // earlier caches kept it
+  key.add(std::string("CRLF line endings read as LF"));  // earlier caches kept the CR
   for (const auto& f : files) {
     const struct stat st = stat_or_fail(what, f);
     if (!seen.insert({st.st_dev, st.st_ino}).second) {
@@ -281,6 +282,13 @@ Corpus ImportText(const TextImportOptions& options) {
   const bool by_file = options.documents == "file", by_line = options.documents == "line";
   std::vector<char> block(size_t{1} << 20), again;
   int64_t marked = 0;  // files that began with a UTF-8 byte-order mark
+  // A CR just before a LF (a Windows text's line ending) is left out, in every mode: the line ends with
+  // its LF alone. It was kept, so that a text saved on Windows and the same text saved elsewhere were
+  // other tokens (every line 1 byte longer, a CR the model had to predict), a line document of one ended
+  // "\r\n" and of the other "\n", and the paragraph and line modes, which end a line with "\n" of their
+  // own, kept the CR before it. A lone CR (not before a LF) is text, and kept.
+  int64_t crlf = 0;        // CRs so left out
+  int64_t crlf_files = 0;  // files that had one
   int64_t read = 0;    // bytes read, the marks left out
   for (const auto& f : files) {
     check_interrupt();
@@ -290,6 +298,8 @@ Corpus ImportText(const TextImportOptions& options) {
     int64_t block_at = 0;  // the file offset of block[0]
     int64_t blanks_at = 0, blanks = 0;  // the line's leading blanks: their offset and count
     bool text = false;  // the line has shown text
+    bool held_cr = false;  // the block in hand ended with a CR: a line ending if the next begins with a LF
+    const int64_t crlf_before = crlf;
     auto put = [&](std::string_view bytes) {
       if (bytes.empty()) return;
       if (open) writer.ExtendBytes(bytes);
@@ -335,13 +345,43 @@ Corpus ImportText(const TextImportOptions& options) {
         marked += skip > 0 ? 1 : 0;
         read += int64_t(n - skip);
         if (by_file) {
-          put(std::string_view(block.data() + skip, n - skip));
+          size_t from = skip;
+          if (held_cr) {
+            held_cr = false;
+            if (block[from] == '\n') ++crlf;
+            else put("\r");
+          }
+          while (from < n) {
+            const char* cr = static_cast<const char*>(std::memchr(block.data() + from, '\r', n - from));
+            if (!cr) {
+              put(std::string_view(block.data() + from, n - from));
+              break;
+            }
+            const size_t i = size_t(cr - block.data());
+            const bool line_end = i + 1 < n && block[i + 1] == '\n';
+            held_cr = i + 1 == n;
+            put(std::string_view(block.data() + from, i - from + (line_end || held_cr ? 0 : 1)));
+            crlf += line_end ? 1 : 0;
+            from = i + 1;
+          }
           continue;
         }
         for (size_t at = skip; at < n;) {
           const char* newline = static_cast<const char*>(std::memchr(block.data() + at, '\n', n - at));
           const size_t end = newline ? size_t(newline - block.data()) : n;
-          take(std::string_view(block.data() + at, end - at), block_at + int64_t(at));
+          // The CR the last block ended with: its line's ending if this block begins with the LF.
+          if (held_cr) {
+            held_cr = false;
+            if (newline && end == at) ++crlf;
+            else take("\r", block_at - 1);
+          }
+          size_t stop = end;
+          if (stop > at && block[stop - 1] == '\r') {
+            --stop;
+            if (newline) ++crlf;
+            else held_cr = true;
+          }
+          take(std::string_view(block.data() + at, stop - at), block_at + int64_t(at));
           at = end;
           if (newline) {
             end_line();
@@ -355,7 +395,12 @@ Corpus ImportText(const TextImportOptions& options) {
       throw;
     }
     std::fclose(in);
+    if (held_cr) {  // the file's last byte: a lone CR, text
+      if (by_file) put("\r");
+      else take("\r", block_at - 1);
+    }
     if (text) end_line();  // a last line without its newline
+    crlf_files += crlf > crlf_before ? 1 : 0;
   }
   if (marked > 0) {  // said in the source's parenthesis, with the files left out
     std::string& source = writer.metadata().source;
@@ -367,6 +412,11 @@ Corpus ImportText(const TextImportOptions& options) {
   if (read > 0 && writer.tokens() == 0)
     fail("empty corpus: every line of ", writer.metadata().source, " is blank (", format_counted(double(read), "byte"),
          " of spaces, tabs, CRs and newlines alone), and a blank line is no document's text; give files with text");
+  if (crlf > 0) {  // after the blank-file error, which it would not help
+    std::string& source = writer.metadata().source;
+    source.insert(source.size() - 1, str("; ", format_counted(crlf, "CRLF line ending", "CRLF line endings"), " of ",
+                                         format_counted(double(crlf_files), "file"), " read as LF"));
+  }
   return writer.Finish();
 }
 

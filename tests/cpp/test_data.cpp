@@ -1244,15 +1244,15 @@ TEST_CASE("a UTF-8 byte-order mark at a file's start is left out of the text, an
   o.out = dir.path + "/paragraph.tok";
   Corpus c = ImportText(o);
   // Only the mark that begins the file: one inside the text is text.
-  CHECK(texts(c) == std::vector<std::string>{"Hello\r\n", "World " + bom + "inside\n", "plain\n"});
+  CHECK(texts(c) == std::vector<std::string>{"Hello\n", "World " + bom + "inside\n", "plain\n"});
   CHECK_THAT(c.metadata().source, Catch::EndsWith("(2 files, one document per paragraph; the UTF-8 byte-order mark that "
-                                                  "began 1 file left out)"));
+                                                  "began 1 file left out; 4 CRLF line endings of 1 file read as LF)"));
   o.documents = "file";
   o.out = dir.path + "/file.tok";
-  CHECK(texts(ImportText(o)) == std::vector<std::string>{"\r\n\r\nHello\r\n\r\nWorld " + bom + "inside", "plain\n"});
+  CHECK(texts(ImportText(o)) == std::vector<std::string>{"\n\nHello\n\nWorld " + bom + "inside", "plain\n"});
   o.documents = "line";
   o.out = dir.path + "/line.tok";
-  CHECK(texts(ImportText(o)).front() == "Hello\r\n");
+  CHECK(texts(ImportText(o)).front() == "Hello\n");
   // A file of the mark alone holds no text; without a mark the source says nothing of one.
   o.paths = {dir.file("mark.txt", bom)};
   o.out = dir.path + "/mark.tok";
@@ -1260,6 +1260,81 @@ TEST_CASE("a UTF-8 byte-order mark at a file's start is left out of the text, an
   o.paths = {plain};
   o.out = dir.path + "/plain.tok";
   CHECK_THAT(ImportText(o).metadata().source, !Catch::Contains("byte-order mark"));
+}
+
+// A CR before a LF (a Windows text's line ending) was kept: the same text saved on Windows and
+// elsewhere gave other tokens, a line document ended "\r\n" or "\n" by where the file was saved, and
+// the paragraph and line modes, which end each line with a "\n" of their own, kept the CR before it.
+// It is read as a LF in every mode, also where the reader's 1 MiB block ends between the CR and the LF;
+// a lone CR is text and stays (at the file's end too); the source counts the line endings read so.
+TEST_CASE("CRLF line endings import as LF in every mode\, a lone CR stays\, and the source says so") {
+  TempDir dir;
+  auto texts = [](const Corpus& corpus) {
+    std::vector<std::string> out;
+    for (int64_t d = 0; d < corpus.documents(); ++d)
+      out.push_back(DecodeTokens(corpus, corpus.Tokens(corpus.document_begin(d), corpus.document_end(d) - corpus.document_begin(d))));
+    return out;
+  };
+  const std::string windows = dir.file("windows.txt", "one\r\ntwo\rstill two\r\n\r\nthree\r\nfour");
+  const std::string unix_text = dir.file("unix.txt", "one\ntwo\rstill two\n\nthree\nfour");
+  TextImportOptions o;
+  const std::map<std::string, std::vector<std::string>> expected = {
+      {"file", {"one\ntwo\rstill two\n\nthree\nfour"}},
+      {"paragraph", {"one\ntwo\rstill two\n", "three\nfour\n"}},
+      {"line", {"one\n", "two\rstill two\n", "three\n", "four\n"}}};
+  for (const auto& [documents, want] : expected) {
+    INFO(documents);
+    o.documents = documents;
+    o.paths = {windows};
+    o.out = dir.path + "/windows-" + documents + ".tok";
+    const Corpus c = ImportText(o);
+    CHECK(texts(c) == want);
+    CHECK_THAT(c.metadata().source, Catch::EndsWith("; 4 CRLF line endings of 1 file read as LF)"));
+    // The same text saved with LF endings: the same tokens, and no word of CRLF.
+    o.paths = {unix_text};
+    o.out = dir.path + "/unix-" + documents + ".tok";
+    const Corpus u = ImportText(o);
+    CHECK(texts(u) == want);
+    CHECK_THAT(u.metadata().source, !Catch::Contains("CRLF"));
+  }
+  // A CR that ends a file is text.
+  o.documents = "file";
+  o.paths = {dir.file("tail.txt", "x\r")};
+  o.out = dir.path + "/tail.tok";
+  CHECK(texts(ImportText(o)) == std::vector<std::string>{"x\r"});
+  // A CR that ends the reader's first block, and its LF the next block's first byte; a lone CR there.
+  const size_t block = size_t{1} << 20;
+  for (const char after : {'\n', 'x'}) {
+    INFO("after the CR: " << int(after));
+    std::string text(block - 1, 'a');
+    text += '\r';
+    text += after;
+    text += "end\r\n";
+    const std::string path = dir.file(after == '\n' ? "split-crlf.txt" : "split-cr.txt", text);
+    for (const char* documents : {"file", "paragraph", "line"}) {
+      INFO(documents);
+      o.documents = documents;
+      o.paths = {path};
+      o.out = dir.path + "/split-" + (after == '\n' ? "crlf-" : "cr-") + documents + ".tok";
+      const Corpus c = ImportText(o);
+      const std::string head(block - 1, 'a');
+      std::vector<std::string> want;
+      if (after == '\n') want = std::string(documents) == "line" ? std::vector<std::string>{head + "\n", "end\n"}
+                                                                 : std::vector<std::string>{head + "\nend\n"};
+      else want = {head + "\rxend\n"};
+      CHECK(texts(c) == want);
+      CHECK_THAT(c.metadata().source, Catch::EndsWith(after == '\n' ? "; 2 CRLF line endings of 1 file read as LF)"
+                                                                      : "; 1 CRLF line ending of 1 file read as LF)"));
+    }
+  }
+  // A line of leading blanks whose last is a CR that ends the block, before text in the next: kept, as the
+  // line's blanks are (read again from the file).
+  std::string blanks(block - 1, ' ');
+  const std::string path = dir.file("blank-cr.txt", "first\n" + blanks.substr(6) + "\rtext\r\n");
+  o.documents = "line";
+  o.paths = {path};
+  o.out = dir.path + "/blank-cr.tok";
+  CHECK(texts(ImportText(o)) == std::vector<std::string>{"first\n", blanks.substr(6) + "\rtext\n"});
 }
 
 TEST_CASE("text files and folders import as byte documents") {

@@ -35,6 +35,16 @@ t.test("data.files reads folders as byte documents and prints itself", function(
   t.eq(again.path, c.path)  -- cached by the inputs
 end)
 
+t.test("a CRLF line ending reads as LF, as help(data.files) says, and the corpus's source counts them", function()
+  local windows = write("crlf.txt", "one\r\ntwo\r\n\r\nthree\r\n")
+  local c = data.files{ windows, documents = "line", out = dir .. "/crlf.tok" }
+  t.eq(c:text(1), "one\n")
+  t.eq(c:text(3), "three\n")
+  t.ok(c.source:find("4 CRLF line endings of 1 file read as LF", 1, true), c.source)
+  local help = t.help_text(data.files):gsub("%s+", " ")
+  t.ok(help:find("a CRLF line ending (Windows') is read as LF in every mode", 1, true), help)
+end)
+
 t.test("a nil among data.files's or data.tokens_bin's paths is an error naming its place", function()
   -- data.files{ a, nil, b } (a variable not set) read a alone, without a word: #t stopped at the nil.
   local a, b = dir .. "/texts/first.txt", dir .. "/texts/sub/doc01.txt"

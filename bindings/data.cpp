@@ -490,6 +490,13 @@ int held_out(lua_State* L) {
   o.seq_len = args.count("seq_len", o.seq_len, 1, "T, tokens per row");
   o.batch = args.count("batch", o.batch, 1, "B, rows per batch");
   o.validation = args.number("validation", o.validation);
+  // Was the held-out source's "validation must be a fraction of documents in (0, 1) (got 0)", of no
+  // function called and with no word of what to give.
+  if (!(o.validation > 0 && o.validation < 1))
+    fail("data.held_out: validation must be a fraction of documents in (0, 1) (got ", o.validation,
+         "): the share of the corpus's documents held out, the training sampler's (0.01, the default, holds out 1%; "
+         "sampler:held_out() takes its sampler's)", o.validation == 0 ? "; validation = 0 holds out no documents, so "
+         "there is nothing to evaluate on" : "");
   auto made = std::make_shared<data::HeldOutSource>(std::move(c), o);
   warn_once("data.held_out", made->split());
   push(L, HeldOutObject{std::move(made)});
@@ -566,8 +573,9 @@ int s_held_out(lua_State* L) {
          "data.held_out{ corpus = ... }");
   if (!lua_isnoneornil(L, 2)) {
     Args args(L, 2, "sampler:held_out", {"seq_len", "batch"});
-    o.seq_len = args.integer("seq_len", o.seq_len);
-    o.batch = args.integer("batch", o.batch);
+    // Was the held-out source's "seq_len must be positive (got 0)", of no function called.
+    o.seq_len = args.count("seq_len", o.seq_len, 1, "T, tokens per row");
+    o.batch = args.count("batch", o.batch, 1, "B, rows per batch");
   }
   auto made = std::make_shared<data::HeldOutSource>(s.corpus(), o);
   warn_once("sampler:held_out", made->split());

@@ -276,6 +276,16 @@ t.test("option errors name the function called, and one batch or epoch is singul
       message)
   end
   t.eq(c:split(0).validation_documents, 0)
+  -- data.held_out's validation and sampler:held_out's seq_len and batch were refused by "held-out source: ...",
+  -- of no function called.
+  for _, v in ipairs{ 0, 1 } do
+    local message = t.raises(function() data.held_out{ corpus = c, validation = v } end,
+      "data.held_out: validation must be a fraction of documents in (0, 1) (got " .. v .. "): the share of")
+    t.ok(not message:find("held-out source", 1, true), message)
+  end
+  local sampler = data.sampler{ corpus = c, seq_len = 8, batch = 2, tokens = 160 }
+  t.raises(function() sampler:held_out{ seq_len = 0 } end, "sampler:held_out: seq_len (T, tokens per row) must be >= 1 (got 0)")
+  t.raises(function() sampler:held_out{ batch = -1 } end, "sampler:held_out: batch (B, rows per batch) must be >= 1 (got -1)")
   -- data.bpe{ validation = 1 } said "validation must be a fraction of documents in [0, 1) (got 1)", of no function.
   local dir = t.scratch("data-bpe-validation")
   t.write_file(dir .. "/a.txt", "one two three\n\nfour five six\n")

@@ -407,6 +407,11 @@ Corpus ImportText(const TextImportOptions& options) {
     source.insert(source.size() - 1, str("; the UTF-8 byte-order mark that began ", format_counted(double(marked), "file"),
                                          " left out"));
   }
+  // No byte read: every file empty. That was the writer's "empty corpus: <source> has no tokens",
+  // naming neither data.files nor why, nor what to give.
+  if (read == 0)
+    fail(what, ": empty corpus: ", writer.metadata().source, files.size() == 1 ? " is empty" : " are all empty",
+         marked > 0 ? " (0 bytes, but for a UTF-8 byte-order mark)" : " (0 bytes)", "; give files with text");
   // Bytes read and no token written: one document per paragraph or line keeps no blank line, so
   // every line was blank. That was "empty corpus: ... has no tokens", as of files with nothing in them.
   if (read > 0 && writer.tokens() == 0)

@@ -1256,7 +1256,7 @@ TEST_CASE("a UTF-8 byte-order mark at a file's start is left out of the text, an
   // A file of the mark alone holds no text; without a mark the source says nothing of one.
   o.paths = {dir.file("mark.txt", bom)};
   o.out = dir.path + "/mark.tok";
-  CHECK_THROWS_WITH(ImportText(o), Catch::Contains("empty corpus"));
+  CHECK_THROWS_WITH(ImportText(o), Catch::Contains("empty corpus") && Catch::Contains("is empty (0 bytes, but for a UTF-8 byte-order mark); give files with text"));
   o.paths = {plain};
   o.out = dir.path + "/plain.tok";
   CHECK_THAT(ImportText(o).metadata().source, !Catch::Contains("byte-order mark"));
@@ -1429,8 +1429,14 @@ TEST_CASE("text files and folders import as byte documents") {
   CHECK_THROWS_WITH(ImportText(o), Catch::Contains("every line of text files " + dir.path + "/blank.txt (1 file, one document "
                                                    "per line) is blank"));
   // A file with nothing in it has no line to be blank.
+  // It was the writer's "empty corpus: ... has no tokens", naming neither data.files nor what to give.
   o.paths = {dir.file("nothing.txt", "")};
-  CHECK_THROWS_WITH(ImportText(o), Catch::Contains("empty corpus") && !Catch::Contains("blank"));
+  CHECK_THROWS_WITH(ImportText(o), Catch::Equals("data.files: empty corpus: text files " + dir.path + "/nothing.txt (1 file, "
+                                                 "one document per line) is empty (0 bytes); give files with text"));
+  o.paths = {dir.path + "/nothing.txt", dir.file("nothing2.txt", "")};
+  o.documents = "file";
+  CHECK_THROWS_WITH(ImportText(o), Catch::Contains("(2 files, one document per file) are all empty (0 bytes); give files with text"));
+  o.documents = "line";
   o.documents = "sentence";
   CHECK_THROWS_WITH(ImportText(o), Catch::Contains("documents must be"));
 }

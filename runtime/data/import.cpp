@@ -732,6 +732,12 @@ Corpus ImportTokensBin(const TokensBinOptions& given, std::vector<std::string>* 
     }
   }
   put_waiting();  // a run after the last text ends the last document
+  // Shards of no tokens: that was the writer's "empty corpus: llm.c token shards a.bin has no tokens",
+  // naming neither data.tokens_bin nor what to give.
+  if (writer->tokens() == 0)
+    fail(what, ": empty corpus: ", writer->metadata().source, options.paths.size() == 1 ? " holds" : " hold",
+         " no tokens (", options.format == "nanogpt" ? "0 bytes" : "a header of 0 tokens", options.paths.size() == 1 ? "" : " each",
+         "); give shards with tokens");
   if (options.format == "nanogpt" && options.vocab <= 0 && largest < 256 && writer->tokens() > 0) {
     CorpusMetadata& m = writer->metadata();
     m.tokenizer = "unknown";

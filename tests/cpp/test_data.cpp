@@ -1441,6 +1441,23 @@ TEST_CASE("text files and folders import as byte documents") {
   CHECK_THROWS_WITH(ImportText(o), Catch::Contains("documents must be"));
 }
 
+// Shards of no tokens failed with the corpus writer's "empty corpus: llm.c token shards a.bin has no
+// tokens", naming neither data.tokens_bin nor what to give.
+TEST_CASE("token shards of no tokens are refused naming data.tokens_bin and the fix") {
+  TempDir dir;
+  TokensBinOptions o;
+  o.paths = {llmc_shard(dir, "empty.bin", {}, 20240520, 1)};
+  o.out = dir.path + "/empty.tok";
+  CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Equals("data.tokens_bin: empty corpus: llm.c token shards " + o.paths[0] +
+                                                      " holds no tokens (a header of 0 tokens); give shards with tokens"));
+  o.paths.push_back(llmc_shard(dir, "empty2.bin", {}, 20240520, 1));
+  CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Contains(" hold no tokens (a header of 0 tokens each); give shards with tokens"));
+  o.format = "nanogpt";
+  o.paths = {dir.file("nothing.bin", "")};
+  CHECK_THROWS_WITH(ImportTokensBin(o), Catch::StartsWith("data.tokens_bin: empty corpus: nanoGPT token file ") &&
+                                            Catch::EndsWith(" holds no tokens (0 bytes); give shards with tokens"));
+}
+
 TEST_CASE("llm.c and nanoGPT token shards import with documents split at end-of-text") {
   TempDir dir;
   std::string a = llmc_shard(dir, "a.bin", {50256, 10, 11, 12, 50256, 20, 21}, 20240520, 1);

@@ -556,6 +556,7 @@ Corpus ImportTokensBin(const TokensBinOptions& given, std::vector<std::string>* 
     listed += str(" (", format_counted(double(options.paths.size()), "shard"),
                   repeated == 0 ? "" : str("; ", format_counted(double(repeated), "shard"), " named more than once read once"), ")");
   int64_t eot = -1;
+  int64_t corpus_vocab = 0;  // the corpus's vocab, once the first shard names the layout
   // Each shard is read in blocks of tokens, so memory stays at a block whatever its size: the whole
   // shard held as bytes and then as int32 tokens took three times its size (a nanoGPT OpenWebText
   // train.bin of 17 GB asked for 51 GB).
@@ -648,6 +649,7 @@ Corpus ImportTokensBin(const TokensBinOptions& given, std::vector<std::string>* 
     }
     if (!writer) {
       const int64_t vocab = options.vocab > 0 ? options.vocab : version == 2 ? 128256 : 50257;
+      corpus_vocab = vocab;
       // uint16 ids are below 65536: a larger vocab (2^31) was taken, a corpus of ids no file holds,
       // stored 4 bytes a token, for a model whose embedding no machine has.
       if (width == 2 && vocab > 65536)
@@ -717,6 +719,22 @@ Corpus ImportTokensBin(const TokensBinOptions& given, std::vector<std::string>* 
         }
       }
       for (const int32_t t : tokens) largest = std::max<int64_t>(largest, t);
+      // An id outside the vocabulary was the writer's "token 0 is 50256, outside the vocabulary [0, 3)",
+      // with no word of the vocab = that made it so or of what to give.
+      if (largest >= corpus_vocab) {
+        const size_t i = size_t(std::find_if(tokens.begin(), tokens.end(), [&](int32_t t) { return t >= corpus_vocab; }) -
+                                tokens.begin());
+        if (i < tokens.size())
+          fail(what, ": '", path, "': token ", at + int64_t(i), " is ", tokens[i], ", outside the vocabulary [0, ", corpus_vocab,
+               ")", options.vocab > 0
+                        ? str(" of vocab = ", options.vocab, "; give vocab = the shards' tokenizer's size (more than ", tokens[i],
+                              "), or leave vocab out for ", version == 2 ? "LLaMA 3's 128256" : "GPT-2's 50257")
+                        : str(" of ", version == 2 ? "LLaMA 3's" : "GPT-2's", " tokenizer, which the ",
+                              options.format == "nanogpt" ? "file's format" : "shard's header", " names: the ",
+                              options.format == "nanogpt" ? "file" : "shard",
+                              " is corrupted or holds another tokenizer's ids; give vocab = that tokenizer's size (more than ",
+                              tokens[i], ")"));
+      }
       if (eot < 0) {
         take(0, tokens.size());
         continue;

@@ -1506,7 +1506,16 @@ TEST_CASE("llm.c and nanoGPT token shards import with documents split at end-of-
   CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Contains("share a tokenizer"));
   o.paths = {a, llmc_shard(dir, "bad.bin", {1, 2, 60000}, 20240520, 1)};
   o.out = dir.path + "/failed.tok";
-  CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Contains("is 60000, outside the vocabulary [0, 50257)"));
+  // It was the writer's "token 2 is 60000, outside the vocabulary [0, 50257)", with no word of what to give.
+  CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Contains("bad.bin': token 2 is 60000, outside the vocabulary [0, 50257) of GPT-2's "
+                                                        "tokenizer, which the shard's header names: the shard is corrupted or "
+                                                        "holds another tokenizer's ids; give vocab = that tokenizer's size (more "
+                                                        "than 60000)"));
+  o.vocab = 3;
+  CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Contains("a.bin': token 0 is 50256, outside the vocabulary [0, 3) of vocab = 3; "
+                                                        "give vocab = the shards' tokenizer's size (more than 50256), or leave "
+                                                        "vocab out for GPT-2's 50257"));
+  o.vocab = 0;
   struct stat st;
   CHECK(::stat(o.out.c_str(), &st) != 0);  // a failed import leaves no corpus file behind
   o.paths = {llmc_shard(dir, "short.bin", {1, 2, 3}, 20240520, 1, 5)};

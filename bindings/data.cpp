@@ -119,6 +119,25 @@ void warn_once(const char* function, const data::Split& split) {
   std::fflush(stderr);
 }
 
+// A held-out source made for `function` (data.held_out, sampler:held_out): its errors began "held-out
+// source: ", of no function called, and sampler:held_out's said to "raise validation", an option it has
+// not got (the sampler's is).
+std::shared_ptr<data::HeldOutSource> make_held_out(const std::string& function, data::Corpus corpus,
+                                                   const data::HeldOutOptions& options) {
+  try {
+    return std::make_shared<data::HeldOutSource>(std::move(corpus), options);
+  } catch (const Error& e) {
+    const std::string prefix = "held-out source: ";
+    std::string why = e.what();
+    if (why.rfind(prefix, 0) != 0) throw;
+    why = function + ": " + why.substr(prefix.size());
+    const std::string raise = "raise validation";
+    if (const size_t at = why.find(raise); at != std::string::npos && function == "sampler:held_out")
+      why.replace(at, raise.size(), "make the sampler with a larger validation");
+    fail(why);
+  }
+}
+
 void push_ints(lua_State* L, const int32_t* values, int64_t count) {
   lua_createtable(L, int(count), 0);
   for (int64_t i = 0; i < count; ++i) {
@@ -497,7 +516,7 @@ int held_out(lua_State* L) {
          "): the share of the corpus's documents held out, the training sampler's (0.01, the default, holds out 1%; "
          "sampler:held_out() takes its sampler's)", o.validation == 0 ? "; validation = 0 holds out no documents, so "
          "there is nothing to evaluate on" : "");
-  auto made = std::make_shared<data::HeldOutSource>(std::move(c), o);
+  auto made = make_held_out("data.held_out", std::move(c), o);
   warn_once("data.held_out", made->split());
   push(L, HeldOutObject{std::move(made)});
   return 1;
@@ -577,7 +596,7 @@ int s_held_out(lua_State* L) {
     o.seq_len = args.count("seq_len", o.seq_len, 1, "T, tokens per row");
     o.batch = args.count("batch", o.batch, 1, "B, rows per batch");
   }
-  auto made = std::make_shared<data::HeldOutSource>(s.corpus(), o);
+  auto made = make_held_out("sampler:held_out", s.corpus(), o);
   warn_once("sampler:held_out", made->split());
   push(L, HeldOutObject{std::move(made)});
   return 1;

@@ -286,6 +286,13 @@ t.test("option errors name the function called, and one batch or epoch is singul
   local sampler = data.sampler{ corpus = c, seq_len = 8, batch = 2, tokens = 160 }
   t.raises(function() sampler:held_out{ seq_len = 0 } end, "sampler:held_out: seq_len (T, tokens per row) must be >= 1 (got 0)")
   t.raises(function() sampler:held_out{ batch = -1 } end, "sampler:held_out: batch (B, rows per batch) must be >= 1 (got -1)")
+  -- A held-out split too short for a row: "held-out source: ... raise validation or lower seq_len", of an option
+  -- sampler:held_out has not got.
+  local message = t.raises(function() sampler:held_out{ seq_len = 100000 } end, "sampler:held_out: the validation split of corpus ")
+  t.ok(message:find("make the sampler with a larger validation or lower seq_len", 1, true), message)
+  t.ok(not message:find("held-out source", 1, true), message)
+  t.raises(function() data.held_out{ corpus = c, seq_len = 100000 } end,
+    "data.held_out: the validation split of corpus markov has ")
   -- data.bpe{ validation = 1 } said "validation must be a fraction of documents in [0, 1) (got 1)", of no function.
   local dir = t.scratch("data-bpe-validation")
   t.write_file(dir .. "/a.txt", "one two three\n\nfour five six\n")

@@ -188,8 +188,12 @@ void TextImportOptions::Validate() const {
   if (paths.empty()) fail("data.files: give at least one file or folder");
   refuse_blank_names("data.files", paths, "a file or folder");
   refuse_blank_corpus_name("data.files", name);
-  if (documents != "file" && documents != "paragraph" && documents != "line")
-    fail("data.files: documents must be \"file\", \"paragraph\" or \"line\" (got \"", documents, "\")");
+  // A near miss ("paragraphs", "lines") was refused without the name meant.
+  if (documents != "file" && documents != "paragraph" && documents != "line") {
+    const std::string meant = closest_name(documents, {"file", "paragraph", "line"});
+    fail("data.files: documents must be \"file\", \"paragraph\" or \"line\" (got \"", documents, "\")",
+         meant.empty() ? "" : "; did you mean \"" + meant + "\"?");
+  }
 }
 
 Corpus ImportText(const TextImportOptions& options) {

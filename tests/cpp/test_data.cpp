@@ -1438,7 +1438,12 @@ TEST_CASE("text files and folders import as byte documents") {
   CHECK_THROWS_WITH(ImportText(o), Catch::Contains("(2 files, one document per file) are all empty (0 bytes); give files with text"));
   o.documents = "line";
   o.documents = "sentence";
-  CHECK_THROWS_WITH(ImportText(o), Catch::Contains("documents must be"));
+  CHECK_THROWS_WITH(ImportText(o), Catch::Contains("documents must be") && !Catch::Contains("did you mean"));
+  for (const char* near : {"paragraphs", "lines", "files"}) {
+    o.documents = near;
+    CHECK_THROWS_WITH(ImportText(o), Catch::EndsWith(str("(got \"", near, "\"); did you mean \"",
+                                                         std::string(near).substr(0, std::strlen(near) - 1), "\"?")));
+  }
 }
 
 // Shards of no tokens failed with the corpus writer's "empty corpus: llm.c token shards a.bin has no

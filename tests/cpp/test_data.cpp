@@ -146,7 +146,13 @@ TEST_CASE("corrupted, truncated, missing and foreign corpus files are clear erro
     out << "this is plain text, long enough to have a header's worth of bytes in it, but not a corpus at all. "
            "not a corpus at all. not a corpus at all.";
   }
-  CHECK_THROWS_WITH(Corpus::Open(path), Catch::Contains("not a scalelab corpus"));
+  CHECK_THROWS_WITH(Corpus::Open(path), Catch::Contains("not a scalelab corpus (wrong magic bytes); import text with data.files, "
+                                                        "llm.c shards with data.tokens_bin"));
+  // A text shorter than the header was told its size alone, not how to read it.
+  std::ofstream(path, std::ios::trunc) << "a short note\n";
+  CHECK_THROWS_WITH(Corpus::Open(path), Catch::Equals("'" + path + "' is not a scalelab corpus: 13 bytes, shorter than the "
+                                                      "128-byte header; import text with data.files, llm.c shards with "
+                                                      "data.tokens_bin"));
   std::remove(path.c_str());
   CHECK_THROWS_WITH(Corpus::Open(path), Catch::Contains("cannot open corpus file '" + path));
 

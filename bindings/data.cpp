@@ -386,15 +386,18 @@ int c_read(lua_State* L) {
   return 1;
 }
 
-int64_t check_document(lua_State* L, const Corpus& c, int index) {
+// Was "document 0 is outside the corpus's 1..2", of no method called and with no word of the numbering.
+int64_t check_document(lua_State* L, const Corpus& c, int index, const char* method) {
   lua_Integer i = luaL_checkinteger(L, index);
-  if (i < 1 || i > c.documents()) fail("document ", i, " is outside the corpus's 1..", c.documents());
+  if (i < 1 || i > c.documents())
+    fail("corpus:", method, "(", i, "): document ", i, " is outside the corpus's documents 1..", c.documents(),
+         " (numbered from 1, as Lua counts); give 1 <= i <= ", c.documents(), " (corpus.documents)");
   return i - 1;
 }
 
 int c_document(lua_State* L) {
   const Corpus& c = check<Corpus>(L, 1);
-  int64_t d = check_document(L, c, 2);
+  int64_t d = check_document(L, c, 2, "document");
   std::vector<int32_t> t = c.Tokens(c.document_begin(d), c.document_end(d) - c.document_begin(d));
   push_ints(L, t.data(), int64_t(t.size()));
   return 1;
@@ -402,7 +405,7 @@ int c_document(lua_State* L) {
 
 int c_text(lua_State* L) {
   const Corpus& c = check<Corpus>(L, 1);
-  int64_t d = check_document(L, c, 2);
+  int64_t d = check_document(L, c, 2, "text");
   push_string(L, data::DecodeTokens(c, c.Tokens(c.document_begin(d), c.document_end(d) - c.document_begin(d))));
   return 1;
 }

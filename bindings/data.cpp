@@ -119,6 +119,19 @@ void warn_once(const char* function, const data::Split& split) {
   std::fflush(stderr);
 }
 
+// f(), its errors that begin with `prefix` ("bpe: ", the words of the runtime) begun with `function`
+// instead, the Lua call the user made; other errors (Ctrl-C too) pass through as they are.
+template <class F>
+auto as_called(const std::string& function, const std::string& prefix, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const Error& e) {
+    const std::string why = e.what();
+    if (why.rfind(prefix, 0) != 0) throw;
+    fail(function, ": ", why.substr(prefix.size()));
+  }
+}
+
 // A held-out source made for `function` (data.held_out, sampler:held_out): its errors began "held-out
 // source: ", of no function called, and sampler:held_out's said to "raise validation", an option it has
 // not got (the sampler's is).
@@ -412,7 +425,11 @@ int c_text(lua_State* L) {
 
 int c_decode(lua_State* L) {
   const Corpus& c = check<Corpus>(L, 1);
-  push_string(L, data::DecodeTokens(c, to_ints(L, 2, "corpus:decode(tokens)")));
+  // A byte corpus's "decode: token 1 is 300, not a byte" and a BPE corpus's "bpe: token 1 is ..." named
+  // neither the method called nor the same words.
+  const std::vector<int32_t> ids = to_ints(L, 2, "corpus:decode(tokens)");
+  const std::string prefix = c.metadata().tokenizer == "bytes" ? "decode: " : "bpe: ";
+  push_string(L, as_called("corpus:decode(tokens)", prefix, [&] { return data::DecodeTokens(c, ids); }));
   return 1;
 }
 
@@ -695,7 +712,9 @@ int t_encode(lua_State* L) {
 }
 int t_decode(lua_State* L) {
   const auto& t = *check<TokenizerObject>(L, 1).tokenizer;
-  push_string(L, t.Decode(to_ints(L, 2, "tokenizer:decode(tokens)")));
+  // Was "bpe: token 1 is 300, ...", the words of data.bpe, which the script did not call.
+  const std::vector<int32_t> ids = to_ints(L, 2, "tokenizer:decode(tokens)");
+  push_string(L, as_called("tokenizer:decode(tokens)", "bpe: ", [&] { return t.Decode(ids); }));
   return 1;
 }
 int t_vocab(lua_State* L) {

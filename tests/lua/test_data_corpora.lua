@@ -45,6 +45,17 @@ t.test("a CRLF line ending reads as LF, as help(data.files) says, and the corpus
   t.ok(help:find("a CRLF line ending (Windows') is read as LF in every mode", 1, true), help)
 end)
 
+t.test("decoding an id outside the vocabulary names corpus:decode or tokenizer:decode", function()
+  -- They were "decode: token 1 is 300, not a byte" and "bpe: token 1 is 300, ...", of no method called.
+  local bytes = data.files{ dir .. "/texts", name = "texts" }
+  t.raises(function() bytes:decode{ 97, 300 } end, "corpus:decode(tokens): token 1 is 300, not a byte")
+  local b = data.bpe{ corpus = bytes, vocab = 260, out = dir .. "/decode.bpe.tok" }
+  local message = t.raises(function() b:decode{ 97, 9999 } end, "corpus:decode(tokens): token 1 is 9999, outside the vocabulary [0, 260)")
+  t.ok(not message:find("bpe:", 1, true), message)
+  t.raises(function() b.tokenizer:decode{ 97, -1 } end, "tokenizer:decode(tokens)[2] is not a token id")
+  t.raises(function() b.tokenizer:decode{ 97, 9999 } end, "tokenizer:decode(tokens): token 1 is 9999, outside the vocabulary [0, 260)")
+end)
+
 t.test("a nil among data.files's or data.tokens_bin's paths is an error naming its place", function()
   -- data.files{ a, nil, b } (a variable not set) read a alone, without a word: #t stopped at the nil.
   local a, b = dir .. "/texts/first.txt", dir .. "/texts/sub/doc01.txt"

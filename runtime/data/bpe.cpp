@@ -510,7 +510,9 @@ std::string DecodeTokens(const Corpus& corpus, const std::vector<int32_t>& ids) 
     return out;
   }
   if (auto bpe = CorpusTokenizer(corpus)) return bpe->Decode(ids);
-  fail("corpus ", corpus.metadata().name, " has tokenizer \"", t, "\", which scalelab cannot decode (only bytes and BPE)");
+  // Was without a word of what can be read instead: corpus:text(i) of a synthetic corpus is a dead end.
+  fail("corpus ", corpus.metadata().name, " has tokenizer \"", t, "\", which scalelab cannot decode to text (only bytes "
+       "and BPE); its token ids are what it holds: corpus:document(i) and corpus:read(first, count) give them");
 }
 
 std::vector<int32_t> EncodeText(const Corpus& corpus, const std::string& text) {

@@ -16,6 +16,9 @@ t.test("a synthetic corpus prints its tokens, documents, vocabulary and source",
   t.ok(markov.entropy_per_token > 0.5 and markov.entropy_per_token < math.log(64))
   t.eq(markov.tokenizer, nil)
   t.eq(markov.tokenizer_name, "synthetic")
+  -- Text of a corpus of ids alone says where its ids are.
+  t.raises(function() markov:text(1) end, 'corpus markov has tokenizer "synthetic", which scalelab cannot decode to text '
+    .. "(only bytes and BPE); its token ids are what it holds: corpus:document(i) and corpus:read(first, count) give them")
 end)
 
 t.test("help says a markov source's short documents keep a sampler's rows above its entropy rate", function()

@@ -119,6 +119,38 @@ void warn_once(const char* function, const data::Split& split) {
   std::fflush(stderr);
 }
 
+// f(), its errors that begin with `prefix` ("bpe: ", the words of the runtime) begun with `function`
+// instead, the Lua call the user made; other errors (Ctrl-C too) pass through as they are.
+template <class F>
+auto as_called(const std::string& function, const std::string& prefix, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const Error& e) {
+    const std::string why = e.what();
+    if (why.rfind(prefix, 0) != 0) throw;
+    fail(function, ": ", why.substr(prefix.size()));
+  }
+}
+
+// A held-out source made for `function` (data.held_out, sampler:held_out): its errors began "held-out
+// source: ", of no function called, and sampler:held_out's said to "raise validation", an option it has
+// not got (the sampler's is).
+std::shared_ptr<data::HeldOutSource> make_held_out(const std::string& function, data::Corpus corpus,
+                                                   const data::HeldOutOptions& options) {
+  try {
+    return std::make_shared<data::HeldOutSource>(std::move(corpus), options);
+  } catch (const Error& e) {
+    const std::string prefix = "held-out source: ";
+    std::string why = e.what();
+    if (why.rfind(prefix, 0) != 0) throw;
+    why = function + ": " + why.substr(prefix.size());
+    const std::string raise = "raise validation";
+    if (const size_t at = why.find(raise); at != std::string::npos && function == "sampler:held_out")
+      why.replace(at, raise.size(), "make the sampler with a larger validation");
+    fail(why);
+  }
+}
+
 void push_ints(lua_State* L, const int32_t* values, int64_t count) {
   lua_createtable(L, int(count), 0);
   for (int64_t i = 0; i < count; ++i) {
@@ -367,15 +399,18 @@ int c_read(lua_State* L) {
   return 1;
 }
 
-int64_t check_document(lua_State* L, const Corpus& c, int index) {
+// Was "document 0 is outside the corpus's 1..2", of no method called and with no word of the numbering.
+int64_t check_document(lua_State* L, const Corpus& c, int index, const char* method) {
   lua_Integer i = luaL_checkinteger(L, index);
-  if (i < 1 || i > c.documents()) fail("document ", i, " is outside the corpus's 1..", c.documents());
+  if (i < 1 || i > c.documents())
+    fail("corpus:", method, "(", i, "): document ", i, " is outside the corpus's documents 1..", c.documents(),
+         " (numbered from 1, as Lua counts); give 1 <= i <= ", c.documents(), " (corpus.documents)");
   return i - 1;
 }
 
 int c_document(lua_State* L) {
   const Corpus& c = check<Corpus>(L, 1);
-  int64_t d = check_document(L, c, 2);
+  int64_t d = check_document(L, c, 2, "document");
   std::vector<int32_t> t = c.Tokens(c.document_begin(d), c.document_end(d) - c.document_begin(d));
   push_ints(L, t.data(), int64_t(t.size()));
   return 1;
@@ -383,14 +418,18 @@ int c_document(lua_State* L) {
 
 int c_text(lua_State* L) {
   const Corpus& c = check<Corpus>(L, 1);
-  int64_t d = check_document(L, c, 2);
+  int64_t d = check_document(L, c, 2, "text");
   push_string(L, data::DecodeTokens(c, c.Tokens(c.document_begin(d), c.document_end(d) - c.document_begin(d))));
   return 1;
 }
 
 int c_decode(lua_State* L) {
   const Corpus& c = check<Corpus>(L, 1);
-  push_string(L, data::DecodeTokens(c, to_ints(L, 2, "corpus:decode(tokens)")));
+  // A byte corpus's "decode: token 1 is 300, not a byte" and a BPE corpus's "bpe: token 1 is ..." named
+  // neither the method called nor the same words.
+  const std::vector<int32_t> ids = to_ints(L, 2, "corpus:decode(tokens)");
+  const std::string prefix = c.metadata().tokenizer == "bytes" ? "decode: " : "bpe: ";
+  push_string(L, as_called("corpus:decode(tokens)", prefix, [&] { return data::DecodeTokens(c, ids); }));
   return 1;
 }
 
@@ -490,7 +529,14 @@ int held_out(lua_State* L) {
   o.seq_len = args.count("seq_len", o.seq_len, 1, "T, tokens per row");
   o.batch = args.count("batch", o.batch, 1, "B, rows per batch");
   o.validation = args.number("validation", o.validation);
-  auto made = std::make_shared<data::HeldOutSource>(std::move(c), o);
+  // Was the held-out source's "validation must be a fraction of documents in (0, 1) (got 0)", of no
+  // function called and with no word of what to give.
+  if (!(o.validation > 0 && o.validation < 1))
+    fail("data.held_out: validation must be a fraction of documents in (0, 1) (got ", o.validation,
+         "): the share of the corpus's documents held out, the training sampler's (0.01, the default, holds out 1%; "
+         "sampler:held_out() takes its sampler's)", o.validation == 0 ? "; validation = 0 holds out no documents, so "
+         "there is nothing to evaluate on" : "");
+  auto made = make_held_out("data.held_out", std::move(c), o);
   warn_once("data.held_out", made->split());
   push(L, HeldOutObject{std::move(made)});
   return 1;
@@ -566,10 +612,11 @@ int s_held_out(lua_State* L) {
          "data.held_out{ corpus = ... }");
   if (!lua_isnoneornil(L, 2)) {
     Args args(L, 2, "sampler:held_out", {"seq_len", "batch"});
-    o.seq_len = args.integer("seq_len", o.seq_len);
-    o.batch = args.integer("batch", o.batch);
+    // Was the held-out source's "seq_len must be positive (got 0)", of no function called.
+    o.seq_len = args.count("seq_len", o.seq_len, 1, "T, tokens per row");
+    o.batch = args.count("batch", o.batch, 1, "B, rows per batch");
   }
-  auto made = std::make_shared<data::HeldOutSource>(s.corpus(), o);
+  auto made = make_held_out("sampler:held_out", s.corpus(), o);
   warn_once("sampler:held_out", made->split());
   push(L, HeldOutObject{std::move(made)});
   return 1;
@@ -665,7 +712,9 @@ int t_encode(lua_State* L) {
 }
 int t_decode(lua_State* L) {
   const auto& t = *check<TokenizerObject>(L, 1).tokenizer;
-  push_string(L, t.Decode(to_ints(L, 2, "tokenizer:decode(tokens)")));
+  // Was "bpe: token 1 is 300, ...", the words of data.bpe, which the script did not call.
+  const std::vector<int32_t> ids = to_ints(L, 2, "tokenizer:decode(tokens)");
+  push_string(L, as_called("tokenizer:decode(tokens)", "bpe: ", [&] { return t.Decode(ids); }));
   return 1;
 }
 int t_vocab(lua_State* L) {

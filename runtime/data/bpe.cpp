@@ -277,6 +277,12 @@ void BpeOptions::Validate() const {
   if (vocab <= 256) fail("data.bpe: vocab must be larger than the 256 bytes (got ", vocab, ")");
   if (vocab > 65536 * 16) fail("data.bpe: vocab must be at most 1048576 (got ", vocab, ")");
   if (max_train_bytes < 1) fail("data.bpe: max_train_bytes must be positive (got ", max_train_bytes, ")");
+  // Was Split::Make's "validation must be a fraction of documents in [0, 1) (got 1)", naming neither
+  // data.bpe nor the option (and only after the source was read); NaN passed on to the split.
+  if (!(validation >= 0 && validation < 1))
+    fail("data.bpe: validation must be a fraction of documents in [0, 1) (got ", validation,
+         "): the share of the corpus's documents the tokenizer never sees, as the samplers' validation holds out "
+         "(0.01, the default, holds out 1%); give 0 to train on every document");
 }
 
 namespace {
@@ -504,7 +510,9 @@ std::string DecodeTokens(const Corpus& corpus, const std::vector<int32_t>& ids) 
     return out;
   }
   if (auto bpe = CorpusTokenizer(corpus)) return bpe->Decode(ids);
-  fail("corpus ", corpus.metadata().name, " has tokenizer \"", t, "\", which scalelab cannot decode (only bytes and BPE)");
+  // Was without a word of what can be read instead: corpus:text(i) of a synthetic corpus is a dead end.
+  fail("corpus ", corpus.metadata().name, " has tokenizer \"", t, "\", which scalelab cannot decode to text (only bytes "
+       "and BPE); its token ids are what it holds: corpus:document(i) and corpus:read(first, count) give them");
 }
 
 std::vector<int32_t> EncodeText(const Corpus& corpus, const std::string& text) {

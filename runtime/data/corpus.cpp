@@ -295,8 +295,9 @@ Corpus Corpus::Open(const std::string& path, const OpenOptions& options) {
   const int64_t size = st.st_size;
   if (size < kHeaderBytes) {
     ::close(fd);
+    // A short text (a file of notes given as a corpus) was told only its size, not how to read it.
     fail("'", path, "' is not a scalelab corpus: ", size, " bytes, shorter than the ", kHeaderBytes,
-         "-byte header");
+         "-byte header; import text with data.files, llm.c shards with data.tokens_bin");
   }
   void* map = mmap(nullptr, static_cast<size_t>(size), PROT_READ, MAP_SHARED, fd, 0);
   std::string map_error = map == MAP_FAILED ? errno_text() : "";

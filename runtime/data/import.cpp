@@ -188,8 +188,12 @@ void TextImportOptions::Validate() const {
   if (paths.empty()) fail("data.files: give at least one file or folder");
   refuse_blank_names("data.files", paths, "a file or folder");
   refuse_blank_corpus_name("data.files", name);
-  if (documents != "file" && documents != "paragraph" && documents != "line")
-    fail("data.files: documents must be \"file\", \"paragraph\" or \"line\" (got \"", documents, "\")");
+  // A near miss ("paragraphs", "lines") was refused without the name meant.
+  if (documents != "file" && documents != "paragraph" && documents != "line") {
+    const std::string meant = closest_name(documents, {"file", "paragraph", "line"});
+    fail("data.files: documents must be \"file\", \"paragraph\" or \"line\" (got \"", documents, "\")",
+         meant.empty() ? "" : "; did you mean \"" + meant + "\"?");
+  }
 }
 
 Corpus ImportText(const TextImportOptions& options) {
@@ -215,6 +219,7 @@ Corpus ImportText(const TextImportOptions& options) {
   InputHash key;
   key.add(options.documents);
   key.add(std::string("a UTF-8 byte-order mark at a file's start left out"));  // earlier caches kept it
+  key.add(std::string("CRLF line endings read as LF"));  // earlier caches kept the CR
   for (const auto& f : files) {
     const struct stat st = stat_or_fail(what, f);
     if (!seen.insert({st.st_dev, st.st_ino}).second) {
@@ -281,6 +286,13 @@ Corpus ImportText(const TextImportOptions& options) {
   const bool by_file = options.documents == "file", by_line = options.documents == "line";
   std::vector<char> block(size_t{1} << 20), again;
   int64_t marked = 0;  // files that began with a UTF-8 byte-order mark
+  // A CR just before a LF (a Windows text's line ending) is left out, in every mode: the line ends with
+  // its LF alone. It was kept, so that a text saved on Windows and the same text saved elsewhere were
+  // other tokens (every line 1 byte longer, a CR the model had to predict), a line document of one ended
+  // "\r\n" and of the other "\n", and the paragraph and line modes, which end a line with "\n" of their
+  // own, kept the CR before it. A lone CR (not before a LF) is text, and kept.
+  int64_t crlf = 0;        // CRs so left out
+  int64_t crlf_files = 0;  // files that had one
   int64_t read = 0;    // bytes read, the marks left out
   for (const auto& f : files) {
     check_interrupt();
@@ -290,6 +302,8 @@ Corpus ImportText(const TextImportOptions& options) {
     int64_t block_at = 0;  // the file offset of block[0]
     int64_t blanks_at = 0, blanks = 0;  // the line's leading blanks: their offset and count
     bool text = false;  // the line has shown text
+    bool held_cr = false;  // the block in hand ended with a CR: a line ending if the next begins with a LF
+    const int64_t crlf_before = crlf;
     auto put = [&](std::string_view bytes) {
       if (bytes.empty()) return;
       if (open) writer.ExtendBytes(bytes);
@@ -335,13 +349,43 @@ Corpus ImportText(const TextImportOptions& options) {
         marked += skip > 0 ? 1 : 0;
         read += int64_t(n - skip);
         if (by_file) {
-          put(std::string_view(block.data() + skip, n - skip));
+          size_t from = skip;
+          if (held_cr) {
+            held_cr = false;
+            if (block[from] == '\n') ++crlf;
+            else put("\r");
+          }
+          while (from < n) {
+            const char* cr = static_cast<const char*>(std::memchr(block.data() + from, '\r', n - from));
+            if (!cr) {
+              put(std::string_view(block.data() + from, n - from));
+              break;
+            }
+            const size_t i = size_t(cr - block.data());
+            const bool line_end = i + 1 < n && block[i + 1] == '\n';
+            held_cr = i + 1 == n;
+            put(std::string_view(block.data() + from, i - from + (line_end || held_cr ? 0 : 1)));
+            crlf += line_end ? 1 : 0;
+            from = i + 1;
+          }
           continue;
         }
         for (size_t at = skip; at < n;) {
           const char* newline = static_cast<const char*>(std::memchr(block.data() + at, '\n', n - at));
           const size_t end = newline ? size_t(newline - block.data()) : n;
-          take(std::string_view(block.data() + at, end - at), block_at + int64_t(at));
+          // The CR the last block ended with: its line's ending if this block begins with the LF.
+          if (held_cr) {
+            held_cr = false;
+            if (newline && end == at) ++crlf;
+            else take("\r", block_at - 1);
+          }
+          size_t stop = end;
+          if (stop > at && block[stop - 1] == '\r') {
+            --stop;
+            if (newline) ++crlf;
+            else held_cr = true;
+          }
+          take(std::string_view(block.data() + at, stop - at), block_at + int64_t(at));
           at = end;
           if (newline) {
             end_line();
@@ -355,18 +399,33 @@ Corpus ImportText(const TextImportOptions& options) {
       throw;
     }
     std::fclose(in);
+    if (held_cr) {  // the file's last byte: a lone CR, text
+      if (by_file) put("\r");
+      else take("\r", block_at - 1);
+    }
     if (text) end_line();  // a last line without its newline
+    crlf_files += crlf > crlf_before ? 1 : 0;
   }
   if (marked > 0) {  // said in the source's parenthesis, with the files left out
     std::string& source = writer.metadata().source;
     source.insert(source.size() - 1, str("; the UTF-8 byte-order mark that began ", format_counted(double(marked), "file"),
                                          " left out"));
   }
+  // No byte read: every file empty. That was the writer's "empty corpus: <source> has no tokens",
+  // naming neither data.files nor why, nor what to give.
+  if (read == 0)
+    fail(what, ": empty corpus: ", writer.metadata().source, files.size() == 1 ? " is empty" : " are all empty",
+         marked > 0 ? " (0 bytes, but for a UTF-8 byte-order mark)" : " (0 bytes)", "; give files with text");
   // Bytes read and no token written: one document per paragraph or line keeps no blank line, so
   // every line was blank. That was "empty corpus: ... has no tokens", as of files with nothing in them.
   if (read > 0 && writer.tokens() == 0)
     fail("empty corpus: every line of ", writer.metadata().source, " is blank (", format_counted(double(read), "byte"),
          " of spaces, tabs, CRs and newlines alone), and a blank line is no document's text; give files with text");
+  if (crlf > 0) {  // after the blank-file error, which it would not help
+    std::string& source = writer.metadata().source;
+    source.insert(source.size() - 1, str("; ", format_counted(crlf, "CRLF line ending", "CRLF line endings"), " of ",
+                                         format_counted(double(crlf_files), "file"), " read as LF"));
+  }
   return writer.Finish();
 }
 
@@ -501,6 +560,7 @@ Corpus ImportTokensBin(const TokensBinOptions& given, std::vector<std::string>* 
     listed += str(" (", format_counted(double(options.paths.size()), "shard"),
                   repeated == 0 ? "" : str("; ", format_counted(double(repeated), "shard"), " named more than once read once"), ")");
   int64_t eot = -1;
+  int64_t corpus_vocab = 0;  // the corpus's vocab, once the first shard names the layout
   // Each shard is read in blocks of tokens, so memory stays at a block whatever its size: the whole
   // shard held as bytes and then as int32 tokens took three times its size (a nanoGPT OpenWebText
   // train.bin of 17 GB asked for 51 GB).
@@ -593,6 +653,7 @@ Corpus ImportTokensBin(const TokensBinOptions& given, std::vector<std::string>* 
     }
     if (!writer) {
       const int64_t vocab = options.vocab > 0 ? options.vocab : version == 2 ? 128256 : 50257;
+      corpus_vocab = vocab;
       // uint16 ids are below 65536: a larger vocab (2^31) was taken, a corpus of ids no file holds,
       // stored 4 bytes a token, for a model whose embedding no machine has.
       if (width == 2 && vocab > 65536)
@@ -662,6 +723,22 @@ Corpus ImportTokensBin(const TokensBinOptions& given, std::vector<std::string>* 
         }
       }
       for (const int32_t t : tokens) largest = std::max<int64_t>(largest, t);
+      // An id outside the vocabulary was the writer's "token 0 is 50256, outside the vocabulary [0, 3)",
+      // with no word of the vocab = that made it so or of what to give.
+      if (largest >= corpus_vocab) {
+        const size_t i = size_t(std::find_if(tokens.begin(), tokens.end(), [&](int32_t t) { return t >= corpus_vocab; }) -
+                                tokens.begin());
+        if (i < tokens.size())
+          fail(what, ": '", path, "': token ", at + int64_t(i), " is ", tokens[i], ", outside the vocabulary [0, ", corpus_vocab,
+               ")", options.vocab > 0
+                        ? str(" of vocab = ", options.vocab, "; give vocab = the shards' tokenizer's size (more than ", tokens[i],
+                              "), or leave vocab out for ", version == 2 ? "LLaMA 3's 128256" : "GPT-2's 50257")
+                        : str(" of ", version == 2 ? "LLaMA 3's" : "GPT-2's", " tokenizer, which the ",
+                              options.format == "nanogpt" ? "file's format" : "shard's header", " names: the ",
+                              options.format == "nanogpt" ? "file" : "shard",
+                              " is corrupted or holds another tokenizer's ids; give vocab = that tokenizer's size (more than ",
+                              tokens[i], ")"));
+      }
       if (eot < 0) {
         take(0, tokens.size());
         continue;
@@ -677,6 +754,12 @@ Corpus ImportTokensBin(const TokensBinOptions& given, std::vector<std::string>* 
     }
   }
   put_waiting();  // a run after the last text ends the last document
+  // Shards of no tokens: that was the writer's "empty corpus: llm.c token shards a.bin has no tokens",
+  // naming neither data.tokens_bin nor what to give.
+  if (writer->tokens() == 0)
+    fail(what, ": empty corpus: ", writer->metadata().source, options.paths.size() == 1 ? " holds" : " hold",
+         " no tokens (", options.format == "nanogpt" ? "0 bytes" : "a header of 0 tokens", options.paths.size() == 1 ? "" : " each",
+         "); give shards with tokens");
   if (options.format == "nanogpt" && options.vocab <= 0 && largest < 256 && writer->tokens() > 0) {
     CorpusMetadata& m = writer->metadata();
     m.tokenizer = "unknown";

@@ -120,6 +120,10 @@ Byte-level tokens (vocabulary 256) of text files; folders are read recursively i
 leaving out binary files found in them (a NUL byte in the first 8 KiB), links to nothing and special
 files (named pipes, sockets); the corpus's source says how many.
 A pattern ("books/*.txt", "ch?/*.md") reads what it matches, in sorted order, as a folder's files.
+Bytes are kept as they are, with two exceptions the corpus's source counts: a UTF-8 byte-order mark at
+a file's start is left out, and a CRLF line ending (Windows') is read as LF in every mode, so a text
+gives the same tokens wherever it was saved; a lone CR is text. By paragraph or line, each line ends
+with a LF (the last too) and blank lines (spaces, tabs, CRs) are no document's text.
 A file or folder reached twice (named twice, beside its folder, or through a link) is read once.
 The corpus file is cached (by the inputs' names, sizes and modification times) unless out = is given.
 out = (here, in data.tokens_bin, data.synthetic and data.bpe, and corpus:save's path) replaces a corpus

@@ -146,7 +146,13 @@ TEST_CASE("corrupted, truncated, missing and foreign corpus files are clear erro
     out << "this is plain text, long enough to have a header's worth of bytes in it, but not a corpus at all. "
            "not a corpus at all. not a corpus at all.";
   }
-  CHECK_THROWS_WITH(Corpus::Open(path), Catch::Contains("not a scalelab corpus"));
+  CHECK_THROWS_WITH(Corpus::Open(path), Catch::Contains("not a scalelab corpus (wrong magic bytes); import text with data.files, "
+                                                        "llm.c shards with data.tokens_bin"));
+  // A text shorter than the header was told its size alone, not how to read it.
+  std::ofstream(path, std::ios::trunc) << "a short note\n";
+  CHECK_THROWS_WITH(Corpus::Open(path), Catch::Equals("'" + path + "' is not a scalelab corpus: 13 bytes, shorter than the "
+                                                      "128-byte header; import text with data.files, llm.c shards with "
+                                                      "data.tokens_bin"));
   std::remove(path.c_str());
   CHECK_THROWS_WITH(Corpus::Open(path), Catch::Contains("cannot open corpus file '" + path));
 
@@ -1244,22 +1250,97 @@ TEST_CASE("a UTF-8 byte-order mark at a file's start is left out of the text, an
   o.out = dir.path + "/paragraph.tok";
   Corpus c = ImportText(o);
   // Only the mark that begins the file: one inside the text is text.
-  CHECK(texts(c) == std::vector<std::string>{"Hello\r\n", "World " + bom + "inside\n", "plain\n"});
+  CHECK(texts(c) == std::vector<std::string>{"Hello\n", "World " + bom + "inside\n", "plain\n"});
   CHECK_THAT(c.metadata().source, Catch::EndsWith("(2 files, one document per paragraph; the UTF-8 byte-order mark that "
-                                                  "began 1 file left out)"));
+                                                  "began 1 file left out; 4 CRLF line endings of 1 file read as LF)"));
   o.documents = "file";
   o.out = dir.path + "/file.tok";
-  CHECK(texts(ImportText(o)) == std::vector<std::string>{"\r\n\r\nHello\r\n\r\nWorld " + bom + "inside", "plain\n"});
+  CHECK(texts(ImportText(o)) == std::vector<std::string>{"\n\nHello\n\nWorld " + bom + "inside", "plain\n"});
   o.documents = "line";
   o.out = dir.path + "/line.tok";
-  CHECK(texts(ImportText(o)).front() == "Hello\r\n");
+  CHECK(texts(ImportText(o)).front() == "Hello\n");
   // A file of the mark alone holds no text; without a mark the source says nothing of one.
   o.paths = {dir.file("mark.txt", bom)};
   o.out = dir.path + "/mark.tok";
-  CHECK_THROWS_WITH(ImportText(o), Catch::Contains("empty corpus"));
+  CHECK_THROWS_WITH(ImportText(o), Catch::Contains("empty corpus") && Catch::Contains("is empty (0 bytes, but for a UTF-8 byte-order mark); give files with text"));
   o.paths = {plain};
   o.out = dir.path + "/plain.tok";
   CHECK_THAT(ImportText(o).metadata().source, !Catch::Contains("byte-order mark"));
+}
+
+// A CR before a LF (a Windows text's line ending) was kept: the same text saved on Windows and
+// elsewhere gave other tokens, a line document ended "\r\n" or "\n" by where the file was saved, and
+// the paragraph and line modes, which end each line with a "\n" of their own, kept the CR before it.
+// It is read as a LF in every mode, also where the reader's 1 MiB block ends between the CR and the LF;
+// a lone CR is text and stays (at the file's end too); the source counts the line endings read so.
+TEST_CASE("CRLF line endings import as LF in every mode\, a lone CR stays\, and the source says so") {
+  TempDir dir;
+  auto texts = [](const Corpus& corpus) {
+    std::vector<std::string> out;
+    for (int64_t d = 0; d < corpus.documents(); ++d)
+      out.push_back(DecodeTokens(corpus, corpus.Tokens(corpus.document_begin(d), corpus.document_end(d) - corpus.document_begin(d))));
+    return out;
+  };
+  const std::string windows = dir.file("windows.txt", "one\r\ntwo\rstill two\r\n\r\nthree\r\nfour");
+  const std::string unix_text = dir.file("unix.txt", "one\ntwo\rstill two\n\nthree\nfour");
+  TextImportOptions o;
+  const std::map<std::string, std::vector<std::string>> expected = {
+      {"file", {"one\ntwo\rstill two\n\nthree\nfour"}},
+      {"paragraph", {"one\ntwo\rstill two\n", "three\nfour\n"}},
+      {"line", {"one\n", "two\rstill two\n", "three\n", "four\n"}}};
+  for (const auto& [documents, want] : expected) {
+    INFO(documents);
+    o.documents = documents;
+    o.paths = {windows};
+    o.out = dir.path + "/windows-" + documents + ".tok";
+    const Corpus c = ImportText(o);
+    CHECK(texts(c) == want);
+    CHECK_THAT(c.metadata().source, Catch::EndsWith("; 4 CRLF line endings of 1 file read as LF)"));
+    // The same text saved with LF endings: the same tokens, and no word of CRLF.
+    o.paths = {unix_text};
+    o.out = dir.path + "/unix-" + documents + ".tok";
+    const Corpus u = ImportText(o);
+    CHECK(texts(u) == want);
+    CHECK_THAT(u.metadata().source, !Catch::Contains("CRLF"));
+  }
+  // A CR that ends a file is text.
+  o.documents = "file";
+  o.paths = {dir.file("tail.txt", "x\r")};
+  o.out = dir.path + "/tail.tok";
+  CHECK(texts(ImportText(o)) == std::vector<std::string>{"x\r"});
+  // A CR that ends the reader's first block, and its LF the next block's first byte; a lone CR there.
+  const size_t block = size_t{1} << 20;
+  for (const char after : {'\n', 'x'}) {
+    INFO("after the CR: " << int(after));
+    std::string text(block - 1, 'a');
+    text += '\r';
+    text += after;
+    text += "end\r\n";
+    const std::string path = dir.file(after == '\n' ? "split-crlf.txt" : "split-cr.txt", text);
+    for (const char* documents : {"file", "paragraph", "line"}) {
+      INFO(documents);
+      o.documents = documents;
+      o.paths = {path};
+      o.out = dir.path + "/split-" + (after == '\n' ? "crlf-" : "cr-") + documents + ".tok";
+      const Corpus c = ImportText(o);
+      const std::string head(block - 1, 'a');
+      std::vector<std::string> want;
+      if (after == '\n') want = std::string(documents) == "line" ? std::vector<std::string>{head + "\n", "end\n"}
+                                                                 : std::vector<std::string>{head + "\nend\n"};
+      else want = {head + "\rxend\n"};
+      CHECK(texts(c) == want);
+      CHECK_THAT(c.metadata().source, Catch::EndsWith(after == '\n' ? "; 2 CRLF line endings of 1 file read as LF)"
+                                                                      : "; 1 CRLF line ending of 1 file read as LF)"));
+    }
+  }
+  // A line of leading blanks whose last is a CR that ends the block, before text in the next: kept, as the
+  // line's blanks are (read again from the file).
+  std::string blanks(block - 1, ' ');
+  const std::string path = dir.file("blank-cr.txt", "first\n" + blanks.substr(6) + "\rtext\r\n");
+  o.documents = "line";
+  o.paths = {path};
+  o.out = dir.path + "/blank-cr.tok";
+  CHECK(texts(ImportText(o)) == std::vector<std::string>{"first\n", blanks.substr(6) + "\rtext\n"});
 }
 
 TEST_CASE("text files and folders import as byte documents") {
@@ -1354,10 +1435,38 @@ TEST_CASE("text files and folders import as byte documents") {
   CHECK_THROWS_WITH(ImportText(o), Catch::Contains("every line of text files " + dir.path + "/blank.txt (1 file, one document "
                                                    "per line) is blank"));
   // A file with nothing in it has no line to be blank.
+  // It was the writer's "empty corpus: ... has no tokens", naming neither data.files nor what to give.
   o.paths = {dir.file("nothing.txt", "")};
-  CHECK_THROWS_WITH(ImportText(o), Catch::Contains("empty corpus") && !Catch::Contains("blank"));
+  CHECK_THROWS_WITH(ImportText(o), Catch::Equals("data.files: empty corpus: text files " + dir.path + "/nothing.txt (1 file, "
+                                                 "one document per line) is empty (0 bytes); give files with text"));
+  o.paths = {dir.path + "/nothing.txt", dir.file("nothing2.txt", "")};
+  o.documents = "file";
+  CHECK_THROWS_WITH(ImportText(o), Catch::Contains("(2 files, one document per file) are all empty (0 bytes); give files with text"));
+  o.documents = "line";
   o.documents = "sentence";
-  CHECK_THROWS_WITH(ImportText(o), Catch::Contains("documents must be"));
+  CHECK_THROWS_WITH(ImportText(o), Catch::Contains("documents must be") && !Catch::Contains("did you mean"));
+  for (const char* near : {"paragraphs", "lines", "files"}) {
+    o.documents = near;
+    CHECK_THROWS_WITH(ImportText(o), Catch::EndsWith(str("(got \"", near, "\"); did you mean \"",
+                                                         std::string(near).substr(0, std::strlen(near) - 1), "\"?")));
+  }
+}
+
+// Shards of no tokens failed with the corpus writer's "empty corpus: llm.c token shards a.bin has no
+// tokens", naming neither data.tokens_bin nor what to give.
+TEST_CASE("token shards of no tokens are refused naming data.tokens_bin and the fix") {
+  TempDir dir;
+  TokensBinOptions o;
+  o.paths = {llmc_shard(dir, "empty.bin", {}, 20240520, 1)};
+  o.out = dir.path + "/empty.tok";
+  CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Equals("data.tokens_bin: empty corpus: llm.c token shards " + o.paths[0] +
+                                                      " holds no tokens (a header of 0 tokens); give shards with tokens"));
+  o.paths.push_back(llmc_shard(dir, "empty2.bin", {}, 20240520, 1));
+  CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Contains(" hold no tokens (a header of 0 tokens each); give shards with tokens"));
+  o.format = "nanogpt";
+  o.paths = {dir.file("nothing.bin", "")};
+  CHECK_THROWS_WITH(ImportTokensBin(o), Catch::StartsWith("data.tokens_bin: empty corpus: nanoGPT token file ") &&
+                                            Catch::EndsWith(" holds no tokens (0 bytes); give shards with tokens"));
 }
 
 TEST_CASE("llm.c and nanoGPT token shards import with documents split at end-of-text") {
@@ -1408,7 +1517,16 @@ TEST_CASE("llm.c and nanoGPT token shards import with documents split at end-of-
   CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Contains("share a tokenizer"));
   o.paths = {a, llmc_shard(dir, "bad.bin", {1, 2, 60000}, 20240520, 1)};
   o.out = dir.path + "/failed.tok";
-  CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Contains("is 60000, outside the vocabulary [0, 50257)"));
+  // It was the writer's "token 2 is 60000, outside the vocabulary [0, 50257)", with no word of what to give.
+  CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Contains("bad.bin': token 2 is 60000, outside the vocabulary [0, 50257) of GPT-2's "
+                                                        "tokenizer, which the shard's header names: the shard is corrupted or "
+                                                        "holds another tokenizer's ids; give vocab = that tokenizer's size (more "
+                                                        "than 60000)"));
+  o.vocab = 3;
+  CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Contains("a.bin': token 0 is 50256, outside the vocabulary [0, 3) of vocab = 3; "
+                                                        "give vocab = the shards' tokenizer's size (more than 50256), or leave "
+                                                        "vocab out for GPT-2's 50257"));
+  o.vocab = 0;
   struct stat st;
   CHECK(::stat(o.out.c_str(), &st) != 0);  // a failed import leaves no corpus file behind
   o.paths = {llmc_shard(dir, "short.bin", {1, 2, 3}, 20240520, 1, 5)};

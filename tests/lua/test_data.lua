@@ -16,6 +16,9 @@ t.test("a synthetic corpus prints its tokens, documents, vocabulary and source",
   t.ok(markov.entropy_per_token > 0.5 and markov.entropy_per_token < math.log(64))
   t.eq(markov.tokenizer, nil)
   t.eq(markov.tokenizer_name, "synthetic")
+  -- Text of a corpus of ids alone says where its ids are.
+  t.raises(function() markov:text(1) end, 'corpus markov has tokenizer "synthetic", which scalelab cannot decode to text '
+    .. "(only bytes and BPE); its token ids are what it holds: corpus:document(i) and corpus:read(first, count) give them")
 end)
 
 t.test("help says a markov source's short documents keep a sampler's rows above its entropy rate", function()
@@ -276,6 +279,32 @@ t.test("option errors name the function called, and one batch or epoch is singul
       message)
   end
   t.eq(c:split(0).validation_documents, 0)
+  -- data.held_out's validation and sampler:held_out's seq_len and batch were refused by "held-out source: ...",
+  -- of no function called.
+  for _, v in ipairs{ 0, 1 } do
+    local message = t.raises(function() data.held_out{ corpus = c, validation = v } end,
+      "data.held_out: validation must be a fraction of documents in (0, 1) (got " .. v .. "): the share of")
+    t.ok(not message:find("held-out source", 1, true), message)
+  end
+  local sampler = data.sampler{ corpus = c, seq_len = 8, batch = 2, tokens = 160 }
+  t.raises(function() sampler:held_out{ seq_len = 0 } end, "sampler:held_out: seq_len (T, tokens per row) must be >= 1 (got 0)")
+  t.raises(function() sampler:held_out{ batch = -1 } end, "sampler:held_out: batch (B, rows per batch) must be >= 1 (got -1)")
+  -- A held-out split too short for a row: "held-out source: ... raise validation or lower seq_len", of an option
+  -- sampler:held_out has not got.
+  local message = t.raises(function() sampler:held_out{ seq_len = 100000 } end, "sampler:held_out: the validation split of corpus ")
+  t.ok(message:find("make the sampler with a larger validation or lower seq_len", 1, true), message)
+  t.ok(not message:find("held-out source", 1, true), message)
+  t.raises(function() data.held_out{ corpus = c, seq_len = 100000 } end,
+    "data.held_out: the validation split of corpus markov has ")
+  -- data.bpe{ validation = 1 } said "validation must be a fraction of documents in [0, 1) (got 1)", of no function.
+  local dir = t.scratch("data-bpe-validation")
+  t.write_file(dir .. "/a.txt", "one two three\n\nfour five six\n")
+  local text = data.files{ dir .. "/a.txt", documents = "paragraph", out = dir .. "/a.tok" }
+  for _, v in ipairs{ 1, -0.5 } do
+    local message = t.raises(function() data.bpe{ corpus = text, vocab = 260, validation = v, out = dir .. "/b.tok" } end,
+      "data.bpe: validation must be a fraction of documents in [0, 1) (got ")
+    t.ok(message:find("give 0 to train on every document", 1, true), message)
+  end
   t.raises(function() data.sampler{ corpus = c, seq_len = 8, batch = 2, tokens = 10 } end,
     "data.sampler: tokens = 10 is less than one batch")
   -- One epoch of its unique tokens: "1 epoch", not "1 epochs".

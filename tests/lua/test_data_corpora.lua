@@ -35,6 +35,27 @@ t.test("data.files reads folders as byte documents and prints itself", function(
   t.eq(again.path, c.path)  -- cached by the inputs
 end)
 
+t.test("a CRLF line ending reads as LF, as help(data.files) says, and the corpus's source counts them", function()
+  local windows = write("crlf.txt", "one\r\ntwo\r\n\r\nthree\r\n")
+  local c = data.files{ windows, documents = "line", out = dir .. "/crlf.tok" }
+  t.eq(c:text(1), "one\n")
+  t.eq(c:text(3), "three\n")
+  t.ok(c.source:find("4 CRLF line endings of 1 file read as LF", 1, true), c.source)
+  local help = t.help_text(data.files):gsub("%s+", " ")
+  t.ok(help:find("a CRLF line ending (Windows') is read as LF in every mode", 1, true), help)
+end)
+
+t.test("decoding an id outside the vocabulary names corpus:decode or tokenizer:decode", function()
+  -- They were "decode: token 1 is 300, not a byte" and "bpe: token 1 is 300, ...", of no method called.
+  local bytes = data.files{ dir .. "/texts", name = "texts" }
+  t.raises(function() bytes:decode{ 97, 300 } end, "corpus:decode(tokens): token 1 is 300, not a byte")
+  local b = data.bpe{ corpus = bytes, vocab = 260, out = dir .. "/decode.bpe.tok" }
+  local message = t.raises(function() b:decode{ 97, 9999 } end, "corpus:decode(tokens): token 1 is 9999, outside the vocabulary [0, 260)")
+  t.ok(not message:find("bpe:", 1, true), message)
+  t.raises(function() b.tokenizer:decode{ 97, -1 } end, "tokenizer:decode(tokens)[2] is not a token id")
+  t.raises(function() b.tokenizer:decode{ 97, 9999 } end, "tokenizer:decode(tokens): token 1 is 9999, outside the vocabulary [0, 260)")
+end)
+
 t.test("a nil among data.files's or data.tokens_bin's paths is an error naming its place", function()
   -- data.files{ a, nil, b } (a variable not set) read a alone, without a word: #t stopped at the nil.
   local a, b = dir .. "/texts/first.txt", dir .. "/texts/sub/doc01.txt"

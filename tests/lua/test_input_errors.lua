@@ -120,6 +120,15 @@ t.test("corpus:read at a first token near 2^63 is refused, not read outside the 
   t.eq(#corpus:read(1, corpus.tokens), corpus.tokens)
 end)
 
+t.test("corpus:document and corpus:text outside the documents name the method and the numbering", function()
+  -- It was "document 0 is outside the corpus's 1..N", of no method called.
+  local n = corpus.documents
+  t.raises(function() corpus:document(0) end, "corpus:document(0): document 0 is outside the corpus's documents 1.." .. n
+    .. " (numbered from 1, as Lua counts); give 1 <= i <= " .. n .. " (corpus.documents)")
+  t.raises(function() corpus:text(n + 1) end, "corpus:text(" .. (n + 1) .. "): document " .. (n + 1) .. " is outside")
+  t.eq(#corpus:document(n) > 0, true)
+end)
+
 t.test("a tiny number is refused (or formatted) by its name, not with a C++ exception's \"stod\"", function()
   local message = t.raises(function() model.shape_for{ params = 1e-300 } end,
     "model.shape_for: params = 1e-300 is below the smallest shape")

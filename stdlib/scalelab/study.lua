@@ -1152,6 +1152,9 @@ local function run_study(name, spec, where)
           answered and ", without law =: the study answers its questions with the laws it fits" or ""), { "questions" })
       end
     end
+    -- A nil among them (a variable not set) left out every question after it, as ipairs stopped there.
+    local problem = checks.list_problem(spec.questions, "questions")
+    if problem then checks.fail(where, "study: " .. problem, { "questions" }) end
   end
   if spec.point_keys then
     for k, v in pairs(spec.point_keys) do
@@ -1223,7 +1226,10 @@ local function run_study(name, spec, where)
   s.repeat_data = spec.repeat_data
   s.sweep = spec.sweep
   local ok_fits, fits_or_error = pcall(analysis.parse_fits, spec.fits)
-  if not ok_fits then checks.fail(where, "study: fits: " .. tostring(fits_or_error), { "fits" }) end
+  if not ok_fits then
+    local message = tostring(fits_or_error)
+    checks.fail(where, "study: " .. (message:find("^fits[%[%.:]") and "" or "fits: ") .. message, { "fits" })
+  end
   s.fits_wanted = fits_or_error
   s.questions = spec.questions or {}
   -- A question that none of the fits can answer would be found only after every run: refused now.

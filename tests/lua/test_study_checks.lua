@@ -372,6 +372,31 @@ study "x" {
   t.eq(code, 1, out)
   t.ok(out:find("questions[1] is not a question (got an Answer); write a question as plan.optimal{ compute = 1e21 } "
     .. "(help(plan) lists the others), without law =: the study answers its questions with the laws it fits", 1, true), out)
+  -- A nil among the questions or the fits (a variable not set) left out every one after it, as
+  -- ipairs stopped there: the study answered one question of two, fitted one law of two, silently.
+  dir = script([[
+local later
+study "x" {
+  sweep = sweep.grid{ N = { 1e5, 2e5, 4e5 }, D = { 1e7, 2e7 } },
+  backend = "simulated",
+  questions = { plan.optimal{ compute = 1e21 }, later, plan.optimal{ compute = 1e22 } },
+}
+]])
+  code, out = scalelab(dir, "s.lua", "--dry-run")
+  t.eq(code, 1, out)
+  t.ok(out:find("s.lua:5: study: questions[2] is nil (a variable not set?), with values after it", 1, true), out)
+  dir = script([[
+local later
+study "x" {
+  sweep = sweep.grid{ N = { 1e5, 2e5, 4e5 }, D = { 1e7, 2e7 } },
+  backend = "simulated",
+  fits = { "approach1", later, "chinchilla" },
+}
+]])
+  code, out = scalelab(dir, "s.lua", "--dry-run")
+  t.eq(code, 1, out)
+  t.ok(out:find("s.lua:5: study: fits[2] is nil (a variable not set?), with names after it: give a fit's name there "
+    .. "(valid: approach1,", 1, true), out)
 
   dir = script([[
 study "x" {

@@ -49,7 +49,19 @@ function analysis.parse_fits(spec)
     end
     out[#out + 1] = { name = FITS[name], options = options or {} }
   end
-  for i, v in ipairs(spec) do add(v, nil) end
+  -- The names listed, up to the last: a nil among them (a variable not set) left out every name
+  -- after it, as ipairs stopped there.
+  local listed = 0
+  for k in pairs(spec) do
+    if math.type(k) == "integer" and k > listed then listed = k end
+  end
+  for i = 1, listed do
+    if spec[i] == nil then
+      error(string.format("fits[%d] is nil (a variable not set?), with names after it: give a fit's name there "
+        .. "(valid: %s), or leave it out of the list", i, table.concat(names, ", ")), 0)
+    end
+    add(spec[i], nil)
+  end
   local keys = {}
   for k in pairs(spec) do
     if math.type(k) ~= "integer" then keys[#keys + 1] = k end

@@ -523,6 +523,9 @@ local function plan_runs(s)
         checks.fail(s.where, string.format("study: eval.%s must be %s (%s), for sweep point %d (got %s)",
           key, checks.count_range, meaning, i, tostring(v)), { "eval", key })
       end
+      -- 0 is the trainer's default, as leaving it out is: the same runs, with the same identity (a 0
+      -- written in made every stored run new, to be trained again).
+      if v == 0 then run["eval_" .. key] = nil end
     end
     if run.seed ~= nil and not checks.is(run.seed, "count") then
       checks.fail(s.where, string.format("study: the seed of sweep point %d must be %s (got %s)", i,

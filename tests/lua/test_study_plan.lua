@@ -277,6 +277,22 @@ t.test("a user function is the model family; identities are stable and exclude n
     "the model function must return a model.gpt{...} shape")
 end)
 
+t.test("eval = { interval = 0, tokens = 0 }, the trainer's defaults, keeps the identities of runs planned without eval", function()
+  local grid = sweep.grid { N = { 1e5, 1e6 }, D = { 1e7 } }
+  local a = plan("eval-default", { sweep = grid })
+  for _, eval in ipairs { { interval = 0 }, { tokens = 0 }, { interval = 0, tokens = 0 },
+                          { interval = function() return 0 end } } do
+    local b = plan("eval-default", { sweep = grid, eval = eval })
+    for i = 1, 2 do t.eq(b.runs[i].hash, a.runs[i].hash) end
+    t.eq(b.runs[1].eval_interval, nil)
+    t.eq(b.runs[1].eval_tokens, nil)
+  end
+  -- Other values are other runs.
+  local c = plan("eval-default", { sweep = grid, eval = { interval = 4096 } })
+  t.ok(c.runs[1].hash ~= a.runs[1].hash, "an evaluation interval is part of the identity")
+  t.eq(c.runs[1].eval_interval, 4096)
+end)
+
 t.test("a corpus file prepared again from edited text is new data: its runs' identities change", function()
   -- data.files with out = rewrites one file: the same name, size and counts, so the same summary.
   local text, out = store_dir .. "/edited.txt", store_dir .. "/edited.tok"

@@ -293,6 +293,22 @@ t.test("eval = { interval = 0, tokens = 0 }, the trainer's defaults, keeps the i
   t.eq(c.runs[1].eval_interval, 4096)
 end)
 
+t.test("backend = { kind = \"cpu\" } without options keeps the identities of runs planned with backend = \"cpu\"", function()
+  local corpus = data.synthetic { kind = "markov", vocab = 256, seed = 1, tokens = 1e8 }
+  local grid = sweep.grid { N = { 1e5, 1e6 }, D = { 1e7 } }
+  for _, kind in ipairs { "cpu", "auto" } do
+    local a = plan("backend-table", { sweep = grid, data = corpus, backend = kind })
+    local b = plan("backend-table", { sweep = grid, data = corpus, backend = { kind = kind } })
+    for i = 1, 2 do t.eq(b.runs[i].hash, a.runs[i].hash) end
+    -- Trainer options are other runs (threads: another floating-point order).
+    local c = plan("backend-table", { sweep = grid, data = corpus, backend = { kind = kind, threads = 1 } })
+    t.ok(c.runs[1].hash ~= a.runs[1].hash, "trainer options are part of the identity")
+  end
+  -- No kind is "auto" ({ threads = 1 } trains as "auto" with those options).
+  t.eq(plan("backend-table", { sweep = grid, data = corpus, backend = {} }).runs[1].hash,
+    plan("backend-table", { sweep = grid, data = corpus, backend = "auto" }).runs[1].hash)
+end)
+
 t.test("a corpus file prepared again from edited text is new data: its runs' identities change", function()
   -- data.files with out = rewrites one file: the same name, size and counts, so the same summary.
   local text, out = store_dir .. "/edited.txt", store_dir .. "/edited.tok"

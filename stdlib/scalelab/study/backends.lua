@@ -404,7 +404,10 @@ function backends.resolve(backend, count)
   for k, v in pairs(backend) do
     if k ~= "kind" then trainer_options[k] = v end
   end
-  return kind, { kind = kind, trainer = trainer_options }, function(run, context)
+  -- { kind = "cpu" } without options trains as "cpu" does: the same runs, with the same identity
+  -- (an empty trainer = {} in it made every run stored under "cpu" new, to be trained again).
+  local identity = { kind = kind, trainer = next(trainer_options) ~= nil and trainer_options or nil }
+  return kind, identity, function(run, context)
     context.trainer_options = trainer_options
     return backends.train(run, kind, context)
   end, "checkpoints"

@@ -1238,6 +1238,20 @@ local function run_study(name, spec, where)
   -- A question that none of the fits can answer would be found only after every run: refused now.
   local _, unanswerable = analysis.unanswerable(s.questions, s.fits_wanted, s.sweep.kind)
   if unanswerable then checks.fail(where, "study: " .. unanswerable, { "questions" }) end
+  -- An IsoFLOP fit groups the runs by their budgets: on a sweep whose points have none (a grid's)
+  -- it was found to fit nothing only after every run had trained.
+  for _, f in ipairs(s.fits_wanted or {}) do
+    if f.name == "isoflop" then
+      local budgeted = false
+      for _, p in ipairs(s.sweep.points) do budgeted = budgeted or type(p.budget) == "number" end
+      if not budgeted then
+        checks.fail(where, string.format("study: fits: %s groups the runs by their IsoFLOP budgets, and no point of this "
+          .. "%s sweep has one (budget =): use sweep.isoflop{ budgets = {...}, ... }, or fit the runs another way (%s)",
+          f.given or "isoflop", s.sweep.kind, s.sweep.kind == "grid" and "\"chinchilla\", \"approach1\""
+            or "\"chinchilla\""), { "fits" })
+      end
+    end
+  end
   s.script_path, s.script_text = read_script(where)
   -- A path written as to a shell: Lua does not expand ~, so "~/runs/x.db" would make a folder named
   -- "~" in the current one (one that `rm -rf ~` then aims at the home folder to remove).

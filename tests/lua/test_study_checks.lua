@@ -1397,7 +1397,7 @@ t.test("a list given as its one item, and longer names of keys, say what to writ
   -- kind) answers as it answers: neither is refused.
   local dir = script([[
 local mine = { kind = "loss", answer = function(q, law) return { loss = 3 } end }
-study "x" { sweep = sweep.grid{ N = { 1e5 }, D = { 1e7 } }, backend = "simulated", fits = { "isoflop" },
+study "x" { sweep = sweep.grid{ N = { 1e5 }, D = { 1e7 } }, backend = "simulated", fits = { "chinchilla" },
   questions = setmetatable({ plan.optimal{ compute = 1e21 }, mine }, { __index = table }) }
 ]])
   local code, text = scalelab(dir, "s.lua", "--dry-run")

@@ -309,6 +309,22 @@ t.test("backend = { kind = \"cpu\" } without options keeps the identities of run
     plan("backend-table", { sweep = grid, data = corpus, backend = "auto" }).runs[1].hash)
 end)
 
+t.test("an IsoFLOP fit of a sweep without budgets is refused as the study is declared, not after training", function()
+  -- It was found to fit nothing once every run had trained ("isoflop: the runs have no budget").
+  local grid = sweep.grid { N = { 1e5, 1e6 }, D = { 1e7, 1e8 } }
+  t.raises(function() plan("isoflop-grid", { sweep = grid, fits = { "isoflop" } }) end,
+    "study: fits: isoflop groups the runs by their IsoFLOP budgets, and no point of this grid sweep has one (budget =): "
+    .. "use sweep.isoflop{ budgets = {...}, ... }, or fit the runs another way (\"chinchilla\", \"approach1\")")
+  t.raises(function()
+    plan("isoflop-dc", { sweep = sweep.data_constrained { unique_tokens = 1e7, epochs = { 1, 4 }, N = { 1e5, 1e6 } },
+                         fits = { "approach2" } })
+  end, "no point of this data_constrained sweep has one")
+  -- Points with a budget among others are fitted (those without are left out).
+  local mixed = sweep.list { { N = 1e5, budget = 1e13 }, { N = 2e5, budget = 1e13 }, { N = 4e5, budget = 1e13 },
+                             { N = 1e6, D = 1e8 } }
+  t.eq(#plan("isoflop-mixed", { sweep = mixed, fits = { "isoflop" } }).runs, 4)
+end)
+
 t.test("a corpus file prepared again from edited text is new data: its runs' identities change", function()
   -- data.files with out = rewrites one file: the same name, size and counts, so the same summary.
   local text, out = store_dir .. "/edited.txt", store_dir .. "/edited.tok"

@@ -397,6 +397,43 @@ study "x" {
   t.eq(code, 1, out)
   t.ok(out:find("s.lua:5: study: fits[2] is nil (a variable not set?), with names after it: give a fit's name there "
     .. "(valid: approach1,", 1, true), out)
+  -- A fit's options are checked as the study is declared, as the fit would check them once every run
+  -- is done: the IsoFLOP analysis ignored an unknown key (bootstrapp = 10: 200 resamples), and a bad
+  -- value left the fit unfitted after all the training, the study exiting 0.
+  for _, case in ipairs {
+    { fits = "{ isoflop = { bootstrapp = 10 } }",
+      says = "study: fits.isoflop: unknown key 'bootstrapp'; did you mean 'bootstrap'? (valid keys: bootstrap, seed)" },
+    { fits = "{ approach2 = { budget = { 1e15 } } }", says = "study: fits.approach2: budget is the study's own" },
+    { fits = "{ isoflop = { bootstrap = 10 } }", says = "study: fits.isoflop: bootstrap = 10 resamples are too few" },
+    { fits = "{ chinchilla = { bootstrap = -1 } }", says = "study: fits.chinchilla: bootstrap" },
+    { fits = "{ approach3 = { startz = 10 } }", says = "study: fits.approach3: unknown key 'startz'; did you mean 'starts'?" },
+    { fits = "{ approach1 = { loss = \"held_out\" } }", says = "study: fits.approach1: loss must be \"auto\", \"eval\" or \"train\"" },
+    { fits = "{ kaplan = { form = \"NDC\" } }", says = "study: fits.kaplan: form must be" },
+    { fits = "{ data_constrained = { huber_delta = 0 } }", says = "study: fits.data_constrained: huber_delta must be positive" },
+  } do
+    dir = script(string.format([[
+study "x" {
+  sweep = sweep.isoflop{ budgets = { 1e15, 1e16 }, sizes = { 1e5, 2e5, 4e5 } },
+  backend = "simulated",
+  fits = %s,
+}
+]], case.fits))
+    code, out = scalelab(dir, "s.lua", "--dry-run")
+    t.eq(code, 1, out)
+    t.ok(out:find("s.lua:4: " .. case.says, 1, true), out)
+  end
+  -- Options a fit takes pass (the study's own base = "single_epoch" too).
+  dir = script([[
+study "x" {
+  sweep = sweep.isoflop{ budgets = { 1e15, 1e16 }, sizes = { 1e5, 2e5, 4e5 } },
+  backend = "simulated",
+  fits = { isoflop = { bootstrap = 20, seed = 2 }, chinchilla = { bootstrap = 0, free = { "A", "B" } },
+           data_constrained = { base = "single_epoch", tie = { "alpha", "beta" } }, approach1 = { loss = "eval" },
+           kaplan = { form = "ND" } },
+}
+]])
+  code, out = scalelab(dir, "s.lua", "--dry-run")
+  t.eq(code, 0, out)
 
   dir = script([[
 study "x" {

@@ -47,6 +47,21 @@ function analysis.parse_fits(spec)
     if options ~= nil and type(options) ~= "table" then
       error("fits." .. name .. " must be a table of options (got " .. checks.type_name(options) .. ")", 0)
     end
+    -- The options are checked now, as the fit would check them once every run is done: an unknown
+    -- key (bootstrapp = 10) was ignored by the IsoFLOP analysis, and a bad value left a fit unfitted
+    -- after all the training, the study ending as a success.
+    if options ~= nil then
+      if FITS[name] == "isoflop" and options.budget ~= nil then
+        error(string.format("fits.%s: budget is the study's own (each run's budget, from its sweep): leave it out", name), 0)
+      end
+      local ok, why = pcall(native_fit.check_options, FITS[name], options)
+      if not ok then
+        local message = checks.plain(why):gsub("^fit[%w_.]*:%s*", "fits." .. name .. ": ")
+        -- (budget is fit.isoflop's, not a study's: refused above.)
+        if FITS[name] == "isoflop" then message = message:gsub("%(valid keys: bootstrap, seed, budget%)", "(valid keys: bootstrap, seed)") end
+        error(message, 0)
+      end
+    end
     out[#out + 1] = { name = FITS[name], options = options or {} }
   end
   -- The names listed, up to the last: a nil among them (a variable not set) left out every name

@@ -1231,7 +1231,7 @@ local function run_study(name, spec, where)
   local ok_fits, fits_or_error = pcall(analysis.parse_fits, spec.fits)
   if not ok_fits then
     local message = tostring(fits_or_error)
-    checks.fail(where, "study: " .. (message:find("^fits[%[%.:]") and "" or "fits: ") .. message, { "fits" })
+    checks.fail(where, "study: " .. (message:find("^fits[%[%.: ]") and "" or "fits: ") .. message, { "fits" })
   end
   s.fits_wanted = fits_or_error
   s.questions = spec.questions or {}

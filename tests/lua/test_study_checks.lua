@@ -410,6 +410,13 @@ study "x" {
     { fits = "{ approach1 = { loss = \"held_out\" } }", says = "study: fits.approach1: loss must be \"auto\", \"eval\" or \"train\"" },
     { fits = "{ kaplan = { form = \"NDC\" } }", says = "study: fits.kaplan: form must be" },
     { fits = "{ data_constrained = { huber_delta = 0 } }", says = "study: fits.data_constrained: huber_delta must be positive" },
+    -- The same fit twice (by name and alias, or listed and given options) was fitted twice: the
+    -- report showed it twice, one perhaps "Not fitted", and the questions took the first.
+    { fits = "{ \"isoflop\", \"chinchilla\", \"isoflop\" }", says = "study: fits lists 'isoflop' twice: give it once" },
+    { fits = "{ \"approach2\", isoflop = { bootstrap = 20 } }",
+      says = "study: fits lists 'approach2' and 'isoflop', which are the same fit (isoflop): give it once, with its "
+        .. "options: fits = { isoflop = { ... } }" },
+    { fits = "{ \"chinchilla\", \"approach3\" }", says = "study: fits lists 'chinchilla' and 'approach3', which are the same fit (chinchilla)" },
   } do
     dir = script(string.format([[
 study "x" {

@@ -62,7 +62,17 @@ function analysis.parse_fits(spec)
         error(message, 0)
       end
     end
-    out[#out + 1] = { name = FITS[name], options = options or {} }
+    -- The same fit twice (by its name and an alias, or listed and given options) was fitted twice:
+    -- the report showed it twice, the second perhaps "Not fitted", and the questions took the first.
+    for _, earlier in ipairs(out) do
+      if earlier.name == FITS[name] then
+        local also = earlier.given == name and string.format("'%s' twice", name)
+          or string.format("'%s' and '%s', which are the same fit (%s)", earlier.given, name, FITS[name])
+        error(string.format("fits lists %s: give it once%s", also, (options ~= nil or next(earlier.options) ~= nil)
+          and string.format(", with its options: fits = { %s = { ... } }", FITS[name]) or ""), 0)
+      end
+    end
+    out[#out + 1] = { name = FITS[name], given = name, options = options or {} }
   end
   -- The names listed, up to the last: a nil among them (a variable not set) left out every name
   -- after it, as ipairs stopped there.

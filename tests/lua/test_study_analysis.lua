@@ -162,4 +162,23 @@ t.test("the IsoFLOP law's compute-optimal allocation spends C = 6·N·D, with th
   t.near(o.intervals.tokens_per_param[2], (r_of(0.04) + r_of(0.03)) / 2)
 end)
 
+t.test("the IsoFLOP summary counts the budgets fitted, and says through how many minima the power laws go", function()
+  -- Three budgets of three sizes with minima in the middle, and a fourth whose losses curve down (no
+  -- minimum): it said "3 budgets, 12 runs", as if the 12 runs were of 3 budgets.
+  local obs = runs()
+  local C = 6e17
+  local middle = math.sqrt(C / 6 / 20)
+  for i, f in ipairs { 0.25, 1, 4 } do
+    local N = middle * f
+    obs[#obs + 1] = { N = N, D = C / (6 * N), budget = C, loss = 1.5 - 0.1 * math.log(f) ^ 2 + 0.01 * i }
+  end
+  local law = analysis.isoflop(obs, { bootstrap = 0 })
+  t.eq(#law.minima, 3)
+  local first = law:summary():match("^[^\n]*")
+  t.ok(first:find("; 4 budgets (the power laws through the minima of 3), 12 runs", 1, true), first)
+  -- Every budget's minimum used: the count alone.
+  first = analysis.isoflop(runs(), { bootstrap = 0 }):summary():match("^[^\n]*")
+  t.ok(first:find("; 3 budgets, 9 runs", 1, true), first)
+end)
+
 t.done()

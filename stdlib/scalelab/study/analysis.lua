@@ -237,11 +237,23 @@ core.document(AllocationAnswer, "The compute-optimal allocation a study's IsoFLO
 core.document(AllocationAnswer.summary, "answer:summary() -> the text it prints as: the compute, then params, tokens and "
   .. "tokens/param with their 95% intervals, and the notes")
 
+-- "3 budgets", or where the power laws go through fewer of their minima (a parabola that opens
+-- downward has none; one outside its sizes is left out when two others are inside), "3 budgets (the
+-- power laws through the minima of 2)": the count of minima alone read as the budgets the runs had.
+local function budgets_phrase(law)
+  local used = 0
+  for _, m in ipairs(law.minima) do used = used + (m.used and 1 or 0) end
+  local budgets = law.budgets_fitted or #law.minima
+  local text = core.format_counted(budgets, "budget")
+  if used < budgets then text = text .. string.format(" (the power laws through the minima of %d)", used) end
+  return text
+end
+
 function IsoflopLaw:summary()
   local p, iv = self.params, self.intervals or {}
   local lines = {
-    string.format("IsoFLOP (approach 2): N_opt = %s·C^a, D_opt = C/(6·N_opt) = %s·C^b; %d budgets, %d runs%s",
-      g3(p.k), g3(p.k_D), #self.minima, self.n_obs,
+    string.format("IsoFLOP (approach 2): N_opt = %s·C^a, D_opt = C/(6·N_opt) = %s·C^b; %s, %d runs%s",
+      g3(p.k), g3(p.k_D), budgets_phrase(self), self.n_obs,
       bootstrap_phrase(self, "had fewer than two budgets whose parabolas have a minimum, no line to fit: left out")),
     string.format("  a = %.3f%s   b = %.3f%s", p.a, fmt_interval(iv.a, function(x) return string.format("%.3f", x) end),
       p.b, fmt_interval(iv.b, function(x) return string.format("%.3f", x) end)),
@@ -271,7 +283,7 @@ core.document(IsoflopLaw, "A study's IsoFLOP fit (s.fits.isoflop: Chinchilla's a
   .. "the minima and the warnings (law:summary()).\n"
   .. "Fields: kind (\"isoflop\"); params (a, k, b, k_D: N_opt = k·C^a, D_opt = k_D·C^b); minima (per budget with a "
   .. "parabola minimum: { C =, N_opt =, D_opt =, loss =, curvature =, coefficients =, inside =, used = [, edge =, "
-  .. "edge_N =] }); n_obs (the runs fitted); bootstrap, bootstrap_drawn (resamples kept and drawn), samples "
+  .. "edge_N =] }); n_obs (the runs fitted); budgets_fitted (their budgets, a minimum or not); bootstrap, bootstrap_drawn (resamples kept and drawn), samples "
   .. "({ a =, k = } of those kept), intervals (95% of a and b; with a bootstrap); warnings; rule (the plan.allocation "
   .. "rule of these laws, which knows the compute fitted on; nil where none can be made).\n"
   .. "Methods: law:N_opt(C), law:D_opt(C); law:optimal(C or { compute = C }) -> { compute, N, D, tokens_per_param "
@@ -322,7 +334,8 @@ function analysis.isoflop(obs, options)
     end
   end
   local law = setmetatable({ kind = "isoflop", params = { a = r.a, k = r.k, b = r.b, k_D = r.k_D }, minima = minima,
-                             warnings = r.warnings, n_obs = #budget, bootstrap = 0, rule = rule_of(r, "isoflop") },
+                             warnings = r.warnings, n_obs = #budget, budgets_fitted = #r.curves, bootstrap = 0,
+                             rule = rule_of(r, "isoflop") },
                            IsoflopLaw)
   return with_native_samples(law, r)
 end

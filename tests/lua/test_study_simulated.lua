@@ -1191,4 +1191,23 @@ t.test("a question of the user's own shows in the report by its name or kind, ne
   t.ok(md:find("loss = 3, note = three", 1, true), md)
 end)
 
+t.test("the report's training time says it is the runs' times summed, not the time the study took", function()
+  -- Two runs of 1 s side by side took about 1 s; the report said "2 s of training".
+  local dir = script([[
+study "timed" {
+  sweep = sweep.grid{ N = { 1e5, 2e5 }, D = { 1e7 } },
+  backend = function(run)
+    os.execute("sleep 1")
+    return { loss = 4 }
+  end,
+  fits = {},
+  jobs = 2,
+}
+]])
+  local code, out, err = scalelab(dir, "s.lua")
+  t.eq(code, 0, out .. err)
+  local report = read(dir .. "/timed.report.md")
+  t.ok(report:find("- runs: 2 done of 2; [^;]*; %S+ %S+ of training %(the runs' times, summed%)\n"), report)
+end)
+
 t.done()

@@ -1015,7 +1015,9 @@ local function report_markdown(s, fits, answers, totals, paths)
   add(string.format("- runs: %d done of %d%s; %s FLOP; %s", totals.done, #s.runs,
     #not_done > 0 and (" (" .. table.concat(not_done, ", ") .. ")") or "", core.format_flops(totals.flops),
     simulated and ("simulated: " .. backends.describe_simulation(s.backend_identity))
-      or (core.format_duration(totals.seconds) .. " of training")))
+      -- The runs' own times, summed: runs trained side by side (--jobs) overlap, so the study took
+      -- less (it read as the time the study took, when 2 at a time had taken about half of it).
+      or (core.format_duration(totals.seconds) .. " of training (the runs' times, summed)")))
   for _, w in ipairs(s.simulation_warnings or {}) do add("- warning: " .. md_text(w)) end
   add()
   add("## Runs")

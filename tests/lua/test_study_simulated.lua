@@ -517,6 +517,13 @@ t.test("the study's own simulation caps every loss at ln(vocab), whatever the la
     { { shape = { vocab = 64 }, params = 2e3, N_fit = 1e3, tokens = 1e4, ordinal = 1 } })
   t.ok(capped and capped.capped, message)
   t.ok(message:find("and the backend caps those losses there", 1, true), message)
+  t.ok(message:find("for 1 of 1 runs (run 1, 2k params on 10k tokens: ", 1, true), message)  -- not "even run 1"
+  local two
+  two, message = backends.capped({ kind = "law", law = datablations, implementation = "study" },
+    { { shape = { vocab = 64 }, params = 2e3, N_fit = 1e3, tokens = 1e4, ordinal = 1 },
+      { shape = { vocab = 64 }, params = 4e3, N_fit = 2e3, tokens = 1e4, ordinal = 2 } })
+  t.eq(two.count, 2)
+  t.ok(message:find("for 2 of 2 runs (even run 2, 4k params on 10k tokens: ", 1, true), message)  -- the lowest of them
 end)
 
 t.test("a study whose law is capped says so before simulating and blames the law, not training, in its report", function()

@@ -233,7 +233,9 @@ function sweep.isoflop(options)
   for _, C in ipairs(budgets) do
     local sizes
     if type(options.N) == "function" then
-      sizes = numbers(options.N(C), "sweep.isoflop: " .. sizes_key .. "(" .. C .. ")", at, true)
+      -- The budget as a budget ("sizes(1e12)"), not as Lua prints a float ("sizes(1000000000000.0)").
+      sizes = numbers(options.N(C), "sweep.isoflop: " .. sizes_key .. "(" .. require("scalelab.native.core").format_flops(C)
+        .. ")", at, true)
     elseif options.N then
       sizes = numbers(options.N, "sweep.isoflop: " .. sizes_key, at, true)
     else

@@ -162,6 +162,11 @@ t.test("a nil among a sweep's values is an error naming its place, not the end o
   t.raises(function() sweep.grid { N = 1e6, tokens_per_param = { unset, 20 } } end, "tokens_per_param[1] is nil")
   t.raises(function() sweep.isoflop { budgets = { 1e12, unset, 1e13 } } end, "sweep.isoflop: budgets[2] is nil")
   t.raises(function() sweep.isoflop { budgets = 1e12, sizes = { 1e5, 2e5, unset, 4e5 } } end, "sizes[3] is nil")
+  -- A function's list is named by its budget as the sweep prints budgets.
+  t.raises(function() sweep.isoflop { budgets = 1e12, sizes = function() return { 1e5, unset, 4e5 } end } end,
+    "sweep.isoflop: sizes(1e12)[2] is nil")
+  t.raises(function() sweep.isoflop { budgets = 3e13, N = function() return "1e5" end } end,
+    "sweep.isoflop: N(3e13) must be a number or a list of numbers (got a string)")
   t.raises(function() sweep.data_constrained { unique_tokens = 1e6, epochs = { 1, unset, 4 }, N = 1e5 } end,
     "sweep.data_constrained: epochs[2] is nil")
   t.raises(function() sweep.list { { N = 1e6, D = 1e7 }, unset, { N = 2e6, D = 1e7 } } end, "sweep.list: points[2] is nil")

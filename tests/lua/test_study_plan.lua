@@ -433,7 +433,12 @@ t.test("the N convention: all parameters (Chinchilla, the default) or non-embedd
   t.raises(function() plan("x", { params = "some", sweep = sweep.grid { N = { 1e5 }, D = { 1e7 } } }) end,
     "params must be \"all\"")
   t.raises(function() plan("x", { model = { aspect = 0 }, sweep = sweep.grid { N = { 1e5 }, D = { 1e7 } } }) end,
-    "study: model: aspect must be a positive number or a string (got an integer)")
+    "study: model: aspect must be a positive number or a string (got 0)")
+  -- A whole number out of range is named by its value, not only its type.
+  t.raises(function() plan("x", { measured_speed = 0, sweep = sweep.grid { N = { 1e5 }, D = { 1e7 } } }) end,
+    "study: measured_speed must be a positive number (got 0)")
+  t.raises(function() plan("x", { model = { aspect = -16 }, sweep = sweep.grid { N = { 1e5 }, D = { 1e7 } } }) end,
+    "study: model: aspect must be a positive number or a string (got -16)")
 end)
 
 t.test("a run on a corpus counts the unique tokens its sampler gives: whole sequences of ctx targets", function()

@@ -190,8 +190,10 @@ function checks.table(t, valid, what, where, prefix)
       local as_number = type(value) == "string" and tonumber(value)
       local hint = as_number and checks.is(as_number, expected)
         and string.format("; write it without quotes: %s = %s", key, value:match("^%s*(.-)%s*$")) or ""
-      checks.fail(where, string.format("%s: %s must be %s (got %s)%s", what, key, checks.describe(expected),
-        checks.type_name(value), hint), path)
+      -- A whole number out of range is named by its value (measured_speed = 0 said "got an integer").
+      local got = math.type(value) == "integer" and tostring(value) or checks.type_name(value)
+      checks.fail(where, string.format("%s: %s must be %s (got %s)%s", what, key, checks.describe(expected), got, hint),
+        path)
     end
   end
 end

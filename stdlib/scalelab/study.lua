@@ -546,6 +546,14 @@ local function plan_runs(s)
         extra[k] = v
       end
     end
+    -- A hyperparameter the point gives is in the identity already, as the value the run trains with
+    -- (lr = run.lr, ...): a copy of it there too made the same run another one, so that moving lr
+    -- from hyper = into the sweep (to add a second rate) trained again the runs of the first. It is
+    -- still in the run's label.
+    local shown = {}
+    for k, v in pairs(extra) do shown[#shown + 1] = k .. "=" .. tostring(v) end
+    table.sort(shown)
+    for key in pairs(HYPER_VALID) do extra[key] = nil end
     local config = {
       model = shape_table(shape), tokens = run.tokens, unique_tokens = run.unique_tokens_asked or run.unique_tokens, seed = run.seed,
       batch = run.batch, lr = run.lr, warmup_steps = run.warmup_steps, min_lr_ratio = run.min_lr,
@@ -561,7 +569,7 @@ local function plan_runs(s)
     if run.budget then run.label = run.label .. " C=" .. core.format_flops(run.budget) end
     if run.unique_tokens then run.label = run.label .. string.format(" U=%s (%.3g ep)", fmt_count(run.unique_tokens), run.epochs) end
     if p.seed then run.label = run.label .. " seed=" .. tostring(p.seed) end
-    for k, v in pairs(extra) do run.label = run.label .. " " .. k .. "=" .. tostring(v) end
+    if #shown > 0 then run.label = run.label .. " " .. table.concat(shown, " ") end
     if by_hash[run.hash] then
       duplicates = duplicates + 1
     else

@@ -325,6 +325,29 @@ t.test("an IsoFLOP fit of a sweep without budgets is refused as the study is dec
   t.eq(#plan("isoflop-mixed", { sweep = mixed, fits = { "isoflop" } }).runs, 4)
 end)
 
+t.test("a hyperparameter moved from hyper = into the sweep keeps the identities of the runs it had", function()
+  -- lr = 1e-2 in hyper, then sweep.values{ lr = { 1e-2, 3e-2 } } to try a second rate: the runs at 1e-2
+  -- were the same runs, and were trained again (the point's copy of lr was part of their identity).
+  local grid = sweep.grid { N = { 1e5, 1e6 }, D = { 1e7 } }
+  local before = plan("hyper-moved", { sweep = grid, hyper = { lr = 1e-2 } })
+  local after = plan("hyper-moved", { sweep = sweep.product(grid, sweep.values { lr = { 1e-2, 3e-2 } }) })
+  t.eq(#after.runs, 4)
+  t.eq(after.runs[1].hash, before.runs[1].hash)
+  t.eq(after.runs[3].hash, before.runs[2].hash)
+  t.ok(after.runs[2].hash ~= before.runs[1].hash, "another rate is another run")
+  -- The label still tells them apart.
+  t.ok(after.runs[1].label:find(" lr=0.01$"), after.runs[1].label)
+  t.ok(after.runs[2].label:find(" lr=0.03$"), after.runs[2].label)
+  -- A point's batch that is the default's (16 here) is the default's run.
+  local default = plan("hyper-moved", { sweep = grid })
+  local batch = plan("hyper-moved", { sweep = sweep.product(grid, sweep.values { batch = { 16 } }) })
+  t.eq(batch.runs[1].batch, 16)
+  t.eq(batch.runs[1].hash, default.runs[1].hash)
+  -- A value of the user's own stays in the identity (their functions read it).
+  local own = plan("hyper-moved", { sweep = sweep.product(grid, sweep.values { width = { 1 } }), point_keys = { "width" } })
+  t.ok(own.runs[1].hash ~= default.runs[1].hash, "a point key of the user's own is part of the identity")
+end)
+
 t.test("a corpus file prepared again from edited text is new data: its runs' identities change", function()
   -- data.files with out = rewrites one file: the same name, size and counts, so the same summary.
   local text, out = store_dir .. "/edited.txt", store_dir .. "/edited.tok"

@@ -181,4 +181,31 @@ t.test("the IsoFLOP summary counts the budgets fitted, and says through how many
   t.ok(first:find("; 3 budgets, 9 runs", 1, true), first)
 end)
 
+t.test("an IsoFLOP answer of a fit without an allocation rule still says how far beyond its budgets it reaches", function()
+  -- Minima whose N grows as C^1.4 (D_opt falls with C): plan makes no rule of such laws, and the
+  -- answer at 100 times the largest budget said nothing of it (the quickstart's "D = 9.5e-05 tokens").
+  local obs = {}
+  for _, C in ipairs { 6e14, 6e15, 6e16 } do
+    local middle = 1e5 * (C / 6e14) ^ 1.4
+    for i, f in ipairs { 0.25, 1, 4 } do
+      local N = middle * f
+      obs[#obs + 1] = { N = N, D = C / (6 * N), budget = C, loss = 2 + 0.1 * math.log(f) ^ 2 - 0.05 * math.log10(C) + 0.001 * i }
+    end
+  end
+  local law = analysis.isoflop(obs, { bootstrap = 0 })
+  t.ok(law.params.a > 1, "a = " .. law.params.a)
+  t.eq(law.rule, nil)
+  t.ok(law.rule_error:find("D_opt law needs k > 0 and a > 0", 1, true), law.rule_error)
+  local answer = law:optimal(6e18)
+  t.ok(answer.notes, "notes")
+  t.eq(answer.notes[1], "beyond the 3 IsoFLOP budgets fitted: compute 100× the largest (6.00e16)")
+  t.ok(answer.notes[2]:find("^its D_opt = k_D·C^b falls as the compute grows %(b = %-0%.%d+%), so plan makes no "
+    .. "allocation rule of it: read its minima and warnings, not this answer$"), answer.notes[2])
+  -- Within the budgets, only why there is no rule.
+  t.eq(#law:optimal(6e15).notes, 1)
+  -- A fit with a rule says what plan says, as before.
+  local notes = analysis.isoflop(runs(), { bootstrap = 0 }):optimal(6e18).notes
+  t.eq(notes and notes[1], "beyond the 3 IsoFLOP budgets fitted: compute 100× the largest (6.00e16)")
+end)
+
 t.done()

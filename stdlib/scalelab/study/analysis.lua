@@ -187,6 +187,33 @@ function IsoflopLaw:optimal(C)
   if self.rule then
     local ok, a = pcall(native_plan.optimal, { compute = C, allocation = self.rule })
     if ok and #a.notes > 0 then out.notes = a.notes end
+  elseif type(self.minima) == "table" and #self.minima > 0 then
+    -- No rule (plan refuses power laws whose D_opt falls with C, a > 1): the answer said nothing of
+    -- how far beyond its budgets it reached, 100 times the largest as readily as within them.
+    local used = {}
+    for _, m in ipairs(self.minima) do if m.used ~= false then used[#used + 1] = m.C end end
+    if #used == 0 then for _, m in ipairs(self.minima) do used[#used + 1] = m.C end end
+    local lo, hi = math.min(table.unpack(used)), math.max(table.unpack(used))
+    local what = self.kind == "approach1" and "computes fitted" or string.format("%d IsoFLOP budgets fitted", #used)
+    -- As plan's notes write a compute ("1.00e11").
+    local function flops(x) return (string.format("%.2e", x):gsub("e%+?(%-?)0*(%d)", "e%1%2")) end
+    local part
+    if C > 2 * hi then
+      part = string.format("compute %s× the largest (%s)", core.format_significant(C / hi, 3), flops(hi))
+    elseif C < lo / 2 then
+      part = string.format("compute 1/%s of the smallest (%s)", core.format_significant(lo / C, 3), flops(lo))
+    end
+    out.notes = {}
+    if part then out.notes[#out.notes + 1] = string.format("beyond the %s: %s", what, part) end
+    if self.rule_error then
+      -- plan names the D_opt law's exponent a; the fit's summary calls it b.
+      local b = self.rule_error:match("D_opt law needs k > 0 and a > 0 %(got k = %S+, a = (%S+)%)")
+      out.notes[#out.notes + 1] = b and string.format("its D_opt = k_D·C^b falls as the compute grows (b = %s), so "
+        .. "plan makes no allocation rule of it: read its minima and warnings, not this answer",
+        core.format_significant(tonumber(b) or 0, 3))
+        or "no allocation rule can be made of this fit: " .. self.rule_error
+    end
+    if #out.notes == 0 then out.notes = nil end
   end
   return out
 end
@@ -195,7 +222,9 @@ end
 -- knows the compute it was fitted on; nil where r's power laws make none.
 local function rule_of(r, name)
   local ok, rule = pcall(native_plan.allocation, { isoflop = r, name = name })
-  return ok and rule or nil
+  if ok then return rule end
+  -- Why not, for the answers' notes ("its D_opt law needs k > 0 and a > 0 (got ..., a = -0.40)").
+  return nil, (checks.plain(rule):gsub("^allocation rule '[%w_]+': ", ""))
 end
 
 local function fmt_interval(iv, format)
@@ -285,7 +314,7 @@ core.document(IsoflopLaw, "A study's IsoFLOP fit (s.fits.isoflop: Chinchilla's a
   .. "parabola minimum: { C =, N_opt =, D_opt =, loss =, curvature =, coefficients =, inside =, used = [, edge =, "
   .. "edge_N =] }); n_obs (the runs fitted); budgets_fitted (their budgets, a minimum or not); bootstrap, bootstrap_drawn (resamples kept and drawn), samples "
   .. "({ a =, k = } of those kept), intervals (95% of a and b; with a bootstrap); warnings; rule (the plan.allocation "
-  .. "rule of these laws, which knows the compute fitted on; nil where none can be made).\n"
+  .. "rule of these laws, which knows the compute fitted on; nil where none can be made, and rule_error says why).\n"
   .. "Methods: law:N_opt(C), law:D_opt(C); law:optimal(C or { compute = C }) -> { compute, N, D, tokens_per_param "
   .. "[, intervals = { N, D, tokens_per_param }] [, notes] }, as a study's questions get it; law:summary().")
 core.document(IsoflopLaw.N_opt, "law:N_opt(C) -> k·C^a: the compute-optimal parameters at C FLOP")
@@ -334,9 +363,9 @@ function analysis.isoflop(obs, options)
     end
   end
   local law = setmetatable({ kind = "isoflop", params = { a = r.a, k = r.k, b = r.b, k_D = r.k_D }, minima = minima,
-                             warnings = r.warnings, n_obs = #budget, budgets_fitted = #r.curves, bootstrap = 0,
-                             rule = rule_of(r, "isoflop") },
+                             warnings = r.warnings, n_obs = #budget, budgets_fitted = #r.curves, bootstrap = 0 },
                            IsoflopLaw)
+  law.rule, law.rule_error = rule_of(r, "isoflop")
   return with_native_samples(law, r)
 end
 

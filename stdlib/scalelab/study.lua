@@ -944,6 +944,28 @@ local function size_warning(runs)
     worst.ordinal, fmt_count(worst.N), fmt_count(worst.N_fit), worst_ratio)
 end
 
+-- Fits that the plan has too few runs for: a parametric fit needs one observation more than its free
+-- parameters, and said so only once every run had trained ("Not fitted: chinchilla fit needs at least
+-- 6 observations ..."). Only fits of all their parameters (no free, tie or base given), whose count
+-- is known here. A warning naming each, or nil.
+local FREE_PARAMETERS = { chinchilla = 5, kaplan = 4, data_constrained = 7 }
+local function fit_size_warning(s, runs)
+  local few = {}
+  for _, f in ipairs(analysis.wanted_fits(s)) do
+    local o = f.options or {}
+    local n = FREE_PARAMETERS[f.name]
+    if n and o.free == nil and o.tie == nil and o.base == nil and (f.name ~= "kaplan" or o.form == nil or o.form == "ND")
+        and #runs < n + 1 then
+      few[#few + 1] = string.format("%s needs at least %d runs for its %d free parameters (one more, so that some "
+        .. "scatter is left to judge the fit by)", f.name, n + 1, n)
+    end
+  end
+  if #few == 0 then return nil end
+  return string.format("fits: %s, and the sweep plans %s: %s; add runs, or fit fewer parameters (fits = { %s = { "
+    .. "free = {...}, init = {...} } })", table.concat(few, "; "), core.format_counted(#runs, "run"),
+    #few == 1 and "it will not be fitted" or "they will not be fitted", few[1]:match("^[%w_]+"))
+end
+
 -- The warnings of a plan, for the dry run and for stderr before a real run: a simulated law above
 -- ln(vocab), D far from whole steps, models far from their targets, IsoFLOP budgets of few sizes, a
 -- corpus's validation split far above its fraction.
@@ -952,6 +974,7 @@ local function plan_warnings(s, runs)
   local _, capped = backends.capped(s.backend_identity, runs)
   for _, w in ipairs { capped or false, backends.repetition_ignored(s.backend_identity, runs) or false,
                        rounding_warning(runs) or false, size_warning(runs) or false, isoflop_sizes_warning(s, runs) or false,
+                       fit_size_warning(s, runs) or false,
                        s.split_warning or false } do
     if w then out[#out + 1] = w end
   end

@@ -348,6 +348,24 @@ t.test("a hyperparameter moved from hyper = into the sweep keeps the identities 
   t.ok(own.runs[1].hash ~= default.runs[1].hash, "a point key of the user's own is part of the identity")
 end)
 
+t.test("a parametric fit with fewer planned runs than it needs is a warning of the plan, not news after training", function()
+  local _, text = plan("too-few", { sweep = sweep.grid { N = { 1e5, 1e6 }, D = { 1e7, 1e8 } }, fits = { "chinchilla" } })
+  t.ok(text:find("warning: fits: chinchilla needs at least 6 runs for its 5 free parameters (one more, so that some "
+    .. "scatter is left to judge the fit by), and the sweep plans 4 runs: it will not be fitted; add runs, or fit fewer "
+    .. "parameters (fits = { chinchilla = { free = {...}, init = {...} } })", 1, true), text)
+  _, text = plan("too-few", { sweep = sweep.grid { N = { 1e5, 1e6 }, D = { 1e7, 1e8 } },
+                              fits = { "kaplan", "data_constrained" } })
+  t.ok(text:find("warning: fits: kaplan needs at least 5 runs for its 4 free parameters (one more, so that some scatter "
+    .. "is left to judge the fit by); data_constrained needs at least 8 runs for its 7 free parameters", 1, true), text)
+  t.ok(text:find("they will not be fitted", 1, true), text)
+  -- Enough runs, or fewer parameters fitted: no warning.
+  _, text = plan("too-few", { sweep = sweep.grid { N = { 1e5, 1e6, 1e7 }, D = { 1e7, 1e8 } }, fits = { "chinchilla" } })
+  t.ok(not text:find("warning: fits:", 1, true), text)
+  _, text = plan("too-few", { sweep = sweep.grid { N = { 1e5, 1e6 }, D = { 1e7, 1e8 } },
+                              fits = { chinchilla = { free = { "A", "alpha" }, init = { E = 1.7, B = 400, beta = 0.3 } } } })
+  t.ok(not text:find("warning: fits:", 1, true), text)
+end)
+
 t.test("a corpus file prepared again from edited text is new data: its runs' identities change", function()
   -- data.files with out = rewrites one file: the same name, size and counts, so the same summary.
   local text, out = store_dir .. "/edited.txt", store_dir .. "/edited.tok"

@@ -505,6 +505,16 @@ int data_constrained(lua_State* L) {
   return 1;
 }
 
+// The Kaplan law of a fit.kaplan form ("N", "D", "C", "ND", "curve").
+LawKind kaplan_kind(const std::string& form) {
+  if (form == "N") return LawKind::KaplanN;
+  if (form == "D") return LawKind::KaplanD;
+  if (form == "C") return LawKind::KaplanC;
+  if (form == "ND") return LawKind::KaplanND;
+  if (form == "curve") return LawKind::KaplanCurve;
+  fail("fit.kaplan: form must be \"N\", \"D\", \"C\", \"ND\" or \"curve\" (got \"", form, "\")");
+}
+
 int kaplan(lua_State* L) {
   const Observations& obs = observations_arg(L, 1, "fit.kaplan");
   std::string form;
@@ -528,14 +538,7 @@ int kaplan(lua_State* L) {
     else if (obs.has(Input::D)) form = "D";
     else form = "C";
   }
-  LawKind kind;
-  if (form == "N") kind = LawKind::KaplanN;
-  else if (form == "D") kind = LawKind::KaplanD;
-  else if (form == "C") kind = LawKind::KaplanC;
-  else if (form == "ND") kind = LawKind::KaplanND;
-  else if (form == "curve") kind = LawKind::KaplanCurve;
-  else fail("fit.kaplan: form must be \"N\", \"D\", \"C\", \"ND\" or \"curve\" (got \"", form, "\")");
-  ParsedOptions p = read_options(L, 2, "fit.kaplan", Law::Make(kind), {"form"});
+  ParsedOptions p = read_options(L, 2, "fit.kaplan", Law::Make(kaplan_kind(form)), {"form"});
   push(L, run_fit(p, obs));
   return 1;
 }
@@ -1120,11 +1123,10 @@ void push_allocation(lua_State* L, const FittedLaw& N_law, const FittedLaw& D_la
 // fit.isoflop(obs [, { bootstrap =, seed =, budget = { per run } }]): fit/isoflop.h's analysis.
 // Without budget =, observations that carry each run's budget are grouped by it, as the study's fit groups them,
 // and the runs without one (of no IsoFLOP sweep: a grid's) are left out, as the study's fit leaves them out.
-int isoflop(lua_State* L) {
-  const Observations& given = observations_arg(L, 1, "fit.isoflop");
+fit::IsoFlopOptions isoflop_options(lua_State* L, int index) {
   fit::IsoFlopOptions options;
-  if (!lua_isnoneornil(L, 2)) {
-    Args args(L, 2, "fit.isoflop", {"bootstrap", "seed", "budget"});
+  if (!lua_isnoneornil(L, index)) {
+    Args args(L, index, "fit.isoflop", {"bootstrap", "seed", "budget"});
     const int64_t bootstrap = args.count("bootstrap", 0, 0, "resamples");
     if (bootstrap > 1000000) fail("fit.isoflop: bootstrap = ", bootstrap, " resamples is more than 1000000; 200 to 1000 suffice");
     options.bootstrap = static_cast<int>(bootstrap);
@@ -1135,6 +1137,12 @@ int isoflop(lua_State* L) {
         fail("fit.isoflop: budget is empty; give each run's compute budget, or leave budget out to group the runs by C");
     }
   }
+  return options;
+}
+
+int isoflop(lua_State* L) {
+  const Observations& given = observations_arg(L, 1, "fit.isoflop");
+  fit::IsoFlopOptions options = isoflop_options(L, 2);
   // Observations that carry each run's budget (a study's rows, fit.read_csv of a results export).
   const Observations* obs = &given;
   Observations budgeted;
@@ -1207,6 +1215,44 @@ int isoflop(lua_State* L) {
   return 1;
 }
 
+// fit.check_options(name, options): raises the error that fit.<name>(obs, options) would raise for
+// its options (an unknown key, a value out of range), without observations and without fitting; a
+// study checks its fits' options so as it is declared, before anything trains. Kaplan's form is
+// options.form, else "ND" (a study's runs have N and D).
+fit::Approach1Options approach1_options(lua_State* L, int index);
+
+int check_options(lua_State* L) {
+  const std::string name = luaL_checkstring(L, 1);
+  lua_settop(L, 2);
+  if (!lua_isnil(L, 2) && !lua_istable(L, 2))
+    fail("fit.", name, ": the options must be a table (got ", luaL_typename(L, 2), ")");
+  if (name == "chinchilla") {
+    read_options(L, 2, "fit.chinchilla", Law::Make(LawKind::Chinchilla));
+  } else if (name == "data_constrained") {
+    read_options(L, 2, "fit.data_constrained", Law::Make(LawKind::DataConstrained), {"base"});
+  } else if (name == "kaplan") {
+    std::string form = "ND";
+    if (lua_istable(L, 2)) {
+      lua_getfield(L, 2, "form");
+      if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING)
+        fail("fit.kaplan: form must be \"N\", \"D\", \"C\", \"ND\" or \"curve\" (got ", type_name(L, -1), ")");
+      if (!lua_isnil(L, -1)) form = lua_tostring(L, -1);
+      lua_pop(L, 1);
+    }
+    read_options(L, 2, "fit.kaplan", Law::Make(kaplan_kind(form)), {"form"});
+  } else if (name == "isoflop") {
+    const fit::IsoFlopOptions options = isoflop_options(L, 2);
+    options.Validate(options.budgets.size());
+  } else if (name == "approach1") {
+    approach1_options(L, 2).Validate();
+  } else {
+    fail("fit.check_options(name, options): name must be \"chinchilla\", \"kaplan\", \"data_constrained\", "
+         "\"isoflop\" or \"approach1\" (got \"", name, "\")");
+  }
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
 // A point's number field, NaN where it is absent (a missing loss).
 double optional_number(lua_State* L, int table, const char* key, const std::string& what) {
   const int type = lua_getfield(L, table, key);
@@ -1220,13 +1266,10 @@ double optional_number(lua_State* L, int table, const char* key, const std::stri
 // fit.approach1(runs [, { loss =, points_per_decade =, smoothing =, bootstrap =, seed = }]): fit/approach1.h's
 // analysis. runs: { { N =, curve = { { tokens =, train_loss =, eval_loss = }, ... } }, ... }, the
 // shape a study's runs and store:curve give (a point's `loss` counts as its training loss).
-int approach1(lua_State* L) {
-  if (!lua_istable(L, 1))
-    fail("fit.approach1 expects the runs with their curves, a list of { N =, curve = { { tokens =, train_loss = }, "
-         "... } } as a study's s.runs gives them; got ", luaL_typename(L, 1));
+fit::Approach1Options approach1_options(lua_State* L, int index) {
   fit::Approach1Options options;
-  if (!lua_isnoneornil(L, 2)) {
-    Args args(L, 2, "fit.approach1", {"loss", "points_per_decade", "smoothing", "bootstrap", "seed"});
+  if (!lua_isnoneornil(L, index)) {
+    Args args(L, index, "fit.approach1", {"loss", "points_per_decade", "smoothing", "bootstrap", "seed"});
     const std::string loss = args.string("loss", "auto");
     if (loss == "eval") options.loss = fit::CurveLoss::Eval;
     else if (loss == "train") options.loss = fit::CurveLoss::Train;
@@ -1242,6 +1285,14 @@ int approach1(lua_State* L) {
     options.bootstrap = static_cast<int>(bootstrap);
     options.seed = static_cast<uint64_t>(args.count("seed", 1, 0, "seed"));
   }
+  return options;
+}
+
+int approach1(lua_State* L) {
+  if (!lua_istable(L, 1))
+    fail("fit.approach1 expects the runs with their curves, a list of { N =, curve = { { tokens =, train_loss = }, "
+         "... } } as a study's s.runs gives them; got ", luaL_typename(L, 1));
+  fit::Approach1Options options = approach1_options(L, 2);
   std::vector<fit::TrainingCurve> runs;
   const lua_Integer n = luaL_len(L, 1);
   for (lua_Integer i = 1; i <= n; ++i) {
@@ -1539,6 +1590,10 @@ int open_fit(lua_State* L) {
         "(Chinchilla approach 1). runs: { { N =, curve = { { tokens =, train_loss =, eval_loss = }, ... } }, ... }, "
         "as a study's runs or store:curve give them; loss 'auto' reads held-out loss where every run has two or "
         "more eval points"},
+       {"check_options", &bound<check_options>,
+        "fit.check_options(name, options) -> true, or the error fit.<name>(obs, options) would raise for those options "
+        "(name: \"chinchilla\", \"kaplan\", \"data_constrained\", \"isoflop\", \"approach1\"), without "
+        "fitting: a study checks its fits' options so before it trains"},
        {"power_law", &bound<power_law>,
         "fit.power_law{ x = {...}, y = {...} [, input = \"C\" (what x is: N, D, U, C or S), output = \"y\" (what y is "
         "called, e.g. \"N_opt\"), bootstrap = 0, seed = 1] } -> law y = k·x^a, fitted by least squares in ln y"},

@@ -239,6 +239,23 @@ local s = study "quickstart" {
 
 if s.dry_run then return end
 
+-- What an answer's sentence must not be read without: its notes (parameters the fit could not
+-- determine, so that the answer is arbitrary; how far beyond the runs it reaches), or where it has
+-- none, that its fit warned (a sweep too small for this machine's speed: minima outside the sizes
+-- tried, exponents extrapolated). The sentence alone read as a finding whatever the fit was.
+local function print_caveats(answer, law)
+  local ok, notes = pcall(function() return answer.notes end)
+  if ok and type(notes) == "table" and #notes > 0 then
+    for _, note in ipairs(notes) do print("  note: " .. tostring(note)) end
+    return
+  end
+  local ok_w, warnings = pcall(function() return law.warnings end)
+  if ok_w and type(warnings) == "table" and #warnings > 0 then
+    print(string.format("  note: its fit gave %s (in the report above): read this answer with %s",
+      core.format_counted(#warnings, "warning"), #warnings == 1 and "it" or "them"))
+  end
+end
+
 -- The answer, in a sentence.
 for _, a in ipairs(s.answers or {}) do
   local ok, N, D = pcall(function() return a.answer.N, a.answer.D end)
@@ -250,6 +267,7 @@ for _, a in ipairs(s.answers or {}) do
     end
     print(string.format("\nWith %s FLOP (100x the largest budget), the %s fit says: train N = %s %s%s on D = %s tokens.",
       core.format_flops(question_compute), a.law, core.format_count(N), N_counts, range, core.format_count(D)))
+    print_caveats(a.answer, s.fits and s.fits[a.law])
   end
 end
 if entropy and s.fits and s.fits.chinchilla then
@@ -284,4 +302,5 @@ if entropy and s.fits and s.fits.chinchilla then
   print(string.format("With E known, at %s FLOP: train N = %s %s (95%%: %s to %s) on D = %s tokens.",
     core.format_flops(question_compute), core.format_count(answer.N), N_counts, core.format_count(iv.N[1]), core.format_count(iv.N[2]),
     core.format_count(answer.D)))
+  print_caveats(answer, fixed)
 end

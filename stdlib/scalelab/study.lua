@@ -523,6 +523,9 @@ local function plan_runs(s)
         checks.fail(s.where, string.format("study: eval.%s must be %s (%s), for sweep point %d (got %s)",
           key, checks.count_range, meaning, i, tostring(v)), { "eval", key })
       end
+      -- 0 is the trainer's default, as leaving it out is: the same runs, with the same identity (a 0
+      -- written in made every stored run new, to be trained again).
+      if v == 0 then run["eval_" .. key] = nil end
     end
     if run.seed ~= nil and not checks.is(run.seed, "count") then
       checks.fail(s.where, string.format("study: the seed of sweep point %d must be %s (got %s)", i,
@@ -543,6 +546,14 @@ local function plan_runs(s)
         extra[k] = v
       end
     end
+    -- A hyperparameter the point gives is in the identity already, as the value the run trains with
+    -- (lr = run.lr, ...): a copy of it there too made the same run another one, so that moving lr
+    -- from hyper = into the sweep (to add a second rate) trained again the runs of the first. It is
+    -- still in the run's label.
+    local shown = {}
+    for k, v in pairs(extra) do shown[#shown + 1] = k .. "=" .. tostring(v) end
+    table.sort(shown)
+    for key in pairs(HYPER_VALID) do extra[key] = nil end
     local config = {
       model = shape_table(shape), tokens = run.tokens, unique_tokens = run.unique_tokens_asked or run.unique_tokens, seed = run.seed,
       batch = run.batch, lr = run.lr, warmup_steps = run.warmup_steps, min_lr_ratio = run.min_lr,
@@ -558,7 +569,7 @@ local function plan_runs(s)
     if run.budget then run.label = run.label .. " C=" .. core.format_flops(run.budget) end
     if run.unique_tokens then run.label = run.label .. string.format(" U=%s (%s ep)", fmt_count(run.unique_tokens), core.format_number(run.epochs, 3)) end
     if p.seed then run.label = run.label .. " seed=" .. tostring(p.seed) end
-    for k, v in pairs(extra) do run.label = run.label .. " " .. k .. "=" .. tostring(v) end
+    if #shown > 0 then run.label = run.label .. " " .. table.concat(shown, " ") end
     if by_hash[run.hash] then
       duplicates = duplicates + 1
     else
@@ -933,6 +944,28 @@ local function size_warning(runs)
     worst.ordinal, fmt_count(worst.N), fmt_count(worst.N_fit), worst_ratio)
 end
 
+-- Fits that the plan has too few runs for: a parametric fit needs one observation more than its free
+-- parameters, and said so only once every run had trained ("Not fitted: chinchilla fit needs at least
+-- 6 observations ..."). Only fits of all their parameters (no free, tie or base given), whose count
+-- is known here. A warning naming each, or nil.
+local FREE_PARAMETERS = { chinchilla = 5, kaplan = 4, data_constrained = 7 }
+local function fit_size_warning(s, runs)
+  local few = {}
+  for _, f in ipairs(analysis.wanted_fits(s)) do
+    local o = f.options or {}
+    local n = FREE_PARAMETERS[f.name]
+    if n and o.free == nil and o.tie == nil and o.base == nil and (f.name ~= "kaplan" or o.form == nil or o.form == "ND")
+        and #runs < n + 1 then
+      few[#few + 1] = string.format("%s needs at least %d runs for its %d free parameters (one more, so that some "
+        .. "scatter is left to judge the fit by)", f.name, n + 1, n)
+    end
+  end
+  if #few == 0 then return nil end
+  return string.format("fits: %s, and the sweep plans %s: %s; add runs, or fit fewer parameters (fits = { %s = { "
+    .. "free = {...}, init = {...} } })", table.concat(few, "; "), core.format_counted(#runs, "run"),
+    #few == 1 and "it will not be fitted" or "they will not be fitted", few[1]:match("^[%w_]+"))
+end
+
 -- The warnings of a plan, for the dry run and for stderr before a real run: a simulated law above
 -- ln(vocab), D far from whole steps, models far from their targets, IsoFLOP budgets of few sizes, a
 -- corpus's validation split far above its fraction.
@@ -941,6 +974,7 @@ local function plan_warnings(s, runs)
   local _, capped = backends.capped(s.backend_identity, runs)
   for _, w in ipairs { capped or false, backends.repetition_ignored(s.backend_identity, runs) or false,
                        rounding_warning(runs) or false, size_warning(runs) or false, isoflop_sizes_warning(s, runs) or false,
+                       fit_size_warning(s, runs) or false,
                        s.split_warning or false } do
     if w then out[#out + 1] = w end
   end
@@ -1152,6 +1186,9 @@ local function run_study(name, spec, where)
           answered and ", without law =: the study answers its questions with the laws it fits" or ""), { "questions" })
       end
     end
+    -- A nil among them (a variable not set) left out every question after it, as ipairs stopped there.
+    local problem = checks.list_problem(spec.questions, "questions")
+    if problem then checks.fail(where, "study: " .. problem, { "questions" }) end
   end
   if spec.point_keys then
     for k, v in pairs(spec.point_keys) do
@@ -1223,12 +1260,29 @@ local function run_study(name, spec, where)
   s.repeat_data = spec.repeat_data
   s.sweep = spec.sweep
   local ok_fits, fits_or_error = pcall(analysis.parse_fits, spec.fits)
-  if not ok_fits then checks.fail(where, "study: fits: " .. tostring(fits_or_error), { "fits" }) end
+  if not ok_fits then
+    local message = tostring(fits_or_error)
+    checks.fail(where, "study: " .. (message:find("^fits[%[%.: ]") and "" or "fits: ") .. message, { "fits" })
+  end
   s.fits_wanted = fits_or_error
   s.questions = spec.questions or {}
   -- A question that none of the fits can answer would be found only after every run: refused now.
   local _, unanswerable = analysis.unanswerable(s.questions, s.fits_wanted, s.sweep.kind)
   if unanswerable then checks.fail(where, "study: " .. unanswerable, { "questions" }) end
+  -- An IsoFLOP fit groups the runs by their budgets: on a sweep whose points have none (a grid's)
+  -- it was found to fit nothing only after every run had trained.
+  for _, f in ipairs(s.fits_wanted or {}) do
+    if f.name == "isoflop" then
+      local budgeted = false
+      for _, p in ipairs(s.sweep.points) do budgeted = budgeted or type(p.budget) == "number" end
+      if not budgeted then
+        checks.fail(where, string.format("study: fits: %s groups the runs by their IsoFLOP budgets, and no point of this "
+          .. "%s sweep has one (budget =): use sweep.isoflop{ budgets = {...}, ... }, or fit the runs another way (%s)",
+          f.given or "isoflop", s.sweep.kind, s.sweep.kind == "grid" and "\"chinchilla\", \"approach1\""
+            or "\"chinchilla\""), { "fits" })
+      end
+    end
+  end
   s.script_path, s.script_text = read_script(where)
   -- A path written as to a shell: Lua does not expand ~, so "~/runs/x.db" would make a folder named
   -- "~" in the current one (one that `rm -rf ~` then aims at the home folder to remove).

@@ -94,6 +94,8 @@ local function where() return checks.where(1) end  -- the script line that calle
 local function numbers(value, what, at, positive)
   if type(value) == "number" then value = { value } end
   if type(value) ~= "table" then checks.fail(at, what .. " must be a number or a list of numbers (got " .. checks.type_name(value) .. ")") end
+  local problem = checks.list_problem(value, what)
+  if problem then checks.fail(at, problem) end
   for i, v in ipairs(value) do
     if type(v) ~= "number" or v ~= v then
       -- A number in quotes ({ 1e10, "3e10" }): say which and how to write it, as for a single value.
@@ -231,7 +233,9 @@ function sweep.isoflop(options)
   for _, C in ipairs(budgets) do
     local sizes
     if type(options.N) == "function" then
-      sizes = numbers(options.N(C), "sweep.isoflop: " .. sizes_key .. "(" .. C .. ")", at, true)
+      -- The budget as a budget ("sizes(1e12)"), not as Lua prints a float ("sizes(1000000000000.0)").
+      sizes = numbers(options.N(C), "sweep.isoflop: " .. sizes_key .. "(" .. require("scalelab.native.core").format_flops(C)
+        .. ")", at, true)
     elseif options.N then
       sizes = numbers(options.N, "sweep.isoflop: " .. sizes_key, at, true)
     else
@@ -275,13 +279,15 @@ end
 function sweep.list(points)
   local at = where()
   if type(points) ~= "table" then checks.fail(at, "sweep.list expects a list of points: sweep.list{ { N = 1e6, D = 2e7 }, ... }") end
+  for k in pairs(points) do
+    if math.type(k) ~= "integer" then checks.fail(at, "sweep.list: expects a list of points, found key '" .. tostring(k) .. "'") end
+  end
+  local problem = checks.list_problem(points, "sweep.list: points")
+  if problem then checks.fail(at, problem) end
   local out = {}
   for i, p in ipairs(points) do
     if type(p) ~= "table" then checks.fail(at, string.format("sweep.list: point %d must be a table (got %s)", i, checks.type_name(p))) end
     out[i] = copy(p)
-  end
-  for k in pairs(points) do
-    if math.type(k) ~= "integer" then checks.fail(at, "sweep.list: expects a list of points, found key '" .. tostring(k) .. "'") end
   end
   return new("list", out)
 end
@@ -300,6 +306,8 @@ function sweep.values(options)
   for _, k in ipairs(keys) do
     local values = options[k]
     if type(values) ~= "table" then values = { values } end
+    local problem = checks.list_problem(values, "sweep.values: " .. k)
+    if problem then checks.fail(at, problem) end
     if #values == 0 then checks.fail(at, "sweep.values: " .. k .. " is empty") end
     local next_points = {}
     for _, p in ipairs(points) do
@@ -410,6 +418,8 @@ function sweep.seeds(s, seeds)
     seeds = list
   end
   if type(seeds) ~= "table" or #seeds == 0 then checks.fail(at, "sweep.seeds(s, seeds): seeds must be a count or a non-empty list") end
+  local problem = checks.list_problem(seeds, "sweep.seeds(s, seeds): seeds")
+  if problem then checks.fail(at, problem) end
   for i, seed in ipairs(seeds) do
     if not checks.is(seed, "count") then
       checks.fail(at, string.format("sweep.seeds(s, seeds): seeds[%d] must be %s (got %s)", i, checks.count_range,

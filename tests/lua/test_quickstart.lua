@@ -105,6 +105,10 @@ t.test("the quickstart trains its IsoFLOP sweep, fits, and answers the planning 
     local N, lo, hi = out:match("the " .. law .. " fit says: train N = (%S+) non%-embedding parameters %(95%%: (%S+) to (%S+)%)")
     t.ok(N and lo and hi, "the " .. law .. " answer with its interval, in non-embedding parameters")
   end
+  -- The chinchilla answer, 100 times beyond the compute fitted, is followed by its notes (it read as
+  -- a finding whatever the fit was: on a slow machine, with parameters the fit could not determine).
+  t.ok(out:find("the chinchilla fit says: train N = [^\n]*\n  note: "), out:sub(-3000))
+  t.ok(out:find("\n  note: beyond the %d+ runs fitted: [^\n]*compute 100× the largest"), out:sub(-3000))
   -- The free fit's E is compared with the true entropy, and the verdict matches the numbers printed.
   local lo, hi, truth = out:match("Fitted irreducible loss E = %S+ %(95%%: (%S+) to (%S+)%); the grammar's true entropy is (%S+) nats/token")
   lo, hi, truth = tonumber(lo), tonumber(hi), tonumber(truth)

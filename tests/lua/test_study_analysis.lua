@@ -128,7 +128,7 @@ t.test("the IsoFLOP law lists the minima, notes the unused ones, and survives a 
     local summary = law:summary()
     t.ok(summary:find("(minimum outside the sizes tried: not used)", 1, true), summary)
     -- The header counts the budgets the power laws go through apart from those they leave out.
-    t.ok(summary:find("; 4 budgets (3 in the power laws), " .. (#obs - 1) .. " runs", 1, true), summary)
+    t.ok(summary:find("; 4 budgets (the power laws through the minima of 3), " .. (#obs - 1) .. " runs", 1, true), summary)
     t.ok(summary:find("warning: the parabola at C = 6e12 opens downward", 1, true), summary)
     t.ok(summary:find("warning: the losses at C = 6e13 are flat", 1, true), summary)
     t.ok(law:optimal(1e20).intervals.N[1] > 0)
@@ -184,6 +184,52 @@ t.test("the IsoFLOP summary and its answers write exponents as the fits' printou
   local answer = tostring(law:optimal(1e10))
   t.ok(answer:find("tokens/param  1.67e3", 1, true), answer)
   t.ok(not (summary .. answer):find("e%+") and not (summary .. answer):find("e%-0"), summary .. "\n" .. answer)
+end)
+
+t.test("the IsoFLOP summary counts the budgets fitted, and says through how many minima the power laws go", function()
+  -- Three budgets of three sizes with minima in the middle, and a fourth whose losses curve down (no
+  -- minimum): it said "3 budgets, 12 runs", as if the 12 runs were of 3 budgets.
+  local obs = runs()
+  local C = 6e17
+  local middle = math.sqrt(C / 6 / 20)
+  for i, f in ipairs { 0.25, 1, 4 } do
+    local N = middle * f
+    obs[#obs + 1] = { N = N, D = C / (6 * N), budget = C, loss = 1.5 - 0.1 * math.log(f) ^ 2 + 0.01 * i }
+  end
+  local law = analysis.isoflop(obs, { bootstrap = 0 })
+  t.eq(#law.minima, 3)
+  local first = law:summary():match("^[^\n]*")
+  t.ok(first:find("; 4 budgets (the power laws through the minima of 3), 12 runs", 1, true), first)
+  -- Every budget's minimum used: the count alone.
+  first = analysis.isoflop(runs(), { bootstrap = 0 }):summary():match("^[^\n]*")
+  t.ok(first:find("; 3 budgets, 9 runs", 1, true), first)
+end)
+
+t.test("an IsoFLOP answer of a fit without an allocation rule still says how far beyond its budgets it reaches", function()
+  -- Minima whose N grows as C^1.4 (D_opt falls with C): plan makes no rule of such laws, and the
+  -- answer at 100 times the largest budget said nothing of it (the quickstart's "D = 9.5e-05 tokens").
+  local obs = {}
+  for _, C in ipairs { 6e14, 6e15, 6e16 } do
+    local middle = 1e5 * (C / 6e14) ^ 1.4
+    for i, f in ipairs { 0.25, 1, 4 } do
+      local N = middle * f
+      obs[#obs + 1] = { N = N, D = C / (6 * N), budget = C, loss = 2 + 0.1 * math.log(f) ^ 2 - 0.05 * math.log10(C) + 0.001 * i }
+    end
+  end
+  local law = analysis.isoflop(obs, { bootstrap = 0 })
+  t.ok(law.params.a > 1, "a = " .. law.params.a)
+  t.eq(law.rule, nil)
+  t.ok(law.rule_error:find("D_opt law needs k > 0 and a > 0", 1, true), law.rule_error)
+  local answer = law:optimal(6e18)
+  t.ok(answer.notes, "notes")
+  t.eq(answer.notes[1], "beyond the 3 IsoFLOP budgets fitted: compute 100× the largest (6.00e16)")
+  t.ok(answer.notes[2]:find("^its D_opt = k_D·C^b falls as the compute grows %(b = %-0%.%d+%), so plan makes no "
+    .. "allocation rule of it: read its minima and warnings, not this answer$"), answer.notes[2])
+  -- Within the budgets, only why there is no rule.
+  t.eq(#law:optimal(6e15).notes, 1)
+  -- A fit with a rule says what plan says, as before.
+  local notes = analysis.isoflop(runs(), { bootstrap = 0 }):optimal(6e18).notes
+  t.eq(notes and notes[1], "beyond the 3 IsoFLOP budgets fitted: compute 100× the largest (6.00e16)")
 end)
 
 t.done()

@@ -372,6 +372,75 @@ study "x" {
   t.eq(code, 1, out)
   t.ok(out:find("questions[1] is not a question (got an Answer); write a question as plan.optimal{ compute = 1e21 } "
     .. "(help(plan) lists the others), without law =: the study answers its questions with the laws it fits", 1, true), out)
+  -- A nil among the questions or the fits (a variable not set) left out every one after it, as
+  -- ipairs stopped there: the study answered one question of two, fitted one law of two, silently.
+  dir = script([[
+local later
+study "x" {
+  sweep = sweep.grid{ N = { 1e5, 2e5, 4e5 }, D = { 1e7, 2e7 } },
+  backend = "simulated",
+  questions = { plan.optimal{ compute = 1e21 }, later, plan.optimal{ compute = 1e22 } },
+}
+]])
+  code, out = scalelab(dir, "s.lua", "--dry-run")
+  t.eq(code, 1, out)
+  t.ok(out:find("s.lua:5: study: questions[2] is nil (a variable not set?), with values after it", 1, true), out)
+  dir = script([[
+local later
+study "x" {
+  sweep = sweep.grid{ N = { 1e5, 2e5, 4e5 }, D = { 1e7, 2e7 } },
+  backend = "simulated",
+  fits = { "approach1", later, "chinchilla" },
+}
+]])
+  code, out = scalelab(dir, "s.lua", "--dry-run")
+  t.eq(code, 1, out)
+  t.ok(out:find("s.lua:5: study: fits[2] is nil (a variable not set?), with names after it: give a fit's name there "
+    .. "(valid: approach1,", 1, true), out)
+  -- A fit's options are checked as the study is declared, as the fit would check them once every run
+  -- is done: the IsoFLOP analysis ignored an unknown key (bootstrapp = 10: 200 resamples), and a bad
+  -- value left the fit unfitted after all the training, the study exiting 0.
+  for _, case in ipairs {
+    { fits = "{ isoflop = { bootstrapp = 10 } }",
+      says = "study: fits.isoflop: unknown key 'bootstrapp'; did you mean 'bootstrap'? (valid keys: bootstrap, seed)" },
+    { fits = "{ approach2 = { budget = { 1e15 } } }", says = "study: fits.approach2: budget is the study's own" },
+    { fits = "{ isoflop = { bootstrap = 10 } }", says = "study: fits.isoflop: bootstrap = 10 resamples are too few" },
+    { fits = "{ chinchilla = { bootstrap = -1 } }", says = "study: fits.chinchilla: bootstrap" },
+    { fits = "{ approach3 = { startz = 10 } }", says = "study: fits.approach3: unknown key 'startz'; did you mean 'starts'?" },
+    { fits = "{ approach1 = { loss = \"held_out\" } }", says = "study: fits.approach1: loss must be \"auto\", \"eval\" or \"train\"" },
+    { fits = "{ kaplan = { form = \"NDC\" } }", says = "study: fits.kaplan: form must be" },
+    { fits = "{ data_constrained = { huber_delta = 0 } }", says = "study: fits.data_constrained: huber_delta must be positive" },
+    -- The same fit twice (by name and alias, or listed and given options) was fitted twice: the
+    -- report showed it twice, one perhaps "Not fitted", and the questions took the first.
+    { fits = "{ \"isoflop\", \"chinchilla\", \"isoflop\" }", says = "study: fits lists 'isoflop' twice: give it once" },
+    { fits = "{ \"approach2\", isoflop = { bootstrap = 20 } }",
+      says = "study: fits lists 'approach2' and 'isoflop', which are the same fit (isoflop): give it once, with its "
+        .. "options: fits = { isoflop = { ... } }" },
+    { fits = "{ \"chinchilla\", \"approach3\" }", says = "study: fits lists 'chinchilla' and 'approach3', which are the same fit (chinchilla)" },
+  } do
+    dir = script(string.format([[
+study "x" {
+  sweep = sweep.isoflop{ budgets = { 1e15, 1e16 }, sizes = { 1e5, 2e5, 4e5 } },
+  backend = "simulated",
+  fits = %s,
+}
+]], case.fits))
+    code, out = scalelab(dir, "s.lua", "--dry-run")
+    t.eq(code, 1, out)
+    t.ok(out:find("s.lua:4: " .. case.says, 1, true), out)
+  end
+  -- Options a fit takes pass (the study's own base = "single_epoch" too).
+  dir = script([[
+study "x" {
+  sweep = sweep.isoflop{ budgets = { 1e15, 1e16 }, sizes = { 1e5, 2e5, 4e5 } },
+  backend = "simulated",
+  fits = { isoflop = { bootstrap = 20, seed = 2 }, chinchilla = { bootstrap = 0, free = { "A", "B" } },
+           data_constrained = { base = "single_epoch", tie = { "alpha", "beta" } }, approach1 = { loss = "eval" },
+           kaplan = { form = "ND" } },
+}
+]])
+  code, out = scalelab(dir, "s.lua", "--dry-run")
+  t.eq(code, 0, out)
 
   dir = script([[
 study "x" {
@@ -1372,7 +1441,7 @@ t.test("a list given as its one item, and longer names of keys, say what to writ
   -- kind) answers as it answers: neither is refused.
   local dir = script([[
 local mine = { kind = "loss", answer = function(q, law) return { loss = 3 } end }
-study "x" { sweep = sweep.grid{ N = { 1e5 }, D = { 1e7 } }, backend = "simulated", fits = { "isoflop" },
+study "x" { sweep = sweep.grid{ N = { 1e5 }, D = { 1e7 } }, backend = "simulated", fits = { "chinchilla" },
   questions = setmetatable({ plan.optimal{ compute = 1e21 }, mine }, { __index = table }) }
 ]])
   local code, text = scalelab(dir, "s.lua", "--dry-run")

@@ -277,6 +277,95 @@ t.test("a user function is the model family; identities are stable and exclude n
     "the model function must return a model.gpt{...} shape")
 end)
 
+t.test("eval = { interval = 0, tokens = 0 }, the trainer's defaults, keeps the identities of runs planned without eval", function()
+  local grid = sweep.grid { N = { 1e5, 1e6 }, D = { 1e7 } }
+  local a = plan("eval-default", { sweep = grid })
+  for _, eval in ipairs { { interval = 0 }, { tokens = 0 }, { interval = 0, tokens = 0 },
+                          { interval = function() return 0 end } } do
+    local b = plan("eval-default", { sweep = grid, eval = eval })
+    for i = 1, 2 do t.eq(b.runs[i].hash, a.runs[i].hash) end
+    t.eq(b.runs[1].eval_interval, nil)
+    t.eq(b.runs[1].eval_tokens, nil)
+  end
+  -- Other values are other runs.
+  local c = plan("eval-default", { sweep = grid, eval = { interval = 4096 } })
+  t.ok(c.runs[1].hash ~= a.runs[1].hash, "an evaluation interval is part of the identity")
+  t.eq(c.runs[1].eval_interval, 4096)
+end)
+
+t.test("backend = { kind = \"cpu\" } without options keeps the identities of runs planned with backend = \"cpu\"", function()
+  local corpus = data.synthetic { kind = "markov", vocab = 256, seed = 1, tokens = 1e8 }
+  local grid = sweep.grid { N = { 1e5, 1e6 }, D = { 1e7 } }
+  for _, kind in ipairs { "cpu", "auto" } do
+    local a = plan("backend-table", { sweep = grid, data = corpus, backend = kind })
+    local b = plan("backend-table", { sweep = grid, data = corpus, backend = { kind = kind } })
+    for i = 1, 2 do t.eq(b.runs[i].hash, a.runs[i].hash) end
+    -- Trainer options are other runs (threads: another floating-point order).
+    local c = plan("backend-table", { sweep = grid, data = corpus, backend = { kind = kind, threads = 1 } })
+    t.ok(c.runs[1].hash ~= a.runs[1].hash, "trainer options are part of the identity")
+  end
+  -- No kind is "auto" ({ threads = 1 } trains as "auto" with those options).
+  t.eq(plan("backend-table", { sweep = grid, data = corpus, backend = {} }).runs[1].hash,
+    plan("backend-table", { sweep = grid, data = corpus, backend = "auto" }).runs[1].hash)
+end)
+
+t.test("an IsoFLOP fit of a sweep without budgets is refused as the study is declared, not after training", function()
+  -- It was found to fit nothing once every run had trained ("isoflop: the runs have no budget").
+  local grid = sweep.grid { N = { 1e5, 1e6 }, D = { 1e7, 1e8 } }
+  t.raises(function() plan("isoflop-grid", { sweep = grid, fits = { "isoflop" } }) end,
+    "study: fits: isoflop groups the runs by their IsoFLOP budgets, and no point of this grid sweep has one (budget =): "
+    .. "use sweep.isoflop{ budgets = {...}, ... }, or fit the runs another way (\"chinchilla\", \"approach1\")")
+  t.raises(function()
+    plan("isoflop-dc", { sweep = sweep.data_constrained { unique_tokens = 1e7, epochs = { 1, 4 }, N = { 1e5, 1e6 } },
+                         fits = { "approach2" } })
+  end, "no point of this data_constrained sweep has one")
+  -- Points with a budget among others are fitted (those without are left out).
+  local mixed = sweep.list { { N = 1e5, budget = 1e13 }, { N = 2e5, budget = 1e13 }, { N = 4e5, budget = 1e13 },
+                             { N = 1e6, D = 1e8 } }
+  t.eq(#plan("isoflop-mixed", { sweep = mixed, fits = { "isoflop" } }).runs, 4)
+end)
+
+t.test("a hyperparameter moved from hyper = into the sweep keeps the identities of the runs it had", function()
+  -- lr = 1e-2 in hyper, then sweep.values{ lr = { 1e-2, 3e-2 } } to try a second rate: the runs at 1e-2
+  -- were the same runs, and were trained again (the point's copy of lr was part of their identity).
+  local grid = sweep.grid { N = { 1e5, 1e6 }, D = { 1e7 } }
+  local before = plan("hyper-moved", { sweep = grid, hyper = { lr = 1e-2 } })
+  local after = plan("hyper-moved", { sweep = sweep.product(grid, sweep.values { lr = { 1e-2, 3e-2 } }) })
+  t.eq(#after.runs, 4)
+  t.eq(after.runs[1].hash, before.runs[1].hash)
+  t.eq(after.runs[3].hash, before.runs[2].hash)
+  t.ok(after.runs[2].hash ~= before.runs[1].hash, "another rate is another run")
+  -- The label still tells them apart.
+  t.ok(after.runs[1].label:find(" lr=0.01$"), after.runs[1].label)
+  t.ok(after.runs[2].label:find(" lr=0.03$"), after.runs[2].label)
+  -- A point's batch that is the default's (16 here) is the default's run.
+  local default = plan("hyper-moved", { sweep = grid })
+  local batch = plan("hyper-moved", { sweep = sweep.product(grid, sweep.values { batch = { 16 } }) })
+  t.eq(batch.runs[1].batch, 16)
+  t.eq(batch.runs[1].hash, default.runs[1].hash)
+  -- A value of the user's own stays in the identity (their functions read it).
+  local own = plan("hyper-moved", { sweep = sweep.product(grid, sweep.values { width = { 1 } }), point_keys = { "width" } })
+  t.ok(own.runs[1].hash ~= default.runs[1].hash, "a point key of the user's own is part of the identity")
+end)
+
+t.test("a parametric fit with fewer planned runs than it needs is a warning of the plan, not news after training", function()
+  local _, text = plan("too-few", { sweep = sweep.grid { N = { 1e5, 1e6 }, D = { 1e7, 1e8 } }, fits = { "chinchilla" } })
+  t.ok(text:find("warning: fits: chinchilla needs at least 6 runs for its 5 free parameters (one more, so that some "
+    .. "scatter is left to judge the fit by), and the sweep plans 4 runs: it will not be fitted; add runs, or fit fewer "
+    .. "parameters (fits = { chinchilla = { free = {...}, init = {...} } })", 1, true), text)
+  _, text = plan("too-few", { sweep = sweep.grid { N = { 1e5, 1e6 }, D = { 1e7, 1e8 } },
+                              fits = { "kaplan", "data_constrained" } })
+  t.ok(text:find("warning: fits: kaplan needs at least 5 runs for its 4 free parameters (one more, so that some scatter "
+    .. "is left to judge the fit by); data_constrained needs at least 8 runs for its 7 free parameters", 1, true), text)
+  t.ok(text:find("they will not be fitted", 1, true), text)
+  -- Enough runs, or fewer parameters fitted: no warning.
+  _, text = plan("too-few", { sweep = sweep.grid { N = { 1e5, 1e6, 1e7 }, D = { 1e7, 1e8 } }, fits = { "chinchilla" } })
+  t.ok(not text:find("warning: fits:", 1, true), text)
+  _, text = plan("too-few", { sweep = sweep.grid { N = { 1e5, 1e6 }, D = { 1e7, 1e8 } },
+                              fits = { chinchilla = { free = { "A", "alpha" }, init = { E = 1.7, B = 400, beta = 0.3 } } } })
+  t.ok(not text:find("warning: fits:", 1, true), text)
+end)
+
 t.test("a corpus file prepared again from edited text is new data: its runs' identities change", function()
   -- data.files with out = rewrites one file: the same name, size and counts, so the same summary.
   local text, out = store_dir .. "/edited.txt", store_dir .. "/edited.tok"
@@ -385,7 +474,12 @@ t.test("the N convention: all parameters (Chinchilla, the default) or non-embedd
   t.raises(function() plan("x", { params = "some", sweep = sweep.grid { N = { 1e5 }, D = { 1e7 } } }) end,
     "params must be \"all\"")
   t.raises(function() plan("x", { model = { aspect = 0 }, sweep = sweep.grid { N = { 1e5 }, D = { 1e7 } } }) end,
-    "study: model: aspect must be a positive number or a string (got an integer)")
+    "study: model: aspect must be a positive number or a string (got 0)")
+  -- A whole number out of range is named by its value, not only its type.
+  t.raises(function() plan("x", { measured_speed = 0, sweep = sweep.grid { N = { 1e5 }, D = { 1e7 } } }) end,
+    "study: measured_speed must be a positive number (got 0)")
+  t.raises(function() plan("x", { model = { aspect = -16 }, sweep = sweep.grid { N = { 1e5 }, D = { 1e7 } } }) end,
+    "study: model: aspect must be a positive number or a string (got -16)")
 end)
 
 t.test("a run on a corpus counts the unique tokens its sampler gives: whole sequences of ctx targets", function()

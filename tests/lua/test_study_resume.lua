@@ -815,7 +815,7 @@ study "moved" {
   end,
   store = os.getenv("STORE"),
   fits = {},
-  quiet = true,
+  report = false,
 }
 ]]
   local dir = t.script(root, body, "moved.lua")
@@ -835,6 +835,9 @@ study "moved" {
   t.ok(out:find(": its checkpoint x.checkpoints/" .. hash .. ".ckpt, where the store "
     .. "recorded it (the store or its checkpoints folder was moved or renamed since), moves to y.checkpoints/" .. hash
     .. ".ckpt, beside the store, and the run resumes from it", 1, true), out)
+  -- And the study's first line and the run's say it resumes (they said 0 resuming, and "start").
+  t.ok(out:find("study moved: 1 run, 0 done, 1 to train, 1 resuming from its checkpoint", 1, true), out)
+  t.ok(out:find("[0/1] resume N=", 1, true), out)
   t.eq(read(dir .. "/x.checkpoints/" .. hash .. ".ckpt"), nil)
   t.eq(read(dir .. "/y.checkpoints/" .. hash .. ".ckpt"), nil, "removed with the run done")
 end)

@@ -517,6 +517,13 @@ t.test("the study's own simulation caps every loss at ln(vocab), whatever the la
     { { shape = { vocab = 64 }, params = 2e3, N_fit = 1e3, tokens = 1e4, ordinal = 1 } })
   t.ok(capped and capped.capped, message)
   t.ok(message:find("and the backend caps those losses there", 1, true), message)
+  t.ok(message:find("for 1 of 1 runs (run 1, 2k params on 10k tokens: ", 1, true), message)  -- not "even run 1"
+  local two
+  two, message = backends.capped({ kind = "law", law = datablations, implementation = "study" },
+    { { shape = { vocab = 64 }, params = 2e3, N_fit = 1e3, tokens = 1e4, ordinal = 1 },
+      { shape = { vocab = 64 }, params = 4e3, N_fit = 2e3, tokens = 1e4, ordinal = 2 } })
+  t.eq(two.count, 2)
+  t.ok(message:find("for 2 of 2 runs (even run 2, 4k params on 10k tokens: ", 1, true), message)  -- the lowest of them
 end)
 
 t.test("a study whose law is capped says so before simulating and blames the law, not training, in its report", function()
@@ -1221,7 +1228,6 @@ t.test("a study's parametric fits answer with bootstrap intervals by default, as
   t.eq(next(none.answers[1].answer.intervals or {}), nil)
 end)
 
-
 t.test("the report's questions table prints large and small numbers without printf's exponent form", function()
   -- A wide interval of tokens/param printed as "38.9 [11, 3.06e+03]" (the quickstart's report, on a
   -- loaded machine), beside N and D in 7.02B form: %.3g, where the rest prints 3.06e3.
@@ -1242,6 +1248,25 @@ t.test("the report's questions table prints large and small numbers without prin
   t.ok(md:find("| wide | chinchilla |  | 1M | 3.06B | 2.04M | 1.5e3 [2.5e-5, 1.2e4] | 3.06e3 [11, 3.06e4] | 2.5000 |",
     1, true), md)
   t.ok(not md:find("e+0", 1, true) and not md:find("e-0", 1, true), md)
+end)
+
+t.test("the report's training time says it is the runs' times summed, not the time the study took", function()
+  -- Two runs of 1 s side by side took about 1 s; the report said "2 s of training".
+  local dir = script([[
+study "timed" {
+  sweep = sweep.grid{ N = { 1e5, 2e5 }, D = { 1e7 } },
+  backend = function(run)
+    os.execute("sleep 1")
+    return { loss = 4 }
+  end,
+  fits = {},
+  jobs = 2,
+}
+]])
+  local code, out, err = scalelab(dir, "s.lua")
+  t.eq(code, 0, out .. err)
+  local report = read(dir .. "/timed.report.md")
+  t.ok(report:find("- runs: 2 done of 2; [^;]*; %S+ %S+ of training %(the runs' times, summed%)\n"), report)
 end)
 
 t.done()

@@ -151,4 +151,29 @@ t.test("whole-number values near 2^63 do not wrap in a sweep's products", functi
   t.eq(sweep.linear(0, 10, 3)[2], 5.0)
 end)
 
+t.test("a nil among a sweep's values is an error naming its place, not the end of the list", function()
+  -- { small, medium, large } with medium misspelt: ipairs stopped at the nil and the sweep left out
+  -- every value after it, without a word (sweep.grid{ N = { 1e6, nil, 3e6 } } made one point).
+  local unset
+  local where = "a variable not set?"
+  t.eq(#sweep.grid { N = { 1e6, 3e6 }, D = 1e7 }, 2)
+  t.eq(t.raises(function() sweep.grid { N = { 1e6, unset, 3e6 }, D = 1e7 } end, "sweep.grid: N[2] is nil"):find(where, 1, true) ~= nil, true)
+  t.raises(function() sweep.grid { N = 1e6, D = { 1e7, unset, 3e7 } } end, "sweep.grid: D[2] is nil")
+  t.raises(function() sweep.grid { N = 1e6, tokens_per_param = { unset, 20 } } end, "tokens_per_param[1] is nil")
+  t.raises(function() sweep.isoflop { budgets = { 1e12, unset, 1e13 } } end, "sweep.isoflop: budgets[2] is nil")
+  t.raises(function() sweep.isoflop { budgets = 1e12, sizes = { 1e5, 2e5, unset, 4e5 } } end, "sizes[3] is nil")
+  -- A function's list is named by its budget as the sweep prints budgets.
+  t.raises(function() sweep.isoflop { budgets = 1e12, sizes = function() return { 1e5, unset, 4e5 } end } end,
+    "sweep.isoflop: sizes(1e12)[2] is nil")
+  t.raises(function() sweep.isoflop { budgets = 3e13, N = function() return "1e5" end } end,
+    "sweep.isoflop: N(3e13) must be a number or a list of numbers (got a string)")
+  t.raises(function() sweep.data_constrained { unique_tokens = 1e6, epochs = { 1, unset, 4 }, N = 1e5 } end,
+    "sweep.data_constrained: epochs[2] is nil")
+  t.raises(function() sweep.list { { N = 1e6, D = 1e7 }, unset, { N = 2e6, D = 1e7 } } end, "sweep.list: points[2] is nil")
+  t.raises(function() sweep.values { lr = { 1e-3, unset, 3e-3 } } end, "sweep.values: lr[2] is nil")
+  t.raises(function() sweep.seeds(sweep.list { { N = 1e6, D = 1e7 } }, { 1, unset, 3 }) end, "seeds[2] is nil")
+  -- A table of names is no list of numbers (it said "N is empty").
+  t.raises(function() sweep.grid { N = { small = 1e6 }, D = 1e7 } end, "sweep.grid: N is a list, found the key 'small'")
+end)
+
 t.done()

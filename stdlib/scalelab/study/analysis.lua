@@ -47,9 +47,46 @@ function analysis.parse_fits(spec)
     if options ~= nil and type(options) ~= "table" then
       error("fits." .. name .. " must be a table of options (got " .. checks.type_name(options) .. ")", 0)
     end
-    out[#out + 1] = { name = FITS[name], options = options or {} }
+    -- The options are checked now, as the fit would check them once every run is done: an unknown
+    -- key (bootstrapp = 10) was ignored by the IsoFLOP analysis, and a bad value left a fit unfitted
+    -- after all the training, the study ending as a success.
+    if options ~= nil then
+      if FITS[name] == "isoflop" and options.budget ~= nil then
+        error(string.format("fits.%s: budget is the study's own (each run's budget, from its sweep): leave it out", name), 0)
+      end
+      local ok, why = pcall(native_fit.check_options, FITS[name], options)
+      if not ok then
+        local message = checks.plain(why):gsub("^fit[%w_.]*:%s*", "fits." .. name .. ": ")
+        -- (budget is fit.isoflop's, not a study's: refused above.)
+        if FITS[name] == "isoflop" then message = message:gsub("%(valid keys: bootstrap, seed, budget%)", "(valid keys: bootstrap, seed)") end
+        error(message, 0)
+      end
+    end
+    -- The same fit twice (by its name and an alias, or listed and given options) was fitted twice:
+    -- the report showed it twice, the second perhaps "Not fitted", and the questions took the first.
+    for _, earlier in ipairs(out) do
+      if earlier.name == FITS[name] then
+        local also = earlier.given == name and string.format("'%s' twice", name)
+          or string.format("'%s' and '%s', which are the same fit (%s)", earlier.given, name, FITS[name])
+        error(string.format("fits lists %s: give it once%s", also, (options ~= nil or next(earlier.options) ~= nil)
+          and string.format(", with its options: fits = { %s = { ... } }", FITS[name]) or ""), 0)
+      end
+    end
+    out[#out + 1] = { name = FITS[name], given = name, options = options or {} }
   end
-  for i, v in ipairs(spec) do add(v, nil) end
+  -- The names listed, up to the last: a nil among them (a variable not set) left out every name
+  -- after it, as ipairs stopped there.
+  local listed = 0
+  for k in pairs(spec) do
+    if math.type(k) == "integer" and k > listed then listed = k end
+  end
+  for i = 1, listed do
+    if spec[i] == nil then
+      error(string.format("fits[%d] is nil (a variable not set?), with names after it: give a fit's name there "
+        .. "(valid: %s), or leave it out of the list", i, table.concat(names, ", ")), 0)
+    end
+    add(spec[i], nil)
+  end
   local keys = {}
   for k in pairs(spec) do
     if math.type(k) ~= "integer" then keys[#keys + 1] = k end
@@ -150,6 +187,33 @@ function IsoflopLaw:optimal(C)
   if self.rule then
     local ok, a = pcall(native_plan.optimal, { compute = C, allocation = self.rule })
     if ok and #a.notes > 0 then out.notes = a.notes end
+  elseif type(self.minima) == "table" and #self.minima > 0 then
+    -- No rule (plan refuses power laws whose D_opt falls with C, a > 1): the answer said nothing of
+    -- how far beyond its budgets it reached, 100 times the largest as readily as within them.
+    local used = {}
+    for _, m in ipairs(self.minima) do if m.used ~= false then used[#used + 1] = m.C end end
+    if #used == 0 then for _, m in ipairs(self.minima) do used[#used + 1] = m.C end end
+    local lo, hi = math.min(table.unpack(used)), math.max(table.unpack(used))
+    local what = self.kind == "approach1" and "computes fitted" or string.format("%d IsoFLOP budgets fitted", #used)
+    -- As plan's notes write a compute ("1.00e11").
+    local function flops(x) return (string.format("%.2e", x):gsub("e%+?(%-?)0*(%d)", "e%1%2")) end
+    local part
+    if C > 2 * hi then
+      part = string.format("compute %s× the largest (%s)", core.format_significant(C / hi, 3), flops(hi))
+    elseif C < lo / 2 then
+      part = string.format("compute 1/%s of the smallest (%s)", core.format_significant(lo / C, 3), flops(lo))
+    end
+    out.notes = {}
+    if part then out.notes[#out.notes + 1] = string.format("beyond the %s: %s", what, part) end
+    if self.rule_error then
+      -- plan names the D_opt law's exponent a; the fit's summary calls it b.
+      local b = self.rule_error:match("D_opt law needs k > 0 and a > 0 %(got k = %S+, a = (%S+)%)")
+      out.notes[#out.notes + 1] = b and string.format("its D_opt = k_D·C^b falls as the compute grows (b = %s), so "
+        .. "plan makes no allocation rule of it: read its minima and warnings, not this answer",
+        core.format_significant(tonumber(b) or 0, 3))
+        or "no allocation rule can be made of this fit: " .. self.rule_error
+    end
+    if #out.notes == 0 then out.notes = nil end
   end
   return out
 end
@@ -158,7 +222,9 @@ end
 -- knows the compute it was fitted on; nil where r's power laws make none.
 local function rule_of(r, name)
   local ok, rule = pcall(native_plan.allocation, { isoflop = r, name = name })
-  return ok and rule or nil
+  if ok then return rule end
+  -- Why not, for the answers' notes ("its D_opt law needs k > 0 and a > 0 (got ..., a = -0.40)").
+  return nil, (checks.plain(rule):gsub("^allocation rule '[%w_]+': ", ""))
 end
 
 local function fmt_interval(iv, format)
@@ -202,17 +268,23 @@ core.document(AllocationAnswer, "The compute-optimal allocation a study's IsoFLO
 core.document(AllocationAnswer.summary, "answer:summary() -> the text it prints as: the compute, then params, tokens and "
   .. "tokens/param with their 95% intervals, and the notes")
 
+-- "3 budgets", or where the power laws go through fewer of their minima (a parabola that opens
+-- downward has none; one outside its sizes is left out when two others are inside), "3 budgets (the
+-- power laws through the minima of 2)": the count of minima alone read as the budgets the runs had.
+local function budgets_phrase(law)
+  local used = 0
+  for _, m in ipairs(law.minima) do used = used + (m.used and 1 or 0) end
+  local budgets = law.budgets_fitted or #law.minima
+  local text = core.format_counted(budgets, "budget")
+  if used < budgets then text = text .. string.format(" (the power laws through the minima of %d)", used) end
+  return text
+end
+
 function IsoflopLaw:summary()
   local p, iv = self.params, self.intervals or {}
-  -- The budgets whose minimum the power laws go through: "3 budgets" over a minimum left out (outside
-  -- the sizes tried) read as three points in the line that answers say "2 IsoFLOP budgets" fitted.
-  local used = 0
-  for _, m in ipairs(self.minima) do if m.used then used = used + 1 end end
-  local budgets = core.format_counted(#self.minima, "budget")
-  if used < #self.minima then budgets = budgets .. string.format(" (%d in the power laws)", used) end
   local lines = {
     string.format("IsoFLOP (approach 2): N_opt = %s·C^a, D_opt = C/(6·N_opt) = %s·C^b; %s, %d runs%s",
-      g3(p.k), g3(p.k_D), budgets, self.n_obs,
+      g3(p.k), g3(p.k_D), budgets_phrase(self), self.n_obs,
       bootstrap_phrase(self, "had fewer than two budgets whose parabolas have a minimum, no line to fit: left out")),
     string.format("  a = %.3f%s   b = %.3f%s", p.a, fmt_interval(iv.a, function(x) return string.format("%.3f", x) end),
       p.b, fmt_interval(iv.b, function(x) return string.format("%.3f", x) end)),
@@ -242,9 +314,9 @@ core.document(IsoflopLaw, "A study's IsoFLOP fit (s.fits.isoflop: Chinchilla's a
   .. "the minima and the warnings (law:summary()).\n"
   .. "Fields: kind (\"isoflop\"); params (a, k, b, k_D: N_opt = k·C^a, D_opt = k_D·C^b); minima (per budget with a "
   .. "parabola minimum: { C =, N_opt =, D_opt =, loss =, curvature =, coefficients =, inside =, used = [, edge =, "
-  .. "edge_N =] }); n_obs (the runs fitted); bootstrap, bootstrap_drawn (resamples kept and drawn), samples "
+  .. "edge_N =] }); n_obs (the runs fitted); budgets_fitted (their budgets, a minimum or not); bootstrap, bootstrap_drawn (resamples kept and drawn), samples "
   .. "({ a =, k = } of those kept), intervals (95% of a and b; with a bootstrap); warnings; rule (the plan.allocation "
-  .. "rule of these laws, which knows the compute fitted on; nil where none can be made).\n"
+  .. "rule of these laws, which knows the compute fitted on; nil where none can be made, and rule_error says why).\n"
   .. "Methods: law:N_opt(C), law:D_opt(C); law:optimal(C or { compute = C }) -> { compute, N, D, tokens_per_param "
   .. "[, intervals = { N, D, tokens_per_param }] [, notes] }, as a study's questions get it; law:summary().")
 core.document(IsoflopLaw.N_opt, "law:N_opt(C) -> k·C^a: the compute-optimal parameters at C FLOP")
@@ -293,8 +365,9 @@ function analysis.isoflop(obs, options)
     end
   end
   local law = setmetatable({ kind = "isoflop", params = { a = r.a, k = r.k, b = r.b, k_D = r.k_D }, minima = minima,
-                             warnings = r.warnings, n_obs = #budget, bootstrap = 0, rule = rule_of(r, "isoflop") },
+                             warnings = r.warnings, n_obs = #budget, budgets_fitted = #r.curves, bootstrap = 0 },
                            IsoflopLaw)
+  law.rule, law.rule_error = rule_of(r, "isoflop")
   return with_native_samples(law, r)
 end
 
@@ -977,7 +1050,9 @@ local function report_markdown(s, fits, answers, totals, paths)
   add(string.format("- runs: %d done of %d%s; %s FLOP; %s", totals.done, #s.runs,
     #not_done > 0 and (" (" .. table.concat(not_done, ", ") .. ")") or "", core.format_flops(totals.flops),
     simulated and ("simulated: " .. backends.describe_simulation(s.backend_identity))
-      or (core.format_duration(totals.seconds) .. " of training")))
+      -- The runs' own times, summed: runs trained side by side (--jobs) overlap, so the study took
+      -- less (it read as the time the study took, when 2 at a time had taken about half of it).
+      or (core.format_duration(totals.seconds) .. " of training (the runs' times, summed)")))
   for _, w in ipairs(s.simulation_warnings or {}) do add("- warning: " .. md_text(w)) end
   add()
   add("## Runs")

@@ -404,7 +404,10 @@ function backends.resolve(backend, count)
   for k, v in pairs(backend) do
     if k ~= "kind" then trainer_options[k] = v end
   end
-  return kind, { kind = kind, trainer = trainer_options }, function(run, context)
+  -- { kind = "cpu" } without options trains as "cpu" does: the same runs, with the same identity
+  -- (an empty trainer = {} in it made every run stored under "cpu" new, to be trained again).
+  local identity = { kind = kind, trainer = next(trainer_options) ~= nil and trainer_options or nil }
+  return kind, identity, function(run, context)
     context.trainer_options = trainer_options
     return backends.train(run, kind, context)
   end, "checkpoints"
@@ -495,11 +498,12 @@ function backends.capped(identity, runs)
     scale = "no model size helps: the law's E is itself at or above ln(vocab)"
   end
   local message = string.format("the simulated backend's law (E = %s, A = %s, B = %s, alpha = %s, beta = %s) predicts "
-    .. "a loss above ln(vocab) = ln(%d) = %.4f for %d of %d runs (even run %d, %s params on %s tokens: %.3g)%s; "
+    .. "a loss above ln(vocab) = ln(%d) = %.4f for %d of %d runs (%srun %d, %s params on %s tokens: %.3g)%s; "
     .. "give the backend a law whose values fit this scale (backend = { kind = %q, law = { E =, A =, B =, "
     .. "alpha =, beta =%s } }), or %s",
     g3(law.E), g3(law.A), g3(law.B), g3(law.alpha), g3(law.beta), out.vocab, out.cap, out.count, out.runs,
-    r.ordinal or 0, core_format_count(r.params), core_format_count(r.tokens), out.loss,
+    -- "even" the lowest of them: of a single run, there is no other ("for 1 of 21 runs (even run 7").
+    out.count > 1 and "even " or "", r.ordinal or 0, core_format_count(r.params), core_format_count(r.tokens), out.loss,
     ", and the backend caps those losses there, so they carry no information about N or D", identity.kind,
     is_data_constrained(law) and ", R_D =, R_N =" or "", scale)
   return out, message

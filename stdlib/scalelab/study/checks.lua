@@ -190,8 +190,33 @@ function checks.table(t, valid, what, where, prefix)
       local as_number = type(value) == "string" and tonumber(value)
       local hint = as_number and checks.is(as_number, expected)
         and string.format("; write it without quotes: %s = %s", key, value:match("^%s*(.-)%s*$")) or ""
-      checks.fail(where, string.format("%s: %s must be %s (got %s)%s", what, key, checks.describe(expected),
-        checks.type_name(value), hint), path)
+      -- A whole number out of range is named by its value (measured_speed = 0 said "got an integer").
+      local got = math.type(value) == "integer" and tostring(value) or checks.type_name(value)
+      checks.fail(where, string.format("%s: %s must be %s (got %s)%s", what, key, checks.describe(expected), got, hint),
+        path)
+    end
+  end
+end
+
+-- Why `list` is not a list (nil when it is): a key that is not a position (a name, 0, 1.5), or a nil
+-- among its entries. `#list` and ipairs stop at a nil, or not, as the table happens to be stored: a
+-- variable not set in { small, medium, large } left out every entry after it, without a word.
+-- `what` names the list in the message ("sweep.grid: N").
+function checks.list_problem(list, what)
+  local n, count = 0, 0
+  for k in pairs(list) do
+    if math.type(k) ~= "integer" or k < 1 then
+      return string.format("%s is a list, found the key %s: write the values in braces without names, { 1e6, 2e6 }",
+        what, type(k) == "string" and ("'" .. k .. "'") or tostring(k))
+    end
+    if k > n then n = k end
+    count = count + 1
+  end
+  if count == n then return nil end
+  for i = 1, n do
+    if list[i] == nil then
+      return string.format("%s[%d] is nil (a variable not set?), with values after it: give a value there, or leave "
+        .. "it out of the list", what, i)
     end
   end
 end

@@ -772,14 +772,14 @@ local function execute_locked(s, options, store)
 
   -- The runs that go on from a checkpoint of an earlier attempt (interrupted, killed): said as the
   -- study starts, and on each run's start line, so that a rerun shows it resumes rather than starts over.
+  -- A checkpoint the store recorded elsewhere (its store or checkpoints folder moved or renamed since)
+  -- is resumed from too (resumable_checkpoint): such a run was said to start, and resumed.
   local resuming = 0
   for _, run in ipairs(pending) do
-    local file = io.open(checkpoint_path(s, run), "rb")
-    run.resuming = file ~= nil
-    if file then
-      file:close()
-      resuming = resuming + 1
-    end
+    local recorded = stored[run.hash] and stored[run.hash].checkpoint
+    run.resuming = exists(checkpoint_path(s, run))
+      or (type(recorded) == "string" and recorded ~= "" and exists(recorded))
+    if run.resuming then resuming = resuming + 1 end
   end
   local progress = Progress.new { runs = #s.runs, flops = total_flops, done_runs = done_runs, done_flops = done_flops,
                                   work = total_work, done_work = done_work, quiet = s.quiet }

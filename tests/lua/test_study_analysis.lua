@@ -128,7 +128,7 @@ t.test("the IsoFLOP law lists the minima, notes the unused ones, and survives a 
     local summary = law:summary()
     t.ok(summary:find("(minimum outside the sizes tried: not used)", 1, true), summary)
     -- The header counts the budgets the power laws go through apart from those they leave out.
-    t.ok(summary:find("; 4 budgets (the power laws through the minima of 3), " .. (#obs - 1) .. " runs", 1, true), summary)
+    t.ok(summary:find("; 6 budgets (the power laws through the minima of 3), " .. (#obs - 1) .. " runs", 1, true), summary)
     t.ok(summary:find("warning: the parabola at C = 6e12 opens downward", 1, true), summary)
     t.ok(summary:find("warning: the losses at C = 6e13 are flat", 1, true), summary)
     t.ok(law:optimal(1e20).intervals.N[1] > 0)

@@ -34,7 +34,8 @@ no speed); curve_points_merged, where a backend reported several curve points on
 step, how many were merged into the point already there. The curves' columns: study and hash (the
 run's key), step (the optimizer step), tokens, train_loss and eval_loss (nats per token), and
 seconds and lr where recorded. A value a run lacks (or a NaN) is an empty field in CSV and null in
-JSON; an infinity is inf or -inf in CSV, null in JSON.
+JSON; an infinity is inf or -inf in CSV, null in JSON; a NUL character in a text (a name, an
+error) is U+FFFD in CSV (where readers stop at it) and \u0000 in JSON.
 A reader that stops early (scalelab results FILE.db | head) ends it quietly, as it ends cat: the
 store is closed first, and the exit status is that of a closed pipe (141 under set -o pipefail).
 ]]

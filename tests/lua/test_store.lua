@@ -54,5 +54,35 @@ t.test("a store held in a <close> variable is closed as its block ends, by an er
   t.raises(function() kept:runs() end, "is closed")
 end)
 
+t.test("store:export and store:text refuse a study the store lacks, as scalelab results --study does, and write nothing", function()
+  -- s:export(path, { study = "nope" }) wrote a file of the header alone, as for a study that ran no run.
+  local s = store.open(dir .. "/studies.db")
+  s:record_study { name = "other" }
+  s:plan_runs { { study = "other", hash = "h", config_json = "{}" } }
+  local path = dir .. "/studies.db"
+  t.raises(function() s:export(dir .. "/nope.csv", { study = "Othr" }) end,
+           "store:export: no study 'Othr' in " .. path .. "; did you mean 'other'? its studies: other")
+  t.raises(function() s:export(dir .. "/nope.json", { what = "curves", study = "zzzzzz" }) end,
+           "store:export: no study 'zzzzzz' in " .. path .. "; its studies: other")
+  t.eq(io.open(dir .. "/nope.csv", "rb"), nil, "a file was written")
+  t.eq(io.open(dir .. "/nope.json", "rb"), nil, "a file was written")
+  t.raises(function() s:text("runs_csv", { study = "othe" }) end, "store:text: no study 'othe' in " .. path
+    .. "; did you mean 'other'?")
+  t.raises(function() s:check_study("nope") end, "no study 'nope' in " .. path .. "; its studies: other")
+  -- Located at the caller's line, as the native methods' errors are.
+  t.raises(function() s:export(dir .. "/nope.csv", { study = "nope" }) end, "test_store.lua:")
+  -- The studies it holds: exported as before.
+  s:check_study("other")
+  t.eq(s:export(dir .. "/other.csv", { study = "other" }), dir .. "/other.csv")
+  t.ok(t.read_file(dir .. "/other.csv"):find("\nother,h,", 1, true), t.read_file(dir .. "/other.csv"))
+  t.ok(s:text("runs_json", { study = "other" }):find('"other"', 1, true))
+  t.raises(function() s:export(dir .. "/nope.csv", { study = 5 }) end, "study")
+  s:close()
+  local empty = store.open(dir .. "/empty.db")
+  t.raises(function() empty:export(dir .. "/nope.csv", { study = "x" }) end, "no study 'x' in " .. dir
+    .. "/empty.db; it holds no studies")
+  empty:close()
+end)
+
 os.execute("rm -rf " .. dir)
 t.done()

@@ -84,5 +84,54 @@ t.test("store:export and store:text refuse a study the store lacks, as scalelab 
   empty:close()
 end)
 
+t.test("store.open, store:export, train's checkpoint = and plot's paths refuse a path under ~, as a study's store = does", function()
+  -- store.open("~/x.db") made a folder named '~' in the current one and the store in it: only a
+  -- shell expands ~. Run in a folder of its own, which must be left as it was.
+  local here = dir .. "/tilde"
+  assert(os.execute("mkdir -p '" .. here .. "'"))
+  t.write_file(here .. "/s.lua", [[
+local function try(f) local ok, message = pcall(f); print(ok and "accepted" or message) end
+try(function() store.open("~/x.db") end)
+try(function() store.open("~") end)
+local s = store.open("kept.db")
+try(function() s:export("~/runs.csv") end)
+s:close()
+local function source()
+  local src = { vocab = 32, seq_len = 16, batch = 2 }
+  function src:next_batch() local out = {} for i = 1, 2 * 17 do out[i] = i % 32 end return out end
+  function src:state() return "0" end
+  function src:restore() end
+  function src:held_out() return source() end
+  return src
+end
+local src = source()
+try(function()
+  train.run{ model = model.gpt{ vocab = 32, ctx = 16, d_model = 32, n_layer = 1, n_head = 2 }, data = src, steps = 1,
+             checkpoint = "~/ck/run.ckpt" }
+end)
+try(function() plot.study_figures{ dir = "~/figs", runs = {} } end)
+try(function() plot.figure{}:save("~/loss.svg") end)
+]])
+  local code, out = t.run(here, "s.lua")
+  t.eq(code, 0, out)
+  local fix = ": ~ is not the home folder in a Lua string (only a shell expands it), and this would make a folder "
+    .. "named '~' in the current one; write "
+  for _, said in ipairs {
+      'store.open: "~/x.db"' .. fix .. 'os.getenv("HOME") .. "/x.db", or "./~/x.db" for a folder that is named ~',
+      'store.open: "~"' .. fix .. 'os.getenv("HOME"), or "./~" for a folder that is named ~',
+      'store:export: "~/runs.csv"' .. fix .. 'os.getenv("HOME") .. "/runs.csv", or "./~/runs.csv"',
+      'train.run: checkpoint = "~/ck/run.ckpt"' .. fix .. 'checkpoint = os.getenv("HOME") .. "/ck/run.ckpt", or "./~/ck/run.ckpt"',
+      'plot.study_figures: dir = "~/figs"' .. fix .. 'dir = os.getenv("HOME") .. "/figs", or "./~/figs"',
+      'figure:save: "~/loss.svg"' .. fix .. 'os.getenv("HOME") .. "/loss.svg", or "./~/loss.svg"' } do
+    t.ok(out:find(said, 1, true), said .. "\n" .. out)
+  end
+  t.ok(not out:find("accepted", 1, true), out)
+  t.eq(io.open(here .. "/~", "rb"), nil, "a folder named ~ was made")
+  os.execute("rm -rf '" .. here .. "/~'")
+  -- Not the home folder, and not the shell's form: taken as it is.
+  local s = store.open(here .. "/a~b.db")
+  s:close()
+end)
+
 os.execute("rm -rf " .. dir)
 t.done()

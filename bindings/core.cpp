@@ -9,6 +9,7 @@
 #include "bindings/modules.h"
 #include "core/error.h"
 #include "core/interrupt.h"
+#include "core/paths.h"
 #include "core/units.h"
 #include "core/version.h"
 
@@ -114,6 +115,16 @@ int closest_name(lua_State* L) {
   return 1;
 }
 
+// unexpanded_home(what, key, path): core's rule for a path under ~ (core/paths.h), so that a study's
+// options and the store's functions refuse it alike.
+int unexpanded_home(lua_State* L) {
+  const std::string message =
+      scalelab::unexpanded_home(luaL_checkstring(L, 1), luaL_optstring(L, 2, ""), luaL_checkstring(L, 3));
+  if (message.empty()) lua_pushnil(L);
+  else lua_pushlstring(L, message.data(), message.size());
+  return 1;
+}
+
 // Whether Ctrl-C or SIGTERM came during the current call and is not settled: true from the signal
 // until the call ends (or a computation that stopped on it returned its result, train.run in the REPL).
 // The host raises the interruption once, as a Lua error that a pcall can catch; library code whose
@@ -172,6 +183,9 @@ int open_core(lua_State* L) {
                "closest_name(name, candidates) -> the candidate nearest to name (edit distance at most "
                "max(2, #name // 3), case counts; the first of equals), or nil when none is that near: "
                "the rule of every 'did you mean ...?'"},
+              {"unexpanded_home", &bound<unexpanded_home>,
+               "unexpanded_home(what, key, path) -> why a path written as to a shell (\"~/runs/x.db\": only a shell "
+               "expands ~) is refused, naming the fix, or nil for any other path"},
               {"throw_for_test", &bound<throw_for_test>, "throws a C++ exception (for tests)"}});
   lua_pushliteral(L, SCALELAB_VERSION);
   lua_setfield(L, -2, "version");

@@ -615,7 +615,7 @@ int custom(lua_State* L) {
       spec.upper = p.number("upper", std::numeric_limits<double>::infinity());
       spec.doc = p.string("doc", "");
     } else {
-      fail(what, " must be a start value, a list of start values, or { start =, scale =, lower =, upper = }");
+      fail(what, " must be a start value, a list of start values, or { start =, scale =, lower =, upper =, doc = }");
     }
     if (spec.grid.empty()) fail(what, ": give at least one start value");
     for (double& v : spec.grid) {
@@ -1571,13 +1571,13 @@ int open_fit(lua_State* L) {
        {"law", &bound<fit_any>, "fit.law(law, obs [, options]) -> the law refitted from its values (the one start, unless "
                                 "starts = or grid = give others)"},
        {"custom", &bound<custom>,
-        "fit.custom{ params = { name = {starts} | { start =, scale = \"log\", lower =, upper = } }, "
+        "fit.custom{ params = { name = {starts} | { start =, scale = \"log\", lower =, upper =, doc = text } }, "
         "predict = function(p, x) ... end [, inputs = {\"N\", \"D\"}] [, name = \"custom\"] [, formula = text] "
         "[, data = obs, options...] } -> law: predict(p, x) returns the loss at x (x.N, x.D, ... as inputs names) "
         "for the parameter values p (p.E, ...); formula is the law's formula as its summary and law.formula show it "
-        "(default \"L = predict(params, x)\"); without data the law is unfitted (fit.law(law, obs) fits it), with data "
-        "it is fitted with the fitting options (help(fit); all but threads, parametrisation, merge_starts and "
-        "bootstrap_starts), on one thread"},
+        "(default \"L = predict(params, x)\"); a parameter's doc (what it is) ends its line of the law's summary; "
+        "without data the law is unfitted (fit.law(law, obs) fits it), with data it is fitted with the fitting "
+        "options (help(fit); all but threads, parametrisation, merge_starts and bootstrap_starts), on one thread"},
        {"isoflop", &bound<isoflop>, "fit.isoflop(obs [, { bootstrap = n, seed =, budget = { C of each run } }]) -> IsoFLOP analysis (approach 2); "
         "without budget, rows that carry a budget (a study's s:observations() of an IsoFLOP sweep) or observations "
         "with a budget column (fit.read_csv of its scalelab results export) are grouped by it, and the runs without "

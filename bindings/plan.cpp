@@ -991,9 +991,14 @@ int open_plan(lua_State* L) {
 
   new_module(
       L,
-      "Planning questions answered with a scaling law. Each takes law = (a Law; without it the call returns a "
-      "Question answered later by question:answer(law)), and gpu =, gpus =, mfu =, peak = (as plan.cost) to price the "
-      "training compute (answer.cost; a table's or return curve's row by row: row.cost and the column gpu_hours).",
+      "Planning questions answered with a scaling law. Each question (plan.optimal, plan.loss, plan.compute_for, "
+      "plan.inference, plan.compare, plan.table, plan.returns) takes law = (a Law, or for plan.optimal and plan.table "
+      "an allocation rule, as allocation =; without one the call returns a Question answered later by "
+      "question:answer(law) or plan.answer(question, law)), and gpu =, gpus =, mfu =, peak = (as plan.cost) to price "
+      "the training compute (answer.cost; a table's or return curve's row by row: row.cost and the column gpu_hours). "
+      "The other functions take no law =: plan.cost{ flops = C, gpu =, ... } prices a compute, plan.allocation{ ... } "
+      "makes an allocation rule (it takes no gpu = either), and plan.answer(questions, law) answers questions asked "
+      "without a law.",
       {{"optimal", &bound<optimal>,
         "plan.optimal{ compute = C [, unique_tokens = U | epochs = e] [, law = L] [, allocation = rule] [, method = "
         "\"auto\"|\"closed_form\"|\"numeric\"] [, grid = 241 (numeric: points over ln N before refining)] } -> Answer "

@@ -9,6 +9,7 @@
 
 #include "bindings/binding.h"
 #include "bindings/modules.h"
+#include "core/paths.h"
 #include "store/sha256.h"
 #include "store/store.h"
 
@@ -119,6 +120,7 @@ int open_file(lua_State* L) {
     fail("store.open(path): path must be the database file's name as a string, such as \"runs.db\" (got ",
          luaL_typename(L, 1), ")");
   const std::string path = lua_tostring(L, 1);
+  refuse_unexpanded_home("store.open:", "", path);
   store::StoreOptions options;
   if (!lua_isnoneornil(L, 2)) {
     Args args(L, 2, "store.open", {"read_only", "create", "busy_timeout"});
@@ -313,6 +315,7 @@ int curve(lua_State* L) {
 int export_(lua_State* L) {
   Store& s = check<Store>(L, 1);
   const std::string path = luaL_checkstring(L, 2);
+  refuse_unexpanded_home("store:export:", "", path);
   std::string what = "runs";
   store::RunFilter filter;
   if (!lua_isnoneornil(L, 3)) {

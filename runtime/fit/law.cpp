@@ -470,6 +470,14 @@ std::string FittedLaw::Summary() const {
     for (const auto& group : ties)
       if (std::find(group.begin(), group.end(), names[j]) != group.end() && group.front() != names[j])
         line << "  (tied to " << group.front() << ")";
+    // A custom law's parameter says what it is where the user said so (fit.custom's params.x.doc),
+    // on its own line's end (a control character in it as a space: the line stays one line).
+    if (law.kind() == LawKind::Custom && j < law.parameters().size() && !law.parameters()[j].doc.empty()) {
+      std::string doc = law.parameters()[j].doc;
+      for (char& c : doc)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+      line << "  -- " << doc;
+    }
     std::string text = line.str();
     text.erase(text.find_last_not_of(' ') + 1);
     out << text << "\n";

@@ -457,8 +457,14 @@ std::string valid_utf8(const std::string& text) {
   return out;
 }
 
+// A text as one CSV field. A NUL byte becomes U+FFFD, as a byte that is no valid UTF-8 does: CSV has
+// no escape a reader decodes (a written "\0" would read as two characters, indistinguishable from
+// those two typed), and a raw NUL stops readers (Python's csv before 3.11: "line contains NUL"; R's
+// read.csv). The JSON export keeps it, as \u0000, which every JSON reader decodes.
 std::string csv_field(const std::string& raw) {
-  const std::string text = valid_utf8(raw);
+  std::string text = valid_utf8(raw);
+  for (size_t at = text.find('\0'); at != std::string::npos; at = text.find('\0', at + 3))
+    text.replace(at, 1, "\xEF\xBF\xBD");
   if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
   std::string out = "\"";
   for (char c : text) {

@@ -19,6 +19,7 @@
 #include "core/error.h"
 #include "core/interrupt.h"
 #include "core/memory.h"
+#include "core/paths.h"
 #include "core/units.h"
 #include "train/bytes.h"
 
@@ -347,6 +348,7 @@ bool read_checkpoint(const std::string& path, const std::vector<std::string>& pr
 void prepare_checkpoint_folder(const std::string& path) {
   namespace fs = std::filesystem;
   std::error_code error;
+  refuse_unexpanded_home("train:", "checkpoint", path);
   if (!path.empty() && path.back() == '/')  // a folder's name, whether or not it exists yet
     fail("train: checkpoint = \"", path, "\" names a folder; give the path of a file in it (checkpoint = \"", path,
          "run.ckpt\")");

@@ -129,6 +129,7 @@ doc("study_figures", function(spec)
   end
   -- Refused before the folder is made, as figure:save refuses each figure's path in it.
   local refused = figure.control_character("plot.study_figures", "dir =", dir, "folder")
+    or core.unexpanded_home("plot.study_figures:", "dir", dir)
   if refused then error_at_user(refused) end
   local written, skipped = {}, {}
   local function skip(name, reason) skipped[#skipped + 1] = { name = name, reason = reason } end

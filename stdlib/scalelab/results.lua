@@ -34,7 +34,8 @@ no speed); curve_points_merged, where a backend reported several curve points on
 step, how many were merged into the point already there. The curves' columns: study and hash (the
 run's key), step (the optimizer step), tokens, train_loss and eval_loss (nats per token), and
 seconds and lr where recorded. A value a run lacks (or a NaN) is an empty field in CSV and null in
-JSON; an infinity is inf or -inf in CSV, null in JSON.
+JSON; an infinity is inf or -inf in CSV, null in JSON; a NUL character in a text (a name, an
+error) is U+FFFD in CSV (where readers stop at it) and \u0000 in JSON.
 A reader that stops early (scalelab results FILE.db | head) ends it quietly, as it ends cat: the
 store is closed first, and the exit status is that of a closed pipe (141 under set -o pipefail).
 ]]
@@ -191,13 +192,8 @@ local function parse(args)
   return options
 end
 
--- A name as printed on a line of the listing: a control character (a line break, a carriage return,
--- a terminal's escape) written as \n, \r, \t or \xHH, so that it neither breaks the line nor moves
--- the cursor over what was printed.
-local ESCAPES = { ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t" }
-local function printable(text)
-  return (tostring(text):gsub("[%c\127]", function(c) return ESCAPES[c] or string.format("\\x%02x", c:byte()) end))
-end
+-- A name as printed on a line of the listing, its control characters escaped (checks.printable).
+local printable = checks.printable
 
 local function cell(x, format)
   if x == nil then return "" end
@@ -355,19 +351,10 @@ end
 -- What results does with an open store: lists or exports; returns the exit status.
 local function read_store(store, options)
   local filter = { study = options.study, status = options.status }
+  -- A study the store lacks: the closest named (store:check_study, as store:export checks study =).
   if filter.study then
-    local names, found = {}, false
-    for _, s in ipairs(store:studies()) do
-      names[#names + 1] = s.name
-      found = found or s.name == filter.study
-    end
-    if not found then
-      local close = checks.closest(filter.study, names)
-      for i, name in ipairs(names) do names[i] = printable(name) end
-      return failure(string.format("no study '%s' in %s; %s%s", printable(filter.study), options.path,
-        close and ("did you mean '" .. printable(close) .. "'? ") or "",
-        #names == 0 and "it holds no studies" or ("its studies: " .. table.concat(names, ", "))))
-    end
+    local known, why = pcall(store.check_study, store, filter.study)
+    if not known then return failure(why) end
   end
   -- With --csv - or --json -, standard output carries that export alone (for a pipe to pandas).
   local to_stdout = options.csv == "-" or options.json == "-"

@@ -1293,11 +1293,8 @@ local function run_study(name, spec, where)
     local control = type(path) == "string" and
       require("scalelab.plot.figure").control_character("study", key .. " =", path, key == "checkpoints" and "folder" or key)
     if control then checks.fail(where, control, { key }) end
-    if type(path) == "string" and (path == "~" or path:sub(1, 2) == "~/") then
-      checks.fail(where, string.format("study: %s = %q: ~ is not the home folder in a Lua string (only a shell expands "
-        .. "it), and this would make a folder named '~' in the current one; write %s = os.getenv(\"HOME\") .. %q, or "
-        .. "\"./%s\" for a folder that is named ~", key, path, key, path:sub(2), path), { key })
-    end
+    local home = type(path) == "string" and require("scalelab.native.core").unexpanded_home("study:", key, path)
+    if home then checks.fail(where, home, { key }) end
   end
   s.store_path = spec.store or (name:gsub("[^%w%-_.]", "_") .. ".db")
   local base = strip_db(s.store_path)

@@ -514,6 +514,36 @@ t.test("custom Lua law", function()
   end, "predict must return a number")
 end)
 
+t.test("fit.custom's per-parameter doc ends that parameter's line of the law's summary, fitted or not", function()
+  -- params.x.doc was taken and never shown anywhere.
+  local spec = {
+    name = "documented",
+    params = { E = { start = { 1.5 }, scale = "log", doc = "the irreducible loss" }, K = { start = { 400 }, scale = "log" },
+               a = { start = { 0.3 }, doc = "the size\nexponent" } },
+    predict = function(p, x) return p.E + p.K / x.N ^ p.a end,
+    inputs = { "N" },
+  }
+  local function lines(law)
+    local out = {}
+    for line in tostring(law):gmatch("[^\n]+") do
+      local name = line:match("^%s+([%w_]+) = ")
+      if name then out[name] = line end
+    end
+    return out
+  end
+  local unfitted = lines(fit.custom(spec))
+  t.ok(unfitted.E and unfitted.E:find("  %-%- the irreducible loss$"), tostring(unfitted.E))
+  t.ok(unfitted.a and unfitted.a:find("  %-%- the size exponent$"), tostring(unfitted.a))
+  t.ok(unfitted.K and not unfitted.K:find("--", 1, true), tostring(unfitted.K))
+  local N, loss = {}, {}
+  for i = 1, 12 do N[i], loss[i] = 1e6 * 2 ^ i, 1.7 + 300 / (1e6 * 2 ^ i) ^ 0.3 end
+  spec.data = fit.observations { N = N, D = N, loss = loss }
+  local fitted = lines(fit.custom(spec))
+  t.ok(fitted.E and fitted.E:find("  %-%- the irreducible loss$"), tostring(fitted.E))
+  -- A built-in law's summary is as it was.
+  t.ok(not tostring(fit.published.chinchilla):find("--", 1, true), tostring(fit.published.chinchilla))
+end)
+
 t.test("a custom law with parameters named A, B, alpha, beta is not given Chinchilla's closed-form allocation", function()
   local l = fit.custom { params = { E = { 1.7 }, A = { 400 }, B = { 400 }, alpha = { 0.3 }, beta = { 0.3 } },
     predict = function(p, x) return p.E + p.A / x.N ^ p.alpha + p.B / x.D ^ (1.3 * p.beta) end, inputs = { "N", "D" } }

@@ -98,4 +98,36 @@ t.test("help(study.study) says what each key of a study is", function()
   t.eq(table.concat(unexplained, ", "), "", "keys named without what they are")
 end)
 
+-- help(plan) said every plan function takes law = and gpu =; plan.allocation, plan.answer and
+-- plan.cost take no law = (plan.allocation no gpu = either). It now names the questions that take
+-- both: exactly those whose unknown-key error lists law and gpu.
+t.test("help(plan) names the functions that take law = and gpu =, and those are the ones that do", function()
+  local plan_module = require "scalelab.plan"
+  local text = docs[plan_module]
+  local listed = text:match("Each question %(([^)]*)%) takes law =")
+  t.ok(listed, "help(plan) names the functions that take law =: " .. text)
+  local named = {}
+  for name in (listed or ""):gmatch("plan%.([%w_]+)") do named[name] = true end
+  local functions = {}
+  for name, fn in pairs(plan_module) do
+    if type(fn) == "function" then functions[#functions + 1] = name end
+  end
+  table.sort(functions)
+  t.ok(#functions >= 10, table.concat(functions, " "))
+  for _, name in ipairs(functions) do
+    local takes = false
+    if name ~= "answer" then  -- plan.answer(questions, law): the law is an argument, not a key
+      local keys = {}
+      for _, key in ipairs(accepted("plan." .. name .. "{ zzz = 1 }")) do keys[key] = true end
+      takes = keys.law == true and keys.gpu == true
+    end
+    t.eq(named[name] == true, takes, "plan." .. name .. (takes and " takes" or " does not take") .. " law = and gpu =")
+  end
+  -- What it says of the others.
+  t.ok(text:find("The other functions take no law =", 1, true), text)
+  for _, said in ipairs { "plan.cost{ flops = C, gpu =", "plan.allocation{ ... }", "plan.answer(questions, law)" } do
+    t.ok(text:find(said, 1, true), said .. ": " .. text)
+  end
+end)
+
 t.done()

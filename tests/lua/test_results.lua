@@ -537,6 +537,31 @@ t.test("the exports are valid UTF-8 CSV and JSON whatever a study's name and a r
   t.ok(row.error:find('bad "x", \u{FFFD} here\nsecond line', 1, true), row.error)
 end)
 
+t.test("a NUL byte in a study's name, a label or an error is U+FFFD in the CSV export and \\u0000 in the JSON one", function()
+  -- Written raw into the CSV, it stopped Python's csv module before 3.11 ("line contains NUL") and R's
+  -- read.csv; the JSON export escapes it, which every JSON reader decodes.
+  local dir = t.fresh_dir(root)
+  local s = native_store.open(dir .. "/x.db")
+  s:record_study { name = "a\0b" }
+  s:plan_runs { { study = "a\0b", hash = "h", label = "l\0m", config_json = "{}" } }
+  s:finish_run { study = "a\0b", hash = "h", status = "failed", error = "bad\0byte" }
+  s:close()
+  local code, out, err = scalelab(dir, "results x.db --csv r.csv --json r.json")
+  t.eq(code, 0, out .. err)
+  local csv, json = read(dir .. "/r.csv"), read(dir .. "/r.json")
+  t.eq(csv:find("\0", 1, true), nil, "a NUL in the CSV")
+  t.eq(native_store.open(dir .. "/x.db", { read_only = true }):text("runs_csv"):find("\0", 1, true), nil, "--csv -")
+  local records = csv_records(csv)
+  local row = {}
+  for i, column in ipairs(records[1]) do row[column] = records[2][i] end
+  t.eq(row.study, "a\u{FFFD}b")
+  t.eq(row.label, "l\u{FFFD}m")
+  t.eq(row.error, "bad\u{FFFD}byte")
+  for _, escaped in ipairs { '"a\\u0000b"', '"l\\u0000m"', '"bad\\u0000byte"' } do
+    t.ok(json:find(escaped, 1, true), escaped .. " in " .. json)
+  end
+end)
+
 t.test("--help says which FLOP convention each of the trainer's FLOP columns counts", function()
   -- A trained run's export holds flops (6·N·D), result_flops, flops_kaplan, flops_palm and
   -- flops_per_second: four conventions' numbers, the last four unexplained.

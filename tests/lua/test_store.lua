@@ -54,5 +54,84 @@ t.test("a store held in a <close> variable is closed as its block ends, by an er
   t.raises(function() kept:runs() end, "is closed")
 end)
 
+t.test("store:export and store:text refuse a study the store lacks, as scalelab results --study does, and write nothing", function()
+  -- s:export(path, { study = "nope" }) wrote a file of the header alone, as for a study that ran no run.
+  local s = store.open(dir .. "/studies.db")
+  s:record_study { name = "other" }
+  s:plan_runs { { study = "other", hash = "h", config_json = "{}" } }
+  local path = dir .. "/studies.db"
+  t.raises(function() s:export(dir .. "/nope.csv", { study = "Othr" }) end,
+           "store:export: no study 'Othr' in " .. path .. "; did you mean 'other'? its studies: other")
+  t.raises(function() s:export(dir .. "/nope.json", { what = "curves", study = "zzzzzz" }) end,
+           "store:export: no study 'zzzzzz' in " .. path .. "; its studies: other")
+  t.eq(io.open(dir .. "/nope.csv", "rb"), nil, "a file was written")
+  t.eq(io.open(dir .. "/nope.json", "rb"), nil, "a file was written")
+  t.raises(function() s:text("runs_csv", { study = "othe" }) end, "store:text: no study 'othe' in " .. path
+    .. "; did you mean 'other'?")
+  t.raises(function() s:check_study("nope") end, "no study 'nope' in " .. path .. "; its studies: other")
+  -- Located at the caller's line, as the native methods' errors are.
+  t.raises(function() s:export(dir .. "/nope.csv", { study = "nope" }) end, "test_store.lua:")
+  -- The studies it holds: exported as before.
+  s:check_study("other")
+  t.eq(s:export(dir .. "/other.csv", { study = "other" }), dir .. "/other.csv")
+  t.ok(t.read_file(dir .. "/other.csv"):find("\nother,h,", 1, true), t.read_file(dir .. "/other.csv"))
+  t.ok(s:text("runs_json", { study = "other" }):find('"other"', 1, true))
+  t.raises(function() s:export(dir .. "/nope.csv", { study = 5 }) end, "study")
+  s:close()
+  local empty = store.open(dir .. "/empty.db")
+  t.raises(function() empty:export(dir .. "/nope.csv", { study = "x" }) end, "no study 'x' in " .. dir
+    .. "/empty.db; it holds no studies")
+  empty:close()
+end)
+
+t.test("store.open, store:export, train's checkpoint = and plot's paths refuse a path under ~, as a study's store = does", function()
+  -- store.open("~/x.db") made a folder named '~' in the current one and the store in it: only a
+  -- shell expands ~. Run in a folder of its own, which must be left as it was.
+  local here = dir .. "/tilde"
+  assert(os.execute("mkdir -p '" .. here .. "'"))
+  t.write_file(here .. "/s.lua", [[
+local function try(f) local ok, message = pcall(f); print(ok and "accepted" or message) end
+try(function() store.open("~/x.db") end)
+try(function() store.open("~") end)
+local s = store.open("kept.db")
+try(function() s:export("~/runs.csv") end)
+s:close()
+local function source()
+  local src = { vocab = 32, seq_len = 16, batch = 2 }
+  function src:next_batch() local out = {} for i = 1, 2 * 17 do out[i] = i % 32 end return out end
+  function src:state() return "0" end
+  function src:restore() end
+  function src:held_out() return source() end
+  return src
+end
+local src = source()
+try(function()
+  train.run{ model = model.gpt{ vocab = 32, ctx = 16, d_model = 32, n_layer = 1, n_head = 2 }, data = src, steps = 1,
+             checkpoint = "~/ck/run.ckpt" }
+end)
+try(function() plot.study_figures{ dir = "~/figs", runs = {} } end)
+try(function() plot.figure{}:save("~/loss.svg") end)
+]])
+  local code, out = t.run(here, "s.lua")
+  t.eq(code, 0, out)
+  local fix = ": ~ is not the home folder in a Lua string (only a shell expands it), and this would make a folder "
+    .. "named '~' in the current one; write "
+  for _, said in ipairs {
+      'store.open: "~/x.db"' .. fix .. 'os.getenv("HOME") .. "/x.db", or "./~/x.db" for a folder that is named ~',
+      'store.open: "~"' .. fix .. 'os.getenv("HOME"), or "./~" for a folder that is named ~',
+      'store:export: "~/runs.csv"' .. fix .. 'os.getenv("HOME") .. "/runs.csv", or "./~/runs.csv"',
+      'train.run: checkpoint = "~/ck/run.ckpt"' .. fix .. 'checkpoint = os.getenv("HOME") .. "/ck/run.ckpt", or "./~/ck/run.ckpt"',
+      'plot.study_figures: dir = "~/figs"' .. fix .. 'dir = os.getenv("HOME") .. "/figs", or "./~/figs"',
+      'figure:save: "~/loss.svg"' .. fix .. 'os.getenv("HOME") .. "/loss.svg", or "./~/loss.svg"' } do
+    t.ok(out:find(said, 1, true), said .. "\n" .. out)
+  end
+  t.ok(not out:find("accepted", 1, true), out)
+  t.eq(io.open(here .. "/~", "rb"), nil, "a folder named ~ was made")
+  os.execute("rm -rf '" .. here .. "/~'")
+  -- Not the home folder, and not the shell's form: taken as it is.
+  local s = store.open(here .. "/a~b.db")
+  s:close()
+end)
+
 os.execute("rm -rf " .. dir)
 t.done()

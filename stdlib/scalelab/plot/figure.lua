@@ -980,7 +980,7 @@ function Render.save(self, path, opts)
   if type(path) ~= "string" or path == "" then error("figure:save: expects a file name such as 'loss.svg'", 2) end
   -- gnuplot's `set output` takes the path on one line, and a quoted string cannot hold a line break:
   -- the figure went to another name than the script and data beside it.
-  local refused = M.control_character("figure:save", "the path", path, "file")
+  local refused = M.control_character("figure:save", "the path", path, "file") or core.unexpanded_home("figure:save:", "", path)
   if refused then error(refused, 2) end
   local width, height = opts.width or self.width or M.config.width, opts.height or self.height or M.config.height
   local stem = path:gsub("%.[%w]+$", "")

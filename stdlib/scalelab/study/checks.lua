@@ -6,6 +6,14 @@ local checks = {}
 -- the one "did you mean" rule of Lua and C++ alike.
 checks.closest = require("scalelab.native.core").closest_name
 
+-- A name as printed in a message or on a line of a listing: a control character (a line break, a
+-- carriage return, a terminal's escape) written as \n, \r, \t or \xHH, so that it neither breaks the
+-- line nor moves the cursor over what was printed.
+local ESCAPES = { ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t" }
+function checks.printable(text)
+  return (tostring(text):gsub("[%c\127]", function(c) return ESCAPES[c] or string.format("\\x%02x", c:byte()) end))
+end
+
 -- True for frames of scalelab's own Lua library and of C functions: the native bindings' rule
 -- (core.library_source), so that Lua and C++ errors point at the same line.
 local library_source = require("scalelab.native.core").library_source

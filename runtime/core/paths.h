@@ -1,0 +1,18 @@
+// Paths as users write them.
+#pragma once
+
+#include <string>
+
+namespace scalelab {
+
+// A path written as to a shell, "~" or "~/runs/x.db": only a shell expands ~ (Lua and C++ do not),
+// and the program would make a folder named '~' in the current one (which `rm -rf ~` then aims at
+// the home folder to remove). Returns why, naming the path and the fix, or "" for any other path.
+// `what` leads the message ("store.open:", "study:"); `key`, when given, is the option that took the
+// path (store = ...), and the fix is written as that option.
+std::string unexpanded_home(const std::string& what, const std::string& key, const std::string& path);
+
+// Throws unexpanded_home's message, if any.
+void refuse_unexpanded_home(const std::string& what, const std::string& key, const std::string& path);
+
+}  // namespace scalelab

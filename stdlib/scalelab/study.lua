@@ -1559,7 +1559,9 @@ e.g. 0.01) } | { kind = "law", law =, noise =, points = 20 } (each run's whole l
 every point with its own noise) | { kind = "cpu", threads = 4 } (trainer options) | function(run);
 a table without kind simulates when it gives law or noise, else trains as "auto"), store (path, default "<name>.db"), fits
 ({"isoflop", "chinchilla", "approach1", "kaplan", "data_constrained"}, or { name = options }; each draws
-bootstrap = 200 resamples for its intervals unless its options say otherwise, 0 for none; e.g.
+bootstrap = 200 resamples for its intervals unless its options say otherwise, 0 for none; runs that differ
+only in their trainer settings (a sweep of lr, batch, ...) are fitted by the lowest loss of each model and data,
+which the report says, while s:observations() gives them all; e.g.
 data_constrained = { base = "single_epoch" } fits the base law on the single-epoch runs without excess
 parameters first (refused with fewer than 8), as Muennighoff et al. did, and its bootstrap refits
 both steps (tie = { "alpha", "beta" } ties them in the base step, as their fit did); base = a law

@@ -1269,4 +1269,43 @@ study "timed" {
   t.ok(report:find("- runs: 2 done of 2; [^;]*; %S+ %S+ of training %(the runs' times, summed%)\n"), report)
 end)
 
+
+t.test("runs that differ only in their trainer settings are fitted by the best-tuned one of each model and data", function()
+  -- sweep.product(sweep.isoflop{...}, sweep.values{ lr = {...} }): every run went into the fits, the
+  -- badly tuned ones too, so a rate that hurts large models more bent the fitted law (E 1.99 and
+  -- alpha 0.53 for the truth's 1.69 and 0.34 here).
+  local function loss(N, D) return CHINCHILLA.E + CHINCHILLA.A / N ^ CHINCHILLA.alpha + CHINCHILLA.B / D ^ CHINCHILLA.beta end
+  local function spec(seeds)
+    local inner = sweep.values { lr = { 1e-3, 3e-3 } }
+    if seeds then inner = sweep.product(inner, sweep.values { seed = { 1, 2 } }) end
+    return {
+      sweep = sweep.product(sweep.isoflop { budgets = { 1e18, 1e19, 1e20 }, sizes = sweep.log(1e7, 1e9, 7) }, inner),
+      backend = function(run)
+        local penalty = run.lr > 2e-3 and 0.2 * math.log(run.N_fit / 1e6) or 0
+        return { loss = loss(run.N_fit, run.tokens) + penalty + (run.seed == 2 and 1e-3 or 0) }
+      end,
+      fits = { isoflop = { bootstrap = 0 }, chinchilla = { bootstrap = 0 } }, report = false,
+    }
+  end
+  local s = declare("lr-sweep", spec(false), true)
+  t.eq(#s:observations(), 42)
+  local p = s.fits.chinchilla.params
+  t.near(p.E, CHINCHILLA.E, 1e-6)
+  t.near(p.alpha, CHINCHILLA.alpha, 1e-6)
+  t.near(p.beta, CHINCHILLA.beta, 1e-6)
+  t.eq(s.fits.chinchilla.observations, 21)
+  local note = s.simulation_warnings[#s.simulation_warnings]
+  t.eq(note, "42 runs differ only in their trainer settings (lr, batch, warmup, ...): the fits take the lowest loss of "
+    .. "each of those 21 groups, as scaling studies fit the best-tuned run of each model and data (21 runs left out of "
+    .. "the fits; s:observations() has them all)")
+  -- Seeds are replicates, not settings: each seed's best rate stays.
+  local seeded = declare("lr-seed-sweep", spec(true), true)
+  t.eq(#seeded:observations(), 84)
+  t.eq(seeded.fits.chinchilla.observations, 42)
+  -- Without such runs, no note and every run fitted.
+  local plain = declare("no-lr-sweep", { sweep = GRID(), backend = { kind = "simulated", law = CHINCHILLA },
+    fits = { "chinchilla" }, report = false }, true)
+  for _, w in ipairs(plain.simulation_warnings) do t.ok(not w:find("trainer settings", 1, true), w) end
+end)
+
 t.done()

@@ -1280,6 +1280,48 @@ end
 
 -- Fits the study's laws and answers its questions (s.fits, s.answers); then, unless `write` is
 -- false (study{ report = false }), draws the figures and writes and prints the report.
+-- The trainer's settings of a run (its config's keys): runs that differ in these alone are one model
+-- on one data, tuned.
+local TRAINER_SETTINGS = { "batch", "lr", "warmup_steps", "min_lr_ratio", "weight_decay", "beta1", "beta2", "clip" }
+
+-- The observations the fits take: of runs that differ only in their trainer settings (a sweep of
+-- learning rates, sweep.product(sweep.isoflop{...}, sweep.values{ lr = {...} })), the one of lowest
+-- loss, as scaling studies fit the best-tuned run of each model and data; all of them fitted, each
+-- IsoFLOP parabola went through the badly tuned runs too. Second value: a note saying so, or nil.
+-- Runs of other seeds are replicates and stay.
+function analysis.best_tuned(s, obs)
+  local config_of = {}
+  for _, r in ipairs(s.runs or {}) do
+    if r.hash and type(r.config) == "table" then config_of[r.hash] = r.config end
+  end
+  local best, order, count = {}, {}, {}
+  for _, o in ipairs(obs) do
+    local config = o.hash and config_of[o.hash]
+    local key = o.hash or tostring(o)
+    if config then
+      local rest = {}
+      for k, v in pairs(config) do rest[k] = v end
+      for _, k in ipairs(TRAINER_SETTINGS) do rest[k] = nil end
+      key = json.encode(rest)
+    end
+    if not best[key] then order[#order + 1] = key end
+    count[key] = (count[key] or 0) + 1
+    if not best[key] or o.loss < best[key].loss then best[key] = o end
+  end
+  if #order == #obs then return obs, nil end
+  local chosen, tuned, groups = {}, 0, 0
+  for _, key in ipairs(order) do
+    chosen[best[key]] = true
+    if count[key] > 1 then tuned, groups = tuned + count[key], groups + 1 end
+  end
+  local kept = {}
+  for _, o in ipairs(obs) do if chosen[o] then kept[#kept + 1] = o end end
+  return kept, string.format("%s differ only in their trainer settings (lr, batch, warmup, ...): the fits take the "
+    .. "lowest loss of each of those %s, as scaling studies fit the best-tuned run of each model and data (%s left out "
+    .. "of the fits; s:observations() has them all)", core.format_counted(tuned, "run"),
+    core.format_counted(groups, "group"), core.format_counted(#obs - #kept, "run"))
+end
+
 function analysis.analyse(s, write)
   local obs = s:observations()
   local totals = { done = #obs, failed = 0, diverged = 0, not_done = #s.runs - #obs, flops = 0, seconds = 0 }
@@ -1300,6 +1342,9 @@ function analysis.analyse(s, write)
                        s.provenance_note or false } do
     if w then s.simulation_warnings[#s.simulation_warnings + 1] = w end
   end
+  local tuned_note
+  obs, tuned_note = analysis.best_tuned(s, obs)
+  if tuned_note then s.simulation_warnings[#s.simulation_warnings + 1] = tuned_note end
   local wanted = s.fits_wanted or default_fits(s.sweep.kind)
   local fits = {}
   -- s.fit_errors: why each fit that failed was not fitted, by name, for a script that reads the fits

@@ -861,7 +861,9 @@ std::string GcideEntryText(const std::string& raw) {
 }
 
 Corpus PrepareGcide(const GcideOptions& options) {
-  if (options.max_documents < 0) fail("gcide: max_documents must be ≥ 0 (got ", options.max_documents, ")");
+  if (options.max_documents < 0)
+    fail("data.corpus(\"gcide\"): max_documents must be ≥ 0 (got ", options.max_documents,
+         "): give the number of entries to prepare, or 0 (or leave it out) for all of them");
   std::string out = options.out;
   if (out.empty())
     out = cache_dir() + "/corpora/" +

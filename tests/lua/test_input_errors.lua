@@ -94,6 +94,13 @@ t.test("data.corpus of a missing path says there is no such file", function()
   t.raises(function() data.corpus "nosuchcorpus" end, "unknown corpus 'nosuchcorpus'. Known names: gcide")
 end)
 
+t.test("data.corpus \"gcide\" with a negative max_documents names the call and the fix", function()
+  -- It said "gcide: max_documents must be ≥ 0 (got -5)", naming neither data.corpus nor what to give.
+  t.raises(function() data.corpus("gcide", { max_documents = -5 }) end,
+    "data.corpus(\"gcide\"): max_documents must be ≥ 0 (got -5): give the number of entries to prepare, or 0 (or "
+    .. "leave it out) for all of them")
+end)
+
 t.test("resuming a checkpoint on another corpus of the same name and size is refused, with the fix", function()
   local dir = t.scratch("input-errors-corpus")
   local path = dir .. "/run.ckpt"

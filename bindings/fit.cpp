@@ -8,6 +8,7 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <optional>
 
 #include "bindings/modules.h"
 #include "core/units.h"
@@ -506,6 +507,20 @@ int data_constrained(lua_State* L) {
 }
 
 // The Kaplan law of a fit.kaplan form ("N", "D", "C", "ND", "curve").
+// The form = of fit.kaplan's options at `index` (a table or nil), nullopt where it is not given.
+std::optional<std::string> kaplan_form_option(lua_State* L, int index) {
+  std::optional<std::string> form;
+  if (!lua_istable(L, index)) return form;
+  lua_getfield(L, index, "form");
+  // luaL_checkstring on a stack slot said "bad argument #-1 to 'f'", naming neither form nor kaplan.
+  if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING)
+    fail("fit.kaplan: form must be \"N\", \"D\", \"C\", \"ND\" or \"curve\" (got ", type_name(L, -1),
+         "); leave it out to choose from the observations' columns");
+  if (!lua_isnil(L, -1)) form = lua_tostring(L, -1);
+  lua_pop(L, 1);
+  return form;
+}
+
 LawKind kaplan_kind(const std::string& form) {
   if (form == "N") return LawKind::KaplanN;
   if (form == "D") return LawKind::KaplanD;
@@ -517,20 +532,8 @@ LawKind kaplan_kind(const std::string& form) {
 
 int kaplan(lua_State* L) {
   const Observations& obs = observations_arg(L, 1, "fit.kaplan");
-  std::string form;
-  bool given = false;
-  if (lua_istable(L, 2)) {
-    lua_getfield(L, 2, "form");
-    // luaL_checkstring on a stack slot said "bad argument #-1 to 'f'", naming neither form nor kaplan.
-    if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING)
-      fail("fit.kaplan: form must be \"N\", \"D\", \"C\", \"ND\" or \"curve\" (got ", type_name(L, -1),
-           "); leave it out to choose from the observations' columns");
-    if (!lua_isnil(L, -1)) {
-      form = lua_tostring(L, -1);
-      given = true;
-    }
-    lua_pop(L, 1);
-  }
+  const std::optional<std::string> given = kaplan_form_option(L, 2);
+  std::string form = given.value_or("");
   if (!given) {
     if (obs.has(Input::S) && obs.has(Input::N)) form = "curve";
     else if (obs.has(Input::N) && obs.has(Input::D)) form = "ND";
@@ -1231,14 +1234,7 @@ int check_options(lua_State* L) {
   } else if (name == "data_constrained") {
     read_options(L, 2, "fit.data_constrained", Law::Make(LawKind::DataConstrained), {"base"});
   } else if (name == "kaplan") {
-    std::string form = "ND";
-    if (lua_istable(L, 2)) {
-      lua_getfield(L, 2, "form");
-      if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING)
-        fail("fit.kaplan: form must be \"N\", \"D\", \"C\", \"ND\" or \"curve\" (got ", type_name(L, -1), ")");
-      if (!lua_isnil(L, -1)) form = lua_tostring(L, -1);
-      lua_pop(L, 1);
-    }
+    const std::string form = kaplan_form_option(L, 2).value_or("ND");
     read_options(L, 2, "fit.kaplan", Law::Make(kaplan_kind(form)), {"form"});
   } else if (name == "isoflop") {
     const fit::IsoFlopOptions options = isoflop_options(L, 2);

@@ -593,26 +593,38 @@ bool simulated_run(const RunRecord& r) {
   return false;
 }
 
-// Rows for the run exports: the fixed columns, then configuration keys, then metric keys (a metric
-// whose name is already a column gets the prefix "result_"). A simulated run's speeds are missing.
+bool starts_with(const std::string& text, const char* prefix) { return text.rfind(prefix, 0) == 0; }
+
+// Rows for the run exports: the fixed columns, then configuration keys, then metric keys, each key
+// in a column of its own whatever it is named. A configuration key named like a fixed column, or
+// beginning "config_" or "result_", gets the prefix "config_" (config_tokens, config_status); a metric
+// named like a fixed or a configuration column, or beginning "config_" or "result_", gets "result_"
+// (result_flops). So no two keys share a column and no key takes a fixed one: a column beginning
+// config_ holds the configuration key after that prefix, one beginning result_ the metric after it.
+// (A configuration key named like a fixed column was left out, as if it were the headline number: a
+// run's status = or loss = was lost, and a study's unique_tokens, the U it asked for, behind the U
+// its runs saw.) A simulated run's speeds are missing.
 void run_table(const std::vector<RunRecord>& runs, std::vector<std::string>* columns, std::vector<Row>* rows) {
   *columns = run_columns();
   const std::set<std::string> fixed(run_columns().begin(), run_columns().end());
-  std::set<std::string> config_keys, metric_keys;
+  auto config_column = [&](const std::string& key) {
+    return fixed.count(key) || starts_with(key, "config_") || starts_with(key, "result_") ? "config_" + key : key;
+  };
+  std::set<std::string> config_columns, metric_columns;
   for (const RunRecord& r : runs)
-    for (const Value& v : r.config)
-      if (!fixed.count(v.key)) config_keys.insert(v.key);  // headline numbers are columns already
+    for (const Value& v : r.config) config_columns.insert(config_column(v.key));
   auto metric_column = [&](const std::string& key) {
-    return fixed.count(key) || config_keys.count(key) ? "result_" + key : key;
+    return fixed.count(key) || config_columns.count(key) || starts_with(key, "config_") || starts_with(key, "result_")
+               ? "result_" + key
+               : key;
   };
   for (const RunRecord& r : runs)
-    for (const Value& v : r.metrics) metric_keys.insert(metric_column(v.key));
-  columns->insert(columns->end(), config_keys.begin(), config_keys.end());
-  columns->insert(columns->end(), metric_keys.begin(), metric_keys.end());
+    for (const Value& v : r.metrics) metric_columns.insert(metric_column(v.key));
+  columns->insert(columns->end(), config_columns.begin(), config_columns.end());
+  columns->insert(columns->end(), metric_columns.begin(), metric_columns.end());
   for (const RunRecord& r : runs) {
     Row row = run_row(r);
-    for (const Value& v : r.config)
-      if (!fixed.count(v.key)) row[v.key] = v.is_number ? number_cell(v.number) : text_cell(v.text);
+    for (const Value& v : r.config) row[config_column(v.key)] = v.is_number ? number_cell(v.number) : text_cell(v.text);
     const bool simulated = simulated_run(r);
     for (const Value& v : r.metrics) {
       const bool speed = v.key == "tokens_per_second" || v.key == "flops_per_second" || v.key == "mfu";

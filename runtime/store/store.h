@@ -194,8 +194,11 @@ class Store {
   std::vector<CurvePoint> Curve(const std::string& study, const std::string& hash) const;
 
   // Exports for pandas: one row per run, one column per field, configuration key and metric
-  // (pd.read_csv / pd.read_json read them as they are). Curves in long form, one row per point:
-  // study, hash, step, tokens, train_loss, eval_loss, and seconds and lr when any point has them.
+  // (pd.read_csv / pd.read_json read them as they are). A configuration key named like a field, or
+  // beginning config_ or result_, is the column config_<key>; a metric named like a field or a
+  // configuration column, or beginning config_ or result_, result_<key>: no two share a column.
+  // Curves in long form, one row per point: study, hash, step, tokens, train_loss, eval_loss, and
+  // seconds and lr when any point has them.
   std::string RunsCsv(const RunFilter& filter = {}) const;
   std::string RunsJson(const RunFilter& filter = {}) const;
   std::string CurvesCsv(const RunFilter& filter = {}) const;

@@ -489,6 +489,10 @@ t.test("--help names each column of the exports, with its units", function()
   for column in (runs .. "," .. curves .. ",seconds,lr"):gmatch("[^,]+") do
     t.ok(help:find("%f[%w_]" .. column .. "%f[^%w_]"), "--help names the column " .. column .. ":\n" .. help)
   end
+  -- A configuration key named like a column (a study's tokens and unique_tokens) has config_ before it.
+  for _, said in ipairs { "config_ before a key named like a column above", "config_tokens", "config_unique_tokens the U it asked for" } do
+    t.ok(help:find(said, 1, true), said .. ":\n" .. help)
+  end
   for _, unit in ipairs { "in FLOP", "nats per token", "Unix time, in seconds", "6·N·D" } do
     t.ok(help:find(unit, 1, true), unit .. ":\n" .. help)
   end

@@ -133,5 +133,47 @@ try(function() plot.figure{}:save("~/loss.svg") end)
   s:close()
 end)
 
+t.test("a configuration key or metric named like an export's column keeps a column of its own, prefixed", function()
+  -- A configuration key named like a fixed column (status, loss, tokens, unique_tokens, ...) was left
+  -- out of the runs export as if it were the headline number, and a study's unique_tokens, the U it
+  -- asked for, was lost behind the U its runs saw; a metric result_x and a metric x could share a column.
+  local s = store.open(dir .. "/columns.db")
+  s:record_study { name = "c" }
+  s:plan_runs { { study = "c", hash = "h", config_json = "{}", tokens = 1000, unique_tokens = 960,
+                  config = { tokens = 1000, unique_tokens = 1000, status = "tuned", loss = "mse", lr = 0.1,
+                             config_lr = 1, result_x = 2 } } }
+  s:finish_run { study = "c", hash = "h", loss = 3.5,
+                 metrics = { lr = 7, loss = 3.4, result_lr = 8, config_lr = 9, tokens_per_second = 5 } }
+  local csv = s:text("runs_csv")
+  local lines = {}
+  for line in csv:gmatch("[^\n]+") do lines[#lines + 1] = line end
+  t.eq(#lines, 2, csv)
+  local header, values, row, seen = {}, {}, {}, {}
+  for field in (lines[1] .. ","):gmatch("([^,]*),") do header[#header + 1] = field end
+  for field in (lines[2] .. ","):gmatch("([^,]*),") do values[#values + 1] = field end
+  t.eq(#header, #values, csv)
+  for i, name in ipairs(header) do
+    t.ok(not seen[name], "the column " .. name .. " twice: " .. lines[1])
+    seen[name] = true
+    row[name] = values[i]
+  end
+  local expected = {
+    status = "done", loss = "3.5", tokens = "1000", unique_tokens = "960",
+    config_status = "tuned", config_loss = "mse", config_tokens = "1000", config_unique_tokens = "1000",
+    lr = "0.1", config_config_lr = "1", config_result_x = "2",
+    result_lr = "7", result_loss = "3.4", result_result_lr = "8", result_config_lr = "9", tokens_per_second = "5",
+  }
+  for name, value in pairs(expected) do t.eq(row[name], value, name .. " in\n" .. csv) end
+  -- Every key of the run, each in its own column: the 21 fixed ones, 7 configuration keys, 5 metrics.
+  t.eq(#header, 21 + 7 + 5, lines[1])
+  local json = s:text("runs_json")
+  for _, said in ipairs { '"status": "done"', '"config_status": "tuned"', '"loss": 3.5', '"config_loss": "mse"',
+                          '"result_loss": 3.4', '"unique_tokens": 960', '"config_unique_tokens": 1000',
+                          '"result_result_lr": 8', '"config_config_lr": 1' } do
+    t.ok(json:find(said, 1, true), said .. " in\n" .. json)
+  end
+  s:close()
+end)
+
 os.execute("rm -rf " .. dir)
 t.done()

@@ -25,12 +25,59 @@ namespace {
 
 // ---- SQLite helpers -------------------------------------------------------------------------
 
+// Where the file at `path` ends before the pages its SQLite header counts (a crash, a full disk or a
+// copy that stopped cut it short): "it is truncated: ...", else "". Asked only of a file SQLite found
+// damaged; the count is read only where the header vouches for it (its version-valid-for number is
+// its change counter).
+std::string truncation(const std::string& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) return "";
+  const auto size = static_cast<uint64_t>(in.tellg());
+  unsigned char header[100];
+  in.seekg(0);
+  if (!in.read(reinterpret_cast<char*>(header), sizeof header)) return "";
+  const auto be32 = [&](int at) {
+    return static_cast<uint64_t>(header[at]) << 24 | static_cast<uint64_t>(header[at + 1]) << 16 |
+           static_cast<uint64_t>(header[at + 2]) << 8 | header[at + 3];
+  };
+  uint64_t page_size = static_cast<uint64_t>(header[16]) << 8 | header[17];
+  if (page_size == 1) page_size = 65536;
+  const uint64_t pages = be32(28);
+  if (be32(92) != be32(24) || pages == 0 || page_size < 512 || size >= pages * page_size) return "";
+  return str("it is truncated, holding ", size, " bytes of the ", pages * page_size, " its header counts (cut short by ",
+             "a crash, a full disk or a copy that stopped)");
+}
+
+// The error for a store SQLite or its integrity check found damaged (`detail`: what they said), in the
+// words of what was being done: reading it (scalelab results, store.open with read_only) changes
+// nothing and has no study to give another path to; writing it refuses to go on.
+[[noreturn]] void corrupted(const std::string& path, const std::string& detail, bool read_only) {
+  const std::string cut = truncation(path);
+  const std::string what = cut.empty() ? str("(", detail, ")") : str("(", detail, "): ", cut);
+  if (read_only)
+    fail("results store '", path, "' is corrupted ", what, ", so scalelab cannot read it; it left the file untouched. "
+         "Restore it from a copy, or check the path");
+  fail("results store '", path, "' is corrupted ", what, "; scalelab will not write to it and left it untouched. ",
+       "Restore it from a copy, or move it aside (mv '", path, "' '", path, ".damaged') to start a new store there, or ",
+       "give the study another store path");
+}
+
+// Whether connection `db` may only read: opened read-only, or with PRAGMA query_only (a read-only
+// store where its reader may write its folder).
+bool reading_only(sqlite3* db) {
+  if (sqlite3_db_readonly(db, "main") == 1) return true;
+  sqlite3_stmt* q = nullptr;
+  bool only = false;
+  if (sqlite3_prepare_v2(db, "PRAGMA query_only", -1, &q, nullptr) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
+    only = sqlite3_column_int(q, 0) != 0;
+  sqlite3_finalize(q);
+  return only;
+}
+
 [[noreturn]] void sql_fail(sqlite3* db, const std::string& path, const std::string& what) {
   const int code = db ? sqlite3_extended_errcode(db) & 0xff : SQLITE_ERROR;
   std::string message = db ? sqlite3_errmsg(db) : "unknown error";
-  if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB)
-    fail("results store '", path, "' is corrupted (", message, " while ", what,
-         "); scalelab will not write to it. Restore it from a copy, or give the study another store path.");
+  if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB) corrupted(path, str(message, " while ", what), reading_only(db));
   if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
     fail("results store '", path, "' stayed locked by another process while ", what, " (", message,
          "); is another scalelab writing to it?");
@@ -258,7 +305,7 @@ std::string uri_for(const std::string& path, const char* mode) {
 //    and the log is empty it falls back to immutable=1, and a log with writes in it that cannot be
 //    read is an error saying how to read it.
 // Returns the connection, ready to read (busy timeout set); throws naming the file otherwise.
-sqlite3* open_for_reading(const std::string& path, double busy_timeout_seconds) {
+sqlite3* open_for_reading(const std::string& path, double busy_timeout_seconds, bool read_only) {
   struct stat wal {}, shm {};
   const bool has_wal = ::stat((path + "-wal").c_str(), &wal) == 0;
   const bool has_shm = ::stat((path + "-shm").c_str(), &shm) == 0;
@@ -307,9 +354,7 @@ sqlite3* open_for_reading(const std::string& path, double busy_timeout_seconds) 
            "the store once where its folder is writable (any scalelab command does), or copy '", path, "' and '",
            path, "-wal' together into a writable folder and read the copy.");
   }
-  if (!db && ((code & 0xff) == SQLITE_CORRUPT || (code & 0xff) == SQLITE_NOTADB))
-    fail("results store '", path, "' is corrupted (", message,
-         "); scalelab will not write to it. Restore it from a copy, or give the study another store path.");
+  if (!db && ((code & 0xff) == SQLITE_CORRUPT || (code & 0xff) == SQLITE_NOTADB)) corrupted(path, message, read_only);
   if (!db) fail("cannot open results store '", path, "': ", message);
   return db;
 }
@@ -318,22 +363,34 @@ sqlite3* open_for_reading(const std::string& path, double busy_timeout_seconds) 
 // false when it is an empty SQLite database (no tables, no application id) that may be initialised;
 // throws for anything else.
 bool inspect_existing(const std::string& path, bool read_only) {
-  sqlite3* db = open_for_reading(path, 10);
+  sqlite3* db = open_for_reading(path, 10, read_only);
   struct Closer {
     sqlite3* db;
     ~Closer() { sqlite3_close(db); }
   } closer{db};
+  // A read that finds the file damaged fails in the words of what the open is for (reading or
+  // writing), not those of this connection, which only reads.
+  auto guarded = [&](auto read) {
+    try {
+      read();
+    } catch (const std::exception&) {
+      const int code = sqlite3_extended_errcode(db) & 0xff;
+      if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB) corrupted(path, sqlite3_errmsg(db), read_only);
+      throw;
+    }
+  };
   auto integer = [&](const char* sql) {
     Statement s(db, path, sql);
     return s.step() ? s.integer(0) : 0;
   };
-  const int64_t application_id = integer("PRAGMA application_id");
-  const int64_t version = integer("PRAGMA user_version");
+  int64_t application_id = 0, version = 0;
   std::vector<std::string> tables;
-  {
+  guarded([&] {
+    application_id = integer("PRAGMA application_id");
+    version = integer("PRAGMA user_version");
     Statement s(db, path, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
     while (s.step()) tables.push_back(s.text(0));
-  }
+  });
   if (application_id != kApplicationId) {
     if (application_id == 0 && tables.empty()) return false;
     std::string names;
@@ -343,7 +400,8 @@ bool inspect_existing(const std::string& path, bool read_only) {
     std::snprintf(id, sizeof id, "0x%08x", static_cast<unsigned>(application_id));
     fail("'", path, "' is an SQLite database but not a scalelab results store (application_id ", id,
          tables.empty() ? "" : ", tables: ", names,
-         "); scalelab left it untouched", read_only ? "" : ". Give the study another store path", ".");
+         "); scalelab left it untouched. ", read_only ? "Check the path: a results store is a .db file that scalelab wrote"
+                                                      : "Give the study another store path", ".");
   }
   if (version > kSchemaVersion)
     fail("results store '", path, "' has schema version ", version, ", written by a newer scalelab; this ",
@@ -352,10 +410,10 @@ bool inspect_existing(const std::string& path, bool read_only) {
     fail("results store '", path, "' has the scalelab application id but no schema version; it is "
          "damaged or was never initialised. scalelab left it untouched.");
   std::vector<std::string> problems;
-  {
+  guarded([&] {
     Statement s(db, path, "PRAGMA quick_check(5)");
     while (s.step()) problems.push_back(s.text(0));
-  }
+  });
   if (!(problems.size() == 1 && problems[0] == "ok")) {
     // One line: SQLite's report spans several ("*** in database main ***\nPage 3: ..."), and an
     // error's first line is all that scalelab results and a study's dry run print.
@@ -370,8 +428,7 @@ bool inspect_existing(const std::string& path, bool read_only) {
         begin = end + 1;
       }
     }
-    fail("results store '", path, "' is corrupted (integrity check: ", detail,
-         "); scalelab will not write to it. Restore it from a copy, or give the study another store path.");
+    corrupted(path, "integrity check: " + detail, read_only);
   }
   for (const char* table : {"meta", "studies", "scripts", "runs", "run_values", "curves"}) {
     if (std::find(tables.begin(), tables.end(), table) == tables.end())
@@ -781,8 +838,10 @@ Store Store::Open(const std::string& path, const StoreOptions& options) {
              options.read_only ? "" : ", or give the study another store path", ".");
       if (head.size() < 100 || std::memcmp(head.data(), kSqliteMagic, 16) != 0)
         fail("'", path, "' is not a scalelab results store: it is not an SQLite database (it begins \"",
-             printable_prefix(head), "\"). scalelab left it untouched",
-             options.read_only ? "" : "; give the study another store path", ".");
+             printable_prefix(head), "\"). scalelab left it untouched; ",
+             options.read_only ? "check the path: a results store is a .db file that scalelab wrote"
+                               : str("move it aside (mv '", path, "' '", path, ".moved') or give the study another store path"),
+             ".");
       initialised = inspect_existing(path, options.read_only);
     }
   } else if (errno != ENOENT) {
@@ -806,7 +865,7 @@ Store Store::Open(const std::string& path, const StoreOptions& options) {
       fail("results store '", path, "' is empty (", info.st_size == 0 ? "0 bytes" : "an SQLite database with no tables",
            "): nothing to read, as no study has written to it (a file made by hand, or a study stopped before its ",
            "first write). Check the path, or run the study to fill it");
-    Store store(path, options, open_for_reading(path, options.busy_timeout_seconds));
+    Store store(path, options, open_for_reading(path, options.busy_timeout_seconds, true));
     exec(store.db_, path, "PRAGMA foreign_keys = ON", "enabling foreign keys");
     return store;
   }

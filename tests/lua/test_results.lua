@@ -634,4 +634,47 @@ study "e" {
   t.ok(report:find("| 2e3 |", 1, true) and not report:find("2e+03", 1, true), report)
 end)
 
+-- A damaged store read by scalelab results (read-only) was "corrupted (...); scalelab will not
+-- write to it ... give the study another store path", in the words of a study writing it.
+t.test("scalelab results on a damaged or foreign file says what is wrong with which file and the fix, in reading's words", function()
+  local dir = t.fresh_dir(root)
+  local s = native_store.open(dir .. "/whole.db")
+  s:record_study { name = "w" }
+  local plans = {}
+  for i = 1, 200 do plans[i] = { study = "w", hash = "h" .. i, config_json = "{}", config = { note = string.rep("x", 300) } } end
+  s:plan_runs(plans)
+  s:close()  -- the last connection folds the write-ahead log into the file
+  local bytes = read(dir .. "/whole.db")
+  t.ok(#bytes > 40000, #bytes)
+  write(dir .. "/cut.db", bytes:sub(1, 8192))
+  local code, out, err = scalelab(dir, "results cut.db")
+  t.eq(code, 1, out .. err)
+  t.ok(err:find("scalelab results: results store 'cut.db' is corrupted (", 1, true), err)
+  t.ok(err:find("it is truncated, holding 8192 bytes of the " .. #bytes .. " its header counts (cut short by a crash, "
+    .. "a full disk or a copy that stopped), so scalelab cannot read it; it left the file untouched. Restore it from a "
+    .. "copy, or check the path", 1, true), err)
+  t.ok(not err:find("write", 1, true) and not err:find("study", 1, true), err)
+  t.eq(read(dir .. "/cut.db"), bytes:sub(1, 8192))
+  -- Pages overwritten, the length whole: corrupted, not truncated.
+  write(dir .. "/garbled.db", bytes:sub(1, 4096) .. string.rep("\xA5", #bytes - 4096))
+  code, out, err = scalelab(dir, "results garbled.db")
+  t.eq(code, 1, out .. err)
+  t.ok(err:find("results store 'garbled.db' is corrupted (", 1, true) and err:find("so scalelab cannot read it", 1, true), err)
+  t.ok(not err:find("truncated", 1, true) and not err:find("write", 1, true), err)
+  -- Opened to write, the same file says so, with the ways on.
+  t.raises(function() native_store.open(dir .. "/cut.db") end, "results store '" .. dir .. "/cut.db' is corrupted (")
+  t.raises(function() native_store.open(dir .. "/cut.db") end, "; scalelab will not write to it and left it untouched. "
+    .. "Restore it from a copy, or move it aside (mv '" .. dir .. "/cut.db' '" .. dir .. "/cut.db.damaged') to start a "
+    .. "new store there, or give the study another store path")
+  t.eq(read(dir .. "/cut.db"), bytes:sub(1, 8192))
+  -- A file that is no SQLite database at all: which, and the fix.
+  write(dir .. "/notes.db", "my notes\n")
+  code, out, err = scalelab(dir, "results notes.db")
+  t.eq(code, 1, out .. err)
+  t.ok(err:find("'notes.db' is not a scalelab results store: it is not an SQLite database (it begins \"my notes\\x0a\"). "
+    .. "scalelab left it untouched; check the path: a results store is a .db file that scalelab wrote.", 1, true), err)
+  t.raises(function() native_store.open(dir .. "/notes.db") end, "scalelab left it untouched; move it aside (mv '"
+    .. dir .. "/notes.db' '" .. dir .. "/notes.db.moved') or give the study another store path.")
+end)
+
 t.done()

@@ -39,21 +39,46 @@ method("check_study", function(s, name)
   local message = missing_study(s, name)
   if message then checks.error_at_user(message) end
 end, "store:check_study(name): fails unless the store holds a study of that name, naming the closest and the "
-  .. "studies it holds (as store:export and store:text do for study =)")
+  .. "studies it holds (as store:runs, store:export and store:text do for study =)")
 
--- s:export(path, { study = "nope" }) wrote a file of the header alone, as for a study that ran no
--- run: a study the store lacks is refused, as `scalelab results --study` refuses it, before any file
--- is written. A study = that is no string is left to the native method's error.
-for _, name in ipairs { "export", "text" } do
-  local native_method = methods[name]
-  method(name, function(s, first, filter, ...)
-    if type(filter) == "table" and type(rawget(filter, "study")) == "string" then
-      -- A store that cannot list its studies (closed) gets the native method's own error.
-      local listed, message = pcall(missing_study, s, filter.study)
-      if listed and message then checks.error_at_user("store:" .. name .. ": " .. message) end
+local STATUSES = { "planned", "running", "done", "failed", "diverged", "interrupted" }
+
+-- Why `filter` (of s:runs, s:export, s:text) selects nothing because of a mistake, or nil: a study the
+-- store lacks (s:runs{ study = "nope" } gave {}, as for a study that ran no run, and s:export a file
+-- of the header alone), or a status that is none ("dnoe", "Done" or "", which gave every run). A
+-- study or status that is no string is left to the native method's error.
+local function filter_mistake(s, filter)
+  if type(filter) ~= "table" then return nil end
+  local status = rawget(filter, "status")
+  if type(status) == "string" then
+    local known = false
+    for _, name in ipairs(STATUSES) do known = known or name == status end
+    if not known then
+      local close = checks.closest(status, STATUSES)
+      return string.format("status '%s' is not a run status; %suse one of %s", checks.printable(status),
+        close and ("did you mean '" .. close .. "'? ") or "", table.concat(STATUSES, ", "))
     end
-    return native_method(s, first, filter, ...)
-  end, core.docs()[native_method] .. "; a study = the store lacks is refused, naming the closest (store:check_study)")
+  end
+  local study = rawget(filter, "study")
+  if type(study) == "string" then
+    -- A store that cannot list its studies (closed) gets the native method's own error.
+    local listed, message = pcall(missing_study, s, study)
+    if listed then return message end
+  end
+  return nil
+end
+
+-- s:runs(filter), s:export(path, filter), s:text(format, filter): a filter that names no study of the
+-- store, or no status, is refused before anything is read or written, as `scalelab results --study`
+-- and --status refuse them; a known study without runs (of that status) still gives none.
+for name, at in pairs { runs = 1, export = 2, text = 2 } do
+  local native_method = methods[name]
+  method(name, function(s, ...)
+    local message = filter_mistake(s, (select(at, ...)))
+    if message then checks.error_at_user("store:" .. name .. ": " .. message) end
+    return native_method(s, ...)
+  end, core.docs()[native_method] .. "; a study = the store lacks (naming the closest: store:check_study) or a "
+    .. "status = that is none is refused")
 end
 
 return native

@@ -175,5 +175,32 @@ t.test("a configuration key or metric named like an export's column keeps a colu
   s:close()
 end)
 
+t.test("store:runs refuses a study the store lacks and a status that is none; a known study without runs gives {}", function()
+  -- s:runs{ study = "nope" } gave {}: a typo read as "no runs". status = "" gave every run.
+  local s = store.open(dir .. "/filters.db")
+  local path = dir .. "/filters.db"
+  s:record_study { name = "isoflop" }
+  s:record_study { name = "empty" }
+  s:plan_runs { { study = "isoflop", hash = "h", config_json = "{}" } }
+  t.raises(function() s:runs { study = "isoflp" } end,
+           "store:runs: no study 'isoflp' in " .. path .. "; did you mean 'isoflop'? its studies: isoflop, empty")
+  t.raises(function() s:runs { study = "" } end, "store:runs: no study '' in " .. path)
+  t.raises(function() s:runs { study = "nope" } end, "test_store.lua:")  -- at the caller's line
+  t.raises(function() s:runs { status = "dnoe" } end, "store:runs: status 'dnoe' is not a run status; did you mean "
+    .. "'done'? use one of planned, running, done, failed, diverged, interrupted")
+  t.raises(function() s:runs { status = "" } end, "store:runs: status '' is not a run status")
+  t.raises(function() s:runs { study = "isoflop", status = "Done" } end, "did you mean 'done'?")
+  t.raises(function() s:export(dir .. "/x.csv", { status = "finished" }) end, "store:export: status 'finished' is not a run status")
+  t.raises(function() s:text("runs_json", { status = "x" }) end, "store:text: status 'x' is not a run status")
+  t.eq(io.open(dir .. "/x.csv", "rb"), nil, "a file was written")
+  -- Known studies and statuses: their runs, none where they have none.
+  t.eq(#s:runs { study = "empty" }, 0)
+  t.eq(#s:runs { study = "isoflop", status = "failed" }, 0)
+  t.eq(#s:runs { study = "isoflop", status = "planned" }, 1)
+  t.eq(#s:runs(), 1)
+  t.raises(function() s:runs { study = 5 } end, "store:runs: study must be a string (got number)")
+  s:close()
+end)
+
 os.execute("rm -rf " .. dir)
 t.done()

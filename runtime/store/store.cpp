@@ -1198,18 +1198,30 @@ std::optional<RunRecord> Store::Run(const std::string& study, const std::string&
   return std::move(found.front());
 }
 
+namespace {
+// Stores written before scalelab recorded each point's optimizer step hold the point's position
+// there (1, 2, 3, ...) for trained runs. Such a curve (`points`, in order of tokens) is read with
+// each step derived from its tokens and the tokens of one step, which the run's configuration gives
+// (batch sequences of model_ctx tokens, as a study's runs have). Any other curve holds the steps its
+// backend recorded, and keeps them: deriving them again from the configuration gave wrong steps
+// where batch·model_ctx is not the tokens of every step (a batch ramped up during the run, sequences
+// shorter than the model's context), and two points at one step.
+void read_position_steps(std::vector<CurvePoint>* points, double batch, double ctx) {
+  if (!(batch >= 1 && ctx >= 1)) return;
+  for (size_t i = 0; i < points->size(); ++i)
+    if ((*points)[i].step != static_cast<int64_t>(i + 1) || std::isnan((*points)[i].tokens)) return;
+  for (CurvePoint& p : *points) p.step = std::llround(p.tokens / (batch * ctx));
+}
+}  // namespace
+
 std::vector<CurvePoint> Store::Curve(const std::string& study, const std::string& hash) const {
-  // The tokens of one optimizer step, when the run's configuration gives its batch (sequences) and
-  // context length (a study's runs do: batch, model_ctx).
-  double tokens_per_step = kMissing;
+  double batch = kMissing, ctx = kMissing;
   {
     Statement q(db(), path_,
                 "SELECT v.key, v.number FROM run_values v JOIN runs r ON r.id = v.run WHERE r.study = ? AND "
                 "r.hash = ? AND v.kind = 'config' AND v.key IN ('batch', 'model_ctx')");
     q.bind(1, study).bind(2, hash);
-    double batch = kMissing, ctx = kMissing;
     while (q.step()) (q.text(0) == "batch" ? batch : ctx) = q.number(1);
-    if (batch >= 1 && ctx >= 1) tokens_per_step = batch * ctx;
   }
   Statement s(db(), path_,
               "SELECT c.step, c.tokens, c.train_loss, c.eval_loss, c.seconds, c.lr FROM curves c "
@@ -1219,9 +1231,6 @@ std::vector<CurvePoint> Store::Curve(const std::string& study, const std::string
   while (s.step()) {
     CurvePoint p;
     p.step = s.integer(0);
-    // The optimizer step of the point, from its tokens. Stores written before scalelab recorded the
-    // step hold the point's position there (1, 2, 3, ...) for trained runs.
-    if (!std::isnan(tokens_per_step) && !s.null(1)) p.step = std::llround(s.number(1) / tokens_per_step);
     p.tokens = s.number(1);
     p.train_loss = s.number(2);
     p.eval_loss = s.number(3);
@@ -1229,6 +1238,7 @@ std::vector<CurvePoint> Store::Curve(const std::string& study, const std::string
     p.lr = s.number(5);
     out.push_back(p);
   }
+  read_position_steps(&out, batch, ctx);
   return out;
 }
 

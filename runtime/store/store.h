@@ -188,9 +188,10 @@ class Store {
 
   std::optional<RunRecord> Run(const std::string& study, const std::string& hash) const;
   std::vector<RunRecord> Runs(const RunFilter& filter = {}) const;
-  // The run's curve in order of tokens. `step` is the optimizer step of each point: tokens divided by
-  // the tokens of one step where the run's configuration gives them (batch, model_ctx), else as
-  // recorded.
+  // The run's curve in order of tokens. `step` is the optimizer step of each point, as recorded; in a
+  // curve of a store written before scalelab recorded steps, which holds the points' positions
+  // (1, 2, 3, ...), tokens divided by the tokens of one step where the run's configuration gives them
+  // (batch, model_ctx).
   std::vector<CurvePoint> Curve(const std::string& study, const std::string& hash) const;
 
   // Exports for pandas: one row per run, one column per field, configuration key and metric

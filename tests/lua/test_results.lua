@@ -105,6 +105,39 @@ t.test("store:finish_run takes no curve point without its step", function()
   s:close()
 end)
 
+t.test("a curve keeps the optimizer steps recorded where the configuration's batch·model_ctx is not each step's tokens", function()
+  -- Every read derived each point's step again as tokens / (batch·model_ctx): a run whose batch
+  -- ramped up (2 sequences a step, then 4) read steps 5, 15, 25 for the 10, 20, 30 it recorded, and
+  -- one on sequences shorter than the model's context twice its steps, two points at one step.
+  local dir = t.fresh_dir(root)
+  local s = native_store.open(dir .. "/ramp.db")
+  s:record_study { name = "r" }
+  s:plan_runs { { study = "r", hash = "ramp", config_json = "{}", config = { batch = 4, model_ctx = 64 } },
+                { study = "r", hash = "short", config_json = "{}", config = { batch = 4, model_ctx = 64 } },
+                { study = "r", hash = "old", config_json = "{}", config = { batch = 4, model_ctx = 64 } } }
+  -- 10 steps of 2·64 tokens, then 4·64.
+  s:finish_run { study = "r", hash = "ramp", loss = 3, curve = { { step = 10, tokens = 1280, train_loss = 5 },
+    { step = 20, tokens = 1280 + 10 * 256, train_loss = 4 }, { step = 30, tokens = 1280 + 20 * 256, train_loss = 3.5 } } }
+  -- Sequences of 32 tokens, 128 a step: steps 3 and 4 read as 384 / 256 and 512 / 256 rounded, both 2.
+  s:finish_run { study = "r", hash = "short", loss = 3, curve = { { step = 0, tokens = 0, train_loss = 6 },
+    { step = 3, tokens = 384, train_loss = 5 }, { step = 4, tokens = 512, train_loss = 4 } } }
+  -- A store written before steps were recorded: the points' positions, read as the steps of 256 tokens.
+  s:finish_run { study = "r", hash = "old", loss = 3, curve = { { step = 1, tokens = 0 }, { step = 2, tokens = 2560 },
+    { step = 3, tokens = 5120 } } }
+  local function steps(hash)
+    local out = {}
+    for i, p in ipairs(s:curve("r", hash)) do out[i] = p.step end
+    return table.concat(out, " ")
+  end
+  t.eq(steps("ramp"), "10 20 30")
+  t.eq(steps("short"), "0 3 4")
+  t.eq(steps("old"), "0 10 20")
+  local csv = s:text("curves_csv")
+  t.ok(csv:find("\nr,ramp,20,3840,", 1, true) and csv:find("\nr,short,3,384,", 1, true)
+    and csv:find("\nr,old,10,2560,", 1, true), csv)
+  s:close()
+end)
+
 t.test("a backend's curve points that fall on one optimizer step are merged, said, and none is lost silently", function()
   -- Points every half step, and the held-out loss reported apart from the training loss: the store
   -- keeps one point a step, and kept the last reported at each without a word.

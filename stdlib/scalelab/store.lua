@@ -81,4 +81,23 @@ for name, at in pairs { runs = 1, export = 2, text = 2 } do
     .. "status = that is none is refused")
 end
 
+-- s:curve(study, hash) of a run the store lacks gave {}, as for a run that recorded no curve.
+do
+  local native_curve = methods.curve
+  method("curve", function(s, study, hash, ...)
+    if type(study) ~= "string" or type(hash) ~= "string" then
+      checks.error_at_user(string.format("store:curve(study, hash): study and hash must be strings, a study's name "
+        .. "and one of its runs' hash (got %s and %s)", type(study), type(hash)))
+    end
+    local points = native_curve(s, study, hash, ...)
+    if #points == 0 and not s:run(study, hash) then
+      local message = missing_study(s, study)
+      checks.error_at_user("store:curve: " .. (message or string.format("study '%s' has no run '%s' in %s (s:runs{ "
+        .. "study = \"%s\" } lists its runs, each with its hash)", checks.printable(study), checks.printable(hash),
+        s.path, checks.printable(study))))
+    end
+    return points
+  end, core.docs()[native_curve] .. "; a study or run the store lacks is refused (a run without a curve gives {})")
+end
+
 return native

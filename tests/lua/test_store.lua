@@ -202,5 +202,23 @@ t.test("store:runs refuses a study the store lacks and a status that is none; a 
   s:close()
 end)
 
+t.test("store:curve refuses a study or run the store lacks; a run without a curve gives {}", function()
+  -- s:curve("isoflp", hash) or a hash mistyped gave {}, as a run that recorded no curve does.
+  local s = store.open(dir .. "/curves.db")
+  local path = dir .. "/curves.db"
+  s:record_study { name = "isoflop" }
+  s:plan_runs { { study = "isoflop", hash = "abc", config_json = "{}" }, { study = "isoflop", hash = "def", config_json = "{}" } }
+  s:finish_run { study = "isoflop", hash = "abc", loss = 3, curve = { { step = 1, tokens = 64, train_loss = 4 } } }
+  t.eq(#s:curve("isoflop", "abc"), 1)
+  t.eq(#s:curve("isoflop", "def"), 0)  -- planned: no curve yet
+  t.raises(function() s:curve("isoflp", "abc") end,
+           "store:curve: no study 'isoflp' in " .. path .. "; did you mean 'isoflop'? its studies: isoflop")
+  t.raises(function() s:curve("isoflop", "abd") end, "store:curve: study 'isoflop' has no run 'abd' in " .. path
+    .. " (s:runs{ study = \"isoflop\" } lists its runs, each with its hash)")
+  t.raises(function() s:curve("isoflop", "abd") end, "test_store.lua:")  -- at the caller's line
+  t.raises(function() s:curve("isoflop") end, "store:curve(study, hash): study and hash must be strings")
+  s:close()
+end)
+
 os.execute("rm -rf " .. dir)
 t.done()

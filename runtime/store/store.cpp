@@ -1214,32 +1214,62 @@ void read_position_steps(std::vector<CurvePoint>* points, double batch, double c
 }
 }  // namespace
 
-std::vector<CurvePoint> Store::Curve(const std::string& study, const std::string& hash) const {
-  double batch = kMissing, ctx = kMissing;
+namespace {
+struct RunCurve {
+  std::string study, hash;
+  std::vector<CurvePoint> points;
+};
+
+// The curves of the runs that `where` (a WHERE clause over runs r, its parameters ?1, ?2, ... bound
+// to `values`) selects, in the order the runs are listed (study, ordinal) and each in order of
+// tokens: in two queries whatever the number of runs, where reading each run's curve apart (a run's
+// configuration, then its points) took two a run.
+std::vector<RunCurve> read_curves(sqlite3* db, const std::string& path, const std::string& where,
+                                  const std::vector<std::string>& values) {
+  std::map<int64_t, std::pair<double, double>> shape;  // run id -> its batch and model_ctx
   {
-    Statement q(db(), path_,
-                "SELECT v.key, v.number FROM run_values v JOIN runs r ON r.id = v.run WHERE r.study = ? AND "
-                "r.hash = ? AND v.kind = 'config' AND v.key IN ('batch', 'model_ctx')");
-    q.bind(1, study).bind(2, hash);
-    while (q.step()) (q.text(0) == "batch" ? batch : ctx) = q.number(1);
+    Statement q(db, path,
+                ("SELECT v.run, v.key, v.number FROM run_values v JOIN runs r ON r.id = v.run " + where +
+                 " AND v.kind = 'config' AND v.key IN ('batch', 'model_ctx')")
+                    .c_str());
+    for (size_t i = 0; i < values.size(); ++i) q.bind(static_cast<int>(i + 1), values[i]);
+    while (q.step()) {
+      auto& [batch, ctx] = shape.try_emplace(q.integer(0), kMissing, kMissing).first->second;
+      (q.text(1) == "batch" ? batch : ctx) = q.number(2);
+    }
   }
-  Statement s(db(), path_,
-              "SELECT c.step, c.tokens, c.train_loss, c.eval_loss, c.seconds, c.lr FROM curves c "
-              "JOIN runs r ON r.id = c.run WHERE r.study = ? AND r.hash = ? ORDER BY c.tokens, c.step");
-  s.bind(1, study).bind(2, hash);
-  std::vector<CurvePoint> out;
+  Statement s(db, path,
+              ("SELECT r.id, r.study, r.hash, c.step, c.tokens, c.train_loss, c.eval_loss, c.seconds, c.lr FROM curves c "
+               "JOIN runs r ON r.id = c.run " + where + " ORDER BY r.study, r.ordinal, r.id, c.tokens, c.step")
+                  .c_str());
+  for (size_t i = 0; i < values.size(); ++i) s.bind(static_cast<int>(i + 1), values[i]);
+  std::vector<RunCurve> out;
+  std::vector<int64_t> ids;
   while (s.step()) {
+    if (ids.empty() || ids.back() != s.integer(0)) {
+      ids.push_back(s.integer(0));
+      out.push_back({s.text(1), s.text(2), {}});
+    }
     CurvePoint p;
-    p.step = s.integer(0);
-    p.tokens = s.number(1);
-    p.train_loss = s.number(2);
-    p.eval_loss = s.number(3);
-    p.seconds = s.number(4);
-    p.lr = s.number(5);
-    out.push_back(p);
+    p.step = s.integer(3);
+    p.tokens = s.number(4);
+    p.train_loss = s.number(5);
+    p.eval_loss = s.number(6);
+    p.seconds = s.number(7);
+    p.lr = s.number(8);
+    out.back().points.push_back(p);
   }
-  read_position_steps(&out, batch, ctx);
+  for (size_t i = 0; i < out.size(); ++i) {
+    const auto it = shape.find(ids[i]);
+    if (it != shape.end()) read_position_steps(&out[i].points, it->second.first, it->second.second);
+  }
   return out;
+}
+}  // namespace
+
+std::vector<CurvePoint> Store::Curve(const std::string& study, const std::string& hash) const {
+  std::vector<RunCurve> curves = read_curves(db(), path_, "WHERE r.study = ?1 AND r.hash = ?2", {study, hash});
+  return curves.empty() ? std::vector<CurvePoint>{} : std::move(curves.front().points);
 }
 
 std::string Store::RunsCsv(const RunFilter& filter) const {
@@ -1257,12 +1287,11 @@ std::string Store::RunsJson(const RunFilter& filter) const {
 }
 
 namespace {
-void curve_table(const Store& store, const RunFilter& filter, std::vector<std::string>* columns,
-                 std::vector<Row>* rows) {
+void curve_table(const std::vector<RunCurve>& curves, std::vector<std::string>* columns, std::vector<Row>* rows) {
   // seconds and lr are columns only when some point has them (the trainer records neither).
   bool seconds = false, lr = false;
-  for (const RunRecord& r : store.Runs(filter)) {
-    for (const CurvePoint& p : store.Curve(r.study, r.hash)) {
+  for (const RunCurve& r : curves) {
+    for (const CurvePoint& p : r.points) {
       Row row;
       row["study"] = text_cell(r.study);
       row["hash"] = text_cell(r.hash);
@@ -1283,17 +1312,26 @@ void curve_table(const Store& store, const RunFilter& filter, std::vector<std::s
 }
 }  // namespace
 
+namespace {
+// The curves of the runs `filter` selects (as Runs selects them), read at once.
+std::vector<RunCurve> filtered_curves(sqlite3* db, const std::string& path, const RunFilter& filter) {
+  if (!filter.status.empty()) parse_status(filter.status);
+  return read_curves(db, path, "WHERE (?1 = '' OR r.study = ?1) AND (?2 = '' OR r.status = ?2)",
+                     {filter.study, filter.status});
+}
+}  // namespace
+
 std::string Store::CurvesCsv(const RunFilter& filter) const {
   std::vector<std::string> columns;
   std::vector<Row> rows;
-  curve_table(*this, filter, &columns, &rows);
+  curve_table(filtered_curves(db(), path_, filter), &columns, &rows);
   return to_csv(columns, rows);
 }
 
 std::string Store::CurvesJson(const RunFilter& filter) const {
   std::vector<std::string> columns;
   std::vector<Row> rows;
-  curve_table(*this, filter, &columns, &rows);
+  curve_table(filtered_curves(db(), path_, filter), &columns, &rows);
   return to_json(columns, rows);
 }
 

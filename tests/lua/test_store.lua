@@ -220,5 +220,19 @@ t.test("store:curve refuses a study or run the store lacks; a run without a curv
   s:close()
 end)
 
+t.test("store:export and store:text without a path or format say which, at the caller's line", function()
+  -- s:export() said "stdlib/scalelab/store.lua:55: bad argument #2 to 'native_method' (string expected, got nil)".
+  local s = store.open(dir .. "/args.db")
+  t.raises(function() s:export() end, "test_store.lua:")
+  t.raises(function() s:export() end, "store:export(path [, { what =, study =, status = }]): path must be the file to "
+    .. "write, ending in .csv or .json, as a string (got no value)")
+  t.raises(function() s:export(nil, { what = "curves" }) end, "path must be the file to write")
+  t.raises(function() s:text() end, "test_store.lua:")
+  t.raises(function() s:text(nil, {}) end, "store:text(format [, { study =, status = }]): format must be runs_csv, "
+    .. "runs_json, curves_csv or curves_json, as a string (got nil)")
+  t.eq(s:text("runs_csv"):sub(1, 11), "study,hash,")
+  s:close()
+end)
+
 os.execute("rm -rf " .. dir)
 t.done()

@@ -81,23 +81,36 @@ for name, at in pairs { runs = 1, export = 2, text = 2 } do
     .. "status = that is none is refused")
 end
 
--- s:curve(study, hash) of a run the store lacks gave {}, as for a run that recorded no curve.
-do
-  local native_curve = methods.curve
-  method("curve", function(s, study, hash, ...)
-    if type(study) ~= "string" or type(hash) ~= "string" then
-      checks.error_at_user(string.format("store:curve(study, hash): study and hash must be strings, a study's name "
-        .. "and one of its runs' hash (got %s and %s)", type(study), type(hash)))
-    end
-    local points = native_curve(s, study, hash, ...)
-    if #points == 0 and not s:run(study, hash) then
-      local message = missing_study(s, study)
-      checks.error_at_user("store:curve: " .. (message or string.format("study '%s' has no run '%s' in %s (s:runs{ "
-        .. "study = \"%s\" } lists its runs, each with its hash)", checks.printable(study), checks.printable(hash),
-        s.path, checks.printable(study))))
-    end
-    return points
-  end, core.docs()[native_curve] .. "; a study or run the store lacks is refused (a run without a curve gives {})")
+-- The study and hash of s:run and s:curve: both strings, else an error naming both.
+local function check_run_key(name, study, hash)
+  if type(study) ~= "string" or type(hash) ~= "string" then
+    checks.error_at_user(string.format("store:%s(study, hash): study and hash must be strings, a study's name and one "
+      .. "of its runs' hash (got %s and %s)", name, type(study), type(hash)))
+  end
 end
+
+-- s:run(study, hash) of a study the store lacks gave nil, as for a run the study lacks: a mistyped
+-- study name read as "no such run". A run the study lacks is still nil.
+local native_run = methods.run
+method("run", function(s, study, hash, ...)
+  check_run_key("run", study, hash)
+  local r = native_run(s, study, hash, ...)
+  local message = r == nil and missing_study(s, study)
+  if message then checks.error_at_user("store:run: " .. message) end
+  return r
+end, core.docs()[native_run] .. " (nil for a run the study lacks); a study the store lacks is refused, naming the closest")
+
+-- s:curve(study, hash) of a run the store lacks gave {}, as for a run that recorded no curve.
+local native_curve = methods.curve
+method("curve", function(s, study, hash, ...)
+  check_run_key("curve", study, hash)
+  local points = native_curve(s, study, hash, ...)
+  if #points == 0 and not native_run(s, study, hash) then
+    checks.error_at_user("store:curve: " .. (missing_study(s, study) or string.format("study '%s' has no run '%s' in %s "
+      .. "(s:runs{ study = \"%s\" } lists its runs, each with its hash)", checks.printable(study),
+      checks.printable(hash), s.path, checks.printable(study))))
+  end
+  return points
+end, core.docs()[native_curve] .. "; a study or run the store lacks is refused (a run without a curve gives {})")
 
 return native

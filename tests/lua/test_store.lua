@@ -234,5 +234,20 @@ t.test("store:export and store:text without a path or format say which, at the c
   s:close()
 end)
 
+t.test("store:run refuses a study the store lacks; a run the study lacks is nil", function()
+  -- s:run("isoflp", hash) gave nil, as a run the study lacks does: a typo read as "no such run".
+  local s = store.open(dir .. "/run.db")
+  local path = dir .. "/run.db"
+  s:record_study { name = "isoflop" }
+  s:plan_runs { { study = "isoflop", hash = "abc", config_json = "{}" } }
+  t.eq(s:run("isoflop", "abc").status, "planned")
+  t.eq(s:run("isoflop", "abd"), nil)
+  t.raises(function() s:run("isoflp", "abc") end,
+           "store:run: no study 'isoflp' in " .. path .. "; did you mean 'isoflop'? its studies: isoflop")
+  t.raises(function() s:run("isoflp", "abc") end, "test_store.lua:")
+  t.raises(function() s:run("isoflop") end, "store:run(study, hash): study and hash must be strings")
+  s:close()
+end)
+
 os.execute("rm -rf " .. dir)
 t.done()

@@ -314,7 +314,12 @@ int curve(lua_State* L) {
 // store:export(path [, { what = "runs" | "curves", study =, status = }]): CSV or JSON by extension.
 int export_(lua_State* L) {
   Store& s = check<Store>(L, 1);
-  const std::string path = luaL_checkstring(L, 2);
+  // Checked here, not by luaL_checkstring: its "bad argument #2 to 'native_method'" named the Lua
+  // wrapper in store.lua, at its line, for s:export() with no path.
+  if (lua_type(L, 2) != LUA_TSTRING)
+    fail("store:export(path [, { what =, study =, status = }]): path must be the file to write, ending in .csv or "
+         ".json, as a string (got ", luaL_typename(L, 2), ")");
+  const std::string path = lua_tostring(L, 2);
   refuse_unexpanded_home("store:export:", "", path);
   std::string what = "runs";
   store::RunFilter filter;
@@ -351,7 +356,10 @@ int export_(lua_State* L) {
 
 int to_text(lua_State* L) {
   Store& s = check<Store>(L, 1);
-  const std::string format = luaL_checkstring(L, 2);
+  if (lua_type(L, 2) != LUA_TSTRING)
+    fail("store:text(format [, { study =, status = }]): format must be runs_csv, runs_json, curves_csv or curves_json, "
+         "as a string (got ", luaL_typename(L, 2), ")");
+  const std::string format = lua_tostring(L, 2);
   const store::RunFilter filter = filter_from(L, 3, "store:text");
   std::string text;
   if (format == "runs_csv") text = s.RunsCsv(filter);

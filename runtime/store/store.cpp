@@ -25,12 +25,59 @@ namespace {
 
 // ---- SQLite helpers -------------------------------------------------------------------------
 
+// Where the file at `path` ends before the pages its SQLite header counts (a crash, a full disk or a
+// copy that stopped cut it short): "it is truncated: ...", else "". Asked only of a file SQLite found
+// damaged; the count is read only where the header vouches for it (its version-valid-for number is
+// its change counter).
+std::string truncation(const std::string& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) return "";
+  const auto size = static_cast<uint64_t>(in.tellg());
+  unsigned char header[100];
+  in.seekg(0);
+  if (!in.read(reinterpret_cast<char*>(header), sizeof header)) return "";
+  const auto be32 = [&](int at) {
+    return static_cast<uint64_t>(header[at]) << 24 | static_cast<uint64_t>(header[at + 1]) << 16 |
+           static_cast<uint64_t>(header[at + 2]) << 8 | header[at + 3];
+  };
+  uint64_t page_size = static_cast<uint64_t>(header[16]) << 8 | header[17];
+  if (page_size == 1) page_size = 65536;
+  const uint64_t pages = be32(28);
+  if (be32(92) != be32(24) || pages == 0 || page_size < 512 || size >= pages * page_size) return "";
+  return str("it is truncated, holding ", size, " bytes of the ", pages * page_size, " its header counts (cut short by ",
+             "a crash, a full disk or a copy that stopped)");
+}
+
+// The error for a store SQLite or its integrity check found damaged (`detail`: what they said), in the
+// words of what was being done: reading it (scalelab results, store.open with read_only) changes
+// nothing and has no study to give another path to; writing it refuses to go on.
+[[noreturn]] void corrupted(const std::string& path, const std::string& detail, bool read_only) {
+  const std::string cut = truncation(path);
+  const std::string what = cut.empty() ? str("(", detail, ")") : str("(", detail, "): ", cut);
+  if (read_only)
+    fail("results store '", path, "' is corrupted ", what, ", so scalelab cannot read it; it left the file untouched. "
+         "Restore it from a copy, or check the path");
+  fail("results store '", path, "' is corrupted ", what, "; scalelab will not write to it and left it untouched. ",
+       "Restore it from a copy, or move it aside (mv '", path, "' '", path, ".damaged') to start a new store there, or ",
+       "give the study another store path");
+}
+
+// Whether connection `db` may only read: opened read-only, or with PRAGMA query_only (a read-only
+// store where its reader may write its folder).
+bool reading_only(sqlite3* db) {
+  if (sqlite3_db_readonly(db, "main") == 1) return true;
+  sqlite3_stmt* q = nullptr;
+  bool only = false;
+  if (sqlite3_prepare_v2(db, "PRAGMA query_only", -1, &q, nullptr) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
+    only = sqlite3_column_int(q, 0) != 0;
+  sqlite3_finalize(q);
+  return only;
+}
+
 [[noreturn]] void sql_fail(sqlite3* db, const std::string& path, const std::string& what) {
   const int code = db ? sqlite3_extended_errcode(db) & 0xff : SQLITE_ERROR;
   std::string message = db ? sqlite3_errmsg(db) : "unknown error";
-  if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB)
-    fail("results store '", path, "' is corrupted (", message, " while ", what,
-         "); scalelab will not write to it. Restore it from a copy, or give the study another store path.");
+  if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB) corrupted(path, str(message, " while ", what), reading_only(db));
   if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
     fail("results store '", path, "' stayed locked by another process while ", what, " (", message,
          "); is another scalelab writing to it?");
@@ -258,7 +305,7 @@ std::string uri_for(const std::string& path, const char* mode) {
 //    and the log is empty it falls back to immutable=1, and a log with writes in it that cannot be
 //    read is an error saying how to read it.
 // Returns the connection, ready to read (busy timeout set); throws naming the file otherwise.
-sqlite3* open_for_reading(const std::string& path, double busy_timeout_seconds) {
+sqlite3* open_for_reading(const std::string& path, double busy_timeout_seconds, bool read_only) {
   struct stat wal {}, shm {};
   const bool has_wal = ::stat((path + "-wal").c_str(), &wal) == 0;
   const bool has_shm = ::stat((path + "-shm").c_str(), &shm) == 0;
@@ -307,9 +354,7 @@ sqlite3* open_for_reading(const std::string& path, double busy_timeout_seconds) 
            "the store once where its folder is writable (any scalelab command does), or copy '", path, "' and '",
            path, "-wal' together into a writable folder and read the copy.");
   }
-  if (!db && ((code & 0xff) == SQLITE_CORRUPT || (code & 0xff) == SQLITE_NOTADB))
-    fail("results store '", path, "' is corrupted (", message,
-         "); scalelab will not write to it. Restore it from a copy, or give the study another store path.");
+  if (!db && ((code & 0xff) == SQLITE_CORRUPT || (code & 0xff) == SQLITE_NOTADB)) corrupted(path, message, read_only);
   if (!db) fail("cannot open results store '", path, "': ", message);
   return db;
 }
@@ -318,22 +363,34 @@ sqlite3* open_for_reading(const std::string& path, double busy_timeout_seconds) 
 // false when it is an empty SQLite database (no tables, no application id) that may be initialised;
 // throws for anything else.
 bool inspect_existing(const std::string& path, bool read_only) {
-  sqlite3* db = open_for_reading(path, 10);
+  sqlite3* db = open_for_reading(path, 10, read_only);
   struct Closer {
     sqlite3* db;
     ~Closer() { sqlite3_close(db); }
   } closer{db};
+  // A read that finds the file damaged fails in the words of what the open is for (reading or
+  // writing), not those of this connection, which only reads.
+  auto guarded = [&](auto read) {
+    try {
+      read();
+    } catch (const std::exception&) {
+      const int code = sqlite3_extended_errcode(db) & 0xff;
+      if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB) corrupted(path, sqlite3_errmsg(db), read_only);
+      throw;
+    }
+  };
   auto integer = [&](const char* sql) {
     Statement s(db, path, sql);
     return s.step() ? s.integer(0) : 0;
   };
-  const int64_t application_id = integer("PRAGMA application_id");
-  const int64_t version = integer("PRAGMA user_version");
+  int64_t application_id = 0, version = 0;
   std::vector<std::string> tables;
-  {
+  guarded([&] {
+    application_id = integer("PRAGMA application_id");
+    version = integer("PRAGMA user_version");
     Statement s(db, path, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
     while (s.step()) tables.push_back(s.text(0));
-  }
+  });
   if (application_id != kApplicationId) {
     if (application_id == 0 && tables.empty()) return false;
     std::string names;
@@ -343,7 +400,8 @@ bool inspect_existing(const std::string& path, bool read_only) {
     std::snprintf(id, sizeof id, "0x%08x", static_cast<unsigned>(application_id));
     fail("'", path, "' is an SQLite database but not a scalelab results store (application_id ", id,
          tables.empty() ? "" : ", tables: ", names,
-         "); scalelab left it untouched", read_only ? "" : ". Give the study another store path", ".");
+         "); scalelab left it untouched. ", read_only ? "Check the path: a results store is a .db file that scalelab wrote"
+                                                      : "Give the study another store path", ".");
   }
   if (version > kSchemaVersion)
     fail("results store '", path, "' has schema version ", version, ", written by a newer scalelab; this ",
@@ -352,10 +410,10 @@ bool inspect_existing(const std::string& path, bool read_only) {
     fail("results store '", path, "' has the scalelab application id but no schema version; it is "
          "damaged or was never initialised. scalelab left it untouched.");
   std::vector<std::string> problems;
-  {
+  guarded([&] {
     Statement s(db, path, "PRAGMA quick_check(5)");
     while (s.step()) problems.push_back(s.text(0));
-  }
+  });
   if (!(problems.size() == 1 && problems[0] == "ok")) {
     // One line: SQLite's report spans several ("*** in database main ***\nPage 3: ..."), and an
     // error's first line is all that scalelab results and a study's dry run print.
@@ -370,8 +428,7 @@ bool inspect_existing(const std::string& path, bool read_only) {
         begin = end + 1;
       }
     }
-    fail("results store '", path, "' is corrupted (integrity check: ", detail,
-         "); scalelab will not write to it. Restore it from a copy, or give the study another store path.");
+    corrupted(path, "integrity check: " + detail, read_only);
   }
   for (const char* table : {"meta", "studies", "scripts", "runs", "run_values", "curves"}) {
     if (std::find(tables.begin(), tables.end(), table) == tables.end())
@@ -593,26 +650,38 @@ bool simulated_run(const RunRecord& r) {
   return false;
 }
 
-// Rows for the run exports: the fixed columns, then configuration keys, then metric keys (a metric
-// whose name is already a column gets the prefix "result_"). A simulated run's speeds are missing.
+bool starts_with(const std::string& text, const char* prefix) { return text.rfind(prefix, 0) == 0; }
+
+// Rows for the run exports: the fixed columns, then configuration keys, then metric keys, each key
+// in a column of its own whatever it is named. A configuration key named like a fixed column, or
+// beginning "config_" or "result_", gets the prefix "config_" (config_tokens, config_status); a metric
+// named like a fixed or a configuration column, or beginning "config_" or "result_", gets "result_"
+// (result_flops). So no two keys share a column and no key takes a fixed one: a column beginning
+// config_ holds the configuration key after that prefix, one beginning result_ the metric after it.
+// (A configuration key named like a fixed column was left out, as if it were the headline number: a
+// run's status = or loss = was lost, and a study's unique_tokens, the U it asked for, behind the U
+// its runs saw.) A simulated run's speeds are missing.
 void run_table(const std::vector<RunRecord>& runs, std::vector<std::string>* columns, std::vector<Row>* rows) {
   *columns = run_columns();
   const std::set<std::string> fixed(run_columns().begin(), run_columns().end());
-  std::set<std::string> config_keys, metric_keys;
+  auto config_column = [&](const std::string& key) {
+    return fixed.count(key) || starts_with(key, "config_") || starts_with(key, "result_") ? "config_" + key : key;
+  };
+  std::set<std::string> config_columns, metric_columns;
   for (const RunRecord& r : runs)
-    for (const Value& v : r.config)
-      if (!fixed.count(v.key)) config_keys.insert(v.key);  // headline numbers are columns already
+    for (const Value& v : r.config) config_columns.insert(config_column(v.key));
   auto metric_column = [&](const std::string& key) {
-    return fixed.count(key) || config_keys.count(key) ? "result_" + key : key;
+    return fixed.count(key) || config_columns.count(key) || starts_with(key, "config_") || starts_with(key, "result_")
+               ? "result_" + key
+               : key;
   };
   for (const RunRecord& r : runs)
-    for (const Value& v : r.metrics) metric_keys.insert(metric_column(v.key));
-  columns->insert(columns->end(), config_keys.begin(), config_keys.end());
-  columns->insert(columns->end(), metric_keys.begin(), metric_keys.end());
+    for (const Value& v : r.metrics) metric_columns.insert(metric_column(v.key));
+  columns->insert(columns->end(), config_columns.begin(), config_columns.end());
+  columns->insert(columns->end(), metric_columns.begin(), metric_columns.end());
   for (const RunRecord& r : runs) {
     Row row = run_row(r);
-    for (const Value& v : r.config)
-      if (!fixed.count(v.key)) row[v.key] = v.is_number ? number_cell(v.number) : text_cell(v.text);
+    for (const Value& v : r.config) row[config_column(v.key)] = v.is_number ? number_cell(v.number) : text_cell(v.text);
     const bool simulated = simulated_run(r);
     for (const Value& v : r.metrics) {
       const bool speed = v.key == "tokens_per_second" || v.key == "flops_per_second" || v.key == "mfu";
@@ -769,8 +838,10 @@ Store Store::Open(const std::string& path, const StoreOptions& options) {
              options.read_only ? "" : ", or give the study another store path", ".");
       if (head.size() < 100 || std::memcmp(head.data(), kSqliteMagic, 16) != 0)
         fail("'", path, "' is not a scalelab results store: it is not an SQLite database (it begins \"",
-             printable_prefix(head), "\"). scalelab left it untouched",
-             options.read_only ? "" : "; give the study another store path", ".");
+             printable_prefix(head), "\"). scalelab left it untouched; ",
+             options.read_only ? "check the path: a results store is a .db file that scalelab wrote"
+                               : str("move it aside (mv '", path, "' '", path, ".moved') or give the study another store path"),
+             ".");
       initialised = inspect_existing(path, options.read_only);
     }
   } else if (errno != ENOENT) {
@@ -794,7 +865,7 @@ Store Store::Open(const std::string& path, const StoreOptions& options) {
       fail("results store '", path, "' is empty (", info.st_size == 0 ? "0 bytes" : "an SQLite database with no tables",
            "): nothing to read, as no study has written to it (a file made by hand, or a study stopped before its ",
            "first write). Check the path, or run the study to fill it");
-    Store store(path, options, open_for_reading(path, options.busy_timeout_seconds));
+    Store store(path, options, open_for_reading(path, options.busy_timeout_seconds, true));
     exec(store.db_, path, "PRAGMA foreign_keys = ON", "enabling foreign keys");
     return store;
   }
@@ -1127,38 +1198,78 @@ std::optional<RunRecord> Store::Run(const std::string& study, const std::string&
   return std::move(found.front());
 }
 
-std::vector<CurvePoint> Store::Curve(const std::string& study, const std::string& hash) const {
-  // The tokens of one optimizer step, when the run's configuration gives its batch (sequences) and
-  // context length (a study's runs do: batch, model_ctx).
-  double tokens_per_step = kMissing;
+namespace {
+// Stores written before scalelab recorded each point's optimizer step hold the point's position
+// there (1, 2, 3, ...) for trained runs. Such a curve (`points`, in order of tokens) is read with
+// each step derived from its tokens and the tokens of one step, which the run's configuration gives
+// (batch sequences of model_ctx tokens, as a study's runs have). Any other curve holds the steps its
+// backend recorded, and keeps them: deriving them again from the configuration gave wrong steps
+// where batch·model_ctx is not the tokens of every step (a batch ramped up during the run, sequences
+// shorter than the model's context), and two points at one step.
+void read_position_steps(std::vector<CurvePoint>* points, double batch, double ctx) {
+  if (!(batch >= 1 && ctx >= 1)) return;
+  for (size_t i = 0; i < points->size(); ++i)
+    if ((*points)[i].step != static_cast<int64_t>(i + 1) || std::isnan((*points)[i].tokens)) return;
+  for (CurvePoint& p : *points) p.step = std::llround(p.tokens / (batch * ctx));
+}
+}  // namespace
+
+namespace {
+struct RunCurve {
+  std::string study, hash;
+  std::vector<CurvePoint> points;
+};
+
+// The curves of the runs that `where` (a WHERE clause over runs r, its parameters ?1, ?2, ... bound
+// to `values`) selects, in the order the runs are listed (study, ordinal) and each in order of
+// tokens: in two queries whatever the number of runs, where reading each run's curve apart (a run's
+// configuration, then its points) took two a run.
+std::vector<RunCurve> read_curves(sqlite3* db, const std::string& path, const std::string& where,
+                                  const std::vector<std::string>& values) {
+  std::map<int64_t, std::pair<double, double>> shape;  // run id -> its batch and model_ctx
   {
-    Statement q(db(), path_,
-                "SELECT v.key, v.number FROM run_values v JOIN runs r ON r.id = v.run WHERE r.study = ? AND "
-                "r.hash = ? AND v.kind = 'config' AND v.key IN ('batch', 'model_ctx')");
-    q.bind(1, study).bind(2, hash);
-    double batch = kMissing, ctx = kMissing;
-    while (q.step()) (q.text(0) == "batch" ? batch : ctx) = q.number(1);
-    if (batch >= 1 && ctx >= 1) tokens_per_step = batch * ctx;
+    Statement q(db, path,
+                ("SELECT v.run, v.key, v.number FROM run_values v JOIN runs r ON r.id = v.run " + where +
+                 " AND v.kind = 'config' AND v.key IN ('batch', 'model_ctx')")
+                    .c_str());
+    for (size_t i = 0; i < values.size(); ++i) q.bind(static_cast<int>(i + 1), values[i]);
+    while (q.step()) {
+      auto& [batch, ctx] = shape.try_emplace(q.integer(0), kMissing, kMissing).first->second;
+      (q.text(1) == "batch" ? batch : ctx) = q.number(2);
+    }
   }
-  Statement s(db(), path_,
-              "SELECT c.step, c.tokens, c.train_loss, c.eval_loss, c.seconds, c.lr FROM curves c "
-              "JOIN runs r ON r.id = c.run WHERE r.study = ? AND r.hash = ? ORDER BY c.tokens, c.step");
-  s.bind(1, study).bind(2, hash);
-  std::vector<CurvePoint> out;
+  Statement s(db, path,
+              ("SELECT r.id, r.study, r.hash, c.step, c.tokens, c.train_loss, c.eval_loss, c.seconds, c.lr FROM curves c "
+               "JOIN runs r ON r.id = c.run " + where + " ORDER BY r.study, r.ordinal, r.id, c.tokens, c.step")
+                  .c_str());
+  for (size_t i = 0; i < values.size(); ++i) s.bind(static_cast<int>(i + 1), values[i]);
+  std::vector<RunCurve> out;
+  std::vector<int64_t> ids;
   while (s.step()) {
+    if (ids.empty() || ids.back() != s.integer(0)) {
+      ids.push_back(s.integer(0));
+      out.push_back({s.text(1), s.text(2), {}});
+    }
     CurvePoint p;
-    p.step = s.integer(0);
-    // The optimizer step of the point, from its tokens. Stores written before scalelab recorded the
-    // step hold the point's position there (1, 2, 3, ...) for trained runs.
-    if (!std::isnan(tokens_per_step) && !s.null(1)) p.step = std::llround(s.number(1) / tokens_per_step);
-    p.tokens = s.number(1);
-    p.train_loss = s.number(2);
-    p.eval_loss = s.number(3);
-    p.seconds = s.number(4);
-    p.lr = s.number(5);
-    out.push_back(p);
+    p.step = s.integer(3);
+    p.tokens = s.number(4);
+    p.train_loss = s.number(5);
+    p.eval_loss = s.number(6);
+    p.seconds = s.number(7);
+    p.lr = s.number(8);
+    out.back().points.push_back(p);
+  }
+  for (size_t i = 0; i < out.size(); ++i) {
+    const auto it = shape.find(ids[i]);
+    if (it != shape.end()) read_position_steps(&out[i].points, it->second.first, it->second.second);
   }
   return out;
+}
+}  // namespace
+
+std::vector<CurvePoint> Store::Curve(const std::string& study, const std::string& hash) const {
+  std::vector<RunCurve> curves = read_curves(db(), path_, "WHERE r.study = ?1 AND r.hash = ?2", {study, hash});
+  return curves.empty() ? std::vector<CurvePoint>{} : std::move(curves.front().points);
 }
 
 std::string Store::RunsCsv(const RunFilter& filter) const {
@@ -1176,12 +1287,11 @@ std::string Store::RunsJson(const RunFilter& filter) const {
 }
 
 namespace {
-void curve_table(const Store& store, const RunFilter& filter, std::vector<std::string>* columns,
-                 std::vector<Row>* rows) {
+void curve_table(const std::vector<RunCurve>& curves, std::vector<std::string>* columns, std::vector<Row>* rows) {
   // seconds and lr are columns only when some point has them (the trainer records neither).
   bool seconds = false, lr = false;
-  for (const RunRecord& r : store.Runs(filter)) {
-    for (const CurvePoint& p : store.Curve(r.study, r.hash)) {
+  for (const RunCurve& r : curves) {
+    for (const CurvePoint& p : r.points) {
       Row row;
       row["study"] = text_cell(r.study);
       row["hash"] = text_cell(r.hash);
@@ -1202,17 +1312,26 @@ void curve_table(const Store& store, const RunFilter& filter, std::vector<std::s
 }
 }  // namespace
 
+namespace {
+// The curves of the runs `filter` selects (as Runs selects them), read at once.
+std::vector<RunCurve> filtered_curves(sqlite3* db, const std::string& path, const RunFilter& filter) {
+  if (!filter.status.empty()) parse_status(filter.status);
+  return read_curves(db, path, "WHERE (?1 = '' OR r.study = ?1) AND (?2 = '' OR r.status = ?2)",
+                     {filter.study, filter.status});
+}
+}  // namespace
+
 std::string Store::CurvesCsv(const RunFilter& filter) const {
   std::vector<std::string> columns;
   std::vector<Row> rows;
-  curve_table(*this, filter, &columns, &rows);
+  curve_table(filtered_curves(db(), path_, filter), &columns, &rows);
   return to_csv(columns, rows);
 }
 
 std::string Store::CurvesJson(const RunFilter& filter) const {
   std::vector<std::string> columns;
   std::vector<Row> rows;
-  curve_table(*this, filter, &columns, &rows);
+  curve_table(filtered_curves(db(), path_, filter), &columns, &rows);
   return to_json(columns, rows);
 }
 

@@ -188,14 +188,18 @@ class Store {
 
   std::optional<RunRecord> Run(const std::string& study, const std::string& hash) const;
   std::vector<RunRecord> Runs(const RunFilter& filter = {}) const;
-  // The run's curve in order of tokens. `step` is the optimizer step of each point: tokens divided by
-  // the tokens of one step where the run's configuration gives them (batch, model_ctx), else as
-  // recorded.
+  // The run's curve in order of tokens. `step` is the optimizer step of each point, as recorded; in a
+  // curve of a store written before scalelab recorded steps, which holds the points' positions
+  // (1, 2, 3, ...), tokens divided by the tokens of one step where the run's configuration gives them
+  // (batch, model_ctx).
   std::vector<CurvePoint> Curve(const std::string& study, const std::string& hash) const;
 
   // Exports for pandas: one row per run, one column per field, configuration key and metric
-  // (pd.read_csv / pd.read_json read them as they are). Curves in long form, one row per point:
-  // study, hash, step, tokens, train_loss, eval_loss, and seconds and lr when any point has them.
+  // (pd.read_csv / pd.read_json read them as they are). A configuration key named like a field, or
+  // beginning config_ or result_, is the column config_<key>; a metric named like a field or a
+  // configuration column, or beginning config_ or result_, result_<key>: no two share a column.
+  // Curves in long form, one row per point: study, hash, step, tokens, train_loss, eval_loss, and
+  // seconds and lr when any point has them.
   std::string RunsCsv(const RunFilter& filter = {}) const;
   std::string RunsJson(const RunFilter& filter = {}) const;
   std::string CurvesCsv(const RunFilter& filter = {}) const;

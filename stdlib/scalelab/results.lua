@@ -25,8 +25,11 @@ unique_tokens (U, empty for a run whose every token is new) and epochs (D / U, e
 flops (6·N·D, in FLOP, with the N the study's fits count: params, or non_embedding_params where it
 says params = "non_embedding"); loss (the held-out cross-entropy, in nats per token); wall_seconds;
 created_at, started_at and finished_at (Unix time, in seconds); script_hash, scalelab_version,
-worker, error (why a run failed); then the run's configuration (model_d_model, lr, batch, ...) and
-what its backend reported (result_ before a name taken): the trainer's result_flops and flops_kaplan
+worker, error (why a run failed); then the run's configuration (model_d_model, lr, batch, ...;
+config_ before a key named like a column above or beginning config_ or result_: a study's
+config_tokens is its tokens again, config_unique_tokens the U it asked for, of which unique_tokens
+is what its runs saw in whole sequences) and what its backend reported (result_ before a name
+taken or beginning config_ or result_; no two keys share a column): the trainer's result_flops and flops_kaplan
 are D·(6N + 6·L·T·d) FLOP (Kaplan's convention, N non-embedding, T the rows' length), flops_palm
 D·(6N + 12·L·T·d) (PaLM's), flops_per_second result_flops per second of training (FLOP/s) and
 tokens_per_second the training tokens per second (both empty for a simulated run, which measures

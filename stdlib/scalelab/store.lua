@@ -39,21 +39,78 @@ method("check_study", function(s, name)
   local message = missing_study(s, name)
   if message then checks.error_at_user(message) end
 end, "store:check_study(name): fails unless the store holds a study of that name, naming the closest and the "
-  .. "studies it holds (as store:export and store:text do for study =)")
+  .. "studies it holds (as store:runs, store:export and store:text do for study =)")
 
--- s:export(path, { study = "nope" }) wrote a file of the header alone, as for a study that ran no
--- run: a study the store lacks is refused, as `scalelab results --study` refuses it, before any file
--- is written. A study = that is no string is left to the native method's error.
-for _, name in ipairs { "export", "text" } do
-  local native_method = methods[name]
-  method(name, function(s, first, filter, ...)
-    if type(filter) == "table" and type(rawget(filter, "study")) == "string" then
-      -- A store that cannot list its studies (closed) gets the native method's own error.
-      local listed, message = pcall(missing_study, s, filter.study)
-      if listed and message then checks.error_at_user("store:" .. name .. ": " .. message) end
+local STATUSES = { "planned", "running", "done", "failed", "diverged", "interrupted" }
+
+-- Why `filter` (of s:runs, s:export, s:text) selects nothing because of a mistake, or nil: a study the
+-- store lacks (s:runs{ study = "nope" } gave {}, as for a study that ran no run, and s:export a file
+-- of the header alone), or a status that is none ("dnoe", "Done" or "", which gave every run). A
+-- study or status that is no string is left to the native method's error.
+local function filter_mistake(s, filter)
+  if type(filter) ~= "table" then return nil end
+  local status = rawget(filter, "status")
+  if type(status) == "string" then
+    local known = false
+    for _, name in ipairs(STATUSES) do known = known or name == status end
+    if not known then
+      local close = checks.closest(status, STATUSES)
+      return string.format("status '%s' is not a run status; %suse one of %s", checks.printable(status),
+        close and ("did you mean '" .. close .. "'? ") or "", table.concat(STATUSES, ", "))
     end
-    return native_method(s, first, filter, ...)
-  end, core.docs()[native_method] .. "; a study = the store lacks is refused, naming the closest (store:check_study)")
+  end
+  local study = rawget(filter, "study")
+  if type(study) == "string" then
+    -- A store that cannot list its studies (closed) gets the native method's own error.
+    local listed, message = pcall(missing_study, s, study)
+    if listed then return message end
+  end
+  return nil
 end
+
+-- s:runs(filter), s:export(path, filter), s:text(format, filter): a filter that names no study of the
+-- store, or no status, is refused before anything is read or written, as `scalelab results --study`
+-- and --status refuse them; a known study without runs (of that status) still gives none.
+for name, at in pairs { runs = 1, export = 2, text = 2 } do
+  local native_method = methods[name]
+  method(name, function(s, ...)
+    local message = filter_mistake(s, (select(at, ...)))
+    if message then checks.error_at_user("store:" .. name .. ": " .. message) end
+    return native_method(s, ...)
+  end, core.docs()[native_method] .. "; a study = the store lacks (naming the closest: store:check_study) or a "
+    .. "status = that is none is refused")
+end
+
+-- The study and hash of s:run and s:curve: both strings, else an error naming both.
+local function check_run_key(name, study, hash)
+  if type(study) ~= "string" or type(hash) ~= "string" then
+    checks.error_at_user(string.format("store:%s(study, hash): study and hash must be strings, a study's name and one "
+      .. "of its runs' hash (got %s and %s)", name, type(study), type(hash)))
+  end
+end
+
+-- s:run(study, hash) of a study the store lacks gave nil, as for a run the study lacks: a mistyped
+-- study name read as "no such run". A run the study lacks is still nil.
+local native_run = methods.run
+method("run", function(s, study, hash, ...)
+  check_run_key("run", study, hash)
+  local r = native_run(s, study, hash, ...)
+  local message = r == nil and missing_study(s, study)
+  if message then checks.error_at_user("store:run: " .. message) end
+  return r
+end, core.docs()[native_run] .. " (nil for a run the study lacks); a study the store lacks is refused, naming the closest")
+
+-- s:curve(study, hash) of a run the store lacks gave {}, as for a run that recorded no curve.
+local native_curve = methods.curve
+method("curve", function(s, study, hash, ...)
+  check_run_key("curve", study, hash)
+  local points = native_curve(s, study, hash, ...)
+  if #points == 0 and not native_run(s, study, hash) then
+    checks.error_at_user("store:curve: " .. (missing_study(s, study) or string.format("study '%s' has no run '%s' in %s "
+      .. "(s:runs{ study = \"%s\" } lists its runs, each with its hash)", checks.printable(study),
+      checks.printable(hash), s.path, checks.printable(study))))
+  end
+  return points
+end, core.docs()[native_curve] .. "; a study or run the store lacks is refused (a run without a curve gives {})")
 
 return native

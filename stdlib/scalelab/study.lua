@@ -796,7 +796,10 @@ local function estimate_speed(s, store_path, runs)
     local planned = {}
     for _, r in ipairs(runs) do planned[r.hash] = r end
     local flops, seconds = 0, 0
-    for _, r in ipairs(store:runs { study = s.name, status = "done" }) do
+    -- (A store the study has not written yet, as another study's store = shared: no runs of it;
+    -- s:runs refuses a study the store lacks.)
+    local known = pcall(store.check_study, store, s.name)
+    for _, r in ipairs(known and store:runs { study = s.name, status = "done" } or {}) do
       local p = planned[r.hash]
       if p and r.wall_seconds and r.wall_seconds > 0 then
         flops, seconds = flops + p.hardware_flops, seconds + r.wall_seconds
@@ -830,7 +833,8 @@ local function stored_statuses(s)
   end
   local ok_open, store = pcall(native_store.open, s.store_path, { read_only = true })
   if ok_open then
-    for _, r in ipairs(store:runs { study = s.name }) do status_of[r.hash], records[r.hash] = r.status, r end
+    local known = pcall(store.check_study, store, s.name)  -- s:runs refuses a study the store lacks
+    for _, r in ipairs(known and store:runs { study = s.name } or {}) do status_of[r.hash], records[r.hash] = r.status, r end
     s.renamed_note = executor.renamed_note(s, store)
     store:close()
     neighbours()

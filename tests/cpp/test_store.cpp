@@ -285,12 +285,14 @@ TEST_CASE("a file that is not SQLite is refused and left untouched") {
   write_file(path, "these are my notes, not a database\n");
   const std::string before = read_file(path);
   CHECK_THROWS_WITH(Store::Open(path), Catch::Contains("is not a scalelab results store: it is not an SQLite database") &&
-                                           Catch::Contains("left it untouched; give the study another store path"));
+                                           Catch::Contains("left it untouched; move it aside (mv '" + path + "' '" +
+                                                           path + ".moved') or give the study another store path"));
   // Read-only (scalelab results) there is no study to give another path to.
   StoreOptions reading;
   reading.read_only = true;
   reading.create = false;
   CHECK_THROWS_WITH(Store::Open(path, reading), Catch::Contains("it is not an SQLite database") &&
+                                                    Catch::Contains("left it untouched; check the path") &&
                                                     !Catch::Contains("study"));
   CHECK(read_file(path) == before);
   CHECK_FALSE(exists(path + "-wal"));

@@ -105,6 +105,39 @@ t.test("store:finish_run takes no curve point without its step", function()
   s:close()
 end)
 
+t.test("a curve keeps the optimizer steps recorded where the configuration's batch·model_ctx is not each step's tokens", function()
+  -- Every read derived each point's step again as tokens / (batch·model_ctx): a run whose batch
+  -- ramped up (2 sequences a step, then 4) read steps 5, 15, 25 for the 10, 20, 30 it recorded, and
+  -- one on sequences shorter than the model's context twice its steps, two points at one step.
+  local dir = t.fresh_dir(root)
+  local s = native_store.open(dir .. "/ramp.db")
+  s:record_study { name = "r" }
+  s:plan_runs { { study = "r", hash = "ramp", config_json = "{}", config = { batch = 4, model_ctx = 64 } },
+                { study = "r", hash = "short", config_json = "{}", config = { batch = 4, model_ctx = 64 } },
+                { study = "r", hash = "old", config_json = "{}", config = { batch = 4, model_ctx = 64 } } }
+  -- 10 steps of 2·64 tokens, then 4·64.
+  s:finish_run { study = "r", hash = "ramp", loss = 3, curve = { { step = 10, tokens = 1280, train_loss = 5 },
+    { step = 20, tokens = 1280 + 10 * 256, train_loss = 4 }, { step = 30, tokens = 1280 + 20 * 256, train_loss = 3.5 } } }
+  -- Sequences of 32 tokens, 128 a step: steps 3 and 4 read as 384 / 256 and 512 / 256 rounded, both 2.
+  s:finish_run { study = "r", hash = "short", loss = 3, curve = { { step = 0, tokens = 0, train_loss = 6 },
+    { step = 3, tokens = 384, train_loss = 5 }, { step = 4, tokens = 512, train_loss = 4 } } }
+  -- A store written before steps were recorded: the points' positions, read as the steps of 256 tokens.
+  s:finish_run { study = "r", hash = "old", loss = 3, curve = { { step = 1, tokens = 0 }, { step = 2, tokens = 2560 },
+    { step = 3, tokens = 5120 } } }
+  local function steps(hash)
+    local out = {}
+    for i, p in ipairs(s:curve("r", hash)) do out[i] = p.step end
+    return table.concat(out, " ")
+  end
+  t.eq(steps("ramp"), "10 20 30")
+  t.eq(steps("short"), "0 3 4")
+  t.eq(steps("old"), "0 10 20")
+  local csv = s:text("curves_csv")
+  t.ok(csv:find("\nr,ramp,20,3840,", 1, true) and csv:find("\nr,short,3,384,", 1, true)
+    and csv:find("\nr,old,10,2560,", 1, true), csv)
+  s:close()
+end)
+
 t.test("a backend's curve points that fall on one optimizer step are merged, said, and none is lost silently", function()
   -- Points every half step, and the held-out loss reported apart from the training loss: the store
   -- keeps one point a step, and kept the last reported at each without a word.
@@ -489,6 +522,10 @@ t.test("--help names each column of the exports, with its units", function()
   for column in (runs .. "," .. curves .. ",seconds,lr"):gmatch("[^,]+") do
     t.ok(help:find("%f[%w_]" .. column .. "%f[^%w_]"), "--help names the column " .. column .. ":\n" .. help)
   end
+  -- A configuration key named like a column (a study's tokens and unique_tokens) has config_ before it.
+  for _, said in ipairs { "config_ before a key named like a column above", "config_tokens", "config_unique_tokens the U it asked for" } do
+    t.ok(help:find(said, 1, true), said .. ":\n" .. help)
+  end
   for _, unit in ipairs { "in FLOP", "nats per token", "Unix time, in seconds", "6·N·D" } do
     t.ok(help:find(unit, 1, true), unit .. ":\n" .. help)
   end
@@ -628,6 +665,49 @@ study "e" {
   t.ok(row and row:find(" 2e3 ", 1, true) and not row:find("e+", 1, true), out)
   local report = read(dir .. "/e.report.md") or ""
   t.ok(report:find("| 2e3 |", 1, true) and not report:find("2e+03", 1, true), report)
+end)
+
+-- A damaged store read by scalelab results (read-only) was "corrupted (...); scalelab will not
+-- write to it ... give the study another store path", in the words of a study writing it.
+t.test("scalelab results on a damaged or foreign file says what is wrong with which file and the fix, in reading's words", function()
+  local dir = t.fresh_dir(root)
+  local s = native_store.open(dir .. "/whole.db")
+  s:record_study { name = "w" }
+  local plans = {}
+  for i = 1, 200 do plans[i] = { study = "w", hash = "h" .. i, config_json = "{}", config = { note = string.rep("x", 300) } } end
+  s:plan_runs(plans)
+  s:close()  -- the last connection folds the write-ahead log into the file
+  local bytes = read(dir .. "/whole.db")
+  t.ok(#bytes > 40000, #bytes)
+  write(dir .. "/cut.db", bytes:sub(1, 8192))
+  local code, out, err = scalelab(dir, "results cut.db")
+  t.eq(code, 1, out .. err)
+  t.ok(err:find("scalelab results: results store 'cut.db' is corrupted (", 1, true), err)
+  t.ok(err:find("it is truncated, holding 8192 bytes of the " .. #bytes .. " its header counts (cut short by a crash, "
+    .. "a full disk or a copy that stopped), so scalelab cannot read it; it left the file untouched. Restore it from a "
+    .. "copy, or check the path", 1, true), err)
+  t.ok(not err:find("write", 1, true) and not err:find("study", 1, true), err)
+  t.eq(read(dir .. "/cut.db"), bytes:sub(1, 8192))
+  -- Pages overwritten, the length whole: corrupted, not truncated.
+  write(dir .. "/garbled.db", bytes:sub(1, 4096) .. string.rep("\xA5", #bytes - 4096))
+  code, out, err = scalelab(dir, "results garbled.db")
+  t.eq(code, 1, out .. err)
+  t.ok(err:find("results store 'garbled.db' is corrupted (", 1, true) and err:find("so scalelab cannot read it", 1, true), err)
+  t.ok(not err:find("truncated", 1, true) and not err:find("write", 1, true), err)
+  -- Opened to write, the same file says so, with the ways on.
+  t.raises(function() native_store.open(dir .. "/cut.db") end, "results store '" .. dir .. "/cut.db' is corrupted (")
+  t.raises(function() native_store.open(dir .. "/cut.db") end, "; scalelab will not write to it and left it untouched. "
+    .. "Restore it from a copy, or move it aside (mv '" .. dir .. "/cut.db' '" .. dir .. "/cut.db.damaged') to start a "
+    .. "new store there, or give the study another store path")
+  t.eq(read(dir .. "/cut.db"), bytes:sub(1, 8192))
+  -- A file that is no SQLite database at all: which, and the fix.
+  write(dir .. "/notes.db", "my notes\n")
+  code, out, err = scalelab(dir, "results notes.db")
+  t.eq(code, 1, out .. err)
+  t.ok(err:find("'notes.db' is not a scalelab results store: it is not an SQLite database (it begins \"my notes\\x0a\"). "
+    .. "scalelab left it untouched; check the path: a results store is a .db file that scalelab wrote.", 1, true), err)
+  t.raises(function() native_store.open(dir .. "/notes.db") end, "scalelab left it untouched; move it aside (mv '"
+    .. dir .. "/notes.db' '" .. dir .. "/notes.db.moved') or give the study another store path.")
 end)
 
 t.done()

@@ -133,5 +133,121 @@ try(function() plot.figure{}:save("~/loss.svg") end)
   s:close()
 end)
 
+t.test("a configuration key or metric named like an export's column keeps a column of its own, prefixed", function()
+  -- A configuration key named like a fixed column (status, loss, tokens, unique_tokens, ...) was left
+  -- out of the runs export as if it were the headline number, and a study's unique_tokens, the U it
+  -- asked for, was lost behind the U its runs saw; a metric result_x and a metric x could share a column.
+  local s = store.open(dir .. "/columns.db")
+  s:record_study { name = "c" }
+  s:plan_runs { { study = "c", hash = "h", config_json = "{}", tokens = 1000, unique_tokens = 960,
+                  config = { tokens = 1000, unique_tokens = 1000, status = "tuned", loss = "mse", lr = 0.1,
+                             config_lr = 1, result_x = 2 } } }
+  s:finish_run { study = "c", hash = "h", loss = 3.5,
+                 metrics = { lr = 7, loss = 3.4, result_lr = 8, config_lr = 9, tokens_per_second = 5 } }
+  local csv = s:text("runs_csv")
+  local lines = {}
+  for line in csv:gmatch("[^\n]+") do lines[#lines + 1] = line end
+  t.eq(#lines, 2, csv)
+  local header, values, row, seen = {}, {}, {}, {}
+  for field in (lines[1] .. ","):gmatch("([^,]*),") do header[#header + 1] = field end
+  for field in (lines[2] .. ","):gmatch("([^,]*),") do values[#values + 1] = field end
+  t.eq(#header, #values, csv)
+  for i, name in ipairs(header) do
+    t.ok(not seen[name], "the column " .. name .. " twice: " .. lines[1])
+    seen[name] = true
+    row[name] = values[i]
+  end
+  local expected = {
+    status = "done", loss = "3.5", tokens = "1000", unique_tokens = "960",
+    config_status = "tuned", config_loss = "mse", config_tokens = "1000", config_unique_tokens = "1000",
+    lr = "0.1", config_config_lr = "1", config_result_x = "2",
+    result_lr = "7", result_loss = "3.4", result_result_lr = "8", result_config_lr = "9", tokens_per_second = "5",
+  }
+  for name, value in pairs(expected) do t.eq(row[name], value, name .. " in\n" .. csv) end
+  -- Every key of the run, each in its own column: the 21 fixed ones, 7 configuration keys, 5 metrics.
+  t.eq(#header, 21 + 7 + 5, lines[1])
+  local json = s:text("runs_json")
+  for _, said in ipairs { '"status": "done"', '"config_status": "tuned"', '"loss": 3.5', '"config_loss": "mse"',
+                          '"result_loss": 3.4', '"unique_tokens": 960', '"config_unique_tokens": 1000',
+                          '"result_result_lr": 8', '"config_config_lr": 1' } do
+    t.ok(json:find(said, 1, true), said .. " in\n" .. json)
+  end
+  s:close()
+end)
+
+t.test("store:runs refuses a study the store lacks and a status that is none; a known study without runs gives {}", function()
+  -- s:runs{ study = "nope" } gave {}: a typo read as "no runs". status = "" gave every run.
+  local s = store.open(dir .. "/filters.db")
+  local path = dir .. "/filters.db"
+  s:record_study { name = "isoflop" }
+  s:record_study { name = "empty" }
+  s:plan_runs { { study = "isoflop", hash = "h", config_json = "{}" } }
+  t.raises(function() s:runs { study = "isoflp" } end,
+           "store:runs: no study 'isoflp' in " .. path .. "; did you mean 'isoflop'? its studies: isoflop, empty")
+  t.raises(function() s:runs { study = "" } end, "store:runs: no study '' in " .. path)
+  t.raises(function() s:runs { study = "nope" } end, "test_store.lua:")  -- at the caller's line
+  t.raises(function() s:runs { status = "dnoe" } end, "store:runs: status 'dnoe' is not a run status; did you mean "
+    .. "'done'? use one of planned, running, done, failed, diverged, interrupted")
+  t.raises(function() s:runs { status = "" } end, "store:runs: status '' is not a run status")
+  t.raises(function() s:runs { study = "isoflop", status = "Done" } end, "did you mean 'done'?")
+  t.raises(function() s:export(dir .. "/x.csv", { status = "finished" }) end, "store:export: status 'finished' is not a run status")
+  t.raises(function() s:text("runs_json", { status = "x" }) end, "store:text: status 'x' is not a run status")
+  t.eq(io.open(dir .. "/x.csv", "rb"), nil, "a file was written")
+  -- Known studies and statuses: their runs, none where they have none.
+  t.eq(#s:runs { study = "empty" }, 0)
+  t.eq(#s:runs { study = "isoflop", status = "failed" }, 0)
+  t.eq(#s:runs { study = "isoflop", status = "planned" }, 1)
+  t.eq(#s:runs(), 1)
+  t.raises(function() s:runs { study = 5 } end, "store:runs: study must be a string (got number)")
+  s:close()
+end)
+
+t.test("store:curve refuses a study or run the store lacks; a run without a curve gives {}", function()
+  -- s:curve("isoflp", hash) or a hash mistyped gave {}, as a run that recorded no curve does.
+  local s = store.open(dir .. "/curves.db")
+  local path = dir .. "/curves.db"
+  s:record_study { name = "isoflop" }
+  s:plan_runs { { study = "isoflop", hash = "abc", config_json = "{}" }, { study = "isoflop", hash = "def", config_json = "{}" } }
+  s:finish_run { study = "isoflop", hash = "abc", loss = 3, curve = { { step = 1, tokens = 64, train_loss = 4 } } }
+  t.eq(#s:curve("isoflop", "abc"), 1)
+  t.eq(#s:curve("isoflop", "def"), 0)  -- planned: no curve yet
+  t.raises(function() s:curve("isoflp", "abc") end,
+           "store:curve: no study 'isoflp' in " .. path .. "; did you mean 'isoflop'? its studies: isoflop")
+  t.raises(function() s:curve("isoflop", "abd") end, "store:curve: study 'isoflop' has no run 'abd' in " .. path
+    .. " (s:runs{ study = \"isoflop\" } lists its runs, each with its hash)")
+  t.raises(function() s:curve("isoflop", "abd") end, "test_store.lua:")  -- at the caller's line
+  t.raises(function() s:curve("isoflop") end, "store:curve(study, hash): study and hash must be strings")
+  s:close()
+end)
+
+t.test("store:export and store:text without a path or format say which, at the caller's line", function()
+  -- s:export() said "stdlib/scalelab/store.lua:55: bad argument #2 to 'native_method' (string expected, got nil)".
+  local s = store.open(dir .. "/args.db")
+  t.raises(function() s:export() end, "test_store.lua:")
+  t.raises(function() s:export() end, "store:export(path [, { what =, study =, status = }]): path must be the file to "
+    .. "write, ending in .csv or .json, as a string (got no value)")
+  t.raises(function() s:export(nil, { what = "curves" }) end, "path must be the file to write")
+  t.raises(function() s:text() end, "test_store.lua:")
+  t.raises(function() s:text(nil, {}) end, "store:text(format [, { study =, status = }]): format must be runs_csv, "
+    .. "runs_json, curves_csv or curves_json, as a string (got nil)")
+  t.eq(s:text("runs_csv"):sub(1, 11), "study,hash,")
+  s:close()
+end)
+
+t.test("store:run refuses a study the store lacks; a run the study lacks is nil", function()
+  -- s:run("isoflp", hash) gave nil, as a run the study lacks does: a typo read as "no such run".
+  local s = store.open(dir .. "/run.db")
+  local path = dir .. "/run.db"
+  s:record_study { name = "isoflop" }
+  s:plan_runs { { study = "isoflop", hash = "abc", config_json = "{}" } }
+  t.eq(s:run("isoflop", "abc").status, "planned")
+  t.eq(s:run("isoflop", "abd"), nil)
+  t.raises(function() s:run("isoflp", "abc") end,
+           "store:run: no study 'isoflp' in " .. path .. "; did you mean 'isoflop'? its studies: isoflop")
+  t.raises(function() s:run("isoflp", "abc") end, "test_store.lua:")
+  t.raises(function() s:run("isoflop") end, "store:run(study, hash): study and hash must be strings")
+  s:close()
+end)
+
 os.execute("rm -rf " .. dir)
 t.done()

@@ -472,7 +472,9 @@ end
 -- Sets each planned run's status and results as `store` has them; returns the stored runs by hash.
 local function merge_stored(s, store)
   local stored = {}
-  for _, r in ipairs(store:runs { study = s.name }) do stored[r.hash] = r end
+  -- (A read-only store that never recorded this study holds none of its runs: s:runs refuses it.)
+  local known = pcall(store.check_study, store, s.name)
+  for _, r in ipairs(known and store:runs { study = s.name } or {}) do stored[r.hash] = r end
   for _, run in ipairs(s.runs) do
     local r = stored[run.hash]
     if r then

@@ -67,6 +67,101 @@ t.test("the README's study example runs end to end (on the simulated backend, fo
   t.ok(t.read_file(dir .. "/isoflop-markov.report.json"), "the JSON report beside the store")
 end)
 
+-- The data-constrained law of Muennighoff et al., written out here from their paper (independent of
+-- the fitter's and plan's code): the loss of N parameters on D tokens of which U are unique.
+local function muennighoff(p, N, D, U)
+  local G = (p.alpha * p.A / (p.beta * p.B)) ^ (1 / (p.alpha + p.beta))
+  local D_eff = D
+  if D > U then D_eff = U + U * p.R_D * (1 - math.exp(-(D / U - 1) / p.R_D)) end
+  local U_N = math.min(N, (U * G) ^ (p.beta / p.alpha) * G)
+  local N_eff = U_N + U_N * p.R_N * (1 - math.exp(-(N / U_N - 1) / p.R_N))
+  return p.E + p.A / N_eff ^ p.alpha + p.B / D_eff ^ p.beta
+end
+
+-- Its compute-optimal N at C FLOP (C = 6ND) with U unique tokens, by brute force: a grid over ln N,
+-- then the grid refined around its best point.
+local function muennighoff_optimum(p, C, U)
+  local best_loss, best_N = math.huge, nil
+  local lo, hi = math.log(1e3), math.log(1e12)
+  for _ = 1, 4 do
+    local step = (hi - lo) / 2000
+    for i = 0, 2000 do
+      local N = math.exp(lo + i * step)
+      local loss = muennighoff(p, N, C / (6 * N), U)
+      if loss < best_loss then best_loss, best_N = loss, N end
+    end
+    lo, hi = math.log(best_N) - 2 * step, math.log(best_N) + 2 * step
+  end
+  return best_N, C / (6 * best_N), best_loss
+end
+
+t.test("the README's data-constrained study answers as the README says, and its intervals hold the law's truth", function()
+  local body
+  for _, b in ipairs(blocks("lua")) do
+    if b:find('study "epochs"', 1, true) then body = b end
+  end
+  t.ok(body, "the README has the epochs study example")
+  -- The law its backend simulates, from the example itself.
+  local truth = {}
+  for _, name in ipairs({ "E", "A", "B", "alpha", "beta", "R_D", "R_N" }) do
+    truth[name] = tonumber(body:match("[{ ,]" .. name .. " = ([%d.e]+)"))
+    t.ok(truth[name], name .. " in the example's law:\n" .. body)
+  end
+  -- Fresh tokens and no more parameters than they feed: Chinchilla's form.
+  t.near(muennighoff(truth, 1e5, 1e9, 1e9), truth.E + truth.A / 1e5 ^ truth.alpha + truth.B / 1e9 ^ truth.beta, 1e-12)
+  local C, U = tonumber(body:match("compute = ([%d.e]+)")), tonumber(body:match("unique_tokens = ([%d.e]+) }"))
+  t.eq(C, 1e15)
+  t.eq(U, 4e6)
+  local N, D, loss = muennighoff_optimum(truth, C, U)
+  -- The README's figures for the truth: N, D, epochs and loss.
+  local tN, tD, tE, tL = readme:match("whose own answer%s+is ([%d.]+)M parameters on ([%d.]+)M tokens, ([%d.]+) epochs, loss ([%d.]+);")
+  t.ok(tN, "the README states the law's own answer")
+  t.eq(tN, string.format("%.3g", N / 1e6))
+  t.eq(tD, string.format("%.3g", D / 1e6))
+  t.eq(tE, string.format("%.3g", D / U))
+  t.eq(tL, string.format("%.3f", loss))
+
+  local dir = t.fresh_dir(root)
+  t.write_file(dir .. "/epochs.lua", body)
+  local code, out = t.run(dir, "epochs.lua")
+  t.eq(code, 0, out)
+  -- The report's row for the question: N, D, U, epochs, tokens/param and loss with their intervals.
+  local row = out:match("| compute%-optimal allocation at 1%.00e15 FLOP with 4M unique tokens | data_constrained | ([^\n]*)")
+  t.ok(row, "the question's answer in the report:\n" .. out)
+  local cells = {}
+  for cell in row:gmatch("([^|]*)|") do cells[#cells + 1] = cell:match("^%s*(.-)%s*$") end
+  local function parse(cell)
+    local units = { k = 1e3, M = 1e6, B = 1e9 }
+    local function number(text)
+      local value, suffix = text:match("^([%d.e+-]+)(%a?)$")
+      return tonumber(value) * (units[suffix] or 1)
+    end
+    local v, lo, hi = cell:match("^(%S+) %[(%S+), (%S+)%]$")
+    t.ok(v, "a value with its interval: " .. cell)
+    return number(v), number(lo), number(hi)
+  end
+  local fN, fN_lo, fN_hi = parse(cells[2])
+  local _, fD_lo, fD_hi = parse(cells[3])
+  local fE, fE_lo, fE_hi = parse(cells[5])
+  local fL, fL_lo, fL_hi = parse(cells[7])
+  -- The script's last line prints s.answers[1].answer.epochs, the table's epochs.
+  local printed = tonumber(out:match("\n([%d.]+)\n[^\n]*$") or out:match("^([%d.]+)\n"))
+  t.ok(printed, "the script prints the answer's epochs:\n" .. out)
+  t.near(printed, fE, 5e-3)
+  -- The README quotes the fit's answer as the report gives it.
+  local rN, rN_lo, rN_hi, rE, rE_lo, rE_hi, rL, rL_lo, rL_hi = readme:match("the fit answers ([%d.]+)M %[([%d.]+)k, ([%d.]+)M%]%s+"
+    .. "parameters for ([%d.]+) %[([%d.]+), ([%d.]+)%] epochs, loss ([%d.]+) %[([%d.]+), ([%d.]+)%]")
+  t.ok(rN, "the README quotes the fit's answer")
+  t.near(fN, rN * 1e6, 0.02); t.near(fN_lo, rN_lo * 1e3, 0.05); t.near(fN_hi, rN_hi * 1e6, 0.05)
+  t.near(fE, tonumber(rE), 0.02); t.near(fE_lo, tonumber(rE_lo), 0.05); t.near(fE_hi, tonumber(rE_hi), 0.05)
+  t.near(fL, tonumber(rL), 1e-3); t.near(fL_lo, tonumber(rL_lo), 1e-3); t.near(fL_hi, tonumber(rL_hi), 1e-3)
+  -- And the fit's 95% intervals hold the truth.
+  t.ok(fN_lo <= N and N <= fN_hi, string.format("N's interval [%g, %g] holds the truth %g", fN_lo, fN_hi, N))
+  t.ok(fD_lo <= D and D <= fD_hi, string.format("D's interval [%g, %g] holds the truth %g", fD_lo, fD_hi, D))
+  t.ok(fE_lo <= D / U and D / U <= fE_hi, string.format("the epochs' interval [%g, %g] holds the truth %g", fE_lo, fE_hi, D / U))
+  t.ok(fL_lo <= loss and loss <= fL_hi, string.format("the loss's interval [%g, %g] holds the truth %g", fL_lo, fL_hi, loss))
+end)
+
 -- The README's REPL sessions: its lua blocks that begin at a "> " prompt, as entries (a ">> " line
 -- continues the entry above) with the lines the README shows each printing.
 local function sessions()

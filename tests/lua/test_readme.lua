@@ -208,9 +208,12 @@ local function session_with(text)
   end
 end
 
-t.test("the README's model session prints what the README shows", function()
-  local entries = session_with("model.gpt{ vocab = 50257")
-  t.ok(entries, "the README has the model session")
+-- Runs the README's session that has an entry containing `text` (what: its name) and checks that it
+-- runs without error and that every entry the README shows output for prints just that; returns
+-- the session's entries and what each printed.
+local function check_shown_session(text, what)
+  local entries = session_with(text)
+  t.ok(entries, "the README has the " .. what)
   local code, printed, err = run_session(entries)
   t.eq(code, 0, err)
   t.eq(err, "", "nothing on standard error")
@@ -220,9 +223,69 @@ t.test("the README's model session prints what the README shows", function()
       t.eq(table.concat(printed[i], "\n"), table.concat(entry.shown, "\n"), "what '" .. entry.code .. "' prints")
     end
   end
+  return entries, printed
+end
+
+t.test("the README's model session prints what the README shows", function()
+  local _, printed = check_shown_session("model.gpt{ vocab = 50257", "model session")
   -- help(model), last, documents both functions.
   local help = table.concat(printed[#printed], "\n")
   t.ok(help:find("model.gpt{", 1, true) and help:find("model.shape_for{", 1, true), help)
+end)
+
+-- The laws session: what each entry prints is what the README shows, and its numbers are checked
+-- against the law's formulas written out here: the loss, Chinchilla's closed-form allocation
+-- (N_opt = G·(C/6)^a), the data-constrained optimum by brute force (muennighoff_optimum, above) and
+-- REFERENCE's figures for it (about 7.0B parameters on 237B tokens, 9.5 epochs), and the GPU-hours.
+t.test("the README's laws session prints what the README shows, and its numbers are the laws'", function()
+  local entries, printed = check_shown_session("fit.published.chinchilla", "laws session")
+  local shown = {}
+  for i, entry in ipairs(entries) do shown[i] = table.concat(entry.shown, "\n") end
+  -- Its entries without output print nothing.
+  for i, entry in ipairs(entries) do
+    if #entry.shown == 0 then t.eq(table.concat(printed[i], "\n"), "", "what '" .. entry.code .. "' prints") end
+  end
+  local function entry_with(text)
+    for i, entry in ipairs(entries) do
+      if entry.code:find(text, 1, true) then return shown[i], entry.code end
+    end
+  end
+  -- The loss of 70B on 1.4T tokens: E + A/N^alpha + B/D^beta with the published constants.
+  local E, A, B, alpha, beta = 1.69, 406.4, 410.7, 0.34, 0.28
+  local loss = entry_with("law:predict{ N = 70e9, D = 1.4e12 }")
+  t.near(tonumber(loss), E + A / 70e9 ^ alpha + B / 1.4e12 ^ beta, 1e-12)
+  -- The compute-optimal N and D at 5.76e23 FLOP, in closed form.
+  local function optimal_N(C, a_, b_)
+    local G = (a_ * A / (b_ * B)) ^ (1 / (a_ + b_))
+    return G * (C / 6) ^ (b_ / (a_ + b_))
+  end
+  local N = optimal_N(5.76e23, alpha, beta)
+  local block = entry_with("law:optimal(5.76e23)")
+  t.eq(block:match("params%s+(%S+)"), string.format("%.1fB", N / 1e9))
+  t.eq(block:match("tokens%s+(%S+)"), string.format("%.2fT", 5.76e23 / (6 * N) / 1e12))
+  t.eq(block:match("loss%s+(%S+)"), string.format("%.4f", E + A / N ^ alpha + B / (5.76e23 / (6 * N)) ^ beta))
+  local unrounded = entry_with("alpha = 0.3392, beta = 0.2849")
+  t.near(tonumber(unrounded), optimal_N(5.76e23, 0.3392, 0.2849), 1e-9)
+  -- The text's figures: 32B, 40B.
+  t.ok(readme:find("Gopher's budget on " .. string.format("%.0f", N / 1e9) .. "B parameters", 1, true), "32B in the text")
+  t.ok(readme:find("exponents unrounded (0.3392, 0.2849 for the printed 0.34, 0.28) puts it on "
+    .. string.format("%.0f", optimal_N(5.76e23, 0.3392, 0.2849) / 1e9) .. "B", 1, true),
+    "40B in the text")
+  -- The data-constrained optimum at 1e22 FLOP and 25B unique tokens, by brute force.
+  local dc = entry_with("unique_tokens = 25e9")
+  local Nd, Dd = muennighoff_optimum(fit.published.datablations.params, 1e22, 25e9)
+  t.eq(dc:match("params%s+(%S+)"), string.format("%.2fB", Nd / 1e9))
+  t.eq(dc:match("\n  tokens%s+(%S+)"), string.format("%.0fB", Dd / 1e9))
+  t.eq(dc:match("epochs%s+(%S+)"), string.format("%.2f", Dd / 25e9))
+  -- REFERENCE: about 7.0B parameters on 237B tokens (9.5 epochs).
+  t.near(Nd, 7.0e9, 0.01)
+  t.near(Dd, 237e9, 0.005)
+  t.ok(readme:find(dc:match("epochs%s+(%S+)") .. " epochs over the 25B tokens, " .. dc:match("cost of the data limit%s+(0%.%d%d%d)")
+    .. " nats worse", 1, true), "the text's epochs and cost of the data limit")
+  -- 1e22 FLOP on H100s (989 TFLOP/s peak) at 40% MFU, and in PF-days (8.64e19 FLOP).
+  local cost = entry_with("plan.cost{")
+  t.eq(cost:match("= (%d+) PF%-days"), string.format("%.0f", 1e22 / 8.64e19))
+  t.eq(cost:match("(%S+) H100%-hours"), string.format("%.2fk", 1e22 / (989e12 * 0.4) / 3600 / 1e3))
 end)
 
 -- The training session trains for about 30 s on 2 cores; here its train.run trains 4 steps (tokens =

@@ -45,6 +45,27 @@ t.test("the README's study example plans the runs the text says, and trains noth
   local planned = tonumber(out:match("study isoflop%-markov: (%d+) runs planned"))
   t.eq(planned, claimed, out)
   t.ok(not out:find("warning", 1, true), "no warning in the plan:\n" .. out)
+  -- Each run's shape, as the README says models = { aspect =, ctx = } makes it: d_model / n_layer
+  -- near the aspect (within model.shape_for's factor of 2), the context asked, and the data's
+  -- vocabulary (64: params - non-embedding params = (vocab + ctx)·d_model).
+  t.ok(readme:find("`models` turns each sweep point's N into a GPT: of `model.shape_for`'s shapes of about N parameters,\n"
+    .. "the one whose d_model / n_layer is nearest `aspect`, with context `ctx` and the data's vocabulary", 1, true),
+    "the README says what models = { aspect =, ctx = } means")
+  local aspect, ctx = tonumber(body:match("aspect = (%d+)")), tonumber(body:match("ctx = (%d+)"))
+  local vocab = tonumber(body:match("vocab = (%d+)"))
+  local shapes = 0
+  for non_emb, params, layers, width, run_ctx in out:gmatch("\n%s+%d+%s+(%S+)%s+(%S+)%s+(%d+)×(%d+), %d+ %(ctx (%d+)%)") do
+    shapes = shapes + 1
+    local ratio = tonumber(width) / tonumber(layers)
+    t.ok(ratio >= aspect / 2 and ratio <= aspect * 2, "d_model / n_layer = " .. ratio .. " for aspect " .. aspect)
+    t.eq(tonumber(run_ctx), ctx)
+    local m = model.gpt { vocab = vocab, ctx = ctx, d_model = tonumber(width), n_layer = tonumber(layers),
+                          n_head = tonumber(out:match(layers .. "×" .. width .. ", (%d+)")) }
+    local units = require "scalelab.native.core"
+    t.eq(params, units.format_count(m.params))
+    t.eq(non_emb, units.format_count(m.non_embedding_params))
+  end
+  t.eq(shapes, claimed, "a shape for every run:\n" .. out)
   t.eq(t.read_file(dir .. "/isoflop-markov.db"), nil, "a dry run writes no store")
 end)
 

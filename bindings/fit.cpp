@@ -490,6 +490,16 @@ int data_constrained(lua_State* L) {
   if (lua_istable(L, 2)) {
     lua_getfield(L, 2, "base");
     if (!lua_isnil(L, -1)) {
+      // check<FittedLaw> said "argument #3 must be a scaling law", naming neither base nor a fix; and
+      // a study's base = "single_epoch" is not a law here.
+      if (!test<FittedLaw>(L, lua_gettop(L))) {
+        const bool single_epoch = lua_type(L, -1) == LUA_TSTRING && std::string(lua_tostring(L, -1)) == "single_epoch";
+        fail("fit.data_constrained: base must be a law with E, A, B, alpha, beta (got ", type_name(L, -1),
+             single_epoch ? " \"single_epoch\", a study's option: fits = { data_constrained = { base = \"single_epoch\" } })"
+                          : ")",
+             "; give a published one (base = fit.published.datablations) or fit.chinchilla of the runs that saw their "
+             "data once (base = fit.chinchilla(single_epoch_runs)), or leave base out to fit all seven parameters");
+      }
       const FittedLaw& base = check<FittedLaw>(L, lua_gettop(L));
       for (const char* name : {"E", "A", "B", "alpha", "beta"}) {
         if (!base.law.has(name))

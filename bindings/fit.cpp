@@ -1572,7 +1572,15 @@ int open_fit(lua_State* L) {
         "fit.chinchilla(obs [, { bootstrap = 0, free =, tie =, init =, bounds =, grid =, starts =, huber_delta = 1e-3, "
         "... }]) -> law: E + A/N^alpha + B/D^beta, fitted as Hoffmann et al. did (help(fit): the options)"},
        {"data_constrained", &bound<data_constrained>,
-        "fit.data_constrained(obs [, { base = law, free = {\"R_D\", \"R_N\"}, ... }]) -> law"},
+        "fit.data_constrained(obs [, { base = law, free = {\"R_D\", \"R_N\"}, ... }]) -> law: Muennighoff et al.'s "
+        "L = E + A/N'^alpha + B/D'^beta, where D' counts the tokens repeated beyond the U unique ones as worth less "
+        "the more they repeat (R_D*) and N' so the parameters beyond what U can feed (R_N*); the observations give U "
+        "for the runs that repeat data (a row without U trained on fresh tokens: U = D). Without base all seven parameters are fitted at once; "
+        "base = a law with E, A, B, alpha, beta (fit.published.datablations, or fit.chinchilla of the runs that saw "
+        "their data once, as the paper's two steps did; a study's fits = { data_constrained = { base = "
+        "\"single_epoch\" } } makes that fit itself) holds those five and fits R_D and R_N (free = says which). "
+        "The other options are help(fit)'s: on the paper's runs, base = fit.published.datablations with bounds = "
+        "{ R_D = {0, 20}, R_N = {0, 20} } gives about its R_D* 15.4, R_N* 5.3"},
        {"kaplan", &bound<kaplan>, "fit.kaplan(obs [, { form = \"N\"|\"D\"|\"C\"|\"ND\"|\"curve\", ... }]) -> law"},
        {"law", &bound<fit_any>, "fit.law(law, obs [, options]) -> the law refitted from its values (the one start, unless "
                                 "starts = or grid = give others)"},

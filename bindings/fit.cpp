@@ -4,6 +4,7 @@
 #include <lua.hpp>
 
 #include <cmath>
+#include <cstdio>
 #include <functional>
 #include <limits>
 #include <map>
@@ -706,6 +707,25 @@ int law_predict(lua_State* L) {
   fit::Point p = check_point(L, 2, "law:predict");
   lua_pushnumber(L, law.law.predict(p));
   return 1;
+}
+
+// law(70e9, 1.4e12) said "attempt to call a Law value": a law is evaluated with law:predict{...},
+// which the error now writes out with the law's inputs (and the numbers given, in their order).
+int law_call(lua_State* L) {
+  const FittedLaw& f = check<FittedLaw>(L, 1);
+  const int given = lua_gettop(L) - 1;
+  std::string named;
+  for (size_t j = 0; j < f.law.inputs().size(); ++j) {
+    named += (j ? ", " : "") + std::string(fit::input_name(f.law.inputs()[j])) + " =";
+    const int index = static_cast<int>(j) + 2;
+    if (static_cast<int>(j) < given && lua_type(L, index) == LUA_TNUMBER) {
+      char buffer[32];
+      std::snprintf(buffer, sizeof buffer, " %.6g", lua_tonumber(L, index));
+      named += buffer;
+    }
+  }
+  fail("law(...): a law is not a function: its loss is law:predict{ ", named,
+       " } (and law:optimal(C) the compute-optimal run at C FLOP; help(law) lists the rest)");
 }
 
 int law_summary(lua_State* L) {
@@ -1555,6 +1575,10 @@ int open_fit(lua_State* L) {
        {"undetermined", &bound<law_undetermined>,
         "names of the parameters the data cannot determine (their values are arbitrary; no standard error)"},
        {"samples", &bound<law_samples>, "bootstrap samples: an array of { name = value }"}});
+  luaL_getmetatable(L, TypeName<FittedLaw>::value);
+  lua_pushcfunction(L, &bound<law_call>);
+  lua_setfield(L, -2, "__call");
+  lua_pop(L, 1);
 
   new_module(
       L, "Scaling-law fitting (native half).",

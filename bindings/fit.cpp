@@ -4,6 +4,7 @@
 #include <lua.hpp>
 
 #include <cmath>
+#include <cstdio>
 #include <functional>
 #include <limits>
 #include <map>
@@ -490,6 +491,16 @@ int data_constrained(lua_State* L) {
   if (lua_istable(L, 2)) {
     lua_getfield(L, 2, "base");
     if (!lua_isnil(L, -1)) {
+      // check<FittedLaw> said "argument #3 must be a scaling law", naming neither base nor a fix; and
+      // a study's base = "single_epoch" is not a law here.
+      if (!test<FittedLaw>(L, lua_gettop(L))) {
+        const bool single_epoch = lua_type(L, -1) == LUA_TSTRING && std::string(lua_tostring(L, -1)) == "single_epoch";
+        fail("fit.data_constrained: base must be a law with E, A, B, alpha, beta (got ", type_name(L, -1),
+             single_epoch ? " \"single_epoch\", a study's option: fits = { data_constrained = { base = \"single_epoch\" } })"
+                          : ")",
+             "; give a published one (base = fit.published.datablations) or fit.chinchilla of the runs that saw their "
+             "data once (base = fit.chinchilla(single_epoch_runs)), or leave base out to fit all seven parameters");
+      }
       const FittedLaw& base = check<FittedLaw>(L, lua_gettop(L));
       for (const char* name : {"E", "A", "B", "alpha", "beta"}) {
         if (!base.law.has(name))
@@ -696,6 +707,25 @@ int law_predict(lua_State* L) {
   fit::Point p = check_point(L, 2, "law:predict");
   lua_pushnumber(L, law.law.predict(p));
   return 1;
+}
+
+// law(70e9, 1.4e12) said "attempt to call a Law value": a law is evaluated with law:predict{...},
+// which the error now writes out with the law's inputs (and the numbers given, in their order).
+int law_call(lua_State* L) {
+  const FittedLaw& f = check<FittedLaw>(L, 1);
+  const int given = lua_gettop(L) - 1;
+  std::string named;
+  for (size_t j = 0; j < f.law.inputs().size(); ++j) {
+    named += (j ? ", " : "") + std::string(fit::input_name(f.law.inputs()[j])) + " =";
+    const int index = static_cast<int>(j) + 2;
+    if (static_cast<int>(j) < given && lua_type(L, index) == LUA_TNUMBER) {
+      char buffer[32];
+      std::snprintf(buffer, sizeof buffer, " %.6g", lua_tonumber(L, index));
+      named += buffer;
+    }
+  }
+  fail("law(...): a law is not a function: its loss is law:predict{ ", named,
+       " } (and law:optimal(C) the compute-optimal run at C FLOP; help(law) lists the rest)");
 }
 
 int law_summary(lua_State* L) {
@@ -1545,6 +1575,10 @@ int open_fit(lua_State* L) {
        {"undetermined", &bound<law_undetermined>,
         "names of the parameters the data cannot determine (their values are arbitrary; no standard error)"},
        {"samples", &bound<law_samples>, "bootstrap samples: an array of { name = value }"}});
+  luaL_getmetatable(L, TypeName<FittedLaw>::value);
+  lua_pushcfunction(L, &bound<law_call>);
+  lua_setfield(L, -2, "__call");
+  lua_pop(L, 1);
 
   new_module(
       L, "Scaling-law fitting (native half).",
@@ -1562,7 +1596,15 @@ int open_fit(lua_State* L) {
         "fit.chinchilla(obs [, { bootstrap = 0, free =, tie =, init =, bounds =, grid =, starts =, huber_delta = 1e-3, "
         "... }]) -> law: E + A/N^alpha + B/D^beta, fitted as Hoffmann et al. did (help(fit): the options)"},
        {"data_constrained", &bound<data_constrained>,
-        "fit.data_constrained(obs [, { base = law, free = {\"R_D\", \"R_N\"}, ... }]) -> law"},
+        "fit.data_constrained(obs [, { base = law, free = {\"R_D\", \"R_N\"}, ... }]) -> law: Muennighoff et al.'s "
+        "L = E + A/N'^alpha + B/D'^beta, where D' counts the tokens repeated beyond the U unique ones as worth less "
+        "the more they repeat (R_D*) and N' so the parameters beyond what U can feed (R_N*); the observations give U "
+        "for the runs that repeat data (a row without U trained on fresh tokens: U = D). Without base all seven parameters are fitted at once; "
+        "base = a law with E, A, B, alpha, beta (fit.published.datablations, or fit.chinchilla of the runs that saw "
+        "their data once, as the paper's two steps did; a study's fits = { data_constrained = { base = "
+        "\"single_epoch\" } } makes that fit itself) holds those five and fits R_D and R_N (free = says which). "
+        "The other options are help(fit)'s: on the paper's runs, base = fit.published.datablations with bounds = "
+        "{ R_D = {0, 20}, R_N = {0, 20} } gives about its R_D* 15.4, R_N* 5.3"},
        {"kaplan", &bound<kaplan>, "fit.kaplan(obs [, { form = \"N\"|\"D\"|\"C\"|\"ND\"|\"curve\", ... }]) -> law"},
        {"law", &bound<fit_any>, "fit.law(law, obs [, options]) -> the law refitted from its values (the one start, unless "
                                 "starts = or grid = give others)"},

@@ -11,7 +11,8 @@
 --   2. Calibration: two short training runs measure this machine's training speed, and the sweep's
 --      compute budgets are the largest whose sweep, estimated with a margin of 1.5, trains within two
 --      and a half minutes on all cores (on 2 cores it takes about one, and the whole script about
---      100 s). The choice is saved beside the store, so a rerun plans the very same runs. A dry run
+--      100 s); on a machine too slow for that (or busy as it calibrates), the smallest sweep whose
+--      every budget has three distinct sizes, for longer, saying so. The choice is saved beside the store, so a rerun plans the very same runs. A dry run
 --      (--dry-run, -n) saves nothing: it calibrates (or takes the saved choice) and times the plan by
 --      the measured speed.
 --   3. The study: an IsoFLOP sweep (Chinchilla's approach 2) of real training runs, up to six model
@@ -153,6 +154,26 @@ end
 -- FLOP), 1.5e-2 was best or within 0.04 nats of the best for every shape, 5e-3 was 0.06-0.29 nats
 -- worse, and 4e-2 mostly worse.
 local learning_rate = 1.5e-2
+
+-- Whether every budget of the sweep for top budget C trains 3 or more distinct shapes of the family,
+-- as an IsoFLOP parabola needs. Below about 4.6e11 FLOP the lowest budgets' sizes fall under the
+-- family's smallest model (1 layer of width 16, 3.31k parameters) and land on the same few shapes:
+-- the fit leaves those budgets out, and a machine calibrated slow (or busy with other work as it
+-- calibrated) answered from two budgets, its exponents extrapolated and E undetermined.
+local function every_budget_has_three_sizes(C)
+  local shapes = {}
+  for p in plan_sweep(C):each() do
+    shapes[p.budget] = shapes[p.budget] or {}
+    shapes[p.budget][family(p.N).non_embedding_params] = true
+  end
+  for _, set in pairs(shapes) do
+    local count = 0
+    for _ in pairs(set) do count = count + 1 end
+    if count < 3 then return false end
+  end
+  return true
+end
+
 local top_budget = read_budget()
 local chosen_now = not top_budget
 -- Calibrated when the budget is still to choose, and in a dry run, whose estimate it times.
@@ -166,6 +187,7 @@ if not top_budget then
     -- The largest top budget (on a grid of thirds of a decade) whose runs, spread over the cores,
     -- train within the time target.
     top_budget = 1e9
+    local smallest, smallest_seconds  -- the smallest top budget whose every budget has 3 sizes
     for k = 27, 45 do
       local C = 10 ^ (k / 3)
       local seconds = 0
@@ -176,6 +198,19 @@ if not top_budget then
       local fits_corpus = true
       for p in plan_sweep(C):each() do fits_corpus = fits_corpus and p.D <= 0.9 * source.tokens end
       if fits_corpus and 1.5 * seconds / parallel <= seconds_target then top_budget = C end
+      if not smallest and every_budget_has_three_sizes(C) then smallest, smallest_seconds = C, seconds / parallel end
+    end
+    -- A machine too slow for the target trains the smallest sweep that answers, for longer, and
+    -- says so, rather than a sweep whose lowest budgets the fit leaves out.
+    if smallest and top_budget < smallest then
+      print(string.format("quickstart: this machine trains too slowly for a %s sweep (SCALELAB_QUICKSTART_SECONDS): "
+        .. "within it the top budget would be %s FLOP, where the lowest budgets' sizes fall below the smallest model "
+        .. "(%s parameters) and merge into fewer than 3 distinct sizes, which the IsoFLOP fit leaves out; training the "
+        .. "smallest sweep with 3 or more sizes at every budget instead: top budget %s FLOP, about %s of training "
+        .. "(cores busy with other work calibrate slow: Ctrl-C stops it, and a rerun resumes where it stopped)",
+        core.format_duration(seconds_target), core.format_flops(top_budget),
+        core.format_count(family(1).non_embedding_params), core.format_flops(smallest), core.format_duration(smallest_seconds)))
+      top_budget = smallest
     end
   else
     top_budget = 1e15

@@ -513,8 +513,9 @@ std::string FittedLaw::Summary() const {
       out << ", R² " << format_significant(r2, 4) << " and RMSE ";
     // The residuals are of ln(output): the loss's, or a power law's y (N_opt, ...).
     out << format_significant(rmse, 3) << " in ln " << (law.output() == "loss" ? "L" : law.output()) << "\n";
-    out << "  starts " << starts << ", converged " << starts_converged << ", at the best objective "
-        << starts_at_best << "; " << format_duration(seconds);
+    // "starts 4500, converged 4500, at the best objective 2215" read as an objective of 2215.
+    out << "  starts " << starts << ", converged " << starts_converged << ", " << starts_at_best
+        << " of them at the best objective; " << format_duration(seconds);
     if (!samples.empty()) out << "; bootstrap " << samples.size() << " resamples";
     out << "\n";
     // A data-constrained law fitted on a frozen base (base = a law, or Muennighoff et al.'s two steps):

@@ -1188,7 +1188,8 @@ Answer returns(const fit::FittedLaw& fitted, const ReturnsOptions& options) {
   Answer out = with_intervals(fitted, [&](const Law& law) {
     Answer ans;
     ans.set("unique_tokens", U, Unit::Tokens, "unique tokens");
-    ans.set("one_epoch_flops", one_epoch, Unit::Flops, "one epoch at the optimum");
+    // "one epoch at the optimum  1.91e20" named no unit: FLOP, as the other labels name theirs.
+    ans.set("one_epoch_flops", one_epoch, Unit::Flops, "FLOP, one epoch at the optimum");
     double prev_c = 0, prev_eff = 0;
     for (double C : budgets) {
       Allocation a = allocate(law, C, U, fit::kMissing, Method::Auto, 241, function);

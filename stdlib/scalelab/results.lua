@@ -203,6 +203,14 @@ local function cell(x, format)
   return format(x)
 end
 
+-- A run's time: a simulated run's is the draw's, a fraction of a millisecond that measures nothing
+-- ("0.117 ms"), which the listing now calls "simulated", as the study's report does.
+local function time_cell(r)
+  local kind = type(r.config) == "table" and r.config.backend_kind  -- the store's flattened configuration
+  if require("scalelab.study.backends").simulates(kind) then return "simulated" end
+  return cell(r.wall_seconds, core.format_duration)
+end
+
 -- Whether a scalelab runs a study on the store at `path` now: while one does, it holds the lock on
 -- the file beside the store (study/workers.cpp's FileLock). The pid the file names says nothing:
 -- a killed process leaves it there, its number may since be another process's, and a live study of
@@ -319,7 +327,7 @@ function results.list(store, filter)
           r.unique_tokens and cell(r.epochs, function(x) return core.format_number(x, 3) end) or "1",
           cell(r.flops, core.format_flops),
           cell(r.loss, function(x) return string.format("%.4f", x) end),
-          cell(r.wall_seconds, core.format_duration), r.hash:sub(1, 12))
+          time_cell(r), r.hash:sub(1, 12))
           .. (differs[r.hash] and differs[r.hash] ~= "" and ("  " .. differs[r.hash]) or ""))
       end
       out(string.format("  %s; N (all): every parameter (Chinchilla's count, studies' default); "

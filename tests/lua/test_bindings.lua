@@ -39,6 +39,18 @@ t.test("an object of another type is named by its type, and a method called with
   s:close()
 end)
 
+t.test("a law called as a function says how to evaluate it, with its inputs and the numbers given", function()
+  -- It said "attempt to call a Law value (local 'law')".
+  local law = fit.published.chinchilla
+  t.raises(function() return law(70e9, 1.4e12) end,
+    "law(...): a law is not a function: its loss is law:predict{ N = 7e+10, D = 1.4e+12 } (and law:optimal(C) the "
+    .. "compute-optimal run at C FLOP; help(law) lists the rest)")
+  t.raises(function() return fit.published.datablations(1e9) end, "its loss is law:predict{ N = 1e+09, D =, U = }")
+  t.raises(function() return law() end, "its loss is law:predict{ N =, D = }")
+  -- What it suggests works.
+  t.near(law:predict{ N = 7e+10, D = 1.4e+12 }, 1.69 + 406.4 / 70e9 ^ 0.34 + 410.7 / 1.4e12 ^ 0.28, 1e-12)
+end)
+
 t.test("a Lua data source that train.run refuses is not kept alive", function()
   local gpt = model.gpt{ vocab = 64, ctx = 32, d_model = 32, n_layer = 1, n_head = 2 }
   local seen = setmetatable({}, { __mode = "k" })

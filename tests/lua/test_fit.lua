@@ -724,4 +724,19 @@ t.test("a fit's warnings print parameter values as its summary does: 1e12, not 1
   t.ok(not tostring(law):find("e+", 1, true), tostring(law))
 end)
 
+t.test("a fitted law's summary counts the starts at the best objective as starts, not as an objective", function()
+  -- It said "starts 4500, converged 4500, at the best objective 2215", which read as an objective of 2215.
+  local rows = {}
+  for _, N in ipairs { 1e7, 3e7, 1e8, 3e8 } do
+    for _, D in ipairs { 1e9, 3e9, 1e10 } do
+      rows[#rows + 1] = { N = N, D = D, loss = fit.published.chinchilla:predict { N = N, D = D } }
+    end
+  end
+  local law = fit.chinchilla(rows, { threads = 1 })
+  local summary = law:summary()
+  t.ok(summary:find(string.format("\n  starts %d, converged %d, %d of them at the best objective; ", law.starts,
+    law.starts_converged, law.starts_at_best), 1, true), summary)
+  t.ok(law.starts_at_best >= 1 and law.starts_at_best <= law.starts_converged, summary)
+end)
+
 t.done()

@@ -150,4 +150,29 @@ t.test("a data-constrained fit ends at its objective's optimum, on any threads, 
   end
 end)
 
+t.test("help(fit.data_constrained) says what it fits, what the runs need and what base does, and it does so", function()
+  -- It printed only its signature: "fit.data_constrained(obs [, { base = law, ... }]) -> law".
+  local text = t.help_text(fit.data_constrained):gsub("%s+", " ")
+  for _, said in ipairs {
+    "Muennighoff et al.'s L = E + A/N'^alpha + B/D'^beta",
+    "a row without U trained on fresh tokens: U = D",
+    "Without base all seven parameters are fitted at once",
+    "holds those five and fits R_D and R_N",
+    "fits = { data_constrained = { base = \"single_epoch\" } }",
+    "base = fit.published.datablations with bounds = { R_D = {0, 20}, R_N = {0, 20} } gives about its R_D* 15.4, R_N* 5.3",
+  } do
+    t.ok(text:find(said, 1, true), "help says '" .. said .. "':\n" .. text)
+  end
+  -- A row without U is a run on fresh tokens: the law predicts for it as for U = D.
+  local law = fit.published.datablations
+  t.near(law:predict { N = 1e8, D = 2e10, U = 2e10 }, fit.published.chinchilla:with {
+    E = law.params.E, A = law.params.A, B = law.params.B, alpha = law.params.alpha, beta = law.params.beta }:predict { N = 1e8, D = 2e10 }, 1e-12)
+  -- With base, the five are held at its values and R_D, R_N fitted; the recipe's R_D*, R_N* are the paper's.
+  local fitted = fit.data_constrained(obs, { base = law, bounds = { R_D = { 0, 20 }, R_N = { 0, 20 } } })
+  for _, name in ipairs { "E", "A", "B", "alpha", "beta" } do t.eq(fitted.params[name], law.params[name]) end
+  t.ok(fitted:summary():find("E     = [%d.]+%s+%(held%)"), fitted:summary())
+  t.near(fitted.params.R_D, 15.39, 0.05)
+  t.near(fitted.params.R_N, 5.31, 0.05)
+end)
+
 t.done()

@@ -93,7 +93,7 @@ t.test("help documents every object the API returns", function()
   end
   -- A study fit's answer prints as plan.optimal's answers do, not as a table of 15-digit numbers.
   local optimal = pretty(objects["s.fits.isoflop:optimal(C)"])
-  t.ok(optimal:find("^compute%-optimal allocation at 1e15 FLOP\n  law: isoflop "), optimal)
+  t.ok(optimal:find("^compute%-optimal allocation at 1%.00e15 FLOP\n  law: isoflop "), optimal)
   t.ok(optimal:find("\n  params        %S+ %[%S+, %S+%]\n"), optimal)
   -- Help's listing of methods follows the __index chain as Tab does: an approach-1 fit inherits
   -- :N_opt, :D_opt and :optimal from the IsoFLOP fit's class, and its help lists them with their text.

@@ -300,4 +300,25 @@ t.test("relative_path gives a path it cannot resolve as written, rather than fai
   t.eq(native.relative_path("/tmp/x/./y.db", "/tmp"), "x/y.db")
 end)
 
+t.test("fit.data_constrained's base = that is not a law names base and the fix, and the study's \"single_epoch\"", function()
+  -- Runs drawn from the published law: two U, fresh and repeated, three sizes.
+  local rows = {}
+  for p in sweep.data_constrained { unique_tokens = { 1e8, 1e9 }, epochs = { 1, 4, 16 }, sizes = { 1e7, 1e8, 1e9 } }:each() do
+    rows[#rows + 1] = { N = p.N, D = p.D, U = p.U, loss = fit.published.datablations:predict { N = p.N, D = p.D, U = p.U } }
+  end
+  -- It said "fit.data_constrained: argument #3 must be a scaling law, got string".
+  local message = t.raises(function() fit.data_constrained(rows, { base = "single_epoch" }) end,
+    "fit.data_constrained: base must be a law with E, A, B, alpha, beta (got string \"single_epoch\", a study's option: "
+    .. "fits = { data_constrained = { base = \"single_epoch\" } }); give a published one (base = fit.published.datablations) "
+    .. "or fit.chinchilla of the runs that saw their data once (base = fit.chinchilla(single_epoch_runs)), or leave base "
+    .. "out to fit all seven parameters")
+  t.ok(not message:find("argument #", 1, true), message)
+  t.raises(function() fit.data_constrained(rows, { base = 3 }) end,
+    "fit.data_constrained: base must be a law with E, A, B, alpha, beta (got number); give a published one")
+  -- A law works as before: the five held, R_D and R_N fitted.
+  local law = fit.data_constrained(rows, { base = fit.published.datablations, threads = 1 })
+  t.near(law.params.R_D, fit.published.datablations.params.R_D, 1e-3)
+  t.near(law.params.R_N, fit.published.datablations.params.R_N, 1e-3)
+end)
+
 t.done()

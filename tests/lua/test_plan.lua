@@ -62,6 +62,10 @@ t.test("fixed epochs and fewer unique tokens", function()
   t.eq(#curve.rows, 11)
   t.near(curve.rows[1]["return"], 1, 1e-3)
   t.ok(curve.rows[11]["return"] < 0.2)
+  -- The compute whose optimum sees the U tokens once, with its unit (it printed as "one epoch at the
+  -- optimum  1.91e20"), and the table's first row at that compute.
+  t.ok(tostring(curve):find("\n  FLOP, one epoch at the optimum  1.91e20\n", 1, true), tostring(curve))
+  t.near(curve.rows[1].flops, curve.one_epoch_flops, 1e-12)
   -- Both fraction columns are explained beneath the table.
   t.ok(tostring(curve):find("note: return: the compute that unlimited unique data would need", 1, true), tostring(curve))
   t.ok(tostring(curve):find("note: marginal return: the effective FLOP gained since the row above, over the FLOP spent since it", 1, true),

@@ -77,15 +77,47 @@ t.test("-n is --dry-run: it times the plan by the calibration and saves no budge
     t.ok(not out:find("(assumed ", 1, true), out)
     -- The budget was chosen so that the calibration puts the sweep within the target (150 s) with a
     -- margin of 1.5: the estimate, by the same measurement, is within 100 s (whole steps add a
-    -- little), unless even the smallest top budget, 1e9 FLOP, was over (a machine far slower than
-    -- any we run on).
+    -- little), unless the machine measured too slow for a sweep whose every budget has three sizes,
+    -- which it then trains for longer, saying so.
     local target = tonumber(os.getenv("SCALELAB_QUICKSTART_SECONDS") or "") or 150
     local seconds = estimate and seconds_of(estimate)
-    t.ok(seconds and (seconds <= 1.1 * target / 1.5 or out:find("top budget 1e9 FLOP,", 1, true)),
+    t.ok(seconds and (seconds <= 1.1 * target / 1.5 or out:find("quickstart: this machine trains too slowly", 1, true)),
       "estimated " .. tostring(estimate) .. ":\n" .. out)
     t.eq(budget, nil, option .. " saves no budget")
     t.eq(store, nil, option .. " makes no store")
   end
+end)
+
+-- A machine too slow for the time target (here a target of 1 s) chose a top budget whose lowest
+-- budgets' sizes all fell below the smallest model and merged: an IsoFLOP study of two budgets, the
+-- other two left out. It now trains the smallest sweep whose every budget has three sizes, for
+-- longer, and says so and how long.
+t.test("a machine too slow for the time target plans the smallest sweep whose every budget has three sizes, saying so", function()
+  local fresh = t.fresh_dir(dir .. "/slow")
+  local code, out = t.run(fresh, "'" .. script .. "' --dry-run", { SCALELAB_QUICKSTART_STORE = "qs.db", SCALELAB_QUICKSTART_SECONDS = "1" })
+  t.eq(code, 0, out)
+  local wanted, chosen, time = out:match("within it the top budget would be (%S+) FLOP, [^\n]* top budget (%S+) FLOP, about (.-) of training")
+  t.ok(wanted, "the dry run says the machine is too slow for the target, and what it trains instead:\n" .. out)
+  t.ok(tonumber(chosen) > tonumber(wanted), out)
+  t.ok(out:find("quickstart: dry run: top budget " .. chosen .. " FLOP,", 1, true), out)
+  t.ok(not out:find("distinct model size", 1, true), "no budget left with fewer than three sizes:\n" .. out)
+  -- Every budget of the plan has three sizes or more: its table's rows by their FLOPs column.
+  local sizes = {}
+  for line in out:gmatch("[^\n]+") do
+    local flops = line:match("^%s+%d+%s.-(%S+)%s+[%d.]+ %a+%s+new$")
+    if flops then sizes[flops] = (sizes[flops] or 0) + 1 end
+  end
+  local budgets = 0
+  for flops, count in pairs(sizes) do
+    budgets = budgets + 1
+    t.ok(count >= 3, "the budget " .. flops .. " has " .. count .. " sizes:\n" .. out)
+  end
+  t.eq(budgets, 4, "four budgets:\n" .. out)
+  -- The time it says is about the dry run's estimate, by the same measurement (the estimate counts
+  -- each run once where sizes merged, and whole steps).
+  local estimate = seconds_of(out:match("total: %d+ runs %(%d+ to train%), %S+ FLOP, estimated (.-) on ") or "")
+  t.ok(estimate and seconds_of(time) and math.abs(seconds_of(time) / estimate - 1) < 0.5, time .. " against the estimate:\n" .. out)
+  t.eq(read(fresh .. "/qs.budget"), nil, "a dry run saves no budget")
 end)
 
 -- A top budget of 4.6e10 FLOP: four budgets from 1.7e9, about 15 s of training on 2 cores.

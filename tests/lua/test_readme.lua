@@ -45,6 +45,27 @@ t.test("the README's study example plans the runs the text says, and trains noth
   local planned = tonumber(out:match("study isoflop%-markov: (%d+) runs planned"))
   t.eq(planned, claimed, out)
   t.ok(not out:find("warning", 1, true), "no warning in the plan:\n" .. out)
+  -- Each run's shape, as the README says models = { aspect =, ctx = } makes it: d_model / n_layer
+  -- near the aspect (within model.shape_for's factor of 2), the context asked, and the data's
+  -- vocabulary (64: params - non-embedding params = (vocab + ctx)·d_model).
+  t.ok(readme:find("`models` turns each sweep point's N into a GPT: of `model.shape_for`'s shapes of about N parameters,\n"
+    .. "the one whose d_model / n_layer is nearest `aspect`, with context `ctx` and the data's vocabulary", 1, true),
+    "the README says what models = { aspect =, ctx = } means")
+  local aspect, ctx = tonumber(body:match("aspect = (%d+)")), tonumber(body:match("ctx = (%d+)"))
+  local vocab = tonumber(body:match("vocab = (%d+)"))
+  local shapes = 0
+  for non_emb, params, layers, width, run_ctx in out:gmatch("\n%s+%d+%s+(%S+)%s+(%S+)%s+(%d+)×(%d+), %d+ %(ctx (%d+)%)") do
+    shapes = shapes + 1
+    local ratio = tonumber(width) / tonumber(layers)
+    t.ok(ratio >= aspect / 2 and ratio <= aspect * 2, "d_model / n_layer = " .. ratio .. " for aspect " .. aspect)
+    t.eq(tonumber(run_ctx), ctx)
+    local m = model.gpt { vocab = vocab, ctx = ctx, d_model = tonumber(width), n_layer = tonumber(layers),
+                          n_head = tonumber(out:match(layers .. "×" .. width .. ", (%d+)")) }
+    local units = require "scalelab.native.core"
+    t.eq(params, units.format_count(m.params))
+    t.eq(non_emb, units.format_count(m.non_embedding_params))
+  end
+  t.eq(shapes, claimed, "a shape for every run:\n" .. out)
   t.eq(t.read_file(dir .. "/isoflop-markov.db"), nil, "a dry run writes no store")
 end)
 
@@ -65,6 +86,101 @@ t.test("the README's study example runs end to end (on the simulated backend, fo
   t.ok(out:find("| compute-optimal allocation at 1.00e13 FLOP | isoflop |", 1, true), "the question's answer:\n" .. out)
   t.ok(t.read_file(dir .. "/isoflop-markov.report.md"), "the Markdown report beside the store")
   t.ok(t.read_file(dir .. "/isoflop-markov.report.json"), "the JSON report beside the store")
+end)
+
+-- The data-constrained law of Muennighoff et al., written out here from their paper (independent of
+-- the fitter's and plan's code): the loss of N parameters on D tokens of which U are unique.
+local function muennighoff(p, N, D, U)
+  local G = (p.alpha * p.A / (p.beta * p.B)) ^ (1 / (p.alpha + p.beta))
+  local D_eff = D
+  if D > U then D_eff = U + U * p.R_D * (1 - math.exp(-(D / U - 1) / p.R_D)) end
+  local U_N = math.min(N, (U * G) ^ (p.beta / p.alpha) * G)
+  local N_eff = U_N + U_N * p.R_N * (1 - math.exp(-(N / U_N - 1) / p.R_N))
+  return p.E + p.A / N_eff ^ p.alpha + p.B / D_eff ^ p.beta
+end
+
+-- Its compute-optimal N at C FLOP (C = 6ND) with U unique tokens, by brute force: a grid over ln N,
+-- then the grid refined around its best point.
+local function muennighoff_optimum(p, C, U)
+  local best_loss, best_N = math.huge, nil
+  local lo, hi = math.log(1e3), math.log(1e12)
+  for _ = 1, 4 do
+    local step = (hi - lo) / 2000
+    for i = 0, 2000 do
+      local N = math.exp(lo + i * step)
+      local loss = muennighoff(p, N, C / (6 * N), U)
+      if loss < best_loss then best_loss, best_N = loss, N end
+    end
+    lo, hi = math.log(best_N) - 2 * step, math.log(best_N) + 2 * step
+  end
+  return best_N, C / (6 * best_N), best_loss
+end
+
+t.test("the README's data-constrained study answers as the README says, and its intervals hold the law's truth", function()
+  local body
+  for _, b in ipairs(blocks("lua")) do
+    if b:find('study "epochs"', 1, true) then body = b end
+  end
+  t.ok(body, "the README has the epochs study example")
+  -- The law its backend simulates, from the example itself.
+  local truth = {}
+  for _, name in ipairs({ "E", "A", "B", "alpha", "beta", "R_D", "R_N" }) do
+    truth[name] = tonumber(body:match("[{ ,]" .. name .. " = ([%d.e]+)"))
+    t.ok(truth[name], name .. " in the example's law:\n" .. body)
+  end
+  -- Fresh tokens and no more parameters than they feed: Chinchilla's form.
+  t.near(muennighoff(truth, 1e5, 1e9, 1e9), truth.E + truth.A / 1e5 ^ truth.alpha + truth.B / 1e9 ^ truth.beta, 1e-12)
+  local C, U = tonumber(body:match("compute = ([%d.e]+)")), tonumber(body:match("unique_tokens = ([%d.e]+) }"))
+  t.eq(C, 1e15)
+  t.eq(U, 4e6)
+  local N, D, loss = muennighoff_optimum(truth, C, U)
+  -- The README's figures for the truth: N, D, epochs and loss.
+  local tN, tD, tE, tL = readme:match("whose own answer%s+is ([%d.]+)M parameters on ([%d.]+)M tokens, ([%d.]+) epochs, loss ([%d.]+);")
+  t.ok(tN, "the README states the law's own answer")
+  t.eq(tN, string.format("%.3g", N / 1e6))
+  t.eq(tD, string.format("%.3g", D / 1e6))
+  t.eq(tE, string.format("%.3g", D / U))
+  t.eq(tL, string.format("%.3f", loss))
+
+  local dir = t.fresh_dir(root)
+  t.write_file(dir .. "/epochs.lua", body)
+  local code, out = t.run(dir, "epochs.lua")
+  t.eq(code, 0, out)
+  -- The report's row for the question: N, D, U, epochs, tokens/param and loss with their intervals.
+  local row = out:match("| compute%-optimal allocation at 1%.00e15 FLOP with 4M unique tokens | data_constrained | ([^\n]*)")
+  t.ok(row, "the question's answer in the report:\n" .. out)
+  local cells = {}
+  for cell in row:gmatch("([^|]*)|") do cells[#cells + 1] = cell:match("^%s*(.-)%s*$") end
+  local function parse(cell)
+    local units = { k = 1e3, M = 1e6, B = 1e9 }
+    local function number(text)
+      local value, suffix = text:match("^([%d.e+-]+)(%a?)$")
+      return tonumber(value) * (units[suffix] or 1)
+    end
+    local v, lo, hi = cell:match("^(%S+) %[(%S+), (%S+)%]$")
+    t.ok(v, "a value with its interval: " .. cell)
+    return number(v), number(lo), number(hi)
+  end
+  local fN, fN_lo, fN_hi = parse(cells[2])
+  local _, fD_lo, fD_hi = parse(cells[3])
+  local fE, fE_lo, fE_hi = parse(cells[5])
+  local fL, fL_lo, fL_hi = parse(cells[7])
+  -- The script's last line prints s.answers[1].answer.epochs, the table's epochs.
+  local printed = tonumber(out:match("\n([%d.]+)\n[^\n]*$") or out:match("^([%d.]+)\n"))
+  t.ok(printed, "the script prints the answer's epochs:\n" .. out)
+  t.near(printed, fE, 5e-3)
+  -- The README quotes the fit's answer as the report gives it.
+  local rN, rN_lo, rN_hi, rE, rE_lo, rE_hi, rL, rL_lo, rL_hi = readme:match("the fit answers ([%d.]+)M %[([%d.]+)k, ([%d.]+)M%]%s+"
+    .. "parameters for ([%d.]+) %[([%d.]+), ([%d.]+)%] epochs, loss ([%d.]+) %[([%d.]+), ([%d.]+)%]")
+  t.ok(rN, "the README quotes the fit's answer")
+  t.near(fN, rN * 1e6, 0.02); t.near(fN_lo, rN_lo * 1e3, 0.05); t.near(fN_hi, rN_hi * 1e6, 0.05)
+  t.near(fE, tonumber(rE), 0.02); t.near(fE_lo, tonumber(rE_lo), 0.05); t.near(fE_hi, tonumber(rE_hi), 0.05)
+  t.near(fL, tonumber(rL), 1e-3); t.near(fL_lo, tonumber(rL_lo), 1e-3); t.near(fL_hi, tonumber(rL_hi), 1e-3)
+  -- And the fit's 95% intervals hold the truth.
+  t.ok(fN_lo <= N and N <= fN_hi, string.format("N's interval [%g, %g] holds the truth %g", fN_lo, fN_hi, N))
+  t.ok(fD_lo <= D and D <= fD_hi, string.format("D's interval [%g, %g] holds the truth %g", fD_lo, fD_hi, D))
+  t.ok(fE_lo <= D / U and D / U <= fE_hi, string.format("the epochs' interval [%g, %g] holds the truth %g", fE_lo, fE_hi, D / U))
+  t.ok(fL_lo <= loss and loss <= fL_hi, string.format("the loss's interval [%g, %g] holds the truth %g", fL_lo, fL_hi, loss))
 end)
 
 -- The README's REPL sessions: its lua blocks that begin at a "> " prompt, as entries (a ">> " line
@@ -113,9 +229,12 @@ local function session_with(text)
   end
 end
 
-t.test("the README's model session prints what the README shows", function()
-  local entries = session_with("model.gpt{ vocab = 50257")
-  t.ok(entries, "the README has the model session")
+-- Runs the README's session that has an entry containing `text` (what: its name) and checks that it
+-- runs without error and that every entry the README shows output for prints just that; returns
+-- the session's entries and what each printed.
+local function check_shown_session(text, what)
+  local entries = session_with(text)
+  t.ok(entries, "the README has the " .. what)
   local code, printed, err = run_session(entries)
   t.eq(code, 0, err)
   t.eq(err, "", "nothing on standard error")
@@ -125,9 +244,69 @@ t.test("the README's model session prints what the README shows", function()
       t.eq(table.concat(printed[i], "\n"), table.concat(entry.shown, "\n"), "what '" .. entry.code .. "' prints")
     end
   end
+  return entries, printed
+end
+
+t.test("the README's model session prints what the README shows", function()
+  local _, printed = check_shown_session("model.gpt{ vocab = 50257", "model session")
   -- help(model), last, documents both functions.
   local help = table.concat(printed[#printed], "\n")
   t.ok(help:find("model.gpt{", 1, true) and help:find("model.shape_for{", 1, true), help)
+end)
+
+-- The laws session: what each entry prints is what the README shows, and its numbers are checked
+-- against the law's formulas written out here: the loss, Chinchilla's closed-form allocation
+-- (N_opt = G·(C/6)^a), the data-constrained optimum by brute force (muennighoff_optimum, above) and
+-- REFERENCE's figures for it (about 7.0B parameters on 237B tokens, 9.5 epochs), and the GPU-hours.
+t.test("the README's laws session prints what the README shows, and its numbers are the laws'", function()
+  local entries, printed = check_shown_session("fit.published.chinchilla", "laws session")
+  local shown = {}
+  for i, entry in ipairs(entries) do shown[i] = table.concat(entry.shown, "\n") end
+  -- Its entries without output print nothing.
+  for i, entry in ipairs(entries) do
+    if #entry.shown == 0 then t.eq(table.concat(printed[i], "\n"), "", "what '" .. entry.code .. "' prints") end
+  end
+  local function entry_with(text)
+    for i, entry in ipairs(entries) do
+      if entry.code:find(text, 1, true) then return shown[i], entry.code end
+    end
+  end
+  -- The loss of 70B on 1.4T tokens: E + A/N^alpha + B/D^beta with the published constants.
+  local E, A, B, alpha, beta = 1.69, 406.4, 410.7, 0.34, 0.28
+  local loss = entry_with("law:predict{ N = 70e9, D = 1.4e12 }")
+  t.near(tonumber(loss), E + A / 70e9 ^ alpha + B / 1.4e12 ^ beta, 1e-12)
+  -- The compute-optimal N and D at 5.76e23 FLOP, in closed form.
+  local function optimal_N(C, a_, b_)
+    local G = (a_ * A / (b_ * B)) ^ (1 / (a_ + b_))
+    return G * (C / 6) ^ (b_ / (a_ + b_))
+  end
+  local N = optimal_N(5.76e23, alpha, beta)
+  local block = entry_with("law:optimal(5.76e23)")
+  t.eq(block:match("params%s+(%S+)"), string.format("%.1fB", N / 1e9))
+  t.eq(block:match("tokens%s+(%S+)"), string.format("%.2fT", 5.76e23 / (6 * N) / 1e12))
+  t.eq(block:match("loss%s+(%S+)"), string.format("%.4f", E + A / N ^ alpha + B / (5.76e23 / (6 * N)) ^ beta))
+  local unrounded = entry_with("alpha = 0.3392, beta = 0.2849")
+  t.near(tonumber(unrounded), optimal_N(5.76e23, 0.3392, 0.2849), 1e-9)
+  -- The text's figures: 32B, 40B.
+  t.ok(readme:find("Gopher's budget on " .. string.format("%.0f", N / 1e9) .. "B parameters", 1, true), "32B in the text")
+  t.ok(readme:find("exponents unrounded (0.3392, 0.2849 for the printed 0.34, 0.28) puts it on "
+    .. string.format("%.0f", optimal_N(5.76e23, 0.3392, 0.2849) / 1e9) .. "B", 1, true),
+    "40B in the text")
+  -- The data-constrained optimum at 1e22 FLOP and 25B unique tokens, by brute force.
+  local dc = entry_with("unique_tokens = 25e9")
+  local Nd, Dd = muennighoff_optimum(fit.published.datablations.params, 1e22, 25e9)
+  t.eq(dc:match("params%s+(%S+)"), string.format("%.2fB", Nd / 1e9))
+  t.eq(dc:match("\n  tokens%s+(%S+)"), string.format("%.0fB", Dd / 1e9))
+  t.eq(dc:match("epochs%s+(%S+)"), string.format("%.2f", Dd / 25e9))
+  -- REFERENCE: about 7.0B parameters on 237B tokens (9.5 epochs).
+  t.near(Nd, 7.0e9, 0.01)
+  t.near(Dd, 237e9, 0.005)
+  t.ok(readme:find(dc:match("epochs%s+(%S+)") .. " epochs over the 25B tokens, " .. dc:match("cost of the data limit%s+(0%.%d%d%d)")
+    .. " nats worse", 1, true), "the text's epochs and cost of the data limit")
+  -- 1e22 FLOP on H100s (989 TFLOP/s peak) at 40% MFU, and in PF-days (8.64e19 FLOP).
+  local cost = entry_with("plan.cost{")
+  t.eq(cost:match("= (%d+) PF%-days"), string.format("%.0f", 1e22 / 8.64e19))
+  t.eq(cost:match("(%S+) H100%-hours"), string.format("%.2fk", 1e22 / (989e12 * 0.4) / 3600 / 1e3))
 end)
 
 -- The training session trains for about 30 s on 2 cores; here its train.run trains 4 steps (tokens =

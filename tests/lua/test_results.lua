@@ -710,4 +710,37 @@ t.test("scalelab results on a damaged or foreign file says what is wrong with wh
     .. dir .. "/notes.db' '" .. dir .. "/notes.db.moved') or give the study another store path.")
 end)
 
+-- A simulated run's time was its draw's ("0.117 ms", measuring nothing) where the study's report says
+-- "simulated": the listing says so too; the export keeps the number.
+t.test("the runs table calls a simulated run's time simulated, as the report does", function()
+  local dir = t.fresh_dir(root)
+  write(dir .. "/sim.lua", [[
+study "sim" {
+  sweep = sweep.grid{ N = { 1e5, 2e5 }, D = { 1e7 } },
+  backend = { kind = "simulated", law = { E = 1.5, A = 20, B = 30, alpha = 0.34, beta = 0.28 } },
+  fits = {},
+  quiet = true,
+}
+]])
+  local code, out, err = scalelab(dir, "sim.lua")
+  t.eq(code, 0, out .. err)
+  code, out, err = scalelab(dir, "results sim.db")
+  t.eq(code, 0, out .. err)
+  local rows = 0
+  for row in out:gmatch("\n%s+%d+%s+done%s+([^\n]+)") do
+    rows = rows + 1
+    t.ok(row:find(" simulated ", 1, true) and not row:find(" ms ", 1, true), out)
+  end
+  t.eq(rows, 2, out)
+  local report = read(dir .. "/sim.report.md") or ""
+  t.ok(report:find("| simulated | done |", 1, true), report)
+  -- The export keeps each run's wall time, a number.
+  local csv = csv_rows(select(2, scalelab(dir, "results sim.db --csv -")))
+  t.ok(tonumber(csv[1].wall_seconds), "wall_seconds: " .. tostring(csv[1].wall_seconds))
+  -- A trained run keeps its time.
+  local trained = study_dir()
+  code, out = scalelab(trained, "results s.db")
+  t.ok(not out:find(" simulated ", 1, true), out)
+end)
+
 t.done()

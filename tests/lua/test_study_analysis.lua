@@ -205,6 +205,23 @@ t.test("the IsoFLOP summary counts the budgets fitted, and says through how many
   t.ok(first:find("; 3 budgets, 9 runs", 1, true), first)
 end)
 
+t.test("an IsoFLOP answer writes the compute asked with plan's three digits: 5.76e23, not 5.8e23", function()
+  local law = analysis.isoflop(runs(), { bootstrap = 0 })
+  local rule = law.rule
+  t.ok(rule, "the fit has an allocation rule")
+  for _, C in ipairs { 5.76e23, 1e13, 1.234e17, 9.996e20 } do
+    local answer, planned = tostring(law:optimal(C)), tostring(plan.optimal { compute = C, allocation = rule })
+    -- The compute as plan.optimal's answer writes it: its first line and its FLOP row.
+    local written = planned:match("^compute%-optimal allocation at (%S+) FLOP\n")
+    t.ok(written, planned)
+    t.eq(planned:match("\n  FLOP%s+(%S+)"), written, planned)
+    t.ok(answer:find("^compute%-optimal allocation at " .. written:gsub("%.", "%%.") .. " FLOP\n"), answer)
+    t.eq(answer:match("\n  FLOP%s+(%S+)"), written, answer)
+  end
+  t.ok(tostring(law:optimal(5.76e23)):find("^compute%-optimal allocation at 5%.76e23 FLOP\n"))
+  t.ok(tostring(law:optimal(9.996e20)):find("\n  FLOP%s+1%.00e21"))
+end)
+
 t.test("an IsoFLOP answer of a fit without an allocation rule still says how far beyond its budgets it reaches", function()
   -- Minima whose N grows as C^1.4 (D_opt falls with C): plan makes no rule of such laws, and the
   -- answer at 100 times the largest budget said nothing of it (the quickstart's "D = 9.5e-05 tokens").

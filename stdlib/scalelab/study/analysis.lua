@@ -236,6 +236,17 @@ end
 -- printf's 1.67e+03: an IsoFLOP law's D_opt = 8.51e+09·C^b beside its N_opt = 1.96e-11·C^a).
 local function g3(x) return core.format_number(x, 3) end
 
+-- A compute as plan's answers write it, three significant digits (1.00e13, 5.76e23): the compute
+-- asked, which core.format_flops's two digits rounded (law:optimal(5.76e23) said "5.8e23 FLOP").
+local function format_compute(c)
+  if not (c > 0 and c < math.huge) then return g3(c) end
+  local exponent = math.floor(math.log(c, 10))
+  local mantissa = string.format("%.2f", c / 10 ^ exponent)
+  if mantissa == "10.00" then exponent, mantissa = exponent + 1, string.format("%.2f", c / 10 ^ (exponent + 1)) end
+  if exponent >= -3 and exponent <= 2 then return string.format("%." .. (2 - exponent) .. "f", c) end
+  return mantissa .. "e" .. exponent
+end
+
 -- What law:optimal(C) returns: a table of numbers that prints as plan.optimal's answers print (its
 -- quantities with their intervals, one a line), rather than as a table of 15-digit numbers.
 function AllocationAnswer:summary()
@@ -244,13 +255,13 @@ function AllocationAnswer:summary()
     return string.format("  %-13s %s%s", label, format(value), fmt_interval(interval_, format))
   end
   local lines = {
-    string.format("compute-optimal allocation at %s FLOP", core.format_flops(self.compute)),
+    string.format("compute-optimal allocation at %s FLOP", format_compute(self.compute)),
     string.format("  law: %s · power law N_opt = k·C^a, D_opt = C/(6·N_opt)%s", self.law,
       next(iv) and " · 95% intervals over its bootstrap samples" or ""),
     row("params", self.N, core.format_count, iv.N),
     row("tokens", self.D, core.format_count, iv.D),
     row("tokens/param", self.tokens_per_param, g3, iv.tokens_per_param),
-    row("FLOP", self.compute, core.format_flops),
+    row("FLOP", self.compute, format_compute),
   }
   if self.cost then lines[#lines + 1] = "  cost: " .. tostring(self.cost):match("^[^\n]*") end
   for _, note in ipairs(self.notes or {}) do lines[#lines + 1] = "  note: " .. note end

@@ -42,9 +42,10 @@ end
 
 -- The C1 control characters U+0080..U+009F (valid UTF-8, C2 80..C2 9F) as "\u{9B}": some terminals
 -- act on them (U+009B as ESC [) rather than show them.
-local function escape_c1(text)
+function pretty.escape_c1(text)
   return (text:gsub("\194([\128-\159])", function(c) return string.format("\\u{%X}", c:byte()) end))
 end
+local escape_c1 = pretty.escape_c1
 
 local function quoted(text)
   local escaped = text:gsub('[%c"\\]', function(c) return ESCAPES[c] or string.format("\\%03d", c:byte()) end)

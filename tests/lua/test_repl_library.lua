@@ -309,4 +309,29 @@ t.test("every global function scalelab adds is documented: help(pretty) says how
   t.ok(help_text(pretty):find("length = math.huge", 1, true), help_text(pretty))
 end)
 
+t.test("checks.printable escapes C1 controls and bytes outside UTF-8 as it does C0 controls, and keeps UTF-8 text", function()
+  -- A name in a message or a listing (a study's, a store's file name) held U+009B or a raw 0x9B,
+  -- which terminals that take 8-bit controls act on as ESC [: it could still move the cursor.
+  local printable = require("scalelab.study.checks").printable
+  t.eq(printable("a\nb\r\t\27[31m\127"), "a\\nb\\r\\t\\x1b[31m\\x7f")
+  t.eq(printable("x\194\155" .. "2J"), "x\\u{9B}2J")          -- U+009B, CSI, as UTF-8
+  t.eq(printable("\194\128\194\159"), "\\u{80}\\u{9F}")      -- the C1 range's ends
+  t.eq(printable("x\155" .. "2J"), "x\\x9b2J")                 -- a raw 0x9B
+  t.eq(printable("\128\159\255\192\128"), "\\x80\\x9f\\xff\\xc0\\x80")  -- stray bytes, an overlong NUL
+  t.eq(printable("\226\130"), "\\xe2\\x82")                   -- a character cut short
+  -- Text stays text: accents, the middle dot, CJK, a no-break space (U+00A0, just past C1), emoji.
+  local text = "\195\169t\195\169 \194\183 \229\144\141 \194\160 \240\159\152\128"
+  t.eq(printable(text), text)
+  t.eq(printable(42), "42")
+  -- As a store's message shows a study name given: escaped, not as it was.
+  local path = os.tmpname()
+  os.remove(path)
+  local s = store.open(path .. ".db")
+  local ok, message = pcall(s.check_study, s, "x\194\155" .. "2J\155")
+  s:close()
+  os.remove(path .. ".db")
+  t.eq(ok, false)
+  t.ok(message:find("no study 'x\\u{9B}2J\\x9b' in ", 1, true), message)
+end)
+
 t.done()

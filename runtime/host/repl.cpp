@@ -4,12 +4,14 @@
 //     a trailing ';' silences the values;
 //   - a chunk that ends early (a syntax error at <eof>) continues on a second prompt ">> ";
 //   - statements and then an expression ("x = 2; x * 21") run, and the expression's values print;
-//   - lines pasted together (readline's bracketed paste hands them over at once) run one by one;
+//   - lines pasted together (readline's bracketed paste hands them over at once) run one by one,
+//     until one fails: the lines after it do not run (Up recalls them);
 //   - readline history in ~/.scalelab_history (a multi-line entry stays one entry across sessions;
 //     without HOME, the session's only);
 //     Tab completes globals, fields and methods
 //     (scalelab.repl.complete, which follows __index metatables);
-//   - Ctrl-C during a computation interrupts it (Host::call); at the prompt it clears the line,
+//   - Ctrl-C during a computation interrupts it (Host::call; a second one stops it even where its own
+//     pcall caught the first); at the prompt it clears the line,
 //     and a second Ctrl-C on an empty prompt leaves; Ctrl-D leaves too (on ">> ", on a terminal, it
 //     drops the unfinished entry); Ctrl-Z suspends (job control).
 // Without a terminal, or without readline, lines are read plainly.
@@ -603,6 +605,29 @@ void Host::repl() {
   // is line 1 on, as in lua.c.
   int line_number = 1;  // the line being read: its number in its paste (1 when typed)
   int entry_line = 1;   // the line the entry being read (pending) starts on
+  // An error in an entry of a paste stops the paste, as Ctrl-C does: the lines after it are not run,
+  // which Up recalls (one history entry), to run again once the error is mended. They ran, each as
+  // if typed: the lines that needed what failed failed in turn, or ran without it (the body of a
+  // loop whose first line had a syntax error ran once, alone), and a line that began an unfinished
+  // statement left the next line typed continuing a chunk of the paste.
+  auto stop_paste = [&](int failed_line) {
+    std::vector<std::string> rest(pasted.begin(), pasted.end());
+    pasted.clear();
+    while (!rest.empty() && is_blank(rest.back())) rest.pop_back();
+    while (!rest.empty() && is_blank(rest.front())) rest.erase(rest.begin());
+    if (rest.empty()) return;
+    std::string text;
+    for (const std::string& line : rest) text += (text.empty() ? "" : "\n") + line;
+    remember(text);
+    std::fprintf(stderr, "(the error stopped the paste at its line %d: the %zu line%s after it did not run; Up "
+                         "recalls them)\n", failed_line, rest.size(), rest.size() == 1 ? "" : "s");
+    std::fflush(stderr);
+  };
+  // Runs the entry compiled on the stack top; what was pasted after it is dropped when it fails.
+  auto run_entry = [&](const std::string& chunk) {
+    if (!execute(!ends_with_semicolon(chunk), 0)) pasted.clear();
+    else if (!ran) stop_paste(line_number);
+  };
   bool exit_armed = false;
   for (;;) {
     std::string line;
@@ -655,7 +680,7 @@ void Host::repl() {
       if (load_values(L_, before, without_semicolons(values))) lua_remove(L_, -2);  // else runs as "return ..."
       pending.clear();
       remember(chunk);
-      if (!execute(!ends_with_semicolon(chunk), 0)) pasted.clear();
+      run_entry(chunk);
       if (terminated()) break;
       continue;
     }
@@ -667,7 +692,7 @@ void Host::repl() {
     if (load_with_last_expression(L_, numbered)) {
       pending.clear();
       remember(chunk);
-      if (!execute(!ends_with_semicolon(chunk), 0)) pasted.clear();
+      run_entry(chunk);
       if (terminated()) break;
       say_local(chunk);
       continue;
@@ -685,9 +710,10 @@ void Host::repl() {
     if (status != LUA_OK) {
       if (status == LUA_ERRSYNTAX) explain_non_ascii(L_, numbered);
       report(false);
+      stop_paste(line_number);
       continue;
     }
-    if (!execute(!ends_with_semicolon(chunk), 0)) pasted.clear();
+    run_entry(chunk);
     if (terminated()) break;
     say_local(chunk);
   }

@@ -719,11 +719,12 @@ TEST_CASE("lines pasted together run one by one as if typed\, and an unfinished 
   paste("function add(a, b)\r  return a + b\rend\radd(300, 33)\r");
   REQUIRE(shows(repl, "333\r\n"));
   REQUIRE(shows(repl, "> "));
-  // An error in one line leaves the others to run, as typed lines do.
+  // An error stops the paste: the lines after it do not run (the next test says more).
   paste("error('first ' .. 'fails')\r'second ' .. 'runs'\r");
   REQUIRE(shows(repl, "first fails"));
-  REQUIRE(shows(repl, "second runs"));
+  REQUIRE(shows(repl, "the 1 line after it did not run"));
   REQUIRE(shows(repl, "> "));
+  CHECK(repl.output().find("second runs") == std::string::npos);
   // A paste that ends inside a statement continues on the next prompt.
   paste("function mul(a, b)\r  return a * b\r");
   REQUIRE(shows(repl, ">> "));
@@ -746,6 +747,46 @@ TEST_CASE("lines pasted together run one by one as if typed\, and an unfinished 
   CHECK(repl.wait() == 0);
 }
 
+TEST_CASE("an error in a paste stops it: the lines after it do not run\, and Up recalls them") {
+  // The lines after an error ran, each as if typed: a loop's body whose first line had a syntax
+  // error ran once, alone; its `end` was an error of its own; and a paste's last line that began a
+  // statement left the next line typed continuing it on ">>".
+  Pty repl(pasting_terminal(), {"HOME=" + temp_dir()});
+  REQUIRE(shows(repl, "> "));
+  paste(repl, "for i = 1, 2 do\r  x = = i\r  print('body ' .. 'ran')\rend\rfunction later(\r");
+  REQUIRE(shows(repl, "stdin:2: unexpected symbol near '='"));
+  REQUIRE(shows(repl, "(the error stopped the paste at its line 2: the 3 lines after it did not run; Up recalls them)"));
+  REQUIRE(shows(repl, "> "));
+  repl.send("'typed ' .. 'alone'\r");  // a line of its own, not the end of "function later("
+  REQUIRE(shows(repl, "typed alone"));
+  REQUIRE(shows(repl, "> "));
+  CHECK(repl.output().find("body ran") == std::string::npos);
+  CHECK(repl.output().find("'<eof>' expected") == std::string::npos);
+  CHECK(repl.output().find(">> ") == std::string::npos);
+  // A runtime error stops it too; Up brings back the lines not run, to run once the error is mended.
+  paste(repl, "n = 1\rn = n + nil\r\rn = n + 10\rn = n * 2\r\r");
+  REQUIRE(shows(repl, "stdin:2: attempt to perform arithmetic on a nil value"));
+  REQUIRE(shows(repl, "(the error stopped the paste at its line 2: the 2 lines after it did not run; Up recalls them)"));
+  REQUIRE(shows(repl, "> "));
+  repl.send("n\r");
+  REQUIRE(shows(repl, "1\r\n"));
+  REQUIRE(shows(repl, "> "));
+  repl.send("\x1b[A\x1b[A\r");  // Up twice: past "n" to the lines not run
+  REQUIRE(shows(repl, "> "));
+  repl.send("n\r");
+  REQUIRE(shows(repl, "22\r\n"));
+  REQUIRE(shows(repl, "> "));
+  // A paste whose error is on its last line, or before blank lines only, says nothing more.
+  paste(repl, "nil + 1\r\r\r");
+  REQUIRE(shows(repl, "stdin:1: attempt to perform arithmetic on a nil value"));
+  REQUIRE(shows(repl, "> "));
+  repl.send("'last ' .. 'line'\r");
+  REQUIRE(shows(repl, "last line"));
+  CHECK(repl.output().find("stopped the paste at its line 1") == std::string::npos);
+  repl.send("\x04");
+  CHECK(repl.wait() == 0);
+}
+
 TEST_CASE("an error in a pasted line names that line of the paste\, and a typed line stays line 1") {
   // Each pasted line was compiled alone, as line 1: an error in the paste's fifth line said
   // "stdin:1:" as one in its first would, and nothing told which line of the paste had failed.
@@ -755,12 +796,16 @@ TEST_CASE("an error in a pasted line names that line of the paste\, and a typed 
   REQUIRE(shows(repl, "stdin:2: attempt to perform arithmetic on a nil value"));
   REQUIRE(shows(repl, "> "));
   // A function over pasted lines 2 to 4 fails on line 3, called from line 6 (after a blank line); the
-  // library's errors name the paste's line too, and so does a syntax error.
-  paste(repl, "a = 1\rfunction f()\r  return 'x' .. nil\rend\r\rf()\rmodel.gpt{ vocab = 0 }\rx = = 2\r");
+  // library's errors name the paste's line too, and so does a syntax error (each error stops its paste).
+  paste(repl, "a = 1\rfunction f()\r  return 'x' .. nil\rend\r\rf()\r");
   REQUIRE(shows(repl, "stdin:3: attempt to concatenate a nil value"));
   REQUIRE(shows(repl, "stdin:6: in main chunk"));
-  REQUIRE(shows(repl, "stdin:7: model.gpt"));
-  REQUIRE(shows(repl, "stdin:8: unexpected symbol near '='"));
+  REQUIRE(shows(repl, "> "));
+  paste(repl, "a = 2\r\rmodel.gpt{ vocab = 0 }\r");
+  REQUIRE(shows(repl, "stdin:3: model.gpt"));
+  REQUIRE(shows(repl, "> "));
+  paste(repl, "a = 3\rb = 4\r\rx = = 2\r");
+  REQUIRE(shows(repl, "stdin:4: unexpected symbol near '='"));
   REQUIRE(shows(repl, "> "));
   // Typed, an entry starts at line 1 whatever the paste before it.
   repl.send("nil + 1\r");

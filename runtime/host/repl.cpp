@@ -648,6 +648,17 @@ void Host::repl() {
         std::fputs("(Ctrl-D: the unfinished entry was dropped; Up recalls it, and Ctrl-D again leaves)\n", stdout);
         continue;
       }
+      if (result == Read::Eof && !pending.empty()) {
+        // Standard input that is no terminal (scalelab -i < session.lua) ended inside an entry: its
+        // syntax error, as lua.c reports it ("'end' expected ... near <eof>"). The entry was dropped
+        // without a word, and the function it defined was silently missing.
+        if (luaL_loadbuffer(L_, pending.data(), pending.size(), "=stdin") != LUA_OK) {
+          report(false);
+        } else {
+          lua_pop(L_, 1);
+        }
+        break;
+      }
       if (result == Read::Eof) break;
       if (result == Read::Interrupted || result == Read::InterruptedEmpty) {
         const bool at_empty_prompt = pending.empty() && result == Read::InterruptedEmpty;

@@ -398,6 +398,20 @@ TEST_CASE("the REPL goes on after a line that replaced require or broke the REPL
   CHECK_THAT(r.err, !Catch::Contains("PANIC"));
 }
 
+TEST_CASE("the REPL on standard input that ends inside an entry says the entry's syntax error\, as lua does") {
+  // The unfinished entry was dropped without a word: the function it defined was silently missing.
+  auto r = scalelab_run({"-i"}, "x = 1\nfunction f()\n  local y = x\nprint('before the end')\n");
+  CHECK(r.status == 0);
+  CHECK_THAT(r.err, Catch::Contains("stdin:3: 'end' expected (to close 'function' at line 1) near <eof>"));
+  CHECK_THAT(r.out, !Catch::Contains("before the end"));
+  // An expression cut short too; an entry that ended before the input did says nothing more.
+  r = scalelab_run({"-i"}, "y = 2 +\n");
+  CHECK_THAT(r.err, Catch::Contains("stdin:1: unexpected symbol near <eof>"));
+  r = scalelab_run({"-i"}, "function g()\n  return 1\nend\nprint(g())\n");
+  CHECK(r.out == "1\n");
+  CHECK(r.err.empty());
+}
+
 TEST_CASE("an error whose traceback the message handler has no memory to write is still reported as an error") {
 #ifdef __SANITIZE_ADDRESS__
   WARN("not checked: needs this program's own operator new, which AddressSanitizer replaces");

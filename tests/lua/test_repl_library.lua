@@ -221,6 +221,26 @@ t.test("pretty: objects with multi-line summaries in a table (fit.published) ind
   t.ok(pretty(wide):find("\n    k9 = \"yyyyyyyyyy\"\n  }\n}$"), pretty(wide))
 end)
 
+t.test("pretty shows a large array's first entries without a copy of the whole array", function()
+  -- Every key and value went into two tables first: 512 MB to show 30 numbers of a table of 1e7,
+  -- and a table of 1e8 could end the session out of memory.
+  local big = {}
+  for i = 1, 1000000 do big[i] = i end
+  big.label = "tokens"
+  collectgarbage()
+  collectgarbage("stop")
+  local before = collectgarbage("count")
+  local shown = pretty(big)
+  local used = (collectgarbage("count") - before) / 1024
+  collectgarbage("restart")
+  t.ok(used < 4, string.format("MB allocated to show it: %.1f", used))
+  t.ok(shown:find("^{\n  1,\n  2,\n"), shown)
+  t.ok(shown:find("\n  30,\n  ...(999971 more)\n}", 1, true), shown)
+  t.ok(pretty(big, { length = 1000001 }):find("\n  label = \"tokens\"\n}$"), "its other keys after the array")
+  t.eq(pretty({ big }, { depth = 1 }), "{{...1000001 items}}")
+  t.eq(pretty(big, { depth = 0 }), "{...1000001 items}")
+end)
+
 t.test("pretty shows a large table's first entries without reading or sorting all of it", function()
   -- A proxy whose __len says a million: each index up to it was read, to show 30.
   local reads = 0

@@ -16,6 +16,7 @@
 //     drops the unfinished entry); Ctrl-Z suspends (job control).
 // Without a terminal, or without readline, lines are read plainly.
 #include <sys/select.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -268,16 +269,34 @@ int write_history_entry(std::FILE* file, const char* text, const char* time) {
 }
 
 // Writes the history's entries from `first` on to the file, appended or in place of what it held.
+// In place: written to a file beside it (its mode kept) that then replaces it, the file a link
+// points to where it is one, so that a write that fails (a full disk, a quota) leaves the history
+// as it was. Opened "w", the file was emptied first, and such a failure lost every entry it held.
 // Returns 0, or the errno of what failed.
 int write_history_file(const std::string& path, int first, bool append) {
+  std::string target = path;
+  if (!append) {
+    if (char* resolved = ::realpath(path.c_str(), nullptr)) {
+      target = resolved;
+      std::free(resolved);
+    }
+  }
+  const std::string written = append ? target : target + ".tmp-" + std::to_string(static_cast<long>(::getpid()));
   errno = 0;
-  std::FILE* file = std::fopen(path.c_str(), append ? "a" : "w");
+  std::FILE* file = std::fopen(written.c_str(), append ? "a" : "w");
   if (!file) return errno != 0 ? errno : EIO;
+  struct stat info {};
+  if (!append && ::stat(target.c_str(), &info) == 0) ::fchmod(::fileno(file), info.st_mode & 07777);
   int error = 0;
   HIST_ENTRY** entries = history_list();
   for (int i = first; entries && i < history_length && error == 0; ++i)
     error = write_history_entry(file, entries[i]->line, entries[i]->timestamp);
+  if (error == 0 && std::fflush(file) != 0) error = errno != 0 ? errno : EIO;
   if (std::fclose(file) != 0 && error == 0) error = errno != 0 ? errno : EIO;
+  if (!append) {
+    if (error == 0 && std::rename(written.c_str(), target.c_str()) != 0) error = errno != 0 ? errno : EIO;
+    if (error != 0) std::remove(written.c_str());
+  }
   return error;
 }
 

@@ -1,6 +1,7 @@
 // The REPL, driven through a pseudo-terminal as a person would use it.
 #include <catch2/catch.hpp>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <fstream>
@@ -604,6 +605,53 @@ TEST_CASE("a long history is trimmed by whole entries, so a multi-line entry sur
   REQUIRE(shows(next, "> "));
   next.send("\x04");
   CHECK(next.wait() == 0);
+}
+
+TEST_CASE("a history that cannot be rewritten whole when trimmed is left as it was\, and a link stays a link") {
+  // Trimmed in place, the file was emptied first: a write that then failed (a full disk, a quota; here
+  // a limit on file sizes) lost every entry it held.
+  const std::string dir = temp_dir();
+  auto write_history = [](const std::string& path) {
+    std::ofstream file(path);
+    for (int i = 0; i < 1200; ++i) file << "#" << 1700000000 + i << "\nfunction f" << i << "()\n  return " << i << "\nend\n";
+  };
+  auto read = [](const std::string& path) {
+    std::ifstream file(path);
+    return std::string(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
+  };
+  write_history(dir + "/.scalelab_history");
+  const std::string before = read(dir + "/.scalelab_history");
+  {
+    // Files of 8 KiB at most (16 where ulimit counts KiB), written with SIGXFSZ ignored: EFBIG.
+    Pty session({"/bin/sh", "-c", "trap '' XFSZ; ulimit -f 16 && exec '" SCALELAB_BINARY "'"}, {"HOME=" + dir});
+    REQUIRE(shows(session, "> "));
+    session.send("x = 1\r");
+    REQUIRE(shows(session, "the history cannot be saved in " + dir + "/.scalelab_history: File too large"));
+    REQUIRE(shows(session, "> "));
+    session.send("\x04");
+    CHECK(session.wait() == 0);
+  }
+  CHECK(read(dir + "/.scalelab_history") == before);
+  // Trimmed through a link (dotfiles kept elsewhere), the file it points to is rewritten.
+  const std::string linked = temp_dir();
+  write_history(linked + "/history");
+  REQUIRE(::symlink((linked + "/history").c_str(), (linked + "/.scalelab_history").c_str()) == 0);
+  {
+    Pty session({SCALELAB_BINARY}, {"HOME=" + linked});
+    REQUIRE(shows(session, "> "));
+    session.send("x = 1\r");
+    REQUIRE(shows(session, "> "));
+    session.send("\x04");
+    CHECK(session.wait() == 0);
+  }
+  struct stat info {};
+  REQUIRE(::lstat((linked + "/.scalelab_history").c_str(), &info) == 0);
+  CHECK(S_ISLNK(info.st_mode));
+  const std::string trimmed = read(linked + "/history");
+  CHECK(trimmed.rfind("#", 0) == 0);
+  CHECK(trimmed.find("function f301()") != std::string::npos);
+  CHECK(trimmed.find("function f300()") == std::string::npos);
+  CHECK(trimmed.find("\nx = 1\n") != std::string::npos);
 }
 
 TEST_CASE("train.run's progress bar on a terminal: speed and ETA when training, 'simulated' when drawn") {

@@ -18,7 +18,8 @@ void check_interrupt();                // throws Interrupted if requested (and c
 // comes, on the main thread and on each coroutine being resumed; while the request is pending each
 // of them raises it once, so that a coroutine.resume catching its coroutine's interruption does not
 // end it (the resuming thread raises it too). Threads not running Lua at the signal are not armed,
-// and a thread raises once only (as lua.c's hook): Lua code that catches the error goes on. Settled
+// and a thread raises once only (as lua.c's hook): Lua code that catches the error goes on, until a
+// second signal, which the host then raises at every instruction of Lua code up to its call. Settled
 // when the host's call ends, or by a computation that stopped cleanly on it and returns its result
 // (train.run in the REPL). settle_interrupt also clears the request.
 bool interrupt_pending() noexcept;

@@ -25,6 +25,12 @@ namespace {
 
 lua_State* g_running = nullptr;  // the state whose call SIGINT or SIGTERM should interrupt
 volatile std::sig_atomic_t g_signal_seen = 0;  // the signal (SIGINT, SIGTERM) that arrived during the current call
+// The hook raised the interruption as a Lua error during the current call: when another signal
+// comes while it is pending, Lua code caught that error and went on (a pcall in a loop).
+volatile std::sig_atomic_t g_raised = 0;
+// The interruption unwinds the whole call: the hook raises it at every instruction of Lua code until
+// the call ends, so that no pcall keeps it (set by a second signal after Lua code caught the first).
+volatile std::sig_atomic_t g_unwinding = 0;
 
 // The coroutines being resumed now, outermost first (coroutine.resume and coroutine.wrap's
 // functions record theirs): Lua hooks are per thread, and a pure-Lua loop inside a coroutine runs on
@@ -50,15 +56,20 @@ class Resuming {
 // interrupt.h's DeferInterrupt): then the request stays for that computation to see, and the hook
 // stays armed for the Lua code after it. Each armed thread raises once (a coroutine.resume that
 // catches its coroutine's error does not end the interruption: the resuming thread raises too),
-// until the interruption is settled (the call ends, or train.run stopped cleanly on it).
+// until the interruption is settled (the call ends, or train.run stopped cleanly on it). While the
+// call unwinds (g_unwinding), each armed thread raises at every instruction, its hook left in place:
+// a pcall that catches the error returns to Lua code that raises it again, up to the host's call.
 void interrupt_hook(lua_State* L, lua_Debug*) {
   if (!interrupt_pending()) {  // settled, or armed after its coroutine returned: nothing to raise
     lua_sethook(L, nullptr, 0, 0);
     return;
   }
   if (interrupt_deferred()) return;
-  lua_sethook(L, nullptr, 0, 0);
-  clear_interrupt();
+  if (!g_unwinding) {
+    lua_sethook(L, nullptr, 0, 0);
+    clear_interrupt();
+  }
+  g_raised = 1;
   // Located where the computation was: at the first frame of the user's code from the running
   // function down. luaL_error's level 1 is the running function's caller, so a loop in the user's
   // function that a library function called (sweep.filter(s, function(p) ... end)) was
@@ -76,26 +87,47 @@ void interrupt_hook(lua_State* L, lua_Debug*) {
 
 void arm(lua_State* L) { lua_sethook(L, interrupt_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1); }
 
-// SIGINT (Ctrl-C) and SIGTERM (kill, timeout, a scheduler ending the job) alike: the computation
-// stops cleanly, a training run writing its checkpoint, rather than the process dying mid-step.
-// A second signal while the first is still pending (the computation has not stopped on it, or Lua
-// code caught its error and went on) kills the process, as lua.c's does; one after the first was
-// settled (train.run stopped on it and returned its result, and the line goes on) is a new first
-// one: the REPL's session must not die of the Ctrl-C that stops the next thing the line does.
-void on_stop_signal(int signal) {
-  if (g_signal_seen && (interrupt_pending() || !repeated_interrupt_kills())) {
-    if (!repeated_interrupt_kills()) return;  // a study's worker, stopping already (core/interrupt.h)
-    std::signal(signal, SIG_DFL);
-    std::raise(signal);  // delivered, with its default action, as the handler returns
-    return;
-  }
-  g_signal_seen = signal;
-  request_interrupt(signal);     // for C++ loops (core/interrupt.h)
+// Arms the hook of the running state and of each coroutine being resumed.
+void arm_all() {
   if (!g_running) return;
   arm(g_running);
   const int depth = g_resumed_depth;
   for (int i = 0; i < depth && i < kMaxResumed; ++i)
     if (g_resumed[i]) arm(g_resumed[i]);  // null: coroutine.resume given no coroutine, about to say so
+}
+
+// SIGINT (Ctrl-C) and SIGTERM (kill, timeout, a scheduler ending the job) alike: the computation
+// stops cleanly, a training run writing its checkpoint, rather than the process dying mid-step.
+// A second signal while the first is still pending:
+//   - after Lua code caught the first's error and went on (a pcall in a loop: `for i = 1, 1e9 do
+//     pcall(f) end`), unwinds the whole call (g_unwinding): no pcall keeps it, and the REPL returns
+//     to its prompt with its session intact (this second Ctrl-C killed the process, as lua.c's does,
+//     and everything computed in the session with it; a third one caught again went on);
+//   - where the first has not reached Lua code (a C++ computation that has not stopped on it), or
+//     the unwinding has raised nothing yet, kills the process, as lua.c's does: the person's way
+//     out of a computation that does not stop.
+// One after the first was settled (train.run stopped on it and returned its result, and the line
+// goes on) is a new first one: the REPL's session must not die of the Ctrl-C that stops the next
+// thing the line does.
+void on_stop_signal(int signal) {
+  if (g_signal_seen && (interrupt_pending() || !repeated_interrupt_kills())) {
+    if (!repeated_interrupt_kills()) return;  // a study's worker, stopping already (core/interrupt.h)
+    if (g_raised && g_running) {
+      g_raised = 0;  // a third signal before the unwinding raises anything kills, as below
+      g_unwinding = 1;
+      request_interrupt(signal);  // C++ loops that the Lua code calls stop too
+      arm_all();
+      return;
+    }
+    std::signal(signal, SIG_DFL);
+    std::raise(signal);  // delivered, with its default action, as the handler returns
+    return;
+  }
+  g_signal_seen = signal;
+  g_raised = 0;
+  g_unwinding = 0;
+  request_interrupt(signal);     // for C++ loops (core/interrupt.h)
+  arm_all();
 }
 
 // coroutine.resume and the functions coroutine.wrap makes, as Lua's own (upvalue 1), recording the
@@ -498,6 +530,8 @@ int Host::call(int nargs, int nresults) {
   settle_interrupt();
   forget_stopped_by_interrupt();
   g_signal_seen = 0;
+  g_raised = 0;
+  g_unwinding = 0;
   g_running = L_;
   struct sigaction action {}, previous_int {}, previous_term {};
   action.sa_handler = on_stop_signal;
@@ -508,6 +542,7 @@ int Host::call(int nargs, int nresults) {
   sigaction(SIGTERM, &previous_term, nullptr);
   sigaction(SIGINT, &previous_int, nullptr);
   g_running = nullptr;
+  g_unwinding = 0;
   lua_sethook(L_, nullptr, 0, 0);
   settle_interrupt();
   lua_remove(L_, base);

@@ -4,16 +4,19 @@
 //     a trailing ';' silences the values;
 //   - a chunk that ends early (a syntax error at <eof>) continues on a second prompt ">> ";
 //   - statements and then an expression ("x = 2; x * 21") run, and the expression's values print;
-//   - lines pasted together (readline's bracketed paste hands them over at once) run one by one;
+//   - lines pasted together (readline's bracketed paste hands them over at once) run one by one,
+//     until one fails: the lines after it do not run (Up recalls them);
 //   - readline history in ~/.scalelab_history (a multi-line entry stays one entry across sessions;
 //     without HOME, the session's only);
 //     Tab completes globals, fields and methods
 //     (scalelab.repl.complete, which follows __index metatables);
-//   - Ctrl-C during a computation interrupts it (Host::call); at the prompt it clears the line,
+//   - Ctrl-C during a computation interrupts it (Host::call; a second one stops it even where its own
+//     pcall caught the first); at the prompt it clears the line,
 //     and a second Ctrl-C on an empty prompt leaves; Ctrl-D leaves too (on ">> ", on a terminal, it
 //     drops the unfinished entry); Ctrl-Z suspends (job control).
 // Without a terminal, or without readline, lines are read plainly.
 #include <sys/select.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -266,16 +269,34 @@ int write_history_entry(std::FILE* file, const char* text, const char* time) {
 }
 
 // Writes the history's entries from `first` on to the file, appended or in place of what it held.
+// In place: written to a file beside it (its mode kept) that then replaces it, the file a link
+// points to where it is one, so that a write that fails (a full disk, a quota) leaves the history
+// as it was. Opened "w", the file was emptied first, and such a failure lost every entry it held.
 // Returns 0, or the errno of what failed.
 int write_history_file(const std::string& path, int first, bool append) {
+  std::string target = path;
+  if (!append) {
+    if (char* resolved = ::realpath(path.c_str(), nullptr)) {
+      target = resolved;
+      std::free(resolved);
+    }
+  }
+  const std::string written = append ? target : target + ".tmp-" + std::to_string(static_cast<long>(::getpid()));
   errno = 0;
-  std::FILE* file = std::fopen(path.c_str(), append ? "a" : "w");
+  std::FILE* file = std::fopen(written.c_str(), append ? "a" : "w");
   if (!file) return errno != 0 ? errno : EIO;
+  struct stat info {};
+  if (!append && ::stat(target.c_str(), &info) == 0) ::fchmod(::fileno(file), info.st_mode & 07777);
   int error = 0;
   HIST_ENTRY** entries = history_list();
   for (int i = first; entries && i < history_length && error == 0; ++i)
     error = write_history_entry(file, entries[i]->line, entries[i]->timestamp);
+  if (error == 0 && std::fflush(file) != 0) error = errno != 0 ? errno : EIO;
   if (std::fclose(file) != 0 && error == 0) error = errno != 0 ? errno : EIO;
+  if (!append) {
+    if (error == 0 && std::rename(written.c_str(), target.c_str()) != 0) error = errno != 0 ? errno : EIO;
+    if (error != 0) std::remove(written.c_str());
+  }
   return error;
 }
 
@@ -603,6 +624,29 @@ void Host::repl() {
   // is line 1 on, as in lua.c.
   int line_number = 1;  // the line being read: its number in its paste (1 when typed)
   int entry_line = 1;   // the line the entry being read (pending) starts on
+  // An error in an entry of a paste stops the paste, as Ctrl-C does: the lines after it are not run,
+  // which Up recalls (one history entry), to run again once the error is mended. They ran, each as
+  // if typed: the lines that needed what failed failed in turn, or ran without it (the body of a
+  // loop whose first line had a syntax error ran once, alone), and a line that began an unfinished
+  // statement left the next line typed continuing a chunk of the paste.
+  auto stop_paste = [&](int failed_line) {
+    std::vector<std::string> rest(pasted.begin(), pasted.end());
+    pasted.clear();
+    while (!rest.empty() && is_blank(rest.back())) rest.pop_back();
+    while (!rest.empty() && is_blank(rest.front())) rest.erase(rest.begin());
+    if (rest.empty()) return;
+    std::string text;
+    for (const std::string& line : rest) text += (text.empty() ? "" : "\n") + line;
+    remember(text);
+    std::fprintf(stderr, "(the error stopped the paste at its line %d: the %zu line%s after it did not run; Up "
+                         "recalls them)\n", failed_line, rest.size(), rest.size() == 1 ? "" : "s");
+    std::fflush(stderr);
+  };
+  // Runs the entry compiled on the stack top; what was pasted after it is dropped when it fails.
+  auto run_entry = [&](const std::string& chunk) {
+    if (!execute(!ends_with_semicolon(chunk), 0)) pasted.clear();
+    else if (!ran) stop_paste(line_number);
+  };
   bool exit_armed = false;
   for (;;) {
     std::string line;
@@ -622,6 +666,17 @@ void Host::repl() {
         pending.clear();
         std::fputs("(Ctrl-D: the unfinished entry was dropped; Up recalls it, and Ctrl-D again leaves)\n", stdout);
         continue;
+      }
+      if (result == Read::Eof && !pending.empty()) {
+        // Standard input that is no terminal (scalelab -i < session.lua) ended inside an entry: its
+        // syntax error, as lua.c reports it ("'end' expected ... near <eof>"). The entry was dropped
+        // without a word, and the function it defined was silently missing.
+        if (luaL_loadbuffer(L_, pending.data(), pending.size(), "=stdin") != LUA_OK) {
+          report(false);
+        } else {
+          lua_pop(L_, 1);
+        }
+        break;
       }
       if (result == Read::Eof) break;
       if (result == Read::Interrupted || result == Read::InterruptedEmpty) {
@@ -655,7 +710,7 @@ void Host::repl() {
       if (load_values(L_, before, without_semicolons(values))) lua_remove(L_, -2);  // else runs as "return ..."
       pending.clear();
       remember(chunk);
-      if (!execute(!ends_with_semicolon(chunk), 0)) pasted.clear();
+      run_entry(chunk);
       if (terminated()) break;
       continue;
     }
@@ -667,7 +722,7 @@ void Host::repl() {
     if (load_with_last_expression(L_, numbered)) {
       pending.clear();
       remember(chunk);
-      if (!execute(!ends_with_semicolon(chunk), 0)) pasted.clear();
+      run_entry(chunk);
       if (terminated()) break;
       say_local(chunk);
       continue;
@@ -685,9 +740,10 @@ void Host::repl() {
     if (status != LUA_OK) {
       if (status == LUA_ERRSYNTAX) explain_non_ascii(L_, numbered);
       report(false);
+      stop_paste(line_number);
       continue;
     }
-    if (!execute(!ends_with_semicolon(chunk), 0)) pasted.clear();
+    run_entry(chunk);
     if (terminated()) break;
     say_local(chunk);
   }

@@ -25,9 +25,30 @@ local scalelab = {
 -- C are, so that an error in a tail call of one names the user's line (checks.keep_callers).
 local keep_callers = require("scalelab.study.checks").keep_callers
 local missing = require "scalelab.missing"
+-- A mistyped function (train.rnu{...}) is an error that names the one meant (scalelab.missing).
+-- A module's own tables of functions (plot.formats) are modules too: wrapped alike, as their
+-- functions are called alike (plot.formats.count(n)); they were left as they were, so that
+-- plot.formats.cont(n) said only "attempt to call a nil value (field 'cont')", and `return
+-- plot.formats.count(x)` ending a user's function lost the user's line from its errors. Tables with
+-- a metatable (classes, fit.published) and tables holding anything but functions (study.default_hyper,
+-- plot.config) are not such modules.
+local function functions_only(t)
+  if getmetatable(t) ~= nil or next(t) == nil then return false end
+  for key, value in pairs(t) do
+    if type(key) ~= "string" or type(value) ~= "function" then return false end
+  end
+  return true
+end
+local function wrap_module(module, label)
+  for key, value in pairs(module) do
+    if type(key) == "string" and type(value) == "table" and functions_only(value) then
+      wrap_module(value, label .. "." .. key)
+    end
+  end
+  return missing.note_misses(keep_callers(module), label, "module")
+end
 for _, name in ipairs(scalelab.modules) do
-  -- A mistyped function (train.rnu{...}) is an error that names the one meant (scalelab.missing).
-  _G[name] = missing.note_misses(keep_callers(require("scalelab." .. name)), name, "module")
+  _G[name] = wrap_module(require("scalelab." .. name), name)
 end
 
 -- Modules a script requires are kept as read, for the workers of its studies (scalelab.study.modules).

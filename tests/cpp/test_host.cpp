@@ -227,6 +227,28 @@ TEST_CASE("a mistyped module function, global or method: the error says the name
   CHECK_THAT(r.err, Catch::Contains("(field 'rnu')\nstack traceback:"));
 }
 
+TEST_CASE("a module's table of functions (plot.formats) is wrapped as its module is: mistyped names\, tail calls") {
+  // Only the modules themselves were wrapped: plot.formats.cont(n) said only "attempt to call a nil
+  // value (field 'cont')", and a tail call of plot.formats.count lost the user's function from the
+  // traceback ("(...tail calls...)").
+  auto r = scalelab_run({"-e", "print(plot.formats.cont(1e9))"});
+  CHECK(r.status == 1);
+  CHECK_THAT(r.err, Catch::StartsWith("scalelab: (command line):1: attempt to call a nil value (field 'cont'); "
+                                      "did you mean 'plot.formats.count'?\nstack traceback:"));
+  r = scalelab_run({"-e", "plot.formats.zzzzzzzz(1)"});
+  CHECK_THAT(r.err, Catch::Contains("(field 'zzzzzzzz'); plot.formats has no 'zzzzzzzz' (help(plot.formats) lists what "
+                                    "it has)"));
+  r = scalelab_run({"-e", "local function label(v)\n  return plot.formats.count(v)\nend\nprint(label(7.02e9))\nlabel('x')"});
+  CHECK(r.status == 1);
+  CHECK_THAT(r.out, Catch::StartsWith("7.02B\n"));
+  CHECK_THAT(r.err, Catch::Contains("(command line):2: in local 'label'\n\t(command line):5: in main chunk"));
+  CHECK_THAT(r.err, !Catch::Contains("tail calls"));
+  // Still the same functions, documented as before; tables of other things are left as they are.
+  r = scalelab_run({"-e", "print(plot.formats.percent(0.25), plot.formats.power(1e21), getmetatable(plot.config), "
+                          "getmetatable(study.default_hyper))"});
+  CHECK(r.out == "25%\t10^{21}\tnil\tnil\n");
+}
+
 TEST_CASE("an error the library raises at the user's line: the traceback starts at the call the user wrote") {
   std::string dir = temp_dir();
   write_file(dir + "/neg.lua", "local f = plot.figure{ ylog = true }\nf:points{ x = {1, 2}, y = {1, -1} }\n"
@@ -374,6 +396,20 @@ TEST_CASE("the REPL goes on after a line that replaced require or broke the REPL
   CHECK_THAT(r.err, Catch::Contains("attempt to index a number value"));
   CHECK_THAT(r.out, Catch::Contains("still here"));
   CHECK_THAT(r.err, !Catch::Contains("PANIC"));
+}
+
+TEST_CASE("the REPL on standard input that ends inside an entry says the entry's syntax error\, as lua does") {
+  // The unfinished entry was dropped without a word: the function it defined was silently missing.
+  auto r = scalelab_run({"-i"}, "x = 1\nfunction f()\n  local y = x\nprint('before the end')\n");
+  CHECK(r.status == 0);
+  CHECK_THAT(r.err, Catch::Contains("stdin:3: 'end' expected (to close 'function' at line 1) near <eof>"));
+  CHECK_THAT(r.out, !Catch::Contains("before the end"));
+  // An expression cut short too; an entry that ended before the input did says nothing more.
+  r = scalelab_run({"-i"}, "y = 2 +\n");
+  CHECK_THAT(r.err, Catch::Contains("stdin:1: unexpected symbol near <eof>"));
+  r = scalelab_run({"-i"}, "function g()\n  return 1\nend\nprint(g())\n");
+  CHECK(r.out == "1\n");
+  CHECK(r.err.empty());
 }
 
 TEST_CASE("an error whose traceback the message handler has no memory to write is still reported as an error") {

@@ -1,6 +1,7 @@
 // The REPL, driven through a pseudo-terminal as a person would use it.
 #include <catch2/catch.hpp>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <fstream>
@@ -376,19 +377,54 @@ TEST_CASE("a second Ctrl-C after train.run stopped on the first interrupts what 
   CHECK(session.wait() == 0);
 }
 
-TEST_CASE("a second Ctrl-C while the first is still pending ends the program, as in lua") {
-  // The line catches each interruption and goes on: the person's way out is a second Ctrl-C.
+TEST_CASE("a second Ctrl-C after a pcall in a loop caught the first returns to the prompt\, the session intact") {
+  // The line catches each interruption and goes on. The second Ctrl-C ended the program (as lua.c's
+  // does), and everything the session held with it; a pcall must not keep it either.
   Pty session({SCALELAB_BINARY}, {"HOME=" + temp_dir()});
   REQUIRE(shows(session, "> "));
-  session.send("print('look' .. 'ing') while true do pcall(function() while true do end end) end\r");
+  session.send("kept = 'session'\r");
+  REQUIRE(shows(session, "> "));
+  session.send("n = 0 print('look' .. 'ing') while true do pcall(function() while true do end end) n = n + 1 end\r");
   REQUIRE(shows(session, "looking"));
   session.expect("(never shown)", 0.5);  // into the loop, past print
   session.interrupt();
   session.expect("(never shown)", 0.5);
+  CHECK(session.output().find("interrupted!") == std::string::npos);  // the first: caught by the pcall
   session.interrupt();
-  const int status = session.wait();
-  INFO(session.output());
-  CHECK(status == 128 + SIGINT);
+  REQUIRE(shows(session, "interrupted!"));
+  REQUIRE(shows(session, "> "));
+  session.send("print(kept .. ' kept', n)\r");
+  REQUIRE(shows(session, "session kept\t1"));
+  REQUIRE(shows(session, "> "));
+  // Short pcalls in a numeric loop, which the Ctrl-C may reach inside or between: the same.
+  session.send("for i = 1, 1e12 do pcall(function() local x = i * 2 end) end print('never ' .. 'ended')\r");
+  session.expect("(never shown)", 0.5);
+  session.interrupt();
+  session.expect("(never shown)", 0.5);
+  session.interrupt();
+  REQUIRE(shows(session, "> "));
+  session.send("print(kept .. ' still')\r");
+  REQUIRE(shows(session, "session still"));
+  REQUIRE(shows(session, "> "));
+  CHECK(session.output().find("never ended") == std::string::npos);
+  session.send("\x04");
+  CHECK(session.wait() == 0);
+}
+
+TEST_CASE("a second Ctrl-C after a pcall caught the first stops a script\, with status 130") {
+  const std::string dir = temp_dir();
+  write_file(dir + "/spin.lua", "print('spin' .. 'ning') io.stdout:flush()\n"
+                                "while true do pcall(function() while true do end end) end\n");
+  Pty script({SCALELAB_BINARY, dir + "/spin.lua"});
+  REQUIRE(shows(script, "spinning"));
+  script.expect("(never shown)", 0.5);
+  script.interrupt();
+  script.expect("(never shown)", 0.5);
+  script.interrupt();
+  const int status = script.wait();
+  INFO(script.output());
+  CHECK(status == 130);
+  CHECK(script.output().find("spin.lua:2: interrupted!") != std::string::npos);
 }
 
 TEST_CASE("SIGTERM in the REPL stops train.run cleanly, its checkpoint written, and ends the session with status 143") {
@@ -571,6 +607,53 @@ TEST_CASE("a long history is trimmed by whole entries, so a multi-line entry sur
   CHECK(next.wait() == 0);
 }
 
+TEST_CASE("a history that cannot be rewritten whole when trimmed is left as it was\, and a link stays a link") {
+  // Trimmed in place, the file was emptied first: a write that then failed (a full disk, a quota; here
+  // a limit on file sizes) lost every entry it held.
+  const std::string dir = temp_dir();
+  auto write_history = [](const std::string& path) {
+    std::ofstream file(path);
+    for (int i = 0; i < 1200; ++i) file << "#" << 1700000000 + i << "\nfunction f" << i << "()\n  return " << i << "\nend\n";
+  };
+  auto read = [](const std::string& path) {
+    std::ifstream file(path);
+    return std::string(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
+  };
+  write_history(dir + "/.scalelab_history");
+  const std::string before = read(dir + "/.scalelab_history");
+  {
+    // Files of 8 KiB at most (16 where ulimit counts KiB), written with SIGXFSZ ignored: EFBIG.
+    Pty session({"/bin/sh", "-c", "trap '' XFSZ; ulimit -f 16 && exec '" SCALELAB_BINARY "'"}, {"HOME=" + dir});
+    REQUIRE(shows(session, "> "));
+    session.send("x = 1\r");
+    REQUIRE(shows(session, "the history cannot be saved in " + dir + "/.scalelab_history: File too large"));
+    REQUIRE(shows(session, "> "));
+    session.send("\x04");
+    CHECK(session.wait() == 0);
+  }
+  CHECK(read(dir + "/.scalelab_history") == before);
+  // Trimmed through a link (dotfiles kept elsewhere), the file it points to is rewritten.
+  const std::string linked = temp_dir();
+  write_history(linked + "/history");
+  REQUIRE(::symlink((linked + "/history").c_str(), (linked + "/.scalelab_history").c_str()) == 0);
+  {
+    Pty session({SCALELAB_BINARY}, {"HOME=" + linked});
+    REQUIRE(shows(session, "> "));
+    session.send("x = 1\r");
+    REQUIRE(shows(session, "> "));
+    session.send("\x04");
+    CHECK(session.wait() == 0);
+  }
+  struct stat info {};
+  REQUIRE(::lstat((linked + "/.scalelab_history").c_str(), &info) == 0);
+  CHECK(S_ISLNK(info.st_mode));
+  const std::string trimmed = read(linked + "/history");
+  CHECK(trimmed.rfind("#", 0) == 0);
+  CHECK(trimmed.find("function f301()") != std::string::npos);
+  CHECK(trimmed.find("function f300()") == std::string::npos);
+  CHECK(trimmed.find("\nx = 1\n") != std::string::npos);
+}
+
 TEST_CASE("train.run's progress bar on a terminal: speed and ETA when training, 'simulated' when drawn") {
   const std::string dir = temp_dir();
   write_file(dir + "/bars.lua",
@@ -684,11 +767,12 @@ TEST_CASE("lines pasted together run one by one as if typed\, and an unfinished 
   paste("function add(a, b)\r  return a + b\rend\radd(300, 33)\r");
   REQUIRE(shows(repl, "333\r\n"));
   REQUIRE(shows(repl, "> "));
-  // An error in one line leaves the others to run, as typed lines do.
+  // An error stops the paste: the lines after it do not run (the next test says more).
   paste("error('first ' .. 'fails')\r'second ' .. 'runs'\r");
   REQUIRE(shows(repl, "first fails"));
-  REQUIRE(shows(repl, "second runs"));
+  REQUIRE(shows(repl, "the 1 line after it did not run"));
   REQUIRE(shows(repl, "> "));
+  CHECK(repl.output().find("second runs") == std::string::npos);
   // A paste that ends inside a statement continues on the next prompt.
   paste("function mul(a, b)\r  return a * b\r");
   REQUIRE(shows(repl, ">> "));
@@ -711,6 +795,46 @@ TEST_CASE("lines pasted together run one by one as if typed\, and an unfinished 
   CHECK(repl.wait() == 0);
 }
 
+TEST_CASE("an error in a paste stops it: the lines after it do not run\, and Up recalls them") {
+  // The lines after an error ran, each as if typed: a loop's body whose first line had a syntax
+  // error ran once, alone; its `end` was an error of its own; and a paste's last line that began a
+  // statement left the next line typed continuing it on ">>".
+  Pty repl(pasting_terminal(), {"HOME=" + temp_dir()});
+  REQUIRE(shows(repl, "> "));
+  paste(repl, "for i = 1, 2 do\r  x = = i\r  print('body ' .. 'ran')\rend\rfunction later(\r");
+  REQUIRE(shows(repl, "stdin:2: unexpected symbol near '='"));
+  REQUIRE(shows(repl, "(the error stopped the paste at its line 2: the 3 lines after it did not run; Up recalls them)"));
+  REQUIRE(shows(repl, "> "));
+  repl.send("'typed ' .. 'alone'\r");  // a line of its own, not the end of "function later("
+  REQUIRE(shows(repl, "typed alone"));
+  REQUIRE(shows(repl, "> "));
+  CHECK(repl.output().find("body ran") == std::string::npos);
+  CHECK(repl.output().find("'<eof>' expected") == std::string::npos);
+  CHECK(repl.output().find(">> ") == std::string::npos);
+  // A runtime error stops it too; Up brings back the lines not run, to run once the error is mended.
+  paste(repl, "n = 1\rn = n + nil\r\rn = n + 10\rn = n * 2\r\r");
+  REQUIRE(shows(repl, "stdin:2: attempt to perform arithmetic on a nil value"));
+  REQUIRE(shows(repl, "(the error stopped the paste at its line 2: the 2 lines after it did not run; Up recalls them)"));
+  REQUIRE(shows(repl, "> "));
+  repl.send("n\r");
+  REQUIRE(shows(repl, "1\r\n"));
+  REQUIRE(shows(repl, "> "));
+  repl.send("\x1b[A\x1b[A\r");  // Up twice: past "n" to the lines not run
+  REQUIRE(shows(repl, "> "));
+  repl.send("n\r");
+  REQUIRE(shows(repl, "22\r\n"));
+  REQUIRE(shows(repl, "> "));
+  // A paste whose error is on its last line, or before blank lines only, says nothing more.
+  paste(repl, "nil + 1\r\r\r");
+  REQUIRE(shows(repl, "stdin:1: attempt to perform arithmetic on a nil value"));
+  REQUIRE(shows(repl, "> "));
+  repl.send("'last ' .. 'line'\r");
+  REQUIRE(shows(repl, "last line"));
+  CHECK(repl.output().find("stopped the paste at its line 1") == std::string::npos);
+  repl.send("\x04");
+  CHECK(repl.wait() == 0);
+}
+
 TEST_CASE("an error in a pasted line names that line of the paste\, and a typed line stays line 1") {
   // Each pasted line was compiled alone, as line 1: an error in the paste's fifth line said
   // "stdin:1:" as one in its first would, and nothing told which line of the paste had failed.
@@ -720,12 +844,16 @@ TEST_CASE("an error in a pasted line names that line of the paste\, and a typed 
   REQUIRE(shows(repl, "stdin:2: attempt to perform arithmetic on a nil value"));
   REQUIRE(shows(repl, "> "));
   // A function over pasted lines 2 to 4 fails on line 3, called from line 6 (after a blank line); the
-  // library's errors name the paste's line too, and so does a syntax error.
-  paste(repl, "a = 1\rfunction f()\r  return 'x' .. nil\rend\r\rf()\rmodel.gpt{ vocab = 0 }\rx = = 2\r");
+  // library's errors name the paste's line too, and so does a syntax error (each error stops its paste).
+  paste(repl, "a = 1\rfunction f()\r  return 'x' .. nil\rend\r\rf()\r");
   REQUIRE(shows(repl, "stdin:3: attempt to concatenate a nil value"));
   REQUIRE(shows(repl, "stdin:6: in main chunk"));
-  REQUIRE(shows(repl, "stdin:7: model.gpt"));
-  REQUIRE(shows(repl, "stdin:8: unexpected symbol near '='"));
+  REQUIRE(shows(repl, "> "));
+  paste(repl, "a = 2\r\rmodel.gpt{ vocab = 0 }\r");
+  REQUIRE(shows(repl, "stdin:3: model.gpt"));
+  REQUIRE(shows(repl, "> "));
+  paste(repl, "a = 3\rb = 4\r\rx = = 2\r");
+  REQUIRE(shows(repl, "stdin:4: unexpected symbol near '='"));
   REQUIRE(shows(repl, "> "));
   // Typed, an entry starts at line 1 whatever the paste before it.
   repl.send("nil + 1\r");

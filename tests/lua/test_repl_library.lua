@@ -221,6 +221,26 @@ t.test("pretty: objects with multi-line summaries in a table (fit.published) ind
   t.ok(pretty(wide):find("\n    k9 = \"yyyyyyyyyy\"\n  }\n}$"), pretty(wide))
 end)
 
+t.test("pretty shows a large array's first entries without a copy of the whole array", function()
+  -- Every key and value went into two tables first: 512 MB to show 30 numbers of a table of 1e7,
+  -- and a table of 1e8 could end the session out of memory.
+  local big = {}
+  for i = 1, 1000000 do big[i] = i end
+  big.label = "tokens"
+  collectgarbage()
+  collectgarbage("stop")
+  local before = collectgarbage("count")
+  local shown = pretty(big)
+  local used = (collectgarbage("count") - before) / 1024
+  collectgarbage("restart")
+  t.ok(used < 4, string.format("MB allocated to show it: %.1f", used))
+  t.ok(shown:find("^{\n  1,\n  2,\n"), shown)
+  t.ok(shown:find("\n  30,\n  ...(999971 more)\n}", 1, true), shown)
+  t.ok(pretty(big, { length = 1000001 }):find("\n  label = \"tokens\"\n}$"), "its other keys after the array")
+  t.eq(pretty({ big }, { depth = 1 }), "{{...1000001 items}}")
+  t.eq(pretty(big, { depth = 0 }), "{...1000001 items}")
+end)
+
 t.test("pretty shows a large table's first entries without reading or sorting all of it", function()
   -- A proxy whose __len says a million: each index up to it was read, to show 30.
   local reads = 0
@@ -307,6 +327,31 @@ t.test("every global function scalelab adds is documented: help(pretty) says how
   end
   t.ok(checked >= 2, "doc and pretty at least")
   t.ok(help_text(pretty):find("length = math.huge", 1, true), help_text(pretty))
+end)
+
+t.test("checks.printable escapes C1 controls and bytes outside UTF-8 as it does C0 controls, and keeps UTF-8 text", function()
+  -- A name in a message or a listing (a study's, a store's file name) held U+009B or a raw 0x9B,
+  -- which terminals that take 8-bit controls act on as ESC [: it could still move the cursor.
+  local printable = require("scalelab.study.checks").printable
+  t.eq(printable("a\nb\r\t\27[31m\127"), "a\\nb\\r\\t\\x1b[31m\\x7f")
+  t.eq(printable("x\194\155" .. "2J"), "x\\u{9B}2J")          -- U+009B, CSI, as UTF-8
+  t.eq(printable("\194\128\194\159"), "\\u{80}\\u{9F}")      -- the C1 range's ends
+  t.eq(printable("x\155" .. "2J"), "x\\x9b2J")                 -- a raw 0x9B
+  t.eq(printable("\128\159\255\192\128"), "\\x80\\x9f\\xff\\xc0\\x80")  -- stray bytes, an overlong NUL
+  t.eq(printable("\226\130"), "\\xe2\\x82")                   -- a character cut short
+  -- Text stays text: accents, the middle dot, CJK, a no-break space (U+00A0, just past C1), emoji.
+  local text = "\195\169t\195\169 \194\183 \229\144\141 \194\160 \240\159\152\128"
+  t.eq(printable(text), text)
+  t.eq(printable(42), "42")
+  -- As a store's message shows a study name given: escaped, not as it was.
+  local path = os.tmpname()
+  os.remove(path)
+  local s = store.open(path .. ".db")
+  local ok, message = pcall(s.check_study, s, "x\194\155" .. "2J\155")
+  s:close()
+  os.remove(path .. ".db")
+  t.eq(ok, false)
+  t.ok(message:find("no study 'x\\u{9B}2J\\x9b' in ", 1, true), message)
 end)
 
 t.done()

@@ -7,11 +7,16 @@ local checks = {}
 checks.closest = require("scalelab.native.core").closest_name
 
 -- A name as printed in a message or on a line of a listing: a control character (a line break, a
--- carriage return, a terminal's escape) written as \n, \r, \t or \xHH, so that it neither breaks the
--- line nor moves the cursor over what was printed.
+-- carriage return, a terminal's escape) written as \n, \r, \t or \xHH, a C1 control (U+0080..U+009F,
+-- which some terminals act on as ESC sequences: U+009B is ESC [) as \u{9B}, and a byte that is no part
+-- of valid UTF-8 (a raw 0x9B, which such a terminal takes for the same) as \xHH, so that it neither
+-- breaks the line nor moves the cursor over what was printed. Valid UTF-8 text ("é", "·") stays as is.
 local ESCAPES = { ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t" }
+local pretty = require "scalelab.pretty"
+local function hex_escape(byte) return string.format("\\x%02x", byte) end
 function checks.printable(text)
-  return (tostring(text):gsub("[%c\127]", function(c) return ESCAPES[c] or string.format("\\x%02x", c:byte()) end))
+  local shown = tostring(text):gsub("[%c\127]", function(c) return ESCAPES[c] or hex_escape(c:byte()) end)
+  return (pretty.replace_invalid_utf8(pretty.escape_c1(shown), hex_escape))
 end
 
 -- True for frames of scalelab's own Lua library and of C functions: the native bindings' rule

@@ -1208,6 +1208,53 @@ void set_spans(const Observations& obs, FittedLaw& out) {
     out.span_epochs = span([&](size_t i) { return obs.point(i).D / obs.point(i).U; });
 }
 
+// Muennighoff et al.'s R_D* shows only in runs that repeat their unique data and R_N* only in runs with
+// excess parameters (N above N_opt(U) of the law's base): R_D*·(1 - e^(-R_D/R_D*)) is about R_D while R_D
+// is small beside R_D*, so runs of one epoch, or barely more, leave R_D* anywhere (likewise R_N*). Where no
+// run has R_D >= 1 (D >= 2·U, two epochs or more), or none R_N >= 1 (N >= 2·N_opt(U)), a free R_D or
+// R_N is not identified: its value is arbitrary (a start's, or a bound's), and so is its interval.
+// Returns { name, the warning that says so and which runs would pin it } for each such free parameter.
+std::vector<std::pair<std::string, std::string>> unidentified_repetition(const FittedLaw& out, const Observations& obs) {
+  std::vector<std::pair<std::string, std::string>> found;
+  const Law& law = out.law;
+  if (law.kind() != LawKind::DataConstrained || obs.empty() || !obs.has(Input::U)) return found;
+  auto is_free = [&](const char* name) {
+    const auto& params = law.parameters();
+    for (size_t j = 0; j < params.size(); ++j)
+      if (params[j].name == name) return j < out.free.size() && out.free[j];
+    return false;
+  };
+  const double alpha = law.param("alpha"), beta = law.param("beta");
+  const double G = std::pow(alpha * law.param("A") / (beta * law.param("B")), 1 / (alpha + beta));
+  auto n_opt = [&](double u) { return G * std::pow(u * G, beta / alpha); };
+  double most_epochs = 0, most_excess = 0, excess_N = 0, excess_U = 0, smallest_U = kInf;
+  for (size_t i = 0; i < obs.size(); ++i) {
+    const Point x = obs.point(i);
+    const double u_d = std::min(x.U, x.D);
+    most_epochs = std::max(most_epochs, x.D / u_d);
+    smallest_U = std::min(smallest_U, u_d);
+    const double ratio = x.N / n_opt(u_d);
+    if (ratio > most_excess) most_excess = ratio, excess_N = x.N, excess_U = u_d;
+  }
+  if (is_free("R_D") && !(most_epochs >= 2))
+    found.push_back({"R_D", str("R_D* is not identified: no run trains on its unique data twice or more (the most is D = ",
+                                format_number(most_epochs, 3), "·U; R_D* shows only in runs of D >= 2·U, and "
+                                "clearly from 4 epochs on), so its value and interval say nothing. Add runs that "
+                                "repeat their unique tokens, e.g. D = 4, 16 and 64 times U at a few sizes (epochs = "
+                                "{ 1, 4, 16, 64 } of sweep.data_constrained), or hold R_D (leave it out of free = {...})")});
+  // (A base law without a finite optimum, alpha or beta at 0 in direct coordinates, has no N_opt(U) to judge by.)
+  if (is_free("R_N") && std::isfinite(G) && G > 0 && !(most_excess >= 2))
+    found.push_back({"R_N", str("R_N* is not identified: no run has twice the compute-optimal parameters for its "
+                                "unique data (N >= 2·N_opt(U), N_opt(U) of this fit's base law; the most is ",
+                                format_number(most_excess, 3), "·N_opt(U), at N = ", format_count(excess_N), ", U = ",
+                                format_count(excess_U), "), and R_N* shows only in such runs, so its value and "
+                                "interval say nothing. Add runs with N above 2·N_opt(U): e.g. N from ",
+                                format_count(2 * n_opt(smallest_U)), " to ", format_count(30 * n_opt(smallest_U)),
+                                " at U = ", format_count(smallest_U), " (N_opt(U) = ", format_count(n_opt(smallest_U)),
+                                "), or hold R_N (leave it out of free = {...})")});
+  return found;
+}
+
 FittedLaw fit_with(const Law& law, const Observations& obs, const FitOptions& options, bool direct) {
   const auto clock_start = std::chrono::steady_clock::now();
   options.Validate();
@@ -1418,6 +1465,34 @@ FittedLaw fit_with(const Law& law, const Observations& obs, const FitOptions& op
     out.standard_errors = std::move(u.se);
     out.undetermined = std::move(u.undetermined);
     for (auto& w : u.warnings) out.warnings.push_back(std::move(w));
+  }
+  // R_D*, R_N* without the runs that show them: said plainly, with the runs that would pin them. Their
+  // standard errors go (a curvature at an arbitrary point), and the generic "cannot determine" warning
+  // too where it names only these.
+  if (const auto unidentified = unidentified_repetition(out, obs); !unidentified.empty()) {
+    std::vector<std::string> names;
+    for (const auto& [name, warning] : unidentified) {
+      names.push_back(name);
+      out.warnings.push_back(warning);
+      const auto& params = law.parameters();
+      for (size_t j = 0; j < params.size(); ++j)
+        if (params[j].name == name && j < out.standard_errors.size()) out.standard_errors[j] = kMissing;
+      if (std::find(out.undetermined.begin(), out.undetermined.end(), name) == out.undetermined.end())
+        out.undetermined.push_back(name);
+    }
+    const std::string generic = "the data cannot determine ";
+    out.warnings.erase(std::remove_if(out.warnings.begin(), out.warnings.end(), [&](const std::string& w) {
+      if (w.rfind(generic, 0) != 0) return false;
+      const std::string listed = w.substr(generic.size(), w.find(':') - generic.size());
+      size_t at = 0;
+      while (at < listed.size()) {
+        size_t end = listed.find(", ", at);
+        if (end == std::string::npos) end = listed.size();
+        if (std::find(names.begin(), names.end(), listed.substr(at, end - at)) == names.end()) return false;
+        at = end + 2;
+      }
+      return true;
+    }), out.warnings.end());
   }
 
   // Bootstrap: resample the observations, refit from the best few distinct optima.

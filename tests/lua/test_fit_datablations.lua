@@ -175,4 +175,67 @@ t.test("help(fit.data_constrained) says what it fits, what the runs need and wha
   t.near(fitted.params.R_N, 5.31, 0.05)
 end)
 
+t.test("R_D* and R_N* without the runs that show them are said to be unidentified, with the runs that would pin them", function()
+  -- Runs drawn from the published law (datablations_law.lua, written out from the paper) with 1% noise.
+  -- With no run above twice N_opt(U), R_N* changes almost no prediction: the fit handed back a value
+  -- and an interval (and in the seven-parameter fit a standard error of 6e-19 at R_N* = 1e-17) with
+  -- nothing but a generic "cannot determine", or nothing at all.
+  local truth = require "datablations_law"
+  local state = 4242
+  local function noise()  -- uniform in [-1, 1]
+    state = state * 6364136223846793005 + 1442695040888963407
+    return ((state >> 11) % 2 ^ 40) / 2 ^ 39 - 1
+  end
+  local function runs(keep)
+    local N, D, U, L = {}, {}, {}, {}
+    for _, u in ipairs { 1e9, 3.16e9, 1e10, 3.16e10, 1e11 } do
+      for _, e in ipairs { 1, 4, 16, 64 } do
+        for _, n in ipairs { 1e7, 3.16e7, 1e8, 3.16e8, 1e9, 3.16e9 } do
+          if keep(n, u, e) then
+            N[#N + 1], D[#D + 1], U[#U + 1] = n, u * e, u
+            L[#L + 1] = truth.loss(n, u * e, u) * (1 + 0.01 * noise())
+          end
+        end
+      end
+    end
+    return fit.observations { N = N, D = D, U = U, loss = L }
+  end
+  local base = fit.published.datablations
+  local R_N_said = "R_N* is not identified: no run has twice the compute-optimal parameters for its unique data"
+  local R_D_said = "R_D* is not identified: no run trains on its unique data twice or more"
+  -- Every run at or below N_opt(U) (0.051·U under the law): R_N* is not identified, R_D* is.
+  local under = runs(function(n, u) return n <= 0.045 * u end)
+  for _, law in ipairs {
+    fit.data_constrained(under, { base = base, bootstrap = 20 }),
+    fit.data_constrained(under, { starts = { base.params }, bootstrap = 20 }),  -- all seven, from the truth
+  } do
+    local warnings = table.concat(law.warnings, "\n")
+    t.ok(warnings:find(R_N_said, 1, true), warnings)
+    -- It names the most excess there is, and the runs to add at the smallest U (N_opt(1e9) = 5.1e7).
+    t.ok(warnings:find("Add runs with N above 2·N_opt(U): e.g. N from ", 1, true), warnings)
+    t.ok(warnings:find("at U = 1B (N_opt(U) = ", 1, true), warnings)
+    t.ok(not warnings:find(R_D_said, 1, true), warnings)
+    t.ok(not warnings:find("the data cannot determine R_N:", 1, true), warnings)  -- said once, plainly
+    local undetermined = table.concat(law.undetermined, ",")
+    t.ok(undetermined:find("R_N", 1, true) and not undetermined:find("R_D", 1, true), undetermined)
+    t.eq((law.standard_errors or {}).R_N, nil)
+    t.ok(tostring(law):find(R_N_said, 1, true), tostring(law))
+  end
+  -- One epoch each: R_D* is not identified (R_N* is: sizes reach 60 times N_opt(U)).
+  local once = runs(function(_, _, e) return e == 1 end)
+  local law = fit.data_constrained(once, { base = base })
+  local warnings = table.concat(law.warnings, "\n")
+  t.ok(warnings:find(R_D_said .. " (the most is D = 1·U;", 1, true), warnings)
+  t.ok(warnings:find("e.g. D = 4, 16 and 64 times U", 1, true), warnings)
+  t.ok(not warnings:find(R_N_said, 1, true), warnings)
+  t.eq(table.concat(law.undetermined, ","), "R_D")
+  -- The whole sweep: both identified, nothing said.
+  local all = fit.data_constrained(runs(function() return true end), { base = base })
+  warnings = table.concat(all.warnings, "\n")
+  t.ok(not warnings:find("not identified", 1, true), warnings)
+  -- R_N held (not fitted): nothing said of it.
+  local held = fit.data_constrained(under, { base = base, free = { "R_D" } })
+  t.ok(not table.concat(held.warnings, "\n"):find("R_N*", 1, true), table.concat(held.warnings, "\n"))
+end)
+
 t.done()

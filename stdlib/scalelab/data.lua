@@ -125,6 +125,8 @@ a file's start is left out, and a CRLF line ending (Windows') is read as LF in e
 gives the same tokens wherever it was saved; a lone CR is text. By paragraph or line, each line ends
 with a LF (the last too) and blank lines (spaces, tabs, CRs) are no document's text.
 A file or folder reached twice (named twice, beside its folder, or through a link) is read once.
+Two files of the same bytes (a copy) are two documents, as are two paragraphs or lines of the same
+bytes, but the validation split keeps such exact copies on one side (see data.sampler).
 The corpus file is cached (by the inputs' names, sizes and modification times) unless out = is given.
 out = (here, in data.tokens_bin, data.synthetic and data.bpe, and corpus:save's path) replaces a corpus
 file there, never another file: a text or script at that path is an error, left as it was.
@@ -193,7 +195,12 @@ fractional last epoch. U >= D: fresh data, the first D tokens of that order (so 
 repeated ones); U omitted: the same, refused when the split cannot hold D without repeating;
 unique_tokens = "all": the whole training split, repeated as D requires. sampler:next_batch(),
 sampler:stats(), sampler:state()/restore(s), sampler:held_out().
-validation holds out ceil(validation × documents) whole documents (1 at least): a corpus of few
+validation holds out ceil(validation × documents) whole documents (1 at least). Exact copies
+(documents of the same tokens: the same bytes of a text in two files, of two lines) are on one side:
+a text of a few copies (2, or 0.1% of the documents) is held out with all of them, one of more stays
+in training, so that no text is held out and trained on; corpus:split() counts the copies held out.
+(A corpus of copies alone, one text repeated, can hold out no unseen text: its documents are held out
+one by one, and stderr warns that its held-out loss is of trained text.) A corpus of few
 documents holds out far more of its tokens than asked, which stderr warns of once (documents =
 "paragraph" or "line" in data.files, a smaller document_tokens in data.synthetic, or more
 documents bring it near the fraction).

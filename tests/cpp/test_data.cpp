@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <map>
+#include <numeric>
 #include <set>
 #include <string>
 #include <vector>
@@ -1343,6 +1344,118 @@ TEST_CASE("CRLF line endings import as LF in every mode\, a lone CR stays\, and 
   CHECK(texts(ImportText(o)) == std::vector<std::string>{"first\n", blanks.substr(6) + "\rtext\n"});
 }
 
+TEST_CASE("a text in two files is held out or trained on\, never both") {
+  // 300 files: 200 texts, the first 100 of them saved twice (a copy in another folder). The split was
+  // of documents one by one, and held out one copy of a text while the sampler trained on the other.
+  TempDir dir;
+  ::mkdir((dir.path + "/a").c_str(), 0755);
+  ::mkdir((dir.path + "/b").c_str(), 0755);
+  auto text = [](int i) { return "text number " + std::to_string(i) + (i % 2 ? " odd\n" : " even\n"); };
+  for (int i = 0; i < 200; ++i) dir.file("a/" + std::to_string(1000 + i) + ".txt", text(i));
+  for (int i = 0; i < 100; ++i) dir.file("b/" + std::to_string(1000 + i) + ".txt", text(i));
+  TextImportOptions o;
+  o.paths = {dir.path + "/a", dir.path + "/b"};
+  o.out = dir.path + "/copies.tok";
+  const Corpus c = ImportText(o);
+  REQUIRE(c.documents() == 300);
+  CHECK(c.copies().copies == 100);
+  CHECK(c.copies().members.size() == 100);
+  auto doc = [&](int64_t d) { return DecodeTokens(c, c.Tokens(c.document_begin(d), c.document_end(d) - c.document_begin(d))); };
+  for (double validation : {0.01, 0.1, 0.3}) {
+    INFO("validation = " << validation);
+    const Split split = Split::Make(c, validation);
+    std::set<std::string> held;
+    for (int64_t d : split.validation) held.insert(doc(d));
+    int64_t leaked = 0;
+    for (int64_t d : split.train) leaked += int64_t(held.count(doc(d)));
+    CHECK(leaked == 0);
+    CHECK(int64_t(split.train.size() + split.validation.size()) == 300);
+    CHECK(split.validation.size() >= size_t(std::ceil(validation * 300)));
+    CHECK(split.validation.size() <= size_t(std::ceil(validation * 300)) + 1);  // a group of 2 may pass the count by 1
+    CHECK(split.copies == int64_t(split.validation.size() - held.size()));
+    CHECK(split.copies > 0);
+    CHECK(split.train_tokens + split.validation_tokens == c.tokens());
+    // Nested in the fraction, as before.
+    const Split larger = Split::Make(c, validation + 0.1);
+    std::set<int64_t> bigger(larger.validation.begin(), larger.validation.end());
+    for (int64_t d : split.validation) CHECK(bigger.count(d) == 1);
+  }
+  // The held-out source says how many of its documents are copies.
+  HeldOutOptions h;
+  h.seq_len = 4;
+  h.batch = 1;
+  h.validation = 0.1;
+  CHECK_THAT(HeldOutSource(c, h).Summary(), Catch::Contains("of them exact copies of others, held out with them"));
+
+  // Documents of one length and other bytes are no copies; a corpus without copies splits as it did
+  // (the first ceil(validation·n) documents of the fixed order).
+  CorpusWriter same_length(256, CorpusMetadata{});
+  for (int i = 0; i < 50; ++i) same_length.AddBytes("doc " + std::to_string(10 + i));
+  const Corpus distinct = same_length.Finish();
+  CHECK(distinct.copies().copies == 0);
+  CHECK(distinct.copies().group.empty());
+  {
+    // The split as it was made before copies went together: a partial Fisher–Yates shuffle of the
+    // documents by the split's fixed seed ("SPLIT"), its first 5 held out.
+    std::vector<int64_t> order(50);
+    std::iota(order.begin(), order.end(), 0);
+    Rng rng(0x53504C4954ull);
+    for (int64_t i = 0; i < 5; ++i) std::swap(order[size_t(i)], order[size_t(i + int64_t(rng.below(uint64_t(50 - i))))]);
+    std::vector<int64_t> before(order.begin(), order.begin() + 5);
+    std::sort(before.begin(), before.end());
+    CHECK(Split::Make(distinct, 0.1).validation == before);
+  }
+  CHECK(Split::Make(distinct, 0.1).copies == 0);
+
+  // Copies of one text alone (a toy corpus): nothing can be held out unseen. Held out document by
+  // document, as before, with a warning.
+  CorpusMetadata m;
+  m.name = "echo";
+  CorpusWriter echo(256, m);
+  for (int i = 0; i < 5; ++i) echo.AddBytes("the same text\n");
+  const Split echo_split = Split::Make(echo.Finish(), 0.1);
+  CHECK(echo_split.validation.size() == 1);
+  CHECK(echo_split.train.size() == 4);
+  CHECK_THAT(echo_split.warning,
+                    Catch::StartsWith("corpus echo: every one of its 5 documents is an exact copy of another (1 text in all), "
+                                  "and a text is held out only with all its copies, at most 2 of them, leaving a document "
+                                  "to train on: none can be, so its held-out documents are copies of training ones, and its "
+                                  "held-out loss is of text the model trains on; give it documents of other texts, or set "
+                                  "validation = 0"));
+  // A text in many copies (here a line in 40 of 100 documents: more than 2, and 0.1% of the documents)
+  // stays in training, all of it; texts of two copies go to one side together.
+  CorpusMetadata bytes_meta;
+  bytes_meta.tokenizer = "bytes";
+  CorpusWriter common(256, bytes_meta);
+  for (int i = 0; i < 100; ++i) common.AddBytes(i % 5 < 2 ? std::string("yes\n") : "line " + std::to_string(i % 50) + "\n");
+  const Corpus common_corpus = common.Finish();
+  CHECK(common_corpus.copies().members.size() == 31);  // "yes", and 30 lines twice
+  for (double validation : {0.1, 0.3, 0.5}) {
+    INFO("validation = " << validation);
+    const Split split = Split::Make(common_corpus, validation);
+    for (int64_t d : split.validation) CHECK(DecodeTokens(common_corpus, common_corpus.Tokens(common_corpus.document_begin(d), 4)) != "yes\n");
+    std::set<std::string> held;
+    for (int64_t d : split.validation)
+      held.insert(DecodeTokens(common_corpus, common_corpus.Tokens(common_corpus.document_begin(d), common_corpus.document_end(d) - common_corpus.document_begin(d))));
+    for (int64_t d : split.train)
+      CHECK(held.count(DecodeTokens(common_corpus, common_corpus.Tokens(common_corpus.document_begin(d), common_corpus.document_end(d) - common_corpus.document_begin(d)))) == 0);
+    CHECK(split.validation.size() >= size_t(std::ceil(validation * 100)));
+    CHECK(split.validation.size() <= size_t(std::ceil(validation * 100)) + 1);
+  }
+  // One text copied twice and one other: the copies are on one side, and training keeps a document.
+  CorpusWriter mostly(256, CorpusMetadata{});
+  for (int i = 0; i < 2; ++i) mostly.AddBytes("again\n");
+  mostly.AddBytes("once\n");
+  const Corpus mostly_corpus = mostly.Finish();
+  for (double validation : {0.1, 0.5, 0.9}) {
+    INFO("validation = " << validation);
+    const Split split = Split::Make(mostly_corpus, validation);
+    CHECK(!split.train.empty());
+    CHECK(!split.validation.empty());
+    CHECK(std::count(split.validation.begin(), split.validation.end(), 0) == std::count(split.validation.begin(), split.validation.end(), 1));
+  }
+}
+
 TEST_CASE("text files and folders import as byte documents") {
   TempDir dir;
   ::mkdir((dir.path + "/books").c_str(), 0755);
@@ -2102,10 +2215,10 @@ TEST_CASE("a BPE corpus keeps documents, never trains on validation, and decodes
   CorpusMetadata m;
   m.name = "words";
   m.tokenizer = "bytes";
-  // The split depends only on the number of documents: find a validation slot first, and put text
-  // there that appears nowhere else.
+  // The split of documents that are no copies of each other depends only on their number: find a
+  // validation slot first, and put text there that appears nowhere else.
   CorpusWriter probe(256, m);
-  for (int d = 0; d < 401; ++d) probe.AddBytes("x");
+  for (int d = 0; d < 401; ++d) probe.AddBytes(std::to_string(d));
   const int64_t held = Split::Make(probe.Finish(), 0.01).validation.at(0);
   CorpusWriter w(256, m);
   Rng rng(5);

@@ -220,6 +220,7 @@ Corpus ImportText(const TextImportOptions& options) {
   key.add(options.documents);
   key.add(std::string("a UTF-8 byte-order mark at a file's start left out"));  // earlier caches kept it
   key.add(std::string("CRLF line endings read as LF"));  // earlier caches kept the CR
+  key.add(std::string("a lone CR read as LF"));          // earlier caches kept it as text
   for (const auto& f : files) {
     const struct stat st = stat_or_fail(what, f);
     if (!seen.insert({st.st_dev, st.st_ino}).second) {
@@ -286,13 +287,16 @@ Corpus ImportText(const TextImportOptions& options) {
   const bool by_file = options.documents == "file", by_line = options.documents == "line";
   std::vector<char> block(size_t{1} << 20), again;
   int64_t marked = 0;  // files that began with a UTF-8 byte-order mark
-  // A CR just before a LF (a Windows text's line ending) is left out, in every mode: the line ends with
-  // its LF alone. It was kept, so that a text saved on Windows and the same text saved elsewhere were
-  // other tokens (every line 1 byte longer, a CR the model had to predict), a line document of one ended
-  // "\r\n" and of the other "\n", and the paragraph and line modes, which end a line with "\n" of their
-  // own, kept the CR before it. A lone CR (not before a LF) is text, and kept.
-  int64_t crlf = 0;        // CRs so left out
-  int64_t crlf_files = 0;  // files that had one
+  // Line endings are read as Python reads a text file (universal newlines, which nanoGPT's and most
+  // tokenizers' preparation scripts use): LF, CRLF (Windows) and a lone CR (old Mac OS) each end a
+  // line, as one LF, in every mode. A CRLF's CR was kept, so that a text saved on Windows and the same
+  // text saved elsewhere were other tokens (every line 1 byte longer, a CR the model had to predict). A
+  // lone CR was kept as text: an old Mac text was one line (one document by line, its "lines" never
+  // split), and a lone CR that ended a file became "\r\n" by line or paragraph (the mode's own LF after
+  // it) but "\r" by file, the CRLF this reader reads as LF elsewhere.
+  int64_t crlf = 0;        // CRLFs read as LF
+  int64_t lone_cr = 0;     // lone CRs read as LF
+  int64_t crlf_files = 0;  // files that had either
   int64_t read = 0;    // bytes read, the marks left out
   for (const auto& f : files) {
     check_interrupt();
@@ -302,8 +306,8 @@ Corpus ImportText(const TextImportOptions& options) {
     int64_t block_at = 0;  // the file offset of block[0]
     int64_t blanks_at = 0, blanks = 0;  // the line's leading blanks: their offset and count
     bool text = false;  // the line has shown text
-    bool held_cr = false;  // the block in hand ended with a CR: a line ending if the next begins with a LF
-    const int64_t crlf_before = crlf;
+    bool held_cr = false;  // the block in hand ended with a CR, its line ended: a CRLF if the next begins with a LF
+    const int64_t crlf_before = crlf + lone_cr;
     auto put = [&](std::string_view bytes) {
       if (bytes.empty()) return;
       if (open) writer.ExtendBytes(bytes);
@@ -348,49 +352,37 @@ Corpus ImportText(const TextImportOptions& options) {
         const size_t skip = block_at == 0 && n >= 3 && std::memcmp(block.data(), "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
         marked += skip > 0 ? 1 : 0;
         read += int64_t(n - skip);
-        if (by_file) {
-          size_t from = skip;
-          if (held_cr) {
-            held_cr = false;
-            if (block[from] == '\n') ++crlf;
-            else put("\r");
+        // The CR that ended the last block: a CRLF's if this block begins with its LF, which was read
+        // with it; else a lone CR. Its line ended there.
+        size_t from = skip;
+        if (held_cr) {
+          held_cr = false;
+          if (block[from] == '\n') {
+            ++crlf;
+            ++from;
+          } else {
+            ++lone_cr;
           }
-          while (from < n) {
-            const char* cr = static_cast<const char*>(std::memchr(block.data() + from, '\r', n - from));
-            if (!cr) {
-              put(std::string_view(block.data() + from, n - from));
-              break;
-            }
-            const size_t i = size_t(cr - block.data());
-            const bool line_end = i + 1 < n && block[i + 1] == '\n';
-            held_cr = i + 1 == n;
-            put(std::string_view(block.data() + from, i - from + (line_end || held_cr ? 0 : 1)));
-            crlf += line_end ? 1 : 0;
-            from = i + 1;
-          }
-          continue;
         }
-        for (size_t at = skip; at < n;) {
-          const char* newline = static_cast<const char*>(std::memchr(block.data() + at, '\n', n - at));
-          const size_t end = newline ? size_t(newline - block.data()) : n;
-          // The CR the last block ended with: its line's ending if this block begins with the LF.
-          if (held_cr) {
-            held_cr = false;
-            if (newline && end == at) ++crlf;
-            else take("\r", block_at - 1);
+        while (from < n) {
+          // The next line ending: a LF, or a CR (with the LF after it, where one follows).
+          const char* stop = std::find_if(block.data() + from, block.data() + n, [](char c) { return c == '\n' || c == '\r'; });
+          const size_t end = size_t(stop - block.data());
+          if (by_file) put(std::string_view(block.data() + from, end - from));
+          else take(std::string_view(block.data() + from, end - from), block_at + int64_t(from));
+          if (end == n) break;
+          from = end + 1;
+          if (block[end] == '\r') {
+            if (from == n) held_cr = true;  // counted with the next block's first byte
+            else if (block[from] == '\n') {
+              ++crlf;
+              ++from;
+            } else {
+              ++lone_cr;
+            }
           }
-          size_t stop = end;
-          if (stop > at && block[stop - 1] == '\r') {
-            --stop;
-            if (newline) ++crlf;
-            else held_cr = true;
-          }
-          take(std::string_view(block.data() + at, stop - at), block_at + int64_t(at));
-          at = end;
-          if (newline) {
-            end_line();
-            ++at;
-          }
+          if (by_file) put("\n");
+          else end_line();
         }
       }
       if (std::ferror(in)) fail(what, ": error reading '", f, "': ", errno_text());
@@ -399,12 +391,9 @@ Corpus ImportText(const TextImportOptions& options) {
       throw;
     }
     std::fclose(in);
-    if (held_cr) {  // the file's last byte: a lone CR, text
-      if (by_file) put("\r");
-      else take("\r", block_at - 1);
-    }
+    lone_cr += held_cr ? 1 : 0;  // the file's last byte: a lone CR, its line ended
     if (text) end_line();  // a last line without its newline
-    crlf_files += crlf > crlf_before ? 1 : 0;
+    crlf_files += crlf + lone_cr > crlf_before ? 1 : 0;
   }
   if (marked > 0) {  // said in the source's parenthesis, with the files left out
     std::string& source = writer.metadata().source;
@@ -421,10 +410,14 @@ Corpus ImportText(const TextImportOptions& options) {
   if (read > 0 && writer.tokens() == 0)
     fail("empty corpus: every line of ", writer.metadata().source, " is blank (", format_counted(double(read), "byte"),
          " of spaces, tabs, CRs and newlines alone), and a blank line is no document's text; give files with text");
-  if (crlf > 0) {  // after the blank-file error, which it would not help
+  if (crlf + lone_cr > 0) {  // after the blank-file error, which it would not help
     std::string& source = writer.metadata().source;
-    source.insert(source.size() - 1, str("; ", format_counted(crlf, "CRLF line ending", "CRLF line endings"), " of ",
-                                         format_counted(double(crlf_files), "file"), " read as LF"));
+    const std::string endings =
+        crlf == 0 ? format_counted(lone_cr, "lone CR line ending (old Mac OS)", "lone CR line endings (old Mac OS)")
+        : lone_cr == 0 ? format_counted(crlf, "CRLF line ending", "CRLF line endings")
+                       : str(format_counted(crlf, "CRLF line ending", "CRLF line endings"), " and ",
+                             format_counted(lone_cr, "lone CR line ending", "lone CR line endings"));
+    source.insert(source.size() - 1, str("; ", endings, " of ", format_counted(double(crlf_files), "file"), " read as LF"));
   }
   return writer.Finish();
 }

@@ -121,9 +121,10 @@ leaving out binary files found in them (a NUL byte in the first 8 KiB), links to
 files (named pipes, sockets); the corpus's source says how many.
 A pattern ("books/*.txt", "ch?/*.md") reads what it matches, in sorted order, as a folder's files.
 Bytes are kept as they are, with two exceptions the corpus's source counts: a UTF-8 byte-order mark at
-a file's start is left out, and a CRLF line ending (Windows') is read as LF in every mode, so a text
-gives the same tokens wherever it was saved; a lone CR is text. By paragraph or line, each line ends
-with a LF (the last too) and blank lines (spaces, tabs, CRs) are no document's text.
+a file's start is left out, and a CRLF line ending (Windows') and a lone CR (old Mac OS; one that
+ends a file too) are each read as one LF in every mode, as Python's universal newlines read a text
+(nanoGPT's prepare.py, for one), so a text gives the same tokens wherever it was saved. By paragraph
+or line, each line ends with a LF (the last too) and blank lines (spaces and tabs) are no document's text.
 A file or folder reached twice (named twice, beside its folder, or through a link) is read once.
 Two files of the same bytes (a copy) are two documents, as are two paragraphs or lines of the same
 bytes, but the validation split keeps such exact copies on one side (see data.sampler).

@@ -1173,14 +1173,14 @@ TEST_CASE("a huge line imports by paragraph or by line in little memory") {
   }
 }
 
-// A line of blanks alone (spaces, tabs, CRs) waited in memory whole, to be written if text came
+// A line of blanks alone (spaces and tabs) waited in memory whole, to be written if text came
 // after it: a blank line of 64 MiB took 128 MiB, in a mode that otherwise streams. What waits now is
 // where the blanks lie in the file; blanks that text follows are read again from there, byte for byte.
 TEST_CASE("a huge line of blanks imports by paragraph or by line in little memory") {
   TempDir dir;
   const int64_t size = int64_t{64} << 20;
   std::string blanks(size_t(size), ' ');
-  for (size_t i = 0; i < blanks.size(); i += 4099) blanks[i] = i % 3 == 0 ? '\t' : '\r';
+  for (size_t i = 0; i < blanks.size(); i += 4099) blanks[i] = '\t';  // a CR would end the line
   // A blank line of 64 MiB between two paragraphs, then 64 MiB of blanks before a line's text.
   const std::string path = dir.file("blank.txt", "first\n" + blanks + "\nsecond\n\n" + blanks + "third\n");
   for (const char* documents : {"paragraph", "line"}) {
@@ -1274,7 +1274,7 @@ TEST_CASE("a UTF-8 byte-order mark at a file's start is left out of the text, an
 // the paragraph and line modes, which end each line with a "\n" of their own, kept the CR before it.
 // It is read as a LF in every mode, also where the reader's 1 MiB block ends between the CR and the LF;
 // a lone CR is text and stays (at the file's end too); the source counts the line endings read so.
-TEST_CASE("CRLF line endings import as LF in every mode\, a lone CR stays\, and the source says so") {
+TEST_CASE("CRLF and lone CR line endings import as LF in every mode\, and the source says so") {
   TempDir dir;
   auto texts = [](const Corpus& corpus) {
     std::vector<std::string> out;
@@ -1282,33 +1282,45 @@ TEST_CASE("CRLF line endings import as LF in every mode\, a lone CR stays\, and 
       out.push_back(DecodeTokens(corpus, corpus.Tokens(corpus.document_begin(d), corpus.document_end(d) - corpus.document_begin(d))));
     return out;
   };
-  const std::string windows = dir.file("windows.txt", "one\r\ntwo\rstill two\r\n\r\nthree\r\nfour");
-  const std::string unix_text = dir.file("unix.txt", "one\ntwo\rstill two\n\nthree\nfour");
+  // One text saved with Windows', old Mac OS's and Unix's line endings, and with a mix of them: the
+  // same tokens, as Python's universal newlines read them. A lone CR was text: the Mac text was one line.
+  const std::string windows = dir.file("windows.txt", "one\r\ntwo\r\nstill two\r\n\r\nthree\r\nfour");
+  const std::string mac = dir.file("mac.txt", "one\rtwo\rstill two\r\rthree\rfour");
+  const std::string mixed = dir.file("mixed.txt", "one\ntwo\rstill two\r\n\rthree\r\nfour");
+  const std::string unix_text = dir.file("unix.txt", "one\ntwo\nstill two\n\nthree\nfour");
   TextImportOptions o;
   const std::map<std::string, std::vector<std::string>> expected = {
-      {"file", {"one\ntwo\rstill two\n\nthree\nfour"}},
-      {"paragraph", {"one\ntwo\rstill two\n", "three\nfour\n"}},
-      {"line", {"one\n", "two\rstill two\n", "three\n", "four\n"}}};
+      {"file", {"one\ntwo\nstill two\n\nthree\nfour"}},
+      {"paragraph", {"one\ntwo\nstill two\n", "three\nfour\n"}},
+      {"line", {"one\n", "two\n", "still two\n", "three\n", "four\n"}}};
+  const std::vector<std::pair<std::string, std::string>> files = {
+      {windows, "; 5 CRLF line endings of 1 file read as LF)"},
+      {mac, "; 5 lone CR line endings (old Mac OS) of 1 file read as LF)"},
+      {mixed, "; 2 CRLF line endings and 2 lone CR line endings of 1 file read as LF)"},
+      {unix_text, ""}};
   for (const auto& [documents, want] : expected) {
+    for (const auto& [path, said] : files) {
+      INFO(documents << " " << path);
+      o.documents = documents;
+      o.paths = {path};
+      o.out = path + "-" + documents + ".tok";
+      const Corpus c = ImportText(o);
+      CHECK(texts(c) == want);
+      if (said.empty()) CHECK_THAT(c.metadata().source, !Catch::Contains("CR"));
+      else CHECK_THAT(c.metadata().source, Catch::EndsWith(said));
+    }
+  }
+  // A CR that ends a file ends its last line, in every mode. It was "x\r" by file and "x\r\n" by line
+  // or paragraph: a CRLF, which the reader reads as LF elsewhere.
+  for (const char* documents : {"file", "paragraph", "line"}) {
     INFO(documents);
     o.documents = documents;
-    o.paths = {windows};
-    o.out = dir.path + "/windows-" + documents + ".tok";
+    o.paths = {dir.file("tail.txt", "x\r")};
+    o.out = dir.path + "/tail-" + documents + ".tok";
     const Corpus c = ImportText(o);
-    CHECK(texts(c) == want);
-    CHECK_THAT(c.metadata().source, Catch::EndsWith("; 4 CRLF line endings of 1 file read as LF)"));
-    // The same text saved with LF endings: the same tokens, and no word of CRLF.
-    o.paths = {unix_text};
-    o.out = dir.path + "/unix-" + documents + ".tok";
-    const Corpus u = ImportText(o);
-    CHECK(texts(u) == want);
-    CHECK_THAT(u.metadata().source, !Catch::Contains("CRLF"));
+    CHECK(texts(c) == std::vector<std::string>{"x\n"});
+    CHECK_THAT(c.metadata().source, Catch::EndsWith("; 1 lone CR line ending (old Mac OS) of 1 file read as LF)"));
   }
-  // A CR that ends a file is text.
-  o.documents = "file";
-  o.paths = {dir.file("tail.txt", "x\r")};
-  o.out = dir.path + "/tail.tok";
-  CHECK(texts(ImportText(o)) == std::vector<std::string>{"x\r"});
   // A CR that ends the reader's first block, and its LF the next block's first byte; a lone CR there.
   const size_t block = size_t{1} << 20;
   for (const char after : {'\n', 'x'}) {
@@ -1325,23 +1337,26 @@ TEST_CASE("CRLF line endings import as LF in every mode\, a lone CR stays\, and 
       o.out = dir.path + "/split-" + (after == '\n' ? "crlf-" : "cr-") + documents + ".tok";
       const Corpus c = ImportText(o);
       const std::string head(block - 1, 'a');
-      std::vector<std::string> want;
-      if (after == '\n') want = std::string(documents) == "line" ? std::vector<std::string>{head + "\n", "end\n"}
-                                                                 : std::vector<std::string>{head + "\nend\n"};
-      else want = {head + "\rxend\n"};
+      const std::string second = after == '\n' ? "end\n" : "xend\n";
+      const std::vector<std::string> want = std::string(documents) == "line" ? std::vector<std::string>{head + "\n", second}
+                                                                             : std::vector<std::string>{head + "\n" + second};
       CHECK(texts(c) == want);
       CHECK_THAT(c.metadata().source, Catch::EndsWith(after == '\n' ? "; 2 CRLF line endings of 1 file read as LF)"
-                                                                      : "; 1 CRLF line ending of 1 file read as LF)"));
+                                                                      : "; 1 CRLF line ending and 1 lone CR line ending of 1 file read as LF)"));
     }
   }
-  // A line of leading blanks whose last is a CR that ends the block, before text in the next: kept, as the
-  // line's blanks are (read again from the file).
+  // A line of blanks ended by a CR that ends the block: a blank line, before the text of the next.
   std::string blanks(block - 1, ' ');
   const std::string path = dir.file("blank-cr.txt", "first\n" + blanks.substr(6) + "\rtext\r\n");
   o.documents = "line";
   o.paths = {path};
   o.out = dir.path + "/blank-cr.tok";
-  CHECK(texts(ImportText(o)) == std::vector<std::string>{"first\n", blanks.substr(6) + "\rtext\n"});
+  CHECK(texts(ImportText(o)) == std::vector<std::string>{"first\n", "text\n"});
+  // Leading blanks that go on into the next block before the line's text: kept (read again from the file).
+  const std::string long_blanks = dir.file("long-blanks.txt", "first\n" + blanks + "  text\r\n");
+  o.paths = {long_blanks};
+  o.out = dir.path + "/long-blanks.tok";
+  CHECK(texts(ImportText(o)) == std::vector<std::string>{"first\n", blanks + "  text\n"});
 }
 
 TEST_CASE("a text in two files is held out or trained on\, never both") {

@@ -35,14 +35,18 @@ t.test("data.files reads folders as byte documents and prints itself", function(
   t.eq(again.path, c.path)  -- cached by the inputs
 end)
 
-t.test("a CRLF line ending reads as LF, as help(data.files) says, and the corpus's source counts them", function()
+t.test("a CRLF or lone CR line ending reads as LF, as help(data.files) says, and the corpus's source counts them", function()
   local windows = write("crlf.txt", "one\r\ntwo\r\n\r\nthree\r\n")
   local c = data.files{ windows, documents = "line", out = dir .. "/crlf.tok" }
   t.eq(c:text(1), "one\n")
   t.eq(c:text(3), "three\n")
   t.ok(c.source:find("4 CRLF line endings of 1 file read as LF", 1, true), c.source)
+  local mac = data.files{ write("cr.txt", "one\rtwo\r"), documents = "file", out = dir .. "/cr.tok" }
+  t.eq(mac:text(1), "one\ntwo\n")
+  t.ok(mac.source:find("2 lone CR line endings (old Mac OS) of 1 file read as LF", 1, true), mac.source)
   local help = t.help_text(data.files):gsub("%s+", " ")
-  t.ok(help:find("a CRLF line ending (Windows') is read as LF in every mode", 1, true), help)
+  t.ok(help:find("a CRLF line ending (Windows') and a lone CR (old Mac OS; one that ends a file too) are each read as " ..
+                 "one LF in every mode", 1, true), help)
 end)
 
 t.test("decoding an id outside the vocabulary names corpus:decode or tokenizer:decode", function()

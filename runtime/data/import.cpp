@@ -14,6 +14,9 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
+#include <memory>
+#include <iterator>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -463,15 +466,19 @@ void TokensBinOptions::Validate() const {
 Corpus ImportTokensBin(const TokensBinOptions& given, std::vector<std::string>* notes) {
   given.Validate();
   const std::string what = "data.tokens_bin";
+  // The vocab asked: given, or (nanoGPT's files, vocab left out) the vocab_size of a meta.pkl beside
+  // them; `vocab_named` says which, for messages and notes.
+  int64_t vocab_in = given.vocab;
+  std::string vocab_named = str("vocab = ", given.vocab);
   // eot left out with a vocab that does not hold the tokenizer's end-of-text (nanoGPT's
   // shakespeare_char: 65 characters, none of them an end-of-text): the tokens are another
   // tokenizer's, with no end-of-text known, so each shard is one document. That was so before, but
   // unsaid: the corpus said "gpt2" and nothing of its documents. The note says it and names eot =.
   auto no_eot_note = [&](int version) -> std::string {
     const int64_t tokenizer_eot = version == 2 ? 128000 : 50256;
-    if (given.eot != -2 || given.vocab <= 0 || given.vocab > tokenizer_eot) return "";
+    if (given.eot != -2 || vocab_in <= 0 || vocab_in > tokenizer_eot) return "";
     const char* shard = given.format == "nanogpt" ? "file" : "shard";
-    return str("no end-of-text token: vocab = ", given.vocab, " does not hold ", version == 2 ? "LLaMA 3" : "GPT-2",
+    return str("no end-of-text token: ", vocab_named, " does not hold ", version == 2 ? "LLaMA 3" : "GPT-2",
                "'s (", tokenizer_eot, "), so each ", shard, " is one document; give eot = the end-of-text id of the ",
                shard, "s' tokenizer to split them into documents, or eot = -1 to say there is none");
   };
@@ -480,13 +487,14 @@ Corpus ImportTokensBin(const TokensBinOptions& given, std::vector<std::string>* 
   // file with no id above a byte's, is another tokenizer's ids (nanoGPT's shakespeare_char, 65
   // characters): the corpus said "gpt2" of them, which they are not, and its tokenizer is "unknown" now.
   auto small_vocab_text = [&](int version) {
-    return str("token ids of an unknown tokenizer: vocab = ", given.vocab, " is smaller than ",
+    return str("token ids of an unknown tokenizer: ", vocab_named, " is smaller than ",
                version == 2 ? "LLaMA 3's 128256" : "GPT-2's 50257");
   };
   auto small_ids_note = [&](const std::string& largest) {
     return str("the largest token id is ", largest, ", where GPT-2 text has ids far beyond 255: these are another "
                "tokenizer's ids (nanoGPT's shakespeare_char has 65 characters), so the corpus's tokenizer is \"unknown\", "
-               "not \"gpt2\"; give vocab = the tokenizer's size (nanoGPT's meta.pkl holds it as vocab_size) for a model of "
+               "not \"gpt2\"; give vocab = the tokenizer's size (nanoGPT's prepare.py writes it as vocab_size to a meta.pkl, "
+               "read where it lies beside the file, and none does here) for a model of "
                "that vocabulary rather than GPT-2's 50257");
   };
   auto noted = [&](Corpus c, int version) {
@@ -504,6 +512,28 @@ Corpus ImportTokensBin(const TokensBinOptions& given, std::vector<std::string>* 
       options.paths.insert(options.paths.end(), found->begin(), found->end());
     else
       options.paths.push_back(p);
+  }
+  // nanoGPT's character-level sets (data/shakespeare_char) hold their vocabulary in a meta.pkl beside
+  // train.bin and val.bin, as train.py reads it. It was not read: the vocab was GPT-2's 50257 for 65
+  // characters (a model of 50257 outputs, its loss of another vocabulary). A vocab given is used as it is.
+  if (options.format == "nanogpt" && given.vocab == 0) {
+    std::string meta_found;
+    for (const auto& p : options.paths) {
+      const size_t slash = p.rfind('/');
+      const std::string meta = (slash == std::string::npos ? std::string() : p.substr(0, slash + 1)) + "meta.pkl";
+      struct stat st;
+      if (meta == meta_found || ::stat(meta.c_str(), &st) != 0) continue;
+      const int64_t v = ReadMetaVocabSize(what, meta);
+      if (!meta_found.empty() && v != vocab_in)
+        fail(what, ": '", meta_found, "' says vocab_size ", vocab_in, " and '", meta, "' says ", v, ": the files are of two "
+             "tokenizers; import them apart, or give vocab = the size of the one tokenizer that made them all");
+      vocab_in = v;
+      meta_found = meta;
+    }
+    if (!meta_found.empty()) {
+      options.vocab = vocab_in;
+      vocab_named = str("vocab_size ", vocab_in, " of '", meta_found, "'");
+    }
   }
   InputHash key;
   key.add(options.format);
@@ -656,17 +686,19 @@ Corpus ImportTokensBin(const TokensBinOptions& given, std::vector<std::string>* 
       eot = options.eot != -2 ? options.eot : !note.empty() ? -1 : version == 2 ? 128000 : 50256;
       // An eot no token can be split nothing: each shard was one document, without a word.
       if (options.eot >= vocab)
-        fail(what, ": eot = ", options.eot, " is outside the vocabulary [0, ", vocab, ")", options.vocab > 0 ? "" : " of the shards' tokenizer",
+        fail(what, ": eot = ", options.eot, " is outside the vocabulary [0, ", vocab, ")",
+             given.vocab > 0 ? "" : options.vocab > 0 ? " of " + vocab_named : " of the shards' tokenizer",
              ", so no token is the end-of-text and no shard would be split into documents; give the end-of-text id of "
              "the shards' tokenizer, eot = -1 for none (each shard one document)",
-             options.vocab > 0 ? ", or a larger vocab" : ", or vocab = the tokenizer's size");
+             given.vocab > 0 ? ", or a larger vocab" : ", or vocab = the tokenizer's size");
       CorpusMetadata m;
       m.name = name;
       const bool small = options.vocab > 0 && options.vocab < (version == 2 ? 128256 : 50257);
       m.tokenizer = small ? "unknown" : version == 2 ? "llama3" : "gpt2";
       m.extra["shard_layout"] = version == 2 ? "llama3" : "gpt2";  // the tokenizer the layout names
       m.source = str(options.format == "llmc" ? "llm.c token shards " : "nanoGPT token file ", listed,
-                     small ? "; " + small_vocab_text(version) : "", note.empty() ? "" : "; " + note);
+                     small ? "; " + small_vocab_text(version) : given.vocab == 0 && options.vocab > 0 ? "; the vocab is the " + vocab_named : "",
+                     note.empty() ? "" : "; " + note);
       writer.emplace(vocab, m, out);
     }
     const std::string where = str(what, ": '", path, "'");
@@ -723,7 +755,10 @@ Corpus ImportTokensBin(const TokensBinOptions& given, std::vector<std::string>* 
                                 tokens.begin());
         if (i < tokens.size())
           fail(what, ": '", path, "': token ", at + int64_t(i), " is ", tokens[i], ", outside the vocabulary [0, ", corpus_vocab,
-               ")", options.vocab > 0
+               ")", given.vocab == 0 && options.vocab > 0
+                        ? str(" of ", vocab_named, ": the file and its meta.pkl disagree; give vocab = the size of the tokenizer "
+                              "that made the file (more than ", tokens[i], ")")
+                    : options.vocab > 0
                         ? str(" of vocab = ", options.vocab, "; give vocab = the shards' tokenizer's size (more than ", tokens[i],
                               "), or leave vocab out for ", version == 2 ? "LLaMA 3's 128256" : "GPT-2's 50257")
                         : str(" of ", version == 2 ? "LLaMA 3's" : "GPT-2's", " tokenizer, which the ",
@@ -760,6 +795,193 @@ Corpus ImportTokensBin(const TokensBinOptions& given, std::vector<std::string>* 
     m.source += "; " + small_ids_note(str(largest));
   }
   return noted(writer->Finish(), version);
+}
+
+// ---- nanoGPT's meta.pkl -------------------------------------------------------------------------
+
+namespace {
+
+// A value of the pickle subset read: an int, a str, a dict, or the stack's mark.
+struct PickleValue {
+  enum Kind { kInt, kStr, kDict, kMark } kind = kMark;
+  int64_t number = 0;
+  std::shared_ptr<const std::string> text;  // shared: the memo hands a str out again without a copy
+  std::shared_ptr<std::vector<std::pair<PickleValue, PickleValue>>> dict;
+};
+
+// The name of an opcode this reader refuses, for its error (pickletools' names).
+std::string pickle_opcode_name(unsigned char op) {
+  static const std::map<unsigned char, const char*> names = {
+      {'c', "GLOBAL: a class or function"}, {0x93, "STACK_GLOBAL: a class or function"}, {'R', "REDUCE: a call"},
+      {'b', "BUILD: an object's state"}, {0x81, "NEWOBJ: an object"}, {0x92, "NEWOBJ_EX: an object"}, {'i', "INST: an object"},
+      {'o', "OBJ: an object"}, {0x82, "EXT1: a class"}, {0x83, "EXT2: a class"}, {0x84, "EXT4: a class"},
+      {'P', "PERSID"}, {'Q', "BINPERSID"}, {']', "EMPTY_LIST: a list"}, {')', "EMPTY_TUPLE: a tuple"}, {'t', "TUPLE"},
+      {0x85, "TUPLE1"}, {0x86, "TUPLE2"}, {0x87, "TUPLE3"}, {'l', "LIST"}, {'a', "APPEND"}, {'e', "APPENDS"},
+      {'N', "NONE"}, {0x88, "NEWTRUE"}, {0x89, "NEWFALSE"}, {'G', "BINFLOAT: a float"}, {'F', "FLOAT: a float"},
+      {'C', "SHORT_BINBYTES: bytes"}, {'B', "BINBYTES: bytes"}, {'U', "SHORT_BINSTRING: a Python 2 str"},
+      {'T', "BINSTRING: a Python 2 str"}, {'I', "INT (protocol 0)"}, {'L', "LONG (protocol 0)"}, {'S', "STRING (protocol 0)"},
+      {'V', "UNICODE (protocol 0)"}, {'p', "PUT (protocol 0)"}, {'g', "GET (protocol 0)"}, {0x8b, "LONG4: a huge int"},
+      {0x8f, "EMPTY_SET: a set"}, {0x90, "ADDITEMS"}, {0x91, "FROZENSET"}, {0x96, "BYTEARRAY8"}, {0x97, "NEXT_BUFFER"},
+      {0x98, "READONLY_BUFFER"}, {'0', "POP"}, {'1', "POP_MARK"}, {'2', "DUP"}};
+  const auto it = names.find(op);
+  char code[8];
+  std::snprintf(code, sizeof code, "0x%02x", op);
+  return it == names.end() ? str("opcode ", code) : str("opcode ", code, " (", it->second, ")");
+}
+
+}  // namespace
+
+int64_t ReadMetaVocabSize(const std::string& what, const std::string& path) {
+  const std::string fix = "; give vocab = the vocabulary size of the tokenizer that made the ids (nanoGPT's prepare.py prints it)";
+  // A meta.pkl is a few kB (a BPE's itos and stoi a few MB): a larger file is no such dict.
+  const struct stat st = stat_or_fail(what, path);
+  if (st.st_size > (int64_t{64} << 20))
+    fail(what, ": '", path, "' is ", format_bytes(double(st.st_size)), ", not a meta.pkl of nanoGPT (a dict of vocab_size, "
+         "itos and stoi, a few kB)", fix);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(what, ": cannot read '", path, "': ", errno_text(), fix);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) fail(what, ": error reading '", path, "'", fix);
+  auto bad = [&](size_t at, const std::string& why) -> PickleValue {
+    fail(what, ": '", path, "' is not a meta.pkl that scalelab reads (nanoGPT's pickle of a dict of vocab_size, itos and "
+         "stoi): ", why, at == std::string::npos ? std::string() : str(" (at byte ", at, ")"), fix);
+  };
+  size_t at = 0;
+  auto need = [&](size_t n) {
+    if (bytes.size() - at < n) bad(at, "it ends early");
+  };
+  auto unsigned_le = [&](size_t n) {
+    need(n);
+    uint64_t x = 0;
+    for (size_t i = 0; i < n; ++i) x |= uint64_t(uint8_t(bytes[at + i])) << (8 * i);
+    at += n;
+    return x;
+  };
+  std::vector<PickleValue> stack;
+  std::map<uint64_t, PickleValue> memo;
+  auto top = [&](size_t op_at) -> PickleValue& {
+    if (stack.empty() || stack.back().kind == PickleValue::kMark) bad(op_at, "an opcode finds no value on the stack");
+    return stack.back();
+  };
+  // The items since the last mark, in pairs, into `dict`; the mark popped.
+  auto set_items = [&](size_t op_at, PickleValue& dict, size_t mark) {
+    if ((stack.size() - mark - 1) % 2 != 0) bad(op_at, "a dict's items are not key, value pairs");
+    for (size_t i = mark + 1; i < stack.size(); i += 2) {
+      if (stack[i].kind != PickleValue::kInt && stack[i].kind != PickleValue::kStr) bad(op_at, "a dict's key is not an int or str");
+      if (stack[i + 1].kind == PickleValue::kMark) bad(op_at, "a dict's value is a MARK");
+      dict.dict->push_back({stack[i], stack[i + 1]});
+    }
+    stack.resize(mark);
+  };
+  auto last_mark = [&](size_t op_at) {
+    for (size_t i = stack.size(); i-- > 0;)
+      if (stack[i].kind == PickleValue::kMark) return i;
+    return size_t(bad(op_at, "SETITEMS or DICT finds no MARK").number);
+  };
+  if (bytes.size() < 2 || uint8_t(bytes[0]) != 0x80)
+    bad(std::string::npos, bytes.empty() ? "it is empty" : "it does not begin with a pickle protocol 2-5 header (PROTO); protocols 0 and 1 are not read");
+  std::optional<PickleValue> result;
+  while (!result) {
+    need(1);
+    const size_t op_at = at;
+    const unsigned char op = uint8_t(bytes[at++]);
+    switch (op) {
+      case 0x80: {  // PROTO
+        const uint64_t protocol = unsigned_le(1);
+        if (op_at != 0 || protocol < 2 || protocol > 5) bad(op_at, str("pickle protocol ", protocol, ", where 2 to 5 are read"));
+        break;
+      }
+      case 0x95: unsigned_le(8); break;  // FRAME: a length the reader needs not
+      case '}': {                          // EMPTY_DICT
+        PickleValue d;
+        d.kind = PickleValue::kDict;
+        d.dict = std::make_shared<std::vector<std::pair<PickleValue, PickleValue>>>();
+        stack.push_back(d);
+        break;
+      }
+      case '(': stack.push_back(PickleValue{}); break;  // MARK
+      case 0x8c: case 'X': case 0x8d: {                 // SHORT_BINUNICODE, BINUNICODE, BINUNICODE8
+        const uint64_t n = unsigned_le(op == 0x8c ? 1 : op == 'X' ? 4 : 8);
+        if (n > bytes.size() - at) bad(op_at, "it ends early, within a string");
+        PickleValue v;
+        v.kind = PickleValue::kStr;
+        v.text = std::make_shared<const std::string>(bytes.substr(at, size_t(n)));
+        at += size_t(n);
+        stack.push_back(std::move(v));
+        break;
+      }
+      case 'K': case 'M': case 'J': {  // BININT1, BININT2, BININT (signed)
+        PickleValue v;
+        v.kind = PickleValue::kInt;
+        const uint64_t x = unsigned_le(op == 'K' ? 1 : op == 'M' ? 2 : 4);
+        v.number = op == 'J' ? int64_t(int32_t(uint32_t(x))) : int64_t(x);
+        stack.push_back(v);
+        break;
+      }
+      case 0x8a: {  // LONG1: a little-endian two's complement int of n bytes (8 at most read)
+        const uint64_t n = unsigned_le(1);
+        if (n > 8) bad(op_at, "an int beyond 64 bits");
+        PickleValue v;
+        v.kind = PickleValue::kInt;
+        const uint64_t x = unsigned_le(size_t(n));
+        v.number = n == 0 ? 0 : n == 8 ? int64_t(x) : (x >> (8 * n - 1)) & 1 ? int64_t(x | (~uint64_t{0} << (8 * n))) : int64_t(x);
+        stack.push_back(v);
+        break;
+      }
+      case 0x94: memo[memo.size()] = top(op_at); break;  // MEMOIZE
+      case 'q': case 'r': {                              // BINPUT, LONG_BINPUT
+        const uint64_t key = unsigned_le(op == 'q' ? 1 : 4);
+        memo[key] = top(op_at);
+        break;
+      }
+      case 'h': case 'j': {  // BINGET, LONG_BINGET
+        const uint64_t key = unsigned_le(op == 'h' ? 1 : 4);
+        const auto it = memo.find(key);
+        if (it == memo.end()) bad(op_at, str("memo ", key, " is read before it is written"));
+        stack.push_back(it->second);
+        break;
+      }
+      case 's': {  // SETITEM
+        if (stack.size() < 3 || stack[stack.size() - 3].kind != PickleValue::kDict) bad(op_at, "SETITEM finds no dict");
+        const size_t mark = stack.size() - 3;
+        stack.insert(stack.begin() + std::ptrdiff_t(mark + 1), PickleValue{});  // as if marked
+        set_items(op_at, stack[mark], mark + 1);
+        break;
+      }
+      case 'u': {  // SETITEMS
+        const size_t mark = last_mark(op_at);
+        if (mark == 0 || stack[mark - 1].kind != PickleValue::kDict) bad(op_at, "SETITEMS finds no dict");
+        set_items(op_at, stack[mark - 1], mark);
+        break;
+      }
+      case 'd': {  // DICT
+        const size_t mark = last_mark(op_at);
+        PickleValue d;
+        d.kind = PickleValue::kDict;
+        d.dict = std::make_shared<std::vector<std::pair<PickleValue, PickleValue>>>();
+        set_items(op_at, d, mark);
+        stack.push_back(d);
+        break;
+      }
+      case '.':  // STOP
+        if (stack.size() != 1) bad(op_at, "the pickle does not end with one value");
+        result = stack.back();
+        break;
+      default:
+        bad(op_at, str("it holds ", pickle_opcode_name(op), ", which scalelab does not read, as it never runs pickle code"));
+    }
+  }
+  if (result->kind != PickleValue::kDict) bad(std::string::npos, "it holds no dict");
+  if (at != bytes.size()) bad(at, "bytes follow the pickle's STOP");
+  for (const auto& [key, value] : *result->dict) {
+    if (key.kind != PickleValue::kStr || *key.text != "vocab_size") continue;
+    if (value.kind != PickleValue::kInt) bad(std::string::npos, "its vocab_size is not an int");
+    if (value.number < 1 || value.number > 65536)
+      fail(what, ": '", path, "' says vocab_size ", value.number, ", outside [1, 65536] (the ids of nanoGPT's uint16 files)", fix);
+    return value.number;
+  }
+  bad(std::string::npos, "its dict has no 'vocab_size'");
+  return 0;
 }
 
 // ---- GCIDE --------------------------------------------------------------------------------------

@@ -143,7 +143,11 @@ data.tokens_bin(path [, { format =, vocab =, eot =, out =, name = }]) or data.to
 Imports llm.c token shards (256 int32 header: magic 20240520 version 1 = GPT-2 uint16 tokens, or
 magic 20240801 version 7 = LLaMA-3 uint32 tokens, then the token count; e.g. FineWeb or TinyStories
 from llm.c's dev/data scripts) or,
-with format = "nanogpt", nanoGPT's headerless uint16 train.bin. Documents are split at the
+with format = "nanogpt", nanoGPT's headerless uint16 train.bin. For those, vocab left out is the
+vocab_size of the meta.pkl that nanoGPT's prepare.py writes beside a character-level set's files
+(shakespeare_char: 65), else GPT-2's 50257; meta.pkl is read as data (the dict of ints and strings
+that pickle.dump writes, protocols 2 to 5), never run: anything else in it is an error that says to
+give vocab = instead, and a vocab = given is used as it is, meta.pkl unread. Documents are split at the
 end-of-text token (50256 for GPT-2, 128000 for LLaMA 3; eot = -1 for none): before it in llm.c's
 shards, which begin each document with it, after it in nanoGPT's, which append it to each. A vocab =
 that does not hold it (nanoGPT's shakespeare_char, vocab = 65) has no end-of-text unless eot = names

@@ -1917,6 +1917,130 @@ TEST_CASE("eot left out with a vocab that does not hold the tokenizer's end-of-t
 // A token file of a vocab smaller than GPT-2's, given (vocab = 65) or plain from its ids (none above
 // 255, nanoGPT's shakespeare_char with vocab left out), was labelled "gpt2": ids of another tokenizer
 // that the corpus said were GPT-2's. Its tokenizer is "unknown" now, and the source (and a note) says why.
+// nanoGPT's character-level sets keep their vocabulary in meta.pkl beside train.bin and val.bin. It
+// was not read: vocab left out, a shakespeare_char train.bin was a corpus of GPT-2's 50257 ids.
+TEST_CASE("nanoGPT's meta.pkl gives a token file its vocab\, read without running pickle code") {
+  const std::string fixtures = std::string(SCALELAB_TEST_DATA) + "/nanogpt/";
+  for (const char* protocol : {"2", "3", "4", "5"}) {
+    INFO("protocol " << protocol);
+    CHECK(ReadMetaVocabSize("t", fixtures + "shakespeare-p" + protocol + ".pkl") == 65);
+    CHECK(ReadMetaVocabSize("t", fixtures + "wide-p" + protocol + ".pkl") == 300);
+  }
+  const std::string fix = "; give vocab = the vocabulary size of the tokenizer that made the ids (nanoGPT's prepare.py prints it)";
+  CHECK_THROWS_WITH(ReadMetaVocabSize("data.tokens_bin", fixtures + "object.pkl"),
+                    Catch::Equals("data.tokens_bin: '" + fixtures + "object.pkl' is not a meta.pkl that scalelab reads "
+                                  "(nanoGPT's pickle of a dict of vocab_size, itos and stoi): it holds opcode 0x93 "
+                                  "(STACK_GLOBAL: a class or function), which scalelab does not read, as it never runs pickle "
+                                  "code (at byte 65)" + fix));
+  TempDir dir;
+  auto bytes = [](std::initializer_list<int> b) {
+    std::string s;
+    for (int x : b) s += char(x);
+    return s;
+  };
+  // Hand-made pickles: what pickle.dump writes for { 'vocab_size': n } (protocol 2), and the ways one can be wrong.
+  const std::string vocab_key = bytes({0x8c, 10}) + "vocab_size";
+  auto dict_of = [&](const std::string& value) { return bytes({0x80, 2, '}', 'q', 0, '(', }) + vocab_key + value + "u."; };
+  CHECK(ReadMetaVocabSize("t", dir.file("int.pkl", dict_of(bytes({'M', 0x01, 0x01})))) == 257);
+  CHECK(ReadMetaVocabSize("t", dir.file("long.pkl", dict_of(bytes({0x8a, 2, 0x00, 0x01})))) == 256);
+  CHECK(ReadMetaVocabSize("t", dir.file("setitem.pkl", bytes({0x80, 3, '}'}) + vocab_key + bytes({'K', 9, 's', '.'}))) == 9);
+  CHECK(ReadMetaVocabSize("t", dir.file("dict.pkl", bytes({0x80, 2, '('}) + vocab_key + bytes({'K', 7, 'd', '.'}))) == 7);
+  const std::vector<std::pair<std::string, std::string>> refused = {
+      {"", "it is empty"},
+      {"(dp0\nS'vocab_size'\np1\nI65\ns.", "it does not begin with a pickle protocol 2-5 header (PROTO); protocols 0 and 1 are not read"},
+      {bytes({0x80, 6, '}', '.'}), "pickle protocol 6, where 2 to 5 are read (at byte 0)"},
+      {dict_of(bytes({'K', 65})).substr(0, 20), "it ends early (at byte 20)"},
+      {dict_of(bytes({'G', 0x40, 0x50, 0x40, 0, 0, 0, 0, 0})), "it holds opcode 0x47 (BINFLOAT: a float), which scalelab does not read"},
+      {dict_of(bytes({0x8c, 2}) + "65"), "its vocab_size is not an int"},
+      {dict_of(bytes({'J', 0xff, 0xff, 0xff, 0xff})), "says vocab_size -1, outside [1, 65536]"},
+      {dict_of(bytes({'J', 0x01, 0x00, 0x01, 0x00})), "says vocab_size 65537, outside [1, 65536]"},
+      {bytes({0x80, 4, '}', '.'}), "its dict has no 'vocab_size'"},
+      {bytes({0x80, 4, 'K', 65, '.'}), "it holds no dict"},
+      {bytes({0x80, 4, 'h', 3, '.'}), "memo 3 is read before it is written (at byte 2)"},
+      {bytes({0x80, 4, '}', '.', '.'}), "bytes follow the pickle's STOP (at byte 4)"},
+      {bytes({0x80, 4, 'c'}) + "os\nsystem\n(S'true'\ntR.", "it holds opcode 0x63 (GLOBAL: a class or function)"}};
+  for (size_t i = 0; i < refused.size(); ++i) {
+    INFO(refused[i].second);
+    const std::string path = dir.file("bad" + std::to_string(i) + ".pkl", refused[i].first);
+    CHECK_THROWS_WITH(ReadMetaVocabSize("data.tokens_bin", path),
+                      Catch::StartsWith("data.tokens_bin: '" + path + "' ") && Catch::Contains(refused[i].second) &&
+                          Catch::EndsWith(fix));
+  }
+
+  // Every cut of a real meta.pkl is refused as ending early, and bytes changed at random give a
+  // vocab_size or an error, never a crash (the reader trusts no length or memo index it reads).
+  {
+    std::ifstream in(fixtures + "shakespeare-p2.pkl", std::ios::binary);
+    const std::string whole((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    REQUIRE(whole.size() > 900);
+    int ended = 0;
+    for (size_t n = 2; n < whole.size(); ++n) {
+      try {
+        ReadMetaVocabSize("t", dir.file("cut.pkl", whole.substr(0, n)));
+      } catch (const Error& e) {
+        ended += std::string(e.what()).find("it ends early") != std::string::npos ? 1 : 0;
+      }
+    }
+    CHECK(ended == int(whole.size()) - 2);
+    Rng rng(11);
+    int read = 0, refused = 0;
+    for (int trial = 0; trial < 500; ++trial) {
+      std::string changed = whole;
+      for (int k = 0; k < 3; ++k) changed[size_t(rng.below(changed.size()))] = char(rng.below(256));
+      try {
+        read += ReadMetaVocabSize("t", dir.file("changed.pkl", changed)) > 0 ? 1 : 0;
+      } catch (const Error&) {
+        ++refused;
+      }
+    }
+    CHECK(read + refused == 500);
+    CHECK(refused > 0);
+  }
+  // A folder as prepare.py leaves it: train.bin, val.bin and meta.pkl. The largest ids do not occur
+  // in train.bin (40 of 65 at most): the vocab is meta.pkl's 65, neither GPT-2's 50257 nor 41.
+  ::mkdir((dir.path + "/shakespeare_char").c_str(), 0755);
+  {
+    std::ifstream in(fixtures + "shakespeare-p4.pkl", std::ios::binary);
+    std::ofstream(dir.path + "/shakespeare_char/meta.pkl", std::ios::binary) << in.rdbuf();
+  }
+  std::vector<uint16_t> ids;
+  for (int i = 0; i < 400; ++i) ids.push_back(uint16_t(i * 7 % 41));
+  const std::string train = dir.file("shakespeare_char/train.bin", std::string(reinterpret_cast<const char*>(ids.data()), ids.size() * 2));
+  TokensBinOptions o;
+  o.format = "nanogpt";
+  o.paths = {train};
+  o.out = dir.path + "/chars.tok";
+  std::vector<std::string> notes;
+  const Corpus c = ImportTokensBin(o, &notes);
+  CHECK(c.vocab() == 65);
+  CHECK(c.tokens() == 400);
+  CHECK(c.metadata().tokenizer == "unknown");
+  const std::string meta = dir.path + "/shakespeare_char/meta.pkl";
+  CHECK_THAT(c.metadata().source, Catch::Contains("token ids of an unknown tokenizer: vocab_size 65 of '" + meta +
+                                                  "' is smaller than GPT-2's 50257"));
+  REQUIRE(notes.size() == 1);
+  CHECK_THAT(notes[0], Catch::StartsWith("no end-of-text token: vocab_size 65 of '" + meta + "' does not hold GPT-2's (50256)"));
+  // A vocab given is used as it is; meta.pkl is not read (a broken one neither).
+  o.vocab = 100;
+  o.out = dir.path + "/given.tok";
+  CHECK(ImportTokensBin(o).vocab() == 100);
+  // An id at or above meta.pkl's vocab_size: the file and meta.pkl disagree.
+  ids[7] = 65;
+  const std::string wrong = dir.file("shakespeare_char/wrong.bin", std::string(reinterpret_cast<const char*>(ids.data()), ids.size() * 2));
+  o.vocab = 0;
+  o.paths = {wrong};
+  o.out = dir.path + "/wrong.tok";
+  CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Equals("data.tokens_bin: '" + wrong + "': token 7 is 65, outside the vocabulary "
+                                                      "[0, 65) of vocab_size 65 of '" + meta + "': the file and its meta.pkl "
+                                                      "disagree; give vocab = the size of the tokenizer that made the file (more than 65)"));
+  // A meta.pkl that is not a plain dict: refused, naming it and vocab =.
+  dir.file("shakespeare_char/meta.pkl", bytes({0x80, 4, 'c'}) + "os\nsystem\n(S'true'\ntR.");
+  o.paths = {train};
+  o.out = dir.path + "/object.tok";
+  CHECK_THROWS_WITH(ImportTokensBin(o), Catch::StartsWith("data.tokens_bin: '" + meta + "' is not a meta.pkl that scalelab reads") &&
+                                            Catch::EndsWith(fix));
+}
+
 TEST_CASE("a token file of a vocab smaller than the tokenizer's is not labelled gpt2 or llama3") {
   TempDir dir;
   auto nano = [&](const std::string& name, const std::vector<uint16_t>& ids) {
@@ -1944,7 +2068,8 @@ TEST_CASE("a token file of a vocab smaller than the tokenizer's is not labelled 
   CHECK(c.metadata().tokenizer == "unknown");
   REQUIRE(notes.size() == 1);
   CHECK_THAT(notes[0], Catch::Contains("the largest token id is 64, where GPT-2 text has ids far beyond 255") &&
-                           Catch::Contains("give vocab = the tokenizer's size (nanoGPT's meta.pkl holds it as vocab_size)"));
+                           Catch::Contains("give vocab = the tokenizer's size (nanoGPT's prepare.py writes it as vocab_size to a "
+                                          "meta.pkl, read where it lies beside the file, and none does here)"));
   CHECK_THAT(c.metadata().source, Catch::Contains(notes[0]));
   // From the cache (no out =) the note is given again.
   {

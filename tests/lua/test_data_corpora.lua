@@ -220,6 +220,25 @@ t.test("data.tokens_bin with a vocab that does not hold GPT-2's end-of-text says
   t.eq(data.tokens_bin(chars, { format = "nanogpt", vocab = 65, eot = 0, out = dir .. "/chars0.tok" }).documents, 2)
 end)
 
+t.test("data.tokens_bin reads nanoGPT's meta.pkl beside a character-level train.bin for its vocab", function()
+  -- prepare.py's folder: train.bin of ids below 41 (the top ids of the 65 do not occur) and meta.pkl.
+  -- meta.pkl was not read: the vocab was GPT-2's 50257.
+  assert(os.execute("mkdir -p '" .. dir .. "/shakespeare_char'"))
+  local meta = assert(io.open(os.getenv("SCALELAB_TEST_DATA") .. "/nanogpt/shakespeare-p4.pkl", "rb")):read("a")
+  write("shakespeare_char/meta.pkl", meta)
+  local ids = {}
+  for i = 1, 400 do ids[i] = string.pack("<I2", i * 7 % 41) end
+  local train = write("shakespeare_char/train.bin", table.concat(ids))
+  local c = data.tokens_bin(train, { format = "nanogpt", out = dir .. "/shakespeare_char.tok" })
+  t.eq(c.vocab, 65)
+  t.eq(c.tokens, 400)
+  t.eq(c.tokenizer_name, "unknown")
+  t.ok(c.source:find("vocab_size 65 of '" .. dir .. "/shakespeare_char/meta.pkl'", 1, true), c.source)
+  t.eq(data.tokens_bin(train, { format = "nanogpt", vocab = 80, out = dir .. "/given.tok" }).vocab, 80)
+  local help = t.help_text(data.tokens_bin):gsub("%s+", " ")
+  t.ok(help:find("vocab left out is the vocab_size of the meta.pkl", 1, true), help)
+end)
+
 t.test("corrupted and missing files are clear errors", function()
   local c = data.files{ dir .. "/texts", name = "texts" }
   local copy = dir .. "/copy.tok"

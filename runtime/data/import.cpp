@@ -554,6 +554,19 @@ Corpus ImportTokensBin(const TokensBinOptions& given, std::vector<std::string>* 
   int64_t repeated = 0;
   for (const auto& p : options.paths) {
     const struct stat st = stat_or_fail(what, p);
+    // A folder was "error reading 'dir': Is a directory", and a named pipe waited for a writer: the
+    // token files are named, each, or matched by a pattern.
+    if (S_ISDIR(st.st_mode)) {
+      const std::string folder = p.size() > 1 && p.back() == '/' ? p.substr(0, p.size() - 1) : p;
+      if (options.format == "nanogpt")
+        fail(what, ": '", p, "' is a folder; give a token file in it: nanoGPT's prepare.py writes train.bin (the text to "
+             "train on) and val.bin there, so data.tokens_bin(\"", folder, "/train.bin\", { format = \"nanogpt\" }) (the "
+             "vocab_size of a meta.pkl beside it is the vocab)");
+      fail(what, ": '", p, "' is a folder; give its shards, such as \"", folder, "/*.bin\" (a pattern reads the files it "
+           "matches, in sorted order)");
+    }
+    if (!S_ISREG(st.st_mode))
+      fail(what, ": '", p, "' is not a file (a named pipe, a socket or a device); give a token file");
     if (out_exists && st.st_dev == out_st.st_dev && st.st_ino == out_st.st_ino)
       fail(what, ": out = '", options.out, "' is one of the shards to read, and writing the corpus there would "
            "replace it; give out = another path (such as '", options.out, ".tok')");

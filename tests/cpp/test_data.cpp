@@ -1597,6 +1597,32 @@ TEST_CASE("token shards of no tokens are refused naming data.tokens_bin and the 
                                             Catch::EndsWith(" holds no tokens (0 bytes); give shards with tokens"));
 }
 
+// A folder given to data.tokens_bin was "error reading 'dir': Is a directory", which named no file to
+// give; a named pipe was opened and read, waiting for a writer.
+TEST_CASE("a folder or a named pipe given as a token file is refused\, naming what to give") {
+  TempDir dir;
+  ::mkdir((dir.path + "/shakespeare_char").c_str(), 0755);
+  TokensBinOptions o;
+  o.format = "nanogpt";
+  o.paths = {dir.path + "/shakespeare_char/"};
+  o.out = dir.path + "/x.tok";
+  CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Equals("data.tokens_bin: '" + dir.path + "/shakespeare_char/' is a folder; give a "
+                                                      "token file in it: nanoGPT's prepare.py writes train.bin (the text to train "
+                                                      "on) and val.bin there, so data.tokens_bin(\"" + dir.path +
+                                                      "/shakespeare_char/train.bin\", { format = \"nanogpt\" }) (the vocab_size of "
+                                                      "a meta.pkl beside it is the vocab)"));
+  o.format = "llmc";
+  o.paths = {dir.path + "/shakespeare_char"};
+  CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Equals("data.tokens_bin: '" + dir.path + "/shakespeare_char' is a folder; give its "
+                                                      "shards, such as \"" + dir.path + "/shakespeare_char/*.bin\" (a pattern "
+                                                      "reads the files it matches, in sorted order)"));
+  const std::string pipe = dir.path + "/pipe.bin";
+  REQUIRE(::mkfifo(pipe.c_str(), 0600) == 0);
+  o.paths = {pipe};
+  CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Equals("data.tokens_bin: '" + pipe + "' is not a file (a named pipe, a socket or a "
+                                                      "device); give a token file"));
+}
+
 TEST_CASE("llm.c and nanoGPT token shards import with documents split at end-of-text") {
   TempDir dir;
   std::string a = llmc_shard(dir, "a.bin", {50256, 10, 11, 12, 50256, 20, 21}, 20240520, 1);

@@ -656,7 +656,11 @@ Corpus ImportTokensBin(const TokensBinOptions& given, std::vector<std::string>* 
                head[2], " tokens), not a headerless nanoGPT file; leave format out (format = \"llmc\") to read it");
         std::rewind(in);
       }
-      if (size % 2 != 0) fail(what, ": '", path, "' has an odd number of bytes; not a uint16 token file");
+      // Was "has an odd number of bytes; not a uint16 token file": neither how many nor what to do.
+      if (size % 2 != 0)
+        fail(what, ": '", path, "' is ", size, " bytes, an odd number, where a nanoGPT token file holds 2 bytes a token "
+             "(uint16): it is cut short or is no token file; write it again (nanoGPT's prepare.py), or give the token file "
+             "meant");
       count = size / 2;
       version = 1;
     } else {

@@ -1623,6 +1623,20 @@ TEST_CASE("a folder or a named pipe given as a token file is refused\, naming wh
                                                       "device); give a token file"));
 }
 
+// A nanoGPT token file of an odd number of bytes was "has an odd number of bytes; not a uint16 token
+// file": neither how many nor what to do.
+TEST_CASE("a nanoGPT token file of an odd number of bytes is refused with its size and what to do") {
+  TempDir dir;
+  TokensBinOptions o;
+  o.format = "nanogpt";
+  o.out = dir.path + "/x.tok";
+  o.paths = {dir.file("train.bin", std::string(2001, 'a'))};
+  CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Equals("data.tokens_bin: '" + o.paths[0] + "' is 2001 bytes, an odd number, where "
+                                                      "a nanoGPT token file holds 2 bytes a token (uint16): it is cut short or is "
+                                                      "no token file; write it again (nanoGPT's prepare.py), or give the token "
+                                                      "file meant"));
+}
+
 TEST_CASE("llm.c and nanoGPT token shards import with documents split at end-of-text") {
   TempDir dir;
   std::string a = llmc_shard(dir, "a.bin", {50256, 10, 11, 12, 50256, 20, 21}, 20240520, 1);

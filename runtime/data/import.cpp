@@ -76,9 +76,21 @@ struct InputHash {
   }
 };
 
+// What to do about a path that is not there: "No such file or directory" named the path but not that
+// a relative one is read from the current folder, not the script's.
+std::string missing_path_fix(const std::string& path, int error) {
+  if (error != ENOENT) return "";
+  std::error_code failed;
+  const std::string here = path.empty() || path[0] == '/' ? "" : std::filesystem::current_path(failed).string();
+  return here.empty() || failed ? "; check the path" : str("; check the path (a relative path is read from the current folder, ", here, ")");
+}
+
 struct stat stat_or_fail(const std::string& what, const std::string& path) {
   struct stat st;
-  if (::stat(path.c_str(), &st) != 0) fail(what, ": cannot read '", path, "': ", errno_text());
+  if (::stat(path.c_str(), &st) != 0) {
+    const int error = errno;
+    fail(what, ": cannot read '", path, "': ", std::strerror(error), missing_path_fix(path, error));
+  }
   return st;
 }
 
@@ -109,7 +121,7 @@ void list_files(const std::string& what, const std::string& path, std::vector<st
       others.push_back(path);
       return;
     }
-    fail(what, ": cannot read '", path, "': ", std::strerror(error));
+    fail(what, ": cannot read '", path, "': ", std::strerror(error), missing_path_fix(path, error));
   }
   if (S_ISREG(st.st_mode)) {
     if (!named && looks_binary(path)) binary.push_back(path);

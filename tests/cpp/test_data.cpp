@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iterator>
@@ -1599,6 +1600,28 @@ TEST_CASE("token shards of no tokens are refused naming data.tokens_bin and the 
 
 // A folder given to data.tokens_bin was "error reading 'dir': Is a directory", which named no file to
 // give; a named pipe was opened and read, waiting for a writer.
+// A path that is not there was "cannot read 'books/a.txt': No such file or directory": a script run
+// from another folder reads its relative paths from there, which nothing said.
+TEST_CASE("a path that is not there says to check it\, and a relative one names the folder it is read from") {
+  TempDir dir;
+  const std::string here = std::filesystem::current_path().string();
+  TextImportOptions text;
+  text.paths = {"no-such-folder/a.txt"};
+  text.out = dir.path + "/x.tok";
+  CHECK_THROWS_WITH(ImportText(text), Catch::Equals("data.files: cannot read 'no-such-folder/a.txt': No such file or directory; "
+                                                    "check the path (a relative path is read from the current folder, " + here + ")"));
+  text.paths = {dir.path + "/a.txt"};
+  CHECK_THROWS_WITH(ImportText(text), Catch::Equals("data.files: cannot read '" + dir.path + "/a.txt': No such file or directory; "
+                                                    "check the path"));
+  TokensBinOptions bin;
+  bin.format = "nanogpt";
+  bin.paths = {"no-such-folder/train.bin"};
+  bin.out = dir.path + "/y.tok";
+  CHECK_THROWS_WITH(ImportTokensBin(bin), Catch::Equals("data.tokens_bin: cannot read 'no-such-folder/train.bin': No such file or "
+                                                        "directory; check the path (a relative path is read from the current "
+                                                        "folder, " + here + ")"));
+}
+
 TEST_CASE("a folder or a named pipe given as a token file is refused\, naming what to give") {
   TempDir dir;
   ::mkdir((dir.path + "/shakespeare_char").c_str(), 0755);

@@ -183,6 +183,27 @@ Split Split::Make(const Corpus& corpus, double validation) {
             "of training ones, and its held-out loss is of text the model trains on; give it documents of other texts",
             corpus.metadata().tokenizer == "synthetic" ? " (a larger document_tokens in data.synthetic)" : "",
             ", or set validation = 0");
+  } else if (held > 0) {
+    // Texts of many copies stay in training: where they are many of the documents (short documents,
+    // lines of a few words), the held-out documents are of the rarer texts alone, and their loss is
+    // not a random sample's. Said, with the numbers.
+    int64_t common = 0, texts = 0;
+    for (const auto& group : copies.members)
+      if (group.size() > few) {
+        common += int64_t(group.size());
+        ++texts;
+      }
+    if (common > n / 20)
+      copies_warning = str("corpus ", corpus_name(corpus), ": ", common, " of its ", n, " documents (",
+                           format_significant(100.0 * double(common) / double(n), 3), "%) are copies of ",
+                           format_counted(double(texts), "common text"), " (more than ", few, " copies each), which stay "
+                           "in training so that no held-out text is trained on: the held-out documents are of the rarer "
+                           "texts alone, and the held-out loss is of them, not of a random sample of the documents; give "
+                           "it longer documents",
+                           corpus.metadata().tokenizer == "synthetic" ? " (a larger document_tokens in data.synthetic)"
+                           : corpus.metadata().tokenizer == "bytes"   ? " (documents = \"paragraph\" or \"file\" in data.files)"
+                                                                      : "",
+                           ", or hold out other data (eval_data)");
   }
   for (int64_t d = 0; d < n; ++d) (out[size_t(d)] ? split.validation : split.train).push_back(d);
   for (int64_t d : split.validation) split.validation_tokens += corpus.document_end(d) - corpus.document_begin(d);

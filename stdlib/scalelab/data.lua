@@ -203,7 +203,8 @@ sampler:stats(), sampler:state()/restore(s), sampler:held_out().
 validation holds out ceil(validation × documents) whole documents (1 at least). Exact copies
 (documents of the same tokens: the same bytes of a text in two files, of two lines) are on one side:
 a text of a few copies (2, or 0.1% of the documents) is held out with all of them, one of more stays
-in training, so that no text is held out and trained on; corpus:split() counts the copies held out.
+in training, so that no text is held out and trained on (where such texts are over 5% of the documents,
+stderr warns that the held-out ones are of the rarer texts); corpus:split() counts the copies held out.
 (A corpus of copies alone, one text repeated, can hold out no unseen text: its documents are held out
 one by one, and stderr warns that its held-out loss is of trained text.) A corpus of few
 documents holds out far more of its tokens than asked, which stderr warns of once (documents =

@@ -1446,6 +1446,15 @@ TEST_CASE("a text in two files is held out or trained on\, never both") {
   for (int i = 0; i < 100; ++i) common.AddBytes(i % 5 < 2 ? std::string("yes\n") : "line " + std::to_string(i % 50) + "\n");
   const Corpus common_corpus = common.Finish();
   CHECK(common_corpus.copies().members.size() == 31);  // "yes", and 30 lines twice
+  // 40 of 100 documents of a text that stays in training: the held-out lines are the rarer ones, said.
+  CHECK(Split::Make(common_corpus, 0.1).warning ==
+        "corpus (unnamed): 40 of its 100 documents (40%) are copies of 1 common text (more than 2 copies each), which stay in "
+        "training so that no held-out text is trained on: the held-out documents are of the rarer texts alone, and the "
+        "held-out loss is of them, not of a random sample of the documents; give it longer documents (documents = "
+        "\"paragraph\" or \"file\" in "
+        "data.files), or hold out other data (eval_data)");
+  // The 300 files of which 100 are copies of others (2 each) are no common texts: no warning.
+  CHECK(Split::Make(c, 0.1).warning.empty());
   for (double validation : {0.1, 0.3, 0.5}) {
     INFO("validation = " << validation);
     const Split split = Split::Make(common_corpus, validation);

@@ -468,6 +468,8 @@ int c_split(lua_State* L) {
   lua_setfield(L, -2, "train_tokens");
   lua_pushinteger(L, s.validation_tokens);
   lua_setfield(L, -2, "validation_tokens");
+  lua_pushinteger(L, s.copies);
+  lua_setfield(L, -2, "validation_copies");
   if (!s.warning.empty()) {
     push_string(L, s.warning);
     lua_setfield(L, -2, "warning");
@@ -749,7 +751,9 @@ int open_data(lua_State* L) {
        {"save", &bound<c_save>, "corpus:save(path) writes the corpus file (temp file + rename)"},
        {"split", &bound<c_split>,
         "corpus:split([validation = 0.01]) -> { train_documents, validation_documents, train_tokens, "
-        "validation_tokens [, warning] }: the held-out documents every sampler leaves out; warning when they hold far "
+        "validation_tokens, validation_copies [, warning] }: the held-out documents every sampler leaves out; exact copies "
+        "of a text (the same tokens: a text in two files) are all on one side, and validation_copies counts the held-out "
+        "documents that copy another held-out one; warning when they hold far "
         "more of the tokens than validation asks (whole documents of a corpus of few), which, handed to the caller "
         "here, data.sampler and data.held_out then do not print on stderr again in this process"}},
       {{"tokens", &bound<c_tokens>, "number of tokens"},

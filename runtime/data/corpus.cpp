@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cmath>
@@ -13,11 +14,14 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <numeric>
 #include <sstream>
 
 #include "core/error.h"
+#include "core/interrupt.h"
 #include "core/units.h"
 #include "data/bpe.h"
+#include "data/rng.h"
 
 namespace scalelab::data {
 
@@ -187,6 +191,9 @@ struct Corpus::Storage {
   // Corpus::checksum(), set once.
   mutable std::once_flag checksum_once;
   mutable uint32_t checksum = 0;
+  // Corpus::copies(), set once.
+  mutable std::once_flag copies_once;
+  mutable Corpus::Copies copies;
 
   Storage() = default;
   Storage(const Storage&) = delete;
@@ -215,6 +222,74 @@ uint32_t Corpus::checksum() const {
     storage_->checksum = crc(c, tokens_, tokens() * width_);
   });
   return storage_->checksum;
+}
+
+const Corpus::Copies& Corpus::copies() const {
+  std::call_once(storage_->copies_once, [this] {
+    Copies& out = storage_->copies;
+    out = Copies{};  // a pass that Ctrl-C stopped left a part, and call_once runs it again
+    const int64_t n = documents();
+    // Only documents of a length that another shares can be copies: order them by length, then by
+    // a hash of their bytes, so that copies are neighbours; tokens are compared to tell them apart.
+    std::vector<int64_t> order(static_cast<size_t>(n));
+    std::iota(order.begin(), order.end(), 0);
+    auto length = [&](int64_t d) { return starts_[d + 1] - starts_[d]; };
+    std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return length(a) < length(b); });
+    const auto* bytes = static_cast<const unsigned char*>(tokens_);
+    auto same = [&](int64_t a, int64_t b) {
+      return std::memcmp(bytes + starts_[a] * width_, bytes + starts_[b] * width_, size_t(length(a) * width_)) == 0;
+    };
+    std::vector<std::pair<uint64_t, int64_t>> run;  // (hash, document) of one length
+    for (size_t i = 0; i < order.size();) {
+      size_t j = i + 1;
+      while (j < order.size() && length(order[j]) == length(order[i])) ++j;
+      if (j - i >= 2) {
+        run.clear();
+        for (size_t k = i; k < j; ++k) {
+          if ((k & 0xFFF) == 0) check_interrupt();
+          const int64_t d = order[k];
+          const unsigned char* p = bytes + starts_[d] * width_;
+          const size_t size = size_t(length(d) * width_);
+          uint64_t h = mix64(size);
+          size_t at = 0;
+          for (; at + 8 <= size; at += 8) {
+            uint64_t word;
+            std::memcpy(&word, p + at, 8);
+            h = mix64(h ^ word);
+          }
+          uint64_t tail = 0;
+          std::memcpy(&tail, p + at, size - at);
+          run.push_back({mix64(h ^ tail), d});
+        }
+        std::sort(run.begin(), run.end());
+        for (size_t a = 0; a < run.size();) {
+          size_t b = a + 1;
+          while (b < run.size() && run[b].first == run[a].first) ++b;
+          // Documents of one hash: each joins the first earlier one of its tokens (a collision of
+          // two texts stays two groups).
+          std::vector<std::vector<int64_t>> texts;
+          for (size_t k = a; k < b; ++k) {
+            const int64_t d = run[k].second;
+            auto it = std::find_if(texts.begin(), texts.end(), [&](const std::vector<int64_t>& t) { return same(t[0], d); });
+            if (it == texts.end()) texts.push_back({d});
+            else it->push_back(d);
+          }
+          for (auto& t : texts)
+            if (t.size() >= 2) out.members.push_back(std::move(t));
+          a = b;
+        }
+      }
+      i = j;
+    }
+    if (out.members.empty()) return;
+    std::sort(out.members.begin(), out.members.end());  // members ascending (by document): groups by their first
+    out.group.assign(size_t(n), -1);
+    for (size_t g = 0; g < out.members.size(); ++g) {
+      for (const int64_t d : out.members[g]) out.group[size_t(d)] = int64_t(g);
+      out.copies += int64_t(out.members[g].size()) - 1;
+    }
+  });
+  return storage_->copies;
 }
 
 int32_t Corpus::token(int64_t i) const {

@@ -65,6 +65,17 @@ class Corpus {
   // samplers put it in their saved states, so a state of another corpus is refused.
   uint32_t checksum() const;
 
+  // The corpus's exact copies: documents of the same tokens (the same bytes of a byte-level corpus,
+  // a text in two files). Computed once per corpus, on first use, hashing only documents whose length
+  // another document shares, and comparing tokens where hashes agree (no hash collision groups two
+  // texts). The split keeps each group of copies on one side (Split::Make).
+  struct Copies {
+    std::vector<int64_t> group;                 // per document: its group in `members`, −1 for a text of its own; empty: no copies
+    std::vector<std::vector<int64_t>> members;  // each group's documents, ascending (2 or more)
+    int64_t copies = 0;                         // documents that copy an earlier one: Σ (group size − 1)
+  };
+  const Copies& copies() const;
+
   // Document i is tokens [document_begin(i), document_end(i)).
   int64_t document_begin(int64_t i) const { return starts_[i]; }
   int64_t document_end(int64_t i) const { return starts_[i + 1]; }

@@ -14,6 +14,9 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
+#include <memory>
+#include <iterator>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -73,9 +76,21 @@ struct InputHash {
   }
 };
 
+// What to do about a path that is not there: "No such file or directory" named the path but not that
+// a relative one is read from the current folder, not the script's.
+std::string missing_path_fix(const std::string& path, int error) {
+  if (error != ENOENT) return "";
+  std::error_code failed;
+  const std::string here = path.empty() || path[0] == '/' ? "" : std::filesystem::current_path(failed).string();
+  return here.empty() || failed ? "; check the path" : str("; check the path (a relative path is read from the current folder, ", here, ")");
+}
+
 struct stat stat_or_fail(const std::string& what, const std::string& path) {
   struct stat st;
-  if (::stat(path.c_str(), &st) != 0) fail(what, ": cannot read '", path, "': ", errno_text());
+  if (::stat(path.c_str(), &st) != 0) {
+    const int error = errno;
+    fail(what, ": cannot read '", path, "': ", std::strerror(error), missing_path_fix(path, error));
+  }
   return st;
 }
 
@@ -106,7 +121,7 @@ void list_files(const std::string& what, const std::string& path, std::vector<st
       others.push_back(path);
       return;
     }
-    fail(what, ": cannot read '", path, "': ", std::strerror(error));
+    fail(what, ": cannot read '", path, "': ", std::strerror(error), missing_path_fix(path, error));
   }
   if (S_ISREG(st.st_mode)) {
     if (!named && looks_binary(path)) binary.push_back(path);
@@ -220,6 +235,7 @@ Corpus ImportText(const TextImportOptions& options) {
   key.add(options.documents);
   key.add(std::string("a UTF-8 byte-order mark at a file's start left out"));  // earlier caches kept it
   key.add(std::string("CRLF line endings read as LF"));  // earlier caches kept the CR
+  key.add(std::string("a lone CR read as LF"));          // earlier caches kept it as text
   for (const auto& f : files) {
     const struct stat st = stat_or_fail(what, f);
     if (!seen.insert({st.st_dev, st.st_ino}).second) {
@@ -286,13 +302,16 @@ Corpus ImportText(const TextImportOptions& options) {
   const bool by_file = options.documents == "file", by_line = options.documents == "line";
   std::vector<char> block(size_t{1} << 20), again;
   int64_t marked = 0;  // files that began with a UTF-8 byte-order mark
-  // A CR just before a LF (a Windows text's line ending) is left out, in every mode: the line ends with
-  // its LF alone. It was kept, so that a text saved on Windows and the same text saved elsewhere were
-  // other tokens (every line 1 byte longer, a CR the model had to predict), a line document of one ended
-  // "\r\n" and of the other "\n", and the paragraph and line modes, which end a line with "\n" of their
-  // own, kept the CR before it. A lone CR (not before a LF) is text, and kept.
-  int64_t crlf = 0;        // CRs so left out
-  int64_t crlf_files = 0;  // files that had one
+  // Line endings are read as Python reads a text file (universal newlines, which nanoGPT's and most
+  // tokenizers' preparation scripts use): LF, CRLF (Windows) and a lone CR (old Mac OS) each end a
+  // line, as one LF, in every mode. A CRLF's CR was kept, so that a text saved on Windows and the same
+  // text saved elsewhere were other tokens (every line 1 byte longer, a CR the model had to predict). A
+  // lone CR was kept as text: an old Mac text was one line (one document by line, its "lines" never
+  // split), and a lone CR that ended a file became "\r\n" by line or paragraph (the mode's own LF after
+  // it) but "\r" by file, the CRLF this reader reads as LF elsewhere.
+  int64_t crlf = 0;        // CRLFs read as LF
+  int64_t lone_cr = 0;     // lone CRs read as LF
+  int64_t crlf_files = 0;  // files that had either
   int64_t read = 0;    // bytes read, the marks left out
   for (const auto& f : files) {
     check_interrupt();
@@ -302,8 +321,8 @@ Corpus ImportText(const TextImportOptions& options) {
     int64_t block_at = 0;  // the file offset of block[0]
     int64_t blanks_at = 0, blanks = 0;  // the line's leading blanks: their offset and count
     bool text = false;  // the line has shown text
-    bool held_cr = false;  // the block in hand ended with a CR: a line ending if the next begins with a LF
-    const int64_t crlf_before = crlf;
+    bool held_cr = false;  // the block in hand ended with a CR, its line ended: a CRLF if the next begins with a LF
+    const int64_t crlf_before = crlf + lone_cr;
     auto put = [&](std::string_view bytes) {
       if (bytes.empty()) return;
       if (open) writer.ExtendBytes(bytes);
@@ -348,49 +367,37 @@ Corpus ImportText(const TextImportOptions& options) {
         const size_t skip = block_at == 0 && n >= 3 && std::memcmp(block.data(), "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
         marked += skip > 0 ? 1 : 0;
         read += int64_t(n - skip);
-        if (by_file) {
-          size_t from = skip;
-          if (held_cr) {
-            held_cr = false;
-            if (block[from] == '\n') ++crlf;
-            else put("\r");
+        // The CR that ended the last block: a CRLF's if this block begins with its LF, which was read
+        // with it; else a lone CR. Its line ended there.
+        size_t from = skip;
+        if (held_cr) {
+          held_cr = false;
+          if (block[from] == '\n') {
+            ++crlf;
+            ++from;
+          } else {
+            ++lone_cr;
           }
-          while (from < n) {
-            const char* cr = static_cast<const char*>(std::memchr(block.data() + from, '\r', n - from));
-            if (!cr) {
-              put(std::string_view(block.data() + from, n - from));
-              break;
-            }
-            const size_t i = size_t(cr - block.data());
-            const bool line_end = i + 1 < n && block[i + 1] == '\n';
-            held_cr = i + 1 == n;
-            put(std::string_view(block.data() + from, i - from + (line_end || held_cr ? 0 : 1)));
-            crlf += line_end ? 1 : 0;
-            from = i + 1;
-          }
-          continue;
         }
-        for (size_t at = skip; at < n;) {
-          const char* newline = static_cast<const char*>(std::memchr(block.data() + at, '\n', n - at));
-          const size_t end = newline ? size_t(newline - block.data()) : n;
-          // The CR the last block ended with: its line's ending if this block begins with the LF.
-          if (held_cr) {
-            held_cr = false;
-            if (newline && end == at) ++crlf;
-            else take("\r", block_at - 1);
+        while (from < n) {
+          // The next line ending: a LF, or a CR (with the LF after it, where one follows).
+          const char* stop = std::find_if(block.data() + from, block.data() + n, [](char c) { return c == '\n' || c == '\r'; });
+          const size_t end = size_t(stop - block.data());
+          if (by_file) put(std::string_view(block.data() + from, end - from));
+          else take(std::string_view(block.data() + from, end - from), block_at + int64_t(from));
+          if (end == n) break;
+          from = end + 1;
+          if (block[end] == '\r') {
+            if (from == n) held_cr = true;  // counted with the next block's first byte
+            else if (block[from] == '\n') {
+              ++crlf;
+              ++from;
+            } else {
+              ++lone_cr;
+            }
           }
-          size_t stop = end;
-          if (stop > at && block[stop - 1] == '\r') {
-            --stop;
-            if (newline) ++crlf;
-            else held_cr = true;
-          }
-          take(std::string_view(block.data() + at, stop - at), block_at + int64_t(at));
-          at = end;
-          if (newline) {
-            end_line();
-            ++at;
-          }
+          if (by_file) put("\n");
+          else end_line();
         }
       }
       if (std::ferror(in)) fail(what, ": error reading '", f, "': ", errno_text());
@@ -399,12 +406,9 @@ Corpus ImportText(const TextImportOptions& options) {
       throw;
     }
     std::fclose(in);
-    if (held_cr) {  // the file's last byte: a lone CR, text
-      if (by_file) put("\r");
-      else take("\r", block_at - 1);
-    }
+    lone_cr += held_cr ? 1 : 0;  // the file's last byte: a lone CR, its line ended
     if (text) end_line();  // a last line without its newline
-    crlf_files += crlf > crlf_before ? 1 : 0;
+    crlf_files += crlf + lone_cr > crlf_before ? 1 : 0;
   }
   if (marked > 0) {  // said in the source's parenthesis, with the files left out
     std::string& source = writer.metadata().source;
@@ -421,10 +425,14 @@ Corpus ImportText(const TextImportOptions& options) {
   if (read > 0 && writer.tokens() == 0)
     fail("empty corpus: every line of ", writer.metadata().source, " is blank (", format_counted(double(read), "byte"),
          " of spaces, tabs, CRs and newlines alone), and a blank line is no document's text; give files with text");
-  if (crlf > 0) {  // after the blank-file error, which it would not help
+  if (crlf + lone_cr > 0) {  // after the blank-file error, which it would not help
     std::string& source = writer.metadata().source;
-    source.insert(source.size() - 1, str("; ", format_counted(crlf, "CRLF line ending", "CRLF line endings"), " of ",
-                                         format_counted(double(crlf_files), "file"), " read as LF"));
+    const std::string endings =
+        crlf == 0 ? format_counted(lone_cr, "lone CR line ending (old Mac OS)", "lone CR line endings (old Mac OS)")
+        : lone_cr == 0 ? format_counted(crlf, "CRLF line ending", "CRLF line endings")
+                       : str(format_counted(crlf, "CRLF line ending", "CRLF line endings"), " and ",
+                             format_counted(lone_cr, "lone CR line ending", "lone CR line endings"));
+    source.insert(source.size() - 1, str("; ", endings, " of ", format_counted(double(crlf_files), "file"), " read as LF"));
   }
   return writer.Finish();
 }
@@ -470,15 +478,19 @@ void TokensBinOptions::Validate() const {
 Corpus ImportTokensBin(const TokensBinOptions& given, std::vector<std::string>* notes) {
   given.Validate();
   const std::string what = "data.tokens_bin";
+  // The vocab asked: given, or (nanoGPT's files, vocab left out) the vocab_size of a meta.pkl beside
+  // them; `vocab_named` says which, for messages and notes.
+  int64_t vocab_in = given.vocab;
+  std::string vocab_named = str("vocab = ", given.vocab);
   // eot left out with a vocab that does not hold the tokenizer's end-of-text (nanoGPT's
   // shakespeare_char: 65 characters, none of them an end-of-text): the tokens are another
   // tokenizer's, with no end-of-text known, so each shard is one document. That was so before, but
   // unsaid: the corpus said "gpt2" and nothing of its documents. The note says it and names eot =.
   auto no_eot_note = [&](int version) -> std::string {
     const int64_t tokenizer_eot = version == 2 ? 128000 : 50256;
-    if (given.eot != -2 || given.vocab <= 0 || given.vocab > tokenizer_eot) return "";
+    if (given.eot != -2 || vocab_in <= 0 || vocab_in > tokenizer_eot) return "";
     const char* shard = given.format == "nanogpt" ? "file" : "shard";
-    return str("no end-of-text token: vocab = ", given.vocab, " does not hold ", version == 2 ? "LLaMA 3" : "GPT-2",
+    return str("no end-of-text token: ", vocab_named, " does not hold ", version == 2 ? "LLaMA 3" : "GPT-2",
                "'s (", tokenizer_eot, "), so each ", shard, " is one document; give eot = the end-of-text id of the ",
                shard, "s' tokenizer to split them into documents, or eot = -1 to say there is none");
   };
@@ -487,13 +499,14 @@ Corpus ImportTokensBin(const TokensBinOptions& given, std::vector<std::string>* 
   // file with no id above a byte's, is another tokenizer's ids (nanoGPT's shakespeare_char, 65
   // characters): the corpus said "gpt2" of them, which they are not, and its tokenizer is "unknown" now.
   auto small_vocab_text = [&](int version) {
-    return str("token ids of an unknown tokenizer: vocab = ", given.vocab, " is smaller than ",
+    return str("token ids of an unknown tokenizer: ", vocab_named, " is smaller than ",
                version == 2 ? "LLaMA 3's 128256" : "GPT-2's 50257");
   };
   auto small_ids_note = [&](const std::string& largest) {
     return str("the largest token id is ", largest, ", where GPT-2 text has ids far beyond 255: these are another "
                "tokenizer's ids (nanoGPT's shakespeare_char has 65 characters), so the corpus's tokenizer is \"unknown\", "
-               "not \"gpt2\"; give vocab = the tokenizer's size (nanoGPT's meta.pkl holds it as vocab_size) for a model of "
+               "not \"gpt2\"; give vocab = the tokenizer's size (nanoGPT's prepare.py writes it as vocab_size to a meta.pkl, "
+               "read where it lies beside the file, and none does here) for a model of "
                "that vocabulary rather than GPT-2's 50257");
   };
   auto noted = [&](Corpus c, int version) {
@@ -511,6 +524,28 @@ Corpus ImportTokensBin(const TokensBinOptions& given, std::vector<std::string>* 
       options.paths.insert(options.paths.end(), found->begin(), found->end());
     else
       options.paths.push_back(p);
+  }
+  // nanoGPT's character-level sets (data/shakespeare_char) hold their vocabulary in a meta.pkl beside
+  // train.bin and val.bin, as train.py reads it. It was not read: the vocab was GPT-2's 50257 for 65
+  // characters (a model of 50257 outputs, its loss of another vocabulary). A vocab given is used as it is.
+  if (options.format == "nanogpt" && given.vocab == 0) {
+    std::string meta_found;
+    for (const auto& p : options.paths) {
+      const size_t slash = p.rfind('/');
+      const std::string meta = (slash == std::string::npos ? std::string() : p.substr(0, slash + 1)) + "meta.pkl";
+      struct stat st;
+      if (meta == meta_found || ::stat(meta.c_str(), &st) != 0) continue;
+      const int64_t v = ReadMetaVocabSize(what, meta);
+      if (!meta_found.empty() && v != vocab_in)
+        fail(what, ": '", meta_found, "' says vocab_size ", vocab_in, " and '", meta, "' says ", v, ": the files are of two "
+             "tokenizers; import them apart, or give vocab = the size of the one tokenizer that made them all");
+      vocab_in = v;
+      meta_found = meta;
+    }
+    if (!meta_found.empty()) {
+      options.vocab = vocab_in;
+      vocab_named = str("vocab_size ", vocab_in, " of '", meta_found, "'");
+    }
   }
   InputHash key;
   key.add(options.format);
@@ -531,6 +566,19 @@ Corpus ImportTokensBin(const TokensBinOptions& given, std::vector<std::string>* 
   int64_t repeated = 0;
   for (const auto& p : options.paths) {
     const struct stat st = stat_or_fail(what, p);
+    // A folder was "error reading 'dir': Is a directory", and a named pipe waited for a writer: the
+    // token files are named, each, or matched by a pattern.
+    if (S_ISDIR(st.st_mode)) {
+      const std::string folder = p.size() > 1 && p.back() == '/' ? p.substr(0, p.size() - 1) : p;
+      if (options.format == "nanogpt")
+        fail(what, ": '", p, "' is a folder; give a token file in it: nanoGPT's prepare.py writes train.bin (the text to "
+             "train on) and val.bin there, so data.tokens_bin(\"", folder, "/train.bin\", { format = \"nanogpt\" }) (the "
+             "vocab_size of a meta.pkl beside it is the vocab)");
+      fail(what, ": '", p, "' is a folder; give its shards, such as \"", folder, "/*.bin\" (a pattern reads the files it "
+           "matches, in sorted order)");
+    }
+    if (!S_ISREG(st.st_mode))
+      fail(what, ": '", p, "' is not a file (a named pipe, a socket or a device); give a token file");
     if (out_exists && st.st_dev == out_st.st_dev && st.st_ino == out_st.st_ino)
       fail(what, ": out = '", options.out, "' is one of the shards to read, and writing the corpus there would "
            "replace it; give out = another path (such as '", options.out, ".tok')");
@@ -620,7 +668,11 @@ Corpus ImportTokensBin(const TokensBinOptions& given, std::vector<std::string>* 
                head[2], " tokens), not a headerless nanoGPT file; leave format out (format = \"llmc\") to read it");
         std::rewind(in);
       }
-      if (size % 2 != 0) fail(what, ": '", path, "' has an odd number of bytes; not a uint16 token file");
+      // Was "has an odd number of bytes; not a uint16 token file": neither how many nor what to do.
+      if (size % 2 != 0)
+        fail(what, ": '", path, "' is ", size, " bytes, an odd number, where a nanoGPT token file holds 2 bytes a token "
+             "(uint16): it is cut short or is no token file; write it again (nanoGPT's prepare.py), or give the token file "
+             "meant");
       count = size / 2;
       version = 1;
     } else {
@@ -663,17 +715,19 @@ Corpus ImportTokensBin(const TokensBinOptions& given, std::vector<std::string>* 
       eot = options.eot != -2 ? options.eot : !note.empty() ? -1 : version == 2 ? 128000 : 50256;
       // An eot no token can be split nothing: each shard was one document, without a word.
       if (options.eot >= vocab)
-        fail(what, ": eot = ", options.eot, " is outside the vocabulary [0, ", vocab, ")", options.vocab > 0 ? "" : " of the shards' tokenizer",
+        fail(what, ": eot = ", options.eot, " is outside the vocabulary [0, ", vocab, ")",
+             given.vocab > 0 ? "" : options.vocab > 0 ? " of " + vocab_named : " of the shards' tokenizer",
              ", so no token is the end-of-text and no shard would be split into documents; give the end-of-text id of "
              "the shards' tokenizer, eot = -1 for none (each shard one document)",
-             options.vocab > 0 ? ", or a larger vocab" : ", or vocab = the tokenizer's size");
+             given.vocab > 0 ? ", or a larger vocab" : ", or vocab = the tokenizer's size");
       CorpusMetadata m;
       m.name = name;
       const bool small = options.vocab > 0 && options.vocab < (version == 2 ? 128256 : 50257);
       m.tokenizer = small ? "unknown" : version == 2 ? "llama3" : "gpt2";
       m.extra["shard_layout"] = version == 2 ? "llama3" : "gpt2";  // the tokenizer the layout names
       m.source = str(options.format == "llmc" ? "llm.c token shards " : "nanoGPT token file ", listed,
-                     small ? "; " + small_vocab_text(version) : "", note.empty() ? "" : "; " + note);
+                     small ? "; " + small_vocab_text(version) : given.vocab == 0 && options.vocab > 0 ? "; the vocab is the " + vocab_named : "",
+                     note.empty() ? "" : "; " + note);
       writer.emplace(vocab, m, out);
     }
     const std::string where = str(what, ": '", path, "'");
@@ -730,7 +784,10 @@ Corpus ImportTokensBin(const TokensBinOptions& given, std::vector<std::string>* 
                                 tokens.begin());
         if (i < tokens.size())
           fail(what, ": '", path, "': token ", at + int64_t(i), " is ", tokens[i], ", outside the vocabulary [0, ", corpus_vocab,
-               ")", options.vocab > 0
+               ")", given.vocab == 0 && options.vocab > 0
+                        ? str(" of ", vocab_named, ": the file and its meta.pkl disagree; give vocab = the size of the tokenizer "
+                              "that made the file (more than ", tokens[i], ")")
+                    : options.vocab > 0
                         ? str(" of vocab = ", options.vocab, "; give vocab = the shards' tokenizer's size (more than ", tokens[i],
                               "), or leave vocab out for ", version == 2 ? "LLaMA 3's 128256" : "GPT-2's 50257")
                         : str(" of ", version == 2 ? "LLaMA 3's" : "GPT-2's", " tokenizer, which the ",
@@ -767,6 +824,193 @@ Corpus ImportTokensBin(const TokensBinOptions& given, std::vector<std::string>* 
     m.source += "; " + small_ids_note(str(largest));
   }
   return noted(writer->Finish(), version);
+}
+
+// ---- nanoGPT's meta.pkl -------------------------------------------------------------------------
+
+namespace {
+
+// A value of the pickle subset read: an int, a str, a dict, or the stack's mark.
+struct PickleValue {
+  enum Kind { kInt, kStr, kDict, kMark } kind = kMark;
+  int64_t number = 0;
+  std::shared_ptr<const std::string> text;  // shared: the memo hands a str out again without a copy
+  std::shared_ptr<std::vector<std::pair<PickleValue, PickleValue>>> dict;
+};
+
+// The name of an opcode this reader refuses, for its error (pickletools' names).
+std::string pickle_opcode_name(unsigned char op) {
+  static const std::map<unsigned char, const char*> names = {
+      {'c', "GLOBAL: a class or function"}, {0x93, "STACK_GLOBAL: a class or function"}, {'R', "REDUCE: a call"},
+      {'b', "BUILD: an object's state"}, {0x81, "NEWOBJ: an object"}, {0x92, "NEWOBJ_EX: an object"}, {'i', "INST: an object"},
+      {'o', "OBJ: an object"}, {0x82, "EXT1: a class"}, {0x83, "EXT2: a class"}, {0x84, "EXT4: a class"},
+      {'P', "PERSID"}, {'Q', "BINPERSID"}, {']', "EMPTY_LIST: a list"}, {')', "EMPTY_TUPLE: a tuple"}, {'t', "TUPLE"},
+      {0x85, "TUPLE1"}, {0x86, "TUPLE2"}, {0x87, "TUPLE3"}, {'l', "LIST"}, {'a', "APPEND"}, {'e', "APPENDS"},
+      {'N', "NONE"}, {0x88, "NEWTRUE"}, {0x89, "NEWFALSE"}, {'G', "BINFLOAT: a float"}, {'F', "FLOAT: a float"},
+      {'C', "SHORT_BINBYTES: bytes"}, {'B', "BINBYTES: bytes"}, {'U', "SHORT_BINSTRING: a Python 2 str"},
+      {'T', "BINSTRING: a Python 2 str"}, {'I', "INT (protocol 0)"}, {'L', "LONG (protocol 0)"}, {'S', "STRING (protocol 0)"},
+      {'V', "UNICODE (protocol 0)"}, {'p', "PUT (protocol 0)"}, {'g', "GET (protocol 0)"}, {0x8b, "LONG4: a huge int"},
+      {0x8f, "EMPTY_SET: a set"}, {0x90, "ADDITEMS"}, {0x91, "FROZENSET"}, {0x96, "BYTEARRAY8"}, {0x97, "NEXT_BUFFER"},
+      {0x98, "READONLY_BUFFER"}, {'0', "POP"}, {'1', "POP_MARK"}, {'2', "DUP"}};
+  const auto it = names.find(op);
+  char code[8];
+  std::snprintf(code, sizeof code, "0x%02x", op);
+  return it == names.end() ? str("opcode ", code) : str("opcode ", code, " (", it->second, ")");
+}
+
+}  // namespace
+
+int64_t ReadMetaVocabSize(const std::string& what, const std::string& path) {
+  const std::string fix = "; give vocab = the vocabulary size of the tokenizer that made the ids (nanoGPT's prepare.py prints it)";
+  // A meta.pkl is a few kB (a BPE's itos and stoi a few MB): a larger file is no such dict.
+  const struct stat st = stat_or_fail(what, path);
+  if (st.st_size > (int64_t{64} << 20))
+    fail(what, ": '", path, "' is ", format_bytes(double(st.st_size)), ", not a meta.pkl of nanoGPT (a dict of vocab_size, "
+         "itos and stoi, a few kB)", fix);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(what, ": cannot read '", path, "': ", errno_text(), fix);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) fail(what, ": error reading '", path, "'", fix);
+  auto bad = [&](size_t at, const std::string& why) -> PickleValue {
+    fail(what, ": '", path, "' is not a meta.pkl that scalelab reads (nanoGPT's pickle of a dict of vocab_size, itos and "
+         "stoi): ", why, at == std::string::npos ? std::string() : str(" (at byte ", at, ")"), fix);
+  };
+  size_t at = 0;
+  auto need = [&](size_t n) {
+    if (bytes.size() - at < n) bad(at, "it ends early");
+  };
+  auto unsigned_le = [&](size_t n) {
+    need(n);
+    uint64_t x = 0;
+    for (size_t i = 0; i < n; ++i) x |= uint64_t(uint8_t(bytes[at + i])) << (8 * i);
+    at += n;
+    return x;
+  };
+  std::vector<PickleValue> stack;
+  std::map<uint64_t, PickleValue> memo;
+  auto top = [&](size_t op_at) -> PickleValue& {
+    if (stack.empty() || stack.back().kind == PickleValue::kMark) bad(op_at, "an opcode finds no value on the stack");
+    return stack.back();
+  };
+  // The items since the last mark, in pairs, into `dict`; the mark popped.
+  auto set_items = [&](size_t op_at, PickleValue& dict, size_t mark) {
+    if ((stack.size() - mark - 1) % 2 != 0) bad(op_at, "a dict's items are not key, value pairs");
+    for (size_t i = mark + 1; i < stack.size(); i += 2) {
+      if (stack[i].kind != PickleValue::kInt && stack[i].kind != PickleValue::kStr) bad(op_at, "a dict's key is not an int or str");
+      if (stack[i + 1].kind == PickleValue::kMark) bad(op_at, "a dict's value is a MARK");
+      dict.dict->push_back({stack[i], stack[i + 1]});
+    }
+    stack.resize(mark);
+  };
+  auto last_mark = [&](size_t op_at) {
+    for (size_t i = stack.size(); i-- > 0;)
+      if (stack[i].kind == PickleValue::kMark) return i;
+    return size_t(bad(op_at, "SETITEMS or DICT finds no MARK").number);
+  };
+  if (bytes.size() < 2 || uint8_t(bytes[0]) != 0x80)
+    bad(std::string::npos, bytes.empty() ? "it is empty" : "it does not begin with a pickle protocol 2-5 header (PROTO); protocols 0 and 1 are not read");
+  std::optional<PickleValue> result;
+  while (!result) {
+    need(1);
+    const size_t op_at = at;
+    const unsigned char op = uint8_t(bytes[at++]);
+    switch (op) {
+      case 0x80: {  // PROTO
+        const uint64_t protocol = unsigned_le(1);
+        if (op_at != 0 || protocol < 2 || protocol > 5) bad(op_at, str("pickle protocol ", protocol, ", where 2 to 5 are read"));
+        break;
+      }
+      case 0x95: unsigned_le(8); break;  // FRAME: a length the reader needs not
+      case '}': {                          // EMPTY_DICT
+        PickleValue d;
+        d.kind = PickleValue::kDict;
+        d.dict = std::make_shared<std::vector<std::pair<PickleValue, PickleValue>>>();
+        stack.push_back(d);
+        break;
+      }
+      case '(': stack.push_back(PickleValue{}); break;  // MARK
+      case 0x8c: case 'X': case 0x8d: {                 // SHORT_BINUNICODE, BINUNICODE, BINUNICODE8
+        const uint64_t n = unsigned_le(op == 0x8c ? 1 : op == 'X' ? 4 : 8);
+        if (n > bytes.size() - at) bad(op_at, "it ends early, within a string");
+        PickleValue v;
+        v.kind = PickleValue::kStr;
+        v.text = std::make_shared<const std::string>(bytes.substr(at, size_t(n)));
+        at += size_t(n);
+        stack.push_back(std::move(v));
+        break;
+      }
+      case 'K': case 'M': case 'J': {  // BININT1, BININT2, BININT (signed)
+        PickleValue v;
+        v.kind = PickleValue::kInt;
+        const uint64_t x = unsigned_le(op == 'K' ? 1 : op == 'M' ? 2 : 4);
+        v.number = op == 'J' ? int64_t(int32_t(uint32_t(x))) : int64_t(x);
+        stack.push_back(v);
+        break;
+      }
+      case 0x8a: {  // LONG1: a little-endian two's complement int of n bytes (8 at most read)
+        const uint64_t n = unsigned_le(1);
+        if (n > 8) bad(op_at, "an int beyond 64 bits");
+        PickleValue v;
+        v.kind = PickleValue::kInt;
+        const uint64_t x = unsigned_le(size_t(n));
+        v.number = n == 0 ? 0 : n == 8 ? int64_t(x) : (x >> (8 * n - 1)) & 1 ? int64_t(x | (~uint64_t{0} << (8 * n))) : int64_t(x);
+        stack.push_back(v);
+        break;
+      }
+      case 0x94: memo[memo.size()] = top(op_at); break;  // MEMOIZE
+      case 'q': case 'r': {                              // BINPUT, LONG_BINPUT
+        const uint64_t key = unsigned_le(op == 'q' ? 1 : 4);
+        memo[key] = top(op_at);
+        break;
+      }
+      case 'h': case 'j': {  // BINGET, LONG_BINGET
+        const uint64_t key = unsigned_le(op == 'h' ? 1 : 4);
+        const auto it = memo.find(key);
+        if (it == memo.end()) bad(op_at, str("memo ", key, " is read before it is written"));
+        stack.push_back(it->second);
+        break;
+      }
+      case 's': {  // SETITEM
+        if (stack.size() < 3 || stack[stack.size() - 3].kind != PickleValue::kDict) bad(op_at, "SETITEM finds no dict");
+        const size_t mark = stack.size() - 3;
+        stack.insert(stack.begin() + std::ptrdiff_t(mark + 1), PickleValue{});  // as if marked
+        set_items(op_at, stack[mark], mark + 1);
+        break;
+      }
+      case 'u': {  // SETITEMS
+        const size_t mark = last_mark(op_at);
+        if (mark == 0 || stack[mark - 1].kind != PickleValue::kDict) bad(op_at, "SETITEMS finds no dict");
+        set_items(op_at, stack[mark - 1], mark);
+        break;
+      }
+      case 'd': {  // DICT
+        const size_t mark = last_mark(op_at);
+        PickleValue d;
+        d.kind = PickleValue::kDict;
+        d.dict = std::make_shared<std::vector<std::pair<PickleValue, PickleValue>>>();
+        set_items(op_at, d, mark);
+        stack.push_back(d);
+        break;
+      }
+      case '.':  // STOP
+        if (stack.size() != 1) bad(op_at, "the pickle does not end with one value");
+        result = stack.back();
+        break;
+      default:
+        bad(op_at, str("it holds ", pickle_opcode_name(op), ", which scalelab does not read, as it never runs pickle code"));
+    }
+  }
+  if (result->kind != PickleValue::kDict) bad(std::string::npos, "it holds no dict");
+  if (at != bytes.size()) bad(at, "bytes follow the pickle's STOP");
+  for (const auto& [key, value] : *result->dict) {
+    if (key.kind != PickleValue::kStr || *key.text != "vocab_size") continue;
+    if (value.kind != PickleValue::kInt) bad(std::string::npos, "its vocab_size is not an int");
+    if (value.number < 1 || value.number > 65536)
+      fail(what, ": '", path, "' says vocab_size ", value.number, ", outside [1, 65536] (the ids of nanoGPT's uint16 files)", fix);
+    return value.number;
+  }
+  bad(std::string::npos, "its dict has no 'vocab_size'");
+  return 0;
 }
 
 // ---- GCIDE --------------------------------------------------------------------------------------

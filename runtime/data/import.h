@@ -38,7 +38,8 @@ struct TokensBinOptions {
   // version 1 → uint16 GPT-2 tokens; magic 20240801 and version 7 → uint32 LLaMA-3 tokens; then the
   // token count) followed by the tokens. "nanogpt": headerless uint16 (nanoGPT's train.bin / val.bin).
   std::string format = "llmc";
-  int64_t vocab = 0;   // 0: 50257 (GPT-2) for GPT-2 shards and nanogpt, 128256 for LLaMA-3 shards
+  int64_t vocab = 0;   // 0: for nanogpt the vocab_size of a meta.pkl beside the file (nanoGPT's character-level
+                       // sets), else 50257 (GPT-2); 50257 for GPT-2 shards, 128256 for LLaMA-3 shards
   int64_t eot = -2;    // document separator token that starts each document; −2: the tokenizer's
                        // (50256 GPT-2, 128000 LLaMA 3), or none when a vocab given does not hold it
                        // (nanoGPT's shakespeare_char, vocab 65: no end-of-text), with a note;
@@ -52,6 +53,13 @@ struct TokensBinOptions {
 // end-of-text: no token splits the shards into documents, and the line names eot = (the corpus's
 // source says it too).
 Corpus ImportTokensBin(const TokensBinOptions& options, std::vector<std::string>* notes = nullptr);
+
+// The vocab_size of nanoGPT's meta.pkl (data/shakespeare_char/prepare.py: pickle.dump of
+// { 'vocab_size': n, 'itos': {...}, 'stoi': {...} }). Only the data opcodes that pickle.dump writes
+// for such a dict (protocols 2 to 5: dicts, ints, strings, the memo, frames) are read; no pickle code
+// is run: any other opcode (a class, a call) is an error, as are a dict without an int vocab_size and
+// one out of [1, 65536]. `what` names the caller in errors, which say to give vocab = instead.
+int64_t ReadMetaVocabSize(const std::string& what, const std::string& path);
 
 struct GcideOptions {
   std::string dict = "/usr/share/dictd/gcide.dict.dz";  // dict-gcide's dictzip file

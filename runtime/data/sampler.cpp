@@ -128,28 +128,96 @@ Split Split::Make(const Corpus& corpus, double validation) {
     }
     held = std::clamp<int64_t>(int64_t(std::ceil(validation * double(n))), 1, n - 1);
   }
+  // The held-out documents are the first of a fixed order (a partial Fisher–Yates shuffle, drawn as
+  // far as it is needed). Exact copies (the same tokens: a text in two files) go together: held out one
+  // by one, a text in two files could be held out in one and trained on in the other, and its held-out
+  // loss was of text the model had learnt. A text of a few copies (at most `few`: 2, or 0.1% of the
+  // documents) is held out, all its copies, where its first document comes in the order, and its other
+  // documents are passed over where they come; a text of more copies (a common line, a licence in every
+  // folder, a one-token document) stays in training, all of it: held out, it would take the held-out
+  // documents far past the fraction, and its text away from training. A group that would leave no
+  // document to train on stays in training too. A corpus without copies takes exactly the first `held`
+  // documents of the order, as it always did; what is held out depends on neither `held` nor the walk's
+  // end, so a larger fraction's walk goes on from a smaller's, and the splits still nest.
+  static const Corpus::Copies kNone;
+  const Corpus::Copies& copies = held > 0 ? corpus.copies() : kNone;
+  const size_t few = size_t(std::max<int64_t>(2, (n + 999) / 1000));
   std::vector<int64_t> order(static_cast<size_t>(n));
   std::iota(order.begin(), order.end(), 0);
+  std::vector<bool> out(size_t(n), false);
   Rng rng(kSplitSeed);
-  for (int64_t i = 0; i < held; ++i) {  // partial Fisher–Yates: the first `held` of a fixed order
+  int64_t taken = 0;
+  for (int64_t i = 0; i < n && taken < held; ++i) {
     int64_t j = i + int64_t(rng.below(uint64_t(n - i)));
     std::swap(order[size_t(i)], order[size_t(j)]);
+    const int64_t d = order[size_t(i)];
+    const int64_t g = copies.group.empty() ? -1 : copies.group[size_t(d)];
+    if (g < 0) {
+      out[size_t(d)] = true;
+      ++taken;
+      continue;
+    }
+    const std::vector<int64_t>& group = copies.members[size_t(g)];
+    // A copy (its group goes where its first document does), a common text, or a group too large.
+    if (group[0] != d || group.size() > few || taken + int64_t(group.size()) > n - 1) continue;
+    for (const int64_t c : group) out[size_t(c)] = true;
+    taken += int64_t(group.size());
+    split.copies += int64_t(group.size()) - 1;
   }
-  split.validation.assign(order.begin(), order.begin() + held);
-  split.train.assign(order.begin() + held, order.end());
-  std::sort(split.validation.begin(), split.validation.end());
-  std::sort(split.train.begin(), split.train.end());
+  // No text of its own (every document has a copy) and no text of a few copies that leaves training
+  // a document (a toy corpus of one text repeated): nothing can be held out unseen. The documents are
+  // held out one by one, as they were, and the warning says the held-out loss is of text trained on.
+  std::string copies_warning;
+  if (held > 0 && taken == 0) {
+    std::iota(order.begin(), order.end(), 0);
+    Rng again(kSplitSeed);
+    for (int64_t i = 0; i < held; ++i) {
+      std::swap(order[size_t(i)], order[size_t(i + int64_t(again.below(uint64_t(n - i))))]);
+      out[size_t(order[size_t(i)])] = true;
+    }
+    taken = held;
+    copies_warning =
+        str("corpus ", corpus_name(corpus), ": every one of its ", n, " documents is an exact copy of another (",
+            format_counted(double(copies.members.size()), "text"), " in all), and a text is held out only with all its copies, "
+            "at most ", few, " of them, leaving a document to train on: none can be, so its held-out documents are copies "
+            "of training ones, and its held-out loss is of text the model trains on; give it documents of other texts",
+            corpus.metadata().tokenizer == "synthetic" ? " (a larger document_tokens in data.synthetic)" : "",
+            ", or set validation = 0");
+  } else if (held > 0) {
+    // Texts of many copies stay in training: where they are many of the documents (short documents,
+    // lines of a few words), the held-out documents are of the rarer texts alone, and their loss is
+    // not a random sample's. Said, with the numbers.
+    int64_t common = 0, texts = 0;
+    for (const auto& group : copies.members)
+      if (group.size() > few) {
+        common += int64_t(group.size());
+        ++texts;
+      }
+    if (common > n / 20)
+      copies_warning = str("corpus ", corpus_name(corpus), ": ", common, " of its ", n, " documents (",
+                           format_significant(100.0 * double(common) / double(n), 3), "%) are copies of ",
+                           format_counted(double(texts), "common text"), " (more than ", few, " copies each), which stay "
+                           "in training so that no held-out text is trained on: the held-out documents are of the rarer "
+                           "texts alone, and the held-out loss is of them, not of a random sample of the documents; give "
+                           "it longer documents",
+                           corpus.metadata().tokenizer == "synthetic" ? " (a larger document_tokens in data.synthetic)"
+                           : corpus.metadata().tokenizer == "bytes"   ? " (documents = \"paragraph\" or \"file\" in data.files)"
+                                                                      : "",
+                           ", or hold out other data (eval_data)");
+  }
+  for (int64_t d = 0; d < n; ++d) (out[size_t(d)] ? split.validation : split.train).push_back(d);
   for (int64_t d : split.validation) split.validation_tokens += corpus.document_end(d) - corpus.document_begin(d);
   split.train_tokens = corpus.tokens() - split.validation_tokens;
   const double share = corpus.tokens() > 0 ? double(split.validation_tokens) / double(corpus.tokens()) : 0;
   if (validation > 0 && share > 2 * validation && share > 0.05)
-    split.warning = str("corpus ", corpus_name(corpus), ": validation = ", validation, " holds out ", held, " of ",
+    split.warning = str("corpus ", corpus_name(corpus), ": validation = ", validation, " holds out ", taken, " of ",
                         format_counted(double(n), "document"), ", ", format_significant(100 * share, 3),
                         "% of its tokens (", format_count(double(split.validation_tokens)), " of ",
                         format_count(double(corpus.tokens())), "), not ", format_significant(100 * validation, 3),
                         "%: the split holds out whole documents; cut the corpus into more of them (documents = "
                         "\"paragraph\" or \"line\" in data.files, a smaller document_tokens in data.synthetic), "
                         "or give it more documents");
+  if (!copies_warning.empty()) split.warning = copies_warning + (split.warning.empty() ? "" : "; and " + split.warning);
   return split;
 }
 
@@ -553,7 +621,9 @@ void HeldOutSource::restore(const std::string& state) {
 
 std::string HeldOutSource::Summary() const {
   return str("held-out source over ", corpus_name(corpus_), ": ", format_count(double(stream_.size())),
-             " validation tokens in ", format_counted(double(split_.validation.size()), "document"), ", ", windows_, " sequences of ",
+             " validation tokens in ", format_counted(double(split_.validation.size()), "document"),
+             split_.copies == 0 ? "" : str(" (", split_.copies, " of them exact copies of others, held out with them)"), ", ",
+             windows_, " sequences of ",
              options_.seq_len, " (", format_counted(batches_per_pass(), "batch", "batches"), " of ", options_.batch, " per pass)");
 }
 

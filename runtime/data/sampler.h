@@ -3,7 +3,8 @@
 //
 // Split. A corpus's documents are divided once into training and validation by a fixed seeded
 //   permutation of document indices (independent of every sampler seed): the first
-//   ceil(validation·documents) documents of it are held out. No sampler trains on them.
+//   ceil(validation·documents) documents of it are held out. No sampler trains on them. Exact copies
+//   (documents of the same tokens) are on one side only: a held-out text's copies are held out with it.
 //
 // Unique subset. The training documents are put in one fixed order by `order_seed`; the unique
 //   stream is their concatenation cut after U + 1 tokens (U = unique_tokens). A smaller U is a prefix
@@ -50,6 +51,9 @@ struct Split {
   std::vector<int64_t> validation;  // document indices, ascending
   int64_t train_tokens = 0;
   int64_t validation_tokens = 0;
+  // Held-out documents that are exact copies of another held-out one (Corpus::copies): each text is
+  // on one side only, all its copies with it. 0 in a corpus without copies.
+  int64_t copies = 0;
   // Set when the held-out documents hold far more of the tokens than `validation` asks (more than
   // twice the fraction and over 5% of them: whole documents of a corpus of few), naming the numbers
   // and the fix; "" otherwise. The split is what it is (runs' identities depend on it): this says so.

@@ -121,10 +121,13 @@ leaving out binary files found in them (a NUL byte in the first 8 KiB), links to
 files (named pipes, sockets); the corpus's source says how many.
 A pattern ("books/*.txt", "ch?/*.md") reads what it matches, in sorted order, as a folder's files.
 Bytes are kept as they are, with two exceptions the corpus's source counts: a UTF-8 byte-order mark at
-a file's start is left out, and a CRLF line ending (Windows') is read as LF in every mode, so a text
-gives the same tokens wherever it was saved; a lone CR is text. By paragraph or line, each line ends
-with a LF (the last too) and blank lines (spaces, tabs, CRs) are no document's text.
+a file's start is left out, and a CRLF line ending (Windows') and a lone CR (old Mac OS; one that
+ends a file too) are each read as one LF in every mode, as Python's universal newlines read a text
+(nanoGPT's prepare.py, for one), so a text gives the same tokens wherever it was saved. By paragraph
+or line, each line ends with a LF (the last too) and blank lines (spaces and tabs) are no document's text.
 A file or folder reached twice (named twice, beside its folder, or through a link) is read once.
+Two files of the same bytes (a copy) are two documents, as are two paragraphs or lines of the same
+bytes, but the validation split keeps such exact copies on one side (see data.sampler).
 The corpus file is cached (by the inputs' names, sizes and modification times) unless out = is given.
 out = (here, in data.tokens_bin, data.synthetic and data.bpe, and corpus:save's path) replaces a corpus
 file there, never another file: a text or script at that path is an error, left as it was.
@@ -140,7 +143,11 @@ data.tokens_bin(path [, { format =, vocab =, eot =, out =, name = }]) or data.to
 Imports llm.c token shards (256 int32 header: magic 20240520 version 1 = GPT-2 uint16 tokens, or
 magic 20240801 version 7 = LLaMA-3 uint32 tokens, then the token count; e.g. FineWeb or TinyStories
 from llm.c's dev/data scripts) or,
-with format = "nanogpt", nanoGPT's headerless uint16 train.bin. Documents are split at the
+with format = "nanogpt", nanoGPT's headerless uint16 train.bin. For those, vocab left out is the
+vocab_size of the meta.pkl that nanoGPT's prepare.py writes beside a character-level set's files
+(shakespeare_char: 65), else GPT-2's 50257; meta.pkl is read as data (the dict of ints and strings
+that pickle.dump writes, protocols 2 to 5), never run: anything else in it is an error that says to
+give vocab = instead, and a vocab = given is used as it is, meta.pkl unread. Documents are split at the
 end-of-text token (50256 for GPT-2, 128000 for LLaMA 3; eot = -1 for none): before it in llm.c's
 shards, which begin each document with it, after it in nanoGPT's, which append it to each. A vocab =
 that does not hold it (nanoGPT's shakespeare_char, vocab = 65) has no end-of-text unless eot = names
@@ -193,7 +200,13 @@ fractional last epoch. U >= D: fresh data, the first D tokens of that order (so 
 repeated ones); U omitted: the same, refused when the split cannot hold D without repeating;
 unique_tokens = "all": the whole training split, repeated as D requires. sampler:next_batch(),
 sampler:stats(), sampler:state()/restore(s), sampler:held_out().
-validation holds out ceil(validation × documents) whole documents (1 at least): a corpus of few
+validation holds out ceil(validation × documents) whole documents (1 at least). Exact copies
+(documents of the same tokens: the same bytes of a text in two files, of two lines) are on one side:
+a text of a few copies (2, or 0.1% of the documents) is held out with all of them, one of more stays
+in training, so that no text is held out and trained on (where such texts are over 5% of the documents,
+stderr warns that the held-out ones are of the rarer texts); corpus:split() counts the copies held out.
+(A corpus of copies alone, one text repeated, can hold out no unseen text: its documents are held out
+one by one, and stderr warns that its held-out loss is of trained text.) A corpus of few
 documents holds out far more of its tokens than asked, which stderr warns of once (documents =
 "paragraph" or "line" in data.files, a smaller document_tokens in data.synthetic, or more
 documents bring it near the fraction).

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iterator>
@@ -15,6 +16,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <map>
+#include <numeric>
 #include <set>
 #include <string>
 #include <vector>
@@ -1172,14 +1174,14 @@ TEST_CASE("a huge line imports by paragraph or by line in little memory") {
   }
 }
 
-// A line of blanks alone (spaces, tabs, CRs) waited in memory whole, to be written if text came
+// A line of blanks alone (spaces and tabs) waited in memory whole, to be written if text came
 // after it: a blank line of 64 MiB took 128 MiB, in a mode that otherwise streams. What waits now is
 // where the blanks lie in the file; blanks that text follows are read again from there, byte for byte.
 TEST_CASE("a huge line of blanks imports by paragraph or by line in little memory") {
   TempDir dir;
   const int64_t size = int64_t{64} << 20;
   std::string blanks(size_t(size), ' ');
-  for (size_t i = 0; i < blanks.size(); i += 4099) blanks[i] = i % 3 == 0 ? '\t' : '\r';
+  for (size_t i = 0; i < blanks.size(); i += 4099) blanks[i] = '\t';  // a CR would end the line
   // A blank line of 64 MiB between two paragraphs, then 64 MiB of blanks before a line's text.
   const std::string path = dir.file("blank.txt", "first\n" + blanks + "\nsecond\n\n" + blanks + "third\n");
   for (const char* documents : {"paragraph", "line"}) {
@@ -1273,7 +1275,7 @@ TEST_CASE("a UTF-8 byte-order mark at a file's start is left out of the text, an
 // the paragraph and line modes, which end each line with a "\n" of their own, kept the CR before it.
 // It is read as a LF in every mode, also where the reader's 1 MiB block ends between the CR and the LF;
 // a lone CR is text and stays (at the file's end too); the source counts the line endings read so.
-TEST_CASE("CRLF line endings import as LF in every mode\, a lone CR stays\, and the source says so") {
+TEST_CASE("CRLF and lone CR line endings import as LF in every mode\, and the source says so") {
   TempDir dir;
   auto texts = [](const Corpus& corpus) {
     std::vector<std::string> out;
@@ -1281,33 +1283,45 @@ TEST_CASE("CRLF line endings import as LF in every mode\, a lone CR stays\, and 
       out.push_back(DecodeTokens(corpus, corpus.Tokens(corpus.document_begin(d), corpus.document_end(d) - corpus.document_begin(d))));
     return out;
   };
-  const std::string windows = dir.file("windows.txt", "one\r\ntwo\rstill two\r\n\r\nthree\r\nfour");
-  const std::string unix_text = dir.file("unix.txt", "one\ntwo\rstill two\n\nthree\nfour");
+  // One text saved with Windows', old Mac OS's and Unix's line endings, and with a mix of them: the
+  // same tokens, as Python's universal newlines read them. A lone CR was text: the Mac text was one line.
+  const std::string windows = dir.file("windows.txt", "one\r\ntwo\r\nstill two\r\n\r\nthree\r\nfour");
+  const std::string mac = dir.file("mac.txt", "one\rtwo\rstill two\r\rthree\rfour");
+  const std::string mixed = dir.file("mixed.txt", "one\ntwo\rstill two\r\n\rthree\r\nfour");
+  const std::string unix_text = dir.file("unix.txt", "one\ntwo\nstill two\n\nthree\nfour");
   TextImportOptions o;
   const std::map<std::string, std::vector<std::string>> expected = {
-      {"file", {"one\ntwo\rstill two\n\nthree\nfour"}},
-      {"paragraph", {"one\ntwo\rstill two\n", "three\nfour\n"}},
-      {"line", {"one\n", "two\rstill two\n", "three\n", "four\n"}}};
+      {"file", {"one\ntwo\nstill two\n\nthree\nfour"}},
+      {"paragraph", {"one\ntwo\nstill two\n", "three\nfour\n"}},
+      {"line", {"one\n", "two\n", "still two\n", "three\n", "four\n"}}};
+  const std::vector<std::pair<std::string, std::string>> files = {
+      {windows, "; 5 CRLF line endings of 1 file read as LF)"},
+      {mac, "; 5 lone CR line endings (old Mac OS) of 1 file read as LF)"},
+      {mixed, "; 2 CRLF line endings and 2 lone CR line endings of 1 file read as LF)"},
+      {unix_text, ""}};
   for (const auto& [documents, want] : expected) {
+    for (const auto& [path, said] : files) {
+      INFO(documents << " " << path);
+      o.documents = documents;
+      o.paths = {path};
+      o.out = path + "-" + documents + ".tok";
+      const Corpus c = ImportText(o);
+      CHECK(texts(c) == want);
+      if (said.empty()) CHECK_THAT(c.metadata().source, !Catch::Contains("CR"));
+      else CHECK_THAT(c.metadata().source, Catch::EndsWith(said));
+    }
+  }
+  // A CR that ends a file ends its last line, in every mode. It was "x\r" by file and "x\r\n" by line
+  // or paragraph: a CRLF, which the reader reads as LF elsewhere.
+  for (const char* documents : {"file", "paragraph", "line"}) {
     INFO(documents);
     o.documents = documents;
-    o.paths = {windows};
-    o.out = dir.path + "/windows-" + documents + ".tok";
+    o.paths = {dir.file("tail.txt", "x\r")};
+    o.out = dir.path + "/tail-" + documents + ".tok";
     const Corpus c = ImportText(o);
-    CHECK(texts(c) == want);
-    CHECK_THAT(c.metadata().source, Catch::EndsWith("; 4 CRLF line endings of 1 file read as LF)"));
-    // The same text saved with LF endings: the same tokens, and no word of CRLF.
-    o.paths = {unix_text};
-    o.out = dir.path + "/unix-" + documents + ".tok";
-    const Corpus u = ImportText(o);
-    CHECK(texts(u) == want);
-    CHECK_THAT(u.metadata().source, !Catch::Contains("CRLF"));
+    CHECK(texts(c) == std::vector<std::string>{"x\n"});
+    CHECK_THAT(c.metadata().source, Catch::EndsWith("; 1 lone CR line ending (old Mac OS) of 1 file read as LF)"));
   }
-  // A CR that ends a file is text.
-  o.documents = "file";
-  o.paths = {dir.file("tail.txt", "x\r")};
-  o.out = dir.path + "/tail.tok";
-  CHECK(texts(ImportText(o)) == std::vector<std::string>{"x\r"});
   // A CR that ends the reader's first block, and its LF the next block's first byte; a lone CR there.
   const size_t block = size_t{1} << 20;
   for (const char after : {'\n', 'x'}) {
@@ -1324,23 +1338,147 @@ TEST_CASE("CRLF line endings import as LF in every mode\, a lone CR stays\, and 
       o.out = dir.path + "/split-" + (after == '\n' ? "crlf-" : "cr-") + documents + ".tok";
       const Corpus c = ImportText(o);
       const std::string head(block - 1, 'a');
-      std::vector<std::string> want;
-      if (after == '\n') want = std::string(documents) == "line" ? std::vector<std::string>{head + "\n", "end\n"}
-                                                                 : std::vector<std::string>{head + "\nend\n"};
-      else want = {head + "\rxend\n"};
+      const std::string second = after == '\n' ? "end\n" : "xend\n";
+      const std::vector<std::string> want = std::string(documents) == "line" ? std::vector<std::string>{head + "\n", second}
+                                                                             : std::vector<std::string>{head + "\n" + second};
       CHECK(texts(c) == want);
       CHECK_THAT(c.metadata().source, Catch::EndsWith(after == '\n' ? "; 2 CRLF line endings of 1 file read as LF)"
-                                                                      : "; 1 CRLF line ending of 1 file read as LF)"));
+                                                                      : "; 1 CRLF line ending and 1 lone CR line ending of 1 file read as LF)"));
     }
   }
-  // A line of leading blanks whose last is a CR that ends the block, before text in the next: kept, as the
-  // line's blanks are (read again from the file).
+  // A line of blanks ended by a CR that ends the block: a blank line, before the text of the next.
   std::string blanks(block - 1, ' ');
   const std::string path = dir.file("blank-cr.txt", "first\n" + blanks.substr(6) + "\rtext\r\n");
   o.documents = "line";
   o.paths = {path};
   o.out = dir.path + "/blank-cr.tok";
-  CHECK(texts(ImportText(o)) == std::vector<std::string>{"first\n", blanks.substr(6) + "\rtext\n"});
+  CHECK(texts(ImportText(o)) == std::vector<std::string>{"first\n", "text\n"});
+  // Leading blanks that go on into the next block before the line's text: kept (read again from the file).
+  const std::string long_blanks = dir.file("long-blanks.txt", "first\n" + blanks + "  text\r\n");
+  o.paths = {long_blanks};
+  o.out = dir.path + "/long-blanks.tok";
+  CHECK(texts(ImportText(o)) == std::vector<std::string>{"first\n", blanks + "  text\n"});
+}
+
+TEST_CASE("a text in two files is held out or trained on\, never both") {
+  // 300 files: 200 texts, the first 100 of them saved twice (a copy in another folder). The split was
+  // of documents one by one, and held out one copy of a text while the sampler trained on the other.
+  TempDir dir;
+  ::mkdir((dir.path + "/a").c_str(), 0755);
+  ::mkdir((dir.path + "/b").c_str(), 0755);
+  auto text = [](int i) { return "text number " + std::to_string(i) + (i % 2 ? " odd\n" : " even\n"); };
+  for (int i = 0; i < 200; ++i) dir.file("a/" + std::to_string(1000 + i) + ".txt", text(i));
+  for (int i = 0; i < 100; ++i) dir.file("b/" + std::to_string(1000 + i) + ".txt", text(i));
+  TextImportOptions o;
+  o.paths = {dir.path + "/a", dir.path + "/b"};
+  o.out = dir.path + "/copies.tok";
+  const Corpus c = ImportText(o);
+  REQUIRE(c.documents() == 300);
+  CHECK(c.copies().copies == 100);
+  CHECK(c.copies().members.size() == 100);
+  auto doc = [&](int64_t d) { return DecodeTokens(c, c.Tokens(c.document_begin(d), c.document_end(d) - c.document_begin(d))); };
+  for (double validation : {0.01, 0.1, 0.3}) {
+    INFO("validation = " << validation);
+    const Split split = Split::Make(c, validation);
+    std::set<std::string> held;
+    for (int64_t d : split.validation) held.insert(doc(d));
+    int64_t leaked = 0;
+    for (int64_t d : split.train) leaked += int64_t(held.count(doc(d)));
+    CHECK(leaked == 0);
+    CHECK(int64_t(split.train.size() + split.validation.size()) == 300);
+    CHECK(split.validation.size() >= size_t(std::ceil(validation * 300)));
+    CHECK(split.validation.size() <= size_t(std::ceil(validation * 300)) + 1);  // a group of 2 may pass the count by 1
+    CHECK(split.copies == int64_t(split.validation.size() - held.size()));
+    CHECK(split.copies > 0);
+    CHECK(split.train_tokens + split.validation_tokens == c.tokens());
+    // Nested in the fraction, as before.
+    const Split larger = Split::Make(c, validation + 0.1);
+    std::set<int64_t> bigger(larger.validation.begin(), larger.validation.end());
+    for (int64_t d : split.validation) CHECK(bigger.count(d) == 1);
+  }
+  // The held-out source says how many of its documents are copies.
+  HeldOutOptions h;
+  h.seq_len = 4;
+  h.batch = 1;
+  h.validation = 0.1;
+  CHECK_THAT(HeldOutSource(c, h).Summary(), Catch::Contains("of them exact copies of others, held out with them"));
+
+  // Documents of one length and other bytes are no copies; a corpus without copies splits as it did
+  // (the first ceil(validation·n) documents of the fixed order).
+  CorpusWriter same_length(256, CorpusMetadata{});
+  for (int i = 0; i < 50; ++i) same_length.AddBytes("doc " + std::to_string(10 + i));
+  const Corpus distinct = same_length.Finish();
+  CHECK(distinct.copies().copies == 0);
+  CHECK(distinct.copies().group.empty());
+  {
+    // The split as it was made before copies went together: a partial Fisher–Yates shuffle of the
+    // documents by the split's fixed seed ("SPLIT"), its first 5 held out.
+    std::vector<int64_t> order(50);
+    std::iota(order.begin(), order.end(), 0);
+    Rng rng(0x53504C4954ull);
+    for (int64_t i = 0; i < 5; ++i) std::swap(order[size_t(i)], order[size_t(i + int64_t(rng.below(uint64_t(50 - i))))]);
+    std::vector<int64_t> before(order.begin(), order.begin() + 5);
+    std::sort(before.begin(), before.end());
+    CHECK(Split::Make(distinct, 0.1).validation == before);
+  }
+  CHECK(Split::Make(distinct, 0.1).copies == 0);
+
+  // Copies of one text alone (a toy corpus): nothing can be held out unseen. Held out document by
+  // document, as before, with a warning.
+  CorpusMetadata m;
+  m.name = "echo";
+  CorpusWriter echo(256, m);
+  for (int i = 0; i < 5; ++i) echo.AddBytes("the same text\n");
+  const Split echo_split = Split::Make(echo.Finish(), 0.1);
+  CHECK(echo_split.validation.size() == 1);
+  CHECK(echo_split.train.size() == 4);
+  CHECK_THAT(echo_split.warning,
+                    Catch::StartsWith("corpus echo: every one of its 5 documents is an exact copy of another (1 text in all), "
+                                  "and a text is held out only with all its copies, at most 2 of them, leaving a document "
+                                  "to train on: none can be, so its held-out documents are copies of training ones, and its "
+                                  "held-out loss is of text the model trains on; give it documents of other texts, or set "
+                                  "validation = 0"));
+  // A text in many copies (here a line in 40 of 100 documents: more than 2, and 0.1% of the documents)
+  // stays in training, all of it; texts of two copies go to one side together.
+  CorpusMetadata bytes_meta;
+  bytes_meta.tokenizer = "bytes";
+  CorpusWriter common(256, bytes_meta);
+  for (int i = 0; i < 100; ++i) common.AddBytes(i % 5 < 2 ? std::string("yes\n") : "line " + std::to_string(i % 50) + "\n");
+  const Corpus common_corpus = common.Finish();
+  CHECK(common_corpus.copies().members.size() == 31);  // "yes", and 30 lines twice
+  // 40 of 100 documents of a text that stays in training: the held-out lines are the rarer ones, said.
+  CHECK(Split::Make(common_corpus, 0.1).warning ==
+        "corpus (unnamed): 40 of its 100 documents (40%) are copies of 1 common text (more than 2 copies each), which stay in "
+        "training so that no held-out text is trained on: the held-out documents are of the rarer texts alone, and the "
+        "held-out loss is of them, not of a random sample of the documents; give it longer documents (documents = "
+        "\"paragraph\" or \"file\" in "
+        "data.files), or hold out other data (eval_data)");
+  // The 300 files of which 100 are copies of others (2 each) are no common texts: no warning.
+  CHECK(Split::Make(c, 0.1).warning.empty());
+  for (double validation : {0.1, 0.3, 0.5}) {
+    INFO("validation = " << validation);
+    const Split split = Split::Make(common_corpus, validation);
+    for (int64_t d : split.validation) CHECK(DecodeTokens(common_corpus, common_corpus.Tokens(common_corpus.document_begin(d), 4)) != "yes\n");
+    std::set<std::string> held;
+    for (int64_t d : split.validation)
+      held.insert(DecodeTokens(common_corpus, common_corpus.Tokens(common_corpus.document_begin(d), common_corpus.document_end(d) - common_corpus.document_begin(d))));
+    for (int64_t d : split.train)
+      CHECK(held.count(DecodeTokens(common_corpus, common_corpus.Tokens(common_corpus.document_begin(d), common_corpus.document_end(d) - common_corpus.document_begin(d)))) == 0);
+    CHECK(split.validation.size() >= size_t(std::ceil(validation * 100)));
+    CHECK(split.validation.size() <= size_t(std::ceil(validation * 100)) + 1);
+  }
+  // One text copied twice and one other: the copies are on one side, and training keeps a document.
+  CorpusWriter mostly(256, CorpusMetadata{});
+  for (int i = 0; i < 2; ++i) mostly.AddBytes("again\n");
+  mostly.AddBytes("once\n");
+  const Corpus mostly_corpus = mostly.Finish();
+  for (double validation : {0.1, 0.5, 0.9}) {
+    INFO("validation = " << validation);
+    const Split split = Split::Make(mostly_corpus, validation);
+    CHECK(!split.train.empty());
+    CHECK(!split.validation.empty());
+    CHECK(std::count(split.validation.begin(), split.validation.end(), 0) == std::count(split.validation.begin(), split.validation.end(), 1));
+  }
 }
 
 TEST_CASE("text files and folders import as byte documents") {
@@ -1467,6 +1605,68 @@ TEST_CASE("token shards of no tokens are refused naming data.tokens_bin and the 
   o.paths = {dir.file("nothing.bin", "")};
   CHECK_THROWS_WITH(ImportTokensBin(o), Catch::StartsWith("data.tokens_bin: empty corpus: nanoGPT token file ") &&
                                             Catch::EndsWith(" holds no tokens (0 bytes); give shards with tokens"));
+}
+
+// A folder given to data.tokens_bin was "error reading 'dir': Is a directory", which named no file to
+// give; a named pipe was opened and read, waiting for a writer.
+// A path that is not there was "cannot read 'books/a.txt': No such file or directory": a script run
+// from another folder reads its relative paths from there, which nothing said.
+TEST_CASE("a path that is not there says to check it\, and a relative one names the folder it is read from") {
+  TempDir dir;
+  const std::string here = std::filesystem::current_path().string();
+  TextImportOptions text;
+  text.paths = {"no-such-folder/a.txt"};
+  text.out = dir.path + "/x.tok";
+  CHECK_THROWS_WITH(ImportText(text), Catch::Equals("data.files: cannot read 'no-such-folder/a.txt': No such file or directory; "
+                                                    "check the path (a relative path is read from the current folder, " + here + ")"));
+  text.paths = {dir.path + "/a.txt"};
+  CHECK_THROWS_WITH(ImportText(text), Catch::Equals("data.files: cannot read '" + dir.path + "/a.txt': No such file or directory; "
+                                                    "check the path"));
+  TokensBinOptions bin;
+  bin.format = "nanogpt";
+  bin.paths = {"no-such-folder/train.bin"};
+  bin.out = dir.path + "/y.tok";
+  CHECK_THROWS_WITH(ImportTokensBin(bin), Catch::Equals("data.tokens_bin: cannot read 'no-such-folder/train.bin': No such file or "
+                                                        "directory; check the path (a relative path is read from the current "
+                                                        "folder, " + here + ")"));
+}
+
+TEST_CASE("a folder or a named pipe given as a token file is refused\, naming what to give") {
+  TempDir dir;
+  ::mkdir((dir.path + "/shakespeare_char").c_str(), 0755);
+  TokensBinOptions o;
+  o.format = "nanogpt";
+  o.paths = {dir.path + "/shakespeare_char/"};
+  o.out = dir.path + "/x.tok";
+  CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Equals("data.tokens_bin: '" + dir.path + "/shakespeare_char/' is a folder; give a "
+                                                      "token file in it: nanoGPT's prepare.py writes train.bin (the text to train "
+                                                      "on) and val.bin there, so data.tokens_bin(\"" + dir.path +
+                                                      "/shakespeare_char/train.bin\", { format = \"nanogpt\" }) (the vocab_size of "
+                                                      "a meta.pkl beside it is the vocab)"));
+  o.format = "llmc";
+  o.paths = {dir.path + "/shakespeare_char"};
+  CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Equals("data.tokens_bin: '" + dir.path + "/shakespeare_char' is a folder; give its "
+                                                      "shards, such as \"" + dir.path + "/shakespeare_char/*.bin\" (a pattern "
+                                                      "reads the files it matches, in sorted order)"));
+  const std::string pipe = dir.path + "/pipe.bin";
+  REQUIRE(::mkfifo(pipe.c_str(), 0600) == 0);
+  o.paths = {pipe};
+  CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Equals("data.tokens_bin: '" + pipe + "' is not a file (a named pipe, a socket or a "
+                                                      "device); give a token file"));
+}
+
+// A nanoGPT token file of an odd number of bytes was "has an odd number of bytes; not a uint16 token
+// file": neither how many nor what to do.
+TEST_CASE("a nanoGPT token file of an odd number of bytes is refused with its size and what to do") {
+  TempDir dir;
+  TokensBinOptions o;
+  o.format = "nanogpt";
+  o.out = dir.path + "/x.tok";
+  o.paths = {dir.file("train.bin", std::string(2001, 'a'))};
+  CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Equals("data.tokens_bin: '" + o.paths[0] + "' is 2001 bytes, an odd number, where "
+                                                      "a nanoGPT token file holds 2 bytes a token (uint16): it is cut short or is "
+                                                      "no token file; write it again (nanoGPT's prepare.py), or give the token "
+                                                      "file meant"));
 }
 
 TEST_CASE("llm.c and nanoGPT token shards import with documents split at end-of-text") {
@@ -1789,6 +1989,130 @@ TEST_CASE("eot left out with a vocab that does not hold the tokenizer's end-of-t
 // A token file of a vocab smaller than GPT-2's, given (vocab = 65) or plain from its ids (none above
 // 255, nanoGPT's shakespeare_char with vocab left out), was labelled "gpt2": ids of another tokenizer
 // that the corpus said were GPT-2's. Its tokenizer is "unknown" now, and the source (and a note) says why.
+// nanoGPT's character-level sets keep their vocabulary in meta.pkl beside train.bin and val.bin. It
+// was not read: vocab left out, a shakespeare_char train.bin was a corpus of GPT-2's 50257 ids.
+TEST_CASE("nanoGPT's meta.pkl gives a token file its vocab\, read without running pickle code") {
+  const std::string fixtures = std::string(SCALELAB_TEST_DATA) + "/nanogpt/";
+  for (const char* protocol : {"2", "3", "4", "5"}) {
+    INFO("protocol " << protocol);
+    CHECK(ReadMetaVocabSize("t", fixtures + "shakespeare-p" + protocol + ".pkl") == 65);
+    CHECK(ReadMetaVocabSize("t", fixtures + "wide-p" + protocol + ".pkl") == 300);
+  }
+  const std::string fix = "; give vocab = the vocabulary size of the tokenizer that made the ids (nanoGPT's prepare.py prints it)";
+  CHECK_THROWS_WITH(ReadMetaVocabSize("data.tokens_bin", fixtures + "object.pkl"),
+                    Catch::Equals("data.tokens_bin: '" + fixtures + "object.pkl' is not a meta.pkl that scalelab reads "
+                                  "(nanoGPT's pickle of a dict of vocab_size, itos and stoi): it holds opcode 0x93 "
+                                  "(STACK_GLOBAL: a class or function), which scalelab does not read, as it never runs pickle "
+                                  "code (at byte 65)" + fix));
+  TempDir dir;
+  auto bytes = [](std::initializer_list<int> b) {
+    std::string s;
+    for (int x : b) s += char(x);
+    return s;
+  };
+  // Hand-made pickles: what pickle.dump writes for { 'vocab_size': n } (protocol 2), and the ways one can be wrong.
+  const std::string vocab_key = bytes({0x8c, 10}) + "vocab_size";
+  auto dict_of = [&](const std::string& value) { return bytes({0x80, 2, '}', 'q', 0, '(', }) + vocab_key + value + "u."; };
+  CHECK(ReadMetaVocabSize("t", dir.file("int.pkl", dict_of(bytes({'M', 0x01, 0x01})))) == 257);
+  CHECK(ReadMetaVocabSize("t", dir.file("long.pkl", dict_of(bytes({0x8a, 2, 0x00, 0x01})))) == 256);
+  CHECK(ReadMetaVocabSize("t", dir.file("setitem.pkl", bytes({0x80, 3, '}'}) + vocab_key + bytes({'K', 9, 's', '.'}))) == 9);
+  CHECK(ReadMetaVocabSize("t", dir.file("dict.pkl", bytes({0x80, 2, '('}) + vocab_key + bytes({'K', 7, 'd', '.'}))) == 7);
+  const std::vector<std::pair<std::string, std::string>> refused = {
+      {"", "it is empty"},
+      {"(dp0\nS'vocab_size'\np1\nI65\ns.", "it does not begin with a pickle protocol 2-5 header (PROTO); protocols 0 and 1 are not read"},
+      {bytes({0x80, 6, '}', '.'}), "pickle protocol 6, where 2 to 5 are read (at byte 0)"},
+      {dict_of(bytes({'K', 65})).substr(0, 20), "it ends early (at byte 20)"},
+      {dict_of(bytes({'G', 0x40, 0x50, 0x40, 0, 0, 0, 0, 0})), "it holds opcode 0x47 (BINFLOAT: a float), which scalelab does not read"},
+      {dict_of(bytes({0x8c, 2}) + "65"), "its vocab_size is not an int"},
+      {dict_of(bytes({'J', 0xff, 0xff, 0xff, 0xff})), "says vocab_size -1, outside [1, 65536]"},
+      {dict_of(bytes({'J', 0x01, 0x00, 0x01, 0x00})), "says vocab_size 65537, outside [1, 65536]"},
+      {bytes({0x80, 4, '}', '.'}), "its dict has no 'vocab_size'"},
+      {bytes({0x80, 4, 'K', 65, '.'}), "it holds no dict"},
+      {bytes({0x80, 4, 'h', 3, '.'}), "memo 3 is read before it is written (at byte 2)"},
+      {bytes({0x80, 4, '}', '.', '.'}), "bytes follow the pickle's STOP (at byte 4)"},
+      {bytes({0x80, 4, 'c'}) + "os\nsystem\n(S'true'\ntR.", "it holds opcode 0x63 (GLOBAL: a class or function)"}};
+  for (size_t i = 0; i < refused.size(); ++i) {
+    INFO(refused[i].second);
+    const std::string path = dir.file("bad" + std::to_string(i) + ".pkl", refused[i].first);
+    CHECK_THROWS_WITH(ReadMetaVocabSize("data.tokens_bin", path),
+                      Catch::StartsWith("data.tokens_bin: '" + path + "' ") && Catch::Contains(refused[i].second) &&
+                          Catch::EndsWith(fix));
+  }
+
+  // Every cut of a real meta.pkl is refused as ending early, and bytes changed at random give a
+  // vocab_size or an error, never a crash (the reader trusts no length or memo index it reads).
+  {
+    std::ifstream in(fixtures + "shakespeare-p2.pkl", std::ios::binary);
+    const std::string whole((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    REQUIRE(whole.size() > 900);
+    int ended = 0;
+    for (size_t n = 2; n < whole.size(); ++n) {
+      try {
+        ReadMetaVocabSize("t", dir.file("cut.pkl", whole.substr(0, n)));
+      } catch (const Error& e) {
+        ended += std::string(e.what()).find("it ends early") != std::string::npos ? 1 : 0;
+      }
+    }
+    CHECK(ended == int(whole.size()) - 2);
+    Rng rng(11);
+    int read = 0, refused = 0;
+    for (int trial = 0; trial < 500; ++trial) {
+      std::string changed = whole;
+      for (int k = 0; k < 3; ++k) changed[size_t(rng.below(changed.size()))] = char(rng.below(256));
+      try {
+        read += ReadMetaVocabSize("t", dir.file("changed.pkl", changed)) > 0 ? 1 : 0;
+      } catch (const Error&) {
+        ++refused;
+      }
+    }
+    CHECK(read + refused == 500);
+    CHECK(refused > 0);
+  }
+  // A folder as prepare.py leaves it: train.bin, val.bin and meta.pkl. The largest ids do not occur
+  // in train.bin (40 of 65 at most): the vocab is meta.pkl's 65, neither GPT-2's 50257 nor 41.
+  ::mkdir((dir.path + "/shakespeare_char").c_str(), 0755);
+  {
+    std::ifstream in(fixtures + "shakespeare-p4.pkl", std::ios::binary);
+    std::ofstream(dir.path + "/shakespeare_char/meta.pkl", std::ios::binary) << in.rdbuf();
+  }
+  std::vector<uint16_t> ids;
+  for (int i = 0; i < 400; ++i) ids.push_back(uint16_t(i * 7 % 41));
+  const std::string train = dir.file("shakespeare_char/train.bin", std::string(reinterpret_cast<const char*>(ids.data()), ids.size() * 2));
+  TokensBinOptions o;
+  o.format = "nanogpt";
+  o.paths = {train};
+  o.out = dir.path + "/chars.tok";
+  std::vector<std::string> notes;
+  const Corpus c = ImportTokensBin(o, &notes);
+  CHECK(c.vocab() == 65);
+  CHECK(c.tokens() == 400);
+  CHECK(c.metadata().tokenizer == "unknown");
+  const std::string meta = dir.path + "/shakespeare_char/meta.pkl";
+  CHECK_THAT(c.metadata().source, Catch::Contains("token ids of an unknown tokenizer: vocab_size 65 of '" + meta +
+                                                  "' is smaller than GPT-2's 50257"));
+  REQUIRE(notes.size() == 1);
+  CHECK_THAT(notes[0], Catch::StartsWith("no end-of-text token: vocab_size 65 of '" + meta + "' does not hold GPT-2's (50256)"));
+  // A vocab given is used as it is; meta.pkl is not read (a broken one neither).
+  o.vocab = 100;
+  o.out = dir.path + "/given.tok";
+  CHECK(ImportTokensBin(o).vocab() == 100);
+  // An id at or above meta.pkl's vocab_size: the file and meta.pkl disagree.
+  ids[7] = 65;
+  const std::string wrong = dir.file("shakespeare_char/wrong.bin", std::string(reinterpret_cast<const char*>(ids.data()), ids.size() * 2));
+  o.vocab = 0;
+  o.paths = {wrong};
+  o.out = dir.path + "/wrong.tok";
+  CHECK_THROWS_WITH(ImportTokensBin(o), Catch::Equals("data.tokens_bin: '" + wrong + "': token 7 is 65, outside the vocabulary "
+                                                      "[0, 65) of vocab_size 65 of '" + meta + "': the file and its meta.pkl "
+                                                      "disagree; give vocab = the size of the tokenizer that made the file (more than 65)"));
+  // A meta.pkl that is not a plain dict: refused, naming it and vocab =.
+  dir.file("shakespeare_char/meta.pkl", bytes({0x80, 4, 'c'}) + "os\nsystem\n(S'true'\ntR.");
+  o.paths = {train};
+  o.out = dir.path + "/object.tok";
+  CHECK_THROWS_WITH(ImportTokensBin(o), Catch::StartsWith("data.tokens_bin: '" + meta + "' is not a meta.pkl that scalelab reads") &&
+                                            Catch::EndsWith(fix));
+}
+
 TEST_CASE("a token file of a vocab smaller than the tokenizer's is not labelled gpt2 or llama3") {
   TempDir dir;
   auto nano = [&](const std::string& name, const std::vector<uint16_t>& ids) {
@@ -1816,7 +2140,8 @@ TEST_CASE("a token file of a vocab smaller than the tokenizer's is not labelled 
   CHECK(c.metadata().tokenizer == "unknown");
   REQUIRE(notes.size() == 1);
   CHECK_THAT(notes[0], Catch::Contains("the largest token id is 64, where GPT-2 text has ids far beyond 255") &&
-                           Catch::Contains("give vocab = the tokenizer's size (nanoGPT's meta.pkl holds it as vocab_size)"));
+                           Catch::Contains("give vocab = the tokenizer's size (nanoGPT's prepare.py writes it as vocab_size to a "
+                                          "meta.pkl, read where it lies beside the file, and none does here)"));
   CHECK_THAT(c.metadata().source, Catch::Contains(notes[0]));
   // From the cache (no out =) the note is given again.
   {
@@ -2102,10 +2427,10 @@ TEST_CASE("a BPE corpus keeps documents, never trains on validation, and decodes
   CorpusMetadata m;
   m.name = "words";
   m.tokenizer = "bytes";
-  // The split depends only on the number of documents: find a validation slot first, and put text
-  // there that appears nowhere else.
+  // The split of documents that are no copies of each other depends only on their number: find a
+  // validation slot first, and put text there that appears nowhere else.
   CorpusWriter probe(256, m);
-  for (int d = 0; d < 401; ++d) probe.AddBytes("x");
+  for (int d = 0; d < 401; ++d) probe.AddBytes(std::to_string(d));
   const int64_t held = Split::Make(probe.Finish(), 0.01).validation.at(0);
   CorpusWriter w(256, m);
   Rng rng(5);

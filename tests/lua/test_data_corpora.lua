@@ -35,14 +35,18 @@ t.test("data.files reads folders as byte documents and prints itself", function(
   t.eq(again.path, c.path)  -- cached by the inputs
 end)
 
-t.test("a CRLF line ending reads as LF, as help(data.files) says, and the corpus's source counts them", function()
+t.test("a CRLF or lone CR line ending reads as LF, as help(data.files) says, and the corpus's source counts them", function()
   local windows = write("crlf.txt", "one\r\ntwo\r\n\r\nthree\r\n")
   local c = data.files{ windows, documents = "line", out = dir .. "/crlf.tok" }
   t.eq(c:text(1), "one\n")
   t.eq(c:text(3), "three\n")
   t.ok(c.source:find("4 CRLF line endings of 1 file read as LF", 1, true), c.source)
+  local mac = data.files{ write("cr.txt", "one\rtwo\r"), documents = "file", out = dir .. "/cr.tok" }
+  t.eq(mac:text(1), "one\ntwo\n")
+  t.ok(mac.source:find("2 lone CR line endings (old Mac OS) of 1 file read as LF", 1, true), mac.source)
   local help = t.help_text(data.files):gsub("%s+", " ")
-  t.ok(help:find("a CRLF line ending (Windows') is read as LF in every mode", 1, true), help)
+  t.ok(help:find("a CRLF line ending (Windows') and a lone CR (old Mac OS; one that ends a file too) are each read as " ..
+                 "one LF in every mode", 1, true), help)
 end)
 
 t.test("decoding an id outside the vocabulary names corpus:decode or tokenizer:decode", function()
@@ -104,7 +108,7 @@ t.test("a corpus of few documents: the held-out share far above validation is wa
   local run_dir = t.script(t.scratch("data-few-documents"), [[
 for i = 1, 3 do
   local f = assert(io.open("doc" .. i .. ".txt", "wb"))
-  f:write(string.rep(string.char(96 + i) .. "bcdefghi\n", 100))
+  for j = 1, 100 do f:write(string.format("%c%08d\n", 96 + i, j)) end  -- 300 lines, no two the same
   f:close()
 end
 local three = data.files{ "doc1.txt", "doc2.txt", "doc3.txt", name = "three", out = "three.tok" }
@@ -167,9 +171,10 @@ t.test("data.bpe trains again when the source text changes, or vocab or validati
   local c = data.files{ dir .. "/texts", name = "texts" }
   local v = data.bpe{ corpus = c, vocab = 270, out = dir .. "/vv.tok" }
   t.eq(v.vocab, 270)
-  v = data.bpe{ corpus = c, vocab = 280, out = dir .. "/vv.tok" }
-  t.eq(v.vocab, 280)
-  t.eq(v.tokenizer.vocab, 280)
+  -- (The 30 doc files are 10 texts, 3 copies each: they train, and the one other file is held out.)
+  v = data.bpe{ corpus = c, vocab = 278, out = dir .. "/vv.tok" }
+  t.eq(v.vocab, 278)
+  t.eq(v.tokenizer.vocab, 278)
   -- validation = 0.5 at the same out: the tokenizer of the other half's training split, as a fresh one.
   local function tokens(corpus)
     local list = {}
@@ -213,6 +218,25 @@ t.test("data.tokens_bin with a vocab that does not hold GPT-2's end-of-text says
   t.eq(c.documents, 1)
   t.ok(c.source:find("vocab = 65 does not hold GPT-2's (50256), so each file is one document; give eot = ", 1, true), c.source)
   t.eq(data.tokens_bin(chars, { format = "nanogpt", vocab = 65, eot = 0, out = dir .. "/chars0.tok" }).documents, 2)
+end)
+
+t.test("data.tokens_bin reads nanoGPT's meta.pkl beside a character-level train.bin for its vocab", function()
+  -- prepare.py's folder: train.bin of ids below 41 (the top ids of the 65 do not occur) and meta.pkl.
+  -- meta.pkl was not read: the vocab was GPT-2's 50257.
+  assert(os.execute("mkdir -p '" .. dir .. "/shakespeare_char'"))
+  local meta = assert(io.open(os.getenv("SCALELAB_TEST_DATA") .. "/nanogpt/shakespeare-p4.pkl", "rb")):read("a")
+  write("shakespeare_char/meta.pkl", meta)
+  local ids = {}
+  for i = 1, 400 do ids[i] = string.pack("<I2", i * 7 % 41) end
+  local train = write("shakespeare_char/train.bin", table.concat(ids))
+  local c = data.tokens_bin(train, { format = "nanogpt", out = dir .. "/shakespeare_char.tok" })
+  t.eq(c.vocab, 65)
+  t.eq(c.tokens, 400)
+  t.eq(c.tokenizer_name, "unknown")
+  t.ok(c.source:find("vocab_size 65 of '" .. dir .. "/shakespeare_char/meta.pkl'", 1, true), c.source)
+  t.eq(data.tokens_bin(train, { format = "nanogpt", vocab = 80, out = dir .. "/given.tok" }).vocab, 80)
+  local help = t.help_text(data.tokens_bin):gsub("%s+", " ")
+  t.ok(help:find("vocab left out is the vocab_size of the meta.pkl", 1, true), help)
 end)
 
 t.test("corrupted and missing files are clear errors", function()

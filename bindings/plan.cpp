@@ -839,6 +839,31 @@ int question_inputs(lua_State* L) {
     }
     lua_setfield(L, -2, name.c_str());
   }
+  // A comparison's candidates, in the order of its rows: { name =, N =, D = } (D only where given),
+  // or { name =, allocation = rule }. They were missing: inputs held the budget alone.
+  const auto& candidates = q.candidates();
+  if (!candidates.empty()) {
+    lua_createtable(L, static_cast<int>(candidates.size()), 0);
+    for (size_t i = 0; i < candidates.size(); ++i) {
+      const plan::Candidate& c = candidates[i];
+      lua_createtable(L, 0, 3);
+      push_string(L, c.name);
+      lua_setfield(L, -2, "name");
+      if (c.rule) {
+        push(L, *c.rule);
+        lua_setfield(L, -2, "allocation");
+      } else {
+        lua_pushnumber(L, c.N);
+        lua_setfield(L, -2, "N");
+        if (!std::isnan(c.D)) {
+          lua_pushnumber(L, c.D);
+          lua_setfield(L, -2, "D");
+        }
+      }
+      lua_rawseti(L, -2, static_cast<lua_Integer>(i + 1));
+    }
+    lua_setfield(L, -2, "candidates");
+  }
   return 1;
 }
 int question_needs_law(lua_State* L) {
@@ -963,7 +988,8 @@ int open_plan(lua_State* L) {
        {"needs_law", &bound<question_needs_law>, "whether answering needs a law"},
        {"inputs", &bound<question_inputs>,
         "{ compute =, unique_tokens =, ... }: the numbers the question was asked with (a table's params and a return "
-        "curve's compute as lists)"}});
+        "curve's compute as lists; a comparison's candidates as a list of { name =, N = [, D =] } or { name =, "
+        "allocation = rule }, in the order of its rows)"}});
   Class<plan::AllocationRule>::define(
       L,
       "An allocation rule: power laws N_opt = k·C^a and D_opt = k'·C^b (Chinchilla approaches 1 and 2, Kaplan's "

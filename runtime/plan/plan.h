@@ -264,6 +264,9 @@ class Question {
   // The lists it was asked with, by name: a table's model sizes (params), a return curve's budgets
   // (compute, when given).
   std::vector<std::pair<std::string, std::vector<double>>> list_inputs() const;
+  // The allocations a comparison was asked to compare, in the order of its rows (empty for other
+  // kinds): they are inputs as much as its budget is.
+  const std::vector<Candidate>& candidates() const;
   // Whether answering needs a law (allocation-rule questions do not).
   bool needs_law() const;
   Answer answer(const fit::FittedLaw& law) const;

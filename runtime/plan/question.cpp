@@ -126,6 +126,11 @@ std::vector<std::pair<std::string, std::vector<double>>> Question::list_inputs()
   return out;
 }
 
+const std::vector<Candidate>& Question::candidates() const {
+  static const std::vector<Candidate> none;
+  return kind_ == Kind::Compare ? compare_.candidates : none;
+}
+
 bool Question::needs_law() const { return !((kind_ == Kind::Optimal || kind_ == Kind::Table) && rule_); }
 
 namespace {

@@ -652,6 +652,31 @@ t.test("a table or return curve question gives its lists in question.inputs", fu
   t.eq(plan.optimal{ compute = 1e21 }.inputs.params, nil)
 end)
 
+t.test("a comparison question gives its candidates in question.inputs, in the order of its rows", function()
+  -- A compare question's inputs held its budget alone: not the allocations it compared.
+  local q = plan.compare{ compute = 5.76e23, candidates = { { name = "Gopher", N = 280e9, D = 300e9 },
+    Chinchilla = { N = 70e9 }, approach1 = plan.published.chinchilla_approach1 } }
+  t.eq(q.kind, "compare")
+  t.eq(q.inputs.compute, 5.76e23)
+  local c = q.inputs.candidates
+  t.eq(#c, 3)
+  t.eq(c[1].name, "Gopher")
+  t.eq(c[1].N, 280e9)
+  t.eq(c[1].D, 300e9)
+  t.eq(c[2].name, "Chinchilla")   -- named entries after the list's, in name order
+  t.eq(c[2].N, 70e9)
+  t.eq(c[2].D, nil)               -- D = C/(6N) at the budget: not an input
+  t.eq(c[3].name, "approach1")
+  t.eq(c[3].allocation.name, "chinchilla_approach1")
+  t.eq(c[3].N, nil)
+  -- The same order as the answer's rows (after the law's optimum).
+  local a = q:answer(chinchilla)
+  t.eq(a.rows[2].question, "Gopher")
+  t.eq(a.rows[3].question, "Chinchilla")
+  t.eq(a.rows[4].question, "approach1")
+  t.eq(plan.optimal{ compute = 1e21 }.inputs.candidates, nil)
+end)
+
 t.test("rows of a table or return curve are recorded with their question and law, as answer.rows gives them", function()
   -- answer:record()'s rows had question = "" and law = "" where no row name was given (a table of
   -- model sizes, a return curve): answer.rows[i] said "row i of <the question>" and the law.

@@ -121,11 +121,12 @@ struct Allocation {
 
 double data_floor(const Law& law, double U);
 
+// `flops` is the convention C is counted in: D = C/M(N), M = 6N unless it counts attention too.
 Allocation allocate(const Law& law, double C, double U, double epochs, Method method, int grid,
-                    const std::string& function, bool allow_edge = false) {
+                    const std::string& function, bool allow_edge = false, const FlopsPerToken& flops = {}) {
   const bool constrained = given(U) || given(epochs);
   Allocation a;
-  if (!constrained && method != Method::Numeric && closed_form_applies(law)) {
+  if (!constrained && method != Method::Numeric && closed_form_applies(law) && flops.six_n()) {
     fit::Allocation opt = fit::compute_optimal(law);
     a.N = opt.N_opt(C);
     a.D = opt.D_opt(C);
@@ -133,11 +134,14 @@ Allocation allocate(const Law& law, double C, double U, double epochs, Method me
     a.closed_form = true;
     return a;
   }
+  if (method == Method::ClosedForm && !flops.six_n())
+    fail(function, ": method = \"closed_form\" is the allocation under C = 6·N·D; a budget counted as ", flops.Describe(),
+         " is solved numerically (method = \"numeric\", or leave method out)");
   if (method == Method::ClosedForm)
     fail(function, ": method = \"closed_form\" needs a law E + A/N^alpha + B/D^beta with every token unique; ",
          constrained ? "a data-constrained question" : "law '" + law.name() + "'", " is solved numerically (method = \"numeric\")");
   auto f = [&](double ln_n) {
-    const double n = std::exp(ln_n), d = C / (6.0 * n);
+    const double n = std::exp(ln_n), d = C / flops.at(n);
     const double u = given(U) ? U : (given(epochs) ? d / epochs : fit::kMissing);
     return predict(law, n, d, u);
   };
@@ -154,7 +158,7 @@ Allocation allocate(const Law& law, double C, double U, double epochs, Method me
                         m.f - data_floor(law, U) <= 1e-6 * data_floor(law, U);
   if (m.at_edge && !allow_edge && !at_floor) {
     const double n = std::exp(m.x);
-    const std::string toward = str(" keeps falling toward ", format_quantity(C / (6 * n) / n, Unit::Ratio),
+    const std::string toward = str(" keeps falling toward ", format_quantity(C / flops.at(n) / n, Unit::Ratio),
                                    " tokens per parameter, the end of the searched range (1e-6 to 1e8)");
     // With a data constraint the usual cause is the data, not the law: so few unique tokens that
     // repeating them and adding parameters have both stopped helping, and the loss is flat.
@@ -175,7 +179,7 @@ Allocation allocate(const Law& law, double C, double U, double epochs, Method me
          "; the law has no compute-optimal allocation (does it depend on both N and D?)");
   }
   a.N = std::exp(m.x);
-  a.D = C / (6.0 * a.N);
+  a.D = C / flops.at(a.N);
   a.loss = m.f;
   a.local_minima = m.local_minima;
   for (double x : m.others) a.other_N.push_back(std::exp(x));
@@ -328,7 +332,10 @@ std::string extrapolation_parts(const fit::FittedLaw& law, const Answer& a) {
   };
   check("N", "N", law.span_N, Unit::Params);
   check("D", "D", law.span_D, Unit::Tokens);
-  check("flops", "compute", law.span_C, Unit::Flops);
+  // The runs' compute is 6·N·D (or as their C column counts it): an answer whose budget is counted
+  // otherwise (with attention, or a rule's separately fitted N and D) is compared by its 6·N·D.
+  if (a.has("flops_6ND")) check("flops_6ND", "compute (6·N·D)", law.span_C, Unit::Flops);
+  else check("flops", "compute", law.span_C, Unit::Flops);
   // More repetition than the runs saw (fewer epochs than theirs, fresh data, is no extrapolation).
   if (a.has("epochs") && a.value("epochs") > law.span_epochs.hi) check("epochs", "epochs", law.span_epochs, Unit::Epochs);
   return parts;
@@ -563,6 +570,7 @@ std::string optimal_question(const OptimalOptions& o) {
   std::string q = "compute-optimal allocation at " + flops_text(o.compute);
   if (given(o.unique_tokens)) q += " with " + format_count(o.unique_tokens) + " unique tokens";
   if (given(o.epochs)) q += " at " + format_counted(format_significant(o.epochs, 4), "epoch", "epochs");
+  if (!o.flops.six_n()) q += ", counted as " + o.flops.Describe();
   return q;
 }
 
@@ -650,6 +658,37 @@ std::string beyond_runs(const fit::FittedLaw& law, double N, double D, double C)
   return a.notes.empty() ? std::string() : a.notes.front();
 }
 
+// ---- FLOP conventions ----------------------------------------------------------------------------
+
+double FlopsPerToken::width(double N) const { return std::cbrt(aspect * N / 12.0); }
+double FlopsPerToken::layers(double N) const { return width(N) / aspect; }
+
+double FlopsPerToken::at(double N) const {
+  if (kind == Kind::SixN) return 6.0 * N;
+  const double d = width(N);
+  return 6.0 * N + (kind == Kind::Kaplan ? 6.0 : 12.0) * (d * d / aspect) * ctx;
+}
+
+std::string FlopsPerToken::Describe() const {
+  if (kind == Kind::SixN) return "C = 6·N·D";
+  return str("C = (6N + ", kind == Kind::Kaplan ? "6" : "12", "·L·T·d)·D (",
+             kind == Kind::Kaplan ? "Kaplan's count with attention" : "PaLM's and DeepSeek's count with attention",
+             "; T = ", format_significant(ctx, 6), ", shapes at d/L = ", format_significant(aspect, 4), ")");
+}
+
+void FlopsPerToken::Validate(const std::string& function) const {
+  if (kind == Kind::SixN) return;
+  if (!given(ctx))
+    fail(function, ": flops = ", kind == Kind::Kaplan ? "\"kaplan\"" : "\"palm\"",
+         " counts attention over the context: give its length, flops = { ", kind == Kind::Kaplan ? "\"kaplan\"" : "\"palm\"",
+         ", ctx = 2048 }");
+  if (!(ctx >= 1) || !std::isfinite(ctx))
+    fail(function, ": flops.ctx must be a context length of at least 1 token (got ", format_significant(ctx, 6), ")");
+  if (!(aspect > 0) || !std::isfinite(aspect))
+    fail(function, ": flops.aspect must be a positive d_model / n_layer ratio (got ", format_significant(aspect, 6),
+         "); Kaplan et al. found 20 to 200 all fine, model.shape_for's default is 64");
+}
+
 // ---- options -----------------------------------------------------------------------------------
 
 void OptimalOptions::Validate() const {
@@ -663,6 +702,7 @@ void OptimalOptions::Validate() const {
            "N = C/(6D)); ask plan.loss for that run");
   }
   if (grid < 3) fail("plan.optimal: grid must be at least 3 (got ", grid, ")");
+  flops.Validate("plan.optimal");
 }
 
 void LossOptions::Validate() const {
@@ -726,14 +766,24 @@ Answer optimal(const fit::FittedLaw& fitted, const OptimalOptions& options) {
                                     given(options.unique_tokens) ? "unique_tokens = " + format_count(options.unique_tokens)
                                                                  : "epochs = " + format_significant(options.epochs, 4));
   const double C = options.compute;
+  const FlopsPerToken& per_token = options.flops;
   Answer out = with_intervals(fitted, [&](const Law& law) {
-    Allocation a = allocate(law, C, options.unique_tokens, options.epochs, options.method, options.grid, function);
+    Allocation a = allocate(law, C, options.unique_tokens, options.epochs, options.method, options.grid, function, false,
+                            per_token);
     Answer ans;
     set_allocation(ans, C, a.N, a.D, a.loss);
+    if (!per_token.six_n()) {
+      // What the budget buys counted with attention, and the shape it is counted at.
+      ans.set("flops_per_token", per_token.at(a.N), Unit::Plain, "FLOP/token");
+      ans.set("flops_6ND", 6 * a.N * a.D, Unit::Flops, "6·N·D");
+      ans.set("n_layer", per_token.layers(a.N), Unit::Plain, "layers L");
+      ans.set("d_model", per_token.width(a.N), Unit::Plain, "width d");
+    }
     if (constrained) {
       const double U = given(options.unique_tokens) ? options.unique_tokens : a.D / options.epochs;
       set_data(ans, law, a.N, a.D, U);
-      Allocation free = allocate(law, C, fit::kMissing, fit::kMissing, Method::Auto, options.grid, function);
+      Allocation free = allocate(law, C, fit::kMissing, fit::kMissing, Method::Auto, options.grid, function, false,
+                                 per_token);
       ans.set("loss_unlimited", free.loss, Unit::Loss, "loss, unlimited data");
       ans.set("N_unlimited", free.N, Unit::Params, "params, unlimited data");
       set_limit_cost(ans, a.loss, free, U);
@@ -758,6 +808,12 @@ Answer optimal(const fit::FittedLaw& fitted, const OptimalOptions& options) {
   }, [&](Answer& point) { check_model_size(point, function); });
   out.question = optimal_question(options);
   out.law = law_label(fitted);
+  out.convention = per_token.Describe();
+  if (!per_token.six_n())
+    out.notes.push_back(str("the budget counts attention too, with N as law '", fitted.law.name(), "' counts it: 6·N·D is ",
+                            format_quantity(6 * out.value("N") * out.value("D") / C, Unit::Fraction), " of ", flops_text(C),
+                            "; L and d are the continuous shape of N, N = 12·L·d² with d = ",
+                            format_significant(per_token.aspect, 4), "·L"));
   note_kaplan_joint(fitted.law, out);
   note_kaplan_overfitting(&fitted.law, nullptr, out, Optima::All);
   return out;
@@ -769,6 +825,13 @@ Answer optimal(const AllocationRule& rule, const OptimalOptions& options, const 
   if (given(options.unique_tokens) || given(options.epochs))
     fail("plan.optimal: an allocation rule (power laws of C) knows nothing of unique tokens or epochs; ask a "
          "data-constrained law instead (law = fit.published.datablations)");
+  // A rule's N_opt(C) holds for budgets counted as the runs it was fitted on were (6·N·D: a study's,
+  // Chinchilla's table, Kaplan's C_min): read at a budget counted with attention it gives the N of a
+  // larger budget, silently. Refused, with how to ask.
+  if (!options.flops.six_n())
+    fail("plan.optimal: the allocation rule '", rule.name, "' gives N_opt(C) for budgets counted as 6·N·D, as its runs "
+         "were; a budget counted as ", options.flops.Describe(), " would be read as a larger one. Ask a loss law "
+         "instead (plan.optimal{ compute = ..., law = ..., flops = ... }), or give the rule the budget as 6·N·D");
   if (law) require_loss_law(*law, "plan.optimal");
   const double C = options.compute;
   const double N = rule.N_at(C), D = rule.D_at(C);
@@ -801,6 +864,7 @@ Answer optimal(const AllocationRule& rule, const OptimalOptions& options, const 
   out.question = optimal_question(options);
   out.law = "allocation rule " + rule.name + (law ? "; loss from " + law_label(*law) : "");
   out.method = "power laws N_opt(C)" + std::string(rule.D_law ? ", D_opt(C)" : ", D = C/(6N)");
+  out.convention = FlopsPerToken{}.Describe();
   note_rule_extrapolation(rule, out);
   note_no_bootstrap(rule.N_law, "the rule '" + rule.name + "'", out);
   check_model_size(out, "plan.optimal");
@@ -887,6 +951,7 @@ Answer compute_for(const fit::FittedLaw& fitted, const ComputeForOptions& option
   note_kaplan_joint(fitted.law, out);
   note_kaplan_overfitting(&fitted.law, nullptr, out, Optima::All);
   out.method = "inverse of the optimal loss L*(C) by bisection";
+  out.convention = FlopsPerToken{}.Describe();
   note_small_models(out);
   return out;
 }
@@ -1044,6 +1109,7 @@ Answer compare(const fit::FittedLaw& fitted, const CompareOptions& options) {
   out.notes.push_back("efficiency: the compute the law's optimum needs for the same loss, over the run's compute");
   note_small_models(out);
   out.method = "each candidate's loss under the law, against the law's optimum";
+  out.convention = FlopsPerToken{}.Describe();
   out.question = "allocations compared at " + flops_text(C) + (given(U) ? " with " + format_count(U) + " unique tokens" : "");
   out.law = law_label(fitted);
   note_kaplan_joint(fitted.law, out);
@@ -1093,6 +1159,7 @@ Answer table(const fit::FittedLaw& fitted, const TableOptions& options) {
   note_kaplan_joint(fitted.law, out);
   note_kaplan_overfitting(&fitted.law, nullptr, out, Optima::All);
   out.method = closed_form_applies(fitted.law) ? "closed form" : "numeric";
+  out.convention = FlopsPerToken{}.Describe();
   note_small_models(out);
   return out;
 }
@@ -1154,6 +1221,7 @@ Answer table(const AllocationRule& rule, const TableOptions& options, const fit:
   out.question = "compute-optimal FLOPs and tokens per model size";
   out.law = "allocation rule " + rule.name + (law ? "; loss from " + law_label(*law) : "");
   out.method = "power laws";
+  out.convention = FlopsPerToken{}.Describe();
   note_small_models(out);
   note_rule_extrapolation(rule, out);
   note_no_bootstrap(rule.N_law, "the rule '" + rule.name + "'", out);
@@ -1234,6 +1302,7 @@ Answer returns(const fit::FittedLaw& fitted, const ReturnsOptions& options) {
   note_kaplan_joint(fitted.law, out);
   note_kaplan_overfitting(&fitted.law, nullptr, out, Optima::All);
   out.method = "numeric data-constrained optimum per budget";
+  out.convention = FlopsPerToken{}.Describe();
   note_small_models(out);
   out.notes.push_back("return: the compute that unlimited unique data would need for the same loss, over the compute spent");
   // Said of the column where there is one: a single budget (compute = { 1e22 }) has no row above it.

@@ -90,6 +90,11 @@ std::vector<std::pair<std::string, double>> Question::inputs() const {
       add("compute", optimal_.compute);
       add("unique_tokens", optimal_.unique_tokens);
       add("epochs", optimal_.epochs);
+      // A budget counted with attention: its context and aspect (flops_convention() names the count).
+      if (!optimal_.flops.six_n()) {
+        add("ctx", optimal_.flops.ctx);
+        add("aspect", optimal_.flops.aspect);
+      }
       break;
     case Kind::Loss:
       add("N", loss_.N);
@@ -129,6 +134,10 @@ std::vector<std::pair<std::string, std::vector<double>>> Question::list_inputs()
 const std::vector<Candidate>& Question::candidates() const {
   static const std::vector<Candidate> none;
   return kind_ == Kind::Compare ? compare_.candidates : none;
+}
+
+std::string Question::flops_convention() const {
+  return kind_ == Kind::Optimal ? optimal_.flops.Describe() : FlopsPerToken{}.Describe();
 }
 
 bool Question::needs_law() const { return !((kind_ == Kind::Optimal || kind_ == Kind::Table) && rule_); }
@@ -187,6 +196,7 @@ std::string Question::Summary() const {
       out << "compute-optimal allocation at " << format_quantity(optimal_.compute, Unit::Flops) << " FLOP";
       if (optimal_.unique_tokens == optimal_.unique_tokens) out << " with " << format_count(optimal_.unique_tokens) << " unique tokens";
       if (optimal_.epochs == optimal_.epochs) out << " at " << format_counted(format_significant(optimal_.epochs, 4), "epoch", "epochs");
+      if (!optimal_.flops.six_n()) out << ", counted as " << optimal_.flops.Describe();
       break;
     case Kind::Loss:
       out << "loss of " << format_count(loss_.N) << " parameters on " << format_count(loss_.D) << " tokens";

@@ -652,6 +652,106 @@ t.test("a table or return curve question gives its lists in question.inputs", fu
   t.eq(plan.optimal{ compute = 1e21 }.inputs.params, nil)
 end)
 
+-- Budgets counted with attention (REFERENCE.md: Kaplan's 6N + 6·L·T·d per token, PaLM's and DeepSeek's
+-- 6N + 12·L·T·d). The expected numbers come from an independent computation: the stationarity
+-- condition of L(N, C/M(N)) under E + A/N^a + B/D^b, αA·N^-α = βB·D^-β·N·M'(N)/M(N) with
+-- M(N) = 6N + f·(T/aspect)·(aspect·N/12)^(2/3), solved by bisection in Python (no grid, no Brent):
+--   C=1e22 T=2048 aspect=64 f=6:  N=5.182124e9 D=3.044339e11 loss=2.14243072 L=47.2413 d=3023.446
+--   C=1e22 T=2048 aspect=64 f=12: N=5.197612e9 D=2.881604e11 loss=2.14610268
+--   C=1e20 T=8192 aspect=128 f=6: N=6.514392e8 D=1.884328e10 loss=2.64458959
+--   C=1e21 T=1024 aspect=64 f=12: N=1.834383e9 D=8.414274e10 loss=2.33650865
+t.test("plan.optimal plans a budget counted with attention (Kaplan's, PaLM's and DeepSeek's counts)", function()
+  local cases = {
+    { 1e22, { "kaplan", ctx = 2048 }, 5.182124e9, 3.044339e11, 2.14243072 },
+    { 1e22, { "palm", ctx = 2048 }, 5.197612e9, 2.881604e11, 2.14610268 },
+    { 1e20, { convention = "kaplan", ctx = 8192, aspect = 128 }, 6.514392e8, 1.884328e10, 2.64458959 },
+    { 1e21, { "deepseek", ctx = 1024 }, 1.834383e9, 8.414274e10, 2.33650865 },
+  }
+  for _, c in ipairs(cases) do
+    local a = plan.optimal{ compute = c[1], law = chinchilla, flops = c[2] }
+    t.near(a.N, c[3], 1e-5)
+    t.near(a.D, c[4], 1e-5)
+    t.near(a.loss, c[5], 1e-8)
+    t.eq(a.flops, c[1])
+    -- The budget is spent as counted: D·M(N) = C, and 6·N·D is the smaller part of it.
+    t.near(a.D * a.flops_per_token, c[1], 1e-12)
+    t.near(a.flops_6ND, 6 * a.N * a.D, 1e-12)
+    t.ok(a.flops_6ND < c[1])
+    t.eq(a.method, "numeric")
+  end
+  -- The attention term is the model module's: at a shape of d/L = 64 (L = 12, d = 768, T = 1024),
+  -- model.flops_per_token - 6N is 6·L·T·d, and the answer's FLOP per token at its own shape is
+  -- 6N + 6·L·T·d with its L and d.
+  local a = plan.optimal{ compute = 1e22, law = chinchilla, flops = { "kaplan", ctx = 2048 } }
+  t.near(a.n_layer, 47.2413, 1e-5)
+  t.near(a.d_model, 3023.446, 1e-5)
+  t.near(a.d_model / a.n_layer, 64, 1e-12)
+  t.near(12 * a.n_layer * a.d_model ^ 2, a.N, 1e-12)
+  t.near(a.flops_per_token, 6 * a.N + 6 * a.n_layer * 2048 * a.d_model, 1e-12)
+  if model and model.gpt then
+    local m = model.gpt{ vocab = 256, ctx = 1024, d_model = 768, n_layer = 12, n_head = 12 }
+    t.near(m.flops_per_token - 6 * m.non_embedding_params, 6 * 12 * 1024 * 768, 1e-12)
+    t.near(m.flops_per_token_palm - 6 * m.non_embedding_params, 12 * 12 * 1024 * 768, 1e-12)
+  end
+  -- The answer says how its budget is counted, and the default says so too.
+  t.eq(a.convention, "C = (6N + 6·L·T·d)·D (Kaplan's count with attention; T = 2048, shapes at d/L = 64)")
+  t.ok(a.question:find("at 1.00e22 FLOP, counted as C = (6N + 6·L·T·d)·D", 1, true), a.question)
+  t.ok(tostring(a):find("counted as C = (6N + 6·L·T·d)·D", 1, true), tostring(a))
+  t.ok(not tostring(a):find("· C = (6N", 1, true), "said once: " .. tostring(a))
+  t.ok(tostring(a):find("6·N·D is 94.7% of 1.00e22 FLOP", 1, true), tostring(a))
+  t.ok(a:markdown():find("C = (6N + 6·L·T·d)·D", 1, true), a:markdown())
+  t.eq(a:record().convention, a.convention)
+  local plain = plan.optimal{ compute = 1e22, law = chinchilla }
+  t.eq(plain.convention, "C = 6·N·D")
+  t.ok(tostring(plain):find("· closed form · C = 6·N·D", 1, true), tostring(plain))
+  t.eq(plain.question, "compute-optimal allocation at 1.00e22 FLOP")
+  t.eq(plan.optimal{ compute = 1e22, law = chinchilla, flops = "6ND" }.N, plain.N)
+  t.eq(plan.loss{ N = 1e9, D = 2e10, law = chinchilla }.convention, "")
+  -- With every token unique the optimum moves little in N and loses tokens to attention.
+  t.near(plain.N, 5.160474e9, 1e-6)   -- G·(C/6)^a, the closed form
+  t.ok(a.D < plain.D)
+  -- A question declared without a law carries its count, and says it.
+  local q = plan.optimal{ compute = 1e21, flops = { "palm", ctx = 1024 } }
+  t.eq(q.convention, "C = (6N + 12·L·T·d)·D (PaLM's and DeepSeek's count with attention; T = 1024, shapes at d/L = 64)")
+  t.eq(q.inputs.ctx, 1024)
+  t.eq(q.inputs.aspect, 64)
+  t.ok(tostring(q):find("counted as C = (6N + 12·L·T·d)·D", 1, true), tostring(q))
+  t.near(q:answer(chinchilla).N, 1.834383e9, 1e-5)
+  t.eq(plan.optimal{ compute = 1e21 }.inputs.ctx, nil)
+  -- Data-constrained, the same budget is spent as counted.
+  local d = plan.optimal{ compute = 1e22, unique_tokens = 25e9, law = datablations, flops = { "kaplan", ctx = 2048 } }
+  t.near(d.D * d.flops_per_token, 1e22, 1e-12)
+  t.near(d.epochs, d.D / 25e9, 1e-12)
+end)
+
+t.test("a budget counted with attention is refused where it would be mixed with 6·N·D, and bad flops = named", function()
+  -- An allocation rule's N_opt(C) is fitted on budgets of 6·N·D: read at a budget counted with
+  -- attention it would answer for a larger budget.
+  t.raises(function()
+    plan.optimal{ compute = 1e22, allocation = plan.published.chinchilla_approach1, flops = { "kaplan", ctx = 2048 } }
+  end, "plan.optimal: the allocation rule 'chinchilla_approach1' gives N_opt(C) for budgets counted as 6·N·D, as its "
+    .. "runs were; a budget counted as C = (6N + 6·L·T·d)·D")
+  t.raises(function() plan.optimal{ compute = 1e22, law = chinchilla, flops = { "kaplan", ctx = 2048 }, method = "closed_form" } end,
+    "plan.optimal: method = \"closed_form\" is the allocation under C = 6·N·D; a budget counted as C = (6N + 6·L·T·d)·D")
+  t.raises(function() plan.optimal{ compute = 1e22, law = chinchilla, flops = "kaplan" } end,
+    'plan.optimal: flops = "kaplan" counts attention over the context: give its length, flops = { "kaplan", ctx = 2048 }')
+  t.raises(function() plan.optimal{ compute = 1e22, law = chinchilla, flops = { "kaplan" } } end,
+    'plan.optimal: flops = "kaplan" counts attention over the context: give its length, flops = { "kaplan", ctx = 2048 }')
+  t.raises(function() plan.optimal{ compute = 1e22, law = chinchilla, flops = "6N+attention" } end,
+    'plan.optimal: flops = "6N+attention" is no FLOP convention; give "6ND"')
+  t.raises(function() plan.optimal{ compute = 1e22, law = chinchilla, flops = { "palm", ctx = 0 } } end,
+    "plan.optimal: flops.ctx must be a context length of at least 1 token (got 0)")
+  t.raises(function() plan.optimal{ compute = 1e22, law = chinchilla, flops = { "palm", ctx = 2048, aspect = -1 } } end,
+    "plan.optimal: flops.aspect must be a positive d_model / n_layer ratio (got -1)")
+  t.raises(function() plan.optimal{ compute = 1e22, law = chinchilla, flops = { "palm", ctx = 2048, layers = 3 } } end,
+    "layers")
+  t.raises(function() plan.optimal{ compute = 1e22, law = chinchilla, flops = { ctx = 2048 } } end,
+    'plan.optimal: flops = { ... } needs its convention')
+  t.raises(function() plan.optimal{ compute = 1e22, law = chinchilla, flops = { "6ND", ctx = 2048 } } end,
+    'plan.optimal: flops = "6ND" (C = 6·N·D) counts no attention')
+  t.raises(function() plan.optimal{ compute = 1e22, law = chinchilla, flops = 6 } end, "flops")
+end)
+
 t.test("a comparison question gives its candidates in question.inputs, in the order of its rows", function()
   -- A compare question's inputs held its budget alone: not the allocations it compared.
   local q = plan.compare{ compute = 5.76e23, candidates = { { name = "Gopher", N = 280e9, D = 300e9 },

@@ -684,6 +684,8 @@ local function plan_optimal_compute(q)
   local ok_inputs, inputs = pcall(function() return q.inputs end)
   if ok_inputs and type(inputs) == "table" then
     if inputs.unique_tokens ~= nil or inputs.epochs ~= nil then return nil end
+    -- Nor is a budget counted with attention (flops = { "kaplan", ctx = }): the allocation's budgets are 6·N·D.
+    if inputs.ctx ~= nil then return nil end
     if type(inputs.compute) == "number" then return inputs.compute end
   end
   local ok_c, compute = pcall(function() return q.compute end)
@@ -753,6 +755,8 @@ local function question_need(q)
   if type(inputs.unique_tokens) == "number" then return "data", "unique_tokens = " .. core.format_count(inputs.unique_tokens) end
   if type(inputs.epochs) == "number" then return "data", "epochs = " .. core.format_number(inputs.epochs, 4) end
   if kind == "returns" then return "data", "the return on repeating unique tokens" end
+  -- A budget counted with attention needs a law of the loss: the allocations' budgets are 6·N·D.
+  if kind == "optimal" and inputs.ctx ~= nil then return "loss" end
   if kind == "optimal" then return "allocation" end
   if kind == "loss" or kind == "compute_for" or kind == "inference" or kind == "compare" or kind == "table" then
     return "loss"
@@ -779,7 +783,8 @@ end
 -- Why fit f does not answer a question that needs `need` (fit_answers(f, need) is false).
 local function why_not(f, need)
   if f.name == "isoflop" or f.name == "approach1" then
-    return f.name .. " fits N_opt and D_opt against C and answers plan.optimal{ compute = ... } on fresh data only"
+    return f.name .. " fits N_opt and D_opt against C and answers plan.optimal{ compute = ... } on fresh data only, "
+      .. "its budget counted as 6·N·D"
   end
   if f.name == "kaplan" and not (f.options.form == nil or f.options.form == "ND") then
     return string.format("kaplan with form = \"%s\" is not a law of the loss in N and D", tostring(f.options.form))

@@ -606,6 +606,8 @@ int allocation(lua_State* L) {
     rule.N_law = to_power_law(L, -1, "plan.allocation: N", "N_opt");
     lua_pop(L, 1);
     if (args.push("D") != LUA_TNIL) rule.D_law = to_power_law(L, -1, "plan.allocation: D", "D_opt");
+    // Power laws fitted to budgets (fit.power_law{ x = C, ... }): the rule spans them.
+    rule.span_from_laws();
   }
   lua_pop(L, 1);
   rule.Validate();

@@ -1105,6 +1105,13 @@ Answer compare(const fit::FittedLaw& fitted, const CompareOptions& options) {
     if (std::fabs(6 * N * D / C - 1) > 0.02)
       out.notes.push_back(str("'", c.name, "' uses ", flops_text(6 * N * D), " (6·N·D), not the budget ", flops_text(C)));
     if (c.rule) note_rule_params(*c.rule, fitted.law, out);
+    // A rule read far outside the compute it was fitted on, as plan.optimal with the rule says.
+    if (c.rule && c.rule->span_C.valid()) {
+      const std::string part = beyond_span("compute", C, c.rule->span_C, Unit::Flops);
+      if (!part.empty())
+        out.notes.push_back(str("'", c.name, "' reads the rule '", c.rule->name, "' beyond the ", c.rule->span_of,
+                                " fitted: ", part));
+    }
   }
   out.notes.push_back("efficiency: the compute the law's optimum needs for the same loss, over the run's compute");
   note_small_models(out);

@@ -69,6 +69,10 @@ struct AllocationRule {
   // Sets span_C to the least and greatest of `compute` (positive, finite values) and span_of to
   // `what`; leaves the rule without a span when there are none.
   void set_span(const std::vector<double>& compute, std::string what);
+  // A rule made of power laws fitted by fit::fit_power_law (plan.allocation{ N = fit.power_law{...} })
+  // spans the compute they were fitted on (their span_C, "4 budgets"): set from them when the rule
+  // has no span of its own, so that its answers far outside it say how far.
+  void span_from_laws();
   // One bootstrap resample of an IsoFLOP analysis (N_opt = k·C^a) as the power laws' sample:
   // N_opt = k·C^a and, where there is a D law, D_opt = C/(6·N_opt) = (1/(6k))·C^(1−a).
   void add_isoflop_resample(double k, double a);

@@ -855,9 +855,20 @@ Answer optimal(const AllocationRule& rule, const OptimalOptions& options, const 
     for (double n : ns) ds.push_back(C / (6 * n));
   if (law)
     for (size_t i = 0; i < law->samples.size(); ++i) losses.push_back(predict(law->sample(i), N, D, fit::kMissing));
+  // Tokens per parameter (and 6·N·D, where shown) from each resample's N and D together: paired
+  // where the D law's samples are the N law's (a bootstrapped IsoFLOP analysis or fit, D = C/(6N)).
+  // They had no interval beside N's and D's.
+  std::vector<double> ratios, products;
+  if (ns.size() == ds.size())
+    for (size_t i = 0; i < ns.size(); ++i) {
+      ratios.push_back(ds[i] / ns[i]);
+      products.push_back(6 * ns[i] * ds[i]);
+    }
   for (auto& q : out.quantities) {
     if (q.name == "N") q.interval = interval_of(ns);
     if (q.name == "D") q.interval = interval_of(ds);
+    if (q.name == "tokens_per_param") q.interval = interval_of(ratios);
+    if (q.name == "flops_6ND") q.interval = interval_of(products);
     if (q.name == "loss") q.interval = interval_of(losses);
   }
   out.samples = static_cast<int>(std::max({ns.size(), ds.size(), losses.size()}));

@@ -91,6 +91,13 @@ t.test("an allocation rule from a bootstrapped fit.isoflop carries its intervals
   lo, hi = a:interval("D")
   t.near(lo, quantile(ds, 0.025), 1e-9)
   t.near(hi, quantile(ds, 0.975), 1e-9)
+  -- Tokens per parameter from each resample's own N and D (it had no interval beside theirs).
+  local ratios = {}
+  for i, s in ipairs(iso.samples) do ratios[i] = 1e23 / (6 * (s.k * 1e23 ^ s.a) ^ 2) end
+  lo, hi = a:interval("tokens_per_param")
+  t.ok(lo, "an interval for tokens_per_param\n" .. tostring(a))
+  t.near(lo, quantile(ratios, 0.025), 1e-9)
+  t.near(hi, quantile(ratios, 0.975), 1e-9)
   t.eq(a.samples, #iso.samples)
 end)
 

@@ -430,10 +430,11 @@ int loss(lua_State* L) {
 }
 
 int compute_for(lua_State* L) {
-  Args args(L, 1, "plan.compute_for", keys({"loss", "unique_tokens", "law"}));
+  Args args(L, 1, "plan.compute_for", keys({"loss", "unique_tokens", "law", "flops"}));
   plan::ComputeForOptions o;
   o.loss = args.number("loss", kMissing);
   o.unique_tokens = args.number("unique_tokens", kMissing);
+  o.flops = flops_arg(L, args);
   return ask(L, args, plan::Question::ComputeFor(o), args.has("law"));
 }
 
@@ -1130,7 +1131,8 @@ int open_plan(lua_State* L) {
         "rule's budgets are 6·N·D] } -> Answer (.N, .D, .tokens_per_param, .loss, .epochs, .convention) or a Question"},
        {"loss", &bound<loss>, "plan.loss{ N =, D = [, unique_tokens =], law = } -> Answer with .loss"},
        {"compute_for", &bound<compute_for>,
-        "plan.compute_for{ loss = [, unique_tokens =], law = } -> the least compute whose optimal run reaches the loss"},
+        "plan.compute_for{ loss = [, unique_tokens =] [, flops = as plan.optimal's], law = } -> the least compute whose "
+        "optimal run reaches the loss, counted as flops = says (C = 6·N·D by default)"},
        {"inference", &bound<inference>,
         "plan.inference{ loss = | compute =, inference_tokens = T [, unique_tokens = U], law = } -> N, D minimising 6·N·D + 2·N·T at the "
         "target loss (Sardana et al.), with the saving over the compute-optimal run"},

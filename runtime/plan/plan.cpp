@@ -187,10 +187,10 @@ Allocation allocate(const Law& law, double C, double U, double epochs, Method me
 }
 
 // The loss of the compute-optimal run at C (data-constrained when U is given).
-double optimal_loss(const Law& law, double C, double U, const std::string& function) {
+double optimal_loss(const Law& law, double C, double U, const std::string& function, const FlopsPerToken& flops = {}) {
   // At extreme budgets the optimum may leave the searched range; the best loss in it still bounds
   // what the budget reaches, which is all the inversion needs.
-  return allocate(law, C, U, fit::kMissing, Method::Auto, 121, function, true).loss;
+  return allocate(law, C, U, fit::kMissing, Method::Auto, 121, function, true, flops).loss;
 }
 
 // The lowest loss reachable with U unique tokens however much compute is spent (data-constrained
@@ -222,18 +222,18 @@ void check_target(const Law& law, double target, double U, const std::string& fu
 
 // The least compute whose optimal run reaches `target`, searched from `lowest` up to kMaxCompute.
 double invert_optimal_loss(const Law& law, double target, double U, const std::string& function,
-                           double lowest = kMinCompute) {
+                           double lowest = kMinCompute, const FlopsPerToken& flops = {}) {
   check_target(law, target, U, function);
-  const double at_max = optimal_loss(law, kMaxCompute, U, function);
+  const double at_max = optimal_loss(law, kMaxCompute, U, function, flops);
   if (!(at_max < target))
     fail(function, ": loss target ", format_significant(target, 5), " is not reached below ", flops_text(kMaxCompute),
          " (the law predicts ", format_significant(at_max, 5), " there)");
-  const double at_min = optimal_loss(law, lowest, U, function);
+  const double at_min = optimal_loss(law, lowest, U, function, flops);
   if (!(at_min > target))
     fail(function, ": loss target ", format_significant(target, 5), " is already reached at ", flops_text(lowest),
          " (the law predicts ", format_significant(at_min, 5), " there); is the target a loss in the law's units?");
   const double ln_c = search::bisect(
-      [&](double x) { return optimal_loss(law, std::exp(x), U, function) - target; }, std::log(lowest),
+      [&](double x) { return optimal_loss(law, std::exp(x), U, function, flops) - target; }, std::log(lowest),
       std::log(kMaxCompute), 1e-9);
   return std::exp(ln_c);
 }
@@ -566,6 +566,27 @@ void set_limit_cost(Answer& a, double loss, const Allocation& unlimited, double 
     if (q.name == "limit_cost") q.keeps_flat_interval = true;  // [0, 0] where the limit binds in no sample
 }
 
+// An answer whose budget counts attention (FlopsPerToken other than 6N): what the budget buys per
+// token, its 6·N·D, and the shape it is counted at.
+void set_counted(Answer& a, const FlopsPerToken& flops, double N, double D) {
+  if (flops.six_n()) return;
+  a.set("flops_per_token", flops.at(N), Unit::Plain, "FLOP/token");
+  a.set("flops_6ND", 6 * N * D, Unit::Flops, "6·N·D");
+  a.set("n_layer", flops.layers(N), Unit::Plain, "layers L");
+  a.set("d_model", flops.width(N), Unit::Plain, "width d");
+}
+
+// Its convention, and for a budget that counts attention, the share of it 6·N·D takes.
+void note_counted(Answer& a, const FlopsPerToken& flops, const Law& law) {
+  a.convention = flops.Describe();
+  if (flops.six_n() || !a.has("flops") || !std::isfinite(a.value("flops"))) return;
+  const double C = a.value("flops");
+  a.notes.push_back(str("the budget counts attention too, with N as law '", law.name(), "' counts it: 6·N·D is ",
+                        format_quantity(6 * a.value("N") * a.value("D") / C, Unit::Fraction), " of ", flops_text(C),
+                        "; L and d are the continuous shape of N, N = 12·L·d² with d = ",
+                        format_significant(flops.aspect, 4), "·L"));
+}
+
 std::string optimal_question(const OptimalOptions& o) {
   std::string q = "compute-optimal allocation at " + flops_text(o.compute);
   if (given(o.unique_tokens)) q += " with " + format_count(o.unique_tokens) + " unique tokens";
@@ -714,6 +735,7 @@ void LossOptions::Validate() const {
 void ComputeForOptions::Validate() const {
   positive(loss, "plan.compute_for", "loss", "the target loss, e.g. loss = 2.0");
   if (given(unique_tokens)) positive(unique_tokens, "plan.compute_for", "unique_tokens", "unique tokens, e.g. 25e9");
+  flops.Validate("plan.compute_for");
 }
 
 void InferenceOptions::Validate() const {
@@ -772,13 +794,7 @@ Answer optimal(const fit::FittedLaw& fitted, const OptimalOptions& options) {
                             per_token);
     Answer ans;
     set_allocation(ans, C, a.N, a.D, a.loss);
-    if (!per_token.six_n()) {
-      // What the budget buys counted with attention, and the shape it is counted at.
-      ans.set("flops_per_token", per_token.at(a.N), Unit::Plain, "FLOP/token");
-      ans.set("flops_6ND", 6 * a.N * a.D, Unit::Flops, "6·N·D");
-      ans.set("n_layer", per_token.layers(a.N), Unit::Plain, "layers L");
-      ans.set("d_model", per_token.width(a.N), Unit::Plain, "width d");
-    }
+    set_counted(ans, per_token, a.N, a.D);
     if (constrained) {
       const double U = given(options.unique_tokens) ? options.unique_tokens : a.D / options.epochs;
       set_data(ans, law, a.N, a.D, U);
@@ -808,12 +824,7 @@ Answer optimal(const fit::FittedLaw& fitted, const OptimalOptions& options) {
   }, [&](Answer& point) { check_model_size(point, function); });
   out.question = optimal_question(options);
   out.law = law_label(fitted);
-  out.convention = per_token.Describe();
-  if (!per_token.six_n())
-    out.notes.push_back(str("the budget counts attention too, with N as law '", fitted.law.name(), "' counts it: 6·N·D is ",
-                            format_quantity(6 * out.value("N") * out.value("D") / C, Unit::Fraction), " of ", flops_text(C),
-                            "; L and d are the continuous shape of N, N = 12·L·d² with d = ",
-                            format_significant(per_token.aspect, 4), "·L"));
+  note_counted(out, per_token, fitted.law);
   note_kaplan_joint(fitted.law, out);
   note_kaplan_overfitting(&fitted.law, nullptr, out, Optima::All);
   return out;
@@ -935,7 +946,7 @@ Answer compute_for(const fit::FittedLaw& fitted, const ComputeForOptions& option
   // are such, the upper ends say the compute needed is unbounded at 95%.
   int unreachable = 0;
   Answer out = with_intervals(fitted, [&](const Law& law) {
-    if (&law != &fitted.law && !(optimal_loss(law, kMaxCompute, options.unique_tokens, function) < options.loss)) {
+    if (&law != &fitted.law && !(optimal_loss(law, kMaxCompute, options.unique_tokens, function, options.flops) < options.loss)) {
       ++unreachable;
       constexpr double kUnbounded = std::numeric_limits<double>::infinity();
       Answer ans;
@@ -944,10 +955,11 @@ Answer compute_for(const fit::FittedLaw& fitted, const ComputeForOptions& option
       ans.set("flops", kUnbounded, Unit::Flops, "FLOP");
       return ans;
     }
-    const double C = invert_optimal_loss(law, options.loss, options.unique_tokens, function);
-    Allocation a = allocate(law, C, options.unique_tokens, fit::kMissing, Method::Auto, 241, function);
+    const double C = invert_optimal_loss(law, options.loss, options.unique_tokens, function, kMinCompute, options.flops);
+    Allocation a = allocate(law, C, options.unique_tokens, fit::kMissing, Method::Auto, 241, function, false, options.flops);
     Answer ans;
     set_allocation(ans, C, a.N, a.D, a.loss);
+    set_counted(ans, options.flops, a.N, a.D);
     if (given(options.unique_tokens)) set_data(ans, law, a.N, a.D, options.unique_tokens);
     return ans;
   });
@@ -958,11 +970,12 @@ Answer compute_for(const fit::FittedLaw& fitted, const ComputeForOptions& option
                             std::isinf(out.quantity("flops").interval.hi) ? ", and the 95% intervals are open above" : ""));
   out.question = "compute to reach loss " + format_significant(options.loss, 5);
   if (given(options.unique_tokens)) out.question += " with " + format_count(options.unique_tokens) + " unique tokens";
+  if (!options.flops.six_n()) out.question += ", counted as " + options.flops.Describe();
   out.law = law_label(fitted);
   note_kaplan_joint(fitted.law, out);
   note_kaplan_overfitting(&fitted.law, nullptr, out, Optima::All);
   out.method = "inverse of the optimal loss L*(C) by bisection";
-  out.convention = FlopsPerToken{}.Describe();
+  note_counted(out, options.flops, fitted.law);
   note_small_models(out);
   return out;
 }

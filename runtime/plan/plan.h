@@ -225,6 +225,7 @@ Answer loss(const fit::FittedLaw& law, const LossOptions& options);
 struct ComputeForOptions {
   double loss = fit::kMissing;
   double unique_tokens = fit::kMissing;
+  FlopsPerToken flops;  // the convention the answer's compute is counted in (as plan::optimal's)
   void Validate() const;
 };
 Answer compute_for(const fit::FittedLaw& law, const ComputeForOptions& options);

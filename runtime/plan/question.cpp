@@ -104,6 +104,10 @@ std::vector<std::pair<std::string, double>> Question::inputs() const {
     case Kind::ComputeFor:
       add("loss", compute_for_.loss);
       add("unique_tokens", compute_for_.unique_tokens);
+      if (!compute_for_.flops.six_n()) {
+        add("ctx", compute_for_.flops.ctx);
+        add("aspect", compute_for_.flops.aspect);
+      }
       break;
     case Kind::Inference:
       add("loss", inference_.loss);
@@ -137,6 +141,7 @@ const std::vector<Candidate>& Question::candidates() const {
 }
 
 std::string Question::flops_convention() const {
+  if (kind_ == Kind::ComputeFor) return compute_for_.flops.Describe();
   return kind_ == Kind::Optimal ? optimal_.flops.Describe() : FlopsPerToken{}.Describe();
 }
 
@@ -203,6 +208,7 @@ std::string Question::Summary() const {
       break;
     case Kind::ComputeFor:
       out << "compute to reach loss " << format_significant(compute_for_.loss, 5);
+      if (!compute_for_.flops.six_n()) out << ", counted as " << compute_for_.flops.Describe();
       break;
     case Kind::Inference:
       out << "inference-aware allocation for " << format_count(inference_.inference_tokens) << " inference tokens";

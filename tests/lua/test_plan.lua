@@ -724,6 +724,39 @@ t.test("plan.optimal plans a budget counted with attention (Kaplan's, PaLM's and
   t.near(d.epochs, d.D / 25e9, 1e-12)
 end)
 
+-- The inverse, in the same count: the least compute counted with attention whose optimum reaches a loss.
+-- Expected values from the same independent Python solution, bisected in ln C over the optimum's loss:
+--   loss 2.3, T = 2048, f = 6:  C = 1.454204e21, N = 2.171845e9, D = 1.037680e11
+--   loss 2.3, T = 2048, f = 12: C = 1.555670e21, N = 2.246275e9, D = 1.004426e11
+--   loss 2.0, T = 4096, f = 6:  C = 1.196839e23, N = 1.591867e10, D = 1.162773e12
+t.test("plan.compute_for answers in a count with attention, the inverse of plan.optimal in it", function()
+  for _, c in ipairs {
+    { 2.3, { "kaplan", ctx = 2048 }, 1.454204e21, 2.171845e9, 1.037680e11 },
+    { 2.3, { "palm", ctx = 2048 }, 1.555670e21, 2.246275e9, 1.004426e11 },
+    { 2.0, { "kaplan", ctx = 4096 }, 1.196839e23, 1.591867e10, 1.162773e12 },
+  } do
+    local a = plan.compute_for{ loss = c[1], law = chinchilla, flops = c[2] }
+    t.near(a.flops, c[3], 1e-5)
+    t.near(a.N, c[4], 1e-5)
+    t.near(a.D, c[5], 1e-5)
+    t.near(a.D * a.flops_per_token, a.flops, 1e-12)
+    t.near(plan.optimal{ compute = a.flops, law = chinchilla, flops = c[2] }.loss, c[1], 1e-7)
+  end
+  local a = plan.compute_for{ loss = 2.3, law = chinchilla, flops = { "kaplan", ctx = 2048 } }
+  t.eq(a.question, "compute to reach loss 2.3, counted as C = (6N + 6·L·T·d)·D (Kaplan's count with attention; T = 2048, "
+    .. "shapes at d/L = 64)")
+  t.eq(a.convention, "C = (6N + 6·L·T·d)·D (Kaplan's count with attention; T = 2048, shapes at d/L = 64)")
+  -- More compute than 6·N·D counts for the same loss.
+  t.ok(a.flops > plan.compute_for{ loss = 2.3, law = chinchilla }.flops)
+  t.eq(plan.compute_for{ loss = 2.3, law = chinchilla }.convention, "C = 6·N·D")
+  local q = plan.compute_for{ loss = 2.3, flops = { "palm", ctx = 2048 } }
+  t.eq(q.inputs.ctx, 2048)
+  t.ok(q.convention:find("12·L·T·d", 1, true), q.convention)
+  t.near(q:answer(chinchilla).flops, 1.555670e21, 1e-5)
+  t.raises(function() plan.compute_for{ loss = 2.3, law = chinchilla, flops = "palm" } end,
+    'plan.compute_for: flops = "palm" counts attention over the context: give its length')
+end)
+
 t.test("a budget counted with attention is refused where it would be mixed with 6·N·D, and bad flops = named", function()
   -- An allocation rule's N_opt(C) is fitted on budgets of 6·N·D: read at a budget counted with
   -- attention it would answer for a larger budget.

@@ -566,6 +566,14 @@ void set_limit_cost(Answer& a, double loss, const Allocation& unlimited, double 
     if (q.name == "limit_cost") q.keeps_flat_interval = true;  // [0, 0] where the limit binds in no sample
 }
 
+// The convention of a rule's budgets and N: 6·N·D, with N non-embedding for Kaplan's rule, whose
+// answers printed '41.7B params' with no word that they leave out the embeddings (the note on it came
+// only with a law of all parameters).
+std::string rule_convention(const AllocationRule& rule) {
+  return FlopsPerToken{}.Describe() +
+         (rule.non_embedding ? ", N non-embedding parameters (Kaplan et al.'s count: the model is larger by its embeddings)" : "");
+}
+
 // An answer whose budget counts attention (FlopsPerToken other than 6N): what the budget buys per
 // token, its 6·N·D, and the shape it is counted at.
 void set_counted(Answer& a, const FlopsPerToken& flops, double N, double D) {
@@ -886,7 +894,7 @@ Answer optimal(const AllocationRule& rule, const OptimalOptions& options, const 
   out.question = optimal_question(options);
   out.law = "allocation rule " + rule.name + (law ? "; loss from " + law_label(*law) : "");
   out.method = "power laws N_opt(C)" + std::string(rule.D_law ? ", D_opt(C)" : ", D = C/(6N)");
-  out.convention = FlopsPerToken{}.Describe();
+  out.convention = rule_convention(rule);
   note_rule_extrapolation(rule, out);
   note_no_bootstrap(rule.N_law, "the rule '" + rule.name + "'", out);
   check_model_size(out, "plan.optimal");
@@ -1252,7 +1260,7 @@ Answer table(const AllocationRule& rule, const TableOptions& options, const fit:
   out.question = "compute-optimal FLOPs and tokens per model size";
   out.law = "allocation rule " + rule.name + (law ? "; loss from " + law_label(*law) : "");
   out.method = "power laws";
-  out.convention = FlopsPerToken{}.Describe();
+  out.convention = rule_convention(rule);
   note_small_models(out);
   note_rule_extrapolation(rule, out);
   note_no_bootstrap(rule.N_law, "the rule '" + rule.name + "'", out);

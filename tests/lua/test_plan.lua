@@ -757,6 +757,16 @@ t.test("plan.compute_for answers in a count with attention, the inverse of plan.
     'plan.compute_for: flops = "palm" counts attention over the context: give its length')
 end)
 
+t.test("an answer from Kaplan's rule says its N is non-embedding, with or without a law", function()
+  -- Without a law it printed '41.7B params' and nothing said they leave out the embeddings.
+  local alone = plan.optimal{ compute = 1e22, allocation = plan.published.kaplan }
+  t.eq(alone.convention, "C = 6·N·D, N non-embedding parameters (Kaplan et al.'s count: the model is larger by its embeddings)")
+  t.ok(tostring(alone):find("N non-embedding parameters", 1, true), tostring(alone))
+  t.ok(plan.table{ params = { 1e9 }, allocation = plan.published.kaplan }.convention:find("N non-embedding", 1, true))
+  -- A rule of all parameters says 6·N·D alone.
+  t.eq(plan.optimal{ compute = 1e22, allocation = plan.published.chinchilla_approach1 }.convention, "C = 6·N·D")
+end)
+
 t.test("a budget counted with attention is refused where it would be mixed with 6·N·D, and bad flops = named", function()
   -- An allocation rule's N_opt(C) is fitted on budgets of 6·N·D: read at a budget counted with
   -- attention it would answer for a larger budget.

@@ -722,6 +722,15 @@ t.test("plan.optimal plans a budget counted with attention (Kaplan's, PaLM's and
   local d = plan.optimal{ compute = 1e22, unique_tokens = 25e9, law = datablations, flops = { "kaplan", ctx = 2048 } }
   t.near(d.D * d.flops_per_token, 1e22, 1e-12)
   t.near(d.epochs, d.D / 25e9, 1e-12)
+  -- and it is the optimum in that count: 1% more or fewer parameters, on the tokens the budget then
+  -- buys (M(N) by hand), lose more (plan.loss of those runs).
+  local function M(n) return 6 * n + 6 * 2048 * (64 * n / 12) ^ (2 / 3) / 64 end
+  t.near(M(d.N), d.flops_per_token, 1e-12)
+  for _, f in ipairs { 1.01, 1 / 1.01 } do
+    local n = d.N * f
+    local other = plan.loss{ N = n, D = 1e22 / M(n), unique_tokens = 25e9, law = datablations }
+    t.ok(other.loss > d.loss, string.format("N × %.3f: %.8f, not above %.8f", f, other.loss, d.loss))
+  end
 end)
 
 -- The inverse, in the same count: the least compute counted with attention whose optimum reaches a loss.

@@ -1076,6 +1076,7 @@ Answer inference(const fit::FittedLaw& fitted, const InferenceOptions& options) 
   note_kaplan_joint(fitted.law, out);
   note_kaplan_overfitting(&fitted.law, nullptr, out);
   out.method = "min 6·N·D_train + 2·N·D_inference s.t. L(N, D_train) = target (Sardana et al. 2023)";
+  out.convention = FlopsPerToken{}.Describe();  // its training compute, as every answer about a budget says
   note_small_models(out);
   return out;
 }

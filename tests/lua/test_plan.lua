@@ -707,6 +707,14 @@ t.test("plan.optimal plans a budget counted with attention (Kaplan's, PaLM's and
   t.eq(plain.question, "compute-optimal allocation at 1.00e22 FLOP")
   t.eq(plan.optimal{ compute = 1e22, law = chinchilla, flops = "6ND" }.N, plain.N)
   t.eq(plan.loss{ N = 1e9, D = 2e10, law = chinchilla }.convention, "")
+  -- Every answer about a training budget says its count: the inference-aware allocation's too.
+  for _, answer in ipairs { plan.inference{ compute = 1e22, inference_tokens = 1e12, law = chinchilla },
+                            plan.compute_for{ loss = 2.3, law = chinchilla },
+                            plan.compare{ compute = 1e22, law = chinchilla, candidates = { a = { N = 1e9 } } },
+                            plan.table{ params = { 1e9 }, law = chinchilla },
+                            plan.returns{ unique_tokens = 25e9, law = datablations, compute = { 1e22 } } } do
+    t.eq(answer.convention, "C = 6·N·D", answer.question)
+  end
   -- With every token unique the optimum moves little in N and loses tokens to attention.
   t.near(plain.N, 5.160474e9, 1e-6)   -- G·(C/6)^a, the closed form
   t.ok(a.D < plain.D)

@@ -218,6 +218,16 @@ std::string Question::Summary() const {
       out << format_counted(static_cast<int64_t>(compare_.candidates.size()), "allocation", "allocations")
           << " compared at " << format_quantity(compare_.compute, Unit::Flops) << " FLOP";
       if (compare_.unique_tokens == compare_.unique_tokens) out << " with " << format_count(compare_.unique_tokens) << " unique tokens";
+      // What it compares, as question.inputs.candidates gives them: the printed question named none.
+      out << "\n  candidates: ";
+      for (size_t i = 0; i < compare_.candidates.size(); ++i) {
+        const Candidate& c = compare_.candidates[i];
+        out << (i ? "; " : "") << c.name << " (";
+        if (c.rule) out << "allocation rule " << c.rule->name;
+        else if (c.D == c.D) out << format_count(c.N) << " params on " << format_count(c.D) << " tokens";
+        else out << format_count(c.N) << " params, D = C/(6N)";
+        out << ")";
+      }
       break;
     case Kind::Table:
       out << "compute-optimal FLOPs and tokens for "

@@ -835,6 +835,9 @@ t.test("a comparison question gives its candidates in question.inputs, in the or
   t.eq(a.rows[3].question, "Chinchilla")
   t.eq(a.rows[4].question, "approach1")
   t.eq(plan.optimal{ compute = 1e21 }.inputs.candidates, nil)
+  -- The printed question names them too, on the line after its first.
+  t.ok(tostring(q):find("\n  candidates: Gopher (280B params on 300B tokens); Chinchilla (70B params, D = C/(6N)); "
+    .. "approach1 (allocation rule chinchilla_approach1)\n", 1, true), tostring(q))
 end)
 
 t.test("rows of a table or return curve are recorded with their question and law, as answer.rows gives them", function()

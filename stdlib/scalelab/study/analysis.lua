@@ -720,6 +720,15 @@ local function answer(q, law)
       end
       local name = getmetatable(law) == Approach1Law and "approach-1" or "IsoFLOP"
       local ok_kind, kind = pcall(function() return q.kind end)
+      -- A budget counted with attention (plan.optimal{ flops = { "kaplan", ctx = } }): the allocation's
+      -- budgets are 6·N·D. It was refused as if the question were about repeated data.
+      local ok_inputs, inputs = pcall(function() return q.inputs end)
+      if ok_kind and kind == "optimal" and ok_inputs and type(inputs) == "table" and inputs.ctx ~= nil then
+        local ok_c, convention = pcall(function() return q.convention end)
+        error(string.format("the %s allocation answers budgets counted as 6·N·D, as its runs' were; this one is counted "
+          .. "as %s: a law of the loss answers it (a chinchilla or data_constrained fit)", name,
+          ok_c and tostring(convention) or "with attention"), 0)
+      end
       if ok_kind and kind == "optimal" then
         error(string.format("the %s allocation answers compute-optimal questions on fresh data only (no unique_tokens "
           .. "or epochs: it has no term for repeated data; a data_constrained fit answers those)", name), 0)

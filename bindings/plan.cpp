@@ -475,10 +475,11 @@ plan::Candidate to_candidate(lua_State* L, int index, std::string name, const st
 }
 
 int compare(lua_State* L) {
-  Args args(L, 1, "plan.compare", keys({"compute", "unique_tokens", "law", "candidates"}));
+  Args args(L, 1, "plan.compare", keys({"compute", "unique_tokens", "law", "candidates", "flops"}));
   plan::CompareOptions o;
   o.compute = args.number("compute", kMissing);
   o.unique_tokens = args.number("unique_tokens", kMissing);
+  o.flops = flops_arg(L, args);
   if (args.push("candidates") != LUA_TTABLE) args.type_error("candidates", "a table of allocations");
   const int table = lua_gettop(L);
   const lua_Integer n = luaL_len(L, table);
@@ -1137,8 +1138,8 @@ int open_plan(lua_State* L) {
         "plan.inference{ loss = | compute =, inference_tokens = T [, unique_tokens = U], law = } -> N, D minimising 6·N·D + 2·N·T at the "
         "target loss (Sardana et al.), with the saving over the compute-optimal run"},
        {"compare", &bound<compare>,
-        "plan.compare{ compute = C [, unique_tokens = U], law =, candidates = { Gopher = { N = 280e9, D = 300e9 }, kaplan = "
-        "plan.published.kaplan } } -> rows: loss, gap to the optimum, efficiency"},
+        "plan.compare{ compute = C [, unique_tokens = U] [, flops = as plan.optimal's], law =, candidates = { Gopher = "
+        "{ N = 280e9, D = 300e9 }, kaplan = plan.published.kaplan } } -> rows: loss, gap to the optimum, efficiency"},
        {"table", &bound<table>,
         "plan.table{ params = { 400e6, 1e9, ... }, law = | allocation = } -> compute-optimal FLOPs and tokens per size"},
        {"returns", &bound<returns>,

@@ -761,6 +761,7 @@ void InferenceOptions::Validate() const {
 
 void CompareOptions::Validate() const {
   budget(compute, "plan.compare", "compute", "the budget in FLOP, e.g. compute = 5.76e23");
+  flops.Validate("plan.compare");
   if (given(unique_tokens)) positive(unique_tokens, "plan.compare", "unique_tokens", "unique tokens, e.g. 25e9");
   if (candidates.empty())
     fail("plan.compare: no candidates; give allocations to compare, e.g. candidates = { { name = \"Gopher\", N = 280e9, D = 300e9 } }");
@@ -768,9 +769,9 @@ void CompareOptions::Validate() const {
     if (c.rule) continue;
     at_least_one(c.N, "plan.compare", ("N of candidate '" + c.name + "'").c_str(), "parameters");
     if (given(c.D)) at_least_one(c.D, "plan.compare", ("D of candidate '" + c.name + "'").c_str(), "tokens");
-    else if (compute / (6 * c.N) < 1)
-      fail("plan.compare: candidate '", c.name, "' of ", format_count(c.N), " parameters would train on D = C/(6N) = ",
-           format_significant(compute / (6 * c.N), 3), " tokens at ", flops_text(compute),
+    else if (compute / flops.at(c.N) < 1)
+      fail("plan.compare: candidate '", c.name, "' of ", format_count(c.N), " parameters would train on D = ",
+           flops.six_n() ? "C/(6N)" : "C/M(N)", " = ", format_significant(compute / flops.at(c.N), 3), " tokens at ", flops_text(compute),
            ", less than one; give it D = (its tokens) or fewer parameters");
   }
 }
@@ -1087,22 +1088,32 @@ Answer compare(const fit::FittedLaw& fitted, const CompareOptions& options) {
   require_loss_law(fitted, function);
   const double C = options.compute, U = options.unique_tokens;
   if (given(U)) require_data_law(fitted.law, function, "unique_tokens = " + format_count(U));
-  for (const auto& c : options.candidates)
+  const FlopsPerToken& per_token = options.flops;
+  for (const auto& c : options.candidates) {
     if (c.rule) c.rule->Validate();
+    // A rule's N_opt(C) is for budgets of 6·N·D, as plan.optimal refuses it in another count.
+    if (c.rule && !per_token.six_n())
+      fail(function, ": candidate '", c.name, "' is the allocation rule '", c.rule->name, "', which gives N_opt(C) for "
+           "budgets counted as 6·N·D, as its runs were; a budget counted as ", per_token.Describe(),
+           " would be read as a larger one: give the candidate as { N = ..., D = ... } instead");
+  }
   // A candidate's N and D at the budget: a rule's (whose separately fitted N and D laws may spend
-  // other than C), or N with its D, or with D = C/(6N).
+  // other than C), or N with its D, or with D = C/M(N) (C/(6N) unless the budget counts attention).
   auto allocation_of = [&](const Candidate& c) -> std::pair<double, double> {
     if (c.rule) return {c.rule->N_at(C), c.rule->D_at(C)};
-    return {c.N, given(c.D) ? c.D : C / (6 * c.N)};
+    return {c.N, given(c.D) ? c.D : C / per_token.at(c.N)};
   };
   Answer out = with_intervals(fitted, [&](const Law& law) {
-    Allocation best = allocate(law, C, U, fit::kMissing, Method::Auto, 241, function);
+    Allocation best = allocate(law, C, U, fit::kMissing, Method::Auto, 241, function, false, per_token);
     Answer ans;
     set_allocation(ans, C, best.N, best.D, best.loss);
+    set_counted(ans, per_token, best.N, best.D);
     auto row = [&](double N, double D) {
       Answer r;
       const double l = predict(law, N, D, U);
-      set_allocation(r, 6 * N * D, N, D, l);
+      const double spent = D * per_token.at(N);  // the run's compute, counted as the budget is
+      set_allocation(r, spent, N, D, l);
+      set_counted(r, per_token, N, D);
       r.set("loss_gap", l - best.loss, Unit::Plain, "Δloss");
       // The compute the law's optimum needs to reach this loss, as a fraction of this run's compute:
       // the budget for the optimum itself, more than the budget for a run below its loss (one that
@@ -1112,15 +1123,15 @@ Answer compare(const fit::FittedLaw& fitted, const CompareOptions& options) {
       // is left out of the intervals, as compute_for's unreachable samples are not.
       double equivalent = C;
       if (l != best.loss) {
-        if (!(optimal_loss(law, kMinCompute, U, function) > l))
+        if (!(optimal_loss(law, kMinCompute, U, function, per_token) > l))
           equivalent = 0;
-        else if (!(optimal_loss(law, kMaxCompute, U, function) < l))
+        else if (!(optimal_loss(law, kMaxCompute, U, function, per_token) < l))
           equivalent = std::numeric_limits<double>::infinity();
         else
-          equivalent = invert_optimal_loss(law, l, U, function);
+          equivalent = invert_optimal_loss(law, l, U, function, kMinCompute, per_token);
       }
       r.set("compute_equivalent", equivalent, Unit::Flops, "optimum needs");
-      r.set("efficiency", equivalent / (6 * N * D), Unit::Fraction, "efficiency");
+      r.set("efficiency", equivalent / spent, Unit::Fraction, "efficiency");
       return r;
     };
     ans.rows.push_back(row(best.N, best.D));
@@ -1135,8 +1146,10 @@ Answer compare(const fit::FittedLaw& fitted, const CompareOptions& options) {
   for (const auto& c : options.candidates) out.row_names.push_back(c.name);
   for (const auto& c : options.candidates) {
     const auto [N, D] = allocation_of(c);
-    if (std::fabs(6 * N * D / C - 1) > 0.02)
-      out.notes.push_back(str("'", c.name, "' uses ", flops_text(6 * N * D), " (6·N·D), not the budget ", flops_text(C)));
+    const double spent = D * per_token.at(N);
+    if (std::fabs(spent / C - 1) > 0.02)
+      out.notes.push_back(str("'", c.name, "' uses ", flops_text(spent), per_token.six_n() ? " (6·N·D)" : " (D·M(N), counted as the budget is)",
+                              ", not the budget ", flops_text(C)));
     if (c.rule) note_rule_params(*c.rule, fitted.law, out);
     // A rule read far outside the compute it was fitted on, as plan.optimal with the rule says.
     if (c.rule && c.rule->span_C.valid()) {
@@ -1149,8 +1162,9 @@ Answer compare(const fit::FittedLaw& fitted, const CompareOptions& options) {
   out.notes.push_back("efficiency: the compute the law's optimum needs for the same loss, over the run's compute");
   note_small_models(out);
   out.method = "each candidate's loss under the law, against the law's optimum";
-  out.convention = FlopsPerToken{}.Describe();
-  out.question = "allocations compared at " + flops_text(C) + (given(U) ? " with " + format_count(U) + " unique tokens" : "");
+  out.question = "allocations compared at " + flops_text(C) + (given(U) ? " with " + format_count(U) + " unique tokens" : "") +
+                 (per_token.six_n() ? "" : ", counted as " + per_token.Describe());
+  note_counted(out, per_token, fitted.law);
   out.law = law_label(fitted);
   note_kaplan_joint(fitted.law, out);
   note_kaplan_overfitting(&fitted.law, nullptr, out, Optima::FirstRow);

@@ -255,6 +255,9 @@ struct CompareOptions {
   double compute = fit::kMissing;
   double unique_tokens = fit::kMissing;
   std::vector<Candidate> candidates;
+  // The convention the budget (and each candidate's compute, D·M(N)) is counted in; rules refuse
+  // any other than 6·N·D.
+  FlopsPerToken flops;
   void Validate() const;
 };
 Answer compare(const fit::FittedLaw& law, const CompareOptions& options);

@@ -118,6 +118,10 @@ std::vector<std::pair<std::string, double>> Question::inputs() const {
     case Kind::Compare:
       add("compute", compare_.compute);
       add("unique_tokens", compare_.unique_tokens);
+      if (!compare_.flops.six_n()) {
+        add("ctx", compare_.flops.ctx);
+        add("aspect", compare_.flops.aspect);
+      }
       break;
     case Kind::Table:
       break;
@@ -142,6 +146,7 @@ const std::vector<Candidate>& Question::candidates() const {
 
 std::string Question::flops_convention() const {
   if (kind_ == Kind::ComputeFor) return compute_for_.flops.Describe();
+  if (kind_ == Kind::Compare) return compare_.flops.Describe();
   return kind_ == Kind::Optimal ? optimal_.flops.Describe() : FlopsPerToken{}.Describe();
 }
 
@@ -218,6 +223,7 @@ std::string Question::Summary() const {
       out << format_counted(static_cast<int64_t>(compare_.candidates.size()), "allocation", "allocations")
           << " compared at " << format_quantity(compare_.compute, Unit::Flops) << " FLOP";
       if (compare_.unique_tokens == compare_.unique_tokens) out << " with " << format_count(compare_.unique_tokens) << " unique tokens";
+      if (!compare_.flops.six_n()) out << ", counted as " << compare_.flops.Describe();
       // What it compares, as question.inputs.candidates gives them: the printed question named none.
       out << "\n  candidates: ";
       for (size_t i = 0; i < compare_.candidates.size(); ++i) {
@@ -225,7 +231,7 @@ std::string Question::Summary() const {
         out << (i ? "; " : "") << c.name << " (";
         if (c.rule) out << "allocation rule " << c.rule->name;
         else if (c.D == c.D) out << format_count(c.N) << " params on " << format_count(c.D) << " tokens";
-        else out << format_count(c.N) << " params, D = C/(6N)";
+        else out << format_count(c.N) << " params, D = " << (compare_.flops.six_n() ? "C/(6N)" : "C/M(N)");
         out << ")";
       }
       break;

@@ -784,6 +784,45 @@ t.test("an answer from Kaplan's rule says its N is non-embedding, with or withou
   t.eq(plan.optimal{ compute = 1e22, allocation = plan.published.chinchilla_approach1 }.convention, "C = 6·N·D")
 end)
 
+-- Allocations compared in a count with attention. Expected values from the independent Python
+-- solution (each candidate's loss written out, the optimum's compute for it bisected in that count):
+--   N = 1e9, D = C/M(N):   D = 1.518351e12, loss 2.20345219, optimum needs 4.417717e21, efficiency 0.441772
+--   N = 2e10, D = 1e11:    spends 1.243184e22, loss 2.15942676, optimum needs 7.880414e21, efficiency 0.633890
+t.test("plan.compare compares allocations in a count with attention", function()
+  local a = plan.compare{ compute = 1e22, law = chinchilla, flops = { "kaplan", ctx = 2048 },
+                          candidates = { { name = "small", N = 1e9 }, { name = "given", N = 2e10, D = 1e11 } } }
+  local optimum, small, given = a.rows[1], a.rows[2], a.rows[3]
+  -- The optimum is plan.optimal's in the same count.
+  t.near(optimum.N, 5.182124e9, 1e-5)
+  t.near(optimum.efficiency, 1, 1e-12)
+  t.near(small.D, 1.518351e12, 1e-6)
+  t.near(small.flops, 1e22, 1e-12)
+  t.near(small.loss, 2.20345219, 1e-8)
+  t.near(small.compute_equivalent, 4.417717e21, 1e-5)
+  t.near(small.efficiency, 0.441772, 1e-5)
+  t.near(given.flops, 1.243184e22, 1e-6)
+  t.near(given.loss, 2.15942676, 1e-8)
+  t.near(given.compute_equivalent, 7.880414e21, 1e-5)
+  t.near(given.efficiency, 0.633890, 1e-5)
+  t.near(given.flops_6ND, 6 * 2e10 * 1e11, 1e-12)
+  t.ok(a.question:find("allocations compared at 1.00e22 FLOP, counted as C = (6N + 6·L·T·d)·D", 1, true), a.question)
+  t.ok(a.convention:find("6·L·T·d", 1, true), a.convention)
+  local said
+  for _, n in ipairs(a.notes) do
+    if n:find("'given' uses 1.24e22 FLOP (D·M(N), counted as the budget is), not the budget 1.00e22 FLOP", 1, true) then said = true end
+  end
+  t.ok(said, table.concat(a.notes, "\n"))
+  -- A rule among the candidates is refused in that count, naming it.
+  t.raises(function()
+    plan.compare{ compute = 1e22, law = chinchilla, flops = { "kaplan", ctx = 2048 },
+                  candidates = { approach1 = plan.published.chinchilla_approach1 } }
+  end, "plan.compare: candidate 'approach1' is the allocation rule 'chinchilla_approach1', which gives N_opt(C) for budgets counted as 6·N·D")
+  local q = plan.compare{ compute = 1e22, flops = { "kaplan", ctx = 2048 }, candidates = { { name = "small", N = 1e9 } } }
+  t.eq(q.inputs.ctx, 2048)
+  t.ok(tostring(q):find("small (1B params, D = C/M(N))", 1, true), tostring(q))
+  t.near(q:answer(chinchilla).rows[2].efficiency, 0.441772, 1e-5)
+end)
+
 t.test("a budget counted with attention is refused where it would be mixed with 6·N·D, and bad flops = named", function()
   -- An allocation rule's N_opt(C) is fitted on budgets of 6·N·D: read at a budget counted with
   -- attention it would answer for a larger budget.

@@ -327,8 +327,84 @@ std::optional<plan::AllocationRule> allocation_arg(lua_State* L, const Args& arg
 
 // ---- plan.* functions ---------------------------------------------------------------------------
 
+// flops = "6ND" (the default), or { "kaplan" | "palm" | "deepseek", ctx = T [, aspect = d/L] } (or convention =
+// in place of the first entry): the convention the budget is counted in (plan::FlopsPerToken).
+plan::FlopsPerToken flops_arg(lua_State* L, const Args& args) {
+  plan::FlopsPerToken out;
+  const int type = args.push("flops");
+  const std::string function = args.function();
+  auto kind_of = [&](const std::string& name) {
+    if (name == "6ND" || name == "6N") return plan::FlopsPerToken::Kind::SixN;
+    if (name == "kaplan") return plan::FlopsPerToken::Kind::Kaplan;
+    if (name == "palm" || name == "deepseek") return plan::FlopsPerToken::Kind::PaLM;
+    fail(function, ": flops = \"", name, "\" is no FLOP convention; give \"6ND\" (C = 6·N·D, the default), or count "
+         "attention too: flops = { \"kaplan\", ctx = 2048 } (6N + 6·L·T·d per token) or { \"palm\", ctx = 2048 } (6N + "
+         "12·L·T·d, also \"deepseek\": DeepSeek's M)");
+  };
+  if (type == LUA_TNIL) {
+    lua_pop(L, 1);
+    return out;
+  }
+  if (type == LUA_TSTRING) {
+    out.kind = kind_of(lua_tostring(L, -1));
+    lua_pop(L, 1);
+    if (!out.six_n())
+      fail(function, ": flops = \"", out.kind == plan::FlopsPerToken::Kind::Kaplan ? "kaplan" : "palm",
+           "\" counts attention over the context: give its length, flops = { \"",
+           out.kind == plan::FlopsPerToken::Kind::Kaplan ? "kaplan" : "palm", "\", ctx = 2048 }");
+    return out;
+  }
+  if (type != LUA_TTABLE) args.type_error("flops", "\"6ND\" or a table { \"kaplan\" | \"palm\", ctx = T [, aspect = d/L] }");
+  // Read by hand, not with Args (which refuses the positional entry that names the convention).
+  const int table = lua_gettop(L);
+  const std::vector<std::string> valid = {"convention", "ctx", "aspect"};
+  lua_pushnil(L);
+  while (lua_next(L, table)) {
+    lua_pop(L, 1);
+    if (lua_type(L, -1) == LUA_TSTRING) {
+      const std::string key = lua_tostring(L, -1);
+      if (std::find(valid.begin(), valid.end(), key) == valid.end()) {
+        const std::string suggestion = closest_name(key, valid);
+        fail(function, ": flops: unknown key '", key, "'", suggestion.empty() ? "" : "; did you mean '" + suggestion + "'?",
+             " (valid keys: convention, ctx, aspect; or the convention first: flops = { \"kaplan\", ctx = 2048 })");
+      }
+    } else if (!(lua_isinteger(L, -1) && lua_tointeger(L, -1) == 1)) {
+      fail(function, ": flops = { ... } takes one positional entry, the convention's name (flops = { \"kaplan\", ctx = 2048 })");
+    }
+  }
+  auto number_at = [&](const char* key, double fallback) {
+    const int t = lua_getfield(L, table, key);
+    double v = fallback;
+    if (t == LUA_TNUMBER) v = lua_tonumber(L, -1);
+    else if (t != LUA_TNIL) fail(function, ": flops.", key, " must be a number (got ", luaL_typename(L, -1), ")");
+    lua_pop(L, 1);
+    return v;
+  };
+  std::string name;
+  const bool positional = lua_geti(L, table, 1) != LUA_TNIL;
+  const bool named = lua_getfield(L, table, "convention") != LUA_TNIL;
+  if (positional && named) fail(function, ": flops names its convention twice (flops[1] and flops.convention): give one");
+  if (!positional && !named)
+    fail(function, ": flops = { ... } needs its convention: flops = { \"kaplan\", ctx = 2048 } or { \"palm\", ctx = 2048 }");
+  const int slot = positional ? -2 : -1;
+  if (lua_type(L, slot) != LUA_TSTRING)
+    fail(function, ": flops", positional ? "[1]" : ".convention", " must name the convention, \"6ND\", \"kaplan\" or \"palm\" (got ",
+         luaL_typename(L, slot), ")");
+  name = lua_tostring(L, slot);
+  lua_pop(L, 2);
+  const bool has_ctx = lua_getfield(L, table, "ctx") != LUA_TNIL, has_aspect = lua_getfield(L, table, "aspect") != LUA_TNIL;
+  lua_pop(L, 2);
+  out.kind = kind_of(name);
+  out.ctx = number_at("ctx", kMissing);
+  out.aspect = number_at("aspect", out.aspect);
+  if (out.six_n() && (has_ctx || has_aspect))
+    fail(function, ": flops = \"", name, "\" (C = 6·N·D) counts no attention: ctx and aspect are for \"kaplan\" or \"palm\"");
+  lua_pop(L, 1);
+  return out;
+}
+
 int optimal(lua_State* L) {
-  Args args(L, 1, "plan.optimal", keys({"compute", "unique_tokens", "epochs", "law", "allocation", "method", "grid"}));
+  Args args(L, 1, "plan.optimal", keys({"compute", "unique_tokens", "epochs", "law", "allocation", "method", "grid", "flops"}));
   plan::OptimalOptions o;
   o.compute = args.number("compute", kMissing);
   o.unique_tokens = args.number("unique_tokens", kMissing);
@@ -339,6 +415,7 @@ int optimal(lua_State* L) {
   else if (method == "closed_form") o.method = plan::OptimalOptions::Method::ClosedForm;
   else if (method == "numeric") o.method = plan::OptimalOptions::Method::Numeric;
   else fail("plan.optimal: method must be \"auto\", \"closed_form\" or \"numeric\" (got \"", method, "\")");
+  o.flops = flops_arg(L, args);
   auto rule = allocation_arg(L, args);
   return ask(L, args, plan::Question::Optimal(o, rule), args.has("law") && !law_is_rule(L, args));
 }
@@ -353,10 +430,11 @@ int loss(lua_State* L) {
 }
 
 int compute_for(lua_State* L) {
-  Args args(L, 1, "plan.compute_for", keys({"loss", "unique_tokens", "law"}));
+  Args args(L, 1, "plan.compute_for", keys({"loss", "unique_tokens", "law", "flops"}));
   plan::ComputeForOptions o;
   o.loss = args.number("loss", kMissing);
   o.unique_tokens = args.number("unique_tokens", kMissing);
+  o.flops = flops_arg(L, args);
   return ask(L, args, plan::Question::ComputeFor(o), args.has("law"));
 }
 
@@ -397,10 +475,11 @@ plan::Candidate to_candidate(lua_State* L, int index, std::string name, const st
 }
 
 int compare(lua_State* L) {
-  Args args(L, 1, "plan.compare", keys({"compute", "unique_tokens", "law", "candidates"}));
+  Args args(L, 1, "plan.compare", keys({"compute", "unique_tokens", "law", "candidates", "flops"}));
   plan::CompareOptions o;
   o.compute = args.number("compute", kMissing);
   o.unique_tokens = args.number("unique_tokens", kMissing);
+  o.flops = flops_arg(L, args);
   if (args.push("candidates") != LUA_TTABLE) args.type_error("candidates", "a table of allocations");
   const int table = lua_gettop(L);
   const lua_Integer n = luaL_len(L, table);
@@ -529,6 +608,8 @@ int allocation(lua_State* L) {
     rule.N_law = to_power_law(L, -1, "plan.allocation: N", "N_opt");
     lua_pop(L, 1);
     if (args.push("D") != LUA_TNIL) rule.D_law = to_power_law(L, -1, "plan.allocation: D", "D_opt");
+    // Power laws fitted to budgets (fit.power_law{ x = C, ... }): the rule spans them.
+    rule.span_from_laws();
   }
   lua_pop(L, 1);
   rule.Validate();
@@ -549,7 +630,7 @@ const QuantityDoc kQuantities[] = {
     {"D", "training tokens"},
     {"tokens_per_param", "D / N"},
     {"loss", "the law's loss for the allocation (the target for compute_for and inference)"},
-    {"flops", "training compute, 6·N·D"},
+    {"flops", "training compute: 6·N·D, or as the question's flops = counts it (answer.convention says which)"},
     {"unique_tokens", "unique tokens U (data-constrained questions)"},
     {"epochs", "D / U"},
     {"effective_D", "D': the worth of D tokens of which U are unique (Muennighoff et al.)"},
@@ -568,7 +649,10 @@ const QuantityDoc kQuantities[] = {
     {"loss_gap", "compare: loss minus the law's optimal loss at the budget"},
     {"compute_equivalent", "compare: the compute the law's optimum needs for the same loss"},
     {"efficiency", "compare: compute_equivalent / the run's 6·N·D"},
-    {"flops_6ND", "allocation rules: 6·N·D when it differs from the budget"},
+    {"flops_6ND", "6·N·D when it differs from the budget (an allocation rule's separate N and D laws, a budget counted with attention)"},
+    {"flops_per_token", "a budget counted with attention (flops = { \"kaplan\" | \"palm\", ctx = }): FLOP per training token at N"},
+    {"n_layer", "a budget counted with attention: the layers L of the shape N is counted at (continuous: N = 12·L·d², d = aspect·L)"},
+    {"d_model", "a budget counted with attention: the width d of that shape"},
     {"one_epoch_flops", "returns: the compute whose unconstrained optimum sees every unique token once"},
     {"effective_flops", "returns: the compute unlimited data would need for the same loss"},
     {"return", "returns: effective_flops / flops"},
@@ -598,6 +682,10 @@ int answer_law(lua_State* L) {
 }
 int answer_method(lua_State* L) {
   push_string(L, check<plan::Answer>(L, 1).method);
+  return 1;
+}
+int answer_convention(lua_State* L) {
+  push_string(L, check<plan::Answer>(L, 1).convention);
   return 1;
 }
 int answer_samples(lua_State* L) {
@@ -725,6 +813,8 @@ void push_record(lua_State* L, const plan::Answer& a) {
   lua_setfield(L, -2, "law");
   push_string(L, a.method);
   lua_setfield(L, -2, "method");
+  push_string(L, a.convention);
+  lua_setfield(L, -2, "convention");
   lua_pushinteger(L, a.samples);
   lua_setfield(L, -2, "samples");
   lua_pushinteger(L, a.samples_failed);
@@ -839,6 +929,35 @@ int question_inputs(lua_State* L) {
     }
     lua_setfield(L, -2, name.c_str());
   }
+  // A comparison's candidates, in the order of its rows: { name =, N =, D = } (D only where given),
+  // or { name =, allocation = rule }. They were missing: inputs held the budget alone.
+  const auto& candidates = q.candidates();
+  if (!candidates.empty()) {
+    lua_createtable(L, static_cast<int>(candidates.size()), 0);
+    for (size_t i = 0; i < candidates.size(); ++i) {
+      const plan::Candidate& c = candidates[i];
+      lua_createtable(L, 0, 3);
+      push_string(L, c.name);
+      lua_setfield(L, -2, "name");
+      if (c.rule) {
+        push(L, *c.rule);
+        lua_setfield(L, -2, "allocation");
+      } else {
+        lua_pushnumber(L, c.N);
+        lua_setfield(L, -2, "N");
+        if (!std::isnan(c.D)) {
+          lua_pushnumber(L, c.D);
+          lua_setfield(L, -2, "D");
+        }
+      }
+      lua_rawseti(L, -2, static_cast<lua_Integer>(i + 1));
+    }
+    lua_setfield(L, -2, "candidates");
+  }
+  return 1;
+}
+int question_convention(lua_State* L) {
+  push_string(L, check<plan::Question>(L, 1).flops_convention());
   return 1;
 }
 int question_needs_law(lua_State* L) {
@@ -925,6 +1044,9 @@ int open_plan(lua_State* L) {
       {"brief", &bound<answer_brief>, "one line: \"7.03B params, 237B tokens (9.49 epochs), loss 2.2221, 1.00e22 FLOP, 7.02k H100-hours\""},
       {"law", &bound<answer_law>, "the law (or allocation rule) that answered it"},
       {"method", &bound<answer_method>, "how: \"closed form\", \"numeric\", ..."},
+      {"convention", &bound<answer_convention>,
+       "the convention its compute is counted in: \"C = 6·N·D\" (N as the law counts it), or with attention where the "
+       "question's flops = asked for it; \"\" for answers about no budget (plan.loss)"},
       {"samples", &bound<answer_samples>, "bootstrap samples behind the intervals (0: none)"},
       {"samples_failed", &bound<answer_samples_failed>,
        "of those, the samples whose law had no answer (e.g. its E above a target loss): left out of the intervals"},
@@ -961,9 +1083,12 @@ int open_plan(lua_State* L) {
         "peak =), or nil when it named none"}},
       {{"kind", &bound<question_kind>, "\"optimal\", \"loss\", \"compute_for\", \"inference\", \"compare\", \"table\", \"returns\""},
        {"needs_law", &bound<question_needs_law>, "whether answering needs a law"},
+       {"convention", &bound<question_convention>,
+        "the convention its budget is counted in: \"C = 6·N·D\", or with attention (plan.optimal's flops =)"},
        {"inputs", &bound<question_inputs>,
         "{ compute =, unique_tokens =, ... }: the numbers the question was asked with (a table's params and a return "
-        "curve's compute as lists)"}});
+        "curve's compute as lists; a comparison's candidates as a list of { name =, N = [, D =] } or { name =, "
+        "allocation = rule }, in the order of its rows)"}});
   Class<plan::AllocationRule>::define(
       L,
       "An allocation rule: power laws N_opt = k·C^a and D_opt = k'·C^b (Chinchilla approaches 1 and 2, Kaplan's "
@@ -1001,17 +1126,20 @@ int open_plan(lua_State* L) {
       "without a law.",
       {{"optimal", &bound<optimal>,
         "plan.optimal{ compute = C [, unique_tokens = U | epochs = e] [, law = L] [, allocation = rule] [, method = "
-        "\"auto\"|\"closed_form\"|\"numeric\"] [, grid = 241 (numeric: points over ln N before refining)] } -> Answer "
-        "(.N, .D, .tokens_per_param, .loss, .epochs) or a Question"},
+        "\"auto\"|\"closed_form\"|\"numeric\"] [, grid = 241 (numeric: points over ln N before refining)] [, flops = "
+        "\"6ND\" (C = 6·N·D, the default) | { \"kaplan\" (6N + 6·L·T·d per token) | \"palm\" (6N + 12·L·T·d; also "
+        "\"deepseek\"), ctx = T [, aspect = 64 (d/L)] }: the convention C is counted in, N as the law counts it; a "
+        "rule's budgets are 6·N·D] } -> Answer (.N, .D, .tokens_per_param, .loss, .epochs, .convention) or a Question"},
        {"loss", &bound<loss>, "plan.loss{ N =, D = [, unique_tokens =], law = } -> Answer with .loss"},
        {"compute_for", &bound<compute_for>,
-        "plan.compute_for{ loss = [, unique_tokens =], law = } -> the least compute whose optimal run reaches the loss"},
+        "plan.compute_for{ loss = [, unique_tokens =] [, flops = as plan.optimal's], law = } -> the least compute whose "
+        "optimal run reaches the loss, counted as flops = says (C = 6·N·D by default)"},
        {"inference", &bound<inference>,
         "plan.inference{ loss = | compute =, inference_tokens = T [, unique_tokens = U], law = } -> N, D minimising 6·N·D + 2·N·T at the "
         "target loss (Sardana et al.), with the saving over the compute-optimal run"},
        {"compare", &bound<compare>,
-        "plan.compare{ compute = C [, unique_tokens = U], law =, candidates = { Gopher = { N = 280e9, D = 300e9 }, kaplan = "
-        "plan.published.kaplan } } -> rows: loss, gap to the optimum, efficiency"},
+        "plan.compare{ compute = C [, unique_tokens = U] [, flops = as plan.optimal's], law =, candidates = { Gopher = "
+        "{ N = 280e9, D = 300e9 }, kaplan = plan.published.kaplan } } -> rows: loss, gap to the optimum, efficiency"},
        {"table", &bound<table>,
         "plan.table{ params = { 400e6, 1e9, ... }, law = | allocation = } -> compute-optimal FLOPs and tokens per size"},
        {"returns", &bound<returns>,

@@ -69,6 +69,19 @@ void AllocationRule::set_span(const std::vector<double>& compute, std::string wh
   span_of = span.valid() ? std::move(what) : std::string();
 }
 
+void AllocationRule::span_from_laws() {
+  if (span_C.valid()) return;
+  std::vector<double> compute;
+  size_t budgets = 0;
+  for (const fit::FittedLaw* f : {&N_law, D_law ? &*D_law : nullptr}) {
+    if (!f || !f->fitted || !f->span_C.valid()) continue;
+    compute.push_back(f->span_C.lo);
+    compute.push_back(f->span_C.hi);
+    budgets = std::max(budgets, f->observations);
+  }
+  if (!compute.empty()) set_span(compute, format_counted(static_cast<double>(budgets), "budget"));
+}
+
 void AllocationRule::add_isoflop_resample(double k, double a) {
   N_law.samples.push_back({k, a});
   if (D_law) D_law->samples.push_back({1.0 / (6.0 * k), 1.0 - a});

@@ -170,6 +170,8 @@ std::string Answer::Summary() const {
   out << question;
   if (!law.empty()) out << "\n  law: " << law;
   if (!method.empty()) out << " · " << method;
+  // Said once: a question counted otherwise than 6·N·D says so itself.
+  if (!convention.empty() && question.find(convention) == std::string::npos) out << " · " << convention;
   if (samples > 0 && !any_interval(*this)) {
     out << " · no intervals: its " << samples << " bootstrap samples all give these numbers";
   } else if (samples > 0) {
@@ -247,7 +249,8 @@ std::string Answer::Markdown() const {
   std::ostringstream out;
   out << "**" << question << "**";
   if (!law.empty()) out << " — " << law;
-  if (!method.empty()) out << " (" << method << ")";
+  if (!method.empty() || !convention.empty())
+    out << " (" << method << (method.empty() || convention.empty() ? "" : "; ") << convention << ")";
   out << "\n";
   if (samples > 0 && !any_interval(*this)) {
     out << "\nNo intervals: the " << samples << " bootstrap samples all give these numbers.\n";

@@ -121,11 +121,12 @@ struct Allocation {
 
 double data_floor(const Law& law, double U);
 
+// `flops` is the convention C is counted in: D = C/M(N), M = 6N unless it counts attention too.
 Allocation allocate(const Law& law, double C, double U, double epochs, Method method, int grid,
-                    const std::string& function, bool allow_edge = false) {
+                    const std::string& function, bool allow_edge = false, const FlopsPerToken& flops = {}) {
   const bool constrained = given(U) || given(epochs);
   Allocation a;
-  if (!constrained && method != Method::Numeric && closed_form_applies(law)) {
+  if (!constrained && method != Method::Numeric && closed_form_applies(law) && flops.six_n()) {
     fit::Allocation opt = fit::compute_optimal(law);
     a.N = opt.N_opt(C);
     a.D = opt.D_opt(C);
@@ -133,11 +134,14 @@ Allocation allocate(const Law& law, double C, double U, double epochs, Method me
     a.closed_form = true;
     return a;
   }
+  if (method == Method::ClosedForm && !flops.six_n())
+    fail(function, ": method = \"closed_form\" is the allocation under C = 6·N·D; a budget counted as ", flops.Describe(),
+         " is solved numerically (method = \"numeric\", or leave method out)");
   if (method == Method::ClosedForm)
     fail(function, ": method = \"closed_form\" needs a law E + A/N^alpha + B/D^beta with every token unique; ",
          constrained ? "a data-constrained question" : "law '" + law.name() + "'", " is solved numerically (method = \"numeric\")");
   auto f = [&](double ln_n) {
-    const double n = std::exp(ln_n), d = C / (6.0 * n);
+    const double n = std::exp(ln_n), d = C / flops.at(n);
     const double u = given(U) ? U : (given(epochs) ? d / epochs : fit::kMissing);
     return predict(law, n, d, u);
   };
@@ -154,7 +158,7 @@ Allocation allocate(const Law& law, double C, double U, double epochs, Method me
                         m.f - data_floor(law, U) <= 1e-6 * data_floor(law, U);
   if (m.at_edge && !allow_edge && !at_floor) {
     const double n = std::exp(m.x);
-    const std::string toward = str(" keeps falling toward ", format_quantity(C / (6 * n) / n, Unit::Ratio),
+    const std::string toward = str(" keeps falling toward ", format_quantity(C / flops.at(n) / n, Unit::Ratio),
                                    " tokens per parameter, the end of the searched range (1e-6 to 1e8)");
     // With a data constraint the usual cause is the data, not the law: so few unique tokens that
     // repeating them and adding parameters have both stopped helping, and the loss is flat.
@@ -175,7 +179,7 @@ Allocation allocate(const Law& law, double C, double U, double epochs, Method me
          "; the law has no compute-optimal allocation (does it depend on both N and D?)");
   }
   a.N = std::exp(m.x);
-  a.D = C / (6.0 * a.N);
+  a.D = C / flops.at(a.N);
   a.loss = m.f;
   a.local_minima = m.local_minima;
   for (double x : m.others) a.other_N.push_back(std::exp(x));
@@ -183,10 +187,10 @@ Allocation allocate(const Law& law, double C, double U, double epochs, Method me
 }
 
 // The loss of the compute-optimal run at C (data-constrained when U is given).
-double optimal_loss(const Law& law, double C, double U, const std::string& function) {
+double optimal_loss(const Law& law, double C, double U, const std::string& function, const FlopsPerToken& flops = {}) {
   // At extreme budgets the optimum may leave the searched range; the best loss in it still bounds
   // what the budget reaches, which is all the inversion needs.
-  return allocate(law, C, U, fit::kMissing, Method::Auto, 121, function, true).loss;
+  return allocate(law, C, U, fit::kMissing, Method::Auto, 121, function, true, flops).loss;
 }
 
 // The lowest loss reachable with U unique tokens however much compute is spent (data-constrained
@@ -218,18 +222,18 @@ void check_target(const Law& law, double target, double U, const std::string& fu
 
 // The least compute whose optimal run reaches `target`, searched from `lowest` up to kMaxCompute.
 double invert_optimal_loss(const Law& law, double target, double U, const std::string& function,
-                           double lowest = kMinCompute) {
+                           double lowest = kMinCompute, const FlopsPerToken& flops = {}) {
   check_target(law, target, U, function);
-  const double at_max = optimal_loss(law, kMaxCompute, U, function);
+  const double at_max = optimal_loss(law, kMaxCompute, U, function, flops);
   if (!(at_max < target))
     fail(function, ": loss target ", format_significant(target, 5), " is not reached below ", flops_text(kMaxCompute),
          " (the law predicts ", format_significant(at_max, 5), " there)");
-  const double at_min = optimal_loss(law, lowest, U, function);
+  const double at_min = optimal_loss(law, lowest, U, function, flops);
   if (!(at_min > target))
     fail(function, ": loss target ", format_significant(target, 5), " is already reached at ", flops_text(lowest),
          " (the law predicts ", format_significant(at_min, 5), " there); is the target a loss in the law's units?");
   const double ln_c = search::bisect(
-      [&](double x) { return optimal_loss(law, std::exp(x), U, function) - target; }, std::log(lowest),
+      [&](double x) { return optimal_loss(law, std::exp(x), U, function, flops) - target; }, std::log(lowest),
       std::log(kMaxCompute), 1e-9);
   return std::exp(ln_c);
 }
@@ -328,7 +332,10 @@ std::string extrapolation_parts(const fit::FittedLaw& law, const Answer& a) {
   };
   check("N", "N", law.span_N, Unit::Params);
   check("D", "D", law.span_D, Unit::Tokens);
-  check("flops", "compute", law.span_C, Unit::Flops);
+  // The runs' compute is 6·N·D (or as their C column counts it): an answer whose budget is counted
+  // otherwise (with attention, or a rule's separately fitted N and D) is compared by its 6·N·D.
+  if (a.has("flops_6ND")) check("flops_6ND", "compute (6·N·D)", law.span_C, Unit::Flops);
+  else check("flops", "compute", law.span_C, Unit::Flops);
   // More repetition than the runs saw (fewer epochs than theirs, fresh data, is no extrapolation).
   if (a.has("epochs") && a.value("epochs") > law.span_epochs.hi) check("epochs", "epochs", law.span_epochs, Unit::Epochs);
   return parts;
@@ -559,10 +566,40 @@ void set_limit_cost(Answer& a, double loss, const Allocation& unlimited, double 
     if (q.name == "limit_cost") q.keeps_flat_interval = true;  // [0, 0] where the limit binds in no sample
 }
 
+// The convention of a rule's budgets and N: 6·N·D, with N non-embedding for Kaplan's rule, whose
+// answers printed '41.7B params' with no word that they leave out the embeddings (the note on it came
+// only with a law of all parameters).
+std::string rule_convention(const AllocationRule& rule) {
+  return FlopsPerToken{}.Describe() +
+         (rule.non_embedding ? ", N non-embedding parameters (Kaplan et al.'s count: the model is larger by its embeddings)" : "");
+}
+
+// An answer whose budget counts attention (FlopsPerToken other than 6N): what the budget buys per
+// token, its 6·N·D, and the shape it is counted at.
+void set_counted(Answer& a, const FlopsPerToken& flops, double N, double D) {
+  if (flops.six_n()) return;
+  a.set("flops_per_token", flops.at(N), Unit::Plain, "FLOP/token");
+  a.set("flops_6ND", 6 * N * D, Unit::Flops, "6·N·D");
+  a.set("n_layer", flops.layers(N), Unit::Plain, "layers L");
+  a.set("d_model", flops.width(N), Unit::Plain, "width d");
+}
+
+// Its convention, and for a budget that counts attention, the share of it 6·N·D takes.
+void note_counted(Answer& a, const FlopsPerToken& flops, const Law& law) {
+  a.convention = flops.Describe();
+  if (flops.six_n() || !a.has("flops") || !std::isfinite(a.value("flops"))) return;
+  const double C = a.value("flops");
+  a.notes.push_back(str("the budget counts attention too, with N as law '", law.name(), "' counts it: 6·N·D is ",
+                        format_quantity(6 * a.value("N") * a.value("D") / C, Unit::Fraction), " of ", flops_text(C),
+                        "; L and d are the continuous shape of N, N = 12·L·d² with d = ",
+                        format_significant(flops.aspect, 4), "·L"));
+}
+
 std::string optimal_question(const OptimalOptions& o) {
   std::string q = "compute-optimal allocation at " + flops_text(o.compute);
   if (given(o.unique_tokens)) q += " with " + format_count(o.unique_tokens) + " unique tokens";
   if (given(o.epochs)) q += " at " + format_counted(format_significant(o.epochs, 4), "epoch", "epochs");
+  if (!o.flops.six_n()) q += ", counted as " + o.flops.Describe();
   return q;
 }
 
@@ -650,6 +687,37 @@ std::string beyond_runs(const fit::FittedLaw& law, double N, double D, double C)
   return a.notes.empty() ? std::string() : a.notes.front();
 }
 
+// ---- FLOP conventions ----------------------------------------------------------------------------
+
+double FlopsPerToken::width(double N) const { return std::cbrt(aspect * N / 12.0); }
+double FlopsPerToken::layers(double N) const { return width(N) / aspect; }
+
+double FlopsPerToken::at(double N) const {
+  if (kind == Kind::SixN) return 6.0 * N;
+  const double d = width(N);
+  return 6.0 * N + (kind == Kind::Kaplan ? 6.0 : 12.0) * (d * d / aspect) * ctx;
+}
+
+std::string FlopsPerToken::Describe() const {
+  if (kind == Kind::SixN) return "C = 6·N·D";
+  return str("C = (6N + ", kind == Kind::Kaplan ? "6" : "12", "·L·T·d)·D (",
+             kind == Kind::Kaplan ? "Kaplan's count with attention" : "PaLM's and DeepSeek's count with attention",
+             "; T = ", format_significant(ctx, 6), ", shapes at d/L = ", format_significant(aspect, 4), ")");
+}
+
+void FlopsPerToken::Validate(const std::string& function) const {
+  if (kind == Kind::SixN) return;
+  if (!given(ctx))
+    fail(function, ": flops = ", kind == Kind::Kaplan ? "\"kaplan\"" : "\"palm\"",
+         " counts attention over the context: give its length, flops = { ", kind == Kind::Kaplan ? "\"kaplan\"" : "\"palm\"",
+         ", ctx = 2048 }");
+  if (!(ctx >= 1) || !std::isfinite(ctx))
+    fail(function, ": flops.ctx must be a context length of at least 1 token (got ", format_significant(ctx, 6), ")");
+  if (!(aspect > 0) || !std::isfinite(aspect))
+    fail(function, ": flops.aspect must be a positive d_model / n_layer ratio (got ", format_significant(aspect, 6),
+         "); Kaplan et al. found 20 to 200 all fine, model.shape_for's default is 64");
+}
+
 // ---- options -----------------------------------------------------------------------------------
 
 void OptimalOptions::Validate() const {
@@ -663,6 +731,7 @@ void OptimalOptions::Validate() const {
            "N = C/(6D)); ask plan.loss for that run");
   }
   if (grid < 3) fail("plan.optimal: grid must be at least 3 (got ", grid, ")");
+  flops.Validate("plan.optimal");
 }
 
 void LossOptions::Validate() const {
@@ -674,6 +743,7 @@ void LossOptions::Validate() const {
 void ComputeForOptions::Validate() const {
   positive(loss, "plan.compute_for", "loss", "the target loss, e.g. loss = 2.0");
   if (given(unique_tokens)) positive(unique_tokens, "plan.compute_for", "unique_tokens", "unique tokens, e.g. 25e9");
+  flops.Validate("plan.compute_for");
 }
 
 void InferenceOptions::Validate() const {
@@ -691,6 +761,7 @@ void InferenceOptions::Validate() const {
 
 void CompareOptions::Validate() const {
   budget(compute, "plan.compare", "compute", "the budget in FLOP, e.g. compute = 5.76e23");
+  flops.Validate("plan.compare");
   if (given(unique_tokens)) positive(unique_tokens, "plan.compare", "unique_tokens", "unique tokens, e.g. 25e9");
   if (candidates.empty())
     fail("plan.compare: no candidates; give allocations to compare, e.g. candidates = { { name = \"Gopher\", N = 280e9, D = 300e9 } }");
@@ -698,9 +769,9 @@ void CompareOptions::Validate() const {
     if (c.rule) continue;
     at_least_one(c.N, "plan.compare", ("N of candidate '" + c.name + "'").c_str(), "parameters");
     if (given(c.D)) at_least_one(c.D, "plan.compare", ("D of candidate '" + c.name + "'").c_str(), "tokens");
-    else if (compute / (6 * c.N) < 1)
-      fail("plan.compare: candidate '", c.name, "' of ", format_count(c.N), " parameters would train on D = C/(6N) = ",
-           format_significant(compute / (6 * c.N), 3), " tokens at ", flops_text(compute),
+    else if (compute / flops.at(c.N) < 1)
+      fail("plan.compare: candidate '", c.name, "' of ", format_count(c.N), " parameters would train on D = ",
+           flops.six_n() ? "C/(6N)" : "C/M(N)", " = ", format_significant(compute / flops.at(c.N), 3), " tokens at ", flops_text(compute),
            ", less than one; give it D = (its tokens) or fewer parameters");
   }
 }
@@ -726,14 +797,18 @@ Answer optimal(const fit::FittedLaw& fitted, const OptimalOptions& options) {
                                     given(options.unique_tokens) ? "unique_tokens = " + format_count(options.unique_tokens)
                                                                  : "epochs = " + format_significant(options.epochs, 4));
   const double C = options.compute;
+  const FlopsPerToken& per_token = options.flops;
   Answer out = with_intervals(fitted, [&](const Law& law) {
-    Allocation a = allocate(law, C, options.unique_tokens, options.epochs, options.method, options.grid, function);
+    Allocation a = allocate(law, C, options.unique_tokens, options.epochs, options.method, options.grid, function, false,
+                            per_token);
     Answer ans;
     set_allocation(ans, C, a.N, a.D, a.loss);
+    set_counted(ans, per_token, a.N, a.D);
     if (constrained) {
       const double U = given(options.unique_tokens) ? options.unique_tokens : a.D / options.epochs;
       set_data(ans, law, a.N, a.D, U);
-      Allocation free = allocate(law, C, fit::kMissing, fit::kMissing, Method::Auto, options.grid, function);
+      Allocation free = allocate(law, C, fit::kMissing, fit::kMissing, Method::Auto, options.grid, function, false,
+                                 per_token);
       ans.set("loss_unlimited", free.loss, Unit::Loss, "loss, unlimited data");
       ans.set("N_unlimited", free.N, Unit::Params, "params, unlimited data");
       set_limit_cost(ans, a.loss, free, U);
@@ -758,6 +833,7 @@ Answer optimal(const fit::FittedLaw& fitted, const OptimalOptions& options) {
   }, [&](Answer& point) { check_model_size(point, function); });
   out.question = optimal_question(options);
   out.law = law_label(fitted);
+  note_counted(out, per_token, fitted.law);
   note_kaplan_joint(fitted.law, out);
   note_kaplan_overfitting(&fitted.law, nullptr, out, Optima::All);
   return out;
@@ -769,6 +845,13 @@ Answer optimal(const AllocationRule& rule, const OptimalOptions& options, const 
   if (given(options.unique_tokens) || given(options.epochs))
     fail("plan.optimal: an allocation rule (power laws of C) knows nothing of unique tokens or epochs; ask a "
          "data-constrained law instead (law = fit.published.datablations)");
+  // A rule's N_opt(C) holds for budgets counted as the runs it was fitted on were (6·N·D: a study's,
+  // Chinchilla's table, Kaplan's C_min): read at a budget counted with attention it gives the N of a
+  // larger budget, silently. Refused, with how to ask.
+  if (!options.flops.six_n())
+    fail("plan.optimal: the allocation rule '", rule.name, "' gives N_opt(C) for budgets counted as 6·N·D, as its runs "
+         "were; a budget counted as ", options.flops.Describe(), " would be read as a larger one. Ask a loss law "
+         "instead (plan.optimal{ compute = ..., law = ..., flops = ... }), or give the rule the budget as 6·N·D");
   if (law) require_loss_law(*law, "plan.optimal");
   const double C = options.compute;
   const double N = rule.N_at(C), D = rule.D_at(C);
@@ -792,15 +875,27 @@ Answer optimal(const AllocationRule& rule, const OptimalOptions& options, const 
     for (double n : ns) ds.push_back(C / (6 * n));
   if (law)
     for (size_t i = 0; i < law->samples.size(); ++i) losses.push_back(predict(law->sample(i), N, D, fit::kMissing));
+  // Tokens per parameter (and 6·N·D, where shown) from each resample's N and D together: paired
+  // where the D law's samples are the N law's (a bootstrapped IsoFLOP analysis or fit, D = C/(6N)).
+  // They had no interval beside N's and D's.
+  std::vector<double> ratios, products;
+  if (ns.size() == ds.size())
+    for (size_t i = 0; i < ns.size(); ++i) {
+      ratios.push_back(ds[i] / ns[i]);
+      products.push_back(6 * ns[i] * ds[i]);
+    }
   for (auto& q : out.quantities) {
     if (q.name == "N") q.interval = interval_of(ns);
     if (q.name == "D") q.interval = interval_of(ds);
+    if (q.name == "tokens_per_param") q.interval = interval_of(ratios);
+    if (q.name == "flops_6ND") q.interval = interval_of(products);
     if (q.name == "loss") q.interval = interval_of(losses);
   }
   out.samples = static_cast<int>(std::max({ns.size(), ds.size(), losses.size()}));
   out.question = optimal_question(options);
   out.law = "allocation rule " + rule.name + (law ? "; loss from " + law_label(*law) : "");
   out.method = "power laws N_opt(C)" + std::string(rule.D_law ? ", D_opt(C)" : ", D = C/(6N)");
+  out.convention = rule_convention(rule);
   note_rule_extrapolation(rule, out);
   note_no_bootstrap(rule.N_law, "the rule '" + rule.name + "'", out);
   check_model_size(out, "plan.optimal");
@@ -860,7 +955,7 @@ Answer compute_for(const fit::FittedLaw& fitted, const ComputeForOptions& option
   // are such, the upper ends say the compute needed is unbounded at 95%.
   int unreachable = 0;
   Answer out = with_intervals(fitted, [&](const Law& law) {
-    if (&law != &fitted.law && !(optimal_loss(law, kMaxCompute, options.unique_tokens, function) < options.loss)) {
+    if (&law != &fitted.law && !(optimal_loss(law, kMaxCompute, options.unique_tokens, function, options.flops) < options.loss)) {
       ++unreachable;
       constexpr double kUnbounded = std::numeric_limits<double>::infinity();
       Answer ans;
@@ -869,10 +964,11 @@ Answer compute_for(const fit::FittedLaw& fitted, const ComputeForOptions& option
       ans.set("flops", kUnbounded, Unit::Flops, "FLOP");
       return ans;
     }
-    const double C = invert_optimal_loss(law, options.loss, options.unique_tokens, function);
-    Allocation a = allocate(law, C, options.unique_tokens, fit::kMissing, Method::Auto, 241, function);
+    const double C = invert_optimal_loss(law, options.loss, options.unique_tokens, function, kMinCompute, options.flops);
+    Allocation a = allocate(law, C, options.unique_tokens, fit::kMissing, Method::Auto, 241, function, false, options.flops);
     Answer ans;
     set_allocation(ans, C, a.N, a.D, a.loss);
+    set_counted(ans, options.flops, a.N, a.D);
     if (given(options.unique_tokens)) set_data(ans, law, a.N, a.D, options.unique_tokens);
     return ans;
   });
@@ -883,10 +979,12 @@ Answer compute_for(const fit::FittedLaw& fitted, const ComputeForOptions& option
                             std::isinf(out.quantity("flops").interval.hi) ? ", and the 95% intervals are open above" : ""));
   out.question = "compute to reach loss " + format_significant(options.loss, 5);
   if (given(options.unique_tokens)) out.question += " with " + format_count(options.unique_tokens) + " unique tokens";
+  if (!options.flops.six_n()) out.question += ", counted as " + options.flops.Describe();
   out.law = law_label(fitted);
   note_kaplan_joint(fitted.law, out);
   note_kaplan_overfitting(&fitted.law, nullptr, out, Optima::All);
   out.method = "inverse of the optimal loss L*(C) by bisection";
+  note_counted(out, options.flops, fitted.law);
   note_small_models(out);
   return out;
 }
@@ -979,6 +1077,7 @@ Answer inference(const fit::FittedLaw& fitted, const InferenceOptions& options) 
   note_kaplan_joint(fitted.law, out);
   note_kaplan_overfitting(&fitted.law, nullptr, out);
   out.method = "min 6·N·D_train + 2·N·D_inference s.t. L(N, D_train) = target (Sardana et al. 2023)";
+  out.convention = FlopsPerToken{}.Describe();  // its training compute, as every answer about a budget says
   note_small_models(out);
   return out;
 }
@@ -989,22 +1088,32 @@ Answer compare(const fit::FittedLaw& fitted, const CompareOptions& options) {
   require_loss_law(fitted, function);
   const double C = options.compute, U = options.unique_tokens;
   if (given(U)) require_data_law(fitted.law, function, "unique_tokens = " + format_count(U));
-  for (const auto& c : options.candidates)
+  const FlopsPerToken& per_token = options.flops;
+  for (const auto& c : options.candidates) {
     if (c.rule) c.rule->Validate();
+    // A rule's N_opt(C) is for budgets of 6·N·D, as plan.optimal refuses it in another count.
+    if (c.rule && !per_token.six_n())
+      fail(function, ": candidate '", c.name, "' is the allocation rule '", c.rule->name, "', which gives N_opt(C) for "
+           "budgets counted as 6·N·D, as its runs were; a budget counted as ", per_token.Describe(),
+           " would be read as a larger one: give the candidate as { N = ..., D = ... } instead");
+  }
   // A candidate's N and D at the budget: a rule's (whose separately fitted N and D laws may spend
-  // other than C), or N with its D, or with D = C/(6N).
+  // other than C), or N with its D, or with D = C/M(N) (C/(6N) unless the budget counts attention).
   auto allocation_of = [&](const Candidate& c) -> std::pair<double, double> {
     if (c.rule) return {c.rule->N_at(C), c.rule->D_at(C)};
-    return {c.N, given(c.D) ? c.D : C / (6 * c.N)};
+    return {c.N, given(c.D) ? c.D : C / per_token.at(c.N)};
   };
   Answer out = with_intervals(fitted, [&](const Law& law) {
-    Allocation best = allocate(law, C, U, fit::kMissing, Method::Auto, 241, function);
+    Allocation best = allocate(law, C, U, fit::kMissing, Method::Auto, 241, function, false, per_token);
     Answer ans;
     set_allocation(ans, C, best.N, best.D, best.loss);
+    set_counted(ans, per_token, best.N, best.D);
     auto row = [&](double N, double D) {
       Answer r;
       const double l = predict(law, N, D, U);
-      set_allocation(r, 6 * N * D, N, D, l);
+      const double spent = D * per_token.at(N);  // the run's compute, counted as the budget is
+      set_allocation(r, spent, N, D, l);
+      set_counted(r, per_token, N, D);
       r.set("loss_gap", l - best.loss, Unit::Plain, "Δloss");
       // The compute the law's optimum needs to reach this loss, as a fraction of this run's compute:
       // the budget for the optimum itself, more than the budget for a run below its loss (one that
@@ -1014,15 +1123,15 @@ Answer compare(const fit::FittedLaw& fitted, const CompareOptions& options) {
       // is left out of the intervals, as compute_for's unreachable samples are not.
       double equivalent = C;
       if (l != best.loss) {
-        if (!(optimal_loss(law, kMinCompute, U, function) > l))
+        if (!(optimal_loss(law, kMinCompute, U, function, per_token) > l))
           equivalent = 0;
-        else if (!(optimal_loss(law, kMaxCompute, U, function) < l))
+        else if (!(optimal_loss(law, kMaxCompute, U, function, per_token) < l))
           equivalent = std::numeric_limits<double>::infinity();
         else
-          equivalent = invert_optimal_loss(law, l, U, function);
+          equivalent = invert_optimal_loss(law, l, U, function, kMinCompute, per_token);
       }
       r.set("compute_equivalent", equivalent, Unit::Flops, "optimum needs");
-      r.set("efficiency", equivalent / (6 * N * D), Unit::Fraction, "efficiency");
+      r.set("efficiency", equivalent / spent, Unit::Fraction, "efficiency");
       return r;
     };
     ans.rows.push_back(row(best.N, best.D));
@@ -1037,14 +1146,25 @@ Answer compare(const fit::FittedLaw& fitted, const CompareOptions& options) {
   for (const auto& c : options.candidates) out.row_names.push_back(c.name);
   for (const auto& c : options.candidates) {
     const auto [N, D] = allocation_of(c);
-    if (std::fabs(6 * N * D / C - 1) > 0.02)
-      out.notes.push_back(str("'", c.name, "' uses ", flops_text(6 * N * D), " (6·N·D), not the budget ", flops_text(C)));
+    const double spent = D * per_token.at(N);
+    if (std::fabs(spent / C - 1) > 0.02)
+      out.notes.push_back(str("'", c.name, "' uses ", flops_text(spent), per_token.six_n() ? " (6·N·D)" : " (D·M(N), counted as the budget is)",
+                              ", not the budget ", flops_text(C)));
     if (c.rule) note_rule_params(*c.rule, fitted.law, out);
+    // A rule read far outside the compute it was fitted on, as plan.optimal with the rule says.
+    if (c.rule && c.rule->span_C.valid()) {
+      const std::string part = beyond_span("compute", C, c.rule->span_C, Unit::Flops);
+      if (!part.empty())
+        out.notes.push_back(str("'", c.name, "' reads the rule '", c.rule->name, "' beyond the ", c.rule->span_of,
+                                " fitted: ", part));
+    }
   }
   out.notes.push_back("efficiency: the compute the law's optimum needs for the same loss, over the run's compute");
   note_small_models(out);
   out.method = "each candidate's loss under the law, against the law's optimum";
-  out.question = "allocations compared at " + flops_text(C) + (given(U) ? " with " + format_count(U) + " unique tokens" : "");
+  out.question = "allocations compared at " + flops_text(C) + (given(U) ? " with " + format_count(U) + " unique tokens" : "") +
+                 (per_token.six_n() ? "" : ", counted as " + per_token.Describe());
+  note_counted(out, per_token, fitted.law);
   out.law = law_label(fitted);
   note_kaplan_joint(fitted.law, out);
   note_kaplan_overfitting(&fitted.law, nullptr, out, Optima::FirstRow);
@@ -1093,6 +1213,7 @@ Answer table(const fit::FittedLaw& fitted, const TableOptions& options) {
   note_kaplan_joint(fitted.law, out);
   note_kaplan_overfitting(&fitted.law, nullptr, out, Optima::All);
   out.method = closed_form_applies(fitted.law) ? "closed form" : "numeric";
+  out.convention = FlopsPerToken{}.Describe();
   note_small_models(out);
   return out;
 }
@@ -1154,6 +1275,7 @@ Answer table(const AllocationRule& rule, const TableOptions& options, const fit:
   out.question = "compute-optimal FLOPs and tokens per model size";
   out.law = "allocation rule " + rule.name + (law ? "; loss from " + law_label(*law) : "");
   out.method = "power laws";
+  out.convention = rule_convention(rule);
   note_small_models(out);
   note_rule_extrapolation(rule, out);
   note_no_bootstrap(rule.N_law, "the rule '" + rule.name + "'", out);
@@ -1235,6 +1357,7 @@ Answer returns(const fit::FittedLaw& fitted, const ReturnsOptions& options) {
   note_kaplan_joint(fitted.law, out);
   note_kaplan_overfitting(&fitted.law, nullptr, out, Optima::All);
   out.method = "numeric data-constrained optimum per budget";
+  out.convention = FlopsPerToken{}.Describe();
   note_small_models(out);
   out.notes.push_back("return: the compute that unlimited unique data would need for the same loss, over the compute spent");
   // Said of the column where there is one: a single budget (compute = { 1e22 }) has no row above it.

@@ -21,7 +21,8 @@
 // with Question::answer(law) (the study DSL declares questions and answers them with its fitted law).
 //
 // Conventions: training compute C = 6·N·D (Kaplan's 6N per token, attention FLOPs left out), N as the
-// law counts it (all parameters for Chinchilla and Muennighoff, non-embedding for Kaplan).
+// law counts it (all parameters for Chinchilla and Muennighoff, non-embedding for Kaplan);
+// plan::optimal also plans in the counts with attention (OptimalOptions::flops, FlopsPerToken).
 #pragma once
 
 #include <functional>
@@ -68,6 +69,10 @@ struct AllocationRule {
   // Sets span_C to the least and greatest of `compute` (positive, finite values) and span_of to
   // `what`; leaves the rule without a span when there are none.
   void set_span(const std::vector<double>& compute, std::string what);
+  // A rule made of power laws fitted by fit::fit_power_law (plan.allocation{ N = fit.power_law{...} })
+  // spans the compute they were fitted on (their span_C, "4 budgets"): set from them when the rule
+  // has no span of its own, so that its answers far outside it say how far.
+  void span_from_laws();
   // One bootstrap resample of an IsoFLOP analysis (N_opt = k·C^a) as the power laws' sample:
   // N_opt = k·C^a and, where there is a D law, D_opt = C/(6·N_opt) = (1/(6k))·C^(1−a).
   void add_isoflop_resample(double k, double a);
@@ -123,6 +128,9 @@ struct Answer {
   std::string question;     // "compute-optimal allocation at 1.0e22 FLOP with 25B unique tokens"
   std::string law;          // the law's name: "datablations", "epoch, modified", "chinchilla (fitted to 40 runs)"
   std::string method;       // "closed form", "numeric: 2 local optima, best kept", ...
+  // The convention its compute is counted in (FlopsPerToken::Describe: "C = 6·N·D"), for answers
+  // about a training budget; empty for those about none (a loss at given N and D).
+  std::string convention;
   std::vector<Quantity> quantities;
   std::vector<Answer> rows;            // tables, comparisons, return curves
   std::string row_label;               // first column of rows ("allocation", "params")
@@ -160,12 +168,43 @@ std::string format_quantity(double value, Unit unit);
 std::string beyond_runs(const fit::FittedLaw& law, double N, double D, double C);
 
 // ---- Questions ----------------------------------------------------------------------------------
+
+// The convention a compute budget is counted in (REFERENCE.md, "Counting parameters and compute"):
+// C = M(N)·D, with M(N) the training FLOPs per token of a model of N parameters (N as the law counts
+// it).
+//   SixN (the default): M = 6N. C = 6·N·D, Kaplan's and Chinchilla's budgets, the convention in which
+//     a study counts its runs' FLOPs and so in which its fits' budgets are.
+//   Kaplan: M = 6N + 6·L·T·d, attention's causal half counted (Kaplan et al.'s C_forward, tripled;
+//     model.flops_per_token).
+//   PaLM: M = 6N + 12·L·T·d, the full T×T products (PaLM, nanoGPT; DeepSeek's M = 72·L·d² + 12·L·d·T
+//     is the same with N = 12·L·d² non-embedding; model.flops_per_token_palm).
+// L and d are the shape of N parameters at aspect ratio d/L: N = 12·L·d² with d = aspect·L, so
+// d = (aspect·N/12)^(1/3) and L·d = d²/aspect; T is the context (ctx).
+struct FlopsPerToken {
+  enum class Kind { SixN, Kaplan, PaLM } kind = Kind::SixN;
+  double ctx = fit::kMissing;  // T, tokens of context (required for Kaplan and PaLM)
+  double aspect = 64;          // d_model / n_layer of the shapes (model.shape_for's default)
+
+  bool six_n() const { return kind == Kind::SixN; }
+  double width(double N) const;   // d = (aspect·N/12)^(1/3)
+  double layers(double N) const;  // L = d/aspect
+  double at(double N) const;      // M(N), FLOP per training token
+  // "C = 6·N·D"; "C = (6N + 6·L·T·d)·D (Kaplan's count with attention; T = 2048, d/L = 64)".
+  std::string Describe() const;
+  // Throws naming `function` and the option: a context and aspect positive and finite.
+  void Validate(const std::string& function) const;
+};
+
 struct OptimalOptions {
-  double compute = fit::kMissing;        // training FLOP (C = 6ND); required
+  double compute = fit::kMissing;        // training FLOP (C = 6ND, or as `flops` counts it); required
   double unique_tokens = fit::kMissing;  // U: data-constrained allocation (law needs R_D*, R_N*)
   double epochs = fit::kMissing;         // fixed epochs: D = epochs·U with U = D/epochs free
   enum class Method { Auto, ClosedForm, Numeric } method = Method::Auto;
   int grid = 241;                        // numeric: grid points over ln N before refining
+  // The convention `compute` is counted in; other than 6N, solved numerically (the closed form is
+  // C = 6ND's). An allocation rule's budgets are in the convention it was fitted in: a rule refuses
+  // any other.
+  FlopsPerToken flops;
   void Validate() const;
 };
 // The compute-optimal allocation under `law`, or under an allocation rule (the law, if any, then
@@ -186,6 +225,7 @@ Answer loss(const fit::FittedLaw& law, const LossOptions& options);
 struct ComputeForOptions {
   double loss = fit::kMissing;
   double unique_tokens = fit::kMissing;
+  FlopsPerToken flops;  // the convention the answer's compute is counted in (as plan::optimal's)
   void Validate() const;
 };
 Answer compute_for(const fit::FittedLaw& law, const ComputeForOptions& options);
@@ -215,6 +255,9 @@ struct CompareOptions {
   double compute = fit::kMissing;
   double unique_tokens = fit::kMissing;
   std::vector<Candidate> candidates;
+  // The convention the budget (and each candidate's compute, D·M(N)) is counted in; rules refuse
+  // any other than 6·N·D.
+  FlopsPerToken flops;
   void Validate() const;
 };
 Answer compare(const fit::FittedLaw& law, const CompareOptions& options);
@@ -264,6 +307,12 @@ class Question {
   // The lists it was asked with, by name: a table's model sizes (params), a return curve's budgets
   // (compute, when given).
   std::vector<std::pair<std::string, std::vector<double>>> list_inputs() const;
+  // The allocations a comparison was asked to compare, in the order of its rows (empty for other
+  // kinds): they are inputs as much as its budget is.
+  const std::vector<Candidate>& candidates() const;
+  // The convention its budget is counted in: "C = 6·N·D" unless a compute-optimal question counts
+  // attention too (OptimalOptions::flops).
+  std::string flops_convention() const;
   // Whether answering needs a law (allocation-rule questions do not).
   bool needs_law() const;
   Answer answer(const fit::FittedLaw& law) const;

@@ -90,6 +90,11 @@ std::vector<std::pair<std::string, double>> Question::inputs() const {
       add("compute", optimal_.compute);
       add("unique_tokens", optimal_.unique_tokens);
       add("epochs", optimal_.epochs);
+      // A budget counted with attention: its context and aspect (flops_convention() names the count).
+      if (!optimal_.flops.six_n()) {
+        add("ctx", optimal_.flops.ctx);
+        add("aspect", optimal_.flops.aspect);
+      }
       break;
     case Kind::Loss:
       add("N", loss_.N);
@@ -99,6 +104,10 @@ std::vector<std::pair<std::string, double>> Question::inputs() const {
     case Kind::ComputeFor:
       add("loss", compute_for_.loss);
       add("unique_tokens", compute_for_.unique_tokens);
+      if (!compute_for_.flops.six_n()) {
+        add("ctx", compute_for_.flops.ctx);
+        add("aspect", compute_for_.flops.aspect);
+      }
       break;
     case Kind::Inference:
       add("loss", inference_.loss);
@@ -109,6 +118,10 @@ std::vector<std::pair<std::string, double>> Question::inputs() const {
     case Kind::Compare:
       add("compute", compare_.compute);
       add("unique_tokens", compare_.unique_tokens);
+      if (!compare_.flops.six_n()) {
+        add("ctx", compare_.flops.ctx);
+        add("aspect", compare_.flops.aspect);
+      }
       break;
     case Kind::Table:
       break;
@@ -124,6 +137,17 @@ std::vector<std::pair<std::string, std::vector<double>>> Question::list_inputs()
   if (kind_ == Kind::Table) out.emplace_back("params", table_.params);
   if (kind_ == Kind::Returns && !returns_.compute.empty()) out.emplace_back("compute", returns_.compute);
   return out;
+}
+
+const std::vector<Candidate>& Question::candidates() const {
+  static const std::vector<Candidate> none;
+  return kind_ == Kind::Compare ? compare_.candidates : none;
+}
+
+std::string Question::flops_convention() const {
+  if (kind_ == Kind::ComputeFor) return compute_for_.flops.Describe();
+  if (kind_ == Kind::Compare) return compare_.flops.Describe();
+  return kind_ == Kind::Optimal ? optimal_.flops.Describe() : FlopsPerToken{}.Describe();
 }
 
 bool Question::needs_law() const { return !((kind_ == Kind::Optimal || kind_ == Kind::Table) && rule_); }
@@ -182,12 +206,14 @@ std::string Question::Summary() const {
       out << "compute-optimal allocation at " << format_quantity(optimal_.compute, Unit::Flops) << " FLOP";
       if (optimal_.unique_tokens == optimal_.unique_tokens) out << " with " << format_count(optimal_.unique_tokens) << " unique tokens";
       if (optimal_.epochs == optimal_.epochs) out << " at " << format_counted(format_significant(optimal_.epochs, 4), "epoch", "epochs");
+      if (!optimal_.flops.six_n()) out << ", counted as " << optimal_.flops.Describe();
       break;
     case Kind::Loss:
       out << "loss of " << format_count(loss_.N) << " parameters on " << format_count(loss_.D) << " tokens";
       break;
     case Kind::ComputeFor:
       out << "compute to reach loss " << format_significant(compute_for_.loss, 5);
+      if (!compute_for_.flops.six_n()) out << ", counted as " << compute_for_.flops.Describe();
       break;
     case Kind::Inference:
       out << "inference-aware allocation for " << format_count(inference_.inference_tokens) << " inference tokens";
@@ -197,6 +223,17 @@ std::string Question::Summary() const {
       out << format_counted(static_cast<int64_t>(compare_.candidates.size()), "allocation", "allocations")
           << " compared at " << format_quantity(compare_.compute, Unit::Flops) << " FLOP";
       if (compare_.unique_tokens == compare_.unique_tokens) out << " with " << format_count(compare_.unique_tokens) << " unique tokens";
+      if (!compare_.flops.six_n()) out << ", counted as " << compare_.flops.Describe();
+      // What it compares, as question.inputs.candidates gives them: the printed question named none.
+      out << "\n  candidates: ";
+      for (size_t i = 0; i < compare_.candidates.size(); ++i) {
+        const Candidate& c = compare_.candidates[i];
+        out << (i ? "; " : "") << c.name << " (";
+        if (c.rule) out << "allocation rule " << c.rule->name;
+        else if (c.D == c.D) out << format_count(c.N) << " params on " << format_count(c.D) << " tokens";
+        else out << format_count(c.N) << " params, D = " << (compare_.flops.six_n() ? "C/(6N)" : "C/M(N)");
+        out << ")";
+      }
       break;
     case Kind::Table:
       out << "compute-optimal FLOPs and tokens for "

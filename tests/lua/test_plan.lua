@@ -656,6 +656,233 @@ t.test("a table or return curve question gives its lists in question.inputs", fu
   t.eq(plan.optimal{ compute = 1e21 }.inputs.params, nil)
 end)
 
+-- Budgets counted with attention (REFERENCE.md: Kaplan's 6N + 6·L·T·d per token, PaLM's and DeepSeek's
+-- 6N + 12·L·T·d). The expected numbers come from an independent computation: the stationarity
+-- condition of L(N, C/M(N)) under E + A/N^a + B/D^b, αA·N^-α = βB·D^-β·N·M'(N)/M(N) with
+-- M(N) = 6N + f·(T/aspect)·(aspect·N/12)^(2/3), solved by bisection in Python (no grid, no Brent):
+--   C=1e22 T=2048 aspect=64 f=6:  N=5.182124e9 D=3.044339e11 loss=2.14243072 L=47.2413 d=3023.446
+--   C=1e22 T=2048 aspect=64 f=12: N=5.197612e9 D=2.881604e11 loss=2.14610268
+--   C=1e20 T=8192 aspect=128 f=6: N=6.514392e8 D=1.884328e10 loss=2.64458959
+--   C=1e21 T=1024 aspect=64 f=12: N=1.834383e9 D=8.414274e10 loss=2.33650865
+t.test("plan.optimal plans a budget counted with attention (Kaplan's, PaLM's and DeepSeek's counts)", function()
+  local cases = {
+    { 1e22, { "kaplan", ctx = 2048 }, 5.182124e9, 3.044339e11, 2.14243072 },
+    { 1e22, { "palm", ctx = 2048 }, 5.197612e9, 2.881604e11, 2.14610268 },
+    { 1e20, { convention = "kaplan", ctx = 8192, aspect = 128 }, 6.514392e8, 1.884328e10, 2.64458959 },
+    { 1e21, { "deepseek", ctx = 1024 }, 1.834383e9, 8.414274e10, 2.33650865 },
+  }
+  for _, c in ipairs(cases) do
+    local a = plan.optimal{ compute = c[1], law = chinchilla, flops = c[2] }
+    t.near(a.N, c[3], 1e-5)
+    t.near(a.D, c[4], 1e-5)
+    t.near(a.loss, c[5], 1e-8)
+    t.eq(a.flops, c[1])
+    -- The budget is spent as counted: D·M(N) = C, and 6·N·D is the smaller part of it.
+    t.near(a.D * a.flops_per_token, c[1], 1e-12)
+    t.near(a.flops_6ND, 6 * a.N * a.D, 1e-12)
+    t.ok(a.flops_6ND < c[1])
+    t.eq(a.method, "numeric")
+  end
+  -- The attention term is the model module's: at a shape of d/L = 64 (L = 12, d = 768, T = 1024),
+  -- model.flops_per_token - 6N is 6·L·T·d, and the answer's FLOP per token at its own shape is
+  -- 6N + 6·L·T·d with its L and d.
+  local a = plan.optimal{ compute = 1e22, law = chinchilla, flops = { "kaplan", ctx = 2048 } }
+  t.near(a.n_layer, 47.2413, 1e-5)
+  t.near(a.d_model, 3023.446, 1e-5)
+  t.near(a.d_model / a.n_layer, 64, 1e-12)
+  t.near(12 * a.n_layer * a.d_model ^ 2, a.N, 1e-12)
+  t.near(a.flops_per_token, 6 * a.N + 6 * a.n_layer * 2048 * a.d_model, 1e-12)
+  if model and model.gpt then
+    local m = model.gpt{ vocab = 256, ctx = 1024, d_model = 768, n_layer = 12, n_head = 12 }
+    t.near(m.flops_per_token - 6 * m.non_embedding_params, 6 * 12 * 1024 * 768, 1e-12)
+    t.near(m.flops_per_token_palm - 6 * m.non_embedding_params, 12 * 12 * 1024 * 768, 1e-12)
+  end
+  -- The answer says how its budget is counted, and the default says so too.
+  t.eq(a.convention, "C = (6N + 6·L·T·d)·D (Kaplan's count with attention; T = 2048, shapes at d/L = 64)")
+  t.ok(a.question:find("at 1.00e22 FLOP, counted as C = (6N + 6·L·T·d)·D", 1, true), a.question)
+  t.ok(tostring(a):find("counted as C = (6N + 6·L·T·d)·D", 1, true), tostring(a))
+  t.ok(not tostring(a):find("· C = (6N", 1, true), "said once: " .. tostring(a))
+  t.ok(tostring(a):find("6·N·D is 94.7% of 1.00e22 FLOP", 1, true), tostring(a))
+  t.ok(a:markdown():find("C = (6N + 6·L·T·d)·D", 1, true), a:markdown())
+  t.eq(a:record().convention, a.convention)
+  local plain = plan.optimal{ compute = 1e22, law = chinchilla }
+  t.eq(plain.convention, "C = 6·N·D")
+  t.ok(tostring(plain):find("· closed form · C = 6·N·D", 1, true), tostring(plain))
+  t.eq(plain.question, "compute-optimal allocation at 1.00e22 FLOP")
+  t.eq(plan.optimal{ compute = 1e22, law = chinchilla, flops = "6ND" }.N, plain.N)
+  t.eq(plan.loss{ N = 1e9, D = 2e10, law = chinchilla }.convention, "")
+  -- Every answer about a training budget says its count: the inference-aware allocation's too.
+  for _, answer in ipairs { plan.inference{ compute = 1e22, inference_tokens = 1e12, law = chinchilla },
+                            plan.compute_for{ loss = 2.3, law = chinchilla },
+                            plan.compare{ compute = 1e22, law = chinchilla, candidates = { a = { N = 1e9 } } },
+                            plan.table{ params = { 1e9 }, law = chinchilla },
+                            plan.returns{ unique_tokens = 25e9, law = datablations, compute = { 1e22 } } } do
+    t.eq(answer.convention, "C = 6·N·D", answer.question)
+  end
+  -- With every token unique the optimum moves little in N and loses tokens to attention.
+  t.near(plain.N, 5.160474e9, 1e-6)   -- G·(C/6)^a, the closed form
+  t.ok(a.D < plain.D)
+  -- A question declared without a law carries its count, and says it.
+  local q = plan.optimal{ compute = 1e21, flops = { "palm", ctx = 1024 } }
+  t.eq(q.convention, "C = (6N + 12·L·T·d)·D (PaLM's and DeepSeek's count with attention; T = 1024, shapes at d/L = 64)")
+  t.eq(q.inputs.ctx, 1024)
+  t.eq(q.inputs.aspect, 64)
+  t.ok(tostring(q):find("counted as C = (6N + 12·L·T·d)·D", 1, true), tostring(q))
+  t.near(q:answer(chinchilla).N, 1.834383e9, 1e-5)
+  t.eq(plan.optimal{ compute = 1e21 }.inputs.ctx, nil)
+  -- Data-constrained, the same budget is spent as counted.
+  local d = plan.optimal{ compute = 1e22, unique_tokens = 25e9, law = datablations, flops = { "kaplan", ctx = 2048 } }
+  t.near(d.D * d.flops_per_token, 1e22, 1e-12)
+  t.near(d.epochs, d.D / 25e9, 1e-12)
+  -- and it is the optimum in that count: 1% more or fewer parameters, on the tokens the budget then
+  -- buys (M(N) by hand), lose more (plan.loss of those runs).
+  local function M(n) return 6 * n + 6 * 2048 * (64 * n / 12) ^ (2 / 3) / 64 end
+  t.near(M(d.N), d.flops_per_token, 1e-12)
+  for _, f in ipairs { 1.01, 1 / 1.01 } do
+    local n = d.N * f
+    local other = plan.loss{ N = n, D = 1e22 / M(n), unique_tokens = 25e9, law = datablations }
+    t.ok(other.loss > d.loss, string.format("N × %.3f: %.8f, not above %.8f", f, other.loss, d.loss))
+  end
+end)
+
+-- The inverse, in the same count: the least compute counted with attention whose optimum reaches a loss.
+-- Expected values from the same independent Python solution, bisected in ln C over the optimum's loss:
+--   loss 2.3, T = 2048, f = 6:  C = 1.454204e21, N = 2.171845e9, D = 1.037680e11
+--   loss 2.3, T = 2048, f = 12: C = 1.555670e21, N = 2.246275e9, D = 1.004426e11
+--   loss 2.0, T = 4096, f = 6:  C = 1.196839e23, N = 1.591867e10, D = 1.162773e12
+t.test("plan.compute_for answers in a count with attention, the inverse of plan.optimal in it", function()
+  for _, c in ipairs {
+    { 2.3, { "kaplan", ctx = 2048 }, 1.454204e21, 2.171845e9, 1.037680e11 },
+    { 2.3, { "palm", ctx = 2048 }, 1.555670e21, 2.246275e9, 1.004426e11 },
+    { 2.0, { "kaplan", ctx = 4096 }, 1.196839e23, 1.591867e10, 1.162773e12 },
+  } do
+    local a = plan.compute_for{ loss = c[1], law = chinchilla, flops = c[2] }
+    t.near(a.flops, c[3], 1e-5)
+    t.near(a.N, c[4], 1e-5)
+    t.near(a.D, c[5], 1e-5)
+    t.near(a.D * a.flops_per_token, a.flops, 1e-12)
+    t.near(plan.optimal{ compute = a.flops, law = chinchilla, flops = c[2] }.loss, c[1], 1e-7)
+  end
+  local a = plan.compute_for{ loss = 2.3, law = chinchilla, flops = { "kaplan", ctx = 2048 } }
+  t.eq(a.question, "compute to reach loss 2.3, counted as C = (6N + 6·L·T·d)·D (Kaplan's count with attention; T = 2048, "
+    .. "shapes at d/L = 64)")
+  t.eq(a.convention, "C = (6N + 6·L·T·d)·D (Kaplan's count with attention; T = 2048, shapes at d/L = 64)")
+  -- More compute than 6·N·D counts for the same loss.
+  t.ok(a.flops > plan.compute_for{ loss = 2.3, law = chinchilla }.flops)
+  t.eq(plan.compute_for{ loss = 2.3, law = chinchilla }.convention, "C = 6·N·D")
+  local q = plan.compute_for{ loss = 2.3, flops = { "palm", ctx = 2048 } }
+  t.eq(q.inputs.ctx, 2048)
+  t.ok(q.convention:find("12·L·T·d", 1, true), q.convention)
+  t.near(q:answer(chinchilla).flops, 1.555670e21, 1e-5)
+  t.raises(function() plan.compute_for{ loss = 2.3, law = chinchilla, flops = "palm" } end,
+    'plan.compute_for: flops = "palm" counts attention over the context: give its length')
+end)
+
+t.test("an answer from Kaplan's rule says its N is non-embedding, with or without a law", function()
+  -- Without a law it printed '41.7B params' and nothing said they leave out the embeddings.
+  local alone = plan.optimal{ compute = 1e22, allocation = plan.published.kaplan }
+  t.eq(alone.convention, "C = 6·N·D, N non-embedding parameters (Kaplan et al.'s count: the model is larger by its embeddings)")
+  t.ok(tostring(alone):find("N non-embedding parameters", 1, true), tostring(alone))
+  t.ok(plan.table{ params = { 1e9 }, allocation = plan.published.kaplan }.convention:find("N non-embedding", 1, true))
+  -- A rule of all parameters says 6·N·D alone.
+  t.eq(plan.optimal{ compute = 1e22, allocation = plan.published.chinchilla_approach1 }.convention, "C = 6·N·D")
+end)
+
+-- Allocations compared in a count with attention. Expected values from the independent Python
+-- solution (each candidate's loss written out, the optimum's compute for it bisected in that count):
+--   N = 1e9, D = C/M(N):   D = 1.518351e12, loss 2.20345219, optimum needs 4.417717e21, efficiency 0.441772
+--   N = 2e10, D = 1e11:    spends 1.243184e22, loss 2.15942676, optimum needs 7.880414e21, efficiency 0.633890
+t.test("plan.compare compares allocations in a count with attention", function()
+  local a = plan.compare{ compute = 1e22, law = chinchilla, flops = { "kaplan", ctx = 2048 },
+                          candidates = { { name = "small", N = 1e9 }, { name = "given", N = 2e10, D = 1e11 } } }
+  local optimum, small, given = a.rows[1], a.rows[2], a.rows[3]
+  -- The optimum is plan.optimal's in the same count.
+  t.near(optimum.N, 5.182124e9, 1e-5)
+  t.near(optimum.efficiency, 1, 1e-12)
+  t.near(small.D, 1.518351e12, 1e-6)
+  t.near(small.flops, 1e22, 1e-12)
+  t.near(small.loss, 2.20345219, 1e-8)
+  t.near(small.compute_equivalent, 4.417717e21, 1e-5)
+  t.near(small.efficiency, 0.441772, 1e-5)
+  t.near(given.flops, 1.243184e22, 1e-6)
+  t.near(given.loss, 2.15942676, 1e-8)
+  t.near(given.compute_equivalent, 7.880414e21, 1e-5)
+  t.near(given.efficiency, 0.633890, 1e-5)
+  t.near(given.flops_6ND, 6 * 2e10 * 1e11, 1e-12)
+  t.ok(a.question:find("allocations compared at 1.00e22 FLOP, counted as C = (6N + 6·L·T·d)·D", 1, true), a.question)
+  t.ok(a.convention:find("6·L·T·d", 1, true), a.convention)
+  local said
+  for _, n in ipairs(a.notes) do
+    if n:find("'given' uses 1.24e22 FLOP (D·M(N), counted as the budget is), not the budget 1.00e22 FLOP", 1, true) then said = true end
+  end
+  t.ok(said, table.concat(a.notes, "\n"))
+  -- A rule among the candidates is refused in that count, naming it.
+  t.raises(function()
+    plan.compare{ compute = 1e22, law = chinchilla, flops = { "kaplan", ctx = 2048 },
+                  candidates = { approach1 = plan.published.chinchilla_approach1 } }
+  end, "plan.compare: candidate 'approach1' is the allocation rule 'chinchilla_approach1', which gives N_opt(C) for budgets counted as 6·N·D")
+  local q = plan.compare{ compute = 1e22, flops = { "kaplan", ctx = 2048 }, candidates = { { name = "small", N = 1e9 } } }
+  t.eq(q.inputs.ctx, 2048)
+  t.ok(tostring(q):find("small (1B params, D = C/M(N))", 1, true), tostring(q))
+  t.near(q:answer(chinchilla).rows[2].efficiency, 0.441772, 1e-5)
+end)
+
+t.test("a budget counted with attention is refused where it would be mixed with 6·N·D, and bad flops = named", function()
+  -- An allocation rule's N_opt(C) is fitted on budgets of 6·N·D: read at a budget counted with
+  -- attention it would answer for a larger budget.
+  t.raises(function()
+    plan.optimal{ compute = 1e22, allocation = plan.published.chinchilla_approach1, flops = { "kaplan", ctx = 2048 } }
+  end, "plan.optimal: the allocation rule 'chinchilla_approach1' gives N_opt(C) for budgets counted as 6·N·D, as its "
+    .. "runs were; a budget counted as C = (6N + 6·L·T·d)·D")
+  t.raises(function() plan.optimal{ compute = 1e22, law = chinchilla, flops = { "kaplan", ctx = 2048 }, method = "closed_form" } end,
+    "plan.optimal: method = \"closed_form\" is the allocation under C = 6·N·D; a budget counted as C = (6N + 6·L·T·d)·D")
+  t.raises(function() plan.optimal{ compute = 1e22, law = chinchilla, flops = "kaplan" } end,
+    'plan.optimal: flops = "kaplan" counts attention over the context: give its length, flops = { "kaplan", ctx = 2048 }')
+  t.raises(function() plan.optimal{ compute = 1e22, law = chinchilla, flops = { "kaplan" } } end,
+    'plan.optimal: flops = "kaplan" counts attention over the context: give its length, flops = { "kaplan", ctx = 2048 }')
+  t.raises(function() plan.optimal{ compute = 1e22, law = chinchilla, flops = "6N+attention" } end,
+    'plan.optimal: flops = "6N+attention" is no FLOP convention; give "6ND"')
+  t.raises(function() plan.optimal{ compute = 1e22, law = chinchilla, flops = { "palm", ctx = 0 } } end,
+    "plan.optimal: flops.ctx must be a context length of at least 1 token (got 0)")
+  t.raises(function() plan.optimal{ compute = 1e22, law = chinchilla, flops = { "palm", ctx = 2048, aspect = -1 } } end,
+    "plan.optimal: flops.aspect must be a positive d_model / n_layer ratio (got -1)")
+  t.raises(function() plan.optimal{ compute = 1e22, law = chinchilla, flops = { "palm", ctx = 2048, layers = 3 } } end,
+    "layers")
+  t.raises(function() plan.optimal{ compute = 1e22, law = chinchilla, flops = { ctx = 2048 } } end,
+    'plan.optimal: flops = { ... } needs its convention')
+  t.raises(function() plan.optimal{ compute = 1e22, law = chinchilla, flops = { "6ND", ctx = 2048 } } end,
+    'plan.optimal: flops = "6ND" (C = 6·N·D) counts no attention')
+  t.raises(function() plan.optimal{ compute = 1e22, law = chinchilla, flops = 6 } end, "flops")
+end)
+
+t.test("a comparison question gives its candidates in question.inputs, in the order of its rows", function()
+  -- A compare question's inputs held its budget alone: not the allocations it compared.
+  local q = plan.compare{ compute = 5.76e23, candidates = { { name = "Gopher", N = 280e9, D = 300e9 },
+    Chinchilla = { N = 70e9 }, approach1 = plan.published.chinchilla_approach1 } }
+  t.eq(q.kind, "compare")
+  t.eq(q.inputs.compute, 5.76e23)
+  local c = q.inputs.candidates
+  t.eq(#c, 3)
+  t.eq(c[1].name, "Gopher")
+  t.eq(c[1].N, 280e9)
+  t.eq(c[1].D, 300e9)
+  t.eq(c[2].name, "Chinchilla")   -- named entries after the list's, in name order
+  t.eq(c[2].N, 70e9)
+  t.eq(c[2].D, nil)               -- D = C/(6N) at the budget: not an input
+  t.eq(c[3].name, "approach1")
+  t.eq(c[3].allocation.name, "chinchilla_approach1")
+  t.eq(c[3].N, nil)
+  -- The same order as the answer's rows (after the law's optimum).
+  local a = q:answer(chinchilla)
+  t.eq(a.rows[2].question, "Gopher")
+  t.eq(a.rows[3].question, "Chinchilla")
+  t.eq(a.rows[4].question, "approach1")
+  t.eq(plan.optimal{ compute = 1e21 }.inputs.candidates, nil)
+  -- The printed question names them too, on the line after its first.
+  t.ok(tostring(q):find("\n  candidates: Gopher (280B params on 300B tokens); Chinchilla (70B params, D = C/(6N)); "
+    .. "approach1 (allocation rule chinchilla_approach1)\n", 1, true), tostring(q))
+end)
+
 t.test("rows of a table or return curve are recorded with their question and law, as answer.rows gives them", function()
   -- answer:record()'s rows had question = "" and law = "" where no row name was given (a table of
   -- model sizes, a return curve): answer.rows[i] said "row i of <the question>" and the law.

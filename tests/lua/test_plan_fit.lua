@@ -91,6 +91,13 @@ t.test("an allocation rule from a bootstrapped fit.isoflop carries its intervals
   lo, hi = a:interval("D")
   t.near(lo, quantile(ds, 0.025), 1e-9)
   t.near(hi, quantile(ds, 0.975), 1e-9)
+  -- Tokens per parameter from each resample's own N and D (it had no interval beside theirs).
+  local ratios = {}
+  for i, s in ipairs(iso.samples) do ratios[i] = 1e23 / (6 * (s.k * 1e23 ^ s.a) ^ 2) end
+  lo, hi = a:interval("tokens_per_param")
+  t.ok(lo, "an interval for tokens_per_param\n" .. tostring(a))
+  t.near(lo, quantile(ratios, 0.025), 1e-9)
+  t.near(hi, quantile(ratios, 0.975), 1e-9)
   t.eq(a.samples, #iso.samples)
 end)
 
@@ -153,6 +160,33 @@ local function noisy_runs()
   end
   return fit.observations{ N = N, D = D, loss = L }
 end
+
+t.test("a rule of power laws fitted to budgets says when it is read far beyond them", function()
+  -- plan.allocation{ N = fit.power_law{...} } knew nothing of the budgets its laws were fitted on: at
+  -- 3.3e4 times the largest it answered without a word, where a rule from fit.isoflop says how far.
+  local C = { 1e18, 3e18, 1e19, 3e19 }
+  local N, D = {}, {}
+  for i, c in ipairs(C) do N[i] = 0.1 * c ^ 0.5 * (1 + 0.02 * math.sin(i)); D[i] = c / (6 * N[i]) end
+  local rule = plan.allocation{ N = fit.power_law{ x = C, y = N, input = "C", output = "N_opt" },
+                                D = fit.power_law{ x = C, y = D, input = "C", output = "D_opt" }, name = "mine" }
+  local function note_of(answer)
+    for _, n in ipairs(answer.notes) do if n:find("beyond the 4 budgets fitted", 1, true) then return n end end
+  end
+  local far = plan.optimal{ compute = 1e24, allocation = rule }
+  t.eq(note_of(far), "beyond the 4 budgets fitted: compute 3.3e4× the largest (3.00e19)")
+  t.eq(note_of(plan.optimal{ compute = 1e19, allocation = rule }), nil)   -- within them: nothing to say
+  t.eq(note_of(plan.optimal{ compute = 5e19, allocation = rule }), nil)   -- within twice the largest
+  t.ok(note_of(plan.optimal{ compute = 1e17, allocation = rule }):find("compute 1/10 of the smallest (1.00e18)", 1, true))
+  t.ok(note_of(plan.table{ params = { 1e11 }, allocation = rule }):find("× the largest (3.00e19) at 100B params", 1, true))
+  -- A candidate of plan.compare read there says so too.
+  local cmp = plan.compare{ compute = 1e24, law = fit.published.chinchilla, candidates = { mine = rule } }
+  local said
+  for _, n in ipairs(cmp.notes) do if n:find("'mine' reads the rule 'mine' beyond the 4 budgets fitted: compute 3.3e4× the largest (3.00e19)", 1, true) then said = true end end
+  t.ok(said, table.concat(cmp.notes, "\n"))
+  -- Power laws given by hand span nothing: no note.
+  local by_hand = plan.allocation{ N = { k = 0.1, a = 0.5 } }
+  t.eq(note_of(plan.optimal{ compute = 1e24, allocation = by_hand }), nil)
+end)
 
 t.test("an answer from a law fitted without a bootstrap says it has no intervals", function()
   -- It printed its numbers bare, as if they were exact; with a bootstrap, or from a published law

@@ -885,6 +885,10 @@ study "x" {
       'add a data-constrained fit: fits = { "isoflop", "chinchilla", "data_constrained" }' },
     { 'fits = { "isoflop" }', 'plan.optimal{ compute = 1e21, epochs = 4 }', 'repeated data (epochs = 4)',
       'isoflop fits N_opt and D_opt against C and answers plan.optimal{ compute = ... } on fresh data only', '"data_constrained" }' },
+    -- Nor a budget counted with attention: the IsoFLOP budgets are 6·N·D.
+    { 'fits = { "isoflop" }', 'plan.optimal{ compute = 1e21, flops = { "kaplan", ctx = 64 } }',
+      'it needs a law of the loss in N and D', 'answers plan.optimal{ compute = ... } on fresh data only, its budget counted as 6·N·D',
+      'fits = { "isoflop", "chinchilla" }' },
     -- Without fits =, the sweep's default fits are the study's.
     { '', 'plan.returns{ unique_tokens = 1e9 }', 'return on compute spent repeating 1B unique tokens',
       '(isoflop, chinchilla, the default for a sweep.isoflop sweep without fits =)', '"data_constrained" }' },
@@ -905,6 +909,7 @@ study "x" {
     { 'fits = { "approach1" }', 'plan.optimal{ compute = 1e21 }' },
     { 'fits = { "kaplan" }', 'plan.loss{ N = 1e9, D = 1e10 }, plan.table{ params = { 1e9 } }, plan.optimal{ compute = 1e21 }' },
     { 'fits = { kaplan = { form = "ND" } }', 'plan.compute_for{ loss = 2.5 }' },
+    { 'fits = { "isoflop", "chinchilla" }', 'plan.optimal{ compute = 1e21, flops = { "kaplan", ctx = 64 } }' },
     { '', 'plan.compute_for{ loss = 2.5 }, plan.inference{ compute = 1e21, inference_tokens = 1e12 }' },
     { 'fits = { "isoflop", "data_constrained" }', 'plan.optimal{ compute = 1e21, epochs = 4 }, plan.returns{ unique_tokens = 1e9 }, '
       .. 'plan.compare{ compute = 1e21, unique_tokens = 1e9, candidates = { { N = 1e9, D = 1e10 } } }' },

@@ -395,6 +395,25 @@ t.test("a study's IsoFLOP answer to a priced question carries its cost and the c
   t.ok(questions:find("- compute-optimal allocation at 1.00e20 FLOP (isoflop): mfu = 0.9", 1, true), questions)
 end)
 
+-- A budget counted with attention (plan.optimal{ flops = }) is answered by the parametric law in that
+-- count; the IsoFLOP allocation, whose budgets are 6·N·D, says why it does not answer it (it said the
+-- question was about repeated data).
+t.test("a study answers a budget counted with attention with its law, and its IsoFLOP fit says why it does not", function()
+  local s = declare("attention-count", {
+    sweep = sweep.isoflop { budgets = { 1e18, 1e19, 1e20 }, sizes = sweep.log(1e7, 1e9, 5) },
+    backend = { kind = "simulated", law = CHINCHILLA },
+    fits = { "isoflop", "chinchilla" },
+    questions = { plan.optimal { compute = 1e20, flops = { "kaplan", ctx = 64 } } },
+  }, true)
+  t.eq(#s.answers, 1)
+  t.eq(s.answers[1].law, "chinchilla")
+  t.ok(s.answers[1].answer.convention:find("6·L·T·d", 1, true), s.answers[1].answer.convention)
+  local questions = (read(s.store_path:gsub("%.db$", "") .. ".report.md") or ""):match("## Questions(.*)$") or ""
+  t.ok(questions:find("the IsoFLOP allocation answers budgets counted as 6·N·D, as its runs' were; this one is counted as "
+    .. "C = (6N + 6·L·T·d)·D", 1, true), questions)
+  t.ok(not questions:find("repeated data", 1, true), questions)
+end)
+
 -- Three sizes a budget with 1% noise, E held at Chinchilla's value, and a question at 1000 times the
 -- largest budget: the report's questions note how far the IsoFLOP answer lies beyond the budgets (as
 -- the parametric law's notes its runs), the IsoFLOP fit warns that most bootstrap resamples were

@@ -725,6 +725,8 @@ local function plan_optimal_compute(q)
   local ok_inputs, inputs = pcall(function() return q.inputs end)
   if ok_inputs and type(inputs) == "table" then
     if inputs.unique_tokens ~= nil or inputs.epochs ~= nil then return nil end
+    -- Nor is a budget counted with attention (flops = { "kaplan", ctx = }): the allocation's budgets are 6·N·D.
+    if inputs.ctx ~= nil then return nil end
     if type(inputs.compute) == "number" then return inputs.compute end
   end
   local ok_c, compute = pcall(function() return q.compute end)
@@ -759,6 +761,15 @@ local function answer(q, law)
       end
       local name = getmetatable(law) == Approach1Law and "approach-1" or "IsoFLOP"
       local ok_kind, kind = pcall(function() return q.kind end)
+      -- A budget counted with attention (plan.optimal{ flops = { "kaplan", ctx = } }): the allocation's
+      -- budgets are 6·N·D. It was refused as if the question were about repeated data.
+      local ok_inputs, inputs = pcall(function() return q.inputs end)
+      if ok_kind and kind == "optimal" and ok_inputs and type(inputs) == "table" and inputs.ctx ~= nil then
+        local ok_c, convention = pcall(function() return q.convention end)
+        error(string.format("the %s allocation answers budgets counted as 6·N·D, as its runs' were; this one is counted "
+          .. "as %s: a law of the loss answers it (a chinchilla or data_constrained fit)", name,
+          ok_c and tostring(convention) or "with attention"), 0)
+      end
       if ok_kind and kind == "optimal" then
         error(string.format("the %s allocation answers compute-optimal questions on fresh data only (no unique_tokens "
           .. "or epochs: it has no term for repeated data; a data_constrained fit answers those)", name), 0)
@@ -794,6 +805,8 @@ local function question_need(q)
   if type(inputs.unique_tokens) == "number" then return "data", "unique_tokens = " .. core.format_count(inputs.unique_tokens) end
   if type(inputs.epochs) == "number" then return "data", "epochs = " .. core.format_number(inputs.epochs, 4) end
   if kind == "returns" then return "data", "the return on repeating unique tokens" end
+  -- A budget counted with attention needs a law of the loss: the allocations' budgets are 6·N·D.
+  if kind == "optimal" and inputs.ctx ~= nil then return "loss" end
   if kind == "optimal" then return "allocation" end
   if kind == "loss" or kind == "compute_for" or kind == "inference" or kind == "compare" or kind == "table" then
     return "loss"
@@ -820,7 +833,8 @@ end
 -- Why fit f does not answer a question that needs `need` (fit_answers(f, need) is false).
 local function why_not(f, need)
   if f.name == "isoflop" or f.name == "approach1" then
-    return f.name .. " fits N_opt and D_opt against C and answers plan.optimal{ compute = ... } on fresh data only"
+    return f.name .. " fits N_opt and D_opt against C and answers plan.optimal{ compute = ... } on fresh data only, "
+      .. "its budget counted as 6·N·D"
   end
   if f.name == "kaplan" and not (f.options.form == nil or f.options.form == "ND") then
     return string.format("kaplan with form = \"%s\" is not a law of the loss in N and D", tostring(f.options.form))

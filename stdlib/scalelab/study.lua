@@ -565,6 +565,14 @@ local function plan_runs(s)
     run.config = config
     run.config_json = json.encode(config)
     run.hash = native_store.sha256(run.config_json)
+    -- The hash an earlier scalelab gave the run on backend "auto" (the name, not the device): a
+    -- store's run under it is this run where its device trained it (executor.adopt_legacy).
+    if s.backend_legacy_identity then
+      config.backend = s.backend_legacy_identity
+      run.legacy_hash = native_store.sha256(json.encode(config))
+      config.backend = s.backend_identity
+      if run.legacy_hash == run.hash then run.legacy_hash = nil end
+    end
     run.label = string.format("N=%s D=%s", fmt_count(run.N_fit), fmt_count(run.tokens))
     if run.budget then run.label = run.label .. " C=" .. core.format_flops(run.budget) end
     if run.unique_tokens then run.label = run.label .. string.format(" U=%s (%s ep)", fmt_count(run.unique_tokens), core.format_number(run.epochs, 3)) end
@@ -830,7 +838,9 @@ local function stored_statuses(s)
   end
   local ok_open, store = pcall(native_store.open, s.store_path, { read_only = true })
   if ok_open then
-    for _, r in ipairs(store:runs { study = s.name }) do status_of[r.hash], records[r.hash] = r.status, r end
+    local stored = store:runs { study = s.name }
+    executor.adopt_legacy(s, stored)
+    for _, r in ipairs(stored) do status_of[r.hash], records[r.hash] = r.status, r end
     s.renamed_note = executor.renamed_note(s, store)
     store:close()
     neighbours()
@@ -1234,7 +1244,7 @@ local function run_study(name, spec, where)
   s.hyper = setmetatable(spec.hyper or {}, { __index = M.default_hyper })
   s.eval = spec.eval or {}
   s.seed = spec.seed or 1
-  local ok, kind, identity, run_fn, keeps = pcall(backends.resolve, spec.backend, s.count)
+  local ok, kind, identity, run_fn, keeps, legacy_identity = pcall(backends.resolve, spec.backend, s.count)
   if not ok then
     -- One location, the user's line: an error raised inside (by a native function, say) may carry its own.
     -- backends.resolve names the key at fault ("backend.law.B must be a number"): once, and located at
@@ -1251,6 +1261,7 @@ local function run_study(name, spec, where)
   -- default, all parameters, adds nothing: runs stored before keep their identity).
   if identity.implementation == "study" and s.count ~= "all" then identity.N_counts = s.count end
   s.backend_kind, s.backend_identity, s.backend_run = kind, identity, run_fn
+  s.backend_legacy_identity = legacy_identity
   -- Both are the study's own closures, listed by help(s): say what they are.
   doc(s.family, "s.family(N [, point, count]) -> the model.gpt shape the study trains for a target N (its model key)")
   doc(s.backend_run, "s.backend_run(run, context) -> trains or simulates one planned run on the study's backend "
@@ -1583,7 +1594,8 @@ repeat_data (true: runs wanting more tokens than the corpus holds repeat it; oth
 error before training), point_keys (names of your own sweep-point values that your model or hyper
 functions read; any other unknown key in a point is an error).
 The backend defaults to "auto" (the trainer, on CUDA where present, else the CPU; it needs data);
-"simulated" must be asked for. After the report, runs that failed or did not finish are counted in the Study's failed; a
+"simulated" must be asked for. A run's identity names the device that trains it: "auto" finds the runs
+stored under "cpu" on a machine without a GPU (and under "cuda" on one with it), and the reverse. After the report, runs that failed or did not finish are counted in the Study's failed; a
 script that does not catch errors then ends with one (exit status 1), while the REPL or a pcall
 gets the Study (its fits and answers) with failed > 0 and a line saying so.
 Script options: --dry-run (-n: print the plan, train nothing), --jobs N (-j N), --quiet, --help (-h);

@@ -309,6 +309,30 @@ t.test("backend = { kind = \"cpu\" } without options keeps the identities of run
     plan("backend-table", { sweep = grid, data = corpus, backend = "auto" }).runs[1].hash)
 end)
 
+t.test("a run's identity names the device that trains it: \"auto\" is the runs of the device it picks here", function()
+  -- It named the backend as written: "auto" and "cpu" were other runs on a machine where both train
+  -- on the CPU, and a store trained under one was trained again under the other.
+  local backends = require "scalelab.study.backends"
+  local corpus = data.synthetic { kind = "markov", vocab = 256, seed = 1, tokens = 1e8 }
+  local grid = sweep.grid { N = { 1e5, 1e6 }, D = { 1e7 } }
+  local here = backends.device("auto")
+  local there = here == "cpu" and "cuda" or "cpu"
+  local auto = plan("device", { sweep = grid, data = corpus, backend = "auto" })
+  for _, backend in ipairs { here, { kind = "auto" }, { kind = here } } do
+    local same = plan("device", { sweep = grid, data = corpus, backend = backend })
+    for i = 1, 2 do t.eq(same.runs[i].hash, auto.runs[i].hash) end
+  end
+  t.eq(auto.backend_identity.kind, here)
+  -- The other device's runs are other runs (their losses differ by rounding).
+  local other = plan("device", { sweep = grid, data = corpus, backend = there })
+  t.ok(other.runs[1].hash ~= auto.runs[1].hash, "a run on " .. there .. " is another run than on " .. here)
+  -- Trainer options still make other runs, on either name.
+  local threads = plan("device", { sweep = grid, data = corpus, backend = { kind = "auto", threads = 1 } })
+  t.eq(plan("device", { sweep = grid, data = corpus, backend = { kind = here, threads = 1 } }).runs[1].hash,
+    threads.runs[1].hash)
+  t.ok(threads.runs[1].hash ~= auto.runs[1].hash)
+end)
+
 t.test("an IsoFLOP fit of a sweep without budgets is refused as the study is declared, not after training", function()
   -- It was found to fit nothing once every run had trained ("isoflop: the runs have no budget").
   local grid = sweep.grid { N = { 1e5, 1e6 }, D = { 1e7, 1e8 } }

@@ -3,6 +3,7 @@
 local t = require "scalelab.test"
 local native = require "scalelab.native.study"
 local native_store = require "scalelab.native.store"
+local backends = require "scalelab.study.backends"
 
 local exe = native.executable()
 local root = t.scratch("study-resume")
@@ -62,6 +63,117 @@ study "trained" {
   quiet = true,
 }
 ]]
+
+-- One small CPU run of a study whose backend is the environment's BACKEND (left out where it is
+-- empty); the script prints each run's hash and the hash scalelab gave it on "auto" before.
+local DEVICE = [[
+local backend = os.getenv("BACKEND")
+local s = study "device" {
+  data = data.synthetic{ kind = "markov", vocab = 64, order = 1, seed = 3, tokens = 2e6 },
+  model = { aspect = 16, ctx = 32 },
+  sweep = sweep.grid{ N = { 2e4 }, D = { 1e5 } },
+  hyper = { lr = 1e-2, batch = 8 },
+  backend = backend ~= "" and backend or nil,
+  store = "device.db",
+  fits = {},
+  report = false,
+}
+for _, r in ipairs(s.runs) do print("run " .. r.hash .. " legacy " .. tostring(r.legacy_hash)) end
+]]
+
+-- The folder of DEVICE trained once on the device "auto" picks here, and its one run (once, for
+-- every test that starts from it).
+local device_dir, device_run
+local function device_trained()
+  if not device_dir then
+    device_dir = t.script(root, DEVICE, "device.lua")
+    local code, out = t.run(device_dir, "device.lua", { BACKEND = backends.device("auto") })
+    t.eq(code, 0, out)
+    t.ok(out:find("study device: 1 run, 0 done, 1 to train", 1, true), out)
+    local _, r = next(snapshot(device_dir .. "/device.db"))
+    device_run = r
+  end
+  return device_dir, device_run
+end
+
+-- The only run in the store at `path`, after checking that it holds one.
+local function only_run(path)
+  local runs = snapshot(path)
+  local hash, r = next(runs)
+  t.eq(next(runs, hash), nil, "the store holds one run")
+  return r
+end
+
+t.test("a study trained on \"cpu\" and run again on \"auto\" or with no backend trains nothing again where \"auto\" "
+    .. "trains on the CPU", function()
+  -- A run's identity held the backend's name: switching between "cpu" and "auto" (or leaving the
+  -- backend out) trained every stored run again, though "auto" trains on the CPU here. It now holds
+  -- the device that trains the run ("cuda" where "auto" trains on a GPU: the same holds of "cuda").
+  local here = backends.device("auto")
+  local dir, trained = device_trained()
+  t.eq(trained.metrics.backend, here)
+  t.eq(trained.attempts, 1)
+  for _, backend in ipairs { "auto", "", here } do
+    local code, out = t.run(dir, "device.lua --dry-run", { BACKEND = backend })
+    t.eq(code, 0, out)
+    t.ok(out:find("total: 1 run (0 to train)", 1, true), backend .. ": " .. out)
+    code, out = t.run(dir, "device.lua", { BACKEND = backend })
+    t.eq(code, 0, out)
+    t.ok(out:find("study device: 1 run, 1 done, 0 to train; store device.db", 1, true), backend .. ": " .. out)
+    t.ok(out:find("run " .. trained.hash, 1, true), out)
+    local after = only_run(dir .. "/device.db")
+    t.eq(after.hash, trained.hash)
+    t.eq(after.attempts, 1, backend)
+    t.eq(after.loss, trained.loss)
+  end
+end)
+
+t.test("runs an earlier scalelab stored on \"auto\" are found by \"auto\" and by \"cpu\" where the CPU trained them, "
+    .. "and not where another device did", function()
+  -- Before the identity named the device, "auto" was "auto" whatever trained it: such a store keeps
+  -- its runs under that identity. A run there is found by the device that its metrics say trained it.
+  local here = backends.device("auto")
+  local there = here == "cpu" and "cuda" or "cpu"
+  local from, trained = device_trained()
+  local code, out = t.run(from, "device.lua --dry-run", { BACKEND = "" })
+  t.eq(code, 0, out)
+  local legacy = out:match("run " .. trained.hash .. " legacy (%x+)")
+  t.ok(legacy and legacy ~= trained.hash, out)
+  -- The store of an earlier scalelab: the run trained, under its old hash, on `device`.
+  local function earlier_store(device)
+    local dir = t.script(root, DEVICE, "device.lua")
+    local source = native_store.open(from .. "/device.db", { read_only = true })
+    local curve = source:curve("device", trained.hash)
+    source:close()
+    local db = native_store.open(dir .. "/device.db")
+    db:record_study { name = "device", script_text = "earlier" }
+    db:plan_runs { { study = "device", hash = legacy, ordinal = 1, label = trained.label,
+                     config_json = trained.config_json, config = trained.config, params = trained.params,
+                     non_embedding_params = trained.non_embedding_params, tokens = trained.tokens,
+                     flops = trained.flops } }
+    local metrics = {}
+    for k, v in pairs(trained.metrics) do metrics[k] = v end
+    metrics.backend = device
+    db:finish_run { study = "device", hash = legacy, status = "done", loss = trained.loss, wall_seconds = 1,
+                    metrics = metrics, curve = curve }
+    db:close()
+    return dir
+  end
+  local dir = earlier_store(here)
+  for _, backend in ipairs { "auto", "", here } do
+    code, out = t.run(dir, "device.lua", { BACKEND = backend })
+    t.eq(code, 0, out)
+    t.ok(out:find("study device: 1 run, 1 done, 0 to train; store device.db", 1, true), backend .. ": " .. out)
+    local after = only_run(dir .. "/device.db")
+    t.eq(after.hash, legacy, "the run keeps the hash it is stored under")
+    t.eq(after.loss, trained.loss)
+  end
+  -- Trained on the other device, it is another computation: here it is still to train.
+  dir = earlier_store(there)
+  code, out = t.run(dir, "device.lua --dry-run", { BACKEND = "auto" })
+  t.eq(code, 0, out)
+  t.ok(out:find("total: 1 run (1 to train)", 1, true), out)
+end)
 
 -- The sweep run without a stop, two at a time (once, for every test that compares with it): its
 -- folder and its runs.

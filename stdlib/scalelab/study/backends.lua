@@ -354,6 +354,9 @@ function backends.resolve(backend, count)
   end
   if type(backend) == "string" then
     check_name(backend, "")
+    if backends.trains(backend) then backend = { kind = backend } end
+  end
+  if type(backend) == "string" then
     return backend, { kind = backend }, function(run, context) return backends.train(run, backend, context) end,
       "checkpoints"
   end
@@ -406,11 +409,29 @@ function backends.resolve(backend, count)
   end
   -- { kind = "cpu" } without options trains as "cpu" does: the same runs, with the same identity
   -- (an empty trainer = {} in it made every run stored under "cpu" new, to be trained again).
-  local identity = { kind = kind, trainer = next(trainer_options) ~= nil and trainer_options or nil }
+  -- The identity names the device that computes the runs, not the name the study gave it: "auto"
+  -- is "cpu" on a machine without a GPU and "cuda" on one with it, so that switching between "auto"
+  -- and the device it picks finds the same stored runs, and a run trained on CUDA (other rounding)
+  -- stays another run than the CPU's. The runs train on that device, so that identity and
+  -- computation agree. The fifth result is the identity that scalelab gave "auto" before (its name,
+  -- whatever the device): a store's runs under it are found by their device (backends.adopt_legacy).
+  local trainer = next(trainer_options) ~= nil and trainer_options or nil
+  local device = backends.device(kind)
+  local identity = { kind = device, trainer = trainer }
   return kind, identity, function(run, context)
     context.trainer_options = trainer_options
-    return backends.train(run, kind, context)
-  end, "checkpoints"
+    return backends.train(run, device, context)
+  end, "checkpoints", { kind = "auto", trainer = trainer }
+end
+
+-- The stored run `record` that a planned run finds under the identity scalelab gave backend "auto"
+-- before it named the device (backends.resolve's fifth result) is the same computation as one
+-- planned on `device` when that device trained it (its metrics' backend; a record without one, as
+-- an earlier scalelab left unfinished runs, is taken to be: resuming its checkpoint on another
+-- device is refused by the trainer, whose checkpoint names its backend).
+function backends.legacy_matches(record, device)
+  local trained_on = type(record) == "table" and type(record.metrics) == "table" and record.metrics.backend
+  return type(trained_on) ~= "string" or trained_on == "" or trained_on == device
 end
 
 -- What a study interrupted by Ctrl-C says of its runs that were stopped midway, by what they keep

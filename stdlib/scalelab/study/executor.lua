@@ -370,7 +370,7 @@ function executor.work(s, hash)
   native.take_one_interrupt()
   local run
   for _, r in ipairs(s.runs) do
-    if r.hash == hash then run = r end
+    if r.hash == hash or r.legacy_hash == hash then run, r.hash = r, hash end
   end
   if not run then
     io.stderr:write("scalelab worker: study ", s.name, " has no run ", hash, " (was the script edited?)\n")
@@ -469,10 +469,31 @@ end
 
 -- ---- Executing a study -----------------------------------------------------------------------------------------
 
+-- A store written by a scalelab that identified a run on backend "auto" by that name (not by the
+-- device that trains it) holds the run under its old hash (run.legacy_hash): each planned run that
+-- the store has not under its own hash (or only planned there) but has under its old one, trained
+-- on the device this run trains on (backends.legacy_matches), takes that hash, so that it is found
+-- (kept, or resumed from its checkpoint, which is named after the hash) instead of trained again.
+-- `records`: the study's stored runs, a list or a table by hash.
+function executor.adopt_legacy(s, records)
+  local stored = {}
+  for key, r in pairs(records) do stored[type(key) == "string" and key or r.hash] = r end
+  local device = backends.trains(s.backend_kind) and s.backend_identity.kind
+  if not device then return end
+  for _, run in ipairs(s.runs) do
+    local old = run.legacy_hash and run.hash ~= run.legacy_hash and stored[run.legacy_hash]
+    local new = stored[run.hash]
+    if old and (new == nil or new.status == "planned") and backends.legacy_matches(old, device) then
+      run.hash = run.legacy_hash
+    end
+  end
+end
+
 -- Sets each planned run's status and results as `store` has them; returns the stored runs by hash.
 local function merge_stored(s, store)
   local stored = {}
   for _, r in ipairs(store:runs { study = s.name }) do stored[r.hash] = r end
+  executor.adopt_legacy(s, stored)
   for _, run in ipairs(s.runs) do
     local r = stored[run.hash]
     if r then
@@ -599,12 +620,12 @@ function executor.neighbour_store_note(s, mine)
 end
 
 -- A sentence about the finished runs that the study reuses from its store although another scalelab
--- version made them (or, on backend "auto", another device trained them), or nil when there are none.
--- A run's identity leaves both out, so that an upgrade does not train a whole store again: the runs
--- are kept as they are, and the study says so. `stored` holds the stored runs by hash.
+-- version made them, or nil when there are none. A run's identity leaves the version out, so that an
+-- upgrade does not train a whole store again: the runs are kept as they are, and the study says so.
+-- (The device is in the identity: backend "auto" names the one it trains on, backends.resolve.)
+-- `stored` holds the stored runs by hash.
 function executor.provenance_note(s, stored)
-  local device = s.backend_kind == "auto" and backends.device("auto") or nil
-  local versions, devices, older, moved, reused = {}, {}, 0, 0, 0
+  local versions, older, reused = {}, 0, 0
   for _, run in ipairs(s.runs) do
     local r = stored[run.hash]
     if r and (r.status == "done" or r.status == "diverged") then
@@ -613,32 +634,19 @@ function executor.provenance_note(s, stored)
       if type(v) == "string" and v ~= "" and v ~= core.version then
         older, versions[v] = older + 1, (versions[v] or 0) + 1
       end
-      local d = device and type(r.metrics) == "table" and r.metrics.backend
-      if type(d) == "string" and d ~= device then moved, devices[d] = moved + 1, (devices[d] or 0) + 1 end
     end
   end
-  if older == 0 and moved == 0 then return nil end
-  local function listed(counts)
-    local names = {}
-    for name in pairs(counts) do names[#names + 1] = name end
-    table.sort(names)
-    for i, name in ipairs(names) do names[i] = string.format("%s (%d)", name, counts[name]) end
-    return table.concat(names, ", ")
-  end
-  local parts = {}
-  if older > 0 then
-    parts[#parts + 1] = string.format("%d %s made by scalelab %s, not by this scalelab %s", older,
-      older == 1 and "was" or "were", listed(versions), core.version)
-  end
-  if moved > 0 then
-    parts[#parts + 1] = string.format("%d %s trained on %s, where backend \"auto\" trains on %s here", moved,
-      moved == 1 and "was" or "were", listed(devices), device)
-  end
+  if older == 0 then return nil end
+  local names = {}
+  for name in pairs(versions) do names[#names + 1] = name end
+  table.sort(names)
+  for i, name in ipairs(names) do names[i] = string.format("%s (%d)", name, versions[name]) end
   local base = s.store_path:gsub("%.db$", "")
-  return string.format("of the %s reused from %s, %s: their results are kept, though this trainer may give other "
-    .. "losses (a run's identity leaves out the version and the device, so that an upgrade does not train a store "
-    .. "again); to train them here, give the study a new store (store = \"%s-%s.db\")",
-    core.format_counted(reused, "finished run"), s.store_path, table.concat(parts, "; "), base, core.version)
+  return string.format("of the %s reused from %s, %d %s made by scalelab %s, not by this scalelab %s: their results "
+    .. "are kept, though this trainer may give other losses (a run's identity leaves out the version, so that an "
+    .. "upgrade does not train a store again); to train them here, give the study a new store (store = \"%s-%s.db\")",
+    core.format_counted(reused, "finished run"), s.store_path, older, older == 1 and "was" or "were",
+    table.concat(names, ", "), core.version, base, core.version)
 end
 
 -- Reads the progress line a worker last wrote to its log.
@@ -690,6 +698,8 @@ end
 -- pending runs, and reads them back.
 local function execute_locked(s, options, store)
   local version = require("scalelab.native.core").version
+  -- Before the plan is recorded: a run found under its old hash is recorded under that one.
+  executor.adopt_legacy(s, store:runs { study = s.name })
   s.script_hash = store:record_study { name = s.name, script_path = s.script_path or "", script_text = s.script_text or "",
                                        scalelab_version = version,
                                        spec = json.encode { description = s.description, sweep = s.sweep.kind,

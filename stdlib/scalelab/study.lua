@@ -1023,11 +1023,23 @@ local function print_plan(s, runs, duplicates, status_of, store_problem, jobs_as
     lines[#lines + 1] = "time: as recorded in the store for runs done or diverged, estimated for the runs to train"
   end
   lines[#lines + 1] = header
-  local total_flops, total_seconds, todo = 0, 0, 0
+  local total_flops, total_seconds, todo, resuming = 0, 0, 0, 0
   for _, r in ipairs(runs) do
-    local seconds = speed == math.huge and 0 or r.hardware_flops / run_speed
-    r.estimated_seconds = seconds
     local status = status_of and status_of[r.hash] or "new"
+    -- A run an earlier attempt stopped (interrupted, killed) resumes from its checkpoint: it is timed
+    -- by the tokens it has left, and its status says where it resumes.
+    local left, shown = 1, status
+    local resume = to_train(status) and executor.resume_point(s, r, records and records[r.hash])
+    if resume and resume.tokens then
+      left = math.max(0, 1 - resume.tokens / r.tokens)
+      resuming = resuming + 1
+      shown = string.format("%s, resumes at %s of %s tokens", status, fmt_count(resume.tokens), fmt_count(r.tokens))
+    elseif resume then
+      shown = string.format("%s, its checkpoint %s cannot be resumed (not a checkpoint of this run, or cut short): "
+        .. "timed from the start", status, resume.path)
+    end
+    local seconds = speed == math.huge and 0 or r.hardware_flops * left / run_speed
+    r.estimated_seconds = seconds
     if to_train(status) then
       todo = todo + 1
       total_seconds = total_seconds + seconds
@@ -1046,14 +1058,16 @@ local function print_plan(s, runs, duplicates, status_of, store_problem, jobs_as
       fmt_count(r.tokens), repeats and (r.unique_tokens and fmt_count(r.unique_tokens) or "-") or "",
       r.epochs and core.format_number(r.epochs, 3) or "1",
       core.format_number(r.lr, 2), core.format_flops(r.flops),
-      backends.simulates(s.backend_kind) and "simulated" or time, status)
+      backends.simulates(s.backend_kind) and "simulated" or time, shown)
   end
   if backends.simulates(s.backend_kind) then
-    lines[#lines + 1] = string.format("total: %s (%d to simulate), %s FLOP if trained; simulated: %s",
-      core.format_counted(#runs, "run"), todo, core.format_flops(total_flops), backends.describe_simulation(s.backend_identity))
+    lines[#lines + 1] = string.format("total: %s (%d to simulate%s), %s FLOP if trained; simulated: %s",
+      core.format_counted(#runs, "run"), todo, resuming > 0 and string.format(", %d resuming", resuming) or "",
+      core.format_flops(total_flops), backends.describe_simulation(s.backend_identity))
   else
-    lines[#lines + 1] = string.format("total: %s (%d to train), %s FLOP, estimated %s on %s%s (%s)",
-      core.format_counted(#runs, "run"), todo, core.format_flops(total_flops),
+    lines[#lines + 1] = string.format("total: %s (%d to train%s), %s FLOP, estimated %s on %s%s (%s)",
+      core.format_counted(#runs, "run"), todo, resuming > 0 and string.format(", %d resuming", resuming) or "",
+      core.format_flops(total_flops),
       speed == math.huge and "-" or core.format_duration(math.max(total_seconds / jobs, longest)),
       backends.device(s.backend_kind) == "cuda" and "the GPU" or core.format_counted(native.cpu_count(), "core"),
       jobs > 1 and string.format(", %d runs at once", jobs) or "", basis)

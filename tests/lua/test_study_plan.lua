@@ -604,4 +604,28 @@ t.test("the plan's lr and epochs columns write exponents as its FLOPs do: 3e-5 a
   t.ok(not text:find("%de[+-]?0") and not text:find("%de%+"), text)
 end)
 
+t.test("the dry run of a paced law simulation counts a stopped run's points drawn and says where it resumes", function()
+  -- A stopped run was shown as if it started from nothing. The law backend's checkpoint holds the
+  -- curve points drawn: 4 of 10 is 4/10 of the run's tokens.
+  local function spec()
+    return { sweep = sweep.grid { N = { 1e5, 2e5 }, D = { 1e7 } }, fits = {},
+             backend = { kind = "law", points = 10, seconds_per_point = 0.01 } }
+  end
+  local s, text = plan("law-resume", spec())
+  t.ok(text:find("total: 2 runs (2 to simulate), ", 1, true), text)
+  local run = s.runs[1]
+  local folder = store_dir .. "/law-resume.checkpoints"
+  t.ok(os.execute("mkdir -p '" .. folder .. "'"))
+  t.write_file(folder .. "/" .. run.hash .. ".ckpt", "4\n")
+  s, text = plan("law-resume", spec())
+  local done = math.floor(run.tokens * 4 / 10 + 0.5)
+  t.ok(text:find(string.format("new, resumes at %s of %s tokens", core.format_count(done), core.format_count(run.tokens)),
+    1, true), text)
+  t.ok(text:find("total: 2 runs (2 to simulate, 1 resuming), ", 1, true), text)
+  -- Run, it draws the 6 points left: the checkpoint said where it was.
+  local ran = plan("law-resume", spec(), {})
+  t.eq(ran.runs[1].status, "done")
+  t.near(ran.runs[1].metrics.resumed_from, 0.4, 1e-12)
+end)
+
 t.done()

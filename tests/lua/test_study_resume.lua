@@ -286,6 +286,80 @@ t.test("a checkpoint a crash left truncated or empty is set aside, and its run t
   end
 end)
 
+-- The dry run of the TRAINED study whose store is in `dir`, in this process: the study (its runs with
+-- their estimated_seconds) and what it printed.
+local function dry_run_trained(dir)
+  local saved_arg, saved_print = arg, print
+  local printed = {}
+  arg = { [-1] = "scalelab", [0] = "trained.lua", "--dry-run", "--jobs", "2" }
+  print = function(...)
+    local parts = {}
+    for i = 1, select("#", ...) do parts[i] = tostring(select(i, ...)) end
+    printed[#printed + 1] = table.concat(parts, "\t")
+  end
+  local ok, s = pcall(function()
+    return study "trained" {
+      data = data.synthetic{ kind = "markov", vocab = 64, order = 1, seed = 3, tokens = 2e6 },
+      model = { aspect = 16, ctx = 32 },
+      sweep = sweep.grid{ N = { 2e4, 8e4 }, D = { 4e5 } },
+      hyper = { lr = 1e-2, batch = 8 },
+      backend = "cpu",
+      store = dir .. "/trained.db",
+      fits = {},
+      quiet = true,
+    }
+  end)
+  arg, print = saved_arg, saved_print
+  if not ok then error(s, 0) end
+  return s, table.concat(printed, "\n")
+end
+
+t.test("the dry run times a run that a crash stopped by the tokens it has left, and says where it resumes", function()
+  -- It timed the run as if it started from nothing, and said only that it was running.
+  local core = require "scalelab.native.core"
+  local dir, large = crashed_mid_run()
+  local path = dir .. "/trained.checkpoints/" .. large .. ".ckpt"
+  -- The checkpoint read here, as train.cpp writes it: its format's name, the run's fingerprint, then
+  -- the optimizer steps done; a step is batch 8 × ctx 32 tokens.
+  local bytes = read(path)
+  local magic, _, step = string.unpack("=s8s8i8", bytes)
+  t.ok(magic:find("^scalelab%-checkpoint%-"), magic)
+  local done = step * 8 * 32
+  local total = snapshot(dir .. "/trained.db")[large].tokens
+  t.ok(done > 0 and done < total, done .. " of " .. total)
+  local s, text = dry_run_trained(dir)
+  local run
+  for _, r in ipairs(s.runs) do if r.hash == large then run = r end end
+  t.ok(text:find(string.format("running, resumes at %s of %s tokens", core.format_count(done), core.format_count(total)),
+    1, true), text)
+  t.ok(text:find("total: 2 runs (1 to train, 1 resuming)", 1, true), text)
+  -- Against the same plan with the checkpoint gone (the run starts from nothing): the time left is
+  -- the share of the tokens left.
+  local whole = t.fresh_dir(root)
+  t.ok(os.execute(string.format("cp -R '%s/.' '%s'", dir, whole)), "copy the crashed study")
+  os.remove(whole .. "/trained.checkpoints/" .. large .. ".ckpt")
+  local from_start, start_text = dry_run_trained(whole)
+  local full
+  for _, r in ipairs(from_start.runs) do if r.hash == large then full = r.estimated_seconds end end
+  t.ok(full > 0, start_text)
+  t.near(run.estimated_seconds, full * (1 - done / total), 1e-12)
+  t.ok(start_text:find("total: 2 runs (1 to train), ", 1, true), start_text)
+  t.ok(not start_text:find("resumes", 1, true), start_text)
+  -- A checkpoint that cannot be read is said so, and the run timed from the start (it trains again).
+  write(whole .. "/trained.checkpoints/" .. large .. ".ckpt", "not a checkpoint")
+  local unreadable, unreadable_text = dry_run_trained(whole)
+  for _, r in ipairs(unreadable.runs) do
+    if r.hash == large then t.near(r.estimated_seconds, full, 1e-12) end
+  end
+  t.ok(unreadable_text:find("running, its checkpoint " .. whole .. "/trained.checkpoints/" .. large .. ".ckpt cannot "
+    .. "be resumed (not a checkpoint of this run, or cut short): timed from the start", 1, true), unreadable_text)
+  -- The run resumes where the dry run said: it ends as the sweep that never stopped.
+  local _, reference = trained_reference()
+  local code, out = t.run(dir, "trained.lua --jobs 2")
+  t.eq(code, 0, out)
+  same_losses(dir, reference, "resumed")
+end)
+
 -- ---- Ctrl-C of a parallel sweep ------------------------------------------------------------------------
 
 -- Two CPU runs long enough to be stopped in the middle, two at a time.

@@ -434,6 +434,30 @@ function backends.legacy_matches(record, device)
   return type(trained_on) ~= "string" or trained_on == "" or trained_on == device
 end
 
+-- The tokens that the checkpoint at `path`, of planned run `run` on a backend of identity `identity`
+-- (backends.resolve's second result), holds trained: the trainer's (train.checkpoint_position) or
+-- the law simulation's (the curve points drawn). Else nil, and true where the checkpoint cannot be
+-- resumed (it cannot be read, or is of another run's shape or length, which the trainer refuses),
+-- false where the backend's checkpoints are its own affair (a function's).
+function backends.checkpoint_tokens(identity, path, run)
+  local kind = type(identity) == "table" and identity.kind
+  if kind == "law" then
+    local file = io.open(path, "r")
+    local k = file and tonumber(file:read("l") or "")
+    if file then file:close() end
+    local points = identity.points or 20
+    if not k or k < 0 or k > points or k ~= math.floor(k) then return nil, true end
+    return math.floor(run.tokens * k / points + 0.5)
+  end
+  local train = trainer()
+  if not (backends.trains(kind) and train and type(train.checkpoint_position) == "function") then return nil, false end
+  local ok, at = pcall(train.checkpoint_position, path)
+  if not ok or type(at) ~= "table" or at.steps ~= run.steps or at.batch ~= run.batch or at.seq_len ~= run.shape.ctx then
+    return nil, true
+  end
+  return at.tokens
+end
+
 -- What a study interrupted by Ctrl-C says of its runs that were stopped midway, by what they keep
 -- (backends.resolve's fourth result): a simulated run that writes no checkpoint is drawn again.
 function backends.stopped_runs(keeps)

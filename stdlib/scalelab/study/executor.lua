@@ -79,6 +79,23 @@ local function resumable_checkpoint(s, run, recorded)
   return old
 end
 
+-- Where the next attempt at a run to train starts, for the dry run (which moves nothing): nil where
+-- it starts from nothing, else { path = the checkpoint it resumes from (as resumable_checkpoint finds
+-- it: beside the store, else where the store recorded it), tokens = the tokens that holds trained,
+-- unreadable = true where it cannot be resumed (backends.checkpoint_tokens) }; nil too where the
+-- backend's checkpoints are its own (a function's). `record`: the run as the store has it.
+function executor.resume_point(s, run, record)
+  local path = checkpoint_path(s, run)
+  if not exists(path) then
+    local old = record and record.checkpoint
+    if type(old) ~= "string" or old == "" or not exists(old) then return nil end
+    path = old
+  end
+  local tokens, unreadable = backends.checkpoint_tokens(s.backend_identity, path, run)
+  if not tokens and not unreadable then return nil end
+  return { path = path, tokens = tokens, unreadable = unreadable }
+end
+
 -- The threads an attempt at a run trains on: `threads`, except that an attempt resuming from a
 -- checkpoint takes the count that checkpoint was made with, noted beside it (<checkpoint>.threads).
 -- The CPU trainer's rounding depends on its thread count: resumed on other threads (the study run

@@ -1100,7 +1100,10 @@ local function print_plan(s, runs, duplicates, status_of, store_problem, jobs_as
     lines[#lines + 1] = string.format("note: the store %s cannot be made: %s; running the study would stop before "
       .. "training (give store = a path in a folder you can write)", s.store_path, blocked)
   elseif folder and folder ~= "" and not executor.path_exists(folder) then
-    lines[#lines + 1] = string.format("note: the store's folder %s does not exist; running the study makes it", folder)
+    local misspelt = executor.misspelt_store(s)
+    lines[#lines + 1] = misspelt and string.format("note: %s; running the study would stop before training",
+        executor.misspelt_store_message(s, misspelt))
+      or string.format("note: the store's folder %s does not exist; running the study makes it", folder)
   end
   if store_problem then
     lines[#lines + 1] = string.format("note: the store cannot be read, so the statuses above take it for empty, and "

@@ -784,6 +784,47 @@ study "x" {
   t.ok(not out:find("does not exist", 1, true), out)
 end)
 
+t.test("a store in a mistyped folder, where the folder of the nearest name holds the study's runs, is refused "
+    .. "with the fix, nothing made", function()
+  -- store = "resuts/x.db" for "results/x.db" made the folder resuts and a new store in it, and
+  -- trained every run again; the runs done stayed in results/x.db, unsaid.
+  local dir = script([[
+study "x" {
+  sweep = sweep.grid{ N = { 1e7, 1e8 }, D = { 1e9 } },
+  backend = "simulated",
+  fits = {},
+  store = os.getenv("STORE"),
+}
+]])
+  local code, out = t.run(dir, "s.lua", { STORE = "results/x.db" })
+  t.eq(code, 0, out)
+  local before = read(dir .. "/results/x.db")
+  local says = "the store's folder resuts does not exist, but results/x.db, beside it, holds 2 finished runs of this "
+    .. "study: did you mean store = \"results/x.db\"? (to start a new store in resuts all the same, make the folder "
+    .. "first: mkdir -p resuts)"
+  code, out = t.run(dir, "s.lua --dry-run", { STORE = "resuts/x.db" })
+  t.eq(code, 0, out)
+  t.ok(out:find("note: " .. says .. "; running the study would stop before training", 1, true), out)
+  code, out = t.run(dir, "s.lua", { STORE = "resuts/x.db" })
+  t.eq(code, 1, out)
+  t.ok(out:find("s.lua:1: study x: " .. says .. "; nothing was trained or written", 1, true), out)
+  t.ok(not exists(dir .. "/resuts"), "nothing is made")
+  t.eq(read(dir .. "/results/x.db"), before, "the store of the runs is untouched")
+  -- A folder deeper in the path, and a path from the root, alike.
+  t.ok(os.execute("mkdir -p '" .. dir .. "/runs/results' && cp '" .. dir .. "/results/x.db' '" .. dir .. "/runs/results/'"))
+  code, out = t.run(dir, "s.lua", { STORE = dir .. "/rusn/results/x.db" })
+  t.eq(code, 1, out)
+  t.ok(out:find("the store's folder " .. dir .. "/rusn does not exist, but " .. dir .. "/runs/results/x.db, beside it, "
+    .. "holds 2 finished runs", 1, true), out)
+  -- Made as the message says, the folder takes a new store; a folder of no near name is made as before.
+  t.ok(os.execute("mkdir -p '" .. dir .. "/resuts'"))
+  code, out = t.run(dir, "s.lua", { STORE = "resuts/x.db" })
+  t.eq(code, 0, out)
+  code, out = t.run(dir, "s.lua", { STORE = "elsewhere/x.db" })
+  t.eq(code, 0, out)
+  t.ok(exists(dir .. "/elsewhere/x.db"), out)
+end)
+
 t.test("the report says whether its answers carry intervals", function()
   for _, case in ipairs { { fits = "{ chinchilla = { bootstrap = 0 } }", says = "No intervals: no fit behind these answers was bootstrapped" },
                           { fits = "{ chinchilla = { bootstrap = 20 } }", says = "Intervals are 95% bootstrap percentile intervals" } } do

@@ -990,6 +990,52 @@ function executor.new_file_unwritable(path)
   end
 end
 
+-- A store whose folder does not exist is made with it when the study runs: a folder's name mistyped
+-- (store = "resuts/x.db" for "results/x.db") started a new store and trained every run again, the
+-- runs done left in the store beside it. The store of the same path under the folder beside the
+-- first missing one whose name is closest to it (checks.closest), where that store holds finished
+-- runs of this study: { missing = the folder that does not exist, path = that store, n = its runs
+-- of this study done }; nil where the folder exists or no such store does.
+function executor.misspelt_store(s)
+  local parts = {}
+  for part in s.store_path:gmatch("[^/]+") do parts[#parts + 1] = part end
+  local prefix = s.store_path:sub(1, 1) == "/" and "/" or ""
+  for i = 1, #parts - 1 do
+    local here = prefix .. parts[i]
+    if not executor.path_exists(here) then
+      local names = native.list_dir(prefix == "" and "." or prefix)
+      local rest = table.concat(parts, "/", i + 1)
+      local folders = {}
+      for _, name in ipairs(names or {}) do
+        if exists(prefix .. name .. "/" .. rest) then folders[#folders + 1] = name end
+      end
+      local closest = require("scalelab.study.checks").closest(parts[i], folders)
+      if not closest then return nil end
+      local path = prefix .. closest .. "/" .. rest
+      local ok, store = pcall(native_store.open, path, { read_only = true })
+      if not ok then return nil end
+      local listed, runs = pcall(store.runs, store, { study = s.name })
+      store:close()
+      local n = 0
+      for _, r in ipairs(listed and runs or {}) do
+        if r.status == "done" or r.status == "diverged" then n = n + 1 end
+      end
+      return n > 0 and { missing = here, path = path, n = n } or nil
+    end
+    prefix = here .. "/"
+  end
+  return nil
+end
+
+-- What the study says of a store found by executor.misspelt_store: the fix, and how to make a new
+-- store there all the same.
+function executor.misspelt_store_message(s, found)
+  return string.format("the store's folder %s does not exist, but %s, beside it, holds %s of this study: did you "
+    .. "mean store = %q? (to start a new store in %s all the same, make the folder first: mkdir -p %s)",
+    found.missing, found.path, core.format_counted(found.n, "finished run"), found.path, found.missing,
+    shell_word(found.missing))
+end
+
 -- A study whose store cannot be written: when the store holds every planned run finished, the study
 -- reads it as it is (its fits, answers and report come from it, nothing is trained or written to
 -- it); else it refuses, saying how many runs are missing and how to get a store it can write.
@@ -1057,6 +1103,13 @@ function executor.checkpoints_unwritable(s)
 end
 
 function executor.execute(s, options)
+  -- A store in a folder that does not exist, where one of a name near it holds this study's runs:
+  -- stopped before anything is made or trained.
+  local misspelt = executor.misspelt_store(s)
+  if misspelt then
+    error(string.format("study %s: %s; nothing was trained or written", s.name,
+      executor.misspelt_store_message(s, misspelt)), 0)
+  end
   -- A report that cannot be written is found before anything trains, rather than after every run
   -- (a read-only store says so in its own words, below).
   local writable = not store_unwritable(s.store_path)

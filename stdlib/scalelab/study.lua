@@ -126,10 +126,34 @@ M.default_hyper = {
   clip = 1.0,
 }
 
-local function rule_value(rules, key, run)
+-- Calls `fn`, a function of the run that the study's script gave (a hyperparameter rule, an eval
+-- setting), for planned run `run` of sweep point i; its error, which said only "attempt to perform
+-- arithmetic on a nil value (field 'NN')" located at the function, is the study's, located at the key
+-- (`path`): which function, for which point, and the fields the run has (the nearest to a missing one).
+local function call_rule(s, i, what, fn, run, path)
+  local ok, value = pcall(fn, run)
+  if ok then return value end
+  local message = tostring(value)
+  local fields = {}
+  for k, v in pairs(run) do
+    if type(k) == "string" and type(v) ~= "function" then fields[#fields + 1] = k end
+  end
+  table.sort(fields)
+  local missing = message:match("field '([%w_]+)'")
+  local near = missing and #missing >= 3 and run[missing] == nil and checks.closest(missing, fields)
+  checks.fail(s.where, string.format("study: %s, a function of the run, failed for sweep point %d (%s): %s; it is given "
+    .. "the planned run, whose fields are %s%s", what, i, sweep_mod.describe_point(run.point), message,
+    table.concat(fields, ", "), near and string.format(" (did you mean run.%s for run.%s?)", near, missing) or ""), path)
+end
+
+local function rule_value(s, key, run, i)
   local rule = run.point[key]
-  if rule == nil then rule = rules[key] end
-  if type(rule) == "function" then rule = rule(run) end
+  local from_point = rule ~= nil
+  if rule == nil then rule = s.hyper[key] end
+  if type(rule) == "function" then
+    rule = call_rule(s, i, from_point and ("the sweep point's " .. key) or ("hyper." .. key), rule, run,
+      from_point and { "sweep" } or { "hyper", key })
+  end
   return rule
 end
 
@@ -410,7 +434,7 @@ local function plan_runs(s)
         .. "epochs out", i, sweep_mod.describe_point(p), tostring(p.epochs), fmt_count(D), fmt_count(D / p.epochs)),
         { "sweep" })
     end
-    local batch = rule_value(s.hyper, "batch", run)
+    local batch = rule_value(s, "batch", run, i)
     local problem = hyper_problem("batch", batch)
     if problem then
       checks.fail(s.where, string.format("study: %s, for sweep point %d (%s)", problem, i, sweep_mod.describe_point(p)), { "hyper", "batch" })
@@ -499,7 +523,7 @@ local function plan_runs(s)
     -- What the trainer computes, output logits included: what its time goes with (the dry run's estimate).
     run.hardware_flops = shape.hardware_flops_per_token * run.tokens
     for _, key in ipairs { "lr", "warmup", "min_lr", "weight_decay", "beta1", "beta2", "clip" } do
-      local v = rule_value(s.hyper, key, run)
+      local v = rule_value(s, key, run, i)
       local why = hyper_problem(key, v)
       if why then
         checks.fail(s.where, string.format("study: %s, for sweep point %d (%s)", why, i, sweep_mod.describe_point(p)),
@@ -513,8 +537,11 @@ local function plan_runs(s)
     end
     run.warmup_steps = run.warmup < 1 and math.floor(run.warmup * run.steps + 0.5) or math.floor(run.warmup)
     run.min_lr_ratio = run.min_lr
-    run.eval_interval = s.eval.interval and (type(s.eval.interval) == "function" and s.eval.interval(run) or s.eval.interval)
-    run.eval_tokens = s.eval.tokens and (type(s.eval.tokens) == "function" and s.eval.tokens(run) or s.eval.tokens)
+    for _, key in ipairs { "interval", "tokens" } do
+      local v = s.eval[key]
+      if type(v) == "function" then v = call_rule(s, i, "eval." .. key, v, run, { "eval", key }) end
+      run["eval_" .. key] = v
+    end
     for key, meaning in pairs { interval = "training tokens between evaluations, as train.run's eval_interval (a step "
                                   .. "is batch × ctx tokens); 0 for the trainer's default, about 20 a run",
                                 tokens = "held-out tokens per evaluation; 0 for the trainer's default" } do

@@ -492,6 +492,53 @@ study "x" {
   t.ok(out:find("2 runs planned", 1, true), out)
 end)
 
+t.test("an error in a hyper or eval function of the run names the function, the sweep point and the run's fields", function()
+  -- It said only "s.lua:6: attempt to perform arithmetic on a nil value (field 'NN')", located at the
+  -- function: not which rule, for which run, nor what the run it is given holds.
+  local dir = script([[
+study "x" {
+  sweep = sweep.grid{ N = { 1e5, 1e6 }, D = { 1e7 } },
+  backend = "simulated",
+  fits = {},
+  hyper = {
+    lr = function(run) return 1e-3 * (run.parms / 1e6) ^ -0.2 end,
+  },
+}
+]])
+  local code, out = scalelab(dir, "s.lua", "--dry-run")
+  t.eq(code, 1, out)
+  t.ok(out:find("s.lua:6: study: hyper.lr, a function of the run, failed for sweep point 1 (N=100k D=10M): s.lua:6: "
+    .. "attempt to perform arithmetic on a nil value (field 'parms'); it is given the planned run, whose fields are N, "
+    .. "N_fit, batch, ", 1, true), out)
+  t.ok(out:find(", params, ", 1, true) and out:find("(did you mean run.params for run.parms?)", 1, true), out)
+  t.ok(not exists(dir .. "/x.db"), "nothing is made")
+  -- An eval setting, and a rule a sweep point carries, alike; an error of the user's own is kept as it is.
+  dir = script([[
+study "x" {
+  sweep = sweep.list{ { N = 1e5, D = 1e7, lr = function(run) error("no rate for " .. run.N) end } },
+  backend = "simulated",
+  fits = {},
+}
+]])
+  code, out = scalelab(dir, "s.lua", "--dry-run")
+  t.eq(code, 1, out)
+  t.ok(out:find("s.lua:2: study: the sweep point's lr, a function of the run, failed for sweep point 1 (N=100k D=10M): "
+    .. "s.lua:2: no rate for 100000.0; it is given the planned run, whose fields are ", 1, true), out)
+  t.ok(not out:find("did you mean", 1, true), out)
+  dir = script([[
+study "x" {
+  sweep = sweep.grid{ N = { 1e5 }, D = { 1e7 } },
+  backend = "simulated",
+  fits = {},
+  eval = { interval = function(run) return run.tokns // 20 end },
+}
+]])
+  code, out = scalelab(dir, "s.lua", "--dry-run")
+  t.eq(code, 1, out)
+  t.ok(out:find("s.lua:5: study: eval.interval, a function of the run, failed for sweep point 1 (N=100k D=10M): ", 1, true), out)
+  t.ok(out:find("(did you mean run.tokens for run.tokns?)", 1, true), out)
+end)
+
 t.test("bad script options exit 2 with the usage, and nothing trains", function()
   local dir = script([[
 study "x" {

@@ -163,11 +163,19 @@ local function gpt_config_check(value)
   return type(value) == "userdata" and getmetatable(value) and getmetatable(value).__name == "GptConfig"
 end
 
-local function model_family(spec, where)
+-- "; did you mean \"chinchilla\"?" where `name` is near it, else "".
+local function chinchilla_hint(name)
+  return checks.closest(name, { "chinchilla" }) and "; did you mean \"chinchilla\"?" or ""
+end
+
+-- `key`: the study's key that gave `spec`, "model" or "models" (the same key), for its messages.
+local function model_family(spec, where, key)
+  key = key or "model"
   if spec == nil then spec = {} end
   if type(spec) == "string" then
     if spec ~= "chinchilla" then
-      checks.fail(where, "study: model must be a table, a function of N, or \"chinchilla\" (got \"" .. spec .. "\")", { "model" })
+      checks.fail(where, string.format("study: %s must be a table, a function of N, or \"chinchilla\" (got \"%s\"%s)",
+        key, spec, chinchilla_hint(spec)), { key })
     end
     spec = { shape = "chinchilla" }
   end
@@ -181,16 +189,19 @@ local function model_family(spec, where)
       return shape
     end, { family = "function" }
   end
-  checks.table(spec, MODEL_VALID, "study: model", where, { "model" })
+  checks.table(spec, MODEL_VALID, "study: " .. key, where, { key })
   if type(spec.shape) == "function" then
-    return model_family(spec.shape, where)
+    return model_family(spec.shape, where, key)
   end
   local aspect = spec.aspect
   if spec.shape == "chinchilla" or aspect == "chinchilla" then aspect = "chinchilla"
   elseif spec.shape ~= nil then
-    checks.fail(where, "study: model.shape must be \"chinchilla\" or a function of N (got \"" .. tostring(spec.shape) .. "\")", { "model", "shape" })
+    checks.fail(where, string.format("study: %s.shape must be \"chinchilla\" or a function of N (got %s%s)", key,
+      type(spec.shape) == "string" and ("\"" .. spec.shape .. "\"") or checks.type_name(spec.shape),
+      type(spec.shape) == "string" and chinchilla_hint(spec.shape) or ""), { key, "shape" })
   elseif type(aspect) == "string" then
-    checks.fail(where, "study: model.aspect must be a number (d_model / n_layer) or \"chinchilla\"", { "model", "aspect" })
+    checks.fail(where, string.format("study: %s.aspect must be a number (d_model / n_layer) or \"chinchilla\" (got "
+      .. "\"%s\"%s)", key, aspect, chinchilla_hint(aspect)), { key, "aspect" })
   end
   local options = { aspect = aspect or 64, vocab = spec.vocab, ctx = spec.ctx, head_dim = spec.head_dim }
   local model = require "scalelab.model"
@@ -1280,7 +1291,7 @@ local function run_study(name, spec, where)
     if copy.vocab == nil and type(copy.shape) ~= "function" then copy.vocab = data_vocab end
     model_spec = copy
   end
-  s.family, s.family_info = model_family(model_spec, where)
+  s.family, s.family_info = model_family(model_spec, where, spec.models ~= nil and "models" or "model")
   s.count = spec.params or "all"
   if s.count ~= "all" and s.count ~= "non_embedding" then
     checks.fail(where, "study: params must be \"all\" (Chinchilla: every parameter) or \"non_embedding\" (Kaplan) (got \"" .. s.count .. "\")", { "params" })

@@ -492,6 +492,32 @@ study "x" {
   t.ok(out:find("2 runs planned", 1, true), out)
 end)
 
+t.test("a models = key is named as written, at its line, and a name near \"chinchilla\" is suggested", function()
+  -- models = "chinchila" said 'study: model must be ... (got "chinchila")' at the study's first line:
+  -- another key than the one written, and no suggestion, as unknown keys and backends have.
+  for _, case in ipairs {
+    { 'models = "chinchila"', 's.lua:4: study: models must be a table, a function of N, or "chinchilla" (got '
+      .. '"chinchila"; did you mean "chinchilla"?)' },
+    { 'model = "gpt2"', 's.lua:4: study: model must be a table, a function of N, or "chinchilla" (got "gpt2")' },
+    { 'models = { shape = "chinchila" }', 's.lua:4: study: models.shape must be "chinchilla" or a function of N (got '
+      .. '"chinchila"; did you mean "chinchilla"?)' },
+    { 'models = { aspect = "chinchila" }', 's.lua:4: study: models.aspect must be a number (d_model / n_layer) or '
+      .. '"chinchilla" (got "chinchila"; did you mean "chinchilla"?)' },
+    { 'models = { aspct = 16 }', "s.lua:4: study: models: unknown key 'aspct'; did you mean 'aspect'?" },
+  } do
+    local dir = script(string.format([[
+study "x" {
+  sweep = sweep.grid{ N = { 1e5 }, D = { 1e7 } },
+  backend = "simulated",
+  %s,
+}
+]], case[1]))
+    local code, out = scalelab(dir, "s.lua", "--dry-run")
+    t.eq(code, 1, out)
+    t.ok(out:find(case[2], 1, true), case[1] .. ": " .. out)
+  end
+end)
+
 t.test("an error in a hyper or eval function of the run names the function, the sweep point and the run's fields", function()
   -- It said only "s.lua:6: attempt to perform arithmetic on a nil value (field 'NN')", located at the
   -- function: not which rule, for which run, nor what the run it is given holds.

@@ -655,7 +655,10 @@ study "edited" {
   t.eq(code, 0, out)
   t.ok(not out:find("not in this sweep", 1, true), out)
   -- The law edited: every run is another, and the three stored ones are named, in the plan and in the run.
-  local note = "3 runs of this study in edited.db are not in this sweep: an earlier version of the script planned them"
+  -- It names what changed: the part of the configuration in which no stored run is one planned now
+  -- (it said only "a sweep point, the seed, the model, the data, the backend or a hyperparameter differs").
+  local note = "3 runs of this study in edited.db are not in this sweep: an earlier version of the script planned them "
+    .. "(they differ from every run planned now in backend_law_beta (stored 0.28; planned now 0.3)). They are kept there"
   code, out = t.run(dir, "edited.lua --dry-run", { BETA = "0.3" })
   t.eq(code, 0, out)
   t.ok(out:find("note: " .. note, 1, true), out)
@@ -666,6 +669,20 @@ study "edited" {
   t.ok(out:find("scalelab results edited.db lists them with a *", 1, true), out)
   local report = read(dir .. "/edited.report.md")
   t.ok(report:find("runs: 3 done of 3", 1, true), report)
+  -- Where each part of the stored runs is one that some planned run has (the sweep's points moved), the
+  -- note says what may differ.
+  write(dir .. "/moved.lua", (body:gsub("N = { 1e5, 2e5, 4e5 }", "N = { 1e5, 2e5, 8e5 }")))
+  code, out = t.run(dir, "moved.lua --dry-run", { BETA = "0.3" })
+  t.eq(code, 0, out)
+  t.ok(out:find("note: 4 runs of this study in edited.db are not in this sweep: an earlier version of the script "
+    .. "planned them (a sweep point, the seed, the model, the data, the backend or a hyperparameter differs)", 1, true), out)
+  -- Where many parts differ (another law altogether), the first four are named and the others counted.
+  write(dir .. "/law.lua", (body:gsub("E = 1.8, A = 80, B = 150, alpha = 0.34", "E = 2, A = 90, B = 160, alpha = 0.3")))
+  code, out = t.run(dir, "law.lua --dry-run", { BETA = "0.25" })
+  t.eq(code, 0, out)
+  t.ok(out:find("(they differ from every run planned now in backend_law_A (stored 80; planned now 90); backend_law_B "
+    .. "(stored 150; planned now 160); backend_law_E (stored 1.8; planned now 2); backend_law_alpha (stored 0.34; "
+    .. "planned now 0.3); and 1 more part)", 1, true), out)
 end)
 
 t.test("the commands a study suggests quote a store path that a shell would split or take for an option", function()

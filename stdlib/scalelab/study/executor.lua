@@ -532,23 +532,99 @@ local function shell_word(path)
   return "'" .. path:gsub("'", "'\\''") .. "'"
 end
 
+-- A run's configuration (run.config: its identity) as the store keeps it, one level of values
+-- under keys joined by "_" (model_d_model, backend_kind); with the target N (N_target).
+function executor.flat_config(run)
+  local values = {}
+  local function flat(prefix, value)
+    if type(value) == "table" then
+      for k, v in pairs(value) do flat(prefix == "" and tostring(k) or prefix .. "_" .. tostring(k), v) end
+    elseif type(value) == "number" or type(value) == "string" or type(value) == "boolean" then
+      values[prefix] = value
+    end
+  end
+  flat("", run.config)
+  values.N_target = run.N
+  return values
+end
+
+-- The parts of the configuration in which the stored runs `records` (the store's, with their flat
+-- config) differ from every run the study plans now: "lr (stored 0.01; planned now 0.003)", joined,
+-- for each key none of whose stored values a planned run has; nil where none is such (the sweep's
+-- points changed, each part alone a value some planned run has).
+local function changed_parts(s, records)
+  local function text(v)
+    if v == nil then return "none" end
+    if type(v) == "number" then return core.format_number(v, 6) end
+    v = tostring(v)
+    return string.format("%q", #v > 60 and v:sub(1, 57) .. "..." or v)
+  end
+  -- Each side's values of each key, as said (a number as the store gives it back, a float, reads as
+  -- the planned integer does), in the order first met.
+  local function values_of(configs, keys)
+    local sets = {}
+    for key in pairs(keys) do
+      local set = { list = {} }
+      for _, c in ipairs(configs) do
+        local t = text(c[key])
+        if not set[t] then set[t], set.list[#set.list + 1] = true, t end
+      end
+      sets[key] = set
+    end
+    return sets
+  end
+  local planned_configs, stored_configs, keys = {}, {}, {}
+  for _, run in ipairs(s.runs) do planned_configs[#planned_configs + 1] = executor.flat_config(run) end
+  for _, r in ipairs(records) do stored_configs[#stored_configs + 1] = type(r.config) == "table" and r.config or {} end
+  for _, configs in ipairs { planned_configs, stored_configs } do
+    for _, c in ipairs(configs) do
+      for key in pairs(c) do keys[key] = true end
+    end
+  end
+  local planned, stored = values_of(planned_configs, keys), values_of(stored_configs, keys)
+  local names = {}
+  for key in pairs(keys) do names[#names + 1] = key end
+  table.sort(names)
+  local function some(set)
+    return table.concat({ table.unpack(set.list, 1, math.min(3, #set.list)) }, ", ") .. (#set.list > 3 and ", ..." or "")
+  end
+  local parts = {}
+  for _, key in ipairs(names) do
+    local common = false
+    for _, t in ipairs(stored[key].list) do common = common or planned[key][t] == true end
+    if not common then
+      parts[#parts + 1] = string.format("%s (stored %s; planned now %s)", key, some(stored[key]), some(planned[key]))
+    end
+  end
+  if #parts == 0 then return nil end
+  -- A study that plans wholly other runs under the same name differs in most parts: the first four say it.
+  local shown = table.concat(parts, "; ", 1, math.min(4, #parts))
+  return #parts > 4 and string.format("%s; and %s", shown, core.format_counted(#parts - 4, "more part")) or shown
+end
+
 -- A sentence about the study's runs in the store that its sweep no longer plans (an earlier version
--- of the script planned them), or nil when there are none. `stored` holds the stored runs' hashes
--- as keys.
+-- of the script planned them), or nil when there are none. `stored` holds the stored runs by hash
+-- (records with their config; or any value: the parts that changed are then not said).
 function executor.unplanned_note(s, stored)
   local planned = {}
   for _, run in ipairs(s.runs) do planned[run.hash] = true end
-  local others = 0
-  for hash in pairs(stored) do
-    if not planned[hash] then others = others + 1 end
+  local others, records = 0, {}
+  for hash, r in pairs(stored) do
+    if not planned[hash] then
+      others = others + 1
+      if type(r) == "table" then records[#records + 1] = r end
+    end
   end
   if others == 0 then return nil end
-  return string.format("%s of this study in %s %s not in this sweep: an earlier version of the script planned %s (a "
-    .. "sweep point, the seed, the model, the data, the backend or a hyperparameter differs). %s kept there, "
-    .. "left out of this study's fits and report (scalelab results %s lists %s with a *)",
+  local changed = #records == others and changed_parts(s, records)
+  return string.format("%s of this study in %s %s not in this sweep: an earlier version of the script planned %s %s. "
+    .. "%s kept there, left out of this study's fits and report (scalelab results %s lists %s with a *)",
     core.format_counted(others, "run"), s.store_path, others == 1 and "is" or "are",
-    others == 1 and "it" or "them", others == 1 and "It is" or "They are", shell_word(s.store_path),
-    others == 1 and "it" or "them")
+    others == 1 and "it" or "them",
+    changed and string.format("(%s from every run planned now in %s)", others == 1 and "it differs" or "they differ",
+      changed)
+      or "(a sweep point, the seed, the model, the data, the backend or a hyperparameter differs)",
+    others == 1 and "It is" or "They are", shell_word(s.store_path), others == 1 and "it" or "them")
 end
 
 -- A sentence about the planned runs that this study has not finished but that its store holds finished
@@ -724,16 +800,7 @@ local function execute_locked(s, options, store)
                                                             model = s.family_info } }
   local plans = {}
   for _, run in ipairs(s.runs) do
-    local values = {}
-    local function flat(prefix, value)
-      if type(value) == "table" then
-        for k, v in pairs(value) do flat(prefix == "" and tostring(k) or prefix .. "_" .. tostring(k), v) end
-      elseif type(value) == "number" or type(value) == "string" or type(value) == "boolean" then
-        values[prefix] = value
-      end
-    end
-    flat("", run.config)
-    values.N_target = run.N
+    local values = executor.flat_config(run)
     plans[#plans + 1] = { study = s.name, hash = run.hash, ordinal = run.ordinal, label = run.label,
                           config_json = run.config_json, config = values, params = run.params,
                           non_embedding_params = run.non_embedding_params, tokens = run.tokens,

@@ -1622,7 +1622,7 @@ the defaults), sweep (the runs: sweep.isoflop{...}, sweep.grid{...}, sweep.data_
 { kind = "simulated", law = { E =, A =, B =, alpha =, beta = } or a Law (fit.published.chinchilla, a fitted
 fit.chinchilla or fit.data_constrained law), noise = (default 0: the relative spread of each run's held-out loss,
 e.g. 0.01) } | { kind = "law", law =, noise =, points = 20 } (each run's whole loss curve drawn from the law,
-every point with its own noise) | { kind = "cpu", threads = 4 } (trainer options) | function(run);
+every point with its own noise) | { kind = "cpu", threads = 4 } (trainer options: threads, micro_batch, eps, checkpoint_interval) | function(run);
 a table without kind simulates when it gives law or noise, else trains as "auto"), store (path, default "<name>.db"), fits
 ({"isoflop", "chinchilla", "approach1", "kaplan", "data_constrained"}, or { name = options }; each draws
 bootstrap = 200 resamples for its intervals unless its options say otherwise, 0 for none; runs that differ

@@ -1404,6 +1404,42 @@ study "x" {
   t.ok(out:find("s.lua:3: study: backend \"auto\" trains models on data", 1, true), out)
 end)
 
+t.test("a trainer backend's options are checked as the study is declared: a misspelt or misplaced one is named with "
+    .. "where it goes", function()
+  -- backend = { kind = "cpu", thread = 2 } passed the checks and the dry run, and every run failed as it
+  -- started, in train.run's words (its keys include model, data and tokens, which the study sets).
+  for _, case in ipairs {
+    { '{ kind = "cpu", thread = 2 }', "s.lua:5: study: backend.thread is not an option of the trainer; did you mean "
+      .. "'threads'? (a trainer backend takes kind and checkpoint_interval, eps, micro_batch, threads)" },
+    { '{ kind = "cpu", threads = "two" }', 's.lua:5: study: backend.threads must be a whole number from 0 to 4096 (CPU '
+      .. 'threads a run trains on, 0 for all cores; got "two")' },
+    { '{ micro_batch = 0 }', "s.lua:5: study: backend.micro_batch must be a whole number of at least 1 (rows per "
+      .. "forward and backward pass; got 0)" },
+    { '{ kind = "auto", eps = 0 }', "s.lua:5: study: backend.eps must be a number above 0 (AdamW's epsilon; got 0)" },
+    { '{ kind = "cpu", lr = 1e-3 }', "s.lua:5: study: backend.lr: the study sets lr for each run; give it in hyper = "
+      .. "{ lr = ... }" },
+    { '{ kind = "cpu", law = fit.published.chinchilla }', 's.lua:5: study: backend.law: backend "cpu" trains models and '
+      .. 'draws nothing from a law; for losses drawn from a law give backend = { kind = "simulated", law = ... }' },
+  } do
+    local dir = script(string.format([[
+study "x" {
+  data = data.synthetic{ kind = "markov", vocab = 64, order = 1, seed = 3, tokens = 1e6 },
+  sweep = sweep.grid{ N = { 2e4 }, D = { 1e5 } },
+  fits = {},
+  backend = %s,
+}
+]], case[1]))
+    local code, out = scalelab(dir, "s.lua", "--dry-run")
+    t.eq(code, 1, out)
+    t.ok(out:find(case[2], 1, true), case[1] .. ": " .. out)
+  end
+  -- The options a trainer takes pass, and stay in the runs' identity.
+  local backends = require "scalelab.study.backends"
+  local _, identity = backends.resolve { kind = "cpu", threads = 2, micro_batch = 4, eps = 1e-8, checkpoint_interval = 0 }
+  t.eq(identity.trainer.threads, 2)
+  t.eq(identity.trainer.eps, 1e-8)
+end)
+
 t.test("one rule for the library's frames: errors point at the user's line with the library read from any folder", function()
   local source = os.getenv("SCALELAB_SOURCE_DIR")
   if not source then return t.skip("SCALELAB_SOURCE_DIR is not set (run through ctest)") end

@@ -1549,8 +1549,11 @@ end
 -- study "name" { ... }
 function M.study(name)
   local where = checks.where(2)
-  if type(name) ~= "string" or name == "" then
-    checks.fail(where, "study expects a name: study \"my-study\" { ... } (got " .. checks.type_name(name) .. ")")
+  -- A name of nothing but spaces (study "" or "  ") made a store named ".db" or "__.db" and a report
+  -- headed by nothing: such a name is the name left out.
+  if type(name) ~= "string" or not name:find("%S") then
+    checks.fail(where, "study expects a name: study \"my-study\" { ... } (got " .. (type(name) ~= "string"
+      and checks.type_name(name) or name == "" and "an empty string" or string.format("%q, only spaces", name)) .. ")")
   end
   -- The name heads the Markdown report and each study's lines in `scalelab results`: one line.
   if name:find("%c") then

@@ -257,6 +257,10 @@ t.test("a bad call that ends the user's function (a tail call) is an error at it
     { [[return train.run{ model = 3 }]], "train.run: model must be a model shape" },  -- C: it always kept the line
     -- The study's name, given to the module itself (its __call).
     { [[return study(3)]], "study expects a name: study \"my-study\" { ... } (got an integer)" },
+    -- A name of spaces only is none (it made a store named "__.db"); an empty one is said so.
+    { [[return study("  ") { sweep = sweep.grid{ N = { 1e8 }, D = { 1e9 } } }]],
+      "study expects a name: study \"my-study\" { ... } (got \"  \", only spaces)" },
+    { [[return study("")]], "study expects a name: study \"my-study\" { ... } (got an empty string)" },
     -- The study's checks find the key at fault in the table written at the call: at its own line.
     { "return study \"bad\" {\n    sweep = sweep.grid{ N = { 1e8 }, D = { 1e9 } },\n    jbos = 2,\n  }",
       "study: unknown key 'jbos'; did you mean 'jobs'?", line = 4 },

@@ -837,6 +837,28 @@ int checkpoint_held_out(lua_State* L) {
   return 1;
 }
 
+// train.checkpoint_position(path): { step =, steps =, batch =, seq_len =, tokens =, total_tokens = } of the
+// checkpoint at path, nil where path holds no readable checkpoint.
+int checkpoint_position(lua_State* L) {
+  const std::optional<train::CheckpointPosition> p = train::checkpoint_position(luaL_checkstring(L, 1));
+  if (!p) {
+    lua_pushnil(L);
+    return 1;
+  }
+  lua_createtable(L, 0, 6);
+  const double per_step = static_cast<double>(p->batch) * static_cast<double>(p->seq_len);
+  for (const auto& [key, value] : {std::pair<const char*, lua_Integer>{"step", p->step}, {"steps", p->steps},
+                                   {"batch", p->batch}, {"seq_len", p->seq_len}}) {
+    lua_pushinteger(L, value);
+    lua_setfield(L, -2, key);
+  }
+  lua_pushnumber(L, static_cast<double>(p->step) * per_step);
+  lua_setfield(L, -2, "tokens");
+  lua_pushnumber(L, static_cast<double>(p->steps) * per_step);
+  lua_setfield(L, -2, "total_tokens");
+  return 1;
+}
+
 int backends(lua_State* L) {
   push_strings(L, train::backend_names());
   return 1;
@@ -934,6 +956,10 @@ int open_train(lua_State* L) {
         "each evaluation's batches x rows x tokens; \"2 x 8 x 16, 15 rows\": a split of 15 rows read whole), false "
         "where it records none (an earlier scalelab's: its evaluations went round a held-out split smaller than "
         "them, as a run resumed from it goes on doing), nil where path holds no checkpoint"},
+       {"checkpoint_position", &bound<checkpoint_position>,
+        "train.checkpoint_position(path) -> where the run of the checkpoint at path stands: { step, steps, batch, "
+        "seq_len, tokens, total_tokens } (steps done of the run's steps, each of batch rows of seq_len tokens), nil "
+        "where path holds no readable checkpoint"},
        {"backend_available", &bound<backend_available>,
         "train.backend_available(name) -> true when backend `name` can train on this machine (\"cuda\" not "
         "built, or built but no GPU: false); an unknown name is an error"}});

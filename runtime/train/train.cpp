@@ -1176,8 +1176,11 @@ RunResult train(const TrainConfig& config) {
   return result;
 }
 
-std::optional<std::string> checkpoint_held_out_measure(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
+namespace {
+
+// A checkpoint's fingerprint (the run's identity as train() describes it), read from the start of
+// the file at `path`, with the stream left after it; nullopt where `path` holds no scalelab checkpoint.
+std::optional<std::string> checkpoint_print(std::ifstream& in) {
   // A length-prefixed string (ByteWriter::string) of at most `limit` bytes, or nullopt.
   auto read_string = [&](uint64_t limit) -> std::optional<std::string> {
     uint64_t size = 0;
@@ -1190,7 +1193,31 @@ std::optional<std::string> checkpoint_held_out_measure(const std::string& path) 
   if (!magic || (*magic != kCheckpointMagic && *magic != kCheckpointMagicV3 && *magic != kCheckpointMagicV2 &&
                  *magic != kCheckpointMagicV1))
     return std::nullopt;
-  const std::optional<std::string> print = read_string(1 << 16);
+  return read_string(1 << 16);
+}
+
+}  // namespace
+
+std::optional<CheckpointPosition> checkpoint_position(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  const std::optional<std::string> print = checkpoint_print(in);
+  CheckpointPosition p;
+  // The step follows the fingerprint in every version (write_checkpoint); the run's shape is in
+  // the fingerprint, "...; batch B x T; steps S; ..." (fingerprint, legacy_fingerprint).
+  if (!print || !in.read(reinterpret_cast<char*>(&p.step), sizeof p.step)) return std::nullopt;
+  const size_t at = print->find("; batch ");
+  long long batch = 0, seq_len = 0, steps = 0;
+  if (at == std::string::npos ||
+      std::sscanf(print->c_str() + at, "; batch %lld x %lld; steps %lld", &batch, &seq_len, &steps) != 3)
+    return std::nullopt;
+  p.batch = batch, p.seq_len = seq_len, p.steps = steps;
+  if (p.step < 0 || p.step > p.steps || p.batch <= 0 || p.seq_len <= 0) return std::nullopt;
+  return p;
+}
+
+std::optional<std::string> checkpoint_held_out_measure(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  const std::optional<std::string> print = checkpoint_print(in);
   if (!print) return std::nullopt;
   const std::string key = "; held-out ";
   const size_t at = print->find(key);

@@ -210,6 +210,14 @@ std::string where_kept(const std::string& caller, const TrainConfig& config, con
 // nullopt where `path` holds no scalelab checkpoint. Reads only the start of the file.
 std::optional<std::string> checkpoint_held_out_measure(const std::string& path);
 
+// Where the run of the checkpoint at `path` stands: the optimizer steps done, of the run's `steps`,
+// each of batch rows of seq_len tokens, as its identity gives them; nullopt where `path` holds no
+// scalelab checkpoint or one cut short. Reads only the start of the file.
+struct CheckpointPosition {
+  int64_t step = 0, steps = 0, batch = 0, seq_len = 0;
+};
+std::optional<CheckpointPosition> checkpoint_position(const std::string& path);
+
 // Runs the training. Errors in the configuration or data throw scalelab::Error before any work
 // (among them a run of more tokens than int64 counts, steps × batch × seq_len >= 2^63, a sampler that plans fewer batches than the run needs, a held-out source too short
 // for one evaluation, and a model the cpu backend cannot fit in the memory available);

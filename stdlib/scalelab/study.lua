@@ -126,10 +126,34 @@ M.default_hyper = {
   clip = 1.0,
 }
 
-local function rule_value(rules, key, run)
+-- Calls `fn`, a function of the run that the study's script gave (a hyperparameter rule, an eval
+-- setting), for planned run `run` of sweep point i; its error, which said only "attempt to perform
+-- arithmetic on a nil value (field 'NN')" located at the function, is the study's, located at the key
+-- (`path`): which function, for which point, and the fields the run has (the nearest to a missing one).
+local function call_rule(s, i, what, fn, run, path)
+  local ok, value = pcall(fn, run)
+  if ok then return value end
+  local message = tostring(value)
+  local fields = {}
+  for k, v in pairs(run) do
+    if type(k) == "string" and type(v) ~= "function" then fields[#fields + 1] = k end
+  end
+  table.sort(fields)
+  local missing = message:match("field '([%w_]+)'")
+  local near = missing and #missing >= 3 and run[missing] == nil and checks.closest(missing, fields)
+  checks.fail(s.where, string.format("study: %s, a function of the run, failed for sweep point %d (%s): %s; it is given "
+    .. "the planned run, whose fields are %s%s", what, i, sweep_mod.describe_point(run.point), message,
+    table.concat(fields, ", "), near and string.format(" (did you mean run.%s for run.%s?)", near, missing) or ""), path)
+end
+
+local function rule_value(s, key, run, i)
   local rule = run.point[key]
-  if rule == nil then rule = rules[key] end
-  if type(rule) == "function" then rule = rule(run) end
+  local from_point = rule ~= nil
+  if rule == nil then rule = s.hyper[key] end
+  if type(rule) == "function" then
+    rule = call_rule(s, i, from_point and ("the sweep point's " .. key) or ("hyper." .. key), rule, run,
+      from_point and { "sweep" } or { "hyper", key })
+  end
   return rule
 end
 
@@ -139,11 +163,19 @@ local function gpt_config_check(value)
   return type(value) == "userdata" and getmetatable(value) and getmetatable(value).__name == "GptConfig"
 end
 
-local function model_family(spec, where)
+-- "; did you mean \"chinchilla\"?" where `name` is near it, else "".
+local function chinchilla_hint(name)
+  return checks.closest(name, { "chinchilla" }) and "; did you mean \"chinchilla\"?" or ""
+end
+
+-- `key`: the study's key that gave `spec`, "model" or "models" (the same key), for its messages.
+local function model_family(spec, where, key)
+  key = key or "model"
   if spec == nil then spec = {} end
   if type(spec) == "string" then
     if spec ~= "chinchilla" then
-      checks.fail(where, "study: model must be a table, a function of N, or \"chinchilla\" (got \"" .. spec .. "\")", { "model" })
+      checks.fail(where, string.format("study: %s must be a table, a function of N, or \"chinchilla\" (got \"%s\"%s)",
+        key, spec, chinchilla_hint(spec)), { key })
     end
     spec = { shape = "chinchilla" }
   end
@@ -157,16 +189,19 @@ local function model_family(spec, where)
       return shape
     end, { family = "function" }
   end
-  checks.table(spec, MODEL_VALID, "study: model", where, { "model" })
+  checks.table(spec, MODEL_VALID, "study: " .. key, where, { key })
   if type(spec.shape) == "function" then
-    return model_family(spec.shape, where)
+    return model_family(spec.shape, where, key)
   end
   local aspect = spec.aspect
   if spec.shape == "chinchilla" or aspect == "chinchilla" then aspect = "chinchilla"
   elseif spec.shape ~= nil then
-    checks.fail(where, "study: model.shape must be \"chinchilla\" or a function of N (got \"" .. tostring(spec.shape) .. "\")", { "model", "shape" })
+    checks.fail(where, string.format("study: %s.shape must be \"chinchilla\" or a function of N (got %s%s)", key,
+      type(spec.shape) == "string" and ("\"" .. spec.shape .. "\"") or checks.type_name(spec.shape),
+      type(spec.shape) == "string" and chinchilla_hint(spec.shape) or ""), { key, "shape" })
   elseif type(aspect) == "string" then
-    checks.fail(where, "study: model.aspect must be a number (d_model / n_layer) or \"chinchilla\"", { "model", "aspect" })
+    checks.fail(where, string.format("study: %s.aspect must be a number (d_model / n_layer) or \"chinchilla\" (got "
+      .. "\"%s\"%s)", key, aspect, chinchilla_hint(aspect)), { key, "aspect" })
   end
   local options = { aspect = aspect or 64, vocab = spec.vocab, ctx = spec.ctx, head_dim = spec.head_dim }
   local model = require "scalelab.model"
@@ -410,7 +445,7 @@ local function plan_runs(s)
         .. "epochs out", i, sweep_mod.describe_point(p), tostring(p.epochs), fmt_count(D), fmt_count(D / p.epochs)),
         { "sweep" })
     end
-    local batch = rule_value(s.hyper, "batch", run)
+    local batch = rule_value(s, "batch", run, i)
     local problem = hyper_problem("batch", batch)
     if problem then
       checks.fail(s.where, string.format("study: %s, for sweep point %d (%s)", problem, i, sweep_mod.describe_point(p)), { "hyper", "batch" })
@@ -499,7 +534,7 @@ local function plan_runs(s)
     -- What the trainer computes, output logits included: what its time goes with (the dry run's estimate).
     run.hardware_flops = shape.hardware_flops_per_token * run.tokens
     for _, key in ipairs { "lr", "warmup", "min_lr", "weight_decay", "beta1", "beta2", "clip" } do
-      local v = rule_value(s.hyper, key, run)
+      local v = rule_value(s, key, run, i)
       local why = hyper_problem(key, v)
       if why then
         checks.fail(s.where, string.format("study: %s, for sweep point %d (%s)", why, i, sweep_mod.describe_point(p)),
@@ -513,8 +548,11 @@ local function plan_runs(s)
     end
     run.warmup_steps = run.warmup < 1 and math.floor(run.warmup * run.steps + 0.5) or math.floor(run.warmup)
     run.min_lr_ratio = run.min_lr
-    run.eval_interval = s.eval.interval and (type(s.eval.interval) == "function" and s.eval.interval(run) or s.eval.interval)
-    run.eval_tokens = s.eval.tokens and (type(s.eval.tokens) == "function" and s.eval.tokens(run) or s.eval.tokens)
+    for _, key in ipairs { "interval", "tokens" } do
+      local v = s.eval[key]
+      if type(v) == "function" then v = call_rule(s, i, "eval." .. key, v, run, { "eval", key }) end
+      run["eval_" .. key] = v
+    end
     for key, meaning in pairs { interval = "training tokens between evaluations, as train.run's eval_interval (a step "
                                   .. "is batch × ctx tokens); 0 for the trainer's default, about 20 a run",
                                 tokens = "held-out tokens per evaluation; 0 for the trainer's default" } do
@@ -565,6 +603,14 @@ local function plan_runs(s)
     run.config = config
     run.config_json = json.encode(config)
     run.hash = native_store.sha256(run.config_json)
+    -- The hash an earlier scalelab gave the run on backend "auto" (the name, not the device): a
+    -- store's run under it is this run where its device trained it (executor.adopt_legacy).
+    if s.backend_legacy_identity then
+      config.backend = s.backend_legacy_identity
+      run.legacy_hash = native_store.sha256(json.encode(config))
+      config.backend = s.backend_identity
+      if run.legacy_hash == run.hash then run.legacy_hash = nil end
+    end
     run.label = string.format("N=%s D=%s", fmt_count(run.N_fit), fmt_count(run.tokens))
     if run.budget then run.label = run.label .. " C=" .. core.format_flops(run.budget) end
     if run.unique_tokens then run.label = run.label .. string.format(" U=%s (%s ep)", fmt_count(run.unique_tokens), core.format_number(run.epochs, 3)) end
@@ -796,10 +842,7 @@ local function estimate_speed(s, store_path, runs)
     local planned = {}
     for _, r in ipairs(runs) do planned[r.hash] = r end
     local flops, seconds = 0, 0
-    -- (A store the study has not written yet, as another study's store = shared: no runs of it;
-    -- s:runs refuses a study the store lacks.)
-    local known = pcall(store.check_study, store, s.name)
-    for _, r in ipairs(known and store:runs { study = s.name, status = "done" } or {}) do
+    for _, r in ipairs(executor.stored_runs(store, s.name, "done")) do
       local p = planned[r.hash]
       if p and r.wall_seconds and r.wall_seconds > 0 then
         flops, seconds = flops + p.hardware_flops, seconds + r.wall_seconds
@@ -833,8 +876,9 @@ local function stored_statuses(s)
   end
   local ok_open, store = pcall(native_store.open, s.store_path, { read_only = true })
   if ok_open then
-    local known = pcall(store.check_study, store, s.name)  -- s:runs refuses a study the store lacks
-    for _, r in ipairs(known and store:runs { study = s.name } or {}) do status_of[r.hash], records[r.hash] = r.status, r end
+    local stored = executor.stored_runs(store, s.name)
+    executor.adopt_legacy(s, stored)
+    for _, r in ipairs(stored) do status_of[r.hash], records[r.hash] = r.status, r end
     s.renamed_note = executor.renamed_note(s, store)
     store:close()
     neighbours()
@@ -1017,11 +1061,23 @@ local function print_plan(s, runs, duplicates, status_of, store_problem, jobs_as
     lines[#lines + 1] = "time: as recorded in the store for runs done or diverged, estimated for the runs to train"
   end
   lines[#lines + 1] = header
-  local total_flops, total_seconds, todo = 0, 0, 0
+  local total_flops, total_seconds, todo, resuming = 0, 0, 0, 0
   for _, r in ipairs(runs) do
-    local seconds = speed == math.huge and 0 or r.hardware_flops / run_speed
-    r.estimated_seconds = seconds
     local status = status_of and status_of[r.hash] or "new"
+    -- A run an earlier attempt stopped (interrupted, killed) resumes from its checkpoint: it is timed
+    -- by the tokens it has left, and its status says where it resumes.
+    local left, shown = 1, status
+    local resume = to_train(status) and executor.resume_point(s, r, records and records[r.hash])
+    if resume and resume.tokens then
+      left = math.max(0, 1 - resume.tokens / r.tokens)
+      resuming = resuming + 1
+      shown = string.format("%s, resumes at %s of %s tokens", status, fmt_count(resume.tokens), fmt_count(r.tokens))
+    elseif resume then
+      shown = string.format("%s, its checkpoint %s cannot be resumed (not a checkpoint of this run, or cut short): "
+        .. "timed from the start", status, resume.path)
+    end
+    local seconds = speed == math.huge and 0 or r.hardware_flops * left / run_speed
+    r.estimated_seconds = seconds
     if to_train(status) then
       todo = todo + 1
       total_seconds = total_seconds + seconds
@@ -1040,14 +1096,16 @@ local function print_plan(s, runs, duplicates, status_of, store_problem, jobs_as
       fmt_count(r.tokens), repeats and (r.unique_tokens and fmt_count(r.unique_tokens) or "-") or "",
       r.epochs and core.format_number(r.epochs, 3) or "1",
       core.format_number(r.lr, 2), core.format_flops(r.flops),
-      backends.simulates(s.backend_kind) and "simulated" or time, status)
+      backends.simulates(s.backend_kind) and "simulated" or time, shown)
   end
   if backends.simulates(s.backend_kind) then
-    lines[#lines + 1] = string.format("total: %s (%d to simulate), %s FLOP if trained; simulated: %s",
-      core.format_counted(#runs, "run"), todo, core.format_flops(total_flops), backends.describe_simulation(s.backend_identity))
+    lines[#lines + 1] = string.format("total: %s (%d to simulate%s), %s FLOP if trained; simulated: %s",
+      core.format_counted(#runs, "run"), todo, resuming > 0 and string.format(", %d resuming", resuming) or "",
+      core.format_flops(total_flops), backends.describe_simulation(s.backend_identity))
   else
-    lines[#lines + 1] = string.format("total: %s (%d to train), %s FLOP, estimated %s on %s%s (%s)",
-      core.format_counted(#runs, "run"), todo, core.format_flops(total_flops),
+    lines[#lines + 1] = string.format("total: %s (%d to train%s), %s FLOP, estimated %s on %s%s (%s)",
+      core.format_counted(#runs, "run"), todo, resuming > 0 and string.format(", %d resuming", resuming) or "",
+      core.format_flops(total_flops),
       speed == math.huge and "-" or core.format_duration(math.max(total_seconds / jobs, longest)),
       backends.device(s.backend_kind) == "cuda" and "the GPU" or core.format_counted(native.cpu_count(), "core"),
       jobs > 1 and string.format(", %d runs at once", jobs) or "", basis)
@@ -1080,7 +1138,10 @@ local function print_plan(s, runs, duplicates, status_of, store_problem, jobs_as
     lines[#lines + 1] = string.format("note: the store %s cannot be made: %s; running the study would stop before "
       .. "training (give store = a path in a folder you can write)", s.store_path, blocked)
   elseif folder and folder ~= "" and not executor.path_exists(folder) then
-    lines[#lines + 1] = string.format("note: the store's folder %s does not exist; running the study makes it", folder)
+    local misspelt = executor.misspelt_store(s)
+    lines[#lines + 1] = misspelt and string.format("note: %s; running the study would stop before training",
+        executor.misspelt_store_message(s, misspelt))
+      or string.format("note: the store's folder %s does not exist; running the study makes it", folder)
   end
   if store_problem then
     lines[#lines + 1] = string.format("note: the store cannot be read, so the statuses above take it for empty, and "
@@ -1109,7 +1170,7 @@ local function print_plan(s, runs, duplicates, status_of, store_problem, jobs_as
     lines[#lines + 1] = string.format("note: backend %s cannot train on this machine (%s); running the study here "
       .. "would stop before training", s.backend_kind, s.backend_missing)
   end
-  local unplanned = executor.unplanned_note(s, status_of or {})
+  local unplanned = executor.unplanned_note(s, records or status_of or {})
   if unplanned then lines[#lines + 1] = "note: " .. unplanned end
   local provenance = executor.provenance_note(s, records or {})
   if provenance then lines[#lines + 1] = "note: " .. provenance end
@@ -1230,7 +1291,7 @@ local function run_study(name, spec, where)
     if copy.vocab == nil and type(copy.shape) ~= "function" then copy.vocab = data_vocab end
     model_spec = copy
   end
-  s.family, s.family_info = model_family(model_spec, where)
+  s.family, s.family_info = model_family(model_spec, where, spec.models ~= nil and "models" or "model")
   s.count = spec.params or "all"
   if s.count ~= "all" and s.count ~= "non_embedding" then
     checks.fail(where, "study: params must be \"all\" (Chinchilla: every parameter) or \"non_embedding\" (Kaplan) (got \"" .. s.count .. "\")", { "params" })
@@ -1238,7 +1299,7 @@ local function run_study(name, spec, where)
   s.hyper = setmetatable(spec.hyper or {}, { __index = M.default_hyper })
   s.eval = spec.eval or {}
   s.seed = spec.seed or 1
-  local ok, kind, identity, run_fn, keeps = pcall(backends.resolve, spec.backend, s.count)
+  local ok, kind, identity, run_fn, keeps, legacy_identity = pcall(backends.resolve, spec.backend, s.count)
   if not ok then
     -- One location, the user's line: an error raised inside (by a native function, say) may carry its own.
     -- backends.resolve names the key at fault ("backend.law.B must be a number"): once, and located at
@@ -1255,6 +1316,7 @@ local function run_study(name, spec, where)
   -- default, all parameters, adds nothing: runs stored before keep their identity).
   if identity.implementation == "study" and s.count ~= "all" then identity.N_counts = s.count end
   s.backend_kind, s.backend_identity, s.backend_run = kind, identity, run_fn
+  s.backend_legacy_identity = legacy_identity
   -- Both are the study's own closures, listed by help(s): say what they are.
   doc(s.family, "s.family(N [, point, count]) -> the model.gpt shape the study trains for a target N (its model key)")
   doc(s.backend_run, "s.backend_run(run, context) -> trains or simulates one planned run on the study's backend "
@@ -1487,8 +1549,11 @@ end
 -- study "name" { ... }
 function M.study(name)
   local where = checks.where(2)
-  if type(name) ~= "string" or name == "" then
-    checks.fail(where, "study expects a name: study \"my-study\" { ... } (got " .. checks.type_name(name) .. ")")
+  -- A name of nothing but spaces (study "" or "  ") made a store named ".db" or "__.db" and a report
+  -- headed by nothing: such a name is the name left out.
+  if type(name) ~= "string" or not name:find("%S") then
+    checks.fail(where, "study expects a name: study \"my-study\" { ... } (got " .. (type(name) ~= "string"
+      and checks.type_name(name) or name == "" and "an empty string" or string.format("%q, only spaces", name)) .. ")")
   end
   -- The name heads the Markdown report and each study's lines in `scalelab results`: one line.
   if name:find("%c") then
@@ -1560,7 +1625,7 @@ the defaults), sweep (the runs: sweep.isoflop{...}, sweep.grid{...}, sweep.data_
 { kind = "simulated", law = { E =, A =, B =, alpha =, beta = } or a Law (fit.published.chinchilla, a fitted
 fit.chinchilla or fit.data_constrained law), noise = (default 0: the relative spread of each run's held-out loss,
 e.g. 0.01) } | { kind = "law", law =, noise =, points = 20 } (each run's whole loss curve drawn from the law,
-every point with its own noise) | { kind = "cpu", threads = 4 } (trainer options) | function(run);
+every point with its own noise) | { kind = "cpu", threads = 4 } (trainer options: threads, micro_batch, eps, checkpoint_interval) | function(run);
 a table without kind simulates when it gives law or noise, else trains as "auto"), store (path, default "<name>.db"), fits
 ({"isoflop", "chinchilla", "approach1", "kaplan", "data_constrained"}, or { name = options }; each draws
 bootstrap = 200 resamples for its intervals unless its options say otherwise, 0 for none; runs that differ
@@ -1587,7 +1652,8 @@ repeat_data (true: runs wanting more tokens than the corpus holds repeat it; oth
 error before training), point_keys (names of your own sweep-point values that your model or hyper
 functions read; any other unknown key in a point is an error).
 The backend defaults to "auto" (the trainer, on CUDA where present, else the CPU; it needs data);
-"simulated" must be asked for. After the report, runs that failed or did not finish are counted in the Study's failed; a
+"simulated" must be asked for. A run's identity names the device that trains it: "auto" finds the runs
+stored under "cpu" on a machine without a GPU (and under "cuda" on one with it), and the reverse. After the report, runs that failed or did not finish are counted in the Study's failed; a
 script that does not catch errors then ends with one (exit status 1), while the REPL or a pcall
 gets the Study (its fits and answers) with failed > 0 and a line saying so.
 Script options: --dry-run (-n: print the plan, train nothing), --jobs N (-j N), --quiet, --help (-h);

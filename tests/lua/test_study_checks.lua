@@ -257,6 +257,10 @@ t.test("a bad call that ends the user's function (a tail call) is an error at it
     { [[return train.run{ model = 3 }]], "train.run: model must be a model shape" },  -- C: it always kept the line
     -- The study's name, given to the module itself (its __call).
     { [[return study(3)]], "study expects a name: study \"my-study\" { ... } (got an integer)" },
+    -- A name of spaces only is none (it made a store named "__.db"); an empty one is said so.
+    { [[return study("  ") { sweep = sweep.grid{ N = { 1e8 }, D = { 1e9 } } }]],
+      "study expects a name: study \"my-study\" { ... } (got \"  \", only spaces)" },
+    { [[return study("")]], "study expects a name: study \"my-study\" { ... } (got an empty string)" },
     -- The study's checks find the key at fault in the table written at the call: at its own line.
     { "return study \"bad\" {\n    sweep = sweep.grid{ N = { 1e8 }, D = { 1e9 } },\n    jbos = 2,\n  }",
       "study: unknown key 'jbos'; did you mean 'jobs'?", line = 4 },
@@ -490,6 +494,79 @@ study "x" {
   code, out = scalelab(dir, "s.lua", "--dry-run")
   t.eq(code, 0, out)
   t.ok(out:find("2 runs planned", 1, true), out)
+end)
+
+t.test("a models = key is named as written, at its line, and a name near \"chinchilla\" is suggested", function()
+  -- models = "chinchila" said 'study: model must be ... (got "chinchila")' at the study's first line:
+  -- another key than the one written, and no suggestion, as unknown keys and backends have.
+  for _, case in ipairs {
+    { 'models = "chinchila"', 's.lua:4: study: models must be a table, a function of N, or "chinchilla" (got '
+      .. '"chinchila"; did you mean "chinchilla"?)' },
+    { 'model = "gpt2"', 's.lua:4: study: model must be a table, a function of N, or "chinchilla" (got "gpt2")' },
+    { 'models = { shape = "chinchila" }', 's.lua:4: study: models.shape must be "chinchilla" or a function of N (got '
+      .. '"chinchila"; did you mean "chinchilla"?)' },
+    { 'models = { aspect = "chinchila" }', 's.lua:4: study: models.aspect must be a number (d_model / n_layer) or '
+      .. '"chinchilla" (got "chinchila"; did you mean "chinchilla"?)' },
+    { 'models = { aspct = 16 }', "s.lua:4: study: models: unknown key 'aspct'; did you mean 'aspect'?" },
+  } do
+    local dir = script(string.format([[
+study "x" {
+  sweep = sweep.grid{ N = { 1e5 }, D = { 1e7 } },
+  backend = "simulated",
+  %s,
+}
+]], case[1]))
+    local code, out = scalelab(dir, "s.lua", "--dry-run")
+    t.eq(code, 1, out)
+    t.ok(out:find(case[2], 1, true), case[1] .. ": " .. out)
+  end
+end)
+
+t.test("an error in a hyper or eval function of the run names the function, the sweep point and the run's fields", function()
+  -- It said only "s.lua:6: attempt to perform arithmetic on a nil value (field 'NN')", located at the
+  -- function: not which rule, for which run, nor what the run it is given holds.
+  local dir = script([[
+study "x" {
+  sweep = sweep.grid{ N = { 1e5, 1e6 }, D = { 1e7 } },
+  backend = "simulated",
+  fits = {},
+  hyper = {
+    lr = function(run) return 1e-3 * (run.parms / 1e6) ^ -0.2 end,
+  },
+}
+]])
+  local code, out = scalelab(dir, "s.lua", "--dry-run")
+  t.eq(code, 1, out)
+  t.ok(out:find("s.lua:6: study: hyper.lr, a function of the run, failed for sweep point 1 (N=100k D=10M): s.lua:6: "
+    .. "attempt to perform arithmetic on a nil value (field 'parms'); it is given the planned run, whose fields are N, "
+    .. "N_fit, batch, ", 1, true), out)
+  t.ok(out:find(", params, ", 1, true) and out:find("(did you mean run.params for run.parms?)", 1, true), out)
+  t.ok(not exists(dir .. "/x.db"), "nothing is made")
+  -- An eval setting, and a rule a sweep point carries, alike; an error of the user's own is kept as it is.
+  dir = script([[
+study "x" {
+  sweep = sweep.list{ { N = 1e5, D = 1e7, lr = function(run) error("no rate for " .. run.N) end } },
+  backend = "simulated",
+  fits = {},
+}
+]])
+  code, out = scalelab(dir, "s.lua", "--dry-run")
+  t.eq(code, 1, out)
+  t.ok(out:find("s.lua:2: study: the sweep point's lr, a function of the run, failed for sweep point 1 (N=100k D=10M): "
+    .. "s.lua:2: no rate for 100000.0; it is given the planned run, whose fields are ", 1, true), out)
+  t.ok(not out:find("did you mean", 1, true), out)
+  dir = script([[
+study "x" {
+  sweep = sweep.grid{ N = { 1e5 }, D = { 1e7 } },
+  backend = "simulated",
+  fits = {},
+  eval = { interval = function(run) return run.tokns // 20 end },
+}
+]])
+  code, out = scalelab(dir, "s.lua", "--dry-run")
+  t.eq(code, 1, out)
+  t.ok(out:find("s.lua:5: study: eval.interval, a function of the run, failed for sweep point 1 (N=100k D=10M): ", 1, true), out)
+  t.ok(out:find("(did you mean run.tokens for run.tokns?)", 1, true), out)
 end)
 
 t.test("bad script options exit 2 with the usage, and nothing trains", function()
@@ -782,6 +859,47 @@ study "x" {
   t.eq(code, 0, out)
   code, out = scalelab(dir, "s.lua", "--dry-run")
   t.ok(not out:find("does not exist", 1, true), out)
+end)
+
+t.test("a store in a mistyped folder, where the folder of the nearest name holds the study's runs, is refused "
+    .. "with the fix, nothing made", function()
+  -- store = "resuts/x.db" for "results/x.db" made the folder resuts and a new store in it, and
+  -- trained every run again; the runs done stayed in results/x.db, unsaid.
+  local dir = script([[
+study "x" {
+  sweep = sweep.grid{ N = { 1e7, 1e8 }, D = { 1e9 } },
+  backend = "simulated",
+  fits = {},
+  store = os.getenv("STORE"),
+}
+]])
+  local code, out = t.run(dir, "s.lua", { STORE = "results/x.db" })
+  t.eq(code, 0, out)
+  local before = read(dir .. "/results/x.db")
+  local says = "the store's folder resuts does not exist, but results/x.db, beside it, holds 2 finished runs of this "
+    .. "study: did you mean store = \"results/x.db\"? (to start a new store in resuts all the same, make the folder "
+    .. "first: mkdir -p resuts)"
+  code, out = t.run(dir, "s.lua --dry-run", { STORE = "resuts/x.db" })
+  t.eq(code, 0, out)
+  t.ok(out:find("note: " .. says .. "; running the study would stop before training", 1, true), out)
+  code, out = t.run(dir, "s.lua", { STORE = "resuts/x.db" })
+  t.eq(code, 1, out)
+  t.ok(out:find("s.lua:1: study x: " .. says .. "; nothing was trained or written", 1, true), out)
+  t.ok(not exists(dir .. "/resuts"), "nothing is made")
+  t.eq(read(dir .. "/results/x.db"), before, "the store of the runs is untouched")
+  -- A folder deeper in the path, and a path from the root, alike.
+  t.ok(os.execute("mkdir -p '" .. dir .. "/runs/results' && cp '" .. dir .. "/results/x.db' '" .. dir .. "/runs/results/'"))
+  code, out = t.run(dir, "s.lua", { STORE = dir .. "/rusn/results/x.db" })
+  t.eq(code, 1, out)
+  t.ok(out:find("the store's folder " .. dir .. "/rusn does not exist, but " .. dir .. "/runs/results/x.db, beside it, "
+    .. "holds 2 finished runs", 1, true), out)
+  -- Made as the message says, the folder takes a new store; a folder of no near name is made as before.
+  t.ok(os.execute("mkdir -p '" .. dir .. "/resuts'"))
+  code, out = t.run(dir, "s.lua", { STORE = "resuts/x.db" })
+  t.eq(code, 0, out)
+  code, out = t.run(dir, "s.lua", { STORE = "elsewhere/x.db" })
+  t.eq(code, 0, out)
+  t.ok(exists(dir .. "/elsewhere/x.db"), out)
 end)
 
 t.test("the report says whether its answers carry intervals", function()
@@ -1293,6 +1411,42 @@ study "x" {
   local code, out = scalelab(dir, "s.lua", "--dry-run")
   t.eq(code, 1, out)
   t.ok(out:find("s.lua:3: study: backend \"auto\" trains models on data", 1, true), out)
+end)
+
+t.test("a trainer backend's options are checked as the study is declared: a misspelt or misplaced one is named with "
+    .. "where it goes", function()
+  -- backend = { kind = "cpu", thread = 2 } passed the checks and the dry run, and every run failed as it
+  -- started, in train.run's words (its keys include model, data and tokens, which the study sets).
+  for _, case in ipairs {
+    { '{ kind = "cpu", thread = 2 }', "s.lua:5: study: backend.thread is not an option of the trainer; did you mean "
+      .. "'threads'? (a trainer backend takes kind and checkpoint_interval, eps, micro_batch, threads)" },
+    { '{ kind = "cpu", threads = "two" }', 's.lua:5: study: backend.threads must be a whole number from 0 to 4096 (CPU '
+      .. 'threads a run trains on, 0 for all cores; got "two")' },
+    { '{ micro_batch = 0 }', "s.lua:5: study: backend.micro_batch must be a whole number of at least 1 (rows per "
+      .. "forward and backward pass; got 0)" },
+    { '{ kind = "auto", eps = 0 }', "s.lua:5: study: backend.eps must be a number above 0 (AdamW's epsilon; got 0)" },
+    { '{ kind = "cpu", lr = 1e-3 }', "s.lua:5: study: backend.lr: the study sets lr for each run; give it in hyper = "
+      .. "{ lr = ... }" },
+    { '{ kind = "cpu", law = fit.published.chinchilla }', 's.lua:5: study: backend.law: backend "cpu" trains models and '
+      .. 'draws nothing from a law; for losses drawn from a law give backend = { kind = "simulated", law = ... }' },
+  } do
+    local dir = script(string.format([[
+study "x" {
+  data = data.synthetic{ kind = "markov", vocab = 64, order = 1, seed = 3, tokens = 1e6 },
+  sweep = sweep.grid{ N = { 2e4 }, D = { 1e5 } },
+  fits = {},
+  backend = %s,
+}
+]], case[1]))
+    local code, out = scalelab(dir, "s.lua", "--dry-run")
+    t.eq(code, 1, out)
+    t.ok(out:find(case[2], 1, true), case[1] .. ": " .. out)
+  end
+  -- The options a trainer takes pass, and stay in the runs' identity.
+  local backends = require "scalelab.study.backends"
+  local _, identity = backends.resolve { kind = "cpu", threads = 2, micro_batch = 4, eps = 1e-8, checkpoint_interval = 0 }
+  t.eq(identity.trainer.threads, 2)
+  t.eq(identity.trainer.eps, 1e-8)
 end)
 
 t.test("one rule for the library's frames: errors point at the user's line with the library read from any folder", function()

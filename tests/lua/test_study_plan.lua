@@ -309,6 +309,30 @@ t.test("backend = { kind = \"cpu\" } without options keeps the identities of run
     plan("backend-table", { sweep = grid, data = corpus, backend = "auto" }).runs[1].hash)
 end)
 
+t.test("a run's identity names the device that trains it: \"auto\" is the runs of the device it picks here", function()
+  -- It named the backend as written: "auto" and "cpu" were other runs on a machine where both train
+  -- on the CPU, and a store trained under one was trained again under the other.
+  local backends = require "scalelab.study.backends"
+  local corpus = data.synthetic { kind = "markov", vocab = 256, seed = 1, tokens = 1e8 }
+  local grid = sweep.grid { N = { 1e5, 1e6 }, D = { 1e7 } }
+  local here = backends.device("auto")
+  local there = here == "cpu" and "cuda" or "cpu"
+  local auto = plan("device", { sweep = grid, data = corpus, backend = "auto" })
+  for _, backend in ipairs { here, { kind = "auto" }, { kind = here } } do
+    local same = plan("device", { sweep = grid, data = corpus, backend = backend })
+    for i = 1, 2 do t.eq(same.runs[i].hash, auto.runs[i].hash) end
+  end
+  t.eq(auto.backend_identity.kind, here)
+  -- The other device's runs are other runs (their losses differ by rounding).
+  local other = plan("device", { sweep = grid, data = corpus, backend = there })
+  t.ok(other.runs[1].hash ~= auto.runs[1].hash, "a run on " .. there .. " is another run than on " .. here)
+  -- Trainer options still make other runs, on either name.
+  local threads = plan("device", { sweep = grid, data = corpus, backend = { kind = "auto", threads = 1 } })
+  t.eq(plan("device", { sweep = grid, data = corpus, backend = { kind = here, threads = 1 } }).runs[1].hash,
+    threads.runs[1].hash)
+  t.ok(threads.runs[1].hash ~= auto.runs[1].hash)
+end)
+
 t.test("an IsoFLOP fit of a sweep without budgets is refused as the study is declared, not after training", function()
   -- It was found to fit nothing once every run had trained ("isoflop: the runs have no budget").
   local grid = sweep.grid { N = { 1e5, 1e6 }, D = { 1e7, 1e8 } }
@@ -578,6 +602,30 @@ t.test("the plan's lr and epochs columns write exponents as its FLOPs do: 3e-5 a
   -- The warning that the law ignores the repetition counts the epochs so too.
   t.ok(text:find("(run 1: 2e3 epochs of 1.02k)", 1, true), text)
   t.ok(not text:find("%de[+-]?0") and not text:find("%de%+"), text)
+end)
+
+t.test("the dry run of a paced law simulation counts a stopped run's points drawn and says where it resumes", function()
+  -- A stopped run was shown as if it started from nothing. The law backend's checkpoint holds the
+  -- curve points drawn: 4 of 10 is 4/10 of the run's tokens.
+  local function spec()
+    return { sweep = sweep.grid { N = { 1e5, 2e5 }, D = { 1e7 } }, fits = {},
+             backend = { kind = "law", points = 10, seconds_per_point = 0.01 } }
+  end
+  local s, text = plan("law-resume", spec())
+  t.ok(text:find("total: 2 runs (2 to simulate), ", 1, true), text)
+  local run = s.runs[1]
+  local folder = store_dir .. "/law-resume.checkpoints"
+  t.ok(os.execute("mkdir -p '" .. folder .. "'"))
+  t.write_file(folder .. "/" .. run.hash .. ".ckpt", "4\n")
+  s, text = plan("law-resume", spec())
+  local done = math.floor(run.tokens * 4 / 10 + 0.5)
+  t.ok(text:find(string.format("new, resumes at %s of %s tokens", core.format_count(done), core.format_count(run.tokens)),
+    1, true), text)
+  t.ok(text:find("total: 2 runs (2 to simulate, 1 resuming), ", 1, true), text)
+  -- Run, it draws the 6 points left: the checkpoint said where it was.
+  local ran = plan("law-resume", spec(), {})
+  t.eq(ran.runs[1].status, "done")
+  t.near(ran.runs[1].metrics.resumed_from, 0.4, 1e-12)
 end)
 
 t.done()

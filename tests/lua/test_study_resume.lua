@@ -3,6 +3,7 @@
 local t = require "scalelab.test"
 local native = require "scalelab.native.study"
 local native_store = require "scalelab.native.store"
+local backends = require "scalelab.study.backends"
 
 local exe = native.executable()
 local root = t.scratch("study-resume")
@@ -62,6 +63,117 @@ study "trained" {
   quiet = true,
 }
 ]]
+
+-- One small CPU run of a study whose backend is the environment's BACKEND (left out where it is
+-- empty); the script prints each run's hash and the hash scalelab gave it on "auto" before.
+local DEVICE = [[
+local backend = os.getenv("BACKEND")
+local s = study "device" {
+  data = data.synthetic{ kind = "markov", vocab = 64, order = 1, seed = 3, tokens = 2e6 },
+  model = { aspect = 16, ctx = 32 },
+  sweep = sweep.grid{ N = { 2e4 }, D = { 1e5 } },
+  hyper = { lr = 1e-2, batch = 8 },
+  backend = backend ~= "" and backend or nil,
+  store = "device.db",
+  fits = {},
+  report = false,
+}
+for _, r in ipairs(s.runs) do print("run " .. r.hash .. " legacy " .. tostring(r.legacy_hash)) end
+]]
+
+-- The folder of DEVICE trained once on the device "auto" picks here, and its one run (once, for
+-- every test that starts from it).
+local device_dir, device_run
+local function device_trained()
+  if not device_dir then
+    device_dir = t.script(root, DEVICE, "device.lua")
+    local code, out = t.run(device_dir, "device.lua", { BACKEND = backends.device("auto") })
+    t.eq(code, 0, out)
+    t.ok(out:find("study device: 1 run, 0 done, 1 to train", 1, true), out)
+    local _, r = next(snapshot(device_dir .. "/device.db"))
+    device_run = r
+  end
+  return device_dir, device_run
+end
+
+-- The only run in the store at `path`, after checking that it holds one.
+local function only_run(path)
+  local runs = snapshot(path)
+  local hash, r = next(runs)
+  t.eq(next(runs, hash), nil, "the store holds one run")
+  return r
+end
+
+t.test("a study trained on \"cpu\" and run again on \"auto\" or with no backend trains nothing again where \"auto\" "
+    .. "trains on the CPU", function()
+  -- A run's identity held the backend's name: switching between "cpu" and "auto" (or leaving the
+  -- backend out) trained every stored run again, though "auto" trains on the CPU here. It now holds
+  -- the device that trains the run ("cuda" where "auto" trains on a GPU: the same holds of "cuda").
+  local here = backends.device("auto")
+  local dir, trained = device_trained()
+  t.eq(trained.metrics.backend, here)
+  t.eq(trained.attempts, 1)
+  for _, backend in ipairs { "auto", "", here } do
+    local code, out = t.run(dir, "device.lua --dry-run", { BACKEND = backend })
+    t.eq(code, 0, out)
+    t.ok(out:find("total: 1 run (0 to train)", 1, true), backend .. ": " .. out)
+    code, out = t.run(dir, "device.lua", { BACKEND = backend })
+    t.eq(code, 0, out)
+    t.ok(out:find("study device: 1 run, 1 done, 0 to train; store device.db", 1, true), backend .. ": " .. out)
+    t.ok(out:find("run " .. trained.hash, 1, true), out)
+    local after = only_run(dir .. "/device.db")
+    t.eq(after.hash, trained.hash)
+    t.eq(after.attempts, 1, backend)
+    t.eq(after.loss, trained.loss)
+  end
+end)
+
+t.test("runs an earlier scalelab stored on \"auto\" are found by \"auto\" and by \"cpu\" where the CPU trained them, "
+    .. "and not where another device did", function()
+  -- Before the identity named the device, "auto" was "auto" whatever trained it: such a store keeps
+  -- its runs under that identity. A run there is found by the device that its metrics say trained it.
+  local here = backends.device("auto")
+  local there = here == "cpu" and "cuda" or "cpu"
+  local from, trained = device_trained()
+  local code, out = t.run(from, "device.lua --dry-run", { BACKEND = "" })
+  t.eq(code, 0, out)
+  local legacy = out:match("run " .. trained.hash .. " legacy (%x+)")
+  t.ok(legacy and legacy ~= trained.hash, out)
+  -- The store of an earlier scalelab: the run trained, under its old hash, on `device`.
+  local function earlier_store(device)
+    local dir = t.script(root, DEVICE, "device.lua")
+    local source = native_store.open(from .. "/device.db", { read_only = true })
+    local curve = source:curve("device", trained.hash)
+    source:close()
+    local db = native_store.open(dir .. "/device.db")
+    db:record_study { name = "device", script_text = "earlier" }
+    db:plan_runs { { study = "device", hash = legacy, ordinal = 1, label = trained.label,
+                     config_json = trained.config_json, config = trained.config, params = trained.params,
+                     non_embedding_params = trained.non_embedding_params, tokens = trained.tokens,
+                     flops = trained.flops } }
+    local metrics = {}
+    for k, v in pairs(trained.metrics) do metrics[k] = v end
+    metrics.backend = device
+    db:finish_run { study = "device", hash = legacy, status = "done", loss = trained.loss, wall_seconds = 1,
+                    metrics = metrics, curve = curve }
+    db:close()
+    return dir
+  end
+  local dir = earlier_store(here)
+  for _, backend in ipairs { "auto", "", here } do
+    code, out = t.run(dir, "device.lua", { BACKEND = backend })
+    t.eq(code, 0, out)
+    t.ok(out:find("study device: 1 run, 1 done, 0 to train; store device.db", 1, true), backend .. ": " .. out)
+    local after = only_run(dir .. "/device.db")
+    t.eq(after.hash, legacy, "the run keeps the hash it is stored under")
+    t.eq(after.loss, trained.loss)
+  end
+  -- Trained on the other device, it is another computation: here it is still to train.
+  dir = earlier_store(there)
+  code, out = t.run(dir, "device.lua --dry-run", { BACKEND = "auto" })
+  t.eq(code, 0, out)
+  t.ok(out:find("total: 1 run (1 to train)", 1, true), out)
+end)
 
 -- The sweep run without a stop, two at a time (once, for every test that compares with it): its
 -- folder and its runs.
@@ -172,6 +284,80 @@ t.test("a checkpoint a crash left truncated or empty is set aside, and its run t
     t.eq(read(case[1] .. path .. ".corrupt"), case[2])
     t.eq(read(case[1] .. path), nil)
   end
+end)
+
+-- The dry run of the TRAINED study whose store is in `dir`, in this process: the study (its runs with
+-- their estimated_seconds) and what it printed.
+local function dry_run_trained(dir)
+  local saved_arg, saved_print = arg, print
+  local printed = {}
+  arg = { [-1] = "scalelab", [0] = "trained.lua", "--dry-run", "--jobs", "2" }
+  print = function(...)
+    local parts = {}
+    for i = 1, select("#", ...) do parts[i] = tostring(select(i, ...)) end
+    printed[#printed + 1] = table.concat(parts, "\t")
+  end
+  local ok, s = pcall(function()
+    return study "trained" {
+      data = data.synthetic{ kind = "markov", vocab = 64, order = 1, seed = 3, tokens = 2e6 },
+      model = { aspect = 16, ctx = 32 },
+      sweep = sweep.grid{ N = { 2e4, 8e4 }, D = { 4e5 } },
+      hyper = { lr = 1e-2, batch = 8 },
+      backend = "cpu",
+      store = dir .. "/trained.db",
+      fits = {},
+      quiet = true,
+    }
+  end)
+  arg, print = saved_arg, saved_print
+  if not ok then error(s, 0) end
+  return s, table.concat(printed, "\n")
+end
+
+t.test("the dry run times a run that a crash stopped by the tokens it has left, and says where it resumes", function()
+  -- It timed the run as if it started from nothing, and said only that it was running.
+  local core = require "scalelab.native.core"
+  local dir, large = crashed_mid_run()
+  local path = dir .. "/trained.checkpoints/" .. large .. ".ckpt"
+  -- The checkpoint read here, as train.cpp writes it: its format's name, the run's fingerprint, then
+  -- the optimizer steps done; a step is batch 8 × ctx 32 tokens.
+  local bytes = read(path)
+  local magic, _, step = string.unpack("=s8s8i8", bytes)
+  t.ok(magic:find("^scalelab%-checkpoint%-"), magic)
+  local done = step * 8 * 32
+  local total = snapshot(dir .. "/trained.db")[large].tokens
+  t.ok(done > 0 and done < total, done .. " of " .. total)
+  local s, text = dry_run_trained(dir)
+  local run
+  for _, r in ipairs(s.runs) do if r.hash == large then run = r end end
+  t.ok(text:find(string.format("running, resumes at %s of %s tokens", core.format_count(done), core.format_count(total)),
+    1, true), text)
+  t.ok(text:find("total: 2 runs (1 to train, 1 resuming)", 1, true), text)
+  -- Against the same plan with the checkpoint gone (the run starts from nothing): the time left is
+  -- the share of the tokens left.
+  local whole = t.fresh_dir(root)
+  t.ok(os.execute(string.format("cp -R '%s/.' '%s'", dir, whole)), "copy the crashed study")
+  os.remove(whole .. "/trained.checkpoints/" .. large .. ".ckpt")
+  local from_start, start_text = dry_run_trained(whole)
+  local full
+  for _, r in ipairs(from_start.runs) do if r.hash == large then full = r.estimated_seconds end end
+  t.ok(full > 0, start_text)
+  t.near(run.estimated_seconds, full * (1 - done / total), 1e-12)
+  t.ok(start_text:find("total: 2 runs (1 to train), ", 1, true), start_text)
+  t.ok(not start_text:find("resumes", 1, true), start_text)
+  -- A checkpoint that cannot be read is said so, and the run timed from the start (it trains again).
+  write(whole .. "/trained.checkpoints/" .. large .. ".ckpt", "not a checkpoint")
+  local unreadable, unreadable_text = dry_run_trained(whole)
+  for _, r in ipairs(unreadable.runs) do
+    if r.hash == large then t.near(r.estimated_seconds, full, 1e-12) end
+  end
+  t.ok(unreadable_text:find("running, its checkpoint " .. whole .. "/trained.checkpoints/" .. large .. ".ckpt cannot "
+    .. "be resumed (not a checkpoint of this run, or cut short): timed from the start", 1, true), unreadable_text)
+  -- The run resumes where the dry run said: it ends as the sweep that never stopped.
+  local _, reference = trained_reference()
+  local code, out = t.run(dir, "trained.lua --jobs 2")
+  t.eq(code, 0, out)
+  same_losses(dir, reference, "resumed")
 end)
 
 -- ---- Ctrl-C of a parallel sweep ------------------------------------------------------------------------
@@ -469,7 +655,10 @@ study "edited" {
   t.eq(code, 0, out)
   t.ok(not out:find("not in this sweep", 1, true), out)
   -- The law edited: every run is another, and the three stored ones are named, in the plan and in the run.
-  local note = "3 runs of this study in edited.db are not in this sweep: an earlier version of the script planned them"
+  -- It names what changed: the part of the configuration in which no stored run is one planned now
+  -- (it said only "a sweep point, the seed, the model, the data, the backend or a hyperparameter differs").
+  local note = "3 runs of this study in edited.db are not in this sweep: an earlier version of the script planned them "
+    .. "(they differ from every run planned now in backend_law_beta (stored 0.28; planned now 0.3)). They are kept there"
   code, out = t.run(dir, "edited.lua --dry-run", { BETA = "0.3" })
   t.eq(code, 0, out)
   t.ok(out:find("note: " .. note, 1, true), out)
@@ -480,6 +669,20 @@ study "edited" {
   t.ok(out:find("scalelab results edited.db lists them with a *", 1, true), out)
   local report = read(dir .. "/edited.report.md")
   t.ok(report:find("runs: 3 done of 3", 1, true), report)
+  -- Where each part of the stored runs is one that some planned run has (the sweep's points moved), the
+  -- note says what may differ.
+  write(dir .. "/moved.lua", (body:gsub("N = { 1e5, 2e5, 4e5 }", "N = { 1e5, 2e5, 8e5 }")))
+  code, out = t.run(dir, "moved.lua --dry-run", { BETA = "0.3" })
+  t.eq(code, 0, out)
+  t.ok(out:find("note: 4 runs of this study in edited.db are not in this sweep: an earlier version of the script "
+    .. "planned them (a sweep point, the seed, the model, the data, the backend or a hyperparameter differs)", 1, true), out)
+  -- Where many parts differ (another law altogether), the first four are named and the others counted.
+  write(dir .. "/law.lua", (body:gsub("E = 1.8, A = 80, B = 150, alpha = 0.34", "E = 2, A = 90, B = 160, alpha = 0.3")))
+  code, out = t.run(dir, "law.lua --dry-run", { BETA = "0.25" })
+  t.eq(code, 0, out)
+  t.ok(out:find("(they differ from every run planned now in backend_law_A (stored 80; planned now 90); backend_law_B "
+    .. "(stored 150; planned now 160); backend_law_E (stored 1.8; planned now 2); backend_law_alpha (stored 0.34; "
+    .. "planned now 0.3); and 1 more part)", 1, true), out)
 end)
 
 t.test("the commands a study suggests quote a store path that a shell would split or take for an option", function()

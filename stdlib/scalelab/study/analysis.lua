@@ -1392,7 +1392,7 @@ function analysis.analyse(s, write)
   -- ln(vocab) (kept apart too, for the note on runs that all have one loss), repetition ignored.
   s.simulation_warning = select(2, backends.capped(s.backend_identity, s.runs))
   s.simulation_warnings = {}
-  -- Runs reused from the store although another scalelab version (or device) made them.
+  -- Runs reused from the store although another scalelab version made them.
   for _, w in ipairs { s.simulation_warning or false, backends.repetition_ignored(s.backend_identity, s.runs) or false,
                        s.provenance_note or false } do
     if w then s.simulation_warnings[#s.simulation_warnings + 1] = w end

@@ -343,6 +343,65 @@ function backends.trains(kind)
   return kind == "auto" or kind == "cpu" or kind == "cuda"
 end
 
+-- The trainer options a study's backend table may give (backend = { kind = "cpu", threads = 4 }),
+-- each with the whole numbers or numbers it takes; the study sets the others for each run.
+local TRAINER_OPTIONS = {
+  threads = { 0, 4096, "CPU threads a run trains on, 0 for all cores" },
+  micro_batch = { 1, math.huge, "rows per forward and backward pass" },
+  checkpoint_interval = { 0, math.huge, "training tokens between checkpoints" },
+  eps = { 0, math.huge, "AdamW's epsilon", real = true },
+}
+-- train.run's options that the study gives each run itself, and where a study says them instead.
+local STUDY_SETS = {
+  lr = "hyper = { lr = ... }", batch = "hyper = { batch = ... }", warmup = "hyper = { warmup = ... }",
+  min_lr_ratio = "hyper = { min_lr = ... }", beta1 = "hyper = { beta1 = ... }", beta2 = "hyper = { beta2 = ... }",
+  weight_decay = "hyper = { weight_decay = ... }", clip = "hyper = { clip = ... }",
+  seed = "the study's seed = (or sweep.seeds)", eval_interval = "eval = { interval = ... }",
+  eval_tokens = "eval = { tokens = ... }", model = "models = { ... } (the study builds each run's shape)",
+  tokens = "the sweep (each run's D)", steps = "the sweep (each run's D)", seq_len = "models = { ctx = ... }",
+  data = "the study's data =", eval_data = "the study's data = (its held-out split)",
+  checkpoint = "checkpoints = \"DIR\" (the folder of the study's checkpoints)",
+  resume = "nothing: a study always resumes its stopped runs", progress = "nothing: the study shows each run's progress",
+  backend = "kind = (backend = { kind = \"cpu\", ... })",
+}
+
+-- Checks option `key` = `value` of a trainer backend's table: one train.run takes and the study leaves
+-- to it, of the right kind. Before this, a misspelt or misplaced option (thread = 2, lr = 1e-3) passed
+-- the study's checks and the dry run, and failed every run as it started, in train.run's words.
+local function check_trainer_option(kind, key, value)
+  if type(key) ~= "string" then
+    error(string.format("backend: the options of a trainer backend are named (backend = { kind = \"%s\", threads = 4 "
+      .. "}); found a positional value %s", kind, tostring(value)), 0)
+  end
+  if key == "law" or key == "noise" or key == "points" or key == "seconds_per_point" then
+    error(string.format("backend.%s: backend \"%s\" trains models and draws nothing from a law; for losses drawn from "
+      .. "a law give backend = { kind = \"%s\", %s = ... }", key, kind,
+      (key == "law" or key == "noise") and "simulated" or "law", key), 0)
+  end
+  local option = TRAINER_OPTIONS[key]
+  if option then
+    local lo, hi, meaning = option[1], option[2], option[3]
+    local ok = type(value) == "number" and value == value and value >= lo and value <= hi
+      and (option.real and value > lo and value < math.huge or (not option.real and value == math.floor(value)))
+    if not ok then
+      error(string.format("backend.%s must be %s (%s; got %s)", key, option.real and "a number above 0" or
+        (hi == math.huge and string.format("a whole number of at least %d", lo) or string.format("a whole number from %d to %d",
+        lo, hi)), meaning, type(value) == "string" and string.format("%q", value) or tostring(value)), 0)
+    end
+    return
+  end
+  local where = STUDY_SETS[key]
+  if where then
+    error(string.format("backend.%s: the study sets %s for each run; give it in %s", key, key, where), 0)
+  end
+  local names = {}
+  for name in pairs(TRAINER_OPTIONS) do names[#names + 1] = name end
+  table.sort(names)
+  local suggestion = require("scalelab.study.checks").closest(key, names)
+  error(string.format("backend.%s is not an option of the trainer%s (a trainer backend takes kind and %s)", key,
+    suggestion and string.format("; did you mean '%s'?", suggestion) or "", table.concat(names, ", ")), 0)
+end
+
 -- The backend of a study's spec: its kind, its identity (part of every run's) and the function that
 -- runs a planned run. count: the study's N ("all" or "non_embedding"), at which a law is simulated.
 function backends.resolve(backend, count)
@@ -354,6 +413,9 @@ function backends.resolve(backend, count)
   end
   if type(backend) == "string" then
     check_name(backend, "")
+    if backends.trains(backend) then backend = { kind = backend } end
+  end
+  if type(backend) == "string" then
     return backend, { kind = backend }, function(run, context) return backends.train(run, backend, context) end,
       "checkpoints"
   end
@@ -402,15 +464,60 @@ function backends.resolve(backend, count)
   end
   local trainer_options = {}
   for k, v in pairs(backend) do
-    if k ~= "kind" then trainer_options[k] = v end
+    if k ~= "kind" then
+      check_trainer_option(kind, k, v)
+      trainer_options[k] = v
+    end
   end
   -- { kind = "cpu" } without options trains as "cpu" does: the same runs, with the same identity
   -- (an empty trainer = {} in it made every run stored under "cpu" new, to be trained again).
-  local identity = { kind = kind, trainer = next(trainer_options) ~= nil and trainer_options or nil }
+  -- The identity names the device that computes the runs, not the name the study gave it: "auto"
+  -- is "cpu" on a machine without a GPU and "cuda" on one with it, so that switching between "auto"
+  -- and the device it picks finds the same stored runs, and a run trained on CUDA (other rounding)
+  -- stays another run than the CPU's. The runs train on that device, so that identity and
+  -- computation agree. The fifth result is the identity that scalelab gave "auto" before (its name,
+  -- whatever the device): a store's runs under it are found by their device (backends.adopt_legacy).
+  local trainer = next(trainer_options) ~= nil and trainer_options or nil
+  local device = backends.device(kind)
+  local identity = { kind = device, trainer = trainer }
   return kind, identity, function(run, context)
     context.trainer_options = trainer_options
-    return backends.train(run, kind, context)
-  end, "checkpoints"
+    return backends.train(run, device, context)
+  end, "checkpoints", { kind = "auto", trainer = trainer }
+end
+
+-- The stored run `record` that a planned run finds under the identity scalelab gave backend "auto"
+-- before it named the device (backends.resolve's fifth result) is the same computation as one
+-- planned on `device` when that device trained it (its metrics' backend; a record without one, as
+-- an earlier scalelab left unfinished runs, is taken to be: resuming its checkpoint on another
+-- device is refused by the trainer, whose checkpoint names its backend).
+function backends.legacy_matches(record, device)
+  local trained_on = type(record) == "table" and type(record.metrics) == "table" and record.metrics.backend
+  return type(trained_on) ~= "string" or trained_on == "" or trained_on == device
+end
+
+-- The tokens that the checkpoint at `path`, of planned run `run` on a backend of identity `identity`
+-- (backends.resolve's second result), holds trained: the trainer's (train.checkpoint_position) or
+-- the law simulation's (the curve points drawn). Else nil, and true where the checkpoint cannot be
+-- resumed (it cannot be read, or is of another run's shape or length, which the trainer refuses),
+-- false where the backend's checkpoints are its own affair (a function's).
+function backends.checkpoint_tokens(identity, path, run)
+  local kind = type(identity) == "table" and identity.kind
+  if kind == "law" then
+    local file = io.open(path, "r")
+    local k = file and tonumber(file:read("l") or "")
+    if file then file:close() end
+    local points = identity.points or 20
+    if not k or k < 0 or k > points or k ~= math.floor(k) then return nil, true end
+    return math.floor(run.tokens * k / points + 0.5)
+  end
+  local train = trainer()
+  if not (backends.trains(kind) and train and type(train.checkpoint_position) == "function") then return nil, false end
+  local ok, at = pcall(train.checkpoint_position, path)
+  if not ok or type(at) ~= "table" or at.steps ~= run.steps or at.batch ~= run.batch or at.seq_len ~= run.shape.ctx then
+    return nil, true
+  end
+  return at.tokens
 end
 
 -- What a study interrupted by Ctrl-C says of its runs that were stopped midway, by what they keep

@@ -79,6 +79,23 @@ local function resumable_checkpoint(s, run, recorded)
   return old
 end
 
+-- Where the next attempt at a run to train starts, for the dry run (which moves nothing): nil where
+-- it starts from nothing, else { path = the checkpoint it resumes from (as resumable_checkpoint finds
+-- it: beside the store, else where the store recorded it), tokens = the tokens that holds trained,
+-- unreadable = true where it cannot be resumed (backends.checkpoint_tokens) }; nil too where the
+-- backend's checkpoints are its own (a function's). `record`: the run as the store has it.
+function executor.resume_point(s, run, record)
+  local path = checkpoint_path(s, run)
+  if not exists(path) then
+    local old = record and record.checkpoint
+    if type(old) ~= "string" or old == "" or not exists(old) then return nil end
+    path = old
+  end
+  local tokens, unreadable = backends.checkpoint_tokens(s.backend_identity, path, run)
+  if not tokens and not unreadable then return nil end
+  return { path = path, tokens = tokens, unreadable = unreadable }
+end
+
 -- The threads an attempt at a run trains on: `threads`, except that an attempt resuming from a
 -- checkpoint takes the count that checkpoint was made with, noted beside it (<checkpoint>.threads).
 -- The CPU trainer's rounding depends on its thread count: resumed on other threads (the study run
@@ -370,7 +387,7 @@ function executor.work(s, hash)
   native.take_one_interrupt()
   local run
   for _, r in ipairs(s.runs) do
-    if r.hash == hash then run = r end
+    if r.hash == hash or r.legacy_hash == hash then run, r.hash = r, hash end
   end
   if not run then
     io.stderr:write("scalelab worker: study ", s.name, " has no run ", hash, " (was the script edited?)\n")
@@ -469,12 +486,39 @@ end
 
 -- ---- Executing a study -----------------------------------------------------------------------------------------
 
+-- A store written by a scalelab that identified a run on backend "auto" by that name (not by the
+-- device that trains it) holds the run under its old hash (run.legacy_hash): each planned run that
+-- the store has not under its own hash (or only planned there) but has under its old one, trained
+-- on the device this run trains on (backends.legacy_matches), takes that hash, so that it is found
+-- (kept, or resumed from its checkpoint, which is named after the hash) instead of trained again.
+-- `records`: the study's stored runs, a list or a table by hash.
+-- The runs `store` holds of study `name` (those of `status` only, when given); none when the store has
+-- not recorded the study yet (a new store, another study's shared one, a read-only one): s:runs refuses
+-- a study the store lacks, so that a mistyped name is not read as "no runs".
+function executor.stored_runs(store, name, status)
+  if not pcall(store.check_study, store, name) then return {} end
+  return store:runs { study = name, status = status }
+end
+
+function executor.adopt_legacy(s, records)
+  local stored = {}
+  for key, r in pairs(records) do stored[type(key) == "string" and key or r.hash] = r end
+  local device = backends.trains(s.backend_kind) and s.backend_identity.kind
+  if not device then return end
+  for _, run in ipairs(s.runs) do
+    local old = run.legacy_hash and run.hash ~= run.legacy_hash and stored[run.legacy_hash]
+    local new = stored[run.hash]
+    if old and (new == nil or new.status == "planned") and backends.legacy_matches(old, device) then
+      run.hash = run.legacy_hash
+    end
+  end
+end
+
 -- Sets each planned run's status and results as `store` has them; returns the stored runs by hash.
 local function merge_stored(s, store)
   local stored = {}
-  -- (A read-only store that never recorded this study holds none of its runs: s:runs refuses it.)
-  local known = pcall(store.check_study, store, s.name)
-  for _, r in ipairs(known and store:runs { study = s.name } or {}) do stored[r.hash] = r end
+  for _, r in ipairs(executor.stored_runs(store, s.name)) do stored[r.hash] = r end
+  executor.adopt_legacy(s, stored)
   for _, run in ipairs(s.runs) do
     local r = stored[run.hash]
     if r then
@@ -496,23 +540,99 @@ local function shell_word(path)
   return "'" .. path:gsub("'", "'\\''") .. "'"
 end
 
+-- A run's configuration (run.config: its identity) as the store keeps it, one level of values
+-- under keys joined by "_" (model_d_model, backend_kind); with the target N (N_target).
+function executor.flat_config(run)
+  local values = {}
+  local function flat(prefix, value)
+    if type(value) == "table" then
+      for k, v in pairs(value) do flat(prefix == "" and tostring(k) or prefix .. "_" .. tostring(k), v) end
+    elseif type(value) == "number" or type(value) == "string" or type(value) == "boolean" then
+      values[prefix] = value
+    end
+  end
+  flat("", run.config)
+  values.N_target = run.N
+  return values
+end
+
+-- The parts of the configuration in which the stored runs `records` (the store's, with their flat
+-- config) differ from every run the study plans now: "lr (stored 0.01; planned now 0.003)", joined,
+-- for each key none of whose stored values a planned run has; nil where none is such (the sweep's
+-- points changed, each part alone a value some planned run has).
+local function changed_parts(s, records)
+  local function text(v)
+    if v == nil then return "none" end
+    if type(v) == "number" then return core.format_number(v, 6) end
+    v = tostring(v)
+    return string.format("%q", #v > 60 and v:sub(1, 57) .. "..." or v)
+  end
+  -- Each side's values of each key, as said (a number as the store gives it back, a float, reads as
+  -- the planned integer does), in the order first met.
+  local function values_of(configs, keys)
+    local sets = {}
+    for key in pairs(keys) do
+      local set = { list = {} }
+      for _, c in ipairs(configs) do
+        local t = text(c[key])
+        if not set[t] then set[t], set.list[#set.list + 1] = true, t end
+      end
+      sets[key] = set
+    end
+    return sets
+  end
+  local planned_configs, stored_configs, keys = {}, {}, {}
+  for _, run in ipairs(s.runs) do planned_configs[#planned_configs + 1] = executor.flat_config(run) end
+  for _, r in ipairs(records) do stored_configs[#stored_configs + 1] = type(r.config) == "table" and r.config or {} end
+  for _, configs in ipairs { planned_configs, stored_configs } do
+    for _, c in ipairs(configs) do
+      for key in pairs(c) do keys[key] = true end
+    end
+  end
+  local planned, stored = values_of(planned_configs, keys), values_of(stored_configs, keys)
+  local names = {}
+  for key in pairs(keys) do names[#names + 1] = key end
+  table.sort(names)
+  local function some(set)
+    return table.concat({ table.unpack(set.list, 1, math.min(3, #set.list)) }, ", ") .. (#set.list > 3 and ", ..." or "")
+  end
+  local parts = {}
+  for _, key in ipairs(names) do
+    local common = false
+    for _, t in ipairs(stored[key].list) do common = common or planned[key][t] == true end
+    if not common then
+      parts[#parts + 1] = string.format("%s (stored %s; planned now %s)", key, some(stored[key]), some(planned[key]))
+    end
+  end
+  if #parts == 0 then return nil end
+  -- A study that plans wholly other runs under the same name differs in most parts: the first four say it.
+  local shown = table.concat(parts, "; ", 1, math.min(4, #parts))
+  return #parts > 4 and string.format("%s; and %s", shown, core.format_counted(#parts - 4, "more part")) or shown
+end
+
 -- A sentence about the study's runs in the store that its sweep no longer plans (an earlier version
--- of the script planned them), or nil when there are none. `stored` holds the stored runs' hashes
--- as keys.
+-- of the script planned them), or nil when there are none. `stored` holds the stored runs by hash
+-- (records with their config; or any value: the parts that changed are then not said).
 function executor.unplanned_note(s, stored)
   local planned = {}
   for _, run in ipairs(s.runs) do planned[run.hash] = true end
-  local others = 0
-  for hash in pairs(stored) do
-    if not planned[hash] then others = others + 1 end
+  local others, records = 0, {}
+  for hash, r in pairs(stored) do
+    if not planned[hash] then
+      others = others + 1
+      if type(r) == "table" then records[#records + 1] = r end
+    end
   end
   if others == 0 then return nil end
-  return string.format("%s of this study in %s %s not in this sweep: an earlier version of the script planned %s (a "
-    .. "sweep point, the seed, the model, the data, the backend or a hyperparameter differs). %s kept there, "
-    .. "left out of this study's fits and report (scalelab results %s lists %s with a *)",
+  local changed = #records == others and changed_parts(s, records)
+  return string.format("%s of this study in %s %s not in this sweep: an earlier version of the script planned %s %s. "
+    .. "%s kept there, left out of this study's fits and report (scalelab results %s lists %s with a *)",
     core.format_counted(others, "run"), s.store_path, others == 1 and "is" or "are",
-    others == 1 and "it" or "them", others == 1 and "It is" or "They are", shell_word(s.store_path),
-    others == 1 and "it" or "them")
+    others == 1 and "it" or "them",
+    changed and string.format("(%s from every run planned now in %s)", others == 1 and "it differs" or "they differ",
+      changed)
+      or "(a sweep point, the seed, the model, the data, the backend or a hyperparameter differs)",
+    others == 1 and "It is" or "They are", shell_word(s.store_path), others == 1 and "it" or "them")
 end
 
 -- A sentence about the planned runs that this study has not finished but that its store holds finished
@@ -601,12 +721,12 @@ function executor.neighbour_store_note(s, mine)
 end
 
 -- A sentence about the finished runs that the study reuses from its store although another scalelab
--- version made them (or, on backend "auto", another device trained them), or nil when there are none.
--- A run's identity leaves both out, so that an upgrade does not train a whole store again: the runs
--- are kept as they are, and the study says so. `stored` holds the stored runs by hash.
+-- version made them, or nil when there are none. A run's identity leaves the version out, so that an
+-- upgrade does not train a whole store again: the runs are kept as they are, and the study says so.
+-- (The device is in the identity: backend "auto" names the one it trains on, backends.resolve.)
+-- `stored` holds the stored runs by hash.
 function executor.provenance_note(s, stored)
-  local device = s.backend_kind == "auto" and backends.device("auto") or nil
-  local versions, devices, older, moved, reused = {}, {}, 0, 0, 0
+  local versions, older, reused = {}, 0, 0
   for _, run in ipairs(s.runs) do
     local r = stored[run.hash]
     if r and (r.status == "done" or r.status == "diverged") then
@@ -615,32 +735,19 @@ function executor.provenance_note(s, stored)
       if type(v) == "string" and v ~= "" and v ~= core.version then
         older, versions[v] = older + 1, (versions[v] or 0) + 1
       end
-      local d = device and type(r.metrics) == "table" and r.metrics.backend
-      if type(d) == "string" and d ~= device then moved, devices[d] = moved + 1, (devices[d] or 0) + 1 end
     end
   end
-  if older == 0 and moved == 0 then return nil end
-  local function listed(counts)
-    local names = {}
-    for name in pairs(counts) do names[#names + 1] = name end
-    table.sort(names)
-    for i, name in ipairs(names) do names[i] = string.format("%s (%d)", name, counts[name]) end
-    return table.concat(names, ", ")
-  end
-  local parts = {}
-  if older > 0 then
-    parts[#parts + 1] = string.format("%d %s made by scalelab %s, not by this scalelab %s", older,
-      older == 1 and "was" or "were", listed(versions), core.version)
-  end
-  if moved > 0 then
-    parts[#parts + 1] = string.format("%d %s trained on %s, where backend \"auto\" trains on %s here", moved,
-      moved == 1 and "was" or "were", listed(devices), device)
-  end
+  if older == 0 then return nil end
+  local names = {}
+  for name in pairs(versions) do names[#names + 1] = name end
+  table.sort(names)
+  for i, name in ipairs(names) do names[i] = string.format("%s (%d)", name, versions[name]) end
   local base = s.store_path:gsub("%.db$", "")
-  return string.format("of the %s reused from %s, %s: their results are kept, though this trainer may give other "
-    .. "losses (a run's identity leaves out the version and the device, so that an upgrade does not train a store "
-    .. "again); to train them here, give the study a new store (store = \"%s-%s.db\")",
-    core.format_counted(reused, "finished run"), s.store_path, table.concat(parts, "; "), base, core.version)
+  return string.format("of the %s reused from %s, %d %s made by scalelab %s, not by this scalelab %s: their results "
+    .. "are kept, though this trainer may give other losses (a run's identity leaves out the version, so that an "
+    .. "upgrade does not train a store again); to train them here, give the study a new store (store = \"%s-%s.db\")",
+    core.format_counted(reused, "finished run"), s.store_path, older, older == 1 and "was" or "were",
+    table.concat(names, ", "), core.version, base, core.version)
 end
 
 -- Reads the progress line a worker last wrote to its log.
@@ -692,6 +799,8 @@ end
 -- pending runs, and reads them back.
 local function execute_locked(s, options, store)
   local version = require("scalelab.native.core").version
+  -- Before the plan is recorded: a run found under its old hash is recorded under that one.
+  executor.adopt_legacy(s, executor.stored_runs(store, s.name))
   s.script_hash = store:record_study { name = s.name, script_path = s.script_path or "", script_text = s.script_text or "",
                                        scalelab_version = version,
                                        spec = json.encode { description = s.description, sweep = s.sweep.kind,
@@ -699,16 +808,7 @@ local function execute_locked(s, options, store)
                                                             model = s.family_info } }
   local plans = {}
   for _, run in ipairs(s.runs) do
-    local values = {}
-    local function flat(prefix, value)
-      if type(value) == "table" then
-        for k, v in pairs(value) do flat(prefix == "" and tostring(k) or prefix .. "_" .. tostring(k), v) end
-      elseif type(value) == "number" or type(value) == "string" or type(value) == "boolean" then
-        values[prefix] = value
-      end
-    end
-    flat("", run.config)
-    values.N_target = run.N
+    local values = executor.flat_config(run)
     plans[#plans + 1] = { study = s.name, hash = run.hash, ordinal = run.ordinal, label = run.label,
                           config_json = run.config_json, config = values, params = run.params,
                           non_embedding_params = run.non_embedding_params, tokens = run.tokens,
@@ -965,6 +1065,52 @@ function executor.new_file_unwritable(path)
   end
 end
 
+-- A store whose folder does not exist is made with it when the study runs: a folder's name mistyped
+-- (store = "resuts/x.db" for "results/x.db") started a new store and trained every run again, the
+-- runs done left in the store beside it. The store of the same path under the folder beside the
+-- first missing one whose name is closest to it (checks.closest), where that store holds finished
+-- runs of this study: { missing = the folder that does not exist, path = that store, n = its runs
+-- of this study done }; nil where the folder exists or no such store does.
+function executor.misspelt_store(s)
+  local parts = {}
+  for part in s.store_path:gmatch("[^/]+") do parts[#parts + 1] = part end
+  local prefix = s.store_path:sub(1, 1) == "/" and "/" or ""
+  for i = 1, #parts - 1 do
+    local here = prefix .. parts[i]
+    if not executor.path_exists(here) then
+      local names = native.list_dir(prefix == "" and "." or prefix)
+      local rest = table.concat(parts, "/", i + 1)
+      local folders = {}
+      for _, name in ipairs(names or {}) do
+        if exists(prefix .. name .. "/" .. rest) then folders[#folders + 1] = name end
+      end
+      local closest = require("scalelab.study.checks").closest(parts[i], folders)
+      if not closest then return nil end
+      local path = prefix .. closest .. "/" .. rest
+      local ok, store = pcall(native_store.open, path, { read_only = true })
+      if not ok then return nil end
+      local listed, runs = pcall(store.runs, store, { study = s.name })
+      store:close()
+      local n = 0
+      for _, r in ipairs(listed and runs or {}) do
+        if r.status == "done" or r.status == "diverged" then n = n + 1 end
+      end
+      return n > 0 and { missing = here, path = path, n = n } or nil
+    end
+    prefix = here .. "/"
+  end
+  return nil
+end
+
+-- What the study says of a store found by executor.misspelt_store: the fix, and how to make a new
+-- store there all the same.
+function executor.misspelt_store_message(s, found)
+  return string.format("the store's folder %s does not exist, but %s, beside it, holds %s of this study: did you "
+    .. "mean store = %q? (to start a new store in %s all the same, make the folder first: mkdir -p %s)",
+    found.missing, found.path, core.format_counted(found.n, "finished run"), found.path, found.missing,
+    shell_word(found.missing))
+end
+
 -- A study whose store cannot be written: when the store holds every planned run finished, the study
 -- reads it as it is (its fits, answers and report come from it, nothing is trained or written to
 -- it); else it refuses, saying how many runs are missing and how to get a store it can write.
@@ -1032,6 +1178,13 @@ function executor.checkpoints_unwritable(s)
 end
 
 function executor.execute(s, options)
+  -- A store in a folder that does not exist, where one of a name near it holds this study's runs:
+  -- stopped before anything is made or trained.
+  local misspelt = executor.misspelt_store(s)
+  if misspelt then
+    error(string.format("study %s: %s; nothing was trained or written", s.name,
+      executor.misspelt_store_message(s, misspelt)), 0)
+  end
   -- A report that cannot be written is found before anything trains, rather than after every run
   -- (a read-only store says so in its own words, below).
   local writable = not store_unwritable(s.store_path)

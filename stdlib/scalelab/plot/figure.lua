@@ -153,6 +153,24 @@ local formats = {
   end,
   percent = function(v) return trim_zeros(string.format("%.2f", v * 100)) .. "%" end,
 }
+-- Each checks its value: given another, it failed inside this file, in library terms ("figure.lua:146:
+-- bad argument #1 to 'format_count'", "attempt to perform arithmetic on a nil value (local 'v')"),
+-- or labelled a number in quotes where the others refused it (percent("0.5") -> "50%").
+for _, name in ipairs({ "count", "flops", "power", "number", "percent" }) do
+  local format = formats[name]
+  formats[name] = function(v)
+    if type(v) ~= "number" then
+      local got = v == nil and "nothing" or type_name(v)
+      if type(v) == "string" then
+        got = string.format("the string %q", v) ..
+          (tonumber(v) and ": write the number without quotes" or "")
+      end
+      error(string.format("plot.formats.%s(v): v must be a number, the value to label, such as %s (got %s)", name,
+        name == "percent" and "0.25" or "7.02e9", got), 2)
+    end
+    return format(v)
+  end
+end
 M.formats = formats
 
 local function formatter(where, format)

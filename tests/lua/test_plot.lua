@@ -107,6 +107,17 @@ t.test("plot.formats given a value that is not a number name the function, what 
   t.eq(plot.formats.percent(0.25), "25%")
 end)
 
+t.test("plot.formats label a value that is not finite nan, inf or -inf, as count does", function()
+  -- power said "-nan×10^{nan}" for NaN and "-nan×10^{inf}" for infinity; number and percent "-nan".
+  local nan = 0 / 0
+  for _, name in ipairs({ "count", "flops", "power", "number", "percent" }) do
+    t.eq(plot.formats[name](nan), "nan", name)
+    t.eq(plot.formats[name](-nan), "nan", name)
+    t.eq(plot.formats[name](math.huge), "inf", name)
+    t.eq(plot.formats[name](-math.huge), "-inf", name)
+  end
+end)
+
 t.test("ticks: decades on log axes in the field's units", function()
   local ticks = plot.ticks(1e17, 1e20, true, "flops")
   local labels = {}

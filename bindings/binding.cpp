@@ -300,11 +300,27 @@ std::string type_name(lua_State* L, int index) {
 
 // ---- Args ---------------------------------------------------------------------------------------
 
-Args::Args(lua_State* L, int index, std::string function, std::vector<std::string> keys)
+namespace {
+// The calling form Args names when its value is not a table: see Args::Args. It said function{ key =
+// ... } whatever the table's place, a form that fails for store:text(format, { study = ... }).
+std::string calling_form(const std::string& function, int index, const std::vector<std::string>& keys) {
+  const std::string table = "{ " + (keys.empty() ? std::string("key") : keys[0]) + " = ... }";
+  if (index < 0) return table;  // a table inside an argument
+  const size_t colon = function.find(':');
+  const bool method = colon != std::string::npos && colon + 1 < function.size() && function[colon + 1] != ' ';
+  const int position = method ? index - 1 : index;
+  if (position <= 1) return function + table;
+  std::string before;
+  for (int i = 1; i < position; ++i) before += "..., ";
+  return function + "(" + before + table + ")";
+}
+}  // namespace
+
+Args::Args(lua_State* L, int index, std::string function, std::vector<std::string> keys, std::string form)
     : L_(L), index_(lua_absindex(L, index)), function_(std::move(function)), keys_(std::move(keys)) {
   if (!lua_istable(L, index_))
-    fail(function_, " expects a table of named arguments, like ", function_, "{ ", keys_.empty() ? "" : keys_[0],
-         " = ... }; got ", luaL_typename(L, index_));
+    fail(function_, " expects a table of named arguments, like ",
+         form.empty() ? calling_form(function_, index, keys_) : form, "; got ", type_name(L, index_));
   lua_pushnil(L);
   while (lua_next(L, index_)) {
     lua_pop(L, 1);

@@ -160,8 +160,12 @@ struct Class {
 // ---- Argument tables ----------------------------------------------------------------------------
 class Args {
  public:
-  // Checks that the value at `index` is a table whose string keys are all in `keys`.
-  Args(lua_State* L, int index, std::string function, std::vector<std::string> keys);
+  // Checks that the value at `index` is a table whose string keys are all in `keys`. `form` is the
+  // function's calling form, shown when the value is not a table ("store:text(format [, { study =,
+  // status = }])"); left out, it is made from `function` and `index`: function{ key = ... } for the
+  // first argument (a method's first after self: `function` has a ':'), function(..., { key = ... })
+  // for a later one, { key = ... } for a table inside an argument (a negative `index`).
+  Args(lua_State* L, int index, std::string function, std::vector<std::string> keys, std::string form = {});
 
   bool has(const char* key) const;
   double number(const char* key) const;

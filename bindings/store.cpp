@@ -104,10 +104,11 @@ void push_run(lua_State* L, const RunRecord& r) {
   lua_setfield(L, -2, "metrics");
 }
 
-store::RunFilter filter_from(lua_State* L, int index, const char* function) {
+// `form`: the method's calling form, for Args (store:text's filter is its second argument).
+store::RunFilter filter_from(lua_State* L, int index, const char* function, const char* form) {
   store::RunFilter filter;
   if (lua_isnoneornil(L, index)) return filter;
-  Args args(L, index, function, {"study", "status"});
+  Args args(L, index, function, {"study", "status"}, form);
   filter.study = args.string("study", "");
   filter.status = args.string("status", "");
   return filter;
@@ -123,7 +124,8 @@ int open_file(lua_State* L) {
   refuse_unexpanded_home("store.open:", "", path);
   store::StoreOptions options;
   if (!lua_isnoneornil(L, 2)) {
-    Args args(L, 2, "store.open", {"read_only", "create", "busy_timeout"});
+    Args args(L, 2, "store.open", {"read_only", "create", "busy_timeout"},
+              "store.open(path [, { read_only =, create =, busy_timeout = }])");
     options.read_only = args.boolean("read_only", false);
     options.create = args.boolean("create", !options.read_only);
     options.busy_timeout_seconds = args.number("busy_timeout", options.busy_timeout_seconds);
@@ -182,7 +184,8 @@ int plan_runs(lua_State* L) {
     lua_geti(L, 2, i);
     Args args(L, -1, "store:plan_runs",
               {"study", "hash", "ordinal", "label", "config_json", "config", "params", "non_embedding_params",
-               "tokens", "unique_tokens", "epochs", "flops"});
+               "tokens", "unique_tokens", "epochs", "flops"},
+              "store:plan_runs{ { study =, hash =, ... }, ... }, a table per run");
     store::RunPlan p;
     p.study = args.string("study");
     p.hash = args.string("hash");
@@ -285,7 +288,7 @@ int run(lua_State* L) {
 
 int runs(lua_State* L) {
   Store& s = check<Store>(L, 1);
-  auto list = s.Runs(filter_from(L, 2, "store:runs"));
+  auto list = s.Runs(filter_from(L, 2, "store:runs", "store:runs{ study =, status = }"));
   lua_createtable(L, static_cast<int>(list.size()), 0);
   for (size_t i = 0; i < list.size(); ++i) {
     push_run(L, list[i]);
@@ -324,7 +327,7 @@ int export_(lua_State* L) {
   std::string what = "runs";
   store::RunFilter filter;
   if (!lua_isnoneornil(L, 3)) {
-    Args args(L, 3, "store:export", {"what", "study", "status"});
+    Args args(L, 3, "store:export", {"what", "study", "status"}, "store:export(path [, { what =, study =, status = }])");
     what = args.string("what", what);
     filter.study = args.string("study", "");
     filter.status = args.string("status", "");
@@ -360,7 +363,7 @@ int to_text(lua_State* L) {
     fail("store:text(format [, { study =, status = }]): format must be runs_csv, runs_json, curves_csv or curves_json, "
          "as a string (got ", luaL_typename(L, 2), ")");
   const std::string format = lua_tostring(L, 2);
-  const store::RunFilter filter = filter_from(L, 3, "store:text");
+  const store::RunFilter filter = filter_from(L, 3, "store:text", "store:text(format [, { study =, status = }])");
   std::string text;
   if (format == "runs_csv") text = s.RunsCsv(filter);
   else if (format == "runs_json") text = s.RunsJson(filter);

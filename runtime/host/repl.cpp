@@ -268,12 +268,18 @@ int write_history_entry(std::FILE* file, const char* text, const char* time) {
   return std::fwrite(out.data(), 1, out.size(), file) == out.size() ? 0 : (errno != 0 ? errno : EIO);
 }
 
-// Writes the history's entries from `first` on to the file, appended or in place of what it held.
+// One entry of the history file: its text (lines joined by \n) and its "#<time>" line ("" when it had none).
+struct HistoryEntry {
+  std::string text;
+  std::string time;
+};
+
+// Writes `entries` to the file, appended or in place of what it held.
 // In place: written to a file beside it (its mode kept) that then replaces it, the file a link
 // points to where it is one, so that a write that fails (a full disk, a quota) leaves the history
 // as it was. Opened "w", the file was emptied first, and such a failure lost every entry it held.
 // Returns 0, or the errno of what failed.
-int write_history_file(const std::string& path, int first, bool append) {
+int write_history_file(const std::string& path, const std::vector<HistoryEntry>& entries, bool append) {
   std::string target = path;
   if (!append) {
     if (char* resolved = ::realpath(path.c_str(), nullptr)) {
@@ -288,9 +294,8 @@ int write_history_file(const std::string& path, int first, bool append) {
   struct stat info {};
   if (!append && ::stat(target.c_str(), &info) == 0) ::fchmod(::fileno(file), info.st_mode & 07777);
   int error = 0;
-  HIST_ENTRY** entries = history_list();
-  for (int i = first; entries && i < history_length && error == 0; ++i)
-    error = write_history_entry(file, entries[i]->line, entries[i]->timestamp);
+  for (size_t i = 0; i < entries.size() && error == 0; ++i)
+    error = write_history_entry(file, entries[i].text.c_str(), entries[i].time.c_str());
   if (error == 0 && std::fflush(file) != 0) error = errno != 0 ? errno : EIO;
   if (std::fclose(file) != 0 && error == 0) error = errno != 0 ? errno : EIO;
   if (!append) {
@@ -300,11 +305,11 @@ int write_history_file(const std::string& path, int first, bool append) {
   return error;
 }
 
-// Reads the file's entries into the history. A file without time lines (one readline wrote without
-// them) is one entry a line.
-void read_history_file(const std::string& path) {
+// The file's entries, oldest first; false when it cannot be read. A file without time lines (one
+// readline wrote without them) is one entry a line.
+bool parse_history_file(const std::string& path, std::vector<HistoryEntry>& out) {
   std::FILE* file = std::fopen(path.c_str(), "r");
-  if (!file) return;
+  if (!file) return false;
   std::vector<std::string> lines;
   std::string line;
   for (int c; (c = std::fgetc(file)) != EOF;) {
@@ -316,14 +321,13 @@ void read_history_file(const std::string& path) {
     line.clear();
   }
   if (!line.empty()) lines.push_back(std::move(line));
+  const bool failed = std::ferror(file) != 0;
   std::fclose(file);
+  if (failed) return false;
   std::string entry, time;
   bool open = false;  // an entry (after a time line) is being read
   auto flush = [&] {
-    if (open && !entry.empty()) {
-      add_history(entry.c_str());
-      if (!time.empty()) add_history_time(time.c_str());
-    }
+    if (open && !entry.empty()) out.push_back({entry, time});
     entry.clear();
     open = false;
   };
@@ -337,12 +341,41 @@ void read_history_file(const std::string& path) {
     }
     if (is_escaped_timestamp(text)) text.erase(0, 1);
     if (!open) {  // before any time line: an entry a line
-      if (!text.empty()) add_history(text.c_str());
+      if (!text.empty()) out.push_back({text, ""});
       continue;
     }
     if (!entry.empty() || !text.empty()) entry += (entry.empty() ? "" : "\n") + text;
   }
   flush();
+  return true;
+}
+
+// Reads the file's entries into the history.
+void read_history_file(const std::string& path) {
+  std::vector<HistoryEntry> entries;
+  if (!parse_history_file(path, entries)) return;
+  for (const HistoryEntry& e : entries) {
+    add_history(e.text.c_str());
+    if (!e.time.empty()) add_history_time(e.time.c_str());
+  }
+}
+
+// Saves `entry` (the history's newest) to the file: appended, or, once the session's history is past
+// `limit` entries, with the file trimmed to its last `kept` entries. The trim reads the file again
+// and keeps what it holds, as readline's history_truncate_file does: rewritten from this session's
+// own list, it lost every entry another session (sharing HOME) had added since this one started.
+// Returns 0, or the errno of what failed.
+int save_history_entry(const std::string& path, const HistoryEntry& entry, int limit, int kept) {
+  if (history_length <= limit) return write_history_file(path, {entry}, true);
+  stifle_history(kept);
+  unstifle_history();
+  std::vector<HistoryEntry> entries;
+  // A file that cannot be read (gone since: made again) keeps this entry alone, appended.
+  if (!parse_history_file(path, entries)) return write_history_file(path, {entry}, true);
+  entries.push_back(entry);
+  if (entries.size() <= static_cast<size_t>(kept)) return write_history_file(path, {entry}, true);
+  entries.erase(entries.begin(), entries.end() - kept);
+  return write_history_file(path, entries, false);
 }
 #endif
 
@@ -539,14 +572,9 @@ void Host::repl() {
       // multi-line entry so the file starts inside it (and is then read one line per entry).
       // Cut back to 900 once past 1000, so the whole file is rewritten once every 100 entries.
       constexpr int kEntries = 1000, kKept = 900;
-      int error = 0;
-      if (history_length > kEntries) {
-        stifle_history(kKept);
-        unstifle_history();
-        error = write_history_file(history, 0, false);
-      } else {
-        error = write_history_file(history, history_length - 1, true);
-      }
+      HIST_ENTRY* newest = history_get(history_base + history_length - 1);
+      const int error = save_history_entry(
+          history, {entry, newest && newest->timestamp ? newest->timestamp : ""}, kEntries, kKept);
       // Up still recalls the session's lines; the next session will not have them: say so, once.
       if (error != 0 && !history_lost) {
         history_lost = true;

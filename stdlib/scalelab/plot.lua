@@ -33,7 +33,8 @@ core.document(plot.formats, "plot.formats: the tick label formats that xformat =
   .. "name: count (7.02B), flops and power (10^{21}), number (%.4g; 10^{n} form where that has an exponent), percent "
   .. "(0.25 -> 25%); each is a function(value) -> label.")
 core.document(plot.formats.count, "count(v) -> '7.02B', '1.23M': v with a unit prefix (format 'count')")
-core.document(plot.formats.power, "power(v) -> '10^{21}', '3.16×10^{21}': v as a power of ten (formats 'flops' and 'power')")
+core.document(plot.formats.power, "power(v) -> '10^{21}', '3.16×10^{21}': v as a power of ten (format 'power')")
+core.document(plot.formats.flops, "flops(v) -> '10^{21}', '3.16×10^{21}': v as a power of ten, as power(v) (format 'flops')")
 core.document(plot.formats.number, "number(v) -> '0.25', '12.5': v to 4 significant digits, as a power of ten where that "
   .. "takes an exponent (format 'number')")
 core.document(plot.formats.percent, "percent(v) -> '25%' for 0.25 (format 'percent')")

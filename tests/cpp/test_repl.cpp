@@ -654,6 +654,42 @@ TEST_CASE("a history that cannot be rewritten whole when trimmed is left as it w
   CHECK(trimmed.find("\nx = 1\n") != std::string::npos);
 }
 
+TEST_CASE("a history trimmed by one session keeps the entries another session sharing HOME added") {
+  // The trim rewrote the file from the trimming session's own list: every entry another session had
+  // added since that one started was lost.
+  const std::string dir = temp_dir();
+  {
+    std::ofstream file(dir + "/.scalelab_history");
+    for (int i = 0; i < 998; ++i) file << "#" << 1700000000 + i << "\nold" << i << " = " << i << "\n";
+  }
+  Pty first({SCALELAB_BINARY}, {"HOME=" + dir});  // reads the 998
+  REQUIRE(shows(first, "> "));
+  {
+    Pty second({SCALELAB_BINARY}, {"HOME=" + dir});
+    REQUIRE(shows(second, "> "));
+    second.send("from_second = 2\r");
+    REQUIRE(shows(second, "> "));
+    second.send("\x04");
+    CHECK(second.wait() == 0);
+  }
+  for (const std::string line : {"a1 = 1", "a2 = 2", "a3 = 3"}) {  // the third passes 1000: trimmed
+    first.send(line + "\r");
+    REQUIRE(shows(first, "> "));
+  }
+  first.send("\x04");
+  CHECK(first.wait() == 0);
+  std::ifstream file(dir + "/.scalelab_history");
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(file, line);)
+    if (line.rfind("#", 0) != 0) lines.push_back(line);
+  REQUIRE(lines.size() == 900);  // trimmed to 900 entries, the newest kept, in order
+  CHECK(lines[0] == "old102 = 102");
+  CHECK(lines[895] == "old997 = 997");
+  CHECK(lines[896] == "from_second = 2");
+  CHECK(lines[897] == "a1 = 1");
+  CHECK(lines[899] == "a3 = 3");
+}
+
 TEST_CASE("train.run's progress bar on a terminal: speed and ETA when training, 'simulated' when drawn") {
   const std::string dir = temp_dir();
   write_file(dir + "/bars.lua",

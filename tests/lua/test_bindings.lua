@@ -112,4 +112,30 @@ t.test("coroutine.resume and coroutine.wrap behave as Lua's own: values, yields,
   t.eq(outer(), 6)
 end)
 
+t.test("a value that is not a table of named arguments is told the function's real calling form", function()
+  -- Args said function{ key = ... } wherever the table went: s:text("runs_csv", 5) was told to write
+  -- store:text{ study = ... }, which then failed on its format.
+  local s = store.open(dir .. "/forms.db")
+  t.raises(function() return s:text("runs_csv", 5) end,
+    "store:text expects a table of named arguments, like store:text(format [, { study =, status = }]); got number")
+  t.raises(function() return s:export(dir .. "/x.csv", "runs") end,
+    "store:export expects a table of named arguments, like store:export(path [, { what =, study =, status = }]); "
+    .. "got string")
+  t.raises(function() return s:runs(5) end, "store:runs expects a table of named arguments, like "
+    .. "store:runs{ study =, status = }; got number")
+  t.raises(function() return s:plan_runs{ 5 } end, "store:plan_runs expects a table of named arguments, like "
+    .. "store:plan_runs{ { study =, hash =, ... }, ... }, a table per run; got number")
+  t.raises(function() return store.open(dir .. "/forms.db", true) end, "store.open expects a table of named "
+    .. "arguments, like store.open(path [, { read_only =, create =, busy_timeout = }]); got boolean")
+  s:close()
+  -- Made from the table's place where the function gives no form: first, later, or the first after self.
+  t.raises(function() return model.gpt(5) end, "model.gpt expects a table of named arguments, like "
+    .. "model.gpt{ vocab = ... }; got number")
+  t.raises(function() return data.open("x.bin", 5) end, "data.open expects a table of named arguments, like "
+    .. "data.open(..., { verify = ... }); got number")
+  local law = fit.published.chinchilla
+  t.raises(function() return law:predict(5) end, "law:predict expects a table of named arguments, like "
+    .. "law:predict{ N = ... }; got number")
+end)
+
 t.done()

@@ -86,6 +86,38 @@ local function range_of(script, axis)
   return tonumber(lo), tonumber(hi)
 end
 
+t.test("plot.formats given a value that is not a number name the function, what to give and the caller's line", function()
+  -- They failed inside the library: "figure.lua:146: bad argument #1 to 'format_count' (number expected, got
+  -- string)", "attempt to perform arithmetic on a nil value (local 'v')"; percent("0.5") labelled a string.
+  for _, name in ipairs({ "count", "flops", "power", "number", "percent" }) do
+    local line = debug.getinfo(1, "l").currentline + 1
+    local message = t.raises(function() return plot.formats[name]("x") end,
+      "plot.formats." .. name .. "(v): v must be a number, the value to label, such as ")
+    t.ok(message:find('(got the string "x")', 1, true), message)
+    t.ok(message:find("test_plot.lua:" .. line .. ":", 1, true), "located at the user's line " .. line .. ": " .. message)
+    t.raises(function() return plot.formats[name]() end, "plot.formats." .. name .. "(v): v must be a number")
+    t.raises(function() return plot.formats[name]({}) end, "(got a table)")
+    t.raises(function() return plot.formats[name]("0.5") end, '(got the string "0.5": write the number without quotes)')
+  end
+  -- Numbers are labelled as before.
+  t.eq(plot.formats.count(7.02e9), "7.02B")
+  t.eq(plot.formats.flops(1e21), "10^{21}")
+  t.eq(plot.formats.power(1e21), "10^{21}")
+  t.eq(plot.formats.number(0.25), "0.25")
+  t.eq(plot.formats.percent(0.25), "25%")
+end)
+
+t.test("plot.formats label a value that is not finite nan, inf or -inf, as count does", function()
+  -- power said "-nan×10^{nan}" for NaN and "-nan×10^{inf}" for infinity; number and percent "-nan".
+  local nan = 0 / 0
+  for _, name in ipairs({ "count", "flops", "power", "number", "percent" }) do
+    t.eq(plot.formats[name](nan), "nan", name)
+    t.eq(plot.formats[name](-nan), "nan", name)
+    t.eq(plot.formats[name](math.huge), "inf", name)
+    t.eq(plot.formats[name](-math.huge), "-inf", name)
+  end
+end)
+
 t.test("ticks: decades on log axes in the field's units", function()
   local ticks = plot.ticks(1e17, 1e20, true, "flops")
   local labels = {}

@@ -132,8 +132,18 @@ local function trim_zeros(s)
   return s
 end
 
+-- "nan", "inf", "-inf": what every format labels a value that is not finite, as count does. power
+-- said "-nan×10^{nan}" for NaN and "-nan×10^{inf}" for infinity; number and percent "-nan", "-nan%".
+local function non_finite_label(v)
+  if v ~= v then return "nan" end
+  if v == math.huge then return "inf" end
+  if v == -math.huge then return "-inf" end
+end
+
 -- "10^{18}", "3×10^{18}": enhanced-text powers of ten.
 local function power_label(v)
+  local special = non_finite_label(v)
+  if special then return special end
   if v == 0 then return "0" end
   local e = math.floor(math.log(math.abs(v), 10) + 1e-9)
   local m = v / 10 ^ e
@@ -147,12 +157,32 @@ local formats = {
   flops = power_label,
   power = power_label,
   number = function(v)
+    local special = non_finite_label(v)
+    if special then return special end
     local s = string.format("%.4g", v)
     if s:find("e") then return power_label(v) end
     return s
   end,
-  percent = function(v) return trim_zeros(string.format("%.2f", v * 100)) .. "%" end,
+  percent = function(v) return non_finite_label(v) or trim_zeros(string.format("%.2f", v * 100)) .. "%" end,
 }
+-- Each checks its value: given another, it failed inside this file, in library terms ("figure.lua:146:
+-- bad argument #1 to 'format_count'", "attempt to perform arithmetic on a nil value (local 'v')"),
+-- or labelled a number in quotes where the others refused it (percent("0.5") -> "50%").
+for _, name in ipairs({ "count", "flops", "power", "number", "percent" }) do
+  local format = formats[name]
+  formats[name] = function(v)
+    if type(v) ~= "number" then
+      local got = v == nil and "nothing" or type_name(v)
+      if type(v) == "string" then
+        got = string.format("the string %q", v) ..
+          (tonumber(v) and ": write the number without quotes" or "")
+      end
+      error(string.format("plot.formats.%s(v): v must be a number, the value to label, such as %s (got %s)", name,
+        name == "percent" and "0.25" or "7.02e9", got), 2)
+    end
+    return format(v)
+  end
+end
 M.formats = formats
 
 local function formatter(where, format)

@@ -581,6 +581,34 @@ void refuse_rule_count(const FlopsPerToken& flops, const std::string& function, 
        flops.Describe(), rest);
 }
 
+// Intervals of an answer's (or a row's) N, D, tokens per parameter and 6·N·D (held by the quantity
+// `product`) at budget C from an allocation rule's bootstrap samples: N from the N law's, D from the
+// D law's (or C/(6N) from N's); the ratio and product from each resample's N and D together, where
+// the D law's samples are the N law's (a bootstrapped IsoFLOP analysis or fit). An interval of no
+// width (6·N·D = C for every resample of D = C/(6N)) is none. Returns the samples it drew on.
+int set_rule_intervals(const AllocationRule& rule, double C, Answer& a, const char* product) {
+  std::vector<double> ns, ds;
+  for (size_t i = 0; i < rule.N_law.samples.size(); ++i) ns.push_back(AllocationRule::evaluate(rule.N_law.sample(i), C));
+  if (rule.D_law)
+    for (size_t i = 0; i < rule.D_law->samples.size(); ++i) ds.push_back(AllocationRule::evaluate(rule.D_law->sample(i), C));
+  else
+    for (double n : ns) ds.push_back(C / (6 * n));
+  std::vector<double> ratios, products;
+  if (ns.size() == ds.size())
+    for (size_t i = 0; i < ns.size(); ++i) {
+      ratios.push_back(ds[i] / ns[i]);
+      products.push_back(6 * ns[i] * ds[i]);
+    }
+  for (auto& q : a.quantities) {
+    const std::vector<double>* values = q.name == "N" ? &ns : q.name == "D" ? &ds
+                                      : q.name == "tokens_per_param" ? &ratios : q.name == product ? &products : nullptr;
+    if (!values || values->size() < 2) continue;
+    const fit::Interval interval = fit::percentile_interval(*values);
+    if (interval.hi - interval.lo > 1e-8 * std::fabs(q.value)) q.interval = interval;
+  }
+  return static_cast<int>(std::max(ns.size(), ds.size()));
+}
+
 // The convention of a rule's budgets and N: 6·N·D, with N non-embedding for Kaplan's rule, whose
 // answers printed '41.7B params' with no word that they leave out the embeddings (the note on it came
 // only with a law of all parameters).
@@ -877,35 +905,14 @@ Answer optimal(const AllocationRule& rule, const OptimalOptions& options, const 
     out.set("flops_6ND", 6 * N * D, Unit::Flops, "6·N·D");
     out.notes.push_back("the rule's N_opt and D_opt are separate fits: 6·N·D differs from the budget");
   }
-  // Intervals: N from the N law's samples, D from the D law's (or from N's), loss from the law's.
-  auto interval_of = [](std::vector<double> values) {
-    return values.size() >= 2 ? fit::percentile_interval(std::move(values)) : fit::Interval{};
-  };
-  std::vector<double> ns, ds, losses;
-  for (size_t i = 0; i < rule.N_law.samples.size(); ++i) ns.push_back(AllocationRule::evaluate(rule.N_law.sample(i), C));
-  if (rule.D_law)
-    for (size_t i = 0; i < rule.D_law->samples.size(); ++i) ds.push_back(AllocationRule::evaluate(rule.D_law->sample(i), C));
-  else
-    for (double n : ns) ds.push_back(C / (6 * n));
+  // Intervals: N, D, tokens per parameter and 6·N·D from the rule's samples, loss from the law's.
+  const int rule_samples = set_rule_intervals(rule, C, out, "flops_6ND");
+  std::vector<double> losses;
   if (law)
     for (size_t i = 0; i < law->samples.size(); ++i) losses.push_back(predict(law->sample(i), N, D, fit::kMissing));
-  // Tokens per parameter (and 6·N·D, where shown) from each resample's N and D together: paired
-  // where the D law's samples are the N law's (a bootstrapped IsoFLOP analysis or fit, D = C/(6N)).
-  // They had no interval beside N's and D's.
-  std::vector<double> ratios, products;
-  if (ns.size() == ds.size())
-    for (size_t i = 0; i < ns.size(); ++i) {
-      ratios.push_back(ds[i] / ns[i]);
-      products.push_back(6 * ns[i] * ds[i]);
-    }
-  for (auto& q : out.quantities) {
-    if (q.name == "N") q.interval = interval_of(ns);
-    if (q.name == "D") q.interval = interval_of(ds);
-    if (q.name == "tokens_per_param") q.interval = interval_of(ratios);
-    if (q.name == "flops_6ND") q.interval = interval_of(products);
-    if (q.name == "loss") q.interval = interval_of(losses);
-  }
-  out.samples = static_cast<int>(std::max({ns.size(), ds.size(), losses.size()}));
+  for (auto& q : out.quantities)
+    if (q.name == "loss" && losses.size() >= 2) q.interval = fit::percentile_interval(losses);
+  out.samples = std::max(rule_samples, static_cast<int>(losses.size()));
   out.question = optimal_question(options);
   out.law = "allocation rule " + rule.name + (law ? "; loss from " + law_label(*law) : "");
   out.method = "power laws N_opt(C)" + std::string(rule.D_law ? ", D_opt(C)" : ", D = C/(6N)");
@@ -1164,6 +1171,11 @@ Answer compare(const fit::FittedLaw& fitted, const CompareOptions& options) {
     }
     return ans;
   }, [&](Answer& point) { check_model_size(point, function, false); });
+  // A rule's N and D (and so its tokens per parameter) vary over its own bootstrap samples, not the
+  // law's: their intervals come from the rule's, as plan.optimal with the rule gives them.
+  for (size_t k = 0; k < options.candidates.size(); ++k)
+    if (options.candidates[k].rule)
+      out.samples = std::max(out.samples, set_rule_intervals(*options.candidates[k].rule, C, out.rows[k + 1], "flops"));
   out.row_label = "allocation";
   out.row_names.push_back("law's optimum");
   for (const auto& c : options.candidates) out.row_names.push_back(c.name);

@@ -439,8 +439,9 @@ int compute_for(lua_State* L) {
 }
 
 int inference(lua_State* L) {
-  Args args(L, 1, "plan.inference", keys({"loss", "compute", "inference_tokens", "unique_tokens", "law"}));
+  Args args(L, 1, "plan.inference", keys({"loss", "compute", "inference_tokens", "unique_tokens", "law", "flops"}));
   plan::InferenceOptions o;
+  o.flops = flops_arg(L, args);
   o.loss = args.number("loss", kMissing);
   o.compute = args.number("compute", kMissing);
   o.inference_tokens = args.number("inference_tokens", kMissing);
@@ -506,16 +507,18 @@ int compare(lua_State* L) {
 }
 
 int table(lua_State* L) {
-  Args args(L, 1, "plan.table", keys({"params", "law", "allocation"}));
+  Args args(L, 1, "plan.table", keys({"params", "law", "allocation", "flops"}));
   plan::TableOptions o;
+  o.flops = flops_arg(L, args);
   if (args.has("params")) o.params = args.numbers("params");
   auto rule = allocation_arg(L, args);
   return ask(L, args, plan::Question::Table(o, rule), args.has("law") && !law_is_rule(L, args));
 }
 
 int returns(lua_State* L) {
-  Args args(L, 1, "plan.returns", keys({"unique_tokens", "compute", "law"}));
+  Args args(L, 1, "plan.returns", keys({"unique_tokens", "compute", "law", "flops"}));
   plan::ReturnsOptions o;
+  o.flops = flops_arg(L, args);
   o.unique_tokens = args.number("unique_tokens", kMissing);
   if (args.has("compute")) o.compute = args.numbers("compute");
   return ask(L, args, plan::Question::Returns(o), args.has("law"));
@@ -1084,7 +1087,7 @@ int open_plan(lua_State* L) {
       {{"kind", &bound<question_kind>, "\"optimal\", \"loss\", \"compute_for\", \"inference\", \"compare\", \"table\", \"returns\""},
        {"needs_law", &bound<question_needs_law>, "whether answering needs a law"},
        {"convention", &bound<question_convention>,
-        "the convention its budget is counted in: \"C = 6·N·D\", or with attention (plan.optimal's flops =)"},
+        "the convention its budget is counted in: \"C = 6·N·D\", or with attention (the question's flops =)"},
        {"inputs", &bound<question_inputs>,
         "{ compute =, unique_tokens =, ... }: the numbers the question was asked with (a table's params and a return "
         "curve's compute as lists; a comparison's candidates as a list of { name =, N = [, D =] } or { name =, "
@@ -1135,15 +1138,18 @@ int open_plan(lua_State* L) {
         "plan.compute_for{ loss = [, unique_tokens =] [, flops = as plan.optimal's], law = } -> the least compute whose "
         "optimal run reaches the loss, counted as flops = says (C = 6·N·D by default)"},
        {"inference", &bound<inference>,
-        "plan.inference{ loss = | compute =, inference_tokens = T [, unique_tokens = U], law = } -> N, D minimising 6·N·D + 2·N·T at the "
-        "target loss (Sardana et al.), with the saving over the compute-optimal run"},
+        "plan.inference{ loss = | compute =, inference_tokens = T [, unique_tokens = U] [, flops = as plan.optimal's], law = } "
+        "-> N, D minimising 6·N·D + 2·N·T at the target loss (Sardana et al.; with flops = counting attention, "
+        "M(N)·D + M(N)/3·T), with the saving over the compute-optimal run"},
        {"compare", &bound<compare>,
         "plan.compare{ compute = C [, unique_tokens = U] [, flops = as plan.optimal's], law =, candidates = { Gopher = "
         "{ N = 280e9, D = 300e9 }, kaplan = plan.published.kaplan } } -> rows: loss, gap to the optimum, efficiency"},
        {"table", &bound<table>,
-        "plan.table{ params = { 400e6, 1e9, ... }, law = | allocation = } -> compute-optimal FLOPs and tokens per size"},
+        "plan.table{ params = { 400e6, 1e9, ... }, law = | allocation = [, flops = as plan.optimal's (with a law)] } -> "
+        "compute-optimal FLOPs and tokens per size"},
        {"returns", &bound<returns>,
-        "plan.returns{ unique_tokens = U, law = [, compute = { ... }] } -> the return on compute spent on repeated data"},
+        "plan.returns{ unique_tokens = U, law = [, compute = { ... }] [, flops = as plan.optimal's] } -> the return on "
+        "compute spent on repeated data"},
        {"cost", &bound<cost>,
         "plan.cost{ flops = C [, gpu = \"A100\"|\"H100\"|\"H200\"] [, peak = FLOP/s] [, gpus = 1] [, mfu = 0.4] } -> Cost"},
        {"allocation", &bound<allocation>,

@@ -244,9 +244,12 @@ double invert_optimal_loss(const Law& law, double target, double U, const std::s
 // the bisection would stop at the end, and a table row of that budget's C and D = C/(6N) would be
 // no optimum (Kaplan's joint law gave 1e22 parameters 1e40 FLOP on 1.7e17 tokens, 1.7e-5 per
 // parameter, where its optimum needs 1.6e42 FLOP on 2.7e19 tokens).
-double compute_of_optimum(const Law& law, double target, bool of_tokens, const std::string& function) {
+// `flops`: the count the compute is in (D = C/M(N)).
+double compute_of_optimum(const Law& law, double target, bool of_tokens, const std::string& function,
+                          const FlopsPerToken& flops = {}) {
   auto at = [&](double ln_c) {
-    const Allocation a = allocate(law, std::exp(ln_c), fit::kMissing, fit::kMissing, Method::Auto, 121, function);
+    const Allocation a = allocate(law, std::exp(ln_c), fit::kMissing, fit::kMissing, Method::Auto, 121, function, false,
+                                  flops);
     return of_tokens ? a.D : a.N;
   };
   const double ln_c = search::bisect([&](double x) { return std::log(at(x)) - std::log(target); }, std::log(kMinCompute),
@@ -566,6 +569,46 @@ void set_limit_cost(Answer& a, double loss, const Allocation& unlimited, double 
     if (q.name == "limit_cost") q.keeps_flat_interval = true;  // [0, 0] where the limit binds in no sample
 }
 
+// An allocation rule's N_opt(C) holds for budgets counted as the runs it was fitted on were (6·N·D: a
+// study's, Chinchilla's table, Kaplan's C_min): read in a count with attention it answers for another
+// budget, silently. Refused in every question that reads a rule: `subject` is what gives N_opt(C)
+// ("the allocation rule 'x'", "candidate 'a' is the allocation rule 'x', which"), `rest` what follows
+// from it and how to ask instead.
+void refuse_rule_count(const FlopsPerToken& flops, const std::string& function, const std::string& subject,
+                       const std::string& rest) {
+  if (flops.six_n()) return;
+  fail(function, ": ", subject, " gives N_opt(C) for budgets counted as 6·N·D, as its runs were; a budget counted as ",
+       flops.Describe(), rest);
+}
+
+// Intervals of an answer's (or a row's) N, D, tokens per parameter and 6·N·D (held by the quantity
+// `product`) at budget C from an allocation rule's bootstrap samples: N from the N law's, D from the
+// D law's (or C/(6N) from N's); the ratio and product from each resample's N and D together, where
+// the D law's samples are the N law's (a bootstrapped IsoFLOP analysis or fit). An interval of no
+// width (6·N·D = C for every resample of D = C/(6N)) is none. Returns the samples it drew on.
+int set_rule_intervals(const AllocationRule& rule, double C, Answer& a, const char* product) {
+  std::vector<double> ns, ds;
+  for (size_t i = 0; i < rule.N_law.samples.size(); ++i) ns.push_back(AllocationRule::evaluate(rule.N_law.sample(i), C));
+  if (rule.D_law)
+    for (size_t i = 0; i < rule.D_law->samples.size(); ++i) ds.push_back(AllocationRule::evaluate(rule.D_law->sample(i), C));
+  else
+    for (double n : ns) ds.push_back(C / (6 * n));
+  std::vector<double> ratios, products;
+  if (ns.size() == ds.size())
+    for (size_t i = 0; i < ns.size(); ++i) {
+      ratios.push_back(ds[i] / ns[i]);
+      products.push_back(6 * ns[i] * ds[i]);
+    }
+  for (auto& q : a.quantities) {
+    const std::vector<double>* values = q.name == "N" ? &ns : q.name == "D" ? &ds
+                                      : q.name == "tokens_per_param" ? &ratios : q.name == product ? &products : nullptr;
+    if (!values || values->size() < 2) continue;
+    const fit::Interval interval = fit::percentile_interval(*values);
+    if (interval.hi - interval.lo > 1e-8 * std::fabs(q.value)) q.interval = interval;
+  }
+  return static_cast<int>(std::max(ns.size(), ds.size()));
+}
+
 // The convention of a rule's budgets and N: 6·N·D, with N non-embedding for Kaplan's rule, whose
 // answers printed '41.7B params' with no word that they leave out the embeddings (the note on it came
 // only with a law of all parameters).
@@ -757,6 +800,7 @@ void InferenceOptions::Validate() const {
   if (!(inference_tokens >= 0) || !std::isfinite(inference_tokens))
     fail("plan.inference: inference_tokens must be zero or positive (got ", format_significant(inference_tokens, 6), ")");
   if (given(unique_tokens)) positive(unique_tokens, "plan.inference", "unique_tokens", "unique tokens, e.g. 25e9");
+  flops.Validate("plan.inference");
 }
 
 void CompareOptions::Validate() const {
@@ -779,11 +823,13 @@ void CompareOptions::Validate() const {
 void TableOptions::Validate() const {
   if (params.empty()) fail("plan.table: params is empty; give model sizes, e.g. params = { 400e6, 1e9, 10e9 }");
   for (double n : params) at_least_one(n, "plan.table", "every entry of params", "model sizes in parameters");
+  flops.Validate("plan.table");
 }
 
 void ReturnsOptions::Validate() const {
   positive(unique_tokens, "plan.returns", "unique_tokens", "unique tokens available, e.g. 25e9");
   for (double c : compute) budget(c, "plan.returns", "every entry of compute", "budgets in FLOP");
+  flops.Validate("plan.returns");
 }
 
 // ---- questions -----------------------------------------------------------------------------------
@@ -845,13 +891,9 @@ Answer optimal(const AllocationRule& rule, const OptimalOptions& options, const 
   if (given(options.unique_tokens) || given(options.epochs))
     fail("plan.optimal: an allocation rule (power laws of C) knows nothing of unique tokens or epochs; ask a "
          "data-constrained law instead (law = fit.published.datablations)");
-  // A rule's N_opt(C) holds for budgets counted as the runs it was fitted on were (6·N·D: a study's,
-  // Chinchilla's table, Kaplan's C_min): read at a budget counted with attention it gives the N of a
-  // larger budget, silently. Refused, with how to ask.
-  if (!options.flops.six_n())
-    fail("plan.optimal: the allocation rule '", rule.name, "' gives N_opt(C) for budgets counted as 6·N·D, as its runs "
-         "were; a budget counted as ", options.flops.Describe(), " would be read as a larger one. Ask a loss law "
-         "instead (plan.optimal{ compute = ..., law = ..., flops = ... }), or give the rule the budget as 6·N·D");
+  refuse_rule_count(options.flops, "plan.optimal", "the allocation rule '" + rule.name + "'",
+                    " would be read as a larger one. Ask a loss law instead (plan.optimal{ compute = ..., law = ..., "
+                    "flops = ... }), or give the rule the budget as 6·N·D");
   if (law) require_loss_law(*law, "plan.optimal");
   const double C = options.compute;
   const double N = rule.N_at(C), D = rule.D_at(C);
@@ -863,35 +905,14 @@ Answer optimal(const AllocationRule& rule, const OptimalOptions& options, const 
     out.set("flops_6ND", 6 * N * D, Unit::Flops, "6·N·D");
     out.notes.push_back("the rule's N_opt and D_opt are separate fits: 6·N·D differs from the budget");
   }
-  // Intervals: N from the N law's samples, D from the D law's (or from N's), loss from the law's.
-  auto interval_of = [](std::vector<double> values) {
-    return values.size() >= 2 ? fit::percentile_interval(std::move(values)) : fit::Interval{};
-  };
-  std::vector<double> ns, ds, losses;
-  for (size_t i = 0; i < rule.N_law.samples.size(); ++i) ns.push_back(AllocationRule::evaluate(rule.N_law.sample(i), C));
-  if (rule.D_law)
-    for (size_t i = 0; i < rule.D_law->samples.size(); ++i) ds.push_back(AllocationRule::evaluate(rule.D_law->sample(i), C));
-  else
-    for (double n : ns) ds.push_back(C / (6 * n));
+  // Intervals: N, D, tokens per parameter and 6·N·D from the rule's samples, loss from the law's.
+  const int rule_samples = set_rule_intervals(rule, C, out, "flops_6ND");
+  std::vector<double> losses;
   if (law)
     for (size_t i = 0; i < law->samples.size(); ++i) losses.push_back(predict(law->sample(i), N, D, fit::kMissing));
-  // Tokens per parameter (and 6·N·D, where shown) from each resample's N and D together: paired
-  // where the D law's samples are the N law's (a bootstrapped IsoFLOP analysis or fit, D = C/(6N)).
-  // They had no interval beside N's and D's.
-  std::vector<double> ratios, products;
-  if (ns.size() == ds.size())
-    for (size_t i = 0; i < ns.size(); ++i) {
-      ratios.push_back(ds[i] / ns[i]);
-      products.push_back(6 * ns[i] * ds[i]);
-    }
-  for (auto& q : out.quantities) {
-    if (q.name == "N") q.interval = interval_of(ns);
-    if (q.name == "D") q.interval = interval_of(ds);
-    if (q.name == "tokens_per_param") q.interval = interval_of(ratios);
-    if (q.name == "flops_6ND") q.interval = interval_of(products);
-    if (q.name == "loss") q.interval = interval_of(losses);
-  }
-  out.samples = static_cast<int>(std::max({ns.size(), ds.size(), losses.size()}));
+  for (auto& q : out.quantities)
+    if (q.name == "loss" && losses.size() >= 2) q.interval = fit::percentile_interval(losses);
+  out.samples = std::max(rule_samples, static_cast<int>(losses.size()));
   out.question = optimal_question(options);
   out.law = "allocation rule " + rule.name + (law ? "; loss from " + law_label(*law) : "");
   out.method = "power laws N_opt(C)" + std::string(rule.D_law ? ", D_opt(C)" : ", D = C/(6N)");
@@ -996,8 +1017,12 @@ Answer inference(const fit::FittedLaw& fitted, const InferenceOptions& options) 
   const double U = options.unique_tokens;
   if (given(U)) require_data_law(fitted.law, function, "unique_tokens = " + format_count(U));
   const double T = options.inference_tokens;
+  // Training M(N) per token, inference its forward third (2N, plus 2·L·T·d or 4·L·T·d with attention).
+  const FlopsPerToken& per_token = options.flops;
+  auto training = [&](double n, double d) { return per_token.at(n) * d; };
+  auto serving = [&](double n) { return per_token.at(n) / 3 * T; };
   Answer out = with_intervals(fitted, [&](const Law& law) {
-    const double target = given(options.loss) ? options.loss : optimal_loss(law, options.compute, U, function);
+    const double target = given(options.loss) ? options.loss : optimal_loss(law, options.compute, U, function, per_token);
     // A target taken from a budget whose optimum is already at the floor of U (few unique tokens, or
     // a large budget) is no loss the user gave: say what the budget and the data did.
     if (!given(options.loss) && given(U)) {
@@ -1035,7 +1060,7 @@ Answer inference(const fit::FittedLaw& fitted, const InferenceOptions& options) 
     auto ln_n_at = [&](double s) { return ln_n_min + std::exp(s); };
     auto total = [&](double s) {
       const double n = std::exp(ln_n_at(s));
-      return 6.0 * n * tokens_for(n) + 2.0 * n * T;
+      return training(n, tokens_for(n)) + serving(n);
     };
     search::Minimum m = search::minimize(total, std::log(1e-9), std::log(std::log(1e12)), 241);
     // Named by its input: inference_tokens = 1e300 ended here as "found no interior optimum ...", no
@@ -1052,32 +1077,38 @@ Answer inference(const fit::FittedLaw& fitted, const InferenceOptions& options) 
     }
     const double N = std::exp(ln_n_at(m.x)), D = tokens_for(N);
     Answer ans;
-    set_allocation(ans, 6 * N * D, N, D, target);
+    set_allocation(ans, training(N, D), N, D, target);
+    set_counted(ans, per_token, N, D);
     ans.set("inference_tokens", T, Unit::Tokens, "inference tokens");
-    ans.set("inference_flops", 2 * N * T, Unit::Flops, "inference FLOP");
-    ans.set("total_flops", 6 * N * D + 2 * N * T, Unit::Flops, "total FLOP");
+    ans.set("inference_flops", serving(N), Unit::Flops, "inference FLOP");
+    ans.set("total_flops", training(N, D) + serving(N), Unit::Flops, "total FLOP");
     if (given(U)) set_data(ans, law, N, D, U);
-    // The compute-optimal run reaching the same loss.
-    const double c_ref = given(options.compute) && given(options.loss) == false ? options.compute
-                                                                                 : invert_optimal_loss(law, target, U, function);
-    Allocation ref = allocate(law, c_ref, U, fit::kMissing, Method::Auto, 241, function);
-    const double total_ref = 6 * ref.N * ref.D + 2 * ref.N * T;
+    // The compute-optimal run reaching the same loss, in the same count.
+    const double c_ref = given(options.compute) && given(options.loss) == false
+                             ? options.compute
+                             : invert_optimal_loss(law, target, U, function, kMinCompute, per_token);
+    Allocation ref = allocate(law, c_ref, U, fit::kMissing, Method::Auto, 241, function, false, per_token);
+    const double total_ref = training(ref.N, ref.D) + serving(ref.N);
     ans.set("N_compute_optimal", ref.N, Unit::Params, "params, compute-optimal");
     ans.set("D_compute_optimal", ref.D, Unit::Tokens, "tokens, compute-optimal");
     ans.set("total_flops_compute_optimal", total_ref, Unit::Flops, "total FLOP, compute-optimal");
     // A saving within the searches' tolerance is none (with no inference the two allocations are one).
-    const double saving = 1.0 - (6 * N * D + 2 * N * T) / total_ref;
+    const double saving = 1.0 - (training(N, D) + serving(N)) / total_ref;
     ans.set("saving", std::fabs(saving) < 1e-8 ? 0.0 : saving, Unit::Fraction, "saving");
     return ans;
   });
   out.question = "inference-aware allocation for " + format_count(T) + " inference tokens, target " +
                  (given(options.loss) ? "loss " + format_significant(options.loss, 5)
-                                      : "the loss of the compute-optimal run at " + flops_text(options.compute));
+                                      : "the loss of the compute-optimal run at " + flops_text(options.compute)) +
+                 (per_token.six_n() ? "" : ", counted as " + per_token.Describe());
   out.law = law_label(fitted);
   note_kaplan_joint(fitted.law, out);
   note_kaplan_overfitting(&fitted.law, nullptr, out);
-  out.method = "min 6·N·D_train + 2·N·D_inference s.t. L(N, D_train) = target (Sardana et al. 2023)";
-  out.convention = FlopsPerToken{}.Describe();  // its training compute, as every answer about a budget says
+  out.method = per_token.six_n()
+                   ? "min 6·N·D_train + 2·N·D_inference s.t. L(N, D_train) = target (Sardana et al. 2023)"
+                   : "min M(N)·D_train + M(N)/3·D_inference s.t. L(N, D_train) = target (Sardana et al. 2023, "
+                     "FLOP per token M(N) with attention, the forward pass a third of it)";
+  note_counted(out, per_token, fitted.law);  // its training compute, as every answer about a budget says
   note_small_models(out);
   return out;
 }
@@ -1092,10 +1123,9 @@ Answer compare(const fit::FittedLaw& fitted, const CompareOptions& options) {
   for (const auto& c : options.candidates) {
     if (c.rule) c.rule->Validate();
     // A rule's N_opt(C) is for budgets of 6·N·D, as plan.optimal refuses it in another count.
-    if (c.rule && !per_token.six_n())
-      fail(function, ": candidate '", c.name, "' is the allocation rule '", c.rule->name, "', which gives N_opt(C) for "
-           "budgets counted as 6·N·D, as its runs were; a budget counted as ", per_token.Describe(),
-           " would be read as a larger one: give the candidate as { N = ..., D = ... } instead");
+    if (c.rule)
+      refuse_rule_count(per_token, function, "candidate '" + c.name + "' is the allocation rule '" + c.rule->name +
+                        "', which", " would be read as a larger one: give the candidate as { N = ..., D = ... } instead");
   }
   // A candidate's N and D at the budget: a rule's (whose separately fitted N and D laws may spend
   // other than C), or N with its D, or with D = C/M(N) (C/(6N) unless the budget counts attention).
@@ -1141,6 +1171,11 @@ Answer compare(const fit::FittedLaw& fitted, const CompareOptions& options) {
     }
     return ans;
   }, [&](Answer& point) { check_model_size(point, function, false); });
+  // A rule's N and D (and so its tokens per parameter) vary over its own bootstrap samples, not the
+  // law's: their intervals come from the rule's, as plan.optimal with the rule gives them.
+  for (size_t k = 0; k < options.candidates.size(); ++k)
+    if (options.candidates[k].rule)
+      out.samples = std::max(out.samples, set_rule_intervals(*options.candidates[k].rule, C, out.rows[k + 1], "flops"));
   out.row_label = "allocation";
   out.row_names.push_back("law's optimum");
   for (const auto& c : options.candidates) out.row_names.push_back(c.name);
@@ -1186,34 +1221,39 @@ Answer table(const fit::FittedLaw& fitted, const TableOptions& options) {
   options.Validate();
   const std::string function = "plan.table";
   require_loss_law(fitted, function);
+  const FlopsPerToken& per_token = options.flops;
+  // The closed form is C = 6·N·D's; in a count with attention each row's budget is searched.
+  const bool closed = closed_form_applies(fitted.law) && per_token.six_n();
   Answer out = with_intervals(fitted, [&](const Law& law) {
     Answer ans;
     for (double N : options.params) {
       double C;
-      if (closed_form_applies(law)) {
+      if (closed) {
         fit::Allocation a = fit::compute_optimal(law);
         C = 6.0 * std::pow(N / a.G, 1.0 / a.a);
         check_budget_of(C, function, "a compute-optimal run of " + format_count(N) + " parameters under law '" + law.name() + "'");
       } else {
-        C = compute_of_optimum(law, N, false, function);
+        C = compute_of_optimum(law, N, false, function, per_token);
       }
-      const double D = C / (6.0 * N);
+      const double D = C / per_token.at(N);
       Answer r;
       r.set("N", N, Unit::Params, "params");
       r.set("flops", C, Unit::Flops, "FLOPs");
       r.set("D", D, Unit::TokensFine, "tokens");
       r.set("tokens_per_param", D / N, Unit::Ratio, "tokens/param");
       r.set("loss", predict(law, N, D, fit::kMissing), Unit::Loss, "loss");
+      set_counted(r, per_token, N, D);
       ans.rows.push_back(r);
     }
     return ans;
   }, [&](Answer& point) { check_table_rows(point, options.params, function); });
-  out.question = "compute-optimal FLOPs and tokens per model size";
+  out.question = "compute-optimal FLOPs and tokens per model size" +
+                 (per_token.six_n() ? "" : ", counted as " + per_token.Describe());
   out.law = law_label(fitted);
   note_kaplan_joint(fitted.law, out);
   note_kaplan_overfitting(&fitted.law, nullptr, out, Optima::All);
-  out.method = closed_form_applies(fitted.law) ? "closed form" : "numeric";
-  out.convention = FlopsPerToken{}.Describe();
+  out.method = closed ? "closed form" : "numeric";
+  note_counted(out, per_token, fitted.law);
   note_small_models(out);
   return out;
 }
@@ -1221,6 +1261,9 @@ Answer table(const fit::FittedLaw& fitted, const TableOptions& options) {
 Answer table(const AllocationRule& rule, const TableOptions& options, const fit::FittedLaw* law) {
   options.Validate();
   rule.Validate();
+  refuse_rule_count(options.flops, "plan.table", "the allocation rule '" + rule.name + "'",
+                    " needs more than the rule's budget for the same model. Ask a loss law instead (plan.table{ params = "
+                    "..., law = ..., flops = ... }), or leave flops out for the rule's budgets as 6·N·D");
   if (law) require_loss_law(*law, "plan.table");
   auto rows_of = [&](const AllocationRule& r, bool with_loss) {
     Answer ans;
@@ -1289,16 +1332,17 @@ Answer returns(const fit::FittedLaw& fitted, const ReturnsOptions& options) {
   require_loss_law(fitted, function);
   const double U = options.unique_tokens;
   require_data_law(fitted.law, function, "unique_tokens = " + format_count(U));
+  const FlopsPerToken& per_token = options.flops;
   // The budgets come from the point law so that every sample answers the same rows.
   std::vector<double> budgets = options.compute;
   double one_epoch = fit::kMissing;
   {
     const Law& law = fitted.law;
-    if (closed_form_applies(law)) {
+    if (closed_form_applies(law) && per_token.six_n()) {
       fit::Allocation a = fit::compute_optimal(law);
       one_epoch = 6.0 * std::pow(U * a.G, 1.0 / a.b);
     } else {
-      one_epoch = compute_of_optimum(law, U, true, function);
+      one_epoch = compute_of_optimum(law, U, true, function, per_token);
     }
     if (budgets.empty()) {
       check_budget_of(one_epoch * 1024, function, "the default return curve for unique_tokens = " + format_count(U) +
@@ -1314,8 +1358,8 @@ Answer returns(const fit::FittedLaw& fitted, const ReturnsOptions& options) {
     ans.set("one_epoch_flops", one_epoch, Unit::Flops, "FLOP, one epoch at the optimum");
     double prev_c = 0, prev_eff = 0;
     for (double C : budgets) {
-      Allocation a = allocate(law, C, U, fit::kMissing, Method::Auto, 241, function);
-      Allocation free = allocate(law, C, fit::kMissing, fit::kMissing, Method::Auto, 241, function);
+      Allocation a = allocate(law, C, U, fit::kMissing, Method::Auto, 241, function, false, per_token);
+      Allocation free = allocate(law, C, fit::kMissing, fit::kMissing, Method::Auto, 241, function, false, per_token);
       Answer r;
       r.set("flops", C, Unit::Flops, "FLOP");
       r.set("N", a.N, Unit::Params, "params");
@@ -1330,7 +1374,7 @@ Answer returns(const fit::FittedLaw& fitted, const ReturnsOptions& options) {
           // Searched down to the smallest run there is, as the rows' own budgets may be (100 unique
           // tokens are seen once at 3.06e3 FLOP under datablations' law): from compute_for's 1e4 FLOP,
           // a loss reached below it had no effective FLOP.
-          effective = invert_optimal_loss(law, a.loss, fit::kMissing, function, kSmallestRun);
+          effective = invert_optimal_loss(law, a.loss, fit::kMissing, function, kSmallestRun, per_token);
         } catch (const Error&) {
           effective = fit::kMissing;
         }
@@ -1339,6 +1383,7 @@ Answer returns(const fit::FittedLaw& fitted, const ReturnsOptions& options) {
       r.set("return", effective / C, Unit::Fraction, "return");
       if (prev_c > 0 && given(effective))
         r.set("marginal_return", (effective - prev_eff) / (C - prev_c), Unit::Fraction, "marginal return");
+      set_counted(r, per_token, a.N, a.D);
       prev_c = C;
       prev_eff = effective;
       ans.rows.push_back(r);
@@ -1352,12 +1397,13 @@ Answer returns(const fit::FittedLaw& fitted, const ReturnsOptions& options) {
                                                  "sees them once), or budgets as compute = { ... }"
                                                : "give larger budgets in compute");
   });
-  out.question = "return on compute spent repeating " + format_count(U) + " unique tokens";
+  out.question = "return on compute spent repeating " + format_count(U) + " unique tokens" +
+                 (per_token.six_n() ? "" : ", counted as " + per_token.Describe());
   out.law = law_label(fitted);
   note_kaplan_joint(fitted.law, out);
   note_kaplan_overfitting(&fitted.law, nullptr, out, Optima::All);
   out.method = "numeric data-constrained optimum per budget";
-  out.convention = FlopsPerToken{}.Describe();
+  note_counted(out, per_token, fitted.law);
   note_small_models(out);
   out.notes.push_back("return: the compute that unlimited unique data would need for the same loss, over the compute spent");
   // Said of the column where there is one: a single budget (compute = { 1e22 }) has no row above it.

@@ -239,6 +239,9 @@ struct InferenceOptions {
   double compute = fit::kMissing;         // the target is the loss of the compute-optimal run at this C
   double inference_tokens = fit::kMissing;  // expected tokens processed at inference (≥ 0)
   double unique_tokens = fit::kMissing;
+  // The convention training compute is counted in: M(N)·D_train, and inference M(N)/3 per token (the
+  // forward pass, 2N + 2·L·T·d in Kaplan's count); the target from `compute` is the optimum in it.
+  FlopsPerToken flops;
   void Validate() const;
 };
 Answer inference(const fit::FittedLaw& law, const InferenceOptions& options);
@@ -266,6 +269,9 @@ Answer compare(const fit::FittedLaw& law, const CompareOptions& options);
 // (inverting its N_opt(C)) or from an allocation rule.
 struct TableOptions {
   std::vector<double> params;
+  // The convention each row's compute is counted in (the law's optimum in it, D = C/M(N)); a rule's
+  // rows are 6·N·D and refuse any other.
+  FlopsPerToken flops;
   void Validate() const;
 };
 Answer table(const fit::FittedLaw& law, const TableOptions& options);
@@ -279,6 +285,8 @@ Answer table(const AllocationRule& rule, const TableOptions& options, const fit:
 struct ReturnsOptions {
   double unique_tokens = fit::kMissing;
   std::vector<double> compute;  // empty: the default budgets
+  // The convention the budgets (given or default) and the effective compute are counted in.
+  FlopsPerToken flops;
   void Validate() const;
 };
 Answer returns(const fit::FittedLaw& law, const ReturnsOptions& options);
@@ -310,8 +318,8 @@ class Question {
   // The allocations a comparison was asked to compare, in the order of its rows (empty for other
   // kinds): they are inputs as much as its budget is.
   const std::vector<Candidate>& candidates() const;
-  // The convention its budget is counted in: "C = 6·N·D" unless a compute-optimal question counts
-  // attention too (OptimalOptions::flops).
+  // The convention its budget is counted in: "C = 6·N·D" unless the question counts attention too
+  // (its options' flops).
   std::string flops_convention() const;
   // Whether answering needs a law (allocation-rule questions do not).
   bool needs_law() const;
@@ -330,6 +338,7 @@ class Question {
   ReturnsOptions returns_;
   std::optional<AllocationRule> rule_;
   std::optional<CostOptions> cost_;
+  const FlopsPerToken& flops() const;  // the kind's options' count (6·N·D for plan.loss)
 };
 
 }  // namespace scalelab::plan

@@ -90,11 +90,6 @@ std::vector<std::pair<std::string, double>> Question::inputs() const {
       add("compute", optimal_.compute);
       add("unique_tokens", optimal_.unique_tokens);
       add("epochs", optimal_.epochs);
-      // A budget counted with attention: its context and aspect (flops_convention() names the count).
-      if (!optimal_.flops.six_n()) {
-        add("ctx", optimal_.flops.ctx);
-        add("aspect", optimal_.flops.aspect);
-      }
       break;
     case Kind::Loss:
       add("N", loss_.N);
@@ -104,10 +99,6 @@ std::vector<std::pair<std::string, double>> Question::inputs() const {
     case Kind::ComputeFor:
       add("loss", compute_for_.loss);
       add("unique_tokens", compute_for_.unique_tokens);
-      if (!compute_for_.flops.six_n()) {
-        add("ctx", compute_for_.flops.ctx);
-        add("aspect", compute_for_.flops.aspect);
-      }
       break;
     case Kind::Inference:
       add("loss", inference_.loss);
@@ -118,16 +109,17 @@ std::vector<std::pair<std::string, double>> Question::inputs() const {
     case Kind::Compare:
       add("compute", compare_.compute);
       add("unique_tokens", compare_.unique_tokens);
-      if (!compare_.flops.six_n()) {
-        add("ctx", compare_.flops.ctx);
-        add("aspect", compare_.flops.aspect);
-      }
       break;
     case Kind::Table:
       break;
     case Kind::Returns:
       add("unique_tokens", returns_.unique_tokens);
       break;
+  }
+  // A budget counted with attention: its context and aspect (flops_convention() names the count).
+  if (!flops().six_n()) {
+    add("ctx", flops().ctx);
+    add("aspect", flops().aspect);
   }
   return out;
 }
@@ -144,11 +136,21 @@ const std::vector<Candidate>& Question::candidates() const {
   return kind_ == Kind::Compare ? compare_.candidates : none;
 }
 
-std::string Question::flops_convention() const {
-  if (kind_ == Kind::ComputeFor) return compute_for_.flops.Describe();
-  if (kind_ == Kind::Compare) return compare_.flops.Describe();
-  return kind_ == Kind::Optimal ? optimal_.flops.Describe() : FlopsPerToken{}.Describe();
+const FlopsPerToken& Question::flops() const {
+  static const FlopsPerToken six_n;
+  switch (kind_) {
+    case Kind::Optimal: return optimal_.flops;
+    case Kind::ComputeFor: return compute_for_.flops;
+    case Kind::Inference: return inference_.flops;
+    case Kind::Compare: return compare_.flops;
+    case Kind::Table: return table_.flops;
+    case Kind::Returns: return returns_.flops;
+    case Kind::Loss: break;
+  }
+  return six_n;
 }
+
+std::string Question::flops_convention() const { return flops().Describe(); }
 
 bool Question::needs_law() const { return !((kind_ == Kind::Optimal || kind_ == Kind::Table) && rule_); }
 
@@ -206,14 +208,12 @@ std::string Question::Summary() const {
       out << "compute-optimal allocation at " << format_quantity(optimal_.compute, Unit::Flops) << " FLOP";
       if (optimal_.unique_tokens == optimal_.unique_tokens) out << " with " << format_count(optimal_.unique_tokens) << " unique tokens";
       if (optimal_.epochs == optimal_.epochs) out << " at " << format_counted(format_significant(optimal_.epochs, 4), "epoch", "epochs");
-      if (!optimal_.flops.six_n()) out << ", counted as " << optimal_.flops.Describe();
       break;
     case Kind::Loss:
       out << "loss of " << format_count(loss_.N) << " parameters on " << format_count(loss_.D) << " tokens";
       break;
     case Kind::ComputeFor:
       out << "compute to reach loss " << format_significant(compute_for_.loss, 5);
-      if (!compute_for_.flops.six_n()) out << ", counted as " << compute_for_.flops.Describe();
       break;
     case Kind::Inference:
       out << "inference-aware allocation for " << format_count(inference_.inference_tokens) << " inference tokens";
@@ -243,6 +243,8 @@ std::string Question::Summary() const {
       out << "return on compute spent repeating " << format_count(returns_.unique_tokens) << " unique tokens";
       break;
   }
+  // The count its budget is in (a comparison says it before its candidates, above).
+  if (kind_ != Kind::Compare && !flops().six_n()) out << ", counted as " << flops().Describe();
   if (rule_) out << " (allocation rule " << rule_->name << ")";
   // What it is priced on, and what of that deserves a word now (an mfu above any measured), rather
   // than only once it is answered.

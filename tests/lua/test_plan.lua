@@ -827,6 +827,121 @@ t.test("plan.compare compares allocations in a count with attention", function()
   t.near(q:answer(chinchilla).rows[2].efficiency, 0.441772, 1e-5)
 end)
 
+-- A table of model sizes in a count with attention: each row the budget whose optimum in that count
+-- has N parameters. Expected values from the stationarity condition solved for D at each N (no
+-- search: αA·N^-α = βB·D^-β·N·M'(N)/M(N), C = D·M(N)), in Python:
+--   f=6  T=2048: N=1e9  C=2.604192e20 D=3.954077e10 loss=2.48690692; N=1e10 C=4.293945e22 D=6.846168e11 loss=2.05113302
+--   f=12 T=4096: N=1e9  C=2.585998e20 D=3.099091e10 loss=2.51817874; N=1e10 C=4.237360e22 D=5.978079e11 loss=2.05884657
+t.test("plan.table gives each model size's budget in a count with attention", function()
+  for _, c in ipairs {
+    { { "kaplan", ctx = 2048 }, { { 1e9, 2.604192e20, 3.954077e10, 2.48690692 }, { 1e10, 4.293945e22, 6.846168e11, 2.05113302 } } },
+    { { "palm", ctx = 4096 }, { { 1e9, 2.585998e20, 3.099091e10, 2.51817874 }, { 1e10, 4.237360e22, 5.978079e11, 2.05884657 } } },
+  } do
+    local tab = plan.table{ params = { 1e9, 1e10 }, law = chinchilla, flops = c[1] }
+    for i, want in ipairs(c[2]) do
+      local row = tab.rows[i]
+      t.eq(row.N, want[1])
+      t.near(row.flops, want[2], 1e-6)
+      t.near(row.D, want[3], 1e-6)
+      t.near(row.loss, want[4], 1e-8)
+      t.near(row.D * row.flops_per_token, row.flops, 1e-12)
+      t.near(row.flops_6ND, 6 * row.N * row.D, 1e-12)
+      -- and it is plan.optimal's optimum at that budget, in that count
+      t.near(plan.optimal{ compute = row.flops, law = chinchilla, flops = c[1] }.N, row.N, 1e-5)
+    end
+    t.eq(tab.method, "numeric")
+    t.eq(tab.convention, plan.optimal{ compute = 1e22, flops = c[1] }.convention)
+    t.ok(tab.question:find("per model size, counted as C = (6N + ", 1, true), tab.question)
+  end
+  -- In 6·N·D the table is as before (the closed form).
+  local plain = plan.table{ params = { 1e9 }, law = chinchilla }
+  t.eq(plain.method, "closed form")
+  t.eq(plain.convention, "C = 6·N·D")
+  -- A question declared without a law carries its count.
+  local q = plan.table{ params = { 1e9 }, flops = { "kaplan", ctx = 2048 } }
+  t.eq(q.inputs.ctx, 2048)
+  t.ok(q.convention:find("6·L·T·d", 1, true), q.convention)
+  t.ok(tostring(q):find("for 1 model size, counted as C = (6N + 6·L·T·d)·D", 1, true), tostring(q))
+  t.near(q:answer(chinchilla).rows[1].flops, 2.604192e20, 1e-6)
+  -- An allocation rule's budgets are 6·N·D: refused in another count, as plan.optimal refuses it.
+  t.raises(function()
+    plan.table{ params = { 1e9 }, allocation = plan.published.chinchilla_approach1, flops = { "kaplan", ctx = 2048 } }
+  end, "plan.table: the allocation rule 'chinchilla_approach1' gives N_opt(C) for budgets counted as 6·N·D, as its runs "
+    .. "were; a budget counted as C = (6N + 6·L·T·d)·D")
+  t.raises(function() plan.table{ params = { 1e9 }, law = chinchilla, flops = { "palm" } } end,
+    'plan.table: flops = "palm" counts attention over the context')
+end)
+
+-- The inference-aware allocation in a count with attention: training M(N)·D, inference M(N)/3 per token
+-- (the forward pass). Expected values from Python: D(N) from the target in closed form, the total
+-- minimised by golden section over ln N; the compute-optimal run by bisection on C over the optimum's
+-- loss (it is compute_for's, above):
+--   loss 2.3, 1e12 inference tokens: N=8.744533e8 D=3.553407e11 train=2.054818e21 inf=1.927557e21 total=3.982375e21
+--                                    saving=0.349873 over N=2.171846e9 D=1.037680e11 total=6.125537e21
+--   loss 2.3, 1e13 inference tokens: N=5.067872e8 D=1.373832e12 total=1.606684e22 saving=0.666438
+t.test("plan.inference weighs training and inference in a count with attention", function()
+  for _, c in ipairs {
+    { 1e12, 8.744533e8, 3.553407e11, 2.054818e21, 1.927557e21, 3.982375e21, 0.349873 },
+    { 1e13, 5.067872e8, 1.373832e12, 4.689262e21, 1.137758e22, 1.606684e22, 0.666438 },
+  } do
+    local a = plan.inference{ loss = 2.3, inference_tokens = c[1], law = chinchilla, flops = { "kaplan", ctx = 2048 } }
+    t.near(a.N, c[2], 1e-5)
+    t.near(a.D, c[3], 1e-5)
+    t.near(a.flops, c[4], 1e-5)
+    t.near(a.inference_flops, c[5], 1e-5)
+    t.near(a.total_flops, c[6], 1e-6)
+    t.near(a.saving, c[7], 1e-5)
+    t.near(a.N_compute_optimal, 2.171846e9, 1e-5)
+    t.near(a.D_compute_optimal, 1.037680e11, 1e-5)
+    t.near(a.inference_flops, a.flops_per_token / 3 * c[1], 1e-12)
+    t.near(a.flops, a.flops_per_token * a.D, 1e-12)
+    t.ok(a.convention:find("6·L·T·d", 1, true), a.convention)
+    t.ok(a.question:find(", counted as C = (6N + 6·L·T·d)·D", 1, true), a.question)
+  end
+  -- A target from a budget is the optimum's loss in the same count.
+  local b = plan.inference{ compute = 1.454204e21, inference_tokens = 1e12, law = chinchilla, flops = { "kaplan", ctx = 2048 } }
+  t.near(b.loss, 2.3, 1e-6)
+  t.near(b.N, 8.744533e8, 1e-4)
+  local q = plan.inference{ loss = 2.3, inference_tokens = 1e12, flops = { "palm", ctx = 1024 } }
+  t.eq(q.inputs.ctx, 1024)
+  t.ok(tostring(q):find("inference tokens, counted as C = (6N + 12·L·T·d)·D", 1, true), tostring(q))
+end)
+
+-- The return on repeated data in a count with attention: budgets, optima and effective compute all
+-- in it. Expected values from Python (Muennighoff et al.'s law with datablations_exact's constants,
+-- optima by golden section over ln N, effective compute and the one-epoch budget by bisection):
+--   one epoch 2.162960e20
+--   C=1e22: N=6.960772e9 D=2.277836e11 loss=2.22415996 unlimited=2.19058283 effective=5.717386e21
+--   C=4e22: N=1.247471e10 D=5.128154e11 loss=2.18022551 unlimited=2.12046182 effective=1.202474e22
+t.test("plan.returns counts its budgets and their returns with attention", function()
+  local curve = plan.returns{ unique_tokens = 25e9, law = datablations, compute = { 1e22, 4e22 },
+                              flops = { "kaplan", ctx = 2048 } }
+  for i, want in ipairs {
+    { 1e22, 6.960772e9, 2.277836e11, 2.22415996, 2.19058283, 5.717386e21 },
+    { 4e22, 1.247471e10, 5.128154e11, 2.18022551, 2.12046182, 1.202474e22 },
+  } do
+    local row = curve.rows[i]
+    t.eq(row.flops, want[1])
+    t.near(row.N, want[2], 1e-4)
+    t.near(row.D, want[3], 1e-4)
+    t.near(row.epochs, row.D / 25e9, 1e-12)
+    t.near(row.loss, want[4], 1e-7)
+    t.near(row.loss_unlimited, want[5], 1e-7)
+    t.near(row.effective_flops, want[6], 1e-5)
+    t.near(row["return"], want[6] / want[1], 1e-5)
+    t.near(row.D * row.flops_per_token, row.flops, 1e-12)
+  end
+  t.near(curve.one_epoch_flops, 2.162960e20, 1e-5)
+  t.ok(curve.convention:find("6·L·T·d", 1, true), curve.convention)
+  t.ok(curve.question:find("unique tokens, counted as C = (6N + 6·L·T·d)·D", 1, true), curve.question)
+  -- The default budgets start at that one epoch, in the count.
+  local default = plan.returns{ unique_tokens = 25e9, law = datablations, flops = { "kaplan", ctx = 2048 } }
+  t.near(default.rows[1].flops, 2.162960e20, 1e-5)
+  t.near(default.rows[1].D, 25e9, 1e-5)
+  local q = plan.returns{ unique_tokens = 25e9, flops = { "kaplan", ctx = 2048 } }
+  t.eq(q.inputs.ctx, 2048)
+end)
+
 t.test("a budget counted with attention is refused where it would be mixed with 6·N·D, and bad flops = named", function()
   -- An allocation rule's N_opt(C) is fitted on budgets of 6·N·D: read at a budget counted with
   -- attention it would answer for a larger budget.

@@ -67,37 +67,59 @@ t.test("approach 2: an allocation rule from fit.isoflop", function()
   t.raises(function() plan.allocation{ isoflop = iso, N = iso.N_law } end, "not both")
 end)
 
-t.test("an allocation rule from a bootstrapped fit.isoflop carries its intervals", function()
-  -- The rule's N and D intervals at 1e23 are the 2.5th and 97.5th percentiles of the analysis's own
-  -- resamples' k·C^a and C/(6·k·C^a) (linear between order statistics), by hand.
-  local iso = fit.isoflop(isoflop_runs(fit.published.chinchilla, 0.003), { bootstrap = 200 })
-  t.ok(#iso.samples >= 100, #iso.samples .. " resamples kept")
-  local a = plan.optimal{ compute = 1e23, allocation = plan.allocation{ isoflop = iso } }
+-- An IsoFLOP analysis's resamples at budget C, by hand: each one's N = k·C^a, D = C/(6N) and D/N.
+local function isoflop_resamples(iso, C)
+  local ns, ds, ratios = {}, {}, {}
+  for i, s in ipairs(iso.samples) do
+    ns[i] = s.k * C ^ s.a
+    ds[i] = C / (6 * ns[i])
+    ratios[i] = ds[i] / ns[i]
+  end
+  return { N = ns, D = ds, tokens_per_param = ratios }
+end
+
+-- `answer`'s interval of each quantity is the 2.5th and 97.5th percentiles of `values` (linear
+-- between order statistics).
+local function check_intervals(answer, values)
   local function quantile(v, q)
     table.sort(v)
     local pos = q * (#v - 1)
     local i = math.floor(pos)
     return v[i + 1] + (pos - i) * (v[i + 2] - v[i + 1])
   end
-  local ns, ds = {}, {}
-  for i, s in ipairs(iso.samples) do
-    ns[i] = s.k * 1e23 ^ s.a
-    ds[i] = 1e23 / (6 * ns[i])
+  for _, name in ipairs { "N", "D", "tokens_per_param" } do
+    local lo, hi = answer:interval(name)
+    t.ok(lo, "an interval for " .. name .. "\n" .. tostring(answer))
+    if lo then
+      t.near(lo, quantile(values[name], 0.025), 1e-9)
+      t.near(hi, quantile(values[name], 0.975), 1e-9)
+    end
   end
-  local lo, hi = a:interval("N")
-  t.ok(lo, "an interval for N\n" .. tostring(a))
-  t.near(lo, quantile(ns, 0.025), 1e-9)
-  t.near(hi, quantile(ns, 0.975), 1e-9)
-  lo, hi = a:interval("D")
-  t.near(lo, quantile(ds, 0.025), 1e-9)
-  t.near(hi, quantile(ds, 0.975), 1e-9)
-  -- Tokens per parameter from each resample's own N and D (it had no interval beside theirs).
-  local ratios = {}
-  for i, s in ipairs(iso.samples) do ratios[i] = 1e23 / (6 * (s.k * 1e23 ^ s.a) ^ 2) end
-  lo, hi = a:interval("tokens_per_param")
-  t.ok(lo, "an interval for tokens_per_param\n" .. tostring(a))
-  t.near(lo, quantile(ratios, 0.025), 1e-9)
-  t.near(hi, quantile(ratios, 0.975), 1e-9)
+end
+
+t.test("an allocation rule from a bootstrapped fit.isoflop carries its intervals", function()
+  -- The rule's N and D intervals at 1e23 are the 2.5th and 97.5th percentiles of the analysis's own
+  -- resamples' k·C^a and C/(6·k·C^a), by hand; tokens per parameter from each resample's own N and D
+  -- (it had no interval beside theirs).
+  local iso = fit.isoflop(isoflop_runs(fit.published.chinchilla, 0.003), { bootstrap = 200 })
+  t.ok(#iso.samples >= 100, #iso.samples .. " resamples kept")
+  local a = plan.optimal{ compute = 1e23, allocation = plan.allocation{ isoflop = iso } }
+  check_intervals(a, isoflop_resamples(iso, 1e23))
+  t.eq(a.samples, #iso.samples)
+end)
+
+t.test("a bootstrapped rule compared as a candidate carries its N and D intervals, as plan.optimal gives them", function()
+  -- plan.compare's rows for a rule had only the law's bootstrap (the loss): N and D printed as exact.
+  -- Their intervals are the percentiles of the analysis's resamples, as plan.optimal's are.
+  local iso = fit.isoflop(isoflop_runs(fit.published.chinchilla, 0.003), { bootstrap = 200 })
+  local rule = plan.allocation{ isoflop = iso }
+  local a = plan.compare{ compute = 1e23, law = fit.published.chinchilla,
+                          candidates = { { name = "iso", allocation = rule }, { name = "fixed", N = 1e10 } } }
+  local row = a.rows[2]
+  t.near(row.N, plan.optimal{ compute = 1e23, allocation = rule }.N, 1e-12)
+  check_intervals(row, isoflop_resamples(iso, 1e23))
+  -- A candidate given by N has none: its N is an input.
+  t.eq(a.rows[3]:interval("N"), nil)
   t.eq(a.samples, #iso.samples)
 end)
 

@@ -292,6 +292,34 @@ t.test("the README's laws session prints what the README shows, and its numbers 
   t.ok(readme:find("exponents unrounded (0.3392, 0.2849 for the printed 0.34, 0.28) puts it on "
     .. string.format("%.0f", optimal_N(5.76e23, 0.3392, 0.2849) / 1e9) .. "B", 1, true),
     "40B in the text")
+  -- The optimum at Gopher's budget counted as PaLM counts it (6N + 12·L·T·d per token, L and d the
+  -- shape of N at d/L = 64): the root of the stationarity condition of L(N, C/M(N)),
+  -- αA·N^-α·M(N) = βB·D^-β·N·M'(N) with D = C/M(N), bisected in ln N here.
+  local palm = entry_with('flops = { "palm", ctx = 2048 }')
+  t.ok(palm, "the laws session has an optimum counted with attention")
+  local function M(n) return 6 * n + 12 * (2048 / 64) * (64 * n / 12) ^ (2 / 3) end
+  local function dM(n) return 6 + 12 * (2048 / 64) * (2 / 3) * (64 / 12) ^ (2 / 3) * n ^ (-1 / 3) end
+  local function stationary(n)
+    local d = 5.76e23 / M(n)
+    return alpha * A * n ^ -alpha * M(n) - beta * B * d ^ -beta * n * dM(n)
+  end
+  local lo, hi = math.log(1e9), math.log(1e12)
+  for _ = 1, 200 do
+    local mid = (lo + hi) / 2
+    if stationary(math.exp(mid)) > 0 then lo = mid else hi = mid end
+  end
+  local Np = math.exp((lo + hi) / 2)
+  local Dp = 5.76e23 / M(Np)
+  t.eq(palm:match("params%s+(%S+)"), string.format("%.1fB", Np / 1e9))
+  t.eq(palm:match("\n  tokens%s+(%S+)"), string.format("%.3gT", Dp / 1e12))
+  t.eq(palm:match("\n  loss%s+(%S+)"), string.format("%.4f", E + A / Np ^ alpha + B / Dp ^ beta))
+  t.ok(palm:find("C = (6N + 12·L·T·d)·D", 1, true), palm)
+  -- The text's claims: fewer tokens than the 6·N·D optimum, and a rule refuses the count.
+  t.ok(Dp < 5.76e23 / (6 * N), "fewer tokens counted with attention")
+  t.ok(readme:find("gives N_opt(C) for budgets of 6·N·D, as its runs were counted, and refuses any other count", 1, true))
+  local ok, err = pcall(plan.optimal, { compute = 5.76e23, allocation = plan.published.chinchilla_approach1,
+                                        flops = { "palm", ctx = 2048 } })
+  t.ok(not ok and tostring(err):find("gives N_opt(C) for budgets counted as 6·N·D", 1, true), tostring(err))
   -- The data-constrained optimum at 1e22 FLOP and 25B unique tokens, by brute force.
   local dc = entry_with("unique_tokens = 25e9")
   local Nd, Dd = muennighoff_optimum(fit.published.datablations.params, 1e22, 25e9)

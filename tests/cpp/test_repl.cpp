@@ -866,6 +866,10 @@ TEST_CASE("an error in a paste stops it: the lines after it do not run\, and Up 
   REQUIRE(shows(repl, "> "));
   repl.send("'last ' .. 'line'\r");
   REQUIRE(shows(repl, "last line"));
+  // Ctrl-D only once the prompt is up: sent while the terminal is still in cooked mode between two
+  // reads, the line discipline takes it as its end-of-file mark, which the switch to readline's raw
+  // mode discards, and the session waits on.
+  REQUIRE(shows(repl, "> "));
   CHECK(repl.output().find("stopped the paste at its line 1") == std::string::npos);
   repl.send("\x04");
   CHECK(repl.wait() == 0);

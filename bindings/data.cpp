@@ -591,8 +591,17 @@ int s_state(lua_State* L) {
   push_string(L, check<SamplerObject>(L, 1).sampler->state());
   return 1;
 }
+// What a restore took but could not check (a state saved before states recorded the split), on stderr.
+void say_restore_note(const char* function, const data::BatchSource& source) {
+  const std::string note = source.restore_note();
+  if (note.empty()) return;
+  std::fprintf(stderr, "%s: warning: %s\n", function, note.c_str());
+  std::fflush(stderr);
+}
+
 int s_restore(lua_State* L) {
   check<SamplerObject>(L, 1).sampler->restore(luaL_checkstring(L, 2));
+  say_restore_note("sampler:restore", *check<SamplerObject>(L, 1).sampler);
   lua_settop(L, 1);
   return 1;
 }
@@ -689,6 +698,7 @@ int h_state(lua_State* L) {
 }
 int h_restore(lua_State* L) {
   check<HeldOutObject>(L, 1).source->restore(luaL_checkstring(L, 2));
+  say_restore_note("held:restore", *check<HeldOutObject>(L, 1).source);
   lua_settop(L, 1);
   return 1;
 }

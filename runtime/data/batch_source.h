@@ -49,6 +49,9 @@ class BatchSource {
   // A held-out source is rewound to its initial state before each evaluation the same way.
   virtual std::string state() const = 0;
   virtual void restore(const std::string& state) = 0;
+  // What the last restore() took but could not check, said to the user ("" when it checked all): a
+  // sampler's state saved before states recorded the split of the corpus's documents.
+  virtual std::string restore_note() const { return ""; }
 };
 
 }  // namespace scalelab::data

@@ -95,6 +95,58 @@ int64_t parse_state(const std::string& state, const std::string& kind, const Cor
   return rows;
 }
 
+// The first `held` documents (ascending) of the split's fixed order of n: a partial Fisher–Yates
+// shuffle. Held out as they are, they were the split before exact copies were kept on one side.
+std::vector<int64_t> first_of_split_order(int64_t n, int64_t held) {
+  std::vector<int64_t> order(static_cast<size_t>(n));
+  std::iota(order.begin(), order.end(), 0);
+  Rng rng(kSplitSeed);
+  for (int64_t i = 0; i < held; ++i)
+    std::swap(order[size_t(i)], order[size_t(i + int64_t(rng.below(uint64_t(n - i))))]);
+  order.resize(size_t(held));
+  std::sort(order.begin(), order.end());
+  return order;
+}
+
+// The documents validation holds out of n (Split::Make refuses a positive one of fewer than 2).
+int64_t held_documents(int64_t n, double validation) {
+  return validation > 0 && n >= 2 ? std::clamp<int64_t>(int64_t(std::ceil(validation * double(n))), 1, n - 1) : 0;
+}
+
+// A saved state's split (" split=<hex>", from Split::Fingerprint), checked against `split`, the one
+// of this source's corpus and options (which parse_state has checked are the state's): another is
+// refused, naming what differs and the fix. A state saved before states carried it is taken, and
+// the returned note says where its split could not be checked ("" where it could).
+std::string check_split(const std::string& state, const std::string& kind, const Corpus& corpus, const Split& split,
+                        double validation) {
+  const std::string mine = hex(split.Fingerprint());
+  const size_t at = state.find(" split=");
+  if (at != std::string::npos) {
+    char print[64] = {};
+    if (std::sscanf(state.c_str() + at, " split=%63s", print) != 1 || mine != print)
+      fail("cannot restore this ", kind, " from its saved state: it was saved on another split of corpus ",
+           corpus_name(corpus), " into training and held-out documents (split ", print, ", this ", kind, "'s ", mine,
+           ", holding out ", format_counted(double(split.validation.size()), "document"), " at validation = ", validation,
+           "), though of the same corpus and options: a scalelab that split it by another rule saved it (before "
+           "2026-11-25, exact copies of a text were held out one by one; this corpus has ",
+           format_counted(double(corpus.copies().copies), "such copy", "such copies"),
+           "), and the rest of the run would train and measure on other documents; start the run again on this "
+           "split (delete its checkpoint, or resume = false), or resume it with the scalelab that saved it");
+    return "";
+  }
+  const std::vector<int64_t> before = Split::ValidationBeforeCopies(corpus, validation);
+  if (before == split.validation) return "";
+  int64_t moved = 0;
+  for (const int64_t d : split.validation)
+    if (!std::binary_search(before.begin(), before.end(), d)) ++moved;
+  return str("the saved state records no split of corpus ", corpus_name(corpus),
+             " (saved before states did), so it could not be checked: this scalelab keeps exact copies of a text on "
+             "one side (since 2026-11-25), and holds out ", moved, " of its ", split.validation.size(),
+             " held-out documents other than the earlier rule's; if the state was saved before that, the rest of the "
+             "run trains and measures on another split: start the run again (resume = false, or delete its "
+             "checkpoint) for a run of one split");
+}
+
 }  // namespace
 
 // ---- Split --------------------------------------------------------------------------------------
@@ -126,7 +178,7 @@ Split Split::Make(const Corpus& corpus, double validation) {
       fail("corpus ", corpus_name(corpus), " has ", n, " document", n == 1 ? "" : "s", "; a validation split needs at least 2: ",
            more, ", or set validation = 0");
     }
-    held = std::clamp<int64_t>(int64_t(std::ceil(validation * double(n))), 1, n - 1);
+    held = held_documents(n, validation);
   }
   // The held-out documents are the first of a fixed order (a partial Fisher–Yates shuffle, drawn as
   // far as it is needed). Exact copies (the same tokens: a text in two files) go together: held out one
@@ -169,12 +221,7 @@ Split Split::Make(const Corpus& corpus, double validation) {
   // held out one by one, as they were, and the warning says the held-out loss is of text trained on.
   std::string copies_warning;
   if (held > 0 && taken == 0) {
-    std::iota(order.begin(), order.end(), 0);
-    Rng again(kSplitSeed);
-    for (int64_t i = 0; i < held; ++i) {
-      std::swap(order[size_t(i)], order[size_t(i + int64_t(again.below(uint64_t(n - i))))]);
-      out[size_t(order[size_t(i)])] = true;
-    }
+    for (const int64_t d : first_of_split_order(n, held)) out[size_t(d)] = true;
     taken = held;
     copies_warning =
         str("corpus ", corpus_name(corpus), ": every one of its ", n, " documents is an exact copy of another (",
@@ -219,6 +266,16 @@ Split Split::Make(const Corpus& corpus, double validation) {
                         "or give it more documents");
   if (!copies_warning.empty()) split.warning = copies_warning + (split.warning.empty() ? "" : "; and " + split.warning);
   return split;
+}
+
+uint64_t Split::Fingerprint() const {
+  uint64_t h = mix64(0x53504C4954ull ^ uint64_t(train.size() + validation.size()));
+  for (const int64_t d : validation) h = mix64(h ^ uint64_t(d));
+  return h;
+}
+
+std::vector<int64_t> Split::ValidationBeforeCopies(const Corpus& corpus, double validation) {
+  return first_of_split_order(corpus.documents(), held_documents(corpus.documents(), validation));
 }
 
 // ---- DocumentStream -----------------------------------------------------------------------------
@@ -361,6 +418,7 @@ RepetitionSampler::RepetitionSampler(Corpus corpus, const SamplerOptions& option
   if (corpus_.empty()) fail("data.sampler: no corpus given");
   options_.Validate();
   split_ = Split::Make(corpus_, options_.validation);
+  split_print_ = split_.Fingerprint();
   check_tokenizer_split(corpus_, options_.validation, "data.sampler");
   const int64_t T = options_.seq_len;
   const int64_t U = options_.unique_tokens > 0                ? options_.unique_tokens
@@ -470,11 +528,12 @@ uint64_t RepetitionSampler::Fingerprint(bool with_contents) const {
 // The state names the sequences the unique stream is cut into: a row's position means a row of the
 // same shuffle only over as many. (States saved before it did cut floor(min(U, split − 1) / T).)
 std::string RepetitionSampler::state() const {
-  return make_state("repetition-sampler", rows_, corpus_, Fingerprint(true)) + str(" windows=", windows_);
+  return make_state("repetition-sampler", rows_, corpus_, Fingerprint(true)) + str(" windows=", windows_, " split=", hex(split_print_));
 }
 
 void RepetitionSampler::restore(const std::string& state) {
   int64_t rows = parse_state(state, "repetition-sampler", corpus_, Fingerprint(true), Fingerprint(false));
+  std::string note = check_split(state, "sampler", corpus_, split_, options_.validation);
   if (rows > planned_rows_) fail("cannot restore the sampler: the state is past its planned ", planned_rows_, " rows");
   // A sampler gives whole batches: a state between two is no state one saved, and would deliver rows
   // of two batches in one (its batch's windows taken from the wrong rows).
@@ -496,6 +555,7 @@ void RepetitionSampler::restore(const std::string& state) {
          "rows), so the rest of the run would not be the rows of the same shuffle; start the run again (resume = false, "
          "or delete its checkpoint)");
   rows_ = rows;
+  restore_note_ = std::move(note);
 }
 
 int64_t RepetitionSampler::window_of_row(int64_t row) const {
@@ -574,6 +634,7 @@ HeldOutSource::HeldOutSource(Corpus corpus, const HeldOutOptions& options)
   if (corpus_.empty()) fail("held-out source: no corpus given");
   options_.Validate();
   split_ = Split::Make(corpus_, options_.validation);
+  split_print_ = split_.Fingerprint();
   check_tokenizer_split(corpus_, options_.validation, "held-out source");
   stream_ = DocumentStream(corpus_, split_.validation, -1);
   windows_ = (stream_.size() - 1) / options_.seq_len;
@@ -604,10 +665,13 @@ uint64_t HeldOutSource::Fingerprint(bool with_contents) const {
   return h;
 }
 
-std::string HeldOutSource::state() const { return make_state("held-out", rows_, corpus_, Fingerprint(true)); }
+std::string HeldOutSource::state() const {
+  return make_state("held-out", rows_, corpus_, Fingerprint(true)) + str(" split=", hex(split_print_));
+}
 
 void HeldOutSource::restore(const std::string& state) {
   const int64_t rows = parse_state(state, "held-out", corpus_, Fingerprint(true), Fingerprint(false));
+  std::string note = check_split(state, "held-out source", corpus_, split_, options_.validation);
   // The position counts every row given since the start, past the end of a pass too: no source gives
   // 2^62 rows, and a count near 2^63 would wrap at the next batch (rows=9223372036854775807 read from
   // a negative row of the split).
@@ -617,6 +681,7 @@ void HeldOutSource::restore(const std::string& state) {
          " is beyond the ", kMaxRows, " rows a held-out source can count (no source gives that many); restore a "
          "state that held:state() saved, or held:rewind() to start a pass");
   rows_ = rows;
+  restore_note_ = std::move(note);
 }
 
 std::string HeldOutSource::Summary() const {

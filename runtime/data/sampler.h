@@ -62,6 +62,16 @@ struct Split {
   // Throws scalelab::Error if validation is not in [0, 1), or if it is positive and the corpus has
   // fewer than 2 documents (naming the corpus and the fix).
   static Split Make(const Corpus& corpus, double validation);
+
+  // A hash of which documents are held out (of how many): the saved states of samplers and held-out
+  // sources carry it (" split=<hex>"), so that a state saved on another split (the same corpus and
+  // options split by an earlier rule: exact copies were held out one by one before 2026-11-25) is
+  // refused instead of going on with other training and held-out documents.
+  uint64_t Fingerprint() const;
+  // The held-out documents (ascending) of the rule before exact copies were kept on one side: the
+  // first ceil(validation·documents) of the fixed order. Where they are this split's (a corpus
+  // without copies), a state saved before states carried the split is of this split.
+  static std::vector<int64_t> ValidationBeforeCopies(const Corpus& corpus, double validation);
 };
 
 struct SamplerOptions {
@@ -163,6 +173,7 @@ class RepetitionSampler : public BatchSource {
   Vocabulary vocabulary() const override;
   std::string state() const override;
   void restore(const std::string& state) override;
+  std::string restore_note() const override { return restore_note_; }
 
   // N, the windows of T targets a sampler of these options cuts its unique stream into (see above):
   // what its U in use is, N·T. The study plans with it before any sampler exists.
@@ -198,6 +209,8 @@ class RepetitionSampler : public BatchSource {
   int64_t epoch_ = -1;        // epoch of perm_
   Permutation perm_{1, 0};
   std::vector<int64_t> windows_of_batch_;
+  uint64_t split_print_ = 0;  // split_.Fingerprint(), in every state()
+  std::string restore_note_;
 };
 
 struct HeldOutOptions {
@@ -221,6 +234,7 @@ class HeldOutSource : public BatchSource {
   Vocabulary vocabulary() const override;
   std::string state() const override;
   void restore(const std::string& state) override;
+  std::string restore_note() const override { return restore_note_; }
   void NextBatch(int32_t* tokens);
   void Rewind() { rows_ = 0; }
 
@@ -241,6 +255,8 @@ class HeldOutSource : public BatchSource {
   DocumentStream stream_;
   int64_t windows_ = 0;
   int64_t rows_ = 0;
+  uint64_t split_print_ = 0;  // split_.Fingerprint(), in every state()
+  std::string restore_note_;
 };
 
 }  // namespace scalelab::data

@@ -222,9 +222,11 @@ std::string held_out_fix(const std::string& theirs, const std::string& ours) {
 // the same run as earlier versions described it); *which is set to the one it holds (prints.size():
 // `legacy_print`, which records no held-out measure).
 // `held_out_state`: this run's held-out source's state() at its start ("" where it reads none).
+// `eval`: the run's held-out source (nullptr where it reads none). *note is set to what the resume
+// could not check ("" where it checked all): a checkpoint whose sources' states record no split.
 bool read_checkpoint(const std::string& path, const std::vector<std::string>& prints, const std::string& legacy_print,
-                     const std::string& held_out_state, RunState& s, data::BatchSource* data, Backend& backend,
-                     size_t* which) {
+                     const std::string& held_out_state, RunState& s, data::BatchSource* data, data::BatchSource* eval,
+                     Backend& backend, size_t* which, std::string* note) {
   const std::string& print = prints.front();
   std::ifstream in(path, std::ios::binary);
   if (!in) return false;
@@ -304,7 +306,13 @@ bool read_checkpoint(const std::string& path, const std::vector<std::string>& pr
          ". Pass resume = false to start over on this data, give another checkpoint path, or resume with the "
          "data the checkpoint was made with");
   };
-  if (!made_held_out.empty() && !held_out_state.empty() && made_held_out != held_out_state && data) {
+  // A held-out state saved before states recorded the split (" split=<hex>", last) is compared without
+  // it, and the source says whether its split is this one.
+  const size_t split_at = held_out_state.find(" split=");
+  const bool held_out_unsplit = made_held_out.find(" split=") == std::string::npos && split_at != std::string::npos;
+  const bool other_held_out = !made_held_out.empty() && !held_out_state.empty() &&
+                              made_held_out != (held_out_unsplit ? held_out_state.substr(0, split_at) : held_out_state);
+  if (other_held_out && data) {
     const std::string now = data->state();
     try {
       data->restore(sampler);
@@ -316,7 +324,7 @@ bool read_checkpoint(const std::string& path, const std::vector<std::string>& pr
     }
     data->restore(now);
   }
-  if (!made_held_out.empty() && !held_out_state.empty() && made_held_out != held_out_state)
+  if (other_held_out)
     fail("checkpoint ", path, " was made with other held-out data than this run's (eval_data, or the data's own "
          "held_out()): its curve and best loss were measured on other held-out tokens, which this run's losses "
          "would not compare with; resume it with the held-out data it was made with, pass resume = false to start "
@@ -328,6 +336,12 @@ bool read_checkpoint(const std::string& path, const std::vector<std::string>& pr
   } catch (const Error& e) {
     fail("checkpoint ", path, ": ", e.what(), fix);
   }
+  std::string held_out_note;
+  if (eval && !made_held_out.empty() && held_out_unsplit) {
+    eval->restore(made_held_out);  // the same state but its split: parsed and checked as ours is
+    held_out_note = eval->restore_note();
+    eval->restore(held_out_state);
+  }
   if (data) {  // last: nothing after it can fail
     try {
       data->restore(sampler);
@@ -337,6 +351,11 @@ bool read_checkpoint(const std::string& path, const std::vector<std::string>& pr
       refuse_other_data(e);
     }
   }
+  const std::string data_note = data ? data->restore_note() : std::string();
+  // One note for a split the training and held-out sources share (one corpus, one validation).
+  std::string said = data_note;
+  if (!held_out_note.empty() && held_out_note != data_note) said += (said.empty() ? "" : "; ") + held_out_note;
+  *note = said.empty() ? said : str("checkpoint ", path, ": ", said);
   s = std::move(read);
   *which = match;
   return true;
@@ -806,12 +825,14 @@ RunResult train(const TrainConfig& config) {
   RunState state;
   const std::string data_start = feed ? data->state() : std::string();
   size_t held_print = 0;
+  std::string split_note;
   const bool resumed =
       !config.checkpoint.empty() && config.resume &&
-      read_checkpoint(config.checkpoint, prints, legacy_print, eval_start, state, feed ? data : nullptr, *backend,
-                      &held_print);
+      read_checkpoint(config.checkpoint, prints, legacy_print, eval_start, state, feed ? data : nullptr,
+                      read_eval ? eval : nullptr, *backend, &held_print, &split_note);
   const int64_t first_step = state.step;
   auto add_note = [&](const std::string& text) { result.note += (result.note.empty() ? "" : "; ") + text; };
+  if (!split_note.empty()) add_note(split_note);
   // A checkpoint an earlier version made of this run, its evaluations going round a small split: the
   // run goes on measuring so (its curve and best loss measured alike), and says so. So does one of a
   // version that did not record the held-out measure (legacy_print): every such version went round

@@ -517,6 +517,13 @@ local function plan_runs(s)
         run.unique_tokens_asked = asked
         run.unique_tokens = seen
       end
+    elseif type(run.unique_tokens) == "number" and run.unique_tokens > run.tokens then
+      -- Without a corpus (a simulated run) the same holds: a run of fewer tokens than U sees those
+      -- tokens, each once, as the sampler's fresh data; its label, epochs, simulated loss and fits
+      -- count them, not U (sweep.data_constrained{ epochs = { 0.5 } } on U = 4M was "U=4M (0.5 ep)",
+      -- and the law's R_D = D/U − 1 < 0). The asked U stays the run's identity.
+      run.unique_tokens_asked = run.unique_tokens
+      run.unique_tokens = run.tokens
     end
     if run.unique_tokens then
       run.epochs = run.tokens / run.unique_tokens

@@ -1360,6 +1360,20 @@ TEST_CASE("CRLF and lone CR line endings import as LF in every mode\, and the so
   CHECK(texts(ImportText(o)) == std::vector<std::string>{"first\n", blanks + "  text\n"});
 }
 
+namespace {
+// The split as it was made before copies went together, independently of the library: a partial
+// Fisher–Yates shuffle of n documents by the split's fixed seed ("SPLIT"), its first `held` held out.
+std::vector<int64_t> split_before_copies(int64_t n, int64_t held) {
+  std::vector<int64_t> order(static_cast<size_t>(n));
+  std::iota(order.begin(), order.end(), 0);
+  Rng rng(0x53504C4954ull);
+  for (int64_t i = 0; i < held; ++i) std::swap(order[size_t(i)], order[size_t(i + int64_t(rng.below(uint64_t(n - i))))]);
+  std::vector<int64_t> before(order.begin(), order.begin() + held);
+  std::sort(before.begin(), before.end());
+  return before;
+}
+}  // namespace
+
 TEST_CASE("a text in two files is held out or trained on\, never both") {
   // 300 files: 200 texts, the first 100 of them saved twice (a copy in another folder). The split was
   // of documents one by one, and held out one copy of a text while the sampler trained on the other.
@@ -1410,17 +1424,7 @@ TEST_CASE("a text in two files is held out or trained on\, never both") {
   const Corpus distinct = same_length.Finish();
   CHECK(distinct.copies().copies == 0);
   CHECK(distinct.copies().group.empty());
-  {
-    // The split as it was made before copies went together: a partial Fisher–Yates shuffle of the
-    // documents by the split's fixed seed ("SPLIT"), its first 5 held out.
-    std::vector<int64_t> order(50);
-    std::iota(order.begin(), order.end(), 0);
-    Rng rng(0x53504C4954ull);
-    for (int64_t i = 0; i < 5; ++i) std::swap(order[size_t(i)], order[size_t(i + int64_t(rng.below(uint64_t(50 - i))))]);
-    std::vector<int64_t> before(order.begin(), order.begin() + 5);
-    std::sort(before.begin(), before.end());
-    CHECK(Split::Make(distinct, 0.1).validation == before);
-  }
+  CHECK(Split::Make(distinct, 0.1).validation == split_before_copies(50, 5));
   CHECK(Split::Make(distinct, 0.1).copies == 0);
 
   // Copies of one text alone (a toy corpus): nothing can be held out unseen. Held out document by
@@ -1478,6 +1482,94 @@ TEST_CASE("a text in two files is held out or trained on\, never both") {
     CHECK(!split.train.empty());
     CHECK(!split.validation.empty());
     CHECK(std::count(split.validation.begin(), split.validation.end(), 0) == std::count(split.validation.begin(), split.validation.end(), 1));
+  }
+}
+
+// A sampler's or held-out source's state records the split of its corpus's documents: the split of a
+// corpus with copies changed on 2026-11-25 (copies go to one side), and a state saved before went on,
+// restored, with other training and held-out documents, since it recorded the corpus and the options.
+TEST_CASE("a saved state records its split: another split is refused\, and one that records none is checked against the earlier rule") {
+  // 120 documents of distinct texts, and the same with its last 40 copies of its first 40.
+  auto make = [](bool copies) {
+    CorpusMetadata m;
+    m.name = copies ? "copies" : "distinct";
+    CorpusWriter w(256, m);
+    for (int d = 0; d < 120; ++d) w.AddBytes("text number " + std::to_string(copies && d >= 80 ? d - 80 : d) + " of a few\n");
+    return w.Finish();
+  };
+  const Corpus copies = make(true), distinct = make(false);
+  REQUIRE(copies.copies().copies == 40);
+  REQUIRE(distinct.copies().copies == 0);
+  // The earlier rule, independently: the first ceil(0.1 · 120) = 12 documents of its order.
+  const std::vector<int64_t> before = split_before_copies(120, 12);
+  CHECK(Split::ValidationBeforeCopies(copies, 0.1) == before);
+  CHECK(Split::ValidationBeforeCopies(distinct, 0.1) == before);
+  CHECK(Split::Make(distinct, 0.1).validation == before);
+  CHECK(Split::Make(copies, 0.1).validation != before);  // the copies moved it
+  CHECK(Split::ValidationBeforeCopies(copies, 0).empty());
+
+  SamplerOptions o;
+  o.tokens = 4 * 4 * 16;
+  o.seq_len = 16;
+  o.batch = 4;
+  o.validation = 0.1;
+  HeldOutOptions h{16, 4, 0.1};
+  for (const Corpus* corpus : {&copies, &distinct}) {
+    INFO(corpus->metadata().name);
+    RepetitionSampler saving(*corpus, o);
+    std::vector<int32_t> tokens;
+    saving.next_batch(tokens);
+    HeldOutSource held_saving(*corpus, h);
+    held_saving.next_batch(tokens);
+    const std::string state = saving.state(), held_state = held_saving.state();
+    const std::string print = state.substr(state.find(" split=") + 7);
+    REQUIRE(print.size() == 16);
+    CHECK(held_state.substr(held_state.find(" split=") + 7) == print);  // one split, one print
+    // The same split: restored, with nothing to say.
+    RepetitionSampler s(*corpus, o);
+    s.restore(state);
+    CHECK(s.stats().rows == 4);
+    CHECK(s.restore_note().empty());
+    HeldOutSource held(*corpus, h);
+    held.restore(held_state);
+    CHECK(held.restore_note().empty());
+    // Another split of the same corpus and options: refused, the sampler where it was.
+    const std::string other = print[0] == '0' ? "1" + print.substr(1) : "0" + print.substr(1);
+    RepetitionSampler fresh(*corpus, o);
+    CHECK_THROWS_WITH(fresh.restore(state.substr(0, state.size() - 16) + other),
+                      Catch::StartsWith("cannot restore this sampler from its saved state: it was saved on another split "
+                                        "of corpus " + corpus->metadata().name + " into training and held-out documents "
+                                        "(split " + other + ", this sampler's " + print + ", holding out ") &&
+                          Catch::Contains("start the run again on this split (delete its checkpoint, or resume = false), "
+                                          "or resume it with the scalelab that saved it"));
+    CHECK(fresh.stats().rows == 0);
+    CHECK_THROWS_WITH(held.restore(held_state.substr(0, held_state.size() - 16) + other),
+                      Catch::StartsWith("cannot restore this held-out source from its saved state: it was saved on "
+                                        "another split"));
+    // A state saved before states recorded the split: taken; where the earlier rule's split is this one
+    // (no copies) it is checked, else the note says it could not be.
+    const std::string unsplit = state.substr(0, state.find(" split="));
+    RepetitionSampler old(*corpus, o);
+    old.restore(unsplit);
+    CHECK(old.stats().rows == 4);
+    HeldOutSource old_held(*corpus, h);
+    old_held.restore(held_state.substr(0, held_state.find(" split=")));
+    if (corpus == &distinct) {
+      CHECK(old.restore_note().empty());
+      CHECK(old_held.restore_note().empty());
+    } else {
+      CHECK_THAT(old.restore_note(),
+                 Catch::StartsWith("the saved state records no split of corpus copies (saved before states did), so it "
+                                   "could not be checked: this scalelab keeps exact copies of a text on one side (since "
+                                   "2026-11-25), and holds out ") &&
+                     Catch::Contains("held-out documents other than the earlier rule's; if the state was saved before "
+                                     "that, the rest of the run trains and measures on another split: start the run "
+                                     "again (resume = false, or delete its checkpoint) for a run of one split"));
+      CHECK(old_held.restore_note() == old.restore_note());
+      // A later restore of a state that records it says nothing again.
+      old.restore(state);
+      CHECK(old.restore_note().empty());
+    }
   }
 }
 

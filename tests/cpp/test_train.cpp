@@ -26,6 +26,8 @@
 #include "core/error.h"
 #include "core/interrupt.h"
 #include "core/vector_targets.h"
+#include "data/corpus.h"
+#include "data/sampler.h"
 #include "markov_source.h"
 #include "process.h"
 #include "model/gemm.h"
@@ -1820,6 +1822,127 @@ TEST_CASE("the held-out source failing where an interrupted run measures its res
   REQUIRE(resumed.curve.size() == full.curve.size());
   for (size_t i = 0; i < full.curve.size(); ++i) CHECK(resumed.curve[i].eval_loss == full.curve[i].eval_loss);
   CHECK(resumed.final_loss == full.final_loss);
+  std::remove(path.c_str());
+}
+
+namespace {
+// A checkpoint's string field that starts with `kind` ("repetition-sampler v2", "held-out v2"), its
+// " split=<hex>" cut out: the state as a scalelab before states recorded the split saved it.
+void cut_split(std::string& bytes, const std::string& kind) {
+  const size_t at = bytes.find(kind);
+  REQUIRE(at != std::string::npos);
+  uint64_t size = 0;
+  std::memcpy(&size, bytes.data() + at - 8, 8);
+  std::string state = bytes.substr(at, size);
+  const size_t split = state.find(" split=");
+  REQUIRE(split != std::string::npos);
+  REQUIRE(state.size() == split + 7 + 16);  // the last field
+  state.erase(split);
+  const uint64_t cut = state.size();
+  bytes.replace(at - 8, 8 + size, std::string(reinterpret_cast<const char*>(&cut), 8) + state);
+}
+}  // namespace
+
+// Exact copies of a text go to one side of the split since 2026-11-25, so a corpus with copies splits
+// otherwise than it did: a run checkpointed before went on, resumed, with other training and
+// held-out documents, without a word (a state recorded the corpus and the options, not the split).
+TEST_CASE("a checkpoint made on another split of its corpus is refused\, and one that records none is checked or said") {
+  using data::Corpus;
+  using data::CorpusMetadata;
+  using data::CorpusWriter;
+  // 300 documents of 24 tokens, the last 100 copies of the first 100 (a text in two files).
+  CorpusMetadata m;
+  m.name = "copies";
+  CorpusWriter writer(16, m);
+  std::vector<std::vector<int32_t>> texts;
+  Rng rng(5);
+  for (int d = 0; d < 200; ++d) {
+    std::vector<int32_t> text(24);
+    for (int32_t& t : text) t = int32_t(rng.next() % 16);
+    texts.push_back(text);
+  }
+  for (int d = 0; d < 300; ++d) writer.AddDocument(texts[size_t(d < 200 ? d : d - 200)]);
+  const Corpus corpus = writer.Finish();
+  REQUIRE(corpus.copies().copies == 100);
+  // The rule before copies went together holds out other documents here.
+  REQUIRE(data::Split::ValidationBeforeCopies(corpus, 0.1) != data::Split::Make(corpus, 0.1).validation);
+
+  const std::string path = std::string(SCALELAB_BINARY) + ".train-test-split.ckpt";
+  std::remove(path.c_str());
+  data::SamplerOptions o;
+  o.tokens = 12 * 4 * 16;
+  o.seq_len = 16;
+  o.batch = 4;
+  o.validation = 0.1;
+  auto run = [&](bool checkpoint, int64_t stop_at) {
+    data::RepetitionSampler sampler(corpus, o);
+    data::HeldOutSource held_out(corpus, {16, 4, 0.1});
+    train::TrainConfig c = sampled_run(sampler);
+    c.steps = 12;
+    c.eval_data = &held_out;
+    c.eval_tokens = 4 * 4 * 16;
+    c.eval_interval = 4 * 4 * 16;
+    c.lr = 1e-2;
+    if (checkpoint) c.checkpoint = path;
+    if (stop_at > 0)
+      c.progress = [stop_at](const train::Progress& p) {
+        if (p.step == stop_at) request_interrupt();
+      };
+    train::RunResult r = train::train(c);
+    clear_interrupt();
+    return r;
+  };
+  auto same_run = [](const train::RunResult& a, const train::RunResult& b) {
+    REQUIRE(a.curve.size() == b.curve.size());
+    for (size_t i = 0; i < a.curve.size(); ++i) {
+      CHECK(a.curve[i].train_loss == b.curve[i].train_loss);
+      CHECK(a.curve[i].eval_loss == b.curve[i].eval_loss);
+    }
+    CHECK(a.final_loss == b.final_loss);
+  };
+  const train::RunResult whole = run(false, 0);
+  REQUIRE(whole.status == train::RunStatus::Done);
+  // On the same corpus and split, a resume is the run's bitwise continuation, and says nothing.
+  REQUIRE(run(true, 5).status == train::RunStatus::Interrupted);
+  const std::string made = read_bytes(path);
+  CHECK(made.find(" windows=48 split=") != std::string::npos);
+  const train::RunResult resumed = run(true, 0);
+  CHECK(resumed.status == train::RunStatus::Done);
+  CHECK(resumed.note.empty());
+  same_run(resumed, whole);
+
+  // A checkpoint whose states record another split of the same corpus and options (an earlier rule's)
+  // is refused, naming the checkpoint, what differs and the fix; the checkpoint is left as it was.
+  const std::string mine = made.substr(made.find(" split=") + 7, 16);
+  std::string other = made;
+  for (size_t at = other.find(mine); at != std::string::npos; at = other.find(mine, at + 16))
+    other.replace(at, 16, mine[0] == '0' ? "1" + mine.substr(1) : "0" + mine.substr(1));
+  CHECK(other != made);
+  std::ofstream(path, std::ios::binary) << other;
+  CHECK_THROWS_WITH(run(true, 0),
+                    Catch::StartsWith("checkpoint " + path + " was made on other data than this run's: cannot restore "
+                                      "this sampler from its saved state: it was saved on another split of corpus "
+                                      "copies into training and held-out documents (split ") &&
+                        Catch::Contains("holding out 30 documents at validation = 0.1), though of the same corpus and "
+                                        "options: a scalelab that split it by another rule saved it (before 2026-11-25, "
+                                        "exact copies of a text were held out one by one; this corpus has 100 such "
+                                        "copies)") &&
+                        Catch::Contains("start the run again on this split (delete its checkpoint, or resume = false)"));
+  CHECK(read_bytes(path) == other);
+
+  // A checkpoint whose states record no split (saved before they did) resumes, and says that its split
+  // could not be checked: here the earlier rule's split is not this one.
+  std::string unsplit = made;
+  cut_split(unsplit, "repetition-sampler v2");
+  cut_split(unsplit, "held-out v2");
+  std::ofstream(path, std::ios::binary) << unsplit;
+  const train::RunResult legacy = run(true, 0);
+  CHECK(legacy.status == train::RunStatus::Done);
+  CHECK_THAT(legacy.note, Catch::StartsWith("checkpoint " + path + ": the saved state records no split of corpus copies "
+                                            "(saved before states did), so it could not be checked: this scalelab keeps "
+                                            "exact copies of a text on one side (since 2026-11-25), and holds out "));
+  CHECK(legacy.note.find("could not be checked", legacy.note.find("could not be checked") + 1) == std::string::npos);  // said once
+  same_run(legacy, whole);
   std::remove(path.c_str());
 }
 

@@ -559,6 +559,25 @@ t.test("a run asked for fewer than 1 epoch of U trains its planned tokens, each 
   end
 end)
 
+t.test("a simulated run asked for fewer than 1 epoch of U is labelled and drawn with the tokens it sees", function()
+  -- No corpus: U = 4M at 0.5 epochs was labelled U=4M (0.5 ep), and the law drew its loss with
+  -- R_D = D/U - 1 = -0.5. It sees its 2M tokens once, as a run on a corpus does.
+  local law = { E = 1.69, A = 406.4, B = 410.7, alpha = 0.34, beta = 0.28, R_D = 15.39, R_N = 5.31 }
+  local s = plan("dc-half-simulated", { models = { aspect = 16, ctx = 64 }, hyper = { batch = 8 },
+    backend = { kind = "simulated", law = law },
+    sweep = sweep.data_constrained { unique_tokens = { 4194304 }, epochs = { 0.5, 2 }, N = { 1e5 } } })
+  local by_epochs = {}
+  for _, r in ipairs(s.runs) do by_epochs[r.point.epochs] = r end
+  local half = by_epochs[0.5]
+  t.eq(half.tokens, 2097152)
+  t.eq(half.unique_tokens, 2097152)
+  t.eq(half.epochs, 1)
+  t.eq(half.config.unique_tokens, 4194304)  -- its identity: the U asked
+  t.ok(half.label:find("U=2.1M (1 ep)", 1, true), half.label)
+  t.eq(by_epochs[2].unique_tokens, 4194304)
+  t.ok(by_epochs[2].label:find("U=4.19M (2 ep)", 1, true), by_epochs[2].label)
+end)
+
 t.test("a run asked for 1 epoch of U trains 1 epoch, not the extra rows of whole steps rounded up", function()
   -- U = D = 59904 tokens is 58.5 steps of 16 × 64: 59 steps (60416 tokens) saw 512 of them twice,
   -- 1.0085 epochs. Rounded down: 58 steps, 59392 tokens, the sampler's 928 sequences each once.

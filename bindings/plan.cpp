@@ -552,6 +552,7 @@ int allocation(lua_State* L) {
                         : "its power laws need two budgets or more whose parabola has a minimum",
            ")");
     rule.N_law = to_power_law(L, -1, str("plan.allocation: ", analysis, ".N_law"), "N_opt");
+    rule.non_embedding = rule.N_law.N_counts == "non_embedding";  // the runs' N, as the analysis says it
     lua_pop(L, 1);
     if (lua_getfield(L, -1, "D_law") != LUA_TNIL) rule.D_law = to_power_law(L, -1, str("plan.allocation: ", analysis, ".D_law"), "D_opt");
     lua_pop(L, 1);

@@ -346,6 +346,7 @@ void push_params(lua_State* L, const Law& law, const std::vector<double>& values
 // Reads { name = value, ... } into the law's parameter order, starting from `values`.
 std::vector<double> read_named(lua_State* L, int index, const Law& law, std::vector<double> values, const std::string& what) {
   index = lua_absindex(L, index);
+  unwrap_read_only_view(L, index);  // law:with(other.params)
   if (!lua_istable(L, index)) fail(what, " must be a table { name = value, ... } (got ", luaL_typename(L, index), ")");
   lua_pushnil(L);
   while (lua_next(L, index)) {
@@ -786,9 +787,22 @@ int law_C_counted(lua_State* L) {
   else lua_pushlstring(L, f.C_counted.data(), f.C_counted.size());
   return 1;
 }
+// law.params.E = 2 (the view's __newindex): a law is a value, and its params show its values; the
+// assignment changed nothing, silently. Refused, saying how to get the changed law.
+int params_refusal(lua_State* L) {
+  const std::string key = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : "name";
+  size_t length = 0;
+  const char* text = lua_type(L, 3) == LUA_TNUMBER ? luaL_tolstring(L, 3, &length) : "...";
+  const std::string value(text, lua_type(L, 3) == LUA_TNUMBER ? length : 3);
+  fail("law.params.", key, " = ", value, ": law.params is read-only (it shows the law's values, and changing it would change "
+       "no law); for a law with another value write law:with{ ", key, " = ", value, " }, which returns that law");
+}
+
+// law.params: a read-only view of the point estimate's values (reading, pairs, printing and json as a table's).
 int law_params(lua_State* L) {
   const FittedLaw& f = check<FittedLaw>(L, 1);
   push_params(L, f.law, f.law.values());
+  push_read_only_view(L, -1, &bound<params_refusal>);
   return 1;
 }
 int law_names(lua_State* L) {
@@ -1596,7 +1610,8 @@ int open_fit(lua_State* L) {
        {"name", &bound<law_name>, "the law's name"},
        {"formula", &bound<law_formula>, "the formula, as text"},
        {"doc", &bound<law_doc>, "what the law is and where its values come from"},
-       {"params", &bound<law_params>, "{ name = value } of the point estimate"},
+       {"params", &bound<law_params>,
+        "{ name = value } of the point estimate, read-only (law:with{ name = value } returns a law with other values)"},
        {"N_counts", &bound<law_N_counts>,
         "what N counts in the runs fitted: \"all\" (every parameter) or \"non_embedding\" (Kaplan's); nil where "
         "not said (fit.observations{ ..., params = \"non_embedding\" } says it; a study says its own)"},

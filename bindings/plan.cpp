@@ -115,6 +115,7 @@ std::vector<std::string> fit_published_names(lua_State* L) {
 // beta = 0.28 [, samples = { {E =, A =, ...}, ... }] }.
 fit::FittedLaw to_law(lua_State* L, int index, const std::string& function) {
   index = lua_absindex(L, index);
+  unwrap_read_only_view(L, index);  // law = some_law.params, read with lua_next below
   if (auto* law = test<fit::FittedLaw>(L, index)) return *law;
   if (lua_type(L, index) == LUA_TSTRING) fail_law_name(L, index, function);
   if (!lua_istable(L, index))

@@ -13,7 +13,52 @@ namespace scalelab::lua {
 
 namespace {
 const char kDocs[] = "scalelab.docs";
+
+int view_next(lua_State* L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 2);
+  if (lua_next(L, 1)) return 2;
+  lua_pushnil(L);
+  return 1;
+}
+
+// __pairs of a read-only view: the entries of the table it shows.
+int view_pairs(lua_State* L) {
+  lua_pushcfunction(L, view_next);
+  lua_getmetatable(L, 1);
+  lua_getfield(L, -1, "__index");
+  lua_remove(L, -2);
+  lua_pushnil(L);
+  return 3;
+}
+
 }  // namespace
+
+void push_read_only_view(lua_State* L, int table, lua_CFunction refusal) {
+  table = lua_absindex(L, table);
+  lua_newtable(L);                 // the view: empty, so that every assignment reaches __newindex
+  lua_createtable(L, 0, 5);        // its metatable
+  lua_pushvalue(L, table);
+  lua_setfield(L, -2, "__index");
+  lua_pushvalue(L, table);
+  lua_setfield(L, -2, "__read_only_view");
+  lua_pushcfunction(L, refusal);
+  lua_setfield(L, -2, "__newindex");
+  lua_pushcfunction(L, view_pairs);
+  lua_setfield(L, -2, "__pairs");
+  lua_setmetatable(L, -2);
+}
+
+void unwrap_read_only_view(lua_State* L, int index) {
+  index = lua_absindex(L, index);
+  if (!lua_istable(L, index) || !lua_getmetatable(L, index)) return;
+  if (lua_getfield(L, -1, "__read_only_view") == LUA_TTABLE) {
+    lua_replace(L, index);
+    lua_pop(L, 1);
+  } else {
+    lua_pop(L, 2);
+  }
+}
 
 bool library_source(const char* source) {
   if (std::strncmp(source, "@stdlib/scalelab/", 17) == 0) return true;

@@ -30,6 +30,14 @@
 
 namespace scalelab::lua {
 
+// A read-only view of `table` (at its index, absolute or not): an empty table whose reads, pairs and
+// printing show `table`'s entries and whose assignments raise `refusal(key, value)` (law.params: a
+// change to it would change nothing). Pushed on the stack.
+void push_read_only_view(lua_State* L, int table, lua_CFunction refusal);
+// Where the value at `index` is such a view, replaces it there by the table it shows: C++ that reads a
+// table with lua_next (which sees no entries in a view) calls this first.
+void unwrap_read_only_view(lua_State* L, int index);
+
 // Raises the Lua error `message`, prefixed with the position of the Lua code that called the
 // running C function. Like every Lua error in the C++ build, it unwinds C++ frames (destructors run).
 [[noreturn]] void raise(lua_State* L, const char* message);

@@ -164,8 +164,32 @@ int observations(lua_State* L) {
     push(L, observations_from_rows(L, 1, "fit.observations"));
     return 1;
   }
-  Args args(L, 1, "fit.observations", {"N", "D", "U", "C", "S", "loss", "weight", "run"});
+  Args args(L, 1, "fit.observations", {"N", "D", "U", "C", "S", "loss", "weight", "run", "params", "flops"});
   Observations obs;
+  // The runs' counting conventions, which the laws fitted to them carry (law.N_counts, law.C_counted).
+  if (args.has("params")) {
+    args.push("params");
+    const char* given = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : nullptr;
+    obs.N_counts = given ? given : "";
+    if (obs.N_counts != "all" && obs.N_counts != "non_embedding")
+      fail("fit.observations: params says what N counts: \"all\" (every parameter, Chinchilla's count) or "
+           "\"non_embedding\" (Kaplan's) (got ", given ? "\"" + obs.N_counts + "\"" : std::string(luaL_typename(L, -1)), ")");
+    lua_pop(L, 1);
+  }
+  if (args.has("flops")) {
+    args.push("flops");
+    const char* given = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : nullptr;
+    obs.C_counts = given ? given : "";
+    if (obs.C_counts == "6nd" || obs.C_counts == "6·N·D") obs.C_counts = "6ND";
+    if (obs.C_counts != "6ND" && obs.C_counts != "kaplan" && obs.C_counts != "palm")
+      fail("fit.observations: flops says how C was counted: \"6ND\" (C = 6·N·D), \"kaplan\" (6N + 6·L·T·d per token, "
+           "attention's causal half) or \"palm\" (6N + 12·L·T·d) (got ",
+           given ? "\"" + std::string(given) + "\"" : std::string(luaL_typename(L, -1)), ")");
+    if (!args.has("C"))
+      fail("fit.observations: flops = \"", obs.C_counts, "\" says how the C column was counted, but no C is given "
+           "(without it C is 6·N·D); give C = { ... } or leave flops out");
+    lua_pop(L, 1);
+  }
   for (const char* column : {"N", "D", "U", "C", "S", "loss", "weight"}) {
     if (!args.has(column)) continue;
     args.push(column);
@@ -322,6 +346,7 @@ void push_params(lua_State* L, const Law& law, const std::vector<double>& values
 // Reads { name = value, ... } into the law's parameter order, starting from `values`.
 std::vector<double> read_named(lua_State* L, int index, const Law& law, std::vector<double> values, const std::string& what) {
   index = lua_absindex(L, index);
+  unwrap_read_only_view(L, index);  // law:with(other.params)
   if (!lua_istable(L, index)) fail(what, " must be a table { name = value, ... } (got ", luaL_typename(L, index), ")");
   lua_pushnil(L);
   while (lua_next(L, index)) {
@@ -750,9 +775,34 @@ int law_doc(lua_State* L) {
   lua_pushstring(L, check<FittedLaw>(L, 1).law.doc().c_str());
   return 1;
 }
+int law_N_counts(lua_State* L) {
+  const FittedLaw& f = check<FittedLaw>(L, 1);
+  if (f.N_counts.empty()) lua_pushnil(L);
+  else lua_pushlstring(L, f.N_counts.data(), f.N_counts.size());
+  return 1;
+}
+int law_C_counted(lua_State* L) {
+  const FittedLaw& f = check<FittedLaw>(L, 1);
+  if (f.C_counted.empty()) lua_pushnil(L);
+  else lua_pushlstring(L, f.C_counted.data(), f.C_counted.size());
+  return 1;
+}
+// law.params.E = 2 (the view's __newindex): a law is a value, and its params show its values; the
+// assignment changed nothing, silently. Refused, saying how to get the changed law.
+int params_refusal(lua_State* L) {
+  const std::string key = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : "name";
+  size_t length = 0;
+  const char* text = lua_type(L, 3) == LUA_TNUMBER ? luaL_tolstring(L, 3, &length) : "...";
+  const std::string value(text, lua_type(L, 3) == LUA_TNUMBER ? length : 3);
+  fail("law.params.", key, " = ", value, ": law.params is read-only (it shows the law's values, and changing it would change "
+       "no law); for a law with another value write law:with{ ", key, " = ", value, " }, which returns that law");
+}
+
+// law.params: a read-only view of the point estimate's values (reading, pairs, printing and json as a table's).
 int law_params(lua_State* L) {
   const FittedLaw& f = check<FittedLaw>(L, 1);
   push_params(L, f.law, f.law.values());
+  push_read_only_view(L, -1, &bound<params_refusal>);
   return 1;
 }
 int law_names(lua_State* L) {
@@ -911,6 +961,8 @@ int law_sample(lua_State* L) {
     fail("law:sample(i): i must be in 1..", f.samples.size(), " (got ", i, ")");
   FittedLaw out;
   out.law = f.sample(static_cast<size_t>(i - 1));
+  out.N_counts = f.N_counts;  // the same runs' conventions
+  out.C_counted = f.C_counted;
   push(L, std::move(out));
   return 1;
 }
@@ -919,6 +971,8 @@ int law_with(lua_State* L) {
   const FittedLaw& f = check<FittedLaw>(L, 1);
   FittedLaw out;
   out.law = f.law.with_values(read_named(L, 2, f.law, f.law.values(), "law:with"));
+  out.N_counts = f.N_counts;  // other values, the same counts of N and C
+  out.C_counted = f.C_counted;
   push(L, std::move(out));
   return 1;
 }
@@ -1295,7 +1349,11 @@ double optional_number(lua_State* L, int table, const char* key, const std::stri
 fit::Approach1Options approach1_options(lua_State* L, int index) {
   fit::Approach1Options options;
   if (!lua_isnoneornil(L, index)) {
-    Args args(L, index, "fit.approach1", {"loss", "points_per_decade", "smoothing", "bootstrap", "seed"});
+    Args args(L, index, "fit.approach1", {"loss", "points_per_decade", "smoothing", "bootstrap", "seed", "params"});
+    options.N_counts = args.string("params", "");
+    if (!options.N_counts.empty() && options.N_counts != "all" && options.N_counts != "non_embedding")
+      fail("fit.approach1: params says what the runs' N counts: \"all\" (every parameter) or \"non_embedding\" "
+           "(Kaplan's) (got \"", options.N_counts, "\")");
     const std::string loss = args.string("loss", "auto");
     if (loss == "eval") options.loss = fit::CurveLoss::Eval;
     else if (loss == "train") options.loss = fit::CurveLoss::Train;
@@ -1552,7 +1610,13 @@ int open_fit(lua_State* L) {
        {"name", &bound<law_name>, "the law's name"},
        {"formula", &bound<law_formula>, "the formula, as text"},
        {"doc", &bound<law_doc>, "what the law is and where its values come from"},
-       {"params", &bound<law_params>, "{ name = value } of the point estimate"},
+       {"params", &bound<law_params>,
+        "{ name = value } of the point estimate, read-only (law:with{ name = value } returns a law with other values)"},
+       {"N_counts", &bound<law_N_counts>,
+        "what N counts in the runs fitted: \"all\" (every parameter) or \"non_embedding\" (Kaplan's); nil where "
+        "not said (fit.observations{ ..., params = \"non_embedding\" } says it; a study says its own)"},
+       {"C_counted", &bound<law_C_counted>,
+        "how the budgets C of a fit on budgets were counted (\"C = 6·N·D\"); nil where not said or the law reads none"},
        {"names", &bound<law_names>, "parameter names in order"},
        {"inputs", &bound<law_inputs>, "the inputs predict needs (N, D, U, C, S)"},
        {"fitted", &bound<law_fitted>, "true for a fitted law, false for a published or constructed one"},
@@ -1583,7 +1647,8 @@ int open_fit(lua_State* L) {
   new_module(
       L, "Scaling-law fitting (native half).",
       {{"observations", &bound<observations>,
-        "fit.observations{ N = {...}, D = {...}, loss = {...} [, U =, C =, S =, weight =, run =] } -> Observations; "
+        "fit.observations{ N = {...}, D = {...}, loss = {...} [, U =, C =, S =, weight =, run =, params = \"all\" | "
+        "\"non_embedding\" (what N counts), flops = \"6ND\" | \"kaplan\" | \"palm\" (how C was counted)] } -> Observations; "
         "fit.observations(rows): a list of rows { N =, D =, loss =, ... } such as a study's s:observations()"},
        {"read_csv", &bound<read_csv>,
         "fit.read_csv(path [, mapping]) -> Observations: the file's columns named N, D, loss (and U, C, S, weight, "
@@ -1623,7 +1688,7 @@ int open_fit(lua_State* L) {
         "grouped by C (or 6ND) to 3 digits"},
        {"approach1", &bound<approach1>,
         "fit.approach1(runs [, { loss = 'auto'|'eval'|'train', points_per_decade = 100, smoothing = 0.5, bootstrap = n, "
-        "seed = }]) -> the lower envelope of the runs' loss curves (each smoothed over +-smoothing decades) against "
+        "seed =, params = 'all'|'non_embedding' (what N counts) }]) -> the lower envelope of the runs' loss curves (each smoothed over +-smoothing decades) against "
         "C = 6·N·tokens, and N_opt = k·C^a through the computes where it passes from one size to the next "
         "(Chinchilla approach 1). runs: { { N =, curve = { { tokens =, train_loss =, eval_loss = }, ... } }, ... }, "
         "as a study's runs or store:curve give them; loss 'auto' reads held-out loss where every run has two or "

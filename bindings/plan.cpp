@@ -115,6 +115,7 @@ std::vector<std::string> fit_published_names(lua_State* L) {
 // beta = 0.28 [, samples = { {E =, A =, ...}, ... }] }.
 fit::FittedLaw to_law(lua_State* L, int index, const std::string& function) {
   index = lua_absindex(L, index);
+  unwrap_read_only_view(L, index);  // law = some_law.params, read with lua_next below
   if (auto* law = test<fit::FittedLaw>(L, index)) return *law;
   if (lua_type(L, index) == LUA_TSTRING) fail_law_name(L, index, function);
   if (!lua_istable(L, index))
@@ -555,6 +556,7 @@ int allocation(lua_State* L) {
                         : "its power laws need two budgets or more whose parabola has a minimum",
            ")");
     rule.N_law = to_power_law(L, -1, str("plan.allocation: ", analysis, ".N_law"), "N_opt");
+    rule.non_embedding = rule.N_law.N_counts == "non_embedding";  // the runs' N, as the analysis says it
     lua_pop(L, 1);
     if (lua_getfield(L, -1, "D_law") != LUA_TNIL) rule.D_law = to_power_law(L, -1, str("plan.allocation: ", analysis, ".D_law"), "D_opt");
     lua_pop(L, 1);

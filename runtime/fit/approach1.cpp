@@ -341,6 +341,9 @@ Approach1Result fit_approach1(const std::vector<TrainingCurve>& runs, const Appr
   }
   out.N_law = fit_power_law(C, N, Input::C, "N_opt");
   out.D_law = fit_power_law(C, D, Input::C, "D_opt");
+  // The curves are read against C = 6·N·tokens, and D_opt = C/(6·N_opt) in the same count.
+  out.N_law.C_counted = out.D_law.C_counted = "C = 6·N·D";
+  out.N_law.N_counts = out.D_law.N_counts = options.N_counts;
 
   // Bootstrap (residual): every run kept, its curve redrawn as its smoothed curve times (1 + an
   // offset for the whole run + a residual at each point), smoothed again; the same envelope and line.

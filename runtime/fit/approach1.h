@@ -92,6 +92,9 @@ struct Approach1Options {
   double smoothing = 0.5;
   int bootstrap = 0;             // resamples of the runs' curves, every run kept (0: none; above)
   uint64_t seed = 1;             // the resamples' generator (mt19937_64, portable draws)
+  // What the runs' N counts, "all" or "non_embedding" ("": not said), carried to the power laws
+  // (FittedLaw::N_counts) and so to the rule's answers.
+  std::string N_counts;
   void Validate() const;
 };
 

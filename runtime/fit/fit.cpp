@@ -1201,6 +1201,10 @@ void set_spans(const Observations& obs, FittedLaw& out) {
     }
     return s;
   };
+  // The runs' conventions: what their N counts, and how the budgets of a law of C were counted.
+  out.N_counts = obs.N_counts;
+  const auto& inputs = out.law.inputs();
+  if (std::find(inputs.begin(), inputs.end(), Input::C) != inputs.end()) out.C_counted = obs.CountedC();
   if (obs.has(Input::N)) out.span_N = span([&](size_t i) { return obs.point(i).N; });
   if (obs.has(Input::D)) out.span_D = span([&](size_t i) { return obs.point(i).D; });
   if (obs.has(Input::C)) out.span_C = span([&](size_t i) { return obs.compute(i); });

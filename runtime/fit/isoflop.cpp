@@ -140,6 +140,14 @@ IsoFlopResult fit_isoflop(const Observations& obs, const IsoFlopOptions& options
   options.Validate(obs.size());
   if (options.budgets.empty()) obs.Require({Input::N, Input::C}, 3, "fit.isoflop");
   else obs.Require({Input::N}, 3, "fit.isoflop");
+  // The vertices' tokens are D_opt = C/(6·N_opt): budgets counted with attention would be read as
+  // 6·N·D ones, each D_opt too large by attention's share of its budget, silently.
+  if (options.budgets.empty() && (obs.C_counts == "kaplan" || obs.C_counts == "palm"))
+    fail("fit.isoflop: the runs' C is counted with attention (fit.observations{ flops = \"", obs.C_counts, "\" }: ",
+         obs.CountedC(), "), and the analysis reads each budget's tokens as D_opt = C/(6·N_opt), which would mix the "
+         "two counts (D_opt too large by attention's share of C); give the budgets as 6·N·D: fit.observations without "
+         "C (C = 6·N·D from N and D), or with C = 6·N·D and flops = \"6ND\", or fit.isoflop(obs, { budget = { ... } }) "
+         "with the 6·N·D budget each run was planned at");
 
   // The curves: explicit budgets to 6 significant digits (a sweep's budgets are exact), else the
   // runs' compute to 3.
@@ -208,6 +216,10 @@ IsoFlopResult fit_isoflop(const Observations& obs, const IsoFlopOptions& options
   for (size_t i = 0; i < C.size(); ++i) D.push_back(C[i] / (6 * N[i]));
   out.N_law = fit_power_law(C, N, Input::C, "N_opt");
   out.D_law = fit_power_law(C, D, Input::C, "D_opt");
+  for (FittedLaw* law : {&out.N_law, &out.D_law}) {
+    law->N_counts = obs.N_counts;
+    law->C_counted = "C = 6·N·D";
+  }
 
   // Bootstrap (residual): each budget keeps its sizes; its losses are redrawn as its parabola's
   // times (1 + a residual drawn from every budget's pool), the residuals scaled in each resample by a

@@ -446,6 +446,14 @@ Interval FittedLaw::interval(const std::function<double(const Law&)>& derived, d
   return percentile_interval(std::move(v), level);
 }
 
+std::string FittedLaw::Conventions() const {
+  std::string out;
+  if (N_counts == "non_embedding") out = "N non-embedding parameters (Kaplan's count)";
+  else if (N_counts == "all") out = "N all parameters (Chinchilla's count)";
+  if (!C_counted.empty()) out += (out.empty() ? "" : "; ") + C_counted;
+  return out;
+}
+
 std::string FittedLaw::Summary() const {
   std::ostringstream out;
   out << law.name() << (fitted ? " fit" : law.published() ? " (published)" : "") << ": " << law.formula();
@@ -501,6 +509,7 @@ std::string FittedLaw::Summary() const {
     }
     out << "\n";
   }
+  if (const std::string conventions = Conventions(); !conventions.empty()) out << "  counts: " << conventions << "\n";
   if (fitted) {
     out << "  objective " << number(objective);
     if (std::isfinite(huber_delta))

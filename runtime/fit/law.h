@@ -181,6 +181,15 @@ struct FittedLaw {
   // span_epochs: D / U of runs with unique tokens U (a data-constrained law's runs).
   Interval span_N, span_D, span_C, span_epochs;
   std::vector<double> residuals;  // ln L̂ − ln L per observation
+  // The runs' counting conventions (REFERENCE.md, "Counting parameters and compute"), which the
+  // summary prints and plan's answers name: what N counts, "all" (every parameter, Chinchilla's
+  // count), "non_embedding" (Kaplan's) or "" (not said: observations without params =); and, for a
+  // fit on budgets (a law of C, an IsoFLOP or approach-1 allocation), how C was counted ("C = 6·N·D";
+  // "" where the runs' C was given without saying how it was counted, or the law reads no budget).
+  std::string N_counts;
+  std::string C_counted;
+  // "N: non-embedding parameters (Kaplan's count); C = 6·N·D", or "" when neither is known.
+  std::string Conventions() const;
   int starts = 0;                 // starts tried
   int starts_converged = 0;       // Ceres reported convergence
   int starts_at_best = 0;         // converged to within relative 1e-6 of the best objective

@@ -241,8 +241,17 @@ void Observations::Require(const std::vector<Input>& inputs, size_t min_rows, co
     fail(law, " needs at least ", min_rows, " observations for its free parameters; got ", size());
 }
 
+std::string Observations::CountedC() const {
+  if (C_.empty() || C_counts == "6ND") return "C = 6·N·D";
+  if (C_counts == "kaplan") return "C = (6N + 6·L·T·d)·D (Kaplan's count with attention)";
+  if (C_counts == "palm") return "C = (6N + 12·L·T·d)·D (PaLM's and DeepSeek's count with attention)";
+  return "";
+}
+
 Observations Observations::Subset(const std::vector<size_t>& rows) const {
   Observations out;
+  out.N_counts = N_counts;
+  out.C_counts = C_counts;
   auto pick = [&](const std::vector<double>& from, std::vector<double>& to) {
     if (from.empty()) return;
     to.reserve(rows.size());

@@ -90,6 +90,16 @@ class Observations {
   // observations, or if there are fewer than `min_rows` rows (`law` names the law in the message).
   void Require(const std::vector<Input>& inputs, size_t min_rows, const std::string& law) const;
 
+  // The runs' counting conventions (fit.observations' params = and flops =), carried to the laws
+  // fitted to them (FittedLaw::N_counts, C_counted): what N counts, "all" or "non_embedding" ("": not
+  // said); how a given C column was counted, "6ND", "kaplan" or "palm" ("": not said; C absent is
+  // 6·N·D). A C counted with attention cannot give D = C/(6N): fit.isoflop refuses it.
+  std::string N_counts;
+  std::string C_counts;
+  // "C = 6·N·D" when C is absent (derived as 6·N·D) or given as "6ND", a description of the count
+  // with attention where given so, "" where C is given without saying how it was counted.
+  std::string CountedC() const;
+
   // Rows that repeat an earlier row exactly (every column, run id included), as (row, earlier row),
   // 0-based: a table read or appended twice. Each copy would count as one more run.
   std::vector<std::pair<size_t, size_t>> RepeatedRows() const;

@@ -34,6 +34,7 @@ AllocationRule AllocationRule::FromIsoFlop(const fit::IsoFlopResult& isoflop, st
   // (fit::set_allocation_samples), so that answers from the rule carry its intervals.
   rule.N_law = isoflop.N_law;
   rule.D_law = isoflop.D_law;
+  rule.non_embedding = rule.N_law.N_counts == "non_embedding";  // the runs' N, as the analysis says it
   rule.set_span(used, format_counted(static_cast<double>(used.size()), "IsoFLOP budget"));
   rule.Validate();
   return rule;
@@ -52,6 +53,7 @@ AllocationRule AllocationRule::FromApproach1(const fit::Approach1Result& approac
                  " of the training curves' lower envelope");
   rule.N_law = approach1.N_law;  // with the bootstrap's samples, as in FromIsoFlop
   rule.D_law = approach1.D_law;
+  rule.non_embedding = rule.N_law.N_counts == "non_embedding";  // the runs' N, as the analysis says it
   rule.set_span(C, str(C.size(), " approach-1 frontier switch", plural));
   rule.Validate();
   return rule;

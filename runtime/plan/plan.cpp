@@ -627,9 +627,18 @@ void set_counted(Answer& a, const FlopsPerToken& flops, double N, double D) {
   a.set("d_model", flops.width(N), Unit::Plain, "width d");
 }
 
+// The convention of an answer from `fitted`: how its compute is counted, and that its N leaves out
+// the embeddings where the law's runs counted them so (a study of params = "non_embedding").
+std::string law_convention(const FlopsPerToken& flops, const fit::FittedLaw& fitted) {
+  return flops.Describe() + (fitted.N_counts == "non_embedding"
+                                 ? ", N non-embedding parameters (as the law's runs counted them: the model is larger by its embeddings)"
+                                 : "");
+}
+
 // Its convention, and for a budget that counts attention, the share of it 6·N·D takes.
-void note_counted(Answer& a, const FlopsPerToken& flops, const Law& law) {
-  a.convention = flops.Describe();
+void note_counted(Answer& a, const FlopsPerToken& flops, const fit::FittedLaw& fitted) {
+  const Law& law = fitted.law;
+  a.convention = law_convention(flops, fitted);
   if (flops.six_n() || !a.has("flops") || !std::isfinite(a.value("flops"))) return;
   const double C = a.value("flops");
   a.notes.push_back(str("the budget counts attention too, with N as law '", law.name(), "' counts it: 6·N·D is ",
@@ -879,7 +888,7 @@ Answer optimal(const fit::FittedLaw& fitted, const OptimalOptions& options) {
   }, [&](Answer& point) { check_model_size(point, function); });
   out.question = optimal_question(options);
   out.law = law_label(fitted);
-  note_counted(out, per_token, fitted.law);
+  note_counted(out, per_token, fitted);
   note_kaplan_joint(fitted.law, out);
   note_kaplan_overfitting(&fitted.law, nullptr, out, Optima::All);
   return out;
@@ -1005,7 +1014,7 @@ Answer compute_for(const fit::FittedLaw& fitted, const ComputeForOptions& option
   note_kaplan_joint(fitted.law, out);
   note_kaplan_overfitting(&fitted.law, nullptr, out, Optima::All);
   out.method = "inverse of the optimal loss L*(C) by bisection";
-  note_counted(out, options.flops, fitted.law);
+  note_counted(out, options.flops, fitted);
   note_small_models(out);
   return out;
 }
@@ -1108,7 +1117,7 @@ Answer inference(const fit::FittedLaw& fitted, const InferenceOptions& options) 
                    ? "min 6·N·D_train + 2·N·D_inference s.t. L(N, D_train) = target (Sardana et al. 2023)"
                    : "min M(N)·D_train + M(N)/3·D_inference s.t. L(N, D_train) = target (Sardana et al. 2023, "
                      "FLOP per token M(N) with attention, the forward pass a third of it)";
-  note_counted(out, per_token, fitted.law);  // its training compute, as every answer about a budget says
+  note_counted(out, per_token, fitted);  // its training compute, as every answer about a budget says
   note_small_models(out);
   return out;
 }
@@ -1199,7 +1208,7 @@ Answer compare(const fit::FittedLaw& fitted, const CompareOptions& options) {
   out.method = "each candidate's loss under the law, against the law's optimum";
   out.question = "allocations compared at " + flops_text(C) + (given(U) ? " with " + format_count(U) + " unique tokens" : "") +
                  (per_token.six_n() ? "" : ", counted as " + per_token.Describe());
-  note_counted(out, per_token, fitted.law);
+  note_counted(out, per_token, fitted);
   out.law = law_label(fitted);
   note_kaplan_joint(fitted.law, out);
   note_kaplan_overfitting(&fitted.law, nullptr, out, Optima::FirstRow);
@@ -1253,7 +1262,7 @@ Answer table(const fit::FittedLaw& fitted, const TableOptions& options) {
   note_kaplan_joint(fitted.law, out);
   note_kaplan_overfitting(&fitted.law, nullptr, out, Optima::All);
   out.method = closed ? "closed form" : "numeric";
-  note_counted(out, per_token, fitted.law);
+  note_counted(out, per_token, fitted);
   note_small_models(out);
   return out;
 }
@@ -1403,7 +1412,7 @@ Answer returns(const fit::FittedLaw& fitted, const ReturnsOptions& options) {
   note_kaplan_joint(fitted.law, out);
   note_kaplan_overfitting(&fitted.law, nullptr, out, Optima::All);
   out.method = "numeric data-constrained optimum per budget";
-  note_counted(out, per_token, fitted.law);
+  note_counted(out, per_token, fitted);
   note_small_models(out);
   out.notes.push_back("return: the compute that unlimited unique data would need for the same loss, over the compute spent");
   // Said of the column where there is one: a single budget (compute = { 1e22 }) has no row above it.

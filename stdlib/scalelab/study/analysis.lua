@@ -339,7 +339,7 @@ core.document(IsoflopLaw.summary, "law:summary() -> the text it prints as: the l
 
 -- obs: { {N =, D =, loss =, budget = C}, ... }; runs without a budget are not of an IsoFLOP sweep
 -- and are left out. options: { bootstrap = 200, seed = 1 }.
-function analysis.isoflop(obs, options)
+function analysis.isoflop(obs, options, params_count)
   options = options or {}
   local N, loss, budget = {}, {}, {}
   for _, o in ipairs(obs) do
@@ -350,7 +350,7 @@ function analysis.isoflop(obs, options)
   end
   if #budget == 0 then error("isoflop: the runs have no budget (use sweep.isoflop)", 0) end
   local ok, r = pcall(function()
-    return native_fit.isoflop(native_fit.observations { N = N, loss = loss },
+    return native_fit.isoflop(native_fit.observations { N = N, loss = loss, params = params_count },
       { bootstrap = options.bootstrap or 200, seed = options.seed or 1, budget = budget })
   end)
   if not ok then error((checks.plain(tostring(r)):gsub("^fit%.isoflop:? ", "isoflop: ")), 0) end
@@ -418,9 +418,10 @@ core.document(Approach1Law.summary, "law:summary() -> the text it prints as: the
 -- runs: { { N =, curve = { {tokens =, train_loss =, eval_loss =}, ... } }, ... }; options: { bootstrap = 200,
 -- seed = 1, loss = "auto", points_per_decade = 100, smoothing = 0.5 }. fit.approach1
 -- (runtime/fit/approach1.h) reads the envelope and fits N_opt = k·C^a through its switches.
-function analysis.approach1(runs, options)
+function analysis.approach1(runs, options, count)
   local given = {}
   for key, value in pairs(options or {}) do given[key] = value end
+  given.params = count  -- what the runs' N counts (the study's params =), which the rule's answers name
   if given.bootstrap == nil then given.bootstrap = 200 end
   local ok, r = pcall(native_fit.approach1, runs, given)
   if not ok then error((checks.plain(tostring(r)):gsub("^fit%.approach1:? ", "approach1: ")), 0) end
@@ -440,8 +441,10 @@ local function fit_module()
   if type(fit) == "table" or type(fit) == "userdata" then return fit end
 end
 
-local function fit_observations(fit, obs, with)
-  local columns = { N = {}, D = {}, loss = {} }
+-- count: what the runs' N counts (the study's params = "all" or "non_embedding"), which the laws
+-- fitted to them carry (law.N_counts) and the answers from them name.
+local function fit_observations(fit, obs, with, count)
+  local columns = { N = {}, D = {}, loss = {}, params = count }
   for _, extra in ipairs(with or {}) do columns[extra] = {} end
   for i, o in ipairs(obs) do
     columns.N[i], columns.D[i], columns.loss[i] = o.N, o.D, o.loss
@@ -512,7 +515,7 @@ end
 -- the base law E + A/N^alpha + B/D^beta on the single-epoch runs without excess parameters, frozen, then R_D*,
 -- R_N* on all runs `obs` ({ N =, D =, U =, loss = } each), with a two-stage bootstrap for the intervals.
 -- options: fit.data_constrained's (bootstrap, seed, tie, threads, ...). Returns the law and its description.
-function analysis.single_epoch_fit(obs, options)
+function analysis.single_epoch_fit(obs, options, params_count)
   local fit = fit_module()
   local fn = fit.data_constrained
   -- tie = { "alpha", "beta" } (as some published fits, Muennighoff et al.'s among them, tie them):
@@ -606,7 +609,7 @@ function analysis.single_epoch_fit(obs, options)
     local o = { free = { "R_D", "R_N" } }
     for k, v in pairs(options) do o[k] = v end
     o.base, o.bootstrap, o.tie = base_law, nil, rest_tie
-    local law = fn(fit_observations(fit, obs, { "U" }), o)
+    local law = fn(fit_observations(fit, obs, { "U" }, params_count), o)
     local tied = ""
     for _, group in ipairs(base_tie or {}) do tied = tied .. ", " .. table.concat(group, " = ") .. " tied" end
     local description = string.format("fit.data_constrained: R_D*, R_N* on %d runs, base law fit.chinchilla on "
@@ -650,13 +653,13 @@ local function run_fit(name, options, obs, s)
   if name == "approach1" then
     local runs, failure = analysis.with_curves(s, obs)
     if failure then error("approach1: the store could not give a run's loss curve: " .. failure, 0) end
-    return analysis.approach1(runs, options),
+    return analysis.approach1(runs, options, s.count),
       "the study's approach 1 (lower envelope of the stored training curves, bootstrap over runs)"
   end
   if name == "isoflop" then
     -- The study's own analysis: its result answers allocation questions at any compute with
     -- bootstrap intervals, which the report needs.
-    return analysis.isoflop(obs, options), "the study's IsoFLOP analysis (parabola per budget, power law, bootstrap)"
+    return analysis.isoflop(obs, options, s.count), "the study's IsoFLOP analysis (parabola per budget, power law, bootstrap)"
   end
   if not fit then
     error("needs the fit module, which this scalelab does not have yet", 0)
@@ -678,14 +681,14 @@ local function run_fit(name, options, obs, s)
     -- the runs that saw their data once (and have no excess parameters), freeze it, then fit R_D* and
     -- R_N* on all runs; intervals of R_D*, R_N* are then conditional on that base law.
     local base = options.base
-    if base == "single_epoch" then return analysis.single_epoch_fit(obs, options) end
+    if base == "single_epoch" then return analysis.single_epoch_fit(obs, options, s.count) end
     if type(base) == "string" then
       error("data_constrained: base = \"" .. base .. "\" is not a base; give a law (e.g. fit.published.datablations), "
         .. "\"single_epoch\" (Muennighoff et al.'s two-step procedure), or leave it out to fit all parameters", 0)
     end
-    return fn(fit_observations(fit, obs, { "U" }), options), "fit.data_constrained"
+    return fn(fit_observations(fit, obs, { "U" }, s.count), options), "fit.data_constrained"
   end
-  return fn(fit_observations(fit, obs), options), "fit." .. name
+  return fn(fit_observations(fit, obs, nil, s.count), options), "fit." .. name
 end
 
 -- ---- Questions ----------------------------------------------------------------------------------------------------

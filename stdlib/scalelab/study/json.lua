@@ -52,10 +52,13 @@ local function encode(value, indent, depth, seen)
   end
   local parts = {}
   local out
-  if getmetatable(value) == json.Array or (next(value) ~= nil and is_array(value)) then
+  -- A table's first entry by its pairs (a read-only view such as law.params shows its entries only there).
+  local step, state, start = pairs(value)
+  local first = step(state, start)
+  if getmetatable(value) == json.Array or (first ~= nil and is_array(value)) then
     for i = 1, #value do parts[i] = inner .. encode(value[i], indent, depth + 1, seen) end
     out = "[" .. newline .. table.concat(parts, "," .. newline) .. newline .. pad .. "]"
-  elseif next(value) == nil then
+  elseif first == nil then
     out = indent and "{}" or "{}"
   else
     local keys = {}

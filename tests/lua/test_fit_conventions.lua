@@ -1,0 +1,166 @@
+-- A fitted law carries the counting conventions of its runs: what N counts (all parameters or
+-- non-embedding ones) and, for a fit on budgets, how C was counted. Its summary prints them, plan's
+-- answers name a non-embedding N, and a fit that would read budgets counted with attention as 6·N·D
+-- (fit.isoflop's D_opt = C/(6N)) refuses them.
+local t = require "scalelab.test"
+
+local root = t.scratch("fit-conventions")
+
+local TRUTH = fit.published.chinchilla
+
+-- Runs drawn exactly from Chinchilla's law (a small deterministic wobble), on a grid of N and D.
+local function grid_columns()
+  local N, D, L = {}, {}, {}
+  for _, n in ipairs { 1e7, 3e7, 1e8, 3e8, 1e9 } do
+    for _, r in ipairs { 2, 5, 10, 20, 50, 100 } do
+      N[#N + 1], D[#D + 1] = n, r * n
+      L[#L + 1] = TRUTH:predict{ N = n, D = r * n } * math.exp(0.005 * math.sin(#N * 12.9898))
+    end
+  end
+  return N, D, L
+end
+
+-- IsoFLOP runs: at each budget C, sizes N with D = C/(6N) exactly, losses from Chinchilla's law.
+local BUDGETS = { 1e18, 1e19, 1e20 }
+local function isoflop_columns()
+  local N, D, C, L = {}, {}, {}, {}
+  for _, c in ipairs(BUDGETS) do
+    local centre = 0.1 * (c / 6) ^ 0.5
+    for k = -4, 4 do
+      local n = centre * 10 ^ (k / 4)
+      N[#N + 1], D[#D + 1], C[#C + 1] = n, c / (6 * n), c
+      L[#L + 1] = TRUTH:predict{ N = n, D = c / (6 * n) }
+    end
+  end
+  return N, D, C, L
+end
+
+t.test("a law fitted to runs of non-embedding N says so: law.N_counts, its summary and plan's answers", function()
+  local N, D, L = grid_columns()
+  local law = fit.chinchilla(fit.observations { N = N, D = D, loss = L, params = "non_embedding" }, { bootstrap = 20 })
+  t.eq(law.N_counts, "non_embedding")
+  t.eq(law.C_counted, nil)  -- a law of N and D reads no budget
+  t.ok(tostring(law):find("counts: N non-embedding parameters (Kaplan's count)", 1, true), tostring(law))
+  local a = plan.optimal { compute = 1e21, law = law }
+  t.ok(a.convention:find("C = 6·N·D, N non-embedding parameters", 1, true), a.convention)
+  t.ok(tostring(a):find("N non-embedding parameters", 1, true), tostring(a))
+  -- The same law with other values counts N the same way; so does a bootstrap sample.
+  t.eq(law:with { E = 1.7 }.N_counts, "non_embedding")
+  t.eq(law:sample(1).N_counts, "non_embedding")
+  t.ok(plan.table { params = { 1e9 }, law = law:with { E = 1.7 } }.convention:find("non-embedding", 1, true))
+  -- All parameters: said in the summary; the answers' convention is the default's.
+  local all = fit.chinchilla(fit.observations { N = N, D = D, loss = L, params = "all" })
+  t.eq(all.N_counts, "all")
+  t.ok(tostring(all):find("counts: N all parameters (Chinchilla's count)", 1, true), tostring(all))
+  t.eq(plan.optimal { compute = 1e21, law = all }.convention, "C = 6·N·D")
+  -- Not said: nothing claimed.
+  local unsaid = fit.chinchilla(fit.observations { N = N, D = D, loss = L })
+  t.eq(unsaid.N_counts, nil)
+  t.ok(not tostring(unsaid):find("counts:", 1, true), tostring(unsaid))
+end)
+
+t.test("a law of C says how its budgets were counted", function()
+  local N, D, L = grid_columns()
+  local C = {}
+  for i = 1, #N do C[i] = 6 * N[i] * D[i] end
+  -- Without C the budgets are 6·N·D; with C = 6·N·D declared, the same; with C not declared, not said.
+  local derived = fit.kaplan(fit.observations { N = N, D = D, loss = L }, { form = "C" })
+  t.eq(derived.C_counted, "C = 6·N·D")
+  t.ok(tostring(derived):find("counts: C = 6·N·D", 1, true), tostring(derived))
+  t.eq(fit.kaplan(fit.observations { N = N, C = C, loss = L, flops = "6ND" }, { form = "C" }).C_counted, "C = 6·N·D")
+  t.eq(fit.kaplan(fit.observations { N = N, C = C, loss = L }, { form = "C" }).C_counted, nil)
+  local kaplan = fit.kaplan(fit.observations { N = N, C = C, loss = L, flops = "kaplan" }, { form = "C" })
+  t.ok(kaplan.C_counted:find("Kaplan's count with attention", 1, true), kaplan.C_counted)
+end)
+
+t.test("fit.observations refuses a count it does not know, naming the input and the choices", function()
+  local N, D, L = grid_columns()
+  t.raises(function() fit.observations { N = N, D = D, loss = L, params = "nonembedding" } end,
+    'params says what N counts: "all" (every parameter, Chinchilla\'s count) or "non_embedding" (Kaplan\'s) (got "nonembedding")')
+  t.raises(function() fit.observations { N = N, D = D, loss = L, params = 1 } end, "(got number)")
+  t.raises(function() fit.observations { N = N, D = D, loss = L, flops = "chinchilla" } end,
+    'flops says how C was counted: "6ND"')
+  t.raises(function() fit.observations { N = N, D = D, loss = L, flops = "kaplan" } end,
+    'flops = "kaplan" says how the C column was counted, but no C is given')
+end)
+
+t.test("fit.isoflop refuses budgets counted with attention, which D_opt = C/(6N) would mix", function()
+  local N, D, C, L = isoflop_columns()
+  for _, count in ipairs { "kaplan", "palm" } do
+    t.raises(function() fit.isoflop(fit.observations { N = N, C = C, loss = L, flops = count }) end,
+      'fit.isoflop: the runs\' C is counted with attention (fit.observations{ flops = "' .. count .. '" }')
+    t.raises(function() fit.isoflop(fit.observations { N = N, C = C, loss = L, flops = count }) end,
+      "give the budgets as 6·N·D")
+  end
+  -- Budgets of 6·N·D: the analysis's laws say so, and carry what N counts. Closed form: the runs lie
+  -- exactly on Chinchilla's law, whose compute-optimal N at C is G·(C/6)^a; the vertices are of
+  -- parabolas in ln N, near it (the law is not a parabola in ln N), and D_opt = C/(6·N_opt) exactly.
+  local r = fit.isoflop(fit.observations { N = N, C = C, loss = L, flops = "6ND", params = "all" })
+  t.eq(r.N_law.C_counted, "C = 6·N·D")
+  t.eq(r.D_law.C_counted, "C = 6·N·D")
+  t.eq(r.N_law.N_counts, "all")
+  local opt = plan.optimal { compute = 1e19, law = TRUTH }
+  for i, c in ipairs(r.budgets) do
+    t.near(r.D_opt[i], c / (6 * r.N_opt[i]), 1e-12)
+    if c == 1e19 then t.near(r.N_opt[i], opt.N, 0.05) end
+  end
+  -- A rule from an analysis of non-embedding N says so in its answers.
+  local ne = fit.isoflop(fit.observations { N = N, D = D, loss = L, params = "non_embedding" })
+  t.eq(ne.N_law.N_counts, "non_embedding")
+  local a = plan.optimal { compute = 1e20, allocation = plan.allocation { isoflop = ne } }
+  t.ok(a.convention:find("N non-embedding parameters", 1, true), a.convention)
+end)
+
+t.test("fit.approach1's laws count C as 6·N·D and carry what N counts", function()
+  local runs = {}
+  for _, n in ipairs { 1e7, 2e7, 5e7, 1e8, 2e8, 5e8, 1e9, 2e9 } do
+    local curve = {}
+    for k = 0, 40 do
+      local d = 1e8 * 10 ^ (k / 10)
+      curve[#curve + 1] = { tokens = d, train_loss = TRUTH:predict { N = n, D = d } }
+    end
+    runs[#runs + 1] = { N = n, curve = curve }
+  end
+  local r = fit.approach1(runs, { params = "non_embedding" })
+  t.eq(r.N_law.C_counted, "C = 6·N·D")
+  t.eq(r.N_law.N_counts, "non_embedding")
+  local a = plan.optimal { compute = 1e20, allocation = plan.allocation { approach1 = r } }
+  t.ok(a.convention:find("N non-embedding parameters", 1, true), a.convention)
+  t.eq(fit.approach1(runs).N_law.N_counts, nil)
+  t.raises(function() fit.approach1(runs, { params = "some" }) end, "fit.approach1: params says what the runs' N counts")
+end)
+
+-- Declares and runs study `name` in this process (report and printout left out).
+local function run_study(name, spec)
+  local saved_arg, saved_print = arg, print
+  arg = { [-1] = "scalelab", [0] = "s.lua" }
+  print = function() end
+  spec.store = t.fresh_dir(root) .. "/" .. name .. ".db"
+  spec.quiet, spec.report = true, false
+  local ok, s = pcall(function() return study(name) (spec) end)
+  arg, print = saved_arg, saved_print
+  if not ok then error(s, 0) end
+  return s
+end
+
+t.test("a study's fits carry its params = count, and plan's answers from them name it", function()
+  local s = run_study("conventions-ne", {
+    params = "non_embedding",
+    sweep = sweep.isoflop { budgets = { 1e18, 1e19 }, sizes = sweep.log(1e7, 1e9, 5) },
+    backend = { kind = "simulated", law = { E = 1.69, A = 406.4, B = 410.7, alpha = 0.34, beta = 0.28 } },
+    fits = { "isoflop", "chinchilla" } })
+  t.eq(s.fits.chinchilla.N_counts, "non_embedding")
+  t.ok(tostring(s.fits.chinchilla):find("counts: N non-embedding parameters", 1, true), tostring(s.fits.chinchilla))
+  local a = plan.optimal { compute = 1e21, law = s.fits.chinchilla }
+  t.ok(a.convention:find("N non-embedding parameters", 1, true), a.convention)
+  local by_rule = plan.optimal { compute = 1e21, allocation = s.fits.isoflop }
+  t.ok(by_rule.convention:find("N non-embedding parameters", 1, true), by_rule.convention)
+  local all = run_study("conventions-all", {
+    sweep = sweep.isoflop { budgets = { 1e18, 1e19 }, sizes = sweep.log(1e7, 1e9, 5) },
+    backend = { kind = "simulated", law = { E = 1.69, A = 406.4, B = 410.7, alpha = 0.34, beta = 0.28 } },
+    fits = { "chinchilla" } })
+  t.eq(all.fits.chinchilla.N_counts, "all")
+  t.eq(plan.optimal { compute = 1e21, law = all.fits.chinchilla }.convention, "C = 6·N·D")
+end)
+
+t.done()

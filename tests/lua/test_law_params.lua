@@ -1,0 +1,53 @@
+-- law.params is a read-only view of a law's values: an assignment into it, which changed nothing (the
+-- table was a copy), is an error that says how to get the changed law; reading it (indexing, pairs,
+-- printing, json, passing it where a law's values are read) works as a table's.
+local t = require "scalelab.test"
+local json = require "scalelab.study.json"
+local pretty = require "scalelab.pretty"
+
+t.test("assigning into law.params is refused, naming law:with", function()
+  local law = fit.published.chinchilla
+  local message = t.raises(function() law.params.E = 2 end,
+    "law.params.E = 2: law.params is read-only")
+  t.ok(message:find("write law:with{ E = 2 }", 1, true), message)
+  t.raises(function() local p = law.params; p.alpha = 0.3 end, "law:with{ alpha = 0.3 }")
+  -- A key that is no parameter is refused too (it would have changed nothing either).
+  t.raises(function() law.params.F = 1 end, "law.params is read-only")
+  t.eq(law.params.E, 1.69)
+  -- The way the message names gives the changed law; the original stays as it was.
+  t.eq(law:with { E = 2 }.params.E, 2)
+  t.eq(law.params.E, 1.69)
+  -- A fitted law alike.
+  local N, D, L = {}, {}, {}
+  for _, n in ipairs { 1e7, 3e7, 1e8, 3e8, 1e9 } do
+    for _, r in ipairs { 2, 5, 10, 20, 50 } do
+      N[#N + 1], D[#D + 1], L[#L + 1] = n, r * n, law:predict { N = n, D = r * n }
+    end
+  end
+  local fitted = fit.chinchilla(fit.observations { N = N, D = D, loss = L })
+  t.raises(function() fitted.params.beta = 0.3 end, "law:with{ beta = 0.3 }")
+end)
+
+t.test("law.params reads as a table: indexing, pairs, printing, json and where a law's values are read", function()
+  local law = fit.published.epoch
+  local p = law.params
+  t.eq(p.E, 1.82)
+  t.eq(p.beta, 0.366)
+  t.eq(p.nothing, nil)
+  local seen = {}
+  for name, value in pairs(p) do seen[#seen + 1] = name .. "=" .. string.format("%g", value) end
+  table.sort(seen)
+  t.eq(table.concat(seen, " "), "A=482 B=2085 E=1.82 alpha=0.348 beta=0.366")
+  t.eq(json.encode(p), '{"A":482,"B":2085,"E":1.82,"alpha":0.348,"beta":0.366}')
+  local shown = pretty.format(p)
+  t.ok(shown:find("E = 1.82", 1, true) and shown:find("B = 2085", 1, true), shown)
+  -- Read with lua_next in C++: law:with, fit.law_of, a law given as a table to plan.
+  local moved = fit.published.chinchilla:with(law.params)
+  t.eq(moved.params.B, 2085)
+  t.eq(fit.law_of("chinchilla", law.params).params.alpha, 0.348)
+  local by_table = plan.optimal { compute = 1e21, law = law.params }
+  local by_law = plan.optimal { compute = 1e21, law = law }
+  t.near(by_table.N, by_law.N, 1e-12)
+end)
+
+t.done()

@@ -357,6 +357,92 @@ local function model_failure(s, i, p, N, message)
   return string.format("%s; %s: %s%s%s", text, how, raise, embedding, aspect)
 end
 
+-- IsoFLOP runs of one budget whose models are nearly the same size. Tiny models come in coarse
+-- shape steps, so two sizes of a budget could land on shapes a few percent apart (16.9k and 17.6k
+-- parameters where 13.6k and 20.4k were asked at 1e10 FLOP): only an exact duplicate was merged,
+-- and both trained, a run wasted on a point that gives the budget's parabola no spread. Nearly the
+-- same: built sizes closer in log than NEAR_FRACTION of the asked sizes' spacing, among runs that
+-- differ in nothing else than N (and so D). Of such a pair, the run whose model is nearer its asked
+-- N is kept (the first on a tie). Returns the runs kept (renumbered) and the merges, each
+-- { kept =, dropped = }, for the dry run's note.
+local NEAR_FRACTION = 0.25
+local function merge_near_sizes(runs)
+  local groups, order = {}, {}
+  for _, r in ipairs(runs) do
+    if type(r.budget) == "number" and type(r.point.N) == "number" and r.point.N > 0 then
+      local keys = {}
+      for k in pairs(r.point) do
+        if k ~= "N" and k ~= "D" then keys[#keys + 1] = tostring(k) end
+      end
+      table.sort(keys)
+      local parts = { "seed=" .. tostring(r.seed) }
+      for _, k in ipairs(keys) do
+        local v = r.point[k]
+        parts[#parts + 1] = k .. "=" .. (type(v) == "number" and string.format("%.17g", v) or tostring(v))
+      end
+      local key = table.concat(parts, " ")
+      if not groups[key] then
+        groups[key] = {}
+        order[#order + 1] = key
+      end
+      table.insert(groups[key], r)
+    end
+  end
+  local dropped, merges = {}, {}
+  local function off(r) return math.abs(math.log(r.N_fit / r.point.N)) end
+  for _, key in ipairs(order) do
+    local group = groups[key]
+    table.sort(group, function(a, b)
+      if a.point.N ~= b.point.N then return a.point.N < b.point.N end
+      return a.ordinal < b.ordinal
+    end)
+    local last = group[1]
+    for i = 2, #group do
+      local r = group[i]
+      local asked = math.abs(math.log(r.point.N / last.point.N))
+      local built = math.abs(math.log(r.N_fit / last.N_fit))
+      if asked > 0 and built < NEAR_FRACTION * asked then
+        local keep, drop = last, r
+        if off(r) < off(last) or (off(r) == off(last) and r.ordinal < last.ordinal) then keep, drop = r, last end
+        dropped[drop] = true
+        merges[#merges + 1] = { kept = keep, dropped = drop }
+        last = keep
+      else
+        last = r
+      end
+    end
+  end
+  if #merges == 0 then return runs, merges end
+  local kept = {}
+  for _, r in ipairs(runs) do
+    if not dropped[r] then
+      kept[#kept + 1] = r
+      r.ordinal = #kept
+    end
+  end
+  table.sort(merges, function(a, b) return a.kept.ordinal < b.kept.ordinal end)
+  return kept, merges
+end
+
+-- The dry run's note on the runs merge_near_sizes merged, or nil.
+local function near_sizes_note(merges)
+  if not merges or #merges == 0 then return nil end
+  local parts = {}
+  for _, m in ipairs(merges) do
+    local a, b = m.kept, m.dropped
+    local lo, hi = a, b
+    if b.point.N < a.point.N then lo, hi = b, a end
+    parts[#parts + 1] = string.format("at C = %s, the sizes N = %s and %s asked built nearly the same model (N = %s "
+      .. "and %s, %s%% apart): the run of N = %s is planned, not both", core.format_flops(a.budget),
+      fmt_count(lo.point.N), fmt_count(hi.point.N), fmt_count(lo.N_fit), fmt_count(hi.N_fit),
+      core.format_number(100 * math.abs(hi.N_fit / lo.N_fit - 1), 2), fmt_count(a.N_fit))
+  end
+  return string.format("%s. Tiny models come in coarse shape steps, and two runs of about one size at one budget "
+    .. "would spend compute without spreading its parabola; for more sizes there, give sizes further apart "
+    .. "(sweep.isoflop's sizes, or points and ratio) or other models (the models' aspect or ctx, or your "
+    .. "own model = function(N))", table.concat(parts, "; "))
+end
+
 -- Turns the sweep into runs: shape, tokens, hyperparameters, identity.
 local function plan_runs(s)
   local runs, by_hash, duplicates = {}, {}, 0
@@ -623,7 +709,9 @@ local function plan_runs(s)
       runs[#runs + 1] = run
     end
   end
-  return runs, duplicates
+  local merges
+  runs, merges = merge_near_sizes(runs)
+  return runs, duplicates, merges
 end
 
 -- ---- Arguments of the script ------------------------------------------------------------------------------
@@ -966,8 +1054,8 @@ local function isoflop_sizes_warning(s, runs)
       local merged = (points[C] or b.runs) - b.runs
       few[#few + 1] = string.format("the IsoFLOP budget C = %s has %s%s", core.format_flops(C),
         core.format_counted(b.count, "distinct model size"),
-        merged > 0 and string.format(" (%d of its %d sweep points merged into identical runs: nearby sizes landed on the "
-          .. "same shape)", merged, points[C]) or "")
+        merged > 0 and string.format(" (%d of its %d sweep points merged into identical or nearly identical runs: "
+          .. "nearby sizes landed on the same shape, or on shapes of about one size)", merged, points[C]) or "")
     else
       left = left + 1
     end
@@ -1180,6 +1268,7 @@ local function print_plan(s, runs, duplicates, status_of, store_problem, jobs_as
     lines[#lines + 1] = string.format("note: %s gave a run identical to another (same shape and tokens) and %s merged",
       core.format_counted(duplicates, "sweep point"), duplicates == 1 and "was" or "were")
   end
+  if s.near_sizes_note then lines[#lines + 1] = "note: " .. s.near_sizes_note end
   print(table.concat(lines, "\n"))
 end
 
@@ -1416,8 +1505,9 @@ local function run_study(name, spec, where)
     end
   end
 
-  local runs, duplicates = plan_runs(s)
+  local runs, duplicates, merges = plan_runs(s)
   s.runs = runs
+  s.near_sizes_note = near_sizes_note(merges)
   -- A trainer backend built into this program but with no device here ("cuda" without a GPU):
   -- the dry run says so; a real run refuses before training anything.
   if backends.trains(kind) then
@@ -1593,9 +1683,11 @@ M.pythia_lr = function(run)
   return pythia_lr(run)
 end
 
-doc(M.plan_runs, [[study.plan_runs(s) -> runs, duplicates: turns a study's sweep into runs (shape, tokens rounded
+doc(M.plan_runs, [[study.plan_runs(s) -> runs, duplicates, merges: turns a study's sweep into runs (shape, tokens rounded
 to whole steps, epochs, hyperparameters, identity hash, label), as --dry-run prints them; s is a
-declared Study (its runs are s.runs). Sweep points that give identical runs are merged and counted.]])
+declared Study (its runs are s.runs). Sweep points that give identical runs are merged and counted; so are
+the runs of one IsoFLOP budget whose models came out nearly the same size (closer than a quarter of the
+asked sizes' spacing in log), keeping the one nearer its asked N: merges lists them as { kept =, dropped = }.]])
 doc(M.pythia_lr, [[study.pythia_lr(run) -> lr: Pythia's learning rate for run.params total parameters: 1e-3 up to
 70M, 6e-4 at 160M, 3e-4 at 410M, interpolated in log-log (the default hyper.lr rule)]])
 doc(M.script_options, "study.script_options(arg) -> { dry_run =, jobs =, quiet = }: a study script's options; "

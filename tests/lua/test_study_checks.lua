@@ -1141,7 +1141,7 @@ study "x" {
 }
 ]]
   local warning = "warning: the IsoFLOP budget C = 1e14 has 2 distinct model sizes (2 of its 4 sweep points merged into "
-    .. "identical runs: nearby sizes landed on the same shape): the isoflop fit needs 3 or more sizes per budget for its "
+    .. "identical or nearly identical runs: nearby sizes landed on the same shape, or on shapes of about one size): the isoflop fit needs 3 or more sizes per budget for its "
     .. "parabola and will leave it out; give that budget sizes further apart"
   local dir = script(string.format(body, 'fits = { "isoflop" },'))
   local code, out = scalelab(dir, "s.lua", "--dry-run")

@@ -1315,7 +1315,10 @@ local function run_study(name, spec, where)
     checks.fail(where, "study \"" .. name .. "\": sweep is required (sweep.isoflop{...}, sweep.grid{...}, ...)")
   end
   if #spec.sweep.points == 0 then
-    checks.fail(where, "study \"" .. name .. "\": the sweep is empty (no runs to train); check its filters and lists", { "sweep" })
+    -- Which sweep function made no points, where, and why (sweep.filter, a product with an empty side).
+    local why = spec.sweep.empty_reason
+    checks.fail(where, "study \"" .. name .. "\": the sweep is empty (no runs to train)"
+      .. (type(why) == "string" and ": " .. why .. "; change that call so that it gives points" or "; check its filters and lists"), { "sweep" })
   end
   if spec.hyper then
     checks.table(spec.hyper, HYPER_VALID, "study: hyper", where, { "hyper" })

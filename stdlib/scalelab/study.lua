@@ -1454,7 +1454,26 @@ local function run_study(name, spec, where)
     local home = type(path) == "string" and require("scalelab.native.core").unexpanded_home("study:", key, path)
     if home then checks.fail(where, home, { key }) end
   end
-  s.store_path = spec.store or (name:gsub("[^%w%-_.]", "_") .. ".db")
+  local default_store = name:gsub("[^%w%-_.]", "_") .. ".db"
+  -- A folder (store = ".", "runs/"): the store module refused it without naming the study's key.
+  -- Refused here, naming store = and the file in that folder named after the study.
+  if type(spec.store) == "string" then
+    local folder = spec.store:sub(-1) == "/" or spec.store:match("^%.%.?$")
+    if not folder then
+      local f = io.open(spec.store, "rb")
+      if f then
+        local _, _, code = f:read(0)
+        folder = code == 21  -- EISDIR: reading a folder
+        f:close()
+      end
+    end
+    if folder then
+      checks.fail(where, string.format("study \"%s\": store = \"%s\" is a folder, and a results store is one SQLite "
+        .. "file: give a file in it, store = \"%s/%s\"", name, spec.store, (spec.store:gsub("/+$", "")), default_store),
+        { "store" })
+    end
+  end
+  s.store_path = spec.store or default_store
   local base = strip_db(s.store_path)
   s.checkpoint_dir = spec.checkpoints or (base .. ".checkpoints")
   s.report_base = base

@@ -1637,4 +1637,21 @@ t.test("a sweep whose token counts reach 2^53 or wrap near 2^63 is refused, nami
   end
 end)
 
+t.test("store = a folder is refused naming the study's store = key and the file to give", function()
+  -- The store module refused it ("results store '.' is a folder ... e.g. './results.db'") without
+  -- naming the key, and with a file named after no study.
+  local folder = root .. "/store-folder"
+  os.execute("mkdir -p '" .. folder .. "'")
+  local grid = function() return sweep.grid { N = { 1e5 }, D = { 1e7 } } end
+  for _, case in ipairs {
+    { ".", "./my_study.db" }, { folder, folder .. "/my_study.db" }, { folder .. "/", folder .. "/my_study.db" },
+  } do
+    local message = t.raises(function() study "my study" { backend = "simulated", store = case[1], sweep = grid() } end,
+      string.format("study \"my study\": store = \"%s\" is a folder, and a results store is one SQLite file: give a "
+        .. "file in it, store = \"%s\"", case[1], case[2]))
+    t.ok(not message:find("results.db", 1, true), message)
+  end
+  t.ok(not exists(folder .. "/my_study.db"))
+end)
+
 t.done()

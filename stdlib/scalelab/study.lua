@@ -1667,6 +1667,16 @@ function M.study(name)
     checks.fail(where, "study expects a name: study \"my-study\" { ... } (got " .. (type(name) ~= "string"
       and checks.type_name(name) or name == "" and "an empty string" or string.format("%q, only spaces", name)) .. ")")
   end
+  -- Spaces at its ends (study " x ") named the store "_x_.db" and a study that differs from "x" by
+  -- what no listing shows: refused, with the name trimmed as the fix.
+  if name:find("^%s") or name:find("%s$") then
+    local trimmed = name:match("^%s*(.-)%s*$")
+    if not trimmed:find("%c") then
+      checks.fail(where, string.format("study %q: a study's name has no spaces at its ends (they would name its store "
+        .. "%s and set it apart from study %q by what no listing shows); write study %q", name,
+        (name:gsub("[^%w%-_.]", "_")) .. ".db", trimmed, trimmed))
+    end
+  end
   -- The name heads the Markdown report and each study's lines in `scalelab results`: one line.
   if name:find("%c") then
     checks.fail(where, "study " .. (string.format("%q", name):gsub("\\\n", "\\n")) .. ": a study's name is one line "

@@ -1654,4 +1654,16 @@ t.test("store = a folder is refused naming the study's store = key and the file 
   t.ok(not exists(folder .. "/my_study.db"))
 end)
 
+t.test("a study name with spaces at its ends is refused with the trimmed name as the fix", function()
+  -- study " x " made the store _x_.db and a study apart from "x" by what no listing shows.
+  local grid = sweep.grid { N = { 1e5 }, D = { 1e7 } }
+  t.raises(function() study " x " { backend = "simulated", sweep = grid } end,
+    'study " x ": a study\'s name has no spaces at its ends (they would name its store _x_.db and set it apart from '
+    .. 'study "x" by what no listing shows); write study "x"')
+  t.raises(function() study "my study " end, 'write study "my study"')
+  t.ok(not exists("_x_.db"))
+  -- Spaces inside a name are as before: no error until the spec (which here has no sweep).
+  t.raises(function() study "my study" {} end, 'study "my study": sweep is required')
+end)
+
 t.done()

@@ -357,6 +357,92 @@ local function model_failure(s, i, p, N, message)
   return string.format("%s; %s: %s%s%s", text, how, raise, embedding, aspect)
 end
 
+-- IsoFLOP runs of one budget whose models are nearly the same size. Tiny models come in coarse
+-- shape steps, so two sizes of a budget could land on shapes a few percent apart (16.9k and 17.6k
+-- parameters where 13.6k and 20.4k were asked at 1e10 FLOP): only an exact duplicate was merged,
+-- and both trained, a run wasted on a point that gives the budget's parabola no spread. Nearly the
+-- same: built sizes closer in log than NEAR_FRACTION of the asked sizes' spacing, among runs that
+-- differ in nothing else than N (and so D). Of such a pair, the run whose model is nearer its asked
+-- N is kept (the first on a tie). Returns the runs kept (renumbered) and the merges, each
+-- { kept =, dropped = }, for the dry run's note.
+local NEAR_FRACTION = 0.25
+local function merge_near_sizes(runs)
+  local groups, order = {}, {}
+  for _, r in ipairs(runs) do
+    if type(r.budget) == "number" and type(r.point.N) == "number" and r.point.N > 0 then
+      local keys = {}
+      for k in pairs(r.point) do
+        if k ~= "N" and k ~= "D" then keys[#keys + 1] = tostring(k) end
+      end
+      table.sort(keys)
+      local parts = { "seed=" .. tostring(r.seed) }
+      for _, k in ipairs(keys) do
+        local v = r.point[k]
+        parts[#parts + 1] = k .. "=" .. (type(v) == "number" and string.format("%.17g", v) or tostring(v))
+      end
+      local key = table.concat(parts, " ")
+      if not groups[key] then
+        groups[key] = {}
+        order[#order + 1] = key
+      end
+      table.insert(groups[key], r)
+    end
+  end
+  local dropped, merges = {}, {}
+  local function off(r) return math.abs(math.log(r.N_fit / r.point.N)) end
+  for _, key in ipairs(order) do
+    local group = groups[key]
+    table.sort(group, function(a, b)
+      if a.point.N ~= b.point.N then return a.point.N < b.point.N end
+      return a.ordinal < b.ordinal
+    end)
+    local last = group[1]
+    for i = 2, #group do
+      local r = group[i]
+      local asked = math.abs(math.log(r.point.N / last.point.N))
+      local built = math.abs(math.log(r.N_fit / last.N_fit))
+      if asked > 0 and built < NEAR_FRACTION * asked then
+        local keep, drop = last, r
+        if off(r) < off(last) or (off(r) == off(last) and r.ordinal < last.ordinal) then keep, drop = r, last end
+        dropped[drop] = true
+        merges[#merges + 1] = { kept = keep, dropped = drop }
+        last = keep
+      else
+        last = r
+      end
+    end
+  end
+  if #merges == 0 then return runs, merges end
+  local kept = {}
+  for _, r in ipairs(runs) do
+    if not dropped[r] then
+      kept[#kept + 1] = r
+      r.ordinal = #kept
+    end
+  end
+  table.sort(merges, function(a, b) return a.kept.ordinal < b.kept.ordinal end)
+  return kept, merges
+end
+
+-- The dry run's note on the runs merge_near_sizes merged, or nil.
+local function near_sizes_note(merges)
+  if not merges or #merges == 0 then return nil end
+  local parts = {}
+  for _, m in ipairs(merges) do
+    local a, b = m.kept, m.dropped
+    local lo, hi = a, b
+    if b.point.N < a.point.N then lo, hi = b, a end
+    parts[#parts + 1] = string.format("at C = %s, the sizes N = %s and %s asked built nearly the same model (N = %s "
+      .. "and %s, %s%% apart): the run of N = %s is planned, not both", core.format_flops(a.budget),
+      fmt_count(lo.point.N), fmt_count(hi.point.N), fmt_count(lo.N_fit), fmt_count(hi.N_fit),
+      core.format_number(100 * math.abs(hi.N_fit / lo.N_fit - 1), 2), fmt_count(a.N_fit))
+  end
+  return string.format("%s. Tiny models come in coarse shape steps, and two runs of about one size at one budget "
+    .. "would spend compute without spreading its parabola; for more sizes there, give sizes further apart "
+    .. "(sweep.isoflop's sizes, or points and ratio) or other models (the models' aspect or ctx, or your "
+    .. "own model = function(N))", table.concat(parts, "; "))
+end
+
 -- Turns the sweep into runs: shape, tokens, hyperparameters, identity.
 local function plan_runs(s)
   local runs, by_hash, duplicates = {}, {}, 0
@@ -630,7 +716,9 @@ local function plan_runs(s)
       runs[#runs + 1] = run
     end
   end
-  return runs, duplicates
+  local merges
+  runs, merges = merge_near_sizes(runs)
+  return runs, duplicates, merges
 end
 
 -- ---- Arguments of the script ------------------------------------------------------------------------------
@@ -973,8 +1061,8 @@ local function isoflop_sizes_warning(s, runs)
       local merged = (points[C] or b.runs) - b.runs
       few[#few + 1] = string.format("the IsoFLOP budget C = %s has %s%s", core.format_flops(C),
         core.format_counted(b.count, "distinct model size"),
-        merged > 0 and string.format(" (%d of its %d sweep points merged into identical runs: nearby sizes landed on the "
-          .. "same shape)", merged, points[C]) or "")
+        merged > 0 and string.format(" (%d of its %d sweep points merged into identical or nearly identical runs: "
+          .. "nearby sizes landed on the same shape, or on shapes of about one size)", merged, points[C]) or "")
     else
       left = left + 1
     end
@@ -1187,6 +1275,7 @@ local function print_plan(s, runs, duplicates, status_of, store_problem, jobs_as
     lines[#lines + 1] = string.format("note: %s gave a run identical to another (same shape and tokens) and %s merged",
       core.format_counted(duplicates, "sweep point"), duplicates == 1 and "was" or "were")
   end
+  if s.near_sizes_note then lines[#lines + 1] = "note: " .. s.near_sizes_note end
   print(table.concat(lines, "\n"))
 end
 
@@ -1233,7 +1322,10 @@ local function run_study(name, spec, where)
     checks.fail(where, "study \"" .. name .. "\": sweep is required (sweep.isoflop{...}, sweep.grid{...}, ...)")
   end
   if #spec.sweep.points == 0 then
-    checks.fail(where, "study \"" .. name .. "\": the sweep is empty (no runs to train); check its filters and lists", { "sweep" })
+    -- Which sweep function made no points, where, and why (sweep.filter, a product with an empty side).
+    local why = spec.sweep.empty_reason
+    checks.fail(where, "study \"" .. name .. "\": the sweep is empty (no runs to train)"
+      .. (type(why) == "string" and ": " .. why .. "; change that call so that it gives points" or "; check its filters and lists"), { "sweep" })
   end
   if spec.hyper then
     checks.table(spec.hyper, HYPER_VALID, "study: hyper", where, { "hyper" })
@@ -1369,7 +1461,26 @@ local function run_study(name, spec, where)
     local home = type(path) == "string" and require("scalelab.native.core").unexpanded_home("study:", key, path)
     if home then checks.fail(where, home, { key }) end
   end
-  s.store_path = spec.store or (name:gsub("[^%w%-_.]", "_") .. ".db")
+  local default_store = name:gsub("[^%w%-_.]", "_") .. ".db"
+  -- A folder (store = ".", "runs/"): the store module refused it without naming the study's key.
+  -- Refused here, naming store = and the file in that folder named after the study.
+  if type(spec.store) == "string" then
+    local folder = spec.store:sub(-1) == "/" or spec.store:match("^%.%.?$")
+    if not folder then
+      local f = io.open(spec.store, "rb")
+      if f then
+        local _, _, code = f:read(0)
+        folder = code == 21  -- EISDIR: reading a folder
+        f:close()
+      end
+    end
+    if folder then
+      checks.fail(where, string.format("study \"%s\": store = \"%s\" is a folder, and a results store is one SQLite "
+        .. "file: give a file in it, store = \"%s/%s\"", name, spec.store, (spec.store:gsub("/+$", "")), default_store),
+        { "store" })
+    end
+  end
+  s.store_path = spec.store or default_store
   local base = strip_db(s.store_path)
   s.checkpoint_dir = spec.checkpoints or (base .. ".checkpoints")
   s.report_base = base
@@ -1423,8 +1534,9 @@ local function run_study(name, spec, where)
     end
   end
 
-  local runs, duplicates = plan_runs(s)
+  local runs, duplicates, merges = plan_runs(s)
   s.runs = runs
+  s.near_sizes_note = near_sizes_note(merges)
   -- A trainer backend built into this program but with no device here ("cuda" without a GPU):
   -- the dry run says so; a real run refuses before training anything.
   if backends.trains(kind) then
@@ -1562,6 +1674,16 @@ function M.study(name)
     checks.fail(where, "study expects a name: study \"my-study\" { ... } (got " .. (type(name) ~= "string"
       and checks.type_name(name) or name == "" and "an empty string" or string.format("%q, only spaces", name)) .. ")")
   end
+  -- Spaces at its ends (study " x ") named the store "_x_.db" and a study that differs from "x" by
+  -- what no listing shows: refused, with the name trimmed as the fix.
+  if name:find("^%s") or name:find("%s$") then
+    local trimmed = name:match("^%s*(.-)%s*$")
+    if not trimmed:find("%c") then
+      checks.fail(where, string.format("study %q: a study's name has no spaces at its ends (they would name its store "
+        .. "%s and set it apart from study %q by what no listing shows); write study %q", name,
+        (name:gsub("[^%w%-_.]", "_")) .. ".db", trimmed, trimmed))
+    end
+  end
   -- The name heads the Markdown report and each study's lines in `scalelab results`: one line.
   if name:find("%c") then
     checks.fail(where, "study " .. (string.format("%q", name):gsub("\\\n", "\\n")) .. ": a study's name is one line "
@@ -1600,9 +1722,11 @@ M.pythia_lr = function(run)
   return pythia_lr(run)
 end
 
-doc(M.plan_runs, [[study.plan_runs(s) -> runs, duplicates: turns a study's sweep into runs (shape, tokens rounded
+doc(M.plan_runs, [[study.plan_runs(s) -> runs, duplicates, merges: turns a study's sweep into runs (shape, tokens rounded
 to whole steps, epochs, hyperparameters, identity hash, label), as --dry-run prints them; s is a
-declared Study (its runs are s.runs). Sweep points that give identical runs are merged and counted.]])
+declared Study (its runs are s.runs). Sweep points that give identical runs are merged and counted; so are
+the runs of one IsoFLOP budget whose models came out nearly the same size (closer than a quarter of the
+asked sizes' spacing in log), keeping the one nearer its asked N: merges lists them as { kept =, dropped = }.]])
 doc(M.pythia_lr, [[study.pythia_lr(run) -> lr: Pythia's learning rate for run.params total parameters: 1e-3 up to
 70M, 6e-4 at 160M, 3e-4 at 410M, interpolated in log-log (the default hyper.lr rule)]])
 doc(M.script_options, "study.script_options(arg) -> { dry_run =, jobs =, quiet = }: a study script's options; "

@@ -28,6 +28,22 @@ end
 
 function Sweep.__len(s) return #s.points end
 
+-- Where a sweep function was called, for the reason a sweep is empty: " at s.lua:5", or "".
+local function at_text(at)
+  return at and at.short_src and (" at " .. at.short_src .. ":" .. tostring(at.line)) or ""
+end
+
+-- Why a sweep of no points has none, as empty_reason: which function made it, where, and why (a
+-- study refusing an empty sweep said only "check its filters and lists", not which one). A part
+-- that was empty already is named with its own reason.
+local function emptied(s, reason)
+  if #s.points == 0 and s.empty_reason == nil then s.empty_reason = reason end
+  return s
+end
+local function own_reason(s)
+  return s.empty_reason and (": " .. s.empty_reason) or ""
+end
+
 function Sweep:each(...)
   -- s.each() (a dot for the colon) failed at the first point, inside this file.
   if getmetatable(self) ~= Sweep then
@@ -82,6 +98,7 @@ end
 
 function Sweep:__tostring()
   local lines = { string.format("Sweep(%s: %s)", self.kind, require("scalelab.native.core").format_counted(#self.points, "point")) }
+  if self.empty_reason then lines[1] = lines[1] .. ": " .. self.empty_reason end
   for i = 1, math.min(#self.points, 8) do lines[#lines + 1] = "  " .. sweep.describe_point(self.points[i]) end
   if #self.points > 8 then lines[#lines + 1] = string.format("  ... %d more", #self.points - 8) end
   return table.concat(lines, "\n")
@@ -289,7 +306,7 @@ function sweep.list(points)
     if type(p) ~= "table" then checks.fail(at, string.format("sweep.list: point %d must be a table (got %s)", i, checks.type_name(p))) end
     out[i] = copy(p)
   end
-  return new("list", out)
+  return emptied(new("list", out), "sweep.list" .. at_text(at) .. " was given no points")
 end
 
 -- Every combination of named values: sweep.values{ lr = {1e-3, 3e-3}, batch = {8, 16} }.
@@ -352,8 +369,13 @@ function sweep.product(...)
   local parts = table.pack(...)
   if parts.n == 0 then checks.fail(at, "sweep.product needs at least one sweep") end
   local points = { {} }
+  local empty_reason
   for i = 1, parts.n do
     local s = as_sweep(parts[i], at, "sweep.product: argument " .. i)
+    if #s.points == 0 and not empty_reason then
+      empty_reason = string.format("sweep.product%s: its argument %d (kind %s) has no points%s", at_text(at), i,
+        s.kind, own_reason(s))
+    end
     local next_points = {}
     for _, p in ipairs(points) do
       for _, q in ipairs(s.points) do next_points[#next_points + 1] = merge(p, q, at, "sweep.product") end
@@ -367,7 +389,7 @@ function sweep.product(...)
     local s = as_sweep(parts[i], at, "sweep.product: argument " .. i)
     if s.kind ~= "values" then kind_of = s break end
   end
-  return new(kind_of.kind, points, { budgets = kind_of.budgets })
+  return emptied(new(kind_of.kind, points, { budgets = kind_of.budgets }), empty_reason)
 end
 
 -- Point i of each sweep combined; the sweeps must have the same length.
@@ -389,7 +411,8 @@ function sweep.zip(...)
     for _, s in ipairs(sweeps) do p = merge(p, s.points[j], at, "sweep.zip") end
     points[j] = p
   end
-  return new(sweeps[1].kind, points, { budgets = sweeps[1].budgets })
+  return emptied(new(sweeps[1].kind, points, { budgets = sweeps[1].budgets }), string.format("sweep.zip%s: its sweeps "
+    .. "have no points%s", at_text(at), own_reason(sweeps[1])))
 end
 
 -- The points for which keep(point) is true.
@@ -401,7 +424,10 @@ function sweep.filter(s, keep)
   for _, p in ipairs(s.points) do
     if keep(p) then points[#points + 1] = copy(p) end
   end
-  return new(s.kind, points, { budgets = s.budgets })
+  local reason = #s.points == 0 and string.format("sweep.filter%s: its sweep has no points%s", at_text(at), own_reason(s))
+    or string.format("sweep.filter%s kept no point of its %s sweep (%s; its function returned false or nil for "
+      .. "every one)", at_text(at), s.kind, require("scalelab.native.core").format_counted(#s.points, "point"))
+  return emptied(new(s.kind, points, { budgets = s.budgets }), reason)
 end
 
 -- Each point once per seed: seeds is a count (seeds 1..n) or a list of seeds.
@@ -434,7 +460,8 @@ function sweep.seeds(s, seeds)
       points[#points + 1] = q
     end
   end
-  return new(s.kind, points, { budgets = s.budgets })
+  return emptied(new(s.kind, points, { budgets = s.budgets }), string.format("sweep.seeds%s: its sweep has no points%s",
+    at_text(at), own_reason(s)))
 end
 
 Sweep.filter = sweep.filter

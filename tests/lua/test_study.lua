@@ -498,6 +498,9 @@ study "bad" {
 }
 ]])
   t.ok(out:find("bad.lua:2: study \"bad\": the sweep is empty", 1, true), out)
+  -- It names the function that made no points, where, and why.
+  t.ok(out:find("the sweep is empty (no runs to train): sweep.filter at bad.lua:2 kept no point of its grid sweep "
+    .. "(1 point; its function returned false or nil for every one)", 1, true), out)
 
   out = mistake([[
 local budgets = { 1e13, 1e14 }

@@ -1141,7 +1141,7 @@ study "x" {
 }
 ]]
   local warning = "warning: the IsoFLOP budget C = 1e14 has 2 distinct model sizes (2 of its 4 sweep points merged into "
-    .. "identical runs: nearby sizes landed on the same shape): the isoflop fit needs 3 or more sizes per budget for its "
+    .. "identical or nearly identical runs: nearby sizes landed on the same shape, or on shapes of about one size): the isoflop fit needs 3 or more sizes per budget for its "
     .. "parabola and will leave it out; give that budget sizes further apart"
   local dir = script(string.format(body, 'fits = { "isoflop" },'))
   local code, out = scalelab(dir, "s.lua", "--dry-run")
@@ -1635,6 +1635,35 @@ t.test("a sweep whose token counts reach 2^53 or wrap near 2^63 is refused, nami
     t.eq(code, 1, case[1] .. "\n" .. out)
     t.ok(out:find(case[2], 1, true), case[1] .. "\n" .. out)
   end
+end)
+
+t.test("store = a folder is refused naming the study's store = key and the file to give", function()
+  -- The store module refused it ("results store '.' is a folder ... e.g. './results.db'") without
+  -- naming the key, and with a file named after no study.
+  local folder = root .. "/store-folder"
+  os.execute("mkdir -p '" .. folder .. "'")
+  local grid = function() return sweep.grid { N = { 1e5 }, D = { 1e7 } } end
+  for _, case in ipairs {
+    { ".", "./my_study.db" }, { folder, folder .. "/my_study.db" }, { folder .. "/", folder .. "/my_study.db" },
+  } do
+    local message = t.raises(function() study "my study" { backend = "simulated", store = case[1], sweep = grid() } end,
+      string.format("study \"my study\": store = \"%s\" is a folder, and a results store is one SQLite file: give a "
+        .. "file in it, store = \"%s\"", case[1], case[2]))
+    t.ok(not message:find("results.db", 1, true), message)
+  end
+  t.ok(not exists(folder .. "/my_study.db"))
+end)
+
+t.test("a study name with spaces at its ends is refused with the trimmed name as the fix", function()
+  -- study " x " made the store _x_.db and a study apart from "x" by what no listing shows.
+  local grid = sweep.grid { N = { 1e5 }, D = { 1e7 } }
+  t.raises(function() study " x " { backend = "simulated", sweep = grid } end,
+    'study " x ": a study\'s name has no spaces at its ends (they would name its store _x_.db and set it apart from '
+    .. 'study "x" by what no listing shows); write study "x"')
+  t.raises(function() study "my study " end, 'write study "my study"')
+  t.ok(not exists("_x_.db"))
+  -- Spaces inside a name are as before: no error until the spec (which here has no sweep).
+  t.raises(function() study "my study" {} end, 'study "my study": sweep is required')
 end)
 
 t.done()

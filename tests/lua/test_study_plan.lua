@@ -475,6 +475,47 @@ t.test("data-constrained runs carry their unique tokens and epochs; identical po
   local _ = text
 end)
 
+t.test("IsoFLOP sizes of one budget that build nearly the same model are merged, and the dry run says so", function()
+  -- At 1e10 FLOP the asked 13.7k and 20.4k (1.5x apart) built 16.9k and 17.6k (4% apart), both
+  -- trained: a run wasted on a point that gives the parabola no spread.
+  local s, text = plan("near-sizes", { models = { aspect = 16, ctx = 64, vocab = 64 },
+    sweep = sweep.isoflop { budgets = { 1e10, 2e10, 4e10 }, points = 5 } })
+  local by_budget = {}
+  for i, r in ipairs(s.runs) do
+    t.eq(r.ordinal, i, "runs are numbered in order after a merge")
+    by_budget[r.budget] = by_budget[r.budget] or {}
+    table.insert(by_budget[r.budget], r)
+  end
+  for C, runs in pairs(by_budget) do
+    for i = 1, #runs do
+      for j = i + 1, #runs do
+        local ratio = math.max(runs[i].N_fit, runs[j].N_fit) / math.min(runs[i].N_fit, runs[j].N_fit)
+        t.ok(ratio > 1.1, string.format("C = %g: N = %g and %g are nearly the same model", C, runs[i].N_fit, runs[j].N_fit))
+      end
+    end
+  end
+  -- Of the pair the one nearer its asked N is kept: 17.6k for 20.4k (16.9k was asked as 13.7k).
+  local at_1e10 = {}
+  for _, r in ipairs(by_budget[1e10]) do at_1e10[#at_1e10 + 1] = r.N_fit end
+  table.sort(at_1e10)
+  t.eq(#at_1e10, 3, table.concat(at_1e10, " "))
+  t.ok(at_1e10[3] > 17e3 and at_1e10[3] < 18e3, tostring(at_1e10[3]))
+  -- Sizes 19% apart where 50% were asked are a spread the parabola uses: kept (2e10: 8.64k and 10.3k).
+  t.eq(#by_budget[2e10], 5)
+  t.ok(text:find("at C = 1e10, the sizes N = 13.7k and 20.4k asked built nearly the same model (N = 16.9k and 17.6k",
+    1, true), text)
+  t.ok(text:find("the run of N = 17.6k is planned, not both", 1, true), text)
+  -- Sizes a user asks for far apart on shapes far apart: nothing merged, nothing said.
+  local wide, wide_text = plan("wide-sizes", { models = { aspect = 16, ctx = 64, vocab = 64 },
+    sweep = sweep.isoflop { budgets = { 1e12 }, sizes = { 2e4, 6e4, 2e5 } } })
+  t.eq(#wide.runs, 3)
+  t.ok(not wide_text:find("nearly the same model", 1, true), wide_text)
+  -- A sweep of seeds keeps each seed's runs apart: the merge is within one seed.
+  local seeded = plan("near-seeds", { models = { aspect = 16, ctx = 64, vocab = 64 },
+    sweep = sweep.seeds(sweep.isoflop { budgets = { 1e10 }, points = 5 }, 2) })
+  t.eq(#seeded.runs, 6)
+end)
+
 t.test("the N convention: all parameters (Chinchilla, the default) or non-embedding (Kaplan)", function()
   local all = plan("all", { model = { aspect = 32, vocab = 256, ctx = 64 }, sweep = sweep.isoflop { budgets = 1e15, points = 3 } })
   for _, r in ipairs(all.runs) do

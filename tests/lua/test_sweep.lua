@@ -113,6 +113,30 @@ t.test("product, zip, filter, seeds, values, list", function()
   t.raises(function() sweep.list { 5 } end, "point 1 must be a table")
 end)
 
+t.test("an empty sweep says which sweep function made no points, where, and why", function()
+  local here = debug.getinfo(1, "S").short_src
+  local function line() return debug.getinfo(2, "l").currentline end
+  local base = sweep.grid { N = { 1e5, 1e6 }, D = { 1e7 } }
+  local none, at_filter = sweep.filter(base, function(p) return p.N > 1e9 end), line()
+  t.eq(#none, 0)
+  local filtered = string.format("sweep.filter at %s:%d kept no point of its grid sweep (2 points; its function "
+    .. "returned false or nil for every one)", here, at_filter)
+  t.eq(none.empty_reason, filtered)
+  t.ok(tostring(none):find(filtered, 1, true), tostring(none))
+  -- A product with an empty side names that side and its own reason.
+  local product, at_product = sweep.product(sweep.values { lr = { 1e-3 } }, none), line()
+  t.eq(product.empty_reason, string.format("sweep.product at %s:%d: its argument 2 (kind grid) has no points: %s", here,
+    at_product, filtered))
+  local listed, at_list = sweep.list {}, line()
+  t.eq(listed.empty_reason, string.format("sweep.list at %s:%d was given no points", here, at_list))
+  local seeded, at_seeds = sweep.seeds(none, 2), line()
+  t.eq(seeded.empty_reason, string.format("sweep.seeds at %s:%d: its sweep has no points: %s", here, at_seeds, filtered))
+  t.ok(sweep.zip(listed, listed).empty_reason:find("sweep.zip at " .. here, 1, true))
+  -- A sweep with points has no such reason.
+  t.eq(base.empty_reason, nil)
+  t.eq(sweep.filter(base, function() return true end).empty_reason, nil)
+end)
+
 t.test("a nil among sweep.product's or sweep.zip's sweeps is an error, not the end of the list", function()
   local g = sweep.grid { N = { 1e6, 2e6 }, D = { 1e7 } }
   local v = sweep.values { lr = { 1e-3, 2e-3 } }

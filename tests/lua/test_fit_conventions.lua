@@ -9,16 +9,7 @@ local root = t.scratch("fit-conventions")
 local TRUTH = fit.published.chinchilla
 
 -- Runs drawn exactly from Chinchilla's law (a small deterministic wobble), on a grid of N and D.
-local function grid_columns()
-  local N, D, L = {}, {}, {}
-  for _, n in ipairs { 1e7, 3e7, 1e8, 3e8, 1e9 } do
-    for _, r in ipairs { 2, 5, 10, 20, 50, 100 } do
-      N[#N + 1], D[#D + 1] = n, r * n
-      L[#L + 1] = TRUTH:predict{ N = n, D = r * n } * math.exp(0.005 * math.sin(#N * 12.9898))
-    end
-  end
-  return N, D, L
-end
+local function grid_columns() return require "law_grid" (TRUTH, 0.005) end
 
 -- IsoFLOP runs: at each budget C, sizes N with D = C/(6N) exactly, losses from Chinchilla's law.
 local BUDGETS = { 1e18, 1e19, 1e20 }

@@ -22,13 +22,7 @@ end)
 t.test("a question declared before the fit, answered with the bootstrapped law", function()
   local q = plan.optimal{ compute = 1e22, gpu = "H100", gpus = 512 }
   local truth = fit.published.chinchilla
-  local N, D, L = {}, {}, {}
-  for _, n in ipairs { 1e7, 3e7, 1e8, 3e8, 1e9 } do
-    for _, r in ipairs { 2, 5, 10, 20, 50, 100 } do
-      N[#N + 1], D[#D + 1] = n, r * n
-      L[#L + 1] = truth:predict{ N = n, D = r * n } * math.exp(0.01 * math.sin(#N * 12.9898))
-    end
-  end
+  local N, D, L = require "law_grid" (truth, 0.01)
   local law = fit.chinchilla(fit.observations{ N = N, D = D, loss = L }, { bootstrap = 30 })
   local a = q:answer(law)
   local lo, hi = a:interval("N")

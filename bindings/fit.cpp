@@ -1561,9 +1561,7 @@ int make_law(lua_State* L) {
 }
 
 void push_published(lua_State* L, const Law& law, const char* name) {
-  FittedLaw f;
-  f.law = law;
-  push(L, std::move(f));
+  push(L, fit::published::counted(law));  // with what its paper's N counts (law.N_counts)
   lua_setfield(L, -2, name);
 }
 
@@ -1614,9 +1612,11 @@ int open_fit(lua_State* L) {
         "{ name = value } of the point estimate, read-only (law:with{ name = value } returns a law with other values)"},
        {"N_counts", &bound<law_N_counts>,
         "what N counts in the runs fitted: \"all\" (every parameter) or \"non_embedding\" (Kaplan's); nil where "
-        "not said (fit.observations{ ..., params = \"non_embedding\" } says it; a study says its own)"},
+        "not said (fit.observations{ ..., params = \"non_embedding\" } says it; a study says its own); a published "
+        "law's is its paper's (fit.published.kaplan: \"non_embedding\"; chinchilla, epoch, datablations: \"all\")"},
        {"C_counted", &bound<law_C_counted>,
-        "how the budgets C of a fit on budgets were counted (\"C = 6·N·D\"); nil where not said or the law reads none"},
+        "how the budgets C of a fit on budgets (or of fit.published.kaplan_C) were counted (\"C = 6·N·D\"); nil where "
+        "not said or the law reads none"},
        {"names", &bound<law_names>, "parameter names in order"},
        {"inputs", &bound<law_inputs>, "the inputs predict needs (N, D, U, C, S)"},
        {"fitted", &bound<law_fitted>, "true for a fitted law, false for a published or constructed one"},

@@ -1023,8 +1023,7 @@ void push_published(lua_State* L) {
   luaL_getmetatable(L, TypeName<fit::FittedLaw>::value);
   const bool has_law_type = !lua_isnil(L, -1);
   lua_pop(L, 1);
-  fit::FittedLaw exact;
-  exact.law = plan::published::datablations_exact();
+  const fit::FittedLaw exact = fit::published::counted(plan::published::datablations_exact());
   if (has_law_type) {
     push(L, exact);
   } else {

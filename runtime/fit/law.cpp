@@ -655,6 +655,29 @@ Law kaplan_curve() {
                 "critical one (eq. 5.4).")
       .as_published();
 }
+
+FittedLaw counted(const Law& law) {
+  FittedLaw out;
+  out.law = law;
+  if (!law.published()) return out;
+  switch (law.kind()) {
+    case LawKind::KaplanC:
+      out.C_counted = "C = 6·N·D";  // C ≈ 6·N·B·S, attention left out (Kaplan et al. 2020, section 2.1)
+      [[fallthrough]];
+    case LawKind::KaplanN:
+    case LawKind::KaplanND:
+    case LawKind::KaplanCurve:
+      out.N_counts = "non_embedding";
+      break;
+    case LawKind::Chinchilla:
+    case LawKind::DataConstrained:
+      out.N_counts = "all";
+      break;
+    default:  // kaplan_D: tokens alone
+      break;
+  }
+  return out;
+}
 }  // namespace published
 
 }  // namespace scalelab::fit

@@ -241,6 +241,14 @@ Law kaplan_D();                // eq. 1.2: D_c 5.4e13, α_D 0.095
 Law kaplan_C();                // eq. 1.3: C_c 3.1e8 PF-days (in FLOP), α_C 0.050
 Law kaplan_curve();            // eq. 1.6, table 3: N_c 6.5e13, S_c 2.1e3, α_N 0.077, α_S 0.76
 // The Epoch bootstrap intervals (for comparison in summaries): α (0.317, 0.373), β (0.331, 0.415).
+
+// A published law as a FittedLaw (fitted == false) that says what its paper counted (REFERENCE.md,
+// "Counting parameters and compute"), as a fitted law says what its runs counted: N_counts
+// "non_embedding" for Kaplan et al.'s laws of N (kaplan, kaplan_N, kaplan_curve; and kaplan_C, whose
+// budgets are C = 6·N·D of that N: C_counted says so), "all" for Hoffmann et al.'s, Besiroglu et al.'s
+// and Muennighoff et al.'s (chinchilla, chinchilla_unrounded, epoch, datablations); kaplan_D, a law of
+// tokens alone, counts no N. A law that is not published() (its values changed) gets no counts.
+FittedLaw counted(const Law& law);
 }  // namespace published
 
 }  // namespace scalelab::fit

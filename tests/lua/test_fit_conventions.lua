@@ -50,6 +50,33 @@ t.test("a law fitted to runs of non-embedding N says so: law.N_counts, its summa
   t.ok(not tostring(unsaid):find("counts:", 1, true), tostring(unsaid))
 end)
 
+t.test("a published law says what its paper's N counts: Kaplan et al.'s non-embedding, the others' all parameters", function()
+  -- REFERENCE.md: Kaplan et al. 2020 count non-embedding parameters, their C ≈ 6·N·D of that N;
+  -- Hoffmann et al. (and Besiroglu et al.'s refit of their runs) and Muennighoff et al. count all.
+  for _, name in ipairs { "kaplan", "kaplan_N", "kaplan_curve", "kaplan_C" } do
+    t.eq(fit.published[name].N_counts, "non_embedding", name)
+  end
+  t.eq(fit.published.kaplan_C.C_counted, "C = 6·N·D")
+  t.eq(fit.published.kaplan.C_counted, nil)  -- a law of N and D reads no budget
+  t.eq(fit.published.kaplan_D.N_counts, nil)  -- a law of tokens alone
+  for _, name in ipairs { "chinchilla", "chinchilla_unrounded", "epoch", "datablations" } do
+    t.eq(fit.published[name].N_counts, "all", name)
+    t.eq(fit.published[name].C_counted, nil, name)
+  end
+  t.eq(plan.published.datablations_exact.N_counts, "all")
+  -- The summaries print them, and plan's answers from Kaplan's law name its N.
+  local kaplan = tostring(fit.published.kaplan)
+  t.ok(kaplan:find("counts: N non-embedding parameters (Kaplan's count)\n", 1, true), kaplan)
+  t.ok(tostring(fit.published.kaplan_C):find("counts: N non-embedding parameters (Kaplan's count); C = 6·N·D", 1, true))
+  t.ok(tostring(fit.published.chinchilla):find("counts: N all parameters (Chinchilla's count)", 1, true))
+  t.ok(not tostring(fit.published.kaplan_D):find("counts:", 1, true), tostring(fit.published.kaplan_D))
+  local a = plan.optimal { compute = 1e21, law = fit.published.kaplan }
+  t.ok(a.convention:find("N non-embedding parameters", 1, true), a.convention)
+  t.eq(plan.optimal { compute = 1e21, law = fit.published.chinchilla }.convention, "C = 6·N·D")
+  -- Other values, the same count: law:with keeps it.
+  t.eq(fit.published.kaplan:with { alpha_N = 0.08 }.N_counts, "non_embedding")
+end)
+
 t.test("a law of C says how its budgets were counted", function()
   local N, D, L = grid_columns()
   local C = {}

@@ -31,7 +31,8 @@ using fit::Observations;
 // study's s:observations() gives them. A column is in every row or in none; U alone may be missing
 // from some rows: those runs trained on fresh tokens, U = D. budget (an IsoFLOP sweep's, by which
 // fit.isoflop groups) is kept where some row has a positive number there, NaN on the others (runs of
-// no sweep, which fit.isoflop leaves out), as fit.read_csv keeps it; other fields (a run's seed, hash) are the rows' own business and not read.
+// no sweep, which fit.isoflop leaves out), as fit.read_csv keeps it; N_counts (what N counts, a study's params =)
+// becomes the observations' (rows_N_counts); other fields (a run's seed, hash) are the rows' own business and not read.
 bool is_row_list(lua_State* L, int index) {
   if (!lua_istable(L, index) || lua_getmetatable(L, index)) {
     if (lua_istable(L, index)) lua_pop(L, 1);
@@ -40,6 +41,47 @@ bool is_row_list(lua_State* L, int index) {
   const bool rows = lua_rawgeti(L, index, 1) == LUA_TTABLE;
   lua_pop(L, 1);
   return rows;
+}
+
+// What the rows of the list at `index` say their N counts (N_counts = "all" or "non_embedding": a study's
+// s:observations() and s:curves() rows carry its params =), which the laws fitted to them carry
+// (law.N_counts); "" where no row says it. Rows that say it say it alike: a row of another count, or
+// one that says nothing among rows that do (a run of the user's added to a study's), is refused, naming
+// both rows, as a law fitted to them would mislabel some of its N.
+std::string rows_N_counts(lua_State* L, int index, const std::string& function) {
+  index = lua_absindex(L, index);
+  const lua_Integer n = static_cast<lua_Integer>(lua_rawlen(L, index));
+  std::string counts;
+  lua_Integer first = 0, silent = 0;
+  for (lua_Integer i = 1; i <= n; ++i) {
+    if (lua_rawgeti(L, index, i) != LUA_TTABLE) {  // the caller names a row that is not a table
+      lua_pop(L, 1);
+      continue;
+    }
+    const int type = lua_getfield(L, -1, "N_counts");
+    if (type == LUA_TNIL) {
+      if (silent == 0) silent = i;
+    } else {
+      const std::string value = type == LUA_TSTRING ? lua_tostring(L, -1) : "";
+      if (value != "all" && value != "non_embedding")
+        fail(function, ": row ", i, ", N_counts says what its N counts: \"all\" (every parameter, Chinchilla's count) "
+             "or \"non_embedding\" (Kaplan's) (got ", type == LUA_TSTRING ? "\"" + value + "\"" : luaL_typename(L, -1), ")");
+      if (counts.empty()) {
+        counts = value;
+        first = i;
+      } else if (value != counts) {
+        fail(function, ": row ", i, " counts N as \"", value, "\" but row ", first, " as \"", counts,
+             "\" (N_counts: the runs of studies of other params =); a law fitted to both would count neither: fit them "
+             "apart, or give every row's N in one count");
+      }
+    }
+    lua_pop(L, 2);
+  }
+  if (!counts.empty() && silent != 0)
+    fail(function, ": row ", silent, " does not say what its N counts, but row ", first, " counts it as \"", counts,
+         "\" (N_counts, as a study's s:observations() gives it); give that row N_counts = \"", counts,
+         "\" where its N is counted so, or fit the rows apart");
+  return counts;
 }
 
 Observations observations_from_rows(lua_State* L, int index, const std::string& function) {
@@ -135,6 +177,7 @@ Observations observations_from_rows(lua_State* L, int index, const std::string& 
   Observations obs;
   for (auto& [column, column_values] : values) obs.SetColumn(column, std::move(column_values));
   if (any_budget) obs.SetColumn("budget", std::move(budgets));
+  obs.N_counts = rows_N_counts(L, index, function);
   if (any_run) {
     has_run.resize(static_cast<size_t>(n), 0);
     for (size_t i = 0; i < has_run.size(); ++i)
@@ -1404,6 +1447,13 @@ int approach1(lua_State* L) {
       double train = optional_number(L, point, "train_loss", at);
       if (std::isnan(train)) train = optional_number(L, point, "loss", at);
       curve.tokens.push_back(tokens);
+  // What the runs' N counts, where they say it (a study's s:curves()), unless params = says it too.
+  if (const std::string said = rows_N_counts(L, 1, "fit.approach1"); !said.empty()) {
+    if (options.N_counts.empty()) options.N_counts = said;
+    else if (options.N_counts != said)
+      fail("fit.approach1: params = \"", options.N_counts, "\", but the runs count their N as \"", said,
+           "\" (their N_counts, their study's params =); leave params out, or give runs whose N counts what params says");
+  }
       curve.train_loss.push_back(train);
       curve.eval_loss.push_back(optional_number(L, point, "eval_loss", at));
       lua_pop(L, 1);

@@ -39,7 +39,9 @@ fit: scaling laws and their fitting.
   fit.observations{ N =, D =, loss = [, U =, C =, S =, weight =, run =] }, fit.read_csv(path, mapping)
   fit.observations(rows)           rows { { N =, D =, loss = [, U =, ...] }, ... } (a study's s:observations());
                                    every fitter also takes such rows in place of obs. A column is in every row
-                                   or in none, but for U: a row without it trained on fresh tokens (U = D)
+                                   or in none, but for U: a row without it trained on fresh tokens (U = D);
+                                   N_counts = "all" | "non_embedding" (a study's rows carry its params =) is
+                                   what N counts, said alike by every row or by none, and the law records it
   fit.chinchilla(obs, opts)        L = E + A/N^alpha + B/D^beta (LSE parametrisation, sum of Huber(1e-3)
                                    over ln residuals, 4500-point start grid, best start kept)
   fit.data_constrained(obs, opts)  Muennighoff et al.: L = E + A/N'^alpha + B/D'^beta with R_D*, R_N*

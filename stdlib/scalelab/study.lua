@@ -868,12 +868,13 @@ end
 local function as_float(count) return count and count + 0.0 end
 
 -- The finished runs as observations: a list of { N, params, D, U, C, loss, budget, epochs, seed },
--- the counts as floats, as every fit takes them.
+-- the counts as floats, as every fit takes them; N_counts says what N counts (the study's params =),
+-- which a law fitted to them carries (fit.chinchilla(s:observations()).N_counts).
 function Study:observations()
   local out = {}
   for _, r in ipairs(self.runs) do
     if r.status == "done" and r.loss then
-      out[#out + 1] = { N = as_float(r.N_fit), params = as_float(r.params),
+      out[#out + 1] = { N = as_float(r.N_fit), N_counts = self.count, params = as_float(r.params),
                         non_embedding_params = as_float(r.non_embedding_params), D = as_float(r.tokens),
                         U = as_float(r.unique_tokens),
                         C = r.flops, loss = r.loss, budget = r.budget, epochs = r.epochs, seed = r.seed,
@@ -904,8 +905,9 @@ core.document(Study, "A study, as study \"name\" { ... } returns it once its run
   "answer }), store_path, report_path (nil with report = false). Under --dry-run the study trains and fits " ..
   "nothing: s.dry_run is true, s.runs is the plan, s.fits and s.answers are nil and s:observations() is empty; " ..
   "a script that goes on after study{} can test s.dry_run.")
-core.document(Study.observations, "s:observations() -> the finished runs as a list of { N, params, D, U, C, loss, " ..
-  "budget, epochs, seed, hash }; N, params, D, U and C are floats (6 * o.N * o.D is a run's compute)")
+core.document(Study.observations, "s:observations() -> the finished runs as a list of { N, N_counts, params, D, U, C, loss, " ..
+  "budget, epochs, seed, hash }; N, params, D, U and C are floats (6 * o.N * o.D is a run's compute); N_counts is what " ..
+  "N counts (the study's params =: \"all\" or \"non_embedding\"), which every fit of them records (law.N_counts)")
 core.document(Study.curves, "s:curves() -> s:observations() with each run's stored loss curve as .curve " ..
   "({ {step, tokens, train_loss, eval_loss, ...}, ... }): fit.approach1(s:curves()), plot.curves(s:curves())")
 core.document(Study.report, "s:report() -> the report's Markdown (printed), or nil when none was written")

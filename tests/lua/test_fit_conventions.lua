@@ -129,7 +129,9 @@ t.test("fit.isoflop refuses budgets counted with attention, which D_opt = C/(6N)
   t.ok(a.convention:find("N non-embedding parameters", 1, true), a.convention)
 end)
 
-t.test("fit.approach1's laws count C as 6·N·D and carry what N counts", function()
+-- Training curves drawn from Chinchilla's law, 8 sizes, for fit.approach1; each run says what its N
+-- counts where N_counts is given (as a study's s:curves() rows do).
+local function curve_runs(N_counts)
   local runs = {}
   for _, n in ipairs { 1e7, 2e7, 5e7, 1e8, 2e8, 5e8, 1e9, 2e9 } do
     local curve = {}
@@ -137,8 +139,13 @@ t.test("fit.approach1's laws count C as 6·N·D and carry what N counts", functi
       local d = 1e8 * 10 ^ (k / 10)
       curve[#curve + 1] = { tokens = d, train_loss = TRUTH:predict { N = n, D = d } }
     end
-    runs[#runs + 1] = { N = n, curve = curve }
+    runs[#runs + 1] = { N = n, N_counts = N_counts, curve = curve }
   end
+  return runs
+end
+
+t.test("fit.approach1's laws count C as 6·N·D and carry what N counts", function()
+  local runs = curve_runs()
   local r = fit.approach1(runs, { params = "non_embedding" })
   t.eq(r.N_law.C_counted, "C = 6·N·D")
   t.eq(r.N_law.N_counts, "non_embedding")
@@ -179,6 +186,56 @@ t.test("a study's fits carry its params = count, and plan's answers from them na
     fits = { "chinchilla" } })
   t.eq(all.fits.chinchilla.N_counts, "all")
   t.eq(plan.optimal { compute = 1e21, law = all.fits.chinchilla }.convention, "C = 6·N·D")
+end)
+
+t.test("a fit of a study's s:observations() records the study's N count, whichever fitter takes them", function()
+  local s = run_study("conventions-rows", {
+    params = "non_embedding",
+    sweep = sweep.isoflop { budgets = { 1e18, 1e19, 1e20 }, sizes = sweep.log(1e7, 1e9, 5) },
+    backend = { kind = "simulated", law = { E = 1.69, A = 406.4, B = 410.7, alpha = 0.34, beta = 0.28 } },
+    fits = { "isoflop" } })
+  local obs = s:observations()
+  t.eq(obs[1].N_counts, "non_embedding")
+  -- The REPL's refits: the rows themselves, or fit.observations of them.
+  t.eq(fit.chinchilla(obs).N_counts, "non_embedding")
+  t.ok(tostring(fit.chinchilla(obs)):find("counts: N non-embedding parameters", 1, true))
+  t.eq(fit.kaplan(obs, { form = "N" }).N_counts, "non_embedding")
+  t.eq(fit.kaplan(fit.observations(obs), { form = "N" }).N_counts, "non_embedding")
+  t.eq(fit.isoflop(obs).N_law.N_counts, "non_embedding")
+  local a = plan.optimal { compute = 1e21, law = fit.chinchilla(obs) }
+  t.ok(a.convention:find("N non-embedding parameters", 1, true), a.convention)
+  -- fit.approach1 reads it off the runs too; params = saying otherwise is refused.
+  local runs = curve_runs("non_embedding")
+  t.eq(fit.approach1(runs).N_law.N_counts, "non_embedding")
+  t.eq(fit.approach1(runs, { params = "non_embedding" }).N_law.N_counts, "non_embedding")
+  t.raises(function() fit.approach1(runs, { params = "all" }) end,
+    'fit.approach1: params = "all", but the runs count their N as "non_embedding"')
+  -- Rows that disagree, or a row of the user's that says nothing among the study's, are refused
+  -- naming both rows: a law fitted to them would mislabel some N.
+  local function copy(rows)
+    local out = {}
+    for i, r in ipairs(rows) do
+      out[i] = {}
+      for k, v in pairs(r) do out[i][k] = v end
+    end
+    return out
+  end
+  local mixed = copy(obs)
+  mixed[3].N_counts = "all"
+  t.raises(function() fit.chinchilla(mixed) end, 'fit.chinchilla: row 3 counts N as "all" but row 1 as "non_embedding"')
+  local added = copy(obs)
+  added[#added + 1] = { N = 3e8, D = 1e9, loss = 3.2 }
+  t.raises(function() fit.chinchilla(added) end, "fit.chinchilla: row " .. #added .. " does not say what its N counts, "
+    .. 'but row 1 counts it as "non_embedding"')
+  t.raises(function() fit.observations(added) end, 'give that row N_counts = "non_embedding"')
+  local typo = copy(obs)
+  typo[2].N_counts = "nonembedding"
+  t.raises(function() fit.kaplan(typo, { form = "N" }) end,
+    'fit.kaplan: row 2, N_counts says what its N counts: "all" (every parameter, Chinchilla\'s count) or "non_embedding"')
+  -- Rows that say nothing: nothing claimed, as before.
+  local plain = copy(obs)
+  for _, r in ipairs(plain) do r.N_counts = nil end
+  t.eq(fit.chinchilla(plain).N_counts, nil)
 end)
 
 t.done()

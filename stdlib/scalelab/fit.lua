@@ -57,7 +57,10 @@ fit: scaling laws and their fitting.
                                    an IsoFLOP sweep, or fit.read_csv of its scalelab results export) are
                                    grouped by it and the runs without one (a grid's) left out, with a
                                    warning; runs none of which carries one are grouped by C (or 6ND) to
-                                   3 digits;
+                                   3 digits; budgets are read as 6·N·D (D_opt = C/(6·N_opt)), so the runs'
+                                   C counted with attention (fit.observations{ flops = "palm" }) is refused,
+                                   grouped by or given as budget = obs.C: give the 6·N·D budget each run
+                                   was planned at;
                                    bootstrap: a residual bootstrap that keeps every run's size and redraws
                                    its loss (parabola x (1 + a pooled relative residual, leverage-corrected,
                                    scaled per resample for the few residual degrees of freedom)); 95%

@@ -129,6 +129,30 @@ t.test("fit.isoflop refuses budgets counted with attention, which D_opt = C/(6N)
   t.ok(a.convention:find("N non-embedding parameters", 1, true), a.convention)
 end)
 
+t.test("fit.isoflop with budget = { ... } refuses the runs' own C counted with attention, and reads other budgets as 6·N·D", function()
+  local N, D, C, L = isoflop_columns()
+  for _, count in ipairs { "kaplan", "palm" } do
+    local obs = fit.observations { N = N, C = C, loss = L, flops = count }
+    -- budget = obs.C: the C the observations say counts attention, which D_opt = C/(6N) would mix.
+    local message = t.raises(function() fit.isoflop(obs, { budget = obs.C }) end,
+      "fit.isoflop: budget = { ... } gives each run's own C, which is counted with attention (fit.observations{ flops = \""
+      .. count .. '" }')
+    t.ok(message:find("give budget = { ... } the 6·N·D budget each run was planned at", 1, true), message)
+  end
+  -- The budgets each run was planned at, as 6·N·D (here the same numbers, given as such): read and said so.
+  local planned = {}
+  for i = 1, #N do planned[i] = 6 * N[i] * D[i] end
+  local r = fit.isoflop(fit.observations { N = N, D = D, loss = L }, { budget = planned })
+  t.eq(r.N_law.C_counted, "C = 6·N·D")
+  -- Observations whose C counts attention, with the planned 6·N·D budgets (1% below the runs' C):
+  -- the documented way, accepted.
+  local counted = {}
+  for i = 1, #N do counted[i] = C[i] * 1.01 end
+  r = fit.isoflop(fit.observations { N = N, C = counted, loss = L, flops = "palm" }, { budget = C })
+  t.eq(r.N_law.C_counted, "C = 6·N·D")
+  for i, c in ipairs(r.budgets) do t.near(r.D_opt[i], c / (6 * r.N_opt[i]), 1e-12) end
+end)
+
 -- Training curves drawn from Chinchilla's law, 8 sizes, for fit.approach1; each run says what its N
 -- counts where N_counts is given (as a study's s:curves() rows do).
 local function curve_runs(N_counts)

@@ -32,21 +32,55 @@ int view_pairs(lua_State* L) {
   return 3;
 }
 
+// __len of a read-only view: the length of the table it shows (#law.samples).
+int view_len(lua_State* L) {
+  lua_getmetatable(L, 1);
+  lua_getfield(L, -1, "__index");
+  lua_pushinteger(L, static_cast<lua_Integer>(lua_rawlen(L, -1)));
+  return 1;
+}
+
 }  // namespace
 
-void push_read_only_view(lua_State* L, int table, lua_CFunction refusal) {
+void push_read_only_view(lua_State* L, int table, lua_CFunction refusal, int upvalues) {
   table = lua_absindex(L, table);
+  lua_pushcclosure(L, refusal, upvalues);
+  const int refused = lua_gettop(L);
   lua_newtable(L);                 // the view: empty, so that every assignment reaches __newindex
-  lua_createtable(L, 0, 5);        // its metatable
+  lua_createtable(L, 0, 6);        // its metatable
   lua_pushvalue(L, table);
   lua_setfield(L, -2, "__index");
   lua_pushvalue(L, table);
   lua_setfield(L, -2, "__read_only_view");
-  lua_pushcfunction(L, refusal);
+  lua_pushvalue(L, refused);
   lua_setfield(L, -2, "__newindex");
   lua_pushcfunction(L, view_pairs);
   lua_setfield(L, -2, "__pairs");
+  lua_pushcfunction(L, view_len);
+  lua_setfield(L, -2, "__len");
   lua_setmetatable(L, -2);
+  lua_remove(L, refused);
+}
+
+std::string assigned_key(lua_State* L, int key) {
+  if (lua_type(L, key) == LUA_TSTRING) return std::string(".") + lua_tostring(L, key);
+  if (lua_type(L, key) == LUA_TNUMBER) {
+    size_t length = 0;
+    const char* text = luaL_tolstring(L, key, &length);
+    std::string out = "[" + std::string(text, length) + "]";
+    lua_pop(L, 1);
+    return out;
+  }
+  return "[...]";
+}
+
+std::string assigned_value(lua_State* L, int value) {
+  if (lua_type(L, value) != LUA_TNUMBER) return "...";
+  size_t length = 0;
+  const char* text = luaL_tolstring(L, value, &length);
+  std::string out(text, length);
+  lua_pop(L, 1);
+  return out;
 }
 
 void unwrap_read_only_view(lua_State* L, int index) {

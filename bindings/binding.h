@@ -30,10 +30,16 @@
 
 namespace scalelab::lua {
 
-// A read-only view of `table` (at its index, absolute or not): an empty table whose reads, pairs and
-// printing show `table`'s entries and whose assignments raise `refusal(key, value)` (law.params: a
-// change to it would change nothing). Pushed on the stack.
-void push_read_only_view(lua_State* L, int table, lua_CFunction refusal);
+// A read-only view of `table` (at its index, absolute or not): an empty table whose reads, length,
+// pairs and printing show `table`'s entries and whose assignments raise `refusal(key, value)`
+// (law.params, law.samples: a change to it would change nothing). With `upvalues` > 0, the refusal
+// is a closure of the values on top of the stack (popped; `table` must lie below them), such as the
+// index of a row in a list of views. Pushed on the stack.
+void push_read_only_view(lua_State* L, int table, lua_CFunction refusal, int upvalues = 0);
+// What an assignment that a view's refusal refuses wrote, for its message: `key` as it followed the
+// table (".alpha", "[3]") and `value` as written (a number's text, else "...").
+std::string assigned_key(lua_State* L, int key);
+std::string assigned_value(lua_State* L, int value);
 // Where the value at `index` is such a view, replaces it there by the table it shows: C++ that reads a
 // table with lua_next (which sees no entries in a view) calls this first.
 void unwrap_read_only_view(lua_State* L, int index);

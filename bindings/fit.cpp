@@ -834,12 +834,35 @@ int law_C_counted(lua_State* L) {
 // assignment changed nothing, silently. Refused, saying how to get the changed law.
 int params_refusal(lua_State* L) {
   const std::string key = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : "name";
-  size_t length = 0;
-  const char* text = lua_type(L, 3) == LUA_TNUMBER ? luaL_tolstring(L, 3, &length) : "...";
-  const std::string value(text, lua_type(L, 3) == LUA_TNUMBER ? length : 3);
-  fail("law.params.", key, " = ", value, ": law.params is read-only (it shows the law's values, and changing it would change "
-       "no law); for a law with another value write law:with{ ", key, " = ", value, " }, which returns that law");
+  const std::string value = assigned_value(L, 3);
+  fail("law.params", lua_type(L, 2) == LUA_TSTRING ? "." + key : assigned_key(L, 2), " = ", value,
+       ": law.params is read-only (it shows the law's values, and changing it would change no law); for a law with "
+       "another value write law:with{ ", key, " = ", value, " }, which returns that law");
 }
+
+// The other views of a law (law.samples, law.intervals and their entries), refused alike: upvalue 1 is
+// the view's path as the user reaches it ("law.samples[3]"), upvalue 2 what is read-only and the way to
+// the law wanted.
+int view_refusal(lua_State* L) {
+  fail(lua_tostring(L, lua_upvalueindex(1)), assigned_key(L, 2), " = ", assigned_value(L, 3), ": ",
+       lua_tostring(L, lua_upvalueindex(2)));
+}
+
+// Replaces the table on top of the stack by a read-only view of it, refused by view_refusal.
+void make_law_view(lua_State* L, const std::string& path, const char* refused) {
+  lua_pushlstring(L, path.data(), path.size());
+  lua_pushstring(L, refused);
+  push_read_only_view(L, -3, &bound<view_refusal>, 2);
+  lua_remove(L, -2);
+}
+
+constexpr char kSamplesReadOnly[] =
+    "law.samples is read-only (the law's bootstrap draws, as its fit made them: changing them would change no law, "
+    "nor its intervals); for a law with other samples write law:with_samples(samples), samples a list of "
+    "{ name = value } with every parameter, which returns that law";
+constexpr char kIntervalsReadOnly[] =
+    "law.intervals is read-only (the 95% percentile intervals of the law's bootstrap samples: changing them would "
+    "change no law); law:interval(name, level) gives another level, law:with_samples(samples) a law with other samples";
 
 // law.params: a read-only view of the point estimate's values (reading, pairs, printing and json as a table's).
 int law_params(lua_State* L) {
@@ -957,17 +980,19 @@ int law_intervals(lua_State* L) {
     return 1;
   }
   lua_newtable(L);
-  for (const auto& name : f.law.names()) {
-    if (!f.has_interval(name)) continue;
-    push_interval(L, f.interval(name));
+  // Each a read-only view too, as the table of them (law.intervals.alpha[1] = 0.3 changed nothing either).
+  auto set = [&](const std::string& name, const fit::Interval& interval) {
+    push_interval(L, interval);
+    make_law_view(L, "law.intervals." + name, kIntervalsReadOnly);
     lua_setfield(L, -2, name.c_str());
-  }
+  };
+  for (const auto& name : f.law.names())
+    if (f.has_interval(name)) set(name, f.interval(name));
   if (has_allocation(f.law)) {
-    push_interval(L, f.interval([](const Law& l) { return fit::compute_optimal(l).a; }));
-    lua_setfield(L, -2, "a");
-    push_interval(L, f.interval([](const Law& l) { return fit::compute_optimal(l).b; }));
-    lua_setfield(L, -2, "b");
+    set("a", f.interval([](const Law& l) { return fit::compute_optimal(l).a; }));
+    set("b", f.interval([](const Law& l) { return fit::compute_optimal(l).b; }));
   }
+  make_law_view(L, "law.intervals", kIntervalsReadOnly);
   return 1;
 }
 
@@ -992,8 +1017,10 @@ int law_samples(lua_State* L) {
   lua_createtable(L, static_cast<int>(f.samples.size()), 0);
   for (size_t i = 0; i < f.samples.size(); ++i) {
     push_params(L, f.law, f.samples[i]);
+    make_law_view(L, str("law.samples[", i + 1, "]"), kSamplesReadOnly);
     lua_rawseti(L, -2, static_cast<lua_Integer>(i + 1));
   }
+  make_law_view(L, "law.samples", kSamplesReadOnly);
   return 1;
 }
 
@@ -1420,6 +1447,13 @@ int approach1(lua_State* L) {
     fail("fit.approach1 expects the runs with their curves, a list of { N =, curve = { { tokens =, train_loss = }, "
          "... } } as a study's s.runs gives them; got ", luaL_typename(L, 1));
   fit::Approach1Options options = approach1_options(L, 2);
+  // What the runs' N counts, where they say it (a study's s:curves()), unless params = says it too.
+  if (const std::string said = rows_N_counts(L, 1, "fit.approach1"); !said.empty()) {
+    if (options.N_counts.empty()) options.N_counts = said;
+    else if (options.N_counts != said)
+      fail("fit.approach1: params = \"", options.N_counts, "\", but the runs count their N as \"", said,
+           "\" (their N_counts, their study's params =); leave params out, or give runs whose N counts what params says");
+  }
   std::vector<fit::TrainingCurve> runs;
   const lua_Integer n = luaL_len(L, 1);
   for (lua_Integer i = 1; i <= n; ++i) {
@@ -1447,13 +1481,6 @@ int approach1(lua_State* L) {
       double train = optional_number(L, point, "train_loss", at);
       if (std::isnan(train)) train = optional_number(L, point, "loss", at);
       curve.tokens.push_back(tokens);
-  // What the runs' N counts, where they say it (a study's s:curves()), unless params = says it too.
-  if (const std::string said = rows_N_counts(L, 1, "fit.approach1"); !said.empty()) {
-    if (options.N_counts.empty()) options.N_counts = said;
-    else if (options.N_counts != said)
-      fail("fit.approach1: params = \"", options.N_counts, "\", but the runs count their N as \"", said,
-           "\" (their N_counts, their study's params =); leave params out, or give runs whose N counts what params says");
-  }
       curve.train_loss.push_back(train);
       curve.eval_loss.push_back(optional_number(L, point, "eval_loss", at));
       lua_pop(L, 1);
@@ -1684,11 +1711,11 @@ int open_fit(lua_State* L) {
        {"starts_at_best", &bound<law_int<&FittedLaw::starts_at_best>>, "starts reaching the best objective"},
        {"report", &bound<law_report>, "Ceres's brief report of the final solve"},
        {"warnings", &bound<law_warnings>, "warnings: best point on a bound, disagreeing starts, ..."},
-       {"intervals", &bound<law_intervals>, "{ name = {lo, hi} } 95% bootstrap intervals of the parameters fitted (a held one has none), and a, b; or nil"},
+       {"intervals", &bound<law_intervals>, "{ name = {lo, hi} } 95% bootstrap intervals of the parameters fitted (a held one has none), and a, b; or nil; read-only (law:interval(name, level) for another level)"},
        {"standard_errors", &bound<law_standard_errors>, "{ name = se } covariance standard errors, or nil"},
        {"undetermined", &bound<law_undetermined>,
         "names of the parameters the data cannot determine (their values are arbitrary; no standard error)"},
-       {"samples", &bound<law_samples>, "bootstrap samples: an array of { name = value }"}});
+       {"samples", &bound<law_samples>, "bootstrap samples: an array of { name = value }, read-only (law:with_samples(samples) returns a law with others)"}});
   luaL_getmetatable(L, TypeName<FittedLaw>::value);
   lua_pushcfunction(L, &bound<law_call>);
   lua_setfield(L, -2, "__call");

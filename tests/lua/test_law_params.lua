@@ -50,4 +50,62 @@ t.test("law.params reads as a table: indexing, pairs, printing, json and where a
   t.near(by_table.N, by_law.N, 1e-12)
 end)
 
+-- law.samples and law.intervals are read-only views too, sharing law.params' way: an assignment into
+-- them (or into one sample or interval) changed nothing, and is refused saying what gives the law wanted.
+local function bootstrapped()
+  local law = fit.published.chinchilla
+  local N, D, L = {}, {}, {}
+  for _, n in ipairs { 1e7, 3e7, 1e8, 3e8, 1e9 } do
+    for k, r in ipairs { 2, 5, 10, 20, 50 } do
+      N[#N + 1], D[#D + 1] = n, r * n
+      L[#L + 1] = law:predict { N = n, D = r * n } * (1 + 0.01 * math.sin(#N * 1.7 + k))
+    end
+  end
+  return fit.chinchilla(fit.observations { N = N, D = D, loss = L }, { bootstrap = 20 })
+end
+
+t.test("assigning into law.samples or law.intervals is refused, naming law:with_samples and law:interval", function()
+  local law = bootstrapped()
+  local alpha = law.samples[3].alpha
+  local message = t.raises(function() law.samples[3].alpha = 0.5 end, "law.samples[3].alpha = 0.5: law.samples is read-only")
+  t.ok(message:find("law:with_samples(samples)", 1, true), message)
+  t.eq(law.samples[3].alpha, alpha)
+  t.raises(function() law.samples[21] = { alpha = 0.5 } end, "law.samples[21] = ...: law.samples is read-only")
+  t.raises(function() table.insert(law.samples, {}) end, "law.samples is read-only")
+  local lo = law.intervals.alpha[1]
+  message = t.raises(function() law.intervals.alpha = { 0.1, 0.2 } end, "law.intervals.alpha = ...: law.intervals is read-only")
+  t.ok(message:find("law:interval(name, level) gives another level", 1, true), message)
+  t.raises(function() law.intervals.alpha[1] = 0.3 end, "law.intervals.alpha[1] = 0.3: law.intervals is read-only")
+  t.raises(function() law.intervals.a = { 0, 1 } end, "law.intervals.a = ...")
+  t.eq(law.intervals.alpha[1], lo)
+end)
+
+t.test("law.samples and law.intervals read as tables: length, ipairs, pairs, json, printing and law:with_samples", function()
+  local law = bootstrapped()
+  local samples = law.samples
+  t.eq(#samples, 20)
+  local n = 0
+  for i, sample in ipairs(samples) do
+    n = n + 1
+    t.near(sample.beta, law:sample(i).params.beta, 0)
+  end
+  t.eq(n, 20)
+  local keys = {}
+  for name in pairs(samples[1]) do keys[#keys + 1] = name end
+  table.sort(keys)
+  t.eq(table.concat(keys, " "), "A B E alpha beta")
+  t.ok(json.encode(samples):match("^%[{\"A\":"), json.encode(samples))
+  local iv = law.intervals
+  t.eq(#iv.alpha, 2)
+  t.eq(iv.alpha.level, 0.95)
+  t.eq(json.encode(iv.alpha), json.encode { iv.alpha[1], iv.alpha[2], level = 0.95 })
+  t.ok(pretty.format(iv):find("alpha = ", 1, true), pretty.format(iv))
+  t.ok(pretty.format(samples):find("beta = ", 1, true), pretty.format(samples))
+  t.eq(fit.table(law).alpha.interval[2], iv.alpha[2])
+  -- The samples given back, as they are: the same law and intervals.
+  local again = law:with_samples(samples)
+  t.eq(#again.samples, 20)
+  t.eq(again.intervals.beta[1], iv.beta[1])
+end)
+
 t.done()

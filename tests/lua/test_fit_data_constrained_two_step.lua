@@ -50,4 +50,18 @@ t.test("a two-step fit whose intervals stay within a factor of 100 says nothing 
   t.ok(not description:find("Note:", 1, true), description)
 end)
 
+-- tie = { "R_D", "R_N" } tied them in the point fit but not in the bootstrap's refits, whose samples
+-- and intervals were then of two different parameters (R_D* [8.0, 14.8], R_N* [4.0, 29.2] about a
+-- tied 11.5 on these runs).
+t.test("a two-step fit with R_D and R_N tied ties them in every bootstrap refit too", function()
+  local two = analysis.single_epoch_fit(runs(7, 0.01), { bootstrap = 20, seed = 1, threads = 1, tie = { "R_D", "R_N" } })
+  t.eq(two.params.R_D, two.params.R_N)
+  t.eq(#two.samples, 20)
+  for i, sample in ipairs(two.samples) do t.eq(sample.R_D, sample.R_N, "sample " .. i) end
+  t.eq(two.intervals.R_D[1], two.intervals.R_N[1])
+  t.eq(two.intervals.R_D[2], two.intervals.R_N[2])
+  t.ok(two.intervals.R_D[1] < two.params.R_D and two.params.R_D < two.intervals.R_D[2],
+    string.format("%g in [%g, %g]", two.params.R_D, two.intervals.R_D[1], two.intervals.R_D[2]))
+end)
+
 t.done()

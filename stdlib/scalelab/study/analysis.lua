@@ -487,9 +487,10 @@ end
 -- 5.9 times as wide (in ln) as 3.92 sd of the estimates, over e^30 wide in 15 studies; redrawing the
 -- losses on the runs' own design, 1.15 times, over e^30 in 5 (where the runs leave the profile open).
 -- R_D*'s: 1.18 and 0.89 times. Both held the truth in 38-39 of 40 studies.
--- Each refit starts from the point fit. Returns the samples ({ name = value }, all seven) and how many
+-- Each refit starts from the point fit and ties what it tied: base_tie in the base step, rest_tie
+-- (R_D with R_N) in the second. Returns the samples ({ name = value }, all seven) and how many
 -- resamples were drawn (those whose fits fail are left out).
-function analysis.two_stage_bootstrap(fit, fn, obs, used, base_law, law, B, seed, base_tie)
+function analysis.two_stage_bootstrap(fit, fn, obs, used, base_law, law, B, seed, base_tie, rest_tie)
   local in_base = {}
   for _, o in ipairs(used) do in_base[o] = true end
   local state = math.tointeger(seed or 1) or 1
@@ -497,10 +498,12 @@ function analysis.two_stage_bootstrap(fit, fn, obs, used, base_law, law, B, seed
     state = state * 6364136223846793005 + 1442695040888963407
     return (state >> 33) % n + 1
   end
-  -- The parameters fitted: the base law's five (one fewer for each name a tie joins to another)
-  -- and R_D*, R_N*.
+  -- The parameters fitted: the base law's five and R_D*, R_N* (one fewer for each name a tie joins
+  -- to another).
   local k = 7
-  for _, group in ipairs(base_tie or {}) do k = k - (#group - 1) end
+  for _, ties in ipairs { base_tie or {}, rest_tie or {} } do
+    for _, group in ipairs(ties) do k = k - (#group - 1) end
+  end
   local n = #obs
   local fitted, residuals, mean = {}, {}, 0
   for i, o in ipairs(obs) do
@@ -525,6 +528,7 @@ function analysis.two_stage_bootstrap(fit, fn, obs, used, base_law, law, B, seed
         tie = base_tie })
       local q = base_b.params
       return fn(fit_observations(fit, drew, { "U" }), { free = { "R_D", "R_N" }, base = base_b, covariance = false,
+        tie = rest_tie,
         starts = { { E = q.E, A = q.A, B = q.B, alpha = q.alpha, beta = q.beta, R_D = p.R_D, R_N = p.R_N } } }).params
     end)
     if ok then samples[#samples + 1] = sample end
@@ -638,7 +642,8 @@ function analysis.single_epoch_fit(obs, options, params_count)
       tied)
     local B = options.bootstrap or 0
     if B > 0 then
-      local samples, drawn = analysis.two_stage_bootstrap(fit, fn, obs, used, base_law, law, B, options.seed, base_tie)
+      local samples, drawn = analysis.two_stage_bootstrap(fit, fn, obs, used, base_law, law, B, options.seed, base_tie,
+        rest_tie)
       law = law:with_samples(samples)
       description = description .. string.format("; intervals over %d of %d two-stage bootstrap resamples (the "
         .. "base law refitted on each, so its uncertainty is carried; every run kept, its loss redrawn from the fit's "

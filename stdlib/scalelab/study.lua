@@ -1766,8 +1766,9 @@ only in their trainer settings (a sweep of lr, batch, ...) are fitted by the low
 which the report says, while s:observations() gives them all; e.g.
 data_constrained = { base = "single_epoch" } fits the base law on the single-epoch runs without excess
 parameters first (refused with fewer than 8), as Muennighoff et al. did, and its bootstrap refits
-both steps (tie = { "alpha", "beta" } ties them in the base step, as their fit did); base = a law
-freezes that law; without base all seven parameters are fitted;
+both steps on every run, each loss redrawn from the fit's residuals (tie = { "alpha", "beta" } ties
+them in the base step, as their fit did); base = a law freezes that law; without base all seven
+parameters are fitted;
 a simulated law with R_D, R_N simulates the data-constrained law), questions ({ plan.optimal{ compute = 1e21 },
 ... }: plan's questions asked without law =, each answered with every law the study fits that can; or tables of
 your own with an answer(question, law) method), jobs (how many runs train at once; --jobs N overrides it; default

@@ -2,7 +2,8 @@
 -- (/work/shared/REFERENCE.md), for tests to check the planner and the demos against: independent of
 -- the code under test.
 -- local law = require "datablations_law"
---   law.TRUTH (the published constants, unrounded), law.loss(N, D, U [, params]), law.optimum(C, U)
+--   law.TRUTH (the published constants, unrounded), law.loss(N, D, U [, params]), law.optimum(C, U),
+--   law.repetition_runs(seed, noise)
 local law = {}
 
 -- The datablations README's constants.
@@ -37,6 +38,24 @@ function law.optimum(C, U)
   end
   local N = math.exp((a + b) / 2)
   return { N = N, D = C / (6 * N), epochs = C / (6 * N) / U, loss = f((a + b) / 2) }
+end
+
+-- Runs drawn from the published law on the sweep of scripts/repetition.lua with 4 epoch counts (5
+-- unique-token budgets 1e9 to 1e11 by 1, 4, 16, 64 epochs by 6 sizes 1e7 to 3e9: 120 runs), each loss
+-- times e^(noise·z), z from portable_random reseeded with `seed`: the same runs everywhere. A list of
+-- { N =, D =, U =, loss = }; it has runs with up to 60 times N_opt(U) parameters, so R_N* is identified.
+function law.repetition_runs(seed, noise)
+  local _, gauss, reseed = require "portable_random"()
+  reseed(seed)
+  local obs = {}
+  for _, U in ipairs(sweep.log(1e9, 1e11, 5)) do
+    for _, epochs in ipairs { 1, 4, 16, 64 } do
+      for _, N in ipairs(sweep.log(1e7, 3e9, 6)) do
+        obs[#obs + 1] = { N = N, D = U * epochs, U = U, loss = law.loss(N, U * epochs, U) * math.exp(noise * gauss()) }
+      end
+    end
+  end
+  return obs
 end
 
 return law

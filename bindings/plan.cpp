@@ -645,7 +645,7 @@ const QuantityDoc kQuantities[] = {
     {"limit_cost", "the cost of the data limit: loss - loss_unlimited (0 where the unique tokens do not bind), "
                    "with its own bootstrap interval"},
     {"inference_tokens", "tokens processed at inference"},
-    {"inference_flops", "2·N·inference_tokens"},
+    {"inference_flops", "2·N·inference_tokens, or the forward third of flops_per_token times them where flops = counts attention"},
     {"total_flops", "training + inference FLOP"},
     {"N_compute_optimal", "inference: N of the compute-optimal run reaching the same loss"},
     {"D_compute_optimal", "inference: D of the compute-optimal run reaching the same loss"},
@@ -653,7 +653,7 @@ const QuantityDoc kQuantities[] = {
     {"saving", "inference: fraction of total FLOP saved over the compute-optimal run"},
     {"loss_gap", "compare: loss minus the law's optimal loss at the budget"},
     {"compute_equivalent", "compare: the compute the law's optimum needs for the same loss"},
-    {"efficiency", "compare: compute_equivalent / the run's 6·N·D"},
+    {"efficiency", "compare: compute_equivalent / the run's compute (6·N·D, or D·M(N) where flops = counts attention)"},
     {"flops_6ND", "6·N·D when it differs from the budget (an allocation rule's separate N and D laws, a budget counted with attention)"},
     {"flops_per_token", "a budget counted with attention (flops = { \"kaplan\" | \"palm\", ctx = }): FLOP per training token at N"},
     {"n_layer", "a budget counted with attention: the layers L of the shape N is counted at (continuous: N = 12·L·d², d = aspect·L)"},

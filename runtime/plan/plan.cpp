@@ -750,6 +750,16 @@ double FlopsPerToken::at(double N) const {
   return 6.0 * N + (kind == Kind::Kaplan ? 6.0 : 12.0) * (d * d / aspect) * ctx;
 }
 
+// "(PaLM's and DeepSeek's count with attention; T = 2048, shapes at d/L = 64)": the part of Describe()
+// after its formula, for messages that write the formula out themselves.
+namespace {
+std::string counted_as(const FlopsPerToken& flops) {
+  const std::string text = flops.Describe(), formula_end = ")·D (";
+  const size_t at = text.find(formula_end);
+  return at == std::string::npos ? "(" + text + ")" : text.substr(at + formula_end.size() - 1);
+}
+}  // namespace
+
 std::string FlopsPerToken::Describe() const {
   if (kind == Kind::SixN) return "C = 6·N·D";
   return str("C = (6N + ", kind == Kind::Kaplan ? "6" : "12", "·L·T·d)·D (",
@@ -1072,13 +1082,20 @@ Answer inference(const fit::FittedLaw& fitted, const InferenceOptions& options) 
       return training(n, tokens_for(n)) + serving(n);
     };
     search::Minimum m = search::minimize(total, std::log(1e-9), std::log(std::log(1e12)), 241);
+    // The total in the count the question uses: it said 6·N·D + 2·N·inference_tokens also where the
+    // budget counts attention (flops = { "palm", ctx = T }), which is not what overflowed.
+    const std::string total_text =
+        per_token.six_n() ? std::string("6·N·D + 2·N·inference_tokens")
+                          : str("(6N + ", per_token.kind == FlopsPerToken::Kind::Kaplan ? "6" : "12", "·L·T·d)·D + (2N + ",
+                                per_token.kind == FlopsPerToken::Kind::Kaplan ? "2" : "4",
+                                "·L·T·d)·inference_tokens ", counted_as(per_token));
     // Named by its input: inference_tokens = 1e300 ended here as "found no interior optimum ...", no
     // word of which input took the search off its range.
     if (!std::isfinite(m.f) || m.at_edge) {
       const bool small_edge = std::isfinite(m.f) && m.x < 0.5 * (std::log(1e-9) + std::log(std::log(1e12)));
       fail(function, ": found no interior optimum of training + inference compute for loss ", format_significant(target, 5),
            " at inference_tokens = ", format_count(T), ": ",
-           !std::isfinite(m.f) ? "the total 6·N·D + 2·N·inference_tokens overflows at every model size"
+           !std::isfinite(m.f) ? "the total " + total_text + " overflows at every model size"
            : small_edge ? "inference outweighs training so far that the optimum is the smallest model that reaches the loss at all"
                         : "the optimum lies beyond 1e12 times the smallest model that reaches the loss",
            "; give fewer inference_tokens (a model's lifetime is rarely above 1e16 tokens), or a target loss further "

@@ -256,6 +256,22 @@ t.test("bad inputs say why", function()
     "at inference_tokens = 1e300: ")
   t.raises(function() plan.inference{ compute = 1e23, inference_tokens = 1e300, law = chinchilla } end,
     "give fewer inference_tokens")
+  t.raises(function() plan.inference{ compute = 1e23, inference_tokens = 1e300, law = chinchilla } end,
+    "the total 6·N·D + 2·N·inference_tokens overflows at every model size")
+  -- Counted with attention, the overflow names that count, not 6·N·D + 2·N·inference_tokens.
+  for _, c in ipairs {
+    { { "palm", ctx = 2048 }, "the total (6N + 12·L·T·d)·D + (2N + 4·L·T·d)·inference_tokens (PaLM's and DeepSeek's "
+      .. "count with attention; T = 2048, shapes at d/L = 64) overflows at every model size" },
+    { { "deepseek", ctx = 4096, aspect = 100 }, "(6N + 12·L·T·d)·D + (2N + 4·L·T·d)·inference_tokens (PaLM's and "
+      .. "DeepSeek's count with attention; T = 4096, shapes at d/L = 100) overflows" },
+    { { "kaplan", ctx = 1024 }, "the total (6N + 6·L·T·d)·D + (2N + 2·L·T·d)·inference_tokens (Kaplan's count with "
+      .. "attention; T = 1024, shapes at d/L = 64) overflows" },
+  } do
+    local message = t.raises(function()
+      plan.inference{ compute = 1e23, inference_tokens = 1e300, law = chinchilla, flops = c[1] }
+    end, c[2])
+    t.ok(not message:find("6·N·D + 2·N", 1, true), message)
+  end
   -- A table of Chinchilla's parameters needs no kind (the form the simulated backend takes); with R_D
   -- and R_N it is Muennighoff's law. One with neither kind nor that form is refused, naming both.
   local plain = { E = 1.69, A = 406.4, B = 410.7, alpha = 0.34, beta = 0.28 }

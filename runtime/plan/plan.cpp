@@ -1104,6 +1104,8 @@ Answer inference(const fit::FittedLaw& fitted, const InferenceOptions& options) 
     const double N = std::exp(ln_n_at(m.x)), D = tokens_for(N);
     Answer ans;
     set_allocation(ans, training(N, D), N, D, target);
+    // Beside "inference FLOP" and "total FLOP", the training compute is named so: it printed as "FLOP".
+    ans.set("flops", training(N, D), Unit::Flops, "training FLOP");
     set_counted(ans, per_token, N, D);
     ans.set("inference_tokens", T, Unit::Tokens, "inference tokens");
     ans.set("inference_flops", serving(N), Unit::Flops, "inference FLOP");

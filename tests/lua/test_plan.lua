@@ -96,6 +96,18 @@ t.test("approach-1 table and Gopher comparison", function()
   t.ok(cmp.rows[4].N > 500e9)           -- Kaplan's rule: a far larger model
 end)
 
+-- The inference-aware answer's training compute printed as "FLOP", beside "inference FLOP" and
+-- "total FLOP": which compute it was took knowing the answer.
+t.test("the inference-aware answer names its training compute", function()
+  local a = plan.inference{ compute = 1e23, inference_tokens = 2e12, law = published("chinchilla", chinchilla) }
+  local text = tostring(a)
+  t.ok(text:find("\n  training FLOP +1%.07e23\n"), text)
+  t.ok(text:find("\n  inference FLOP +3%.73e22\n") and text:find("\n  total FLOP +1%.45e23\n"), text)
+  t.ok(not text:find("\n  FLOP ", 1, true), text)
+  t.ok(a:markdown():find("| training FLOP |", 1, true), a:markdown())
+  t.near(a.flops + a.inference_flops, a.total_flops, 1e-12)
+end)
+
 t.test("inference demand shrinks the model", function()
   local prev = math.huge
   for _, tokens in ipairs { 0, 1e12, 1e13 } do

@@ -609,6 +609,22 @@ int set_rule_intervals(const AllocationRule& rule, double C, Answer& a, const ch
   return static_cast<int>(std::max(ns.size(), ds.size()));
 }
 
+// The bootstrap samples of a rule (of its N law, or of its D law where that has more).
+size_t rule_sample_count(const AllocationRule& rule) {
+  return std::max(rule.N_law.samples.size(), rule.D_law ? rule.D_law->samples.size() : size_t{0});
+}
+
+// The rule's N and D at budget C in its bootstrap sample `draw` (cycled over its samples), drawn as
+// set_rule_intervals draws them: N from the N law's sample, D from the D law's (its point law where
+// it has no samples), or C/(6N) from that N.
+std::pair<double, double> rule_sample_at(const AllocationRule& rule, size_t draw, double C) {
+  const auto& n_samples = rule.N_law.samples;
+  const double N = n_samples.empty() ? rule.N_at(C) : AllocationRule::evaluate(rule.N_law.sample(draw % n_samples.size()), C);
+  if (!rule.D_law) return {N, C / (6 * N)};
+  const auto& d_samples = rule.D_law->samples;
+  return {N, d_samples.empty() ? rule.D_at(C) : AllocationRule::evaluate(rule.D_law->sample(draw % d_samples.size()), C)};
+}
+
 // The convention of a rule's budgets and N: 6·N·D, with N non-embedding for Kaplan's rule, whose
 // answers printed '41.7B params' with no word that they leave out the embeddings (the note on it came
 // only with a law of all parameters).
@@ -924,11 +940,19 @@ Answer optimal(const AllocationRule& rule, const OptimalOptions& options, const 
     out.set("flops_6ND", 6 * N * D, Unit::Flops, "6·N·D");
     out.notes.push_back("the rule's N_opt and D_opt are separate fits: 6·N·D differs from the budget");
   }
-  // Intervals: N, D, tokens per parameter and 6·N·D from the rule's samples, loss from the law's.
+  // Intervals: N, D, tokens per parameter and 6·N·D from the rule's samples; the loss from the law's
+  // and the rule's together: draw i is the law's sample i at the rule's sample i's N and D (each
+  // cycled where it has fewer; the law itself where it has none). It was the law's samples at the
+  // rule's point N and D, as if the rule's N and D were known exactly.
   const int rule_samples = set_rule_intervals(rule, C, out, "flops_6ND");
   std::vector<double> losses;
-  if (law)
-    for (size_t i = 0; i < law->samples.size(); ++i) losses.push_back(predict(law->sample(i), N, D, fit::kMissing));
+  if (law) {
+    const size_t law_draws = law->samples.size(), rule_draws = rule_sample_count(rule) >= 2 ? rule_sample_count(rule) : 0;
+    for (size_t i = 0; i < std::max(law_draws, rule_draws); ++i) {
+      const auto [n, d] = rule_draws > 0 ? rule_sample_at(rule, i, C) : std::make_pair(N, D);
+      losses.push_back(predict(law_draws > 0 ? law->sample(i % law_draws) : law->law, n, d, fit::kMissing));
+    }
+  }
   for (auto& q : out.quantities)
     if (q.name == "loss" && losses.size() >= 2) q.interval = fit::percentile_interval(losses);
   out.samples = std::max(rule_samples, static_cast<int>(losses.size()));
@@ -1157,11 +1181,12 @@ Answer compare(const fit::FittedLaw& fitted, const CompareOptions& options) {
   }
   // A candidate's N and D at the budget: a rule's (whose separately fitted N and D laws may spend
   // other than C), or N with its D, or with D = C/M(N) (C/(6N) unless the budget counts attention).
-  auto allocation_of = [&](const Candidate& c) -> std::pair<double, double> {
-    if (c.rule) return {c.rule->N_at(C), c.rule->D_at(C)};
+  // `draw` (from 0) picks a bootstrap sample of each rule that has them (rule_sample_at); -1, the rule itself.
+  auto allocation_of = [&](const Candidate& c, long draw = -1) -> std::pair<double, double> {
+    if (c.rule) return draw < 0 ? std::make_pair(c.rule->N_at(C), c.rule->D_at(C)) : rule_sample_at(*c.rule, draw, C);
     return {c.N, given(c.D) ? c.D : C / per_token.at(c.N)};
   };
-  Answer out = with_intervals(fitted, [&](const Law& law) {
+  auto solve = [&](const Law& law, long draw) {
     Allocation best = allocate(law, C, U, fit::kMissing, Method::Auto, 241, function, false, per_token);
     Answer ans;
     set_allocation(ans, C, best.N, best.D, best.loss);
@@ -1194,11 +1219,53 @@ Answer compare(const fit::FittedLaw& fitted, const CompareOptions& options) {
     };
     ans.rows.push_back(row(best.N, best.D));
     for (const auto& c : options.candidates) {
-      const auto [N, D] = allocation_of(c);
+      const auto [N, D] = allocation_of(c, draw);
       ans.rows.push_back(row(N, D));
     }
     return ans;
-  }, [&](Answer& point) { check_model_size(point, function, false); });
+  };
+  // The law's samples give the intervals of its optimum and of the candidates of fixed N and D. A
+  // rule's row is a run whose N and D vary over the rule's own samples too: its loss, Δloss,
+  // equivalent compute and efficiency come from draws that pair the law's sample i with the rule's
+  // sample i (each cycled where they have fewer: the two bootstraps are independent), as many as
+  // the larger of the two has. They came from the law's samples alone, at the rule's point N and D:
+  // a bootstrapped IsoFLOP rule's loss interval left out the rule's own uncertainty.
+  Answer point = solve(fitted.law, -1);
+  check_model_size(point, function, false);
+  note_fit_limits(fitted, point);
+  Answer out = point;
+  const size_t law_draws = fitted.samples.size();
+  size_t rule_draws = 0;
+  for (const auto& c : options.candidates)
+    if (c.rule) rule_draws = std::max(rule_draws, rule_sample_count(*c.rule));
+  if (rule_draws < 2) rule_draws = 0;  // no interval from fewer than two samples
+  const size_t draws = std::max(law_draws, rule_draws);
+  if (draws > 0) {
+    std::vector<Answer> by_law, joint;
+    int failed = 0;
+    for (size_t i = 0; i < draws; ++i) {
+      check_interrupt();
+      try {
+        Answer a = solve(law_draws > 0 ? fitted.sample(i % law_draws) : fitted.law, rule_draws > 0 ? static_cast<long>(i) : -1);
+        if (i < law_draws) by_law.push_back(a);
+        joint.push_back(std::move(a));
+      } catch (const Error&) {
+        if (i < law_draws) ++failed;  // this resample's law has no answer
+      }
+    }
+    if (law_draws > 0) {
+      collect(point, by_law, out);
+      out.samples = static_cast<int>(law_draws);
+      out.samples_failed = failed;
+    }
+    for (size_t k = 0; k < options.candidates.size(); ++k) {
+      if (!options.candidates[k].rule || rule_sample_count(*options.candidates[k].rule) < 2) continue;
+      std::vector<Answer> rows;
+      for (const Answer& a : joint) rows.push_back(a.rows[k + 1]);
+      for (auto& q : out.rows[k + 1].quantities) q.interval = fit::Interval{};
+      collect(point.rows[k + 1], rows, out.rows[k + 1]);
+    }
+  }
   // A rule's N and D (and so its tokens per parameter) vary over its own bootstrap samples, not the
   // law's: their intervals come from the rule's, as plan.optimal with the rule gives them.
   for (size_t k = 0; k < options.candidates.size(); ++k)
@@ -1315,9 +1382,9 @@ Answer table(const AllocationRule& rule, const TableOptions& options, const fit:
   // inverted at N, its D law (paired by index when the D law has as many samples, else the point D
   // law, else D = C/(6N)) read at that compute.
   const auto& n_samples = rule.N_law.samples;
+  std::vector<Answer> samples;  // the rows of each of the rule's samples
   if (!n_samples.empty()) {
     const bool paired = rule.D_law && rule.D_law->samples.size() == n_samples.size();
-    std::vector<Answer> samples;
     for (size_t i = 0; i < n_samples.size(); ++i) {
       AllocationRule s;
       s.N_law.law = rule.N_law.sample(i);
@@ -1331,17 +1398,23 @@ Answer table(const AllocationRule& rule, const TableOptions& options, const fit:
     collect(point, samples, out);
     out.samples = static_cast<int>(n_samples.size());
   }
-  // Intervals of the loss from the law's bootstrap samples at each row's N and D, as plan.optimal with
-  // a rule and a law gives its loss's.
-  if (law && law->samples.size() >= 2) {
-    for (Answer& row : out.rows) {
+  // Intervals of the loss from the law's and the rule's bootstrap samples together, as plan.optimal
+  // with a rule and a law gives its loss's: draw i is the law's sample i (the law itself where it has
+  // none) at the row's N and the D of the rule's sample i (each cycled where it has fewer). It was the
+  // law's samples at the rule's point D alone.
+  const size_t law_draws = law ? law->samples.size() : 0, rule_draws = samples.size() >= 2 ? samples.size() : 0;
+  if (law && std::max(law_draws, rule_draws) >= 2) {
+    for (size_t r = 0; r < out.rows.size(); ++r) {
+      Answer& row = out.rows[r];
       std::vector<double> losses;
-      for (size_t i = 0; i < law->samples.size(); ++i)
-        losses.push_back(predict(law->sample(i), row.value("N"), row.value("D"), fit::kMissing));
+      for (size_t i = 0; i < std::max(law_draws, rule_draws); ++i) {
+        const double D = rule_draws > 0 ? samples[i % rule_draws].rows[r].value("D") : row.value("D");
+        losses.push_back(predict(law_draws > 0 ? law->sample(i % law_draws) : law->law, row.value("N"), D, fit::kMissing));
+      }
       for (auto& q : row.quantities)
         if (q.name == "loss") q.interval = fit::percentile_interval(losses);
     }
-    out.samples = std::max(out.samples, static_cast<int>(law->samples.size()));
+    out.samples = std::max(out.samples, static_cast<int>(law_draws));
   }
   out.question = "compute-optimal FLOPs and tokens per model size";
   out.law = "allocation rule " + rule.name + (law ? "; loss from " + law_label(*law) : "");

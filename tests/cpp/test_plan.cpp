@@ -701,6 +701,99 @@ TEST_CASE("a candidate whose loss the optimum reaches with almost no compute has
   CHECK_THAT(plan::optimal(law, at(1e22)).Summary(), Contains("\n  params "));
 }
 
+// A bootstrapped rule compared under a bootstrapped law: the rule's row is a run whose N and D vary
+// over the rule's samples as well as the law's, and its loss, Δloss and efficiency intervals must
+// cover both. They came from the law's samples at the rule's point N and D alone. Expected by hand:
+// draw i pairs the law's sample i mod 100 with the rule's sample i (200 draws); the law's optimum at
+// C in closed form, L*(C) = E + K·(C/6)^−γ with K = A·G^−α + B·G^β, γ = αβ/(α+β), so the compute the
+// optimum needs for loss l is 6·((l − E)/K)^(−1/γ).
+TEST_CASE("a bootstrapped allocation rule's samples widen the loss intervals of a comparison\, an optimum and a table with a law") {
+  const fit::FittedLaw law = chinchilla_with_samples(5);  // 100 samples
+  plan::AllocationRule rule = plan::published::chinchilla_approach1();
+  const double C = 5.76e23;
+  const double k = rule.N_law.law.values()[0], a = rule.N_law.law.values()[1];
+  const double k_d = rule.D_law->law.values()[0], b = rule.D_law->law.values()[1];
+  std::mt19937 rng(13);
+  std::normal_distribution<double> noise(0, 0.2);  // the rule's N and D each uncertain by about 20%
+  std::vector<double> losses, gaps, efficiencies, params, optimum_losses;
+  for (int i = 0; i < 200; ++i) {
+    const double ki = k * std::exp(noise(rng)), kdi = k_d * std::exp(noise(rng));
+    rule.N_law.samples.push_back({ki, a});
+    rule.D_law->samples.push_back({kdi, b});
+    const double N = ki * std::pow(C, a), D = kdi * std::pow(C, b);
+    const std::vector<double>& v = law.samples[i % 100];
+    const double E = v[0], A = v[1], B = v[2], alpha = v[3], beta = v[4];
+    const double G = std::pow(alpha * A / (beta * B), 1 / (alpha + beta)), gamma = alpha * beta / (alpha + beta);
+    const double K = A * std::pow(G, -alpha) + B * std::pow(G, beta);
+    const double best = E + K * std::pow(C / 6, -gamma), loss = E + A / std::pow(N, alpha) + B / std::pow(D, beta);
+    losses.push_back(loss);
+    gaps.push_back(loss - best);
+    efficiencies.push_back(6 * std::pow((loss - E) / K, -1 / gamma) / (6 * N * D));
+    params.push_back(N);
+    if (i < 100) optimum_losses.push_back(best);
+  }
+  plan::CompareOptions o;
+  o.compute = C;
+  o.candidates.push_back({"Gopher", 280e9, 300e9, std::nullopt});
+  o.candidates.push_back({"approach 1, bootstrapped", fit::kMissing, fit::kMissing, rule});
+  const plan::Answer cmp = plan::compare(law, o);
+  REQUIRE(cmp.rows.size() == 3);
+  CHECK(cmp.samples == 200);
+  const plan::Answer& row = cmp.rows[2];
+  check_95(row.quantity("loss").interval, losses);
+  check_95(row.quantity("loss_gap").interval, gaps);
+  const fit::Interval eff = row.quantity("efficiency").interval;
+  REQUIRE(eff.valid());
+  CHECK(eff.lo == Approx(quantile(efficiencies, 0.025)).epsilon(1e-6));
+  CHECK(eff.hi == Approx(quantile(efficiencies, 0.975)).epsilon(1e-6));
+  check_95(row.quantity("N").interval, params);  // the rule's own, as before
+  // The point row is the rule's own N and D under the point law; the law's optimum and the fixed
+  // candidate keep the law's 100 samples.
+  CHECK(row.value("N") == Approx(k * std::pow(C, a)).epsilon(1e-12));
+  check_95(cmp.rows[0].quantity("loss").interval, optimum_losses);
+  std::vector<double> gopher;
+  for (const auto& v : law.samples) gopher.push_back(v[0] + v[1] / std::pow(280e9, v[3]) + v[2] / std::pow(300e9, v[4]));
+  check_95(cmp.rows[1].quantity("loss").interval, gopher);
+  // A rule without samples under a bootstrapped law: its row's loss interval is the law's at its N and D.
+  o.candidates.back().rule = plan::published::chinchilla_approach1();
+  const plan::Answer fixed = plan::compare(law, o);
+  CHECK(fixed.samples == 100);
+  std::vector<double> at_point;
+  const double N0 = fixed.rows[2].value("N"), D0 = fixed.rows[2].value("D");
+  for (const auto& v : law.samples) at_point.push_back(v[0] + v[1] / std::pow(N0, v[3]) + v[2] / std::pow(D0, v[4]));
+  check_95(fixed.rows[2].quantity("loss").interval, at_point);
+  // A bootstrapped rule under a law without samples: its row's loss interval is the rule's alone.
+  o.candidates.back().rule = rule;
+  const plan::Answer point_law = plan::compare(wrap(fit::published::chinchilla()), o);
+  CHECK(point_law.samples == 200);
+  CHECK_FALSE(point_law.rows[0].quantity("loss").interval.valid());
+  CHECK_FALSE(point_law.rows[1].quantity("loss").interval.valid());
+  std::vector<double> by_rule;
+  for (const auto& n_sample : rule.N_law.samples) {
+    const size_t i = &n_sample - rule.N_law.samples.data();
+    const double N = n_sample[0] * std::pow(C, n_sample[1]), D = rule.D_law->samples[i][0] * std::pow(C, rule.D_law->samples[i][1]);
+    by_rule.push_back(1.69 + 406.4 / std::pow(N, 0.34) + 410.7 / std::pow(D, 0.28));
+  }
+  check_95(point_law.rows[2].quantity("loss").interval, by_rule);
+  // plan.optimal with the rule and the law draws the same pairs: the same loss interval as the row's.
+  const plan::Answer opt = plan::optimal(rule, at(C), &law);
+  check_95(opt.quantity("loss").interval, losses);
+  CHECK(opt.samples == 200);
+  // plan.table with the rule and the law: for 10B parameters draw i is the law's sample i mod 100 at
+  // D_i = k'_i·C_i^b, C_i = (N/k_i)^(1/a) the compute at which the rule's sample i picks N.
+  plan::TableOptions sizes;
+  sizes.params = {10e9};
+  const plan::Answer tab = plan::table(rule, sizes, &law);
+  std::vector<double> table_losses;
+  for (int i = 0; i < 200; ++i) {
+    const double Ci = std::pow(10e9 / rule.N_law.samples[i][0], 1 / a), Di = rule.D_law->samples[i][0] * std::pow(Ci, b);
+    const std::vector<double>& v = law.samples[i % 100];
+    table_losses.push_back(v[0] + v[1] / std::pow(10e9, v[3]) + v[2] / std::pow(Di, v[4]));
+  }
+  check_95(tab.rows[0].quantity("loss").interval, table_losses);
+  CHECK(tab.samples == 200);
+}
+
 // Kaplan's C^0.73 gives non-embedding parameters; Chinchilla's law reads N as all of them. An answer
 // that reads one with the other says so; one with a law of Kaplan's own form, or a rule of all
 // parameters, does not.

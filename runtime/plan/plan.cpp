@@ -476,18 +476,57 @@ void note_kaplan_overfitting(const Law* law, const AllocationRule* rule, Answer&
                         "D ∝ C^0.27, runs into the bound, D ∝ C^0.54)"));
 }
 
-// A rule of non-embedding N (Kaplan's) read with a law that is not one of Kaplan's: such a law
-// (Chinchilla's, Muennighoff's, a study's by default) counts all parameters, so the loss it gives
-// for that N is of a smaller model than the rule means.
-void note_rule_params(const AllocationRule& rule, const Law& law, Answer& a) {
-  if (!rule.non_embedding) return;
-  switch (law.kind()) {
-    case fit::LawKind::KaplanN: case fit::LawKind::KaplanND: case fit::LawKind::KaplanCurve: return;
-    default: break;
+// Whether `fitted` reads N as non-embedding parameters: Kaplan et al.'s laws, or a law fitted to runs
+// counted so (a study's params = "non_embedding"). Chinchilla's, Muennighoff's and Besiroglu et al.'s
+// laws, and a study's by default, count all parameters.
+bool law_counts_non_embedding(const fit::FittedLaw& fitted) {
+  switch (fitted.law.kind()) {
+    case fit::LawKind::KaplanN: case fit::LawKind::KaplanND: case fit::LawKind::KaplanCurve: return true;
+    default: return fitted.N_counts == "non_embedding";
   }
-  a.notes.push_back(str("the rule '", rule.name, "' counts non-embedding parameters (Kaplan et al.'s N), law '",
-                        law.name(), "' all of them (as Chinchilla's, Muennighoff's and Besiroglu et al.'s laws do, and a "
-                        "study's by default): the rule's models are larger than N by their embeddings"));
+}
+
+// How a law reads an allocation rule's N: as it is, or, for a rule of non-embedding N (Kaplan's)
+// read with a law of all parameters, as the N of the rule's models with their embeddings
+// (AllocationRule::all_params). That was a note only, and the loss the law gave was that of a
+// smaller model than the rule means (by 9% of its parameters for 1M non-embedding ones at vocab 256,
+// context 256 and d/L = 64); a rule without its models' shape is refused, naming the fix.
+struct RuleParams {
+  const AllocationRule* rule = nullptr;
+  bool convert = false;
+  double operator()(double N) const { return convert ? rule->all_params(N) : N; }
+};
+
+// `subject` names the rule in the question ("the rule 'kaplan'", "candidate 'K' is the rule 'kaplan', which").
+RuleParams rule_params(const AllocationRule& rule, const fit::FittedLaw& law, const std::string& function,
+                       const std::string& subject) {
+  RuleParams out;
+  out.rule = &rule;
+  if (!rule.non_embedding || law_counts_non_embedding(law)) return out;
+  const std::string as_given = rule.name == "kaplan" ? "plan.published.kaplan" : "rule";
+  if (!rule.has_shape())
+    fail(function, ": ", subject, " counts non-embedding parameters (Kaplan et al.'s N), and law '", law.law.name(),
+         "' all of them: read as they are, its loss is that of a smaller model than the rule means. Give the rule its "
+         "models' shape, ", as_given, ":with{ vocab = 50257, ctx = 1024 } (the law then reads N + (vocab + ctx)·d "
+         "parameters, d the width of N at d/L = 64, or aspect = ), or ask with a law of non-embedding N "
+         "(fit.published.kaplan, or a study's with params = \"non_embedding\")");
+  out.convert = true;
+  return out;
+}
+
+// What the law read for the rule's N at the answer's budget: "law 'epoch' counts all parameters: the
+// 805B non-embedding parameters of rule 'kaplan' are read as 806B, with the embeddings (50257 + 1024)·d
+// = 830M of its models (d = 16250 at d/L = 64)".
+void note_rule_params(const RuleParams& params, const fit::FittedLaw& law, double N, Answer& a,
+                      const std::string& who = "") {
+  if (!params.convert) return;
+  const AllocationRule& rule = *params.rule;
+  a.notes.push_back(str(who.empty() ? "" : "'" + who + "': ", "law '", law.law.name(), "' counts all parameters: the ",
+                        format_quantity(N, Unit::Params), " non-embedding parameters of rule '", rule.name, "' are read as ",
+                        format_quantity(params(N), Unit::Params), ", with the embeddings (", format_significant(rule.vocab, 6),
+                        " + ", format_significant(rule.ctx, 6), ")·d = ", format_quantity(params(N) - N, Unit::Params),
+                        " of its models (d = ", std::llround(rule.width(N)), " at d/L = ",
+                        format_significant(rule.aspect, 4), ")"));
 }
 
 // An answer from a fitted law (or rule) that has no bootstrap samples has no intervals: it says so,
@@ -586,13 +625,17 @@ void refuse_rule_count(const FlopsPerToken& flops, const std::string& function, 
 // D law's (or C/(6N) from N's); the ratio and product from each resample's N and D together, where
 // the D law's samples are the N law's (a bootstrapped IsoFLOP analysis or fit). An interval of no
 // width (6·N·D = C for every resample of D = C/(6N)) is none. Returns the samples it drew on.
-int set_rule_intervals(const AllocationRule& rule, double C, Answer& a, const char* product) {
+// `params` (where given) is how a law reads the rule's N (rule_params): D = C/(6N) from the rule's own N.
+int set_rule_intervals(const AllocationRule& rule, double C, Answer& a, const char* product,
+                       const RuleParams* params = nullptr) {
   std::vector<double> ns, ds;
   for (size_t i = 0; i < rule.N_law.samples.size(); ++i) ns.push_back(AllocationRule::evaluate(rule.N_law.sample(i), C));
   if (rule.D_law)
     for (size_t i = 0; i < rule.D_law->samples.size(); ++i) ds.push_back(AllocationRule::evaluate(rule.D_law->sample(i), C));
   else
     for (double n : ns) ds.push_back(C / (6 * n));
+  if (params)
+    for (double& n : ns) n = (*params)(n);
   std::vector<double> ratios, products;
   if (ns.size() == ds.size())
     for (size_t i = 0; i < ns.size(); ++i) {
@@ -930,12 +973,16 @@ Answer optimal(const AllocationRule& rule, const OptimalOptions& options, const 
                     " would be read as a larger one. Ask a loss law instead (plan.optimal{ compute = ..., law = ..., "
                     "flops = ... }), or give the rule the budget as 6·N·D");
   if (law) require_loss_law(*law, "plan.optimal");
+  // The law's N for the rule's (its models with their embeddings, for Kaplan's rule and a law of all
+  // parameters); the answer's N stays the rule's, in its count (answer.convention).
+  const RuleParams read = law ? rule_params(rule, *law, "plan.optimal", "the rule '" + rule.name + "'")
+                              : RuleParams{&rule, false};
   const double C = options.compute;
   const double N = rule.N_at(C), D = rule.D_at(C);
   Answer out;
-  set_allocation(out, C, N, D, law ? predict(law->law, N, D, fit::kMissing) : fit::kMissing);
+  set_allocation(out, C, N, D, law ? predict(law->law, read(N), D, fit::kMissing) : fit::kMissing);
   if (law) note_fit_limits(*law, out);
-  if (law) note_rule_params(rule, law->law, out);
+  if (law) note_rule_params(read, *law, N, out);
   if (std::fabs(6 * N * D / C - 1) > 1e-3) {
     out.set("flops_6ND", 6 * N * D, Unit::Flops, "6·N·D");
     out.notes.push_back("the rule's N_opt and D_opt are separate fits: 6·N·D differs from the budget");
@@ -950,7 +997,7 @@ Answer optimal(const AllocationRule& rule, const OptimalOptions& options, const 
     const size_t law_draws = law->samples.size(), rule_draws = rule_sample_count(rule) >= 2 ? rule_sample_count(rule) : 0;
     for (size_t i = 0; i < std::max(law_draws, rule_draws); ++i) {
       const auto [n, d] = rule_draws > 0 ? rule_sample_at(rule, i, C) : std::make_pair(N, D);
-      losses.push_back(predict(law_draws > 0 ? law->sample(i % law_draws) : law->law, n, d, fit::kMissing));
+      losses.push_back(predict(law_draws > 0 ? law->sample(i % law_draws) : law->law, read(n), d, fit::kMissing));
     }
   }
   for (auto& q : out.quantities)
@@ -1179,11 +1226,23 @@ Answer compare(const fit::FittedLaw& fitted, const CompareOptions& options) {
       refuse_rule_count(per_token, function, "candidate '" + c.name + "' is the allocation rule '" + c.rule->name +
                         "', which", " would be read as a larger one: give the candidate as { N = ..., D = ... } instead");
   }
+  // How the law reads each rule's N (refused before any work where it cannot: Kaplan's rule without
+  // its models' shape under a law of all parameters).
+  std::vector<RuleParams> reads;
+  for (const auto& c : options.candidates)
+    reads.push_back(c.rule ? rule_params(*c.rule, fitted, function,
+                                         "candidate '" + c.name + "' is the rule '" + c.rule->name + "', which")
+                           : RuleParams{});
   // A candidate's N and D at the budget: a rule's (whose separately fitted N and D laws may spend
-  // other than C), or N with its D, or with D = C/M(N) (C/(6N) unless the budget counts attention).
+  // other than C; N as the law counts it), or N with its D, or with D = C/M(N) (C/(6N) unless the
+  // budget counts attention).
   // `draw` (from 0) picks a bootstrap sample of each rule that has them (rule_sample_at); -1, the rule itself.
-  auto allocation_of = [&](const Candidate& c, long draw = -1) -> std::pair<double, double> {
-    if (c.rule) return draw < 0 ? std::make_pair(c.rule->N_at(C), c.rule->D_at(C)) : rule_sample_at(*c.rule, draw, C);
+  auto allocation_of = [&](size_t k, long draw = -1) -> std::pair<double, double> {
+    const Candidate& c = options.candidates[k];
+    if (c.rule) {
+      const auto [N, D] = draw < 0 ? std::make_pair(c.rule->N_at(C), c.rule->D_at(C)) : rule_sample_at(*c.rule, draw, C);
+      return {reads[k](N), D};
+    }
     return {c.N, given(c.D) ? c.D : C / per_token.at(c.N)};
   };
   auto solve = [&](const Law& law, long draw) {
@@ -1218,8 +1277,8 @@ Answer compare(const fit::FittedLaw& fitted, const CompareOptions& options) {
       return r;
     };
     ans.rows.push_back(row(best.N, best.D));
-    for (const auto& c : options.candidates) {
-      const auto [N, D] = allocation_of(c, draw);
+    for (size_t k = 0; k < options.candidates.size(); ++k) {
+      const auto [N, D] = allocation_of(k, draw);
       ans.rows.push_back(row(N, D));
     }
     return ans;
@@ -1270,17 +1329,18 @@ Answer compare(const fit::FittedLaw& fitted, const CompareOptions& options) {
   // law's: their intervals come from the rule's, as plan.optimal with the rule gives them.
   for (size_t k = 0; k < options.candidates.size(); ++k)
     if (options.candidates[k].rule)
-      out.samples = std::max(out.samples, set_rule_intervals(*options.candidates[k].rule, C, out.rows[k + 1], "flops"));
+      out.samples = std::max(out.samples, set_rule_intervals(*options.candidates[k].rule, C, out.rows[k + 1], "flops", &reads[k]));
   out.row_label = "allocation";
   out.row_names.push_back("law's optimum");
   for (const auto& c : options.candidates) out.row_names.push_back(c.name);
-  for (const auto& c : options.candidates) {
-    const auto [N, D] = allocation_of(c);
+  for (size_t k = 0; k < options.candidates.size(); ++k) {
+    const Candidate& c = options.candidates[k];
+    const auto [N, D] = allocation_of(k);
     const double spent = D * per_token.at(N);
     if (std::fabs(spent / C - 1) > 0.02)
       out.notes.push_back(str("'", c.name, "' uses ", flops_text(spent), per_token.six_n() ? " (6·N·D)" : " (D·M(N), counted as the budget is)",
                               ", not the budget ", flops_text(C)));
-    if (c.rule) note_rule_params(*c.rule, fitted.law, out);
+    if (c.rule) note_rule_params(reads[k], fitted, c.rule->N_at(C), out, c.name);
     // A rule read far outside the compute it was fitted on, as plan.optimal with the rule says.
     if (c.rule && c.rule->span_C.valid()) {
       const std::string part = beyond_span("compute", C, c.rule->span_C, Unit::Flops);
@@ -1360,6 +1420,10 @@ Answer table(const AllocationRule& rule, const TableOptions& options, const fit:
                     " needs more than the rule's budget for the same model. Ask a loss law instead (plan.table{ params = "
                     "..., law = ..., flops = ... }), or leave flops out for the rule's budgets as 6·N·D");
   if (law) require_loss_law(*law, "plan.table");
+  // The law's N for each row's (the rule's models with their embeddings, for Kaplan's rule and a law
+  // of all parameters); the rows' N stay the sizes asked, in the rule's count.
+  const RuleParams read = law ? rule_params(rule, *law, "plan.table", "the rule '" + rule.name + "'")
+                              : RuleParams{&rule, false};
   auto rows_of = [&](const AllocationRule& r, bool with_loss) {
     Answer ans;
     for (double N : options.params) {
@@ -1369,7 +1433,7 @@ Answer table(const AllocationRule& rule, const TableOptions& options, const fit:
       row.set("flops", C, Unit::Flops, "FLOPs");
       row.set("D", D, Unit::TokensFine, "tokens");
       row.set("tokens_per_param", D / N, Unit::Ratio, "tokens/param");
-      if (law && with_loss) row.set("loss", predict(law->law, N, D, fit::kMissing), Unit::Loss, "loss");
+      if (law && with_loss) row.set("loss", predict(law->law, read(N), D, fit::kMissing), Unit::Loss, "loss");
       ans.rows.push_back(row);
     }
     return ans;
@@ -1377,7 +1441,16 @@ Answer table(const AllocationRule& rule, const TableOptions& options, const fit:
   Answer out = rows_of(rule, true);
   check_table_rows(out, options.params, "plan.table");
   if (law) note_fit_limits(*law, out);  // as plan.optimal with a rule and a law: its loss column is the law's
-  if (law) note_rule_params(rule, law->law, out);
+  if (law && read.convert) {
+    // Said once, of the table's sizes: each row's N is read as N + (vocab + ctx)·d.
+    std::string parts;
+    for (double N : options.params)
+      parts += (parts.empty() ? "" : ", ") + format_quantity(N, Unit::Params) + " as " + format_quantity(read(N), Unit::Params);
+    out.notes.push_back(str("law '", law->law.name(), "' counts all parameters: the non-embedding sizes of rule '", rule.name,
+                            "' are read with the embeddings (", format_significant(rule.vocab, 6),
+                            " + ", format_significant(rule.ctx, 6), ")·d of its models (d the width at d/L = ",
+                            format_significant(rule.aspect, 4), "): ", parts));
+  }
   // Intervals of the FLOPs and tokens from the rule's bootstrap samples: each resample's N law
   // inverted at N, its D law (paired by index when the D law has as many samples, else the point D
   // law, else D = C/(6N)) read at that compute.
@@ -1409,7 +1482,7 @@ Answer table(const AllocationRule& rule, const TableOptions& options, const fit:
       std::vector<double> losses;
       for (size_t i = 0; i < std::max(law_draws, rule_draws); ++i) {
         const double D = rule_draws > 0 ? samples[i % rule_draws].rows[r].value("D") : row.value("D");
-        losses.push_back(predict(law_draws > 0 ? law->sample(i % law_draws) : law->law, row.value("N"), D, fit::kMissing));
+        losses.push_back(predict(law_draws > 0 ? law->sample(i % law_draws) : law->law, read(row.value("N")), D, fit::kMissing));
       }
       for (auto& q : row.quantities)
         if (q.name == "loss") q.interval = fit::percentile_interval(losses);

@@ -610,7 +610,7 @@ TEST_CASE("comparison at Gopher's budget") {
   o.compute = 5.76e23;
   o.candidates.push_back({"Gopher", 280e9, 300e9, std::nullopt});
   o.candidates.push_back({"Chinchilla approach 1", fit::kMissing, fit::kMissing, plan::published::chinchilla_approach1()});
-  o.candidates.push_back({"Kaplan C^0.73", fit::kMissing, fit::kMissing, plan::published::kaplan()});
+  o.candidates.push_back({"Kaplan C^0.73", fit::kMissing, fit::kMissing, plan::published::kaplan().with_shape(50257, 1024, 64, "test")});
   plan::Answer a = plan::compare(wrap(fit::published::chinchilla()), o);
   REQUIRE(a.rows.size() == 4);
   CHECK(a.rows[0].value("loss_gap") == Approx(0).margin(1e-12));
@@ -794,15 +794,12 @@ TEST_CASE("a bootstrapped allocation rule's samples widen the loss intervals of 
   CHECK(tab.samples == 200);
 }
 
-// Kaplan's C^0.73 gives non-embedding parameters; Chinchilla's law reads N as all of them. An answer
-// that reads one with the other says so; one with a law of Kaplan's own form, or a rule of all
-// parameters, does not.
-TEST_CASE("a rule of non-embedding parameters read with a law of all parameters is noted") {
-  auto noted = [](const plan::Answer& a) {
-    return std::count_if(a.notes.begin(), a.notes.end(), [](const std::string& n) {
-      return n.find("counts non-embedding parameters") != std::string::npos;
-    });
-  };
+// Kaplan's C^0.73 gives non-embedding parameters; Chinchilla's law reads N as all of them. Read as
+// they are, the law's loss was that of a smaller model than the rule means, with only a note: now a
+// law of all parameters refuses the rule without its models' shape, naming the fix, and with it
+// reads N + (vocab + ctx)·d, d = (aspect·N/12)^(1/3). A law of Kaplan's own form, or a rule of all
+// parameters, reads N as it is.
+TEST_CASE("a rule of non-embedding parameters is read by a law of all parameters with its models' embeddings\, or refused") {
   const fit::FittedLaw chinchilla = wrap(fit::published::chinchilla());
   CHECK(plan::published::kaplan().non_embedding);
   CHECK_FALSE(plan::published::chinchilla_approach1().non_embedding);
@@ -810,18 +807,76 @@ TEST_CASE("a rule of non-embedding parameters read with a law of all parameters 
   o.compute = 1e22;
   o.candidates.push_back({"Kaplan", fit::kMissing, fit::kMissing, plan::published::kaplan()});
   o.candidates.push_back({"approach 1", fit::kMissing, fit::kMissing, plan::published::chinchilla_approach1()});
-  const plan::Answer a = plan::compare(chinchilla, o);
-  CHECK(noted(a) == 1);
-  CHECK_THAT(a.Summary(), Contains("the rule 'kaplan' counts non-embedding parameters (Kaplan et al.'s N), law 'chinchilla' all of them (as Chinchilla's, Muennighoff's and Besiroglu et al.'s laws do, and a study's by default)"));
-  CHECK(noted(plan::optimal(plan::published::kaplan(), at(1e22), &chinchilla)) == 1);
-  CHECK(noted(plan::optimal(plan::published::chinchilla_approach1(), at(1e22), &chinchilla)) == 0);
-  CHECK(noted(plan::optimal(plan::published::kaplan(), at(1e22))) == 0);  // no law: nothing read
+  const std::string fix = "Give the rule its models' shape, plan.published.kaplan:with{ vocab = 50257, ctx = 1024 }";
+  CHECK_THROWS_WITH(plan::compare(chinchilla, o),
+                    StartsWith("plan.compare: candidate 'Kaplan' is the rule 'kaplan', which counts non-embedding "
+                               "parameters (Kaplan et al.'s N), and law 'chinchilla' all of them") && Contains(fix) &&
+                        Contains("or ask with a law of non-embedding N (fit.published.kaplan"));
+  CHECK_THROWS_WITH(plan::optimal(plan::published::kaplan(), at(1e22), &chinchilla),
+                    StartsWith("plan.optimal: the rule 'kaplan' counts non-embedding parameters") && Contains(fix));
   plan::TableOptions t;
   t.params = {1e9};
-  CHECK(noted(plan::table(plan::published::kaplan(), t, &chinchilla)) == 1);
+  CHECK_THROWS_WITH(plan::table(plan::published::kaplan(), t, &chinchilla),
+                    StartsWith("plan.table: the rule 'kaplan' counts non-embedding parameters") && Contains(fix));
+  // Without a law, or with Kaplan's joint law, or a law fitted to non-embedding N, nothing is converted.
+  CHECK_NOTHROW(plan::optimal(plan::published::kaplan(), at(1e22)));
   const fit::FittedLaw kaplan_nd = wrap(fit::published::kaplan());
   o.candidates.pop_back();
-  CHECK(noted(plan::compare(kaplan_nd, o)) == 0);
+  const plan::Answer joint = plan::compare(kaplan_nd, o);
+  CHECK(joint.rows[1].value("N") == Approx(plan::published::kaplan().N_at(1e22)).epsilon(1e-12));
+  fit::FittedLaw counted = chinchilla;
+  counted.N_counts = "non_embedding";
+  CHECK(plan::compare(counted, o).rows[1].value("N") == Approx(plan::published::kaplan().N_at(1e22)).epsilon(1e-12));
+  // With the shape: Kaplan's N_opt at 1e22 FLOP (1.3e9·(1e22/8.64e19)^0.73, non-embedding), its D =
+  // C/(6N), and the law's loss at N + (V + T)·d. By hand (and with Python): N = 4.1715e10 non-embedding,
+  // d = (64·N/12)^(1/3) = 6059.4, N_all = N + (50257 + 1024)·d = 4.2025e10.
+  const plan::AllocationRule shaped = plan::published::kaplan().with_shape(50257, 1024, 64, "test");
+  const double C = 1e22, N = 1.3e9 * std::pow(C / 8.64e19, 0.73), D = C / (6 * N);
+  const double d = std::cbrt(64 * N / 12), N_all = N + (50257 + 1024) * d;
+  REQUIRE(N == Approx(4.1715e10).epsilon(1e-4));
+  REQUIRE(N_all == Approx(4.2025e10).epsilon(1e-4));
+  REQUIRE(d == Approx(6059.4).epsilon(1e-4));
+  auto chin = [](double n, double dd) { return 1.69 + 406.4 / std::pow(n, 0.34) + 410.7 / std::pow(dd, 0.28); };
+  o.candidates = {{"Kaplan", fit::kMissing, fit::kMissing, shaped}};
+  const plan::Answer cmp = plan::compare(chinchilla, o);
+  CHECK(cmp.rows[1].value("N") == Approx(N_all).epsilon(1e-12));
+  CHECK(cmp.rows[1].value("D") == Approx(D).epsilon(1e-12));
+  CHECK(cmp.rows[1].value("loss") == Approx(chin(N_all, D)).epsilon(1e-12));
+  CHECK(cmp.rows[1].value("flops") == Approx(6 * N_all * D).epsilon(1e-12));
+  CHECK(chin(N_all, D) != Approx(chin(N, D)).epsilon(1e-9));  // the conversion moves the loss
+  CHECK_THAT(note_starting(cmp, "'Kaplan': law 'chinchilla' counts all parameters"),
+             Contains("the 41.7B non-embedding parameters of rule 'kaplan' are read as 42B, with the embeddings "
+                      "(50257 + 1024)·d = 311M of its models (d = 6059 at d/L = 64)"));
+  // plan.optimal with the rule and the law: the rule's own N (non-embedding, as its convention says),
+  // the law's loss of its model.
+  const plan::Answer opt = plan::optimal(shaped, at(C), &chinchilla);
+  CHECK(opt.value("N") == Approx(N).epsilon(1e-12));
+  CHECK(opt.value("loss") == Approx(chin(N_all, D)).epsilon(1e-12));
+  CHECK_THAT(opt.convention, Contains("N non-embedding parameters"));
+  CHECK_FALSE(note_starting(opt, "law 'chinchilla' counts all parameters: the 41.7B non-embedding parameters").empty());
+  // plan.table: each size asked is non-embedding; its loss is the law's at its model's N.
+  t.params = {1e6, 1e9};
+  const plan::Answer tab = plan::table(shaped, t, &chinchilla);
+  for (size_t i = 0; i < 2; ++i) {
+    const double n = t.params[i], n_all = n + (50257 + 1024) * std::cbrt(64 * n / 12);
+    CHECK(tab.rows[i].value("N") == n);
+    CHECK(tab.rows[i].value("loss") == Approx(chin(n_all, tab.rows[i].value("D"))).epsilon(1e-12));
+  }
+  CHECK_THAT(note_starting(tab, "law 'chinchilla' counts all parameters: the non-embedding sizes of rule 'kaplan'"),
+             Contains("1M as 9.96M, 1B as 1.09B"));
+  // A smaller vocabulary and another aspect: 1M non-embedding parameters at vocab 256, ctx 256, d/L = 16
+  // are 1M + 512·(16e6/12)^(1/3) = 1.0564M.
+  const plan::AllocationRule small = plan::published::kaplan().with_shape(256, 256, 16, "test");
+  CHECK(small.all_params(1e6) == Approx(1e6 + 512 * std::cbrt(16e6 / 12)).epsilon(1e-12));
+  // The shape is checked, and only a rule of non-embedding N takes one.
+  CHECK_THROWS_WITH(plan::published::chinchilla_approach1().with_shape(50257, 1024, 64, "rule:with"),
+                    StartsWith("rule:with: the rule 'chinchilla_approach1' counts all parameters already"));
+  CHECK_THROWS_WITH(plan::published::kaplan().with_shape(fit::kMissing, 1024, 64, "rule:with"),
+                    StartsWith("rule:with: missing vocab (the models' vocabulary, e.g. vocab = 50257)"));
+  CHECK_THROWS_WITH(plan::published::kaplan().with_shape(50257, 0, 64, "rule:with"),
+                    StartsWith("rule:with: ctx must be a number of at least 1 (got 0)"));
+  CHECK_THROWS_WITH(plan::published::kaplan().with_shape(50257, 1024, -1, "rule:with"),
+                    StartsWith("rule:with: aspect must be a positive d_model / n_layer ratio (got -1)"));
 }
 
 TEST_CASE("allocation rules: Kaplan's C^0.73") {

@@ -1358,6 +1358,17 @@ Answer compare(const fit::FittedLaw& fitted, const CompareOptions& options) {
   out.law = law_label(fitted);
   note_kaplan_joint(fitted.law, out);
   note_kaplan_overfitting(&fitted.law, nullptr, out, Optima::FirstRow);
+  // A candidate that is a rule of non-embedding N (Kaplan's) below Kaplan et al.'s overfitting bound
+  // says so, as plan.optimal and plan.table with the rule do (compare said nothing of it): the bound
+  // is of the rule's own N, not of the N its models have with their embeddings.
+  for (size_t k = 0; k < options.candidates.size(); ++k) {
+    const Candidate& c = options.candidates[k];
+    if (!c.rule || !c.rule->non_embedding || fitted.law.kind() == LawKind::KaplanND) continue;
+    Answer own;
+    set_allocation(own, C, c.rule->N_at(C), c.rule->D_at(C), fit::kMissing);
+    note_kaplan_overfitting(nullptr, &*c.rule, own);
+    for (const auto& n : own.notes) out.notes.push_back("'" + c.name + "': " + n);
+  }
   return out;
 }
 

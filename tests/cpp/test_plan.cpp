@@ -847,6 +847,18 @@ TEST_CASE("a rule of non-embedding parameters is read by a law of all parameters
   CHECK_THAT(note_starting(cmp, "'Kaplan': law 'chinchilla' counts all parameters"),
              Contains("the 41.7B non-embedding parameters of rule 'kaplan' are read as 42B, with the embeddings "
                       "(50257 + 1024)·d = 311M of its models (d = 6059 at d/L = 64)"));
+  // Below Kaplan et al.'s overfitting bound, as plan.optimal with the rule says, compare says so of
+  // the candidate (it said nothing): at 1e21 FLOP the rule's N = 7.7676e9 non-embedding trains on
+  // D = 2.1457e10 tokens, 0.21 of 5e3·N^0.74 = 1.0418e11 (by hand, and with Python).
+  o.compute = 1e21;
+  const plan::Answer low = plan::compare(chinchilla, o);
+  CHECK_THAT(note_starting(low, "'Kaplan': below Kaplan et al.'s overfitting bound"),
+             Contains("D = 21.5B tokens for N = 7.77B is 0.21× the bound (104B)"));
+  CHECK(plan::optimal(shaped, at(1e21), &chinchilla).notes.size() >= 1);
+  o.candidates.push_back({"approach 1", fit::kMissing, fit::kMissing, plan::published::chinchilla_approach1()});
+  CHECK(note_starting(plan::compare(chinchilla, o), "'approach 1': below").empty());
+  o.candidates.pop_back();
+  o.compute = C;
   // plan.optimal with the rule and the law: the rule's own N (non-embedding, as its convention says),
   // the law's loss of its model.
   const plan::Answer opt = plan::optimal(shaped, at(C), &chinchilla);

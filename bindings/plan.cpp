@@ -645,7 +645,7 @@ const QuantityDoc kQuantities[] = {
     {"limit_cost", "the cost of the data limit: loss - loss_unlimited (0 where the unique tokens do not bind), "
                    "with its own bootstrap interval"},
     {"inference_tokens", "tokens processed at inference"},
-    {"inference_flops", "2·N·inference_tokens"},
+    {"inference_flops", "2·N·inference_tokens, or the forward third of flops_per_token times them where flops = counts attention"},
     {"total_flops", "training + inference FLOP"},
     {"N_compute_optimal", "inference: N of the compute-optimal run reaching the same loss"},
     {"D_compute_optimal", "inference: D of the compute-optimal run reaching the same loss"},
@@ -653,7 +653,7 @@ const QuantityDoc kQuantities[] = {
     {"saving", "inference: fraction of total FLOP saved over the compute-optimal run"},
     {"loss_gap", "compare: loss minus the law's optimal loss at the budget"},
     {"compute_equivalent", "compare: the compute the law's optimum needs for the same loss"},
-    {"efficiency", "compare: compute_equivalent / the run's 6·N·D"},
+    {"efficiency", "compare: compute_equivalent / the run's compute (6·N·D, or D·M(N) where flops = counts attention)"},
     {"flops_6ND", "6·N·D when it differs from the budget (an allocation rule's separate N and D laws, a budget counted with attention)"},
     {"flops_per_token", "a budget counted with attention (flops = { \"kaplan\" | \"palm\", ctx = }): FLOP per training token at N"},
     {"n_layer", "a budget counted with attention: the layers L of the shape N is counted at (continuous: N = 12·L·d², d = aspect·L)"},
@@ -990,6 +990,31 @@ int rule_doc(lua_State* L) {
   push_string(L, check<plan::AllocationRule>(L, 1).doc);
   return 1;
 }
+// rule:with{ vocab =, ctx = [, aspect =] } -> the rule with its models' shape, which a law of all
+// parameters needs to read a rule of non-embedding N (Kaplan's).
+int rule_with(lua_State* L) {
+  const plan::AllocationRule& r = check<plan::AllocationRule>(L, 1);
+  Args args(L, 2, "rule:with", {"vocab", "ctx", "aspect"});
+  push(L, r.with_shape(args.number("vocab", kMissing), args.number("ctx", kMissing), args.number("aspect", 64), "rule:with"));
+  return 1;
+}
+int rule_non_embedding(lua_State* L) {
+  lua_pushboolean(L, check<plan::AllocationRule>(L, 1).non_embedding);
+  return 1;
+}
+// The models' shape given by rule:with, or nil.
+int rule_shape(lua_State* L) {
+  const plan::AllocationRule& r = check<plan::AllocationRule>(L, 1);
+  if (!r.has_shape()) {
+    lua_pushnil(L);
+    return 1;
+  }
+  lua_createtable(L, 0, 3);
+  set_number(L, "vocab", r.vocab);
+  set_number(L, "ctx", r.ctx);
+  set_number(L, "aspect", r.aspect);
+  return 1;
+}
 template <bool N>
 int rule_exponent(lua_State* L) {
   const plan::AllocationRule& r = check<plan::AllocationRule>(L, 1);
@@ -1100,8 +1125,15 @@ int open_plan(lua_State* L) {
       "a study's IsoFLOP or approach-1 fit (s.fits.isoflop, s.fits.approach1) is taken there as its rule.",
       {{"N_at", &bound<rule_N_at>, "rule:N_at(C) -> parameters at compute C (FLOP)"},
        {"D_at", &bound<rule_D_at>, "rule:D_at(C) -> tokens at compute C (C/(6N) without a D law)"},
-       {"flops_for_params", &bound<rule_flops_for_params>, "rule:flops_for_params(N) -> the compute at which the rule picks N"}},
+       {"flops_for_params", &bound<rule_flops_for_params>, "rule:flops_for_params(N) -> the compute at which the rule picks N"},
+       {"with", &bound<rule_with>,
+        "rule:with{ vocab =, ctx = [, aspect = 64] } -> the same rule of non-embedding N (Kaplan's) with its models' "
+        "shape: a law of all parameters (Chinchilla's, a study's) then reads its N as N + (vocab + ctx)·d, d the width "
+        "of N = 12·L·d² at d/L = aspect (tied output, learned positions, as model.gpt counts them), and refuses the "
+        "rule without it"}},
       {{"name", &bound<rule_name>, "the rule's name"},
+       {"non_embedding", &bound<rule_non_embedding>, "whether N_opt counts non-embedding parameters (Kaplan et al.'s N)"},
+       {"shape", &bound<rule_shape>, "{ vocab =, ctx =, aspect = } of the rule's models (rule:with), or nil"},
        {"doc", &bound<rule_doc>, "where the rule comes from"},
        {"a", &bound<rule_exponent<true>>, "exponent of N_opt ∝ C^a"},
        {"b", &bound<rule_exponent<false>>, "exponent of D_opt ∝ C^b"}});

@@ -62,10 +62,12 @@ bootstrap intervals are far wider than the paper's. Plan with the refit, or with
 their intervals (scripts/quickstart.lua), not with one published point estimate.]])
 
 print("\n== The same budget under the refit: Gopher (280B on 300B), approach 1, Kaplan's C^0.73 ==")
+-- Kaplan's rule counts non-embedding parameters, the refit all of them: the rule's models are given
+-- Kaplan et al.'s shape (GPT-2's vocabulary, 1024 tokens of context), whose embeddings the law adds.
 print(plan.compare{ compute = C, law = epoch,
   candidates = { { name = "Gopher", N = 280e9, D = 300e9 },
                  { name = "Chinchilla approach 1", allocation = approach1 },
-                 { name = "Kaplan C^0.73", allocation = plan.published.kaplan } } })
+                 { name = "Kaplan C^0.73", allocation = plan.published.kaplan:with{ vocab = 50257, ctx = 1024 } } } })
 
 print("\n== Muennighoff et al.: 25B unique tokens ==")
 print(plan.loss{ N = 6.34e9, D = 242e9, unique_tokens = 25e9, law = datablations })

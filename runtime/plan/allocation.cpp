@@ -15,6 +15,30 @@ double AllocationRule::evaluate(const fit::Law& power_law, double flops) {
 
 double AllocationRule::N_at(double flops) const { return evaluate(N_law.law, flops); }
 
+double AllocationRule::width(double N) const { return std::cbrt(aspect * N / 12.0); }
+double AllocationRule::all_params(double N) const { return N + (vocab + ctx) * width(N); }
+
+AllocationRule AllocationRule::with_shape(double vocab_, double ctx_, double aspect_, const std::string& function) const {
+  if (!non_embedding)
+    fail(function, ": the rule '", name, "' counts all parameters already (its N includes the embeddings): its N needs no "
+         "model shape");
+  auto check = [&](double v, const char* what, const char* hint) {
+    if (std::isnan(v)) fail(function, ": missing ", what, " (", hint, ")");
+    if (!(v >= 1) || !std::isfinite(v))
+      fail(function, ": ", what, " must be a number of at least 1 (got ", format_significant(v, 6), "); ", hint);
+  };
+  check(vocab_, "vocab", "the models' vocabulary, e.g. vocab = 50257");
+  check(ctx_, "ctx", "the models' context in tokens (learned positions), e.g. ctx = 1024");
+  if (!(aspect_ > 0) || !std::isfinite(aspect_))
+    fail(function, ": aspect must be a positive d_model / n_layer ratio (got ", format_significant(aspect_, 6),
+         "); Kaplan et al. found 20 to 200 all fine, model.shape_for's default is 64");
+  AllocationRule out = *this;
+  out.vocab = vocab_;
+  out.ctx = ctx_;
+  out.aspect = aspect_;
+  return out;
+}
+
 double AllocationRule::D_at(double flops) const {
   return D_law ? evaluate(D_law->law, flops) : flops / (6.0 * N_at(flops));
 }
@@ -119,6 +143,10 @@ std::string AllocationRule::Summary() const {
   else
     out << ", D = C/(6N)";
   if (!N_law.samples.empty()) out << " (" << N_law.samples.size() << " bootstrap samples)";
+  if (non_embedding)
+    out << "; N non-embedding" << (has_shape() ? str(", models of vocab ", format_significant(vocab, 6), ", ctx ",
+                                                     format_significant(ctx, 6), ", d/L = ", format_significant(aspect, 4))
+                                               : std::string());
   if (!doc.empty()) out << "\n  " << doc;
   return out.str();
 }

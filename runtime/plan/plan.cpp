@@ -476,18 +476,57 @@ void note_kaplan_overfitting(const Law* law, const AllocationRule* rule, Answer&
                         "D ∝ C^0.27, runs into the bound, D ∝ C^0.54)"));
 }
 
-// A rule of non-embedding N (Kaplan's) read with a law that is not one of Kaplan's: such a law
-// (Chinchilla's, Muennighoff's, a study's by default) counts all parameters, so the loss it gives
-// for that N is of a smaller model than the rule means.
-void note_rule_params(const AllocationRule& rule, const Law& law, Answer& a) {
-  if (!rule.non_embedding) return;
-  switch (law.kind()) {
-    case fit::LawKind::KaplanN: case fit::LawKind::KaplanND: case fit::LawKind::KaplanCurve: return;
-    default: break;
+// Whether `fitted` reads N as non-embedding parameters: Kaplan et al.'s laws, or a law fitted to runs
+// counted so (a study's params = "non_embedding"). Chinchilla's, Muennighoff's and Besiroglu et al.'s
+// laws, and a study's by default, count all parameters.
+bool law_counts_non_embedding(const fit::FittedLaw& fitted) {
+  switch (fitted.law.kind()) {
+    case fit::LawKind::KaplanN: case fit::LawKind::KaplanND: case fit::LawKind::KaplanCurve: return true;
+    default: return fitted.N_counts == "non_embedding";
   }
-  a.notes.push_back(str("the rule '", rule.name, "' counts non-embedding parameters (Kaplan et al.'s N), law '",
-                        law.name(), "' all of them (as Chinchilla's, Muennighoff's and Besiroglu et al.'s laws do, and a "
-                        "study's by default): the rule's models are larger than N by their embeddings"));
+}
+
+// How a law reads an allocation rule's N: as it is, or, for a rule of non-embedding N (Kaplan's)
+// read with a law of all parameters, as the N of the rule's models with their embeddings
+// (AllocationRule::all_params). That was a note only, and the loss the law gave was that of a
+// smaller model than the rule means (by 9% of its parameters for 1M non-embedding ones at vocab 256,
+// context 256 and d/L = 64); a rule without its models' shape is refused, naming the fix.
+struct RuleParams {
+  const AllocationRule* rule = nullptr;
+  bool convert = false;
+  double operator()(double N) const { return convert ? rule->all_params(N) : N; }
+};
+
+// `subject` names the rule in the question ("the rule 'kaplan'", "candidate 'K' is the rule 'kaplan', which").
+RuleParams rule_params(const AllocationRule& rule, const fit::FittedLaw& law, const std::string& function,
+                       const std::string& subject) {
+  RuleParams out;
+  out.rule = &rule;
+  if (!rule.non_embedding || law_counts_non_embedding(law)) return out;
+  const std::string as_given = rule.name == "kaplan" ? "plan.published.kaplan" : "rule";
+  if (!rule.has_shape())
+    fail(function, ": ", subject, " counts non-embedding parameters (Kaplan et al.'s N), and law '", law.law.name(),
+         "' all of them: read as they are, its loss is that of a smaller model than the rule means. Give the rule its "
+         "models' shape, ", as_given, ":with{ vocab = 50257, ctx = 1024 } (the law then reads N + (vocab + ctx)·d "
+         "parameters, d the width of N at d/L = 64, or aspect = ), or ask with a law of non-embedding N "
+         "(fit.published.kaplan, or a study's with params = \"non_embedding\")");
+  out.convert = true;
+  return out;
+}
+
+// What the law read for the rule's N at the answer's budget: "law 'epoch' counts all parameters: the
+// 805B non-embedding parameters of rule 'kaplan' are read as 806B, with the embeddings (50257 + 1024)·d
+// = 830M of its models (d = 16250 at d/L = 64)".
+void note_rule_params(const RuleParams& params, const fit::FittedLaw& law, double N, Answer& a,
+                      const std::string& who = "") {
+  if (!params.convert) return;
+  const AllocationRule& rule = *params.rule;
+  a.notes.push_back(str(who.empty() ? "" : "'" + who + "': ", "law '", law.law.name(), "' counts all parameters: the ",
+                        format_quantity(N, Unit::Params), " non-embedding parameters of rule '", rule.name, "' are read as ",
+                        format_quantity(params(N), Unit::Params), ", with the embeddings (", format_significant(rule.vocab, 6),
+                        " + ", format_significant(rule.ctx, 6), ")·d = ", format_quantity(params(N) - N, Unit::Params),
+                        " of its models (d = ", std::llround(rule.width(N)), " at d/L = ",
+                        format_significant(rule.aspect, 4), ")"));
 }
 
 // An answer from a fitted law (or rule) that has no bootstrap samples has no intervals: it says so,
@@ -586,13 +625,17 @@ void refuse_rule_count(const FlopsPerToken& flops, const std::string& function, 
 // D law's (or C/(6N) from N's); the ratio and product from each resample's N and D together, where
 // the D law's samples are the N law's (a bootstrapped IsoFLOP analysis or fit). An interval of no
 // width (6·N·D = C for every resample of D = C/(6N)) is none. Returns the samples it drew on.
-int set_rule_intervals(const AllocationRule& rule, double C, Answer& a, const char* product) {
+// `params` (where given) is how a law reads the rule's N (rule_params): D = C/(6N) from the rule's own N.
+int set_rule_intervals(const AllocationRule& rule, double C, Answer& a, const char* product,
+                       const RuleParams* params = nullptr) {
   std::vector<double> ns, ds;
   for (size_t i = 0; i < rule.N_law.samples.size(); ++i) ns.push_back(AllocationRule::evaluate(rule.N_law.sample(i), C));
   if (rule.D_law)
     for (size_t i = 0; i < rule.D_law->samples.size(); ++i) ds.push_back(AllocationRule::evaluate(rule.D_law->sample(i), C));
   else
     for (double n : ns) ds.push_back(C / (6 * n));
+  if (params)
+    for (double& n : ns) n = (*params)(n);
   std::vector<double> ratios, products;
   if (ns.size() == ds.size())
     for (size_t i = 0; i < ns.size(); ++i) {
@@ -607,6 +650,22 @@ int set_rule_intervals(const AllocationRule& rule, double C, Answer& a, const ch
     if (interval.hi - interval.lo > 1e-8 * std::fabs(q.value)) q.interval = interval;
   }
   return static_cast<int>(std::max(ns.size(), ds.size()));
+}
+
+// The bootstrap samples of a rule (of its N law, or of its D law where that has more).
+size_t rule_sample_count(const AllocationRule& rule) {
+  return std::max(rule.N_law.samples.size(), rule.D_law ? rule.D_law->samples.size() : size_t{0});
+}
+
+// The rule's N and D at budget C in its bootstrap sample `draw` (cycled over its samples), drawn as
+// set_rule_intervals draws them: N from the N law's sample, D from the D law's (its point law where
+// it has no samples), or C/(6N) from that N.
+std::pair<double, double> rule_sample_at(const AllocationRule& rule, size_t draw, double C) {
+  const auto& n_samples = rule.N_law.samples;
+  const double N = n_samples.empty() ? rule.N_at(C) : AllocationRule::evaluate(rule.N_law.sample(draw % n_samples.size()), C);
+  if (!rule.D_law) return {N, C / (6 * N)};
+  const auto& d_samples = rule.D_law->samples;
+  return {N, d_samples.empty() ? rule.D_at(C) : AllocationRule::evaluate(rule.D_law->sample(draw % d_samples.size()), C)};
 }
 
 // The convention of a rule's budgets and N: 6·N·D, with N non-embedding for Kaplan's rule, whose
@@ -749,6 +808,16 @@ double FlopsPerToken::at(double N) const {
   const double d = width(N);
   return 6.0 * N + (kind == Kind::Kaplan ? 6.0 : 12.0) * (d * d / aspect) * ctx;
 }
+
+// "(PaLM's and DeepSeek's count with attention; T = 2048, shapes at d/L = 64)": the part of Describe()
+// after its formula, for messages that write the formula out themselves.
+namespace {
+std::string counted_as(const FlopsPerToken& flops) {
+  const std::string text = flops.Describe(), formula_end = ")·D (";
+  const size_t at = text.find(formula_end);
+  return at == std::string::npos ? "(" + text + ")" : text.substr(at + formula_end.size() - 1);
+}
+}  // namespace
 
 std::string FlopsPerToken::Describe() const {
   if (kind == Kind::SixN) return "C = 6·N·D";
@@ -904,21 +973,33 @@ Answer optimal(const AllocationRule& rule, const OptimalOptions& options, const 
                     " would be read as a larger one. Ask a loss law instead (plan.optimal{ compute = ..., law = ..., "
                     "flops = ... }), or give the rule the budget as 6·N·D");
   if (law) require_loss_law(*law, "plan.optimal");
+  // The law's N for the rule's (its models with their embeddings, for Kaplan's rule and a law of all
+  // parameters); the answer's N stays the rule's, in its count (answer.convention).
+  const RuleParams read = law ? rule_params(rule, *law, "plan.optimal", "the rule '" + rule.name + "'")
+                              : RuleParams{&rule, false};
   const double C = options.compute;
   const double N = rule.N_at(C), D = rule.D_at(C);
   Answer out;
-  set_allocation(out, C, N, D, law ? predict(law->law, N, D, fit::kMissing) : fit::kMissing);
+  set_allocation(out, C, N, D, law ? predict(law->law, read(N), D, fit::kMissing) : fit::kMissing);
   if (law) note_fit_limits(*law, out);
-  if (law) note_rule_params(rule, law->law, out);
+  if (law) note_rule_params(read, *law, N, out);
   if (std::fabs(6 * N * D / C - 1) > 1e-3) {
     out.set("flops_6ND", 6 * N * D, Unit::Flops, "6·N·D");
     out.notes.push_back("the rule's N_opt and D_opt are separate fits: 6·N·D differs from the budget");
   }
-  // Intervals: N, D, tokens per parameter and 6·N·D from the rule's samples, loss from the law's.
+  // Intervals: N, D, tokens per parameter and 6·N·D from the rule's samples; the loss from the law's
+  // and the rule's together: draw i is the law's sample i at the rule's sample i's N and D (each
+  // cycled where it has fewer; the law itself where it has none). It was the law's samples at the
+  // rule's point N and D, as if the rule's N and D were known exactly.
   const int rule_samples = set_rule_intervals(rule, C, out, "flops_6ND");
   std::vector<double> losses;
-  if (law)
-    for (size_t i = 0; i < law->samples.size(); ++i) losses.push_back(predict(law->sample(i), N, D, fit::kMissing));
+  if (law) {
+    const size_t law_draws = law->samples.size(), rule_draws = rule_sample_count(rule) >= 2 ? rule_sample_count(rule) : 0;
+    for (size_t i = 0; i < std::max(law_draws, rule_draws); ++i) {
+      const auto [n, d] = rule_draws > 0 ? rule_sample_at(rule, i, C) : std::make_pair(N, D);
+      losses.push_back(predict(law_draws > 0 ? law->sample(i % law_draws) : law->law, read(n), d, fit::kMissing));
+    }
+  }
   for (auto& q : out.quantities)
     if (q.name == "loss" && losses.size() >= 2) q.interval = fit::percentile_interval(losses);
   out.samples = std::max(rule_samples, static_cast<int>(losses.size()));
@@ -1072,13 +1153,20 @@ Answer inference(const fit::FittedLaw& fitted, const InferenceOptions& options) 
       return training(n, tokens_for(n)) + serving(n);
     };
     search::Minimum m = search::minimize(total, std::log(1e-9), std::log(std::log(1e12)), 241);
+    // The total in the count the question uses: it said 6·N·D + 2·N·inference_tokens also where the
+    // budget counts attention (flops = { "palm", ctx = T }), which is not what overflowed.
+    const std::string total_text =
+        per_token.six_n() ? std::string("6·N·D + 2·N·inference_tokens")
+                          : str("(6N + ", per_token.kind == FlopsPerToken::Kind::Kaplan ? "6" : "12", "·L·T·d)·D + (2N + ",
+                                per_token.kind == FlopsPerToken::Kind::Kaplan ? "2" : "4",
+                                "·L·T·d)·inference_tokens ", counted_as(per_token));
     // Named by its input: inference_tokens = 1e300 ended here as "found no interior optimum ...", no
     // word of which input took the search off its range.
     if (!std::isfinite(m.f) || m.at_edge) {
       const bool small_edge = std::isfinite(m.f) && m.x < 0.5 * (std::log(1e-9) + std::log(std::log(1e12)));
       fail(function, ": found no interior optimum of training + inference compute for loss ", format_significant(target, 5),
            " at inference_tokens = ", format_count(T), ": ",
-           !std::isfinite(m.f) ? "the total 6·N·D + 2·N·inference_tokens overflows at every model size"
+           !std::isfinite(m.f) ? "the total " + total_text + " overflows at every model size"
            : small_edge ? "inference outweighs training so far that the optimum is the smallest model that reaches the loss at all"
                         : "the optimum lies beyond 1e12 times the smallest model that reaches the loss",
            "; give fewer inference_tokens (a model's lifetime is rarely above 1e16 tokens), or a target loss further "
@@ -1087,6 +1175,8 @@ Answer inference(const fit::FittedLaw& fitted, const InferenceOptions& options) 
     const double N = std::exp(ln_n_at(m.x)), D = tokens_for(N);
     Answer ans;
     set_allocation(ans, training(N, D), N, D, target);
+    // Beside "inference FLOP" and "total FLOP", the training compute is named so: it printed as "FLOP".
+    ans.set("flops", training(N, D), Unit::Flops, "training FLOP");
     set_counted(ans, per_token, N, D);
     ans.set("inference_tokens", T, Unit::Tokens, "inference tokens");
     ans.set("inference_flops", serving(N), Unit::Flops, "inference FLOP");
@@ -1136,13 +1226,26 @@ Answer compare(const fit::FittedLaw& fitted, const CompareOptions& options) {
       refuse_rule_count(per_token, function, "candidate '" + c.name + "' is the allocation rule '" + c.rule->name +
                         "', which", " would be read as a larger one: give the candidate as { N = ..., D = ... } instead");
   }
+  // How the law reads each rule's N (refused before any work where it cannot: Kaplan's rule without
+  // its models' shape under a law of all parameters).
+  std::vector<RuleParams> reads;
+  for (const auto& c : options.candidates)
+    reads.push_back(c.rule ? rule_params(*c.rule, fitted, function,
+                                         "candidate '" + c.name + "' is the rule '" + c.rule->name + "', which")
+                           : RuleParams{});
   // A candidate's N and D at the budget: a rule's (whose separately fitted N and D laws may spend
-  // other than C), or N with its D, or with D = C/M(N) (C/(6N) unless the budget counts attention).
-  auto allocation_of = [&](const Candidate& c) -> std::pair<double, double> {
-    if (c.rule) return {c.rule->N_at(C), c.rule->D_at(C)};
+  // other than C; N as the law counts it), or N with its D, or with D = C/M(N) (C/(6N) unless the
+  // budget counts attention).
+  // `draw` (from 0) picks a bootstrap sample of each rule that has them (rule_sample_at); -1, the rule itself.
+  auto allocation_of = [&](size_t k, long draw = -1) -> std::pair<double, double> {
+    const Candidate& c = options.candidates[k];
+    if (c.rule) {
+      const auto [N, D] = draw < 0 ? std::make_pair(c.rule->N_at(C), c.rule->D_at(C)) : rule_sample_at(*c.rule, draw, C);
+      return {reads[k](N), D};
+    }
     return {c.N, given(c.D) ? c.D : C / per_token.at(c.N)};
   };
-  Answer out = with_intervals(fitted, [&](const Law& law) {
+  auto solve = [&](const Law& law, long draw) {
     Allocation best = allocate(law, C, U, fit::kMissing, Method::Auto, 241, function, false, per_token);
     Answer ans;
     set_allocation(ans, C, best.N, best.D, best.loss);
@@ -1174,27 +1277,70 @@ Answer compare(const fit::FittedLaw& fitted, const CompareOptions& options) {
       return r;
     };
     ans.rows.push_back(row(best.N, best.D));
-    for (const auto& c : options.candidates) {
-      const auto [N, D] = allocation_of(c);
+    for (size_t k = 0; k < options.candidates.size(); ++k) {
+      const auto [N, D] = allocation_of(k, draw);
       ans.rows.push_back(row(N, D));
     }
     return ans;
-  }, [&](Answer& point) { check_model_size(point, function, false); });
+  };
+  // The law's samples give the intervals of its optimum and of the candidates of fixed N and D. A
+  // rule's row is a run whose N and D vary over the rule's own samples too: its loss, Δloss,
+  // equivalent compute and efficiency come from draws that pair the law's sample i with the rule's
+  // sample i (each cycled where they have fewer: the two bootstraps are independent), as many as
+  // the larger of the two has. They came from the law's samples alone, at the rule's point N and D:
+  // a bootstrapped IsoFLOP rule's loss interval left out the rule's own uncertainty.
+  Answer point = solve(fitted.law, -1);
+  check_model_size(point, function, false);
+  note_fit_limits(fitted, point);
+  Answer out = point;
+  const size_t law_draws = fitted.samples.size();
+  size_t rule_draws = 0;
+  for (const auto& c : options.candidates)
+    if (c.rule) rule_draws = std::max(rule_draws, rule_sample_count(*c.rule));
+  if (rule_draws < 2) rule_draws = 0;  // no interval from fewer than two samples
+  const size_t draws = std::max(law_draws, rule_draws);
+  if (draws > 0) {
+    std::vector<Answer> by_law, joint;
+    int failed = 0;
+    for (size_t i = 0; i < draws; ++i) {
+      check_interrupt();
+      try {
+        Answer a = solve(law_draws > 0 ? fitted.sample(i % law_draws) : fitted.law, rule_draws > 0 ? static_cast<long>(i) : -1);
+        if (i < law_draws) by_law.push_back(a);
+        joint.push_back(std::move(a));
+      } catch (const Error&) {
+        if (i < law_draws) ++failed;  // this resample's law has no answer
+      }
+    }
+    if (law_draws > 0) {
+      collect(point, by_law, out);
+      out.samples = static_cast<int>(law_draws);
+      out.samples_failed = failed;
+    }
+    for (size_t k = 0; k < options.candidates.size(); ++k) {
+      if (!options.candidates[k].rule || rule_sample_count(*options.candidates[k].rule) < 2) continue;
+      std::vector<Answer> rows;
+      for (const Answer& a : joint) rows.push_back(a.rows[k + 1]);
+      for (auto& q : out.rows[k + 1].quantities) q.interval = fit::Interval{};
+      collect(point.rows[k + 1], rows, out.rows[k + 1]);
+    }
+  }
   // A rule's N and D (and so its tokens per parameter) vary over its own bootstrap samples, not the
   // law's: their intervals come from the rule's, as plan.optimal with the rule gives them.
   for (size_t k = 0; k < options.candidates.size(); ++k)
     if (options.candidates[k].rule)
-      out.samples = std::max(out.samples, set_rule_intervals(*options.candidates[k].rule, C, out.rows[k + 1], "flops"));
+      out.samples = std::max(out.samples, set_rule_intervals(*options.candidates[k].rule, C, out.rows[k + 1], "flops", &reads[k]));
   out.row_label = "allocation";
   out.row_names.push_back("law's optimum");
   for (const auto& c : options.candidates) out.row_names.push_back(c.name);
-  for (const auto& c : options.candidates) {
-    const auto [N, D] = allocation_of(c);
+  for (size_t k = 0; k < options.candidates.size(); ++k) {
+    const Candidate& c = options.candidates[k];
+    const auto [N, D] = allocation_of(k);
     const double spent = D * per_token.at(N);
     if (std::fabs(spent / C - 1) > 0.02)
       out.notes.push_back(str("'", c.name, "' uses ", flops_text(spent), per_token.six_n() ? " (6·N·D)" : " (D·M(N), counted as the budget is)",
                               ", not the budget ", flops_text(C)));
-    if (c.rule) note_rule_params(*c.rule, fitted.law, out);
+    if (c.rule) note_rule_params(reads[k], fitted, c.rule->N_at(C), out, c.name);
     // A rule read far outside the compute it was fitted on, as plan.optimal with the rule says.
     if (c.rule && c.rule->span_C.valid()) {
       const std::string part = beyond_span("compute", C, c.rule->span_C, Unit::Flops);
@@ -1212,6 +1358,17 @@ Answer compare(const fit::FittedLaw& fitted, const CompareOptions& options) {
   out.law = law_label(fitted);
   note_kaplan_joint(fitted.law, out);
   note_kaplan_overfitting(&fitted.law, nullptr, out, Optima::FirstRow);
+  // A candidate that is a rule of non-embedding N (Kaplan's) below Kaplan et al.'s overfitting bound
+  // says so, as plan.optimal and plan.table with the rule do (compare said nothing of it): the bound
+  // is of the rule's own N, not of the N its models have with their embeddings.
+  for (size_t k = 0; k < options.candidates.size(); ++k) {
+    const Candidate& c = options.candidates[k];
+    if (!c.rule || !c.rule->non_embedding || fitted.law.kind() == LawKind::KaplanND) continue;
+    Answer own;
+    set_allocation(own, C, c.rule->N_at(C), c.rule->D_at(C), fit::kMissing);
+    note_kaplan_overfitting(nullptr, &*c.rule, own);
+    for (const auto& n : own.notes) out.notes.push_back("'" + c.name + "': " + n);
+  }
   return out;
 }
 
@@ -1274,6 +1431,10 @@ Answer table(const AllocationRule& rule, const TableOptions& options, const fit:
                     " needs more than the rule's budget for the same model. Ask a loss law instead (plan.table{ params = "
                     "..., law = ..., flops = ... }), or leave flops out for the rule's budgets as 6·N·D");
   if (law) require_loss_law(*law, "plan.table");
+  // The law's N for each row's (the rule's models with their embeddings, for Kaplan's rule and a law
+  // of all parameters); the rows' N stay the sizes asked, in the rule's count.
+  const RuleParams read = law ? rule_params(rule, *law, "plan.table", "the rule '" + rule.name + "'")
+                              : RuleParams{&rule, false};
   auto rows_of = [&](const AllocationRule& r, bool with_loss) {
     Answer ans;
     for (double N : options.params) {
@@ -1283,7 +1444,7 @@ Answer table(const AllocationRule& rule, const TableOptions& options, const fit:
       row.set("flops", C, Unit::Flops, "FLOPs");
       row.set("D", D, Unit::TokensFine, "tokens");
       row.set("tokens_per_param", D / N, Unit::Ratio, "tokens/param");
-      if (law && with_loss) row.set("loss", predict(law->law, N, D, fit::kMissing), Unit::Loss, "loss");
+      if (law && with_loss) row.set("loss", predict(law->law, read(N), D, fit::kMissing), Unit::Loss, "loss");
       ans.rows.push_back(row);
     }
     return ans;
@@ -1291,14 +1452,23 @@ Answer table(const AllocationRule& rule, const TableOptions& options, const fit:
   Answer out = rows_of(rule, true);
   check_table_rows(out, options.params, "plan.table");
   if (law) note_fit_limits(*law, out);  // as plan.optimal with a rule and a law: its loss column is the law's
-  if (law) note_rule_params(rule, law->law, out);
+  if (law && read.convert) {
+    // Said once, of the table's sizes: each row's N is read as N + (vocab + ctx)·d.
+    std::string parts;
+    for (double N : options.params)
+      parts += (parts.empty() ? "" : ", ") + format_quantity(N, Unit::Params) + " as " + format_quantity(read(N), Unit::Params);
+    out.notes.push_back(str("law '", law->law.name(), "' counts all parameters: the non-embedding sizes of rule '", rule.name,
+                            "' are read with the embeddings (", format_significant(rule.vocab, 6),
+                            " + ", format_significant(rule.ctx, 6), ")·d of its models (d the width at d/L = ",
+                            format_significant(rule.aspect, 4), "): ", parts));
+  }
   // Intervals of the FLOPs and tokens from the rule's bootstrap samples: each resample's N law
   // inverted at N, its D law (paired by index when the D law has as many samples, else the point D
   // law, else D = C/(6N)) read at that compute.
   const auto& n_samples = rule.N_law.samples;
+  std::vector<Answer> samples;  // the rows of each of the rule's samples
   if (!n_samples.empty()) {
     const bool paired = rule.D_law && rule.D_law->samples.size() == n_samples.size();
-    std::vector<Answer> samples;
     for (size_t i = 0; i < n_samples.size(); ++i) {
       AllocationRule s;
       s.N_law.law = rule.N_law.sample(i);
@@ -1312,17 +1482,23 @@ Answer table(const AllocationRule& rule, const TableOptions& options, const fit:
     collect(point, samples, out);
     out.samples = static_cast<int>(n_samples.size());
   }
-  // Intervals of the loss from the law's bootstrap samples at each row's N and D, as plan.optimal with
-  // a rule and a law gives its loss's.
-  if (law && law->samples.size() >= 2) {
-    for (Answer& row : out.rows) {
+  // Intervals of the loss from the law's and the rule's bootstrap samples together, as plan.optimal
+  // with a rule and a law gives its loss's: draw i is the law's sample i (the law itself where it has
+  // none) at the row's N and the D of the rule's sample i (each cycled where it has fewer). It was the
+  // law's samples at the rule's point D alone.
+  const size_t law_draws = law ? law->samples.size() : 0, rule_draws = samples.size() >= 2 ? samples.size() : 0;
+  if (law && std::max(law_draws, rule_draws) >= 2) {
+    for (size_t r = 0; r < out.rows.size(); ++r) {
+      Answer& row = out.rows[r];
       std::vector<double> losses;
-      for (size_t i = 0; i < law->samples.size(); ++i)
-        losses.push_back(predict(law->sample(i), row.value("N"), row.value("D"), fit::kMissing));
+      for (size_t i = 0; i < std::max(law_draws, rule_draws); ++i) {
+        const double D = rule_draws > 0 ? samples[i % rule_draws].rows[r].value("D") : row.value("D");
+        losses.push_back(predict(law_draws > 0 ? law->sample(i % law_draws) : law->law, read(row.value("N")), D, fit::kMissing));
+      }
       for (auto& q : row.quantities)
         if (q.name == "loss") q.interval = fit::percentile_interval(losses);
     }
-    out.samples = std::max(out.samples, static_cast<int>(law->samples.size()));
+    out.samples = std::max(out.samples, static_cast<int>(law_draws));
   }
   out.question = "compute-optimal FLOPs and tokens per model size";
   out.law = "allocation rule " + rule.name + (law ? "; loss from " + law_label(*law) : "");

@@ -610,7 +610,7 @@ TEST_CASE("comparison at Gopher's budget") {
   o.compute = 5.76e23;
   o.candidates.push_back({"Gopher", 280e9, 300e9, std::nullopt});
   o.candidates.push_back({"Chinchilla approach 1", fit::kMissing, fit::kMissing, plan::published::chinchilla_approach1()});
-  o.candidates.push_back({"Kaplan C^0.73", fit::kMissing, fit::kMissing, plan::published::kaplan()});
+  o.candidates.push_back({"Kaplan C^0.73", fit::kMissing, fit::kMissing, plan::published::kaplan().with_shape(50257, 1024, 64, "test")});
   plan::Answer a = plan::compare(wrap(fit::published::chinchilla()), o);
   REQUIRE(a.rows.size() == 4);
   CHECK(a.rows[0].value("loss_gap") == Approx(0).margin(1e-12));
@@ -701,15 +701,105 @@ TEST_CASE("a candidate whose loss the optimum reaches with almost no compute has
   CHECK_THAT(plan::optimal(law, at(1e22)).Summary(), Contains("\n  params "));
 }
 
-// Kaplan's C^0.73 gives non-embedding parameters; Chinchilla's law reads N as all of them. An answer
-// that reads one with the other says so; one with a law of Kaplan's own form, or a rule of all
-// parameters, does not.
-TEST_CASE("a rule of non-embedding parameters read with a law of all parameters is noted") {
-  auto noted = [](const plan::Answer& a) {
-    return std::count_if(a.notes.begin(), a.notes.end(), [](const std::string& n) {
-      return n.find("counts non-embedding parameters") != std::string::npos;
-    });
-  };
+// A bootstrapped rule compared under a bootstrapped law: the rule's row is a run whose N and D vary
+// over the rule's samples as well as the law's, and its loss, Δloss and efficiency intervals must
+// cover both. They came from the law's samples at the rule's point N and D alone. Expected by hand:
+// draw i pairs the law's sample i mod 100 with the rule's sample i (200 draws); the law's optimum at
+// C in closed form, L*(C) = E + K·(C/6)^−γ with K = A·G^−α + B·G^β, γ = αβ/(α+β), so the compute the
+// optimum needs for loss l is 6·((l − E)/K)^(−1/γ).
+TEST_CASE("a bootstrapped allocation rule's samples widen the loss intervals of a comparison\, an optimum and a table with a law") {
+  const fit::FittedLaw law = chinchilla_with_samples(5);  // 100 samples
+  plan::AllocationRule rule = plan::published::chinchilla_approach1();
+  const double C = 5.76e23;
+  const double k = rule.N_law.law.values()[0], a = rule.N_law.law.values()[1];
+  const double k_d = rule.D_law->law.values()[0], b = rule.D_law->law.values()[1];
+  std::mt19937 rng(13);
+  std::normal_distribution<double> noise(0, 0.2);  // the rule's N and D each uncertain by about 20%
+  std::vector<double> losses, gaps, efficiencies, params, optimum_losses;
+  for (int i = 0; i < 200; ++i) {
+    const double ki = k * std::exp(noise(rng)), kdi = k_d * std::exp(noise(rng));
+    rule.N_law.samples.push_back({ki, a});
+    rule.D_law->samples.push_back({kdi, b});
+    const double N = ki * std::pow(C, a), D = kdi * std::pow(C, b);
+    const std::vector<double>& v = law.samples[i % 100];
+    const double E = v[0], A = v[1], B = v[2], alpha = v[3], beta = v[4];
+    const double G = std::pow(alpha * A / (beta * B), 1 / (alpha + beta)), gamma = alpha * beta / (alpha + beta);
+    const double K = A * std::pow(G, -alpha) + B * std::pow(G, beta);
+    const double best = E + K * std::pow(C / 6, -gamma), loss = E + A / std::pow(N, alpha) + B / std::pow(D, beta);
+    losses.push_back(loss);
+    gaps.push_back(loss - best);
+    efficiencies.push_back(6 * std::pow((loss - E) / K, -1 / gamma) / (6 * N * D));
+    params.push_back(N);
+    if (i < 100) optimum_losses.push_back(best);
+  }
+  plan::CompareOptions o;
+  o.compute = C;
+  o.candidates.push_back({"Gopher", 280e9, 300e9, std::nullopt});
+  o.candidates.push_back({"approach 1, bootstrapped", fit::kMissing, fit::kMissing, rule});
+  const plan::Answer cmp = plan::compare(law, o);
+  REQUIRE(cmp.rows.size() == 3);
+  CHECK(cmp.samples == 200);
+  const plan::Answer& row = cmp.rows[2];
+  check_95(row.quantity("loss").interval, losses);
+  check_95(row.quantity("loss_gap").interval, gaps);
+  const fit::Interval eff = row.quantity("efficiency").interval;
+  REQUIRE(eff.valid());
+  CHECK(eff.lo == Approx(quantile(efficiencies, 0.025)).epsilon(1e-6));
+  CHECK(eff.hi == Approx(quantile(efficiencies, 0.975)).epsilon(1e-6));
+  check_95(row.quantity("N").interval, params);  // the rule's own, as before
+  // The point row is the rule's own N and D under the point law; the law's optimum and the fixed
+  // candidate keep the law's 100 samples.
+  CHECK(row.value("N") == Approx(k * std::pow(C, a)).epsilon(1e-12));
+  check_95(cmp.rows[0].quantity("loss").interval, optimum_losses);
+  std::vector<double> gopher;
+  for (const auto& v : law.samples) gopher.push_back(v[0] + v[1] / std::pow(280e9, v[3]) + v[2] / std::pow(300e9, v[4]));
+  check_95(cmp.rows[1].quantity("loss").interval, gopher);
+  // A rule without samples under a bootstrapped law: its row's loss interval is the law's at its N and D.
+  o.candidates.back().rule = plan::published::chinchilla_approach1();
+  const plan::Answer fixed = plan::compare(law, o);
+  CHECK(fixed.samples == 100);
+  std::vector<double> at_point;
+  const double N0 = fixed.rows[2].value("N"), D0 = fixed.rows[2].value("D");
+  for (const auto& v : law.samples) at_point.push_back(v[0] + v[1] / std::pow(N0, v[3]) + v[2] / std::pow(D0, v[4]));
+  check_95(fixed.rows[2].quantity("loss").interval, at_point);
+  // A bootstrapped rule under a law without samples: its row's loss interval is the rule's alone.
+  o.candidates.back().rule = rule;
+  const plan::Answer point_law = plan::compare(wrap(fit::published::chinchilla()), o);
+  CHECK(point_law.samples == 200);
+  CHECK_FALSE(point_law.rows[0].quantity("loss").interval.valid());
+  CHECK_FALSE(point_law.rows[1].quantity("loss").interval.valid());
+  std::vector<double> by_rule;
+  for (const auto& n_sample : rule.N_law.samples) {
+    const size_t i = &n_sample - rule.N_law.samples.data();
+    const double N = n_sample[0] * std::pow(C, n_sample[1]), D = rule.D_law->samples[i][0] * std::pow(C, rule.D_law->samples[i][1]);
+    by_rule.push_back(1.69 + 406.4 / std::pow(N, 0.34) + 410.7 / std::pow(D, 0.28));
+  }
+  check_95(point_law.rows[2].quantity("loss").interval, by_rule);
+  // plan.optimal with the rule and the law draws the same pairs: the same loss interval as the row's.
+  const plan::Answer opt = plan::optimal(rule, at(C), &law);
+  check_95(opt.quantity("loss").interval, losses);
+  CHECK(opt.samples == 200);
+  // plan.table with the rule and the law: for 10B parameters draw i is the law's sample i mod 100 at
+  // D_i = k'_i·C_i^b, C_i = (N/k_i)^(1/a) the compute at which the rule's sample i picks N.
+  plan::TableOptions sizes;
+  sizes.params = {10e9};
+  const plan::Answer tab = plan::table(rule, sizes, &law);
+  std::vector<double> table_losses;
+  for (int i = 0; i < 200; ++i) {
+    const double Ci = std::pow(10e9 / rule.N_law.samples[i][0], 1 / a), Di = rule.D_law->samples[i][0] * std::pow(Ci, b);
+    const std::vector<double>& v = law.samples[i % 100];
+    table_losses.push_back(v[0] + v[1] / std::pow(10e9, v[3]) + v[2] / std::pow(Di, v[4]));
+  }
+  check_95(tab.rows[0].quantity("loss").interval, table_losses);
+  CHECK(tab.samples == 200);
+}
+
+// Kaplan's C^0.73 gives non-embedding parameters; Chinchilla's law reads N as all of them. Read as
+// they are, the law's loss was that of a smaller model than the rule means, with only a note: now a
+// law of all parameters refuses the rule without its models' shape, naming the fix, and with it
+// reads N + (vocab + ctx)·d, d = (aspect·N/12)^(1/3). A law of Kaplan's own form, or a rule of all
+// parameters, reads N as it is.
+TEST_CASE("a rule of non-embedding parameters is read by a law of all parameters with its models' embeddings\, or refused") {
   const fit::FittedLaw chinchilla = wrap(fit::published::chinchilla());
   CHECK(plan::published::kaplan().non_embedding);
   CHECK_FALSE(plan::published::chinchilla_approach1().non_embedding);
@@ -717,18 +807,88 @@ TEST_CASE("a rule of non-embedding parameters read with a law of all parameters 
   o.compute = 1e22;
   o.candidates.push_back({"Kaplan", fit::kMissing, fit::kMissing, plan::published::kaplan()});
   o.candidates.push_back({"approach 1", fit::kMissing, fit::kMissing, plan::published::chinchilla_approach1()});
-  const plan::Answer a = plan::compare(chinchilla, o);
-  CHECK(noted(a) == 1);
-  CHECK_THAT(a.Summary(), Contains("the rule 'kaplan' counts non-embedding parameters (Kaplan et al.'s N), law 'chinchilla' all of them (as Chinchilla's, Muennighoff's and Besiroglu et al.'s laws do, and a study's by default)"));
-  CHECK(noted(plan::optimal(plan::published::kaplan(), at(1e22), &chinchilla)) == 1);
-  CHECK(noted(plan::optimal(plan::published::chinchilla_approach1(), at(1e22), &chinchilla)) == 0);
-  CHECK(noted(plan::optimal(plan::published::kaplan(), at(1e22))) == 0);  // no law: nothing read
+  const std::string fix = "Give the rule its models' shape, plan.published.kaplan:with{ vocab = 50257, ctx = 1024 }";
+  CHECK_THROWS_WITH(plan::compare(chinchilla, o),
+                    StartsWith("plan.compare: candidate 'Kaplan' is the rule 'kaplan', which counts non-embedding "
+                               "parameters (Kaplan et al.'s N), and law 'chinchilla' all of them") && Contains(fix) &&
+                        Contains("or ask with a law of non-embedding N (fit.published.kaplan"));
+  CHECK_THROWS_WITH(plan::optimal(plan::published::kaplan(), at(1e22), &chinchilla),
+                    StartsWith("plan.optimal: the rule 'kaplan' counts non-embedding parameters") && Contains(fix));
   plan::TableOptions t;
   t.params = {1e9};
-  CHECK(noted(plan::table(plan::published::kaplan(), t, &chinchilla)) == 1);
+  CHECK_THROWS_WITH(plan::table(plan::published::kaplan(), t, &chinchilla),
+                    StartsWith("plan.table: the rule 'kaplan' counts non-embedding parameters") && Contains(fix));
+  // Without a law, or with Kaplan's joint law, or a law fitted to non-embedding N, nothing is converted.
+  CHECK_NOTHROW(plan::optimal(plan::published::kaplan(), at(1e22)));
   const fit::FittedLaw kaplan_nd = wrap(fit::published::kaplan());
   o.candidates.pop_back();
-  CHECK(noted(plan::compare(kaplan_nd, o)) == 0);
+  const plan::Answer joint = plan::compare(kaplan_nd, o);
+  CHECK(joint.rows[1].value("N") == Approx(plan::published::kaplan().N_at(1e22)).epsilon(1e-12));
+  fit::FittedLaw counted = chinchilla;
+  counted.N_counts = "non_embedding";
+  CHECK(plan::compare(counted, o).rows[1].value("N") == Approx(plan::published::kaplan().N_at(1e22)).epsilon(1e-12));
+  // With the shape: Kaplan's N_opt at 1e22 FLOP (1.3e9·(1e22/8.64e19)^0.73, non-embedding), its D =
+  // C/(6N), and the law's loss at N + (V + T)·d. By hand (and with Python): N = 4.1715e10 non-embedding,
+  // d = (64·N/12)^(1/3) = 6059.4, N_all = N + (50257 + 1024)·d = 4.2025e10.
+  const plan::AllocationRule shaped = plan::published::kaplan().with_shape(50257, 1024, 64, "test");
+  const double C = 1e22, N = 1.3e9 * std::pow(C / 8.64e19, 0.73), D = C / (6 * N);
+  const double d = std::cbrt(64 * N / 12), N_all = N + (50257 + 1024) * d;
+  REQUIRE(N == Approx(4.1715e10).epsilon(1e-4));
+  REQUIRE(N_all == Approx(4.2025e10).epsilon(1e-4));
+  REQUIRE(d == Approx(6059.4).epsilon(1e-4));
+  auto chin = [](double n, double dd) { return 1.69 + 406.4 / std::pow(n, 0.34) + 410.7 / std::pow(dd, 0.28); };
+  o.candidates = {{"Kaplan", fit::kMissing, fit::kMissing, shaped}};
+  const plan::Answer cmp = plan::compare(chinchilla, o);
+  CHECK(cmp.rows[1].value("N") == Approx(N_all).epsilon(1e-12));
+  CHECK(cmp.rows[1].value("D") == Approx(D).epsilon(1e-12));
+  CHECK(cmp.rows[1].value("loss") == Approx(chin(N_all, D)).epsilon(1e-12));
+  CHECK(cmp.rows[1].value("flops") == Approx(6 * N_all * D).epsilon(1e-12));
+  CHECK(chin(N_all, D) != Approx(chin(N, D)).epsilon(1e-9));  // the conversion moves the loss
+  CHECK_THAT(note_starting(cmp, "'Kaplan': law 'chinchilla' counts all parameters"),
+             Contains("the 41.7B non-embedding parameters of rule 'kaplan' are read as 42B, with the embeddings "
+                      "(50257 + 1024)·d = 311M of its models (d = 6059 at d/L = 64)"));
+  // Below Kaplan et al.'s overfitting bound, as plan.optimal with the rule says, compare says so of
+  // the candidate (it said nothing): at 1e21 FLOP the rule's N = 7.7676e9 non-embedding trains on
+  // D = 2.1457e10 tokens, 0.21 of 5e3·N^0.74 = 1.0418e11 (by hand, and with Python).
+  o.compute = 1e21;
+  const plan::Answer low = plan::compare(chinchilla, o);
+  CHECK_THAT(note_starting(low, "'Kaplan': below Kaplan et al.'s overfitting bound"),
+             Contains("D = 21.5B tokens for N = 7.77B is 0.21× the bound (104B)"));
+  CHECK(plan::optimal(shaped, at(1e21), &chinchilla).notes.size() >= 1);
+  o.candidates.push_back({"approach 1", fit::kMissing, fit::kMissing, plan::published::chinchilla_approach1()});
+  CHECK(note_starting(plan::compare(chinchilla, o), "'approach 1': below").empty());
+  o.candidates.pop_back();
+  o.compute = C;
+  // plan.optimal with the rule and the law: the rule's own N (non-embedding, as its convention says),
+  // the law's loss of its model.
+  const plan::Answer opt = plan::optimal(shaped, at(C), &chinchilla);
+  CHECK(opt.value("N") == Approx(N).epsilon(1e-12));
+  CHECK(opt.value("loss") == Approx(chin(N_all, D)).epsilon(1e-12));
+  CHECK_THAT(opt.convention, Contains("N non-embedding parameters"));
+  CHECK_FALSE(note_starting(opt, "law 'chinchilla' counts all parameters: the 41.7B non-embedding parameters").empty());
+  // plan.table: each size asked is non-embedding; its loss is the law's at its model's N.
+  t.params = {1e6, 1e9};
+  const plan::Answer tab = plan::table(shaped, t, &chinchilla);
+  for (size_t i = 0; i < 2; ++i) {
+    const double n = t.params[i], n_all = n + (50257 + 1024) * std::cbrt(64 * n / 12);
+    CHECK(tab.rows[i].value("N") == n);
+    CHECK(tab.rows[i].value("loss") == Approx(chin(n_all, tab.rows[i].value("D"))).epsilon(1e-12));
+  }
+  CHECK_THAT(note_starting(tab, "law 'chinchilla' counts all parameters: the non-embedding sizes of rule 'kaplan'"),
+             Contains("1M as 9.96M, 1B as 1.09B"));
+  // A smaller vocabulary and another aspect: 1M non-embedding parameters at vocab 256, ctx 256, d/L = 16
+  // are 1M + 512·(16e6/12)^(1/3) = 1.0564M.
+  const plan::AllocationRule small = plan::published::kaplan().with_shape(256, 256, 16, "test");
+  CHECK(small.all_params(1e6) == Approx(1e6 + 512 * std::cbrt(16e6 / 12)).epsilon(1e-12));
+  // The shape is checked, and only a rule of non-embedding N takes one.
+  CHECK_THROWS_WITH(plan::published::chinchilla_approach1().with_shape(50257, 1024, 64, "rule:with"),
+                    StartsWith("rule:with: the rule 'chinchilla_approach1' counts all parameters already"));
+  CHECK_THROWS_WITH(plan::published::kaplan().with_shape(fit::kMissing, 1024, 64, "rule:with"),
+                    StartsWith("rule:with: missing vocab (the models' vocabulary, e.g. vocab = 50257)"));
+  CHECK_THROWS_WITH(plan::published::kaplan().with_shape(50257, 0, 64, "rule:with"),
+                    StartsWith("rule:with: ctx must be a number of at least 1 (got 0)"));
+  CHECK_THROWS_WITH(plan::published::kaplan().with_shape(50257, 1024, -1, "rule:with"),
+                    StartsWith("rule:with: aspect must be a positive d_model / n_layer ratio (got -1)"));
 }
 
 TEST_CASE("allocation rules: Kaplan's C^0.73") {

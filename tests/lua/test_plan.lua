@@ -85,7 +85,7 @@ t.test("approach-1 table and Gopher comparison", function()
     t.ok(text:find(s, 1, true), "table prints " .. s .. "\n" .. text)
   end
   local cmp = plan.compare{ compute = 5.76e23, law = published("chinchilla", chinchilla),
-    candidates = { Gopher = { N = 280e9, D = 300e9 }, kaplan = plan.published.kaplan,
+    candidates = { Gopher = { N = 280e9, D = 300e9 }, kaplan = plan.published.kaplan:with{ vocab = 50257, ctx = 1024 },
                    approach1 = plan.published.chinchilla_approach1 } }
   t.eq(#cmp.rows, 4)
   t.eq(cmp.rows[2].question, "Gopher")
@@ -94,6 +94,55 @@ t.test("approach-1 table and Gopher comparison", function()
   t.near(cmp.rows[3].N, 67.9e9, 0.005)   -- approach 1: ~70B on 1.4T
   t.near(cmp.rows[3].D, 1.41e12, 0.005)
   t.ok(cmp.rows[4].N > 500e9)           -- Kaplan's rule: a far larger model
+end)
+
+-- Kaplan's rule counts non-embedding parameters: a law of all of them refuses it without its models'
+-- shape (it only noted the mismatch, and read N as it was), and with rule:with{ vocab =, ctx = } reads
+-- N + (vocab + ctx)·d, d = (aspect·N/12)^(1/3). By hand (Python): at 1e22 FLOP the rule's N is
+-- 1.3e9·(1e22/8.64e19)^0.73 = 4.171462e10, d = 6059.39, and with GPT-2's shape N_all = 4.202535e10.
+t.test("Kaplan's rule under a law of all parameters needs its models' shape, given by rule:with", function()
+  local law = published("chinchilla", chinchilla)
+  local kaplan = plan.published.kaplan
+  t.eq(kaplan.non_embedding, true)
+  t.eq(kaplan.shape, nil)
+  t.eq(plan.published.chinchilla_approach1.non_embedding, false)
+  t.raises(function() plan.compare{ compute = 1e22, law = law, candidates = { K = kaplan } } end,
+    "plan.compare: candidate 'K' is the rule 'kaplan', which counts non-embedding parameters (Kaplan et al.'s N), and "
+      .. "law 'chinchilla' all of them")
+  t.raises(function() plan.optimal{ compute = 1e22, law = law, allocation = kaplan } end,
+    "Give the rule its models' shape, plan.published.kaplan:with{ vocab = 50257, ctx = 1024 }")
+  local shaped = kaplan:with{ vocab = 50257, ctx = 1024 }
+  t.eq(shaped.shape.vocab, 50257)
+  t.eq(shaped.shape.ctx, 1024)
+  t.eq(shaped.shape.aspect, 64)
+  t.eq(kaplan.shape, nil, "the published rule is unchanged")
+  t.ok(tostring(shaped):find("N non-embedding, models of vocab 50257, ctx 1024, d/L = 64", 1, true), tostring(shaped))
+  local cmp = plan.compare{ compute = 1e22, law = law, candidates = { K = shaped } }
+  t.near(cmp.rows[2].N, 4.202535e10, 1e-6)
+  t.near(cmp.rows[2].D, 1e22 / (6 * 4.171462e10), 1e-6)
+  t.near(cmp.rows[2].loss, 1.69 + 406.4 / 4.202535e10 ^ 0.34 + 410.7 / (1e22 / (6 * 4.171462e10)) ^ 0.28, 1e-7)
+  -- (the loss of the 41.7B non-embedding parameters read as they were: 2.2312, 2.5e-4 higher)
+  t.ok(1.69 + 406.4 / 4.171462e10 ^ 0.34 + 410.7 / (1e22 / (6 * 4.171462e10)) ^ 0.28 - cmp.rows[2].loss > 1e-4)
+  local opt = plan.optimal{ compute = 1e22, law = law, allocation = shaped }
+  t.near(opt.N, 4.171462e10, 1e-6)
+  t.near(opt.loss, cmp.rows[2].loss, 1e-12)
+  -- The shape is checked where it is given.
+  t.raises(function() kaplan:with{ vocab = 50257 } end, "rule:with: missing ctx")
+  t.raises(function() kaplan:with{ vocab = 50257, ctx = 1024, layers = 12 } end, "layers")
+  t.raises(function() plan.published.chinchilla_approach1:with{ vocab = 50257, ctx = 1024 } end,
+    "rule:with: the rule 'chinchilla_approach1' counts all parameters already")
+end)
+
+-- The inference-aware answer's training compute printed as "FLOP", beside "inference FLOP" and
+-- "total FLOP": which compute it was took knowing the answer.
+t.test("the inference-aware answer names its training compute", function()
+  local a = plan.inference{ compute = 1e23, inference_tokens = 2e12, law = published("chinchilla", chinchilla) }
+  local text = tostring(a)
+  t.ok(text:find("\n  training FLOP +1%.07e23\n"), text)
+  t.ok(text:find("\n  inference FLOP +3%.73e22\n") and text:find("\n  total FLOP +1%.45e23\n"), text)
+  t.ok(not text:find("\n  FLOP ", 1, true), text)
+  t.ok(a:markdown():find("| training FLOP |", 1, true), a:markdown())
+  t.near(a.flops + a.inference_flops, a.total_flops, 1e-12)
 end)
 
 t.test("inference demand shrinks the model", function()
@@ -256,6 +305,22 @@ t.test("bad inputs say why", function()
     "at inference_tokens = 1e300: ")
   t.raises(function() plan.inference{ compute = 1e23, inference_tokens = 1e300, law = chinchilla } end,
     "give fewer inference_tokens")
+  t.raises(function() plan.inference{ compute = 1e23, inference_tokens = 1e300, law = chinchilla } end,
+    "the total 6·N·D + 2·N·inference_tokens overflows at every model size")
+  -- Counted with attention, the overflow names that count, not 6·N·D + 2·N·inference_tokens.
+  for _, c in ipairs {
+    { { "palm", ctx = 2048 }, "the total (6N + 12·L·T·d)·D + (2N + 4·L·T·d)·inference_tokens (PaLM's and DeepSeek's "
+      .. "count with attention; T = 2048, shapes at d/L = 64) overflows at every model size" },
+    { { "deepseek", ctx = 4096, aspect = 100 }, "(6N + 12·L·T·d)·D + (2N + 4·L·T·d)·inference_tokens (PaLM's and "
+      .. "DeepSeek's count with attention; T = 4096, shapes at d/L = 100) overflows" },
+    { { "kaplan", ctx = 1024 }, "the total (6N + 6·L·T·d)·D + (2N + 2·L·T·d)·inference_tokens (Kaplan's count with "
+      .. "attention; T = 1024, shapes at d/L = 64) overflows" },
+  } do
+    local message = t.raises(function()
+      plan.inference{ compute = 1e23, inference_tokens = 1e300, law = chinchilla, flops = c[1] }
+    end, c[2])
+    t.ok(not message:find("6·N·D + 2·N", 1, true), message)
+  end
   -- A table of Chinchilla's parameters needs no kind (the form the simulated backend takes); with R_D
   -- and R_N it is Muennighoff's law. One with neither kind nor that form is refused, naming both.
   local plain = { E = 1.69, A = 406.4, B = 410.7, alpha = 0.34, beta = 0.28 }

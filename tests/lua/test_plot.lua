@@ -118,6 +118,49 @@ t.test("plot.formats label a value that is not finite nan, inf or -inf, as count
   end
 end)
 
+t.test("plot.formats label negatives as their positives with a sign, and zero, rounding and tiny values consistently", function()
+  -- power(-1e21) was "-1×10^{21}" where power(1e21) is "10^{21}"; 9.996e21 "10×10^{21}" (the mantissa
+  -- rounded after the exponent was taken); 1.004e21 "1×10^{21}"; a subnormal "inf×10^{-324}" (10^-324 is
+  -- 0 in a double); percent(-1e-9) "-0%", percent(1e21) "99999999999999991611392%", percent(1e308) "inf%";
+  -- number(-0.0) and count(-0.0) "-0". Expected labels checked with Python's
+  -- "%.2e" (power, flops) and "%.3e" (number) of each value.
+  for _, name in ipairs({ "power", "flops" }) do
+    local f = plot.formats[name]
+    for _, c in ipairs {
+      { 1e21, "10^{21}" }, { -1e21, "-10^{21}" }, { 3.16e21, "3.16×10^{21}" }, { -3.16e21, "-3.16×10^{21}" },
+      { 9.996e21, "10^{22}" }, { -9.996e21, "-10^{22}" }, { 1.004e21, "10^{21}" }, { 2.5e-7, "2.5×10^{-7}" },
+      { -2.5e-7, "-2.5×10^{-7}" }, { 1e-300, "10^{-300}" }, { 5e-324, "4.94×10^{-324}" }, { -5e-324, "-4.94×10^{-324}" },
+      { 1e308, "10^{308}" }, { 0, "0" }, { -0.0, "0" }, { 0.5, "0.5" }, { -0.5, "-0.5" }, { 0.0123, "0.0123" },
+      { -0.0123, "-0.0123" }, { 1234.5, "1234.5" }, { -1234.5, "-1234.5" }, { 1, "10^{0}" }, { -1, "-10^{0}" },
+      { 100, "10^{2}" }, { -100, "-10^{2}" },
+    } do
+      t.eq(f(c[1]), c[2], name .. "(" .. string.format("%.17g", c[1]) .. ")")
+    end
+  end
+  local number = plot.formats.number
+  for _, c in ipairs {
+    { 0.25, "0.25" }, { -0.25, "-0.25" }, { 0, "0" }, { -0.0, "0" }, { 12345678, "1.235×10^{7}" },
+    { -12345678, "-1.235×10^{7}" }, { 1e21, "10^{21}" }, { -1e21, "-10^{21}" }, { 99999999, "10^{8}" },
+    { -1e-9, "-10^{-9}" }, { 1.5e-5, "1.5×10^{-5}" }, { 5e-324, "4.941×10^{-324}" }, { 1234.5, "1234" },
+  } do
+    t.eq(number(c[1]), c[2], "number(" .. string.format("%.17g", c[1]) .. ")")
+  end
+  local percent = plot.formats.percent
+  for _, c in ipairs {
+    { 0.25, "25%" }, { -0.25, "-25%" }, { 0, "0%" }, { -0.0, "0%" }, { 1e-9, "0%" }, { -1e-9, "0%" }, { -0.00004, "0%" },
+    { -0.00006, "-0.01%" }, { 1.5, "150%" }, { 99.99, "9999%" }, { 12345, "1.23×10^{6}%" }, { 1e21, "10^{23}%" },
+    { -1e21, "-10^{23}%" }, { 1e308, "10^{310}%" },
+  } do
+    t.eq(percent(c[1]), c[2], "percent(" .. string.format("%.17g", c[1]) .. ")")
+  end
+  -- count: the negative of a count is the count with a sign.
+  for _, v in ipairs { 7.02e9, 1.5e3, 1e21, 0.5 } do
+    t.eq(plot.formats.count(-v), "-" .. plot.formats.count(v), "count(-" .. v .. ")")
+  end
+  t.eq(plot.formats.count(0), "0")
+  t.eq(plot.formats.count(-0.0), "0")
+end)
+
 t.test("ticks: decades on log axes in the field's units", function()
   local ticks = plot.ticks(1e17, 1e20, true, "flops")
   local labels = {}

@@ -140,30 +140,52 @@ local function non_finite_label(v)
   if v == -math.huge then return "-inf" end
 end
 
--- "10^{18}", "3×10^{18}": enhanced-text powers of ten.
-local function power_label(v)
+-- "10^{18}", "3×10^{18}", "-10^{18}": enhanced-text powers of ten, the mantissa to `digits`
+-- significant digits (3 unless given). The mantissa and exponent are read from %e, which rounds the
+-- mantissa first: the arithmetic it replaces labelled -1e21 "-1×10^{21}" (+1e21 is "10^{21}"), 9.996e21
+-- "10×10^{21}", 1.004e21 "1×10^{21}", and a subnormal such as 5e-324 "inf×10^{-324}" (10^-324 is 0).
+-- `shift` adds to the exponent: percent labels v·100 as v's mantissa at 10^(e+2), which v·100 itself
+-- overflows for v above 1.8e306.
+local function power_label(v, digits, shift)
   local special = non_finite_label(v)
   if special then return special end
   if v == 0 then return "0" end
-  local e = math.floor(math.log(math.abs(v), 10) + 1e-9)
-  local m = v / 10 ^ e
-  if math.abs(m - 1) < 1e-6 then return string.format("10^{%d}", e) end
-  if e >= -2 and e <= 3 then return trim_zeros(string.format("%.3f", v)) end
-  return trim_zeros(string.format("%.2f", m)) .. "×10^{" .. e .. "}"
+  digits = digits or 3
+  local mantissa, exponent = string.format("%." .. (digits - 1) .. "e", v):match("^(%-?[%d.]+)e([-+]%d+)$")
+  local e = tonumber(exponent) + (shift or 0)
+  local sign = v < 0 and "-" or ""
+  mantissa = trim_zeros(mantissa:gsub("^%-", ""))
+  if mantissa == "1" then return sign .. "10^{" .. e .. "}" end
+  -- From 0.01 to 9999 plainly: `digits` significant digits, at least three decimals (0.125, 12.5).
+  if e >= -2 and e <= 3 and not shift then
+    local decimals = math.max(3, digits - 1 - e)
+    return sign .. trim_zeros(string.format("%." .. decimals .. "f", math.abs(v)))
+  end
+  return sign .. mantissa .. "×10^{" .. e .. "}"
 end
 
 local formats = {
-  count = function(v) return core.format_count(v) end,
-  flops = power_label,
-  power = power_label,
+  count = function(v) return v == 0 and "0" or core.format_count(v) end,  -- -0.0 was "-0"
+  flops = function(v) return power_label(v) end,
+  power = function(v) return power_label(v) end,
+  -- To 4 significant digits, in the exponent form too (it took power's 3 there: 12345678 -> 1.23×10^{7}).
   number = function(v)
     local special = non_finite_label(v)
     if special then return special end
+    if v == 0 then return "0" end  -- -0.0 too, which %g writes "-0"
     local s = string.format("%.4g", v)
-    if s:find("e") then return power_label(v) end
+    if s:find("e") then return power_label(v, 4) end
     return s
   end,
-  percent = function(v) return non_finite_label(v) or trim_zeros(string.format("%.2f", v * 100)) .. "%" end,
+  -- A value that rounds to 0% is "0%", not "-0%" (-1e-9 was "-0%"); from a million percent up, a power
+  -- of ten ("10^{23}%", where 1e21 was "99999999999999991611392%" and 1e308 "inf%").
+  percent = function(v)
+    local special = non_finite_label(v)
+    if special then return special end
+    if math.abs(v) >= 1e4 then return power_label(v, 3, 2) .. "%" end
+    local label = trim_zeros(string.format("%.2f", v * 100))
+    return (label == "-0" and "0" or label) .. "%"
+  end,
 }
 -- Each checks its value: given another, it failed inside this file, in library terms ("figure.lua:146:
 -- bad argument #1 to 'format_count'", "attempt to perform arithmetic on a nil value (local 'v')"),

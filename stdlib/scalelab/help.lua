@@ -217,7 +217,10 @@ function M.help(...)
     print_text(lookup(value) or (class and lookup(class)) or "(a table with no documentation)")
     local functions, methods = {}, {}
     for name, v in pairs(value) do
-      if type(v) == "function" then functions[#functions + 1] = { name, lookup(v) or "" } end
+      -- Not its metamethods: help(study.Study) listed __tostring among a study's functions.
+      if type(v) == "function" and not (type(name) == "string" and name:find("^__")) then
+        functions[#functions + 1] = { name, lookup(v) or "" }
+      end
     end
     -- The methods along the whole __index chain, as Tab completes them: a class's own, then those it
     -- inherits (a study's approach-1 fit has :optimal from the IsoFLOP fit's class), the nearest first.

@@ -74,12 +74,13 @@ print(plan.loss{ N = 6.34e9, D = 242e9, unique_tokens = 25e9, law = datablations
 print(plan.optimal{ compute = 1e22, unique_tokens = 25e9, law = datablations, gpu = "H100", gpus = 256 })
 print(plan.returns{ unique_tokens = 25e9, law = datablations })
 print([[
-A 6.34B model trained on 25B unique tokens repeated 9.7 times (242B tokens) learns as much as from
-191B fresh tokens (D') and reaches a loss of 2.2256. With 1e22 FLOP and only those 25B tokens, the
-optimum is a smaller model than unlimited data would get (7.03B, not 9.22B), trained for 9.5 epochs,
-0.034 nats worse. The last table doubles the compute from the budget whose optimum sees the 25B
-tokens once; each doubling buys less (marginal return: the compute it adds is worth 97% of what it
-would be with unlimited data at 1.5 epochs, 68% at 4.8, 25% at 16, 6% at 35).]])
+A 6.34B model trained for 9.7 epochs of 25B unique tokens (242B tokens: each token repeated 8.7
+times after its first pass, the paper's R_D) learns as much as from 191B fresh tokens (D') and
+reaches a loss of 2.2256. With 1e22 FLOP and only those 25B tokens, the optimum is a smaller model
+than unlimited data would get (7.03B, not 9.22B), trained for 9.5 epochs, 0.034 nats worse. The
+last table doubles the compute from the budget whose optimum sees the 25B tokens once; each
+doubling buys less (marginal return: the compute it adds is worth 97% of what it would be with
+unlimited data at 1.5 epochs, 68% at 4.8, 25% at 16, 6% at 35).]])
 
 print("\n== Inference-aware (Sardana et al.): 2T inference tokens at the loss of a 1e23 FLOP run ==")
 print(plan.inference{ compute = 1e23, inference_tokens = 2e12, law = chinchilla })

@@ -215,9 +215,18 @@ function M.help(...)
     local class = type(meta) == "table" and meta or nil
     if class and not lookup(value) then print(tostring(value)) end
     print_text(lookup(value) or (class and lookup(class)) or "(a table with no documentation)")
-    local functions, methods = {}, {}
+    -- Its functions, and its documented tables and objects (plan.published, plan.gpus, fit.published,
+    -- plot.config, study.default_hyper, study.Study) and numbers (plan.PF_DAY): the listing named the
+    -- functions alone, and nothing in help(plan) said that plan.published or plan.gpus were there.
+    local functions, methods, tables, numbers = {}, {}, {}, {}
     for name, v in pairs(value) do
-      if type(v) == "function" then functions[#functions + 1] = { name, lookup(v) or "" } end
+      -- Not its metamethods: help(study.Study) listed __tostring among a study's functions.
+      local api = type(name) == "string" and not name:find("^__")
+      if api and type(v) == "function" then functions[#functions + 1] = { name, lookup(v) or "" }
+      elseif api and (type(v) == "table" or type(v) == "userdata") and lookup(v) then
+        tables[#tables + 1] = { name, lookup(v) }
+      elseif api and math.type(v) then numbers[#numbers + 1] = { name, tostring(v) }
+      end
     end
     -- The methods along the whole __index chain, as Tab completes them: a class's own, then those it
     -- inherits (a study's approach-1 fit has :optimal from the IsoFLOP fit's class), the nearest first.
@@ -234,6 +243,8 @@ function M.help(...)
       index = type(meta_of_index) == "table" and rawget(meta_of_index, "__index") or nil
     end
     list("Functions:", functions)
+    list("Tables:", tables)
+    list("Numbers:", numbers, function(text) return text end)
     list("Methods:", methods)
   elseif kind == "function" then
     local text = lookup(value)
@@ -249,8 +260,8 @@ function M.help(...)
   end
 end
 
-M.doc(M.help, [[help([x]) prints the documentation of x: a module (its functions), a function, or an
-object (its fields and methods); help() alone lists the modules. doc(value, text) documents your own
+M.doc(M.help, [[help([x]) prints the documentation of x: a module (its functions, documented tables and
+numbers), a function, or an object (its fields and methods); help() alone lists the modules. doc(value, text) documents your own
 values for help.]])
 M.doc(M.doc, "doc(value, text) -> value: documents a table or function of your own, for help(value)")
 

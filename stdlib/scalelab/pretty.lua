@@ -351,12 +351,32 @@ function pretty.columns()
   return width > 0 and width or 100
 end
 
+-- What each option is, for the error that refuses a bad one.
+local OPTION_WHAT = { depth = "levels of nested tables shown", length = "entries shown of each table",
+                      width = "characters of a line" }
+
 -- pretty.format(value [, { depth = 3, length = 30, width = 100 }]) -> string
+-- Options are checked: a width of "x" failed inside the layout ("attempt to compare number with
+-- string"), options = 5 in pairs ("bad argument #1 to 'for iterator'"), and a length of 1.5 showed
+-- the second entry as nil ({1, nil, ...(1 more)}).
 function pretty.format(value, options)
+  if options ~= nil and type(options) ~= "table" then
+    error("pretty(value, options): options must be a table such as { depth = 3, length = 30, width = 100 } (got "
+      .. type(options) .. ")", 2)
+  end
   local o = {}
   for k, v in pairs(DEFAULTS) do o[k] = v end
   for k, v in pairs(options or {}) do
-    if DEFAULTS[k] == nil then error("pretty.format: unknown option '" .. tostring(k) .. "'", 2) end
+    if DEFAULTS[k] == nil then
+      error("pretty(value, options): unknown option '" .. tostring(k) .. "' (valid: depth, length, width)", 2)
+    end
+    local whole = type(v) == "number" and v >= 0 and (v == math.floor(v) or v == math.huge)
+    if k == "indent" then whole = type(v) == "string" end
+    if not whole then
+      error(string.format("pretty(value, options): %s must be %s (got %s)", k,
+        k == "indent" and "a string" or ("a whole number of " .. OPTION_WHAT[k] .. ", 0 or more, or math.huge for all"),
+        type(v) == "string" and string.format("%q", v) or tostring(v)), 2)
+    end
     o[k] = v
   end
   names = nil  -- built again for this call, when it shows a function: the modules may have changed

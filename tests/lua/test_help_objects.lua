@@ -105,6 +105,51 @@ t.test("help documents every object the API returns", function()
 end)
 
 
+-- help(study.Study) listed "__tostring" among a study's functions, with an empty summary: a metamethod
+-- is no function a user calls. No listing of a module or a documented table of one names one.
+t.test("help lists no metamethod among a table's functions", function()
+  local core = require "scalelab.native.core"
+  local listed = {}
+  local function check(name, value)
+    for line in (help_text(value) .. "\n"):gmatch("([^\n]*)\n") do
+      if line:find("^  :?__%a") then listed[#listed + 1] = name .. ": " .. line end
+    end
+  end
+  for _, module in ipairs(require("scalelab").modules) do
+    check(module, _G[module])
+    for key, value in pairs(_G[module]) do
+      if type(value) == "table" and core.docs()[value] then check(module .. "." .. key, value) end
+    end
+  end
+  t.ok(help_text(study.Study):find("\n  observations ", 1, true), help_text(study.Study))
+  t.eq(table.concat(listed, "\n"), "", "metamethods listed")
+end)
+
+-- help(plan) listed plan's functions alone: nothing in it said that plan.published (the published
+-- rules) or plan.gpus (the GPUs gpu = names) were there, nor help(study) study.default_hyper. A
+-- module's listing names its documented tables, with their summary, and its numbers, with their value.
+t.test("help(module) lists the module's documented tables and its numbers", function()
+  local core = require "scalelab.native.core"
+  local missing, tables = {}, 0
+  for _, module in ipairs(require("scalelab").modules) do
+    local text = help_text(_G[module]) .. "\n"
+    for key, value in pairs(_G[module]) do
+      local listed = true
+      if type(key) == "string" and type(value) == "table" and core.docs()[value] then
+        tables = tables + 1
+        local summary = core.docs()[value]:sub(1, 12):gsub("%p", "%%%0")
+        listed = text:find("\nTables:\n", 1, true) and text:find("\n  " .. key .. " +" .. summary) ~= nil
+      elseif type(key) == "string" and math.type(value) then
+        listed = text:find("\nNumbers:\n", 1, true) and text:find("\n  " .. key .. " +" .. tostring(value):gsub("%p", "%%%0") .. "\n") ~= nil
+      end
+      if not listed then missing[#missing + 1] = module .. "." .. key end
+    end
+  end
+  t.ok(tables >= 8, tables .. " documented tables")  -- fit.published, plan.published, plan.gpus, plot.config, ...
+  table.sort(missing)
+  t.eq(table.concat(missing, ", "), "", "not listed by help(module)")
+end)
+
 t.test("no documented formula writes a product with '*': the docs write '·', as REFERENCE.md does", function()
   -- law:allocation's help wrote N_opt = G*(C/6)^a, G = (alpha*A/(beta*B)), fit.isoflop's c1*ln N and
   -- C = 6*N*tokens, law:D_opt C/(6*N_opt), beside y = k·x^a elsewhere; where R_D* is a name ending

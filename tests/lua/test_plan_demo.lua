@@ -23,6 +23,11 @@ t.test("scripts/planning.lua runs", function()
   for _, s in ipairs { "205.1B", "216.2T", "Gopher", "2.2256", "7.03B", "237B", "9.49", "H100-hours" } do
     t.ok(text:find(s, 1, true), "the demo prints " .. s)
   end
+  -- 242B tokens of 25B unique: 9.68 epochs, R_D = D/U - 1 = 8.68 repetitions after the first pass
+  -- (Muennighoff et al.'s R_D). The text said "repeated 9.7 times", the epochs, not the repetitions.
+  local said = text:gsub("%s+", " ")
+  t.ok(said:find(string.format("trained for %.1f epochs of 25B unique tokens (242B tokens: each token repeated %.1f "
+    .. "times after its first pass, the paper's R_D)", 242 / 25, 242 / 25 - 1), 1, true), text)
   -- Gopher's budget under the three published answers, each against REFERENCE.md's closed form
   -- N_opt = G·(C/6)^a, D_opt = (C/6)/N_opt, a = β/(α+β), G = (αA/(βB))^(1/(α+β)).
   local function optimum(E, A, B, alpha, beta)

@@ -1,0 +1,46 @@
+-- pretty(value, options): its options are checked, with an error that names the option, what it
+-- takes and the value given, at the caller's line. A width of "x" failed inside the layout ("attempt
+-- to compare number with string"), options = 5 in pairs ("bad argument #1 to 'for iterator'"), and a
+-- length of 1.5 showed the second entry as nil.
+local t = require "scalelab.test"
+
+-- The error of pretty(value, options), raised at this file's line.
+local function refused(value, options)
+  local ok, err = pcall(function() local s = pretty(value, options); return s end)  -- no tail call: a line to name
+  t.ok(not ok, "pretty(..., " .. tostring(options) .. ") raised no error")
+  err = tostring(err)
+  t.ok(err:find("test_pretty.lua:%d+: pretty%(value, options%): "), "the error names the caller's line and pretty: " .. err)
+  return err
+end
+
+t.test("a bad option value is refused, naming the option, what it takes and the value", function()
+  for _, case in ipairs {
+    { { width = "x" }, 'width must be a whole number of characters of a line, 0 or more, or math.huge for all (got "x")' },
+    { { depth = -1 }, "depth must be a whole number of levels of nested tables shown, 0 or more, or math.huge for all (got -1)" },
+    { { depth = 0.5 }, "depth must be a whole number" },
+    { { length = 1.5 }, "length must be a whole number of entries shown of each table, 0 or more, or math.huge for all (got 1.5)" },
+    { { width = 0 / 0 }, "width must be a whole number" },
+    { { width = -math.huge }, "width must be a whole number" },
+  } do
+    local err = refused({ 1, 2, 3 }, case[1])
+    t.ok(err:find(case[2], 1, true), err)
+  end
+end)
+
+t.test("options that are no table, and an unknown option, are refused, listing the valid ones", function()
+  t.ok(refused({ 1 }, 5):find("options must be a table such as { depth = 3, length = 30, width = 100 } (got number)", 1, true))
+  t.ok(refused({ 1 }, "wide"):find("(got string)", 1, true))
+  t.ok(refused({ 1 }, { widht = 3 }):find("unknown option 'widht' (valid: depth, length, width)", 1, true))
+end)
+
+t.test("the options it takes still work: whole numbers, floats that are whole, math.huge and 0", function()
+  t.eq(pretty({ 1, 2, 3 }, { length = 1 }), "{1, ...(2 more)}")
+  t.eq(pretty({ 1, 2, 3 }, { length = 2.0 }), "{1, 2, ...(1 more)}")
+  t.eq(pretty({ { { 1 } } }, { depth = 1 }), "{{...1 item}}")
+  t.eq(pretty({ 1, 2 }, { length = math.huge, depth = math.huge }), "{1, 2}")
+  t.eq(pretty({ 1, 2 }, { length = 0 }), "{...(2 more)}")
+  t.eq(pretty({ 1, 2 }, nil), "{1, 2}")
+  t.eq(pretty({ 1, 2 }, {}), "{1, 2}")
+end)
+
+t.done()

@@ -970,16 +970,27 @@ int question_needs_law(lua_State* L) {
   return 1;
 }
 
+// The argument of rule:N_at(C), rule:D_at(C) and rule:flops_for_params(N): a positive finite number. A power
+// law k·x^a of 0, a negative or a non-finite x gave NaN, 0 or inf, returned as if it were an answer.
+double rule_argument(lua_State* L, const char* form, const char* what) {
+  const double x = luaL_checknumber(L, 2);
+  if (!(x > 0) || !std::isfinite(x))
+    fail("rule:", form, ": ", what, " must be a positive finite number (got ", x, ")");
+  return x;
+}
 int rule_N_at(lua_State* L) {
-  lua_pushnumber(L, check<plan::AllocationRule>(L, 1).N_at(luaL_checknumber(L, 2)));
+  const plan::AllocationRule& rule = check<plan::AllocationRule>(L, 1);
+  lua_pushnumber(L, rule.N_at(rule_argument(L, "N_at(C)", "C, the compute in FLOP (e.g. 1e21),")));
   return 1;
 }
 int rule_D_at(lua_State* L) {
-  lua_pushnumber(L, check<plan::AllocationRule>(L, 1).D_at(luaL_checknumber(L, 2)));
+  const plan::AllocationRule& rule = check<plan::AllocationRule>(L, 1);
+  lua_pushnumber(L, rule.D_at(rule_argument(L, "D_at(C)", "C, the compute in FLOP (e.g. 1e21),")));
   return 1;
 }
 int rule_flops_for_params(lua_State* L) {
-  lua_pushnumber(L, check<plan::AllocationRule>(L, 1).flops_for_params(luaL_checknumber(L, 2)));
+  const plan::AllocationRule& rule = check<plan::AllocationRule>(L, 1);
+  lua_pushnumber(L, rule.flops_for_params(rule_argument(L, "flops_for_params(N)", "N, the parameters (e.g. 1e9),")));
   return 1;
 }
 int rule_name(lua_State* L) {

@@ -321,4 +321,22 @@ t.test("fit.data_constrained's base = that is not a law names base and the fix, 
   t.near(law.params.R_N, fit.published.datablations.params.R_N, 1e-3)
 end)
 
+-- Found by an adversarial sweep of every library function (session 24): each below was accepted, or
+-- refused by an error that named neither the function nor the input.
+
+t.test("an allocation rule's N_at, D_at and flops_for_params refuse 0, negative and non-finite inputs", function()
+  local rule = plan.allocation { N = { k = 0.1, a = 0.5 } }
+  -- They returned NaN, 0 or inf as if they were answers (rule:N_at(-1) was nan).
+  t.raises(function() return rule:N_at(-1) end,
+    "rule:N_at(C): C, the compute in FLOP (e.g. 1e21), must be a positive finite number (got -1)")
+  t.raises(function() return rule:D_at(0) end, "rule:D_at(C): C, the compute in FLOP (e.g. 1e21), must be a positive finite number (got 0)")
+  t.raises(function() return rule:N_at(0 / 0) end, "rule:N_at(C): C, the compute in FLOP (e.g. 1e21), must be a positive finite number")
+  t.raises(function() return rule:flops_for_params(math.huge) end,
+    "rule:flops_for_params(N): N, the parameters (e.g. 1e9), must be a positive finite number (got inf)")
+  -- A valid input is answered as before: N = k·C^a, D = C/(6N), and the inverse.
+  t.near(rule:N_at(1e20), 0.1 * 1e10, 1e-12)
+  t.near(rule:D_at(1e20), 1e20 / (6 * 1e9), 1e-12)
+  t.near(rule:flops_for_params(1e9), 1e20, 1e-9)
+end)
+
 t.done()

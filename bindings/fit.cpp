@@ -1055,7 +1055,7 @@ const char* const kAllocationDoc =
 int law_allocation(lua_State* L) {
   const FittedLaw& f = check<FittedLaw>(L, 1);
   double c = luaL_checknumber(L, 2);
-  if (!(c > 0)) fail("law:allocation(C): C must be positive FLOP");
+  if (!(c > 0) || !std::isfinite(c)) fail("law:allocation(C): C must be positive finite FLOP (got ", c, ")");
   // A law given by hand (law:with{ ... }, not fitted) with values the closed form cannot take: said,
   // naming the value, rather than printed as N_opt 0 or nan (alpha = 0 makes G = 0).
   if (!f.fitted && fit::has_closed_form_allocation(f.law))

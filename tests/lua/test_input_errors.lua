@@ -339,4 +339,12 @@ t.test("an allocation rule's N_at, D_at and flops_for_params refuse 0, negative 
   t.near(rule:flops_for_params(1e9), 1e20, 1e-9)
 end)
 
+t.test("law:allocation(C) refuses an infinite C", function()
+  -- It printed "N_opt inf params, D_opt inf tokens".
+  t.raises(function() return fit.published.chinchilla:allocation(math.huge) end,
+    "law:allocation(C): C must be positive finite FLOP (got inf)")
+  t.raises(function() return fit.published.chinchilla:allocation(-1) end, "law:allocation(C): C must be positive finite FLOP (got -1)")
+  t.ok(fit.published.chinchilla:allocation(1e21).N_opt > 0)
+end)
+
 t.done()

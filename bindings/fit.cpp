@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <tuple>
 
 #include "bindings/modules.h"
 #include "core/units.h"
@@ -1540,6 +1541,11 @@ int effective(lua_State* L) {
   lua_pop(L, 1);
   if (law.law.kind() != LawKind::DataConstrained) fail("fit.effective: law must be a data_constrained law");
   double N = args.number("N"), D = args.number("D"), U = args.number("U");
+  // The law's D' and N' of 0 or negative counts were returned as numbers (N = -1 gave N' = -1; U = 0 gave D' = 0;
+  // N = 2.5 with U = -1 gave D' = inf).
+  for (const auto& [key, value, what] : {std::tuple{"N", N, "parameters"}, std::tuple{"D", D, "training tokens"},
+                                         std::tuple{"U", U, "unique tokens"}})
+    if (!(value > 0)) fail("fit.effective: ", key, " (", what, ") must be positive (got ", value, ")");
   const Law& l = law.law;
   lua_newtable(L);
   lua_pushnumber(L, fit::effective_tokens(D, U, l.param("R_D")));

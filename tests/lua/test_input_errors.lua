@@ -347,4 +347,17 @@ t.test("law:allocation(C) refuses an infinite C", function()
   t.ok(fit.published.chinchilla:allocation(1e21).N_opt > 0)
 end)
 
+t.test("fit.effective refuses counts that are not positive", function()
+  local law = fit.published.datablations
+  -- N = -1 gave N' = -1; U = 0 gave D' = 0; U = -1 gave D' = inf.
+  t.raises(function() return fit.effective { N = -1, D = 1e10, U = 1e9, law = law } end,
+    "fit.effective: N (parameters) must be positive (got -1)")
+  t.raises(function() return fit.effective { N = 1e9, D = 1e10, U = 0, law = law } end,
+    "fit.effective: U (unique tokens) must be positive (got 0)")
+  t.raises(function() return fit.effective { N = 1e9, D = 0, U = 1e9, law = law } end,
+    "fit.effective: D (training tokens) must be positive (got 0)")
+  -- Fresh data (U = D) is worth itself: D' = D.
+  t.near(fit.effective { N = 1e9, D = 1e10, U = 1e10, law = law }.D, 1e10, 1e-12)
+end)
+
 t.done()

@@ -353,9 +353,19 @@ std::vector<double> read_named(lua_State* L, int index, const Law& law, std::vec
   while (lua_next(L, index)) {
     if (lua_type(L, -2) != LUA_TSTRING) fail(what, ": keys must be parameter names");
     std::string name = lua_tostring(L, -2);
-    size_t j = law.has(name) ? law.index(name) : law.index(name);  // throws suggesting the nearest
+    // law.index throws suggesting the nearest name; said after what was called, which it did not name.
+    if (!law.has(name)) {
+      try {
+        law.index(name);
+      } catch (const std::exception& e) {
+        fail(what, ": ", e.what());
+      }
+    }
+    const size_t j = law.index(name);
     if (lua_type(L, -1) != LUA_TNUMBER) fail(what, ".", name, " must be a number (got ", luaL_typename(L, -1), ")");
     values[j] = lua_tonumber(L, -1);
+    // law:with{ E = 0/0 } made a law whose every prediction was NaN (and E = math.huge one of inf losses).
+    if (!std::isfinite(values[j])) fail(what, ".", name, " must be a finite number (got ", values[j], ")");
     lua_pop(L, 1);
   }
   return values;

@@ -360,4 +360,15 @@ t.test("fit.effective refuses counts that are not positive", function()
   t.near(fit.effective { N = 1e9, D = 1e10, U = 1e10, law = law }.D, 1e10, 1e-12)
 end)
 
+t.test("law:with refuses a non-finite value and names itself for an unknown parameter", function()
+  local law = fit.published.chinchilla
+  -- E = 0/0 made a law whose every loss was NaN; E = math.huge one of infinite losses.
+  t.raises(function() return law:with { E = 0 / 0 } end, "law:with.E must be a finite number (got ")
+  t.raises(function() return law:with { beta = math.huge } end, "law:with.beta must be a finite number (got inf)")
+  t.raises(function() return fit.law_of("chinchilla", { A = -math.huge }) end, "fit.law_of.A must be a finite number (got -inf)")
+  -- It said "chinchilla law has no parameter 'Ee' ...", naming no function.
+  t.raises(function() return law:with { Ee = 1 } end, "law:with: chinchilla law has no parameter 'Ee'; did you mean 'E'?")
+  t.near(law:with { E = 1.5 }:predict { N = 1e9, D = 2e10 } - law:predict { N = 1e9, D = 2e10 }, 1.5 - law.params.E, 1e-9)
+end)
+
 t.done()

@@ -371,4 +371,17 @@ t.test("law:with refuses a non-finite value and names itself for an unknown para
   t.near(law:with { E = 1.5 }:predict { N = 1e9, D = 2e10 } - law:predict { N = 1e9, D = 2e10 }, 1.5 - law.params.E, 1e-9)
 end)
 
+t.test("plan's questions refuse fewer than one unique token", function()
+  local law = fit.published.datablations
+  -- plan.returns{ unique_tokens = 1e-200 } failed with "search.cpp:66: internal check failed"; plan.optimal
+  -- with 1e-300 unique tokens answered a loss of 8e108.
+  t.raises(function() return plan.returns { unique_tokens = 1e-200, law = law } end,
+    "plan.returns: unique_tokens must be at least 1 (got 1e-200)")
+  t.raises(function() return plan.optimal { compute = 1e21, unique_tokens = 1e-300, law = law } end,
+    "plan.optimal: unique_tokens must be at least 1 (got 1e-300)")
+  t.raises(function() return plan.inference { loss = 2.5, inference_tokens = 1e12, unique_tokens = 0.5, law = law } end,
+    "plan.inference: unique_tokens must be at least 1 (got 0.5)")
+  t.ok(plan.optimal { compute = 1e21, unique_tokens = 1e9, law = law }.N > 0)
+end)
+
 t.done()

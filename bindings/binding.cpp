@@ -150,6 +150,34 @@ int object_index(lua_State* L) {
   throw Error(message);
 }
 
+// __newindex of bound objects (upvalues as object_index's): objects are read-only. An assignment to
+// one raised Lua's own "attempt to index a Corpus value (local 'corpus')", which named neither the
+// field nor that nothing of an object can be set.
+int object_newindex(lua_State* L) {
+  const std::string type = short_name(lua_tostring(L, lua_upvalueindex(3)));
+  const char* key = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : nullptr;
+  std::vector<std::string> names;
+  bool known = false;
+  for (int table = 1; table <= 2; ++table) {
+    lua_pushnil(L);
+    while (lua_next(L, lua_upvalueindex(table))) {
+      if (lua_type(L, -2) == LUA_TSTRING) {
+        names.emplace_back(lua_tostring(L, -2));
+        if (key && names.back() == key) known = true;
+      }
+      lua_pop(L, 1);
+    }
+  }
+  if (known)
+    throw Error(str(type, ".", key, " cannot be set: a ", type, "'s fields are read-only (make a new ", type,
+                    " with what you want changed)"));
+  std::string message = str(type, " has no field '", key ? key : luaL_typename(L, 2), "' to set");
+  const std::string suggestion = key ? closest_name(key, names) : "";
+  if (!suggestion.empty()) message += "; did you mean '" + suggestion + "'? (it is read-only)";
+  message += str("; a ", type, "'s fields are read-only: keep values of your own in a table of your own");
+  throw Error(message);
+}
+
 }  // namespace
 
 void document(lua_State* L, int index, const char* text) {
@@ -272,6 +300,11 @@ void register_class(lua_State* L, const char* name, const char* doc, lua_CFuncti
   lua_pushstring(L, name);
   lua_pushcclosure(L, bound<object_index>, 3);
   lua_setfield(L, metatable, "__index");
+  lua_getfield(L, metatable, "__methods");
+  lua_getfield(L, metatable, "__properties");
+  lua_pushstring(L, name);
+  lua_pushcclosure(L, bound<object_newindex>, 3);
+  lua_setfield(L, metatable, "__newindex");
   if (doc) document(L, metatable, doc);
   lua_pop(L, 1);
 }

@@ -384,4 +384,19 @@ t.test("plan's questions refuse fewer than one unique token", function()
   t.ok(plan.optimal { compute = 1e21, unique_tokens = 1e9, law = law }.N > 0)
 end)
 
+t.test("setting a field of a library object says it is read-only and names the field", function()
+  local corpus = data.synthetic { kind = "markov", vocab = 32, order = 1, seed = 3, tokens = 5000 }
+  -- It said "attempt to index a Corpus value (local 'corpus')".
+  t.raises(function() corpus.name = "mine" end,
+    "Corpus.name cannot be set: a Corpus's fields are read-only (make a new Corpus with what you want changed)")
+  t.raises(function() fit.published.chinchilla.my_label = "x" end,
+    "Law has no field 'my_label' to set; a Law's fields are read-only: keep values of your own in a table of your own")
+  local message = t.raises(function() fit.published.chinchilla.parms = {} end, "did you mean 'params'? (it is read-only)")
+  t.ok(message:find("test_input_errors.lua:", 1, true), message)  -- the line of the assignment
+  -- A model keeps its own message, which says how to make the changed one.
+  t.raises(function() model.gpt { vocab = 32, ctx = 16, d_model = 16, n_layer = 1, n_head = 2 }.vocab = 64 end,
+    "a model is read-only: vocab cannot be set on it")
+  t.eq(corpus.vocab, 32)
+end)
+
 t.done()

@@ -399,4 +399,13 @@ t.test("setting a field of a library object says it is read-only and names the f
   t.eq(corpus.vocab, 32)
 end)
 
+t.test("plot.curves' eval must be true or false", function()
+  local run = train.simulate { model = gpt, steps = 10, batch = 4, seq_len = 16 }
+  -- eval = 0 (a number, true in Lua) drew the evaluation points.
+  t.raises(function() return plot.curves(run, { eval = 0 }) end,
+    "plot.curves: eval must be true or false, whether to draw the evaluation loss (got 0)")
+  t.raises(function() return plot.curves(run, { eval = "no" }) end, "(got \"no\")")
+  t.ok(plot.curves(run, { eval = false }))
+end)
+
 t.done()

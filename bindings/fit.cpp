@@ -196,6 +196,18 @@ int observations(lua_State* L) {
     args.push(column);
     if (!lua_istable(L, -1)) fail("fit.observations: ", column, " must be an array of numbers (got ", luaL_typename(L, -1), ")");
     const lua_Integer n = luaL_len(L, -1);
+    // A column of no values (N = {}, or N = { n1 = 1e6 } of named entries) was taken as no column at all:
+    // the observations were made without it, and a fit then said that they lack N.
+    if (n == 0) {
+      lua_pushnil(L);
+      if (lua_next(L, -2)) {
+        const std::string key = lua_type(L, -2) == LUA_TSTRING ? "'" + std::string(lua_tostring(L, -2)) + "'"
+                                                                : luaL_tolstring(L, -2, nullptr);
+        fail("fit.observations: ", column, " must be an array of numbers, one per run, found the key ", key,
+             ": write the values in braces without names, ", column, " = { 1e6, 2e6 }");
+      }
+      fail("fit.observations: ", column, " = {} has no values: give one per run, or leave ", column, " out");
+    }
     std::vector<double> values;
     for (lua_Integer i = 1; i <= n; ++i) {
       int type = lua_geti(L, -1, i);

@@ -408,4 +408,15 @@ t.test("plot.curves' eval must be true or false", function()
   t.ok(plot.curves(run, { eval = false }))
 end)
 
+t.test("fit.observations refuses a column of no values rather than leaving it out", function()
+  -- N = {} made observations without N, and the fit then said they lack N.
+  t.raises(function() return fit.observations { N = {}, D = { 1e8, 2e8 }, loss = { 4, 3.8 } } end,
+    "fit.observations: N = {} has no values: give one per run, or leave N out")
+  t.raises(function() return fit.observations { N = { n1 = 1e6 }, D = { 1e8 }, loss = { 4 } } end,
+    "fit.observations: N must be an array of numbers, one per run, found the key 'n1': write the values in braces "
+    .. "without names, N = { 1e6, 2e6 }")
+  t.raises(function() return fit.observations { N = { 1e6 }, D = { 1e8 }, loss = {} } end, "loss = {} has no values")
+  t.eq(#fit.observations { N = { 1e6, 2e6 }, D = { 1e8, 2e8 }, loss = { 4, 3.8 } }, 2)
+end)
+
 t.done()

@@ -1579,7 +1579,12 @@ int effective(lua_State* L) {
 
 int make_law(lua_State* L) {
   std::string kind = luaL_checkstring(L, 1);
-  LawKind k = fit::law_kind_from_name(kind);
+  LawKind k;
+  try {
+    k = fit::law_kind_from_name(kind);
+  } catch (const std::exception& e) {  // which did not name the function
+    fail("fit.law_of: ", e.what());
+  }
   Law law = Law::Make(k);
   if (!lua_isnoneornil(L, 2)) law = law.with_values(read_named(L, 2, law, law.values(), "fit.law_of"));
   FittedLaw out;

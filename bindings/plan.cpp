@@ -118,9 +118,15 @@ fit::FittedLaw to_law(lua_State* L, int index, const std::string& function) {
   unwrap_read_only_view(L, index);  // law = some_law.params, read with lua_next below
   if (auto* law = test<fit::FittedLaw>(L, index)) return *law;
   if (lua_type(L, index) == LUA_TSTRING) fail_law_name(L, index, function);
-  if (!lua_istable(L, index))
+  auto not_a_law = [&]() {
     fail(function, ": law must be a Law (fit.published.chinchilla, a fitted law) or a table { kind = \"chinchilla\", "
          "E = ..., ... } (got ", type_name(L, index), ")");
+  };
+  if (!lua_istable(L, index)) not_a_law();
+  // A library object that is a table (a Sweep, a Study, a figure) is no law's table: its kind = "grid" was
+  // read as a law's kind ("unknown law kind 'grid'", naming neither the function nor law =). An analysis
+  // (an IsoFLOP or approach-1 fit, a table too) is told apart below, as before.
+  const bool library_object = luaL_getmetafield(L, index, "__name") != LUA_TNIL && (lua_pop(L, 1), true);
   auto has = [&](const char* key) {
     const bool present = lua_getfield(L, index, key) != LUA_TNIL;
     lua_pop(L, 1);
@@ -131,7 +137,12 @@ fit::FittedLaw to_law(lua_State* L, int index, const std::string& function) {
     const std::string name = lua_tostring(L, -1);
     lua_pop(L, 1);
     if (name == "isoflop" || name == "approach1") fail_not_a_loss_law(function);
-    kind = fit::law_kind_from_name(name);
+    if (library_object) not_a_law();
+    try {
+      kind = fit::law_kind_from_name(name);
+    } catch (const std::exception& e) {  // which names neither the function nor the key
+      fail(function, ": law.kind: ", e.what());
+    }
   } else if (has("N_law") || has("minima") || has("parabolas")) {
     lua_pop(L, 1);
     fail_not_a_loss_law(function);
@@ -141,6 +152,7 @@ fit::FittedLaw to_law(lua_State* L, int index, const std::string& function) {
     kind = has("R_D") || has("R_N") ? fit::LawKind::DataConstrained : fit::LawKind::Chinchilla;
   } else {
     lua_pop(L, 1);
+    if (library_object) not_a_law();
     fail(function, ": a law given as a table needs kind = \"chinchilla\" | \"data_constrained\" | \"kaplan_ND\" | ... "
          "(or Chinchilla's parameters E, A, B, alpha, beta, which need no kind)");
   }

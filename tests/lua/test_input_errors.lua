@@ -419,4 +419,16 @@ t.test("fit.observations refuses a column of no values rather than leaving it ou
   t.eq(#fit.observations { N = { 1e6, 2e6 }, D = { 1e8, 2e8 }, loss = { 4, 3.8 } }, 2)
 end)
 
+t.test("a law that is a sweep or of an unknown kind is refused naming the function and law", function()
+  local s = sweep.grid { N = { 1e6, 2e6 }, D = { 1e8 } }
+  -- Both said "unknown law kind 'grid'" (a sweep's kind), naming neither the function nor law =.
+  t.raises(function() return plan.loss { N = 1e9, D = 1e10, law = s } end,
+    "plan.loss: law must be a Law (fit.published.chinchilla, a fitted law) or a table { kind = \"chinchilla\", E = ..., ... } (got Sweep)")
+  t.raises(function() return plan.loss { N = 1e9, D = 1e10, law = { kind = "chinchila", E = 1.69, A = 406.4, B = 410.7, alpha = 0.34, beta = 0.28 } } end,
+    "plan.loss: law.kind: unknown law kind 'chinchila'; did you mean 'chinchilla'?")
+  t.raises(function() return fit.law_of("chinchila") end, "fit.law_of: unknown law kind 'chinchila'; did you mean 'chinchilla'?")
+  t.near(plan.loss { N = 1e9, D = 1e10, law = { kind = "chinchilla", E = 1.69, A = 406.4, B = 410.7, alpha = 0.34, beta = 0.28 } }.loss,
+    fit.published.chinchilla:predict { N = 1e9, D = 1e10 }, 1e-3)
+end)
+
 t.done()

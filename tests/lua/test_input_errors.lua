@@ -431,4 +431,12 @@ t.test("a law that is a sweep or of an unknown kind is refused naming the functi
     fit.published.chinchilla:predict { N = 1e9, D = 1e10 }, 1e-3)
 end)
 
+t.test("fit.table of an answer says it needs a law", function()
+  -- An Answer has names too: it failed inside with "Answer has no field 'params'".
+  local answer = plan.optimal { compute = 1e21, law = fit.published.chinchilla }
+  t.raises(function() return fit.table(answer) end,
+    "fit.table(law): law must be a fitted or published law (fit.chinchilla(obs), fit.published.chinchilla), got Answer")
+  t.near(fit.table(fit.published.chinchilla).E.value, fit.published.chinchilla.params.E, 1e-12)
+end)
+
 t.done()

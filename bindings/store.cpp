@@ -144,8 +144,18 @@ int sha256(lua_State* L) {
 
 // ---- Methods -----------------------------------------------------------------------------------
 
-int record_study(lua_State* L) {
+// The store of a method that reads or writes its file. A closed one said only "results store '...' is
+// closed", naming neither the method nor how to go on.
+Store& opened_store(lua_State* L, const char* method) {
   Store& s = check<Store>(L, 1);
+  if (!s.is_open())
+    fail(method, ": the results store '", s.path(), "' is closed (store:close() was called, or the block of its <close> "
+         "variable ended); open it again: store.open(\"", s.path(), "\")");
+  return s;
+}
+
+int record_study(lua_State* L) {
+  Store& s = opened_store(L, "store:record_study");
   Args args(L, 2, "store:record_study", {"name", "script_path", "script_text", "scalelab_version", "spec"});
   store::StudyInfo info{args.string("name"), args.string("script_path", ""), args.string("script_text", ""),
                         args.string("scalelab_version", ""), args.string("spec", "")};
@@ -166,7 +176,7 @@ void push_study(lua_State* L, const store::StudyRecord& r) {
 }
 
 int studies(lua_State* L) {
-  auto list = check<Store>(L, 1).Studies();
+  auto list = opened_store(L, "store:studies").Studies();
   lua_createtable(L, static_cast<int>(list.size()), 0);
   for (size_t i = 0; i < list.size(); ++i) {
     push_study(L, list[i]);
@@ -176,7 +186,7 @@ int studies(lua_State* L) {
 }
 
 int plan_runs(lua_State* L) {
-  Store& s = check<Store>(L, 1);
+  Store& s = opened_store(L, "store:plan_runs");
   luaL_checktype(L, 2, LUA_TTABLE);
   std::vector<store::RunPlan> plans;
   const lua_Integer n = luaL_len(L, 2);
@@ -209,7 +219,7 @@ int plan_runs(lua_State* L) {
 }
 
 int start_run(lua_State* L) {
-  Store& s = check<Store>(L, 1);
+  Store& s = opened_store(L, "store:start_run");
   Args args(L, 2, "store:start_run", {"study", "hash", "worker", "checkpoint", "script_hash"});
   lua_pushboolean(L, s.StartRun(args.string("study"), args.string("hash"), args.string("worker", ""),
                                 args.string("checkpoint", ""), args.string("script_hash", "")));
@@ -226,7 +236,7 @@ double optional_number(lua_State* L, int table, const char* key, const std::stri
 }
 
 int finish_run(lua_State* L) {
-  Store& s = check<Store>(L, 1);
+  Store& s = opened_store(L, "store:finish_run");
   Args args(L, 2, "store:finish_run",
             {"study", "hash", "status", "loss", "wall_seconds", "metrics", "curve", "error", "script_hash"});
   store::RunOutcome o;
@@ -272,12 +282,12 @@ int finish_run(lua_State* L) {
 }
 
 int reset_run(lua_State* L) {
-  check<Store>(L, 1).ResetRun(luaL_checkstring(L, 2), luaL_checkstring(L, 3));
+  opened_store(L, "store:reset_run").ResetRun(luaL_checkstring(L, 2), luaL_checkstring(L, 3));
   return 0;
 }
 
 int run(lua_State* L) {
-  auto r = check<Store>(L, 1).Run(luaL_checkstring(L, 2), luaL_checkstring(L, 3));
+  auto r = opened_store(L, "store:run").Run(luaL_checkstring(L, 2), luaL_checkstring(L, 3));
   if (!r) {
     lua_pushnil(L);
   } else {
@@ -287,7 +297,7 @@ int run(lua_State* L) {
 }
 
 int runs(lua_State* L) {
-  Store& s = check<Store>(L, 1);
+  Store& s = opened_store(L, "store:runs");
   auto list = s.Runs(filter_from(L, 2, "store:runs", "store:runs{ study =, status = }"));
   lua_createtable(L, static_cast<int>(list.size()), 0);
   for (size_t i = 0; i < list.size(); ++i) {
@@ -298,7 +308,7 @@ int runs(lua_State* L) {
 }
 
 int curve(lua_State* L) {
-  auto points = check<Store>(L, 1).Curve(luaL_checkstring(L, 2), luaL_checkstring(L, 3));
+  auto points = opened_store(L, "store:curve").Curve(luaL_checkstring(L, 2), luaL_checkstring(L, 3));
   lua_createtable(L, static_cast<int>(points.size()), 0);
   for (size_t i = 0; i < points.size(); ++i) {
     const CurvePoint& p = points[i];
@@ -316,7 +326,7 @@ int curve(lua_State* L) {
 
 // store:export(path [, { what = "runs" | "curves", study =, status = }]): CSV or JSON by extension.
 int export_(lua_State* L) {
-  Store& s = check<Store>(L, 1);
+  Store& s = opened_store(L, "store:export");
   // Checked here, not by luaL_checkstring: its "bad argument #2 to 'native_method'" named the Lua
   // wrapper in store.lua, at its line, for s:export() with no path.
   if (lua_type(L, 2) != LUA_TSTRING)
@@ -358,7 +368,7 @@ int export_(lua_State* L) {
 }
 
 int to_text(lua_State* L) {
-  Store& s = check<Store>(L, 1);
+  Store& s = opened_store(L, "store:text");
   if (lua_type(L, 2) != LUA_TSTRING)
     fail("store:text(format [, { study =, status = }]): format must be runs_csv, runs_json, curves_csv or curves_json, "
          "as a string (got ", luaL_typename(L, 2), ")");
@@ -390,7 +400,7 @@ int path(lua_State* L) {
 }
 
 int schema_version(lua_State* L) {
-  lua_pushinteger(L, check<Store>(L, 1).schema_version());
+  lua_pushinteger(L, opened_store(L, "store.schema_version").schema_version());
   return 1;
 }
 

@@ -439,4 +439,25 @@ t.test("fit.table of an answer says it needs a law", function()
   t.near(fit.table(fit.published.chinchilla).E.value, fit.published.chinchilla.params.E, 1e-12)
 end)
 
+t.test("a closed store's methods name themselves and how to open it again, and its rows are kept", function()
+  local path = t.scratch("input-errors-closed") .. "/closed.db"
+  study.study "closed" { sweep = sweep.grid { N = { 1e6, 2e6 }, D = { 1e7 } }, backend = "simulated", store = path,
+                         report = false, quiet = true, fits = {}, model = { vocab = 64, ctx = 64 } }
+  local s = store.open(path)
+  local hash = s:runs { study = "closed" }[1].hash
+  s:close()
+  -- Each said only "results store '...' is closed".
+  local fix = "the results store '" .. path .. "' is closed (store:close() was called, or the block of its <close> "
+    .. "variable ended); open it again: store.open(\"" .. path .. "\")"
+  t.raises(function() return s:runs { study = "closed" } end, "store:runs: " .. fix)
+  t.raises(function() return s:studies() end, "store:studies: " .. fix)
+  t.raises(function() return s:curve("closed", hash) end, "store:curve: " .. fix)
+  t.raises(function() return s:reset_run("closed", hash) end, "store:reset_run: " .. fix)
+  t.raises(function() return s:export(path .. ".csv") end, "store:export: " .. fix)
+  t.raises(function() return s.schema_version end, "store.schema_version: " .. fix)
+  t.eq(s.path, path)
+  -- Nothing was lost: opened again, the store has both runs.
+  t.eq(#store.open(path):runs { study = "closed" }, 2)
+end)
+
 t.done()

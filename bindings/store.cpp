@@ -121,6 +121,8 @@ int open_file(lua_State* L) {
     fail("store.open(path): path must be the database file's name as a string, such as \"runs.db\" (got ",
          luaL_typename(L, 1), ")");
   const std::string path = lua_tostring(L, 1);
+  // It said "results store: the path is empty", naming neither the function nor what to give.
+  if (path.empty()) fail("store.open(path): path is empty; give the database file's name, such as \"runs.db\"");
   refuse_unexpanded_home("store.open:", "", path);
   store::StoreOptions options;
   if (!lua_isnoneornil(L, 2)) {

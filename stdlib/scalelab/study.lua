@@ -1464,6 +1464,11 @@ local function run_study(name, spec, where)
   local default_store = name:gsub("[^%w%-_.]", "_") .. ".db"
   -- A folder (store = ".", "runs/"): the store module refused it without naming the study's key.
   -- Refused here, naming store = and the file in that folder named after the study.
+  -- store = "" failed in the store module with "results store: the path is empty", naming neither the study nor store =.
+  if spec.store == "" then
+    checks.fail(where, string.format("study \"%s\": store = \"\" names no file: give the store's path, store = \"%s\" "
+      .. "(the default when store is left out)", name, default_store), { "store" })
+  end
   if type(spec.store) == "string" then
     local folder = spec.store:sub(-1) == "/" or spec.store:match("^%.%.?$")
     if not folder then

@@ -460,4 +460,14 @@ t.test("a closed store's methods name themselves and how to open it again, and i
   t.eq(#store.open(path):runs { study = "closed" }, 2)
 end)
 
+t.test("an empty store path is refused naming the function or the study's store =", function()
+  -- Both said "results store: the path is empty".
+  t.raises(function() return store.open("") end,
+    "store.open(path): path is empty; give the database file's name, such as \"runs.db\"")
+  t.raises(function()
+    study.study "empty-store" { sweep = sweep.grid { N = { 1e6, 2e6 }, D = { 1e7 } }, backend = "simulated", store = "",
+                                report = false, quiet = true, fits = {} }
+  end, "study \"empty-store\": store = \"\" names no file: give the store's path, store = \"empty-store.db\" (the default when store is left out)")
+end)
+
 t.done()

@@ -863,6 +863,15 @@ function Study:__tostring()
     self.store_path)
 end
 
+-- A method called with a dot (s.observations()) failed inside the library with "attempt to index a nil
+-- value (local 'self')": said, naming the method and the colon.
+local function check_self(self, method)
+  if getmetatable(self) ~= Study then
+    checks.error_at_user(string.format("s:%s(): call it with a colon, s:%s(), on a Study (got %s)", method, method,
+      checks.type_name(self)))
+  end
+end
+
 -- A count as a float (nil stays nil): exact below 2^53, and 6 * N * D of a large run is its compute,
 -- where integer counts would wrap past 2^63 (N = 2e9, D = 6e10) in a script's own arithmetic.
 local function as_float(count) return count and count + 0.0 end
@@ -870,6 +879,7 @@ local function as_float(count) return count and count + 0.0 end
 -- The finished runs as observations: a list of { N, params, D, U, C, loss, budget, epochs, seed },
 -- the counts as floats, as every fit takes them.
 function Study:observations()
+  check_self(self, "observations")
   local out = {}
   for _, r in ipairs(self.runs) do
     if r.status == "done" and r.loss then
@@ -887,12 +897,14 @@ end
 -- train_loss =, eval_loss =, ...}, ... }, empty where the store has none): what fit.approach1 and
 -- the plots of training curves read, with N counted as the study's fits count it.
 function Study:curves()
+  check_self(self, "curves")
   local runs, failure = analysis.with_curves(self, self:observations())
   if failure then checks.error_at_user("s:curves: the store could not give a run's loss curve: " .. failure) end
   return runs
 end
 
 function Study:report()
+  check_self(self, "report")
   if self.report_text then print(self.report_text) end
   return self.report_text
 end

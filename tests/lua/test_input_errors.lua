@@ -470,4 +470,17 @@ t.test("an empty store path is refused naming the function or the study's store 
   end, "study \"empty-store\": store = \"\" names no file: give the store's path, store = \"empty-store.db\" (the default when store is left out)")
 end)
 
+t.test("a Study's methods called with a dot say to use a colon", function()
+  local s = study.study "dotted" { sweep = sweep.grid { N = { 1e6, 2e6 }, D = { 1e7 } }, backend = "simulated",
+                                   store = t.scratch("input-errors-dotted") .. "/dotted.db", report = false, quiet = true,
+                                   fits = {}, model = { vocab = 64, ctx = 64 } }
+  -- Each failed inside the library: "study.lua:...: attempt to index a nil value (local 'self')".
+  t.raises(function() return s.observations() end, "s:observations(): call it with a colon, s:observations(), on a Study (got nil)")
+  t.raises(function() return s.curves() end, "s:curves(): call it with a colon, s:curves(), on a Study (got nil)")
+  t.raises(function() return s.report({}) end, "s:report(): call it with a colon, s:report(), on a Study (got a table)")
+  local message = t.raises(function() return s.observations() end, "test_input_errors.lua:")  -- the line of the call
+  t.ok(not message:find("stdlib/", 1, true), message)
+  t.eq(#s:observations(), 2)
+end)
+
 t.done()

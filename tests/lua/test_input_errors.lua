@@ -483,4 +483,13 @@ t.test("a Study's methods called with a dot say to use a colon", function()
   t.eq(#s:observations(), 2)
 end)
 
+t.test("a figure's series methods called with a dot say to use a colon", function()
+  local f = plot.figure { title = "dots" }
+  -- It said "figure:points: expected a table of named arguments, got nil": the table was taken for the figure.
+  t.raises(function() return f.points { x = { 1 }, y = { 1 } } end,
+    "figure:points: call it with a colon, f:points{ ... }, on a figure (got table)")
+  t.raises(function() return f.hline { y = 1 } end, "figure:hline: call it with a colon, f:hline{ ... }, on a figure (got table)")
+  t.eq(#f:points { x = { 1 }, y = { 1 } }.series, 1)
+end)
+
 t.done()

@@ -101,7 +101,12 @@ local function named_corpus(fname, args)
   if type(args) == "table" and type(args.corpus) == "string" then
     local copy = {}
     for k, v in pairs(args) do copy[k] = v end
-    copy.corpus = native.corpus(args.corpus)
+    -- Its errors named neither the function nor corpus = ("'x' is not a scalelab corpus (wrong magic bytes)").
+    local ok, corpus = pcall(native.corpus, args.corpus)
+    if not ok then
+      error(string.format("%s: corpus = \"%s\": %s", fname, args.corpus, require("scalelab.study.checks").plain(corpus)), 0)
+    end
+    copy.corpus = corpus
     return copy
   end
   return args

@@ -492,4 +492,14 @@ t.test("a figure's series methods called with a dot say to use a colon", functio
   t.eq(#f:points { x = { 1 }, y = { 1 } }.series, 1)
 end)
 
+t.test("a corpus given by name or path that cannot be opened names the function and corpus =", function()
+  local dir = t.scratch("input-errors-corpus-name")
+  t.write_file(dir .. "/notes.txt", "plain text, not a corpus file\n")
+  -- It said only "'.../notes.txt' is not a scalelab corpus (wrong magic bytes); ...".
+  t.raises(function() return data.sampler { corpus = dir .. "/notes.txt", tokens = 100 } end,
+    "data.sampler: corpus = \"" .. dir .. "/notes.txt\": '" .. dir .. "/notes.txt' is not a scalelab corpus")
+  t.raises(function() return data.held_out { corpus = dir .. "/none.tok" } end,
+    "data.held_out: corpus = \"" .. dir .. "/none.tok\": data.corpus: unknown corpus")
+end)
+
 t.done()

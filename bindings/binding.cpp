@@ -376,6 +376,10 @@ std::string type_name(lua_State* L, int index) {
   return name;
 }
 
+std::string got_type(lua_State* L, int index) {
+  return lua_isnoneornil(L, index) ? std::string(luaL_typename(L, index)) : type_name(L, index);
+}
+
 // ---- Args ---------------------------------------------------------------------------------------
 
 namespace {
@@ -431,7 +435,8 @@ bool Args::has(const char* key) const {
 
 void Args::type_error(const char* key, const char* expected) const {
   push(key);
-  std::string got = luaL_typename(L_, -1);
+  // By its type's name: "lr must be a number (got userdata)" did not say that a Law or a Store was passed.
+  std::string got = got_type(L_, -1);
   lua_pop(L_, 1);
   fail(function_, ": ", key, " must be ", expected, " (got ", got, ")");
 }
@@ -561,7 +566,7 @@ std::vector<double> Args::numbers(const char* key) const {
 
 std::vector<double> to_numbers(lua_State* L, int index, const std::string& what) {
   index = lua_absindex(L, index);
-  if (!lua_istable(L, index)) fail(what, " must be an array of numbers (got ", luaL_typename(L, index), ")");
+  if (!lua_istable(L, index)) fail(what, " must be an array of numbers (got ", got_type(L, index), ")");
   const lua_Integer n = luaL_len(L, index);
   std::vector<double> values;
   values.reserve(static_cast<size_t>(n));

@@ -230,7 +230,7 @@ fit::FittedLaw to_power_law(lua_State* L, int index, const std::string& what, co
         const std::string quoted = quoted_number(L, slot);
         if (!quoted.empty())
           fail(what, ".", key, " must be a number (got string); write it without quotes: ", key, " = ", quoted);
-        fail(what, ".", key, " must be a number (got ", luaL_typename(L, slot), ")");
+        fail(what, ".", key, " must be a number (got ", got_type(L, slot), ")");
       }
     }
     lua_pop(L, 2);
@@ -389,7 +389,7 @@ plan::FlopsPerToken flops_arg(lua_State* L, const Args& args) {
     const int t = lua_getfield(L, table, key);
     double v = fallback;
     if (t == LUA_TNUMBER) v = lua_tonumber(L, -1);
-    else if (t != LUA_TNIL) fail(function, ": flops.", key, " must be a number (got ", luaL_typename(L, -1), ")");
+    else if (t != LUA_TNIL) fail(function, ": flops.", key, " must be a number (got ", got_type(L, -1), ")");
     lua_pop(L, 1);
     return v;
   };
@@ -402,7 +402,7 @@ plan::FlopsPerToken flops_arg(lua_State* L, const Args& args) {
   const int slot = positional ? -2 : -1;
   if (lua_type(L, slot) != LUA_TSTRING)
     fail(function, ": flops", positional ? "[1]" : ".convention", " must name the convention, \"6ND\", \"kaplan\" or \"palm\" (got ",
-         luaL_typename(L, slot), ")");
+         got_type(L, slot), ")");
   name = lua_tostring(L, slot);
   lua_pop(L, 2);
   const bool has_ctx = lua_getfield(L, table, "ctx") != LUA_TNIL, has_aspect = lua_getfield(L, table, "aspect") != LUA_TNIL;
@@ -472,7 +472,7 @@ plan::Candidate to_candidate(lua_State* L, int index, std::string name, const st
     return c;
   }
   if (!lua_istable(L, index))
-    fail(where, " must be { N = ..., D = ... } or an allocation rule (got ", luaL_typename(L, index), ")");
+    fail(where, " must be { N = ..., D = ... } or an allocation rule (got ", got_type(L, index), ")");
   Args entry(L, index, where, {"name", "N", "D", "allocation"});
   if (entry.has("name")) c.name = entry.string("name");
   if (entry.push("allocation") != LUA_TNIL) {

@@ -34,7 +34,7 @@ std::vector<Value> to_values(lua_State* L, int index, const std::string& what) {
   index = lua_absindex(L, index);
   std::vector<Value> values;
   if (lua_isnil(L, index)) return values;
-  if (!lua_istable(L, index)) fail(what, " must be a table of key = number or string (got ", luaL_typename(L, index), ")");
+  if (!lua_istable(L, index)) fail(what, " must be a table of key = number or string (got ", got_type(L, index), ")");
   lua_pushnil(L);
   while (lua_next(L, index)) {
     if (lua_type(L, -2) != LUA_TSTRING) fail(what, ": keys must be strings");
@@ -43,7 +43,7 @@ std::vector<Value> to_values(lua_State* L, int index, const std::string& what) {
       case LUA_TNUMBER: values.push_back(Value::Number(key, lua_tonumber(L, -1))); break;
       case LUA_TBOOLEAN: values.push_back(Value::Number(key, lua_toboolean(L, -1) ? 1 : 0)); break;
       case LUA_TSTRING: values.push_back(Value::Text(key, lua_tostring(L, -1))); break;
-      default: fail(what, ".", key, " must be a number, a string or a boolean (got ", luaL_typename(L, -1), ")");
+      default: fail(what, ".", key, " must be a number, a string or a boolean (got ", got_type(L, -1), ")");
     }
     lua_pop(L, 1);
   }
@@ -119,7 +119,7 @@ store::RunFilter filter_from(lua_State* L, int index, const char* function, cons
 int open_file(lua_State* L) {
   if (lua_type(L, 1) != LUA_TSTRING)
     fail("store.open(path): path must be the database file's name as a string, such as \"runs.db\" (got ",
-         luaL_typename(L, 1), ")");
+         got_type(L, 1), ")");
   const std::string path = lua_tostring(L, 1);
   // It said "results store: the path is empty", naming neither the function nor what to give.
   if (path.empty()) fail("store.open(path): path is empty; give the database file's name, such as \"runs.db\"");
@@ -333,7 +333,7 @@ int export_(lua_State* L) {
   // wrapper in store.lua, at its line, for s:export() with no path.
   if (lua_type(L, 2) != LUA_TSTRING)
     fail("store:export(path [, { what =, study =, status = }]): path must be the file to write, ending in .csv or "
-         ".json, as a string (got ", luaL_typename(L, 2), ")");
+         ".json, as a string (got ", got_type(L, 2), ")");
   const std::string path = lua_tostring(L, 2);
   refuse_unexpanded_home("store:export:", "", path);
   std::string what = "runs";
@@ -373,7 +373,7 @@ int to_text(lua_State* L) {
   Store& s = opened_store(L, "store:text");
   if (lua_type(L, 2) != LUA_TSTRING)
     fail("store:text(format [, { study =, status = }]): format must be runs_csv, runs_json, curves_csv or curves_json, "
-         "as a string (got ", luaL_typename(L, 2), ")");
+         "as a string (got ", got_type(L, 2), ")");
   const std::string format = lua_tostring(L, 2);
   const store::RunFilter filter = filter_from(L, 3, "store:text", "store:text(format [, { study =, status = }])");
   std::string text;

@@ -63,7 +63,11 @@ local closest = core.closest_name
 -- Raises a clear error for keys of `args` not in `allowed` (a set), suggesting the nearest one.
 function M.check_keys(where, args, allowed, level)
   if type(args) ~= "table" then
-    error(where .. ": expected a table of named arguments, got " .. type(args), (level or 2) + 1)
+    -- A library object by its type's name ("got userdata" said nothing of what was passed).
+    local mt = getmetatable(args)
+    local name = type(mt) == "table" and rawget(mt, "__name") or nil
+    error(where .. ": expected a table of named arguments, got " .. (type(name) == "string" and name or type(args)),
+      (level or 2) + 1)
   end
   for key in pairs(args) do
     if type(key) == "string" and not allowed[key] then

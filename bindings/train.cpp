@@ -749,6 +749,10 @@ int simulate(lua_State* L) {
          "backend out, or train the model with train.run{ backend = ", got, ", data = ... }");
   }
   lua_pop(L, 1);
+  // The copy below is made at index 2: an argument after the table (train.simulate(options, nil)) put it at 3,
+  // and the copying then indexed that argument ("attempt to index a nil value", naming nothing; a table
+  // there was written into).
+  lua_settop(L, 1);
   lua_newtable(L);
   lua_pushnil(L);
   while (lua_next(L, 1)) {

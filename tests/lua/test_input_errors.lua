@@ -502,4 +502,15 @@ t.test("a corpus given by name or path that cannot be opened names the function 
     "data.held_out: corpus = \"" .. dir .. "/none.tok\": data.corpus: unknown corpus")
 end)
 
+t.test("train.simulate with an argument after its table takes the table and leaves that argument alone", function()
+  local options = { model = gpt, steps = 10, batch = 4, seq_len = 16 }
+  -- train.simulate(options, nil) failed with "attempt to index a nil value", naming nothing; a table after
+  -- the options was written into (it got the options and backend = "simulated").
+  t.eq(train.simulate(options, nil).status, "done")
+  local other = {}
+  t.eq(train.simulate(options, other).status, "done")
+  t.eq(next(other), nil)
+  t.eq(options.backend, nil)
+end)
+
 t.done()

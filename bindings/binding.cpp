@@ -184,6 +184,34 @@ int object_index(lua_State* L) {
   throw Error(message);
 }
 
+// __newindex of bound objects (upvalues as object_index's): objects are read-only. An assignment to
+// one raised Lua's own "attempt to index a Corpus value (local 'corpus')", which named neither the
+// field nor that nothing of an object can be set.
+int object_newindex(lua_State* L) {
+  const std::string type = short_name(lua_tostring(L, lua_upvalueindex(3)));
+  const char* key = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : nullptr;
+  std::vector<std::string> names;
+  bool known = false;
+  for (int table = 1; table <= 2; ++table) {
+    lua_pushnil(L);
+    while (lua_next(L, lua_upvalueindex(table))) {
+      if (lua_type(L, -2) == LUA_TSTRING) {
+        names.emplace_back(lua_tostring(L, -2));
+        if (key && names.back() == key) known = true;
+      }
+      lua_pop(L, 1);
+    }
+  }
+  if (known)
+    throw Error(str(type, ".", key, " cannot be set: a ", type, "'s fields are read-only (make a new ", type,
+                    " with what you want changed)"));
+  std::string message = str(type, " has no field '", key ? key : luaL_typename(L, 2), "' to set");
+  const std::string suggestion = key ? closest_name(key, names) : "";
+  if (!suggestion.empty()) message += "; did you mean '" + suggestion + "'? (it is read-only)";
+  message += str("; a ", type, "'s fields are read-only: keep values of your own in a table of your own");
+  throw Error(message);
+}
+
 }  // namespace
 
 void document(lua_State* L, int index, const char* text) {
@@ -306,6 +334,11 @@ void register_class(lua_State* L, const char* name, const char* doc, lua_CFuncti
   lua_pushstring(L, name);
   lua_pushcclosure(L, bound<object_index>, 3);
   lua_setfield(L, metatable, "__index");
+  lua_getfield(L, metatable, "__methods");
+  lua_getfield(L, metatable, "__properties");
+  lua_pushstring(L, name);
+  lua_pushcclosure(L, bound<object_newindex>, 3);
+  lua_setfield(L, metatable, "__newindex");
   if (doc) document(L, metatable, doc);
   lua_pop(L, 1);
 }
@@ -377,6 +410,10 @@ std::string type_name(lua_State* L, int index) {
   return name;
 }
 
+std::string got_type(lua_State* L, int index) {
+  return lua_isnoneornil(L, index) ? std::string(luaL_typename(L, index)) : type_name(L, index);
+}
+
 // ---- Args ---------------------------------------------------------------------------------------
 
 namespace {
@@ -432,7 +469,8 @@ bool Args::has(const char* key) const {
 
 void Args::type_error(const char* key, const char* expected) const {
   push(key);
-  std::string got = luaL_typename(L_, -1);
+  // By its type's name: "lr must be a number (got userdata)" did not say that a Law or a Store was passed.
+  std::string got = got_type(L_, -1);
   lua_pop(L_, 1);
   fail(function_, ": ", key, " must be ", expected, " (got ", got, ")");
 }
@@ -562,7 +600,7 @@ std::vector<double> Args::numbers(const char* key) const {
 
 std::vector<double> to_numbers(lua_State* L, int index, const std::string& what) {
   index = lua_absindex(L, index);
-  if (!lua_istable(L, index)) fail(what, " must be an array of numbers (got ", luaL_typename(L, index), ")");
+  if (!lua_istable(L, index)) fail(what, " must be an array of numbers (got ", got_type(L, index), ")");
   const lua_Integer n = luaL_len(L, index);
   std::vector<double> values;
   values.reserve(static_cast<size_t>(n));

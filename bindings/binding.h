@@ -221,6 +221,9 @@ class Args {
 // object by its type's name (__name: "Law", "Store", "Sweep"), "nothing" for none or nil, else its
 // Lua type.
 std::string type_name(lua_State* L, int index);
+// The same for "(got ...)" where nil is named as Lua names it: "nil" ("no value" for none), a bound or library
+// object by its type's name ("got userdata" said nothing of what was passed), else its Lua type.
+std::string got_type(lua_State* L, int index);
 
 // Reads a Lua array of numbers at `index` (throws naming `what` when it is not one; an element that is
 // a number in quotes, { 1e21, "1e22" }, is named by its index with how to write it).

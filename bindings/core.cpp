@@ -91,17 +91,17 @@ int keep_caller(lua_State* L) {
 // suggest the same names.
 int closest_name(lua_State* L) {
   if (lua_type(L, 1) != LUA_TSTRING) {
-    fail("closest_name(name, candidates): name must be a string (got ", luaL_typename(L, 1), ")");
+    fail("closest_name(name, candidates): name must be a string (got ", got_type(L, 1), ")");
   }
   if (!lua_istable(L, 2)) {
-    fail("closest_name(name, candidates): candidates must be a list of strings (got ", luaL_typename(L, 2), ")");
+    fail("closest_name(name, candidates): candidates must be a list of strings (got ", got_type(L, 2), ")");
   }
   std::vector<std::string> candidates;
   const lua_Integer n = luaL_len(L, 2);
   for (lua_Integer i = 1; i <= n; ++i) {
     if (lua_geti(L, 2, i) != LUA_TSTRING) {
       fail("closest_name(name, candidates): candidates must be a list of strings; candidates[", i, "] is a ",
-           luaL_typename(L, -1));
+           got_type(L, -1));
     }
     candidates.push_back(lua_tostring(L, -1));
     lua_pop(L, 1);

@@ -89,7 +89,7 @@ std::shared_ptr<data::BatchSource> check_batch_source(lua_State* L, int index) {
     fail("expected a batch source, got a corpus (", c->metadata().name.empty() ? "unnamed" : c->metadata().name,
          "): make a sampler from it, "
          "data.sampler{ corpus = c, tokens = D, seq_len = T, batch = B }, and pass that");
-  std::string got = luaL_typename(L, index);
+  std::string got = got_type(L, index);
   if (luaL_getmetafield(L, index, "__name") == LUA_TSTRING) {
     got = lua_tostring(L, -1);
     lua_pop(L, 1);
@@ -160,7 +160,7 @@ void push_ints(lua_State* L, const int32_t* values, int64_t count) {
 }
 
 std::vector<int32_t> to_ints(lua_State* L, int index, const char* what) {
-  if (!lua_istable(L, index)) fail(what, " must be a table of token ids (got ", luaL_typename(L, index), ")");
+  if (!lua_istable(L, index)) fail(what, " must be a table of token ids (got ", got_type(L, index), ")");
   std::vector<int32_t> out;
   lua_Integer n = luaL_len(L, index);
   out.reserve(size_t(n));
@@ -252,7 +252,7 @@ int tokens_bin(lua_State* L) {
 int synthetic(lua_State* L) {
   if (!lua_istable(L, 1))
     fail("data.synthetic expects a table of named arguments, like data.synthetic{ kind = \"markov\", vocab = 256, "
-         "seed = 1 }; got ", luaL_typename(L, 1));
+         "seed = 1 }; got ", got_type(L, 1));
   lua_getfield(L, 1, "kind");
   std::string kind = lua_isstring(L, -1) ? lua_tostring(L, -1) : "";
   // What kind was when it is no string: a table or a function said "got nothing".

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <tuple>
 
 #include "bindings/modules.h"
 #include "core/units.h"
@@ -96,7 +97,7 @@ Observations observations_from_rows(lua_State* L, int index, const std::string& 
   bool any_budget = false;
   for (lua_Integer i = 1; i <= n; ++i) {
     if (lua_rawgeti(L, index, i) != LUA_TTABLE)
-      fail(function, ": row ", i, " must be a table { N =, D =, loss =, ... } (got ", luaL_typename(L, -1), ")");
+      fail(function, ": row ", i, " must be a table { N =, D =, loss =, ... } (got ", got_type(L, -1), ")");
     const int row = lua_gettop(L);
     if (lua_getfield(L, row, "N_fit") != LUA_TNIL)
       fail(function, ": row ", i, " is a study's planned run (s.runs: N is the size it asked for, and it has no D); "
@@ -216,7 +217,7 @@ int observations(lua_State* L) {
     obs.N_counts = given ? given : "";
     if (obs.N_counts != "all" && obs.N_counts != "non_embedding")
       fail("fit.observations: params says what N counts: \"all\" (every parameter, Chinchilla's count) or "
-           "\"non_embedding\" (Kaplan's) (got ", given ? "\"" + obs.N_counts + "\"" : std::string(luaL_typename(L, -1)), ")");
+           "\"non_embedding\" (Kaplan's) (got ", given ? "\"" + obs.N_counts + "\"" : std::string(got_type(L, -1)), ")");
     lua_pop(L, 1);
   }
   if (args.has("flops")) {
@@ -227,7 +228,7 @@ int observations(lua_State* L) {
     if (obs.C_counts != "6ND" && obs.C_counts != "kaplan" && obs.C_counts != "palm")
       fail("fit.observations: flops says how C was counted: \"6ND\" (C = 6·N·D), \"kaplan\" (6N + 6·L·T·d per token, "
            "attention's causal half) or \"palm\" (6N + 12·L·T·d) (got ",
-           given ? "\"" + std::string(given) + "\"" : std::string(luaL_typename(L, -1)), ")");
+           given ? "\"" + std::string(given) + "\"" : std::string(got_type(L, -1)), ")");
     if (!args.has("C"))
       fail("fit.observations: flops = \"", obs.C_counts, "\" says how the C column was counted, but no C is given "
            "(without it C is 6·N·D); give C = { ... } or leave flops out");
@@ -236,8 +237,20 @@ int observations(lua_State* L) {
   for (const char* column : {"N", "D", "U", "C", "S", "loss", "weight"}) {
     if (!args.has(column)) continue;
     args.push(column);
-    if (!lua_istable(L, -1)) fail("fit.observations: ", column, " must be an array of numbers (got ", luaL_typename(L, -1), ")");
+    if (!lua_istable(L, -1)) fail("fit.observations: ", column, " must be an array of numbers (got ", got_type(L, -1), ")");
     const lua_Integer n = luaL_len(L, -1);
+    // A column of no values (N = {}, or N = { n1 = 1e6 } of named entries) was taken as no column at all:
+    // the observations were made without it, and a fit then said that they lack N.
+    if (n == 0) {
+      lua_pushnil(L);
+      if (lua_next(L, -2)) {
+        const std::string key = lua_type(L, -2) == LUA_TSTRING ? "'" + std::string(lua_tostring(L, -2)) + "'"
+                                                                : luaL_tolstring(L, -2, nullptr);
+        fail("fit.observations: ", column, " must be an array of numbers, one per run, found the key ", key,
+             ": write the values in braces without names, ", column, " = { 1e6, 2e6 }");
+      }
+      fail("fit.observations: ", column, " = {} has no values: give one per run, or leave ", column, " out");
+    }
     std::vector<double> values;
     for (lua_Integer i = 1; i <= n; ++i) {
       int type = lua_geti(L, -1, i);
@@ -390,14 +403,24 @@ void push_params(lua_State* L, const Law& law, const std::vector<double>& values
 std::vector<double> read_named(lua_State* L, int index, const Law& law, std::vector<double> values, const std::string& what) {
   index = lua_absindex(L, index);
   unwrap_read_only_view(L, index);  // law:with(other.params)
-  if (!lua_istable(L, index)) fail(what, " must be a table { name = value, ... } (got ", luaL_typename(L, index), ")");
+  if (!lua_istable(L, index)) fail(what, " must be a table { name = value, ... } (got ", got_type(L, index), ")");
   lua_pushnil(L);
   while (lua_next(L, index)) {
     if (lua_type(L, -2) != LUA_TSTRING) fail(what, ": keys must be parameter names");
     std::string name = lua_tostring(L, -2);
-    size_t j = law.has(name) ? law.index(name) : law.index(name);  // throws suggesting the nearest
-    if (lua_type(L, -1) != LUA_TNUMBER) fail(what, ".", name, " must be a number (got ", luaL_typename(L, -1), ")");
+    // law.index throws suggesting the nearest name; said after what was called, which it did not name.
+    if (!law.has(name)) {
+      try {
+        law.index(name);
+      } catch (const std::exception& e) {
+        fail(what, ": ", e.what());
+      }
+    }
+    const size_t j = law.index(name);
+    if (lua_type(L, -1) != LUA_TNUMBER) fail(what, ".", name, " must be a number (got ", got_type(L, -1), ")");
     values[j] = lua_tonumber(L, -1);
+    // law:with{ E = 0/0 } made a law whose every prediction was NaN (and E = math.huge one of inf losses).
+    if (!std::isfinite(values[j])) fail(what, ".", name, " must be a finite number (got ", values[j], ")");
     lua_pop(L, 1);
   }
   return values;
@@ -406,7 +429,7 @@ std::vector<double> read_named(lua_State* L, int index, const Law& law, std::vec
 std::vector<std::string> read_strings(lua_State* L, int index, const std::string& what) {
   index = lua_absindex(L, index);
   if (lua_type(L, index) == LUA_TSTRING) return {lua_tostring(L, index)};
-  if (!lua_istable(L, index)) fail(what, " must be a list of names (got ", luaL_typename(L, index), ")");
+  if (!lua_istable(L, index)) fail(what, " must be a list of names (got ", got_type(L, index), ")");
   std::vector<std::string> out;
   const lua_Integer n = luaL_len(L, index);
   for (lua_Integer i = 1; i <= n; ++i) {
@@ -1052,7 +1075,7 @@ int law_with(lua_State* L) {
 // procedure that refits a frozen part on every resample too).
 int law_with_samples(lua_State* L) {
   const FittedLaw& f = check<FittedLaw>(L, 1);
-  if (!lua_istable(L, 2)) fail("law:with_samples: samples must be a list of { name = value } (got ", luaL_typename(L, 2), ")");
+  if (!lua_istable(L, 2)) fail("law:with_samples: samples must be a list of { name = value } (got ", got_type(L, 2), ")");
   FittedLaw out = f;
   out.samples.clear();
   const lua_Integer n = luaL_len(L, 2);
@@ -1125,7 +1148,7 @@ const char* const kAllocationDoc =
 int law_allocation(lua_State* L) {
   const FittedLaw& f = check<FittedLaw>(L, 1);
   double c = luaL_checknumber(L, 2);
-  if (!(c > 0)) fail("law:allocation(C): C must be positive FLOP");
+  if (!(c > 0) || !std::isfinite(c)) fail("law:allocation(C): C must be positive finite FLOP (got ", c, ")");
   // A law given by hand (law:with{ ... }, not fitted) with values the closed form cannot take: said,
   // naming the value, rather than printed as N_opt 0 or nan (alpha = 0 makes G = 0).
   if (!f.fitted && fit::has_closed_form_allocation(f.law))
@@ -1382,7 +1405,7 @@ int check_options(lua_State* L) {
   const std::string name = luaL_checkstring(L, 1);
   lua_settop(L, 2);
   if (!lua_isnil(L, 2) && !lua_istable(L, 2))
-    fail("fit.", name, ": the options must be a table (got ", luaL_typename(L, 2), ")");
+    fail("fit.", name, ": the options must be a table (got ", got_type(L, 2), ")");
   if (name == "chinchilla") {
     read_options(L, 2, "fit.chinchilla", Law::Make(LawKind::Chinchilla));
   } else if (name == "data_constrained") {
@@ -1445,7 +1468,7 @@ fit::Approach1Options approach1_options(lua_State* L, int index) {
 int approach1(lua_State* L) {
   if (!lua_istable(L, 1))
     fail("fit.approach1 expects the runs with their curves, a list of { N =, curve = { { tokens =, train_loss = }, "
-         "... } } as a study's s.runs gives them; got ", luaL_typename(L, 1));
+         "... } } as a study's s.runs gives them; got ", got_type(L, 1));
   fit::Approach1Options options = approach1_options(L, 2);
   // What the runs' N counts, where they say it (a study's s:curves()), unless params = says it too.
   if (const std::string said = rows_N_counts(L, 1, "fit.approach1"); !said.empty()) {
@@ -1462,12 +1485,12 @@ int approach1(lua_State* L) {
     const int run = lua_gettop(L);
     fit::TrainingCurve curve;
     if (lua_getfield(L, run, "N") != LUA_TNUMBER)
-      fail(what, ".N must be the run's parameter count, a number (got ", luaL_typename(L, -1), ")");
+      fail(what, ".N must be the run's parameter count, a number (got ", got_type(L, -1), ")");
     curve.N = lua_tonumber(L, -1);
     lua_pop(L, 1);
     if (lua_getfield(L, run, "curve") != LUA_TTABLE)
       fail(what, ".curve must be its loss curve, a list of { tokens =, train_loss =, eval_loss = } (got ",
-           luaL_typename(L, -1), "). A study's runs and a store's s:runs{...} carry no curves: give a study's ",
+           got_type(L, -1), "). A study's runs and a store's s:runs{...} carry no curves: give a study's ",
            "s:curves() (its finished runs with their curves, N as its fits count it), or set each run's curve from ",
            "its store: r.curve = store:curve(r.study, r.hash)");
     const int points = lua_gettop(L);
@@ -1617,6 +1640,11 @@ int effective(lua_State* L) {
   lua_pop(L, 1);
   if (law.law.kind() != LawKind::DataConstrained) fail("fit.effective: law must be a data_constrained law");
   double N = args.number("N"), D = args.number("D"), U = args.number("U");
+  // The law's D' and N' of 0 or negative counts were returned as numbers (N = -1 gave N' = -1; U = 0 gave D' = 0;
+  // N = 2.5 with U = -1 gave D' = inf).
+  for (const auto& [key, value, what] : {std::tuple{"N", N, "parameters"}, std::tuple{"D", D, "training tokens"},
+                                         std::tuple{"U", U, "unique tokens"}})
+    if (!(value > 0)) fail("fit.effective: ", key, " (", what, ") must be positive (got ", value, ")");
   const Law& l = law.law;
   lua_newtable(L);
   lua_pushnumber(L, fit::effective_tokens(D, U, l.param("R_D")));
@@ -1628,7 +1656,12 @@ int effective(lua_State* L) {
 
 int make_law(lua_State* L) {
   std::string kind = luaL_checkstring(L, 1);
-  LawKind k = fit::law_kind_from_name(kind);
+  LawKind k;
+  try {
+    k = fit::law_kind_from_name(kind);
+  } catch (const std::exception& e) {  // which did not name the function
+    fail("fit.law_of: ", e.what());
+  }
   Law law = Law::Make(k);
   if (!lua_isnoneornil(L, 2)) law = law.with_values(read_named(L, 2, law, law.values(), "fit.law_of"));
   FittedLaw out;

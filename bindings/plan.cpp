@@ -118,9 +118,15 @@ fit::FittedLaw to_law(lua_State* L, int index, const std::string& function) {
   unwrap_read_only_view(L, index);  // law = some_law.params, read with lua_next below
   if (auto* law = test<fit::FittedLaw>(L, index)) return *law;
   if (lua_type(L, index) == LUA_TSTRING) fail_law_name(L, index, function);
-  if (!lua_istable(L, index))
+  auto not_a_law = [&]() {
     fail(function, ": law must be a Law (fit.published.chinchilla, a fitted law) or a table { kind = \"chinchilla\", "
          "E = ..., ... } (got ", type_name(L, index), ")");
+  };
+  if (!lua_istable(L, index)) not_a_law();
+  // A library object that is a table (a Sweep, a Study, a figure) is no law's table: its kind = "grid" was
+  // read as a law's kind ("unknown law kind 'grid'", naming neither the function nor law =). An analysis
+  // (an IsoFLOP or approach-1 fit, a table too) is told apart below, as before.
+  const bool library_object = luaL_getmetafield(L, index, "__name") != LUA_TNIL && (lua_pop(L, 1), true);
   auto has = [&](const char* key) {
     const bool present = lua_getfield(L, index, key) != LUA_TNIL;
     lua_pop(L, 1);
@@ -131,7 +137,12 @@ fit::FittedLaw to_law(lua_State* L, int index, const std::string& function) {
     const std::string name = lua_tostring(L, -1);
     lua_pop(L, 1);
     if (name == "isoflop" || name == "approach1") fail_not_a_loss_law(function);
-    kind = fit::law_kind_from_name(name);
+    if (library_object) not_a_law();
+    try {
+      kind = fit::law_kind_from_name(name);
+    } catch (const std::exception& e) {  // which names neither the function nor the key
+      fail(function, ": law.kind: ", e.what());
+    }
   } else if (has("N_law") || has("minima") || has("parabolas")) {
     lua_pop(L, 1);
     fail_not_a_loss_law(function);
@@ -141,6 +152,7 @@ fit::FittedLaw to_law(lua_State* L, int index, const std::string& function) {
     kind = has("R_D") || has("R_N") ? fit::LawKind::DataConstrained : fit::LawKind::Chinchilla;
   } else {
     lua_pop(L, 1);
+    if (library_object) not_a_law();
     fail(function, ": a law given as a table needs kind = \"chinchilla\" | \"data_constrained\" | \"kaplan_ND\" | ... "
          "(or Chinchilla's parameters E, A, B, alpha, beta, which need no kind)");
   }
@@ -218,7 +230,7 @@ fit::FittedLaw to_power_law(lua_State* L, int index, const std::string& what, co
         const std::string quoted = quoted_number(L, slot);
         if (!quoted.empty())
           fail(what, ".", key, " must be a number (got string); write it without quotes: ", key, " = ", quoted);
-        fail(what, ".", key, " must be a number (got ", luaL_typename(L, slot), ")");
+        fail(what, ".", key, " must be a number (got ", got_type(L, slot), ")");
       }
     }
     lua_pop(L, 2);
@@ -377,7 +389,7 @@ plan::FlopsPerToken flops_arg(lua_State* L, const Args& args) {
     const int t = lua_getfield(L, table, key);
     double v = fallback;
     if (t == LUA_TNUMBER) v = lua_tonumber(L, -1);
-    else if (t != LUA_TNIL) fail(function, ": flops.", key, " must be a number (got ", luaL_typename(L, -1), ")");
+    else if (t != LUA_TNIL) fail(function, ": flops.", key, " must be a number (got ", got_type(L, -1), ")");
     lua_pop(L, 1);
     return v;
   };
@@ -390,7 +402,7 @@ plan::FlopsPerToken flops_arg(lua_State* L, const Args& args) {
   const int slot = positional ? -2 : -1;
   if (lua_type(L, slot) != LUA_TSTRING)
     fail(function, ": flops", positional ? "[1]" : ".convention", " must name the convention, \"6ND\", \"kaplan\" or \"palm\" (got ",
-         luaL_typename(L, slot), ")");
+         got_type(L, slot), ")");
   name = lua_tostring(L, slot);
   lua_pop(L, 2);
   const bool has_ctx = lua_getfield(L, table, "ctx") != LUA_TNIL, has_aspect = lua_getfield(L, table, "aspect") != LUA_TNIL;
@@ -460,7 +472,7 @@ plan::Candidate to_candidate(lua_State* L, int index, std::string name, const st
     return c;
   }
   if (!lua_istable(L, index))
-    fail(where, " must be { N = ..., D = ... } or an allocation rule (got ", luaL_typename(L, index), ")");
+    fail(where, " must be { N = ..., D = ... } or an allocation rule (got ", got_type(L, index), ")");
   Args entry(L, index, where, {"name", "N", "D", "allocation"});
   if (entry.has("name")) c.name = entry.string("name");
   if (entry.push("allocation") != LUA_TNIL) {
@@ -970,16 +982,27 @@ int question_needs_law(lua_State* L) {
   return 1;
 }
 
+// The argument of rule:N_at(C), rule:D_at(C) and rule:flops_for_params(N): a positive finite number. A power
+// law k·x^a of 0, a negative or a non-finite x gave NaN, 0 or inf, returned as if it were an answer.
+double rule_argument(lua_State* L, const char* form, const char* what) {
+  const double x = luaL_checknumber(L, 2);
+  if (!(x > 0) || !std::isfinite(x))
+    fail("rule:", form, ": ", what, " must be a positive finite number (got ", x, ")");
+  return x;
+}
 int rule_N_at(lua_State* L) {
-  lua_pushnumber(L, check<plan::AllocationRule>(L, 1).N_at(luaL_checknumber(L, 2)));
+  const plan::AllocationRule& rule = check<plan::AllocationRule>(L, 1);
+  lua_pushnumber(L, rule.N_at(rule_argument(L, "N_at(C)", "C, the compute in FLOP (e.g. 1e21),")));
   return 1;
 }
 int rule_D_at(lua_State* L) {
-  lua_pushnumber(L, check<plan::AllocationRule>(L, 1).D_at(luaL_checknumber(L, 2)));
+  const plan::AllocationRule& rule = check<plan::AllocationRule>(L, 1);
+  lua_pushnumber(L, rule.D_at(rule_argument(L, "D_at(C)", "C, the compute in FLOP (e.g. 1e21),")));
   return 1;
 }
 int rule_flops_for_params(lua_State* L) {
-  lua_pushnumber(L, check<plan::AllocationRule>(L, 1).flops_for_params(luaL_checknumber(L, 2)));
+  const plan::AllocationRule& rule = check<plan::AllocationRule>(L, 1);
+  lua_pushnumber(L, rule.flops_for_params(rule_argument(L, "flops_for_params(N)", "N, the parameters (e.g. 1e9),")));
   return 1;
 }
 int rule_name(lua_State* L) {

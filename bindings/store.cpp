@@ -34,7 +34,7 @@ std::vector<Value> to_values(lua_State* L, int index, const std::string& what) {
   index = lua_absindex(L, index);
   std::vector<Value> values;
   if (lua_isnil(L, index)) return values;
-  if (!lua_istable(L, index)) fail(what, " must be a table of key = number or string (got ", luaL_typename(L, index), ")");
+  if (!lua_istable(L, index)) fail(what, " must be a table of key = number or string (got ", got_type(L, index), ")");
   lua_pushnil(L);
   while (lua_next(L, index)) {
     if (lua_type(L, -2) != LUA_TSTRING) fail(what, ": keys must be strings");
@@ -43,7 +43,7 @@ std::vector<Value> to_values(lua_State* L, int index, const std::string& what) {
       case LUA_TNUMBER: values.push_back(Value::Number(key, lua_tonumber(L, -1))); break;
       case LUA_TBOOLEAN: values.push_back(Value::Number(key, lua_toboolean(L, -1) ? 1 : 0)); break;
       case LUA_TSTRING: values.push_back(Value::Text(key, lua_tostring(L, -1))); break;
-      default: fail(what, ".", key, " must be a number, a string or a boolean (got ", luaL_typename(L, -1), ")");
+      default: fail(what, ".", key, " must be a number, a string or a boolean (got ", got_type(L, -1), ")");
     }
     lua_pop(L, 1);
   }
@@ -119,8 +119,10 @@ store::RunFilter filter_from(lua_State* L, int index, const char* function, cons
 int open_file(lua_State* L) {
   if (lua_type(L, 1) != LUA_TSTRING)
     fail("store.open(path): path must be the database file's name as a string, such as \"runs.db\" (got ",
-         luaL_typename(L, 1), ")");
+         got_type(L, 1), ")");
   const std::string path = lua_tostring(L, 1);
+  // It said "results store: the path is empty", naming neither the function nor what to give.
+  if (path.empty()) fail("store.open(path): path is empty; give the database file's name, such as \"runs.db\"");
   refuse_unexpanded_home("store.open:", "", path);
   store::StoreOptions options;
   if (!lua_isnoneornil(L, 2)) {
@@ -144,8 +146,18 @@ int sha256(lua_State* L) {
 
 // ---- Methods -----------------------------------------------------------------------------------
 
-int record_study(lua_State* L) {
+// The store of a method that reads or writes its file. A closed one said only "results store '...' is
+// closed", naming neither the method nor how to go on.
+Store& opened_store(lua_State* L, const char* method) {
   Store& s = check<Store>(L, 1);
+  if (!s.is_open())
+    fail(method, ": the results store '", s.path(), "' is closed (store:close() was called, or the block of its <close> "
+         "variable ended); open it again: store.open(\"", s.path(), "\")");
+  return s;
+}
+
+int record_study(lua_State* L) {
+  Store& s = opened_store(L, "store:record_study");
   Args args(L, 2, "store:record_study", {"name", "script_path", "script_text", "scalelab_version", "spec"});
   store::StudyInfo info{args.string("name"), args.string("script_path", ""), args.string("script_text", ""),
                         args.string("scalelab_version", ""), args.string("spec", "")};
@@ -166,7 +178,7 @@ void push_study(lua_State* L, const store::StudyRecord& r) {
 }
 
 int studies(lua_State* L) {
-  auto list = check<Store>(L, 1).Studies();
+  auto list = opened_store(L, "store:studies").Studies();
   lua_createtable(L, static_cast<int>(list.size()), 0);
   for (size_t i = 0; i < list.size(); ++i) {
     push_study(L, list[i]);
@@ -176,7 +188,7 @@ int studies(lua_State* L) {
 }
 
 int plan_runs(lua_State* L) {
-  Store& s = check<Store>(L, 1);
+  Store& s = opened_store(L, "store:plan_runs");
   luaL_checktype(L, 2, LUA_TTABLE);
   std::vector<store::RunPlan> plans;
   const lua_Integer n = luaL_len(L, 2);
@@ -209,7 +221,7 @@ int plan_runs(lua_State* L) {
 }
 
 int start_run(lua_State* L) {
-  Store& s = check<Store>(L, 1);
+  Store& s = opened_store(L, "store:start_run");
   Args args(L, 2, "store:start_run", {"study", "hash", "worker", "checkpoint", "script_hash"});
   lua_pushboolean(L, s.StartRun(args.string("study"), args.string("hash"), args.string("worker", ""),
                                 args.string("checkpoint", ""), args.string("script_hash", "")));
@@ -226,7 +238,7 @@ double optional_number(lua_State* L, int table, const char* key, const std::stri
 }
 
 int finish_run(lua_State* L) {
-  Store& s = check<Store>(L, 1);
+  Store& s = opened_store(L, "store:finish_run");
   Args args(L, 2, "store:finish_run",
             {"study", "hash", "status", "loss", "wall_seconds", "metrics", "curve", "error", "script_hash"});
   store::RunOutcome o;
@@ -272,12 +284,12 @@ int finish_run(lua_State* L) {
 }
 
 int reset_run(lua_State* L) {
-  check<Store>(L, 1).ResetRun(luaL_checkstring(L, 2), luaL_checkstring(L, 3));
+  opened_store(L, "store:reset_run").ResetRun(luaL_checkstring(L, 2), luaL_checkstring(L, 3));
   return 0;
 }
 
 int run(lua_State* L) {
-  auto r = check<Store>(L, 1).Run(luaL_checkstring(L, 2), luaL_checkstring(L, 3));
+  auto r = opened_store(L, "store:run").Run(luaL_checkstring(L, 2), luaL_checkstring(L, 3));
   if (!r) {
     lua_pushnil(L);
   } else {
@@ -287,7 +299,7 @@ int run(lua_State* L) {
 }
 
 int runs(lua_State* L) {
-  Store& s = check<Store>(L, 1);
+  Store& s = opened_store(L, "store:runs");
   auto list = s.Runs(filter_from(L, 2, "store:runs", "store:runs{ study =, status = }"));
   lua_createtable(L, static_cast<int>(list.size()), 0);
   for (size_t i = 0; i < list.size(); ++i) {
@@ -298,7 +310,7 @@ int runs(lua_State* L) {
 }
 
 int curve(lua_State* L) {
-  auto points = check<Store>(L, 1).Curve(luaL_checkstring(L, 2), luaL_checkstring(L, 3));
+  auto points = opened_store(L, "store:curve").Curve(luaL_checkstring(L, 2), luaL_checkstring(L, 3));
   lua_createtable(L, static_cast<int>(points.size()), 0);
   for (size_t i = 0; i < points.size(); ++i) {
     const CurvePoint& p = points[i];
@@ -316,12 +328,12 @@ int curve(lua_State* L) {
 
 // store:export(path [, { what = "runs" | "curves", study =, status = }]): CSV or JSON by extension.
 int export_(lua_State* L) {
-  Store& s = check<Store>(L, 1);
+  Store& s = opened_store(L, "store:export");
   // Checked here, not by luaL_checkstring: its "bad argument #2 to 'native_method'" named the Lua
   // wrapper in store.lua, at its line, for s:export() with no path.
   if (lua_type(L, 2) != LUA_TSTRING)
     fail("store:export(path [, { what =, study =, status = }]): path must be the file to write, ending in .csv or "
-         ".json, as a string (got ", luaL_typename(L, 2), ")");
+         ".json, as a string (got ", got_type(L, 2), ")");
   const std::string path = lua_tostring(L, 2);
   refuse_unexpanded_home("store:export:", "", path);
   std::string what = "runs";
@@ -358,10 +370,10 @@ int export_(lua_State* L) {
 }
 
 int to_text(lua_State* L) {
-  Store& s = check<Store>(L, 1);
+  Store& s = opened_store(L, "store:text");
   if (lua_type(L, 2) != LUA_TSTRING)
     fail("store:text(format [, { study =, status = }]): format must be runs_csv, runs_json, curves_csv or curves_json, "
-         "as a string (got ", luaL_typename(L, 2), ")");
+         "as a string (got ", got_type(L, 2), ")");
   const std::string format = lua_tostring(L, 2);
   const store::RunFilter filter = filter_from(L, 3, "store:text", "store:text(format [, { study =, status = }])");
   std::string text;
@@ -390,7 +402,7 @@ int path(lua_State* L) {
 }
 
 int schema_version(lua_State* L) {
-  lua_pushinteger(L, check<Store>(L, 1).schema_version());
+  lua_pushinteger(L, opened_store(L, "store.schema_version").schema_version());
   return 1;
 }
 

@@ -34,11 +34,11 @@ namespace {
 std::vector<std::string> strings(lua_State* L, int index, const std::string& what) {
   std::vector<std::string> out;
   if (lua_isnil(L, index)) return out;
-  if (!lua_istable(L, index)) fail(what, " must be an array of strings (got ", luaL_typename(L, index), ")");
+  if (!lua_istable(L, index)) fail(what, " must be an array of strings (got ", got_type(L, index), ")");
   const lua_Integer n = luaL_len(L, index);
   for (lua_Integer i = 1; i <= n; ++i) {
     if (lua_geti(L, index, i) != LUA_TSTRING && !lua_isnumber(L, -1))
-      fail(what, "[", i, "] must be a string (got ", luaL_typename(L, -1), ")");
+      fail(what, "[", i, "] must be a string (got ", got_type(L, -1), ")");
     out.emplace_back(lua_tostring(L, -1));
     lua_pop(L, 1);
   }

@@ -146,7 +146,7 @@ class LuaBatchSource final : public data::BatchSource {
       lua_pop(L_, 1);
       throw Error(message);
     }
-    const std::string type = luaL_typename(L_, -1);
+    const std::string type = got_type(L_, -1);
     error_.set(L_);
     fail("a ", type, " value raised by ", what_.substr(what_.find(": ") + 2), ":", method, "()");
   }
@@ -214,7 +214,7 @@ std::shared_ptr<data::BatchSource> to_source(lua_State* L, int index, const std:
   }
   if (!lua_istable(L, index))
     fail(what, " must be a data source (data.sampler{...}, sampler:held_out(), or a table with next_batch, "
-               "state, restore, vocab, seq_len and batch), got ", luaL_typename(L, index));
+               "state, restore, vocab, seq_len and batch), got ", got_type(L, index));
   return std::make_shared<LuaBatchSource>(L, index, what);
 }
 
@@ -320,7 +320,7 @@ model::GptConfig model_arg(lua_State* L, const Args& args) {
     fail(args.function(), ": missing required key 'model' (a model.gpt{...} or model.shape_for{...})");
   model::GptConfig* config = test<model::GptConfig>(L, -1);
   if (!config) {
-    std::string got = luaL_typename(L, -1);
+    std::string got = got_type(L, -1);
     if (type == LUA_TSTRING) got += str(" \"", lua_tostring(L, -1), "\"");
     else if (luaL_getmetafield(L, -1, "__name") == LUA_TSTRING) {
       got = lua_tostring(L, -1);
@@ -731,7 +731,7 @@ int run_as(lua_State* L, const char* function) {
 int simulate(lua_State* L) {
   if (!lua_istable(L, 1))
     fail("train.simulate expects a table of named arguments, like train.simulate{ model = model.gpt{...}, tokens = "
-         "1e9, batch = 8, seq_len = 256 }; got ", luaL_typename(L, 1));
+         "1e9, batch = 8, seq_len = 256 }; got ", got_type(L, 1));
   // N and D are what a law speaks of; a run is given by its model and its tokens.
   for (const char* key : {"N", "D"})
     if (lua_getfield(L, 1, key) != LUA_TNIL) {
@@ -744,11 +744,15 @@ int simulate(lua_State* L) {
   // The backend is what train.simulate chooses: another one asked of it would be dropped unsaid.
   if (lua_getfield(L, 1, "backend") != LUA_TNIL &&
       !(lua_type(L, -1) == LUA_TSTRING && std::string(lua_tostring(L, -1)) == "simulated")) {
-    const std::string got = lua_type(L, -1) == LUA_TSTRING ? str("\"", lua_tostring(L, -1), "\"") : luaL_typename(L, -1);
+    const std::string got = lua_type(L, -1) == LUA_TSTRING ? str("\"", lua_tostring(L, -1), "\"") : got_type(L, -1);
     fail("train.simulate: backend = ", got, " contradicts train.simulate, which draws the losses from a law; leave "
          "backend out, or train the model with train.run{ backend = ", got, ", data = ... }");
   }
   lua_pop(L, 1);
+  // The copy below is made at index 2: an argument after the table (train.simulate(options, nil)) put it at 3,
+  // and the copying then indexed that argument ("attempt to index a nil value", naming nothing; a table
+  // there was written into).
+  lua_settop(L, 1);
   lua_newtable(L);
   lua_pushnil(L);
   while (lua_next(L, 1)) {

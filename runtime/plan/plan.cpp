@@ -843,7 +843,7 @@ void FlopsPerToken::Validate(const std::string& function) const {
 
 void OptimalOptions::Validate() const {
   budget(compute, "plan.optimal", "compute", "training FLOP, e.g. compute = 1e21");
-  if (given(unique_tokens)) positive(unique_tokens, "plan.optimal", "unique_tokens", "unique tokens available, e.g. 25e9");
+  if (given(unique_tokens)) at_least_one(unique_tokens, "plan.optimal", "unique_tokens", "unique tokens available, e.g. 25e9");
   if (given(epochs)) {
     if (!(epochs >= 1) || !std::isfinite(epochs))
       fail("plan.optimal: epochs must be at least 1 (got ", format_significant(epochs, 6), ")");
@@ -858,12 +858,12 @@ void OptimalOptions::Validate() const {
 void LossOptions::Validate() const {
   at_least_one(N, "plan.loss", "N", "parameters, e.g. N = 7e9");
   at_least_one(D, "plan.loss", "D", "training tokens, e.g. D = 1.4e12");
-  if (given(unique_tokens)) positive(unique_tokens, "plan.loss", "unique_tokens", "unique tokens, e.g. 25e9");
+  if (given(unique_tokens)) at_least_one(unique_tokens, "plan.loss", "unique_tokens", "unique tokens, e.g. 25e9");
 }
 
 void ComputeForOptions::Validate() const {
   positive(loss, "plan.compute_for", "loss", "the target loss, e.g. loss = 2.0");
-  if (given(unique_tokens)) positive(unique_tokens, "plan.compute_for", "unique_tokens", "unique tokens, e.g. 25e9");
+  if (given(unique_tokens)) at_least_one(unique_tokens, "plan.compute_for", "unique_tokens", "unique tokens, e.g. 25e9");
   flops.Validate("plan.compute_for");
 }
 
@@ -877,14 +877,14 @@ void InferenceOptions::Validate() const {
     fail("plan.inference: missing inference_tokens (tokens the model will process over its lifetime, e.g. 2e12)");
   if (!(inference_tokens >= 0) || !std::isfinite(inference_tokens))
     fail("plan.inference: inference_tokens must be zero or positive (got ", format_significant(inference_tokens, 6), ")");
-  if (given(unique_tokens)) positive(unique_tokens, "plan.inference", "unique_tokens", "unique tokens, e.g. 25e9");
+  if (given(unique_tokens)) at_least_one(unique_tokens, "plan.inference", "unique_tokens", "unique tokens, e.g. 25e9");
   flops.Validate("plan.inference");
 }
 
 void CompareOptions::Validate() const {
   budget(compute, "plan.compare", "compute", "the budget in FLOP, e.g. compute = 5.76e23");
   flops.Validate("plan.compare");
-  if (given(unique_tokens)) positive(unique_tokens, "plan.compare", "unique_tokens", "unique tokens, e.g. 25e9");
+  if (given(unique_tokens)) at_least_one(unique_tokens, "plan.compare", "unique_tokens", "unique tokens, e.g. 25e9");
   if (candidates.empty())
     fail("plan.compare: no candidates; give allocations to compare, e.g. candidates = { { name = \"Gopher\", N = 280e9, D = 300e9 } }");
   for (const auto& c : candidates) {
@@ -905,7 +905,7 @@ void TableOptions::Validate() const {
 }
 
 void ReturnsOptions::Validate() const {
-  positive(unique_tokens, "plan.returns", "unique_tokens", "unique tokens available, e.g. 25e9");
+  at_least_one(unique_tokens, "plan.returns", "unique_tokens", "unique tokens available, e.g. 25e9");
   for (double c : compute) budget(c, "plan.returns", "every entry of compute", "budgets in FLOP");
   flops.Validate("plan.returns");
 }

@@ -161,6 +161,7 @@ class Store {
   void Close();
 
   const std::string& path() const { return path_; }
+  bool is_open() const { return db_ != nullptr; }  // false after Close()
   bool read_only() const { return options_.read_only; }
   int schema_version() const;
 

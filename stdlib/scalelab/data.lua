@@ -65,7 +65,10 @@ local function with_paths(fname, kind, args, options)
   if type(args) == "string" then
     args = { args }
   elseif type(args) ~= "table" then
-    error(fname .. " expects a path or a table of paths and options, got " .. type(args), 0)
+    -- A library object by its type's name ("got userdata" said nothing of what was passed).
+    local mt = getmetatable(args)
+    local name = type(mt) == "table" and rawget(mt, "__name") or nil
+    error(fname .. " expects a path or a table of paths and options, got " .. (type(name) == "string" and name or type(args)), 0)
   end
   if options ~= nil then
     if type(options) ~= "table" then error(fname .. ": options must be a table", 0) end
@@ -101,7 +104,12 @@ local function named_corpus(fname, args)
   if type(args) == "table" and type(args.corpus) == "string" then
     local copy = {}
     for k, v in pairs(args) do copy[k] = v end
-    copy.corpus = native.corpus(args.corpus)
+    -- Its errors named neither the function nor corpus = ("'x' is not a scalelab corpus (wrong magic bytes)").
+    local ok, corpus = pcall(native.corpus, args.corpus)
+    if not ok then
+      error(string.format("%s: corpus = \"%s\": %s", fname, args.corpus, require("scalelab.study.checks").plain(corpus)), 0)
+    end
+    copy.corpus = corpus
     return copy
   end
   return args

@@ -159,10 +159,13 @@ end
 
 -- Convenience: fit.table(law) -> a plain table of the parameters with intervals, for printing or saving.
 function fit.table(law)
-  local ok, names = pcall(function() return law.names end)
-  if not ok or type(names) ~= "table" then
+  -- By its type, not by a field: an Answer has names too, and fit.table(answer) failed inside, with
+  -- "Answer has no field 'params'".
+  local mt = getmetatable(law)
+  local name = type(mt) == "table" and rawget(mt, "__name") or nil
+  if type(law) ~= "userdata" or name ~= "Law" then
     require("scalelab.study.checks").error_at_user("fit.table(law): law must be a fitted or published law "
-      .. "(fit.chinchilla(obs), fit.published.chinchilla), got " .. type(law))
+      .. "(fit.chinchilla(obs), fit.published.chinchilla), got " .. (type(name) == "string" and name or type(law)))
   end
   local out = {}
   local intervals = law.intervals

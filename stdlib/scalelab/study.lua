@@ -863,6 +863,15 @@ function Study:__tostring()
     self.store_path)
 end
 
+-- A method called with a dot (s.observations()) failed inside the library with "attempt to index a nil
+-- value (local 'self')": said, naming the method and the colon.
+local function check_self(self, method)
+  if getmetatable(self) ~= Study then
+    checks.error_at_user(string.format("s:%s(): call it with a colon, s:%s(), on a Study (got %s)", method, method,
+      checks.type_name(self)))
+  end
+end
+
 -- A count as a float (nil stays nil): exact below 2^53, and 6 * N * D of a large run is its compute,
 -- where integer counts would wrap past 2^63 (N = 2e9, D = 6e10) in a script's own arithmetic.
 local function as_float(count) return count and count + 0.0 end
@@ -871,6 +880,7 @@ local function as_float(count) return count and count + 0.0 end
 -- the counts as floats, as every fit takes them; N_counts says what N counts (the study's params =),
 -- which a law fitted to them carries (fit.chinchilla(s:observations()).N_counts).
 function Study:observations()
+  check_self(self, "observations")
   local out = {}
   for _, r in ipairs(self.runs) do
     if r.status == "done" and r.loss then
@@ -888,12 +898,14 @@ end
 -- train_loss =, eval_loss =, ...}, ... }, empty where the store has none): what fit.approach1 and
 -- the plots of training curves read, with N counted as the study's fits count it.
 function Study:curves()
+  check_self(self, "curves")
   local runs, failure = analysis.with_curves(self, self:observations())
   if failure then checks.error_at_user("s:curves: the store could not give a run's loss curve: " .. failure) end
   return runs
 end
 
 function Study:report()
+  check_self(self, "report")
   if self.report_text then print(self.report_text) end
   return self.report_text
 end
@@ -1466,6 +1478,11 @@ local function run_study(name, spec, where)
   local default_store = name:gsub("[^%w%-_.]", "_") .. ".db"
   -- A folder (store = ".", "runs/"): the store module refused it without naming the study's key.
   -- Refused here, naming store = and the file in that folder named after the study.
+  -- store = "" failed in the store module with "results store: the path is empty", naming neither the study nor store =.
+  if spec.store == "" then
+    checks.fail(where, string.format("study \"%s\": store = \"\" names no file: give the store's path, store = \"%s\" "
+      .. "(the default when store is left out)", name, default_store), { "store" })
+  end
   if type(spec.store) == "string" then
     local folder = spec.store:sub(-1) == "/" or spec.store:match("^%.%.?$")
     if not folder then

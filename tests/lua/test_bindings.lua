@@ -138,4 +138,22 @@ t.test("a value that is not a table of named arguments is told the function's re
     .. "law:predict{ N = ... }; got number")
 end)
 
+t.test("a library object passed where a number, a string or a table belongs is named by its type", function()
+  local law = fit.published.chinchilla
+  local gpt = model.gpt { vocab = 32, ctx = 16, d_model = 16, n_layer = 1, n_head = 2 }
+  -- Each said "got userdata", which did not say what was passed.
+  t.raises(function() return model.gpt { vocab = law, ctx = 16, d_model = 16, n_layer = 1, n_head = 2 } end,
+    "model.gpt: vocab must be a number (got Law)")
+  t.raises(function() return data.synthetic(gpt) end, "data.synthetic expects a table of named arguments, like "
+    .. "data.synthetic{ kind = \"markov\", vocab = 256, seed = 1 }; got GptConfig")
+  t.raises(function() return train.simulate(law) end, "; got Law")
+  t.raises(function() return fit.interval(gpt) end, "fit.interval: values must be an array of numbers (got GptConfig)")
+  t.raises(function() return law:with(gpt) end, "law:with must be a table { name = value, ... } (got GptConfig)")
+  t.raises(function() return store.open(law) end, "(got Law)")
+  t.raises(function() return plot.figure(law) end, "plot.figure: expected a table of named arguments, got Law")
+  t.raises(function() return data.files(gpt) end, "data.files expects a path or a table of paths and options, got GptConfig")
+  -- nil is still named as Lua names it.
+  t.raises(function() return law:with(nil) end, "law:with must be a table { name = value, ... } (got nil)")
+end)
+
 t.done()

@@ -321,4 +321,196 @@ t.test("fit.data_constrained's base = that is not a law names base and the fix, 
   t.near(law.params.R_N, fit.published.datablations.params.R_N, 1e-3)
 end)
 
+-- Found by an adversarial sweep of every library function (session 24): each below was accepted, or
+-- refused by an error that named neither the function nor the input.
+
+t.test("an allocation rule's N_at, D_at and flops_for_params refuse 0, negative and non-finite inputs", function()
+  local rule = plan.allocation { N = { k = 0.1, a = 0.5 } }
+  -- They returned NaN, 0 or inf as if they were answers (rule:N_at(-1) was nan).
+  t.raises(function() return rule:N_at(-1) end,
+    "rule:N_at(C): C, the compute in FLOP (e.g. 1e21), must be a positive finite number (got -1)")
+  t.raises(function() return rule:D_at(0) end, "rule:D_at(C): C, the compute in FLOP (e.g. 1e21), must be a positive finite number (got 0)")
+  t.raises(function() return rule:N_at(0 / 0) end, "rule:N_at(C): C, the compute in FLOP (e.g. 1e21), must be a positive finite number")
+  t.raises(function() return rule:flops_for_params(math.huge) end,
+    "rule:flops_for_params(N): N, the parameters (e.g. 1e9), must be a positive finite number (got inf)")
+  -- A valid input is answered as before: N = k·C^a, D = C/(6N), and the inverse.
+  t.near(rule:N_at(1e20), 0.1 * 1e10, 1e-12)
+  t.near(rule:D_at(1e20), 1e20 / (6 * 1e9), 1e-12)
+  t.near(rule:flops_for_params(1e9), 1e20, 1e-9)
+end)
+
+t.test("law:allocation(C) refuses an infinite C", function()
+  -- It printed "N_opt inf params, D_opt inf tokens".
+  t.raises(function() return fit.published.chinchilla:allocation(math.huge) end,
+    "law:allocation(C): C must be positive finite FLOP (got inf)")
+  t.raises(function() return fit.published.chinchilla:allocation(-1) end, "law:allocation(C): C must be positive finite FLOP (got -1)")
+  t.ok(fit.published.chinchilla:allocation(1e21).N_opt > 0)
+end)
+
+t.test("fit.effective refuses counts that are not positive", function()
+  local law = fit.published.datablations
+  -- N = -1 gave N' = -1; U = 0 gave D' = 0; U = -1 gave D' = inf.
+  t.raises(function() return fit.effective { N = -1, D = 1e10, U = 1e9, law = law } end,
+    "fit.effective: N (parameters) must be positive (got -1)")
+  t.raises(function() return fit.effective { N = 1e9, D = 1e10, U = 0, law = law } end,
+    "fit.effective: U (unique tokens) must be positive (got 0)")
+  t.raises(function() return fit.effective { N = 1e9, D = 0, U = 1e9, law = law } end,
+    "fit.effective: D (training tokens) must be positive (got 0)")
+  -- Fresh data (U = D) is worth itself: D' = D.
+  t.near(fit.effective { N = 1e9, D = 1e10, U = 1e10, law = law }.D, 1e10, 1e-12)
+end)
+
+t.test("law:with refuses a non-finite value and names itself for an unknown parameter", function()
+  local law = fit.published.chinchilla
+  -- E = 0/0 made a law whose every loss was NaN; E = math.huge one of infinite losses.
+  t.raises(function() return law:with { E = 0 / 0 } end, "law:with.E must be a finite number (got ")
+  t.raises(function() return law:with { beta = math.huge } end, "law:with.beta must be a finite number (got inf)")
+  t.raises(function() return fit.law_of("chinchilla", { A = -math.huge }) end, "fit.law_of.A must be a finite number (got -inf)")
+  -- It said "chinchilla law has no parameter 'Ee' ...", naming no function.
+  t.raises(function() return law:with { Ee = 1 } end, "law:with: chinchilla law has no parameter 'Ee'; did you mean 'E'?")
+  t.near(law:with { E = 1.5 }:predict { N = 1e9, D = 2e10 } - law:predict { N = 1e9, D = 2e10 }, 1.5 - law.params.E, 1e-9)
+end)
+
+t.test("plan's questions refuse fewer than one unique token", function()
+  local law = fit.published.datablations
+  -- plan.returns{ unique_tokens = 1e-200 } failed with "search.cpp:66: internal check failed"; plan.optimal
+  -- with 1e-300 unique tokens answered a loss of 8e108.
+  t.raises(function() return plan.returns { unique_tokens = 1e-200, law = law } end,
+    "plan.returns: unique_tokens must be at least 1 (got 1e-200)")
+  t.raises(function() return plan.optimal { compute = 1e21, unique_tokens = 1e-300, law = law } end,
+    "plan.optimal: unique_tokens must be at least 1 (got 1e-300)")
+  t.raises(function() return plan.inference { loss = 2.5, inference_tokens = 1e12, unique_tokens = 0.5, law = law } end,
+    "plan.inference: unique_tokens must be at least 1 (got 0.5)")
+  t.ok(plan.optimal { compute = 1e21, unique_tokens = 1e9, law = law }.N > 0)
+end)
+
+t.test("setting a field of a library object says it is read-only and names the field", function()
+  local corpus = data.synthetic { kind = "markov", vocab = 32, order = 1, seed = 3, tokens = 5000 }
+  -- It said "attempt to index a Corpus value (local 'corpus')".
+  t.raises(function() corpus.name = "mine" end,
+    "Corpus.name cannot be set: a Corpus's fields are read-only (make a new Corpus with what you want changed)")
+  t.raises(function() fit.published.chinchilla.my_label = "x" end,
+    "Law has no field 'my_label' to set; a Law's fields are read-only: keep values of your own in a table of your own")
+  local message = t.raises(function() fit.published.chinchilla.parms = {} end, "did you mean 'params'? (it is read-only)")
+  t.ok(message:find("test_input_errors.lua:", 1, true), message)  -- the line of the assignment
+  -- A model keeps its own message, which says how to make the changed one.
+  t.raises(function() model.gpt { vocab = 32, ctx = 16, d_model = 16, n_layer = 1, n_head = 2 }.vocab = 64 end,
+    "a model is read-only: vocab cannot be set on it")
+  t.eq(corpus.vocab, 32)
+end)
+
+t.test("plot.curves' eval must be true or false", function()
+  local run = train.simulate { model = gpt, steps = 10, batch = 4, seq_len = 16 }
+  -- eval = 0 (a number, true in Lua) drew the evaluation points.
+  t.raises(function() return plot.curves(run, { eval = 0 }) end,
+    "plot.curves: eval must be true or false, whether to draw the evaluation loss (got 0)")
+  t.raises(function() return plot.curves(run, { eval = "no" }) end, "(got \"no\")")
+  t.ok(plot.curves(run, { eval = false }))
+end)
+
+t.test("fit.observations refuses a column of no values rather than leaving it out", function()
+  -- N = {} made observations without N, and the fit then said they lack N.
+  t.raises(function() return fit.observations { N = {}, D = { 1e8, 2e8 }, loss = { 4, 3.8 } } end,
+    "fit.observations: N = {} has no values: give one per run, or leave N out")
+  t.raises(function() return fit.observations { N = { n1 = 1e6 }, D = { 1e8 }, loss = { 4 } } end,
+    "fit.observations: N must be an array of numbers, one per run, found the key 'n1': write the values in braces "
+    .. "without names, N = { 1e6, 2e6 }")
+  t.raises(function() return fit.observations { N = { 1e6 }, D = { 1e8 }, loss = {} } end, "loss = {} has no values")
+  t.eq(#fit.observations { N = { 1e6, 2e6 }, D = { 1e8, 2e8 }, loss = { 4, 3.8 } }, 2)
+end)
+
+t.test("a law that is a sweep or of an unknown kind is refused naming the function and law", function()
+  local s = sweep.grid { N = { 1e6, 2e6 }, D = { 1e8 } }
+  -- Both said "unknown law kind 'grid'" (a sweep's kind), naming neither the function nor law =.
+  t.raises(function() return plan.loss { N = 1e9, D = 1e10, law = s } end,
+    "plan.loss: law must be a Law (fit.published.chinchilla, a fitted law) or a table { kind = \"chinchilla\", E = ..., ... } (got Sweep)")
+  t.raises(function() return plan.loss { N = 1e9, D = 1e10, law = { kind = "chinchila", E = 1.69, A = 406.4, B = 410.7, alpha = 0.34, beta = 0.28 } } end,
+    "plan.loss: law.kind: unknown law kind 'chinchila'; did you mean 'chinchilla'?")
+  t.raises(function() return fit.law_of("chinchila") end, "fit.law_of: unknown law kind 'chinchila'; did you mean 'chinchilla'?")
+  t.near(plan.loss { N = 1e9, D = 1e10, law = { kind = "chinchilla", E = 1.69, A = 406.4, B = 410.7, alpha = 0.34, beta = 0.28 } }.loss,
+    fit.published.chinchilla:predict { N = 1e9, D = 1e10 }, 1e-3)
+end)
+
+t.test("fit.table of an answer says it needs a law", function()
+  -- An Answer has names too: it failed inside with "Answer has no field 'params'".
+  local answer = plan.optimal { compute = 1e21, law = fit.published.chinchilla }
+  t.raises(function() return fit.table(answer) end,
+    "fit.table(law): law must be a fitted or published law (fit.chinchilla(obs), fit.published.chinchilla), got Answer")
+  t.near(fit.table(fit.published.chinchilla).E.value, fit.published.chinchilla.params.E, 1e-12)
+end)
+
+t.test("a closed store's methods name themselves and how to open it again, and its rows are kept", function()
+  local path = t.scratch("input-errors-closed") .. "/closed.db"
+  study.study "closed" { sweep = sweep.grid { N = { 1e6, 2e6 }, D = { 1e7 } }, backend = "simulated", store = path,
+                         report = false, quiet = true, fits = {}, model = { vocab = 64, ctx = 64 } }
+  local s = store.open(path)
+  local hash = s:runs { study = "closed" }[1].hash
+  s:close()
+  -- Each said only "results store '...' is closed".
+  local fix = "the results store '" .. path .. "' is closed (store:close() was called, or the block of its <close> "
+    .. "variable ended); open it again: store.open(\"" .. path .. "\")"
+  t.raises(function() return s:runs { study = "closed" } end, "store:runs: " .. fix)
+  t.raises(function() return s:studies() end, "store:studies: " .. fix)
+  t.raises(function() return s:curve("closed", hash) end, "store:curve: " .. fix)
+  t.raises(function() return s:reset_run("closed", hash) end, "store:reset_run: " .. fix)
+  t.raises(function() return s:export(path .. ".csv") end, "store:export: " .. fix)
+  t.raises(function() return s.schema_version end, "store.schema_version: " .. fix)
+  t.eq(s.path, path)
+  -- Nothing was lost: opened again, the store has both runs.
+  t.eq(#store.open(path):runs { study = "closed" }, 2)
+end)
+
+t.test("an empty store path is refused naming the function or the study's store =", function()
+  -- Both said "results store: the path is empty".
+  t.raises(function() return store.open("") end,
+    "store.open(path): path is empty; give the database file's name, such as \"runs.db\"")
+  t.raises(function()
+    study.study "empty-store" { sweep = sweep.grid { N = { 1e6, 2e6 }, D = { 1e7 } }, backend = "simulated", store = "",
+                                report = false, quiet = true, fits = {} }
+  end, "study \"empty-store\": store = \"\" names no file: give the store's path, store = \"empty-store.db\" (the default when store is left out)")
+end)
+
+t.test("a Study's methods called with a dot say to use a colon", function()
+  local s = study.study "dotted" { sweep = sweep.grid { N = { 1e6, 2e6 }, D = { 1e7 } }, backend = "simulated",
+                                   store = t.scratch("input-errors-dotted") .. "/dotted.db", report = false, quiet = true,
+                                   fits = {}, model = { vocab = 64, ctx = 64 } }
+  -- Each failed inside the library: "study.lua:...: attempt to index a nil value (local 'self')".
+  t.raises(function() return s.observations() end, "s:observations(): call it with a colon, s:observations(), on a Study (got nil)")
+  t.raises(function() return s.curves() end, "s:curves(): call it with a colon, s:curves(), on a Study (got nil)")
+  t.raises(function() return s.report({}) end, "s:report(): call it with a colon, s:report(), on a Study (got a table)")
+  local message = t.raises(function() return s.observations() end, "test_input_errors.lua:")  -- the line of the call
+  t.ok(not message:find("stdlib/", 1, true), message)
+  t.eq(#s:observations(), 2)
+end)
+
+t.test("a figure's series methods called with a dot say to use a colon", function()
+  local f = plot.figure { title = "dots" }
+  -- It said "figure:points: expected a table of named arguments, got nil": the table was taken for the figure.
+  t.raises(function() return f.points { x = { 1 }, y = { 1 } } end,
+    "figure:points: call it with a colon, f:points{ ... }, on a figure (got table)")
+  t.raises(function() return f.hline { y = 1 } end, "figure:hline: call it with a colon, f:hline{ ... }, on a figure (got table)")
+  t.eq(#f:points { x = { 1 }, y = { 1 } }.series, 1)
+end)
+
+t.test("a corpus given by name or path that cannot be opened names the function and corpus =", function()
+  local dir = t.scratch("input-errors-corpus-name")
+  t.write_file(dir .. "/notes.txt", "plain text, not a corpus file\n")
+  -- It said only "'.../notes.txt' is not a scalelab corpus (wrong magic bytes); ...".
+  t.raises(function() return data.sampler { corpus = dir .. "/notes.txt", tokens = 100 } end,
+    "data.sampler: corpus = \"" .. dir .. "/notes.txt\": '" .. dir .. "/notes.txt' is not a scalelab corpus")
+  t.raises(function() return data.held_out { corpus = dir .. "/none.tok" } end,
+    "data.held_out: corpus = \"" .. dir .. "/none.tok\": data.corpus: unknown corpus")
+end)
+
+t.test("train.simulate with an argument after its table takes the table and leaves that argument alone", function()
+  local options = { model = gpt, steps = 10, batch = 4, seq_len = 16 }
+  -- train.simulate(options, nil) failed with "attempt to index a nil value", naming nothing; a table after
+  -- the options was written into (it got the options and backend = "simulated").
+  t.eq(train.simulate(options, nil).status, "done")
+  local other = {}
+  t.eq(train.simulate(options, other).status, "done")
+  t.eq(next(other), nil)
+  t.eq(options.backend, nil)
+end)
+
 t.done()

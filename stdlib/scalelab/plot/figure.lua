@@ -63,7 +63,11 @@ local closest = core.closest_name
 -- Raises a clear error for keys of `args` not in `allowed` (a set), suggesting the nearest one.
 function M.check_keys(where, args, allowed, level)
   if type(args) ~= "table" then
-    error(where .. ": expected a table of named arguments, got " .. type(args), (level or 2) + 1)
+    -- A library object by its type's name ("got userdata" said nothing of what was passed).
+    local mt = getmetatable(args)
+    local name = type(mt) == "table" and rawget(mt, "__name") or nil
+    error(where .. ": expected a table of named arguments, got " .. (type(name) == "string" and name or type(args)),
+      (level or 2) + 1)
   end
   for key in pairs(args) do
     if type(key) == "string" and not allowed[key] then
@@ -403,6 +407,17 @@ local function add_series(f, kind, where, spec, allowed, level)
   return f
 end
 
+-- A series method called with a dot (f.points{ x =, y = }) took the table for the figure and said "expected a
+-- table of named arguments, got nil": said, naming the method and the colon.
+local function check_figure(self, method, level)
+  if getmetatable(self) ~= Figure then
+    local mt = getmetatable(self)
+    local got = type(mt) == "table" and type(rawget(mt, "__name")) == "string" and rawget(mt, "__name") or type(self)
+    error(string.format("figure:%s: call it with a colon, f:%s{ ... }, on a figure (got %s)", method, method, got),
+      level + 1)
+  end
+end
+
 local style = { "label", "color", "z", "legend_only" }
 local function keys(list)
   local s = set(list)
@@ -413,27 +428,32 @@ end
 -- f:points{ x =, y =, label =, color =, z = (array: colours from the colour scale; number: one
 --   colour from it), marker = "circle"|"square"|..., size = 1 }
 function Figure:points(spec)
+  check_figure(self, "points", 2)
   return add_series(self, "points", "figure:points", spec, keys { "x", "y", "marker", "size" }, 2)
 end
 
 -- f:line{ x =, y =, label =, color =, z = (one colour from the colour scale), width = 2,
 --   dash = "solid"|"dashed"|"dotted"|"dashdot", marker = (points on the line too), size = }
 function Figure:line(spec)
+  check_figure(self, "line", 2)
   return add_series(self, "line", "figure:line", spec, keys { "x", "y", "width", "dash", "marker", "size" }, 2)
 end
 
 -- f:band{ x =, low =, high =, label =, color =, z =, opacity = 0.2 }: a shaded interval.
 function Figure:band(spec)
+  check_figure(self, "band", 2)
   return add_series(self, "band", "figure:band", spec, keys { "x", "low", "high", "opacity" }, 2)
 end
 
 -- f:errorbars{ x =, y =, low =, high =, label =, color =, marker =, size = }: points with vertical bars.
 function Figure:errorbars(spec)
+  check_figure(self, "errorbars", 2)
   return add_series(self, "errorbars", "figure:errorbars", spec, keys { "x", "y", "low", "high", "marker", "size" }, 2)
 end
 
 -- f:text{ x =, y =, text =, align = "left"|"center"|"right", color =, size =, offset = {dx, dy} (characters) }
 function Figure:text(spec)
+  check_figure(self, "text", 2)
   M.check_keys("figure:text", spec, set { "x", "y", "text", "align", "color", "size", "offset" })
   check_options("figure:text", spec, series_options, 2)
   if type(spec.x) ~= "number" or type(spec.y) ~= "number" or type(spec.text) ~= "string" then
@@ -445,6 +465,7 @@ end
 
 -- f:vline{ x =, color =, dash = "dashed", label = } and f:hline{ y =, ... }: a rule across the plot.
 function Figure:vline(spec)
+  check_figure(self, "vline", 2)
   M.check_keys("figure:vline", spec, set { "x", "color", "dash", "label", "width" })
   check_options("figure:vline", spec, series_options, 2)
   if type(spec.x) ~= "number" then error("figure:vline: x must be a number", 2) end
@@ -454,6 +475,7 @@ function Figure:vline(spec)
 end
 
 function Figure:hline(spec)
+  check_figure(self, "hline", 2)
   M.check_keys("figure:hline", spec, set { "y", "color", "dash", "label", "width" })
   check_options("figure:hline", spec, series_options, 2)
   if type(spec.y) ~= "number" then error("figure:hline: y must be a number", 2) end

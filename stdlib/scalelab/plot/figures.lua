@@ -1129,6 +1129,12 @@ end
 -- up to six runs get a legend, more are coloured by N.
 function M.curves(runs, opts)
   opts = check("plot.curves", opts, { "x", "eval", "title" })
+  -- eval = 0 or "no" drew the evaluation points, as any value but false did.
+  if opts.eval ~= nil and type(opts.eval) ~= "boolean" then
+    error("plot.curves: eval must be true or false, whether to draw the evaluation loss (got " ..
+      (type(opts.eval) == "string" and string.format("%q", opts.eval) or type(opts.eval) == "number" and tostring(opts.eval)
+       or type(opts.eval)) .. ")", 2)
+  end
   -- One run: a table, or train.run's result (a RunResult object).
   local single = (type(runs) == "table" or type(runs) == "userdata") and get(runs, "curve") ~= nil
   local rs = M.runs("plot.curves", single and { runs } or runs)

@@ -238,8 +238,22 @@ int tokens_bin(lua_State* L) {
   }
   lua_pop(L, 1);
   options.format = args.string("format", options.format);
-  options.vocab = args.integer("vocab", 0);
-  options.eot = args.integer("eot", -2);
+  // vocab = 0 and eot = -2 are the runtime's "left out": given, they were taken as left out without a
+  // word (vocab = 0 read the ids as GPT-2's 50257, eot = -2 split at GPT-2's end-of-text).
+  if (args.has("vocab")) {
+    options.vocab = args.integer("vocab");
+    if (options.vocab <= 0)
+      fail("data.tokens_bin: vocab must be positive (got ", options.vocab, "); give the vocabulary size of the tokenizer "
+           "that made the ids, or leave vocab out for ", options.format == "nanogpt"
+               ? "the vocab_size of the meta.pkl beside the file, else GPT-2's 50257"
+               : "the tokenizer the shards' header names (GPT-2's 50257, LLaMA 3's 128256)");
+  }
+  if (args.has("eot")) {
+    options.eot = args.integer("eot");
+    if (options.eot < -1)
+      fail("data.tokens_bin: eot must be a token id (0 or more), or -1 for none: each shard one document (got ",
+           options.eot, "); leave it out for the end-of-text of the shards' tokenizer");
+  }
   options.out = corpus_file_path("data.tokens_bin", "out", args.string("out", ""));
   options.name = args.string("name", "");
   std::vector<std::string> notes;

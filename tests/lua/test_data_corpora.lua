@@ -324,6 +324,23 @@ t.test("data.files names a corpus read from \".\" or \"..\" after the folder it 
   t.ok(out:find("name=sub\n", 1, true), out)
 end)
 
+t.test("data.tokens_bin refuses vocab = 0 and an eot below -1, which it took as left out", function()
+  -- vocab = 0 read the ids as GPT-2's 50257, and eot = -2 split at GPT-2's end-of-text, without a word.
+  local ids = {}
+  for i = 1, 100 do ids[i] = string.pack("<I2", i * 7 % 41) end
+  local path = write("sentinel.bin", table.concat(ids))
+  t.raises(function() data.tokens_bin(path, { format = "nanogpt", vocab = 0 }) end,
+    "data.tokens_bin: vocab must be positive (got 0); give the vocabulary size of the tokenizer that made the ids, or "
+    .. "leave vocab out for the vocab_size of the meta.pkl beside the file, else GPT-2's 50257")
+  t.raises(function() data.tokens_bin(path, { format = "nanogpt", vocab = 41, eot = -2 }) end,
+    "data.tokens_bin: eot must be a token id (0 or more), or -1 for none: each shard one document (got -2); leave it "
+    .. "out for the end-of-text of the shards' tokenizer")
+  t.raises(function() data.tokens_bin{ path, format = "llmc", vocab = -3 } end,
+    "vocab must be positive (got -3); give the vocabulary size of the tokenizer that made the ids, or leave vocab out "
+    .. "for the tokenizer the shards' header names (GPT-2's 50257, LLaMA 3's 128256)")
+  t.eq(data.tokens_bin(path, { format = "nanogpt", vocab = 41, eot = -1, out = dir .. "/sentinel.tok" }).documents, 1)
+end)
+
 os.execute("rm -rf '" .. dir .. "'")
 
 t.done()

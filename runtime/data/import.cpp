@@ -285,11 +285,12 @@ Corpus ImportText(const TextImportOptions& options) {
                  repeated == 0 ? "" : str("; ", format_counted(double(repeated), "file"), " named more than once read once"),
                  ")");
   if (files.empty())
-    fail("empty corpus: no ", binary.empty() ? "" : "text ", "files found in ", listed,
+    fail("data.files: empty corpus: no ", binary.empty() ? "" : "text ", "files found in ", listed,
          binary.empty() ? "" : str(" (", format_counted(double(binary.size()), "binary file"), " left out, such as ", binary[0],
                                    "; name a file itself to read it anyway)"),
          others.empty() ? "" : str(" (", format_counted(int64_t(others.size()), "link to nothing or special file",
-                                                        "links to nothing or special files"), " left out, such as ", others[0], ")"));
+                                                        "links to nothing or special files"), " left out, such as ", others[0], ")"),
+         "; give a folder that holds text files, or the files themselves");
   CorpusWriter writer(256, m, out);
   // Each file is read in blocks, and its bytes go to the writer as they come, so memory stays at a
   // block whatever the size of the file, its paragraphs or its lines: a whole file held as text, then

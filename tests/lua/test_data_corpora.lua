@@ -364,6 +364,14 @@ t.test("a nanoGPT file of 32- or 64-bit ids is refused, naming what it holds and
   t.eq(data.tokens_bin(ok, { format = "nanogpt", vocab = 65, out = dir .. "/u16.tok" }).tokens, 100)
 end)
 
+t.test("data.files on a folder of no files names the call and the fix", function()
+  -- It said "empty corpus: no files found in <folder>", of no call, and nothing of what to give.
+  assert(os.execute("mkdir -p '" .. dir .. "/no-files'"))
+  t.raises(function() data.files{ dir .. "/no-files" } end,
+    "data.files: empty corpus: no files found in " .. dir .. "/no-files; give a folder that holds text files, or the "
+    .. "files themselves")
+end)
+
 os.execute("rm -rf '" .. dir .. "'")
 
 t.done()

@@ -340,8 +340,9 @@ int tokenizer(lua_State* L) {
   try {
     loaded = std::make_shared<const data::BpeTokenizer>(data::BpeTokenizer::Load(path));
   } catch (const std::exception& e) {
-    // The loader's errors begin "bpe:" (data.bpe's words); here they are data.tokenizer's, and a
-    // corpus's tokenizer name given for a file says what the function takes instead.
+    // The loader's errors begin "bpe:" (data.bpe's words); here they are data.tokenizer's, and end with
+    // what the function takes: a corpus's tokenizer name given for a file says so, and a path of no
+    // tokenizer file (missing, or another file) says which file to give (it said nothing of it).
     std::string why = e.what();
     if (why.rfind("bpe: ", 0) == 0) why = why.substr(5);
     const bool name = path == "bytes" || path == "gpt2" || path == "llama3" || path == "synthetic" || path == "unknown";
@@ -349,7 +350,9 @@ int tokenizer(lua_State* L) {
          name ? std::string("; \"") + path + "\" is the name of a corpus's tokenizer (corpus.tokenizer_name), not a "
                     "file: data.tokenizer loads a BPE tokenizer file that data.bpe saved (corpus.tokenizer gives a BPE "
                     "corpus's own)"
-              : std::string());
+              : std::string("; give the path of a tokenizer file that data.bpe saved (beside its corpus, as "
+                            "notes.bpe300.<8 hex digits>.tokenizer beside notes.bpe300.tok), or take a BPE corpus's own, "
+                            "corpus.tokenizer"));
   }
   push(L, TokenizerObject{loaded});
   return 1;

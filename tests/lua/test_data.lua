@@ -333,6 +333,12 @@ t.test("data.tokenizer's errors are its own, and a tokenizer name given for a fi
   t.ok(not ok)
   t.ok(tostring(message):find("data.tokenizer: '" .. dir .. "/not.tokenizer' is not a scalelab BPE tokenizer file", 1,
     true), tostring(message))
+  -- A missing file, or another file, says which file to give.
+  local fix = "; give the path of a tokenizer file that data.bpe saved (beside its corpus, as "
+    .. "notes.bpe300.<8 hex digits>.tokenizer beside notes.bpe300.tok), or take a BPE corpus's own, corpus.tokenizer"
+  t.raises(function() data.tokenizer(dir .. "/none.tokenizer") end,
+    "data.tokenizer: cannot read tokenizer file '" .. dir .. "/none.tokenizer': No such file or directory" .. fix)
+  t.raises(function() data.tokenizer(dir .. "/not.tokenizer") end, "is not a scalelab BPE tokenizer file" .. fix)
 end)
 
 t.done()

@@ -243,14 +243,33 @@ std::string describe_option(const AboutParts& about, const std::string& key) {
 // names the source ("sampler", "held-out source"), `saved_by` the state's first word that such a
 // source writes ("repetition-sampler", "held-out"). A state that says nothing of its data, the same as
 // `mine`, or another kind of source's, passes: parse_state and check_split check it as before.
+// A state an earlier scalelab saved (v2, no about=) of this corpus but another fingerprint (`mine_options`,
+// of the corpus and options) records its options only as that hash: the refusal says this source's,
+// and that which of them differ cannot be said.
 void refuse_other_data(const std::string& state, const std::string& kind, const std::string& saved_by,
-                       const AboutParts& mine, const std::string& mine_print, const std::vector<std::string>& options) {
+                       const AboutParts& mine, const std::string& mine_print, const std::string& mine_options,
+                       const std::vector<std::string>& options) {
   if (state.rfind(saved_by + " ", 0) != 0) return;
   const AboutParts saved = read_about(state);
-  if (saved.empty()) return;
   char print[64] = {};
   const size_t at = state.find(" corpus=");
   if (at != std::string::npos) std::sscanf(state.c_str() + at, " corpus=%63s", print);
+  if (saved.empty()) {
+    char options_print[64] = {};
+    const size_t options_at = state.find(" fingerprint=");
+    if (at == std::string::npos || mine_print != print || options_at == std::string::npos ||
+        std::sscanf(state.c_str() + options_at, " fingerprint=%63s", options_print) != 1 || mine_options == options_print)
+      return;
+    std::string ours;
+    for (const std::string& key : options) ours += (ours.empty() ? "" : ", ") + describe_option(mine, key);
+    const std::string made_on =
+        str(describe_corpus(mine), ", with other options than this ", kind, "'s (its state, saved by an earlier scalelab, "
+            "records them only as a hash, so which differ cannot be said)");
+    throw OtherDataError(str("cannot restore this ", kind, " from its saved state: it was saved over ", made_on,
+                             ", and this ", kind, " has ", ours, "; restore it into a ", kind,
+                             " of the options it was saved with"),
+                         made_on, "has " + ours, str("make the ", kind, " with the options it was made with"), true);
+  }
   bool other_corpus = at != std::string::npos && mine_print != print;
   for (const char* key : {"corpus", "corpus_tokens", "documents", "vocab"})
     if (about_get(saved, key) != about_get(mine, key)) other_corpus = true;
@@ -689,7 +708,7 @@ std::vector<std::pair<std::string, std::string>> RepetitionSampler::About() cons
 
 void RepetitionSampler::restore(const std::string& state) {
   refuse_other_data(state, "sampler", "repetition-sampler", About(), hex(corpus_fingerprint(corpus_)),
-                    {"validation", "unique_tokens", "tokens", "seed", "order_seed", "seq_len", "batch"});
+                    hex(Fingerprint(true)), {"validation", "unique_tokens", "tokens", "seed", "order_seed", "seq_len", "batch"});
   int64_t rows = parse_state(state, "repetition-sampler", corpus_, Fingerprint(true), Fingerprint(false));
   std::string note = check_split(state, "sampler", corpus_, split_, options_.validation);
   if (rows > planned_rows_) fail("cannot restore the sampler: the state is past its planned ", planned_rows_, " rows");
@@ -839,7 +858,7 @@ std::vector<std::pair<std::string, std::string>> HeldOutSource::About() const {
 
 void HeldOutSource::restore(const std::string& state) {
   refuse_other_data(state, "held-out source", "held-out", About(), hex(corpus_fingerprint(corpus_)),
-                    {"validation", "seq_len", "batch"});
+                    hex(Fingerprint(true)), {"validation", "seq_len", "batch"});
   const int64_t rows = parse_state(state, "held-out", corpus_, Fingerprint(true), Fingerprint(false));
   std::string note = check_split(state, "held-out source", corpus_, split_, options_.validation);
   // The position counts every row given since the start, past the end of a pass too: no source gives

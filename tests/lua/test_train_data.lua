@@ -403,6 +403,28 @@ t.test("a checkpoint resumed on other data says what it was trained on, what dif
        message)
   t.ok(message:find("To resume it, make the held-out source over the corpus it was made on" .. start_over, 1, true), message)
   unchanged()
+  -- A checkpoint of an earlier scalelab, whose states record the options only as a hash: this run's
+  -- are said, and that which differ cannot be.
+  local legacy = made
+  for _, kind in ipairs { "repetition-sampler v2", "held-out v2" } do
+    local at = legacy:find(kind, 1, true)
+    local size = string.unpack("<I8", legacy, at - 8)
+    local state = legacy:sub(at, at + size - 1):gsub(" about=.*", "")
+    legacy = legacy:sub(1, at - 9) .. string.pack("<I8", #state) .. state .. legacy:sub(at + size)
+  end
+  f = io.open(path, "wb")
+  f:write(legacy)
+  f:close()
+  message = t.raises(function() run{ validation = 0.05 } end,
+    "tokens in " .. documents .. " documents, vocab 32; markov(vocab=32, order=1,")
+  t.ok(message:find("), with other options than this sampler's (its state, saved by an earlier scalelab, records them "
+                    .. "only as a hash, so which differ cannot be said), and this run's data has validation = 0.05 (", 1,
+                    true), message)
+  t.ok(message:find("tokens = 3072, seed = 0, order_seed left out (= seed), seq_len = 32, batch = 16. To resume it, make "
+                    .. "the sampler with the options it was made with" .. start_over, 1, true), message)
+  f = io.open(path, "wb")
+  f:write(made)
+  f:close()
   -- The same data resumes the run, which ends as it would have.
   local resumed = run{}
   os.remove(path)

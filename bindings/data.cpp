@@ -238,8 +238,22 @@ int tokens_bin(lua_State* L) {
   }
   lua_pop(L, 1);
   options.format = args.string("format", options.format);
-  options.vocab = args.integer("vocab", 0);
-  options.eot = args.integer("eot", -2);
+  // vocab = 0 and eot = -2 are the runtime's "left out": given, they were taken as left out without a
+  // word (vocab = 0 read the ids as GPT-2's 50257, eot = -2 split at GPT-2's end-of-text).
+  if (args.has("vocab")) {
+    options.vocab = args.integer("vocab");
+    if (options.vocab <= 0)
+      fail("data.tokens_bin: vocab must be positive (got ", options.vocab, "); give the vocabulary size of the tokenizer "
+           "that made the ids, or leave vocab out for ", options.format == "nanogpt"
+               ? "the vocab_size of the meta.pkl beside the file, else GPT-2's 50257"
+               : "the tokenizer the shards' header names (GPT-2's 50257, LLaMA 3's 128256)");
+  }
+  if (args.has("eot")) {
+    options.eot = args.integer("eot");
+    if (options.eot < -1)
+      fail("data.tokens_bin: eot must be a token id (0 or more), or -1 for none: each shard one document (got ",
+           options.eot, "); leave it out for the end-of-text of the shards' tokenizer");
+  }
   options.out = corpus_file_path("data.tokens_bin", "out", args.string("out", ""));
   options.name = args.string("name", "");
   std::vector<std::string> notes;
@@ -326,8 +340,9 @@ int tokenizer(lua_State* L) {
   try {
     loaded = std::make_shared<const data::BpeTokenizer>(data::BpeTokenizer::Load(path));
   } catch (const std::exception& e) {
-    // The loader's errors begin "bpe:" (data.bpe's words); here they are data.tokenizer's, and a
-    // corpus's tokenizer name given for a file says what the function takes instead.
+    // The loader's errors begin "bpe:" (data.bpe's words); here they are data.tokenizer's, and end with
+    // what the function takes: a corpus's tokenizer name given for a file says so, and a path of no
+    // tokenizer file (missing, or another file) says which file to give (it said nothing of it).
     std::string why = e.what();
     if (why.rfind("bpe: ", 0) == 0) why = why.substr(5);
     const bool name = path == "bytes" || path == "gpt2" || path == "llama3" || path == "synthetic" || path == "unknown";
@@ -335,7 +350,9 @@ int tokenizer(lua_State* L) {
          name ? std::string("; \"") + path + "\" is the name of a corpus's tokenizer (corpus.tokenizer_name), not a "
                     "file: data.tokenizer loads a BPE tokenizer file that data.bpe saved (corpus.tokenizer gives a BPE "
                     "corpus's own)"
-              : std::string());
+              : std::string("; give the path of a tokenizer file that data.bpe saved (beside its corpus, as "
+                            "notes.bpe300.<8 hex digits>.tokenizer beside notes.bpe300.tok), or take a BPE corpus's own, "
+                            "corpus.tokenizer"));
   }
   push(L, TokenizerObject{loaded});
   return 1;

@@ -6,7 +6,24 @@
 #include <string>
 #include <vector>
 
+#include "core/error.h"
+
 namespace scalelab::data {
+
+// restore()'s refusal of a state that other data saved (another corpus, other options, another split
+// of the documents), where the state says what its data was: what() is the whole refusal, as
+// sampler:restore(s) says it; the parts let a trainer say it of its checkpoint.
+class OtherDataError : public Error {
+ public:
+  OtherDataError(const std::string& message, std::string made_on, std::string differs, std::string resume_with,
+                 bool same_corpus)
+      : Error(message), made_on(std::move(made_on)), differs(std::move(differs)), resume_with(std::move(resume_with)),
+        same_corpus(same_corpus) {}
+  std::string made_on;      // the data the state was saved on: "corpus markov (40k tokens in 79 documents, ...) ..."
+  std::string differs;      // how this source's differs: "has validation = 0.2 (16 of its 79 documents held out)"
+  std::string resume_with;  // what to do for a source to take the state: "make the sampler with validation = 0.1"
+  bool same_corpus;         // the same corpus, other options or another split of its documents
+};
 
 class BatchSource {
  public:

@@ -285,11 +285,12 @@ Corpus ImportText(const TextImportOptions& options) {
                  repeated == 0 ? "" : str("; ", format_counted(double(repeated), "file"), " named more than once read once"),
                  ")");
   if (files.empty())
-    fail("empty corpus: no ", binary.empty() ? "" : "text ", "files found in ", listed,
+    fail("data.files: empty corpus: no ", binary.empty() ? "" : "text ", "files found in ", listed,
          binary.empty() ? "" : str(" (", format_counted(double(binary.size()), "binary file"), " left out, such as ", binary[0],
                                    "; name a file itself to read it anyway)"),
          others.empty() ? "" : str(" (", format_counted(int64_t(others.size()), "link to nothing or special file",
-                                                        "links to nothing or special files"), " left out, such as ", others[0], ")"));
+                                                        "links to nothing or special files"), " left out, such as ", others[0], ")"),
+         "; give a folder that holds text files, or the files themselves");
   CorpusWriter writer(256, m, out);
   // Each file is read in blocks, and its bytes go to the writer as they come, so memory stays at a
   // block whatever the size of the file, its paragraphs or its lines: a whole file held as text, then
@@ -775,6 +776,25 @@ Corpus ImportTokensBin(const TokensBinOptions& given, std::vector<std::string>* 
           if (t > uint32_t(INT32_MAX)) fail(what, ": '", path, "': token ", at + i, " is ", t, ", beyond 2^31");
           tokens[size_t(i)] = int32_t(t);
         }
+      }
+      // Ids of 32 or 64 bits (np.uint32, np.int64) read as nanoGPT's uint16: the upper bytes of every id
+      // below 65536 read as ids of 0, every second id (or three in four), and the corpus went on to
+      // train on them without a word. Told from the first block of a file: a uint16 stream of text does
+      // not hold 0 at every second id of 64 or more.
+      if (options.format == "nanogpt" && at == 0 && n >= 64) {
+        bool every_second = true, three_in_four = true, any = false;
+        for (int64_t i = 0; i < n && every_second; ++i) {
+          if (tokens[size_t(i)] == 0) continue;
+          if (i % 2 == 1) every_second = false;
+          if (i % 4 != 0) three_in_four = false;
+          any = true;
+        }
+        if (every_second && any)
+          fail(what, ": '", path, "' does not hold nanoGPT's uint16 ids: read 2 bytes a token, every ",
+               three_in_four ? "second, third and fourth" : "second", " of its first ", n, " ids is 0, as the upper bytes of ",
+               three_in_four ? "64-bit ids (np.int64, np.uint64)" : "32-bit ids (np.uint32, np.int32)",
+               " below 65536 are; write the ids as uint16 (np.array(ids, dtype=np.uint16).tofile(path), as nanoGPT's "
+               "prepare.py does), or, for ids of 65536 and more, as an llm.c shard of LLaMA-3's layout (uint32 ids)");
       }
       for (const int32_t t : tokens) largest = std::max<int64_t>(largest, t);
       // An id outside the vocabulary was the writer's "token 0 is 50256, outside the vocabulary [0, 3)",

@@ -123,15 +123,26 @@ std::string check_split(const std::string& state, const std::string& kind, const
   const size_t at = state.find(" split=");
   if (at != std::string::npos) {
     char print[64] = {};
-    if (std::sscanf(state.c_str() + at, " split=%63s", print) != 1 || mine != print)
-      fail("cannot restore this ", kind, " from its saved state: it was saved on another split of corpus ",
-           corpus_name(corpus), " into training and held-out documents (split ", print, ", this ", kind, "'s ", mine,
-           ", holding out ", format_counted(double(split.validation.size()), "document"), " at validation = ", validation,
-           "), though of the same corpus and options: a scalelab that split it by another rule saved it (before "
-           "2026-11-25, exact copies of a text were held out one by one; this corpus has ",
-           format_counted(double(corpus.copies().copies), "such copy", "such copies"),
-           "), and the rest of the run would train and measure on other documents; start the run again on this "
-           "split (delete its checkpoint, or resume = false), or resume it with the scalelab that saved it");
+    if (std::sscanf(state.c_str() + at, " split=%63s", print) != 1 || mine != print) {
+      const std::string why =
+          str("a scalelab that split it by another rule saved it (before 2026-11-25, exact copies of a text were held "
+              "out one by one; this corpus has ", format_counted(double(corpus.copies().copies), "such copy", "such copies"),
+              "), and the rest of the run would train and measure on other documents");
+      const std::string made_on =
+          str("corpus ", corpus_name(corpus), " (", corpus.tokens(), " tokens in ", corpus.documents(),
+              " documents) at validation = ", validation, ", split into training and held-out documents by another rule (split ",
+              print, ")");
+      throw OtherDataError(
+          str("cannot restore this ", kind, " from its saved state: it was saved on another split of corpus ",
+              corpus_name(corpus), " into training and held-out documents (split ", print, ", this ", kind, "'s ", mine,
+              ", holding out ", format_counted(double(split.validation.size()), "document"), " at validation = ", validation,
+              "), though of the same corpus and options: ", why, "; start the run again on this split (delete its "
+              "checkpoint, or resume = false), or resume it with the scalelab that saved it"),
+          made_on,
+          str("has split ", mine, " of the same corpus and options, holding out ",
+              format_counted(double(split.validation.size()), "document"), ": ", why),
+          "use the scalelab that saved it", true);
+    }
     return "";
   }
   const std::vector<int64_t> before = Split::ValidationBeforeCopies(corpus, validation);
@@ -145,6 +156,155 @@ std::string check_split(const std::string& state, const std::string& kind, const
              " held-out documents other than the earlier rule's; if the state was saved before that, the rest of the "
              "run trains and measures on another split: start the run again (resume = false, or delete its "
              "checkpoint) for a run of one split");
+}
+
+// ---- What a state says of its data -------------------------------------------------------------
+
+// A state's last field, " about=", says what data saved it: "key=value" parts joined by '|' (the
+// corpus, its size and source, and the options its batches depend on), so that a refusal of another
+// source's state names what differs and what the state was saved on: the fingerprints alone said
+// "another corpus or other options (fingerprint 3b2a..., expected 8689...)". A state saved before
+// states carried it says nothing of its data, and is checked by its fingerprints as it was.
+using AboutParts = std::vector<std::pair<std::string, std::string>>;
+
+std::string about_value(std::string value) {
+  for (char& c : value)
+    if (c == '|') c = '/';
+    else if (c == '\n' || c == '\r') c = ' ';
+  return value;
+}
+
+AboutParts corpus_about(const Corpus& corpus) {
+  std::string source = corpus.metadata().source;
+  if (source.size() > 240) {  // cut at a character's start, not inside a UTF-8 sequence
+    size_t cut = 237;
+    while (cut > 0 && (static_cast<unsigned char>(source[cut]) & 0xC0) == 0x80) --cut;
+    source = source.substr(0, cut) + "...";
+  }
+  return {{"corpus", corpus_name(corpus)}, {"corpus_tokens", str(corpus.tokens())},
+          {"documents", str(corpus.documents())}, {"vocab", str(corpus.vocab())}, {"source", source}};
+}
+
+std::string write_about(const AboutParts& about) {
+  std::string out = " about=";
+  for (size_t i = 0; i < about.size(); ++i)
+    out += (i ? "|" : "") + about[i].first + "=" + about_value(about[i].second);
+  return out;
+}
+
+// A state's about= parts; none where it has none.
+AboutParts read_about(const std::string& state) {
+  AboutParts about;
+  const size_t at = state.find(" about=");
+  if (at == std::string::npos) return about;
+  const std::string text = state.substr(at + 7);
+  for (size_t start = 0; start <= text.size();) {
+    size_t end = text.find('|', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string part = text.substr(start, end - start);
+    const size_t equals = part.find('=');
+    if (equals != std::string::npos) about.emplace_back(part.substr(0, equals), part.substr(equals + 1));
+    start = end + 1;
+  }
+  return about;
+}
+
+// A state as a refusal quotes it: its position, without what it says of its data (its about=).
+std::string quoted_position(const std::string& state) { return state.substr(0, state.find(" about=")).substr(0, 160); }
+
+std::string about_get(const AboutParts& about, const std::string& key) {
+  for (const auto& [k, v] : about)
+    if (k == key) return v;
+  return "";
+}
+
+// "corpus markov (40000 tokens in 79 documents, vocab 16; markov(vocab=16, ...), stream seed 3)"
+std::string describe_corpus(const AboutParts& about) {
+  const std::string source = about_get(about, "source");
+  return str("corpus ", about_get(about, "corpus"), " (", about_get(about, "corpus_tokens"), " tokens in ",
+             about_get(about, "documents"), " documents, vocab ", about_get(about, "vocab"),
+             source.empty() ? "" : "; " + source, ")");
+}
+
+// An option as the state or this source has it: "validation = 0.1 (8 documents held out)",
+// "unique_tokens left out (fresh data)".
+std::string describe_option(const AboutParts& about, const std::string& key) {
+  const std::string value = about_get(about, key);
+  if (key == "unique_tokens" && value.empty()) return "unique_tokens left out (U = tokens, fresh data)";
+  if (key == "order_seed" && value.empty()) return "order_seed left out (= seed)";
+  if (key == "validation")
+    return str("validation = ", value, " (", about_get(about, "held_out"), " of its ", about_get(about, "documents"),
+               " documents held out)");
+  return str(key, " = ", value);
+}
+
+// Refuses `state` where its about= says that other data saved it than `mine` describes: another
+// corpus (its print, `mine_print`, differs: its tokens too), or other values of `options`. `kind`
+// names the source ("sampler", "held-out source"), `saved_by` the state's first word that such a
+// source writes ("repetition-sampler", "held-out"). A state that says nothing of its data, the same as
+// `mine`, or another kind of source's, passes: parse_state and check_split check it as before.
+// A state an earlier scalelab saved (v2, no about=) of this corpus but another fingerprint (`mine_options`,
+// of the corpus and options) records its options only as that hash: the refusal says this source's,
+// and that which of them differ cannot be said.
+void refuse_other_data(const std::string& state, const std::string& kind, const std::string& saved_by,
+                       const AboutParts& mine, const std::string& mine_print, const std::string& mine_options,
+                       const std::vector<std::string>& options) {
+  if (state.rfind(saved_by + " ", 0) != 0) return;
+  const AboutParts saved = read_about(state);
+  char print[64] = {};
+  const size_t at = state.find(" corpus=");
+  if (at != std::string::npos) std::sscanf(state.c_str() + at, " corpus=%63s", print);
+  if (saved.empty()) {
+    char options_print[64] = {};
+    const size_t options_at = state.find(" fingerprint=");
+    if (at == std::string::npos || mine_print != print || options_at == std::string::npos ||
+        std::sscanf(state.c_str() + options_at, " fingerprint=%63s", options_print) != 1 || mine_options == options_print)
+      return;
+    std::string ours;
+    for (const std::string& key : options) ours += (ours.empty() ? "" : ", ") + describe_option(mine, key);
+    const std::string made_on =
+        str(describe_corpus(mine), ", with other options than this ", kind, "'s (its state, saved by an earlier scalelab, "
+            "records them only as a hash, so which differ cannot be said)");
+    throw OtherDataError(str("cannot restore this ", kind, " from its saved state: it was saved over ", made_on,
+                             ", and this ", kind, " has ", ours, "; restore it into a ", kind,
+                             " of the options it was saved with"),
+                         made_on, "has " + ours, str("make the ", kind, " with the options it was made with"), true);
+  }
+  bool other_corpus = at != std::string::npos && mine_print != print;
+  for (const char* key : {"corpus", "corpus_tokens", "documents", "vocab"})
+    if (about_get(saved, key) != about_get(mine, key)) other_corpus = true;
+  if (other_corpus) {
+    const std::string made_on = describe_corpus(saved), ours = describe_corpus(mine);
+    const std::string differs =
+        str("reads ", ours,
+            made_on == ours ? ", of the same name, size and source but other tokens (its files changed since, or it was "
+                              "made again otherwise)"
+                            : "");
+    throw OtherDataError(str("cannot restore this ", kind, " from its saved state: it was saved over ", made_on,
+                             ", and this ", kind, " ", differs, "; restore it into a ", kind,
+                             " over the corpus it was saved with"),
+                         made_on, differs, str("make the ", kind, " over the corpus it was made on"), false);
+  }
+  std::string made_on, differs, resume_with;
+  bool other_split = false;
+  for (const std::string& key : options) {
+    if (about_get(saved, key) == about_get(mine, key)) continue;
+    made_on += (made_on.empty() ? "" : ", ") + describe_option(saved, key);
+    differs += (differs.empty() ? "" : ", ") + describe_option(mine, key);
+    const std::string value = about_get(saved, key);
+    resume_with += (resume_with.empty() ? "" : ", ") +
+                   (value.empty() ? key + " left out" : str(key, " = ", value));
+    if (key == "validation") other_split = true;
+  }
+  if (made_on.empty()) return;
+  made_on = str(describe_corpus(saved), " with ", made_on);
+  differs = str("has ", differs,
+                other_split ? ": another split of the corpus's documents into training and held-out ones, so the rest "
+                              "of the run would train and measure on other documents"
+                            : "");
+  throw OtherDataError(str("cannot restore this ", kind, " from its saved state: it was saved over ", made_on,
+                           ", and this ", kind, " ", differs, "; restore it into a ", kind, " of ", resume_with),
+                       made_on, differs, str("make the ", kind, " with ", resume_with), true);
 }
 
 }  // namespace
@@ -528,17 +688,34 @@ uint64_t RepetitionSampler::Fingerprint(bool with_contents) const {
 // The state names the sequences the unique stream is cut into: a row's position means a row of the
 // same shuffle only over as many. (States saved before it did cut floor(min(U, split − 1) / T).)
 std::string RepetitionSampler::state() const {
-  return make_state("repetition-sampler", rows_, corpus_, Fingerprint(true)) + str(" windows=", windows_, " split=", hex(split_print_));
+  return make_state("repetition-sampler", rows_, corpus_, Fingerprint(true)) +
+         str(" windows=", windows_, " split=", hex(split_print_)) + write_about(About());
+}
+
+std::vector<std::pair<std::string, std::string>> RepetitionSampler::About() const {
+  auto about = corpus_about(corpus_);
+  const int64_t U = options_.unique_tokens;
+  about.insert(about.end(), {{"validation", format_round_trip(options_.validation)},
+                             {"held_out", str(split_.validation.size())},
+                             {"tokens", str(options_.tokens)},
+                             {"unique_tokens", U == SamplerOptions::kAllTokens ? "\"all\"" : U > 0 ? str(U) : ""},
+                             {"seed", str(options_.seed)},
+                             {"order_seed", options_.order_seed < 0 ? std::string() : str(options_.order_seed)},
+                             {"seq_len", str(options_.seq_len)},
+                             {"batch", str(options_.batch)}});
+  return about;
 }
 
 void RepetitionSampler::restore(const std::string& state) {
+  refuse_other_data(state, "sampler", "repetition-sampler", About(), hex(corpus_fingerprint(corpus_)),
+                    hex(Fingerprint(true)), {"validation", "unique_tokens", "tokens", "seed", "order_seed", "seq_len", "batch"});
   int64_t rows = parse_state(state, "repetition-sampler", corpus_, Fingerprint(true), Fingerprint(false));
   std::string note = check_split(state, "sampler", corpus_, split_, options_.validation);
   if (rows > planned_rows_) fail("cannot restore the sampler: the state is past its planned ", planned_rows_, " rows");
   // A sampler gives whole batches: a state between two is no state one saved, and would deliver rows
   // of two batches in one (its batch's windows taken from the wrong rows).
   if (rows % options_.batch != 0)
-    fail("cannot restore the sampler from '", state.substr(0, 120), "': its rows = ", rows,
+    fail("cannot restore the sampler from '", quoted_position(state), "': its rows = ", rows,
          " is not a whole number of batches of ", options_.batch, " rows, so no sampler of these options saved it; "
          "restore a state that sampler:state() saved");
   long long saved = -1;
@@ -666,10 +843,22 @@ uint64_t HeldOutSource::Fingerprint(bool with_contents) const {
 }
 
 std::string HeldOutSource::state() const {
-  return make_state("held-out", rows_, corpus_, Fingerprint(true)) + str(" split=", hex(split_print_));
+  return make_state("held-out", rows_, corpus_, Fingerprint(true)) + str(" split=", hex(split_print_)) +
+         write_about(About());
+}
+
+std::vector<std::pair<std::string, std::string>> HeldOutSource::About() const {
+  auto about = corpus_about(corpus_);
+  about.insert(about.end(), {{"validation", format_round_trip(options_.validation)},
+                             {"held_out", str(split_.validation.size())},
+                             {"seq_len", str(options_.seq_len)},
+                             {"batch", str(options_.batch)}});
+  return about;
 }
 
 void HeldOutSource::restore(const std::string& state) {
+  refuse_other_data(state, "held-out source", "held-out", About(), hex(corpus_fingerprint(corpus_)),
+                    hex(Fingerprint(true)), {"validation", "seq_len", "batch"});
   const int64_t rows = parse_state(state, "held-out", corpus_, Fingerprint(true), Fingerprint(false));
   std::string note = check_split(state, "held-out source", corpus_, split_, options_.validation);
   // The position counts every row given since the start, past the end of a pass too: no source gives
@@ -677,7 +866,7 @@ void HeldOutSource::restore(const std::string& state) {
   // a negative row of the split).
   constexpr int64_t kMaxRows = std::numeric_limits<int64_t>::max() / 2;
   if (rows > kMaxRows)
-    fail("cannot restore this held-out source from '", state.substr(0, 120), "': its rows = ", rows,
+    fail("cannot restore this held-out source from '", quoted_position(state), "': its rows = ", rows,
          " is beyond the ", kMaxRows, " rows a held-out source can count (no source gives that many); restore a "
          "state that held:state() saved, or held:rewind() to start a pass");
   rows_ = rows;

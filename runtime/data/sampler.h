@@ -38,6 +38,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "data/batch_source.h"
@@ -195,6 +196,8 @@ class RepetitionSampler : public BatchSource {
   int64_t window_of_row(int64_t row) const;
   // "sampler over gcide: U = 10M unique tokens, D = 40M (4 epochs), T = 256, B = 8, seed 0; ..."
   std::string Summary() const;
+  // What its state says of its data (" about=", last): the corpus and the options, as key and value.
+  std::vector<std::pair<std::string, std::string>> About() const;
 
  private:
   // The hash a saved state carries: of the corpus (its contents too, unless for a v1 state) and options.
@@ -246,6 +249,8 @@ class HeldOutSource : public BatchSource {
   const Corpus& corpus() const { return corpus_; }
   const HeldOutOptions& options() const { return options_; }
   std::string Summary() const;
+  // What its state says of its data (" about=", last): the corpus and the options, as key and value.
+  std::vector<std::pair<std::string, std::string>> About() const;
 
  private:
   uint64_t Fingerprint(bool with_contents) const;  // as RepetitionSampler's

@@ -15,6 +15,8 @@
 //     and a second Ctrl-C on an empty prompt leaves; Ctrl-D leaves too (on ">> ", on a terminal, it
 //     drops the unfinished entry); Ctrl-Z suspends (job control).
 // Without a terminal, or without readline, lines are read plainly.
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/select.h>
 #include <sys/stat.h>
 #include <termios.h>
@@ -360,12 +362,64 @@ void read_history_file(const std::string& path) {
   }
 }
 
+// An exclusive lock (flock) on the history file, held while an entry is appended or the file trimmed:
+// the trim reads the file, then renames the rewritten file onto it, and an entry another session
+// appended between the two went to the file the rename replaced, lost. The lock is on the file
+// itself (no lock file beside it): a session that waited on the file a trim then replaced takes it
+// again on the new one. Where the file cannot be opened (a folder in its place, no permission), or
+// the lock does not come within 5 s (a session stopped mid-trim), the history is saved as it was,
+// without it: saving an entry never hangs the REPL.
+class HistoryLock {
+ public:
+  explicit HistoryLock(const std::string& path) {
+    for (int waited_ms = 0; waited_ms < 5000;) {
+      fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+      if (fd_ < 0) return;
+      while (::flock(fd_, LOCK_EX | LOCK_NB) != 0 && waited_ms < 5000) {
+        if (errno != EWOULDBLOCK && errno != EINTR) break;
+        ::usleep(5000);
+        waited_ms += 5;
+      }
+      struct stat held {}, named {};
+      if (::fstat(fd_, &held) == 0 && ::stat(path.c_str(), &named) == 0 && held.st_dev == named.st_dev &&
+          held.st_ino == named.st_ino)
+        return;  // locked, or given up waiting: the file the path names
+      ::close(fd_);  // the file a trim replaced while this waited: the lock again, on the new one
+      fd_ = -1;
+    }
+  }
+  ~HistoryLock() {
+    if (fd_ >= 0) ::close(fd_);  // releases the lock
+  }
+  HistoryLock(const HistoryLock&) = delete;
+  HistoryLock& operator=(const HistoryLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
+// A hook for tests alone (tests/cpp/test_repl.cpp), to widen the window between the trim's read of the
+// file and its rename onto it, where an entry another session appended was lost: with
+// SCALELAB_TEST_HISTORY_PAUSE set to a path, the trim makes that file there and waits (10 s at most)
+// until the test removes it. Unset, as it is outside the tests, it does nothing.
+void pause_for_test(const std::string& history) {
+  const char* marker = std::getenv("SCALELAB_TEST_HISTORY_PAUSE");
+  if (!marker || !*marker) return;
+  if (std::FILE* file = std::fopen(marker, "w")) {
+    std::fputs(history.c_str(), file);
+    std::fclose(file);
+  }
+  struct stat info {};
+  for (int i = 0; i < 1000 && ::stat(marker, &info) == 0; ++i) ::usleep(10000);
+}
+
 // Saves `entry` (the history's newest) to the file: appended, or, once the session's history is past
 // `limit` entries, with the file trimmed to its last `kept` entries. The trim reads the file again
 // and keeps what it holds, as readline's history_truncate_file does: rewritten from this session's
 // own list, it lost every entry another session (sharing HOME) had added since this one started.
 // Returns 0, or the errno of what failed.
 int save_history_entry(const std::string& path, const HistoryEntry& entry, int limit, int kept) {
+  const HistoryLock lock(path);
   if (history_length <= limit) return write_history_file(path, {entry}, true);
   stifle_history(kept);
   unstifle_history();
@@ -375,6 +429,7 @@ int save_history_entry(const std::string& path, const HistoryEntry& entry, int l
   entries.push_back(entry);
   if (entries.size() <= static_cast<size_t>(kept)) return write_history_file(path, {entry}, true);
   entries.erase(entries.begin(), entries.end() - kept);
+  pause_for_test(path);
   return write_history_file(path, entries, false);
 }
 #endif

@@ -301,17 +301,30 @@ bool read_checkpoint(const std::string& path, const std::vector<std::string>& pr
   // perhaps of the other. Where both sides read one, it must be the same, from the same place.
   // Another corpus gives other held-out data too: that the training data is another is said first
   // (the fix differs), trying the checkpoint's position on it and putting the source back.
+  // Where the source's state says what data saved it (data::OtherDataError), the refusal says what
+  // the checkpoint was trained on, what differs and what to give: it said "cannot restore this
+  // repetition-sampler from a state saved by a repetition-sampler with another corpus or other options
+  // (fingerprint 3b2a565d5c946251, expected 868968eec4e8c75d)", whatever differed.
+  const std::string start_over = str("to start over on this data, delete the checkpoint ", path,
+                                     " or pass resume = false (the checkpoint is left as it is until then)");
   auto refuse_other_data = [&](const Error& e) {
+    if (const auto* other = dynamic_cast<const data::OtherDataError*>(&e))
+      fail("checkpoint ", path, " was made on other data than this run's: it was trained on ", other->made_on,
+           ", and this run's data ", other->differs, ". To resume it, ", other->resume_with, "; ", start_over);
     fail("checkpoint ", path, " was made on other data than this run's: ", e.what(),
          ". Pass resume = false to start over on this data, give another checkpoint path, or resume with the "
          "data the checkpoint was made with");
   };
   // A held-out state saved before states recorded the split (" split=<hex>", last) is compared without
-  // it, and the source says whether its split is this one.
+  // it, and the source says whether its split is this one. What a state says of its data (" about=",
+  // after the split) is no part of it: the same data says it alike, and earlier states do not say it.
+  auto without_about = [](const std::string& state) { return state.substr(0, state.find(" about=")); };
   const size_t split_at = held_out_state.find(" split=");
   const bool held_out_unsplit = made_held_out.find(" split=") == std::string::npos && split_at != std::string::npos;
-  const bool other_held_out = !made_held_out.empty() && !held_out_state.empty() &&
-                              made_held_out != (held_out_unsplit ? held_out_state.substr(0, split_at) : held_out_state);
+  const bool other_held_out =
+      !made_held_out.empty() && !held_out_state.empty() &&
+      without_about(made_held_out) !=
+          (held_out_unsplit ? held_out_state.substr(0, split_at) : without_about(held_out_state));
   if (other_held_out && data) {
     const std::string now = data->state();
     try {
@@ -323,6 +336,22 @@ bool read_checkpoint(const std::string& path, const std::vector<std::string>& pr
       refuse_other_data(e);
     }
     data->restore(now);
+  }
+  // What the held-out data was and what differs, where its state says (a source of this runtime's: a
+  // source written in Lua is not handed another's state).
+  if (other_held_out && eval && made_held_out.find(" about=") != std::string::npos) {
+    try {
+      eval->restore(made_held_out);
+    } catch (const Interrupted&) {
+      throw;
+    } catch (const data::OtherDataError& e) {
+      fail("checkpoint ", path, " was made with other held-out data than this run's: its evaluations read ", e.made_on,
+           ", and this run's held-out data (eval_data, or the data's own held_out()) ", e.differs,
+           ": its curve and best loss were measured on other held-out tokens, which this run's losses would not compare "
+           "with. To resume it, ", e.resume_with, "; ", start_over);
+    } catch (const Error&) {
+    }
+    eval->restore(held_out_state);
   }
   if (other_held_out)
     fail("checkpoint ", path, " was made with other held-out data than this run's (eval_data, or the data's own "

@@ -208,9 +208,10 @@ fractional last epoch. U >= D: fresh data, the first D tokens of that order (so 
 repeated ones); U omitted: the same, refused when the split cannot hold D without repeating;
 unique_tokens = "all": the whole training split, repeated as D requires. sampler:next_batch(),
 sampler:stats(), sampler:state()/restore(s), sampler:held_out(). A state (and so a checkpoint)
-records the split of the documents: one of another split is refused (the copies rule below moved
-the split of a corpus with copies on 2026-11-25), and one saved before states recorded it is taken,
-with a warning where the earlier rule's split is not this one.
+records the data it was saved on (the corpus and the options) and the split of the documents: one
+of other data is refused, naming what it was saved on, what differs and what to give; one of another
+split too (the copies rule below moved the split of a corpus with copies on 2026-11-25), and one
+saved before states recorded it is taken, with a warning where the earlier rule's split is not this one.
 validation holds out ceil(validation × documents) whole documents (1 at least). Exact copies
 (documents of the same tokens: the same bytes of a text in two files, of two lines) are on one side:
 a text of a few copies (2, or 0.1% of the documents) is held out with all of them, one of more stays

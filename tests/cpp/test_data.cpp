@@ -511,7 +511,8 @@ TEST_CASE("samplers are deterministic and resume bitwise from a saved state") {
   c2.next_batch(x);
   a2.next_batch(y);
   CHECK(x != y);
-  CHECK_THROWS_WITH(c2.restore(saved), Catch::Contains("another corpus or other options"));
+  CHECK_THROWS_WITH(c2.restore(saved), Catch::Contains("with seed = 9, and this sampler has seed = 10; restore it "
+                                                       "into a sampler of seed = 9"));
   CHECK_THROWS_WITH(c2.restore("nonsense"), Catch::Contains("not a state saved by one"));
 
   // A state names the sequences it shuffles. One saved before it did (no " windows=") restores where
@@ -1522,9 +1523,13 @@ TEST_CASE("a saved state records its split: another split is refused\, and one t
     HeldOutSource held_saving(*corpus, h);
     held_saving.next_batch(tokens);
     const std::string state = saving.state(), held_state = held_saving.state();
-    const std::string print = state.substr(state.find(" split=") + 7);
-    REQUIRE(print.size() == 16);
-    CHECK(held_state.substr(held_state.find(" split=") + 7) == print);  // one split, one print
+    const std::string print = state.substr(state.find(" split=") + 7, 16);
+    CHECK(held_state.substr(held_state.find(" split=") + 7, 16) == print);  // one split, one print
+    // The state's split, replaced by `split`.
+    auto with_split = [](const std::string& saved, const std::string& split) {
+      const size_t at = saved.find(" split=") + 7;
+      return saved.substr(0, at) + split + saved.substr(at + 16);
+    };
     // The same split: restored, with nothing to say.
     RepetitionSampler s(*corpus, o);
     s.restore(state);
@@ -1536,14 +1541,14 @@ TEST_CASE("a saved state records its split: another split is refused\, and one t
     // Another split of the same corpus and options: refused, the sampler where it was.
     const std::string other = print[0] == '0' ? "1" + print.substr(1) : "0" + print.substr(1);
     RepetitionSampler fresh(*corpus, o);
-    CHECK_THROWS_WITH(fresh.restore(state.substr(0, state.size() - 16) + other),
+    CHECK_THROWS_WITH(fresh.restore(with_split(state, other)),
                       Catch::StartsWith("cannot restore this sampler from its saved state: it was saved on another split "
                                         "of corpus " + corpus->metadata().name + " into training and held-out documents "
                                         "(split " + other + ", this sampler's " + print + ", holding out ") &&
                           Catch::Contains("start the run again on this split (delete its checkpoint, or resume = false), "
                                           "or resume it with the scalelab that saved it"));
     CHECK(fresh.stats().rows == 0);
-    CHECK_THROWS_WITH(held.restore(held_state.substr(0, held_state.size() - 16) + other),
+    CHECK_THROWS_WITH(held.restore(with_split(held_state, other)),
                       Catch::StartsWith("cannot restore this held-out source from its saved state: it was saved on "
                                         "another split"));
     // A state saved before states recorded the split: taken; where the earlier rule's split is this one
@@ -2936,13 +2941,15 @@ TEST_CASE("a sampler's state is refused by a sampler over another corpus of the 
   std::vector<int32_t> x;
   for (int i = 0; i < 7; ++i) sa.next_batch(x);
   const std::string saved = sa.state();
-  CHECK_THROWS_WITH(sb.restore(saved), Catch::Contains("the state is of another corpus than this one (positions, "
-                                                       "10000 tokens in ") &&
-                                           Catch::Contains("restore it into a repetition-sampler over the corpus it "
-                                                           "was saved with"));
+  CHECK_THROWS_WITH(sb.restore(saved), Catch::StartsWith("cannot restore this sampler from its saved state: it was saved "
+                                                         "over corpus positions (10000 tokens in ") &&
+                                           Catch::Contains("of the same name, size and source but other tokens (its files "
+                                                           "changed since, or it was made again otherwise); restore it into "
+                                                           "a sampler over the corpus it was saved with"));
   CHECK(sb.stats().rows == 0);
   HeldOutSource ha(a, {16, 5, 0.01}), hb(b, {16, 5, 0.01});
-  CHECK_THROWS_WITH(hb.restore(ha.state()), Catch::Contains("another corpus than this one"));
+  CHECK_THROWS_WITH(hb.restore(ha.state()), Catch::Contains("restore it into a held-out source over the corpus it was "
+                                                            "saved with"));
   // The same corpus saved to a file and opened (verified, or not) has the same checksum: its
   // samplers take the state.
   const std::string path = temp_path("checksum.tok");

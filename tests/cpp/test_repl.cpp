@@ -690,6 +690,47 @@ TEST_CASE("a history trimmed by one session keeps the entries another session sh
   CHECK(lines[899] == "a3 = 3");
 }
 
+TEST_CASE("an entry another session appends while a trim rewrites the history is kept") {
+  // The trim reads the file again, then renames the rewritten file onto it: an entry another session
+  // appended between the two went to the file the rename replaced, and was lost. The trimming session
+  // pauses in that window (SCALELAB_TEST_HISTORY_PAUSE, a hook for tests) while the other appends.
+  const std::string dir = temp_dir();
+  const std::string history = dir + "/.scalelab_history", marker = dir + "/trim-paused";
+  auto add_entries = [&](int from, int to) {
+    std::ofstream file(history, std::ios::app);
+    for (int i = from; i < to; ++i) file << "#" << 1700000000 + i << "\nold" << i << " = " << i << "\n";
+  };
+  add_entries(0, 10);
+  Pty appender({SCALELAB_BINARY}, {"HOME=" + dir});  // reads 10 entries: its next one is appended
+  REQUIRE(shows(appender, "> "));
+  add_entries(10, 1000);
+  Pty trimmer({SCALELAB_BINARY}, {"HOME=" + dir, "SCALELAB_TEST_HISTORY_PAUSE=" + marker});  // reads 1000
+  REQUIRE(shows(trimmer, "> "));
+  trimmer.send("from_trimmer = 1\r");  // the 1001st: trimmed to 900
+  struct stat info {};
+  for (int i = 0; i < 1000 && ::stat(marker.c_str(), &info) != 0; ++i) ::usleep(10000);
+  REQUIRE(::stat(marker.c_str(), &info) == 0);  // in the window: the file read, not yet replaced
+  appender.send("from_appender = 2\r");
+  // Its prompt comes back once the entry is saved: at once where nothing waits for the trim.
+  const bool appended = appender.expect("> ", 1.5);
+  REQUIRE(::unlink(marker.c_str()) == 0);
+  REQUIRE(shows(trimmer, "> "));
+  if (!appended) REQUIRE(shows(appender, "> "));
+  for (Pty* session : {&trimmer, &appender}) {
+    session->send("\x04");
+    CHECK(session->wait() == 0);
+  }
+  std::ifstream file(history);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(file, line);)
+    if (line.rfind("#", 0) != 0) lines.push_back(line);
+  REQUIRE(lines.size() == 901);  // the trim's 900, then the entry appended after it
+  CHECK(lines[0] == "old101 = 101");
+  CHECK(lines[898] == "old999 = 999");
+  CHECK(lines[899] == "from_trimmer = 1");
+  CHECK(lines[900] == "from_appender = 2");
+}
+
 TEST_CASE("train.run's progress bar on a terminal: speed and ETA when training, 'simulated' when drawn") {
   const std::string dir = temp_dir();
   write_file(dir + "/bars.lua",

@@ -80,14 +80,18 @@ t.test("sampler state and restore continue bitwise", function()
   local got = b:next_batch()
   for r = 1, 3 do t.eq(table.concat(got[r], ","), table.concat(expected[r], ",")) end
   t.raises(function() data.sampler{ corpus = markov, tokens = 60000, seq_len = 32, batch = 3 }:restore(saved) end,
-           "another corpus or other options")
+           "and this sampler has unique_tokens left out (U = tokens, fresh data), seed = 0; restore it into a sampler "
+           .. "of unique_tokens = 20000, seed = 5")
+  -- Another kind of source's state is no sampler's, whatever data it says it was saved on.
+  t.raises(function() b:restore(a:held_out():state()) end, "cannot restore a repetition-sampler from 'held-out v2 ")
+  t.raises(function() a:held_out():restore(saved) end, "cannot restore a held-out from 'repetition-sampler v2 ")
 end)
 
 t.test("a sampler state whose rows are not whole batches is refused, naming it, and the sampler goes on", function()
   local opts = { corpus = markov, tokens = 60000, seq_len = 32, batch = 4, seed = 5 }
   local s = data.sampler(opts)
   local bad = s:state():gsub("rows=0", "rows=3")
-  t.raises(function() s:restore(bad) end, "cannot restore the sampler from '" .. bad
+  t.raises(function() s:restore(bad) end, "cannot restore the sampler from '" .. bad:gsub(" about=.*", "")
     .. "': its rows = 3 is not a whole number of batches of 4 rows")
   t.eq(s:stats().tokens, 0)  -- nothing lost: still at its start
   t.eq(table.concat(s:next_batch()[1], ","), table.concat(data.sampler(opts):next_batch()[1], ","))
@@ -185,7 +189,7 @@ t.test("a held-out state whose rows are beyond counting is refused, naming it, a
   local first = h:next_batch()
   h:rewind()
   local bad = h:state():gsub("rows=0", "rows=9223372036854775807")
-  t.raises(function() h:restore(bad) end, "cannot restore this held-out source from '" .. bad
+  t.raises(function() h:restore(bad) end, "cannot restore this held-out source from '" .. bad:gsub(" about=.*", "")
     .. "': its rows = 9223372036854775807 is beyond the 4611686018427387903 rows a held-out source can count")
   t.eq(table.concat(h:next_batch()[1], ","), table.concat(first[1], ","))  -- nothing lost
 end)
@@ -329,6 +333,12 @@ t.test("data.tokenizer's errors are its own, and a tokenizer name given for a fi
   t.ok(not ok)
   t.ok(tostring(message):find("data.tokenizer: '" .. dir .. "/not.tokenizer' is not a scalelab BPE tokenizer file", 1,
     true), tostring(message))
+  -- A missing file, or another file, says which file to give.
+  local fix = "; give the path of a tokenizer file that data.bpe saved (beside its corpus, as "
+    .. "notes.bpe300.<8 hex digits>.tokenizer beside notes.bpe300.tok), or take a BPE corpus's own, corpus.tokenizer"
+  t.raises(function() data.tokenizer(dir .. "/none.tokenizer") end,
+    "data.tokenizer: cannot read tokenizer file '" .. dir .. "/none.tokenizer': No such file or directory" .. fix)
+  t.raises(function() data.tokenizer(dir .. "/not.tokenizer") end, "is not a scalelab BPE tokenizer file" .. fix)
 end)
 
 t.done()

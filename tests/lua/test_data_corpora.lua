@@ -324,6 +324,54 @@ t.test("data.files names a corpus read from \".\" or \"..\" after the folder it 
   t.ok(out:find("name=sub\n", 1, true), out)
 end)
 
+t.test("data.tokens_bin refuses vocab = 0 and an eot below -1, which it took as left out", function()
+  -- vocab = 0 read the ids as GPT-2's 50257, and eot = -2 split at GPT-2's end-of-text, without a word.
+  local ids = {}
+  for i = 1, 100 do ids[i] = string.pack("<I2", i * 7 % 41) end
+  local path = write("sentinel.bin", table.concat(ids))
+  t.raises(function() data.tokens_bin(path, { format = "nanogpt", vocab = 0 }) end,
+    "data.tokens_bin: vocab must be positive (got 0); give the vocabulary size of the tokenizer that made the ids, or "
+    .. "leave vocab out for the vocab_size of the meta.pkl beside the file, else GPT-2's 50257")
+  t.raises(function() data.tokens_bin(path, { format = "nanogpt", vocab = 41, eot = -2 }) end,
+    "data.tokens_bin: eot must be a token id (0 or more), or -1 for none: each shard one document (got -2); leave it "
+    .. "out for the end-of-text of the shards' tokenizer")
+  t.raises(function() data.tokens_bin{ path, format = "llmc", vocab = -3 } end,
+    "vocab must be positive (got -3); give the vocabulary size of the tokenizer that made the ids, or leave vocab out "
+    .. "for the tokenizer the shards' header names (GPT-2's 50257, LLaMA 3's 128256)")
+  t.eq(data.tokens_bin(path, { format = "nanogpt", vocab = 41, eot = -1, out = dir .. "/sentinel.tok" }).documents, 1)
+end)
+
+t.test("a nanoGPT file of 32- or 64-bit ids is refused, naming what it holds and the fix", function()
+  -- Read 2 bytes a token, np.uint32 ids went in as every other token 0, without a word.
+  local wide, wider, narrow = {}, {}, {}
+  for i = 1, 100 do
+    wide[i] = string.pack("<I4", i * 7 % 41 + 1)
+    wider[i] = string.pack("<i8", i * 7 % 41 + 1)
+    narrow[i] = string.pack("<I2", (i * 7 % 41 + 1) * (i % 2))  -- uint16 ids, every second one 0 but the last
+  end
+  local u32 = write("u32.bin", table.concat(wide))
+  t.raises(function() data.tokens_bin(u32, { format = "nanogpt", vocab = 65 }) end,
+    "data.tokens_bin: '" .. u32 .. "' does not hold nanoGPT's uint16 ids: read 2 bytes a token, every second of its "
+    .. "first 200 ids is 0, as the upper bytes of 32-bit ids (np.uint32, np.int32) below 65536 are; write the ids as "
+    .. "uint16 (np.array(ids, dtype=np.uint16).tofile(path), as nanoGPT's prepare.py does), or, for ids of 65536 and "
+    .. "more, as an llm.c shard of LLaMA-3's layout (uint32 ids)")
+  local i64 = write("i64.bin", table.concat(wider))
+  t.raises(function() data.tokens_bin(i64, { format = "nanogpt", vocab = 65 }) end,
+    "every second, third and fourth of its first 400 ids is 0, as the upper bytes of 64-bit ids (np.int64, np.uint64)")
+  -- uint16 ids with a 0 at every second place but one are read as they are.
+  narrow[100] = string.pack("<I2", 5)
+  local ok = write("u16.bin", table.concat(narrow))
+  t.eq(data.tokens_bin(ok, { format = "nanogpt", vocab = 65, out = dir .. "/u16.tok" }).tokens, 100)
+end)
+
+t.test("data.files on a folder of no files names the call and the fix", function()
+  -- It said "empty corpus: no files found in <folder>", of no call, and nothing of what to give.
+  assert(os.execute("mkdir -p '" .. dir .. "/no-files'"))
+  t.raises(function() data.files{ dir .. "/no-files" } end,
+    "data.files: empty corpus: no files found in " .. dir .. "/no-files; give a folder that holds text files, or the "
+    .. "files themselves")
+end)
+
 os.execute("rm -rf '" .. dir .. "'")
 
 t.done()

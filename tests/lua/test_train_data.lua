@@ -346,4 +346,92 @@ t.test("an eval_tokens of more than a small held-out split reads every sequence 
     "Give eval_tokens <= 480 (the whole split; up to 8192, 16 passes of 2 batches, reads it once too)")
 end)
 
+
+t.test("a checkpoint resumed on other data says what it was trained on, what differs and the fix, losing nothing", function()
+  -- It said "cannot restore this repetition-sampler from a state saved by a repetition-sampler with
+  -- another corpus or other options (fingerprint 3b2a565d5c946251, expected 868968eec4e8c75d)",
+  -- whatever differed, and nothing of what the checkpoint was trained on.
+  local path = os.tmpname()
+  os.remove(path)
+  local function run(options, stop)
+    local sampler = data.sampler{ corpus = options.corpus or corpus, tokens = options.sampler_tokens or 16 * 32 * 6,
+                                  seq_len = 32, batch = 16, validation = options.validation }
+    return train.run{ model = gpt, data = sampler, tokens = 16 * 32 * 6, threads = 1, eval_tokens = 512,
+                      eval_data = options.eval_data, checkpoint = path,
+                      progress = stop and function(p) if p.step == 2 then error("stop", 0) end end or nil }
+  end
+  t.raises(function() run({}, true) end, "stop")
+  local f = io.open(path, "rb")
+  local made = f:read("a")
+  f:close()
+  local function unchanged()
+    local g = io.open(path, "rb")
+    t.eq(g:read("a") == made, true)
+    g:close()
+  end
+  local documents = corpus.documents
+  local start_over = "; to start over on this data, delete the checkpoint " .. path ..
+                     " or pass resume = false (the checkpoint is left as it is until then)"
+  -- Another validation: another split of the same corpus.
+  local message = t.raises(function() run{ validation = 0.05 } end,
+    "checkpoint " .. path .. " was made on other data than this run's: it was trained on corpus markov (400000 " ..
+    "tokens in " .. documents .. " documents, vocab 32; markov(vocab=32, order=1,")
+  t.ok(message:find(" with validation = 0.01 (" .. corpus:split(0.01).validation_documents .. " of its " .. documents ..
+                    " documents held out), and this run's data has validation = 0.05 (" ..
+                    corpus:split(0.05).validation_documents .. " of its " .. documents .. " documents held out): " ..
+                    "another split of the corpus's documents into training and held-out ones, so the rest of the run " ..
+                    "would train and measure on other documents. To resume it, make the sampler with validation = 0.01" ..
+                    start_over, 1, true), message)
+  unchanged()
+  -- Another corpus: each named, with its source.
+  local other = data.synthetic{ kind = "markov", vocab = 32, order = 1, seed = 4, tokens = 400000 }
+  message = t.raises(function() run{ corpus = other } end, "seed=3), stream seed 3), and this run's data reads corpus " ..
+                     "markov (400000 tokens in " .. documents .. " documents, vocab 32; markov(vocab=32, order=1, ")
+  t.ok(message:find("seed=4), stream seed 4). To resume it, make the sampler over the corpus it was made on" ..
+                    start_over, 1, true), message)
+  unchanged()
+  -- Other options of the sampler: named, with the values the checkpoint was made with.
+  message = t.raises(function() run{ sampler_tokens = 16 * 32 * 8 } end,
+                     " with tokens = 3072, and this run's data has tokens = 4096. To resume it, make the sampler with " ..
+                     "tokens = 3072" .. start_over)
+  unchanged()
+  -- Other held-out data (eval_data over another corpus): its own refusal, as precise.
+  message = t.raises(function() run{ eval_data = data.held_out{ corpus = other, seq_len = 32, batch = 16 } } end,
+                     "checkpoint " .. path .. " was made with other held-out data than this run's: its evaluations read " ..
+                     "corpus markov (400000 tokens in " .. documents .. " documents, vocab 32; markov(vocab=32, order=1,")
+  t.ok(message:find("and this run's held-out data (eval_data, or the data's own held_out()) reads corpus markov", 1, true),
+       message)
+  t.ok(message:find("To resume it, make the held-out source over the corpus it was made on" .. start_over, 1, true), message)
+  unchanged()
+  -- A checkpoint of an earlier scalelab, whose states record the options only as a hash: this run's
+  -- are said, and that which differ cannot be.
+  local legacy = made
+  for _, kind in ipairs { "repetition-sampler v2", "held-out v2" } do
+    local at = legacy:find(kind, 1, true)
+    local size = string.unpack("<I8", legacy, at - 8)
+    local state = legacy:sub(at, at + size - 1):gsub(" about=.*", "")
+    legacy = legacy:sub(1, at - 9) .. string.pack("<I8", #state) .. state .. legacy:sub(at + size)
+  end
+  f = io.open(path, "wb")
+  f:write(legacy)
+  f:close()
+  message = t.raises(function() run{ validation = 0.05 } end,
+    "tokens in " .. documents .. " documents, vocab 32; markov(vocab=32, order=1,")
+  t.ok(message:find("), with other options than this sampler's (its state, saved by an earlier scalelab, records them "
+                    .. "only as a hash, so which differ cannot be said), and this run's data has validation = 0.05 (", 1,
+                    true), message)
+  t.ok(message:find("tokens = 3072, seed = 0, order_seed left out (= seed), seq_len = 32, batch = 16. To resume it, make "
+                    .. "the sampler with the options it was made with" .. start_over, 1, true), message)
+  f = io.open(path, "wb")
+  f:write(made)
+  f:close()
+  -- The same data resumes the run, which ends as it would have.
+  local resumed = run{}
+  os.remove(path)
+  local whole = run{}
+  os.remove(path)
+  t.eq(resumed.status, "done")
+  t.eq(resumed.loss, whole.loss)
+end)
+
 t.done()

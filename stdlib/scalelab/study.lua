@@ -362,11 +362,15 @@ end
 -- parameters where 13.6k and 20.4k were asked at 1e10 FLOP): only an exact duplicate was merged,
 -- and both trained, a run wasted on a point that gives the budget's parabola no spread. Nearly the
 -- same: built sizes closer in log than NEAR_FRACTION of the asked sizes' spacing, among runs that
--- differ in nothing else than N (and so D). Of such a pair, the run whose model is nearer its asked
--- N is kept (the first on a tie). Returns the runs kept (renumbered) and the merges, each
--- { kept =, dropped = }, for the dry run's note.
+-- differ in nothing else than N (and so D). Of such a pair, a run the study's store holds done, or
+-- stopped with a checkpoint to resume from, is kept over one it does not (`progress(run)`: 2 for
+-- done, 1 for resumable, 0 else): keeping the other left a finished run out of the fits, said to be
+-- "planned by an earlier version" (a sweep given a size near one trained before). Else the run whose
+-- model is nearer its asked N is kept (the first on a tie). Returns the runs kept (renumbered) and the
+-- merges, each { kept =, dropped =, because = "done" or "resumable" where progress decided }, for
+-- the dry run's note.
 local NEAR_FRACTION = 0.25
-local function merge_near_sizes(runs)
+local function merge_near_sizes(runs, progress)
   local groups, order = {}, {}
   for _, r in ipairs(runs) do
     if type(r.budget) == "number" and type(r.point.N) == "number" and r.point.N > 0 then
@@ -403,9 +407,16 @@ local function merge_near_sizes(runs)
       local built = math.abs(math.log(r.N_fit / last.N_fit))
       if asked > 0 and built < NEAR_FRACTION * asked then
         local keep, drop = last, r
-        if off(r) < off(last) or (off(r) == off(last) and r.ordinal < last.ordinal) then keep, drop = r, last end
+        local p_last, p_r = progress and progress(last) or 0, progress and progress(r) or 0
+        if p_r ~= p_last then
+          if p_r > p_last then keep, drop = r, last end
+        elseif off(r) < off(last) or (off(r) == off(last) and r.ordinal < last.ordinal) then
+          keep, drop = r, last
+        end
         dropped[drop] = true
-        merges[#merges + 1] = { kept = keep, dropped = drop }
+        local because = math.max(p_r, p_last) > math.min(p_r, p_last)
+          and (math.max(p_r, p_last) == 2 and "done" or "resumable") or nil
+        merges[#merges + 1] = { kept = keep, dropped = drop, because = because }
         last = keep
       else
         last = r
@@ -433,14 +444,51 @@ local function near_sizes_note(merges)
     local lo, hi = a, b
     if b.point.N < a.point.N then lo, hi = b, a end
     parts[#parts + 1] = string.format("at C = %s, the sizes N = %s and %s asked built nearly the same model (N = %s "
-      .. "and %s, %s%% apart): the run of N = %s is planned, not both", core.format_flops(a.budget),
+      .. "and %s, %s%% apart): the run of N = %s is planned, not both%s", core.format_flops(a.budget),
       fmt_count(lo.point.N), fmt_count(hi.point.N), fmt_count(lo.N_fit), fmt_count(hi.N_fit),
-      core.format_number(100 * math.abs(hi.N_fit / lo.N_fit - 1), 2), fmt_count(a.N_fit))
+      core.format_number(100 * math.abs(hi.N_fit / lo.N_fit - 1), 2), fmt_count(a.N_fit),
+      m.because == "done" and " (the store holds it done)"
+        or m.because == "resumable" and " (it resumes from its checkpoint)" or "")
   end
   return string.format("%s. Tiny models come in coarse shape steps, and two runs of about one size at one budget "
     .. "would spend compute without spreading its parabola; for more sizes there, give sizes further apart "
     .. "(sweep.isoflop's sizes, or points and ratio) or other models (the models' aspect or ctx, or your "
     .. "own model = function(N))", table.concat(parts, "; "))
+end
+
+-- What the study's store holds of a planned run, for merge_near_sizes: 2 where it is done, 1 where it
+-- was stopped with a checkpoint that resumes past its start, 0 else (or without a store to read).
+-- The store is read, read-only, at the first call: a plan with no near sizes opens nothing.
+local function stored_progress(s)
+  local records
+  local function load()
+    records = {}
+    local file = type(s.store_path) == "string" and io.open(s.store_path, "rb")
+    if not file then return end
+    file:close()
+    local ok, store = pcall(native_store.open, s.store_path, { read_only = true })
+    if not ok then return end
+    local read, list = pcall(executor.stored_runs, store, s.name)
+    if read then
+      for _, r in ipairs(list) do records[r.hash] = r end
+    end
+    pcall(store.close, store)
+  end
+  return function(run)
+    if not records then load() end
+    local record = records[run.hash]
+    -- A run an earlier scalelab stored under its legacy hash (executor.adopt_legacy) is this run.
+    if (record == nil or record.status == "planned") and run.legacy_hash and records[run.legacy_hash] then
+      local device = backends.trains(s.backend_kind) and s.backend_identity.kind
+      if device and backends.legacy_matches(records[run.legacy_hash], device) then record = records[run.legacy_hash] end
+    end
+    if record and record.status == "done" then return 2 end
+    if s.checkpoint_dir then
+      local ok, resume = pcall(executor.resume_point, s, run, record)
+      if ok and resume and type(resume.tokens) == "number" and resume.tokens > 0 then return 1 end
+    end
+    return 0
+  end
 end
 
 -- Turns the sweep into runs: shape, tokens, hyperparameters, identity.
@@ -717,7 +765,7 @@ local function plan_runs(s)
     end
   end
   local merges
-  runs, merges = merge_near_sizes(runs)
+  runs, merges = merge_near_sizes(runs, stored_progress(s))
   return runs, duplicates, merges
 end
 
@@ -1726,7 +1774,8 @@ doc(M.plan_runs, [[study.plan_runs(s) -> runs, duplicates, merges: turns a study
 to whole steps, epochs, hyperparameters, identity hash, label), as --dry-run prints them; s is a
 declared Study (its runs are s.runs). Sweep points that give identical runs are merged and counted; so are
 the runs of one IsoFLOP budget whose models came out nearly the same size (closer than a quarter of the
-asked sizes' spacing in log), keeping the one nearer its asked N: merges lists them as { kept =, dropped = }.]])
+asked sizes' spacing in log), keeping the one the study's store holds done (else one stopped with a checkpoint
+to resume, else the one nearer its asked N): merges lists them as { kept =, dropped =, because = }.]])
 doc(M.pythia_lr, [[study.pythia_lr(run) -> lr: Pythia's learning rate for run.params total parameters: 1e-3 up to
 70M, 6e-4 at 160M, 3e-4 at 410M, interpolated in log-log (the default hyper.lr rule)]])
 doc(M.script_options, "study.script_options(arg) -> { dry_run =, jobs =, quiet = }: a study script's options; "

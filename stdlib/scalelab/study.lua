@@ -779,6 +779,9 @@ M.options_help = [[
   --help, -h       this help
   -- ARGS          the script's own arguments: arg[i] after the "--"
 Finished runs in the store are kept and not trained again; interrupted ones resume from their checkpoints.
+Exit status 3: the script ran to its end, but a study left a question unanswered or a fit named in its
+fits not fitted (too few runs, a fit that failed); its runs and reports are written, and the last lines
+on stderr say which and why.
 ]]
 
 -- Bad script options end the program with status 2 and the usage line, before anything trains: a
@@ -1352,6 +1355,50 @@ local function ends_script()
   end
 end
 
+-- The studies of this program run that left a question unanswered or a fit they count as theirs
+-- not fitted (analysis.analyse's s.unanswered and s.unfitted): by name, in the order they ran, each
+-- the line the program ends with. A script that runs to its end then exits 3 (M.exit_status, which
+-- the host calls), so that CI or a pipeline learns it; the study's runs and reports are written.
+local incomplete = { order = {}, lines = {} }
+
+local function record_incomplete(s)
+  local name = s.name
+  if not incomplete.lines[name] then incomplete.order[#incomplete.order + 1] = name end
+  local parts = {}
+  for _, u in ipairs(s.unanswered or {}) do
+    parts[#parts + 1] = string.format("the question \"%s\" went unanswered (%s)", u.question, u.why)
+  end
+  for _, f in ipairs(s.unfitted or {}) do
+    -- A fit already said as why a question went unanswered is not said twice.
+    local said = false
+    for _, u in ipairs(s.unanswered or {}) do said = said or u.why:find(f.why, 1, true) ~= nil end
+    if not said then parts[#parts + 1] = f.why end
+  end
+  if #parts == 0 then
+    incomplete.lines[name] = false
+    return
+  end
+  local reports = s.report_path and string.format(", its report in %s and %s", s.report_path, s.report_json_path)
+    or ""
+  incomplete.lines[name] = string.format("study %s: %s; its runs are kept in %s%s", name, table.concat(parts, "; "),
+    s.store_path, reports)
+end
+
+-- The program's exit status after a script that ran to its end, for the host (runtime/host/main.cpp):
+-- 3 where a study of it left a question unanswered or a fit not fitted, each such study said on
+-- stderr (the last lines of the run), else 0.
+function M.exit_status()
+  local status = 0
+  for _, name in ipairs(incomplete.order) do
+    local line = incomplete.lines[name]
+    if line then
+      io.stderr:write("scalelab: ", checks.plain(line), " (exit status 3)\n")
+      status = 3
+    end
+  end
+  return status
+end
+
 local function run_study(name, spec, where)
   if type(spec) ~= "table" then
     checks.fail(where, "study \"" .. name .. "\" expects a table: study \"" .. name .. "\" { sweep = ..., ... }")
@@ -1676,6 +1723,7 @@ local function run_study(name, spec, where)
     local kept, why = pcall(s.store.check_file, s.store)
     if not kept then checks.fail(where, "study " .. name .. ": " .. checks.plain(why)) end
   end
+  record_incomplete(s)
   -- After the report: a study with runs that failed or did not finish (a worker stopped alone, with
   -- SIGINT, records its run interrupted while the sweep goes on) is not a success, and says so. A
   -- script that nothing protects ends with an error (exit status 1); a caller that would catch that
@@ -1783,6 +1831,9 @@ doc(M.script_options, "study.script_options(arg) -> { dry_run =, jobs =, quiet =
 doc(M.script_arguments, "study.script_arguments([help]) -> the script's own arguments, those after \"--\" "
   .. "(scalelab s.lua --jobs 2 -- 0.02 gives { \"0.02\" }); with help (a string), --help or -h before \"--\" prints "
   .. "it and exits 0 instead of the study's help (as scripts/approaches.lua and scripts/repetition.lua do)")
+doc(M.exit_status, "study.exit_status() -> 0, or 3 where a study of this program run left a question unanswered or a "
+  .. "fit not fitted, each such study said on stderr: the exit status the program takes after a script that ran to "
+  .. "its end (the host calls it)")
 doc(M.count_words, "study.count_words(count) -> what N counts in a study with params = count, in words")
 
 doc(M.default_hyper, [[study.default_hyper: the hyperparameters of a study's runs where its hyper = and sweep
@@ -1835,7 +1886,12 @@ The backend defaults to "auto" (the trainer, on CUDA where present, else the CPU
 "simulated" must be asked for. A run's identity names the device that trains it: "auto" finds the runs
 stored under "cpu" on a machine without a GPU (and under "cuda" on one with it), and the reverse. After the report, runs that failed or did not finish are counted in the Study's failed; a
 script that does not catch errors then ends with one (exit status 1), while the REPL or a pcall
-gets the Study (its fits and answers) with failed > 0 and a line saying so.
+gets the Study (its fits and answers) with failed > 0 and a line saying so. A question that no law
+answers, or a fit named in fits that was not fitted (a default fit, with fits left out, counts only where
+a question then goes unanswered), is in the Study's unanswered ({ question =, why = }) and unfitted
+({ fit =, why = }), in the JSON report's unanswered and not_fitted, and a script that runs to its end
+then exits with status 3, its last lines on stderr saying which and why (end the script with os.exit(0)
+to accept it; a REPL session ends 0).
 Script options: --dry-run (-n: print the plan, train nothing), --jobs N (-j N), --quiet, --help (-h);
 anything else exits with status 2 and the usage; arguments after -- are the script's own.]])
 

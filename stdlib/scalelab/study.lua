@@ -1196,7 +1196,7 @@ local function print_plan(s, runs, duplicates, status_of, store_problem, jobs_as
   local header = string.format(line, "#", "non-emb.", "params", "shape (L×d, heads)",
     "D", repeats and "U" or "", "epochs", "lr", "FLOPs", "time", "status")
   lines[#lines + 1] = string.format("study %s: %s planned, backend %s, store %s", s.name, core.format_counted(#runs, "run"),
-    s.backend_kind, s.store_path)
+    backends.describe_backend(s.backend_kind, s.backend_identity), s.store_path)
   lines[#lines + 1] = "N in run labels, fits and FLOPs (6·N·D) counts " .. M.count_words(s.count) .. "; the table gives both counts"
   -- A run the store holds finished is timed by its record, not by the estimate.
   local recorded = false

@@ -825,6 +825,54 @@ study "dc" {
   t.ok(out:find("U: the unique tokens a run repeats, epochs: D / U", 1, true), out)
 end)
 
+t.test("the reports name the backend asked for and the device it resolved to, the Markdown and the JSON alike", function()
+  -- The JSON report's backend gave the device ("kind": "cpu") where the Markdown said `auto`: a reader
+  -- of one could not tell what the other meant. Both now say the backend asked for and the device.
+  local device = require("scalelab.study.backends").device("auto")
+  local dir = t.fresh_dir(root)
+  local script = [[
+study "dev" {
+  data = data.synthetic{ kind = "markov", vocab = 64, order = 1, seed = 1, tokens = 40000 },
+  model = { aspect = 16, vocab = 64, ctx = 32 },
+  sweep = sweep.grid{ N = { 2e4 }, D = { 4096 } },
+  backend = BACKEND,
+  fits = {},
+  quiet = true,
+}
+]]
+  write(dir .. "/dev.lua", (script:gsub("BACKEND", '"auto"')))
+  local code, out = scalelab(dir, "dev.lua", "--jobs 1")
+  t.eq(code, 0, out)
+  local md, report = read(dir .. "/dev.report.md"), t.json(read(dir .. "/dev.report.json"))
+  t.ok(md:find(string.format("- store: `dev.db`, backend `auto` (resolved to `%s` on this machine)", device), 1, true), md)
+  t.eq(report.backend.requested, "auto")
+  t.eq(report.backend.device, device)
+  -- kind: the device the runs are stored under, as before.
+  t.eq(report.backend.kind, device)
+  -- The dry run's plan says it too.
+  code, out = scalelab(dir, "dev.lua", "--dry-run")
+  t.eq(code, 0, out)
+  t.ok(out:find(string.format("study dev: 1 run planned, backend auto (resolved to %s on this machine), store dev.db",
+    device), 1, true), out)
+  -- Asked for by its device, the backend is that name alone in both.
+  write(dir .. "/dev.lua", (script:gsub("BACKEND", '"' .. device .. '"')))
+  code, out = scalelab(dir, "dev.lua", "--jobs 1")
+  t.eq(code, 0, out)
+  md, report = read(dir .. "/dev.report.md"), t.json(read(dir .. "/dev.report.json"))
+  t.ok(md:find(string.format("- store: `dev.db`, backend `%s`\n", device), 1, true), md)
+  t.eq(report.backend.requested, device)
+  t.eq(report.backend.device, device)
+  -- A simulated backend computes on no device: requested and kind, no device.
+  write(dir .. "/dev.lua", (script:gsub("BACKEND", '"simulated"')))
+  code, out = scalelab(dir, "dev.lua")
+  t.eq(code, 0, out)
+  md, report = read(dir .. "/dev.report.md"), t.json(read(dir .. "/dev.report.json"))
+  t.ok(md:find("- store: `dev.db`, backend `simulated`\n", 1, true), md)
+  t.eq(report.backend.requested, "simulated")
+  t.eq(report.backend.kind, "simulated")
+  t.eq(report.backend.device, nil)
+end)
+
 t.test("a study whose held-out split is smaller than the default evaluation says once that its runs read it whole", function()
   local dir = t.fresh_dir(root)
   local script = [[

@@ -1098,7 +1098,8 @@ local function report_markdown(s, fits, answers, totals, paths)
   end
   add(string.format("- script: %s (SHA-256 `%s`), scalelab %s", paths.script and md_code(paths.script) or "(interactive)",
     (s.script_hash or ""):sub(1, 16), core.version))
-  add(string.format("- store: %s, backend %s", md_code(paths.store), md_code(s.backend_kind)))
+  add(string.format("- store: %s, backend %s", md_code(paths.store),
+    backends.describe_backend(s.backend_kind, s.backend_identity, md_code)))
   add(string.format("- N in the fits and questions counts %s; the runs table gives both counts",
     s.count == "non_embedding" and "non-embedding parameters (Kaplan's convention)" or "all parameters (Chinchilla's convention)"))
   local simulated = backends.simulates(s.backend_kind)
@@ -1380,6 +1381,19 @@ function analysis.best_tuned(s, obs)
     core.format_counted(groups, "group"), core.format_counted(#obs - #kept, "run"))
 end
 
+-- The JSON report's backend: the identity the study's runs are stored under (kind: the device for a
+-- trainer's backend, "simulated", "law" or "custom"; the law, noise, trainer options), with the name
+-- the study asked for (requested: "auto", say) and the device it resolved to (device: "cpu" or
+-- "cuda"; absent for a backend that trains nothing), as the Markdown report's "backend `auto`
+-- (resolved to `cpu` on this machine)" says. A copy: the identity itself is in every run's hash.
+local function report_backend(s)
+  local out = {}
+  for k, v in pairs(type(s.backend_identity) == "table" and s.backend_identity or {}) do out[k] = v end
+  out.requested = s.backend_kind
+  out.device = backends.resolved_device(s.backend_kind, s.backend_identity)
+  return out
+end
+
 function analysis.analyse(s, write)
   local obs = s:observations()
   local totals = { done = #obs, failed = 0, diverged = 0, not_done = #s.runs - #obs, flops = 0, seconds = 0 }
@@ -1544,7 +1558,7 @@ function analysis.analyse(s, write)
   end
   local report = {
     study = s.name, description = s.description, script = paths.script, script_hash = s.script_hash,
-    scalelab_version = core.version, store = paths.store, backend = s.backend_identity,
+    scalelab_version = core.version, store = paths.store, backend = report_backend(s),
     -- What N counts in runs, fits and answers, as the Markdown report says: "all" or "non_embedding".
     N_counts = s.count,
     runs = {}, fits = {}, answers = answers, totals = totals, generated_at = native.now(),

@@ -2,9 +2,10 @@
 //   scalelab script.lua [args]   runs the script, arguments in 'arg'
 //   scalelab                     the REPL on a terminal; otherwise runs standard input
 //   scalelab -                   runs standard input
-// Exit status: 0 success, 1 script error (message and traceback on stderr), 2 bad usage, 130 a
-// script stopped by Ctrl-C, 143 by SIGTERM; scalelab results whose reader went away (| head) ends
-// by SIGPIPE, as cat.
+// Exit status: 0 success, 1 script error (message and traceback on stderr), 2 bad usage, 3 a script
+// that ran to its end but whose study left a question unanswered or a fit not fitted (its runs and
+// reports written; the last lines on stderr say which and why), 130 a script stopped by Ctrl-C, 143
+// by SIGTERM; scalelab results whose reader went away (| head) ends by SIGPIPE, as cat.
 #include <unistd.h>
 
 #include <csignal>
@@ -42,6 +43,23 @@ int usage_error(const std::string& message) {
 }
 
 void print_version() { std::printf("scalelab %s (%s)\n", SCALELAB_VERSION, LUA_RELEASE); }
+
+// The exit status of a program run whose statements and script ran to their end: 3 where a study
+// they ran left a question unanswered or a fit not fitted (scalelab.study's exit_status says which on
+// stderr), else 0. A run that loaded no study is 0 without loading one.
+int finished_status(scalelab::host::Host& host) {
+  lua_State* L = host.state();
+  const char code[] =
+      "local study = package.loaded['scalelab.study']\n"
+      "return study and type(study.exit_status) == 'function' and study.exit_status() or 0";
+  if (luaL_loadbuffer(L, code, sizeof code - 1, "=exit status") != LUA_OK || host.call(0, 1) != LUA_OK) {
+    host.report();
+    return host.failed_status();
+  }
+  const int status = lua_isinteger(L, -1) ? static_cast<int>(lua_tointeger(L, -1)) : 0;
+  lua_pop(L, 1);
+  return status;
+}
 
 }  // namespace
 
@@ -147,10 +165,13 @@ int main(int argc, char** argv) {
         std::printf("help() lists the modules, help(x) documents x; Tab completes, Ctrl-C interrupts, Ctrl-D leaves\n");
         host.repl();
         if (host.terminated()) return host.interrupted_status();
+        return 0;  // as after -i: the REPL's user has read each study's report at the prompt
       } else if (!host.run_file("-", {})) {
         return host.failed_status();
       }
     }
+    // A REPL session (-i) ends 0 as before: its user has read each study's report at the prompt.
+    if (!interactive) return finished_status(host);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "scalelab: %s\n", e.what());
     return 1;

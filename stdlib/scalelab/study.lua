@@ -362,11 +362,15 @@ end
 -- parameters where 13.6k and 20.4k were asked at 1e10 FLOP): only an exact duplicate was merged,
 -- and both trained, a run wasted on a point that gives the budget's parabola no spread. Nearly the
 -- same: built sizes closer in log than NEAR_FRACTION of the asked sizes' spacing, among runs that
--- differ in nothing else than N (and so D). Of such a pair, the run whose model is nearer its asked
--- N is kept (the first on a tie). Returns the runs kept (renumbered) and the merges, each
--- { kept =, dropped = }, for the dry run's note.
+-- differ in nothing else than N (and so D). Of such a pair, a run the study's store holds done, or
+-- stopped with a checkpoint to resume from, is kept over one it does not (`progress(run)`: 2 for
+-- done, 1 for resumable, 0 else): keeping the other left a finished run out of the fits, said to be
+-- "planned by an earlier version" (a sweep given a size near one trained before). Else the run whose
+-- model is nearer its asked N is kept (the first on a tie). Returns the runs kept (renumbered) and the
+-- merges, each { kept =, dropped =, because = "done" or "resumable" where progress decided }, for
+-- the dry run's note.
 local NEAR_FRACTION = 0.25
-local function merge_near_sizes(runs)
+local function merge_near_sizes(runs, progress)
   local groups, order = {}, {}
   for _, r in ipairs(runs) do
     if type(r.budget) == "number" and type(r.point.N) == "number" and r.point.N > 0 then
@@ -403,9 +407,16 @@ local function merge_near_sizes(runs)
       local built = math.abs(math.log(r.N_fit / last.N_fit))
       if asked > 0 and built < NEAR_FRACTION * asked then
         local keep, drop = last, r
-        if off(r) < off(last) or (off(r) == off(last) and r.ordinal < last.ordinal) then keep, drop = r, last end
+        local p_last, p_r = progress and progress(last) or 0, progress and progress(r) or 0
+        if p_r ~= p_last then
+          if p_r > p_last then keep, drop = r, last end
+        elseif off(r) < off(last) or (off(r) == off(last) and r.ordinal < last.ordinal) then
+          keep, drop = r, last
+        end
         dropped[drop] = true
-        merges[#merges + 1] = { kept = keep, dropped = drop }
+        local because = math.max(p_r, p_last) > math.min(p_r, p_last)
+          and (math.max(p_r, p_last) == 2 and "done" or "resumable") or nil
+        merges[#merges + 1] = { kept = keep, dropped = drop, because = because }
         last = keep
       else
         last = r
@@ -433,14 +444,51 @@ local function near_sizes_note(merges)
     local lo, hi = a, b
     if b.point.N < a.point.N then lo, hi = b, a end
     parts[#parts + 1] = string.format("at C = %s, the sizes N = %s and %s asked built nearly the same model (N = %s "
-      .. "and %s, %s%% apart): the run of N = %s is planned, not both", core.format_flops(a.budget),
+      .. "and %s, %s%% apart): the run of N = %s is planned, not both%s", core.format_flops(a.budget),
       fmt_count(lo.point.N), fmt_count(hi.point.N), fmt_count(lo.N_fit), fmt_count(hi.N_fit),
-      core.format_number(100 * math.abs(hi.N_fit / lo.N_fit - 1), 2), fmt_count(a.N_fit))
+      core.format_number(100 * math.abs(hi.N_fit / lo.N_fit - 1), 2), fmt_count(a.N_fit),
+      m.because == "done" and " (the store holds it done)"
+        or m.because == "resumable" and " (it resumes from its checkpoint)" or "")
   end
   return string.format("%s. Tiny models come in coarse shape steps, and two runs of about one size at one budget "
     .. "would spend compute without spreading its parabola; for more sizes there, give sizes further apart "
     .. "(sweep.isoflop's sizes, or points and ratio) or other models (the models' aspect or ctx, or your "
     .. "own model = function(N))", table.concat(parts, "; "))
+end
+
+-- What the study's store holds of a planned run, for merge_near_sizes: 2 where it is done, 1 where it
+-- was stopped with a checkpoint that resumes past its start, 0 else (or without a store to read).
+-- The store is read, read-only, at the first call: a plan with no near sizes opens nothing.
+local function stored_progress(s)
+  local records
+  local function load()
+    records = {}
+    local file = type(s.store_path) == "string" and io.open(s.store_path, "rb")
+    if not file then return end
+    file:close()
+    local ok, store = pcall(native_store.open, s.store_path, { read_only = true })
+    if not ok then return end
+    local read, list = pcall(executor.stored_runs, store, s.name)
+    if read then
+      for _, r in ipairs(list) do records[r.hash] = r end
+    end
+    pcall(store.close, store)
+  end
+  return function(run)
+    if not records then load() end
+    local record = records[run.hash]
+    -- A run an earlier scalelab stored under its legacy hash (executor.adopt_legacy) is this run.
+    if (record == nil or record.status == "planned") and run.legacy_hash and records[run.legacy_hash] then
+      local device = backends.trains(s.backend_kind) and s.backend_identity.kind
+      if device and backends.legacy_matches(records[run.legacy_hash], device) then record = records[run.legacy_hash] end
+    end
+    if record and record.status == "done" then return 2 end
+    if s.checkpoint_dir then
+      local ok, resume = pcall(executor.resume_point, s, run, record)
+      if ok and resume and type(resume.tokens) == "number" and resume.tokens > 0 then return 1 end
+    end
+    return 0
+  end
 end
 
 -- Turns the sweep into runs: shape, tokens, hyperparameters, identity.
@@ -717,7 +765,7 @@ local function plan_runs(s)
     end
   end
   local merges
-  runs, merges = merge_near_sizes(runs)
+  runs, merges = merge_near_sizes(runs, stored_progress(s))
   return runs, duplicates, merges
 end
 
@@ -731,6 +779,9 @@ M.options_help = [[
   --help, -h       this help
   -- ARGS          the script's own arguments: arg[i] after the "--"
 Finished runs in the store are kept and not trained again; interrupted ones resume from their checkpoints.
+Exit status 3: the script ran to its end, but a study left a question unanswered or a fit named in its
+fits not fitted (too few runs, a fit that failed); its runs and reports are written, and the last lines
+on stderr say which and why.
 ]]
 
 -- Bad script options end the program with status 2 and the usage line, before anything trains: a
@@ -1159,7 +1210,7 @@ local function print_plan(s, runs, duplicates, status_of, store_problem, jobs_as
   local header = string.format(line, "#", "non-emb.", "params", "shape (L×d, heads)",
     "D", repeats and "U" or "", "epochs", "lr", "FLOPs", "time", "status")
   lines[#lines + 1] = string.format("study %s: %s planned, backend %s, store %s", s.name, core.format_counted(#runs, "run"),
-    s.backend_kind, s.store_path)
+    backends.describe_backend(s.backend_kind, s.backend_identity), s.store_path)
   lines[#lines + 1] = "N in run labels, fits and FLOPs (6·N·D) counts " .. M.count_words(s.count) .. "; the table gives both counts"
   -- A run the store holds finished is timed by its record, not by the estimate.
   local recorded = false
@@ -1316,6 +1367,50 @@ local function ends_script()
     if protect[info.func] then return false end
     level = level + 1
   end
+end
+
+-- The studies of this program run that left a question unanswered or a fit they count as theirs
+-- not fitted (analysis.analyse's s.unanswered and s.unfitted): by name, in the order they ran, each
+-- the line the program ends with. A script that runs to its end then exits 3 (M.exit_status, which
+-- the host calls), so that CI or a pipeline learns it; the study's runs and reports are written.
+local incomplete = { order = {}, lines = {} }
+
+local function record_incomplete(s)
+  local name = s.name
+  if not incomplete.lines[name] then incomplete.order[#incomplete.order + 1] = name end
+  local parts = {}
+  for _, u in ipairs(s.unanswered or {}) do
+    parts[#parts + 1] = string.format("the question \"%s\" went unanswered (%s)", u.question, u.why)
+  end
+  for _, f in ipairs(s.unfitted or {}) do
+    -- A fit already said as why a question went unanswered is not said twice.
+    local said = false
+    for _, u in ipairs(s.unanswered or {}) do said = said or u.why:find(f.why, 1, true) ~= nil end
+    if not said then parts[#parts + 1] = f.why end
+  end
+  if #parts == 0 then
+    incomplete.lines[name] = false
+    return
+  end
+  local reports = s.report_path and string.format(", its report in %s and %s", s.report_path, s.report_json_path)
+    or ""
+  incomplete.lines[name] = string.format("study %s: %s; its runs are kept in %s%s", name, table.concat(parts, "; "),
+    s.store_path, reports)
+end
+
+-- The program's exit status after a script that ran to its end, for the host (runtime/host/main.cpp):
+-- 3 where a study of it left a question unanswered or a fit not fitted, each such study said on
+-- stderr (the last lines of the run), else 0.
+function M.exit_status()
+  local status = 0
+  for _, name in ipairs(incomplete.order) do
+    local line = incomplete.lines[name]
+    if line then
+      io.stderr:write("scalelab: ", checks.plain(line), " (exit status 3)\n")
+      status = 3
+    end
+  end
+  return status
 end
 
 local function run_study(name, spec, where)
@@ -1647,6 +1742,7 @@ local function run_study(name, spec, where)
     local kept, why = pcall(s.store.check_file, s.store)
     if not kept then checks.fail(where, "study " .. name .. ": " .. checks.plain(why)) end
   end
+  record_incomplete(s)
   -- After the report: a study with runs that failed or did not finish (a worker stopped alone, with
   -- SIGINT, records its run interrupted while the sweep goes on) is not a success, and says so. A
   -- script that nothing protects ends with an error (exit status 1); a caller that would catch that
@@ -1745,7 +1841,8 @@ doc(M.plan_runs, [[study.plan_runs(s) -> runs, duplicates, merges: turns a study
 to whole steps, epochs, hyperparameters, identity hash, label), as --dry-run prints them; s is a
 declared Study (its runs are s.runs). Sweep points that give identical runs are merged and counted; so are
 the runs of one IsoFLOP budget whose models came out nearly the same size (closer than a quarter of the
-asked sizes' spacing in log), keeping the one nearer its asked N: merges lists them as { kept =, dropped = }.]])
+asked sizes' spacing in log), keeping the one the study's store holds done (else one stopped with a checkpoint
+to resume, else the one nearer its asked N): merges lists them as { kept =, dropped =, because = }.]])
 doc(M.pythia_lr, [[study.pythia_lr(run) -> lr: Pythia's learning rate for run.params total parameters: 1e-3 up to
 70M, 6e-4 at 160M, 3e-4 at 410M, interpolated in log-log (the default hyper.lr rule)]])
 doc(M.script_options, "study.script_options(arg) -> { dry_run =, jobs =, quiet = }: a study script's options; "
@@ -1753,6 +1850,9 @@ doc(M.script_options, "study.script_options(arg) -> { dry_run =, jobs =, quiet =
 doc(M.script_arguments, "study.script_arguments([help]) -> the script's own arguments, those after \"--\" "
   .. "(scalelab s.lua --jobs 2 -- 0.02 gives { \"0.02\" }); with help (a string), --help or -h before \"--\" prints "
   .. "it and exits 0 instead of the study's help (as scripts/approaches.lua and scripts/repetition.lua do)")
+doc(M.exit_status, "study.exit_status() -> 0, or 3 where a study of this program run left a question unanswered or a "
+  .. "fit not fitted, each such study said on stderr: the exit status the program takes after a script that ran to "
+  .. "its end (the host calls it)")
 doc(M.count_words, "study.count_words(count) -> what N counts in a study with params = count, in words")
 
 doc(M.default_hyper, [[study.default_hyper: the hyperparameters of a study's runs where its hyper = and sweep
@@ -1806,7 +1906,12 @@ The backend defaults to "auto" (the trainer, on CUDA where present, else the CPU
 "simulated" must be asked for. A run's identity names the device that trains it: "auto" finds the runs
 stored under "cpu" on a machine without a GPU (and under "cuda" on one with it), and the reverse. After the report, runs that failed or did not finish are counted in the Study's failed; a
 script that does not catch errors then ends with one (exit status 1), while the REPL or a pcall
-gets the Study (its fits and answers) with failed > 0 and a line saying so.
+gets the Study (its fits and answers) with failed > 0 and a line saying so. A question that no law
+answers, or a fit named in fits that was not fitted (a default fit, with fits left out, counts only where
+a question then goes unanswered), is in the Study's unanswered ({ question =, why = }) and unfitted
+({ fit =, why = }), in the JSON report's unanswered and not_fitted, and a script that runs to its end
+then exits with status 3, its last lines on stderr saying which and why (end the script with os.exit(0)
+to accept it; a REPL session ends 0).
 Script options: --dry-run (-n: print the plan, train nothing), --jobs N (-j N), --quiet, --help (-h);
 anything else exits with status 2 and the usage; arguments after -- are the script's own.]])
 

@@ -164,8 +164,9 @@ study "few" {
   fits = { data_constrained = { base = "single_epoch" } },
 }
 ]])
+  -- The fit asked for is not fitted: the study reports, then the program ends with status 3.
   local code, out = scalelab(dir, "few.lua")
-  t.eq(code, 0, out)
+  t.eq(code, 3, out)
   local report = read(dir .. "/few.report.md")
   -- Runs that repeat data: the runs table has their unique tokens and epochs.
   t.ok(report:find("| # | N (non-emb.) | N (all) | D | U | epochs | C (6ND) | loss | time | status |", 1, true), report)
@@ -203,7 +204,8 @@ study "excess" {
 }
 ]])
   local code, out = scalelab(dir, "excess.lua")
-  t.eq(code, 0, out)
+  t.eq(code, 3, out)
+  t.ok(out:find("scalelab: study excess: data_constrained was not fitted: ", 1, true), out)
   local report = read(dir .. "/excess.report.md")
   t.ok(report:find("of the 15 single-epoch runs are without excess parameters (N <= N_opt(U) of the base law fitted "
     .. "to them); the base law needs 8 such runs", 1, true), report)
@@ -258,9 +260,97 @@ study "a5" {
 }
 ]])
   local code, out = scalelab(dir, "a5.lua")
-  t.eq(code, 0, out)
+  t.eq(code, 3, out)
+  t.ok(out:find("scalelab: study a5: approach1 was not fitted: ", 1, true), out)
   local md = read(dir .. "/a5.report.md")
   t.ok(md and md:find("Not fitted: approach1: %d sizes are on the frontier, but it never passes from one to another"), md)
+end)
+
+t.test("a study that leaves a question unanswered exits 3 after its reports, its last line saying which and why", function()
+  -- It exited 0, as if answered: a script in CI or a pipeline could not learn it. The script goes on
+  -- after the study (a later study runs, the script prints), and the program ends with status 3.
+  local dir = t.fresh_dir(root)
+  write(dir .. "/one.lua", [[
+local s = study "one" {
+  model = { aspect = 32, vocab = 256, ctx = 64 },
+  sweep = sweep.isoflop{ budgets = { 1e14 }, points = 5 },
+  backend = { kind = "simulated", law = { E = 1.8, A = 80, B = 150, alpha = 0.34, beta = 0.28 } },
+  fits = { "isoflop" },
+  questions = { plan.optimal{ compute = 1e19 } },
+  quiet = true,
+}
+if not s.dry_run then print("UNANSWERED " .. #s.unanswered .. " UNFITTED " .. #s.unfitted) end
+local ok = study "two" {
+  model = { aspect = 32, vocab = 256, ctx = 64 },
+  sweep = sweep.isoflop{ budgets = { 1e14, 1e15 }, points = 5 },
+  backend = { kind = "simulated", law = { E = 1.8, A = 80, B = 150, alpha = 0.34, beta = 0.28 } },
+  fits = { isoflop = { bootstrap = 0 } },
+  questions = { plan.optimal{ compute = 1e19 } },
+  quiet = true,
+}
+if not ok.dry_run then print("TWO " .. #ok.unanswered .. " " .. #ok.unfitted .. " " .. #ok.answers) end
+if os.getenv("ACCEPT") then os.exit(0) end
+]])
+  local code, out, err = t.run(dir, "one.lua")
+  t.eq(code, 3, out)
+  t.ok(out:find("UNANSWERED 1 UNFITTED 1", 1, true), out)
+  t.ok(out:find("TWO 0 0 1", 1, true), out)
+  local last = err:match("([^\n]*)\n?$")
+  t.eq(last, "scalelab: study one: the question \"compute-optimal allocation at 1.00e19 FLOP\" went unanswered (isoflop "
+    .. "was not fitted: the power law N_opt ∝ C^a goes through the minima of two budgets or more; the runs have one "
+    .. "budget (1e14): give the sweep more budgets); its runs are kept in one.db, its report in one.report.md and "
+    .. "one.report.json (exit status 3)", err)
+  -- Only the study that left it is said.
+  t.ok(not err:find("scalelab: study two:", 1, true), err)
+  -- Its runs and reports are written; the JSON report lists what was left.
+  local stored = 0
+  for _, r in pairs(t.stored_runs(dir .. "/one.db")) do stored = stored + (r.status == "done" and 1 or 0) end
+  t.eq(stored, 5)
+  local report = t.json(read(dir .. "/one.report.json"))
+  t.eq(#report.unanswered, 1)
+  t.eq(report.unanswered[1].question, "compute-optimal allocation at 1.00e19 FLOP")
+  t.ok(report.unanswered[1].why:find("^isoflop was not fitted: the power law"), report.unanswered[1].why)
+  t.eq(report.not_fitted[1].fit, "isoflop")
+  t.eq(read(dir .. "/two.report.json"):find('"unanswered"', 1, true), nil)
+  t.ok(read(dir .. "/one.report.md"), "the Markdown report is written")
+  -- Run again, it trains nothing and says the same; a script that expects it ends with os.exit(0).
+  code, out = t.run(dir, "one.lua")
+  t.eq(code, 3, out)
+  code, out = t.run(dir, "one.lua", { ACCEPT = "1" })
+  t.eq(code, 0, out)
+  -- A dry run answers nothing and leaves nothing unanswered: 0.
+  code, out = t.run(dir, "one.lua --dry-run")
+  t.eq(code, 0, out)
+  -- The same script through standard input ends the same way; in the REPL (-i) the session ends 0.
+  code, out = t.run(dir, "- < one.lua")
+  t.eq(code, 3, out)
+  code, out = t.run(dir, "-i one.lua < /dev/null")
+  t.eq(code, 0, out)
+end)
+
+t.test("with fits left out, a default fit that fails ends the study 3 only where a question goes unanswered", function()
+  -- A grid's defaults are chinchilla and approach1; two runs fit neither. Nothing was asked: 0.
+  local dir = t.fresh_dir(root)
+  local script = [[
+study "none" {
+  model = { aspect = 32, vocab = 256, ctx = 64 },
+  sweep = sweep.grid{ N = { 1e5 }, D = { 1e8, 3e8 } },
+  backend = { kind = "simulated", law = { E = 1.8, A = 80, B = 150, alpha = 0.34, beta = 0.28 } },
+  quiet = true,
+  QUESTIONS
+}
+]]
+  write(dir .. "/none.lua", (script:gsub("QUESTIONS", "")))
+  local code, out, err = t.run(dir, "none.lua")
+  t.eq(code, 0, out)
+  t.ok(t.json(read(dir .. "/none.report.json")).fits.chinchilla.error, out)
+  -- A question that no default fit answers: 3, saying why each was not fitted.
+  write(dir .. "/none.lua", (script:gsub("QUESTIONS", "questions = { plan.optimal{ compute = 1e15 } },")))
+  code, out, err = t.run(dir, "none.lua")
+  t.eq(code, 3, out)
+  t.ok(err:find("scalelab: study none: the question \"compute-optimal allocation at 1.00e15 FLOP\" went unanswered "
+    .. "(chinchilla was not fitted: ", 1, true), err)
+  t.ok(err:find("; approach1 was not fitted: ", 1, true), err)
 end)
 
 -- A sweep whose runs take a while: 10 runs of 10 points, 25 ms each.
@@ -271,7 +361,7 @@ study "slow" {
   backend = { kind = "law", noise = 0.01, points = 10, seconds_per_point = 0.025 },
   store = os.getenv("STORE"),
   jobs = tonumber(os.getenv("JOBS")),
-  fits = { "isoflop" },
+  fits = {},  -- about the runs, not their fit: with 5 sizes a budget one of these parabolas has no minimum
 }
 ]]
 
@@ -733,6 +823,54 @@ study "dc" {
   t.ok(row("2B", "2B", "1"), out)
   t.ok(row("8B", "2B", "4"), out)
   t.ok(out:find("U: the unique tokens a run repeats, epochs: D / U", 1, true), out)
+end)
+
+t.test("the reports name the backend asked for and the device it resolved to, the Markdown and the JSON alike", function()
+  -- The JSON report's backend gave the device ("kind": "cpu") where the Markdown said `auto`: a reader
+  -- of one could not tell what the other meant. Both now say the backend asked for and the device.
+  local device = require("scalelab.study.backends").device("auto")
+  local dir = t.fresh_dir(root)
+  local script = [[
+study "dev" {
+  data = data.synthetic{ kind = "markov", vocab = 64, order = 1, seed = 1, tokens = 40000 },
+  model = { aspect = 16, vocab = 64, ctx = 32 },
+  sweep = sweep.grid{ N = { 2e4 }, D = { 4096 } },
+  backend = BACKEND,
+  fits = {},
+  quiet = true,
+}
+]]
+  write(dir .. "/dev.lua", (script:gsub("BACKEND", '"auto"')))
+  local code, out = scalelab(dir, "dev.lua", "--jobs 1")
+  t.eq(code, 0, out)
+  local md, report = read(dir .. "/dev.report.md"), t.json(read(dir .. "/dev.report.json"))
+  t.ok(md:find(string.format("- store: `dev.db`, backend `auto` (resolved to `%s` on this machine)", device), 1, true), md)
+  t.eq(report.backend.requested, "auto")
+  t.eq(report.backend.device, device)
+  -- kind: the device the runs are stored under, as before.
+  t.eq(report.backend.kind, device)
+  -- The dry run's plan says it too.
+  code, out = scalelab(dir, "dev.lua", "--dry-run")
+  t.eq(code, 0, out)
+  t.ok(out:find(string.format("study dev: 1 run planned, backend auto (resolved to %s on this machine), store dev.db",
+    device), 1, true), out)
+  -- Asked for by its device, the backend is that name alone in both.
+  write(dir .. "/dev.lua", (script:gsub("BACKEND", '"' .. device .. '"')))
+  code, out = scalelab(dir, "dev.lua", "--jobs 1")
+  t.eq(code, 0, out)
+  md, report = read(dir .. "/dev.report.md"), t.json(read(dir .. "/dev.report.json"))
+  t.ok(md:find(string.format("- store: `dev.db`, backend `%s`\n", device), 1, true), md)
+  t.eq(report.backend.requested, device)
+  t.eq(report.backend.device, device)
+  -- A simulated backend computes on no device: requested and kind, no device.
+  write(dir .. "/dev.lua", (script:gsub("BACKEND", '"simulated"')))
+  code, out = scalelab(dir, "dev.lua")
+  t.eq(code, 0, out)
+  md, report = read(dir .. "/dev.report.md"), t.json(read(dir .. "/dev.report.json"))
+  t.ok(md:find("- store: `dev.db`, backend `simulated`\n", 1, true), md)
+  t.eq(report.backend.requested, "simulated")
+  t.eq(report.backend.kind, "simulated")
+  t.eq(report.backend.device, nil)
 end)
 
 t.test("a study whose held-out split is smaller than the default evaluation says once that its runs read it whole", function()

@@ -927,10 +927,13 @@ study "one" {
   fits = { "isoflop" },
 }
 ]])
+  -- The fit asked for is not fitted: after its report the program ends with status 3, saying why.
   local code, out = scalelab(dir, "s.lua")
-  t.eq(code, 0, out)
+  t.eq(code, 3, out)
   t.ok(out:find("isoflop: the power law N_opt ∝ C^a goes through the minima of two budgets or more; the runs have one "
     .. "budget (1e18): give the sweep more budgets", 1, true), out)
+  t.ok(out:find("scalelab: study one: isoflop was not fitted: the power law N_opt ∝ C^a goes through the minima of "
+    .. "two budgets or more", 1, true), out)
 end)
 
 t.test("eval settings, seeds and simulation settings are checked at declaration, not by every run failing", function()
@@ -1172,8 +1175,11 @@ study "x" {
   questions = { plan.optimal{ compute = 1e16 } },
 }
 ]])
+  -- Its question unanswered, the program ends with status 3 after the report.
   local code, out = scalelab(dir, "s.lua")
-  t.eq(code, 0, out)
+  t.eq(code, 3, out)
+  t.ok(out:find("scalelab: study x: the question \"compute-optimal allocation at 1.00e16 FLOP\" went unanswered", 1,
+    true), out)
   local report = read(dir .. "/x.report.md")
   t.ok(report:find("every finished run has the same loss (5.5452)", 1, true), report)
   t.ok(report:find("not answered: no law was fitted", 1, true), report)
@@ -1341,7 +1347,8 @@ local failing_study = [[
 ]]
 
 t.test("a study with failed runs gives a caller that would catch the error the Study, with failed counted", function()
-  -- Under pcall in a script: the Study, with the count; the script goes on and ends well.
+  -- Under pcall in a script: the Study, with the count; the script goes on to its end, where the
+  -- program's status is 3: the question, over the two runs of the budget left, went unanswered.
   local dir = script([[
 local ok, s = pcall(study "x", {
 ]] .. failing_study .. [[
@@ -1349,7 +1356,9 @@ local ok, s = pcall(study "x", {
 print("OK", ok, getmetatable(s).__name, s.failed, #s.runs)
 ]])
   local code, out, err = scalelab(dir, "s.lua")
-  t.eq(code, 0, out)
+  t.eq(code, 3, out)
+  t.ok(err:find("scalelab: study x: the question \"compute-optimal allocation at 1.00e15 FLOP\" went unanswered", 1,
+    true), err)
   t.ok(out:find("OK\ttrue\tStudy\t1\t3", 1, true), out)
   t.ok(err:find("study x: 1 of 3 runs failed", 1, true) and err:find("failed = 1", 1, true), err)
   no_internal(err)

@@ -516,6 +516,66 @@ t.test("IsoFLOP sizes of one budget that build nearly the same model are merged,
   t.eq(#seeded.runs, 6)
 end)
 
+t.test("of IsoFLOP sizes that build nearly the same model, the merge keeps the run the store holds done or resumable", function()
+  -- At 1e10 FLOP the asked 13.7k and 20.4k build 16.9k and 17.6k: the merge kept 17.6k (nearer its
+  -- asked N) even where 16.9k was done in the store (a sweep given the size 20.4k after the study
+  -- trained 13.7k), which was then left out of the fits, "planned by an earlier version".
+  local function spec(sizes)
+    return { models = { aspect = 16, ctx = 64, vocab = 64 }, fits = {},
+             sweep = sizes and sweep.isoflop { budgets = { 1e10 }, sizes = sizes } or sweep.isoflop { budgets = { 1e10 }, points = 5 } }
+  end
+  local fresh = plan("near-done", spec())
+  local _, _, merges = study.plan_runs(fresh)
+  t.eq(#merges, 1)
+  local kept, dropped = merges[1].kept, merges[1].dropped
+  t.ok(kept.N_fit > 17e3 and kept.N_fit < 18e3 and dropped.N_fit > 16e3 and dropped.N_fit < 17e3,
+    kept.N_fit .. " kept, " .. dropped.N_fit .. " dropped")
+  t.eq(merges[1].because, nil)
+  -- The study first trained the size that builds 16.9k alone.
+  local first = plan("near-done", spec { dropped.point.N }, {})
+  t.eq(#first.runs, 1)
+  t.eq(first.runs[1].hash, dropped.hash)
+  t.eq(first.runs[1].status, "done")
+  -- Planned again with the five sizes, it keeps the run done, and says why.
+  local again, text = plan("near-done", spec())
+  t.eq(#again.runs, #fresh.runs)
+  local planned = {}
+  for _, r in ipairs(again.runs) do planned[r.hash] = true end
+  t.ok(planned[dropped.hash], "the run done is planned")
+  t.ok(not planned[kept.hash], "the run not done is merged into it")
+  t.ok(text:find("the run of N = 16.9k is planned, not both (the store holds it done)", 1, true), text)
+  t.ok(not text:find("not in this sweep", 1, true), text)
+  -- Run, it trains none again, and the run done is among the fitted observations.
+  local ran = plan("near-done", spec(), {})
+  local in_fits = false
+  for _, r in ipairs(ran.runs) do
+    if r.hash == dropped.hash then in_fits = r.status == "done" and r.attempts == 1 end
+  end
+  t.ok(in_fits, "the run done is reused")
+  t.eq(#ran:observations(), #fresh.runs)
+  -- A run stopped midway with a checkpoint to resume is kept so too (the law backend's checkpoint
+  -- holds the curve points drawn).
+  local function law(sizes)
+    local s = spec(sizes)
+    s.backend = { kind = "law", points = 10 }
+    return s
+  end
+  local law_fresh = plan("near-resume", law())
+  local _, _, law_merges = study.plan_runs(law_fresh)
+  local law_dropped = law_merges[1].dropped
+  t.ok(law_dropped.N_fit > 16e3 and law_dropped.N_fit < 17e3, tostring(law_dropped.N_fit))
+  local folder = store_dir .. "/near-resume.checkpoints"
+  t.ok(os.execute("mkdir -p '" .. folder .. "'"))
+  t.write_file(folder .. "/" .. law_dropped.hash .. ".ckpt", "4\n")
+  local resumed, resumed_text = plan("near-resume", law())
+  local kept_hashes = {}
+  for _, r in ipairs(resumed.runs) do kept_hashes[r.hash] = true end
+  t.ok(kept_hashes[law_dropped.hash], "the run with a checkpoint is planned")
+  t.ok(resumed_text:find("the run of N = 16.9k is planned, not both (it resumes from its checkpoint)", 1, true),
+    resumed_text)
+  t.ok(resumed_text:find("resumes at ", 1, true), resumed_text)
+end)
+
 t.test("the N convention: all parameters (Chinchilla, the default) or non-embedding (Kaplan)", function()
   local all = plan("all", { model = { aspect = 32, vocab = 256, ctx = 64 }, sweep = sweep.isoflop { budgets = 1e15, points = 3 } })
   for _, r in ipairs(all.runs) do

@@ -657,8 +657,10 @@ study "edited" {
   -- The law edited: every run is another, and the three stored ones are named, in the plan and in the run.
   -- It names what changed: the part of the configuration in which no stored run is one planned now
   -- (it said only "a sweep point, the seed, the model, the data, the backend or a hyperparameter differs").
-  local note = "3 runs of this study in edited.db are not in this sweep: an earlier version of the script planned them "
-    .. "(they differ from every run planned now in backend_law_beta (stored 0.28; planned now 0.3)). They are kept there"
+  -- The script unchanged, run with another environment: said so (it said "an earlier version of the script").
+  local note = "3 runs of this study in edited.db are not in this sweep: this script, run with other arguments or "
+    .. "environment, planned them (they differ from every run planned now in backend_law_beta (stored 0.28; planned "
+    .. "now 0.3)). They are kept there"
   code, out = t.run(dir, "edited.lua --dry-run", { BETA = "0.3" })
   t.eq(code, 0, out)
   t.ok(out:find("note: " .. note, 1, true), out)

@@ -1125,7 +1125,8 @@ local function report_markdown(s, fits, answers, totals, paths)
   end
   add(string.format("- script: %s (SHA-256 `%s`), scalelab %s", paths.script and md_code(paths.script) or "(interactive)",
     (s.script_hash or ""):sub(1, 16), core.version))
-  add(string.format("- store: %s, backend %s", md_code(paths.store), md_code(s.backend_kind)))
+  add(string.format("- store: %s, backend %s", md_code(paths.store),
+    backends.describe_backend(s.backend_kind, s.backend_identity, md_code)))
   add(string.format("- N in the fits and questions counts %s; the runs table gives both counts",
     s.count == "non_embedding" and "non-embedding parameters (Kaplan's convention)" or "all parameters (Chinchilla's convention)"))
   local simulated = backends.simulates(s.backend_kind)
@@ -1407,6 +1408,19 @@ function analysis.best_tuned(s, obs)
     core.format_counted(groups, "group"), core.format_counted(#obs - #kept, "run"))
 end
 
+-- The JSON report's backend: the identity the study's runs are stored under (kind: the device for a
+-- trainer's backend, "simulated", "law" or "custom"; the law, noise, trainer options), with the name
+-- the study asked for (requested: "auto", say) and the device it resolved to (device: "cpu" or
+-- "cuda"; absent for a backend that trains nothing), as the Markdown report's "backend `auto`
+-- (resolved to `cpu` on this machine)" says. A copy: the identity itself is in every run's hash.
+local function report_backend(s)
+  local out = {}
+  for k, v in pairs(type(s.backend_identity) == "table" and s.backend_identity or {}) do out[k] = v end
+  out.requested = s.backend_kind
+  out.device = backends.resolved_device(s.backend_kind, s.backend_identity)
+  return out
+end
+
 function analysis.analyse(s, write)
   local obs = s:observations()
   local totals = { done = #obs, failed = 0, diverged = 0, not_done = #s.runs - #obs, flops = 0, seconds = 0 }
@@ -1460,8 +1474,16 @@ function analysis.analyse(s, write)
     end
     fits[#fits + 1] = entry
   end
+  -- Why fit entry f was not fitted, in one line that names it ("isoflop was not fitted: ...").
+  local function unfitted_why(f)
+    local why = f.error:match("^[^\n]*")
+    if why:sub(1, #f.name + 2) == f.name .. ": " then why = why:sub(#f.name + 3) end
+    return string.format("%s was not fitted: %s", f.name, why)
+  end
   local answers = {}
-  s.answers = {}
+  -- s.unanswered: the questions no law answered, each { question = its text, why = }; s.unfitted (below):
+  -- the fits that failed that the study counts as its own. study.lua's exit status reads both.
+  s.answers, s.unanswered = {}, {}
   for qi, q in ipairs(s.questions) do
     local text = describe_question(q)
     local any = false
@@ -1491,7 +1513,31 @@ function analysis.analyse(s, write)
     if not any and not fitted then
       answers[#answers + 1] = { question = text, law = "-", error = "not answered: no law was fitted (see Fits)" }
     end
+    if not any then
+      -- Why, law by law: the fit that failed, or the fitted law's refusal.
+      local why = {}
+      for _, a in ipairs(answers) do
+        if a.question == text and a.error and a.law ~= "-" then
+          why[#why + 1] = string.format("the %s law does not answer it: %s", a.law,
+            a.error:gsub("^not answered: ", ""):match("^[^\n]*"))
+        end
+      end
+      for _, f in ipairs(fits) do
+        if f.error then why[#why + 1] = unfitted_why(f) end
+      end
+      if #why == 0 then why[1] = "no law was fitted" end
+      s.unanswered[#s.unanswered + 1] = { question = text, why = table.concat(why, "; ") }
+    end
     local _ = qi
+  end
+  -- The fits the study asked for by name (fits = { ... }) that failed. The sweep's defaults, where fits
+  -- are left out, were not asked for (a grid's approach1 needs several token counts a size): one that
+  -- fails counts only where a question then goes unanswered, above.
+  s.unfitted = {}
+  if s.fits_wanted then
+    for _, f in ipairs(fits) do
+      if f.error then s.unfitted[#s.unfitted + 1] = { fit = f.name, why = unfitted_why(f) } end
+    end
   end
   if write == false then return s end
   -- Studies that share a store share its report's paths: another study's report there is replaced, and
@@ -1539,11 +1585,13 @@ function analysis.analyse(s, write)
   end
   local report = {
     study = s.name, description = s.description, script = paths.script, script_hash = s.script_hash,
-    scalelab_version = core.version, store = paths.store, backend = s.backend_identity,
+    scalelab_version = core.version, store = paths.store, backend = report_backend(s),
     -- What N counts in runs, fits and answers, as the Markdown report says: "all" or "non_embedding".
     N_counts = s.count,
     runs = {}, fits = {}, answers = answers, totals = totals, generated_at = native.now(),
     warnings = s.simulation_warnings and #s.simulation_warnings > 0 and s.simulation_warnings or nil,
+    -- What the study left undone, as the program's exit status 3 says it: absent where nothing was.
+    unanswered = #s.unanswered > 0 and s.unanswered or nil, not_fitted = #s.unfitted > 0 and s.unfitted or nil,
   }
   for _, r in ipairs(s.runs) do
     report.runs[#report.runs + 1] = { ordinal = r.ordinal, hash = r.hash, N = r.N_fit, params = r.params,

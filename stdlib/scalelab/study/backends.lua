@@ -542,6 +542,25 @@ function backends.device(kind)
   return "cpu"
 end
 
+-- The device that computes a study's runs, from its backend's name (backends.resolve's first result)
+-- and identity (its second): "cpu" or "cuda" for the trainer's backends ("auto" resolved), nil for
+-- those that train nothing (simulated, law) or train as a function of the user's does (custom).
+function backends.resolved_device(kind, identity)
+  if not backends.trains(kind) then return nil end
+  return type(identity) == "table" and identity.kind or backends.device(kind)
+end
+
+-- The backend as a report and a plan name it: the name asked for and, where it is another, the device
+-- it resolved to ("auto (resolved to cpu)"); `code` wraps each name (Markdown's backquotes).
+function backends.describe_backend(kind, identity, code)
+  code = code or function(text) return text end
+  local device = backends.resolved_device(kind, identity)
+  if device and device ~= kind then
+    return string.format("%s (resolved to %s on this machine)", code(kind), code(device))
+  end
+  return code(kind)
+end
+
 function backends.assumed_flops_per_second(kind, cores)
   if kind == "simulated" or kind == "law" or kind == "custom" then return math.huge end
   if backends.device(kind) == "cuda" then return 100e12 end

@@ -625,7 +625,15 @@ function executor.unplanned_note(s, stored)
   end
   if others == 0 then return nil end
   local changed = #records == others and changed_parts(s, records)
-  return string.format("%s of this study in %s %s not in this sweep: an earlier version of the script planned %s %s. "
+  -- Stored by this very script (its text unchanged), they were planned by it run with other
+  -- arguments or environment (scripts/repetition.lua -- noise=0.05): "an earlier version of the
+  -- script" misled there, the script never having changed.
+  local current = type(s.script_text) == "string" and native_store.sha256(s.script_text)
+  local same_script = current and #records == others
+  for _, r in ipairs(records) do same_script = same_script and r.script_hash == current end
+  local who = same_script and "this script, run with other arguments or environment, planned" or
+    "an earlier version of the script planned"
+  return string.format("%s of this study in %s %s not in this sweep: " .. who .. " %s %s. "
     .. "%s kept there, left out of this study's fits and report (scalelab results %s lists %s with a *)",
     core.format_counted(others, "run"), s.store_path, others == 1 and "is" or "are",
     others == 1 and "it" or "them",

@@ -1086,6 +1086,23 @@ int law_with_samples(lua_State* L) {
   return 1;
 }
 
+// law:with_warnings{ "...", ... } -> the same fitted law with these warnings after its own: what a
+// procedure built on the fitter (the two-step data-constrained fit) found of the law it returns.
+int law_with_warnings(lua_State* L) {
+  const FittedLaw& f = check<FittedLaw>(L, 1);
+  if (!lua_istable(L, 2)) fail("law:with_warnings: warnings must be a list of strings (got ", luaL_typename(L, 2), ")");
+  FittedLaw out = f;
+  const lua_Integer n = luaL_len(L, 2);
+  for (lua_Integer i = 1; i <= n; ++i) {
+    if (lua_geti(L, 2, i) != LUA_TSTRING)
+      fail("law:with_warnings: warnings[", i, "] must be a string (got ", luaL_typename(L, -1), ")");
+    out.warnings.emplace_back(lua_tostring(L, -1));
+    lua_pop(L, 1);
+  }
+  push(L, std::move(out));
+  return 1;
+}
+
 // law:interval(name | function(law) -> number [, level = 0.95]) -> {lo, hi}
 int law_interval(lua_State* L) {
   const FittedLaw& f = check<FittedLaw>(L, 1);
@@ -1694,6 +1711,9 @@ int open_fit(lua_State* L) {
        {"with_samples", &bound<law_with_samples>,
         "law:with_samples{ { name = value, ... }, ... } -> the same fitted law with these bootstrap samples (every "
         "parameter in each): intervals from a bootstrap run outside the fitter"},
+       {"with_warnings", &bound<law_with_warnings>,
+        "law:with_warnings{ \"...\", ... } -> the same fitted law with these warnings after its own (law.warnings, "
+        "its summary): what a procedure built on the fitter found of it"},
        {"allocation", &bound<law_allocation>,
         "law:allocation(C) -> { a, b, G, N_opt, D_opt, tokens_per_parameter [, intervals] } under C = 6ND"}},
       {{"kind", &bound<law_kind>, "the law's kind: chinchilla, data_constrained, kaplan_ND, ..."},

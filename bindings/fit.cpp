@@ -313,12 +313,27 @@ const Observations& observations_arg(lua_State* L, int index, const char* functi
 int read_csv(lua_State* L) {
   std::string path = luaL_checkstring(L, 1);
   std::map<std::string, std::string> mapping;
+  std::string N_counts;  // params = "all" | "non_embedding": what N counts, over what the file says
   if (!lua_isnoneornil(L, 2)) {
-    Args args(L, 2, "fit.read_csv", Observations::ColumnNames());
+    std::vector<std::string> keys = Observations::ColumnNames();
+    keys.push_back("params");
+    Args args(L, 2, "fit.read_csv", keys);
     for (const auto& column : Observations::ColumnNames())
       if (args.has(column.c_str())) mapping[column] = args.string(column.c_str());
+    if (args.has("params")) {
+      args.push("params");
+      const char* given = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : nullptr;
+      N_counts = given ? given : "";
+      if (N_counts != "all" && N_counts != "non_embedding")
+        fail("fit.read_csv: params says what N counts: \"all\" (every parameter, Chinchilla's count) or "
+             "\"non_embedding\" (Kaplan's) (got ", given ? "\"" + N_counts + "\"" : std::string(luaL_typename(L, -1)),
+             "); a results export's N = \"params\" counts all, N = \"non_embedding_params\" non-embedding");
+      lua_pop(L, 1);
+    }
   }
-  push(L, fit::read_csv(path, mapping));
+  Observations obs = fit::read_csv(path, mapping);
+  if (!N_counts.empty()) obs.N_counts = N_counts;
+  push(L, std::move(obs));
   return 1;
 }
 
@@ -1094,6 +1109,23 @@ int law_with_samples(lua_State* L) {
   return 1;
 }
 
+// law:with_warnings{ "...", ... } -> the same fitted law with these warnings after its own: what a
+// procedure built on the fitter (the two-step data-constrained fit) found of the law it returns.
+int law_with_warnings(lua_State* L) {
+  const FittedLaw& f = check<FittedLaw>(L, 1);
+  if (!lua_istable(L, 2)) fail("law:with_warnings: warnings must be a list of strings (got ", luaL_typename(L, 2), ")");
+  FittedLaw out = f;
+  const lua_Integer n = luaL_len(L, 2);
+  for (lua_Integer i = 1; i <= n; ++i) {
+    if (lua_geti(L, 2, i) != LUA_TSTRING)
+      fail("law:with_warnings: warnings[", i, "] must be a string (got ", luaL_typename(L, -1), ")");
+    out.warnings.emplace_back(lua_tostring(L, -1));
+    lua_pop(L, 1);
+  }
+  push(L, std::move(out));
+  return 1;
+}
+
 // law:interval(name | function(law) -> number [, level = 0.95]) -> {lo, hi}
 int law_interval(lua_State* L) {
   const FittedLaw& f = check<FittedLaw>(L, 1);
@@ -1712,6 +1744,9 @@ int open_fit(lua_State* L) {
        {"with_samples", &bound<law_with_samples>,
         "law:with_samples{ { name = value, ... }, ... } -> the same fitted law with these bootstrap samples (every "
         "parameter in each): intervals from a bootstrap run outside the fitter"},
+       {"with_warnings", &bound<law_with_warnings>,
+        "law:with_warnings{ \"...\", ... } -> the same fitted law with these warnings after its own (law.warnings, "
+        "its summary): what a procedure built on the fitter found of it"},
        {"allocation", &bound<law_allocation>,
         "law:allocation(C) -> { a, b, G, N_opt, D_opt, tokens_per_parameter [, intervals] } under C = 6ND"}},
       {{"kind", &bound<law_kind>, "the law's kind: chinchilla, data_constrained, kaplan_ND, ..."},
@@ -1766,7 +1801,10 @@ int open_fit(lua_State* L) {
         "D = \"tokens\", U = \"unique_tokens\", loss = \"loss\" } reads a scalelab results export (an empty U is a "
         "run on fresh tokens, U = D). A column named budget (an IsoFLOP sweep's, in an export) is read too where some "
         "row has one (NaN on the rows without; mapped, every row needs one): fit.isoflop groups the runs by it and "
-        "leaves out those without one, as it does a study's s:observations()"},
+        "leaves out those without one, as it does a study's s:observations(). What N counts (law.N_counts of the laws "
+        "fitted to it): a results export's N = \"params\" counts every parameter, N = \"non_embedding_params\" "
+        "Kaplan's non-embedding count; another column says nothing unless params = \"all\" | \"non_embedding\" "
+        "in the mapping says it (and overrides the file)"},
        {"chinchilla", &bound<chinchilla>,
         "fit.chinchilla(obs [, { bootstrap = 0, free =, tie =, init =, bounds =, grid =, starts =, huber_delta = 1e-3, "
         "... }]) -> law: E + A/N^alpha + B/D^beta, fitted as Hoffmann et al. did (help(fit): the options)"},

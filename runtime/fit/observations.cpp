@@ -469,6 +469,14 @@ Observations read_csv(const std::string& path, const std::map<std::string, std::
   for (auto& [ours, values] : columns) obs.SetColumn(ours, std::move(values));
   if (!runs.empty()) obs.SetRuns(std::move(runs));
   if (any_budget) obs.SetColumn("budget", std::move(budgets));
+  // What N counts, where the file says it: a results export names its two counts apart (params: every
+  // parameter; non_embedding_params: Kaplan's). A column of another name, or a file with only one of
+  // them (whose params could count either), is no guess.
+  if (map.count("N") && std::find(header.begin(), header.end(), "params") != header.end() &&
+      std::find(header.begin(), header.end(), "non_embedding_params") != header.end()) {
+    if (map["N"] == "params") obs.N_counts = "all";
+    else if (map["N"] == "non_embedding_params") obs.N_counts = "non_embedding";
+  }
   if (obs.empty()) fail("fit.read_csv: '", path, "' has a header but no rows");
   obs.Validate();
   return obs;

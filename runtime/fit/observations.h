@@ -127,6 +127,10 @@ class Observations {
 // on the rows without one).
 // Values must parse as numbers (except run); errors name the file, line and column. With an empty
 // mapping, headers named exactly like our columns are used.
+// A scalelab results export (a header with both params and non_embedding_params) says what its N
+// columns count: N mapped to params counts every parameter (N_counts "all"), to non_embedding_params
+// Kaplan's count ("non_embedding"), which the laws fitted to them record (law.N_counts). Any other N
+// column, or a file of other headers, says nothing (N_counts "").
 Observations read_csv(const std::string& path, const std::map<std::string, std::string>& mapping);
 
 }  // namespace scalelab::fit

@@ -262,4 +262,34 @@ t.test("a fit of a study's s:observations() records the study's N count, whichev
   t.eq(fit.chinchilla(plain).N_counts, nil)
 end)
 
+t.test("fit.read_csv of a results export records what its N column counts, and params = says it otherwise", function()
+  -- A study's runs exported as its results file (the columns params and non_embedding_params both):
+  -- N = "params" is every parameter, N = "non_embedding_params" Kaplan's count. Before, the laws
+  -- fitted to either said nothing (law.N_counts nil), where the study's own fits said it.
+  local s = run_study("conventions-export", {
+    sweep = sweep.isoflop { budgets = { 1e18, 1e19 }, sizes = sweep.log(1e7, 1e9, 5) },
+    backend = { kind = "simulated", law = { E = 1.69, A = 406.4, B = 410.7, alpha = 0.34, beta = 0.28 } },
+    fits = {} })
+  local path = t.fresh_dir(root) .. "/runs.csv"
+  s.store:export(path)
+  local function counts(mapping) return fit.kaplan(fit.read_csv(path, mapping), { form = "N" }).N_counts end
+  t.eq(counts { N = "params", D = "tokens", loss = "loss" }, "all")
+  t.eq(counts { N = "non_embedding_params", D = "tokens", loss = "loss" }, "non_embedding")
+  t.ok(tostring(fit.chinchilla(fit.read_csv(path, { N = "non_embedding_params", D = "tokens", loss = "loss" })))
+    :find("counts: N non-embedding parameters", 1, true))
+  -- params = in the mapping says it, over what the file says.
+  t.eq(counts { N = "params", D = "tokens", loss = "loss", params = "non_embedding" }, "non_embedding")
+  t.eq(counts { N = "non_embedding_params", D = "tokens", loss = "loss", params = "all" }, "all")
+  t.raises(function() fit.read_csv(path, { N = "params", loss = "loss", params = "nonembedding" }) end,
+    'fit.read_csv: params says what N counts: "all" (every parameter, Chinchilla\'s count) or "non_embedding"')
+  -- Another column, or a file that is no export (one params column, which could count either): no guess.
+  t.eq(counts { N = "flops", loss = "loss" }, nil)
+  local own = t.fresh_dir(root) .. "/own.csv"
+  local lines = { "params,loss" }
+  for _, n in ipairs { 1e7, 3e7, 1e8, 3e8, 1e9 } do lines[#lines + 1] = string.format("%g,%.6f", n, 2 + 400 / n ^ 0.34) end
+  t.write_file(own, table.concat(lines, "\n") .. "\n")
+  t.eq(fit.kaplan(fit.read_csv(own, { N = "params", loss = "loss" }), { form = "N" }).N_counts, nil)
+  t.eq(fit.kaplan(fit.read_csv(own, { N = "params", loss = "loss", params = "all" }), { form = "N" }).N_counts, "all")
+end)
+
 t.done()

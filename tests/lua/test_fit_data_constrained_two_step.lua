@@ -64,4 +64,54 @@ t.test("a two-step fit with R_D and R_N tied ties them in every bootstrap refit 
     string.format("%g in [%g, %g]", two.params.R_D, two.intervals.R_D[1], two.intervals.R_D[2]))
 end)
 
+-- A weak base design: the single-epoch runs over one decade of U (3e9 to 3e10, the same epochs and sizes).
+-- The base law's E went to its bound 0 (in 8 of 40 such studies), or stayed off it with the power laws
+-- misjudged, and R_D*, R_N* missed the truth by more than a factor of 2 in over half of 40 studies, without
+-- a word: the law's warnings said nothing, its R_D* 8.4 and R_N* 6.1 (truth 15.4, 5.3) read as a fit.
+local function narrow_runs(seed) return runs(seed, 0.01, { unique_tokens = sweep.log(3e9, 3e10, 5) }) end
+
+local function weak_warning(fitted)
+  for _, w in ipairs(fitted.warnings) do
+    if w:find('base = "single_epoch": ', 1, true) then return w end
+  end
+end
+
+t.test("a two-step fit on base runs over one decade of U says its base law cannot pin R_D* and R_N*", function()
+  -- E at its bound 0: said, with the base runs' span, the runs that would pin it, and the joint fit.
+  local two, _, used = analysis.single_epoch_fit(narrow_runs(1006), { threads = 1 })
+  local w = weak_warning(two)
+  t.ok(w, table.concat(two.warnings, "\n"))
+  t.ok(w:find("the base law's E (the irreducible loss) is at its bound 0 (E = ", 1, true), w)
+  t.ok(w:find("the " .. #used .. " single-epoch runs it was fitted to span N 10M to 306M (1.5 decades) and U 3B to "
+    .. "30B (1.0 decades)", 1, true), w)
+  t.ok(w:find("add unique-token counts from 949M to 94.9B at epochs = 1", 1, true), w)
+  t.ok(w:find("or leave base out to fit all seven parameters on all 120 runs at once", 1, true), w)
+  t.ok(tostring(two):find("warning: base = \"single_epoch\"", 1, true), tostring(two))
+  t.raises(function() two:with_warnings { 1 } end, "law:with_warnings: warnings[1] must be a string (got number)")
+  -- E off its bound, the same narrow U: the span is said (R_D* here 3.4e12, truth 15.4).
+  local off = analysis.single_epoch_fit(narrow_runs(1002), { threads = 1 })
+  local v = weak_warning(off)
+  t.ok(v, table.concat(off.warnings, "\n"))
+  t.ok(not v:find("at its bound", 1, true), v)
+  t.ok(v:find("span N 10M to 959M (2.0 decades) and U 3B to 30B (1.0 decades), too narrow in U", 1, true), v)
+  -- With bootstrap = n the warning stays on the law with samples.
+  local boot = analysis.single_epoch_fit(narrow_runs(1006), { threads = 1, bootstrap = 4, seed = 1 })
+  t.ok(weak_warning(boot), table.concat(boot.warnings, "\n"))
+  t.ok(#boot.samples >= 1, #boot.samples)
+end)
+
+t.test("a two-step fit on the published design's base runs (two decades of U and of N) warns of no weak base", function()
+  -- The 40 studies of the calibration (test_fit_data_constrained_bootstrap), and scripts/repetition.lua's
+  -- sweep (1 to 64 epochs by powers of 2, 0.5% noise).
+  for study = 1, 40 do
+    local two = analysis.single_epoch_fit(runs(1000 + study, 0.01), { threads = 1 })
+    t.eq(weak_warning(two), nil, "study " .. study)
+  end
+  for seed = 1, 3 do
+    local obs = runs(seed, 0.005, { epochs = { 1, 2, 4, 8, 16, 32, 64 } })
+    local two = analysis.single_epoch_fit(obs, { threads = 1 })
+    t.eq(weak_warning(two), nil, "repetition.lua's sweep, seed " .. seed)
+  end
+end)
+
 t.done()

@@ -1194,7 +1194,8 @@ int open_plan(lua_State* L) {
   push_published(L);
   document(L, -1,
            "Published allocation rules and laws: chinchilla_approach1 (Chinchilla table 3), kaplan (N = 1.3e9·C_PFday^0.73), "
-           "datablations_exact (Muennighoff et al. with the README's unrounded constants).");
+           "datablations_exact (Muennighoff et al. 2023's data-constrained law with the unrounded constants of the README of "
+           "their datablations repository, github.com/huggingface/datablations, not scalelab's README).");
   lua_setfield(L, -2, "published");
   lua_newtable(L);
   for (const auto& g : plan::gpus()) {

@@ -190,7 +190,8 @@ AllocationRule kaplan() {
 fit::Law datablations_exact() {
   return fit::published::datablations()
       .with_doc("Muennighoff et al. 2023, data-constrained law: fit.published.datablations (the unrounded fitted "
-                "constants of the datablations README) under the name earlier scripts use.")
+                "constants of the README of Muennighoff et al.'s datablations repository, github.com/huggingface/datablations) "
+                "under the name earlier scripts use.")
       .with_name("datablations_exact")
       .as_published();
 }

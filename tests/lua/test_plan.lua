@@ -754,6 +754,22 @@ t.test("plan.optimal plans a budget counted with attention (Kaplan's, PaLM's and
   local a = plan.optimal{ compute = 1e22, law = chinchilla, flops = { "kaplan", ctx = 2048 } }
   t.near(a.n_layer, 47.2413, 1e-5)
   t.near(a.d_model, 3023.446, 1e-5)
+-- help(plan.published) said "Muennighoff et al. with the README's unrounded constants": in scalelab's
+-- help, "the README" reads as scalelab's own (which has no such constants). The constants are those of
+-- the README of the authors' datablations repository: each help text that names it says whose.
+t.test("help texts naming the datablations README say it is the authors' repository's, not scalelab's", function()
+  local texts = {
+    ["plan.published"] = t.help_text(plan.published),
+    ["plan.published.datablations_exact"] = t.help_text(plan.published.datablations_exact),
+    ["fit.published.datablations"] = t.help_text(fit.published.datablations),
+  }
+  for name, text in pairs(texts) do
+    t.ok(text:find("github.com/huggingface/datablations", 1, true), name .. ": " .. text)
+    t.ok(not text:find("the README's", 1, true), name .. ": " .. text)
+  end
+  t.ok(texts["plan.published"]:find("not scalelab's README", 1, true), texts["plan.published"])
+end)
+
   t.near(a.d_model / a.n_layer, 64, 1e-12)
   t.near(12 * a.n_layer * a.d_model ^ 2, a.N, 1e-12)
   t.near(a.flops_per_token, 6 * a.N + 6 * a.n_layer * 2048 * a.d_model, 1e-12)

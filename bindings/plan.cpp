@@ -1002,6 +1002,14 @@ int rule_non_embedding(lua_State* L) {
   lua_pushboolean(L, check<plan::AllocationRule>(L, 1).non_embedding);
   return 1;
 }
+// What N_opt counts: "all", "non_embedding", or nil where the rule does not say (hand-made power laws).
+int rule_N_counts(lua_State* L) {
+  const plan::AllocationRule& r = check<plan::AllocationRule>(L, 1);
+  if (r.non_embedding) lua_pushstring(L, "non_embedding");
+  else if (r.counts_all()) lua_pushstring(L, "all");
+  else lua_pushnil(L);
+  return 1;
+}
 // The models' shape given by rule:with, or nil.
 int rule_shape(lua_State* L) {
   const plan::AllocationRule& r = check<plan::AllocationRule>(L, 1);
@@ -1127,12 +1135,17 @@ int open_plan(lua_State* L) {
        {"D_at", &bound<rule_D_at>, "rule:D_at(C) -> tokens at compute C (C/(6N) without a D law)"},
        {"flops_for_params", &bound<rule_flops_for_params>, "rule:flops_for_params(N) -> the compute at which the rule picks N"},
        {"with", &bound<rule_with>,
-        "rule:with{ vocab =, ctx = [, aspect = 64] } -> the same rule of non-embedding N (Kaplan's) with its models' "
-        "shape: a law of all parameters (Chinchilla's, a study's) then reads its N as N + (vocab + ctx)·d, d the width "
-        "of N = 12·L·d² at d/L = aspect (tied output, learned positions, as model.gpt counts them), and refuses the "
-        "rule without it"}},
+        "rule:with{ vocab =, ctx = [, aspect = 64] } -> the same rule with its models' shape: a law of all parameters "
+        "(Chinchilla's, a study's) then reads the N of a rule of non-embedding N (Kaplan's) as N + (vocab + ctx)·d, d "
+        "the width of N = 12·L·d² at d/L = aspect (tied output, learned positions, as model.gpt counts them), and a "
+        "law of non-embedding N (Kaplan's) the N of a rule of all parameters (Chinchilla's) as the N whose "
+        "N + (vocab + ctx)·d it is; each refuses a rule of the other count without it"}},
       {{"name", &bound<rule_name>, "the rule's name"},
        {"non_embedding", &bound<rule_non_embedding>, "whether N_opt counts non-embedding parameters (Kaplan et al.'s N)"},
+       {"N_counts", &bound<rule_N_counts>,
+        "what N_opt counts: \"all\" (Chinchilla's rule, a study's by default), \"non_embedding\" (Kaplan's), or nil "
+        "where the rule does not say (power laws of your own): a law of the other count reads its N through rule:with's "
+        "models' shape"},
        {"shape", &bound<rule_shape>, "{ vocab =, ctx =, aspect = } of the rule's models (rule:with), or nil"},
        {"doc", &bound<rule_doc>, "where the rule comes from"},
        {"a", &bound<rule_exponent<true>>, "exponent of N_opt ∝ C^a"},

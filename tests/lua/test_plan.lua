@@ -129,8 +129,40 @@ t.test("Kaplan's rule under a law of all parameters needs its models' shape, giv
   -- The shape is checked where it is given.
   t.raises(function() kaplan:with{ vocab = 50257 } end, "rule:with: missing ctx")
   t.raises(function() kaplan:with{ vocab = 50257, ctx = 1024, layers = 12 } end, "layers")
-  t.raises(function() plan.published.chinchilla_approach1:with{ vocab = 50257, ctx = 1024 } end,
-    "rule:with: the rule 'chinchilla_approach1' counts all parameters already")
+  -- A rule of all parameters takes a shape too, for a law of non-embedding N (below); one that does
+  -- not say what its N counts takes none.
+  t.eq(plan.published.chinchilla_approach1:with{ vocab = 32000, ctx = 2048 }.shape.vocab, 32000)
+  t.raises(function() plan.allocation{ N = { k = 0.1, a = 0.5 }, name = "own" }:with{ vocab = 50257, ctx = 1024 } end,
+    "rule:with: the rule 'own' does not say whether its N counts all parameters or non-embedding ones")
+end)
+
+-- The opposite mismatch: Chinchilla's rule (all parameters) under Kaplan's joint law (non-embedding N)
+-- was read as it was, the loss that of a larger model than the rule means. Refused now without the
+-- rule's models' shape; with it, read as the N whose N + (vocab + ctx)·d is the rule's. Python (mpmath,
+-- bisection): at 1e22 FLOP the rule's 9.013757e9 parameters at vocab 32000, ctx 2048, d/L = 64 are
+-- 8.890522e9 non-embedding ones, where the law's loss is 1.990526 (its D 1.847334e11).
+t.test("a rule of all parameters under a law of non-embedding N needs its models' shape", function()
+  local law = fit.published.kaplan
+  local approach1 = plan.published.chinchilla_approach1
+  t.eq(approach1.N_counts, "all")
+  t.eq(plan.published.kaplan.N_counts, "non_embedding")
+  t.eq(plan.allocation{ N = { k = 0.1, a = 0.5 } }.N_counts, nil)
+  t.raises(function() plan.compare{ compute = 1e22, law = law, candidates = { A = approach1 } } end,
+    "plan.compare: candidate 'A' is the rule 'chinchilla_approach1', which counts all parameters (the embeddings "
+      .. "included, Chinchilla's N), and law 'kaplan' non-embedding ones (Kaplan et al.'s N)")
+  t.raises(function() plan.optimal{ compute = 1e22, law = law, allocation = approach1 } end,
+    "Give the rule its models' shape, plan.published.chinchilla_approach1:with{ vocab = 32000, ctx = 2048 }")
+  local shaped = approach1:with{ vocab = 32000, ctx = 2048 }
+  t.ok(tostring(shaped):find("N all parameters, models of vocab 32000, ctx 2048, d/L = 64", 1, true), tostring(shaped))
+  local cmp = plan.compare{ compute = 1e22, law = law, candidates = { A = shaped } }
+  t.near(cmp.rows[2].N, 8.890522027e9, 1e-9)
+  t.near(cmp.rows[2].D, 1.847334e11, 1e-6)
+  t.near(cmp.rows[2].loss, 1.99052631, 1e-8)
+  local opt = plan.optimal{ compute = 1e22, law = law, allocation = shaped }
+  t.near(opt.N, 9.013757e9, 1e-6)
+  t.near(opt.loss, 1.99052631, 1e-8)
+  -- Without a law, or with one of all parameters, nothing is converted.
+  t.near(plan.optimal{ compute = 1e22, law = fit.published.chinchilla, allocation = approach1 }.N, 9.013757e9, 1e-6)
 end)
 
 -- The inference-aware answer's training compute printed as "FLOP", beside "inference FLOP" and
@@ -693,6 +725,22 @@ t.test("a name the published tables lack is an error naming it and the published
   t.eq(#repl.complete("plan.published.chinchilla."), 0)
 end)
 
+-- help(plan.published) said "Muennighoff et al. with the README's unrounded constants": in scalelab's
+-- help, "the README" reads as scalelab's own (which has no such constants). The constants are those of
+-- the README of the authors' datablations repository: each help text that names it says whose.
+t.test("help texts naming the datablations README say it is the authors' repository's, not scalelab's", function()
+  local texts = {
+    ["plan.published"] = t.help_text(plan.published),
+    ["plan.published.datablations_exact"] = t.help_text(plan.published.datablations_exact),
+    ["fit.published.datablations"] = t.help_text(fit.published.datablations),
+  }
+  for name, text in pairs(texts) do
+    t.ok(text:find("github.com/huggingface/datablations", 1, true), name .. ": " .. text)
+    t.ok(not text:find("the README's", 1, true), name .. ": " .. text)
+  end
+  t.ok(texts["plan.published"]:find("not scalelab's README", 1, true), texts["plan.published"])
+end)
+
 t.test("budgets under 10 FLOP print as 3.11 and 0.306 FLOP, not 3.11e0 and 3.06e-1", function()
   -- One parameter's compute-optimal run under Chinchilla's law: D = (1/G)^(1/a) = 0.519 tokens from
   -- the closed form N_opt = G·(C/6)^a, so C = 6·1·0.519 = 3.11 FLOP.
@@ -754,22 +802,6 @@ t.test("plan.optimal plans a budget counted with attention (Kaplan's, PaLM's and
   local a = plan.optimal{ compute = 1e22, law = chinchilla, flops = { "kaplan", ctx = 2048 } }
   t.near(a.n_layer, 47.2413, 1e-5)
   t.near(a.d_model, 3023.446, 1e-5)
--- help(plan.published) said "Muennighoff et al. with the README's unrounded constants": in scalelab's
--- help, "the README" reads as scalelab's own (which has no such constants). The constants are those of
--- the README of the authors' datablations repository: each help text that names it says whose.
-t.test("help texts naming the datablations README say it is the authors' repository's, not scalelab's", function()
-  local texts = {
-    ["plan.published"] = t.help_text(plan.published),
-    ["plan.published.datablations_exact"] = t.help_text(plan.published.datablations_exact),
-    ["fit.published.datablations"] = t.help_text(fit.published.datablations),
-  }
-  for name, text in pairs(texts) do
-    t.ok(text:find("github.com/huggingface/datablations", 1, true), name .. ": " .. text)
-    t.ok(not text:find("the README's", 1, true), name .. ": " .. text)
-  end
-  t.ok(texts["plan.published"]:find("not scalelab's README", 1, true), texts["plan.published"])
-end)
-
   t.near(a.d_model / a.n_layer, 64, 1e-12)
   t.near(12 * a.n_layer * a.d_model ^ 2, a.N, 1e-12)
   t.near(a.flops_per_token, 6 * a.N + 6 * a.n_layer * 2048 * a.d_model, 1e-12)

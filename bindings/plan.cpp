@@ -914,6 +914,14 @@ int question_cost_of(lua_State* L) {
   else lua_pushnil(L);
   return 1;
 }
+// question:check_rule_counts(law_name, N_counts) -> the question; raises as answering it with a law
+// of that name and count would, where its allocation rule counts N otherwise and has no shape.
+int question_check_rule_counts(lua_State* L) {
+  const plan::Question& q = check<plan::Question>(L, 1);
+  q.check_rule_counts(luaL_checkstring(L, 2), luaL_checkstring(L, 3));
+  lua_settop(L, 1);
+  return 1;
+}
 int question_kind(lua_State* L) {
   lua_pushstring(L, check<plan::Question>(L, 1).kind_name());
   return 1;
@@ -1117,7 +1125,12 @@ int open_plan(lua_State* L) {
       {{"answer", &bound<question_answer>, "question:answer(law) -> Answer (law may be omitted for allocation-rule questions)"},
        {"cost_of", &bound<question_cost_of>,
         "question:cost_of(flops) -> the Cost of that compute on the GPUs the question named (gpu =, gpus =, mfu =, "
-        "peak =), or nil when it named none"}},
+        "peak =), or nil when it named none"},
+       {"check_rule_counts", &bound<question_check_rule_counts>,
+        "question:check_rule_counts(law_name, N_counts) -> question; raises the error question:answer(law) would raise "
+        "with a law of that name whose N counts N_counts (\"all\" or \"non_embedding\") where an allocation rule of "
+        "the question counts N otherwise and has no models' shape to convert it (a study checks its questions so "
+        "before training)"}},
       {{"kind", &bound<question_kind>, "\"optimal\", \"loss\", \"compute_for\", \"inference\", \"compare\", \"table\", \"returns\""},
        {"needs_law", &bound<question_needs_law>, "whether answering needs a law"},
        {"convention", &bound<question_convention>,

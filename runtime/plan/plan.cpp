@@ -1639,4 +1639,20 @@ Answer returns(const fit::FittedLaw& fitted, const ReturnsOptions& options) {
   return out;
 }
 
+void Question::check_rule_counts(const std::string& law_name, const std::string& N_counts) const {
+  if (N_counts != "all" && N_counts != "non_embedding")
+    fail("question:check_rule_counts: the law's N counts \"all\" or \"non_embedding\" (got \"", N_counts, "\")");
+  const bool non_embedding = N_counts == "non_embedding";
+  // The function and subject each answer names (plan::optimal, plan::table, plan::compare).
+  if (rule_ && (kind_ == Kind::Optimal || kind_ == Kind::Table)) {
+    const std::string function = kind_ == Kind::Optimal ? "plan.optimal" : "plan.table";
+    rule_params(*rule_, law_name, non_embedding, function, "the rule '" + rule_->name + "'");
+  }
+  if (kind_ == Kind::Compare)
+    for (const Candidate& c : compare_.candidates)
+      if (c.rule)
+        rule_params(*c.rule, law_name, non_embedding, "plan.compare",
+                    "candidate '" + c.name + "' is the rule '" + c.rule->name + "', which");
+}
+
 }  // namespace scalelab::plan

@@ -345,6 +345,11 @@ class Question {
   Answer answer(const fit::FittedLaw& law) const;
   Answer answer() const;  // allocation-rule questions only; throws saying a law is needed otherwise
   std::string Summary() const;  // "question optimal: compute-optimal allocation at 1.00e21 FLOP\n  asked without a law: ..."
+  // Throws as answer() would with a law named `law_name` whose N counts `N_counts` ("all" or
+  // "non_embedding") where an allocation rule of the question (its allocation =, a candidate)
+  // counts N otherwise and has no shape to convert it: for checking a question before its law is
+  // fitted (a study checks its questions when it is declared, not after training every run).
+  void check_rule_counts(const std::string& law_name, const std::string& N_counts) const;
 
  private:
   Kind kind_ = Kind::Optimal;

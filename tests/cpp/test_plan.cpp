@@ -956,6 +956,23 @@ TEST_CASE("a rule of all parameters is read by a law of non-embedding parameters
   CHECK_THAT(note_starting(tab, "law 'kaplan' counts non-embedding parameters: the sizes of rule 'chinchilla_approach1' "
                                 "(all parameters) are read without the embeddings (32000 + 2048)·d"),
              Contains("1B as 942M"));
+  // A study checks its questions before a law is fitted, with the same errors.
+  const plan::Question q = plan::Question::Compare([&] {
+    plan::CompareOptions c = o;
+    c.candidates = {{"approach 1", fit::kMissing, fit::kMissing, approach1}};
+    return c;
+  }());
+  CHECK_THROWS_WITH(q.check_rule_counts("chinchilla", "non_embedding"),
+                    StartsWith("plan.compare: candidate 'approach 1' is the rule 'chinchilla_approach1', which counts all "
+                               "parameters") && Contains(fix));
+  CHECK_NOTHROW(q.check_rule_counts("chinchilla", "all"));
+  const plan::Question k = plan::Question::Optimal(at(1e22), plan::published::kaplan());
+  CHECK_THROWS_WITH(k.check_rule_counts("chinchilla", "all"),
+                    StartsWith("plan.optimal: the rule 'kaplan' counts non-embedding parameters (Kaplan et al.'s N), and "
+                               "law 'chinchilla' all of them"));
+  CHECK_NOTHROW(k.check_rule_counts("chinchilla", "non_embedding"));
+  CHECK_NOTHROW(plan::Question::Optimal(at(1e22), plan::published::kaplan().with_shape(256, 64, 64, "test"))
+                    .check_rule_counts("chinchilla", "all"));
 }
 
 TEST_CASE("allocation rules: Kaplan's C^0.73") {

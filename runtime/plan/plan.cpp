@@ -710,9 +710,31 @@ std::pair<double, double> rule_sample_at(const AllocationRule& rule, size_t draw
 // The convention of a rule's budgets and N: 6·N·D, with N non-embedding for Kaplan's rule, whose
 // answers printed '41.7B params' with no word that they leave out the embeddings (the note on it came
 // only with a law of all parameters).
-std::string rule_convention(const AllocationRule& rule) {
+// A rule of all parameters read by a law of non-embedding N says so too: its N printed as '9.01B
+// params' with no word of which count, beside a loss the law gave for 8.89B non-embedding ones.
+std::string rule_convention(const AllocationRule& rule, const RuleParams& read = {}) {
   return FlopsPerToken{}.Describe() +
-         (rule.non_embedding ? ", N non-embedding parameters (Kaplan et al.'s count: the model is larger by its embeddings)" : "");
+         (rule.non_embedding ? ", N non-embedding parameters (Kaplan et al.'s count: the model is larger by its embeddings)"
+          : read.convert == RuleParams::Convert::ToNonEmbedding
+              ? ", N all parameters (the rule's count, the embeddings included: the law reads its models' non-embedding N)"
+              : "");
+}
+
+// An answer whose rows hold rules' N read into the law's count (plan.compare): the count, where
+// law_convention does not say it already.
+std::string read_convention(const fit::FittedLaw& fitted, const std::vector<RuleParams>& reads) {
+  bool to_all = false, to_non_embedding = false;
+  for (const RuleParams& r : reads) {
+    to_all = to_all || r.convert == RuleParams::Convert::ToAll;
+    to_non_embedding = to_non_embedding || r.convert == RuleParams::Convert::ToNonEmbedding;
+  }
+  if (to_all)
+    return str(", N all parameters (as law '", fitted.law.name(), "' counts them: a rule's non-embedding N is read with ",
+               "its models' embeddings)");
+  if (to_non_embedding && fitted.N_counts != "non_embedding")
+    return str(", N non-embedding parameters (as law '", fitted.law.name(), "' counts them: a rule's N of all parameters ",
+               "is read without its models' embeddings)");
+  return "";
 }
 
 // An answer whose budget counts attention (FlopsPerToken other than 6N): what the budget buys per
@@ -1045,7 +1067,7 @@ Answer optimal(const AllocationRule& rule, const OptimalOptions& options, const 
   out.question = optimal_question(options);
   out.law = "allocation rule " + rule.name + (law ? "; loss from " + law_label(*law) : "");
   out.method = "power laws N_opt(C)" + std::string(rule.D_law ? ", D_opt(C)" : ", D = C/(6N)");
-  out.convention = rule_convention(rule);
+  out.convention = rule_convention(rule, read);
   note_rule_extrapolation(rule, out);
   note_no_bootstrap(rule.N_law, "the rule '" + rule.name + "'", out);
   check_model_size(out, "plan.optimal");
@@ -1394,6 +1416,7 @@ Answer compare(const fit::FittedLaw& fitted, const CompareOptions& options) {
   out.question = "allocations compared at " + flops_text(C) + (given(U) ? " with " + format_count(U) + " unique tokens" : "") +
                  (per_token.six_n() ? "" : ", counted as " + per_token.Describe());
   note_counted(out, per_token, fitted);
+  out.convention += read_convention(fitted, reads);
   out.law = law_label(fitted);
   note_kaplan_joint(fitted.law, out);
   note_kaplan_overfitting(&fitted.law, nullptr, out, Optima::FirstRow);
@@ -1545,7 +1568,7 @@ Answer table(const AllocationRule& rule, const TableOptions& options, const fit:
   out.question = "compute-optimal FLOPs and tokens per model size";
   out.law = "allocation rule " + rule.name + (law ? "; loss from " + law_label(*law) : "");
   out.method = "power laws";
-  out.convention = rule_convention(rule);
+  out.convention = rule_convention(rule, read);
   note_small_models(out);
   note_rule_extrapolation(rule, out);
   note_no_bootstrap(rule.N_law, "the rule '" + rule.name + "'", out);

@@ -165,6 +165,35 @@ t.test("a rule of all parameters under a law of non-embedding N needs its models
   t.near(plan.optimal{ compute = 1e22, law = fit.published.chinchilla, allocation = approach1 }.N, 9.013757e9, 1e-6)
 end)
 
+-- plan.compare's rows read Kaplan's rule into the law's count (all parameters: 42B for the rule's 41.7B
+-- non-embedding ones), yet nothing printed beside them said which count its N was: its convention was
+-- "C = 6·N·D" alone, and only a note said what the rule's N was read as. Every answer from a law and a
+-- rule of different counts now says in its convention which count its N is.
+t.test("an answer from a law and a rule that count N differently says which count its N is", function()
+  local chinchilla_law, kaplan_law = fit.published.chinchilla, fit.published.kaplan
+  local kaplan = plan.published.kaplan:with{ vocab = 50257, ctx = 1024 }
+  local cmp = plan.compare{ compute = 1e22, law = chinchilla_law, candidates = { K = kaplan } }
+  t.ok(cmp.convention:find("C = 6·N·D, N all parameters (as law 'chinchilla' counts them: a rule's non-embedding N is "
+    .. "read with its models' embeddings)", 1, true), cmp.convention)
+  t.ok(tostring(cmp):find("N all parameters (as law 'chinchilla' counts them", 1, true), tostring(cmp))
+  -- plan.optimal and plan.table keep the rule's N, which their convention names.
+  for _, a in ipairs { plan.optimal{ compute = 1e22, law = chinchilla_law, allocation = kaplan },
+                       plan.table{ params = { 1e9 }, law = chinchilla_law, allocation = kaplan } } do
+    t.ok(a.convention:find("N non-embedding parameters (Kaplan et al.'s count", 1, true), a.convention)
+  end
+  local approach1 = plan.published.chinchilla_approach1:with{ vocab = 32000, ctx = 2048 }
+  for _, a in ipairs { plan.optimal{ compute = 1e22, law = kaplan_law, allocation = approach1 },
+                       plan.table{ params = { 1e9 }, law = kaplan_law, allocation = approach1 } } do
+    t.ok(a.convention:find("N all parameters (the rule's count, the embeddings included", 1, true), a.convention)
+    t.ok(tostring(a):find("N all parameters (the rule's count", 1, true), tostring(a))
+  end
+  local cmp2 = plan.compare{ compute = 1e22, law = kaplan_law, candidates = { A = approach1 } }
+  t.ok(cmp2.convention:find("N non-embedding parameters", 1, true), cmp2.convention)
+  -- Alike counts add nothing.
+  t.eq(plan.compare{ compute = 1e22, law = chinchilla_law, candidates = { A = plan.published.chinchilla_approach1 } }.convention,
+    "C = 6·N·D")
+end)
+
 -- The inference-aware answer's training compute printed as "FLOP", beside "inference FLOP" and
 -- "total FLOP": which compute it was took knowing the answer.
 t.test("the inference-aware answer names its training compute", function()

@@ -452,11 +452,14 @@ void note_kaplan_overfitting(const Law* law, const AllocationRule* rule, Answer&
   }
   // Only a joint law (not a rule) makes its optima; optimum_over_bound < 1 is the case the joint note says.
   const bool skip_own = joint && !rule && optima != Optima::None;
+  // The bound of a rule of Kaplan's N is of its non-embedding N, which the note names as such: beside a
+  // comparison's row of 42B parameters (the rule's 41.7B read by a law of all of them) it said "N = 41.7B".
+  const char* count = !joint ? " non-embedding parameters" : "";
   auto part = [&](const Answer& x) -> std::string {
     if (!x.has("N") || !x.has("D")) return "";
     const double N = x.value("N"), D = x.value("D"), need = bound.at(N);
     if (!(N > 0) || !(D > 0) || !std::isfinite(N) || !std::isfinite(D) || !(D < need)) return "";
-    return str("D = ", format_quantity(D, Unit::Tokens), " tokens for N = ", format_quantity(N, Unit::Params), " is ",
+    return str("D = ", format_quantity(D, Unit::Tokens), " tokens for N = ", format_quantity(N, Unit::Params), count, " is ",
                format_significant(D / need, 2), "× the bound (", format_quantity(need, Unit::Tokens), ")");
   };
   const std::string own = skip_own ? "" : part(a);

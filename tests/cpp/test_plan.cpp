@@ -853,7 +853,7 @@ TEST_CASE("a rule of non-embedding parameters is read by a law of all parameters
   o.compute = 1e21;
   const plan::Answer low = plan::compare(chinchilla, o);
   CHECK_THAT(note_starting(low, "'Kaplan': below Kaplan et al.'s overfitting bound"),
-             Contains("D = 21.5B tokens for N = 7.77B is 0.21× the bound (104B)"));
+             Contains("D = 21.5B tokens for N = 7.77B non-embedding parameters is 0.21× the bound (104B)"));
   CHECK(plan::optimal(shaped, at(1e21), &chinchilla).notes.size() >= 1);
   o.candidates.push_back({"approach 1", fit::kMissing, fit::kMissing, plan::published::chinchilla_approach1()});
   CHECK(note_starting(plan::compare(chinchilla, o), "'approach 1': below").empty());

@@ -490,9 +490,15 @@ t.test("a Kaplan plan below the overfitting bound D ≳ 5e3·N^0.74 says so, one
   t.near(a.N, N, 1e-9)
   local note = note_with(a, head)
   t.ok(note, tostring(a))
-  t.ok(note:find(string.format("D = 40B tokens for N = 41.7B is %.2g× the bound (361B)", D / bound(N)), 1, true), note)
+  t.ok(note:find(string.format("D = 40B tokens for N = 41.7B non-embedding parameters is %.2g× the bound (361B)", D / bound(N)), 1, true), note)
   t.ok(tostring(a):find("note: " .. head, 1, true), tostring(a))
   t.ok(a:markdown():find(head, 1, true), a:markdown())
+  -- Compared under a law of all parameters, the row's N is the rule's models' 42B: the note names its
+  -- 41.7B as the rule's non-embedding N (it said "N = 41.7B" below a row of 42B params).
+  local cmp = plan.compare{ compute = C, law = fit.published.chinchilla,
+    candidates = { K = plan.published.kaplan:with{ vocab = 50257, ctx = 1024 } } }
+  t.ok(tostring(cmp):find("\n  K +42B ", 1), tostring(cmp))
+  t.ok(tostring(cmp):find("'K': " .. head .. ": D = 40B tokens for N = 41.7B non-embedding parameters is", 1, true), tostring(cmp))
   -- At 1e15 FLOP the rule's D (515M tokens) is 8.5× the bound: no note.
   N = 1.3e9 * (1e15 / 8.64e19) ^ 0.73
   t.ok(1e15 / (6 * N) > 5 * bound(N), "by hand: above the bound")

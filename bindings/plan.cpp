@@ -926,6 +926,14 @@ int question_cost_of(lua_State* L) {
   else lua_pushnil(L);
   return 1;
 }
+// question:check_rule_counts(law_name, N_counts) -> the question; raises as answering it with a law
+// of that name and count would, where its allocation rule counts N otherwise and has no shape.
+int question_check_rule_counts(lua_State* L) {
+  const plan::Question& q = check<plan::Question>(L, 1);
+  q.check_rule_counts(luaL_checkstring(L, 2), luaL_checkstring(L, 3));
+  lua_settop(L, 1);
+  return 1;
+}
 int question_kind(lua_State* L) {
   lua_pushstring(L, check<plan::Question>(L, 1).kind_name());
   return 1;
@@ -1023,6 +1031,14 @@ int rule_with(lua_State* L) {
 }
 int rule_non_embedding(lua_State* L) {
   lua_pushboolean(L, check<plan::AllocationRule>(L, 1).non_embedding);
+  return 1;
+}
+// What N_opt counts: "all", "non_embedding", or nil where the rule does not say (hand-made power laws).
+int rule_N_counts(lua_State* L) {
+  const plan::AllocationRule& r = check<plan::AllocationRule>(L, 1);
+  if (r.non_embedding) lua_pushstring(L, "non_embedding");
+  else if (r.counts_all()) lua_pushstring(L, "all");
+  else lua_pushnil(L);
   return 1;
 }
 // The models' shape given by rule:with, or nil.
@@ -1132,7 +1148,12 @@ int open_plan(lua_State* L) {
       {{"answer", &bound<question_answer>, "question:answer(law) -> Answer (law may be omitted for allocation-rule questions)"},
        {"cost_of", &bound<question_cost_of>,
         "question:cost_of(flops) -> the Cost of that compute on the GPUs the question named (gpu =, gpus =, mfu =, "
-        "peak =), or nil when it named none"}},
+        "peak =), or nil when it named none"},
+       {"check_rule_counts", &bound<question_check_rule_counts>,
+        "question:check_rule_counts(law_name, N_counts) -> question; raises the error question:answer(law) would raise "
+        "with a law of that name whose N counts N_counts (\"all\" or \"non_embedding\") where an allocation rule of "
+        "the question counts N otherwise and has no models' shape to convert it (a study checks its questions so "
+        "before training)"}},
       {{"kind", &bound<question_kind>, "\"optimal\", \"loss\", \"compute_for\", \"inference\", \"compare\", \"table\", \"returns\""},
        {"needs_law", &bound<question_needs_law>, "whether answering needs a law"},
        {"convention", &bound<question_convention>,
@@ -1150,12 +1171,17 @@ int open_plan(lua_State* L) {
        {"D_at", &bound<rule_D_at>, "rule:D_at(C) -> tokens at compute C (C/(6N) without a D law)"},
        {"flops_for_params", &bound<rule_flops_for_params>, "rule:flops_for_params(N) -> the compute at which the rule picks N"},
        {"with", &bound<rule_with>,
-        "rule:with{ vocab =, ctx = [, aspect = 64] } -> the same rule of non-embedding N (Kaplan's) with its models' "
-        "shape: a law of all parameters (Chinchilla's, a study's) then reads its N as N + (vocab + ctx)·d, d the width "
-        "of N = 12·L·d² at d/L = aspect (tied output, learned positions, as model.gpt counts them), and refuses the "
-        "rule without it"}},
+        "rule:with{ vocab =, ctx = [, aspect = 64] } -> the same rule with its models' shape: a law of all parameters "
+        "(Chinchilla's, a study's) then reads the N of a rule of non-embedding N (Kaplan's) as N + (vocab + ctx)·d, d "
+        "the width of N = 12·L·d² at d/L = aspect (tied output, learned positions, as model.gpt counts them), and a "
+        "law of non-embedding N (Kaplan's) the N of a rule of all parameters (Chinchilla's) as the N whose "
+        "N + (vocab + ctx)·d it is; each refuses a rule of the other count without it"}},
       {{"name", &bound<rule_name>, "the rule's name"},
        {"non_embedding", &bound<rule_non_embedding>, "whether N_opt counts non-embedding parameters (Kaplan et al.'s N)"},
+       {"N_counts", &bound<rule_N_counts>,
+        "what N_opt counts: \"all\" (Chinchilla's rule, a study's by default), \"non_embedding\" (Kaplan's), or nil "
+        "where the rule does not say (power laws of your own): a law of the other count reads its N through rule:with's "
+        "models' shape"},
        {"shape", &bound<rule_shape>, "{ vocab =, ctx =, aspect = } of the rule's models (rule:with), or nil"},
        {"doc", &bound<rule_doc>, "where the rule comes from"},
        {"a", &bound<rule_exponent<true>>, "exponent of N_opt ∝ C^a"},
@@ -1217,7 +1243,8 @@ int open_plan(lua_State* L) {
   push_published(L);
   document(L, -1,
            "Published allocation rules and laws: chinchilla_approach1 (Chinchilla table 3), kaplan (N = 1.3e9·C_PFday^0.73), "
-           "datablations_exact (Muennighoff et al. with the README's unrounded constants).");
+           "datablations_exact (Muennighoff et al. 2023's data-constrained law with the unrounded constants of the README of "
+           "their datablations repository, github.com/huggingface/datablations, not scalelab's README).");
   lua_setfield(L, -2, "published");
   lua_newtable(L);
   for (const auto& g : plan::gpus()) {

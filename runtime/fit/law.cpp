@@ -604,7 +604,8 @@ Law datablations() {
                                              0.3526596, 15.387756, 5.309743})
       .with_doc("Muennighoff et al. 2023, data-constrained law: base law (alpha, beta tied) A = e^6.255414 (520.8), "
                 "B = e^7.3049974 (1487.7), E = e^0.6254804 (1.869), alpha = beta = 0.3526596; with the base frozen "
-                "R_D* 15.387756, R_N* 5.309743 (182 runs, R² 0.772). Unrounded constants of the datablations README. "
+                "R_D* 15.387756, R_N* 5.309743 (182 runs, R² 0.772). Unrounded constants of the README of the authors' datablations "
+                "repository (github.com/huggingface/datablations). "
                 "R_D*, R_N* are a local optimum of the paper's own objective (sum of Huber(1e-3) of ln residuals, "
                 "0.0158259): the notebook's L-BFGS from R* in {0, 6.7, 13.3, 20} never left that basin; the "
                 "global optimum on the same runs is about R_D* 95, R_N* 1.7 (objective 0.0158047, R² 0.791). "

@@ -18,10 +18,25 @@ double AllocationRule::N_at(double flops) const { return evaluate(N_law.law, flo
 double AllocationRule::width(double N) const { return std::cbrt(aspect * N / 12.0); }
 double AllocationRule::all_params(double N) const { return N + (vocab + ctx) * width(N); }
 
+double AllocationRule::non_embedding_params(double N_all) const {
+  // y³ + k·y − N_all is increasing and convex for y > 0: Newton's method from an upper bound of the
+  // root (y³ ≤ N_all and k·y ≤ N_all) decreases to it monotonically.
+  const double k = (vocab + ctx) * std::cbrt(aspect / 12.0);
+  if (!(N_all > 0)) return N_all;
+  double y = std::min(std::cbrt(N_all), N_all / k);
+  for (int i = 0; i < 100; ++i) {
+    const double step = (y * y * y + k * y - N_all) / (3 * y * y + k);
+    y -= step;
+    if (!(std::fabs(step) > 1e-15 * y)) break;
+  }
+  return y * y * y;
+}
+
 AllocationRule AllocationRule::with_shape(double vocab_, double ctx_, double aspect_, const std::string& function) const {
-  if (!non_embedding)
-    fail(function, ": the rule '", name, "' counts all parameters already (its N includes the embeddings): its N needs no "
-         "model shape");
+  if (!non_embedding && !counts_all())
+    fail(function, ": the rule '", name, "' does not say whether its N counts all parameters or non-embedding ones (its "
+         "power laws were not fitted to runs that say it, e.g. a study's), so no law converts its N and a model shape "
+         "would change nothing");
   auto check = [&](double v, const char* what, const char* hint) {
     if (std::isnan(v)) fail(function, ": missing ", what, " (", hint, ")");
     if (!(v >= 1) || !std::isfinite(v))
@@ -143,6 +158,9 @@ std::string AllocationRule::Summary() const {
   else
     out << ", D = C/(6N)";
   if (!N_law.samples.empty()) out << " (" << N_law.samples.size() << " bootstrap samples)";
+  if (counts_all() && has_shape())
+    out << "; N all parameters, models of vocab " << format_significant(vocab, 6) << ", ctx " << format_significant(ctx, 6)
+        << ", d/L = " << format_significant(aspect, 4);
   if (non_embedding)
     out << "; N non-embedding" << (has_shape() ? str(", models of vocab ", format_significant(vocab, 6), ", ctx ",
                                                      format_significant(ctx, 6), ", d/L = ", format_significant(aspect, 4))
@@ -172,6 +190,7 @@ AllocationRule chinchilla_approach1() {
       "row (the Gopher budget 5.76e23) is inconsistent with its neighbours under any pair of power laws: there these "
       "laws give 67.9B parameters on 1.41T tokens.";
   rule.N_law = power(-2.31284620322395, 0.4981528265604677, "N_opt");
+  rule.N_law.N_counts = "all";  // Hoffmann et al. count every parameter, the embeddings included
   rule.D_law = power(0.5150249357405596, 0.5019487746854658, "D_opt");
   return rule;
 }
@@ -190,7 +209,8 @@ AllocationRule kaplan() {
 fit::Law datablations_exact() {
   return fit::published::datablations()
       .with_doc("Muennighoff et al. 2023, data-constrained law: fit.published.datablations (the unrounded fitted "
-                "constants of the datablations README) under the name earlier scripts use.")
+                "constants of the README of Muennighoff et al.'s datablations repository, github.com/huggingface/datablations) "
+                "under the name earlier scripts use.")
       .with_name("datablations_exact")
       .as_published();
 }

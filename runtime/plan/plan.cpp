@@ -452,11 +452,14 @@ void note_kaplan_overfitting(const Law* law, const AllocationRule* rule, Answer&
   }
   // Only a joint law (not a rule) makes its optima; optimum_over_bound < 1 is the case the joint note says.
   const bool skip_own = joint && !rule && optima != Optima::None;
+  // The bound of a rule of Kaplan's N is of its non-embedding N, which the note names as such: beside a
+  // comparison's row of 42B parameters (the rule's 41.7B read by a law of all of them) it said "N = 41.7B".
+  const char* count = !joint ? " non-embedding parameters" : "";
   auto part = [&](const Answer& x) -> std::string {
     if (!x.has("N") || !x.has("D")) return "";
     const double N = x.value("N"), D = x.value("D"), need = bound.at(N);
     if (!(N > 0) || !(D > 0) || !std::isfinite(N) || !std::isfinite(D) || !(D < need)) return "";
-    return str("D = ", format_quantity(D, Unit::Tokens), " tokens for N = ", format_quantity(N, Unit::Params), " is ",
+    return str("D = ", format_quantity(D, Unit::Tokens), " tokens for N = ", format_quantity(N, Unit::Params), count, " is ",
                format_significant(D / need, 2), "× the bound (", format_quantity(need, Unit::Tokens), ")");
   };
   const std::string own = skip_own ? "" : part(a);
@@ -478,55 +481,94 @@ void note_kaplan_overfitting(const Law* law, const AllocationRule* rule, Answer&
 
 // Whether `fitted` reads N as non-embedding parameters: Kaplan et al.'s laws, or a law fitted to runs
 // counted so (a study's params = "non_embedding"). Chinchilla's, Muennighoff's and Besiroglu et al.'s
-// laws, and a study's by default, count all parameters.
+// laws, and a study's by default, count all parameters. What its runs counted comes first: a law of
+// Kaplan's form fitted to runs of all parameters (a study's fits = { "kaplan" }) reads all of them.
 bool law_counts_non_embedding(const fit::FittedLaw& fitted) {
+  if (fitted.N_counts == "non_embedding") return true;
+  if (fitted.N_counts == "all") return false;
   switch (fitted.law.kind()) {
     case fit::LawKind::KaplanN: case fit::LawKind::KaplanND: case fit::LawKind::KaplanCurve: return true;
-    default: return fitted.N_counts == "non_embedding";
+    default: return false;
   }
 }
 
-// How a law reads an allocation rule's N: as it is, or, for a rule of non-embedding N (Kaplan's)
-// read with a law of all parameters, as the N of the rule's models with their embeddings
-// (AllocationRule::all_params). That was a note only, and the loss the law gave was that of a
-// smaller model than the rule means (by 9% of its parameters for 1M non-embedding ones at vocab 256,
-// context 256 and d/L = 64); a rule without its models' shape is refused, naming the fix.
+// How a law reads an allocation rule's N: as it is, or, where the two count N differently, as the N
+// of the rule's models in the law's count (AllocationRule::all_params for a rule of non-embedding N,
+// Kaplan's, read by a law of all parameters; non_embedding_params for a rule of all parameters,
+// Chinchilla's or a study's, read by a law of non-embedding N, Kaplan's). Read as it was, the law's
+// loss was that of a smaller model than the rule means (by 9% of its parameters for 1M non-embedding
+// ones at vocab 256, context 256 and d/L = 64), or of a larger one; a rule without its models' shape
+// is refused, naming the fix. A rule that does not say what its N counts is read as it is.
 struct RuleParams {
+  enum class Convert { None, ToAll, ToNonEmbedding };
   const AllocationRule* rule = nullptr;
-  bool convert = false;
-  double operator()(double N) const { return convert ? rule->all_params(N) : N; }
+  Convert convert = Convert::None;
+  bool converts() const { return convert != Convert::None; }
+  double operator()(double N) const {
+    return convert == Convert::ToAll ? rule->all_params(N)
+         : convert == Convert::ToNonEmbedding ? rule->non_embedding_params(N) : N;
+  }
 };
 
-// `subject` names the rule in the question ("the rule 'kaplan'", "candidate 'K' is the rule 'kaplan', which").
-RuleParams rule_params(const AllocationRule& rule, const fit::FittedLaw& law, const std::string& function,
-                       const std::string& subject) {
+// The published rule by its Lua name, or "rule".
+std::string rule_as_given(const AllocationRule& rule) {
+  return rule.name == "kaplan" || rule.name == "chinchilla_approach1" ? "plan.published." + rule.name : "rule";
+}
+
+// `subject` names the rule in the question ("the rule 'kaplan'", "candidate 'K' is the rule 'kaplan', which");
+// `law_name` and `law_non_embedding` the law that reads it (law_counts_non_embedding).
+RuleParams rule_params(const AllocationRule& rule, const std::string& law_name, bool law_non_embedding,
+                       const std::string& function, const std::string& subject) {
   RuleParams out;
   out.rule = &rule;
-  if (!rule.non_embedding || law_counts_non_embedding(law)) return out;
-  const std::string as_given = rule.name == "kaplan" ? "plan.published.kaplan" : "rule";
-  if (!rule.has_shape())
-    fail(function, ": ", subject, " counts non-embedding parameters (Kaplan et al.'s N), and law '", law.law.name(),
-         "' all of them: read as they are, its loss is that of a smaller model than the rule means. Give the rule its "
-         "models' shape, ", as_given, ":with{ vocab = 50257, ctx = 1024 } (the law then reads N + (vocab + ctx)·d "
-         "parameters, d the width of N at d/L = 64, or aspect = ), or ask with a law of non-embedding N "
-         "(fit.published.kaplan, or a study's with params = \"non_embedding\")");
-  out.convert = true;
+  if (rule.non_embedding && !law_non_embedding) {
+    if (!rule.has_shape())
+      fail(function, ": ", subject, " counts non-embedding parameters (Kaplan et al.'s N), and law '", law_name,
+           "' all of them: read as they are, its loss is that of a smaller model than the rule means. Give the rule its "
+           "models' shape, ", rule_as_given(rule), ":with{ vocab = 50257, ctx = 1024 } (the law then reads N + (vocab + ctx)·d "
+           "parameters, d the width of N at d/L = 64, or aspect = ), or ask with a law of non-embedding N "
+           "(fit.published.kaplan, or a study's with params = \"non_embedding\")");
+    out.convert = RuleParams::Convert::ToAll;
+  } else if (rule.counts_all() && law_non_embedding) {
+    if (!rule.has_shape())
+      fail(function, ": ", subject, " counts all parameters (the embeddings included, Chinchilla's N), and law '",
+           law_name, "' non-embedding ones (Kaplan et al.'s N): read as they are, its loss is that of a larger model "
+           "than the rule means. Give the rule its models' shape, ", rule_as_given(rule), ":with{ vocab = 32000, "
+           "ctx = 2048 } (their vocabulary and context: the law then reads the N whose N + (vocab + ctx)·d is the rule's, "
+           "d the width of N at d/L = 64, or aspect = ), or ask with a law of all parameters (fit.published.chinchilla, "
+           "or a study's with params = \"all\")");
+    out.convert = RuleParams::Convert::ToNonEmbedding;
+  }
   return out;
 }
 
-// What the law read for the rule's N at the answer's budget: "law 'epoch' counts all parameters: the
-// 805B non-embedding parameters of rule 'kaplan' are read as 806B, with the embeddings (50257 + 1024)·d
-// = 830M of its models (d = 16250 at d/L = 64)".
+RuleParams rule_params(const AllocationRule& rule, const fit::FittedLaw& law, const std::string& function,
+                       const std::string& subject) {
+  return rule_params(rule, law.law.name(), law_counts_non_embedding(law), function, subject);
+}
+
+// What the law read for the rule's N (`N`, in the rule's count) at the answer's budget: "law 'epoch'
+// counts all parameters: the 805B non-embedding parameters of rule 'kaplan' are read as 806B, with
+// the embeddings (50257 + 1024)·d = 830M of its models (d = 16250 at d/L = 64)", or "law 'kaplan'
+// counts non-embedding parameters: the 1.0B parameters of rule 'chinchilla_approach1' (all of them)
+// are read as 0.87B, without the embeddings ...".
+std::string rule_params_text(const RuleParams& params, const std::string& law_name, double N) {
+  const AllocationRule& rule = *params.rule;
+  const bool to_all = params.convert == RuleParams::Convert::ToAll;
+  const double non_embedding = to_all ? N : params(N);
+  return str("law '", law_name, "' counts ", to_all ? "all" : "non-embedding", " parameters: the ",
+             format_quantity(N, Unit::Params), to_all ? " non-embedding parameters of rule '" : " parameters of rule '",
+             rule.name, to_all ? "' are read as " : "' (all of them) are read as ", format_quantity(params(N), Unit::Params),
+             to_all ? ", with" : ", without", " the embeddings (", format_significant(rule.vocab, 6), " + ",
+             format_significant(rule.ctx, 6), ")·d = ", format_quantity(std::fabs(params(N) - N), Unit::Params),
+             " of its models (d = ", std::llround(rule.width(non_embedding)), " at d/L = ",
+             format_significant(rule.aspect, 4), ")");
+}
+
 void note_rule_params(const RuleParams& params, const fit::FittedLaw& law, double N, Answer& a,
                       const std::string& who = "") {
-  if (!params.convert) return;
-  const AllocationRule& rule = *params.rule;
-  a.notes.push_back(str(who.empty() ? "" : "'" + who + "': ", "law '", law.law.name(), "' counts all parameters: the ",
-                        format_quantity(N, Unit::Params), " non-embedding parameters of rule '", rule.name, "' are read as ",
-                        format_quantity(params(N), Unit::Params), ", with the embeddings (", format_significant(rule.vocab, 6),
-                        " + ", format_significant(rule.ctx, 6), ")·d = ", format_quantity(params(N) - N, Unit::Params),
-                        " of its models (d = ", std::llround(rule.width(N)), " at d/L = ",
-                        format_significant(rule.aspect, 4), ")"));
+  if (!params.converts()) return;
+  a.notes.push_back((who.empty() ? "" : "'" + who + "': ") + rule_params_text(params, law.law.name(), N));
 }
 
 // An answer from a fitted law (or rule) that has no bootstrap samples has no intervals: it says so,
@@ -671,9 +713,31 @@ std::pair<double, double> rule_sample_at(const AllocationRule& rule, size_t draw
 // The convention of a rule's budgets and N: 6·N·D, with N non-embedding for Kaplan's rule, whose
 // answers printed '41.7B params' with no word that they leave out the embeddings (the note on it came
 // only with a law of all parameters).
-std::string rule_convention(const AllocationRule& rule) {
+// A rule of all parameters read by a law of non-embedding N says so too: its N printed as '9.01B
+// params' with no word of which count, beside a loss the law gave for 8.89B non-embedding ones.
+std::string rule_convention(const AllocationRule& rule, const RuleParams& read = {}) {
   return FlopsPerToken{}.Describe() +
-         (rule.non_embedding ? ", N non-embedding parameters (Kaplan et al.'s count: the model is larger by its embeddings)" : "");
+         (rule.non_embedding ? ", N non-embedding parameters (Kaplan et al.'s count: the model is larger by its embeddings)"
+          : read.convert == RuleParams::Convert::ToNonEmbedding
+              ? ", N all parameters (the rule's count, the embeddings included: the law reads its models' non-embedding N)"
+              : "");
+}
+
+// An answer whose rows hold rules' N read into the law's count (plan.compare): the count, where
+// law_convention does not say it already.
+std::string read_convention(const fit::FittedLaw& fitted, const std::vector<RuleParams>& reads) {
+  bool to_all = false, to_non_embedding = false;
+  for (const RuleParams& r : reads) {
+    to_all = to_all || r.convert == RuleParams::Convert::ToAll;
+    to_non_embedding = to_non_embedding || r.convert == RuleParams::Convert::ToNonEmbedding;
+  }
+  if (to_all)
+    return str(", N all parameters (as law '", fitted.law.name(), "' counts them: a rule's non-embedding N is read with ",
+               "its models' embeddings)");
+  if (to_non_embedding && fitted.N_counts != "non_embedding")
+    return str(", N non-embedding parameters (as law '", fitted.law.name(), "' counts them: a rule's N of all parameters ",
+               "is read without its models' embeddings)");
+  return "";
 }
 
 // An answer whose budget counts attention (FlopsPerToken other than 6N): what the budget buys per
@@ -976,7 +1040,7 @@ Answer optimal(const AllocationRule& rule, const OptimalOptions& options, const 
   // The law's N for the rule's (its models with their embeddings, for Kaplan's rule and a law of all
   // parameters); the answer's N stays the rule's, in its count (answer.convention).
   const RuleParams read = law ? rule_params(rule, *law, "plan.optimal", "the rule '" + rule.name + "'")
-                              : RuleParams{&rule, false};
+                              : RuleParams{&rule};
   const double C = options.compute;
   const double N = rule.N_at(C), D = rule.D_at(C);
   Answer out;
@@ -1006,7 +1070,7 @@ Answer optimal(const AllocationRule& rule, const OptimalOptions& options, const 
   out.question = optimal_question(options);
   out.law = "allocation rule " + rule.name + (law ? "; loss from " + law_label(*law) : "");
   out.method = "power laws N_opt(C)" + std::string(rule.D_law ? ", D_opt(C)" : ", D = C/(6N)");
-  out.convention = rule_convention(rule);
+  out.convention = rule_convention(rule, read);
   note_rule_extrapolation(rule, out);
   note_no_bootstrap(rule.N_law, "the rule '" + rule.name + "'", out);
   check_model_size(out, "plan.optimal");
@@ -1355,6 +1419,7 @@ Answer compare(const fit::FittedLaw& fitted, const CompareOptions& options) {
   out.question = "allocations compared at " + flops_text(C) + (given(U) ? " with " + format_count(U) + " unique tokens" : "") +
                  (per_token.six_n() ? "" : ", counted as " + per_token.Describe());
   note_counted(out, per_token, fitted);
+  out.convention += read_convention(fitted, reads);
   out.law = law_label(fitted);
   note_kaplan_joint(fitted.law, out);
   note_kaplan_overfitting(&fitted.law, nullptr, out, Optima::FirstRow);
@@ -1434,7 +1499,7 @@ Answer table(const AllocationRule& rule, const TableOptions& options, const fit:
   // The law's N for each row's (the rule's models with their embeddings, for Kaplan's rule and a law
   // of all parameters); the rows' N stay the sizes asked, in the rule's count.
   const RuleParams read = law ? rule_params(rule, *law, "plan.table", "the rule '" + rule.name + "'")
-                              : RuleParams{&rule, false};
+                              : RuleParams{&rule};
   auto rows_of = [&](const AllocationRule& r, bool with_loss) {
     Answer ans;
     for (double N : options.params) {
@@ -1452,13 +1517,16 @@ Answer table(const AllocationRule& rule, const TableOptions& options, const fit:
   Answer out = rows_of(rule, true);
   check_table_rows(out, options.params, "plan.table");
   if (law) note_fit_limits(*law, out);  // as plan.optimal with a rule and a law: its loss column is the law's
-  if (law && read.convert) {
-    // Said once, of the table's sizes: each row's N is read as N + (vocab + ctx)·d.
+  if (law && read.converts()) {
+    // Said once, of the table's sizes: each row's N is read as N + (vocab + ctx)·d (or as the N whose
+    // N + (vocab + ctx)·d it is, for a rule of all parameters and a law of non-embedding N).
+    const bool to_all = read.convert == RuleParams::Convert::ToAll;
     std::string parts;
     for (double N : options.params)
       parts += (parts.empty() ? "" : ", ") + format_quantity(N, Unit::Params) + " as " + format_quantity(read(N), Unit::Params);
-    out.notes.push_back(str("law '", law->law.name(), "' counts all parameters: the non-embedding sizes of rule '", rule.name,
-                            "' are read with the embeddings (", format_significant(rule.vocab, 6),
+    out.notes.push_back(str("law '", law->law.name(), "' counts ", to_all ? "all" : "non-embedding", " parameters: the ",
+                            to_all ? "non-embedding " : "", "sizes of rule '", rule.name, to_all ? "' are read with" :
+                            "' (all parameters) are read without", " the embeddings (", format_significant(rule.vocab, 6),
                             " + ", format_significant(rule.ctx, 6), ")·d of its models (d the width at d/L = ",
                             format_significant(rule.aspect, 4), "): ", parts));
   }
@@ -1503,7 +1571,7 @@ Answer table(const AllocationRule& rule, const TableOptions& options, const fit:
   out.question = "compute-optimal FLOPs and tokens per model size";
   out.law = "allocation rule " + rule.name + (law ? "; loss from " + law_label(*law) : "");
   out.method = "power laws";
-  out.convention = rule_convention(rule);
+  out.convention = rule_convention(rule, read);
   note_small_models(out);
   note_rule_extrapolation(rule, out);
   note_no_bootstrap(rule.N_law, "the rule '" + rule.name + "'", out);
@@ -1595,6 +1663,22 @@ Answer returns(const fit::FittedLaw& fitted, const ReturnsOptions& options) {
   if (std::any_of(out.rows.begin(), out.rows.end(), [](const Answer& r) { return r.has("marginal_return"); }))
     out.notes.push_back("marginal return: the effective FLOP gained since the row above, over the FLOP spent since it");
   return out;
+}
+
+void Question::check_rule_counts(const std::string& law_name, const std::string& N_counts) const {
+  if (N_counts != "all" && N_counts != "non_embedding")
+    fail("question:check_rule_counts: the law's N counts \"all\" or \"non_embedding\" (got \"", N_counts, "\")");
+  const bool non_embedding = N_counts == "non_embedding";
+  // The function and subject each answer names (plan::optimal, plan::table, plan::compare).
+  if (rule_ && (kind_ == Kind::Optimal || kind_ == Kind::Table)) {
+    const std::string function = kind_ == Kind::Optimal ? "plan.optimal" : "plan.table";
+    rule_params(*rule_, law_name, non_embedding, function, "the rule '" + rule_->name + "'");
+  }
+  if (kind_ == Kind::Compare)
+    for (const Candidate& c : compare_.candidates)
+      if (c.rule)
+        rule_params(*c.rule, law_name, non_embedding, "plan.compare",
+                    "candidate '" + c.name + "' is the rule '" + c.rule->name + "', which");
 }
 
 }  // namespace scalelab::plan

@@ -50,17 +50,24 @@ struct AllocationRule {
   // Whether N_opt counts non-embedding parameters (Kaplan et al.'s N) rather than all of them: an
   // answer that reads such an N with a law of all parameters says so.
   bool non_embedding = false;
-  // The shape of the rule's models, for a rule of non-embedding N: its vocabulary, context and d/L.
-  // A law of all parameters reads the rule's N as all_params(N), the N of a GPT of that shape (tied
-  // output layer, learned positions: model.gpt's count); without it such a law refuses the rule.
+  // Whether N_opt is known to count all parameters (Chinchilla's rule, a study's of params = "all":
+  // its N law's N_counts says so); a rule that says neither (hand-made power laws) is read as it is.
+  bool counts_all() const { return !non_embedding && N_law.N_counts == "all"; }
+  // The shape of the rule's models: its vocabulary, context and d/L. A law of all parameters reads
+  // the N of a rule of non-embedding N as all_params(N), and a law of non-embedding N reads the N of
+  // a rule of all parameters as non_embedding_params(N): the N of a GPT of that shape (tied output
+  // layer, learned positions: model.gpt's count); without it such a law refuses the rule.
   double vocab = fit::kMissing, ctx = fit::kMissing, aspect = 64;
   bool has_shape() const { return !std::isnan(vocab); }
   // N + (vocab + ctx)·d, with d = (aspect·N/12)^(1/3) the width of N = 12·L·d² at d = aspect·L.
   double all_params(double N) const;
+  // Its inverse: the non-embedding N whose all_params is N_all (the real root of y³ + k·y = N_all,
+  // y = N^(1/3), k = (vocab + ctx)·(aspect/12)^(1/3)).
+  double non_embedding_params(double N_all) const;
   double width(double N) const;
   // The same rule with its models' shape (rule:with{ vocab =, ctx = [, aspect =] }); throws naming
-  // `function` for a rule of all parameters (no shape needed) or a vocabulary, context or aspect that
-  // is not a positive finite number.
+  // `function` for a rule that does not say what its N counts (no law converts it, so a shape would
+  // change nothing) or a vocabulary, context or aspect that is not a positive finite number.
   AllocationRule with_shape(double vocab, double ctx, double aspect, const std::string& function) const;
   // The compute the rule was fitted on, lo..hi (the budgets of an IsoFLOP analysis whose vertices
   // the power laws go through, the switches of an approach-1 envelope), and what those were ("4
@@ -338,6 +345,11 @@ class Question {
   Answer answer(const fit::FittedLaw& law) const;
   Answer answer() const;  // allocation-rule questions only; throws saying a law is needed otherwise
   std::string Summary() const;  // "question optimal: compute-optimal allocation at 1.00e21 FLOP\n  asked without a law: ..."
+  // Throws as answer() would with a law named `law_name` whose N counts `N_counts` ("all" or
+  // "non_embedding") where an allocation rule of the question (its allocation =, a candidate)
+  // counts N otherwise and has no shape to convert it: for checking a question before its law is
+  // fitted (a study checks its questions when it is declared, not after training every run).
+  void check_rule_counts(const std::string& law_name, const std::string& N_counts) const;
 
  private:
   Kind kind_ = Kind::Optimal;

@@ -1543,6 +1543,10 @@ local function run_study(name, spec, where)
   -- A question that none of the fits can answer would be found only after every run: refused now.
   local _, unanswerable = analysis.unanswerable(s.questions, s.fits_wanted, s.sweep.kind)
   if unanswerable then checks.fail(where, "study: " .. unanswerable, { "questions" }) end
+  -- So is an allocation rule the study's laws cannot read as it counts N (Kaplan's, non-embedding,
+  -- under a law of all parameters, without its models' shape): it was refused after every run.
+  local _, miscounted = analysis.rule_count_problem(s.questions, s.fits_wanted, s.sweep.kind, s.count)
+  if miscounted then checks.fail(where, "study: " .. miscounted, { "questions" }) end
   -- An IsoFLOP fit groups the runs by their budgets: on a sweep whose points have none (a grid's)
   -- it was found to fit nothing only after every run had trained.
   for _, f in ipairs(s.fits_wanted or {}) do

@@ -853,7 +853,7 @@ TEST_CASE("a rule of non-embedding parameters is read by a law of all parameters
   o.compute = 1e21;
   const plan::Answer low = plan::compare(chinchilla, o);
   CHECK_THAT(note_starting(low, "'Kaplan': below Kaplan et al.'s overfitting bound"),
-             Contains("D = 21.5B tokens for N = 7.77B is 0.21× the bound (104B)"));
+             Contains("D = 21.5B tokens for N = 7.77B non-embedding parameters is 0.21× the bound (104B)"));
   CHECK(plan::optimal(shaped, at(1e21), &chinchilla).notes.size() >= 1);
   o.candidates.push_back({"approach 1", fit::kMissing, fit::kMissing, plan::published::chinchilla_approach1()});
   CHECK(note_starting(plan::compare(chinchilla, o), "'approach 1': below").empty());
@@ -881,14 +881,98 @@ TEST_CASE("a rule of non-embedding parameters is read by a law of all parameters
   const plan::AllocationRule small = plan::published::kaplan().with_shape(256, 256, 16, "test");
   CHECK(small.all_params(1e6) == Approx(1e6 + 512 * std::cbrt(16e6 / 12)).epsilon(1e-12));
   // The shape is checked, and only a rule of non-embedding N takes one.
-  CHECK_THROWS_WITH(plan::published::chinchilla_approach1().with_shape(50257, 1024, 64, "rule:with"),
-                    StartsWith("rule:with: the rule 'chinchilla_approach1' counts all parameters already"));
+  // A rule that does not say what its N counts takes none: no law converts its N.
+  plan::AllocationRule own = plan::published::chinchilla_approach1();
+  own.name = "own";
+  own.N_law.N_counts = "";
+  CHECK_THROWS_WITH(own.with_shape(50257, 1024, 64, "rule:with"),
+                    StartsWith("rule:with: the rule 'own' does not say whether its N counts all parameters or "
+                               "non-embedding ones"));
   CHECK_THROWS_WITH(plan::published::kaplan().with_shape(fit::kMissing, 1024, 64, "rule:with"),
                     StartsWith("rule:with: missing vocab (the models' vocabulary, e.g. vocab = 50257)"));
   CHECK_THROWS_WITH(plan::published::kaplan().with_shape(50257, 0, 64, "rule:with"),
                     StartsWith("rule:with: ctx must be a number of at least 1 (got 0)"));
   CHECK_THROWS_WITH(plan::published::kaplan().with_shape(50257, 1024, -1, "rule:with"),
                     StartsWith("rule:with: aspect must be a positive d_model / n_layer ratio (got -1)"));
+}
+
+// The opposite mismatch: Chinchilla's approach-1 rule counts all parameters, Kaplan's joint law reads N
+// as non-embedding ones. It was neither refused nor converted: the law's loss was that of a larger
+// model than the rule means. Now refused without the rule's models' shape, naming the fix, and with it
+// read as the N whose N + (vocab + ctx)·d is the rule's. Expected values from Python (mpmath, 30
+// digits, the root found by bisection): at 1e22 FLOP the rule's N = 9.013757e9 (all) and D = 1.847334e11;
+// at vocab 32000, ctx 2048, d/L = 64 that is N = 8.890522e9 non-embedding (d = 3619.45, embeddings
+// 123.2M), and the law's loss there 1.990526 (1.988700 at the rule's N read as it was).
+TEST_CASE("a rule of all parameters is read by a law of non-embedding parameters without its models' embeddings\, or refused") {
+  const fit::FittedLaw kaplan_nd = wrap(fit::published::kaplan());
+  const plan::AllocationRule approach1 = plan::published::chinchilla_approach1();
+  CHECK(approach1.counts_all());
+  CHECK_FALSE(plan::published::kaplan().counts_all());
+  plan::CompareOptions o;
+  o.compute = 1e22;
+  o.candidates.push_back({"approach 1", fit::kMissing, fit::kMissing, approach1});
+  const std::string fix = "Give the rule its models' shape, plan.published.chinchilla_approach1:with{ vocab = 32000, ctx = 2048 }";
+  CHECK_THROWS_WITH(plan::compare(kaplan_nd, o),
+                    StartsWith("plan.compare: candidate 'approach 1' is the rule 'chinchilla_approach1', which counts all "
+                               "parameters (the embeddings included, Chinchilla's N), and law 'kaplan' non-embedding ones") &&
+                        Contains(fix) && Contains("or ask with a law of all parameters (fit.published.chinchilla"));
+  CHECK_THROWS_WITH(plan::optimal(approach1, at(1e22), &kaplan_nd),
+                    StartsWith("plan.optimal: the rule 'chinchilla_approach1' counts all parameters") && Contains(fix));
+  plan::TableOptions t;
+  t.params = {1e9};
+  CHECK_THROWS_WITH(plan::table(approach1, t, &kaplan_nd),
+                    StartsWith("plan.table: the rule 'chinchilla_approach1' counts all parameters") && Contains(fix));
+  // A law fitted to runs of non-embedding N refuses it as well; one of all parameters reads it as it is.
+  fit::FittedLaw counted = wrap(fit::published::chinchilla());
+  counted.N_counts = "non_embedding";
+  CHECK_THROWS_WITH(plan::compare(counted, o), Contains("and law 'chinchilla' non-embedding ones"));
+  counted.N_counts = "all";
+  CHECK(plan::compare(counted, o).rows[1].value("N") == Approx(approach1.N_at(1e22)).epsilon(1e-12));
+  // A law of Kaplan's form fitted to runs of all parameters (a study's fits = { "kaplan" }) counts all.
+  fit::FittedLaw kaplan_all = kaplan_nd;
+  kaplan_all.N_counts = "all";
+  CHECK(plan::compare(kaplan_all, o).rows[1].value("N") == Approx(approach1.N_at(1e22)).epsilon(1e-12));
+  // With the shape.
+  const plan::AllocationRule shaped = approach1.with_shape(32000, 2048, 64, "test");
+  REQUIRE(approach1.N_at(1e22) == Approx(9.013757e9).epsilon(1e-6));
+  REQUIRE(approach1.D_at(1e22) == Approx(1.847334e11).epsilon(1e-6));
+  CHECK(shaped.non_embedding_params(approach1.N_at(1e22)) == Approx(8.890522027e9).epsilon(1e-9));
+  CHECK(shaped.all_params(shaped.non_embedding_params(3e9)) == Approx(3e9).epsilon(1e-13));
+  CHECK(shaped.non_embedding_params(1e6) == Approx(4683.920486).epsilon(1e-9));  // most of 1M is embeddings
+  o.candidates = {{"approach 1", fit::kMissing, fit::kMissing, shaped}};
+  const plan::Answer cmp = plan::compare(kaplan_nd, o);
+  CHECK(cmp.rows[1].value("N") == Approx(8.890522027e9).epsilon(1e-9));
+  CHECK(cmp.rows[1].value("D") == Approx(1.847334e11).epsilon(1e-6));
+  CHECK(cmp.rows[1].value("loss") == Approx(1.99052631).epsilon(1e-8));
+  CHECK_THAT(note_starting(cmp, "'approach 1': law 'kaplan' counts non-embedding parameters"),
+             Contains("the 9.01B parameters of rule 'chinchilla_approach1' (all of them) are read as 8.89B, without the "
+                      "embeddings (32000 + 2048)·d = 123M of its models (d = 3619 at d/L = 64)"));
+  const plan::Answer opt = plan::optimal(shaped, at(1e22), &kaplan_nd);
+  CHECK(opt.value("N") == Approx(9.013757e9).epsilon(1e-6));  // the rule's own N, all parameters
+  CHECK(opt.value("loss") == Approx(1.99052631).epsilon(1e-8));
+  t.params = {1e9};
+  const plan::Answer tab = plan::table(shaped, t, &kaplan_nd);
+  CHECK(tab.rows[0].value("N") == 1e9);
+  CHECK_THAT(note_starting(tab, "law 'kaplan' counts non-embedding parameters: the sizes of rule 'chinchilla_approach1' "
+                                "(all parameters) are read without the embeddings (32000 + 2048)·d"),
+             Contains("1B as 942M"));
+  // A study checks its questions before a law is fitted, with the same errors.
+  const plan::Question q = plan::Question::Compare([&] {
+    plan::CompareOptions c = o;
+    c.candidates = {{"approach 1", fit::kMissing, fit::kMissing, approach1}};
+    return c;
+  }());
+  CHECK_THROWS_WITH(q.check_rule_counts("chinchilla", "non_embedding"),
+                    StartsWith("plan.compare: candidate 'approach 1' is the rule 'chinchilla_approach1', which counts all "
+                               "parameters") && Contains(fix));
+  CHECK_NOTHROW(q.check_rule_counts("chinchilla", "all"));
+  const plan::Question k = plan::Question::Optimal(at(1e22), plan::published::kaplan());
+  CHECK_THROWS_WITH(k.check_rule_counts("chinchilla", "all"),
+                    StartsWith("plan.optimal: the rule 'kaplan' counts non-embedding parameters (Kaplan et al.'s N), and "
+                               "law 'chinchilla' all of them"));
+  CHECK_NOTHROW(k.check_rule_counts("chinchilla", "non_embedding"));
+  CHECK_NOTHROW(plan::Question::Optimal(at(1e22), plan::published::kaplan().with_shape(256, 64, 64, "test"))
+                    .check_rule_counts("chinchilla", "all"));
 }
 
 TEST_CASE("allocation rules: Kaplan's C^0.73") {

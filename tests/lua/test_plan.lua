@@ -129,8 +129,69 @@ t.test("Kaplan's rule under a law of all parameters needs its models' shape, giv
   -- The shape is checked where it is given.
   t.raises(function() kaplan:with{ vocab = 50257 } end, "rule:with: missing ctx")
   t.raises(function() kaplan:with{ vocab = 50257, ctx = 1024, layers = 12 } end, "layers")
-  t.raises(function() plan.published.chinchilla_approach1:with{ vocab = 50257, ctx = 1024 } end,
-    "rule:with: the rule 'chinchilla_approach1' counts all parameters already")
+  -- A rule of all parameters takes a shape too, for a law of non-embedding N (below); one that does
+  -- not say what its N counts takes none.
+  t.eq(plan.published.chinchilla_approach1:with{ vocab = 32000, ctx = 2048 }.shape.vocab, 32000)
+  t.raises(function() plan.allocation{ N = { k = 0.1, a = 0.5 }, name = "own" }:with{ vocab = 50257, ctx = 1024 } end,
+    "rule:with: the rule 'own' does not say whether its N counts all parameters or non-embedding ones")
+end)
+
+-- The opposite mismatch: Chinchilla's rule (all parameters) under Kaplan's joint law (non-embedding N)
+-- was read as it was, the loss that of a larger model than the rule means. Refused now without the
+-- rule's models' shape; with it, read as the N whose N + (vocab + ctx)·d is the rule's. Python (mpmath,
+-- bisection): at 1e22 FLOP the rule's 9.013757e9 parameters at vocab 32000, ctx 2048, d/L = 64 are
+-- 8.890522e9 non-embedding ones, where the law's loss is 1.990526 (its D 1.847334e11).
+t.test("a rule of all parameters under a law of non-embedding N needs its models' shape", function()
+  local law = fit.published.kaplan
+  local approach1 = plan.published.chinchilla_approach1
+  t.eq(approach1.N_counts, "all")
+  t.eq(plan.published.kaplan.N_counts, "non_embedding")
+  t.eq(plan.allocation{ N = { k = 0.1, a = 0.5 } }.N_counts, nil)
+  t.raises(function() plan.compare{ compute = 1e22, law = law, candidates = { A = approach1 } } end,
+    "plan.compare: candidate 'A' is the rule 'chinchilla_approach1', which counts all parameters (the embeddings "
+      .. "included, Chinchilla's N), and law 'kaplan' non-embedding ones (Kaplan et al.'s N)")
+  t.raises(function() plan.optimal{ compute = 1e22, law = law, allocation = approach1 } end,
+    "Give the rule its models' shape, plan.published.chinchilla_approach1:with{ vocab = 32000, ctx = 2048 }")
+  local shaped = approach1:with{ vocab = 32000, ctx = 2048 }
+  t.ok(tostring(shaped):find("N all parameters, models of vocab 32000, ctx 2048, d/L = 64", 1, true), tostring(shaped))
+  local cmp = plan.compare{ compute = 1e22, law = law, candidates = { A = shaped } }
+  t.near(cmp.rows[2].N, 8.890522027e9, 1e-9)
+  t.near(cmp.rows[2].D, 1.847334e11, 1e-6)
+  t.near(cmp.rows[2].loss, 1.99052631, 1e-8)
+  local opt = plan.optimal{ compute = 1e22, law = law, allocation = shaped }
+  t.near(opt.N, 9.013757e9, 1e-6)
+  t.near(opt.loss, 1.99052631, 1e-8)
+  -- Without a law, or with one of all parameters, nothing is converted.
+  t.near(plan.optimal{ compute = 1e22, law = fit.published.chinchilla, allocation = approach1 }.N, 9.013757e9, 1e-6)
+end)
+
+-- plan.compare's rows read Kaplan's rule into the law's count (all parameters: 42B for the rule's 41.7B
+-- non-embedding ones), yet nothing printed beside them said which count its N was: its convention was
+-- "C = 6·N·D" alone, and only a note said what the rule's N was read as. Every answer from a law and a
+-- rule of different counts now says in its convention which count its N is.
+t.test("an answer from a law and a rule that count N differently says which count its N is", function()
+  local chinchilla_law, kaplan_law = fit.published.chinchilla, fit.published.kaplan
+  local kaplan = plan.published.kaplan:with{ vocab = 50257, ctx = 1024 }
+  local cmp = plan.compare{ compute = 1e22, law = chinchilla_law, candidates = { K = kaplan } }
+  t.ok(cmp.convention:find("C = 6·N·D, N all parameters (as law 'chinchilla' counts them: a rule's non-embedding N is "
+    .. "read with its models' embeddings)", 1, true), cmp.convention)
+  t.ok(tostring(cmp):find("N all parameters (as law 'chinchilla' counts them", 1, true), tostring(cmp))
+  -- plan.optimal and plan.table keep the rule's N, which their convention names.
+  for _, a in ipairs { plan.optimal{ compute = 1e22, law = chinchilla_law, allocation = kaplan },
+                       plan.table{ params = { 1e9 }, law = chinchilla_law, allocation = kaplan } } do
+    t.ok(a.convention:find("N non-embedding parameters (Kaplan et al.'s count", 1, true), a.convention)
+  end
+  local approach1 = plan.published.chinchilla_approach1:with{ vocab = 32000, ctx = 2048 }
+  for _, a in ipairs { plan.optimal{ compute = 1e22, law = kaplan_law, allocation = approach1 },
+                       plan.table{ params = { 1e9 }, law = kaplan_law, allocation = approach1 } } do
+    t.ok(a.convention:find("N all parameters (the rule's count, the embeddings included", 1, true), a.convention)
+    t.ok(tostring(a):find("N all parameters (the rule's count", 1, true), tostring(a))
+  end
+  local cmp2 = plan.compare{ compute = 1e22, law = kaplan_law, candidates = { A = approach1 } }
+  t.ok(cmp2.convention:find("N non-embedding parameters", 1, true), cmp2.convention)
+  -- Alike counts add nothing.
+  t.eq(plan.compare{ compute = 1e22, law = chinchilla_law, candidates = { A = plan.published.chinchilla_approach1 } }.convention,
+    "C = 6·N·D")
 end)
 
 -- The inference-aware answer's training compute printed as "FLOP", beside "inference FLOP" and
@@ -429,9 +490,15 @@ t.test("a Kaplan plan below the overfitting bound D ≳ 5e3·N^0.74 says so, one
   t.near(a.N, N, 1e-9)
   local note = note_with(a, head)
   t.ok(note, tostring(a))
-  t.ok(note:find(string.format("D = 40B tokens for N = 41.7B is %.2g× the bound (361B)", D / bound(N)), 1, true), note)
+  t.ok(note:find(string.format("D = 40B tokens for N = 41.7B non-embedding parameters is %.2g× the bound (361B)", D / bound(N)), 1, true), note)
   t.ok(tostring(a):find("note: " .. head, 1, true), tostring(a))
   t.ok(a:markdown():find(head, 1, true), a:markdown())
+  -- Compared under a law of all parameters, the row's N is the rule's models' 42B: the note names its
+  -- 41.7B as the rule's non-embedding N (it said "N = 41.7B" below a row of 42B params).
+  local cmp = plan.compare{ compute = C, law = fit.published.chinchilla,
+    candidates = { K = plan.published.kaplan:with{ vocab = 50257, ctx = 1024 } } }
+  t.ok(tostring(cmp):find("\n  K +42B ", 1), tostring(cmp))
+  t.ok(tostring(cmp):find("'K': " .. head .. ": D = 40B tokens for N = 41.7B non-embedding parameters is", 1, true), tostring(cmp))
   -- At 1e15 FLOP the rule's D (515M tokens) is 8.5× the bound: no note.
   N = 1.3e9 * (1e15 / 8.64e19) ^ 0.73
   t.ok(1e15 / (6 * N) > 5 * bound(N), "by hand: above the bound")
@@ -691,6 +758,22 @@ t.test("a name the published tables lack is an error naming it and the published
   t.eq(table.concat(repl.complete("fit.published.kaplan_"), " "),
     "fit.published.kaplan_C fit.published.kaplan_D fit.published.kaplan_N fit.published.kaplan_curve")
   t.eq(#repl.complete("plan.published.chinchilla."), 0)
+end)
+
+-- help(plan.published) said "Muennighoff et al. with the README's unrounded constants": in scalelab's
+-- help, "the README" reads as scalelab's own (which has no such constants). The constants are those of
+-- the README of the authors' datablations repository: each help text that names it says whose.
+t.test("help texts naming the datablations README say it is the authors' repository's, not scalelab's", function()
+  local texts = {
+    ["plan.published"] = t.help_text(plan.published),
+    ["plan.published.datablations_exact"] = t.help_text(plan.published.datablations_exact),
+    ["fit.published.datablations"] = t.help_text(fit.published.datablations),
+  }
+  for name, text in pairs(texts) do
+    t.ok(text:find("github.com/huggingface/datablations", 1, true), name .. ": " .. text)
+    t.ok(not text:find("the README's", 1, true), name .. ": " .. text)
+  end
+  t.ok(texts["plan.published"]:find("not scalelab's README", 1, true), texts["plan.published"])
 end)
 
 t.test("budgets under 10 FLOP print as 3.11 and 0.306 FLOP, not 3.11e0 and 3.06e-1", function()

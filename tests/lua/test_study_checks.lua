@@ -1054,6 +1054,61 @@ study "x" {
   t.ok(report:find("the IsoFLOP allocation answers compute-optimal questions on fresh data only", 1, true), report)
 end)
 
+-- A study whose question compares Kaplan's rule (non-embedding N, no models' shape) under the study's
+-- own fitted law (all parameters, the default params =) was refused only when the questions were
+-- answered, after every run had trained (the report said "not answered"). It is refused when the
+-- study is declared, the dry run too, with plan's message and its fix; so is the opposite mismatch
+-- (Chinchilla's rule, all parameters, under a study of params = "non_embedding"). (A question with a
+-- rule of plan.optimal or plan.table is answered when asked, without a law: the comparison reads one.)
+t.test("an allocation rule the study's laws cannot read as it counts N is refused at declaration", function()
+  local function declare(params, fits, questions, args)
+    local dir = script(string.format([[
+study "x" {
+  backend = { kind = "simulated", noise = 0.01 }, models = { aspect = 16, ctx = 64 },%s
+  sweep = sweep.isoflop{ budgets = { 1e17, 1e18, 1e19 }, sizes = sweep.log(1e6, 1e9, 7) },
+  fits = %s,
+  questions = { %s },
+}
+]], params and string.format(' params = "%s",', params) or "", fits, questions))
+    local code, out = scalelab(dir, "s.lua", args or "--dry-run")
+    return code, out, dir
+  end
+  for _, case in ipairs {
+    { nil, '{ "chinchilla" }', 'plan.compare{ compute = 1e21, candidates = { K = plan.published.kaplan } }',
+      'questions[1] (1 allocation compared at 1.00e21 FLOP', "cannot be answered with the study's fit chinchilla, whose N "
+        .. 'counts all parameters (params = "all"): plan.compare: candidate \'K\' is the rule \'kaplan\', which counts '
+        .. "non-embedding parameters (Kaplan et al.'s N), and law 'chinchilla' all of them",
+      'plan.published.kaplan:with{ vocab = 50257, ctx = 1024 }', 'or a study\'s with params = "non_embedding")' },
+    { nil, '{ "isoflop", "kaplan" }', 'plan.optimal{ compute = 1e21 }, plan.compare{ compute = 1e21, candidates = { K = plan.published.kaplan } }',
+      'questions[2]', "fit kaplan, whose N counts all parameters", "plan.compare: candidate 'K' is the rule 'kaplan'" },
+    { "non_embedding", '{ "chinchilla" }', 'plan.compare{ compute = 1e21, candidates = { A = plan.published.chinchilla_approach1 } }',
+      "fit chinchilla, whose N counts non-embedding parameters (params = \"non_embedding\"): plan.compare: candidate 'A' "
+        .. "is the rule 'chinchilla_approach1', which counts all parameters",
+      "plan.published.chinchilla_approach1:with{ vocab = 32000, ctx = 2048 }", 'or a study\'s with params = "all")' },
+  } do
+    for _, args in ipairs { "--dry-run", "-q" } do
+      local code, out, dir = declare(case[1], case[2], case[3], args)
+      t.eq(code, 1, out)
+      local message = out:match("scalelab: [^\n]*")
+      t.ok(message and message:find("scalelab: s.lua:5: study: questions[", 1, true), out)  -- the questions key's line
+      for k = 4, #case do t.ok(message and message:find(case[k], 1, true), case[k] .. "\n" .. out) end
+      no_internal(out)
+      t.ok(not exists(dir .. "/x.db"), "nothing ran")
+    end
+  end
+  -- A rule that carries its models' shape, or one the laws count alike, is not refused.
+  for _, case in ipairs {
+    { nil, '{ "chinchilla" }', 'plan.compare{ compute = 1e21, candidates = { K = plan.published.kaplan:with{ vocab = 256, ctx = 64 } } }' },
+    { "non_embedding", '{ "chinchilla" }', 'plan.compare{ compute = 1e21, candidates = { K = plan.published.kaplan } }' },
+    { nil, '{ "chinchilla" }', 'plan.compare{ compute = 1e21, candidates = { A = plan.published.chinchilla_approach1 } }' },
+    { "non_embedding", '{ "chinchilla" }',
+      'plan.compare{ compute = 1e21, candidates = { A = plan.published.chinchilla_approach1:with{ vocab = 256, ctx = 64 } } }' },
+  } do
+    local code, out = declare(case[1], case[2], case[3])
+    t.eq(code, 0, case[3] .. "\n" .. out)
+  end
+end)
+
 t.test("the report gives every answer: the FLOP column, and whole answers that are more than an allocation", function()
   local dir = script([[
 study "x" {

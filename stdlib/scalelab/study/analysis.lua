@@ -988,6 +988,33 @@ function analysis.unanswerable(questions, wanted, sweep_kind)
   return nil
 end
 
+-- The first of `questions` whose allocation rule (a plan.compare candidate, plan.optimal's or
+-- plan.table's allocation =) counts N otherwise than the laws of the loss the study fits (their N
+-- counts the study's params =, `count`) and carries no models' shape to convert it (Kaplan's rule
+-- under a law of all parameters): its index and the error answering it would give, naming the
+-- study's fix too; nil when there is none. Found when the study is declared, before any run trains:
+-- it was found only when the questions were answered, after every run.
+function analysis.rule_count_problem(questions, wanted, sweep_kind, count)
+  local fits = wanted or default_fits(sweep_kind)
+  for i, q in ipairs(questions or {}) do
+    local ok_meta, meta = pcall(getmetatable, q)
+    local ok_check, check = pcall(function() return q.check_rule_counts end)
+    if ok_meta and type(meta) == "table" and rawget(meta, "__name") == "Question" and ok_check and type(check) == "function" then
+      for _, f in ipairs(fits) do
+        if f.name ~= "isoflop" and f.name ~= "approach1" and fit_answers(f, "loss") then
+          local ok, why = pcall(check, q, f.name, count)
+          if not ok then
+            return i, string.format("questions[%d] (%s) cannot be answered with the study's fit %s, whose N counts %s: "
+              .. "%s", i, describe_question(q), f.name, count == "all" and "all parameters (params = \"all\")"
+                or "non-embedding parameters (params = \"non_embedding\")", checks.plain(why))
+          end
+        end
+      end
+    end
+  end
+  return nil
+end
+
 -- ---- The report ------------------------------------------------------------------------------------------------------
 
 -- Why the finished runs cannot show any scaling (all losses the same, as when nothing trained), or nil.

@@ -67,9 +67,9 @@ _G.help = setmetatable({}, {
 help.doc(_G.help, require("scalelab.native.core").docs()[help.help])
 _G.doc = help.doc
 _G.pretty = require("scalelab.pretty").format
-help.doc(_G.pretty, "pretty(value [, { depth = 3, length = 30, width = 100 }]) -> text: the value as the REPL prints "
+help.doc(_G.pretty, "pretty(value [, { depth = 3, length = 30, width = 100, indent = \"  \" }]) -> text: the value as the REPL prints "
   .. "it: tables nested to depth levels and their first length entries (\"...(N more)\" says what is left out), in "
-  .. "lines of width characters, objects as their summaries. print(pretty(t, { length = math.huge, depth = math.huge "
-  .. "})) shows all of t.")
+  .. "lines of width characters, each level indented by indent (two spaces), objects as their summaries. "
+  .. "print(pretty(t, { length = math.huge, depth = math.huge })) shows all of t.")
 
 return scalelab

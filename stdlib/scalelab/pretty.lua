@@ -355,7 +355,7 @@ end
 local OPTION_WHAT = { depth = "levels of nested tables shown", length = "entries shown of each table",
                       width = "characters of a line" }
 
--- pretty.format(value [, { depth = 3, length = 30, width = 100 }]) -> string
+-- pretty.format(value [, { depth = 3, length = 30, width = 100, indent = "  " }]) -> string
 -- Options are checked: a width of "x" failed inside the layout ("attempt to compare number with
 -- string"), options = 5 in pairs ("bad argument #1 to 'for iterator'"), and a length of 1.5 showed
 -- the second entry as nil ({1, nil, ...(1 more)}).
@@ -368,7 +368,11 @@ function pretty.format(value, options)
   for k, v in pairs(DEFAULTS) do o[k] = v end
   for k, v in pairs(options or {}) do
     if DEFAULTS[k] == nil then
-      error("pretty(value, options): unknown option '" .. tostring(k) .. "' (valid: depth, length, width)", 2)
+      -- Named from DEFAULTS: the list left out indent, which is taken.
+      local valid = {}
+      for name in pairs(DEFAULTS) do valid[#valid + 1] = name end
+      table.sort(valid)
+      error("pretty(value, options): unknown option '" .. tostring(k) .. "' (valid: " .. table.concat(valid, ", ") .. ")", 2)
     end
     local whole = type(v) == "number" and v >= 0 and (v == math.floor(v) or v == math.huge)
     if k == "indent" then whole = type(v) == "string" end

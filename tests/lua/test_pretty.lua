@@ -30,7 +30,16 @@ end)
 t.test("options that are no table, and an unknown option, are refused, listing the valid ones", function()
   t.ok(refused({ 1 }, 5):find("options must be a table such as { depth = 3, length = 30, width = 100 } (got number)", 1, true))
   t.ok(refused({ 1 }, "wide"):find("(got string)", 1, true))
-  t.ok(refused({ 1 }, { widht = 3 }):find("unknown option 'widht' (valid: depth, length, width)", 1, true))
+  t.ok(refused({ 1 }, { widht = 3 }):find("unknown option 'widht' (valid: depth, indent, length, width)", 1, true))
+end)
+
+-- indent is an option it takes (its levels' indentation), and checks; the list of valid options left
+-- it out, and its help did not name it.
+t.test("indent is taken, checked, and named among the valid options and in help", function()
+  t.eq(pretty({ a = { 1, 2 }, b = { 3, 4 } }, { width = 14, indent = "    " }), "{\n    a = {1, 2},\n    b = {3, 4}\n}")
+  t.ok(refused({ 1 }, { indent = 3 }):find("indent must be a string (got 3)", 1, true))
+  local text = require("scalelab.native.core").docs()[pretty]
+  t.ok(text:find("indent = \"  \"", 1, true), text)
 end)
 
 t.test("the options it takes still work: whole numbers, floats that are whole, math.huge and 0", function()

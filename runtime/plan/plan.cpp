@@ -510,11 +510,6 @@ struct RuleParams {
   }
 };
 
-// The published rule by its Lua name, or "rule".
-std::string rule_as_given(const AllocationRule& rule) {
-  return rule.name == "kaplan" || rule.name == "chinchilla_approach1" ? "plan.published." + rule.name : "rule";
-}
-
 // `subject` names the rule in the question ("the rule 'kaplan'", "candidate 'K' is the rule 'kaplan', which");
 // `law_name` and `law_non_embedding` the law that reads it (law_counts_non_embedding).
 RuleParams rule_params(const AllocationRule& rule, const std::string& law_name, bool law_non_embedding,
@@ -522,21 +517,33 @@ RuleParams rule_params(const AllocationRule& rule, const std::string& law_name, 
   RuleParams out;
   out.rule = &rule;
   if (rule.non_embedding && !law_non_embedding) {
+    // Kaplan's rule is given GPT-2's shape, as Kaplan et al.'s models had; a study's rule (its runs
+    // counted with params = "non_embedding") the shape of its own models (vocab 256, ctx 64 or so).
+    const bool kaplans = rule.name == "kaplan";
     if (!rule.has_shape())
-      fail(function, ": ", subject, " counts non-embedding parameters (Kaplan et al.'s N), and law '", law_name,
-           "' all of them: read as they are, its loss is that of a smaller model than the rule means. Give the rule its "
-           "models' shape, ", rule_as_given(rule), ":with{ vocab = 50257, ctx = 1024 } (the law then reads N + (vocab + ctx)·d "
-           "parameters, d the width of N at d/L = 64, or aspect = ), or ask with a law of non-embedding N "
-           "(fit.published.kaplan, or a study's with params = \"non_embedding\")");
+      fail(function, ": ", subject, " counts non-embedding parameters (",
+           kaplans ? "Kaplan et al.'s N" : "as its runs counted them, a study's params = \"non_embedding\"", "), and law '",
+           law_name, "' all of them: read as they are, its loss is that of a smaller model than the rule means. Give "
+           "the rule its models' shape, ",
+           kaplans ? "plan.published.kaplan:with{ vocab = 50257, ctx = 1024 } (Kaplan et al.'s: GPT-2's vocabulary, 1024 "
+                     "tokens of context; "
+                   : "rule:with{ vocab = ..., ctx = ... } with the vocabulary and context of the models its runs trained "
+                     "(their study's models = { vocab =, ctx = }; ",
+           "the law then reads N + (vocab + ctx)·d parameters, d the width of N at d/L = 64, or aspect = ), or ask with a "
+           "law of non-embedding N (fit.published.kaplan, or a study's with params = \"non_embedding\")");
     out.convert = RuleParams::Convert::ToAll;
   } else if (rule.counts_all() && law_non_embedding) {
+    const bool chinchillas = rule.name == "chinchilla_approach1";
     if (!rule.has_shape())
-      fail(function, ": ", subject, " counts all parameters (the embeddings included, Chinchilla's N), and law '",
+      fail(function, ": ", subject, " counts all parameters (the embeddings included, ",
+           chinchillas ? "Chinchilla's N" : "as its runs counted them, a study's params = \"all\"", "), and law '",
            law_name, "' non-embedding ones (Kaplan et al.'s N): read as they are, its loss is that of a larger model "
-           "than the rule means. Give the rule its models' shape, ", rule_as_given(rule), ":with{ vocab = 32000, "
-           "ctx = 2048 } (their vocabulary and context: the law then reads the N whose N + (vocab + ctx)·d is the rule's, "
-           "d the width of N at d/L = 64, or aspect = ), or ask with a law of all parameters (fit.published.chinchilla, "
-           "or a study's with params = \"all\")");
+           "than the rule means. Give the rule its models' shape, ",
+           chinchillas ? "plan.published.chinchilla_approach1:with{ vocab = 32000, ctx = 2048 } (their vocabulary and context; "
+                       : "rule:with{ vocab = ..., ctx = ... } with the vocabulary and context of the models its runs trained "
+                         "(their study's models = { vocab =, ctx = }; ",
+           "the law then reads the N whose N + (vocab + ctx)·d is the rule's, d the width of N at d/L = 64, or aspect = ), "
+           "or ask with a law of all parameters (fit.published.chinchilla, or a study's with params = \"all\")");
     out.convert = RuleParams::Convert::ToNonEmbedding;
   }
   return out;

@@ -127,6 +127,18 @@ t.test("fit.isoflop refuses budgets counted with attention, which D_opt = C/(6N)
   t.eq(ne.N_law.N_counts, "non_embedding")
   local a = plan.optimal { compute = 1e20, allocation = plan.allocation { isoflop = ne } }
   t.ok(a.convention:find("N non-embedding parameters", 1, true), a.convention)
+  -- Read by a law of all parameters, such a rule needs its models' shape: its own runs' vocabulary and
+  -- context, not GPT-2's, which the refusal named (and called its N Kaplan et al.'s) as for Kaplan's rule.
+  local message = t.raises(function()
+    plan.optimal { compute = 1e20, allocation = plan.allocation { isoflop = ne }, law = TRUTH }
+  end, "plan.optimal: the rule 'isoflop' counts non-embedding parameters (as its runs counted them, a study's "
+    .. "params = \"non_embedding\"), and law ")
+  t.ok(message:find("rule:with{ vocab = ..., ctx = ... } with the vocabulary and context of the models its runs trained",
+    1, true), message)
+  t.ok(not message:find("50257", 1, true) and not message:find("Kaplan et al.'s N", 1, true), message)
+  local shaped = plan.optimal { compute = 1e20, allocation = plan.allocation { isoflop = ne }:with { vocab = 256, ctx = 64 },
+    law = TRUTH }
+  t.near(shaped.N, a.N, 1e-12)
 end)
 
 t.test("fit.isoflop with budget = { ... } refuses the runs' own C counted with attention, and reads other budgets as 6·N·D", function()

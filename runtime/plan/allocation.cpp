@@ -37,13 +37,16 @@ AllocationRule AllocationRule::with_shape(double vocab_, double ctx_, double asp
     fail(function, ": the rule '", name, "' does not say whether its N counts all parameters or non-embedding ones (its "
          "power laws were not fitted to runs that say it, e.g. a study's), so no law converts its N and a model shape "
          "would change nothing");
-  auto check = [&](double v, const char* what, const char* hint) {
+  // ctx may be 0: models without learned positions (rotary or relative ones, as Chinchilla's) have no
+  // position parameters; it was refused, leaving such models no shape to give.
+  auto check = [&](double v, double least, const char* what, const char* hint) {
     if (std::isnan(v)) fail(function, ": missing ", what, " (", hint, ")");
-    if (!(v >= 1) || !std::isfinite(v))
-      fail(function, ": ", what, " must be a number of at least 1 (got ", format_significant(v, 6), "); ", hint);
+    if (!(v >= least) || !std::isfinite(v))
+      fail(function, ": ", what, " must be a number of at least ", least, " (got ", format_significant(v, 6), "); ", hint);
   };
-  check(vocab_, "vocab", "the models' vocabulary, e.g. vocab = 50257");
-  check(ctx_, "ctx", "the models' context in tokens (learned positions), e.g. ctx = 1024");
+  check(vocab_, 1, "vocab", "the models' vocabulary, e.g. vocab = 50257");
+  check(ctx_, 0, "ctx", "the models' context in tokens, whose learned positions are parameters, e.g. ctx = 1024; 0 "
+        "for models without learned positions (rotary or relative ones)");
   if (!(aspect_ > 0) || !std::isfinite(aspect_))
     fail(function, ": aspect must be a positive d_model / n_layer ratio (got ", format_significant(aspect_, 6),
          "); Kaplan et al. found 20 to 200 all fine, model.shape_for's default is 64");

@@ -890,8 +890,14 @@ TEST_CASE("a rule of non-embedding parameters is read by a law of all parameters
                                "non-embedding ones"));
   CHECK_THROWS_WITH(plan::published::kaplan().with_shape(fit::kMissing, 1024, 64, "rule:with"),
                     StartsWith("rule:with: missing vocab (the models' vocabulary, e.g. vocab = 50257)"));
-  CHECK_THROWS_WITH(plan::published::kaplan().with_shape(50257, 0, 64, "rule:with"),
-                    StartsWith("rule:with: ctx must be a number of at least 1 (got 0)"));
+  CHECK_THROWS_WITH(plan::published::kaplan().with_shape(50257, -1, 64, "rule:with"),
+                    StartsWith("rule:with: ctx must be a number of at least 0 (got -1)"));
+  CHECK_THROWS_WITH(plan::published::kaplan().with_shape(0, 1024, 64, "rule:with"),
+                    StartsWith("rule:with: vocab must be a number of at least 1 (got 0)"));
+  // ctx = 0: models without learned positions (rotary or relative ones, as Chinchilla's) have no
+  // position parameters, and were refused a shape: 1M + 256·(16e6/12)^(1/3) = 1.0282M.
+  CHECK(plan::published::kaplan().with_shape(256, 0, 16, "test").all_params(1e6) ==
+        Approx(1e6 + 256 * std::cbrt(16e6 / 12)).epsilon(1e-12));
   CHECK_THROWS_WITH(plan::published::kaplan().with_shape(50257, 1024, -1, "rule:with"),
                     StartsWith("rule:with: aspect must be a positive d_model / n_layer ratio (got -1)"));
 }

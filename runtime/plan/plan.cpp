@@ -539,7 +539,8 @@ RuleParams rule_params(const AllocationRule& rule, const std::string& law_name, 
            chinchillas ? "Chinchilla's N" : "as its runs counted them, a study's params = \"all\"", "), and law '",
            law_name, "' non-embedding ones (Kaplan et al.'s N): read as they are, its loss is that of a larger model "
            "than the rule means. Give the rule its models' shape, ",
-           chinchillas ? "plan.published.chinchilla_approach1:with{ vocab = 32000, ctx = 2048 } (their vocabulary and context; "
+           chinchillas ? "plan.published.chinchilla_approach1:with{ vocab = 32000, ctx = 0 } (Hoffmann et al.'s models: a 32,000-token "
+                         "vocabulary, relative positions, so no learned ones; "
                        : "rule:with{ vocab = ..., ctx = ... } with the vocabulary and context of the models its runs trained "
                          "(their study's models = { vocab =, ctx = }; ",
            "the law then reads the N whose N + (vocab + ctx)·d is the rule's, d the width of N at d/L = 64, or aspect = ), "

@@ -151,7 +151,7 @@ t.test("a rule of all parameters under a law of non-embedding N needs its models
     "plan.compare: candidate 'A' is the rule 'chinchilla_approach1', which counts all parameters (the embeddings "
       .. "included, Chinchilla's N), and law 'kaplan' non-embedding ones (Kaplan et al.'s N)")
   t.raises(function() plan.optimal{ compute = 1e22, law = law, allocation = approach1 } end,
-    "Give the rule its models' shape, plan.published.chinchilla_approach1:with{ vocab = 32000, ctx = 2048 }")
+    "Give the rule its models' shape, plan.published.chinchilla_approach1:with{ vocab = 32000, ctx = 0 }")
   local shaped = approach1:with{ vocab = 32000, ctx = 2048 }
   t.ok(tostring(shaped):find("N all parameters, models of vocab 32000, ctx 2048, d/L = 64", 1, true), tostring(shaped))
   local cmp = plan.compare{ compute = 1e22, law = law, candidates = { A = shaped } }
@@ -193,6 +193,54 @@ t.test("an answer from a law and a rule that count N differently says which coun
   t.eq(plan.compare{ compute = 1e22, law = chinchilla_law, candidates = { A = plan.published.chinchilla_approach1 } }.convention,
     "C = 6·N·D")
 end)
+-- What a law says its N counts decides how it reads Kaplan's rule, before its form: a law of Kaplan's
+-- form fitted to runs of all parameters (fit.kaplan of a study's runs by default: N_counts "all") read
+-- the rule's non-embedding N as it was, silently, as if it were Kaplan et al.'s own law.
+t.test("a law of Kaplan's form fitted to runs of all parameters reads Kaplan's rule with its embeddings", function()
+  local kaplan_law = fit.published.kaplan
+  local N, D, L = {}, {}, {}
+  for _, n in ipairs { 1e7, 3e7, 1e8, 3e8, 1e9, 3e9 } do
+    for _, d in ipairs { 1e9, 3e9, 1e10, 3e10, 1e11 } do
+      N[#N + 1], D[#D + 1], L[#L + 1] = n, d, kaplan_law:predict { N = n, D = d }
+    end
+  end
+  local all = fit.kaplan(fit.observations { N = N, D = D, loss = L, params = "all" }, { form = "ND" })
+  t.eq(all.N_counts, "all")
+  t.raises(function() plan.compare{ compute = 1e22, law = all, candidates = { K = plan.published.kaplan } } end,
+    "plan.compare: candidate 'K' is the rule 'kaplan', which counts non-embedding parameters (Kaplan et al.'s N), "
+      .. "and law 'kaplan_ND' all of them")
+  t.raises(function() plan.optimal{ compute = 1e22, law = all, allocation = plan.published.kaplan } end,
+    "Give the rule its models' shape")
+  -- With the shape, the law reads N + (vocab + ctx)·d: 4.202535e10 for the rule's 4.171462e10 (Python, above).
+  local shaped = plan.published.kaplan:with{ vocab = 50257, ctx = 1024 }
+  local cmp = plan.compare{ compute = 1e22, law = all, candidates = { K = shaped } }
+  t.near(cmp.rows[2].N, 4.202535e10, 1e-6)
+  t.near(cmp.rows[2].loss, all:predict { N = 4.202535e10, D = 1e22 / (6 * 4.171462e10) }, 1e-6)
+  -- Kaplan et al.'s own law (non-embedding N) and the same fit to runs of non-embedding N read it as it is.
+  t.near(plan.compare{ compute = 1e22, law = kaplan_law, candidates = { K = plan.published.kaplan } }.rows[2].N,
+    4.171462e10, 1e-6)
+  local ne = fit.kaplan(fit.observations { N = N, D = D, loss = L, params = "non_embedding" }, { form = "ND" })
+  t.near(plan.compare{ compute = 1e22, law = ne, candidates = { K = plan.published.kaplan } }.rows[2].N, 4.171462e10, 1e-6)
+end)
+
+-- Chinchilla's approach 1 under Kaplan's law, shaped: plan.optimal keeps the rule's own N and reads the
+-- law at the models' non-embedding N (8.890522e9 at vocab 32000, ctx 2048, d/L = 64; Python bisection),
+-- plan.table too; a law of all parameters reads the same rule as it is, shape or not.
+t.test("a shaped rule of all parameters under a law of non-embedding N: optimal and table read it without the embeddings", function()
+  local kaplan_law, approach1 = fit.published.kaplan, plan.published.chinchilla_approach1
+  t.raises(function() plan.table{ params = { 1e9 }, law = kaplan_law, allocation = approach1 } end,
+    "plan.table: the rule 'chinchilla_approach1' counts all parameters")
+  local shaped = approach1:with{ vocab = 32000, ctx = 2048 }
+  local opt = plan.optimal{ compute = 1e22, law = kaplan_law, allocation = shaped }
+  t.near(opt.N, 9.013757e9, 1e-6)
+  t.near(opt.loss, 1.9905263, 1e-7)
+  local tab = plan.table{ params = { 9.013757e9 }, law = kaplan_law, allocation = shaped }
+  t.near(tab.rows[1].loss, kaplan_law:predict{ N = 8.890522e9, D = tab.rows[1].D }, 1e-6)
+  local chinchilla = fit.published.chinchilla
+  t.eq(plan.optimal{ compute = 1e22, law = chinchilla, allocation = shaped }.loss,
+    plan.optimal{ compute = 1e22, law = chinchilla, allocation = approach1 }.loss)
+end)
+
 
 -- The inference-aware answer's training compute printed as "FLOP", beside "inference FLOP" and
 -- "total FLOP": which compute it was took knowing the answer.

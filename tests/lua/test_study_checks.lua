@@ -1084,7 +1084,7 @@ study "x" {
     { "non_embedding", '{ "chinchilla" }', 'plan.compare{ compute = 1e21, candidates = { A = plan.published.chinchilla_approach1 } }',
       "fit chinchilla, whose N counts non-embedding parameters (params = \"non_embedding\"): plan.compare: candidate 'A' "
         .. "is the rule 'chinchilla_approach1', which counts all parameters",
-      "plan.published.chinchilla_approach1:with{ vocab = 32000, ctx = 2048 }", 'or a study\'s with params = "all")' },
+      "plan.published.chinchilla_approach1:with{ vocab = 32000, ctx = 0 }", 'or a study\'s with params = "all")' },
   } do
     for _, args in ipairs { "--dry-run", "-q" } do
       local code, out, dir = declare(case[1], case[2], case[3], args)

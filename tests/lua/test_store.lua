@@ -249,5 +249,34 @@ t.test("store:run refuses a study the store lacks; a run the study lacks is nil"
   s:close()
 end)
 
+t.test("store:record_study again with its name alone keeps the study's script, version and spec", function()
+  -- s:record_study{ name = "t5" } on a study the store held set its version to "" (scalelab results
+  -- showed "scalelab ?") and its script to the empty one.
+  local s = store.open(dir .. "/again.db")
+  local text = "study 't5' { }"
+  local hash = s:record_study { name = "t5", script_path = "t5.lua", script_text = text, scalelab_version = "1.2.3",
+                                spec = "{\"runs\":4}" }
+  t.eq(hash, store.sha256(text))
+  local before = s:studies()[1]
+  t.eq(s:record_study { name = "t5" }, hash)
+  local after = s:studies()[1]
+  t.eq(after.scalelab_version, "1.2.3")
+  t.eq(after.script_path, "t5.lua")
+  t.eq(after.script_hash, hash)
+  t.eq(after.spec, "{\"runs\":4}")
+  t.eq(after.created_at, before.created_at)
+  -- A field given replaces the stored one; the others are kept.
+  t.eq(s:record_study { name = "t5", scalelab_version = "1.2.4" }, hash)
+  t.eq(s:studies()[1].scalelab_version, "1.2.4")
+  t.eq(s:studies()[1].script_path, "t5.lua")
+  local edited = s:record_study { name = "t5", script_text = "study 't5' { -- edited }" }
+  t.eq(edited, store.sha256("study 't5' { -- edited }"))
+  t.eq(s:studies()[1].script_hash, edited)
+  -- A new study recorded by name alone: no script, no version, as before.
+  t.eq(s:record_study { name = "bare" }, store.sha256(""))
+  t.eq(s:studies()[2].scalelab_version, nil)
+  s:close()
+end)
+
 os.execute("rm -rf " .. dir)
 t.done()

@@ -46,9 +46,14 @@ local STATUSES = { "planned", "running", "done", "failed", "diverged", "interrup
 -- Why `filter` (of s:runs, s:export, s:text) selects nothing because of a mistake, or nil: a study the
 -- store lacks (s:runs{ study = "nope" } gave {}, as for a study that ran no run, and s:export a file
 -- of the header alone), or a status that is none ("dnoe", "Done" or "", which gave every run). A
--- study or status that is no string is left to the native method's error.
-local function filter_mistake(s, filter)
+-- study or status that is no string is left to the native method's error, and so is a filter with a
+-- key the method does not take (`keys`): s:runs{ study = "missing", statsu = "done" } named the
+-- missing study, not the misspelt key (did you mean 'status'?) that the native method names.
+local function filter_mistake(s, filter, keys)
   if type(filter) ~= "table" then return nil end
+  for key in pairs(filter) do
+    if not keys[key] then return nil end
+  end
   local status = rawget(filter, "status")
   if type(status) == "string" then
     local known = false
@@ -71,10 +76,13 @@ end
 -- s:runs(filter), s:export(path, filter), s:text(format, filter): a filter that names no study of the
 -- store, or no status, is refused before anything is read or written, as `scalelab results --study`
 -- and --status refuse them; a known study without runs (of that status) still gives none.
+local FILTER_KEYS = { study = true, status = true }
+local EXPORT_KEYS = { what = true, study = true, status = true }
 for name, at in pairs { runs = 1, export = 2, text = 2 } do
   local native_method = methods[name]
+  local keys = name == "export" and EXPORT_KEYS or FILTER_KEYS
   method(name, function(s, ...)
-    local message = filter_mistake(s, (select(at, ...)))
+    local message = filter_mistake(s, (select(at, ...)), keys)
     if message then checks.error_at_user("store:" .. name .. ": " .. message) end
     return native_method(s, ...)
   end, core.docs()[native_method] .. "; a study = the store lacks (naming the closest: store:check_study) or a "

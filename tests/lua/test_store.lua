@@ -278,5 +278,19 @@ t.test("store:record_study again with its name alone keeps the study's script, v
   s:close()
 end)
 
+t.test("store:runs names a misspelt option before a study the store lacks", function()
+  local s = store.open(dir .. "/options.db")
+  s:record_study { name = "t5" }
+  t.raises(function() s:runs { study = "missing", statsu = "done" } end,
+           "store:runs: unknown key 'statsu'; did you mean 'status'? (valid keys: study, status)")
+  t.raises(function() s:text("runs_csv", { stduy = "missing" }) end, "store:text: unknown key 'stduy'; did you mean 'study'?")
+  t.raises(function() s:export(dir .. "/o.csv", { study = "missing", wat = "curves" }) end,
+           "store:export: unknown key 'wat'; did you mean 'what'?")
+  t.eq(io.open(dir .. "/o.csv", "rb"), nil, "a file was written")
+  -- Known keys: the study is still checked.
+  t.raises(function() s:runs { study = "missing", status = "done" } end, "store:runs: no study 'missing'")
+  s:close()
+end)
+
 os.execute("rm -rf " .. dir)
 t.done()

@@ -108,17 +108,34 @@ method("run", function(s, study, hash, ...)
   return r
 end, core.docs()[native_run] .. " (nil for a run the study lacks); a study the store lacks is refused, naming the closest")
 
+-- Why the store `s` has no run `hash` of `study` (naming a study it lacks as missing_study does, and
+-- how to list a study's runs), or nil when it has. A store that cannot be read (closed) gives nil:
+-- the method's own call names that.
+local function missing_run(s, study, hash)
+  local read, r = pcall(native_run, s, study, hash)
+  if not read or r then return nil end
+  return missing_study(s, study) or string.format("study '%s' has no run '%s' in %s (s:runs{ study = \"%s\" } lists "
+    .. "its runs, each with its hash)", checks.printable(study), checks.printable(hash), s.path, checks.printable(study))
+end
+
 -- s:curve(study, hash) of a run the store lacks gave {}, as for a run that recorded no curve.
 local native_curve = methods.curve
 method("curve", function(s, study, hash, ...)
   check_run_key("curve", study, hash)
   local points = native_curve(s, study, hash, ...)
-  if #points == 0 and not native_run(s, study, hash) then
-    checks.error_at_user("store:curve: " .. (missing_study(s, study) or string.format("study '%s' has no run '%s' in %s "
-      .. "(s:runs{ study = \"%s\" } lists its runs, each with its hash)", checks.printable(study),
-      checks.printable(hash), s.path, checks.printable(study))))
-  end
+  local message = #points == 0 and missing_run(s, study, hash)
+  if message then checks.error_at_user("store:curve: " .. message) end
   return points
 end, core.docs()[native_curve] .. "; a study or run the store lacks is refused (a run without a curve gives {})")
+
+-- s:reset_run(study, hash) of a run the store lacks said "results store: study 't5' has no run nohash",
+-- naming neither the method nor how to find a run's hash.
+local native_reset_run = methods.reset_run
+method("reset_run", function(s, study, hash, ...)
+  check_run_key("reset_run", study, hash)
+  local message = missing_run(s, study, hash)
+  if message then checks.error_at_user("store:reset_run: " .. message) end
+  return native_reset_run(s, study, hash, ...)
+end, core.docs()[native_reset_run] .. "; a study or run the store lacks is refused, naming how to list its runs")
 
 return native

@@ -292,5 +292,25 @@ t.test("store:runs names a misspelt option before a study the store lacks", func
   s:close()
 end)
 
+t.test("store:reset_run of a run the store lacks names the method and how to list the runs", function()
+  -- It said "results store: study 't5' has no run nohash", naming neither.
+  local s = store.open(dir .. "/reset.db")
+  local path = dir .. "/reset.db"
+  s:record_study { name = "t5" }
+  s:plan_runs { { study = "t5", hash = "abc", config_json = "{}" } }
+  s:finish_run { study = "t5", hash = "abc", loss = 3 }
+  t.raises(function() s:reset_run("t5", "nohash") end, "store:reset_run: study 't5' has no run 'nohash' in " .. path
+    .. " (s:runs{ study = \"t5\" } lists its runs, each with its hash)")
+  t.raises(function() s:reset_run("t5", "nohash") end, "test_store.lua:")  -- at the caller's line
+  t.raises(function() s:reset_run("t6", "abc") end, "store:reset_run: no study 't6' in " .. path
+    .. "; did you mean 't5'? its studies: t5")
+  t.raises(function() s:reset_run("t5") end, "store:reset_run(study, hash): study and hash must be strings")
+  t.eq(s:run("t5", "abc").status, "done")
+  s:reset_run("t5", "abc")
+  t.eq(s:run("t5", "abc").status, "planned")
+  s:close()
+  t.raises(function() s:reset_run("t5", "abc") end, "store:reset_run: the results store '" .. path .. "' is closed")
+end)
+
 os.execute("rm -rf " .. dir)
 t.done()

@@ -330,6 +330,8 @@ local function model_failure(s, i, p, N, message)
   message = tostring(message)
   local own = s.where and (s.where.short_src .. ":" .. s.where.line .. ": ")
   if own and message:sub(1, #own) == own then message = message:sub(#own + 1) end
+  -- The model function's own check (model_family) says "study: ...": it read "study: ... study: ...".
+  message = message:gsub("^study: ", "")
   local text = string.format("study: model for sweep point %d (N = %s): %s", i, fmt_count(N), message)
   local smallest = smallest_model(s, p)
   if not smallest then return text end

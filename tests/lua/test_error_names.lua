@@ -1,0 +1,31 @@
+-- Errors name the function the user called, and the fix: not a library function called on the way
+-- (plan.optimal for law:N_opt, plot: for figure:save), not the same prefix twice, not a Lua error
+-- from inside the library.
+local t = require "scalelab.test"
+
+local dir = t.scratch("error-names")
+
+-- Declares `spec` as `scalelab script.lua --dry-run` would (simulated, its own store), printing nothing.
+local function dry_run(name, spec)
+  local saved_arg, saved_print = arg, print
+  arg = { [-1] = "scalelab", [0] = name .. ".lua", "--dry-run" }
+  print = function() end
+  spec.backend = spec.backend or "simulated"
+  spec.store = spec.store or (dir .. "/" .. name .. ".db")
+  local ok, s = pcall(function() return study(name) (spec) end)
+  arg, print = saved_arg, saved_print
+  if not ok then error(s, 0) end
+  return s
+end
+
+t.test("a model function that returns no shape is said once as study:, with the point", function()
+  -- It said "study: model for sweep point 1 (N = 10.0K): study: the model function must return ...".
+  local ok, message = pcall(dry_run, "nilmodel", { model = function() end, sweep = sweep.grid { N = { 1e4 }, D = { 1e6 } } })
+  t.eq(ok, false)
+  t.ok(message:find("study: model for sweep point 1 (N = ", 1, true), message)
+  t.ok(message:find("): the model function must return a model.gpt{...} shape for N = ", 1, true), message)
+  t.ok(message:find("(got nil)", 1, true), message)
+  t.eq(select(2, message:gsub("study: ", "")), 1, message)
+end)
+
+t.done()

@@ -812,6 +812,11 @@ function M.script_options(a)
   local i = 1
   while a[i] do
     local v = a[i]
+    -- study.script_options({ 1, 2, 3 }) failed with "study.lua:...: attempt to index a number value".
+    if type(v) ~= "string" then
+      checks.error_at_user(string.format("study.script_options(arg): arg must be the script's arguments, a list of "
+        .. "strings such as the global arg (its item %d is %s)", i, checks.type_name(v)))
+    end
     if v == "--" then break
     elseif v == "--dry-run" or v == "-n" then options.dry_run = true
     elseif v == "--jobs" or v == "-j" then

@@ -28,4 +28,14 @@ t.test("a model function that returns no shape is said once as study:, with the 
   t.eq(select(2, message:gsub("study: ", "")), 1, message)
 end)
 
+t.test("study.script_options refuses arguments that are not strings, naming itself", function()
+  -- It failed with "study.lua:...: attempt to index a number value".
+  t.raises(function() study.script_options({ 1, 2, 3 }) end,
+           "study.script_options(arg): arg must be the script's arguments, a list of strings such as the global arg "
+           .. "(its item 1 is an integer)")
+  t.raises(function() study.script_options({ "--dry-run", {} }) end, "test_error_names.lua:")
+  t.raises(function() study.script_options({ "--dry-run", {} }) end, "(its item 2 is a table)")
+  t.eq(study.script_options({ "--dry-run" }).dry_run, true)
+end)
+
 t.done()

@@ -38,4 +38,16 @@ t.test("study.script_options refuses arguments that are not strings, naming itse
   t.eq(study.script_options({ "--dry-run" }).dry_run, true)
 end)
 
+t.test("figure:save of a path without a known extension names figure:save and the extensions", function()
+  -- It said "plot: cannot tell the format of 'x' from its extension".
+  local f = plot.figure {}
+  f:points { x = { 1, 2 }, y = { 3, 4 } }
+  t.raises(function() f:save(dir .. "/x") end, "figure:save: cannot tell the format of '" .. dir .. "/x' from its "
+    .. "extension; use .svg, .png or .pdf (such as '" .. dir .. "/x.svg')")
+  t.raises(function() f:save(dir .. "/x.bmp") end, "use .svg, .png or .pdf (such as '" .. dir .. "/x.svg')")
+  t.raises(function() f:save(dir .. "/x") end, "test_error_names.lua:")
+  t.eq(io.open(dir .. "/x.gp", "rb"), nil, "a script was written")
+end)
+
+
 t.done()

@@ -50,4 +50,23 @@ t.test("figure:save of a path without a known extension names figure:save and th
 end)
 
 
+t.test("law:N_opt, law:D_opt and law:optimal name themselves, not plan.optimal", function()
+  -- law:N_opt(0) said "plan.optimal: compute must be positive and finite (got 0)".
+  local law = fit.published.chinchilla
+  for _, case in ipairs {
+    { "N_opt", function() return law:N_opt(0) end, "compute must be positive and finite (got 0)" },
+    { "D_opt", function() return law:D_opt(0) end, "compute must be positive and finite (got 0)" },
+    { "optimal", function() return law:optimal(-1) end, "compute must be positive and finite (got -1)" },
+    { "D_opt", function() return law:D_opt { compute = 1e21, epochs = 0.5 } end, "epochs must be at least 1 (got 0.5)" },
+  } do
+    local message = t.raises(case[2], "law:" .. case[1] .. ": " .. case[3])
+    t.ok(message:match("^[^ ]*test_error_names%.lua:%d+: law:"), message)  -- at the caller's line
+    t.ok(not message:find("plan.optimal", 1, true), message)
+  end
+  -- Its answers are plan.optimal's.
+  local answer = plan.optimal { compute = 1e21, law = law }
+  t.eq(law:N_opt(1e21), answer.N)
+  t.eq(law:D_opt(1e21), answer.D)
+end)
+
 t.done()

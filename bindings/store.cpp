@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -159,8 +160,13 @@ Store& opened_store(lua_State* L, const char* method) {
 int record_study(lua_State* L) {
   Store& s = opened_store(L, "store:record_study");
   Args args(L, 2, "store:record_study", {"name", "script_path", "script_text", "scalelab_version", "spec"});
-  store::StudyInfo info{args.string("name"), args.string("script_path", ""), args.string("script_text", ""),
-                        args.string("scalelab_version", ""), args.string("spec", "")};
+  // A field not given keeps what the store holds of the study (record_study{ name = } alone gave it
+  // the version "?" and the empty script).
+  const auto given = [&](const char* key) {
+    return args.has(key) ? std::optional<std::string>(args.string(key)) : std::nullopt;
+  };
+  store::StudyInfo info{args.string("name"), given("script_path"), given("script_text"), given("scalelab_version"),
+                        given("spec")};
   const std::string hash = s.RecordStudy(info);
   lua_pushlstring(L, hash.data(), hash.size());
   return 1;
@@ -419,7 +425,8 @@ int open_store(lua_State* L) {
       "A results store: one SQLite file (WAL) holding studies, the script versions that ran them, "
       "runs (configuration, status, timings, final metrics) and loss curves.",
       {{"record_study", &bound<record_study>,
-        "store:record_study{ name =, script_path =, script_text =, scalelab_version =, spec = } -> script hash"},
+        "store:record_study{ name =, script_path =, script_text =, scalelab_version =, spec = } -> script hash; "
+        "a field not given keeps what the store holds of the study"},
        {"studies", &bound<studies>, "store:studies() -> the studies, as tables"},
        {"plan_runs", &bound<plan_runs>,
         "store:plan_runs{ { study =, hash =, ordinal =, label =, config_json =, config = {...}, params =, "

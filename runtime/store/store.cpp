@@ -945,20 +945,32 @@ int Store::schema_version() const {
 
 std::string Store::RecordStudy(const StudyInfo& info) {
   if (info.name.empty()) fail("results store: a study needs a name");
-  const std::string hash = sha256_hex(info.script_text);
   const double now = now_seconds();
   Transaction tx(writer("record a study"), path_);
-  Statement script(db_, path_,
-                   "INSERT OR IGNORE INTO scripts(hash, path, content, scalelab_version, first_seen) "
-                   "VALUES (?, ?, ?, ?, ?)");
-  script.bind(1, hash).bind(2, info.script_path).bind(3, info.script_text).bind(4, info.scalelab_version).bind(5, now);
-  script.run();
+  const std::optional<StudyRecord> stored = Study(info.name);
+  const auto kept = [&](const std::optional<std::string>& given, std::string StudyRecord::*field) {
+    return given ? *given : stored ? (*stored).*field : std::string();
+  };
+  const std::string script_path = kept(info.script_path, &StudyRecord::script_path);
+  const std::string version = kept(info.scalelab_version, &StudyRecord::scalelab_version);
+  const std::string spec = kept(info.spec_json, &StudyRecord::spec_json);
+  std::string hash;
+  if (!info.script_text && stored) {
+    hash = stored->script_hash;
+  } else {
+    const std::string text = info.script_text.value_or("");
+    hash = sha256_hex(text);
+    Statement script(db_, path_,
+                     "INSERT OR IGNORE INTO scripts(hash, path, content, scalelab_version, first_seen) "
+                     "VALUES (?, ?, ?, ?, ?)");
+    script.bind(1, hash).bind(2, script_path).bind(3, text).bind(4, version).bind(5, now);
+    script.run();
+  }
   Statement study(db_, path_,
                   "INSERT INTO studies(name, script_path, script_hash, scalelab_version, spec, created_at, updated_at) "
                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) ON CONFLICT(name) DO UPDATE SET script_path = ?2, "
                   "script_hash = ?3, scalelab_version = ?4, spec = ?5, updated_at = ?6");
-  study.bind(1, info.name).bind(2, info.script_path).bind(3, hash).bind(4, info.scalelab_version)
-      .bind(5, info.spec_json).bind(6, now);
+  study.bind(1, info.name).bind(2, script_path).bind(3, hash).bind(4, version).bind(5, spec).bind(6, now);
   study.run();
   tx.commit();
   check_file();

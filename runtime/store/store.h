@@ -62,12 +62,15 @@ struct CurvePoint {
   double lr = kMissing;
 };
 
+// A field left unset keeps what the store holds of a study it already records ("" for a new study):
+// recording a study again with its name alone (store:record_study{ name = "t5" }) kept nothing, its
+// version read "?" and its script became the empty one.
 struct StudyInfo {
   std::string name;
-  std::string script_path;
-  std::string script_text;        // the script's bytes; its SHA-256 is computed here
-  std::string scalelab_version;
-  std::string spec_json;          // a JSON description of the study (sweep, fits, questions)
+  std::optional<std::string> script_path;
+  std::optional<std::string> script_text;       // the script's bytes; its SHA-256 is computed here
+  std::optional<std::string> scalelab_version;
+  std::optional<std::string> spec_json;         // a JSON description of the study (sweep, fits, questions)
 };
 
 struct StudyRecord {
@@ -166,7 +169,8 @@ class Store {
   int schema_version() const;
 
   // Records that the script described by `info` is (again) running the study: upserts the study
-  // row and the script text. Returns the script's SHA-256.
+  // row and the script text; a field `info` leaves unset keeps what is stored. Returns the SHA-256
+  // of the study's script (the stored one where `info` gives no script_text).
   std::string RecordStudy(const StudyInfo& info);
   std::vector<StudyRecord> Studies() const;
   std::optional<StudyRecord> Study(const std::string& name) const;

@@ -136,7 +136,12 @@ if has_plan then
         .. "law:%s{ compute = 1e21, unique_tokens = 25e9 } (got %s)", method, method, method, type(C)))
     end
     options.law = law
-    return native_plan.optimal(options)
+    -- Its errors name the method called: law:N_opt(0) said "plan.optimal: compute must be positive".
+    local ok, answer = checks.pcall(native_plan.optimal, options)
+    if ok then return answer end
+    local prefix, rest = tostring(answer):match("^([^\n]-)plan%.optimal: (.*)$")
+    if rest and (prefix == "" or prefix:sub(-2) == ": ") then checks.error_at_user("law:" .. method .. ": " .. rest) end
+    error(answer, 0)
   end
   local core = require "scalelab.native.core"
   local added = {

@@ -46,9 +46,14 @@ local STATUSES = { "planned", "running", "done", "failed", "diverged", "interrup
 -- Why `filter` (of s:runs, s:export, s:text) selects nothing because of a mistake, or nil: a study the
 -- store lacks (s:runs{ study = "nope" } gave {}, as for a study that ran no run, and s:export a file
 -- of the header alone), or a status that is none ("dnoe", "Done" or "", which gave every run). A
--- study or status that is no string is left to the native method's error.
-local function filter_mistake(s, filter)
+-- study or status that is no string is left to the native method's error, and so is a filter with a
+-- key the method does not take (`keys`): s:runs{ study = "missing", statsu = "done" } named the
+-- missing study, not the misspelt key (did you mean 'status'?) that the native method names.
+local function filter_mistake(s, filter, keys)
   if type(filter) ~= "table" then return nil end
+  for key in pairs(filter) do
+    if not keys[key] then return nil end
+  end
   local status = rawget(filter, "status")
   if type(status) == "string" then
     local known = false
@@ -71,10 +76,13 @@ end
 -- s:runs(filter), s:export(path, filter), s:text(format, filter): a filter that names no study of the
 -- store, or no status, is refused before anything is read or written, as `scalelab results --study`
 -- and --status refuse them; a known study without runs (of that status) still gives none.
+local FILTER_KEYS = { study = true, status = true }
+local EXPORT_KEYS = { what = true, study = true, status = true }
 for name, at in pairs { runs = 1, export = 2, text = 2 } do
   local native_method = methods[name]
+  local keys = name == "export" and EXPORT_KEYS or FILTER_KEYS
   method(name, function(s, ...)
-    local message = filter_mistake(s, (select(at, ...)))
+    local message = filter_mistake(s, (select(at, ...)), keys)
     if message then checks.error_at_user("store:" .. name .. ": " .. message) end
     return native_method(s, ...)
   end, core.docs()[native_method] .. "; a study = the store lacks (naming the closest: store:check_study) or a "
@@ -100,17 +108,34 @@ method("run", function(s, study, hash, ...)
   return r
 end, core.docs()[native_run] .. " (nil for a run the study lacks); a study the store lacks is refused, naming the closest")
 
+-- Why the store `s` has no run `hash` of `study` (naming a study it lacks as missing_study does, and
+-- how to list a study's runs), or nil when it has. A store that cannot be read (closed) gives nil:
+-- the method's own call names that.
+local function missing_run(s, study, hash)
+  local read, r = pcall(native_run, s, study, hash)
+  if not read or r then return nil end
+  return missing_study(s, study) or string.format("study '%s' has no run '%s' in %s (s:runs{ study = \"%s\" } lists "
+    .. "its runs, each with its hash)", checks.printable(study), checks.printable(hash), s.path, checks.printable(study))
+end
+
 -- s:curve(study, hash) of a run the store lacks gave {}, as for a run that recorded no curve.
 local native_curve = methods.curve
 method("curve", function(s, study, hash, ...)
   check_run_key("curve", study, hash)
   local points = native_curve(s, study, hash, ...)
-  if #points == 0 and not native_run(s, study, hash) then
-    checks.error_at_user("store:curve: " .. (missing_study(s, study) or string.format("study '%s' has no run '%s' in %s "
-      .. "(s:runs{ study = \"%s\" } lists its runs, each with its hash)", checks.printable(study),
-      checks.printable(hash), s.path, checks.printable(study))))
-  end
+  local message = #points == 0 and missing_run(s, study, hash)
+  if message then checks.error_at_user("store:curve: " .. message) end
   return points
 end, core.docs()[native_curve] .. "; a study or run the store lacks is refused (a run without a curve gives {})")
+
+-- s:reset_run(study, hash) of a run the store lacks said "results store: study 't5' has no run nohash",
+-- naming neither the method nor how to find a run's hash.
+local native_reset_run = methods.reset_run
+method("reset_run", function(s, study, hash, ...)
+  check_run_key("reset_run", study, hash)
+  local message = missing_run(s, study, hash)
+  if message then checks.error_at_user("store:reset_run: " .. message) end
+  return native_reset_run(s, study, hash, ...)
+end, core.docs()[native_reset_run] .. "; a study or run the store lacks is refused, naming how to list its runs")
 
 return native

@@ -330,6 +330,8 @@ local function model_failure(s, i, p, N, message)
   message = tostring(message)
   local own = s.where and (s.where.short_src .. ":" .. s.where.line .. ": ")
   if own and message:sub(1, #own) == own then message = message:sub(#own + 1) end
+  -- The model function's own check (model_family) says "study: ...": it read "study: ... study: ...".
+  message = message:gsub("^study: ", "")
   local text = string.format("study: model for sweep point %d (N = %s): %s", i, fmt_count(N), message)
   local smallest = smallest_model(s, p)
   if not smallest then return text end
@@ -810,6 +812,11 @@ function M.script_options(a)
   local i = 1
   while a[i] do
     local v = a[i]
+    -- study.script_options({ 1, 2, 3 }) failed with "study.lua:...: attempt to index a number value".
+    if type(v) ~= "string" then
+      checks.error_at_user(string.format("study.script_options(arg): arg must be the script's arguments, a list of "
+        .. "strings such as the global arg (its item %d is %s)", i, checks.type_name(v)))
+    end
     if v == "--" then break
     elseif v == "--dry-run" or v == "-n" then options.dry_run = true
     elseif v == "--jobs" or v == "-j" then

@@ -249,5 +249,68 @@ t.test("store:run refuses a study the store lacks; a run the study lacks is nil"
   s:close()
 end)
 
+t.test("store:record_study again with its name alone keeps the study's script, version and spec", function()
+  -- s:record_study{ name = "t5" } on a study the store held set its version to "" (scalelab results
+  -- showed "scalelab ?") and its script to the empty one.
+  local s = store.open(dir .. "/again.db")
+  local text = "study 't5' { }"
+  local hash = s:record_study { name = "t5", script_path = "t5.lua", script_text = text, scalelab_version = "1.2.3",
+                                spec = "{\"runs\":4}" }
+  t.eq(hash, store.sha256(text))
+  local before = s:studies()[1]
+  t.eq(s:record_study { name = "t5" }, hash)
+  local after = s:studies()[1]
+  t.eq(after.scalelab_version, "1.2.3")
+  t.eq(after.script_path, "t5.lua")
+  t.eq(after.script_hash, hash)
+  t.eq(after.spec, "{\"runs\":4}")
+  t.eq(after.created_at, before.created_at)
+  -- A field given replaces the stored one; the others are kept.
+  t.eq(s:record_study { name = "t5", scalelab_version = "1.2.4" }, hash)
+  t.eq(s:studies()[1].scalelab_version, "1.2.4")
+  t.eq(s:studies()[1].script_path, "t5.lua")
+  local edited = s:record_study { name = "t5", script_text = "study 't5' { -- edited }" }
+  t.eq(edited, store.sha256("study 't5' { -- edited }"))
+  t.eq(s:studies()[1].script_hash, edited)
+  -- A new study recorded by name alone: no script, no version, as before.
+  t.eq(s:record_study { name = "bare" }, store.sha256(""))
+  t.eq(s:studies()[2].scalelab_version, nil)
+  s:close()
+end)
+
+t.test("store:runs names a misspelt option before a study the store lacks", function()
+  local s = store.open(dir .. "/options.db")
+  s:record_study { name = "t5" }
+  t.raises(function() s:runs { study = "missing", statsu = "done" } end,
+           "store:runs: unknown key 'statsu'; did you mean 'status'? (valid keys: study, status)")
+  t.raises(function() s:text("runs_csv", { stduy = "missing" }) end, "store:text: unknown key 'stduy'; did you mean 'study'?")
+  t.raises(function() s:export(dir .. "/o.csv", { study = "missing", wat = "curves" }) end,
+           "store:export: unknown key 'wat'; did you mean 'what'?")
+  t.eq(io.open(dir .. "/o.csv", "rb"), nil, "a file was written")
+  -- Known keys: the study is still checked.
+  t.raises(function() s:runs { study = "missing", status = "done" } end, "store:runs: no study 'missing'")
+  s:close()
+end)
+
+t.test("store:reset_run of a run the store lacks names the method and how to list the runs", function()
+  -- It said "results store: study 't5' has no run nohash", naming neither.
+  local s = store.open(dir .. "/reset.db")
+  local path = dir .. "/reset.db"
+  s:record_study { name = "t5" }
+  s:plan_runs { { study = "t5", hash = "abc", config_json = "{}" } }
+  s:finish_run { study = "t5", hash = "abc", loss = 3 }
+  t.raises(function() s:reset_run("t5", "nohash") end, "store:reset_run: study 't5' has no run 'nohash' in " .. path
+    .. " (s:runs{ study = \"t5\" } lists its runs, each with its hash)")
+  t.raises(function() s:reset_run("t5", "nohash") end, "test_store.lua:")  -- at the caller's line
+  t.raises(function() s:reset_run("t6", "abc") end, "store:reset_run: no study 't6' in " .. path
+    .. "; did you mean 't5'? its studies: t5")
+  t.raises(function() s:reset_run("t5") end, "store:reset_run(study, hash): study and hash must be strings")
+  t.eq(s:run("t5", "abc").status, "done")
+  s:reset_run("t5", "abc")
+  t.eq(s:run("t5", "abc").status, "planned")
+  s:close()
+  t.raises(function() s:reset_run("t5", "abc") end, "store:reset_run: the results store '" .. path .. "' is closed")
+end)
+
 os.execute("rm -rf " .. dir)
 t.done()

@@ -982,7 +982,7 @@ local function terminal_for(path, width, height)
     return string.format("set terminal png size %d,%d enhanced font %s", width, height, quote(font))
   elseif ext == "pdf" then
     if not has_terminal("pdfcairo") then
-      error("plot: PDF needs gnuplot's pdfcairo terminal, which this gnuplot lacks; save as .svg or .png " ..
+      error("figure:save: PDF needs gnuplot's pdfcairo terminal, which this gnuplot lacks; save as .svg or .png " ..
         "(Debian's gnuplot-nox has pdfcairo)", 4)
     end
     active.size = math.floor(M.config.font_size * 0.75 + 0.5)
@@ -990,7 +990,9 @@ local function terminal_for(path, width, height)
     return string.format("set terminal pdfcairo size %gin,%gin enhanced pointscale 0.6 font %s", width / 120, height / 120,
       quote(string.format("%s,%d", M.config.font, math.floor(M.config.font_size * 0.75 + 0.5))))
   end
-  error(string.format("plot: cannot tell the format of '%s' from its extension; use .svg, .png or .pdf", path), 4)
+  -- Said as figure:save, the function the user called (the only one that asks): it said "plot:".
+  error(string.format("figure:save: cannot tell the format of '%s' from its extension; use .svg, .png or .pdf "
+    .. "(such as '%s.svg')", path, (path:gsub("%.[%w]+$", ""))), 4)
 end
 
 -- A renderable thing: a Figure or a Panels (plot.panels). Both provide body(data, first) and
@@ -1029,7 +1031,7 @@ end
 
 local function write(path, text)
   local file, message = io.open(path, "w")
-  if not file then error("plot: cannot write " .. tostring(message), 0) end
+  if not file then error("figure:save: cannot write " .. tostring(message), 0) end
   file:write(text)
   file:close()
 end

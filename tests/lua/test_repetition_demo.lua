@@ -196,6 +196,21 @@ t.test("far beyond the sweep (1e26 FLOP, 100M unique tokens): epochs and tokens 
   t.ok(fitted[4]:match("^%d%.?%d*e%d %[%d%.?%d*e%d, %d%.?%d*e%d%]$"), "the fit's epochs and interval: " .. fitted[4])
 end)
 
+t.test("far beyond the sweep: the fit's answer says how far beyond its runs' 64 epochs it reads the law", function()
+  t.eq(far_code, 0, far)
+  -- The table showed 1.4e8 epochs from a law fitted on at most 64 without a word; the answer's note
+  -- (how far beyond the runs fitted) was never printed.
+  local fitted = row(far, "data-constrained fit")
+  local note = far:match("Note %(the data%-constrained fit%): beyond the 210 runs fitted: [^\n]*")
+  t.ok(note, "the fit's extrapolation note in\n" .. far)
+  local factor = note and note:match("epochs (%S+)× the largest %(64%)")
+  t.ok(factor, tostring(note))
+  -- The factor is the fit's epochs over the runs' largest, 64.
+  t.near(number(factor or "0"), number(fitted[4]:match("^%S+")) / 64, 0.05)
+  -- The default question lies inside the runs: no such note.
+  t.ok(not out:find("beyond the 210 runs fitted", 1, true), out)
+end)
+
 t.test("--help says what the demo is and names its own arguments, and draws nothing", function()
   for _, option in ipairs { "--help", "-h" } do
     local c, o = run(t.scratch("repetition-help"), option)

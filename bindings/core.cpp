@@ -154,7 +154,11 @@ bool keeps_caller(lua_State* L, int index) { return lua_tocfunction(L, index) ==
 int open_core(lua_State* L) {
   new_module(L, "scalelab's native core: version, unit formatting, documentation, name suggestions.",
              {{"format_count", &bound<format<scalelab::format_count>>,
-               "format_count(x) -> '7.02B', '124M', '1.23k'"},
+               "format_count(x) -> '7.02B', '124M', '1.23k', '2.1T', then '1.49e16' (parameters, tokens: SI "
+               "suffixes up to T, scientific beyond, as FLOP counts)"},
+              {"format_ratio", &bound<format<scalelab::format_ratio>>,
+               "format_ratio(x) -> '9.49', '1670', '1.49e8' (epochs, tokens per parameter: plain up to 9999, "
+               "then scientific; as answers print them)"},
               {"format_counted", &bound<format_counted>,
                "format_counted(n, noun) -> '1 run', '12 runs', '1.2k documents' (plural unless n is 1)"},
               {"format_flops", &bound<format<scalelab::format_flops>>, "format_flops(x) -> '1.2e22'"},

@@ -68,7 +68,9 @@ local noise = given.noise or 0.005
 
 local truth = fit.published.datablations  -- Muennighoff et al.'s law, unrounded
 local core = require "scalelab.native.core"
-local count, flops = core.format_count, core.format_flops
+-- The one rule for printed numbers (core/units.h): counts with SI suffixes up to T, then scientific,
+-- as FLOPs; epochs plain up to 9999, then scientific (1.49e8, not 1.49e+08).
+local count, flops, ratio = core.format_count, core.format_flops, core.format_ratio
 local function sig(x, digits) return core.format_significant(x, digits or 3) end
 local function pct(x) return sig(100 * x, 3) .. "%" end
 
@@ -113,7 +115,7 @@ print(string.format("== Repeated data: with %s FLOP and %s unique tokens, what N
   flops(C), count(U)))
 print(string.format("%d runs drawn from Muennighoff et al.'s data-constrained law with %s noise on each loss: %d "
   .. "unique-token budgets (%s to %s), %s to %s epochs, %d sizes (%s to %s), %s to %s FLOP.", #s.runs, pct(noise), #Us,
-  count(Us[1]), count(Us[#Us]), sig(epochs[1]), sig(epochs[#epochs]), #sizes, count(sizes[1]), count(sizes[#sizes]),
+  count(Us[1]), count(Us[#Us]), ratio(epochs[1]), ratio(epochs[#epochs]), #sizes, count(sizes[1]), count(sizes[#sizes]),
   flops(lo_C), flops(hi_C)))
 
 print("\n-- 1. The law, fitted back by Muennighoff et al.'s two steps --")
@@ -175,12 +177,18 @@ local function row(label, a, predicted_iv)
   local iv = a.intervals or {}
   local e_iv = iv.D and { epochs_of(iv.D[1]), epochs_of(iv.D[2]) }
   print(string.format("| %s | %s | %s | %s | %s | %s |", label, with_interval(a.N, iv.N, count),
-    with_interval(a.D, iv.D, count), with_interval(epochs_of(a.D), e_iv, sig), with_interval(a.loss, iv.loss, nats),
+    with_interval(a.D, iv.D, count), with_interval(epochs_of(a.D), e_iv, ratio), with_interval(a.loss, iv.loss, nats),
     nats(true_loss(a.N, a.D))))
 end
 row("the true law", exact)
 row("data-constrained fit", fitted)
 row("Chinchilla fit (repeats as new)", plain)
+-- What the answers say of themselves: the fit's, how far the question lies beyond the runs it was
+-- fitted on (epochs past the sweep's 64, D, compute); the laws', a loss at U's floor. The table alone
+-- showed 1.4e8 epochs from a law fitted on at most 64 without a word.
+for _, labelled in ipairs { { "the true law", exact }, { "the data-constrained fit", fitted } } do
+  for _, note in ipairs(labelled[2].notes or {}) do print(string.format("Note (%s): %s", labelled[1], note)) end
+end
 local cost = exact.loss - exact.loss_unlimited
 print(string.format([[
 The true optimum trains %s parameters for %s epochs (%s tokens); with unlimited unique data the
@@ -188,7 +196,7 @@ same compute would train %s on fresh tokens and reach %s: the %s-token limit cos
 (the data-constrained fit says %s). The data-constrained fit's interval of N, [%s, %s], %s the true %s. The Chinchilla fit has no
 U: it answers the same whatever the unique data, and predicts %s where its plan truly scores %s
 (its interval, [%s, %s], %s it).]],
-  count(exact.N), sig(exact.epochs), count(exact.D), count(exact.N_unlimited), nats(exact.loss_unlimited), count(U),
+  count(exact.N), ratio(exact.epochs), count(exact.D), count(exact.N_unlimited), nats(exact.loss_unlimited), count(U),
   nats(cost), with_interval(fitted.limit_cost, fitted.intervals.limit_cost, nats), count(fitted.intervals.N[1]), count(fitted.intervals.N[2]),
   inside(exact.N, fitted.intervals.N) and "holds" or "misses", count(exact.N), nats(plain.loss),
   nats(true_loss(plain.N, plain.D)), nats(plain.intervals.loss[1]), nats(plain.intervals.loss[2]),
@@ -206,7 +214,7 @@ for k = 0, 5 do  -- 1 to about 50 epochs: inside the sweep's 64
   local f = plan.optimal { compute = C, unique_tokens = u, law = dc }
   local miss = plan.loss { N = plain.N, D = plain.D, unique_tokens = u, law = truth }.loss - plain.loss
   rows[#rows + 1] = { epochs = t.epochs, N = t.N, gap = t.loss - t.loss_unlimited, miss = miss }
-  print(string.format("| %s | %s | %s | %s | %s | %s | %s | %s |", count(u), sig(t.epochs), sig(f.epochs), count(t.N),
+  print(string.format("| %s | %s | %s | %s | %s | %s | %s | %s |", count(u), ratio(t.epochs), ratio(f.epochs), count(t.N),
     with_interval(f.N, f.intervals and f.intervals.N, count), nats(t.loss - t.loss_unlimited),
     with_interval(f.limit_cost, f.intervals.limit_cost, nats), nats(miss)))
 end
@@ -222,7 +230,7 @@ As the unique data shrink the optimal N %s, from %s to %s: excess parameters los
 worth %s (R_N* = %s) than repeated data (R_D* = %s), so the optimum spends the budget
 on %s. The Chinchilla fit plans %s on %s tokens and predicts %s
 in every row; its plan truly scores %s with the most unique data and %s with the least%s.]],
-  sig(near4.epochs), nats(near4.gap), sig(last.epochs), nats(last.gap),
+  ratio(near4.epochs), nats(near4.gap), ratio(last.epochs), nats(last.gap),
   last.N < rows[1].N and "falls" or "grows", count(rows[1].N), count(last.N),
   truth.params.R_N < truth.params.R_D and "faster" or "slower", sig(truth.params.R_N, 3), sig(truth.params.R_D, 3),
   truth.params.R_N < truth.params.R_D and "more epochs rather than more parameters" or "more parameters rather than more epochs",

@@ -50,21 +50,29 @@ std::string format_scientific(double value, int digits) {
 std::string format_count(double value) {
   if (!std::isfinite(value)) return format_significant(value, 3);
   static const struct { double scale; const char* suffix; } units[] = {
-      {1e15, "P"}, {1e12, "T"}, {1e9, "B"}, {1e6, "M"}, {1e3, "k"}};
+      {1e12, "T"}, {1e9, "B"}, {1e6, "M"}, {1e3, "k"}};
   double magnitude = std::fabs(value);
   for (const auto& unit : units) {
     // Round first so that 999.96e6 prints as 1B rather than 1e+03M. strtod, not std::stod: stod
-    // throws out_of_range ("stod") for a subnormal, which 1e-300 / 1e15 is.
+    // throws out_of_range ("stod") for a subnormal, which 1e-300 / 1e12 is.
     double scaled = std::strtod(format_significant(magnitude / unit.scale, 3).c_str(), nullptr);
     if (scaled >= 1.0) {
       if (scaled >= 1000) {
-        if (unit.scale < 1e15) continue;
-        return format_scientific(value, 3);  // past the suffixes: 7.48e26, not 7.48e+11P
+        if (unit.scale < 1e12) continue;
+        return format_scientific(value, 3);  // past the suffixes: 1.49e16, not 14.9P or 1.49e+04T
       }
       return (value < 0 ? "-" : "") + format_significant(scaled, 3) + unit.suffix;
     }
   }
   return format_significant(value, 3);
+}
+
+std::string format_ratio(double value) {
+  const double shown = std::strtod(format_significant(value, 3).c_str(), nullptr);
+  const double magnitude = std::fabs(shown);
+  if (!std::isfinite(value) || value == 0 || (magnitude >= 1e-3 && magnitude < 1000)) return format_significant(value, 3);
+  if (magnitude >= 1000 && magnitude < 1e4) return std::to_string(std::llround(shown));
+  return format_scientific(value, 3);
 }
 
 std::string format_counted(double value, const std::string& noun) {

@@ -5,10 +5,20 @@
 
 namespace scalelab {
 
+// The one rule for the numbers answers and reports print:
+// - counts (parameters, tokens, hours, documents): format_count, SI suffixes up to T, then scientific;
+// - FLOPs: format_flops, always scientific (plain only from 1e-3 up to 1000);
+// - epochs, ratios and other plain quantities: format_ratio, plain up to 9999, then scientific.
+// Scientific forms never carry printf's "+" or leading zeros: 1.49e8, not 1.49e+08.
+//
 // 1234 -> "1.23k", 7.02e9 -> "7.02B", 2.1e12 -> "2.1T" (three significant digits, trailing zeros
-// dropped). Values below 1000 print plainly ("512", "0.5"); from 1e18 on, in scientific notation
-// ("7.48e26").
+// dropped). Values below 1000 print plainly ("512", "0.5"); from 1e15 on (past T), in scientific
+// notation ("1.49e16", "7.48e26"), as FLOP counts print: never "11.9P", which few readers know.
 std::string format_count(double value);
+
+// Epochs, ratios (tokens per parameter) and other plain quantities, three significant digits: 0.5,
+// 9.49, 1670 (whole from 1000 up to 9999), then scientific: 1.49e8; below 1e-3, 1.81e-6.
+std::string format_ratio(double value);
 
 // A count and its noun, plural unless the count is 1: "1 document", "12 documents", "1.2k files".
 std::string format_counted(double value, const std::string& noun);

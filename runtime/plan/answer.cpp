@@ -13,14 +13,9 @@ namespace scalelab::plan {
 
 namespace {
 // Three significant digits without printf's exponent form, which printed a data-hungry allocation's
-// "tokens/param 1.67e+03" beside "1.00e22 FLOP": 1670 up to 9990, then 1.67e4; below 1e-3, 1.81e-6.
-std::string three_digits(double value) {
-  const double shown = std::strtod(format_significant(value, 3).c_str(), nullptr);
-  const double magnitude = std::fabs(shown);
-  if (!std::isfinite(value) || value == 0 || (magnitude >= 1e-3 && magnitude < 1000)) return format_significant(value, 3);
-  if (magnitude >= 1000 && magnitude < 1e4) return std::to_string(std::llround(shown));
-  return format_flops(value, 3);
-}
+// "tokens/param 1.67e+03" beside "1.00e22 FLOP": 1670 up to 9990, then 1.67e4; below 1e-3, 1.81e-6
+// (core/units.h's rule for epochs and ratios).
+std::string three_digits(double value) { return format_ratio(value); }
 }  // namespace
 
 std::string format_quantity(double value, Unit unit) {
@@ -32,8 +27,10 @@ std::string format_quantity(double value, Unit unit) {
     case Unit::Hours:
       return format_count(value);
     case Unit::TokensFine: {
+      // As format_count (core/units.h): SI suffixes up to T, then scientific (1.49e16, not 14.9P).
+      if (std::fabs(value) >= 999.95e12) return format_flops(value, 3);
       static const struct { double scale; const char* suffix; } units[] = {
-          {1e15, "P"}, {1e12, "T"}, {1e9, "B"}, {1e6, "M"}, {1e3, "k"}};
+          {1e12, "T"}, {1e9, "B"}, {1e6, "M"}, {1e3, "k"}};
       for (const auto& u : units)
         if (std::fabs(value) >= u.scale * 0.9995) {
           char buffer[32];

@@ -635,7 +635,7 @@ void set_data(Answer& a, const Law& law, double N, double D, double U) {
   a.set("epochs", D / U, Unit::Epochs, "epochs");
   if (D < U)
     a.notes.push_back(str("the run sees ", format_count(D), " of the ", format_count(U), " unique tokens, each at most once "
-                          "(epochs ", format_significant(D / U, 3), " < 1): the unique tokens do not constrain it"));
+                          "(epochs ", format_ratio(D / U), " < 1): the unique tokens do not constrain it"));
   if (law.kind() == LawKind::DataConstrained) {
     a.set("effective_D", fit::effective_tokens(D, U, law.param("R_D")), Unit::Tokens, "effective tokens D'");
     a.set("effective_N",

@@ -19,13 +19,40 @@ TEST_CASE("format_count uses the field's suffixes with three significant digits"
   CHECK(format_count(999.96e6) == "1B");
   CHECK(format_count(512) == "512");
   CHECK(format_count(-2500) == "-2.5k");
-  CHECK(format_count(3.2e17) == "320P");
-  CHECK(format_count(999.6e15) == "1e18");  // past P: scientific, never "1e+03P"
+  CHECK(format_count(999.4e12) == "999T");
+  // Past T, scientific as FLOP counts print (the same digits): "11.9P" and "320P" read as units few
+  // readers know, beside "2.75e22" in the same answer.
+  CHECK(format_count(999.6e12) == "1e15");
+  CHECK(format_count(1.19e16) == "1.19e16");
+  CHECK(format_count(3.2e17) == "3.2e17");
+  CHECK(format_count(-1.49e16) == "-1.49e16");
+  CHECK(format_count(999.6e15) == "1e18");  // never "1e+03P"
   CHECK(format_count(7.48e26) == "7.48e26");
   CHECK(format_count(-6.52e91) == "-6.52e91");
   // A count so small that its scaled value is subnormal: std::stod threw out_of_range("stod").
   CHECK(format_count(1e-300) == "1e-300");
   CHECK(format_count(-2.5e-310) == "-2.5e-310");
+}
+
+TEST_CASE("format_ratio prints epochs and ratios plainly up to 9999\, then scientific without printf's +") {
+  // repetition.lua printed 1.49e8 epochs as "1.49e+08".
+  CHECK(format_ratio(1.49e8) == "1.49e8");
+  CHECK(format_ratio(9.49) == "9.49");
+  CHECK(format_ratio(0.5) == "0.5");
+  CHECK(format_ratio(64) == "64");
+  CHECK(format_ratio(1670.4) == "1670");
+  CHECK(format_ratio(9994) == "9990");
+  CHECK(format_ratio(9996) == "1e4");
+  CHECK(format_ratio(2.87e5) == "2.87e5");
+  CHECK(format_ratio(1.81e-6) == "1.81e-6");
+  CHECK(format_ratio(0.00123) == "0.00123");
+  CHECK(format_ratio(-2.5e7) == "-2.5e7");
+  CHECK(format_ratio(0) == "0");
+  // The digits against an independent reading: the text reads back within half a unit of its third digit.
+  for (double x : {1.234567e8, 4.4444e-5, 7.777e12}) {
+    const double back = std::strtod(format_ratio(x).c_str(), nullptr);
+    CHECK(std::fabs(back / x - 1) < 5e-3);
+  }
 }
 
 TEST_CASE("format_flops and format_duration") {

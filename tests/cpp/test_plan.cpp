@@ -1051,6 +1051,11 @@ TEST_CASE("answers print values in their units: never 1000 of a unit, fractions 
   // A value that would print as 1000.0 of a unit, or 10.00 of a power of ten, is 1.0 of the next.
   CHECK(plan::format_quantity(999960, Unit::TokensFine) == "1.0M");
   CHECK(plan::format_quantity(999400, Unit::TokensFine) == "999.4k");
+  // Past T, tokens print as every count does (format_count), scientific: not "14.9P".
+  CHECK(plan::format_quantity(216.2e12, Unit::TokensFine) == "216.2T");
+  CHECK(plan::format_quantity(1.49e16, Unit::TokensFine) == "1.49e16");
+  CHECK(plan::format_quantity(1.49e16, Unit::Tokens) == "1.49e16");
+  CHECK(plan::format_quantity(1.19e16, Unit::Params) == "1.19e16");
   CHECK(plan::format_quantity(9.9996e19, Unit::Flops) == "1.00e20");
   CHECK(plan::format_quantity(9.994e19, Unit::Flops) == "9.99e19");
   CHECK(plan::format_quantity(0.123, Unit::Fraction) == "12.3%");

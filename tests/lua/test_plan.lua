@@ -55,7 +55,7 @@ t.test("fixed epochs and fewer unique tokens", function()
   local plenty = plan.optimal{ compute = 1e20, unique_tokens = 1e16, law = datablations }
   local free = plan.optimal{ compute = 1e20, law = datablations }
   t.near(plenty.N, free.N, 1e-6)
-  t.ok(tostring(plenty):find("note: the run sees 18.1B of the 10P unique tokens, each at most once (epochs 1.81e-06 < 1)", 1, true),
+  t.ok(tostring(plenty):find("note: the run sees 18.1B of the 1e16 unique tokens, each at most once (epochs 1.81e-6 < 1)", 1, true),
     tostring(plenty))
   t.ok(not tostring(four):find("each at most once", 1, true), tostring(four))
   local curve = plan.returns{ unique_tokens = 25e9, law = datablations }

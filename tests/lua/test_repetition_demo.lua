@@ -178,6 +178,39 @@ t.test("its own arguments ask another question of the same runs: Muennighoff et 
   t.ok(iv[2] - iv[1] > 2 * (iv_default[2] - iv_default[1]), row(noisy, "R_D*")[3] .. " vs " .. row(out, "R_D*")[3])
 end)
 
+-- The question far beyond the sweep: 1e26 FLOP with 100M unique tokens, about 1.5e8 epochs.
+local far_code, far = run(dir, "-- compute=1e26 unique_tokens=1e8")
+
+t.test("far beyond the sweep (1e26 FLOP, 100M unique tokens): epochs and tokens print in the one rule", function()
+  t.eq(far_code, 0, far)
+  -- Epochs printed as printf's "1.49e+08" and tokens as "14.9P": now 1.49e8 and 1.49e16, as FLOPs print.
+  t.ok(not far:find("e+", 1, true), far)
+  local truth = row(far, "the true law")
+  t.ok(truth and #truth == 6, far)
+  t.ok(truth[3]:match("^%d%.?%d*e1%d$"), "D in scientific form: " .. truth[3])
+  t.ok(truth[4]:match("^%d%.?%d*e%d$"), "epochs in scientific form: " .. truth[4])
+  -- The epochs are D / U of the plan printed (three digits each), and that far beyond 64.
+  t.near(number(truth[4]), number(truth[3]) / 1e8, 0.01)
+  t.ok(number(truth[4]) > 1e6, truth[4])
+  local fitted = row(far, "data-constrained fit")
+  t.ok(fitted[4]:match("^%d%.?%d*e%d %[%d%.?%d*e%d, %d%.?%d*e%d%]$"), "the fit's epochs and interval: " .. fitted[4])
+end)
+
+t.test("far beyond the sweep: the fit's answer says how far beyond its runs' 64 epochs it reads the law", function()
+  t.eq(far_code, 0, far)
+  -- The table showed 1.4e8 epochs from a law fitted on at most 64 without a word; the answer's note
+  -- (how far beyond the runs fitted) was never printed.
+  local fitted = row(far, "data-constrained fit")
+  local note = far:match("Note %(the data%-constrained fit%): beyond the 210 runs fitted: [^\n]*")
+  t.ok(note, "the fit's extrapolation note in\n" .. far)
+  local factor = note and note:match("epochs (%S+)× the largest %(64%)")
+  t.ok(factor, tostring(note))
+  -- The factor is the fit's epochs over the runs' largest, 64.
+  t.near(number(factor or "0"), number(fitted[4]:match("^%S+")) / 64, 0.05)
+  -- The default question lies inside the runs: no such note.
+  t.ok(not out:find("beyond the 210 runs fitted", 1, true), out)
+end)
+
 t.test("--help says what the demo is and names its own arguments, and draws nothing", function()
   for _, option in ipairs { "--help", "-h" } do
     local c, o = run(t.scratch("repetition-help"), option)

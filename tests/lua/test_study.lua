@@ -854,6 +854,13 @@ study "dev" {
   t.eq(code, 0, out)
   t.ok(out:find(string.format("study dev: 1 run planned, backend auto (resolved to %s on this machine), store dev.db",
     device), 1, true), out)
+  -- The line that starts the training says it too: it named only "backend auto".
+  write(dir .. "/dev.lua", (script:gsub("BACKEND", '"auto"'):gsub("quiet = true", "quiet = false")))
+  t.ok(os.remove(dir .. "/dev.db"))
+  code, out = scalelab(dir, "dev.lua", "--jobs 1")
+  t.eq(code, 0, out)
+  t.ok(out:find(string.format("(1 at a time, backend auto (resolved to %s on this machine)); store dev.db", device),
+    1, true), out)
   -- Asked for by its device, the backend is that name alone in both.
   write(dir .. "/dev.lua", (script:gsub("BACKEND", '"' .. device .. '"')))
   code, out = scalelab(dir, "dev.lua", "--jobs 1")

@@ -898,7 +898,9 @@ local function execute_locked(s, options, store)
       done_runs - diverged_runs,
       diverged_runs > 0 and string.format(", %d diverged (not trained again: lower their lr)", diverged_runs) or "", #pending, backends.simulates(s.backend_kind) and "simulate" or "train",
       resuming > 0 and string.format(", %d resuming from %s", resuming, resuming == 1 and "its checkpoint" or "their checkpoints") or "",
-      #pending > 0 and string.format(" (%d at a time, backend %s)", jobs, s.backend_kind) or "",
+      -- The backend asked for and the device it resolved to, as the plan and the report say it.
+      #pending > 0 and string.format(" (%d at a time, backend %s)", jobs,
+        backends.describe_backend(s.backend_kind, s.backend_identity)) or "",
       s.store_path))
     if unplanned then print("study " .. s.name .. ": " .. unplanned) end
     if renamed then print("study " .. s.name .. ": " .. renamed) end

@@ -917,7 +917,7 @@ TEST_CASE("a rule of all parameters is read by a law of non-embedding parameters
   plan::CompareOptions o;
   o.compute = 1e22;
   o.candidates.push_back({"approach 1", fit::kMissing, fit::kMissing, approach1});
-  const std::string fix = "Give the rule its models' shape, plan.published.chinchilla_approach1:with{ vocab = 32000, ctx = 2048 }";
+  const std::string fix = "Give the rule its models' shape, plan.published.chinchilla_approach1:with{ vocab = 32000, ctx = 0 }";
   CHECK_THROWS_WITH(plan::compare(kaplan_nd, o),
                     StartsWith("plan.compare: candidate 'approach 1' is the rule 'chinchilla_approach1', which counts all "
                                "parameters (the embeddings included, Chinchilla's N), and law 'kaplan' non-embedding ones") &&

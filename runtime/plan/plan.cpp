@@ -510,6 +510,51 @@ struct RuleParams {
   }
 };
 
+// One way a rule and the law that reads it count N differently, for the refusal of a rule without its
+// models' shape: a rule of non-embedding N (Kaplan's: GPT-2's shape, as Kaplan et al.'s models had) read
+// by a law of all parameters, or a rule of all parameters (Chinchilla's: no learned positions) read by a
+// law of non-embedding N. A study's own rule is asked for the shape of its own models (vocab 256, ctx 64
+// or so), not the published one's.
+struct CountMismatch {
+  const char* published;      // the published rule of the rule's count
+  const char* counts;         // what the rule's N counts
+  const char* published_N;    // whose N that is, for the published rule
+  const char* study_params;   // a study's params = that counts it
+  const char* law_counts;     // what the law's N counts
+  const char* model;          // the model the law's loss is of, read as it is
+  const char* published_fix;  // the published rule with its models' shape
+  const char* reads;          // how the law then reads the rule's N
+  const char* other_law;      // a law of the rule's count, to ask with instead
+};
+
+constexpr CountMismatch kNonEmbeddingRule{
+    "kaplan", "non-embedding parameters (", "Kaplan et al.'s N", "non_embedding", "all of them", "smaller",
+    "plan.published.kaplan:with{ vocab = 50257, ctx = 1024 } (Kaplan et al.'s: GPT-2's vocabulary, 1024 tokens of "
+    "context; ",
+    "the law then reads N + (vocab + ctx)·d parameters",
+    "non-embedding N (fit.published.kaplan, or a study's with params = \"non_embedding\")"};
+constexpr CountMismatch kAllParamsRule{
+    "chinchilla_approach1", "all parameters (the embeddings included, ", "Chinchilla's N", "all",
+    "non-embedding ones (Kaplan et al.'s N)", "larger",
+    "plan.published.chinchilla_approach1:with{ vocab = 32000, ctx = 0 } (Hoffmann et al.'s models: a 32,000-token "
+    "vocabulary, relative positions, so no learned ones; ",
+    "the law then reads the N whose N + (vocab + ctx)·d is the rule's",
+    "all parameters (fit.published.chinchilla, or a study's with params = \"all\")"};
+
+void refuse_without_shape(const CountMismatch& m, const AllocationRule& rule, const std::string& law_name,
+                          const std::string& function, const std::string& subject) {
+  const bool published = rule.name == m.published;
+  fail(function, ": ", subject, " counts ", m.counts,
+       published ? std::string(m.published_N)
+                 : std::string("as its runs counted them, a study's params = \"") + m.study_params + "\"",
+       "), and law '", law_name, "' ", m.law_counts, ": read as they are, its loss is that of a ", m.model,
+       " model than the rule means. Give the rule its models' shape, ",
+       published ? m.published_fix
+                 : "rule:with{ vocab = ..., ctx = ... } with the vocabulary and context of the models its runs trained "
+                   "(their study's models = { vocab =, ctx = }; ",
+       m.reads, ", d the width of N at d/L = 64, or aspect = ), or ask with a law of ", m.other_law);
+}
+
 // `subject` names the rule in the question ("the rule 'kaplan'", "candidate 'K' is the rule 'kaplan', which");
 // `law_name` and `law_non_embedding` the law that reads it (law_counts_non_embedding).
 RuleParams rule_params(const AllocationRule& rule, const std::string& law_name, bool law_non_embedding,
@@ -517,34 +562,10 @@ RuleParams rule_params(const AllocationRule& rule, const std::string& law_name, 
   RuleParams out;
   out.rule = &rule;
   if (rule.non_embedding && !law_non_embedding) {
-    // Kaplan's rule is given GPT-2's shape, as Kaplan et al.'s models had; a study's rule (its runs
-    // counted with params = "non_embedding") the shape of its own models (vocab 256, ctx 64 or so).
-    const bool kaplans = rule.name == "kaplan";
-    if (!rule.has_shape())
-      fail(function, ": ", subject, " counts non-embedding parameters (",
-           kaplans ? "Kaplan et al.'s N" : "as its runs counted them, a study's params = \"non_embedding\"", "), and law '",
-           law_name, "' all of them: read as they are, its loss is that of a smaller model than the rule means. Give "
-           "the rule its models' shape, ",
-           kaplans ? "plan.published.kaplan:with{ vocab = 50257, ctx = 1024 } (Kaplan et al.'s: GPT-2's vocabulary, 1024 "
-                     "tokens of context; "
-                   : "rule:with{ vocab = ..., ctx = ... } with the vocabulary and context of the models its runs trained "
-                     "(their study's models = { vocab =, ctx = }; ",
-           "the law then reads N + (vocab + ctx)·d parameters, d the width of N at d/L = 64, or aspect = ), or ask with a "
-           "law of non-embedding N (fit.published.kaplan, or a study's with params = \"non_embedding\")");
+    if (!rule.has_shape()) refuse_without_shape(kNonEmbeddingRule, rule, law_name, function, subject);
     out.convert = RuleParams::Convert::ToAll;
   } else if (rule.counts_all() && law_non_embedding) {
-    const bool chinchillas = rule.name == "chinchilla_approach1";
-    if (!rule.has_shape())
-      fail(function, ": ", subject, " counts all parameters (the embeddings included, ",
-           chinchillas ? "Chinchilla's N" : "as its runs counted them, a study's params = \"all\"", "), and law '",
-           law_name, "' non-embedding ones (Kaplan et al.'s N): read as they are, its loss is that of a larger model "
-           "than the rule means. Give the rule its models' shape, ",
-           chinchillas ? "plan.published.chinchilla_approach1:with{ vocab = 32000, ctx = 0 } (Hoffmann et al.'s models: a 32,000-token "
-                         "vocabulary, relative positions, so no learned ones; "
-                       : "rule:with{ vocab = ..., ctx = ... } with the vocabulary and context of the models its runs trained "
-                         "(their study's models = { vocab =, ctx = }; ",
-           "the law then reads the N whose N + (vocab + ctx)·d is the rule's, d the width of N at d/L = 64, or aspect = ), "
-           "or ask with a law of all parameters (fit.published.chinchilla, or a study's with params = \"all\")");
+    if (!rule.has_shape()) refuse_without_shape(kAllParamsRule, rule, law_name, function, subject);
     out.convert = RuleParams::Convert::ToNonEmbedding;
   }
   return out;

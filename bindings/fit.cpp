@@ -197,6 +197,21 @@ Observations observations_from_rows(lua_State* L, int index, const std::string& 
   return obs;
 }
 
+// A fit's params = option, what the runs' N counts: "all" or "non_embedding"; "" where not given.
+// `what` names the N in the refusal ("N", "the runs' N"); `hint` ends it.
+std::string params_option(lua_State* L, Args& args, const std::string& function, const char* what,
+                          const char* hint = "") {
+  if (!args.has("params")) return "";
+  args.push("params");
+  const char* given = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : nullptr;
+  std::string counts = given ? given : "";
+  if (counts != "all" && counts != "non_embedding")
+    fail(function, ": params says what ", what, " counts: \"all\" (every parameter, Chinchilla's count) or "
+         "\"non_embedding\" (Kaplan's) (got ", given ? "\"" + counts + "\"" : got_type(L, -1), ")", hint);
+  lua_pop(L, 1);
+  return counts;
+}
+
 int observations(lua_State* L) {
   if (lua_istable(L, 1)) {
     lua_pushnil(L);
@@ -211,15 +226,7 @@ int observations(lua_State* L) {
   Args args(L, 1, "fit.observations", {"N", "D", "U", "C", "S", "loss", "weight", "run", "params", "flops"});
   Observations obs;
   // The runs' counting conventions, which the laws fitted to them carry (law.N_counts, law.C_counted).
-  if (args.has("params")) {
-    args.push("params");
-    const char* given = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : nullptr;
-    obs.N_counts = given ? given : "";
-    if (obs.N_counts != "all" && obs.N_counts != "non_embedding")
-      fail("fit.observations: params says what N counts: \"all\" (every parameter, Chinchilla's count) or "
-           "\"non_embedding\" (Kaplan's) (got ", given ? "\"" + obs.N_counts + "\"" : std::string(got_type(L, -1)), ")");
-    lua_pop(L, 1);
-  }
+  obs.N_counts = params_option(L, args, "fit.observations", "N");
   if (args.has("flops")) {
     args.push("flops");
     const char* given = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : nullptr;
@@ -320,16 +327,8 @@ int read_csv(lua_State* L) {
     Args args(L, 2, "fit.read_csv", keys);
     for (const auto& column : Observations::ColumnNames())
       if (args.has(column.c_str())) mapping[column] = args.string(column.c_str());
-    if (args.has("params")) {
-      args.push("params");
-      const char* given = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : nullptr;
-      N_counts = given ? given : "";
-      if (N_counts != "all" && N_counts != "non_embedding")
-        fail("fit.read_csv: params says what N counts: \"all\" (every parameter, Chinchilla's count) or "
-             "\"non_embedding\" (Kaplan's) (got ", given ? "\"" + N_counts + "\"" : std::string(luaL_typename(L, -1)),
-             "); a results export's N = \"params\" counts all, N = \"non_embedding_params\" non-embedding");
-      lua_pop(L, 1);
-    }
+    N_counts = params_option(L, args, "fit.read_csv", "N",
+                             "; a results export's N = \"params\" counts all, N = \"non_embedding_params\" non-embedding");
   }
   Observations obs = fit::read_csv(path, mapping);
   if (!N_counts.empty()) obs.N_counts = N_counts;
@@ -1475,10 +1474,7 @@ fit::Approach1Options approach1_options(lua_State* L, int index) {
   fit::Approach1Options options;
   if (!lua_isnoneornil(L, index)) {
     Args args(L, index, "fit.approach1", {"loss", "points_per_decade", "smoothing", "bootstrap", "seed", "params"});
-    options.N_counts = args.string("params", "");
-    if (!options.N_counts.empty() && options.N_counts != "all" && options.N_counts != "non_embedding")
-      fail("fit.approach1: params says what the runs' N counts: \"all\" (every parameter) or \"non_embedding\" "
-           "(Kaplan's) (got \"", options.N_counts, "\")");
+    options.N_counts = params_option(L, args, "fit.approach1", "the runs' N");
     const std::string loss = args.string("loss", "auto");
     if (loss == "eval") options.loss = fit::CurveLoss::Eval;
     else if (loss == "train") options.loss = fit::CurveLoss::Train;

@@ -934,6 +934,15 @@ int question_check_rule_counts(lua_State* L) {
   lua_settop(L, 1);
   return 1;
 }
+// question:with_models_shape{ vocab =, ctx = [, aspect = 64] [, source =] } -> the question with its
+// allocation rules that carry no models' shape given this one (a study gives its own models').
+int question_with_models_shape(lua_State* L) {
+  const plan::Question& q = check<plan::Question>(L, 1);
+  Args args(L, 2, "question:with_models_shape", {"vocab", "ctx", "aspect", "source"});
+  push(L, q.with_models_shape(args.number("vocab", kMissing), args.number("ctx", kMissing), args.number("aspect", 64),
+                              args.string("source", "the models' shape given to the question")));
+  return 1;
+}
 int question_kind(lua_State* L) {
   lua_pushstring(L, check<plan::Question>(L, 1).kind_name());
   return 1;
@@ -1153,7 +1162,12 @@ int open_plan(lua_State* L) {
         "question:check_rule_counts(law_name, N_counts) -> question; raises the error question:answer(law) would raise "
         "with a law of that name whose N counts N_counts (\"all\" or \"non_embedding\") where an allocation rule of "
         "the question counts N otherwise and has no models' shape to convert it (a study checks its questions so "
-        "before training)"}},
+        "before training)"},
+       {"with_models_shape", &bound<question_with_models_shape>,
+        "question:with_models_shape{ vocab =, ctx = [, aspect = 64] [, source = \"...\"] } -> the same question with "
+        "each allocation rule of it that counts N one way or the other and carries no models' shape given this one "
+        "(rule:with): a law that counts N otherwise then reads the rule's N with it, and its answer says so, naming "
+        "source (a study gives its questions its own models' shape)"}},
       {{"kind", &bound<question_kind>, "\"optimal\", \"loss\", \"compute_for\", \"inference\", \"compare\", \"table\", \"returns\""},
        {"needs_law", &bound<question_needs_law>, "whether answering needs a law"},
        {"convention", &bound<question_convention>,

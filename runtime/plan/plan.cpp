@@ -594,10 +594,22 @@ std::string rule_params_text(const RuleParams& params, const std::string& law_na
              format_significant(rule.aspect, 4), ")");
 }
 
+// Where the rule's shape came from, when it did not carry one (a study's models): "converted with
+// the study's models' shape: vocab 256, ctx 64, d/L = 16 (...)"; empty for a shape of rule:with.
+std::string shape_source_text(const AllocationRule& rule) {
+  if (rule.shape_source.empty()) return "";
+  return str("converted with ", rule.shape_source, ": vocab ", format_significant(rule.vocab, 6), ", ctx ",
+             format_significant(rule.ctx, 6), ", d/L = ", format_significant(rule.aspect, 4), " (the rule '", rule.name,
+             "' carried no shape; rule:with{ vocab =, ctx = [, aspect =] } gives it another)");
+}
+
 void note_rule_params(const RuleParams& params, const fit::FittedLaw& law, double N, Answer& a,
                       const std::string& who = "") {
   if (!params.converts()) return;
-  a.notes.push_back((who.empty() ? "" : "'" + who + "': ") + rule_params_text(params, law.law.name(), N));
+  const std::string prefix = who.empty() ? "" : "'" + who + "': ";
+  a.notes.push_back(prefix + rule_params_text(params, law.law.name(), N));
+  const std::string source = shape_source_text(*params.rule);
+  if (!source.empty()) a.notes.push_back(prefix + source);
 }
 
 // An answer from a fitted law (or rule) that has no bootstrap samples has no intervals: it says so,
@@ -1558,6 +1570,8 @@ Answer table(const AllocationRule& rule, const TableOptions& options, const fit:
                             "' (all parameters) are read without", " the embeddings (", format_significant(rule.vocab, 6),
                             " + ", format_significant(rule.ctx, 6), ")·d of its models (d the width at d/L = ",
                             format_significant(rule.aspect, 4), "): ", parts));
+    const std::string source = shape_source_text(rule);
+    if (!source.empty()) out.notes.push_back(source);
   }
   // Intervals of the FLOPs and tokens from the rule's bootstrap samples: each resample's N law
   // inverted at N, its D law (paired by index when the D law has as many samples, else the point D

@@ -69,6 +69,10 @@ struct AllocationRule {
   // `function` for a rule that does not say what its N counts (no law converts it, so a shape would
   // change nothing) or a vocabulary, context or aspect that is not a positive finite number.
   AllocationRule with_shape(double vocab, double ctx, double aspect, const std::string& function) const;
+  // Whose shape it is when the rule was given one it did not carry (a study reads its questions' rules
+  // with its own models' shape: "the study's models' shape"): an answer that converts the rule's N
+  // with it says so. Empty for a shape of rule:with.
+  std::string shape_source;
   // The compute the rule was fitted on, lo..hi (the budgets of an IsoFLOP analysis whose vertices
   // the power laws go through, the switches of an approach-1 envelope), and what those were ("4
   // IsoFLOP budgets"): an answer far outside it says how far, as answers from a fitted loss law do.
@@ -350,6 +354,11 @@ class Question {
   // counts N otherwise and has no shape to convert it: for checking a question before its law is
   // fitted (a study checks its questions when it is declared, not after training every run).
   void check_rule_counts(const std::string& law_name, const std::string& N_counts) const;
+  // The same question with every allocation rule of it (its allocation =, a candidate) that says what
+  // its N counts and carries no models' shape given `vocab`, `ctx` and `aspect`
+  // (AllocationRule::with_shape), from `source` ("the study's models' shape", said by the answers that
+  // convert the rule's N with it). Rules with a shape of their own keep it.
+  Question with_models_shape(double vocab, double ctx, double aspect, const std::string& source) const;
 
  private:
   Kind kind_ = Kind::Optimal;

@@ -200,6 +200,18 @@ Answer Question::answer() const {
   return a;
 }
 
+Question Question::with_models_shape(double vocab, double ctx, double aspect, const std::string& source) const {
+  Question out = *this;
+  auto give = [&](std::optional<AllocationRule>& rule) {
+    if (!rule || rule->has_shape() || !(rule->non_embedding || rule->counts_all())) return;
+    rule = rule->with_shape(vocab, ctx, aspect, "question:with_models_shape");
+    rule->shape_source = source;
+  };
+  give(out.rule_);
+  for (Candidate& c : out.compare_.candidates) give(c.rule);
+  return out;
+}
+
 std::string Question::Summary() const {
   std::ostringstream out;
   out << "question " << kind_name() << ": ";

@@ -1196,6 +1196,38 @@ local function plan_warnings(s, runs)
   return out
 end
 
+-- The one shape of the study's models, { vocab =, ctx =, aspect = }, with which a law of its reads an
+-- allocation rule of its questions that counts N otherwise (Kaplan's rule, non-embedding N, under a
+-- law of all parameters): where every planned run's model has the same vocabulary and context. The
+-- aspect is the family's d/L (models = { aspect = }), else the geometric mean of the models' d_model /
+-- n_layer. Where they differ: nil, and which sweep points differ.
+local function models_shape(s, runs)
+  local index = {}
+  for i, p in ipairs(s.sweep.points) do index[p] = index[p] or i end
+  local first, other
+  local log_aspect, n = 0, 0
+  for _, r in ipairs(runs) do
+    local shape = r.shape
+    if not first then
+      first = r
+    elseif not other and (shape.vocab ~= first.shape.vocab or shape.ctx ~= first.shape.ctx) then
+      other = r
+    end
+    log_aspect, n = log_aspect + math.log(shape.d_model / shape.n_layer), n + 1
+  end
+  if not first then return nil end
+  if other then
+    local function point(r)
+      return string.format("sweep point %s (%s) builds vocab %d, ctx %d", tostring(index[r.point] or "?"),
+        sweep_mod.describe_point(r.point), math.tointeger(r.shape.vocab) or r.shape.vocab,
+        math.tointeger(r.shape.ctx) or r.shape.ctx)
+    end
+    return nil, string.format("its models do not share one vocabulary and context (%s; %s)", point(first), point(other))
+  end
+  local aspect = type(s.family_info.aspect) == "number" and s.family_info.aspect or math.exp(log_aspect / n)
+  return { vocab = first.shape.vocab, ctx = first.shape.ctx, aspect = aspect }
+end
+
 local function print_plan(s, runs, duplicates, status_of, store_problem, jobs_asked, records)
   local speed, basis, per_run = estimate_speed(s, s.store_path, runs)
   -- The runs train `jobs` at once, each at the machine's speed shared among them (or at one run's
@@ -1219,6 +1251,7 @@ local function print_plan(s, runs, duplicates, status_of, store_problem, jobs_as
   lines[#lines + 1] = string.format("study %s: %s planned, backend %s, store %s", s.name, core.format_counted(#runs, "run"),
     backends.describe_backend(s.backend_kind, s.backend_identity), s.store_path)
   lines[#lines + 1] = "N in run labels, fits and FLOPs (6·N·D) counts " .. M.count_words(s.count) .. "; the table gives both counts"
+  for _, conversion in ipairs(s.rule_conversions or {}) do lines[#lines + 1] = conversion end
   -- A run the store holds finished is timed by its record, not by the estimate.
   local recorded = false
   for _, r in ipairs(runs) do
@@ -1550,10 +1583,6 @@ local function run_study(name, spec, where)
   -- A question that none of the fits can answer would be found only after every run: refused now.
   local _, unanswerable = analysis.unanswerable(s.questions, s.fits_wanted, s.sweep.kind)
   if unanswerable then checks.fail(where, "study: " .. unanswerable, { "questions" }) end
-  -- So is an allocation rule the study's laws cannot read as it counts N (Kaplan's, non-embedding,
-  -- under a law of all parameters, without its models' shape): it was refused after every run.
-  local _, miscounted = analysis.rule_count_problem(s.questions, s.fits_wanted, s.sweep.kind, s.count)
-  if miscounted then checks.fail(where, "study: " .. miscounted, { "questions" }) end
   -- An IsoFLOP fit groups the runs by their budgets: on a sweep whose points have none (a grid's)
   -- it was found to fit nothing only after every run had trained.
   for _, f in ipairs(s.fits_wanted or {}) do
@@ -1661,6 +1690,16 @@ local function run_study(name, spec, where)
 
   local runs, duplicates, merges = plan_runs(s)
   s.runs = runs
+  -- So is an allocation rule the study's laws cannot read as it counts N (Kaplan's, non-embedding,
+  -- under a law of all parameters): it was refused after every run. Such a rule without a shape of
+  -- its own is read with the study's models' shape where they share one (the user typed it, or was
+  -- refused); where they differ, refused, naming them (checked once the models are planned, before
+  -- any run trains).
+  s.models_shape, s.models_shape_problem = models_shape(s, runs)
+  local _, miscounted, converted = analysis.rule_count_problem(s.questions, s.fits_wanted, s.sweep.kind, s.count,
+    s.models_shape, s.models_shape_problem)
+  if miscounted then checks.fail(where, "study: " .. miscounted, { "questions" }) end
+  s.rule_conversions = converted
   s.near_sizes_note = near_sizes_note(merges)
   -- A trainer backend built into this program but with no device here ("cuda" without a GPU):
   -- the dry run says so; a real run refuses before training anything.

@@ -1056,35 +1056,42 @@ end)
 
 -- A study whose question compares Kaplan's rule (non-embedding N, no models' shape) under the study's
 -- own fitted law (all parameters, the default params =) was refused only when the questions were
--- answered, after every run had trained (the report said "not answered"). It is refused when the
--- study is declared, the dry run too, with plan's message and its fix; so is the opposite mismatch
--- (Chinchilla's rule, all parameters, under a study of params = "non_embedding"). (A question with a
--- rule of plan.optimal or plan.table is answered when asked, without a law: the comparison reads one.)
-t.test("an allocation rule the study's laws cannot read as it counts N is refused at declaration", function()
-  local function declare(params, fits, questions, args)
+-- answered, after every run had trained (the report said "not answered"). A study knows its models:
+-- where they share one vocabulary and context, it reads the rule with their shape (below); where they
+-- differ, it is refused before any run trains, the dry run too, with plan's message and its fix,
+-- naming two sweep points that differ; so is the opposite mismatch (Chinchilla's rule, all
+-- parameters, under a study of params = "non_embedding"). (A question with a rule of plan.optimal or
+-- plan.table is answered when asked, without a law: the comparison reads one.)
+-- The models here differ in their context: 64 tokens below 3e7 parameters, 128 from there.
+local DIFFERING_MODELS = "model = function(N) return model.shape_for{ params = N, aspect = 16, ctx = N < 3e7 and 64 or 128 } end,"
+t.test("an allocation rule the study's laws cannot read as it counts N is refused before any run trains", function()
+  local function declare(params, fits, questions, args, models)
     local dir = script(string.format([[
 study "x" {
-  backend = { kind = "simulated", noise = 0.01 }, models = { aspect = 16, ctx = 64 },%s
+  backend = { kind = "simulated", noise = 0.01 }, %s%s
   sweep = sweep.isoflop{ budgets = { 1e17, 1e18, 1e19 }, sizes = sweep.log(1e6, 1e9, 7) },
   fits = %s,
   questions = { %s },
 }
-]], params and string.format(' params = "%s",', params) or "", fits, questions))
+]], models or DIFFERING_MODELS, params and string.format(' params = "%s",', params) or "", fits, questions))
     local code, out = scalelab(dir, "s.lua", args or "--dry-run")
     return code, out, dir
   end
+  local differ = "; the study does not read it with its own models' shape, as its models do not share one vocabulary "
+    .. "and context (sweep point 1 (N=1M D=16.7B C=1e17) builds vocab 256, ctx 64; sweep point 4 (N=31.6M D=527M C=1e17) "
+    .. "builds vocab 256, ctx 128): give the rule the shape to read it with"
   for _, case in ipairs {
     { nil, '{ "chinchilla" }', 'plan.compare{ compute = 1e21, candidates = { K = plan.published.kaplan } }',
       'questions[1] (1 allocation compared at 1.00e21 FLOP', "cannot be answered with the study's fit chinchilla, whose N "
         .. 'counts all parameters (params = "all"): plan.compare: candidate \'K\' is the rule \'kaplan\', which counts '
         .. "non-embedding parameters (Kaplan et al.'s N), and law 'chinchilla' all of them",
-      'plan.published.kaplan:with{ vocab = 50257, ctx = 1024 }', 'or a study\'s with params = "non_embedding")' },
+      'plan.published.kaplan:with{ vocab = 50257, ctx = 1024 }', 'or a study\'s with params = "non_embedding")' .. differ },
     { nil, '{ "isoflop", "kaplan" }', 'plan.optimal{ compute = 1e21 }, plan.compare{ compute = 1e21, candidates = { K = plan.published.kaplan } }',
-      'questions[2]', "fit kaplan, whose N counts all parameters", "plan.compare: candidate 'K' is the rule 'kaplan'" },
+      'questions[2]', "fit kaplan, whose N counts all parameters", "plan.compare: candidate 'K' is the rule 'kaplan'", differ },
     { "non_embedding", '{ "chinchilla" }', 'plan.compare{ compute = 1e21, candidates = { A = plan.published.chinchilla_approach1 } }',
       "fit chinchilla, whose N counts non-embedding parameters (params = \"non_embedding\"): plan.compare: candidate 'A' "
         .. "is the rule 'chinchilla_approach1', which counts all parameters",
-      "plan.published.chinchilla_approach1:with{ vocab = 32000, ctx = 0 }", 'or a study\'s with params = "all")' },
+      "plan.published.chinchilla_approach1:with{ vocab = 32000, ctx = 0 }", 'or a study\'s with params = "all")' .. differ },
   } do
     for _, args in ipairs { "--dry-run", "-q" } do
       local code, out, dir = declare(case[1], case[2], case[3], args)
@@ -1096,17 +1103,74 @@ study "x" {
       t.ok(not exists(dir .. "/x.db"), "nothing ran")
     end
   end
-  -- A rule that carries its models' shape, or one the laws count alike, is not refused.
+  -- A rule that carries its models' shape, or one the laws count alike, is not refused; nor is one the
+  -- study's models, of one shape, convert.
   for _, case in ipairs {
     { nil, '{ "chinchilla" }', 'plan.compare{ compute = 1e21, candidates = { K = plan.published.kaplan:with{ vocab = 256, ctx = 64 } } }' },
     { "non_embedding", '{ "chinchilla" }', 'plan.compare{ compute = 1e21, candidates = { K = plan.published.kaplan } }' },
     { nil, '{ "chinchilla" }', 'plan.compare{ compute = 1e21, candidates = { A = plan.published.chinchilla_approach1 } }' },
     { "non_embedding", '{ "chinchilla" }',
       'plan.compare{ compute = 1e21, candidates = { A = plan.published.chinchilla_approach1:with{ vocab = 256, ctx = 64 } } }' },
+    { nil, '{ "chinchilla" }', 'plan.compare{ compute = 1e21, candidates = { K = plan.published.kaplan } }',
+      "models = { aspect = 16, ctx = 64 }," },
+    { "non_embedding", '{ "chinchilla" }', 'plan.compare{ compute = 1e21, candidates = { A = plan.published.chinchilla_approach1 } }',
+      "models = { aspect = 16, ctx = 64 }," },
   } do
-    local code, out = declare(case[1], case[2], case[3])
+    local code, out = declare(case[1], case[2], case[3], nil, case[4])
     t.eq(code, 0, case[3] .. "\n" .. out)
   end
+end)
+
+-- Kaplan's rule (non-embedding N) compared under a study's law of all parameters: the user had to type
+-- the shape of the study's own models (rule:with{ vocab =, ctx = }) or was refused. The study knows
+-- them: where they share one vocabulary and context it reads the rule with their shape, and says so in
+-- the dry run and the answer. Its models here are GPT-2's shape (vocab 50257, ctx 1024, d/L = 64), at
+-- which Kaplan's N_opt(1e22) = 1.3e9·(1e22/8.64e19)^0.73 = 41.71B non-embedding parameters are
+-- 42.03B with their embeddings (50257 + 1024)·d, d = (64·N/12)^(1/3) (python3, below).
+t.test("a study reads an allocation rule of the other count with its own models' shape", function()
+  local dir = script([[
+local s = study "x" {
+  backend = { kind = "simulated", noise = 0.01 }, models = { vocab = 50257, ctx = 1024, aspect = 64 },
+  sweep = sweep.isoflop{ budgets = { 1e19, 1e20, 1e21 }, sizes = sweep.log(1e8, 1e10, 7) },
+  fits = { chinchilla = { bootstrap = 0 } },
+  questions = { plan.compare{ compute = 1e22, candidates = { K = plan.published.kaplan } } },
+}
+if s.dry_run then return end
+local a = s.answers[1].answer
+print(string.format("row N=%.12g D=%.12g flops=%.12g", a.rows[2].N, a.rows[2].D, a.rows[2].flops))
+for _, note in ipairs(a.notes) do print("note: " .. note) end
+]])
+  local code, out = scalelab(dir, "s.lua", "--dry-run")
+  t.eq(code, 0, out)
+  t.ok(out:find("questions[1] (1 allocation compared at 1.00e22 FLOP", 1, true), out)
+  t.ok(out:find("its allocation rule counts N otherwise than the study's fit (chinchilla), which reads it with the "
+    .. "study's models' shape: vocab 50257, ctx 1024, d/L = 64", 1, true), out)
+  t.ok(not exists(dir .. "/x.db"), "nothing ran")
+  code, out = scalelab(dir, "s.lua", "-q")
+  t.eq(code, 0, out)
+  local reference = io.popen([[python3 -c '
+C = 1e22; V = 50257; T = 1024; A = 64
+N = 1.3e9 * (C / 8.64e19) ** 0.73
+d = (A * N / 12) ** (1 / 3)
+Na = N + (V + T) * d
+D = C / (6 * N)
+print("%.12g %.12g %.12g" % (Na, D, 6 * Na * D))
+']]):read("a")
+  local ref_N, ref_D, ref_flops = reference:match("(%S+) (%S+) (%S+)")
+  t.ok(ref_N, "python3 ran: " .. tostring(reference))
+  t.near(tonumber(ref_N), 42.03e9, 1e-3)
+  local N, D, flops = out:match("row N=(%S+) D=(%S+) flops=(%S+)")
+  t.ok(N, out)
+  t.near(tonumber(N), tonumber(ref_N), 1e-9)
+  t.near(tonumber(D), tonumber(ref_D), 1e-9)
+  t.near(tonumber(flops), tonumber(ref_flops), 1e-9)
+  t.ok(out:find("note: 'K': law 'chinchilla' counts all parameters: the 41.7B non-embedding parameters of rule 'kaplan' "
+    .. "are read as 42B", 1, true), out)
+  t.ok(out:find("note: 'K': converted with the study's models' shape: vocab 50257, ctx 1024, d/L = 64 (the rule "
+    .. "'kaplan' carried no shape; rule:with{ vocab =, ctx = [, aspect =] } gives it another)", 1, true), out)
+  -- The report says it too, under the answer.
+  local report = read(dir .. "/x.report.md")
+  t.ok(report and report:find("converted with the study's models' shape: vocab 50257, ctx 1024", 1, true), report)
 end)
 
 t.test("the report gives every answer: the FLOP column, and whole answers that are more than an allocation", function()

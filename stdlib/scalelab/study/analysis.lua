@@ -988,31 +988,63 @@ function analysis.unanswerable(questions, wanted, sweep_kind)
   return nil
 end
 
+local function plan_question(q)
+  local ok_meta, meta = pcall(getmetatable, q)
+  return ok_meta and type(meta) == "table" and rawget(meta, "__name") == "Question"
+end
+
+-- Question q as the study answers it: its allocation rules that carry no models' shape given the
+-- study's models' (shape: { vocab =, ctx =, aspect = }, from study.lua), with which a law of the other
+-- count reads their N (Kaplan's rule, non-embedding N, under the study's law of all parameters), the
+-- answer saying so. q itself without a shape, and for a question not of the plan module.
+function analysis.with_models_shape(q, shape)
+  if not shape or not plan_question(q) then return q end
+  local ok, shaped = pcall(function()
+    return q:with_models_shape { vocab = shape.vocab, ctx = shape.ctx, aspect = shape.aspect,
+                                 source = "the study's models' shape" }
+  end)
+  return ok and shaped or q
+end
+
 -- The first of `questions` whose allocation rule (a plan.compare candidate, plan.optimal's or
 -- plan.table's allocation =) counts N otherwise than the laws of the loss the study fits (their N
--- counts the study's params =, `count`) and carries no models' shape to convert it (Kaplan's rule
--- under a law of all parameters): its index and the error answering it would give, naming the
--- study's fix too; nil when there is none. Found when the study is declared, before any run trains:
--- it was found only when the questions were answered, after every run.
-function analysis.rule_count_problem(questions, wanted, sweep_kind, count)
+-- counts the study's params =, `count`) and that cannot be converted (Kaplan's rule under a law of all
+-- parameters, the rule without a shape of its own, the study's models without one shape, `shape`, to
+-- read it with: `shape_problem` says why): its index and the error answering it would give, naming the
+-- study's fix too. Else nil, nil and the list of the questions whose rules the study's models' shape
+-- converts, in words (the dry run lists them). Found before any run trains: it was found only when the
+-- questions were answered, after every run.
+function analysis.rule_count_problem(questions, wanted, sweep_kind, count, shape, shape_problem)
   local fits = wanted or default_fits(sweep_kind)
+  local converted = {}
   for i, q in ipairs(questions or {}) do
-    local ok_meta, meta = pcall(getmetatable, q)
     local ok_check, check = pcall(function() return q.check_rule_counts end)
-    if ok_meta and type(meta) == "table" and rawget(meta, "__name") == "Question" and ok_check and type(check) == "function" then
+    if plan_question(q) and ok_check and type(check) == "function" then
+      local asked = analysis.with_models_shape(q, shape)
+      local converts = {}
       for _, f in ipairs(fits) do
         if f.name ~= "isoflop" and f.name ~= "approach1" and fit_answers(f, "loss") then
-          local ok, why = pcall(check, q, f.name, count)
+          local ok, why = pcall(check, asked, f.name, count)
           if not ok then
             return i, string.format("questions[%d] (%s) cannot be answered with the study's fit %s, whose N counts %s: "
-              .. "%s", i, describe_question(q), f.name, count == "all" and "all parameters (params = \"all\")"
-                or "non-embedding parameters (params = \"non_embedding\")", checks.plain(why))
+              .. "%s%s", i, describe_question(q), f.name, count == "all" and "all parameters (params = \"all\")"
+                or "non-embedding parameters (params = \"non_embedding\")", checks.plain(why),
+              shape_problem and ("; the study does not read it with its own models' shape, as " .. shape_problem
+                .. ": give the rule the shape to read it with") or "")
           end
+          if asked ~= q and not pcall(check, q, f.name, count) then converts[#converts + 1] = f.name end
         end
+      end
+      if #converts > 0 then
+        converted[#converted + 1] = string.format("questions[%d] (%s): its allocation rule counts N otherwise than "
+          .. "the study's %s (%s), which read%s it with the study's models' shape: vocab %s, ctx %s, d/L = %s",
+          i, describe_question(q), #converts == 1 and "fit" or "fits", table.concat(converts, ", "),
+          #converts == 1 and "s" or "", core.format_number(shape.vocab, 6), core.format_number(shape.ctx, 6),
+          core.format_number(shape.aspect, 4))
       end
     end
   end
-  return nil
+  return nil, nil, converted
 end
 
 -- ---- The report ------------------------------------------------------------------------------------------------------
@@ -1577,7 +1609,7 @@ function analysis.analyse(s, write)
     local any = false
     for _, f in ipairs(fits) do
       if f.law then
-        local ok, a = checks.pcall(answer, q, f.law)
+        local ok, a = checks.pcall(answer, analysis.with_models_shape(q, s.models_shape), f.law)
         if ok then
           local plain = plain_answer(a)
           -- Questions whose answer is more than an allocation (the compute for a loss, returns on

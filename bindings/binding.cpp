@@ -136,8 +136,8 @@ void raise(lua_State* L, const char* message) {
   std::terminate();  // lua_error does not return
 }
 
-void push_docs(lua_State* L) {
-  if (lua_getfield(L, LUA_REGISTRYINDEX, kDocs) != LUA_TTABLE) {
+void push_weak_keyed(lua_State* L, const char* key) {
+  if (lua_getfield(L, LUA_REGISTRYINDEX, key) != LUA_TTABLE) {
     lua_pop(L, 1);
     lua_newtable(L);
     lua_createtable(L, 0, 1);
@@ -145,9 +145,11 @@ void push_docs(lua_State* L) {
     lua_setfield(L, -2, "__mode");
     lua_setmetatable(L, -2);
     lua_pushvalue(L, -1);
-    lua_setfield(L, LUA_REGISTRYINDEX, kDocs);
+    lua_setfield(L, LUA_REGISTRYINDEX, key);
   }
 }
+
+void push_docs(lua_State* L) { push_weak_keyed(L, kDocs); }
 
 namespace {
 

@@ -99,6 +99,9 @@ int bound(lua_State* L) {
 void document(lua_State* L, int index, const char* text);
 // Pushes that table (creating it on first use).
 void push_docs(lua_State* L);
+// Pushes the registry's table at `key`, weak in its keys (objects -> what is kept for them while they
+// live), made the first time.
+void push_weak_keyed(lua_State* L, const char* key);
 
 struct Function {
   const char* name;

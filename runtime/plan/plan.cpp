@@ -703,20 +703,65 @@ void refuse_rule_count(const FlopsPerToken& flops, const std::string& function, 
        flops.Describe(), rest);
 }
 
+// The budget, counted as the rule counts its runs (6·N·D with its own N), of the run the rule picks
+// that spends C as the law counts it (6·N·D with the N the law reads, `read`): the same run counted
+// two ways, C_R·read(N(C_R))/N(C_R) = C. C itself where the law reads the rule's N as it is. `N_of` is
+// the rule's N_opt (or one of its bootstrap samples'). The rule was read at C itself: Kaplan's rule
+// under a law of all parameters picked a run that spends more than the budget as the law counts it
+// (1.66e18 FLOP at 1e18 with GPT-2's vocabulary: its models' embeddings), a rule of all parameters
+// under a law of non-embedding N one that spends less.
+double rule_budget(const RuleParams& read, double C, const std::function<double(double)>& N_of,
+                   const std::string& function) {
+  if (!read.converts()) return C;
+  // C_R·read(N)/N increases with C_R for N_opt ∝ C^a, a < 3/2 (read(N)/N moves as N^(-2/3) at most).
+  auto spent = [&](double c) {
+    const double N = N_of(c);
+    return c * (read(N) / N);
+  };
+  double lo = C, hi = C;
+  for (int i = 0; i < 400 && !(spent(lo) <= C); ++i) lo /= 2;
+  for (int i = 0; i < 400 && !(spent(hi) >= C); ++i) hi *= 2;
+  if (!(spent(lo) <= C) || !(spent(hi) >= C))
+    fail(function, ": no budget of the rule '", read.rule->name, "' gives a run that spends ", flops_text(C),
+         " as the law counts its N (its N_opt(C) grows too fast for its models' embeddings to be counted)");
+  for (int i = 0; i < 200 && hi > lo * (1 + 1e-15); ++i) {
+    const double mid = std::sqrt(lo * hi);
+    (spent(mid) < C ? lo : hi) = mid;
+  }
+  return std::sqrt(lo * hi);
+}
+
+// The rule's N_opt(C), or that of its bootstrap sample `draw` (cycled over its samples, as
+// rule_sample_at draws them; the rule's own where it has none or `draw` is -1).
+std::function<double(double)> rule_N_of(const AllocationRule& rule, long draw) {
+  const auto& samples = rule.N_law.samples;
+  if (draw < 0 || samples.empty()) return [&rule](double c) { return rule.N_at(c); };
+  const fit::Law law = rule.N_law.sample(static_cast<size_t>(draw) % samples.size());
+  return [law](double c) { return AllocationRule::evaluate(law, c); };
+}
+
 // Intervals of an answer's (or a row's) N, D, tokens per parameter and 6·N·D (held by the quantity
 // `product`) at budget C from an allocation rule's bootstrap samples: N from the N law's, D from the
 // D law's (or C/(6N) from N's); the ratio and product from each resample's N and D together, where
 // the D law's samples are the N law's (a bootstrapped IsoFLOP analysis or fit). An interval of no
 // width (6·N·D = C for every resample of D = C/(6N)) is none. Returns the samples it drew on.
-// `params` (where given) is how a law reads the rule's N (rule_params): D = C/(6N) from the rule's own N.
+// `params` (where given) is how a law reads the rule's N (rule_params), and C the budget as the law
+// counts it: each sample's run is the one that spends C so (rule_budget), D = C_R/(6N) from the rule's
+// own N.
 int set_rule_intervals(const AllocationRule& rule, double C, Answer& a, const char* product,
                        const RuleParams* params = nullptr) {
-  std::vector<double> ns, ds;
-  for (size_t i = 0; i < rule.N_law.samples.size(); ++i) ns.push_back(AllocationRule::evaluate(rule.N_law.sample(i), C));
+  std::vector<double> ns, ds, budgets;
+  const double point_budget = params ? rule_budget(*params, C, rule_N_of(rule, -1), "plan.compare") : C;
+  for (size_t i = 0; i < rule.N_law.samples.size(); ++i) {
+    const auto N_of = rule_N_of(rule, static_cast<long>(i));
+    budgets.push_back(params ? rule_budget(*params, C, N_of, "plan.compare") : C);
+    ns.push_back(N_of(budgets.back()));
+  }
   if (rule.D_law)
-    for (size_t i = 0; i < rule.D_law->samples.size(); ++i) ds.push_back(AllocationRule::evaluate(rule.D_law->sample(i), C));
+    for (size_t i = 0; i < rule.D_law->samples.size(); ++i)
+      ds.push_back(AllocationRule::evaluate(rule.D_law->sample(i), budgets.empty() ? point_budget : budgets[i % budgets.size()]));
   else
-    for (double n : ns) ds.push_back(C / (6 * n));
+    for (size_t i = 0; i < ns.size(); ++i) ds.push_back(budgets[i] / (6 * ns[i]));
   if (params)
     for (double& n : ns) n = (*params)(n);
   std::vector<double> ratios, products;
@@ -1339,13 +1384,19 @@ Answer compare(const fit::FittedLaw& fitted, const CompareOptions& options) {
                                          "candidate '" + c.name + "' is the rule '" + c.rule->name + "', which")
                            : RuleParams{});
   // A candidate's N and D at the budget: a rule's (whose separately fitted N and D laws may spend
-  // other than C; N as the law counts it), or N with its D, or with D = C/M(N) (C/(6N) unless the
-  // budget counts attention).
+  // other than C; N as the law counts it, the run the rule picks at the budget that spends C so:
+  // rule_budget), or N with its D, or with D = C/M(N) (C/(6N) unless the budget counts attention).
   // `draw` (from 0) picks a bootstrap sample of each rule that has them (rule_sample_at); -1, the rule itself.
+  auto budget_of = [&](size_t k, long draw = -1) {
+    const AllocationRule& rule = *options.candidates[k].rule;
+    return rule_budget(reads[k], C, rule_N_of(rule, draw), function);
+  };
   auto allocation_of = [&](size_t k, long draw = -1) -> std::pair<double, double> {
     const Candidate& c = options.candidates[k];
     if (c.rule) {
-      const auto [N, D] = draw < 0 ? std::make_pair(c.rule->N_at(C), c.rule->D_at(C)) : rule_sample_at(*c.rule, draw, C);
+      const double budget = budget_of(k, draw);
+      const auto [N, D] = draw < 0 ? std::make_pair(c.rule->N_at(budget), c.rule->D_at(budget))
+                                   : rule_sample_at(*c.rule, draw, budget);
       return {reads[k](N), D};
     }
     return {c.N, given(c.D) ? c.D : C / per_token.at(c.N)};
@@ -1445,7 +1496,17 @@ Answer compare(const fit::FittedLaw& fitted, const CompareOptions& options) {
     if (std::fabs(spent / C - 1) > 0.02)
       out.notes.push_back(str("'", c.name, "' uses ", flops_text(spent), per_token.six_n() ? " (6·N·D)" : " (D·M(N), counted as the budget is)",
                               ", not the budget ", flops_text(C)));
-    if (c.rule) note_rule_params(reads[k], fitted, c.rule->N_at(C), out, c.name);
+    if (c.rule) {
+      const double budget = budget_of(k);
+      note_rule_params(reads[k], fitted, c.rule->N_at(budget), out, c.name);
+      if (reads[k].converts())
+        out.notes.push_back(str("'", c.name, "': the rule's run at the budget: the rule '", c.rule->name, "' picks it at ",
+                                flops_text(budget), " counted with its own N (6·N·D, N ",
+                                reads[k].convert == RuleParams::Convert::ToAll ? "non-embedding" : "all parameters",
+                                "), which is ", flops_text(C), " as law '", fitted.law.name(), "' counts N (",
+                                reads[k].convert == RuleParams::Convert::ToAll ? "with" : "without",
+                                " its models' embeddings)"));
+    }
     // A rule read far outside the compute it was fitted on, as plan.optimal with the rule says.
     if (c.rule && c.rule->span_C.valid()) {
       const std::string part = beyond_span("compute", C, c.rule->span_C, Unit::Flops);
@@ -1471,7 +1532,8 @@ Answer compare(const fit::FittedLaw& fitted, const CompareOptions& options) {
     const Candidate& c = options.candidates[k];
     if (!c.rule || !c.rule->non_embedding || fitted.law.kind() == LawKind::KaplanND) continue;
     Answer own;
-    set_allocation(own, C, c.rule->N_at(C), c.rule->D_at(C), fit::kMissing);
+    const double budget = budget_of(k);
+    set_allocation(own, budget, c.rule->N_at(budget), c.rule->D_at(budget), fit::kMissing);
     note_kaplan_overfitting(nullptr, &*c.rule, own);
     for (const auto& n : own.notes) out.notes.push_back("'" + c.name + "': " + n);
   }

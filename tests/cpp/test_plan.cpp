@@ -837,23 +837,31 @@ TEST_CASE("a rule of non-embedding parameters is read by a law of all parameters
   REQUIRE(N_all == Approx(4.2025e10).epsilon(1e-4));
   REQUIRE(d == Approx(6059.4).epsilon(1e-4));
   auto chin = [](double n, double dd) { return 1.69 + 406.4 / std::pow(n, 0.34) + 410.7 / std::pow(dd, 0.28); };
+  CHECK(chin(N_all, D) != Approx(chin(N, D)).epsilon(1e-9));  // the conversion moves the loss
+  // plan.compare compares runs that spend the budget as the law counts it: the rule's run is the one
+  // it picks at the budget C_R, counted with its own N, whose 6·N_all·D is C (C_R·N_all/N = C). It was
+  // the run at C itself, which spends 6·N_all·D = 1.0074e22 here. Python (mpmath, bisection in log C_R):
+  // C_R = 9.92579439861e21, N = 4.14884271778e10 non-embedding, 4.17985961745e10 with the embeddings
+  // (d = 6048.42), D = C_R/(6N) = 3.98737474271e10.
   o.candidates = {{"Kaplan", fit::kMissing, fit::kMissing, shaped}};
   const plan::Answer cmp = plan::compare(chinchilla, o);
-  CHECK(cmp.rows[1].value("N") == Approx(N_all).epsilon(1e-12));
-  CHECK(cmp.rows[1].value("D") == Approx(D).epsilon(1e-12));
-  CHECK(cmp.rows[1].value("loss") == Approx(chin(N_all, D)).epsilon(1e-12));
-  CHECK(cmp.rows[1].value("flops") == Approx(6 * N_all * D).epsilon(1e-12));
-  CHECK(chin(N_all, D) != Approx(chin(N, D)).epsilon(1e-9));  // the conversion moves the loss
+  CHECK(cmp.rows[1].value("N") == Approx(4.17985961745e10).epsilon(1e-10));
+  CHECK(cmp.rows[1].value("D") == Approx(3.98737474271e10).epsilon(1e-10));
+  CHECK(cmp.rows[1].value("loss") == Approx(chin(4.17985961745e10, 3.98737474271e10)).epsilon(1e-12));
+  CHECK(cmp.rows[1].value("flops") == Approx(C).epsilon(1e-12));
   CHECK_THAT(note_starting(cmp, "'Kaplan': law 'chinchilla' counts all parameters"),
-             Contains("the 41.7B non-embedding parameters of rule 'kaplan' are read as 42B, with the embeddings "
-                      "(50257 + 1024)·d = 311M of its models (d = 6059 at d/L = 64)"));
+             Contains("the 41.5B non-embedding parameters of rule 'kaplan' are read as 41.8B, with the embeddings "
+                      "(50257 + 1024)·d = 310M of its models (d = 6048 at d/L = 64)"));
+  CHECK_THAT(note_starting(cmp, "'Kaplan': the rule's run at the budget"),
+             Contains("the rule 'kaplan' picks it at 9.93e21 FLOP counted with its own N (6·N·D, N non-embedding), "
+                      "which is 1.00e22 FLOP as law 'chinchilla' counts N (with its models' embeddings)"));
   // Below Kaplan et al.'s overfitting bound, as plan.optimal with the rule says, compare says so of
-  // the candidate (it said nothing): at 1e21 FLOP the rule's N = 7.7676e9 non-embedding trains on
-  // D = 2.1457e10 tokens, 0.21 of 5e3·N^0.74 = 1.0418e11 (by hand, and with Python).
+  // the candidate (it said nothing): at 1e21 FLOP the rule's run (at C_R = 9.77422657856e20) has
+  // N = 7.6392e9 non-embedding on D = 2.1325e10 tokens, 0.21 of 5e3·N^0.74 = 1.0290e11 (Python).
   o.compute = 1e21;
   const plan::Answer low = plan::compare(chinchilla, o);
   CHECK_THAT(note_starting(low, "'Kaplan': below Kaplan et al.'s overfitting bound"),
-             Contains("D = 21.5B tokens for N = 7.77B non-embedding parameters is 0.21× the bound (104B)"));
+             Contains("D = 21.3B tokens for N = 7.64B non-embedding parameters is 0.21× the bound (103B)"));
   CHECK(plan::optimal(shaped, at(1e21), &chinchilla).notes.size() >= 1);
   o.candidates.push_back({"approach 1", fit::kMissing, fit::kMissing, plan::published::chinchilla_approach1()});
   CHECK(note_starting(plan::compare(chinchilla, o), "'approach 1': below").empty());
@@ -945,14 +953,19 @@ TEST_CASE("a rule of all parameters is read by a law of non-embedding parameters
   CHECK(shaped.non_embedding_params(approach1.N_at(1e22)) == Approx(8.890522027e9).epsilon(1e-9));
   CHECK(shaped.all_params(shaped.non_embedding_params(3e9)) == Approx(3e9).epsilon(1e-13));
   CHECK(shaped.non_embedding_params(1e6) == Approx(4683.920486).epsilon(1e-9));  // most of 1M is embeddings
+  // plan.compare: the rule's run that spends the budget as the law counts it, 6·N_ne·D = C (up to the
+  // rule's own 6·N·D/C_R = 0.99909, its N and D laws being separate fits): at C_R with
+  // C_R·N_ne(N(C_R))/N(C_R) = C. Python (mpmath, bisection): C_R = 1.01379786021e22, N = 9.07549940579e9
+  // (all), N_ne = 8.95198122032e9, D = 1.86008509918e11, the law's loss there 1.98943957818.
   o.candidates = {{"approach 1", fit::kMissing, fit::kMissing, shaped}};
   const plan::Answer cmp = plan::compare(kaplan_nd, o);
-  CHECK(cmp.rows[1].value("N") == Approx(8.890522027e9).epsilon(1e-9));
-  CHECK(cmp.rows[1].value("D") == Approx(1.847334e11).epsilon(1e-6));
-  CHECK(cmp.rows[1].value("loss") == Approx(1.99052631).epsilon(1e-8));
+  CHECK(cmp.rows[1].value("N") == Approx(8.95198122032e9).epsilon(1e-9));
+  CHECK(cmp.rows[1].value("D") == Approx(1.86008509918e11).epsilon(1e-9));
+  CHECK(cmp.rows[1].value("loss") == Approx(1.98943957818).epsilon(1e-9));
+  CHECK(cmp.rows[1].value("flops") == Approx(9.99086812566e21).epsilon(1e-9));
   CHECK_THAT(note_starting(cmp, "'approach 1': law 'kaplan' counts non-embedding parameters"),
-             Contains("the 9.01B parameters of rule 'chinchilla_approach1' (all of them) are read as 8.89B, without the "
-                      "embeddings (32000 + 2048)·d = 123M of its models (d = 3619 at d/L = 64)"));
+             Contains("the 9.08B parameters of rule 'chinchilla_approach1' (all of them) are read as 8.95B, without the "
+                      "embeddings (32000 + 2048)·d = 124M of its models (d = 3628 at d/L = 64)"));
   const plan::Answer opt = plan::optimal(shaped, at(1e22), &kaplan_nd);
   CHECK(opt.value("N") == Approx(9.013757e9).epsilon(1e-6));  // the rule's own N, all parameters
   CHECK(opt.value("loss") == Approx(1.99052631).epsilon(1e-8));
@@ -979,6 +992,48 @@ TEST_CASE("a rule of all parameters is read by a law of non-embedding parameters
   CHECK_NOTHROW(k.check_rule_counts("chinchilla", "non_embedding"));
   CHECK_NOTHROW(plan::Question::Optimal(at(1e22), plan::published::kaplan().with_shape(256, 64, 64, "test"))
                     .check_rule_counts("chinchilla", "all"));
+}
+
+// plan.compare at a small budget: Kaplan's rule read at the budget itself picked 50.2M non-embedding
+// parameters, 83.2M with GPT-2's embeddings, on D = C/(6·50.2M) tokens: a run of 1.66e18 FLOP as the
+// law counts it, compared with the law's optimum at 1e18. The row is now the rule's run that spends
+// the budget as the law counts it. Python (mpmath, bisection in log C_R of C_R·N_all(N(C_R))/N(C_R) =
+// 1e18): C_R = 5.26180433478e17, N = 3.13846035635e7 non-embedding, N_all = 5.9646086336e7 (d =
+// 551.11), D = 2.79425989038e9.
+TEST_CASE("plan.compare reads a rule of the other count as the run that spends the budget as the law counts it") {
+  const fit::FittedLaw chinchilla = wrap(fit::published::chinchilla());
+  plan::CompareOptions o;
+  o.compute = 1e18;
+  plan::AllocationRule shaped = plan::published::kaplan().with_shape(50257, 1024, 64, "test");
+  o.candidates = {{"Kaplan", fit::kMissing, fit::kMissing, shaped}};
+  const plan::Answer cmp = plan::compare(chinchilla, o);
+  const double N_all = 5.9646086336e7, D = 2.79425989038e9;
+  CHECK(cmp.rows[1].value("N") == Approx(N_all).epsilon(1e-9));
+  CHECK(cmp.rows[1].value("D") == Approx(D).epsilon(1e-9));
+  CHECK(cmp.rows[1].value("flops") == Approx(1e18).epsilon(1e-12));
+  CHECK(cmp.rows[1].value("loss") == Approx(1.69 + 406.4 / std::pow(N_all, 0.34) + 410.7 / std::pow(D, 0.28)).epsilon(1e-9));
+  CHECK(note_starting(cmp, "'Kaplan' uses").empty());  // it said: "'Kaplan' uses 1.66e18 FLOP (6·N·D), not the budget"
+  CHECK_THAT(note_starting(cmp, "'Kaplan': the rule's run at the budget"), Contains("picks it at 5.26e17 FLOP"));
+  // A bootstrapped rule: each sample's run spends the budget too (so the FLOP has no interval), and
+  // the N interval is that of the samples' runs: sample i's N_opt = k_i·C^0.73 read at its own C_R.
+  std::vector<double> Ns;
+  const double k = shaped.N_law.law.param("k");
+  for (int i = 0; i < 40; ++i) {
+    const double ki = k * std::exp(0.2 * (i - 19.5) / 19.5);
+    shaped.N_law.samples.push_back({ki, 0.73});
+    // C_R for this sample by bisection, by hand: C_R·N_all(N)/N = C with N = k_i·C_R^0.73.
+    double lo = 1e16, hi = 1e18;
+    for (int j = 0; j < 200; ++j) {
+      const double mid = std::sqrt(lo * hi), n = ki * std::pow(mid, 0.73);
+      (mid * (n + 51281 * std::cbrt(64 * n / 12)) / n < 1e18 ? lo : hi) = mid;
+    }
+    const double n = ki * std::pow(lo, 0.73);
+    Ns.push_back(n + 51281 * std::cbrt(64 * n / 12));
+  }
+  o.candidates = {{"Kaplan", fit::kMissing, fit::kMissing, shaped}};
+  const plan::Answer boot = plan::compare(chinchilla, o);
+  CHECK_FALSE(boot.rows[1].quantity("flops").interval.valid());
+  check_95(boot.rows[1].quantity("N").interval, Ns);
 }
 
 TEST_CASE("allocation rules: Kaplan's C^0.73") {

@@ -1465,14 +1465,18 @@ Answer compare(const fit::FittedLaw& fitted, const CompareOptions& options) {
         if (i < law_draws) by_law.push_back(a);
         joint.push_back(std::move(a));
       } catch (const Error&) {
-        if (i < law_draws) ++failed;  // this resample's law has no answer
+        // This draw (the law's sample, or the rule's run) has no answer: left out of the intervals it
+        // entered, the law's optimum's and the rule rows' (joint), and counted whichever part of the
+        // draws it is. A failed draw past the law's samples (the rule has more) was not counted, while
+        // the rule rows' intervals were over fewer draws than the answer said.
+        ++failed;
       }
     }
     if (law_draws > 0) {
       collect(point, by_law, out);
       out.samples = static_cast<int>(law_draws);
-      out.samples_failed = failed;
     }
+    out.samples_failed = failed;
     for (size_t k = 0; k < options.candidates.size(); ++k) {
       if (!options.candidates[k].rule || rule_sample_count(*options.candidates[k].rule) < 2) continue;
       std::vector<Answer> rows;

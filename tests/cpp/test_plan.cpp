@@ -1036,6 +1036,41 @@ TEST_CASE("plan.compare reads a rule of the other count as the run that spends t
   check_95(boot.rows[1].quantity("N").interval, Ns);
 }
 
+// plan.compare's bootstrap pairs draw i with the law's sample i (cycled) and the rule's sample i: a
+// draw that failed past the law's sample count was not counted in samples_failed. Kaplan's joint law
+// with two samples, the second with no finite loss (N_c < 0: the numeric allocation fails), and
+// Kaplan's rule with four: draws 1 and 3 pair the failing sample (3 with the rule's sample 3), so 2 of
+// the 4 draws have no answer; it said 1.
+TEST_CASE("plan.compare counts every failed draw of a law and a rule in samples_failed") {
+  fit::FittedLaw law = wrap(fit::published::kaplan());
+  std::vector<double> bad = law.law.values();
+  bad[0] = -1;  // N_c
+  law.samples = {law.law.values(), bad};
+  plan::AllocationRule rule = plan::published::kaplan();
+  const double k = rule.N_law.law.param("k");
+  for (int i = 0; i < 4; ++i) rule.N_law.samples.push_back({k * (1 + 0.01 * i), 0.73});
+  plan::CompareOptions o;
+  o.compute = 1e21;
+  o.candidates = {{"K", fit::kMissing, fit::kMissing, rule}};
+  const plan::Answer a = plan::compare(law, o);
+  CHECK(a.samples == 4);
+  CHECK(a.samples_failed == 2);
+  CHECK_THAT(a.Markdown(), Contains("95% intervals over 4 bootstrap samples (2 without an answer, left out: the "
+                                    "intervals are over the other 2)."));
+  // The rule's row's loss interval is over the two draws that have one: the rule's samples 0 and 2
+  // under the law's sample 0 (Kaplan's L(N, D) = ((N_c/N)^(α_N/α_D) + D_c/D)^α_D, by hand).
+  std::vector<double> losses;
+  for (int i : {0, 2}) {
+    const double N = k * (1 + 0.01 * i) * std::pow(1e21, 0.73);
+    losses.push_back(std::pow(std::pow(6.4e13 / N, 0.076 / 0.103) + 1.8e13 / (1e21 / (6 * N)), 0.103));
+  }
+  check_95(a.rows[1].quantity("loss").interval, losses);
+  // With no samples of the law, the rule's draws alone: a failing draw is counted too. (None fails
+  // here: every draw is the published law.)
+  law.samples.clear();
+  CHECK(plan::compare(law, o).samples_failed == 0);
+}
+
 TEST_CASE("allocation rules: Kaplan's C^0.73") {
   plan::AllocationRule k = plan::published::kaplan();
   // N = 1.3e9 at one PF-day.

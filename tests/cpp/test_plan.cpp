@@ -1071,6 +1071,39 @@ TEST_CASE("plan.compare counts every failed draw of a law and a rule in samples_
   CHECK(plan::compare(law, o).samples_failed == 0);
 }
 
+// question:with_models_shape (a study's questions read with its models' shape): each rule that says what
+// its N counts and carries no shape gets the one given, with its source, which the answer names; a rule
+// with a shape of its own keeps it; a rule that says nothing of its N takes none (no law converts it).
+TEST_CASE("a question's rules without a shape take the models' shape given to the question\, and say so") {
+  const fit::FittedLaw chinchilla = wrap(fit::published::chinchilla());
+  plan::AllocationRule own = plan::published::chinchilla_approach1();
+  own.name = "own";
+  own.N_law.N_counts = "";
+  plan::CompareOptions o;
+  o.compute = 1e22;
+  o.candidates = {{"K", fit::kMissing, fit::kMissing, plan::published::kaplan()},
+                  {"K256", fit::kMissing, fit::kMissing, plan::published::kaplan().with_shape(256, 64, 16, "test")},
+                  {"own", fit::kMissing, fit::kMissing, own}};
+  const plan::Question q = plan::Question::Compare(o);
+  CHECK_THROWS_WITH(q.answer(chinchilla), Contains("candidate 'K' is the rule 'kaplan'"));
+  const plan::Question shaped = q.with_models_shape(50257, 1024, 64, "the study's models' shape");
+  CHECK_NOTHROW(shaped.check_rule_counts("chinchilla", "all"));
+  const plan::Answer a = shaped.answer(chinchilla);
+  // K as with rule:with{ vocab = 50257, ctx = 1024 } (the cases above), and the note names the source.
+  o.candidates = {{"K", fit::kMissing, fit::kMissing, plan::published::kaplan().with_shape(50257, 1024, 64, "test")}};
+  CHECK(a.rows[1].value("N") == Approx(plan::compare(chinchilla, o).rows[1].value("N")).epsilon(1e-15));
+  CHECK(note_starting(a, "'K': converted with the study's models' shape: vocab 50257, ctx 1024, d/L = 64 (the rule "
+                         "'kaplan' carried no shape") != "");
+  // K256 keeps its own: its note reads (256 + 64)·d, and says no source.
+  CHECK_THAT(note_starting(a, "'K256': law 'chinchilla' counts all parameters"), Contains("(256 + 64)·d"));
+  CHECK(note_starting(a, "'K256': converted with").empty());
+  // own is read as it is: N_opt(C) of its power law.
+  CHECK(a.rows[3].value("N") == Approx(own.N_at(1e22)).epsilon(1e-12));
+  CHECK(note_starting(a, "'own'").empty());
+  // The question itself is unchanged.
+  CHECK_THROWS(q.check_rule_counts("chinchilla", "all"));
+}
+
 TEST_CASE("allocation rules: Kaplan's C^0.73") {
   plan::AllocationRule k = plan::published::kaplan();
   // N = 1.3e9 at one PF-day.

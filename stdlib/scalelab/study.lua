@@ -183,7 +183,8 @@ local function model_family(spec, where, key)
     return function(N, point)
       local shape = spec(N, point)
       if not gpt_config_check(shape) then
-        error("study: the model function must return a model.gpt{...} shape for N = " .. tostring(N) ..
+        -- N as parameter counts print (10k, 2.5M): tostring wrote a float's 10000.0.
+        error("study: the model function must return a model.gpt{...} shape for N = " .. core.format_count(N) ..
           " (got " .. checks.type_name(shape) .. ")", 0)
       end
       return shape

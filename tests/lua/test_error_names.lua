@@ -28,6 +28,19 @@ t.test("a model function that returns no shape is said once as study:, with the 
   t.eq(select(2, message:gsub("study: ", "")), 1, message)
 end)
 
+t.test("the model function's refusal writes N as parameter counts print, 10k and 2.5M, not 10000.0", function()
+  -- It said "shape for N = 10000.0 (got nil)" (tostring of a float) beside "(N = 10k)".
+  local ok, message = pcall(dry_run, "nilmodel-N", { model = function() end, sweep = sweep.grid { N = { 1e4 }, D = { 1e6 } } })
+  t.eq(ok, false)
+  t.ok(message:find("(N = 10k): the model function must return a model.gpt{...} shape for N = 10k (got nil)", 1, true),
+    message)
+  t.ok(not message:find("10000", 1, true), message)
+  ok, message = pcall(dry_run, "tablemodel-N", { model = function() return {} end,
+    sweep = sweep.grid { N = { 2.5e6 }, D = { 1e8 } } })
+  t.eq(ok, false)
+  t.ok(message:find("shape for N = 2.5M (got a table)", 1, true), message)
+end)
+
 t.test("study.script_options refuses arguments that are not strings, naming itself", function()
   -- It failed with "study.lua:...: attempt to index a number value".
   t.raises(function() study.script_options({ 1, 2, 3 }) end,

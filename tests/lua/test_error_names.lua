@@ -82,4 +82,22 @@ t.test("law:N_opt, law:D_opt and law:optimal name themselves, not plan.optimal",
   t.eq(law:D_opt(1e21), answer.D)
 end)
 
+t.test("law:N_opt's refusal of an unknown key lists only the keys it takes, without law", function()
+  -- It listed plan.optimal's keys, law among them, which law:N_opt{ law = ... } refuses, and suggested
+  -- law for 'lwa'.
+  local law = fit.published.chinchilla
+  for _, method in ipairs { "N_opt", "D_opt", "optimal" } do
+    local message = t.raises(function() return law[method](law, { foo = 1 }) end,
+      "law:" .. method .. ": unknown key 'foo' (valid keys: compute, unique_tokens, epochs, allocation, method, grid, ")
+    t.ok(not message:find("law,", 1, true) and not message:find(", law)", 1, true), message)
+    t.ok(message:match("^[^ ]*test_error_names%.lua:%d+: law:"), message)
+    message = t.raises(function() return law[method](law, { lwa = 1 }) end, "law:" .. method .. ": unknown key 'lwa'")
+    t.ok(not message:find("did you mean 'law'", 1, true), message)
+    t.ok(not message:find("law,", 1, true), message)
+    -- A near key is still suggested.
+    t.raises(function() return law[method](law, { compute = 1e21, uniqe_tokens = 1e9 }) end,
+      "law:" .. method .. ": unknown key 'uniqe_tokens'; did you mean 'unique_tokens'? (valid keys: compute, ")
+  end
+end)
+
 t.done()

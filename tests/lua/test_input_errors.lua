@@ -138,6 +138,33 @@ t.test("corpus:document and corpus:text outside the documents name the method an
   t.eq(#corpus:document(n) > 0, true)
 end)
 
+t.test("a positional number that is not whole names the method, what it counts and an example", function()
+  -- They were Lua's own: "bad argument #1 to 'document' (number has no integer representation)".
+  local n = corpus.documents
+  for _, case in ipairs {
+    { function() return corpus:document(1.5) end, "corpus:document(i): i must be a whole number, a document's number "
+      .. "from 1 to " .. n .. " (corpus.documents) (got 1.5); e.g. corpus:document(1)" },
+    { function() return corpus:text("x") end, "corpus:text(i): i must be a whole number, a document's number from 1 to "
+      .. n .. " (corpus.documents) (got string); e.g. corpus:text(1)" },
+    { function() return corpus:document() end, "corpus:document(i): i must be a whole number, a document's number" },
+    { function() return corpus:read(1.5, 10) end, "corpus:read(first, count): first must be a whole number, the position "
+      .. "of the first token to read, from 1 to 100000 (got 1.5); e.g. corpus:read(1, 100)" },
+    { function() return corpus:read(1, 1e30) end, "corpus:read(first, count): count must be a whole number, how many "
+      .. "tokens to read (1 if left out) (got 1e30)" },
+    { function() return data.sampler { corpus = corpus, tokens = 4096, seq_len = 32, batch = 16 }:times_seen(0.5) end,
+      "sampler:times_seen(p): p must be a whole number, a target position of the unique stream, from 1 (got 0.5); "
+      .. "e.g. sampler:times_seen(1)" },
+  } do
+    local message = t.raises(case[1], case[2])
+    t.ok(not message:find("bad argument", 1, true), message)
+    t.ok(message:match("^[^ ]*test_input_errors%.lua:%d+: "), message)  -- at the caller's line
+  end
+  -- Whole numbers still read as before, a float of a whole value and a number in a string too.
+  t.eq(table.concat(corpus:document(2.0), " "), table.concat(corpus:document(2), " "))
+  t.eq(corpus:read("3", 2)[2], corpus:read(4, 1)[1])
+  t.eq(#corpus:read(1), 1)
+end)
+
 t.test("a tiny number is refused (or formatted) by its name, not with a C++ exception's \"stod\"", function()
   local message = t.raises(function() model.shape_for{ params = 1e-300 } end,
     "model.shape_for: params = 1e-300 is below the smallest shape")

@@ -28,6 +28,8 @@ namespace scalelab::train {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+// The format's version ends the magic: raise it with any change of the layout, so that an older binary
+// refuses the file as a newer scalelab's (read_checkpoint) rather than misreading its fields.
 const char* const kCheckpointMagic = "scalelab-checkpoint-4";     // + the held-out source's state at the start
 const char* const kCheckpointMagicV3 = "scalelab-checkpoint-3";   // + the thread count it was made on
 const char* const kCheckpointMagicV2 = "scalelab-checkpoint-2";   // + the run's seconds so far
@@ -243,11 +245,27 @@ bool read_checkpoint(const std::string& path, const std::vector<std::string>& pr
   const size_t family = 8 + std::strlen("scalelab-checkpoint-");
   if (bytes.size() < family && prefix.bytes().compare(0, bytes.size(), bytes) == 0)
     fail("checkpoint ", path, " is truncated or corrupted", fix);
-  if (bytes.compare(0, family, prefix.bytes(), 0, family) != 0)
+  // (The name after the magic's length, which a version of two digits makes one longer: a newer
+  // scalelab's checkpoint read as "some other file".)
+  if (bytes.size() < family || bytes.compare(8, family - 8, prefix.bytes(), 8, family - 8) != 0)
     fail("checkpoint = \"", path, "\" is not a scalelab checkpoint but some other file; give another checkpoint "
          "path, or delete that file if you do not need it (resume = false would write over it)");
   ByteReader r(bytes, "checkpoint " + path, fix);
   const std::string magic = r.string();
+  // The format's version, read before anything else: a later one (a newer scalelab's, whose fields this
+  // binary cannot read) is said as such, not as other data or another run.
+  const std::string family_name = "scalelab-checkpoint-";
+  const std::string ours = kCheckpointMagic;
+  if (magic.compare(0, family_name.size(), family_name) == 0 && magic.size() > family_name.size() &&
+      magic.size() <= family_name.size() + 9 &&
+      magic.find_first_not_of("0123456789", family_name.size()) == std::string::npos) {
+    const long long version = std::stoll(magic.substr(family_name.size()));
+    const long long known = std::stoll(ours.substr(family_name.size()));
+    if (version > known)
+      fail("checkpoint ", path, " was written by a newer scalelab, format v", version, "; this binary reads up to v",
+           known, ": resume it with that scalelab (or a newer one), give another checkpoint path, or pass resume = "
+           "false to start over (the run then writes over it)");
+  }
   if (magic != kCheckpointMagic && magic != kCheckpointMagicV3 && magic != kCheckpointMagicV2 &&
       magic != kCheckpointMagicV1)
     fail("checkpoint ", path, " was written by another version of scalelab (format '", magic.substr(0, 40),

@@ -501,7 +501,7 @@ double Args::number(const char* key, double fallback) const {
   double value = lua_tonumber(L_, -1);
   lua_pop(L_, 1);
   // NaN prints as "nan" whatever its sign (the stream would say "-nan" for 0/0).
-  if (!std::isfinite(value)) fail(function_, ": ", key, " must be a finite number (got ", format_significant(value, 6), ")");
+  if (!std::isfinite(value)) fail(function_, ": ", key, " must be a finite number (got ", format_number(value, 6), ")");
   return value;
 }
 
@@ -513,10 +513,10 @@ int64_t Args::integer(const char* key) const {
 int64_t Args::integer(const char* key, int64_t fallback) const {
   if (!has(key)) return fallback;
   double value = number(key, 0);
-  if (value != std::floor(value)) fail(function_, ": ", key, " must be an integer (got ", value, ")");
+  if (value != std::floor(value)) fail(function_, ": ", key, " must be an integer (got ", format_number(value, 10), ")");
   // Beyond 2^53 a number no longer holds every integer exactly: too large, not "not an integer".
   if (std::fabs(value) > 9.007199254740992e15)
-    fail(function_, ": ", key, " = ", value, " is too large: give an integer in [-9007199254740992, 9007199254740992] "
+    fail(function_, ": ", key, " = ", format_number(value, 10), " is too large: give an integer in [-9007199254740992, 9007199254740992] "
          "(±2^53, the integers a number holds exactly)");
   return static_cast<int64_t>(value);
 }
@@ -550,12 +550,12 @@ int64_t Args::checked_count(const char* key, int64_t min, const char* what, bool
   double value = number(key, 0);  // finite, or an error
   if (round_down && value >= 1) value = std::floor(value);
   if (value != std::floor(value))
-    fail(function_, ": ", key, " (", what, ") must be a whole number (got ", value, ")");
+    fail(function_, ": ", key, " (", what, ") must be a whole number (got ", format_number(value, 10), ")");
   if (value < static_cast<double>(min))
-    fail(function_, ": ", key, " (", what, ") must be >= ", min, " (got ", value, ")",
+    fail(function_, ": ", key, " (", what, ") must be >= ", min, " (got ", format_number(value, 10), ")",
          has_default && min > 0 ? "; leave it out for the default" : "");
   if (value >= 9.2e18)  // 2^63 ≈ 9.22e18: the largest int64 and a margin for the double's rounding
-    fail(function_, ": ", key, " = ", value, " is beyond the largest count scalelab handles (9.2e18)");
+    fail(function_, ": ", key, " = ", format_number(value, 10), " is beyond the largest count scalelab handles (9.2e18)");
   return static_cast<int64_t>(value);
 }
 

@@ -402,9 +402,26 @@ int c_entropy(lua_State* L) {
   return 1;
 }
 
+// A method's positional whole-number argument (corpus:document(i)), named with the method and what it
+// counts: luaL_checkinteger said "bad argument #1 to 'document' (number has no integer representation)",
+// of no object and with no fix. A number in a string ("3") is taken, as Lua's check took it.
+lua_Integer positional_integer(lua_State* L, int index, const std::string& call, const char* name, const std::string& what,
+                               const std::string& example) {
+  int ok = 0;
+  const lua_Integer value = lua_tointegerx(L, index, &ok);
+  if (ok) return value;
+  const std::string got = lua_type(L, index) == LUA_TNUMBER ? format_number(lua_tonumber(L, index), 10) : got_type(L, index);
+  fail(call, ": ", name, " must be a whole number, ", what, " (got ", got, "); e.g. ", example);
+}
+
 int c_read(lua_State* L) {
   const Corpus& c = check<Corpus>(L, 1);
-  lua_Integer first = luaL_checkinteger(L, 2), count = luaL_optinteger(L, 3, 1);
+  const std::string range = str("from 1 to ", c.tokens());
+  const lua_Integer first = positional_integer(L, 2, "corpus:read(first, count)", "first",
+                                               "the position of the first token to read, " + range, "corpus:read(1, 100)");
+  const lua_Integer count = lua_isnoneornil(L, 3) ? 1 : positional_integer(L, 3, "corpus:read(first, count)", "count",
+                                                                          "how many tokens to read (1 if left out)",
+                                                                          "corpus:read(1, 100)");
   // Compared without first - 1 + count, which overflows for a first near 2^63 (math.maxinteger),
   // wrapped negative and read far outside the corpus.
   if (first < 1 || count < 0 || first > c.tokens() || count > c.tokens() - (first - 1))
@@ -418,7 +435,9 @@ int c_read(lua_State* L) {
 
 // Was "document 0 is outside the corpus's 1..2", of no method called and with no word of the numbering.
 int64_t check_document(lua_State* L, const Corpus& c, int index, const char* method) {
-  lua_Integer i = luaL_checkinteger(L, index);
+  const lua_Integer i = positional_integer(L, index, str("corpus:", method, "(i)"), "i",
+                                           str("a document's number from 1 to ", c.documents(), " (corpus.documents)"),
+                                           str("corpus:", method, "(1)"));
   if (i < 1 || i > c.documents())
     fail("corpus:", method, "(", i, "): document ", i, " is outside the corpus's documents 1..", c.documents(),
          " (numbered from 1, as Lua counts); give 1 <= i <= ", c.documents(), " (corpus.documents)");
@@ -623,7 +642,10 @@ int s_restore(lua_State* L) {
   return 1;
 }
 int s_times_seen(lua_State* L) {
-  lua_pushinteger(L, check<SamplerObject>(L, 1).sampler->times_seen(luaL_checkinteger(L, 2)));
+  auto& s = *check<SamplerObject>(L, 1).sampler;
+  lua_pushinteger(L, s.times_seen(positional_integer(L, 2, "sampler:times_seen(p)", "p",
+                                                     "a target position of the unique stream, from 1",
+                                                     "sampler:times_seen(1)")));
   return 1;
 }
 int s_held_out(lua_State* L) {
@@ -756,7 +778,8 @@ int t_path(lua_State* L) {
 }
 int t_token(lua_State* L) {
   const auto& t = *check<TokenizerObject>(L, 1).tokenizer;
-  lua_Integer id = luaL_checkinteger(L, 2);
+  const lua_Integer id = positional_integer(L, 2, "tokenizer:token(id)", "id",
+                                            str("a token id from 0 to ", t.vocab() - 1), "tokenizer:token(65)");
   if (id < 0 || id >= t.vocab()) fail("tokenizer:token(", id, "): outside the vocabulary [0, ", t.vocab(), ")");
   push_string(L, t.TokenBytes(int32_t(id)));
   return 1;

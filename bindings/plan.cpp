@@ -260,7 +260,7 @@ std::optional<plan::CostOptions> cost_options(const Args& args) {
   // 0 is CostOptions' "no peak given": peak = 0 was read as that, pricing at the named GPU's peak
   // (or, without gpu =, refused as "unknown GPU 'custom'", a name the user never gave).
   if (args.has("peak") && !(o.peak > 0))
-    fail(args.function(), ": peak must be a positive FLOP/s (got ", o.peak, "); leave it out for the GPU's own peak");
+    fail(args.function(), ": peak must be a positive FLOP/s (got ", format_number(o.peak, 6), "); leave it out for the GPU's own peak");
   o.Validate(args.function());
   return o;
 }
@@ -1004,7 +1004,7 @@ int question_needs_law(lua_State* L) {
 double rule_argument(lua_State* L, const char* form, const char* what) {
   const double x = luaL_checknumber(L, 2);
   if (!(x > 0) || !std::isfinite(x))
-    fail("rule:", form, ": ", what, " must be a positive finite number (got ", x, ")");
+    fail("rule:", form, ": ", what, " must be a positive finite number (got ", format_number(x, 6), ")");
   return x;
 }
 int rule_N_at(lua_State* L) {

@@ -149,13 +149,13 @@ double layers_guess(double params, double aspect) { return std::cbrt(params / (1
 
 GptConfig shape_for(const ShapeOptions& o) {
   if (!(o.params > 0) || !std::isfinite(o.params))
-    fail("model.shape_for: params must be a positive number of non-embedding parameters (got ", o.params, ")");
+    fail("model.shape_for: params must be a positive number of non-embedding parameters (got ", format_number(o.params, 6), ")");
   // Parameter counts are int64: a target this far below the limit (9.2e18) keeps every shape the
   // search considers (within a factor 2 of the target, plus its embeddings) representable.
   constexpr double kMaxParams = 1e18;
   if (o.params > kMaxParams)
-    fail("model.shape_for: params = ", format_significant(o.params, 3), " is above the largest target supported, ",
-         format_significant(kMaxParams, 3), " non-embedding parameters (parameter counts are 64-bit integers)");
+    fail("model.shape_for: params = ", format_number(o.params, 3), " is above the largest target supported, ",
+         format_number(kMaxParams, 3), " non-embedding parameters (parameter counts are 64-bit integers)");
   if (o.vocab <= 0 || o.ctx <= 0) fail("model.shape_for: vocab and ctx must be positive");
   // The search multiplies the head size by small counts: keep it far from the int64 limit.
   constexpr int64_t kMaxHeadDim = int64_t{1} << 30;
@@ -181,12 +181,12 @@ GptConfig shape_for(const ShapeOptions& o) {
            " is outside; use a numeric aspect (d_model / n_layer) instead");
     return best;
   }
-  if (!(o.aspect > 0)) fail("model.shape_for: aspect (d_model / n_layer) must be positive (got ", o.aspect, ")");
+  if (!(o.aspect > 0)) fail("model.shape_for: aspect (d_model / n_layer) must be positive (got ", format_number(o.aspect, 6), ")");
   if (!(layers_guess(o.params, o.aspect) <= kMaxLayers))
-    fail("model.shape_for: aspect = ", format_significant(o.aspect, 3), " (d_model / n_layer) would give about ",
+    fail("model.shape_for: aspect = ", format_number(o.aspect, 3), " (d_model / n_layer) would give about ",
          format_count(layers_guess(o.params, o.aspect)), " layers for ", format_count(o.params),
          " parameters, more than the ", format_count(kMaxLayers), " searched; give aspect >= ",
-         format_significant(std::sqrt(o.params / (12 * kMaxLayers * kMaxLayers * kMaxLayers)), 3),
+         format_number(std::sqrt(o.params / (12 * kMaxLayers * kMaxLayers * kMaxLayers)), 3),
          " (Kaplan found 20 to 200 all fine), or an exact shape with model.gpt{...}");
   GptConfig found;
   if (search_aspect(o, log_target, &found)) return found;
@@ -198,13 +198,13 @@ GptConfig shape_for(const ShapeOptions& o) {
     if (!search_aspect(larger, std::log(target), &found)) continue;
     const int64_t n = found.non_embedding_params();
     fail("model.shape_for: params = ", format_count(o.params), " is below the smallest shape of aspect ",
-         format_significant(o.aspect, 3), " (d_model / n_layer): the smallest is ", found.Summary(),
+         format_number(o.aspect, 3), " (d_model / n_layer): the smallest is ", found.Summary(),
          " (model.shape_for{ params = ", n, " }); give params >= ", n,
          ", a smaller aspect, or an exact shape with model.gpt{...}");
   }
   // An aspect so large that no depth is near it at any target (1e308): say which input and the fix.
   fail("model.shape_for: found no shape near ", format_count(o.params), " parameters at aspect = ",
-       format_significant(o.aspect, 3), " (d_model / n_layer), at any target up to ", format_count(kMaxParams),
+       format_number(o.aspect, 3), " (d_model / n_layer), at any target up to ", format_count(kMaxParams),
        "; give a smaller aspect (Kaplan found 20 to 200 all fine), or an exact shape with model.gpt{...}");
 }
 

@@ -42,13 +42,13 @@ AllocationRule AllocationRule::with_shape(double vocab_, double ctx_, double asp
   auto check = [&](double v, double least, const char* what, const char* hint) {
     if (std::isnan(v)) fail(function, ": missing ", what, " (", hint, ")");
     if (!(v >= least) || !std::isfinite(v))
-      fail(function, ": ", what, " must be a number of at least ", least, " (got ", format_significant(v, 6), "); ", hint);
+      fail(function, ": ", what, " must be a number of at least ", least, " (got ", format_number(v, 6), "); ", hint);
   };
   check(vocab_, 1, "vocab", "the models' vocabulary, e.g. vocab = 50257");
   check(ctx_, 0, "ctx", "the models' context in tokens, whose learned positions are parameters, e.g. ctx = 1024; 0 "
         "for models without learned positions (rotary or relative ones)");
   if (!(aspect_ > 0) || !std::isfinite(aspect_))
-    fail(function, ": aspect must be a positive d_model / n_layer ratio (got ", format_significant(aspect_, 6),
+    fail(function, ": aspect must be a positive d_model / n_layer ratio (got ", format_number(aspect_, 6),
          "); Kaplan et al. found 20 to 200 all fine, model.shape_for's default is 64");
   AllocationRule out = *this;
   out.vocab = vocab_;
@@ -153,20 +153,20 @@ void AllocationRule::Validate() const {
 
 std::string AllocationRule::Summary() const {
   std::ostringstream out;
-  out << "allocation rule " << name << ": N_opt = " << format_significant(N_law.law.param("k"), 4) << "·C^"
-      << format_significant(N_law.law.param("a"), 4);
+  out << "allocation rule " << name << ": N_opt = " << format_number(N_law.law.param("k"), 4) << "·C^"
+      << format_number(N_law.law.param("a"), 4);
   if (D_law)
-    out << ", D_opt = " << format_significant(D_law->law.param("k"), 4) << "·C^"
-        << format_significant(D_law->law.param("a"), 4);
+    out << ", D_opt = " << format_number(D_law->law.param("k"), 4) << "·C^"
+        << format_number(D_law->law.param("a"), 4);
   else
     out << ", D = C/(6N)";
   if (!N_law.samples.empty()) out << " (" << N_law.samples.size() << " bootstrap samples)";
   if (counts_all() && has_shape())
-    out << "; N all parameters, models of vocab " << format_significant(vocab, 6) << ", ctx " << format_significant(ctx, 6)
-        << ", d/L = " << format_significant(aspect, 4);
+    out << "; N all parameters, models of vocab " << format_number(vocab, 6) << ", ctx " << format_number(ctx, 6)
+        << ", d/L = " << format_number(aspect, 4);
   if (non_embedding)
-    out << "; N non-embedding" << (has_shape() ? str(", models of vocab ", format_significant(vocab, 6), ", ctx ",
-                                                     format_significant(ctx, 6), ", d/L = ", format_significant(aspect, 4))
+    out << "; N non-embedding" << (has_shape() ? str(", models of vocab ", format_number(vocab, 6), ", ctx ",
+                                                     format_number(ctx, 6), ", d/L = ", format_number(aspect, 4))
                                                : std::string());
   if (!doc.empty()) out << "\n  " << doc;
   return out.str();

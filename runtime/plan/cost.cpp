@@ -41,18 +41,18 @@ void CostOptions::Validate(const std::string& caller) const {
   // A percentage where the fraction belongs (mfu = 40 for 40%) is a unit error: said with the fraction.
   // Just above 1 (1.2) is more likely a fraction overshot than 1.2%: the plain range error.
   if (mfu >= 2 && mfu <= 100)
-    fail(caller, ": mfu = ", format_significant(mfu, 6), " is a percentage; mfu (model FLOP utilisation) is a fraction of "
-         "peak in (0, 1]: for ", format_significant(mfu, 6), "% give mfu = ", format_significant(mfu / 100, 6));
+    fail(caller, ": mfu = ", format_number(mfu, 6), " is a percentage; mfu (model FLOP utilisation) is a fraction of "
+         "peak in (0, 1]: for ", format_number(mfu, 6), "% give mfu = ", format_number(mfu / 100, 6));
   if (!(mfu > 0 && mfu <= 1))
-    fail(caller, ": mfu (model FLOP utilisation) must be in (0, 1], e.g. 0.4 (got ", mfu, ")");
-  if (!(gpus >= 1) || !std::isfinite(gpus)) fail(caller, ": gpus must be at least 1 (got ", gpus, ")");
-  if (gpus != std::floor(gpus)) fail(caller, ": gpus must be a whole number of GPUs (got ", gpus, ")");
+    fail(caller, ": mfu (model FLOP utilisation) must be in (0, 1], e.g. 0.4 (got ", format_number(mfu, 6), ")");
+  if (!(gpus >= 1) || !std::isfinite(gpus)) fail(caller, ": gpus must be at least 1 (got ", format_number(gpus, 6), ")");
+  if (gpus != std::floor(gpus)) fail(caller, ": gpus must be a whole number of GPUs (got ", format_number(gpus, 6), ")");
   // Beyond any cluster built (the largest hold a few hundred thousand GPUs): 1e300 GPUs priced a
   // run at "2.53e-291 ms".
   if (gpus > kMaxGpus)
     fail(caller, ": gpus = ", format_flops(gpus, 6), " is more GPUs than any cluster has; give from 1 to ",
          format_flops(kMaxGpus, 3), " (the largest clusters hold about 1e5)");
-  if (peak < 0 || !std::isfinite(peak)) fail(caller, ": peak must be a positive FLOP/s (got ", peak, ")");
+  if (peak < 0 || !std::isfinite(peak)) fail(caller, ": peak must be a positive FLOP/s (got ", format_number(peak, 6), ")");
   // A peak no accelerator has: peak = 1e-300 gave inf GPU-hours. 0 is "no peak given".
   if (peak > 0 && (peak < kMinPeak || peak > kMaxPeak))
     fail(caller, ": peak = ", format_flops(peak, 6), " FLOP/s is no accelerator's peak; give one from ",
@@ -69,7 +69,7 @@ void CostOptions::Validate(const std::string& caller) const {
 
 Cost cost(double flops, const CostOptions& options) {
   options.Validate();
-  if (!(flops > 0) || !std::isfinite(flops)) fail("plan.cost: flops must be positive and finite (got ", flops, ")");
+  if (!(flops > 0) || !std::isfinite(flops)) fail("plan.cost: flops must be positive and finite (got ", format_number(flops, 6), ")");
   Cost c;
   c.flops = flops;
   if (options.peak > 0) {
@@ -96,7 +96,7 @@ Cost cost(double flops, const CostOptions& options) {
 std::vector<std::string> CostOptions::Notes() const {
   std::vector<std::string> notes;
   if (mfu > kMaxMeasuredMfu)
-    notes.push_back(str("mfu = ", format_significant(mfu, 6), " (", format_significant(mfu * 100, 4),
+    notes.push_back(str("mfu = ", format_number(mfu, 6), " (", format_number(mfu * 100, 4),
                         "% of peak) is above what any training run has reached (the best measured is about 80%, "
                         "790 of the H100's 989 TFLOP/s; large runs report 40-60%): the GPU-hours and days are likely "
                         "too few; price at a measured MFU, e.g. mfu = 0.4"));
@@ -113,8 +113,8 @@ std::string CostOptions::Describe() const {
   } else if (name.empty() || lower(name) == "custom") {
     name = "custom GPU";
   }
-  return str(format_significant(gpus, 6), " ", name, gpus == 1 ? "" : "s", " at ", format_significant(mfu * 100, 3),
-             "% MFU (", format_significant(at / 1e12, 4), " TFLOP/s peak)");
+  return str(format_number(gpus, 6), " ", name, gpus == 1 ? "" : "s", " at ", format_number(mfu * 100, 3),
+             "% MFU (", format_number(at / 1e12, 4), " TFLOP/s peak)");
 }
 
 std::string Cost::Summary() const {
@@ -127,11 +127,11 @@ std::string Cost::Line() const {
   std::ostringstream out;
   // The FLOPs to three digits, as the PF-days beside them: at two, 5.76e23 read "5.8e23 FLOP = 6.67k
   // PF-days", which 5.8e23 is not (6.71k).
-  out << format_flops(flops, 3) << " FLOP = " << (pf_days >= 1000 ? format_count(pf_days) : format_significant(pf_days, 3)) << " PF-days: "
-      << format_count(gpu_hours) << " " << gpu << "-hours at " << format_significant(mfu * 100, 3)
-      << "% MFU (" << format_significant(peak / 1e12, 4) << " TFLOP/s peak"
+  out << format_flops(flops, 3) << " FLOP = " << (pf_days >= 1000 ? format_count(pf_days) : format_number(pf_days, 3)) << " PF-days: "
+      << format_count(gpu_hours) << " " << gpu << "-hours at " << format_number(mfu * 100, 3)
+      << "% MFU (" << format_number(peak / 1e12, 4) << " TFLOP/s peak"
       << (peak_overridden ? ", as given, not the " + gpu + "'s own" : "") << "), "
-      << format_duration(hours * 3600.0) << " on " << format_significant(gpus, 6) << " GPU"
+      << format_duration(hours * 3600.0) << " on " << format_number(gpus, 6) << " GPU"
       << (gpus == 1 ? "" : "s");
   return out.str();
 }

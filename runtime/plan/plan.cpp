@@ -79,7 +79,7 @@ void require_loss_law(const fit::FittedLaw& fitted, const std::string& function)
     if (std::isfinite(v) && (v > 0 || (zero_ok && v == 0))) continue;
     std::string names;
     for (const auto& s : specs) names += (names.empty() ? "" : ", ") + s.name;
-    fail(function, ": law '", law.name(), "' has ", specs[j].name, " = ", format_significant(v, 6), " (", specs[j].doc,
+    fail(function, ": law '", law.name(), "' has ", specs[j].name, " = ", format_number(v, 6), " (", specs[j].doc,
          "); the parameters of a ", fit::law_kind_name(law.kind()), " law (", names, ") must be positive finite numbers",
          zero_ok ? " (E may be 0)" : "", ": give ", specs[j].name, " a ", zero_ok ? "non-negative" : "positive",
          " value");
@@ -167,11 +167,11 @@ Allocation allocate(const Law& law, double C, double U, double epochs, Method me
       fail(function, ": with only ", format_count(U), " unique tokens at ", flops_text(C), " the loss under law '",
            law.name(), "'", toward, ". The data constraint, not the law's form, leaves no optimum inside it: ",
            format_count(U), " unique tokens are too few for this budget (repeating them and adding parameters have "
-           "stopped helping; no allocation gets below loss ", format_significant(floor, 5),
+           "stopped helping; no allocation gets below loss ", format_number(floor, 5),
            " on these data). Give more unique tokens (unique_tokens) or a smaller compute budget");
     }
     if (given(U) || given(epochs))
-      fail(function, ": with ", given(U) ? format_count(U) + " unique tokens" : format_significant(epochs, 4) + " epochs",
+      fail(function, ": with ", given(U) ? format_count(U) + " unique tokens" : format_number(epochs, 4) + " epochs",
            " at ", flops_text(C), " the loss under law '", law.name(), "'", toward,
            "; the data constraint leaves no compute-optimal allocation inside it: give more unique tokens (or fewer epochs) "
            "or a smaller budget");
@@ -209,13 +209,13 @@ double data_floor(const Law& law, double U) {
 // below the floor of those tokens. The error names the bound and what to change.
 void check_target(const Law& law, double target, double U, const std::string& function) {
   if (law.has("E") && target <= law.param("E"))
-    fail(function, ": loss target ", format_significant(target, 5), " is at or below the law's irreducible loss E = ",
-         format_significant(law.param("E"), 5), "; no amount of compute reaches it (choose a target above E)");
+    fail(function, ": loss target ", format_number(target, 5), " is at or below the law's irreducible loss E = ",
+         format_number(law.param("E"), 5), "; no amount of compute reaches it (choose a target above E)");
   if (given(U)) {
     const double floor = data_floor(law, U);
     if (given(floor) && target <= floor)
-      fail(function, ": with ", format_count(U), " unique tokens the law cannot go below loss ", format_significant(floor, 5),
-           " (repeated data and excess parameters stop helping); loss target ", format_significant(target, 5),
+      fail(function, ": with ", format_count(U), " unique tokens the law cannot go below loss ", format_number(floor, 5),
+           " (repeated data and excess parameters stop helping); loss target ", format_number(target, 5),
            " needs more unique data");
   }
 }
@@ -226,12 +226,12 @@ double invert_optimal_loss(const Law& law, double target, double U, const std::s
   check_target(law, target, U, function);
   const double at_max = optimal_loss(law, kMaxCompute, U, function, flops);
   if (!(at_max < target))
-    fail(function, ": loss target ", format_significant(target, 5), " is not reached below ", flops_text(kMaxCompute),
-         " (the law predicts ", format_significant(at_max, 5), " there)");
+    fail(function, ": loss target ", format_number(target, 5), " is not reached below ", flops_text(kMaxCompute),
+         " (the law predicts ", format_number(at_max, 5), " there)");
   const double at_min = optimal_loss(law, lowest, U, function, flops);
   if (!(at_min > target))
-    fail(function, ": loss target ", format_significant(target, 5), " is already reached at ", flops_text(lowest),
-         " (the law predicts ", format_significant(at_min, 5), " there); is the target a loss in the law's units?");
+    fail(function, ": loss target ", format_number(target, 5), " is already reached at ", flops_text(lowest),
+         " (the law predicts ", format_number(at_min, 5), " there); is the target a loss in the law's units?");
   const double ln_c = search::bisect(
       [&](double x) { return optimal_loss(law, std::exp(x), U, function, flops) - target; }, std::log(lowest),
       std::log(kMaxCompute), 1e-9);
@@ -394,7 +394,7 @@ struct OverfittingBound {
   std::string formula() const {
     if (!law) return "Kaplan et al.'s overfitting bound D ≳ 5e3·N^0.74 (their eq. 4.4)";
     return str("law '", law->name(), "''s overfitting bound (Kaplan et al.'s eq. 4.3 with its constants: D ≳ ",
-               format_significant(at(1.0), 3), "·N^", format_significant(law->param("alpha_N") / law->param("alpha_D"), 3),
+               format_number(at(1.0), 3), "·N^", format_number(law->param("alpha_N") / law->param("alpha_D"), 3),
                ", where its data term puts the loss 2% above L(N))");
   }
 };
@@ -417,12 +417,12 @@ double optimum_over_bound(const Law& law) {
 void note_kaplan_joint(const Law& law, Answer& a) {
   if (law.kind() != fit::LawKind::KaplanND) return;
   const double exponent = law.param("alpha_D") / (law.param("alpha_N") + law.param("alpha_D"));
-  std::string note = str("Kaplan et al.'s joint L(N, D) under C = 6ND puts N_opt ∝ C^", format_significant(exponent, 3),
+  std::string note = str("Kaplan et al.'s joint L(N, D) under C = 6ND puts N_opt ∝ C^", format_number(exponent, 3),
                          ", not their compute-efficient N ∝ C^0.73, which comes from L(N, S) and the critical batch "
                          "size: for that allocation use the rule plan.published.kaplan");
   const double ratio = optimum_over_bound(law);
   if (ratio < 1) {
-    note += str(". Every compute-optimal run of this law, at any budget, has D at ", format_significant(ratio, 2), "× ",
+    note += str(". Every compute-optimal run of this law, at any budget, has D at ", format_number(ratio, 2), "× ",
                 law.published() ? "Kaplan et al.'s overfitting bound (their eq. 4.3 with the joint fit's constants; about "
                                   "0.3× the rounded D ≳ 5e3·N^0.74 of eq. 4.4)"
                                 : "its overfitting bound (Kaplan et al.'s eq. 4.3 with its constants)",
@@ -460,7 +460,7 @@ void note_kaplan_overfitting(const Law* law, const AllocationRule* rule, Answer&
     const double N = x.value("N"), D = x.value("D"), need = bound.at(N);
     if (!(N > 0) || !(D > 0) || !std::isfinite(N) || !std::isfinite(D) || !(D < need)) return "";
     return str("D = ", format_quantity(D, Unit::Tokens), " tokens for N = ", format_quantity(N, Unit::Params), count, " is ",
-               format_significant(D / need, 2), "× the bound (", format_quantity(need, Unit::Tokens), ")");
+               format_number(D / need, 2), "× the bound (", format_quantity(need, Unit::Tokens), ")");
   };
   const std::string own = skip_own ? "" : part(a);
   std::string parts = own;
@@ -588,18 +588,18 @@ std::string rule_params_text(const RuleParams& params, const std::string& law_na
   return str("law '", law_name, "' counts ", to_all ? "all" : "non-embedding", " parameters: the ",
              format_quantity(N, Unit::Params), to_all ? " non-embedding parameters of rule '" : " parameters of rule '",
              rule.name, to_all ? "' are read as " : "' (all of them) are read as ", format_quantity(params(N), Unit::Params),
-             to_all ? ", with" : ", without", " the embeddings (", format_significant(rule.vocab, 6), " + ",
-             format_significant(rule.ctx, 6), ")·d = ", format_quantity(std::fabs(params(N) - N), Unit::Params),
+             to_all ? ", with" : ", without", " the embeddings (", format_number(rule.vocab, 6), " + ",
+             format_number(rule.ctx, 6), ")·d = ", format_quantity(std::fabs(params(N) - N), Unit::Params),
              " of its models (d = ", std::llround(rule.width(non_embedding)), " at d/L = ",
-             format_significant(rule.aspect, 4), ")");
+             format_number(rule.aspect, 4), ")");
 }
 
 // Where the rule's shape came from, when it did not carry one (a study's models): "converted with
 // the study's models' shape: vocab 256, ctx 64, d/L = 16 (...)"; empty for a shape of rule:with.
 std::string shape_source_text(const AllocationRule& rule) {
   if (rule.shape_source.empty()) return "";
-  return str("converted with ", rule.shape_source, ": vocab ", format_significant(rule.vocab, 6), ", ctx ",
-             format_significant(rule.ctx, 6), ", d/L = ", format_significant(rule.aspect, 4), " (the rule '", rule.name,
+  return str("converted with ", rule.shape_source, ": vocab ", format_number(rule.vocab, 6), ", ctx ",
+             format_number(rule.ctx, 6), ", d/L = ", format_number(rule.aspect, 4), " (the rule '", rule.name,
              "' carried no shape; rule:with{ vocab =, ctx = [, aspect =] } gives it another)");
 }
 
@@ -853,13 +853,13 @@ void note_counted(Answer& a, const FlopsPerToken& flops, const fit::FittedLaw& f
   a.notes.push_back(str("the budget counts attention too, with N as law '", law.name(), "' counts it: 6·N·D is ",
                         format_quantity(6 * a.value("N") * a.value("D") / C, Unit::Fraction), " of ", flops_text(C),
                         "; L and d are the continuous shape of N, N = 12·L·d² with d = ",
-                        format_significant(flops.aspect, 4), "·L"));
+                        format_number(flops.aspect, 4), "·L"));
 }
 
 std::string optimal_question(const OptimalOptions& o) {
   std::string q = "compute-optimal allocation at " + flops_text(o.compute);
   if (given(o.unique_tokens)) q += " with " + format_count(o.unique_tokens) + " unique tokens";
-  if (given(o.epochs)) q += " at " + format_counted(format_significant(o.epochs, 4), "epoch", "epochs");
+  if (given(o.epochs)) q += " at " + format_counted(format_number(o.epochs, 4), "epoch", "epochs");
   if (!o.flops.six_n()) q += ", counted as " + o.flops.Describe();
   return q;
 }
@@ -882,11 +882,11 @@ void check_model_size(Answer& a, const std::string& function, bool note = true, 
   const double N = a.value("N"), D = a.value("D"), C = a.value("flops");
   if (!(N >= 1) || !(D >= 1))
     fail(function, ": at ", flops_text(C), " the compute-optimal run", row.empty() ? "" : " of " + row, " would have ",
-         format_counted(format_significant(N, 3), "parameter", "parameters"), " and ",
-         format_counted(format_significant(D, 3), "token", "tokens"), ": ",
+         format_counted(format_number(N, 3), "parameter", "parameters"), " and ",
+         format_counted(format_number(D, 3), "token", "tokens"), ": ",
          !(N >= 1) ? "less than one parameter" : "less than one token", "; ", why, remedy.empty() ? "" : "; " + remedy);
   if (note && N < 1000)
-    a.notes.push_back(str("N = ", format_significant(N, 3), " parameters is smaller than any language model scaling laws "
+    a.notes.push_back(str("N = ", format_number(N, 3), " parameters is smaller than any language model scaling laws "
                           "were measured on (about 1e3 and up): the law is extrapolated far below its data"));
 }
 
@@ -897,7 +897,7 @@ void note_small_models(Answer& a) {
   std::vector<std::string> sizes;
   auto look = [&](const Answer& x) {
     if (!x.has("N") || !(x.value("N") < 1000)) return;
-    const std::string size = format_significant(x.value("N"), 3);
+    const std::string size = format_number(x.value("N"), 3);
     if (std::find(sizes.begin(), sizes.end(), size) == sizes.end()) sizes.push_back(size);
   };
   look(a);
@@ -912,13 +912,13 @@ void note_small_models(Answer& a) {
 void positive(double x, const std::string& function, const char* name, const char* hint) {
   if (!given(x)) fail(function, ": missing ", name, " (", hint, ")");
   if (!(x > 0) || !std::isfinite(x))
-    fail(function, ": ", name, " must be positive and finite (got ", format_significant(x, 6), "); ", hint);
+    fail(function, ": ", name, " must be positive and finite (got ", format_number(x, 6), "); ", hint);
 }
 
 // A count of parameters or tokens: at least one (a model of 0.5 parameters on 0.1 tokens is none).
 void at_least_one(double x, const std::string& function, const char* name, const char* hint) {
   positive(x, function, name, hint);
-  if (x < 1) fail(function, ": ", name, " must be at least 1 (got ", format_significant(x, 6), "); ", hint);
+  if (x < 1) fail(function, ": ", name, " must be at least 1 (got ", format_number(x, 6), "); ", hint);
 }
 
 // A training budget a question searches at: positive, and at most kMaxCompute, the end of the budgets
@@ -973,7 +973,7 @@ std::string FlopsPerToken::Describe() const {
   if (kind == Kind::SixN) return "C = 6·N·D";
   return str("C = (6N + ", kind == Kind::Kaplan ? "6" : "12", "·L·T·d)·D (",
              kind == Kind::Kaplan ? "Kaplan's count with attention" : "PaLM's and DeepSeek's count with attention",
-             "; T = ", format_significant(ctx, 6), ", shapes at d/L = ", format_significant(aspect, 4), ")");
+             "; T = ", format_number(ctx, 6), ", shapes at d/L = ", format_number(aspect, 4), ")");
 }
 
 void FlopsPerToken::Validate(const std::string& function) const {
@@ -983,9 +983,9 @@ void FlopsPerToken::Validate(const std::string& function) const {
          " counts attention over the context: give its length, flops = { ", kind == Kind::Kaplan ? "\"kaplan\"" : "\"palm\"",
          ", ctx = 2048 }");
   if (!(ctx >= 1) || !std::isfinite(ctx))
-    fail(function, ": flops.ctx must be a context length of at least 1 token (got ", format_significant(ctx, 6), ")");
+    fail(function, ": flops.ctx must be a context length of at least 1 token (got ", format_number(ctx, 6), ")");
   if (!(aspect > 0) || !std::isfinite(aspect))
-    fail(function, ": flops.aspect must be a positive d_model / n_layer ratio (got ", format_significant(aspect, 6),
+    fail(function, ": flops.aspect must be a positive d_model / n_layer ratio (got ", format_number(aspect, 6),
          "); Kaplan et al. found 20 to 200 all fine, model.shape_for's default is 64");
 }
 
@@ -996,7 +996,7 @@ void OptimalOptions::Validate() const {
   if (given(unique_tokens)) at_least_one(unique_tokens, "plan.optimal", "unique_tokens", "unique tokens available, e.g. 25e9");
   if (given(epochs)) {
     if (!(epochs >= 1) || !std::isfinite(epochs))
-      fail("plan.optimal: epochs must be at least 1 (got ", format_significant(epochs, 6), ")");
+      fail("plan.optimal: epochs must be at least 1 (got ", format_number(epochs, 6), ")");
     if (given(unique_tokens))
       fail("plan.optimal: give unique_tokens or epochs, not both: with both and compute, N and D are fixed (D = epochs·U, "
            "N = C/(6D)); ask plan.loss for that run");
@@ -1026,7 +1026,7 @@ void InferenceOptions::Validate() const {
   if (!given(inference_tokens))
     fail("plan.inference: missing inference_tokens (tokens the model will process over its lifetime, e.g. 2e12)");
   if (!(inference_tokens >= 0) || !std::isfinite(inference_tokens))
-    fail("plan.inference: inference_tokens must be zero or positive (got ", format_significant(inference_tokens, 6), ")");
+    fail("plan.inference: inference_tokens must be zero or positive (got ", format_number(inference_tokens, 6), ")");
   if (given(unique_tokens)) at_least_one(unique_tokens, "plan.inference", "unique_tokens", "unique tokens, e.g. 25e9");
   flops.Validate("plan.inference");
 }
@@ -1043,7 +1043,7 @@ void CompareOptions::Validate() const {
     if (given(c.D)) at_least_one(c.D, "plan.compare", ("D of candidate '" + c.name + "'").c_str(), "tokens");
     else if (compute / flops.at(c.N) < 1)
       fail("plan.compare: candidate '", c.name, "' of ", format_count(c.N), " parameters would train on D = ",
-           flops.six_n() ? "C/(6N)" : "C/M(N)", " = ", format_significant(compute / flops.at(c.N), 3), " tokens at ", flops_text(compute),
+           flops.six_n() ? "C/(6N)" : "C/M(N)", " = ", format_number(compute / flops.at(c.N), 3), " tokens at ", flops_text(compute),
            ", less than one; give it D = (its tokens) or fewer parameters");
   }
 }
@@ -1069,7 +1069,7 @@ Answer optimal(const fit::FittedLaw& fitted, const OptimalOptions& options) {
   const bool constrained = given(options.unique_tokens) || given(options.epochs);
   if (constrained) require_data_law(fitted.law, function,
                                     given(options.unique_tokens) ? "unique_tokens = " + format_count(options.unique_tokens)
-                                                                 : "epochs = " + format_significant(options.epochs, 4));
+                                                                 : "epochs = " + format_number(options.epochs, 4));
   const double C = options.compute;
   const FlopsPerToken& per_token = options.flops;
   Answer out = with_intervals(fitted, [&](const Law& law) {
@@ -1093,7 +1093,7 @@ Answer optimal(const fit::FittedLaw& fitted, const OptimalOptions& options) {
     const double floor = given(options.unique_tokens) ? data_floor(law, options.unique_tokens) : fit::kMissing;
     const bool at_floor = given(floor) && a.loss - floor <= 1e-6 * floor;
     if (at_floor)
-      ans.notes.push_back(str("the loss ", format_significant(a.loss, 5), " is the floor of ", format_count(options.unique_tokens),
+      ans.notes.push_back(str("the loss ", format_number(a.loss, 5), " is the floor of ", format_count(options.unique_tokens),
                               " unique tokens (the lowest loss the law allows them at any compute, "
                               "to 1 part in 10^6): repeating them more and adding parameters have stopped helping, so the loss does not "
                               "determine N here (many N give it; this one is arbitrary) and a smaller budget reaches about the "
@@ -1172,7 +1172,7 @@ Answer loss(const fit::FittedLaw& fitted, const LossOptions& options) {
   // without its loss.
   const double point = predict(fitted.law, options.N, options.D, options.unique_tokens);
   if (!(point > 0) || !std::isfinite(point))
-    fail("plan.loss: law '", fitted.law.name(), "' predicts ", format_significant(point, 6), " at N = ",
+    fail("plan.loss: law '", fitted.law.name(), "' predicts ", format_number(point, 6), " at N = ",
          format_count(options.N), ", D = ", format_count(options.D),
          ", not a loss (a positive, finite number); check the law's predict at these values");
   Answer out = with_intervals(fitted, [&](const Law& law) {
@@ -1235,10 +1235,10 @@ Answer compute_for(const fit::FittedLaw& fitted, const ComputeForOptions& option
   });
   if (unreachable > 0)
     out.notes.push_back(str(unreachable, " of ", out.samples, " bootstrap samples never reach loss ",
-                            format_significant(options.loss, 5), " (their law's floor is at or above it): they count as "
+                            format_number(options.loss, 5), " (their law's floor is at or above it): they count as "
                             "unbounded compute, N and D",
                             std::isinf(out.quantity("flops").interval.hi) ? ", and the 95% intervals are open above" : ""));
-  out.question = "compute to reach loss " + format_significant(options.loss, 5);
+  out.question = "compute to reach loss " + format_number(options.loss, 5);
   if (given(options.unique_tokens)) out.question += " with " + format_count(options.unique_tokens) + " unique tokens";
   if (!options.flops.six_n()) out.question += ", counted as " + options.flops.Describe();
   out.law = law_label(fitted);
@@ -1269,7 +1269,7 @@ Answer inference(const fit::FittedLaw& fitted, const InferenceOptions& options) 
       const double floor = data_floor(law, U);
       if (given(floor) && target - floor <= 1e-6 * floor)
         fail(function, ": at ", flops_text(options.compute), " with ", format_count(U), " unique tokens the compute-optimal "
-             "run is already at the floor of those tokens (loss ", format_significant(target, 5), ", the lowest the law "
+             "run is already at the floor of those tokens (loss ", format_number(target, 5), ", the lowest the law "
              "allows them at any compute): no model reaches it on finite training tokens, so there is no inference-aware "
              "allocation for that target; give more unique tokens, a smaller compute, or a loss = target above the floor");
     }
@@ -1285,9 +1285,9 @@ Answer inference(const fit::FittedLaw& fitted, const InferenceOptions& options) 
     const double ln_n_max = std::log(1e18);
     const double at_max = predict(law, std::exp(ln_n_max), std::exp(ln_d_max), U);
     if (!(at_max < target))
-      fail(function, ": loss target ", format_significant(target, 5), " is not reached by any model of up to 1e18 parameters "
-           "on up to 1e32 tokens (the law predicts ", format_significant(at_max, 5), " there); choose a target further above ",
-           law.has("E") ? "the law's irreducible loss E = " + format_significant(law.param("E"), 5) : std::string("the law's limit"));
+      fail(function, ": loss target ", format_number(target, 5), " is not reached by any model of up to 1e18 parameters "
+           "on up to 1e32 tokens (the law predicts ", format_number(at_max, 5), " there); choose a target further above ",
+           law.has("E") ? "the law's irreducible loss E = " + format_number(law.param("E"), 5) : std::string("the law's limit"));
     const double ln_n_min = search::bisect(
         [&](double ln_n) { return predict(law, std::exp(ln_n), std::exp(ln_d_max), U) < target ? 1.0 : -1.0; }, 0.0,
         ln_n_max, 1e-9);
@@ -1314,7 +1314,7 @@ Answer inference(const fit::FittedLaw& fitted, const InferenceOptions& options) 
     // word of which input took the search off its range.
     if (!std::isfinite(m.f) || m.at_edge) {
       const bool small_edge = std::isfinite(m.f) && m.x < 0.5 * (std::log(1e-9) + std::log(std::log(1e12)));
-      fail(function, ": found no interior optimum of training + inference compute for loss ", format_significant(target, 5),
+      fail(function, ": found no interior optimum of training + inference compute for loss ", format_number(target, 5),
            " at inference_tokens = ", format_count(T), ": ",
            !std::isfinite(m.f) ? "the total " + total_text + " overflows at every model size"
            : small_edge ? "inference outweighs training so far that the optimum is the smallest model that reaches the loss at all"
@@ -1347,7 +1347,7 @@ Answer inference(const fit::FittedLaw& fitted, const InferenceOptions& options) 
     return ans;
   });
   out.question = "inference-aware allocation for " + format_count(T) + " inference tokens, target " +
-                 (given(options.loss) ? "loss " + format_significant(options.loss, 5)
+                 (given(options.loss) ? "loss " + format_number(options.loss, 5)
                                       : "the loss of the compute-optimal run at " + flops_text(options.compute)) +
                  (per_token.six_n() ? "" : ", counted as " + per_token.Describe());
   out.law = law_label(fitted);
@@ -1550,7 +1550,7 @@ namespace {
 void check_table_rows(Answer& table, const std::vector<double>& params, const std::string& function) {
   for (size_t i = 0; i < table.rows.size() && i < params.size(); ++i)
     check_model_size(table.rows[i], function, false,
-                     str("params[", i + 1, "] = ", format_significant(params[i], 6)),
+                     str("params[", i + 1, "] = ", format_number(params[i], 6)),
                      "give larger model sizes (plan.optimal refuses such a run too)", kModelTooSmall);
 }
 }  // namespace
@@ -1633,9 +1633,9 @@ Answer table(const AllocationRule& rule, const TableOptions& options, const fit:
       parts += (parts.empty() ? "" : ", ") + format_quantity(N, Unit::Params) + " as " + format_quantity(read(N), Unit::Params);
     out.notes.push_back(str("law '", law->law.name(), "' counts ", to_all ? "all" : "non-embedding", " parameters: the ",
                             to_all ? "non-embedding " : "", "sizes of rule '", rule.name, to_all ? "' are read with" :
-                            "' (all parameters) are read without", " the embeddings (", format_significant(rule.vocab, 6),
-                            " + ", format_significant(rule.ctx, 6), ")·d of its models (d the width at d/L = ",
-                            format_significant(rule.aspect, 4), "): ", parts));
+                            "' (all parameters) are read without", " the embeddings (", format_number(rule.vocab, 6),
+                            " + ", format_number(rule.ctx, 6), ")·d of its models (d the width at d/L = ",
+                            format_number(rule.aspect, 4), "): ", parts));
     const std::string source = shape_source_text(rule);
     if (!source.empty()) out.notes.push_back(source);
   }

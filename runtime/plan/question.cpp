@@ -219,13 +219,13 @@ std::string Question::Summary() const {
     case Kind::Optimal:
       out << "compute-optimal allocation at " << format_quantity(optimal_.compute, Unit::Flops) << " FLOP";
       if (optimal_.unique_tokens == optimal_.unique_tokens) out << " with " << format_count(optimal_.unique_tokens) << " unique tokens";
-      if (optimal_.epochs == optimal_.epochs) out << " at " << format_counted(format_significant(optimal_.epochs, 4), "epoch", "epochs");
+      if (optimal_.epochs == optimal_.epochs) out << " at " << format_counted(format_number(optimal_.epochs, 4), "epoch", "epochs");
       break;
     case Kind::Loss:
       out << "loss of " << format_count(loss_.N) << " parameters on " << format_count(loss_.D) << " tokens";
       break;
     case Kind::ComputeFor:
-      out << "compute to reach loss " << format_significant(compute_for_.loss, 5);
+      out << "compute to reach loss " << format_number(compute_for_.loss, 5);
       break;
     case Kind::Inference:
       out << "inference-aware allocation for " << format_count(inference_.inference_tokens) << " inference tokens";

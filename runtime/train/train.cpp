@@ -28,6 +28,8 @@ namespace scalelab::train {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+// The format's version ends the magic: raise it with any change of the layout, so that an older binary
+// refuses the file as a newer scalelab's (read_checkpoint) rather than misreading its fields.
 const char* const kCheckpointMagic = "scalelab-checkpoint-4";     // + the held-out source's state at the start
 const char* const kCheckpointMagicV3 = "scalelab-checkpoint-3";   // + the thread count it was made on
 const char* const kCheckpointMagicV2 = "scalelab-checkpoint-2";   // + the run's seconds so far
@@ -243,11 +245,27 @@ bool read_checkpoint(const std::string& path, const std::vector<std::string>& pr
   const size_t family = 8 + std::strlen("scalelab-checkpoint-");
   if (bytes.size() < family && prefix.bytes().compare(0, bytes.size(), bytes) == 0)
     fail("checkpoint ", path, " is truncated or corrupted", fix);
-  if (bytes.compare(0, family, prefix.bytes(), 0, family) != 0)
+  // (The name after the magic's length, which a version of two digits makes one longer: a newer
+  // scalelab's checkpoint read as "some other file".)
+  if (bytes.size() < family || bytes.compare(8, family - 8, prefix.bytes(), 8, family - 8) != 0)
     fail("checkpoint = \"", path, "\" is not a scalelab checkpoint but some other file; give another checkpoint "
          "path, or delete that file if you do not need it (resume = false would write over it)");
   ByteReader r(bytes, "checkpoint " + path, fix);
   const std::string magic = r.string();
+  // The format's version, read before anything else: a later one (a newer scalelab's, whose fields this
+  // binary cannot read) is said as such, not as other data or another run.
+  const std::string family_name = "scalelab-checkpoint-";
+  const std::string ours = kCheckpointMagic;
+  if (magic.compare(0, family_name.size(), family_name) == 0 && magic.size() > family_name.size() &&
+      magic.size() <= family_name.size() + 9 &&
+      magic.find_first_not_of("0123456789", family_name.size()) == std::string::npos) {
+    const long long version = std::stoll(magic.substr(family_name.size()));
+    const long long known = std::stoll(ours.substr(family_name.size()));
+    if (version > known)
+      fail("checkpoint ", path, " was written by a newer scalelab, format v", version, "; this binary reads up to v",
+           known, ": resume it with that scalelab (or a newer one), give another checkpoint path, or pass resume = "
+           "false to start over (the run then writes over it)");
+  }
   if (magic != kCheckpointMagic && magic != kCheckpointMagicV3 && magic != kCheckpointMagicV2 &&
       magic != kCheckpointMagicV1)
     fail("checkpoint ", path, " was written by another version of scalelab (format '", magic.substr(0, 40),
@@ -585,7 +603,7 @@ void TrainConfig::Validate() const {
            m.ctx, ")");
   }
   if (!(lr > 0) || !std::isfinite(lr))
-    fail("train: lr must be a positive number (got ", lr, "); give the peak learning rate, e.g. lr = 1e-3 (Pythia's "
+    fail("train: lr must be a positive number (got ", format_number(lr, 6), "); give the peak learning rate, e.g. lr = 1e-3 (Pythia's "
          "at 14M-70M parameters)");
   if (!(warmup >= 0 && warmup < 1)) {
     // A warmup of 1 or more is most likely a count of steps (nanoGPT's warmup_iters; a study's
@@ -595,32 +613,33 @@ void TrainConfig::Validate() const {
     const int64_t run_steps = steps > 0 ? steps : rows > 0 && T > 0 && tokens > 0 ? tokens / (rows * T) : 0;
     std::string fix;
     if (warmup >= 1 && warmup == std::floor(warmup) && run_steps > 0 && warmup < static_cast<double>(run_steps))
-      fix = str("; for ", warmup, " warmup steps of this run's ", run_steps, " give warmup = ",
-                format_significant(warmup / static_cast<double>(run_steps), 6));
+      fix = str("; for ", format_number(warmup, 10), " warmup steps of this run's ", run_steps, " give warmup = ",
+                format_number(warmup / static_cast<double>(run_steps), 6));
     else if (warmup >= 1)
       fix = "; for a number of warmup steps give it divided by the run's steps";
-    fail("train: warmup is a fraction of the run's steps in [0, 1) (got ", warmup, ")", fix);
+    fail("train: warmup is a fraction of the run's steps in [0, 1) (got ", format_number(warmup, 6), ")", fix);
   }
   if (!(min_lr_ratio >= 0 && min_lr_ratio <= 1))
-    fail("train: min_lr_ratio must be in [0, 1] (got ", min_lr_ratio, ")");
+    fail("train: min_lr_ratio must be in [0, 1] (got ", format_number(min_lr_ratio, 6), ")");
   const OptimizerOptions& o = optimizer;
   if (!(o.beta1 >= 0 && o.beta1 < 1) || !(o.beta2 >= 0 && o.beta2 < 1))
-    fail("train: betas must be in [0, 1) (got ", o.beta1, ", ", o.beta2, ")");
+    fail("train: betas must be in [0, 1) (got ", format_number(o.beta1, 6), ", ", format_number(o.beta2, 6), ")");
   // AdamW divides each step by √v̂ + eps: eps = 0 divides by zero where a gradient is 0, and an
   // infinite eps makes every step 0 (nothing would train).
   if (!(o.eps > 0) || !std::isfinite(o.eps))
-    fail("train: eps must be a positive finite number (got ", o.eps, "); AdamW adds it to √v̂ before dividing: "
+    fail("train: eps must be a positive finite number (got ", format_number(o.eps, 6), "); AdamW adds it to √v̂ before dividing: "
          "give eps = 1e-8 (the usual) or leave it out");
   if (!(o.weight_decay >= 0) || !std::isfinite(o.weight_decay))
-    fail("train: weight_decay must be a finite number >= 0 (got ", o.weight_decay, "); e.g. weight_decay = 0.1 "
+    fail("train: weight_decay must be a finite number >= 0 (got ", format_number(o.weight_decay, 6), "); e.g. weight_decay = 0.1 "
          "(Pythia's), or 0 for none");
   // The decoupled decay scales each decayed weight by 1 − lr·weight_decay at every step: at 1 or more
   // it zeroes (or flips) every weight matrix at the peak learning rate.
   if (lr * o.weight_decay >= 1)
-    fail("train: lr × weight_decay = ", lr, " × ", o.weight_decay, " = ", lr * o.weight_decay,
+    fail("train: lr × weight_decay = ", format_number(lr, 6), " × ", format_number(o.weight_decay, 6), " = ",
+         format_number(lr * o.weight_decay, 6),
          " is 1 or more: AdamW's decay multiplies every weight matrix by 1 − lr·weight_decay at each step, which "
          "would zero or flip it; lower weight_decay (0.1 is usual) or lr");
-  if (!(o.clip >= 0)) fail("train: clip must be >= 0 (0 disables clipping; got ", o.clip, ")");
+  if (!(o.clip >= 0)) fail("train: clip must be >= 0 (0 disables clipping; got ", format_number(o.clip, 6), ")");
   if (eval_interval < 0 || eval_tokens < 0 || checkpoint_interval < 0)
     fail("train: eval_interval, eval_tokens and checkpoint_interval must be >= 0");
   // Asked-for evaluations with nothing to evaluate on would be dropped without a word (a simulated

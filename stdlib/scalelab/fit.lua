@@ -140,7 +140,19 @@ if has_plan then
     local ok, answer = checks.pcall(native_plan.optimal, options)
     if ok then return answer end
     local prefix, rest = tostring(answer):match("^([^\n]-)plan%.optimal: (.*)$")
-    if rest and (prefix == "" or prefix:sub(-2) == ": ") then checks.error_at_user("law:" .. method .. ": " .. rest) end
+    if rest and (prefix == "" or prefix:sub(-2) == ": ") then
+      -- An unknown key: plan.optimal's valid keys less law, which is this method's own (refused above);
+      -- the list named it, and suggested it for 'lwa'.
+      local key, valid = rest:match("^unknown key '(.-)'.- %(valid keys: (.-)%)$")
+      if key then
+        local keys = {}
+        for k in valid:gmatch("[^, ]+") do if k ~= "law" then keys[#keys + 1] = k end end
+        local near = checks.closest(key, keys)
+        rest = string.format("unknown key '%s'%s (valid keys: %s)", key,
+          near and ("; did you mean '" .. near .. "'?") or "", table.concat(keys, ", "))
+      end
+      checks.error_at_user("law:" .. method .. ": " .. rest)
+    end
     error(answer, 0)
   end
   local core = require "scalelab.native.core"

@@ -324,7 +324,7 @@ function results.list(store, filter)
         out(row(r.ordinal .. (old and "*" or ""), r.status,
           cell(r.params, core.format_count), cell(r.non_embedding_params, core.format_count),
           cell(r.tokens, core.format_count), cell(r.unique_tokens, core.format_count),
-          r.unique_tokens and cell(r.epochs, function(x) return core.format_number(x, 3) end) or "1",
+          r.unique_tokens and cell(r.epochs, core.format_ratio) or "1",
           cell(r.flops, core.format_flops),
           cell(r.loss, function(x) return string.format("%.4f", x) end),
           time_cell(r), r.hash:sub(1, 12))

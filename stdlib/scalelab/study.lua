@@ -183,7 +183,8 @@ local function model_family(spec, where, key)
     return function(N, point)
       local shape = spec(N, point)
       if not gpt_config_check(shape) then
-        error("study: the model function must return a model.gpt{...} shape for N = " .. tostring(N) ..
+        -- N as parameter counts print (10k, 2.5M): tostring wrote a float's 10000.0.
+        error("study: the model function must return a model.gpt{...} shape for N = " .. core.format_count(N) ..
           " (got " .. checks.type_name(shape) .. ")", 0)
       end
       return shape
@@ -611,7 +612,7 @@ local function plan_runs(s)
         native_data.unique_windows(run.tokens, held, run.tokens, T, run.batch) * T >= run.tokens
       if not run.unique_tokens and not fresh_fits then
         if not s.repeat_data then
-          local how_often = run.tokens > held and "so it would see them " .. core.format_number(run.tokens / held, 3) .. " times"
+          local how_often = run.tokens > held and "so it would see them " .. core.format_ratio(run.tokens / held) .. " times"
             or string.format("whose sequences of ctx = %d targets (each also needing the token after it) number fewer "
               .. "than the run's rows, so one would be seen twice", T)
           checks.fail(s.where, string.format("study: sweep point %d (%s) trains on D = %s tokens, but the data holds "
@@ -669,7 +670,7 @@ local function plan_runs(s)
       if type(p.epochs) == "number" and planned and math.abs(planned / p.epochs - 1) > 0.01 then
         checks.fail(s.where, string.format("study: sweep point %d (%s) gives epochs = %s, but its D and U make %s "
           .. "(D / U); give D = epochs × U, or leave epochs out", i, sweep_mod.describe_point(p), tostring(p.epochs),
-          core.format_number(planned, 3)), { "sweep" })
+          core.format_ratio(planned)), { "sweep" })
       end
     end
     run.flops = 6.0 * run.N_fit * run.tokens  -- a float: as an integer product it would overflow past 9.2e18
@@ -756,7 +757,7 @@ local function plan_runs(s)
     end
     run.label = string.format("N=%s D=%s", fmt_count(run.N_fit), fmt_count(run.tokens))
     if run.budget then run.label = run.label .. " C=" .. core.format_flops(run.budget) end
-    if run.unique_tokens then run.label = run.label .. string.format(" U=%s (%s ep)", fmt_count(run.unique_tokens), core.format_number(run.epochs, 3)) end
+    if run.unique_tokens then run.label = run.label .. string.format(" U=%s (%s ep)", fmt_count(run.unique_tokens), core.format_ratio(run.epochs)) end
     if p.seed then run.label = run.label .. " seed=" .. tostring(p.seed) end
     if #shown > 0 then run.label = run.label .. " " .. table.concat(shown, " ") end
     if by_hash[run.hash] then
@@ -1294,7 +1295,7 @@ local function print_plan(s, runs, duplicates, status_of, store_problem, jobs_as
       fmt_count(r.non_embedding_params), fmt_count(r.params),
       string.format("%d×%d, %d (ctx %d)", r.shape.n_layer, r.shape.d_model, r.shape.n_head, r.shape.ctx),
       fmt_count(r.tokens), repeats and (r.unique_tokens and fmt_count(r.unique_tokens) or "-") or "",
-      r.epochs and core.format_number(r.epochs, 3) or "1",
+      r.epochs and core.format_ratio(r.epochs) or "1",
       core.format_number(r.lr, 2), core.format_flops(r.flops),
       backends.simulates(s.backend_kind) and "simulated" or time, shown)
   end

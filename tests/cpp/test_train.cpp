@@ -2703,15 +2703,36 @@ TEST_CASE("a checkpoint path holding another file, or a broken checkpoint, is re
                           Catch::Contains("or give another checkpoint path"));
     CHECK(d.given() == 0);
   }
-  // A later format: named, with what to do.
+  // A later format: said to be a newer scalelab's, with its version and this binary's, and what to do
+  // (it said "another version of scalelab (format 'scalelab-checkpoint-9', this one reads ...)").
   std::string later = whole;
   later[8 + std::string("scalelab-checkpoint-").size()] = '9';
   write(later);
   MarkovSource m(16, 16, 8, 5, 1);
   PlannedSource d(m, 39);
-  CHECK_THROWS_WITH(train::train(config(d)), Catch::Contains("was written by another version of scalelab (format "
-                                                             "'scalelab-checkpoint-9'") &&
-                                                 Catch::Contains("pass resume = false to start over"));
+  CHECK_THROWS_WITH(train::train(config(d)),
+                    Catch::Contains("checkpoint " + path + " was written by a newer scalelab, format v9; this binary "
+                                    "reads up to v4: resume it with that scalelab (or a newer one)") &&
+                        Catch::Contains("pass resume = false to start over") && !Catch::Contains("held-out") &&
+                        !Catch::Contains("another run"));
+  CHECK(d.given() == 0);
+  // A version of two digits, its length prefix one longer: the same.
+  const std::string tag = "scalelab-checkpoint-4";
+  const uint64_t longer = tag.size() + 1;
+  std::string v12(reinterpret_cast<const char*>(&longer), 8);
+  write(v12 + "scalelab-checkpoint-12" + whole.substr(8 + tag.size()));
+  MarkovSource m12(16, 16, 8, 5, 1);
+  PlannedSource d12(m12, 39);
+  CHECK_THROWS_WITH(train::train(config(d12)), Catch::Contains("was written by a newer scalelab, format v12; this binary "
+                                                               "reads up to v4"));
+  // An earlier one it does not know (none is below 1) is still another version's.
+  std::string zero = whole;
+  zero[8 + std::string("scalelab-checkpoint-").size()] = '0';
+  write(zero);
+  MarkovSource m0(16, 16, 8, 5, 1);
+  PlannedSource d0(m0, 39);
+  CHECK_THROWS_WITH(train::train(config(d0)), Catch::Contains("was written by another version of scalelab (format "
+                                                              "'scalelab-checkpoint-0'"));
   std::remove(path.c_str());
 }
 

@@ -58,6 +58,9 @@ t.test("decoding an id outside the vocabulary names corpus:decode or tokenizer:d
   t.ok(not message:find("bpe:", 1, true), message)
   t.raises(function() b.tokenizer:decode{ 97, -1 } end, "tokenizer:decode(tokens)[2] is not a token id")
   t.raises(function() b.tokenizer:decode{ 97, 9999 } end, "tokenizer:decode(tokens): token 1 is 9999, outside the vocabulary [0, 260)")
+  -- A position that is not whole was Lua's "bad argument #1 to 'token' (number has no integer representation)".
+  t.raises(function() b.tokenizer:token(97.5) end,
+    "tokenizer:token(id): id must be a whole number, a token id from 0 to 259 (got 97.5); e.g. tokenizer:token(65)")
 end)
 
 t.test("a nil among data.files's or data.tokens_bin's paths is an error naming its place", function()

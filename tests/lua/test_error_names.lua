@@ -28,6 +28,19 @@ t.test("a model function that returns no shape is said once as study:, with the 
   t.eq(select(2, message:gsub("study: ", "")), 1, message)
 end)
 
+t.test("the model function's refusal writes N as parameter counts print, 10k and 2.5M, not 10000.0", function()
+  -- It said "shape for N = 10000.0 (got nil)" (tostring of a float) beside "(N = 10k)".
+  local ok, message = pcall(dry_run, "nilmodel-N", { model = function() end, sweep = sweep.grid { N = { 1e4 }, D = { 1e6 } } })
+  t.eq(ok, false)
+  t.ok(message:find("(N = 10k): the model function must return a model.gpt{...} shape for N = 10k (got nil)", 1, true),
+    message)
+  t.ok(not message:find("10000", 1, true), message)
+  ok, message = pcall(dry_run, "tablemodel-N", { model = function() return {} end,
+    sweep = sweep.grid { N = { 2.5e6 }, D = { 1e8 } } })
+  t.eq(ok, false)
+  t.ok(message:find("shape for N = 2.5M (got a table)", 1, true), message)
+end)
+
 t.test("study.script_options refuses arguments that are not strings, naming itself", function()
   -- It failed with "study.lua:...: attempt to index a number value".
   t.raises(function() study.script_options({ 1, 2, 3 }) end,
@@ -67,6 +80,24 @@ t.test("law:N_opt, law:D_opt and law:optimal name themselves, not plan.optimal",
   local answer = plan.optimal { compute = 1e21, law = law }
   t.eq(law:N_opt(1e21), answer.N)
   t.eq(law:D_opt(1e21), answer.D)
+end)
+
+t.test("law:N_opt's refusal of an unknown key lists only the keys it takes, without law", function()
+  -- It listed plan.optimal's keys, law among them, which law:N_opt{ law = ... } refuses, and suggested
+  -- law for 'lwa'.
+  local law = fit.published.chinchilla
+  for _, method in ipairs { "N_opt", "D_opt", "optimal" } do
+    local message = t.raises(function() return law[method](law, { foo = 1 }) end,
+      "law:" .. method .. ": unknown key 'foo' (valid keys: compute, unique_tokens, epochs, allocation, method, grid, ")
+    t.ok(not message:find("law,", 1, true) and not message:find(", law)", 1, true), message)
+    t.ok(message:match("^[^ ]*test_error_names%.lua:%d+: law:"), message)
+    message = t.raises(function() return law[method](law, { lwa = 1 }) end, "law:" .. method .. ": unknown key 'lwa'")
+    t.ok(not message:find("did you mean 'law'", 1, true), message)
+    t.ok(not message:find("law,", 1, true), message)
+    -- A near key is still suggested.
+    t.raises(function() return law[method](law, { compute = 1e21, uniqe_tokens = 1e9 }) end,
+      "law:" .. method .. ": unknown key 'uniqe_tokens'; did you mean 'unique_tokens'? (valid keys: compute, ")
+  end
 end)
 
 t.done()

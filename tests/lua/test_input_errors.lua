@@ -7,7 +7,7 @@ local gpt = model.gpt{ vocab = 32, ctx = 32, d_model = 32, n_layer = 1, n_head =
 
 t.test("an integer too large for a number says so, with the range", function()
   t.raises(function() model.gpt{ vocab = 64, ctx = 32, d_model = 1e18, n_layer = 1, n_head = 1 } end,
-    "model.gpt: d_model = 1e+18 is too large: give an integer in [-9007199254740992, 9007199254740992]")
+    "model.gpt: d_model = 1e18 is too large: give an integer in [-9007199254740992, 9007199254740992]")
   t.raises(function() model.gpt{ vocab = 64, ctx = 32, d_model = 32, n_layer = 2.5, n_head = 1 } end,
     "n_layer must be an integer (got 2.5)")
   local message = t.raises(function() model.gpt{ vocab = 64, ctx = 32, d_model = 1e9, n_layer = 1, n_head = 1 } end,
@@ -138,6 +138,33 @@ t.test("corpus:document and corpus:text outside the documents name the method an
   t.eq(#corpus:document(n) > 0, true)
 end)
 
+t.test("a positional number that is not whole names the method, what it counts and an example", function()
+  -- They were Lua's own: "bad argument #1 to 'document' (number has no integer representation)".
+  local n = corpus.documents
+  for _, case in ipairs {
+    { function() return corpus:document(1.5) end, "corpus:document(i): i must be a whole number, a document's number "
+      .. "from 1 to " .. n .. " (corpus.documents) (got 1.5); e.g. corpus:document(1)" },
+    { function() return corpus:text("x") end, "corpus:text(i): i must be a whole number, a document's number from 1 to "
+      .. n .. " (corpus.documents) (got string); e.g. corpus:text(1)" },
+    { function() return corpus:document() end, "corpus:document(i): i must be a whole number, a document's number" },
+    { function() return corpus:read(1.5, 10) end, "corpus:read(first, count): first must be a whole number, the position "
+      .. "of the first token to read, from 1 to 100000 (got 1.5); e.g. corpus:read(1, 100)" },
+    { function() return corpus:read(1, 1e30) end, "corpus:read(first, count): count must be a whole number, how many "
+      .. "tokens to read (1 if left out) (got 1e30)" },
+    { function() return data.sampler { corpus = corpus, tokens = 4096, seq_len = 32, batch = 16 }:times_seen(0.5) end,
+      "sampler:times_seen(p): p must be a whole number, a target position of the unique stream, from 1 (got 0.5); "
+      .. "e.g. sampler:times_seen(1)" },
+  } do
+    local message = t.raises(case[1], case[2])
+    t.ok(not message:find("bad argument", 1, true), message)
+    t.ok(message:match("^[^ ]*test_input_errors%.lua:%d+: "), message)  -- at the caller's line
+  end
+  -- Whole numbers still read as before, a float of a whole value and a number in a string too.
+  t.eq(table.concat(corpus:document(2.0), " "), table.concat(corpus:document(2), " "))
+  t.eq(corpus:read("3", 2)[2], corpus:read(4, 1)[1])
+  t.eq(#corpus:read(1), 1)
+end)
+
 t.test("a tiny number is refused (or formatted) by its name, not with a C++ exception's \"stod\"", function()
   local message = t.raises(function() model.shape_for{ params = 1e-300 } end,
     "model.shape_for: params = 1e-300 is below the smallest shape")
@@ -152,9 +179,9 @@ t.test("model.shape_for with an aspect near 0 is refused at once, naming the asp
   -- aspect = 1e-9 searched some 66 million depths: a minute, then out of memory.
   local start = os.clock()
   t.raises(function() model.shape_for{ params = 1e6, aspect = 1e-9 } end,
-    "model.shape_for: aspect = 1e-09 (d_model / n_layer) would give about 43.7M layers for 1M parameters, "
-    .. "more than the 100k searched; give aspect >= 9.13e-06")
-  t.raises(function() model.shape_for{ params = 1e6, aspect = 1e-300 } end, "give aspect >= 9.13e-06")
+    "model.shape_for: aspect = 1e-9 (d_model / n_layer) would give about 43.7M layers for 1M parameters, "
+    .. "more than the 100k searched; give aspect >= 9.13e-6")
+  t.raises(function() model.shape_for{ params = 1e6, aspect = 1e-300 } end, "give aspect >= 9.13e-6")
   t.ok(os.clock() - start < 5, "refused in " .. (os.clock() - start) .. " s")
   t.eq(model.shape_for{ params = 1e18, aspect = 10 }.n_layer, 94112)
 end)
@@ -248,7 +275,7 @@ end)
 t.test("model.shape_for with an aspect too large for any shape names the aspect and the fix", function()
   -- It said only "found no shape near 1M parameters".
   t.raises(function() model.shape_for{ params = 1e6, aspect = 1e308 } end,
-    "model.shape_for: found no shape near 1M parameters at aspect = 1e+308 (d_model / n_layer), at any target up to "
+    "model.shape_for: found no shape near 1M parameters at aspect = 1e308 (d_model / n_layer), at any target up to "
     .. "1e18; give a smaller aspect (Kaplan found 20 to 200 all fine), or an exact shape with model.gpt{...}")
 end)
 
@@ -513,6 +540,39 @@ t.test("train.simulate with an argument after its table takes the table and leav
   t.eq(train.simulate(options, other).status, "done")
   t.eq(next(other), nil)
   t.eq(options.backend, nil)
+end)
+
+-- A number a message echoes is written as the tool writes numbers (core.format_number: 1e-5, -1e22, as
+-- the Lua library's messages write them), not with printf's exponent form: plan's refusals said
+-- "(got 1e-05)" and "(got -1e+22)", the trainer's "lr must be a positive number (got -1e-05)".
+t.test("refusals echo numbers without printf's exponent form: 1e-5 and -1e22, not 1e-05 and -1e+22", function()
+  local chinchilla, datablations = fit.published.chinchilla, fit.published.datablations
+  local cases = {
+    { function() return plan.optimal { compute = -1e22, law = chinchilla } end,
+      "plan.optimal: compute must be positive and finite (got -1e22)" },
+    { function() return plan.optimal { compute = 1e22, unique_tokens = 1e-5, law = datablations } end,
+      "plan.optimal: unique_tokens must be at least 1 (got 1e-5)" },
+    { function() return plan.compute_for { loss = 1e-5, law = chinchilla } end,
+      "plan.compute_for: loss target 1e-5 is at or below the law's irreducible loss E = 1.69" },
+    { function() return plan.inference { compute = 1e22, law = chinchilla, inference_tokens = -1e-5 } end,
+      "plan.inference: inference_tokens must be zero or positive (got -1e-5)" },
+    { function() return plan.optimal { compute = 1e22, law = chinchilla, flops = { "palm", ctx = 1e-5 } } end,
+      "flops.ctx must be a context length of at least 1 token (got 1e-5)" },
+    { function() return plan.cost { flops = -1e22 } end, "plan.cost: flops must be positive and finite (got -1e22)" },
+    { function() return plan.cost { flops = 1e22, gpu = "H100", mfu = -1e-5 } end,
+      "mfu (model FLOP utilisation) must be in (0, 1], e.g. 0.4 (got -1e-5)" },
+    { function() return plan.published.kaplan:N_at(-1e22) end, "must be a positive finite number (got -1e22)" },
+    { function() return model.shape_for { params = -1e-5 } end,
+      "model.shape_for: params must be a positive number of non-embedding parameters (got -1e-5)" },
+    { function() return train.run { model = gpt, data = data.sampler { corpus = corpus, tokens = 16 * 32, seq_len = 32,
+        batch = 16 }, lr = -1e-5, threads = 1, progress = false } end, "train.run: lr must be a positive number (got -1e-5)" },
+    { function() return data.sampler { corpus = corpus, tokens = 2e4, seq_len = 2.5e20 } end,
+      "data.sampler: seq_len = 2.5e20 is beyond the largest count" },
+  }
+  for _, case in ipairs(cases) do
+    local message = t.raises(case[1], case[2])
+    t.ok(not message:find("e[+-]0") and not message:find("e%+"), message)
+  end
 end)
 
 t.done()

@@ -208,7 +208,7 @@ t.test("sampler fields give the numbers in use, never a sentinel", function()
   t.raises(function() data.sampler{ corpus = corpus, tokens = 20000, unique_tokens = 0 } end,
     "unique_tokens (U) must be >= 1 token or \"all\" (got 0)")
   t.raises(function() data.sampler{ corpus = corpus, tokens = 1e20 } end,
-    "tokens = 1e+20 is beyond the largest count scalelab handles")
+    "tokens = 1e20 is beyond the largest count scalelab handles")
   t.raises(function() data.sampler{ corpus = corpus, tokens = 20000, seed = -1 } end,
     "seed (the shuffle seed) must be >= 0 (got -1)")
   t.raises(function() data.sampler{ corpus = corpus, tokens = 20000, batch = 0 } end, "batch (B, rows per batch) must be >= 1")
@@ -249,7 +249,7 @@ t.test("data's counts share train's checks and messages (one Args::count)", func
   t.raises(function() data.sampler{ corpus = corpus, tokens = 20000, batch = 0 } end,
     "data.sampler: batch (B, rows per batch) must be >= 1 (got 0); leave it out for the default")
   t.raises(function() data.sampler{ corpus = corpus, tokens = 20000, seq_len = 1e19 } end,
-    "data.sampler: seq_len = 1e+19 is beyond the largest count scalelab handles (9.2e18)")
+    "data.sampler: seq_len = 1e19 is beyond the largest count scalelab handles (9.2e18)")
   t.raises(function() data.sampler{ corpus = corpus, tokens = "many" } end, "data.sampler: tokens must be a number (got string)")
   t.eq(data.sampler{ corpus = corpus, tokens = 2e4, seq_len = 32, batch = 16 }.planned_tokens, 39 * 16 * 32)  -- 2e4 is whole
   -- train's token counts drop a fraction (a computed budget); its other counts do not.

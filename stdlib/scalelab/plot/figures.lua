@@ -1158,7 +1158,7 @@ function M.curves(runs, opts)
     if #with_curves == 1 then
       local r = with_curves[1]
       title = string.format("Training curve: N = %s, D = %s", F.formats.count(r.N), F.formats.count(r.D))
-      if r.epochs and r.epochs > 1.01 then title = title .. ", " .. core.format_number(r.epochs, 3) .. " epochs" end
+      if r.epochs and r.epochs > 1.01 then title = title .. ", " .. core.format_ratio(r.epochs) .. " epochs" end
     else
       title = "Training curves"
     end

@@ -260,7 +260,7 @@ function AllocationAnswer:summary()
       next(iv) and " · 95% intervals over its bootstrap samples" or ""),
     row("params", self.N, core.format_count, iv.N),
     row("tokens", self.D, core.format_count, iv.D),
-    row("tokens/param", self.tokens_per_param, g3, iv.tokens_per_param),
+    row("tokens/param", self.tokens_per_param, core.format_ratio, iv.tokens_per_param),
     row("FLOP", self.compute, format_compute),
   }
   if self.cost then lines[#lines + 1] = "  cost: " .. tostring(self.cost):match("^[^\n]*") end
@@ -1275,7 +1275,7 @@ local function report_markdown(s, fits, answers, totals, paths)
     add(string.format("| %d | %s | %s | %s | %s%s | %s | %s | %s |", r.ordinal, core.format_count(r.non_embedding_params),
       core.format_count(r.params), core.format_count(r.tokens),
       repeats and string.format("%s | %s | ", r.unique_tokens and core.format_count(r.unique_tokens) or "",
-        r.epochs and core.format_number(r.epochs, 3) or "1") or "",
+        r.epochs and core.format_ratio(r.epochs) or "1") or "",
       core.format_flops(r.flops), r.loss and string.format("%.4f", r.loss) or "",
       simulated and "simulated" or r.wall_seconds and core.format_duration(r.wall_seconds) or "",
       status))
@@ -1310,8 +1310,8 @@ local function report_markdown(s, fits, answers, totals, paths)
           cell_with_interval(a.answer.flops, iv.flops, core.format_flops),
           cell_with_interval(a.answer.N, iv.N, core.format_count), cell_with_interval(a.answer.D, iv.D, core.format_count),
           data and string.format("%s | %s | ", cell_with_interval(a.answer.unique_tokens, iv.unique_tokens, core.format_count),
-            cell_with_interval(a.answer.epochs, iv.epochs, g3)) or "",
-          cell_with_interval(a.answer.tokens_per_param, iv.tokens_per_param, g3),
+            cell_with_interval(a.answer.epochs, iv.epochs, core.format_ratio)) or "",
+          cell_with_interval(a.answer.tokens_per_param, iv.tokens_per_param, core.format_ratio),
           cell_with_interval(a.answer.loss, iv.loss, function(x) return string.format("%.4f", x) end)))
       else
         add(string.format("| %s | %s | %s |%s", md_text(a.question), md_text(a.law), md_text(a.error or a.text or ""),

@@ -586,7 +586,7 @@ function backends.describe_simulation(identity)
     .. " a 1% spread)"
 end
 
--- Three significant digits as the plan's other numbers print (2e3 epochs, not printf's 2e+03).
+-- Three significant digits as the plan's other numbers print (6.4e13, not printf's 6.4e+13).
 local function g3(x) return require("scalelab.native.core").format_number(x, 3) end
 
 -- The planned runs whose simulated loss the law puts at or above ln(vocab) (a uniform guess over the
@@ -656,7 +656,7 @@ function backends.repetition_ignored(identity, runs)
     .. "backend's law has no R_D, R_N (%s): it gives them the loss of fresh data, so repeating costs nothing and "
     .. "runs of one N and D get one loss whatever their U; to simulate repetition give backend.law a "
     .. "data-constrained law (law = fit.published.datablations, or R_D = and R_N = beside E, A, B, alpha, beta)",
-    repeating, #runs, first.ordinal or 0, g3(first.tokens / first.unique_tokens), core_format_count(first.unique_tokens),
+    repeating, #runs, first.ordinal or 0, require("scalelab.native.core").format_ratio(first.tokens / first.unique_tokens), core_format_count(first.unique_tokens),
     identity.law == backends.default_law and "the default, Chinchilla's fit" or "Chinchilla's form")
 end
 

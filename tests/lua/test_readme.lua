@@ -27,11 +27,14 @@ t.test("the README opens with the two commands: setup, build and quickstart; set
   t.ok(ci:find("ctest", 1, true), ".ci/run runs ctest")
 end)
 
-local function study_example()
+-- The README's lua block that contains `text`.
+local function example(text)
   for _, body in ipairs(blocks("lua")) do
-    if body:find('study "isoflop-markov"', 1, true) then return body end
+    if body:find(text, 1, true) then return body end
   end
 end
+
+local function study_example() return example('study "isoflop-markov"') end
 
 t.test("the README's study example plans the runs the text says, and trains nothing in a dry run", function()
   local body = study_example()
@@ -117,10 +120,7 @@ local function muennighoff_optimum(p, C, U)
 end
 
 t.test("the README's data-constrained study answers as the README says, and its intervals hold the law's truth", function()
-  local body
-  for _, b in ipairs(blocks("lua")) do
-    if b:find('study "epochs"', 1, true) then body = b end
-  end
+  local body = example('study "epochs"')
   t.ok(body, "the README has the epochs study example")
   -- The law its backend simulates, from the example itself.
   local truth = {}
@@ -181,6 +181,23 @@ t.test("the README's data-constrained study answers as the README says, and its 
   t.ok(fD_lo <= D and D <= fD_hi, string.format("D's interval [%g, %g] holds the truth %g", fD_lo, fD_hi, D))
   t.ok(fE_lo <= D / U and D / U <= fE_hi, string.format("the epochs' interval [%g, %g] holds the truth %g", fE_lo, fE_hi, D / U))
   t.ok(fL_lo <= loss and loss <= fL_hi, string.format("the loss's interval [%g, %g] holds the truth %g", fL_lo, fL_hi, loss))
+end)
+
+-- Its dry run, which the README teaches a section before: the plan the text describes, and the
+-- script ends with status 0 (it read s.answers, nil in a dry run, and so failed with status 1).
+t.test("the README's data-constrained study plans its runs in a dry run and ends there with status 0", function()
+  local body = example('study "epochs"')
+  t.ok(body, "the README has the epochs study example")
+  local dir = t.fresh_dir(root)
+  t.write_file(dir .. "/epochs.lua", body)
+  local code, out, err = t.run(dir, "epochs.lua --dry-run")
+  t.eq(code, 0, out)
+  t.eq(err, "", "nothing on standard error")
+  local sizes, Us, epochs, runs = readme:match("D = U·epochs: here (%d+) sizes, (%d+) U and (%d+) epochs, (%d+) runs")
+  t.ok(sizes, "the README says how many runs the sweep crosses")
+  t.eq(tonumber(runs), tonumber(sizes) * tonumber(Us) * tonumber(epochs))
+  t.eq(tonumber(out:match("study epochs: (%d+) runs planned")), tonumber(runs), out)
+  t.eq(t.read_file(dir .. "/epochs.db"), nil, "a dry run writes no store")
 end)
 
 -- The README's REPL sessions: its lua blocks that begin at a "> " prompt, as entries (a ">> " line

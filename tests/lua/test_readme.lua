@@ -200,6 +200,53 @@ t.test("the README's data-constrained study plans its runs in a dry run and ends
   t.eq(t.read_file(dir .. "/epochs.db"), nil, "a dry run writes no store")
 end)
 
+-- The way back from an export: the README's commands, as it writes them, on a store of a study
+-- named dc (a data-constrained sweep drawn from Muennighoff et al.'s law): the export of its finished
+-- runs, fit.read_csv of it (the store's runs, N all parameters, U = D for a run on fresh tokens, read
+-- by a fit), store.open's runs, and scalelab -i on the script, which trains nothing again.
+t.test("the README's export, fit.read_csv, store.open and -i read a stored study back", function()
+  local results = readme:match("`(scalelab results dc%.db [^`]*%-%-csv runs%.csv)`")
+  local read_csv = readme:match("`(fit%.read_csv%(\"runs%.csv\", {[^`]*}%))`")
+  local open = readme:match("`(store%.open%(\"dc%.db\"[^`]*%))`")
+  local runs = readme:match("`(:runs{[^`]*})`")
+  t.ok(results and read_csv and open and runs, "the README's export, fit.read_csv, store.open and :runs calls")
+  t.ok(readme:find("`scalelab -i dc.lua`", 1, true), "the README's scalelab -i")
+  local dir = t.script(root, [[
+s = study "dc" {
+  backend = { kind = "simulated", law = fit.published.datablations, noise = 0.005 },
+  models  = { aspect = 32, ctx = 256, vocab = 256 },
+  sweep   = sweep.data_constrained{ unique_tokens = { 1e9, 1e10 }, epochs = { 1, 4 }, sizes = sweep.log(1e8, 1e9, 3) },
+  fits    = { chinchilla = { bootstrap = 0 } },
+  report  = false,
+}
+]], "dc.lua")
+  local code, out = t.run(dir, "dc.lua")
+  t.eq(code, 0, out)
+  code, out = t.run(dir, (results:gsub("^scalelab ", "")))
+  t.eq(code, 0, out)
+  local stored = {}
+  for _, r in pairs(t.stored_runs(dir .. "/dc.db")) do stored[#stored + 1] = r end
+  table.sort(stored, function(a, b) return a.ordinal < b.ordinal end)
+  t.eq(#stored, 12)
+  local obs = assert(load("return " .. read_csv:gsub('"runs%.csv"', string.format("%q", dir .. "/runs.csv"))))()
+  t.eq(obs.size, #stored)
+  for i, r in ipairs(stored) do
+    t.eq(obs.N[i], r.params)
+    t.eq(obs.D[i], r.tokens)
+    t.eq(obs.U[i], r.unique_tokens or r.tokens)
+    t.eq(obs.loss[i], r.loss)
+  end
+  t.eq(fit.chinchilla(obs).N_counts, "all", "a fit of the export counts N as the study did")
+  local db = assert(load("return " .. open:gsub('"dc%.db"', string.format("%q", dir .. "/dc.db"))))()
+  t.eq(#assert(load("local db = ...; return db" .. runs))(db), #stored)
+  db:close()
+  t.write_file(dir .. "/in.txt", "print('OBSERVATIONS', #s:observations())\n")
+  code, out = t.run(dir, "-i dc.lua < in.txt")
+  t.eq(code, 0, out)
+  t.ok(out:find("OBSERVATIONS\t12\n"), out)
+  t.ok(out:find("12 done, 0 to simulate", 1, true), "nothing drawn again:\n" .. out)
+end)
+
 -- The README's REPL sessions: its lua blocks that begin at a "> " prompt, as entries (a ">> " line
 -- continues the entry above) with the lines the README shows each printing.
 local function sessions()

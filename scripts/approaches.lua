@@ -13,10 +13,11 @@
 --   grid's runs (fit.chinchilla).
 -- The stores (approaches-*.db) are written beside where it runs; a second run reuses them.
 -- The script's own arguments follow "--" (before it, the study's options: --jobs, --dry-run, --quiet).
+local usage = "usage: scalelab scripts/approaches.lua [--dry-run | -n] [--jobs N | -j N] [--quiet | -q] [-- noise]"
 -- --help: what the demo is and its own argument, then the study options it shares with every study.
 local own = study.script_arguments("Chinchilla's three approaches to N_opt(C), side by side, on runs drawn from Chinchilla's published law\n"
   .. "(nothing is trained: about a second), each against the allocation that law implies.\n"
-  .. "usage: scalelab scripts/approaches.lua [--dry-run | -n] [--jobs N | -j N] [--quiet | -q] [-- noise]\n"
+  .. usage .. "\n"
   .. "  -- noise        the relative noise on every point of every run's loss curve, from 0 to 0.2\n"
   .. "                  (default 0.005: 0.5%); -- 0.02 shows which approach's intervals widen first\n"
   .. "  --dry-run, -n   print the two studies' planned runs; fit nothing\n"
@@ -28,7 +29,7 @@ local noise = own[1] == nil and 0.005 or tonumber(own[1])
 if #own > 1 or not (noise and noise >= 0 and noise <= 0.2) then
   -- Bad usage: status 2 and the usage, as the program's own options and a study's get.
   io.stderr:write("scalelab: approaches.lua: after -- give one number, the noise, from 0 to 0.2, e.g. -- 0.02 (got ",
-    table.concat(own, " "), ")\nusage: scalelab scripts/approaches.lua [--dry-run] [--jobs N] [--quiet] [-- noise]\n")
+    table.concat(own, " "), ")\n", usage, "\n")
   os.exit(2)
 end
 local truth = { E = 1.69, A = 406.4, B = 410.7, alpha = 0.34, beta = 0.28 }  -- Hoffmann et al.'s approach-3 law

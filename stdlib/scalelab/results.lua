@@ -315,13 +315,25 @@ function results.list(store, filter)
       -- Runs made by an earlier version of the script are marked, so that a changed study's rows are
       -- told apart: the store keeps them all; the current script reuses the runs whose configuration
       -- it still plans and leaves the others out of its report.
-      local earlier, running = 0, 0
+      local earlier, running, left_out = 0, 0, 0
       local differs = differences(runs)
+      -- The runs the study's last run planned (its spec's plan; a store written before it recorded
+      -- them has none): the others, of another sweep or other arguments, are marked "-". The "*" of
+      -- an earlier script says neither (a run of it may be reused; the same script run with other
+      -- arguments leaves runs out unmarked), though the study's note pointed at it for them.
+      local plan
+      local plan_text = type(s.spec) == "string" and s.spec:match('"plan":%[([^%]]*)%]')
+      if plan_text then
+        plan = {}
+        for hash in plan_text:gmatch('"(%x+)"') do plan[hash] = true end
+      end
       for _, r in ipairs(runs) do
         local old = (r.script_hash or "") ~= "" and (s.script_hash or "") ~= "" and r.script_hash ~= s.script_hash
         if old then earlier = earlier + 1 end
+        local out_of_plan = plan ~= nil and not plan[r.hash]
+        if out_of_plan then left_out = left_out + 1 end
         if r.status == "running" then running = running + 1 end
-        out(row(r.ordinal .. (old and "*" or ""), r.status,
+        out(row(r.ordinal .. (old and "*" or "") .. (out_of_plan and "-" or ""), r.status,
           cell(r.params, core.format_count), cell(r.non_embedding_params, core.format_count),
           cell(r.tokens, core.format_count), cell(r.unique_tokens, core.format_count),
           r.unique_tokens and cell(r.epochs, core.format_ratio) or "1",
@@ -341,6 +353,10 @@ function results.list(store, filter)
           .. "reuses those whose configuration it still plans, and its report leaves the others out (--csv "
           .. "and --json give each run's script_hash)",
           core.format_counted(earlier, "run"), (s.script_hash or ""):sub(1, 12)))
+      end
+      if left_out > 0 then
+        out(string.format("  -: %s that the study's last run did not plan (another sweep, or its script run with "
+          .. "other arguments): kept in the store, left out of its fits and report", core.format_counted(left_out, "run")))
       end
       -- A study killed or crashed (or its machine) leaves the runs it was training marked running.
       if running > 0 and not store_in_use(store.path) then

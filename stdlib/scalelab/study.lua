@@ -1371,7 +1371,7 @@ local function print_plan(s, runs, duplicates, status_of, store_problem, jobs_as
     lines[#lines + 1] = string.format("note: backend %s cannot train on this machine (%s); running the study here "
       .. "would stop before training", s.backend_kind, s.backend_missing)
   end
-  local unplanned = executor.unplanned_note(s, records or status_of or {})
+  local unplanned = executor.unplanned_note(s, records or status_of or {}, true)
   if unplanned then lines[#lines + 1] = "note: " .. unplanned end
   local provenance = executor.provenance_note(s, records or {})
   if provenance then lines[#lines + 1] = "note: " .. provenance end

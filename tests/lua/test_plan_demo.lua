@@ -12,14 +12,22 @@ t.test("scripts/planning.lua takes no options: --help says what it is, anything 
   t.ok(out:find("planning.lua takes no options (got --bogus)", 1, true), out)
 end)
 
-t.test("scripts/planning.lua runs", function()
+-- What the demo prints (run once, in this process, its print captured).
+local demo_text
+local function demo_output()
+  if demo_text then return demo_text end
   local lines = {}
   local print_ = print
   print = function(...) local parts = {} for i = 1, select("#", ...) do parts[#parts + 1] = tostring((select(i, ...))) end lines[#lines + 1] = table.concat(parts, "\t") end
   local ok, err = pcall(dofile, os.getenv("SCALELAB_SOURCE_DIR") .. "/scripts/planning.lua")
   print = print_
   t.ok(ok, tostring(err))
-  local text = table.concat(lines, "\n")
+  demo_text = table.concat(lines, "\n")
+  return demo_text
+end
+
+t.test("scripts/planning.lua runs", function()
+  local text = demo_output()
   for _, s in ipairs { "205.1B", "216.2T", "Gopher", "2.2256", "7.03B", "237B", "9.49", "H100-hours" } do
     t.ok(text:find(s, 1, true), "the demo prints " .. s)
   end
@@ -62,6 +70,61 @@ t.test("scripts/planning.lua runs", function()
       end
     end
   end
+end)
+
+-- Its last two sections, which nothing checked: the inference-aware optimum and the compute to reach a
+-- loss, against Chinchilla's printed law worked out here (REFERENCE.md): L = E + A/N^a + B/D^b, the
+-- compute-optimal N = G·(C/6)^(b/(a+b)); D for a loss at N in closed form; the optimum by a scan of
+-- ln N refined by golden section; the compute for a loss by bisection.
+t.test("the demo's inference-aware optimum and compute for a loss are Chinchilla's law's, worked out here", function()
+  local text = demo_output()
+  local E, A, B, alpha, beta = 1.69, 406.4, 410.7, 0.34, 0.28
+  local function loss(N, D) return E + A / N ^ alpha + B / D ^ beta end
+  local function optimal_N(C) return (alpha * A / (beta * B)) ^ (1 / (alpha + beta)) * (C / 6) ^ (beta / (alpha + beta)) end
+  local function section(title, next_title)
+    local from = assert(text:find(title, 1, true), title)
+    return text:sub(from, next_title and text:find(next_title, from, true) or #text)
+  end
+  local function field(block, name) return block:match("\n  " .. name:gsub("[%-%(%)%.]", "%%%0") .. "%s+(%S+)") end
+  local core = require "scalelab.native.core"
+  -- Inference-aware (Sardana et al.): least 6·N·D + 2·N·T, T = 2e12, at the loss of the optimum at 1e23.
+  local N0 = optimal_N(1e23)
+  local target = loss(N0, 1e23 / (6 * N0))
+  local function D_for(N) return (B / (target - E - A / N ^ alpha)) ^ (1 / beta) end
+  local function total(lnN) local N = math.exp(lnN) return 6 * N * D_for(N) + 2 * N * 2e12 end
+  local best, lo_N = math.huge, math.log((A / (target - E)) ^ (1 / alpha)) + 1e-6  -- below it no D reaches the loss
+  local x_best
+  for i = 0, 4000 do
+    local x = lo_N + (math.log(N0) - lo_N) * i / 4000
+    if total(x) < best then best, x_best = total(x), x end
+  end
+  local a, b = x_best - 1e-3, x_best + 1e-3
+  for _ = 1, 100 do
+    local c, d = b - 0.618 * (b - a), a + 0.618 * (b - a)
+    if total(c) < total(d) then b = d else a = c end
+  end
+  local N = math.exp((a + b) / 2)
+  local inference = section("== Inference-aware", "== A question declared")
+  t.eq(field(inference, "params"), core.format_count(N), inference)
+  t.eq(field(inference, "tokens"), core.format_count(D_for(N)), inference)
+  t.eq(field(inference, "loss"), string.format("%.4f", target), inference)
+  t.eq(field(inference, "params, compute-optimal"), core.format_count(N0), inference)
+  local saving = 1 - total(math.log(N)) / (1e23 + 2 * N0 * 2e12)
+  t.eq(field(inference, "saving"), string.format("%.1f%%", 100 * saving), inference)
+  -- The compute whose optimal run reaches loss 2.0, and its price on 1024 A100s at 45% MFU.
+  local lo, hi = 1e20, 1e26
+  for _ = 1, 200 do
+    local mid = math.sqrt(lo * hi)
+    if loss(optimal_N(mid), mid / (6 * optimal_N(mid))) > 2.0 then lo = mid else hi = mid end
+  end
+  local C = hi
+  local answer = section("compute to reach loss 2\n  law:")
+  t.near(tonumber(field(answer, "FLOP")), C, 0.005)  -- printed to three digits: 1.11e23
+  t.eq(field(answer, "params"), core.format_count(optimal_N(C)), answer)
+  t.eq(field(answer, "tokens"), core.format_count(C / (6 * optimal_N(C))), answer)
+  local seconds = C / (312e12 * 0.45)
+  t.ok(answer:find(string.format("%.0fk A100-hours", seconds / 3600 / 1e3), 1, true), answer)
+  t.ok(answer:find(string.format("%.2f d on 1024 GPUs", seconds / 1024 / 86400), 1, true), answer)
 end)
 
 t.done()

@@ -981,6 +981,27 @@ t.test("study_figures writes every figure the inputs allow", function()
   t.ok(table.concat(names, " "):find("residuals", 1, true), table.concat(names, " "))
 end)
 
+-- A data-constrained study's runs (observations: a hash, U, no budget) of which three sizes share a
+-- compute by chance, at 1, 4 and 16 epochs: no IsoFLOP profile. study_figures drew them as one (its
+-- runs, read once, lost what told them a study's when plot.isoflop read them again).
+t.test("study_figures draws no IsoFLOP curves through a data-constrained study's runs that share a compute", function()
+  need_gnuplot()
+  local dl = fit.published.datablations
+  local repeated = {}
+  for i, point in ipairs { { 1e8, 1.6e10, 1 }, { 4e8, 4e9, 4 }, { 1.6e9, 1e9, 16 }, { 1e8, 4e9, 1 }, { 4e8, 1.6e10, 4 } } do
+    local N, D, epochs = point[1], point[2], point[3]
+    repeated[i] = { N = N, D = D, U = D / epochs, epochs = epochs, hash = "run" .. i,
+                    loss = dl:predict { N = N, D = D, U = D / epochs } }
+  end
+  local sub = dir .. "/repeated"
+  os.execute("mkdir -p " .. sub)
+  local paths, skipped = plot.study_figures { dir = sub, runs = repeated, law = fit.published.chinchilla }
+  for _, p in ipairs(paths) do t.ok(not p:find("isoflop", 1, true), p) end
+  local reason
+  for _, s in ipairs(skipped) do if s.name == "isoflop" then reason = s.reason end end
+  t.ok(reason and reason:find("these runs are no IsoFLOP sweep: they come from a study", 1, true), tostring(reason))
+end)
+
 t.test("study_figures skips, with the reason, the figures its inputs do not allow", function()
   need_gnuplot()
   -- A grid of 2 sizes × 2 token counts, no law: no IsoFLOP curves, no allocation (the review's tiny4).

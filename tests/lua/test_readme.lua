@@ -27,11 +27,14 @@ t.test("the README opens with the two commands: setup, build and quickstart; set
   t.ok(ci:find("ctest", 1, true), ".ci/run runs ctest")
 end)
 
-local function study_example()
+-- The README's lua block that contains `text`.
+local function example(text)
   for _, body in ipairs(blocks("lua")) do
-    if body:find('study "isoflop-markov"', 1, true) then return body end
+    if body:find(text, 1, true) then return body end
   end
 end
+
+local function study_example() return example('study "isoflop-markov"') end
 
 t.test("the README's study example plans the runs the text says, and trains nothing in a dry run", function()
   local body = study_example()
@@ -117,10 +120,7 @@ local function muennighoff_optimum(p, C, U)
 end
 
 t.test("the README's data-constrained study answers as the README says, and its intervals hold the law's truth", function()
-  local body
-  for _, b in ipairs(blocks("lua")) do
-    if b:find('study "epochs"', 1, true) then body = b end
-  end
+  local body = example('study "epochs"')
   t.ok(body, "the README has the epochs study example")
   -- The law its backend simulates, from the example itself.
   local truth = {}
@@ -181,6 +181,70 @@ t.test("the README's data-constrained study answers as the README says, and its 
   t.ok(fD_lo <= D and D <= fD_hi, string.format("D's interval [%g, %g] holds the truth %g", fD_lo, fD_hi, D))
   t.ok(fE_lo <= D / U and D / U <= fE_hi, string.format("the epochs' interval [%g, %g] holds the truth %g", fE_lo, fE_hi, D / U))
   t.ok(fL_lo <= loss and loss <= fL_hi, string.format("the loss's interval [%g, %g] holds the truth %g", fL_lo, fL_hi, loss))
+end)
+
+-- Its dry run, which the README teaches a section before: the plan the text describes, and the
+-- script ends with status 0 (it read s.answers, nil in a dry run, and so failed with status 1).
+t.test("the README's data-constrained study plans its runs in a dry run and ends there with status 0", function()
+  local body = example('study "epochs"')
+  t.ok(body, "the README has the epochs study example")
+  local dir = t.fresh_dir(root)
+  t.write_file(dir .. "/epochs.lua", body)
+  local code, out, err = t.run(dir, "epochs.lua --dry-run")
+  t.eq(code, 0, out)
+  t.eq(err, "", "nothing on standard error")
+  local sizes, Us, epochs, runs = readme:match("D = U·epochs: here (%d+) sizes, (%d+) U and (%d+) epochs, (%d+) runs")
+  t.ok(sizes, "the README says how many runs the sweep crosses")
+  t.eq(tonumber(runs), tonumber(sizes) * tonumber(Us) * tonumber(epochs))
+  t.eq(tonumber(out:match("study epochs: (%d+) runs planned")), tonumber(runs), out)
+  t.eq(t.read_file(dir .. "/epochs.db"), nil, "a dry run writes no store")
+end)
+
+-- The way back from an export: the README's commands, as it writes them, on a store of a study
+-- named dc (a data-constrained sweep drawn from Muennighoff et al.'s law): the export of its finished
+-- runs, fit.read_csv of it (the store's runs, N all parameters, U = D for a run on fresh tokens, read
+-- by a fit), store.open's runs, and scalelab -i on the script, which trains nothing again.
+t.test("the README's export, fit.read_csv, store.open and -i read a stored study back", function()
+  local results = readme:match("`(scalelab results dc%.db [^`]*%-%-csv runs%.csv)`")
+  local read_csv = readme:match("`(fit%.read_csv%(\"runs%.csv\", {[^`]*}%))`")
+  local open = readme:match("`(store%.open%(\"dc%.db\"[^`]*%))`")
+  local runs = readme:match("`(:runs{[^`]*})`")
+  t.ok(results and read_csv and open and runs, "the README's export, fit.read_csv, store.open and :runs calls")
+  t.ok(readme:find("`scalelab -i dc.lua`", 1, true), "the README's scalelab -i")
+  local dir = t.script(root, [[
+s = study "dc" {
+  backend = { kind = "simulated", law = fit.published.datablations, noise = 0.005 },
+  models  = { aspect = 32, ctx = 256, vocab = 256 },
+  sweep   = sweep.data_constrained{ unique_tokens = { 1e9, 1e10 }, epochs = { 1, 4 }, sizes = sweep.log(1e8, 1e9, 3) },
+  fits    = { chinchilla = { bootstrap = 0 } },
+  report  = false,
+}
+]], "dc.lua")
+  local code, out = t.run(dir, "dc.lua")
+  t.eq(code, 0, out)
+  code, out = t.run(dir, (results:gsub("^scalelab ", "")))
+  t.eq(code, 0, out)
+  local stored = {}
+  for _, r in pairs(t.stored_runs(dir .. "/dc.db")) do stored[#stored + 1] = r end
+  table.sort(stored, function(a, b) return a.ordinal < b.ordinal end)
+  t.eq(#stored, 12)
+  local obs = assert(load("return " .. read_csv:gsub('"runs%.csv"', string.format("%q", dir .. "/runs.csv"))))()
+  t.eq(obs.size, #stored)
+  for i, r in ipairs(stored) do
+    t.eq(obs.N[i], r.params)
+    t.eq(obs.D[i], r.tokens)
+    t.eq(obs.U[i], r.unique_tokens or r.tokens)
+    t.eq(obs.loss[i], r.loss)
+  end
+  t.eq(fit.chinchilla(obs).N_counts, "all", "a fit of the export counts N as the study did")
+  local db = assert(load("return " .. open:gsub('"dc%.db"', string.format("%q", dir .. "/dc.db"))))()
+  t.eq(#assert(load("local db = ...; return db" .. runs))(db), #stored)
+  db:close()
+  t.write_file(dir .. "/in.txt", "print('OBSERVATIONS', #s:observations())\n")
+  code, out = t.run(dir, "-i dc.lua < in.txt")
+  t.eq(code, 0, out)
+  t.ok(out:find("OBSERVATIONS\t12\n"), out)
+  t.ok(out:find("12 done, 0 to simulate", 1, true), "nothing drawn again:\n" .. out)
 end)
 
 -- The README's REPL sessions: its lua blocks that begin at a "> " prompt, as entries (a ">> " line

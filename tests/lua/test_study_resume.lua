@@ -668,7 +668,17 @@ study "edited" {
   t.eq(code, 0, out)
   t.ok(out:find("study edited: 3 runs, 0 done, 3 to simulate", 1, true), out)
   t.ok(out:find("study edited: " .. note, 1, true), out)
-  t.ok(out:find("scalelab results edited.db lists them with a *", 1, true), out)
+  -- The listing the note points at marks just those three (it pointed at the "*" of runs of an earlier
+  -- script, which marks none of them here, the script being unchanged).
+  t.ok(out:find("(scalelab results edited.db marks them with a -)", 1, true), out)
+  local listing
+  code, listing = t.run(dir, "results edited.db")
+  t.eq(code, 0, listing)
+  local marked = 0
+  for _ in listing:gmatch("\n%s+%d+%-%s") do marked = marked + 1 end
+  t.eq(marked, 3, listing)
+  t.ok(listing:find("-: 3 runs that the study's last run did not plan", 1, true), listing)
+  t.ok(not listing:find("%d%*"), listing)
   local report = read(dir .. "/edited.report.md")
   t.ok(report:find("runs: 3 done of 3", 1, true), report)
   -- Where each part of the stored runs is one that some planned run has (the sweep's points moved), the
@@ -688,7 +698,7 @@ study "edited" {
 end)
 
 t.test("the commands a study suggests quote a store path that a shell would split or take for an option", function()
-  -- 'scalelab results my runs.db lists them with a *' named two files to a shell.
+  -- 'scalelab results my runs.db marks them with a -' named two files to a shell.
   local body = [[
 study "quoted" {
   sweep = sweep.grid{ N = { 1e5, 2e5 }, D = { 1e7 } },
@@ -704,7 +714,7 @@ study "quoted" {
     t.eq(code, 0, out)
     code, out = t.run(dir, "quoted.lua --dry-run", { BETA = "0.3", STORE = case[1] })
     t.eq(code, 0, out)
-    t.ok(out:find("(scalelab results " .. case[2] .. " lists them with a *)", 1, true), out)
+    t.ok(out:find("(scalelab results " .. case[2] .. " marks them with a - once the study has run)", 1, true), out)
   end
   -- The command as suggested lists the runs.
   local code, out = t.run(dir, "results 'my runs.db' --status done")

@@ -98,12 +98,16 @@ function M.runs(where, runs)
     if U == nil and epochs ~= nil then U = D / epochs end
     -- What the run says of its sweep: the budget of an IsoFLOP sweep's run (a study's runs and
     -- observations carry it as .budget, the results store's as .config.budget), and whether it
-    -- comes from a study at all (a store's or a study's runs have .config, observations .hash).
+    -- comes from a study at all (a store's or a study's runs have .config, observations .hash; runs
+    -- read here already say of_study: plot.study_figures passed its runs, read once, to plot.isoflop,
+    -- which read them again without their hash, and so drew a data-constrained study's runs that
+    -- share a compute by chance as IsoFLOP curves).
     local config = get(r, "config")
     local budget = first(r, "budget") or get(config, "budget")
     out[#out + 1] = { N = N, D = D, C = C, loss = loss, unique_tokens = U, epochs = epochs, curve = get(r, "curve"),
                       id = first(r, "id", "name", "hash"), budget = type(budget) == "number" and budget or nil,
-                      of_study = type(config) == "table" or type(get(r, "hash")) == "string" }
+                      of_study = get(r, "of_study") == true or type(config) == "table"
+                        or type(get(r, "hash")) == "string" }
     ::continue::
   end
   if #out == 0 then error(where .. ": no runs to plot", 3) end

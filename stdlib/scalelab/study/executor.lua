@@ -612,8 +612,9 @@ end
 
 -- A sentence about the study's runs in the store that its sweep no longer plans (an earlier version
 -- of the script planned them), or nil when there are none. `stored` holds the stored runs by hash
--- (records with their config; or any value: the parts that changed are then not said).
-function executor.unplanned_note(s, stored)
+-- (records with their config; or any value: the parts that changed are then not said). In a dry run
+-- (dry_run true) the study has not recorded this plan, which scalelab results marks by.
+function executor.unplanned_note(s, stored, dry_run)
   local planned = {}
   for _, run in ipairs(s.runs) do planned[run.hash] = true end
   local others, records = 0, {}
@@ -634,13 +635,14 @@ function executor.unplanned_note(s, stored)
   local who = same_script and "this script, run with other arguments or environment, planned" or
     "an earlier version of the script planned"
   return string.format("%s of this study in %s %s not in this sweep: " .. who .. " %s %s. "
-    .. "%s kept there, left out of this study's fits and report (scalelab results %s lists %s with a *)",
+    .. "%s kept there, left out of this study's fits and report (scalelab results %s marks %s with a -%s)",
     core.format_counted(others, "run"), s.store_path, others == 1 and "is" or "are",
     others == 1 and "it" or "them",
     changed and string.format("(%s from every run planned now in %s)", others == 1 and "it differs" or "they differ",
       changed)
       or "(a sweep point, the seed, the model, the data, the backend or a hyperparameter differs)",
-    others == 1 and "It is" or "They are", shell_word(s.store_path), others == 1 and "it" or "them")
+    others == 1 and "It is" or "They are", shell_word(s.store_path), others == 1 and "it" or "them",
+    dry_run and " once the study has run" or "")
 end
 
 -- A sentence about the planned runs that this study has not finished but that its store holds finished
@@ -803,6 +805,14 @@ local function remove_worker_copies(s)
   end
 end
 
+-- The hashes of the runs the study plans now, recorded with the study (its spec's plan) so that
+-- scalelab results can mark the stored runs its last run left out (another sweep, other arguments).
+local function planned_hashes(s)
+  local hashes = json.array()
+  for _, run in ipairs(s.runs) do hashes[#hashes + 1] = run.hash end
+  return hashes
+end
+
 -- What execute does while it holds the store's lock: records the study and its plan, trains the
 -- pending runs, and reads them back.
 local function execute_locked(s, options, store)
@@ -813,7 +823,7 @@ local function execute_locked(s, options, store)
                                        scalelab_version = version,
                                        spec = json.encode { description = s.description, sweep = s.sweep.kind,
                                                             backend = s.backend_identity, runs = #s.runs,
-                                                            model = s.family_info } }
+                                                            model = s.family_info, plan = planned_hashes(s) } }
   local plans = {}
   for _, run in ipairs(s.runs) do
     local values = executor.flat_config(run)

@@ -769,6 +769,15 @@ t.test("a fit says E is on its bound only where a free E sits there", function()
   local free = fit.chinchilla(obs0, { parametrisation = "direct" })
   t.ok(free.params.E < 1e-6, free.params.E)
   t.ok(bound_warnings(free):find("the best point has E on its bound (0)", 1, true), bound_warnings(free))
+  -- That bound is E's own (a positive parameter in direct coordinates): no bound can be widened. It said
+  -- "widen the bound or question the law".
+  t.ok(bound_warnings(free):find("the least a positive parameter can be: the data would put it at or below 0 (the "
+    .. "runs show no floor above 0: their losses fall as the power laws alone); hold it", 1, true), bound_warnings(free))
+  t.ok(not bound_warnings(free):find("widen the bound", 1, true), bound_warnings(free))
+  -- A bound the user gave is one to widen.
+  local bounded = fit.chinchilla(obs0, { parametrisation = "direct", bounds = { E = { 0.5, 5 } } })
+  t.ok(bound_warnings(bounded):find("the best point has E on its bound (0.5): widen the bound or question the law", 1,
+    true), bound_warnings(bounded))
 end)
 
 t.done()

@@ -212,6 +212,25 @@ std::string params_option(lua_State* L, Args& args, const std::string& function,
   return counts;
 }
 
+// A fit's flops = option, how the runs' C column was counted: "6ND", "kaplan" or "palm"; "" where not
+// given. Refused without a C column (`fix` ends that refusal).
+std::string flops_option(lua_State* L, Args& args, const std::string& function, const char* fix) {
+  if (!args.has("flops")) return "";
+  args.push("flops");
+  const char* given = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : nullptr;
+  std::string counts = given ? given : "";
+  if (counts == "6nd" || counts == "6·N·D") counts = "6ND";
+  if (counts != "6ND" && counts != "kaplan" && counts != "palm")
+    fail(function, ": flops says how C was counted: \"6ND\" (C = 6·N·D), \"kaplan\" (6N + 6·L·T·d per token, "
+         "attention's causal half) or \"palm\" (6N + 12·L·T·d) (got ",
+         given ? "\"" + std::string(given) + "\"" : std::string(got_type(L, -1)), ")");
+  if (!args.has("C"))
+    fail(function, ": flops = \"", counts, "\" says how the C column was counted, but no C is given "
+         "(without it C is 6·N·D); ", fix);
+  lua_pop(L, 1);
+  return counts;
+}
+
 int observations(lua_State* L) {
   if (lua_istable(L, 1)) {
     lua_pushnil(L);
@@ -227,20 +246,7 @@ int observations(lua_State* L) {
   Observations obs;
   // The runs' counting conventions, which the laws fitted to them carry (law.N_counts, law.C_counted).
   obs.N_counts = params_option(L, args, "fit.observations", "N");
-  if (args.has("flops")) {
-    args.push("flops");
-    const char* given = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : nullptr;
-    obs.C_counts = given ? given : "";
-    if (obs.C_counts == "6nd" || obs.C_counts == "6·N·D") obs.C_counts = "6ND";
-    if (obs.C_counts != "6ND" && obs.C_counts != "kaplan" && obs.C_counts != "palm")
-      fail("fit.observations: flops says how C was counted: \"6ND\" (C = 6·N·D), \"kaplan\" (6N + 6·L·T·d per token, "
-           "attention's causal half) or \"palm\" (6N + 12·L·T·d) (got ",
-           given ? "\"" + std::string(given) + "\"" : std::string(got_type(L, -1)), ")");
-    if (!args.has("C"))
-      fail("fit.observations: flops = \"", obs.C_counts, "\" says how the C column was counted, but no C is given "
-           "(without it C is 6·N·D); give C = { ... } or leave flops out");
-    lua_pop(L, 1);
-  }
+  obs.C_counts = flops_option(L, args, "fit.observations", "give C = { ... } or leave flops out");
   for (const char* column : {"N", "D", "U", "C", "S", "loss", "weight"}) {
     if (!args.has(column)) continue;
     args.push(column);
@@ -321,17 +327,21 @@ int read_csv(lua_State* L) {
   std::string path = luaL_checkstring(L, 1);
   std::map<std::string, std::string> mapping;
   std::string N_counts;  // params = "all" | "non_embedding": what N counts, over what the file says
+  std::string C_counts;  // flops = "6ND" | "kaplan" | "palm": how C was counted, likewise
   if (!lua_isnoneornil(L, 2)) {
     std::vector<std::string> keys = Observations::ColumnNames();
     keys.push_back("params");
+    keys.push_back("flops");
     Args args(L, 2, "fit.read_csv", keys);
     for (const auto& column : Observations::ColumnNames())
       if (args.has(column.c_str())) mapping[column] = args.string(column.c_str());
     N_counts = params_option(L, args, "fit.read_csv", "N",
                              "; a results export's N = \"params\" counts all, N = \"non_embedding_params\" non-embedding");
+    C_counts = flops_option(L, args, "fit.read_csv", "map C = \"<header>\" or leave flops out");
   }
   Observations obs = fit::read_csv(path, mapping);
   if (!N_counts.empty()) obs.N_counts = N_counts;
+  if (!C_counts.empty()) obs.C_counts = C_counts;
   push(L, std::move(obs));
   return 1;
 }
@@ -1812,7 +1822,11 @@ int open_fit(lua_State* L) {
         "leaves out those without one, as it does a study's s:observations(). What N counts (law.N_counts of the laws "
         "fitted to it): a results export's N = \"params\" counts every parameter, N = \"non_embedding_params\" "
         "Kaplan's non-embedding count; another column says nothing unless params = \"all\" | \"non_embedding\" "
-        "in the mapping says it (and overrides the file)"},
+        "in the mapping says it (and overrides the file). How C was counted (law.C_counted, and fit.isoflop's "
+        "refusal of a C with attention): an export's C = \"flops\" is 6·N·D with the N its study counts (refused "
+        "where N is mapped to the other count), \"flops_kaplan\" and the trainer's \"result_flops\" D·(6N + 6·L·T·d), "
+        "\"flops_palm\" D·(6N + 12·L·T·d); another column says nothing unless flops = \"6ND\" | \"kaplan\" | "
+        "\"palm\" in the mapping says it (and overrides the file)"},
        {"chinchilla", &bound<chinchilla>,
         "fit.chinchilla(obs [, { bootstrap = 0, free =, tie =, init =, bounds =, grid =, starts =, huber_delta = 1e-3, "
         "... }]) -> law: E + A/N^alpha + B/D^beta, fitted as Hoffmann et al. did (help(fit): the options)"},

@@ -1377,11 +1377,23 @@ FittedLaw fit_with(const Law& law, const Observations& obs, const FitOptions& op
   // a best objective reached by a single start.
   for (int k = 0; k < setup.k; ++k) {
     double v = final.x[k];
-    for (double bound : {setup.lower[k], setup.upper[k]})
-      if (std::isfinite(bound) && std::abs(v - bound) <= 1e-6 * (1 + std::abs(bound)))
+    for (double bound : {setup.lower[k], setup.upper[k]}) {
+      if (!(std::isfinite(bound) && std::abs(v - bound) <= 1e-6 * (1 + std::abs(bound)))) continue;
+      // A positive parameter at 0 (direct coordinates, whose bound 0 is the parameter's own): no bound can be
+      // widened there. "widen the bound" was said of E driven to 0 by runs whose floor is 0.
+      const ParameterSpec& spec = setup.law.parameters()[setup.members[k][0]];
+      if (bound == 0 && spec.log_scale)
+        out.warnings.push_back(str("the best point has ", setup.slot_name(k), " on its bound (0), the least a positive "
+                                   "parameter can be: the data would put it at or below 0",
+                                   spec.name == "E" ? " (the runs show no floor above 0: their losses fall as the "
+                                                      "power laws alone)" : "",
+                                   "; hold it (free = {...}, init = {...}) where it is known otherwise, or question "
+                                   "the law"));
+      else
         out.warnings.push_back(str("the best point has ", setup.slot_name(k), " on its bound (",
                                    format_number(setup.to_natural(setup.members[k][0], bound), 4),
                                    "): widen the bound or question the law"));
+    }
   }
   if (at_best.size() > 1) {
     for (int k = 0; k < setup.k; ++k) {

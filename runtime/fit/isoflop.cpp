@@ -143,11 +143,12 @@ IsoFlopResult fit_isoflop(const Observations& obs, const IsoFlopOptions& options
   // The vertices' tokens are D_opt = C/(6·N_opt): budgets counted with attention would be read as
   // 6·N·D ones, each D_opt too large by attention's share of its budget, silently.
   if (options.budgets.empty() && (obs.C_counts == "kaplan" || obs.C_counts == "palm"))
-    fail("fit.isoflop: the runs' C is counted with attention (fit.observations{ flops = \"", obs.C_counts, "\" }: ",
+    fail("fit.isoflop: the runs' C is counted with attention (flops = \"", obs.C_counts, "\": ",
          obs.CountedC(), "), and the analysis reads each budget's tokens as D_opt = C/(6·N_opt), which would mix the "
          "two counts (D_opt too large by attention's share of C); give the budgets as 6·N·D: fit.observations without "
-         "C (C = 6·N·D from N and D), or with C = 6·N·D and flops = \"6ND\", or fit.isoflop(obs, { budget = { ... } }) "
-         "with the 6·N·D budget each run was planned at");
+         "C (C = 6·N·D from N and D), or with C = 6·N·D and flops = \"6ND\" (fit.read_csv: C left out of the mapping, "
+         "or a results export's C = \"flops\"), or fit.isoflop(obs, { budget = { ... } }) with the 6·N·D budget each "
+         "run was planned at");
   // Budgets given are read as 6·N·D (the budget each run was planned at, as a sweep plans them); the
   // runs' own C given as them (budget = obs.C), counted with attention as the observations say, would
   // be read so, silently: refused as the same C is refused above.
@@ -156,8 +157,8 @@ IsoFlopResult fit_isoflop(const Observations& obs, const IsoFlopOptions& options
     for (size_t i = 0; i < obs.size() && runs_C; ++i)
       runs_C = round_significant(options.budgets[i], 6) == round_significant(obs.compute(i), 6);
     if (runs_C)
-      fail("fit.isoflop: budget = { ... } gives each run's own C, which is counted with attention (fit.observations{ "
-           "flops = \"", obs.C_counts, "\" }: ", obs.CountedC(), "), and the analysis reads each budget as 6·N·D "
+      fail("fit.isoflop: budget = { ... } gives each run's own C, which is counted with attention (flops = \"",
+           obs.C_counts, "\": ", obs.CountedC(), "), and the analysis reads each budget as 6·N·D "
            "(D_opt = C/(6·N_opt)), which would mix the two counts (D_opt too large by attention's share of C); give "
            "budget = { ... } the 6·N·D budget each run was planned at, or the runs without C (C = 6·N·D from N and D)");
   }

@@ -344,6 +344,13 @@ bool read_csv_record(std::istream& in, std::string& record, size_t& lines_read) 
   return true;
 }
 
+// A scalelab results export's header: it names its two parameter counts apart (params: every parameter;
+// non_embedding_params: Kaplan's), and so what its N and C columns count.
+bool export_header(const std::vector<std::string>& header) {
+  return std::find(header.begin(), header.end(), "params") != header.end() &&
+         std::find(header.begin(), header.end(), "non_embedding_params") != header.end();
+}
+
 }  // namespace
 
 Observations read_csv(const std::string& path, const std::map<std::string, std::string>& mapping) {
@@ -408,6 +415,13 @@ Observations read_csv(const std::string& path, const std::map<std::string, std::
     position[ours] = static_cast<size_t>(it - header.begin());
   }
 
+  // The export's columns that say what a C mapped to its flops counts (read too, NaN where not a number).
+  std::map<std::string, size_t> said_by;
+  if (map.count("C") && export_header(header))
+    for (const char* name : {"params", "non_embedding_params", "tokens", "flops_kaplan"})
+      if (auto it = std::find(header.begin(), header.end(), name); it != header.end())
+        said_by[name] = static_cast<size_t>(it - header.begin());
+  std::map<std::string, std::vector<double>> said;
   std::map<std::string, std::vector<double>> columns;
   std::vector<std::string> runs;
   std::vector<size_t> fresh_rows;  // rows whose U is empty: U = D
@@ -425,6 +439,12 @@ Observations read_csv(const std::string& path, const std::map<std::string, std::
       const bool valid = !text.empty() && *end == '\0' && std::isfinite(value) && value > 0;
       any_budget = any_budget || valid;
       budgets.push_back(valid ? value : kMissing);
+    }
+    for (const auto& [name, index] : said_by) {
+      const std::string& text = fields[index];
+      char* end = nullptr;
+      const double value = std::strtod(text.c_str(), &end);
+      said[name].push_back(!text.empty() && *end == '\0' ? value : kMissing);
     }
     for (const auto& [ours, index] : position) {
       const std::string& text = fields[index];
@@ -472,10 +492,54 @@ Observations read_csv(const std::string& path, const std::map<std::string, std::
   // What N counts, where the file says it: a results export names its two counts apart (params: every
   // parameter; non_embedding_params: Kaplan's). A column of another name, or a file with only one of
   // them (whose params could count either), is no guess.
-  if (map.count("N") && std::find(header.begin(), header.end(), "params") != header.end() &&
-      std::find(header.begin(), header.end(), "non_embedding_params") != header.end()) {
+  if (map.count("N") && export_header(header)) {
     if (map["N"] == "params") obs.N_counts = "all";
     else if (map["N"] == "non_embedding_params") obs.N_counts = "non_embedding";
+  }
+  // How C was counted, where the file says it: a results export's flops is 6·N·D with the N its study
+  // counts (params, or non_embedding_params where it says params = "non_embedding"), flops_kaplan
+  // D·(6N + 6·L·T·d) and flops_palm D·(6N + 12·L·T·d) (N non-embedding), result_flops the trainer's,
+  // Kaplan's count where it equals flops_kaplan. Another column, or a file that is no export, says
+  // nothing (C_counts ""), as for N.
+  if (map.count("C") && export_header(header) && !obs.empty()) {
+    const std::string& theirs = map["C"];
+    const auto read_column = [&](const std::string& name) { return said[name]; };
+    if (theirs == "flops") {
+      // Which N its 6·N·D counts, row by row: a C whose N is not the N mapped would be read as 6·N·D of
+      // the mapped N, each D = C/(6N) off by the share of the embeddings.
+      const std::vector<double>& C = obs.column("C");
+      const std::vector<double> all = read_column("params"), non_embedding = read_column("non_embedding_params"),
+                                tokens = read_column("tokens");
+      const auto near = [](double a, double b) { return std::abs(a - b) <= 1e-9 * std::abs(b); };
+      std::string counted;  // "params" or "non_embedding_params", where every row agrees
+      for (size_t i = 0; i < C.size(); ++i) {
+        std::string row;
+        if (i < tokens.size() && i < all.size() && near(C[i], 6 * all[i] * tokens[i])) row = "params";
+        else if (i < tokens.size() && i < non_embedding.size() && near(C[i], 6 * non_embedding[i] * tokens[i]))
+          row = "non_embedding_params";
+        if (row.empty() || (!counted.empty() && row != counted)) {
+          counted.clear();
+          break;
+        }
+        counted = row;
+      }
+      if (!counted.empty()) {
+        if (map.count("N") && map["N"] != counted)
+          fail("fit.read_csv: '", path, "': column 'flops' (C) is 6·N·D with N = ", counted, " (",
+               counted == "params" ? "every parameter: its study counts all" : "Kaplan's non-embedding count: its study "
+               "says params = \"non_embedding\"", "), but N is mapped to '", map["N"], "', so C and N would count "
+               "different parameters (a budget read as 6·N·D, D = C/(6N), off by the embeddings' share); map N = \"",
+               counted, "\", or leave C out (C = 6·N·D of the N mapped)");
+        obs.C_counts = "6ND";
+      }
+    } else if (theirs == "flops_kaplan") {
+      obs.C_counts = "kaplan";
+    } else if (theirs == "flops_palm") {
+      obs.C_counts = "palm";
+    } else if (theirs == "result_flops" && std::find(header.begin(), header.end(), "flops_kaplan") != header.end() &&
+               read_column("flops_kaplan") == obs.column("C")) {
+      obs.C_counts = "kaplan";
+    }
   }
   if (obs.empty()) fail("fit.read_csv: '", path, "' has a header but no rows");
   obs.Validate();

@@ -130,7 +130,11 @@ class Observations {
 // A scalelab results export (a header with both params and non_embedding_params) says what its N
 // columns count: N mapped to params counts every parameter (N_counts "all"), to non_embedding_params
 // Kaplan's count ("non_embedding"), which the laws fitted to them record (law.N_counts). Any other N
-// column, or a file of other headers, says nothing (N_counts "").
+// column, or a file of other headers, says nothing (N_counts ""). Its C columns say how they were
+// counted (C_counts): flops is 6·N·D ("6ND", refused where its N is not the N mapped: C and N would
+// count different parameters), flops_kaplan Kaplan's count with attention ("kaplan"), flops_palm
+// PaLM's ("palm"), result_flops the trainer's ("kaplan", where it equals flops_kaplan); any other
+// column says nothing (C_counts "").
 Observations read_csv(const std::string& path, const std::map<std::string, std::string>& mapping);
 
 }  // namespace scalelab::fit

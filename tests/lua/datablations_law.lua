@@ -44,7 +44,9 @@ end
 -- unique-token budgets 1e9 to 1e11 by 1, 4, 16, 64 epochs by 6 sizes 1e7 to 3e9: 120 runs), each loss
 -- times e^(noise·z), z from portable_random reseeded with `seed`: the same runs everywhere. A list of
 -- { N =, D =, U =, loss = }; it has runs with up to 60 times N_opt(U) parameters, so R_N* is identified.
--- design = { unique_tokens = {...}, epochs = {...} } draws the same sizes at other U or epochs.
+-- design = { unique_tokens = {...}, epochs = {...} } draws the same sizes at other U or epochs. noise may be
+-- a function(N, D, U) giving each run's own sd in ln (noise that differs between runs); design.params draws
+-- them from other constants (a table as law.TRUTH) instead of the published ones.
 function law.repetition_runs(seed, noise, design)
   local _, gauss, reseed = require "portable_random"()
   reseed(seed)
@@ -53,7 +55,9 @@ function law.repetition_runs(seed, noise, design)
   for _, U in ipairs(design.unique_tokens or sweep.log(1e9, 1e11, 5)) do
     for _, epochs in ipairs(design.epochs or { 1, 4, 16, 64 }) do
       for _, N in ipairs(sweep.log(1e7, 3e9, 6)) do
-        obs[#obs + 1] = { N = N, D = U * epochs, U = U, loss = law.loss(N, U * epochs, U) * math.exp(noise * gauss()) }
+        local sd = type(noise) == "function" and noise(N, U * epochs, U) or noise
+        local loss = law.loss(N, U * epochs, U, design.params)
+        obs[#obs + 1] = { N = N, D = U * epochs, U = U, loss = loss * math.exp(sd * gauss()) }
       end
     end
   end

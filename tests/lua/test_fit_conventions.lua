@@ -106,7 +106,7 @@ t.test("fit.isoflop refuses budgets counted with attention, which D_opt = C/(6N)
   local N, D, C, L = isoflop_columns()
   for _, count in ipairs { "kaplan", "palm" } do
     t.raises(function() fit.isoflop(fit.observations { N = N, C = C, loss = L, flops = count }) end,
-      'fit.isoflop: the runs\' C is counted with attention (fit.observations{ flops = "' .. count .. '" }')
+      'fit.isoflop: the runs\' C is counted with attention (flops = "' .. count .. '": C = (6N + ')
     t.raises(function() fit.isoflop(fit.observations { N = N, C = C, loss = L, flops = count }) end,
       "give the budgets as 6·N·D")
   end
@@ -147,8 +147,8 @@ t.test("fit.isoflop with budget = { ... } refuses the runs' own C counted with a
     local obs = fit.observations { N = N, C = C, loss = L, flops = count }
     -- budget = obs.C: the C the observations say counts attention, which D_opt = C/(6N) would mix.
     local message = t.raises(function() fit.isoflop(obs, { budget = obs.C }) end,
-      "fit.isoflop: budget = { ... } gives each run's own C, which is counted with attention (fit.observations{ flops = \""
-      .. count .. '" }')
+      "fit.isoflop: budget = { ... } gives each run's own C, which is counted with attention (flops = \""
+      .. count .. '": C = (6N + ')
     t.ok(message:find("give budget = { ... } the 6·N·D budget each run was planned at", 1, true), message)
   end
   -- The budgets each run was planned at, as 6·N·D (here the same numbers, given as such): read and said so.
@@ -274,16 +274,23 @@ t.test("a fit of a study's s:observations() records the study's N count, whichev
   t.eq(fit.chinchilla(plain).N_counts, nil)
 end)
 
-t.test("fit.read_csv of a results export records what its N column counts, and params = says it otherwise", function()
-  -- A study's runs exported as its results file (the columns params and non_embedding_params both):
-  -- N = "params" is every parameter, N = "non_embedding_params" Kaplan's count. Before, the laws
-  -- fitted to either said nothing (law.N_counts nil), where the study's own fits said it.
-  local s = run_study("conventions-export", {
-    sweep = sweep.isoflop { budgets = { 1e18, 1e19 }, sizes = sweep.log(1e7, 1e9, 5) },
+-- The results export (CSV) of a simulated IsoFLOP study named `name` (params = its count): its path.
+local function exported_study(name, params, grid)
+  local s = run_study(name, {
+    params = params,
+    sweep = grid or sweep.isoflop { budgets = { 1e18, 1e19 }, sizes = sweep.log(1e7, 1e9, 5) },
     backend = { kind = "simulated", law = { E = 1.69, A = 406.4, B = 410.7, alpha = 0.34, beta = 0.28 } },
     fits = {} })
   local path = t.fresh_dir(root) .. "/runs.csv"
   s.store:export(path)
+  return path
+end
+
+t.test("fit.read_csv of a results export records what its N column counts, and params = says it otherwise", function()
+  -- A study's runs exported as its results file (the columns params and non_embedding_params both):
+  -- N = "params" is every parameter, N = "non_embedding_params" Kaplan's count. Before, the laws
+  -- fitted to either said nothing (law.N_counts nil), where the study's own fits said it.
+  local path = exported_study("conventions-export")
   local function counts(mapping) return fit.kaplan(fit.read_csv(path, mapping), { form = "N" }).N_counts end
   t.eq(counts { N = "params", D = "tokens", loss = "loss" }, "all")
   t.eq(counts { N = "non_embedding_params", D = "tokens", loss = "loss" }, "non_embedding")
@@ -302,6 +309,64 @@ t.test("fit.read_csv of a results export records what its N column counts, and p
   t.write_file(own, table.concat(lines, "\n") .. "\n")
   t.eq(fit.kaplan(fit.read_csv(own, { N = "params", loss = "loss" }), { form = "N" }).N_counts, nil)
   t.eq(fit.kaplan(fit.read_csv(own, { N = "params", loss = "loss", params = "all" }), { form = "N" }).N_counts, "all")
+end)
+
+t.test("fit.read_csv of a results export records how its C column was counted, and flops = says it otherwise", function()
+  -- Its flops is 6·N·D with the N its study counts, flops_kaplan (and the trainer's result_flops) D·(6N + 6·L·T·d),
+  -- flops_palm D·(6N + 12·L·T·d). Before, a law of C fitted to any of them said nothing of its count (law.C_counted
+  -- nil, where fit.observations{ flops = } records it), and fit.isoflop took flops_kaplan's budgets as 6·N·D.
+  local path = exported_study("conventions-export-C")
+  local function counted(mapping) return fit.kaplan(fit.read_csv(path, mapping), { form = "C" }).C_counted end
+  t.eq(counted { C = "flops", loss = "loss" }, "C = 6·N·D")
+  t.eq(counted { N = "params", D = "tokens", C = "flops", loss = "loss" }, "C = 6·N·D")
+  for _, column in ipairs { "flops_kaplan", "result_flops" } do
+    local c = counted { C = column, loss = "loss" }
+    t.ok(c and c:find("C = (6N + 6·L·T·d)·D (Kaplan's count with attention)", 1, true), column .. ": " .. tostring(c))
+  end
+  local palm = counted { C = "flops_palm", loss = "loss" }
+  t.ok(palm and palm:find("C = (6N + 12·L·T·d)·D", 1, true), tostring(palm))
+  -- The study counts every parameter: its flops is 6·params·tokens, which N mapped to the other count would
+  -- read as 6·N·D of that N.
+  t.raises(function() fit.read_csv(path, { N = "non_embedding_params", C = "flops", loss = "loss" }) end,
+    "column 'flops' (C) is 6·N·D with N = params (every parameter: its study counts all), but N is mapped to "
+    .. "'non_embedding_params'")
+  t.raises(function() fit.read_csv(path, { N = "non_embedding_params", C = "flops", loss = "loss" }) end,
+    'map N = "params", or leave C out (C = 6·N·D of the N mapped)')
+  -- An IsoFLOP sweep's export has each run's budget (6·N·D as planned), by which fit.isoflop groups its runs
+  -- whatever C is mapped; runs without one (a grid's) are grouped by their C, which fit.isoflop refuses where
+  -- it is counted with attention, naming the count and the fix.
+  local by_budget = fit.isoflop(fit.read_csv(path, { N = "params", C = "flops_kaplan", loss = "loss" }))
+  t.eq(by_budget.a, fit.isoflop(fit.read_csv(path, { N = "params", C = "flops", loss = "loss" })).a)
+  local grid = exported_study("conventions-export-C-grid", nil,
+    sweep.grid { N = sweep.log(1e7, 1e9, 5), D = { 1e9, 1e10 } })
+  local ok, err = pcall(fit.isoflop, fit.read_csv(grid, { N = "params", C = "flops_kaplan", loss = "loss" }))
+  t.ok(not ok, "fit.isoflop took flops_kaplan's C as 6·N·D")
+  t.ok(tostring(err):find("fit.isoflop: the runs' C is counted with attention (flops = \"kaplan\": "
+    .. "C = (6N + 6·L·T·d)·D", 1, true), tostring(err))
+  t.ok(tostring(err):find('(fit.read_csv: C left out of the mapping, or a results export\'s C = "flops")', 1, true),
+    tostring(err))
+  -- flops = in the mapping says it, over what the file says; without C it is refused.
+  t.eq(counted { C = "flops_kaplan", loss = "loss", flops = "6ND" }, "C = 6·N·D")
+  t.raises(function() fit.read_csv(path, { N = "params", loss = "loss", flops = "kaplan" }) end,
+    'fit.read_csv: flops = "kaplan" says how the C column was counted, but no C is given (without it C is 6·N·D); '
+    .. 'map C = "<header>" or leave flops out')
+  t.raises(function() fit.read_csv(path, { C = "flops", loss = "loss", flops = "chinchilla" }) end,
+    'fit.read_csv: flops says how C was counted: "6ND"')
+  -- A study of non-embedding N: its flops is 6·non_embedding_params·tokens.
+  local ne_path = exported_study("conventions-export-C-ne", "non_embedding")
+  t.eq(fit.kaplan(fit.read_csv(ne_path, { N = "non_embedding_params", C = "flops", loss = "loss" }), { form = "C" })
+    .C_counted, "C = 6·N·D")
+  t.raises(function() fit.read_csv(ne_path, { N = "params", C = "flops", loss = "loss" }) end,
+    "column 'flops' (C) is 6·N·D with N = non_embedding_params (Kaplan's non-embedding count: its study says "
+    .. 'params = "non_embedding"), but N is mapped to \'params\'')
+  -- Another column, or a file that is no export: no guess, unless flops = says it.
+  local own = t.fresh_dir(root) .. "/own.csv"
+  local lines = { "compute,loss" }
+  for _, c in ipairs { 1e16, 1e17, 1e18, 1e19, 1e20 } do lines[#lines + 1] = string.format("%g,%.6f", c, (3.1e8 * 8.64e19 / c) ^ 0.05) end
+  t.write_file(own, table.concat(lines, "\n") .. "\n")
+  t.eq(fit.kaplan(fit.read_csv(own, { C = "compute", loss = "loss" }), { form = "C" }).C_counted, nil)
+  local said = fit.kaplan(fit.read_csv(own, { C = "compute", loss = "loss", flops = "palm" }), { form = "C" }).C_counted
+  t.ok(said and said:find("PaLM's", 1, true), tostring(said))
 end)
 
 t.done()

@@ -114,4 +114,32 @@ t.test("a two-step fit on the published design's base runs (two decades of U and
   end
 end)
 
+-- Base runs that span enough (the published design) and a base law whose E sits at its bound 0: runs drawn from
+-- Muennighoff et al.'s law with E = 0, a floor far below every loss. The warning said their 2.5 decades of N and
+-- 2.0 of U "was too little to tell E from the power laws ... unreliable" (and to add runs over about two decades,
+-- which they span), where E at 0 is what the runs show and R_D*, R_N* came within 13% and 35% of the truth.
+t.test("a two-step fit whose base law's E sits at 0 over the published design says so, not that its runs span too "
+  .. "little", function()
+  local p = {}
+  for k, v in pairs(law.TRUTH) do p[k] = v end
+  p.E = 0
+  local at_zero = 0
+  for study = 1, 10 do
+    local two = analysis.single_epoch_fit(runs(2000 + study, 0.01, { params = p }), { threads = 1 })
+    local w = weak_warning(two)
+    local what = string.format("study %d: E %g, %s", study, two.params.E, tostring(w))
+    if two.params.E < 1e-3 then
+      at_zero = at_zero + 1
+      t.ok(w and w:find("the base law's E (the irreducible loss) is at its bound 0 (E = ", 1, true), what)
+      t.ok(w and w:find("enough to tell E from the power laws in N and D, show no floor above 0", 1, true), what)
+      t.ok(w and not w:find("too little", 1, true) and not w:find("unreliable", 1, true), what)
+    else
+      t.eq(w, nil, what)
+    end
+    t.ok(math.abs(math.log(two.params.R_D / p.R_D)) < math.log(1.2), what .. ", R_D* " .. two.params.R_D)
+    t.ok(math.abs(math.log(two.params.R_N / p.R_N)) < math.log(1.5), what .. ", R_N* " .. two.params.R_N)
+  end
+  t.ok(at_zero >= 5, at_zero)
+end)
+
 t.done()

@@ -398,6 +398,32 @@ std::string with_kept_callers_merged(lua_State* L, std::string traceback) {
   return traceback;
 }
 
+// The position of a runtime error that Lua's own C functions raise without one: ipairs(nil)'s
+// iterator ("attempt to index a nil value") and the like locate at level 1, the C function itself,
+// where luaL_error finds no line. Such a message gets the file and line of the first frame above it
+// when that frame is the user's ("run.lua:3: attempt to index a nil value"), so every error names
+// its line as the README says. A message already located, one raised by error(message, 0) (the
+// user asked for none), or one whose first Lua frame is inside the library is left as it is.
+// Empty when nothing is added.
+std::string position_of_unlocated(lua_State* L, const char* message) {
+  const char* colon = std::strchr(message, ':');
+  if (colon && colon != message) {
+    const char* end = colon + 1;
+    while (*end >= '0' && *end <= '9') ++end;
+    if (end != colon + 1 && *end == ':') return "";  // "file:line:" already
+  }
+  lua_Debug ar;
+  if (!lua_getstack(L, 1, &ar) || !lua_getinfo(L, "Sn", &ar) || std::strcmp(ar.what, "C") != 0) return "";
+  if (ar.name && std::strcmp(ar.name, "error") == 0) return "";
+  for (int level = 2; lua_getstack(L, level, &ar); ++level) {
+    if (!lua_getinfo(L, "Sl", &ar)) return "";
+    if (std::strcmp(ar.what, "C") == 0) continue;
+    if (lua::library_source(ar.source) || ar.currentline <= 0) return "";
+    return std::string(ar.short_src) + ":" + std::to_string(ar.currentline) + ": ";
+  }
+  return "";
+}
+
 int message_handler(lua_State* L) {
   const char* message = lua_tostring(L, 1);
   if (!message) {
@@ -418,6 +444,8 @@ int message_handler(lua_State* L) {
   int traceback_top = lua_gettop(L);  // the traceback goes above this
   try {
     if (lua_type(L, 1) == LUA_TSTRING) {
+      const std::string position = position_of_unlocated(L, message);
+      if (!position.empty()) message = lua_pushfstring(L, "%s%s", position.c_str(), message);
       const std::string hint = missing_name_hint(L, message);
       forget_miss(L);
       if (!hint.empty()) message = lua_pushfstring(L, "%s%s", message, hint.c_str());

@@ -121,6 +121,23 @@ TEST_CASE("a script error exits 1 with file:line and a traceback") {
   CHECK_THAT(r.err, Catch::Contains("bad.lua:5: in main chunk"));
 }
 
+TEST_CASE("an error Lua's own C function raises without a line names the user's line\, and error(m\, 0) stays bare") {
+  std::string dir = temp_dir();
+  // ipairs(nil) fails in the generic for's iterator, a C function, where luaL_error finds no line.
+  write_file(dir + "/loop.lua", "local runs = nil\n\nfor _ in ipairs(runs) do end\n");
+  auto r = scalelab_run({dir + "/loop.lua"});
+  CHECK(r.status == 1);
+  CHECK_THAT(r.err, Catch::StartsWith("scalelab: " + dir + "/loop.lua:3: attempt to index a nil value"));
+  CHECK_THAT(r.err, Catch::Contains("loop.lua:3: in main chunk"));
+  // The user asked for no position.
+  r = scalelab_run({"-e", "error('bare', 0)"});
+  CHECK(r.status == 1);
+  CHECK_THAT(r.err, Catch::StartsWith("scalelab: bare\n"));
+  // Already located: not twice.
+  r = scalelab_run({"-e", "local s; print(s.a)"});
+  CHECK_THAT(r.err, Catch::StartsWith("scalelab: (command line):1: attempt to index a nil value (local 's')"));
+}
+
 TEST_CASE("a table raised as the error is shown with what it holds\, with the traceback") {
   // It said "(error object is a table value)" alone: not what the table held.
   auto r = scalelab_run({"-e", "error({ code = 42, file = 'runs.csv', rows = { 1, 2 } })"});

@@ -43,6 +43,14 @@ local function fields(value, out, depth)
   return out
 end
 
+-- Whether `value` can be called as a method: a function, or a value whose metatable has __call (a
+-- callable table an object holds, which ':' left out).
+local function callable(value)
+  if type(value) == "function" then return true end
+  local meta = getmetatable(value)
+  return type(meta) == "table" and rawget(meta, "__call") ~= nil
+end
+
 -- Completes the word under the cursor: "mod", "mod.fi", "obj:me", "a.b.c". Returns full words.
 function repl.complete(text)
   local head, separator, partial = text:match("^(.-)([.:]?)([%w_]*)$")
@@ -69,7 +77,7 @@ function repl.complete(text)
     if type(base) == "string" and separator == "." then return {} end
   end
   for name, value in pairs(fields(base)) do
-    if separator ~= ":" or type(value) == "function" then candidates[name] = true end
+    if separator ~= ":" or callable(value) then candidates[name] = true end
   end
   local matches = {}
   for name in pairs(candidates) do

@@ -67,6 +67,18 @@ t.test("completion covers globals, fields, metatables and bound objects", functi
   t.ok(#repl.complete("cfg.nosuchfield.") == 0, "a failing index completes to nothing")
 end)
 
+t.test("completion after ':' offers callable tables (__call) as methods, and still no other fields", function()
+  local function has(list, word)
+    for _, w in ipairs(list) do if w == word then return true end end
+    return false
+  end
+  holder = setmetatable({}, { __index = { run = setmetatable({}, { __call = function() return 7 end }), data = {} } })
+  t.ok(has(repl.complete("holder:r"), "holder:run"), "a callable table is offered after ':'")
+  t.ok(has(repl.complete("holder:"), "holder:run"))
+  t.ok(not has(repl.complete("holder:"), "holder:data"), "a table without __call is not")
+  t.ok(has(repl.complete("holder."), "holder.data"))
+  holder = nil
+end)
 
 t.test("help lists every documented function with its whole signature", function()
   -- The listing wraps long entries onto indented lines: read them joined.

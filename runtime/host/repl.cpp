@@ -22,6 +22,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <csignal>
@@ -101,6 +102,7 @@ Read read_plain(const char* prompt, bool show_prompt, std::string& out) {
 
 #ifdef SCALELAB_HAVE_READLINE
 lua_State* g_completion_state = nullptr;
+const std::string* g_pending_entry = nullptr;  // the unfinished entry's earlier lines (Host::repl's pending)
 std::vector<std::string> g_matches;
 
 char* completion_generator(const char*, int state) {
@@ -110,25 +112,32 @@ char* completion_generator(const char*, int state) {
   return strdup(g_matches[next++].c_str());
 }
 
-// complete_word(word) -> scalelab.repl.complete(word). Called protected.
+// complete_word(word, before) -> scalelab.repl.complete(word, before). Called protected.
 int complete_word(lua_State* L) {
   push_repl_module(L);
   lua_getfield(L, -1, "complete");
   lua_pushvalue(L, 1);
-  lua_call(L, 1, 1);
+  lua_pushvalue(L, 2);
+  lua_call(L, 2, 1);
   return 1;
 }
 
 // Readline's completion hook: asks scalelab.repl.complete(word) for candidates. Everything that can
 // raise a Lua error runs inside the pcall: outside one, an error would end the program (Lua's panic).
-char** complete(const char* text, int, int) {
+// The text before the word goes along (the entry's earlier lines, then the line's up to the word), so
+// that a word inside a string or a comment is not completed: readline breaks words at a quote, and
+// Tab in print("string.fo completed string.format (and closed the quote) inside the string.
+char** complete(const char* text, int start, int) {
   rl_attempted_completion_over = 1;  // no file-name completion
   g_matches.clear();
   lua_State* L = g_completion_state;
   const int top = lua_gettop(L);
+  std::string before = g_pending_entry && !g_pending_entry->empty() ? *g_pending_entry + "\n" : "";
+  before.append(rl_line_buffer, static_cast<size_t>(std::max(start, 0)));
   lua_pushcfunction(L, complete_word);
   lua_pushstring(L, text);
-  if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_istable(L, -1)) {
+  lua_pushlstring(L, before.data(), before.size());
+  if (lua_pcall(L, 2, 1, 0) == LUA_OK && lua_istable(L, -1)) {
     const lua_Unsigned n = lua_rawlen(L, -1);
     for (lua_Unsigned i = 1; i <= n; ++i) {
       if (lua_rawgeti(L, -1, static_cast<lua_Integer>(i)) == LUA_TSTRING) g_matches.emplace_back(lua_tostring(L, -1));
@@ -697,6 +706,9 @@ void Host::repl() {
   };
 
   std::string pending;
+#ifdef SCALELAB_HAVE_READLINE
+  g_pending_entry = &pending;  // for Tab (complete): the entry's earlier lines
+#endif
   // The lines of a paste after the one being run: each runs in turn as if typed (an expression shows
   // its value, an unfinished statement continues on the next), without a prompt of its own. As one
   // chunk, "1+1\n2+2" was a syntax error and "x = 1\nx" waited for more.
@@ -830,6 +842,9 @@ void Host::repl() {
     if (terminated()) break;
     say_local(chunk);
   }
+#ifdef SCALELAB_HAVE_READLINE
+  g_pending_entry = nullptr;
+#endif
   sigaction(SIGINT, &previous, nullptr);
 }
 

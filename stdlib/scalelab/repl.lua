@@ -51,8 +51,47 @@ local function callable(value)
   return type(meta) == "table" and rawget(meta, "__call") ~= nil
 end
 
+-- Whether Lua source `text` ends inside a string ("...", '...', [[...]], [==[...]==]) or a comment
+-- (-- to the line's end, --[[...]]): where a word typed is text, not a name to complete.
+local function ends_in_text(text)
+  local i = 1
+  while true do
+    local at = text:find("[\"'%-%[]", i)
+    if not at then return false end
+    local c = text:sub(at, at)
+    local level = text:match("^%[(=*)%[", c == "-" and at + 2 or at)
+    if c == "-" and text:sub(at + 1, at + 1) ~= "-" then
+      i = at + 1
+    elseif level and (c == "[" or c == "-") then  -- a long string, or a long comment
+      local open = c == "-" and at + 2 or at
+      local close = text:find("]" .. level .. "]", open + #level + 2, true)
+      if not close then return true end
+      i = close + #level + 2
+    elseif c == "-" then  -- a comment to the line's end
+      local newline = text:find("\n", at + 2, true)
+      if not newline then return true end
+      i = newline + 1
+    elseif c == "[" then
+      i = at + 1
+    else  -- a quoted string, its escapes skipped ("\" and a line break goes on to the next line)
+      local j = at + 1
+      while true do
+        local d = text:find("[\\\n" .. c .. "]", j)
+        if not d then return true end
+        local e = text:sub(d, d)
+        if e ~= "\\" then i = d + 1 break end
+        if d == #text then return true end
+        j = d + 2
+      end
+    end
+  end
+end
+
 -- Completes the word under the cursor: "mod", "mod.fi", "obj:me", "a.b.c". Returns full words.
-function repl.complete(text)
+-- `before`, when given, is the text before the word (the entry's earlier lines too): inside a
+-- string or a comment there is nothing to complete (Tab in print("string.fo offered string.format).
+function repl.complete(text, before)
+  if type(before) == "string" and ends_in_text(before) then return {} end
   local head, separator, partial = text:match("^(.-)([.:]?)([%w_]*)$")
   if not head then return {} end
   local candidates = {}

@@ -805,6 +805,29 @@ TEST_CASE("Tab completion after a line that broke the REPL's own module: no cand
   CHECK(repl.wait() == 0);
 }
 
+// Readline breaks words at a quote, so Tab in print("string.fo completed string.format inside the
+// string (and closed the quote after it). The REPL gives the completion the text before the word, the
+// unfinished entry's earlier lines too: inside a string or a comment there is nothing to complete.
+TEST_CASE("Tab inside a string or a comment completes nothing\, also in a long string begun on an earlier line") {
+  Pty repl({SCALELAB_BINARY}, {"HOME=" + temp_dir()});
+  REQUIRE(shows(repl, "> "));
+  repl.send("x = 'string.fo\t\t' .. 'end'\r");
+  repl.send("x\r");
+  REQUIRE(shows(repl, "string.foend\r\n"));
+  repl.send("y = [[\r");
+  REQUIRE(shows(repl, ">> "));
+  repl.send("string.fo\t\t]]\r");
+  repl.send("'<' .. y .. '>'\r");
+  REQUIRE(shows(repl, "<string.fo>"));
+  // Outside a string it completes as before, on the line after one too.
+  repl.send("z = [[a]] .. string.fo\t('%d', 7)\r");
+  repl.send("z\r");
+  REQUIRE(shows(repl, "a7\r\n"));
+  CHECK(repl.output().find("string.format'") == std::string::npos);
+  repl.send("\x04");
+  CHECK(repl.wait() == 0);
+}
+
 TEST_CASE("Ctrl-Z at the prompt suspends the REPL as job control does\, and fg brings it back with its line") {
   // ISIG is off while readline reads (Ctrl-C comes as a key), so Ctrl-Z only beeped and the REPL went
   // on, where lua and python are suspended. A shell with job control runs it here, as a terminal's does.

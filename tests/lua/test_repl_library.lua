@@ -80,6 +80,26 @@ t.test("completion after ':' offers callable tables (__call) as methods, and sti
   holder = nil
 end)
 
+t.test("completion inside a string or a comment offers nothing, and after one closes it completes again", function()
+  local function has(list, word)
+    for _, w in ipairs(list) do if w == word then return true end end
+    return false
+  end
+  t.ok(has(repl.complete("string.fo", "x = "), "string.format"))
+  for _, before in ipairs {
+    'x = "', "x = '", 'print("a" .. "', 'x = "say \\"', 'x = "line \\\n', "x = [[", "x = [==[a]]\n",
+    "-- ", "f() --[[ note\n", "x = 1 --", 't["',
+  } do
+    t.eq(#repl.complete("string.fo", before), 0, "inside: " .. before)
+  end
+  for _, before in ipairs {
+    'x = "a" .. ', "x = 'it''s' .. ", 'x = "\\\\" .. ', "x = [[a]] .. ", "x = [==[a]]b]==] .. ",
+    "-- note\n", "--[[ a\nb ]] ", "x = a - ", "t[", "x = 'unclosed\n",
+  } do
+    t.ok(has(repl.complete("string.fo", before), "string.format"), "outside: " .. before)
+  end
+end)
+
 t.test("help lists every documented function with its whole signature", function()
   -- The listing wraps long entries onto indented lines: read them joined.
   local listing = t.help_text(data):gsub("\n  +", " ")

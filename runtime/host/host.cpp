@@ -450,6 +450,45 @@ int message_handler(lua_State* L) {
   return 1;
 }
 
+// The environment of the library's modules (the registry's field): the standard library as it was
+// when the program started, then the globals. A script or a REPL session that named a global of its
+// own `table`, `type` or `string` (table = law:table(), type = "markov") replaced what every library
+// function calls: each value the REPL showed, help(), and the library's functions then failed
+// ("attempt to call a string value (global 'type')"). The modules' writes go to the globals (init.lua
+// sets model, help, ...), and their reads of any other name find the globals as they are. print
+// stays the global one: users and tests replace it to capture what the library prints.
+constexpr const char* kLibraryEnvKey = "scalelab.library_environment";
+
+void make_library_environment(lua_State* L) {
+  lua_newtable(L);                 // the environment: empty, so that every write goes to the globals
+  lua_createtable(L, 0, 2);        // its metatable
+  lua_newtable(L);                 // the standard library, as it is now
+  lua_pushglobaltable(L);
+  lua_pushnil(L);
+  while (lua_next(L, -2) != 0) {  // environment, metatable, standard, _G, key, value
+    if (lua_type(L, -2) == LUA_TSTRING && std::strcmp(lua_tostring(L, -2), "print") != 0) {
+      lua_pushvalue(L, -2);
+      lua_insert(L, -2);
+      lua_rawset(L, -5);
+    } else {
+      lua_pop(L, 1);
+    }
+  }
+  lua_createtable(L, 0, 1);        // the standard library's metatable: the globals past it
+  lua_pushvalue(L, -2);
+  lua_setfield(L, -2, "__index");
+  lua_setmetatable(L, -3);
+  lua_setfield(L, -3, "__newindex");  // environment, metatable, standard
+  lua_setfield(L, -2, "__index");
+  lua_setmetatable(L, -2);
+  lua_setfield(L, LUA_REGISTRYINDEX, kLibraryEnvKey);
+}
+
+// Gives the chunk on the stack top, a module of the library just loaded, the library's environment.
+void set_library_environment(lua_State* L) {
+  if (lua_getfield(L, LUA_REGISTRYINDEX, kLibraryEnvKey) != LUA_TTABLE || !lua_setupvalue(L, -2, 1)) lua_pop(L, 1);
+}
+
 // package.searchers entry for "scalelab" and "scalelab.*": from $SCALELAB_STDLIB/<path>.lua if that
 // variable is set (a source tree for development), else from the copy compiled into the program.
 int stdlib_searcher(lua_State* L) {
@@ -467,6 +506,7 @@ int stdlib_searcher(lua_State* L) {
       std::ifstream probe(candidate);
       if (!probe) continue;
       if (luaL_loadfile(L, candidate.c_str()) != LUA_OK) return lua_error(L);
+      set_library_environment(L);
       lua_pushstring(L, candidate.c_str());
       return 2;
     }
@@ -477,6 +517,7 @@ int stdlib_searcher(lua_State* L) {
     if (std::strcmp(module.name, name) != 0) continue;
     if (luaL_loadbufferx(L, module.source, module.size, module.chunkname, "t") != LUA_OK)
       return lua_error(L);
+    set_library_environment(L);
     lua_pushstring(L, module.chunkname + 1);
     return 2;
   }
@@ -488,6 +529,7 @@ int open_host(lua_State* L) {
   luaL_openlibs(L);
   record_resumes(L);
   lua::open_all(L);
+  make_library_environment(L);
   // Insert the stdlib searcher right after the preload searcher.
   lua_getglobal(L, "package");
   lua_getfield(L, -1, "searchers");

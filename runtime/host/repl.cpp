@@ -630,6 +630,10 @@ void Host::repl() {
   auto remember = [&](const std::string& entry) {
 #ifdef SCALELAB_HAVE_READLINE
     if (use_readline && !is_blank(entry)) {
+      // An entry the same as the one before it is not kept again (bash's ignoredups): `x` run five
+      // times took five entries, Up stepped through each of them, and the file held them all.
+      const HIST_ENTRY* last = history_length > 0 ? history_get(history_base + history_length - 1) : nullptr;
+      if (last && last->line && entry == last->line) return;
       add_history(entry.c_str());
       if (history.empty()) return;  // no HOME: this session's only (said at the start)
       // Trimmed by entries, not lines: history_truncate_file keeps the last lines, which can cut a

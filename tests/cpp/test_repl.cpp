@@ -532,6 +532,43 @@ TEST_CASE("a multi-line entry comes back whole in the next session's history") {
   CHECK(second.wait() == 0);
 }
 
+namespace {
+// The entries of a history file, its "#<time>" lines left out (each entry here is one line).
+std::vector<std::string> history_lines(const std::string& path) {
+  std::ifstream file(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(file, line);)
+    if (!line.empty() && line[0] != '#') lines.push_back(line);
+  return lines;
+}
+}  // namespace
+
+TEST_CASE("an entry run again right after itself is kept once in the history\, also across sessions") {
+  const std::string dir = temp_dir();
+  for (int session = 0; session < 2; ++session) {
+    Pty repl({SCALELAB_BINARY}, {"HOME=" + dir});
+    REQUIRE(shows(repl, "> "));
+    for (const char* line : {"x + 40", "x = 1", "x", "x", "x", "x = 2", "x"}) {
+      repl.send(std::string(line) + "\r");
+      REQUIRE(shows(repl, "> "));
+    }
+    // Up twice: past "x" to "x = 2", not to another "x".
+    repl.send("\x1b[A\x1b[A\r");
+    REQUIRE(shows(repl, "> "));
+    repl.send("x + 40\r");
+    REQUIRE(shows(repl, "42\r\n"));
+    REQUIRE(shows(repl, "> "));
+    repl.send("\x04");
+    CHECK(repl.wait() == 0);
+  }
+  // The second session's first entry, "x + 40", is the first session's last: kept once.
+  const std::vector<std::string> one = {"x = 1", "x", "x = 2", "x", "x = 2", "x + 40"};
+  std::vector<std::string> both = {"x + 40"};
+  both.insert(both.end(), one.begin(), one.end());
+  both.insert(both.end(), one.begin(), one.end());
+  CHECK(history_lines(dir + "/.scalelab_history") == both);
+}
+
 TEST_CASE("a history file that cannot be written is said once, and the session goes on") {
   // Every line was silently lost to the next session.
   const std::string dir = temp_dir();

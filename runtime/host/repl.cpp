@@ -11,9 +11,8 @@
 //     Tab completes globals, fields and methods
 //     (scalelab.repl.complete, which follows __index metatables);
 //   - Ctrl-C during a computation interrupts it (Host::call; a second one stops it even where its own
-//     pcall caught the first); at the prompt it clears the line,
-//     and a second Ctrl-C on an empty prompt leaves; Ctrl-D leaves too (on ">> ", on a terminal, it
-//     drops the unfinished entry); Ctrl-Z suspends (job control).
+//     pcall caught the first); at the prompt it clears the line and never leaves; Ctrl-D leaves (on
+//     ">> ", on a terminal, it drops the unfinished entry); Ctrl-Z suspends (job control).
 // Without a terminal, or without readline, lines are read plainly.
 #include <fcntl.h>
 #include <sys/file.h>
@@ -746,7 +745,6 @@ void Host::repl() {
     if (!execute(!ends_with_semicolon(chunk), 0)) pasted.clear();
     else if (!ran) stop_paste(line_number);
   };
-  bool exit_armed = false;
   for (;;) {
     std::string line;
     if (!pasted.empty()) {
@@ -778,18 +776,16 @@ void Host::repl() {
         break;
       }
       if (result == Read::Eof) break;
+      // Ctrl-C at the prompt clears the line (and drops an unfinished entry), as in bash and
+      // python, and never leaves: a second one on an empty prompt ended the session, and with it
+      // every model, run and fit it held, when a Ctrl-C meant for a computation came just after it
+      // had finished (the first said the way out, the second took it).
       if (result == Read::Interrupted || result == Read::InterruptedEmpty) {
-        const bool at_empty_prompt = pending.empty() && result == Read::InterruptedEmpty;
-        if (at_empty_prompt && exit_armed) break;
-        exit_armed = false;
-        if (at_empty_prompt) {
-          std::fputs("(to leave, press Ctrl-C again or Ctrl-D)\n", stdout);
-          exit_armed = true;
-        }
+        if (pending.empty() && result == Read::InterruptedEmpty)
+          std::fputs("(to leave, press Ctrl-D or type os.exit())\n", stdout);
         pending.clear();
         continue;
       }
-      exit_armed = false;
       if (line.find_first_of("\r\n") != std::string::npos) {
         std::vector<std::string> lines = split_lines(line);
         line = std::move(lines.front());

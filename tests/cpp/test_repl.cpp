@@ -116,14 +116,21 @@ TEST_CASE("the REPL evaluates, continues, completes, survives Ctrl-C and keeps h
   REQUIRE(shows(repl, "ready\r\n"));
   REQUIRE(shows(repl, "> "));
 
-  // Ctrl-C at the prompt clears the line; twice on an empty prompt leaves.
+  // Ctrl-C at the prompt clears the line; on an empty prompt it says how to leave, and never leaves:
+  // a second one there ended the session, when a Ctrl-C meant for a computation came just after it.
   repl.send("half-typed");
   REQUIRE(shows(repl, "half-typed"));  // read by readline (ISIG flushes unread input)
   repl.interrupt();
   REQUIRE(shows(repl, "> "));
-  repl.interrupt();
-  REQUIRE(shows(repl, "Ctrl-C again"));
-  repl.interrupt();
+  for (int i = 0; i < 3; ++i) {
+    repl.interrupt();
+    REQUIRE(shows(repl, "(to leave, press Ctrl-D or type os.exit())"));
+    REQUIRE(shows(repl, "> "));
+  }
+  repl.send("twice(70)\r");  // the session and its functions are still there
+  REQUIRE(shows(repl, "140\r\n"));
+  REQUIRE(shows(repl, "> "));
+  repl.send("\x04");
   const int status = repl.wait();
   if (status != 0) shows(repl, "(the REPL did not leave)");
   CHECK(status == 0);

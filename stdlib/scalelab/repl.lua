@@ -3,14 +3,30 @@ local pretty = require "scalelab.pretty"
 
 local repl = {}
 
+-- Whether `value` can be called: a function, or a value whose metatable has __call (a callable table
+-- an object holds, which Tab after ':' left out).
+local function callable(value)
+  if type(value) == "function" then return true end
+  local meta = getmetatable(value)
+  return type(meta) == "table" and rawget(meta, "__call") ~= nil
+end
+
 -- Prints each value an expression returned, pretty-printed to the terminal's width (a table's lines
--- were 100 wide whatever the terminal's), separated by tabs as print does.
+-- were 100 wide whatever the terminal's), separated by tabs as print does. Through the global print,
+-- as lua.c shows values (a print of the user's that logs sees them too); where a line left print
+-- something that cannot be called (print = nil), to standard output: every value shown then failed,
+-- "attempt to call a nil value (global 'print')" with this file's frames in its traceback.
 function repl.show(...)
   local n = select("#", ...)
   local parts = {}
   local options = { width = pretty.columns() }
   for i = 1, n do parts[i] = pretty.format((select(i, ...)), options) end
-  print(table.concat(parts, "\t"))
+  local text = table.concat(parts, "\t")
+  if callable(print) then
+    print(text)
+  else
+    io.write(text, "\n")
+  end
 end
 
 local KEYWORDS = {
@@ -41,14 +57,6 @@ local function fields(value, out, depth)
     if type(meta.__index) == "table" then fields(meta.__index, out, depth + 1) end
   end
   return out
-end
-
--- Whether `value` can be called as a method: a function, or a value whose metatable has __call (a
--- callable table an object holds, which ':' left out).
-local function callable(value)
-  if type(value) == "function" then return true end
-  local meta = getmetatable(value)
-  return type(meta) == "table" and rawget(meta, "__call") ~= nil
 end
 
 -- Whether Lua source `text` ends inside a string ("...", '...', [[...]], [==[...]==]) or a comment

@@ -100,6 +100,23 @@ t.test("completion inside a string or a comment offers nothing, and after one cl
   end
 end)
 
+-- repl.show prints through the global print, as lua.c does; a line that set print = nil made every
+-- value shown fail ("attempt to call a nil value (global 'print')", the REPL's frames in its traceback).
+t.test("repl.show writes to standard output where print cannot be called, and through print where it can", function()
+  local saved_print, saved_write = print, io.write
+  local written, printed = {}, {}
+  io.write = function(...) for _, s in ipairs({ ... }) do written[#written + 1] = s end end
+  print = nil
+  local ok, message = pcall(repl.show, 1, { a = 2 })
+  print = function(...) printed[#printed + 1] = table.concat({ ... }, "\t") end
+  local ok2, message2 = pcall(repl.show, "shown")
+  print, io.write = saved_print, saved_write
+  t.ok(ok, tostring(message))
+  t.eq(table.concat(written), "1\t{a = 2}\n")
+  t.ok(ok2, tostring(message2))
+  t.eq(printed[1], "shown")
+end)
+
 t.test("help lists every documented function with its whole signature", function()
   -- The listing wraps long entries onto indented lines: read them joined.
   local listing = t.help_text(data):gsub("\n  +", " ")

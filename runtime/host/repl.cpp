@@ -11,8 +11,9 @@
 //     Tab completes globals, fields and methods
 //     (scalelab.repl.complete, which follows __index metatables);
 //   - Ctrl-C during a computation interrupts it (Host::call; a second one stops it even where its own
-//     pcall caught the first); at the prompt it clears the line and never leaves; Ctrl-D leaves (on
-//     ">> ", on a terminal, it drops the unfinished entry); Ctrl-Z suspends (job control).
+//     pcall caught the first); at the prompt it clears the line and never leaves (on ">> " it drops
+//     the unfinished entry, which Up recalls); Ctrl-D leaves (on ">> ", on a terminal, it drops the
+//     unfinished entry too); Ctrl-Z suspends (job control).
 // Without a terminal, or without readline, lines are read plainly.
 #include <fcntl.h>
 #include <sys/file.h>
@@ -167,9 +168,12 @@ void on_line(char* line) {
 
 // Ctrl-C while editing a line. The terminal's ISIG is off while readline reads (prep_terminal), so
 // Ctrl-C arrives as a key rather than as SIGINT: no signal can race with readline's reads.
+std::string g_cleared;  // the text Ctrl-C cleared from the line
+
 int on_ctrl_c(int, int) {
   g_ctrl_c = true;
   g_ctrl_c_empty = rl_end == 0;
+  g_cleared.assign(rl_line_buffer, static_cast<size_t>(std::max(rl_end, 0)));
   rl_replace_line("", 0);
   rl_done = 1;  // ends the line: readline calls on_line
   return 0;
@@ -204,6 +208,7 @@ void prep_terminal(int meta) {
 Read read_readline(const char* prompt, std::string& out) {
   g_line_done = g_line_eof = g_ctrl_c = false;
   g_line.clear();
+  g_cleared.clear();
   rl_callback_handler_install(prompt, on_line);  // from here the terminal's ISIG is off
   while (!g_line_done) {
     // A Ctrl-C between two lines, while the terminal still sent SIGINT, counts as one at the prompt.
@@ -228,6 +233,7 @@ Read read_readline(const char* prompt, std::string& out) {
   if (g_ctrl_c) {
     std::fputc('\n', stdout);
     std::fflush(stdout);
+    out = g_cleared;
     return g_ctrl_c_empty ? Read::InterruptedEmpty : Read::Interrupted;
   }
   if (g_line_eof) {
@@ -780,9 +786,15 @@ void Host::repl() {
       // python, and never leaves: a second one on an empty prompt ended the session, and with it
       // every model, run and fit it held, when a Ctrl-C meant for a computation came just after it
       // had finished (the first said the way out, the second took it).
+      // On ">>" the unfinished entry, with the line Ctrl-C cleared, goes to the history, as Ctrl-D
+      // there keeps it, for Up to bring back: a function typed over many lines was lost whole.
       if (result == Read::Interrupted || result == Read::InterruptedEmpty) {
-        if (pending.empty() && result == Read::InterruptedEmpty)
+        if (!pending.empty()) {
+          remember(is_blank(line) ? pending : pending + "\n" + line);
+          std::fputs("(Ctrl-C: the unfinished entry was dropped; Up recalls it)\n", stdout);
+        } else if (result == Read::InterruptedEmpty) {
           std::fputs("(to leave, press Ctrl-D or type os.exit())\n", stdout);
+        }
         pending.clear();
         continue;
       }

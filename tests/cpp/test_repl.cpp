@@ -1126,6 +1126,34 @@ TEST_CASE("Ctrl-D on a continuation prompt drops the unfinished entry and keeps 
   CHECK(repl.wait() == 0);
 }
 
+// Ctrl-C on ">>" dropped the unfinished entry and everything typed in it, where Ctrl-D there keeps
+// it in the history: both now keep it, the line Ctrl-C cleared too, for Up to bring back and finish.
+TEST_CASE("Ctrl-C on a continuation prompt drops the unfinished entry\, which Up recalls whole") {
+  Pty repl({SCALELAB_BINARY}, {"HOME=" + temp_dir()});
+  REQUIRE(shows(repl, "> "));
+  repl.send("function kept()\r");
+  REQUIRE(shows(repl, ">> "));
+  repl.send("local five = 5\r");
+  REQUIRE(shows(repl, ">> "));
+  repl.send("return five");
+  REQUIRE(shows(repl, "return five"));
+  repl.interrupt();
+  REQUIRE(shows(repl, "(Ctrl-C: the unfinished entry was dropped; Up recalls it)"));
+  REQUIRE(shows(repl, "> "));
+  repl.send("kept == nil\r");
+  REQUIRE(shows(repl, "true\r\n"));
+  REQUIRE(shows(repl, "> "));
+  repl.send("\x1b[A\x1b[A\r");  // Up twice: past "kept == nil" to the entry, its three lines
+  REQUIRE(shows(repl, ">> "));
+  repl.send("end\r");
+  REQUIRE(shows(repl, "> "));
+  repl.send("kept()\r");
+  REQUIRE(shows(repl, "5\r\n"));
+  REQUIRE(shows(repl, "> "));
+  repl.send("\x04");
+  CHECK(repl.wait() == 0);
+}
+
 TEST_CASE("a syntax error at a character outside ASCII names the character and what Lua takes instead") {
   // Lua named the character's first byte: "unexpected symbol near '<\207>'" for "π = 3.14".
   const std::string dir = temp_dir();

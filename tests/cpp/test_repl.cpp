@@ -868,6 +868,7 @@ TEST_CASE("Tab inside a string or a comment completes nothing\, also in a long s
   repl.send("z\r");
   REQUIRE(shows(repl, "a7\r\n"));
   CHECK(repl.output().find("string.format'") == std::string::npos);
+  REQUIRE(shows(repl, "> "));  // Ctrl-D typed before readline reads the line is no Ctrl-D to it
   repl.send("\x04");
   CHECK(repl.wait() == 0);
 }

@@ -304,9 +304,18 @@ int write_history_file(const std::string& path, const std::vector<HistoryEntry>&
     }
   }
   const std::string written = append ? target : target + ".tmp-" + std::to_string(static_cast<long>(::getpid()));
+  // A file made here is its owner's alone to read (0600), as readline and bash make theirs: made by
+  // fopen, it was readable by every user of the machine (0644 under the usual umask), and the lines
+  // typed can hold what others must not read (a token, a password given to a function). A file
+  // that is there keeps its mode.
   errno = 0;
-  std::FILE* file = std::fopen(written.c_str(), append ? "a" : "w");
-  if (!file) return errno != 0 ? errno : EIO;
+  const int fd = ::open(written.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0600);
+  std::FILE* file = fd < 0 ? nullptr : ::fdopen(fd, append ? "a" : "w");
+  if (!file) {
+    const int error = errno != 0 ? errno : EIO;
+    if (fd >= 0) ::close(fd);
+    return error;
+  }
   struct stat info {};
   if (!append && ::stat(target.c_str(), &info) == 0) ::fchmod(::fileno(file), info.st_mode & 07777);
   int error = 0;
@@ -387,7 +396,7 @@ class HistoryLock {
  public:
   explicit HistoryLock(const std::string& path) {
     for (int waited_ms = 0; waited_ms < 5000;) {
-      fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+      fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);  // its owner's alone, as above
       if (fd_ < 0) return;
       while (::flock(fd_, LOCK_EX | LOCK_NB) != 0 && waited_ms < 5000) {
         if (errno != EWOULDBLOCK && errno != EINTR) break;

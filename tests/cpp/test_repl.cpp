@@ -576,6 +576,23 @@ TEST_CASE("an entry run again right after itself is kept once in the history\, a
   CHECK(history_lines(dir + "/.scalelab_history") == both);
 }
 
+// The history was made by fopen, readable by every user of the machine (0644 under the usual umask):
+// the lines typed can hold a token or a password. Readline and bash make theirs 0600.
+TEST_CASE("the history file is made readable by its owner alone\, as readline makes it") {
+  const std::string dir = temp_dir();
+  const mode_t previous = ::umask(022);  // the usual one, which the REPL inherits
+  Pty repl({SCALELAB_BINARY}, {"HOME=" + dir});
+  ::umask(previous);
+  REQUIRE(shows(repl, "> "));
+  repl.send("token = 'not for others'\r");
+  REQUIRE(shows(repl, "> "));
+  repl.send("\x04");
+  CHECK(repl.wait() == 0);
+  struct stat info {};
+  REQUIRE(::stat((dir + "/.scalelab_history").c_str(), &info) == 0);
+  CHECK((info.st_mode & 0777) == 0600);
+}
+
 TEST_CASE("a history file that cannot be written is said once, and the session goes on") {
   // Every line was silently lost to the next session.
   const std::string dir = temp_dir();

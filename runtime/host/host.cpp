@@ -1,6 +1,7 @@
 #include "host/host.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <csignal>
@@ -31,6 +32,8 @@ volatile std::sig_atomic_t g_raised = 0;
 // The interruption unwinds the whole call: the hook raises it at every instruction of Lua code until
 // the call ends, so that no pcall keeps it (set by a second signal after Lua code caught the first).
 volatile std::sig_atomic_t g_unwinding = 0;
+// In the REPL, a Ctrl-C repeated before the computation stopped on the first has been answered (once a call).
+volatile std::sig_atomic_t g_said_stopping = 0;
 
 // The coroutines being resumed now, outermost first (coroutine.resume and coroutine.wrap's
 // functions record theirs): Lua hooks are per thread, and a pure-Lua loop inside a coroutine runs on
@@ -105,7 +108,8 @@ void arm_all() {
 //     and everything computed in the session with it; a third one caught again went on);
 //   - where the first has not reached Lua code (a C++ computation that has not stopped on it), or
 //     the unwinding has raised nothing yet, kills the process, as lua.c's does: the person's way
-//     out of a computation that does not stop.
+//     out of a computation that does not stop; in the REPL it leaves the computation to stop and
+//     says so (Ctrl-\ is the way out there), as the session holds what was done.
 // One after the first was settled (train.run stopped on it and returned its result, and the line
 // goes on) is a new first one: the REPL's session must not die of the Ctrl-C that stops the next
 // thing the line does.
@@ -117,6 +121,22 @@ void on_stop_signal(int signal) {
       g_unwinding = 1;
       request_interrupt(signal);  // C++ loops that the Lua code calls stop too
       arm_all();
+      return;
+    }
+    // In the REPL (Ctrl-C ends the computation, not the program), a C++ computation that has not
+    // yet stopped on the first (train.run finishing its step, a fit its resample, a data source
+    // train.run calls back) is left to stop: the second Ctrl-C of someone who pressed it again while
+    // waiting killed the program, and with it the session and every model, run and fit it held.
+    // Said once; Ctrl-\ (SIGQUIT) still ends the program at once.
+    if (signal == SIGINT && !interrupt_ends_script()) {
+      if (!g_said_stopping) {
+        g_said_stopping = 1;
+        static const char note[] =
+            "\n(Ctrl-C again: still stopping, at the computation's next check; the session is kept. Ctrl-\\ ends the "
+            "program at once, and the session with it)\n";
+        const ssize_t written = ::write(STDERR_FILENO, note, sizeof note - 1);  // async-signal-safe
+        (void)written;
+      }
       return;
     }
     std::signal(signal, SIG_DFL);
@@ -574,6 +594,7 @@ int Host::call(int nargs, int nresults) {
   g_signal_seen = 0;
   g_raised = 0;
   g_unwinding = 0;
+  g_said_stopping = 0;
   g_running = L_;
   struct sigaction action {}, previous_int {}, previous_term {};
   action.sa_handler = on_stop_signal;

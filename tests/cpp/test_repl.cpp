@@ -366,6 +366,42 @@ TEST_CASE("Ctrl-C in the REPL during a loop of train.run calls returns to the pr
   CHECK(session.wait() == 0);
 }
 
+// Ctrl-C pressed again (and again) while train.run finishes the step it was in, here a data source's
+// batch of seconds, killed the program: the session, and every model, run and fit it held, with it.
+TEST_CASE("Ctrl-C pressed again while train.run finishes its step waits for it\, and the session is kept") {
+  const std::string dir = temp_dir();
+  write_file(dir + "/slow_source.lua",
+             "src = { vocab = 64, seq_len = 32, batch = 8, n = 0 }\n"
+             "function src:next_batch()\n"
+             "  self.n = self.n + 1\n"
+             "  local t = {}\n"
+             "  for i = 1, 8 * 33 do t[i] = (i * 7 + self.n) % 64 end\n"
+             "  local start = os.clock()\n"
+             "  while os.clock() - start < 2 do end\n"
+             "  return t\n"
+             "end\n"
+             "function src:state() return tostring(self.n) end\n"
+             "function src:restore(s) self.n = tonumber(s) end\n"
+             "kept = 'still here'\n");
+  Pty session({SCALELAB_BINARY, "-i", dir + "/slow_source.lua"}, {"HOME=" + dir});
+  REQUIRE(shows(session, "> "));
+  session.send("r = train.run{ model = model.gpt{ vocab = 64, ctx = 32, d_model = 32, n_layer = 1, n_head = 2 }, "
+               "data = src, steps = 1000, progress = false, threads = 1 }\r");
+  session.expect("(never shown)", 0.5);
+  for (int i = 0; i < 3; ++i) {
+    session.interrupt();
+    session.expect("(never shown)", 0.2);
+  }
+  REQUIRE(shows(session, "(Ctrl-C again: still stopping, at the computation's next check; the session is kept."));
+  REQUIRE(shows(session, "interrupted: Ctrl-C stopped train.run"));
+  REQUIRE(shows(session, "> "));
+  session.send("kept, r.status\r");
+  REQUIRE(shows(session, "still here\tinterrupted"));
+  REQUIRE(shows(session, "> "));
+  session.send("\x04");
+  CHECK(session.wait() == 0);
+}
+
 TEST_CASE("a second Ctrl-C after train.run stopped on the first interrupts what the line does next, not the session") {
   // The first Ctrl-C left SIGINT's default action in place for the rest of the line: the second,
   // meant for the loop after the run, ended the REPL and everything computed in it.

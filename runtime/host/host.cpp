@@ -307,6 +307,10 @@ std::string missing_name_hint(lua_State* L, const std::string& message) {
   lua_checkstack(L, 8);
   const int top = lua_gettop(L);
   std::string hint;
+  if (kind == "global" && (name == "exit" || name == "quit")) {
+    // exit() and quit(), as python leaves, were told "did you mean 'next'?" and "'fit'?".
+    return "; Lua leaves with os.exit() (and the REPL with Ctrl-D too)";
+  }
   if (kind == "global") {
     // A short name is near too many others to guess from ('x' is two edits from 'os').
     if (name.size() < 4) return "";

@@ -227,6 +227,23 @@ TEST_CASE("a mistyped module function, global or method: the error says the name
   CHECK_THAT(r.err, Catch::Contains("(field 'rnu')\nstack traceback:"));
 }
 
+// exit() and quit(), as python leaves, were told "did you mean 'next'?" and "did you mean 'fit'?".
+TEST_CASE("exit() and quit() say that Lua leaves with os.exit()\, not a name near them") {
+  for (const char* call : {"exit()", "quit()"}) {
+    auto r = scalelab_run({"-e", call});
+    CHECK(r.status == 1);
+    CHECK_THAT(r.err, Catch::Contains("; Lua leaves with os.exit() (and the REPL with Ctrl-D too)"));
+    CHECK_THAT(r.err, !Catch::Contains("did you mean"));
+  }
+  auto r = scalelab_run({"-i"}, "exit()\nprint('still ' .. 'here')\n");
+  CHECK_THAT(r.err, Catch::Contains("stdin:1: attempt to call a nil value (global 'exit'); Lua leaves with os.exit()"));
+  CHECK_THAT(r.out, Catch::Contains("still here"));
+  // A global of that name that the user defined is called as any other.
+  r = scalelab_run({"-e", "function quit() print('mine') end quit()"});
+  CHECK(r.status == 0);
+  CHECK(r.out == "mine\n");
+}
+
 TEST_CASE("a module's table of functions (plot.formats) is wrapped as its module is: mistyped names\, tail calls") {
   // Only the modules themselves were wrapped: plot.formats.cont(n) said only "attempt to call a nil
   // value (field 'cont')", and a tail call of plot.formats.count lost the user's function from the

@@ -1,6 +1,7 @@
 #include "host/host.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <csignal>
@@ -31,6 +32,8 @@ volatile std::sig_atomic_t g_raised = 0;
 // The interruption unwinds the whole call: the hook raises it at every instruction of Lua code until
 // the call ends, so that no pcall keeps it (set by a second signal after Lua code caught the first).
 volatile std::sig_atomic_t g_unwinding = 0;
+// In the REPL, a Ctrl-C repeated before the computation stopped on the first has been answered (once a call).
+volatile std::sig_atomic_t g_said_stopping = 0;
 
 // The coroutines being resumed now, outermost first (coroutine.resume and coroutine.wrap's
 // functions record theirs): Lua hooks are per thread, and a pure-Lua loop inside a coroutine runs on
@@ -105,7 +108,8 @@ void arm_all() {
 //     and everything computed in the session with it; a third one caught again went on);
 //   - where the first has not reached Lua code (a C++ computation that has not stopped on it), or
 //     the unwinding has raised nothing yet, kills the process, as lua.c's does: the person's way
-//     out of a computation that does not stop.
+//     out of a computation that does not stop; in the REPL it leaves the computation to stop and
+//     says so (Ctrl-\ is the way out there), as the session holds what was done.
 // One after the first was settled (train.run stopped on it and returned its result, and the line
 // goes on) is a new first one: the REPL's session must not die of the Ctrl-C that stops the next
 // thing the line does.
@@ -117,6 +121,22 @@ void on_stop_signal(int signal) {
       g_unwinding = 1;
       request_interrupt(signal);  // C++ loops that the Lua code calls stop too
       arm_all();
+      return;
+    }
+    // In the REPL (Ctrl-C ends the computation, not the program), a C++ computation that has not
+    // yet stopped on the first (train.run finishing its step, a fit its resample, a data source
+    // train.run calls back) is left to stop: the second Ctrl-C of someone who pressed it again while
+    // waiting killed the program, and with it the session and every model, run and fit it held.
+    // Said once; Ctrl-\ (SIGQUIT) still ends the program at once.
+    if (signal == SIGINT && !interrupt_ends_script()) {
+      if (!g_said_stopping) {
+        g_said_stopping = 1;
+        static const char note[] =
+            "\n(Ctrl-C again: still stopping, at the computation's next check; the session is kept. Ctrl-\\ ends the "
+            "program at once, and the session with it)\n";
+        const ssize_t written = ::write(STDERR_FILENO, note, sizeof note - 1);  // async-signal-safe
+        (void)written;
+      }
       return;
     }
     std::signal(signal, SIG_DFL);
@@ -287,6 +307,10 @@ std::string missing_name_hint(lua_State* L, const std::string& message) {
   lua_checkstack(L, 8);
   const int top = lua_gettop(L);
   std::string hint;
+  if (kind == "global" && (name == "exit" || name == "quit")) {
+    // exit() and quit(), as python leaves, were told "did you mean 'next'?" and "'fit'?".
+    return "; Lua leaves with os.exit() (and the REPL with Ctrl-D too)";
+  }
   if (kind == "global") {
     // A short name is near too many others to guess from ('x' is two edits from 'os').
     if (name.size() < 4) return "";
@@ -478,6 +502,45 @@ int message_handler(lua_State* L) {
   return 1;
 }
 
+// The environment of the library's modules (the registry's field): the standard library as it was
+// when the program started, then the globals. A script or a REPL session that named a global of its
+// own `table`, `type` or `string` (table = law:table(), type = "markov") replaced what every library
+// function calls: each value the REPL showed, help(), and the library's functions then failed
+// ("attempt to call a string value (global 'type')"). The modules' writes go to the globals (init.lua
+// sets model, help, ...), and their reads of any other name find the globals as they are. print
+// stays the global one: users and tests replace it to capture what the library prints.
+constexpr const char* kLibraryEnvKey = "scalelab.library_environment";
+
+void make_library_environment(lua_State* L) {
+  lua_newtable(L);                 // the environment: empty, so that every write goes to the globals
+  lua_createtable(L, 0, 2);        // its metatable
+  lua_newtable(L);                 // the standard library, as it is now
+  lua_pushglobaltable(L);
+  lua_pushnil(L);
+  while (lua_next(L, -2) != 0) {  // environment, metatable, standard, _G, key, value
+    if (lua_type(L, -2) == LUA_TSTRING && std::strcmp(lua_tostring(L, -2), "print") != 0) {
+      lua_pushvalue(L, -2);
+      lua_insert(L, -2);
+      lua_rawset(L, -5);
+    } else {
+      lua_pop(L, 1);
+    }
+  }
+  lua_createtable(L, 0, 1);        // the standard library's metatable: the globals past it
+  lua_pushvalue(L, -2);
+  lua_setfield(L, -2, "__index");
+  lua_setmetatable(L, -3);
+  lua_setfield(L, -3, "__newindex");  // environment, metatable, standard
+  lua_setfield(L, -2, "__index");
+  lua_setmetatable(L, -2);
+  lua_setfield(L, LUA_REGISTRYINDEX, kLibraryEnvKey);
+}
+
+// Gives the chunk on the stack top, a module of the library just loaded, the library's environment.
+void set_library_environment(lua_State* L) {
+  if (lua_getfield(L, LUA_REGISTRYINDEX, kLibraryEnvKey) != LUA_TTABLE || !lua_setupvalue(L, -2, 1)) lua_pop(L, 1);
+}
+
 // package.searchers entry for "scalelab" and "scalelab.*": from $SCALELAB_STDLIB/<path>.lua if that
 // variable is set (a source tree for development), else from the copy compiled into the program.
 int stdlib_searcher(lua_State* L) {
@@ -495,6 +558,7 @@ int stdlib_searcher(lua_State* L) {
       std::ifstream probe(candidate);
       if (!probe) continue;
       if (luaL_loadfile(L, candidate.c_str()) != LUA_OK) return lua_error(L);
+      set_library_environment(L);
       lua_pushstring(L, candidate.c_str());
       return 2;
     }
@@ -505,6 +569,7 @@ int stdlib_searcher(lua_State* L) {
     if (std::strcmp(module.name, name) != 0) continue;
     if (luaL_loadbufferx(L, module.source, module.size, module.chunkname, "t") != LUA_OK)
       return lua_error(L);
+    set_library_environment(L);
     lua_pushstring(L, module.chunkname + 1);
     return 2;
   }
@@ -516,6 +581,7 @@ int open_host(lua_State* L) {
   luaL_openlibs(L);
   record_resumes(L);
   lua::open_all(L);
+  make_library_environment(L);
   // Insert the stdlib searcher right after the preload searcher.
   lua_getglobal(L, "package");
   lua_getfield(L, -1, "searchers");
@@ -560,6 +626,7 @@ int Host::call(int nargs, int nresults) {
   g_signal_seen = 0;
   g_raised = 0;
   g_unwinding = 0;
+  g_said_stopping = 0;
   g_running = L_;
   struct sigaction action {}, previous_int {}, previous_term {};
   action.sa_handler = on_stop_signal;

@@ -47,12 +47,22 @@ void print_version() { std::printf("scalelab %s (%s)\n", SCALELAB_VERSION, LUA_R
 // The exit status of a program run whose statements and script ran to their end: 3 where a study
 // they ran left a question unanswered or a fit not fitted (scalelab.study's exit_status says which on
 // stderr), else 0. A run that loaded no study is 0 without loading one.
+// Read from the registry's package.loaded, not through globals: a script that named a global of its
+// own `type` or `package` (type = "markov") ended with "exit status:2: attempt to call a string value".
 int finished_status(scalelab::host::Host& host) {
   lua_State* L = host.state();
-  const char code[] =
-      "local study = package.loaded['scalelab.study']\n"
-      "return study and type(study.exit_status) == 'function' and study.exit_status() or 0";
-  if (luaL_loadbuffer(L, code, sizeof code - 1, "=exit status") != LUA_OK || host.call(0, 1) != LUA_OK) {
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  lua_pushliteral(L, "scalelab.study");
+  const bool loaded = lua_rawget(L, -2) == LUA_TTABLE;  // raw: no metamethod runs unprotected
+  if (loaded) lua_pushliteral(L, "exit_status");
+  const bool has = loaded && lua_rawget(L, -2) == LUA_TFUNCTION;
+  if (!has) {
+    lua_pop(L, loaded ? 3 : 2);
+    return 0;
+  }
+  lua_replace(L, -3);
+  lua_pop(L, 1);
+  if (host.call(0, 1) != LUA_OK) {
     host.report();
     return host.failed_status();
   }

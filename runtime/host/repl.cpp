@@ -11,9 +11,9 @@
 //     Tab completes globals, fields and methods
 //     (scalelab.repl.complete, which follows __index metatables);
 //   - Ctrl-C during a computation interrupts it (Host::call; a second one stops it even where its own
-//     pcall caught the first); at the prompt it clears the line,
-//     and a second Ctrl-C on an empty prompt leaves; Ctrl-D leaves too (on ">> ", on a terminal, it
-//     drops the unfinished entry); Ctrl-Z suspends (job control).
+//     pcall caught the first); at the prompt it clears the line and never leaves (on ">> " it drops
+//     the unfinished entry, which Up recalls); Ctrl-D leaves (on ">> ", on a terminal, it drops the
+//     unfinished entry too); Ctrl-Z suspends (job control).
 // Without a terminal, or without readline, lines are read plainly.
 #include <fcntl.h>
 #include <sys/file.h>
@@ -22,6 +22,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <csignal>
@@ -101,6 +102,7 @@ Read read_plain(const char* prompt, bool show_prompt, std::string& out) {
 
 #ifdef SCALELAB_HAVE_READLINE
 lua_State* g_completion_state = nullptr;
+const std::string* g_pending_entry = nullptr;  // the unfinished entry's earlier lines (Host::repl's pending)
 std::vector<std::string> g_matches;
 
 char* completion_generator(const char*, int state) {
@@ -110,25 +112,32 @@ char* completion_generator(const char*, int state) {
   return strdup(g_matches[next++].c_str());
 }
 
-// complete_word(word) -> scalelab.repl.complete(word). Called protected.
+// complete_word(word, before) -> scalelab.repl.complete(word, before). Called protected.
 int complete_word(lua_State* L) {
   push_repl_module(L);
   lua_getfield(L, -1, "complete");
   lua_pushvalue(L, 1);
-  lua_call(L, 1, 1);
+  lua_pushvalue(L, 2);
+  lua_call(L, 2, 1);
   return 1;
 }
 
 // Readline's completion hook: asks scalelab.repl.complete(word) for candidates. Everything that can
 // raise a Lua error runs inside the pcall: outside one, an error would end the program (Lua's panic).
-char** complete(const char* text, int, int) {
+// The text before the word goes along (the entry's earlier lines, then the line's up to the word), so
+// that a word inside a string or a comment is not completed: readline breaks words at a quote, and
+// Tab in print("string.fo completed string.format (and closed the quote) inside the string.
+char** complete(const char* text, int start, int) {
   rl_attempted_completion_over = 1;  // no file-name completion
   g_matches.clear();
   lua_State* L = g_completion_state;
   const int top = lua_gettop(L);
+  std::string before = g_pending_entry && !g_pending_entry->empty() ? *g_pending_entry + "\n" : "";
+  before.append(rl_line_buffer, static_cast<size_t>(std::max(start, 0)));
   lua_pushcfunction(L, complete_word);
   lua_pushstring(L, text);
-  if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_istable(L, -1)) {
+  lua_pushlstring(L, before.data(), before.size());
+  if (lua_pcall(L, 2, 1, 0) == LUA_OK && lua_istable(L, -1)) {
     const lua_Unsigned n = lua_rawlen(L, -1);
     for (lua_Unsigned i = 1; i <= n; ++i) {
       if (lua_rawgeti(L, -1, static_cast<lua_Integer>(i)) == LUA_TSTRING) g_matches.emplace_back(lua_tostring(L, -1));
@@ -159,9 +168,12 @@ void on_line(char* line) {
 
 // Ctrl-C while editing a line. The terminal's ISIG is off while readline reads (prep_terminal), so
 // Ctrl-C arrives as a key rather than as SIGINT: no signal can race with readline's reads.
+std::string g_cleared;  // the text Ctrl-C cleared from the line
+
 int on_ctrl_c(int, int) {
   g_ctrl_c = true;
   g_ctrl_c_empty = rl_end == 0;
+  g_cleared.assign(rl_line_buffer, static_cast<size_t>(std::max(rl_end, 0)));
   rl_replace_line("", 0);
   rl_done = 1;  // ends the line: readline calls on_line
   return 0;
@@ -196,6 +208,7 @@ void prep_terminal(int meta) {
 Read read_readline(const char* prompt, std::string& out) {
   g_line_done = g_line_eof = g_ctrl_c = false;
   g_line.clear();
+  g_cleared.clear();
   rl_callback_handler_install(prompt, on_line);  // from here the terminal's ISIG is off
   while (!g_line_done) {
     // A Ctrl-C between two lines, while the terminal still sent SIGINT, counts as one at the prompt.
@@ -220,6 +233,7 @@ Read read_readline(const char* prompt, std::string& out) {
   if (g_ctrl_c) {
     std::fputc('\n', stdout);
     std::fflush(stdout);
+    out = g_cleared;
     return g_ctrl_c_empty ? Read::InterruptedEmpty : Read::Interrupted;
   }
   if (g_line_eof) {
@@ -290,9 +304,18 @@ int write_history_file(const std::string& path, const std::vector<HistoryEntry>&
     }
   }
   const std::string written = append ? target : target + ".tmp-" + std::to_string(static_cast<long>(::getpid()));
+  // A file made here is its owner's alone to read (0600), as readline and bash make theirs: made by
+  // fopen, it was readable by every user of the machine (0644 under the usual umask), and the lines
+  // typed can hold what others must not read (a token, a password given to a function). A file
+  // that is there keeps its mode.
   errno = 0;
-  std::FILE* file = std::fopen(written.c_str(), append ? "a" : "w");
-  if (!file) return errno != 0 ? errno : EIO;
+  const int fd = ::open(written.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0600);
+  std::FILE* file = fd < 0 ? nullptr : ::fdopen(fd, append ? "a" : "w");
+  if (!file) {
+    const int error = errno != 0 ? errno : EIO;
+    if (fd >= 0) ::close(fd);
+    return error;
+  }
   struct stat info {};
   if (!append && ::stat(target.c_str(), &info) == 0) ::fchmod(::fileno(file), info.st_mode & 07777);
   int error = 0;
@@ -373,7 +396,7 @@ class HistoryLock {
  public:
   explicit HistoryLock(const std::string& path) {
     for (int waited_ms = 0; waited_ms < 5000;) {
-      fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+      fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);  // its owner's alone, as above
       if (fd_ < 0) return;
       while (::flock(fd_, LOCK_EX | LOCK_NB) != 0 && waited_ms < 5000) {
         if (errno != EWOULDBLOCK && errno != EINTR) break;
@@ -621,6 +644,10 @@ void Host::repl() {
   auto remember = [&](const std::string& entry) {
 #ifdef SCALELAB_HAVE_READLINE
     if (use_readline && !is_blank(entry)) {
+      // An entry the same as the one before it is not kept again (bash's ignoredups): `x` run five
+      // times took five entries, Up stepped through each of them, and the file held them all.
+      const HIST_ENTRY* last = history_length > 0 ? history_get(history_base + history_length - 1) : nullptr;
+      if (last && last->line && entry == last->line) return;
       add_history(entry.c_str());
       if (history.empty()) return;  // no HOME: this session's only (said at the start)
       // Trimmed by entries, not lines: history_truncate_file keeps the last lines, which can cut a
@@ -697,6 +724,9 @@ void Host::repl() {
   };
 
   std::string pending;
+#ifdef SCALELAB_HAVE_READLINE
+  g_pending_entry = &pending;  // for Tab (complete): the entry's earlier lines
+#endif
   // The lines of a paste after the one being run: each runs in turn as if typed (an expression shows
   // its value, an unfinished statement continues on the next), without a prompt of its own. As one
   // chunk, "1+1\n2+2" was a syntax error and "x = 1\nx" waited for more.
@@ -730,7 +760,6 @@ void Host::repl() {
     if (!execute(!ends_with_semicolon(chunk), 0)) pasted.clear();
     else if (!ran) stop_paste(line_number);
   };
-  bool exit_armed = false;
   for (;;) {
     std::string line;
     if (!pasted.empty()) {
@@ -762,18 +791,22 @@ void Host::repl() {
         break;
       }
       if (result == Read::Eof) break;
+      // Ctrl-C at the prompt clears the line (and drops an unfinished entry), as in bash and
+      // python, and never leaves: a second one on an empty prompt ended the session, and with it
+      // every model, run and fit it held, when a Ctrl-C meant for a computation came just after it
+      // had finished (the first said the way out, the second took it).
+      // On ">>" the unfinished entry, with the line Ctrl-C cleared, goes to the history, as Ctrl-D
+      // there keeps it, for Up to bring back: a function typed over many lines was lost whole.
       if (result == Read::Interrupted || result == Read::InterruptedEmpty) {
-        const bool at_empty_prompt = pending.empty() && result == Read::InterruptedEmpty;
-        if (at_empty_prompt && exit_armed) break;
-        exit_armed = false;
-        if (at_empty_prompt) {
-          std::fputs("(to leave, press Ctrl-C again or Ctrl-D)\n", stdout);
-          exit_armed = true;
+        if (!pending.empty()) {
+          remember(is_blank(line) ? pending : pending + "\n" + line);
+          std::fputs("(Ctrl-C: the unfinished entry was dropped; Up recalls it)\n", stdout);
+        } else if (result == Read::InterruptedEmpty) {
+          std::fputs("(to leave, press Ctrl-D or type os.exit())\n", stdout);
         }
         pending.clear();
         continue;
       }
-      exit_armed = false;
       if (line.find_first_of("\r\n") != std::string::npos) {
         std::vector<std::string> lines = split_lines(line);
         line = std::move(lines.front());
@@ -830,6 +863,9 @@ void Host::repl() {
     if (terminated()) break;
     say_local(chunk);
   }
+#ifdef SCALELAB_HAVE_READLINE
+  g_pending_entry = nullptr;
+#endif
   sigaction(SIGINT, &previous, nullptr);
 }
 

@@ -189,6 +189,10 @@ local function format_scalar(value, quote)
   if kind == "string" then
     return quote and quoted(value) or bare(value)
   elseif kind == "number" then
+    -- NaN as the tool prints it elsewhere (reports, tables, messages): "nan". Lua's tostring gives
+    -- the C library's text, "-nan" for 0/0 on x86 (its sign bit set), "nan" for -(0/0): the sign of
+    -- a NaN means nothing, and a diverged loss showed as "-nan" here and "nan" in the run's report.
+    if value ~= value then return "nan" end
     if math.type(value) == "float" and value == math.floor(value) and math.abs(value) < 1e15 then
       return string.format("%.1f", value)
     end

@@ -3,14 +3,30 @@ local pretty = require "scalelab.pretty"
 
 local repl = {}
 
+-- Whether `value` can be called: a function, or a value whose metatable has __call (a callable table
+-- an object holds, which Tab after ':' left out).
+local function callable(value)
+  if type(value) == "function" then return true end
+  local meta = getmetatable(value)
+  return type(meta) == "table" and rawget(meta, "__call") ~= nil
+end
+
 -- Prints each value an expression returned, pretty-printed to the terminal's width (a table's lines
--- were 100 wide whatever the terminal's), separated by tabs as print does.
+-- were 100 wide whatever the terminal's), separated by tabs as print does. Through the global print,
+-- as lua.c shows values (a print of the user's that logs sees them too); where a line left print
+-- something that cannot be called (print = nil), to standard output: every value shown then failed,
+-- "attempt to call a nil value (global 'print')" with this file's frames in its traceback.
 function repl.show(...)
   local n = select("#", ...)
   local parts = {}
   local options = { width = pretty.columns() }
   for i = 1, n do parts[i] = pretty.format((select(i, ...)), options) end
-  print(table.concat(parts, "\t"))
+  local text = table.concat(parts, "\t")
+  if callable(print) then
+    print(text)
+  else
+    io.write(text, "\n")
+  end
 end
 
 local KEYWORDS = {
@@ -43,8 +59,47 @@ local function fields(value, out, depth)
   return out
 end
 
+-- Whether Lua source `text` ends inside a string ("...", '...', [[...]], [==[...]==]) or a comment
+-- (-- to the line's end, --[[...]]): where a word typed is text, not a name to complete.
+local function ends_in_text(text)
+  local i = 1
+  while true do
+    local at = text:find("[\"'%-%[]", i)
+    if not at then return false end
+    local c = text:sub(at, at)
+    local level = text:match("^%[(=*)%[", c == "-" and at + 2 or at)
+    if c == "-" and text:sub(at + 1, at + 1) ~= "-" then
+      i = at + 1
+    elseif level and (c == "[" or c == "-") then  -- a long string, or a long comment
+      local open = c == "-" and at + 2 or at
+      local close = text:find("]" .. level .. "]", open + #level + 2, true)
+      if not close then return true end
+      i = close + #level + 2
+    elseif c == "-" then  -- a comment to the line's end
+      local newline = text:find("\n", at + 2, true)
+      if not newline then return true end
+      i = newline + 1
+    elseif c == "[" then
+      i = at + 1
+    else  -- a quoted string, its escapes skipped ("\" and a line break goes on to the next line)
+      local j = at + 1
+      while true do
+        local d = text:find("[\\\n" .. c .. "]", j)
+        if not d then return true end
+        local e = text:sub(d, d)
+        if e ~= "\\" then i = d + 1 break end
+        if d == #text then return true end
+        j = d + 2
+      end
+    end
+  end
+end
+
 -- Completes the word under the cursor: "mod", "mod.fi", "obj:me", "a.b.c". Returns full words.
-function repl.complete(text)
+-- `before`, when given, is the text before the word (the entry's earlier lines too): inside a
+-- string or a comment there is nothing to complete (Tab in print("string.fo offered string.format).
+function repl.complete(text, before)
+  if type(before) == "string" and ends_in_text(before) then return {} end
   local head, separator, partial = text:match("^(.-)([.:]?)([%w_]*)$")
   if not head then return {} end
   local candidates = {}
@@ -69,7 +124,7 @@ function repl.complete(text)
     if type(base) == "string" and separator == "." then return {} end
   end
   for name, value in pairs(fields(base)) do
-    if separator ~= ":" or type(value) == "function" then candidates[name] = true end
+    if separator ~= ":" or callable(value) then candidates[name] = true end
   end
   local matches = {}
   for name in pairs(candidates) do

@@ -244,6 +244,23 @@ TEST_CASE("a mistyped module function, global or method: the error says the name
   CHECK_THAT(r.err, Catch::Contains("(field 'rnu')\nstack traceback:"));
 }
 
+// exit() and quit(), as python leaves, were told "did you mean 'next'?" and "did you mean 'fit'?".
+TEST_CASE("exit() and quit() say that Lua leaves with os.exit()\, not a name near them") {
+  for (const char* call : {"exit()", "quit()"}) {
+    auto r = scalelab_run({"-e", call});
+    CHECK(r.status == 1);
+    CHECK_THAT(r.err, Catch::Contains("; Lua leaves with os.exit() (and the REPL with Ctrl-D too)"));
+    CHECK_THAT(r.err, !Catch::Contains("did you mean"));
+  }
+  auto r = scalelab_run({"-i"}, "exit()\nprint('still ' .. 'here')\n");
+  CHECK_THAT(r.err, Catch::Contains("stdin:1: attempt to call a nil value (global 'exit'); Lua leaves with os.exit()"));
+  CHECK_THAT(r.out, Catch::Contains("still here"));
+  // A global of that name that the user defined is called as any other.
+  r = scalelab_run({"-e", "function quit() print('mine') end quit()"});
+  CHECK(r.status == 0);
+  CHECK(r.out == "mine\n");
+}
+
 TEST_CASE("a module's table of functions (plot.formats) is wrapped as its module is: mistyped names\, tail calls") {
   // Only the modules themselves were wrapped: plot.formats.cont(n) said only "attempt to call a nil
   // value (field 'cont')", and a tail call of plot.formats.count lost the user's function from the
@@ -413,6 +430,33 @@ TEST_CASE("the REPL goes on after a line that replaced require or broke the REPL
   CHECK_THAT(r.err, Catch::Contains("attempt to index a number value"));
   CHECK_THAT(r.out, Catch::Contains("still here"));
   CHECK_THAT(r.err, !Catch::Contains("PANIC"));
+}
+
+// The library's modules read the standard library as it was at the start: a global of the user's
+// named table, type, string or tostring (table = law:table(), type = "markov") replaced what every
+// library function calls, and each value the REPL showed, help() and the library's functions failed
+// ("attempt to call a string value (global 'type')"), as did the exit status of a script that set one.
+TEST_CASE("globals the user names table\, type\, string or tostring break neither the library nor the REPL") {
+  auto r = scalelab_run({"-e", "type = 'markov'"});
+  CHECK(r.status == 0);
+  CHECK(r.err.empty());
+  r = scalelab_run({"-i"},
+                   "table, type, string, tostring, pairs = {'mine'}, 'gpt', 'text', 5, nil\n"
+                   "m = model.gpt{vocab = 256, ctx = 64, d_model = 64, n_layer = 2, n_head = 2}\n"
+                   "m\n"
+                   "{1, b = {2, 3}, 0/0}\n"
+                   "fit.published.chinchilla:optimal(5.76e23).N > 3e10\n"
+                   "help(fit.published.chinchilla.optimal)\n"
+                   "m.parms\n"
+                   "print('type is', type, 'table is', table[1])\n");
+  CHECK(r.status == 0);
+  CHECK_THAT(r.out, Catch::Contains("GPT(L=2, d=64"));
+  CHECK_THAT(r.out, Catch::Contains("{1, nan, b = {2, 3}}"));
+  CHECK_THAT(r.out, Catch::Contains("true\n"));
+  CHECK_THAT(r.out, Catch::Contains("law:optimal"));
+  CHECK_THAT(r.out, Catch::Contains("type is\tgpt\ttable is\tmine"));  // the user's globals are theirs
+  CHECK_THAT(r.err, Catch::Contains("did you mean 'params'?"));  // the library's own messages, as before
+  CHECK_THAT(r.err, !Catch::Contains("attempt to"));
 }
 
 TEST_CASE("the REPL on standard input that ends inside an entry says the entry's syntax error\, as lua does") {

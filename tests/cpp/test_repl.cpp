@@ -116,14 +116,21 @@ TEST_CASE("the REPL evaluates, continues, completes, survives Ctrl-C and keeps h
   REQUIRE(shows(repl, "ready\r\n"));
   REQUIRE(shows(repl, "> "));
 
-  // Ctrl-C at the prompt clears the line; twice on an empty prompt leaves.
+  // Ctrl-C at the prompt clears the line; on an empty prompt it says how to leave, and never leaves:
+  // a second one there ended the session, when a Ctrl-C meant for a computation came just after it.
   repl.send("half-typed");
   REQUIRE(shows(repl, "half-typed"));  // read by readline (ISIG flushes unread input)
   repl.interrupt();
   REQUIRE(shows(repl, "> "));
-  repl.interrupt();
-  REQUIRE(shows(repl, "Ctrl-C again"));
-  repl.interrupt();
+  for (int i = 0; i < 3; ++i) {
+    repl.interrupt();
+    REQUIRE(shows(repl, "(to leave, press Ctrl-D or type os.exit())"));
+    REQUIRE(shows(repl, "> "));
+  }
+  repl.send("twice(70)\r");  // the session and its functions are still there
+  REQUIRE(shows(repl, "140\r\n"));
+  REQUIRE(shows(repl, "> "));
+  repl.send("\x04");
   const int status = repl.wait();
   if (status != 0) shows(repl, "(the REPL did not leave)");
   CHECK(status == 0);
@@ -359,6 +366,42 @@ TEST_CASE("Ctrl-C in the REPL during a loop of train.run calls returns to the pr
   CHECK(session.wait() == 0);
 }
 
+// Ctrl-C pressed again (and again) while train.run finishes the step it was in, here a data source's
+// batch of seconds, killed the program: the session, and every model, run and fit it held, with it.
+TEST_CASE("Ctrl-C pressed again while train.run finishes its step waits for it\, and the session is kept") {
+  const std::string dir = temp_dir();
+  write_file(dir + "/slow_source.lua",
+             "src = { vocab = 64, seq_len = 32, batch = 8, n = 0 }\n"
+             "function src:next_batch()\n"
+             "  self.n = self.n + 1\n"
+             "  local t = {}\n"
+             "  for i = 1, 8 * 33 do t[i] = (i * 7 + self.n) % 64 end\n"
+             "  local start = os.clock()\n"
+             "  while os.clock() - start < 2 do end\n"
+             "  return t\n"
+             "end\n"
+             "function src:state() return tostring(self.n) end\n"
+             "function src:restore(s) self.n = tonumber(s) end\n"
+             "kept = 'still here'\n");
+  Pty session({SCALELAB_BINARY, "-i", dir + "/slow_source.lua"}, {"HOME=" + dir});
+  REQUIRE(shows(session, "> "));
+  session.send("r = train.run{ model = model.gpt{ vocab = 64, ctx = 32, d_model = 32, n_layer = 1, n_head = 2 }, "
+               "data = src, steps = 1000, progress = false, threads = 1 }\r");
+  session.expect("(never shown)", 0.5);
+  for (int i = 0; i < 3; ++i) {
+    session.interrupt();
+    session.expect("(never shown)", 0.2);
+  }
+  REQUIRE(shows(session, "(Ctrl-C again: still stopping, at the computation's next check; the session is kept."));
+  REQUIRE(shows(session, "interrupted: Ctrl-C stopped train.run"));
+  REQUIRE(shows(session, "> "));
+  session.send("kept, r.status\r");
+  REQUIRE(shows(session, "still here\tinterrupted"));
+  REQUIRE(shows(session, "> "));
+  session.send("\x04");
+  CHECK(session.wait() == 0);
+}
+
 TEST_CASE("a second Ctrl-C after train.run stopped on the first interrupts what the line does next, not the session") {
   // The first Ctrl-C left SIGINT's default action in place for the rest of the line: the second,
   // meant for the loop after the run, ended the REPL and everything computed in it.
@@ -530,6 +573,60 @@ TEST_CASE("a multi-line entry comes back whole in the next session's history") {
   REQUIRE(shows(second, "> "));
   second.send("\x04");
   CHECK(second.wait() == 0);
+}
+
+namespace {
+// The entries of a history file, its "#<time>" lines left out (each entry here is one line).
+std::vector<std::string> history_lines(const std::string& path) {
+  std::ifstream file(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(file, line);)
+    if (!line.empty() && line[0] != '#') lines.push_back(line);
+  return lines;
+}
+}  // namespace
+
+TEST_CASE("an entry run again right after itself is kept once in the history\, also across sessions") {
+  const std::string dir = temp_dir();
+  for (int session = 0; session < 2; ++session) {
+    Pty repl({SCALELAB_BINARY}, {"HOME=" + dir});
+    REQUIRE(shows(repl, "> "));
+    for (const char* line : {"x + 40", "x = 1", "x", "x", "x", "x = 2", "x"}) {
+      repl.send(std::string(line) + "\r");
+      REQUIRE(shows(repl, "> "));
+    }
+    // Up twice: past "x" to "x = 2", not to another "x".
+    repl.send("\x1b[A\x1b[A\r");
+    REQUIRE(shows(repl, "> "));
+    repl.send("x + 40\r");
+    REQUIRE(shows(repl, "42\r\n"));
+    REQUIRE(shows(repl, "> "));
+    repl.send("\x04");
+    CHECK(repl.wait() == 0);
+  }
+  // The second session's first entry, "x + 40", is the first session's last: kept once.
+  const std::vector<std::string> one = {"x = 1", "x", "x = 2", "x", "x = 2", "x + 40"};
+  std::vector<std::string> both = {"x + 40"};
+  both.insert(both.end(), one.begin(), one.end());
+  both.insert(both.end(), one.begin(), one.end());
+  CHECK(history_lines(dir + "/.scalelab_history") == both);
+}
+
+// The history was made by fopen, readable by every user of the machine (0644 under the usual umask):
+// the lines typed can hold a token or a password. Readline and bash make theirs 0600.
+TEST_CASE("the history file is made readable by its owner alone\, as readline makes it") {
+  const std::string dir = temp_dir();
+  const mode_t previous = ::umask(022);  // the usual one, which the REPL inherits
+  Pty repl({SCALELAB_BINARY}, {"HOME=" + dir});
+  ::umask(previous);
+  REQUIRE(shows(repl, "> "));
+  repl.send("token = 'not for others'\r");
+  REQUIRE(shows(repl, "> "));
+  repl.send("\x04");
+  CHECK(repl.wait() == 0);
+  struct stat info {};
+  REQUIRE(::stat((dir + "/.scalelab_history").c_str(), &info) == 0);
+  CHECK((info.st_mode & 0777) == 0600);
 }
 
 TEST_CASE("a history file that cannot be written is said once, and the session goes on") {
@@ -805,6 +902,30 @@ TEST_CASE("Tab completion after a line that broke the REPL's own module: no cand
   CHECK(repl.wait() == 0);
 }
 
+// Readline breaks words at a quote, so Tab in print("string.fo completed string.format inside the
+// string (and closed the quote after it). The REPL gives the completion the text before the word, the
+// unfinished entry's earlier lines too: inside a string or a comment there is nothing to complete.
+TEST_CASE("Tab inside a string or a comment completes nothing\, also in a long string begun on an earlier line") {
+  Pty repl({SCALELAB_BINARY}, {"HOME=" + temp_dir()});
+  REQUIRE(shows(repl, "> "));
+  repl.send("x = 'string.fo\t\t' .. 'end'\r");
+  repl.send("x\r");
+  REQUIRE(shows(repl, "string.foend\r\n"));
+  repl.send("y = [[\r");
+  REQUIRE(shows(repl, ">> "));
+  repl.send("string.fo\t\t]]\r");
+  repl.send("'<' .. y .. '>'\r");
+  REQUIRE(shows(repl, "<string.fo>"));
+  // Outside a string it completes as before, on the line after one too.
+  repl.send("z = [[a]] .. string.fo\t('%d', 7)\r");
+  repl.send("z\r");
+  REQUIRE(shows(repl, "a7\r\n"));
+  CHECK(repl.output().find("string.format'") == std::string::npos);
+  REQUIRE(shows(repl, "> "));  // Ctrl-D typed before readline reads the line is no Ctrl-D to it
+  repl.send("\x04");
+  CHECK(repl.wait() == 0);
+}
+
 TEST_CASE("Ctrl-Z at the prompt suspends the REPL as job control does\, and fg brings it back with its line") {
   // ISIG is off while readline reads (Ctrl-C comes as a key), so Ctrl-Z only beeped and the REPL went
   // on, where lua and python are suspended. A shell with job control runs it here, as a terminal's does.
@@ -1056,6 +1177,34 @@ TEST_CASE("Ctrl-D on a continuation prompt drops the unfinished entry and keeps 
   REQUIRE(shows(repl, "42\r\n"));
   REQUIRE(shows(repl, "> "));
   repl.send("\x04");  // on "> ": leaves
+  CHECK(repl.wait() == 0);
+}
+
+// Ctrl-C on ">>" dropped the unfinished entry and everything typed in it, where Ctrl-D there keeps
+// it in the history: both now keep it, the line Ctrl-C cleared too, for Up to bring back and finish.
+TEST_CASE("Ctrl-C on a continuation prompt drops the unfinished entry\, which Up recalls whole") {
+  Pty repl({SCALELAB_BINARY}, {"HOME=" + temp_dir()});
+  REQUIRE(shows(repl, "> "));
+  repl.send("function kept()\r");
+  REQUIRE(shows(repl, ">> "));
+  repl.send("local five = 5\r");
+  REQUIRE(shows(repl, ">> "));
+  repl.send("return five");
+  REQUIRE(shows(repl, "return five"));
+  repl.interrupt();
+  REQUIRE(shows(repl, "(Ctrl-C: the unfinished entry was dropped; Up recalls it)"));
+  REQUIRE(shows(repl, "> "));
+  repl.send("kept == nil\r");
+  REQUIRE(shows(repl, "true\r\n"));
+  REQUIRE(shows(repl, "> "));
+  repl.send("\x1b[A\x1b[A\r");  // Up twice: past "kept == nil" to the entry, its three lines
+  REQUIRE(shows(repl, ">> "));
+  repl.send("end\r");
+  REQUIRE(shows(repl, "> "));
+  repl.send("kept()\r");
+  REQUIRE(shows(repl, "5\r\n"));
+  REQUIRE(shows(repl, "> "));
+  repl.send("\x04");
   CHECK(repl.wait() == 0);
 }
 

@@ -52,4 +52,14 @@ t.test("the options it takes still work: whole numbers, floats that are whole, m
   t.eq(pretty({ 1, 2 }, {}), "{1, 2}")
 end)
 
+-- NaN prints as the tool prints it elsewhere (format_number, a run's report): "nan", whatever its sign
+-- bit. 0/0 showed as "-nan" (the C library's text on x86) and -(0/0) as "nan".
+t.test("NaN prints as nan, alone and in a table, and infinities as inf", function()
+  local nan = 0 / 0
+  t.eq(pretty(nan), "nan")
+  t.eq(pretty(-nan), "nan")
+  t.eq(pretty({ nan, loss = -nan }), "{nan, loss = nan}")
+  t.eq(pretty({ 1 / 0, -1 / 0 }), "{inf, -inf}")
+end)
+
 t.done()

@@ -67,6 +67,55 @@ t.test("completion covers globals, fields, metatables and bound objects", functi
   t.ok(#repl.complete("cfg.nosuchfield.") == 0, "a failing index completes to nothing")
 end)
 
+t.test("completion after ':' offers callable tables (__call) as methods, and still no other fields", function()
+  local function has(list, word)
+    for _, w in ipairs(list) do if w == word then return true end end
+    return false
+  end
+  holder = setmetatable({}, { __index = { run = setmetatable({}, { __call = function() return 7 end }), data = {} } })
+  t.ok(has(repl.complete("holder:r"), "holder:run"), "a callable table is offered after ':'")
+  t.ok(has(repl.complete("holder:"), "holder:run"))
+  t.ok(not has(repl.complete("holder:"), "holder:data"), "a table without __call is not")
+  t.ok(has(repl.complete("holder."), "holder.data"))
+  holder = nil
+end)
+
+t.test("completion inside a string or a comment offers nothing, and after one closes it completes again", function()
+  local function has(list, word)
+    for _, w in ipairs(list) do if w == word then return true end end
+    return false
+  end
+  t.ok(has(repl.complete("string.fo", "x = "), "string.format"))
+  for _, before in ipairs {
+    'x = "', "x = '", 'print("a" .. "', 'x = "say \\"', 'x = "line \\\n', "x = [[", "x = [==[a]]\n",
+    "-- ", "f() --[[ note\n", "x = 1 --", 't["',
+  } do
+    t.eq(#repl.complete("string.fo", before), 0, "inside: " .. before)
+  end
+  for _, before in ipairs {
+    'x = "a" .. ', "x = 'it''s' .. ", 'x = "\\\\" .. ', "x = [[a]] .. ", "x = [==[a]]b]==] .. ",
+    "-- note\n", "--[[ a\nb ]] ", "x = a - ", "t[", "x = 'unclosed\n",
+  } do
+    t.ok(has(repl.complete("string.fo", before), "string.format"), "outside: " .. before)
+  end
+end)
+
+-- repl.show prints through the global print, as lua.c does; a line that set print = nil made every
+-- value shown fail ("attempt to call a nil value (global 'print')", the REPL's frames in its traceback).
+t.test("repl.show writes to standard output where print cannot be called, and through print where it can", function()
+  local saved_print, saved_write = print, io.write
+  local written, printed = {}, {}
+  io.write = function(...) for _, s in ipairs({ ... }) do written[#written + 1] = s end end
+  print = nil
+  local ok, message = pcall(repl.show, 1, { a = 2 })
+  print = function(...) printed[#printed + 1] = table.concat({ ... }, "\t") end
+  local ok2, message2 = pcall(repl.show, "shown")
+  print, io.write = saved_print, saved_write
+  t.ok(ok, tostring(message))
+  t.eq(table.concat(written), "1\t{a = 2}\n")
+  t.ok(ok2, tostring(message2))
+  t.eq(printed[1], "shown")
+end)
 
 t.test("help lists every documented function with its whole signature", function()
   -- The listing wraps long entries onto indented lines: read them joined.

@@ -68,7 +68,14 @@ t.test("the IsoFLOP law's answers far beyond its budgets say how far", function(
   t.eq(hand:optimal(1e25).notes, nil)
   -- As plan.optimal takes it, { compute = C }; anything else names the input (it failed on arithmetic).
   t.eq(law:optimal { compute = 6e19 }.N, far.N)
-  t.raises(function() law:optimal { flops = 1e17 } end, "law:optimal(C): C must be the training compute in FLOP")
+  t.raises(function() law:optimal {} end, "law:optimal(C): C must be the training compute in FLOP")
+  -- A key it has no use for is named, not dropped: a question of limited unique data was answered
+  -- as one of fresh data, and a mistyped key as if it were absent.
+  t.raises(function() law:optimal { flops = 1e17 } end, "law:optimal{ ... }: unknown key 'flops' (valid keys: compute;")
+  t.raises(function() law:optimal { compute = 1e17, comptue = 1e17 } end, "unknown key 'comptue'; did you mean 'compute'?")
+  t.raises(function() law:optimal { compute = 1e21, unique_tokens = 1e9 } end,
+    "law:optimal{ unique_tokens = ... }: this IsoFLOP allocation answers compute-optimal questions on fresh data only")
+  t.raises(function() law:optimal { compute = 1e21, epochs = 4 } end, "a data_constrained fit answers it")
   t.raises(function() law:optimal(-1) end, "(got -1)")
 end)
 

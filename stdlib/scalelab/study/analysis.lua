@@ -167,7 +167,24 @@ AllocationAnswer.__index = AllocationAnswer
 -- The compute-optimal allocation at C (FLOP, or { compute = C } as plan.optimal takes it), with
 -- bootstrap intervals.
 function IsoflopLaw:optimal(C)
-  if type(C) == "table" and getmetatable(C) == nil then C = C.compute end
+  if type(C) == "table" and getmetatable(C) == nil then
+    -- A table takes compute alone: a question of limited unique data, or a key of plan.optimal's
+    -- this law has no use for, was dropped without a word (the answer then spoke of fresh data).
+    for key in pairs(C) do
+      if key == "unique_tokens" or key == "epochs" then
+        checks.error_at_user(string.format("law:optimal{ %s = ... }: this %s allocation answers compute-optimal "
+          .. "questions on fresh data only (it has no term for repeated data); a data_constrained fit answers it "
+          .. "(e.g. s.fits.data_constrained:optimal{ compute = C, %s = ... }, or plan.optimal with that law)",
+          key, self.kind == "approach1" and "approach-1" or "IsoFLOP", key))
+      elseif key ~= "compute" then
+        local near = type(key) == "string" and core.closest_name(key, { "compute" })
+        checks.error_at_user(string.format("law:optimal{ ... }: unknown key '%s'%s (valid keys: compute; "
+          .. "e.g. law:optimal{ compute = 1e21 } or law:optimal(1e21))", tostring(key),
+          near and "; did you mean 'compute'?" or ""))
+      end
+    end
+    C = C.compute
+  end
   if type(C) ~= "number" or not (C > 0 and C < math.huge) then
     checks.error_at_user(string.format("law:optimal(C): C must be the training compute in FLOP, a positive number, "
       .. "e.g. law:optimal(1e21) or law:optimal{ compute = 1e21 } (got %s)", tostring(C)))

@@ -579,7 +579,7 @@ local function plan_runs(s)
     if type(p.epochs) == "number" and p.U == nil and math.abs(p.epochs - 1) > 0.01 then
       checks.fail(s.where, string.format("study: sweep point %d (%s) gives epochs = %s but no U (unique tokens): it "
         .. "would see each of its D = %s tokens once; give U = D / epochs = %s (sweep.data_constrained does), or leave "
-        .. "epochs out", i, sweep_mod.describe_point(p), tostring(p.epochs), fmt_count(D), fmt_count(D / p.epochs)),
+        .. "epochs out", i, sweep_mod.describe_point(p), core.format_ratio(p.epochs), fmt_count(D), fmt_count(D / p.epochs)),
         { "sweep" })
     end
     local batch = rule_value(s, "batch", run, i)
@@ -669,7 +669,7 @@ local function plan_runs(s)
       local planned = type(p.U) == "number" and run.planned_tokens / p.U
       if type(p.epochs) == "number" and planned and math.abs(planned / p.epochs - 1) > 0.01 then
         checks.fail(s.where, string.format("study: sweep point %d (%s) gives epochs = %s, but its D and U make %s "
-          .. "(D / U); give D = epochs × U, or leave epochs out", i, sweep_mod.describe_point(p), tostring(p.epochs),
+          .. "(D / U); give D = epochs × U, or leave epochs out", i, sweep_mod.describe_point(p), core.format_ratio(p.epochs),
           core.format_ratio(planned)), { "sweep" })
       end
     end

@@ -1214,6 +1214,9 @@ t.test("a sweep point's own D or epochs that its budget or U would override is r
     { "sweep.list{ { N = 1e5, D = 1e6, U = 1e5, epochs = 3 } }", "gives epochs = 3, but its D and U make" },
     -- Without U the run sees each token once: its epochs = 4 was ignored, the run trained 1 epoch.
     { "sweep.list{ { N = 1e5, D = 1e6, epochs = 4 } }", "gives epochs = 4 but no U (unique tokens): it would see each of its D = 1M tokens once; give U = D / epochs = 250k" },
+    -- The epochs echoed as epochs print elsewhere (format_ratio), not as tostring writes a float.
+    { "sweep.list{ { N = 1e5, D = 1e6, epochs = 4.0 } }", "gives epochs = 4 but no U" },
+    { "sweep.list{ { N = 1e5, D = 1e6, U = 1e5, epochs = 3.0 } }", "gives epochs = 3, but its D and U make 10 (D / U)" },
   } do
     local dir = script(string.format([[
 study "x" {

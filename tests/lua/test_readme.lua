@@ -237,6 +237,14 @@ s = study "dc" {
     t.eq(obs.loss[i], r.loss)
   end
   t.eq(fit.chinchilla(obs).N_counts, "all", "a fit of the export counts N as the study did")
+  -- The README's C = "flops" and "flops_kaplan": each run's compute as 6·N·D, or with attention, recorded.
+  t.ok(readme:find('`C = "flops"` adds each run\'s compute as 6·N·D, `"flops_kaplan"` with attention', 1, true),
+    "the README's C columns")
+  local mapping = read_csv:match("({.*})"):gsub("}$", ', C = "flops" }')
+  local with_C = fit.read_csv(dir .. "/runs.csv", assert(load("return " .. mapping))())
+  for i, r in ipairs(stored) do t.near(with_C.C[i], 6 * r.params * r.tokens, 1e-9) end
+  local kaplan = fit.read_csv(dir .. "/runs.csv", assert(load("return " .. mapping:gsub('"flops"', '"flops_kaplan"')))())
+  for i, r in ipairs(stored) do t.ok(kaplan.C[i] > with_C.C[i], "attention adds to 6·N·D") end
   local db = assert(load("return " .. open:gsub('"dc%.db"', string.format("%q", dir .. "/dc.db"))))()
   t.eq(#assert(load("local db = ...; return db" .. runs))(db), #stored)
   db:close()

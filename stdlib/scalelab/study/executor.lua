@@ -258,7 +258,14 @@ function executor.train_one(s, store, run, options)
   metrics.flops_kaplan = run.flops_kaplan
   metrics.checkpoint_discarded = discarded
   if result.resumed_from then metrics.resumed_from = result.resumed_from end
-  if wall > 0 and not metrics.tokens_per_second then metrics.tokens_per_second = run.tokens / wall end
+  if backends.simulates(s.backend_kind) then
+    -- A drawn loss measures no training speed: the trainer's simulation said 0 tokens/s, and the
+    -- tokens over the draw's milliseconds made ~1e11 (s.runs[i].metrics, store:runs(); the exports
+    -- left both empty already).
+    metrics.tokens_per_second, metrics.flops_per_second = nil, nil
+  elseif wall > 0 and not metrics.tokens_per_second then
+    metrics.tokens_per_second = run.tokens / wall
+  end
   -- A diverged run has no final loss to fit or export (the backend may report its last finite one).
   local loss = result.loss
   if status == "diverged" then loss = nil end

@@ -562,6 +562,139 @@ TEST_CASE("the whole model's gradient matches finite differences, tensor by tens
   std::copy(base.begin(), base.end(), gpt.params());
 }
 
+namespace {
+// GPT-2's forward written out plainly in double from the architecture's definition, sharing nothing
+// with model/layers.h but the parameters' layout (model/layout.h): token plus learned position
+// embeddings; per block x += attproj(attention(qkv(LN1(x)))), x += fcproj(GELU(fc(LN2(x)))) (pre-
+// LayerNorm, eps 1e-5, the variance divided by d); causal heads scaled by 1/√head_dim; GELU's tanh
+// form; a final LayerNorm; logits from the token embedding (tied); the mean cross-entropy against
+// the next tokens. Returns the logits (B·T rows of V) and the loss.
+std::pair<std::vector<double>, double> reference_forward(CpuGpt& gpt, const std::vector<int32_t>& tokens, int64_t B,
+                                                         int64_t T) {
+  const GptConfig& c = gpt.config();
+  const int64_t V = c.vocab, d = c.d_model, L = c.n_layer, H = c.n_head, hd = d / H, F = c.ff();
+  using Row = std::vector<double>;
+  auto layer_norm = [&](const Row& x, const float* w, const float* b) {
+    double mean = 0, var = 0;
+    for (double v : x) mean += v;
+    mean /= static_cast<double>(d);
+    for (double v : x) var += (v - mean) * (v - mean);
+    var /= static_cast<double>(d);
+    Row out(d);
+    for (int64_t j = 0; j < d; ++j) out[j] = (x[j] - mean) / std::sqrt(var + 1e-5) * w[j] + b[j];
+    return out;
+  };
+  auto linear = [](const Row& x, const float* w, const float* b, int64_t out_dim) {  // w is [out][in]
+    const int64_t in = static_cast<int64_t>(x.size());
+    Row y(out_dim);
+    for (int64_t o = 0; o < out_dim; ++o) {
+      double s = b[o];
+      for (int64_t i = 0; i < in; ++i) s += static_cast<double>(w[o * in + i]) * x[i];
+      y[o] = s;
+    }
+    return y;
+  };
+  auto gelu = [](double x) {
+    return 0.5 * x * (1 + std::tanh(std::sqrt(2 / 3.141592653589793) * (x + 0.044715 * x * x * x)));
+  };
+  const float* wte = gpt.param(Param::Wte);
+  const float* wpe = gpt.param(Param::Wpe);
+  std::vector<double> logits(static_cast<size_t>(B * T * V));
+  double total = 0;
+  for (int64_t b = 0; b < B; ++b) {
+    const int32_t* row = tokens.data() + b * (T + 1);
+    std::vector<Row> x(T, Row(d));
+    for (int64_t t = 0; t < T; ++t)
+      for (int64_t j = 0; j < d; ++j) x[t][j] = double(wte[row[t] * d + j]) + wpe[t * d + j];
+    for (int64_t l = 0; l < L; ++l) {
+      std::vector<Row> qkv(T);
+      for (int64_t t = 0; t < T; ++t)
+        qkv[t] = linear(layer_norm(x[t], gpt.param(Param::Ln1W) + l * d, gpt.param(Param::Ln1B) + l * d),
+                        gpt.param(Param::QkvW) + l * 3 * d * d, gpt.param(Param::QkvB) + l * 3 * d, 3 * d);
+      for (int64_t t = 0; t < T; ++t) {
+        Row y(d, 0.0);
+        for (int64_t h = 0; h < H; ++h) {
+          Row p(t + 1);  // position t sees 0 .. t only
+          double max = -1e300, sum = 0;
+          for (int64_t s = 0; s <= t; ++s) {
+            double dot = 0;
+            for (int64_t i = 0; i < hd; ++i) dot += qkv[t][h * hd + i] * qkv[s][d + h * hd + i];
+            p[s] = dot / std::sqrt(static_cast<double>(hd));
+            max = std::max(max, p[s]);
+          }
+          for (double& v : p) sum += (v = std::exp(v - max));
+          for (int64_t s = 0; s <= t; ++s)
+            for (int64_t i = 0; i < hd; ++i) y[h * hd + i] += p[s] / sum * qkv[s][2 * d + h * hd + i];
+        }
+        const Row a = linear(y, gpt.param(Param::AttProjW) + l * d * d, gpt.param(Param::AttProjB) + l * d, d);
+        for (int64_t j = 0; j < d; ++j) x[t][j] += a[j];
+      }
+      for (int64_t t = 0; t < T; ++t) {
+        Row f = linear(layer_norm(x[t], gpt.param(Param::Ln2W) + l * d, gpt.param(Param::Ln2B) + l * d),
+                       gpt.param(Param::FcW) + l * F * d, gpt.param(Param::FcB) + l * F, F);
+        for (double& v : f) v = gelu(v);
+        const Row m = linear(f, gpt.param(Param::FcProjW) + l * d * F, gpt.param(Param::FcProjB) + l * d, d);
+        for (int64_t j = 0; j < d; ++j) x[t][j] += m[j];
+      }
+    }
+    for (int64_t t = 0; t < T; ++t) {
+      const Row xf = layer_norm(x[t], gpt.param(Param::LnfW), gpt.param(Param::LnfB));
+      double* z = logits.data() + (b * T + t) * V;
+      double max = -1e300, sum = 0;
+      for (int64_t v = 0; v < V; ++v) {
+        z[v] = 0;
+        for (int64_t j = 0; j < d; ++j) z[v] += static_cast<double>(wte[v * d + j]) * xf[j];
+        max = std::max(max, z[v]);
+      }
+      for (int64_t v = 0; v < V; ++v) sum += std::exp(z[v] - max);
+      total += std::log(sum) + max - z[row[t + 1]];
+    }
+  }
+  return {logits, total / static_cast<double>(B * T)};
+}
+}  // namespace
+
+TEST_CASE("the model's forward is GPT-2's: its logits and loss match a plain double-precision reference") {
+  // Two head sizes (4: the blocked attention; 16: the tiled kernels), d_ff given and the default
+  // 4·d_model, rows shorter than ctx. Two sets of weights: GPT-2's initialisation with the gains and
+  // biases moved off 1 and 0 (the residual stream's variance is then small, ~1e-3, so LayerNorm's
+  // eps shows: 1e-6 or 1e-4 moves the logits by ~1e-3 of their size), and every weight moved by
+  // N(0, 0.3) (every path matters, the GELU far from linear).
+  for (bool large : {false, true})
+    for (GptConfig config : {tiny(), tiny(13, 8, 32, 2, 2)}) {
+      if (config.d_model == 32) {
+        config.d_ff = 0;
+        config.Validate();
+      }
+      INFO((large ? "weights moved by N(0, 0.3), " : "GPT-2 init, ") << config.Summary());
+      const int64_t B = 2, T = config.ctx - 1;
+      CpuGpt gpt(config, B, 2);
+      gpt.init(42);
+      Rng rng(8);
+      for (int kind = 0; kind < kParamKinds; ++kind) {
+        const Param p = static_cast<Param>(kind);
+        float* w = gpt.param(p);
+        const bool gain = p == Param::Ln1W || p == Param::Ln2W || p == Param::LnfW;
+        const double spread = large ? 0.3 : param_decays(p) ? 0.0 : gain ? 0.2 : 0.02;
+        for (int64_t i = 0; i < gpt.layout().size_of(p); ++i) w[i] += static_cast<float>(spread * rng.normal());
+      }
+      const auto tokens = random_tokens(B * (T + 1), config.vocab, 9);
+      const double loss = gpt.forward(tokens.data(), B, T);
+      const auto [logits, reference_loss] = reference_forward(gpt, tokens, B, T);
+      double worst = 0, scale = 0;
+      for (size_t i = 0; i < logits.size(); ++i) {
+        const double err = std::fabs(gpt.logits()[i] - logits[i]);
+        worst = std::isfinite(err) ? std::max(worst, err) : INFINITY;
+        scale = std::max(scale, std::fabs(logits[i]));
+      }
+      INFO("worst logit error " << worst << " of logits up to " << scale << "; loss " << loss << ", reference "
+                                << reference_loss);
+      CHECK(scale > 0.05);
+      CHECK(worst <= 1e-5 * scale);
+      CHECK(loss == Approx(reference_loss).epsilon(1e-6));
+    }
+}
+
 TEST_CASE("the initial loss is about ln(vocab)") {
   GptConfig c = tiny(256, 64, 64, 2, 4);
   c.d_ff = 0;

@@ -1106,6 +1106,28 @@ TEST_CASE("a run on rows shorter than the model's ctx counts attention at the ro
   CHECK(r.flops < r.tokens * c.model.flops_per_token());
 }
 
+// The result's counts against a hand count of tiny(16, 64, 32, 2, 2) (d = 32, d_ff = 12, L = 2, V = 16,
+// ctx = 64): a block has 4d² + 2·d·d_ff + 9d + d_ff = 4096 + 768 + 288 + 12 = 5164 parameters, so
+// N non-embedding = 2·5164 + 2d (the final LayerNorm) = 10392, and N = 10392 + V·d + ctx·d = 10392 +
+// 512 + 2048 = 12952; D = 3 steps of 16 rows of 16 tokens = 768. Its speed is D over the seconds of
+// its training steps, not over the run's wall time (which adds the evaluations: here 4 of 40
+// batches each, far more than 3 steps' work).
+TEST_CASE("a run's result counts N both ways and D by hand\, and its speed over its training seconds") {
+  MarkovSource data(16, 16, 16, 100, 1), held_out(16, 16, 16, 100, 2);
+  train::TrainConfig c = markov_run(data, held_out, tiny(16, 64, 32, 2, 2), 3);
+  c.eval_tokens = 40 * 16 * 16;
+  const train::RunResult r = train::train(c);
+  REQUIRE(r.status == train::RunStatus::Done);
+  CHECK(r.non_embedding_params == 10392);
+  CHECK(r.params == 12952);
+  CHECK(r.tokens == 768);
+  CHECK(r.steps == 3);
+  REQUIRE(r.train_seconds > 0);
+  CHECK(r.train_seconds < r.wall_seconds);
+  CHECK(r.tokens_per_second == Approx(768 / r.train_seconds).epsilon(1e-12));
+  CHECK(r.flops_per_second == Approx(r.flops / r.train_seconds).epsilon(1e-12));
+}
+
 TEST_CASE("a larger model reaches a lower held-out loss than a smaller one on the same data") {
   auto run = [](GptConfig shape) {
     MarkovSource data(64, 32, 16, 200, 1, 2.0), held_out(64, 32, 16, 200, 2, 2.0);

@@ -1466,6 +1466,92 @@ TEST_CASE("several steps of accumulated micro-batches match whole batches, on 1 
   }
 }
 
+namespace {
+// The cpu backend under another name, recording the learning rate of every update and the gradient
+// norm it returned (a global: the registry keeps the factory for the whole program).
+struct Recorded {
+  std::vector<double> lrs, norms;
+};
+Recorded recorded;
+
+class RecordingBackend final : public train::Backend {
+ public:
+  explicit RecordingBackend(int threads) : inner_(train::make_cpu_backend(threads)) {}
+  std::string name() const override { return "test-recording"; }
+  std::string device() const override { return inner_->device(); }
+  void init(const GptConfig& c, const train::OptimizerOptions& o, int64_t b, uint64_t seed) override {
+    inner_->init(c, o, b, seed);
+  }
+  double accumulate(const int32_t* t, int64_t B, int64_t T, float s) override { return inner_->accumulate(t, B, T, s); }
+  double update(double lr) override {
+    const double norm = inner_->update(lr);
+    recorded.lrs.push_back(lr);
+    recorded.norms.push_back(norm);
+    return norm;
+  }
+  double evaluate(const int32_t* t, int64_t B, int64_t T) override { return inner_->evaluate(t, B, T); }
+  int rounding_threads() const override { return inner_->rounding_threads(); }
+  std::string save() const override { return inner_->save(); }
+  void load(const std::string& state) override { inner_->load(state); }
+  std::vector<float> parameters() const override { return inner_->parameters(); }
+
+ private:
+  std::unique_ptr<train::Backend> inner_;
+};
+
+// Registers the recording backend and forgets what it recorded.
+void use_recording_backend(train::TrainConfig& c) {
+  train::register_backend("test-recording", [](int threads, const train::LossLaw&) {
+    return std::make_unique<RecordingBackend>(threads);
+  });
+  recorded = {};
+  c.backend = "test-recording";
+}
+}  // namespace
+
+TEST_CASE("the trainer steps at the schedule's learning rate of each step\, counted from 0\, and a resumed run goes on with it") {
+  // 10 steps, warmup 0.2: two warmup steps at lr/3 and 2·lr/3, the peak at step 2, then the cosine
+  // to 10% of the peak at step 9, written out here: lr·(0.1 + 0.9·(1 + cos(π·(s − 2)/7))/2).
+  const double lr = 3e-3;
+  auto expected = [&](int64_t s) {
+    return s < 2 ? lr * double(s + 1) / 3 : lr * (0.1 + 0.9 * 0.5 * (1 + std::cos(3.141592653589793 * double(s - 2) / 7)));
+  };
+  const std::string path = std::string(SCALELAB_BINARY) + ".train-test-schedule.ckpt";
+  std::remove(path.c_str());
+  auto config = [&](MarkovSource& data, MarkovSource& held_out, const std::string& checkpoint) {
+    train::TrainConfig c = markov_run(data, held_out, tiny(16, 16, 16, 2, 2), 10);
+    c.lr = lr;
+    c.warmup = 0.2;
+    c.eval_tokens = 256;
+    c.checkpoint = checkpoint;
+    use_recording_backend(c);
+    return c;
+  };
+  MarkovSource d1(16, 16, 8, 5, 1), h1(16, 16, 8, 5, 2);
+  REQUIRE(train::train(config(d1, h1, "")).status == train::RunStatus::Done);
+  REQUIRE(recorded.lrs.size() == 10);
+  for (int64_t s = 0; s < 10; ++s) {
+    INFO("step " << s);
+    CHECK(recorded.lrs[s] == Approx(expected(s)).epsilon(1e-12));
+  }
+  // Stopped after 4 steps and resumed: the resumed session's 6 updates are steps 4 to 9's.
+  MarkovSource d2(16, 16, 8, 5, 1), h2(16, 16, 8, 5, 2);
+  train::TrainConfig c = config(d2, h2, path);
+  c.progress = [](const train::Progress& p) {
+    if (p.step == 4) request_interrupt();
+  };
+  REQUIRE(train::train(c).status == train::RunStatus::Interrupted);
+  CHECK(recorded.lrs.size() == 4);
+  MarkovSource d3(16, 16, 8, 5, 1), h3(16, 16, 8, 5, 2);
+  REQUIRE(train::train(config(d3, h3, path)).status == train::RunStatus::Done);
+  std::remove(path.c_str());
+  REQUIRE(recorded.lrs.size() == 6);
+  for (int64_t s = 4; s < 10; ++s) {
+    INFO("resumed, step " << s);
+    CHECK(recorded.lrs[s - 4] == Approx(expected(s)).epsilon(1e-12));
+  }
+}
+
 TEST_CASE("a NaN ends the run with status diverged, never a crash") {
   MarkovSource data(16, 16, 8, 5, 1), held_out(16, 16, 8, 5, 2);
   train::TrainConfig c = markov_run(data, held_out, tiny(16, 16, 16, 2, 2), 50);

@@ -1552,6 +1552,48 @@ TEST_CASE("the trainer steps at the schedule's learning rate of each step\, coun
   }
 }
 
+TEST_CASE("a step's gradient is the mean loss's over all its rows however the batch is split: its norm is one pass's") {
+  // The reference: a CpuGpt initialised as the run's (seed 17) takes the step's 32 rows in one
+  // pass; its gradient's norm √Σg² is summed in double here. The trainer's first update must report
+  // that norm whether the 32 rows come as two of the source's batches of 16 (accumulated), as one
+  // batch of 32 in passes of 8, or in two batches in passes of 4, on one thread or over rows on two.
+  // Summing the passes' gradients instead of averaging them doubles it or more (and AdamW, nearly
+  // blind to the gradient's scale, hides that from the losses until clipping or eps see it).
+  const GptConfig shape = tiny(16, 16, 16, 2, 2);
+  MarkovSource rows_source(16, 16, 16, 5, 1);
+  std::vector<int32_t> rows, more;
+  rows_source.next_batch(rows);
+  rows_source.next_batch(more);
+  rows.insert(rows.end(), more.begin(), more.end());
+  CpuGpt reference(shape, 32, 1);
+  reference.init(17);
+  const double loss = reference.forward(rows.data(), 32, 16);
+  reference.backward(1.0f, true);
+  double squares = 0;
+  for (int64_t i = 0; i < reference.num_params(); ++i) squares += double(reference.grads()[i]) * reference.grads()[i];
+  const double norm = std::sqrt(squares);
+  struct Split {
+    int64_t source_rows, micro_batch;
+    int threads;
+  };
+  for (const Split& split : {Split{16, 0, 1}, Split{16, 0, 2}, Split{32, 8, 1}, Split{32, 8, 2}, Split{16, 4, 2}}) {
+    INFO("batches of " << split.source_rows << " rows, micro_batch " << split.micro_batch << ", " << split.threads
+                       << " threads");
+    MarkovSource data(16, 16, split.source_rows, 5, 1), held_out(16, 16, 16, 5, 2);
+    train::TrainConfig c = markov_run(data, held_out, shape, 1);
+    c.batch = 32;
+    c.micro_batch = split.micro_batch;
+    c.threads = split.threads;
+    c.eval_tokens = 256;
+    use_recording_backend(c);
+    const train::RunResult r = train::train(c);
+    REQUIRE(r.status == train::RunStatus::Done);
+    REQUIRE(recorded.norms.size() == 1);
+    CHECK(recorded.norms[0] == Approx(norm).epsilon(1e-5));
+    CHECK(r.curve[0].train_loss == Approx(loss).epsilon(1e-6));  // the first step's loss: the mean over the 32 rows
+  }
+}
+
 TEST_CASE("a NaN ends the run with status diverged, never a crash") {
   MarkovSource data(16, 16, 8, 5, 1), held_out(16, 16, 8, 5, 2);
   train::TrainConfig c = markov_run(data, held_out, tiny(16, 16, 16, 2, 2), 50);

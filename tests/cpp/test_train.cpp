@@ -1608,14 +1608,19 @@ TEST_CASE("a NaN ends the run with status diverged, never a crash") {
 }
 
 namespace {
-// A backend that computes nothing and does what the test scripts: a finite training loss always,
-// a bad gradient norm (NaN or Inf) from the bad_update-th update on, a NaN held-out loss from the
-// bad_evaluation-th evaluate on (0: never). The registry keeps its factory for the whole program,
-// so the script is a global each test sets, not a test's locals.
+// A backend that computes nothing and does what the test scripts: a training loss of 2 (bad_loss
+// from the bad_accumulate-th accumulate on), a bad gradient norm (NaN or Inf) from the
+// bad_update-th update on, a held-out loss of 2.5 (eval_losses[k - 1] at the k-th evaluate, where
+// given; the last one after them), NaN from the bad_evaluation-th evaluate on (0: never). The
+// registry keeps its factory for the whole program, so the script is a global each test sets, not a
+// test's locals.
 struct StubScript {
+  int64_t bad_accumulate = 0;
+  double bad_loss = std::numeric_limits<double>::infinity();
   int64_t bad_update = 0;
   double bad_norm = std::numeric_limits<double>::quiet_NaN();
   int64_t bad_evaluation = 0;
+  std::vector<double> eval_losses;
   int64_t accumulates = 0, updates = 0, evaluations = 0;  // calls made
 };
 StubScript stub_script;
@@ -1627,7 +1632,8 @@ class StubBackend final : public train::Backend {
   void init(const GptConfig&, const train::OptimizerOptions&, int64_t, uint64_t) override {}
   double accumulate(const int32_t*, int64_t, int64_t, float) override {
     ++stub_script.accumulates;
-    return 2.0;
+    const bool bad = stub_script.bad_accumulate > 0 && stub_script.accumulates >= stub_script.bad_accumulate;
+    return bad ? stub_script.bad_loss : 2.0;
   }
   double update(double) override {
     ++stub_script.updates;
@@ -1637,7 +1643,9 @@ class StubBackend final : public train::Backend {
   double evaluate(const int32_t*, int64_t, int64_t) override {
     ++stub_script.evaluations;
     const bool bad = stub_script.bad_evaluation > 0 && stub_script.evaluations >= stub_script.bad_evaluation;
-    return bad ? std::numeric_limits<double>::quiet_NaN() : 2.5;
+    const std::vector<double>& losses = stub_script.eval_losses;
+    const double loss = losses.empty() ? 2.5 : losses[std::min<size_t>(stub_script.evaluations, losses.size()) - 1];
+    return bad ? std::numeric_limits<double>::quiet_NaN() : loss;
   }
   std::string save() const override { return "stub"; }
   void load(const std::string&) override {}
@@ -1724,6 +1732,33 @@ TEST_CASE("a held-out loss of the initial parameters that is NaN ends the run be
   CHECK(stub_script.updates == 0);
   CHECK(std::isnan(r.final_loss));
   CHECK_THAT(r.BriefReport(), Catch::StartsWith("diverged: no final loss after 0 tokens"));
+}
+
+TEST_CASE("an Inf training or held-out loss ends the run as diverged\, as NaN does") {
+  // train.h: NaN/Inf ends the run with status Diverged. The stub's gradient norm stays finite, so
+  // only the checks on the losses themselves can stop these runs.
+  const double inf = std::numeric_limits<double>::infinity();
+  for (auto [bad, text] : {std::pair{inf, "inf"}, {-inf, "-inf"}, {std::numeric_limits<double>::quiet_NaN(), "nan"}}) {
+    INFO("bad loss " << text);
+    MarkovSource data(16, 16, 8, 5, 1), held_out(16, 16, 8, 5, 2);
+    StubScript script;
+    script.bad_accumulate = 3;  // the third step's training loss
+    script.bad_loss = bad;
+    const train::RunResult r = train::train(stub_run(data, held_out, script));
+    CHECK(r.status == train::RunStatus::Diverged);
+    CHECK_THAT(r.message, Catch::Contains(str("the training loss became ", text, " at step 3")));
+    CHECK(r.steps == 2);
+    CHECK(stub_script.updates == 2);  // the bad step takes no update
+    MarkovSource data2(16, 16, 8, 5, 1), held_out2(16, 16, 8, 5, 2);
+    StubScript eval_script;
+    eval_script.eval_losses = {2.5, bad};  // the evaluation at step 2
+    const train::RunResult e = train::train(stub_run(data2, held_out2, eval_script));
+    CHECK(e.status == train::RunStatus::Diverged);
+    CHECK_THAT(e.message, Catch::Contains(str("the held-out loss became ", text, " at step 2")));
+    CHECK(e.steps == 2);
+    CHECK(e.best_loss == 2.5);
+    CHECK(std::isnan(e.final_loss));
+  }
 }
 
 TEST_CASE("the simulated backend draws the law's curve without data") {

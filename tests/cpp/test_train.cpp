@@ -1761,6 +1761,47 @@ TEST_CASE("an Inf training or held-out loss ends the run as diverged\, as NaN do
   }
 }
 
+TEST_CASE("the best held-out loss is the lowest on the curve and the final one the last\, also across a resume") {
+  // Evaluations at steps 0, 2, 4, 6, 8 and 10 of the stub's run give 3, 2, 2.6, 2.4, 2.2 and 2.3:
+  // the best is step 2's 2 (neither the first, nor the last, nor the last one lower than the one
+  // before), the final step 10's 2.3.
+  const std::vector<double> losses = {3.0, 2.0, 2.6, 2.4, 2.2, 2.3};
+  MarkovSource data(16, 16, 8, 5, 1), held_out(16, 16, 8, 5, 2);
+  StubScript script;
+  script.eval_losses = losses;
+  const train::RunResult r = train::train(stub_run(data, held_out, script));
+  REQUIRE(r.status == train::RunStatus::Done);
+  REQUIRE(r.curve.size() == losses.size());
+  for (size_t i = 0; i < losses.size(); ++i) CHECK(r.curve[i].eval_loss == losses[i]);
+  CHECK(r.best_loss == 2.0);
+  CHECK(r.final_loss == 2.3);
+  // Stopped after step 5 (its result measures 2.5 there), then resumed from the checkpoint: the
+  // best, step 2's, comes from the checkpoint, the later evaluations are all higher.
+  const std::string path = std::string(SCALELAB_BINARY) + ".train-test-best.ckpt";
+  std::remove(path.c_str());
+  MarkovSource d1(16, 16, 8, 5, 1), h1(16, 16, 8, 5, 2);
+  script.eval_losses = {3.0, 2.0, 2.6, 2.5};
+  train::TrainConfig c = stub_run(d1, h1, script);
+  c.checkpoint = path;
+  c.progress = [](const train::Progress& p) {
+    if (p.step == 5) request_interrupt();
+  };
+  const train::RunResult part = train::train(c);
+  REQUIRE(part.status == train::RunStatus::Interrupted);
+  CHECK(part.best_loss == 2.0);
+  MarkovSource d2(16, 16, 8, 5, 1), h2(16, 16, 8, 5, 2);
+  script.eval_losses = {2.4, 2.2, 2.3};  // steps 6, 8 and 10
+  c = stub_run(d2, h2, script);
+  c.checkpoint = path;
+  const train::RunResult resumed = train::train(c);
+  std::remove(path.c_str());
+  REQUIRE(resumed.status == train::RunStatus::Done);
+  REQUIRE(resumed.curve.size() == losses.size());
+  for (size_t i = 0; i < losses.size(); ++i) CHECK(resumed.curve[i].eval_loss == losses[i]);
+  CHECK(resumed.best_loss == 2.0);
+  CHECK(resumed.final_loss == 2.3);
+}
+
 TEST_CASE("the simulated backend draws the law's curve without data") {
   train::TrainConfig c = simulated_small(50'000'000);
   c.law.E = 1.5;  // a law for small models: Chinchilla's own predicts more than ln(vocab) here

@@ -999,6 +999,23 @@ TEST_CASE("the learning rate warms up linearly and decays by cosine to 10% at th
     if (s != 10) CHECK((train::learning_rate(c, s, steps) < train::learning_rate(c, s - 1, steps)) == (s > 10));
 }
 
+// min_lr_ratio sets the cosine's floor (train.h: "the cosine ends at min_lr_ratio·lr"): the tests
+// above use the default 0.1 only, where a floor fixed at 10% passed them.
+TEST_CASE("the cosine ends at min_lr_ratio of the peak\, whatever the ratio") {
+  train::TrainConfig c;
+  c.lr = 1e-3;
+  c.warmup = 0.1;
+  for (double ratio : {0.0, 0.5}) {
+    INFO("min_lr_ratio " << ratio);
+    c.min_lr_ratio = ratio;
+    CHECK(train::learning_rate(c, 10, 100) == Approx(1e-3));
+    CHECK(train::learning_rate(c, 99, 100) == Approx(ratio * 1e-3).margin(1e-15));
+    for (int64_t s : {11, 54, 98})
+      CHECK(train::learning_rate(c, s, 100) ==
+            Approx(1e-3 * (ratio + (1 - ratio) * 0.5 * (1 + std::cos(3.141592653589793 * double(s - 10) / 89.0)))));
+  }
+}
+
 // A warmup that would cover the whole run (or all but its last step) held the last step at the
 // peak: the decay must still end at the floor.
 TEST_CASE("a warmup as long as the run still ends the run at 10% of the peak") {

@@ -982,6 +982,30 @@ TEST_CASE("update reports the gradient's global norm before clipping, and AdamW 
     }
 }
 
+TEST_CASE("an update whose gradient norm is not finite changes nothing: the next step is a fresh backend's first") {
+  // backend.h: update returns the norm and, where it is not finite, changes nothing (the trainer
+  // then ends the run as diverged; the CUDA backend is checked against this one). A gradient scaled
+  // by Inf (a finite loss) gives a non-finite norm: the parameters must stay as they were, and a
+  // good step after it must be bitwise the first step of a backend that never saw the bad one
+  // (moments still 0, AdamW's step count still 1), within ops (1 thread) and over rows (2).
+  const GptConfig config = tiny(16, 6, 8, 1, 2);
+  const auto tokens = random_tokens(2 * 7, 16, 21);
+  for (int threads : {1, 2}) {
+    INFO(threads << " threads");
+    auto backend = train::make_cpu_backend(threads), fresh = train::make_cpu_backend(threads);
+    backend->init(config, train::OptimizerOptions{}, 2, 3);
+    fresh->init(config, train::OptimizerOptions{}, 2, 3);
+    const std::vector<float> w0 = backend->parameters();
+    CHECK(std::isfinite(backend->accumulate(tokens.data(), 2, 6, std::numeric_limits<float>::infinity())));
+    CHECK_FALSE(std::isfinite(backend->update(1e-2)));
+    CHECK(backend->parameters() == w0);
+    backend->accumulate(tokens.data(), 2, 6, 1.0f);
+    fresh->accumulate(tokens.data(), 2, 6, 1.0f);
+    CHECK(backend->update(1e-2) == fresh->update(1e-2));
+    CHECK(backend->parameters() == fresh->parameters());
+  }
+}
+
 TEST_CASE("the learning rate warms up linearly and decays by cosine to 10% at the last step") {
   train::TrainConfig c;
   c.lr = 1e-3;

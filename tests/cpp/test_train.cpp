@@ -1509,9 +1509,11 @@ TEST_CASE("several steps of accumulated micro-batches match whole batches, on 1 
 
 namespace {
 // The cpu backend under another name, recording the learning rate of every update and the gradient
-// norm it returned (a global: the registry keeps the factory for the whole program).
+// norm it returned, and reporting `peak` as its device's peak FLOP/s (a global: the registry keeps
+// the factory for the whole program).
 struct Recorded {
   std::vector<double> lrs, norms;
+  double peak = 0;
 };
 Recorded recorded;
 
@@ -1520,6 +1522,7 @@ class RecordingBackend final : public train::Backend {
   explicit RecordingBackend(int threads) : inner_(train::make_cpu_backend(threads)) {}
   std::string name() const override { return "test-recording"; }
   std::string device() const override { return inner_->device(); }
+  double peak_flops() const override { return recorded.peak; }
   void init(const GptConfig& c, const train::OptimizerOptions& o, int64_t b, uint64_t seed) override {
     inner_->init(c, o, b, seed);
   }
@@ -1633,6 +1636,23 @@ TEST_CASE("a step's gradient is the mean loss's over all its rows however the ba
     CHECK(recorded.norms[0] == Approx(norm).epsilon(1e-5));
     CHECK(r.curve[0].train_loss == Approx(loss).epsilon(1e-6));  // the first step's loss: the mean over the 32 rows
   }
+}
+
+// MFU counts the FLOPs the hardware does per token, 6(N + V·d) + 12·L·T·d (the logits, and the full
+// T×T attention products at the rows' length T), not Kaplan's 6N + 6·L·T·d, and divides by the
+// backend's peak. Only the CUDA backend reports a peak, so the cpu backend is given one here. By hand
+// for tiny(16, 64, 32, 2, 2) on rows of 16 tokens: N non-embedding = 10392 (see the counts test
+// above), 6·(10392 + 16·32) + 12·2·16·32 = 65424 + 12288 = 77712 FLOPs per token.
+TEST_CASE("MFU is tokens/s times the hardware FLOPs per token at the rows' length over the backend's peak") {
+  MarkovSource data(16, 16, 16, 100, 1), held_out(16, 16, 16, 100, 2);
+  train::TrainConfig c = markov_run(data, held_out, tiny(16, 64, 32, 2, 2), 3);
+  c.eval_tokens = 256;
+  use_recording_backend(c);
+  recorded.peak = 1e9;
+  const train::RunResult r = train::train(c);
+  REQUIRE(r.status == train::RunStatus::Done);
+  REQUIRE(r.tokens_per_second > 0);
+  CHECK(r.mfu == Approx(r.tokens_per_second * 77712 / 1e9).epsilon(1e-12));
 }
 
 TEST_CASE("a NaN ends the run with status diverged, never a crash") {

@@ -1169,6 +1169,26 @@ TEST_CASE("a run's result counts N both ways and D by hand\, and its speed over 
   CHECK(r.flops_per_second == Approx(r.flops / r.train_seconds).epsilon(1e-12));
 }
 
+// train.h: a curve point's train_loss is the mean training loss since the previous point (the first
+// point, at 0 tokens, the first batch's), and final_train_loss the mean over the last interval. The
+// steps' own losses come from progress, one per step; the means are taken here.
+TEST_CASE("each curve point's training loss is the mean of its steps' losses\, and the final one the last point's") {
+  MarkovSource data(16, 16, 8, 5, 1), held_out(16, 16, 8, 5, 2);
+  train::TrainConfig c = markov_run(data, held_out, tiny(16, 16, 16, 2, 2), 8);
+  c.eval_interval = 4 * 8 * 16;  // points at steps 0, 4 and 8
+  c.eval_tokens = 128;
+  std::vector<double> losses;
+  c.progress = [&](const train::Progress& p) { losses.push_back(p.train_loss); };
+  const train::RunResult r = train::train(c);
+  REQUIRE(losses.size() == 8);
+  REQUIRE(r.curve.size() == 3);
+  CHECK(r.curve[0].train_loss == losses[0]);
+  CHECK(r.curve[1].train_loss == Approx((losses[0] + losses[1] + losses[2] + losses[3]) / 4).epsilon(1e-12));
+  CHECK(r.curve[2].train_loss == Approx((losses[4] + losses[5] + losses[6] + losses[7]) / 4).epsilon(1e-12));
+  CHECK(r.final_train_loss == r.curve[2].train_loss);
+  CHECK(r.final_train_loss != Approx(losses[7]).epsilon(1e-6));  // the last step's alone differs: the check can fail
+}
+
 TEST_CASE("a larger model reaches a lower held-out loss than a smaller one on the same data") {
   auto run = [](GptConfig shape) {
     MarkovSource data(64, 32, 16, 200, 1, 2.0), held_out(64, 32, 16, 200, 2, 2.0);

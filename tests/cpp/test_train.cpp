@@ -2577,16 +2577,22 @@ TEST_CASE("resuming a finished run reports the run's own time and speed") {
   CHECK(again.wall_seconds >= first.wall_seconds);
 }
 
+namespace {
+// A simulated run of 200M tokens on a law for small models with `noise`, writing `checkpoint` (when
+// given) every 7M tokens, not a multiple of the evaluations' interval.
+train::TrainConfig simulated_checkpointed(const std::string& checkpoint, double noise) {
+  train::TrainConfig c = simulated_small(200'000'000);
+  c.law = {1.5, 30, 300, 0.3, 0.35, noise};
+  c.checkpoint = checkpoint;
+  if (!checkpoint.empty()) c.checkpoint_interval = 7'000'000;
+  return c;
+}
+}  // namespace
+
 TEST_CASE("a simulated run resumes from a checkpoint to the same losses, and its held-out draws ignore checkpoints") {
   const std::string path = std::string(SCALELAB_BINARY) + ".train-test-simulated.ckpt";
   std::remove(path.c_str());
-  auto config = [&](const std::string& checkpoint) {
-    train::TrainConfig c = simulated_small(200'000'000);
-    c.law = {1.5, 30, 300, 0.3, 0.35, 0.05};
-    c.checkpoint = checkpoint;
-    if (!checkpoint.empty()) c.checkpoint_interval = 7'000'000;  // not a multiple of the evaluations' interval
-    return c;
-  };
+  auto config = [&](const std::string& checkpoint) { return simulated_checkpointed(checkpoint, 0.05); };
   const train::RunResult plain = train::train(config(""));
   const train::RunResult full = train::train(config(path));  // checkpoints cut some stretches in two
   std::remove(path.c_str());
@@ -2612,6 +2618,25 @@ TEST_CASE("a simulated run resumes from a checkpoint to the same losses, and its
   }
   CHECK(resumed.final_loss == plain.final_loss);
   CHECK(resumed.best_loss == plain.best_loss);
+}
+
+// A simulated run draws a stretch of steps at once (to the next evaluation or checkpoint) and gets
+// their mean loss; a curve point's training loss must weigh each stretch by its steps. Without noise
+// the points' training losses are then the same whether checkpoints cut the stretches (every 7M
+// tokens, not a multiple of the evaluations' interval) or not: summed one per stretch, a short
+// stretch counted as much as a long one and moved them.
+TEST_CASE("a simulated run's training losses weigh each stretch by its steps\, however checkpoints cut them") {
+  const std::string path = std::string(SCALELAB_BINARY) + ".train-test-stretches.ckpt";
+  std::remove(path.c_str());
+  const train::RunResult plain = train::train(simulated_checkpointed("", 0.0)),
+                         cut = train::train(simulated_checkpointed(path, 0.0));
+  std::remove(path.c_str());
+  REQUIRE(cut.curve.size() == plain.curve.size());
+  REQUIRE(plain.curve.size() > 10);
+  for (size_t i = 0; i < plain.curve.size(); ++i) {
+    INFO("point " << i << " at " << plain.curve[i].tokens << " tokens");
+    CHECK(cut.curve[i].train_loss == Approx(plain.curve[i].train_loss).epsilon(1e-6));
+  }
 }
 
 // ---- Second review: counts past int64, checkpoints of simulated runs, corrupt checkpoints -------

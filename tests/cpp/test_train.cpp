@@ -2941,6 +2941,29 @@ void edit_fingerprint(const std::string& path, const std::function<std::string(c
 }
 }  // namespace
 
+// A held-out split smaller than an evaluation is read once, every sequence weighted equally (train.h):
+// 15 sequences in batches of 8 are a batch of 8 and one whose first 7 rows count, so the held-out
+// loss is (8·mean₈ + 7·mean₇)/15. The reference: a CpuGpt initialised with the run's seed (17) takes
+// the 15 sequences in one pass. Counting the partial batch as a whole one gave (mean₈ + mean₇)/(15/8).
+TEST_CASE("a held-out split read whole weighs its partial last batch by its rows: the loss is the mean over its sequences") {
+  const GptConfig shape = tiny(16, 16, 16, 2, 2);
+  MarkovSource all(16, 16, 15, 5, 2);  // the sequences CyclingHeldOut(16, 8, 15) holds
+  std::vector<int32_t> sequences;
+  all.next_batch(sequences);
+  CpuGpt reference(shape, 15, 1);
+  reference.init(17);
+  const double expected = reference.forward(sequences.data(), 15, 16);
+  MarkovSource data(16, 16, 16, 5, 1), unused(16, 16, 16, 5, 2);
+  CyclingHeldOut held(16, 8, 15, true);
+  train::TrainConfig c = markov_run(data, unused, shape, 1);
+  c.eval_data = &held;
+  c.eval_tokens = 0;  // the default 16 batches: more than the split, which is read once
+  const train::RunResult r = train::train(c);
+  REQUIRE(r.status == train::RunStatus::Done);
+  REQUIRE(!r.curve.empty());
+  CHECK(r.curve[0].eval_loss == Approx(expected).epsilon(1e-6));  // the initial parameters'
+}
+
 TEST_CASE("a checkpoint that an earlier version made of a run on a small held-out split resumes\, measuring as it did") {
   const std::string part = std::string(SCALELAB_BINARY) + ".train-test-old-measure.ckpt";
   // 15 held-out sequences of 16 tokens in batches of 8: earlier versions went round them (the

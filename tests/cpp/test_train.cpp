@@ -562,6 +562,139 @@ TEST_CASE("the whole model's gradient matches finite differences, tensor by tens
   std::copy(base.begin(), base.end(), gpt.params());
 }
 
+namespace {
+// GPT-2's forward written out plainly in double from the architecture's definition, sharing nothing
+// with model/layers.h but the parameters' layout (model/layout.h): token plus learned position
+// embeddings; per block x += attproj(attention(qkv(LN1(x)))), x += fcproj(GELU(fc(LN2(x)))) (pre-
+// LayerNorm, eps 1e-5, the variance divided by d); causal heads scaled by 1/√head_dim; GELU's tanh
+// form; a final LayerNorm; logits from the token embedding (tied); the mean cross-entropy against
+// the next tokens. Returns the logits (B·T rows of V) and the loss.
+std::pair<std::vector<double>, double> reference_forward(CpuGpt& gpt, const std::vector<int32_t>& tokens, int64_t B,
+                                                         int64_t T) {
+  const GptConfig& c = gpt.config();
+  const int64_t V = c.vocab, d = c.d_model, L = c.n_layer, H = c.n_head, hd = d / H, F = c.ff();
+  using Row = std::vector<double>;
+  auto layer_norm = [&](const Row& x, const float* w, const float* b) {
+    double mean = 0, var = 0;
+    for (double v : x) mean += v;
+    mean /= static_cast<double>(d);
+    for (double v : x) var += (v - mean) * (v - mean);
+    var /= static_cast<double>(d);
+    Row out(d);
+    for (int64_t j = 0; j < d; ++j) out[j] = (x[j] - mean) / std::sqrt(var + 1e-5) * w[j] + b[j];
+    return out;
+  };
+  auto linear = [](const Row& x, const float* w, const float* b, int64_t out_dim) {  // w is [out][in]
+    const int64_t in = static_cast<int64_t>(x.size());
+    Row y(out_dim);
+    for (int64_t o = 0; o < out_dim; ++o) {
+      double s = b[o];
+      for (int64_t i = 0; i < in; ++i) s += static_cast<double>(w[o * in + i]) * x[i];
+      y[o] = s;
+    }
+    return y;
+  };
+  auto gelu = [](double x) {
+    return 0.5 * x * (1 + std::tanh(std::sqrt(2 / 3.141592653589793) * (x + 0.044715 * x * x * x)));
+  };
+  const float* wte = gpt.param(Param::Wte);
+  const float* wpe = gpt.param(Param::Wpe);
+  std::vector<double> logits(static_cast<size_t>(B * T * V));
+  double total = 0;
+  for (int64_t b = 0; b < B; ++b) {
+    const int32_t* row = tokens.data() + b * (T + 1);
+    std::vector<Row> x(T, Row(d));
+    for (int64_t t = 0; t < T; ++t)
+      for (int64_t j = 0; j < d; ++j) x[t][j] = double(wte[row[t] * d + j]) + wpe[t * d + j];
+    for (int64_t l = 0; l < L; ++l) {
+      std::vector<Row> qkv(T);
+      for (int64_t t = 0; t < T; ++t)
+        qkv[t] = linear(layer_norm(x[t], gpt.param(Param::Ln1W) + l * d, gpt.param(Param::Ln1B) + l * d),
+                        gpt.param(Param::QkvW) + l * 3 * d * d, gpt.param(Param::QkvB) + l * 3 * d, 3 * d);
+      for (int64_t t = 0; t < T; ++t) {
+        Row y(d, 0.0);
+        for (int64_t h = 0; h < H; ++h) {
+          Row p(t + 1);  // position t sees 0 .. t only
+          double max = -1e300, sum = 0;
+          for (int64_t s = 0; s <= t; ++s) {
+            double dot = 0;
+            for (int64_t i = 0; i < hd; ++i) dot += qkv[t][h * hd + i] * qkv[s][d + h * hd + i];
+            p[s] = dot / std::sqrt(static_cast<double>(hd));
+            max = std::max(max, p[s]);
+          }
+          for (double& v : p) sum += (v = std::exp(v - max));
+          for (int64_t s = 0; s <= t; ++s)
+            for (int64_t i = 0; i < hd; ++i) y[h * hd + i] += p[s] / sum * qkv[s][2 * d + h * hd + i];
+        }
+        const Row a = linear(y, gpt.param(Param::AttProjW) + l * d * d, gpt.param(Param::AttProjB) + l * d, d);
+        for (int64_t j = 0; j < d; ++j) x[t][j] += a[j];
+      }
+      for (int64_t t = 0; t < T; ++t) {
+        Row f = linear(layer_norm(x[t], gpt.param(Param::Ln2W) + l * d, gpt.param(Param::Ln2B) + l * d),
+                       gpt.param(Param::FcW) + l * F * d, gpt.param(Param::FcB) + l * F, F);
+        for (double& v : f) v = gelu(v);
+        const Row m = linear(f, gpt.param(Param::FcProjW) + l * d * F, gpt.param(Param::FcProjB) + l * d, d);
+        for (int64_t j = 0; j < d; ++j) x[t][j] += m[j];
+      }
+    }
+    for (int64_t t = 0; t < T; ++t) {
+      const Row xf = layer_norm(x[t], gpt.param(Param::LnfW), gpt.param(Param::LnfB));
+      double* z = logits.data() + (b * T + t) * V;
+      double max = -1e300, sum = 0;
+      for (int64_t v = 0; v < V; ++v) {
+        z[v] = 0;
+        for (int64_t j = 0; j < d; ++j) z[v] += static_cast<double>(wte[v * d + j]) * xf[j];
+        max = std::max(max, z[v]);
+      }
+      for (int64_t v = 0; v < V; ++v) sum += std::exp(z[v] - max);
+      total += std::log(sum) + max - z[row[t + 1]];
+    }
+  }
+  return {logits, total / static_cast<double>(B * T)};
+}
+}  // namespace
+
+TEST_CASE("the model's forward is GPT-2's: its logits and loss match a plain double-precision reference") {
+  // Two head sizes (4: the blocked attention; 16: the tiled kernels), d_ff given and the default
+  // 4·d_model, rows shorter than ctx. Two sets of weights: GPT-2's initialisation with the gains and
+  // biases moved off 1 and 0 (the residual stream's variance is then small, ~1e-3, so LayerNorm's
+  // eps shows: 1e-6 or 1e-4 moves the logits by ~1e-3 of their size), and every weight moved by
+  // N(0, 0.3) (every path matters, the GELU far from linear).
+  for (bool large : {false, true})
+    for (GptConfig config : {tiny(), tiny(13, 8, 32, 2, 2)}) {
+      if (config.d_model == 32) {
+        config.d_ff = 0;
+        config.Validate();
+      }
+      INFO((large ? "weights moved by N(0, 0.3), " : "GPT-2 init, ") << config.Summary());
+      const int64_t B = 2, T = config.ctx - 1;
+      CpuGpt gpt(config, B, 2);
+      gpt.init(42);
+      Rng rng(8);
+      for (int kind = 0; kind < kParamKinds; ++kind) {
+        const Param p = static_cast<Param>(kind);
+        float* w = gpt.param(p);
+        const bool gain = p == Param::Ln1W || p == Param::Ln2W || p == Param::LnfW;
+        const double spread = large ? 0.3 : param_decays(p) ? 0.0 : gain ? 0.2 : 0.02;
+        for (int64_t i = 0; i < gpt.layout().size_of(p); ++i) w[i] += static_cast<float>(spread * rng.normal());
+      }
+      const auto tokens = random_tokens(B * (T + 1), config.vocab, 9);
+      const double loss = gpt.forward(tokens.data(), B, T);
+      const auto [logits, reference_loss] = reference_forward(gpt, tokens, B, T);
+      double worst = 0, scale = 0;
+      for (size_t i = 0; i < logits.size(); ++i) {
+        const double err = std::fabs(gpt.logits()[i] - logits[i]);
+        worst = std::isfinite(err) ? std::max(worst, err) : INFINITY;
+        scale = std::max(scale, std::fabs(logits[i]));
+      }
+      INFO("worst logit error " << worst << " of logits up to " << scale << "; loss " << loss << ", reference "
+                                << reference_loss);
+      CHECK(scale > 0.05);
+      CHECK(worst <= 1e-5 * scale);
+      CHECK(loss == Approx(reference_loss).epsilon(1e-6));
+    }
+}
+
 TEST_CASE("the initial loss is about ln(vocab)") {
   GptConfig c = tiny(256, 64, 64, 2, 4);
   c.d_ff = 0;
@@ -849,6 +982,30 @@ TEST_CASE("update reports the gradient's global norm before clipping, and AdamW 
     }
 }
 
+TEST_CASE("an update whose gradient norm is not finite changes nothing: the next step is a fresh backend's first") {
+  // backend.h: update returns the norm and, where it is not finite, changes nothing (the trainer
+  // then ends the run as diverged; the CUDA backend is checked against this one). A gradient scaled
+  // by Inf (a finite loss) gives a non-finite norm: the parameters must stay as they were, and a
+  // good step after it must be bitwise the first step of a backend that never saw the bad one
+  // (moments still 0, AdamW's step count still 1), within ops (1 thread) and over rows (2).
+  const GptConfig config = tiny(16, 6, 8, 1, 2);
+  const auto tokens = random_tokens(2 * 7, 16, 21);
+  for (int threads : {1, 2}) {
+    INFO(threads << " threads");
+    auto backend = train::make_cpu_backend(threads), fresh = train::make_cpu_backend(threads);
+    backend->init(config, train::OptimizerOptions{}, 2, 3);
+    fresh->init(config, train::OptimizerOptions{}, 2, 3);
+    const std::vector<float> w0 = backend->parameters();
+    CHECK(std::isfinite(backend->accumulate(tokens.data(), 2, 6, std::numeric_limits<float>::infinity())));
+    CHECK_FALSE(std::isfinite(backend->update(1e-2)));
+    CHECK(backend->parameters() == w0);
+    backend->accumulate(tokens.data(), 2, 6, 1.0f);
+    fresh->accumulate(tokens.data(), 2, 6, 1.0f);
+    CHECK(backend->update(1e-2) == fresh->update(1e-2));
+    CHECK(backend->parameters() == fresh->parameters());
+  }
+}
+
 TEST_CASE("the learning rate warms up linearly and decays by cosine to 10% at the last step") {
   train::TrainConfig c;
   c.lr = 1e-3;
@@ -864,6 +1021,23 @@ TEST_CASE("the learning rate warms up linearly and decays by cosine to 10% at th
           Approx(1e-4 + 9e-4 * 0.5 * (1 + std::cos(3.141592653589793 * double(s - 10) / 89.0))));
   for (int64_t s = 1; s < steps; ++s)
     if (s != 10) CHECK((train::learning_rate(c, s, steps) < train::learning_rate(c, s - 1, steps)) == (s > 10));
+}
+
+// min_lr_ratio sets the cosine's floor (train.h: "the cosine ends at min_lr_ratio·lr"): the tests
+// above use the default 0.1 only, where a floor fixed at 10% passed them.
+TEST_CASE("the cosine ends at min_lr_ratio of the peak\, whatever the ratio") {
+  train::TrainConfig c;
+  c.lr = 1e-3;
+  c.warmup = 0.1;
+  for (double ratio : {0.0, 0.5}) {
+    INFO("min_lr_ratio " << ratio);
+    c.min_lr_ratio = ratio;
+    CHECK(train::learning_rate(c, 10, 100) == Approx(1e-3));
+    CHECK(train::learning_rate(c, 99, 100) == Approx(ratio * 1e-3).margin(1e-15));
+    for (int64_t s : {11, 54, 98})
+      CHECK(train::learning_rate(c, s, 100) ==
+            Approx(1e-3 * (ratio + (1 - ratio) * 0.5 * (1 + std::cos(3.141592653589793 * double(s - 10) / 89.0)))));
+  }
 }
 
 // A warmup that would cover the whole run (or all but its last step) held the last step at the
@@ -971,6 +1145,48 @@ TEST_CASE("a run on rows shorter than the model's ctx counts attention at the ro
   CHECK(r.flops_palm == Approx(r.tokens * (6 * N + 12.0 * 2 * 16 * 32)).epsilon(1e-12));
   CHECK(r.flops_per_second == Approx(r.tokens_per_second * (6 * N + 6.0 * 2 * 16 * 32)).epsilon(1e-12));
   CHECK(r.flops < r.tokens * c.model.flops_per_token());
+}
+
+// The result's counts against a hand count of tiny(16, 64, 32, 2, 2) (d = 32, d_ff = 12, L = 2, V = 16,
+// ctx = 64): a block has 4d² + 2·d·d_ff + 9d + d_ff = 4096 + 768 + 288 + 12 = 5164 parameters, so
+// N non-embedding = 2·5164 + 2d (the final LayerNorm) = 10392, and N = 10392 + V·d + ctx·d = 10392 +
+// 512 + 2048 = 12952; D = 3 steps of 16 rows of 16 tokens = 768. Its speed is D over the seconds of
+// its training steps, not over the run's wall time (which adds the evaluations: here 4 of 40
+// batches each, far more than 3 steps' work).
+TEST_CASE("a run's result counts N both ways and D by hand\, and its speed over its training seconds") {
+  MarkovSource data(16, 16, 16, 100, 1), held_out(16, 16, 16, 100, 2);
+  train::TrainConfig c = markov_run(data, held_out, tiny(16, 64, 32, 2, 2), 3);
+  c.eval_tokens = 40 * 16 * 16;
+  const train::RunResult r = train::train(c);
+  REQUIRE(r.status == train::RunStatus::Done);
+  CHECK(r.non_embedding_params == 10392);
+  CHECK(r.params == 12952);
+  CHECK(r.tokens == 768);
+  CHECK(r.steps == 3);
+  REQUIRE(r.train_seconds > 0);
+  CHECK(r.train_seconds < r.wall_seconds);
+  CHECK(r.tokens_per_second == Approx(768 / r.train_seconds).epsilon(1e-12));
+  CHECK(r.flops_per_second == Approx(r.flops / r.train_seconds).epsilon(1e-12));
+}
+
+// train.h: a curve point's train_loss is the mean training loss since the previous point (the first
+// point, at 0 tokens, the first batch's), and final_train_loss the mean over the last interval. The
+// steps' own losses come from progress, one per step; the means are taken here.
+TEST_CASE("each curve point's training loss is the mean of its steps' losses\, and the final one the last point's") {
+  MarkovSource data(16, 16, 8, 5, 1), held_out(16, 16, 8, 5, 2);
+  train::TrainConfig c = markov_run(data, held_out, tiny(16, 16, 16, 2, 2), 8);
+  c.eval_interval = 4 * 8 * 16;  // points at steps 0, 4 and 8
+  c.eval_tokens = 128;
+  std::vector<double> losses;
+  c.progress = [&](const train::Progress& p) { losses.push_back(p.train_loss); };
+  const train::RunResult r = train::train(c);
+  REQUIRE(losses.size() == 8);
+  REQUIRE(r.curve.size() == 3);
+  CHECK(r.curve[0].train_loss == losses[0]);
+  CHECK(r.curve[1].train_loss == Approx((losses[0] + losses[1] + losses[2] + losses[3]) / 4).epsilon(1e-12));
+  CHECK(r.curve[2].train_loss == Approx((losses[4] + losses[5] + losses[6] + losses[7]) / 4).epsilon(1e-12));
+  CHECK(r.final_train_loss == r.curve[2].train_loss);
+  CHECK(r.final_train_loss != Approx(losses[7]).epsilon(1e-6));  // the last step's alone differs: the check can fail
 }
 
 TEST_CASE("a larger model reaches a lower held-out loss than a smaller one on the same data") {
@@ -1311,6 +1527,154 @@ TEST_CASE("several steps of accumulated micro-batches match whole batches, on 1 
   }
 }
 
+namespace {
+// The cpu backend under another name, recording the learning rate of every update and the gradient
+// norm it returned, and reporting `peak` as its device's peak FLOP/s (a global: the registry keeps
+// the factory for the whole program).
+struct Recorded {
+  std::vector<double> lrs, norms;
+  double peak = 0;
+};
+Recorded recorded;
+
+class RecordingBackend final : public train::Backend {
+ public:
+  explicit RecordingBackend(int threads) : inner_(train::make_cpu_backend(threads)) {}
+  std::string name() const override { return "test-recording"; }
+  std::string device() const override { return inner_->device(); }
+  double peak_flops() const override { return recorded.peak; }
+  void init(const GptConfig& c, const train::OptimizerOptions& o, int64_t b, uint64_t seed) override {
+    inner_->init(c, o, b, seed);
+  }
+  double accumulate(const int32_t* t, int64_t B, int64_t T, float s) override { return inner_->accumulate(t, B, T, s); }
+  double update(double lr) override {
+    const double norm = inner_->update(lr);
+    recorded.lrs.push_back(lr);
+    recorded.norms.push_back(norm);
+    return norm;
+  }
+  double evaluate(const int32_t* t, int64_t B, int64_t T) override { return inner_->evaluate(t, B, T); }
+  int rounding_threads() const override { return inner_->rounding_threads(); }
+  std::string save() const override { return inner_->save(); }
+  void load(const std::string& state) override { inner_->load(state); }
+  std::vector<float> parameters() const override { return inner_->parameters(); }
+
+ private:
+  std::unique_ptr<train::Backend> inner_;
+};
+
+// Registers the recording backend and forgets what it recorded.
+void use_recording_backend(train::TrainConfig& c) {
+  train::register_backend("test-recording", [](int threads, const train::LossLaw&) {
+    return std::make_unique<RecordingBackend>(threads);
+  });
+  recorded = {};
+  c.backend = "test-recording";
+}
+}  // namespace
+
+TEST_CASE("the trainer steps at the schedule's learning rate of each step\, counted from 0\, and a resumed run goes on with it") {
+  // 10 steps, warmup 0.2: two warmup steps at lr/3 and 2·lr/3, the peak at step 2, then the cosine
+  // to 10% of the peak at step 9, written out here: lr·(0.1 + 0.9·(1 + cos(π·(s − 2)/7))/2).
+  const double lr = 3e-3;
+  auto expected = [&](int64_t s) {
+    return s < 2 ? lr * double(s + 1) / 3 : lr * (0.1 + 0.9 * 0.5 * (1 + std::cos(3.141592653589793 * double(s - 2) / 7)));
+  };
+  const std::string path = std::string(SCALELAB_BINARY) + ".train-test-schedule.ckpt";
+  std::remove(path.c_str());
+  auto config = [&](MarkovSource& data, MarkovSource& held_out, const std::string& checkpoint) {
+    train::TrainConfig c = markov_run(data, held_out, tiny(16, 16, 16, 2, 2), 10);
+    c.lr = lr;
+    c.warmup = 0.2;
+    c.eval_tokens = 256;
+    c.checkpoint = checkpoint;
+    use_recording_backend(c);
+    return c;
+  };
+  MarkovSource d1(16, 16, 8, 5, 1), h1(16, 16, 8, 5, 2);
+  REQUIRE(train::train(config(d1, h1, "")).status == train::RunStatus::Done);
+  REQUIRE(recorded.lrs.size() == 10);
+  for (int64_t s = 0; s < 10; ++s) {
+    INFO("step " << s);
+    CHECK(recorded.lrs[s] == Approx(expected(s)).epsilon(1e-12));
+  }
+  // Stopped after 4 steps and resumed: the resumed session's 6 updates are steps 4 to 9's.
+  MarkovSource d2(16, 16, 8, 5, 1), h2(16, 16, 8, 5, 2);
+  train::TrainConfig c = config(d2, h2, path);
+  c.progress = [](const train::Progress& p) {
+    if (p.step == 4) request_interrupt();
+  };
+  REQUIRE(train::train(c).status == train::RunStatus::Interrupted);
+  CHECK(recorded.lrs.size() == 4);
+  MarkovSource d3(16, 16, 8, 5, 1), h3(16, 16, 8, 5, 2);
+  REQUIRE(train::train(config(d3, h3, path)).status == train::RunStatus::Done);
+  std::remove(path.c_str());
+  REQUIRE(recorded.lrs.size() == 6);
+  for (int64_t s = 4; s < 10; ++s) {
+    INFO("resumed, step " << s);
+    CHECK(recorded.lrs[s - 4] == Approx(expected(s)).epsilon(1e-12));
+  }
+}
+
+TEST_CASE("a step's gradient is the mean loss's over all its rows however the batch is split: its norm is one pass's") {
+  // The reference: a CpuGpt initialised as the run's (seed 17) takes the step's 32 rows in one
+  // pass; its gradient's norm √Σg² is summed in double here. The trainer's first update must report
+  // that norm whether the 32 rows come as two of the source's batches of 16 (accumulated), as one
+  // batch of 32 in passes of 8, or in two batches in passes of 4, on one thread or over rows on two.
+  // Summing the passes' gradients instead of averaging them doubles it or more (and AdamW, nearly
+  // blind to the gradient's scale, hides that from the losses until clipping or eps see it).
+  const GptConfig shape = tiny(16, 16, 16, 2, 2);
+  MarkovSource rows_source(16, 16, 16, 5, 1);
+  std::vector<int32_t> rows, more;
+  rows_source.next_batch(rows);
+  rows_source.next_batch(more);
+  rows.insert(rows.end(), more.begin(), more.end());
+  CpuGpt reference(shape, 32, 1);
+  reference.init(17);
+  const double loss = reference.forward(rows.data(), 32, 16);
+  reference.backward(1.0f, true);
+  double squares = 0;
+  for (int64_t i = 0; i < reference.num_params(); ++i) squares += double(reference.grads()[i]) * reference.grads()[i];
+  const double norm = std::sqrt(squares);
+  struct Split {
+    int64_t source_rows, micro_batch;
+    int threads;
+  };
+  for (const Split& split : {Split{16, 0, 1}, Split{16, 0, 2}, Split{32, 8, 1}, Split{32, 8, 2}, Split{16, 4, 2}}) {
+    INFO("batches of " << split.source_rows << " rows, micro_batch " << split.micro_batch << ", " << split.threads
+                       << " threads");
+    MarkovSource data(16, 16, split.source_rows, 5, 1), held_out(16, 16, 16, 5, 2);
+    train::TrainConfig c = markov_run(data, held_out, shape, 1);
+    c.batch = 32;
+    c.micro_batch = split.micro_batch;
+    c.threads = split.threads;
+    c.eval_tokens = 256;
+    use_recording_backend(c);
+    const train::RunResult r = train::train(c);
+    REQUIRE(r.status == train::RunStatus::Done);
+    REQUIRE(recorded.norms.size() == 1);
+    CHECK(recorded.norms[0] == Approx(norm).epsilon(1e-5));
+    CHECK(r.curve[0].train_loss == Approx(loss).epsilon(1e-6));  // the first step's loss: the mean over the 32 rows
+  }
+}
+
+// MFU counts the FLOPs the hardware does per token, 6(N + V·d) + 12·L·T·d (the logits, and the full
+// T×T attention products at the rows' length T), not Kaplan's 6N + 6·L·T·d, and divides by the
+// backend's peak. Only the CUDA backend reports a peak, so the cpu backend is given one here. By hand
+// for tiny(16, 64, 32, 2, 2) on rows of 16 tokens: N non-embedding = 10392 (see the counts test
+// above), 6·(10392 + 16·32) + 12·2·16·32 = 65424 + 12288 = 77712 FLOPs per token.
+TEST_CASE("MFU is tokens/s times the hardware FLOPs per token at the rows' length over the backend's peak") {
+  MarkovSource data(16, 16, 16, 100, 1), held_out(16, 16, 16, 100, 2);
+  train::TrainConfig c = markov_run(data, held_out, tiny(16, 64, 32, 2, 2), 3);
+  c.eval_tokens = 256;
+  use_recording_backend(c);
+  recorded.peak = 1e9;
+  const train::RunResult r = train::train(c);
+  REQUIRE(r.status == train::RunStatus::Done);
+  REQUIRE(r.tokens_per_second > 0);
+  CHECK(r.mfu == Approx(r.tokens_per_second * 77712 / 1e9).epsilon(1e-12));
+}
+
 TEST_CASE("a NaN ends the run with status diverged, never a crash") {
   MarkovSource data(16, 16, 8, 5, 1), held_out(16, 16, 8, 5, 2);
   train::TrainConfig c = markov_run(data, held_out, tiny(16, 16, 16, 2, 2), 50);
@@ -1325,14 +1689,19 @@ TEST_CASE("a NaN ends the run with status diverged, never a crash") {
 }
 
 namespace {
-// A backend that computes nothing and does what the test scripts: a finite training loss always,
-// a bad gradient norm (NaN or Inf) from the bad_update-th update on, a NaN held-out loss from the
-// bad_evaluation-th evaluate on (0: never). The registry keeps its factory for the whole program,
-// so the script is a global each test sets, not a test's locals.
+// A backend that computes nothing and does what the test scripts: a training loss of 2 (bad_loss
+// from the bad_accumulate-th accumulate on), a bad gradient norm (NaN or Inf) from the
+// bad_update-th update on, a held-out loss of 2.5 (eval_losses[k - 1] at the k-th evaluate, where
+// given; the last one after them), NaN from the bad_evaluation-th evaluate on (0: never). The
+// registry keeps its factory for the whole program, so the script is a global each test sets, not a
+// test's locals.
 struct StubScript {
+  int64_t bad_accumulate = 0;
+  double bad_loss = std::numeric_limits<double>::infinity();
   int64_t bad_update = 0;
   double bad_norm = std::numeric_limits<double>::quiet_NaN();
   int64_t bad_evaluation = 0;
+  std::vector<double> eval_losses;
   int64_t accumulates = 0, updates = 0, evaluations = 0;  // calls made
 };
 StubScript stub_script;
@@ -1344,7 +1713,8 @@ class StubBackend final : public train::Backend {
   void init(const GptConfig&, const train::OptimizerOptions&, int64_t, uint64_t) override {}
   double accumulate(const int32_t*, int64_t, int64_t, float) override {
     ++stub_script.accumulates;
-    return 2.0;
+    const bool bad = stub_script.bad_accumulate > 0 && stub_script.accumulates >= stub_script.bad_accumulate;
+    return bad ? stub_script.bad_loss : 2.0;
   }
   double update(double) override {
     ++stub_script.updates;
@@ -1354,7 +1724,9 @@ class StubBackend final : public train::Backend {
   double evaluate(const int32_t*, int64_t, int64_t) override {
     ++stub_script.evaluations;
     const bool bad = stub_script.bad_evaluation > 0 && stub_script.evaluations >= stub_script.bad_evaluation;
-    return bad ? std::numeric_limits<double>::quiet_NaN() : 2.5;
+    const std::vector<double>& losses = stub_script.eval_losses;
+    const double loss = losses.empty() ? 2.5 : losses[std::min<size_t>(stub_script.evaluations, losses.size()) - 1];
+    return bad ? std::numeric_limits<double>::quiet_NaN() : loss;
   }
   std::string save() const override { return "stub"; }
   void load(const std::string&) override {}
@@ -1441,6 +1813,74 @@ TEST_CASE("a held-out loss of the initial parameters that is NaN ends the run be
   CHECK(stub_script.updates == 0);
   CHECK(std::isnan(r.final_loss));
   CHECK_THAT(r.BriefReport(), Catch::StartsWith("diverged: no final loss after 0 tokens"));
+}
+
+TEST_CASE("an Inf training or held-out loss ends the run as diverged\, as NaN does") {
+  // train.h: NaN/Inf ends the run with status Diverged. The stub's gradient norm stays finite, so
+  // only the checks on the losses themselves can stop these runs.
+  const double inf = std::numeric_limits<double>::infinity();
+  for (auto [bad, text] : {std::pair{inf, "inf"}, {-inf, "-inf"}, {std::numeric_limits<double>::quiet_NaN(), "nan"}}) {
+    INFO("bad loss " << text);
+    MarkovSource data(16, 16, 8, 5, 1), held_out(16, 16, 8, 5, 2);
+    StubScript script;
+    script.bad_accumulate = 3;  // the third step's training loss
+    script.bad_loss = bad;
+    const train::RunResult r = train::train(stub_run(data, held_out, script));
+    CHECK(r.status == train::RunStatus::Diverged);
+    CHECK_THAT(r.message, Catch::Contains(str("the training loss became ", text, " at step 3")));
+    CHECK(r.steps == 2);
+    CHECK(stub_script.updates == 2);  // the bad step takes no update
+    MarkovSource data2(16, 16, 8, 5, 1), held_out2(16, 16, 8, 5, 2);
+    StubScript eval_script;
+    eval_script.eval_losses = {2.5, bad};  // the evaluation at step 2
+    const train::RunResult e = train::train(stub_run(data2, held_out2, eval_script));
+    CHECK(e.status == train::RunStatus::Diverged);
+    CHECK_THAT(e.message, Catch::Contains(str("the held-out loss became ", text, " at step 2")));
+    CHECK(e.steps == 2);
+    CHECK(e.best_loss == 2.5);
+    CHECK(std::isnan(e.final_loss));
+  }
+}
+
+TEST_CASE("the best held-out loss is the lowest on the curve and the final one the last\, also across a resume") {
+  // Evaluations at steps 0, 2, 4, 6, 8 and 10 of the stub's run give 3, 2, 2.6, 2.4, 2.2 and 2.3:
+  // the best is step 2's 2 (neither the first, nor the last, nor the last one lower than the one
+  // before), the final step 10's 2.3.
+  const std::vector<double> losses = {3.0, 2.0, 2.6, 2.4, 2.2, 2.3};
+  MarkovSource data(16, 16, 8, 5, 1), held_out(16, 16, 8, 5, 2);
+  StubScript script;
+  script.eval_losses = losses;
+  const train::RunResult r = train::train(stub_run(data, held_out, script));
+  REQUIRE(r.status == train::RunStatus::Done);
+  REQUIRE(r.curve.size() == losses.size());
+  for (size_t i = 0; i < losses.size(); ++i) CHECK(r.curve[i].eval_loss == losses[i]);
+  CHECK(r.best_loss == 2.0);
+  CHECK(r.final_loss == 2.3);
+  // Stopped after step 5 (its result measures 2.5 there), then resumed from the checkpoint: the
+  // best, step 2's, comes from the checkpoint, the later evaluations are all higher.
+  const std::string path = std::string(SCALELAB_BINARY) + ".train-test-best.ckpt";
+  std::remove(path.c_str());
+  MarkovSource d1(16, 16, 8, 5, 1), h1(16, 16, 8, 5, 2);
+  script.eval_losses = {3.0, 2.0, 2.6, 2.5};
+  train::TrainConfig c = stub_run(d1, h1, script);
+  c.checkpoint = path;
+  c.progress = [](const train::Progress& p) {
+    if (p.step == 5) request_interrupt();
+  };
+  const train::RunResult part = train::train(c);
+  REQUIRE(part.status == train::RunStatus::Interrupted);
+  CHECK(part.best_loss == 2.0);
+  MarkovSource d2(16, 16, 8, 5, 1), h2(16, 16, 8, 5, 2);
+  script.eval_losses = {2.4, 2.2, 2.3};  // steps 6, 8 and 10
+  c = stub_run(d2, h2, script);
+  c.checkpoint = path;
+  const train::RunResult resumed = train::train(c);
+  std::remove(path.c_str());
+  REQUIRE(resumed.status == train::RunStatus::Done);
+  REQUIRE(resumed.curve.size() == losses.size());
+  for (size_t i = 0; i < losses.size(); ++i) CHECK(resumed.curve[i].eval_loss == losses[i]);
+  CHECK(resumed.best_loss == 2.0);
+  CHECK(resumed.final_loss == 2.3);
 }
 
 TEST_CASE("the simulated backend draws the law's curve without data") {
@@ -2137,16 +2577,22 @@ TEST_CASE("resuming a finished run reports the run's own time and speed") {
   CHECK(again.wall_seconds >= first.wall_seconds);
 }
 
+namespace {
+// A simulated run of 200M tokens on a law for small models with `noise`, writing `checkpoint` (when
+// given) every 7M tokens, not a multiple of the evaluations' interval.
+train::TrainConfig simulated_checkpointed(const std::string& checkpoint, double noise) {
+  train::TrainConfig c = simulated_small(200'000'000);
+  c.law = {1.5, 30, 300, 0.3, 0.35, noise};
+  c.checkpoint = checkpoint;
+  if (!checkpoint.empty()) c.checkpoint_interval = 7'000'000;
+  return c;
+}
+}  // namespace
+
 TEST_CASE("a simulated run resumes from a checkpoint to the same losses, and its held-out draws ignore checkpoints") {
   const std::string path = std::string(SCALELAB_BINARY) + ".train-test-simulated.ckpt";
   std::remove(path.c_str());
-  auto config = [&](const std::string& checkpoint) {
-    train::TrainConfig c = simulated_small(200'000'000);
-    c.law = {1.5, 30, 300, 0.3, 0.35, 0.05};
-    c.checkpoint = checkpoint;
-    if (!checkpoint.empty()) c.checkpoint_interval = 7'000'000;  // not a multiple of the evaluations' interval
-    return c;
-  };
+  auto config = [&](const std::string& checkpoint) { return simulated_checkpointed(checkpoint, 0.05); };
   const train::RunResult plain = train::train(config(""));
   const train::RunResult full = train::train(config(path));  // checkpoints cut some stretches in two
   std::remove(path.c_str());
@@ -2172,6 +2618,25 @@ TEST_CASE("a simulated run resumes from a checkpoint to the same losses, and its
   }
   CHECK(resumed.final_loss == plain.final_loss);
   CHECK(resumed.best_loss == plain.best_loss);
+}
+
+// A simulated run draws a stretch of steps at once (to the next evaluation or checkpoint) and gets
+// their mean loss; a curve point's training loss must weigh each stretch by its steps. Without noise
+// the points' training losses are then the same whether checkpoints cut the stretches (every 7M
+// tokens, not a multiple of the evaluations' interval) or not: summed one per stretch, a short
+// stretch counted as much as a long one and moved them.
+TEST_CASE("a simulated run's training losses weigh each stretch by its steps\, however checkpoints cut them") {
+  const std::string path = std::string(SCALELAB_BINARY) + ".train-test-stretches.ckpt";
+  std::remove(path.c_str());
+  const train::RunResult plain = train::train(simulated_checkpointed("", 0.0)),
+                         cut = train::train(simulated_checkpointed(path, 0.0));
+  std::remove(path.c_str());
+  REQUIRE(cut.curve.size() == plain.curve.size());
+  REQUIRE(plain.curve.size() > 10);
+  for (size_t i = 0; i < plain.curve.size(); ++i) {
+    INFO("point " << i << " at " << plain.curve[i].tokens << " tokens");
+    CHECK(cut.curve[i].train_loss == Approx(plain.curve[i].train_loss).epsilon(1e-6));
+  }
 }
 
 // ---- Second review: counts past int64, checkpoints of simulated runs, corrupt checkpoints -------
@@ -2475,6 +2940,29 @@ void edit_fingerprint(const std::string& path, const std::function<std::string(c
   std::ofstream(path, std::ios::binary) << bytes;
 }
 }  // namespace
+
+// A held-out split smaller than an evaluation is read once, every sequence weighted equally (train.h):
+// 15 sequences in batches of 8 are a batch of 8 and one whose first 7 rows count, so the held-out
+// loss is (8·mean₈ + 7·mean₇)/15. The reference: a CpuGpt initialised with the run's seed (17) takes
+// the 15 sequences in one pass. Counting the partial batch as a whole one gave (mean₈ + mean₇)/(15/8).
+TEST_CASE("a held-out split read whole weighs its partial last batch by its rows: the loss is the mean over its sequences") {
+  const GptConfig shape = tiny(16, 16, 16, 2, 2);
+  MarkovSource all(16, 16, 15, 5, 2);  // the sequences CyclingHeldOut(16, 8, 15) holds
+  std::vector<int32_t> sequences;
+  all.next_batch(sequences);
+  CpuGpt reference(shape, 15, 1);
+  reference.init(17);
+  const double expected = reference.forward(sequences.data(), 15, 16);
+  MarkovSource data(16, 16, 16, 5, 1), unused(16, 16, 16, 5, 2);
+  CyclingHeldOut held(16, 8, 15, true);
+  train::TrainConfig c = markov_run(data, unused, shape, 1);
+  c.eval_data = &held;
+  c.eval_tokens = 0;  // the default 16 batches: more than the split, which is read once
+  const train::RunResult r = train::train(c);
+  REQUIRE(r.status == train::RunStatus::Done);
+  REQUIRE(!r.curve.empty());
+  CHECK(r.curve[0].eval_loss == Approx(expected).epsilon(1e-6));  // the initial parameters'
+}
 
 TEST_CASE("a checkpoint that an earlier version made of a run on a small held-out split resumes\, measuring as it did") {
   const std::string part = std::string(SCALELAB_BINARY) + ".train-test-old-measure.ckpt";

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "core/error.h"
+#include "core/units.h"
 #include "train/cpu_backend.h"
 #include "train/simulated_backend.h"
 
@@ -22,16 +23,17 @@ void LossLaw::Validate(int64_t vocab) const {
   const std::pair<const char*, double> all[] = {{"E", E},         {"A", A},       {"B", B},
                                                 {"alpha", alpha}, {"beta", beta}, {"noise", noise}};
   for (const auto& [name, value] : all)
-    if (!std::isfinite(value)) fail("train: law.", name, " must be a finite number (got ", value, ")");
+    if (!std::isfinite(value)) fail("train: law.", name, " must be a finite number (got ", format_number(value, 6), ")");
   if (!(E >= 0 && E < cap))
-    fail("train: law.E (the irreducible loss) must be in [0, ln(vocab) = ", cap, ") nats per token (got ", E,
+    fail("train: law.E (the irreducible loss) must be in [0, ln(vocab) = ", format_number(cap, 4),
+         ") nats per token (got ", format_number(E, 6),
          "): a loss is never negative, and at ln(vocab) the model is no better than a uniform guess");
-  if (!(A >= 0)) fail("train: law.A must be >= 0 (got ", A, "): the loss falls as the model grows");
-  if (!(B >= 0)) fail("train: law.B must be >= 0 (got ", B, "): the loss falls as the data grows");
-  if (!(alpha > 0)) fail("train: law.alpha must be > 0 (got ", alpha, "): A/N^alpha shrinks with N");
-  if (!(beta > 0)) fail("train: law.beta must be > 0 (got ", beta, "): B/D^beta shrinks with D");
+  if (!(A >= 0)) fail("train: law.A must be >= 0 (got ", format_number(A, 6), "): the loss falls as the model grows");
+  if (!(B >= 0)) fail("train: law.B must be >= 0 (got ", format_number(B, 6), "): the loss falls as the data grows");
+  if (!(alpha > 0)) fail("train: law.alpha must be > 0 (got ", format_number(alpha, 6), "): A/N^alpha shrinks with N");
+  if (!(beta > 0)) fail("train: law.beta must be > 0 (got ", format_number(beta, 6), "): B/D^beta shrinks with D");
   if (!(noise >= 0 && noise < 1))
-    fail("train: law.noise must be in [0, 1) (got ", noise, "): the relative spread of the drawn losses, "
+    fail("train: law.noise must be in [0, 1) (got ", format_number(noise, 6), "): the relative spread of the drawn losses, "
          "e.g. 0.02; 0 for none");
 }
 

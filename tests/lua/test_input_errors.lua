@@ -575,4 +575,31 @@ t.test("refusals echo numbers without printf's exponent form: 1e-5 and -1e22, no
   end
 end)
 
+-- The simulated backend's law (train.simulate's law =, a study's backend.law) echoed its values with the
+-- stream's form beside the trainer's converted checks: "law.A must be >= 0 (got -1e-05)", "law.noise
+-- must be in [0, 1) (got 1e+20)", and ln(vocab) to ten digits ("4.158883083").
+t.test("the simulated backend's law checks echo numbers as the tool writes them", function()
+  local function sim(law)
+    return train.simulate { model = gpt, tokens = 1e5, batch = 8, seq_len = 16, law = law }
+  end
+  local ok = { E = 1, A = 10, B = 50, alpha = 0.3, beta = 0.3 }
+  local function with(key, value)
+    local law = {}
+    for k, v in pairs(ok) do law[k] = v end
+    law[key] = value
+    return law
+  end
+  for _, case in ipairs {
+    { with("A", -1e-5), "law.A must be >= 0 (got -1e-5)" },
+    { with("B", -2.5e-7), "law.B must be >= 0 (got -2.5e-7)" },
+    { with("alpha", -1e-7), "law.alpha must be > 0 (got -1e-7)" },
+    { with("beta", -3e-6), "law.beta must be > 0 (got -3e-6)" },
+    { with("noise", 1e20), "law.noise must be in [0, 1) (got 1e20)" },
+    { with("E", 1e300), "law.E (the irreducible loss) must be in [0, ln(vocab) = 3.466) nats per token (got 1e300)" },
+  } do
+    local message = t.raises(function() return sim(case[1]) end, case[2])
+    t.ok(not message:find("e[+-]0") and not message:find("e%+"), message)
+  end
+end)
+
 t.done()

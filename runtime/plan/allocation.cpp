@@ -144,8 +144,8 @@ void AllocationRule::Validate() const {
     if (law.inputs().size() != 1 || law.inputs()[0] != fit::Input::C)
       fail("allocation rule '", name, "': its ", which, " law must be a power law of compute C (FLOP)");
     if (!(law.param("k") > 0) || !(law.param("a") > 0))
-      fail("allocation rule '", name, "': its ", which, " law needs k > 0 and a > 0 (got k = ", law.param("k"),
-           ", a = ", law.param("a"), ")");
+      fail("allocation rule '", name, "': its ", which, " law needs k > 0 and a > 0 (got k = ",
+           format_number(law.param("k"), 6), ", a = ", format_number(law.param("a"), 6), ")");
   };
   check(N_law, "N_opt");
   if (D_law) check(*D_law, "D_opt");

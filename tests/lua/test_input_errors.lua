@@ -562,6 +562,11 @@ t.test("refusals echo numbers without printf's exponent form: 1e-5 and -1e22, no
     { function() return plan.cost { flops = 1e22, gpu = "H100", mfu = -1e-5 } end,
       "mfu (model FLOP utilisation) must be in (0, 1], e.g. 0.4 (got -1e-5)" },
     { function() return plan.published.kaplan:N_at(-1e22) end, "must be a positive finite number (got -1e22)" },
+    -- An allocation rule's power laws (k and a of its N_opt or D_opt law): "(got k = -1e-05, a = 0.5)".
+    { function() return plan.allocation { N = { k = -1e-5, a = 0.5 } } end,
+      "allocation rule 'custom': its N_opt law needs k > 0 and a > 0 (got k = -1e-5, a = 0.5)" },
+    { function() return plan.allocation { N = { k = 0.1, a = 0.5 }, D = { k = 1.7, a = -2.5e-7 } } end,
+      "its D_opt law needs k > 0 and a > 0 (got k = 1.7, a = -2.5e-7)" },
     { function() return model.shape_for { params = -1e-5 } end,
       "model.shape_for: params must be a positive number of non-embedding parameters (got -1e-5)" },
     { function() return train.run { model = gpt, data = data.sampler { corpus = corpus, tokens = 16 * 32, seq_len = 32,

@@ -769,7 +769,7 @@ RunResult train(const TrainConfig& config) {
       const int64_t split_tokens = eval_pass_rows * eval_T;
       fail("train: ", asked, ", but the held-out data holds ", format_counted(eval_pass_rows, "sequence", "sequences"), " of ",
            eval_T, " tokens (", split_tokens, " tokens, ", format_counted(pass, "batch", "batches"),
-           ") and then repeats them: that is ", format_significant(double(config.eval_tokens) / double(split_tokens), 3),
+           ") and then repeats them: that is ", format_ratio(double(config.eval_tokens) / double(split_tokens)),
            " passes over the same tokens, and an evaluation reads the held-out split at most once, every sequence "
            "weighted equally. Give eval_tokens <= ", split_tokens, " (the whole split; up to ",
            kMaxEvalPasses * pass * eval_batch_tokens, ", ", kMaxEvalPasses, " passes of ",

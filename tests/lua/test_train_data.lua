@@ -344,6 +344,9 @@ t.test("an eval_tokens of more than a small held-out split reads every sequence 
     "the held-out data holds 15 sequences of 32 tokens (480 tokens, 2 batches) and then repeats them")
   t.raises(function() run(8, 16 * 2 * 8 * 32 + 1) end,
     "Give eval_tokens <= 480 (the whole split; up to 8192, 16 passes of 2 batches, reads it once too)")
+  -- The passes as ratios print (format_ratio): 1e7 tokens were "2.08e+04 passes", printf's form.
+  t.raises(function() run(8, 1e7) end, "and then repeats them: that is 2.08e4 passes over the same tokens")
+  t.raises(function() run(8, 16 * 2 * 8 * 32 + 1) end, "and then repeats them: that is 17.1 passes over the same tokens")
 end)
 
 

@@ -133,6 +133,9 @@ t.test("a two-step fit whose base law's E sits at 0 over the published design sa
       t.ok(w and w:find("the base law's E (the irreducible loss) is at its bound 0 (E = ", 1, true), what)
       t.ok(w and w:find("enough to tell E from the power laws in N and D, show no floor above 0", 1, true), what)
       t.ok(w and not w:find("too little", 1, true) and not w:find("unreliable", 1, true), what)
+      -- Said as a warning, it says what to beware of (losses far out with no floor) and how to hold E.
+      t.ok(w and w:find("the law's loss far beyond these runs falls with no floor; where E is known, hold it: base = "
+        .. "fit.chinchilla(the single-epoch runs, { init = { E = ... }, free = {", 1, true), what)
     else
       t.eq(w, nil, what)
     end

@@ -616,7 +616,10 @@ function analysis.weak_base(base_law, used, n_runs)
     return string.format("base = \"single_epoch\": the base law's E (the irreducible loss) is at its bound 0 (E = %s): "
       .. "its %d single-epoch runs, over N %s to %s (%.1f decades) and U %s to %s (%.1f decades), enough to tell E "
       .. "from the power laws in N and D, show no floor above 0 (their losses fall as the power laws alone, an E far "
-      .. "below them); the base law and the R_D*, R_N* fitted on it stand as fitted", g3(E), #used, count(N_lo),
+      .. "below them): R_D* and R_N* stand as fitted, but the law's loss far beyond these runs falls with no floor; "
+      .. "where E is known, hold it: base = fit.chinchilla(the single-epoch runs, { init = { E = ... }, free = { "
+      .. "\"A\", \"B\", \"alpha\", \"beta\" } }), then fit.data_constrained(the runs, { base = that law })",
+      g3(E), #used, count(N_lo),
       count(N_hi), N_decades, count(U_lo), count(U_hi), U_decades)
   end
   local what

@@ -850,7 +850,7 @@ Setup make_setup(const Law& law, const FitOptions& options, bool direct) {
   for (size_t j = 0; j < m; ++j) {
     double v = law.values()[j];
     if (s.log_coordinate(j) && !(v > 0))
-      fail(law.name(), " fit: parameter ", law.parameters()[j].name, " = ", v, " must be positive");
+      fail(law.name(), " fit: parameter ", law.parameters()[j].name, " = ", format_number(v, 6), " must be positive");
     s.theta_held.push_back(s.log_coordinate(j) ? std::log(v) : v);
   }
   for (const auto& [name, _] : options.bounds) find_name(law, name, "bounds");
@@ -861,9 +861,9 @@ Setup make_setup(const Law& law, const FitOptions& options, bool direct) {
       double l = spec.lower, h = spec.upper;
       auto it = options.bounds.find(spec.name);
       if (it != options.bounds.end()) std::tie(l, h) = it->second;
-      if (!(l < h)) fail(law.name(), " fit: bounds for ", spec.name, " are empty (", l, " to ", h, ")");
+      if (!(l < h)) fail(law.name(), " fit: bounds for ", spec.name, " are empty (", format_number(l, 6), " to ", format_number(h, 6), ")");
       if (spec.log_scale && h <= 0)
-        fail(law.name(), " fit: ", spec.name, " is positive; its upper bound ", h, " must be too");
+        fail(law.name(), " fit: ", spec.name, " is positive; its upper bound ", format_number(h, 6), " must be too");
       if (s.log_coordinate(j)) {
         l = l > 0 ? std::log(l) : -kInf;
         h = std::isfinite(h) ? std::log(h) : kInf;
@@ -890,7 +890,7 @@ std::vector<std::vector<double>> make_starts(const Setup& s, const FitOptions& o
       for (int k = 0; k < s.k; ++k) {
         int j = s.members[k][0];
         if (s.log_coordinate(j) && !(start[j] > 0))
-          fail(s.law.name(), " fit: start ", i + 1, ": ", s.law.parameters()[j].name, " = ", start[j],
+          fail(s.law.name(), " fit: start ", i + 1, ": ", s.law.parameters()[j].name, " = ", format_number(start[j], 6),
                " must be positive");
       }
       starts.push_back(s.x_from_natural(start));
@@ -1143,7 +1143,7 @@ Uncertainty standard_errors(const Setup& setup, const Data& data, const FitOptio
                              u.undetermined.size() == 1 ? "it" : "them", " fixed (free = {...})"));
   if (exact) {
     u.warnings.push_back(str("the law passes through every observation (RMS ln residual ",
-                             format_significant(std::sqrt(sum_squares / n), 2),
+                             format_number(std::sqrt(sum_squares / n), 2),
                              "): with no residual scatter the standard errors cannot be estimated and are not reported"));
     return u;
   }
@@ -1159,7 +1159,7 @@ Uncertainty standard_errors(const Setup& setup, const Data& data, const FitOptio
 }  // namespace
 
 void FitOptions::Validate() const {
-  if (!(huber_delta > 0)) fail("fit: huber_delta must be positive (or infinite for least squares), got ", huber_delta);
+  if (!(huber_delta > 0)) fail("fit: huber_delta must be positive (or infinite for least squares), got ", format_number(huber_delta, 6));
   if (threads < 1) fail("fit: threads must be at least 1, got ", threads);
   if (max_iterations < 1) fail("fit: max_iterations must be at least 1, got ", max_iterations);
   check_bootstrap(bootstrap, "fit");
@@ -1369,7 +1369,7 @@ FittedLaw fit_with(const Law& law, const Observations& obs, const FitOptions& op
     std::string inputs;
     for (Input in : law.inputs()) inputs += (inputs.empty() ? "" : ", ") + std::string(input_name(in));
     out.warnings.push_back(str("every observation has the same ", law.output(), " (",
-                               format_significant(obs.loss(0), 6), "): the data show no trend in ", inputs,
+                               format_number(obs.loss(0), 6), "): the data show no trend in ", inputs,
                                ", so they cannot determine how the law scales"));
   }
 
@@ -1616,8 +1616,8 @@ Extrapolation extrapolate(const Law& law, const Observations& obs, double comput
 std::string Extrapolation::Summary() const {
   return str("extrapolation of ", fit.law.name(), ": fitted on ", train_runs, " runs below C = ",
              format_flops(threshold), ", tested on ", test_runs, " runs above: RMSE ",
-             format_significant(rmse_log, 3), " in ln L, mean |error| ", format_significant(100 * mean_abs_relative, 3),
-             "%, max ", format_significant(100 * max_abs_relative, 3), "%");
+             format_number(rmse_log, 3), " in ln L, mean |error| ", format_number(100 * mean_abs_relative, 3),
+             "%, max ", format_number(100 * max_abs_relative, 3), "%");
 }
 
 bool fit_log_line(const std::vector<double>& x, const std::vector<double>& y, double& slope, double& intercept) {
@@ -1691,8 +1691,8 @@ std::string allocation_line(const FittedLaw& N_law, const FittedLaw& D_law, cons
                          format_number(D_law.law.param("k"), 4), "·C^", format_number(D_law.law.param("a"), 4));
   if (!a_samples.empty()) {
     const Interval a = percentile_interval(a_samples), b = percentile_interval(b_samples);
-    text += str("  (a 95% [", format_significant(a.lo, 3), ", ", format_significant(a.hi, 3), "], b 95% [",
-                format_significant(b.lo, 3), ", ", format_significant(b.hi, 3), "]; ", a_samples.size(), " of ",
+    text += str("  (a 95% [", format_number(a.lo, 3), ", ", format_number(a.hi, 3), "], b 95% [",
+                format_number(b.lo, 3), ", ", format_number(b.hi, 3), "]; ", a_samples.size(), " of ",
                 bootstrap_drawn, " resamples)");
   }
   return text;

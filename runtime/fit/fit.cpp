@@ -1043,7 +1043,9 @@ struct Uncertainty {
 // cov = σ²·(JᵀJ)⁺ with σ² = Σw·r² / (n − k), computed by an SVD of J with its columns scaled to unit
 // norm. A free parameter is reported undetermined, with no standard error, when
 //   - changing it by 100% (by 1 in ln for a log-scale parameter) moves the predictions by less than
-//     1e-6 in ln L (RMS over the observations): the data do not feel it (a term driven to zero);
+//     1e-6 in ln L (RMS over the observations): the data do not feel it (a term driven to zero; but a
+//     positive parameter fitted in ln that a change of 1 in itself would move by 1e-3 or more is said
+//     to be at 0, with no standard error, rather than undetermined: LSE's E on runs with no floor);
 //   - it lies in the Jacobian's null space (scaled singular value below 1e-8 of the largest): it
 //     moves together with others without changing the fit (only a combination is determined);
 //   - its standard error exceeds 10 units of its scale (10 in ln, a factor of 2e4, for log-scale
@@ -1094,6 +1096,18 @@ Uncertainty standard_errors(const Setup& setup, const Data& data, const FitOptio
     const double scale = setup.log_coordinate(setup.members[s][0]) ? 1.0 : std::max(1.0, std::abs(x[s]));
     if (!(norm[s] * scale / std::sqrt(rows) >= 1e-6)) undetermined[s] = true;
   }
+  // A positive parameter fitted in ln (LSE's E) that the data drove to about 0 is unfelt as ln E (each
+  // step down in ln moves it by nothing), but not as E: a change of 1 in E itself would move the
+  // predictions clearly (by ∂ln L/∂E = 1/L for E: above 1e-3 RMS, where its ln moves them by under 1e-6,
+  // so the value is below 1e-3). It is at 0, as the direct parametrisation's E on its bound 0 is, not
+  // undetermined: "its value is arbitrary" was said of it.
+  std::vector<bool> at_zero(k, false);
+  for (int s = 0; s < k; ++s) {
+    const size_t j = setup.members[s][0];
+    if (!undetermined[s] || !setup.log_coordinate(j)) continue;
+    const double value = setup.to_natural(j, x[s]);
+    if (value > 0 && norm[s] / value / std::sqrt(rows) >= 1e-3) at_zero[s] = true;
+  }
   // SVD of J over the parameters the data feel, columns scaled to unit norm.
   std::vector<int> felt;
   for (int s = 0; s < k; ++s)
@@ -1128,6 +1142,18 @@ Uncertainty standard_errors(const Setup& setup, const Data& data, const FitOptio
   }
   std::string names;
   for (int s = 0; s < k; ++s) {
+    if (at_zero[s]) {
+      const size_t j = setup.members[s][0];
+      const std::string& name = setup.law.parameters()[j].name;
+      u.warnings.push_back(str("the best point has ", setup.slot_name(s), " at about 0 (",
+                               format_number(setup.to_natural(j, x[s]), 2), "), the least a positive parameter can "
+                               "be: the data would put it at or below 0",
+                               name == "E" ? " (the runs show no floor above 0: their losses fall as the power laws "
+                                             "alone)" : "",
+                               ", and it has no standard error; hold it (free = {...}, init = {...}) where it is "
+                               "known otherwise, or question the law"));
+      continue;
+    }
     if (!undetermined[s]) continue;
     for (int j : setup.members[s]) {
       u.undetermined.push_back(setup.law.parameters()[j].name);

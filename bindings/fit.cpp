@@ -444,7 +444,7 @@ std::vector<double> read_named(lua_State* L, int index, const Law& law, std::vec
     if (lua_type(L, -1) != LUA_TNUMBER) fail(what, ".", name, " must be a number (got ", got_type(L, -1), ")");
     values[j] = lua_tonumber(L, -1);
     // law:with{ E = 0/0 } made a law whose every prediction was NaN (and E = math.huge one of inf losses).
-    if (!std::isfinite(values[j])) fail(what, ".", name, " must be a finite number (got ", values[j], ")");
+    if (!std::isfinite(values[j])) fail(what, ".", name, " must be a finite number (got ", format_number(values[j], 6), ")");
     lua_pop(L, 1);
   }
   return values;
@@ -749,7 +749,7 @@ int custom(lua_State* L) {
     if (spec.grid.empty()) fail(what, ": give at least one start value");
     for (double& v : spec.grid) {
       if (spec.log_scale) {
-        if (!(v > 0)) fail(what, ": a log-scale parameter's start values must be positive (got ", v, ")");
+        if (!(v > 0)) fail(what, ": a log-scale parameter's start values must be positive (got ", format_number(v, 6), ")");
         v = std::log(v);  // grids are in fit coordinates
       }
     }
@@ -833,11 +833,9 @@ int law_call(lua_State* L) {
   for (size_t j = 0; j < f.law.inputs().size(); ++j) {
     named += (j ? ", " : "") + std::string(fit::input_name(f.law.inputs()[j])) + " =";
     const int index = static_cast<int>(j) + 2;
-    if (static_cast<int>(j) < given && lua_type(L, index) == LUA_TNUMBER) {
-      char buffer[32];
-      std::snprintf(buffer, sizeof buffer, " %.6g", lua_tonumber(L, index));
-      named += buffer;
-    }
+    // Written as the tool writes numbers (N = 2.01455e7, not printf's 2.01455e+07): still Lua to copy.
+    if (static_cast<int>(j) < given && lua_type(L, index) == LUA_TNUMBER)
+      named += " " + format_number(lua_tonumber(L, index), 6);
   }
   fail("law(...): a law is not a function: its loss is law:predict{ ", named,
        " } (and law:optimal(C) the compute-optimal run at C FLOP; help(law) lists the rest)");
@@ -1151,7 +1149,7 @@ int law_with_warnings(lua_State* L) {
 int law_interval(lua_State* L) {
   const FittedLaw& f = check<FittedLaw>(L, 1);
   double level = luaL_optnumber(L, 3, 0.95);
-  if (!(level > 0 && level < 1)) fail("law:interval: level must be in (0, 1), got ", level);
+  if (!(level > 0 && level < 1)) fail("law:interval: level must be in (0, 1), got ", format_number(level, 6));
   if (f.samples.empty()) fail("law:interval: the law has no bootstrap samples (fit it with bootstrap = n)");
   if (lua_type(L, 2) == LUA_TSTRING) {
     const std::string name = lua_tostring(L, 2);
@@ -1163,7 +1161,7 @@ int law_interval(lua_State* L) {
       return 1;
     }
     if (f.law.has(name) && !f.has_interval(name))
-      fail("law:interval: ", name, " was held at ", format_significant(f.law.param(name), 6),
+      fail("law:interval: ", name, " was held at ", format_number(f.law.param(name), 6),
            " in this fit and in its resamples, so it has no interval; name it in free (fit it) to get one");
     push_interval(L, f.interval(name, level));
     return 1;
@@ -1201,14 +1199,14 @@ const char* const kAllocationDoc =
 int law_allocation(lua_State* L) {
   const FittedLaw& f = check<FittedLaw>(L, 1);
   double c = luaL_checknumber(L, 2);
-  if (!(c > 0) || !std::isfinite(c)) fail("law:allocation(C): C must be positive finite FLOP (got ", c, ")");
+  if (!(c > 0) || !std::isfinite(c)) fail("law:allocation(C): C must be positive finite FLOP (got ", format_number(c, 6), ")");
   // A law given by hand (law:with{ ... }, not fitted) with values the closed form cannot take: said,
   // naming the value, rather than printed as N_opt 0 or nan (alpha = 0 makes G = 0).
   if (!f.fitted && fit::has_closed_form_allocation(f.law))
     for (const char* p : {"A", "B", "alpha", "beta"}) {
       const double v = f.law.param(p);
       if (!(v > 0) || !std::isfinite(v))
-        fail("law:allocation(C): law '", f.law.name(), "' has ", p, " = ", v, "; the allocation N_opt = G·(C/6)^a, "
+        fail("law:allocation(C): law '", f.law.name(), "' has ", p, " = ", format_number(v, 6), "; the allocation N_opt = G·(C/6)^a, "
              "G = (alpha·A/(beta·B))^(1/(alpha+beta)), needs A, B, alpha and beta positive and finite");
     }
   fit::Allocation a = fit::compute_optimal(f.law);
@@ -1246,8 +1244,8 @@ int law_allocation(lua_State* L) {
       "compute-optimal allocation under ", f.law.name(), " at ", format_count(c), " FLOP (C = 6ND): N_opt ",
       with_interval(a.N_opt(c), [c](const Law& l) { return fit::compute_optimal(l).N_opt(c); }, " params"), ", D_opt ",
       with_interval(a.D_opt(c), [c](const Law& l) { return fit::compute_optimal(l).D_opt(c); }, " tokens"), ", ",
-      plan::format_quantity(a.tokens_per_parameter(c), plan::Unit::Ratio), " tokens/param; N_opt ∝ C^", format_significant(a.a, 3),
-      ", D_opt ∝ C^", format_significant(a.b, 3));
+      plan::format_quantity(a.tokens_per_parameter(c), plan::Unit::Ratio), " tokens/param; N_opt ∝ C^", format_number(a.a, 3),
+      ", D_opt ∝ C^", format_number(a.b, 3));
   if (!f.samples.empty())
     text += str(" (95% intervals over ", f.samples.size(), " bootstrap resamples)");
   else if (f.fitted)
@@ -1661,7 +1659,7 @@ int extrapolate(lua_State* L) {
 int interval(lua_State* L) {
   std::vector<double> values = to_numbers(L, 1, "fit.interval: values");
   const double level = luaL_optnumber(L, 2, 0.95);
-  if (!(level > 0 && level < 1)) fail("fit.interval: level must be in (0, 1), got ", level);
+  if (!(level > 0 && level < 1)) fail("fit.interval: level must be in (0, 1), got ", format_number(level, 6));
   if (values.empty()) fail("fit.interval: values is empty; give the draws, e.g. one number per bootstrap resample");
   push_interval(L, fit::percentile_interval(std::move(values), level));
   return 1;
@@ -1678,7 +1676,7 @@ int objective(lua_State* L) {
     delta = luaL_checknumber(L, 3);
   if (!(delta > 0))
     fail("fit.objective(law, obs, delta): delta (the Huber loss's) must be positive, or false for least squares (got ",
-         delta, ")");
+         format_number(delta, 6), ")");
   lua_pushnumber(L, fit::objective(law.law, obs, delta));
   return 1;
 }
@@ -1694,7 +1692,7 @@ int effective(lua_State* L) {
   // N = 2.5 with U = -1 gave D' = inf).
   for (const auto& [key, value, what] : {std::tuple{"N", N, "parameters"}, std::tuple{"D", D, "training tokens"},
                                          std::tuple{"U", U, "unique tokens"}})
-    if (!(value > 0)) fail("fit.effective: ", key, " (", what, ") must be positive (got ", value, ")");
+    if (!(value > 0)) fail("fit.effective: ", key, " (", what, ") must be positive (got ", format_number(value, 6), ")");
   const Law& l = law.law;
   lua_newtable(L);
   lua_pushnumber(L, fit::effective_tokens(D, U, l.param("R_D")));

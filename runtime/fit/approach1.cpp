@@ -21,7 +21,7 @@ void Approach1Options::Validate() const {
          "); 100 reads the envelope finely enough");
   check_bootstrap(bootstrap, "fit.approach1");
   if (!(smoothing >= 0 && smoothing <= 10))
-    fail("fit.approach1: smoothing must be between 0 and 10 decades (got ", smoothing, "); 0 reads the curves as they are");
+    fail("fit.approach1: smoothing must be between 0 and 10 decades (got ", format_number(smoothing, 6), "); 0 reads the curves as they are");
 }
 
 namespace {
@@ -42,7 +42,7 @@ double ln_compute(double N, double tokens) { return std::log(6.0) + std::log(N) 
 
 void check_run(const TrainingCurve& r, size_t i) {
   if (!(std::isfinite(r.N) && r.N > 0))
-    fail("fit.approach1: run ", i + 1, " has N = ", r.N, "; give each run's parameter count, a positive number");
+    fail("fit.approach1: run ", i + 1, " has N = ", format_number(r.N, 6), "; give each run's parameter count, a positive number");
   const std::string run = str("fit.approach1: run ", i + 1, " (N = ", format_count(r.N), ")");
   for (const auto* column : {&r.train_loss, &r.eval_loss})
     if (!column->empty() && column->size() != r.tokens.size())
@@ -50,9 +50,9 @@ void check_run(const TrainingCurve& r, size_t i) {
            column == &r.train_loss ? "training" : "eval", " losses; give one per point (missing: NaN)");
   for (size_t j = 0; j < r.tokens.size(); ++j) {
     if (!std::isfinite(r.tokens[j]) || r.tokens[j] < 0)
-      fail(run, ", point ", j + 1, " has tokens = ", r.tokens[j], "; give the tokens seen so far, a non-negative number");
+      fail(run, ", point ", j + 1, " has tokens = ", format_number(r.tokens[j], 6), "; give the tokens seen so far, a non-negative number");
     if (j > 0 && !(r.tokens[j] > r.tokens[j - 1]))
-      fail(run, ": its tokens do not increase at point ", j + 1, " (", r.tokens[j - 1], " then ", r.tokens[j],
+      fail(run, ": its tokens do not increase at point ", j + 1, " (", format_number(r.tokens[j - 1], 6), " then ", format_number(r.tokens[j], 6),
            "); give the curve's points in training order, one per token count");
   }
 }

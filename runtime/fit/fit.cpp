@@ -850,7 +850,7 @@ Setup make_setup(const Law& law, const FitOptions& options, bool direct) {
   for (size_t j = 0; j < m; ++j) {
     double v = law.values()[j];
     if (s.log_coordinate(j) && !(v > 0))
-      fail(law.name(), " fit: parameter ", law.parameters()[j].name, " = ", v, " must be positive");
+      fail(law.name(), " fit: parameter ", law.parameters()[j].name, " = ", format_number(v, 6), " must be positive");
     s.theta_held.push_back(s.log_coordinate(j) ? std::log(v) : v);
   }
   for (const auto& [name, _] : options.bounds) find_name(law, name, "bounds");
@@ -861,9 +861,9 @@ Setup make_setup(const Law& law, const FitOptions& options, bool direct) {
       double l = spec.lower, h = spec.upper;
       auto it = options.bounds.find(spec.name);
       if (it != options.bounds.end()) std::tie(l, h) = it->second;
-      if (!(l < h)) fail(law.name(), " fit: bounds for ", spec.name, " are empty (", l, " to ", h, ")");
+      if (!(l < h)) fail(law.name(), " fit: bounds for ", spec.name, " are empty (", format_number(l, 6), " to ", format_number(h, 6), ")");
       if (spec.log_scale && h <= 0)
-        fail(law.name(), " fit: ", spec.name, " is positive; its upper bound ", h, " must be too");
+        fail(law.name(), " fit: ", spec.name, " is positive; its upper bound ", format_number(h, 6), " must be too");
       if (s.log_coordinate(j)) {
         l = l > 0 ? std::log(l) : -kInf;
         h = std::isfinite(h) ? std::log(h) : kInf;
@@ -890,7 +890,7 @@ std::vector<std::vector<double>> make_starts(const Setup& s, const FitOptions& o
       for (int k = 0; k < s.k; ++k) {
         int j = s.members[k][0];
         if (s.log_coordinate(j) && !(start[j] > 0))
-          fail(s.law.name(), " fit: start ", i + 1, ": ", s.law.parameters()[j].name, " = ", start[j],
+          fail(s.law.name(), " fit: start ", i + 1, ": ", s.law.parameters()[j].name, " = ", format_number(start[j], 6),
                " must be positive");
       }
       starts.push_back(s.x_from_natural(start));
@@ -1043,7 +1043,9 @@ struct Uncertainty {
 // cov = σ²·(JᵀJ)⁺ with σ² = Σw·r² / (n − k), computed by an SVD of J with its columns scaled to unit
 // norm. A free parameter is reported undetermined, with no standard error, when
 //   - changing it by 100% (by 1 in ln for a log-scale parameter) moves the predictions by less than
-//     1e-6 in ln L (RMS over the observations): the data do not feel it (a term driven to zero);
+//     1e-6 in ln L (RMS over the observations): the data do not feel it (a term driven to zero; but a
+//     positive parameter fitted in ln that a change of 1 in itself would move by 1e-3 or more is said
+//     to be at 0, with no standard error, rather than undetermined: LSE's E on runs with no floor);
 //   - it lies in the Jacobian's null space (scaled singular value below 1e-8 of the largest): it
 //     moves together with others without changing the fit (only a combination is determined);
 //   - its standard error exceeds 10 units of its scale (10 in ln, a factor of 2e4, for log-scale
@@ -1094,6 +1096,18 @@ Uncertainty standard_errors(const Setup& setup, const Data& data, const FitOptio
     const double scale = setup.log_coordinate(setup.members[s][0]) ? 1.0 : std::max(1.0, std::abs(x[s]));
     if (!(norm[s] * scale / std::sqrt(rows) >= 1e-6)) undetermined[s] = true;
   }
+  // A positive parameter fitted in ln (LSE's E) that the data drove to about 0 is unfelt as ln E (each
+  // step down in ln moves it by nothing), but not as E: a change of 1 in E itself would move the
+  // predictions clearly (by ∂ln L/∂E = 1/L for E: above 1e-3 RMS, where its ln moves them by under 1e-6,
+  // so the value is below 1e-3). It is at 0, as the direct parametrisation's E on its bound 0 is, not
+  // undetermined: "its value is arbitrary" was said of it.
+  std::vector<bool> at_zero(k, false);
+  for (int s = 0; s < k; ++s) {
+    const size_t j = setup.members[s][0];
+    if (!undetermined[s] || !setup.log_coordinate(j)) continue;
+    const double value = setup.to_natural(j, x[s]);
+    if (value > 0 && norm[s] / value / std::sqrt(rows) >= 1e-3) at_zero[s] = true;
+  }
   // SVD of J over the parameters the data feel, columns scaled to unit norm.
   std::vector<int> felt;
   for (int s = 0; s < k; ++s)
@@ -1128,6 +1142,18 @@ Uncertainty standard_errors(const Setup& setup, const Data& data, const FitOptio
   }
   std::string names;
   for (int s = 0; s < k; ++s) {
+    if (at_zero[s]) {
+      const size_t j = setup.members[s][0];
+      const std::string& name = setup.law.parameters()[j].name;
+      u.warnings.push_back(str("the best point has ", setup.slot_name(s), " at about 0 (",
+                               format_number(setup.to_natural(j, x[s]), 2), "), the least a positive parameter can "
+                               "be: the data would put it at or below 0",
+                               name == "E" ? " (the runs show no floor above 0: their losses fall as the power laws "
+                                             "alone)" : "",
+                               ", and it has no standard error; hold it (free = {...}, init = {...}) where it is "
+                               "known otherwise, or question the law"));
+      continue;
+    }
     if (!undetermined[s]) continue;
     for (int j : setup.members[s]) {
       u.undetermined.push_back(setup.law.parameters()[j].name);
@@ -1143,7 +1169,7 @@ Uncertainty standard_errors(const Setup& setup, const Data& data, const FitOptio
                              u.undetermined.size() == 1 ? "it" : "them", " fixed (free = {...})"));
   if (exact) {
     u.warnings.push_back(str("the law passes through every observation (RMS ln residual ",
-                             format_significant(std::sqrt(sum_squares / n), 2),
+                             format_number(std::sqrt(sum_squares / n), 2),
                              "): with no residual scatter the standard errors cannot be estimated and are not reported"));
     return u;
   }
@@ -1159,7 +1185,7 @@ Uncertainty standard_errors(const Setup& setup, const Data& data, const FitOptio
 }  // namespace
 
 void FitOptions::Validate() const {
-  if (!(huber_delta > 0)) fail("fit: huber_delta must be positive (or infinite for least squares), got ", huber_delta);
+  if (!(huber_delta > 0)) fail("fit: huber_delta must be positive (or infinite for least squares), got ", format_number(huber_delta, 6));
   if (threads < 1) fail("fit: threads must be at least 1, got ", threads);
   if (max_iterations < 1) fail("fit: max_iterations must be at least 1, got ", max_iterations);
   check_bootstrap(bootstrap, "fit");
@@ -1369,7 +1395,7 @@ FittedLaw fit_with(const Law& law, const Observations& obs, const FitOptions& op
     std::string inputs;
     for (Input in : law.inputs()) inputs += (inputs.empty() ? "" : ", ") + std::string(input_name(in));
     out.warnings.push_back(str("every observation has the same ", law.output(), " (",
-                               format_significant(obs.loss(0), 6), "): the data show no trend in ", inputs,
+                               format_number(obs.loss(0), 6), "): the data show no trend in ", inputs,
                                ", so they cannot determine how the law scales"));
   }
 
@@ -1616,8 +1642,8 @@ Extrapolation extrapolate(const Law& law, const Observations& obs, double comput
 std::string Extrapolation::Summary() const {
   return str("extrapolation of ", fit.law.name(), ": fitted on ", train_runs, " runs below C = ",
              format_flops(threshold), ", tested on ", test_runs, " runs above: RMSE ",
-             format_significant(rmse_log, 3), " in ln L, mean |error| ", format_significant(100 * mean_abs_relative, 3),
-             "%, max ", format_significant(100 * max_abs_relative, 3), "%");
+             format_number(rmse_log, 3), " in ln L, mean |error| ", format_number(100 * mean_abs_relative, 3),
+             "%, max ", format_number(100 * max_abs_relative, 3), "%");
 }
 
 bool fit_log_line(const std::vector<double>& x, const std::vector<double>& y, double& slope, double& intercept) {
@@ -1691,8 +1717,8 @@ std::string allocation_line(const FittedLaw& N_law, const FittedLaw& D_law, cons
                          format_number(D_law.law.param("k"), 4), "·C^", format_number(D_law.law.param("a"), 4));
   if (!a_samples.empty()) {
     const Interval a = percentile_interval(a_samples), b = percentile_interval(b_samples);
-    text += str("  (a 95% [", format_significant(a.lo, 3), ", ", format_significant(a.hi, 3), "], b 95% [",
-                format_significant(b.lo, 3), ", ", format_significant(b.hi, 3), "]; ", a_samples.size(), " of ",
+    text += str("  (a 95% [", format_number(a.lo, 3), ", ", format_number(a.hi, 3), "], b 95% [",
+                format_number(b.lo, 3), ", ", format_number(b.hi, 3), "]; ", a_samples.size(), " of ",
                 bootstrap_drawn, " resamples)");
   }
   return text;

@@ -20,7 +20,7 @@ void IsoFlopOptions::Validate(size_t observations) const {
          " observations; give one budget per run");
   for (size_t i = 0; i < budgets.size(); ++i)
     if (!(std::isfinite(budgets[i]) && budgets[i] > 0))
-      fail("fit.isoflop: budget[", i + 1, "] = ", budgets[i], " is not a positive number of FLOPs");
+      fail("fit.isoflop: budget[", i + 1, "] = ", format_number(budgets[i], 6), " is not a positive number of FLOPs");
 }
 
 namespace {
@@ -322,7 +322,7 @@ std::string IsoFlopResult::Summary() const {
       continue;
     }
     text += str("  C = ", format_flops(c.C), ": N_opt ", format_count(c.N_opt), ", D_opt ", format_count(c.D_opt),
-                ", L_min ", format_significant(c.L_min, 4), c.used ? "" : " (not used)", "\n");
+                ", L_min ", format_number(c.L_min, 4), c.used ? "" : " (not used)", "\n");
   }
   if (N_law.fitted) text += "  " + allocation_line(N_law, D_law, a_samples, b_samples, bootstrap_drawn) + "\n";
   for (const auto& w : warnings) text += "  warning: " + w + "\n";

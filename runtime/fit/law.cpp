@@ -314,7 +314,7 @@ double Law::predict(const std::vector<double>& values, const Point& x) const {
            " (its inputs: ", needed, ")");
     }
     if (!(v > 0) || !std::isfinite(v))
-      fail(name_, " law: predict needs a positive finite ", input_name(input), " (got ", v, ")");
+      fail(name_, " law: predict needs a positive finite ", input_name(input), " (got ", format_number(v, 6), ")");
   }
   switch (kind_) {
     case LawKind::Custom: {
@@ -501,11 +501,11 @@ std::string FittedLaw::Summary() const {
                                         : "the data cannot determine " + allocation_blockers)
         << ")\n";
   } else if (allocates) {
-    out << "  compute-optimal: N_opt ∝ C^" << format_significant(a.a, 3) << ", D_opt ∝ C^"
-        << format_significant(a.b, 3);
+    out << "  compute-optimal: N_opt ∝ C^" << format_number(a.a, 3) << ", D_opt ∝ C^"
+        << format_number(a.b, 3);
     if (!samples.empty()) {
       Interval ia = interval([](const Law& l) { return compute_optimal(l).a; });
-      out << "  (a 95% [" << format_significant(ia.lo, 3) << ", " << format_significant(ia.hi, 3) << "])";
+      out << "  (a 95% [" << format_number(ia.lo, 3) << ", " << format_number(ia.hi, 3) << "])";
     }
     out << "\n";
   }
@@ -519,9 +519,9 @@ std::string FittedLaw::Summary() const {
     if (std::isnan(r2))
       out << ", R² undefined (every observed value is the same: no variation to explain) and RMSE ";
     else
-      out << ", R² " << format_significant(r2, 4) << " and RMSE ";
+      out << ", R² " << format_number(r2, 4) << " and RMSE ";
     // The residuals are of ln(output): the loss's, or a power law's y (N_opt, ...).
-    out << format_significant(rmse, 3) << " in ln " << (law.output() == "loss" ? "L" : law.output()) << "\n";
+    out << format_number(rmse, 3) << " in ln " << (law.output() == "loss" ? "L" : law.output()) << "\n";
     // "starts 4500, converged 4500, at the best objective 2215" read as an objective of 2215.
     out << "  starts " << starts << ", converged " << starts_converged << ", " << starts_at_best
         << " of them at the best objective; " << format_duration(seconds);

@@ -217,7 +217,7 @@ void Observations::Validate() const {
         fail("observations: ", row_name(*this, i), " has no ", name,
              " value, but other rows do (give it on every row or on none)");
       if (!std::isfinite(v) || (is_weight ? v < 0 : v <= 0))
-        fail("observations: ", row_name(*this, i), ", column ", name, " = ", v, " must be ",
+        fail("observations: ", row_name(*this, i), ", column ", name, " = ", format_number(v, 6), " must be ",
              is_weight ? "finite and non-negative" : "positive and finite");
     }
   }
@@ -280,7 +280,7 @@ std::string Observations::Summary() const {
     if (count)
       ranges += str(name, " ", format_count(*lo), "–", format_count(*hi));
     else
-      ranges += str(name, " ", format_significant(*lo, 4), "–", format_significant(*hi, 4));
+      ranges += str(name, " ", format_number(*lo, 4), "–", format_number(*hi, 4));
   };
   range("N", N_, true);
   range("D", D_, true);

@@ -35,6 +35,7 @@
 #include <string>
 #include <vector>
 
+#include "bindings/binding.h"
 #include "core/interrupt.h"
 #include "host/host.h"
 
@@ -70,6 +71,29 @@ int show_values(lua_State* L) {
   lua_insert(L, 1);
   lua_call(L, n, 0);
   return 0;
+}
+
+// The message (with its traceback) of an error raised while the REPL showed a line's values, cut after
+// the user's outermost frame. Below it are the REPL's own frames (scalelab.repl.show, pretty's, the C
+// function that calls them), which no other error at the prompt shows: a print of the user's that
+// raised (print = function() error("x") end, then 1) ended its traceback with "stdlib/scalelab/repl.lua:26:
+// in function 'repl.show'" and "[C]: in ?". A traceback with no frame of the user's (print = error) is
+// left whole: its frames are all there is to say where it came from.
+std::string without_show_frames(const std::string& message) {
+  const size_t start = message.find("\nstack traceback:");
+  if (start == std::string::npos) return message;
+  size_t cut = std::string::npos;  // the end of the user's outermost frame's line
+  for (size_t at = message.find("\n\t", start); at != std::string::npos;) {
+    const size_t end = std::min(message.find('\n', at + 1), message.size());
+    const std::string line = message.substr(at + 2, end - at - 2);
+    const size_t colon = line.find(':');
+    const bool user = colon != std::string::npos && line.compare(0, 4, "[C]:") != 0 &&
+                      line.compare(0, 11, "[scalelab]:") != 0 && line.compare(0, 3, "...") != 0 &&
+                      line.front() != '(' && !lua::library_source(("@" + line.substr(0, colon)).c_str());
+    if (user) cut = end;
+    at = end < message.size() ? message.find("\n\t", end) : std::string::npos;
+  }
+  return cut == std::string::npos ? message : message.substr(0, cut);
 }
 
 volatile sig_atomic_t g_prompt_interrupt = 0;
@@ -692,7 +716,14 @@ void Host::repl() {
     if (show && results > 0) {
       lua_pushcfunction(L_, show_values);
       lua_insert(L_, base);
-      if (call(results, 0) != LUA_OK) report(false);
+      if (call(results, 0) != LUA_OK) {
+        if (const char* message = lua_tostring(L_, -1)) {
+          const std::string cut = without_show_frames(message);
+          lua_pop(L_, 1);
+          lua_pushlstring(L_, cut.data(), cut.size());
+        }
+        report(false);
+      }
     }
     const bool shown_interrupted = interrupted();  // Ctrl-C while the values were printed
     lua_settop(L_, base - 1);

@@ -690,7 +690,7 @@ RunResult train(const TrainConfig& config) {
   constexpr int64_t kMaxCount = std::numeric_limits<int64_t>::max();
   if (batch > kMaxCount / T)
     fail("train: batch × seq_len = ", batch, " × ", T, " = ",
-         format_significant(static_cast<double>(batch) * static_cast<double>(T), 3),
+         format_number(static_cast<double>(batch) * static_cast<double>(T), 3),
          " tokens per step is beyond the largest count scalelab handles (", kMaxCount, " tokens); give a smaller batch");
   const int64_t tokens_per_step = batch * T;
   // Whole steps only, rounding down as the data module's samplers do (they plan
@@ -702,7 +702,7 @@ RunResult train(const TrainConfig& config) {
   const int64_t steps = config.steps > 0 ? config.steps : config.tokens / tokens_per_step;
   if (steps > kMaxCount / tokens_per_step)
     fail("train: steps = ", steps, " of batch × seq_len = ", batch, " × ", T, " = ", tokens_per_step, " tokens is ",
-         format_significant(static_cast<double>(steps) * static_cast<double>(tokens_per_step), 3),
+         format_number(static_cast<double>(steps) * static_cast<double>(tokens_per_step), 3),
          " tokens, beyond the largest count scalelab handles (", kMaxCount, " tokens); give at most steps = ",
          kMaxCount / tokens_per_step, " (or tokens = ", kMaxCount / tokens_per_step * tokens_per_step, ")");
 
@@ -1028,7 +1028,7 @@ RunResult train(const TrainConfig& config) {
     finish_point(eval_loss);
     if (can_eval && !std::isfinite(eval_loss)) {
       result.status = RunStatus::Diverged;
-      result.message = str("the held-out loss became ", format_significant(eval_loss, 6), " at step ", state.step);
+      result.message = str("the held-out loss became ", format_number(eval_loss, 6), " at step ", state.step);
       return false;
     }
     return true;
@@ -1120,7 +1120,7 @@ RunResult train(const TrainConfig& config) {
     }
     if (!std::isfinite(loss)) {
       result.status = RunStatus::Diverged;
-      result.message = str("the training loss became ", format_significant(loss, 6), " at step ", state.step + 1,
+      result.message = str("the training loss became ", format_number(loss, 6), " at step ", state.step + 1,
                            "; lower the learning rate (lr = ", config.lr, ")");
       break;
     }
@@ -1130,7 +1130,7 @@ RunResult train(const TrainConfig& config) {
       finish_point(eval_at_start);
       if (can_eval && !std::isfinite(eval_at_start)) {
         result.status = RunStatus::Diverged;
-        result.message = str("the held-out loss of the initial parameters is ", format_significant(eval_at_start, 6),
+        result.message = str("the held-out loss of the initial parameters is ", format_number(eval_at_start, 6),
                              "; check the held-out data (eval_data)");
         break;
       }
@@ -1139,7 +1139,7 @@ RunResult train(const TrainConfig& config) {
     train_seconds += seconds_since(step_start);
     if (!std::isfinite(norm)) {
       result.status = RunStatus::Diverged;
-      result.message = str("the gradient norm became ", format_significant(norm, 6), " at step ", state.step + 1,
+      result.message = str("the gradient norm became ", format_number(norm, 6), " at step ", state.step + 1,
                            "; lower the learning rate (lr = ", config.lr, ")");
       break;
     }
@@ -1309,11 +1309,11 @@ std::string where_kept(const std::string& caller, const TrainConfig& config, con
 }
 
 std::string RunResult::BriefReport() const {
-  std::string loss = std::isnan(final_loss) ? str("train loss ", format_significant(final_train_loss, 4))
-                                            : str("held-out loss ", format_significant(final_loss, 4),
-                                                  " (best ", format_significant(best_loss, 4), ")");
+  std::string loss = std::isnan(final_loss) ? str("train loss ", format_number(final_train_loss, 4))
+                                            : str("held-out loss ", format_number(final_loss, 4),
+                                                  " (best ", format_number(best_loss, 4), ")");
   if (status == RunStatus::Diverged)
-    loss = std::isfinite(best_loss) ? str("no final loss (best held-out ", format_significant(best_loss, 4), " before)")
+    loss = std::isfinite(best_loss) ? str("no final loss (best held-out ", format_number(best_loss, 4), " before)")
                                     : "no final loss";
   std::string text = str(status_name(status), ": ", loss, " after ", format_count(static_cast<double>(tokens)),
                          " tokens");
@@ -1321,12 +1321,12 @@ std::string RunResult::BriefReport() const {
     text += str(" (tokens = ", requested_tokens, " rounded down to ", steps, " whole steps)");
   if (split_for_memory) text += str(" (in micro-batches of ", micro_batch, micro_batch == 1 ? " row" : " rows", " to fit memory)");
   if (unique_tokens > 0 && tokens > unique_tokens)
-    text += str(", ", format_significant(epochs, 3), " epochs of ", format_count(static_cast<double>(unique_tokens)),
+    text += str(", ", format_number(epochs, 3), " epochs of ", format_count(static_cast<double>(unique_tokens)),
                 " unique tokens");
   text += str(", ", format_flops(flops), " FLOP (Kaplan's D·(6N + 6·L·T·d), N non-embedding), ", format_duration(wall_seconds));
   if (backend == "simulated") text += ", simulated";
   else text += str(", ", format_count(tokens_per_second), " tokens/s, ", format_flops(flops_per_second), " FLOP/s on ", backend);
-  if (mfu > 0) text += str(" (MFU ", format_significant(100 * mfu, 3), "%)");
+  if (mfu > 0) text += str(" (MFU ", format_number(100 * mfu, 3), "%)");
   if (status != RunStatus::Done && !message.empty()) text += " (" + message + ")";
   if (!note.empty()) text += " (note: " + note + ")";
   return text;

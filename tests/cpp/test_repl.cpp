@@ -1155,6 +1155,37 @@ TEST_CASE("statements then an expression on one line: the statements run and the
   CHECK(repl.wait() == 0);
 }
 
+TEST_CASE("an error in a print of the user's that shows a value ends its traceback at the user's frame") {
+  // The REPL shows a line's values through the global print: a print that raised showed the REPL's own
+  // frames below the user's ("stdlib/scalelab/repl.lua:26: in function 'repl.show'", "[C]: in ?"),
+  // which no other error at the prompt shows.
+  const std::string dir = temp_dir();
+  Pty repl({SCALELAB_BINARY}, {"HOME=" + dir});
+  REQUIRE(shows(repl, "> "));
+  repl.send("print = function() error('x') end\r");
+  REQUIRE(shows(repl, "> "));
+  repl.send("1\r");
+  REQUIRE(shows(repl, "stdin:1: x"));
+  REQUIRE(shows(repl, "> "));
+  const std::string out = repl.output();
+  const size_t at = out.find("stdin:1: x");
+  const std::string shown = out.substr(at, out.rfind("> ") - at);
+  CHECK(shown.find("stack traceback:\r\n\t[C]: in function 'error'\r\n\tstdin:1: in function 'print'\r\n") !=
+        std::string::npos);
+  CHECK(shown.find("repl.lua") == std::string::npos);
+  CHECK(shown.find("repl.show") == std::string::npos);
+  CHECK(shown.find("[C]: in ?") == std::string::npos);
+  // The REPL goes on, and an error at the prompt keeps its traceback as before.
+  repl.send("print = nil; error('y')\r");
+  REQUIRE(shows(repl, "stdin:1: y\r\nstack traceback:\r\n\t[C]: in function 'error'\r\n\tstdin:1: in main chunk"));
+  REQUIRE(shows(repl, "> "));
+  repl.send("2\r");
+  REQUIRE(shows(repl, "2\r\n"));
+  REQUIRE(shows(repl, "> "));
+  repl.send("\x04");
+  CHECK(repl.wait() == 0);
+}
+
 TEST_CASE("Ctrl-D on a continuation prompt drops the unfinished entry and keeps the session") {
   // It ended the session, and every model, run and fit it held, as Ctrl-D on "> " does.
   const std::string dir = temp_dir();

@@ -780,4 +780,40 @@ t.test("a fit says E is on its bound only where a free E sits there", function()
     true), bound_warnings(bounded))
 end)
 
+-- In the LSE parametrisation (fit.chinchilla's default) E is fitted as ln E, which runs whose floor is 0
+-- drive towards -inf: there each change of ln E leaves the fit unchanged, and E was said to be
+-- undetermined ("the data cannot determine E: ... its value is arbitrary"). It is at 0, as the direct
+-- parametrisation says, and the data say so clearly: a change of E itself would move the predictions.
+-- An E the data cannot tell from another term (every run of one D: E + B/D^beta is one constant) is still
+-- said to be undetermined.
+t.test("a free E the runs drive to 0 is said to be at 0 in LSE too, and an E they cannot fix undetermined", function()
+  local floorless = fit.published.chinchilla:with { E = 1e-300, A = 400, B = 400, alpha = 0.34, beta = 0.28 }
+  local N0, D0, L0 = require "law_grid" (floorless, 0.01)
+  local lse = fit.chinchilla(fit.observations { N = N0, D = D0, loss = L0 })
+  local said = table.concat(lse.warnings, " | ")
+  t.ok(lse.params.E < 1e-6, lse.params.E)
+  t.ok(said:find("the best point has E at about 0 (", 1, true), said)
+  t.ok(said:find("), the least a positive parameter can be: the data would put it at or below 0 (the runs show no floor "
+    .. "above 0: their losses fall as the power laws alone), and it has no standard error; hold it (free = {...}, "
+    .. "init = {...}) where it is known otherwise, or question the law", 1, true), said)
+  t.ok(not said:find("cannot determine", 1, true), said)
+  t.ok(not said:find("arbitrary", 1, true), said)
+  t.eq(#lse.undetermined, 0)
+  t.ok(not tostring(lse):find("undetermined", 1, true), tostring(lse))
+  -- The others keep their standard errors.
+  for _, name in ipairs { "A", "B", "alpha", "beta" } do t.ok(lse.standard_errors[name] > 0, name) end
+  -- One D for every run: E, B and beta only as E + B/D^beta.
+  local N, D, L = {}, {}, {}
+  for i, n in ipairs { 1e7, 2e7, 5e7, 1e8, 2e8, 5e8, 1e9, 2e9 } do
+    N[i], D[i] = n, 1e10
+    L[i] = fit.published.chinchilla:predict { N = n, D = 1e10 } * math.exp(0.01 * math.sin(i * 12.9898))
+  end
+  local one_D = fit.chinchilla(fit.observations { N = N, D = D, loss = L })
+  local told = table.concat(one_D.warnings, " | ")
+  t.ok(told:find("the data cannot determine E, B, beta: at the best point (E = ", 1, true), told)
+  t.ok(told:find("their values are arbitrary", 1, true), told)
+  t.ok(not told:find("at about 0", 1, true), told)
+  t.eq(table.concat(one_D.undetermined, ","), "E,B,beta")
+end)
+
 t.done()

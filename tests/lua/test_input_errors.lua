@@ -542,6 +542,14 @@ t.test("train.simulate with an argument after its table takes the table and leav
   t.eq(options.backend, nil)
 end)
 
+-- Each case { fn, text }: fn raises an error containing text, with no number in printf's exponent form.
+local function raise_without_printf_exponents(cases)
+  for _, case in ipairs(cases) do
+    local message = t.raises(case[1], case[2])
+    t.ok(not message:find("e[+-]0") and not message:find("e%+"), message)
+  end
+end
+
 -- A number a message echoes is written as the tool writes numbers (core.format_number: 1e-5, -1e22, as
 -- the Lua library's messages write them), not with printf's exponent form: plan's refusals said
 -- "(got 1e-05)" and "(got -1e+22)", the trainer's "lr must be a positive number (got -1e-05)".
@@ -574,10 +582,40 @@ t.test("refusals echo numbers without printf's exponent form: 1e-5 and -1e22, no
     { function() return data.sampler { corpus = corpus, tokens = 2e4, seq_len = 2.5e20 } end,
       "data.sampler: seq_len = 2.5e20 is beyond the largest count" },
   }
-  for _, case in ipairs(cases) do
-    local message = t.raises(case[1], case[2])
-    t.ok(not message:find("e[+-]0") and not message:find("e%+"), message)
-  end
+  raise_without_printf_exponents(cases)
+end)
+
+-- fit's and the trainer's alike: they were left with printf's form ("law:interval: level must be in (0, 1),
+-- got 1e+22", the count-overflow refusals' "1.02e+20 tokens", law(...)'s hint "law:predict{ N = 2.01455e+07,
+-- D = 8.27315e+09 }", code to copy, which 2.01455e7 is too).
+t.test("fit's and the trainer's messages echo numbers as the tool writes them: 1e-5 and -1e22", function()
+  local chinchilla, datablations = fit.published.chinchilla, fit.published.datablations
+  local obs = fit.observations { N = { 1e7, 1e8, 1e9, 1e7, 1e8, 1e9 }, D = { 1e9, 1e9, 1e9, 1e10, 1e10, 1e10 },
+    loss = { 4, 3.5, 3.2, 3.4, 3, 2.8 } }
+  local cases = {
+    { function() return chinchilla:interval("E", 1e22) end, "law:interval: level must be in (0, 1), got 1e22" },
+    { function() return fit.interval({ 1, 2, 3 }, -1e-5) end, "fit.interval: level must be in (0, 1), got -1e-5" },
+    { function() return chinchilla:allocation(-1e22) end, "law:allocation(C): C must be positive finite FLOP (got -1e22)" },
+    { function() return fit.effective { N = -1e-5, D = 1e9, U = 1e9, law = datablations } end,
+      "fit.effective: N (parameters) must be positive (got -1e-5)" },
+    { function() return chinchilla(2.01455e7, 8.27315e9) end, "law:predict{ N = 2.01455e7, D = 8.27315e9 }" },
+    { function() return fit.objective(chinchilla, obs, -1e-5) end, "must be positive, or false for least squares (got -1e-5)" },
+    { function() return fit.chinchilla(obs, { bounds = { E = { 1e-5, 1e-6 } } }) end,
+      "bounds for E are empty (1e-5 to 1e-6)" },
+    { function() return fit.chinchilla(obs, { init = { E = -1e-5 } }) end,
+      "chinchilla fit: parameter E = -1e-5 must be positive" },
+    { function() return fit.chinchilla(obs, { starts = { { E = -1e-5, A = 400, B = 400, alpha = 0.3, beta = 0.3 } } }) end,
+      "chinchilla fit: start 1: E = -1e-5 must be positive" },
+    { function() return fit.observations { N = { -1e-5, 1 }, loss = { 1, 2 } } end,
+      "observations: row 1, column N = -1e-5 must be positive and finite" },
+    { function() return chinchilla:predict { N = -1e22, D = 1e9 } end, "predict needs a positive finite N (got -1e22)" },
+    { function() return chinchilla:with { alpha = -1e-5 }:allocation(1e22) end, "has alpha = -1e-5; the allocation" },
+    { function() return train.simulate { model = gpt, steps = 1e17, batch = 64, seq_len = 16 } end,
+      "1024 tokens is 1.02e20 tokens, beyond the largest count" },
+    { function() return train.simulate { model = gpt, steps = 1, batch = 1e18, seq_len = 16 } end,
+      "= 1.6e19 tokens per step is beyond the largest count" },
+  }
+  raise_without_printf_exponents(cases)
 end)
 
 -- The simulated backend's law (train.simulate's law =, a study's backend.law) echoed its values with the

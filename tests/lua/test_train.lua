@@ -429,7 +429,7 @@ end)
 t.test("a run of more tokens than int64 counts is refused with the limit, not an internal error", function()
   local ok, err = pcall(train.simulate, { model = gpt, steps = 1e17, batch = 64, seq_len = 16 })
   t.ok(not ok)
-  t.ok(err:find("steps = 100000000000000000 of batch × seq_len = 64 × 16 = 1024 tokens is 1.02e+20 tokens, "
+  t.ok(err:find("steps = 100000000000000000 of batch × seq_len = 64 × 16 = 1024 tokens is 1.02e20 tokens, "
                 .. "beyond the largest count scalelab handles (9223372036854775807 tokens); give at most steps = 9007199254740991", 1, true), err)
   t.ok(not err:find("internal", 1, true), err)
   local r = train.simulate{ model = gpt, steps = 9007199254740991, batch = 64, seq_len = 16 }  -- the most: instant

@@ -199,6 +199,14 @@ void record_resumes(lua_State* L) {
   lua_pop(L, 1);
 }
 
+// Whether `text` starts with ":<digits>:", the line of a "file:line:" position after its file.
+bool starts_with_line(const char* text) {
+  if (*text != ':') return false;
+  const char* end = text + 1;
+  while (*end >= '0' && *end <= '9') ++end;
+  return end != text + 1 && *end == ':';
+}
+
 // The level at which the traceback of `message` starts. An error that scalelab's library raised
 // about the user's call and located in the user's script ("stdin:1: ...", "run.lua:3: ...": at the
 // file of the first frame outside the library, with only the library's and C frames above it; at
@@ -222,11 +230,7 @@ int traceback_level(lua_State* L, const char* message, std::string* library_fram
     if (ar.currentline <= 0 || level == 1) return 1;
     // "<file>:<line>:" with the user's file.
     const size_t n = std::strlen(ar.short_src);
-    if (std::strncmp(message, ar.short_src, n) != 0 || message[n] != ':') return 1;
-    const char* digits = message + n + 1;
-    const char* end = digits;
-    while (*end >= '0' && *end <= '9') ++end;
-    if (end == digits || *end != ':') return 1;
+    if (std::strncmp(message, ar.short_src, n) != 0 || !starts_with_line(message + n)) return 1;
     lua_Debug callee;
     if (!lua_getstack(L, level - 1, &callee) || !lua_getinfo(L, "Slntf", &callee)) return level;
     const bool kept = lua::keeps_caller(L, -1);  // the C function before a library function in Lua
@@ -431,11 +435,7 @@ std::string with_kept_callers_merged(lua_State* L, std::string traceback) {
 // Empty when nothing is added.
 std::string position_of_unlocated(lua_State* L, const char* message) {
   const char* colon = std::strchr(message, ':');
-  if (colon && colon != message) {
-    const char* end = colon + 1;
-    while (*end >= '0' && *end <= '9') ++end;
-    if (end != colon + 1 && *end == ':') return "";  // "file:line:" already
-  }
+  if (colon && colon != message && starts_with_line(colon)) return "";  // "file:line:" already
   lua_Debug ar;
   if (!lua_getstack(L, 1, &ar) || !lua_getinfo(L, "Sn", &ar) || std::strcmp(ar.what, "C") != 0) return "";
   if (ar.name && std::strcmp(ar.name, "error") == 0) return "";

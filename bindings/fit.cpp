@@ -974,6 +974,10 @@ int law_warnings(lua_State* L) {
   push_strings(L, check<FittedLaw>(L, 1).warnings);
   return 1;
 }
+int law_notes(lua_State* L) {
+  push_strings(L, check<FittedLaw>(L, 1).notes);
+  return 1;
+}
 int law_undetermined(lua_State* L) {
   push_strings(L, check<FittedLaw>(L, 1).undetermined);
   return 1;
@@ -1128,17 +1132,20 @@ int law_with_samples(lua_State* L) {
   return 1;
 }
 
-// law:with_warnings{ "...", ... } -> the same fitted law with these warnings after its own: what a
-// procedure built on the fitter (the two-step data-constrained fit) found of the law it returns.
-int law_with_warnings(lua_State* L) {
+// law:with_warnings{ "...", ... } and law:with_notes{ "...", ... } -> the same fitted law with these warnings (or
+// notes) after its own: what a procedure built on the fitter (the two-step data-constrained fit) found of the law
+// it returns.
+template <std::vector<std::string> FittedLaw::*kList>
+int law_with_said(lua_State* L) {
+  const char* what = kList == &FittedLaw::warnings ? "warnings" : "notes";
   const FittedLaw& f = check<FittedLaw>(L, 1);
-  if (!lua_istable(L, 2)) fail("law:with_warnings: warnings must be a list of strings (got ", luaL_typename(L, 2), ")");
+  if (!lua_istable(L, 2)) fail("law:with_", what, ": ", what, " must be a list of strings (got ", luaL_typename(L, 2), ")");
   FittedLaw out = f;
   const lua_Integer n = luaL_len(L, 2);
   for (lua_Integer i = 1; i <= n; ++i) {
     if (lua_geti(L, 2, i) != LUA_TSTRING)
-      fail("law:with_warnings: warnings[", i, "] must be a string (got ", luaL_typename(L, -1), ")");
-    out.warnings.emplace_back(lua_tostring(L, -1));
+      fail("law:with_", what, ": ", what, "[", i, "] must be a string (got ", luaL_typename(L, -1), ")");
+    (out.*kList).emplace_back(lua_tostring(L, -1));
     lua_pop(L, 1);
   }
   push(L, std::move(out));
@@ -1295,7 +1302,7 @@ void set_tostring(lua_State* L, const std::string& summary, const char* doc) {
 }
 
 const char* const kIsoflopDoc =
-    "An IsoFLOP analysis (Chinchilla's approach 2, fit.isoflop); printing shows the vertices, laws and warnings "
+    "An IsoFLOP analysis (Chinchilla's approach 2, fit.isoflop); printing shows the vertices, laws, notes and warnings "
     "(its summary field).\n"
     "Fields: budgets, N_opt, D_opt, L_min (one per budget with a parabola, NaN where it has no minimum); curves "
     "(per budget: C, runs, sizes = { smallest, largest }, coefficients = { c0, c1, c2 } of loss = c0 + c1·ln N + "
@@ -1304,18 +1311,20 @@ const char* const kIsoflopDoc =
     "or largest size); minima, inside (how many curves have a minimum, and of those inside their sizes); "
     "parabolas (a Law holding every curve's coefficients); N_law, D_law, a, k, b, k_D (N_opt = k·C^a, D_opt = "
     "k_D·C^b through the vertices used: present when two or more are); bootstrap_drawn, samples ({ a =, k =, b = } "
-    "of the resamples kept), intervals (95% of a and b, with a bootstrap); warnings; summary.";
+    "of the resamples kept), intervals (95% of a and b, with a bootstrap); warnings (what to doubt or act on); notes "
+    "(what casts no doubt: runs left out by design); summary.";
 
 const char* const kApproach1Doc =
     "An approach-1 analysis (Chinchilla's approach 1, fit.approach1): the lower envelope of the runs' loss curves "
-    "against C = 6·N·tokens; printing shows the envelope, laws and warnings (its summary field).\n"
+    "against C = 6·N·tokens; printing shows the envelope, laws, notes and warnings (its summary field).\n"
     "Fields: loss (\"eval\" or \"train\": the loss read off the curves); runs, sizes (curves with two or more "
     "points of it, and their distinct N); envelope (the bracketed frontier by C ascending: { C =, N =, D = C/(6N), "
     "loss =, run = its index in the runs given }); frontier_sizes (distinct N on it); switches (the computes where "
     "the frontier passes from one size to the next: { C =, N_before =, N_after =, N = their geometric mean }); "
     "N_law, D_law, a, k, b, k_D (N_opt = k·C^a, D_opt = k_D·C^b through the switches: present when two or more), "
     "else unfitted (why not, and what to change); bootstrap_drawn, samples ({ a =, k =, b = } of the resamples "
-    "kept), intervals (95% of a and b, with a bootstrap); warnings; summary.";
+    "kept), intervals (95% of a and b, with a bootstrap); warnings (what to doubt or act on); notes (what casts no "
+    "doubt); summary.";
 
 // Fields of the table on top of the stack for approaches 1 and 2: N_law, D_law, a, k, b, k_D (when
 // fitted), bootstrap_drawn, samples (the kept resamples' { a =, k =, b = }) and intervals (95% of a
@@ -1400,7 +1409,8 @@ int isoflop(lua_State* L) {
     if (left_out.empty()) throw;
     fail(e.what(), " (", left_out, ")");
   }
-  if (!left_out.empty()) r.warnings.insert(r.warnings.begin(), left_out);
+  // Runs of no IsoFLOP sweep are left out by design (the study's fit leaves them out too): a note.
+  if (!left_out.empty()) r.notes.insert(r.notes.begin(), left_out);
   lua_newtable(L);
   set_numbers(L, "budgets", r.budgets);
   set_numbers(L, "N_opt", r.N_opt);
@@ -1442,6 +1452,8 @@ int isoflop(lua_State* L) {
   push_allocation(L, r.N_law, r.D_law, r.bootstrap_drawn, r.a_samples, r.k_samples, r.b_samples);
   push_strings(L, r.warnings);
   lua_setfield(L, -2, "warnings");
+  push_strings(L, r.notes);
+  lua_setfield(L, -2, "notes");
   set_tostring(L, r.Summary(), kIsoflopDoc);
   return 1;
 }
@@ -1596,6 +1608,8 @@ int approach1(lua_State* L) {
   }
   push_strings(L, r.warnings);
   lua_setfield(L, -2, "warnings");
+  push_strings(L, r.notes);
+  lua_setfield(L, -2, "notes");
   set_tostring(L, r.Summary(), kApproach1Doc);
   return 1;
 }
@@ -1760,9 +1774,12 @@ int open_fit(lua_State* L) {
        {"with_samples", &bound<law_with_samples>,
         "law:with_samples{ { name = value, ... }, ... } -> the same fitted law with these bootstrap samples (every "
         "parameter in each): intervals from a bootstrap run outside the fitter"},
-       {"with_warnings", &bound<law_with_warnings>,
+       {"with_warnings", &bound<law_with_said<&FittedLaw::warnings>>,
         "law:with_warnings{ \"...\", ... } -> the same fitted law with these warnings after its own (law.warnings, "
         "its summary): what a procedure built on the fitter found of it"},
+       {"with_notes", &bound<law_with_said<&FittedLaw::notes>>,
+        "law:with_notes{ \"...\", ... } -> the same fitted law with these notes after its own (law.notes, its "
+        "summary's \"note:\" lines): what a procedure built on the fitter found of it that casts no doubt on it"},
        {"allocation", &bound<law_allocation>,
         "law:allocation(C) -> { a, b, G, N_opt, D_opt, tokens_per_parameter [, intervals] } under C = 6ND"}},
       {{"kind", &bound<law_kind>, "the law's kind: chinchilla, data_constrained, kaplan_ND, ..."},
@@ -1794,7 +1811,12 @@ int open_fit(lua_State* L) {
        {"starts_converged", &bound<law_int<&FittedLaw::starts_converged>>, "starts that converged"},
        {"starts_at_best", &bound<law_int<&FittedLaw::starts_at_best>>, "starts reaching the best objective"},
        {"report", &bound<law_report>, "Ceres's brief report of the final solve"},
-       {"warnings", &bound<law_warnings>, "warnings: best point on a bound, disagreeing starts, ..."},
+       {"warnings", &bound<law_warnings>,
+        "warnings, read-only: what should make you doubt or act on the fit (best point on a bound you set, "
+        "disagreeing starts, failed refits, ...); printed as \"warning:\""},
+       {"notes", &bound<law_notes>,
+        "notes, read-only: what is worth knowing but casts no doubt on the fit (a free E the runs put at 0: no "
+        "floor above 0); printed as \"note:\""},
        {"intervals", &bound<law_intervals>, "{ name = {lo, hi} } 95% bootstrap intervals of the parameters fitted (a held one has none), and a, b; or nil; read-only (law:interval(name, level) for another level)"},
        {"standard_errors", &bound<law_standard_errors>, "{ name = se } covariance standard errors, or nil"},
        {"undetermined", &bound<law_undetermined>,

@@ -405,6 +405,7 @@ std::string Approach1Result::Summary() const {
   } else if (!unfitted.empty()) {
     text += "  no fit: " + unfitted + "\n";
   }
+  for (const auto& n : notes) text += "  note: " + n + "\n";
   for (const auto& w : warnings) text += "  warning: " + w + "\n";
   text.pop_back();
   return text;

@@ -123,6 +123,7 @@ struct Approach1Result {
   FittedLaw N_law, D_law;
   std::string unfitted;                    // else why not, with what to change
   std::vector<std::string> warnings;
+  std::vector<std::string> notes;      // what casts no doubt on the result (runs left out by design), printed as "note:"
   // Bootstrap: resamples drawn, and the samples of those that gave an envelope to fit.
   int bootstrap_drawn = 0;
   std::vector<double> a_samples, k_samples, b_samples;

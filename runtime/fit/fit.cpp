@@ -1037,7 +1037,16 @@ struct Uncertainty {
   std::vector<double> se;
   std::vector<std::string> undetermined;
   std::vector<std::string> warnings;
+  std::vector<std::string> notes;
 };
+
+// Whether a positive parameter the runs put at 0 is the irreducible loss E of a built-in law (chinchilla,
+// data_constrained): there E at 0 is the fit's honest answer (runs with no floor above 0), a note, not a
+// warning. Any other positive parameter at 0 (A or B: a term the runs do not show; a custom law's, whose
+// meaning the fitter does not know) stays a warning.
+bool floor_at_zero_is_a_note(const Law& law, const std::string& name) {
+  return name == "E" && (law.kind() == LawKind::Chinchilla || law.kind() == LawKind::DataConstrained);
+}
 
 // Covariance standard errors from the Jacobian J of the (weighted, non-robust) log residuals at x:
 // cov = σ²·(JᵀJ)⁺ with σ² = Σw·r² / (n − k), computed by an SVD of J with its columns scaled to unit
@@ -1145,13 +1154,14 @@ Uncertainty standard_errors(const Setup& setup, const Data& data, const FitOptio
     if (at_zero[s]) {
       const size_t j = setup.members[s][0];
       const std::string& name = setup.law.parameters()[j].name;
-      u.warnings.push_back(str("the best point has ", setup.slot_name(s), " at about 0 (",
-                               format_number(setup.to_natural(j, x[s]), 2), "), the least a positive parameter can "
-                               "be: the data would put it at or below 0",
-                               name == "E" ? " (the runs show no floor above 0: their losses fall as the power laws "
-                                             "alone)" : "",
-                               ", and it has no standard error; hold it (free = {...}, init = {...}) where it is "
-                               "known otherwise, or question the law"));
+      auto& said = floor_at_zero_is_a_note(setup.law, name) ? u.notes : u.warnings;
+      said.push_back(str("the best point has ", setup.slot_name(s), " at about 0 (",
+                         format_number(setup.to_natural(j, x[s]), 2), "), the least a positive parameter can "
+                         "be: the data would put it at or below 0",
+                         name == "E" ? " (the runs show no floor above 0: their losses fall as the power laws "
+                                       "alone)" : "",
+                         ", and it has no standard error; hold it (free = {...}, init = {...}) where it is "
+                         "known otherwise, or question the law"));
       continue;
     }
     if (!undetermined[s]) continue;
@@ -1409,7 +1419,8 @@ FittedLaw fit_with(const Law& law, const Observations& obs, const FitOptions& op
       // widened there. "widen the bound" was said of E driven to 0 by runs whose floor is 0.
       const ParameterSpec& spec = setup.law.parameters()[setup.members[k][0]];
       if (bound == 0 && spec.log_scale)
-        out.warnings.push_back(str("the best point has ", setup.slot_name(k), " on its bound (0), the least a positive "
+        (floor_at_zero_is_a_note(setup.law, spec.name) ? out.notes : out.warnings).push_back(str(
+                                   "the best point has ", setup.slot_name(k), " on its bound (0), the least a positive "
                                    "parameter can be: the data would put it at or below 0",
                                    spec.name == "E" ? " (the runs show no floor above 0: their losses fall as the "
                                                       "power laws alone)" : "",
@@ -1507,6 +1518,7 @@ FittedLaw fit_with(const Law& law, const Observations& obs, const FitOptions& op
     out.standard_errors = std::move(u.se);
     out.undetermined = std::move(u.undetermined);
     for (auto& w : u.warnings) out.warnings.push_back(std::move(w));
+    for (auto& n : u.notes) out.notes.push_back(std::move(n));
   }
   // R_D*, R_N* without the runs that show them: said plainly, with the runs that would pin them. Their
   // standard errors go (a curvature at an arbitrary point), and the generic "cannot determine" warning

@@ -325,6 +325,7 @@ std::string IsoFlopResult::Summary() const {
                 ", L_min ", format_number(c.L_min, 4), c.used ? "" : " (not used)", "\n");
   }
   if (N_law.fitted) text += "  " + allocation_line(N_law, D_law, a_samples, b_samples, bootstrap_drawn) + "\n";
+  for (const auto& n : notes) text += "  note: " + n + "\n";
   for (const auto& w : warnings) text += "  warning: " + w + "\n";
   if (!text.empty() && text.back() == '\n') text.pop_back();
   return text;

@@ -73,6 +73,7 @@ struct IsoFlopResult {
   size_t minima = 0, inside = 0;       // curves with a minimum; of those, inside their sizes
   FittedLaw N_law, D_law;              // power laws through the used vertices (fitted: 2 or more)
   std::vector<std::string> warnings;   // budgets left out, no minimum, extrapolated or edge vertices
+  std::vector<std::string> notes;      // what casts no doubt on the result (runs left out by design), printed as "note:"
   // Bootstrap: resamples drawn, and the samples of those kept.
   int bootstrap_drawn = 0;
   std::vector<double> a_samples, k_samples, b_samples;

@@ -551,6 +551,7 @@ std::string FittedLaw::Summary() const {
         out << "\n";
       }
     }
+    for (const auto& n : notes) out << "  note: " << n << "\n";
     for (const auto& w : warnings) out << "  warning: " << w << "\n";
   } else if (!law.doc().empty()) {
     out << "  " << law.doc() << "\n";

@@ -194,7 +194,13 @@ struct FittedLaw {
   int starts_converged = 0;       // Ceres reported convergence
   int starts_at_best = 0;         // converged to within relative 1e-6 of the best objective
   std::string report;             // Ceres BriefReport of the best start
-  std::vector<std::string> warnings;  // best point on a bound, widely disagreeing starts, ...
+  // What should make the user doubt or act on the result: a parameter on a bound the user set, starts
+  // that disagree, failed refits, no minimum, ...
+  std::vector<std::string> warnings;
+  // What is worth knowing but casts no doubt on the result (as Ceres keeps a Summary's message apart
+  // from its errors): a free E the runs put at 0 (no floor above 0), runs left out by design. Printed
+  // as "note:", never as "warning:".
+  std::vector<std::string> notes;
   double seconds = 0;
 
   // Uncertainty. samples: one row per bootstrap resample, values in law.names() order.
@@ -218,7 +224,7 @@ struct FittedLaw {
   Interval interval(const std::function<double(const Law&)>& derived, double level = 0.95) const;
   Law sample(size_t i) const { return law.with_values(samples.at(i)); }
 
-  // One readable block: formula, parameters with intervals / standard errors, statistics, warnings.
+  // One readable block: formula, parameters with intervals / standard errors, statistics, notes, warnings.
   std::string Summary() const;
 };
 

@@ -52,11 +52,12 @@ fit: scaling laws and their fitting.
   fit.isoflop(obs, { budget = { C of each run }, bootstrap = n, seed = })   Chinchilla approach 2:
                                    a parabola in ln N per budget (.curves: coefficients, N_opt, L_min,
                                    inside, used, edge), N_opt = k·C^a and D_opt through the vertices
-                                   inside their sizes (.N_law, .D_law, .a, .b, .samples, .warnings);
+                                   inside their sizes (.N_law, .D_law, .a, .b, .samples, .warnings,
+                                   .notes);
                                    without budget, rows that carry one (a study's s:observations() of
                                    an IsoFLOP sweep, or fit.read_csv of its scalelab results export) are
                                    grouped by it and the runs without one (a grid's) left out, with a
-                                   warning; runs none of which carries one are grouped by C (or 6ND) to
+                                   note; runs none of which carries one are grouped by C (or 6ND) to
                                    3 digits; budgets are read as 6·N·D (D_opt = C/(6·N_opt)), so the runs'
                                    C counted with attention (fit.observations{ flops = "palm" }) is refused,
                                    grouped by or given as budget = obs.C: give the 6·N·D budget each run
@@ -72,7 +73,7 @@ fit: scaling laws and their fitting.
                                    the lower envelope of their smoothed curves against C = 6·N·tokens where
                                    a smaller and a larger size bound the best (.envelope), N_opt = k·C^a
                                    through the computes where it passes from one size to the next
-                                   (.switches, .N_law, .D_law, .a, .b, .samples, .warnings; .unfitted says
+                                   (.switches, .N_law, .D_law, .a, .b, .samples, .warnings, .notes; .unfitted says
                                    why when no law can be drawn); bootstrap: every run kept, its curve redrawn
                                    as smoothed curve x (1 + a run offset + a residual a point), the offsets
                                    read across sizes (each against the quadratic in ln N through two sizes
@@ -100,8 +101,9 @@ them too but threads, parametrisation, merge_starts and bootstrap_starts: it fit
   (the best optima each bootstrap refit starts from)
 A law: law.params, law.intervals, law.objective, law.r2, law:predict{N =, D =}, law:summary(),
 law:allocation(C), law:optimal(C), law:N_opt(C), law:D_opt(C) (plan.optimal's answer, N and D at C FLOP;
-{ compute = C, unique_tokens = U } for a data-constrained law), law:interval(name or function, level), law.samples, law.warnings,
-law.standard_errors, law.undetermined (parameters the data cannot determine: no standard error).]])
+{ compute = C, unique_tokens = U } for a data-constrained law), law:interval(name or function, level), law.samples, law.warnings
+(what to doubt or act on: printed "warning:"), law.notes (what casts no doubt on the fit, such as a free E the runs
+put at 0: printed "note:"), law.standard_errors, law.undetermined (parameters the data cannot determine: no standard error).]])
 
 document(fit.published, "The published laws, as Laws: chinchilla (Hoffmann et al. 2022, approach 3, as printed), "
   .. "chinchilla_unrounded (the same with E, alpha, beta unrounded), epoch (Besiroglu et al. 2024's refit), "

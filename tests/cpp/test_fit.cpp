@@ -530,6 +530,65 @@ TEST_CASE("LSE and direct parametrisations agree at the optimum") {
     CHECK(direct.law.param(name) == Approx(lse.law.param(name)).epsilon(1e-3));
 }
 
+// Notes are kept apart from warnings (as Ceres keeps a Summary's message apart from its errors): a free E the
+// runs put at 0 (runs drawn with no floor) is what they show, a note; a bound the user set, or another positive
+// parameter at 0 (a term the runs do not show), stays a warning. Both print, as "note:" and "warning:".
+TEST_CASE("a free E the runs put at 0 is a note\, not a warning\, and the summary prints it as one") {
+  const Law floorless = Law::Make(LawKind::Chinchilla, {1e-300, 400, 400, 0.34, 0.28});
+  Observations obs = draw(floorless, 60, 0.005, 5);
+  auto said = [](const std::vector<std::string>& list, const std::string& what) {
+    for (const auto& w : list)
+      if (w.find(what) != std::string::npos) return true;
+    return false;
+  };
+  FitOptions d = quick_chinchilla();
+  for (auto& [name, axis] : d.grid)
+    if (name == "E" || name == "A" || name == "B")
+      for (double& v : axis) v = std::exp(v);
+  FittedLaw direct = fit_law_direct(Law::Make(LawKind::Chinchilla), obs, d);
+  REQUIRE(direct.law.param("E") < 1e-6);
+  CHECK(said(direct.notes, "the best point has E on its bound (0)"));
+  CHECK(!said(direct.warnings, "the best point has E"));
+  const std::string text = direct.Summary();
+  CHECK_THAT(text, Catch::Contains("\n  note: the best point has E on its bound (0)"));
+  CHECK_THAT(text, !Catch::Contains("warning: the best point has E"));
+  FittedLaw lse = fit_law(Law::Make(LawKind::Chinchilla), obs, quick_chinchilla());
+  REQUIRE(lse.law.param("E") < 1e-6);
+  CHECK(said(lse.notes, "the best point has E at about 0"));
+  CHECK(!said(lse.warnings, "the best point has E"));
+  CHECK_THAT(lse.Summary(), Catch::Contains("\n  note: the best point has E at about 0"));
+  // A bound the user set stays a warning.
+  FitOptions bounded = d;
+  bounded.bounds["E"] = {0.5, 5};
+  FittedLaw b = fit_law_direct(Law::Make(LawKind::Chinchilla), obs, bounded);
+  CHECK(said(b.warnings, "the best point has E on its bound (0.5): widen the bound"));
+  CHECK(!said(b.notes, "on its bound"));
+  CHECK_THAT(b.Summary(), Catch::Contains("\n  warning: the best point has E on its bound (0.5)"));
+  // A positive parameter other than E at 0 stays a warning: B, for runs whose loss rises with D (a data term
+  // with a negative B, which the law cannot have).
+  Observations rising_in_D;
+  for (size_t i = 0; i < obs.size(); ++i) {
+    const Point p = obs.point(i);
+    rising_in_D.Add(row(p.N, p.D, kMissing, kMissing, kMissing,
+                        (1.7 + 400 / std::pow(p.N, 0.34) - 0.05 * std::pow(1e9 / p.D, 0.3)) * obs.loss(i) /
+                            floorless.predict(p)));
+  }
+  FitOptions exponents_held = d;  // (a free beta would grow until B/D^beta vanishes, B anywhere)
+  exponents_held.free = {"E", "A", "B"};
+  FittedLaw nb = fit_law_direct(Law::Make(LawKind::Chinchilla, {1.7, 400, 400, 0.34, 0.28}), rising_in_D, exponents_held);
+  REQUIRE(nb.law.param("B") < 1e-9);
+  CHECK(said(nb.warnings, "the best point has B on its bound (0)"));
+  CHECK(!said(nb.notes, "the best point has B"));
+  // The approaches' results print their notes too.
+  IsoFlopResult iso;
+  iso.notes = {"left out 2 of the 9 runs"};
+  iso.warnings = {"the parabola at C = 1e18 opens downward"};
+  CHECK_THAT(iso.Summary(), Catch::Contains("\n  note: left out 2 of the 9 runs\n  warning: the parabola"));
+  Approach1Result a1;
+  a1.notes = {"a note"};
+  CHECK_THAT(a1.Summary(), Catch::Contains("\n  note: a note"));
+}
+
 TEST_CASE("tied and held parameters, bounds and the on-bound warning") {
   Law truth = Law::Make(LawKind::Chinchilla, {1.8, 500, 1500, 0.35, 0.35});
   Observations obs = draw(truth, 80, 0.005, 9);

@@ -372,9 +372,13 @@ t.test("fit.isoflop leaves out the runs without a budget where others carry one,
     t.eq(#iso.budgets, 3, name)
     t.eq(iso.budgets[1], 1e18, name)
     t.near(iso.a, truth:allocation(1e20).a, 0.03)
-    t.ok(iso.warnings[1]:find("left out 4 of the 19 runs: they have no budget, so belong to no IsoFLOP sweep", 1, true),
-      name .. ": " .. tostring(iso.warnings[1]))
-    t.ok(iso.warnings[1]:find("give budget = { ... } per run", 1, true), name)
+    -- Runs of no sweep, left out by design (as the study's fit leaves them out): a note, not a warning.
+    t.ok(iso.notes[1]:find("left out 4 of the 19 runs: they have no budget, so belong to no IsoFLOP sweep", 1, true),
+      name .. ": " .. tostring(iso.notes[1]))
+    t.ok(iso.notes[1]:find("give budget = { ... } per run", 1, true), name)
+    for _, w in ipairs(iso.warnings) do t.ok(not w:find("left out 4", 1, true), name .. ": " .. w) end
+    t.ok(tostring(iso):find("\n  note: left out 4 of the 19 runs", 1, true), name .. ": " .. tostring(iso))
+    t.ok(not tostring(iso):find("warning: left out", 1, true), name .. ": " .. tostring(iso))
   end
   t.ok(fit.observations(rows).budget[16] ~= fit.observations(rows).budget[16], "NaN where a row has no budget")
   -- budget = {...} still decides: every run, grouped as given.
@@ -383,6 +387,7 @@ t.test("fit.isoflop leaves out the runs without a budget where others carry one,
   local all = fit.isoflop(rows, { budget = budget })
   t.eq(#all.budgets, 4)
   for _, w in ipairs(all.warnings) do t.ok(not w:find("left out", 1, true), w) end
+  t.eq(#all.notes, 0, table.concat(all.notes, "\n"))
   -- Too few runs with a budget: the error says which were left out.
   t.raises(function() fit.isoflop { rows[1], rows[2], rows[16], rows[17], rows[18] } end, "left out 3 of the 5 runs")
 end)
@@ -744,13 +749,17 @@ end)
 -- none to say it of, however near 0 the runs' floor; a free E at 0 (direct parametrisation, whose bound 0 is
 -- E's own) is said to be there. (Checked, not changed: the note was never said of the first two.)
 t.test("a fit says E is on its bound only where a free E sits there", function()
-  local function bound_warnings(law)
+  -- What is said of a bound, as warnings and as notes (a free E at its own bound 0 is a note: the runs show no
+  -- floor above 0, which casts no doubt on the fit; a bound the user set stays a warning).
+  local function bound_said(list)
     local out = {}
-    for _, w in ipairs(law.warnings or {}) do
+    for _, w in ipairs(list or {}) do
       if w:find("bound", 1, true) then out[#out + 1] = w end
     end
     return table.concat(out, " | ")
   end
+  local function bound_warnings(law) return bound_said(law.warnings) end
+  local function bound_notes(law) return bound_said(law.notes) end
   local N, D, L = require "law_grid" (fit.published.kaplan, 0.01)
   local kaplan = fit.kaplan(fit.observations { N = N, D = D, loss = L, params = "non_embedding" }, { form = "ND" })
   t.eq(bound_warnings(kaplan), "")
@@ -765,19 +774,30 @@ t.test("a fit says E is on its bound only where a free E sits there", function()
       parametrisation = parametrisation })
     t.eq(held.params.E, 1e-6)
     t.eq(bound_warnings(held), "", parametrisation)
+    t.eq(bound_notes(held), "", parametrisation)
   end
   local free = fit.chinchilla(obs0, { parametrisation = "direct" })
   t.ok(free.params.E < 1e-6, free.params.E)
-  t.ok(bound_warnings(free):find("the best point has E on its bound (0)", 1, true), bound_warnings(free))
+  -- Said as a note (law.notes, printed "note:"), not a warning: E at 0 is what these runs show.
+  t.ok(bound_notes(free):find("the best point has E on its bound (0)", 1, true), bound_notes(free))
+  t.eq(bound_warnings(free), "")
+  t.ok(tostring(free):find("\n  note: the best point has E on its bound (0)", 1, true), tostring(free))
+  t.ok(not tostring(free):find("warning: the best point has E", 1, true), tostring(free))
   -- That bound is E's own (a positive parameter in direct coordinates): no bound can be widened. It said
   -- "widen the bound or question the law".
-  t.ok(bound_warnings(free):find("the least a positive parameter can be: the data would put it at or below 0 (the "
-    .. "runs show no floor above 0: their losses fall as the power laws alone); hold it", 1, true), bound_warnings(free))
-  t.ok(not bound_warnings(free):find("widen the bound", 1, true), bound_warnings(free))
-  -- A bound the user gave is one to widen.
+  t.ok(bound_notes(free):find("the least a positive parameter can be: the data would put it at or below 0 (the "
+    .. "runs show no floor above 0: their losses fall as the power laws alone)", 1, true), bound_notes(free))
+  t.ok(bound_notes(free):find("hold it (free = {...}, init = {...}) where it is known otherwise", 1, true),
+    bound_notes(free))
+  t.ok(not bound_notes(free):find("widen the bound", 1, true), bound_notes(free))
+  -- A bound the user gave is one to widen: a warning, and not a note.
   local bounded = fit.chinchilla(obs0, { parametrisation = "direct", bounds = { E = { 0.5, 5 } } })
   t.ok(bound_warnings(bounded):find("the best point has E on its bound (0.5): widen the bound or question the law", 1,
     true), bound_warnings(bounded))
+  t.eq(bound_notes(bounded), "")
+  t.ok(tostring(bounded):find("\n  warning: the best point has E on its bound (0.5)", 1, true), tostring(bounded))
+  -- law.notes is a view, as law.warnings is: it cannot be assigned.
+  t.raises(function() free.notes = {} end, "notes cannot be set")
 end)
 
 -- In the LSE parametrisation (fit.chinchilla's default) E is fitted as ln E, which runs whose floor is 0
@@ -790,7 +810,11 @@ t.test("a free E the runs drive to 0 is said to be at 0 in LSE too, and an E the
   local floorless = fit.published.chinchilla:with { E = 1e-300, A = 400, B = 400, alpha = 0.34, beta = 0.28 }
   local N0, D0, L0 = require "law_grid" (floorless, 0.01)
   local lse = fit.chinchilla(fit.observations { N = N0, D = D0, loss = L0 })
-  local said = table.concat(lse.warnings, " | ")
+  -- E at 0 is the fit's honest answer here (no floor above 0 in the runs): said as a note, not a warning.
+  local said = table.concat(lse.notes, " | ")
+  t.ok(not table.concat(lse.warnings, " | "):find("at about 0", 1, true), table.concat(lse.warnings, " | "))
+  t.ok(tostring(lse):find("\n  note: the best point has E at about 0 (", 1, true), tostring(lse))
+  t.ok(not tostring(lse):find("warning: the best point has E", 1, true), tostring(lse))
   t.ok(lse.params.E < 1e-6, lse.params.E)
   t.ok(said:find("the best point has E at about 0 (", 1, true), said)
   t.ok(said:find("), the least a positive parameter can be: the data would put it at or below 0 (the runs show no floor "
@@ -811,6 +835,8 @@ t.test("a free E the runs drive to 0 is said to be at 0 in LSE too, and an E the
   local one_D = fit.chinchilla(fit.observations { N = N, D = D, loss = L })
   local told = table.concat(one_D.warnings, " | ")
   t.ok(told:find("the data cannot determine E, B, beta: at the best point (E = ", 1, true), told)
+  t.ok(tostring(one_D):find("\n  warning: the data cannot determine E, B, beta", 1, true), tostring(one_D))
+  t.eq(#one_D.notes, 0, table.concat(one_D.notes, " | "))
   t.ok(told:find("their values are arbitrary", 1, true), told)
   t.ok(not told:find("at about 0", 1, true), told)
   t.eq(table.concat(one_D.undetermined, ","), "E,B,beta")

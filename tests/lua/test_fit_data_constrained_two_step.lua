@@ -76,6 +76,13 @@ local function weak_warning(fitted)
   end
 end
 
+-- The same, said as a note (a base law's E at 0 over base runs that span enough: what the runs show).
+local function weak_note(fitted)
+  for _, w in ipairs(fitted.notes) do
+    if w:find('base = "single_epoch": ', 1, true) then return w end
+  end
+end
+
 t.test("a two-step fit on base runs over one decade of U says its base law cannot pin R_D* and R_N*", function()
   -- E at its bound 0: said, with the base runs' span, the runs that would pin it, and the joint fit.
   local two, _, used = analysis.single_epoch_fit(narrow_runs(1006), { threads = 1 })
@@ -87,6 +94,7 @@ t.test("a two-step fit on base runs over one decade of U says its base law canno
   t.ok(w:find("add unique-token counts from 949M to 94.9B at epochs = 1", 1, true), w)
   t.ok(w:find("or leave base out to fit all seven parameters on all 120 runs at once", 1, true), w)
   t.ok(tostring(two):find("warning: base = \"single_epoch\"", 1, true), tostring(two))
+  t.eq(weak_note(two), nil)  -- a base too narrow to pin R_D*, R_N*: a warning, not a note
   t.raises(function() two:with_warnings { 1 } end, "law:with_warnings: warnings[1] must be a string (got number)")
   -- E off its bound, the same narrow U: the span is said (R_D* here 3.4e12, truth 15.4).
   local off = analysis.single_epoch_fit(narrow_runs(1002), { threads = 1 })
@@ -126,14 +134,18 @@ t.test("a two-step fit whose base law's E sits at 0 over the published design sa
   local at_zero = 0
   for study = 1, 10 do
     local two = analysis.single_epoch_fit(runs(2000 + study, 0.01, { params = p }), { threads = 1 })
-    local w = weak_warning(two)
+    -- E at 0 over base runs that span enough is what they show, and R_D*, R_N* stand: a note (law.notes, printed
+    -- "note:"), not a warning.
+    t.eq(weak_warning(two), nil, "study " .. study .. ": " .. tostring((weak_warning(two))))
+    local w = weak_note(two)
     local what = string.format("study %d: E %g, %s", study, two.params.E, tostring(w))
     if two.params.E < 1e-3 then
+      t.ok(tostring(two):find("\n  note: base = \"single_epoch\": the base law's E", 1, true), tostring(two))
       at_zero = at_zero + 1
       t.ok(w and w:find("the base law's E (the irreducible loss) is at its bound 0 (E = ", 1, true), what)
       t.ok(w and w:find("enough to tell E from the power laws in N and D, show no floor above 0", 1, true), what)
       t.ok(w and not w:find("too little", 1, true) and not w:find("unreliable", 1, true), what)
-      -- Said as a warning, it says what to beware of (losses far out with no floor) and how to hold E.
+      -- It says what to beware of (losses far out with no floor) and how to hold E.
       t.ok(w and w:find("the law's loss far beyond these runs falls with no floor; where E is known, hold it: base = "
         .. "fit.chinchilla(the single-epoch runs, { init = { E = ... }, free = {", 1, true), what)
     else

@@ -330,6 +330,7 @@ function IsoflopLaw:summary()
     lines[#lines + 1] = string.format("  C = %-8s N_opt = %-8s D_opt = %-8s L_min = %.4f%s", core.format_flops(m.C),
       core.format_count(m.N_opt), core.format_count(m.D_opt), m.loss, note)
   end
+  for _, n in ipairs(self.notes or {}) do lines[#lines + 1] = "  note: " .. n end
   for _, w in ipairs(self.warnings or {}) do lines[#lines + 1] = "  warning: " .. w end
   if advise then
     lines[#lines + 1] = "  (sweep.isoflop's ratio = {lo, hi} gives each budget sizes around its own compute-optimal N)"
@@ -339,11 +340,12 @@ end
 IsoflopLaw.__tostring = IsoflopLaw.summary
 core.document(IsoflopLaw, "A study's IsoFLOP fit (s.fits.isoflop: Chinchilla's approach 2 on its runs, by fit.isoflop): "
   .. "N_opt = k·C^a, D_opt = C/(6·N_opt) through the vertices of the budgets' parabolas; printing shows the laws, "
-  .. "the minima and the warnings (law:summary()).\n"
+  .. "the minima, the notes and the warnings (law:summary()).\n"
   .. "Fields: kind (\"isoflop\"); params (a, k, b, k_D: N_opt = k·C^a, D_opt = k_D·C^b); minima (per budget with a "
   .. "parabola minimum: { C =, N_opt =, D_opt =, loss =, curvature =, coefficients =, inside =, used = [, edge =, "
   .. "edge_N =] }); n_obs (the runs fitted); budgets_fitted (their budgets, a minimum or not); bootstrap, bootstrap_drawn (resamples kept and drawn), samples "
-  .. "({ a =, k = } of those kept), intervals (95% of a and b; with a bootstrap); warnings; rule (the plan.allocation "
+  .. "({ a =, k = } of those kept), intervals (95% of a and b; with a bootstrap); warnings (what to doubt or act on); "
+  .. "notes (what casts no doubt: runs left out by design); rule (the plan.allocation "
   .. "rule of these laws, which knows the compute fitted on; nil where none can be made, and rule_error says why).\n"
   .. "Methods: law:N_opt(C), law:D_opt(C); law:optimal(C or { compute = C }) -> { compute, N, D, tokens_per_param "
   .. "[, intervals = { N, D, tokens_per_param }] [, notes] }, as a study's questions get it; law:summary().")
@@ -352,7 +354,7 @@ core.document(IsoflopLaw.D_opt, "law:D_opt(C) -> C/(6·N_opt): the compute-optim
 core.document(IsoflopLaw.optimal, "law:optimal(C or { compute = C }) -> { compute, N, D, tokens_per_param [, intervals "
   .. "= { N, D, tokens_per_param } (95%, from the bootstrap samples)] [, notes (how far C lies beyond the compute "
   .. "fitted on)], law }, which prints as plan.optimal's answers do")
-core.document(IsoflopLaw.summary, "law:summary() -> the text it prints as: the laws with their intervals, each minimum, the warnings")
+core.document(IsoflopLaw.summary, "law:summary() -> the text it prints as: the laws with their intervals, each minimum, the notes and warnings")
 
 -- obs: { {N =, D =, loss =, budget = C}, ... }; runs without a budget are not of an IsoFLOP sweep
 -- and are left out. options: { bootstrap = 200, seed = 1 }.
@@ -393,7 +395,7 @@ function analysis.isoflop(obs, options, params_count)
     end
   end
   local law = setmetatable({ kind = "isoflop", params = { a = r.a, k = r.k, b = r.b, k_D = r.k_D }, minima = minima,
-                             warnings = r.warnings, n_obs = #budget, budgets_fitted = #r.curves, bootstrap = 0 },
+                             warnings = r.warnings, notes = r.notes, n_obs = #budget, budgets_fitted = #r.curves, bootstrap = 0 },
                            IsoflopLaw)
   law.rule, law.rule_error = rule_of(r, "isoflop")
   return with_native_samples(law, r)
@@ -414,23 +416,25 @@ function Approach1Law:summary()
     string.format("  a = %.3f%s   b = %.3f%s", p.a, fmt_interval(iv.a, f), p.b, fmt_interval(iv.b, f)),
     string.format("  envelope from C = %s to %s", core.format_flops(self.envelope[1].C), core.format_flops(self.envelope[#self.envelope].C)),
   }
+  for _, n in ipairs(self.notes or {}) do lines[#lines + 1] = "  note: " .. n end
   for _, w in ipairs(self.warnings or {}) do lines[#lines + 1] = "  warning: " .. w end
   return table.concat(lines, "\n")
 end
 Approach1Law.__tostring = Approach1Law.summary
 core.document(Approach1Law, "A study's approach-1 fit (s.fits.approach1: Chinchilla's approach 1 on its runs' loss "
   .. "curves, by fit.approach1): N_opt = k·C^a, D_opt = C/(6·N_opt) through the computes where the lower envelope of "
-  .. "the curves passes from one size to the next; printing shows the laws, the envelope and the warnings "
+  .. "the curves passes from one size to the next; printing shows the laws, the envelope, the notes and the warnings "
   .. "(law:summary()).\n"
   .. "Fields: kind (\"approach1\"); params (a, k, b, k_D: N_opt = k·C^a, D_opt = k_D·C^b); loss (\"eval\" or "
   .. "\"train\": the loss read off the curves); n_runs, sizes (how many curves were read, and how many distinct N); "
   .. "envelope (the frontier by C: { C =, N =, D =, loss =, run = }); frontier_sizes (how many distinct N are on it); switches ({ C =, N_before =, "
   .. "N_after =, N = } where the frontier changes size); minima (empty); bootstrap, bootstrap_drawn (resamples kept "
-  .. "and drawn), samples ({ a =, k = } of those kept), intervals (95% of a and b; with a bootstrap); warnings; rule "
+  .. "and drawn), samples ({ a =, k = } of those kept), intervals (95% of a and b; with a bootstrap); warnings (what to "
+  .. "doubt or act on); notes (what casts no doubt); rule "
   .. "(the plan.allocation rule of these laws; nil where none can be made).\n"
   .. "Methods: law:N_opt(C), law:D_opt(C), law:optimal(C or { compute = C }) and law:summary(), as a study's IsoFLOP "
   .. "fit has them (help(s.fits.isoflop)).")
-core.document(Approach1Law.summary, "law:summary() -> the text it prints as: the laws with their intervals, the envelope's span, the warnings")
+core.document(Approach1Law.summary, "law:summary() -> the text it prints as: the laws with their intervals, the envelope's span, the notes and warnings")
 
 -- runs: { { N =, curve = { {tokens =, train_loss =, eval_loss =}, ... } }, ... }; options: { bootstrap = 200,
 -- seed = 1, loss = "auto", points_per_decade = 100, smoothing = 0.5 }. fit.approach1
@@ -445,7 +449,7 @@ function analysis.approach1(runs, options, count)
   if not r.N_law then error("approach1: " .. r.unfitted, 0) end
   local law = setmetatable({ kind = "approach1", params = { a = r.a, k = r.k, b = r.b, k_D = r.k_D },
                              envelope = r.envelope, switches = r.switches, loss = r.loss, n_runs = r.runs, sizes = r.sizes,
-                             frontier_sizes = r.frontier_sizes, warnings = r.warnings, bootstrap = 0, minima = {},
+                             frontier_sizes = r.frontier_sizes, warnings = r.warnings, notes = r.notes, bootstrap = 0, minima = {},
                              rule = rule_of(r, "approach1") },
                            Approach1Law)
   return with_native_samples(law, r)
@@ -587,7 +591,8 @@ end
 -- base runs `used` ({ N =, D =, U = } each, of one epoch) over too narrow a range of N or U to tell E from
 -- the power laws in N and D. R_D* and R_N* rest on N_opt(U) of that base law and go wrong with it. A warning
 -- that says which, the base runs' span, the runs that would pin it and the joint fit, or nil; where the base
--- runs span enough and E is at 0 all the same, a note that says so (what the runs show, not a weak base).
+-- runs span enough and E is at 0 all the same, a note that says so (what the runs show, not a weak base). The
+-- second value says which: "warning" (law:with_warnings) or "note" (law:with_notes).
 -- (Runs drawn from Muennighoff et al.'s law, 1% noise, 40 studies of 5 unique-token budgets by 1, 4, 16, 64
 -- epochs by 6 sizes 1e7 to 3e9: with U 1e9 to 1e11 (the base runs span 2 decades of U and of N) the base law's
 -- E was 1.59 or more (truth 1.87) in all 40; with U 3e9 to 3e10 (one decade of U, 1.5 to 2 of N) E was at 0 in 8
@@ -612,6 +617,8 @@ function analysis.weak_base(base_law, used, n_runs)
     -- law with E = 0 on the published design, 1% noise, the base law's E sat at 0 in 7 of 10 studies and
     -- R_D*, R_N* came within 13% and 35% of the truth in all 10: no worse than with E = 1.87, where ln R_N*
     -- spreads with sd 0.46 over such studies.)
+    -- What the runs show, not a doubt about R_D*, R_N*: a note (law.notes), as the fit's own note of a free E
+    -- the runs put at 0 is. The second value says which.
     if not at_bound then return nil end
     return string.format("base = \"single_epoch\": the base law's E (the irreducible loss) is at its bound 0 (E = %s): "
       .. "its %d single-epoch runs, over N %s to %s (%.1f decades) and U %s to %s (%.1f decades), enough to tell E "
@@ -620,7 +627,7 @@ function analysis.weak_base(base_law, used, n_runs)
       .. "where E is known, hold it: base = fit.chinchilla(the single-epoch runs, { init = { E = ... }, free = { "
       .. "\"A\", \"B\", \"alpha\", \"beta\" } }), then fit.data_constrained(the runs, { base = that law })",
       g3(E), #used, count(N_lo),
-      count(N_hi), N_decades, count(U_lo), count(U_hi), U_decades)
+      count(N_hi), N_decades, count(U_lo), count(U_hi), U_decades), "note"
   end
   local what
   if at_bound then
@@ -650,7 +657,7 @@ function analysis.weak_base(base_law, used, n_runs)
     .. "leave base out to fit all seven parameters on all %d runs at once, which the same runs pin far better",
     what, count(N_lo), count(N_hi), N_decades, count(U_lo), count(U_hi), U_decades,
     #narrow > 0 and string.format(", too narrow in %s", table.concat(narrow, " and ")) or ", which was too little",
-    #add > 0 and ": add " .. table.concat(add, ", and ") or "", n_runs)
+    #add > 0 and ": add " .. table.concat(add, ", and ") or "", n_runs), "warning"
 end
 
 -- Muennighoff et al.'s two-step data-constrained fit (a study's data_constrained = { base = "single_epoch" }):
@@ -788,8 +795,12 @@ function analysis.single_epoch_fit(obs, options, params_count)
           table.concat(wide, " and "), #wide == 1 and "spans" or "span", #used, #obs)
       end
     end
-    local weak = analysis.weak_base(base_law, used, #obs)
-    if weak then law = law:with_warnings { weak } end
+    local weak, said_as = analysis.weak_base(base_law, used, #obs)
+    if weak and said_as == "note" then
+      law = law:with_notes { weak }
+    elseif weak then
+      law = law:with_warnings { weak }
+    end
     return law, description, used
   end
 end
@@ -1169,6 +1180,7 @@ local function law_json(law)
     out.bootstrap_drawn = law.bootstrap_drawn
     -- fit.isoflop's warnings (an edge minimum, most bootstrap resamples left out, ...).
     if law.warnings and #law.warnings > 0 then out.warnings = law.warnings end
+    if law.notes and #law.notes > 0 then out.notes = law.notes end
   elseif getmetatable(law) == Approach1Law then
     -- The measured points the law goes through (the envelope itself, hundreds of points, stays out).
     out.switches = {}
@@ -1178,6 +1190,7 @@ local function law_json(law)
     out.loss = law.loss
     out.runs, out.sizes, out.frontier_sizes = law.n_runs, law.sizes, law.frontier_sizes
     if law.warnings and #law.warnings > 0 then out.warnings = law.warnings end
+    if law.notes and #law.notes > 0 then out.notes = law.notes end
     out.bootstrap = law.bootstrap
     out.bootstrap_drawn = law.bootstrap_drawn
   end

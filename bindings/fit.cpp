@@ -978,6 +978,10 @@ int law_notes(lua_State* L) {
   push_strings(L, check<FittedLaw>(L, 1).notes);
   return 1;
 }
+int law_on_bound(lua_State* L) {
+  push_strings(L, check<FittedLaw>(L, 1).on_bound);
+  return 1;
+}
 int law_undetermined(lua_State* L) {
   push_strings(L, check<FittedLaw>(L, 1).undetermined);
   return 1;
@@ -1818,7 +1822,12 @@ int open_fit(lua_State* L) {
         "notes, read-only: what is worth knowing but casts no doubt on the fit (a free E the runs put at 0: no "
         "floor above 0); printed as \"note:\""},
        {"intervals", &bound<law_intervals>, "{ name = {lo, hi} } 95% bootstrap intervals of the parameters fitted (a held one has none), and a, b; or nil; read-only (law:interval(name, level) for another level)"},
-       {"standard_errors", &bound<law_standard_errors>, "{ name = se } covariance standard errors, or nil"},
+       {"standard_errors", &bound<law_standard_errors>,
+        "{ name = se } covariance standard errors, or nil; none for a parameter held, undetermined or on its bound"},
+       {"on_bound", &bound<law_on_bound>,
+        "free parameters whose best point is on a bound (one given, or a positive parameter's own 0: E at 0 for runs "
+        "with no floor), read-only: they have no standard error (the bound holds them, not the data's curvature), "
+        "the others' are those with them held there; their bootstrap intervals, if any, stand"},
        {"undetermined", &bound<law_undetermined>,
         "names of the parameters the data cannot determine (their values are arbitrary; no standard error)"},
        {"samples", &bound<law_samples>, "bootstrap samples: an array of { name = value }, read-only (law:with_samples(samples) returns a law with others)"}});

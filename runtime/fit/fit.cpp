@@ -1038,6 +1038,7 @@ struct Uncertainty {
   std::vector<std::string> undetermined;
   std::vector<std::string> warnings;
   std::vector<std::string> notes;
+  std::vector<std::string> at_zero;  // free positive parameters fitted in ln that the data put at about 0
 };
 
 // Whether a positive parameter the runs put at 0 is the irreducible loss E of a built-in law (chinchilla,
@@ -1061,23 +1062,32 @@ bool floor_at_zero_is_a_note(const Law& law, const std::string& name) {
 //     parameters): the data leave it anywhere over orders of magnitude.
 // Nothing is computed where J cannot be evaluated; no standard error is reported for an exact fit
 // (zero residual scatter, where σ² = 0 would make every parameter look exact).
+// A free parameter on one of its bounds (`on_bound`, per slot: the constraint is active) has no standard
+// error: the bound, not the curvature, holds it there, and a Hessian standard error (and a symmetric
+// interval from one) would describe an optimum that is not there. It is treated as held at its bound: the
+// others' standard errors are those of the fit with it held there (their columns alone, σ² on n − k + its
+// count degrees of freedom), which is what the data say of them given the bound.
 Uncertainty standard_errors(const Setup& setup, const Data& data, const FitOptions& options,
-                            const std::vector<double>& x, double sum_squares) {
+                            const std::vector<double>& x, double sum_squares, const std::vector<bool>& on_bound) {
   const size_t m = setup.slot.size();
   const int k = setup.k;
   Uncertainty u;
   u.se.assign(m, kMissing);
   size_t n = 0;
   for (double w : data.weight) n += w > 0;
+  auto held_by_bound = [&](int s) { return s < static_cast<int>(on_bound.size()) && on_bound[s]; };
+  int bound_held = 0;
+  for (int s = 0; s < k; ++s) bound_held += held_by_bound(s);
   auto values_at = [&] {
     std::string text;
     for (int s = 0; s < k; ++s)
       text += str(s ? ", " : "", setup.slot_name(s), " = ", format_number(setup.to_natural(setup.members[s][0], x[s]), 4));
     return text;
   };
-  if (n <= static_cast<size_t>(k)) {
-    u.warnings.push_back(str("no standard errors: ", n, " observations with weight for ", k,
-                             " free parameters leave no residual degrees of freedom"));
+  if (n <= static_cast<size_t>(k - bound_held)) {
+    u.warnings.push_back(str("no standard errors: ", n, " observations with weight for ", k - bound_held,
+                             " free parameters", bound_held ? " off their bounds" : "",
+                             " leave no residual degrees of freedom"));
     return u;
   }
   Solver plain(setup, data, options, /*robust=*/false);
@@ -1103,7 +1113,7 @@ Uncertainty standard_errors(const Setup& setup, const Data& data, const FitOptio
   for (int s = 0; s < k; ++s) {
     norm[s] = J.col(s).norm();
     const double scale = setup.log_coordinate(setup.members[s][0]) ? 1.0 : std::max(1.0, std::abs(x[s]));
-    if (!(norm[s] * scale / std::sqrt(rows) >= 1e-6)) undetermined[s] = true;
+    if (!held_by_bound(s) && !(norm[s] * scale / std::sqrt(rows) >= 1e-6)) undetermined[s] = true;
   }
   // A positive parameter fitted in ln (LSE's E) that the data drove to about 0 is unfelt as ln E (each
   // step down in ln moves it by nothing), but not as E: a change of 1 in E itself would move the
@@ -1120,7 +1130,7 @@ Uncertainty standard_errors(const Setup& setup, const Data& data, const FitOptio
   // SVD of J over the parameters the data feel, columns scaled to unit norm.
   std::vector<int> felt;
   for (int s = 0; s < k; ++s)
-    if (!undetermined[s]) felt.push_back(s);
+    if (!undetermined[s] && !held_by_bound(s)) felt.push_back(s);
   Eigen::MatrixXd cov_scaled = Eigen::MatrixXd::Zero(k, k);
   if (!felt.empty()) {
     const int f = static_cast<int>(felt.size());
@@ -1141,10 +1151,10 @@ Uncertainty standard_errors(const Setup& setup, const Data& data, const FitOptio
     for (int a = 0; a < f; ++a)
       for (int b = 0; b < f; ++b) cov_scaled(felt[a], felt[b]) = inverse(a, b) / (norm[felt[a]] * norm[felt[b]]);
   }
-  const double sigma2 = sum_squares / static_cast<double>(n - k);
+  const double sigma2 = sum_squares / static_cast<double>(n - static_cast<size_t>(k - bound_held));
   const bool exact = !(std::sqrt(sigma2) > 1e-10);
   for (int s = 0; s < k && !exact; ++s) {
-    if (undetermined[s]) continue;
+    if (undetermined[s] || held_by_bound(s)) continue;
     const double se_fit = std::sqrt(std::max(0.0, cov_scaled(s, s) * sigma2));
     const double scale = setup.log_coordinate(setup.members[s][0]) ? 1.0 : std::max(1.0, std::abs(x[s]));
     if (!(se_fit <= 10 * scale)) undetermined[s] = true;
@@ -1154,6 +1164,7 @@ Uncertainty standard_errors(const Setup& setup, const Data& data, const FitOptio
     if (at_zero[s]) {
       const size_t j = setup.members[s][0];
       const std::string& name = setup.law.parameters()[j].name;
+      for (int member : setup.members[s]) u.at_zero.push_back(setup.law.parameters()[member].name);
       auto& said = floor_at_zero_is_a_note(setup.law, name) ? u.notes : u.warnings;
       said.push_back(str("the best point has ", setup.slot_name(s), " at about 0 (",
                          format_number(setup.to_natural(j, x[s]), 2), "), the least a positive parameter can "
@@ -1185,7 +1196,7 @@ Uncertainty standard_errors(const Setup& setup, const Data& data, const FitOptio
   }
   for (size_t j = 0; j < m; ++j) {
     int s = setup.slot[j];
-    if (s < 0 || undetermined[s]) continue;
+    if (s < 0 || undetermined[s] || held_by_bound(s)) continue;
     double se_fit = std::sqrt(std::max(0.0, cov_scaled(s, s) * sigma2));
     u.se[j] = setup.log_coordinate(j) ? std::exp(x[s]) * se_fit : se_fit;  // delta method
   }
@@ -1410,11 +1421,25 @@ FittedLaw fit_with(const Law& law, const Observations& obs, const FitOptions& op
   }
 
   // Warnings: the best point on a bound; starts reaching the same objective at different points;
-  // a best objective reached by a single start.
+  // a best objective reached by a single start. A parameter on a bound has no standard error (see
+  // standard_errors): the summary marks it, and what is said of the bound says why.
+  auto at_bound = [&](int k, double bound) {
+    return std::isfinite(bound) && std::abs(final.x[k] - bound) <= 1e-6 * (1 + std::abs(bound));
+  };
+  const bool with_se = options.covariance && (final.converged || outcomes[best].converged);
+  std::vector<bool> on_bound(setup.k, false);
   for (int k = 0; k < setup.k; ++k) {
-    double v = final.x[k];
+    on_bound[k] = at_bound(k, setup.lower[k]) || at_bound(k, setup.upper[k]);
+    if (on_bound[k] && with_se)
+      for (int j : setup.members[k]) out.on_bound.push_back(setup.law.parameters()[j].name);
+  }
+  const std::string no_se = with_se ? "; it has no standard error (the bound holds it there, not the data's curvature; "
+                                      "the others' are those with it held there), and its bootstrap interval, where "
+                                      "there is one, is the spread of the refits"
+                                    : "";
+  for (int k = 0; k < setup.k; ++k) {
     for (double bound : {setup.lower[k], setup.upper[k]}) {
-      if (!(std::isfinite(bound) && std::abs(v - bound) <= 1e-6 * (1 + std::abs(bound)))) continue;
+      if (!at_bound(k, bound)) continue;
       // A positive parameter at 0 (direct coordinates, whose bound 0 is the parameter's own): no bound can be
       // widened there. "widen the bound" was said of E driven to 0 by runs whose floor is 0.
       const ParameterSpec& spec = setup.law.parameters()[setup.members[k][0]];
@@ -1424,12 +1449,12 @@ FittedLaw fit_with(const Law& law, const Observations& obs, const FitOptions& op
                                    "parameter can be: the data would put it at or below 0",
                                    spec.name == "E" ? " (the runs show no floor above 0: their losses fall as the "
                                                       "power laws alone)" : "",
-                                   "; hold it (free = {...}, init = {...}) where it is known otherwise, or question "
-                                   "the law"));
+                                   no_se, "; hold it (free = {...}, init = {...}) where it is known otherwise, or "
+                                   "question the law"));
       else
         out.warnings.push_back(str("the best point has ", setup.slot_name(k), " on its bound (",
                                    format_number(setup.to_natural(setup.members[k][0], bound), 4),
-                                   "): widen the bound or question the law"));
+                                   "): widen the bound or question the law", no_se));
     }
   }
   if (at_best.size() > 1) {
@@ -1514,9 +1539,10 @@ FittedLaw fit_with(const Law& law, const Observations& obs, const FitOptions& op
                                "raise max_iterations or give starts nearer the optimum"));
     out.standard_errors.assign(law.size(), kMissing);
   } else if (options.covariance) {
-    Uncertainty u = standard_errors(setup, data, options, final.x, wsum);
+    Uncertainty u = standard_errors(setup, data, options, final.x, wsum, on_bound);
     out.standard_errors = std::move(u.se);
     out.undetermined = std::move(u.undetermined);
+    for (auto& name : u.at_zero) out.on_bound.push_back(std::move(name));
     for (auto& w : u.warnings) out.warnings.push_back(std::move(w));
     for (auto& n : u.notes) out.notes.push_back(std::move(n));
   }

@@ -395,6 +395,10 @@ bool FittedLaw::is_undetermined(const std::string& parameter) const {
   return std::find(undetermined.begin(), undetermined.end(), parameter) != undetermined.end();
 }
 
+bool FittedLaw::is_on_bound(const std::string& parameter) const {
+  return std::find(on_bound.begin(), on_bound.end(), parameter) != on_bound.end();
+}
+
 bool FittedLaw::has_interval(const std::string& parameter) const {
   if (samples.empty()) return false;
   if (!is_held(parameter)) return true;
@@ -474,6 +478,7 @@ std::string FittedLaw::Summary() const {
     }
     if (j < standard_errors.size() && !std::isnan(standard_errors[j])) line << "  se " << number(standard_errors[j]);
     if (is_undetermined(names[j])) line << "  (undetermined by the data)";
+    if (is_on_bound(names[j])) line << "  (on its bound: no se)";
     if (is_held(names[j])) line << (has_interval(names[j]) ? "  (held here, refitted in each resample)" : "  (held)");
     for (const auto& group : ties)
       if (std::find(group.begin(), group.end(), names[j]) != group.end() && group.front() != names[j])

@@ -211,6 +211,12 @@ struct FittedLaw {
   // their values are arbitrary; Summary() says so instead of printing them as if exact.
   std::vector<std::string> undetermined;
   bool is_undetermined(const std::string& parameter) const;
+  // Free parameters whose best point is on one of their bounds (a bound the fit was given, or a positive
+  // parameter's own 0: E at 0 for runs with no floor), the constraint active: they have no standard error
+  // (the bound holds them there, not the data's curvature) and Summary() says so on their line; the others'
+  // standard errors are those with them held there. Filled where standard errors were asked for.
+  std::vector<std::string> on_bound;
+  bool is_on_bound(const std::string& parameter) const;
   // Whether a fitted law held `parameter` at its given value (free[j] false): it has no interval.
   bool is_held(const std::string& parameter) const;
   // Whether the parameter has an interval: samples where it varies. A held one has the same value in

@@ -103,7 +103,9 @@ A law: law.params, law.intervals, law.objective, law.r2, law:predict{N =, D =}, 
 law:allocation(C), law:optimal(C), law:N_opt(C), law:D_opt(C) (plan.optimal's answer, N and D at C FLOP;
 { compute = C, unique_tokens = U } for a data-constrained law), law:interval(name or function, level), law.samples, law.warnings
 (what to doubt or act on: printed "warning:"), law.notes (what casts no doubt on the fit, such as a free E the runs
-put at 0: printed "note:"), law.standard_errors, law.undetermined (parameters the data cannot determine: no standard error).]])
+put at 0: printed "note:"), law.standard_errors, law.undetermined (parameters the data cannot determine: no standard error), law.on_bound (free
+parameters on a bound, E at 0 among them: no standard error, the bound holds them; the others' are those with them
+held there).]])
 
 document(fit.published, "The published laws, as Laws: chinchilla (Hoffmann et al. 2022, approach 3, as printed), "
   .. "chinchilla_unrounded (the same with E, alpha, beta unrounded), epoch (Besiroglu et al. 2024's refit), "

@@ -6,6 +6,8 @@
 #include <catch2/catch.hpp>
 #include <ceres/jet.h>
 
+#include <Eigen/Dense>
+
 #include <array>
 #include <chrono>
 #include <cmath>
@@ -587,6 +589,72 @@ TEST_CASE("a free E the runs put at 0 is a note\, not a warning\, and the summar
   Approach1Result a1;
   a1.notes = {"a note"};
   CHECK_THAT(a1.Summary(), Catch::Contains("\n  note: a note"));
+}
+
+// A parameter on a bound has no Hessian standard error: the constraint is active, and the bound, not the
+// curvature, holds it there. Runs drawn with E = 0 (closed-form law, 0.5% noise), fitted in direct form: E sits
+// on its bound 0. It had a standard error (from the curvature of a minimum that is not there, and the others'
+// were widened by their correlation with it). Now E has none, the summary says so on its line and in the note,
+// its bootstrap percentile interval stays, and the others' standard errors are those with E held at 0: checked
+// against σ²·(JᵀJ)⁻¹ from a central-difference Jacobian of ln L̂ in A, B, alpha, beta (σ² on n − 4 dof).
+TEST_CASE("a parameter on its bound has no standard error\, and the others' are those with it held there") {
+  const Law floorless = Law::Make(LawKind::Chinchilla, {1e-300, 400, 400, 0.34, 0.28});
+  Observations obs = draw(floorless, 60, 0.005, 5);
+  FitOptions d = quick_chinchilla();
+  for (auto& [name, axis] : d.grid)
+    if (name == "E" || name == "A" || name == "B")
+      for (double& v : axis) v = std::exp(v);
+  d.bootstrap = 20;
+  FittedLaw f = fit_law_direct(Law::Make(LawKind::Chinchilla), obs, d);
+  REQUIRE(f.law.param("E") < 1e-6);
+  REQUIRE(f.standard_errors.size() == 5);
+  CHECK(std::isnan(f.standard_errors[f.law.index("E")]));
+  CHECK(f.is_on_bound("E"));
+  CHECK(!f.is_undetermined("E"));
+  bool said = false;
+  for (const auto& n : f.notes)
+    said = said || (n.find("the best point has E on its bound (0)") != std::string::npos &&
+                    n.find("it has no standard error (the bound holds it there, not the data's curvature") !=
+                        std::string::npos);
+  CHECK(said);
+  // The summary's E line: its bootstrap interval, no se, and why.
+  const std::string text = f.Summary();
+  const size_t at = text.find("\n  E ");
+  REQUIRE(at != std::string::npos);
+  const std::string e_line = text.substr(at + 1, text.find('\n', at + 1) - at - 1);
+  CHECK_THAT(e_line, Catch::Contains("95% [") && Catch::Contains("(on its bound: no se)") && !Catch::Contains(" se "));
+  CHECK(f.has_interval("E"));
+  // The others: σ²·(JᵀJ)⁻¹ over A, B, alpha, beta at the best point, E held there.
+  const std::vector<double> best = f.law.values();
+  const size_t n = obs.size();
+  Eigen::MatrixXd J(n, 4);
+  Eigen::VectorXd r(n);
+  const int free_index[4] = {1, 2, 3, 4};
+  for (size_t i = 0; i < n; ++i) {
+    const Point p = obs.point(i);
+    r[i] = std::log(f.law.predict(best, p)) - std::log(obs.loss(i));
+    for (int c = 0; c < 4; ++c) {
+      std::vector<double> up = best, down = best;
+      const double h = 1e-6 * std::abs(best[free_index[c]]);
+      up[free_index[c]] += h;
+      down[free_index[c]] -= h;
+      J(i, c) = (std::log(f.law.predict(up, p)) - std::log(f.law.predict(down, p))) / (2 * h);
+    }
+  }
+  const double sigma2 = r.squaredNorm() / static_cast<double>(n - 4);
+  const Eigen::MatrixXd cov = sigma2 * (J.transpose() * J).inverse();
+  for (int c = 0; c < 4; ++c) {
+    const double se = f.standard_errors[free_index[c]];
+    INFO(f.law.names()[free_index[c]]);
+    CHECK(se == Approx(std::sqrt(cov(c, c))).epsilon(1e-3));
+  }
+  // Without covariance nothing is said of standard errors, and nothing is marked.
+  FitOptions none = d;
+  none.covariance = false;
+  none.bootstrap = 0;
+  FittedLaw g = fit_law_direct(Law::Make(LawKind::Chinchilla), obs, none);
+  CHECK(g.on_bound.empty());
+  for (const auto& note : g.notes) CHECK(note.find("standard error") == std::string::npos);
 }
 
 TEST_CASE("tied and held parameters, bounds and the on-bound warning") {

@@ -790,6 +790,14 @@ t.test("a fit says E is on its bound only where a free E sits there", function()
   t.ok(bound_notes(free):find("hold it (free = {...}, init = {...}) where it is known otherwise", 1, true),
     bound_notes(free))
   t.ok(not bound_notes(free):find("widen the bound", 1, true), bound_notes(free))
+  -- On its bound, E has no standard error (the bound holds it, not the data's curvature): law.standard_errors
+  -- leaves it out, law.on_bound names it, and its summary line says why.
+  t.eq(free.standard_errors.E, nil)
+  t.ok(free.standard_errors.alpha > 0, tostring(free.standard_errors.alpha))
+  t.eq(table.concat(free.on_bound, ","), "E")
+  t.ok(tostring(free):find("\n  E     = [^\n]*%(on its bound: no se%)"), tostring(free))
+  t.ok(bound_notes(free):find("; it has no standard error (the bound holds it there, not the data's curvature; the "
+    .. "others' are those with it held there)", 1, true), bound_notes(free))
   -- A bound the user gave is one to widen: a warning, and not a note.
   local bounded = fit.chinchilla(obs0, { parametrisation = "direct", bounds = { E = { 0.5, 5 } } })
   t.ok(bound_warnings(bounded):find("the best point has E on its bound (0.5): widen the bound or question the law", 1,

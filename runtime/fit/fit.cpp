@@ -1433,9 +1433,10 @@ FittedLaw fit_with(const Law& law, const Observations& obs, const FitOptions& op
     if (on_bound[k] && with_se)
       for (int j : setup.members[k]) out.on_bound.push_back(setup.law.parameters()[j].name);
   }
-  const std::string no_se = with_se ? "; it has no standard error (the bound holds it there, not the data's curvature; "
-                                      "the others' are those with it held there), and its bootstrap interval, where "
-                                      "there is one, is the spread of the refits"
+  // What the others' standard errors are (those with it held there) is law.on_bound's documentation: said
+  // here, it was said also of a fit with none (one through every run, or with no degrees of freedom left).
+  const std::string no_se = with_se ? "; it has no standard error (the bound holds it there, not the data's curvature), "
+                                      "and its bootstrap interval, where there is one, is the spread of the refits"
                                     : "";
   for (int k = 0; k < setup.k; ++k) {
     for (double bound : {setup.lower[k], setup.upper[k]}) {

@@ -796,8 +796,16 @@ t.test("a fit says E is on its bound only where a free E sits there", function()
   t.ok(free.standard_errors.alpha > 0, tostring(free.standard_errors.alpha))
   t.eq(table.concat(free.on_bound, ","), "E")
   t.ok(tostring(free):find("\n  E     = [^\n]*%(on its bound: no se%)"), tostring(free))
-  t.ok(bound_notes(free):find("; it has no standard error (the bound holds it there, not the data's curvature; the "
-    .. "others' are those with it held there)", 1, true), bound_notes(free))
+  t.ok(bound_notes(free):find("; it has no standard error (the bound holds it there, not the data's curvature)", 1,
+    true), bound_notes(free))
+  -- Through every run (no scatter) there are no standard errors at all: the note says nothing of the others'.
+  local exact_loss = {}
+  for i = 1, #N0 do exact_loss[i] = 400 / N0[i] ^ 0.34 + 400 / D0[i] ^ 0.28 end
+  local exact = fit.chinchilla(fit.observations { N = N0, D = D0, loss = exact_loss }, { parametrisation = "direct" })
+  t.ok(bound_notes(exact):find("the best point has E on its bound (0)", 1, true), bound_notes(exact))
+  t.ok(table.concat(exact.warnings, " | "):find("the law passes through every observation", 1, true),
+    table.concat(exact.warnings, " | "))
+  t.ok(not bound_notes(exact):find("the others'", 1, true), bound_notes(exact))
   -- A bound the user gave is one to widen: a warning, and not a note.
   local bounded = fit.chinchilla(obs0, { parametrisation = "direct", bounds = { E = { 0.5, 5 } } })
   t.ok(bound_warnings(bounded):find("the best point has E on its bound (0.5): widen the bound or question the law", 1,

@@ -61,15 +61,35 @@ void push_repl_module(lua_State* L) {
   lua_remove(L, -2);
 }
 
-// show_values(...): prints the values through scalelab.repl.show. Called protected (Host::call):
-// an error there is reported like any other, and the REPL goes on.
+// Set while show_values calls the global print, and left set when print raised: the error of a show that
+// failed is print's (the user's print), not the REPL's.
+bool g_in_print = false;
+
+// show_values(...): prints the values as scalelab.repl.show does: the line scalelab.repl.text makes,
+// through the global print, or scalelab.repl.write where print cannot be called. print is called
+// from here, a C function, rather than from repl.show: Lua's error() names the position of its
+// caller's caller, so print = error, then 1, said "stdlib/scalelab/repl.lua:26: 1" (error("x", 2) in a
+// print of the user's did too), a line of the REPL's that the user never wrote. Called protected
+// (Host::call): an error there is reported like any other, and the REPL goes on.
 int show_values(lua_State* L) {
   const int n = lua_gettop(L);
   push_repl_module(L);
-  lua_getfield(L, -1, "show");
-  lua_remove(L, -2);
-  lua_insert(L, 1);
-  lua_call(L, n, 0);
+  const int repl = lua_gettop(L);
+  lua_getfield(L, repl, "text");
+  for (int i = 1; i <= n; ++i) lua_pushvalue(L, i);
+  lua_call(L, n, 1);
+  const int text = lua_gettop(L);
+  const int type = lua_getglobal(L, "print");
+  const bool callable = type == LUA_TFUNCTION || (type != LUA_TNIL && luaL_getmetafield(L, -1, "__call") != LUA_TNIL &&
+                                                  (lua_pop(L, 1), true));
+  if (!callable) {
+    lua_pop(L, 1);
+    lua_getfield(L, repl, "write");
+  }
+  lua_pushvalue(L, text);
+  g_in_print = callable;
+  lua_call(L, 1, 0);
+  g_in_print = false;
   return 0;
 }
 
@@ -716,12 +736,21 @@ void Host::repl() {
     if (show && results > 0) {
       lua_pushcfunction(L_, show_values);
       lua_insert(L_, base);
+      g_in_print = false;
       if (call(results, 0) != LUA_OK) {
         if (const char* message = lua_tostring(L_, -1)) {
-          const std::string cut = without_show_frames(message);
+          std::string cut = without_show_frames(message);
+          // The user's print raised (print = error, print = function() error("x") end): said as lua.c
+          // says it, with the way back to values shown (a Ctrl-C while print ran is said as any other).
+          if (g_in_print && !interrupted()) {
+            const size_t frames = std::min(cut.find("\nstack traceback:"), cut.size());
+            cut = "error calling 'print' to show the values: " + cut.substr(0, frames) +
+                  " (print = nil shows them without it)" + cut.substr(frames);
+          }
           lua_pop(L_, 1);
           lua_pushlstring(L_, cut.data(), cut.size());
         }
+        g_in_print = false;
         report(false);
       }
     }

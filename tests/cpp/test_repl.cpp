@@ -1186,6 +1186,46 @@ TEST_CASE("an error in a print of the user's that shows a value ends its traceba
   CHECK(repl.wait() == 0);
 }
 
+TEST_CASE("an error that a print of the user's raises is said as print's\, with no position of the REPL's") {
+  // The REPL called print from its own Lua (repl.show): Lua's error() names its caller's caller, so
+  // print = error, then 1, said "stdlib/scalelab/repl.lua:26: 1", a line the user never wrote, and so
+  // did error("boom", 2) in a print of the user's.
+  Pty repl({SCALELAB_BINARY}, {"HOME=" + temp_dir()});
+  REQUIRE(shows(repl, "> "));
+  repl.send("print = error\r");
+  REQUIRE(shows(repl, "> "));
+  repl.send("1\r");
+  REQUIRE(shows(repl, "error calling 'print' to show the values: 1 (print = nil shows them without it)\r\n"
+                      "stack traceback:\r\n\t[C]: in function 'error'"));
+  REQUIRE(shows(repl, "> "));
+  repl.send("print = function(...) error('boom', 2) end\r");
+  REQUIRE(shows(repl, "> "));
+  repl.send("2\r");
+  REQUIRE(shows(repl, "error calling 'print' to show the values: boom (print = nil shows them without it)\r\n"
+                      "stack traceback:\r\n\t[C]: in function 'error'\r\n\tstdin:1: in function 'print'"));
+  REQUIRE(shows(repl, "> "));
+  // A print that raises at its own line keeps that line; one that cannot be called is not called.
+  repl.send("print = function() error('x') end\r");
+  REQUIRE(shows(repl, "> "));
+  repl.send("3\r");
+  REQUIRE(shows(repl, "error calling 'print' to show the values: stdin:1: x (print = nil shows them without it)"));
+  REQUIRE(shows(repl, "> "));
+  repl.send("print = 5\r");
+  REQUIRE(shows(repl, "> "));
+  repl.send("4\r");
+  REQUIRE(shows(repl, "4\r\n> "));
+  const std::string out = repl.output();
+  CHECK(out.find("repl.lua") == std::string::npos);
+  CHECK(out.find("repl.show") == std::string::npos);
+  // An error of the line itself is not print's.
+  repl.send("print = nil; error('y')\r");
+  REQUIRE(shows(repl, "stdin:1: y\r\nstack traceback:"));
+  REQUIRE(shows(repl, "> "));
+  CHECK(repl.output().find("error calling 'print' to show the values: stdin:1: y") == std::string::npos);
+  repl.send("\x04");
+  CHECK(repl.wait() == 0);
+}
+
 TEST_CASE("Ctrl-D on a continuation prompt drops the unfinished entry and keeps the session") {
   // It ended the session, and every model, run and fit it held, as Ctrl-D on "> " does.
   const std::string dir = temp_dir();

@@ -343,6 +343,37 @@ TEST_CASE("Ctrl-C in the REPL stops train.run with its result and returns to the
   repl_keeps_interrupted_run(dir, "train.run{ %s }");
 }
 
+TEST_CASE("train.run's notes on its configuration come before its progress bar\, and nothing of them after Ctrl-C") {
+  // The note that the held-out split is smaller than one evaluation was printed with the result: after
+  // the run, and after Ctrl-C stopped it, on the progress bar's line, past the terminal's "^C".
+  Pty session({SCALELAB_BINARY}, {"HOME=" + temp_dir()});
+  REQUIRE(shows(session, "> "));
+  session.send("src = data.synthetic{ kind = 'markov', vocab = 64, order = 1, seed = 3, tokens = 2e5 }\r");
+  REQUIRE(shows(session, "> "));
+  session.send("r = train.run{ model = model.gpt{ vocab = 64, ctx = 32, d_model = 64, n_layer = 2, n_head = 2 }, "
+               "data = data.sampler{ corpus = src, tokens = 4e6, unique_tokens = 'all', seq_len = 32, batch = 8 }, "
+               "tokens = 4e6, lr = 1e-3, threads = 1 }\r");
+  const std::string note = "train.run: note: the held-out data holds 127 sequences of 32 tokens";
+  REQUIRE(shows(session, note));
+  REQUIRE(shows(session, " tokens/s  ETA "));  // the bar, drawn after the note
+  session.expect("(never shown)", 1.0);
+  const size_t stopped_at = session.output().size();
+  session.interrupt();
+  REQUIRE(shows(session, "interrupted: Ctrl-C stopped train.run, which returned its result"));
+  REQUIRE(shows(session, "> "));
+  const std::string out = session.output();
+  const size_t said = out.find(note);
+  CHECK(said < out.find(" tokens/s  ETA "));
+  CHECK(out.find("note:", stopped_at) == std::string::npos);
+  CHECK(out.rfind(note) == said);  // said once
+  // The result keeps it.
+  session.send("r.status, r.note:match('held%-out data holds 127') ~= nil\r");
+  REQUIRE(shows(session, "interrupted\ttrue"));
+  REQUIRE(shows(session, "> "));
+  session.send("\x04");
+  CHECK(session.wait() == 0);
+}
+
 TEST_CASE("Ctrl-C in the REPL stops train.run called in a coroutine with its result too") {
   // The host arms its hook on the main thread; train.run disarmed only the coroutine's, so the hook
   // raised \"interrupted!\" as soon as the coroutine returned, and the result was lost.

@@ -35,7 +35,6 @@
 #include <string>
 #include <vector>
 
-#include "bindings/binding.h"
 #include "core/interrupt.h"
 #include "host/host.h"
 
@@ -93,27 +92,20 @@ int show_values(lua_State* L) {
   return 0;
 }
 
-// The message (with its traceback) of an error raised while the REPL showed a line's values, cut after
-// the user's outermost frame. Below it are the REPL's own frames (scalelab.repl.show, pretty's, the C
-// function that calls them), which no other error at the prompt shows: a print of the user's that
-// raised (print = function() error("x") end, then 1) ended its traceback with "stdlib/scalelab/repl.lua:26:
-// in function 'repl.show'" and "[C]: in ?". A traceback with no frame of the user's (print = error) is
-// left whole: its frames are all there is to say where it came from.
+// The message (with its traceback) of an error raised while the REPL showed a line's values, without
+// the REPL's own frame: the traceback's last, show_values's "[C]: in ?", below the user's print (print
+// = function() error("x") end, then 1), which no other error at the prompt shows. It was cut after the
+// user's outermost frame, told from the library's by the file each line of the traceback names; but Lua
+// writes a name longer than 60 characters as "..." and its end, and every such frame was taken for not
+// the user's: a print defined in a script of a long path (scalelab -i /a/long/path/s.lua) kept the
+// REPL's frames below it (repl.lua's repl.show, then "[C]: in ?"). The frame is the last whatever the
+// names: nothing is read from them.
 std::string without_show_frames(const std::string& message) {
-  const size_t start = message.find("\nstack traceback:");
-  if (start == std::string::npos) return message;
-  size_t cut = std::string::npos;  // the end of the user's outermost frame's line
-  for (size_t at = message.find("\n\t", start); at != std::string::npos;) {
-    const size_t end = std::min(message.find('\n', at + 1), message.size());
-    const std::string line = message.substr(at + 2, end - at - 2);
-    const size_t colon = line.find(':');
-    const bool user = colon != std::string::npos && line.compare(0, 4, "[C]:") != 0 &&
-                      line.compare(0, 11, "[scalelab]:") != 0 && line.compare(0, 3, "...") != 0 &&
-                      line.front() != '(' && !lua::library_source(("@" + line.substr(0, colon)).c_str());
-    if (user) cut = end;
-    at = end < message.size() ? message.find("\n\t", end) : std::string::npos;
-  }
-  return cut == std::string::npos ? message : message.substr(0, cut);
+  static const std::string own = "\n\t[C]: in ?";
+  if (message.find("\nstack traceback:") == std::string::npos || message.size() < own.size() ||
+      message.compare(message.size() - own.size(), own.size(), own) != 0)
+    return message;
+  return message.substr(0, message.size() - own.size());
 }
 
 volatile sig_atomic_t g_prompt_interrupt = 0;

@@ -1226,9 +1226,13 @@ TEST_CASE("an error that a print of the user's raises is said as print's\, with 
   repl.send("print = error\r");
   REQUIRE(shows(repl, "> "));
   repl.send("1\r");
+  // One frame: error, which Lua names 'error' or 'print', as its search of the globals meets either first.
   REQUIRE(shows(repl, "error calling 'print' to show the values: 1 (print = nil shows them without it)\r\n"
-                      "stack traceback:\r\n\t[C]: in function 'error'"));
-  REQUIRE(shows(repl, "> "));
+                      "stack traceback:\r\n\t[C]: in function '"));
+  REQUIRE(shows(repl, "'\r\n> "));
+  const std::string shown = repl.output().substr(repl.output().rfind("stack traceback:"));
+  CHECK((shown == "stack traceback:\r\n\t[C]: in function 'error'\r\n> " ||
+         shown == "stack traceback:\r\n\t[C]: in function 'print'\r\n> "));
   repl.send("print = function(...) error('boom', 2) end\r");
   REQUIRE(shows(repl, "> "));
   repl.send("2\r");
@@ -1253,6 +1257,37 @@ TEST_CASE("an error that a print of the user's raises is said as print's\, with 
   REQUIRE(shows(repl, "stdin:1: y\r\nstack traceback:"));
   REQUIRE(shows(repl, "> "));
   CHECK(repl.output().find("error calling 'print' to show the values: stdin:1: y") == std::string::npos);
+  repl.send("\x04");
+  CHECK(repl.wait() == 0);
+}
+
+TEST_CASE("a print of the user's from a file of a long path\, with the library read from a long path too\, ends its traceback at the user's frame") {
+  // Lua writes a file name longer than 60 characters as "..." and its end. The REPL found the end of the
+  // user's frames in the traceback's text by the files it names, and took every such name for not the
+  // user's: a print defined in a script of a long path kept the REPL's frames below it (repl.lua's, then
+  // "[C]: in ?"). Library frames elsewhere are told by their whole chunk name, whatever its length.
+  const std::string dir = temp_dir() + "/a-folder-whose-name-is-long-enough-that-lua-cuts-the-chunk-names-under-it";
+  REQUIRE(::mkdir(dir.c_str(), 0755) == 0);
+  REQUIRE(::symlink(SCALELAB_SOURCE_DIR "/stdlib", (dir + "/stdlib").c_str()) == 0);
+  const std::string script = dir + "/prints.lua";
+  write_file(script, "print = function(...) error('mine') end\n"
+                     "function each() return sweep.filter(sweep.grid{ N = { 1, 2 }, D = { 1 } }, function(p) error('in keep') end) end\n");
+  Pty repl({SCALELAB_BINARY, "-i", script}, {"HOME=" + dir, "SCALELAB_STDLIB=" + dir + "/stdlib"});
+  REQUIRE(shows(repl, "> "));
+  repl.send("1\r");
+  REQUIRE(shows(repl, "error calling 'print' to show the values: ..."));
+  REQUIRE(shows(repl, "/prints.lua:1: mine (print = nil shows them without it)\r\nstack traceback:\r\n\t[C]: in function 'error'\r\n\t..."));
+  REQUIRE(shows(repl, "/prints.lua:1: in function 'print'\r\n> "));
+  CHECK(repl.output().find("repl.lua") == std::string::npos);
+  CHECK(repl.output().find("[C]: in ?") == std::string::npos);
+  // A library function called from that file, from the REPL: named as the user calls it.
+  repl.send("print = nil; sweep.grid{ N = 'x' }\r");
+  REQUIRE(shows(repl, "stdin:1: sweep.grid: N must be a number or a list of numbers (got a string)\r\n"
+                      "stack traceback:\r\n\t[scalelab]: in function 'sweep.grid'\r\n\tstdin:1: in main chunk\r\n> "));
+  repl.send("each()\r");
+  REQUIRE(shows(repl, "/prints.lua:2: in keep\r\nstack traceback:"));
+  REQUIRE(shows(repl, "in function 'sweep.filter'"));
+  REQUIRE(shows(repl, "\tstdin:1: in main chunk\r\n> "));
   repl.send("\x04");
   CHECK(repl.wait() == 0);
 }

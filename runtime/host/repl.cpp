@@ -78,15 +78,14 @@ int show_values(lua_State* L) {
   for (int i = 1; i <= n; ++i) lua_pushvalue(L, i);
   lua_call(L, n, 1);
   const int text = lua_gettop(L);
-  const int type = lua_getglobal(L, "print");
-  const bool callable = type == LUA_TFUNCTION || (type != LUA_TNIL && luaL_getmetafield(L, -1, "__call") != LUA_TNIL &&
-                                                  (lua_pop(L, 1), true));
-  if (!callable) {
+  lua_getglobal(L, "print");
+  const bool printing = callable(L, -1);
+  if (!printing) {
     lua_pop(L, 1);
     lua_getfield(L, repl, "write");
   }
   lua_pushvalue(L, text);
-  g_in_print = callable;
+  g_in_print = printing;
   lua_call(L, 1, 0);
   g_in_print = false;
   return 0;

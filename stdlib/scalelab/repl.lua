@@ -34,8 +34,10 @@ end
 -- names no position of this file: print = error, then 1, said "stdlib/scalelab/repl.lua:26: 1".
 function repl.show(...)
   local text = repl.text(...)
-  if callable(print) then
-    print(text)
+  -- The global print itself: the library's print falls back on Lua's own where it cannot be called.
+  local global_print = _G.print
+  if callable(global_print) then
+    global_print(text)
   else
     repl.write(text)
   end

@@ -451,7 +451,15 @@ std::string position_of_unlocated(lua_State* L, const char* message) {
 int message_handler(lua_State* L) {
   const char* message = lua_tostring(L, 1);
   if (!message) {
-    if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
+    // An error object with __tostring (a class of errors) is said as it says itself, with the traceback
+    // every other error gets: it was returned bare, as lua.c's handler does, and left no trace of where
+    // it was raised.
+    if (luaL_callmeta(L, 1, "__tostring")) {
+      if (lua_type(L, -1) == LUA_TSTRING) message = lua_tostring(L, -1);
+      else lua_pop(L, 1);
+    }
+  }
+  if (!message) {
     // A table raised as the error (error({ code = 42, file = "x" })) said only "(error object is a
     // table value)": what it holds is what the user needs to see.
     if (lua_type(L, 1) == LUA_TTABLE) {

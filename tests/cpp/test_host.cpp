@@ -155,6 +155,26 @@ TEST_CASE("an error Lua's own C function raises without a line names the user's 
   CHECK_THAT(r.err, Catch::StartsWith("scalelab: (command line):1: attempt to index a nil value (local 's')"));
 }
 
+TEST_CASE("an error object with __tostring is said as it says itself\, with the traceback") {
+  // It was said bare, as lua.c says it, with nothing of where it was raised.
+  std::string dir = temp_dir();
+  write_file(dir + "/raise.lua", "local E = { __tostring = function(e) return 'E: ' .. e.what end }\n"
+                                 "local function check(x)\n"
+                                 "  if not x then error(setmetatable({ what = 'no x' }, E)) end\n"
+                                 "end\n"
+                                 "check(nil)\n");
+  auto r = scalelab_run({dir + "/raise.lua"});
+  CHECK(r.status == 1);
+  CHECK_THAT(r.err, Catch::StartsWith("scalelab: E: no x\nstack traceback:\n\t[C]: in function 'error'\n"));
+  CHECK_THAT(r.err, Catch::Contains("raise.lua:3: in local 'check'"));
+  CHECK_THAT(r.err, Catch::Contains("raise.lua:5: in main chunk"));
+  // A __tostring that gives no string: the object's kind, as before.
+  r = scalelab_run({"-e", "error(setmetatable({}, { __tostring = function() return 42 end, __name = 'Thing' }))"});
+  CHECK(r.status == 1);
+  CHECK_THAT(r.err, Catch::StartsWith("scalelab: "));
+  CHECK_THAT(r.err, Catch::Contains("stack traceback:"));
+}
+
 TEST_CASE("a table raised as the error is shown with what it holds\, with the traceback") {
   // It said "(error object is a table value)" alone: not what the table held.
   auto r = scalelab_run({"-e", "error({ code = 42, file = 'runs.csv', rows = { 1, 2 } })"});

@@ -807,7 +807,12 @@ void Host::repl() {
     std::fflush(stderr);
   };
   // Runs the entry compiled on the stack top; what was pasted after it is dropped when it fails.
-  auto run_entry = [&](const std::string& chunk) {
+  // The entry running, as compiled (its lines numbered as in a paste), in the registry for the study
+  // checks, which locate a bad key of a table typed over several lines at the key's line, as in a
+  // script (scalelab.study.checks reads a script's file for that).
+  auto run_entry = [&](const std::string& chunk, const std::string& numbered) {
+    lua_pushlstring(L_, numbered.data(), numbered.size());
+    lua_setfield(L_, LUA_REGISTRYINDEX, "scalelab.repl_entry");
     if (!execute(!ends_with_semicolon(chunk), 0)) pasted.clear();
     else if (!ran) stop_paste(line_number);
   };
@@ -877,7 +882,7 @@ void Host::repl() {
       if (load_values(L_, before, without_semicolons(values))) lua_remove(L_, -2);  // else runs as "return ..."
       pending.clear();
       remember(chunk);
-      run_entry(chunk);
+      run_entry(chunk, numbered);
       if (terminated()) break;
       continue;
     }
@@ -889,7 +894,7 @@ void Host::repl() {
     if (load_with_last_expression(L_, numbered)) {
       pending.clear();
       remember(chunk);
-      run_entry(chunk);
+      run_entry(chunk, numbered);
       if (terminated()) break;
       say_local(chunk);
       continue;
@@ -910,7 +915,7 @@ void Host::repl() {
       stop_paste(line_number);
       continue;
     }
-    run_entry(chunk);
+    run_entry(chunk, numbered);
     if (terminated()) break;
     say_local(chunk);
   }

@@ -1292,6 +1292,35 @@ TEST_CASE("a print of the user's from a file of a long path\, with the library r
   CHECK(repl.wait() == 0);
 }
 
+TEST_CASE("a bad key of a table typed over several lines is located at the key's line\, as in a script") {
+  // The study checks read a script's file to find the key's line; an entry typed at the prompt has no
+  // file, and its error said "stdin:1:", the call's first line, in a study of twenty lines as well.
+  Pty repl(pasting_terminal(), {"HOME=" + temp_dir()});
+  REQUIRE(shows(repl, "> "));
+  for (const char* line : {"st = study 'x' {", "  sweep = sweep.grid{ N = { 1e5 }, D = { 1e7 } },", "  backend = 'simulated',",
+                           "  fitz = {},"}) {
+    repl.send(std::string(line) + "\r");
+    REQUIRE(shows(repl, ">> "));
+  }
+  repl.send("}\r");
+  REQUIRE(shows(repl, "stdin:4: study: unknown key 'fitz'; did you mean 'fits'?"));
+  REQUIRE(shows(repl, "> "));
+  // The same in a paste, numbered by the paste's lines; and a sweep's argument.
+  paste(repl, "x = 1\rs = sweep.grid{\r  N = { 1e5 },\r  D = 'x' }");
+  REQUIRE(shows(repl, "stdin:4: sweep.grid: D must be a number or a list of numbers (got a string)"));
+  REQUIRE(shows(repl, "> "));
+  // A function an earlier entry defined keeps the lines of its own entry: this entry's text is not its.
+  repl.send("function grid() return sweep.grid{ N = { 1e5 }, D = 'x' } end\r");
+  REQUIRE(shows(repl, "> "));
+  repl.send("local a = {\r");
+  REQUIRE(shows(repl, ">> "));
+  repl.send("  D = 1 } grid()\r");
+  REQUIRE(shows(repl, "stdin:1: sweep.grid: D must be a number or a list of numbers (got a string)"));
+  REQUIRE(shows(repl, "> "));
+  repl.send("\x04");
+  CHECK(repl.wait() == 0);
+}
+
 TEST_CASE("Ctrl-D on a continuation prompt drops the unfinished entry and keeps the session") {
   // It ended the session, and every model, run and fit it held, as Ctrl-D on "> " does.
   const std::string dir = temp_dir();

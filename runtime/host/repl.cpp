@@ -492,16 +492,61 @@ int save_history_entry(const std::string& path, const HistoryEntry& entry, int l
 }
 #endif
 
-bool ends_with_semicolon(const std::string& line) {
-  size_t end = line.find_last_not_of(" \t\r");
-  return end != std::string::npos && line[end] == ';';
+// The length of `chunk` up to the end of its last token of code: the blanks and comments after it
+// left out ("2; -- note" is "2;"), strings and comments read as Lua reads them (a "--" or a ';' in a
+// string is code; a ';' in a comment is not).
+size_t code_length(const std::string& chunk) {
+  // The level of a long bracket "[==[" opening at `at`, or -1.
+  auto long_bracket = [&](size_t at) {
+    size_t i = at + 1;
+    while (i < chunk.size() && chunk[i] == '=') ++i;
+    return i < chunk.size() && chunk[at] == '[' && chunk[i] == '[' ? static_cast<int>(i - at - 1) : -1;
+  };
+  // Past the long bracket of `level` closing after `from`, or npos.
+  auto past_close = [&](size_t from, int level) {
+    const std::string close = "]" + std::string(static_cast<size_t>(level), '=') + "]";
+    const size_t at = chunk.find(close, from);
+    return at == std::string::npos ? at : at + close.size();
+  };
+  size_t end = 0;
+  for (size_t i = 0; i < chunk.size();) {
+    const char c = chunk[i];
+    if (c == '-' && chunk.compare(i, 2, "--") == 0) {  // a comment, long or to the line's end
+      const int level = i + 2 < chunk.size() ? long_bracket(i + 2) : -1;
+      i = level >= 0 ? past_close(i + 4 + static_cast<size_t>(level), level) : chunk.find('\n', i);
+      if (i == std::string::npos) return end;
+      continue;
+    }
+    if (c == '"' || c == '\'') {  // a short string, its escapes skipped ("\" and a line break goes on)
+      size_t j = i + 1;
+      while (j < chunk.size() && chunk[j] != c && chunk[j] != '\n') j += chunk[j] == '\\' ? 2 : 1;
+      i = end = std::min(j + 1, chunk.size());
+      continue;
+    }
+    if (const int level = long_bracket(i); level >= 0) {  // a long string
+      i = past_close(i + 2 + static_cast<size_t>(level), level);
+      if (i == std::string::npos) return chunk.size();
+      end = i;
+      continue;
+    }
+    if (c != ' ' && c != '\t' && c != '\r' && c != '\n') end = i + 1;
+    ++i;
+  }
+  return end;
+}
+
+// Whether the chunk's code ends with ';', which silences its values ("x;", "x; -- note"; not
+// "x -- no;", whose ';' is in a comment and silenced it).
+bool ends_with_semicolon(const std::string& chunk) {
+  const size_t end = code_length(chunk);
+  return end > 0 && chunk[end - 1] == ';';
 }
 
 bool is_blank(const std::string& line) { return line.find_first_not_of(" \t\r") == std::string::npos; }
 
-// The line without its trailing semicolons (and the blanks around them).
+// The line without its trailing semicolons (and the blanks and comments around them).
 std::string without_semicolons(const std::string& line) {
-  size_t end = line.size();
+  size_t end = code_length(line);
   while (end > 0 && (line[end - 1] == ';' || line[end - 1] == ' ' || line[end - 1] == '\t' || line[end - 1] == '\r'))
     --end;
   return line.substr(0, end);

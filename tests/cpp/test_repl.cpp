@@ -1186,6 +1186,26 @@ TEST_CASE("statements then an expression on one line: the statements run and the
   CHECK(repl.wait() == 0);
 }
 
+TEST_CASE("a semicolon silences a line's values where it ends the code\, with a comment after it\, and not inside a comment") {
+  // The last character of the line decided: "2; -- note" showed 2, and "1 -- a note;" showed nothing.
+  Pty repl({SCALELAB_BINARY}, {"HOME=" + temp_dir()});
+  REQUIRE(shows(repl, "> "));
+  for (const char* line : {"1001 -- shown;", "1002; -- silenced", "1003 --[[ shown; ]]", "x = 1004; x -- shown;",
+                           "1005 --[==[ a ]] ; ]==] ;", "'1006;--' -- shown", "[[1007;]] ; -- silenced",
+                           "1008 --[[ silenced ]];"}) {
+    repl.send(std::string(line) + "\r");
+    REQUIRE(shows(repl, "> "));
+  }
+  repl.send("'end'\r");
+  REQUIRE(shows(repl, "end\r\n> "));
+  const std::string out = repl.output();
+  for (const char* shown : {"\n1001\r\n", "\n1003\r\n", "\n1004\r\n", "\n1006;--\r\n"}) CHECK(out.find(shown) != std::string::npos);
+  for (const char* silenced : {"\n1002\r\n", "\n1005\r\n", "\n1007;\r\n", "\n1008\r\n"}) CHECK(out.find(silenced) == std::string::npos);
+  CHECK(out.find("stdin:") == std::string::npos);
+  repl.send("\x04");
+  CHECK(repl.wait() == 0);
+}
+
 TEST_CASE("an error in a print of the user's that shows a value ends its traceback at the user's frame") {
   // The REPL shows a line's values through the global print: a print that raised showed the REPL's own
   // frames below the user's ("stdlib/scalelab/repl.lua:26: in function 'repl.show'", "[C]: in ?"),

@@ -240,8 +240,11 @@ class ProgressBar {
  public:
   ProgressBar(bool enabled, bool simulated)
       : enabled_(enabled && isatty(fileno(stderr))), simulated_(simulated) {}
-  ~ProgressBar() {
+  ~ProgressBar() { clear(); }
+  // Takes the bar off the terminal, so that what is written next starts a line of its own.
+  void clear() {
     if (drawn_) std::fprintf(stderr, "\r\033[K");
+    drawn_ = false;
   }
   void operator()(const train::Progress& p) {
     if (!enabled_) return;
@@ -636,6 +639,16 @@ int run_as(lua_State* L, const char* function) {
     if (lua_pcall(L, 1, 0, 0) != LUA_OK) failure.ref = luaL_ref(L, LUA_REGISTRYINDEX);
   };
 
+  // The notes known before the first step (the configuration's, a resume's) are said then, before the
+  // progress bar: said with the result, they came after the run, and after Ctrl-C stopped it (in the
+  // REPL after its "^C", on the bar's line), where nothing of the stopped run but what was kept belongs.
+  std::string said;
+  c.notes = [&](const std::string& notes) {
+    said = notes;
+    std::fprintf(stderr, "%s: note: %s\n", function, notes.c_str());
+    std::fflush(stderr);
+  };
+
   train::RunResult result;
   // A data source's error part-way through the run: the run stopped and wrote its checkpoint.
   std::optional<train::SourceFailed> source_failed;
@@ -699,6 +712,14 @@ int run_as(lua_State* L, const char* function) {
     if (result.unique_tokens > 0)
       result.epochs = static_cast<double>(result.tokens) / static_cast<double>(result.unique_tokens);
   }
+  // The notes that came up during the run (a checkpoint that could not be written): result.note after
+  // those said as it started.
+  std::string unsaid = result.note;
+  if (!said.empty() && unsaid.compare(0, said.size(), said) == 0) {
+    unsaid.erase(0, said.size());
+    if (unsaid.compare(0, 2, "; ") == 0) unsaid.erase(0, 2);
+  }
+  bar.clear();
   if (result.status == train::RunStatus::Interrupted) {
     // The host's SIGINT handler also armed hooks that would turn Ctrl-C into a Lua error at the
     // next instruction of the main thread and of each coroutine being resumed; the run already
@@ -709,7 +730,7 @@ int run_as(lua_State* L, const char* function) {
     note_stopped_by_interrupt();
     if (interrupt_ends_script()) {
       // The script ends here: say what was kept and how to go on.
-      const std::string note = result.note.empty() ? "" : str(" (note: ", result.note, ")");
+      const std::string note = unsaid.empty() ? "" : str(" (note: ", unsaid, ")");
       if (result.checkpoint_failed) throw Interrupted(str(result.message, note));
       if (!c.checkpoint.empty() && c.resume)
         throw Interrupted(str(result.message, "; the checkpoint ", c.checkpoint,
@@ -720,9 +741,9 @@ int run_as(lua_State* L, const char* function) {
       throw Interrupted(str(result.message, " (no checkpoint: give train.run checkpoint = \"run.ckpt\" to be able to resume)", note));
     }
   }
-  // Said as it happens, also to a script that never prints the result: a checkpoint not written, a
-  // resume on another thread count.
-  if (!result.note.empty()) std::fprintf(stderr, "%s: note: %s\n", function, result.note.c_str());
+  // Said as it happens, also to a script that never prints the result: a checkpoint not written (a
+  // resume on another thread count, and the configuration's notes, were said as the run started).
+  if (!unsaid.empty()) std::fprintf(stderr, "%s: note: %s\n", function, unsaid.c_str());
   push(L, std::move(result));
   return 1;
 }

@@ -451,7 +451,15 @@ std::string position_of_unlocated(lua_State* L, const char* message) {
 int message_handler(lua_State* L) {
   const char* message = lua_tostring(L, 1);
   if (!message) {
-    if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
+    // An error object with __tostring (a class of errors) is said as it says itself, with the traceback
+    // every other error gets: it was returned bare, as lua.c's handler does, and left no trace of where
+    // it was raised.
+    if (luaL_callmeta(L, 1, "__tostring")) {
+      if (lua_type(L, -1) == LUA_TSTRING) message = lua_tostring(L, -1);
+      else lua_pop(L, 1);
+    }
+  }
+  if (!message) {
     // A table raised as the error (error({ code = 42, file = "x" })) said only "(error object is a
     // table value)": what it holds is what the user needs to see.
     if (lua_type(L, 1) == LUA_TTABLE) {
@@ -508,8 +516,26 @@ int message_handler(lua_State* L) {
 // function calls: each value the REPL showed, help(), and the library's functions then failed
 // ("attempt to call a string value (global 'type')"). The modules' writes go to the globals (init.lua
 // sets model, help, ...), and their reads of any other name find the globals as they are. print
-// stays the global one: users and tests replace it to capture what the library prints.
+// calls the global one (library_print): users and tests replace it to capture what the library prints.
 constexpr const char* kLibraryEnvKey = "scalelab.library_environment";
+
+// The library's print: the global print as it is now (a user's that captures or logs what the library
+// prints sees it), or Lua's own (upvalue 1) where the global one cannot be called: with print = nil
+// (which the REPL suggests after a print of the user's failed, and which shows values without it),
+// help() and every library function that prints failed "stdlib/scalelab/help.lua:103: attempt to call
+// a nil value (global 'print')". The global print may be this function itself, which a library module
+// read as its print and put back (local saved = print; print = ...; print = saved): then Lua's own too.
+int library_print(lua_State* L) {
+  const int n = lua_gettop(L);
+  lua_getglobal(L, "print");
+  if (!callable(L, -1) || lua_tocfunction(L, -1) == library_print) {
+    lua_pop(L, 1);
+    lua_pushvalue(L, lua_upvalueindex(1));
+  }
+  lua_insert(L, 1);
+  lua_call(L, n, LUA_MULTRET);
+  return lua_gettop(L);
+}
 
 void make_library_environment(lua_State* L) {
   lua_newtable(L);                 // the environment: empty, so that every write goes to the globals
@@ -526,6 +552,9 @@ void make_library_environment(lua_State* L) {
       lua_pop(L, 1);
     }
   }
+  lua_getglobal(L, "print");
+  lua_pushcclosure(L, library_print, 1);
+  lua_setfield(L, -3, "print");
   lua_createtable(L, 0, 1);        // the standard library's metatable: the globals past it
   lua_pushvalue(L, -2);
   lua_setfield(L, -2, "__index");
@@ -601,6 +630,14 @@ int open_host(lua_State* L) {
 }
 
 }  // namespace
+
+bool callable(lua_State* L, int index) {
+  const int type = lua_type(L, index);
+  if (type == LUA_TFUNCTION) return true;
+  if (type == LUA_TNIL || luaL_getmetafield(L, index, "__call") == LUA_TNIL) return false;
+  lua_pop(L, 1);
+  return true;
+}
 
 Host::Host() : L_(luaL_newstate()) {
   if (!L_) throw SystemError("cannot create a Lua state: out of memory");

@@ -16,6 +16,9 @@ namespace scalelab::host {
 // "near '<\207>'") the character and what Lua takes instead. `source`: the text compiled.
 void explain_non_ascii(lua_State* L, const std::string& source);
 
+// Whether the value at `index` can be called: a function, or a value whose metatable has __call.
+bool callable(lua_State* L, int index);
+
 class Host {
  public:
   // Opens the state, registers the natives and the stdlib searcher, and loads "scalelab" (which

@@ -35,7 +35,6 @@
 #include <string>
 #include <vector>
 
-#include "bindings/binding.h"
 #include "core/interrupt.h"
 #include "host/host.h"
 
@@ -61,39 +60,51 @@ void push_repl_module(lua_State* L) {
   lua_remove(L, -2);
 }
 
-// show_values(...): prints the values through scalelab.repl.show. Called protected (Host::call):
-// an error there is reported like any other, and the REPL goes on.
+// Set while show_values calls the global print, and left set when print raised: the error of a show that
+// failed is print's (the user's print), not the REPL's.
+bool g_in_print = false;
+
+// show_values(...): prints the values as scalelab.repl.show does: the line scalelab.repl.text makes,
+// through the global print, or scalelab.repl.write where print cannot be called. print is called
+// from here, a C function, rather than from repl.show: Lua's error() names the position of its
+// caller's caller, so print = error, then 1, said "stdlib/scalelab/repl.lua:26: 1" (error("x", 2) in a
+// print of the user's did too), a line of the REPL's that the user never wrote. Called protected
+// (Host::call): an error there is reported like any other, and the REPL goes on.
 int show_values(lua_State* L) {
   const int n = lua_gettop(L);
   push_repl_module(L);
-  lua_getfield(L, -1, "show");
-  lua_remove(L, -2);
-  lua_insert(L, 1);
-  lua_call(L, n, 0);
+  const int repl = lua_gettop(L);
+  lua_getfield(L, repl, "text");
+  for (int i = 1; i <= n; ++i) lua_pushvalue(L, i);
+  lua_call(L, n, 1);
+  const int text = lua_gettop(L);
+  lua_getglobal(L, "print");
+  const bool printing = callable(L, -1);
+  if (!printing) {
+    lua_pop(L, 1);
+    lua_getfield(L, repl, "write");
+  }
+  lua_pushvalue(L, text);
+  g_in_print = printing;
+  lua_call(L, 1, 0);
+  g_in_print = false;
   return 0;
 }
 
-// The message (with its traceback) of an error raised while the REPL showed a line's values, cut after
-// the user's outermost frame. Below it are the REPL's own frames (scalelab.repl.show, pretty's, the C
-// function that calls them), which no other error at the prompt shows: a print of the user's that
-// raised (print = function() error("x") end, then 1) ended its traceback with "stdlib/scalelab/repl.lua:26:
-// in function 'repl.show'" and "[C]: in ?". A traceback with no frame of the user's (print = error) is
-// left whole: its frames are all there is to say where it came from.
+// The message (with its traceback) of an error raised while the REPL showed a line's values, without
+// the REPL's own frame: the traceback's last, show_values's "[C]: in ?", below the user's print (print
+// = function() error("x") end, then 1), which no other error at the prompt shows. It was cut after the
+// user's outermost frame, told from the library's by the file each line of the traceback names; but Lua
+// writes a name longer than 60 characters as "..." and its end, and every such frame was taken for not
+// the user's: a print defined in a script of a long path (scalelab -i /a/long/path/s.lua) kept the
+// REPL's frames below it (repl.lua's repl.show, then "[C]: in ?"). The frame is the last whatever the
+// names: nothing is read from them.
 std::string without_show_frames(const std::string& message) {
-  const size_t start = message.find("\nstack traceback:");
-  if (start == std::string::npos) return message;
-  size_t cut = std::string::npos;  // the end of the user's outermost frame's line
-  for (size_t at = message.find("\n\t", start); at != std::string::npos;) {
-    const size_t end = std::min(message.find('\n', at + 1), message.size());
-    const std::string line = message.substr(at + 2, end - at - 2);
-    const size_t colon = line.find(':');
-    const bool user = colon != std::string::npos && line.compare(0, 4, "[C]:") != 0 &&
-                      line.compare(0, 11, "[scalelab]:") != 0 && line.compare(0, 3, "...") != 0 &&
-                      line.front() != '(' && !lua::library_source(("@" + line.substr(0, colon)).c_str());
-    if (user) cut = end;
-    at = end < message.size() ? message.find("\n\t", end) : std::string::npos;
-  }
-  return cut == std::string::npos ? message : message.substr(0, cut);
+  static const std::string own = "\n\t[C]: in ?";
+  if (message.find("\nstack traceback:") == std::string::npos || message.size() < own.size() ||
+      message.compare(message.size() - own.size(), own.size(), own) != 0)
+    return message;
+  return message.substr(0, message.size() - own.size());
 }
 
 volatile sig_atomic_t g_prompt_interrupt = 0;
@@ -481,16 +492,61 @@ int save_history_entry(const std::string& path, const HistoryEntry& entry, int l
 }
 #endif
 
-bool ends_with_semicolon(const std::string& line) {
-  size_t end = line.find_last_not_of(" \t\r");
-  return end != std::string::npos && line[end] == ';';
+// The length of `chunk` up to the end of its last token of code: the blanks and comments after it
+// left out ("2; -- note" is "2;"), strings and comments read as Lua reads them (a "--" or a ';' in a
+// string is code; a ';' in a comment is not).
+size_t code_length(const std::string& chunk) {
+  // The level of a long bracket "[==[" opening at `at`, or -1.
+  auto long_bracket = [&](size_t at) {
+    size_t i = at + 1;
+    while (i < chunk.size() && chunk[i] == '=') ++i;
+    return i < chunk.size() && chunk[at] == '[' && chunk[i] == '[' ? static_cast<int>(i - at - 1) : -1;
+  };
+  // Past the long bracket of `level` closing after `from`, or npos.
+  auto past_close = [&](size_t from, int level) {
+    const std::string close = "]" + std::string(static_cast<size_t>(level), '=') + "]";
+    const size_t at = chunk.find(close, from);
+    return at == std::string::npos ? at : at + close.size();
+  };
+  size_t end = 0;
+  for (size_t i = 0; i < chunk.size();) {
+    const char c = chunk[i];
+    if (c == '-' && chunk.compare(i, 2, "--") == 0) {  // a comment, long or to the line's end
+      const int level = i + 2 < chunk.size() ? long_bracket(i + 2) : -1;
+      i = level >= 0 ? past_close(i + 4 + static_cast<size_t>(level), level) : chunk.find('\n', i);
+      if (i == std::string::npos) return end;
+      continue;
+    }
+    if (c == '"' || c == '\'') {  // a short string, its escapes skipped ("\" and a line break goes on)
+      size_t j = i + 1;
+      while (j < chunk.size() && chunk[j] != c && chunk[j] != '\n') j += chunk[j] == '\\' ? 2 : 1;
+      i = end = std::min(j + 1, chunk.size());
+      continue;
+    }
+    if (const int level = long_bracket(i); level >= 0) {  // a long string
+      i = past_close(i + 2 + static_cast<size_t>(level), level);
+      if (i == std::string::npos) return chunk.size();
+      end = i;
+      continue;
+    }
+    if (c != ' ' && c != '\t' && c != '\r' && c != '\n') end = i + 1;
+    ++i;
+  }
+  return end;
+}
+
+// Whether the chunk's code ends with ';', which silences its values ("x;", "x; -- note"; not
+// "x -- no;", whose ';' is in a comment and silenced it).
+bool ends_with_semicolon(const std::string& chunk) {
+  const size_t end = code_length(chunk);
+  return end > 0 && chunk[end - 1] == ';';
 }
 
 bool is_blank(const std::string& line) { return line.find_first_not_of(" \t\r") == std::string::npos; }
 
-// The line without its trailing semicolons (and the blanks around them).
+// The line without its trailing semicolons (and the blanks and comments around them).
 std::string without_semicolons(const std::string& line) {
-  size_t end = line.size();
+  size_t end = code_length(line);
   while (end > 0 && (line[end - 1] == ';' || line[end - 1] == ' ' || line[end - 1] == '\t' || line[end - 1] == '\r'))
     --end;
   return line.substr(0, end);
@@ -716,12 +772,21 @@ void Host::repl() {
     if (show && results > 0) {
       lua_pushcfunction(L_, show_values);
       lua_insert(L_, base);
+      g_in_print = false;
       if (call(results, 0) != LUA_OK) {
         if (const char* message = lua_tostring(L_, -1)) {
-          const std::string cut = without_show_frames(message);
+          std::string cut = without_show_frames(message);
+          // The user's print raised (print = error, print = function() error("x") end): said as lua.c
+          // says it, with the way back to values shown (a Ctrl-C while print ran is said as any other).
+          if (g_in_print && !interrupted()) {
+            const size_t frames = std::min(cut.find("\nstack traceback:"), cut.size());
+            cut = "error calling 'print' to show the values: " + cut.substr(0, frames) +
+                  " (print = nil shows them without it)" + cut.substr(frames);
+          }
           lua_pop(L_, 1);
           lua_pushlstring(L_, cut.data(), cut.size());
         }
+        g_in_print = false;
         report(false);
       }
     }
@@ -787,7 +852,12 @@ void Host::repl() {
     std::fflush(stderr);
   };
   // Runs the entry compiled on the stack top; what was pasted after it is dropped when it fails.
-  auto run_entry = [&](const std::string& chunk) {
+  // The entry running, as compiled (its lines numbered as in a paste), in the registry for the study
+  // checks, which locate a bad key of a table typed over several lines at the key's line, as in a
+  // script (scalelab.study.checks reads a script's file for that).
+  auto run_entry = [&](const std::string& chunk, const std::string& numbered) {
+    lua_pushlstring(L_, numbered.data(), numbered.size());
+    lua_setfield(L_, LUA_REGISTRYINDEX, "scalelab.repl_entry");
     if (!execute(!ends_with_semicolon(chunk), 0)) pasted.clear();
     else if (!ran) stop_paste(line_number);
   };
@@ -857,7 +927,7 @@ void Host::repl() {
       if (load_values(L_, before, without_semicolons(values))) lua_remove(L_, -2);  // else runs as "return ..."
       pending.clear();
       remember(chunk);
-      run_entry(chunk);
+      run_entry(chunk, numbered);
       if (terminated()) break;
       continue;
     }
@@ -869,7 +939,7 @@ void Host::repl() {
     if (load_with_last_expression(L_, numbered)) {
       pending.clear();
       remember(chunk);
-      run_entry(chunk);
+      run_entry(chunk, numbered);
       if (terminated()) break;
       say_local(chunk);
       continue;
@@ -890,7 +960,7 @@ void Host::repl() {
       stop_paste(line_number);
       continue;
     }
-    run_entry(chunk);
+    run_entry(chunk, numbered);
     if (terminated()) break;
     say_local(chunk);
   }

@@ -989,6 +989,7 @@ RunResult train(const TrainConfig& config) {
   }
   // The initial parameters' loss, the curve's first point (also when a checkpoint of step 0, written
   // by a run stopped before its first step, is resumed).
+  if (config.notes && !result.note.empty()) config.notes(result.note);
   double eval_at_start = kNaN;
   if (state.step == 0) eval_at_start = evaluate();
 

@@ -96,6 +96,10 @@ struct TrainConfig {
   // Asked before every step: true stops the run there as Ctrl-C does (status Interrupted, the
   // checkpoint written). train.run's: its progress function raised an error.
   std::function<bool()> stop;
+  // Called once, before the first step, with the notes known then (RunResult::note so far: a resume's,
+  // the configuration's, such as a held-out split smaller than one evaluation), where there are any:
+  // train.run says them as the run starts, where the user can still act on them, rather than after it.
+  std::function<void(const std::string&)> notes;
 
   // Throws scalelab::Error naming the first bad field and the fix.
   void Validate() const;

@@ -11,21 +11,35 @@ local function callable(value)
   return type(meta) == "table" and rawget(meta, "__call") ~= nil
 end
 
--- Prints each value an expression returned, pretty-printed to the terminal's width (a table's lines
--- were 100 wide whatever the terminal's), separated by tabs as print does. Through the global print,
--- as lua.c shows values (a print of the user's that logs sees them too); where a line left print
--- something that cannot be called (print = nil), to standard output: every value shown then failed,
--- "attempt to call a nil value (global 'print')" with this file's frames in its traceback.
-function repl.show(...)
+-- The line that shows the values an expression returned: each pretty-printed to the terminal's width
+-- (a table's lines were 100 wide whatever the terminal's), separated by tabs as print does.
+function repl.text(...)
   local n = select("#", ...)
   local parts = {}
   local options = { width = pretty.columns() }
   for i = 1, n do parts[i] = pretty.format((select(i, ...)), options) end
-  local text = table.concat(parts, "\t")
-  if callable(print) then
-    print(text)
+  return table.concat(parts, "\t")
+end
+
+-- Writes `text` and a line break to standard output: how the REPL shows values where a line left print
+-- something that cannot be called (print = nil), as every value shown then failed, "attempt to call a
+-- nil value (global 'print')" with this file's frames in its traceback.
+function repl.write(text)
+  io.write(text, "\n")
+end
+
+-- Prints each value an expression returned (repl.text) through the global print, as lua.c shows values
+-- (a print of the user's that logs sees them too), or with repl.write where print cannot be called.
+-- The REPL itself calls print from C (repl.cpp's show_values), so that an error that print raises
+-- names no position of this file: print = error, then 1, said "stdlib/scalelab/repl.lua:26: 1".
+function repl.show(...)
+  local text = repl.text(...)
+  -- The global print itself: the library's print falls back on Lua's own where it cannot be called.
+  local global_print = _G.print
+  if callable(global_print) then
+    global_print(text)
   else
-    io.write(text, "\n")
+    repl.write(text)
   end
 end
 

@@ -107,6 +107,23 @@ TEST_CASE("scalelab -e prints GPT-2's parameter count") {
   CHECK(r.out == "124439808\n");
 }
 
+TEST_CASE("what the library prints goes through the global print\, and to standard output where print is nil") {
+  // With print = nil (as the REPL suggests after a print of the user's failed), help() and every library
+  // function that prints failed: "stdlib/scalelab/help.lua:103: attempt to call a nil value (global 'print')".
+  const std::string dir = temp_dir();
+  auto r = scalelab_run({"-e", "print = nil; help(plan.cost); study 'p' { sweep = sweep.grid{ N = { 1e5 }, D = { 1e7 } }, "
+                               "backend = 'simulated', fits = {}, store = '" + dir + "/p.db' }"});
+  CHECK(r.status == 0);
+  CHECK_THAT(r.out, Catch::StartsWith("plan.cost{"));
+  CHECK_THAT(r.out, Catch::Contains("# Study p"));
+  CHECK(r.err.find("attempt to call") == std::string::npos);
+  // A print of the user's sees what the library prints, as before.
+  r = scalelab_run({"-e", "local lines = {}; local p = print; print = function(s) lines[#lines + 1] = s end; "
+                          "help(plan.cost); print = p; print(#lines > 0, lines[1]:sub(1, 10))"});
+  CHECK(r.status == 0);
+  CHECK(r.out == "true\tplan.cost{\n");
+}
+
 TEST_CASE("a script error exits 1 with file:line and a traceback") {
   auto r = scalelab_run({"-e", "error('boom')"});
   CHECK(r.status == 1);
@@ -136,6 +153,26 @@ TEST_CASE("an error Lua's own C function raises without a line names the user's 
   // Already located: not twice.
   r = scalelab_run({"-e", "local s; print(s.a)"});
   CHECK_THAT(r.err, Catch::StartsWith("scalelab: (command line):1: attempt to index a nil value (local 's')"));
+}
+
+TEST_CASE("an error object with __tostring is said as it says itself\, with the traceback") {
+  // It was said bare, as lua.c says it, with nothing of where it was raised.
+  std::string dir = temp_dir();
+  write_file(dir + "/raise.lua", "local E = { __tostring = function(e) return 'E: ' .. e.what end }\n"
+                                 "local function check(x)\n"
+                                 "  if not x then error(setmetatable({ what = 'no x' }, E)) end\n"
+                                 "end\n"
+                                 "check(nil)\n");
+  auto r = scalelab_run({dir + "/raise.lua"});
+  CHECK(r.status == 1);
+  CHECK_THAT(r.err, Catch::StartsWith("scalelab: E: no x\nstack traceback:\n\t[C]: in function 'error'\n"));
+  CHECK_THAT(r.err, Catch::Contains("raise.lua:3: in local 'check'"));
+  CHECK_THAT(r.err, Catch::Contains("raise.lua:5: in main chunk"));
+  // A __tostring that gives no string: the object's kind, as before.
+  r = scalelab_run({"-e", "error(setmetatable({}, { __tostring = function() return 42 end, __name = 'Thing' }))"});
+  CHECK(r.status == 1);
+  CHECK_THAT(r.err, Catch::StartsWith("scalelab: "));
+  CHECK_THAT(r.err, Catch::Contains("stack traceback:"));
 }
 
 TEST_CASE("a table raised as the error is shown with what it holds\, with the traceback") {

@@ -343,6 +343,37 @@ TEST_CASE("Ctrl-C in the REPL stops train.run with its result and returns to the
   repl_keeps_interrupted_run(dir, "train.run{ %s }");
 }
 
+TEST_CASE("train.run's notes on its configuration come before its progress bar\, and nothing of them after Ctrl-C") {
+  // The note that the held-out split is smaller than one evaluation was printed with the result: after
+  // the run, and after Ctrl-C stopped it, on the progress bar's line, past the terminal's "^C".
+  Pty session({SCALELAB_BINARY}, {"HOME=" + temp_dir()});
+  REQUIRE(shows(session, "> "));
+  session.send("src = data.synthetic{ kind = 'markov', vocab = 64, order = 1, seed = 3, tokens = 2e5 }\r");
+  REQUIRE(shows(session, "> "));
+  session.send("r = train.run{ model = model.gpt{ vocab = 64, ctx = 32, d_model = 64, n_layer = 2, n_head = 2 }, "
+               "data = data.sampler{ corpus = src, tokens = 4e6, unique_tokens = 'all', seq_len = 32, batch = 8 }, "
+               "tokens = 4e6, lr = 1e-3, threads = 1 }\r");
+  const std::string note = "train.run: note: the held-out data holds 127 sequences of 32 tokens";
+  REQUIRE(shows(session, note));
+  REQUIRE(shows(session, " tokens/s  ETA "));  // the bar, drawn after the note
+  session.expect("(never shown)", 1.0);
+  const size_t stopped_at = session.output().size();
+  session.interrupt();
+  REQUIRE(shows(session, "interrupted: Ctrl-C stopped train.run, which returned its result"));
+  REQUIRE(shows(session, "> "));
+  const std::string out = session.output();
+  const size_t said = out.find(note);
+  CHECK(said < out.find(" tokens/s  ETA "));
+  CHECK(out.find("note:", stopped_at) == std::string::npos);
+  CHECK(out.rfind(note) == said);  // said once
+  // The result keeps it.
+  session.send("r.status, r.note:match('held%-out data holds 127') ~= nil\r");
+  REQUIRE(shows(session, "interrupted\ttrue"));
+  REQUIRE(shows(session, "> "));
+  session.send("\x04");
+  CHECK(session.wait() == 0);
+}
+
 TEST_CASE("Ctrl-C in the REPL stops train.run called in a coroutine with its result too") {
   // The host arms its hook on the main thread; train.run disarmed only the coroutine's, so the hook
   // raised \"interrupted!\" as soon as the coroutine returned, and the result was lost.
@@ -1155,6 +1186,26 @@ TEST_CASE("statements then an expression on one line: the statements run and the
   CHECK(repl.wait() == 0);
 }
 
+TEST_CASE("a semicolon silences a line's values where it ends the code\, with a comment after it\, and not inside a comment") {
+  // The last character of the line decided: "2; -- note" showed 2, and "1 -- a note;" showed nothing.
+  Pty repl({SCALELAB_BINARY}, {"HOME=" + temp_dir()});
+  REQUIRE(shows(repl, "> "));
+  for (const char* line : {"1001 -- shown;", "1002; -- silenced", "1003 --[[ shown; ]]", "x = 1004; x -- shown;",
+                           "1005 --[==[ a ]] ; ]==] ;", "'1006;--' -- shown", "[[1007;]] ; -- silenced",
+                           "1008 --[[ silenced ]];"}) {
+    repl.send(std::string(line) + "\r");
+    REQUIRE(shows(repl, "> "));
+  }
+  repl.send("'end'\r");
+  REQUIRE(shows(repl, "end\r\n> "));
+  const std::string out = repl.output();
+  for (const char* shown : {"\n1001\r\n", "\n1003\r\n", "\n1004\r\n", "\n1006;--\r\n"}) CHECK(out.find(shown) != std::string::npos);
+  for (const char* silenced : {"\n1002\r\n", "\n1005\r\n", "\n1007;\r\n", "\n1008\r\n"}) CHECK(out.find(silenced) == std::string::npos);
+  CHECK(out.find("stdin:") == std::string::npos);
+  repl.send("\x04");
+  CHECK(repl.wait() == 0);
+}
+
 TEST_CASE("an error in a print of the user's that shows a value ends its traceback at the user's frame") {
   // The REPL shows a line's values through the global print: a print that raised showed the REPL's own
   // frames below the user's ("stdlib/scalelab/repl.lua:26: in function 'repl.show'", "[C]: in ?"),
@@ -1181,6 +1232,110 @@ TEST_CASE("an error in a print of the user's that shows a value ends its traceba
   REQUIRE(shows(repl, "> "));
   repl.send("2\r");
   REQUIRE(shows(repl, "2\r\n"));
+  REQUIRE(shows(repl, "> "));
+  repl.send("\x04");
+  CHECK(repl.wait() == 0);
+}
+
+TEST_CASE("an error that a print of the user's raises is said as print's\, with no position of the REPL's") {
+  // The REPL called print from its own Lua (repl.show): Lua's error() names its caller's caller, so
+  // print = error, then 1, said "stdlib/scalelab/repl.lua:26: 1", a line the user never wrote, and so
+  // did error("boom", 2) in a print of the user's.
+  Pty repl({SCALELAB_BINARY}, {"HOME=" + temp_dir()});
+  REQUIRE(shows(repl, "> "));
+  repl.send("print = error\r");
+  REQUIRE(shows(repl, "> "));
+  repl.send("1\r");
+  // One frame: error, which Lua names 'error' or 'print', as its search of the globals meets either first.
+  REQUIRE(shows(repl, "error calling 'print' to show the values: 1 (print = nil shows them without it)\r\n"
+                      "stack traceback:\r\n\t[C]: in function '"));
+  REQUIRE(shows(repl, "'\r\n> "));
+  const std::string shown = repl.output().substr(repl.output().rfind("stack traceback:"));
+  CHECK((shown == "stack traceback:\r\n\t[C]: in function 'error'\r\n> " ||
+         shown == "stack traceback:\r\n\t[C]: in function 'print'\r\n> "));
+  repl.send("print = function(...) error('boom', 2) end\r");
+  REQUIRE(shows(repl, "> "));
+  repl.send("2\r");
+  REQUIRE(shows(repl, "error calling 'print' to show the values: boom (print = nil shows them without it)\r\n"
+                      "stack traceback:\r\n\t[C]: in function 'error'\r\n\tstdin:1: in function 'print'"));
+  REQUIRE(shows(repl, "> "));
+  // A print that raises at its own line keeps that line; one that cannot be called is not called.
+  repl.send("print = function() error('x') end\r");
+  REQUIRE(shows(repl, "> "));
+  repl.send("3\r");
+  REQUIRE(shows(repl, "error calling 'print' to show the values: stdin:1: x (print = nil shows them without it)"));
+  REQUIRE(shows(repl, "> "));
+  repl.send("print = 5\r");
+  REQUIRE(shows(repl, "> "));
+  repl.send("4\r");
+  REQUIRE(shows(repl, "4\r\n> "));
+  const std::string out = repl.output();
+  CHECK(out.find("repl.lua") == std::string::npos);
+  CHECK(out.find("repl.show") == std::string::npos);
+  // An error of the line itself is not print's.
+  repl.send("print = nil; error('y')\r");
+  REQUIRE(shows(repl, "stdin:1: y\r\nstack traceback:"));
+  REQUIRE(shows(repl, "> "));
+  CHECK(repl.output().find("error calling 'print' to show the values: stdin:1: y") == std::string::npos);
+  repl.send("\x04");
+  CHECK(repl.wait() == 0);
+}
+
+TEST_CASE("a print of the user's from a file of a long path\, with the library read from a long path too\, ends its traceback at the user's frame") {
+  // Lua writes a file name longer than 60 characters as "..." and its end. The REPL found the end of the
+  // user's frames in the traceback's text by the files it names, and took every such name for not the
+  // user's: a print defined in a script of a long path kept the REPL's frames below it (repl.lua's, then
+  // "[C]: in ?"). Library frames elsewhere are told by their whole chunk name, whatever its length.
+  const std::string dir = temp_dir() + "/a-folder-whose-name-is-long-enough-that-lua-cuts-the-chunk-names-under-it";
+  REQUIRE(::mkdir(dir.c_str(), 0755) == 0);
+  REQUIRE(::symlink(SCALELAB_SOURCE_DIR "/stdlib", (dir + "/stdlib").c_str()) == 0);
+  const std::string script = dir + "/prints.lua";
+  write_file(script, "print = function(...) error('mine') end\n"
+                     "function each() return sweep.filter(sweep.grid{ N = { 1, 2 }, D = { 1 } }, function(p) error('in keep') end) end\n");
+  Pty repl({SCALELAB_BINARY, "-i", script}, {"HOME=" + dir, "SCALELAB_STDLIB=" + dir + "/stdlib"});
+  REQUIRE(shows(repl, "> "));
+  repl.send("1\r");
+  REQUIRE(shows(repl, "error calling 'print' to show the values: ..."));
+  REQUIRE(shows(repl, "/prints.lua:1: mine (print = nil shows them without it)\r\nstack traceback:\r\n\t[C]: in function 'error'\r\n\t..."));
+  REQUIRE(shows(repl, "/prints.lua:1: in function 'print'\r\n> "));
+  CHECK(repl.output().find("repl.lua") == std::string::npos);
+  CHECK(repl.output().find("[C]: in ?") == std::string::npos);
+  // A library function called from that file, from the REPL: named as the user calls it.
+  repl.send("print = nil; sweep.grid{ N = 'x' }\r");
+  REQUIRE(shows(repl, "stdin:1: sweep.grid: N must be a number or a list of numbers (got a string)\r\n"
+                      "stack traceback:\r\n\t[scalelab]: in function 'sweep.grid'\r\n\tstdin:1: in main chunk\r\n> "));
+  repl.send("each()\r");
+  REQUIRE(shows(repl, "/prints.lua:2: in keep\r\nstack traceback:"));
+  REQUIRE(shows(repl, "in function 'sweep.filter'"));
+  REQUIRE(shows(repl, "\tstdin:1: in main chunk\r\n> "));
+  repl.send("\x04");
+  CHECK(repl.wait() == 0);
+}
+
+TEST_CASE("a bad key of a table typed over several lines is located at the key's line\, as in a script") {
+  // The study checks read a script's file to find the key's line; an entry typed at the prompt has no
+  // file, and its error said "stdin:1:", the call's first line, in a study of twenty lines as well.
+  Pty repl(pasting_terminal(), {"HOME=" + temp_dir()});
+  REQUIRE(shows(repl, "> "));
+  for (const char* line : {"st = study 'x' {", "  sweep = sweep.grid{ N = { 1e5 }, D = { 1e7 } },", "  backend = 'simulated',",
+                           "  fitz = {},"}) {
+    repl.send(std::string(line) + "\r");
+    REQUIRE(shows(repl, ">> "));
+  }
+  repl.send("}\r");
+  REQUIRE(shows(repl, "stdin:4: study: unknown key 'fitz'; did you mean 'fits'?"));
+  REQUIRE(shows(repl, "> "));
+  // The same in a paste, numbered by the paste's lines; and a sweep's argument.
+  paste(repl, "x = 1\rs = sweep.grid{\r  N = { 1e5 },\r  D = 'x' }");
+  REQUIRE(shows(repl, "stdin:4: sweep.grid: D must be a number or a list of numbers (got a string)"));
+  REQUIRE(shows(repl, "> "));
+  // A function an earlier entry defined keeps the lines of its own entry: this entry's text is not its.
+  repl.send("function grid() return sweep.grid{ N = { 1e5 }, D = 'x' } end\r");
+  REQUIRE(shows(repl, "> "));
+  repl.send("local a = {\r");
+  REQUIRE(shows(repl, ">> "));
+  repl.send("  D = 1 } grid()\r");
+  REQUIRE(shows(repl, "stdin:1: sweep.grid: D must be a number or a list of numbers (got a string)"));
   REQUIRE(shows(repl, "> "));
   repl.send("\x04");
   CHECK(repl.wait() == 0);

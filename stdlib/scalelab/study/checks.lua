@@ -70,7 +70,7 @@ function checks.where(level)
     local info = debug.getinfo(level, "Sl")
     if not info then return nil end
     if not in_library(info) and info.currentline > 0 then
-      return { source = info.source, short_src = info.short_src, line = info.currentline }
+      return { source = info.source, short_src = info.short_src, line = info.currentline, what = info.what }
     end
     level = level + 1
   end
@@ -78,6 +78,17 @@ end
 
 local source_cache = {}
 local function source_lines(where)
+  -- An entry typed at the REPL's prompt: its text as compiled (the REPL keeps the running entry's in
+  -- the registry, runtime/host/repl.cpp), for a call in its main chunk (a function that an earlier
+  -- entry defined has other lines). A bad key of a table typed over several lines was located at
+  -- the call's first line ("stdin:1:") where a script's is located at the key's.
+  if where and where.source == "=stdin" and where.what == "main" then
+    local text = debug.getregistry()["scalelab.repl_entry"]
+    if type(text) ~= "string" then return nil end
+    local lines = {}
+    for line in (text .. "\n"):gmatch("([^\n]*)\n") do lines[#lines + 1] = line end
+    return lines
+  end
   if not where or where.source:sub(1, 1) ~= "@" then return nil end
   local path = where.source:sub(2)
   if source_cache[path] == nil then

@@ -1832,8 +1832,17 @@ local function run_study(name, spec, where)
 end
 
 -- study "name" { ... }
-function M.study(name)
+function M.study(name, ...)
   local where = checks.where(2)
+  -- study("x", { ... }) returned the function that takes the table and dropped the table: nothing
+  -- was planned, trained or reported, and the script ended 0 as if its study had run. (Only a table
+  -- is that mistake: study(name:gsub(" ", "-")) passes gsub's count too, and names the study well.)
+  if type((...)) == "table" then
+    local shown = type(name) == "string" and string.format("%q", name) or "\"my-study\""
+    checks.fail(where, string.format("study takes its name, then its table: study %s { ... } (or study(%s)({ ... })); "
+      .. "study(%s, { ... }) gave the table as a second argument, which nothing reads: no run would be planned, "
+      .. "trained or reported", shown, shown, shown))
+  end
   -- A name of nothing but spaces (study "" or "  ") made a store named ".db" or "__.db" and a report
   -- headed by nothing: such a name is the name left out.
   if type(name) ~= "string" or not name:find("%S") then
@@ -1973,5 +1982,5 @@ checks.keep_callers(Study)
 -- study "name" calls the module: through a C function too, which `return study(name)` ending a
 -- user's function tail-calls without replacing the user's frame (checks.keep_callers).
 return setmetatable(M, {
-  __call = core.keep_caller(function(_, name) return M.study(name) end),
+  __call = core.keep_caller(function(_, ...) return M.study(...) end),
 })

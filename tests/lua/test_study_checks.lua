@@ -1826,4 +1826,21 @@ t.test("study(name, { ... }) is refused with the call to write: it passed the ta
   t.ok(out:find("study my-calls: 1 run planned", 1, true), out)
 end)
 
+t.test("sweep = a plain table says what sweep to write: values of one key, a list of points, or N and D", function()
+  -- Each said only "sweep must be a sweep (...) (got a table)", whatever the table held.
+  for _, case in ipairs {
+    { "sweep.log(1e5, 1e7, 3)", "(got a table): a list of 3 numbers, such as sweep.log and sweep.linear give, holds "
+      .. "the values of one key, not runs; make the runs of them, sweep.grid{ N = sweep.log(...), D = { ... } } or "
+      .. "sweep.isoflop{ budgets = { ... }, sizes = sweep.log(...) }" },
+    { "{ { N = 1e5, D = 1e7 } }", "(got a table): a list of points is a sweep once written sweep.list{ { N = ..., D = ... }, ... }" },
+    { "{ N = { 1e5 }, D = { 1e7 } }", "(got a table): every N with every D is sweep.grid{ N = { ... }, D = { ... } }" },
+  } do
+    local dir = script('study "x" { backend = "simulated",\n  sweep = ' .. case[1] .. " }\n")
+    local code, out = scalelab(dir, "s.lua", "--dry-run")
+    t.eq(code, 1, case[1] .. "\n" .. out)
+    t.ok(out:find("s.lua:2: study: sweep must be a sweep (sweep.grid{...}, sweep.isoflop{...}, ...) " .. case[2], 1, true),
+      case[1] .. "\n" .. out)
+  end
+end)
+
 t.done()

@@ -1010,12 +1010,12 @@ study (os.getenv("NAME")) {
   t.ok(not out:find("beside its store", 1, true), out)
 end)
 
-t.test("a store moved (mv x.db y.db) resumes its interrupted run from the checkpoint its old name kept", function()
-  -- The checkpoints' folder is named after the store (x.checkpoints): a study whose store was moved
-  -- looked in y.checkpoints, found nothing and trained its interrupted run again from the start.
-  local body = [[
-study "moved" {
-  sweep = sweep.grid{ N = { 1e5 }, D = { 1e7 } },
+-- A study whose backend stops each run halfway, its checkpoint written, and resumes it from there
+-- (resumed_from: what the checkpoint held), its store named by $STORE.
+local function moved_study(name, sizes)
+  return [[
+study "]] .. name .. [[" {
+  sweep = sweep.grid{ N = { ]] .. sizes .. [[ }, D = { 1e7 } },
   backend = function(run)
     local file = io.open(run.checkpoint, "rb")
     if file then
@@ -1033,7 +1033,12 @@ study "moved" {
   report = false,
 }
 ]]
-  local dir = t.script(root, body, "moved.lua")
+end
+
+t.test("a store moved (mv x.db y.db) resumes its interrupted run from the checkpoint its old name kept", function()
+  -- The checkpoints' folder is named after the store (x.checkpoints): a study whose store was moved
+  -- looked in y.checkpoints, found nothing and trained its interrupted run again from the start.
+  local dir = t.script(root, moved_study("moved", "1e5"), "moved.lua")
   local code, out = t.run(dir, "moved.lua", { STORE = "x.db" })
   t.ok(code ~= 0, out)
   local hash = next(t.stored_runs(dir .. "/x.db"))
@@ -1055,6 +1060,34 @@ study "moved" {
   t.ok(out:find("[0/1] resume N=", 1, true), out)
   t.eq(read(dir .. "/x.checkpoints/" .. hash .. ".ckpt"), nil)
   t.eq(read(dir .. "/y.checkpoints/" .. hash .. ".ckpt"), nil, "removed with the run done")
+end)
+
+t.test("a moved store's checkpoints are moved and said so also where workers train the runs, two at a time", function()
+  -- The move was made, and said, by the process that trains the run: with two runs or more at once
+  -- a worker, whose output goes to its run's log, removed with the run done. The user was told nothing.
+  local dir = t.script(root, moved_study("moved2", "1e5, 2e5"), "moved2.lua")
+  local code, out = t.run(dir, "moved2.lua --jobs 2", { STORE = "x.db" })
+  t.ok(code ~= 0, out)
+  local hashes = {}
+  for hash, run in pairs(t.stored_runs(dir .. "/x.db")) do
+    hashes[#hashes + 1] = hash
+    t.eq(run.status, "interrupted", out)
+  end
+  t.eq(#hashes, 2, out)
+  t.ok(os.rename(dir .. "/x.db", dir .. "/y.db"))
+  code, out = t.run(dir, "moved2.lua --jobs 2", { STORE = "y.db" })
+  t.eq(code, 0, out)
+  t.ok(out:find("(2 at a time", 1, true), "trained by workers: " .. out)
+  for _, hash in ipairs(hashes) do
+    local run = t.stored_runs(dir .. "/y.db")[hash]
+    t.eq(run.status, "done", out)
+    t.eq(run.metrics.resumed_from, 0.5, "resumed from the checkpoint: " .. out)
+    t.ok(out:find(": its checkpoint x.checkpoints/" .. hash .. ".ckpt, where the store recorded it (the store or its "
+      .. "checkpoints folder was moved or renamed since), moves to y.checkpoints/" .. hash .. ".ckpt, beside the store, "
+      .. "and the run resumes from it", 1, true), out)
+    t.eq(read(dir .. "/x.checkpoints/" .. hash .. ".ckpt"), nil)
+  end
+  t.ok(out:find("study moved2: 2 runs, 0 done, 2 to train, 2 resuming from their checkpoints", 1, true), out)
 end)
 
 t.test("a rerun of a script whose backend function was edited warns that it reuses the runs the old one made", function()

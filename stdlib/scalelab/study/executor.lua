@@ -901,8 +901,12 @@ local function execute_locked(s, options, store)
   -- study starts, and on each run's start line, so that a rerun shows it resumes rather than starts over.
   -- A checkpoint the store recorded elsewhere (its store or checkpoints folder moved or renamed since)
   -- is resumed from too (resumable_checkpoint): such a run was said to start, and resumed.
+  -- A checkpoint recorded elsewhere is moved beside the store here, before the runs start, where what
+  -- resumable_checkpoint says reaches the user: a worker's output goes to its run's log, removed with
+  -- the run done, so a study of two runs or more at once trained on without a word of the move.
   local resuming = 0
   for _, run in ipairs(pending) do
+    resumable_checkpoint(s, run, stored[run.hash])
     local recorded = stored[run.hash] and stored[run.hash].checkpoint
     run.resuming = exists(checkpoint_path(s, run))
       or (type(recorded) == "string" and recorded ~= "" and exists(recorded))

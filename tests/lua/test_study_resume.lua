@@ -345,6 +345,27 @@ t.test("the dry run times a run that a crash stopped by the tokens it has left, 
   t.near(run.estimated_seconds, full * (1 - done / total), 1e-12)
   t.ok(start_text:find("total: 2 runs (1 to train), ", 1, true), start_text)
   t.ok(not start_text:find("resumes", 1, true), start_text)
+  -- And says why: it said only "running", and timed the run from the start without a word.
+  t.ok(start_text:find("running, no checkpoint to resume from (", 1, true)
+    and start_text:find(large .. ".ckpt is not there): trains from the start", 1, true), start_text)
+  -- Where another scalelab holds the store, a running run is one in flight, which may not have written
+  -- its first checkpoint yet: nothing said of it.
+  local lock = assert(native.lock(whole .. "/trained.db.lock"))
+  local busy_code, busy_out = t.run(whole, "trained.lua --dry-run --jobs 2")
+  lock:release()
+  t.eq(busy_code, 0, busy_out)
+  t.ok(busy_out:find("is in use by another scalelab now", 1, true) and not busy_out:find("no checkpoint", 1, true),
+    busy_out)
+  -- Run, the study says so before the run starts over (from scratch, as the sweep that never stopped).
+  local gone = t.fresh_dir(root)
+  t.ok(os.execute(string.format("cp -R '%s/.' '%s'", whole, gone)), "copy the crashed study, its checkpoint gone")
+  local gone_code, gone_out = t.run(gone, "trained.lua --jobs 2")
+  t.eq(gone_code, 0, gone_out)
+  t.ok(gone_out:find("study trained: run " .. run.label .. " was stopped while running, but has no checkpoint to resume "
+    .. "from (", 1, true) and gone_out:find(large .. ".ckpt is not there: removed since, or never written): it trains "
+    .. "again from the start", 1, true), gone_out)
+  local _, from_scratch = trained_reference()
+  same_losses(gone, from_scratch, "trained again from the start")
   -- A checkpoint that cannot be read is said so, and the run timed from the start (it trains again).
   write(whole .. "/trained.checkpoints/" .. large .. ".ckpt", "not a checkpoint")
   local unreadable, unreadable_text = dry_run_trained(whole)

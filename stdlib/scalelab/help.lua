@@ -129,6 +129,12 @@ local function list(title, entries, summarize)
   end
 end
 
+-- A module's number as the library writes numbers (core.format_number's exponent form: 8.64e19,
+-- 1e-5, not tostring's 8.64e+19 and 1e-05), every digit kept: the value is read back as it is.
+local function number_text(v)
+  return (tostring(v):gsub("e%+", "e"):gsub("e(%-?)0+(%d)", "e%1%2"))
+end
+
 -- A module's entry in help()'s list: its summary (scalelab.summaries) or its documentation's first
 -- sentence, cut at a word to one line.
 local function module_summary(name, text)
@@ -225,7 +231,7 @@ function M.help(...)
       if api and type(v) == "function" then functions[#functions + 1] = { name, lookup(v) or "" }
       elseif api and (type(v) == "table" or type(v) == "userdata") and lookup(v) then
         tables[#tables + 1] = { name, lookup(v) }
-      elseif api and math.type(v) then numbers[#numbers + 1] = { name, tostring(v) }
+      elseif api and math.type(v) then numbers[#numbers + 1] = { name, number_text(v) }
       end
     end
     -- The methods along the whole __index chain, as Tab completes them: a class's own, then those it

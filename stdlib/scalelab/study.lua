@@ -1262,6 +1262,8 @@ local function print_plan(s, runs, duplicates, status_of, store_problem, jobs_as
     lines[#lines + 1] = "time: as recorded in the store for runs done or diverged, estimated for the runs to train"
   end
   lines[#lines + 1] = header
+  -- Another scalelab running a study on the store holds its lock: this study, run now, would stop.
+  local in_use = not store_problem and native.lock_held(native.store_lock_path(s.store_path))
   local total_flops, total_seconds, todo, resuming = 0, 0, 0, 0
   for _, r in ipairs(runs) do
     local status = status_of and status_of[r.hash] or "new"
@@ -1276,6 +1278,13 @@ local function print_plan(s, runs, duplicates, status_of, store_problem, jobs_as
     elseif resume then
       shown = string.format("%s, its checkpoint %s cannot be resumed (not a checkpoint of this run, or cut short): "
         .. "timed from the start", status, resume.path)
+    elseif to_train(status) and not (status == "running" and in_use) then
+      -- Said only "interrupted", and timed from the start without a word of why. (A run in flight in
+      -- another scalelab, which holds the store, may not have written its first checkpoint yet.)
+      local missing = executor.missing_checkpoint(s, r, records and records[r.hash])
+      if missing then
+        shown = string.format("%s, no checkpoint to resume from (%s is not there): trains from the start", status, missing)
+      end
     end
     local seconds = speed == math.huge and 0 or r.hardware_flops * left / run_speed
     r.estimated_seconds = seconds
@@ -1355,8 +1364,7 @@ local function print_plan(s, runs, duplicates, status_of, store_problem, jobs_as
         or string.format("running the study would stop before training %s (copy the store somewhere writable, "
           .. "or chmod u+w it)", core.format_counted(todo_count, "run")))
   end
-  -- Another scalelab running a study on the store holds its lock: this study, run now, would stop.
-  if not store_problem and native.lock_held(native.store_lock_path(s.store_path)) then
+  if in_use then
     lines[#lines + 1] = string.format("note: the store %s is in use by another scalelab now (a study runs on it; its "
       .. "runs in flight show as running): running the study now would stop before training; wait for it to finish",
       s.store_path)
@@ -1832,8 +1840,17 @@ local function run_study(name, spec, where)
 end
 
 -- study "name" { ... }
-function M.study(name)
+function M.study(name, ...)
   local where = checks.where(2)
+  -- study("x", { ... }) returned the function that takes the table and dropped the table: nothing
+  -- was planned, trained or reported, and the script ended 0 as if its study had run. (Only a table
+  -- is that mistake: study(name:gsub(" ", "-")) passes gsub's count too, and names the study well.)
+  if type((...)) == "table" then
+    local shown = type(name) == "string" and string.format("%q", name) or "\"my-study\""
+    checks.fail(where, string.format("study takes its name, then its table: study %s { ... } (or study(%s)({ ... })); "
+      .. "study(%s, { ... }) gave the table as a second argument, which nothing reads: no run would be planned, "
+      .. "trained or reported", shown, shown, shown))
+  end
   -- A name of nothing but spaces (study "" or "  ") made a store named ".db" or "__.db" and a report
   -- headed by nothing: such a name is the name left out.
   if type(name) ~= "string" or not name:find("%S") then
@@ -1973,5 +1990,5 @@ checks.keep_callers(Study)
 -- study "name" calls the module: through a C function too, which `return study(name)` ending a
 -- user's function tail-calls without replacing the user's frame (checks.keep_callers).
 return setmetatable(M, {
-  __call = core.keep_caller(function(_, name) return M.study(name) end),
+  __call = core.keep_caller(function(_, ...) return M.study(...) end),
 })

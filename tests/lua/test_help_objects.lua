@@ -140,7 +140,11 @@ t.test("help(module) lists the module's documented tables and its numbers", func
         local summary = core.docs()[value]:sub(1, 12):gsub("%p", "%%%0")
         listed = text:find("\nTables:\n", 1, true) and text:find("\n  " .. key .. " +" .. summary) ~= nil
       elseif type(key) == "string" and math.type(value) then
-        listed = text:find("\nNumbers:\n", 1, true) and text:find("\n  " .. key .. " +" .. tostring(value):gsub("%p", "%%%0") .. "\n") ~= nil
+        -- Its value as the library writes numbers (8.64e19, not tostring's 8.64e+19), and exactly.
+        local shown = text:find("\nNumbers:\n", 1, true) and text:match("\n  " .. key .. " +(%S+)\n")
+        listed = shown ~= nil and tonumber(shown) == value
+        t.ok(not (shown or ""):find("e[+-]?0") and not (shown or ""):find("e+", 1, true),
+          module .. "." .. key .. " is listed as " .. tostring(shown))
       end
       if not listed then missing[#missing + 1] = module .. "." .. key end
     end

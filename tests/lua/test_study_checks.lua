@@ -1808,4 +1808,39 @@ t.test("a study name with spaces at its ends is refused with the trimmed name as
   t.raises(function() study "my study" {} end, 'study "my study": sweep is required')
 end)
 
+t.test("study(name, { ... }) is refused with the call to write: it passed the table to nothing, and ended 0", function()
+  -- study("x", spec) returned the function that takes the spec and dropped the spec: the script
+  -- planned, trained and reported nothing, and exited 0 as if its study had run.
+  local dir = script('study("calls", { sweep = sweep.grid{ N = { 1e5 }, D = { 1e7 } }, backend = "simulated" })\n')
+  local code, out = scalelab(dir, "s.lua")
+  t.eq(code, 1, out)
+  t.ok(out:find('s.lua:1: study takes its name, then its table: study "calls" { ... } (or study("calls")({ ... })); '
+    .. 'study("calls", { ... }) gave the table as a second argument, which nothing reads', 1, true), out)
+  t.ok(not exists(dir .. "/calls.db"), "nothing is written")
+  no_internal(out)
+  -- A name made with gsub passes its count too: that is no table, and the study runs under the name.
+  dir = script('local s = study(("my calls"):gsub(" ", "-")) { sweep = sweep.grid{ N = { 1e5 }, D = { 1e7 } }, '
+    .. 'backend = "simulated", fits = {}, report = false }\nprint(s.name)\n')
+  code, out = scalelab(dir, "s.lua", "--dry-run")
+  t.eq(code, 0, out)
+  t.ok(out:find("study my-calls: 1 run planned", 1, true), out)
+end)
+
+t.test("sweep = a plain table says what sweep to write: values of one key, a list of points, or N and D", function()
+  -- Each said only "sweep must be a sweep (...) (got a table)", whatever the table held.
+  for _, case in ipairs {
+    { "sweep.log(1e5, 1e7, 3)", "(got a table): a list of 3 numbers, such as sweep.log and sweep.linear give, holds "
+      .. "the values of one key, not runs; make the runs of them, sweep.grid{ N = sweep.log(...), D = { ... } } or "
+      .. "sweep.isoflop{ budgets = { ... }, sizes = sweep.log(...) }" },
+    { "{ { N = 1e5, D = 1e7 } }", "(got a table): a list of points is a sweep once written sweep.list{ { N = ..., D = ... }, ... }" },
+    { "{ N = { 1e5 }, D = { 1e7 } }", "(got a table): every N with every D is sweep.grid{ N = { ... }, D = { ... } }" },
+  } do
+    local dir = script('study "x" { backend = "simulated",\n  sweep = ' .. case[1] .. " }\n")
+    local code, out = scalelab(dir, "s.lua", "--dry-run")
+    t.eq(code, 1, case[1] .. "\n" .. out)
+    t.ok(out:find("s.lua:2: study: sweep must be a sweep (sweep.grid{...}, sweep.isoflop{...}, ...) " .. case[2], 1, true),
+      case[1] .. "\n" .. out)
+  end
+end)
+
 t.done()

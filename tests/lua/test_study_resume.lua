@@ -345,6 +345,27 @@ t.test("the dry run times a run that a crash stopped by the tokens it has left, 
   t.near(run.estimated_seconds, full * (1 - done / total), 1e-12)
   t.ok(start_text:find("total: 2 runs (1 to train), ", 1, true), start_text)
   t.ok(not start_text:find("resumes", 1, true), start_text)
+  -- And says why: it said only "running", and timed the run from the start without a word.
+  t.ok(start_text:find("running, no checkpoint to resume from (", 1, true)
+    and start_text:find(large .. ".ckpt is not there): trains from the start", 1, true), start_text)
+  -- Where another scalelab holds the store, a running run is one in flight, which may not have written
+  -- its first checkpoint yet: nothing said of it.
+  local lock = assert(native.lock(whole .. "/trained.db.lock"))
+  local busy_code, busy_out = t.run(whole, "trained.lua --dry-run --jobs 2")
+  lock:release()
+  t.eq(busy_code, 0, busy_out)
+  t.ok(busy_out:find("is in use by another scalelab now", 1, true) and not busy_out:find("no checkpoint", 1, true),
+    busy_out)
+  -- Run, the study says so before the run starts over (from scratch, as the sweep that never stopped).
+  local gone = t.fresh_dir(root)
+  t.ok(os.execute(string.format("cp -R '%s/.' '%s'", whole, gone)), "copy the crashed study, its checkpoint gone")
+  local gone_code, gone_out = t.run(gone, "trained.lua --jobs 2")
+  t.eq(gone_code, 0, gone_out)
+  t.ok(gone_out:find("study trained: run " .. run.label .. " was stopped while running, but has no checkpoint to resume "
+    .. "from (", 1, true) and gone_out:find(large .. ".ckpt is not there: removed since, or never written): it trains "
+    .. "again from the start", 1, true), gone_out)
+  local _, from_scratch = trained_reference()
+  same_losses(gone, from_scratch, "trained again from the start")
   -- A checkpoint that cannot be read is said so, and the run timed from the start (it trains again).
   write(whole .. "/trained.checkpoints/" .. large .. ".ckpt", "not a checkpoint")
   local unreadable, unreadable_text = dry_run_trained(whole)
@@ -1010,12 +1031,12 @@ study (os.getenv("NAME")) {
   t.ok(not out:find("beside its store", 1, true), out)
 end)
 
-t.test("a store moved (mv x.db y.db) resumes its interrupted run from the checkpoint its old name kept", function()
-  -- The checkpoints' folder is named after the store (x.checkpoints): a study whose store was moved
-  -- looked in y.checkpoints, found nothing and trained its interrupted run again from the start.
-  local body = [[
-study "moved" {
-  sweep = sweep.grid{ N = { 1e5 }, D = { 1e7 } },
+-- A study whose backend stops each run halfway, its checkpoint written, and resumes it from there
+-- (resumed_from: what the checkpoint held), its store named by $STORE.
+local function moved_study(name, sizes)
+  return [[
+study "]] .. name .. [[" {
+  sweep = sweep.grid{ N = { ]] .. sizes .. [[ }, D = { 1e7 } },
   backend = function(run)
     local file = io.open(run.checkpoint, "rb")
     if file then
@@ -1033,7 +1054,12 @@ study "moved" {
   report = false,
 }
 ]]
-  local dir = t.script(root, body, "moved.lua")
+end
+
+t.test("a store moved (mv x.db y.db) resumes its interrupted run from the checkpoint its old name kept", function()
+  -- The checkpoints' folder is named after the store (x.checkpoints): a study whose store was moved
+  -- looked in y.checkpoints, found nothing and trained its interrupted run again from the start.
+  local dir = t.script(root, moved_study("moved", "1e5"), "moved.lua")
   local code, out = t.run(dir, "moved.lua", { STORE = "x.db" })
   t.ok(code ~= 0, out)
   local hash = next(t.stored_runs(dir .. "/x.db"))
@@ -1055,6 +1081,34 @@ study "moved" {
   t.ok(out:find("[0/1] resume N=", 1, true), out)
   t.eq(read(dir .. "/x.checkpoints/" .. hash .. ".ckpt"), nil)
   t.eq(read(dir .. "/y.checkpoints/" .. hash .. ".ckpt"), nil, "removed with the run done")
+end)
+
+t.test("a moved store's checkpoints are moved and said so also where workers train the runs, two at a time", function()
+  -- The move was made, and said, by the process that trains the run: with two runs or more at once
+  -- a worker, whose output goes to its run's log, removed with the run done. The user was told nothing.
+  local dir = t.script(root, moved_study("moved2", "1e5, 2e5"), "moved2.lua")
+  local code, out = t.run(dir, "moved2.lua --jobs 2", { STORE = "x.db" })
+  t.ok(code ~= 0, out)
+  local hashes = {}
+  for hash, run in pairs(t.stored_runs(dir .. "/x.db")) do
+    hashes[#hashes + 1] = hash
+    t.eq(run.status, "interrupted", out)
+  end
+  t.eq(#hashes, 2, out)
+  t.ok(os.rename(dir .. "/x.db", dir .. "/y.db"))
+  code, out = t.run(dir, "moved2.lua --jobs 2", { STORE = "y.db" })
+  t.eq(code, 0, out)
+  t.ok(out:find("(2 at a time", 1, true), "trained by workers: " .. out)
+  for _, hash in ipairs(hashes) do
+    local run = t.stored_runs(dir .. "/y.db")[hash]
+    t.eq(run.status, "done", out)
+    t.eq(run.metrics.resumed_from, 0.5, "resumed from the checkpoint: " .. out)
+    t.ok(out:find(": its checkpoint x.checkpoints/" .. hash .. ".ckpt, where the store recorded it (the store or its "
+      .. "checkpoints folder was moved or renamed since), moves to y.checkpoints/" .. hash .. ".ckpt, beside the store, "
+      .. "and the run resumes from it", 1, true), out)
+    t.eq(read(dir .. "/x.checkpoints/" .. hash .. ".ckpt"), nil)
+  end
+  t.ok(out:find("study moved2: 2 runs, 0 done, 2 to train, 2 resuming from their checkpoints", 1, true), out)
 end)
 
 t.test("a rerun of a script whose backend function was edited warns that it reuses the runs the old one made", function()

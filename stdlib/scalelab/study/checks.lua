@@ -190,6 +190,24 @@ local function sorted_keys(valid)
   return names
 end
 
+-- What to write for a sweep given as a plain table: "got a table" left open what was wrong with
+-- sweep = sweep.log(1e5, 1e7, 4) (values of one key, not runs), a list of points, or { N =, D = }.
+local function sweep_hint(value)
+  if type(value) ~= "table" or getmetatable(value) ~= nil then return "" end
+  if type(value[1]) == "number" then
+    return string.format(": a list of %d numbers, such as sweep.log and sweep.linear give, holds the values of one "
+      .. "key, not runs; make the runs of them, sweep.grid{ N = sweep.log(...), D = { ... } } or sweep.isoflop{ "
+      .. "budgets = { ... }, sizes = sweep.log(...) }", #value)
+  end
+  if type(value[1]) == "table" then
+    return ": a list of points is a sweep once written sweep.list{ { N = ..., D = ... }, ... }"
+  end
+  if value.N ~= nil and (value.D ~= nil or value.tokens_per_param ~= nil) then
+    return ": every N with every D is sweep.grid{ N = { ... }, D = { ... } }"
+  end
+  return ""
+end
+
 -- Checks the table `t` against `valid` = { key = "number" | "string" | {"table", "function"} | ... }
 -- ("any" accepts everything; "integer" a whole number; "sweep" a sweep; "positive" a number > 0).
 -- `what` names the table in messages ("study", "sweep.isoflop"), `prefix` is the key path of
@@ -214,6 +232,7 @@ function checks.table(t, valid, what, where, prefix)
       local as_number = type(value) == "string" and tonumber(value)
       local hint = as_number and checks.is(as_number, expected)
         and string.format("; write it without quotes: %s = %s", key, value:match("^%s*(.-)%s*$")) or ""
+      if expected == "sweep" then hint = hint .. sweep_hint(value) end
       -- A whole number out of range is named by its value (measured_speed = 0 said "got an integer").
       local got = math.type(value) == "integer" and tostring(value) or checks.type_name(value)
       checks.fail(where, string.format("%s: %s must be %s (got %s)%s", what, key, checks.describe(expected), got, hint),

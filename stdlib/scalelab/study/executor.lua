@@ -96,6 +96,20 @@ function executor.resume_point(s, run, record)
   return { path = path, tokens = tokens, unreadable = unreadable }
 end
 
+-- Where a run an earlier attempt stopped (interrupted, or left running by a crash) has no checkpoint
+-- to resume from, beside the store nor where the store recorded it: the path it was to be at (as the
+-- store recorded it, else beside the store), for saying that the run trains again from the start
+-- (a checkpoint removed since, or never written); nil where one is there, for another status, or for
+-- a backend that does not train (its checkpoints, if any, are its own). `record`: the run as stored.
+function executor.missing_checkpoint(s, run, record)
+  local status = record and record.status
+  if (status ~= "interrupted" and status ~= "running") or not backends.trains(s.backend_kind) then return nil end
+  local path, old = checkpoint_path(s, run), record.checkpoint
+  if type(old) ~= "string" or old == "" then old = nil end
+  if exists(path) or (old and exists(old)) then return nil end
+  return old or path
+end
+
 -- The threads an attempt at a run trains on: `threads`, except that an attempt resuming from a
 -- checkpoint takes the count that checkpoint was made with, noted beside it (<checkpoint>.threads).
 -- The CPU trainer's rounding depends on its thread count: resumed on other threads (the study run
@@ -901,8 +915,18 @@ local function execute_locked(s, options, store)
   -- study starts, and on each run's start line, so that a rerun shows it resumes rather than starts over.
   -- A checkpoint the store recorded elsewhere (its store or checkpoints folder moved or renamed since)
   -- is resumed from too (resumable_checkpoint): such a run was said to start, and resumed.
+  -- A checkpoint recorded elsewhere is moved beside the store here, before the runs start, where what
+  -- resumable_checkpoint says reaches the user: a worker's output goes to its run's log, removed with
+  -- the run done, so a study of two runs or more at once trained on without a word of the move.
   local resuming = 0
   for _, run in ipairs(pending) do
+    resumable_checkpoint(s, run, stored[run.hash])
+    local missing = executor.missing_checkpoint(s, run, stored[run.hash])
+    if missing then
+      io.stderr:write(string.format("study %s: run %s was %s, but has no checkpoint to resume from (%s is not there: "
+        .. "removed since, or never written): it trains again from the start\n", s.name, run.label,
+        stored[run.hash].status == "running" and "stopped while running" or "interrupted", missing))
+    end
     local recorded = stored[run.hash] and stored[run.hash].checkpoint
     run.resuming = exists(checkpoint_path(s, run))
       or (type(recorded) == "string" and recorded ~= "" and exists(recorded))

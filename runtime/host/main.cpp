@@ -26,13 +26,13 @@ const char kUsage[] =
     "       scalelab results FILE.db [--study NAME] [--status S] [--csv PATH] [--json PATH] [--curves PATH]\n"
     "                    list or export the runs of a study's results store (scalelab results -h)\n"
     "Options:\n"
-    "  -e stmt     run the Lua statement 'stmt'\n"
-    "  -i          enter the REPL after running the script (also when it fails)\n"
-    "  -l mod      require module 'mod' into global 'mod' (or -l name=mod)\n"
-    "  -v          print the version\n"
-    "  -h, --help  print this help\n"
-    "  --          stop handling options\n"
-    "  -           run standard input and stop handling options\n"
+    "  -e stmt        run the Lua statement 'stmt'\n"
+    "  -i             enter the REPL after running the script (also when it fails)\n"
+    "  -l mod         require module 'mod' into global 'mod' (or -l name=mod)\n"
+    "  -v, --version  print the version\n"
+    "  -h, --help     print this help\n"
+    "  --             stop handling options\n"
+    "  -              run standard input and stop handling options\n"
     "Environment:\n"
     "  SCALELAB_STDLIB  read the Lua library from this folder (a source tree's stdlib/) instead of\n"
     "                   the copy built into the program\n";
@@ -129,7 +129,7 @@ int main(int argc, char** argv) {
       return 0;
     } else if (a == "-i") {
       interactive = true;
-    } else if (a == "-v") {
+    } else if (a == "-v" || a == "--version") {
       version = true;
     } else if (a == "-e" || a == "-l") {
       if (i + 1 >= argc) return usage_error("'" + a + "' needs an argument");

@@ -375,6 +375,11 @@ TEST_CASE("the options -h, -v, -l, -i, - and the arg table behave as in lua") {
   CHECK_THAT(r.out, Catch::Contains("usage: scalelab"));
   r = scalelab_run({"-v"});
   CHECK_THAT(r.out, Catch::StartsWith("scalelab "));
+  // --version as --help (GNU's long form beside lua's -v): it was refused as an unrecognized option.
+  r = scalelab_run({"--version"});
+  CHECK(r.status == 0);
+  CHECK_THAT(r.out, Catch::StartsWith("scalelab "));
+  CHECK(r.err.empty());
   r = scalelab_run({"-l", "p=scalelab.pretty", "-e", "print(p.format({1,2}))"});
   CHECK(r.out == "{1, 2}\n");
   r = scalelab_run({"-"}, "print('from stdin', ...)");

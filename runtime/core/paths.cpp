@@ -2,6 +2,9 @@
 
 #include "core/error.h"
 
+#include <cerrno>
+#include <filesystem>
+
 namespace scalelab {
 
 namespace {
@@ -28,6 +31,14 @@ std::string unexpanded_home(const std::string& what, const std::string& key, con
 void refuse_unexpanded_home(const std::string& what, const std::string& key, const std::string& path) {
   const std::string message = unexpanded_home(what, key, path);
   if (!message.empty()) fail(message);
+}
+
+std::string missing_path_fix(const std::string& path, int error) {
+  if (error != ENOENT) return "";
+  std::error_code failed;
+  const std::string here = path.empty() || path[0] == '/' ? "" : std::filesystem::current_path(failed).string();
+  return here.empty() || failed ? "; check the path"
+                                : str("; check the path (a relative path is read from the current folder, ", here, ")");
 }
 
 }  // namespace scalelab

@@ -15,4 +15,9 @@ std::string unexpanded_home(const std::string& what, const std::string& key, con
 // Throws unexpanded_home's message, if any.
 void refuse_unexpanded_home(const std::string& what, const std::string& key, const std::string& path);
 
+// What to do about a path that cannot be opened for the system's reason `error` (an errno): for a path
+// that is not there (ENOENT), "; check the path", with the current folder a relative path is read from
+// (not the script's); "" for any other reason, which strerror says well enough.
+std::string missing_path_fix(const std::string& path, int error);
+
 }  // namespace scalelab

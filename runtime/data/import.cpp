@@ -24,6 +24,7 @@
 
 #include "core/error.h"
 #include "core/interrupt.h"
+#include "core/paths.h"
 #include "core/units.h"
 #include "data/rng.h"
 
@@ -75,15 +76,6 @@ struct InputHash {
     add(uint64_t(st.st_mtim.tv_sec) * 1000000000ull + uint64_t(st.st_mtim.tv_nsec));
   }
 };
-
-// What to do about a path that is not there: "No such file or directory" named the path but not that
-// a relative one is read from the current folder, not the script's.
-std::string missing_path_fix(const std::string& path, int error) {
-  if (error != ENOENT) return "";
-  std::error_code failed;
-  const std::string here = path.empty() || path[0] == '/' ? "" : std::filesystem::current_path(failed).string();
-  return here.empty() || failed ? "; check the path" : str("; check the path (a relative path is read from the current folder, ", here, ")");
-}
 
 struct stat stat_or_fail(const std::string& what, const std::string& path) {
   struct stat st;

@@ -1,12 +1,16 @@
 #include "fit/observations.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <sstream>
 
 #include "core/error.h"
+#include "core/paths.h"
 #include "core/units.h"
 
 namespace scalelab::fit {
@@ -354,8 +358,14 @@ bool export_header(const std::vector<std::string>& header) {
 }  // namespace
 
 Observations read_csv(const std::string& path, const std::map<std::string, std::string>& mapping) {
+  std::error_code ignored;
+  if (std::filesystem::is_directory(path, ignored))
+    fail("fit.read_csv: '", path, "' is a folder, not a CSV file: give the path of a file in it");
   std::ifstream in(path);
-  if (!in) fail("fit.read_csv: cannot open '", path, "'");
+  if (!in) {
+    const int error = errno;
+    fail("fit.read_csv: cannot read '", path, "': ", std::strerror(error), missing_path_fix(path, error));
+  }
   std::string line;
   size_t lines_read = 0;
   if (!read_csv_record(in, line, lines_read)) fail("fit.read_csv: '", path, "' is empty (expected a header row)");

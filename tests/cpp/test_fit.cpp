@@ -285,6 +285,13 @@ TEST_CASE("read_csv: mapping, missing columns, bad numbers and ragged rows") {
     out << "N,loss\n1e8,3.0\n\n  \t\r\n2e8,2.9\n\n";  // blank lines, one of white space, are no rows
   }
   CHECK(read_csv(bad, {}).column("N") == std::vector<double>{1e8, 2e8});
+  // A file that cannot be read says why (it said only "cannot open"), and of a missing relative path,
+  // the folder it was looked for in.
+  CHECK_THROWS_WITH(read_csv("no_such_runs.csv", {}),
+                    Catch::Contains("fit.read_csv: cannot read 'no_such_runs.csv': No such file or directory; check the "
+                                    "path (a relative path is read from the current folder, "));
+  // A folder opens as a stream that reads nothing: it was said to be an empty file.
+  CHECK_THROWS_WITH(read_csv("/tmp", {}), Catch::Contains("fit.read_csv: '/tmp' is a folder, not a CSV file"));
   {
     std::ofstream out(bad);
     out << "N,loss,weight\n1e8,3.0,-1\n";

@@ -1182,6 +1182,28 @@ local function fit_size_warning(s, runs)
     #few == 1 and "it will not be fitted" or "they will not be fitted", few[1]:match("^[%w_]+"))
 end
 
+-- Runs that plan fewer tokens than the unique tokens they ask for (sweep.data_constrained{ epochs = { 0.5 } }):
+-- each sees its D tokens once, and its U, epochs, label and fits count those D, not the U asked. The dry run
+-- showed "epochs 1" and a U of D beside the point's 0.5 without a word of why. A note, or nil.
+local function under_one_epoch_note(runs)
+  local under, first = 0, nil
+  for _, r in ipairs(runs) do
+    local asked = r.unique_tokens_asked
+    if type(asked) == "number" and r.planned_tokens < asked * (1 - 1e-9) then
+      under = under + 1
+      first = first or r
+    end
+  end
+  if under == 0 then return nil end
+  return string.format("%s plan%s fewer tokens than the unique tokens %s for (run %d: D = %s of U = %s, %s epochs): "
+    .. "%s each of %s tokens once, as fresh data, so %s U, epochs, label and fits count those tokens (U = D, 1 epoch), "
+    .. "not the U asked; a data-constrained sweep's epochs start at 1 (sweep.data_constrained's epochs)",
+    core.format_counted(under, "run"), under == 1 and "s" or "", under == 1 and "it asks" or "they ask", first.ordinal,
+    fmt_count(first.planned_tokens), fmt_count(first.unique_tokens_asked),
+    core.format_ratio(first.planned_tokens / first.unique_tokens_asked), under == 1 and "it sees" or "they see",
+    under == 1 and "its" or "their", under == 1 and "its" or "their")
+end
+
 -- The warnings of a plan, for the dry run and for stderr before a real run: a simulated law above
 -- ln(vocab), D far from whole steps, models far from their targets, IsoFLOP budgets of few sizes, a
 -- corpus's validation split far above its fraction.
@@ -1329,6 +1351,8 @@ local function print_plan(s, runs, duplicates, status_of, store_problem, jobs_as
       .. "not over this corpus; to train on the data, give backend = \"auto\" (or \"cpu\", \"cuda\")",
       s.backend_kind, (tostring(describe_data(s.spec.data)):match("^[^\n]*")))
   end
+  local under_one_epoch = under_one_epoch_note(runs)
+  if under_one_epoch then lines[#lines + 1] = "note: " .. under_one_epoch end
   local repeating = 0
   for _, r in ipairs(runs) do repeating = repeating + (r.repeats_corpus and 1 or 0) end
   if repeating > 0 then
@@ -1761,6 +1785,8 @@ local function run_study(name, spec, where)
   for _, warning in ipairs(plan_warnings(s, runs)) do
     io.stderr:write(string.format("study %s: warning: %s\n", name, warning))
   end
+  local under_one_epoch = under_one_epoch_note(runs)
+  if under_one_epoch then io.stderr:write(string.format("study %s: note: %s\n", name, under_one_epoch)) end
   -- Progress shows no training times for runs that do not train.
   if backends.simulates(kind) then
     for _, r in ipairs(runs) do r.simulated = true end

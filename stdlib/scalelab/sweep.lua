@@ -478,7 +478,8 @@ doc(sweep.grid, "sweep.grid{ N = {...}, D = {...} | tokens_per_param = {...} } -
 doc(sweep.isoflop, "sweep.isoflop{ budgets = {C...}, sizes (or N) = {...} | function(C) | points = 5, ratio = {4, 100} } -> at each C, "
   .. "sizes N with D = C/(6N) (Chinchilla approach 2); by default `points` sizes with D/N spread over `ratio`")
 doc(sweep.data_constrained, "sweep.data_constrained{ unique_tokens = {U...}, epochs = {...}, sizes (or N) = {...} } -> D = U·epochs; "
-  .. "smaller U are prefixes of larger ones (nested subsets)")
+  .. "smaller U are prefixes of larger ones (nested subsets); epochs from 1 (a run of fewer than 1 sees its D tokens "
+  .. "once, and counts U = D)")
 doc(sweep.list, "sweep.list{ { N =, D = [, ...] }, ... } -> exactly these points")
 doc(sweep.values, "sweep.values{ lr = {...}, ... } -> every combination of the named values (combine with sweep.product)")
 doc(sweep.product, "sweep.product(a, b, ...) -> every combination of points; a key set by two sweeps is an error")

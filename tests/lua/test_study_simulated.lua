@@ -1195,6 +1195,21 @@ t.test("a simulated study's dry run says, once, that the backend does not read t
   t.ok(not printed:find("does not read", 1, true), printed)
 end)
 
+t.test("a run of fewer tokens than the unique tokens it asks for is said to see them once, in the dry run", function()
+  -- sweep.data_constrained{ epochs = { 0.5 } } showed the run as U = D, 1 epoch, beside the point's 0.5, without a
+  -- word of why (it sees its D tokens once, as fresh data, and its fits count U = D).
+  local sw = sweep.data_constrained { unique_tokens = { 1e9 }, epochs = { 0.5, 1, 4 }, N = { 1e8 } }
+  local s, printed = declare("under-one-epoch", { sweep = sw, backend = { kind = "simulated", law = CHINCHILLA } })
+  t.ok(printed:find("note: 1 run plans fewer tokens than the unique tokens it asks for (run 1: D = 500M of U = 1B, "
+    .. "0.5 epochs): it sees each of its tokens once, as fresh data, so its U, epochs, label and fits count those "
+    .. "tokens (U = D, 1 epoch), not the U asked", 1, true), printed)
+  t.eq(s.runs[1].unique_tokens, s.runs[1].tokens)
+  -- Runs of one epoch or more (whole steps move D a little) have nothing to say.
+  local _, whole = declare("whole-epochs", { sweep = sweep.data_constrained { unique_tokens = { 1e9 },
+    epochs = { 1, 4 }, N = { 1e8 } }, backend = { kind = "simulated", law = CHINCHILLA } })
+  t.ok(not whole:find("fewer tokens than the unique tokens", 1, true), whole)
+end)
+
 t.test("a question of the user's own shows in the report by its name or kind, never as table: 0x...", function()
   -- A table with an answer method, which the study accepts, showed as "table: 0x55d..." in the
   -- questions table, and its answer (a plain table) as another address.

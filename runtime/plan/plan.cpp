@@ -1503,13 +1503,25 @@ Answer compare(const fit::FittedLaw& fitted, const CompareOptions& options) {
     if (c.rule) {
       const double budget = budget_of(k);
       note_rule_params(reads[k], fitted, c.rule->N_at(budget), out, c.name);
-      if (reads[k].converts())
+      if (reads[k].converts()) {
+        // The budget C_R at which the rule picks the run, its N counted its own way, and C, what the run
+        // spends as the law counts N. Where the embeddings are a small share of N the two print alike,
+        // and "picks it at 1.00e21 FLOP ..., which is 1.00e21 FLOP as law ... counts N" said nothing:
+        // then how far apart they are.
+        const bool to_all = reads[k].convert == RuleParams::Convert::ToAll;
+        const std::string as_law = str("law '", fitted.law.name(), "' counts N (", to_all ? "with" : "without",
+                                       " its models' embeddings)");
+        const double apart = budget / C - 1;
         out.notes.push_back(str("'", c.name, "': the rule's run at the budget: the rule '", c.rule->name, "' picks it at ",
                                 flops_text(budget), " counted with its own N (6·N·D, N ",
-                                reads[k].convert == RuleParams::Convert::ToAll ? "non-embedding" : "all parameters",
-                                "), which is ", flops_text(C), " as law '", fitted.law.name(), "' counts N (",
-                                reads[k].convert == RuleParams::Convert::ToAll ? "with" : "without",
-                                " its models' embeddings)"));
+                                to_all ? "non-embedding" : "all parameters", ")",
+                                flops_text(budget) != flops_text(C)
+                                    ? str(", which is ", flops_text(C), " as ", as_law)
+                                : apart == 0 ? str(", the budget itself, as ", as_law)
+                                             : str(": ", format_quantity(std::fabs(apart), Unit::Fraction),
+                                                   apart < 0 ? " less" : " more", " than the budget, which the run spends as ",
+                                                   as_law)));
+      }
     }
     // A rule read far outside the compute it was fitted on, as plan.optimal with the rule says.
     if (c.rule && c.rule->span_C.valid()) {

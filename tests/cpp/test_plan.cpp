@@ -910,6 +910,43 @@ TEST_CASE("a rule of non-embedding parameters is read by a law of all parameters
                     StartsWith("rule:with: aspect must be a positive d_model / n_layer ratio (got -1)"));
 }
 
+// plan.compare's note on a converted rule's run says at which budget C_R the rule picks it, its N counted
+// its own way, and that the run spends the budget C as the law counts N. Where the embeddings are a
+// small share of N the two print alike, and the note read "picks it at 1.00e25 FLOP ..., which is
+// 1.00e25 FLOP as law 'chinchilla' counts N": it now says how far apart they are. Python (mpmath,
+// bisection in log C_R, as the tests above): Kaplan's rule with GPT-2's shape under Chinchilla's law at
+// 1e25, C_R = 9.99741750434e24, 0.0258250% below C; Chinchilla's approach-1 rule (vocab 32000, ctx 2048,
+// d/L = 64) under Kaplan's law at 1e25, C_R = 1.00138584989e25, 0.138585% above it. Where they print
+// apart (1e22: 9.93e21 and 1.01e22) the note still names both.
+TEST_CASE("compare's note on a converted rule's budget says how far it is from the budget where the two print alike") {
+  const fit::FittedLaw chinchilla = wrap(fit::published::chinchilla());
+  const fit::FittedLaw kaplan_nd = wrap(fit::published::kaplan());
+  const plan::AllocationRule kaplan = plan::published::kaplan().with_shape(50257, 1024, 64, "test");
+  const plan::AllocationRule approach1 = plan::published::chinchilla_approach1().with_shape(32000, 2048, 64, "test");
+  plan::CompareOptions o;
+  o.compute = 1e25;
+  o.candidates = {{"Kaplan", fit::kMissing, fit::kMissing, kaplan}};
+  const std::string kaplan_note = note_starting(plan::compare(chinchilla, o), "'Kaplan': the rule's run at the budget");
+  CHECK(kaplan_note ==
+        "'Kaplan': the rule's run at the budget: the rule 'kaplan' picks it at 1.00e25 FLOP counted with its own N "
+        "(6·N·D, N non-embedding): 0.0258% less than the budget, which the run spends as law 'chinchilla' counts N (with "
+        "its models' embeddings)");
+  CHECK_THAT(kaplan_note, !Contains("which is 1.00e25"));
+  o.candidates = {{"approach 1", fit::kMissing, fit::kMissing, approach1}};
+  CHECK(note_starting(plan::compare(kaplan_nd, o), "'approach 1': the rule's run at the budget") ==
+        "'approach 1': the rule's run at the budget: the rule 'chinchilla_approach1' picks it at 1.00e25 FLOP counted "
+        "with its own N (6·N·D, N all parameters): 0.139% more than the budget, which the run spends as law 'kaplan' "
+        "counts N (without its models' embeddings)");
+  // Apart in print: both named, as before.
+  o.compute = 1e22;
+  CHECK_THAT(note_starting(plan::compare(kaplan_nd, o), "'approach 1': the rule's run at the budget"),
+             Contains("picks it at 1.01e22 FLOP counted with its own N (6·N·D, N all parameters), which is 1.00e22 FLOP "
+                      "as law 'kaplan' counts N (without its models' embeddings)"));
+  o.candidates = {{"Kaplan", fit::kMissing, fit::kMissing, kaplan}};
+  CHECK_THAT(note_starting(plan::compare(chinchilla, o), "'Kaplan': the rule's run at the budget"),
+             Contains("picks it at 9.93e21 FLOP counted with its own N (6·N·D, N non-embedding), which is 1.00e22 FLOP"));
+}
+
 // The opposite mismatch: Chinchilla's approach-1 rule counts all parameters, Kaplan's joint law reads N
 // as non-embedding ones. It was neither refused nor converted: the law's loss was that of a larger
 // model than the rule means. Now refused without the rule's models' shape, naming the fix, and with it

@@ -171,7 +171,8 @@ Allocation allocate(const Law& law, double C, double U, double epochs, Method me
            " on these data). Give more unique tokens (unique_tokens) or a smaller compute budget");
     }
     if (given(U) || given(epochs))
-      fail(function, ": with ", given(U) ? format_count(U) + " unique tokens" : format_number(epochs, 4) + " epochs",
+      fail(function, ": with ", given(U) ? format_count(U) + " unique tokens"
+                          : format_counted(format_quantity(epochs, Unit::Epochs), "epoch", "epochs"),
            " at ", flops_text(C), " the loss under law '", law.name(), "'", toward,
            "; the data constraint leaves no compute-optimal allocation inside it: give more unique tokens (or fewer epochs) "
            "or a smaller budget");
@@ -856,14 +857,6 @@ void note_counted(Answer& a, const FlopsPerToken& flops, const fit::FittedLaw& f
                         format_number(flops.aspect, 4), "·L"));
 }
 
-std::string optimal_question(const OptimalOptions& o) {
-  std::string q = "compute-optimal allocation at " + flops_text(o.compute);
-  if (given(o.unique_tokens)) q += " with " + format_count(o.unique_tokens) + " unique tokens";
-  if (given(o.epochs)) q += " at " + format_counted(format_number(o.epochs, 4), "epoch", "epochs");
-  if (!o.flops.six_n()) q += ", counted as " + o.flops.Describe();
-  return q;
-}
-
 // A compute-optimal answer must be a model one could build: an error below one parameter or one
 // token (the budget is too small for any model), a note below 1000 parameters (smaller than any
 // language model scaling laws were measured on: Kaplan et al. 2020 go down to about 1e3
@@ -940,6 +933,46 @@ void check_budget_of(double C, const std::string& function, const std::string& w
 }
 
 }  // namespace
+
+// A question's inputs in words (plan.h): each printed as its answer's quantity of the same name is,
+// format_quantity in that quantity's unit. The question echoed epochs to four digits ("at 12.35 epochs")
+// over an answer whose epochs row said 12.3, and a loss target to five ("compute to reach loss 12.123")
+// over a loss of 12.1235; the question's summary (question.cpp) said it apart, and left out of some
+// questions inputs their answers named (the unique tokens of plan.loss and compute_for, the target of
+// plan.inference).
+namespace {
+std::string count_clause(const FlopsPerToken& flops) { return flops.six_n() ? "" : ", counted as " + flops.Describe(); }
+std::string with_unique(double U, const std::string& before = " with ", const std::string& after = " unique tokens") {
+  return given(U) ? before + format_quantity(U, Unit::Tokens) + after : "";
+}
+}  // namespace
+
+std::string describe(const OptimalOptions& o) {
+  std::string q = "compute-optimal allocation at " + flops_text(o.compute) + with_unique(o.unique_tokens);
+  if (given(o.epochs)) q += " at " + format_counted(format_quantity(o.epochs, Unit::Epochs), "epoch", "epochs");
+  return q + count_clause(o.flops);
+}
+
+std::string describe(const LossOptions& o) {
+  return "loss of " + format_quantity(o.N, Unit::Params) + " parameters on " + format_quantity(o.D, Unit::Tokens) +
+         " tokens" + with_unique(o.unique_tokens, " (", " unique)");
+}
+
+std::string describe(const ComputeForOptions& o) {
+  return "compute to reach loss " + format_quantity(o.loss, Unit::Loss) + with_unique(o.unique_tokens) + count_clause(o.flops);
+}
+
+std::string describe(const InferenceOptions& o) {
+  return "inference-aware allocation for " + format_quantity(o.inference_tokens, Unit::Tokens) + " inference tokens, target " +
+         (given(o.loss) ? "loss " + format_quantity(o.loss, Unit::Loss)
+                        : "the loss of the compute-optimal run at " + flops_text(o.compute)) +
+         with_unique(o.unique_tokens) + count_clause(o.flops);
+}
+
+std::string describe(const ReturnsOptions& o) {
+  return "return on compute spent repeating " + format_quantity(o.unique_tokens, Unit::Tokens) + " unique tokens" +
+         count_clause(o.flops);
+}
 
 std::string beyond_runs(const fit::FittedLaw& law, double N, double D, double C) {
   Answer a;
@@ -1069,7 +1102,7 @@ Answer optimal(const fit::FittedLaw& fitted, const OptimalOptions& options) {
   const bool constrained = given(options.unique_tokens) || given(options.epochs);
   if (constrained) require_data_law(fitted.law, function,
                                     given(options.unique_tokens) ? "unique_tokens = " + format_count(options.unique_tokens)
-                                                                 : "epochs = " + format_number(options.epochs, 4));
+                                                                 : "epochs = " + format_quantity(options.epochs, Unit::Epochs));
   const double C = options.compute;
   const FlopsPerToken& per_token = options.flops;
   Answer out = with_intervals(fitted, [&](const Law& law) {
@@ -1105,7 +1138,7 @@ Answer optimal(const fit::FittedLaw& fitted, const OptimalOptions& options) {
     }
     return ans;
   }, [&](Answer& point) { check_model_size(point, function); });
-  out.question = optimal_question(options);
+  out.question = describe(options);
   out.law = law_label(fitted);
   note_counted(out, per_token, fitted);
   note_kaplan_joint(fitted.law, out);
@@ -1153,7 +1186,7 @@ Answer optimal(const AllocationRule& rule, const OptimalOptions& options, const 
   for (auto& q : out.quantities)
     if (q.name == "loss" && losses.size() >= 2) q.interval = fit::percentile_interval(losses);
   out.samples = std::max(rule_samples, static_cast<int>(losses.size()));
-  out.question = optimal_question(options);
+  out.question = describe(options);
   out.law = "allocation rule " + rule.name + (law ? "; loss from " + law_label(*law) : "");
   out.method = "power laws N_opt(C)" + std::string(rule.D_law ? ", D_opt(C)" : ", D = C/(6N)");
   out.convention = rule_convention(rule, read);
@@ -1196,8 +1229,7 @@ Answer loss(const fit::FittedLaw& fitted, const LossOptions& options) {
     out.notes.push_back(str("on fresh data (no unique_tokens given, U = D) the law counts the parameters beyond N_opt(D) "
                             "as worth less (excess parameters): its loss is that of N' = ",
                             format_count(out.value("effective_N")), " effective parameters"));
-  out.question = "loss of " + format_count(options.N) + " parameters on " + format_count(options.D) + " tokens";
-  if (given(options.unique_tokens)) out.question += " (" + format_count(options.unique_tokens) + " unique)";
+  out.question = describe(options);
   out.law = law_label(fitted);
   out.method = "prediction";
   note_small_models(out);
@@ -1238,9 +1270,7 @@ Answer compute_for(const fit::FittedLaw& fitted, const ComputeForOptions& option
                             format_number(options.loss, 5), " (their law's floor is at or above it): they count as "
                             "unbounded compute, N and D",
                             std::isinf(out.quantity("flops").interval.hi) ? ", and the 95% intervals are open above" : ""));
-  out.question = "compute to reach loss " + format_number(options.loss, 5);
-  if (given(options.unique_tokens)) out.question += " with " + format_count(options.unique_tokens) + " unique tokens";
-  if (!options.flops.six_n()) out.question += ", counted as " + options.flops.Describe();
+  out.question = describe(options);
   out.law = law_label(fitted);
   note_kaplan_joint(fitted.law, out);
   note_kaplan_overfitting(&fitted.law, nullptr, out, Optima::All);
@@ -1346,10 +1376,7 @@ Answer inference(const fit::FittedLaw& fitted, const InferenceOptions& options) 
     ans.set("saving", std::fabs(saving) < 1e-8 ? 0.0 : saving, Unit::Fraction, "saving");
     return ans;
   });
-  out.question = "inference-aware allocation for " + format_count(T) + " inference tokens, target " +
-                 (given(options.loss) ? "loss " + format_number(options.loss, 5)
-                                      : "the loss of the compute-optimal run at " + flops_text(options.compute)) +
-                 (per_token.six_n() ? "" : ", counted as " + per_token.Describe());
+  out.question = describe(options);
   out.law = law_label(fitted);
   note_kaplan_joint(fitted.law, out);
   note_kaplan_overfitting(&fitted.law, nullptr, out);
@@ -1771,8 +1798,7 @@ Answer returns(const fit::FittedLaw& fitted, const ReturnsOptions& options) {
                                                  "sees them once), or budgets as compute = { ... }"
                                                : "give larger budgets in compute");
   });
-  out.question = "return on compute spent repeating " + format_count(U) + " unique tokens" +
-                 (per_token.six_n() ? "" : ", counted as " + per_token.Describe());
+  out.question = describe(options);
   out.law = law_label(fitted);
   note_kaplan_joint(fitted.law, out);
   note_kaplan_overfitting(&fitted.law, nullptr, out, Optima::All);

@@ -1126,7 +1126,7 @@ Answer optimal(const fit::FittedLaw& fitted, const OptimalOptions& options) {
     const double floor = given(options.unique_tokens) ? data_floor(law, options.unique_tokens) : fit::kMissing;
     const bool at_floor = given(floor) && a.loss - floor <= 1e-6 * floor;
     if (at_floor)
-      ans.notes.push_back(str("the loss ", format_number(a.loss, 5), " is the floor of ", format_count(options.unique_tokens),
+      ans.notes.push_back(str("the loss ", format_quantity(a.loss, Unit::Loss), " is the floor of ", format_count(options.unique_tokens),
                               " unique tokens (the lowest loss the law allows them at any compute, "
                               "to 1 part in 10^6): repeating them more and adding parameters have stopped helping, so the loss does not "
                               "determine N here (many N give it; this one is arbitrary) and a smaller budget reaches about the "
@@ -1267,7 +1267,7 @@ Answer compute_for(const fit::FittedLaw& fitted, const ComputeForOptions& option
   });
   if (unreachable > 0)
     out.notes.push_back(str(unreachable, " of ", out.samples, " bootstrap samples never reach loss ",
-                            format_number(options.loss, 5), " (their law's floor is at or above it): they count as "
+                            format_quantity(options.loss, Unit::Loss), " (their law's floor is at or above it): they count as "
                             "unbounded compute, N and D",
                             std::isinf(out.quantity("flops").interval.hi) ? ", and the 95% intervals are open above" : ""));
   out.question = describe(options);

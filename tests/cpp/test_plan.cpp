@@ -350,6 +350,12 @@ TEST_CASE("data-constrained: an optimum at the loss floor of the unique tokens s
     CHECK(has(a, format_significant(hand.floor(U), 5)));
     CHECK(!has(a, "local optima"));  // a flat loss, not several optima
   }
+  // The floor in the note as the answer's loss row prints it: "the loss 12.0666 is the floor of 1M
+  // unique tokens" under Muennighoff et al.'s law (loss row 12.0666), where it said 12.067.
+  const plan::Answer million = plan::optimal(wrap(plan::published::datablations_exact()), at(1e22, 1e6));
+  const std::string row = plan::format_quantity(million.value("loss"), plan::Unit::Loss);
+  CHECK(row == "12.0666");
+  CHECK(has(million, "the loss " + row + " is the floor of 1M unique tokens"));
   CHECK(format_significant(hand.floor(1e8), 5) == "3.879");
   // 25B unique tokens at 1e22 FLOP: a determined optimum (7.0B parameters), well above the floor.
   const plan::Answer determined = plan::optimal(wrap(hand.law()), at(1e22, 25e9));
@@ -1585,7 +1591,7 @@ TEST_CASE("the compute for a loss some samples never reach is unbounded above, s
   CHECK(std::isinf(a.quantity("N").interval.hi));
   CHECK_THAT(a.Summary(), Contains("∞]"));
   REQUIRE(!a.notes.empty());
-  CHECK_THAT(a.notes.back(), Contains("51 of 100 bootstrap samples never reach loss 2") &&
+  CHECK_THAT(a.notes.back(), Contains("51 of 100 bootstrap samples never reach loss 2.0000 (") &&
                                  Contains("the 95% intervals are open above"));
   CHECK_THAT(a.Summary(), Contains("(10 without an answer)"));
   CHECK_THAT(a.Markdown(), Contains("95% intervals over 100 bootstrap samples (10 without an answer, left out: the "
@@ -1598,7 +1604,7 @@ TEST_CASE("the compute for a loss some samples never reach is unbounded above, s
   CHECK(std::isinf(nearly_all.quantity("flops").interval.hi));
   CHECK_THAT(nearly_all.Summary(), Contains("[∞, ∞]"));
   REQUIRE(!nearly_all.notes.empty());
-  CHECK_THAT(nearly_all.notes.back(), Contains("99 of 100 bootstrap samples never reach loss 2") &&
+  CHECK_THAT(nearly_all.notes.back(), Contains("99 of 100 bootstrap samples never reach loss 2.0000 (") &&
                                           Contains("the 95% intervals are open above"));
 }
 

@@ -582,17 +582,23 @@ RuleParams rule_params(const AllocationRule& rule, const fit::FittedLaw& law, co
 // the embeddings (50257 + 1024)·d = 830M of its models (d = 16250 at d/L = 64)", or "law 'kaplan'
 // counts non-embedding parameters: the 1.0B parameters of rule 'chinchilla_approach1' (all of them)
 // are read as 0.87B, without the embeddings ...".
+// Where the embeddings are a small share of N, the two counts print alike ("804B ... are read as 804B"):
+// then the note says by how much the law's N differs instead.
 std::string rule_params_text(const RuleParams& params, const std::string& law_name, double N) {
   const AllocationRule& rule = *params.rule;
   const bool to_all = params.convert == RuleParams::Convert::ToAll;
   const double non_embedding = to_all ? N : params(N);
+  const bool alike = format_quantity(N, Unit::Params) == format_quantity(params(N), Unit::Params);
+  const std::string embeddings =
+      str(to_all ? "with" : "without", " the embeddings (", format_number(rule.vocab, 6), " + ", format_number(rule.ctx, 6),
+          ")·d = ", format_quantity(std::fabs(params(N) - N), Unit::Params), " of its models (d = ",
+          std::llround(rule.width(non_embedding)), " at d/L = ", format_number(rule.aspect, 4), ")");
   return str("law '", law_name, "' counts ", to_all ? "all" : "non-embedding", " parameters: the ",
              format_quantity(N, Unit::Params), to_all ? " non-embedding parameters of rule '" : " parameters of rule '",
-             rule.name, to_all ? "' are read as " : "' (all of them) are read as ", format_quantity(params(N), Unit::Params),
-             to_all ? ", with" : ", without", " the embeddings (", format_number(rule.vocab, 6), " + ",
-             format_number(rule.ctx, 6), ")·d = ", format_quantity(std::fabs(params(N) - N), Unit::Params),
-             " of its models (d = ", std::llround(rule.width(non_embedding)), " at d/L = ",
-             format_number(rule.aspect, 4), ")");
+             rule.name, to_all ? "' are read" : "' (all of them) are read",
+             alike ? str(" ", embeddings, ": ", format_quantity(std::fabs(params(N) / N - 1), Unit::Fraction),
+                         to_all ? " more" : " fewer")
+                   : str(" as ", format_quantity(params(N), Unit::Params), ", ", embeddings));
 }
 
 // Where the rule's shape came from, when it did not carry one (a study's models): "converted with

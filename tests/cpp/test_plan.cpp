@@ -953,6 +953,33 @@ TEST_CASE("compare's note on a converted rule's budget says how far it is from t
              Contains("picks it at 9.93e21 FLOP counted with its own N (6·N·D, N non-embedding), which is 1.00e22 FLOP"));
 }
 
+// The note on how the law reads a rule's N in its own count read "the 6.46T non-embedding parameters of
+// rule 'kaplan' are read as 6.46T, with the embeddings ... = 1.67B" where the embeddings are a small
+// share of N: it now says by how much the N differs there. Python (mpmath): Kaplan's rule with GPT-2's
+// shape at C_R = 9.99741750434e24 (1e25 as Chinchilla's law counts N) has N = 6.459612e12 non-embedding,
+// d = 32538.8, embeddings 51281·d = 1.66862e9, 0.0258316% of N. At 1e22 (41.5B read as 41.8B) both are
+// named, as before; so are approach 1's 282B read as 281B under Kaplan's law at 1e25.
+TEST_CASE("a rule's N read in the law's count says by how much it differs where the two print alike") {
+  const fit::FittedLaw chinchilla = wrap(fit::published::chinchilla());
+  const fit::FittedLaw kaplan_nd = wrap(fit::published::kaplan());
+  plan::CompareOptions o;
+  o.compute = 1e25;
+  o.candidates = {{"Kaplan", fit::kMissing, fit::kMissing, plan::published::kaplan().with_shape(50257, 1024, 64, "test")}};
+  CHECK(note_starting(plan::compare(chinchilla, o), "'Kaplan': law 'chinchilla' counts all parameters") ==
+        "'Kaplan': law 'chinchilla' counts all parameters: the 6.46T non-embedding parameters of rule 'kaplan' are read "
+        "with the embeddings (50257 + 1024)·d = 1.67B of its models (d = 32539 at d/L = 64): 0.0258% more");
+  o.compute = 1e22;
+  CHECK_THAT(note_starting(plan::compare(chinchilla, o), "'Kaplan': law 'chinchilla' counts all parameters"),
+             Contains("the 41.5B non-embedding parameters of rule 'kaplan' are read as 41.8B, with the embeddings "
+                      "(50257 + 1024)·d = 310M"));
+  o.compute = 1e25;
+  o.candidates = {{"approach 1", fit::kMissing, fit::kMissing,
+                   plan::published::chinchilla_approach1().with_shape(32000, 2048, 64, "test")}};
+  CHECK_THAT(note_starting(plan::compare(kaplan_nd, o), "'approach 1': law 'kaplan' counts non-embedding parameters"),
+             Contains("the 282B parameters of rule 'chinchilla_approach1' (all of them) are read as 281B, without the "
+                      "embeddings (32000 + 2048)·d = 390M of its models (d = 11447 at d/L = 64)"));
+}
+
 // The opposite mismatch: Chinchilla's approach-1 rule counts all parameters, Kaplan's joint law reads N
 // as non-embedding ones. It was neither refused nor converted: the law's loss was that of a larger
 // model than the rule means. Now refused without the rule's models' shape, naming the fix, and with it

@@ -1312,4 +1312,17 @@ t.test("a question echoes each input as its answer prints that quantity, and as 
     "inference-aware allocation for 1T inference tokens, target loss 2.5000 with 1T unique tokens")
 end)
 
+-- One number where a question takes a list (plan.table's params, plan.returns' compute) was refused
+-- as "params must be an array of numbers (got number)", without the fix: the list of it.
+t.test("one number given for a list of them is refused naming the list to write", function()
+  local law = published("chinchilla", chinchilla)
+  t.raises(function() return plan.table{ params = 1e9, law = law } end,
+    "plan.table: params must be an array of numbers (got a number); write it as a list: params = { 1e9 }")
+  t.raises(function() return plan.returns{ unique_tokens = 25e9, compute = 2.5e21, law = datablations } end,
+    "plan.returns: compute must be an array of numbers (got a number); write it as a list: compute = { 2.5e21 }")
+  -- Still refused, as before, where it is neither a number nor a list.
+  t.raises(function() return plan.table{ params = "1e9", law = law } end,
+    "plan.table: params must be an array of numbers (got string)")
+end)
+
 t.done()

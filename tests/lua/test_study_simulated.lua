@@ -330,6 +330,8 @@ end)
 -- by hand from REFERENCE.md's law (the runs are noise-free, so the fit is the published law): with
 -- 1e22 FLOP on 25B unique tokens, 7.03B parameters on 237B tokens, 9.49 epochs (REFERENCE: "about
 -- 9.5"); at 4 epochs, 6.24B on 267B tokens of 66.8B unique.
+-- The FLOP column prints the compute as the question beside it does ("1.00e22", not format_flops's
+-- two digits "1e22", which printed 5.76e23 asked as 5.8e23).
 t.test("the report's questions table gives a data-constrained answer's unique tokens and epochs", function()
   local s = declare("dc-epochs", {
     sweep = sweep.data_constrained { unique_tokens = { 1e9, 1e10 }, epochs = { 1, 4, 16 }, sizes = { 1e8, 1e9 } },
@@ -340,9 +342,9 @@ t.test("the report's questions table gives a data-constrained answer's unique to
   local md = read(s.store_path:gsub("%.db$", "") .. ".report.md") or ""
   local questions = md:match("## Questions(.*)$") or ""
   t.ok(questions:find("| question | law | FLOP | N | D | U | epochs | tokens/param | loss |", 1, true), questions)
-  t.ok(questions:find("with 25B unique tokens | data_constrained | 1e22 | 7.03B | 237B | 25B | 9.49 | 33.8 | 2.2221 |", 1, true),
+  t.ok(questions:find("with 25B unique tokens | data_constrained | 1.00e22 | 7.03B | 237B | 25B | 9.49 | 33.8 | 2.2221 |", 1, true),
     questions)
-  t.ok(questions:find("at 4 epochs | data_constrained | 1e22 | 6.24B | 267B | 66.8B | 4 | 42.8 | 2.1968 |", 1, true), questions)
+  t.ok(questions:find("at 4 epochs | data_constrained | 1.00e22 | 6.24B | 267B | 66.8B | 4 | 42.8 | 2.1968 |", 1, true), questions)
 end)
 
 -- A question priced on GPUs (gpu =, gpus =, mfu =): its GPU-hours were left out of the report (the

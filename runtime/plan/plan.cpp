@@ -1174,7 +1174,12 @@ Answer optimal(const AllocationRule& rule, const OptimalOptions& options, const 
   if (law) note_rule_params(read, *law, N, out);
   if (std::fabs(6 * N * D / C - 1) > 1e-3) {
     out.set("flops_6ND", 6 * N * D, Unit::Flops, "6·N·D");
-    out.notes.push_back("the rule's N_opt and D_opt are separate fits: 6·N·D differs from the budget");
+    // By how much: 6·N·D within half a percent of C prints as C ("6·N·D 1.00e35" under "FLOP 1.00e35"),
+    // and the note said only that it differs.
+    const double apart = 6 * N * D / C - 1;
+    out.notes.push_back(str("the rule's N_opt and D_opt are separate fits: 6·N·D is ",
+                            format_quantity(std::fabs(apart), Unit::Fraction), apart < 0 ? " below" : " above",
+                            " the budget"));
   }
   // Intervals: N, D, tokens per parameter and 6·N·D from the rule's samples; the loss from the law's
   // and the rule's together: draw i is the law's sample i at the rule's sample i's N and D (each

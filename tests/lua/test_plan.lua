@@ -1325,4 +1325,23 @@ t.test("one number given for a list of them is refused naming the list to write"
     "plan.table: params must be an array of numbers (got string)")
 end)
 
+-- An allocation rule's N_opt and D_opt are separate fits, so 6·N·D is not the budget: the note said
+-- only "6·N·D differs from the budget", also where the two print alike (Chinchilla's approach-1 rule at
+-- 1e35 FLOP: "6·N·D 1.00e35" under "FLOP 1.00e35"). It says by how much. Python (mpmath) from the
+-- rule's constants: 6·N·D/C - 1 = +0.212856% at 1e35, -0.464729% at 1e6.
+t.test("an allocation rule's answer says by how much its 6·N·D is off the budget", function()
+  local rule = plan.published.chinchilla_approach1
+  local function note(a)
+    for _, n in ipairs(a.notes) do if n:find("separate fits", 1, true) then return n end end
+  end
+  local high = plan.optimal{ compute = 1e35, allocation = rule }
+  t.near(high.flops_6ND / 1e35 - 1, 0.00212856, 1e-5)
+  t.eq(note(high), "the rule's N_opt and D_opt are separate fits: 6·N·D is 0.213% above the budget")
+  t.ok(tostring(high):find("6·N·D         1.00e35", 1, true), tostring(high))
+  local low = plan.optimal{ compute = 1e6, allocation = rule }
+  t.eq(note(low), "the rule's N_opt and D_opt are separate fits: 6·N·D is 0.465% below the budget")
+  -- Within 0.1% (1e22: 0.0915% below) neither the row nor the note.
+  t.eq(note(plan.optimal{ compute = 1e22, allocation = rule }), nil)
+end)
+
 t.done()

@@ -109,6 +109,8 @@ std::string law_label(const fit::FittedLaw& law) {
 }
 
 std::string flops_text(double c) { return format_quantity(c, Unit::Flops) + " FLOP"; }
+// "25B unique tokens", "1 unique token": U as answers print it (format_quantity, Unit::Tokens).
+std::string unique_text(double U) { return format_quantity(U, Unit::Tokens) + (U == 1 ? " unique token" : " unique tokens"); }
 
 // ---- allocation under one law (a point estimate or one bootstrap sample) ----------------------
 
@@ -164,14 +166,14 @@ Allocation allocate(const Law& law, double C, double U, double epochs, Method me
     // repeating them and adding parameters have both stopped helping, and the loss is flat.
     if (given(U) && law.kind() == LawKind::DataConstrained) {
       const double floor = data_floor(law, U);
-      fail(function, ": with only ", format_count(U), " unique tokens at ", flops_text(C), " the loss under law '",
+      fail(function, ": with only ", unique_text(U), " at ", flops_text(C), " the loss under law '",
            law.name(), "'", toward, ". The data constraint, not the law's form, leaves no optimum inside it: ",
-           format_count(U), " unique tokens are too few for this budget (repeating them and adding parameters have "
+           unique_text(U), " are too few for this budget (repeating them and adding parameters have "
            "stopped helping; no allocation gets below loss ", format_number(floor, 5),
            " on these data). Give more unique tokens (unique_tokens) or a smaller compute budget");
     }
     if (given(U) || given(epochs))
-      fail(function, ": with ", given(U) ? format_count(U) + " unique tokens"
+      fail(function, ": with ", given(U) ? unique_text(U)
                           : format_counted(format_quantity(epochs, Unit::Epochs), "epoch", "epochs"),
            " at ", flops_text(C), " the loss under law '", law.name(), "'", toward,
            "; the data constraint leaves no compute-optimal allocation inside it: give more unique tokens (or fewer epochs) "
@@ -215,7 +217,7 @@ void check_target(const Law& law, double target, double U, const std::string& fu
   if (given(U)) {
     const double floor = data_floor(law, U);
     if (given(floor) && target <= floor)
-      fail(function, ": with ", format_count(U), " unique tokens the law cannot go below loss ", format_number(floor, 5),
+      fail(function, ": with ", unique_text(U), " the law cannot go below loss ", format_number(floor, 5),
            " (repeated data and excess parameters stop helping); loss target ", format_number(target, 5),
            " needs more unique data");
   }
@@ -948,9 +950,7 @@ void check_budget_of(double C, const std::string& function, const std::string& w
 // plan.inference).
 namespace {
 std::string count_clause(const FlopsPerToken& flops) { return flops.six_n() ? "" : ", counted as " + flops.Describe(); }
-std::string with_unique(double U, const std::string& before = " with ", const std::string& after = " unique tokens") {
-  return given(U) ? before + format_quantity(U, Unit::Tokens) + after : "";
-}
+std::string with_unique(double U) { return given(U) ? " with " + unique_text(U) : ""; }
 }  // namespace
 
 std::string describe(const OptimalOptions& o) {
@@ -961,7 +961,7 @@ std::string describe(const OptimalOptions& o) {
 
 std::string describe(const LossOptions& o) {
   return "loss of " + format_quantity(o.N, Unit::Params) + " parameters on " + format_quantity(o.D, Unit::Tokens) +
-         " tokens" + with_unique(o.unique_tokens, " (", " unique)");
+         " tokens" + (given(o.unique_tokens) ? " (" + format_quantity(o.unique_tokens, Unit::Tokens) + " unique)" : "");
 }
 
 std::string describe(const ComputeForOptions& o) {
@@ -976,8 +976,7 @@ std::string describe(const InferenceOptions& o) {
 }
 
 std::string describe(const ReturnsOptions& o) {
-  return "return on compute spent repeating " + format_quantity(o.unique_tokens, Unit::Tokens) + " unique tokens" +
-         count_clause(o.flops);
+  return "return on compute spent repeating " + unique_text(o.unique_tokens) + count_clause(o.flops);
 }
 
 std::string beyond_runs(const fit::FittedLaw& law, double N, double D, double C) {
@@ -1132,8 +1131,8 @@ Answer optimal(const fit::FittedLaw& fitted, const OptimalOptions& options) {
     const double floor = given(options.unique_tokens) ? data_floor(law, options.unique_tokens) : fit::kMissing;
     const bool at_floor = given(floor) && a.loss - floor <= 1e-6 * floor;
     if (at_floor)
-      ans.notes.push_back(str("the loss ", format_quantity(a.loss, Unit::Loss), " is the floor of ", format_count(options.unique_tokens),
-                              " unique tokens (the lowest loss the law allows them at any compute, "
+      ans.notes.push_back(str("the loss ", format_quantity(a.loss, Unit::Loss), " is the floor of ", unique_text(options.unique_tokens),
+                              " (the lowest loss the law allows them at any compute, "
                               "to 1 part in 10^6): repeating them more and adding parameters have stopped helping, so the loss does not "
                               "determine N here (many N give it; this one is arbitrary) and a smaller budget reaches about the "
                               "same loss (plan.returns shows where the returns run out)"));
@@ -1309,7 +1308,7 @@ Answer inference(const fit::FittedLaw& fitted, const InferenceOptions& options) 
     if (!given(options.loss) && given(U)) {
       const double floor = data_floor(law, U);
       if (given(floor) && target - floor <= 1e-6 * floor)
-        fail(function, ": at ", flops_text(options.compute), " with ", format_count(U), " unique tokens the compute-optimal "
+        fail(function, ": at ", flops_text(options.compute), " with ", unique_text(U), " the compute-optimal "
              "run is already at the floor of those tokens (loss ", format_number(target, 5), ", the lowest the law "
              "allows them at any compute): no model reaches it on finite training tokens, so there is no inference-aware "
              "allocation for that target; give more unique tokens, a smaller compute, or a loss = target above the floor");
@@ -1572,7 +1571,7 @@ Answer compare(const fit::FittedLaw& fitted, const CompareOptions& options) {
   out.notes.push_back("efficiency: the compute the law's optimum needs for the same loss, over the run's compute");
   note_small_models(out);
   out.method = "each candidate's loss under the law, against the law's optimum";
-  out.question = "allocations compared at " + flops_text(C) + (given(U) ? " with " + format_count(U) + " unique tokens" : "") +
+  out.question = "allocations compared at " + flops_text(C) + (given(U) ? " with " + unique_text(U) : "") +
                  (per_token.six_n() ? "" : ", counted as " + per_token.Describe());
   note_counted(out, per_token, fitted);
   out.convention += read_convention(fitted, reads);

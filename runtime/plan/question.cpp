@@ -225,7 +225,7 @@ std::string Question::Summary() const {
       // As the answer says it (plan.cpp), with the candidates counted: "1 allocation compared at ..."
       out << format_counted(static_cast<int64_t>(compare_.candidates.size()), "allocation", "allocations")
           << " compared at " << format_quantity(compare_.compute, Unit::Flops) << " FLOP";
-      if (compare_.unique_tokens == compare_.unique_tokens) out << " with " << format_count(compare_.unique_tokens) << " unique tokens";
+      if (compare_.unique_tokens == compare_.unique_tokens) out << " with " << format_counted(compare_.unique_tokens, "unique token");
       if (!compare_.flops.six_n()) out << ", counted as " << compare_.flops.Describe();
       // What it compares, as question.inputs.candidates gives them: the printed question named none.
       out << "\n  candidates: ";

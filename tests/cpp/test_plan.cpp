@@ -1954,5 +1954,5 @@ TEST_CASE("too little unique data is blamed on the data, not the law's form") {
   for (const auto& n : a.notes) notes += n + "\n";
   INFO(notes);
   CHECK(notes.find("does it depend on both N and D") == std::string::npos);
-  CHECK(notes.find("is the floor of 1 unique tokens") != std::string::npos);
+  CHECK(notes.find("is the floor of 1 unique token (") != std::string::npos);
 }

@@ -1344,4 +1344,23 @@ t.test("an allocation rule's answer says by how much its 6·N·D is off the budg
   t.eq(note(plan.optimal{ compute = 1e22, allocation = rule }), nil)
 end)
 
+-- One unique token was "1 unique tokens" in the question, its notes and refusals ("the loss 1333.7021
+-- is the floor of 1 unique tokens"): one token, one noun.
+t.test("one unique token is named in the singular", function()
+  local a = plan.optimal{ compute = 1e22, unique_tokens = 1, law = datablations }
+  t.eq(a.question, "compute-optimal allocation at 1.00e22 FLOP with 1 unique token")
+  local floor
+  for _, n in ipairs(a.notes) do floor = floor or n:match("is the floor of 1 unique tokens?") end
+  t.eq(floor, "is the floor of 1 unique token")
+  t.ok(tostring(plan.compute_for{ loss = 2000, unique_tokens = 1 })
+    :find("compute to reach loss 2000.0000 with 1 unique token\n", 1, true))
+  t.ok(tostring(plan.compare{ compute = 1e22, unique_tokens = 1, candidates = { { N = 1e6 } } })
+    :find("1 allocation compared at 1.00e22 FLOP with 1 unique token\n", 1, true))
+  t.eq(plan.returns{ unique_tokens = 1, compute = { 1e10 } }:answer(datablations).question,
+    "return on compute spent repeating 1 unique token")
+  -- Two, and 25B, as before.
+  t.eq(plan.optimal{ compute = 1e22, unique_tokens = 25e9, law = datablations }.question,
+    "compute-optimal allocation at 1.00e22 FLOP with 25B unique tokens")
+end)
+
 t.done()

@@ -344,6 +344,10 @@ std::string extrapolation_parts(const fit::FittedLaw& law, const Answer& a) {
   else check("flops", "compute", law.span_C, Unit::Flops);
   // More repetition than the runs saw (fewer epochs than theirs, fresh data, is no extrapolation).
   if (a.has("epochs") && a.value("epochs") > law.span_epochs.hi) check("epochs", "epochs", law.span_epochs, Unit::Epochs);
+  // Unique tokens far from the runs' U, where the answer repeats them: the law's repetition terms read at
+  // a U no run had (1M unique tokens under a law of runs on 100M and 1B said nothing of U). An answer
+  // that sees its U at most once is not constrained by it (its note says so): no extrapolation in U.
+  if (a.has("epochs") && a.value("epochs") > 1) check("unique_tokens", "unique tokens", law.span_U, Unit::Tokens);
   return parts;
 }
 

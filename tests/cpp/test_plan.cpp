@@ -379,6 +379,18 @@ TEST_CASE("a data-constrained answer at more epochs than its law's runs repeated
   CHECK_THAT(note_starting(inside, "beyond the 18 runs fitted: "), !Contains("epochs"));
   // Fewer epochs than the runs (one epoch of more unique tokens than needed) is no extrapolation.
   CHECK_THAT(note_starting(plan::optimal(fitted, at(1e19, 1e15)), "beyond"), !Contains("epochs"));
+  // Nor of U: the answer sees its 1e15 unique tokens at most once, and they do not constrain it.
+  CHECK_THAT(note_starting(plan::optimal(fitted, at(1e19, 1e15)), "beyond"), !Contains("unique tokens"));
+  // Unique tokens far below the runs' (1B and 10B), repeated: the law's repetition terms read at a U no
+  // run had, which the note left out (1e7 unique tokens, 1/100 of the smallest, said nothing of U).
+  REQUIRE(fitted.span_U.valid());
+  CHECK(fitted.span_U.lo == 1e9);
+  CHECK(fitted.span_U.hi == 1e10);
+  const plan::Answer few = plan::optimal(fitted, at(1e20, 1e7));
+  REQUIRE(few.value("epochs") > 1);
+  CHECK_THAT(note_starting(few, "beyond the 18 runs fitted: "), Contains("unique tokens 1/100 of the smallest (1B)"));
+  CHECK_THAT(note_starting(far, "beyond the 18 runs fitted: "), !Contains("unique tokens"));  // 1B: a run's U
+  CHECK_THAT(note_starting(inside, "beyond the 18 runs fitted: "), Contains("unique tokens 2.5× the largest (10B)"));
 }
 
 TEST_CASE("data-constrained: robust to several local optima") {

@@ -1368,7 +1368,7 @@ TEST_CASE("cost: GPU-hours, days and PF-days") {
   // The FLOPs are given to three digits, as the PF-days and GPU-hours computed from them: at two,
   // Gopher's budget read "5.8e23 FLOP = 6.67k PF-days: 404k H100-hours", and 5.8e23 is 6.71k PF-days.
   CHECK_THAT(plan::cost(5.76e23).Summary(), StartsWith("5.76e23 FLOP = 6.67k PF-days: 404k H100-hours"));
-  CHECK_THAT(plan::cost(1e22).Summary(), StartsWith("1e22 FLOP = 116 PF-days"));
+  CHECK_THAT(plan::cost(1e22).Summary(), StartsWith("1.00e22 FLOP = 116 PF-days"));
   o.peak = 0;
   o.gpu = "H10";
   CHECK_THROWS_WITH(plan::cost(1e22, o), StartsWith("plan.cost: unknown GPU 'H10'") && Contains("did you mean 'H100'"));

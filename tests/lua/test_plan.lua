@@ -1363,4 +1363,16 @@ t.test("one unique token is named in the singular", function()
     "compute-optimal allocation at 1.00e22 FLOP with 25B unique tokens")
 end)
 
+-- An answer's cost line printed its FLOP count otherwise than the answer's FLOP row above it ("FLOP
+-- 1.00e22" over "cost: 1e22 FLOP = 116 PF-days"; a study report's "at 1.00e20 FLOP (isoflop): cost:
+-- 1e20 FLOP"): it prints it as answers do.
+t.test("an answer's cost line prints its FLOP as the answer's FLOP row does", function()
+  local a = plan.optimal{ compute = 1e22, law = published("chinchilla", chinchilla), gpu = "H100" }
+  local text = tostring(a)
+  t.ok(text:find("\n  FLOP          1.00e22\n", 1, true), text)
+  t.ok(text:find("\n  cost: 1.00e22 FLOP = 116 PF-days: 7.02k H100-hours", 1, true), text)
+  t.eq(tostring(plan.cost{ flops = 5.76e23, gpu = "H100" }):match("^[^=]*"), "5.76e23 FLOP ")
+  t.eq(tostring(plan.cost{ flops = 250, gpu = "H100" }):match("^[^=]*"), "250 FLOP ")
+end)
+
 t.done()

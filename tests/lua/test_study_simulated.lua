@@ -364,7 +364,7 @@ t.test("the report gives a priced question's cost beside its notes, in Markdown 
   local base = s.store_path:gsub("%.db$", "")
   local questions = (read(base .. ".report.md") or ""):match("## Questions(.*)$") or ""
   local q = "- compute-optimal allocation at 1.00e22 FLOP with 25B unique tokens (data_constrained): "
-  t.ok(questions:find(q .. "cost: 1e22 FLOP = 116 PF-days: 3.12k H100-hours at 90% MFU (989 TFLOP/s peak), 3.05 h on "
+  t.ok(questions:find(q .. "cost: 1.00e22 FLOP = 116 PF-days: 3.12k H100-hours at 90% MFU (989 TFLOP/s peak), 3.05 h on "
     .. "1024 GPUs", 1, true), questions)
   t.ok(questions:find(q .. "mfu = 0.9 (90% of peak) is above what any training run has reached", 1, true), questions)
   t.ok(not questions:find("1.00e21 FLOP with 25B unique tokens (data_constrained): cost", 1, true), questions)
@@ -390,10 +390,10 @@ t.test("a study's IsoFLOP answer to a priced question carries its cost and the c
   t.near(priced.cost.gpu_hours, 1e20 / (989e12 * 0.9) / 3600, 1e-12)
   local note = priced.notes and priced.notes[#priced.notes] or ""
   t.ok(note:find("mfu = 0.9 (90% of peak) is above what any training run has reached", 1, true), tostring(priced))
-  t.ok(tostring(priced):find("\n  cost: 1e20 FLOP = 1.16 PF-days: 31.2 H100-hours at 90% MFU", 1, true), tostring(priced))
+  t.ok(tostring(priced):find("\n  cost: 1.00e20 FLOP = 1.16 PF-days: 31.2 H100-hours at 90% MFU", 1, true), tostring(priced))
   t.eq(s.answers[2].answer.cost, nil)
   local questions = (read(s.store_path:gsub("%.db$", "") .. ".report.md") or ""):match("## Questions(.*)$") or ""
-  t.ok(questions:find("- compute-optimal allocation at 1.00e20 FLOP (isoflop): cost: 1e20 FLOP = ", 1, true), questions)
+  t.ok(questions:find("- compute-optimal allocation at 1.00e20 FLOP (isoflop): cost: 1.00e20 FLOP = ", 1, true), questions)
   t.ok(questions:find("- compute-optimal allocation at 1.00e20 FLOP (isoflop): mfu = 0.9", 1, true), questions)
 end)
 

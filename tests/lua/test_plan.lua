@@ -1375,4 +1375,15 @@ t.test("an answer's cost line prints its FLOP as the answer's FLOP row does", fu
   t.eq(tostring(plan.cost{ flops = 250, gpu = "H100" }):match("^[^=]*"), "250 FLOP ")
 end)
 
+-- plan.answer refused an entry of its list as "questions[2] is not a Question", without saying what it
+-- was or how to make one: an Answer (a question asked with law =) is the usual slip.
+t.test("plan.answer names what an entry that is no Question is, and how to declare one", function()
+  local law = published("chinchilla", chinchilla)
+  t.raises(function() return plan.answer({ plan.optimal{ compute = 1e22 }, 3 }, law) end,
+    "plan.answer: questions[2] is not a Question (got number); declare one without law =, as plan.optimal{ compute = 1e21 }")
+  t.raises(function() return plan.answer({ big = plan.optimal{ compute = 1e22, law = law } }, law) end,
+    'plan.answer: questions["big"] is not a Question (got Answer); it was asked with law = and answered already: '
+    .. "leave law out to declare a question")
+end)
+
 t.done()

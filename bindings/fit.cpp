@@ -1023,15 +1023,41 @@ int law_span(lua_State* L) {
 
 bool has_allocation(const Law& law) { return fit::has_closed_form_allocation(law); }
 
+// A law's views that are made once and kept (a law is a value: its samples and intervals never
+// change; law:with_samples makes a new law, with views of its own), each kind in a registry table weak
+// in its keys, the laws. cached_view pushes the kept view of the law at index 1 and returns true, or
+// pushes nothing and returns false; keep_view keeps the view on top of the stack (left there).
+bool cached_view(lua_State* L, const char* key) {
+  push_weak_keyed(L, key);
+  lua_pushvalue(L, 1);
+  if (lua_rawget(L, -2) == LUA_TTABLE) {
+    lua_remove(L, -2);
+    return true;
+  }
+  lua_pop(L, 2);
+  return false;
+}
+
+void keep_view(lua_State* L, const char* key) {
+  push_weak_keyed(L, key);
+  lua_pushvalue(L, 1);
+  lua_pushvalue(L, -3);
+  lua_rawset(L, -3);
+  lua_pop(L, 1);
+}
+
 // law.intervals: { name = {lo, hi} } for every parameter the fit did not hold (a held one has no
 // interval: it is absent), plus a, b (allocation exponents) where defined; nil without bootstrap
-// samples.
+// samples. Made once per law and kept, as law.samples is: it was made again at every read, a
+// percentile sort of every sample for each parameter and a closed-form allocation of every sample
+// for a and b, so that a loop reading law.intervals.alpha redid the whole bootstrap summary each time.
 int law_intervals(lua_State* L) {
   const FittedLaw& f = check<FittedLaw>(L, 1);
   if (f.samples.empty()) {
     lua_pushnil(L);
     return 1;
   }
+  if (cached_view(L, "scalelab.law_intervals")) return 1;
   lua_newtable(L);
   // Each a read-only view too, as the table of them (law.intervals.alpha[1] = 0.3 changed nothing either).
   auto set = [&](const std::string& name, const fit::Interval& interval) {
@@ -1046,6 +1072,7 @@ int law_intervals(lua_State* L) {
     set("b", f.interval([](const Law& l) { return fit::compute_optimal(l).b; }));
   }
   make_law_view(L, "law.intervals", kIntervalsReadOnly);
+  keep_view(L, "scalelab.law_intervals");
   return 1;
 }
 
@@ -1065,17 +1092,12 @@ int law_standard_errors(lua_State* L) {
   return 1;
 }
 
-// law.samples: the view is made once per law and kept (a law is a value: its samples never change),
-// in a registry table weak in its keys, the laws. It was made again at every read of law.samples, a
-// view of every sample each time: a loop reading law.samples[i] took O(n) a read, O(n²) in all
-// (2000 samples: 4 million views made).
+// law.samples: the view is made once per law and kept (cached_view). It was made again at every read
+// of law.samples, a view of every sample each time: a loop reading law.samples[i] took O(n) a read,
+// O(n²) in all (2000 samples: 4 million views made).
 int law_samples(lua_State* L) {
   const FittedLaw& f = check<FittedLaw>(L, 1);
-  push_weak_keyed(L, "scalelab.law_samples");  // law -> its law.samples
-  const int views = lua_gettop(L);
-  lua_pushvalue(L, 1);
-  if (lua_rawget(L, views) == LUA_TTABLE) return 1;
-  lua_pop(L, 1);
+  if (cached_view(L, "scalelab.law_samples")) return 1;
   lua_createtable(L, static_cast<int>(f.samples.size()), 0);
   for (size_t i = 0; i < f.samples.size(); ++i) {
     push_params(L, f.law, f.samples[i]);
@@ -1083,9 +1105,7 @@ int law_samples(lua_State* L) {
     lua_rawseti(L, -2, static_cast<lua_Integer>(i + 1));
   }
   make_law_view(L, "law.samples", kSamplesReadOnly);
-  lua_pushvalue(L, 1);
-  lua_pushvalue(L, -2);
-  lua_rawset(L, views);
+  keep_view(L, "scalelab.law_samples");
   return 1;
 }
 

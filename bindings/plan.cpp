@@ -519,11 +519,22 @@ int compare(lua_State* L) {
   return ask(L, args, plan::Question::Compare(o), args.has("law"));
 }
 
+// A question's list of numbers (plan.table's params, plan.returns' compute). One number given for it
+// was refused as "must be an array of numbers (got number)", without the fix: the list of it.
+std::vector<double> list_arg(lua_State* L, const Args& args, const char* key) {
+  args.push(key);
+  if (lua_type(L, -1) == LUA_TNUMBER)
+    fail(args.function(), ": ", key, " must be an array of numbers (got a number); write it as a list: ", key, " = { ",
+         format_number(lua_tonumber(L, -1), 6), " }");
+  lua_pop(L, 1);
+  return args.numbers(key);
+}
+
 int table(lua_State* L) {
   Args args(L, 1, "plan.table", keys({"params", "law", "allocation", "flops"}));
   plan::TableOptions o;
   o.flops = flops_arg(L, args);
-  if (args.has("params")) o.params = args.numbers("params");
+  if (args.has("params")) o.params = list_arg(L, args, "params");
   auto rule = allocation_arg(L, args);
   return ask(L, args, plan::Question::Table(o, rule), args.has("law") && !law_is_rule(L, args));
 }
@@ -533,7 +544,7 @@ int returns(lua_State* L) {
   plan::ReturnsOptions o;
   o.flops = flops_arg(L, args);
   o.unique_tokens = args.number("unique_tokens", kMissing);
-  if (args.has("compute")) o.compute = args.numbers("compute");
+  if (args.has("compute")) o.compute = list_arg(L, args, "compute");
   return ask(L, args, plan::Question::Returns(o), args.has("law"));
 }
 

@@ -1255,8 +1255,10 @@ void set_spans(const Observations& obs, FittedLaw& out) {
   if (obs.has(Input::N)) out.span_N = span([&](size_t i) { return obs.point(i).N; });
   if (obs.has(Input::D)) out.span_D = span([&](size_t i) { return obs.point(i).D; });
   if (obs.has(Input::C)) out.span_C = span([&](size_t i) { return obs.compute(i); });
-  if (obs.has(Input::U) && obs.has(Input::D))
+  if (obs.has(Input::U) && obs.has(Input::D)) {
     out.span_epochs = span([&](size_t i) { return obs.point(i).D / obs.point(i).U; });
+    out.span_U = span([&](size_t i) { return obs.point(i).U; });
+  }
 }
 
 // Muennighoff et al.'s R_D* shows only in runs that repeat their unique data and R_N* only in runs with

@@ -178,8 +178,8 @@ struct FittedLaw {
   size_t observations = 0;
   // The span of the runs fitted, lo..hi, per input (NaN when not fitted, or the runs had no such
   // input; C is given or 6·N·D): answers far outside it are extrapolations, and plan says how far.
-  // span_epochs: D / U of runs with unique tokens U (a data-constrained law's runs).
-  Interval span_N, span_D, span_C, span_epochs;
+  // span_epochs: D / U of runs with unique tokens U (a data-constrained law's runs), span_U their U.
+  Interval span_N, span_D, span_C, span_epochs, span_U;
   std::vector<double> residuals;  // ln L̂ − ln L per observation
   // The runs' counting conventions (REFERENCE.md, "Counting parameters and compute"), which the
   // summary prints and plan's answers name: what N counts, "all" (every parameter, Chinchilla's

@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/units.h"
+#include "plan/plan.h"
 
 namespace scalelab::plan {
 
@@ -126,8 +127,10 @@ std::string Cost::Summary() const {
 std::string Cost::Line() const {
   std::ostringstream out;
   // The FLOPs to three digits, as the PF-days beside them: at two, 5.76e23 read "5.8e23 FLOP = 6.67k
-  // PF-days", which 5.8e23 is not (6.71k).
-  out << format_flops(flops, 3) << " FLOP = " << (pf_days >= 1000 ? format_count(pf_days) : format_number(pf_days, 3)) << " PF-days: "
+  // PF-days", which 5.8e23 is not (6.71k). As answers print a FLOP count (format_quantity): under an
+  // answer's "FLOP 1.00e22" its cost line said "1e22 FLOP", and a study report's "compute-optimal
+  // allocation at 1.00e20 FLOP (isoflop): cost: 1e20 FLOP = ...".
+  out << format_quantity(flops, Unit::Flops) << " FLOP = " << (pf_days >= 1000 ? format_count(pf_days) : format_number(pf_days, 3)) << " PF-days: "
       << format_count(gpu_hours) << " " << gpu << "-hours at " << format_number(mfu * 100, 3)
       << "% MFU (" << format_number(peak / 1e12, 4) << " TFLOP/s peak"
       << (peak_overridden ? ", as given, not the " + gpu + "'s own" : "") << "), "

@@ -109,6 +109,8 @@ std::string law_label(const fit::FittedLaw& law) {
 }
 
 std::string flops_text(double c) { return format_quantity(c, Unit::Flops) + " FLOP"; }
+// "25B unique tokens", "1 unique token": U as answers print it (format_quantity, Unit::Tokens).
+std::string unique_text(double U) { return format_quantity(U, Unit::Tokens) + (U == 1 ? " unique token" : " unique tokens"); }
 
 // ---- allocation under one law (a point estimate or one bootstrap sample) ----------------------
 
@@ -164,14 +166,15 @@ Allocation allocate(const Law& law, double C, double U, double epochs, Method me
     // repeating them and adding parameters have both stopped helping, and the loss is flat.
     if (given(U) && law.kind() == LawKind::DataConstrained) {
       const double floor = data_floor(law, U);
-      fail(function, ": with only ", format_count(U), " unique tokens at ", flops_text(C), " the loss under law '",
+      fail(function, ": with only ", unique_text(U), " at ", flops_text(C), " the loss under law '",
            law.name(), "'", toward, ". The data constraint, not the law's form, leaves no optimum inside it: ",
-           format_count(U), " unique tokens are too few for this budget (repeating them and adding parameters have "
+           unique_text(U), " are too few for this budget (repeating them and adding parameters have "
            "stopped helping; no allocation gets below loss ", format_number(floor, 5),
            " on these data). Give more unique tokens (unique_tokens) or a smaller compute budget");
     }
     if (given(U) || given(epochs))
-      fail(function, ": with ", given(U) ? format_count(U) + " unique tokens" : format_number(epochs, 4) + " epochs",
+      fail(function, ": with ", given(U) ? unique_text(U)
+                          : format_counted(format_quantity(epochs, Unit::Epochs), "epoch", "epochs"),
            " at ", flops_text(C), " the loss under law '", law.name(), "'", toward,
            "; the data constraint leaves no compute-optimal allocation inside it: give more unique tokens (or fewer epochs) "
            "or a smaller budget");
@@ -214,7 +217,7 @@ void check_target(const Law& law, double target, double U, const std::string& fu
   if (given(U)) {
     const double floor = data_floor(law, U);
     if (given(floor) && target <= floor)
-      fail(function, ": with ", format_count(U), " unique tokens the law cannot go below loss ", format_number(floor, 5),
+      fail(function, ": with ", unique_text(U), " the law cannot go below loss ", format_number(floor, 5),
            " (repeated data and excess parameters stop helping); loss target ", format_number(target, 5),
            " needs more unique data");
   }
@@ -341,6 +344,10 @@ std::string extrapolation_parts(const fit::FittedLaw& law, const Answer& a) {
   else check("flops", "compute", law.span_C, Unit::Flops);
   // More repetition than the runs saw (fewer epochs than theirs, fresh data, is no extrapolation).
   if (a.has("epochs") && a.value("epochs") > law.span_epochs.hi) check("epochs", "epochs", law.span_epochs, Unit::Epochs);
+  // Unique tokens far from the runs' U, where the answer repeats them: the law's repetition terms read at
+  // a U no run had (1M unique tokens under a law of runs on 100M and 1B said nothing of U). An answer
+  // that sees its U at most once is not constrained by it (its note says so): no extrapolation in U.
+  if (a.has("epochs") && a.value("epochs") > 1) check("unique_tokens", "unique tokens", law.span_U, Unit::Tokens);
   return parts;
 }
 
@@ -581,17 +588,23 @@ RuleParams rule_params(const AllocationRule& rule, const fit::FittedLaw& law, co
 // the embeddings (50257 + 1024)·d = 830M of its models (d = 16250 at d/L = 64)", or "law 'kaplan'
 // counts non-embedding parameters: the 1.0B parameters of rule 'chinchilla_approach1' (all of them)
 // are read as 0.87B, without the embeddings ...".
+// Where the embeddings are a small share of N, the two counts print alike ("804B ... are read as 804B"):
+// then the note says by how much the law's N differs instead.
 std::string rule_params_text(const RuleParams& params, const std::string& law_name, double N) {
   const AllocationRule& rule = *params.rule;
   const bool to_all = params.convert == RuleParams::Convert::ToAll;
   const double non_embedding = to_all ? N : params(N);
+  const bool alike = format_quantity(N, Unit::Params) == format_quantity(params(N), Unit::Params);
+  const std::string embeddings =
+      str(to_all ? "with" : "without", " the embeddings (", format_number(rule.vocab, 6), " + ", format_number(rule.ctx, 6),
+          ")·d = ", format_quantity(std::fabs(params(N) - N), Unit::Params), " of its models (d = ",
+          std::llround(rule.width(non_embedding)), " at d/L = ", format_number(rule.aspect, 4), ")");
   return str("law '", law_name, "' counts ", to_all ? "all" : "non-embedding", " parameters: the ",
              format_quantity(N, Unit::Params), to_all ? " non-embedding parameters of rule '" : " parameters of rule '",
-             rule.name, to_all ? "' are read as " : "' (all of them) are read as ", format_quantity(params(N), Unit::Params),
-             to_all ? ", with" : ", without", " the embeddings (", format_number(rule.vocab, 6), " + ",
-             format_number(rule.ctx, 6), ")·d = ", format_quantity(std::fabs(params(N) - N), Unit::Params),
-             " of its models (d = ", std::llround(rule.width(non_embedding)), " at d/L = ",
-             format_number(rule.aspect, 4), ")");
+             rule.name, to_all ? "' are read" : "' (all of them) are read",
+             alike ? str(" ", embeddings, ": ", format_quantity(std::fabs(params(N) / N - 1), Unit::Fraction),
+                         to_all ? " more" : " fewer")
+                   : str(" as ", format_quantity(params(N), Unit::Params), ", ", embeddings));
 }
 
 // Where the rule's shape came from, when it did not carry one (a study's models): "converted with
@@ -856,14 +869,6 @@ void note_counted(Answer& a, const FlopsPerToken& flops, const fit::FittedLaw& f
                         format_number(flops.aspect, 4), "·L"));
 }
 
-std::string optimal_question(const OptimalOptions& o) {
-  std::string q = "compute-optimal allocation at " + flops_text(o.compute);
-  if (given(o.unique_tokens)) q += " with " + format_count(o.unique_tokens) + " unique tokens";
-  if (given(o.epochs)) q += " at " + format_counted(format_number(o.epochs, 4), "epoch", "epochs");
-  if (!o.flops.six_n()) q += ", counted as " + o.flops.Describe();
-  return q;
-}
-
 // A compute-optimal answer must be a model one could build: an error below one parameter or one
 // token (the budget is too small for any model), a note below 1000 parameters (smaller than any
 // language model scaling laws were measured on: Kaplan et al. 2020 go down to about 1e3
@@ -940,6 +945,43 @@ void check_budget_of(double C, const std::string& function, const std::string& w
 }
 
 }  // namespace
+
+// A question's inputs in words (plan.h): each printed as its answer's quantity of the same name is,
+// format_quantity in that quantity's unit. The question echoed epochs to four digits ("at 12.35 epochs")
+// over an answer whose epochs row said 12.3, and a loss target to five ("compute to reach loss 12.123")
+// over a loss of 12.1235; the question's summary (question.cpp) said it apart, and left out of some
+// questions inputs their answers named (the unique tokens of plan.loss and compute_for, the target of
+// plan.inference).
+namespace {
+std::string count_clause(const FlopsPerToken& flops) { return flops.six_n() ? "" : ", counted as " + flops.Describe(); }
+std::string with_unique(double U) { return given(U) ? " with " + unique_text(U) : ""; }
+}  // namespace
+
+std::string describe(const OptimalOptions& o) {
+  std::string q = "compute-optimal allocation at " + flops_text(o.compute) + with_unique(o.unique_tokens);
+  if (given(o.epochs)) q += " at " + format_counted(format_quantity(o.epochs, Unit::Epochs), "epoch", "epochs");
+  return q + count_clause(o.flops);
+}
+
+std::string describe(const LossOptions& o) {
+  return "loss of " + format_quantity(o.N, Unit::Params) + " parameters on " + format_quantity(o.D, Unit::Tokens) +
+         " tokens" + (given(o.unique_tokens) ? " (" + format_quantity(o.unique_tokens, Unit::Tokens) + " unique)" : "");
+}
+
+std::string describe(const ComputeForOptions& o) {
+  return "compute to reach loss " + format_quantity(o.loss, Unit::Loss) + with_unique(o.unique_tokens) + count_clause(o.flops);
+}
+
+std::string describe(const InferenceOptions& o) {
+  return "inference-aware allocation for " + format_quantity(o.inference_tokens, Unit::Tokens) + " inference tokens, target " +
+         (given(o.loss) ? "loss " + format_quantity(o.loss, Unit::Loss)
+                        : "the loss of the compute-optimal run at " + flops_text(o.compute)) +
+         with_unique(o.unique_tokens) + count_clause(o.flops);
+}
+
+std::string describe(const ReturnsOptions& o) {
+  return "return on compute spent repeating " + unique_text(o.unique_tokens) + count_clause(o.flops);
+}
 
 std::string beyond_runs(const fit::FittedLaw& law, double N, double D, double C) {
   Answer a;
@@ -1069,7 +1111,7 @@ Answer optimal(const fit::FittedLaw& fitted, const OptimalOptions& options) {
   const bool constrained = given(options.unique_tokens) || given(options.epochs);
   if (constrained) require_data_law(fitted.law, function,
                                     given(options.unique_tokens) ? "unique_tokens = " + format_count(options.unique_tokens)
-                                                                 : "epochs = " + format_number(options.epochs, 4));
+                                                                 : "epochs = " + format_quantity(options.epochs, Unit::Epochs));
   const double C = options.compute;
   const FlopsPerToken& per_token = options.flops;
   Answer out = with_intervals(fitted, [&](const Law& law) {
@@ -1093,8 +1135,8 @@ Answer optimal(const fit::FittedLaw& fitted, const OptimalOptions& options) {
     const double floor = given(options.unique_tokens) ? data_floor(law, options.unique_tokens) : fit::kMissing;
     const bool at_floor = given(floor) && a.loss - floor <= 1e-6 * floor;
     if (at_floor)
-      ans.notes.push_back(str("the loss ", format_number(a.loss, 5), " is the floor of ", format_count(options.unique_tokens),
-                              " unique tokens (the lowest loss the law allows them at any compute, "
+      ans.notes.push_back(str("the loss ", format_quantity(a.loss, Unit::Loss), " is the floor of ", unique_text(options.unique_tokens),
+                              " (the lowest loss the law allows them at any compute, "
                               "to 1 part in 10^6): repeating them more and adding parameters have stopped helping, so the loss does not "
                               "determine N here (many N give it; this one is arbitrary) and a smaller budget reaches about the "
                               "same loss (plan.returns shows where the returns run out)"));
@@ -1105,7 +1147,7 @@ Answer optimal(const fit::FittedLaw& fitted, const OptimalOptions& options) {
     }
     return ans;
   }, [&](Answer& point) { check_model_size(point, function); });
-  out.question = optimal_question(options);
+  out.question = describe(options);
   out.law = law_label(fitted);
   note_counted(out, per_token, fitted);
   note_kaplan_joint(fitted.law, out);
@@ -1135,7 +1177,12 @@ Answer optimal(const AllocationRule& rule, const OptimalOptions& options, const 
   if (law) note_rule_params(read, *law, N, out);
   if (std::fabs(6 * N * D / C - 1) > 1e-3) {
     out.set("flops_6ND", 6 * N * D, Unit::Flops, "6·N·D");
-    out.notes.push_back("the rule's N_opt and D_opt are separate fits: 6·N·D differs from the budget");
+    // By how much: 6·N·D within half a percent of C prints as C ("6·N·D 1.00e35" under "FLOP 1.00e35"),
+    // and the note said only that it differs.
+    const double apart = 6 * N * D / C - 1;
+    out.notes.push_back(str("the rule's N_opt and D_opt are separate fits: 6·N·D is ",
+                            format_quantity(std::fabs(apart), Unit::Fraction), apart < 0 ? " below" : " above",
+                            " the budget"));
   }
   // Intervals: N, D, tokens per parameter and 6·N·D from the rule's samples; the loss from the law's
   // and the rule's together: draw i is the law's sample i at the rule's sample i's N and D (each
@@ -1153,7 +1200,7 @@ Answer optimal(const AllocationRule& rule, const OptimalOptions& options, const 
   for (auto& q : out.quantities)
     if (q.name == "loss" && losses.size() >= 2) q.interval = fit::percentile_interval(losses);
   out.samples = std::max(rule_samples, static_cast<int>(losses.size()));
-  out.question = optimal_question(options);
+  out.question = describe(options);
   out.law = "allocation rule " + rule.name + (law ? "; loss from " + law_label(*law) : "");
   out.method = "power laws N_opt(C)" + std::string(rule.D_law ? ", D_opt(C)" : ", D = C/(6N)");
   out.convention = rule_convention(rule, read);
@@ -1196,8 +1243,7 @@ Answer loss(const fit::FittedLaw& fitted, const LossOptions& options) {
     out.notes.push_back(str("on fresh data (no unique_tokens given, U = D) the law counts the parameters beyond N_opt(D) "
                             "as worth less (excess parameters): its loss is that of N' = ",
                             format_count(out.value("effective_N")), " effective parameters"));
-  out.question = "loss of " + format_count(options.N) + " parameters on " + format_count(options.D) + " tokens";
-  if (given(options.unique_tokens)) out.question += " (" + format_count(options.unique_tokens) + " unique)";
+  out.question = describe(options);
   out.law = law_label(fitted);
   out.method = "prediction";
   note_small_models(out);
@@ -1235,12 +1281,10 @@ Answer compute_for(const fit::FittedLaw& fitted, const ComputeForOptions& option
   });
   if (unreachable > 0)
     out.notes.push_back(str(unreachable, " of ", out.samples, " bootstrap samples never reach loss ",
-                            format_number(options.loss, 5), " (their law's floor is at or above it): they count as "
+                            format_quantity(options.loss, Unit::Loss), " (their law's floor is at or above it): they count as "
                             "unbounded compute, N and D",
                             std::isinf(out.quantity("flops").interval.hi) ? ", and the 95% intervals are open above" : ""));
-  out.question = "compute to reach loss " + format_number(options.loss, 5);
-  if (given(options.unique_tokens)) out.question += " with " + format_count(options.unique_tokens) + " unique tokens";
-  if (!options.flops.six_n()) out.question += ", counted as " + options.flops.Describe();
+  out.question = describe(options);
   out.law = law_label(fitted);
   note_kaplan_joint(fitted.law, out);
   note_kaplan_overfitting(&fitted.law, nullptr, out, Optima::All);
@@ -1268,7 +1312,7 @@ Answer inference(const fit::FittedLaw& fitted, const InferenceOptions& options) 
     if (!given(options.loss) && given(U)) {
       const double floor = data_floor(law, U);
       if (given(floor) && target - floor <= 1e-6 * floor)
-        fail(function, ": at ", flops_text(options.compute), " with ", format_count(U), " unique tokens the compute-optimal "
+        fail(function, ": at ", flops_text(options.compute), " with ", unique_text(U), " the compute-optimal "
              "run is already at the floor of those tokens (loss ", format_number(target, 5), ", the lowest the law "
              "allows them at any compute): no model reaches it on finite training tokens, so there is no inference-aware "
              "allocation for that target; give more unique tokens, a smaller compute, or a loss = target above the floor");
@@ -1346,10 +1390,7 @@ Answer inference(const fit::FittedLaw& fitted, const InferenceOptions& options) 
     ans.set("saving", std::fabs(saving) < 1e-8 ? 0.0 : saving, Unit::Fraction, "saving");
     return ans;
   });
-  out.question = "inference-aware allocation for " + format_count(T) + " inference tokens, target " +
-                 (given(options.loss) ? "loss " + format_number(options.loss, 5)
-                                      : "the loss of the compute-optimal run at " + flops_text(options.compute)) +
-                 (per_token.six_n() ? "" : ", counted as " + per_token.Describe());
+  out.question = describe(options);
   out.law = law_label(fitted);
   note_kaplan_joint(fitted.law, out);
   note_kaplan_overfitting(&fitted.law, nullptr, out);
@@ -1503,13 +1544,25 @@ Answer compare(const fit::FittedLaw& fitted, const CompareOptions& options) {
     if (c.rule) {
       const double budget = budget_of(k);
       note_rule_params(reads[k], fitted, c.rule->N_at(budget), out, c.name);
-      if (reads[k].converts())
+      if (reads[k].converts()) {
+        // The budget C_R at which the rule picks the run, its N counted its own way, and C, what the run
+        // spends as the law counts N. Where the embeddings are a small share of N the two print alike,
+        // and "picks it at 1.00e21 FLOP ..., which is 1.00e21 FLOP as law ... counts N" said nothing:
+        // then how far apart they are.
+        const bool to_all = reads[k].convert == RuleParams::Convert::ToAll;
+        const std::string as_law = str("law '", fitted.law.name(), "' counts N (", to_all ? "with" : "without",
+                                       " its models' embeddings)");
+        const double apart = budget / C - 1;
         out.notes.push_back(str("'", c.name, "': the rule's run at the budget: the rule '", c.rule->name, "' picks it at ",
                                 flops_text(budget), " counted with its own N (6·N·D, N ",
-                                reads[k].convert == RuleParams::Convert::ToAll ? "non-embedding" : "all parameters",
-                                "), which is ", flops_text(C), " as law '", fitted.law.name(), "' counts N (",
-                                reads[k].convert == RuleParams::Convert::ToAll ? "with" : "without",
-                                " its models' embeddings)"));
+                                to_all ? "non-embedding" : "all parameters", ")",
+                                flops_text(budget) != flops_text(C)
+                                    ? str(", which is ", flops_text(C), " as ", as_law)
+                                : apart == 0 ? str(", the budget itself, as ", as_law)
+                                             : str(": ", format_quantity(std::fabs(apart), Unit::Fraction),
+                                                   apart < 0 ? " less" : " more", " than the budget, which the run spends as ",
+                                                   as_law)));
+      }
     }
     // A rule read far outside the compute it was fitted on, as plan.optimal with the rule says.
     if (c.rule && c.rule->span_C.valid()) {
@@ -1522,7 +1575,7 @@ Answer compare(const fit::FittedLaw& fitted, const CompareOptions& options) {
   out.notes.push_back("efficiency: the compute the law's optimum needs for the same loss, over the run's compute");
   note_small_models(out);
   out.method = "each candidate's loss under the law, against the law's optimum";
-  out.question = "allocations compared at " + flops_text(C) + (given(U) ? " with " + format_count(U) + " unique tokens" : "") +
+  out.question = "allocations compared at " + flops_text(C) + (given(U) ? " with " + unique_text(U) : "") +
                  (per_token.six_n() ? "" : ", counted as " + per_token.Describe());
   note_counted(out, per_token, fitted);
   out.convention += read_convention(fitted, reads);
@@ -1759,8 +1812,7 @@ Answer returns(const fit::FittedLaw& fitted, const ReturnsOptions& options) {
                                                  "sees them once), or budgets as compute = { ... }"
                                                : "give larger budgets in compute");
   });
-  out.question = "return on compute spent repeating " + format_count(U) + " unique tokens" +
-                 (per_token.six_n() ? "" : ", counted as " + per_token.Describe());
+  out.question = describe(options);
   out.law = law_label(fitted);
   note_kaplan_joint(fitted.law, out);
   note_kaplan_overfitting(&fitted.law, nullptr, out, Optima::All);

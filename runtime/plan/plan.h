@@ -314,6 +314,15 @@ struct ReturnsOptions {
 };
 Answer returns(const fit::FittedLaw& law, const ReturnsOptions& options);
 
+// A question's inputs in words: its answer's first line (answer.question) and its summary's alike,
+// each input printed as the answer prints its quantity of that name (epochs to three digits, a loss to
+// four decimals), so that a question and its answer never show one input two ways.
+std::string describe(const OptimalOptions& options);
+std::string describe(const LossOptions& options);
+std::string describe(const ComputeForOptions& options);
+std::string describe(const InferenceOptions& options);
+std::string describe(const ReturnsOptions& options);
+
 // A question as a value: created without a law, answered with one later.
 class Question {
  public:

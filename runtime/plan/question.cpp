@@ -216,25 +216,16 @@ std::string Question::Summary() const {
   std::ostringstream out;
   out << "question " << kind_name() << ": ";
   switch (kind_) {
-    case Kind::Optimal:
-      out << "compute-optimal allocation at " << format_quantity(optimal_.compute, Unit::Flops) << " FLOP";
-      if (optimal_.unique_tokens == optimal_.unique_tokens) out << " with " << format_count(optimal_.unique_tokens) << " unique tokens";
-      if (optimal_.epochs == optimal_.epochs) out << " at " << format_counted(format_number(optimal_.epochs, 4), "epoch", "epochs");
-      break;
-    case Kind::Loss:
-      out << "loss of " << format_count(loss_.N) << " parameters on " << format_count(loss_.D) << " tokens";
-      break;
-    case Kind::ComputeFor:
-      out << "compute to reach loss " << format_number(compute_for_.loss, 5);
-      break;
-    case Kind::Inference:
-      out << "inference-aware allocation for " << format_count(inference_.inference_tokens) << " inference tokens";
-      break;
+    // As the answer says it (describe, plan.h), its count included.
+    case Kind::Optimal: out << describe(optimal_); break;
+    case Kind::Loss: out << describe(loss_); break;
+    case Kind::ComputeFor: out << describe(compute_for_); break;
+    case Kind::Inference: out << describe(inference_); break;
     case Kind::Compare:
       // As the answer says it (plan.cpp), with the candidates counted: "1 allocation compared at ..."
       out << format_counted(static_cast<int64_t>(compare_.candidates.size()), "allocation", "allocations")
           << " compared at " << format_quantity(compare_.compute, Unit::Flops) << " FLOP";
-      if (compare_.unique_tokens == compare_.unique_tokens) out << " with " << format_count(compare_.unique_tokens) << " unique tokens";
+      if (compare_.unique_tokens == compare_.unique_tokens) out << " with " << format_counted(compare_.unique_tokens, "unique token");
       if (!compare_.flops.six_n()) out << ", counted as " << compare_.flops.Describe();
       // What it compares, as question.inputs.candidates gives them: the printed question named none.
       out << "\n  candidates: ";
@@ -251,12 +242,10 @@ std::string Question::Summary() const {
       out << "compute-optimal FLOPs and tokens for "
           << format_counted(static_cast<int64_t>(table_.params.size()), "model size", "model sizes");
       break;
-    case Kind::Returns:
-      out << "return on compute spent repeating " << format_count(returns_.unique_tokens) << " unique tokens";
-      break;
+    case Kind::Returns: out << describe(returns_); break;
   }
-  // The count its budget is in (a comparison says it before its candidates, above).
-  if (kind_ != Kind::Compare && !flops().six_n()) out << ", counted as " << flops().Describe();
+  // The count its budget is in (describe says it, and a comparison before its candidates, above).
+  if (kind_ == Kind::Table && !flops().six_n()) out << ", counted as " << flops().Describe();
   if (rule_) out << " (allocation rule " << rule_->name << ")";
   // What it is priced on, and what of that deserves a word now (an mfu above any measured), rather
   // than only once it is answered.

@@ -42,7 +42,12 @@ function plan.answer(questions, law)
   for key, question in pairs(questions) do
     local qmt = getmetatable(question)
     if not (qmt and qmt.__name == "Question") then
-      error_at_user("plan.answer: questions[" .. tostring(key) .. "] is not a Question")
+      -- What it is, and the way to a Question: an Answer (asked with law =) is the usual slip.
+      local name = type(qmt) == "table" and type(qmt.__name) == "string" and qmt.__name or type(question)
+      local key_text = type(key) == "string" and string.format("%q", key) or tostring(key)
+      error_at_user("plan.answer: questions[" .. key_text .. "] is not a Question (got " .. name .. ")"
+        .. (name == "Answer" and "; it was asked with law = and answered already: leave law out to declare a question"
+            or "; declare one without law =, as plan.optimal{ compute = 1e21 }"))
     end
     answers[key] = question:answer(law)
   end

@@ -350,6 +350,12 @@ TEST_CASE("data-constrained: an optimum at the loss floor of the unique tokens s
     CHECK(has(a, format_significant(hand.floor(U), 5)));
     CHECK(!has(a, "local optima"));  // a flat loss, not several optima
   }
+  // The floor in the note as the answer's loss row prints it: "the loss 12.0666 is the floor of 1M
+  // unique tokens" under Muennighoff et al.'s law (loss row 12.0666), where it said 12.067.
+  const plan::Answer million = plan::optimal(wrap(plan::published::datablations_exact()), at(1e22, 1e6));
+  const std::string row = plan::format_quantity(million.value("loss"), plan::Unit::Loss);
+  CHECK(row == "12.0666");
+  CHECK(has(million, "the loss " + row + " is the floor of 1M unique tokens"));
   CHECK(format_significant(hand.floor(1e8), 5) == "3.879");
   // 25B unique tokens at 1e22 FLOP: a determined optimum (7.0B parameters), well above the floor.
   const plan::Answer determined = plan::optimal(wrap(hand.law()), at(1e22, 25e9));
@@ -373,6 +379,18 @@ TEST_CASE("a data-constrained answer at more epochs than its law's runs repeated
   CHECK_THAT(note_starting(inside, "beyond the 18 runs fitted: "), !Contains("epochs"));
   // Fewer epochs than the runs (one epoch of more unique tokens than needed) is no extrapolation.
   CHECK_THAT(note_starting(plan::optimal(fitted, at(1e19, 1e15)), "beyond"), !Contains("epochs"));
+  // Nor of U: the answer sees its 1e15 unique tokens at most once, and they do not constrain it.
+  CHECK_THAT(note_starting(plan::optimal(fitted, at(1e19, 1e15)), "beyond"), !Contains("unique tokens"));
+  // Unique tokens far below the runs' (1B and 10B), repeated: the law's repetition terms read at a U no
+  // run had, which the note left out (1e7 unique tokens, 1/100 of the smallest, said nothing of U).
+  REQUIRE(fitted.span_U.valid());
+  CHECK(fitted.span_U.lo == 1e9);
+  CHECK(fitted.span_U.hi == 1e10);
+  const plan::Answer few = plan::optimal(fitted, at(1e20, 1e7));
+  REQUIRE(few.value("epochs") > 1);
+  CHECK_THAT(note_starting(few, "beyond the 18 runs fitted: "), Contains("unique tokens 1/100 of the smallest (1B)"));
+  CHECK_THAT(note_starting(far, "beyond the 18 runs fitted: "), !Contains("unique tokens"));  // 1B: a run's U
+  CHECK_THAT(note_starting(inside, "beyond the 18 runs fitted: "), Contains("unique tokens 2.5× the largest (10B)"));
 }
 
 TEST_CASE("data-constrained: robust to several local optima") {
@@ -910,6 +928,70 @@ TEST_CASE("a rule of non-embedding parameters is read by a law of all parameters
                     StartsWith("rule:with: aspect must be a positive d_model / n_layer ratio (got -1)"));
 }
 
+// plan.compare's note on a converted rule's run says at which budget C_R the rule picks it, its N counted
+// its own way, and that the run spends the budget C as the law counts N. Where the embeddings are a
+// small share of N the two print alike, and the note read "picks it at 1.00e25 FLOP ..., which is
+// 1.00e25 FLOP as law 'chinchilla' counts N": it now says how far apart they are. Python (mpmath,
+// bisection in log C_R, as the tests above): Kaplan's rule with GPT-2's shape under Chinchilla's law at
+// 1e25, C_R = 9.99741750434e24, 0.0258250% below C; Chinchilla's approach-1 rule (vocab 32000, ctx 2048,
+// d/L = 64) under Kaplan's law at 1e25, C_R = 1.00138584989e25, 0.138585% above it. Where they print
+// apart (1e22: 9.93e21 and 1.01e22) the note still names both.
+TEST_CASE("compare's note on a converted rule's budget says how far it is from the budget where the two print alike") {
+  const fit::FittedLaw chinchilla = wrap(fit::published::chinchilla());
+  const fit::FittedLaw kaplan_nd = wrap(fit::published::kaplan());
+  const plan::AllocationRule kaplan = plan::published::kaplan().with_shape(50257, 1024, 64, "test");
+  const plan::AllocationRule approach1 = plan::published::chinchilla_approach1().with_shape(32000, 2048, 64, "test");
+  plan::CompareOptions o;
+  o.compute = 1e25;
+  o.candidates = {{"Kaplan", fit::kMissing, fit::kMissing, kaplan}};
+  const std::string kaplan_note = note_starting(plan::compare(chinchilla, o), "'Kaplan': the rule's run at the budget");
+  CHECK(kaplan_note ==
+        "'Kaplan': the rule's run at the budget: the rule 'kaplan' picks it at 1.00e25 FLOP counted with its own N "
+        "(6·N·D, N non-embedding): 0.0258% less than the budget, which the run spends as law 'chinchilla' counts N (with "
+        "its models' embeddings)");
+  CHECK_THAT(kaplan_note, !Contains("which is 1.00e25"));
+  o.candidates = {{"approach 1", fit::kMissing, fit::kMissing, approach1}};
+  CHECK(note_starting(plan::compare(kaplan_nd, o), "'approach 1': the rule's run at the budget") ==
+        "'approach 1': the rule's run at the budget: the rule 'chinchilla_approach1' picks it at 1.00e25 FLOP counted "
+        "with its own N (6·N·D, N all parameters): 0.139% more than the budget, which the run spends as law 'kaplan' "
+        "counts N (without its models' embeddings)");
+  // Apart in print: both named, as before.
+  o.compute = 1e22;
+  CHECK_THAT(note_starting(plan::compare(kaplan_nd, o), "'approach 1': the rule's run at the budget"),
+             Contains("picks it at 1.01e22 FLOP counted with its own N (6·N·D, N all parameters), which is 1.00e22 FLOP "
+                      "as law 'kaplan' counts N (without its models' embeddings)"));
+  o.candidates = {{"Kaplan", fit::kMissing, fit::kMissing, kaplan}};
+  CHECK_THAT(note_starting(plan::compare(chinchilla, o), "'Kaplan': the rule's run at the budget"),
+             Contains("picks it at 9.93e21 FLOP counted with its own N (6·N·D, N non-embedding), which is 1.00e22 FLOP"));
+}
+
+// The note on how the law reads a rule's N in its own count read "the 6.46T non-embedding parameters of
+// rule 'kaplan' are read as 6.46T, with the embeddings ... = 1.67B" where the embeddings are a small
+// share of N: it now says by how much the N differs there. Python (mpmath): Kaplan's rule with GPT-2's
+// shape at C_R = 9.99741750434e24 (1e25 as Chinchilla's law counts N) has N = 6.459612e12 non-embedding,
+// d = 32538.8, embeddings 51281·d = 1.66862e9, 0.0258316% of N. At 1e22 (41.5B read as 41.8B) both are
+// named, as before; so are approach 1's 282B read as 281B under Kaplan's law at 1e25.
+TEST_CASE("a rule's N read in the law's count says by how much it differs where the two print alike") {
+  const fit::FittedLaw chinchilla = wrap(fit::published::chinchilla());
+  const fit::FittedLaw kaplan_nd = wrap(fit::published::kaplan());
+  plan::CompareOptions o;
+  o.compute = 1e25;
+  o.candidates = {{"Kaplan", fit::kMissing, fit::kMissing, plan::published::kaplan().with_shape(50257, 1024, 64, "test")}};
+  CHECK(note_starting(plan::compare(chinchilla, o), "'Kaplan': law 'chinchilla' counts all parameters") ==
+        "'Kaplan': law 'chinchilla' counts all parameters: the 6.46T non-embedding parameters of rule 'kaplan' are read "
+        "with the embeddings (50257 + 1024)·d = 1.67B of its models (d = 32539 at d/L = 64): 0.0258% more");
+  o.compute = 1e22;
+  CHECK_THAT(note_starting(plan::compare(chinchilla, o), "'Kaplan': law 'chinchilla' counts all parameters"),
+             Contains("the 41.5B non-embedding parameters of rule 'kaplan' are read as 41.8B, with the embeddings "
+                      "(50257 + 1024)·d = 310M"));
+  o.compute = 1e25;
+  o.candidates = {{"approach 1", fit::kMissing, fit::kMissing,
+                   plan::published::chinchilla_approach1().with_shape(32000, 2048, 64, "test")}};
+  CHECK_THAT(note_starting(plan::compare(kaplan_nd, o), "'approach 1': law 'kaplan' counts non-embedding parameters"),
+             Contains("the 282B parameters of rule 'chinchilla_approach1' (all of them) are read as 281B, without the "
+                      "embeddings (32000 + 2048)·d = 390M of its models (d = 11447 at d/L = 64)"));
+}
+
 // The opposite mismatch: Chinchilla's approach-1 rule counts all parameters, Kaplan's joint law reads N
 // as non-embedding ones. It was neither refused nor converted: the law's loss was that of a larger
 // model than the rule means. Now refused without the rule's models' shape, naming the fix, and with it
@@ -1286,7 +1368,7 @@ TEST_CASE("cost: GPU-hours, days and PF-days") {
   // The FLOPs are given to three digits, as the PF-days and GPU-hours computed from them: at two,
   // Gopher's budget read "5.8e23 FLOP = 6.67k PF-days: 404k H100-hours", and 5.8e23 is 6.71k PF-days.
   CHECK_THAT(plan::cost(5.76e23).Summary(), StartsWith("5.76e23 FLOP = 6.67k PF-days: 404k H100-hours"));
-  CHECK_THAT(plan::cost(1e22).Summary(), StartsWith("1e22 FLOP = 116 PF-days"));
+  CHECK_THAT(plan::cost(1e22).Summary(), StartsWith("1.00e22 FLOP = 116 PF-days"));
   o.peak = 0;
   o.gpu = "H10";
   CHECK_THROWS_WITH(plan::cost(1e22, o), StartsWith("plan.cost: unknown GPU 'H10'") && Contains("did you mean 'H100'"));
@@ -1548,7 +1630,7 @@ TEST_CASE("the compute for a loss some samples never reach is unbounded above, s
   CHECK(std::isinf(a.quantity("N").interval.hi));
   CHECK_THAT(a.Summary(), Contains("∞]"));
   REQUIRE(!a.notes.empty());
-  CHECK_THAT(a.notes.back(), Contains("51 of 100 bootstrap samples never reach loss 2") &&
+  CHECK_THAT(a.notes.back(), Contains("51 of 100 bootstrap samples never reach loss 2.0000 (") &&
                                  Contains("the 95% intervals are open above"));
   CHECK_THAT(a.Summary(), Contains("(10 without an answer)"));
   CHECK_THAT(a.Markdown(), Contains("95% intervals over 100 bootstrap samples (10 without an answer, left out: the "
@@ -1561,7 +1643,7 @@ TEST_CASE("the compute for a loss some samples never reach is unbounded above, s
   CHECK(std::isinf(nearly_all.quantity("flops").interval.hi));
   CHECK_THAT(nearly_all.Summary(), Contains("[∞, ∞]"));
   REQUIRE(!nearly_all.notes.empty());
-  CHECK_THAT(nearly_all.notes.back(), Contains("99 of 100 bootstrap samples never reach loss 2") &&
+  CHECK_THAT(nearly_all.notes.back(), Contains("99 of 100 bootstrap samples never reach loss 2.0000 (") &&
                                           Contains("the 95% intervals are open above"));
 }
 
@@ -1884,5 +1966,5 @@ TEST_CASE("too little unique data is blamed on the data, not the law's form") {
   for (const auto& n : a.notes) notes += n + "\n";
   INFO(notes);
   CHECK(notes.find("does it depend on both N and D") == std::string::npos);
-  CHECK(notes.find("is the floor of 1 unique tokens") != std::string::npos);
+  CHECK(notes.find("is the floor of 1 unique token (") != std::string::npos);
 }

@@ -142,4 +142,36 @@ t.test("law.samples is made once per law: every read gives the same read-only vi
   t.eq(#base.samples, 0)
 end)
 
+-- law.intervals was made again at every read: every parameter's percentile interval over all the
+-- samples, and a and b from a closed-form allocation of every sample, so that a loop reading
+-- law.intervals.alpha redid the bootstrap summary each time. It is made once per law and kept, as
+-- law.samples is: the same read-only view (and the same view of each interval) at every read; a law
+-- with other samples (law:with_samples) has its own, of its own samples.
+t.test("law.intervals is made once per law: every read gives the same read-only view", function()
+  local base = fit.published.chinchilla
+  local list = {}
+  for i = 1, 200 do
+    list[i] = { E = 1.69, A = 406.4, B = 410.7, alpha = 0.30 + i * 1e-4, beta = 0.28 }
+  end
+  local law = base:with_samples(list)
+  t.eq(base.intervals, nil)
+  local iv = law.intervals
+  t.ok(rawequal(iv, law.intervals), "the same view at each read")
+  t.ok(rawequal(iv.alpha, law.intervals.alpha), "the same view of an interval at each read")
+  t.ok(rawequal(iv.a, law.intervals.a), "the same view of the allocation exponent's interval at each read")
+  t.ok(iv.alpha[1] > 0.30 and iv.alpha[1] < iv.alpha[2] and iv.alpha[2] < 0.32, pretty.format(iv.alpha))
+  t.raises(function() law.intervals.alpha = { 0, 1 } end, "law.intervals.alpha = ...: law.intervals is read-only")
+  t.raises(function() law.intervals.alpha[1] = 0 end, "law.intervals.alpha[1] = 0: law.intervals is read-only")
+  -- Another law, its own intervals, of its own samples; the first law's unchanged.
+  local shifted = {}
+  for i = 1, 200 do
+    shifted[i] = { E = 1.69, A = 406.4, B = 410.7, alpha = 0.40 + i * 1e-4, beta = 0.28 }
+  end
+  local other = law:with_samples(shifted)
+  t.ok(not rawequal(other.intervals, law.intervals), "each law its own view")
+  t.ok(other.intervals.alpha[1] > 0.40, pretty.format(other.intervals.alpha))
+  t.near(other.intervals.alpha[1] - law.intervals.alpha[1], 0.10, 1e-12)
+  t.ok(rawequal(iv, law.intervals), "the first law's view kept")
+end)
+
 t.done()

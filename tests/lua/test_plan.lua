@@ -970,7 +970,7 @@ t.test("plan.compute_for answers in a count with attention, the inverse of plan.
     t.near(plan.optimal{ compute = a.flops, law = chinchilla, flops = c[2] }.loss, c[1], 1e-7)
   end
   local a = plan.compute_for{ loss = 2.3, law = chinchilla, flops = { "kaplan", ctx = 2048 } }
-  t.eq(a.question, "compute to reach loss 2.3, counted as C = (6N + 6·L·T·d)·D (Kaplan's count with attention; T = 2048, "
+  t.eq(a.question, "compute to reach loss 2.3000, counted as C = (6N + 6·L·T·d)·D (Kaplan's count with attention; T = 2048, "
     .. "shapes at d/L = 64)")
   t.eq(a.convention, "C = (6N + 6·L·T·d)·D (Kaplan's count with attention; T = 2048, shapes at d/L = 64)")
   -- More compute than 6·N·D counts for the same loss.
@@ -1110,7 +1110,7 @@ t.test("plan.inference weighs training and inference in a count with attention",
   t.near(b.N, 8.744533e8, 1e-4)
   local q = plan.inference{ loss = 2.3, inference_tokens = 1e12, flops = { "palm", ctx = 1024 } }
   t.eq(q.inputs.ctx, 1024)
-  t.ok(tostring(q):find("inference tokens, counted as C = (6N + 12·L·T·d)·D", 1, true), tostring(q))
+  t.ok(tostring(q):find("inference tokens, target loss 2.3000, counted as C = (6N + 12·L·T·d)·D", 1, true), tostring(q))
 end)
 
 -- The return on repeated data in a count with attention: budgets, optima and effective compute all
@@ -1258,6 +1258,132 @@ t.test("an mfu given as a percentage says so and gives the fraction", function()
   -- Just above 1 is an overshoot, not 1.2%: the range error as before; above 100 no percentage either.
   t.raises(function() return plan.cost{ flops = 1e22, mfu = 1.2 } end, "mfu (model FLOP utilisation) must be in (0, 1]")
   t.raises(function() return plan.cost{ flops = 1e22, mfu = 400 } end, "mfu (model FLOP utilisation) must be in (0, 1]")
+end)
+
+-- A question echoed its inputs otherwise than its answer printed them: epochs to four digits ("at
+-- 12.35 epochs" over an epochs row of 12.3), a loss target to five ("compute to reach loss 12.123" over
+-- a loss of 12.1235, "2.5" over 2.5000); and the question's own summary said it apart from the answer's
+-- first line, leaving out inputs the answer named (plan.loss's and compute_for's unique tokens,
+-- plan.inference's target). Each input now prints as the answer's quantity of that name, in the
+-- question and in its answer alike.
+t.test("a question echoes each input as its answer prints that quantity, and as its summary does", function()
+  local chin = published("chinchilla", chinchilla)
+  local function row(a, label)  -- the answer's printed row `label`
+    return tostring(a):match("\n  " .. label:gsub("%p", "%%%0") .. " +([^\n]+)")
+  end
+  local function first_line(q) return (tostring(q):match("^question [%w_]+: ([^\n]*)")) end
+  local a = plan.optimal{ compute = 1e22, epochs = 12.345, law = datablations }
+  t.eq(row(a, "epochs"), "12.3")
+  t.eq(a.question, "compute-optimal allocation at 1.00e22 FLOP at 12.3 epochs")
+  t.eq(row(a, "FLOP"), "1.00e22")
+  t.eq(plan.optimal{ compute = 1e22, epochs = 1, law = datablations }.question,
+    "compute-optimal allocation at 1.00e22 FLOP at 1 epoch")
+  -- A loss target as the answer's loss row prints it: four decimals.
+  local c = plan.compute_for{ loss = 2.5, law = chin }
+  t.eq(c.question, "compute to reach loss 2.5000")
+  t.eq(row(c, "loss"), "2.5000")
+  t.eq(plan.compute_for{ loss = 12.123456, law = chin }.question, "compute to reach loss 12.1235")
+  t.eq(row(plan.compute_for{ loss = 12.123456, law = chin }, "loss"), "12.1235")
+  local i = plan.inference{ loss = 2.5, inference_tokens = 1e12, law = chin }
+  t.eq(i.question, "inference-aware allocation for 1T inference tokens, target loss 2.5000")
+  t.eq(row(i, "loss"), "2.5000")
+  t.eq(row(i, "inference tokens"), "1T")
+  -- N, D and unique tokens as the answer's rows.
+  local l = plan.loss{ N = 1.23456e9, D = 2.5e10, unique_tokens = 5e9, law = datablations }
+  t.eq(l.question, "loss of 1.23B parameters on 25B tokens (5B unique)")
+  t.eq(row(l, "params"), "1.23B")
+  t.eq(row(l, "tokens"), "25B")
+  -- The question asked without a law says what its answer will: every input its answer names.
+  for _, case in ipairs {
+    { plan.optimal{ compute = 1e22, epochs = 12.345 }, datablations },
+    { plan.optimal{ compute = 1e22, unique_tokens = 25e9 }, datablations },
+    { plan.optimal{ compute = 5.76e23, flops = { "palm", ctx = 2048 } }, chin },
+    { plan.loss{ N = 1.23456e9, D = 2.5e10, unique_tokens = 5e9 }, datablations },
+    { plan.compute_for{ loss = 2.5, unique_tokens = 25e9 }, datablations },
+    { plan.compute_for{ loss = 2.3, flops = { "kaplan", ctx = 2048 } }, chin },
+    { plan.inference{ loss = 2.5, inference_tokens = 1e12, unique_tokens = 1e12 }, datablations },
+    { plan.inference{ compute = 1e21, inference_tokens = 1e12 }, chin },
+    { plan.returns{ unique_tokens = 25e9, compute = { 1e21, 1e22 } }, datablations },
+  } do
+    local q, law = case[1], case[2]
+    t.eq(first_line(q), q:answer(law).question)
+  end
+  t.eq(first_line(plan.inference{ loss = 2.5, inference_tokens = 1e12, unique_tokens = 1e12 }),
+    "inference-aware allocation for 1T inference tokens, target loss 2.5000 with 1T unique tokens")
+end)
+
+-- One number where a question takes a list (plan.table's params, plan.returns' compute) was refused
+-- as "params must be an array of numbers (got number)", without the fix: the list of it.
+t.test("one number given for a list of them is refused naming the list to write", function()
+  local law = published("chinchilla", chinchilla)
+  t.raises(function() return plan.table{ params = 1e9, law = law } end,
+    "plan.table: params must be an array of numbers (got a number); write it as a list: params = { 1e9 }")
+  t.raises(function() return plan.returns{ unique_tokens = 25e9, compute = 2.5e21, law = datablations } end,
+    "plan.returns: compute must be an array of numbers (got a number); write it as a list: compute = { 2.5e21 }")
+  -- Still refused, as before, where it is neither a number nor a list.
+  t.raises(function() return plan.table{ params = "1e9", law = law } end,
+    "plan.table: params must be an array of numbers (got string)")
+end)
+
+-- An allocation rule's N_opt and D_opt are separate fits, so 6·N·D is not the budget: the note said
+-- only "6·N·D differs from the budget", also where the two print alike (Chinchilla's approach-1 rule at
+-- 1e35 FLOP: "6·N·D 1.00e35" under "FLOP 1.00e35"). It says by how much. Python (mpmath) from the
+-- rule's constants: 6·N·D/C - 1 = +0.212856% at 1e35, -0.464729% at 1e6.
+t.test("an allocation rule's answer says by how much its 6·N·D is off the budget", function()
+  local rule = plan.published.chinchilla_approach1
+  local function note(a)
+    for _, n in ipairs(a.notes) do if n:find("separate fits", 1, true) then return n end end
+  end
+  local high = plan.optimal{ compute = 1e35, allocation = rule }
+  t.near(high.flops_6ND / 1e35 - 1, 0.00212856, 1e-5)
+  t.eq(note(high), "the rule's N_opt and D_opt are separate fits: 6·N·D is 0.213% above the budget")
+  t.ok(tostring(high):find("6·N·D         1.00e35", 1, true), tostring(high))
+  local low = plan.optimal{ compute = 1e6, allocation = rule }
+  t.eq(note(low), "the rule's N_opt and D_opt are separate fits: 6·N·D is 0.465% below the budget")
+  -- Within 0.1% (1e22: 0.0915% below) neither the row nor the note.
+  t.eq(note(plan.optimal{ compute = 1e22, allocation = rule }), nil)
+end)
+
+-- One unique token was "1 unique tokens" in the question, its notes and refusals ("the loss 1333.7021
+-- is the floor of 1 unique tokens"): one token, one noun.
+t.test("one unique token is named in the singular", function()
+  local a = plan.optimal{ compute = 1e22, unique_tokens = 1, law = datablations }
+  t.eq(a.question, "compute-optimal allocation at 1.00e22 FLOP with 1 unique token")
+  local floor
+  for _, n in ipairs(a.notes) do floor = floor or n:match("is the floor of 1 unique tokens?") end
+  t.eq(floor, "is the floor of 1 unique token")
+  t.ok(tostring(plan.compute_for{ loss = 2000, unique_tokens = 1 })
+    :find("compute to reach loss 2000.0000 with 1 unique token\n", 1, true))
+  t.ok(tostring(plan.compare{ compute = 1e22, unique_tokens = 1, candidates = { { N = 1e6 } } })
+    :find("1 allocation compared at 1.00e22 FLOP with 1 unique token\n", 1, true))
+  t.eq(plan.returns{ unique_tokens = 1, compute = { 1e10 } }:answer(datablations).question,
+    "return on compute spent repeating 1 unique token")
+  -- Two, and 25B, as before.
+  t.eq(plan.optimal{ compute = 1e22, unique_tokens = 25e9, law = datablations }.question,
+    "compute-optimal allocation at 1.00e22 FLOP with 25B unique tokens")
+end)
+
+-- An answer's cost line printed its FLOP count otherwise than the answer's FLOP row above it ("FLOP
+-- 1.00e22" over "cost: 1e22 FLOP = 116 PF-days"; a study report's "at 1.00e20 FLOP (isoflop): cost:
+-- 1e20 FLOP"): it prints it as answers do.
+t.test("an answer's cost line prints its FLOP as the answer's FLOP row does", function()
+  local a = plan.optimal{ compute = 1e22, law = published("chinchilla", chinchilla), gpu = "H100" }
+  local text = tostring(a)
+  t.ok(text:find("\n  FLOP          1.00e22\n", 1, true), text)
+  t.ok(text:find("\n  cost: 1.00e22 FLOP = 116 PF-days: 7.02k H100-hours", 1, true), text)
+  t.eq(tostring(plan.cost{ flops = 5.76e23, gpu = "H100" }):match("^[^=]*"), "5.76e23 FLOP ")
+  t.eq(tostring(plan.cost{ flops = 250, gpu = "H100" }):match("^[^=]*"), "250 FLOP ")
+end)
+
+-- plan.answer refused an entry of its list as "questions[2] is not a Question", without saying what it
+-- was or how to make one: an Answer (a question asked with law =) is the usual slip.
+t.test("plan.answer names what an entry that is no Question is, and how to declare one", function()
+  local law = published("chinchilla", chinchilla)
+  t.raises(function() return plan.answer({ plan.optimal{ compute = 1e22 }, 3 }, law) end,
+    "plan.answer: questions[2] is not a Question (got number); declare one without law =, as plan.optimal{ compute = 1e21 }")
+  t.raises(function() return plan.answer({ big = plan.optimal{ compute = 1e22, law = law } }, law) end,
+    'plan.answer: questions["big"] is not a Question (got Answer); it was asked with law = and answered already: '
+    .. "leave law out to declare a question")
 end)
 
 t.done()

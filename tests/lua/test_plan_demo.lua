@@ -118,7 +118,7 @@ t.test("the demo's inference-aware optimum and compute for a loss are Chinchilla
     if loss(optimal_N(mid), mid / (6 * optimal_N(mid))) > 2.0 then lo = mid else hi = mid end
   end
   local C = hi
-  local answer = section("compute to reach loss 2\n  law:")
+  local answer = section("compute to reach loss 2.0000\n  law:")
   t.near(tonumber(field(answer, "FLOP")), C, 0.005)  -- printed to three digits: 1.11e23
   t.eq(field(answer, "params"), core.format_count(optimal_N(C)), answer)
   t.eq(field(answer, "tokens"), core.format_count(C / (6 * optimal_N(C))), answer)

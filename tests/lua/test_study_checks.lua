@@ -997,7 +997,7 @@ study "x" {
       'add a fit: fits = { "chinchilla" }' },
     -- The IsoFLOP allocation is no law of the loss.
     { 'fits = { "isoflop" }', 'plan.optimal{ compute = 1e21 }, plan.compute_for{ loss = 2.5 }',
-      'questions[2] (compute to reach loss 2.5) cannot be answered: it needs a law of the loss in N and D',
+      'questions[2] (compute to reach loss 2.5000) cannot be answered: it needs a law of the loss in N and D',
       'none of the study\'s fits (isoflop) does', 'add a parametric fit: fits = { "isoflop", "chinchilla" }' },
     -- Nor does it (or chinchilla) know repeated data: it would answer as if every token were new.
     { 'fits = { "isoflop", "chinchilla" }', 'plan.optimal{ compute = 1e21, unique_tokens = 1e9 }',
@@ -1198,10 +1198,10 @@ study "x" {
   t.eq(code, 0, out)
   local report = read(dir .. "/x.report.md")
   t.ok(report:find("| question | law | FLOP | N | D | tokens/param | loss |", 1, true), report)
-  t.ok(report:find("| compute to reach loss 2.5 | chinchilla | 2.", 1, true), report)  -- the FLOP it needs
-  t.ok(report:find("inference-aware allocation for 1T inference tokens (chinchilla):\n\n```", 1, true), report)
+  t.ok(report:find("| compute to reach loss 2.5000 | chinchilla | 2.", 1, true), report)  -- the FLOP it needs
+  t.ok(report:find("inference-aware allocation for 1T inference tokens, target the loss of the compute-optimal run at 1.00e21 FLOP (chinchilla):\n\n```", 1, true), report)
   t.ok(report:find("  saving ", 1, true), report)
-  t.ok(report:find("| compute to reach loss 2.5 | isoflop | not answered: the IsoFLOP allocation answers compute-optimal "
+  t.ok(report:find("| compute to reach loss 2.5000 | isoflop | not answered: the IsoFLOP allocation answers compute-optimal "
     .. "questions only: this one needs a law of the loss", 1, true), report)
   -- The notes of an answer in the table, under it: 1e21 is 100 times the largest budget fitted.
   t.ok(report:find("\n- compute-optimal allocation at 1.00e21 FLOP (chinchilla): beyond the 21 runs fitted: ", 1, true), report)

@@ -330,6 +330,8 @@ end)
 -- by hand from REFERENCE.md's law (the runs are noise-free, so the fit is the published law): with
 -- 1e22 FLOP on 25B unique tokens, 7.03B parameters on 237B tokens, 9.49 epochs (REFERENCE: "about
 -- 9.5"); at 4 epochs, 6.24B on 267B tokens of 66.8B unique.
+-- The FLOP column prints the compute as the question beside it does ("1.00e22", not format_flops's
+-- two digits "1e22", which printed 5.76e23 asked as 5.8e23).
 t.test("the report's questions table gives a data-constrained answer's unique tokens and epochs", function()
   local s = declare("dc-epochs", {
     sweep = sweep.data_constrained { unique_tokens = { 1e9, 1e10 }, epochs = { 1, 4, 16 }, sizes = { 1e8, 1e9 } },
@@ -340,9 +342,9 @@ t.test("the report's questions table gives a data-constrained answer's unique to
   local md = read(s.store_path:gsub("%.db$", "") .. ".report.md") or ""
   local questions = md:match("## Questions(.*)$") or ""
   t.ok(questions:find("| question | law | FLOP | N | D | U | epochs | tokens/param | loss |", 1, true), questions)
-  t.ok(questions:find("with 25B unique tokens | data_constrained | 1e22 | 7.03B | 237B | 25B | 9.49 | 33.8 | 2.2221 |", 1, true),
+  t.ok(questions:find("with 25B unique tokens | data_constrained | 1.00e22 | 7.03B | 237B | 25B | 9.49 | 33.8 | 2.2221 |", 1, true),
     questions)
-  t.ok(questions:find("at 4 epochs | data_constrained | 1e22 | 6.24B | 267B | 66.8B | 4 | 42.8 | 2.1968 |", 1, true), questions)
+  t.ok(questions:find("at 4 epochs | data_constrained | 1.00e22 | 6.24B | 267B | 66.8B | 4 | 42.8 | 2.1968 |", 1, true), questions)
 end)
 
 -- A question priced on GPUs (gpu =, gpus =, mfu =): its GPU-hours were left out of the report (the
@@ -362,7 +364,7 @@ t.test("the report gives a priced question's cost beside its notes, in Markdown 
   local base = s.store_path:gsub("%.db$", "")
   local questions = (read(base .. ".report.md") or ""):match("## Questions(.*)$") or ""
   local q = "- compute-optimal allocation at 1.00e22 FLOP with 25B unique tokens (data_constrained): "
-  t.ok(questions:find(q .. "cost: 1e22 FLOP = 116 PF-days: 3.12k H100-hours at 90% MFU (989 TFLOP/s peak), 3.05 h on "
+  t.ok(questions:find(q .. "cost: 1.00e22 FLOP = 116 PF-days: 3.12k H100-hours at 90% MFU (989 TFLOP/s peak), 3.05 h on "
     .. "1024 GPUs", 1, true), questions)
   t.ok(questions:find(q .. "mfu = 0.9 (90% of peak) is above what any training run has reached", 1, true), questions)
   t.ok(not questions:find("1.00e21 FLOP with 25B unique tokens (data_constrained): cost", 1, true), questions)
@@ -388,10 +390,10 @@ t.test("a study's IsoFLOP answer to a priced question carries its cost and the c
   t.near(priced.cost.gpu_hours, 1e20 / (989e12 * 0.9) / 3600, 1e-12)
   local note = priced.notes and priced.notes[#priced.notes] or ""
   t.ok(note:find("mfu = 0.9 (90% of peak) is above what any training run has reached", 1, true), tostring(priced))
-  t.ok(tostring(priced):find("\n  cost: 1e20 FLOP = 1.16 PF-days: 31.2 H100-hours at 90% MFU", 1, true), tostring(priced))
+  t.ok(tostring(priced):find("\n  cost: 1.00e20 FLOP = 1.16 PF-days: 31.2 H100-hours at 90% MFU", 1, true), tostring(priced))
   t.eq(s.answers[2].answer.cost, nil)
   local questions = (read(s.store_path:gsub("%.db$", "") .. ".report.md") or ""):match("## Questions(.*)$") or ""
-  t.ok(questions:find("- compute-optimal allocation at 1.00e20 FLOP (isoflop): cost: 1e20 FLOP = ", 1, true), questions)
+  t.ok(questions:find("- compute-optimal allocation at 1.00e20 FLOP (isoflop): cost: 1.00e20 FLOP = ", 1, true), questions)
   t.ok(questions:find("- compute-optimal allocation at 1.00e20 FLOP (isoflop): mfu = 0.9", 1, true), questions)
 end)
 

@@ -1409,7 +1409,7 @@ local function report_markdown(s, fits, answers, totals, paths)
       if a.answer then
         local iv = a.answer.intervals or {}
         add(string.format("| %s | %s | %s | %s | %s | %s%s | %s |", md_text(a.question), md_text(a.law),
-          cell_with_interval(a.answer.flops, iv.flops, core.format_flops),
+          cell_with_interval(a.answer.flops, iv.flops, format_compute),
           cell_with_interval(a.answer.N, iv.N, core.format_count), cell_with_interval(a.answer.D, iv.D, core.format_count),
           data and string.format("%s | %s | ", cell_with_interval(a.answer.unique_tokens, iv.unique_tokens, core.format_count),
             cell_with_interval(a.answer.epochs, iv.epochs, core.format_ratio)) or "",

@@ -789,8 +789,11 @@ on stderr say which and why.
 
 -- Bad script options end the program with status 2 and the usage line, before anything trains: a
 -- typo (--dryrun) must never start the full study.
+-- The usage line of the script being run, where it gave its help to study.script_arguments (its own
+-- arguments after --): a bad option showed the generic study usage, which names none of them.
+local script_usage
 local function usage_error(message)
-  io.stderr:write("scalelab: ", message, "\n", M.usage, "\n")
+  io.stderr:write("scalelab: ", message, "\n", script_usage or M.usage, "\n")
   io.stderr:flush()
   os.exit(2)
 end
@@ -802,6 +805,22 @@ local function parse_jobs(text, option)
     usage_error(string.format("%s needs a whole number of runs >= 1 (got '%s')", option, tostring(text)))
   end
   return math.tointeger(n)
+end
+
+-- The command line that gives a[i] and what follows as the script's own arguments, after "--": for
+-- "scalelab approaches.lua 0.02", "scalelab approaches.lua -- 0.02". Shell-quoted where a word needs it.
+local function shell_word(w)
+  if w:match("^[%w%._/,:=+%-]+$") then return w end
+  return "'" .. w:gsub("'", "'\\''") .. "'"
+end
+local function command_with_own_arguments(a, i)
+  local words = { "scalelab", shell_word(a[0]) }
+  for k = 1, i - 1 do words[#words + 1] = shell_word(a[k]) end
+  words[#words + 1] = "--"
+  for k = i, #a do
+    if a[k] ~= "--" then words[#words + 1] = shell_word(tostring(a[k])) end
+  end
+  return table.concat(words, " ")
 end
 
 -- The script's options: --dry-run (-n), --jobs N (-j N, --jobs=N), --quiet. Arguments after "--"
@@ -834,7 +853,8 @@ function M.script_options(a)
       local suggestion = v:sub(1, 1) == "-" and checks.closest(v:match("^[^=]*"), known)
       usage_error(string.format("unknown option '%s'%s", v,
         suggestion and ("; did you mean '" .. suggestion .. "'?") or
-        (v:sub(1, 1) ~= "-" and " (a study script takes options only; put the script's own arguments after --)" or "")))
+        (v:sub(1, 1) ~= "-" and " (a study script takes options only; put the script's own arguments after --"
+          .. (type(a[0]) == "string" and ": " .. command_with_own_arguments(a, i) or "") .. ")" or "")))
     end
     i = i + 1
   end
@@ -849,6 +869,7 @@ function M.script_arguments(help, a)
   a = a or rawget(_G, "arg")
   local own = {}
   if type(a) ~= "table" or a[-1] == nil then return own end
+  if help ~= nil then script_usage = tostring(help):match("usage:[^\n]*") or script_usage end
   local i = 1
   while a[i] ~= nil do
     local v = a[i]

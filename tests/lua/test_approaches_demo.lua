@@ -74,4 +74,20 @@ t.test("a noise that is not a number is refused, saying where it goes", function
     t.ok(out:find("after -- give one number, the noise, from 0 to 0.2, e.g. -- 0.02 (got " .. args:sub(4) .. ")", 1, true), out)
   end
 end)
+
+t.test("its noise given without -- is refused with its own usage and the command that gives it", function()
+  -- "scalelab scripts/approaches.lua 0.02" printed the generic study usage (SCRIPT.lua ... [-- ARGS for the script
+  -- itself]), which names nothing of the demo's, and did not write the command that works.
+  local code, out = t.run(t.scratch("approaches-no-dashes"), "'" .. script .. "' -j 2 0.02")
+  t.eq(code, 2, out)
+  t.ok(out:find("unknown option '0.02' (a study script takes options only; put the script's own arguments after --: "
+    .. "scalelab " .. script .. " -j 2 -- 0.02)", 1, true), out)
+  t.ok(out:find("\nusage: scalelab scripts/approaches.lua [--dry-run | -n] [--jobs N | -j N] [--quiet | -q] [-- noise]\n", 1,
+    true), out)
+  t.ok(not out:find("SCRIPT.lua", 1, true), out)
+  -- A misspelt option of the study's is said with the demo's usage too.
+  code, out = t.run(t.scratch("approaches-no-dashes"), "'" .. script .. "' --dryrun")
+  t.eq(code, 2, out)
+  t.ok(out:find("did you mean '--dry-run'?\nusage: scalelab scripts/approaches.lua", 1, true), out)
+end)
 t.done()

@@ -162,6 +162,45 @@ local function resolve(name)
   return value
 end
 
+-- The names `owner` has that a user may type (its string keys but the metamethods), sorted.
+local function api_names(owner)
+  local names = {}
+  for name in pairs(owner) do
+    if type(name) == "string" and not name:find("^__") then names[#names + 1] = name end
+  end
+  table.sort(names)
+  return names
+end
+
+-- The user's function and line that called help (the first frame above it outside the library and
+-- not a C function: help is called through its global's __call, and tests call it through pcall).
+local function caller()
+  local library_source = native.library_source
+  for level = 3, 64 do
+    local info = debug.getinfo(level, "fSl")
+    if not info then return nil end
+    if info.what ~= "C" and not library_source(info.source) then return info.func, info.currentline end
+  end
+end
+
+-- What help(nil) says: which name the nil came from when the user's line read a name that a module
+-- or class lacks (scalelab.missing notes each such read, with where it was made), with the name
+-- meant; else how to get that said (the name in quotes, which help can read).
+local function nil_text(func, line)
+  local key, owner, label, kind = require("scalelab.missing").read_here(func, line)
+  if key and type(owner) == "table" then
+    local suggestion = native.closest_name(key, api_names(owner))
+    if kind == "module" then
+      return string.format("help: no value (nil) given: %s has no '%s'%s; help(%s) lists what it has", label, key,
+        suggestion and ("; did you mean '" .. label .. "." .. suggestion .. "'?") or "", label)
+    end
+    return string.format("help: no value (nil) given: %s has no '%s'%s", label, key,
+      suggestion and ("; did you mean '" .. suggestion .. "'?") or ("; help(x) of " .. label .. " x lists what it has"))
+  end
+  return "help: no value (nil) given: the name holds nothing (a typo, or a variable not yet set?); the name in " ..
+    "quotes says which name was meant (help(\"fit.chinchila\") for fit.chinchila); help() lists the modules"
+end
+
 function M.help(...)
   local value = ...
   if select("#", ...) == 0 then
@@ -177,8 +216,7 @@ function M.help(...)
     return
   end
   if value == nil then
-    print("help: no value (nil) given: the name holds nothing (a typo, or a variable not yet set?); " ..
-      "help() lists the modules")
+    print(nil_text(caller()))
     return
   end
   local kind = type(value)
@@ -189,12 +227,7 @@ function M.help(...)
     local owner_name, last = value:match("^%s*([%a_][%w_.:]*)[.:]([%a_][%w_]*)%s*$")
     local owner = owner_name and resolve(owner_name)
     if type(owner) == "table" then
-      local names = {}
-      for name in pairs(owner) do
-        if type(name) == "string" and not name:find("^__") then names[#names + 1] = name end
-      end
-      table.sort(names)
-      local suggestion = native.closest_name(last, names)
+      local suggestion = native.closest_name(last, api_names(owner))
       print(string.format("help: %s has no '%s'%s; help(%s) lists what it has", owner_name, last,
         suggestion and ("; did you mean '" .. owner_name .. "." .. suggestion .. "'?") or "", owner_name))
       return

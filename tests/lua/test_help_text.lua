@@ -1,4 +1,5 @@
--- What help prints about its argument: help(nil) after a mistyped name.
+-- What help prints about its argument: help(nil) after a mistyped name, and doc texts reflowed to
+-- the terminal's width.
 local t = require "scalelab.test"
 
 local help_text = t.help_text
@@ -36,5 +37,57 @@ t.test("help(nil) does not take a stale miss for its argument's", function()
   t.ok(help_text(fit.chinchila or nil):find("did you mean 'fit.chinchilla'?", 1, true))
 end)
 
+
+t.test("help reflows each paragraph of a doc text to the width: no sentence broken onto a short line", function()
+  local help = require "scalelab.help"
+  local docs = require("scalelab.native.core").docs()
+  -- help(help) broke its last sentence onto a line of its own: "doc(value, text) documents your own" /
+  -- "values for help.", as the text's line breaks were made for no width in particular.
+  t.eq(table.concat(help.reflow(docs[help.help], 100), "\n"),
+    "help([x]) prints the documentation of x: a module (its functions, documented tables and numbers), a\n"
+    .. "function, or an object (its fields and methods); help() alone lists the modules. doc(value, text)\n"
+    .. "documents your own values for help.")
+  -- help prints what reflow gives at the terminal's width (100 where there is no terminal, 60 at least).
+  local width = math.max(require("scalelab.pretty").columns(), 60)
+  t.eq(t.help_text(help.help), table.concat(help.reflow(docs[help.help], width), "\n"))
+  if width == 100 then  -- no terminal, no $COLUMNS: what help printed, "values for help." on a line of its own
+    t.eq(select(2, t.help_text(help.help):gsub("\n", "")), 2, t.help_text(help.help))
+    t.ok(not t.help_text(help.help):find("\nvalues for help.", 1, true))
+  end
+  -- At a narrow width too, every line of prose fits, and none but a paragraph's last is short.
+  local lines = help.reflow(docs[help.help], 60)
+  for i, line in ipairs(lines) do
+    t.ok(#line <= 60, line)
+    if i < #lines then t.ok(#line > 45, "a short line: " .. line) end
+  end
+  -- Every documented text: its prose lines fit 80 columns (a word longer than that aside); lines
+  -- laid out by hand (indented, lists, tables) are kept, up to 20 columns over.
+  for value, text in pairs(docs) do
+    for _, line in ipairs(help.reflow(text, 80)) do
+      if line:find("^[%s|-]") then t.ok(#line <= 100, line)
+      else t.ok(#line <= 80 or not line:find(" "), "wider than 80: " .. line) end
+    end
+  end
+end)
+
+t.test("reflow keeps code, lists, tables and fenced blocks as written, and a signature head apart", function()
+  local reflow = require("scalelab.help").reflow
+  -- Lines kept as they are, between paragraphs that are reflowed.
+  local kept = table.concat({
+    "Fields: a, b.",
+    "",
+    "  code(x)   stays as it is",
+    "- a list item",
+    "  that goes on",
+    "| a | table |",
+    "```",
+    "long code line in a fence that is wider than the width stays as it is, whatever the width is",
+    "```",
+  }, "\n")
+  local text = "f.thing{ a =, b = [, c = 1] [, d = 2]\n         [, e = 3] } -> Thing\n"
+    .. "Makes a thing of a and b; this\nsentence goes on here.\n" .. kept .. "\nA last paragraph\nof prose."
+  t.eq(table.concat(reflow(text, 40), "\n"), "f.thing{ a =, b = [, c = 1] [, d = 2]\n  [, e = 3] } -> Thing\n"
+    .. "Makes a thing of a and b; this sentence\ngoes on here.\n" .. kept .. "\nA last paragraph of prose.")
+end)
 
 t.done()

@@ -75,13 +75,18 @@ local function fill(pieces, room)
 end
 M.fill = fill
 
-local function wrap(text, room)
-  local words = {}
+-- text's words, each that starts with "=", a closing bracket or a comma joined to the one before.
+local function words(text)
+  local out = {}
   for word in text:gmatch("%S+") do
-    if #words > 0 and word:find("^[=}%]),;|]") then words[#words] = words[#words] .. " " .. word
-    else words[#words + 1] = word end
+    if #out > 0 and word:find("^[=}%]),;|]") then out[#out] = out[#out] .. " " .. word
+    else out[#out + 1] = word end
   end
-  return fill(words, room)
+  return out
+end
+
+local function wrap(text, room)
+  return fill(words(text), room)
 end
 M.wrap = wrap
 
@@ -94,24 +99,128 @@ local function lookup(value)
   return native.docs()[value]
 end
 
--- Prints documentation text as written, wrapping only its lines far wider than the terminal: the
--- continuation lines are indented to the line's own indentation, or to its column of text after
--- a wide gap ("  fit.chinchilla(obs, opts)        L = E + ...").
-local function print_text(text)
-  for line in (text .. "\n"):gmatch("([^\n]*)\n") do
-    if #line <= width() + 20 then  -- a hand-wrapped line a little too wide reads best as written
-      print(line)
-    else
-      local lead = #line:match("^%s*")
-      local gap = line:find("%S%s%s+%S")
-      local hang = lead
-      if gap and gap < 60 then hang = #line:match("^.-%S%s%s+") end
-      local first = line:sub(1, hang)
-      local lines = wrap(line:sub(hang + 1), width() - hang)
-      print(first .. lines[1])
-      for i = 2, #lines do print(string.rep(" ", hang) .. lines[i]) end
-    end
+-- A line of a doc text written as it is to be shown, not prose to reflow: code and signatures
+-- indented by spaces, list items ("- ", "* ", "1. ") and table rows ("|").
+local function kept_line(line)
+  return line:find("^%s") or line:find("^[-*|]") or line:find("^%d+[.)]%s") or line:find("^```")
+end
+
+-- A signature: a call of a library function or method with what it takes ("data.sampler{ corpus =,
+-- ...", "f:line{ x =, y = [, label =] },").
+local function signature(line)
+  return line:find("^[%a_][%w_]*[.:][%a_][%w_.:]*%s*[{(]") ~= nil
+end
+
+-- Whether a text opens with a signature laid over several lines (its later lines indented, or
+-- going on after an open parenthesis, or one with its result: "-> Corpus"), which its head keeps
+-- apart from the text after it.
+local function has_head(text)
+  local first, second = text:match("^([^\n]*)\n?([^\n]*)")
+  return signature(first) and (first:find("->", 1, true) ~= nil or second:find("^[%s(]") ~= nil)
+end
+
+-- Whether `line` starts a new line of its paragraph rather than going on `previous` (the line
+-- before it): after a signature or heading that ends without punctuation ("data.files{...} ->
+-- Corpus", then "Byte-level tokens ..."), at a labelled section ("Fields: ...", "Methods: ..."), and
+-- in a list of signatures a line each (plot.figure's "f:points{ ... },", "f:line{ ... },").
+local function starts_line(previous, line, head)
+  if not previous:find("[.,;:!?]$") and (line:find("^%u%l") or (head and line:find("^%u"))) then return true end
+  if line:find("^%u%a*:%s") then return true end
+  return signature(line) and line:find("[})][,;]$") ~= nil and previous:find("[})][,;]$") ~= nil
+end
+
+-- The pieces of a paragraph to wrap: words, with each optional part of a signature ("[, seq_len =
+-- 256]", "[, label =, width =] }") and quoted value ('top right') kept whole, but for a piece wider
+-- than `room`, which goes back to its words.
+local function paragraph_pieces(text, room)
+  local pieces, depth, quoted = {}, 0, false
+  for word in text:gmatch("%S+") do
+    if #pieces > 0 and (depth > 0 or quoted or word:find("^[=}%]),;|]")) then pieces[#pieces] = pieces[#pieces] .. " " .. word
+    else pieces[#pieces + 1] = word end
+    local _, opened = word:gsub("%[", "")
+    local _, closed = word:gsub("%]", "")
+    local _, quotes = word:gsub("'", "")
+    depth = math.max(depth + opened - closed, 0)
+    -- A quote opens at a word's start ('top), not in one (the law's), and closes anywhere (right'|).
+    if quotes % 2 == 1 and (quoted or word:find("^[|=]?'")) then quoted = not quoted end
   end
+  local fitted = {}
+  for _, piece in ipairs(pieces) do
+    if #piece <= room then fitted[#fitted + 1] = piece
+    else for _, word in ipairs(words(piece)) do fitted[#fitted + 1] = word end end
+  end
+  return fitted
+end
+
+-- A line wider than `room` as lines of at most `room` characters: its continuation lines indented
+-- to the line's own indentation, or to its column of text after a wide gap
+-- ("  fit.chinchilla(obs, opts)        L = E + ...").
+local function hang_wrap(line, room, out)
+  local lead = #line:match("^%s*")
+  local gap = line:find("%S%s%s+%S")
+  local hang = lead
+  if gap and gap < 60 then hang = #line:match("^.-%S%s%s+") end
+  local lines = wrap(line:sub(hang + 1), math.max(room - hang, 20))
+  out[#out + 1] = line:sub(1, hang) .. lines[1]
+  for i = 2, #lines do out[#out + 1] = string.rep(" ", hang) .. lines[i] end
+end
+
+-- A doc text as the lines help prints at `room` columns: each paragraph of prose (lines from the
+-- margin, up to a blank line or a kept line) reflowed to the width, as one text's line breaks were
+-- made for no terminal in particular ("doc(value, text) documents your own" / "values for help.");
+-- code, lists and tables (kept_line, and whatever lies inside ``` fences) as written, those but
+-- tables and fenced code wrapped only where over 20 columns wider than the width. A text that
+-- opens with a signature over several lines keeps it apart, its later lines indented by 2.
+local function reflow(text, room)
+  -- The text's head: the signature it opens with, and the indented lines that go on with it.
+  local out, paragraph, previous, fenced, head = {}, nil, nil, false, has_head(text)
+  local function flush()
+    if paragraph and head then
+      -- A signature too long for a line goes on indented, as the texts write its later lines.
+      local lines = fill(paragraph_pieces(paragraph, room), room)
+      out[#out + 1] = lines[1]
+      if #lines > 1 then
+        local rest = table.concat(lines, " ", 2)
+        for _, line in ipairs(fill(paragraph_pieces(rest, room - 2), room - 2)) do out[#out + 1] = "  " .. line end
+      end
+    elseif paragraph then
+      for _, line in ipairs(fill(paragraph_pieces(paragraph, room), room)) do out[#out + 1] = line end
+    end
+    if paragraph then paragraph, head = nil, false end
+  end
+  for line in (text .. "\n"):gmatch("([^\n]*)\n") do
+    line = line:gsub("%s+$", "")
+    if line:find("^```") then
+      flush()
+      fenced = not fenced
+      out[#out + 1] = line
+    elseif fenced or line:find("^|") then
+      out[#out + 1] = line
+    elseif line == "" then
+      flush()
+      out[#out + 1] = ""
+    elseif head and paragraph and line:find("^ ") then
+      paragraph = paragraph .. " " .. line:match("^%s*(.-)$")
+    elseif kept_line(line) then
+      flush()
+      -- As written; only one far wider than the terminal is wrapped (a hand-laid table of entries
+      -- and their text, as fit's, reads best whole at a few columns over).
+      if #line <= room + 20 then out[#out + 1] = line else hang_wrap(line, room, out) end
+    elseif paragraph and not starts_line(previous, line, head) then
+      paragraph = paragraph .. " " .. line
+    else
+      flush()
+      paragraph = line
+    end
+    previous = line
+  end
+  flush()
+  return out
+end
+M.reflow = reflow
+
+local function print_text(text)
+  for _, line in ipairs(reflow(text, width())) do print(line) end
 end
 
 -- Prints "  name   summary" per entry, the summary wrapped under itself (never cut).
@@ -162,6 +271,45 @@ local function resolve(name)
   return value
 end
 
+-- The names `owner` has that a user may type (its string keys but the metamethods), sorted.
+local function api_names(owner)
+  local names = {}
+  for name in pairs(owner) do
+    if type(name) == "string" and not name:find("^__") then names[#names + 1] = name end
+  end
+  table.sort(names)
+  return names
+end
+
+-- The user's function and line that called help (the first frame above it outside the library and
+-- not a C function: help is called through its global's __call, and tests call it through pcall).
+local function caller()
+  local library_source = native.library_source
+  for level = 3, 64 do
+    local info = debug.getinfo(level, "fSl")
+    if not info then return nil end
+    if info.what ~= "C" and not library_source(info.source) then return info.func, info.currentline end
+  end
+end
+
+-- What help(nil) says: which name the nil came from when the user's line read a name that a module
+-- or class lacks (scalelab.missing notes each such read, with where it was made), with the name
+-- meant; else how to get that said (the name in quotes, which help can read).
+local function nil_text(func, line)
+  local key, owner, label, kind = require("scalelab.missing").read_here(func, line)
+  if key and type(owner) == "table" then
+    local suggestion = native.closest_name(key, api_names(owner))
+    if kind == "module" then
+      return string.format("help: no value (nil) given: %s has no '%s'%s; help(%s) lists what it has", label, key,
+        suggestion and ("; did you mean '" .. label .. "." .. suggestion .. "'?") or "", label)
+    end
+    return string.format("help: no value (nil) given: %s has no '%s'%s", label, key,
+      suggestion and ("; did you mean '" .. suggestion .. "'?") or ("; help(x) of " .. label .. " x lists what it has"))
+  end
+  return "help: no value (nil) given: the name holds nothing (a typo, or a variable not yet set?); the name in " ..
+    "quotes says which name was meant (help(\"fit.chinchila\") for fit.chinchila); help() lists the modules"
+end
+
 function M.help(...)
   local value = ...
   if select("#", ...) == 0 then
@@ -177,8 +325,7 @@ function M.help(...)
     return
   end
   if value == nil then
-    print("help: no value (nil) given: the name holds nothing (a typo, or a variable not yet set?); " ..
-      "help() lists the modules")
+    print(nil_text(caller()))
     return
   end
   local kind = type(value)
@@ -189,12 +336,7 @@ function M.help(...)
     local owner_name, last = value:match("^%s*([%a_][%w_.:]*)[.:]([%a_][%w_]*)%s*$")
     local owner = owner_name and resolve(owner_name)
     if type(owner) == "table" then
-      local names = {}
-      for name in pairs(owner) do
-        if type(name) == "string" and not name:find("^__") then names[#names + 1] = name end
-      end
-      table.sort(names)
-      local suggestion = native.closest_name(last, names)
+      local suggestion = native.closest_name(last, api_names(owner))
       print(string.format("help: %s has no '%s'%s; help(%s) lists what it has", owner_name, last,
         suggestion and ("; did you mean '" .. owner_name .. "." .. suggestion .. "'?") or "", owner_name))
       return

@@ -8,7 +8,9 @@ local M = {}
 
 -- The last miss, in the registry where the message handler reads it: key (the name), owner (the
 -- table that lacks it), label (how the user writes the owner: "train", "a Sweep") and kind
--- ("module" or "class"). One table, rewritten at each miss: a miss allocates nothing.
+-- ("module" or "class"), and where it was read: reader (the function that read it) and line (its
+-- line then), so that help(fit.chinchila), which receives only the nil, can tell that the nil is
+-- that read's (M.read_here). One table, rewritten at each miss.
 local last = {}
 debug.getregistry()["scalelab.missing"] = last
 
@@ -29,10 +31,24 @@ function M.note_misses(owner, label, kind)
   meta.__index = function(_, key)
     if type(key) == "string" then
       last.key, last.owner, last.label, last.kind = key, owner, label, kind
+      local info = debug.getinfo(2, "fl")
+      last.reader, last.line = info and info.func, info and info.currentline
     end
     return nil
   end
   return owner
+end
+
+-- The last miss when it was read by `func` at `line` (the user's function and line that called
+-- help) and is still the most recent: its key, owner, label and kind; else nil. The record is
+-- forgotten once taken, so a later call on that line (a loop) is not told of it again. A nil that
+-- came from elsewhere on the same line (help(x) after t = fit.foo, both on one line) is told of
+-- the name that line did read, which holds nothing either.
+function M.read_here(func, line)
+  if last.key == nil or last.reader ~= func or last.line ~= line or func == nil then return nil end
+  local key, owner, label, kind = last.key, last.owner, last.label, last.kind
+  last.key, last.reader, last.line = nil, nil, nil
+  return key, owner, label, kind
 end
 
 -- The names of `entries` (string keys, sorted), read with pairs: what a refusal lists.

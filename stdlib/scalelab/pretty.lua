@@ -295,7 +295,11 @@ end
 local function format_value(value, options, level, seen, indent, lead)
   if type(value) ~= "table" then return format_scalar(value, level > 0) end
   local meta = getmetatable(value)
-  if type(meta) == "table" and rawget(meta, "__tostring") then return safe_tostring(value) end
+  -- An object with a summary shows as it; one that marks __show_fields (a study's run) only in a
+  -- table, and with its fields where it is the value shown.
+  if type(meta) == "table" and rawget(meta, "__tostring") and not (level == 0 and rawget(meta, "__show_fields")) then
+    return safe_tostring(value)
+  end
   if seen[value] then return "<cycle>" end
   local n, other_count, keys, values, problem = entries(value, options.length)
   if problem then return problem end
@@ -330,7 +334,13 @@ local function format_value(value, options, level, seen, indent, lead)
   seen[value] = nil
   local one_line = "{" .. table.concat(items, ", ") .. "}"
   if #one_line + #indent + (lead or 0) <= options.width and not one_line:find("\n") then return one_line end
-  if other_count == 0 and not one_line:find("\n") then
+  -- An object's summary has a line of its own (a study's runs, one a line).
+  local summaries = false
+  for i = 1, math.min(n, options.length) do
+    local item_meta = type(values[i]) == "table" and getmetatable(values[i])
+    if type(item_meta) == "table" and rawget(item_meta, "__tostring") then summaries = true break end
+  end
+  if other_count == 0 and not one_line:find("\n") and not summaries then
     -- An array of short values: as many to a line as fit, rather than one per line.
     local pieces = {}
     for i, item in ipairs(items) do pieces[i] = item .. (i < #items and "," or "") end

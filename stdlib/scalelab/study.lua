@@ -494,6 +494,23 @@ local function stored_progress(s)
   end
 end
 
+-- A run of a study (s.runs[i]): a plain table of its plan and result, which prints as one line
+-- (its number, label, status and loss) where it is one of a list, so that s.runs in the REPL shows
+-- a line a run rather than every run's every field (a page each); shown alone (s.runs[3]), or
+-- with pretty(run), it shows its fields (pretty's __show_fields). Scripts index it as before.
+local Run = { __name = "Run", __show_fields = true }
+function Run.__tostring(r)
+  local status = rawget(r, "status") or "planned"
+  local loss = rawget(r, "loss")
+  return string.format("run %s (%s): %s%s", tostring(rawget(r, "ordinal") or "?"), tostring(rawget(r, "label") or "?"),
+    status, type(loss) == "number" and string.format(", loss %.4f", loss) or "")
+end
+core.document(Run, "A study's run (s.runs[i]): its plan and result, as fields: ordinal, label, N (asked), N_fit (as the "
+  .. "study's fits count it), params, non_embedding_params, tokens, unique_tokens, epochs, budget, flops, shape, lr, batch "
+  .. "and the other hyperparameters, hash (its identity), status (\"done\", \"diverged\", \"failed\", \"interrupted\", "
+  .. "\"running\"; nil while planned), loss, metrics, checkpoint. In a list (s.runs) it prints as one line; alone "
+  .. "(s.runs[i]) with its fields.")
+
 -- Turns the sweep into runs: shape, tokens, hyperparameters, identity.
 local function plan_runs(s)
   local runs, by_hash, duplicates = {}, {}, 0
@@ -769,6 +786,7 @@ local function plan_runs(s)
   end
   local merges
   runs, merges = merge_near_sizes(runs, stored_progress(s))
+  for _, run in ipairs(runs) do setmetatable(run, Run) end
   return runs, duplicates, merges
 end
 

@@ -1484,3 +1484,24 @@ TEST_CASE("tables\, help and text figures fit the terminal's width\, in the REPL
   CHECK(widest_line(script.output(), 70, skip, count) > 50);
   CHECK(count > 20);
 }
+
+TEST_CASE("help(fit.chinchila) typed in the REPL names the name meant\, and a stale miss is not taken for it") {
+  // help received only the nil and said "no value (nil) given"; help("fit.chinchila") said the name meant.
+  const std::string dir = temp_dir();
+  Pty repl({SCALELAB_BINARY}, {"HOME=" + dir});
+  REQUIRE(shows(repl, "> "));
+  repl.send("help(fit.chinchila)\r");
+  REQUIRE(shows(repl, "help: no value (nil) given: fit has no 'chinchila'; did you mean 'fit.chinchilla'?"));
+  REQUIRE(shows(repl, "> "));
+  repl.send("return help(train.rnu)\r");
+  REQUIRE(shows(repl, "help: no value (nil) given: train has no 'rnu'; did you mean 'train.run'?"));
+  REQUIRE(shows(repl, "> "));
+  // Each entry is a chunk of its own, all of them line 1 of stdin: a miss of an earlier entry is not this one's.
+  repl.send("x = fit.chinchila\r");
+  REQUIRE(shows(repl, "> "));
+  repl.send("help(x)\r");
+  REQUIRE(shows(repl, "help: no value (nil) given: the name holds nothing"));
+  REQUIRE(shows(repl, "> "));
+  repl.send("\x04");
+  CHECK(repl.wait() == 0);
+}

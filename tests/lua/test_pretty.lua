@@ -62,4 +62,46 @@ t.test("NaN prints as nan, alone and in a table, and infinities as inf", functio
   t.eq(pretty({ 1 / 0, -1 / 0 }), "{inf, -inf}")
 end)
 
+t.test("a study's runs print a line each (number, label, status, loss); one alone shows its fields", function()
+  -- s.runs in the REPL printed every run's whole table (about 40 lines a run, with its config and
+  -- metrics): a page a run for a study of 20 runs and more.
+  local dir = t.fresh_dir(t.scratch("pretty-runs"))
+  local saved_arg = arg
+  arg = { [0] = "s.lua" }
+  local ok, s = pcall(function()
+    return study "pretty-runs" { backend = { kind = "simulated", law = fit.published.chinchilla },
+      sweep = sweep.isoflop { budgets = { 1e17, 1e18, 1e19 }, sizes = sweep.log(3e7, 3e8, 7) },
+      store = dir .. "/runs.db", quiet = true, report = false }
+  end)
+  arg = saved_arg
+  if not ok then error(s, 0) end
+  t.eq(#s.runs, 21)
+  local text = pretty(s.runs)
+  local lines = {}
+  for line in text:gmatch("[^\n]+") do lines[#lines + 1] = line end
+  t.eq(#lines, 23, text)  -- the braces and a line a run
+  for i, r in ipairs(s.runs) do
+    local expected = string.format("run %d (%s): done, loss %.4f", i, r.label, r.loss)
+    t.eq(tostring(r), expected)
+    t.eq(lines[i + 1], "  " .. expected .. (i < #s.runs and "," or ""))
+  end
+  t.ok(lines[2]:find("^  run 1 %(N=29.9M D=558M C=1e17%): done, loss %d%.%d%d%d%d,$"), lines[2])
+  -- A run alone (s.runs[1], pretty(s.runs[1])) shows its fields, and scripts read them as before.
+  local one = pretty(s.runs[1])
+  t.ok(one:find("hash = \"" .. s.runs[1].hash .. "\"", 1, true), one)
+  t.ok(one:find("\n  label = \"N=29.9M D=558M C=1e17\",", 1, true), one)
+  t.eq(type(s.runs[1].loss), "number")
+  t.eq(s.runs[3].status, "done")
+  local count = 0
+  for _, r in ipairs(s.runs) do count = count + (r.status == "done" and 1 or 0) end
+  t.eq(count, 21)
+  -- A planned run (a dry run's) says so.
+  local planned = setmetatable({ ordinal = 4, label = "N=1M D=20M" }, getmetatable(s.runs[1]))
+  t.eq(tostring(planned), "run 4 (N=1M D=20M): planned")
+  t.eq(tostring(setmetatable({ ordinal = 5, label = "x", status = "diverged" }, getmetatable(s.runs[1]))),
+    "run 5 (x): diverged")
+  -- help on a run says what its fields are.
+  t.ok(t.help_text(s.runs[1]):find("A study's run (s.runs[i])", 1, true))
+end)
+
 t.done()

@@ -495,7 +495,7 @@ print("FINISHED")
   -- inode, as a rebuild's linker writes it): the program running the study now reads as
   -- "<path> (deleted)", and the last two runs are still to start.
   local deadline = native.clock() + 60
-  while not (read(dir .. "/w.log") or ""):find("%[2/6%] done") and native.clock() < deadline do native.sleep(0.02) end
+  while not (read(dir .. "/w.log") or ""):find("%(2 of 6 done") and native.clock() < deadline do native.sleep(0.02) end
   t.ok(os.execute(string.format("cp '%s/sl' '%s/sl.new' && mv '%s/sl.new' '%s/sl'", dir, dir, dir, dir)), "replace it")
   local _, code = native.wait(true)
   local log = read(dir .. "/w.log") or ""

@@ -1078,7 +1078,7 @@ t.test("a store moved (mv x.db y.db) resumes its interrupted run from the checkp
     .. ".ckpt, beside the store, and the run resumes from it", 1, true), out)
   -- And the study's first line and the run's say it resumes (they said 0 resuming, and "start").
   t.ok(out:find("study moved: 1 run, 0 done, 1 to train, 1 resuming from its checkpoint", 1, true), out)
-  t.ok(out:find("[0/1] resume N=", 1, true), out)
+  t.ok(out:find("run 1 resume N=", 1, true), out)
   t.eq(read(dir .. "/x.checkpoints/" .. hash .. ".ckpt"), nil)
   t.eq(read(dir .. "/y.checkpoints/" .. hash .. ".ckpt"), nil, "removed with the run done")
 end)

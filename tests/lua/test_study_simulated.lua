@@ -157,8 +157,8 @@ study "resumes" { sweep = sweep.grid { N = { 1e7, 1e8 }, D = { 1e9, 1e10 } }, st
   local code, output = scalelab(dir, "s.lua")
   t.eq(code, 0, output)
   t.ok(output:find("study resumes: 4 runs, 0 done, 4 to simulate, 1 resuming from its checkpoint (", 1, true), output)
-  t.ok(output:find("] resume " .. s.runs[3].label .. "\n", 1, true), output)
-  t.ok(output:find("] start " .. s.runs[1].label .. "\n", 1, true), output)
+  t.ok(output:find("run 3 resume " .. s.runs[3].label .. "\n", 1, true), output)
+  t.ok(output:find("run 1 start " .. s.runs[1].label .. "\n", 1, true), output)
   local stored = t.stored_runs(s.store_path)
   t.eq(stored[s.runs[3].hash].status, "done")
 end)
@@ -628,7 +628,7 @@ t.test("progress lines of simulated runs show no times and no ETA", function()
   p:started(run)
   p:finished(run, { status = "done", loss = 4.0, wall_seconds = 0.01 })
   local text = table.concat(lines)
-  t.ok(text:find("[1/2] done N=5k D=300k  loss 4.0000  (1e10/2e10 FLOP)", 1, true), text)
+  t.ok(text:find("run 1 done N=5k D=300k  loss 4.0000  (1 of 2 done, 1e10/2e10 FLOP)", 1, true), text)
   t.ok(not text:find("ETA", 1, true) and not text:find("ms", 1, true), text)
   t.ok(p:sweep_line():find("simulated", 1, true) and not p:sweep_line():find("ETA", 1, true), p:sweep_line())
   p.active.b = { run = { ordinal = 2, label = "x", simulated = true }, started = 0 }
@@ -640,6 +640,40 @@ t.test("progress lines of simulated runs show no times and no ETA", function()
   q:started(trained)
   q:finished(trained, { status = "done", loss = 4.0, wall_seconds = 2 })
   t.ok(table.concat(lines):find("loss 4.0000  2", 1, true), table.concat(lines))
+end)
+
+-- The progress log said "[k/n]" (the runs done so far) before each line, which read as a run number:
+-- "[0/72] start ...", and two runs resumed at once both "[10/12] resume". Nothing named the run as the
+-- dry run's table and the report's runs table number it. Each line now names its run by that number,
+-- and a run's end says the sweep's count as a count.
+t.test("progress lines name each run by its number and say the count of runs done as a count", function()
+  local lines = {}
+  local out = { write = function(_, ...) for _, s in ipairs { ... } do lines[#lines + 1] = s end end, flush = function() end }
+  local p = Progress.new { runs = 20, flops = 2e11, done_runs = 10, done_flops = 1e11, out = out, terminal = false }
+  local a = { hash = "a", ordinal = 7, label = "N=5k D=300k", flops = 1e10, simulated = true, resuming = true }
+  local b = { hash = "b", ordinal = 12, label = "N=9k D=300k", flops = 1e10, simulated = true, resuming = true }
+  local c = { hash = "c", ordinal = 13, label = "N=20k D=300k", flops = 1e10, simulated = true }
+  p:started(a, "pid 41")
+  p:started(b, "pid 42")
+  p:finished(b, { status = "done", loss = 3.5 })
+  p:started(c)
+  p:finished(c, { status = "failed", error = "out of memory\nin step 3" })
+  p:finished(a, { status = "done", loss = 4.0 })
+  t.eq(table.concat(lines), table.concat({
+    "run  7 resume N=5k D=300k (pid 41)",
+    "run 12 resume N=9k D=300k (pid 42)",
+    "run 12 done N=9k D=300k  loss 3.5000  (11 of 20 done, 1.1e11/2e11 FLOP)",
+    "run 13 start N=20k D=300k",
+    "run 13 failed N=20k D=300k  (11 of 20 done, 1 failed, 1.1e11/2e11 FLOP)\n    out of memory\n    in step 3",
+    "run  7 done N=5k D=300k  loss 4.0000  (12 of 20 done, 1 failed, 1.2e11/2e11 FLOP)",
+  }, "\n") .. "\n")
+  -- On a terminal the sweep bar says the FLOPs: a run's end says the count.
+  lines = {}
+  local q = Progress.new { runs = 3, flops = 3e10, out = out, terminal = true }
+  q.draw = function() end
+  q:started(a)
+  q:finished(a, { status = "done", loss = 4.0 })
+  t.eq(table.concat(lines), "run 7 done N=5k D=300k  loss 4.0000  (1 of 3 done)\n")
 end)
 
 -- Runs body(set_now) with the study's clock stubbed: it reads the time set_now(t) last set (0 at first).

@@ -345,6 +345,53 @@ t.test("the report's questions table gives a data-constrained answer's unique to
   t.ok(questions:find("with 25B unique tokens | data_constrained | 1.00e22 | 7.03B | 237B | 25B | 9.49 | 33.8 | 2.2221 |", 1, true),
     questions)
   t.ok(questions:find("at 4 epochs | data_constrained | 1.00e22 | 6.24B | 267B | 66.8B | 4 | 42.8 | 2.1968 |", 1, true), questions)
+  -- Their rows cannot hold them whole (the effective tokens and parameters, the loss on unlimited data,
+  -- the cost of the data limit): each is printed whole under the table too, as an inference answer is.
+  t.ok(questions:find("\ncompute-optimal allocation at 1.00e22 FLOP at 4 epochs (data_constrained):\n\n```\n", 1, true), questions)
+  t.ok(questions:find("\n  cost of the data limit ", 1, true), questions)
+end)
+
+-- plan.compute_for's answer was printed twice in the report, in the questions table and again whole
+-- under it (by its question's kind), while plan.optimal's and plan.loss's were printed in the table alone,
+-- their notes listed under it. The rule now: an answer is printed whole under the table where its row
+-- cannot hold it (rows of its own, or quantities the table has no column for), and once otherwise.
+t.test("the report prints an answer whole under the questions table only where its row cannot hold it", function()
+  local s = declare("answers-once", {
+    sweep = sweep.grid { N = { 1e6, 3e6, 1e7, 3e7 }, D = { 1e8, 3e8, 1e9 } },
+    backend = { kind = "simulated", law = CHINCHILLA },
+    fits = { chinchilla = { bootstrap = 0 } },
+    questions = { plan.optimal { compute = 1e21 }, plan.compute_for { loss = 2.5 }, plan.loss { N = 1e9, D = 2e10 },
+                  plan.inference { compute = 1e21, inference_tokens = 1e12 }, plan.table { params = { 1e9, 1e10 } },
+                  plan.compare { compute = 1e21, candidates = { K = plan.published.kaplan } } },
+  }, true)
+  local md = read(s.store_path:gsub("%.db$", "") .. ".report.md") or ""
+  local questions = md:match("## Questions(.*)$") or ""
+  local function count(text)
+    local n, at = 0, 1
+    while true do
+      local found = questions:find(text, at, true)
+      if not found then return n end
+      n, at = n + 1, found + 1
+    end
+  end
+  -- Held by their rows: once, in the table, their notes listed under it ("beyond the 12 runs fitted").
+  for _, q in ipairs { "compute-optimal allocation at 1.00e21 FLOP", "compute to reach loss 2.5000",
+                       "loss of 1B parameters on 20B tokens" } do
+    t.ok(questions:find("| " .. q .. " | chinchilla | ", 1, true), q .. ": " .. questions)
+    t.eq(count(q .. " (chinchilla):\n"), 0, q .. ": " .. questions)
+    t.ok(questions:find("\n- " .. q .. " (chinchilla): beyond the 12 runs fitted", 1, true), q .. ": " .. questions)
+    t.eq(count("\n" .. q .. "\n"), 0, q .. ": no block of its own text: " .. questions)
+  end
+  -- More than a row: whole under the table (inference's saving, the table's and the comparison's rows),
+  -- their notes in their blocks, not listed again.
+  for _, q in ipairs { "inference-aware allocation for 1T inference tokens, target the loss of the compute-optimal run at 1.00e21 FLOP",
+                       "compute-optimal FLOPs and tokens for 2 model sizes",
+                       "1 allocation compared at 1.00e21 FLOP" } do
+    t.ok(questions:find("| " .. q, 1, true), q .. ": its row: " .. questions)
+    t.eq(count("\n" .. q .. " (chinchilla):\n\n```\n"), 1, q .. ": its block: " .. questions)
+    t.eq(count("\n- " .. q), 0, q .. ": " .. questions)
+  end
+  t.ok(questions:find("  saving ", 1, true), questions)
 end)
 
 -- A question priced on GPUs (gpu =, gpus =, mfu =): its GPU-hours were left out of the report (the
@@ -363,11 +410,14 @@ t.test("the report gives a priced question's cost beside its notes, in Markdown 
   t.near(hours, 3121, 0, 1)
   local base = s.store_path:gsub("%.db$", "")
   local questions = (read(base .. ".report.md") or ""):match("## Questions(.*)$") or ""
-  local q = "- compute-optimal allocation at 1.00e22 FLOP with 25B unique tokens (data_constrained): "
-  t.ok(questions:find(q .. "cost: 1.00e22 FLOP = 116 PF-days: 3.12k H100-hours at 90% MFU (989 TFLOP/s peak), 3.05 h on "
-    .. "1024 GPUs", 1, true), questions)
-  t.ok(questions:find(q .. "mfu = 0.9 (90% of peak) is above what any training run has reached", 1, true), questions)
-  t.ok(not questions:find("1.00e21 FLOP with 25B unique tokens (data_constrained): cost", 1, true), questions)
+  -- A data-constrained allocation is more than its row holds (its effective tokens, the cost of the data
+  -- limit): printed whole under the table, its cost and notes in it (they were listed under the table).
+  local q = "\ncompute-optimal allocation at 1.00e22 FLOP with 25B unique tokens (data_constrained):\n\n```\n"
+  local block = questions:match(q:gsub("%p", "%%%0") .. "(.-)```") or ""
+  t.ok(block:find("\n  cost: 1.00e22 FLOP = 116 PF-days: 3.12k H100-hours at 90% MFU (989 TFLOP/s peak), 3.05 h on "
+    .. "1024 GPUs\n", 1, true), questions)
+  t.ok(block:find("\n  note: mfu = 0.9 (90% of peak) is above what any training run has reached", 1, true), questions)
+  t.ok(not questions:find("cost: 1.00e21", 1, true), questions)
   local report = read(base .. ".report.json") or ""
   local gpu_hours = tonumber(report:match('"gpu_hours": ([%d.e+]+)'))
   t.ok(gpu_hours, report)

@@ -1278,6 +1278,33 @@ local function plain_answer(a)
   return out
 end
 
+-- The quantities the questions table of the report has a column for (flops or compute: FLOP).
+local ROW_QUANTITIES = { compute = true, flops = true, N = true, D = true, tokens_per_param = true, loss = true,
+                         epochs = true, unique_tokens = true }
+
+-- Whether answer a is more than its row of the report's questions table holds: rows of its own
+-- (plan.table's model sizes, plan.compare's candidates, plan.returns' curve) or quantities the table has
+-- no column for (plan.inference's inference FLOP and saving). Those are printed whole under the table,
+-- notes with them; an answer the row holds whole (plan.optimal, plan.loss, plan.compute_for) is not
+-- printed twice: its notes and cost are listed under the table. (plan.compute_for's answer was printed
+-- both ways: by the kind of its question, not by what its row could hold.)
+local function answer_beyond_row(a)
+  local ok_rows, rows = pcall(function() return a.rows end)
+  if ok_rows and type(rows) == "table" and #rows > 0 then return true end
+  local ok_names, names = pcall(function() return a.names end)
+  if ok_names and type(names) == "table" then
+    for _, name in ipairs(names) do
+      if not ROW_QUANTITIES[name] then return true end
+    end
+  elseif type(a) == "table" and getmetatable(a) == nil then
+    -- The plain table a question of the user's own answers with ({ loss = 3, note = "three" }).
+    for key in pairs(a) do
+      if not ROW_QUANTITIES[key] and key ~= "intervals" and key ~= "notes" then return true end
+    end
+  end
+  return false
+end
+
 local function cell_with_interval(value, iv, format)
   if not value then return "" end
   return format(value) .. (iv and string.format(" [%s, %s]", format(iv[1]), format(iv[2])) or "")
@@ -1420,7 +1447,7 @@ local function report_markdown(s, fits, answers, totals, paths)
           string.rep("  |", data and 6 or 4)))
       end
     end
-    -- Answers that are more than an allocation, whole.
+    -- Answers that their rows cannot hold (answer_beyond_row), whole, their notes with them.
     for _, a in ipairs(answers) do
       if a.answer and a.answer.text then
         add()
@@ -1714,11 +1741,9 @@ function analysis.analyse(s, write)
         local ok, a = checks.pcall(answer, analysis.with_models_shape(q, s.models_shape), f.law)
         if ok then
           local plain = plain_answer(a)
-          -- Questions whose answer is more than an allocation (the compute for a loss, returns on
-          -- repeated data, a comparison, an inference trade-off) keep the answer's own text, which the
-          -- report prints whole under the table.
-          local ok_kind, kind = pcall(function() return q.kind end)
-          if ok_kind and kind ~= nil and kind ~= "optimal" and kind ~= "loss" then
+          -- An answer its row of the questions table cannot hold keeps its own text, which the report
+          -- prints whole under the table (answer_beyond_row).
+          if answer_beyond_row(a) then
             local ok_text, full = pcall(answer_text, a)
             if ok_text then plain.text = full end
           end

@@ -394,6 +394,37 @@ t.test("the report prints an answer whole under the questions table only where i
   t.ok(questions:find("  saving ", 1, true), questions)
 end)
 
+-- The JSON report left its optional keys out where empty ("unanswered", "not_fitted", "warnings",
+-- "figures_skipped", a run's "loss" or "budget"), so a reader's d["unanswered"] raised KeyError on a
+-- study that answered everything. Every key is now in every report: [] or null where there is none.
+t.test("the JSON report has the same keys in every report: [] or null where a study has none", function()
+  local s = declare("schema", { sweep = GRID(), backend = { kind = "simulated", law = CHINCHILLA }, fits = {} }, true)
+  local report = t.json(read(s.report_json_path))
+  local keys = {}
+  for k in pairs(report) do keys[#keys + 1] = k end
+  table.sort(keys)
+  t.eq(table.concat(keys, " "), "N_counts answers backend description figures figures_skipped fits generated_at "
+    .. "not_fitted runs scalelab_version script script_hash store study totals unanswered warnings")
+  for _, key in ipairs { "unanswered", "not_fitted", "warnings", "answers" } do
+    t.eq(getmetatable(report[key]), t.JSON_ARRAY, key)
+    t.eq(#report[key], 0, key)
+  end
+  t.eq(getmetatable(report.figures_skipped), t.JSON_ARRAY)
+  t.eq(report.description, t.JSON_NULL)
+  -- Each run has every key; a grid's run has no budget, and fresh data no U or epochs: null.
+  t.eq(#report.runs, 4)
+  for _, r in ipairs(report.runs) do
+    local run_keys = {}
+    for k in pairs(r) do run_keys[#run_keys + 1] = k end
+    table.sort(run_keys)
+    t.eq(table.concat(run_keys, " "), "C D N U budget epochs error hash loss non_embedding_params ordinal params "
+      .. "scalelab_version status wall_seconds")
+    t.eq(r.budget, t.JSON_NULL)
+    t.eq(r.error, t.JSON_NULL)
+    t.eq(type(r.loss), "number")
+  end
+end)
+
 -- A question priced on GPUs (gpu =, gpus =, mfu =): its GPU-hours were left out of the report (the
 -- table has no column for them, and the JSON answer kept only N, D, loss, ...), while its note that an
 -- mfu of 0.9 makes "the GPU-hours and days likely too few" was there, about hours the report never

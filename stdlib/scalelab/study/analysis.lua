@@ -1830,22 +1830,28 @@ function analysis.analyse(s, write)
     end
     markdown = markdown .. "\n## Figures\n\nNot drawn: " .. md_text(table.concat(reasons, "; ")) .. "\n"
   end
+  -- The JSON report's schema is stable: every key below is there in every report, [] or null where the
+  -- study has none (README: "The JSON report"). "unanswered" and "not_fitted" were left out where empty,
+  -- and a reader's d["unanswered"] failed on a study that had answered everything.
+  local null = json.null
   local report = {
-    study = s.name, description = s.description, script = paths.script, script_hash = s.script_hash,
+    study = s.name, description = s.description or null, script = paths.script or null, script_hash = s.script_hash or null,
     scalelab_version = core.version, store = paths.store, backend = report_backend(s),
     -- What N counts in runs, fits and answers, as the Markdown report says: "all" or "non_embedding".
     N_counts = s.count,
     runs = {}, fits = {}, answers = answers, totals = totals, generated_at = native.now(),
-    warnings = s.simulation_warnings and #s.simulation_warnings > 0 and s.simulation_warnings or nil,
-    -- What the study left undone, as the program's exit status 3 says it: absent where nothing was.
-    unanswered = #s.unanswered > 0 and s.unanswered or nil, not_fitted = #s.unfitted > 0 and s.unfitted or nil,
+    warnings = json.array(s.simulation_warnings or {}),
+    -- What the study left undone, as the program's exit status 3 says it: [] where nothing was.
+    unanswered = json.array(s.unanswered), not_fitted = json.array(s.unfitted),
   }
   for _, r in ipairs(s.runs) do
-    report.runs[#report.runs + 1] = { ordinal = r.ordinal, hash = r.hash, N = r.N_fit, params = r.params,
-      non_embedding_params = r.non_embedding_params,
-      D = r.tokens, U = r.unique_tokens, epochs = r.epochs, C = r.flops, budget = r.budget, loss = r.loss, status = r.status,
-      scalelab_version = r.scalelab_version,
-      wall_seconds = r.wall_seconds, error = r.status ~= "done" and r.error and r.error:match("^[^\n]*") or nil }
+    -- Each run with every key, null where it has no value (no budget in a grid, no loss before it is done).
+    local function v(x) if x == nil then return null end return x end
+    report.runs[#report.runs + 1] = { ordinal = r.ordinal, hash = r.hash, N = v(r.N_fit), params = v(r.params),
+      non_embedding_params = v(r.non_embedding_params),
+      D = v(r.tokens), U = v(r.unique_tokens), epochs = v(r.epochs), C = v(r.flops), budget = v(r.budget), loss = v(r.loss),
+      status = v(r.status), scalelab_version = v(r.scalelab_version), wall_seconds = v(r.wall_seconds),
+      error = v(r.status ~= "done" and r.error and r.error:match("^[^\n]*") or nil) }
   end
   for _, f in ipairs(fits) do
     report.fits[f.name] = f.law and law_json(f.law) or { error = f.error }
@@ -1861,7 +1867,7 @@ function analysis.analyse(s, write)
   local not_drawn = {}
   if figures_error then not_drawn[1] = { reason = figures_error } end
   for _, skip in ipairs(skipped or {}) do not_drawn[#not_drawn + 1] = skip end
-  if #not_drawn > 0 then report.figures_skipped = not_drawn end
+  report.figures_skipped = json.array(not_drawn)
   json.array(report.runs)
   report.answers = json.array(report.answers or {})
   native.write_file(s.report_json_path, json.valid_utf8(json.encode(report, "  ")) .. "\n")

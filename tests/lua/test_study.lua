@@ -311,7 +311,10 @@ if os.getenv("ACCEPT") then os.exit(0) end
   t.eq(report.unanswered[1].question, "compute-optimal allocation at 1.00e19 FLOP")
   t.ok(report.unanswered[1].why:find("^isoflop was not fitted: the power law"), report.unanswered[1].why)
   t.eq(report.not_fitted[1].fit, "isoflop")
-  t.eq(read(dir .. "/two.report.json"):find('"unanswered"', 1, true), nil)
+  -- Nothing left undone: the keys are there, empty (they were left out, a reader's d["unanswered"] failing).
+  local two = t.json(read(dir .. "/two.report.json"))
+  t.eq(#two.unanswered, 0)
+  t.eq(#two.not_fitted, 0)
   t.ok(read(dir .. "/one.report.md"), "the Markdown report is written")
   -- Run again, it trains nothing and says the same; a script that expects it ends with os.exit(0).
   code, out = t.run(dir, "one.lua")
@@ -495,7 +498,7 @@ print("FINISHED")
   -- inode, as a rebuild's linker writes it): the program running the study now reads as
   -- "<path> (deleted)", and the last two runs are still to start.
   local deadline = native.clock() + 60
-  while not (read(dir .. "/w.log") or ""):find("%[2/6%] done") and native.clock() < deadline do native.sleep(0.02) end
+  while not (read(dir .. "/w.log") or ""):find("%(2 of 6 done") and native.clock() < deadline do native.sleep(0.02) end
   t.ok(os.execute(string.format("cp '%s/sl' '%s/sl.new' && mv '%s/sl.new' '%s/sl'", dir, dir, dir, dir)), "replace it")
   local _, code = native.wait(true)
   local log = read(dir .. "/w.log") or ""

@@ -1032,12 +1032,15 @@ study (os.getenv("NAME")) {
 end)
 
 -- A study whose backend stops each run halfway, its checkpoint written, and resumes it from there
--- (resumed_from: what the checkpoint held), its store named by $STORE.
-local function moved_study(name, sizes)
+-- (resumed_from: what the checkpoint held), its store named by $STORE; with fail_above, the runs
+-- of more parameters fail at each attempt ("boom").
+local function moved_study(name, sizes, fail_above)
   return [[
 study "]] .. name .. [[" {
   sweep = sweep.grid{ N = { ]] .. sizes .. [[ }, D = { 1e7 } },
   backend = function(run)
+    ]] .. (fail_above and ("if run.N > " .. fail_above .. " then error(\"boom\") end") or "") .. [[
+
     local file = io.open(run.checkpoint, "rb")
     if file then
       local at = tonumber(file:read("a"))
@@ -1078,7 +1081,7 @@ t.test("a store moved (mv x.db y.db) resumes its interrupted run from the checkp
     .. ".ckpt, beside the store, and the run resumes from it", 1, true), out)
   -- And the study's first line and the run's say it resumes (they said 0 resuming, and "start").
   t.ok(out:find("study moved: 1 run, 0 done, 1 to train, 1 resuming from its checkpoint", 1, true), out)
-  t.ok(out:find("[0/1] resume N=", 1, true), out)
+  t.ok(out:find("run 1 resume N=", 1, true), out)
   t.eq(read(dir .. "/x.checkpoints/" .. hash .. ".ckpt"), nil)
   t.eq(read(dir .. "/y.checkpoints/" .. hash .. ".ckpt"), nil, "removed with the run done")
 end)
@@ -1109,6 +1112,51 @@ t.test("a moved store's checkpoints are moved and said so also where workers tra
     t.eq(read(dir .. "/x.checkpoints/" .. hash .. ".ckpt"), nil)
   end
   t.ok(out:find("study moved2: 2 runs, 0 done, 2 to train, 2 resuming from their checkpoints", 1, true), out)
+end)
+
+-- After a store was moved (mv x.db y.db) and its study rerun, which fetched its checkpoints from
+-- x.checkpoints, that folder kept the earlier attempts' logs (a failed run's among them, where the
+-- next attempt now writes its own beside the store), and x.db.lock stayed, a lock of a store no
+-- longer there. The logs go to the store's folder, the lock and the emptied folder go, and it is said;
+-- a file of the user's in the old folder stays there, said too.
+t.test("a moved store's old checkpoints folder gives its run logs to the new one, and its stale lock goes", function()
+  local body = moved_study("tidy", "1e5, 2e5", "1.5e5")
+  for _, keep in ipairs { false, true } do
+    local dir = t.script(root, body, "tidy.lua")
+    local code, out = t.run(dir, "tidy.lua --jobs 2", { STORE = "x.db" })
+    t.ok(code ~= 0, out)
+    local interrupted, failed
+    for hash, run in pairs(t.stored_runs(dir .. "/x.db")) do
+      if run.status == "interrupted" then interrupted = hash else failed = hash end
+    end
+    t.ok(interrupted and failed, out)
+    local function attempts(log)
+      local n = 0
+      for _ in (log or ""):gmatch("scalelab worker %d+: study tidy run 2 ") do n = n + 1 end
+      return n
+    end
+    t.eq(attempts(read(dir .. "/x.checkpoints/" .. failed .. ".log")), 1, "the failed run's log")
+    t.ok(read(dir .. "/x.db.lock"), "the store's lock file")
+    if keep then write(dir .. "/x.checkpoints/notes.txt", "mine") end
+    t.ok(os.rename(dir .. "/x.db", dir .. "/y.db"))
+    code, out = t.run(dir, "tidy.lua --jobs 2", { STORE = "y.db" })
+    t.ok(code ~= 0, out)
+    t.eq(t.stored_runs(dir .. "/y.db")[interrupted].status, "done", out)
+    -- The failed run's log, both attempts in it, beside the store; nothing of it left behind.
+    t.eq(attempts(read(dir .. "/y.checkpoints/" .. failed .. ".log")), 2, "the failed run's log")
+    t.eq(read(dir .. "/x.checkpoints/" .. failed .. ".log"), nil)
+    t.eq(read(dir .. "/x.db.lock"), nil, "the lock of a store no longer there")
+    local said = "study tidy: x.checkpoints, where the store kept its checkpoints before it was moved or renamed: 3 files "
+      .. "of this study's runs (logs, thread notes) moved to y.checkpoints; "
+      .. (keep and "left there: notes.txt; " or "the folder, left empty, removed; ")
+      .. "the lock file x.db.lock, of the store x.db no longer there, removed\n"
+    t.ok(out:find(said, 1, true), said .. "\n" .. out)
+    if keep then
+      t.eq(read(dir .. "/x.checkpoints/notes.txt"), "mine")
+    else
+      t.eq(require("scalelab.native.study").list_dir(dir .. "/x.checkpoints"), nil, "the emptied folder")
+    end
+  end
 end)
 
 t.test("a rerun of a script whose backend function was edited warns that it reuses the runs the old one made", function()

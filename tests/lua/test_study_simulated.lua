@@ -157,8 +157,8 @@ study "resumes" { sweep = sweep.grid { N = { 1e7, 1e8 }, D = { 1e9, 1e10 } }, st
   local code, output = scalelab(dir, "s.lua")
   t.eq(code, 0, output)
   t.ok(output:find("study resumes: 4 runs, 0 done, 4 to simulate, 1 resuming from its checkpoint (", 1, true), output)
-  t.ok(output:find("] resume " .. s.runs[3].label .. "\n", 1, true), output)
-  t.ok(output:find("] start " .. s.runs[1].label .. "\n", 1, true), output)
+  t.ok(output:find("run 3 resume " .. s.runs[3].label .. "\n", 1, true), output)
+  t.ok(output:find("run 1 start " .. s.runs[1].label .. "\n", 1, true), output)
   local stored = t.stored_runs(s.store_path)
   t.eq(stored[s.runs[3].hash].status, "done")
 end)
@@ -345,6 +345,84 @@ t.test("the report's questions table gives a data-constrained answer's unique to
   t.ok(questions:find("with 25B unique tokens | data_constrained | 1.00e22 | 7.03B | 237B | 25B | 9.49 | 33.8 | 2.2221 |", 1, true),
     questions)
   t.ok(questions:find("at 4 epochs | data_constrained | 1.00e22 | 6.24B | 267B | 66.8B | 4 | 42.8 | 2.1968 |", 1, true), questions)
+  -- Their rows cannot hold them whole (the effective tokens and parameters, the loss on unlimited data,
+  -- the cost of the data limit): each is printed whole under the table too, as an inference answer is.
+  t.ok(questions:find("\ncompute-optimal allocation at 1.00e22 FLOP at 4 epochs (data_constrained):\n\n```\n", 1, true), questions)
+  t.ok(questions:find("\n  cost of the data limit ", 1, true), questions)
+end)
+
+-- plan.compute_for's answer was printed twice in the report, in the questions table and again whole
+-- under it (by its question's kind), while plan.optimal's and plan.loss's were printed in the table alone,
+-- their notes listed under it. The rule now: an answer is printed whole under the table where its row
+-- cannot hold it (rows of its own, or quantities the table has no column for), and once otherwise.
+t.test("the report prints an answer whole under the questions table only where its row cannot hold it", function()
+  local s = declare("answers-once", {
+    sweep = sweep.grid { N = { 1e6, 3e6, 1e7, 3e7 }, D = { 1e8, 3e8, 1e9 } },
+    backend = { kind = "simulated", law = CHINCHILLA },
+    fits = { chinchilla = { bootstrap = 0 } },
+    questions = { plan.optimal { compute = 1e21 }, plan.compute_for { loss = 2.5 }, plan.loss { N = 1e9, D = 2e10 },
+                  plan.inference { compute = 1e21, inference_tokens = 1e12 }, plan.table { params = { 1e9, 1e10 } },
+                  plan.compare { compute = 1e21, candidates = { K = plan.published.kaplan } } },
+  }, true)
+  local md = read(s.store_path:gsub("%.db$", "") .. ".report.md") or ""
+  local questions = md:match("## Questions(.*)$") or ""
+  local function count(text)
+    local n, at = 0, 1
+    while true do
+      local found = questions:find(text, at, true)
+      if not found then return n end
+      n, at = n + 1, found + 1
+    end
+  end
+  -- Held by their rows: once, in the table, their notes listed under it ("beyond the 12 runs fitted").
+  for _, q in ipairs { "compute-optimal allocation at 1.00e21 FLOP", "compute to reach loss 2.5000",
+                       "loss of 1B parameters on 20B tokens" } do
+    t.ok(questions:find("| " .. q .. " | chinchilla | ", 1, true), q .. ": " .. questions)
+    t.eq(count(q .. " (chinchilla):\n"), 0, q .. ": " .. questions)
+    t.ok(questions:find("\n- " .. q .. " (chinchilla): beyond the 12 runs fitted", 1, true), q .. ": " .. questions)
+    t.eq(count("\n" .. q .. "\n"), 0, q .. ": no block of its own text: " .. questions)
+  end
+  -- More than a row: whole under the table (inference's saving, the table's and the comparison's rows),
+  -- their notes in their blocks, not listed again.
+  for _, q in ipairs { "inference-aware allocation for 1T inference tokens, target the loss of the compute-optimal run at 1.00e21 FLOP",
+                       "compute-optimal FLOPs and tokens for 2 model sizes",
+                       "1 allocation compared at 1.00e21 FLOP" } do
+    t.ok(questions:find("| " .. q, 1, true), q .. ": its row: " .. questions)
+    t.eq(count("\n" .. q .. " (chinchilla):\n\n```\n"), 1, q .. ": its block: " .. questions)
+    t.eq(count("\n- " .. q), 0, q .. ": " .. questions)
+  end
+  t.ok(questions:find("  saving ", 1, true), questions)
+end)
+
+-- The JSON report left its optional keys out where empty ("unanswered", "not_fitted", "warnings",
+-- "figures_skipped", a run's "loss" or "budget"), so a reader's d["unanswered"] raised KeyError on a
+-- study that answered everything. Every key is now in every report: [] or null where there is none.
+t.test("the JSON report has the same keys in every report: [] or null where a study has none", function()
+  local s = declare("schema", { sweep = GRID(), backend = { kind = "simulated", law = CHINCHILLA }, fits = {} }, true)
+  local report = t.json(read(s.report_json_path))
+  local keys = {}
+  for k in pairs(report) do keys[#keys + 1] = k end
+  table.sort(keys)
+  t.eq(table.concat(keys, " "), "N_counts answers backend description figures figures_skipped fits generated_at "
+    .. "not_fitted runs scalelab_version script script_hash store study totals unanswered warnings")
+  for _, key in ipairs { "unanswered", "not_fitted", "warnings", "answers" } do
+    t.eq(getmetatable(report[key]), t.JSON_ARRAY, key)
+    t.eq(#report[key], 0, key)
+  end
+  t.eq(getmetatable(report.figures_skipped), t.JSON_ARRAY)
+  t.eq(report.description, t.JSON_NULL)
+  -- Each run has every key; a grid's run has no budget, and fresh data no U or epochs: null.
+  t.eq(#report.runs, 4)
+  for _, r in ipairs(report.runs) do
+    local run_keys = {}
+    for k in pairs(r) do run_keys[#run_keys + 1] = k end
+    table.sort(run_keys)
+    t.eq(table.concat(run_keys, " "), "C D N U budget epochs error hash loss non_embedding_params ordinal params "
+      .. "scalelab_version status wall_seconds")
+    t.eq(r.budget, t.JSON_NULL)
+    t.eq(r.error, t.JSON_NULL)
+    t.eq(type(r.loss), "number")
+  end
 end)
 
 -- A question priced on GPUs (gpu =, gpus =, mfu =): its GPU-hours were left out of the report (the
@@ -363,11 +441,14 @@ t.test("the report gives a priced question's cost beside its notes, in Markdown 
   t.near(hours, 3121, 0, 1)
   local base = s.store_path:gsub("%.db$", "")
   local questions = (read(base .. ".report.md") or ""):match("## Questions(.*)$") or ""
-  local q = "- compute-optimal allocation at 1.00e22 FLOP with 25B unique tokens (data_constrained): "
-  t.ok(questions:find(q .. "cost: 1.00e22 FLOP = 116 PF-days: 3.12k H100-hours at 90% MFU (989 TFLOP/s peak), 3.05 h on "
-    .. "1024 GPUs", 1, true), questions)
-  t.ok(questions:find(q .. "mfu = 0.9 (90% of peak) is above what any training run has reached", 1, true), questions)
-  t.ok(not questions:find("1.00e21 FLOP with 25B unique tokens (data_constrained): cost", 1, true), questions)
+  -- A data-constrained allocation is more than its row holds (its effective tokens, the cost of the data
+  -- limit): printed whole under the table, its cost and notes in it (they were listed under the table).
+  local q = "\ncompute-optimal allocation at 1.00e22 FLOP with 25B unique tokens (data_constrained):\n\n```\n"
+  local block = questions:match(q:gsub("%p", "%%%0") .. "(.-)```") or ""
+  t.ok(block:find("\n  cost: 1.00e22 FLOP = 116 PF-days: 3.12k H100-hours at 90% MFU (989 TFLOP/s peak), 3.05 h on "
+    .. "1024 GPUs\n", 1, true), questions)
+  t.ok(block:find("\n  note: mfu = 0.9 (90% of peak) is above what any training run has reached", 1, true), questions)
+  t.ok(not questions:find("cost: 1.00e21", 1, true), questions)
   local report = read(base .. ".report.json") or ""
   local gpu_hours = tonumber(report:match('"gpu_hours": ([%d.e+]+)'))
   t.ok(gpu_hours, report)
@@ -628,7 +709,7 @@ t.test("progress lines of simulated runs show no times and no ETA", function()
   p:started(run)
   p:finished(run, { status = "done", loss = 4.0, wall_seconds = 0.01 })
   local text = table.concat(lines)
-  t.ok(text:find("[1/2] done N=5k D=300k  loss 4.0000  (1e10/2e10 FLOP)", 1, true), text)
+  t.ok(text:find("run 1 done N=5k D=300k  loss 4.0000  (1 of 2 done, 1e10/2e10 FLOP)", 1, true), text)
   t.ok(not text:find("ETA", 1, true) and not text:find("ms", 1, true), text)
   t.ok(p:sweep_line():find("simulated", 1, true) and not p:sweep_line():find("ETA", 1, true), p:sweep_line())
   p.active.b = { run = { ordinal = 2, label = "x", simulated = true }, started = 0 }
@@ -640,6 +721,40 @@ t.test("progress lines of simulated runs show no times and no ETA", function()
   q:started(trained)
   q:finished(trained, { status = "done", loss = 4.0, wall_seconds = 2 })
   t.ok(table.concat(lines):find("loss 4.0000  2", 1, true), table.concat(lines))
+end)
+
+-- The progress log said "[k/n]" (the runs done so far) before each line, which read as a run number:
+-- "[0/72] start ...", and two runs resumed at once both "[10/12] resume". Nothing named the run as the
+-- dry run's table and the report's runs table number it. Each line now names its run by that number,
+-- and a run's end says the sweep's count as a count.
+t.test("progress lines name each run by its number and say the count of runs done as a count", function()
+  local lines = {}
+  local out = { write = function(_, ...) for _, s in ipairs { ... } do lines[#lines + 1] = s end end, flush = function() end }
+  local p = Progress.new { runs = 20, flops = 2e11, done_runs = 10, done_flops = 1e11, out = out, terminal = false }
+  local a = { hash = "a", ordinal = 7, label = "N=5k D=300k", flops = 1e10, simulated = true, resuming = true }
+  local b = { hash = "b", ordinal = 12, label = "N=9k D=300k", flops = 1e10, simulated = true, resuming = true }
+  local c = { hash = "c", ordinal = 13, label = "N=20k D=300k", flops = 1e10, simulated = true }
+  p:started(a, "pid 41")
+  p:started(b, "pid 42")
+  p:finished(b, { status = "done", loss = 3.5 })
+  p:started(c)
+  p:finished(c, { status = "failed", error = "out of memory\nin step 3" })
+  p:finished(a, { status = "done", loss = 4.0 })
+  t.eq(table.concat(lines), table.concat({
+    "run  7 resume N=5k D=300k (pid 41)",
+    "run 12 resume N=9k D=300k (pid 42)",
+    "run 12 done N=9k D=300k  loss 3.5000  (11 of 20 done, 1.1e11/2e11 FLOP)",
+    "run 13 start N=20k D=300k",
+    "run 13 failed N=20k D=300k  (11 of 20 done, 1 failed, 1.1e11/2e11 FLOP)\n    out of memory\n    in step 3",
+    "run  7 done N=5k D=300k  loss 4.0000  (12 of 20 done, 1 failed, 1.2e11/2e11 FLOP)",
+  }, "\n") .. "\n")
+  -- On a terminal the sweep bar says the FLOPs: a run's end says the count.
+  lines = {}
+  local q = Progress.new { runs = 3, flops = 3e10, out = out, terminal = true }
+  q.draw = function() end
+  q:started(a)
+  q:finished(a, { status = "done", loss = 4.0 })
+  t.eq(table.concat(lines), "run 7 done N=5k D=300k  loss 4.0000  (1 of 3 done)\n")
 end)
 
 -- Runs body(set_now) with the study's clock stubbed: it reads the time set_now(t) last set (0 at first).

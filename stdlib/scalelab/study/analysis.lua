@@ -1278,6 +1278,33 @@ local function plain_answer(a)
   return out
 end
 
+-- The quantities the questions table of the report has a column for (flops or compute: FLOP).
+local ROW_QUANTITIES = { compute = true, flops = true, N = true, D = true, tokens_per_param = true, loss = true,
+                         epochs = true, unique_tokens = true }
+
+-- Whether answer a is more than its row of the report's questions table holds: rows of its own
+-- (plan.table's model sizes, plan.compare's candidates, plan.returns' curve) or quantities the table has
+-- no column for (plan.inference's inference FLOP and saving). Those are printed whole under the table,
+-- notes with them; an answer the row holds whole (plan.optimal, plan.loss, plan.compute_for) is not
+-- printed twice: its notes and cost are listed under the table. (plan.compute_for's answer was printed
+-- both ways: by the kind of its question, not by what its row could hold.)
+local function answer_beyond_row(a)
+  local ok_rows, rows = pcall(function() return a.rows end)
+  if ok_rows and type(rows) == "table" and #rows > 0 then return true end
+  local ok_names, names = pcall(function() return a.names end)
+  if ok_names and type(names) == "table" then
+    for _, name in ipairs(names) do
+      if not ROW_QUANTITIES[name] then return true end
+    end
+  elseif type(a) == "table" and getmetatable(a) == nil then
+    -- The plain table a question of the user's own answers with ({ loss = 3, note = "three" }).
+    for key in pairs(a) do
+      if not ROW_QUANTITIES[key] and key ~= "intervals" and key ~= "notes" then return true end
+    end
+  end
+  return false
+end
+
 local function cell_with_interval(value, iv, format)
   if not value then return "" end
   return format(value) .. (iv and string.format(" [%s, %s]", format(iv[1]), format(iv[2])) or "")
@@ -1420,7 +1447,7 @@ local function report_markdown(s, fits, answers, totals, paths)
           string.rep("  |", data and 6 or 4)))
       end
     end
-    -- Answers that are more than an allocation, whole.
+    -- Answers that their rows cannot hold (answer_beyond_row), whole, their notes with them.
     for _, a in ipairs(answers) do
       if a.answer and a.answer.text then
         add()
@@ -1714,11 +1741,9 @@ function analysis.analyse(s, write)
         local ok, a = checks.pcall(answer, analysis.with_models_shape(q, s.models_shape), f.law)
         if ok then
           local plain = plain_answer(a)
-          -- Questions whose answer is more than an allocation (the compute for a loss, returns on
-          -- repeated data, a comparison, an inference trade-off) keep the answer's own text, which the
-          -- report prints whole under the table.
-          local ok_kind, kind = pcall(function() return q.kind end)
-          if ok_kind and kind ~= nil and kind ~= "optimal" and kind ~= "loss" then
+          -- An answer its row of the questions table cannot hold keeps its own text, which the report
+          -- prints whole under the table (answer_beyond_row).
+          if answer_beyond_row(a) then
             local ok_text, full = pcall(answer_text, a)
             if ok_text then plain.text = full end
           end
@@ -1805,22 +1830,28 @@ function analysis.analyse(s, write)
     end
     markdown = markdown .. "\n## Figures\n\nNot drawn: " .. md_text(table.concat(reasons, "; ")) .. "\n"
   end
+  -- The JSON report's schema is stable: every key below is there in every report, [] or null where the
+  -- study has none (README: "The JSON report"). "unanswered" and "not_fitted" were left out where empty,
+  -- and a reader's d["unanswered"] failed on a study that had answered everything.
+  local null = json.null
   local report = {
-    study = s.name, description = s.description, script = paths.script, script_hash = s.script_hash,
+    study = s.name, description = s.description or null, script = paths.script or null, script_hash = s.script_hash or null,
     scalelab_version = core.version, store = paths.store, backend = report_backend(s),
     -- What N counts in runs, fits and answers, as the Markdown report says: "all" or "non_embedding".
     N_counts = s.count,
     runs = {}, fits = {}, answers = answers, totals = totals, generated_at = native.now(),
-    warnings = s.simulation_warnings and #s.simulation_warnings > 0 and s.simulation_warnings or nil,
-    -- What the study left undone, as the program's exit status 3 says it: absent where nothing was.
-    unanswered = #s.unanswered > 0 and s.unanswered or nil, not_fitted = #s.unfitted > 0 and s.unfitted or nil,
+    warnings = json.array(s.simulation_warnings or {}),
+    -- What the study left undone, as the program's exit status 3 says it: [] where nothing was.
+    unanswered = json.array(s.unanswered), not_fitted = json.array(s.unfitted),
   }
   for _, r in ipairs(s.runs) do
-    report.runs[#report.runs + 1] = { ordinal = r.ordinal, hash = r.hash, N = r.N_fit, params = r.params,
-      non_embedding_params = r.non_embedding_params,
-      D = r.tokens, U = r.unique_tokens, epochs = r.epochs, C = r.flops, budget = r.budget, loss = r.loss, status = r.status,
-      scalelab_version = r.scalelab_version,
-      wall_seconds = r.wall_seconds, error = r.status ~= "done" and r.error and r.error:match("^[^\n]*") or nil }
+    -- Each run with every key, null where it has no value (no budget in a grid, no loss before it is done).
+    local function v(x) if x == nil then return null end return x end
+    report.runs[#report.runs + 1] = { ordinal = r.ordinal, hash = r.hash, N = v(r.N_fit), params = v(r.params),
+      non_embedding_params = v(r.non_embedding_params),
+      D = v(r.tokens), U = v(r.unique_tokens), epochs = v(r.epochs), C = v(r.flops), budget = v(r.budget), loss = v(r.loss),
+      status = v(r.status), scalelab_version = v(r.scalelab_version), wall_seconds = v(r.wall_seconds),
+      error = v(r.status ~= "done" and r.error and r.error:match("^[^\n]*") or nil) }
   end
   for _, f in ipairs(fits) do
     report.fits[f.name] = f.law and law_json(f.law) or { error = f.error }
@@ -1836,7 +1867,7 @@ function analysis.analyse(s, write)
   local not_drawn = {}
   if figures_error then not_drawn[1] = { reason = figures_error } end
   for _, skip in ipairs(skipped or {}) do not_drawn[#not_drawn + 1] = skip end
-  if #not_drawn > 0 then report.figures_skipped = not_drawn end
+  report.figures_skipped = json.array(not_drawn)
   json.array(report.runs)
   report.answers = json.array(report.answers or {})
   native.write_file(s.report_json_path, json.valid_utf8(json.encode(report, "  ")) .. "\n")

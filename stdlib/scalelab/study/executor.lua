@@ -68,6 +68,13 @@ local function resumable_checkpoint(s, run, recorded)
   local moved, why = os.rename(old, path)
   if moved then
     if exists(old .. ".threads") then os.rename(old .. ".threads", path .. ".threads") end
+    -- The folder it came from, tidied once the runs' checkpoints have all moved (tidy_moved_folders).
+    local folder = old:match("^(.*)/[^/]*$") or "."
+    s.moved_from = s.moved_from or {}
+    if not s.moved_from[folder] then
+      s.moved_from[folder] = true
+      s.moved_from[#s.moved_from + 1] = folder
+    end
     io.stderr:write(string.format("study %s: run %s: its checkpoint %s, where the store recorded it (the store or its "
       .. "checkpoints folder was moved or renamed since), moves to %s, beside the store, and the run resumes from it\n",
       s.name, run.label, old, path))
@@ -77,6 +84,69 @@ local function resumable_checkpoint(s, run, recorded)
     .. "store or its checkpoints folder was moved or renamed since; moving it to %s failed: %s)\n", s.name, run.label,
     old, path, tostring(why)))
   return old
+end
+
+-- A store moved or renamed (mv a.db b.db) fetches its runs' checkpoints from the folder its old name
+-- kept (resumable_checkpoint), which then held what else the study had written there: the logs of
+-- earlier attempts (a failed run's, worth keeping) and, beside it, the old store's lock file, a lock of
+-- a store no longer there. Each folder a checkpoint moved from gives up this study's run logs to the
+-- store's folder (where the runs' next attempts append to them, as they would had the store not
+-- moved); the folder goes when nothing is left in it; the lock file of its store (the folder
+-- a.checkpoints: a.db.lock, a.sqlite.lock, ...) goes where that store is not there and no process
+-- holds the lock. What was moved, removed and left is said on stderr.
+local function tidy_moved_folders(s)
+  local order = s.moved_from or {}
+  s.moved_from = nil
+  local ours = {}  -- the hashes of this study's runs, whose files (<hash>.log, <hash>.ckpt.threads, ...) move
+  for _, run in ipairs(s.runs) do ours[run.hash] = true end
+  for _, folder in ipairs(order) do
+    local names = native.list_dir(folder)
+    if names then
+      local moved, kept, left, kinds, kind_seen = 0, {}, {}, {}, {}
+      for _, name in ipairs(names) do
+        if ours[name:match("^(%x+)%.") or ""] and not exists(s.checkpoint_dir .. "/" .. name) then
+          pcall(native.make_dirs, s.checkpoint_dir)
+          if os.rename(folder .. "/" .. name, s.checkpoint_dir .. "/" .. name) then
+            moved = moved + 1
+            local kind = name:match("^%x+(%..*)$")
+            kind = kind == ".log" and "logs" or kind == ".ckpt.threads" and "thread notes" or kind
+            if not kind_seen[kind] then kind_seen[kind], kinds[#kinds + 1] = true, kind end
+          else
+            kept[#kept + 1] = name
+          end
+        else
+          left[#left + 1] = name
+        end
+      end
+      for _, name in ipairs(kept) do left[#left + 1] = name end
+      local said = {}
+      if moved > 0 then
+        table.sort(kinds)
+        said[#said + 1] = string.format("%s of this study's runs (%s) moved to %s", core.format_counted(moved, "file"),
+          table.concat(kinds, ", "), s.checkpoint_dir)
+      end
+      if #left == 0 and os.remove(folder) then
+        said[#said + 1] = "the folder, left empty, removed"
+      elseif #left > 0 then
+        table.sort(left)
+        local shown = table.concat(left, ", ", 1, math.min(#left, 4))
+        said[#said + 1] = string.format("left there: %s%s", shown, #left > 4 and string.format(" and %d more", #left - 4) or "")
+      end
+      local base = folder:match("^(.*)%.checkpoints$")
+      if base then
+        for _, ext in ipairs { ".db", ".sqlite", ".sqlite3", "" } do
+          local store_path, lock = base .. ext, base .. ext .. ".lock"
+          if exists(lock) and not executor.path_exists(store_path) and not native.lock_held(lock) and os.remove(lock) then
+            said[#said + 1] = string.format("the lock file %s, of the store %s no longer there, removed", lock, store_path)
+          end
+        end
+      end
+      if #said > 0 then
+        io.stderr:write(string.format("study %s: %s, where the store kept its checkpoints before it was moved or "
+          .. "renamed: %s\n", s.name, folder, table.concat(said, "; ")))
+      end
+    end
+  end
 end
 
 -- Where the next attempt at a run to train starts, for the dry run (which moves nothing): nil where
@@ -932,6 +1002,7 @@ local function execute_locked(s, options, store)
       or (type(recorded) == "string" and recorded ~= "" and exists(recorded))
     if run.resuming then resuming = resuming + 1 end
   end
+  tidy_moved_folders(s)
   local progress = Progress.new { runs = #s.runs, flops = total_flops, done_runs = done_runs, done_flops = done_flops,
                                   work = total_work, done_work = done_work, quiet = s.quiet }
   if not s.quiet then

@@ -27,6 +27,10 @@ end
 json.Array = {}
 function json.array(t) return setmetatable(t or {}, json.Array) end
 
+-- json.null: a value written as null, for a key that a document always has (a report's schema) where
+-- it has no value; nil leaves the key out.
+json.null = setmetatable({}, { __name = "JSON null", __tostring = function() return "null" end })
+
 local function is_array(t)
   local n = #t
   for k in pairs(t) do
@@ -37,7 +41,7 @@ end
 
 local function encode(value, indent, depth, seen)
   local kind = type(value)
-  if kind == "nil" then return "null" end
+  if kind == "nil" or value == json.null then return "null" end
   if kind == "boolean" then return tostring(value) end
   if kind == "number" then return json.number(value) end
   if kind == "string" then return encode_string(value) end

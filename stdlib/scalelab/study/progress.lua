@@ -1,6 +1,9 @@
 -- Progress of a sweep. On a terminal: a sweep bar (runs done of total, FLOPs done of total, ETA)
 -- over one bar per run in flight, redrawn in place. Otherwise (a log file, a pipe, TERM=dumb): one
 -- plain line when a run starts and when it ends. SCALELAB_PROGRESS=bars|lines|none forces a mode.
+-- Each line names its run by its number, the # of the dry run's table and of the report's runs table
+-- ("run  7 start N=..."), and a run's end says the sweep's count after it ("(3 of 20 done, ...)"): a
+-- count shown as "[3/20]" on every line read as a run number, the same on two runs resumed at once.
 local native = require "scalelab.native.study"
 local core = require "scalelab.native.core"
 
@@ -115,13 +118,24 @@ function Progress:say(line)
   self.out:flush()
 end
 
+-- "run  7": the run's number, padded to the width of the sweep's largest so that the labels line up.
+function Progress:run_name(run)
+  local width = #tostring(math.max(self.total_runs, 1))
+  return string.format("run %" .. width .. "s", tostring(run.ordinal or "?"))
+end
+
+-- "3 of 20 done, 1 failed": the sweep's count, said after each run that ends.
+function Progress:count()
+  return string.format("%d of %d done%s", self.done_runs, self.total_runs,
+    self.failed > 0 and string.format(", %d failed", self.failed) or "")
+end
+
 function Progress:started(run, worker)
   self:note_run(run)
   self.active[run.hash] = { run = run, started = native.clock() }
   self.order[#self.order + 1] = run.hash
   if not self.terminal and not self.quiet then
-    self.out:write(string.format("[%d/%d] %s %s%s\n", self.done_runs, self.total_runs,
-      run.resuming and "resume" or "start", run.label,
+    self.out:write(string.format("%s %s %s%s\n", self:run_name(run), run.resuming and "resume" or "start", run.label,
       worker and (" (" .. worker .. ")") or ""))
     self.out:flush()
   end
@@ -154,16 +168,22 @@ function Progress:finished(run, outcome)
   else
     self.failed = self.failed + 1
   end
-  local line = string.format("[%d/%d] %s %s%s%s", self.done_runs, self.total_runs, outcome.status, run.label,
+  local line = string.format("%s %s %s%s%s", self:run_name(run), outcome.status, run.label,
     outcome.loss and string.format("  loss %.4f", outcome.loss) or "",
     (outcome.wall_seconds and not run.simulated) and ("  " .. core.format_duration(outcome.wall_seconds)) or "")
+  if self.terminal then
+    -- The sweep bar below says the FLOPs and the ETA.
+    line = line .. "  (" .. self:count() .. ")"
+  else
+    local eta = self:eta()
+    line = line .. string.format("  (%s, %s/%s FLOP%s)", self:count(), core.format_flops(self.done_flops),
+      core.format_flops(self.total_flops), eta and (", ETA " .. core.format_duration(eta)) or "")
+  end
   if outcome.error then line = line .. "\n    " .. outcome.error:gsub("\n", "\n    ") end
   if self.terminal then
     self:say(line)
   elseif not self.quiet then
-    local eta = self:eta()
-    self.out:write(line, string.format("  (%s/%s FLOP%s)\n", core.format_flops(self.done_flops),
-      core.format_flops(self.total_flops), eta and (", ETA " .. core.format_duration(eta)) or ""))
+    self.out:write(line, "\n")
     self.out:flush()
   end
 end

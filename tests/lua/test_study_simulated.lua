@@ -425,6 +425,33 @@ t.test("the JSON report has the same keys in every report: [] or null where a st
   end
 end)
 
+-- A parametric fit's warnings and notes were only in its summary's text in the JSON report ("note: the best
+-- point has E at about 0", "warning: the law passes through every observation"), for a reader to parse out;
+-- IsoFLOP's and approach 1's were left out where empty. Every fit now has both lists, [] where none.
+t.test("the JSON report gives every fit's warnings and notes as lists", function()
+  local floorless = { E = 1e-9, A = 406.4, B = 410.7, alpha = 0.34, beta = 0.28 }
+  local s = declare("fit-lists", { sweep = sweep.grid { N = { 1e7, 3e7, 1e8 }, D = { 1e9, 3e9, 1e10 } },
+    backend = { kind = "simulated", law = floorless }, fits = { "chinchilla" } }, true)
+  local report = t.json(read(s.report_json_path))
+  local chinchilla = report.fits.chinchilla
+  t.ok(chinchilla and chinchilla.params, read(s.report_json_path))
+  t.eq(getmetatable(chinchilla.notes), t.JSON_ARRAY)
+  t.eq(getmetatable(chinchilla.warnings), t.JSON_ARRAY)
+  t.ok(table.concat(chinchilla.notes, " | "):find("the best point has E ", 1, true), table.concat(chinchilla.notes, " | "))
+  t.ok(table.concat(chinchilla.warnings, " | "):find("the law passes through every observation", 1, true),
+    table.concat(chinchilla.warnings, " | "))
+  -- Each also in the law's summary, as printed.
+  t.ok(chinchilla.summary:find("note: the best point has E ", 1, true), chinchilla.summary)
+  -- A fit whose lists are empty still has them: an IsoFLOP fit's notes.
+  local iso = declare("fit-lists-iso", { sweep = sweep.isoflop { budgets = { 1e17, 1e18 }, sizes = { 2e7, 5e7, 1e8, 2e8 } },
+    backend = { kind = "simulated", law = CHINCHILLA }, fits = { "isoflop" } }, true)
+  local isoflop = t.json(read(iso.report_json_path)).fits.isoflop
+  t.ok(isoflop and isoflop.minima, read(iso.report_json_path))
+  t.eq(getmetatable(isoflop.notes), t.JSON_ARRAY)
+  t.eq(#isoflop.notes, 0)
+  t.eq(getmetatable(isoflop.warnings), t.JSON_ARRAY)
+end)
+
 -- A question priced on GPUs (gpu =, gpus =, mfu =): its GPU-hours were left out of the report (the
 -- table has no column for them, and the JSON answer kept only N, D, loss, ...), while its note that an
 -- mfu of 0.9 makes "the GPU-hours and days likely too few" was there, about hours the report never

@@ -1209,9 +1209,6 @@ local function law_json(law)
     end
     out.bootstrap = law.bootstrap
     out.bootstrap_drawn = law.bootstrap_drawn
-    -- fit.isoflop's warnings (an edge minimum, most bootstrap resamples left out, ...).
-    if law.warnings and #law.warnings > 0 then out.warnings = law.warnings end
-    if law.notes and #law.notes > 0 then out.notes = law.notes end
   elseif getmetatable(law) == Approach1Law then
     -- The measured points the law goes through (the envelope itself, hundreds of points, stays out).
     out.switches = {}
@@ -1220,14 +1217,21 @@ local function law_json(law)
     end
     out.loss = law.loss
     out.runs, out.sizes, out.frontier_sizes = law.n_runs, law.sizes, law.frontier_sizes
-    if law.warnings and #law.warnings > 0 then out.warnings = law.warnings end
-    if law.notes and #law.notes > 0 then out.notes = law.notes end
     out.bootstrap = law.bootstrap
     out.bootstrap_drawn = law.bootstrap_drawn
   end
   for _, key in ipairs { "objective", "r2", "rmse" } do
     local ok_k, v = pcall(function() return law[key] end)
     if ok_k and type(v) == "number" then out[key] = v end
+  end
+  -- Every fit's warnings (what to doubt or act on) and notes (what casts no doubt), [] where none: a
+  -- parametric law's (a free E at 0, starts that disagree, undetermined parameters) were only in its
+  -- summary's text, for a reader of the JSON to parse out; IsoFLOP's and approach 1's left out where empty.
+  for _, key in ipairs { "warnings", "notes" } do
+    local ok_k, v = pcall(function() return law[key] end)
+    local list = {}
+    if ok_k and type(v) == "table" then for i, text in ipairs(v) do list[i] = text end end
+    out[key] = json.array(list)
   end
   out.summary = law_summary(law)
   return out

@@ -1136,6 +1136,9 @@ t.test("a moved store's old checkpoints folder gives its run logs to the new one
       return n
     end
     t.eq(attempts(read(dir .. "/x.checkpoints/" .. failed .. ".log")), 1, "the failed run's log")
+    -- The log says why the run failed (it said only "failed", the error in the store alone).
+    t.ok(read(dir .. "/x.checkpoints/" .. failed .. ".log"):find("scalelab worker %d+: failed: [^\n]*boom"),
+      read(dir .. "/x.checkpoints/" .. failed .. ".log"))
     t.ok(read(dir .. "/x.db.lock"), "the store's lock file")
     if keep then write(dir .. "/x.checkpoints/notes.txt", "mine") end
     t.ok(os.rename(dir .. "/x.db", dir .. "/y.db"))

@@ -494,7 +494,10 @@ function executor.work(s, hash)
       io.stdout:flush()
     end })
   store:close()
-  print(string.format("scalelab worker %d: %s", native.getpid(), outcome.status))
+  -- With its error: the log said only "failed", the why in the store alone, where a reader of the log
+  -- (the study names it for a worker that died) looked for it.
+  print(string.format("scalelab worker %d: %s%s", native.getpid(), outcome.status,
+    outcome.error and outcome.status ~= "done" and (": " .. tostring(outcome.error)) or ""))
   return (outcome.status == "done" or outcome.status == "diverged") and 0 or 1
 end
 

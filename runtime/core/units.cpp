@@ -64,7 +64,8 @@ std::string format_count(double value) {
       return (value < 0 ? "-" : "") + format_significant(scaled, 3) + unit.suffix;
     }
   }
-  return format_significant(value, 3);
+  // Below 1000 plainly; below 1e-3 as FLOP counts print there (7.02e-9 GPU-hours, not printf's 7.02e-09).
+  return format_scientific(value, 3);
 }
 
 std::string format_ratio(double value) {

@@ -12,8 +12,9 @@ namespace scalelab {
 // Scientific forms never carry printf's "+" or leading zeros: 1.49e8, not 1.49e+08.
 //
 // 1234 -> "1.23k", 7.02e9 -> "7.02B", 2.1e12 -> "2.1T" (three significant digits, trailing zeros
-// dropped). Values below 1000 print plainly ("512", "0.5"); from 1e15 on (past T), in scientific
-// notation ("1.49e16", "7.48e26"), as FLOP counts print: never "11.9P", which few readers know.
+// dropped). Values below 1000 print plainly ("512", "0.5", "0.00123"); from 1e15 on (past T), in
+// scientific notation ("1.49e16", "7.48e26"), as FLOP counts print: never "11.9P", which few readers
+// know; below 1e-3 too ("7.02e-9", never printf's "7.02e-09").
 std::string format_count(double value);
 
 // Epochs, ratios (tokens per parameter) and other plain quantities, three significant digits: 0.5,

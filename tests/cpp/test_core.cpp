@@ -34,6 +34,27 @@ TEST_CASE("format_count uses the field's suffixes with three significant digits"
   CHECK(format_count(-2.5e-310) == "-2.5e-310");
 }
 
+TEST_CASE("format_count writes values below 1e-3 as FLOP counts print there\, not in printf's form") {
+  // plan.cost{ flops = 1e10, gpu = "H100" } said "7.02e-09 H100-hours".
+  CHECK(format_count(7.02e-9) == "7.02e-9");
+  CHECK(format_count(-2e-5) == "-2e-5");
+  CHECK(format_count(1e-4) == "1e-4");
+  CHECK(format_count(9.996e-4) == "0.001");
+  CHECK(format_count(0.00123) == "0.00123");
+  CHECK(format_count(0.5) == "0.5");
+  CHECK(format_count(999.4) == "999");
+  CHECK(format_count(0) == "0");
+  CHECK(format_count(std::nan("")) == "nan");
+  CHECK(format_count(HUGE_VAL) == "inf");
+  CHECK(format_count(-HUGE_VAL) == "-inf");
+  // Against an independent reading: the text reads back within half a unit of its third digit.
+  for (double x : {7.02e-9, 4.4444e-5, 3.3333e-200}) {
+    const std::string text = format_count(x);
+    CHECK(text.find("e-0") == std::string::npos);
+    CHECK(std::fabs(std::strtod(text.c_str(), nullptr) / x - 1) < 5e-3);
+  }
+}
+
 TEST_CASE("format_ratio prints epochs and ratios plainly up to 9999\, then scientific without printf's +") {
   // repetition.lua printed 1.49e8 epochs as "1.49e+08".
   CHECK(format_ratio(1.49e8) == "1.49e8");

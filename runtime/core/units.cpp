@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstdio>
+#include <cstring>
 #include <string>
 
 namespace scalelab {
@@ -31,13 +32,14 @@ namespace {
 // full: 150 at two digits, not %g's 1.5e+02).
 std::string format_scientific(double value, int digits) {
   if (!std::isfinite(value) || value == 0) return format_significant(value, digits);
-  int exponent = static_cast<int>(std::floor(std::log10(std::fabs(value))));
-  double mantissa = value / std::pow(10.0, exponent);
-  // Round first, so that 9.96e21 prints as 1e22 (two digits) rather than 10e21.
-  if (std::fabs(std::strtod(format_significant(mantissa, digits).c_str(), nullptr)) >= 10) {
-    mantissa /= 10;
-    exponent += 1;
-  }
+  // The mantissa and exponent as printf rounds them ("9.96e21" at two digits is "1.0e+22"): dividing
+  // by 10^exponent overflowed to "infe-323" for the least subnormal (10^-324 is 0 in a double).
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%.*e", std::max(digits, 1) - 1, value);
+  char* e = std::strchr(buffer, 'e');
+  const int exponent = std::atoi(e + 1);
+  *e = '\0';
+  const double mantissa = std::strtod(buffer, nullptr);
   if (exponent >= -3 && exponent <= 2) {
     const double rounded = std::strtod(format_significant(value, digits).c_str(), nullptr);
     return format_significant(rounded, std::max(digits, exponent + 1));

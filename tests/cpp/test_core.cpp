@@ -2,6 +2,8 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <limits>
+#include <string>
 
 #include "core/error.h"
 #include "core/interrupt.h"
@@ -73,6 +75,35 @@ TEST_CASE("format_ratio prints epochs and ratios plainly up to 9999\, then scien
   for (double x : {1.234567e8, 4.4444e-5, 7.777e12}) {
     const double back = std::strtod(format_ratio(x).c_str(), nullptr);
     CHECK(std::fabs(back / x - 1) < 5e-3);
+  }
+}
+
+TEST_CASE("the scientific form holds for the least subnormal and the greatest double") {
+  // 4.94e-324 divided by 10^-324, which is 0 in a double, printed "infe-323".
+  const double least = std::numeric_limits<double>::denorm_min();
+  CHECK(format_ratio(least) == "4.94e-324");
+  CHECK(format_flops(least) == "4.9e-324");
+  CHECK(format_number(-least, 3) == "-4.94e-324");
+  CHECK(format_count(least) == "4.94e-324");
+  CHECK(format_ratio(std::numeric_limits<double>::max()) == "1.8e308");
+  CHECK(format_flops(-std::numeric_limits<double>::max(), 3) == "-1.8e308");
+  // Against an independent reading over every decade of normal doubles: the text (its SI suffix read
+  // back too) is within half a unit of its third digit, with no printf "+", leading zero or "inf".
+  auto read_back = [](const std::string& text) {
+    char* end = nullptr;
+    const double v = std::strtod(text.c_str(), &end);
+    const std::string suffix = end;
+    return v * (suffix == "k" ? 1e3 : suffix == "M" ? 1e6 : suffix == "B" ? 1e9 : suffix == "T" ? 1e12 : 1);
+  };
+  for (int e = -307; e <= 307; ++e) {
+    const double x = 3.3333 * std::pow(10.0, e);
+    for (const std::string& text : {format_ratio(x), format_count(x), format_flops(x, 3), format_number(x, 3)}) {
+      INFO(x << " -> " << text);
+      CHECK(text.find("e+") == std::string::npos);
+      CHECK(text.find("e-0") == std::string::npos);
+      CHECK(text.find("inf") == std::string::npos);
+      CHECK(std::fabs(read_back(text) / x - 1) < 5e-3);
+    }
   }
 }
 

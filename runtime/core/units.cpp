@@ -107,6 +107,8 @@ std::string format_bytes(double bytes) {
     bytes /= 1000;
     ++u;
   }
+  // Past EB, in scientific notation as counts print there: "1.2e21 B", not printf's "1.2e+03 EB".
+  if (std::strtod(format_significant(bytes, 3).c_str(), nullptr) >= 1000) return format_scientific(bytes * 1e18, 3) + " B";
   return (u == 0 ? std::to_string(static_cast<long long>(bytes)) : format_significant(bytes, 3)) + " " + units[u];
 }
 

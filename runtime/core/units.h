@@ -34,8 +34,9 @@ std::string format_counted(int64_t count, const std::string& singular, const std
 std::string format_flops(double value);
 std::string format_flops(double value, int digits);
 
-// Bytes in decimal units with three significant digits: "512 B", "3.2 MB", "1.4 GB", "3.3 TB";
-// a negative amount with its sign ("-3.2 MB"), NaN and infinities as "nan B", "inf B", "-inf B".
+// Bytes in decimal units with three significant digits: "512 B", "3.2 MB", "1.4 GB", "3.3 TB"; past
+// EB in scientific notation ("1.2e21 B"); a negative amount with its sign ("-3.2 MB"), NaN and
+// infinities as "nan B", "inf B", "-inf B".
 std::string format_bytes(double bytes);
 
 // Seconds as "850 ms", "12.3 s", "4.2 min", "3.1 h", "2.5 d".

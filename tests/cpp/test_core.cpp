@@ -185,6 +185,16 @@ TEST_CASE("format_bytes prints negative amounts with their sign and NaN and infi
   CHECK(format_bytes(-HUGE_VAL) == "-inf B");
 }
 
+TEST_CASE("format_bytes past EB writes the bytes in scientific notation\, not printf's form in EB") {
+  // 1.2e21 bytes printed "1.2e+03 EB", and 1e300 "1e+282 EB".
+  CHECK(format_bytes(999.4e18) == "999 EB");
+  CHECK(format_bytes(999.6e18) == "1e21 B");
+  CHECK(format_bytes(1.2e21) == "1.2e21 B");
+  CHECK(format_bytes(-3.45e25) == "-3.45e25 B");
+  CHECK(format_bytes(1e300) == "1e300 B");
+  CHECK(format_bytes(std::numeric_limits<double>::max()) == "1.8e308 B");
+}
+
 TEST_CASE("closest_name suggests near misses and nothing for far ones") {
   CHECK(closest_name("d_modle", {"vocab", "ctx", "d_model", "n_layer"}) == "d_model");
   CHECK(closest_name("nlayers", {"vocab", "ctx", "d_model", "n_layer"}) == "n_layer");

@@ -114,7 +114,10 @@ std::string format_bytes(double bytes) {
 
 std::string format_duration(double seconds) {
   if (!std::isfinite(seconds)) return format_significant(seconds, 3);
-  if (seconds < 1) return format_significant(seconds * 1e3, 3) + " ms";
+  // A negative span with its sign (-5 s printed "-5e+03 ms"); below 1 s in ms as format_number writes
+  // them (plain down to 0.0001 ms, then "7.02e-6 ms", not printf's "7.02e-06 ms").
+  if (seconds < 0) return "-" + format_duration(-seconds);
+  if (seconds < 1) return format_number(seconds * 1e3, 3) + " ms";
   if (seconds < 120) return format_significant(seconds, 3) + " s";
   if (seconds < 7200) return format_significant(seconds / 60, 3) + " min";
   if (seconds < 3 * 86400) return format_significant(seconds / 3600, 3) + " h";

@@ -39,7 +39,8 @@ std::string format_flops(double value, int digits);
 // infinities as "nan B", "inf B", "-inf B".
 std::string format_bytes(double bytes);
 
-// Seconds as "850 ms", "12.3 s", "4.2 min", "3.1 h", "2.5 d".
+// Seconds as "850 ms", "12.3 s", "4.2 min", "3.1 h", "2.5 d", "7.91 years"; a negative span with its
+// sign ("-5 s"), a tiny one in ms as format_number writes it ("7.02e-6 ms").
 std::string format_duration(double seconds);
 
 // A number with `digits` significant digits, trailing zeros dropped: 2.22560 -> "2.2256".

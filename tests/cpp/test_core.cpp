@@ -150,6 +150,21 @@ TEST_CASE("format_flops prints budgets from 1e-3 up to 1000 FLOP without the exp
   CHECK(format_duration(5e6 * 86400) == "13.7k years");
 }
 
+TEST_CASE("format_duration gives a negative span its sign and a tiny one without printf's exponent") {
+  // -5 s printed "-5e+03 ms", and 7.02e-9 s "7.02e-06 ms".
+  CHECK(format_duration(-5) == "-5 s");
+  CHECK(format_duration(-0.85) == "-850 ms");
+  CHECK(format_duration(-252) == "-4.2 min");
+  CHECK(format_duration(-2890 * 86400.0) == "-7.91 years");
+  CHECK(format_duration(7.02e-9) == "7.02e-6 ms");
+  CHECK(format_duration(1e-7) == "0.0001 ms");
+  CHECK(format_duration(std::numeric_limits<double>::denorm_min()) == "4.94e-321 ms");
+  CHECK(format_duration(-1e300) == "-3.17e292 years");
+  CHECK(format_duration(0) == "0 ms");
+  CHECK(format_duration(std::nan("")) == "nan");
+  CHECK(format_duration(-HUGE_VAL) == "-inf");
+}
+
 TEST_CASE("format_round_trip gives the fewest digits that read back exactly") {
   CHECK(format_round_trip(0.003) == "0.003");
   CHECK(format_round_trip(1e-8) == "1e-08");

@@ -1001,10 +1001,12 @@ void push_interval(lua_State* L, const fit::Interval& i) {
   lua_setfield(L, -2, "level");
 }
 
-// law.span: { N = {lo, hi}, D = ..., C = ... } of the runs fitted (the inputs they had), or nil.
+// law.span: { N = {lo, hi}, D = ..., C = ..., U = ..., epochs = ... } of the runs fitted (the inputs
+// they had; U and epochs = D / U where the runs had unique tokens), or nil.
 int law_span(lua_State* L) {
   const FittedLaw& f = check<FittedLaw>(L, 1);
-  const std::pair<const char*, const fit::Interval*> spans[] = {{"N", &f.span_N}, {"D", &f.span_D}, {"C", &f.span_C}};
+  const std::pair<const char*, const fit::Interval*> spans[] = {
+      {"N", &f.span_N}, {"D", &f.span_D}, {"C", &f.span_C}, {"U", &f.span_U}, {"epochs", &f.span_epochs}};
   bool any = false;
   for (const auto& [name, span] : spans) {
     if (!span->valid()) continue;
@@ -1829,7 +1831,10 @@ int open_fit(lua_State* L) {
        {"r2_loss", &bound<law_number<&FittedLaw::r2_loss>>, "R² in loss space"},
        {"seconds", &bound<law_number<&FittedLaw::seconds>>, "wall time of the fit"},
        {"observations", &bound<law_observations>, "number of observations fitted"},
-       {"span", &bound<law_span>, "{ N = {lo, hi}, D = ..., C = ... }: the span of the runs fitted (nil unless fitted)"},
+       {"span", &bound<law_span>,
+        "{ N = {lo, hi}, D = ..., C = ..., U = ..., epochs = ... }: the span of the runs fitted, per input they had "
+        "(U, their unique tokens, and epochs = D / U only where they had U: a data-constrained fit's); nil unless "
+        "fitted. plan's answers outside it say how far they extrapolate"},
        {"residuals", &bound<law_residuals>, "ln L̂ − ln L per observation"},
        {"starts", &bound<law_int<&FittedLaw::starts>>, "starts tried"},
        {"starts_converged", &bound<law_int<&FittedLaw::starts_converged>>, "starts that converged"},

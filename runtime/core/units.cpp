@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstdio>
+#include <cstring>
 #include <string>
 
 namespace scalelab {
@@ -31,13 +32,14 @@ namespace {
 // full: 150 at two digits, not %g's 1.5e+02).
 std::string format_scientific(double value, int digits) {
   if (!std::isfinite(value) || value == 0) return format_significant(value, digits);
-  int exponent = static_cast<int>(std::floor(std::log10(std::fabs(value))));
-  double mantissa = value / std::pow(10.0, exponent);
-  // Round first, so that 9.96e21 prints as 1e22 (two digits) rather than 10e21.
-  if (std::fabs(std::strtod(format_significant(mantissa, digits).c_str(), nullptr)) >= 10) {
-    mantissa /= 10;
-    exponent += 1;
-  }
+  // The mantissa and exponent as printf rounds them ("9.96e21" at two digits is "1.0e+22"): dividing
+  // by 10^exponent overflowed to "infe-323" for the least subnormal (10^-324 is 0 in a double).
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%.*e", std::max(digits, 1) - 1, value);
+  char* e = std::strchr(buffer, 'e');
+  const int exponent = std::atoi(e + 1);
+  *e = '\0';
+  const double mantissa = std::strtod(buffer, nullptr);
   if (exponent >= -3 && exponent <= 2) {
     const double rounded = std::strtod(format_significant(value, digits).c_str(), nullptr);
     return format_significant(rounded, std::max(digits, exponent + 1));
@@ -64,7 +66,8 @@ std::string format_count(double value) {
       return (value < 0 ? "-" : "") + format_significant(scaled, 3) + unit.suffix;
     }
   }
-  return format_significant(value, 3);
+  // Below 1000 plainly; below 1e-3 as FLOP counts print there (7.02e-9 GPU-hours, not printf's 7.02e-09).
+  return format_scientific(value, 3);
 }
 
 std::string format_ratio(double value) {
@@ -104,12 +107,17 @@ std::string format_bytes(double bytes) {
     bytes /= 1000;
     ++u;
   }
+  // Past EB, in scientific notation as counts print there: "1.2e21 B", not printf's "1.2e+03 EB".
+  if (std::strtod(format_significant(bytes, 3).c_str(), nullptr) >= 1000) return format_scientific(bytes * 1e18, 3) + " B";
   return (u == 0 ? std::to_string(static_cast<long long>(bytes)) : format_significant(bytes, 3)) + " " + units[u];
 }
 
 std::string format_duration(double seconds) {
   if (!std::isfinite(seconds)) return format_significant(seconds, 3);
-  if (seconds < 1) return format_significant(seconds * 1e3, 3) + " ms";
+  // A negative span with its sign (-5 s printed "-5e+03 ms"); below 1 s in ms as format_number writes
+  // them (plain down to 0.0001 ms, then "7.02e-6 ms", not printf's "7.02e-06 ms").
+  if (seconds < 0) return "-" + format_duration(-seconds);
+  if (seconds < 1) return format_number(seconds * 1e3, 3) + " ms";
   if (seconds < 120) return format_significant(seconds, 3) + " s";
   if (seconds < 7200) return format_significant(seconds / 60, 3) + " min";
   if (seconds < 3 * 86400) return format_significant(seconds / 3600, 3) + " h";

@@ -12,8 +12,9 @@ namespace scalelab {
 // Scientific forms never carry printf's "+" or leading zeros: 1.49e8, not 1.49e+08.
 //
 // 1234 -> "1.23k", 7.02e9 -> "7.02B", 2.1e12 -> "2.1T" (three significant digits, trailing zeros
-// dropped). Values below 1000 print plainly ("512", "0.5"); from 1e15 on (past T), in scientific
-// notation ("1.49e16", "7.48e26"), as FLOP counts print: never "11.9P", which few readers know.
+// dropped). Values below 1000 print plainly ("512", "0.5", "0.00123"); from 1e15 on (past T), in
+// scientific notation ("1.49e16", "7.48e26"), as FLOP counts print: never "11.9P", which few readers
+// know; below 1e-3 too ("7.02e-9", never printf's "7.02e-09").
 std::string format_count(double value);
 
 // Epochs, ratios (tokens per parameter) and other plain quantities, three significant digits: 0.5,
@@ -33,11 +34,13 @@ std::string format_counted(int64_t count, const std::string& singular, const std
 std::string format_flops(double value);
 std::string format_flops(double value, int digits);
 
-// Bytes in decimal units with three significant digits: "512 B", "3.2 MB", "1.4 GB", "3.3 TB";
-// a negative amount with its sign ("-3.2 MB"), NaN and infinities as "nan B", "inf B", "-inf B".
+// Bytes in decimal units with three significant digits: "512 B", "3.2 MB", "1.4 GB", "3.3 TB"; past
+// EB in scientific notation ("1.2e21 B"); a negative amount with its sign ("-3.2 MB"), NaN and
+// infinities as "nan B", "inf B", "-inf B".
 std::string format_bytes(double bytes);
 
-// Seconds as "850 ms", "12.3 s", "4.2 min", "3.1 h", "2.5 d".
+// Seconds as "850 ms", "12.3 s", "4.2 min", "3.1 h", "2.5 d", "7.91 years"; a negative span with its
+// sign ("-5 s"), a tiny one in ms as format_number writes it ("7.02e-6 ms").
 std::string format_duration(double seconds);
 
 // A number with `digits` significant digits, trailing zeros dropped: 2.22560 -> "2.2256".

@@ -59,7 +59,8 @@ struct Cost {
   // Remarks on the inputs: an MFU above what any training run has reached (kMaxMeasuredMfu), with
   // the GPU-hours it then understates.
   std::vector<std::string> notes;
-  // "1.2e22 FLOP = 139 PF-days: 8.43k H100-hours at 40% MFU (989 TFLOP/s), 8.2 h on 1024 GPUs"
+  // "1.20e22 FLOP = 139 PF-days: 8.43k H100-hours at 40% MFU (989 TFLOP/s peak), 8.23 h on 1024 GPUs"
+  // (test_plan's cost case checks this line)
   std::string Line() const;
   // The line, then a "  note: ..." line for each note.
   std::string Summary() const;

@@ -105,7 +105,9 @@ law:allocation(C), law:optimal(C), law:N_opt(C), law:D_opt(C) (plan.optimal's an
 (what to doubt or act on: printed "warning:"), law.notes (what casts no doubt on the fit, such as a free E the runs
 put at 0: printed "note:"), law.standard_errors, law.undetermined (parameters the data cannot determine: no standard error), law.on_bound (free
 parameters on a bound, E at 0 among them: no standard error, the bound holds them; the others' are those with them
-held there).]])
+held there), law.span (the span of the runs fitted, { lo, hi } per input they had: { N =, D =, C =, U =, epochs = },
+U their unique tokens and epochs = D / U only where they had U, a data-constrained fit's; plan's answers outside it
+say how far they extrapolate).]])
 
 document(fit.published, "The published laws, as Laws: chinchilla (Hoffmann et al. 2022, approach 3, as printed), "
   .. "chinchilla_unrounded (the same with E, alpha, beta unrounded), epoch (Besiroglu et al. 2024's refit), "

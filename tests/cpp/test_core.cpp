@@ -2,6 +2,8 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <limits>
+#include <string>
 
 #include "core/error.h"
 #include "core/interrupt.h"
@@ -34,6 +36,27 @@ TEST_CASE("format_count uses the field's suffixes with three significant digits"
   CHECK(format_count(-2.5e-310) == "-2.5e-310");
 }
 
+TEST_CASE("format_count writes values below 1e-3 as FLOP counts print there\, not in printf's form") {
+  // plan.cost{ flops = 1e10, gpu = "H100" } said "7.02e-09 H100-hours".
+  CHECK(format_count(7.02e-9) == "7.02e-9");
+  CHECK(format_count(-2e-5) == "-2e-5");
+  CHECK(format_count(1e-4) == "1e-4");
+  CHECK(format_count(9.996e-4) == "0.001");
+  CHECK(format_count(0.00123) == "0.00123");
+  CHECK(format_count(0.5) == "0.5");
+  CHECK(format_count(999.4) == "999");
+  CHECK(format_count(0) == "0");
+  CHECK(format_count(std::nan("")) == "nan");
+  CHECK(format_count(HUGE_VAL) == "inf");
+  CHECK(format_count(-HUGE_VAL) == "-inf");
+  // Against an independent reading: the text reads back within half a unit of its third digit.
+  for (double x : {7.02e-9, 4.4444e-5, 3.3333e-200}) {
+    const std::string text = format_count(x);
+    CHECK(text.find("e-0") == std::string::npos);
+    CHECK(std::fabs(std::strtod(text.c_str(), nullptr) / x - 1) < 5e-3);
+  }
+}
+
 TEST_CASE("format_ratio prints epochs and ratios plainly up to 9999\, then scientific without printf's +") {
   // repetition.lua printed 1.49e8 epochs as "1.49e+08".
   CHECK(format_ratio(1.49e8) == "1.49e8");
@@ -52,6 +75,35 @@ TEST_CASE("format_ratio prints epochs and ratios plainly up to 9999\, then scien
   for (double x : {1.234567e8, 4.4444e-5, 7.777e12}) {
     const double back = std::strtod(format_ratio(x).c_str(), nullptr);
     CHECK(std::fabs(back / x - 1) < 5e-3);
+  }
+}
+
+TEST_CASE("the scientific form holds for the least subnormal and the greatest double") {
+  // 4.94e-324 divided by 10^-324, which is 0 in a double, printed "infe-323".
+  const double least = std::numeric_limits<double>::denorm_min();
+  CHECK(format_ratio(least) == "4.94e-324");
+  CHECK(format_flops(least) == "4.9e-324");
+  CHECK(format_number(-least, 3) == "-4.94e-324");
+  CHECK(format_count(least) == "4.94e-324");
+  CHECK(format_ratio(std::numeric_limits<double>::max()) == "1.8e308");
+  CHECK(format_flops(-std::numeric_limits<double>::max(), 3) == "-1.8e308");
+  // Against an independent reading over every decade of normal doubles: the text (its SI suffix read
+  // back too) is within half a unit of its third digit, with no printf "+", leading zero or "inf".
+  auto read_back = [](const std::string& text) {
+    char* end = nullptr;
+    const double v = std::strtod(text.c_str(), &end);
+    const std::string suffix = end;
+    return v * (suffix == "k" ? 1e3 : suffix == "M" ? 1e6 : suffix == "B" ? 1e9 : suffix == "T" ? 1e12 : 1);
+  };
+  for (int e = -307; e <= 307; ++e) {
+    const double x = 3.3333 * std::pow(10.0, e);
+    for (const std::string& text : {format_ratio(x), format_count(x), format_flops(x, 3), format_number(x, 3)}) {
+      INFO(x << " -> " << text);
+      CHECK(text.find("e+") == std::string::npos);
+      CHECK(text.find("e-0") == std::string::npos);
+      CHECK(text.find("inf") == std::string::npos);
+      CHECK(std::fabs(read_back(text) / x - 1) < 5e-3);
+    }
   }
 }
 
@@ -98,6 +150,21 @@ TEST_CASE("format_flops prints budgets from 1e-3 up to 1000 FLOP without the exp
   CHECK(format_duration(5e6 * 86400) == "13.7k years");
 }
 
+TEST_CASE("format_duration gives a negative span its sign and a tiny one without printf's exponent") {
+  // -5 s printed "-5e+03 ms", and 7.02e-9 s "7.02e-06 ms".
+  CHECK(format_duration(-5) == "-5 s");
+  CHECK(format_duration(-0.85) == "-850 ms");
+  CHECK(format_duration(-252) == "-4.2 min");
+  CHECK(format_duration(-2890 * 86400.0) == "-7.91 years");
+  CHECK(format_duration(7.02e-9) == "7.02e-6 ms");
+  CHECK(format_duration(1e-7) == "0.0001 ms");
+  CHECK(format_duration(std::numeric_limits<double>::denorm_min()) == "4.94e-321 ms");
+  CHECK(format_duration(-1e300) == "-3.17e292 years");
+  CHECK(format_duration(0) == "0 ms");
+  CHECK(format_duration(std::nan("")) == "nan");
+  CHECK(format_duration(-HUGE_VAL) == "-inf");
+}
+
 TEST_CASE("format_round_trip gives the fewest digits that read back exactly") {
   CHECK(format_round_trip(0.003) == "0.003");
   CHECK(format_round_trip(1e-8) == "1e-08");
@@ -131,6 +198,16 @@ TEST_CASE("format_bytes prints negative amounts with their sign and NaN and infi
   CHECK(format_bytes(std::nan("")) == "nan B");
   CHECK(format_bytes(HUGE_VAL) == "inf B");
   CHECK(format_bytes(-HUGE_VAL) == "-inf B");
+}
+
+TEST_CASE("format_bytes past EB writes the bytes in scientific notation\, not printf's form in EB") {
+  // 1.2e21 bytes printed "1.2e+03 EB", and 1e300 "1e+282 EB".
+  CHECK(format_bytes(999.4e18) == "999 EB");
+  CHECK(format_bytes(999.6e18) == "1e21 B");
+  CHECK(format_bytes(1.2e21) == "1.2e21 B");
+  CHECK(format_bytes(-3.45e25) == "-3.45e25 B");
+  CHECK(format_bytes(1e300) == "1e300 B");
+  CHECK(format_bytes(std::numeric_limits<double>::max()) == "1.8e308 B");
 }
 
 TEST_CASE("closest_name suggests near misses and nothing for far ones") {

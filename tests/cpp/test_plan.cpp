@@ -1369,6 +1369,17 @@ TEST_CASE("cost: GPU-hours, days and PF-days") {
   // Gopher's budget read "5.8e23 FLOP = 6.67k PF-days: 404k H100-hours", and 5.8e23 is 6.71k PF-days.
   CHECK_THAT(plan::cost(5.76e23).Summary(), StartsWith("5.76e23 FLOP = 6.67k PF-days: 404k H100-hours"));
   CHECK_THAT(plan::cost(1e22).Summary(), StartsWith("1.00e22 FLOP = 116 PF-days"));
+  {
+    // cost.h's example of Cost::Line, which showed "1.2e22 FLOP", "(989 TFLOP/s)" and "8.2 h" long after
+    // the line said them otherwise. By hand: 1.2e22 / 8.64e19 = 139 PF-days; 1.2e22 / (989e12 · 0.4) /
+    // 3600 = 8426 H100-hours, 8.23 h on 1024 GPUs.
+    plan::CostOptions h100;
+    h100.gpu = "H100";
+    h100.mfu = 0.4;
+    h100.gpus = 1024;
+    CHECK(plan::cost(1.2e22, h100).Line() ==
+          "1.20e22 FLOP = 139 PF-days: 8.43k H100-hours at 40% MFU (989 TFLOP/s peak), 8.23 h on 1024 GPUs");
+  }
   o.peak = 0;
   o.gpu = "H10";
   CHECK_THROWS_WITH(plan::cost(1e22, o), StartsWith("plan.cost: unknown GPU 'H10'") && Contains("did you mean 'H100'"));

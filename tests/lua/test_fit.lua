@@ -143,6 +143,9 @@ t.test("chinchilla fit with bootstrap: params, intervals, printing", function()
     t.near(law.span[name][2], hi[name], 1e-12)
   end
   t.eq(fit.published.epoch.span, nil)
+  -- Runs without unique tokens: no U or epochs in the span (test_fit_datablations has them).
+  t.eq(law.span.U, nil)
+  t.eq(law.span.epochs, nil)
   for _, name in ipairs(law.names) do
     local i = law.intervals[name]
     t.ok(i[1] <= law.params[name] * 1.5 and i[2] >= law.params[name] / 1.5, name)

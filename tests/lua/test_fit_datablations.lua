@@ -104,6 +104,33 @@ t.test("on a frozen base, R_D and R_N's standard errors are labelled conditional
   t.ok(not tostring(fit.published.datablations):find("conditional", 1, true))
 end)
 
+t.test("law.span gives the runs' unique tokens U and epochs D / U beside N, D and C", function()
+  -- It gave N, D and C only, while plan reads U's and the epochs' spans to say how far an answer extrapolates.
+  local law = fit.data_constrained(obs, { base = fit.published.datablations, free = { "R_D" }, covariance = false })
+  local lo, hi = {}, {}
+  for i = 1, #obs.loss do
+    for name, v in pairs { N = obs.N[i], D = obs.D[i], U = obs.U[i], epochs = obs.D[i] / obs.U[i],
+                           C = 6 * obs.N[i] * obs.D[i] } do
+      lo[name], hi[name] = math.min(lo[name] or math.huge, v), math.max(hi[name] or 0, v)
+    end
+  end
+  for _, name in ipairs { "N", "D", "C", "U", "epochs" } do
+    t.ok(law.span[name], name)
+    t.near(law.span[name][1], lo[name], 1e-12)
+    t.near(law.span[name][2], hi[name], 1e-12)
+  end
+  t.ok(hi.epochs > 1, "the runs repeat their data")
+  -- Read-only as the others: a changed copy leaves the law's span as it was.
+  law.span.U[1] = 0
+  t.near(law.span.U[1], lo.U, 1e-12)
+  -- help(fit) and help(law) say what the span holds.
+  local help = t.help_text(fit):gsub("%s+", " ")
+  t.ok(help:find("law.span (the span of the runs fitted, { lo, hi } per input they had: { N =, D =, C =, U =, epochs = }",
+    1, true), help)
+  help = t.help_text(law):gsub("%s+", " ")
+  t.ok(help:find("U = ..., epochs = ... }", 1, true), help)
+end)
+
 t.test("reading the CSV with a wrong mapping names the file's columns", function()
   t.raises(function()
     fit.read_csv(os.getenv("SCALELAB_TEST_DATA") .. "/datablations_parametric_fit_182pts.csv", { N = "params", loss = "c4_val_loss" })

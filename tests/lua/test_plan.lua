@@ -282,6 +282,9 @@ t.test("compute_for and cost", function()
   t.eq(c.gpu, "H200")
   t.near(c.days, c.gpu_hours / 8 / 24, 1e-12)
   t.near(plan.cost{ flops = 1e21, peak = 2e15, mfu = 1 }.gpu_hours, 1e21 / 2e15 / 3600, 1e-12)
+  -- A tiny cost in the one number form: 1e10 / (989e12 · 0.4) / 3600 = 7.02e-9 (it said "7.02e-09 H100-hours").
+  local tiny = tostring(plan.cost{ flops = 1e10, gpu = "H100" })
+  t.ok(tiny:find(": 7.02e-9 H100-hours", 1, true), tiny)
   t.near(opt:cost_on{ gpu = "H100", mfu = 0.4 }.gpu_hours, 2e22 / (989e12 * 0.4) / 3600, 1e-12)
   -- A table of model sizes and a return curve have no one compute: each row is priced (gpu = was
   -- taken and priced nothing, without a word). By hand: a row's FLOPs / (peak · mfu) / 3600.

@@ -718,6 +718,44 @@ study "edited" {
     .. "planned now 0.3); and 1 more part)", 1, true), out)
 end)
 
+t.test("the note on stored runs the sweep no longer plans says each value as the dry run's table does", function()
+  -- It said "tokens (stored 300032; planned now 100352, 1.00045e6)": two styles beside the table's
+  -- 300k, 100k and 1M; and an lr of 0.001 and one of 0.0010000001, both "0.001" at six digits, as
+  -- the same, so that the part that changed went unsaid.
+  local body = [[
+study "restyled" {
+  sweep = sweep.grid{ N = { 1e5 }, D = { D } },
+  hyper = { lr = LR },
+  backend = { kind = "law", law = { E = 1.8, A = 80, B = 150, alpha = 0.34, beta = 0.28 } },
+  fits = {},
+}
+]]
+  local dir = t.script(root, body, "restyled.lua")
+  local function script(d, lr)
+    write(dir .. "/restyled.lua", (body:gsub("{ D }", d):gsub("LR", lr)))
+  end
+  -- In whole steps: 3e5 plans 299008 tokens (the table's 299k), 3e6 plans 2998272 (3M).
+  script("{ 3e5, 3e6 }", "1e-3")
+  local code, out = t.run(dir, "restyled.lua")
+  t.eq(code, 0, out)
+  local function dry(d, lr)
+    script(d, lr)
+    local status, text = t.run(dir, "restyled.lua --dry-run")
+    t.eq(status, 0, text)
+    return text
+  end
+  -- Counts as the table's D column says them (1e6 plans 999424: 999k).
+  out = dry("{ 1e5, 1e6 }", "1e-3")
+  t.ok(out:find("differ from every run planned now in tokens (stored 299k, 3M; planned now 100k, 999k)", 1, true), out)
+  t.ok(out:find("%s999k%s"), out)
+  -- Two counts that read alike at three digits (2998272 and 3002368: both "3M"), in full.
+  out = dry("{ 3.004e6 }", "1e-3")
+  t.ok(out:find("in tokens (stored 299008, 2998272; planned now 3002368)", 1, true), out)
+  -- An lr that tells the runs apart, with the digits that do.
+  out = dry("{ 3e5, 3e6 }", "1.0000001e-3")
+  t.ok(out:find("in lr (stored 0.001; planned now 0.0010000001)", 1, true), out)
+end)
+
 t.test("the commands a study suggests quote a store path that a shell would split or take for an option", function()
   -- 'scalelab results my runs.db marks them with a -' named two files to a shell.
   local body = [[

@@ -650,27 +650,73 @@ function executor.flat_config(run)
   return values
 end
 
+-- How the dry run's table says each quantity of a run's configuration (flat, as flat_config keys it):
+-- counts as its D and U columns do, ratios as its epochs column, budgets as run labels give C.
+local COUNTS = { tokens = true, unique_tokens = true, N_target = true, eval_tokens = true }
+local RATIOS = { min_lr_ratio = true }
+local FLOPS = { budget = true }
+
+-- A number with the fewest significant digits that read back as exactly it, in the one number form
+-- (3e-4, 0.003, 1.00045e6): a value that tells a run from another (lr 0.003 from 0.0030001) in full.
+local function exact_number(v)
+  if math.type(v) == "integer" then return tostring(v) end
+  if v == math.floor(v) and math.abs(v) < 2 ^ 53 then return string.format("%d", v) end
+  for digits = 1, 17 do
+    local text = core.format_number(v, digits)
+    if tonumber(text) == v then return text end
+  end
+  return core.format_number(v, 17)
+end
+
 -- The parts of the configuration in which the stored runs `records` (the store's, with their flat
 -- config) differ from every run the study plans now: "lr (stored 0.01; planned now 0.003)", joined,
 -- for each key none of whose stored values a planned run has; nil where none is such (the sweep's
--- points changed, each part alone a value some planned run has).
+-- points changed, each part alone a value some planned run has). Values compare exactly (a number as
+-- the store gives it back, a float, is the planned integer it equals); each is said as the dry run's
+-- table says its quantity ("tokens (stored 300k; planned now 100k, 1M)"), or, where two of a key's
+-- values would then read alike, with the digits that tell them apart.
 local function changed_parts(s, records)
-  local function text(v)
-    if v == nil then return "none" end
-    if type(v) == "number" then return core.format_number(v, 6) end
+  -- A value's identity, by which the sides compare (nil and NaN, which key no table, as tokens).
+  local NONE, NAN = {}, {}
+  local function identity(v)
+    if v == nil or v == NONE then return NONE end
+    if v ~= v then return NAN end
+    return v
+  end
+  local function text(key, v, exact)
+    if v == nil or v == NONE then return "none" end
+    if v == NAN then return "nan" end
+    if type(v) == "number" then
+      if exact or v ~= v or v == math.huge or v == -math.huge then return exact_number(v) end
+      if COUNTS[key] then return core.format_count(v) end
+      if RATIOS[key] then return core.format_ratio(v) end
+      if FLOPS[key] then return core.format_flops(v) end
+      return exact_number(v)
+    end
     v = tostring(v)
     return string.format("%q", #v > 60 and v:sub(1, 57) .. "..." or v)
   end
-  -- Each side's values of each key, as said (a number as the store gives it back, a float, reads as
-  -- the planned integer does), in the order first met.
+  -- Each side's values of each key (their identities), in order (list: numbers from the least, then
+  -- strings and others by their text, then none and NaN; the stored runs come in no order), and as a
+  -- set (has).
+  local function rank(id)
+    if id == NONE or id == NAN then return 3 end
+    return type(id) == "number" and 1 or 2
+  end
+  local function before(a, b)
+    if rank(a) ~= rank(b) then return rank(a) < rank(b) end
+    if rank(a) == 1 then return a < b end
+    return tostring(a) < tostring(b)
+  end
   local function values_of(configs, keys)
     local sets = {}
     for key in pairs(keys) do
-      local set = { list = {} }
+      local set = { list = {}, has = {} }
       for _, c in ipairs(configs) do
-        local t = text(c[key])
-        if not set[t] then set[t], set.list[#set.list + 1] = true, t end
+        local id = identity(c[key])
+        if not set.has[id] then set.has[id], set.list[#set.list + 1] = true, id end
       end
+      table.sort(set.list, before)
       sets[key] = set
     end
     return sets
@@ -687,14 +733,26 @@ local function changed_parts(s, records)
   local names = {}
   for key in pairs(keys) do names[#names + 1] = key end
   table.sort(names)
-  local function some(set)
-    return table.concat({ table.unpack(set.list, 1, math.min(3, #set.list)) }, ", ") .. (#set.list > 3 and ", ..." or "")
-  end
   local parts = {}
   for _, key in ipairs(names) do
     local common = false
-    for _, t in ipairs(stored[key].list) do common = common or planned[key][t] == true end
+    for _, id in ipairs(stored[key].list) do common = common or planned[key].has[id] == true end
     if not common then
+      -- Said as the dry run says them, unless two of the values then read alike (tokens 300032 and
+      -- 300064, both "300k"): then each with the digits that tell it from the others.
+      local exact, seen = false, {}
+      for _, set in ipairs { stored[key], planned[key] } do
+        for _, id in ipairs(set.list) do
+          local t = text(key, id)
+          exact = exact or (seen[t] ~= nil and seen[t] ~= id)
+          seen[t] = id
+        end
+      end
+      local function some(set)
+        local shown = {}
+        for i = 1, math.min(3, #set.list) do shown[i] = text(key, set.list[i], exact) end
+        return table.concat(shown, ", ") .. (#set.list > 3 and ", ..." or "")
+      end
       parts[#parts + 1] = string.format("%s (stored %s; planned now %s)", key, some(stored[key]), some(planned[key]))
     end
   end
